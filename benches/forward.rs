@@ -1,0 +1,76 @@
+//! Forward-mode benchmarks: each group puts the plain-f64 primal, the hand-written derivative
+//! and adroit side by side, so every figure reads as a ratio to the primal.
+//!
+//! Run: `cargo bench -p adroit-benches --bench forward`.
+
+use adroit_benches::{chain, chain_derivative, rosenbrock, rosenbrock_gradient};
+use adroit_forward::{DEFAULT_CHUNK, derivative, gradient, gradient_chunked};
+use criterion::{BenchmarkId, Criterion, criterion_main};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::hint::black_box;
+
+/// `n` seeded points in `[lo, hi)`.
+fn points(n: usize, lo: f64, hi: f64) -> Vec<f64> {
+    let mut rng = StdRng::seed_from_u64(0x5eed);
+    (0..n).map(|_| rng.random_range(lo..hi)).collect()
+}
+
+/// The derivative of a chain of sin, exp, division, ln and powf at 10⁴ points.
+fn bench_chain(c: &mut Criterion) {
+    let xs = points(10_000, 0.1, 2.0);
+    let mut group = c.benchmark_group("chain_10k_points");
+    group.bench_function("primal_f64", |b| {
+        b.iter(|| black_box(&xs).iter().map(|&x| chain(x)).sum::<f64>())
+    });
+    group.bench_function("hand_written", |b| {
+        b.iter(|| {
+            black_box(&xs)
+                .iter()
+                .map(|&x| chain_derivative(x).1)
+                .sum::<f64>()
+        })
+    });
+    group.bench_function("adroit_dual", |b| {
+        b.iter(|| {
+            black_box(&xs)
+                .iter()
+                .map(|&x| derivative(chain, x))
+                .sum::<f64>()
+        })
+    });
+    group.finish();
+}
+
+/// The gradient of the extended Rosenbrock function: single duals (n evaluations) and chunked
+/// duals (⌈n/N⌉ evaluations).
+fn bench_rosenbrock(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rosenbrock_gradient");
+    for n in [10, 100] {
+        let x = points(n, -1.0, 1.0);
+        let mut grad = vec![0.0; n];
+        group.bench_with_input(BenchmarkId::new("primal_f64", n), &x, |b, x| {
+            b.iter(|| rosenbrock(black_box(x.as_slice())))
+        });
+        group.bench_with_input(BenchmarkId::new("hand_written", n), &x, |b, x| {
+            b.iter(|| rosenbrock_gradient(black_box(x), &mut grad))
+        });
+        group.bench_with_input(BenchmarkId::new("adroit_dual", n), &x, |b, x| {
+            b.iter(|| gradient(rosenbrock, black_box(x)))
+        });
+        group.bench_with_input(BenchmarkId::new("adroit_chunk10", n), &x, |b, x| {
+            b.iter(|| gradient_chunked::<10, _, _>(rosenbrock, black_box(x)))
+        });
+        group.bench_with_input(BenchmarkId::new("adroit_chunk_default", n), &x, |b, x| {
+            b.iter(|| gradient_chunked::<DEFAULT_CHUNK, _, _>(rosenbrock, black_box(x)))
+        });
+    }
+    group.finish();
+}
+
+// criterion's macros generate undocumented items.
+#[allow(missing_docs)]
+mod harness {
+    criterion::criterion_group!(benches, super::bench_chain, super::bench_rosenbrock);
+}
+criterion_main!(harness::benches);

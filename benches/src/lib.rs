@@ -1,0 +1,60 @@
+//! Workloads shared by adroit's criterion benchmarks, written once generically over
+//! `num_traits::Float` so that the plain-`f64` primal and every AD type run the same code,
+//! together with hand-written derivatives used as baselines.
+
+use num_traits::Float;
+
+/// The extended Rosenbrock function (Moré, Garbow & Hillstrom 1981, problem 21):
+/// `f(x) = Σᵢ 100·(x₂ᵢ − x₂ᵢ₋₁²)² + (1 − x₂ᵢ₋₁)²` over pairs.
+///
+/// `x`: `n` entries, `n` even (a trailing odd entry is ignored).
+pub fn rosenbrock<S: Float>(x: &[S]) -> S {
+    let hundred = S::from(100.0).unwrap_or_else(S::one);
+    let mut sum = S::zero();
+    for pair in x.chunks_exact(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let u = b - a * a;
+        let v = S::one() - a;
+        sum = sum + hundred * u * u + v * v;
+    }
+    sum
+}
+
+/// Hand-written gradient of [`rosenbrock`], the baseline reverse and forward modes are
+/// compared against. Writes `∇f(x)` into `grad` (same length as `x`) and returns `f(x)`.
+pub fn rosenbrock_gradient(x: &[f64], grad: &mut [f64]) -> f64 {
+    let mut sum = 0.0;
+    for (pair, g) in x.chunks_exact(2).zip(grad.chunks_exact_mut(2)) {
+        let (a, b) = (pair[0], pair[1]);
+        let u = b - a * a;
+        let v = 1.0 - a;
+        sum += 100.0 * u * u + v * v;
+        g[0] = -400.0 * u * a - 2.0 * v;
+        g[1] = 200.0 * u;
+    }
+    sum
+}
+
+/// A univariate chain of elementary functions:
+/// `f(x) = ln(sin(x)·eˣ / (1 + x²) + 2)^1.5`, defined for every real `x`.
+pub fn chain<S: Float>(x: S) -> S {
+    let two = S::one() + S::one();
+    let p = S::from(1.5).unwrap_or_else(S::one);
+    ((x.sin() * x.exp()) / (S::one() + x * x) + two)
+        .ln()
+        .powf(p)
+}
+
+/// Hand-written `(f(x), f'(x))` of [`chain`], sharing subexpressions as a careful human would.
+pub fn chain_derivative(x: f64) -> (f64, f64) {
+    let (s, c) = x.sin_cos();
+    let e = x.exp();
+    let q = 1.0 + x * x;
+    let r = s * e / q;
+    let dr = ((c + s) * e * q - s * e * 2.0 * x) / (q * q);
+    let u = r + 2.0;
+    let l = u.ln();
+    let value = l.powf(1.5);
+    let d = 1.5 * l.sqrt() * dr / u;
+    (value, d)
+}

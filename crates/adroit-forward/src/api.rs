@@ -1,0 +1,359 @@
+//! The user-facing functions: derivatives, gradients, Jacobians, JVPs, Hessians, HVPs.
+
+use crate::{Dual, DualVec, HyperDual, HyperDualVec};
+use nalgebra::DMatrix;
+use num_traits::Float;
+
+/// The chunk size used by [`hessian`] and [`hvp`], and suggested for [`gradient_chunked`] and
+/// [`jacobian_chunked`]: the number of directions carried by one evaluation.
+///
+/// Larger chunks mean fewer evaluations but more work per operation; 8 keeps a
+/// [`DualVec<f64, 8>`] in two cache lines. ForwardDiff.jl's default threshold is 12.
+pub const DEFAULT_CHUNK: usize = 8;
+
+/// The derivative `f'(x)` of a scalar function, by one evaluation on a [`Dual`].
+///
+/// Exact to rounding (no truncation error). `f` may be any code written for `num_traits::Float`.
+///
+/// # Example
+/// ```
+/// // f(x) = 3x² + 2x + 1, f'(x) = 6x + 2
+/// let d = adroit_forward::derivative(|x| 3.0 * x * x + 2.0 * x + 1.0, 5.0);
+/// assert_eq!(d, 32.0);
+/// ```
+pub fn derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T) -> T {
+    f(Dual::variable(x)).tangent()
+}
+
+/// `(f(x), f'(x))` in one evaluation.
+///
+/// # Example
+/// ```
+/// use num_traits::Float;
+/// let (v, d) = adroit_forward::value_and_derivative(|x| x.sin(), 0.0_f64);
+/// assert_eq!((v, d), (0.0, 1.0));
+/// ```
+pub fn value_and_derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T) -> (T, T) {
+    let y = f(Dual::variable(x));
+    (y.value(), y.tangent())
+}
+
+/// The second derivative `f''(x)`, by one evaluation on a [`HyperDual`] (exact, no nesting).
+///
+/// # Example
+/// ```
+/// use num_traits::Float;
+/// // d²/dx² sin x = -sin x
+/// let d2 = adroit_forward::second_derivative(|x| x.sin(), 1.0_f64);
+/// assert!((d2 + 1.0_f64.sin()).abs() < 1e-15);
+/// ```
+pub fn second_derivative<T: Float, F: FnOnce(HyperDual<T>) -> HyperDual<T>>(f: F, x: T) -> T {
+    f(HyperDual::variable(x)).eps12()[0][0]
+}
+
+/// The gradient `∇f(x)` of `f: ℝⁿ → ℝ`, by `n` evaluations on [`Dual`] (one per input).
+///
+/// `x`: `n` inputs; returns `n` partial derivatives (empty for `n = 0`, without calling `f`).
+/// For large `n` prefer [`gradient_chunked`] (`⌈n/N⌉` evaluations) or reverse mode
+/// (`adroit-reverse`, one evaluation).
+///
+/// # Example
+/// ```
+/// use num_traits::Float;
+/// fn f<S: Float>(x: &[S]) -> S { x[0] * x[1].sin() }
+/// let g = adroit_forward::gradient(|x| f(x), &[2.0, 0.0]);
+/// assert_eq!(g, vec![0.0, 2.0]);
+/// ```
+pub fn gradient<T: Float, F: Fn(&[Dual<T>]) -> Dual<T>>(f: F, x: &[T]) -> Vec<T> {
+    value_and_gradient(f, x).1
+}
+
+/// `(f(x), ∇f(x))`, as [`gradient`]. For `n = 0`, `f` is evaluated once for the value.
+///
+/// # Example
+/// ```
+/// let (v, g) = adroit_forward::value_and_gradient(|x| x[0] * x[1], &[3.0, 4.0]);
+/// assert_eq!((v, g), (12.0, vec![4.0, 3.0]));
+/// ```
+pub fn value_and_gradient<T: Float, F: Fn(&[Dual<T>]) -> Dual<T>>(f: F, x: &[T]) -> (T, Vec<T>) {
+    let mut seeds: Vec<Dual<T>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
+    if x.is_empty() {
+        return (f(&seeds).value(), Vec::new());
+    }
+    let mut value = T::zero();
+    let mut grad = Vec::with_capacity(x.len());
+    for i in 0..x.len() {
+        seeds[i] = Dual::variable(x[i]);
+        let y = f(&seeds);
+        seeds[i] = Dual::constant(x[i]);
+        value = y.value();
+        grad.push(y.tangent());
+    }
+    (value, grad)
+}
+
+/// Seeds chunk `start..start + N` of `x` into `buf`: input `start + k` gets tangent `eₖ`, the
+/// others are constants.
+fn seed_chunk<T: Float, const N: usize>(buf: &mut [DualVec<T, N>], x: &[T], start: usize) {
+    for (j, (b, &xj)) in buf.iter_mut().zip(x).enumerate() {
+        *b = if (start..start + N).contains(&j) {
+            DualVec::variable(xj, j - start)
+        } else {
+            DualVec::constant(xj)
+        };
+    }
+}
+
+/// The gradient of `f: ℝⁿ → ℝ` in chunk mode: `⌈n/N⌉` evaluations on [`DualVec<T, N>`], each
+/// giving `N` partial derivatives (ForwardDiff.jl's chunk mode). [`DEFAULT_CHUNK`] is a good
+/// `N`; for small `n`, `N = n` computes the gradient in one evaluation.
+///
+/// `x`: `n` inputs; returns `n` partial derivatives.
+///
+/// # Example
+/// ```
+/// use num_traits::Float;
+/// fn f<S: Float>(x: &[S]) -> S { x.iter().fold(S::zero(), |acc, &xi| acc + xi * xi) }
+/// let g = adroit_forward::gradient_chunked::<2, _, _>(|x| f(x), &[1.0, 2.0, 3.0]);
+/// assert_eq!(g, vec![2.0, 4.0, 6.0]);
+/// ```
+pub fn gradient_chunked<const N: usize, T, F>(f: F, x: &[T]) -> Vec<T>
+where
+    T: Float,
+    F: Fn(&[DualVec<T, N>]) -> DualVec<T, N>,
+{
+    let mut buf = vec![DualVec::constant(T::zero()); x.len()];
+    let mut grad = Vec::with_capacity(x.len());
+    for start in (0..x.len()).step_by(N.max(1)) {
+        seed_chunk(&mut buf, x, start);
+        let y = f(&buf).tangents();
+        let width = N.min(x.len() - start);
+        grad.extend_from_slice(&y[..width]);
+    }
+    grad
+}
+
+/// Checks that an evaluation returned as many outputs as the first one.
+#[track_caller]
+fn check_output_len(expected: usize, found: usize) {
+    assert_eq!(
+        expected, found,
+        "jacobian: the function returned {found} outputs, but {expected} on an earlier evaluation"
+    );
+}
+
+/// The Jacobian of `f: ℝⁿ → ℝᵐ`, by `n` evaluations on [`Dual`] (one column each).
+///
+/// `x`: `n` inputs; returns the `m × n` matrix `J` with `J[(i, j)] = ∂fᵢ/∂xⱼ` (row `i` is
+/// `∇fᵢ`). For `n = 0`, `f` is evaluated once to learn `m`.
+///
+/// # Panics
+/// If `f` returns outputs of different lengths on different evaluations.
+///
+/// # Example
+/// ```
+/// let j = adroit_forward::jacobian(|x| vec![x[0] * x[1], x[0] + x[1]], &[2.0, 3.0]);
+/// assert_eq!(j, nalgebra::dmatrix![3.0, 2.0; 1.0, 1.0]);
+/// ```
+#[track_caller]
+pub fn jacobian<T, F>(f: F, x: &[T]) -> DMatrix<T>
+where
+    T: Float + nalgebra::Scalar,
+    F: Fn(&[Dual<T>]) -> Vec<Dual<T>>,
+{
+    let mut seeds: Vec<Dual<T>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
+    if x.is_empty() {
+        return DMatrix::zeros_generic(nalgebra::Dyn(f(&seeds).len()), nalgebra::Dyn(0));
+    }
+    let mut jac: Option<DMatrix<T>> = None;
+    for j in 0..x.len() {
+        seeds[j] = Dual::variable(x[j]);
+        let y = f(&seeds);
+        seeds[j] = Dual::constant(x[j]);
+        let jac = jac.get_or_insert_with(|| DMatrix::from_element(y.len(), x.len(), T::zero()));
+        check_output_len(jac.nrows(), y.len());
+        for (i, yi) in y.iter().enumerate() {
+            jac[(i, j)] = yi.tangent();
+        }
+    }
+    jac.unwrap_or_else(|| unreachable!("x is not empty"))
+}
+
+/// The Jacobian of `f: ℝⁿ → ℝᵐ` in chunk mode: `⌈n/N⌉` evaluations on [`DualVec<T, N>`].
+///
+/// Same shapes and panics as [`jacobian`].
+///
+/// # Example
+/// ```
+/// let j = adroit_forward::jacobian_chunked::<2, _, _>(|x| vec![x[0] * x[1]], &[2.0, 3.0]);
+/// assert_eq!(j, nalgebra::dmatrix![3.0, 2.0]);
+/// ```
+#[track_caller]
+pub fn jacobian_chunked<const N: usize, T, F>(f: F, x: &[T]) -> DMatrix<T>
+where
+    T: Float + nalgebra::Scalar,
+    F: Fn(&[DualVec<T, N>]) -> Vec<DualVec<T, N>>,
+{
+    let mut buf = vec![DualVec::constant(T::zero()); x.len()];
+    if x.is_empty() {
+        return DMatrix::zeros_generic(nalgebra::Dyn(f(&buf).len()), nalgebra::Dyn(0));
+    }
+    let mut jac: Option<DMatrix<T>> = None;
+    for start in (0..x.len()).step_by(N.max(1)) {
+        seed_chunk(&mut buf, x, start);
+        let y = f(&buf);
+        let jac = jac.get_or_insert_with(|| DMatrix::from_element(y.len(), x.len(), T::zero()));
+        check_output_len(jac.nrows(), y.len());
+        let width = N.min(x.len() - start);
+        for (i, yi) in y.iter().enumerate() {
+            let t = yi.tangents();
+            for k in 0..width {
+                jac[(i, start + k)] = t[k];
+            }
+        }
+    }
+    jac.unwrap_or_else(|| unreachable!("x is not empty"))
+}
+
+/// The Jacobian-vector product (directional derivative) `J(x)·v` of `f: ℝⁿ → ℝᵐ`, with
+/// `f(x)`, in one evaluation on [`Dual`] seeded with `v`.
+///
+/// `x`, `v`: `n` entries each; returns `(f(x), J·v)`, `m` entries each.
+///
+/// # Panics
+/// If `x.len() != v.len()`.
+///
+/// # Example
+/// ```
+/// let (y, jv) = adroit_forward::jvp(|x| vec![x[0] * x[1]], &[2.0, 3.0], &[1.0, 1.0]);
+/// assert_eq!((y, jv), (vec![6.0], vec![5.0]));
+/// ```
+#[track_caller]
+pub fn jvp<T, F>(f: F, x: &[T], v: &[T]) -> (Vec<T>, Vec<T>)
+where
+    T: Float,
+    F: FnOnce(&[Dual<T>]) -> Vec<Dual<T>>,
+{
+    assert_eq!(
+        x.len(),
+        v.len(),
+        "jvp: the point has {} entries but the direction has {}",
+        x.len(),
+        v.len()
+    );
+    let seeds: Vec<Dual<T>> = x
+        .iter()
+        .zip(v)
+        .map(|(&xi, &vi)| Dual::new(xi, vi))
+        .collect();
+    f(&seeds).iter().map(|y| (y.value(), y.tangent())).unzip()
+}
+
+/// The Hessian `∇²f(x)` of `f: ℝⁿ → ℝ`, exact, by evaluations on square chunks of
+/// [`HyperDualVec<T, DEFAULT_CHUNK, DEFAULT_CHUNK>`]: one evaluation per block on or above the
+/// diagonal, `b(b+1)/2` with `b = ⌈n/DEFAULT_CHUNK⌉`.
+///
+/// `x`: `n` inputs; returns the symmetric `n × n` matrix `H[(i, j)] = ∂²f/∂xᵢ∂xⱼ` (the lower
+/// triangle is mirrored from the upper). Empty `x` gives a 0 × 0 matrix without calling `f`.
+///
+/// # Example
+/// ```
+/// use num_traits::Float;
+/// fn f<S: Float>(x: &[S]) -> S { x[0] * x[0] * x[1] }
+/// let h = adroit_forward::hessian(|x| f(x), &[1.0, 2.0]);
+/// assert_eq!(h, nalgebra::dmatrix![4.0, 2.0; 2.0, 0.0]);
+/// ```
+pub fn hessian<T, F>(f: F, x: &[T]) -> DMatrix<T>
+where
+    T: Float + nalgebra::Scalar,
+    F: Fn(
+        &[HyperDualVec<T, DEFAULT_CHUNK, DEFAULT_CHUNK>],
+    ) -> HyperDualVec<T, DEFAULT_CHUNK, DEFAULT_CHUNK>,
+{
+    hessian_chunked::<DEFAULT_CHUNK, T, F>(f, x)
+}
+
+/// [`hessian`] with a chosen chunk size `N` (`N = n` gives the whole Hessian in one evaluation).
+///
+/// # Example
+/// ```
+/// let h = adroit_forward::hessian_chunked::<1, _, _>(|x| x[0] * x[1], &[1.0, 2.0]);
+/// assert_eq!(h, nalgebra::dmatrix![0.0, 1.0; 1.0, 0.0]);
+/// ```
+pub fn hessian_chunked<const N: usize, T, F>(f: F, x: &[T]) -> DMatrix<T>
+where
+    T: Float + nalgebra::Scalar,
+    F: Fn(&[HyperDualVec<T, N, N>]) -> HyperDualVec<T, N, N>,
+{
+    let n = x.len();
+    let mut hess = DMatrix::from_element(n, n, T::zero());
+    let mut buf = vec![HyperDualVec::constant(T::zero()); n];
+    let step = N.max(1);
+    for row0 in (0..n).step_by(step) {
+        for col0 in (row0..n).step_by(step) {
+            for (k, (b, &xk)) in buf.iter_mut().zip(x).enumerate() {
+                let mut e1 = [T::zero(); N];
+                let mut e2 = [T::zero(); N];
+                if (row0..row0 + N).contains(&k) {
+                    e1[k - row0] = T::one();
+                }
+                if (col0..col0 + N).contains(&k) {
+                    e2[k - col0] = T::one();
+                }
+                *b = HyperDualVec::new(xk, e1, e2, [[T::zero(); N]; N]);
+            }
+            let block = f(&buf).eps12();
+            for (i, row) in block.iter().enumerate().take(n.saturating_sub(row0)) {
+                for (j, &h) in row.iter().enumerate().take(n - col0) {
+                    hess[(row0 + i, col0 + j)] = h;
+                    hess[(col0 + j, row0 + i)] = h;
+                }
+            }
+        }
+    }
+    hess
+}
+
+/// The Hessian-vector product `∇²f(x)·v`, exact, without forming the Hessian: `⌈n/N⌉`
+/// evaluations on [`HyperDualVec<T, DEFAULT_CHUNK, 1>`] (`ε₂` seeded with `v`).
+///
+/// `x`, `v`: `n` entries each; returns `n` entries.
+///
+/// # Panics
+/// If `x.len() != v.len()`.
+///
+/// # Example
+/// ```
+/// let hv = adroit_forward::hvp(|x| x[0] * x[0] * x[1], &[1.0, 2.0], &[1.0, 0.0]);
+/// assert_eq!(hv, vec![4.0, 2.0]);
+/// ```
+#[track_caller]
+pub fn hvp<T, F>(f: F, x: &[T], v: &[T]) -> Vec<T>
+where
+    T: Float,
+    F: Fn(&[HyperDualVec<T, DEFAULT_CHUNK, 1>]) -> HyperDualVec<T, DEFAULT_CHUNK, 1>,
+{
+    assert_eq!(
+        x.len(),
+        v.len(),
+        "hvp: the point has {} entries but the direction has {}",
+        x.len(),
+        v.len()
+    );
+    const C: usize = DEFAULT_CHUNK;
+    let mut buf = vec![HyperDualVec::constant(T::zero()); x.len()];
+    let mut out = Vec::with_capacity(x.len());
+    for start in (0..x.len()).step_by(C) {
+        for (k, b) in buf.iter_mut().enumerate() {
+            let mut e1 = [T::zero(); C];
+            if (start..start + C).contains(&k) {
+                e1[k - start] = T::one();
+            }
+            *b = HyperDualVec::new(x[k], e1, [v[k]], [[T::zero()]; C]);
+        }
+        let block = f(&buf).eps12();
+        let width = C.min(x.len() - start);
+        out.extend(block[..width].iter().map(|row| row[0]));
+    }
+    out
+}

@@ -1,0 +1,73 @@
+//! The one trait every differentiable number type implements: how to apply a rule of the table.
+
+use crate::rules::{BinaryRule, UnaryRule};
+use num_traits::Float;
+
+/// A number type that carries derivative information alongside a primal value and propagates
+/// it by the chain rule, using the rules of [`rules`](crate::rules).
+///
+/// Implemented by [`Dual`](crate::Dual), [`DualVec`](crate::DualVec),
+/// [`HyperDualVec`](crate::HyperDualVec) and by the reverse-mode variable of `adroit-reverse`.
+/// All the `num_traits` and `std::ops` implementations of those types are written once, in
+/// terms of this trait.
+///
+/// # Example
+/// ```
+/// use adroit_forward::{ChainRule, Dual, rules::Sin};
+/// let x = Dual::variable(0.0_f64);
+/// let y = x.apply_unary(Sin);
+/// assert_eq!((y.value(), y.tangent()), (0.0, 1.0));
+/// ```
+pub trait ChainRule: Copy {
+    /// The type of the primal value (the value without perturbations), e.g. `f64`, or
+    /// `Dual<f64>` for a nested `Dual<Dual<f64>>`.
+    type Primal: Float;
+
+    /// The primal value.
+    fn primal(&self) -> Self::Primal;
+
+    /// A number with the given primal value and no perturbation (all tangents zero).
+    fn constant(value: Self::Primal) -> Self;
+
+    /// True when the primal value and every perturbation are zero. `num_traits::Zero::is_zero`
+    /// means this (not `== 0`, which compares primal values only).
+    fn is_identically_zero(&self) -> bool;
+
+    /// `f(self)` for the function described by `rule`, derivatives by the chain rule.
+    fn apply_unary<R: UnaryRule>(self, rule: R) -> Self;
+
+    /// `f(self, other)` for the function described by `rule`, derivatives by the chain rule.
+    fn apply_binary<R: BinaryRule>(self, other: Self, rule: R) -> Self;
+
+    /// `self + c` for a constant `c`.
+    fn shift(self, c: Self::Primal) -> Self;
+
+    /// `self · c` for a constant `c`.
+    fn scale(self, c: Self::Primal) -> Self;
+
+    /// `self / c` for a constant `c`.
+    fn unscale(self, c: Self::Primal) -> Self;
+}
+
+/// The contribution `partial · tangent` of one input to an output's tangent (or, in reverse
+/// mode, of an output's adjoint to an input's adjoint), with the convention that **a zero
+/// tangent contributes zero even when the partial is infinite or NaN**.
+///
+/// Without it, a constant input where a partial is infinite — `sqrt` at 0, `powf` at 0 with
+/// `0 < p < 1`, division by 0 — would turn `0 · ∞` into NaN and poison every derivative
+/// computed alongside (ForwardDiff.jl offers the same behaviour as its "NaN-safe mode").
+///
+/// # Example
+/// ```
+/// use adroit_forward::chain_product;
+/// assert_eq!(chain_product(f64::INFINITY, 0.0), 0.0);
+/// assert_eq!(chain_product(3.0, 2.0), 6.0);
+/// ```
+#[inline(always)]
+pub fn chain_product<T: Float>(partial: T, tangent: T) -> T {
+    if tangent.is_zero() {
+        tangent
+    } else {
+        partial * tangent
+    }
+}

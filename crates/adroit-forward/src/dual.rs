@@ -1,0 +1,137 @@
+//! [`Dual`]: a primal value and one tangent, for first derivatives in one direction.
+
+use crate::rules::{BinaryRule, UnaryRule};
+use crate::{ChainRule, chain_product};
+use core::fmt;
+use num_traits::Float;
+
+/// A first-order dual number `value + tangent·ε` with `ε² = 0`.
+///
+/// Evaluating `f` on `Dual::new(x, v)` gives `f(x) + f'(x)·v·ε`: the primal value and the
+/// directional derivative (JVP) in direction `v`. `Dual<T>` implements `num_traits::Float` (and
+/// `nalgebra::RealField` for `T = f32, f64`), so generic numeric code differentiates unchanged.
+///
+/// Nesting is allowed and safe: `Dual<Dual<f64>>` is a scalar whose inner and outer
+/// perturbations are different *types*, so a perturbation can never be confused with another
+/// (the type system forces an explicit [`Dual::constant`] to lift an outer value inward).
+///
+/// Comparisons (`==`, `<`, ...) look at the primal value only, so control flow matches the
+/// plain-float program. [`num_traits::Zero::is_zero`] is true only when the tangent is zero too.
+///
+/// # Example
+/// ```
+/// use adroit_forward::Dual;
+/// let x = Dual::variable(5.0_f64);
+/// let y = 3.0 * x * x + 2.0 * x + 1.0;
+/// assert_eq!((y.value(), y.tangent()), (86.0, 32.0));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Dual<T> {
+    value: T,
+    tangent: T,
+}
+
+impl<T: Float> Dual<T> {
+    /// A dual number with the given primal value and tangent (the seed of the direction).
+    #[inline]
+    pub const fn new(value: T, tangent: T) -> Self {
+        Self { value, tangent }
+    }
+
+    /// The independent variable at `x`: tangent 1.
+    #[inline]
+    pub fn variable(x: T) -> Self {
+        Self::new(x, T::one())
+    }
+
+    /// A constant: tangent 0.
+    #[inline]
+    pub fn constant(x: T) -> Self {
+        Self::new(x, T::zero())
+    }
+
+    /// The primal value.
+    #[inline]
+    pub fn value(&self) -> T {
+        self.value
+    }
+
+    /// The tangent (the derivative along the seeded direction).
+    #[inline]
+    pub fn tangent(&self) -> T {
+        self.tangent
+    }
+
+    /// True when the tangent is zero.
+    #[inline]
+    pub fn is_constant(&self) -> bool {
+        self.tangent.is_zero()
+    }
+}
+
+impl<T: Float> ChainRule for Dual<T> {
+    type Primal = T;
+
+    #[inline]
+    fn primal(&self) -> T {
+        self.value
+    }
+
+    #[inline]
+    fn constant(value: T) -> Self {
+        Self::constant(value)
+    }
+
+    #[inline]
+    fn is_identically_zero(&self) -> bool {
+        self.value.is_zero() && self.tangent.is_zero()
+    }
+
+    #[inline(always)]
+    fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
+        let (value, d) = rule.eval(self.value);
+        Self::new(value, chain_product(d, self.tangent))
+    }
+
+    #[inline(always)]
+    fn apply_binary<R: BinaryRule>(self, other: Self, rule: R) -> Self {
+        if R::EXPENSIVE_DY && other.tangent.is_zero() {
+            let (value, dx) = rule.eval_dx(self.value, other.value);
+            return Self::new(value, chain_product(dx, self.tangent));
+        }
+        let (value, dx, dy) = rule.eval(self.value, other.value);
+        Self::new(
+            value,
+            chain_product(dx, self.tangent) + chain_product(dy, other.tangent),
+        )
+    }
+
+    #[inline]
+    fn shift(self, c: T) -> Self {
+        Self::new(self.value + c, self.tangent)
+    }
+
+    #[inline]
+    fn scale(self, c: T) -> Self {
+        Self::new(self.value * c, self.tangent * c)
+    }
+
+    #[inline]
+    fn unscale(self, c: T) -> Self {
+        Self::new(self.value / c, self.tangent / c)
+    }
+}
+
+impl<T: Float + fmt::Display> fmt::Display for Dual<T> {
+    /// Formats as `value + tangent·ε`, honouring precision flags (`{:.3}`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.value, f)?;
+        f.write_str(" + ")?;
+        fmt::Display::fmt(&self.tangent, f)?;
+        f.write_str("ε")
+    }
+}
+
+crate::impl_scalar_traits!([T: Float] Dual<T>, T);
+crate::impl_scalar_lhs_ops!([] Dual<f64>, f64);
+crate::impl_scalar_lhs_ops!([] Dual<f32>, f32);

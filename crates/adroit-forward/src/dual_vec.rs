@@ -1,0 +1,149 @@
+//! [`DualVec`]: a primal value and `N` tangents, for chunked gradients and Jacobians.
+
+use crate::rules::{BinaryRule, UnaryRule};
+use crate::{ChainRule, chain_product};
+use core::fmt;
+use num_traits::Float;
+
+/// A multi-direction dual number `value + Σᵢ tangentᵢ·εᵢ` with `εᵢεⱼ = 0`: `N` directional
+/// derivatives in one evaluation.
+///
+/// This is ForwardDiff.jl's chunk mode: a gradient of `n` inputs takes `⌈n/N⌉` evaluations
+/// instead of `n`. See [`gradient_chunked`](crate::gradient_chunked) and
+/// [`DEFAULT_CHUNK`](crate::DEFAULT_CHUNK).
+///
+/// # Example
+/// ```
+/// use adroit_forward::DualVec;
+/// let x = DualVec::<f64, 2>::variable(3.0, 0);
+/// let y = DualVec::<f64, 2>::variable(4.0, 1);
+/// let f = x * y;
+/// assert_eq!(f.value(), 12.0);
+/// assert_eq!(f.tangents(), [4.0, 3.0]);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct DualVec<T, const N: usize> {
+    value: T,
+    tangents: [T; N],
+}
+
+impl<T: Float, const N: usize> DualVec<T, N> {
+    /// A number with the given primal value and tangents.
+    #[inline]
+    pub const fn new(value: T, tangents: [T; N]) -> Self {
+        Self { value, tangents }
+    }
+
+    /// The `i`-th independent variable at `x`: tangent `eᵢ` (`1` in slot `i`, `0` elsewhere).
+    ///
+    /// # Panics
+    /// If `i >= N`.
+    #[inline]
+    #[track_caller]
+    pub fn variable(x: T, i: usize) -> Self {
+        assert!(
+            i < N,
+            "DualVec::variable: direction {i} out of range for {N} tangents"
+        );
+        let mut tangents = [T::zero(); N];
+        tangents[i] = T::one();
+        Self::new(x, tangents)
+    }
+
+    /// A constant: all tangents 0.
+    #[inline]
+    pub fn constant(x: T) -> Self {
+        Self::new(x, [T::zero(); N])
+    }
+
+    /// The primal value.
+    #[inline]
+    pub fn value(&self) -> T {
+        self.value
+    }
+
+    /// The `N` tangents.
+    #[inline]
+    pub fn tangents(&self) -> [T; N] {
+        self.tangents
+    }
+
+    /// True when every tangent is zero.
+    #[inline]
+    pub fn is_constant(&self) -> bool {
+        self.tangents.iter().all(|t| t.is_zero())
+    }
+}
+
+impl<T: Float, const N: usize> ChainRule for DualVec<T, N> {
+    type Primal = T;
+
+    #[inline]
+    fn primal(&self) -> T {
+        self.value
+    }
+
+    #[inline]
+    fn constant(value: T) -> Self {
+        Self::constant(value)
+    }
+
+    #[inline]
+    fn is_identically_zero(&self) -> bool {
+        self.value.is_zero() && self.is_constant()
+    }
+
+    #[inline(always)]
+    fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
+        let (value, d) = rule.eval(self.value);
+        Self::new(value, self.tangents.map(|t| chain_product(d, t)))
+    }
+
+    #[inline(always)]
+    fn apply_binary<R: BinaryRule>(self, other: Self, rule: R) -> Self {
+        if R::EXPENSIVE_DY && other.is_constant() {
+            let (value, dx) = rule.eval_dx(self.value, other.value);
+            return Self::new(value, self.tangents.map(|t| chain_product(dx, t)));
+        }
+        let (value, dx, dy) = rule.eval(self.value, other.value);
+        let mut tangents = self.tangents;
+        for (t, &u) in tangents.iter_mut().zip(&other.tangents) {
+            *t = chain_product(dx, *t) + chain_product(dy, u);
+        }
+        Self::new(value, tangents)
+    }
+
+    #[inline]
+    fn shift(self, c: T) -> Self {
+        Self::new(self.value + c, self.tangents)
+    }
+
+    #[inline]
+    fn scale(self, c: T) -> Self {
+        Self::new(self.value * c, self.tangents.map(|t| t * c))
+    }
+
+    #[inline]
+    fn unscale(self, c: T) -> Self {
+        Self::new(self.value / c, self.tangents.map(|t| t / c))
+    }
+}
+
+impl<T: Float + fmt::Display, const N: usize> fmt::Display for DualVec<T, N> {
+    /// Formats as `value + [t₀, t₁, …]ε`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.value, f)?;
+        f.write_str(" + [")?;
+        for (i, t) in self.tangents.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            fmt::Display::fmt(t, f)?;
+        }
+        f.write_str("]ε")
+    }
+}
+
+crate::impl_scalar_traits!([T: Float, const N: usize] DualVec<T, N>, T);
+crate::impl_scalar_lhs_ops!([const N: usize] DualVec<f64, N>, f64);
+crate::impl_scalar_lhs_ops!([const N: usize] DualVec<f32, N>, f32);

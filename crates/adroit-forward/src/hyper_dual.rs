@@ -1,0 +1,229 @@
+//! [`HyperDualVec`]: second-order numbers for exact second derivatives and Hessians.
+
+use crate::rules::{BinaryRule, UnaryRule};
+use crate::{ChainRule, Dual, DualVec, chain_product as cp};
+use core::fmt;
+use num_traits::Float;
+
+/// A hyper-dual number `value + Σᵢ aᵢ·ε₁ᵢ + Σⱼ bⱼ·ε₂ⱼ + Σᵢⱼ cᵢⱼ·ε₁ᵢε₂ⱼ` with two independent
+/// sets of perturbations (`M` of the first kind, `N` of the second; all squares and products
+/// within a set vanish).
+///
+/// Seeding `ε₁` with directions `u₁…u_M` and `ε₂` with `v₁…v_N` gives in the `ε₁ε₂` block the
+/// exact second derivatives `uᵢᵀ ∇²f vⱼ`, with no truncation error and no nesting overhead
+/// (Fike & Alonso, *The Development of Hyper-Dual Numbers for Exact Second-Derivative
+/// Calculations*, AIAA 2011-886). [`HyperDual`] is the scalar case `M = N = 1`, used by
+/// [`second_derivative`](crate::second_derivative); [`hessian`](crate::hessian) uses square
+/// chunks.
+///
+/// Second derivatives of every elementary function come from the same rule table as the first
+/// ones: a rule evaluated on a [`Dual`] yields its second derivative as the tangent of the first.
+///
+/// # Example
+/// ```
+/// use adroit_forward::HyperDual;
+/// let x = HyperDual::variable(2.0_f64);
+/// let y = x * x * x; // y'' = 6x
+/// assert_eq!((y.value(), y.eps1()[0], y.eps12()[0][0]), (8.0, 12.0, 12.0));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct HyperDualVec<T, const M: usize, const N: usize> {
+    value: T,
+    eps1: [T; M],
+    eps2: [T; N],
+    eps12: [[T; N]; M],
+}
+
+/// The scalar hyper-dual number `value + a·ε₁ + b·ε₂ + c·ε₁ε₂`.
+pub type HyperDual<T> = HyperDualVec<T, 1, 1>;
+
+impl<T: Float> HyperDualVec<T, 1, 1> {
+    /// The independent variable at `x` for a second derivative: `ε₁` and `ε₂` parts 1,
+    /// `ε₁ε₂` part 0. After evaluation, `eps12()[0][0]` holds `f''(x)`.
+    #[inline]
+    pub fn variable(x: T) -> Self {
+        Self::new(x, [T::one()], [T::one()], [[T::zero()]])
+    }
+}
+
+impl<T: Float, const M: usize, const N: usize> HyperDualVec<T, M, N> {
+    /// A number with the given parts.
+    #[inline]
+    pub const fn new(value: T, eps1: [T; M], eps2: [T; N], eps12: [[T; N]; M]) -> Self {
+        Self {
+            value,
+            eps1,
+            eps2,
+            eps12,
+        }
+    }
+
+    /// A constant: all perturbation parts 0.
+    #[inline]
+    pub fn constant(x: T) -> Self {
+        Self::new(x, [T::zero(); M], [T::zero(); N], [[T::zero(); N]; M])
+    }
+
+    /// The primal value.
+    #[inline]
+    pub fn value(&self) -> T {
+        self.value
+    }
+
+    /// The `ε₁` parts (first derivatives along the first set of directions).
+    #[inline]
+    pub fn eps1(&self) -> [T; M] {
+        self.eps1
+    }
+
+    /// The `ε₂` parts (first derivatives along the second set of directions).
+    #[inline]
+    pub fn eps2(&self) -> [T; N] {
+        self.eps2
+    }
+
+    /// The `ε₁ε₂` parts: `eps12()[i][j]` is the second derivative along `ε₁ᵢ` and `ε₂ⱼ`.
+    #[inline]
+    pub fn eps12(&self) -> [[T; N]; M] {
+        self.eps12
+    }
+
+    /// True when every perturbation part is zero.
+    #[inline]
+    pub fn is_constant(&self) -> bool {
+        self.eps1.iter().chain(&self.eps2).all(|t| t.is_zero())
+            && self.eps12.iter().flatten().all(|t| t.is_zero())
+    }
+}
+
+impl<T: Float, const M: usize, const N: usize> ChainRule for HyperDualVec<T, M, N> {
+    type Primal = T;
+
+    #[inline]
+    fn primal(&self) -> T {
+        self.value
+    }
+
+    #[inline]
+    fn constant(value: T) -> Self {
+        Self::constant(value)
+    }
+
+    #[inline]
+    fn is_identically_zero(&self) -> bool {
+        self.value.is_zero() && self.is_constant()
+    }
+
+    /// `f(x)` with `f'` and `f''` from the rule evaluated on a [`Dual`]:
+    /// `ε₁ᵢε₂ⱼ` part `f'·cᵢⱼ + f''·aᵢ·bⱼ`.
+    #[inline]
+    fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
+        let (value, d) = rule.eval(Dual::variable(self.value));
+        let (d1, d2) = (d.value(), d.tangent());
+        let mut eps12 = self.eps12;
+        for (row, &a) in eps12.iter_mut().zip(&self.eps1) {
+            for (c, &b) in row.iter_mut().zip(&self.eps2) {
+                *c = cp(d1, *c) + cp(d2, a * b);
+            }
+        }
+        Self::new(
+            value.value(),
+            self.eps1.map(|a| cp(d1, a)),
+            self.eps2.map(|b| cp(d1, b)),
+            eps12,
+        )
+    }
+
+    /// `f(x, y)` with first and second partials from the rule evaluated on a two-direction
+    /// [`DualVec`].
+    #[inline]
+    fn apply_binary<R: BinaryRule>(self, other: Self, rule: R) -> Self {
+        let x = DualVec::<T, 2>::variable(self.value, 0);
+        let y = DualVec::<T, 2>::variable(other.value, 1);
+        let (value, dx, dy) = rule.eval(x, y);
+        let (fx, fy) = (dx.value(), dy.value());
+        let [fxx, fxy] = dx.tangents();
+        let fyy = dy.tangents()[1];
+        let mut eps12 = self.eps12;
+        for (i, row) in eps12.iter_mut().enumerate() {
+            let (a1, b1) = (self.eps1[i], other.eps1[i]);
+            for (j, c) in row.iter_mut().enumerate() {
+                let (a2, b2) = (self.eps2[j], other.eps2[j]);
+                *c = cp(fx, *c)
+                    + cp(fy, other.eps12[i][j])
+                    + cp(fxx, a1 * a2)
+                    + cp(fxy, a1 * b2 + b1 * a2)
+                    + cp(fyy, b1 * b2);
+            }
+        }
+        let mut eps1 = self.eps1;
+        for (a, &b) in eps1.iter_mut().zip(&other.eps1) {
+            *a = cp(fx, *a) + cp(fy, b);
+        }
+        let mut eps2 = self.eps2;
+        for (a, &b) in eps2.iter_mut().zip(&other.eps2) {
+            *a = cp(fx, *a) + cp(fy, b);
+        }
+        Self::new(value.value(), eps1, eps2, eps12)
+    }
+
+    #[inline]
+    fn shift(self, c: T) -> Self {
+        Self::new(self.value + c, self.eps1, self.eps2, self.eps12)
+    }
+
+    #[inline]
+    fn scale(self, c: T) -> Self {
+        Self::new(
+            self.value * c,
+            self.eps1.map(|t| t * c),
+            self.eps2.map(|t| t * c),
+            self.eps12.map(|row| row.map(|t| t * c)),
+        )
+    }
+
+    #[inline]
+    fn unscale(self, c: T) -> Self {
+        Self::new(
+            self.value / c,
+            self.eps1.map(|t| t / c),
+            self.eps2.map(|t| t / c),
+            self.eps12.map(|row| row.map(|t| t / c)),
+        )
+    }
+}
+
+impl<T: Float + fmt::Display, const M: usize, const N: usize> fmt::Display
+    for HyperDualVec<T, M, N>
+{
+    /// Formats as `value + [..]ε₁ + [..]ε₂ + [[..]]ε₁ε₂`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, xs: &[T]) -> fmt::Result {
+            f.write_str("[")?;
+            for (i, x) in xs.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                fmt::Display::fmt(x, f)?;
+            }
+            f.write_str("]")
+        }
+        fmt::Display::fmt(&self.value, f)?;
+        f.write_str(" + ")?;
+        list(f, &self.eps1)?;
+        f.write_str("ε₁ + ")?;
+        list(f, &self.eps2)?;
+        f.write_str("ε₂ + [")?;
+        for (i, row) in self.eps12.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            list(f, row)?;
+        }
+        f.write_str("]ε₁ε₂")
+    }
+}
+
+crate::impl_scalar_traits!([T: Float, const M: usize, const N: usize] HyperDualVec<T, M, N>, T);
+crate::impl_scalar_lhs_ops!([const M: usize, const N: usize] HyperDualVec<f64, M, N>, f64);
+crate::impl_scalar_lhs_ops!([const M: usize, const N: usize] HyperDualVec<f32, M, N>, f32);

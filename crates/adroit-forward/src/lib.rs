@@ -1,0 +1,79 @@
+//! Forward-mode automatic differentiation with dual numbers.
+//!
+//! Write numeric code once, generically over [`num_traits::Float`], and evaluate it on the
+//! number types of this crate to get exact derivatives (no truncation error):
+//!
+//! | type | carries | use |
+//! |---|---|---|
+//! | [`Dual<T>`] | one tangent | [`derivative`], [`gradient`], [`jacobian`], [`jvp`] |
+//! | [`DualVec<T, N>`] | `N` tangents | chunk mode: [`gradient_chunked`], [`jacobian_chunked`] |
+//! | [`HyperDualVec<T, M, N>`] / [`HyperDual<T>`] | second-order parts | [`second_derivative`], [`hessian`], [`hvp`] |
+//!
+//! All of them implement `num_traits::{Float, FloatConst, Num, NumCast, ToPrimitive,
+//! FromPrimitive, Signed, Zero, One, Inv}`, the arithmetic operators (with plain `f32`/`f64`
+//! on either side), `Sum`, `Product`, and, over `f32`/`f64`, `nalgebra::RealField`, so
+//! `DMatrix<Dual<f64>>` supports LU, Cholesky, QR, `solve`, `determinant`, `try_inverse` and
+//! `SymmetricEigen`. Nesting (`Dual<Dual<f64>>`) works and cannot confuse perturbations.
+//!
+//! Every elementary function's derivative is written once, in [`rules`]; the dual types (and
+//! the reverse tape of `adroit-reverse`) apply those rules through [`ChainRule`]. Each rule
+//! documents its convention at edge points (`abs'(0) = 0`, ties of `max`/`min` split ½/½,
+//! `sqrt'(0) = +∞`, ...).
+//!
+//! Comparisons look at primal values only, so branches take the same path as the plain-float
+//! program. The derivative of a program is the derivative of the branch taken.
+//!
+//! # Example
+//! ```
+//! use num_traits::Float;
+//!
+//! fn f<S: Float>(x: &[S]) -> S {
+//!     // extended Rosenbrock, two variables
+//!     let a = S::one() - x[0];
+//!     let b = x[1] - x[0] * x[0];
+//!     a * a + S::from(100.0).unwrap() * b * b
+//! }
+//!
+//! let g = adroit_forward::gradient(|x| f(x), &[1.0, 1.0]);
+//! assert_eq!(g, vec![0.0, 0.0]);
+//! let h = adroit_forward::hessian(|x| f(x), &[1.0, 1.0]);
+//! assert_eq!(h, nalgebra::dmatrix![802.0, -400.0; -400.0, 200.0]);
+//! ```
+#![warn(missing_docs)]
+
+mod api;
+mod chain_rule;
+mod dual;
+mod dual_vec;
+mod hyper_dual;
+mod nalgebra_traits;
+pub mod rules;
+mod scalar_traits;
+
+pub use api::{
+    DEFAULT_CHUNK, derivative, gradient, gradient_chunked, hessian, hessian_chunked, hvp, jacobian,
+    jacobian_chunked, jvp, second_derivative, value_and_derivative, value_and_gradient,
+};
+pub use chain_rule::{ChainRule, chain_product};
+pub use dual::Dual;
+pub use dual_vec::DualVec;
+pub use hyper_dual::{HyperDual, HyperDualVec};
+
+/// The `nalgebra` crate whose matrices this one returns and whose `RealField` it implements.
+pub use nalgebra;
+/// The `num_traits` crate this one implements (`Float` and friends), re-exported so a user of
+/// `adroit-forward` alone can name the traits.
+pub use num_traits;
+
+/// Re-exports used by the exported macros; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use approx;
+    pub use num_traits;
+    pub use simba;
+}
+
+// Compile and run the README's snippets as doctests.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

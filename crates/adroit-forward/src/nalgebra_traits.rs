@@ -1,0 +1,299 @@
+//! `nalgebra::RealField`/`ComplexField` (and the `simba`/`approx` traits they need) for the
+//! dual numbers over `f32` and `f64`, so `DMatrix<Dual<f64>>` supports LU, Cholesky, QR,
+//! `solve`, `determinant`, `try_inverse` and `SymmetricEigen` with correct derivatives.
+//!
+//! Every method forwards to the `num_traits::Float` implementation (hence to the rule table);
+//! nothing is differentiated here.
+
+/// Implements `simba`'s `SimdValue`, `Field`, `SubsetOf`, `ComplexField`, `RealField` and
+/// `approx`'s `AbsDiffEq`/`RelativeEq`/`UlpsEq` for a [`ChainRule`](crate::ChainRule) type over
+/// a concrete primal `f32`/`f64`: `impl_nalgebra_traits!([generics] Type, f64);`. Used by this
+/// crate and by `adroit-reverse`; not meant for users.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! impl_nalgebra_traits {
+    ([$($g:tt)*] $ty:ty, $p:ty) => {
+        const _: () = {
+        use $crate::ChainRule as __Cr;
+        use $crate::__private::num_traits::{Float as __F, FloatConst as __Fc, Zero as __Z};
+        use $crate::__private::simba;
+        use $crate::__private::approx;
+
+        impl<$($g)*> simba::simd::SimdValue for $ty {
+            const LANES: usize = 1;
+            type Element = Self;
+            type SimdBool = bool;
+            #[inline]
+            fn splat(val: Self) -> Self {
+                val
+            }
+            #[inline]
+            fn extract(&self, _: usize) -> Self {
+                *self
+            }
+            // The trait declares these `unsafe`; with one lane there is nothing unchecked.
+            #[allow(unsafe_code)]
+            #[inline]
+            unsafe fn extract_unchecked(&self, _: usize) -> Self {
+                *self
+            }
+            #[inline]
+            fn replace(&mut self, _: usize, val: Self) {
+                *self = val;
+            }
+            // The trait declares these `unsafe`; with one lane there is nothing unchecked.
+            #[allow(unsafe_code)]
+            #[inline]
+            unsafe fn replace_unchecked(&mut self, _: usize, val: Self) {
+                *self = val;
+            }
+            #[inline]
+            fn select(self, cond: bool, other: Self) -> Self {
+                if cond { self } else { other }
+            }
+        }
+
+        impl<$($g)*> simba::scalar::Field for $ty {}
+
+        impl<$($g)*> simba::scalar::SubsetOf<$ty> for $ty {
+            #[inline]
+            fn to_superset(&self) -> Self {
+                *self
+            }
+            #[inline]
+            fn from_superset_unchecked(element: &Self) -> Self {
+                *element
+            }
+            #[inline]
+            fn is_in_subset(_: &Self) -> bool {
+                true
+            }
+        }
+
+        $crate::__impl_primitive_subset!([$($g)*] $ty, $p, f32);
+        $crate::__impl_primitive_subset!([$($g)*] $ty, $p, f64);
+
+        impl<$($g)*> approx::AbsDiffEq for $ty {
+            type Epsilon = Self;
+            fn default_epsilon() -> Self {
+                <Self as __Cr>::constant(<$p as approx::AbsDiffEq>::default_epsilon())
+            }
+            /// Compares primal values only.
+            fn abs_diff_eq(&self, other: &Self, epsilon: Self) -> bool {
+                self.primal().abs_diff_eq(&other.primal(), epsilon.primal())
+            }
+        }
+
+        impl<$($g)*> approx::RelativeEq for $ty {
+            fn default_max_relative() -> Self {
+                <Self as __Cr>::constant(<$p as approx::RelativeEq>::default_max_relative())
+            }
+            /// Compares primal values only.
+            fn relative_eq(&self, other: &Self, epsilon: Self, max_relative: Self) -> bool {
+                self.primal()
+                    .relative_eq(&other.primal(), epsilon.primal(), max_relative.primal())
+            }
+        }
+
+        impl<$($g)*> approx::UlpsEq for $ty {
+            fn default_max_ulps() -> u32 {
+                <$p as approx::UlpsEq>::default_max_ulps()
+            }
+            /// Compares primal values only.
+            fn ulps_eq(&self, other: &Self, epsilon: Self, max_ulps: u32) -> bool {
+                self.primal().ulps_eq(&other.primal(), epsilon.primal(), max_ulps)
+            }
+        }
+
+        impl<$($g)*> simba::scalar::ComplexField for $ty {
+            type RealField = Self;
+
+            #[inline]
+            fn from_real(re: Self) -> Self {
+                re
+            }
+            #[inline]
+            fn real(self) -> Self {
+                self
+            }
+            #[inline]
+            fn imaginary(self) -> Self {
+                <Self as __Z>::zero()
+            }
+            #[inline]
+            fn modulus(self) -> Self {
+                __F::abs(self)
+            }
+            #[inline]
+            fn modulus_squared(self) -> Self {
+                self * self
+            }
+            #[inline]
+            fn argument(self) -> Self {
+                if self.primal() >= <$p as __Z>::zero() {
+                    <Self as __Z>::zero()
+                } else {
+                    <Self as __Fc>::PI()
+                }
+            }
+            #[inline]
+            fn norm1(self) -> Self {
+                __F::abs(self)
+            }
+            #[inline]
+            fn scale(self, factor: Self) -> Self {
+                self * factor
+            }
+            #[inline]
+            fn unscale(self, factor: Self) -> Self {
+                self / factor
+            }
+            #[inline]
+            fn conjugate(self) -> Self {
+                self
+            }
+            #[inline]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                __F::mul_add(self, a, b)
+            }
+            #[inline]
+            fn hypot(self, other: Self) -> Self {
+                __F::hypot(self, other)
+            }
+            #[inline]
+            fn log(self, base: Self) -> Self {
+                __F::log(self, base)
+            }
+            #[inline]
+            fn powi(self, n: i32) -> Self {
+                __F::powi(self, n)
+            }
+            #[inline]
+            fn powf(self, n: Self) -> Self {
+                __F::powf(self, n)
+            }
+            #[inline]
+            fn powc(self, n: Self) -> Self {
+                __F::powf(self, n)
+            }
+            #[inline]
+            fn sin_cos(self) -> (Self, Self) {
+                __F::sin_cos(self)
+            }
+            #[inline]
+            fn is_finite(&self) -> bool {
+                __F::is_finite(*self)
+            }
+            #[inline]
+            fn try_sqrt(self) -> Option<Self> {
+                if self.primal() >= <$p as __Z>::zero() {
+                    Some(__F::sqrt(self))
+                } else {
+                    None
+                }
+            }
+            $crate::__forward_unary!(__F; floor ceil round trunc fract abs recip sin cos tan
+                asin acos atan sinh cosh tanh asinh acosh atanh log2 log10 ln ln_1p sqrt exp
+                exp2 exp_m1 cbrt);
+        }
+
+        impl<$($g)*> simba::scalar::RealField for $ty {
+            #[inline]
+            fn is_sign_positive(&self) -> bool {
+                self.primal().is_sign_positive()
+            }
+            #[inline]
+            fn is_sign_negative(&self) -> bool {
+                self.primal().is_sign_negative()
+            }
+            #[inline]
+            fn copysign(self, sign: Self) -> Self {
+                __F::copysign(self, sign)
+            }
+            #[inline]
+            fn max(self, other: Self) -> Self {
+                __F::max(self, other)
+            }
+            #[inline]
+            fn min(self, other: Self) -> Self {
+                __F::min(self, other)
+            }
+            #[inline]
+            fn clamp(self, min: Self, max: Self) -> Self {
+                __F::clamp(self, min, max)
+            }
+            #[inline]
+            fn atan2(self, other: Self) -> Self {
+                __F::atan2(self, other)
+            }
+            fn min_value() -> Option<Self> {
+                Some(<Self as __F>::min_value())
+            }
+            fn max_value() -> Option<Self> {
+                Some(<Self as __F>::max_value())
+            }
+            fn two_pi() -> Self {
+                <Self as __Fc>::TAU()
+            }
+            $crate::__forward_consts!(pi PI, frac_pi_2 FRAC_PI_2, frac_pi_3 FRAC_PI_3,
+                frac_pi_4 FRAC_PI_4, frac_pi_6 FRAC_PI_6, frac_pi_8 FRAC_PI_8,
+                frac_1_pi FRAC_1_PI, frac_2_pi FRAC_2_PI, frac_2_sqrt_pi FRAC_2_SQRT_PI,
+                e E, log2_e LOG2_E, log10_e LOG10_E, ln_2 LN_2, ln_10 LN_10);
+        }
+        };
+    };
+}
+
+/// `SubsetOf<Type> for f32/f64`: a plain float embeds as a constant; projecting drops the
+/// perturbations (and is exact only for constants).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __impl_primitive_subset {
+    ([$($g:tt)*] $ty:ty, $p:ty, $prim:ty) => {
+        impl<$($g)*> $crate::__private::simba::scalar::SubsetOf<$ty> for $prim {
+            #[inline]
+            fn to_superset(&self) -> $ty {
+                <$ty as $crate::ChainRule>::constant(*self as $p)
+            }
+            #[inline]
+            fn from_superset_unchecked(element: &$ty) -> Self {
+                $crate::ChainRule::primal(element) as $prim
+            }
+            #[inline]
+            fn is_in_subset(element: &$ty) -> bool {
+                <$ty>::is_constant(element)
+            }
+        }
+    };
+}
+
+/// `fn name(self) -> Self { Float::name(self) }` for each name.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __forward_unary {
+    ($tr:path; $($name:ident)*) => {$(
+        #[inline]
+        fn $name(self) -> Self {
+            <Self as $tr>::$name(self)
+        }
+    )*};
+}
+
+/// `fn name() -> Self { FloatConst::NAME() }` for each pair.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __forward_consts {
+    ($($name:ident $konst:ident),* $(,)?) => {$(
+        #[inline]
+        fn $name() -> Self {
+            <Self as $crate::__private::num_traits::FloatConst>::$konst()
+        }
+    )*};
+}
+
+impl_nalgebra_traits!([] crate::Dual<f64>, f64);
+impl_nalgebra_traits!([] crate::Dual<f32>, f32);
+impl_nalgebra_traits!([const N: usize] crate::DualVec<f64, N>, f64);
+impl_nalgebra_traits!([const N: usize] crate::DualVec<f32, N>, f32);
+impl_nalgebra_traits!([const M: usize, const N: usize] crate::HyperDualVec<f64, M, N>, f64);
+impl_nalgebra_traits!([const M: usize, const N: usize] crate::HyperDualVec<f32, M, N>, f32);

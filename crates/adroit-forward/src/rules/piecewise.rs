@@ -1,0 +1,137 @@
+//! Rules for piecewise functions: absolute value, sign, rounding, `max`/`min`, `copysign`.
+//!
+//! Rounding functions are piecewise constant: their derivative is `0` everywhere (including at
+//! the jumps, where no derivative exists; this is the convention of JAX and PyTorch).
+
+use super::{BinaryRule, UnaryRule, lit};
+use num_traits::Float;
+
+/// `|x|`: derivative `sign(x)`.
+///
+/// Convention: `abs'(0) = 0` (the subgradient of minimal norm, as JAX); NaN propagates.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Abs;
+
+impl UnaryRule for Abs {
+    #[inline(always)]
+    fn eval<S: Float>(self, x: S) -> (S, S) {
+        let slope = if x > S::zero() {
+            S::one()
+        } else if x < S::zero() {
+            -S::one()
+        } else if x == S::zero() {
+            S::zero()
+        } else {
+            x
+        };
+        (x.abs(), slope)
+    }
+}
+
+/// `signum x` (as the primal type defines it: `±1`, NaN for NaN): derivative `0` everywhere.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Signum;
+
+impl UnaryRule for Signum {
+    #[inline(always)]
+    fn eval<S: Float>(self, x: S) -> (S, S) {
+        (x.signum(), S::zero())
+    }
+}
+
+macro_rules! piecewise_constant_rule {
+    ($(#[$doc:meta] $name:ident => $method:ident;)*) => {$(
+        #[$doc]
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct $name;
+
+        impl UnaryRule for $name {
+            #[inline(always)]
+            fn eval<S: Float>(self, x: S) -> (S, S) {
+                (x.$method(), S::zero())
+            }
+        }
+    )*};
+}
+
+piecewise_constant_rule! {
+    /// `⌊x⌋`: derivative `0` everywhere.
+    Floor => floor;
+    /// `⌈x⌉`: derivative `0` everywhere.
+    Ceil => ceil;
+    /// Round half away from zero: derivative `0` everywhere.
+    Round => round;
+    /// Round toward zero: derivative `0` everywhere.
+    Trunc => trunc;
+}
+
+/// `x - trunc(x)`: derivative `1` (away from the integers, where it jumps; `1` there too).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fract;
+
+impl UnaryRule for Fract {
+    #[inline(always)]
+    fn eval<S: Float>(self, x: S) -> (S, S) {
+        (x.fract(), S::one())
+    }
+}
+
+/// Partials of `max`/`min` at the point where `x` is chosen (`1, 0`), `y` is chosen (`0, 1`) or
+/// they tie (`½, ½`).
+#[inline(always)]
+fn select_partials<S: Float>(x_wins: bool, tie: bool) -> (S, S) {
+    if tie {
+        let half = lit::<S>(0.5);
+        (half, half)
+    } else if x_wins {
+        (S::one(), S::zero())
+    } else {
+        (S::zero(), S::one())
+    }
+}
+
+/// `max(x, y)`: partials `(1, 0)` where `x > y`, `(0, 1)` where `x < y`.
+///
+/// Convention: at a tie the tangent is split `(½, ½)`, the symmetric choice that matches
+/// central differences (as JAX). A NaN argument is ignored, as by `f64::max`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Max;
+
+impl BinaryRule for Max {
+    #[inline(always)]
+    fn eval<S: Float>(self, x: S, y: S) -> (S, S, S) {
+        let (dx, dy) = select_partials(x > y || y.is_nan(), x == y);
+        (x.max(y), dx, dy)
+    }
+}
+
+/// `min(x, y)`: partials `(1, 0)` where `x < y`, `(0, 1)` where `x > y`.
+///
+/// Convention: at a tie the tangent is split `(½, ½)` (as [`Max`]); a NaN argument is ignored.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Min;
+
+impl BinaryRule for Min {
+    #[inline(always)]
+    fn eval<S: Float>(self, x: S, y: S) -> (S, S, S) {
+        let (dx, dy) = select_partials(x < y || y.is_nan(), x == y);
+        (x.min(y), dx, dy)
+    }
+}
+
+/// `x.copysign(s)`, the magnitude of `x` with the sign of `s`: partials `(±1, 0)`, `+1` where
+/// `x` and `s` have the same sign bit.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Copysign;
+
+impl BinaryRule for Copysign {
+    #[inline(always)]
+    fn eval<S: Float>(self, x: S, sign: S) -> (S, S, S) {
+        let dx = if x.is_sign_negative() == sign.is_sign_negative() {
+            S::one()
+        } else {
+            -S::one()
+        };
+        (x.copysign(sign), dx, S::zero())
+    }
+}

@@ -1,0 +1,393 @@
+//! The `num_traits` and `std::ops` implementations shared by every [`ChainRule`] type.
+//!
+//! They are written once, as macros over the [`ChainRule`] methods, because Rust's orphan rules
+//! forbid a blanket `impl<S: ChainRule> Float for S`. Every method body is a one-line call of a
+//! rule of [`rules`](crate::rules) (or of the linear operations `shift`/`scale`/`unscale`), so
+//! no derivative is written here.
+//!
+//! [`ChainRule`]: crate::ChainRule
+
+/// Implements comparison, arithmetic operators, `Sum`/`Product`, `Default` and the `num_traits`
+/// traits (`Float`, `FloatConst`, `Num`, `NumCast`, `ToPrimitive`, `FromPrimitive`, `Signed`,
+/// `Zero`, `One`, `Inv`) for a type implementing [`ChainRule`](crate::ChainRule).
+///
+/// Usage: `impl_scalar_traits!([generic parameters] Type, PrimalType);`. Used by this crate for
+/// its dual numbers and by `adroit-reverse` for its variable; not meant for users.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! impl_scalar_traits {
+    ([$($g:tt)*] $ty:ty, $p:ty) => {
+        const _: () = {
+        use $crate::ChainRule as __Cr;
+        use $crate::__private::num_traits as __nt;
+        use $crate::rules as __rules;
+        use ::core::ops as __ops;
+
+        impl<$($g)*> ::core::cmp::PartialEq for $ty {
+            #[inline]
+            fn eq(&self, other: &Self) -> bool {
+                self.primal() == other.primal()
+            }
+        }
+
+        impl<$($g)*> ::core::cmp::PartialOrd for $ty {
+            #[inline]
+            fn partial_cmp(&self, other: &Self) -> Option<::core::cmp::Ordering> {
+                self.primal().partial_cmp(&other.primal())
+            }
+        }
+
+        impl<$($g)*> ::core::default::Default for $ty {
+            #[inline]
+            fn default() -> Self {
+                <Self as __Cr>::constant(<$p as __nt::Zero>::zero())
+            }
+        }
+
+        impl<$($g)*> __ops::Neg for $ty {
+            type Output = Self;
+            #[inline]
+            fn neg(self) -> Self {
+                self.apply_unary(__rules::Neg)
+            }
+        }
+
+        $crate::__impl_binary_op!([$($g)*] $ty, $p, Add, add, AddAssign, add_assign,
+            |a, b| a.apply_binary(b, __rules::Add), |a, c| a.shift(c));
+        $crate::__impl_binary_op!([$($g)*] $ty, $p, Sub, sub, SubAssign, sub_assign,
+            |a, b| a.apply_binary(b, __rules::Sub), |a, c| a.shift(-c));
+        $crate::__impl_binary_op!([$($g)*] $ty, $p, Mul, mul, MulAssign, mul_assign,
+            |a, b| a.apply_binary(b, __rules::Mul), |a, c| a.scale(c));
+        $crate::__impl_binary_op!([$($g)*] $ty, $p, Div, div, DivAssign, div_assign,
+            |a, b| a.apply_binary(b, __rules::Div), |a, c| a.unscale(c));
+        $crate::__impl_binary_op!([$($g)*] $ty, $p, Rem, rem, RemAssign, rem_assign,
+            |a, b| a.apply_binary(b, __rules::Rem),
+            |a, c| a.apply_binary(<$ty as __Cr>::constant(c), __rules::Rem));
+
+        impl<$($g)*> ::core::iter::Sum for $ty {
+            fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+                iter.fold(<Self as __nt::Zero>::zero(), |acc, x| acc + x)
+            }
+        }
+
+        impl<'__a, $($g)*> ::core::iter::Sum<&'__a $ty> for $ty {
+            fn sum<I: Iterator<Item = &'__a Self>>(iter: I) -> Self {
+                iter.fold(<Self as __nt::Zero>::zero(), |acc, x| acc + *x)
+            }
+        }
+
+        impl<$($g)*> ::core::iter::Product for $ty {
+            fn product<I: Iterator<Item = Self>>(iter: I) -> Self {
+                iter.fold(<Self as __nt::One>::one(), |acc, x| acc * x)
+            }
+        }
+
+        impl<'__a, $($g)*> ::core::iter::Product<&'__a $ty> for $ty {
+            fn product<I: Iterator<Item = &'__a Self>>(iter: I) -> Self {
+                iter.fold(<Self as __nt::One>::one(), |acc, x| acc * *x)
+            }
+        }
+
+        impl<$($g)*> __nt::Zero for $ty {
+            #[inline]
+            fn zero() -> Self {
+                <Self as __Cr>::constant(<$p as __nt::Zero>::zero())
+            }
+            /// True only when the primal value *and every perturbation* are zero, so that
+            /// code skipping work on zeros (as linear algebra does) never drops a derivative.
+            #[inline]
+            fn is_zero(&self) -> bool {
+                self.is_identically_zero()
+            }
+        }
+
+        impl<$($g)*> __nt::One for $ty {
+            #[inline]
+            fn one() -> Self {
+                <Self as __Cr>::constant(<$p as __nt::One>::one())
+            }
+        }
+
+        impl<$($g)*> __nt::Num for $ty {
+            type FromStrRadixErr = <$p as __nt::Num>::FromStrRadixErr;
+            fn from_str_radix(s: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
+                <$p as __nt::Num>::from_str_radix(s, radix).map(<Self as __Cr>::constant)
+            }
+        }
+
+        impl<$($g)*> __nt::ToPrimitive for $ty {
+            fn to_i64(&self) -> Option<i64> {
+                self.primal().to_i64()
+            }
+            fn to_u64(&self) -> Option<u64> {
+                self.primal().to_u64()
+            }
+            fn to_f32(&self) -> Option<f32> {
+                self.primal().to_f32()
+            }
+            fn to_f64(&self) -> Option<f64> {
+                self.primal().to_f64()
+            }
+        }
+
+        impl<$($g)*> __nt::NumCast for $ty {
+            #[inline]
+            fn from<__N: __nt::ToPrimitive>(n: __N) -> Option<Self> {
+                <$p as __nt::NumCast>::from(n).map(<Self as __Cr>::constant)
+            }
+        }
+
+        impl<$($g)*> __nt::FromPrimitive for $ty {
+            fn from_i64(n: i64) -> Option<Self> {
+                <$p as __nt::NumCast>::from(n).map(<Self as __Cr>::constant)
+            }
+            fn from_u64(n: u64) -> Option<Self> {
+                <$p as __nt::NumCast>::from(n).map(<Self as __Cr>::constant)
+            }
+            fn from_f32(n: f32) -> Option<Self> {
+                <$p as __nt::NumCast>::from(n).map(<Self as __Cr>::constant)
+            }
+            fn from_f64(n: f64) -> Option<Self> {
+                <$p as __nt::NumCast>::from(n).map(<Self as __Cr>::constant)
+            }
+        }
+
+        impl<$($g)*> __nt::Inv for $ty {
+            type Output = Self;
+            #[inline]
+            fn inv(self) -> Self {
+                self.apply_unary(__rules::Recip)
+            }
+        }
+
+        impl<$($g)*> __nt::Signed for $ty {
+            #[inline]
+            fn abs(&self) -> Self {
+                self.apply_unary(__rules::Abs)
+            }
+            fn abs_sub(&self, other: &Self) -> Self {
+                if *self > *other {
+                    *self - *other
+                } else {
+                    <Self as __nt::Zero>::zero()
+                }
+            }
+            #[inline]
+            fn signum(&self) -> Self {
+                self.apply_unary(__rules::Signum)
+            }
+            fn is_positive(&self) -> bool {
+                self.primal() > <$p as __nt::Zero>::zero()
+            }
+            fn is_negative(&self) -> bool {
+                self.primal() < <$p as __nt::Zero>::zero()
+            }
+        }
+
+        impl<$($g)*> __nt::FloatConst for $ty where $p: __nt::FloatConst {
+            $crate::__float_consts!($p, __nt::FloatConst; E FRAC_1_PI FRAC_1_SQRT_2 FRAC_2_PI FRAC_2_SQRT_PI
+                FRAC_PI_2 FRAC_PI_3 FRAC_PI_4 FRAC_PI_6 FRAC_PI_8 LN_10 LN_2 LOG10_E LOG2_E PI
+                SQRT_2 TAU LOG10_2 LOG2_10);
+        }
+
+        impl<$($g)*> __nt::Float for $ty {
+            $crate::__float_consts!($p, __nt::Float; nan infinity neg_infinity neg_zero min_value
+                min_positive_value epsilon max_value);
+
+            fn is_nan(self) -> bool {
+                self.primal().is_nan()
+            }
+            fn is_infinite(self) -> bool {
+                self.primal().is_infinite()
+            }
+            fn is_finite(self) -> bool {
+                self.primal().is_finite()
+            }
+            fn is_normal(self) -> bool {
+                self.primal().is_normal()
+            }
+            fn is_subnormal(self) -> bool {
+                self.primal().is_subnormal()
+            }
+            fn classify(self) -> ::core::num::FpCategory {
+                self.primal().classify()
+            }
+            fn is_sign_positive(self) -> bool {
+                self.primal().is_sign_positive()
+            }
+            fn is_sign_negative(self) -> bool {
+                self.primal().is_sign_negative()
+            }
+            fn integer_decode(self) -> (u64, i16, i8) {
+                self.primal().integer_decode()
+            }
+
+            $crate::__unary_methods!(
+                floor Floor, ceil Ceil, round Round, trunc Trunc, fract Fract, abs Abs,
+                signum Signum, recip Recip, sqrt Sqrt, cbrt Cbrt, exp Exp, exp2 Exp2,
+                exp_m1 ExpM1, ln Ln, log2 Log2, log10 Log10, ln_1p Ln1p, sin Sin, cos Cos,
+                tan Tan, asin Asin, acos Acos, atan Atan, sinh Sinh, cosh Cosh, tanh Tanh,
+                asinh Asinh, acosh Acosh, atanh Atanh, to_degrees ToDegrees,
+                to_radians ToRadians
+            );
+            $crate::__binary_methods!(
+                powf Powf, log Log, max Max, min Min, hypot Hypot, atan2 Atan2,
+                copysign Copysign
+            );
+
+            #[inline]
+            fn powi(self, n: i32) -> Self {
+                self.apply_unary(__rules::Powi(n))
+            }
+            #[inline]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                self * a + b
+            }
+            fn abs_sub(self, other: Self) -> Self {
+                <Self as __nt::Signed>::abs_sub(&self, &other)
+            }
+            #[inline]
+            fn sin_cos(self) -> (Self, Self) {
+                (self.apply_unary(__rules::Sin), self.apply_unary(__rules::Cos))
+            }
+            /// Clamps by selection: inside `[min, max]` (boundaries included) the input passes
+            /// through with derivative 1; outside, the bound is returned with its own
+            /// perturbation.
+            #[inline]
+            fn clamp(self, min: Self, max: Self) -> Self {
+                if self < min {
+                    min
+                } else if self > max {
+                    max
+                } else {
+                    self
+                }
+            }
+        }
+        };
+    };
+}
+
+/// Implements one binary operator (and its assigning form) for `Self ∘ Self` and `Self ∘ Primal`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __impl_binary_op {
+    ([$($g:tt)*] $ty:ty, $p:ty, $Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident,
+     |$a:ident, $b:ident| $with_self:expr, |$a2:ident, $c:ident| $with_primal:expr) => {
+        impl<$($g)*> ::core::ops::$Op for $ty {
+            type Output = Self;
+            #[inline]
+            fn $op(self, rhs: Self) -> Self {
+                let ($a, $b) = (self, rhs);
+                $with_self
+            }
+        }
+
+        impl<$($g)*> ::core::ops::$Op<$p> for $ty {
+            type Output = Self;
+            #[inline]
+            fn $op(self, rhs: $p) -> Self {
+                let ($a2, $c) = (self, rhs);
+                $with_primal
+            }
+        }
+
+        impl<$($g)*> ::core::ops::$OpAssign for $ty {
+            #[inline]
+            fn $op_assign(&mut self, rhs: Self) {
+                *self = ::core::ops::$Op::$op(*self, rhs);
+            }
+        }
+
+        impl<$($g)*> ::core::ops::$OpAssign<$p> for $ty {
+            #[inline]
+            fn $op_assign(&mut self, rhs: $p) {
+                *self = ::core::ops::$Op::$op(*self, rhs);
+            }
+        }
+    };
+}
+
+/// Implements `f32`/`f64` on the left of `+ - * / %` with a [`ChainRule`](crate::ChainRule) type
+/// on the right (`2.0 * x`): `impl_scalar_lhs_ops!([generics] Type, f64);`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! impl_scalar_lhs_ops {
+    ([$($g:tt)*] $ty:ty, $p:ty) => {
+        impl<$($g)*> ::core::ops::Add<$ty> for $p {
+            type Output = $ty;
+            #[inline]
+            fn add(self, rhs: $ty) -> $ty {
+                $crate::ChainRule::shift(rhs, self)
+            }
+        }
+
+        impl<$($g)*> ::core::ops::Sub<$ty> for $p {
+            type Output = $ty;
+            #[inline]
+            fn sub(self, rhs: $ty) -> $ty {
+                $crate::ChainRule::shift(-rhs, self)
+            }
+        }
+
+        impl<$($g)*> ::core::ops::Mul<$ty> for $p {
+            type Output = $ty;
+            #[inline]
+            fn mul(self, rhs: $ty) -> $ty {
+                $crate::ChainRule::scale(rhs, self)
+            }
+        }
+
+        impl<$($g)*> ::core::ops::Div<$ty> for $p {
+            type Output = $ty;
+            #[inline]
+            fn div(self, rhs: $ty) -> $ty {
+                <$ty as $crate::ChainRule>::constant(self) / rhs
+            }
+        }
+
+        impl<$($g)*> ::core::ops::Rem<$ty> for $p {
+            type Output = $ty;
+            #[inline]
+            fn rem(self, rhs: $ty) -> $ty {
+                <$ty as $crate::ChainRule>::constant(self) % rhs
+            }
+        }
+    };
+}
+
+/// Constant-valued methods (`PI()`, `nan()`, ...) lifted from the primal type.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __float_consts {
+    ($p:ty, $tr:path; $($name:ident)*) => {$(
+        #[inline]
+        fn $name() -> Self {
+            <Self as $crate::ChainRule>::constant(<$p as $tr>::$name())
+        }
+    )*};
+}
+
+/// `fn name(self) -> Self { self.apply_unary(rules::Rule) }` for each `name Rule` pair.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __unary_methods {
+    ($($name:ident $rule:ident),* $(,)?) => {$(
+        #[inline]
+        fn $name(self) -> Self {
+            $crate::ChainRule::apply_unary(self, $crate::rules::$rule)
+        }
+    )*};
+}
+
+/// `fn name(self, other: Self) -> Self { self.apply_binary(other, rules::Rule) }` for each pair.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __binary_methods {
+    ($($name:ident $rule:ident),* $(,)?) => {$(
+        #[inline]
+        fn $name(self, other: Self) -> Self {
+            $crate::ChainRule::apply_binary(self, other, $crate::rules::$rule)
+        }
+    )*};
+}

@@ -1,0 +1,203 @@
+//! The documented edge-point conventions, in f32 and f64.
+
+use adroit_forward::{Dual, HyperDual, derivative, gradient};
+use num_traits::Float;
+use std::fmt::Debug;
+
+fn c<T: Float>(x: f64) -> T {
+    T::from(x).expect("finite")
+}
+
+/// The partials of `f` at `(x, y)`.
+fn partials<T: Float, F: Fn(Dual<T>, Dual<T>) -> Dual<T>>(f: F, x: T, y: T) -> (T, T) {
+    let g = gradient(|v| f(v[0], v[1]), &[x, y]);
+    (g[0], g[1])
+}
+
+fn abs_and_signum<T: Float + Debug>() {
+    assert_eq!(derivative(|x| x.abs(), T::zero()), T::zero(), "abs'(+0)");
+    assert_eq!(derivative(|x| x.abs(), -T::zero()), T::zero(), "abs'(-0)");
+    assert_eq!(derivative(|x| x.abs(), c::<T>(-3.0)), c(-1.0));
+    assert_eq!(derivative(|x| x.abs(), c::<T>(3.0)), T::one());
+    assert!(
+        derivative(|x| x.abs(), T::nan()).is_nan(),
+        "abs' propagates NaN"
+    );
+    for x in [-2.0, 0.0, 2.0] {
+        assert_eq!(
+            derivative(|x| x.signum(), c::<T>(x)),
+            T::zero(),
+            "signum'({x})"
+        );
+    }
+}
+
+fn max_min_ties<T: Float + Debug>() {
+    let one = T::one();
+    let half = c::<T>(0.5);
+    assert_eq!(partials(|x, y| x.max(y), one, one), (half, half), "max tie");
+    assert_eq!(partials(|x, y| x.min(y), one, one), (half, half), "min tie");
+    assert_eq!(partials(|x, y| x.max(y), c(2.0), one), (one, T::zero()));
+    assert_eq!(partials(|x, y| x.max(y), one, c(2.0)), (T::zero(), one));
+    assert_eq!(partials(|x, y| x.min(y), c(2.0), one), (T::zero(), one));
+    assert_eq!(partials(|x, y| x.min(y), one, c(2.0)), (one, T::zero()));
+    // max(x, x) = x: the two halves add up to the true derivative 1.
+    assert_eq!(derivative(|x| x.max(x), one), one);
+    // The tie convention is what central differences give.
+    let h = c::<T>(0.25);
+    let central = ((one + h).max(one) - (one - h).max(one)) / (h + h);
+    assert_eq!(derivative(|x| x.max(Dual::constant(one)), one), central);
+    // A NaN argument is ignored, as by the primal max.
+    assert_eq!(partials(|x, y| x.max(y), T::nan(), one), (T::zero(), one));
+    assert_eq!(partials(|x, y| x.min(y), one, T::nan()), (one, T::zero()));
+}
+
+fn clamp_passes_tangent_at_boundary<T: Float + Debug>() {
+    let (lo, hi) = (T::zero(), T::one());
+    let f = |x: Dual<T>| x.clamp(Dual::constant(lo), Dual::constant(hi));
+    for x in [0.0, 0.5, 1.0] {
+        assert_eq!(
+            derivative(f, c::<T>(x)),
+            T::one(),
+            "clamp'({x}) inside or on a bound"
+        );
+    }
+    for x in [-0.5, 1.5] {
+        assert_eq!(derivative(f, c::<T>(x)), T::zero(), "clamp'({x}) outside");
+    }
+    // Outside, the bound's own perturbation passes.
+    let g = gradient(
+        |v| v[0].clamp(v[1], v[2]),
+        &[c::<T>(2.0), T::zero(), T::one()],
+    );
+    assert_eq!(g, vec![T::zero(), T::zero(), T::one()]);
+}
+
+fn roots_hypot_atan2<T: Float + Debug>() {
+    assert_eq!(
+        derivative(|x| x.sqrt(), T::zero()),
+        T::infinity(),
+        "sqrt'(0)"
+    );
+    assert_eq!(
+        partials(|x, y| x.hypot(y), T::zero(), T::zero()),
+        (T::zero(), T::zero())
+    );
+    assert_eq!(
+        partials(|y, x| y.atan2(x), T::zero(), T::zero()),
+        (T::zero(), T::zero())
+    );
+    // cbrt of a negative number is real.
+    let (v, d) = adroit_forward::value_and_derivative(|x| x.cbrt(), c::<T>(-8.0));
+    assert_eq!(v, c(-2.0));
+    assert!(
+        (d - c::<T>(1.0 / 12.0)).abs() <= T::epsilon() * c(4.0),
+        "cbrt'(-8) = {d:?}"
+    );
+    assert_eq!(
+        derivative(|x| x.cbrt(), T::zero()),
+        T::infinity(),
+        "cbrt'(0)"
+    );
+}
+
+fn powf_at_zero<T: Float + Debug>() {
+    let zero = T::zero();
+    let dx = |p: f64| partials(|x, p| x.powf(p), zero, c(p));
+    assert_eq!(dx(0.0).0, zero, "∂x 0^0");
+    assert_eq!(dx(1.0).0, T::one(), "∂x 0^1");
+    assert_eq!(dx(2.0).0, zero, "∂x 0^2");
+    assert_eq!(dx(2.5).0, zero, "∂x 0^2.5");
+    assert_eq!(dx(0.5).0, T::infinity(), "∂x 0^0.5");
+    for p in [0.5, 1.0, 2.0, 2.5] {
+        assert_eq!(dx(p).1, zero, "∂p 0^{p}");
+    }
+    // Constant exponent (the fast path) agrees.
+    for p in [0.0, 0.5, 1.0, 2.0, 2.5] {
+        let d = derivative(|x| x.powf(Dual::constant(c(p))), zero);
+        assert_eq!(d, dx(p).0, "∂x 0^{p}, constant exponent");
+    }
+    // Finite value and derivatives with fractional p > 1, second order included.
+    let y = HyperDual::variable(zero).powf(HyperDual::constant(c(2.5)));
+    assert_eq!(
+        (y.value(), y.eps1()[0], y.eps12()[0][0]),
+        (zero, zero, zero)
+    );
+    // Negative base, integer exponent: real value, no NaN from ∂p (it uses ln|x|).
+    let (gx, gp): (T, T) = partials(|x, p| x.powf(p), c(-2.0), c(3.0));
+    assert_eq!(gx, c(12.0));
+    let expected = c::<T>(-8.0) * c::<T>(2.0).ln();
+    assert!(
+        (gp - expected).abs() <= T::epsilon() * c::<T>(16.0),
+        "∂p (-2)^3 = {gp:?}"
+    );
+    // powi(0) has derivative 0 even at x = 0.
+    assert_eq!(derivative(|x| x.powi(0), zero), zero);
+}
+
+fn piecewise_constant<T: Float + Debug>() {
+    for x in [-1.5, -1.0, 0.0, 0.3, 2.0, 2.5] {
+        let x = c::<T>(x);
+        assert_eq!(derivative(|x| x.floor(), x), T::zero());
+        assert_eq!(derivative(|x| x.ceil(), x), T::zero());
+        assert_eq!(derivative(|x| x.round(), x), T::zero());
+        assert_eq!(derivative(|x| x.trunc(), x), T::zero());
+        assert_eq!(derivative(|x| x.fract(), x), T::one());
+    }
+    // x % y = x − trunc(x/y)·y: ∂x = 1, ∂y = −trunc(x/y).
+    assert_eq!(partials(|x, y| x % y, c(7.5), c(2.0)), (T::one(), c(-3.0)));
+    assert_eq!(partials(|x, y| x % y, c(-7.5), c(2.0)), (T::one(), c(3.0)));
+    // copysign: ±1 by whether the signs agree, 0 for the sign argument.
+    assert_eq!(
+        partials(|x, s| x.copysign(s), c(2.0), c(-1.0)),
+        (c(-1.0), T::zero())
+    );
+    assert_eq!(
+        partials(|x, s| x.copysign(s), c(-2.0), c(-1.0)),
+        (T::one(), T::zero())
+    );
+}
+
+fn tiny_arguments_keep_precision<T: Float + Debug>() {
+    let tiny = c::<T>(1e-30);
+    let y = Dual::variable(tiny).ln_1p();
+    assert_eq!((y.value(), y.tangent()), (tiny, T::one()));
+    let y = Dual::variable(tiny).exp_m1();
+    assert_eq!((y.value(), y.tangent()), (tiny, T::one()));
+}
+
+fn zero_tangent_never_becomes_nan<T: Float + Debug>() {
+    // sqrt'(0) = ∞, but the constant input's zero tangent contributes 0, not 0·∞ = NaN.
+    let g = gradient(|v| v[0].sqrt() + v[1], &[T::zero(), T::one()]);
+    assert_eq!(g, vec![T::infinity(), T::one()]);
+    let y = Dual::constant(T::zero()).sqrt() / Dual::constant(T::zero());
+    assert_eq!(y.tangent(), T::zero());
+    let h = HyperDual::constant(T::zero()).sqrt();
+    assert_eq!((h.eps1()[0], h.eps12()[0][0]), (T::zero(), T::zero()));
+}
+
+macro_rules! both_precisions {
+    ($($name:ident => $check:ident;)*) => {$(
+        mod $name {
+            #[test]
+            fn f64() {
+                super::$check::<f64>();
+            }
+            #[test]
+            fn f32() {
+                super::$check::<f32>();
+            }
+        }
+    )*};
+}
+
+both_precisions! {
+    abs_signum => abs_and_signum;
+    max_min => max_min_ties;
+    clamp => clamp_passes_tangent_at_boundary;
+    sqrt_hypot_atan2_cbrt => roots_hypot_atan2;
+    powf => powf_at_zero;
+    rounding_rem_copysign => piecewise_constant;
+    ln_1p_exp_m1 => tiny_arguments_keep_precision;
+    nan_safe => zero_tangent_never_becomes_nan;
+}

@@ -1,0 +1,180 @@
+//! Derivatives through nalgebra's decompositions, checked against matrix-calculus identities:
+//! d det(A + tB)/dt = det(A)·tr(A⁻¹B); d(A + tB)⁻¹b/dt = −A⁻¹B x; dλᵢ/dt = vᵢᵀBvᵢ.
+
+use adroit_forward::{Dual, HyperDual};
+use nalgebra::{DMatrix, DVector, RealField};
+use num_traits::Float;
+
+fn a_matrix() -> DMatrix<f64> {
+    // symmetric positive definite, distinct eigenvalues
+    DMatrix::from_row_slice(
+        4,
+        4,
+        &[
+            4.0, 1.0, 0.5, 0.2, //
+            1.0, 3.0, 0.3, 0.1, //
+            0.5, 0.3, 2.5, 0.4, //
+            0.2, 0.1, 0.4, 1.5,
+        ],
+    )
+}
+
+fn b_matrix() -> DMatrix<f64> {
+    DMatrix::from_row_slice(
+        4,
+        4,
+        &[
+            0.3, -0.2, 0.1, 0.0, //
+            -0.2, 0.5, 0.2, -0.1, //
+            0.1, 0.2, -0.4, 0.3, //
+            0.0, -0.1, 0.3, 0.2,
+        ],
+    )
+}
+
+fn b_vector() -> DVector<f64> {
+    DVector::from_column_slice(&[1.0, -2.0, 0.5, 3.0])
+}
+
+/// `A + tB` at `t = 0` as a matrix of duals (tangent `B`), in precision `T`.
+fn perturbed<T: Float + RealField>(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<Dual<T>>
+where
+    Dual<T>: RealField,
+{
+    a.zip_map(b, |x, y| {
+        Dual::new(T::from(x).unwrap(), T::from(y).unwrap())
+    })
+}
+
+fn close(a: f64, b: f64, rtol: f64, what: &str) {
+    assert!(
+        (a - b).abs() <= rtol * (1.0 + b.abs()),
+        "{what}: {a} vs {b}"
+    );
+}
+
+fn determinant_derivative<T: Float + RealField>(rtol: f64)
+where
+    Dual<T>: RealField,
+{
+    let (a, b) = (a_matrix(), b_matrix());
+    let a_inv = a.clone().try_inverse().unwrap();
+    let expected = a.determinant() * (&a_inv * &b).trace();
+    let m = perturbed::<T>(&a, &b);
+    let d_lu = m.clone().lu().determinant().tangent().to_f64().unwrap();
+    let d_direct = m.clone().determinant().tangent().to_f64().unwrap();
+    let chol = m.clone().cholesky().expect("SPD");
+    let d_chol = chol
+        .l()
+        .diagonal()
+        .iter()
+        .fold(Dual::constant(T::one()), |p, &x| p * x);
+    let d_chol = (d_chol * d_chol).tangent().to_f64().unwrap();
+    let qr = m.qr();
+    let d_qr = qr
+        .r()
+        .diagonal()
+        .iter()
+        .fold(Dual::constant(T::one()), |p, &x| p * x);
+    let sign_q = qr.q().map(|x| x.value()).determinant();
+    let d_qr = (d_qr.tangent() * sign_q).to_f64().unwrap();
+    close(d_lu, expected, rtol, "LU");
+    close(d_direct, expected, rtol, "determinant()");
+    close(d_chol, expected, rtol, "Cholesky");
+    close(d_qr, expected, rtol, "QR");
+}
+
+#[test]
+fn determinant_derivative_f64() {
+    determinant_derivative::<f64>(1e-12);
+}
+
+#[test]
+fn determinant_derivative_f32() {
+    determinant_derivative::<f32>(1e-4);
+}
+
+fn solve_derivative<T: Float + RealField>(rtol: f64)
+where
+    Dual<T>: RealField,
+{
+    let (a, b, rhs) = (a_matrix(), b_matrix(), b_vector());
+    let a_inv = a.clone().try_inverse().unwrap();
+    let x = &a_inv * &rhs;
+    let expected = -(&a_inv * &b * &x);
+    let m = perturbed::<T>(&a, &b);
+    let rhs_d = rhs.map(|v| Dual::constant(T::from(v).unwrap()));
+    let solutions = [
+        ("LU", m.clone().lu().solve(&rhs_d).unwrap()),
+        ("QR", m.clone().qr().solve(&rhs_d).unwrap()),
+        ("Cholesky", m.clone().cholesky().unwrap().solve(&rhs_d)),
+        ("try_inverse", m.try_inverse().unwrap() * &rhs_d),
+    ];
+    for (name, sol) in solutions {
+        for i in 0..4 {
+            close(sol[i].value().to_f64().unwrap(), x[i], rtol, name);
+            close(sol[i].tangent().to_f64().unwrap(), expected[i], rtol, name);
+        }
+    }
+}
+
+#[test]
+fn solve_derivative_f64() {
+    solve_derivative::<f64>(1e-12);
+}
+
+#[test]
+fn solve_derivative_f32() {
+    solve_derivative::<f32>(1e-4);
+}
+
+fn eigenvalue_derivative<T: Float + RealField>(rtol: f64)
+where
+    Dual<T>: RealField,
+{
+    let (a, b) = (a_matrix(), b_matrix());
+    let eig = a.clone().symmetric_eigen();
+    let dual_eig = perturbed::<T>(&a, &b).symmetric_eigen();
+    for (k, lambda) in eig.eigenvalues.iter().enumerate() {
+        let v = eig.eigenvectors.column(k);
+        let expected = (v.transpose() * &b * v)[(0, 0)];
+        // match the eigenvalue by its primal value (the order is not guaranteed)
+        let found = dual_eig
+            .eigenvalues
+            .iter()
+            .min_by(|p, q| {
+                let dp = (p.value().to_f64().unwrap() - lambda).abs();
+                let dq = (q.value().to_f64().unwrap() - lambda).abs();
+                dp.total_cmp(&dq)
+            })
+            .unwrap();
+        close(found.value().to_f64().unwrap(), *lambda, rtol, "eigenvalue");
+        close(
+            found.tangent().to_f64().unwrap(),
+            expected,
+            rtol,
+            "eigenvalue derivative",
+        );
+    }
+}
+
+#[test]
+fn symmetric_eigenvalue_derivative_f64() {
+    eigenvalue_derivative::<f64>(1e-10);
+}
+
+#[test]
+fn symmetric_eigenvalue_derivative_f32() {
+    eigenvalue_derivative::<f32>(1e-3);
+}
+
+#[test]
+fn determinant_second_derivative_with_hyperdual() {
+    // d²/dt² det(A + tB) = det(A)·[(tr A⁻¹B)² − tr((A⁻¹B)²)]
+    let (a, b) = (a_matrix(), b_matrix());
+    let c = a.clone().try_inverse().unwrap() * &b;
+    let expected = a.determinant() * (c.trace().powi(2) - (&c * &c).trace());
+    let m = a.zip_map(&b, |x, y| HyperDual::new(x, [y], [y], [[0.0]]));
+    let d2 = m.lu().determinant().eps12()[0][0];
+    close(d2, expected, 1e-11, "second derivative of det");
+}

@@ -1,0 +1,13 @@
+//! Integration tests of `adroit-forward`, one binary with one module per concern.
+
+// The tests call `gradient(|x| f(x), &x0)` on purpose: that closure form is the API promise.
+#![allow(clippy::redundant_closure)]
+
+mod api;
+mod edges;
+mod elementary;
+mod linalg;
+mod nested;
+mod reference;
+mod tolerance;
+mod traits;

@@ -1,0 +1,171 @@
+//! The standard traits: operators on either side, comparisons on the primal, conversions,
+//! formatting, constants.
+
+use adroit_forward::{Dual, DualVec, HyperDual};
+use num_traits::{
+    Float, FloatConst, FromPrimitive, Inv, Num, NumCast, One, Signed, ToPrimitive, Zero,
+};
+
+#[test]
+fn arithmetic_with_plain_floats_on_either_side() {
+    let x = Dual::variable(3.0_f64);
+    let cases = [
+        (2.0 + x, 5.0, 1.0),
+        (x + 2.0, 5.0, 1.0),
+        (2.0 - x, -1.0, -1.0),
+        (x - 2.0, 1.0, 1.0),
+        (2.0 * x, 6.0, 2.0),
+        (x * 2.0, 6.0, 2.0),
+        (6.0 / x, 2.0, -6.0 / 9.0),
+        (x / 2.0, 1.5, 0.5),
+        (7.0 % x, 1.0, -2.0),
+        (x % 2.0, 1.0, 1.0),
+    ];
+    for (i, (y, v, d)) in cases.into_iter().enumerate() {
+        assert_eq!((y.value(), y.tangent()), (v, d), "case {i}");
+    }
+    let x = Dual::variable(3.0_f32);
+    let y = 2.0_f32 * x + 1.0;
+    assert_eq!((y.value(), y.tangent()), (7.0, 2.0));
+    let v = 2.0 * DualVec::<f64, 2>::variable(1.0, 1) - 1.0;
+    assert_eq!(v.tangents(), [0.0, 2.0]);
+    let h = 2.0_f32 * HyperDual::variable(1.0_f32) * HyperDual::variable(1.0);
+    assert_eq!(h.eps12()[0][0], 4.0);
+}
+
+#[test]
+fn assign_operators() {
+    let mut x = Dual::variable(2.0_f64);
+    x += Dual::variable(1.0);
+    x -= 0.5;
+    x *= Dual::new(2.0, 0.0);
+    x /= 4.0;
+    x %= Dual::constant(10.0);
+    assert_eq!((x.value(), x.tangent()), (1.25, 1.0));
+    let mut y = Dual::variable(2.0_f64);
+    y += 1.0;
+    y *= 3.0;
+    y -= Dual::constant(1.0);
+    y /= Dual::constant(2.0);
+    y %= 3.0;
+    assert_eq!((y.value(), y.tangent()), (1.0, 1.5));
+}
+
+#[test]
+fn comparisons_use_the_primal_value() {
+    let a = Dual::new(1.0_f64, 5.0);
+    let b = Dual::new(1.0, -5.0);
+    assert_eq!(a, b);
+    assert!(Dual::new(0.5, 9.0) < a);
+    assert!(a.partial_cmp(&Dual::nan()).is_none());
+    assert_eq!(Dual::<f64>::default(), Dual::constant(0.0));
+    assert_eq!(Dual::<f64>::default().tangent(), 0.0);
+}
+
+#[test]
+fn zero_means_every_part_is_zero() {
+    assert!(Dual::<f64>::zero().is_zero());
+    assert!(!Dual::new(0.0_f64, 1.0).is_zero());
+    assert!(Dual::new(0.0_f64, 1.0) == Dual::zero());
+    assert!(Dual::<f64>::one().is_one());
+    assert!(!DualVec::<f64, 2>::variable(0.0, 1).is_zero());
+    assert!(!HyperDual::variable(0.0_f64).is_zero());
+}
+
+#[test]
+fn sum_and_product() {
+    let xs = [
+        Dual::variable(2.0_f64),
+        Dual::constant(3.0),
+        Dual::variable(4.0),
+    ];
+    let s: Dual<f64> = xs.iter().sum();
+    assert_eq!((s.value(), s.tangent()), (9.0, 2.0));
+    let p: Dual<f64> = xs.into_iter().product();
+    // d/dt (2+t)·3·(4+t) at 0 = 3·4 + 2·3
+    assert_eq!((p.value(), p.tangent()), (24.0, 18.0));
+    let p: Dual<f64> = xs.iter().product();
+    assert_eq!(p.tangent(), 18.0);
+    let s: Dual<f64> = xs.into_iter().sum();
+    assert_eq!(s.value(), 9.0);
+}
+
+#[test]
+fn negation_inverse_signed() {
+    let x = Dual::variable(-2.0_f64);
+    assert_eq!((-x).tangent(), -1.0);
+    assert_eq!(x.inv().tangent(), -0.25);
+    assert_eq!(Signed::abs(&x).tangent(), -1.0);
+    assert_eq!(Signed::signum(&x).tangent(), 0.0);
+    assert!(x.is_negative() && !x.is_positive());
+    assert_eq!(Signed::abs_sub(&x, &Dual::constant(-3.0)).tangent(), 1.0);
+    assert_eq!(Signed::abs_sub(&x, &Dual::constant(0.0)).tangent(), 0.0);
+    assert_eq!(Float::abs_sub(x, Dual::constant(-3.0)).value(), 1.0);
+}
+
+#[test]
+fn conversions() {
+    let x: Dual<f64> = NumCast::from(3_i32).unwrap();
+    assert_eq!((x.value(), x.tangent()), (3.0, 0.0));
+    assert_eq!(Dual::<f32>::from_f64(0.5).unwrap().value(), 0.5);
+    assert_eq!(Dual::<f64>::from_i64(-4).unwrap().value(), -4.0);
+    assert_eq!(Dual::<f64>::from_u64(4).unwrap().value(), 4.0);
+    assert_eq!(Dual::new(2.7_f64, 1.0).to_i64(), Some(2));
+    assert_eq!(Dual::new(2.5_f32, 1.0).to_f64(), Some(2.5));
+    assert_eq!(Dual::<f64>::from_str_radix("1.5", 10).unwrap().value(), 1.5);
+    assert!(Dual::<f64>::from_str_radix("x", 10).is_err());
+    assert_eq!(
+        <DualVec<f64, 3> as NumCast>::from(2.0_f32)
+            .unwrap()
+            .tangents(),
+        [0.0; 3]
+    );
+}
+
+#[test]
+fn constants_and_classification() {
+    assert_eq!(Dual::<f64>::PI().value(), core::f64::consts::PI);
+    assert_eq!(Dual::<f32>::E().tangent(), 0.0);
+    assert_eq!(Dual::<f64>::TAU().value(), core::f64::consts::TAU);
+    assert!(Dual::<f64>::nan().is_nan());
+    assert!(Dual::<f64>::infinity().is_infinite());
+    assert!(Dual::<f64>::neg_zero().is_sign_negative());
+    assert_eq!(Dual::<f64>::epsilon().value(), f64::EPSILON);
+    assert_eq!(Dual::<f64>::max_value().value(), f64::MAX);
+    assert_eq!(Dual::<f64>::min_positive_value().value(), f64::MIN_POSITIVE);
+    assert_eq!(
+        Dual::new(1.0_f64, 3.0).classify(),
+        core::num::FpCategory::Normal
+    );
+    assert_eq!(
+        Dual::new(1.0_f64, 3.0).integer_decode(),
+        1.0_f64.integer_decode()
+    );
+    assert!(Dual::new(1e-310_f64, 1.0).is_subnormal());
+}
+
+#[test]
+fn mul_add_sin_cos_powi_and_angle_conversions() {
+    let x = Dual::variable(0.5_f64);
+    let y = x.mul_add(Dual::constant(3.0), Dual::constant(1.0));
+    assert_eq!((y.value(), y.tangent()), (2.5, 3.0));
+    let z = x.mul_add(x, x); // x² + x
+    assert_eq!(z.tangent(), 2.0);
+    let (s, c) = x.sin_cos();
+    assert_eq!((s.tangent(), c.tangent()), (0.5_f64.cos(), -0.5_f64.sin()));
+    assert_eq!(x.powi(3).tangent(), 0.75);
+    assert_eq!(x.to_degrees().tangent(), 180.0 / core::f64::consts::PI);
+    assert_eq!(x.to_radians().tangent(), core::f64::consts::PI / 180.0);
+}
+
+#[test]
+fn formatting() {
+    assert_eq!(Dual::new(1.5_f64, -2.0).to_string(), "1.5 + -2ε");
+    assert_eq!(format!("{:.2}", Dual::new(1.0_f64, 0.5)), "1.00 + 0.50ε");
+    assert_eq!(DualVec::new(1.0_f64, [2.0, 3.0]).to_string(), "1 + [2, 3]ε");
+    assert_eq!(
+        HyperDual::variable(2.0_f64).to_string(),
+        "2 + [1]ε₁ + [1]ε₂ + [[0]]ε₁ε₂"
+    );
+    assert!(format!("{:?}", Dual::new(1.0_f64, 2.0)).contains("tangent: 2.0"));
+}
