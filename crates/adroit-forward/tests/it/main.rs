@@ -6,6 +6,7 @@
 mod api;
 mod edges;
 mod elementary;
+mod functions;
 mod linalg;
 mod nested;
 mod reference;

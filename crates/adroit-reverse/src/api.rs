@@ -1,0 +1,217 @@
+//! The user-facing functions: gradients, pullbacks (VJPs), Jacobians, Hessians, HVPs.
+
+use crate::record::Recording;
+use crate::{Pullback, TapeScalar, Var};
+use adroit_forward::Dual;
+use nalgebra::DMatrix;
+use num_traits::Float;
+
+/// The gradient `∇f(x)` of `f: ℝⁿ → ℝ`, by one recording of `f` and one backward sweep.
+///
+/// `x`: `n` inputs; returns `n` partial derivatives. `f` may be any code written for
+/// `num_traits::Float` (branches, loops, recursion, mutation of `Vec<Var<T>>` included); an
+/// input used several times, or listed twice, accumulates every contribution.
+///
+/// # Panics
+/// If `f` returns a variable of another scope, or uses one (see [`Var`]).
+///
+/// # Example
+/// ```
+/// use num_traits::Float;
+/// fn f<S: Float>(x: &[S]) -> S { x[0] * x[1].sin() }
+/// let g = adroit_reverse::gradient(|x| f(x), &[2.0, 0.0]);
+/// assert_eq!(g, vec![0.0, 2.0]);
+/// ```
+#[track_caller]
+pub fn gradient<T: TapeScalar, F: FnOnce(&[Var<T>]) -> Var<T>>(f: F, x: &[T]) -> Vec<T> {
+    value_and_gradient(f, x).1
+}
+
+/// `(f(x), ∇f(x))`, as [`gradient`].
+///
+/// # Example
+/// ```
+/// let (v, g) = adroit_reverse::value_and_gradient(|x| x[0] * x[0] + 3.0 * x[1], &[5.0, 7.0]);
+/// assert_eq!((v, g), (46.0, vec![10.0, 3.0]));
+/// ```
+#[track_caller]
+pub fn value_and_gradient<T, F>(f: F, x: &[T]) -> (T, Vec<T>)
+where
+    T: TapeScalar,
+    F: FnOnce(&[Var<T>]) -> Var<T>,
+{
+    let (value, grad, ()) = value_and_gradient_with_aux(|x| (f(x), ()), x);
+    (value, grad)
+}
+
+/// `(f(x), ∇f(x), aux)` for `f` returning `(loss, aux)`: `aux` is any extra output that is
+/// passed through, not differentiated (JAX's `has_aux`). Return plain values in `aux`, not
+/// variables (they cannot be used after the call).
+///
+/// # Example
+/// ```
+/// let (v, g, aux) = adroit_reverse::value_and_gradient_with_aux(
+///     |x| {
+///         let y = x[0] * x[0];
+///         (y, y.value() > 1.0)
+///     },
+///     &[3.0],
+/// );
+/// assert_eq!((v, g, aux), (9.0, vec![6.0], true));
+/// ```
+#[track_caller]
+pub fn value_and_gradient_with_aux<T, A, F>(f: F, x: &[T]) -> (T, Vec<T>, A)
+where
+    T: TapeScalar,
+    F: FnOnce(&[Var<T>]) -> (Var<T>, A),
+{
+    let ((y, aux), rec) = Recording::new(x, f);
+    rec.check_output(&y);
+    let mut adjoint = rec.adjoint_buffer();
+    Recording::seed(&mut adjoint, &y, T::one());
+    (y.value(), rec.input_adjoints(&mut adjoint), aux)
+}
+
+/// Records `f: ℝⁿ → ℝᵐ` once and returns `(f(x), pullback)`, where the [`Pullback`] maps any
+/// output cotangent `w` (`m` entries) to the input cotangent `wᵀJ` (`n` entries) — the
+/// vector-Jacobian product (VJP) — and can be called many times.
+///
+/// # Panics
+/// If `f` returns a variable of another scope.
+///
+/// # Example
+/// ```
+/// let (y, pb) = adroit_reverse::pullback(|x| vec![x[0] * x[1]], &[2.0, 3.0]);
+/// assert_eq!((y, pb.call(&[2.0])), (vec![6.0], vec![6.0, 4.0]));
+/// ```
+#[track_caller]
+pub fn pullback<T, F>(f: F, x: &[T]) -> (Vec<T>, Pullback<T>)
+where
+    T: TapeScalar,
+    F: FnOnce(&[Var<T>]) -> Vec<Var<T>>,
+{
+    let (ys, rec) = Recording::new(x, f);
+    for y in &ys {
+        rec.check_output(y);
+    }
+    let values = ys.iter().map(Var::value).collect();
+    (values, Pullback::new(rec, ys))
+}
+
+/// The vector-Jacobian product `(f(x), wᵀJ(x))` in one call (see [`pullback`] to reuse the
+/// recording for several cotangents).
+///
+/// # Panics
+/// If `w.len()` differs from the number of outputs.
+///
+/// # Example
+/// ```
+/// let (y, vjp) = adroit_reverse::vjp(|x| vec![x[0] * x[1], x[1]], &[2.0, 3.0], &[1.0, 1.0]);
+/// assert_eq!((y, vjp), (vec![6.0, 3.0], vec![3.0, 3.0]));
+/// ```
+#[track_caller]
+pub fn vjp<T, F>(f: F, x: &[T], w: &[T]) -> (Vec<T>, Vec<T>)
+where
+    T: TapeScalar,
+    F: FnOnce(&[Var<T>]) -> Vec<Var<T>>,
+{
+    let (y, pb) = pullback(f, x);
+    let ct = pb.call(w);
+    (y, ct)
+}
+
+/// The Jacobian of `f: ℝⁿ → ℝᵐ`: one recording, one backward sweep per output.
+///
+/// `x`: `n` inputs; returns the `m × n` matrix with `J[(i, j)] = ∂fᵢ/∂xⱼ` (row `i` is `∇fᵢ`).
+/// Prefer it to forward mode when `m < n`.
+///
+/// # Example
+/// ```
+/// let j = adroit_reverse::jacobian(|x| vec![x[0] * x[1], x[0] + x[1]], &[2.0, 3.0]);
+/// assert_eq!(j, nalgebra::dmatrix![3.0, 2.0; 1.0, 1.0]);
+/// ```
+#[track_caller]
+pub fn jacobian<T, F>(f: F, x: &[T]) -> DMatrix<T>
+where
+    T: TapeScalar + nalgebra::Scalar,
+    F: FnOnce(&[Var<T>]) -> Vec<Var<T>>,
+{
+    let (ys, rec) = Recording::new(x, f);
+    let mut jac = DMatrix::from_element(ys.len(), x.len(), T::zero());
+    let mut adjoint = rec.adjoint_buffer();
+    for (i, y) in ys.iter().enumerate() {
+        rec.check_output(y);
+        adjoint.fill(T::zero());
+        Recording::seed(&mut adjoint, y, T::one());
+        for (j, g) in rec.input_adjoints(&mut adjoint).into_iter().enumerate() {
+            jac[(i, j)] = g;
+        }
+    }
+    jac
+}
+
+/// The Hessian `∇²f(x)` of `f: ℝⁿ → ℝ` by forward-over-reverse: `n` recordings on
+/// `Var<Dual<T>>`, the `j`-th seeded with the direction `eⱼ`, each swept once (column `j` is
+/// the tangent of the gradient).
+///
+/// `x`: `n` inputs; returns the `n × n` matrix `H[(i, j)] = ∂²f/∂xᵢ∂xⱼ` (symmetric up to
+/// rounding). For a Hessian-vector product use [`hvp`] (one recording).
+///
+/// # Example
+/// ```
+/// use num_traits::Float;
+/// fn f<S: Float>(x: &[S]) -> S { x[0] * x[0] * x[1] }
+/// let h = adroit_reverse::hessian(|x| f(x), &[1.0, 2.0]);
+/// assert_eq!(h, nalgebra::dmatrix![4.0, 2.0; 2.0, 0.0]);
+/// ```
+#[track_caller]
+pub fn hessian<T, F>(f: F, x: &[T]) -> DMatrix<T>
+where
+    T: Float + nalgebra::Scalar,
+    Dual<T>: TapeScalar,
+    F: Fn(&[Var<Dual<T>>]) -> Var<Dual<T>>,
+{
+    let n = x.len();
+    let mut hess = DMatrix::from_element(n, n, T::zero());
+    let mut point: Vec<Dual<T>> = x.iter().map(|&v| Dual::constant(v)).collect();
+    for j in 0..n {
+        point[j] = Dual::variable(x[j]);
+        let grad = gradient(&f, &point);
+        point[j] = Dual::constant(x[j]);
+        for (i, g) in grad.iter().enumerate() {
+            hess[(i, j)] = g.tangent();
+        }
+    }
+    hess
+}
+
+/// The Hessian-vector product `∇²f(x)·v` by forward-over-reverse in one recording (the
+/// gradient evaluated on `Dual`s seeded with `v`; its tangent is `H·v`).
+///
+/// `x`, `v`: `n` entries each; returns `n` entries.
+///
+/// # Panics
+/// If `x.len() != v.len()`.
+///
+/// # Example
+/// ```
+/// let hv = adroit_reverse::hvp(|x| x[0] * x[0] * x[1], &[1.0, 2.0], &[1.0, 0.0]);
+/// assert_eq!(hv, vec![4.0, 2.0]);
+/// ```
+#[track_caller]
+pub fn hvp<T, F>(f: F, x: &[T], v: &[T]) -> Vec<T>
+where
+    T: Float,
+    Dual<T>: TapeScalar,
+    F: FnOnce(&[Var<Dual<T>>]) -> Var<Dual<T>>,
+{
+    assert_eq!(
+        x.len(),
+        v.len(),
+        "hvp: the point has {} entries but the direction has {}",
+        x.len(),
+        v.len()
+    );
+    let point: Vec<Dual<T>> = x.iter().zip(v).map(|(&a, &b)| Dual::new(a, b)).collect();
+    gradient(f, &point).iter().map(Dual::tangent).collect()
+}

@@ -1,0 +1,100 @@
+//! Custom rules (a function with a user-supplied derivative, recorded as one node) and
+//! `stop_gradient`.
+
+use crate::{TapeScalar, Var};
+
+/// Records a function with its own pullback as one node, like ChainRules.jl's `rrule` or JAX's
+/// `custom_vjp`: for a function evaluated elsewhere (an external solver, a closed-form
+/// derivative that is cheaper or more stable than differentiating the code).
+///
+/// `inputs`: the `n` variables the function depends on; `outputs`: its `m` primal values,
+/// already computed; `pullback`: maps the `m` output cotangents `w` to the `n` input cotangents
+/// `wᵀJ`. Returns `m` variables holding `outputs`.
+///
+/// If every input is a constant the outputs are constants and nothing is recorded. The pullback
+/// may itself use adroit (it runs after the recording scope has closed).
+///
+/// # Panics
+/// If an input belongs to another scope (as every operation does); during the backward sweep,
+/// if `pullback` returns a vector whose length is not `n`.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::{custom_rule, gradient};
+/// // y = x₀·x₁ with a hand-written pullback
+/// let g = gradient(
+///     |x| {
+///         let (a, b) = (x[0].value(), x[1].value());
+///         custom_rule(&[x[0], x[1]], &[a * b], move |w| vec![w[0] * b, w[0] * a])[0]
+///     },
+///     &[3.0, 4.0],
+/// );
+/// assert_eq!(g, vec![4.0, 3.0]);
+/// ```
+#[track_caller]
+pub fn custom_rule<T, P>(inputs: &[Var<T>], outputs: &[T], pullback: P) -> Vec<Var<T>>
+where
+    T: TapeScalar,
+    P: Fn(&[T]) -> Vec<T> + 'static,
+{
+    if inputs.iter().all(Var::is_constant) {
+        return outputs.iter().map(|&v| Var::constant(v)).collect();
+    }
+    T::with_tapes(|stack| {
+        let tape = stack.active();
+        let first = tape.push_custom(inputs, outputs.len(), Box::new(pullback));
+        let id = tape.id();
+        outputs
+            .iter()
+            .enumerate()
+            .map(|(k, &v)| Var::on_tape(v, first + k as u32, id))
+            .collect()
+    })
+}
+
+/// A scalar function with known partial derivatives, recorded as one node:
+/// `value = f(inputs)`, `partials[i] = ∂f/∂inputᵢ`.
+///
+/// # Panics
+/// If `inputs.len() != partials.len()`.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::{custom_scalar, gradient};
+/// // softplus(x) = ln(1 + eˣ), derivative σ(x)
+/// let g = gradient(
+///     |x| {
+///         let v: f64 = x[0].value();
+///         custom_scalar(&[x[0]], v.exp().ln_1p(), &[1.0 / (1.0 + (-v).exp())])
+///     },
+///     &[0.0],
+/// );
+/// assert_eq!(g, vec![0.5]);
+/// ```
+#[track_caller]
+pub fn custom_scalar<T: TapeScalar>(inputs: &[Var<T>], value: T, partials: &[T]) -> Var<T> {
+    assert_eq!(
+        inputs.len(),
+        partials.len(),
+        "custom_scalar: {} inputs but {} partials",
+        inputs.len(),
+        partials.len()
+    );
+    let partials = partials.to_vec();
+    custom_rule(inputs, &[value], move |w| {
+        partials.iter().map(|&p| w[0] * p).collect()
+    })[0]
+}
+
+/// `x` with its derivative cut: the same value, treated as a constant from here on (JAX's
+/// `stop_gradient`, PyTorch's `detach`).
+///
+/// # Example
+/// ```
+/// use adroit_reverse::{gradient, stop_gradient};
+/// let g = gradient(|x| x[0] * stop_gradient(x[0]), &[3.0]);
+/// assert_eq!(g, vec![3.0]);
+/// ```
+pub fn stop_gradient<T: TapeScalar>(x: Var<T>) -> Var<T> {
+    Var::constant(x.value())
+}

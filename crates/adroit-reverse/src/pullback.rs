@@ -1,0 +1,66 @@
+//! [`Pullback`]: a recorded function's vector-Jacobian product, callable many times.
+
+use crate::record::Recording;
+use crate::{TapeScalar, Var};
+
+/// The pullback (VJP) of a function recorded by [`pullback`](crate::pullback): maps a cotangent
+/// `w` of the outputs to the cotangent `wᵀJ` of the inputs. It owns the tape, so it can be
+/// called any number of times with different cotangents; each call is one backward sweep.
+pub struct Pullback<T> {
+    recording: Recording<T>,
+    outputs: Vec<Var<T>>,
+}
+
+impl<T: TapeScalar> Pullback<T> {
+    pub(crate) fn new(recording: Recording<T>, outputs: Vec<Var<T>>) -> Self {
+        Self { recording, outputs }
+    }
+
+    /// Number of outputs `m` (the length of the cotangent to pass).
+    pub fn n_outputs(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// Number of inputs `n` (the length of the returned cotangent).
+    pub fn n_inputs(&self) -> usize {
+        self.recording.n_inputs
+    }
+
+    /// Bytes of tape held (node arrays), for memory accounting.
+    pub fn tape_bytes(&self) -> usize {
+        self.recording.tape.bytes()
+    }
+
+    /// Number of nodes recorded (inputs and operations, plus one sink node).
+    pub fn tape_len(&self) -> usize {
+        self.recording.tape.len()
+    }
+
+    /// `wᵀJ`: `cotangent` (`m` entries, one per output) to the input cotangent (`n` entries).
+    ///
+    /// # Panics
+    /// If `cotangent.len() != self.n_outputs()`.
+    ///
+    /// # Example
+    /// ```
+    /// let (y, pb) = adroit_reverse::pullback(|x| vec![x[0] * x[1], x[0]], &[2.0, 3.0]);
+    /// assert_eq!(y, vec![6.0, 2.0]);
+    /// assert_eq!(pb.call(&[1.0, 0.0]), vec![3.0, 2.0]);
+    /// assert_eq!(pb.call(&[0.0, 1.0]), vec![1.0, 0.0]);
+    /// ```
+    #[track_caller]
+    pub fn call(&self, cotangent: &[T]) -> Vec<T> {
+        assert_eq!(
+            cotangent.len(),
+            self.outputs.len(),
+            "pullback: the cotangent has {} entries but the function has {} outputs",
+            cotangent.len(),
+            self.outputs.len()
+        );
+        let mut adjoint = self.recording.adjoint_buffer();
+        for (y, &w) in self.outputs.iter().zip(cotangent) {
+            Recording::seed(&mut adjoint, y, w);
+        }
+        self.recording.input_adjoints(&mut adjoint)
+    }
+}

@@ -1,0 +1,315 @@
+//! The tape: a flat, struct-of-arrays record of every operation, swept backwards once per
+//! gradient.
+//!
+//! Node `i` stores two parent indices and the two local partials `∂nodeᵢ/∂parent`, computed
+//! from the rule table at record time. Node 0 is a sink that absorbs the unused second slot of
+//! unary nodes and inputs, so the sweep needs no branch on arity. Custom rules (user pullbacks)
+//! live in a side table and are marked by [`CUSTOM`] in the first parent slot.
+
+use crate::TapeScalar;
+use crate::var::Var;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Marker in the first parent slot of a node produced by a custom rule.
+pub(crate) const CUSTOM: u32 = u32::MAX;
+/// Marker in the second parent slot of a custom output whose pullback runs at another output.
+const CUSTOM_SILENT: u32 = u32::MAX;
+
+/// The pullback closure of a custom rule: output cotangents to input cotangents.
+pub(crate) type CustomPullback<T> = Box<dyn Fn(&[T]) -> Vec<T>>;
+
+/// A custom rule's record: the tape indices of its inputs and outputs, and its pullback.
+struct Custom<T> {
+    inputs: Vec<u32>,
+    first_output: u32,
+    n_outputs: u32,
+    pullback: CustomPullback<T>,
+}
+
+/// One recording: the operations of one differentiation scope.
+pub struct Tape<T> {
+    /// Unique across threads and time; 0 means "no tape" (no scope active).
+    id: u64,
+    parents: Vec<[u32; 2]>,
+    partials: Vec<[T; 2]>,
+    customs: Vec<Custom<T>>,
+}
+
+/// Source of unique tape ids (never 0).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl<T: TapeScalar> Tape<T> {
+    /// The empty "no tape" placeholder, active when no scope is open.
+    pub(crate) const fn none() -> Self {
+        Self {
+            id: 0,
+            parents: Vec::new(),
+            partials: Vec::new(),
+            customs: Vec::new(),
+        }
+    }
+
+    /// A fresh tape with its sink node.
+    fn fresh() -> Self {
+        let mut tape = Self::none();
+        tape.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        tape.parents.push([0, 0]);
+        tape.partials.push([T::zero(), T::zero()]);
+        tape
+    }
+
+    /// This tape's id.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Number of nodes (including the sink).
+    pub(crate) fn len(&self) -> usize {
+        self.parents.len()
+    }
+
+    /// Bytes held by the node arrays (capacity, not just length).
+    pub(crate) fn bytes(&self) -> usize {
+        self.parents.capacity() * size_of::<[u32; 2]>()
+            + self.partials.capacity() * size_of::<[T; 2]>()
+    }
+
+    /// Panics unless `var` was recorded on this tape (constants are always accepted).
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn check(&self, var: &Var<T>) {
+        let tape = var.tape_id();
+        if tape != self.id && tape != 0 {
+            stale_variable(tape, self.id);
+        }
+    }
+
+    /// Appends a node and returns its index.
+    #[inline(always)]
+    fn push(&mut self, parents: [u32; 2], partials: [T; 2]) -> u32 {
+        let index = self.parents.len();
+        if index >= CUSTOM as usize {
+            tape_full();
+        }
+        self.parents.push(parents);
+        self.partials.push(partials);
+        index as u32
+    }
+
+    /// Records an independent variable (an input).
+    pub(crate) fn push_input(&mut self) -> u32 {
+        self.push([0, 0], [T::zero(), T::zero()])
+    }
+
+    /// Records `f(x)` with partial `d`.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn push_unary(&mut self, x: &Var<T>, d: T) -> u32 {
+        self.check(x);
+        self.push([x.index(), 0], [d, T::zero()])
+    }
+
+    /// Records `f(x, y)` with partials `dx`, `dy`.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn push_binary(&mut self, x: &Var<T>, y: &Var<T>, dx: T, dy: T) -> u32 {
+        self.check(x);
+        self.check(y);
+        self.push([x.index(), y.index()], [dx, dy])
+    }
+
+    /// Records a custom rule: one node per output, the pullback in the side table.
+    /// Returns the index of the first output node. Constant inputs map to the sink.
+    #[track_caller]
+    pub(crate) fn push_custom(
+        &mut self,
+        inputs: &[Var<T>],
+        n_outputs: usize,
+        pullback: CustomPullback<T>,
+    ) -> u32 {
+        for x in inputs {
+            self.check(x);
+        }
+        let id = u32::try_from(self.customs.len()).unwrap_or_else(|_| tape_full());
+        let first = self.len() as u32;
+        for k in 0..n_outputs {
+            // The sweep reaches the last output first; its adjoint and all others are final
+            // then, so the pullback runs there.
+            let marker = if k + 1 == n_outputs {
+                id
+            } else {
+                CUSTOM_SILENT
+            };
+            self.push([CUSTOM, marker], [T::zero(), T::zero()]);
+        }
+        self.customs.push(Custom {
+            inputs: inputs.iter().map(|x| x.index()).collect(),
+            first_output: first,
+            n_outputs: n_outputs as u32,
+            pullback,
+        });
+        first
+    }
+
+    /// The reverse sweep: given `adjoint` seeded at the outputs (length [`len`](Self::len)),
+    /// accumulates every node's adjoint into its parents, from the last node to the first.
+    ///
+    /// A zero adjoint is never multiplied by a partial (`0·∞` would be NaN; see
+    /// [`adroit_forward::chain_product`]). Gradients are accumulated here and only here.
+    pub(crate) fn sweep(&self, adjoint: &mut [T]) {
+        assert_eq!(
+            adjoint.len(),
+            self.len(),
+            "adjoint buffer has the wrong length"
+        );
+        for i in (1..self.len()).rev() {
+            let [p0, p1] = self.parents[i];
+            if p0 == CUSTOM {
+                if p1 != CUSTOM_SILENT {
+                    self.run_custom(&self.customs[p1 as usize], adjoint);
+                }
+                continue;
+            }
+            let a = adjoint[i];
+            if a.is_zero() {
+                continue;
+            }
+            let [w0, w1] = self.partials[i];
+            adjoint[p0 as usize] = adjoint[p0 as usize] + a * w0;
+            adjoint[p1 as usize] = adjoint[p1 as usize] + a * w1;
+        }
+    }
+
+    /// Runs one custom pullback: output adjoints in, input adjoints accumulated.
+    fn run_custom(&self, custom: &Custom<T>, adjoint: &mut [T]) {
+        let first = custom.first_output as usize;
+        let outputs = &adjoint[first..first + custom.n_outputs as usize];
+        if outputs.iter().all(|a| a.is_zero()) {
+            return;
+        }
+        let cotangents = (custom.pullback)(outputs);
+        assert_eq!(
+            cotangents.len(),
+            custom.inputs.len(),
+            "custom rule: the pullback returned {} cotangents for {} inputs",
+            cotangents.len(),
+            custom.inputs.len()
+        );
+        for (&input, ct) in custom.inputs.iter().zip(cotangents) {
+            adjoint[input as usize] = adjoint[input as usize] + ct;
+        }
+    }
+}
+
+/// The per-thread, per-scalar-type stack of tapes: the active one and the suspended outer ones.
+pub struct TapeStack<T> {
+    active: Tape<T>,
+    suspended: Vec<Tape<T>>,
+}
+
+impl<T: TapeScalar> TapeStack<T> {
+    /// An empty stack (no scope open).
+    pub const fn new() -> Self {
+        Self {
+            active: Tape::none(),
+            suspended: Vec::new(),
+        }
+    }
+
+    /// The tape recording now.
+    #[inline(always)]
+    pub(crate) fn active(&mut self) -> &mut Tape<T> {
+        &mut self.active
+    }
+}
+
+impl<T: TapeScalar> Default for TapeStack<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An open differentiation scope: a fresh tape on this thread's stack for `T`, removed (and the
+/// outer tape restored) when the scope is finished or dropped, also on panic.
+pub(crate) struct Scope<T: TapeScalar> {
+    id: u64,
+    /// Scopes are tied to their thread.
+    _not_send: std::marker::PhantomData<*const T>,
+}
+
+impl<T: TapeScalar> Scope<T> {
+    /// Opens a scope with a fresh tape, suspending the current one.
+    pub(crate) fn enter() -> Self {
+        let id = T::with_tapes(|stack| {
+            let outer = std::mem::replace(&mut stack.active, Tape::fresh());
+            stack.suspended.push(outer);
+            stack.active.id
+        });
+        Self {
+            id,
+            _not_send: std::marker::PhantomData,
+        }
+    }
+
+    /// Records `n` inputs with the given primal values.
+    pub(crate) fn inputs(&self, x: &[T]) -> Vec<Var<T>> {
+        T::with_tapes(|stack| {
+            let tape = &mut stack.active;
+            debug_assert_eq!(tape.id, self.id);
+            x.iter()
+                .map(|&v| Var::on_tape(v, tape.push_input(), tape.id))
+                .collect()
+        })
+    }
+
+    /// Closes the scope, returning its tape and restoring the outer one.
+    pub(crate) fn finish(self) -> Tape<T> {
+        let tape = T::with_tapes(|stack| close(stack, self.id));
+        std::mem::forget(self);
+        tape
+    }
+}
+
+impl<T: TapeScalar> Drop for Scope<T> {
+    fn drop(&mut self) {
+        // Reached only when the scope was not finished (the user's function panicked): discard
+        // the tape. `try_with` because the thread-local may already be gone at thread exit.
+        T::try_with_tapes(|stack| drop(close(stack, self.id)));
+    }
+}
+
+/// Pops the tape with `id` (and any scope left open inside it) and restores the outer tape.
+fn close<T: TapeScalar>(stack: &mut TapeStack<T>, id: u64) -> Tape<T> {
+    loop {
+        let outer = stack.suspended.pop().unwrap_or_else(Tape::none);
+        let tape = std::mem::replace(&mut stack.active, outer);
+        if tape.id == id || stack.active.id == 0 && stack.suspended.is_empty() {
+            return tape;
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn stale_variable(var_tape: u64, active: u64) -> ! {
+    if active == 0 {
+        panic!(
+            "adroit-reverse: a Var was used outside the scope that recorded it (no gradient, \
+             pullback or jacobian call is running on this thread now). Variables live only \
+             inside the closure passed to that call; keep plain values (`.value()`) instead."
+        )
+    } else {
+        panic!(
+            "adroit-reverse: a Var from another tape (tape #{var_tape}) was mixed with the tape \
+             recording now (tape #{active}): it comes from a finished or outer scope, or from \
+             another thread. Pass values into the closure instead of capturing variables."
+        )
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn tape_full() -> ! {
+    panic!("adroit-reverse: the tape exceeds 2³² − 1 nodes")
+}

@@ -1,0 +1,172 @@
+//! [`Var`]: a reverse-mode variable, a `Copy` handle to a node of the thread's active tape.
+
+use crate::TapeScalar;
+use adroit_forward::ChainRule;
+use adroit_forward::rules::{BinaryRule, UnaryRule};
+use std::fmt;
+
+/// A reverse-mode variable: its primal value and the index of its node on the tape of the
+/// differentiation scope that created it.
+///
+/// `Var<T>` implements `num_traits::Float` (and the rest of the traits of
+/// [`adroit_forward::Dual`]; `nalgebra::RealField` for `T = f32, f64`), so code written for any
+/// `Float` records itself on the tape. Each operation stores its local partials (from the rule
+/// table of `adroit-forward`) at record time; [`gradient`](crate::gradient) then sweeps the tape
+/// once backwards.
+///
+/// Variables exist only inside the closure given to [`gradient`](crate::gradient),
+/// [`pullback`](crate::pullback), [`jacobian`](crate::jacobian), ... Using one after that call
+/// returned, on another thread, or together with a variable of another scope panics with a
+/// message naming the problem; it never reads another tape's node.
+///
+/// Constants ([`Var::constant`], or literals converted with `S::from`) are not recorded and may
+/// be created and combined anywhere.
+///
+/// Mutation just works: variables are plain values, so writing them into a `Vec<Var<T>>`,
+/// overwriting elements and looping all differentiate correctly (unlike Zygote, which forbids
+/// mutating arrays).
+///
+/// # Example
+/// ```
+/// let g = adroit_reverse::gradient(|x| x[0] * x[0] + 3.0 * x[1], &[5.0, 7.0]);
+/// assert_eq!(g, vec![10.0, 3.0]);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Var<T> {
+    value: T,
+    index: u32,
+    /// The id of the recording tape; 0 for constants.
+    tape: u64,
+}
+
+impl<T: TapeScalar> Var<T> {
+    /// A constant: not recorded, its derivative is zero.
+    #[inline]
+    pub fn constant(value: T) -> Self {
+        Self {
+            value,
+            index: 0,
+            tape: 0,
+        }
+    }
+
+    /// A variable recorded on a tape.
+    #[inline(always)]
+    pub(crate) fn on_tape(value: T, index: u32, tape: u64) -> Self {
+        Self { value, index, tape }
+    }
+
+    /// The primal value.
+    #[inline]
+    pub fn value(&self) -> T {
+        self.value
+    }
+
+    /// True for a constant (not recorded on any tape).
+    #[inline]
+    pub fn is_constant(&self) -> bool {
+        self.tape == 0
+    }
+
+    /// The node index on its tape (0, the sink, for constants).
+    #[inline(always)]
+    pub(crate) fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// The id of the tape it belongs to (0 for constants).
+    #[inline(always)]
+    pub(crate) fn tape_id(&self) -> u64 {
+        self.tape
+    }
+
+    /// Records `value = f(self)` with partial `d`.
+    #[inline(always)]
+    #[track_caller]
+    fn record_unary(self, value: T, d: T) -> Self {
+        if self.is_constant() {
+            return Self::constant(value);
+        }
+        T::with_tapes(|stack| {
+            let tape = stack.active();
+            let index = tape.push_unary(&self, d);
+            Self::on_tape(value, index, tape.id())
+        })
+    }
+}
+
+impl<T: TapeScalar> ChainRule for Var<T> {
+    type Primal = T;
+
+    #[inline(always)]
+    fn primal(&self) -> T {
+        self.value
+    }
+
+    #[inline(always)]
+    fn constant(value: T) -> Self {
+        Self::constant(value)
+    }
+
+    #[inline]
+    fn is_identically_zero(&self) -> bool {
+        self.is_constant() && self.value.is_zero()
+    }
+
+    #[inline(always)]
+    fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
+        let (value, d) = rule.eval(self.value);
+        self.record_unary(value, d)
+    }
+
+    #[inline(always)]
+    fn apply_binary<R: BinaryRule>(self, other: Self, rule: R) -> Self {
+        match (self.is_constant(), other.is_constant()) {
+            (true, true) => Self::constant(rule.eval_dx(self.value, other.value).0),
+            (false, true) => {
+                let (value, dx) = rule.eval_dx(self.value, other.value);
+                self.record_unary(value, dx)
+            }
+            (true, false) => {
+                let (value, _, dy) = rule.eval(self.value, other.value);
+                other.record_unary(value, dy)
+            }
+            (false, false) => {
+                let (value, dx, dy) = rule.eval(self.value, other.value);
+                T::with_tapes(|stack| {
+                    let tape = stack.active();
+                    let index = tape.push_binary(&self, &other, dx, dy);
+                    Self::on_tape(value, index, tape.id())
+                })
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn shift(self, c: T) -> Self {
+        self.record_unary(self.value + c, T::one())
+    }
+
+    #[inline(always)]
+    fn scale(self, c: T) -> Self {
+        self.record_unary(self.value * c, c)
+    }
+
+    #[inline(always)]
+    fn unscale(self, c: T) -> Self {
+        self.record_unary(self.value / c, c.recip())
+    }
+}
+
+impl<T: TapeScalar + fmt::Display> fmt::Display for Var<T> {
+    /// Formats the primal value.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.value, f)
+    }
+}
+
+adroit_forward::impl_scalar_traits!([T: TapeScalar] Var<T>, T);
+adroit_forward::impl_scalar_lhs_ops!([] Var<f64>, f64);
+adroit_forward::impl_scalar_lhs_ops!([] Var<f32>, f32);
+adroit_forward::impl_nalgebra_traits!([] Var<f64>, f64);
+adroit_forward::impl_nalgebra_traits!([] Var<f32>, f32);

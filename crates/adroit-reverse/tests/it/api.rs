@@ -1,0 +1,299 @@
+//! The API functions: values and gradients against analytic formulas and forward mode.
+
+use adroit_reverse::{
+    Var, custom_rule, custom_scalar, gradient, hessian, hvp, jacobian, pullback, stop_gradient,
+    value_and_gradient, value_and_gradient_with_aux, vjp,
+};
+use nalgebra::{DMatrix, DVector, dmatrix};
+use num_traits::Float;
+
+fn rosenbrock<S: Float>(x: &[S]) -> S {
+    let hundred = S::from(100.0).unwrap();
+    x.chunks_exact(2).fold(S::zero(), |acc, p| {
+        let u = p[1] - p[0] * p[0];
+        let v = S::one() - p[0];
+        acc + hundred * u * u + v * v
+    })
+}
+
+fn point(n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| 0.3 + 0.17 * i as f64 - 0.05 * (i % 3) as f64)
+        .collect()
+}
+
+fn close(a: &[f64], b: &[f64], rtol: f64) {
+    assert_eq!(a.len(), b.len());
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            (x - y).abs() <= 1e-13 + rtol * y.abs(),
+            "entry {i}: {x} vs {y}"
+        );
+    }
+}
+
+#[test]
+fn the_classic_example() {
+    // f(x, y) = x·x + 3y at (5, 7): value 46, gradient (10, 3)
+    let (v, g) = value_and_gradient(|x| x[0] * x[0] + 3.0 * x[1], &[5.0, 7.0]);
+    assert_eq!((v, g), (46.0, vec![10.0, 3.0]));
+    let (v, g) = value_and_gradient(|x| x[0] * x[0] + 3.0_f32 * x[1], &[5.0_f32, 7.0]);
+    assert_eq!((v, g), (46.0, vec![10.0, 3.0]));
+}
+
+#[test]
+fn reverse_equals_forward_on_generic_code() {
+    for n in [2, 10, 100] {
+        let x = point(n);
+        let r = gradient(|x| rosenbrock(x), &x);
+        let f = adroit_forward::gradient(|x| rosenbrock(x), &x);
+        close(&r, &f, 1e-15);
+    }
+}
+
+#[test]
+fn repeated_variables_accumulate() {
+    // x used four times; f = x·x + x·x = 2x², f' = 4x
+    assert_eq!(gradient(|x| x[0] * x[0] + x[0] * x[0], &[3.0]), vec![12.0]);
+    // The same input listed twice: each slot gets its own partial.
+    let g = gradient(|x| x[0] * x[1], &[3.0, 3.0]);
+    assert_eq!(g, vec![3.0, 3.0]);
+    // A variable copied into several places of a vector.
+    let g = gradient(
+        |x| {
+            let v = [x[0]; 5];
+            v.iter().fold(Var::constant(0.0), |acc, &t| acc + t * t)
+        },
+        &[2.0],
+    );
+    assert_eq!(g, vec![20.0]);
+}
+
+#[test]
+fn control_flow_follows_the_primal() {
+    fn f<S: Float>(x: &[S]) -> S {
+        if x[0] > S::zero() {
+            x[0] * x[1]
+        } else {
+            x[1].sin()
+        }
+    }
+    assert_eq!(gradient(|x| f(x), &[2.0, 3.0]), vec![3.0, 2.0]);
+    assert_eq!(gradient(|x| f(x), &[-2.0, 0.0]), vec![0.0, 1.0]);
+}
+
+#[test]
+fn long_loops_and_mutation() {
+    // x_{k+1} = x_k - 0.01·sin(x_k) for 500 steps, mutating a Vec in place; compare with forward.
+    fn iterate<S: Float>(x: &[S]) -> S {
+        let mut state = x.to_vec();
+        let step = S::from(0.01).unwrap();
+        for _ in 0..500 {
+            for i in 0..state.len() {
+                let j = (i + 1) % state.len();
+                state[i] = state[i] - step * (state[i] * state[j]).sin();
+            }
+        }
+        state.iter().fold(S::zero(), |acc, &s| acc + s * s)
+    }
+    let x = [0.7, -0.4, 1.1];
+    close(
+        &gradient(|x| iterate(x), &x),
+        &adroit_forward::gradient(|x| iterate(x), &x),
+        1e-12,
+    );
+}
+
+#[test]
+fn recursion() {
+    fn power_tower<S: Float>(x: S, depth: u32) -> S {
+        if depth == 0 {
+            x
+        } else {
+            (power_tower(x, depth - 1) * x).sin() + x
+        }
+    }
+    let r = gradient(|x| power_tower(x[0], 30), &[0.4])[0];
+    let f = adroit_forward::derivative(|x| power_tower(x, 30), 0.4);
+    assert!((r - f).abs() <= 1e-13 * f.abs());
+}
+
+fn map<S: Float>(v: &[S]) -> Vec<S> {
+    vec![v[0] * v[1], v[2].sin() + v[0], v[1] * v[1] * v[2]]
+}
+
+#[test]
+fn jacobian_of_a_vector_function() {
+    let (x, y, z) = (0.5, -1.5, 2.0_f64);
+    let expected = dmatrix![y, x, 0.0; 1.0, 0.0, z.cos(); 0.0, 2.0 * y * z, y * y];
+    assert_eq!(jacobian(|v| map(v), &[x, y, z]), expected);
+    assert_eq!(adroit_forward::jacobian(|v| map(v), &[x, y, z]), expected);
+    // A constant output has a zero row.
+    let j = jacobian(|v| vec![v[0], Var::constant(1.0)], &[2.0]);
+    assert_eq!(j, dmatrix![1.0; 0.0]);
+}
+
+#[test]
+fn pullback_called_twice_with_different_cotangents() {
+    let x = [0.5, -1.5, 2.0_f64];
+    let (y, pb) = pullback(|v| map(v), &x);
+    assert_eq!(y, map(&x));
+    assert_eq!((pb.n_inputs(), pb.n_outputs()), (3, 3));
+    let j = adroit_forward::jacobian(|v| map(v), &x);
+    for w in [[1.0, 0.0, 0.0], [0.3, -2.0, 0.5]] {
+        let expected = j.transpose() * DVector::from_column_slice(&w);
+        close(&pb.call(&w), expected.as_slice(), 1e-15);
+    }
+    let (_, v) = vjp(|v| map(v), &x, &[0.3, -2.0, 0.5]);
+    close(&v, &pb.call(&[0.3, -2.0, 0.5]), 0.0);
+}
+
+#[test]
+#[should_panic(expected = "pullback: the cotangent has 1 entries but the function has 3 outputs")]
+fn pullback_checks_the_cotangent_length() {
+    let (_, pb) = pullback(|v| map(v), &[1.0, 2.0, 3.0]);
+    let _ = pb.call(&[1.0]);
+}
+
+#[test]
+fn hessian_with_mixed_partials() {
+    fn f<S: Float>(v: &[S]) -> S {
+        let (x, y, z) = (v[0], v[1], v[2]);
+        x * x * y + (x * z).sin() + y * z.powi(3)
+    }
+    let x = [0.7, -1.1, 0.4];
+    let h = hessian(|v| f(v), &x);
+    let expected = adroit_forward::hessian(|v| f(v), &x);
+    assert!((&h - &expected).amax() < 1e-14, "{h} vs {expected}");
+    let v = [0.3, 1.0, -2.0];
+    let hv = hvp(|x| f(x), &x, &v);
+    close(
+        &hv,
+        (expected * DVector::from_column_slice(&v)).as_slice(),
+        1e-14,
+    );
+}
+
+#[test]
+fn hessian_of_rosenbrock() {
+    let x = point(10);
+    let h = hessian(|v| rosenbrock(v), &x);
+    let expected: DMatrix<f64> = adroit_forward::hessian(|v| rosenbrock(v), &x);
+    assert!((&h - &expected).amax() <= 1e-12 * expected.amax());
+}
+
+#[test]
+fn aux_output_is_passed_through() {
+    let (v, g, aux) = value_and_gradient_with_aux(
+        |x| {
+            let y = x[0].exp();
+            (y, format!("{:.3}", y.value()))
+        },
+        &[0.0],
+    );
+    assert_eq!((v, g, aux.as_str()), (1.0, vec![1.0], "1.000"));
+}
+
+#[test]
+fn custom_rules_and_stop_gradient() {
+    // A custom two-output rule: (x·y, x + y), with its own pullback.
+    let (y, pb) = pullback(
+        |v| {
+            let (a, b) = (v[0].value(), v[1].value());
+            let out = custom_rule(&[v[0], v[1]], &[a * b, a + b], move |w| {
+                vec![w[0] * b + w[1], w[0] * a + w[1]]
+            });
+            vec![out[0] * 2.0, out[1]]
+        },
+        &[3.0, 4.0],
+    );
+    assert_eq!(y, vec![24.0, 7.0]);
+    assert_eq!(pb.call(&[1.0, 0.0]), vec![8.0, 6.0]);
+    assert_eq!(pb.call(&[0.0, 1.0]), vec![1.0, 1.0]);
+    assert_eq!(pb.call(&[1.0, 1.0]), vec![9.0, 7.0]);
+    // Custom scalar with a constant input: only the variable gets a derivative.
+    let g = gradient(
+        |v| custom_scalar(&[v[0], Var::constant(2.0)], v[0].value() * 2.0, &[2.0, 9.0]),
+        &[1.0],
+    );
+    assert_eq!(g, vec![2.0]);
+    // Only constants: nothing recorded, zero gradient.
+    let g = gradient(
+        |v| v[0] + custom_scalar(&[Var::constant(1.0)], 1.0, &[5.0]),
+        &[1.0],
+    );
+    assert_eq!(g, vec![1.0]);
+    assert_eq!(
+        gradient(|x| x[0] * stop_gradient(x[0] * x[0]), &[2.0]),
+        vec![4.0]
+    );
+    // A pullback that itself uses adroit (the scope is closed when it runs).
+    let g = gradient(
+        |v| {
+            let a = v[0].value();
+            custom_rule(&[v[0]], &[a.sin()], move |w| {
+                vec![w[0] * gradient(|x| x[0].sin(), &[a])[0]]
+            })[0]
+        },
+        &[0.0],
+    );
+    assert_eq!(g, vec![1.0]);
+}
+
+#[test]
+#[should_panic(expected = "custom rule: the pullback returned 1 cotangents for 2 inputs")]
+fn custom_rule_checks_the_pullback_length() {
+    let _ = gradient(
+        |v| custom_rule(&[v[0], v[1]], &[1.0], |w| vec![w[0]])[0],
+        &[1.0, 2.0],
+    );
+}
+
+#[test]
+fn parallel_gradients_in_four_threads() {
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let x = point(20 + 2 * t);
+                let mut last = Vec::new();
+                for _ in 0..200 {
+                    last = gradient(|x| rosenbrock(x), &x);
+                }
+                (x, last)
+            })
+        })
+        .collect();
+    for h in handles {
+        let (x, g) = h.join().unwrap();
+        close(&g, &adroit_forward::gradient(|x| rosenbrock(x), &x), 1e-15);
+    }
+}
+
+#[test]
+fn nested_scopes_restore_the_outer_tape() {
+    let g = gradient(
+        |x| {
+            // An inner, independent gradient computed in the middle of the outer recording.
+            let inner = gradient(|y| y[0] * y[0], &[x[0].value()])[0];
+            x[0] * inner + x[0]
+        },
+        &[3.0],
+    );
+    assert_eq!(g, vec![7.0]);
+}
+
+#[test]
+fn tape_is_compact() {
+    // 24 bytes per binary operation for f64: two u32 parents and two f64 partials.
+    let (_, pb) = pullback(
+        |x| vec![(0..1000).fold(x[0], |acc, _| acc * x[1])],
+        &[1.0, 1.0],
+    );
+    assert_eq!(pb.tape_len(), 1 + 2 + 1000);
+    assert!(
+        pb.tape_bytes() <= 1003 * 24 * 2,
+        "{} bytes",
+        pb.tape_bytes()
+    );
+    assert_eq!(size_of::<[u32; 2]>() + size_of::<[f64; 2]>(), 24);
+}

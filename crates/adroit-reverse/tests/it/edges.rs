@@ -1,0 +1,98 @@
+//! The edge conventions of the rule table hold in reverse mode too.
+
+use adroit_reverse::{Var, gradient};
+use num_traits::Float;
+
+fn c<T: Float>(x: f64) -> T {
+    T::from(x).unwrap()
+}
+
+fn conventions<T: adroit_reverse::TapeScalar>() {
+    let (zero, one, half) = (T::zero(), T::one(), c::<T>(0.5));
+    assert_eq!(gradient(|x| x[0].abs(), &[zero]), vec![zero], "abs'(0)");
+    assert_eq!(
+        gradient(|x| x[0].signum(), &[c::<T>(3.0)]),
+        vec![zero],
+        "signum'"
+    );
+    assert_eq!(
+        gradient(|x| x[0].max(x[1]), &[one, one]),
+        vec![half, half],
+        "max tie"
+    );
+    assert_eq!(
+        gradient(|x| x[0].min(x[1]), &[one, one]),
+        vec![half, half],
+        "min tie"
+    );
+    let clamp = |x: &[Var<T>]| x[0].clamp(Var::constant(zero), Var::constant(one));
+    assert_eq!(
+        gradient(clamp, &[one]),
+        vec![one],
+        "clamp at the upper bound"
+    );
+    assert_eq!(
+        gradient(clamp, &[zero]),
+        vec![one],
+        "clamp at the lower bound"
+    );
+    assert_eq!(gradient(clamp, &[c::<T>(2.0)]), vec![zero], "clamp outside");
+    assert_eq!(
+        gradient(|x| x[0].sqrt(), &[zero]),
+        vec![T::infinity()],
+        "sqrt'(0)"
+    );
+    assert_eq!(
+        gradient(|x| x[0].hypot(x[1]), &[zero, zero]),
+        vec![zero, zero],
+        "hypot(0, 0)"
+    );
+    assert_eq!(
+        gradient(|x| x[0].atan2(x[1]), &[zero, zero]),
+        vec![zero, zero],
+        "atan2(0, 0)"
+    );
+    assert_eq!(
+        gradient(|x| x[0].powf(x[1]), &[zero, c::<T>(2.5)]),
+        vec![zero, zero],
+        "0^2.5"
+    );
+    assert_eq!(
+        gradient(|x| x[0].powf(x[1]), &[zero, one]),
+        vec![one, zero],
+        "0^1"
+    );
+    assert_eq!(
+        gradient(|x| x[0].powf(x[1]), &[zero, half]),
+        vec![T::infinity(), zero]
+    );
+    assert_eq!(
+        gradient(|x| x[0].powf(x[1]), &[zero, zero]),
+        vec![zero, T::neg_infinity()]
+    );
+    let g: Vec<T> = gradient(|x| x[0].cbrt(), &[c(-8.0)]);
+    assert!((g[0] - c::<T>(1.0 / 12.0)).abs() <= T::epsilon() * c::<T>(4.0));
+    assert_eq!(
+        gradient(|x| x[0].floor() + x[0].round(), &[c::<T>(2.5)]),
+        vec![zero]
+    );
+    // A zero adjoint is never multiplied by an infinite partial.
+    assert_eq!(
+        gradient(|x| x[0].sqrt() * zero_var() + x[1], &[zero, one]),
+        vec![zero, one]
+    );
+}
+
+fn zero_var<T: adroit_reverse::TapeScalar>() -> Var<T> {
+    Var::constant(T::zero())
+}
+
+#[test]
+fn conventions_f64() {
+    conventions::<f64>();
+}
+
+#[test]
+fn conventions_f32() {
+    conventions::<f32>();
+}

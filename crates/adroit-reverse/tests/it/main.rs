@@ -1,0 +1,16 @@
+//! Integration tests of `adroit-reverse`, one binary with one module per concern.
+
+// `gradient(|x| f(x), &x0)` is the API promise the tests exercise.
+#![allow(clippy::redundant_closure)]
+
+mod api;
+mod edges;
+mod elementary;
+#[path = "../../../adroit-forward/tests/it/functions.rs"]
+mod functions;
+mod linalg;
+mod misuse;
+#[path = "../../../adroit-forward/tests/it/reference.rs"]
+mod reference;
+#[path = "../../../adroit-forward/tests/it/tolerance.rs"]
+mod tolerance;

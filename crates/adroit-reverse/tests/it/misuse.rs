@@ -1,0 +1,106 @@
+//! Misusing variables panics with a clear message and never gives a wrong number.
+
+use adroit_reverse::{Var, gradient, pullback};
+
+#[test]
+#[should_panic(expected = "used outside the scope that recorded it")]
+fn variable_used_after_its_gradient_call_returned() {
+    let mut leaked: Option<Var<f64>> = None;
+    let _ = gradient(
+        |x| {
+            leaked = Some(x[0]);
+            x[0] * 2.0
+        },
+        &[1.0],
+    );
+    let _ = leaked.unwrap() * 3.0;
+}
+
+#[test]
+#[should_panic(expected = "from another tape")]
+fn stale_variable_mixed_into_a_new_scope() {
+    let mut leaked: Option<Var<f64>> = None;
+    let _ = gradient(
+        |x| {
+            leaked = Some(x[0]);
+            x[0]
+        },
+        &[1.0],
+    );
+    let stale = leaked.unwrap();
+    let _ = gradient(|x| x[0] * stale, &[2.0]);
+}
+
+#[test]
+#[should_panic(expected = "from another tape")]
+fn outer_variable_used_in_an_inner_scope() {
+    let _ = gradient(
+        |x| {
+            let outer = x[0];
+            let inner = gradient(|y| y[0] * outer, &[1.0]);
+            x[0] * inner[0]
+        },
+        &[1.0],
+    );
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+#[test]
+fn variable_sent_to_another_thread_panics() {
+    let mut leaked: Option<Var<f64>> = None;
+    let _ = gradient(
+        |x| {
+            leaked = Some(x[0]);
+            x[0]
+        },
+        &[1.0],
+    );
+    let v = leaked.unwrap();
+    let result = std::thread::spawn(move || gradient(|x| x[0] + v, &[1.0])).join();
+    let message = panic_message(result.unwrap_err());
+    assert!(message.contains("from another tape"), "{message}");
+    // Used while no scope runs on that thread:
+    let result = std::thread::spawn(move || (v * 2.0).value()).join();
+    let message = panic_message(result.unwrap_err());
+    assert!(message.contains("outside the scope"), "{message}");
+}
+
+#[test]
+#[should_panic(expected = "not computed from its inputs in this call")]
+fn returning_a_variable_of_another_scope() {
+    let mut leaked: Option<Var<f64>> = None;
+    let _ = gradient(
+        |x| {
+            leaked = Some(x[0]);
+            x[0]
+        },
+        &[1.0],
+    );
+    let v = leaked.unwrap();
+    let _ = pullback(move |_| vec![v], &[1.0]);
+}
+
+#[test]
+fn a_panic_inside_the_function_leaves_no_tape_behind() {
+    let result =
+        std::panic::catch_unwind(|| gradient(|x| -> Var<f64> { panic!("{}", x[0]) }, &[1.0]));
+    assert!(result.is_err());
+    // The next call works normally.
+    assert_eq!(gradient(|x| x[0] * x[0], &[3.0]), vec![6.0]);
+}
+
+#[test]
+fn constants_work_anywhere() {
+    let c = Var::constant(2.0_f64) * Var::constant(3.0) + 1.0;
+    assert_eq!(c.value(), 7.0);
+    assert_eq!(gradient(|x| x[0] * c, &[1.0]), vec![7.0]);
+}
