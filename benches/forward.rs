@@ -4,7 +4,9 @@
 //! Run: `cargo bench -p adroit-benches --bench forward`.
 
 use adroit_benches::{chain, chain_derivative, rosenbrock, rosenbrock_gradient};
-use adroit_forward::{DEFAULT_CHUNK, derivative, gradient, gradient_chunked};
+use adroit_forward::{
+    DEFAULT_CHUNK, gradient, gradient_chunked, gradient_chunked_into, value_and_derivative,
+};
 use criterion::{BenchmarkId, Criterion, criterion_main};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -16,7 +18,7 @@ fn points(n: usize, lo: f64, hi: f64) -> Vec<f64> {
     (0..n).map(|_| rng.random_range(lo..hi)).collect()
 }
 
-/// The derivative of a chain of sin, exp, division, ln and powf at 10⁴ points.
+/// The value and derivative of a chain of sin, exp, division, ln and powf at 10⁴ points.
 fn bench_chain(c: &mut Criterion) {
     let xs = points(10_000, 0.1, 2.0);
     let mut group = c.benchmark_group("chain_10k_points");
@@ -27,7 +29,10 @@ fn bench_chain(c: &mut Criterion) {
         b.iter(|| {
             black_box(&xs)
                 .iter()
-                .map(|&x| chain_derivative(x).1)
+                .map(|&x| {
+                    let (v, d) = chain_derivative(x);
+                    v + d
+                })
                 .sum::<f64>()
         })
     });
@@ -35,7 +40,10 @@ fn bench_chain(c: &mut Criterion) {
         b.iter(|| {
             black_box(&xs)
                 .iter()
-                .map(|&x| derivative(chain, x))
+                .map(|&x| {
+                    let (v, d) = value_and_derivative(chain, x);
+                    v + d
+                })
                 .sum::<f64>()
         })
     });
@@ -60,6 +68,10 @@ fn bench_rosenbrock(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("adroit_chunk10", n), &x, |b, x| {
             b.iter(|| gradient_chunked::<10, _, _>(rosenbrock, black_box(x)))
+        });
+        group.bench_with_input(BenchmarkId::new("adroit_chunk10_into", n), &x, |b, x| {
+            let mut out = vec![0.0; x.len()];
+            b.iter(|| gradient_chunked_into::<10, _, _>(rosenbrock, black_box(x), &mut out))
         });
         group.bench_with_input(BenchmarkId::new("adroit_chunk_default", n), &x, |b, x| {
             b.iter(|| gradient_chunked::<DEFAULT_CHUNK, _, _>(rosenbrock, black_box(x)))

@@ -96,11 +96,15 @@ pub fn value_and_gradient<T: Float, F: Fn(&[Dual<T>]) -> Dual<T>>(f: F, x: &[T])
 /// others are constants.
 fn seed_chunk<T: Float, const N: usize>(buf: &mut [DualVec<T, N>], x: &[T], start: usize) {
     for (j, (b, &xj)) in buf.iter_mut().zip(x).enumerate() {
-        *b = if (start..start + N).contains(&j) {
-            DualVec::variable(xj, j - start)
-        } else {
-            DualVec::constant(xj)
-        };
+        // Lane k of input j is 1 exactly when j = start + k.
+        let tangents = core::array::from_fn(|k| {
+            if j.wrapping_sub(start) == k {
+                T::one()
+            } else {
+                T::zero()
+            }
+        });
+        *b = DualVec::new(xj, tangents);
     }
 }
 
@@ -122,15 +126,57 @@ where
     T: Float,
     F: Fn(&[DualVec<T, N>]) -> DualVec<T, N>,
 {
-    let mut buf = vec![DualVec::constant(T::zero()); x.len()];
-    let mut grad = Vec::with_capacity(x.len());
-    for start in (0..x.len()).step_by(N.max(1)) {
-        seed_chunk(&mut buf, x, start);
-        let y = f(&buf).tangents();
-        let width = N.min(x.len() - start);
-        grad.extend_from_slice(&y[..width]);
-    }
+    let mut grad = vec![T::zero(); x.len()];
+    gradient_chunked_into(f, x, &mut grad);
     grad
+}
+
+/// [`gradient_chunked`] writing `∇f(x)` into `grad` and returning `f(x)`: no allocation when
+/// `x.len() ≤ N` (the seeds then live on the stack), for use in hot loops (ForwardDiff.jl's
+/// `gradient!`).
+///
+/// # Panics
+/// If `grad.len() != x.len()`.
+///
+/// # Example
+/// ```
+/// let mut g = [0.0; 2];
+/// let v = adroit_forward::gradient_chunked_into::<2, _, _>(|x| x[0] * x[1], &[3.0, 4.0], &mut g);
+/// assert_eq!((v, g), (12.0, [4.0, 3.0]));
+/// ```
+#[track_caller]
+pub fn gradient_chunked_into<const N: usize, T, F>(f: F, x: &[T], grad: &mut [T]) -> T
+where
+    T: Float,
+    F: Fn(&[DualVec<T, N>]) -> DualVec<T, N>,
+{
+    assert_eq!(
+        x.len(),
+        grad.len(),
+        "gradient_chunked_into: {} inputs but room for {} partials",
+        x.len(),
+        grad.len()
+    );
+    let mut on_stack = [DualVec::constant(T::zero()); N];
+    let mut on_heap = Vec::new();
+    let buf: &mut [DualVec<T, N>] = if x.len() <= N {
+        &mut on_stack[..x.len()]
+    } else {
+        on_heap.resize(x.len(), DualVec::constant(T::zero()));
+        &mut on_heap
+    };
+    if x.is_empty() {
+        return f(buf).value();
+    }
+    let mut value = T::zero();
+    for start in (0..x.len()).step_by(N.max(1)) {
+        seed_chunk(buf, x, start);
+        let y = f(buf);
+        value = y.value();
+        let width = N.min(x.len() - start);
+        grad[start..start + width].copy_from_slice(&y.tangents()[..width]);
+    }
+    value
 }
 
 /// Checks that an evaluation returned as many outputs as the first one.

@@ -71,3 +71,13 @@ pub fn chain_product<T: Float>(partial: T, tangent: T) -> T {
         partial * tangent
     }
 }
+
+/// True when `x` and every perturbation inside it are finite (for nested duals `is_finite`
+/// looks at the primal only; `x − x` is identically zero exactly when all parts are finite).
+///
+/// Number types use it to take a fast path: when a partial is finite, `partial · tangent` is
+/// already zero for a zero tangent, so [`chain_product`]'s per-entry test can be skipped.
+#[inline(always)]
+pub(crate) fn is_finite_deep<T: Float>(x: T) -> bool {
+    (x - x).is_zero()
+}

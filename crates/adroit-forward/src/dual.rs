@@ -1,5 +1,6 @@
 //! [`Dual`]: a primal value and one tangent, for first derivatives in one direction.
 
+use crate::chain_rule::is_finite_deep;
 use crate::rules::{BinaryRule, UnaryRule};
 use crate::{ChainRule, chain_product};
 use core::fmt;
@@ -90,7 +91,12 @@ impl<T: Float> ChainRule for Dual<T> {
     #[inline(always)]
     fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
         let (value, d) = rule.eval(self.value);
-        Self::new(value, chain_product(d, self.tangent))
+        let tangent = if is_finite_deep(d) {
+            d * self.tangent
+        } else {
+            chain_product(d, self.tangent)
+        };
+        Self::new(value, tangent)
     }
 
     #[inline(always)]
@@ -100,10 +106,12 @@ impl<T: Float> ChainRule for Dual<T> {
             return Self::new(value, chain_product(dx, self.tangent));
         }
         let (value, dx, dy) = rule.eval(self.value, other.value);
-        Self::new(
-            value,
-            chain_product(dx, self.tangent) + chain_product(dy, other.tangent),
-        )
+        let tangent = if is_finite_deep(dx) && is_finite_deep(dy) {
+            dx * self.tangent + dy * other.tangent
+        } else {
+            chain_product(dx, self.tangent) + chain_product(dy, other.tangent)
+        };
+        Self::new(value, tangent)
     }
 
     #[inline]

@@ -1,5 +1,6 @@
 //! [`DualVec`]: a primal value and `N` tangents, for chunked gradients and Jacobians.
 
+use crate::chain_rule::is_finite_deep;
 use crate::rules::{BinaryRule, UnaryRule};
 use crate::{ChainRule, chain_product};
 use core::fmt;
@@ -96,7 +97,13 @@ impl<T: Float, const N: usize> ChainRule for DualVec<T, N> {
     #[inline(always)]
     fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
         let (value, d) = rule.eval(self.value);
-        Self::new(value, self.tangents.map(|t| chain_product(d, t)))
+        let mut tangents = self.tangents;
+        if is_finite_deep(d) {
+            tangents.iter_mut().for_each(|t| *t = d * *t);
+        } else {
+            tangents.iter_mut().for_each(|t| *t = chain_product(d, *t));
+        }
+        Self::new(value, tangents)
     }
 
     #[inline(always)]
@@ -107,8 +114,14 @@ impl<T: Float, const N: usize> ChainRule for DualVec<T, N> {
         }
         let (value, dx, dy) = rule.eval(self.value, other.value);
         let mut tangents = self.tangents;
-        for (t, &u) in tangents.iter_mut().zip(&other.tangents) {
-            *t = chain_product(dx, *t) + chain_product(dy, u);
+        if is_finite_deep(dx) && is_finite_deep(dy) {
+            for (t, &u) in tangents.iter_mut().zip(&other.tangents) {
+                *t = dx * *t + dy * u;
+            }
+        } else {
+            for (t, &u) in tangents.iter_mut().zip(&other.tangents) {
+                *t = chain_product(dx, *t) + chain_product(dy, u);
+            }
         }
         Self::new(value, tangents)
     }

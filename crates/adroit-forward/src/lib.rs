@@ -51,8 +51,9 @@ pub mod rules;
 mod scalar_traits;
 
 pub use api::{
-    DEFAULT_CHUNK, derivative, gradient, gradient_chunked, hessian, hessian_chunked, hvp, jacobian,
-    jacobian_chunked, jvp, second_derivative, value_and_derivative, value_and_gradient,
+    DEFAULT_CHUNK, derivative, gradient, gradient_chunked, gradient_chunked_into, hessian,
+    hessian_chunked, hvp, jacobian, jacobian_chunked, jvp, second_derivative, value_and_derivative,
+    value_and_gradient,
 };
 pub use chain_rule::{ChainRule, chain_product};
 pub use dual::Dual;

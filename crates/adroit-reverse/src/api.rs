@@ -67,9 +67,7 @@ where
 {
     let ((y, aux), rec) = Recording::new(x, f);
     rec.check_output(&y);
-    let mut adjoint = rec.adjoint_buffer();
-    Recording::seed(&mut adjoint, &y, T::one());
-    (y.value(), rec.input_adjoints(&mut adjoint), aux)
+    (y.value(), rec.backward([(&y, T::one())]), aux)
 }
 
 /// Records `f: ℝⁿ → ℝᵐ` once and returns `(f(x), pullback)`, where the [`Pullback`] maps any
@@ -138,12 +136,9 @@ where
 {
     let (ys, rec) = Recording::new(x, f);
     let mut jac = DMatrix::from_element(ys.len(), x.len(), T::zero());
-    let mut adjoint = rec.adjoint_buffer();
     for (i, y) in ys.iter().enumerate() {
         rec.check_output(y);
-        adjoint.fill(T::zero());
-        Recording::seed(&mut adjoint, y, T::one());
-        for (j, g) in rec.input_adjoints(&mut adjoint).into_iter().enumerate() {
+        for (j, g) in rec.backward([(y, T::one())]).into_iter().enumerate() {
             jac[(i, j)] = g;
         }
     }

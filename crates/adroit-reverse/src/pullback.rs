@@ -6,7 +6,7 @@ use crate::{TapeScalar, Var};
 /// The pullback (VJP) of a function recorded by [`pullback`](crate::pullback): maps a cotangent
 /// `w` of the outputs to the cotangent `wᵀJ` of the inputs. It owns the tape, so it can be
 /// called any number of times with different cotangents; each call is one backward sweep.
-pub struct Pullback<T> {
+pub struct Pullback<T: TapeScalar> {
     recording: Recording<T>,
     outputs: Vec<Var<T>>,
 }
@@ -57,10 +57,7 @@ impl<T: TapeScalar> Pullback<T> {
             cotangent.len(),
             self.outputs.len()
         );
-        let mut adjoint = self.recording.adjoint_buffer();
-        for (y, &w) in self.outputs.iter().zip(cotangent) {
-            Recording::seed(&mut adjoint, y, w);
-        }
-        self.recording.input_adjoints(&mut adjoint)
+        self.recording
+            .backward(self.outputs.iter().zip(cotangent.iter().copied()))
     }
 }

@@ -4,7 +4,7 @@ use crate::tape::{Scope, Tape};
 use crate::{TapeScalar, Var};
 
 /// A finished recording: the tape, and where the inputs live on it (nodes `1..=n`).
-pub(crate) struct Recording<T> {
+pub(crate) struct Recording<T: TapeScalar> {
     pub(crate) tape: Tape<T>,
     pub(crate) n_inputs: usize,
 }
@@ -35,22 +35,26 @@ impl<T: TapeScalar> Recording<T> {
         );
     }
 
-    /// A zeroed adjoint buffer, one entry per node.
-    pub(crate) fn adjoint_buffer(&self) -> Vec<T> {
-        vec![T::zero(); self.tape.len()]
-    }
-
-    /// Sweeps `adjoint` (seeded at the outputs) and returns the input adjoints.
-    pub(crate) fn input_adjoints(&self, adjoint: &mut [T]) -> Vec<T> {
-        self.tape.sweep(adjoint);
-        adjoint[1..=self.n_inputs].to_vec()
-    }
-
-    /// Seeds `seed` at output `y` (nothing for a constant output, whose derivative is zero).
-    pub(crate) fn seed(adjoint: &mut [T], y: &Var<T>, seed: T) {
-        if !y.is_constant() {
-            let i = y.index() as usize;
-            adjoint[i] = adjoint[i] + seed;
+    /// One backward sweep: seeds each output `y` with its cotangent `w` (constant outputs,
+    /// whose derivative is zero, are skipped) and returns the input adjoints.
+    pub(crate) fn backward<'a>(&self, seeds: impl IntoIterator<Item = (&'a Var<T>, T)>) -> Vec<T> {
+        let mut adjoint = T::with_tapes(|stack| stack.take_adjoint(self.tape.len()));
+        for (y, w) in seeds {
+            if !y.is_constant() {
+                let i = y.index() as usize;
+                adjoint[i] = adjoint[i] + w;
+            }
         }
+        self.tape.sweep(&mut adjoint);
+        let grad = adjoint[1..=self.n_inputs].to_vec();
+        T::with_tapes(|stack| stack.return_adjoint(adjoint));
+        grad
+    }
+}
+
+impl<T: TapeScalar> Drop for Recording<T> {
+    fn drop(&mut self) {
+        let tape = std::mem::replace(&mut self.tape, Tape::none());
+        T::try_with_tapes(|stack| stack.recycle(tape));
     }
 }

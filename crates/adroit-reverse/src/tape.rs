@@ -49,13 +49,16 @@ impl<T: TapeScalar> Tape<T> {
         }
     }
 
-    /// A fresh tape with its sink node.
-    fn fresh() -> Self {
-        let mut tape = Self::none();
-        tape.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        tape.parents.push([0, 0]);
-        tape.partials.push([T::zero(), T::zero()]);
-        tape
+    /// Turns `self` (an unused tape, its buffers kept for their capacity) into a fresh tape
+    /// with a new id and its sink node.
+    fn reset(mut self) -> Self {
+        self.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        self.parents.clear();
+        self.partials.clear();
+        self.customs.clear();
+        self.parents.push([0, 0]);
+        self.partials.push([T::zero(), T::zero()]);
+        self
     }
 
     /// This tape's id.
@@ -201,11 +204,18 @@ impl<T: TapeScalar> Tape<T> {
     }
 }
 
-/// The per-thread, per-scalar-type stack of tapes: the active one and the suspended outer ones.
+/// The per-thread, per-scalar-type stack of tapes: the active one, the suspended outer ones,
+/// and finished buffers kept for reuse (so a gradient call in a loop allocates nothing once
+/// warm, and large tapes do not page-fault afresh on every call).
 pub struct TapeStack<T> {
     active: Tape<T>,
     suspended: Vec<Tape<T>>,
+    spare_tapes: Vec<Tape<T>>,
+    spare_adjoint: Vec<T>,
 }
+
+/// How many finished tapes a thread keeps for reuse, per scalar type.
+const MAX_SPARE_TAPES: usize = 4;
 
 impl<T: TapeScalar> TapeStack<T> {
     /// An empty stack (no scope open).
@@ -213,6 +223,37 @@ impl<T: TapeScalar> TapeStack<T> {
         Self {
             active: Tape::none(),
             suspended: Vec::new(),
+            spare_tapes: Vec::new(),
+            spare_adjoint: Vec::new(),
+        }
+    }
+
+    /// A fresh tape, reusing a spare one's buffers when there is one.
+    fn fresh_tape(&mut self) -> Tape<T> {
+        self.spare_tapes.pop().unwrap_or_else(Tape::none).reset()
+    }
+
+    /// Keeps a finished tape's buffers for reuse.
+    pub(crate) fn recycle(&mut self, mut tape: Tape<T>) {
+        if self.spare_tapes.len() < MAX_SPARE_TAPES {
+            tape.id = 0;
+            tape.customs.clear();
+            self.spare_tapes.push(tape);
+        }
+    }
+
+    /// A zeroed adjoint buffer of length `len` (reusing the spare one).
+    pub(crate) fn take_adjoint(&mut self, len: usize) -> Vec<T> {
+        let mut buf = std::mem::take(&mut self.spare_adjoint);
+        buf.clear();
+        buf.resize(len, T::zero());
+        buf
+    }
+
+    /// Keeps an adjoint buffer for reuse.
+    pub(crate) fn return_adjoint(&mut self, buf: Vec<T>) {
+        if buf.capacity() > self.spare_adjoint.capacity() {
+            self.spare_adjoint = buf;
         }
     }
 
@@ -241,7 +282,8 @@ impl<T: TapeScalar> Scope<T> {
     /// Opens a scope with a fresh tape, suspending the current one.
     pub(crate) fn enter() -> Self {
         let id = T::with_tapes(|stack| {
-            let outer = std::mem::replace(&mut stack.active, Tape::fresh());
+            let fresh = stack.fresh_tape();
+            let outer = std::mem::replace(&mut stack.active, fresh);
             stack.suspended.push(outer);
             stack.active.id
         });

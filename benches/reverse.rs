@@ -1,0 +1,63 @@
+//! Reverse-mode benchmarks: the extended Rosenbrock gradient against the plain-f64 primal and
+//! the hand-written gradient (so each figure reads as a ratio), and the forward-over-reverse
+//! Hessian.
+//!
+//! Run: `cargo bench -p adroit-benches --bench reverse`.
+
+use adroit_benches::{rosenbrock, rosenbrock_gradient};
+use criterion::{BenchmarkId, Criterion, criterion_main};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::hint::black_box;
+
+/// `n` seeded points in `[-1, 1)`.
+fn points(n: usize) -> Vec<f64> {
+    let mut rng = StdRng::seed_from_u64(0x5eed);
+    (0..n).map(|_| rng.random_range(-1.0..1.0)).collect()
+}
+
+/// The gradient of extended Rosenbrock for n = 10 … 10⁶.
+fn bench_rosenbrock(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rosenbrock_reverse");
+    for n in [10, 100, 10_000, 1_000_000] {
+        if n >= 1_000_000 {
+            group.sample_size(10);
+        }
+        let x = points(n);
+        let mut grad = vec![0.0; n];
+        group.bench_with_input(BenchmarkId::new("primal_f64", n), &x, |b, x| {
+            b.iter(|| rosenbrock(black_box(x.as_slice())))
+        });
+        group.bench_with_input(BenchmarkId::new("hand_written", n), &x, |b, x| {
+            b.iter(|| rosenbrock_gradient(black_box(x), &mut grad))
+        });
+        group.bench_with_input(BenchmarkId::new("adroit_reverse", n), &x, |b, x| {
+            b.iter(|| adroit_reverse::gradient(rosenbrock, black_box(x)))
+        });
+    }
+    group.finish();
+}
+
+/// The dense Hessian of extended Rosenbrock by forward-over-reverse.
+fn bench_hessian(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rosenbrock_hessian");
+    for n in [10, 100] {
+        let x = points(n);
+        group.bench_with_input(
+            BenchmarkId::new("adroit_forward_over_reverse", n),
+            &x,
+            |b, x| b.iter(|| adroit_reverse::hessian(rosenbrock, black_box(x))),
+        );
+        group.bench_with_input(BenchmarkId::new("adroit_hyperdual", n), &x, |b, x| {
+            b.iter(|| adroit_forward::hessian(rosenbrock, black_box(x)))
+        });
+    }
+    group.finish();
+}
+
+// criterion's macros generate undocumented items.
+#[allow(missing_docs)]
+mod harness {
+    criterion::criterion_group!(benches, super::bench_rosenbrock, super::bench_hessian);
+}
+criterion_main!(harness::benches);
