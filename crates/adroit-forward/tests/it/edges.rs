@@ -174,6 +174,14 @@ fn zero_tangent_never_becomes_nan<T: Float + Debug>() {
     assert_eq!(y.tangent(), T::zero());
     let h = HyperDual::constant(T::zero()).sqrt();
     assert_eq!((h.eps1()[0], h.eps12()[0][0]), (T::zero(), T::zero()));
+    // Nested: d/dx x^1.5 is finite at 0 but its derivative is not; a constant 0 must still give
+    // zero tangents at both levels (the finite fast path must look inside the nested dual).
+    let p = Dual::constant(Dual::constant(c::<T>(1.5)));
+    let y = Dual::constant(Dual::new(T::zero(), T::one())).powf(p);
+    assert_eq!(y.tangent().value(), T::zero());
+    assert_eq!(y.tangent().tangent(), T::zero());
+    let d = derivative(|x: Dual<T>| x.powf(Dual::constant(c(1.5))), Dual::constant(T::zero()));
+    assert_eq!((d.value(), d.tangent()), (T::zero(), T::zero()));
 }
 
 macro_rules! both_precisions {
