@@ -14,6 +14,7 @@
 //!   another tape's node;
 //! - **custom rules** ([`custom_rule`], [`custom_scalar`]) and [`stop_gradient`];
 //! - **forward-over-reverse** Hessians and HVPs through `Var<Dual<T>>`;
+//! - [`matrix`]: whole-matrix operations recorded as single nodes, for fast array code;
 //! - `Var<f32>`/`Var<f64>` implement `nalgebra::RealField`, so LU, Cholesky, `solve` and
 //!   `determinant` on `DMatrix<Var<f64>>` differentiate too;
 
@@ -29,6 +30,7 @@
 
 mod api;
 mod custom;
+pub mod matrix;
 mod pullback;
 mod record;
 mod scalar;

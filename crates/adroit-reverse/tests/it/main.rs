@@ -9,6 +9,7 @@ mod elementary;
 #[path = "../../../adroit-forward/tests/it/functions.rs"]
 mod functions;
 mod linalg;
+mod matrix;
 mod misuse;
 #[path = "../../../adroit-forward/tests/it/reference.rs"]
 mod reference;

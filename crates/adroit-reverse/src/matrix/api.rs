@@ -1,0 +1,133 @@
+//! Gradients of scalar losses computed from matrices, with respect to every matrix input.
+
+use super::tape::{MatScope, MatTape};
+use super::{MatScalar, MatVar};
+use nalgebra::DMatrix;
+
+/// Records `f` on fresh input nodes holding `inputs`.
+fn record<T: MatScalar, R>(
+    inputs: &[DMatrix<T>],
+    f: impl FnOnce(&[MatVar<T>]) -> R,
+) -> (R, MatTape<T>) {
+    let scope = MatScope::<T>::enter();
+    let vars: Vec<MatVar<T>> = T::with_mat_tapes(|stack| {
+        inputs
+            .iter()
+            .map(|m| stack.active().leaf(m.clone(), true))
+            .collect()
+    });
+    let out = f(&vars);
+    (out, scope.finish())
+}
+
+/// The gradient of a scalar loss `f(inputs)` (a 1 × 1 [`MatVar`]) with respect to every input
+/// matrix: one recording, one backward sweep.
+///
+/// `inputs`: `k` matrices of any shapes; returns `k` matrices of the same shapes.
+///
+/// # Panics
+/// If `f` returns a matrix that is not 1 × 1 or belongs to another scope.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix;
+/// use nalgebra::dmatrix;
+/// // ∂/∂A sum(A ⊙ A) = 2A
+/// let a = dmatrix![1.0, -2.0; 0.5, 3.0];
+/// let g = matrix::gradient(|m| m[0].component_mul(m[0]).sum(), &[a.clone()]);
+/// assert_eq!(g[0], 2.0 * a);
+/// ```
+#[track_caller]
+pub fn gradient<T, F>(f: F, inputs: &[DMatrix<T>]) -> Vec<DMatrix<T>>
+where
+    T: MatScalar,
+    F: FnOnce(&[MatVar<T>]) -> MatVar<T>,
+{
+    value_and_gradient(f, inputs).1
+}
+
+/// `(f(inputs), gradients)`, as [`gradient`].
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix;
+/// let (v, g) = matrix::value_and_gradient(|m| m[0].sum(), &[nalgebra::DMatrix::from_element(2, 3, 1.0)]);
+/// assert_eq!((v, g[0].clone()), (6.0, nalgebra::DMatrix::from_element(2, 3, 1.0)));
+/// ```
+#[track_caller]
+pub fn value_and_gradient<T, F>(f: F, inputs: &[DMatrix<T>]) -> (T, Vec<DMatrix<T>>)
+where
+    T: MatScalar,
+    F: FnOnce(&[MatVar<T>]) -> MatVar<T>,
+{
+    let (y, tape) = record(inputs, f);
+    assert_eq!(
+        y.shape(),
+        (1, 1),
+        "matrix::gradient: the function must return a 1×1 matrix (a scalar loss), got {}×{}",
+        y.nrows(),
+        y.ncols()
+    );
+    tape.check(&y);
+    let value = tape.value(&y)[(0, 0)];
+    let grads = tape.backward(&y, DMatrix::from_element(1, 1, T::one()), inputs.len());
+    (value, grads)
+}
+
+/// Records `f` once and returns `(f(inputs), pullback)`; the [`MatPullback`] maps a cotangent
+/// of the output (same shape) to the cotangents of the inputs, any number of times.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix;
+/// use nalgebra::dmatrix;
+/// let (y, pb) = matrix::pullback(|m| m[0].transpose(), &[dmatrix![1.0, 2.0]]);
+/// assert_eq!(y, dmatrix![1.0; 2.0]);
+/// assert_eq!(pb.call(&dmatrix![5.0; 6.0])[0], dmatrix![5.0, 6.0]);
+/// ```
+#[track_caller]
+pub fn pullback<T, F>(f: F, inputs: &[DMatrix<T>]) -> (DMatrix<T>, MatPullback<T>)
+where
+    T: MatScalar,
+    F: FnOnce(&[MatVar<T>]) -> MatVar<T>,
+{
+    let (y, tape) = record(inputs, f);
+    let value = tape.value(&y).clone();
+    (
+        value,
+        MatPullback {
+            tape,
+            output: y,
+            n_inputs: inputs.len(),
+        },
+    )
+}
+
+/// The pullback of a matrix function recorded by [`pullback`]: output cotangent to input
+/// cotangents (one backward sweep per call).
+pub struct MatPullback<T> {
+    tape: MatTape<T>,
+    output: MatVar<T>,
+    n_inputs: usize,
+}
+
+impl<T: MatScalar> MatPullback<T> {
+    /// The input cotangents for output cotangent `cotangent`.
+    ///
+    /// # Panics
+    /// If `cotangent` does not have the output's shape.
+    #[track_caller]
+    pub fn call(&self, cotangent: &DMatrix<T>) -> Vec<DMatrix<T>> {
+        assert_eq!(
+            cotangent.shape(),
+            self.output.shape(),
+            "MatPullback::call: the cotangent is {}×{} but the output is {}×{}",
+            cotangent.nrows(),
+            cotangent.ncols(),
+            self.output.nrows(),
+            self.output.ncols()
+        );
+        self.tape
+            .backward(&self.output, cotangent.clone(), self.n_inputs)
+    }
+}

@@ -1,0 +1,42 @@
+//! Matrix-level reverse mode: whole-matrix operations on nalgebra `DMatrix<T>` recorded as
+//! single nodes with whole-matrix pullbacks (like Zygote's array rules), for fast array code
+//! and neural networks.
+//!
+//! A scalar tape records one node per multiplication, which is far too slow for a 512 × 512
+//! matrix product; here the product is one node whose backward pass is two more matrix
+//! products. Inside [`gradient`], [`value_and_gradient`] or [`pullback`], combine [`MatVar`]s
+//! with matrix products, broadcasting element-wise operations, maps of any `Float` function,
+//! reductions, `logsumexp`/`softmax`/`logsoftmax` and reshapes, and get the gradient of a
+//! scalar loss with respect to every input matrix.
+//!
+//! # Example
+//! ```
+//! use adroit_reverse::matrix::{self, MatVar};
+//! use nalgebra::dmatrix;
+//!
+//! // ‖tanh(W x + b)‖² with respect to W and b
+//! let (w, b) = (dmatrix![0.1, -0.2; 0.3, 0.4], dmatrix![0.0; 0.1]);
+//! let x = dmatrix![1.0, 2.0; -1.0, 0.5]; // features × batch
+//! let (loss, grads) = matrix::value_and_gradient(
+//!     |p| {
+//!         let h = (p[0] * MatVar::constant(x.clone()) + p[1]).tanh();
+//!         h.component_mul(h).sum()
+//!     },
+//!     &[w, b],
+//! );
+//! assert!(loss > 0.0);
+//! assert_eq!(grads[0].shape(), (2, 2));
+//! assert_eq!(grads[1].shape(), (2, 1));
+//! ```
+
+mod api;
+mod ops;
+mod scalar;
+mod tape;
+mod var;
+
+pub use api::{MatPullback, gradient, pullback, value_and_gradient};
+pub use ops::Along;
+pub use scalar::MatScalar;
+pub use tape::MatTapeStack;
+pub use var::MatVar;

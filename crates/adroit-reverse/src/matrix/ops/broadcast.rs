@@ -1,0 +1,166 @@
+//! Element-wise binary operations with broadcasting (`+`, `-`, `component_mul`,
+//! `component_div`, any binary rule).
+//!
+//! Broadcasting follows NumPy for two dimensions: each dimension of the operands must be equal
+//! or 1, and a dimension of 1 is repeated. So a `rows × cols` matrix combines with a `1 × cols`
+//! row vector (repeated down the rows), a `rows × 1` column vector (repeated across the
+//! columns, e.g. a bias in the features × batch layout) or a `1 × 1` scalar.
+
+use super::reduce::sum_along;
+use super::{Along, Partial};
+use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::var::shape_str;
+use crate::matrix::{MatScalar, MatVar};
+use adroit_forward::rules::{self, BinaryRule};
+use nalgebra::DMatrix;
+
+/// Backward of `C = A ∘ B` (broadcast): `∂A = reduce(G ⊙ ∂C/∂A)` summed over the dimensions
+/// along which `A` was repeated, likewise `∂B`. Saves the partials (constants for `+`/`-`).
+struct Zip<T> {
+    a: u32,
+    b: u32,
+    a_shape: (usize, usize),
+    b_shape: (usize, usize),
+    da: Partial<T>,
+    db: Partial<T>,
+}
+
+impl<T: MatScalar> Backward<T> for Zip<T> {
+    fn backward(&self, g: &DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+        if grads.wants(self.a) {
+            grads.accumulate(self.a, reduce_to(self.da.times(g), self.a_shape));
+        }
+        if grads.wants(self.b) {
+            grads.accumulate(self.b, reduce_to(self.db.times(g), self.b_shape));
+        }
+    }
+}
+
+/// Sums `g` over the dimensions in which `shape` is 1 but `g` is not (undoes broadcasting).
+pub(crate) fn reduce_to<T: MatScalar>(g: DMatrix<T>, shape: (usize, usize)) -> DMatrix<T> {
+    let g = if shape.0 == 1 && g.nrows() != 1 {
+        sum_along(&g, Along::Rows)
+    } else {
+        g
+    };
+    if shape.1 == 1 && g.ncols() != 1 {
+        sum_along(&g, Along::Cols)
+    } else {
+        g
+    }
+}
+
+/// The broadcast shape of two operands.
+#[track_caller]
+fn broadcast_shape(op: &str, a: (usize, usize), b: (usize, usize)) -> (usize, usize) {
+    let dim = |x: usize, y: usize| match (x, y) {
+        _ if x == y => Some(x),
+        (1, y) => Some(y),
+        (x, 1) => Some(x),
+        _ => None,
+    };
+    match (dim(a.0, b.0), dim(a.1, b.1)) {
+        (Some(r), Some(c)) => (r, c),
+        _ => panic!(
+            "{op}: shape mismatch {} vs {} (each dimension must be equal or 1)",
+            shape_str(a),
+            shape_str(b)
+        ),
+    }
+}
+
+impl<T: MatScalar> MatVar<T> {
+    /// `rule(a, b)` entry by entry, with broadcasting; `linear` rules (`+`, `-`) have constant
+    /// partials, evaluated once.
+    #[track_caller]
+    fn zip<R: BinaryRule>(self, other: Self, rule: R, op: &str, linear: bool) -> Self {
+        let shape = broadcast_shape(op, self.shape(), other.shape());
+        let (ia, ib, sa, sb) = (self.index(), other.index(), self.shape(), other.shape());
+        self.binary_op(other, |a, b| {
+            let (rows, cols) = shape;
+            let at = |m: &DMatrix<T>, i: usize, j: usize| {
+                m[(
+                    if m.nrows() == 1 { 0 } else { i },
+                    if m.ncols() == 1 { 0 } else { j },
+                )]
+            };
+            let mut value = DMatrix::zeros(rows, cols);
+            let (da, db) = if linear {
+                let (_, da, db) = rule.eval(T::zero(), T::zero());
+                for j in 0..cols {
+                    for i in 0..rows {
+                        value[(i, j)] = rule.eval(at(a, i, j), at(b, i, j)).0;
+                    }
+                }
+                (Partial::Constant(da), Partial::Constant(db))
+            } else {
+                let mut da = DMatrix::zeros(rows, cols);
+                let mut db = DMatrix::zeros(rows, cols);
+                for j in 0..cols {
+                    for i in 0..rows {
+                        let (v, pa, pb) = rule.eval(at(a, i, j), at(b, i, j));
+                        value[(i, j)] = v;
+                        da[(i, j)] = pa;
+                        db[(i, j)] = pb;
+                    }
+                }
+                (Partial::Matrix(da), Partial::Matrix(db))
+            };
+            let backward = Zip {
+                a: ia,
+                b: ib,
+                a_shape: sa,
+                b_shape: sb,
+                da,
+                db,
+            };
+            (value, Box::new(backward))
+        })
+    }
+
+    /// Entry-wise product `self ⊙ other` (Hadamard), with broadcasting.
+    ///
+    /// # Panics
+    /// If the shapes are not broadcast-compatible (the message gives both).
+    #[track_caller]
+    pub fn component_mul(self, other: Self) -> Self {
+        self.zip(other, rules::Mul, "component_mul", false)
+    }
+
+    /// Entry-wise quotient `self ⊘ other`, with broadcasting.
+    ///
+    /// # Panics
+    /// If the shapes are not broadcast-compatible.
+    #[track_caller]
+    pub fn component_div(self, other: Self) -> Self {
+        self.zip(other, rules::Div, "component_div", false)
+    }
+
+    /// Any binary rule of the table entry by entry, with broadcasting (e.g. `rules::Max`,
+    /// `rules::Powf`), with that rule's derivatives and edge conventions.
+    ///
+    /// # Panics
+    /// If the shapes are not broadcast-compatible.
+    #[track_caller]
+    pub fn zip_rule<R: BinaryRule>(self, other: Self, rule: R) -> Self {
+        self.zip(other, rule, "zip_rule", false)
+    }
+}
+
+impl<T: MatScalar> core::ops::Add for MatVar<T> {
+    type Output = Self;
+    /// Entry-wise sum with broadcasting (e.g. `W·x + b` with `b` a column vector).
+    #[track_caller]
+    fn add(self, other: Self) -> Self {
+        self.zip(other, rules::Add, "add", true)
+    }
+}
+
+impl<T: MatScalar> core::ops::Sub for MatVar<T> {
+    type Output = Self;
+    /// Entry-wise difference with broadcasting.
+    #[track_caller]
+    fn sub(self, other: Self) -> Self {
+        self.zip(other, rules::Sub, "sub", true)
+    }
+}

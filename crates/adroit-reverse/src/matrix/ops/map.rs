@@ -1,0 +1,208 @@
+//! Element-wise functions of one matrix: any rule of the table, any `Float` function (its
+//! derivative by forward mode), and the linear operations with a plain scalar.
+
+use super::Partial;
+use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::{MatScalar, MatVar};
+use adroit_forward::Dual;
+use adroit_forward::rules::{self, UnaryRule};
+use nalgebra::DMatrix;
+
+/// Backward of an element-wise map: `∂A = G ⊙ f'(A)`. Saves `f'(A)` (or the constant slope).
+struct Map<T> {
+    a: u32,
+    derivative: Partial<T>,
+}
+
+impl<T: MatScalar> Backward<T> for Map<T> {
+    fn backward(&self, g: &DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+        grads.accumulate(self.a, self.derivative.times(g));
+    }
+}
+
+impl<T: MatScalar> MatVar<T> {
+    /// Applies `rule` (a function of the rule table of `adroit-forward`) to every entry; the
+    /// derivative is the rule's, with its edge conventions.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::{adroit_forward::rules::Tanh, matrix};
+    /// let g = matrix::gradient(|m| m[0].map_rule(Tanh).sum(), &[nalgebra::dmatrix![0.0, 0.0]]);
+    /// assert_eq!(g[0], nalgebra::dmatrix![1.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn map_rule<R: UnaryRule>(self, rule: R) -> Self {
+        let a = self.index();
+        self.unary_op(|v| {
+            let mut value = v.clone();
+            let mut derivative = v.clone();
+            for (y, d) in value.iter_mut().zip(derivative.iter_mut()) {
+                let (fy, fd) = rule.eval(*y);
+                *y = fy;
+                *d = fd;
+            }
+            let derivative = Partial::Matrix(derivative);
+            (value, Box::new(Map { a, derivative }))
+        })
+    }
+
+    /// Applies any function written for `num_traits::Float` to every entry; its derivative is
+    /// computed with a forward-mode [`Dual`] in the same pass.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::matrix;
+    /// use num_traits::Float;
+    /// // softplus(x) = ln(1 + eˣ), derivative σ(x) = ½ at 0
+    /// let g = matrix::gradient(|m| m[0].map(|x| x.exp().ln_1p()).sum(), &[nalgebra::dmatrix![0.0]]);
+    /// assert_eq!(g[0][(0, 0)], 0.5);
+    /// ```
+    #[track_caller]
+    pub fn map<F: Fn(Dual<T>) -> Dual<T>>(self, f: F) -> Self {
+        let a = self.index();
+        self.unary_op(|v| {
+            let mut value = v.clone();
+            let mut derivative = v.clone();
+            for (y, d) in value.iter_mut().zip(derivative.iter_mut()) {
+                let out = f(Dual::variable(*y));
+                *y = out.value();
+                *d = out.tangent();
+            }
+            (
+                value,
+                Box::new(Map {
+                    a,
+                    derivative: Partial::Matrix(derivative),
+                }),
+            )
+        })
+    }
+
+    /// Records an element-wise linear map `x ↦ value(x)` of slope `slope`.
+    #[track_caller]
+    fn linear(self, slope: T, value: impl Fn(T) -> T) -> Self {
+        let a = self.index();
+        self.unary_op(|v| {
+            (
+                v.map(value),
+                Box::new(Map {
+                    a,
+                    derivative: Partial::Constant(slope),
+                }),
+            )
+        })
+    }
+
+    /// `eˣ` entry-wise.
+    #[track_caller]
+    pub fn exp(self) -> Self {
+        self.map_rule(rules::Exp)
+    }
+
+    /// `ln x` entry-wise.
+    #[track_caller]
+    pub fn ln(self) -> Self {
+        self.map_rule(rules::Ln)
+    }
+
+    /// `tanh x` entry-wise.
+    #[track_caller]
+    pub fn tanh(self) -> Self {
+        self.map_rule(rules::Tanh)
+    }
+
+    /// `√x` entry-wise.
+    #[track_caller]
+    pub fn sqrt(self) -> Self {
+        self.map_rule(rules::Sqrt)
+    }
+
+    /// `|x|` entry-wise (derivative 0 at 0).
+    #[track_caller]
+    pub fn abs(self) -> Self {
+        self.map_rule(rules::Abs)
+    }
+
+    /// `xⁿ` entry-wise.
+    #[track_caller]
+    pub fn powi(self, n: i32) -> Self {
+        self.map_rule(rules::Powi(n))
+    }
+}
+
+impl<T: MatScalar> core::ops::Neg for MatVar<T> {
+    type Output = Self;
+    #[track_caller]
+    fn neg(self) -> Self {
+        self.linear(-T::one(), |x| -x)
+    }
+}
+
+impl<T: MatScalar> core::ops::Add<T> for MatVar<T> {
+    type Output = Self;
+    /// Adds `c` to every entry.
+    #[track_caller]
+    fn add(self, c: T) -> Self {
+        self.linear(T::one(), |x| x + c)
+    }
+}
+
+impl<T: MatScalar> core::ops::Sub<T> for MatVar<T> {
+    type Output = Self;
+    /// Subtracts `c` from every entry.
+    #[track_caller]
+    fn sub(self, c: T) -> Self {
+        self.linear(T::one(), |x| x - c)
+    }
+}
+
+impl<T: MatScalar> core::ops::Mul<T> for MatVar<T> {
+    type Output = Self;
+    /// Scales every entry by `c`.
+    #[track_caller]
+    fn mul(self, c: T) -> Self {
+        self.linear(c, |x| x * c)
+    }
+}
+
+impl<T: MatScalar> core::ops::Div<T> for MatVar<T> {
+    type Output = Self;
+    /// Divides every entry by `c`.
+    #[track_caller]
+    fn div(self, c: T) -> Self {
+        self.linear(T::one() / c, |x| x / c)
+    }
+}
+
+macro_rules! scalar_lhs {
+    ($($t:ty),*) => {$(
+        impl core::ops::Mul<MatVar<$t>> for $t {
+            type Output = MatVar<$t>;
+            /// Scales every entry by `self`.
+            #[track_caller]
+            fn mul(self, m: MatVar<$t>) -> MatVar<$t> {
+                m * self
+            }
+        }
+
+        impl core::ops::Add<MatVar<$t>> for $t {
+            type Output = MatVar<$t>;
+            /// Adds `self` to every entry.
+            #[track_caller]
+            fn add(self, m: MatVar<$t>) -> MatVar<$t> {
+                m + self
+            }
+        }
+
+        impl core::ops::Sub<MatVar<$t>> for $t {
+            type Output = MatVar<$t>;
+            /// `self − x` for every entry `x`.
+            #[track_caller]
+            fn sub(self, m: MatVar<$t>) -> MatVar<$t> {
+                m.linear(-1.0, |x| self - x)
+            }
+        }
+    )*};
+}
+
+scalar_lhs!(f32, f64);

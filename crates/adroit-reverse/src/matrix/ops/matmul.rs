@@ -1,0 +1,65 @@
+//! Matrix product `A·B`.
+
+use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::var::shape_str;
+use crate::matrix::{MatScalar, MatVar};
+use nalgebra::DMatrix;
+
+/// Backward of `C = A·B`: `∂A = G·Bᵀ`, `∂B = Aᵀ·G`. Saves the parent indices (their values
+/// stay on the tape).
+///
+/// Transposes are materialised before the product: nalgebra's `gemm` on transposed views is
+/// both slow (`tr_mul` bypasses the fast kernel) and unsound for tiny shapes (nalgebra issue
+/// #1616).
+struct MatMul {
+    a: u32,
+    b: u32,
+}
+
+impl<T: MatScalar> Backward<T> for MatMul {
+    fn backward(&self, g: &DMatrix<T>, values: &[DMatrix<T>], grads: &mut Grads<T>) {
+        if grads.wants(self.a) {
+            let bt = values[self.b as usize].transpose();
+            grads.accumulate(self.a, g * bt);
+        }
+        if grads.wants(self.b) {
+            let at = values[self.a as usize].transpose();
+            grads.accumulate(self.b, at * g);
+        }
+    }
+}
+
+impl<T: MatScalar> MatVar<T> {
+    /// The matrix product `self · rhs`: (`m × k`)·(`k × n`) → `m × n`. Also written `self * rhs`.
+    ///
+    /// # Panics
+    /// If the inner dimensions differ (the message gives both shapes).
+    #[track_caller]
+    pub fn matmul(self, rhs: Self) -> Self {
+        assert_eq!(
+            self.ncols(),
+            rhs.nrows(),
+            "matmul: shape mismatch {} · {} (inner dimensions differ)",
+            shape_str(self.shape()),
+            shape_str(rhs.shape())
+        );
+        self.binary_op(rhs, |a, b| {
+            (
+                a * b,
+                Box::new(MatMul {
+                    a: self.index(),
+                    b: rhs.index(),
+                }),
+            )
+        })
+    }
+}
+
+impl<T: MatScalar> core::ops::Mul for MatVar<T> {
+    type Output = Self;
+    /// The matrix product (as nalgebra's `*`); see [`MatVar::matmul`].
+    #[track_caller]
+    fn mul(self, rhs: Self) -> Self {
+        self.matmul(rhs)
+    }
+}

@@ -1,0 +1,93 @@
+//! Sums and means, over all entries or along a dimension.
+
+use super::Along;
+use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::{MatScalar, MatVar};
+use nalgebra::DMatrix;
+
+/// The sums of `m` along `along`: `1 × cols` for [`Along::Rows`], `rows × 1` for
+/// [`Along::Cols`].
+pub(crate) fn sum_along<T: MatScalar>(m: &DMatrix<T>, along: Along) -> DMatrix<T> {
+    match along {
+        Along::Rows => DMatrix::from_fn(1, m.ncols(), |_, j| m.column(j).sum()),
+        Along::Cols => DMatrix::from_fn(m.nrows(), 1, |i, _| m.row(i).sum()),
+    }
+}
+
+/// Repeats `v` (`1 × cols`, `rows × 1` or `1 × 1`) to `shape`.
+pub(crate) fn broadcast<T: MatScalar>(v: &DMatrix<T>, (rows, cols): (usize, usize)) -> DMatrix<T> {
+    DMatrix::from_fn(rows, cols, |i, j| {
+        v[(
+            if v.nrows() == 1 { 0 } else { i },
+            if v.ncols() == 1 { 0 } else { j },
+        )]
+    })
+}
+
+/// Backward of a sum or mean: the adjoint repeated to the input's shape, times `factor`
+/// (1 for a sum, 1/n for a mean). Saves the input shape.
+struct Spread<T> {
+    a: u32,
+    shape: (usize, usize),
+    factor: T,
+}
+
+impl<T: MatScalar> Backward<T> for Spread<T> {
+    fn backward(&self, g: &DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+        let mut out = broadcast(g, self.shape);
+        if self.factor != T::one() {
+            out *= self.factor;
+        }
+        grads.accumulate(self.a, out);
+    }
+}
+
+impl<T: MatScalar> MatVar<T> {
+    fn reduce(self, along: Option<Along>, mean: bool) -> Self {
+        let (a, shape) = (self.index(), self.shape());
+        let n = match along {
+            None => shape.0 * shape.1,
+            Some(Along::Rows) => shape.0,
+            Some(Along::Cols) => shape.1,
+        };
+        let factor = if mean {
+            T::one() / T::from_usize(n).unwrap_or_else(T::one)
+        } else {
+            T::one()
+        };
+        self.unary_op(|v| {
+            let mut out = match along {
+                None => DMatrix::from_element(1, 1, v.sum()),
+                Some(along) => sum_along(v, along),
+            };
+            if mean {
+                out *= factor;
+            }
+            (out, Box::new(Spread { a, shape, factor }))
+        })
+    }
+
+    /// The sum of all entries, as a 1 × 1 matrix (a scalar loss).
+    #[track_caller]
+    pub fn sum(self) -> Self {
+        self.reduce(None, false)
+    }
+
+    /// The mean of all entries, as a 1 × 1 matrix.
+    #[track_caller]
+    pub fn mean(self) -> Self {
+        self.reduce(None, true)
+    }
+
+    /// Sums along a dimension: `1 × cols` for [`Along::Rows`], `rows × 1` for [`Along::Cols`].
+    #[track_caller]
+    pub fn sum_along(self, along: Along) -> Self {
+        self.reduce(Some(along), false)
+    }
+
+    /// Means along a dimension (shapes as [`sum_along`](Self::sum_along)).
+    #[track_caller]
+    pub fn mean_along(self, along: Along) -> Self {
+        self.reduce(Some(along), true)
+    }
+}

@@ -1,0 +1,47 @@
+//! Reshape (column-major, as nalgebra stores matrices).
+
+use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::var::shape_str;
+use crate::matrix::{MatScalar, MatVar};
+use nalgebra::DMatrix;
+
+/// Backward of a reshape: the adjoint reshaped back. Saves the original shape.
+struct Reshape {
+    a: u32,
+    shape: (usize, usize),
+}
+
+impl<T: MatScalar> Backward<T> for Reshape {
+    fn backward(&self, g: &DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+        let (r, c) = self.shape;
+        grads.accumulate(
+            self.a,
+            g.clone()
+                .reshape_generic(nalgebra::Dyn(r), nalgebra::Dyn(c)),
+        );
+    }
+}
+
+impl<T: MatScalar> MatVar<T> {
+    /// The same entries in column-major order as a `rows × cols` matrix.
+    ///
+    /// # Panics
+    /// If `rows · cols` differs from the number of entries.
+    #[track_caller]
+    pub fn reshape(self, rows: usize, cols: usize) -> Self {
+        assert_eq!(
+            rows * cols,
+            self.nrows() * self.ncols(),
+            "reshape: cannot reshape {} into {}",
+            shape_str(self.shape()),
+            shape_str((rows, cols))
+        );
+        let (a, shape) = (self.index(), self.shape());
+        self.unary_op(|v| {
+            let out = v
+                .clone()
+                .reshape_generic(nalgebra::Dyn(rows), nalgebra::Dyn(cols));
+            (out, Box::new(Reshape { a, shape }))
+        })
+    }
+}

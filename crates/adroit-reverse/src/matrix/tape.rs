@@ -1,0 +1,244 @@
+//! The matrix tape: one node per whole-matrix operation, holding its value and a small
+//! backward rule; swept backwards once per gradient.
+
+use super::{MatScalar, MatVar};
+use nalgebra::DMatrix;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The backward rule of one recorded operation.
+///
+/// Each implementation is a small struct in `matrix/ops/` naming what it saves from the forward
+/// pass (parent indices, and matrices such as a derivative) and turning the node's adjoint into
+/// contributions to its parents' adjoints through [`Grads::accumulate`].
+pub(crate) trait Backward<T: MatScalar> {
+    /// `adjoint`: the node's adjoint (its shape); `values`: every node's value on the tape.
+    fn backward(&self, adjoint: &DMatrix<T>, values: &[DMatrix<T>], grads: &mut Grads<T>);
+}
+
+/// Adjoints being accumulated during a backward sweep.
+pub(crate) struct Grads<T> {
+    adjoints: Vec<Option<DMatrix<T>>>,
+    requires_grad: Vec<bool>,
+}
+
+impl<T: MatScalar> Grads<T> {
+    /// True when node `i` leads to an input, so its adjoint is worth computing.
+    pub(crate) fn wants(&self, i: u32) -> bool {
+        self.requires_grad[i as usize]
+    }
+
+    /// Adds `contribution` to node `i`'s adjoint: the one place gradients are accumulated.
+    pub(crate) fn accumulate(&mut self, i: u32, contribution: DMatrix<T>) {
+        if !self.wants(i) {
+            return;
+        }
+        match &mut self.adjoints[i as usize] {
+            Some(adjoint) => *adjoint += contribution,
+            slot @ None => *slot = Some(contribution),
+        }
+    }
+}
+
+/// One recording of matrix operations.
+pub struct MatTape<T> {
+    id: u64,
+    values: Vec<DMatrix<T>>,
+    backwards: Vec<Option<Box<dyn Backward<T>>>>,
+    requires_grad: Vec<bool>,
+}
+
+/// Matrix tape ids share nothing with scalar tapes; never 0.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl<T: MatScalar> MatTape<T> {
+    const fn none() -> Self {
+        Self {
+            id: 0,
+            values: Vec::new(),
+            backwards: Vec::new(),
+            requires_grad: Vec::new(),
+        }
+    }
+
+    fn fresh() -> Self {
+        let mut tape = Self::none();
+        tape.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        tape
+    }
+
+    /// Panics unless `x` was recorded on this tape.
+    #[track_caller]
+    pub(crate) fn check(&self, x: &MatVar<T>) {
+        if x.tape_id() != self.id {
+            stale_matrix(x.tape_id(), self.id);
+        }
+    }
+
+    /// The value of node `x`.
+    #[track_caller]
+    pub(crate) fn value(&self, x: &MatVar<T>) -> &DMatrix<T> {
+        self.check(x);
+        &self.values[x.index() as usize]
+    }
+
+    /// Records a node computed from `parents`; `backward` is dropped (never run) when no
+    /// parent leads to an input.
+    #[track_caller]
+    pub(crate) fn record(
+        &mut self,
+        parents: &[MatVar<T>],
+        value: DMatrix<T>,
+        backward: Box<dyn Backward<T>>,
+    ) -> MatVar<T> {
+        let mut requires_grad = false;
+        for p in parents {
+            self.check(p);
+            requires_grad |= self.requires_grad[p.index() as usize];
+        }
+        self.push(value, requires_grad.then_some(backward), requires_grad)
+    }
+
+    /// Records a leaf: an input (`requires_grad`) or a constant.
+    pub(crate) fn leaf(&mut self, value: DMatrix<T>, requires_grad: bool) -> MatVar<T> {
+        self.push(value, None, requires_grad)
+    }
+
+    fn push(
+        &mut self,
+        value: DMatrix<T>,
+        backward: Option<Box<dyn Backward<T>>>,
+        requires_grad: bool,
+    ) -> MatVar<T> {
+        let index = u32::try_from(self.values.len()).expect("matrix tape exceeds 2³² nodes");
+        let shape = value.shape();
+        self.values.push(value);
+        self.backwards.push(backward);
+        self.requires_grad.push(requires_grad);
+        MatVar::new(index, self.id, shape)
+    }
+
+    /// The backward sweep from `output` seeded with `seed` (its shape); returns the adjoints of
+    /// nodes `0..n_inputs` (zeros where the output does not depend on an input).
+    pub(crate) fn backward(
+        &self,
+        output: &MatVar<T>,
+        seed: DMatrix<T>,
+        n_inputs: usize,
+    ) -> Vec<DMatrix<T>> {
+        self.check(output);
+        let mut grads = Grads {
+            adjoints: vec![None; self.values.len()],
+            requires_grad: self.requires_grad.clone(),
+        };
+        grads.accumulate(output.index(), seed);
+        for i in (0..self.values.len()).rev() {
+            let Some(backward) = &self.backwards[i] else {
+                continue;
+            };
+            if let Some(adjoint) = grads.adjoints[i].take() {
+                backward.backward(&adjoint, &self.values, &mut grads);
+            }
+        }
+        (0..n_inputs)
+            .map(|i| {
+                grads.adjoints[i].take().unwrap_or_else(|| {
+                    let (r, c) = self.values[i].shape();
+                    DMatrix::zeros(r, c)
+                })
+            })
+            .collect()
+    }
+
+    /// The id of this tape.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+/// This thread's matrix tapes for one element type: the active one and the suspended outer
+/// ones.
+pub struct MatTapeStack<T> {
+    active: MatTape<T>,
+    suspended: Vec<MatTape<T>>,
+}
+
+impl<T: MatScalar> MatTapeStack<T> {
+    /// An empty stack.
+    pub const fn new() -> Self {
+        Self {
+            active: MatTape::none(),
+            suspended: Vec::new(),
+        }
+    }
+
+    /// The tape recording now.
+    pub(crate) fn active(&mut self) -> &mut MatTape<T> {
+        &mut self.active
+    }
+}
+
+impl<T: MatScalar> Default for MatTapeStack<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An open matrix-recording scope; restores the outer tape when finished or dropped.
+pub(crate) struct MatScope<T: MatScalar> {
+    id: u64,
+    _not_send: std::marker::PhantomData<*const T>,
+}
+
+impl<T: MatScalar> MatScope<T> {
+    pub(crate) fn enter() -> Self {
+        let id = T::with_mat_tapes(|stack| {
+            let outer = std::mem::replace(&mut stack.active, MatTape::fresh());
+            stack.suspended.push(outer);
+            stack.active.id
+        });
+        Self {
+            id,
+            _not_send: std::marker::PhantomData,
+        }
+    }
+
+    pub(crate) fn finish(self) -> MatTape<T> {
+        let tape = T::with_mat_tapes(|stack| close(stack, self.id));
+        std::mem::forget(self);
+        tape
+    }
+}
+
+impl<T: MatScalar> Drop for MatScope<T> {
+    fn drop(&mut self) {
+        T::try_with_mat_tapes(|stack| drop(close(stack, self.id)));
+    }
+}
+
+fn close<T: MatScalar>(stack: &mut MatTapeStack<T>, id: u64) -> MatTape<T> {
+    loop {
+        let outer = stack.suspended.pop().unwrap_or_else(MatTape::none);
+        let tape = std::mem::replace(&mut stack.active, outer);
+        if tape.id == id || stack.active.id == 0 && stack.suspended.is_empty() {
+            return tape;
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn stale_matrix(var_tape: u64, active: u64) -> ! {
+    if active == 0 {
+        panic!(
+            "adroit-reverse: a MatVar was used outside the scope that recorded it (no \
+             matrix::gradient or matrix::pullback call is running on this thread now)"
+        )
+    } else {
+        panic!(
+            "adroit-reverse: a MatVar from another tape (tape #{var_tape}) was mixed with the \
+             tape recording now (tape #{active}): it comes from a finished or outer scope, or \
+             from another thread"
+        )
+    }
+}

@@ -1,0 +1,161 @@
+//! [`MatVar`]: a tracked matrix, a `Copy` handle to a node of the thread's matrix tape.
+
+use super::MatScalar;
+use super::tape::Backward;
+use nalgebra::DMatrix;
+use std::fmt;
+
+/// A tracked matrix: the handle of one node (an input, a constant or the result of a
+/// whole-matrix operation) on the matrix tape of the scope that created it.
+///
+/// Operations on `MatVar`s ([`matmul`](Self::matmul) or `*`, `+`/`-` and
+/// [`component_mul`](Self::component_mul) with broadcasting, [`map`](Self::map), reductions,
+/// [`softmax`](Self::softmax), ...) each record one node whose backward rule works on whole
+/// matrices, like Zygote's array rules. Shapes are checked when an operation is recorded; a
+/// mismatch panics with both shapes in the message.
+///
+/// `MatVar`s exist only inside the closure passed to [`gradient`](super::gradient),
+/// [`value_and_gradient`](super::value_and_gradient) or [`pullback`](super::pullback); using
+/// one elsewhere panics.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix;
+/// use nalgebra::dmatrix;
+/// // ∂/∂W Σ (W x)ᵢ² = 2 (W x) xᵀ
+/// let w = dmatrix![1.0, 2.0; 3.0, 4.0];
+/// let x = dmatrix![1.0; 1.0];
+/// let g = matrix::gradient(
+///     |p| {
+///         let y = p[0] * matrix::MatVar::constant(x.clone());
+///         y.component_mul(y).sum()
+///     },
+///     &[w],
+/// );
+/// assert_eq!(g[0], dmatrix![6.0, 6.0; 14.0, 14.0]);
+/// ```
+#[derive(Clone, Copy)]
+pub struct MatVar<T> {
+    index: u32,
+    tape: u64,
+    rows: usize,
+    cols: usize,
+    _element: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for MatVar<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "MatVar({}×{}, node {} of tape #{})",
+            self.rows, self.cols, self.index, self.tape
+        )
+    }
+}
+
+impl<T: MatScalar> MatVar<T> {
+    pub(crate) fn new(index: u32, tape: u64, (rows, cols): (usize, usize)) -> Self {
+        Self {
+            index,
+            tape,
+            rows,
+            cols,
+            _element: std::marker::PhantomData,
+        }
+    }
+
+    pub(crate) fn index(&self) -> u32 {
+        self.index
+    }
+
+    pub(crate) fn tape_id(&self) -> u64 {
+        self.tape
+    }
+
+    /// A constant matrix on the active tape (not differentiated).
+    ///
+    /// # Panics
+    /// Outside a [`gradient`](super::gradient)/[`pullback`](super::pullback) call.
+    #[track_caller]
+    pub fn constant(value: DMatrix<T>) -> Self {
+        T::with_mat_tapes(|stack| {
+            let tape = stack.active();
+            if tape.id() == 0 {
+                panic!(
+                    "adroit-reverse: MatVar::constant called outside matrix::gradient or \
+                     matrix::pullback"
+                );
+            }
+            tape.leaf(value, false)
+        })
+    }
+
+    /// `(rows, cols)`.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+
+    /// Number of rows.
+    pub fn nrows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns.
+    pub fn ncols(&self) -> usize {
+        self.cols
+    }
+
+    /// A copy of the value.
+    #[track_caller]
+    pub fn value(&self) -> DMatrix<T> {
+        T::with_mat_tapes(|stack| stack.active().value(self).clone())
+    }
+
+    /// The value of a 1 × 1 matrix (a scalar loss).
+    ///
+    /// # Panics
+    /// If the shape is not 1 × 1.
+    #[track_caller]
+    pub fn scalar(&self) -> T {
+        assert_eq!(
+            self.shape(),
+            (1, 1),
+            "MatVar::scalar on a {}×{} matrix",
+            self.rows,
+            self.cols
+        );
+        self.value()[(0, 0)]
+    }
+
+    /// Records `forward(value)` as a node with parent `self`.
+    #[track_caller]
+    pub(crate) fn unary_op(
+        self,
+        forward: impl FnOnce(&DMatrix<T>) -> (DMatrix<T>, Box<dyn Backward<T>>),
+    ) -> Self {
+        T::with_mat_tapes(|stack| {
+            let tape = stack.active();
+            let (value, backward) = forward(tape.value(&self));
+            tape.record(&[self], value, backward)
+        })
+    }
+
+    /// Records `forward(value, other value)` as a node with parents `self` and `other`.
+    #[track_caller]
+    pub(crate) fn binary_op(
+        self,
+        other: Self,
+        forward: impl FnOnce(&DMatrix<T>, &DMatrix<T>) -> (DMatrix<T>, Box<dyn Backward<T>>),
+    ) -> Self {
+        T::with_mat_tapes(|stack| {
+            let tape = stack.active();
+            let (value, backward) = forward(tape.value(&self), tape.value(&other));
+            tape.record(&[self, other], value, backward)
+        })
+    }
+}
+
+/// Formats a shape as `rows×cols` for error messages.
+pub(crate) fn shape_str((r, c): (usize, usize)) -> String {
+    format!("{r}×{c}")
+}

@@ -1,0 +1,321 @@
+//! Matrix-level operations against the scalar tape (the same loss written with `Var`s on
+//! nalgebra matrices) on small sizes, plus shapes, broadcasting and stability.
+
+use adroit_reverse::adroit_forward::rules;
+use adroit_reverse::matrix::{self, Along, MatVar};
+use adroit_reverse::{Var, gradient};
+use nalgebra::{DMatrix, dmatrix};
+use num_traits::Float;
+
+/// A deterministic matrix with entries in (−1, 1).
+fn mat(rows: usize, cols: usize, seed: usize) -> DMatrix<f64> {
+    DMatrix::from_fn(rows, cols, |i, j| {
+        (((i * 7 + j * 13 + seed * 31) % 17) as f64 / 8.5 - 1.0) * 0.9
+    })
+}
+
+/// Splits a flat slice of variables into matrices of the given shapes (column-major).
+fn split(v: &[Var<f64>], shapes: &[(usize, usize)]) -> Vec<DMatrix<Var<f64>>> {
+    let mut start = 0;
+    shapes
+        .iter()
+        .map(|&(r, c)| {
+            let m = DMatrix::from_column_slice(r, c, &v[start..start + r * c]);
+            start += r * c;
+            m
+        })
+        .collect()
+}
+
+/// Asserts that the matrix-level gradient equals the scalar-tape gradient of the same loss.
+fn compare(
+    inputs: &[DMatrix<f64>],
+    f_mat: impl FnOnce(&[MatVar<f64>]) -> MatVar<f64>,
+    f_scalar: impl FnOnce(&[DMatrix<Var<f64>>]) -> Var<f64>,
+) {
+    let shapes: Vec<_> = inputs.iter().map(|m| m.shape()).collect();
+    let flat: Vec<f64> = inputs.iter().flat_map(|m| m.iter().copied()).collect();
+    let (v_mat, g_mat) = matrix::value_and_gradient(f_mat, inputs);
+    let (v_scalar, g_scalar) =
+        adroit_reverse::value_and_gradient(|v| f_scalar(&split(v, &shapes)), &flat);
+    assert!(
+        (v_mat - v_scalar).abs() <= 1e-12 * (1.0 + v_scalar.abs()),
+        "{v_mat} vs {v_scalar}"
+    );
+    let g_mat: Vec<f64> = g_mat.iter().flat_map(|m| m.iter().copied()).collect();
+    for (k, (a, b)) in g_mat.iter().zip(&g_scalar).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-12 * (1.0 + b.abs()),
+            "entry {k}: {a} vs {b}"
+        );
+    }
+}
+
+#[test]
+fn dense_layer_loss() {
+    // ‖tanh(W x + b)‖² with the bias broadcast across the batch.
+    for (o, i, n) in [(3, 4, 5), (1, 1, 1), (2, 5, 3), (6, 2, 4)] {
+        compare(
+            &[mat(o, i, 1), mat(o, 1, 2), mat(i, n, 3)],
+            |p| {
+                let h = (p[0] * p[2] + p[1]).tanh();
+                h.component_mul(h).sum()
+            },
+            |p| {
+                let z = &p[0] * &p[2];
+                let h = DMatrix::from_fn(z.nrows(), z.ncols(), |r, c| {
+                    (z[(r, c)] + p[1][(r, 0)]).tanh()
+                });
+                h.iter().fold(Var::constant(0.0), |acc, &v| acc + v * v)
+            },
+        );
+    }
+}
+
+#[test]
+fn tiny_matrix_products_and_transpose() {
+    // Shapes ≤ 5 (nalgebra issue #1616 concerns transposed views there).
+    for (m, k, n) in [(1, 1, 1), (2, 3, 1), (5, 5, 5), (4, 1, 3)] {
+        compare(
+            &[mat(m, k, 4), mat(n, k, 5)],
+            |p| (p[0] * p[1].transpose()).powi(2).mean(),
+            |p| {
+                let c = &p[0] * p[1].transpose();
+                c.iter().fold(Var::constant(0.0), |acc, &v| acc + v * v) / (m * n) as f64
+            },
+        );
+    }
+}
+
+#[test]
+fn broadcasting_rows_columns_and_scalars() {
+    let a = mat(3, 4, 6);
+    // A row vector, a column vector and a scalar.
+    for b in [mat(1, 4, 7), mat(3, 1, 8), mat(1, 1, 9)] {
+        let (br, bc) = b.shape();
+        let at = move |p: &DMatrix<Var<f64>>, i: usize, j: usize| {
+            p[(if br == 1 { 0 } else { i }, if bc == 1 { 0 } else { j })]
+        };
+        compare(
+            &[a.clone(), b.clone()],
+            |p| ((p[0] - p[1]).component_mul(p[1]) + p[0].component_div(p[1] + 3.0)).sum(),
+            |p| {
+                let mut s = Var::constant(0.0);
+                for i in 0..3 {
+                    for j in 0..4 {
+                        let (x, y) = (p[0][(i, j)], at(&p[1], i, j));
+                        s += (x - y) * y + x / (y + 3.0);
+                    }
+                }
+                s
+            },
+        );
+        // Broadcasting works with the broadcast operand on the left too.
+        compare(
+            &[b.clone(), a.clone()],
+            |p| (p[0] + p[1]).sum(),
+            |p| {
+                let mut s = Var::constant(0.0);
+                for i in 0..3 {
+                    for j in 0..4 {
+                        s += at(&p[0], i, j) + p[1][(i, j)];
+                    }
+                }
+                s
+            },
+        );
+    }
+}
+
+#[test]
+fn maps_scalar_operations_and_rules() {
+    compare(
+        &[mat(3, 2, 10)],
+        |p| {
+            let x = p[0];
+            let y = (x * 2.0 - 1.0).exp() + (-x).abs().sqrt() + 0.5 * x.map(|v| v.sin() * v);
+            (2.0 - y / 4.0).zip_rule(x, rules::Max).sum()
+        },
+        |p| {
+            p[0].iter().fold(Var::constant(0.0), |acc, &x| {
+                let y = (x * 2.0 - 1.0).exp() + (-x).abs().sqrt() + 0.5 * (x.sin() * x);
+                acc + (2.0 - y / 4.0).max(x)
+            })
+        },
+    );
+}
+
+#[test]
+fn reductions_along_dimensions() {
+    for along in [Along::Rows, Along::Cols] {
+        compare(
+            &[mat(3, 4, 11)],
+            |p| {
+                let s = p[0].sum_along(along);
+                let m = p[0].mean_along(along);
+                s.component_mul(m).sum() + p[0].mean()
+            },
+            |p| {
+                let x = &p[0];
+                let lines: Vec<Vec<Var<f64>>> = match along {
+                    Along::Rows => x
+                        .column_iter()
+                        .map(|c| c.iter().copied().collect())
+                        .collect(),
+                    Along::Cols => x.row_iter().map(|r| r.iter().copied().collect()).collect(),
+                };
+                let mut total = Var::constant(0.0);
+                for line in &lines {
+                    let s = line.iter().fold(Var::constant(0.0), |a, &v| a + v);
+                    total += s * (s / line.len() as f64);
+                }
+                total + x.iter().fold(Var::constant(0.0), |a, &v| a + v) / 12.0
+            },
+        );
+    }
+}
+
+/// Scalar-tape softmax pieces of one line.
+fn line_lse(line: &[Var<f64>]) -> Var<f64> {
+    line.iter()
+        .fold(Var::constant(0.0), |a, &v| a + v.exp())
+        .ln()
+}
+
+#[test]
+fn logsumexp_softmax_logsoftmax() {
+    for along in [Along::Rows, Along::Cols] {
+        let weights = mat(3, 4, 12);
+        let wc = weights.clone();
+        compare(
+            &[mat(3, 4, 13)],
+            |p| {
+                let w = MatVar::constant(wc);
+                let a = p[0].softmax(along).component_mul(w).sum();
+                let b = p[0].logsoftmax(along).component_mul(w).sum();
+                let c = p[0].logsumexp(along).sum();
+                a + b * 0.5 + c * 0.25
+            },
+            |p| {
+                let x = &p[0];
+                let mut total = Var::constant(0.0);
+                let n_lines = if along == Along::Rows { 4 } else { 3 };
+                for l in 0..n_lines {
+                    let idx: Vec<(usize, usize)> = match along {
+                        Along::Rows => (0..3).map(|i| (i, l)).collect(),
+                        Along::Cols => (0..4).map(|j| (l, j)).collect(),
+                    };
+                    let line: Vec<Var<f64>> = idx.iter().map(|&ij| x[ij]).collect();
+                    let lse = line_lse(&line);
+                    for (&ij, &v) in idx.iter().zip(&line) {
+                        total += (v - lse).exp() * weights[ij] + (v - lse) * weights[ij] * 0.5;
+                    }
+                    total += lse * 0.25;
+                }
+                total
+            },
+        );
+    }
+}
+
+#[test]
+fn softmax_is_stable_for_huge_logits() {
+    let logits = dmatrix![1000.0, -1000.0; -1000.0, 1000.0; 0.0, 999.0];
+    let target = dmatrix![1.0, 0.0; 0.0, 0.0; 0.0, 1.0];
+    let (loss, g) = matrix::value_and_gradient(
+        |p| {
+            -(p[0]
+                .logsoftmax(Along::Rows)
+                .component_mul(MatVar::constant(target.clone())))
+            .sum()
+        },
+        std::slice::from_ref(&logits),
+    );
+    assert!(loss.is_finite(), "{loss}");
+    // Gradient of cross-entropy with logits: softmax − onehot.
+    let soft = matrix::pullback(|p| p[0].softmax(Along::Rows), &[logits]).0;
+    assert!(soft.iter().all(|v| v.is_finite()));
+    let expected = &soft - &target;
+    assert!((&g[0] - &expected).amax() < 1e-12, "{} vs {expected}", g[0]);
+    // Column 1 is (−1000, 1000, 999): softmax of the last entry is 1/(1 + e).
+    assert!((soft[(2, 1)] - 1.0 / (1.0 + 1.0f64.exp())).abs() < 1e-12);
+}
+
+#[test]
+fn reshape_and_pullback() {
+    let a = mat(2, 3, 14);
+    let (y, pb) = matrix::pullback(
+        |p| p[0].reshape(3, 2).transpose() * 2.0,
+        std::slice::from_ref(&a),
+    );
+    assert_eq!(y.shape(), (2, 3));
+    let ct = mat(2, 3, 15);
+    let g = pb.call(&ct);
+    let expected = (ct.transpose() * 2.0).reshape_generic(nalgebra::Dyn(2), nalgebra::Dyn(3));
+    assert_eq!(g[0], expected);
+    assert_eq!(pb.call(&ct), g, "a pullback can be called again");
+}
+
+#[test]
+fn constants_and_unused_inputs_get_zero_gradients() {
+    let g = matrix::gradient(|p| p[0].sum(), &[mat(2, 2, 16), mat(3, 1, 17)]);
+    assert_eq!(g[0], DMatrix::from_element(2, 2, 1.0));
+    assert_eq!(g[1], DMatrix::zeros(3, 1));
+    // An input used twice accumulates both contributions.
+    let g = matrix::gradient(|p| (p[0] + p[0]).sum(), &[mat(2, 2, 18)]);
+    assert_eq!(g[0], DMatrix::from_element(2, 2, 2.0));
+}
+
+#[test]
+fn f32_matrices() {
+    let w = mat(3, 3, 19).map(|v| v as f32);
+    let g = matrix::gradient(|p| p[0].tanh().sum(), std::slice::from_ref(&w));
+    let expected = w.map(|v| 1.0 - v.tanh().powi(2));
+    assert!((&g[0] - &expected).amax() < 1e-6);
+}
+
+#[test]
+#[should_panic(expected = "matmul: shape mismatch 2×3 · 2×3 (inner dimensions differ)")]
+fn matmul_shape_mismatch_names_both_shapes() {
+    let _ = matrix::gradient(|p| (p[0] * p[1]).sum(), &[mat(2, 3, 1), mat(2, 3, 2)]);
+}
+
+#[test]
+#[should_panic(expected = "add: shape mismatch 2×3 vs 3×2 (each dimension must be equal or 1)")]
+fn add_shape_mismatch_names_both_shapes() {
+    let _ = matrix::gradient(|p| (p[0] + p[1]).sum(), &[mat(2, 3, 1), mat(3, 2, 2)]);
+}
+
+#[test]
+#[should_panic(expected = "must return a 1×1 matrix")]
+fn gradient_needs_a_scalar_loss() {
+    let _ = matrix::gradient(|p| p[0], &[mat(2, 2, 1)]);
+}
+
+#[test]
+#[should_panic(expected = "used outside the scope")]
+fn stale_matvar_panics() {
+    let mut leaked = None;
+    let _ = matrix::gradient(
+        |p| {
+            leaked = Some(p[0]);
+            p[0].sum()
+        },
+        &[mat(2, 2, 1)],
+    );
+    let _ = leaked.unwrap().sum();
+}
+
+#[test]
+fn gradient_of_a_float_function_agrees_with_scalar_gradient() {
+    // `map` differentiates any Float function through a forward-mode Dual.
+    fn f<S: Float>(x: S) -> S {
+        (x * x + S::one()).ln() * x.cos()
+    }
+    let a = mat(2, 2, 20);
+    let g = matrix::gradient(|p| p[0].map(f).sum(), std::slice::from_ref(&a));
+    for (gi, &ai) in g[0].iter().zip(a.iter()) {
+        let expected = gradient(|v| f(v[0]), &[ai])[0];
+        assert!((gi - expected).abs() < 1e-14);
+    }
+}
