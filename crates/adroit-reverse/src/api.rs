@@ -2,7 +2,7 @@
 
 use crate::record::Recording;
 use crate::{Pullback, TapeScalar, Var};
-use adroit_forward::Dual;
+use adroit_forward::{Dual, DualVec};
 use nalgebra::DMatrix;
 use num_traits::Float;
 
@@ -145,9 +145,12 @@ where
     jac
 }
 
-/// The Hessian `∇²f(x)` of `f: ℝⁿ → ℝ` by forward-over-reverse: `n` recordings on
-/// `Var<Dual<T>>`, the `j`-th seeded with the direction `eⱼ`, each swept once (column `j` is
-/// the tangent of the gradient).
+/// The number of Hessian columns computed per recording by [`hessian`].
+pub const HESSIAN_CHUNK: usize = 12;
+
+/// The Hessian `∇²f(x)` of `f: ℝⁿ → ℝ` by forward-over-reverse: `⌈n/12⌉` recordings on
+/// `Var<DualVec<T, 12>>` ([`HESSIAN_CHUNK`]), each seeded with 12 coordinate directions and swept once (the tangents
+/// of the gradient are 8 columns of the Hessian).
 ///
 /// `x`: `n` inputs; returns the `n × n` matrix `H[(i, j)] = ∂²f/∂xᵢ∂xⱼ` (symmetric up to
 /// rounding). For a Hessian-vector product use [`hvp`] (one recording).
@@ -163,18 +166,27 @@ where
 pub fn hessian<T, F>(f: F, x: &[T]) -> DMatrix<T>
 where
     T: Float + nalgebra::Scalar,
-    Dual<T>: TapeScalar,
-    F: Fn(&[Var<Dual<T>>]) -> Var<Dual<T>>,
+    DualVec<T, HESSIAN_CHUNK>: TapeScalar,
+    F: Fn(&[Var<DualVec<T, HESSIAN_CHUNK>>]) -> Var<DualVec<T, HESSIAN_CHUNK>>,
 {
     let n = x.len();
     let mut hess = DMatrix::from_element(n, n, T::zero());
-    let mut point: Vec<Dual<T>> = x.iter().map(|&v| Dual::constant(v)).collect();
-    for j in 0..n {
-        point[j] = Dual::variable(x[j]);
+    let mut point = vec![DualVec::constant(T::zero()); n];
+    for start in (0..n).step_by(HESSIAN_CHUNK) {
+        for (j, (p, &xj)) in point.iter_mut().zip(x).enumerate() {
+            *p = if (start..start + HESSIAN_CHUNK).contains(&j) {
+                DualVec::variable(xj, j - start)
+            } else {
+                DualVec::constant(xj)
+            };
+        }
         let grad = gradient(&f, &point);
-        point[j] = Dual::constant(x[j]);
+        let width = HESSIAN_CHUNK.min(n - start);
         for (i, g) in grad.iter().enumerate() {
-            hess[(i, j)] = g.tangent();
+            let t = g.tangents();
+            for k in 0..width {
+                hess[(i, start + k)] = t[k];
+            }
         }
     }
     hess

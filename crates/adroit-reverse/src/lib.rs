@@ -38,8 +38,8 @@ mod tape;
 mod var;
 
 pub use api::{
-    gradient, hessian, hvp, jacobian, pullback, value_and_gradient, value_and_gradient_with_aux,
-    vjp,
+    HESSIAN_CHUNK, gradient, hessian, hvp, jacobian, pullback, value_and_gradient,
+    value_and_gradient_with_aux, vjp,
 };
 pub use custom::{custom_rule, custom_scalar, stop_gradient};
 pub use pullback::Pullback;

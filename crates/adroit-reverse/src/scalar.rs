@@ -1,13 +1,15 @@
 //! [`TapeScalar`]: the primal types a tape can record, each with its own thread-local tapes.
 
+use crate::api::HESSIAN_CHUNK;
 use crate::tape::TapeStack;
-use adroit_forward::Dual;
+use adroit_forward::{Dual, DualVec};
 use num_traits::Float;
 use std::cell::RefCell;
 use std::fmt::Debug;
 
 /// A primal type that [`Var`](crate::Var) can wrap: `f32`, `f64`, and the forward-mode duals
-/// `Dual<f32>`, `Dual<f64>` (for forward-over-reverse Hessians).
+/// `Dual<f32>`, `Dual<f64>` (for forward-over-reverse Hessian-vector products) and
+/// `DualVec<f32, 12>`, `DualVec<f64, 12>` (for chunked forward-over-reverse Hessians).
 ///
 /// Each type has its own thread-local stack of tapes, so gradients run in parallel on different
 /// threads, and `Var<f64>` and `Var<Dual<f64>>` scopes never interfere. The trait is sealed.
@@ -78,4 +80,6 @@ tape_scalar! {
     f64 => TAPES_F64, RELEASE_F64,
     Dual<f32> => TAPES_DUAL_F32, RELEASE_DUAL_F32,
     Dual<f64> => TAPES_DUAL_F64, RELEASE_DUAL_F64,
+    DualVec<f32, HESSIAN_CHUNK> => TAPES_CHUNK_F32, RELEASE_CHUNK_F32,
+    DualVec<f64, HESSIAN_CHUNK> => TAPES_CHUNK_F64, RELEASE_CHUNK_F64,
 }
