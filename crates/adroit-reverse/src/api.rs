@@ -149,8 +149,8 @@ where
 pub const HESSIAN_CHUNK: usize = 12;
 
 /// The Hessian `∇²f(x)` of `f: ℝⁿ → ℝ` by forward-over-reverse: `⌈n/12⌉` recordings on
-/// `Var<DualVec<T, 12>>` ([`HESSIAN_CHUNK`]), each seeded with 12 coordinate directions and swept once (the tangents
-/// of the gradient are 8 columns of the Hessian).
+/// `Var<DualVec<T, 12>>` ([`HESSIAN_CHUNK`]), each seeded with 12 coordinate directions and
+/// swept once (the tangents of the gradient are 12 columns of the Hessian).
 ///
 /// `x`: `n` inputs; returns the `n × n` matrix `H[(i, j)] = ∂²f/∂xᵢ∂xⱼ` (symmetric up to
 /// rounding). For a Hessian-vector product use [`hvp`] (one recording).
