@@ -121,6 +121,11 @@ fn seed_chunk<T: Float, const N: usize>(buf: &mut [DualVec<T, N>], x: &[T], star
 /// let g = adroit_forward::gradient_chunked::<2, _, _>(|x| f(x), &[1.0, 2.0, 3.0]);
 /// assert_eq!(g, vec![2.0, 4.0, 6.0]);
 /// ```
+///
+/// A chunk size of 0 is rejected when the program is compiled:
+/// ```compile_fail
+/// let g = adroit_forward::gradient_chunked::<0, _, _>(|x| x[0], &[1.0]);
+/// ```
 pub fn gradient_chunked<const N: usize, T, F>(f: F, x: &[T]) -> Vec<T>
 where
     T: Float,
@@ -150,6 +155,7 @@ where
     T: Float,
     F: Fn(&[DualVec<T, N>]) -> DualVec<T, N>,
 {
+    const { assert!(N > 0, "the chunk size must be at least 1") };
     assert_eq!(
         x.len(),
         grad.len(),
@@ -240,6 +246,7 @@ where
     T: Float + nalgebra::Scalar,
     F: Fn(&[DualVec<T, N>]) -> Vec<DualVec<T, N>>,
 {
+    const { assert!(N > 0, "the chunk size must be at least 1") };
     let mut buf = vec![DualVec::constant(T::zero()); x.len()];
     if x.is_empty() {
         return DMatrix::zeros_generic(nalgebra::Dyn(f(&buf).len()), nalgebra::Dyn(0));
@@ -331,6 +338,7 @@ where
     T: Float + nalgebra::Scalar,
     F: Fn(&[HyperDualVec<T, N, N>]) -> HyperDualVec<T, N, N>,
 {
+    const { assert!(N > 0, "the chunk size must be at least 1") };
     let n = x.len();
     let mut hess = DMatrix::from_element(n, n, T::zero());
     let mut buf = vec![HyperDualVec::constant(T::zero()); n];

@@ -50,33 +50,64 @@ pub trait ChainRule: Copy {
 }
 
 /// The contribution `partial · tangent` of one input to an output's tangent (or, in reverse
-/// mode, of an output's adjoint to an input's adjoint), with the convention that **a zero
-/// tangent contributes zero even when the partial is infinite or NaN**.
+/// mode, of an output's adjoint to an input's adjoint), with the convention that **a zero on
+/// either side contributes zero, even when the other side is infinite or NaN**.
 ///
-/// Without it, a constant input where a partial is infinite — `sqrt` at 0, `powf` at 0 with
-/// `0 < p < 1`, division by 0 — would turn `0 · ∞` into NaN and poison every derivative
-/// computed alongside (ForwardDiff.jl offers the same behaviour as its "NaN-safe mode").
+/// Without it, a constant input where a partial is infinite (`sqrt` at 0, `powf` at 0 with
+/// `0 < p < 1`, division by 0) would turn `0 · ∞` into NaN and poison every derivative
+/// computed alongside, and a piecewise-constant function (`floor`, partial 0) of something
+/// with an infinite derivative would not have derivative 0 (ForwardDiff.jl offers the same
+/// behaviour as its "NaN-safe mode"; the reverse sweep skips zero adjoints and zero partials
+/// alike).
 ///
 /// # Example
 /// ```
 /// use adroit_forward::chain_product;
 /// assert_eq!(chain_product(f64::INFINITY, 0.0), 0.0);
+/// assert_eq!(chain_product(0.0, f64::INFINITY), 0.0);
 /// assert_eq!(chain_product(3.0, 2.0), 6.0);
 /// ```
 #[inline(always)]
 pub fn chain_product<T: Float>(partial: T, tangent: T) -> T {
-    if tangent.is_zero() {
-        tangent
+    if partial.is_zero() || tangent.is_zero() {
+        T::zero()
     } else {
         partial * tangent
+    }
+}
+
+/// `tangent / c` with the convention of [`chain_product`]: a zero tangent stays zero even
+/// when `c` is zero or infinite.
+#[inline(always)]
+pub(crate) fn chain_quotient<T: Float>(tangent: T, c: T) -> T {
+    if tangent.is_zero() {
+        T::zero()
+    } else {
+        tangent / c
+    }
+}
+
+/// Multiplies every tangent by `partial` with the convention of [`chain_product`], taking a
+/// branch-free (vectorisable) path in the common case of a finite non-zero partial.
+#[inline(always)]
+pub(crate) fn scale_tangents<T: Float>(partial: T, tangents: &mut [T]) {
+    if partial.is_zero() {
+        tangents.iter_mut().for_each(|t| *t = T::zero());
+    } else if is_finite_deep(partial) {
+        tangents.iter_mut().for_each(|t| *t = partial * *t);
+    } else {
+        tangents
+            .iter_mut()
+            .for_each(|t| *t = chain_product(partial, *t));
     }
 }
 
 /// True when `x` and every perturbation inside it are finite (for nested duals `is_finite`
 /// looks at the primal only; `x − x` is identically zero exactly when all parts are finite).
 ///
-/// Number types use it to take a fast path: when a partial is finite, `partial · tangent` is
-/// already zero for a zero tangent, so [`chain_product`]'s per-entry test can be skipped.
+/// Number types use it to take a fast path: when a partial is finite and non-zero,
+/// `partial · tangent` already follows [`chain_product`]'s convention, so its per-entry tests
+/// can be skipped.
 #[inline(always)]
 pub(crate) fn is_finite_deep<T: Float>(x: T) -> bool {
     #[allow(clippy::eq_op)] // x − x is the point: zero exactly when every part is finite

@@ -1,6 +1,6 @@
 //! [`Dual`]: a primal value and one tangent, for first derivatives in one direction.
 
-use crate::chain_rule::is_finite_deep;
+use crate::chain_rule::chain_quotient;
 use crate::rules::{BinaryRule, UnaryRule};
 use crate::{ChainRule, chain_product};
 use core::fmt;
@@ -91,12 +91,7 @@ impl<T: Float> ChainRule for Dual<T> {
     #[inline(always)]
     fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
         let (value, d) = rule.eval(self.value);
-        let tangent = if is_finite_deep(d) {
-            d * self.tangent
-        } else {
-            chain_product(d, self.tangent)
-        };
-        Self::new(value, tangent)
+        Self::new(value, chain_product(d, self.tangent))
     }
 
     #[inline(always)]
@@ -106,12 +101,10 @@ impl<T: Float> ChainRule for Dual<T> {
             return Self::new(value, chain_product(dx, self.tangent));
         }
         let (value, dx, dy) = rule.eval(self.value, other.value);
-        let tangent = if is_finite_deep(dx) && is_finite_deep(dy) {
-            dx * self.tangent + dy * other.tangent
-        } else {
-            chain_product(dx, self.tangent) + chain_product(dy, other.tangent)
-        };
-        Self::new(value, tangent)
+        Self::new(
+            value,
+            chain_product(dx, self.tangent) + chain_product(dy, other.tangent),
+        )
     }
 
     #[inline]
@@ -121,12 +114,12 @@ impl<T: Float> ChainRule for Dual<T> {
 
     #[inline]
     fn scale(self, c: T) -> Self {
-        Self::new(self.value * c, self.tangent * c)
+        Self::new(self.value * c, chain_product(c, self.tangent))
     }
 
     #[inline]
     fn unscale(self, c: T) -> Self {
-        Self::new(self.value / c, self.tangent / c)
+        Self::new(self.value / c, chain_quotient(self.tangent, c))
     }
 }
 

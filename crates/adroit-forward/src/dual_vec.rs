@@ -1,8 +1,8 @@
 //! [`DualVec`]: a primal value and `N` tangents, for chunked gradients and Jacobians.
 
-use crate::chain_rule::is_finite_deep;
+use crate::ChainRule;
+use crate::chain_rule::{chain_quotient, is_finite_deep, scale_tangents};
 use crate::rules::{BinaryRule, UnaryRule};
-use crate::{ChainRule, chain_product};
 use core::fmt;
 use num_traits::Float;
 
@@ -98,11 +98,7 @@ impl<T: Float, const N: usize> ChainRule for DualVec<T, N> {
     fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
         let (value, d) = rule.eval(self.value);
         let mut tangents = self.tangents;
-        if is_finite_deep(d) {
-            tangents.iter_mut().for_each(|t| *t = d * *t);
-        } else {
-            tangents.iter_mut().for_each(|t| *t = chain_product(d, *t));
-        }
+        scale_tangents(d, &mut tangents);
         Self::new(value, tangents)
     }
 
@@ -110,17 +106,23 @@ impl<T: Float, const N: usize> ChainRule for DualVec<T, N> {
     fn apply_binary<R: BinaryRule>(self, other: Self, rule: R) -> Self {
         if R::EXPENSIVE_DY && other.is_constant() {
             let (value, dx) = rule.eval_dx(self.value, other.value);
-            return Self::new(value, self.tangents.map(|t| chain_product(dx, t)));
+            let mut tangents = self.tangents;
+            scale_tangents(dx, &mut tangents);
+            return Self::new(value, tangents);
         }
         let (value, dx, dy) = rule.eval(self.value, other.value);
         let mut tangents = self.tangents;
-        if is_finite_deep(dx) && is_finite_deep(dy) {
+        let nonzero_finite = |d: T| !d.is_zero() && is_finite_deep(d);
+        if nonzero_finite(dx) && nonzero_finite(dy) {
             for (t, &u) in tangents.iter_mut().zip(&other.tangents) {
                 *t = dx * *t + dy * u;
             }
         } else {
-            for (t, &u) in tangents.iter_mut().zip(&other.tangents) {
-                *t = chain_product(dx, *t) + chain_product(dy, u);
+            let mut others = other.tangents;
+            scale_tangents(dx, &mut tangents);
+            scale_tangents(dy, &mut others);
+            for (t, u) in tangents.iter_mut().zip(others) {
+                *t = *t + u;
             }
         }
         Self::new(value, tangents)
@@ -133,12 +135,14 @@ impl<T: Float, const N: usize> ChainRule for DualVec<T, N> {
 
     #[inline]
     fn scale(self, c: T) -> Self {
-        Self::new(self.value * c, self.tangents.map(|t| t * c))
+        let mut tangents = self.tangents;
+        scale_tangents(c, &mut tangents);
+        Self::new(self.value * c, tangents)
     }
 
     #[inline]
     fn unscale(self, c: T) -> Self {
-        Self::new(self.value / c, self.tangents.map(|t| t / c))
+        Self::new(self.value / c, self.tangents.map(|t| chain_quotient(t, c)))
     }
 }
 

@@ -1,5 +1,6 @@
 //! [`HyperDualVec`]: second-order numbers for exact second derivatives and Hessians.
 
+use crate::chain_rule::chain_quotient;
 use crate::rules::{BinaryRule, UnaryRule};
 use crate::{ChainRule, Dual, DualVec, chain_product as cp};
 use core::fmt;
@@ -123,7 +124,7 @@ impl<T: Float, const M: usize, const N: usize> ChainRule for HyperDualVec<T, M, 
         let mut eps12 = self.eps12;
         for (row, &a) in eps12.iter_mut().zip(&self.eps1) {
             for (c, &b) in row.iter_mut().zip(&self.eps2) {
-                *c = cp(d1, *c) + cp(d2, a * b);
+                *c = cp(d1, *c) + cp(d2, cp(a, b));
             }
         }
         Self::new(
@@ -151,9 +152,9 @@ impl<T: Float, const M: usize, const N: usize> ChainRule for HyperDualVec<T, M, 
                 let (a2, b2) = (self.eps2[j], other.eps2[j]);
                 *c = cp(fx, *c)
                     + cp(fy, other.eps12[i][j])
-                    + cp(fxx, a1 * a2)
-                    + cp(fxy, a1 * b2 + b1 * a2)
-                    + cp(fyy, b1 * b2);
+                    + cp(fxx, cp(a1, a2))
+                    + cp(fxy, cp(a1, b2) + cp(b1, a2))
+                    + cp(fyy, cp(b1, b2));
             }
         }
         let mut eps1 = self.eps1;
@@ -176,9 +177,9 @@ impl<T: Float, const M: usize, const N: usize> ChainRule for HyperDualVec<T, M, 
     fn scale(self, c: T) -> Self {
         Self::new(
             self.value * c,
-            self.eps1.map(|t| t * c),
-            self.eps2.map(|t| t * c),
-            self.eps12.map(|row| row.map(|t| t * c)),
+            self.eps1.map(|t| cp(c, t)),
+            self.eps2.map(|t| cp(c, t)),
+            self.eps12.map(|row| row.map(|t| cp(c, t))),
         )
     }
 
@@ -186,9 +187,9 @@ impl<T: Float, const M: usize, const N: usize> ChainRule for HyperDualVec<T, M, 
     fn unscale(self, c: T) -> Self {
         Self::new(
             self.value / c,
-            self.eps1.map(|t| t / c),
-            self.eps2.map(|t| t / c),
-            self.eps12.map(|row| row.map(|t| t / c)),
+            self.eps1.map(|t| chain_quotient(t, c)),
+            self.eps2.map(|t| chain_quotient(t, c)),
+            self.eps12.map(|row| row.map(|t| chain_quotient(t, c))),
         )
     }
 }

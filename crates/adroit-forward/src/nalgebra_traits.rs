@@ -192,6 +192,50 @@ macro_rules! impl_nalgebra_traits {
                     None
                 }
             }
+            /// `sin x / x`, with the Taylor series `1 − x²/6 + x⁴/120 − x⁶/5040` where the
+            /// primal value is 0 (so derivatives there are right too; simba's default tests
+            /// `is_zero`, which a perturbed 0 is not).
+            fn sinc(self) -> Self {
+                if self.primal() == <$p as __Z>::zero() {
+                    let x2 = self * self;
+                    let c = |v: f64| <$p as $crate::__private::num_traits::NumCast>::from(v)
+                        .unwrap_or_else(<$p as __Z>::zero);
+                    ((x2 * c(-1.0 / 5040.0) + c(1.0 / 120.0)) * x2 - c(1.0 / 6.0)) * x2 + c(1.0)
+                } else {
+                    __F::sin(self) / self
+                }
+            }
+            /// `sinh x / x`, with the Taylor series `1 + x²/6 + x⁴/120 + x⁶/5040` at a primal 0.
+            fn sinhc(self) -> Self {
+                if self.primal() == <$p as __Z>::zero() {
+                    let x2 = self * self;
+                    let c = |v: f64| <$p as $crate::__private::num_traits::NumCast>::from(v)
+                        .unwrap_or_else(<$p as __Z>::zero);
+                    ((x2 * c(1.0 / 5040.0) + c(1.0 / 120.0)) * x2 + c(1.0 / 6.0)) * x2 + c(1.0)
+                } else {
+                    __F::sinh(self) / self
+                }
+            }
+            /// `cos x / x`, and 1 at a primal 0 (simba's convention, tested on the primal).
+            fn cosc(self) -> Self {
+                if self.primal() == <$p as __Z>::zero() {
+                    <Self as $crate::__private::num_traits::One>::one()
+                } else {
+                    __F::cos(self) / self
+                }
+            }
+            /// `cosh x / x`, and 1 at a primal 0 (simba's convention, tested on the primal).
+            fn coshc(self) -> Self {
+                if self.primal() == <$p as __Z>::zero() {
+                    <Self as $crate::__private::num_traits::One>::one()
+                } else {
+                    __F::cosh(self) / self
+                }
+            }
+            #[inline]
+            fn signum(self) -> Self {
+                __F::signum(self)
+            }
             $crate::__forward_unary!(__F; floor ceil round trunc fract abs recip sin cos tan
                 asin acos atan sinh cosh tanh asinh acosh atanh log2 log10 ln ln_1p sqrt exp
                 exp2 exp_m1 cbrt);

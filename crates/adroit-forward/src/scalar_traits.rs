@@ -165,8 +165,10 @@ macro_rules! impl_scalar_traits {
             fn abs(&self) -> Self {
                 self.apply_unary(__rules::Abs)
             }
+            /// `self − other` where positive, 0 otherwise (derivative 0 at the kink); NaN
+            /// propagates as for plain floats.
             fn abs_sub(&self, other: &Self) -> Self {
-                if *self > *other {
+                if !(*self <= *other) {
                     *self - *other
                 } else {
                     <Self as __nt::Zero>::zero()

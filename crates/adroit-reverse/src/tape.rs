@@ -157,7 +157,7 @@ impl<T: TapeScalar> Tape<T> {
     /// The reverse sweep: given `adjoint` seeded at the outputs (length [`len`](Self::len)),
     /// accumulates every node's adjoint into its parents, from the last node to the first.
     ///
-    /// A zero adjoint is never multiplied by a partial (`0·∞` would be NaN; see
+    /// A zero adjoint or a zero partial contributes nothing (`0·∞` would be NaN; see
     /// [`adroit_forward::chain_product`]). Gradients are accumulated here and only here.
     pub(crate) fn sweep(&self, adjoint: &mut [T]) {
         assert_eq!(
@@ -178,8 +178,13 @@ impl<T: TapeScalar> Tape<T> {
                 continue;
             }
             let [w0, w1] = self.partials[i];
-            adjoint[p0 as usize] = adjoint[p0 as usize] + a * w0;
-            adjoint[p1 as usize] = adjoint[p1 as usize] + a * w1;
+            // A zero partial contributes nothing, even against an infinite adjoint.
+            if !w0.is_zero() {
+                adjoint[p0 as usize] = adjoint[p0 as usize] + a * w0;
+            }
+            if !w1.is_zero() {
+                adjoint[p1 as usize] = adjoint[p1 as usize] + a * w1;
+            }
         }
     }
 

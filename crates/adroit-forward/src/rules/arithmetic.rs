@@ -54,15 +54,18 @@ impl BinaryRule for Div {
     }
 }
 
-/// `x % y`, the truncated remainder `x - trunc(x/y)·y` (sign of `x`, as Rust's `%`):
-/// partials `(1, -trunc(x/y))`, valid away from the jumps at multiples of `y`.
+/// `x % y`, the truncated remainder `x - q·y` (sign of `x`, as Rust's `%`): partials
+/// `(1, -q)` with `q` the integer quotient of the branch actually taken,
+/// `q = round((x − x % y) / y)` (which can differ from `trunc(x/y)` when `x/y` rounds to an
+/// integer, e.g. `1.0 % 0.1`), valid away from the jumps at multiples of `y`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Rem;
 
 impl BinaryRule for Rem {
     #[inline(always)]
     fn eval<S: Float>(self, x: S, y: S) -> (S, S, S) {
-        (x % y, S::one(), -(x / y).trunc())
+        let value = x % y;
+        (value, S::one(), -((x - value) / y).round())
     }
 
     #[inline(always)]

@@ -46,7 +46,8 @@ pub struct Ln;
 impl UnaryRule for Ln {
     #[inline(always)]
     fn eval<S: Float>(self, x: S) -> (S, S) {
-        (x.ln(), x.recip())
+        // `+ 0` turns −0 into +0: ln'(±0) = +∞.
+        (x.ln(), (x + S::zero()).recip())
     }
 }
 
@@ -57,7 +58,7 @@ pub struct Log2;
 impl UnaryRule for Log2 {
     #[inline(always)]
     fn eval<S: Float>(self, x: S) -> (S, S) {
-        (x.log2(), (x * lit(LN_2)).recip())
+        (x.log2(), (x * lit(LN_2) + S::zero()).recip())
     }
 }
 
@@ -68,7 +69,7 @@ pub struct Log10;
 impl UnaryRule for Log10 {
     #[inline(always)]
     fn eval<S: Float>(self, x: S) -> (S, S) {
-        (x.log10(), (x * lit(LN_10)).recip())
+        (x.log10(), (x * lit(LN_10) + S::zero()).recip())
     }
 }
 
@@ -94,12 +95,16 @@ impl BinaryRule for Log {
     fn eval<S: Float>(self, x: S, base: S) -> (S, S, S) {
         let ln_base = base.ln();
         let value = x.ln() / ln_base;
-        (value, (x * ln_base).recip(), -value / (base * ln_base))
+        (
+            value,
+            (x * ln_base + S::zero()).recip(),
+            -value / (base * ln_base),
+        )
     }
 
     #[inline(always)]
     fn eval_dx<S: Float>(self, x: S, base: S) -> (S, S) {
         let ln_base = base.ln();
-        (x.ln() / ln_base, (x * ln_base).recip())
+        (x.ln() / ln_base, (x * ln_base + S::zero()).recip())
     }
 }

@@ -55,7 +55,11 @@ pub struct Acosh;
 impl UnaryRule for Acosh {
     #[inline(always)]
     fn eval<S: Float>(self, x: S) -> (S, S) {
-        (x.acosh(), ((x - S::one()) * (x + S::one())).sqrt().recip())
+        // √(x−1)·√(x+1) rather than √((x−1)(x+1)), which overflows for huge x.
+        (
+            x.acosh(),
+            ((x - S::one()).sqrt() * (x + S::one()).sqrt()).recip(),
+        )
     }
 }
 

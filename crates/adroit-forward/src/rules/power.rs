@@ -13,7 +13,8 @@ impl UnaryRule for Sqrt {
     #[inline(always)]
     fn eval<S: Float>(self, x: S) -> (S, S) {
         let value = x.sqrt();
-        (value, (value + value).recip())
+        // `+ 0` turns −0 into +0, so sqrt'(−0) = +∞ as well.
+        (value, (value + value + S::zero()).recip())
     }
 }
 
@@ -44,7 +45,12 @@ impl UnaryRule for Powi {
         if n == 0 {
             (value, S::zero())
         } else {
-            (value, lit::<S>(f64::from(n)) * x.powi(n - 1))
+            // xⁿ⁻¹ as two factors, so n − 1 cannot overflow for n = i32::MIN.
+            let half = n / 2;
+            (
+                value,
+                lit::<S>(f64::from(n)) * x.powi(half) * x.powi(n - half - 1),
+            )
         }
     }
 }
@@ -53,8 +59,8 @@ impl UnaryRule for Powi {
 ///
 /// Conventions at the edges, chosen so that no NaN appears where the true derivative exists:
 /// - `∂x` at `x = 0`: `0` for `p = 0` or `p > 1`, `1` for `p = 1`, `+∞` for `0 < p < 1`;
-///   value and `∂x` are finite at `x = 0` for fractional `p > 1`. `∂x` is exactly `0` for
-///   `p = 0` everywhere.
+///   value and `∂x` are finite at `x = 0` for fractional `p > 1`. `∂x` is `0` for `p = 0`
+///   everywhere (and its derivative with respect to `p`, `xᵖ⁻¹(1 + p·ln x)`, is kept).
 /// - `∂p` at `x = 0`: `0` for `p > 0` (the function is identically 0 there); for `p ≤ 0` the
 ///   one-sided value `xᵖ·ln|x|` (`-∞`).
 /// - For `x < 0` and integer-valued `p` the value is real and `∂p` uses `ln|x|`, so it is
@@ -79,7 +85,9 @@ impl BinaryRule for Powf {
     #[inline(always)]
     fn eval_dx<S: Float>(self, x: S, p: S) -> (S, S) {
         let value = x.powf(p);
-        let dx = if p == S::zero() {
+        // At p = 0 the slope p·xᵖ⁻¹ is 0, but its derivative with respect to p is not: keep the
+        // formula (whose p-tangent is right) wherever xᵖ⁻¹ is finite.
+        let dx = if p == S::zero() && (x == S::zero() || !x.is_finite()) {
             S::zero()
         } else if x != S::zero() && value.is_normal() {
             // xᵖ⁻¹ = xᵖ / x saves a second `powf` when the quotient cannot under- or overflow.

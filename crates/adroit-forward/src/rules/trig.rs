@@ -83,11 +83,13 @@ impl BinaryRule for Atan2 {
     #[inline(always)]
     fn eval<S: Float>(self, y: S, x: S) -> (S, S, S) {
         let value = y.atan2(x);
-        let r2 = x * x + y * y;
-        if r2 == S::zero() {
+        // r = hypot(x, y) rather than x² + y², which under- or overflows for tiny or huge
+        // arguments.
+        let r = y.hypot(x);
+        if r == S::zero() {
             (value, S::zero(), S::zero())
         } else {
-            (value, x / r2, -y / r2)
+            (value, (x / r) / r, (-y / r) / r)
         }
     }
 }

@@ -10,5 +10,6 @@ mod functions;
 mod linalg;
 mod nested;
 mod reference;
+mod regressions;
 mod tolerance;
 mod traits;

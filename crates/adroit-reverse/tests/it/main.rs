@@ -13,5 +13,6 @@ mod matrix;
 mod misuse;
 #[path = "../../../adroit-forward/tests/it/reference.rs"]
 mod reference;
+mod regressions;
 #[path = "../../../adroit-forward/tests/it/tolerance.rs"]
 mod tolerance;

@@ -319,3 +319,19 @@ fn gradient_of_a_float_function_agrees_with_scalar_gradient() {
         assert!((gi - expected).abs() < 1e-14);
     }
 }
+
+#[test]
+fn zero_times_infinite_partials_is_zero() {
+    // sqrt'(0) = ∞ where the downstream adjoint is 0 (a masked entry): 0, not NaN.
+    let x = dmatrix![0.0, 4.0];
+    let mask = dmatrix![0.0, 1.0];
+    let g = matrix::gradient(
+        |p| {
+            p[0].sqrt()
+                .component_mul(MatVar::constant(mask.clone()))
+                .sum()
+        },
+        std::slice::from_ref(&x),
+    );
+    assert_eq!(g[0], dmatrix![0.0, 0.25]);
+}

@@ -33,12 +33,21 @@ pub(crate) enum Partial<T> {
 }
 
 impl<T: MatScalar> Partial<T> {
-    /// `g ⊙ partial`, skipping the work for a constant 1.
+    /// `g ⊙ partial` with the convention of [`adroit_forward::chain_product`] (a zero on
+    /// either side gives 0, never `0·∞ = NaN`), skipping the work for a constant 1.
     pub(crate) fn times(&self, g: &DMatrix<T>) -> DMatrix<T> {
-        match self {
-            Partial::Constant(c) if *c == T::one() => g.clone(),
+        let product = match self {
+            Partial::Constant(c) if *c == T::one() => return g.clone(),
             Partial::Constant(c) => g * *c,
             Partial::Matrix(d) => g.component_mul(d),
+        };
+        // The plain product is right unless a 0·∞ made a NaN: redo only then.
+        if !product.iter().any(|v| v.is_nan()) {
+            return product;
+        }
+        match self {
+            Partial::Constant(c) => g.map(|v| adroit_forward::chain_product(*c, v)),
+            Partial::Matrix(d) => g.zip_map(d, |v, w| adroit_forward::chain_product(w, v)),
         }
     }
 }

@@ -1,0 +1,161 @@
+//! Finite-difference stencils of any order: grid offsets and the weights that turn function
+//! values on the grid into a derivative estimate.
+
+use nalgebra::{DMatrix, DVector};
+
+/// A stencil for the `d`-th derivative: `f⁽ᵈ⁾(x) ≈ Σⱼ wⱼ f(x + pⱼh) / hᵈ` for grid offsets `pⱼ`.
+///
+/// The weights solve the moment conditions `Σⱼ wⱼ pⱼᵏ = k!·[k = d]` for `k < m` (`m` grid
+/// points), so the estimate is exact for polynomials of degree `< m`. The truncation error is
+/// `c·f⁽q⁾(x)·h^(q−d)` with `q ≥ m` the first non-vanishing moment
+/// ([`error_power`](Self::error_power)) and `c` its coefficient
+/// ([`error_coefficient`](Self::error_coefficient)); the accuracy order is `q − d` (Fornberg,
+/// *Generation of finite difference formulas on arbitrarily spaced grids*, Math. Comp. 1988).
+///
+/// # Example
+/// ```
+/// use adroit_check::fd::Stencil;
+/// let s = Stencil::central(3, 1);
+/// assert_eq!(s.weights(), &[-0.5, 0.0, 0.5]);
+/// assert_eq!(s.accuracy_order(), 2);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stencil {
+    grid: Vec<f64>,
+    weights: Vec<f64>,
+    derivative: usize,
+    error_power: usize,
+    error_coefficient: f64,
+}
+
+fn factorial(k: usize) -> f64 {
+    (1..=k).map(|i| i as f64).product()
+}
+
+impl Stencil {
+    /// The stencil of the `derivative`-th derivative on the given grid offsets.
+    ///
+    /// # Panics
+    /// If there are not more grid points than the derivative order, or two offsets coincide.
+    #[track_caller]
+    pub fn new(grid: &[f64], derivative: usize) -> Self {
+        let m = grid.len();
+        assert!(
+            m > derivative,
+            "Stencil::new: {m} grid points cannot estimate a derivative of order {derivative}"
+        );
+        for (i, a) in grid.iter().enumerate() {
+            assert!(
+                grid[i + 1..].iter().all(|b| b != a),
+                "Stencil::new: the grid offsets must be distinct"
+            );
+        }
+        let vandermonde = DMatrix::from_fn(m, m, |k, j| grid[j].powi(k as i32));
+        let mut rhs = DVector::zeros(m);
+        rhs[derivative] = factorial(derivative);
+        let weights = vandermonde
+            .lu()
+            .solve(&rhs)
+            .expect("distinct grid points give an invertible Vandermonde matrix");
+        let weights: Vec<f64> = weights.iter().copied().collect();
+        let moment = |q: usize| {
+            weights
+                .iter()
+                .zip(grid)
+                .map(|(w, p)| w * p.powi(q as i32))
+                .sum::<f64>()
+                / factorial(q)
+        };
+        let scale: f64 = weights.iter().map(|w| w.abs()).sum();
+        let (error_power, error_coefficient) = (m..m + 4)
+            .map(|q| (q, moment(q)))
+            .find(|&(_, c)| c.abs() > 1e-9 * scale)
+            .unwrap_or((m, 0.0));
+        Self {
+            grid: grid.to_vec(),
+            weights,
+            derivative,
+            error_power,
+            error_coefficient,
+        }
+    }
+
+    /// The `points`-point central stencil (offsets `−(p−1)/2 … (p−1)/2`; `points` odd gives
+    /// a symmetric grid, e.g. 5 points: `−2, −1, 0, 1, 2`).
+    ///
+    /// # Panics
+    /// As [`new`](Self::new).
+    #[track_caller]
+    pub fn central(points: usize, derivative: usize) -> Self {
+        let half = (points as f64 - 1.0) / 2.0;
+        let grid: Vec<f64> = (0..points).map(|j| j as f64 - half).collect();
+        Self::new(&grid, derivative)
+    }
+
+    /// The `points`-point forward stencil (offsets `0 … p−1`): never evaluates left of `x`.
+    ///
+    /// # Panics
+    /// As [`new`](Self::new).
+    #[track_caller]
+    pub fn forward(points: usize, derivative: usize) -> Self {
+        let grid: Vec<f64> = (0..points).map(|j| j as f64).collect();
+        Self::new(&grid, derivative)
+    }
+
+    /// The `points`-point backward stencil (offsets `−(p−1) … 0`): never evaluates right of `x`.
+    ///
+    /// # Panics
+    /// As [`new`](Self::new).
+    #[track_caller]
+    pub fn backward(points: usize, derivative: usize) -> Self {
+        let grid: Vec<f64> = (0..points)
+            .map(|j| j as f64 - (points as f64 - 1.0))
+            .collect();
+        Self::new(&grid, derivative)
+    }
+
+    /// The grid offsets `pⱼ`.
+    pub fn grid(&self) -> &[f64] {
+        &self.grid
+    }
+
+    /// The weights `wⱼ`.
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+
+    /// The derivative order `d`.
+    pub fn derivative(&self) -> usize {
+        self.derivative
+    }
+
+    /// The power `q` of the leading error term `c·f⁽q⁾·h^(q−d)`.
+    pub fn error_power(&self) -> usize {
+        self.error_power
+    }
+
+    /// The coefficient `c` of the leading error term.
+    pub fn error_coefficient(&self) -> f64 {
+        self.error_coefficient
+    }
+
+    /// The accuracy order `q − d`: halving `h` divides the truncation error by `2^(q−d)`.
+    pub fn accuracy_order(&self) -> usize {
+        self.error_power - self.derivative
+    }
+
+    /// True when the grid is symmetric about 0 (the error expansion then has only every other
+    /// power, which Richardson extrapolation exploits).
+    pub fn is_symmetric(&self) -> bool {
+        let mut sorted: Vec<f64> = self.grid.iter().map(|p| -p).collect();
+        sorted.sort_by(f64::total_cmp);
+        let mut grid = self.grid.clone();
+        grid.sort_by(f64::total_cmp);
+        sorted == grid
+    }
+
+    /// The largest `|pⱼ|`: the stencil reaches `x ± max_offset·h`.
+    pub fn max_offset(&self) -> f64 {
+        self.grid.iter().fold(0.0, |m, p| m.max(p.abs()))
+    }
+}

@@ -1,0 +1,1 @@
+//! Integration tests of `adroit-check`, one binary with one module per concern.
