@@ -168,7 +168,7 @@ macro_rules! impl_scalar_traits {
             /// `self − other` where positive, 0 otherwise (derivative 0 at the kink); NaN
             /// propagates as for plain floats.
             fn abs_sub(&self, other: &Self) -> Self {
-                if !(*self <= *other) {
+                if *self > *other || self.primal().is_nan() || other.primal().is_nan() {
                     *self - *other
                 } else {
                     <Self as __nt::Zero>::zero()
