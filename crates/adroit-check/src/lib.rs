@@ -1,7 +1,53 @@
 //! Prove derivatives right.
 //!
-//! - [`fd`]: finite differences of any order, with an adaptive step and Richardson
-//!   extrapolation.
+//! - [`fd`]: finite differences done properly — stencils of any order and kind, an adaptive
+//!   step balancing round-off against truncation error, a range bound, Richardson
+//!   extrapolation; derivatives, gradients, JVPs and Jacobians in `f32` and `f64`.
+//! - [`gradcheck`]: forward mode, reverse mode and finite differences must agree, on the full
+//!   Jacobian or on random directions; [`hessian_check`] for second derivatives;
+//!   [`rule_check`] for user-written custom rules. A failure is a [`Mismatch`] that names the
+//!   entry, the three values, the errors and the [`Tolerance`].
+//! - [`strategy`]: proptest strategies — floats in a domain (away from or on kinks), vectors,
+//!   matrices — and [`program`]: random programs over every operation of the rule table,
+//!   evaluated generically (on `f64`, `Dual`, `Var`, nested types), shrinking to a minimal
+//!   failing program; also decodable from bytes for fuzzing ([`program::Program::decode`]).
+//! - [`scenario`]: tape-misuse scenarios decoded from bytes (for the `tape_misuse` fuzz
+//!   target and its corpus replay).
+//!
+//! # Example
+//! ```
+//! use adroit_check::{Options, generic_fn, gradcheck};
+//!
+//! let f = generic_fn!(|x| vec![(x[0] * x[1]).tanh(), x[0].hypot(x[1])]);
+//! let report = gradcheck(&f, &[0.3, -1.2], &Options::for_precision::<f64>()).unwrap();
+//! assert!(report.max_fd_error < 1e-9);
+//! ```
 #![warn(missing_docs)]
 
 pub mod fd;
+mod function;
+mod gradcheck;
+mod hessian_check;
+mod mismatch;
+mod options;
+pub mod program;
+mod rule_check;
+mod scalar;
+pub mod scenario;
+pub mod strategy;
+mod tolerance;
+
+pub use function::GenericFn;
+pub use gradcheck::gradcheck;
+pub use hessian_check::hessian_check;
+pub use mismatch::{Comparison, Mismatch, Report};
+pub use options::{Mode, Options};
+pub use rule_check::rule_check;
+pub use scalar::CheckScalar;
+pub use tolerance::Tolerance;
+
+/// Re-exports used by the exported macros; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use num_traits;
+}

@@ -1,1 +1,16 @@
-//! Integration tests of `adroit-check`, one binary with one module per concern.
+//! Integration tests of `adroit-check`, one binary with one module per concern: the finite
+//! differences themselves, the checkers, and the property suites that cross-check forward
+//! mode, reverse mode and finite differences on every elementary function, on random programs
+//! and on the matrix-level operations.
+
+// `gradient(|x| f(x), &x0)` is the API promise the tests exercise.
+#![allow(clippy::redundant_closure)]
+
+mod checkers;
+mod corpus;
+mod elementary;
+mod fd;
+#[path = "../../../adroit-forward/tests/it/functions.rs"]
+mod functions;
+mod matrix;
+mod programs;

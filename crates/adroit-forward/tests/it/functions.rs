@@ -56,6 +56,9 @@ pub fn binary<S: Float>(name: &str, x: S, y: S) -> S {
         "atan2" => x.atan2(y),
         "hypot" => x.hypot(y),
         "log" => x.log(y),
+        "max" => x.max(y),
+        "min" => x.min(y),
+        "copysign" => x.copysign(y),
         _ => panic!("no binary function named {name}"),
     }
 }

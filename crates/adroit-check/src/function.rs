@@ -1,0 +1,55 @@
+//! [`GenericFn`]: a function written once for every `Float` type, so a checker can evaluate it
+//! in `f64`, on forward duals and on reverse variables.
+
+use num_traits::Float;
+
+/// A function `ℝⁿ → ℝᵐ` written generically over [`Float`].
+///
+/// Closures cannot be generic, so a checked function is a type implementing this trait; the
+/// [`generic_fn!`](crate::generic_fn) macro writes one from a closure-like expression.
+///
+/// # Example
+/// ```
+/// use adroit_check::GenericFn;
+/// use num_traits::Float;
+///
+/// struct Scaled(f64);
+/// impl GenericFn for Scaled {
+///     fn eval<S: Float>(&self, x: &[S]) -> Vec<S> {
+///         vec![x[0].sin() * S::from(self.0).unwrap()]
+///     }
+/// }
+/// assert_eq!(Scaled(2.0).eval(&[0.0_f64]), vec![0.0]);
+/// ```
+pub trait GenericFn {
+    /// `f(x)`.
+    fn eval<S: Float>(&self, x: &[S]) -> Vec<S>;
+}
+
+/// Writes a [`GenericFn`] from `|x| body`, where `body` is generic code over `S: Float`
+/// returning a `Vec<S>` (it cannot capture variables; implement the trait on your own type to
+/// carry parameters).
+///
+/// # Example
+/// ```
+/// use adroit_check::{GenericFn, generic_fn};
+/// let f = generic_fn!(|x| vec![x[0] * x[1], x[0].exp()]);
+/// assert_eq!(f.eval(&[2.0_f64, 3.0]), vec![6.0, 2.0_f64.exp()]);
+/// ```
+#[macro_export]
+macro_rules! generic_fn {
+    (|$x:ident| $body:expr) => {{
+        struct __AdroitGenericFn;
+        impl $crate::GenericFn for __AdroitGenericFn {
+            #[allow(unused_imports)]
+            fn eval<S: $crate::__private::num_traits::Float>(
+                &self,
+                $x: &[S],
+            ) -> ::std::vec::Vec<S> {
+                use $crate::__private::num_traits::Float as _;
+                $body
+            }
+        }
+        __AdroitGenericFn
+    }};
+}

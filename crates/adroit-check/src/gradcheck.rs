@@ -1,0 +1,156 @@
+//! [`gradcheck`]: forward mode, reverse mode and finite differences must agree.
+
+use crate::mismatch::{Checker, Comparison, Entry};
+use crate::{CheckScalar, GenericFn, Mismatch, Mode, Options, Report};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Checks the derivatives of `f: ℝⁿ → ℝᵐ` at `x`: forward-mode and reverse-mode derivatives
+/// must agree within `options.ad_tolerance`, and each must agree with finite differences (in
+/// `f64`) within `options.fd_tolerance`.
+///
+/// In [`Mode::Full`] every Jacobian entry is compared; in [`Mode::Fast`] random directions
+/// (see [`Mode`]). `x`: `n` inputs in the precision being checked (`f32` or `f64`).
+///
+/// # Errors
+/// The first [`Mismatch`] found: which comparison, input and output index, the three values,
+/// the errors and the tolerance.
+///
+/// # Example
+/// ```
+/// use adroit_check::{Options, generic_fn, gradcheck};
+/// let f = generic_fn!(|x| vec![x[0] * x[1].sin(), x[1].exp()]);
+/// let report = gradcheck(&f, &[0.5, 1.5], &Options::for_precision::<f64>()).unwrap();
+/// assert_eq!(report.comparisons, 12);
+/// ```
+pub fn gradcheck<T, F>(f: &F, x: &[T], options: &Options) -> Result<Report, Box<Mismatch>>
+where
+    T: CheckScalar,
+    F: GenericFn,
+{
+    match options.mode {
+        Mode::Full => full(f, x, options),
+        Mode::Fast { seed, trials } => fast(f, x, options, seed, trials),
+    }
+}
+
+fn full<T, F>(f: &F, x: &[T], options: &Options) -> Result<Report, Box<Mismatch>>
+where
+    T: CheckScalar,
+    F: GenericFn,
+{
+    let forward = adroit_forward::jacobian(|v| f.eval(v), x);
+    let reverse = adroit_reverse::jacobian(|v| f.eval(v), x);
+    let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
+    let fd = options.fd.jacobian(|v: &[f64]| f.eval(v), &x64);
+    let mut checker = Checker::default();
+    for i in 0..forward.nrows() {
+        for j in 0..forward.ncols() {
+            let (fw, rv, fdv) = (
+                forward[(i, j)].to_f64_lossless(),
+                reverse[(i, j)].to_f64_lossless(),
+                fd[(i, j)],
+            );
+            let entry = Entry {
+                input: Some(j),
+                output: Some(i),
+                forward: Some(fw),
+                reverse: Some(rv),
+                finite_difference: Some(fdv),
+            };
+            checker.compare(
+                Comparison::ForwardVsReverse,
+                entry,
+                rv,
+                fw,
+                options.ad_tolerance,
+            )?;
+            checker.compare(
+                Comparison::ForwardVsFiniteDifference,
+                entry,
+                fw,
+                fdv,
+                options.fd_tolerance,
+            )?;
+            checker.compare(
+                Comparison::ReverseVsFiniteDifference,
+                entry,
+                rv,
+                fdv,
+                options.fd_tolerance,
+            )?;
+        }
+    }
+    Ok(checker.finish())
+}
+
+/// A random vector with entries uniform in [−1, 1).
+fn random_vector(rng: &mut StdRng, n: usize) -> Vec<f64> {
+    (0..n).map(|_| rng.random_range(-1.0..1.0)).collect()
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn fast<T, F>(
+    f: &F,
+    x: &[T],
+    options: &Options,
+    seed: u64,
+    trials: usize,
+) -> Result<Report, Box<Mismatch>>
+where
+    T: CheckScalar,
+    F: GenericFn,
+{
+    let mut rng = StdRng::seed_from_u64(seed);
+    let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
+    let (y, pullback) = adroit_reverse::pullback(|v| f.eval(v), x);
+    let mut checker = Checker::default();
+    for _ in 0..trials {
+        let u = random_vector(&mut rng, x.len());
+        let w = random_vector(&mut rng, y.len());
+        let u_t: Vec<T> = u.iter().map(|&v| T::from_f64_rounded(v)).collect();
+        let w_t: Vec<T> = w.iter().map(|&v| T::from_f64_rounded(v)).collect();
+        let (_, ju) = adroit_forward::jvp(|v| f.eval(v), x, &u_t);
+        let ju: Vec<f64> = ju.iter().map(|v| v.to_f64_lossless()).collect();
+        let wj: Vec<f64> = pullback
+            .call(&w_t)
+            .iter()
+            .map(|v| v.to_f64_lossless())
+            .collect();
+        let ju_fd = options.fd.jvp(|v: &[f64]| f.eval(v), &x64, &u);
+        let w_rounded: Vec<f64> = w_t.iter().map(|v| v.to_f64_lossless()).collect();
+        let u_rounded: Vec<f64> = u_t.iter().map(|v| v.to_f64_lossless()).collect();
+        let (fw, rv, fdv) = (dot(&w_rounded, &ju), dot(&wj, &u_rounded), dot(&w, &ju_fd));
+        let entry = Entry {
+            forward: Some(fw),
+            reverse: Some(rv),
+            finite_difference: Some(fdv),
+            ..Entry::default()
+        };
+        checker.compare(
+            Comparison::ForwardVsReverse,
+            entry,
+            rv,
+            fw,
+            options.ad_tolerance,
+        )?;
+        checker.compare(
+            Comparison::ForwardVsFiniteDifference,
+            entry,
+            fw,
+            fdv,
+            options.fd_tolerance,
+        )?;
+        checker.compare(
+            Comparison::ReverseVsFiniteDifference,
+            entry,
+            rv,
+            fdv,
+            options.fd_tolerance,
+        )?;
+    }
+    Ok(checker.finish())
+}

@@ -1,0 +1,168 @@
+//! [`Mismatch`] and [`Report`]: what a check found.
+
+use crate::Tolerance;
+use std::fmt;
+
+/// Which two values were compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Comparison {
+    /// Forward-mode vs reverse-mode derivative.
+    ForwardVsReverse,
+    /// Forward mode vs finite differences.
+    ForwardVsFiniteDifference,
+    /// Reverse mode vs finite differences.
+    ReverseVsFiniteDifference,
+    /// A Hessian entry vs its transpose.
+    Symmetry,
+    /// A recorded value vs the primal function's value.
+    Value,
+}
+
+/// A failed check: where, the values compared, the errors and the tolerance.
+///
+/// Its `Display` is meant to be read in a test failure:
+/// ```text
+/// derivative mismatch (reverse vs finite differences) at ∂output[0]/∂input[1]:
+///   forward            = 3.0000000000000000e0
+///   reverse            = 2.0000000000000000e0
+///   finite difference  = 3.0000000000000004e0
+///   |error| = 1.0e0, relative 3.3e-1, tolerance atol 1e-7 + rtol 1e-6·|reference|
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mismatch {
+    /// The comparison that failed.
+    pub comparison: Comparison,
+    /// The input index (`None` in directional checks).
+    pub input: Option<usize>,
+    /// The output index (`None` in directional checks).
+    pub output: Option<usize>,
+    /// The forward-mode value, if computed.
+    pub forward: Option<f64>,
+    /// The reverse-mode value, if computed.
+    pub reverse: Option<f64>,
+    /// The finite-difference estimate, if computed.
+    pub finite_difference: Option<f64>,
+    /// `|a − b|` of the compared pair.
+    pub abs_error: f64,
+    /// `|a − b| / |b|` of the compared pair.
+    pub rel_error: f64,
+    /// The tolerance that was exceeded.
+    pub tolerance: Tolerance,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.comparison {
+            Comparison::ForwardVsReverse => "forward vs reverse",
+            Comparison::ForwardVsFiniteDifference => "forward vs finite differences",
+            Comparison::ReverseVsFiniteDifference => "reverse vs finite differences",
+            Comparison::Symmetry => "Hessian symmetry",
+            Comparison::Value => "value",
+        };
+        let at = match (self.output, self.input) {
+            (Some(o), Some(i)) => format!("∂output[{o}]/∂input[{i}]"),
+            (None, Some(i)) => format!("input[{i}]"),
+            (Some(o), None) => format!("output[{o}]"),
+            (None, None) => "a random direction (vᵀ·J·u)".to_string(),
+        };
+        writeln!(f, "derivative mismatch ({what}) at {at}:")?;
+        let line = |f: &mut fmt::Formatter<'_>, name: &str, v: Option<f64>| match v {
+            Some(v) => writeln!(f, "  {name:<18} = {v:.16e}"),
+            None => Ok(()),
+        };
+        line(f, "forward", self.forward)?;
+        line(f, "reverse", self.reverse)?;
+        line(f, "finite difference", self.finite_difference)?;
+        write!(
+            f,
+            "  |error| = {:.1e}, relative {:.1e}, tolerance {}",
+            self.abs_error, self.rel_error, self.tolerance
+        )
+    }
+}
+
+impl std::error::Error for Mismatch {}
+
+/// What a successful check covered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// Number of value pairs compared.
+    pub comparisons: usize,
+    /// Largest `|a − b|` between the two AD modes.
+    pub max_ad_error: f64,
+    /// Largest `|a − b|` between AD and finite differences.
+    pub max_fd_error: f64,
+}
+
+/// Collects comparisons, failing on the first out-of-tolerance pair.
+#[derive(Default)]
+pub(crate) struct Checker {
+    report: Option<Report>,
+}
+
+/// The values available at one checked entry.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Entry {
+    pub(crate) input: Option<usize>,
+    pub(crate) output: Option<usize>,
+    pub(crate) forward: Option<f64>,
+    pub(crate) reverse: Option<f64>,
+    pub(crate) finite_difference: Option<f64>,
+}
+
+impl Checker {
+    fn report(&mut self) -> &mut Report {
+        self.report.get_or_insert(Report {
+            comparisons: 0,
+            max_ad_error: 0.0,
+            max_fd_error: 0.0,
+        })
+    }
+
+    /// Compares `actual` against `reference` for `entry`.
+    pub(crate) fn compare(
+        &mut self,
+        comparison: Comparison,
+        entry: Entry,
+        actual: f64,
+        reference: f64,
+        tolerance: Tolerance,
+    ) -> Result<(), Box<Mismatch>> {
+        let abs_error = (actual - reference).abs();
+        let report = self.report();
+        report.comparisons += 1;
+        let finite = abs_error.is_finite();
+        match comparison {
+            Comparison::ForwardVsFiniteDifference | Comparison::ReverseVsFiniteDifference => {
+                if finite {
+                    report.max_fd_error = report.max_fd_error.max(abs_error);
+                }
+            }
+            _ => {
+                if finite {
+                    report.max_ad_error = report.max_ad_error.max(abs_error);
+                }
+            }
+        }
+        if tolerance.accepts(actual, reference) {
+            return Ok(());
+        }
+        Err(Box::new(Mismatch {
+            comparison,
+            input: entry.input,
+            output: entry.output,
+            forward: entry.forward,
+            reverse: entry.reverse,
+            finite_difference: entry.finite_difference,
+            abs_error,
+            rel_error: abs_error / reference.abs(),
+            tolerance,
+        }))
+    }
+
+    /// The report of all comparisons so far.
+    pub(crate) fn finish(mut self) -> Report {
+        self.report().clone()
+    }
+}

@@ -1,0 +1,81 @@
+//! Decoding arbitrary bytes into a program and a point, for fuzzing: total (every byte string
+//! decodes), deterministic and bounded in size.
+
+use super::ops::{BinaryOp, UnaryOp};
+use super::{Expr, Program};
+
+/// Reads bytes one at a time; exhausted input reads as zeros.
+struct Bytes<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl Bytes<'_> {
+    fn next(&mut self) -> u8 {
+        let b = self.data.get(self.pos).copied().unwrap_or(0);
+        self.pos += 1;
+        b
+    }
+
+    fn exhausted(&self) -> bool {
+        self.pos >= self.data.len()
+    }
+}
+
+/// Maximum nesting depth of a decoded program.
+const MAX_DEPTH: u32 = 10;
+
+fn decode_expr(bytes: &mut Bytes<'_>, n_inputs: usize, depth: u32) -> Expr {
+    if depth >= MAX_DEPTH || bytes.exhausted() {
+        return Expr::Input(0);
+    }
+    let tag = bytes.next();
+    match tag % 8 {
+        0 | 1 => Expr::Input(usize::from(bytes.next()) % n_inputs),
+        2 => Expr::Const(f64::from(bytes.next() as i8) / 32.0),
+        3 | 4 => {
+            let op = UnaryOp::ALL[usize::from(tag / 8) % UnaryOp::ALL.len()];
+            Expr::Unary(op, Box::new(decode_expr(bytes, n_inputs, depth + 1)))
+        }
+        5 | 6 => {
+            let op = BinaryOp::ALL[usize::from(tag / 8) % BinaryOp::ALL.len()];
+            let a = decode_expr(bytes, n_inputs, depth + 1);
+            let b = decode_expr(bytes, n_inputs, depth + 1);
+            Expr::Binary(op, Box::new(a), Box::new(b))
+        }
+        _ => {
+            if tag & 0x80 == 0 {
+                let n = i32::from(tag / 8 % 8) - 3;
+                Expr::Powi(Box::new(decode_expr(bytes, n_inputs, depth + 1)), n)
+            } else {
+                let lo = -f64::from(bytes.next() % 16) / 8.0;
+                let hi = f64::from(bytes.next() % 16 + 1) / 8.0;
+                Expr::Clamp(Box::new(decode_expr(bytes, n_inputs, depth + 1)), lo, hi)
+            }
+        }
+    }
+}
+
+impl Program {
+    /// Decodes a program and a point from arbitrary bytes: the first byte gives the number of
+    /// inputs (1–4), the next two bytes per input give its value (`i16 / 4096`, in `[−8, 8)`),
+    /// the rest encodes the expression in prefix order (depth at most 10; missing bytes read
+    /// as zeros). Every byte string decodes.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::program::Program;
+    /// let (p, x) = Program::decode(&[0, 4, 0, 3, 0]);
+    /// assert_eq!(x, vec![1.0 / 1024.0]);
+    /// assert_eq!(p.to_string(), "neg(x0)");
+    /// ```
+    pub fn decode(data: &[u8]) -> (Program, Vec<f64>) {
+        let mut bytes = Bytes { data, pos: 0 };
+        let n_inputs = usize::from(bytes.next() % 4) + 1;
+        let x = (0..n_inputs)
+            .map(|_| f64::from(i16::from_le_bytes([bytes.next(), bytes.next()])) / 4096.0)
+            .collect();
+        let expr = decode_expr(&mut bytes, n_inputs, 0);
+        (Program { n_inputs, expr }, x)
+    }
+}

@@ -1,0 +1,200 @@
+//! [`Expr`]: a program as an expression tree, evaluated generically over `Float`.
+
+use super::ops::{BinaryOp, UnaryOp};
+use num_traits::Float;
+use std::fmt;
+
+/// A program: an expression over inputs `x₀ … x_{n−1}` and constants using every operation of
+/// the rule table. [`eval`](Self::eval) runs it on any `Float` type (`f64`, `Dual`, `Var`,
+/// nested duals), so the same program is differentiated by every mode.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// The input `xᵢ` (index taken modulo the number of inputs).
+    Input(usize),
+    /// A constant.
+    Const(f64),
+    /// A guarded unary operation.
+    Unary(UnaryOp, Box<Expr>),
+    /// A guarded binary operation.
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `xⁿ` (for `n < 0` of `x² + ½`, to stay away from the pole).
+    Powi(Box<Expr>, i32),
+    /// `clamp(x, lo, hi)` with `lo < hi`.
+    Clamp(Box<Expr>, f64, f64),
+}
+
+fn c<S: Float>(v: f64) -> S {
+    S::from(v).unwrap_or_else(S::nan)
+}
+
+/// `a² + ½`, the guard into (0, ∞).
+fn positive<S: Float>(a: S) -> S {
+    a * a + c(0.5)
+}
+
+impl Expr {
+    /// Evaluates the program at `x` (must not be empty).
+    ///
+    /// # Panics
+    /// If `x` is empty.
+    pub fn eval<S: Float>(&self, x: &[S]) -> S {
+        match self {
+            Expr::Input(i) => x[i % x.len()],
+            Expr::Const(v) => c(*v),
+            Expr::Unary(op, a) => unary(*op, a.eval(x)),
+            Expr::Binary(op, a, b) => binary(*op, a.eval(x), b.eval(x)),
+            Expr::Powi(a, n) => {
+                let a = a.eval(x);
+                if *n < 0 {
+                    positive(a).powi(*n)
+                } else {
+                    a.powi(*n)
+                }
+            }
+            Expr::Clamp(a, lo, hi) => a.eval(x).clamp(c(*lo), c(*hi)),
+        }
+    }
+
+    /// The distance (in argument units) from `x` to the nearest point where some operation of
+    /// the program is not differentiable (a kink or a jump: `abs` at 0, ties of `max`/`min`,
+    /// integers for rounding, bounds of `clamp`, the branch cut of `atan2`, …), evaluated in
+    /// `f64`. Finite differences are only comparable when this is not tiny.
+    pub fn kink_margin(&self, x: &[f64]) -> f64 {
+        let mut margin = f64::INFINITY;
+        self.eval_margin(x, &mut margin);
+        margin
+    }
+
+    fn eval_margin(&self, x: &[f64], margin: &mut f64) -> f64 {
+        match self {
+            Expr::Input(_) | Expr::Const(_) => self.eval(x),
+            Expr::Unary(op, a) => {
+                let v = a.eval_margin(x, margin);
+                let mut note = |d: f64| *margin = margin.min(d.abs());
+                let to_integer = |t: f64| t - t.round();
+                match op {
+                    UnaryOp::Abs | UnaryOp::Signum | UnaryOp::Cbrt => note(v),
+                    UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Fract => note(to_integer(v)),
+                    UnaryOp::Trunc if v.abs() >= 0.5 => note(to_integer(v)),
+                    UnaryOp::Round => note(to_integer(v - 0.5)),
+                    _ => {}
+                }
+                unary(*op, v)
+            }
+            Expr::Binary(op, a, b) => {
+                let (u, v) = (a.eval_margin(x, margin), b.eval_margin(x, margin));
+                let mut note = |d: f64| *margin = margin.min(d.abs());
+                match op {
+                    BinaryOp::Max | BinaryOp::Min => note(u - v),
+                    BinaryOp::Hypot => note(u.hypot(v)),
+                    BinaryOp::Atan2 => note(if v < 0.0 { u } else { u.hypot(v) }),
+                    BinaryOp::Copysign => note(u.abs().min(v.abs())),
+                    BinaryOp::Rem if (u / (v * v + 1.0)).abs() >= 0.5 => {
+                        let q = u / (v * v + 1.0);
+                        note((q - q.round()) * (v * v + 1.0))
+                    }
+                    _ => {}
+                }
+                binary(*op, u, v)
+            }
+            Expr::Powi(a, n) => {
+                let v = a.eval_margin(x, margin);
+                if *n < 0 {
+                    positive(v).powi(*n)
+                } else {
+                    v.powi(*n)
+                }
+            }
+            Expr::Clamp(a, lo, hi) => {
+                let v = a.eval_margin(x, margin);
+                let mut note = |d: f64| *margin = margin.min(d.abs());
+                note(v - lo);
+                note(v - hi);
+                v.clamp(*lo, *hi)
+            }
+        }
+    }
+
+    /// Number of nodes.
+    pub fn size(&self) -> usize {
+        match self {
+            Expr::Input(_) | Expr::Const(_) => 1,
+            Expr::Unary(_, a) | Expr::Powi(a, _) | Expr::Clamp(a, _, _) => 1 + a.size(),
+            Expr::Binary(_, a, b) => 1 + a.size() + b.size(),
+        }
+    }
+}
+
+/// The guarded unary operation (see [`UnaryOp`]).
+pub(crate) fn unary<S: Float>(op: UnaryOp, a: S) -> S {
+    let squashed = |k: f64| a.tanh() * c(k);
+    match op {
+        UnaryOp::Neg => -a,
+        UnaryOp::Recip => positive(a).recip(),
+        UnaryOp::Sqrt => (a * a + c(0.25)).sqrt(),
+        UnaryOp::Cbrt => a.cbrt(),
+        UnaryOp::Exp => squashed(3.0).exp(),
+        UnaryOp::Exp2 => squashed(3.0).exp2(),
+        UnaryOp::ExpM1 => a.tanh().exp_m1(),
+        UnaryOp::Ln => positive(a).ln(),
+        UnaryOp::Log2 => positive(a).log2(),
+        UnaryOp::Log10 => positive(a).log10(),
+        UnaryOp::Ln1p => (a * a).ln_1p(),
+        UnaryOp::Sin => a.sin(),
+        UnaryOp::Cos => a.cos(),
+        UnaryOp::Tan => squashed(1.2).tan(),
+        UnaryOp::Asin => squashed(0.9).asin(),
+        UnaryOp::Acos => squashed(0.9).acos(),
+        UnaryOp::Atan => a.atan(),
+        UnaryOp::Sinh => squashed(3.0).sinh(),
+        UnaryOp::Cosh => squashed(3.0).cosh(),
+        UnaryOp::Tanh => a.tanh(),
+        UnaryOp::Asinh => a.asinh(),
+        UnaryOp::Acosh => (a * a + c(1.5)).acosh(),
+        UnaryOp::Atanh => squashed(0.9).atanh(),
+        UnaryOp::Abs => a.abs(),
+        UnaryOp::Signum => a.signum(),
+        UnaryOp::Floor => a.floor(),
+        UnaryOp::Ceil => a.ceil(),
+        UnaryOp::Round => a.round(),
+        UnaryOp::Trunc => a.trunc(),
+        UnaryOp::Fract => a.fract(),
+        UnaryOp::ToDegrees => a.to_degrees() * c(0.01),
+        UnaryOp::ToRadians => a.to_radians(),
+    }
+}
+
+/// The guarded binary operation (see [`BinaryOp`]).
+pub(crate) fn binary<S: Float>(op: BinaryOp, a: S, b: S) -> S {
+    match op {
+        BinaryOp::Add => a + b,
+        BinaryOp::Sub => a - b,
+        BinaryOp::Mul => a * b,
+        BinaryOp::Div => a / positive(b),
+        BinaryOp::Rem => a % (b * b + S::one()),
+        BinaryOp::Powf => positive(a).powf(b.tanh() * c(2.0)),
+        BinaryOp::Log => positive(a).log(b * b + c(2.0)),
+        BinaryOp::Atan2 => a.atan2(b),
+        BinaryOp::Hypot => a.hypot(b),
+        BinaryOp::Max => a.max(b),
+        BinaryOp::Min => a.min(b),
+        BinaryOp::Copysign => a.copysign(b),
+    }
+}
+
+impl fmt::Display for Expr {
+    /// Prints the program in a readable functional form, e.g. `max(sin(x0), (x1 * 2))`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Input(i) => write!(f, "x{i}"),
+            Expr::Const(v) => write!(f, "{v}"),
+            Expr::Unary(op, a) => write!(f, "{}({a})", op.name()),
+            Expr::Binary(BinaryOp::Add, a, b) => write!(f, "({a} + {b})"),
+            Expr::Binary(BinaryOp::Sub, a, b) => write!(f, "({a} - {b})"),
+            Expr::Binary(BinaryOp::Mul, a, b) => write!(f, "({a} * {b})"),
+            Expr::Binary(op, a, b) => write!(f, "{}({a}, {b})", op.name()),
+            Expr::Powi(a, n) => write!(f, "powi({a}, {n})"),
+            Expr::Clamp(a, lo, hi) => write!(f, "clamp({a}, {lo}, {hi})"),
+        }
+    }
+}

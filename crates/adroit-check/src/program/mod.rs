@@ -1,0 +1,68 @@
+//! Random programs over every operation of the rule table, for property tests and fuzzing.
+//!
+//! A [`Program`] is an expression tree ([`Expr`]) over `n` inputs. Each operation is guarded
+//! so that its argument stays in its domain (`ln(a² + ½)`, `asin(0.9·tanh a)`, …; see
+//! [`UnaryOp`] and [`BinaryOp`]), so a program is defined at every point; kinks and jumps
+//! (`abs`, `max`, rounding, `clamp`, `atan2`'s branch cut, …) remain, and
+//! [`Expr::kink_margin`] tells how close a point is to one. The same program runs on `f64`,
+//! `Dual`, `Var` and nested types through [`Program::eval`], and implements
+//! [`GenericFn`](crate::GenericFn) for [`gradcheck`](crate::gradcheck).
+//!
+//! # Example
+//! ```
+//! use adroit_check::program::{BinaryOp, Expr, Program, UnaryOp};
+//! let p = Program {
+//!     n_inputs: 2,
+//!     expr: Expr::Binary(
+//!         BinaryOp::Max,
+//!         Box::new(Expr::Unary(UnaryOp::Sin, Box::new(Expr::Input(0)))),
+//!         Box::new(Expr::Input(1)),
+//!     ),
+//! };
+//! assert_eq!(p.to_string(), "max(sin(x0), x1)");
+//! let g = adroit_reverse::gradient(|x| p.eval(x), &[0.0, -1.0]);
+//! assert_eq!(g, vec![1.0, 0.0]);
+//! ```
+
+mod decode;
+mod expr;
+mod ops;
+mod strategy;
+
+pub use expr::Expr;
+pub use ops::{BinaryOp, UnaryOp};
+pub use strategy::{expr, program, program_and_point};
+
+use num_traits::Float;
+use std::fmt;
+
+/// A random program: an expression over `n_inputs` inputs, with one output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    /// Number of inputs.
+    pub n_inputs: usize,
+    /// The expression.
+    pub expr: Expr,
+}
+
+impl Program {
+    /// `f(x)`.
+    ///
+    /// # Panics
+    /// If `x` is empty.
+    pub fn eval<S: Float>(&self, x: &[S]) -> S {
+        self.expr.eval(x)
+    }
+}
+
+impl crate::GenericFn for Program {
+    fn eval<S: Float>(&self, x: &[S]) -> Vec<S> {
+        vec![self.expr.eval(x)]
+    }
+}
+
+impl fmt::Display for Program {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.expr.fmt(f)
+    }
+}

@@ -1,0 +1,192 @@
+//! The operations a random program can use: every function of the rule table, each with the
+//! guard that keeps its argument inside its domain.
+
+/// A function of one argument (of the rule table). Guards (documented per variant) map any real
+/// argument smoothly into the function's domain, so every program is defined everywhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)] // each variant is the Float method of the same name
+pub enum UnaryOp {
+    Neg,
+    /// `1/(a² + ½)`.
+    Recip,
+    /// `√(a² + ¼)`.
+    Sqrt,
+    Cbrt,
+    /// `exp(3·tanh a)`.
+    Exp,
+    /// `2^(3·tanh a)`.
+    Exp2,
+    /// `exp_m1(tanh a)`.
+    ExpM1,
+    /// `ln(a² + ½)`.
+    Ln,
+    /// `log₂(a² + ½)`.
+    Log2,
+    /// `log₁₀(a² + ½)`.
+    Log10,
+    /// `ln_1p(a²)`.
+    Ln1p,
+    Sin,
+    Cos,
+    /// `tan(1.2·tanh a)`.
+    Tan,
+    /// `asin(0.9·tanh a)`.
+    Asin,
+    /// `acos(0.9·tanh a)`.
+    Acos,
+    Atan,
+    /// `sinh(3·tanh a)`.
+    Sinh,
+    /// `cosh(3·tanh a)`.
+    Cosh,
+    Tanh,
+    Asinh,
+    /// `acosh(a² + 1.5)`.
+    Acosh,
+    /// `atanh(0.9·tanh a)`.
+    Atanh,
+    Abs,
+    Signum,
+    Floor,
+    Ceil,
+    Round,
+    Trunc,
+    Fract,
+    /// `to_degrees(a)/100`.
+    ToDegrees,
+    ToRadians,
+}
+
+/// A function of two arguments (of the rule table), guarded like [`UnaryOp`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)] // each variant is the operator or Float method of the same name
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    /// `a / (b² + ½)`.
+    Div,
+    /// `a % (b² + 1)`.
+    Rem,
+    /// `(a² + ½)^(2·tanh b)`.
+    Powf,
+    /// `log_{b² + 2}(a² + ½)`.
+    Log,
+    Atan2,
+    Hypot,
+    Max,
+    Min,
+    Copysign,
+}
+
+impl UnaryOp {
+    /// Every unary operation.
+    pub const ALL: [UnaryOp; 32] = [
+        UnaryOp::Neg,
+        UnaryOp::Recip,
+        UnaryOp::Sqrt,
+        UnaryOp::Cbrt,
+        UnaryOp::Exp,
+        UnaryOp::Exp2,
+        UnaryOp::ExpM1,
+        UnaryOp::Ln,
+        UnaryOp::Log2,
+        UnaryOp::Log10,
+        UnaryOp::Ln1p,
+        UnaryOp::Sin,
+        UnaryOp::Cos,
+        UnaryOp::Tan,
+        UnaryOp::Asin,
+        UnaryOp::Acos,
+        UnaryOp::Atan,
+        UnaryOp::Sinh,
+        UnaryOp::Cosh,
+        UnaryOp::Tanh,
+        UnaryOp::Asinh,
+        UnaryOp::Acosh,
+        UnaryOp::Atanh,
+        UnaryOp::Abs,
+        UnaryOp::Signum,
+        UnaryOp::Floor,
+        UnaryOp::Ceil,
+        UnaryOp::Round,
+        UnaryOp::Trunc,
+        UnaryOp::Fract,
+        UnaryOp::ToDegrees,
+        UnaryOp::ToRadians,
+    ];
+
+    /// The Float method name.
+    pub fn name(self) -> &'static str {
+        match self {
+            UnaryOp::Neg => "neg",
+            UnaryOp::Recip => "recip",
+            UnaryOp::Sqrt => "sqrt",
+            UnaryOp::Cbrt => "cbrt",
+            UnaryOp::Exp => "exp",
+            UnaryOp::Exp2 => "exp2",
+            UnaryOp::ExpM1 => "exp_m1",
+            UnaryOp::Ln => "ln",
+            UnaryOp::Log2 => "log2",
+            UnaryOp::Log10 => "log10",
+            UnaryOp::Ln1p => "ln_1p",
+            UnaryOp::Sin => "sin",
+            UnaryOp::Cos => "cos",
+            UnaryOp::Tan => "tan",
+            UnaryOp::Asin => "asin",
+            UnaryOp::Acos => "acos",
+            UnaryOp::Atan => "atan",
+            UnaryOp::Sinh => "sinh",
+            UnaryOp::Cosh => "cosh",
+            UnaryOp::Tanh => "tanh",
+            UnaryOp::Asinh => "asinh",
+            UnaryOp::Acosh => "acosh",
+            UnaryOp::Atanh => "atanh",
+            UnaryOp::Abs => "abs",
+            UnaryOp::Signum => "signum",
+            UnaryOp::Floor => "floor",
+            UnaryOp::Ceil => "ceil",
+            UnaryOp::Round => "round",
+            UnaryOp::Trunc => "trunc",
+            UnaryOp::Fract => "fract",
+            UnaryOp::ToDegrees => "to_degrees",
+            UnaryOp::ToRadians => "to_radians",
+        }
+    }
+}
+
+impl BinaryOp {
+    /// Every binary operation.
+    pub const ALL: [BinaryOp; 12] = [
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Rem,
+        BinaryOp::Powf,
+        BinaryOp::Log,
+        BinaryOp::Atan2,
+        BinaryOp::Hypot,
+        BinaryOp::Max,
+        BinaryOp::Min,
+        BinaryOp::Copysign,
+    ];
+
+    /// The operator or Float method name.
+    pub fn name(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "add",
+            BinaryOp::Sub => "sub",
+            BinaryOp::Mul => "mul",
+            BinaryOp::Div => "div",
+            BinaryOp::Rem => "rem",
+            BinaryOp::Powf => "powf",
+            BinaryOp::Log => "log",
+            BinaryOp::Atan2 => "atan2",
+            BinaryOp::Hypot => "hypot",
+            BinaryOp::Max => "max",
+            BinaryOp::Min => "min",
+            BinaryOp::Copysign => "copysign",
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! [`rule_check`]: a custom rule's pullback against finite differences of its primal function.
+
+use crate::mismatch::{Checker, Comparison, Entry};
+use crate::{CheckScalar, Mismatch, Options, Report};
+use adroit_reverse::Var;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Checks a custom reverse-mode rule (one recorded with [`adroit_reverse::custom_rule`]), like
+/// ChainRulesTestUtils' `test_rrule`: `recorded` runs the rule on variables, `primal` is the
+/// same function on plain `f64`s. Checks that the recorded values equal the primal's (within
+/// `options.ad_tolerance`) and that for `trials` random output cotangents `w` (seeded), the
+/// pullback `wᵀJ` equals the finite-difference gradient of `x ↦ w·primal(x)` (within
+/// `options.fd_tolerance`).
+///
+/// # Errors
+/// The first [`Mismatch`]: [`Comparison::Value`](crate::Comparison::Value) with the output
+/// index, or [`Comparison::ReverseVsFiniteDifference`](crate::Comparison) with the input index.
+///
+/// # Example
+/// ```
+/// use adroit_check::{Options, rule_check};
+/// use adroit_reverse::custom_rule;
+/// // y = x₀·x₁ with a hand-written pullback
+/// let recorded = |x: &[adroit_reverse::Var<f64>]| {
+///     let (a, b) = (x[0].value(), x[1].value());
+///     custom_rule(x, &[a * b], move |w| vec![w[0] * b, w[0] * a])
+/// };
+/// let primal = |x: &[f64]| vec![x[0] * x[1]];
+/// assert!(rule_check(primal, recorded, &[2.0, 3.0], 4, 1, &Options::for_precision::<f64>()).is_ok());
+/// ```
+pub fn rule_check<T, P, R>(
+    primal: P,
+    recorded: R,
+    x: &[T],
+    trials: usize,
+    seed: u64,
+    options: &Options,
+) -> Result<Report, Box<Mismatch>>
+where
+    T: CheckScalar,
+    P: Fn(&[f64]) -> Vec<f64>,
+    R: FnOnce(&[Var<T>]) -> Vec<Var<T>>,
+{
+    let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
+    let (y, pullback) = adroit_reverse::pullback(recorded, x);
+    let y_ref = primal(&x64);
+    let mut checker = Checker::default();
+    for (k, (yk, rk)) in y.iter().zip(&y_ref).enumerate() {
+        let v = yk.to_f64_lossless();
+        let entry = Entry {
+            output: Some(k),
+            reverse: Some(v),
+            ..Entry::default()
+        };
+        checker.compare(Comparison::Value, entry, v, *rk, options.ad_tolerance)?;
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    for _ in 0..trials {
+        let w: Vec<f64> = (0..y.len()).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let w_t: Vec<T> = w.iter().map(|&v| T::from_f64_rounded(v)).collect();
+        let w_rounded: Vec<f64> = w_t.iter().map(|v| v.to_f64_lossless()).collect();
+        let ct = pullback.call(&w_t);
+        let reference = options.fd.gradient(
+            |v: &[f64]| {
+                primal(v)
+                    .iter()
+                    .zip(&w_rounded)
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>()
+            },
+            &x64,
+        );
+        for (j, (c, r)) in ct.iter().zip(&reference).enumerate() {
+            let c = c.to_f64_lossless();
+            let entry = Entry {
+                input: Some(j),
+                reverse: Some(c),
+                finite_difference: Some(*r),
+                ..Entry::default()
+            };
+            checker.compare(
+                Comparison::ReverseVsFiniteDifference,
+                entry,
+                c,
+                *r,
+                options.fd_tolerance,
+            )?;
+        }
+    }
+    Ok(checker.finish())
+}

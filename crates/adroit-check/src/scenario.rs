@@ -1,0 +1,179 @@
+//! Tape-misuse scenarios decoded from bytes: sequences of correct and incorrect uses of the
+//! reverse-mode API (stale variables, variables sent to other threads, variables mixed across
+//! nested scopes, long-lived pullbacks). Used by the `tape_misuse` fuzz target and by ordinary
+//! tests that replay its corpus.
+
+use adroit_reverse::{Pullback, Var};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// The function differentiated in scenarios: `f(x₀, x₁) = x₀·sin x₁ + x₀²`.
+fn f<S: num_traits::Float>(x: &[S]) -> S {
+    x[0] * x[1].sin() + x[0] * x[0]
+}
+
+fn expected_gradient(x: &[f64]) -> Vec<f64> {
+    vec![x[1].sin() + 2.0 * x[0], x[0] * x[1].cos()]
+}
+
+fn point(byte: u8) -> [f64; 2] {
+    [
+        f64::from(byte) / 64.0 - 2.0,
+        f64::from(byte.rotate_left(3)) / 50.0 - 2.5,
+    ]
+}
+
+fn check_gradient(g: &[f64], x: &[f64], what: &str) -> Result<(), String> {
+    let expected = expected_gradient(x);
+    for (a, b) in g.iter().zip(&expected) {
+        if (a - b).abs() > 1e-12 * (1.0 + b.abs()) {
+            return Err(format!(
+                "{what}: gradient {g:?} at {x:?}, expected {expected:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn expect_panic<R>(what: &str, action: impl FnOnce() -> R) -> Result<(), String> {
+    match catch_unwind(AssertUnwindSafe(action)) {
+        Err(_) => Ok(()),
+        Ok(_) => Err(format!("{what}: misuse did not panic")),
+    }
+}
+
+/// Runs the scenario encoded by `data` (one action per byte, its argument in the next byte).
+/// Returns the number of actions run, or a description of the first violation: a wrong
+/// gradient, or a misuse that did not panic.
+///
+/// Misuses panic by design, so this prints panic messages unless the caller installed a quiet
+/// panic hook.
+///
+/// # Errors
+/// The first violation found, described.
+///
+/// # Example
+/// ```
+/// assert!(adroit_check::scenario::run_tape_scenario(&[0, 7, 1, 9, 3, 2]).is_ok());
+/// ```
+pub fn run_tape_scenario(data: &[u8]) -> Result<usize, String> {
+    let mut stash: Option<Var<f64>> = None;
+    let mut kept: Option<(Pullback<f64>, [f64; 2])> = None;
+    let mut steps = 0;
+    for pair in data.chunks(2).take(64) {
+        let (action, arg) = (pair[0], pair.get(1).copied().unwrap_or(0));
+        let x = point(arg);
+        steps += 1;
+        match action % 8 {
+            0 => check_gradient(&adroit_reverse::gradient(f, &x), &x, "plain gradient")?,
+            1 => {
+                let g = adroit_reverse::gradient(
+                    |v| {
+                        stash = Some(v[0]);
+                        f(v)
+                    },
+                    &x,
+                );
+                check_gradient(&g, &x, "gradient that leaks a variable")?;
+            }
+            2 => {
+                if let Some(v) = stash {
+                    expect_panic("stale variable used outside any scope", || v * 2.0)?;
+                    if arg % 2 == 1 {
+                        let joined = std::thread::spawn(move || {
+                            catch_unwind(AssertUnwindSafe(|| {
+                                adroit_reverse::gradient(|w| w[0] + v, &[1.0])
+                            }))
+                            .is_err()
+                        })
+                        .join();
+                        if !matches!(joined, Ok(true)) {
+                            return Err("variable sent to another thread did not panic".into());
+                        }
+                    }
+                }
+            }
+            3 => {
+                if let Some(v) = stash {
+                    expect_panic("stale variable mixed into a new scope", || {
+                        adroit_reverse::gradient(|w| w[0] * v, &x)
+                    })?;
+                }
+                check_gradient(
+                    &adroit_reverse::gradient(f, &x),
+                    &x,
+                    "gradient after misuse",
+                )?;
+            }
+            4 => {
+                let mut inner = Vec::new();
+                let g = adroit_reverse::gradient(
+                    |v| {
+                        inner = adroit_reverse::gradient(f, &x);
+                        f(v)
+                    },
+                    &x,
+                );
+                check_gradient(&g, &x, "outer gradient around a nested one")?;
+                check_gradient(&inner, &x, "nested gradient")?;
+            }
+            5 => {
+                expect_panic("outer variable used in an inner scope", || {
+                    adroit_reverse::gradient(
+                        |v| {
+                            let outer = v[0];
+                            let _ = adroit_reverse::gradient(|w| w[0] * outer, &[1.0]);
+                            f(v)
+                        },
+                        &x,
+                    )
+                })?;
+                check_gradient(
+                    &adroit_reverse::gradient(f, &x),
+                    &x,
+                    "gradient after nested misuse",
+                )?;
+            }
+            6 => {
+                let (_, pb) = adroit_reverse::pullback(|v| vec![f(v)], &x);
+                kept = Some((pb, x));
+            }
+            _ => {
+                if let Some((pb, at)) = &kept {
+                    check_gradient(&pb.call(&[1.0]), at, "long-lived pullback")?;
+                }
+            }
+        }
+    }
+    Ok(steps)
+}
+
+/// The check of the `program` fuzz target: decodes a program and a point from `data`
+/// ([`Program::decode`](crate::program::Program::decode)), evaluates it on `f64`, forward duals
+/// and reverse variables, and requires that nothing panics, that the three values agree and
+/// that forward and reverse gradients agree wherever both are finite.
+///
+/// # Errors
+/// A description of the disagreement.
+///
+/// # Example
+/// ```
+/// assert!(adroit_check::scenario::check_program_bytes(&[2, 0, 8, 0, 248, 45, 1, 3, 0]).is_ok());
+/// ```
+pub fn check_program_bytes(data: &[u8]) -> Result<(), String> {
+    let (p, x) = crate::program::Program::decode(data);
+    let value = p.eval(&x);
+    let (fv, forward) = adroit_forward::value_and_gradient(|v| p.eval(v), &x);
+    let (rv, reverse) = adroit_reverse::value_and_gradient(|v| p.eval(v), &x);
+    let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
+    if !same(value, fv) || !same(value, rv) {
+        return Err(format!(
+            "{p} at {x:?}: values f64 {value}, forward {fv}, reverse {rv}"
+        ));
+    }
+    for (i, (f, r)) in forward.iter().zip(&reverse).enumerate() {
+        if f.is_finite() && r.is_finite() && (f - r).abs() > 1e-9 * (1.0 + f.abs().max(r.abs())) {
+            return Err(format!("{p} at {x:?}: ∂/∂x{i} forward {f} vs reverse {r}"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! Proptest strategies for derivative tests: floats in a domain (away from kinks or exactly on
+//! them), vectors, matrices, and a configuration that honours `PROPTEST_CASES`.
+
+use nalgebra::DMatrix;
+use num_traits::Float;
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+use std::fmt::Debug;
+
+fn cast<T: Float>(v: f64) -> T {
+    T::from(v).unwrap_or_else(T::nan)
+}
+
+/// Floats uniform in `[lo, hi)`, as `T` (`f32` or `f64`).
+///
+/// # Panics
+/// If `lo >= hi`.
+///
+/// # Example
+/// ```
+/// use adroit_check::strategy::float_in;
+/// use proptest::prelude::*;
+/// proptest!(|(x in float_in::<f32>(0.5, 2.0))| prop_assert!(x >= 0.5 && x < 2.0));
+/// ```
+pub fn float_in<T: Float + Debug + 'static>(lo: f64, hi: f64) -> BoxedStrategy<T> {
+    assert!(lo < hi, "float_in: empty range [{lo}, {hi})");
+    (lo..hi).prop_map(cast::<T>).boxed()
+}
+
+/// Floats in `[lo, hi)` at least `margin` away from every point of `kinks` (where the function
+/// under test is not differentiable, so finite differences are meaningful).
+///
+/// # Panics
+/// If `lo >= hi`.
+pub fn float_away_from<T: Float + Debug + 'static>(
+    lo: f64,
+    hi: f64,
+    kinks: Vec<f64>,
+    margin: f64,
+) -> BoxedStrategy<T> {
+    assert!(lo < hi, "float_away_from: empty range [{lo}, {hi})");
+    (lo..hi)
+        .prop_filter("too close to a kink", move |v| {
+            kinks.iter().all(|k| (v - k).abs() >= margin)
+        })
+        .prop_map(cast::<T>)
+        .boxed()
+}
+
+/// Exactly the given points (kinks, domain boundaries), to test edge conventions.
+///
+/// # Panics
+/// If `points` is empty.
+pub fn float_on<T: Float + Debug + 'static>(points: Vec<f64>) -> BoxedStrategy<T> {
+    proptest::sample::select(points).prop_map(cast::<T>).boxed()
+}
+
+/// Vectors of `len` floats uniform in `[lo, hi)`.
+pub fn vector<T: Float + Debug + 'static>(len: usize, lo: f64, hi: f64) -> BoxedStrategy<Vec<T>> {
+    proptest::collection::vec(float_in::<T>(lo, hi), len).boxed()
+}
+
+/// `rows × cols` matrices with entries uniform in `[lo, hi)`.
+pub fn matrix<T: Float + nalgebra::Scalar>(
+    rows: usize,
+    cols: usize,
+    lo: f64,
+    hi: f64,
+) -> BoxedStrategy<DMatrix<T>> {
+    proptest::collection::vec(float_in::<T>(lo, hi), rows * cols)
+        .prop_map(move |v| DMatrix::from_vec(rows, cols, v))
+        .boxed()
+}
+
+/// A proptest configuration running `default_cases` cases, or `PROPTEST_CASES` when that
+/// environment variable is set (to run long campaigns without editing tests).
+pub fn config(default_cases: u32) -> Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_cases);
+    Config {
+        cases,
+        ..Config::default()
+    }
+}

@@ -1,0 +1,82 @@
+//! [`Tolerance`]: the one comparison rule, `|a − b| ≤ atol + rtol·|b|`.
+
+use num_traits::Float;
+use std::fmt;
+
+/// Accepts `a` against the reference `b` when `|a − b| ≤ atol + rtol·|b|`. Infinite values must
+/// match exactly; NaN is never accepted (unless both are NaN, which is reported by the
+/// caller's context as agreement of two modes that both failed).
+///
+/// Defaults per precision (used by [`Options`](crate::Options)):
+///
+/// | comparison | `f64` | `f32` |
+/// |---|---|---|
+/// | forward vs reverse (same rules, different summation order) | `1e-12 + 1e-10·|b|` | `1e-5 + 1e-4·|b|` |
+/// | AD vs finite differences (5-point central, adaptive step, in `f64`) | `1e-7 + 1e-6·|b|` | `1e-3 + 1e-2·|b|` |
+///
+/// # Example
+/// ```
+/// use adroit_check::Tolerance;
+/// let t = Tolerance::new(1e-8, 1e-6);
+/// assert!(t.accepts(1.0 + 1e-7, 1.0));
+/// assert!(!t.accepts(1.01, 1.0));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tolerance {
+    /// Absolute tolerance.
+    pub atol: f64,
+    /// Relative tolerance (relative to the reference `|b|`).
+    pub rtol: f64,
+}
+
+impl Tolerance {
+    /// A tolerance.
+    pub const fn new(atol: f64, rtol: f64) -> Self {
+        Self { atol, rtol }
+    }
+
+    /// Default for forward vs reverse mode at the precision of `T`.
+    pub fn ad_vs_ad<T: Float>() -> Self {
+        if is_single::<T>() {
+            Self::new(1e-5, 1e-4)
+        } else {
+            Self::new(1e-12, 1e-10)
+        }
+    }
+
+    /// Default for AD vs finite differences at the precision of `T`.
+    pub fn ad_vs_fd<T: Float>() -> Self {
+        if is_single::<T>() {
+            Self::new(1e-3, 1e-2)
+        } else {
+            Self::new(1e-7, 1e-6)
+        }
+    }
+
+    /// The bound `atol + rtol·|reference|`.
+    pub fn bound(&self, reference: f64) -> f64 {
+        self.atol + self.rtol * reference.abs()
+    }
+
+    /// True when `actual` is within tolerance of `reference`.
+    pub fn accepts(&self, actual: f64, reference: f64) -> bool {
+        if actual.is_nan() || reference.is_nan() {
+            return actual.is_nan() && reference.is_nan();
+        }
+        if actual.is_infinite() || reference.is_infinite() {
+            return actual == reference;
+        }
+        (actual - reference).abs() <= self.bound(reference)
+    }
+}
+
+impl fmt::Display for Tolerance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "atol {:e} + rtol {:e}·|reference|", self.atol, self.rtol)
+    }
+}
+
+/// True for `f32`-like precision.
+pub(crate) fn is_single<T: Float>() -> bool {
+    T::epsilon().to_f64().is_some_and(|e| e > 1e-10)
+}

@@ -1,0 +1,130 @@
+//! The checkers find wrong derivatives and say where.
+
+use adroit_check::{
+    Comparison, GenericFn, Mode, Options, Tolerance, generic_fn, gradcheck, hessian_check,
+    rule_check,
+};
+use adroit_reverse::{Var, custom_rule, custom_scalar};
+use num_traits::Float;
+
+/// `f(x) = (x₀·x₁, x₁²)` whose reverse mode goes through a custom rule with a *wrong* pullback
+/// for ∂f₀/∂x₁ (x₀ + 1 instead of x₀).
+struct WrongRule;
+
+impl GenericFn for WrongRule {
+    fn eval<S: Float>(&self, x: &[S]) -> Vec<S> {
+        vec![x[0] * x[1], x[1] * x[1]]
+    }
+}
+
+#[test]
+fn gradcheck_passes_correct_functions_in_both_modes() {
+    let f = generic_fn!(|x| vec![x[0].sin() * x[1], (x[0] * x[1]).exp(), x[1].atan2(x[0])]);
+    let full = gradcheck(&f, &[0.4, -0.9], &Options::for_precision::<f64>()).unwrap();
+    assert_eq!(full.comparisons, 3 * 2 * 3);
+    assert!(
+        full.max_ad_error < 1e-14 && full.max_fd_error < 1e-9,
+        "{full:?}"
+    );
+    let fast = Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 1, trials: 5 });
+    assert_eq!(gradcheck(&f, &[0.4, -0.9], &fast).unwrap().comparisons, 15);
+    let f32_report = gradcheck(&f, &[0.4f32, -0.9], &Options::for_precision::<f32>()).unwrap();
+    assert!(f32_report.max_fd_error < 1e-5, "{f32_report:?}");
+}
+
+#[test]
+fn rule_check_finds_a_wrong_pullback_and_names_it() {
+    let recorded = |x: &[Var<f64>]| {
+        let (a, b) = (x[0].value(), x[1].value());
+        // Wrong: ∂(ab)/∂b is a, not a + 1.
+        custom_rule(x, &[a * b], move |w| vec![w[0] * b, w[0] * (a + 1.0)])
+    };
+    let primal = |x: &[f64]| WrongRule.eval(x)[..1].to_vec();
+    let err = rule_check(
+        primal,
+        recorded,
+        &[2.0, 3.0],
+        3,
+        7,
+        &Options::for_precision::<f64>(),
+    )
+    .unwrap_err();
+    assert_eq!(err.comparison, Comparison::ReverseVsFiniteDifference);
+    assert_eq!(err.input, Some(1));
+    assert!(err.abs_error > 0.01);
+    let text = err.to_string();
+    assert!(text.contains("reverse vs finite differences"), "{text}");
+    assert!(text.contains("input[1]"), "{text}");
+    assert!(text.contains("tolerance atol"), "{text}");
+    // The correct rule passes.
+    let correct = |x: &[Var<f64>]| {
+        let (a, b) = (x[0].value(), x[1].value());
+        vec![custom_scalar(x, a * b, &[b, a])]
+    };
+    assert!(
+        rule_check(
+            primal,
+            correct,
+            &[2.0, 3.0],
+            3,
+            7,
+            &Options::for_precision::<f64>()
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn rule_check_finds_a_wrong_value() {
+    let recorded = |x: &[Var<f64>]| custom_rule(x, &[x[0].value() + 1.0], |w| vec![w[0]]);
+    let err = rule_check(
+        |x: &[f64]| vec![x[0]],
+        recorded,
+        &[2.0],
+        1,
+        0,
+        &Options::for_precision::<f64>(),
+    )
+    .unwrap_err();
+    assert_eq!((err.comparison, err.output), (Comparison::Value, Some(0)));
+}
+
+/// A function whose forward and reverse derivatives disagree on purpose: the reverse path
+/// records x₀² through a custom rule with a wrong pullback.
+struct Inconsistent;
+
+impl GenericFn for Inconsistent {
+    fn eval<S: Float>(&self, x: &[S]) -> Vec<S> {
+        // Only `Var<f64>` takes the custom path (detected through its type name).
+        if std::any::type_name::<S>().contains("Var<f64>") {
+            let y = x[0] * x[0];
+            let bad = with_derivative_times_one_and_a_half::<S>(y);
+            return vec![bad];
+        }
+        vec![x[0] * x[0]]
+    }
+}
+
+/// Returns the value of `y` with 1.5 times its derivative: y + ½y − (½y as a constant).
+fn with_derivative_times_one_and_a_half<S: Float>(y: S) -> S {
+    y + y * S::from(0.5).unwrap() - y.to_f64().map(|v| S::from(v * 0.5).unwrap()).unwrap()
+}
+
+#[test]
+fn gradcheck_reports_forward_vs_reverse_disagreement() {
+    let err = gradcheck(&Inconsistent, &[2.0], &Options::for_precision::<f64>()).unwrap_err();
+    assert_eq!(err.comparison, Comparison::ForwardVsReverse);
+    assert_eq!((err.input, err.output), (Some(0), Some(0)));
+    assert_eq!((err.forward, err.reverse), (Some(4.0), Some(6.0)));
+    assert!(err.to_string().contains("forward vs reverse"));
+}
+
+#[test]
+fn hessian_check_passes_and_detects_tolerance_violations() {
+    let f = generic_fn!(|x| vec![x[0] * x[0] * x[1] + (x[0] * x[1]).sin() + x[1].powi(3)]);
+    let report = hessian_check(&f, &[0.3, -0.8], &Options::for_precision::<f64>()).unwrap();
+    assert_eq!(report.comparisons, 4 * 4);
+    let strict = Options::for_precision::<f64>().with_fd_tolerance(Tolerance::new(0.0, 0.0));
+    let err = hessian_check(&f, &[0.3, -0.8], &strict).unwrap_err();
+    assert_eq!(err.comparison, Comparison::ForwardVsFiniteDifference);
+}

@@ -1,0 +1,138 @@
+//! Finite differences: stencil weights against known formulas, accuracy as documented,
+//! Richardson extrapolation, the range bound, f32.
+
+use adroit_check::fd::{self, FiniteDifference, Stencil, Step};
+use std::cell::RefCell;
+
+fn close(a: f64, b: f64, tol: f64, what: &str) {
+    assert!(
+        (a - b).abs() <= tol * (1.0 + b.abs()),
+        "{what}: {a} vs {b} (tol {tol})"
+    );
+}
+
+#[test]
+fn stencil_weights_match_the_textbook_formulas() {
+    let s = Stencil::central(5, 1);
+    let expected = [1.0 / 12.0, -2.0 / 3.0, 0.0, 2.0 / 3.0, -1.0 / 12.0];
+    for (w, e) in s.weights().iter().zip(expected) {
+        close(*w, e, 1e-14, "5-point central first derivative");
+    }
+    assert_eq!(s.accuracy_order(), 4);
+    let s = Stencil::central(3, 2);
+    for (w, e) in s.weights().iter().zip([1.0, -2.0, 1.0]) {
+        close(*w, e, 1e-14, "3-point second derivative");
+    }
+    assert_eq!(s.accuracy_order(), 2);
+    let s = Stencil::forward(2, 1);
+    for (w, e) in s.weights().iter().zip([-1.0, 1.0]) {
+        close(*w, e, 1e-14, "forward difference");
+    }
+    assert_eq!((s.accuracy_order(), s.is_symmetric()), (1, false));
+    let s = Stencil::backward(3, 1);
+    for (w, e) in s.weights().iter().zip([0.5, -2.0, 1.5]) {
+        close(*w, e, 1e-14, "3-point backward difference");
+    }
+}
+
+#[test]
+#[should_panic(expected = "2 grid points cannot estimate a derivative of order 2")]
+fn too_few_points_panic() {
+    let _ = Stencil::central(2, 2);
+}
+
+#[test]
+fn documented_accuracy_with_adaptive_steps() {
+    // (method, documented relative accuracy in f64)
+    let methods = [
+        (FiniteDifference::central(5, 1), 1e-11),
+        (FiniteDifference::central(3, 1), 1e-9),
+        (FiniteDifference::forward(2, 1), 1e-6),
+        (FiniteDifference::backward(4, 1), 1e-9),
+    ];
+    for (m, tol) in methods {
+        for x in [-2.0, 0.3, 1.0, 7.5] {
+            close(m.estimate(|t: f64| t.sin(), x), x.cos(), tol, "sin'");
+            close(m.estimate(|t: f64| t.exp(), x), x.exp(), tol, "exp'");
+            close(
+                m.estimate(|t: f64| (t * t + 1.0).ln(), x),
+                2.0 * x / (x * x + 1.0),
+                tol,
+                "ln'",
+            );
+        }
+    }
+    // Second derivative.
+    close(
+        FiniteDifference::central(5, 2).estimate(|t: f64| t.sin(), 0.7),
+        -0.7f64.sin(),
+        1e-8,
+        "sin''",
+    );
+    // f32: about 3e-6 for the default method.
+    let d = FiniteDifference::default().estimate(|t: f32| t.sin(), 0.7f32);
+    close(f64::from(d), 0.7f64.cos(), 1e-4, "f32 sin'");
+}
+
+#[test]
+fn richardson_extrapolation_improves_a_coarse_step() {
+    let coarse = FiniteDifference::central(3, 1).with_step(Step::Fixed(0.1));
+    let plain = (coarse.estimate(|t: f64| t.exp(), 1.0) - 1f64.exp()).abs();
+    let extrapolated = (coarse
+        .clone()
+        .with_richardson(3)
+        .estimate(|t: f64| t.exp(), 1.0)
+        - 1f64.exp())
+    .abs();
+    assert!(plain > 1e-3, "{plain}");
+    assert!(extrapolated < 1e-9, "{extrapolated}");
+    let one_sided = FiniteDifference::forward(2, 1)
+        .with_step(Step::Fixed(0.05))
+        .with_richardson(4);
+    close(
+        one_sided.estimate(|t: f64| t.sin(), 0.4),
+        0.4f64.cos(),
+        1e-7,
+        "forward + Richardson",
+    );
+}
+
+#[test]
+fn the_range_bound_is_respected() {
+    let visited = RefCell::new(Vec::new());
+    let m = FiniteDifference::forward(4, 1).with_max_range(0.01);
+    let d = m.estimate(
+        |t: f64| {
+            visited.borrow_mut().push(t);
+            t.ln()
+        },
+        0.02,
+    );
+    assert!(
+        visited
+            .borrow()
+            .iter()
+            .all(|&t| (0.02..=0.03 + 1e-15).contains(&t)),
+        "{:?}",
+        visited.borrow()
+    );
+    close(d, 50.0, 1e-5, "ln' near its boundary");
+}
+
+#[test]
+fn gradient_jvp_and_jacobian() {
+    let f = |x: &[f64]| vec![x[0] * x[1].sin(), x[0].exp() + x[1]];
+    let x = [0.5, 1.5];
+    let j = fd::jacobian(f, &x);
+    let expected = [[x[1].sin(), x[0] * x[1].cos()], [x[0].exp(), 1.0]];
+    for i in 0..2 {
+        for k in 0..2 {
+            close(j[(i, k)], expected[i][k], 1e-10, "jacobian");
+        }
+    }
+    let g = fd::gradient(|x: &[f64]| f(x)[0], &x);
+    close(g[1], expected[0][1], 1e-10, "gradient");
+    let jv = fd::jvp(f, &x, &[1.0, -2.0]);
+    close(jv[0], expected[0][0] - 2.0 * expected[0][1], 1e-10, "jvp");
+    close(fd::derivative(|t: f64| t.powi(3), 2.0), 12.0, 1e-10, "x³");
+}

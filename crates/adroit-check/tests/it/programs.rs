@@ -1,0 +1,107 @@
+//! Property suite on random programs over every operation of the rule table: forward =
+//! reverse, both ≈ finite differences (away from kinks), Hessians symmetric with
+//! forward-over-reverse = forward-over-forward, and the dot-product test vᵀ(Ju) = (vᵀJ)u.
+
+use adroit_check::fd::FiniteDifference;
+use adroit_check::program::{Program, program_and_point};
+use adroit_check::strategy::config;
+use adroit_check::{Mode, Options, Tolerance, gradcheck, hessian_check};
+use proptest::prelude::*;
+
+/// Programs can compose many operations, so derivatives of size 10⁶ happen; tolerances scale.
+fn options_for(p: &Program, x: &[f64]) -> Option<Options> {
+    let margin = p.expr.kink_margin(x);
+    // Finite differences are meaningless next to a kink or jump.
+    if margin < 0.05 {
+        return None;
+    }
+    let fd = FiniteDifference::default().with_max_range(1e-3);
+    Some(
+        Options::for_precision::<f64>()
+            .with_fd(fd)
+            .with_fd_tolerance(Tolerance::new(1e-6, 1e-5)),
+    )
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn forward_equals_reverse_everywhere((p, x) in program_and_point(3, 5)) {
+        // No finite differences: forward and reverse apply the same rules, kinks included.
+        let forward = adroit_forward::gradient(|v| p.eval(v), &x);
+        let reverse = adroit_reverse::gradient(|v| p.eval(v), &x);
+        for (f, r) in forward.iter().zip(&reverse) {
+            let ok = (f.is_nan() && r.is_nan()) || f == r || (f - r).abs() <= 1e-10 * (1.0 + f.abs());
+            prop_assert!(ok, "{p} at {x:?}: forward {forward:?} vs reverse {reverse:?}");
+        }
+        let value = p.eval(&x);
+        prop_assert!(value.is_nan() || value == adroit_reverse::value_and_gradient(|v| p.eval(v), &x).0);
+    }
+
+    #[test]
+    fn gradients_match_finite_differences((p, x) in program_and_point(3, 4)) {
+        let Some(options) = options_for(&p, &x) else { return Ok(()) };
+        prop_assume!(p.eval(&x).is_finite());
+        if let Err(m) = gradcheck(&p, &x, &options) {
+            prop_assert!(false, "{p} at {x:?}:\n{m}");
+        }
+    }
+
+    #[test]
+    fn dot_product_test((p, x) in program_and_point(3, 4), seed in 0..1000u64) {
+        let Some(options) = options_for(&p, &x) else { return Ok(()) };
+        prop_assume!(p.eval(&x).is_finite());
+        let fast = options.with_mode(Mode::Fast { seed, trials: 2 });
+        if let Err(m) = gradcheck(&p, &x, &fast) {
+            prop_assert!(false, "{p} at {x:?}:\n{m}");
+        }
+    }
+
+    #[test]
+    fn hessians_agree_and_are_symmetric((p, x) in program_and_point(2, 3)) {
+        let Some(_) = options_for(&p, &x) else { return Ok(()) };
+        prop_assume!(p.eval(&x).is_finite());
+        let fd = FiniteDifference::default().with_max_range(1e-3);
+        let options = Options::for_precision::<f64>()
+            .with_fd(fd)
+            .with_ad_tolerance(Tolerance::new(1e-9, 1e-8))
+            .with_fd_tolerance(Tolerance::new(1e-5, 1e-4));
+        if let Err(m) = hessian_check(&p, &x, &options) {
+            prop_assert!(false, "{p} at {x:?}:\n{m}");
+        }
+    }
+
+    #[test]
+    fn f32_gradients_match((p, x) in program_and_point(2, 3)) {
+        let Some(_) = options_for(&p, &x) else { return Ok(()) };
+        prop_assume!(p.eval(&x).is_finite());
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let x_rounded: Vec<f64> = x32.iter().map(|&v| f64::from(v)).collect();
+        prop_assume!(p.expr.kink_margin(&x_rounded) >= 0.05);
+        let fd = FiniteDifference::default().with_max_range(1e-3);
+        let options = Options::for_precision::<f32>()
+            .with_fd(fd)
+            .with_ad_tolerance(Tolerance::new(1e-4, 1e-3))
+            .with_fd_tolerance(Tolerance::new(1e-3, 1e-2));
+        if let Err(m) = gradcheck(&p, &x32, &options) {
+            prop_assert!(false, "{p} at {x32:?}:\n{m}");
+        }
+    }
+}
+
+#[test]
+fn most_sampled_programs_are_checked_against_finite_differences() {
+    // The suites above skip points next to kinks; make sure that is not most of them.
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = program_and_point(3, 4);
+    let mut checked = 0;
+    for _ in 0..400 {
+        let (p, x) = strategy.new_tree(&mut runner).unwrap().current();
+        if options_for(&p, &x).is_some() && p.eval(&x).is_finite() {
+            checked += 1;
+        }
+    }
+    assert!(checked >= 200, "only {checked} of 400 sampled programs are away from kinks");
+}
