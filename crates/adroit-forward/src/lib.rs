@@ -73,8 +73,3 @@ pub mod __private {
     pub use num_traits;
     pub use simba;
 }
-
-// Compile and run the README's snippets as doctests.
-#[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

@@ -103,5 +103,8 @@ fn most_sampled_programs_are_checked_against_finite_differences() {
             checked += 1;
         }
     }
-    assert!(checked >= 200, "only {checked} of 400 sampled programs are away from kinks");
+    assert!(
+        checked >= 200,
+        "only {checked} of 400 sampled programs are away from kinks"
+    );
 }
