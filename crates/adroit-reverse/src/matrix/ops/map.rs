@@ -32,18 +32,7 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn map_rule<R: UnaryRule>(self, rule: R) -> Self {
-        let a = self.index();
-        self.unary_op(|v| {
-            let mut value = v.clone();
-            let mut derivative = v.clone();
-            for (y, d) in value.iter_mut().zip(derivative.iter_mut()) {
-                let (fy, fd) = rule.eval(*y);
-                *y = fy;
-                *d = fd;
-            }
-            let derivative = Partial::Matrix(derivative);
-            (value, Box::new(Map { a, derivative }))
-        })
+        self.map_with_derivative(|x| rule.eval(x))
     }
 
     /// Applies any function written for `num_traits::Float` to every entry; its derivative is
@@ -75,6 +64,31 @@ impl<T: MatScalar> MatVar<T> {
                     derivative: Partial::Matrix(derivative),
                 }),
             )
+        })
+    }
+
+    /// Applies `f` to every entry, where `f(x)` returns the value and the derivative at `x`
+    /// (for a function whose derivative the caller computes, e.g. from a special-function
+    /// library). Only first derivatives flow through it.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::matrix;
+    /// let g = matrix::gradient(|m| m[0].map_with_derivative(|x| (x * x, 2.0 * x)).sum(), &[nalgebra::dmatrix![3.0]]);
+    /// assert_eq!(g[0][(0, 0)], 6.0);
+    /// ```
+    #[track_caller]
+    pub fn map_with_derivative(self, f: impl Fn(T) -> (T, T)) -> Self {
+        let a = self.index();
+        self.unary_op(|v| {
+            let mut value = v.clone();
+            let mut derivative = v.clone();
+            for (y, d) in value.iter_mut().zip(derivative.iter_mut()) {
+                let (fy, fd) = f(*y);
+                *y = fy;
+                *d = fd;
+            }
+            (value, Box::new(Map { a, derivative: Partial::Matrix(derivative) }))
         })
     }
 
