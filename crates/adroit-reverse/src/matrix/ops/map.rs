@@ -88,7 +88,13 @@ impl<T: MatScalar> MatVar<T> {
                 *y = fy;
                 *d = fd;
             }
-            (value, Box::new(Map { a, derivative: Partial::Matrix(derivative) }))
+            (
+                value,
+                Box::new(Map {
+                    a,
+                    derivative: Partial::Matrix(derivative),
+                }),
+            )
         })
     }
 
