@@ -151,10 +151,10 @@ pub fn run_tape_scenario(data: &[u8]) -> Result<usize, String> {
 /// ([`Program::decode`](crate::program::Program::decode)), evaluates it on `f64`, forward duals
 /// and reverse variables, and requires that nothing panics, that the three values agree and
 /// that forward and reverse gradients agree wherever both are finite, within
-/// `1e-9·(1 + |g|) + 1e-12·m²` where `m` is the largest intermediate magnitude
-/// ([`Expr::magnitude`](crate::program::Expr::magnitude)): the two modes sum the same products
-/// in different orders, and huge intermediate derivatives that cancel (found by this fuzz
-/// target: `x⁶⁴·((x − x) − (x − x))`) leave rounding errors of that size in reverse mode.
+/// `1e-9·(1 + |g|) + 8ε·size·sᵢ` where `sᵢ` is the derivative scale
+/// ([`Expr::derivative_scale`](crate::program::Expr::derivative_scale)): the two modes sum the
+/// same chain-rule products in different orders, and huge terms that cancel (found by this
+/// fuzz target: `x⁶⁴·((x − x) − (x − x))`) leave rounding errors of that size.
 ///
 /// # Errors
 /// A description of the disagreement.
@@ -174,9 +174,10 @@ pub fn check_program_bytes(data: &[u8]) -> Result<(), String> {
             "{p} at {x:?}: values f64 {value}, forward {fv}, reverse {rv}"
         ));
     }
-    let m = p.expr.magnitude(&x);
+    let scale = p.expr.derivative_scale(&x);
+    let size = p.expr.size() as f64;
     for (i, (f, r)) in forward.iter().zip(&reverse).enumerate() {
-        let tolerance = 1e-9 * (1.0 + f.abs().max(r.abs())) + 1e-12 * m * m;
+        let tolerance = 1e-9 * (1.0 + f.abs().max(r.abs())) + 8.0 * f64::EPSILON * size * scale[i];
         if f.is_finite() && r.is_finite() && (f - r).abs() > tolerance {
             return Err(format!("{p} at {x:?}: ∂/∂x{i} forward {f} vs reverse {r}"));
         }

@@ -115,19 +115,49 @@ impl Expr {
         }
     }
 
-    /// The largest magnitude of any intermediate value at `x` (in `f64`), a measure of the
-    /// program's conditioning: forward and reverse mode accumulate the same chain-rule
-    /// products in different orders, so they may differ by about `ε·magnitude²` when huge
-    /// intermediate derivatives cancel.
-    pub fn magnitude(&self, x: &[f64]) -> f64 {
-        let own = self.eval(x).abs();
-        let own = if own.is_nan() { 0.0 } else { own };
-        let children = match self {
-            Expr::Input(_) | Expr::Const(_) => 0.0,
-            Expr::Unary(_, a) | Expr::Powi(a, _) | Expr::Clamp(a, _, _) => a.magnitude(x),
-            Expr::Binary(_, a, b) => a.magnitude(x).max(b.magnitude(x)),
-        };
-        own.max(children)
+    /// For each input `i`, the sum over all chain-rule paths of the *absolute* products of
+    /// local partials, `Σ_paths Π |∂node/∂parent|` (in `f64`): the scale of the terms whose
+    /// signed sum is `∂f/∂xᵢ`. Forward and reverse mode add those terms in different orders, so
+    /// they may differ by about `ε·size·scale` when huge terms cancel (e.g.
+    /// `x⁶⁴·((x − x) − (x − x))`, found by fuzzing).
+    pub fn derivative_scale(&self, x: &[f64]) -> Vec<f64> {
+        self.scale(x).1
+    }
+
+    fn scale(&self, x: &[f64]) -> (f64, Vec<f64>) {
+        use adroit_forward::{Dual, DualVec};
+        let n = x.len();
+        let unit = |d: f64, s: Vec<f64>| -> Vec<f64> { s.into_iter().map(|v| d.abs() * v).collect() };
+        match self {
+            Expr::Input(i) => {
+                let mut s = vec![0.0; n];
+                s[i % n] = 1.0;
+                (x[i % n], s)
+            }
+            Expr::Const(v) => (*v, vec![0.0; n]),
+            Expr::Unary(op, a) => {
+                let (v, s) = a.scale(x);
+                let d = unary(*op, Dual::variable(v));
+                (d.value(), unit(d.tangent(), s))
+            }
+            Expr::Powi(a, k) => {
+                let (v, s) = a.scale(x);
+                let d = Expr::Powi(Box::new(Expr::Input(0)), *k).eval(&[Dual::variable(v)]);
+                (d.value(), unit(d.tangent(), s))
+            }
+            Expr::Clamp(a, lo, hi) => {
+                let (v, s) = a.scale(x);
+                let d = Expr::Clamp(Box::new(Expr::Input(0)), *lo, *hi).eval(&[Dual::variable(v)]);
+                (d.value(), unit(d.tangent(), s))
+            }
+            Expr::Binary(op, a, b) => {
+                let ((va, sa), (vb, sb)) = (a.scale(x), b.scale(x));
+                let d = binary(*op, DualVec::<f64, 2>::variable(va, 0), DualVec::variable(vb, 1));
+                let [da, db] = d.tangents();
+                let s = unit(da, sa).into_iter().zip(unit(db, sb)).map(|(p, q)| p + q).collect();
+                (d.value(), s)
+            }
+        }
     }
 
     /// Number of nodes.

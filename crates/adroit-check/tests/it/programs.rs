@@ -108,3 +108,18 @@ fn most_sampled_programs_are_checked_against_finite_differences() {
         "only {checked} of 400 sampled programs are away from kinks"
     );
 }
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn derivative_scale_bounds_the_gradient((p, x) in program_and_point(3, 5)) {
+        // Σ|terms| ≥ |Σ terms|: the scale used by the fuzz check bounds the gradient.
+        let g = adroit_forward::gradient(|v| p.eval(v), &x);
+        for (gi, si) in g.iter().zip(p.expr.derivative_scale(&x)) {
+            if gi.is_finite() && si.is_finite() {
+                prop_assert!(gi.abs() <= si * (1.0 + 1e-9) + 1e-300, "{p} at {x:?}: |{gi}| > {si}");
+            }
+        }
+    }
+}

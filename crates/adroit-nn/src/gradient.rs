@@ -1,0 +1,213 @@
+//! Gradients with respect to a model's parameters, two ways: explicit (a gradient shaped like
+//! the model, as Zygote/Flux today) and implicit (collected parameters indexed by parameter,
+//! as classic Flux).
+
+use crate::layer::key;
+use crate::{Context, Layer, Mode, NnError};
+use adroit_reverse::matrix::{self, MatScalar, MatVar};
+use nalgebra::DMatrix;
+use std::collections::HashMap;
+
+/// Records `loss` with every parameter of `model` bound to a tracked input; returns the loss
+/// value and one gradient per parameter in visiting order.
+fn parameter_gradients<T, M, F>(
+    model: &M,
+    mode: Mode,
+    seed: u64,
+    loss: F,
+) -> Result<(T, Vec<DMatrix<T>>), NnError>
+where
+    T: MatScalar,
+    M: Layer<T> + ?Sized,
+    F: FnOnce(&mut Context<T>) -> Result<MatVar<T>, NnError>,
+{
+    let mut params = Vec::new();
+    model.visit("", &mut |_, p| params.push(p.clone()));
+    let mut error = None;
+    let (value, grads) = matrix::value_and_gradient(
+        |vars| {
+            let mut ctx = Context::new(mode, seed);
+            let mut next = vars.iter();
+            model.visit("", &mut |_, p| {
+                if let Some(v) = next.next() {
+                    ctx.bind(p, *v);
+                }
+            });
+            loss(&mut ctx).unwrap_or_else(|e| {
+                error = Some(e);
+                MatVar::constant(DMatrix::zeros(1, 1))
+            })
+        },
+        &params,
+    );
+    match error {
+        Some(e) => Err(e),
+        None => Ok((value, grads)),
+    }
+}
+
+/// The loss and its gradient with respect to every parameter of `model`, returned as a model of
+/// the same type whose parameters hold the gradients (`grad.weight` for a [`Dense`](crate::Dense),
+/// nested for a [`Chain`](crate::Chain)). The forward pass runs in [`Mode::Train`] with dropout
+/// seed 0; see [`gradient_with`].
+///
+/// `loss(model, ctx)` must return a 1 × 1 matrix (a scalar loss), e.g. from [`crate::losses`].
+///
+/// # Errors
+/// The error `loss` returns (e.g. a shape mismatch between prediction and target).
+///
+/// # Example
+/// ```
+/// use adroit_nn::{Activation, Dense, Layer, losses};
+/// use adroit_reverse::matrix::MatVar;
+/// use nalgebra::dmatrix;
+/// let layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Identity).unwrap();
+/// let x = dmatrix![1.0; -1.0];
+/// // mse(W·x + b, 0) = (−0.5)², gradient 2·(−0.5)·xᵀ and 2·(−0.5)
+/// let (loss, grad) = adroit_nn::gradient(&layer, |m, ctx| {
+///     losses::mse(m.forward(MatVar::constant(x.clone()), ctx), &dmatrix![0.0])
+/// }).unwrap();
+/// assert_eq!(loss, 0.25);
+/// assert_eq!(grad.weight, dmatrix![-1.0, 1.0]);
+/// assert_eq!(grad.bias, Some(dmatrix![-1.0]));
+/// ```
+pub fn gradient<T, M, F>(model: &M, loss: F) -> Result<(T, M), NnError>
+where
+    T: MatScalar,
+    M: Layer<T> + Clone,
+    F: FnOnce(&M, &mut Context<T>) -> Result<MatVar<T>, NnError>,
+{
+    gradient_with(model, Mode::Train, 0, loss)
+}
+
+/// [`gradient`] with a chosen [`Mode`] and dropout seed.
+///
+/// # Errors
+/// The error `loss` returns.
+pub fn gradient_with<T, M, F>(model: &M, mode: Mode, seed: u64, loss: F) -> Result<(T, M), NnError>
+where
+    T: MatScalar,
+    M: Layer<T> + Clone,
+    F: FnOnce(&M, &mut Context<T>) -> Result<MatVar<T>, NnError>,
+{
+    let (value, grads) = parameter_gradients(model, mode, seed, |ctx| loss(model, ctx))?;
+    let mut shaped = model.clone();
+    let mut next = grads.into_iter();
+    shaped.visit_mut(&mut |p| {
+        if let Some(g) = next.next() {
+            *p = g;
+        }
+    });
+    Ok((value, shaped))
+}
+
+/// The parameters of a model, collected for implicit-style gradients (classic Flux's
+/// `params(model)`), with their names; they borrow the model, and a parameter is identified by
+/// its address.
+pub struct Params<'a, T> {
+    entries: Vec<(String, &'a DMatrix<T>)>,
+}
+
+/// Collects the parameters of `model`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::{Activation, Dense, Layer, losses, params};
+/// use adroit_reverse::matrix::MatVar;
+/// use nalgebra::dmatrix;
+/// let layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Identity).unwrap();
+/// let x = dmatrix![1.0; -1.0];
+/// let ps = params(&layer);
+/// let (_, grads) = ps
+///     .gradient(|ctx| losses::mse(layer.forward(MatVar::constant(x.clone()), ctx), &dmatrix![0.0]))
+///     .unwrap();
+/// assert_eq!(grads[&layer.weight], dmatrix![-1.0, 1.0]);
+/// assert_eq!(grads[layer.bias.as_ref().unwrap()], dmatrix![-1.0]);
+/// ```
+pub fn params<T: MatScalar, M: Layer<T>>(model: &M) -> Params<'_, T> {
+    let mut entries = Vec::new();
+    model.visit("", &mut |name, p| entries.push((name.to_string(), p)));
+    Params { entries }
+}
+
+impl<'a, T: MatScalar> Params<'a, T> {
+    /// Number of parameter arrays.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the model has no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The parameter names (`weight`, `layers.0.bias`, ...), in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// The loss and its gradient with respect to every collected parameter; `loss(ctx)` runs
+    /// the model (captured by the closure) in [`Mode::Train`] with dropout seed 0.
+    ///
+    /// # Errors
+    /// The error `loss` returns.
+    pub fn gradient<F>(&self, loss: F) -> Result<(T, Grads<T>), NnError>
+    where
+        F: FnOnce(&mut Context<T>) -> Result<MatVar<T>, NnError>,
+    {
+        let values: Vec<DMatrix<T>> = self.entries.iter().map(|(_, p)| (*p).clone()).collect();
+        let mut error = None;
+        let (value, grads) = matrix::value_and_gradient(
+            |vars| {
+                let mut ctx = Context::new(Mode::Train, 0);
+                for ((_, p), v) in self.entries.iter().zip(vars) {
+                    ctx.bind(p, *v);
+                }
+                loss(&mut ctx).unwrap_or_else(|e| {
+                    error = Some(e);
+                    MatVar::constant(DMatrix::zeros(1, 1))
+                })
+            },
+            &values,
+        );
+        if let Some(e) = error {
+            return Err(e);
+        }
+        let index = self.entries.iter().enumerate().map(|(i, (_, p))| (key(p), i)).collect();
+        let names = self.entries.iter().map(|(n, _)| n.clone()).collect();
+        Ok((value, Grads { index, names, grads }))
+    }
+}
+
+/// Gradients indexed by parameter: `grads[&model.weight]`.
+#[derive(Clone, Debug)]
+pub struct Grads<T> {
+    index: HashMap<usize, usize>,
+    names: Vec<String>,
+    grads: Vec<DMatrix<T>>,
+}
+
+impl<T> Grads<T> {
+    /// The gradient of `param`, if it was collected.
+    pub fn get(&self, param: &DMatrix<T>) -> Option<&DMatrix<T>> {
+        self.index.get(&key(param)).map(|&i| &self.grads[i])
+    }
+
+    /// `(name, gradient)` pairs in parameter order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &DMatrix<T>)> {
+        self.names.iter().map(String::as_str).zip(&self.grads)
+    }
+}
+
+impl<T> std::ops::Index<&DMatrix<T>> for Grads<T> {
+    type Output = DMatrix<T>;
+
+    /// # Panics
+    /// If `param` is not one of the collected parameters (compared by address).
+    #[track_caller]
+    fn index(&self, param: &DMatrix<T>) -> &DMatrix<T> {
+        self.get(param).unwrap_or_else(|| {
+            panic!("Grads: this matrix is not one of the collected parameters (compared by address)")
+        })
+    }
+}

@@ -1,0 +1,23 @@
+//! Parameter initialisers.
+
+use adroit_reverse::matrix::MatScalar;
+use nalgebra::DMatrix;
+use rand::Rng;
+
+/// Glorot (Xavier) uniform: entries uniform in `±√(6/(fan_in + fan_out))` (Glorot & Bengio
+/// 2010; Flux's default for `Dense`). Returns a `fan_out × fan_in` matrix.
+///
+/// # Example
+/// ```
+/// use rand::SeedableRng;
+/// let w: nalgebra::DMatrix<f64> =
+///     adroit_nn::init::glorot_uniform(&mut rand::rngs::StdRng::seed_from_u64(0), 3, 4);
+/// assert_eq!(w.shape(), (3, 4));
+/// assert!(w.amax() <= (6.0f64 / 7.0).sqrt());
+/// ```
+pub fn glorot_uniform<T: MatScalar>(rng: &mut impl Rng, fan_out: usize, fan_in: usize) -> DMatrix<T> {
+    let limit = (6.0 / (fan_in + fan_out).max(1) as f64).sqrt();
+    DMatrix::from_fn(fan_out, fan_in, |_, _| {
+        T::from_f64(rng.random_range(-limit..=limit)).unwrap_or_else(T::zero)
+    })
+}

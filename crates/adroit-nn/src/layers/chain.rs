@@ -1,0 +1,85 @@
+//! [`Chain`]: layers applied in sequence.
+
+use crate::{Context, Layer};
+use adroit_reverse::matrix::{MatScalar, MatVar};
+use nalgebra::DMatrix;
+
+/// A layer that can be cloned behind a trait object (so a [`Chain`] can be cloned, e.g. to
+/// hold gradients shaped like the model).
+pub trait DynLayer<T: MatScalar>: Layer<T> {
+    /// A boxed copy.
+    fn clone_box(&self) -> Box<dyn DynLayer<T>>;
+}
+
+impl<T: MatScalar, L: Layer<T> + Clone + 'static> DynLayer<T> for L {
+    fn clone_box(&self) -> Box<dyn DynLayer<T>> {
+        Box::new(self.clone())
+    }
+}
+
+/// Layers applied in order: `Chain::new().push(a).push(b)` computes `b(a(x))`. Parameters are
+/// named `layers.{i}.{name}`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::{Activation, Chain, Dense, Layer};
+/// use rand::SeedableRng;
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let model = Chain::<f64>::new()
+///     .push(Dense::new(4, 8, Activation::Relu, &mut rng))
+///     .push(Dense::new(8, 3, Activation::Identity, &mut rng));
+/// let mut names = Vec::new();
+/// model.visit("", &mut |name, _| names.push(name.to_string()));
+/// assert_eq!(names, ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]);
+/// ```
+pub struct Chain<T: MatScalar> {
+    /// The layers, applied first to last.
+    pub layers: Vec<Box<dyn DynLayer<T>>>,
+}
+
+impl<T: MatScalar> Chain<T> {
+    /// An empty chain (the identity).
+    pub fn new() -> Self {
+        Self { layers: Vec::new() }
+    }
+
+    /// Appends a layer.
+    pub fn push<L: Layer<T> + Clone + 'static>(mut self, layer: L) -> Self {
+        self.layers.push(Box::new(layer));
+        self
+    }
+}
+
+impl<T: MatScalar> Default for Chain<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: MatScalar> Clone for Chain<T> {
+    fn clone(&self) -> Self {
+        Self { layers: self.layers.iter().map(|l| l.clone_box()).collect() }
+    }
+}
+
+impl<T: MatScalar> Layer<T> for Chain<T> {
+    fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
+        self.layers.iter().fold(x, |h, layer| layer.forward(h, ctx))
+    }
+
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
+        for (i, layer) in self.layers.iter().enumerate() {
+            layer.visit(&format!("{prefix}layers.{i}."), f);
+        }
+    }
+
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>)) {
+        for layer in &mut self.layers {
+            layer.visit_mut(f);
+        }
+    }
+
+    fn input_size(&self) -> Option<usize> {
+        self.layers.first().and_then(|l| l.input_size())
+    }
+}

@@ -1,0 +1,60 @@
+//! [`Dropout`]: random zeroing during training.
+
+use crate::{Context, Layer, Mode, NnError};
+use adroit_reverse::matrix::{MatScalar, MatVar};
+use nalgebra::DMatrix;
+use rand::Rng;
+
+/// In [`Mode::Train`], zeroes each entry with probability `p` and scales the others by
+/// `1/(1 − p)` (inverted dropout, as Flux and PyTorch); in [`Mode::Eval`], the identity
+/// (Srivastava et al. 2014). The mask comes from the context's seeded RNG.
+///
+/// # Example
+/// ```
+/// use adroit_nn::{Context, Dropout, Layer, Mode};
+/// use adroit_reverse::matrix::{self, MatVar};
+/// let layer = Dropout::new(0.5).unwrap();
+/// let x = nalgebra::DMatrix::from_element(4, 4, 1.0);
+/// let (y, _) = matrix::pullback(|_| layer.forward(MatVar::constant(x.clone()), &mut Context::new(Mode::Eval, 0)), &[]);
+/// assert_eq!(y, x);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dropout {
+    p: f64,
+}
+
+impl Dropout {
+    /// Dropout with probability `p`.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] unless `0 ≤ p < 1`.
+    pub fn new(p: f64) -> Result<Self, NnError> {
+        if (0.0..1.0).contains(&p) {
+            Ok(Self { p })
+        } else {
+            Err(NnError::InvalidConfig { name: "dropout probability", reason: format!("{p} is not in [0, 1)") })
+        }
+    }
+
+    /// The drop probability.
+    pub fn p(&self) -> f64 {
+        self.p
+    }
+}
+
+impl<T: MatScalar> Layer<T> for Dropout {
+    fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
+        if ctx.mode() == Mode::Eval || self.p == 0.0 {
+            return x;
+        }
+        let keep = T::from_f64(1.0 / (1.0 - self.p)).unwrap_or_else(T::one);
+        let (r, c) = x.shape();
+        let p = self.p;
+        let mask = DMatrix::from_fn(r, c, |_, _| if ctx.rng().random::<f64>() < p { T::zero() } else { keep });
+        x.component_mul(MatVar::constant(mask))
+    }
+
+    fn visit<'a>(&'a self, _: &str, _: &mut dyn FnMut(&str, &'a DMatrix<T>)) {}
+
+    fn visit_mut(&mut self, _: &mut dyn FnMut(&mut DMatrix<T>)) {}
+}

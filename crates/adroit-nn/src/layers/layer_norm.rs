@@ -1,0 +1,63 @@
+//! [`LayerNorm`]: normalisation over the features of each sample.
+
+use crate::{Context, Layer};
+use adroit_reverse::matrix::{Along, MatScalar, MatVar};
+use nalgebra::DMatrix;
+
+/// `y = γ ⊙ (x − μ)/√(σ² + ε) + β`, with mean `μ` and (biased) variance `σ²` over the features
+/// of each column (Ba, Kiros & Hinton 2016; ε = 1e-5 as Flux and PyTorch). `γ` (`scale`,
+/// initialised to 1) and `β` (`bias`, 0) are `features × 1`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::{Context, LayerNorm, Layer, Mode};
+/// use adroit_reverse::matrix::{self, MatVar};
+/// let ln = LayerNorm::<f64>::new(3);
+/// let x = nalgebra::dmatrix![1.0; 2.0; 3.0];
+/// let (y, _) = matrix::pullback(|_| ln.forward(MatVar::constant(x.clone()), &mut Context::new(Mode::Eval, 0)), &[]);
+/// assert!(y.sum().abs() < 1e-12);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerNorm<T> {
+    /// `γ`, `features × 1`.
+    pub scale: DMatrix<T>,
+    /// `β`, `features × 1`.
+    pub bias: DMatrix<T>,
+    /// `ε`.
+    pub epsilon: T,
+}
+
+impl<T: MatScalar> LayerNorm<T> {
+    /// Normalisation over `features` with `γ = 1`, `β = 0`, `ε = 1e-5`.
+    pub fn new(features: usize) -> Self {
+        Self {
+            scale: DMatrix::from_element(features, 1, T::one()),
+            bias: DMatrix::zeros(features, 1),
+            epsilon: T::from_f64(1e-5).unwrap_or_else(T::zero),
+        }
+    }
+}
+
+impl<T: MatScalar> Layer<T> for LayerNorm<T> {
+    fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
+        let mean = x.mean_along(Along::Rows);
+        let centred = x - mean;
+        let var = centred.component_mul(centred).mean_along(Along::Rows);
+        let normalised = centred.component_div((var + self.epsilon).sqrt());
+        normalised.component_mul(ctx.param(&self.scale)) + ctx.param(&self.bias)
+    }
+
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
+        f(&format!("{prefix}scale"), &self.scale);
+        f(&format!("{prefix}bias"), &self.bias);
+    }
+
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>)) {
+        f(&mut self.scale);
+        f(&mut self.bias);
+    }
+
+    fn input_size(&self) -> Option<usize> {
+        Some(self.scale.nrows())
+    }
+}

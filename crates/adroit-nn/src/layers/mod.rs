@@ -1,0 +1,11 @@
+//! The layers.
+
+mod chain;
+mod dense;
+mod dropout;
+mod layer_norm;
+
+pub use chain::{Chain, DynLayer};
+pub use dense::Dense;
+pub use dropout::Dropout;
+pub use layer_norm::LayerNorm;

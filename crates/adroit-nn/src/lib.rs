@@ -1,0 +1,44 @@
+//! Flux-style neural networks on `adroit-reverse`'s matrix-level reverse mode.
+//!
+//! - Layout: **features × batch** — one sample per column, as Flux (`x`: `inputs × batch`).
+//! - [`Layer`]s: [`Dense`], [`Chain`], [`Dropout`], [`LayerNorm`], or your own by implementing
+//!   the trait; [`Activation`]s written once for any `Float`.
+//! - Gradients two ways: explicit ([`gradient`]: a model-shaped gradient, `grad.weight`) and
+//!   implicit ([`params`] then [`Params::gradient`]: `grads[&model.weight]`).
+//! - [`losses`] with Flux's definitions, [`optim`]isers composable with weight decay,
+//!   clipping and schedules, [`data`] loading and metrics, and [`train()`].
+//!
+//! # Example
+//! ```
+//! use adroit_nn::{Activation, Chain, Dense, Layer, losses, gradient};
+//! use adroit_reverse::matrix::MatVar;
+//! use rand::SeedableRng;
+//!
+//! let mut rng = rand::rngs::StdRng::seed_from_u64(42);
+//! let model = Chain::<f64>::new()
+//!     .push(Dense::new(3, 4, Activation::Tanh, &mut rng))
+//!     .push(Dense::new(4, 2, Activation::Identity, &mut rng));
+//! let x = nalgebra::DMatrix::from_element(3, 8, 0.5); // 3 features × 8 samples
+//! let y = nalgebra::DMatrix::zeros(2, 8);
+//! let (loss, grads) = gradient(&model, |m, ctx| {
+//!     losses::mse(m.forward(MatVar::constant(x.clone()), ctx), &y, losses::Agg::Mean)
+//! })
+//! .unwrap();
+//! assert!(loss >= 0.0);
+//! assert_eq!(grads.layers.len(), 2);
+//! ```
+#![warn(missing_docs)]
+
+pub mod activation;
+mod error;
+mod gradient;
+pub mod init;
+mod layer;
+mod layers;
+pub mod losses;
+
+pub use activation::Activation;
+pub use error::NnError;
+pub use gradient::{Grads, Params, gradient, gradient_with, params};
+pub use layer::{Context, Layer, Mode};
+pub use layers::{Chain, Dense, Dropout, DynLayer, LayerNorm};

@@ -1,0 +1,118 @@
+//! Loss functions with Flux's definitions and defaults.
+//!
+//! Every loss takes the prediction `ŷ` (a tracked matrix, `outputs × batch`), the target `y`
+//! (a plain matrix of the same shape) and an aggregation, and returns a 1 × 1 tracked matrix.
+//! Element-wise losses aggregate over all entries; class losses (`crossentropy`,
+//! `logitcrossentropy`, `kldivergence`, `focal_loss`) first sum over the class dimension (the
+//! rows) and then aggregate over samples (the columns), as Flux with `dims = 1`.
+//!
+//! Probabilities are offset by `ε` (machine epsilon of the precision, Flux's default) before
+//! logarithms, and `xlogy(0, ·) = 0`, so a zero probability on a class of zero target weight
+//! costs nothing and on the true class gives a large but finite loss. Logit losses are computed
+//! from log-softmax / log-sigmoid, finite for logits of ±1000, with gradient `softmax − y`.
+//!
+//! # Errors
+//! Every loss returns [`NnError::ShapeMismatch`](crate::NnError) naming both shapes when `ŷ`
+//! and `y` differ in shape.
+
+mod classification;
+mod margin;
+mod regression;
+
+pub use classification::{
+    binary_focal_loss, binarycrossentropy, crossentropy, focal_loss, kldivergence,
+    logitbinarycrossentropy, logitcrossentropy,
+};
+pub use margin::{hinge_loss, squared_hinge_loss};
+pub use regression::{huber_loss, mae, mse, msle, poisson_loss};
+
+use crate::NnError;
+use crate::error::check_shape;
+use adroit_forward::rules::BinaryRule;
+use adroit_reverse::matrix::{MatScalar, MatVar};
+use nalgebra::DMatrix;
+use num_traits::Float;
+
+/// How per-entry or per-sample losses are combined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Agg {
+    /// The mean (Flux's default).
+    #[default]
+    Mean,
+    /// The sum.
+    Sum,
+}
+
+/// Checks the shapes, naming the loss.
+fn check(name: &str, y_hat: &MatVar<impl MatScalar>, y: &DMatrix<impl MatScalar>) -> Result<(), NnError> {
+    check_shape(&format!("{name}: prediction vs target"), y.shape(), y_hat.shape())
+}
+
+/// Aggregates a 1 × 1 total over `count` items.
+fn aggregate<T: MatScalar>(total: MatVar<T>, count: usize, agg: Agg) -> MatVar<T> {
+    match agg {
+        Agg::Sum => total,
+        Agg::Mean => total / T::from_usize(count.max(1)).unwrap_or_else(T::one),
+    }
+}
+
+/// Machine epsilon of `T` (Flux's default `ϵ`).
+fn eps<T: MatScalar>() -> T {
+    <T as Float>::epsilon()
+}
+
+/// `xlogy(x, y) = x·ln y` with `xlogy(0, y) = 0` for every `y` (also 0 and NaN-free at 0):
+/// partials `(ln y, x/y)`, both 0 where `x = 0`.
+#[derive(Clone, Copy, Debug)]
+struct Xlogy;
+
+impl BinaryRule for Xlogy {
+    fn eval<S: Float>(self, x: S, y: S) -> (S, S, S) {
+        if x == S::zero() {
+            (S::zero(), S::zero(), S::zero())
+        } else {
+            let ln = y.ln();
+            (x * ln, ln, x / y)
+        }
+    }
+}
+
+/// `Σ xlogy(y, p)` over all entries, `y` constant.
+fn sum_xlogy<T: MatScalar>(y: &DMatrix<T>, p: MatVar<T>) -> MatVar<T> {
+    MatVar::constant(y.clone()).zip_rule(p, Xlogy).sum()
+}
+
+/// Label smoothing for one-hot targets (`classes × batch`):
+/// `y·(1 − α) + α/classes` (Szegedy et al. 2016; Flux's `label_smoothing` with `dims = 1`).
+///
+/// # Errors
+/// [`NnError::InvalidConfig`] unless `0 ≤ α ≤ 1`.
+///
+/// # Example
+/// ```
+/// let y = adroit_nn::losses::label_smoothing(&nalgebra::dmatrix![1.0; 0.0], 0.2).unwrap();
+/// assert_eq!(y, nalgebra::dmatrix![0.9; 0.1]);
+/// ```
+pub fn label_smoothing<T: MatScalar>(y: &DMatrix<T>, alpha: f64) -> Result<DMatrix<T>, NnError> {
+    smooth(y, alpha, y.nrows())
+}
+
+/// Label smoothing for binary targets in `[0, 1]`: `y·(1 − α) + α/2` (Flux with `dims = 0`).
+///
+/// # Errors
+/// [`NnError::InvalidConfig`] unless `0 ≤ α ≤ 1`.
+pub fn binary_label_smoothing<T: MatScalar>(y: &DMatrix<T>, alpha: f64) -> Result<DMatrix<T>, NnError> {
+    smooth(y, alpha, 2)
+}
+
+fn smooth<T: MatScalar>(y: &DMatrix<T>, alpha: f64, classes: usize) -> Result<DMatrix<T>, NnError> {
+    if !(0.0..=1.0).contains(&alpha) {
+        return Err(NnError::InvalidConfig {
+            name: "label smoothing α",
+            reason: format!("{alpha} is not in [0, 1]"),
+        });
+    }
+    let keep = T::from_f64(1.0 - alpha).unwrap_or_else(T::one);
+    let add = T::from_f64(alpha / classes.max(1) as f64).unwrap_or_else(T::zero);
+    Ok(y.map(|v| v * keep + add))
+}
