@@ -86,7 +86,11 @@ pub fn swish<S: Float>(x: S) -> S {
 
 /// `ln(1 + eˣ)`, computed without overflow: `x + ln(1 + e⁻ˣ)` for `x > 0`.
 pub fn softplus<S: Float>(x: S) -> S {
-    if x > S::zero() { x + (-x).exp().ln_1p() } else { x.exp().ln_1p() }
+    if x > S::zero() {
+        x + (-x).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
+    }
 }
 
 /// `x / (1 + |x|)`.

@@ -43,7 +43,11 @@ pub enum NnError {
 impl fmt::Display for NnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NnError::ShapeMismatch { what, expected, found } => write!(
+            NnError::ShapeMismatch {
+                what,
+                expected,
+                found,
+            } => write!(
                 f,
                 "shape mismatch in {what}: expected {}×{}, found {}×{}",
                 expected.0, expected.1, found.0, found.1
@@ -70,6 +74,10 @@ pub(crate) fn check_shape(
     if expected == found {
         Ok(())
     } else {
-        Err(NnError::ShapeMismatch { what: what.to_string(), expected, found })
+        Err(NnError::ShapeMismatch {
+            what: what.to_string(),
+            expected,
+            found,
+        })
     }
 }

@@ -65,7 +65,7 @@ where
 /// let x = dmatrix![1.0; -1.0];
 /// // mse(W·x + b, 0) = (−0.5)², gradient 2·(−0.5)·xᵀ and 2·(−0.5)
 /// let (loss, grad) = adroit_nn::gradient(&layer, |m, ctx| {
-///     losses::mse(m.forward(MatVar::constant(x.clone()), ctx), &dmatrix![0.0])
+///     losses::mse(m.forward(MatVar::constant(x.clone()), ctx), &dmatrix![0.0], losses::Agg::Mean)
 /// }).unwrap();
 /// assert_eq!(loss, 0.25);
 /// assert_eq!(grad.weight, dmatrix![-1.0, 1.0]);
@@ -119,7 +119,7 @@ pub struct Params<'a, T> {
 /// let x = dmatrix![1.0; -1.0];
 /// let ps = params(&layer);
 /// let (_, grads) = ps
-///     .gradient(|ctx| losses::mse(layer.forward(MatVar::constant(x.clone()), ctx), &dmatrix![0.0]))
+///     .gradient(|ctx| losses::mse(layer.forward(MatVar::constant(x.clone()), ctx), &dmatrix![0.0], losses::Agg::Mean))
 ///     .unwrap();
 /// assert_eq!(grads[&layer.weight], dmatrix![-1.0, 1.0]);
 /// assert_eq!(grads[layer.bias.as_ref().unwrap()], dmatrix![-1.0]);
@@ -173,9 +173,21 @@ impl<'a, T: MatScalar> Params<'a, T> {
         if let Some(e) = error {
             return Err(e);
         }
-        let index = self.entries.iter().enumerate().map(|(i, (_, p))| (key(p), i)).collect();
+        let index = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, (_, p))| (key(p), i))
+            .collect();
         let names = self.entries.iter().map(|(n, _)| n.clone()).collect();
-        Ok((value, Grads { index, names, grads }))
+        Ok((
+            value,
+            Grads {
+                index,
+                names,
+                grads,
+            },
+        ))
     }
 }
 
@@ -207,7 +219,9 @@ impl<T> std::ops::Index<&DMatrix<T>> for Grads<T> {
     #[track_caller]
     fn index(&self, param: &DMatrix<T>) -> &DMatrix<T> {
         self.get(param).unwrap_or_else(|| {
-            panic!("Grads: this matrix is not one of the collected parameters (compared by address)")
+            panic!(
+                "Grads: this matrix is not one of the collected parameters (compared by address)"
+            )
         })
     }
 }

@@ -15,7 +15,11 @@ use rand::Rng;
 /// assert_eq!(w.shape(), (3, 4));
 /// assert!(w.amax() <= (6.0f64 / 7.0).sqrt());
 /// ```
-pub fn glorot_uniform<T: MatScalar>(rng: &mut impl Rng, fan_out: usize, fan_in: usize) -> DMatrix<T> {
+pub fn glorot_uniform<T: MatScalar>(
+    rng: &mut impl Rng,
+    fan_out: usize,
+    fan_in: usize,
+) -> DMatrix<T> {
     let limit = (6.0 / (fan_in + fan_out).max(1) as f64).sqrt();
     DMatrix::from_fn(fan_out, fan_in, |_, _| {
         T::from_f64(rng.random_range(-limit..=limit)).unwrap_or_else(T::zero)

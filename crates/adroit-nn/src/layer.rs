@@ -74,7 +74,12 @@ pub trait Layer<T: MatScalar> {
     fn predict(&self, x: &DMatrix<T>) -> Result<DMatrix<T>, NnError> {
         check_input(self.input_size(), x)?;
         let (y, _) = matrix::pullback(
-            |_| self.forward(MatVar::constant(x.clone()), &mut Context::new(Mode::Eval, 0)),
+            |_| {
+                self.forward(
+                    MatVar::constant(x.clone()),
+                    &mut Context::new(Mode::Eval, 0),
+                )
+            },
             &[],
         );
         Ok(y)
@@ -105,7 +110,11 @@ impl<T: MatScalar> Context<T> {
     /// A context in `mode` with no bound parameters (they are read as constants) and a
     /// dropout RNG seeded with `seed`.
     pub fn new(mode: Mode, seed: u64) -> Self {
-        Self { bindings: HashMap::new(), mode, rng: StdRng::seed_from_u64(seed) }
+        Self {
+            bindings: HashMap::new(),
+            mode,
+            rng: StdRng::seed_from_u64(seed),
+        }
     }
 
     /// Makes `param` read as `var` in this pass (how gradients reach parameters).
@@ -116,7 +125,10 @@ impl<T: MatScalar> Context<T> {
     /// The variable of a parameter: the bound one during a gradient computation, else a
     /// constant copy.
     pub fn param(&self, param: &DMatrix<T>) -> MatVar<T> {
-        self.bindings.get(&key(param)).copied().unwrap_or_else(|| MatVar::constant(param.clone()))
+        self.bindings
+            .get(&key(param))
+            .copied()
+            .unwrap_or_else(|| MatVar::constant(param.clone()))
     }
 
     /// Training or evaluation.

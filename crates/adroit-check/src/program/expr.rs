@@ -127,7 +127,8 @@ impl Expr {
     fn scale(&self, x: &[f64]) -> (f64, Vec<f64>) {
         use adroit_forward::{Dual, DualVec};
         let n = x.len();
-        let unit = |d: f64, s: Vec<f64>| -> Vec<f64> { s.into_iter().map(|v| d.abs() * v).collect() };
+        let unit =
+            |d: f64, s: Vec<f64>| -> Vec<f64> { s.into_iter().map(|v| d.abs() * v).collect() };
         match self {
             Expr::Input(i) => {
                 let mut s = vec![0.0; n];
@@ -152,9 +153,17 @@ impl Expr {
             }
             Expr::Binary(op, a, b) => {
                 let ((va, sa), (vb, sb)) = (a.scale(x), b.scale(x));
-                let d = binary(*op, DualVec::<f64, 2>::variable(va, 0), DualVec::variable(vb, 1));
+                let d = binary(
+                    *op,
+                    DualVec::<f64, 2>::variable(va, 0),
+                    DualVec::variable(vb, 1),
+                );
                 let [da, db] = d.tangents();
-                let s = unit(da, sa).into_iter().zip(unit(db, sb)).map(|(p, q)| p + q).collect();
+                let s = unit(da, sa)
+                    .into_iter()
+                    .zip(unit(db, sb))
+                    .map(|(p, q)| p + q)
+                    .collect();
                 (d.value(), s)
             }
         }

@@ -58,7 +58,9 @@ impl<T: MatScalar> Default for Chain<T> {
 
 impl<T: MatScalar> Clone for Chain<T> {
     fn clone(&self) -> Self {
-        Self { layers: self.layers.iter().map(|l| l.clone_box()).collect() }
+        Self {
+            layers: self.layers.iter().map(|l| l.clone_box()).collect(),
+        }
     }
 }
 

@@ -57,7 +57,11 @@ impl<T: MatScalar> Dense<T> {
         if let Some(b) = &bias {
             check_shape("Dense bias", (weight.nrows(), 1), b.shape())?;
         }
-        Ok(Self { weight, bias, activation })
+        Ok(Self {
+            weight,
+            bias,
+            activation,
+        })
     }
 
     /// Number of input features.

@@ -32,7 +32,10 @@ impl Dropout {
         if (0.0..1.0).contains(&p) {
             Ok(Self { p })
         } else {
-            Err(NnError::InvalidConfig { name: "dropout probability", reason: format!("{p} is not in [0, 1)") })
+            Err(NnError::InvalidConfig {
+                name: "dropout probability",
+                reason: format!("{p} is not in [0, 1)"),
+            })
         }
     }
 
@@ -50,7 +53,13 @@ impl<T: MatScalar> Layer<T> for Dropout {
         let keep = T::from_f64(1.0 / (1.0 - self.p)).unwrap_or_else(T::one);
         let (r, c) = x.shape();
         let p = self.p;
-        let mask = DMatrix::from_fn(r, c, |_, _| if ctx.rng().random::<f64>() < p { T::zero() } else { keep });
+        let mask = DMatrix::from_fn(r, c, |_, _| {
+            if ctx.rng().random::<f64>() < p {
+                T::zero()
+            } else {
+                keep
+            }
+        });
         x.component_mul(MatVar::constant(mask))
     }
 

@@ -9,7 +9,11 @@ use num_traits::Float;
 
 /// Cross-entropy `agg over samples of −Σ_classes y·ln(ŷ + ε)`, for probabilities `ŷ`
 /// (`classes × batch`, e.g. a softmax output).
-pub fn crossentropy<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<MatVar<T>, NnError> {
+pub fn crossentropy<T: MatScalar>(
+    y_hat: MatVar<T>,
+    y: &DMatrix<T>,
+    agg: Agg,
+) -> Result<MatVar<T>, NnError> {
     check("crossentropy", &y_hat, y)?;
     Ok(aggregate(-sum_xlogy(y, y_hat + eps::<T>()), y.ncols(), agg))
 }
@@ -34,7 +38,9 @@ pub fn logitcrossentropy<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("logitcrossentropy", &y_hat, y)?;
-    let ls = y_hat.logsoftmax(Along::Rows).component_mul(MatVar::constant(y.clone()));
+    let ls = y_hat
+        .logsoftmax(Along::Rows)
+        .component_mul(MatVar::constant(y.clone()));
     Ok(aggregate(-ls.sum(), y.ncols(), agg))
 }
 
@@ -66,9 +72,22 @@ pub fn logitbinarycrossentropy<T: MatScalar>(
 
 /// Kullback–Leibler divergence `KL(y ‖ ŷ) = agg over samples of Σ_classes (xlogy(y, y) −
 /// y·ln(ŷ + ε))`, for distributions along the rows.
-pub fn kldivergence<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<MatVar<T>, NnError> {
+pub fn kldivergence<T: MatScalar>(
+    y_hat: MatVar<T>,
+    y: &DMatrix<T>,
+    agg: Agg,
+) -> Result<MatVar<T>, NnError> {
     check("kldivergence", &y_hat, y)?;
-    let entropy: T = y.iter().map(|&v| if v == T::zero() { T::zero() } else { v * Float::ln(v) }).fold(T::zero(), |a, b| a + b);
+    let entropy: T = y
+        .iter()
+        .map(|&v| {
+            if v == T::zero() {
+                T::zero()
+            } else {
+                v * Float::ln(v)
+            }
+        })
+        .fold(T::zero(), |a, b| a + b);
     let total = -sum_xlogy(y, y_hat + eps::<T>()) + entropy;
     Ok(aggregate(total, y.ncols(), agg))
 }
@@ -104,5 +123,9 @@ pub fn binary_focal_loss<T: MatScalar>(
     let p_t = yv.component_mul(p) + one_minus_y.component_mul(-p + T::one());
     let g = T::from_f64(gamma).unwrap_or_else(T::one);
     let weight = (-p_t + T::one()).map(move |v| v.powf(adroit_forward::Dual::constant(g)));
-    Ok(aggregate(-weight.component_mul(p_t.ln()).sum(), y.len(), agg))
+    Ok(aggregate(
+        -weight.component_mul(p_t.ln()).sum(),
+        y.len(),
+        agg,
+    ))
 }

@@ -7,7 +7,11 @@ use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
 /// Hinge loss `agg(max(0, 1 − ŷ·y))` (derivative 0 at the kink).
-pub fn hinge_loss<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<MatVar<T>, NnError> {
+pub fn hinge_loss<T: MatScalar>(
+    y_hat: MatVar<T>,
+    y: &DMatrix<T>,
+    agg: Agg,
+) -> Result<MatVar<T>, NnError> {
     check("hinge_loss", &y_hat, y)?;
     let margin = (-y_hat.component_mul(MatVar::constant(y.clone())) + T::one()).map(relu);
     Ok(aggregate(margin.sum(), y.len(), agg))

@@ -44,8 +44,16 @@ pub enum Agg {
 }
 
 /// Checks the shapes, naming the loss.
-fn check(name: &str, y_hat: &MatVar<impl MatScalar>, y: &DMatrix<impl MatScalar>) -> Result<(), NnError> {
-    check_shape(&format!("{name}: prediction vs target"), y.shape(), y_hat.shape())
+fn check(
+    name: &str,
+    y_hat: &MatVar<impl MatScalar>,
+    y: &DMatrix<impl MatScalar>,
+) -> Result<(), NnError> {
+    check_shape(
+        &format!("{name}: prediction vs target"),
+        y.shape(),
+        y_hat.shape(),
+    )
 }
 
 /// Aggregates a 1 × 1 total over `count` items.
@@ -101,7 +109,10 @@ pub fn label_smoothing<T: MatScalar>(y: &DMatrix<T>, alpha: f64) -> Result<DMatr
 ///
 /// # Errors
 /// [`NnError::InvalidConfig`] unless `0 ≤ α ≤ 1`.
-pub fn binary_label_smoothing<T: MatScalar>(y: &DMatrix<T>, alpha: f64) -> Result<DMatrix<T>, NnError> {
+pub fn binary_label_smoothing<T: MatScalar>(
+    y: &DMatrix<T>,
+    alpha: f64,
+) -> Result<DMatrix<T>, NnError> {
     smooth(y, alpha, 2)
 }
 

@@ -30,7 +30,11 @@ pub fn mae<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<M
 }
 
 /// Mean squared logarithmic error `agg((ln(ŷ + ε) − ln(y + ε))²)`.
-pub fn msle<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<MatVar<T>, NnError> {
+pub fn msle<T: MatScalar>(
+    y_hat: MatVar<T>,
+    y: &DMatrix<T>,
+    agg: Agg,
+) -> Result<MatVar<T>, NnError> {
     check("msle", &y_hat, y)?;
     let e = eps::<T>();
     let d = (y_hat + e).ln() - MatVar::constant(y.map(|v| Float::ln(v + e)));
@@ -50,19 +54,30 @@ pub fn huber_loss<T: MatScalar>(
 ) -> Result<MatVar<T>, NnError> {
     check("huber_loss", &y_hat, y)?;
     if delta.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-        return Err(NnError::InvalidConfig { name: "huber δ", reason: format!("{delta} is not > 0") });
+        return Err(NnError::InvalidConfig {
+            name: "huber δ",
+            reason: format!("{delta} is not > 0"),
+        });
     }
     let d = y_hat - MatVar::constant(y.clone());
     let per_entry = d.map(move |e| {
         let delta = adroit_forward::Dual::constant(T::from_f64(delta).unwrap_or_else(T::one));
         let half = T::from_f64(0.5).unwrap_or_else(T::one);
-        if e.abs() <= delta { e * e * half } else { delta * (e.abs() - delta * half) }
+        if e.abs() <= delta {
+            e * e * half
+        } else {
+            delta * (e.abs() - delta * half)
+        }
     });
     Ok(aggregate(per_entry.sum(), y.len(), agg))
 }
 
 /// Poisson loss `agg(ŷ − xlogy(y, ŷ))` (for counts; `ŷ` a positive rate).
-pub fn poisson_loss<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<MatVar<T>, NnError> {
+pub fn poisson_loss<T: MatScalar>(
+    y_hat: MatVar<T>,
+    y: &DMatrix<T>,
+    agg: Agg,
+) -> Result<MatVar<T>, NnError> {
     check("poisson_loss", &y_hat, y)?;
     Ok(aggregate(y_hat.sum() - sum_xlogy(y, y_hat), y.len(), agg))
 }

@@ -1,0 +1,245 @@
+//! Activations: derivatives (forward duals, i.e. the rule table) against finite differences and
+//! reverse mode, stability for huge inputs, kink conventions, and the matrix application.
+
+use adroit_check::fd::{self, FiniteDifference};
+use adroit_nn::Activation;
+use adroit_nn::activation::*;
+use adroit_reverse::matrix;
+use nalgebra::DMatrix;
+
+type Scalar = fn(adroit_forward::Dual<f64>) -> adroit_forward::Dual<f64>;
+type Plain = fn(f64) -> f64;
+/// (name, generic function on duals, the same on f64, naive reference formula, kinks)
+type Case = (&'static str, Scalar, Plain, Plain, Vec<f64>);
+
+fn table() -> Vec<Case> {
+    vec![
+        (
+            "sigmoid",
+            sigmoid,
+            sigmoid,
+            |x| 1.0 / (1.0 + (-x).exp()),
+            vec![],
+        ),
+        ("relu", relu, relu, |x| x.max(0.0), vec![0.0]),
+        (
+            "leaky_relu",
+            |x| leaky_relu(x, adroit_forward::Dual::constant(0.01)),
+            |x| leaky_relu(x, 0.01),
+            |x| if x > 0.0 { x } else { 0.01 * x },
+            vec![0.0],
+        ),
+        ("relu6", relu6, relu6, |x| x.clamp(0.0, 6.0), vec![0.0, 6.0]),
+        (
+            "elu",
+            |x| elu(x, adroit_forward::Dual::constant(1.0)),
+            |x| elu(x, 1.0),
+            |x| if x > 0.0 { x } else { x.exp() - 1.0 },
+            vec![0.0],
+        ),
+        (
+            "selu",
+            selu,
+            selu,
+            |x| {
+                1.0507009873554805
+                    * if x > 0.0 {
+                        x
+                    } else {
+                        1.6732632423543772 * (x.exp() - 1.0)
+                    }
+            },
+            vec![0.0],
+        ),
+        (
+            "gelu_tanh",
+            gelu_tanh,
+            gelu_tanh,
+            |x| {
+                0.5 * x
+                    * (1.0
+                        + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x.powi(3))).tanh())
+            },
+            vec![],
+        ),
+        ("swish", swish, swish, |x| x / (1.0 + (-x).exp()), vec![]),
+        (
+            "softplus",
+            softplus,
+            softplus,
+            |x| (1.0 + x.exp()).ln(),
+            vec![],
+        ),
+        (
+            "softsign",
+            softsign,
+            softsign,
+            |x| x / (1.0 + x.abs()),
+            vec![],
+        ),
+        (
+            "hard_sigmoid",
+            hard_sigmoid,
+            hard_sigmoid,
+            |x| ((x + 3.0) / 6.0).clamp(0.0, 1.0),
+            vec![-3.0, 3.0],
+        ),
+        (
+            "hard_tanh",
+            hard_tanh,
+            hard_tanh,
+            |x| x.clamp(-1.0, 1.0),
+            vec![-1.0, 1.0],
+        ),
+        (
+            "mish",
+            mish,
+            mish,
+            |x| x * (1.0 + x.exp()).ln().tanh(),
+            vec![],
+        ),
+        (
+            "log_sigmoid",
+            log_sigmoid,
+            log_sigmoid,
+            |x| (1.0 / (1.0 + (-x).exp())).ln(),
+            vec![],
+        ),
+    ]
+}
+
+#[test]
+fn values_and_derivatives_against_naive_formulas_and_finite_differences() {
+    for (name, dual, plain, naive, kinks) in table() {
+        for i in 0..81 {
+            let x = -8.0 + 0.2 * i as f64 + 0.013;
+            if kinks.iter().any(|k| (x - k).abs() < 0.05) {
+                continue;
+            }
+            let y = dual(adroit_forward::Dual::variable(x));
+            assert!(
+                (y.value() - naive(x)).abs() <= 1e-12 * (1.0 + naive(x).abs()),
+                "{name}({x}) value"
+            );
+            assert_eq!(plain(x), y.value(), "{name}({x}) f64 vs dual value");
+            let margin = kinks
+                .iter()
+                .fold(0.04f64, |m, k| m.min((x - k).abs() / 2.0));
+            let numeric = FiniteDifference::default()
+                .with_max_range(margin)
+                .estimate(naive, x);
+            assert!(
+                (y.tangent() - numeric).abs() <= 1e-7 * (1.0 + numeric.abs()),
+                "{name}'({x}): {} vs {numeric}",
+                y.tangent()
+            );
+            let reverse = adroit_reverse::gradient(|v| generic(name, v[0]), &[x])[0];
+            assert!(
+                (reverse - y.tangent()).abs() <= 1e-14 * (1.0 + reverse.abs()),
+                "{name}'({x}) reverse"
+            );
+        }
+    }
+}
+
+/// The same activations on reverse variables (generic dispatch by name).
+fn generic<S: num_traits::Float>(name: &str, x: S) -> S {
+    let c = |v: f64| S::from(v).unwrap();
+    match name {
+        "sigmoid" => sigmoid(x),
+        "relu" => relu(x),
+        "leaky_relu" => leaky_relu(x, c(0.01)),
+        "relu6" => relu6(x),
+        "elu" => elu(x, c(1.0)),
+        "selu" => selu(x),
+        "gelu_tanh" => gelu_tanh(x),
+        "swish" => swish(x),
+        "softplus" => softplus(x),
+        "softsign" => softsign(x),
+        "hard_sigmoid" => hard_sigmoid(x),
+        "hard_tanh" => hard_tanh(x),
+        "mish" => mish(x),
+        "log_sigmoid" => log_sigmoid(x),
+        _ => panic!("unknown activation {name}"),
+    }
+}
+
+#[test]
+fn finite_for_huge_inputs() {
+    for (name, dual, _, _, _) in table() {
+        for x in [-1000.0, 1000.0] {
+            let y = dual(adroit_forward::Dual::variable(x));
+            assert!(
+                y.value().is_finite() && y.tangent().is_finite(),
+                "{name}({x}) = {y}"
+            );
+        }
+    }
+    assert_eq!(sigmoid(-1000.0), 0.0);
+    assert_eq!(log_sigmoid(-1000.0), -1000.0);
+    assert_eq!(softplus(1000.0), 1000.0);
+}
+
+#[test]
+fn kink_conventions() {
+    let d = |f: Scalar, x: f64| f(adroit_forward::Dual::variable(x)).tangent();
+    assert_eq!(d(relu, 0.0), 0.0, "relu'(0) = 0");
+    assert_eq!(d(relu6, 6.0), 0.0);
+    assert_eq!(d(hard_tanh, 1.0), 0.0);
+    assert_eq!(d(hard_tanh, -1.0), 0.0);
+    assert_eq!(d(hard_sigmoid, 3.0), 0.0);
+    assert_eq!(d(hard_sigmoid, -3.0), 0.0);
+    assert_eq!(d(softplus, 0.0), 0.5);
+    assert_eq!(d(softsign, 0.0), 1.0);
+}
+
+#[test]
+fn gelu_erf_against_the_tanh_form_and_finite_differences() {
+    for i in 0..41 {
+        let x = -4.0 + 0.2 * i as f64 + 0.01;
+        let (v, d) = gelu_erf_with_derivative(x);
+        assert!(
+            (v - gelu_tanh(x)).abs() < 1e-3,
+            "the tanh form approximates the exact one"
+        );
+        let numeric = fd::derivative(|t: f64| gelu_erf_with_derivative(t).0, x);
+        assert!(
+            (d - numeric).abs() < 1e-9,
+            "gelu_erf'({x}): {d} vs {numeric}"
+        );
+    }
+}
+
+#[test]
+fn matrix_application_matches_the_scalar_functions() {
+    let x = DMatrix::from_fn(3, 4, |i, j| i as f64 - 1.3 * j as f64 + 0.37);
+    let cases: Vec<(Activation, Plain)> = vec![
+        (Activation::Sigmoid, sigmoid),
+        (Activation::Relu, relu),
+        (Activation::Swish, swish),
+        (Activation::Mish, mish),
+        (Activation::Selu, selu),
+        (Activation::Identity, |v| v),
+        (Activation::Tanh, f64::tanh),
+    ];
+    for (act, f) in cases {
+        let (y, g) =
+            matrix::value_and_gradient(|m| act.apply(m[0]).sum(), std::slice::from_ref(&x));
+        assert!((y - x.map(f).sum()).abs() < 1e-12, "{act:?}");
+        let numeric = fd::gradient(
+            |v: &[f64]| v.iter().map(|&t| f(t)).sum::<f64>(),
+            x.as_slice(),
+        );
+        for (a, b) in g[0].iter().zip(&numeric) {
+            assert!((a - b).abs() < 1e-7, "{act:?}: {a} vs {b}");
+        }
+    }
+    // Softmax over each column (features of a sample) sums to 1.
+    let (y, _) = matrix::pullback(
+        |m| Activation::Softmax.apply(m[0]),
+        std::slice::from_ref(&x),
+    );
+    for col in y.column_iter() {
+        assert!((col.sum() - 1.0).abs() < 1e-14);
+    }
+}

@@ -1,0 +1,111 @@
+//! Layers: gradients of Chain, LayerNorm and Dense without bias against finite differences
+//! (through adroit-check), dropout modes, names.
+
+use adroit_check::fd;
+use adroit_nn::losses::{Agg, mse};
+use adroit_nn::{Activation, Chain, Context, Dense, Dropout, Layer, LayerNorm, Mode, gradient};
+use adroit_reverse::matrix::{self, MatVar};
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+
+fn model() -> Chain<f64> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    Chain::new()
+        .push(Dense::new(3, 5, Activation::Tanh, &mut rng))
+        .push(LayerNorm::new(5))
+        .push(Dense::new(5, 4, Activation::Swish, &mut rng).without_bias())
+        .push(Dense::new(4, 2, Activation::Identity, &mut rng))
+}
+
+/// Flattens all parameters, in visiting order.
+fn flatten(m: &Chain<f64>) -> Vec<f64> {
+    let mut out = Vec::new();
+    m.visit("", &mut |_, p| out.extend(p.iter().copied()));
+    out
+}
+
+/// Writes flattened parameters back.
+fn unflatten(m: &mut Chain<f64>, v: &[f64]) {
+    let mut k = 0;
+    m.visit_mut(&mut |p| {
+        for x in p.iter_mut() {
+            *x = v[k];
+            k += 1;
+        }
+    });
+}
+
+#[test]
+fn chain_gradient_matches_finite_differences() {
+    let m = model();
+    let x = DMatrix::from_fn(3, 6, |i, j| (i as f64 - j as f64) * 0.3 + 0.1);
+    let y = DMatrix::from_fn(2, 6, |i, j| ((i + j) % 3) as f64 - 1.0);
+    let loss = |m: &Chain<f64>| {
+        m.predict(&x)
+            .map(|p| (p - &y).map(|v| v * v).mean())
+            .unwrap()
+    };
+    let (value, grads) = gradient(&m, |m, ctx| {
+        mse(m.forward(MatVar::constant(x.clone()), ctx), &y, Agg::Mean)
+    })
+    .unwrap();
+    assert!((value - loss(&m)).abs() < 1e-14);
+    let numeric = fd::gradient(
+        |v: &[f64]| {
+            let mut copy = m.clone();
+            unflatten(&mut copy, v);
+            loss(&copy)
+        },
+        &flatten(&m),
+    );
+    let analytic = flatten(&grads);
+    assert_eq!(analytic.len(), 3 * 5 + 5 + 5 + 5 + 5 * 4 + 4 * 2 + 2);
+    for (k, (a, b)) in analytic.iter().zip(&numeric).enumerate() {
+        assert!(
+            (a - b).abs() < 1e-8 * (1.0 + b.abs()),
+            "parameter {k}: {a} vs {b}"
+        );
+    }
+    let mut names = Vec::new();
+    m.visit("", &mut |n, _| names.push(n.to_string()));
+    assert_eq!(
+        names[..4],
+        [
+            "layers.0.weight",
+            "layers.0.bias",
+            "layers.1.scale",
+            "layers.1.bias"
+        ]
+    );
+}
+
+#[test]
+fn dropout_train_and_eval() {
+    let layer = Dropout::new(0.5).unwrap();
+    let x = DMatrix::from_element(20, 20, 1.0);
+    let run = |mode| {
+        matrix::pullback(
+            |_| layer.forward(MatVar::constant(x.clone()), &mut Context::new(mode, 3)),
+            &[],
+        )
+        .0
+    };
+    assert_eq!(run(Mode::Eval), x);
+    let y = run(Mode::Train);
+    let zeros = y.iter().filter(|&&v| v == 0.0).count();
+    assert!(y.iter().all(|&v| v == 0.0 || v == 2.0));
+    assert!((150..250).contains(&zeros), "{zeros} of 400 dropped");
+    assert_eq!(run(Mode::Train), y, "same seed, same mask");
+    assert!(Dropout::new(1.0).is_err());
+}
+
+#[test]
+fn layer_norm_normalises_each_sample() {
+    let ln = LayerNorm::<f64>::new(4);
+    let x = DMatrix::from_fn(4, 3, |i, j| (i * i) as f64 + 10.0 * j as f64);
+    let y = ln.predict(&x).unwrap();
+    for col in y.column_iter() {
+        assert!(col.mean().abs() < 1e-12);
+        assert!((col.map(|v| v * v).mean() - 1.0).abs() < 1e-4);
+    }
+}

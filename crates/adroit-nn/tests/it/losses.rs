@@ -1,0 +1,243 @@
+//! Losses: values against formulas computed independently on plain matrices, gradients against
+//! finite differences, stability, shapes and aggregation.
+
+use adroit_check::fd;
+use adroit_nn::NnError;
+use adroit_nn::losses::*;
+use adroit_reverse::matrix::{self, MatVar};
+use nalgebra::{DMatrix, dmatrix};
+
+type Loss = fn(MatVar<f64>, &DMatrix<f64>) -> Result<MatVar<f64>, NnError>;
+
+fn probs() -> (DMatrix<f64>, DMatrix<f64>) {
+    // 3 classes × 2 samples: predicted probabilities and one-hot targets
+    (
+        dmatrix![0.7, 0.1; 0.2, 0.3; 0.1, 0.6],
+        dmatrix![1.0, 0.0; 0.0, 0.0; 0.0, 1.0],
+    )
+}
+
+fn value(loss: Loss, y_hat: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+    matrix::value_and_gradient(|p| loss(p[0], y).unwrap(), std::slice::from_ref(y_hat)).0
+}
+
+#[test]
+fn values_match_the_formulas() {
+    let (p, y) = probs();
+    let n = 2.0;
+    let ln = |v: f64| (v + f64::EPSILON).ln();
+    let cases: Vec<(&str, Loss, f64)> = vec![
+        (
+            "mse",
+            |a, b| mse(a, b, Agg::Mean),
+            (&p - &y).map(|v| v * v).mean(),
+        ),
+        ("mae", |a, b| mae(a, b, Agg::Mean), (&p - &y).abs().mean()),
+        (
+            "msle",
+            |a, b| msle(a, b, Agg::Mean),
+            p.zip_map(&y, |a, b| (ln(a) - ln(b)).powi(2)).mean(),
+        ),
+        (
+            "crossentropy",
+            |a, b| crossentropy(a, b, Agg::Mean),
+            -(ln(0.7) + ln(0.6)) / n,
+        ),
+        (
+            "crossentropy sum",
+            |a, b| crossentropy(a, b, Agg::Sum),
+            -(ln(0.7) + ln(0.6)),
+        ),
+        (
+            "kldivergence",
+            |a, b| kldivergence(a, b, Agg::Mean),
+            -(ln(0.7) + ln(0.6)) / n,
+        ),
+        (
+            "poisson",
+            |a, b| poisson_loss(a, b, Agg::Mean),
+            p.zip_map(&y, |a, b| a - if b == 0.0 { 0.0 } else { b * a.ln() })
+                .mean(),
+        ),
+        (
+            "binarycrossentropy",
+            |a, b| binarycrossentropy(a, b, Agg::Mean),
+            p.zip_map(&y, |a, b| {
+                -b * ln(a) - (1.0 - b) * (1.0 - a + f64::EPSILON).ln()
+            })
+            .mean(),
+        ),
+        (
+            "focal",
+            |a, b| focal_loss(a, b, 2.0, Agg::Mean),
+            (-(1.0 - 0.7 - f64::EPSILON).powi(2) * ln(0.7)
+                - (1.0 - 0.6 - f64::EPSILON).powi(2) * ln(0.6))
+                / n,
+        ),
+        (
+            "binary_focal",
+            |a, b| binary_focal_loss(a, b, 2.0, Agg::Mean),
+            p.zip_map(&y, |a, b| {
+                let q = a + f64::EPSILON;
+                let pt = b * q + (1.0 - b) * (1.0 - q);
+                -(1.0 - pt).powi(2) * pt.ln()
+            })
+            .mean(),
+        ),
+    ];
+    for (name, loss, expected) in cases {
+        let v = value(loss, &p, &y);
+        assert!(
+            (v - expected).abs() < 1e-12 * (1.0 + expected.abs()),
+            "{name}: {v} vs {expected}"
+        );
+    }
+    let logits: DMatrix<f64> = dmatrix![2.0, -1.0; 0.5, 0.0; -1.0, 3.0];
+    let lse = |j: usize| logits.column(j).map(|v| v.exp()).sum().ln();
+    let expected = -((2.0 - lse(0)) + (3.0 - lse(1))) / 2.0;
+    assert!(
+        (value(|a, b| logitcrossentropy(a, b, Agg::Mean), &logits, &y) - expected).abs() < 1e-12
+    );
+    let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
+    let expected = logits
+        .zip_map(&y, |a, b| {
+            -b * sig(a).ln() - (1.0 - b) * (1.0 - sig(a)).ln()
+        })
+        .mean();
+    assert!(
+        (value(|a, b| logitbinarycrossentropy(a, b, Agg::Mean), &logits, &y) - expected).abs()
+            < 1e-12
+    );
+    let signs: DMatrix<f64> = dmatrix![1.0, -1.0; -1.0, 1.0; 1.0, 1.0];
+    let margin = logits.zip_map(&signs, |a, b| (1.0 - a * b).max(0.0));
+    assert!(
+        (value(|a, b| hinge_loss(a, b, Agg::Mean), &logits, &signs) - margin.mean()).abs() < 1e-12
+    );
+    assert!(
+        (value(|a, b| squared_hinge_loss(a, b, Agg::Mean), &logits, &signs)
+            - margin.map(|v| v * v).mean())
+        .abs()
+            < 1e-12
+    );
+    let e = &logits - &signs;
+    let huber = e
+        .map(|v| {
+            if v.abs() <= 1.0 {
+                0.5 * v * v
+            } else {
+                v.abs() - 0.5
+            }
+        })
+        .mean();
+    assert!(
+        (value(|a, b| huber_loss(a, b, 1.0, Agg::Mean), &logits, &signs) - huber).abs() < 1e-12
+    );
+}
+
+#[test]
+fn gradients_match_finite_differences() {
+    let (p, y) = probs();
+    let losses: Vec<(&str, Loss)> = vec![
+        ("mse", |a, b| mse(a, b, Agg::Mean)),
+        ("msle", |a, b| msle(a, b, Agg::Mean)),
+        ("crossentropy", |a, b| crossentropy(a, b, Agg::Mean)),
+        ("logitcrossentropy", |a, b| {
+            logitcrossentropy(a, b, Agg::Mean)
+        }),
+        ("binarycrossentropy", |a, b| {
+            binarycrossentropy(a, b, Agg::Mean)
+        }),
+        ("logitbinarycrossentropy", |a, b| {
+            logitbinarycrossentropy(a, b, Agg::Mean)
+        }),
+        ("kldivergence", |a, b| kldivergence(a, b, Agg::Mean)),
+        ("poisson", |a, b| poisson_loss(a, b, Agg::Mean)),
+        ("focal", |a, b| focal_loss(a, b, 2.0, Agg::Mean)),
+        ("binary_focal", |a, b| {
+            binary_focal_loss(a, b, 2.0, Agg::Mean)
+        }),
+        ("huber", |a, b| huber_loss(a, b, 0.25, Agg::Sum)),
+        ("hinge", |a, b| hinge_loss(a, b, Agg::Mean)),
+    ];
+    for (name, loss) in losses {
+        let g = matrix::gradient(|m| loss(m[0], &y).unwrap(), std::slice::from_ref(&p));
+        let numeric = fd::FiniteDifference::default()
+            .with_max_range(0.01)
+            .gradient(
+                |v: &[f64]| value(loss, &DMatrix::from_column_slice(3, 2, v), &y),
+                p.as_slice(),
+            );
+        for (k, (a, b)) in g[0].iter().zip(&numeric).enumerate() {
+            assert!(
+                (a - b).abs() < 1e-6 * (1.0 + b.abs()),
+                "{name} entry {k}: {a} vs {b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn zero_probability_on_the_true_class_is_finite() {
+    let y: DMatrix<f64> = dmatrix![1.0; 0.0];
+    let p: DMatrix<f64> = dmatrix![0.0; 1.0];
+    let (v, g) = matrix::value_and_gradient(
+        |m| crossentropy(m[0], &y, Agg::Mean).unwrap(),
+        std::slice::from_ref(&p),
+    );
+    assert!(v.is_finite() && v > 30.0, "{v}");
+    assert!(g[0].iter().all(|x: &f64| x.is_finite()));
+    // xlogy(0, ·) = 0: a zero probability where the target is 0 costs nothing.
+    let v = value(
+        |a, b| crossentropy(a, b, Agg::Mean),
+        &dmatrix![1.0; 0.0],
+        &y,
+    );
+    assert!(v.abs() < 1e-12);
+}
+
+#[test]
+fn logit_losses_are_stable_with_gradient_softmax_minus_onehot() {
+    let y: DMatrix<f64> = dmatrix![1.0, 0.0; 0.0, 1.0; 0.0, 0.0];
+    let logits: DMatrix<f64> = dmatrix![1000.0, -1000.0; -1000.0, 1000.0; 0.0, 999.0];
+    let (v, g) = matrix::value_and_gradient(
+        |m| logitcrossentropy(m[0], &y, Agg::Sum).unwrap(),
+        std::slice::from_ref(&logits),
+    );
+    assert!(v.is_finite());
+    let soft = DMatrix::from_fn(3, 2, |i, j| {
+        let col = logits.column(j);
+        let m = col.max();
+        (logits[(i, j)] - m).exp() / col.map(|t| (t - m).exp()).sum()
+    });
+    assert!((&g[0] - (&soft - &y)).amax() < 1e-12, "{}", g[0]);
+    let (v, g) = matrix::value_and_gradient(
+        |m| logitbinarycrossentropy(m[0], &y, Agg::Mean).unwrap(),
+        std::slice::from_ref(&logits),
+    );
+    assert!(v.is_finite() && g[0].iter().all(|x: &f64| x.is_finite()));
+}
+
+#[test]
+fn shape_mismatch_names_both_shapes_and_label_smoothing() {
+    let err = matrix::value_and_gradient(
+        |m: &[MatVar<f64>]| match crossentropy(m[0], &DMatrix::zeros(2, 2), Agg::Mean) {
+            Err(e) => {
+                assert_eq!(
+                    e.to_string(),
+                    "shape mismatch in crossentropy: prediction vs target: expected 2×2, found 3×2"
+                );
+                m[0].sum()
+            }
+            Ok(_) => panic!("no error"),
+        },
+        &[DMatrix::zeros(3, 2)],
+    );
+    assert_eq!(err.0, 0.0);
+    let smoothed = label_smoothing(&dmatrix![1.0, 0.0; 0.0, 1.0], 0.1).unwrap();
+    assert!((smoothed - dmatrix![0.95, 0.05; 0.05, 0.95]).amax() < 1e-15);
+    assert_eq!(
+        binary_label_smoothing(&dmatrix![1.0, 0.0], 0.2).unwrap(),
+        dmatrix![0.9, 0.1]
+    );
+    assert!(label_smoothing(&dmatrix![1.0], 1.5).is_err());
+}
