@@ -30,12 +30,14 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+pub mod data;
 mod error;
 mod gradient;
 pub mod init;
 mod layer;
 mod layers;
 pub mod losses;
+pub mod optim;
 
 pub use activation::Activation;
 pub use error::NnError;

@@ -4,3 +4,5 @@ mod activations;
 mod classic;
 mod layers;
 mod losses;
+mod optimizer_reference;
+mod optimizers;

@@ -1,0 +1,43 @@
+//! One-hot encoding and its inverse.
+
+use crate::NnError;
+use adroit_reverse::matrix::MatScalar;
+use nalgebra::DMatrix;
+
+/// The `classes × n` one-hot matrix of `labels` (Flux's `onehotbatch`).
+///
+/// # Errors
+/// [`NnError::InvalidConfig`] if a label is `≥ classes`.
+///
+/// # Example
+/// ```
+/// let m = adroit_nn::data::onehot::<f64>(&[2, 0], 3).unwrap();
+/// assert_eq!(m, nalgebra::dmatrix![0.0, 1.0; 0.0, 0.0; 1.0, 0.0]);
+/// assert_eq!(adroit_nn::data::onecold(&m), vec![2, 0]);
+/// ```
+pub fn onehot<T: MatScalar>(labels: &[usize], classes: usize) -> Result<DMatrix<T>, NnError> {
+    if let Some(&bad) = labels.iter().find(|&&l| l >= classes) {
+        return Err(NnError::InvalidConfig {
+            name: "label",
+            reason: format!("{bad} is not < {classes} classes"),
+        });
+    }
+    Ok(DMatrix::from_fn(classes, labels.len(), |i, j| {
+        if labels[j] == i { T::one() } else { T::zero() }
+    }))
+}
+
+/// The index of the largest entry of each column (Flux's `onecold`); the first one on ties.
+pub fn onecold<T: MatScalar>(m: &DMatrix<T>) -> Vec<usize> {
+    m.column_iter()
+        .map(|c| {
+            let mut best = 0;
+            for (i, &v) in c.iter().enumerate() {
+                if v > c[best] {
+                    best = i;
+                }
+            }
+            best
+        })
+        .collect()
+}

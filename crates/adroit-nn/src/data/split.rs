@@ -1,0 +1,103 @@
+//! [`train_test_split`], optionally stratified.
+
+use crate::NnError;
+use adroit_reverse::matrix::MatScalar;
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use std::collections::BTreeMap;
+
+/// The two parts of a dataset (`features × samples`, targets likewise).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Split<T> {
+    /// Training inputs.
+    pub x_train: DMatrix<T>,
+    /// Training targets.
+    pub y_train: DMatrix<T>,
+    /// Test inputs.
+    pub x_test: DMatrix<T>,
+    /// Test targets.
+    pub y_test: DMatrix<T>,
+}
+
+/// Splits the samples (columns) at random (seeded) into a training part and a test part with
+/// `round(test_fraction · n)` samples. With `stratify = Some(labels)` (one class label per
+/// sample), each class is split in the same proportion (so class frequencies are preserved up
+/// to rounding), as scikit-learn's `train_test_split(stratify=…)`.
+///
+/// # Errors
+/// [`NnError::InvalidConfig`] unless `0 < test_fraction < 1`; [`NnError::ShapeMismatch`] if
+/// `x`, `y` and the labels disagree in sample count; [`NnError::EmptyData`] if either part
+/// would be empty.
+///
+/// # Example
+/// ```
+/// use adroit_nn::data::train_test_split;
+/// use nalgebra::DMatrix;
+/// let x = DMatrix::<f64>::from_fn(1, 10, |_, j| j as f64);
+/// let labels = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1];
+/// let s = train_test_split(&x, &x, 0.4, 1, Some(&labels)).unwrap();
+/// assert_eq!((s.x_train.ncols(), s.x_test.ncols()), (6, 4));
+/// assert_eq!(s.x_test.iter().filter(|&&v| v < 5.0).count(), 2); // 2 of each class
+/// ```
+pub fn train_test_split<T: MatScalar>(
+    x: &DMatrix<T>,
+    y: &DMatrix<T>,
+    test_fraction: f64,
+    seed: u64,
+    stratify: Option<&[usize]>,
+) -> Result<Split<T>, NnError> {
+    if !(test_fraction > 0.0 && test_fraction < 1.0) {
+        return Err(NnError::InvalidConfig {
+            name: "test fraction",
+            reason: format!("{test_fraction} is not in (0, 1)"),
+        });
+    }
+    let n = x.ncols();
+    if y.ncols() != n {
+        return Err(NnError::ShapeMismatch {
+            what: "train_test_split: samples of x vs y".into(),
+            expected: (y.nrows(), n),
+            found: y.shape(),
+        });
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let groups: Vec<Vec<usize>> = match stratify {
+        None => vec![(0..n).collect()],
+        Some(labels) => {
+            if labels.len() != n {
+                return Err(NnError::ShapeMismatch {
+                    what: "train_test_split: labels vs samples".into(),
+                    expected: (1, n),
+                    found: (1, labels.len()),
+                });
+            }
+            let mut by_class: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+            for (i, &c) in labels.iter().enumerate() {
+                by_class.entry(c).or_default().push(i);
+            }
+            by_class.into_values().collect()
+        }
+    };
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for mut group in groups {
+        group.shuffle(&mut rng);
+        let k = (test_fraction * group.len() as f64).round() as usize;
+        test.extend_from_slice(&group[..k]);
+        train.extend_from_slice(&group[k..]);
+    }
+    if train.is_empty() || test.is_empty() {
+        return Err(NnError::EmptyData {
+            what: format!("a part of the {n}-sample split"),
+        });
+    }
+    train.sort_unstable();
+    test.sort_unstable();
+    Ok(Split {
+        x_train: x.select_columns(&train),
+        y_train: y.select_columns(&train),
+        x_test: x.select_columns(&test),
+        y_test: y.select_columns(&test),
+    })
+}

@@ -1,0 +1,54 @@
+//! AdaDelta.
+
+use super::schedule::LearningRate;
+use super::{Optimizer, Schedule, Slots, cast};
+use adroit_reverse::matrix::MatScalar;
+use nalgebra::DMatrix;
+use num_traits::Float;
+
+/// AdaDelta (Zeiler 2012; Optax's `adadelta`): `E[g²] ← ρE[g²] + (1 − ρ)g²`,
+/// `Δ = √(E[Δ²] + ε)/√(E[g²] + ε)·g`, `E[Δ²] ← ρE[Δ²] + (1 − ρ)Δ²`, `u = −η·Δ` (the original
+/// method is `η = 1`). Defaults `ρ = 0.9`, `ε = 1e-6`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdaDelta<T> {
+    eta: LearningRate,
+    rho: f64,
+    epsilon: f64,
+    grad_sq: Slots<T>,
+    delta_sq: Slots<T>,
+}
+
+impl<T: MatScalar> AdaDelta<T> {
+    /// AdaDelta with learning rate `eta` and the defaults.
+    pub fn new(eta: impl Into<Schedule>) -> Self {
+        Self::with(eta, 0.9, 1e-6)
+    }
+
+    /// AdaDelta with `rho` and `epsilon`.
+    pub fn with(eta: impl Into<Schedule>, rho: f64, epsilon: f64) -> Self {
+        Self {
+            eta: LearningRate::new(eta),
+            rho,
+            epsilon,
+            grad_sq: Slots::default(),
+            delta_sq: Slots::default(),
+        }
+    }
+}
+
+impl<T: MatScalar> Optimizer<T> for AdaDelta<T> {
+    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+        let (rho, eps): (T, T) = (cast(self.rho), cast(self.epsilon));
+        let scale: T = cast(-self.eta.next());
+        let gs = self.grad_sq.get(updates, T::zero());
+        let ds = self.delta_sq.get(updates, T::zero());
+        for ((u, eg), ed) in updates.iter_mut().zip(gs).zip(ds) {
+            for ((g, eg), ed) in u.iter_mut().zip(eg.iter_mut()).zip(ed.iter_mut()) {
+                *eg = rho * *eg + (T::one() - rho) * *g * *g;
+                let delta = Float::sqrt(*ed + eps) / Float::sqrt(*eg + eps) * *g;
+                *ed = rho * *ed + (T::one() - rho) * delta * delta;
+                *g = scale * delta;
+            }
+        }
+    }
+}

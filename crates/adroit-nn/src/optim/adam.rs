@@ -1,0 +1,137 @@
+//! Adam and AdamW.
+
+use super::schedule::LearningRate;
+use super::{Optimizer, Schedule, Slots, cast};
+use adroit_reverse::matrix::MatScalar;
+use nalgebra::DMatrix;
+use num_traits::Float;
+
+/// The bias-corrected moments of Adam (Optax's `scale_by_adam`): `m ← β₁m + (1 − β₁)g`,
+/// `v ← β₂v + (1 − β₂)g²`, `m̂ = m/(1 − β₁ᵗ)`, `v̂ = v/(1 − β₂ᵗ)` with `t` counting updates
+/// from 1; the direction is `m̂/(√v̂ + ε)` (with Nesterov's variant of `m̂` for NAdam).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct AdamMoments<T> {
+    pub(crate) beta1: f64,
+    pub(crate) beta2: f64,
+    pub(crate) epsilon: f64,
+    pub(crate) nesterov: bool,
+    t: i32,
+    m: Slots<T>,
+    v: Slots<T>,
+}
+
+impl<T: MatScalar> AdamMoments<T> {
+    pub(crate) fn new(beta1: f64, beta2: f64, epsilon: f64, nesterov: bool) -> Self {
+        Self {
+            beta1,
+            beta2,
+            epsilon,
+            nesterov,
+            t: 0,
+            m: Slots::default(),
+            v: Slots::default(),
+        }
+    }
+
+    /// Replaces each gradient by the Adam direction `m̂/(√v̂ + ε)`.
+    pub(crate) fn direction(&mut self, updates: &mut [DMatrix<T>]) {
+        self.t += 1;
+        let (b1, b2, t) = (self.beta1, self.beta2, self.t);
+        let c1: T = cast(1.0 / (1.0 - b1.powi(t)));
+        let c1_next: T = cast(1.0 / (1.0 - b1.powi(t + 1)));
+        let c2: T = cast(1.0 / (1.0 - b2.powi(t)));
+        let (b1t, b2t, eps): (T, T, T) = (cast(b1), cast(b2), cast(self.epsilon));
+        let (one_b1, one_b2): (T, T) = (cast(1.0 - b1), cast(1.0 - b2));
+        let ms = self.m.get(updates, T::zero());
+        let vs = self.v.get(updates, T::zero());
+        for ((u, m), v) in updates.iter_mut().zip(ms).zip(vs) {
+            for ((g, m), v) in u.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()) {
+                *m = b1t * *m + one_b1 * *g;
+                *v = b2t * *v + one_b2 * *g * *g;
+                let m_hat = if self.nesterov {
+                    b1t * *m * c1_next + one_b1 * *g * c1
+                } else {
+                    *m * c1
+                };
+                *g = m_hat / (Float::sqrt(*v * c2) + eps);
+            }
+        }
+    }
+}
+
+/// Adam (Kingma & Ba 2015; Optax's `adam`): `u = −η·m̂/(√v̂ + ε)`. Defaults `β₁ = 0.9`,
+/// `β₂ = 0.999`, `ε = 1e-8`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adam<T> {
+    eta: LearningRate,
+    moments: AdamMoments<T>,
+}
+
+impl<T: MatScalar> Adam<T> {
+    /// Adam with learning rate (or schedule) `eta` and the default coefficients.
+    pub fn new(eta: impl Into<Schedule>) -> Self {
+        Self::with(eta, 0.9, 0.999, 1e-8)
+    }
+
+    /// Adam with all coefficients.
+    pub fn with(eta: impl Into<Schedule>, beta1: f64, beta2: f64, epsilon: f64) -> Self {
+        Self {
+            eta: LearningRate::new(eta),
+            moments: AdamMoments::new(beta1, beta2, epsilon, false),
+        }
+    }
+}
+
+impl<T: MatScalar> Optimizer<T> for Adam<T> {
+    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+        self.moments.direction(updates);
+        let scale: T = cast(-self.eta.next());
+        for u in updates {
+            *u *= scale;
+        }
+    }
+}
+
+/// AdamW, Adam with decoupled weight decay (Loshchilov & Hutter 2019; Optax's `adamw`):
+/// `u = −η·(m̂/(√v̂ + ε) + λ·θ)`. The decay is multiplied by the learning rate, as Optax and
+/// PyTorch; default `λ = 1e-4` (Optax's default; PyTorch's is `1e-2`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdamW<T> {
+    eta: LearningRate,
+    lambda: f64,
+    moments: AdamMoments<T>,
+}
+
+impl<T: MatScalar> AdamW<T> {
+    /// AdamW with learning rate `eta`, `λ = 1e-4` and Adam's default coefficients.
+    pub fn new(eta: impl Into<Schedule>) -> Self {
+        Self::with(eta, 1e-4, 0.9, 0.999, 1e-8)
+    }
+
+    /// AdamW with all coefficients.
+    pub fn with(
+        eta: impl Into<Schedule>,
+        lambda: f64,
+        beta1: f64,
+        beta2: f64,
+        epsilon: f64,
+    ) -> Self {
+        Self {
+            eta: LearningRate::new(eta),
+            lambda,
+            moments: AdamMoments::new(beta1, beta2, epsilon, false),
+        }
+    }
+}
+
+impl<T: MatScalar> Optimizer<T> for AdamW<T> {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        self.moments.direction(updates);
+        let scale: T = cast(-self.eta.next());
+        let lambda: T = cast(self.lambda);
+        for (u, p) in updates.iter_mut().zip(params) {
+            *u += *p * lambda;
+            *u *= scale;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! AdaMax.
+
+use super::schedule::LearningRate;
+use super::{Optimizer, Schedule, Slots, cast};
+use adroit_reverse::matrix::MatScalar;
+use nalgebra::DMatrix;
+use num_traits::Float;
+
+/// AdaMax, Adam with the infinity norm (Kingma & Ba 2015; Optax's `adamax`):
+/// `m ← β₁m + (1 − β₁)g`, `v ← max(β₂v, |g| + ε)`, `u = −η·m/((1 − β₁ᵗ)·v)`. Defaults
+/// `β₁ = 0.9`, `β₂ = 0.999`, `ε = 1e-8`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdaMax<T> {
+    eta: LearningRate,
+    beta1: f64,
+    beta2: f64,
+    epsilon: f64,
+    t: i32,
+    m: Slots<T>,
+    v: Slots<T>,
+}
+
+impl<T: MatScalar> AdaMax<T> {
+    /// AdaMax with learning rate `eta` and the default coefficients.
+    pub fn new(eta: impl Into<Schedule>) -> Self {
+        Self::with(eta, 0.9, 0.999, 1e-8)
+    }
+
+    /// AdaMax with all coefficients.
+    pub fn with(eta: impl Into<Schedule>, beta1: f64, beta2: f64, epsilon: f64) -> Self {
+        Self {
+            eta: LearningRate::new(eta),
+            beta1,
+            beta2,
+            epsilon,
+            t: 0,
+            m: Slots::default(),
+            v: Slots::default(),
+        }
+    }
+}
+
+impl<T: MatScalar> Optimizer<T> for AdaMax<T> {
+    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+        self.t += 1;
+        let c1: T = cast(1.0 / (1.0 - self.beta1.powi(self.t)));
+        let (b1, b2, eps): (T, T, T) = (cast(self.beta1), cast(self.beta2), cast(self.epsilon));
+        let scale: T = cast(-self.eta.next());
+        let ms = self.m.get(updates, T::zero());
+        let vs = self.v.get(updates, T::zero());
+        for ((u, m), v) in updates.iter_mut().zip(ms).zip(vs) {
+            for ((g, m), v) in u.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()) {
+                *m = b1 * *m + (T::one() - b1) * *g;
+                *v = Float::max(b2 * *v, Float::abs(*g) + eps);
+                *g = scale * (*m * c1) / *v;
+            }
+        }
+    }
+}

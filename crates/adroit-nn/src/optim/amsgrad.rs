@@ -1,0 +1,69 @@
+//! AMSGrad.
+
+use super::schedule::LearningRate;
+use super::{Optimizer, Schedule, Slots, cast};
+use adroit_reverse::matrix::MatScalar;
+use nalgebra::DMatrix;
+use num_traits::Float;
+
+/// AMSGrad (Reddi et al. 2018; Optax's `amsgrad`): Adam's moments with the running maximum of
+/// the bias-corrected second moment, `v̂ₘₐₓ ← max(v̂ₘₐₓ, v̂)`, `u = −η·m̂/(√v̂ₘₐₓ + ε)`. Defaults
+/// `β₁ = 0.9`, `β₂ = 0.999`, `ε = 1e-8`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AmsGrad<T> {
+    eta: LearningRate,
+    beta1: f64,
+    beta2: f64,
+    epsilon: f64,
+    t: i32,
+    m: Slots<T>,
+    v: Slots<T>,
+    v_max: Slots<T>,
+}
+
+impl<T: MatScalar> AmsGrad<T> {
+    /// AMSGrad with learning rate `eta` and the default coefficients.
+    pub fn new(eta: impl Into<Schedule>) -> Self {
+        Self::with(eta, 0.9, 0.999, 1e-8)
+    }
+
+    /// AMSGrad with all coefficients.
+    pub fn with(eta: impl Into<Schedule>, beta1: f64, beta2: f64, epsilon: f64) -> Self {
+        Self {
+            eta: LearningRate::new(eta),
+            beta1,
+            beta2,
+            epsilon,
+            t: 0,
+            m: Slots::default(),
+            v: Slots::default(),
+            v_max: Slots::default(),
+        }
+    }
+}
+
+impl<T: MatScalar> Optimizer<T> for AmsGrad<T> {
+    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+        self.t += 1;
+        let c1: T = cast(1.0 / (1.0 - self.beta1.powi(self.t)));
+        let c2: T = cast(1.0 / (1.0 - self.beta2.powi(self.t)));
+        let (b1, b2, eps): (T, T, T) = (cast(self.beta1), cast(self.beta2), cast(self.epsilon));
+        let scale: T = cast(-self.eta.next());
+        let ms = self.m.get(updates, T::zero());
+        let vs = self.v.get(updates, T::zero());
+        let maxes = self.v_max.get(updates, T::zero());
+        for (((u, m), v), vmax) in updates.iter_mut().zip(ms).zip(vs).zip(maxes) {
+            for (((g, m), v), vmax) in u
+                .iter_mut()
+                .zip(m.iter_mut())
+                .zip(v.iter_mut())
+                .zip(vmax.iter_mut())
+            {
+                *m = b1 * *m + (T::one() - b1) * *g;
+                *v = b2 * *v + (T::one() - b2) * *g * *g;
+                *vmax = Float::max(*vmax, *v * c2);
+                *g = scale * (*m * c1) / (Float::sqrt(*vmax) + eps);
+            }
+        }
+    }
+}

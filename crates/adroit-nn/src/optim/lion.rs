@@ -1,0 +1,61 @@
+//! Lion.
+
+use super::schedule::LearningRate;
+use super::{Optimizer, Schedule, Slots, cast};
+use adroit_reverse::matrix::MatScalar;
+use nalgebra::DMatrix;
+
+/// Lion (Chen et al. 2023; Optax's `lion`): `u = −η·(sign(β₁m + (1 − β₁)g) + λθ)`, then
+/// `m ← β₂m + (1 − β₂)g`; `sign(0) = 0`. Defaults `β₁ = 0.9`, `β₂ = 0.99`, `λ = 1e-3`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lion<T> {
+    eta: LearningRate,
+    beta1: f64,
+    beta2: f64,
+    lambda: f64,
+    m: Slots<T>,
+}
+
+impl<T: MatScalar> Lion<T> {
+    /// Lion with learning rate `eta` and the defaults.
+    pub fn new(eta: impl Into<Schedule>) -> Self {
+        Self::with(eta, 0.9, 0.99, 1e-3)
+    }
+
+    /// Lion with all coefficients.
+    pub fn with(eta: impl Into<Schedule>, beta1: f64, beta2: f64, lambda: f64) -> Self {
+        Self {
+            eta: LearningRate::new(eta),
+            beta1,
+            beta2,
+            lambda,
+            m: Slots::default(),
+        }
+    }
+}
+
+/// `sign(x)` with `sign(0) = 0` (as NumPy, unlike `f64::signum`).
+fn sign<T: MatScalar>(x: T) -> T {
+    if x > T::zero() {
+        T::one()
+    } else if x < T::zero() {
+        -T::one()
+    } else {
+        T::zero()
+    }
+}
+
+impl<T: MatScalar> Optimizer<T> for Lion<T> {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        let (b1, b2, lambda): (T, T, T) = (cast(self.beta1), cast(self.beta2), cast(self.lambda));
+        let scale: T = cast(-self.eta.next());
+        let ms = self.m.get(updates, T::zero());
+        for ((u, m), p) in updates.iter_mut().zip(ms).zip(params) {
+            for ((g, m), p) in u.iter_mut().zip(m.iter_mut()).zip(p.iter()) {
+                let direction = sign(b1 * *m + (T::one() - b1) * *g);
+                *m = b2 * *m + (T::one() - b2) * *g;
+                *g = scale * (direction + lambda * *p);
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! NAdam.
+
+use super::adam::AdamMoments;
+use super::schedule::LearningRate;
+use super::{Optimizer, Schedule, cast};
+use adroit_reverse::matrix::MatScalar;
+use nalgebra::DMatrix;
+
+/// NAdam, Adam with Nesterov momentum (Dozat 2016; Optax's `nadam`): as [`Adam`](super::Adam)
+/// with `m̂ = β₁m/(1 − β₁ᵗ⁺¹) + (1 − β₁)g/(1 − β₁ᵗ)`. Defaults `β₁ = 0.9`, `β₂ = 0.999`,
+/// `ε = 1e-8`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NAdam<T> {
+    eta: LearningRate,
+    moments: AdamMoments<T>,
+}
+
+impl<T: MatScalar> NAdam<T> {
+    /// NAdam with learning rate `eta` and the default coefficients.
+    pub fn new(eta: impl Into<Schedule>) -> Self {
+        Self::with(eta, 0.9, 0.999, 1e-8)
+    }
+
+    /// NAdam with all coefficients.
+    pub fn with(eta: impl Into<Schedule>, beta1: f64, beta2: f64, epsilon: f64) -> Self {
+        Self {
+            eta: LearningRate::new(eta),
+            moments: AdamMoments::new(beta1, beta2, epsilon, true),
+        }
+    }
+}
+
+impl<T: MatScalar> Optimizer<T> for NAdam<T> {
+    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+        self.moments.direction(updates);
+        let scale: T = cast(-self.eta.next());
+        for u in updates {
+            *u *= scale;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! RAdam.
+
+use super::schedule::LearningRate;
+use super::{Optimizer, Schedule, Slots, cast};
+use adroit_reverse::matrix::MatScalar;
+use nalgebra::DMatrix;
+use num_traits::Float;
+
+/// Rectified Adam (Liu et al. 2020; Optax's `radam`): with `ρ∞ = 2/(1 − β₂) − 1` and
+/// `ρₜ = ρ∞ − 2tβ₂ᵗ/(1 − β₂ᵗ)`, the update is `−η·r·m̂/(√v̂ + ε)` with the rectification
+/// `r = √((ρₜ − 4)(ρₜ − 2)ρ∞/((ρ∞ − 4)(ρ∞ − 2)ρₜ))` once `ρₜ ≥ 5`, and `−η·m̂` before.
+/// Defaults `β₁ = 0.9`, `β₂ = 0.999`, `ε = 1e-8`, threshold 5.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RAdam<T> {
+    eta: LearningRate,
+    beta1: f64,
+    beta2: f64,
+    epsilon: f64,
+    threshold: f64,
+    t: i32,
+    m: Slots<T>,
+    v: Slots<T>,
+}
+
+impl<T: MatScalar> RAdam<T> {
+    /// RAdam with learning rate `eta` and the default coefficients.
+    pub fn new(eta: impl Into<Schedule>) -> Self {
+        Self::with(eta, 0.9, 0.999, 1e-8)
+    }
+
+    /// RAdam with all coefficients (threshold 5).
+    pub fn with(eta: impl Into<Schedule>, beta1: f64, beta2: f64, epsilon: f64) -> Self {
+        Self {
+            eta: LearningRate::new(eta),
+            beta1,
+            beta2,
+            epsilon,
+            threshold: 5.0,
+            t: 0,
+            m: Slots::default(),
+            v: Slots::default(),
+        }
+    }
+}
+
+impl<T: MatScalar> Optimizer<T> for RAdam<T> {
+    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+        self.t += 1;
+        let (beta1, beta2, t) = (self.beta1, self.beta2, self.t);
+        let rho_inf = 2.0 / (1.0 - beta2) - 1.0;
+        let b2t = beta2.powi(t);
+        let rho = rho_inf - 2.0 * f64::from(t) * b2t / (1.0 - b2t);
+        let rectification = (rho >= self.threshold).then(|| {
+            ((rho - 4.0) * (rho - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho)).sqrt()
+        });
+        let c1: T = cast(1.0 / (1.0 - beta1.powi(t)));
+        let c2: T = cast(1.0 / (1.0 - b2t));
+        let (b1, b2, eps): (T, T, T) = (cast(beta1), cast(beta2), cast(self.epsilon));
+        let scale: T = cast(-self.eta.next());
+        let ms = self.m.get(updates, T::zero());
+        let vs = self.v.get(updates, T::zero());
+        for ((u, m), v) in updates.iter_mut().zip(ms).zip(vs) {
+            for ((g, m), v) in u.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()) {
+                *m = b1 * *m + (T::one() - b1) * *g;
+                *v = b2 * *v + (T::one() - b2) * *g * *g;
+                let m_hat = *m * c1;
+                *g = scale
+                    * match rectification {
+                        Some(r) => cast::<T>(r) * m_hat / (Float::sqrt(*v * c2) + eps),
+                        None => m_hat,
+                    };
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! RMSProp, plain and centred.
+
+use super::schedule::LearningRate;
+use super::{Optimizer, Schedule, Slots, cast};
+use adroit_reverse::matrix::MatScalar;
+use nalgebra::DMatrix;
+use num_traits::Float;
+
+/// RMSProp (Tieleman & Hinton 2012; Optax's `rmsprop`): `v ← ρv + (1 − ρ)g²`,
+/// `u = −η·g/√(v + ε)`; centred (Graves 2013): also `μ ← ρμ + (1 − ρ)g` and
+/// `u = −η·g/√(v − μ² + ε)`. Defaults `ρ = 0.9`, `ε = 1e-8` (inside the square root, as
+/// Optax).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RmsProp<T> {
+    eta: LearningRate,
+    rho: f64,
+    epsilon: f64,
+    centred: bool,
+    v: Slots<T>,
+    mu: Slots<T>,
+}
+
+impl<T: MatScalar> RmsProp<T> {
+    /// RMSProp with learning rate `eta` and the defaults.
+    pub fn new(eta: impl Into<Schedule>) -> Self {
+        Self::with(eta, 0.9, 1e-8, false)
+    }
+
+    /// Centred RMSProp with learning rate `eta` and the defaults.
+    pub fn centred(eta: impl Into<Schedule>) -> Self {
+        Self::with(eta, 0.9, 1e-8, true)
+    }
+
+    /// RMSProp with all coefficients.
+    pub fn with(eta: impl Into<Schedule>, rho: f64, epsilon: f64, centred: bool) -> Self {
+        Self {
+            eta: LearningRate::new(eta),
+            rho,
+            epsilon,
+            centred,
+            v: Slots::default(),
+            mu: Slots::default(),
+        }
+    }
+}
+
+impl<T: MatScalar> Optimizer<T> for RmsProp<T> {
+    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+        let (rho, eps): (T, T) = (cast(self.rho), cast(self.epsilon));
+        let scale: T = cast(-self.eta.next());
+        let vs = self.v.get(updates, T::zero());
+        let mus = self.mu.get(updates, T::zero());
+        for ((u, v), mu) in updates.iter_mut().zip(vs).zip(mus) {
+            for ((g, v), mu) in u.iter_mut().zip(v.iter_mut()).zip(mu.iter_mut()) {
+                *v = rho * *v + (T::one() - rho) * *g * *g;
+                let variance = if self.centred {
+                    *mu = rho * *mu + (T::one() - rho) * *g;
+                    *v - *mu * *mu
+                } else {
+                    *v
+                };
+                *g = scale * *g / Float::sqrt(variance + eps);
+            }
+        }
+    }
+}

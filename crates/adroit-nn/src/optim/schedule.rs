@@ -1,0 +1,134 @@
+//! [`Schedule`]: learning rates as functions of the step count (Optax's schedules).
+
+/// A learning rate as a function of the step count `t` (0 at the first update, as Optax).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Schedule {
+    /// `η` at every step.
+    Constant(f64),
+    /// Step decay (Optax's `piecewise_constant_schedule`): `η₀` multiplied by each `scale`
+    /// whose `boundary ≤ t`.
+    Step {
+        /// `η₀`.
+        init: f64,
+        /// `(boundary, scale)` pairs.
+        boundaries_and_scales: Vec<(usize, f64)>,
+    },
+    /// Exponential decay `η₀·rate^(t/transition_steps)` (Optax's `exponential_decay`).
+    Exponential {
+        /// `η₀`.
+        init: f64,
+        /// The decay rate per `transition_steps`.
+        rate: f64,
+        /// Steps per factor of `rate`.
+        transition_steps: usize,
+    },
+    /// Cosine decay `η₀·((1 − α)·½(1 + cos(π·min(t, T)/T)) + α)` (Loshchilov & Hutter 2017;
+    /// Optax's `cosine_decay_schedule`).
+    Cosine {
+        /// `η₀`.
+        init: f64,
+        /// `T`.
+        decay_steps: usize,
+        /// The final fraction `α` of `η₀`.
+        alpha: f64,
+    },
+    /// Linear interpolation from `init` to `end` over `steps`, then `end` (Optax's
+    /// `linear_schedule`; a linear warm-up with `init = 0`).
+    Linear {
+        /// The rate at `t = 0`.
+        init: f64,
+        /// The rate from `t = steps` on.
+        end: f64,
+        /// Length of the ramp.
+        steps: usize,
+    },
+    /// A linear warm-up from 0 to the value of `then` at its start over `steps`, then `then`
+    /// (shifted to start after the warm-up).
+    Warmup {
+        /// Length of the warm-up.
+        steps: usize,
+        /// The schedule after the warm-up.
+        then: Box<Schedule>,
+    },
+}
+
+impl Schedule {
+    /// The learning rate at step `t`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::Schedule;
+    /// let s = Schedule::Cosine { init: 0.1, decay_steps: 10, alpha: 0.0 };
+    /// assert_eq!(s.at(0), 0.1);
+    /// assert!(s.at(10).abs() < 1e-12);
+    /// ```
+    pub fn at(&self, t: usize) -> f64 {
+        match self {
+            Schedule::Constant(eta) => *eta,
+            Schedule::Step {
+                init,
+                boundaries_and_scales,
+            } => boundaries_and_scales
+                .iter()
+                .filter(|(b, _)| *b <= t)
+                .fold(*init, |v, (_, s)| v * s),
+            Schedule::Exponential {
+                init,
+                rate,
+                transition_steps,
+            } => init * rate.powf(t as f64 / (*transition_steps).max(1) as f64),
+            Schedule::Cosine {
+                init,
+                decay_steps,
+                alpha,
+            } => {
+                let steps = (*decay_steps).max(1) as f64;
+                let progress = (t as f64).min(steps) / steps;
+                let cosine = 0.5 * (1.0 + (core::f64::consts::PI * progress).cos());
+                init * ((1.0 - alpha) * cosine + alpha)
+            }
+            Schedule::Linear { init, end, steps } => {
+                let frac = (t as f64).min(*steps as f64) / (*steps).max(1) as f64;
+                init + (end - init) * frac
+            }
+            Schedule::Warmup { steps, then } => {
+                if t < *steps {
+                    then.at(0) * t as f64 / *steps as f64
+                } else {
+                    then.at(t - steps)
+                }
+            }
+        }
+    }
+}
+
+impl From<f64> for Schedule {
+    /// A constant learning rate.
+    fn from(eta: f64) -> Self {
+        Schedule::Constant(eta)
+    }
+}
+
+/// A schedule and the step count of the rule that uses it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct LearningRate {
+    schedule: Schedule,
+    count: usize,
+}
+
+impl LearningRate {
+    pub(crate) fn new(schedule: impl Into<Schedule>) -> Self {
+        Self {
+            schedule: schedule.into(),
+            count: 0,
+        }
+    }
+
+    /// The rate for this update (`schedule(t)` with `t` from 0), advancing the count.
+    pub(crate) fn next(&mut self) -> f64 {
+        let eta = self.schedule.at(self.count);
+        self.count += 1;
+        eta
+    }
+}

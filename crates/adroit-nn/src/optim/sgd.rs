@@ -1,0 +1,112 @@
+//! Gradient descent, with classical or Nesterov momentum.
+
+use super::schedule::LearningRate;
+use super::{Optimizer, Schedule, Slots, cast};
+use adroit_reverse::matrix::MatScalar;
+use nalgebra::DMatrix;
+
+/// Plain gradient descent `u = −η·g` (Optax's `sgd`, Flux's `Descent`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Descent {
+    eta: LearningRate,
+}
+
+impl Descent {
+    /// Descent with learning rate (or schedule) `eta`.
+    pub fn new(eta: impl Into<Schedule>) -> Self {
+        Self {
+            eta: LearningRate::new(eta),
+        }
+    }
+}
+
+impl<T: MatScalar> Optimizer<T> for Descent {
+    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+        let scale: T = cast(-self.eta.next());
+        for u in updates {
+            *u *= scale;
+        }
+    }
+}
+
+/// The momentum trace `t ← g + β·t` shared by [`Momentum`] and [`Nesterov`].
+#[derive(Clone, Debug, PartialEq)]
+struct Trace<T> {
+    eta: LearningRate,
+    beta: f64,
+    nesterov: bool,
+    trace: Slots<T>,
+}
+
+impl<T: MatScalar> Trace<T> {
+    fn update(&mut self, updates: &mut [DMatrix<T>]) {
+        let beta: T = cast(self.beta);
+        let scale: T = cast(-self.eta.next());
+        let traces = self.trace.get(updates, T::zero());
+        for (u, t) in updates.iter_mut().zip(traces) {
+            *t = &*u + &*t * beta;
+            if self.nesterov {
+                *u += &*t * beta;
+            } else {
+                u.copy_from(t);
+            }
+            *u *= scale;
+        }
+    }
+}
+
+/// Gradient descent with momentum: `t ← g + β·t`, `u = −η·t` (Optax's `sgd(momentum=β)`,
+/// PyTorch's `SGD(momentum=β)`; default `β = 0.9`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Momentum<T>(Trace<T>);
+
+impl<T: MatScalar> Momentum<T> {
+    /// Momentum with learning rate `eta` and `β = 0.9`.
+    pub fn new(eta: impl Into<Schedule>) -> Self {
+        Self::with_beta(eta, 0.9)
+    }
+
+    /// Momentum with learning rate `eta` and coefficient `beta`.
+    pub fn with_beta(eta: impl Into<Schedule>, beta: f64) -> Self {
+        Self(Trace {
+            eta: LearningRate::new(eta),
+            beta,
+            nesterov: false,
+            trace: Slots::default(),
+        })
+    }
+}
+
+impl<T: MatScalar> Optimizer<T> for Momentum<T> {
+    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+        self.0.update(updates);
+    }
+}
+
+/// Gradient descent with Nesterov momentum: `t ← g + β·t`, `u = −η·(g + β·t)` (Optax's
+/// `sgd(momentum=β, nesterov=True)`, Sutskever et al. 2013; default `β = 0.9`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Nesterov<T>(Trace<T>);
+
+impl<T: MatScalar> Nesterov<T> {
+    /// Nesterov momentum with learning rate `eta` and `β = 0.9`.
+    pub fn new(eta: impl Into<Schedule>) -> Self {
+        Self::with_beta(eta, 0.9)
+    }
+
+    /// Nesterov momentum with learning rate `eta` and coefficient `beta`.
+    pub fn with_beta(eta: impl Into<Schedule>, beta: f64) -> Self {
+        Self(Trace {
+            eta: LearningRate::new(eta),
+            beta,
+            nesterov: true,
+            trace: Slots::default(),
+        })
+    }
+}
+
+impl<T: MatScalar> Optimizer<T> for Nesterov<T> {
+    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+        self.0.update(updates);
+    }
+}

@@ -1,0 +1,28 @@
+//! [`WeightDecay`]: adds `λ·θ` to the gradient.
+
+use super::{Optimizer, cast};
+use adroit_reverse::matrix::MatScalar;
+use nalgebra::DMatrix;
+
+/// `u = g + λ·θ` (Optax's `add_decayed_weights`, Flux's `WeightDecay`): chained before a rule,
+/// this is L2 regularisation; for decoupled weight decay use [`AdamW`](super::AdamW).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WeightDecay {
+    lambda: f64,
+}
+
+impl WeightDecay {
+    /// Decay `λ`.
+    pub fn new(lambda: f64) -> Self {
+        Self { lambda }
+    }
+}
+
+impl<T: MatScalar> Optimizer<T> for WeightDecay {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        let lambda: T = cast(self.lambda);
+        for (u, p) in updates.iter_mut().zip(params) {
+            *u += *p * lambda;
+        }
+    }
+}
