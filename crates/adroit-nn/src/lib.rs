@@ -38,9 +38,11 @@ mod layer;
 mod layers;
 pub mod losses;
 pub mod optim;
+mod train;
 
 pub use activation::Activation;
 pub use error::NnError;
 pub use gradient::{Grads, Params, gradient, gradient_with, params};
 pub use layer::{Context, Layer, Mode};
 pub use layers::{Chain, Dense, Dropout, DynLayer, LayerNorm};
+pub use train::{Callback, Control, EarlyStopping, EpochMetrics, History, TrainConfig, train};

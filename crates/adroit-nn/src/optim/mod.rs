@@ -8,13 +8,13 @@
 //!
 //! An [`Optimizer`] turns the gradients into the *updates to add* (they already carry the
 //! `−learning rate` factor): `θ ← θ + u`. [`step`] applies one step to a model from a
-//! model-shaped gradient, [`step_with_grads`] from implicit [`Grads`](crate::Grads).
+//! model-shaped gradient, [`step_with_grads`] from implicit [`Grads`].
 //!
 //! # Example
 //! ```
 //! use adroit_nn::optim::{Adam, ClipGlobalNorm, Optimizer, chain};
 //! let mut opt = chain(ClipGlobalNorm::new(1.0), Adam::new(1e-3));
-//! let param = nalgebra::dmatrix![1.0, 2.0];
+//! let param: nalgebra::DMatrix<f64> = nalgebra::dmatrix![1.0, 2.0];
 //! let mut updates = vec![nalgebra::dmatrix![10.0, 0.0]];
 //! opt.update(&mut updates, &[&param]);
 //! assert!((updates[0][(0, 0)] + 1e-3).abs() < 1e-9); // Adam's first step is −lr·sign(g)

@@ -2,7 +2,9 @@
 
 mod activations;
 mod classic;
+mod data;
 mod layers;
 mod losses;
 mod optimizer_reference;
 mod optimizers;
+mod training;

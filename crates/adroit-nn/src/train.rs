@@ -1,0 +1,297 @@
+//! [`train`]: epochs of mini-batch optimisation with metrics, callbacks, an optional progress
+//! bar, and a safe stop on non-finite values.
+
+use crate::data::DataLoader;
+use crate::layer::check_input;
+use crate::optim::{Optimizer, step};
+use crate::{Layer, Mode, NnError, gradient_with};
+use adroit_reverse::matrix::{MatScalar, MatVar};
+use nalgebra::DMatrix;
+
+/// Settings of [`train`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// Number of passes over the data.
+    pub epochs: usize,
+    /// Show a progress bar on stderr (feature `progress`, on by default).
+    pub progress: bool,
+    /// Seed of the dropout masks (combined with the step number).
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    /// 10 epochs, no progress bar, seed 0.
+    fn default() -> Self {
+        Self {
+            epochs: 10,
+            progress: false,
+            seed: 0,
+        }
+    }
+}
+
+/// The metrics of one epoch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochMetrics {
+    /// The epoch (from 0).
+    pub epoch: usize,
+    /// Mean training loss over the epoch's batches.
+    pub loss: f64,
+    /// Further metrics added by callbacks (e.g. test accuracy), by name.
+    pub extra: Vec<(String, f64)>,
+}
+
+impl EpochMetrics {
+    /// The value of an extra metric.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.extra.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+}
+
+/// What training does after a callback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Go on.
+    Continue,
+    /// Stop after this epoch.
+    Stop,
+}
+
+/// Called after every epoch with the model and the epoch's metrics (which it may extend, e.g.
+/// with a validation score).
+pub trait Callback<T: MatScalar, M> {
+    /// Inspects the epoch; returns whether to go on.
+    fn on_epoch_end(&mut self, model: &M, metrics: &mut EpochMetrics) -> Control;
+}
+
+impl<T: MatScalar, M, F: FnMut(&M, &mut EpochMetrics) -> Control> Callback<T, M> for F {
+    fn on_epoch_end(&mut self, model: &M, metrics: &mut EpochMetrics) -> Control {
+        self(model, metrics)
+    }
+}
+
+/// Stops when a monitored metric has not improved by more than `min_delta` for `patience`
+/// epochs (Keras/Flux `early_stopping`). Monitors the training loss (lower is better) unless
+/// told otherwise.
+#[derive(Clone, Debug)]
+pub struct EarlyStopping {
+    patience: usize,
+    min_delta: f64,
+    monitor: Option<(String, bool)>,
+    best: Option<f64>,
+    waited: usize,
+}
+
+impl EarlyStopping {
+    /// Early stopping on the training loss.
+    pub fn new(patience: usize, min_delta: f64) -> Self {
+        Self {
+            patience,
+            min_delta,
+            monitor: None,
+            best: None,
+            waited: 0,
+        }
+    }
+
+    /// Monitors the extra metric `name` instead (added by an earlier callback);
+    /// `higher_is_better` for scores like accuracy.
+    pub fn monitor(mut self, name: &str, higher_is_better: bool) -> Self {
+        self.monitor = Some((name.to_string(), higher_is_better));
+        self
+    }
+}
+
+impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
+    fn on_epoch_end(&mut self, _: &M, metrics: &mut EpochMetrics) -> Control {
+        let (value, higher) = match &self.monitor {
+            None => (Some(metrics.loss), false),
+            Some((name, higher)) => (metrics.get(name), *higher),
+        };
+        let Some(value) = value else {
+            return Control::Continue;
+        };
+        let score = if higher { value } else { -value };
+        match self.best {
+            Some(best) if score <= best + self.min_delta => {
+                self.waited += 1;
+                if self.waited >= self.patience {
+                    return Control::Stop;
+                }
+            }
+            _ => {
+                self.best = Some(score);
+                self.waited = 0;
+            }
+        }
+        Control::Continue
+    }
+}
+
+/// The result of [`train`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct History {
+    /// One entry per completed epoch.
+    pub epochs: Vec<EpochMetrics>,
+    /// True when a callback stopped training early.
+    pub stopped_early: bool,
+}
+
+/// Trains `model` on the batches of `loader` for `config.epochs` epochs: for each batch, the
+/// gradient of `loss(model(x), y)` ([`Mode::Train`]) and one step of `opt`.
+///
+/// `loss(ŷ, y)` is one of [`crate::losses`] (or any function returning a 1 × 1 loss).
+///
+/// # Errors
+/// - [`NnError::ShapeMismatch`] if the data's features do not match the model's input, or the
+///   loss reports a prediction/target mismatch;
+/// - [`NnError::NonFinite`] if the loss or a gradient becomes NaN or infinite: training stops
+///   and the model keeps the parameters it had before that step (the last good ones).
+///
+/// # Example
+/// ```
+/// use adroit_nn::data::DataLoader;
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::optim::Adam;
+/// use adroit_nn::{Activation, Dense, TrainConfig, train};
+/// use rand::SeedableRng;
+///
+/// // Learn y = 2x − 1.
+/// let x = nalgebra::DMatrix::from_fn(1, 32, |_, j| j as f64 / 16.0 - 1.0);
+/// let y = x.map(|v| 2.0 * v - 1.0);
+/// let mut model = Dense::<f64>::new(1, 1, Activation::Identity, &mut rand::rngs::StdRng::seed_from_u64(0));
+/// let mut loader = DataLoader::new(x, y, 8).unwrap().shuffle(1);
+/// let config = TrainConfig { epochs: 200, ..TrainConfig::default() };
+/// let history = train(&mut model, &mut loader, |p, t| mse(p, t, Agg::Mean), &mut Adam::new(0.05), &config, &mut []).unwrap();
+/// assert!(history.epochs.last().unwrap().loss < 1e-4);
+/// ```
+pub fn train<T, M, O, L>(
+    model: &mut M,
+    loader: &mut DataLoader<T>,
+    loss: L,
+    opt: &mut O,
+    config: &TrainConfig,
+    callbacks: &mut [&mut dyn Callback<T, M>],
+) -> Result<History, NnError>
+where
+    T: MatScalar,
+    M: Layer<T> + Clone,
+    O: Optimizer<T>,
+    L: Fn(MatVar<T>, &DMatrix<T>) -> Result<MatVar<T>, NnError>,
+{
+    check_input(
+        model.input_size(),
+        &DMatrix::<T>::zeros(loader.features(), 0),
+    )?;
+    let bar = ProgressBar::new(config.progress, config.epochs * loader.batches_per_epoch());
+    let mut history = History {
+        epochs: Vec::new(),
+        stopped_early: false,
+    };
+    let mut step_count: u64 = 0;
+    for epoch in 0..config.epochs {
+        let mut total = 0.0;
+        let batches = loader.epoch();
+        let n_batches = batches.len();
+        for (batch, (x, y)) in batches.into_iter().enumerate() {
+            step_count += 1;
+            let seed = config
+                .seed
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .wrapping_add(step_count);
+            let (value, grads) = gradient_with(&*model, Mode::Train, seed, |m, ctx| {
+                loss(m.forward(MatVar::constant(x.clone()), ctx), &y)
+            })?;
+            let value = value.to_f64().unwrap_or(f64::NAN);
+            if !value.is_finite() {
+                bar.finish();
+                return Err(NnError::NonFinite {
+                    epoch,
+                    batch,
+                    what: "loss".into(),
+                });
+            }
+            if let Some(name) = non_finite_gradient(&grads) {
+                bar.finish();
+                return Err(NnError::NonFinite {
+                    epoch,
+                    batch,
+                    what: format!("gradient of {name}"),
+                });
+            }
+            step(opt, model, &grads)?;
+            total += value;
+            bar.advance(epoch, value);
+        }
+        let mut metrics = EpochMetrics {
+            epoch,
+            loss: total / n_batches.max(1) as f64,
+            extra: Vec::new(),
+        };
+        let mut stop = false;
+        for callback in callbacks.iter_mut() {
+            stop |= callback.on_epoch_end(model, &mut metrics) == Control::Stop;
+        }
+        history.epochs.push(metrics);
+        if stop {
+            history.stopped_early = true;
+            break;
+        }
+    }
+    bar.finish();
+    Ok(history)
+}
+
+/// The name of the first parameter whose gradient has a NaN or infinite entry.
+fn non_finite_gradient<T: MatScalar, M: Layer<T>>(grads: &M) -> Option<String> {
+    let mut bad = None;
+    grads.visit("", &mut |name, g| {
+        if bad.is_none() && g.iter().any(|v| !num_traits::Float::is_finite(*v)) {
+            bad = Some(name.to_string());
+        }
+    });
+    bad
+}
+
+/// The optional progress bar.
+struct ProgressBar {
+    #[cfg(feature = "progress")]
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl ProgressBar {
+    #[allow(unused_variables)]
+    fn new(show: bool, total: usize) -> Self {
+        #[cfg(feature = "progress")]
+        {
+            let bar = show.then(|| {
+                let bar = indicatif::ProgressBar::new(total as u64);
+                if let Ok(style) =
+                    indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} batches  {msg}")
+                {
+                    bar.set_style(style);
+                }
+                bar
+            });
+            Self { bar }
+        }
+        #[cfg(not(feature = "progress"))]
+        Self {}
+    }
+
+    #[allow(unused_variables)]
+    fn advance(&self, epoch: usize, loss: f64) {
+        #[cfg(feature = "progress")]
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("epoch {epoch}  loss {loss:.4}"));
+            bar.inc(1);
+        }
+    }
+
+    fn finish(&self) {
+        #[cfg(feature = "progress")]
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

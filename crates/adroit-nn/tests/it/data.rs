@@ -1,0 +1,90 @@
+//! Data utilities.
+
+use adroit_nn::NnError;
+use adroit_nn::data::*;
+use nalgebra::{DMatrix, dmatrix};
+
+#[test]
+fn loader_batches_shuffles_and_drops() {
+    let x = DMatrix::<f64>::from_fn(1, 10, |_, j| j as f64);
+    let mut plain = DataLoader::new(x.clone(), x.clone(), 3).unwrap();
+    let sizes: Vec<usize> = plain.epoch().iter().map(|(b, _)| b.ncols()).collect();
+    assert_eq!(sizes, [3, 3, 3, 1]);
+    assert_eq!(plain.batches_per_epoch(), 4);
+    let mut dropping = DataLoader::new(x.clone(), x.clone(), 3)
+        .unwrap()
+        .drop_last(true);
+    assert_eq!(dropping.epoch().len(), 3);
+    let mut shuffled = DataLoader::new(x.clone(), x.clone(), 10)
+        .unwrap()
+        .shuffle(5);
+    let (a, ya) = shuffled.epoch().remove(0);
+    let (b, _) = shuffled.epoch().remove(0);
+    assert_ne!(a, x, "shuffled");
+    assert_ne!(a, b, "a new permutation each epoch");
+    assert_eq!(a, ya, "x and y stay paired");
+    let mut sorted: Vec<f64> = a.iter().copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!(sorted, x.iter().copied().collect::<Vec<_>>());
+    let mut again = DataLoader::new(x.clone(), x.clone(), 10)
+        .unwrap()
+        .shuffle(5);
+    assert_eq!(again.epoch().remove(0).0, a, "seeded");
+}
+
+#[test]
+fn loader_errors() {
+    let x = DMatrix::<f64>::zeros(2, 5);
+    assert!(matches!(
+        DataLoader::new(x.clone(), DMatrix::zeros(1, 4), 2),
+        Err(NnError::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        DataLoader::new(x, DMatrix::zeros(1, 5), 0),
+        Err(NnError::InvalidConfig { .. })
+    ));
+    assert!(matches!(
+        DataLoader::new(DMatrix::<f64>::zeros(2, 0), DMatrix::zeros(1, 0), 1),
+        Err(NnError::EmptyData { .. })
+    ));
+}
+
+#[test]
+fn stratified_split_keeps_class_proportions() {
+    let labels: Vec<usize> = (0..30).map(|i| usize::from(i >= 20)).collect(); // 20 of class 0, 10 of class 1
+    let x = DMatrix::<f64>::from_fn(1, 30, |_, j| j as f64);
+    let s = train_test_split(&x, &x, 0.3, 9, Some(&labels)).unwrap();
+    assert_eq!((s.x_train.ncols(), s.x_test.ncols()), (21, 9));
+    let test_class1 = s.x_test.iter().filter(|&&v| v >= 20.0).count();
+    assert_eq!(test_class1, 3, "30 % of the 10 samples of class 1");
+    let mut all: Vec<f64> = s.x_train.iter().chain(s.x_test.iter()).copied().collect();
+    all.sort_by(f64::total_cmp);
+    assert_eq!(all, x.iter().copied().collect::<Vec<_>>(), "a partition");
+    assert!(train_test_split(&x, &x, 1.0, 0, None).is_err());
+    assert!(train_test_split(&x, &x, 0.5, 0, Some(&labels[..3])).is_err());
+    let unstratified = train_test_split(&x, &x, 0.5, 0, None).unwrap();
+    assert_eq!(unstratified.x_test.ncols(), 15);
+}
+
+#[test]
+fn standardizer_onehot_metrics() {
+    let x: DMatrix<f64> = dmatrix![1.0, 2.0, 3.0; 5.0, 5.0, 5.0];
+    let s = Standardizer::fit(&x).unwrap();
+    let z = s.transform(&x).unwrap();
+    assert!((z.row(0).sum()).abs() < 1e-12);
+    assert!((z.row(0).map(|v| v * v).mean() - 1.0).abs() < 1e-12);
+    assert_eq!(
+        z.row(1).iter().copied().collect::<Vec<_>>(),
+        [0.0, 0.0, 0.0]
+    );
+    assert!(s.transform(&DMatrix::zeros(3, 1)).is_err());
+    let m: DMatrix<f64> = onehot(&[1, 0, 2], 3).unwrap();
+    assert_eq!(onecold(&m), [1, 0, 2]);
+    assert!(onehot::<f64>(&[3], 3).is_err());
+    assert_eq!(accuracy(&[1, 1, 0], &[1, 0, 0]).unwrap(), 2.0 / 3.0);
+    assert!(accuracy(&[1], &[1, 2]).is_err());
+    assert_eq!(
+        confusion_matrix(&[1, 1, 0], &[1, 0, 0], 2).unwrap(),
+        dmatrix![1, 1; 0, 1]
+    );
+}

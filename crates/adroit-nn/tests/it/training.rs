@@ -1,0 +1,158 @@
+//! The training loop: it learns, early stopping stops, and a non-finite loss or gradient stops
+//! with a typed error while the model keeps its last good parameters.
+
+use adroit_nn::data::DataLoader;
+use adroit_nn::losses::{Agg, logitcrossentropy, mse};
+use adroit_nn::optim::{Adam, Descent};
+use adroit_nn::{
+    Activation, Chain, Control, Dense, EarlyStopping, EpochMetrics, Layer, NnError, TrainConfig,
+    train,
+};
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+
+fn rng() -> rand::rngs::StdRng {
+    rand::rngs::StdRng::seed_from_u64(3)
+}
+
+#[test]
+fn learns_xor() {
+    let x = DMatrix::from_row_slice(2, 4, &[0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0]);
+    let y = DMatrix::from_row_slice(2, 4, &[1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0]);
+    let mut r = rng();
+    let mut model = Chain::<f64>::new()
+        .push(Dense::new(2, 8, Activation::Tanh, &mut r))
+        .push(Dense::new(8, 2, Activation::Identity, &mut r));
+    let mut loader = DataLoader::new(x.clone(), y.clone(), 4).unwrap();
+    let config = TrainConfig {
+        epochs: 300,
+        ..TrainConfig::default()
+    };
+    let history = train(
+        &mut model,
+        &mut loader,
+        |p, t| logitcrossentropy(p, t, Agg::Mean),
+        &mut Adam::new(0.05),
+        &config,
+        &mut [],
+    )
+    .unwrap();
+    assert_eq!(history.epochs.len(), 300);
+    assert!(
+        history.epochs[299].loss < 0.05,
+        "{}",
+        history.epochs[299].loss
+    );
+    let predicted = adroit_nn::data::onecold(&model.predict(&x).unwrap());
+    assert_eq!(predicted, adroit_nn::data::onecold(&y));
+}
+
+#[test]
+fn early_stopping_and_metric_callbacks() {
+    let x = DMatrix::from_fn(1, 16, |_, j| j as f64 / 8.0);
+    let y = x.map(|v| 3.0 * v);
+    let mut model = Dense::<f64>::new(1, 1, Activation::Identity, &mut rng());
+    let mut loader = DataLoader::new(x, y, 16).unwrap();
+    let mut record = |_: &Dense<f64>, m: &mut EpochMetrics| {
+        m.extra.push(("constant".into(), 1.0));
+        Control::Continue
+    };
+    let mut stop = EarlyStopping::new(3, 0.0).monitor("constant", true);
+    let config = TrainConfig {
+        epochs: 100,
+        ..TrainConfig::default()
+    };
+    let history = train(
+        &mut model,
+        &mut loader,
+        |p, t| mse(p, t, Agg::Mean),
+        &mut Descent::new(0.01),
+        &config,
+        &mut [&mut record, &mut stop],
+    )
+    .unwrap();
+    assert!(history.stopped_early);
+    assert_eq!(
+        history.epochs.len(),
+        4,
+        "best at epoch 0, then 3 epochs without improvement"
+    );
+    assert_eq!(history.epochs[0].get("constant"), Some(1.0));
+}
+
+#[test]
+fn non_finite_loss_stops_and_keeps_the_last_good_parameters() {
+    let x = DMatrix::from_fn(1, 8, |_, j| j as f64);
+    let y = x.map(|v| 1e3 * v);
+    let mut model = Dense::<f64>::new(1, 1, Activation::Identity, &mut rng());
+    let mut loader = DataLoader::new(x, y, 8).unwrap();
+    // A huge learning rate diverges to infinity within a few steps.
+    let mut snapshots: Vec<Dense<f64>> = Vec::new();
+    let mut keep = |m: &Dense<f64>, _: &mut EpochMetrics| {
+        snapshots.push(m.clone());
+        Control::Continue
+    };
+    let config = TrainConfig {
+        epochs: 10_000,
+        ..TrainConfig::default()
+    };
+    let err = train(
+        &mut model,
+        &mut loader,
+        |p, t| mse(p, t, Agg::Mean),
+        &mut Descent::new(1e3),
+        &config,
+        &mut [&mut keep],
+    )
+    .unwrap_err();
+    match &err {
+        NnError::NonFinite { epoch, batch, what } => {
+            assert_eq!(*batch, 0);
+            assert!(what == "loss" || what.starts_with("gradient of"), "{what}");
+            // The model is the one after the last completed step: all finite.
+            assert!(
+                model.weight.iter().all(|v| v.is_finite()),
+                "{}",
+                model.weight
+            );
+            assert_eq!(
+                &model,
+                snapshots.last().unwrap(),
+                "unchanged since the last good epoch"
+            );
+            assert_eq!(*epoch, snapshots.len());
+        }
+        other => panic!("unexpected error {other}"),
+    }
+    assert!(err.to_string().contains("keeps its last good parameters"));
+}
+
+#[test]
+fn data_that_does_not_fit_the_model_is_an_error() {
+    let mut model = Dense::<f64>::new(3, 1, Activation::Identity, &mut rng());
+    let mut loader = DataLoader::new(DMatrix::zeros(2, 4), DMatrix::zeros(1, 4), 2).unwrap();
+    let err = train(
+        &mut model,
+        &mut loader,
+        |p, t| mse(p, t, Agg::Mean),
+        &mut Descent::new(0.1),
+        &TrainConfig::default(),
+        &mut [],
+    )
+    .unwrap_err();
+    assert!(matches!(err, NnError::ShapeMismatch { .. }), "{err}");
+    let mut loader = DataLoader::new(DMatrix::zeros(3, 4), DMatrix::zeros(2, 4), 2).unwrap();
+    let err = train(
+        &mut model,
+        &mut loader,
+        |p, t| mse(p, t, Agg::Mean),
+        &mut Descent::new(0.1),
+        &TrainConfig::default(),
+        &mut [],
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("mse: prediction vs target"),
+        "{err}"
+    );
+}
