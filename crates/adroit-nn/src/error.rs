@@ -28,6 +28,45 @@ pub enum NnError {
         /// What was empty.
         what: String,
     },
+    /// A weight file could not be read or written.
+    Io {
+        /// The file.
+        path: String,
+        /// The operating system's message.
+        message: String,
+    },
+    /// A weight file is not valid safetensors (truncated, corrupted header, bad offsets).
+    InvalidFile {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A weight file lacks a parameter of the model.
+    MissingTensor {
+        /// The file.
+        path: String,
+        /// The parameter name (e.g. `layers.0.weight`).
+        name: String,
+    },
+    /// A tensor of a weight file has another element type than the model.
+    DtypeMismatch {
+        /// The parameter name.
+        name: String,
+        /// The model's type (`F32` or `F64`).
+        expected: String,
+        /// The file's type.
+        found: String,
+    },
+    /// A tensor of a weight file has another shape than the model's parameter.
+    TensorShapeMismatch {
+        /// The parameter name.
+        name: String,
+        /// The model's shape.
+        expected: Vec<usize>,
+        /// The file's shape.
+        found: Vec<usize>,
+    },
     /// The loss or a gradient became NaN or infinite; training stopped and the model keeps the
     /// parameters from before this step.
     NonFinite {
@@ -54,6 +93,31 @@ impl fmt::Display for NnError {
             ),
             NnError::InvalidConfig { name, reason } => write!(f, "invalid {name}: {reason}"),
             NnError::EmptyData { what } => write!(f, "no data: {what} is empty"),
+            NnError::Io { path, message } => write!(f, "cannot access {path}: {message}"),
+            NnError::InvalidFile { path, reason } => {
+                write!(f, "{path} is not a valid safetensors file: {reason}")
+            }
+            NnError::MissingTensor { path, name } => write!(f, "{path} has no tensor {name}"),
+            NnError::DtypeMismatch {
+                name,
+                expected,
+                found,
+            } => {
+                write!(
+                    f,
+                    "tensor {name} has type {found}, the model needs {expected}"
+                )
+            }
+            NnError::TensorShapeMismatch {
+                name,
+                expected,
+                found,
+            } => {
+                write!(
+                    f,
+                    "tensor {name} has shape {found:?}, the model needs {expected:?}"
+                )
+            }
             NnError::NonFinite { epoch, batch, what } => write!(
                 f,
                 "non-finite {what} at epoch {epoch}, batch {batch}; training stopped, the model \

@@ -34,6 +34,8 @@ pub mod data;
 mod error;
 mod gradient;
 pub mod init;
+#[cfg(feature = "safetensors")]
+pub mod io;
 mod layer;
 mod layers;
 pub mod losses;

@@ -8,3 +8,4 @@ mod losses;
 mod optimizer_reference;
 mod optimizers;
 mod training;
+mod weights;

@@ -1,0 +1,124 @@
+//! Weight files: round trips, a file written by the reference implementation, and every kind
+//! of bad file gives a typed error naming the problem, leaving the model untouched.
+
+use adroit_nn::io::{load_safetensors, save_safetensors};
+use adroit_nn::{Activation, Chain, Dense, NnError};
+use nalgebra::dmatrix;
+use rand::SeedableRng;
+use std::path::PathBuf;
+
+/// A fresh directory per test.
+fn dir(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("adroit-nn-weights-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn model(seed: u64) -> Chain<f64> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    Chain::new()
+        .push(Dense::new(3, 4, Activation::Relu, &mut rng))
+        .push(Dense::new(4, 2, Activation::Identity, &mut rng))
+}
+
+fn params(m: &Chain<f64>) -> Vec<f64> {
+    let mut v = Vec::new();
+    adroit_nn::Layer::visit(m, "", &mut |_, p| v.extend(p.iter().copied()));
+    v
+}
+
+#[test]
+fn round_trip_and_atomic_write() {
+    let path = dir("round_trip").join("chain.safetensors");
+    let original = model(1);
+    save_safetensors(&original, &path).unwrap();
+    let mut loaded = model(2);
+    assert_ne!(params(&loaded), params(&original));
+    load_safetensors(&mut loaded, &path).unwrap();
+    assert_eq!(params(&loaded), params(&original));
+    // No temporary file is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.ends_with(".tmp").then_some(name)
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn reads_a_file_written_by_the_reference_implementation() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/dense_f32.safetensors");
+    let mut layer = Dense::<f32>::new(
+        3,
+        2,
+        Activation::Identity,
+        &mut rand::rngs::StdRng::seed_from_u64(0),
+    );
+    load_safetensors(&mut layer, &path).unwrap();
+    assert_eq!(layer.weight, dmatrix![0.0, 0.1, 0.2; 1.0, 1.1, 1.2]);
+    assert_eq!(layer.bias, Some(dmatrix![0.5; -0.5]));
+}
+
+#[test]
+fn bad_files_give_typed_errors_and_leave_the_model_untouched() {
+    let d = dir("bad_files");
+    let good = d.join("good.safetensors");
+    save_safetensors(&model(1), &good).unwrap();
+    let bytes = std::fs::read(&good).unwrap();
+    let mut m = model(3);
+    let before = params(&m);
+
+    let truncated = d.join("truncated.safetensors");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 10]).unwrap();
+    assert!(matches!(
+        load_safetensors(&mut m, &truncated),
+        Err(NnError::InvalidFile { .. })
+    ));
+
+    let corrupted = d.join("corrupted.safetensors");
+    let mut bad = bytes.clone();
+    bad[8] = b'#'; // the header's opening brace: no longer JSON
+    std::fs::write(&corrupted, &bad).unwrap();
+    assert!(matches!(
+        load_safetensors(&mut m, &corrupted),
+        Err(NnError::InvalidFile { .. })
+    ));
+
+    let f32_file = d.join("f32.safetensors");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    let f32_model = Chain::<f32>::new()
+        .push(Dense::new(3, 4, Activation::Relu, &mut rng))
+        .push(Dense::new(4, 2, Activation::Identity, &mut rng));
+    save_safetensors(&f32_model, &f32_file).unwrap();
+    let err = load_safetensors(&mut m, &f32_file).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "tensor layers.0.weight has type F32, the model needs F64"
+    );
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    let other = Chain::<f64>::new().push(Dense::new(3, 5, Activation::Relu, &mut rng));
+    let shape_file = d.join("shape.safetensors");
+    save_safetensors(&other, &shape_file).unwrap();
+    let err = load_safetensors(&mut m, &shape_file).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "tensor layers.0.weight has shape [5, 3], the model needs [4, 3]"
+    );
+
+    let mut bigger = model(4).push(Dense::new(2, 2, Activation::Identity, &mut rng));
+    let err = load_safetensors(&mut bigger, &good).unwrap_err();
+    assert!(
+        matches!(&err, NnError::MissingTensor { name, .. } if name == "layers.2.weight"),
+        "{err}"
+    );
+
+    let missing = d.join("does-not-exist.safetensors");
+    assert!(matches!(
+        load_safetensors(&mut m, &missing),
+        Err(NnError::Io { .. })
+    ));
+    assert_eq!(params(&m), before, "nothing was loaded");
+}
