@@ -51,8 +51,3 @@ pub use tolerance::Tolerance;
 pub mod __private {
     pub use num_traits;
 }
-
-// Compile and run the README's snippets as doctests (this crate depends on every other).
-#[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

@@ -17,15 +17,18 @@ pub struct TrainConfig {
     pub progress: bool,
     /// Seed of the dropout masks (combined with the step number).
     pub seed: u64,
+    /// Print each epoch's metrics (above the progress bar if there is one).
+    pub log: bool,
 }
 
 impl Default for TrainConfig {
-    /// 10 epochs, no progress bar, seed 0.
+    /// 10 epochs, no progress bar, no log, seed 0.
     fn default() -> Self {
         Self {
             epochs: 10,
             progress: false,
             seed: 0,
+            log: false,
         }
     }
 }
@@ -45,6 +48,17 @@ impl EpochMetrics {
     /// The value of an extra metric.
     pub fn get(&self, name: &str) -> Option<f64> {
         self.extra.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+}
+
+impl std::fmt::Display for EpochMetrics {
+    /// `epoch 3  loss 0.1234  accuracy 0.9667`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "epoch {:>4}  loss {:.4}", self.epoch, self.loss)?;
+        for (name, value) in &self.extra {
+            write!(f, "  {name} {value:.4}")?;
+        }
+        Ok(())
     }
 }
 
@@ -232,6 +246,9 @@ where
         for callback in callbacks.iter_mut() {
             stop |= callback.on_epoch_end(model, &mut metrics) == Control::Stop;
         }
+        if config.log {
+            bar.println(&metrics.to_string());
+        }
         history.epochs.push(metrics);
         if stop {
             history.stopped_early = true;
@@ -286,6 +303,15 @@ impl ProgressBar {
             bar.set_message(format!("epoch {epoch}  loss {loss:.4}"));
             bar.inc(1);
         }
+    }
+
+    fn println(&self, line: &str) {
+        #[cfg(feature = "progress")]
+        if let Some(bar) = self.bar.as_ref().filter(|b| !b.is_hidden()) {
+            bar.println(line);
+            return;
+        }
+        println!("{line}");
     }
 
     fn finish(&self) {

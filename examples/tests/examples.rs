@@ -1,0 +1,50 @@
+//! The examples, run in a fast mode with their outputs checked.
+
+use adroit_examples::{classic, iris, quickstart, wine};
+
+#[test]
+fn iris_trains_plots_saves_and_reloads() {
+    let out_dir = std::env::temp_dir().join(format!("adroit-iris-{}", std::process::id()));
+    let options = iris::Options {
+        epochs: 60,
+        learning_rate: 0.01,
+        seed: 42,
+        out_dir: out_dir.clone(),
+        verbose: false,
+    };
+    let report = iris::run(&options).unwrap();
+    assert_eq!(report.history.epochs.len(), 60);
+    assert!(
+        report.test_accuracy >= 0.9,
+        "test accuracy {}",
+        report.test_accuracy
+    );
+    assert!(report.reloaded_identical);
+    let svg = std::fs::read_to_string(&report.plot).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("test accuracy"));
+    assert!(std::fs::metadata(&report.weights).unwrap().len() > 1000);
+    let first = report.history.epochs.first().unwrap().loss;
+    let last = report.history.epochs.last().unwrap().loss;
+    assert!(last < first / 5.0, "loss {first} → {last}");
+    std::fs::remove_dir_all(out_dir).unwrap();
+}
+
+#[test]
+fn wine_beats_the_trivial_baseline() {
+    let report = wine::run(15, 0.003, 7, false).unwrap();
+    assert_eq!(report.sizes.0 + report.sizes.1, 1599);
+    assert!(report.test_mae < 0.9 * report.baseline_mae, "{report:?}");
+}
+
+#[test]
+fn classic_gradients_agree() {
+    let g = classic::run().unwrap();
+    assert_eq!(g.explicit, g.implicit);
+    assert!((&g.explicit.0 - &g.finite_differences.0).amax() < 1e-10);
+    assert!((&g.explicit.1 - &g.finite_differences.1).amax() < 1e-10);
+}
+
+#[test]
+fn quickstart_derivative_is_32() {
+    assert_eq!(quickstart::run(), (32.0, 32.0));
+}
