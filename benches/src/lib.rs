@@ -58,3 +58,67 @@ pub fn chain_derivative(x: f64) -> (f64, f64) {
     let d = 1.5 * l.sqrt() * dr / u;
     (value, d)
 }
+
+/// A hand-written multilayer perceptron training step on nalgebra (f32): ReLU hidden layers, a
+/// linear output, logit cross-entropy (mean over the batch), plain gradient descent. The floor
+/// that adroit's overhead is measured against: forward and backward passes written out with
+/// `gemm` on owned transposes (no transposed views, see nalgebra issue #1616).
+pub mod handwritten {
+    use nalgebra::DMatrix;
+
+    /// The layers' weights (`out × in`) and biases (`out × 1`).
+    pub struct Mlp {
+        /// Weights, first layer first.
+        pub weights: Vec<DMatrix<f32>>,
+        /// Biases.
+        pub biases: Vec<DMatrix<f32>>,
+    }
+
+    /// One step on `x` (`inputs × batch`) and one-hot `y` (`classes × batch`); returns the loss.
+    pub fn step(mlp: &mut Mlp, x: &DMatrix<f32>, y: &DMatrix<f32>, learning_rate: f32) -> f32 {
+        let n = mlp.weights.len();
+        let batch = x.ncols() as f32;
+        // Forward: keep every layer's output.
+        let mut activations = vec![x.clone()];
+        for k in 0..n {
+            let mut z = &mlp.weights[k] * &activations[k];
+            for mut col in z.column_iter_mut() {
+                col += &mlp.biases[k];
+            }
+            if k + 1 < n {
+                z.apply(|v| *v = v.max(0.0));
+            }
+            activations.push(z);
+        }
+        // Softmax cross-entropy and its gradient (softmax − y)/batch.
+        let logits = &activations[n];
+        let mut delta = logits.clone();
+        let mut loss = 0.0;
+        for (j, mut col) in delta.column_iter_mut().enumerate() {
+            let max = col.max();
+            let sum: f32 = col.iter().map(|v| (v - max).exp()).sum();
+            for (i, v) in col.iter_mut().enumerate() {
+                let p = (*v - max).exp() / sum;
+                loss -= y[(i, j)] * ((*v - max) - sum.ln());
+                *v = (p - y[(i, j)]) / batch;
+            }
+        }
+        // Backward.
+        for k in (0..n).rev() {
+            let grad_w = &delta * activations[k].transpose();
+            let grad_b = DMatrix::from_fn(delta.nrows(), 1, |i, _| delta.row(i).sum());
+            if k > 0 {
+                let mut next = mlp.weights[k].transpose() * &delta;
+                next.zip_apply(&activations[k], |d, a| {
+                    if a <= 0.0 {
+                        *d = 0.0
+                    }
+                });
+                delta = next;
+            }
+            mlp.weights[k] -= grad_w * learning_rate;
+            mlp.biases[k] -= grad_b * learning_rate;
+        }
+        loss / batch
+    }
+}

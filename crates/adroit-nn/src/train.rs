@@ -233,7 +233,7 @@ where
                     what: format!("gradient of {name}"),
                 });
             }
-            step(opt, model, &grads)?;
+            step(opt, model, grads)?;
             total += value;
             bar.advance(epoch, value);
         }

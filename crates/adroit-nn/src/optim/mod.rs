@@ -142,18 +142,18 @@ fn apply<T: MatScalar, M: Layer<T>>(model: &mut M, updates: Vec<DMatrix<T>>) {
 }
 
 /// One optimisation step from a model-shaped gradient (from [`gradient`](crate::gradient)):
-/// `θ ← θ + opt(∇θ)`.
+/// `θ ← θ + opt(∇θ)`. The gradient is consumed (its arrays become the updates, no copy).
 ///
 /// # Errors
 /// [`NnError::ShapeMismatch`] if `grads` does not have the model's parameter shapes.
-pub fn step<T, M, O>(opt: &mut O, model: &mut M, grads: &M) -> Result<(), NnError>
+pub fn step<T, M, O>(opt: &mut O, model: &mut M, mut grads: M) -> Result<(), NnError>
 where
     T: MatScalar,
     M: Layer<T>,
     O: Optimizer<T>,
 {
     let mut updates = Vec::new();
-    grads.visit("", &mut |_, g| updates.push(g.clone()));
+    grads.visit_mut(&mut |g| updates.push(std::mem::replace(g, DMatrix::zeros(0, 0))));
     let mut params = Vec::new();
     model.visit("", &mut |name, p| params.push((name.to_string(), p)));
     check_shapes(&params, &updates)?;

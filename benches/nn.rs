@@ -1,0 +1,97 @@
+//! Neural-network training steps (forward, backward, update; f32) of adroit against a
+//! hand-written nalgebra implementation of the same step, for three MLP sizes.
+//!
+//! Run: `cargo bench -p adroit-benches --bench nn`.
+
+use adroit_benches::handwritten::{self, Mlp};
+use adroit_nn::losses::{Agg, logitcrossentropy};
+use adroit_nn::optim::{Descent, step};
+use adroit_nn::{Activation, Chain, Dense, Layer, gradient};
+use adroit_reverse::matrix::MatVar;
+use criterion::{BenchmarkId, Criterion, criterion_main};
+use nalgebra::DMatrix;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::hint::black_box;
+
+/// `(sizes, batch)`: 4-16-3 batch 16, 784-128-10 batch 64, 784-512-512-10 batch 128.
+const CASES: [(&[usize], usize); 3] = [
+    (&[4, 16, 3], 16),
+    (&[784, 128, 10], 64),
+    (&[784, 512, 512, 10], 128),
+];
+
+fn model(sizes: &[usize], rng: &mut StdRng) -> Chain<f32> {
+    let mut chain = Chain::new();
+    for (k, w) in sizes.windows(2).enumerate() {
+        let act = if k + 2 < sizes.len() {
+            Activation::Relu
+        } else {
+            Activation::Identity
+        };
+        chain = chain.push(Dense::new(w[0], w[1], act, rng));
+    }
+    chain
+}
+
+fn data(sizes: &[usize], batch: usize, rng: &mut StdRng) -> (DMatrix<f32>, DMatrix<f32>) {
+    let x = DMatrix::from_fn(sizes[0], batch, |_, _| rng.random_range(-1.0..1.0));
+    let classes = *sizes.last().unwrap_or(&1);
+    let y = DMatrix::from_fn(
+        classes,
+        batch,
+        |i, j| if i == j % classes { 1.0 } else { 0.0 },
+    );
+    (x, y)
+}
+
+fn bench_training_step(c: &mut Criterion) {
+    let mut group = c.benchmark_group("mlp_training_step_f32");
+    for (sizes, batch) in CASES {
+        let name = sizes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("-");
+        let mut rng = StdRng::seed_from_u64(1);
+        let (x, y) = data(sizes, batch, &mut rng);
+        let mut net = model(sizes, &mut rng);
+        let mut mlp = Mlp {
+            weights: Vec::new(),
+            biases: Vec::new(),
+        };
+        net.visit("", &mut |n, p| {
+            if n.ends_with("weight") {
+                mlp.weights.push(p.clone())
+            } else {
+                mlp.biases.push(p.clone())
+            }
+        });
+        group.bench_function(BenchmarkId::new("handwritten_nalgebra", &name), |b| {
+            b.iter(|| handwritten::step(&mut mlp, black_box(&x), &y, 1e-3))
+        });
+        let mut opt = Descent::new(1e-3);
+        group.bench_function(BenchmarkId::new("adroit", &name), |b| {
+            b.iter(|| {
+                let (loss, grads) = gradient(&net, |m, ctx| {
+                    logitcrossentropy(
+                        m.forward(MatVar::constant(black_box(&x).clone()), ctx),
+                        &y,
+                        Agg::Mean,
+                    )
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+                step(&mut opt, &mut net, grads).unwrap_or_else(|e| panic!("{e}"));
+                loss
+            })
+        });
+    }
+    group.finish();
+}
+
+// criterion's macros generate undocumented items.
+#[allow(missing_docs)]
+mod harness {
+    criterion::criterion_group!(benches, super::bench_training_step);
+}
+criterion_main!(harness::benches);
