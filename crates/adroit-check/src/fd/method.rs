@@ -107,9 +107,16 @@ impl FiniteDifference {
         &self.stencil
     }
 
-    /// Applies the stencil with step `h`.
+    /// Applies the stencil with step `h`. For a derivative the weights sum to 0, so the
+    /// values are taken relative to `f(x)`: a constant function then gives exactly 0, and
+    /// large offsets do not swamp the differences.
     fn apply<T: Float, F: Fn(T) -> T>(&self, f: &F, x: T, h: f64) -> f64 {
         let s = &self.stencil;
+        let base = if s.derivative() > 0 {
+            f(x).to_f64().unwrap_or(f64::NAN)
+        } else {
+            0.0
+        };
         let sum: f64 = s
             .grid()
             .iter()
@@ -117,7 +124,12 @@ impl FiniteDifference {
             .filter(|(_, w)| **w != 0.0)
             .map(|(p, w)| {
                 let xp = x + T::from(p * h).unwrap_or_else(T::zero);
-                w * f(xp).to_f64().unwrap_or(f64::NAN)
+                let fp = if *p == 0.0 {
+                    base
+                } else {
+                    f(xp).to_f64().unwrap_or(f64::NAN)
+                };
+                w * (fp - base)
             })
             .sum();
         sum / h.powi(s.derivative() as i32)
@@ -134,7 +146,11 @@ impl FiniteDifference {
             Step::Fixed(h) => h,
             Step::Adaptive => self.adaptive_step(f, x),
         };
-        let h = h.min(self.max_step());
+        // Never smaller than √ε·max(1, |x|): a step estimated from noise (a nearly constant
+        // function) could otherwise be so small that x + h = x.
+        let eps = T::epsilon().to_f64().unwrap_or(f64::EPSILON);
+        let floor = eps.sqrt() * x.to_f64().unwrap_or(0.0).abs().max(1.0);
+        let h = h.max(floor).min(self.max_step());
         // Make x + h exactly representable so the grid is what the weights assume.
         let xf = x.to_f64().unwrap_or(0.0);
         let exact = (xf + h) - xf;
@@ -155,15 +171,24 @@ impl FiniteDifference {
         } else {
             FiniteDifference::backward(probe_points, q)
         };
-        let h0 = (eps.powf(1.0 / (q as f64 + 2.0)) * xf.abs().max(1.0))
+        // A moderate probe step, shrunk while the probe leaves the function's domain (NaN).
+        let mut h0 = (eps.powf(1.0 / (q as f64 + 2.0)) * xf.abs().max(1.0))
             .min(self.max_range / probe.stencil.max_offset().max(1.0));
-        let high = probe.apply(f, x, h0).abs();
+        let mut high = probe.apply(f, x, h0).abs();
+        for _ in 0..8 {
+            if high.is_finite() {
+                break;
+            }
+            h0 /= 10.0;
+            high = probe.apply(f, x, h0).abs();
+        }
         let fx = f(x).to_f64().unwrap_or(1.0).abs().max(f64::MIN_POSITIVE);
         let roundoff = eps * fx * s.weights().iter().map(|w| w.abs()).sum::<f64>();
         let truncation = s.error_coefficient().abs() * high;
-        let default = 0.1 * xf.abs().max(1.0);
         if !(truncation.is_finite() && truncation > 0.0 && roundoff > 0.0) {
-            return default.min(self.max_step());
+            // No usable estimate (a polynomial of low degree, or nothing finite nearby): the
+            // probe step, which stayed inside the domain, is a safe choice.
+            return h0;
         }
         (d.max(1.0) * roundoff / ((q as f64 - d) * truncation)).powf(1.0 / q as f64)
     }

@@ -127,8 +127,13 @@ impl Expr {
     fn scale(&self, x: &[f64]) -> (f64, Vec<f64>) {
         use adroit_forward::{Dual, DualVec};
         let n = x.len();
-        let unit =
-            |d: f64, s: Vec<f64>| -> Vec<f64> { s.into_iter().map(|v| d.abs() * v).collect() };
+        // Zero-safe: an input that does not reach a node has scale 0 there, even through an
+        // infinite partial.
+        let unit = |d: f64, s: Vec<f64>| -> Vec<f64> {
+            s.into_iter()
+                .map(|v| adroit_forward::chain_product(d.abs(), v))
+                .collect()
+        };
         match self {
             Expr::Input(i) => {
                 let mut s = vec![0.0; n];

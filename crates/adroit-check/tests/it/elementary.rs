@@ -118,7 +118,9 @@ fn check_binary<T: CheckScalar>(index: usize, s: f64, t: f64) -> Result<(), Test
     let (x, y) = (xl + s * (xh - xl), yl + t * (yh - yl));
     if name == "rem" {
         let q = x / y;
-        prop_assume!(q.abs() < 0.5 || (q - q.round()).abs() > 0.05);
+        // Far enough from the jumps (q integer) that the ±0.02 finite-difference range in y
+        // cannot cross one.
+        prop_assume!(q.abs() < 0.5 || (q - q.round()).abs() > 0.1);
     }
     let point = [T::from_f64_rounded(x), T::from_f64_rounded(y)];
     let options = Options::for_precision::<T>()

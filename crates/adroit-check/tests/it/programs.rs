@@ -27,13 +27,20 @@ proptest! {
     #![proptest_config(config(256))]
 
     #[test]
-    fn forward_equals_reverse_everywhere((p, x) in program_and_point(3, 5)) {
+    fn forward_equals_reverse_where_finite((p, x) in program_and_point(3, 5)) {
         // No finite differences: forward and reverse apply the same rules, kinks included.
+        // Where a partial is infinite the modes may differ (forward cancels tangents before
+        // multiplying by ∞, reverse spreads an infinite adjoint that then cancels to NaN:
+        // `cbrt(x − clamp(x, 0, ¼))` at 0, found by the 100 000-case run), so only finite
+        // pairs are compared, within the rounding scale of the chain-rule sums.
         let forward = adroit_forward::gradient(|v| p.eval(v), &x);
         let reverse = adroit_reverse::gradient(|v| p.eval(v), &x);
-        for (f, r) in forward.iter().zip(&reverse) {
-            let ok = (f.is_nan() && r.is_nan()) || f == r || (f - r).abs() <= 1e-10 * (1.0 + f.abs());
-            prop_assert!(ok, "{p} at {x:?}: forward {forward:?} vs reverse {reverse:?}");
+        let scale = p.expr.derivative_scale(&x);
+        for ((f, r), s) in forward.iter().zip(&reverse).zip(scale) {
+            if f.is_finite() && r.is_finite() {
+                let tol = 1e-10 * (1.0 + f.abs()) + 8.0 * f64::EPSILON * p.expr.size() as f64 * s;
+                prop_assert!((f - r).abs() <= tol, "{p} at {x:?}: forward {forward:?} vs reverse {reverse:?}");
+            }
         }
         let value = p.eval(&x);
         prop_assert!(value.is_nan() || value == adroit_reverse::value_and_gradient(|v| p.eval(v), &x).0);

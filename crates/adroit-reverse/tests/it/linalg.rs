@@ -65,3 +65,35 @@ fn solve_gradient() {
     );
     close(&via_inv, expected.as_slice(), 1e-12, "try_inverse");
 }
+
+#[test]
+fn symmetric_eigenvalue_directional_derivative() {
+    // d/dt λₖ(A + tB) = vₖᵀ B vₖ for symmetric A, B with distinct eigenvalues; the reverse
+    // gradient G of λₖ with respect to the entries of A gives it as Σᵢⱼ Gᵢⱼ Bᵢⱼ, whatever
+    // triangle the decomposition reads.
+    let a = a_matrix();
+    let b = DMatrix::from_row_slice(3, 3, &[0.3, -0.2, 0.1, -0.2, 0.5, 0.2, 0.1, 0.2, -0.4]);
+    let eig = a.clone().symmetric_eigen();
+    for k in 0..3 {
+        let lambda = eig.eigenvalues[k];
+        let v = eig.eigenvectors.column(k);
+        let expected = (v.transpose() * &b * v)[(0, 0)];
+        let g = gradient(
+            |x| {
+                let e = to_vars(x, 3).symmetric_eigen();
+                // the eigenvalue closest to λₖ (the order is not guaranteed)
+                *e.eigenvalues
+                    .iter()
+                    .min_by(|p, q| {
+                        (p.value() - lambda)
+                            .abs()
+                            .total_cmp(&(q.value() - lambda).abs())
+                    })
+                    .unwrap()
+            },
+            a.as_slice(),
+        );
+        let directional: f64 = g.iter().zip(b.iter()).map(|(gi, bi)| gi * bi).sum();
+        close(&[directional], &[expected], 1e-10, "eigenvalue derivative");
+    }
+}

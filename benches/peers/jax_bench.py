@@ -1,0 +1,129 @@
+"""JAX (CPU) on the workloads of `benches/peers.rs` and `benches/nn.rs`, with the same inputs
+(`stdrng.py` reproduces the Rust seeds bit for bit): extended-Rosenbrock gradient (`jit(grad)`,
+f64) for n = 10, 100, 10⁴, 10⁶, its Hessian for n = 100 (`jit(hessian)`), and an MLP training
+step (forward, backward, SGD update; f32; softmax cross-entropy, mean over the batch).
+
+Compilation is excluded (every function is called until compiled before timing) and every timed
+call ends with `block_until_ready`. Prints the median time per call over `--repeats` timeit
+repeats. XLA is limited to `--threads` threads (default 1) through XLA_FLAGS, set before `jax`
+is imported.
+
+Run: `python3 benches/peers/jax_bench.py` (about a minute).
+"""
+
+import argparse
+import os
+import sys
+import timeit
+
+parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+parser.add_argument("--threads", type=int, default=1, help="XLA CPU threads (default 1)")
+parser.add_argument("--repeats", type=int, default=25, help="timeit repeats (default 25)")
+parser.add_argument("--min-time", type=float, default=0.05, help="seconds per repeat (default 0.05)")
+args = parser.parse_args()
+
+os.environ["XLA_FLAGS"] = (
+    os.environ.get("XLA_FLAGS", "")
+    + f" --xla_cpu_multi_thread_eigen={'true' if args.threads > 1 else 'false'}"
+    + f" intra_op_parallelism_threads={args.threads}"
+)
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)  # the Rosenbrock workloads are f64, as in Rust
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stdrng import mlp_case, points  # noqa: E402
+
+
+def median_time(fn, repeats=args.repeats, min_time=args.min_time):
+    """Median seconds per call of `fn` (already warmed up): `number` calls per repeat, `number`
+    chosen so that a repeat takes at least `min_time`."""
+    timer = timeit.Timer(fn)
+    number = 1
+    while timer.timeit(number) < min_time:
+        number *= 2
+    return float(np.median(timer.repeat(repeat=repeats, number=number))) / number, number
+
+
+def report(name, fn):
+    fn()  # compile and warm up
+    fn()
+    t, number = median_time(fn)
+    print(f"{name:<45} {format_time(t):>12}   ({args.repeats} x {number})", flush=True)
+
+
+def format_time(t):
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if t >= scale:
+            return f"{t / scale:.4g} {unit}"
+    return f"{t / 1e-9:.4g} ns"
+
+
+def rosenbrock(x):
+    a, b = x[0::2], x[1::2]
+    u = b - a * a
+    v = 1.0 - a
+    return jnp.sum(100.0 * u * u + v * v)
+
+
+def rosenbrock_gradient_np(x):
+    a, b = x[0::2], x[1::2]
+    u, v = b - a * a, 1.0 - a
+    g = np.empty_like(x)
+    g[0::2], g[1::2] = -400.0 * u * a - 2.0 * v, 200.0 * u
+    return g
+
+
+def main():
+    print(f"jax {jax.__version__}, jaxlib {jax.lib.__version__}, numpy {np.__version__}, "
+          f"devices {jax.devices()}, threads {args.threads}")
+    primal = jax.jit(rosenbrock)
+    grad = jax.jit(jax.grad(rosenbrock))
+    for n in (10, 100, 10_000, 1_000_000):
+        x = jnp.asarray(points(n))
+        np.testing.assert_allclose(np.asarray(grad(x)), rosenbrock_gradient_np(points(n)),
+                                   rtol=1e-12, atol=1e-12)
+        report(f"rosenbrock_gradient/jax_jit_primal/{n}", lambda: primal(x).block_until_ready())
+        report(f"rosenbrock_gradient/jax_jit_grad/{n}", lambda: grad(x).block_until_ready())
+
+    hess = jax.jit(jax.hessian(rosenbrock))
+    x = jnp.asarray(points(100))
+    h = np.asarray(hess(x))
+    assert h.shape == (100, 100) and h[1, 1] == 200.0
+    report("rosenbrock_hessian/jax_jit_hessian/100", lambda: hess(x).block_until_ready())
+
+    lr = 1e-3
+
+    def loss(params, x, y):
+        h = x
+        for w, b in params[:-1]:
+            h = jax.nn.relu(h @ w.T + b)
+        w, b = params[-1]
+        logits = h @ w.T + b
+        return -jnp.mean(jnp.sum(y * jax.nn.log_softmax(logits, axis=1), axis=1))
+
+    @jax.jit
+    def step(params, x, y):
+        value, grads = jax.value_and_grad(loss)(params, x, y)
+        return jax.tree_util.tree_map(lambda p, g: p - lr * g, params, grads), value
+
+    for sizes, batch in (([4, 16, 3], 16), ([784, 128, 10], 64), ([784, 512, 512, 10], 128)):
+        x, y, params = mlp_case(sizes, batch)
+        x, y = jnp.asarray(x), jnp.asarray(y)
+        state = {"params": [(jnp.asarray(w), jnp.asarray(b)) for w, b in params]}
+        assert state["params"][0][0].dtype == jnp.float32
+
+        def train_step():
+            state["params"], value = step(state["params"], x, y)
+            jax.block_until_ready((state["params"], value))
+
+        name = "-".join(map(str, sizes))
+        report(f"mlp_training_step_f32/jax_jit/{name}", train_step)
+
+
+if __name__ == "__main__":
+    main()
