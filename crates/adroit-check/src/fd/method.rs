@@ -174,23 +174,33 @@ impl FiniteDifference {
         // A moderate probe step, shrunk while the probe leaves the function's domain (NaN).
         let mut h0 = (eps.powf(1.0 / (q as f64 + 2.0)) * xf.abs().max(1.0))
             .min(self.max_range / probe.stencil.max_offset().max(1.0));
-        let mut high = probe.apply(f, x, h0).abs();
-        for _ in 0..8 {
-            if high.is_finite() {
-                break;
-            }
-            h0 /= 10.0;
-            high = probe.apply(f, x, h0).abs();
-        }
         let fx = f(x).to_f64().unwrap_or(1.0).abs().max(f64::MIN_POSITIVE);
         let roundoff = eps * fx * s.weights().iter().map(|w| w.abs()).sum::<f64>();
-        let truncation = s.error_coefficient().abs() * high;
-        if !(truncation.is_finite() && truncation > 0.0 && roundoff > 0.0) {
-            // No usable estimate (a polynomial of low degree, or nothing finite nearby): the
-            // probe step, which stayed inside the domain, is a safe choice.
-            return h0;
+        let mut h = h0;
+        // A probe much coarser than the step it suggests may alias a fast oscillation and
+        // underestimate the derivative: re-probe at the suggested scale until consistent.
+        for _ in 0..4 {
+            let mut high = probe.apply(f, x, h0).abs();
+            for _ in 0..8 {
+                if high.is_finite() {
+                    break;
+                }
+                h0 /= 10.0;
+                high = probe.apply(f, x, h0).abs();
+            }
+            let truncation = s.error_coefficient().abs() * high;
+            if !(truncation.is_finite() && truncation > 0.0 && roundoff > 0.0) {
+                // No usable estimate (a polynomial of low degree, or nothing finite nearby):
+                // the probe step, which stayed inside the domain, is a safe choice.
+                return h0;
+            }
+            h = (d.max(1.0) * roundoff / ((q as f64 - d) * truncation)).powf(1.0 / q as f64);
+            if h >= h0 / 8.0 {
+                break;
+            }
+            h0 = 2.0 * h;
         }
-        (d.max(1.0) * roundoff / ((q as f64 - d) * truncation)).powf(1.0 / q as f64)
+        h
     }
 
     /// The estimate of the stencil's derivative of `f` at `x`.

@@ -65,6 +65,55 @@ impl Expr {
         margin
     }
 
+    /// The distance from `x`, in *input* units, to the nearest kink or jump: for each
+    /// non-differentiable operation, the distance of its argument to the kink divided by the
+    /// argument's derivative scale (how fast it moves with the inputs, see
+    /// [`derivative_scale`](Self::derivative_scale)). A finite-difference step shorter than
+    /// this does not cross a kink (to first order).
+    pub fn input_margin(&self, x: &[f64]) -> f64 {
+        let mut margin = f64::INFINITY;
+        self.input_margin_rec(x, &mut margin);
+        margin
+    }
+
+    fn input_margin_rec(&self, x: &[f64], margin: &mut f64) {
+        let children: Vec<&Expr> = match self {
+            Expr::Input(_) | Expr::Const(_) => Vec::new(),
+            Expr::Unary(_, a) | Expr::Powi(a, _) | Expr::Clamp(a, _, _) => vec![a],
+            Expr::Binary(_, a, b) => vec![a, b],
+        };
+        for child in &children {
+            child.input_margin_rec(x, margin);
+        }
+        // This node's own kink distance in argument units, over the arguments' speed.
+        let mut own = f64::INFINITY;
+        let here = match self {
+            Expr::Input(_) | Expr::Const(_) => return,
+            _ => self.clone(),
+        };
+        here.eval_margin_local(x, &mut own);
+        if own.is_finite() {
+            let speed: f64 = children
+                .iter()
+                .map(|c| c.scale(x).1.iter().sum::<f64>())
+                .fold(0.0, f64::max);
+            *margin = margin.min(own / (speed + f64::MIN_POSITIVE));
+        }
+    }
+
+    /// The kink distance of this node alone (its children's own kinks excluded).
+    fn eval_margin_local(&self, x: &[f64], margin: &mut f64) {
+        let leaf = |e: &Expr| Box::new(Expr::Const(e.eval(x)));
+        let local = match self {
+            Expr::Unary(op, a) => Expr::Unary(*op, leaf(a)),
+            Expr::Binary(op, a, b) => Expr::Binary(*op, leaf(a), leaf(b)),
+            Expr::Powi(a, n) => Expr::Powi(leaf(a), *n),
+            Expr::Clamp(a, lo, hi) => Expr::Clamp(leaf(a), *lo, *hi),
+            Expr::Input(_) | Expr::Const(_) => return,
+        };
+        local.eval_margin(x, margin);
+    }
+
     fn eval_margin(&self, x: &[f64], margin: &mut f64) -> f64 {
         match self {
             Expr::Input(_) | Expr::Const(_) => self.eval(x),

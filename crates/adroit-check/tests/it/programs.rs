@@ -10,12 +10,13 @@ use proptest::prelude::*;
 
 /// Programs can compose many operations, so derivatives of size 10⁶ happen; tolerances scale.
 fn options_for(p: &Program, x: &[f64]) -> Option<Options> {
-    let margin = p.expr.kink_margin(x);
-    // Finite differences are meaningless next to a kink or jump.
-    if margin < 0.05 {
+    // Finite differences are meaningless next to a kink or jump: keep their range well inside
+    // the distance (in input units) to the nearest one.
+    let margin = p.expr.input_margin(x);
+    if margin < 1e-5 {
         return None;
     }
-    let fd = FiniteDifference::default().with_max_range(1e-3);
+    let fd = FiniteDifference::default().with_max_range(1e-3f64.min(margin / 4.0));
     Some(
         Options::for_precision::<f64>()
             .with_fd(fd)
@@ -69,7 +70,7 @@ proptest! {
     fn hessians_agree_and_are_symmetric((p, x) in program_and_point(2, 3)) {
         let Some(_) = options_for(&p, &x) else { return Ok(()) };
         prop_assume!(p.eval(&x).is_finite());
-        let fd = FiniteDifference::default().with_max_range(1e-3);
+        let fd = FiniteDifference::default().with_max_range(1e-3f64.min(p.expr.input_margin(&x) / 4.0));
         let options = Options::for_precision::<f64>()
             .with_fd(fd)
             .with_ad_tolerance(Tolerance::new(1e-9, 1e-8))
@@ -85,8 +86,9 @@ proptest! {
         prop_assume!(p.eval(&x).is_finite());
         let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
         let x_rounded: Vec<f64> = x32.iter().map(|&v| f64::from(v)).collect();
-        prop_assume!(p.expr.kink_margin(&x_rounded) >= 0.05);
-        let fd = FiniteDifference::default().with_max_range(1e-3);
+        let margin = p.expr.input_margin(&x_rounded);
+        prop_assume!(margin >= 1e-4);
+        let fd = FiniteDifference::default().with_max_range(1e-3f64.min(margin / 4.0));
         let options = Options::for_precision::<f32>()
             .with_fd(fd)
             .with_ad_tolerance(Tolerance::new(1e-4, 1e-3))
