@@ -79,8 +79,10 @@ pub fn config(default_cases: u32) -> Config {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default_cases);
+    // Rejections (points too close to a kink) scale with the number of cases.
     Config {
         cases,
+        max_global_rejects: cases.max(1024),
         ..Config::default()
     }
 }

@@ -223,6 +223,20 @@ impl Expr {
         }
     }
 
+    /// The largest magnitude of any intermediate value at `x` (in `f64`; NaN ignored). In a
+    /// lower precision, values this large carry absolute rounding errors that oscillating
+    /// functions of them amplify, so precision tests restrict themselves to moderate values.
+    pub fn magnitude(&self, x: &[f64]) -> f64 {
+        let own = self.eval(x).abs();
+        let own = if own.is_nan() { 0.0 } else { own };
+        let children = match self {
+            Expr::Input(_) | Expr::Const(_) => 0.0,
+            Expr::Unary(_, a) | Expr::Powi(a, _) | Expr::Clamp(a, _, _) => a.magnitude(x),
+            Expr::Binary(_, a, b) => a.magnitude(x).max(b.magnitude(x)),
+        };
+        own.max(children)
+    }
+
     /// Number of nodes.
     pub fn size(&self) -> usize {
         match self {

@@ -88,6 +88,11 @@ proptest! {
         let x_rounded: Vec<f64> = x32.iter().map(|&v| f64::from(v)).collect();
         let margin = p.expr.input_margin(&x_rounded);
         prop_assume!(margin >= 1e-4);
+        // f32 rounding of large intermediate values (e.g. sin of 3200, found by the
+        // 100 000-case run) legitimately perturbs derivatives by percents: compare f32 only on
+        // programs of moderate size and slope.
+        let scale = p.expr.derivative_scale(&x_rounded).iter().fold(0.0f64, |m, s| m.max(*s));
+        prop_assume!(p.expr.magnitude(&x_rounded) <= 100.0 && scale <= 100.0);
         let fd = FiniteDifference::default().with_max_range(1e-3f64.min(margin / 4.0));
         let options = Options::for_precision::<f32>()
             .with_fd(fd)
