@@ -1,6 +1,6 @@
 //! [`gradcheck`]: forward mode, reverse mode and finite differences must agree.
 
-use crate::mismatch::{Checker, Comparison, Entry};
+use crate::mismatch::{Checker, Entry};
 use crate::{CheckScalar, GenericFn, Mismatch, Mode, Options, Report};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -44,43 +44,13 @@ where
     let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
     let fd = options.fd.jacobian(|v: &[f64]| f.eval(v), &x64);
     let mut checker = Checker::default();
-    for i in 0..forward.nrows() {
-        for j in 0..forward.ncols() {
-            let (fw, rv, fdv) = (
-                forward[(i, j)].to_f64_lossless(),
-                reverse[(i, j)].to_f64_lossless(),
-                fd[(i, j)],
-            );
-            let entry = Entry {
-                input: Some(j),
-                output: Some(i),
-                forward: Some(fw),
-                reverse: Some(rv),
-                finite_difference: Some(fdv),
-            };
-            checker.compare(
-                Comparison::ForwardVsReverse,
-                entry,
-                rv,
-                fw,
-                options.ad_tolerance,
-            )?;
-            checker.compare(
-                Comparison::ForwardVsFiniteDifference,
-                entry,
-                fw,
-                fdv,
-                options.fd_tolerance,
-            )?;
-            checker.compare(
-                Comparison::ReverseVsFiniteDifference,
-                entry,
-                rv,
-                fdv,
-                options.fd_tolerance,
-            )?;
-        }
-    }
+    checker.compare_matrices(
+        &forward,
+        &reverse,
+        &fd,
+        options.ad_tolerance,
+        options.fd_tolerance,
+    )?;
     Ok(checker.finish())
 }
 
@@ -130,27 +100,7 @@ where
             finite_difference: Some(fdv),
             ..Entry::default()
         };
-        checker.compare(
-            Comparison::ForwardVsReverse,
-            entry,
-            rv,
-            fw,
-            options.ad_tolerance,
-        )?;
-        checker.compare(
-            Comparison::ForwardVsFiniteDifference,
-            entry,
-            fw,
-            fdv,
-            options.fd_tolerance,
-        )?;
-        checker.compare(
-            Comparison::ReverseVsFiniteDifference,
-            entry,
-            rv,
-            fdv,
-            options.fd_tolerance,
-        )?;
+        checker.compare_modes(entry, options.ad_tolerance, options.fd_tolerance)?;
     }
     Ok(checker.finish())
 }

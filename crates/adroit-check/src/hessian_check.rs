@@ -33,52 +33,27 @@ where
         &x64,
     );
     let mut checker = Checker::default();
+    checker.compare_matrices(
+        &forward,
+        &reverse,
+        &fd,
+        options.ad_tolerance,
+        options.fd_tolerance,
+    )?;
     let n = x.len();
     for i in 0..n {
         for j in 0..n {
-            let (fw, rv, fdv) = (
-                forward[(i, j)].to_f64_lossless(),
-                reverse[(i, j)].to_f64_lossless(),
-                fd[(i, j)],
-            );
+            let rv = reverse[(i, j)].to_f64_lossless();
             let entry = Entry {
                 input: Some(j),
                 output: Some(i),
-                forward: Some(fw),
                 reverse: Some(rv),
-                finite_difference: Some(fdv),
+                ..Entry::default()
             };
-            checker.compare(
-                Comparison::ForwardVsReverse,
-                entry,
-                rv,
-                fw,
-                options.ad_tolerance,
-            )?;
-            checker.compare(
-                Comparison::ForwardVsFiniteDifference,
-                entry,
-                fw,
-                fdv,
-                options.fd_tolerance,
-            )?;
-            checker.compare(
-                Comparison::ReverseVsFiniteDifference,
-                entry,
-                rv,
-                fdv,
-                options.fd_tolerance,
-            )?;
             let transposed = reverse[(j, i)].to_f64_lossless();
-            let sym = Entry {
-                reverse: Some(rv),
-                forward: None,
-                finite_difference: None,
-                ..entry
-            };
             checker.compare(
                 Comparison::Symmetry,
-                sym,
+                entry,
                 rv,
                 transposed,
                 options.ad_tolerance,

@@ -1,6 +1,7 @@
 //! [`Mismatch`] and [`Report`]: what a check found.
 
-use crate::Tolerance;
+use crate::{CheckScalar, Tolerance};
+use nalgebra::DMatrix;
 use std::fmt;
 
 /// Which two values were compared.
@@ -159,6 +160,50 @@ impl Checker {
             rel_error: abs_error / reference.abs(),
             tolerance,
         }))
+    }
+
+    /// The three comparisons of one entry whose forward, reverse and finite-difference values
+    /// are all set: forward vs reverse within `ad`, each AD mode vs finite differences within
+    /// `fd`.
+    pub(crate) fn compare_modes(
+        &mut self,
+        entry: Entry,
+        ad: Tolerance,
+        fd: Tolerance,
+    ) -> Result<(), Box<Mismatch>> {
+        let (Some(fw), Some(rv), Some(fdv)) =
+            (entry.forward, entry.reverse, entry.finite_difference)
+        else {
+            return Ok(());
+        };
+        self.compare(Comparison::ForwardVsReverse, entry, rv, fw, ad)?;
+        self.compare(Comparison::ForwardVsFiniteDifference, entry, fw, fdv, fd)?;
+        self.compare(Comparison::ReverseVsFiniteDifference, entry, rv, fdv, fd)
+    }
+
+    /// Compares three matrices entry by entry with [`compare_modes`](Self::compare_modes)
+    /// (`input` = column, `output` = row).
+    pub(crate) fn compare_matrices<T: CheckScalar>(
+        &mut self,
+        forward: &DMatrix<T>,
+        reverse: &DMatrix<T>,
+        fd: &DMatrix<f64>,
+        ad: Tolerance,
+        fd_tolerance: Tolerance,
+    ) -> Result<(), Box<Mismatch>> {
+        for i in 0..forward.nrows() {
+            for j in 0..forward.ncols() {
+                let entry = Entry {
+                    input: Some(j),
+                    output: Some(i),
+                    forward: Some(forward[(i, j)].to_f64_lossless()),
+                    reverse: Some(reverse[(i, j)].to_f64_lossless()),
+                    finite_difference: Some(fd[(i, j)]),
+                };
+                self.compare_modes(entry, ad, fd_tolerance)?;
+            }
+        }
+        Ok(())
     }
 
     /// The report of all comparisons so far.
