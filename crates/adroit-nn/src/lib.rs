@@ -47,4 +47,11 @@ pub use error::NnError;
 pub use gradient::{Grads, Params, gradient, gradient_with, params};
 pub use layer::{Context, Layer, Mode};
 pub use layers::{Chain, Dense, Dropout, DynLayer, LayerNorm};
+/// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
+/// `adroit-nn` alone uses the same version).
+pub use nalgebra;
+/// `rand`, whose RNGs seed initialisers (re-exported for the same reason: `Dense::new` takes a
+/// `rand` 0.9 RNG).
+pub use rand;
+
 pub use train::{Callback, Control, EarlyStopping, EpochMetrics, History, TrainConfig, train};
