@@ -34,6 +34,7 @@ pub mod matrix;
 mod pullback;
 mod record;
 mod scalar;
+mod scope;
 mod tape;
 mod var;
 

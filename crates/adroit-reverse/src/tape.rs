@@ -7,6 +7,7 @@
 //! live in a side table and are marked by [`CUSTOM`] in the first parent slot.
 
 use crate::TapeScalar;
+use crate::scope::{ScopeStack, ScopedTape};
 use crate::var::Var;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -37,6 +38,16 @@ pub struct Tape<T> {
 
 /// Source of unique tape ids (never 0).
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl<T: TapeScalar> ScopedTape for Tape<T> {
+    fn none() -> Self {
+        Tape::none()
+    }
+
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
 
 impl<T: TapeScalar> Tape<T> {
     /// The empty "no tape" placeholder, active when no scope is open.
@@ -213,8 +224,7 @@ impl<T: TapeScalar> Tape<T> {
 /// and finished buffers kept for reuse (so a gradient call in a loop allocates nothing once
 /// warm, and large tapes do not page-fault afresh on every call).
 pub struct TapeStack<T> {
-    active: Tape<T>,
-    suspended: Vec<Tape<T>>,
+    scopes: ScopeStack<Tape<T>>,
     spare_tapes: Vec<Tape<T>>,
     spare_adjoint: Vec<T>,
 }
@@ -226,8 +236,10 @@ impl<T: TapeScalar> TapeStack<T> {
     /// An empty stack (no scope open).
     pub const fn new() -> Self {
         Self {
-            active: Tape::none(),
-            suspended: Vec::new(),
+            scopes: ScopeStack {
+                active: Tape::none(),
+                suspended: Vec::new(),
+            },
             spare_tapes: Vec::new(),
             spare_adjoint: Vec::new(),
         }
@@ -265,7 +277,7 @@ impl<T: TapeScalar> TapeStack<T> {
     /// The tape recording now.
     #[inline(always)]
     pub(crate) fn active(&mut self) -> &mut Tape<T> {
-        &mut self.active
+        &mut self.scopes.active
     }
 }
 
@@ -288,9 +300,7 @@ impl<T: TapeScalar> Scope<T> {
     pub(crate) fn enter() -> Self {
         let id = T::with_tapes(|stack| {
             let fresh = stack.fresh_tape();
-            let outer = std::mem::replace(&mut stack.active, fresh);
-            stack.suspended.push(outer);
-            stack.active.id
+            stack.scopes.open(fresh)
         });
         Self {
             id,
@@ -301,7 +311,7 @@ impl<T: TapeScalar> Scope<T> {
     /// Records `n` inputs with the given primal values.
     pub(crate) fn inputs(&self, x: &[T]) -> Vec<Var<T>> {
         T::with_tapes(|stack| {
-            let tape = &mut stack.active;
+            let tape = &mut stack.scopes.active;
             debug_assert_eq!(tape.id, self.id);
             x.iter()
                 .map(|&v| Var::on_tape(v, tape.push_input(), tape.id))
@@ -311,7 +321,7 @@ impl<T: TapeScalar> Scope<T> {
 
     /// Closes the scope, returning its tape and restoring the outer one.
     pub(crate) fn finish(self) -> Tape<T> {
-        let tape = T::with_tapes(|stack| close(stack, self.id));
+        let tape = T::with_tapes(|stack| stack.scopes.close(self.id));
         std::mem::forget(self);
         tape
     }
@@ -321,18 +331,7 @@ impl<T: TapeScalar> Drop for Scope<T> {
     fn drop(&mut self) {
         // Reached only when the scope was not finished (the user's function panicked): discard
         // the tape. `try_with` because the thread-local may already be gone at thread exit.
-        T::try_with_tapes(|stack| drop(close(stack, self.id)));
-    }
-}
-
-/// Pops the tape with `id` (and any scope left open inside it) and restores the outer tape.
-fn close<T: TapeScalar>(stack: &mut TapeStack<T>, id: u64) -> Tape<T> {
-    loop {
-        let outer = stack.suspended.pop().unwrap_or_else(Tape::none);
-        let tape = std::mem::replace(&mut stack.active, outer);
-        if tape.id == id || stack.active.id == 0 && stack.suspended.is_empty() {
-            return tape;
-        }
+        T::try_with_tapes(|stack| drop(stack.scopes.close(self.id)));
     }
 }
 

@@ -2,6 +2,7 @@
 //! backward rule; swept backwards once per gradient.
 
 use super::{MatScalar, MatVar};
+use crate::scope::{ScopeStack, ScopedTape};
 use nalgebra::DMatrix;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -49,6 +50,16 @@ pub struct MatTape<T> {
 
 /// Matrix tape ids share nothing with scalar tapes; never 0.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl<T: MatScalar> ScopedTape for MatTape<T> {
+    fn none() -> Self {
+        MatTape::none()
+    }
+
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
 
 impl<T: MatScalar> MatTape<T> {
     const fn none() -> Self {
@@ -158,22 +169,23 @@ impl<T: MatScalar> MatTape<T> {
 /// This thread's matrix tapes for one element type: the active one and the suspended outer
 /// ones.
 pub struct MatTapeStack<T> {
-    active: MatTape<T>,
-    suspended: Vec<MatTape<T>>,
+    scopes: ScopeStack<MatTape<T>>,
 }
 
 impl<T: MatScalar> MatTapeStack<T> {
     /// An empty stack.
     pub const fn new() -> Self {
         Self {
-            active: MatTape::none(),
-            suspended: Vec::new(),
+            scopes: ScopeStack {
+                active: MatTape::none(),
+                suspended: Vec::new(),
+            },
         }
     }
 
     /// The tape recording now.
     pub(crate) fn active(&mut self) -> &mut MatTape<T> {
-        &mut self.active
+        &mut self.scopes.active
     }
 }
 
@@ -191,11 +203,7 @@ pub(crate) struct MatScope<T: MatScalar> {
 
 impl<T: MatScalar> MatScope<T> {
     pub(crate) fn enter() -> Self {
-        let id = T::with_mat_tapes(|stack| {
-            let outer = std::mem::replace(&mut stack.active, MatTape::fresh());
-            stack.suspended.push(outer);
-            stack.active.id
-        });
+        let id = T::with_mat_tapes(|stack| stack.scopes.open(MatTape::fresh()));
         Self {
             id,
             _not_send: std::marker::PhantomData,
@@ -203,7 +211,7 @@ impl<T: MatScalar> MatScope<T> {
     }
 
     pub(crate) fn finish(self) -> MatTape<T> {
-        let tape = T::with_mat_tapes(|stack| close(stack, self.id));
+        let tape = T::with_mat_tapes(|stack| stack.scopes.close(self.id));
         std::mem::forget(self);
         tape
     }
@@ -211,17 +219,7 @@ impl<T: MatScalar> MatScope<T> {
 
 impl<T: MatScalar> Drop for MatScope<T> {
     fn drop(&mut self) {
-        T::try_with_mat_tapes(|stack| drop(close(stack, self.id)));
-    }
-}
-
-fn close<T: MatScalar>(stack: &mut MatTapeStack<T>, id: u64) -> MatTape<T> {
-    loop {
-        let outer = stack.suspended.pop().unwrap_or_else(MatTape::none);
-        let tape = std::mem::replace(&mut stack.active, outer);
-        if tape.id == id || stack.active.id == 0 && stack.suspended.is_empty() {
-            return tape;
-        }
+        T::try_with_mat_tapes(|stack| drop(stack.scopes.close(self.id)));
     }
 }
 
