@@ -8,37 +8,32 @@ use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use nalgebra::DMatrix;
 use std::collections::HashMap;
 
-/// Records `loss` with every parameter of `model` bound to a tracked input; returns the loss
-/// value and one gradient per parameter in visiting order.
-fn parameter_gradients<T, M, F>(
-    model: &M,
+/// Records `loss` with each of `params` bound to a tracked input (by address, see
+/// [`Context::bind`]); returns the loss value and one gradient per parameter, in order.
+fn gradients_of<T, F>(
+    params: &[&DMatrix<T>],
     mode: Mode,
     seed: u64,
     loss: F,
 ) -> Result<(T, Vec<DMatrix<T>>), NnError>
 where
     T: MatScalar,
-    M: Layer<T> + ?Sized,
     F: FnOnce(&mut Context<T>) -> Result<MatVar<T>, NnError>,
 {
-    let mut params = Vec::new();
-    model.visit("", &mut |_, p| params.push(p.clone()));
+    let values: Vec<DMatrix<T>> = params.iter().map(|p| (*p).clone()).collect();
     let mut error = None;
     let (value, grads) = matrix::value_and_gradient(
         |vars| {
             let mut ctx = Context::new(mode, seed);
-            let mut next = vars.iter();
-            model.visit("", &mut |_, p| {
-                if let Some(v) = next.next() {
-                    ctx.bind(p, *v);
-                }
-            });
+            for (p, v) in params.iter().zip(vars) {
+                ctx.bind(p, *v);
+            }
             loss(&mut ctx).unwrap_or_else(|e| {
                 error = Some(e);
                 MatVar::constant(DMatrix::zeros(1, 1))
             })
         },
-        &params,
+        &values,
     );
     match error {
         Some(e) => Err(e),
@@ -90,7 +85,9 @@ where
     M: Layer<T> + Clone,
     F: FnOnce(&M, &mut Context<T>) -> Result<MatVar<T>, NnError>,
 {
-    let (value, grads) = parameter_gradients(model, mode, seed, |ctx| loss(model, ctx))?;
+    let mut params = Vec::new();
+    model.visit("", &mut |_, p| params.push(p));
+    let (value, grads) = gradients_of(&params, mode, seed, |ctx| loss(model, ctx))?;
     let mut shaped = model.clone();
     let mut next = grads.into_iter();
     shaped.visit_mut(&mut |p| {
@@ -155,24 +152,8 @@ impl<'a, T: MatScalar> Params<'a, T> {
     where
         F: FnOnce(&mut Context<T>) -> Result<MatVar<T>, NnError>,
     {
-        let values: Vec<DMatrix<T>> = self.entries.iter().map(|(_, p)| (*p).clone()).collect();
-        let mut error = None;
-        let (value, grads) = matrix::value_and_gradient(
-            |vars| {
-                let mut ctx = Context::new(Mode::Train, 0);
-                for ((_, p), v) in self.entries.iter().zip(vars) {
-                    ctx.bind(p, *v);
-                }
-                loss(&mut ctx).unwrap_or_else(|e| {
-                    error = Some(e);
-                    MatVar::constant(DMatrix::zeros(1, 1))
-                })
-            },
-            &values,
-        );
-        if let Some(e) = error {
-            return Err(e);
-        }
+        let params: Vec<&DMatrix<T>> = self.entries.iter().map(|(_, p)| *p).collect();
+        let (value, grads) = gradients_of(&params, Mode::Train, 0, loss)?;
         let index = self
             .entries
             .iter()
