@@ -126,6 +126,15 @@ impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
             return Control::Continue;
         };
         let score = if higher { value } else { -value };
+        if !score.is_finite() {
+            // A NaN or infinite metric is no improvement (as Keras).
+            self.waited += 1;
+            return if self.waited >= self.patience {
+                Control::Stop
+            } else {
+                Control::Continue
+            };
+        }
         match self.best {
             Some(best) if score <= best + self.min_delta => {
                 self.waited += 1;
@@ -197,6 +206,12 @@ where
         model.input_size(),
         &DMatrix::<T>::zeros(loader.features(), 0),
     )?;
+    if loader.batches_per_epoch() == 0 {
+        return Err(NnError::EmptyData {
+            what: "an epoch (fewer samples than one batch, and the last partial batch is dropped)"
+                .into(),
+        });
+    }
     let bar = ProgressBar::new(config.progress, config.epochs * loader.batches_per_epoch());
     let mut history = History {
         epochs: Vec::new(),

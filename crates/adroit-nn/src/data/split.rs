@@ -23,8 +23,8 @@ pub struct Split<T> {
 
 /// Splits the samples (columns) at random (seeded) into a training part and a test part with
 /// `round(test_fraction · n)` samples. With `stratify = Some(labels)` (one class label per
-/// sample), each class is split in the same proportion (so class frequencies are preserved up
-/// to rounding), as scikit-learn's `train_test_split(stratify=…)`.
+/// sample), each class contributes in proportion to its size (the rounding spread by largest
+/// remainder), as scikit-learn's `train_test_split(stratify=…)`.
 ///
 /// # Errors
 /// [`NnError::InvalidConfig`] unless `0 < test_fraction < 1`; [`NnError::ShapeMismatch`] if
@@ -80,10 +80,29 @@ pub fn train_test_split<T: MatScalar>(
             by_class.into_values().collect()
         }
     };
+    // round(f·n) test samples in all, spread over the groups in proportion by largest
+    // remainder (as scikit-learn's stratified split), so the total matches the documentation.
+    let total = (test_fraction * n as f64).round() as usize;
+    let ideal: Vec<f64> = groups
+        .iter()
+        .map(|g| test_fraction * g.len() as f64)
+        .collect();
+    let mut counts: Vec<usize> = ideal.iter().map(|v| v.floor() as usize).collect();
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    order.sort_by(|&a, &b| (ideal[b] - ideal[b].floor()).total_cmp(&(ideal[a] - ideal[a].floor())));
+    let mut missing = total.saturating_sub(counts.iter().sum());
+    for &g in order.iter().cycle().take(order.len() * 2) {
+        if missing == 0 {
+            break;
+        }
+        if counts[g] < groups[g].len() {
+            counts[g] += 1;
+            missing -= 1;
+        }
+    }
     let (mut train, mut test) = (Vec::new(), Vec::new());
-    for mut group in groups {
+    for (mut group, k) in groups.into_iter().zip(counts) {
         group.shuffle(&mut rng);
-        let k = (test_fraction * group.len() as f64).round() as usize;
         test.extend_from_slice(&group[..k]);
         train.extend_from_slice(&group[k..]);
     }

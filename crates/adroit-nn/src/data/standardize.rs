@@ -46,7 +46,12 @@ impl<T: MatScalar> Standardizer<T> {
                 .fold(T::zero(), |a, b| a + b)
                 / n;
             let sd = Float::sqrt(var);
-            if sd > T::zero() { sd } else { T::one() }
+            // Rounding leaves a tiny variance on a constant feature: treat it as 0 (as
+            // scikit-learn), so the feature is only centred.
+            let tiny = <T as Float>::epsilon()
+                * T::from_f64(10.0).unwrap_or_else(T::one)
+                * Float::max(Float::abs(mean[(i, 0)]), T::one());
+            if sd > tiny { sd } else { T::one() }
         });
         Ok(Self { mean, scale })
     }

@@ -92,8 +92,23 @@ pub fn kldivergence<T: MatScalar>(
     Ok(aggregate(total, y.ncols(), agg))
 }
 
+/// `ŷ` clamped to `[ε, 1 − ε]`, so that `1 − p`, `p` and their logarithms and powers stay
+/// finite for saturated predictions (a softmax or sigmoid of exactly 1 or 0, reached in `f32` at
+/// logit gaps of about 17; the clamp is Keras's and Lux's convention).
+fn clamp_probability<T: MatScalar>(y_hat: MatVar<T>) -> MatVar<T> {
+    let e = eps::<T>();
+    y_hat.map(move |v| {
+        let (lo, hi) = (
+            adroit_forward::Dual::constant(e),
+            adroit_forward::Dual::constant(T::one() - e),
+        );
+        v.clamp(lo, hi)
+    })
+}
+
 /// Focal loss for multi-class probabilities (Lin et al. 2017; Flux's `focal_loss`, `γ = 2`):
-/// `agg over samples of Σ_classes −y·(1 − p)^γ·ln p` with `p = ŷ + ε`.
+/// `agg over samples of Σ_classes −y·(1 − p)^γ·ln p` with `p = ŷ` clamped to `[ε, 1 − ε]`
+/// (finite for saturated predictions).
 pub fn focal_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -101,7 +116,7 @@ pub fn focal_loss<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("focal_loss", &y_hat, y)?;
-    let p = y_hat + eps::<T>();
+    let p = clamp_probability(y_hat);
     let g = T::from_f64(gamma).unwrap_or_else(T::one);
     let weight = (-p + T::one()).map(move |v| v.powf(adroit_forward::Dual::constant(g)));
     let ce = MatVar::constant(y.clone()).zip_rule(p, super::Xlogy);
@@ -109,7 +124,7 @@ pub fn focal_loss<T: MatScalar>(
 }
 
 /// Binary focal loss (Flux's `binary_focal_loss`, `γ = 2`): `agg(−(1 − pₜ)^γ·ln pₜ)` over all
-/// entries, with `pₜ = y·p + (1 − y)·(1 − p)` and `p = ŷ + ε`.
+/// entries, with `pₜ = y·p + (1 − y)·(1 − p)` and `p = ŷ` clamped to `[ε, 1 − ε]`.
 pub fn binary_focal_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -117,7 +132,7 @@ pub fn binary_focal_loss<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("binary_focal_loss", &y_hat, y)?;
-    let p = y_hat + eps::<T>();
+    let p = clamp_probability(y_hat);
     let yv = MatVar::constant(y.clone());
     let one_minus_y = MatVar::constant(y.map(|v| T::one() - v));
     let p_t = yv.component_mul(p) + one_minus_y.component_mul(-p + T::one());

@@ -22,7 +22,12 @@ impl<T: MatScalar> Optimizer<T> for ClipValue {
     fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
         let d: T = cast(self.delta);
         for u in updates {
-            u.apply(|v| *v = Float::max(Float::min(*v, d), -d));
+            // NaN passes through (as jnp.clip), so a NaN gradient is not hidden as ±δ.
+            u.apply(|v| {
+                if !Float::is_nan(*v) {
+                    *v = Float::max(Float::min(*v, d), -d);
+                }
+            });
         }
     }
 }

@@ -7,5 +7,6 @@ mod layers;
 mod losses;
 mod optimizer_reference;
 mod optimizers;
+mod regressions;
 mod training;
 mod weights;

@@ -214,6 +214,15 @@ macro_rules! scalar_lhs {
             }
         }
 
+        impl core::ops::Div<MatVar<$t>> for $t {
+            type Output = MatVar<$t>;
+            /// `self / x` for every entry `x` (derivative `−self/x²`).
+            #[track_caller]
+            fn div(self, m: MatVar<$t>) -> MatVar<$t> {
+                m.map_with_derivative(|x| (self / x, -self / (x * x)))
+            }
+        }
+
         impl core::ops::Sub<MatVar<$t>> for $t {
             type Output = MatVar<$t>;
             /// `self − x` for every entry `x`.

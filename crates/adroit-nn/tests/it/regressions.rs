@@ -1,0 +1,182 @@
+//! Regression tests for defects found in review (each names what was wrong).
+
+use adroit_nn::data::{DataLoader, Standardizer, train_test_split};
+use adroit_nn::losses::{Agg, binary_focal_loss, focal_loss, mse};
+use adroit_nn::optim::{ClipValue, Descent, Optimizer};
+use adroit_nn::{
+    Activation, Callback, Control, Dense, EarlyStopping, EpochMetrics, NnError, TrainConfig, train,
+};
+use adroit_reverse::matrix::{self, Along};
+use nalgebra::{DMatrix, dmatrix};
+use rand::SeedableRng;
+
+#[test]
+fn focal_losses_are_finite_for_saturated_predictions() {
+    // softmax/sigmoid reach exactly 1 in f32; p = ŷ + ε made 1 − p negative (NaN powers/logs).
+    let (l, g) = matrix::value_and_gradient(
+        |m| {
+            focal_loss(
+                m[0].softmax(Along::Rows),
+                &dmatrix![1.0f32; 0.0],
+                1.5,
+                Agg::Mean,
+            )
+            .unwrap()
+        },
+        &[dmatrix![20.0f32; 0.0]],
+    );
+    assert!(
+        l.is_finite() && g[0].iter().all(|v| v.is_finite()),
+        "{l} {}",
+        g[0]
+    );
+    let (l, g) = matrix::value_and_gradient(
+        |m| {
+            binary_focal_loss(
+                m[0].map(adroit_nn::activation::sigmoid),
+                &dmatrix![0.0f32, 1.0],
+                2.0,
+                Agg::Mean,
+            )
+            .unwrap()
+        },
+        &[dmatrix![20.0f32, -20.0]],
+    );
+    assert!(
+        l.is_finite() && l > 10.0 && g[0].iter().all(|v| v.is_finite()),
+        "{l} {}",
+        g[0]
+    );
+}
+
+#[test]
+fn standardizer_only_centres_a_constant_feature() {
+    // Rounding left a variance of ~1e-34 that scaled the row to ±1.
+    let x: DMatrix<f64> = dmatrix![0.1, 0.1, 0.1; 1.0, 2.0, 3.0];
+    let z = Standardizer::fit(&x).unwrap().transform(&x).unwrap();
+    // Centred only: what remains is the rounding of the mean, not ±1.
+    assert!(z.row(0).iter().all(|v| v.abs() < 1e-15), "{z}");
+    let y = DMatrix::<f64>::from_element(1, 7, 1e6 + 0.1);
+    assert!(
+        Standardizer::fit(&y)
+            .unwrap()
+            .transform(&y)
+            .unwrap()
+            .iter()
+            .all(|v: &f64| v.abs() < 1e-6)
+    );
+}
+
+#[test]
+fn clip_value_keeps_nan() {
+    let mut updates = vec![dmatrix![f64::NAN, f64::NEG_INFINITY, 5.0]];
+    let p = DMatrix::zeros(1, 3);
+    ClipValue::new(1.0).update(&mut updates, &[&p]);
+    assert!(updates[0][0].is_nan());
+    assert_eq!((updates[0][1], updates[0][2]), (-1.0, 1.0));
+}
+
+#[test]
+fn stratified_split_has_the_documented_size() {
+    // Per-class rounding gave 6 of 9 test samples at 0.5 (documented round(4.5) = 5) and an
+    // empty test set for 6 classes of 2 at 0.2.
+    let labels: Vec<usize> = (0..9).map(|i| i / 3).collect();
+    let x = DMatrix::<f64>::from_fn(1, 9, |_, j| j as f64);
+    assert_eq!(
+        train_test_split(&x, &x, 0.5, 0, Some(&labels))
+            .unwrap()
+            .x_test
+            .ncols(),
+        5
+    );
+    let labels: Vec<usize> = (0..12).map(|i| i / 2).collect();
+    let x = DMatrix::<f64>::from_fn(1, 12, |_, j| j as f64);
+    assert_eq!(
+        train_test_split(&x, &x, 0.2, 0, Some(&labels))
+            .unwrap()
+            .x_test
+            .ncols(),
+        2
+    );
+}
+
+#[test]
+fn an_epoch_without_batches_is_an_error() {
+    // drop_last with fewer samples than a batch used to report loss 0 every epoch.
+    let mut model = Dense::<f64>::new(
+        1,
+        1,
+        Activation::Identity,
+        &mut rand::rngs::StdRng::seed_from_u64(0),
+    );
+    let mut loader = DataLoader::new(DMatrix::zeros(1, 3), DMatrix::zeros(1, 3), 4)
+        .unwrap()
+        .drop_last(true);
+    let err = train(
+        &mut model,
+        &mut loader,
+        |p, t| mse(p, t, Agg::Mean),
+        &mut Descent::new(0.1),
+        &TrainConfig::default(),
+        &mut [],
+    )
+    .unwrap_err();
+    assert!(matches!(err, NnError::EmptyData { .. }), "{err}");
+}
+
+#[test]
+fn early_stopping_counts_a_nan_metric_as_no_improvement() {
+    let mut stop = EarlyStopping::new(2, 0.0);
+    let model = ();
+    let mut decisions = Vec::new();
+    for loss in [1.0, f64::NAN, 2.0] {
+        let mut m = EpochMetrics {
+            epoch: 0,
+            loss,
+            extra: Vec::new(),
+        };
+        decisions.push(Callback::<f64, ()>::on_epoch_end(&mut stop, &model, &mut m));
+    }
+    assert_eq!(
+        decisions,
+        [Control::Continue, Control::Continue, Control::Stop]
+    );
+}
+
+#[test]
+fn scalar_divided_by_a_matrix() {
+    let g = matrix::gradient(|m| (2.0_f64 / m[0]).sum(), &[dmatrix![1.0, 4.0]]);
+    assert_eq!(g[0], dmatrix![-2.0, -0.125]);
+}
+
+#[test]
+fn concurrent_saves_to_one_path() {
+    let dir = std::env::temp_dir().join(format!("adroit-nn-concurrent-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("w.safetensors");
+    let handles: Vec<_> = (0..4)
+        .map(|seed| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let m = Dense::<f32>::new(
+                    3,
+                    2,
+                    Activation::Relu,
+                    &mut rand::rngs::StdRng::seed_from_u64(seed),
+                );
+                adroit_nn::io::save_safetensors(&m, &path)
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    let mut m = Dense::<f32>::new(
+        3,
+        2,
+        Activation::Relu,
+        &mut rand::rngs::StdRng::seed_from_u64(9),
+    );
+    adroit_nn::io::load_safetensors(&mut m, &path).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
+}
