@@ -5,9 +5,8 @@
 
 use adroit_benches::handwritten::{self, Mlp};
 use adroit_nn::losses::{Agg, logitcrossentropy};
-use adroit_nn::optim::{Descent, step};
-use adroit_nn::{Activation, Chain, Dense, Layer, gradient};
-use adroit_reverse::matrix::MatVar;
+use adroit_nn::optim::Descent;
+use adroit_nn::{Activation, Chain, Dense, Layer, train_step};
 use criterion::{BenchmarkId, Criterion, criterion_main};
 use nalgebra::DMatrix;
 use rand::rngs::StdRng;
@@ -71,18 +70,11 @@ fn bench_training_step(c: &mut Criterion) {
             b.iter(|| handwritten::step(&mut mlp, black_box(&x), &y, 1e-3))
         });
         let mut opt = Descent::new(1e-3);
+        let loss = |p, t: &DMatrix<f32>| logitcrossentropy(p, t, Agg::Mean);
         group.bench_function(BenchmarkId::new("adroit", &name), |b| {
             b.iter(|| {
-                let (loss, grads) = gradient(&net, |m, ctx| {
-                    logitcrossentropy(
-                        m.forward(MatVar::constant(black_box(&x).clone()), ctx),
-                        &y,
-                        Agg::Mean,
-                    )
-                })
-                .unwrap_or_else(|e| panic!("{e}"));
-                step(&mut opt, &mut net, grads).unwrap_or_else(|e| panic!("{e}"));
-                loss
+                train_step(&mut net, black_box(&x), &y, &loss, &mut opt, 0)
+                    .unwrap_or_else(|e| panic!("{e}"))
             })
         });
     }

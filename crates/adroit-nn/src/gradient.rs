@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 /// Records `loss` with each of `params` bound to a tracked input (by address, see
 /// [`Context::bind`]); returns the loss value and one gradient per parameter, in order.
-fn gradients_of<T, F>(
+pub(crate) fn gradients_of<T, F>(
     params: &[&DMatrix<T>],
     mode: Mode,
     seed: u64,

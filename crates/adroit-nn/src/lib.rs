@@ -54,4 +54,6 @@ pub use nalgebra;
 /// `rand` 0.9 RNG).
 pub use rand;
 
-pub use train::{Callback, Control, EarlyStopping, EpochMetrics, History, TrainConfig, train};
+pub use train::{
+    Callback, Control, EarlyStopping, EpochMetrics, History, TrainConfig, train, train_step,
+};

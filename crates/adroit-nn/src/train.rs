@@ -2,9 +2,10 @@
 //! bar, and a safe stop on non-finite values.
 
 use crate::data::DataLoader;
+use crate::gradient::gradients_of;
 use crate::layer::check_input;
-use crate::optim::{Optimizer, step};
-use crate::{Layer, Mode, NnError, gradient_with};
+use crate::optim::{Optimizer, apply_gradients};
+use crate::{Layer, Mode, NnError};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
@@ -228,27 +229,14 @@ where
                 .seed
                 .wrapping_mul(0x9E37_79B9_7F4A_7C15)
                 .wrapping_add(step_count);
-            let (value, grads) = gradient_with(&*model, Mode::Train, seed, |m, ctx| {
-                loss(m.forward(MatVar::constant(x.clone()), ctx), &y)
+            let value = train_step(model, &x, &y, &loss, opt, seed).map_err(|e| {
+                bar.finish();
+                match e {
+                    NnError::NonFinite { what, .. } => NnError::NonFinite { epoch, batch, what },
+                    other => other,
+                }
             })?;
             let value = value.to_f64().unwrap_or(f64::NAN);
-            if !value.is_finite() {
-                bar.finish();
-                return Err(NnError::NonFinite {
-                    epoch,
-                    batch,
-                    what: "loss".into(),
-                });
-            }
-            if let Some(name) = non_finite_gradient(&grads) {
-                bar.finish();
-                return Err(NnError::NonFinite {
-                    epoch,
-                    batch,
-                    what: format!("gradient of {name}"),
-                });
-            }
-            step(opt, model, grads)?;
             total += value;
             bar.advance(epoch, value);
         }
@@ -274,15 +262,73 @@ where
     Ok(history)
 }
 
-/// The name of the first parameter whose gradient has a NaN or infinite entry.
-fn non_finite_gradient<T: MatScalar, M: Layer<T>>(grads: &M) -> Option<String> {
-    let mut bad = None;
-    grads.visit("", &mut |name, g| {
-        if bad.is_none() && g.iter().any(|v| !num_traits::Float::is_finite(*v)) {
-            bad = Some(name.to_string());
+/// One training step on a batch (`x`: `inputs × batch`, `y`: `outputs × batch`): the gradient
+/// of `loss(model(x), y)` in [`Mode::Train`] (dropout seeded with `seed`) and one step of
+/// `opt`; returns the loss. Records the parameters once and applies the gradients without a
+/// model-shaped copy (what [`train`] runs per batch).
+///
+/// # Errors
+/// The loss's error (e.g. a shape mismatch); [`NnError::NonFinite`] (with `epoch` and `batch`
+/// 0) if the loss or a gradient is NaN or infinite — the model is then unchanged.
+pub fn train_step<T, M, O, L>(
+    model: &mut M,
+    x: &DMatrix<T>,
+    y: &DMatrix<T>,
+    loss: &L,
+    opt: &mut O,
+    seed: u64,
+) -> Result<T, NnError>
+where
+    T: MatScalar,
+    M: Layer<T>,
+    O: Optimizer<T>,
+    L: Fn(MatVar<T>, &DMatrix<T>) -> Result<MatVar<T>, NnError>,
+{
+    let (value, grads) = {
+        let mut params = Vec::new();
+        model.visit("", &mut |_, p| params.push(p));
+        let model = &*model;
+        gradients_of(&params, Mode::Train, seed, |ctx| {
+            loss(model.forward(MatVar::constant(x.clone()), ctx), y)
+        })?
+    };
+    let non_finite = |what: String| NnError::NonFinite {
+        epoch: 0,
+        batch: 0,
+        what,
+    };
+    if !num_traits::Float::is_finite(value) {
+        return Err(non_finite("loss".into()));
+    }
+    if let Some(k) = grads.iter().position(|g| !all_finite(g.as_slice())) {
+        let mut names = Vec::new();
+        model.visit("", &mut |name, _| names.push(name.to_string()));
+        return Err(non_finite(format!(
+            "gradient of {}",
+            names.get(k).map_or("?", String::as_str)
+        )));
+    }
+    apply_gradients(opt, model, grads);
+    Ok(value)
+}
+
+/// True when every entry is finite: `v − v` is 0 exactly for finite `v` and NaN otherwise, summed
+/// in 8 independent lanes so the check vectorises (a plain early-exit scan cost a quarter of a
+/// 784-128-10 training step).
+#[allow(clippy::eq_op)] // v − v is the test: 0 exactly when v is finite
+fn all_finite<T: MatScalar>(values: &[T]) -> bool {
+    let mut lanes = [T::zero(); 8];
+    let chunks = values.chunks_exact(8);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += v - v;
         }
-    });
-    bad
+    }
+    for (lane, &v) in lanes.iter_mut().zip(rest) {
+        *lane += v - v;
+    }
+    lanes.iter().all(|l| *l == T::zero())
 }
 
 /// The optional progress bar.

@@ -141,6 +141,20 @@ fn apply<T: MatScalar, M: Layer<T>>(model: &mut M, updates: Vec<DMatrix<T>>) {
     });
 }
 
+/// `θ ← θ + opt(g)` for gradients `g` in the model's visiting order (shapes already known to
+/// match, as they come from a recording of this model).
+pub(crate) fn apply_gradients<T, M, O>(opt: &mut O, model: &mut M, mut updates: Vec<DMatrix<T>>)
+where
+    T: MatScalar,
+    M: Layer<T>,
+    O: Optimizer<T>,
+{
+    let mut params = Vec::new();
+    model.visit("", &mut |_, p| params.push(p));
+    opt.update(&mut updates, &params);
+    apply(model, updates);
+}
+
 /// One optimisation step from a model-shaped gradient (from [`gradient`](crate::gradient)):
 /// `θ ← θ + opt(∇θ)`. The gradient is consumed (its arrays become the updates, no copy).
 ///
