@@ -2,24 +2,9 @@
 
 use adroit_reverse::{Var, gradient, pullback};
 
-#[test]
-#[should_panic(expected = "used outside the scope that recorded it")]
-fn variable_used_after_its_gradient_call_returned() {
-    let mut leaked: Option<Var<f64>> = None;
-    let _ = gradient(
-        |x| {
-            leaked = Some(x[0]);
-            x[0] * 2.0
-        },
-        &[1.0],
-    );
-    let _ = leaked.unwrap() * 3.0;
-}
-
-#[test]
-#[should_panic(expected = "from another tape")]
-fn stale_variable_mixed_into_a_new_scope() {
-    let mut leaked: Option<Var<f64>> = None;
+/// A variable smuggled out of a finished `gradient` call.
+fn leaked_variable() -> Var<f64> {
+    let mut leaked = None;
     let _ = gradient(
         |x| {
             leaked = Some(x[0]);
@@ -27,7 +12,19 @@ fn stale_variable_mixed_into_a_new_scope() {
         },
         &[1.0],
     );
-    let stale = leaked.unwrap();
+    leaked.expect("the closure ran")
+}
+
+#[test]
+#[should_panic(expected = "used outside the scope that recorded it")]
+fn variable_used_after_its_gradient_call_returned() {
+    let _ = leaked_variable() * 3.0;
+}
+
+#[test]
+#[should_panic(expected = "from another tape")]
+fn stale_variable_mixed_into_a_new_scope() {
+    let stale = leaked_variable();
     let _ = gradient(|x| x[0] * stale, &[2.0]);
 }
 
@@ -56,15 +53,7 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
 
 #[test]
 fn variable_sent_to_another_thread_panics() {
-    let mut leaked: Option<Var<f64>> = None;
-    let _ = gradient(
-        |x| {
-            leaked = Some(x[0]);
-            x[0]
-        },
-        &[1.0],
-    );
-    let v = leaked.unwrap();
+    let v = leaked_variable();
     let result = std::thread::spawn(move || gradient(|x| x[0] + v, &[1.0])).join();
     let message = panic_message(result.unwrap_err());
     assert!(message.contains("from another tape"), "{message}");
@@ -77,15 +66,7 @@ fn variable_sent_to_another_thread_panics() {
 #[test]
 #[should_panic(expected = "not computed from its inputs in this call")]
 fn returning_a_variable_of_another_scope() {
-    let mut leaked: Option<Var<f64>> = None;
-    let _ = gradient(
-        |x| {
-            leaked = Some(x[0]);
-            x[0]
-        },
-        &[1.0],
-    );
-    let v = leaked.unwrap();
+    let v = leaked_variable();
     let _ = pullback(move |_| vec![v], &[1.0]);
 }
 
