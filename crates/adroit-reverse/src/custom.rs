@@ -1,6 +1,8 @@
 //! Custom rules (a function with a user-supplied derivative, recorded as one node) and
 //! `stop_gradient`.
 
+use crate::active::with_active;
+use crate::tape::Tape;
 use crate::{TapeScalar, Var};
 
 /// Records a function with its own pullback as one node, like ChainRules.jl's `rrule` or JAX's
@@ -40,8 +42,7 @@ where
     if inputs.iter().all(Var::is_constant) {
         return outputs.iter().map(|&v| Var::constant(v)).collect();
     }
-    T::with_tapes(|stack| {
-        let tape = stack.active();
+    with_active(|tape: &mut Tape<T>| {
         let first = tape.push_custom(inputs, outputs.len(), Box::new(pullback));
         let id = tape.id();
         outputs

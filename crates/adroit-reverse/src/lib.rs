@@ -28,6 +28,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod active;
 mod api;
 mod custom;
 pub mod matrix;
@@ -45,7 +46,8 @@ pub use api::{
 pub use custom::{custom_rule, custom_scalar, stop_gradient};
 pub use pullback::Pullback;
 pub use scalar::TapeScalar;
-pub use tape::TapeStack;
+#[doc(hidden)]
+pub use tape::{Tape, TapePool};
 pub use var::Var;
 
 /// The forward-mode crate (its `Dual` is the tangent type of Hessians).

@@ -28,12 +28,12 @@ impl<T: TapeScalar> Pullback<T> {
 
     /// Bytes of tape held (node arrays), for memory accounting.
     pub fn tape_bytes(&self) -> usize {
-        self.recording.tape.bytes()
+        self.recording.tape().bytes()
     }
 
     /// Number of nodes recorded (inputs and operations, plus one sink node).
     pub fn tape_len(&self) -> usize {
-        self.recording.tape.len()
+        self.recording.tape().len()
     }
 
     /// `wᵀJ`: `cotangent` (`m` entries, one per output) to the input cotangent (`n` entries).

@@ -1,11 +1,13 @@
 //! Recording a function on a fresh tape: the step shared by every API function.
 
-use crate::tape::{Scope, Tape};
+use crate::active::Scope;
+use crate::tape::{Tape, recycle};
 use crate::{TapeScalar, Var};
 
 /// A finished recording: the tape, and where the inputs live on it (nodes `1..=n`).
 pub(crate) struct Recording<T: TapeScalar> {
-    pub(crate) tape: Tape<T>,
+    /// Always `Some` until dropped.
+    tape: Option<Box<Tape<T>>>,
     pub(crate) n_inputs: usize,
 }
 
@@ -19,17 +21,22 @@ impl<T: TapeScalar> Recording<T> {
         (
             out,
             Self {
-                tape,
+                tape: Some(tape),
                 n_inputs: x.len(),
             },
         )
+    }
+
+    /// The recorded tape.
+    pub(crate) fn tape(&self) -> &Tape<T> {
+        self.tape.as_deref().expect("recording already dropped")
     }
 
     /// Panics unless `y` is a constant or was recorded on this tape.
     #[track_caller]
     pub(crate) fn check_output(&self, y: &Var<T>) {
         assert!(
-            y.is_constant() || y.tape_id() == self.tape.id(),
+            y.is_constant() || y.tape_id() == self.tape().id(),
             "adroit-reverse: the function returned a Var that was not computed from its inputs \
              in this call (it comes from another scope)"
         );
@@ -38,23 +45,25 @@ impl<T: TapeScalar> Recording<T> {
     /// One backward sweep: seeds each output `y` with its cotangent `w` (constant outputs,
     /// whose derivative is zero, are skipped) and returns the input adjoints.
     pub(crate) fn backward<'a>(&self, seeds: impl IntoIterator<Item = (&'a Var<T>, T)>) -> Vec<T> {
-        let mut adjoint = T::with_tapes(|stack| stack.take_adjoint(self.tape.len()));
+        let tape = self.tape();
+        let mut adjoint = T::tape_pool().with_borrow_mut(|pool| pool.take_adjoint(tape.len()));
         for (y, w) in seeds {
             if !y.is_constant() {
                 let i = y.index() as usize;
                 adjoint[i] = adjoint[i] + w;
             }
         }
-        self.tape.sweep(&mut adjoint);
+        tape.sweep(&mut adjoint);
         let grad = adjoint[1..=self.n_inputs].to_vec();
-        T::with_tapes(|stack| stack.return_adjoint(adjoint));
+        T::tape_pool().with_borrow_mut(|pool| pool.return_adjoint(adjoint));
         grad
     }
 }
 
 impl<T: TapeScalar> Drop for Recording<T> {
     fn drop(&mut self) {
-        let tape = std::mem::replace(&mut self.tape, Tape::none());
-        T::try_with_tapes(|stack| stack.recycle(tape));
+        if let Some(tape) = self.tape.take() {
+            recycle(tape);
+        }
     }
 }

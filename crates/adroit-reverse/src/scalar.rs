@@ -1,27 +1,28 @@
 //! [`TapeScalar`]: the primal types a tape can record, each with its own thread-local tapes.
 
 use crate::api::HESSIAN_CHUNK;
-use crate::tape::TapeStack;
+use crate::tape::{Tape, TapePool};
 use adroit_forward::{Dual, DualVec};
 use num_traits::Float;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt::Debug;
+use std::thread::LocalKey;
 
 /// A primal type that [`Var`](crate::Var) can wrap: `f32`, `f64`, and the forward-mode duals
 /// `Dual<f32>`, `Dual<f64>` (for forward-over-reverse Hessian-vector products) and
 /// `DualVec<f32, 12>`, `DualVec<f64, 12>` (for chunked forward-over-reverse Hessians).
 ///
-/// Each type has its own thread-local stack of tapes, so gradients run in parallel on different
+/// Each type has its own thread-local active tape, so gradients run in parallel on different
 /// threads, and `Var<f64>` and `Var<Dual<f64>>` scopes never interfere. The trait is sealed.
 pub trait TapeScalar: Float + Debug + 'static + sealed::Sealed {
-    /// Runs `f` on this thread's tape stack for `Self`.
+    /// This thread's active tape for `Self` (null when no scope is open); see the `active`
+    /// module for the invariant.
     #[doc(hidden)]
-    fn with_tapes<R>(f: impl FnOnce(&mut TapeStack<Self>) -> R) -> R;
+    fn active_tape() -> &'static LocalKey<Cell<*mut Tape<Self>>>;
 
-    /// As [`with_tapes`](Self::with_tapes), doing nothing if the thread-local is gone (during
-    /// thread teardown).
+    /// This thread's spare tapes and adjoint buffers for `Self`.
     #[doc(hidden)]
-    fn try_with_tapes(f: impl FnOnce(&mut TapeStack<Self>));
+    fn tape_pool() -> &'static LocalKey<RefCell<TapePool<Self>>>;
 }
 
 mod sealed {
@@ -29,35 +30,33 @@ mod sealed {
 }
 
 macro_rules! tape_scalar {
-    ($($t:ty => $tls:ident),* $(,)?) => {$(
+    ($($t:ty => $active:ident, $pool:ident),* $(,)?) => {$(
         thread_local! {
-            static $tls: RefCell<TapeStack<$t>> = const { RefCell::new(TapeStack::new()) };
+            static $active: Cell<*mut Tape<$t>> = const { Cell::new(std::ptr::null_mut()) };
+            static $pool: RefCell<TapePool<$t>> = const { RefCell::new(TapePool::new()) };
         }
 
         impl sealed::Sealed for $t {}
 
         impl TapeScalar for $t {
             #[inline(always)]
-            fn with_tapes<R>(f: impl FnOnce(&mut TapeStack<Self>) -> R) -> R {
-                $tls.with(|stack| f(&mut stack.borrow_mut()))
+            fn active_tape() -> &'static LocalKey<Cell<*mut Tape<Self>>> {
+                &$active
             }
 
-            fn try_with_tapes(f: impl FnOnce(&mut TapeStack<Self>)) {
-                let _ = $tls.try_with(|stack| {
-                    if let Ok(mut stack) = stack.try_borrow_mut() {
-                        f(&mut stack);
-                    }
-                });
+            #[inline(always)]
+            fn tape_pool() -> &'static LocalKey<RefCell<TapePool<Self>>> {
+                &$pool
             }
         }
     )*};
 }
 
 tape_scalar! {
-    f32 => TAPES_F32,
-    f64 => TAPES_F64,
-    Dual<f32> => TAPES_DUAL_F32,
-    Dual<f64> => TAPES_DUAL_F64,
-    DualVec<f32, HESSIAN_CHUNK> => TAPES_CHUNK_F32,
-    DualVec<f64, HESSIAN_CHUNK> => TAPES_CHUNK_F64,
+    f32 => ACTIVE_F32, POOL_F32,
+    f64 => ACTIVE_F64, POOL_F64,
+    Dual<f32> => ACTIVE_DUAL_F32, POOL_DUAL_F32,
+    Dual<f64> => ACTIVE_DUAL_F64, POOL_DUAL_F64,
+    DualVec<f32, HESSIAN_CHUNK> => ACTIVE_CHUNK_F32, POOL_CHUNK_F32,
+    DualVec<f64, HESSIAN_CHUNK> => ACTIVE_CHUNK_F64, POOL_CHUNK_F64,
 }

@@ -7,7 +7,6 @@
 //! live in a side table and are marked by [`CUSTOM`] in the first parent slot.
 
 use crate::TapeScalar;
-use crate::scope::{ScopeStack, ScopedTape};
 use crate::var::Var;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -39,19 +38,9 @@ pub struct Tape<T> {
 /// Source of unique tape ids (never 0).
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-impl<T: TapeScalar> ScopedTape for Tape<T> {
-    fn none() -> Self {
-        Tape::none()
-    }
-
-    fn id(&self) -> u64 {
-        self.id
-    }
-}
-
 impl<T: TapeScalar> Tape<T> {
-    /// The empty "no tape" placeholder, active when no scope is open.
-    pub(crate) const fn none() -> Self {
+    /// An empty tape without an id (its buffers not yet allocated).
+    const fn none() -> Self {
         Self {
             id: 0,
             parents: Vec::new(),
@@ -62,14 +51,13 @@ impl<T: TapeScalar> Tape<T> {
 
     /// Turns `self` (an unused tape, its buffers kept for their capacity) into a fresh tape
     /// with a new id and its sink node.
-    fn reset(mut self) -> Self {
+    fn reset(&mut self) {
         self.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         self.parents.clear();
         self.partials.clear();
         self.customs.clear();
         self.parents.push([0, 0]);
         self.partials.push([T::zero(), T::zero()]);
-        self
     }
 
     /// This tape's id.
@@ -220,38 +208,41 @@ impl<T: TapeScalar> Tape<T> {
     }
 }
 
-/// The per-thread, per-scalar-type stack of tapes: the active one, the suspended outer ones,
-/// and finished buffers kept for reuse (so a gradient call in a loop allocates nothing once
-/// warm, and large tapes do not page-fault afresh on every call).
-pub struct TapeStack<T> {
-    scopes: ScopeStack<Tape<T>>,
-    spare_tapes: Vec<Tape<T>>,
+/// Finished tapes and adjoint buffers kept for reuse, per thread and scalar type (so a gradient
+/// call in a loop allocates nothing once warm, and large tapes do not page-fault afresh on every
+/// call).
+pub struct TapePool<T> {
+    /// Boxed because a scope's tape needs a stable address; reusing the box saves an
+    /// allocation per scope.
+    #[allow(clippy::vec_box)]
+    spare_tapes: Vec<Box<Tape<T>>>,
     spare_adjoint: Vec<T>,
 }
 
 /// How many finished tapes a thread keeps for reuse, per scalar type.
 const MAX_SPARE_TAPES: usize = 4;
 
-impl<T: TapeScalar> TapeStack<T> {
-    /// An empty stack (no scope open).
+impl<T: TapeScalar> TapePool<T> {
+    /// An empty pool.
     pub const fn new() -> Self {
         Self {
-            scopes: ScopeStack {
-                active: Tape::none(),
-                suspended: Vec::new(),
-            },
             spare_tapes: Vec::new(),
             spare_adjoint: Vec::new(),
         }
     }
 
-    /// A fresh tape, reusing a spare one's buffers when there is one.
-    fn fresh_tape(&mut self) -> Tape<T> {
-        self.spare_tapes.pop().unwrap_or_else(Tape::none).reset()
+    /// A fresh tape with a new id, reusing a spare one's buffers when there is one.
+    pub(crate) fn fresh_tape(&mut self) -> Box<Tape<T>> {
+        let mut tape = self
+            .spare_tapes
+            .pop()
+            .unwrap_or_else(|| Box::new(Tape::none()));
+        tape.reset();
+        tape
     }
 
     /// Keeps a finished tape's buffers for reuse.
-    pub(crate) fn recycle(&mut self, mut tape: Tape<T>) {
+    fn keep(&mut self, mut tape: Box<Tape<T>>) {
         if self.spare_tapes.len() < MAX_SPARE_TAPES {
             tape.id = 0;
             tape.customs.clear();
@@ -273,72 +264,28 @@ impl<T: TapeScalar> TapeStack<T> {
             self.spare_adjoint = buf;
         }
     }
-
-    /// The tape recording now.
-    #[inline(always)]
-    pub(crate) fn active(&mut self) -> &mut Tape<T> {
-        &mut self.scopes.active
-    }
 }
 
-impl<T: TapeScalar> Default for TapeStack<T> {
+impl<T: TapeScalar> Default for TapePool<T> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-/// An open differentiation scope: a fresh tape on this thread's stack for `T`, removed (and the
-/// outer tape restored) when the scope is finished or dropped, also on panic.
-pub(crate) struct Scope<T: TapeScalar> {
-    id: u64,
-    /// Scopes are tied to their thread.
-    _not_send: std::marker::PhantomData<*const T>,
-}
-
-impl<T: TapeScalar> Scope<T> {
-    /// Opens a scope with a fresh tape, suspending the current one.
-    pub(crate) fn enter() -> Self {
-        let id = T::with_tapes(|stack| {
-            let fresh = stack.fresh_tape();
-            stack.scopes.open(fresh)
-        });
-        Self {
-            id,
-            _not_send: std::marker::PhantomData,
+/// Returns a finished tape's buffers to this thread's pool (dropping them if the pool is gone,
+/// during thread teardown, or busy).
+pub(crate) fn recycle<T: TapeScalar>(tape: Box<Tape<T>>) {
+    let _ = T::tape_pool().try_with(|pool| {
+        if let Ok(mut pool) = pool.try_borrow_mut() {
+            pool.keep(tape);
         }
-    }
-
-    /// Records `n` inputs with the given primal values.
-    pub(crate) fn inputs(&self, x: &[T]) -> Vec<Var<T>> {
-        T::with_tapes(|stack| {
-            let tape = &mut stack.scopes.active;
-            debug_assert_eq!(tape.id, self.id);
-            x.iter()
-                .map(|&v| Var::on_tape(v, tape.push_input(), tape.id))
-                .collect()
-        })
-    }
-
-    /// Closes the scope, returning its tape and restoring the outer one.
-    pub(crate) fn finish(self) -> Tape<T> {
-        let tape = T::with_tapes(|stack| stack.scopes.close(self.id));
-        std::mem::forget(self);
-        tape
-    }
-}
-
-impl<T: TapeScalar> Drop for Scope<T> {
-    fn drop(&mut self) {
-        // Reached only when the scope was not finished (the user's function panicked): discard
-        // the tape. `try_with` because the thread-local may already be gone at thread exit.
-        T::try_with_tapes(|stack| drop(stack.scopes.close(self.id)));
-    }
+    });
 }
 
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn stale_variable(var_tape: u64, active: u64) -> ! {
+pub(crate) fn stale_variable(var_tape: u64, active: u64) -> ! {
     if active == 0 {
         panic!(
             "adroit-reverse: a Var was used outside the scope that recorded it (no gradient, \

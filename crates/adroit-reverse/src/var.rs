@@ -1,6 +1,8 @@
 //! [`Var`]: a reverse-mode variable, a `Copy` handle to a node of the thread's active tape.
 
 use crate::TapeScalar;
+use crate::active::with_active;
+use crate::tape::Tape;
 use adroit_forward::ChainRule;
 use adroit_forward::rules::{BinaryRule, UnaryRule};
 use std::fmt;
@@ -87,8 +89,7 @@ impl<T: TapeScalar> Var<T> {
         if self.is_constant() {
             return Self::constant(value);
         }
-        T::with_tapes(|stack| {
-            let tape = stack.active();
+        with_active(|tape: &mut Tape<T>| {
             let index = tape.push_unary(&self, d);
             Self::on_tape(value, index, tape.id())
         })
@@ -133,8 +134,7 @@ impl<T: TapeScalar> ChainRule for Var<T> {
             }
             (false, false) => {
                 let (value, dx, dy) = rule.eval(self.value, other.value);
-                T::with_tapes(|stack| {
-                    let tape = stack.active();
+                with_active(|tape: &mut Tape<T>| {
                     let index = tape.push_binary(&self, &other, dx, dy);
                     Self::on_tape(value, index, tape.id())
                 })
