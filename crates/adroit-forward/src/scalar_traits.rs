@@ -278,7 +278,7 @@ macro_rules! __impl_binary_op {
      |$a:ident, $b:ident| $with_self:expr, |$a2:ident, $c:ident| $with_primal:expr) => {
         impl<$($g)*> ::core::ops::$Op for $ty {
             type Output = Self;
-            #[inline]
+            #[inline(always)]
             fn $op(self, rhs: Self) -> Self {
                 let ($a, $b) = (self, rhs);
                 $with_self
@@ -287,7 +287,7 @@ macro_rules! __impl_binary_op {
 
         impl<$($g)*> ::core::ops::$Op<$p> for $ty {
             type Output = Self;
-            #[inline]
+            #[inline(always)]
             fn $op(self, rhs: $p) -> Self {
                 let ($a2, $c) = (self, rhs);
                 $with_primal

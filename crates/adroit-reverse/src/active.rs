@@ -19,8 +19,8 @@
 
 #![allow(unsafe_code)]
 
-use crate::TapeScalar;
 use crate::tape::Tape;
+use crate::{TapeScalar, Var};
 use std::marker::PhantomData;
 use std::ptr;
 
@@ -39,6 +39,47 @@ pub(crate) fn with_active<T: TapeScalar, R>(f: impl FnOnce(&mut Tape<T>) -> R) -
     // SAFETY: non-null, so it points to the live tape of the innermost open scope of this
     // thread (module docs), and no other reference to it exists while `f` runs.
     f(unsafe { &mut *tape })
+}
+
+/// Records `value = f(x)` with partial `d` on the active tape (a function rather than a
+/// [`with_active`] closure so that it always inlines into the operators).
+///
+/// # Panics
+/// As [`with_active`], or if `x` belongs to another tape.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn record_unary<T: TapeScalar>(x: &Var<T>, value: T, d: T) -> Var<T> {
+    let tape = T::active_tape().with(|cell| cell.get());
+    if tape.is_null() {
+        crate::tape::stale_variable(1, 0);
+    }
+    // SAFETY: as in `with_active`; the reference ends with this function.
+    let tape = unsafe { &mut *tape };
+    let index = tape.push_unary(x, d);
+    Var::on_tape(value, index, tape.id())
+}
+
+/// Records `value = f(x, y)` with partials `dx`, `dy` on the active tape.
+///
+/// # Panics
+/// As [`with_active`], or if `x` or `y` belongs to another tape.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn record_binary<T: TapeScalar>(
+    x: &Var<T>,
+    y: &Var<T>,
+    value: T,
+    dx: T,
+    dy: T,
+) -> Var<T> {
+    let tape = T::active_tape().with(|cell| cell.get());
+    if tape.is_null() {
+        crate::tape::stale_variable(1, 0);
+    }
+    // SAFETY: as in `with_active`; the reference ends with this function.
+    let tape = unsafe { &mut *tape };
+    let index = tape.push_binary(x, y, dx, dy);
+    Var::on_tape(value, index, tape.id())
 }
 
 /// An open differentiation scope: a fresh tape made the active one of this thread for `T`,
@@ -67,12 +108,12 @@ impl<T: TapeScalar> Scope<T> {
     }
 
     /// Records the inputs `x` on this scope's tape.
-    pub(crate) fn inputs(&self, x: &[T]) -> Vec<crate::Var<T>> {
+    pub(crate) fn inputs(&self, x: &[T]) -> Vec<Var<T>> {
         with_active(|tape: &mut Tape<T>| {
             debug_assert!(ptr::eq(tape, self.tape));
             let id = tape.id();
             x.iter()
-                .map(|&v| crate::Var::on_tape(v, tape.push_input(), id))
+                .map(|&v| Var::on_tape(v, tape.push_input(), id))
                 .collect()
         })
     }

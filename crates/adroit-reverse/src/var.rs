@@ -1,8 +1,7 @@
 //! [`Var`]: a reverse-mode variable, a `Copy` handle to a node of the thread's active tape.
 
 use crate::TapeScalar;
-use crate::active::with_active;
-use crate::tape::Tape;
+use crate::active::{record_binary, record_unary};
 use adroit_forward::ChainRule;
 use adroit_forward::rules::{BinaryRule, UnaryRule};
 use std::fmt;
@@ -89,10 +88,7 @@ impl<T: TapeScalar> Var<T> {
         if self.is_constant() {
             return Self::constant(value);
         }
-        with_active(|tape: &mut Tape<T>| {
-            let index = tape.push_unary(&self, d);
-            Self::on_tape(value, index, tape.id())
-        })
+        record_unary(&self, value, d)
     }
 }
 
@@ -134,10 +130,7 @@ impl<T: TapeScalar> ChainRule for Var<T> {
             }
             (false, false) => {
                 let (value, dx, dy) = rule.eval(self.value, other.value);
-                with_active(|tape: &mut Tape<T>| {
-                    let index = tape.push_binary(&self, &other, dx, dy);
-                    Self::on_tape(value, index, tape.id())
-                })
+                record_binary(&self, &other, value, dx, dy)
             }
         }
     }
