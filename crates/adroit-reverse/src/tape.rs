@@ -164,6 +164,10 @@ impl<T: TapeScalar> Tape<T> {
             self.len(),
             "adjoint buffer has the wrong length"
         );
+        if self.customs.is_empty() {
+            self.sweep_elementary(adjoint);
+            return;
+        }
         for i in (1..self.len()).rev() {
             let [p0, p1] = self.parents[i];
             if p0 == CUSTOM {
@@ -181,6 +185,29 @@ impl<T: TapeScalar> Tape<T> {
             if !w0.is_zero() {
                 adjoint[p0 as usize] = adjoint[p0 as usize] + a * w0;
             }
+            if !w1.is_zero() {
+                adjoint[p1 as usize] = adjoint[p1 as usize] + a * w1;
+            }
+        }
+    }
+
+    /// The sweep of a tape without custom nodes: no marker test, and the first parent updated
+    /// without branching.
+    #[inline]
+    fn sweep_elementary(&self, adjoint: &mut [T]) {
+        let n = self.len();
+        let (parents, partials) = (&self.parents[..n], &self.partials[..n]);
+        let adjoint = &mut adjoint[..n];
+        for i in (1..n).rev() {
+            let a = adjoint[i];
+            if a.is_zero() {
+                continue;
+            }
+            let ([p0, p1], [w0, w1]) = (parents[i], partials[i]);
+            // A zero partial contributes nothing, even against an infinite adjoint.
+            let c0 = if w0.is_zero() { T::zero() } else { a * w0 };
+            adjoint[p0 as usize] = adjoint[p0 as usize] + c0;
+            // Unary nodes and constant operands leave the second partial zero: skip it.
             if !w1.is_zero() {
                 adjoint[p1 as usize] = adjoint[p1 as usize] + a * w1;
             }
