@@ -30,12 +30,15 @@
 //! ```
 
 mod api;
+mod gemm;
 mod ops;
 mod scalar;
 mod tape;
 mod var;
 
 pub use api::{MatPullback, gradient, pullback, value_and_gradient};
+#[doc(hidden)]
+pub use gemm::Operand;
 pub use ops::Along;
 pub use scalar::MatScalar;
 pub use tape::MatTapeStack;

@@ -1,8 +1,9 @@
 //! [`MatScalar`]: the element types of tracked matrices, each with its own thread-local tapes.
 
+use super::gemm::{self, Operand};
 use super::tape::MatTapeStack;
 use crate::TapeScalar;
-use nalgebra::RealField;
+use nalgebra::{DMatrix, RealField};
 use std::cell::RefCell;
 
 /// An element type of [`MatVar`](super::MatVar): `f32` or `f64` (sealed).
@@ -14,6 +15,10 @@ pub trait MatScalar: TapeScalar + RealField + Copy + sealed::Sealed {
     /// As [`with_mat_tapes`](Self::with_mat_tapes), doing nothing during thread teardown.
     #[doc(hidden)]
     fn try_with_mat_tapes(f: impl FnOnce(&mut MatTapeStack<Self>));
+
+    /// `c = a·b` on the fast kernel (`c` zeroed, of the product's shape).
+    #[doc(hidden)]
+    fn gemm(a: Operand<'_, Self>, b: Operand<'_, Self>, c: &mut DMatrix<Self>);
 }
 
 mod sealed {
@@ -21,7 +26,7 @@ mod sealed {
 }
 
 macro_rules! mat_scalar {
-    ($($t:ty => $tls:ident),* $(,)?) => {$(
+    ($($t:ty => $tls:ident, $gemm:path),* $(,)?) => {$(
         thread_local! {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
         }
@@ -40,11 +45,15 @@ macro_rules! mat_scalar {
                     }
                 });
             }
+
+            fn gemm(a: Operand<'_, Self>, b: Operand<'_, Self>, c: &mut DMatrix<Self>) {
+                $gemm(a, b, c)
+            }
         }
     )*};
 }
 
 mat_scalar! {
-    f32 => MAT_TAPES_F32,
-    f64 => MAT_TAPES_F64,
+    f32 => MAT_TAPES_F32, gemm::sgemm,
+    f64 => MAT_TAPES_F64, gemm::dgemm,
 }

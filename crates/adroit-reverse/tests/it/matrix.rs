@@ -73,9 +73,11 @@ fn dense_layer_loss() {
 }
 
 #[test]
-fn tiny_matrix_products_and_transpose() {
+fn matrix_products_and_transpose() {
     // Shapes ≤ 5 (nalgebra issue #1616 concerns transposed views there).
-    for (m, k, n) in [(1, 1, 1), (2, 3, 1), (5, 5, 5), (4, 1, 3)] {
+    // Larger, unequal shapes cross the product kernel's blocking (transposed operands are read
+    // through their strides in the backward pass).
+    for (m, k, n) in [(1, 1, 1), (2, 3, 1), (5, 5, 5), (4, 1, 3), (9, 17, 13), (33, 8, 65)] {
         compare(
             &[mat(m, k, 4), mat(n, k, 5)],
             |p| (p[0] * p[1].transpose()).powi(2).mean(),

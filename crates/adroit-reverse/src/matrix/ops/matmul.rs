@@ -1,16 +1,13 @@
 //! Matrix product `A·B`.
 
+use crate::matrix::gemm::{Operand, product};
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
 /// Backward of `C = A·B`: `∂A = G·Bᵀ`, `∂B = Aᵀ·G`. Saves the parent indices (their values
-/// stay on the tape).
-///
-/// Transposes are materialised before the product: nalgebra's `gemm` on transposed views is
-/// both slow (`tr_mul` bypasses the fast kernel) and unsound for tiny shapes (nalgebra issue
-/// #1616).
+/// stay on the tape); the transposes are read in place (see `matrix::gemm`).
 struct MatMul {
     a: u32,
     b: u32,
@@ -18,13 +15,12 @@ struct MatMul {
 
 impl<T: MatScalar> Backward<T> for MatMul {
     fn backward(&self, g: &DMatrix<T>, values: &[DMatrix<T>], grads: &mut Grads<T>) {
+        let (a, b) = (&values[self.a as usize], &values[self.b as usize]);
         if grads.wants(self.a) {
-            let bt = values[self.b as usize].transpose();
-            grads.accumulate(self.a, g * bt);
+            grads.accumulate(self.a, product(Operand::plain(g), Operand::transposed(b)));
         }
         if grads.wants(self.b) {
-            let at = values[self.a as usize].transpose();
-            grads.accumulate(self.b, at * g);
+            grads.accumulate(self.b, product(Operand::transposed(a), Operand::plain(g)));
         }
     }
 }
@@ -45,7 +41,7 @@ impl<T: MatScalar> MatVar<T> {
         );
         self.binary_op(rhs, |a, b| {
             (
-                a * b,
+                product(Operand::plain(a), Operand::plain(b)),
                 Box::new(MatMul {
                     a: self.index(),
                     b: rhs.index(),

@@ -1,0 +1,119 @@
+//! Matrix products on `matrixmultiply`'s fast kernel, with transposed operands read through
+//! their strides (no copy).
+//!
+//! The backward pass of a product needs `G·Bᵀ` and `Aᵀ·G`. Through nalgebra these cost either a
+//! materialised transpose (a copy of a possibly large matrix per product) or `tr_mul`/`gemm_tr`,
+//! which bypass the fast kernel (and `gemm` on transposed views is unsound for tiny shapes in
+//! nalgebra 0.35, upstream issue #1616). `matrixmultiply` — the kernel nalgebra itself calls —
+//! takes arbitrary row and column strides, so a transposed operand is the same buffer with its
+//! strides swapped.
+//!
+//! This module holds the crate's second (and last) `unsafe` block: the kernel's raw-pointer
+//! entry points, called only after the slice lengths have been checked against the shapes and
+//! strides they are read with.
+
+#![allow(unsafe_code)]
+
+use super::MatScalar;
+use nalgebra::DMatrix;
+
+/// A matrix operand as the product kernel reads it (an implementation detail of
+/// [`MatScalar`], public only because that trait names it): logical shape and strides of its column-major
+/// storage, transposed or not.
+#[derive(Clone, Copy)]
+pub struct Operand<'a, T> {
+    data: &'a [T],
+    rows: usize,
+    cols: usize,
+    row_stride: isize,
+    col_stride: isize,
+}
+
+impl<'a, T: MatScalar> Operand<'a, T> {
+    /// `m` as it is.
+    pub(crate) fn plain(m: &'a DMatrix<T>) -> Self {
+        Self {
+            data: m.as_slice(),
+            rows: m.nrows(),
+            cols: m.ncols(),
+            row_stride: 1,
+            col_stride: m.nrows() as isize,
+        }
+    }
+
+    /// `mᵀ`, read in place.
+    pub(crate) fn transposed(m: &'a DMatrix<T>) -> Self {
+        Self {
+            data: m.as_slice(),
+            rows: m.ncols(),
+            cols: m.nrows(),
+            row_stride: m.nrows() as isize,
+            col_stride: 1,
+        }
+    }
+
+    /// True when every entry `(i, j)` at `i·row_stride + j·col_stride` lies inside `data`.
+    fn in_bounds(&self) -> bool {
+        if self.rows == 0 || self.cols == 0 {
+            return true;
+        }
+        let last =
+            (self.rows - 1) as isize * self.row_stride + (self.cols - 1) as isize * self.col_stride;
+        self.row_stride >= 0 && self.col_stride >= 0 && (last as usize) < self.data.len()
+    }
+}
+
+/// The product `a · b` of two operands: (`m × k`)·(`k × n`) → `m × n`.
+///
+/// # Panics
+/// If the inner dimensions differ (callers check shapes first and report them).
+pub(crate) fn product<T: MatScalar>(a: Operand<'_, T>, b: Operand<'_, T>) -> DMatrix<T> {
+    assert_eq!(a.cols, b.rows, "product: inner dimensions differ");
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let mut c = DMatrix::zeros(m, n);
+    if m == 0 || n == 0 || k == 0 {
+        return c;
+    }
+    assert!(a.in_bounds() && b.in_bounds());
+    T::gemm(a, b, &mut c);
+    c
+}
+
+/// The kernel call for `f32` and `f64`; `c` must be a zeroed `a.rows × b.cols` matrix.
+macro_rules! kernel {
+    ($name:ident, $t:ty, $gemm:path) => {
+        /// `c = a·b` on `matrixmultiply`'s kernel.
+        pub(crate) fn $name(a: Operand<'_, $t>, b: Operand<'_, $t>, c: &mut DMatrix<$t>) {
+            let (m, k, n) = (a.rows, a.cols, b.cols);
+            assert!(a.in_bounds() && b.in_bounds() && a.cols == b.rows);
+            assert_eq!(c.shape(), (m, n));
+            let rsc = 1;
+            let csc = m as isize;
+            let c = c.as_mut_slice();
+            // SAFETY: every entry the kernel reads of `a` and `b` lies inside their slices
+            // (`in_bounds`), every entry it writes of the column-major `m × n` matrix `c` lies
+            // inside `c`, and `c` is a unique borrow, so it aliases neither operand.
+            unsafe {
+                $gemm(
+                    m,
+                    k,
+                    n,
+                    1.0,
+                    a.data.as_ptr(),
+                    a.row_stride,
+                    a.col_stride,
+                    b.data.as_ptr(),
+                    b.row_stride,
+                    b.col_stride,
+                    0.0,
+                    c.as_mut_ptr(),
+                    rsc,
+                    csc,
+                );
+            }
+        }
+    };
+}
+
+kernel!(sgemm, f32, matrixmultiply::sgemm);
+kernel!(dgemm, f64, matrixmultiply::dgemm);
