@@ -22,7 +22,7 @@ where
 {
     let values: Vec<DMatrix<T>> = params.iter().map(|p| (*p).clone()).collect();
     let mut error = None;
-    let (value, grads) = matrix::value_and_gradient(
+    let (value, grads) = matrix::value_and_gradient_owned(
         |vars| {
             let mut ctx = Context::new(mode, seed);
             for (p, v) in params.iter().zip(vars) {
@@ -33,7 +33,7 @@ where
                 MatVar::constant(DMatrix::zeros(1, 1))
             })
         },
-        &values,
+        values,
     );
     match error {
         Some(e) => Err(e),

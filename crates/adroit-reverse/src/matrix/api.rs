@@ -4,16 +4,16 @@ use super::tape::{MatScope, MatTape};
 use super::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
-/// Records `f` on fresh input nodes holding `inputs`.
+/// Records `f` on fresh input nodes holding `inputs` (moved onto the tape).
 fn record<T: MatScalar, R>(
-    inputs: &[DMatrix<T>],
+    inputs: impl IntoIterator<Item = DMatrix<T>>,
     f: impl FnOnce(&[MatVar<T>]) -> R,
 ) -> (R, MatTape<T>) {
     let scope = MatScope::<T>::enter();
     let vars: Vec<MatVar<T>> = T::with_mat_tapes(|stack| {
         inputs
-            .iter()
-            .map(|m| stack.active().leaf(m.clone(), true))
+            .into_iter()
+            .map(|m| stack.active().leaf(m, true))
             .collect()
     });
     let out = f(&vars);
@@ -60,6 +60,26 @@ where
     T: MatScalar,
     F: FnOnce(&[MatVar<T>]) -> MatVar<T>,
 {
+    value_and_gradient_owned(f, inputs.to_vec())
+}
+
+/// As [`value_and_gradient`], taking the inputs by value: they are moved onto the tape instead
+/// of copied (worth it for large matrices the caller does not need afterwards, or already had
+/// to copy).
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix;
+/// let (v, g) = matrix::value_and_gradient_owned(|m| m[0].sum(), vec![nalgebra::dmatrix![1.0, 2.0]]);
+/// assert_eq!((v, g[0].clone()), (3.0, nalgebra::dmatrix![1.0, 1.0]));
+/// ```
+#[track_caller]
+pub fn value_and_gradient_owned<T, F>(f: F, inputs: Vec<DMatrix<T>>) -> (T, Vec<DMatrix<T>>)
+where
+    T: MatScalar,
+    F: FnOnce(&[MatVar<T>]) -> MatVar<T>,
+{
+    let n_inputs = inputs.len();
     let (y, tape) = record(inputs, f);
     assert_eq!(
         y.shape(),
@@ -70,7 +90,7 @@ where
     );
     tape.check(&y);
     let value = tape.value(&y)[(0, 0)];
-    let grads = tape.backward(&y, DMatrix::from_element(1, 1, T::one()), inputs.len());
+    let grads = tape.backward(&y, DMatrix::from_element(1, 1, T::one()), n_inputs);
     (value, grads)
 }
 
@@ -91,7 +111,7 @@ where
     T: MatScalar,
     F: FnOnce(&[MatVar<T>]) -> MatVar<T>,
 {
-    let (y, tape) = record(inputs, f);
+    let (y, tape) = record(inputs.iter().cloned(), f);
     let value = tape.value(&y).clone();
     (
         value,

@@ -36,7 +36,7 @@ mod scalar;
 mod tape;
 mod var;
 
-pub use api::{MatPullback, gradient, pullback, value_and_gradient};
+pub use api::{MatPullback, gradient, pullback, value_and_gradient, value_and_gradient_owned};
 #[doc(hidden)]
 pub use gemm::Operand;
 pub use ops::Along;

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// contributions to its parents' adjoints through [`Grads::accumulate`].
 pub(crate) trait Backward<T: MatScalar> {
     /// `adjoint`: the node's adjoint (its shape); `values`: every node's value on the tape.
-    fn backward(&self, adjoint: &DMatrix<T>, values: &[DMatrix<T>], grads: &mut Grads<T>);
+    fn backward(&self, adjoint: DMatrix<T>, values: &[DMatrix<T>], grads: &mut Grads<T>);
 }
 
 /// Adjoints being accumulated during a backward sweep.
@@ -147,7 +147,7 @@ impl<T: MatScalar> MatTape<T> {
                 continue;
             };
             if let Some(adjoint) = grads.adjoints[i].take() {
-                backward.backward(&adjoint, &self.values, &mut grads);
+                backward.backward(adjoint, &self.values, &mut grads);
             }
         }
         (0..n_inputs)

@@ -77,7 +77,14 @@ fn matrix_products_and_transpose() {
     // Shapes ≤ 5 (nalgebra issue #1616 concerns transposed views there).
     // Larger, unequal shapes cross the product kernel's blocking (transposed operands are read
     // through their strides in the backward pass).
-    for (m, k, n) in [(1, 1, 1), (2, 3, 1), (5, 5, 5), (4, 1, 3), (9, 17, 13), (33, 8, 65)] {
+    for (m, k, n) in [
+        (1, 1, 1),
+        (2, 3, 1),
+        (5, 5, 5),
+        (4, 1, 3),
+        (9, 17, 13),
+        (33, 8, 65),
+    ] {
         compare(
             &[mat(m, k, 4), mat(n, k, 5)],
             |p| (p[0] * p[1].transpose()).powi(2).mean(),
@@ -336,4 +343,39 @@ fn zero_times_infinite_partials_is_zero() {
         std::slice::from_ref(&x),
     );
     assert_eq!(g[0], dmatrix![0.0, 0.25]);
+}
+
+/// `max(x, 0)` entry by entry, with the derivative convention `relu'(0) = 0`.
+fn relu(m: MatVar<f64>) -> MatVar<f64> {
+    m.map_with_derivative(|x| if x > 0.0 { (x, 1.0) } else { (0.0, 0.0) })
+}
+
+#[test]
+fn zero_partial_against_infinite_cotangent_gives_zero() {
+    // sqrt'(0) = ∞ flows back into relu's zero partial (x ≤ 0): the convention of
+    // `chain_product` gives 0 there, never 0·∞ = NaN; elsewhere 1/(2√x).
+    let x = dmatrix![-1.0, 4.0; 0.0, 0.25];
+    let g = matrix::gradient(|m| relu(m[0]).sqrt().sum(), &[x]);
+    assert_eq!(g[0], dmatrix![0.0, 0.25; 0.0, 1.0]);
+    // A constant zero scale against the same infinite cotangent.
+    let g = matrix::gradient(|m| (m[0] * 0.0).sqrt().sum(), &[dmatrix![1.0, 2.0]]);
+    assert_eq!(g[0], dmatrix![0.0, 0.0]);
+}
+
+#[test]
+fn infinite_partial_against_zero_cotangent_gives_zero() {
+    // sqrt'(0) = ∞ is a non-finite partial; the cotangent reaching it is 0 (scaled by 0).
+    let g = matrix::gradient(|m| (m[0].sqrt() * 0.0).sum(), &[dmatrix![0.0, 1.0]]);
+    assert_eq!(g[0], dmatrix![0.0, 0.0]);
+    // ... and an infinite partial against a non-zero cotangent stays infinite.
+    let g = matrix::gradient(|m| m[0].sqrt().sum(), &[dmatrix![0.0, 1.0]]);
+    assert_eq!(g[0], dmatrix![f64::INFINITY, 0.5]);
+}
+
+#[test]
+fn nan_cotangent_with_non_zero_partial_stays_nan() {
+    // (−1)^½ = NaN; its cotangent reaches the relu node through sqrt' = NaN.
+    let g = matrix::gradient(|m| (m[0] - 2.0).sqrt().sum(), &[dmatrix![1.0, 6.0]]);
+    assert!(g[0][(0, 0)].is_nan());
+    assert_eq!(g[0][(0, 1)], 0.25);
 }

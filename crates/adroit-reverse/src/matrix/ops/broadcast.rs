@@ -26,12 +26,15 @@ struct Zip<T> {
 }
 
 impl<T: MatScalar> Backward<T> for Zip<T> {
-    fn backward(&self, g: &DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
-        if grads.wants(self.a) {
-            grads.accumulate(self.a, reduce_to(self.da.times(g), self.a_shape));
-        }
-        if grads.wants(self.b) {
-            grads.accumulate(self.b, reduce_to(self.db.times(g), self.b_shape));
+    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+        match (grads.wants(self.a), grads.wants(self.b)) {
+            (true, true) => {
+                grads.accumulate(self.a, reduce_to(self.da.times(g.clone()), self.a_shape));
+                grads.accumulate(self.b, reduce_to(self.db.times(g), self.b_shape));
+            }
+            (true, false) => grads.accumulate(self.a, reduce_to(self.da.times(g), self.a_shape)),
+            (false, true) => grads.accumulate(self.b, reduce_to(self.db.times(g), self.b_shape)),
+            (false, false) => {}
         }
     }
 }

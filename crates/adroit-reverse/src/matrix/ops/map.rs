@@ -15,7 +15,7 @@ struct Map<T> {
 }
 
 impl<T: MatScalar> Backward<T> for Map<T> {
-    fn backward(&self, g: &DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
         grads.accumulate(self.a, self.derivative.times(g));
     }
 }

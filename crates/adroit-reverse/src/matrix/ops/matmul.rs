@@ -14,13 +14,13 @@ struct MatMul {
 }
 
 impl<T: MatScalar> Backward<T> for MatMul {
-    fn backward(&self, g: &DMatrix<T>, values: &[DMatrix<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, values: &[DMatrix<T>], grads: &mut Grads<T>) {
         let (a, b) = (&values[self.a as usize], &values[self.b as usize]);
         if grads.wants(self.a) {
-            grads.accumulate(self.a, product(Operand::plain(g), Operand::transposed(b)));
+            grads.accumulate(self.a, product(Operand::plain(&g), Operand::transposed(b)));
         }
         if grads.wants(self.b) {
-            grads.accumulate(self.b, product(Operand::transposed(a), Operand::plain(g)));
+            grads.accumulate(self.b, product(Operand::transposed(a), Operand::plain(&g)));
         }
     }
 }

@@ -34,20 +34,52 @@ pub(crate) enum Partial<T> {
 
 impl<T: MatScalar> Partial<T> {
     /// `g ⊙ partial` with the convention of [`adroit_forward::chain_product`] (a zero on
-    /// either side gives 0, never `0·∞ = NaN`), skipping the work for a constant 1.
-    pub(crate) fn times(&self, g: &DMatrix<T>) -> DMatrix<T> {
-        let product = match self {
-            Partial::Constant(c) if *c == T::one() => return g.clone(),
-            Partial::Constant(c) => g * *c,
-            Partial::Matrix(d) => g.component_mul(d),
-        };
-        // The plain product is right unless a 0·∞ made a NaN: redo only then.
-        if !product.iter().any(|v| v.is_nan()) {
-            return product;
-        }
+    /// either side gives 0, never `0·∞ = NaN`), computed in `g`'s buffer when the partial is
+    /// finite (the common case) and skipping the work for a constant 1.
+    pub(crate) fn times(&self, mut g: DMatrix<T>) -> DMatrix<T> {
         match self {
+            Partial::Constant(c) if *c == T::one() => g,
+            Partial::Constant(c) if c.is_zero() => {
+                g.fill(T::zero());
+                g
+            }
+            Partial::Constant(c) if c.is_finite() => {
+                g *= *c;
+                g
+            }
             Partial::Constant(c) => g.map(|v| adroit_forward::chain_product(*c, v)),
+            Partial::Matrix(d) if all_finite(d.as_slice()) => {
+                g.component_mul_assign(d);
+                // With finite partials, only a zero partial against an infinite or NaN
+                // cotangent departs from the plain product (as a NaN): make those 0.
+                if g.iter().any(|v| v.is_nan()) {
+                    g.zip_apply(d, |v, w| {
+                        if w.is_zero() {
+                            *v = T::zero();
+                        }
+                    });
+                }
+                g
+            }
             Partial::Matrix(d) => g.zip_map(d, |v, w| adroit_forward::chain_product(w, v)),
         }
     }
+}
+
+/// True when every entry is finite (`v − v` is 0 exactly for finite `v`), summed in 8
+/// independent lanes so the scan vectorises.
+#[allow(clippy::eq_op)] // v − v is the test
+pub(crate) fn all_finite<T: MatScalar>(values: &[T]) -> bool {
+    let mut lanes = [T::zero(); 8];
+    let chunks = values.chunks_exact(8);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += v - v;
+        }
+    }
+    for (lane, &v) in lanes.iter_mut().zip(rest) {
+        *lane += v - v;
+    }
+    lanes.iter().all(|l| l.is_zero())
 }

@@ -33,8 +33,8 @@ struct Spread<T> {
 }
 
 impl<T: MatScalar> Backward<T> for Spread<T> {
-    fn backward(&self, g: &DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
-        let mut out = broadcast(g, self.shape);
+    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+        let mut out = broadcast(&g, self.shape);
         if self.factor != T::one() {
             out *= self.factor;
         }

@@ -12,12 +12,11 @@ struct Reshape {
 }
 
 impl<T: MatScalar> Backward<T> for Reshape {
-    fn backward(&self, g: &DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
         let (r, c) = self.shape;
         grads.accumulate(
             self.a,
-            g.clone()
-                .reshape_generic(nalgebra::Dyn(r), nalgebra::Dyn(c)),
+            g.reshape_generic(nalgebra::Dyn(r), nalgebra::Dyn(c)),
         );
     }
 }

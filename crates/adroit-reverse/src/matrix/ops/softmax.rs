@@ -48,10 +48,10 @@ struct LogSumExp<T> {
 }
 
 impl<T: MatScalar> Backward<T> for LogSumExp<T> {
-    fn backward(&self, g: &DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
         grads.accumulate(
             self.a,
-            broadcast(g, self.softmax.shape()).component_mul(&self.softmax),
+            broadcast(&g, self.softmax.shape()).component_mul(&self.softmax),
         );
     }
 }
@@ -64,9 +64,9 @@ struct Softmax<T> {
 }
 
 impl<T: MatScalar> Backward<T> for Softmax<T> {
-    fn backward(&self, g: &DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
         let inner = sum_along(&g.component_mul(&self.softmax), self.along);
-        let centred = g - broadcast(&inner, g.shape());
+        let centred = &g - broadcast(&inner, g.shape());
         grads.accumulate(self.a, centred.component_mul(&self.softmax));
     }
 }
@@ -79,8 +79,8 @@ struct LogSoftmax<T> {
 }
 
 impl<T: MatScalar> Backward<T> for LogSoftmax<T> {
-    fn backward(&self, g: &DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
-        let total = broadcast(&sum_along(g, self.along), g.shape());
+    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+        let total = broadcast(&sum_along(&g, self.along), g.shape());
         grads.accumulate(self.a, g - total.component_mul(&self.softmax));
     }
 }

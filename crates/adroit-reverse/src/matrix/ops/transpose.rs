@@ -10,7 +10,7 @@ struct Transpose {
 }
 
 impl<T: MatScalar> Backward<T> for Transpose {
-    fn backward(&self, g: &DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
         grads.accumulate(self.a, g.transpose());
     }
 }
