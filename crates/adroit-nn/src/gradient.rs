@@ -20,9 +20,8 @@ where
     T: MatScalar,
     F: FnOnce(&mut Context<T>) -> Result<MatVar<T>, NnError>,
 {
-    let values: Vec<DMatrix<T>> = params.iter().map(|p| (*p).clone()).collect();
     let mut error = None;
-    let (value, grads) = matrix::value_and_gradient_owned(
+    let (value, grads) = matrix::value_and_gradient(
         |vars| {
             let mut ctx = Context::new(mode, seed);
             for (p, v) in params.iter().zip(vars) {
@@ -33,7 +32,7 @@ where
                 MatVar::constant(DMatrix::zeros(1, 1))
             })
         },
-        values,
+        params,
     );
     match error {
         Some(e) => Err(e),

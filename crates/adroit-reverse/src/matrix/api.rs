@@ -1,21 +1,18 @@
 //! Gradients of scalar losses computed from matrices, with respect to every matrix input.
 
 use super::tape::{MatScope, MatTape};
+use super::value::NodeValue;
 use super::{MatScalar, MatVar};
 use nalgebra::DMatrix;
+use std::borrow::Borrow;
 
-/// Records `f` on fresh input nodes holding `inputs` (moved onto the tape).
+/// Records `f` on the input nodes that `inputs` records on a fresh tape.
 fn record<T: MatScalar, R>(
-    inputs: impl IntoIterator<Item = DMatrix<T>>,
+    inputs: impl FnOnce(&mut MatTape<T>) -> Vec<MatVar<T>>,
     f: impl FnOnce(&[MatVar<T>]) -> R,
 ) -> (R, MatTape<T>) {
     let scope = MatScope::<T>::enter();
-    let vars: Vec<MatVar<T>> = T::with_mat_tapes(|stack| {
-        inputs
-            .into_iter()
-            .map(|m| stack.active().leaf(m, true))
-            .collect()
-    });
+    let vars = T::with_mat_tapes(|stack| inputs(stack.active()));
     let out = f(&vars);
     (out, scope.finish())
 }
@@ -23,7 +20,9 @@ fn record<T: MatScalar, R>(
 /// The gradient of a scalar loss `f(inputs)` (a 1 × 1 [`MatVar`]) with respect to every input
 /// matrix: one recording, one backward sweep.
 ///
-/// `inputs`: `k` matrices of any shapes; returns `k` matrices of the same shapes.
+/// `inputs`: `k` matrices of any shapes (`&[DMatrix<T>]`, or `&[&DMatrix<T>]` for matrices
+/// held elsewhere; they are read in place, not copied); returns `k` matrices of the same
+/// shapes.
 ///
 /// # Panics
 /// If `f` returns a matrix that is not 1 × 1 or belongs to another scope.
@@ -38,9 +37,10 @@ fn record<T: MatScalar, R>(
 /// assert_eq!(g[0], 2.0 * a);
 /// ```
 #[track_caller]
-pub fn gradient<T, F>(f: F, inputs: &[DMatrix<T>]) -> Vec<DMatrix<T>>
+pub fn gradient<T, M, F>(f: F, inputs: &[M]) -> Vec<DMatrix<T>>
 where
     T: MatScalar,
+    M: Borrow<DMatrix<T>>,
     F: FnOnce(&[MatVar<T>]) -> MatVar<T>,
 {
     value_and_gradient(f, inputs).1
@@ -55,32 +55,23 @@ where
 /// assert_eq!((v, g[0].clone()), (6.0, nalgebra::DMatrix::from_element(2, 3, 1.0)));
 /// ```
 #[track_caller]
-pub fn value_and_gradient<T, F>(f: F, inputs: &[DMatrix<T>]) -> (T, Vec<DMatrix<T>>)
+#[allow(unsafe_code)] // borrowed input values, see `matrix::value`
+pub fn value_and_gradient<T, M, F>(f: F, inputs: &[M]) -> (T, Vec<DMatrix<T>>)
 where
     T: MatScalar,
-    F: FnOnce(&[MatVar<T>]) -> MatVar<T>,
-{
-    value_and_gradient_owned(f, inputs.to_vec())
-}
-
-/// As [`value_and_gradient`], taking the inputs by value: they are moved onto the tape instead
-/// of copied (worth it for large matrices the caller does not need afterwards, or already had
-/// to copy).
-///
-/// # Example
-/// ```
-/// use adroit_reverse::matrix;
-/// let (v, g) = matrix::value_and_gradient_owned(|m| m[0].sum(), vec![nalgebra::dmatrix![1.0, 2.0]]);
-/// assert_eq!((v, g[0].clone()), (3.0, nalgebra::dmatrix![1.0, 1.0]));
-/// ```
-#[track_caller]
-pub fn value_and_gradient_owned<T, F>(f: F, inputs: Vec<DMatrix<T>>) -> (T, Vec<DMatrix<T>>)
-where
-    T: MatScalar,
+    M: Borrow<DMatrix<T>>,
     F: FnOnce(&[MatVar<T>]) -> MatVar<T>,
 {
     let n_inputs = inputs.len();
-    let (y, tape) = record(inputs, f);
+    let leaves = |tape: &mut MatTape<T>| {
+        inputs
+            .iter()
+            // SAFETY: the tape holding these values is `tape` below, a local dropped before
+            // this function returns, and `inputs` stays borrowed for the whole call.
+            .map(|m| tape.borrowed_input(unsafe { NodeValue::borrowed(m.borrow()) }))
+            .collect()
+    };
+    let (y, tape) = record(leaves, f);
     assert_eq!(
         y.shape(),
         (1, 1),
@@ -91,6 +82,7 @@ where
     tape.check(&y);
     let value = tape.value(&y)[(0, 0)];
     let grads = tape.backward(&y, DMatrix::from_element(1, 1, T::one()), n_inputs);
+    drop(tape); // before `inputs`' borrow ends (it holds pointers to them)
     (value, grads)
 }
 
@@ -111,7 +103,9 @@ where
     T: MatScalar,
     F: FnOnce(&[MatVar<T>]) -> MatVar<T>,
 {
-    let (y, tape) = record(inputs.iter().cloned(), f);
+    let leaves =
+        |tape: &mut MatTape<T>| inputs.iter().map(|m| tape.leaf(m.clone(), true)).collect();
+    let (y, tape) = record(leaves, f);
     let value = tape.value(&y).clone();
     (
         value,

@@ -34,9 +34,10 @@ mod gemm;
 mod ops;
 mod scalar;
 mod tape;
+mod value;
 mod var;
 
-pub use api::{MatPullback, gradient, pullback, value_and_gradient, value_and_gradient_owned};
+pub use api::{MatPullback, gradient, pullback, value_and_gradient};
 #[doc(hidden)]
 pub use gemm::Operand;
 pub use ops::Along;

@@ -1,6 +1,7 @@
 //! The matrix tape: one node per whole-matrix operation, holding its value and a small
 //! backward rule; swept backwards once per gradient.
 
+use super::value::NodeValue;
 use super::{MatScalar, MatVar};
 use crate::scope::{ScopeStack, ScopedTape};
 use nalgebra::DMatrix;
@@ -13,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// contributions to its parents' adjoints through [`Grads::accumulate`].
 pub(crate) trait Backward<T: MatScalar> {
     /// `adjoint`: the node's adjoint (its shape); `values`: every node's value on the tape.
-    fn backward(&self, adjoint: DMatrix<T>, values: &[DMatrix<T>], grads: &mut Grads<T>);
+    fn backward(&self, adjoint: DMatrix<T>, values: &[NodeValue<T>], grads: &mut Grads<T>);
 }
 
 /// Adjoints being accumulated during a backward sweep.
@@ -43,7 +44,7 @@ impl<T: MatScalar> Grads<T> {
 /// One recording of matrix operations.
 pub struct MatTape<T> {
     id: u64,
-    values: Vec<DMatrix<T>>,
+    values: Vec<NodeValue<T>>,
     backwards: Vec<Option<Box<dyn Backward<T>>>>,
     requires_grad: Vec<bool>,
 }
@@ -89,7 +90,7 @@ impl<T: MatScalar> MatTape<T> {
     #[track_caller]
     pub(crate) fn value(&self, x: &MatVar<T>) -> &DMatrix<T> {
         self.check(x);
-        &self.values[x.index() as usize]
+        self.values[x.index() as usize].get()
     }
 
     /// Records a node computed from `parents`; `backward` is dropped (never run) when no
@@ -106,22 +107,31 @@ impl<T: MatScalar> MatTape<T> {
             self.check(p);
             requires_grad |= self.requires_grad[p.index() as usize];
         }
-        self.push(value, requires_grad.then_some(backward), requires_grad)
+        self.push(
+            NodeValue::Owned(value),
+            requires_grad.then_some(backward),
+            requires_grad,
+        )
     }
 
     /// Records a leaf: an input (`requires_grad`) or a constant.
     pub(crate) fn leaf(&mut self, value: DMatrix<T>, requires_grad: bool) -> MatVar<T> {
-        self.push(value, None, requires_grad)
+        self.push(NodeValue::Owned(value), None, requires_grad)
+    }
+
+    /// Records an input whose value is borrowed (see [`NodeValue::borrowed`]).
+    pub(crate) fn borrowed_input(&mut self, value: NodeValue<T>) -> MatVar<T> {
+        self.push(value, None, true)
     }
 
     fn push(
         &mut self,
-        value: DMatrix<T>,
+        value: NodeValue<T>,
         backward: Option<Box<dyn Backward<T>>>,
         requires_grad: bool,
     ) -> MatVar<T> {
         let index = u32::try_from(self.values.len()).expect("matrix tape exceeds 2³² nodes");
-        let shape = value.shape();
+        let shape = value.get().shape();
         self.values.push(value);
         self.backwards.push(backward);
         self.requires_grad.push(requires_grad);
@@ -153,7 +163,7 @@ impl<T: MatScalar> MatTape<T> {
         (0..n_inputs)
             .map(|i| {
                 grads.adjoints[i].take().unwrap_or_else(|| {
-                    let (r, c) = self.values[i].shape();
+                    let (r, c) = self.values[i].get().shape();
                     DMatrix::zeros(r, c)
                 })
             })

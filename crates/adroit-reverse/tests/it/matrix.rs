@@ -379,3 +379,31 @@ fn nan_cotangent_with_non_zero_partial_stays_nan() {
     assert!(g[0][(0, 0)].is_nan());
     assert_eq!(g[0][(0, 1)], 0.25);
 }
+
+#[test]
+fn inputs_by_reference_give_the_same_gradient() {
+    let (a, b) = (mat(3, 4, 30), mat(4, 2, 31));
+    let loss = |p: &[MatVar<f64>]| (p[0] * p[1]).tanh().sum();
+    let owned = matrix::value_and_gradient(loss, &[a.clone(), b.clone()]);
+    let borrowed = matrix::value_and_gradient(loss, &[&a, &b]);
+    assert_eq!(owned, borrowed);
+}
+
+#[test]
+#[should_panic(expected = "from another tape")]
+fn matvar_of_a_finished_call_panics_in_the_next_one() {
+    // The first call's input is borrowed by its tape and dropped afterwards: its variable must
+    // fail the tape check in the second call before any value is read.
+    let mut leaked = None;
+    {
+        let input = mat(2, 2, 32);
+        let _ = matrix::gradient(
+            |p| {
+                leaked = Some(p[0]);
+                p[0].sum()
+            },
+            &[&input],
+        );
+    }
+    let _ = matrix::gradient(|p| (p[0] + leaked.unwrap()).sum(), &[mat(2, 2, 33)]);
+}

@@ -9,6 +9,7 @@
 use super::reduce::sum_along;
 use super::{Along, Partial};
 use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar};
 use adroit_forward::rules::{self, BinaryRule};
@@ -26,7 +27,7 @@ struct Zip<T> {
 }
 
 impl<T: MatScalar> Backward<T> for Zip<T> {
-    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
         match (grads.wants(self.a), grads.wants(self.b)) {
             (true, true) => {
                 grads.accumulate(self.a, reduce_to(self.da.times(g.clone()), self.a_shape));

@@ -3,6 +3,7 @@
 
 use super::Partial;
 use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::value::NodeValue;
 use crate::matrix::{MatScalar, MatVar};
 use adroit_forward::Dual;
 use adroit_forward::rules::{self, UnaryRule};
@@ -15,7 +16,7 @@ struct Map<T> {
 }
 
 impl<T: MatScalar> Backward<T> for Map<T> {
-    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
         grads.accumulate(self.a, self.derivative.times(g));
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::matrix::gemm::{Operand, product};
 use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
@@ -14,8 +15,8 @@ struct MatMul {
 }
 
 impl<T: MatScalar> Backward<T> for MatMul {
-    fn backward(&self, g: DMatrix<T>, values: &[DMatrix<T>], grads: &mut Grads<T>) {
-        let (a, b) = (&values[self.a as usize], &values[self.b as usize]);
+    fn backward(&self, g: DMatrix<T>, values: &[NodeValue<T>], grads: &mut Grads<T>) {
+        let (a, b) = (values[self.a as usize].get(), values[self.b as usize].get());
         if grads.wants(self.a) {
             grads.accumulate(self.a, product(Operand::plain(&g), Operand::transposed(b)));
         }

@@ -2,6 +2,7 @@
 
 use super::Along;
 use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::value::NodeValue;
 use crate::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
@@ -10,18 +11,45 @@ use nalgebra::DMatrix;
 pub(crate) fn sum_along<T: MatScalar>(m: &DMatrix<T>, along: Along) -> DMatrix<T> {
     match along {
         Along::Rows => DMatrix::from_fn(1, m.ncols(), |_, j| m.column(j).sum()),
-        Along::Cols => DMatrix::from_fn(m.nrows(), 1, |i, _| m.row(i).sum()),
+        Along::Cols => {
+            // Column by column (the storage order), so the additions vectorise.
+            let mut out = DMatrix::zeros(m.nrows(), 1);
+            if m.nrows() > 0 {
+                let total = out.as_mut_slice();
+                for column in m.as_slice().chunks_exact(m.nrows()) {
+                    total.iter_mut().zip(column).for_each(|(t, &v)| *t += v);
+                }
+            }
+            out
+        }
     }
 }
 
 /// Repeats `v` (`1 × cols`, `rows × 1` or `1 × 1`) to `shape`.
 pub(crate) fn broadcast<T: MatScalar>(v: &DMatrix<T>, (rows, cols): (usize, usize)) -> DMatrix<T> {
-    DMatrix::from_fn(rows, cols, |i, j| {
-        v[(
-            if v.nrows() == 1 { 0 } else { i },
-            if v.ncols() == 1 { 0 } else { j },
-        )]
-    })
+    match v.shape() {
+        (1, 1) => DMatrix::from_element(rows, cols, v[(0, 0)]),
+        (1, _) => {
+            // One entry per column: fill each column.
+            let mut out = DMatrix::zeros(rows, cols);
+            if rows > 0 {
+                for (column, &x) in out.as_mut_slice().chunks_exact_mut(rows).zip(v.iter()) {
+                    column.fill(x);
+                }
+            }
+            out
+        }
+        _ => {
+            // One column, copied into each column.
+            let mut out = DMatrix::zeros(rows, cols);
+            if rows > 0 {
+                for column in out.as_mut_slice().chunks_exact_mut(rows) {
+                    column.copy_from_slice(v.as_slice());
+                }
+            }
+            out
+        }
+    }
 }
 
 /// Backward of a sum or mean: the adjoint repeated to the input's shape, times `factor`
@@ -33,7 +61,7 @@ struct Spread<T> {
 }
 
 impl<T: MatScalar> Backward<T> for Spread<T> {
-    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
         let mut out = broadcast(&g, self.shape);
         if self.factor != T::one() {
             out *= self.factor;

@@ -1,6 +1,7 @@
 //! Reshape (column-major, as nalgebra stores matrices).
 
 use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
@@ -12,7 +13,7 @@ struct Reshape {
 }
 
 impl<T: MatScalar> Backward<T> for Reshape {
-    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
         let (r, c) = self.shape;
         grads.accumulate(
             self.a,

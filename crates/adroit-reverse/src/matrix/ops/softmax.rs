@@ -4,6 +4,7 @@
 use super::Along;
 use super::reduce::{broadcast, sum_along};
 use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::value::NodeValue;
 use crate::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -48,7 +49,7 @@ struct LogSumExp<T> {
 }
 
 impl<T: MatScalar> Backward<T> for LogSumExp<T> {
-    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
         grads.accumulate(
             self.a,
             broadcast(&g, self.softmax.shape()).component_mul(&self.softmax),
@@ -64,7 +65,7 @@ struct Softmax<T> {
 }
 
 impl<T: MatScalar> Backward<T> for Softmax<T> {
-    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
         let inner = sum_along(&g.component_mul(&self.softmax), self.along);
         let centred = &g - broadcast(&inner, g.shape());
         grads.accumulate(self.a, centred.component_mul(&self.softmax));
@@ -79,7 +80,7 @@ struct LogSoftmax<T> {
 }
 
 impl<T: MatScalar> Backward<T> for LogSoftmax<T> {
-    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
         let total = broadcast(&sum_along(&g, self.along), g.shape());
         grads.accumulate(self.a, g - total.component_mul(&self.softmax));
     }

@@ -1,6 +1,7 @@
 //! Transpose and reshape-free layout changes.
 
 use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::value::NodeValue;
 use crate::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
@@ -10,7 +11,7 @@ struct Transpose {
 }
 
 impl<T: MatScalar> Backward<T> for Transpose {
-    fn backward(&self, g: DMatrix<T>, _: &[DMatrix<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
         grads.accumulate(self.a, g.transpose());
     }
 }
