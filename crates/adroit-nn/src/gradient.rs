@@ -85,7 +85,7 @@ where
     F: FnOnce(&M, &mut Context<T>) -> Result<MatVar<T>, NnError>,
 {
     let mut params = Vec::new();
-    model.visit("", &mut |_, p| params.push(p));
+    model.visit_params(&mut |p| params.push(p));
     let (value, grads) = gradients_of(&params, mode, seed, |ctx| loss(model, ctx))?;
     let mut shaped = model.clone();
     let mut next = grads.into_iter();

@@ -5,7 +5,6 @@ use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use std::collections::HashMap;
 
 /// Whether a forward pass is for training (dropout active) or evaluation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +61,13 @@ pub trait Layer<T: MatScalar> {
     /// Calls `f` on every parameter mutably, in the same order as [`visit`](Self::visit).
     fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>));
 
+    /// Calls `f` on every parameter, in the same order as [`visit`](Self::visit), without
+    /// building names (what every training step uses). The default goes through `visit`; the
+    /// layers of this crate override it so that no name is formatted.
+    fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&'a DMatrix<T>)) {
+        self.visit("", &mut |_, p| f(p));
+    }
+
     /// The number of input features, when the layer fixes it (used to validate data).
     fn input_size(&self) -> Option<usize> {
         None
@@ -101,7 +107,8 @@ pub(crate) fn check_input<T>(expected: Option<usize>, x: &DMatrix<T>) -> Result<
 /// The state of one forward pass: the recorded variable of each parameter, the [`Mode`] and
 /// the random-number generator of stochastic layers.
 pub struct Context<T: MatScalar> {
-    bindings: HashMap<usize, MatVar<T>>,
+    /// Parameter addresses and their variables (a short list: a linear scan beats hashing).
+    bindings: Vec<(usize, MatVar<T>)>,
     mode: Mode,
     rng: StdRng,
 }
@@ -111,7 +118,7 @@ impl<T: MatScalar> Context<T> {
     /// dropout RNG seeded with `seed`.
     pub fn new(mode: Mode, seed: u64) -> Self {
         Self {
-            bindings: HashMap::new(),
+            bindings: Vec::new(),
             mode,
             rng: StdRng::seed_from_u64(seed),
         }
@@ -119,16 +126,21 @@ impl<T: MatScalar> Context<T> {
 
     /// Makes `param` read as `var` in this pass (how gradients reach parameters).
     pub fn bind(&mut self, param: &DMatrix<T>, var: MatVar<T>) {
-        self.bindings.insert(key(param), var);
+        let k = key(param);
+        match self.bindings.iter_mut().find(|(p, _)| *p == k) {
+            Some(binding) => binding.1 = var,
+            None => self.bindings.push((k, var)),
+        }
     }
 
     /// The variable of a parameter: the bound one during a gradient computation, else a
     /// constant copy.
     pub fn param(&self, param: &DMatrix<T>) -> MatVar<T> {
+        let k = key(param);
         self.bindings
-            .get(&key(param))
-            .copied()
-            .unwrap_or_else(|| MatVar::constant(param.clone()))
+            .iter()
+            .find(|(p, _)| *p == k)
+            .map_or_else(|| MatVar::constant(param.clone()), |(_, var)| *var)
     }
 
     /// Training or evaluation.

@@ -286,7 +286,7 @@ where
 {
     let (value, grads) = {
         let mut params = Vec::new();
-        model.visit("", &mut |_, p| params.push(p));
+        model.visit_params(&mut |p| params.push(p));
         let model = &*model;
         gradients_of(&params, Mode::Train, seed, |ctx| {
             loss(model.forward(MatVar::constant(x.clone()), ctx), y)

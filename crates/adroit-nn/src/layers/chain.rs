@@ -81,6 +81,12 @@ impl<T: MatScalar> Layer<T> for Chain<T> {
         }
     }
 
+    fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&'a DMatrix<T>)) {
+        for layer in &self.layers {
+            layer.visit_params(f);
+        }
+    }
+
     fn input_size(&self) -> Option<usize> {
         self.layers.first().and_then(|l| l.input_size())
     }

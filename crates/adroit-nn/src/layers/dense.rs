@@ -99,6 +99,13 @@ impl<T: MatScalar> Layer<T> for Dense<T> {
         }
     }
 
+    fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&'a DMatrix<T>)) {
+        f(&self.weight);
+        if let Some(b) = &self.bias {
+            f(b);
+        }
+    }
+
     fn input_size(&self) -> Option<usize> {
         Some(self.inputs())
     }

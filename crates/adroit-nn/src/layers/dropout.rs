@@ -66,4 +66,6 @@ impl<T: MatScalar> Layer<T> for Dropout {
     fn visit<'a>(&'a self, _: &str, _: &mut dyn FnMut(&str, &'a DMatrix<T>)) {}
 
     fn visit_mut(&mut self, _: &mut dyn FnMut(&mut DMatrix<T>)) {}
+
+    fn visit_params<'a>(&'a self, _: &mut dyn FnMut(&'a DMatrix<T>)) {}
 }

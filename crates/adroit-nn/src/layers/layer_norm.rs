@@ -57,6 +57,11 @@ impl<T: MatScalar> Layer<T> for LayerNorm<T> {
         f(&mut self.bias);
     }
 
+    fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&'a DMatrix<T>)) {
+        f(&self.scale);
+        f(&self.bias);
+    }
+
     fn input_size(&self) -> Option<usize> {
         Some(self.scale.nrows())
     }

@@ -150,7 +150,7 @@ where
     O: Optimizer<T>,
 {
     let mut params = Vec::new();
-    model.visit("", &mut |_, p| params.push(p));
+    model.visit_params(&mut |p| params.push(p));
     opt.update(&mut updates, &params);
     apply(model, updates);
 }

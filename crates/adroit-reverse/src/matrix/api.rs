@@ -82,7 +82,9 @@ where
     tape.check(&y);
     let value = tape.value(&y)[(0, 0)];
     let grads = tape.backward(&y, DMatrix::from_element(1, 1, T::one()), n_inputs);
-    drop(tape); // before `inputs`' borrow ends (it holds pointers to them)
+    // Before `inputs`' borrow ends (the tape holds pointers to them): the borrowed values are
+    // cleared with the rest when the buffers are kept for the next call.
+    T::with_mat_tapes(|stack| stack.recycle(tape));
     (value, grads)
 }
 

@@ -14,16 +14,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// contributions to its parents' adjoints through [`Grads::accumulate`].
 pub(crate) trait Backward<T: MatScalar> {
     /// `adjoint`: the node's adjoint (its shape); `values`: every node's value on the tape.
-    fn backward(&self, adjoint: DMatrix<T>, values: &[NodeValue<T>], grads: &mut Grads<T>);
+    fn backward(&self, adjoint: DMatrix<T>, values: &[NodeValue<T>], grads: &mut Grads<'_, T>);
 }
 
 /// Adjoints being accumulated during a backward sweep.
-pub(crate) struct Grads<T> {
+pub(crate) struct Grads<'a, T> {
     adjoints: Vec<Option<DMatrix<T>>>,
-    requires_grad: Vec<bool>,
+    requires_grad: &'a [bool],
 }
 
-impl<T: MatScalar> Grads<T> {
+impl<T: MatScalar> Grads<'_, T> {
     /// True when node `i` leads to an input, so its adjoint is worth computing.
     pub(crate) fn wants(&self, i: u32) -> bool {
         self.requires_grad[i as usize]
@@ -149,7 +149,7 @@ impl<T: MatScalar> MatTape<T> {
         self.check(output);
         let mut grads = Grads {
             adjoints: vec![None; self.values.len()],
-            requires_grad: self.requires_grad.clone(),
+            requires_grad: &self.requires_grad,
         };
         grads.accumulate(output.index(), seed);
         for i in (0..self.values.len()).rev() {
@@ -180,6 +180,8 @@ impl<T: MatScalar> MatTape<T> {
 /// ones.
 pub struct MatTapeStack<T> {
     scopes: ScopeStack<MatTape<T>>,
+    /// A finished tape whose (emptied) buffers the next scope reuses.
+    spare: Option<MatTape<T>>,
 }
 
 impl<T: MatScalar> MatTapeStack<T> {
@@ -190,7 +192,28 @@ impl<T: MatScalar> MatTapeStack<T> {
                 active: MatTape::none(),
                 suspended: Vec::new(),
             },
+            spare: None,
         }
+    }
+
+    /// A fresh tape with a new id, reusing the spare tape's buffers when there is one.
+    fn fresh_tape(&mut self) -> MatTape<T> {
+        match self.spare.take() {
+            Some(mut tape) => {
+                tape.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+                tape
+            }
+            None => MatTape::fresh(),
+        }
+    }
+
+    /// Keeps a finished tape's buffers (its values and rules dropped) for the next scope.
+    pub(crate) fn recycle(&mut self, mut tape: MatTape<T>) {
+        tape.id = 0;
+        tape.values.clear();
+        tape.backwards.clear();
+        tape.requires_grad.clear();
+        self.spare = Some(tape);
     }
 
     /// The tape recording now.
@@ -213,7 +236,10 @@ pub(crate) struct MatScope<T: MatScalar> {
 
 impl<T: MatScalar> MatScope<T> {
     pub(crate) fn enter() -> Self {
-        let id = T::with_mat_tapes(|stack| stack.scopes.open(MatTape::fresh()));
+        let id = T::with_mat_tapes(|stack| {
+            let fresh = stack.fresh_tape();
+            stack.scopes.open(fresh)
+        });
         Self {
             id,
             _not_send: std::marker::PhantomData,

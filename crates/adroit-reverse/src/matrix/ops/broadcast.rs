@@ -27,7 +27,7 @@ struct Zip<T> {
 }
 
 impl<T: MatScalar> Backward<T> for Zip<T> {
-    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         match (grads.wants(self.a), grads.wants(self.b)) {
             (true, true) => {
                 grads.accumulate(self.a, reduce_to(self.da.times(g.clone()), self.a_shape));

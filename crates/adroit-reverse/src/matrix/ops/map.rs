@@ -16,7 +16,7 @@ struct Map<T> {
 }
 
 impl<T: MatScalar> Backward<T> for Map<T> {
-    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         grads.accumulate(self.a, self.derivative.times(g));
     }
 }

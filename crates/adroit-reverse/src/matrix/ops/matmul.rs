@@ -15,7 +15,7 @@ struct MatMul {
 }
 
 impl<T: MatScalar> Backward<T> for MatMul {
-    fn backward(&self, g: DMatrix<T>, values: &[NodeValue<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, values: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         let (a, b) = (values[self.a as usize].get(), values[self.b as usize].get());
         if grads.wants(self.a) {
             grads.accumulate(self.a, product(Operand::plain(&g), Operand::transposed(b)));

@@ -61,7 +61,7 @@ struct Spread<T> {
 }
 
 impl<T: MatScalar> Backward<T> for Spread<T> {
-    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         let mut out = broadcast(&g, self.shape);
         if self.factor != T::one() {
             out *= self.factor;

@@ -13,7 +13,7 @@ struct Reshape {
 }
 
 impl<T: MatScalar> Backward<T> for Reshape {
-    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         let (r, c) = self.shape;
         grads.accumulate(
             self.a,

@@ -49,7 +49,7 @@ struct LogSumExp<T> {
 }
 
 impl<T: MatScalar> Backward<T> for LogSumExp<T> {
-    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         grads.accumulate(
             self.a,
             broadcast(&g, self.softmax.shape()).component_mul(&self.softmax),
@@ -65,7 +65,7 @@ struct Softmax<T> {
 }
 
 impl<T: MatScalar> Backward<T> for Softmax<T> {
-    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         let inner = sum_along(&g.component_mul(&self.softmax), self.along);
         let centred = &g - broadcast(&inner, g.shape());
         grads.accumulate(self.a, centred.component_mul(&self.softmax));
@@ -80,7 +80,7 @@ struct LogSoftmax<T> {
 }
 
 impl<T: MatScalar> Backward<T> for LogSoftmax<T> {
-    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         let total = broadcast(&sum_along(&g, self.along), g.shape());
         grads.accumulate(self.a, g - total.component_mul(&self.softmax));
     }

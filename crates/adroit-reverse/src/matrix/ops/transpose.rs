@@ -11,7 +11,7 @@ struct Transpose {
 }
 
 impl<T: MatScalar> Backward<T> for Transpose {
-    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<T>) {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         grads.accumulate(self.a, g.transpose());
     }
 }
