@@ -6,7 +6,7 @@
 //! row vector (repeated down the rows), a `rows × 1` column vector (repeated across the
 //! columns, e.g. a bias in the features × batch layout) or a `1 × 1` scalar.
 
-use super::reduce::sum_along;
+use super::reduce::{broadcast, sum_along};
 use super::{Along, Partial};
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
@@ -14,6 +14,7 @@ use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar};
 use adroit_forward::rules::{self, BinaryRule};
 use nalgebra::DMatrix;
+use std::borrow::Cow;
 
 /// Backward of `C = A ∘ B` (broadcast): `∂A = reduce(G ⊙ ∂C/∂A)` summed over the dimensions
 /// along which `A` was repeated, likewise `∂B`. Saves the partials (constants for `+`/`-`).
@@ -73,6 +74,15 @@ fn broadcast_shape(op: &str, a: (usize, usize), b: (usize, usize)) -> (usize, us
     }
 }
 
+/// `m` at `shape`: itself when it has that shape, else broadcast to it.
+fn expand<T: MatScalar>(m: &DMatrix<T>, shape: (usize, usize)) -> Cow<'_, DMatrix<T>> {
+    if m.shape() == shape {
+        Cow::Borrowed(m)
+    } else {
+        Cow::Owned(broadcast(m, shape))
+    }
+}
+
 impl<T: MatScalar> MatVar<T> {
     /// `rule(a, b)` entry by entry, with broadcasting; `linear` rules (`+`, `-`) have constant
     /// partials, evaluated once.
@@ -82,33 +92,27 @@ impl<T: MatScalar> MatVar<T> {
         let (ia, ib, sa, sb) = (self.index(), other.index(), self.shape(), other.shape());
         self.binary_op(other, |a, b| {
             let (rows, cols) = shape;
-            let at = |m: &DMatrix<T>, i: usize, j: usize| {
-                m[(
-                    if m.nrows() == 1 { 0 } else { i },
-                    if m.ncols() == 1 { 0 } else { j },
-                )]
-            };
-            let mut value = DMatrix::zeros(rows, cols);
-            let (da, db) = if linear {
+            // Both operands at the output's shape (a copy only for a broadcast one), so the
+            // loops below run over plain slices.
+            let (a, b) = (expand(a, shape), expand(b, shape));
+            let pairs = || a.as_slice().iter().zip(b.as_slice());
+            let (value, da, db) = if linear {
                 let (_, da, db) = rule.eval(T::zero(), T::zero());
-                for j in 0..cols {
-                    for i in 0..rows {
-                        value[(i, j)] = rule.eval(at(a, i, j), at(b, i, j)).0;
-                    }
-                }
-                (Partial::Constant(da), Partial::Constant(db))
+                let value =
+                    DMatrix::from_iterator(rows, cols, pairs().map(|(&x, &y)| rule.eval(x, y).0));
+                (value, Partial::Constant(da), Partial::Constant(db))
             } else {
+                let mut value = DMatrix::zeros(rows, cols);
                 let mut da = DMatrix::zeros(rows, cols);
                 let mut db = DMatrix::zeros(rows, cols);
-                for j in 0..cols {
-                    for i in 0..rows {
-                        let (v, pa, pb) = rule.eval(at(a, i, j), at(b, i, j));
-                        value[(i, j)] = v;
-                        da[(i, j)] = pa;
-                        db[(i, j)] = pb;
-                    }
+                let outputs = value
+                    .as_mut_slice()
+                    .iter_mut()
+                    .zip(da.as_mut_slice().iter_mut().zip(db.as_mut_slice()));
+                for ((v, (pa, pb)), (&x, &y)) in outputs.zip(pairs()) {
+                    (*v, *pa, *pb) = rule.eval(x, y);
                 }
-                (Partial::Matrix(da), Partial::Matrix(db))
+                (value, Partial::Matrix(da), Partial::Matrix(db))
             };
             let backward = Zip {
                 a: ia,

@@ -52,7 +52,7 @@ impl<T: MatScalar> Partial<T> {
                 g.component_mul_assign(d);
                 // With finite partials, only a zero partial against an infinite or NaN
                 // cotangent departs from the plain product (as a NaN): make those 0.
-                if g.iter().any(|v| v.is_nan()) {
+                if any_nan(g.as_slice()) {
                     g.zip_apply(d, |v, w| {
                         if w.is_zero() {
                             *v = T::zero();
@@ -64,6 +64,11 @@ impl<T: MatScalar> Partial<T> {
             Partial::Matrix(d) => g.zip_map(d, |v, w| adroit_forward::chain_product(w, v)),
         }
     }
+}
+
+/// True when some entry is NaN (a branch-free scan, so it vectorises).
+fn any_nan<T: MatScalar>(values: &[T]) -> bool {
+    values.iter().fold(false, |found, v| found | v.is_nan())
 }
 
 /// True when every entry is finite (`v − v` is 0 exactly for finite `v`), summed in 8
