@@ -38,10 +38,9 @@ pub fn logitcrossentropy<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("logitcrossentropy", &y_hat, y)?;
-    let ls = y_hat
-        .logsoftmax(Along::Rows)
-        .component_mul(MatVar::constant(y.clone()));
-    Ok(aggregate(-ls.sum(), y.ncols(), agg))
+    // −Σ y ⊙ logsoftmax(ŷ), the minus sign carried by the weights: one node, not four.
+    let total = y_hat.logsoftmax(Along::Rows).weighted_sum(&-y);
+    Ok(aggregate(total, y.ncols(), agg))
 }
 
 /// Binary cross-entropy `agg(−y·ln(ŷ + ε) − (1 − y)·ln(1 − ŷ + ε))` over all entries, for

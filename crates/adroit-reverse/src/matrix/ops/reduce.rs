@@ -1,8 +1,9 @@
 //! Sums and means, over all entries or along a dimension.
 
-use super::Along;
+use super::{Along, Partial};
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
+use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
@@ -70,7 +71,61 @@ impl<T: MatScalar> Backward<T> for Spread<T> {
     }
 }
 
+/// Backward of the weighted sum `Σᵢⱼ xᵢⱼ·wᵢⱼ`: `∂x = g·W` (with the `0·∞` convention of
+/// [`Partial::times`]). Saves the weights.
+struct WeightedSum<T> {
+    a: u32,
+    shape: (usize, usize),
+    weights: Partial<T>,
+}
+
+impl<T: MatScalar> Backward<T> for WeightedSum<T> {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
+        grads.accumulate(self.a, self.weights.times(broadcast(&g, self.shape)));
+    }
+}
+
 impl<T: MatScalar> MatVar<T> {
+    /// The weighted sum `Σᵢⱼ selfᵢⱼ·wᵢⱼ` with constant weights `w` (the Frobenius inner
+    /// product, `sum(x .* w)` in Flux), as a 1 × 1 matrix: one node where
+    /// `self.component_mul(MatVar::constant(w)).sum()` records three.
+    ///
+    /// # Panics
+    /// If `weights` does not have `self`'s shape (the message gives both).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::matrix;
+    /// use nalgebra::dmatrix;
+    /// let w = dmatrix![1.0, -2.0];
+    /// let (v, g) = matrix::value_and_gradient(|m| m[0].weighted_sum(&w), &[dmatrix![3.0, 4.0]]);
+    /// assert_eq!((v, g[0].clone()), (-5.0, w));
+    /// ```
+    #[track_caller]
+    pub fn weighted_sum(self, weights: &DMatrix<T>) -> Self {
+        let (a, shape) = (self.index(), self.shape());
+        assert_eq!(
+            shape,
+            weights.shape(),
+            "weighted_sum: shape mismatch {} vs {}",
+            shape_str(shape),
+            shape_str(weights.shape())
+        );
+        self.unary_op(|x| {
+            let total = x
+                .as_slice()
+                .iter()
+                .zip(weights.as_slice())
+                .fold(T::zero(), |s, (&v, &w)| s + v * w);
+            let backward = WeightedSum {
+                a,
+                shape,
+                weights: Partial::Matrix(weights.clone()),
+            };
+            (DMatrix::from_element(1, 1, total), Box::new(backward))
+        })
+    }
+
     fn reduce(self, along: Option<Along>, mean: bool) -> Self {
         let (a, shape) = (self.index(), self.shape());
         let n = match along {
