@@ -111,9 +111,10 @@ impl<T: TapeScalar> Scope<T> {
     pub(crate) fn inputs(&self, x: &[T]) -> Vec<Var<T>> {
         with_active(|tape: &mut Tape<T>| {
             debug_assert!(ptr::eq(tape, self.tape));
-            let id = tape.id();
+            let (id, first) = (tape.id(), tape.push_inputs(x.len()));
             x.iter()
-                .map(|&v| Var::on_tape(v, tape.push_input(), id))
+                .zip(first..)
+                .map(|(&v, index)| Var::on_tape(v, index, id))
                 .collect()
         })
     }

@@ -53,7 +53,8 @@ impl<T: TapeScalar> Recording<T> {
                 adjoint[i] = adjoint[i] + w;
             }
         }
-        tape.sweep(&mut adjoint);
+        // Nodes 1..=n are the inputs: nothing to propagate from them.
+        tape.sweep(&mut adjoint, self.n_inputs + 1);
         let grad = adjoint[1..=self.n_inputs].to_vec();
         T::tape_pool().with_borrow_mut(|pool| pool.return_adjoint(adjoint));
         grad

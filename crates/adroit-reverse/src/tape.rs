@@ -98,9 +98,16 @@ impl<T: TapeScalar> Tape<T> {
         index as u32
     }
 
-    /// Records an independent variable (an input).
-    pub(crate) fn push_input(&mut self) -> u32 {
-        self.push([0, 0], [T::zero(), T::zero()])
+    /// Records `n` independent variables (inputs) at once; returns the index of the first.
+    pub(crate) fn push_inputs(&mut self, n: usize) -> u32 {
+        let first = self.len();
+        let end = first.checked_add(n).unwrap_or(usize::MAX);
+        if end > CUSTOM as usize {
+            tape_full();
+        }
+        self.parents.resize(end, [0, 0]);
+        self.partials.resize(end, [T::zero(), T::zero()]);
+        first as u32
     }
 
     /// Records `f(x)` with partial `d`.
@@ -154,21 +161,23 @@ impl<T: TapeScalar> Tape<T> {
     }
 
     /// The reverse sweep: given `adjoint` seeded at the outputs (length [`len`](Self::len)),
-    /// accumulates every node's adjoint into its parents, from the last node to the first.
+    /// accumulates every node's adjoint into its parents, from the last node down to node
+    /// `first` (nodes below it, such as the inputs, have no parents to reach).
     ///
     /// A zero adjoint or a zero partial contributes nothing (`0·∞` would be NaN; see
     /// [`adroit_forward::chain_product`]). Gradients are accumulated here and only here.
-    pub(crate) fn sweep(&self, adjoint: &mut [T]) {
+    pub(crate) fn sweep(&self, adjoint: &mut [T], first: usize) {
         assert_eq!(
             adjoint.len(),
             self.len(),
             "adjoint buffer has the wrong length"
         );
+        let first = first.max(1);
         if self.customs.is_empty() {
-            self.sweep_elementary(adjoint);
+            self.sweep_elementary(adjoint, first);
             return;
         }
-        for i in (1..self.len()).rev() {
+        for i in (first..self.len()).rev() {
             let [p0, p1] = self.parents[i];
             if p0 == CUSTOM {
                 if p1 != CUSTOM_SILENT {
@@ -194,11 +203,11 @@ impl<T: TapeScalar> Tape<T> {
     /// The sweep of a tape without custom nodes: no marker test, and the first parent updated
     /// without branching.
     #[inline]
-    fn sweep_elementary(&self, adjoint: &mut [T]) {
+    fn sweep_elementary(&self, adjoint: &mut [T], first: usize) {
         let n = self.len();
         let (parents, partials) = (&self.parents[..n], &self.partials[..n]);
         let adjoint = &mut adjoint[..n];
-        for i in (1..n).rev() {
+        for i in (first..n).rev() {
             let a = adjoint[i];
             if a.is_zero() {
                 continue;
