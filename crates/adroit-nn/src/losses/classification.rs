@@ -38,9 +38,13 @@ pub fn logitcrossentropy<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("logitcrossentropy", &y_hat, y)?;
-    // −Σ y ⊙ logsoftmax(ŷ), the minus sign carried by the weights: one node, not four.
-    let total = y_hat.logsoftmax(Along::Rows).weighted_sum(&-y);
-    Ok(aggregate(total, y.ncols(), agg))
+    // −Σ y ⊙ logsoftmax(ŷ) (divided by the batch size for the mean), the factor carried by
+    // the weights: one node after the log-softmax.
+    let factor = match agg {
+        Agg::Sum => -T::one(),
+        Agg::Mean => -T::one() / T::from_usize(y.ncols().max(1)).unwrap_or_else(T::one),
+    };
+    Ok(y_hat.logsoftmax(Along::Rows).weighted_sum(y * factor))
 }
 
 /// Binary cross-entropy `agg(−y·ln(ŷ + ε) − (1 − y)·ln(1 − ŷ + ε))` over all entries, for

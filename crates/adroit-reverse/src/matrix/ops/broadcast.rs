@@ -6,7 +6,7 @@
 //! row vector (repeated down the rows), a `rows × 1` column vector (repeated across the
 //! columns, e.g. a bias in the features × batch layout) or a `1 × 1` scalar.
 
-use super::reduce::{broadcast, sum_along};
+use super::reduce::sum_along;
 use super::{Along, Partial};
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
@@ -14,7 +14,6 @@ use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar};
 use adroit_forward::rules::{self, BinaryRule};
 use nalgebra::DMatrix;
-use std::borrow::Cow;
 
 /// Backward of `C = A ∘ B` (broadcast): `∂A = reduce(G ⊙ ∂C/∂A)` summed over the dimensions
 /// along which `A` was repeated, likewise `∂B`. Saves the partials (constants for `+`/`-`).
@@ -74,12 +73,58 @@ fn broadcast_shape(op: &str, a: (usize, usize), b: (usize, usize)) -> (usize, us
     }
 }
 
-/// `m` at `shape`: itself when it has that shape, else broadcast to it.
-fn expand<T: MatScalar>(m: &DMatrix<T>, shape: (usize, usize)) -> Cow<'_, DMatrix<T>> {
-    if m.shape() == shape {
-        Cow::Borrowed(m)
+/// One column of a broadcast operand: its own entries, or one entry repeated.
+#[derive(Clone, Copy)]
+enum Column<'a, T> {
+    Entries(&'a [T]),
+    Repeated(T),
+}
+
+impl<T: Copy> Column<'_, T> {
+    #[inline(always)]
+    fn at(self, i: usize) -> T {
+        match self {
+            Column::Entries(c) => c[i],
+            Column::Repeated(v) => v,
+        }
+    }
+}
+
+/// Column `j` of `m` broadcast to `rows` rows (`m` is `rows × cols`, `rows × 1`, `1 × cols` or
+/// `1 × 1`, as `broadcast_shape` checked).
+fn column<T: Copy>(m: &DMatrix<T>, rows: usize, j: usize) -> Column<'_, T> {
+    let j = if m.ncols() == 1 { 0 } else { j };
+    if m.nrows() == rows && rows != 1 {
+        Column::Entries(&m.as_slice()[j * rows..(j + 1) * rows])
     } else {
-        Cow::Owned(broadcast(m, shape))
+        Column::Repeated(m[(0, j)])
+    }
+}
+
+/// Calls `f(k, a, b)` for every entry `k` (column-major) of the broadcast result, which has
+/// `rows` rows and as many columns as the wider operand, without materialising a broadcast
+/// operand.
+fn for_each_pair<T: Copy>(
+    a: &DMatrix<T>,
+    b: &DMatrix<T>,
+    rows: usize,
+    mut f: impl FnMut(usize, T, T),
+) {
+    let cols = a.ncols().max(b.ncols());
+    for j in 0..cols {
+        let start = j * rows;
+        match (column(a, rows, j), column(b, rows, j)) {
+            (Column::Entries(x), Column::Entries(y)) => {
+                for (i, (&x, &y)) in x.iter().zip(y).enumerate() {
+                    f(start + i, x, y);
+                }
+            }
+            (x, y) => {
+                for i in 0..rows {
+                    f(start + i, x.at(i), y.at(i));
+                }
+            }
+        }
     }
 }
 
@@ -92,26 +137,18 @@ impl<T: MatScalar> MatVar<T> {
         let (ia, ib, sa, sb) = (self.index(), other.index(), self.shape(), other.shape());
         self.binary_op(other, |a, b| {
             let (rows, cols) = shape;
-            // Both operands at the output's shape (a copy only for a broadcast one), so the
-            // loops below run over plain slices.
-            let (a, b) = (expand(a, shape), expand(b, shape));
-            let pairs = || a.as_slice().iter().zip(b.as_slice());
             let (value, da, db) = if linear {
                 let (_, da, db) = rule.eval(T::zero(), T::zero());
-                let value =
-                    DMatrix::from_iterator(rows, cols, pairs().map(|(&x, &y)| rule.eval(x, y).0));
+                let mut value = DMatrix::zeros(rows, cols);
+                let v = value.as_mut_slice();
+                for_each_pair(a, b, rows, |k, x, y| v[k] = rule.eval(x, y).0);
                 (value, Partial::Constant(da), Partial::Constant(db))
             } else {
                 let mut value = DMatrix::zeros(rows, cols);
                 let mut da = DMatrix::zeros(rows, cols);
                 let mut db = DMatrix::zeros(rows, cols);
-                let outputs = value
-                    .as_mut_slice()
-                    .iter_mut()
-                    .zip(da.as_mut_slice().iter_mut().zip(db.as_mut_slice()));
-                for ((v, (pa, pb)), (&x, &y)) in outputs.zip(pairs()) {
-                    (*v, *pa, *pb) = rule.eval(x, y);
-                }
+                let (v, pa, pb) = (value.as_mut_slice(), da.as_mut_slice(), db.as_mut_slice());
+                for_each_pair(a, b, rows, |k, x, y| (v[k], pa[k], pb[k]) = rule.eval(x, y));
                 (value, Partial::Matrix(da), Partial::Matrix(db))
             };
             let backward = Zip {

@@ -88,7 +88,8 @@ impl<T: MatScalar> Backward<T> for WeightedSum<T> {
 impl<T: MatScalar> MatVar<T> {
     /// The weighted sum `Σᵢⱼ selfᵢⱼ·wᵢⱼ` with constant weights `w` (the Frobenius inner
     /// product, `sum(x .* w)` in Flux), as a 1 × 1 matrix: one node where
-    /// `self.component_mul(MatVar::constant(w)).sum()` records three.
+    /// `self.component_mul(MatVar::constant(w)).sum()` records three. The weights are moved
+    /// onto the tape (they are needed by the backward pass).
     ///
     /// # Panics
     /// If `weights` does not have `self`'s shape (the message gives both).
@@ -98,11 +99,11 @@ impl<T: MatScalar> MatVar<T> {
     /// use adroit_reverse::matrix;
     /// use nalgebra::dmatrix;
     /// let w = dmatrix![1.0, -2.0];
-    /// let (v, g) = matrix::value_and_gradient(|m| m[0].weighted_sum(&w), &[dmatrix![3.0, 4.0]]);
+    /// let (v, g) = matrix::value_and_gradient(|m| m[0].weighted_sum(w.clone()), &[dmatrix![3.0, 4.0]]);
     /// assert_eq!((v, g[0].clone()), (-5.0, w));
     /// ```
     #[track_caller]
-    pub fn weighted_sum(self, weights: &DMatrix<T>) -> Self {
+    pub fn weighted_sum(self, weights: DMatrix<T>) -> Self {
         let (a, shape) = (self.index(), self.shape());
         assert_eq!(
             shape,
@@ -120,7 +121,7 @@ impl<T: MatScalar> MatVar<T> {
             let backward = WeightedSum {
                 a,
                 shape,
-                weights: Partial::Matrix(weights.clone()),
+                weights: Partial::Matrix(weights),
             };
             (DMatrix::from_element(1, 1, total), Box::new(backward))
         })

@@ -80,9 +80,23 @@ struct LogSoftmax<T> {
 }
 
 impl<T: MatScalar> Backward<T> for LogSoftmax<T> {
-    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        let total = broadcast(&sum_along(&g, self.along), g.shape());
-        grads.accumulate(self.a, g - total.component_mul(&self.softmax));
+    fn backward(&self, mut g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
+        match self.along {
+            Along::Rows => {
+                // Column by column, in `g`'s buffer: g − s·Σ g.
+                let rows = g.nrows().max(1);
+                let columns = g.as_mut_slice().chunks_exact_mut(rows);
+                for (column, s) in columns.zip(self.softmax.as_slice().chunks_exact(rows)) {
+                    let total = column.iter().fold(T::zero(), |t, &v| t + v);
+                    column.iter_mut().zip(s).for_each(|(v, &p)| *v -= p * total);
+                }
+                grads.accumulate(self.a, g);
+            }
+            Along::Cols => {
+                let total = broadcast(&sum_along(&g, self.along), g.shape());
+                grads.accumulate(self.a, g - total.component_mul(&self.softmax));
+            }
+        }
     }
 }
 
@@ -115,7 +129,15 @@ impl<T: MatScalar> MatVar<T> {
         let a = self.index();
         self.unary_op(|x| {
             let (softmax, lse) = softmax_lse(x, along);
-            let out = x - broadcast(&lse, x.shape());
+            let mut out = x.clone();
+            match along {
+                Along::Rows => {
+                    for (mut column, &l) in out.column_iter_mut().zip(lse.iter()) {
+                        column.add_scalar_mut(-l);
+                    }
+                }
+                Along::Cols => out -= broadcast(&lse, x.shape()),
+            }
             (out, Box::new(LogSoftmax { a, along, softmax }))
         })
     }
