@@ -101,7 +101,7 @@ impl<T: TapeScalar> Tape<T> {
     /// Records `n` independent variables (inputs) at once; returns the index of the first.
     pub(crate) fn push_inputs(&mut self, n: usize) -> u32 {
         let first = self.len();
-        let end = first.checked_add(n).unwrap_or(usize::MAX);
+        let end = first.saturating_add(n);
         if end > CUSTOM as usize {
             tape_full();
         }
