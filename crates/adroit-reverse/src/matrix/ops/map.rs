@@ -53,7 +53,11 @@ impl<T: MatScalar> MatVar<T> {
         self.unary_op(|v| {
             let mut value = v.clone();
             let mut derivative = v.clone();
-            for (y, d) in value.iter_mut().zip(derivative.iter_mut()) {
+            for (y, d) in value
+                .as_mut_slice()
+                .iter_mut()
+                .zip(derivative.as_mut_slice())
+            {
                 let out = f(Dual::variable(*y));
                 *y = out.value();
                 *d = out.tangent();
@@ -84,7 +88,11 @@ impl<T: MatScalar> MatVar<T> {
         self.unary_op(|v| {
             let mut value = v.clone();
             let mut derivative = v.clone();
-            for (y, d) in value.iter_mut().zip(derivative.iter_mut()) {
+            for (y, d) in value
+                .as_mut_slice()
+                .iter_mut()
+                .zip(derivative.as_mut_slice())
+            {
                 let (fy, fd) = f(*y);
                 *y = fy;
                 *d = fd;

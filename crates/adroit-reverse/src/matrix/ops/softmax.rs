@@ -15,11 +15,12 @@ fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatr
         Along::Rows => {
             let mut soft = x.clone();
             let mut lse = DMatrix::zeros(1, x.ncols());
-            for (j, mut col) in soft.column_iter_mut().enumerate() {
+            let rows = x.nrows().max(1);
+            let columns = soft.as_mut_slice().chunks_exact_mut(rows);
+            for (col, l) in columns.zip(lse.as_mut_slice()) {
                 let max = col
                     .iter()
-                    .copied()
-                    .fold(T::neg_infinity(), |m, v| if v > m { v } else { m });
+                    .fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
                 // An all −∞ (or empty) column keeps lse = −∞ instead of producing NaN here.
                 let shift = if max.is_finite() { max } else { T::zero() };
                 let mut total = T::zero();
@@ -30,7 +31,7 @@ fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatr
                 for v in col.iter_mut() {
                     *v /= total;
                 }
-                lse[(0, j)] = shift + Float::ln(total);
+                *l = shift + Float::ln(total);
             }
             (soft, lse)
         }
