@@ -17,7 +17,11 @@
 //! - [`matrix`]: whole-matrix operations recorded as single nodes, for fast array code;
 //! - `Var<f32>`/`Var<f64>` implement `nalgebra::RealField`, so LU, Cholesky, `solve` and
 //!   `determinant` on `DMatrix<Var<f64>>` differentiate too;
-
+//! - **`unsafe` only where the speed is**: the workspace denies `unsafe` code; this crate allows
+//!   it in three small modules, each stating its soundness argument: the thread's active-tape
+//!   pointer (`active`), the matrix-product kernel call with strided operands (`matrix::gemm`)
+//!   and matrix gradients reading their inputs in place (`matrix::value`, whose one caller is
+//!   `matrix::value_and_gradient`).
 //!
 //! # Example
 //! ```
