@@ -13,9 +13,12 @@
 //!   order of opening (they live on the stack of those functions and close on return and on
 //!   unwinding); `Scope` is neither `Send` nor `Sync`, and `finish` asserts that the scope it
 //!   closes is the active one.
-//! - The `&mut Tape` handed out by [`with_active`] lives only for the closure passed to it.
-//!   Those closures are this crate's own record steps: they never call user code and never
-//!   open or close a scope, so no second reference to the same tape can exist meanwhile.
+//! - The `&mut Tape` made by [`with_active`], [`record_unary`] and [`record_binary`] lives only
+//!   for one push. Every check that can panic (stale variable, full tape) runs before it, on a
+//!   shared reference, so not even a panic hook can run while it exists; the pushes never call
+//!   user code and never open or close a scope, so no second reference to the same tape can
+//!   exist meanwhile. And no code outside this crate can reach the pointer: its accessor is in
+//!   a private supertrait of `TapeScalar`.
 
 #![allow(unsafe_code)]
 
@@ -24,20 +27,38 @@ use crate::{TapeScalar, Var};
 use std::marker::PhantomData;
 use std::ptr;
 
-/// Runs `f` on this thread's active tape for `T`.
+/// This thread's active tape for `T`.
 ///
 /// # Panics
 /// If no differentiation scope for `T` is open on this thread (a variable used after its
 /// gradient call returned, or on another thread).
 #[inline(always)]
 #[track_caller]
-pub(crate) fn with_active<T: TapeScalar, R>(f: impl FnOnce(&mut Tape<T>) -> R) -> R {
+fn active<T: TapeScalar>() -> *mut Tape<T> {
     let tape = T::active_tape().with(|cell| cell.get());
     if tape.is_null() {
         crate::tape::stale_variable(1, 0);
     }
+    tape
+}
+
+/// Runs `check` on a shared view of this thread's active tape for `T` (it may panic), then
+/// `f` on the tape (it must not panic, so that no panic hook can run while the exclusive
+/// reference exists).
+///
+/// # Panics
+/// As [`active`], or as `check`.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn with_active<T: TapeScalar, R>(
+    check: impl FnOnce(&Tape<T>),
+    f: impl FnOnce(&mut Tape<T>) -> R,
+) -> R {
+    let tape = active::<T>();
     // SAFETY: non-null, so it points to the live tape of the innermost open scope of this
-    // thread (module docs), and no other reference to it exists while `f` runs.
+    // thread (module docs). The shared reference ends before the exclusive one is made, and
+    // no other reference to the tape exists while either lives.
+    check(unsafe { &*tape });
     f(unsafe { &mut *tape })
 }
 
@@ -45,24 +66,25 @@ pub(crate) fn with_active<T: TapeScalar, R>(f: impl FnOnce(&mut Tape<T>) -> R) -
 /// [`with_active`] closure so that it always inlines into the operators).
 ///
 /// # Panics
-/// As [`with_active`], or if `x` belongs to another tape.
+/// As [`active`], if `x` belongs to another tape, or if the tape is full.
 #[inline(always)]
 #[track_caller]
 pub(crate) fn record_unary<T: TapeScalar>(x: &Var<T>, value: T, d: T) -> Var<T> {
-    let tape = T::active_tape().with(|cell| cell.get());
-    if tape.is_null() {
-        crate::tape::stale_variable(1, 0);
-    }
-    // SAFETY: as in `with_active`; the reference ends with this function.
+    let tape = active::<T>();
+    // SAFETY: as in `with_active`: checks on a shared reference, then the push alone on an
+    // exclusive one.
+    let shared = unsafe { &*tape };
+    shared.check(x);
+    shared.check_room(1);
     let tape = unsafe { &mut *tape };
-    let index = tape.push_unary(x, d);
+    let index = tape.push_unary(x.index(), d);
     Var::on_tape(value, index, tape.id())
 }
 
 /// Records `value = f(x, y)` with partials `dx`, `dy` on the active tape.
 ///
 /// # Panics
-/// As [`with_active`], or if `x` or `y` belongs to another tape.
+/// As [`active`], if `x` or `y` belongs to another tape, or if the tape is full.
 #[inline(always)]
 #[track_caller]
 pub(crate) fn record_binary<T: TapeScalar>(
@@ -72,13 +94,14 @@ pub(crate) fn record_binary<T: TapeScalar>(
     dx: T,
     dy: T,
 ) -> Var<T> {
-    let tape = T::active_tape().with(|cell| cell.get());
-    if tape.is_null() {
-        crate::tape::stale_variable(1, 0);
-    }
-    // SAFETY: as in `with_active`; the reference ends with this function.
+    let tape = active::<T>();
+    // SAFETY: as in `record_unary`.
+    let shared = unsafe { &*tape };
+    shared.check(x);
+    shared.check(y);
+    shared.check_room(1);
     let tape = unsafe { &mut *tape };
-    let index = tape.push_binary(x, y, dx, dy);
+    let index = tape.push_binary(x.index(), y.index(), dx, dy);
     Var::on_tape(value, index, tape.id())
 }
 
@@ -109,7 +132,8 @@ impl<T: TapeScalar> Scope<T> {
 
     /// Records the inputs `x` on this scope's tape.
     pub(crate) fn inputs(&self, x: &[T]) -> Vec<Var<T>> {
-        with_active(|tape: &mut Tape<T>| {
+        let check = |tape: &Tape<T>| tape.check_room(x.len());
+        with_active(check, |tape: &mut Tape<T>| {
             debug_assert!(ptr::eq(tape, self.tape));
             let (id, first) = (tape.id(), tape.push_inputs(x.len()));
             x.iter()

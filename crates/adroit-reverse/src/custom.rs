@@ -2,7 +2,7 @@
 //! `stop_gradient`.
 
 use crate::active::with_active;
-use crate::tape::Tape;
+use crate::tape::{CustomPullback, Tape};
 use crate::{TapeScalar, Var};
 
 /// Records a function with its own pullback as one node, like ChainRules.jl's `rrule` or JAX's
@@ -42,8 +42,10 @@ where
     if inputs.iter().all(Var::is_constant) {
         return outputs.iter().map(|&v| Var::constant(v)).collect();
     }
-    with_active(|tape: &mut Tape<T>| {
-        let first = tape.push_custom(inputs, outputs.len(), Box::new(pullback));
+    let pullback: CustomPullback<T> = Box::new(pullback);
+    let check = |tape: &Tape<T>| tape.check_custom(inputs, outputs.len());
+    with_active(check, |tape: &mut Tape<T>| {
+        let first = tape.push_custom(inputs, outputs.len(), pullback);
         let id = tape.id();
         outputs
             .iter()

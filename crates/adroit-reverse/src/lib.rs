@@ -50,8 +50,6 @@ pub use api::{
 pub use custom::{custom_rule, custom_scalar, stop_gradient};
 pub use pullback::Pullback;
 pub use scalar::TapeScalar;
-#[doc(hidden)]
-pub use tape::{Tape, TapePool};
 pub use var::Var;
 
 /// The forward-mode crate (its `Dual` is the tangent type of Hessians).

@@ -14,19 +14,28 @@ use std::thread::LocalKey;
 ///
 /// Each type has its own thread-local active tape, so gradients run in parallel on different
 /// threads, and `Var<f64>` and `Var<Dual<f64>>` scopes never interfere. The trait is sealed.
-pub trait TapeScalar: Float + Debug + 'static + sealed::Sealed {
-    /// This thread's active tape for `Self` (null when no scope is open); see the `active`
-    /// module for the invariant.
-    #[doc(hidden)]
-    fn active_tape() -> &'static LocalKey<Cell<*mut Tape<Self>>>;
+///
+/// The thread-local tapes are reachable from this crate only; no other code can touch them:
+/// ```compile_fail
+/// use adroit_reverse::TapeScalar;
+/// let _ = <f64 as TapeScalar>::active_tape(); // private to adroit-reverse
+/// ```
+pub trait TapeScalar: Float + Debug + 'static + sealed::Sealed {}
 
-    /// This thread's spare tapes and adjoint buffers for `Self`.
-    #[doc(hidden)]
-    fn tape_pool() -> &'static LocalKey<RefCell<TapePool<Self>>>;
-}
+/// The per-type thread-locals, reachable only from inside this crate: the trait is public (a
+/// supertrait of [`TapeScalar`]) but lives in a private module, so code outside the crate can
+/// neither name it nor call its functions, and so cannot set or read the active-tape pointer.
+pub(crate) mod sealed {
+    use super::*;
 
-mod sealed {
-    pub trait Sealed {}
+    pub trait Sealed: Sized + 'static {
+        /// This thread's active tape for `Self` (null when no scope is open); see the
+        /// `active` module for the invariant.
+        fn active_tape() -> &'static LocalKey<Cell<*mut Tape<Self>>>;
+
+        /// This thread's spare tapes and adjoint buffers for `Self`.
+        fn tape_pool() -> &'static LocalKey<RefCell<TapePool<Self>>>;
+    }
 }
 
 macro_rules! tape_scalar {
@@ -36,9 +45,7 @@ macro_rules! tape_scalar {
             static $pool: RefCell<TapePool<$t>> = const { RefCell::new(TapePool::new()) };
         }
 
-        impl sealed::Sealed for $t {}
-
-        impl TapeScalar for $t {
+        impl sealed::Sealed for $t {
             #[inline(always)]
             fn active_tape() -> &'static LocalKey<Cell<*mut Tape<Self>>> {
                 &$active
@@ -49,9 +56,10 @@ macro_rules! tape_scalar {
                 &$pool
             }
         }
+
+        impl TapeScalar for $t {}
     )*};
 }
-
 tape_scalar! {
     f32 => ACTIVE_F32, POOL_F32,
     f64 => ACTIVE_F64, POOL_F64,

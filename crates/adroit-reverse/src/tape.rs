@@ -86,13 +86,35 @@ impl<T: TapeScalar> Tape<T> {
         }
     }
 
+    /// Panics unless `n` more nodes fit (indices stay below the [`CUSTOM`] marker).
+    #[inline(always)]
+    pub(crate) fn check_room(&self, n: usize) {
+        if self.len().saturating_add(n) > CUSTOM as usize {
+            tape_full();
+        }
+    }
+
+    /// Panics unless a custom rule over `inputs` with `n_outputs` outputs can be recorded: its
+    /// inputs belong to this tape and its nodes and side-table entry fit.
+    #[track_caller]
+    pub(crate) fn check_custom(&self, inputs: &[Var<T>], n_outputs: usize) {
+        for x in inputs {
+            self.check(x);
+        }
+        self.check_room(n_outputs);
+        if u32::try_from(self.customs.len()).is_err() {
+            tape_full();
+        }
+    }
+
+    // The pushes below do not check anything (callers run `check`, `check_room` and
+    // `check_custom` first, on a shared reference): they are called through an exclusive
+    // reference to the active tape, during which nothing may panic (see `active`).
+
     /// Appends a node and returns its index.
     #[inline(always)]
     fn push(&mut self, parents: [u32; 2], partials: [T; 2]) -> u32 {
         let index = self.parents.len();
-        if index >= CUSTOM as usize {
-            tape_full();
-        }
         self.parents.push(parents);
         self.partials.push(partials);
         index as u32
@@ -101,45 +123,34 @@ impl<T: TapeScalar> Tape<T> {
     /// Records `n` independent variables (inputs) at once; returns the index of the first.
     pub(crate) fn push_inputs(&mut self, n: usize) -> u32 {
         let first = self.len();
-        let end = first.saturating_add(n);
-        if end > CUSTOM as usize {
-            tape_full();
-        }
+        let end = first + n;
         self.parents.resize(end, [0, 0]);
         self.partials.resize(end, [T::zero(), T::zero()]);
         first as u32
     }
 
-    /// Records `f(x)` with partial `d`.
+    /// Records `f(x)` with partial `d`, `x` being node `x`.
     #[inline(always)]
-    #[track_caller]
-    pub(crate) fn push_unary(&mut self, x: &Var<T>, d: T) -> u32 {
-        self.check(x);
-        self.push([x.index(), 0], [d, T::zero()])
+    pub(crate) fn push_unary(&mut self, x: u32, d: T) -> u32 {
+        self.push([x, 0], [d, T::zero()])
     }
 
-    /// Records `f(x, y)` with partials `dx`, `dy`.
+    /// Records `f(x, y)` with partials `dx`, `dy`, `x` and `y` being nodes `x` and `y`.
     #[inline(always)]
-    #[track_caller]
-    pub(crate) fn push_binary(&mut self, x: &Var<T>, y: &Var<T>, dx: T, dy: T) -> u32 {
-        self.check(x);
-        self.check(y);
-        self.push([x.index(), y.index()], [dx, dy])
+    pub(crate) fn push_binary(&mut self, x: u32, y: u32, dx: T, dy: T) -> u32 {
+        self.push([x, y], [dx, dy])
     }
 
-    /// Records a custom rule: one node per output, the pullback in the side table.
-    /// Returns the index of the first output node. Constant inputs map to the sink.
-    #[track_caller]
+    /// Records a custom rule (checked by [`check_custom`](Self::check_custom)): one node per
+    /// output, the pullback in the side table. Returns the index of the first output node.
+    /// Constant inputs map to the sink.
     pub(crate) fn push_custom(
         &mut self,
         inputs: &[Var<T>],
         n_outputs: usize,
         pullback: CustomPullback<T>,
     ) -> u32 {
-        for x in inputs {
-            self.check(x);
-        }
-        let id = u32::try_from(self.customs.len()).unwrap_or_else(|_| tape_full());
+        let id = self.customs.len() as u32;
         let first = self.len() as u32;
         for k in 0..n_outputs {
             // The sweep reaches the last output first; its adjoint and all others are final

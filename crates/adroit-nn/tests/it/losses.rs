@@ -239,3 +239,46 @@ fn shape_mismatch_names_both_shapes_and_label_smoothing() {
     );
     assert!(label_smoothing(&dmatrix![1.0], 1.5).is_err());
 }
+
+/// `logitcrossentropy` (one weighted-sum node after the log-softmax) against the same loss
+/// composed from separate matrix operations, values and gradients, including saturated and
+/// infinite logits.
+#[test]
+fn logitcrossentropy_equals_its_composition_from_matrix_ops() {
+    use adroit_reverse::matrix::Along;
+    fn composed(yh: MatVar<f64>, y: &DMatrix<f64>, agg: Agg) -> MatVar<f64> {
+        let total = -yh
+            .logsoftmax(Along::Rows)
+            .component_mul(MatVar::constant(y.clone()))
+            .sum();
+        match agg {
+            Agg::Sum => total,
+            Agg::Mean => total / y.ncols() as f64,
+        }
+    }
+    let cases = [
+        (
+            dmatrix![1.0, -2.0, 0.5; 3.0, 0.1, -1.0; 0.2, 0.3, 4.0],
+            dmatrix![1.0, 0.0, 0.0; 0.0, 1.0, 0.0; 0.0, 0.0, 1.0],
+        ),
+        (dmatrix![1000.0; -1000.0], dmatrix![1.0; 0.0]),
+        (dmatrix![f64::NEG_INFINITY; 0.0], dmatrix![0.0; 1.0]),
+        (dmatrix![2.0, 1.0], dmatrix![0.3, 0.7]),
+        (dmatrix![2.0; 1.0], dmatrix![0.3; 0.7]),
+    ];
+    let same = |a: f64, b: f64| (a - b).abs() < 1e-12 || (a.is_nan() && b.is_nan());
+    for (x, y) in cases {
+        for agg in [Agg::Mean, Agg::Sum] {
+            let (v, g) = matrix::value_and_gradient(
+                |p| logitcrossentropy(p[0], &y, agg).unwrap(),
+                std::slice::from_ref(&x),
+            );
+            let (v_ref, g_ref) =
+                matrix::value_and_gradient(|p| composed(p[0], &y, agg), std::slice::from_ref(&x));
+            assert!(same(v, v_ref), "{v} vs {v_ref}");
+            for (a, b) in g[0].iter().zip(g_ref[0].iter()) {
+                assert!(same(*a, *b), "{a} vs {b}");
+            }
+        }
+    }
+}

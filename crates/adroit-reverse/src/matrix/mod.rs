@@ -38,9 +38,6 @@ mod value;
 mod var;
 
 pub use api::{MatPullback, gradient, pullback, value_and_gradient};
-#[doc(hidden)]
-pub use gemm::Operand;
 pub use ops::Along;
 pub use scalar::MatScalar;
-pub use tape::MatTapeStack;
 pub use var::MatVar;

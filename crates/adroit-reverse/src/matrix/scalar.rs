@@ -7,22 +7,31 @@ use nalgebra::{DMatrix, RealField};
 use std::cell::RefCell;
 
 /// An element type of [`MatVar`](super::MatVar): `f32` or `f64` (sealed).
-pub trait MatScalar: TapeScalar + RealField + Copy + sealed::Sealed {
-    /// Runs `f` on this thread's matrix-tape stack for `Self`.
-    #[doc(hidden)]
-    fn with_mat_tapes<R>(f: impl FnOnce(&mut MatTapeStack<Self>) -> R) -> R;
+///
+/// The thread-local matrix tapes (which may point into a caller's matrices during a gradient
+/// call) are reachable from this crate only:
+/// ```compile_fail
+/// use adroit_reverse::matrix::MatScalar;
+/// f64::with_mat_tapes(|_| ()); // private to adroit-reverse
+/// ```
+pub trait MatScalar: TapeScalar + RealField + Copy + sealed::Sealed {}
 
-    /// As [`with_mat_tapes`](Self::with_mat_tapes), doing nothing during thread teardown.
-    #[doc(hidden)]
-    fn try_with_mat_tapes(f: impl FnOnce(&mut MatTapeStack<Self>));
+/// The per-type thread-locals and kernel, reachable only from inside this crate (a public trait
+/// in a private module: code outside the crate can neither name it nor call its functions, so
+/// it cannot reach the tapes, whose inputs may be borrowed).
+pub(crate) mod sealed {
+    use super::*;
 
-    /// `c = a·b` on the fast kernel (`c` zeroed, of the product's shape).
-    #[doc(hidden)]
-    fn gemm(a: Operand<'_, Self>, b: Operand<'_, Self>, c: &mut DMatrix<Self>);
-}
+    pub trait Sealed: Sized + 'static {
+        /// Runs `f` on this thread's matrix-tape stack for `Self`.
+        fn with_mat_tapes<R>(f: impl FnOnce(&mut MatTapeStack<Self>) -> R) -> R;
 
-mod sealed {
-    pub trait Sealed {}
+        /// As [`with_mat_tapes`](Self::with_mat_tapes), doing nothing during thread teardown.
+        fn try_with_mat_tapes(f: impl FnOnce(&mut MatTapeStack<Self>));
+
+        /// `c = a·b` on the fast kernel (`c` zeroed, of the product's shape).
+        fn gemm(a: Operand<'_, Self>, b: Operand<'_, Self>, c: &mut DMatrix<Self>);
+    }
 }
 
 macro_rules! mat_scalar {
@@ -31,9 +40,9 @@ macro_rules! mat_scalar {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
         }
 
-        impl sealed::Sealed for $t {}
+        impl MatScalar for $t {}
 
-        impl MatScalar for $t {
+        impl sealed::Sealed for $t {
             fn with_mat_tapes<R>(f: impl FnOnce(&mut MatTapeStack<Self>) -> R) -> R {
                 $tls.with(|stack| f(&mut stack.borrow_mut()))
             }

@@ -407,3 +407,58 @@ fn matvar_of_a_finished_call_panics_in_the_next_one() {
     }
     let _ = matrix::gradient(|p| (p[0] + leaked.unwrap()).sum(), &[mat(2, 2, 33)]);
 }
+#[test]
+fn zero_cols_broadcast_against_column() {
+    // 2×0 + 2×1 broadcasts to 2×0 (NumPy: (2,0)+(2,1) -> (2,0)); the gradient is 2×0 and 2×1 zeros.
+    let a = DMatrix::<f64>::zeros(2, 0);
+    let b = DMatrix::<f64>::from_element(2, 1, 1.0);
+    let g = matrix::gradient(|m| (m[0] + m[1]).sum(), &[a, b]);
+    assert_eq!(g[0].shape(), (2, 0));
+    assert_eq!(g[1], DMatrix::zeros(2, 1));
+}
+
+#[test]
+fn zero_cols_broadcast_against_scalar() {
+    let a = DMatrix::<f64>::zeros(3, 0);
+    let b = DMatrix::<f64>::from_element(1, 1, 1.0);
+    let g = matrix::gradient(|m| m[0].component_mul(m[1]).sum(), &[a, b]);
+    assert_eq!(g[1], DMatrix::zeros(1, 1));
+}
+
+#[test]
+fn logsumexp_of_empty_columns_is_neg_infinity() {
+    // Documented: "an all −∞ (or empty) column keeps lse = −∞".
+    let (v, _) = matrix::value_and_gradient(
+        |m| m[0].logsumexp(Along::Rows).sum(),
+        &[DMatrix::<f64>::zeros(0, 3)],
+    );
+    assert_eq!(
+        v,
+        f64::NEG_INFINITY,
+        "log Σ over an empty column must be −∞, got {v}"
+    );
+}
+
+#[test]
+fn logsumexp_of_empty_rows_is_neg_infinity() {
+    let (v, _) = matrix::value_and_gradient(
+        |m| m[0].logsumexp(Along::Cols).sum(),
+        &[DMatrix::<f64>::zeros(2, 0)],
+    );
+    assert_eq!(v, f64::NEG_INFINITY, "got {v}");
+}
+
+#[test]
+fn zero_size_matmul() {
+    for (m, k, n) in [(0, 3, 2), (2, 0, 3), (2, 3, 0)] {
+        let g = matrix::gradient(
+            |v| (v[0] * v[1]).sum(),
+            &[
+                DMatrix::<f64>::from_element(m, k, 1.0),
+                DMatrix::from_element(k, n, 1.0),
+            ],
+        );
+        assert_eq!(g[0], DMatrix::zeros(m, k));
+        assert_eq!(g[1], DMatrix::zeros(k, n));
+    }
+}

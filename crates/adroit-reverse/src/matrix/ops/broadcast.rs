@@ -101,16 +101,14 @@ fn column<T: Copy>(m: &DMatrix<T>, rows: usize, j: usize) -> Column<'_, T> {
     }
 }
 
-/// Calls `f(k, a, b)` for every entry `k` (column-major) of the broadcast result, which has
-/// `rows` rows and as many columns as the wider operand, without materialising a broadcast
-/// operand.
+/// Calls `f(k, a, b)` for every entry `k` (column-major) of the broadcast result, of shape
+/// `(rows, cols)`, without materialising a broadcast operand.
 fn for_each_pair<T: Copy>(
     a: &DMatrix<T>,
     b: &DMatrix<T>,
-    rows: usize,
+    (rows, cols): (usize, usize),
     mut f: impl FnMut(usize, T, T),
 ) {
-    let cols = a.ncols().max(b.ncols());
     for j in 0..cols {
         let start = j * rows;
         match (column(a, rows, j), column(b, rows, j)) {
@@ -141,14 +139,16 @@ impl<T: MatScalar> MatVar<T> {
                 let (_, da, db) = rule.eval(T::zero(), T::zero());
                 let mut value = DMatrix::zeros(rows, cols);
                 let v = value.as_mut_slice();
-                for_each_pair(a, b, rows, |k, x, y| v[k] = rule.eval(x, y).0);
+                for_each_pair(a, b, shape, |k, x, y| v[k] = rule.eval(x, y).0);
                 (value, Partial::Constant(da), Partial::Constant(db))
             } else {
                 let mut value = DMatrix::zeros(rows, cols);
                 let mut da = DMatrix::zeros(rows, cols);
                 let mut db = DMatrix::zeros(rows, cols);
                 let (v, pa, pb) = (value.as_mut_slice(), da.as_mut_slice(), db.as_mut_slice());
-                for_each_pair(a, b, rows, |k, x, y| (v[k], pa[k], pb[k]) = rule.eval(x, y));
+                for_each_pair(a, b, shape, |k, x, y| {
+                    (v[k], pa[k], pb[k]) = rule.eval(x, y)
+                });
                 (value, Partial::Matrix(da), Partial::Matrix(db))
             };
             let backward = Zip {

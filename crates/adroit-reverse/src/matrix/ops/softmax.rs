@@ -14,7 +14,8 @@ fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatr
     match along {
         Along::Rows => {
             let mut soft = x.clone();
-            let mut lse = DMatrix::zeros(1, x.ncols());
+            // An empty line has lse = ln 0 = −∞ (and no softmax entries).
+            let mut lse = DMatrix::from_element(1, x.ncols(), T::neg_infinity());
             let rows = x.nrows().max(1);
             let columns = soft.as_mut_slice().chunks_exact_mut(rows);
             for (col, l) in columns.zip(lse.as_mut_slice()) {
