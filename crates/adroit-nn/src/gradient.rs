@@ -53,8 +53,8 @@ where
 /// # Example
 /// ```
 /// use adroit_nn::{Activation, Dense, Layer, losses};
-/// use adroit_reverse::matrix::MatVar;
-/// use nalgebra::dmatrix;
+/// use adroit_nn::adroit_reverse::matrix::MatVar;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// let layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Identity).unwrap();
 /// let x = dmatrix![1.0; -1.0];
 /// // mse(W·x + b, 0) = (−0.5)², gradient 2·(−0.5)·xᵀ and 2·(−0.5)
@@ -109,8 +109,8 @@ pub struct Params<'a, T> {
 /// # Example
 /// ```
 /// use adroit_nn::{Activation, Dense, Layer, losses, params};
-/// use adroit_reverse::matrix::MatVar;
-/// use nalgebra::dmatrix;
+/// use adroit_nn::adroit_reverse::matrix::MatVar;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// let layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Identity).unwrap();
 /// let x = dmatrix![1.0; -1.0];
 /// let ps = params(&layer);

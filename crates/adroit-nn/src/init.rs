@@ -9,7 +9,8 @@ use rand::Rng;
 ///
 /// # Example
 /// ```
-/// use rand::SeedableRng;
+/// use adroit_nn::{nalgebra, rand};
+/// use adroit_nn::rand::SeedableRng;
 /// let w: nalgebra::DMatrix<f64> =
 ///     adroit_nn::init::glorot_uniform(&mut rand::rngs::StdRng::seed_from_u64(0), 3, 4);
 /// assert_eq!(w.shape(), (3, 4));

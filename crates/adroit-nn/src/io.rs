@@ -65,8 +65,9 @@ fn io_error(path: &Path, e: std::io::Error) -> NnError {
 ///
 /// # Example
 /// ```
+/// use adroit_nn::rand;
 /// use adroit_nn::{Activation, Dense, io};
-/// use rand::SeedableRng;
+/// use adroit_nn::rand::SeedableRng;
 /// let model = Dense::<f32>::new(3, 2, Activation::Relu, &mut rand::rngs::StdRng::seed_from_u64(0));
 /// let path = std::env::temp_dir().join(format!("adroit-doc-{}.safetensors", std::process::id()));
 /// io::save_safetensors(&model, &path).unwrap();

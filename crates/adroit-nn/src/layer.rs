@@ -24,9 +24,10 @@ pub enum Mode {
 ///
 /// # Example
 /// ```
+/// use adroit_nn::nalgebra;
 /// use adroit_nn::{Context, Layer};
-/// use adroit_reverse::matrix::MatVar;
-/// use nalgebra::DMatrix;
+/// use adroit_nn::adroit_reverse::matrix::MatVar;
+/// use adroit_nn::nalgebra::DMatrix;
 ///
 /// /// y = s ⊙ x with a learned per-feature scale s.
 /// #[derive(Clone)]

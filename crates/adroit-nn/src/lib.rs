@@ -10,9 +10,10 @@
 //!
 //! # Example
 //! ```
+//! use adroit_nn::{nalgebra, rand};
 //! use adroit_nn::{Activation, Chain, Dense, Layer, losses, gradient};
-//! use adroit_reverse::matrix::MatVar;
-//! use rand::SeedableRng;
+//! use adroit_nn::adroit_reverse::matrix::MatVar;
+//! use adroit_nn::rand::SeedableRng;
 //!
 //! let mut rng = rand::rngs::StdRng::seed_from_u64(42);
 //! let model = Chain::<f64>::new()
@@ -43,6 +44,12 @@ pub mod optim;
 mod train;
 
 pub use activation::Activation;
+/// `adroit-reverse`, whose matrix variables ([`MatVar`]) layers, losses and gradient closures
+/// take and return (re-exported so that a user of `adroit-nn` alone can write a custom
+/// [`Layer`] or loss).
+pub use adroit_reverse;
+/// The matrix variable of layers and losses, and its element types (`f32`, `f64`).
+pub use adroit_reverse::matrix::{MatScalar, MatVar};
 pub use error::NnError;
 pub use gradient::{Grads, Params, gradient, gradient_with, params};
 pub use layer::{Context, Layer, Mode};

@@ -174,11 +174,12 @@ pub struct History {
 ///
 /// # Example
 /// ```
+/// use adroit_nn::{nalgebra, rand};
 /// use adroit_nn::data::DataLoader;
 /// use adroit_nn::losses::{Agg, mse};
 /// use adroit_nn::optim::Adam;
 /// use adroit_nn::{Activation, Dense, TrainConfig, train};
-/// use rand::SeedableRng;
+/// use adroit_nn::rand::SeedableRng;
 ///
 /// // Learn y = 2x − 1.
 /// let x = nalgebra::DMatrix::from_fn(1, 32, |_, j| j as f64 / 16.0 - 1.0);
@@ -268,8 +269,10 @@ where
 /// model-shaped copy (what [`train`] runs per batch).
 ///
 /// # Errors
-/// The loss's error (e.g. a shape mismatch); [`NnError::NonFinite`] (with `epoch` and `batch`
-/// 0) if the loss or a gradient is NaN or infinite — the model is then unchanged.
+/// [`NnError::ShapeMismatch`] if `x` does not have the model's input size in rows; the
+/// loss's error (e.g. a shape mismatch between prediction and target); [`NnError::NonFinite`]
+/// (with `epoch` and `batch` 0) if the loss or a gradient is NaN or infinite — the model is
+/// then unchanged.
 pub fn train_step<T, M, O, L>(
     model: &mut M,
     x: &DMatrix<T>,
@@ -284,6 +287,7 @@ where
     O: Optimizer<T>,
     L: Fn(MatVar<T>, &DMatrix<T>) -> Result<MatVar<T>, NnError>,
 {
+    check_input(model.input_size(), x)?;
     let (value, grads) = {
         let mut params = Vec::new();
         model.visit_params(&mut |p| params.push(p));

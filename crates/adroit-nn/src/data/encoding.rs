@@ -11,6 +11,7 @@ use nalgebra::DMatrix;
 ///
 /// # Example
 /// ```
+/// use adroit_nn::nalgebra;
 /// let m = adroit_nn::data::onehot::<f64>(&[2, 0], 3).unwrap();
 /// assert_eq!(m, nalgebra::dmatrix![0.0, 1.0; 0.0, 0.0; 1.0, 0.0]);
 /// assert_eq!(adroit_nn::data::onecold(&m), vec![2, 0]);

@@ -14,7 +14,7 @@ use rand::seq::SliceRandom;
 /// # Example
 /// ```
 /// use adroit_nn::data::DataLoader;
-/// use nalgebra::DMatrix;
+/// use adroit_nn::nalgebra::DMatrix;
 /// let x = DMatrix::<f64>::from_fn(2, 10, |_, j| j as f64);
 /// let y = DMatrix::<f64>::from_fn(1, 10, |_, j| j as f64);
 /// let mut loader = DataLoader::new(x, y, 4).unwrap().shuffle(7).drop_last(false);

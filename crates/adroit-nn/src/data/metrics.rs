@@ -44,6 +44,7 @@ pub fn accuracy(predicted: &[usize], truth: &[usize]) -> Result<f64, NnError> {
 ///
 /// # Example
 /// ```
+/// use adroit_nn::nalgebra;
 /// let m = adroit_nn::data::confusion_matrix(&[0, 1, 1], &[0, 1, 0], 2).unwrap();
 /// assert_eq!(m, nalgebra::dmatrix![1, 1; 0, 1]);
 /// ```

@@ -34,7 +34,7 @@ pub struct Split<T> {
 /// # Example
 /// ```
 /// use adroit_nn::data::train_test_split;
-/// use nalgebra::DMatrix;
+/// use adroit_nn::nalgebra::DMatrix;
 /// let x = DMatrix::<f64>::from_fn(1, 10, |_, j| j as f64);
 /// let labels = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1];
 /// let s = train_test_split(&x, &x, 0.4, 1, Some(&labels)).unwrap();

@@ -12,6 +12,7 @@ use num_traits::Float;
 ///
 /// # Example
 /// ```
+/// use adroit_nn::nalgebra;
 /// use adroit_nn::data::Standardizer;
 /// let x = nalgebra::dmatrix![1.0, 3.0; 10.0, 10.0];
 /// let s = Standardizer::fit(&x).unwrap();

@@ -22,8 +22,9 @@ impl<T: MatScalar, L: Layer<T> + Clone + 'static> DynLayer<T> for L {
 ///
 /// # Example
 /// ```
+/// use adroit_nn::rand;
 /// use adroit_nn::{Activation, Chain, Dense, Layer};
-/// use rand::SeedableRng;
+/// use adroit_nn::rand::SeedableRng;
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
 /// let model = Chain::<f64>::new()
 ///     .push(Dense::new(4, 8, Activation::Relu, &mut rng))

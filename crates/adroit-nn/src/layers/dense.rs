@@ -13,8 +13,9 @@ use rand::Rng;
 ///
 /// # Example
 /// ```
+/// use adroit_nn::{nalgebra, rand};
 /// use adroit_nn::{Activation, Dense, Layer};
-/// use rand::SeedableRng;
+/// use adroit_nn::rand::SeedableRng;
 /// let layer = Dense::<f64>::new(3, 2, Activation::Relu, &mut rand::rngs::StdRng::seed_from_u64(1));
 /// let y = layer.predict(&nalgebra::DMatrix::zeros(3, 5)).unwrap();
 /// assert_eq!(y.shape(), (2, 5));

@@ -11,8 +11,9 @@ use rand::Rng;
 ///
 /// # Example
 /// ```
+/// use adroit_nn::nalgebra;
 /// use adroit_nn::{Context, Dropout, Layer, Mode};
-/// use adroit_reverse::matrix::{self, MatVar};
+/// use adroit_nn::adroit_reverse::matrix::{self, MatVar};
 /// let layer = Dropout::new(0.5).unwrap();
 /// let x = nalgebra::DMatrix::from_element(4, 4, 1.0);
 /// let (y, _) = matrix::pullback(|_| layer.forward(MatVar::constant(x.clone()), &mut Context::new(Mode::Eval, 0)), &[]);

@@ -10,8 +10,9 @@ use nalgebra::DMatrix;
 ///
 /// # Example
 /// ```
+/// use adroit_nn::nalgebra;
 /// use adroit_nn::{Context, LayerNorm, Layer, Mode};
-/// use adroit_reverse::matrix::{self, MatVar};
+/// use adroit_nn::adroit_reverse::matrix::{self, MatVar};
 /// let ln = LayerNorm::<f64>::new(3);
 /// let x = nalgebra::dmatrix![1.0; 2.0; 3.0];
 /// let (y, _) = matrix::pullback(|_| ln.forward(MatVar::constant(x.clone()), &mut Context::new(Mode::Eval, 0)), &[]);

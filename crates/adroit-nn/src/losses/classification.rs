@@ -24,8 +24,8 @@ pub fn crossentropy<T: MatScalar>(
 /// # Example
 /// ```
 /// use adroit_nn::losses::{Agg, logitcrossentropy};
-/// use adroit_reverse::matrix;
-/// use nalgebra::dmatrix;
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// let (l, g) = matrix::value_and_gradient(
 ///     |p| logitcrossentropy(p[0], &dmatrix![1.0; 0.0], Agg::Mean).unwrap(),
 ///     &[dmatrix![1000.0; -1000.0]],

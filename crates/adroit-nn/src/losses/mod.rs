@@ -102,6 +102,7 @@ fn sum_xlogy<T: MatScalar>(y: &DMatrix<T>, p: MatVar<T>) -> MatVar<T> {
 ///
 /// # Example
 /// ```
+/// use adroit_nn::nalgebra;
 /// let y = adroit_nn::losses::label_smoothing(&nalgebra::dmatrix![1.0; 0.0], 0.2).unwrap();
 /// assert_eq!(y, nalgebra::dmatrix![0.9; 0.1]);
 /// ```

@@ -11,8 +11,8 @@ use num_traits::Float;
 /// # Example
 /// ```
 /// use adroit_nn::losses::{Agg, mse};
-/// use adroit_reverse::matrix::{self, MatVar};
-/// use nalgebra::dmatrix;
+/// use adroit_nn::adroit_reverse::matrix::{self, MatVar};
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// let (l, g) = matrix::value_and_gradient(|p| mse(p[0], &dmatrix![1.0, 2.0], Agg::Mean).unwrap(), &[dmatrix![2.0, 2.0]]);
 /// assert_eq!((l, g[0].clone()), (0.5, dmatrix![1.0, 0.0]));
 /// ```

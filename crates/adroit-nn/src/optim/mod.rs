@@ -12,6 +12,7 @@
 //!
 //! # Example
 //! ```
+//! use adroit_nn::nalgebra;
 //! use adroit_nn::optim::{Adam, ClipGlobalNorm, Optimizer, chain};
 //! let mut opt = chain(ClipGlobalNorm::new(1.0), Adam::new(1e-3));
 //! let param: nalgebra::DMatrix<f64> = nalgebra::dmatrix![1.0, 2.0];
@@ -19,6 +20,7 @@
 //! opt.update(&mut updates, &[&param]);
 //! assert!((updates[0][(0, 0)] + 1e-3).abs() < 1e-9); // Adam's first step is −lr·sign(g)
 //! ```
+//! use adroit_nn::nalgebra;
 
 mod adadelta;
 mod adagrad;

@@ -156,3 +156,21 @@ fn data_that_does_not_fit_the_model_is_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn train_step_on_data_that_does_not_fit_is_an_error_and_keeps_the_model() {
+    let mut model = Dense::<f64>::new(3, 1, Activation::Identity, &mut rng());
+    let before = model.clone();
+    let (x, y) = (DMatrix::zeros(4, 8), DMatrix::zeros(1, 8));
+    let err = adroit_nn::train_step(
+        &mut model,
+        &x,
+        &y,
+        &|p, t: &DMatrix<f64>| mse(p, t, Agg::Mean),
+        &mut Descent::new(0.1),
+        0,
+    )
+    .unwrap_err();
+    assert!(matches!(err, NnError::ShapeMismatch { .. }), "{err}");
+    assert_eq!(model.weight, before.weight);
+}

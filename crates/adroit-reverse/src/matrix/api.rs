@@ -29,6 +29,7 @@ fn record<T: MatScalar, R>(
 ///
 /// # Example
 /// ```
+/// use adroit_reverse::nalgebra;
 /// use adroit_reverse::matrix;
 /// use nalgebra::dmatrix;
 /// // ∂/∂A sum(A ⊙ A) = 2A
@@ -50,6 +51,7 @@ where
 ///
 /// # Example
 /// ```
+/// use adroit_reverse::nalgebra;
 /// use adroit_reverse::matrix;
 /// let (v, g) = matrix::value_and_gradient(|m| m[0].sum(), &[nalgebra::DMatrix::from_element(2, 3, 1.0)]);
 /// assert_eq!((v, g[0].clone()), (6.0, nalgebra::DMatrix::from_element(2, 3, 1.0)));
@@ -91,8 +93,12 @@ where
 /// Records `f` once and returns `(f(inputs), pullback)`; the [`MatPullback`] maps a cotangent
 /// of the output (same shape) to the cotangents of the inputs, any number of times.
 ///
+/// `inputs`: `k` matrices, copied onto the tape, which the pullback keeps (unlike
+/// [`value_and_gradient`], which reads its inputs in place and also takes `&[&DMatrix<T>]`).
+///
 /// # Example
 /// ```
+/// use adroit_reverse::nalgebra;
 /// use adroit_reverse::matrix;
 /// use nalgebra::dmatrix;
 /// let (y, pb) = matrix::pullback(|m| m[0].transpose(), &[dmatrix![1.0, 2.0]]);

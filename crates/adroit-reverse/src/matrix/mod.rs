@@ -11,6 +11,7 @@
 //!
 //! # Example
 //! ```
+//! use adroit_reverse::nalgebra;
 //! use adroit_reverse::matrix::{self, MatVar};
 //! use nalgebra::dmatrix;
 //!

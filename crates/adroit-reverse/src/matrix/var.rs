@@ -20,6 +20,7 @@ use std::fmt;
 ///
 /// # Example
 /// ```
+/// use adroit_reverse::nalgebra;
 /// use adroit_reverse::matrix;
 /// use nalgebra::dmatrix;
 /// // ∂/∂W Σ (W x)ᵢ² = 2 (W x) xᵀ

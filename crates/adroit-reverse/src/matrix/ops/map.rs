@@ -27,10 +27,12 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// # Example
     /// ```
+    /// use adroit_reverse::nalgebra;
     /// use adroit_reverse::{adroit_forward::rules::Tanh, matrix};
     /// let g = matrix::gradient(|m| m[0].map_rule(Tanh).sum(), &[nalgebra::dmatrix![0.0, 0.0]]);
     /// assert_eq!(g[0], nalgebra::dmatrix![1.0, 1.0]);
     /// ```
+    /// use adroit_reverse::num_traits;
     #[track_caller]
     pub fn map_rule<R: UnaryRule>(self, rule: R) -> Self {
         self.map_with_derivative(|x| rule.eval(x))
@@ -41,6 +43,7 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// # Example
     /// ```
+    /// use adroit_reverse::{nalgebra, num_traits};
     /// use adroit_reverse::matrix;
     /// use num_traits::Float;
     /// // softplus(x) = ln(1 + eˣ), derivative σ(x) = ½ at 0
@@ -78,6 +81,7 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// # Example
     /// ```
+    /// use adroit_reverse::nalgebra;
     /// use adroit_reverse::matrix;
     /// let g = matrix::gradient(|m| m[0].map_with_derivative(|x| (x * x, 2.0 * x)).sum(), &[nalgebra::dmatrix![3.0]]);
     /// assert_eq!(g[0][(0, 0)], 6.0);

@@ -96,6 +96,7 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// # Example
     /// ```
+    /// use adroit_reverse::nalgebra;
     /// use adroit_reverse::matrix;
     /// use nalgebra::dmatrix;
     /// let w = dmatrix![1.0, -2.0];
