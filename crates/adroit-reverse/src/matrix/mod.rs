@@ -31,6 +31,7 @@
 //! ```
 
 mod api;
+mod finite;
 mod gemm;
 mod ops;
 mod scalar;
@@ -39,6 +40,7 @@ mod value;
 mod var;
 
 pub use api::{MatPullback, gradient, pullback, value_and_gradient};
+pub use finite::all_finite;
 pub use ops::Along;
 pub use scalar::MatScalar;
 pub use var::MatVar;

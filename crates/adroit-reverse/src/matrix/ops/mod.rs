@@ -21,6 +21,7 @@ pub enum Along {
 }
 
 use crate::matrix::MatScalar;
+use crate::matrix::all_finite;
 use nalgebra::DMatrix;
 
 /// A local derivative saved by an element-wise operation: the same number everywhere (linear
@@ -69,22 +70,4 @@ impl<T: MatScalar> Partial<T> {
 /// True when some entry is NaN (a branch-free scan, so it vectorises).
 fn any_nan<T: MatScalar>(values: &[T]) -> bool {
     values.iter().fold(false, |found, v| found | v.is_nan())
-}
-
-/// True when every entry is finite (`v − v` is 0 exactly for finite `v`), summed in 8
-/// independent lanes so the scan vectorises.
-#[allow(clippy::eq_op)] // v − v is the test
-pub(crate) fn all_finite<T: MatScalar>(values: &[T]) -> bool {
-    let mut lanes = [T::zero(); 8];
-    let chunks = values.chunks_exact(8);
-    let rest = chunks.remainder();
-    for chunk in chunks {
-        for (lane, &v) in lanes.iter_mut().zip(chunk) {
-            *lane += v - v;
-        }
-    }
-    for (lane, &v) in lanes.iter_mut().zip(rest) {
-        *lane += v - v;
-    }
-    lanes.iter().all(|l| l.is_zero())
 }
