@@ -10,6 +10,7 @@ mod elementary;
 mod functions;
 mod linalg;
 mod matrix;
+mod matrix_fd;
 mod misuse;
 #[path = "../../../adroit-forward/tests/it/reference.rs"]
 mod reference;
