@@ -52,26 +52,9 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn map<F: Fn(Dual<T>) -> Dual<T>>(self, f: F) -> Self {
-        let a = self.index();
-        self.unary_op(|v| {
-            let mut value = v.clone();
-            let mut derivative = v.clone();
-            for (y, d) in value
-                .as_mut_slice()
-                .iter_mut()
-                .zip(derivative.as_mut_slice())
-            {
-                let out = f(Dual::variable(*y));
-                *y = out.value();
-                *d = out.tangent();
-            }
-            (
-                value,
-                Box::new(Map {
-                    a,
-                    derivative: Partial::Matrix(derivative),
-                }),
-            )
+        self.map_with_derivative(|x| {
+            let out = f(Dual::variable(x));
+            (out.value(), out.tangent())
         })
     }
 
