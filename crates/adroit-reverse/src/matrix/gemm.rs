@@ -8,9 +8,9 @@
 //! takes arbitrary row and column strides, so a transposed operand is the same buffer with its
 //! strides swapped.
 //!
-//! This module holds the crate's second (and last) `unsafe` block: the kernel's raw-pointer
-//! entry points, called only after the slice lengths have been checked against the shapes and
-//! strides they are read with.
+//! This module's `unsafe` block is the kernel's raw-pointer entry point, called only after the
+//! slice lengths have been checked against the shapes and strides they are read with (the
+//! crate's other `unsafe` code: `active`, `matrix::value`).
 
 #![allow(unsafe_code)]
 
