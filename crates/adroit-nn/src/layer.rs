@@ -74,6 +74,14 @@ pub trait Layer<T: MatScalar> {
         None
     }
 
+    /// True when the output always has the input's number of features (dropout,
+    /// normalisation, element-wise activations), so that a [`Chain`](crate::Chain) starting
+    /// with such layers takes its input size from the first layer that fixes one. The default,
+    /// `false`, is the safe answer for a layer that does not say.
+    fn preserves_size(&self) -> bool {
+        false
+    }
+
     /// The output for a plain `features × batch` matrix, in [`Mode::Eval`].
     ///
     /// # Errors

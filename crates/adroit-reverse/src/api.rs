@@ -130,7 +130,6 @@ where
 /// let j = adroit_reverse::jacobian(|x| vec![x[0] * x[1], x[0] + x[1]], &[2.0, 3.0]);
 /// assert_eq!(j, nalgebra::dmatrix![3.0, 2.0; 1.0, 1.0]);
 /// ```
-/// use adroit_reverse::nalgebra;
 #[track_caller]
 pub fn jacobian<T, F>(f: F, x: &[T]) -> DMatrix<T>
 where
@@ -166,7 +165,6 @@ pub const HESSIAN_CHUNK: usize = 12;
 /// let h = adroit_reverse::hessian(|x| f(x), &[1.0, 2.0]);
 /// assert_eq!(h, nalgebra::dmatrix![4.0, 2.0; 2.0, 0.0]);
 /// ```
-/// use adroit_reverse::nalgebra;
 #[track_caller]
 pub fn hessian<T, F>(f: F, x: &[T]) -> DMatrix<T>
 where

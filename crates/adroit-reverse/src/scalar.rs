@@ -15,20 +15,23 @@ use std::thread::LocalKey;
 /// Each type has its own thread-local active tape, so gradients run in parallel on different
 /// threads, and `Var<f64>` and `Var<Dual<f64>>` scopes never interfere. The trait is sealed.
 ///
-/// The thread-local tapes are reachable from this crate only; no other code can touch them:
-/// ```compile_fail
-/// use adroit_reverse::TapeScalar;
-/// let _ = <f64 as TapeScalar>::active_tape(); // private to adroit-reverse
+/// The thread-local tapes are reachable from this crate only, also through a generic bound:
+/// ```compile_fail,E0624
+/// fn reach<T: adroit_reverse::TapeScalar>() {
+///     let _ = T::active_tape(); // private to adroit-reverse
+/// }
 /// ```
+#[allow(private_bounds)] // the point: the supertrait's functions are private to this crate
 pub trait TapeScalar: Float + Debug + 'static + sealed::Sealed {}
 
-/// The per-type thread-locals, reachable only from inside this crate: the trait is public (a
-/// supertrait of [`TapeScalar`]) but lives in a private module, so code outside the crate can
-/// neither name it nor call its functions, and so cannot set or read the active-tape pointer.
+/// The per-type thread-locals, reachable only from inside this crate: the trait is private to
+/// the crate (a private supertrait of [`TapeScalar`]), so code outside it can neither name it
+/// nor call its functions — not even through a `T: TapeScalar` bound — and so cannot set or
+/// read the active-tape pointer.
 pub(crate) mod sealed {
     use super::*;
 
-    pub trait Sealed: Sized + 'static {
+    pub(crate) trait Sealed: Sized + 'static {
         /// This thread's active tape for `Self` (null when no scope is open); see the
         /// `active` module for the invariant.
         fn active_tape() -> &'static LocalKey<Cell<*mut Tape<Self>>>;

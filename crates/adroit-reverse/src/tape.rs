@@ -102,7 +102,8 @@ impl<T: TapeScalar> Tape<T> {
             self.check(x);
         }
         self.check_room(n_outputs);
-        if u32::try_from(self.customs.len()).is_err() {
+        // The rule's id must stay below the marker of silent outputs.
+        if self.customs.len() >= CUSTOM_SILENT as usize {
             tape_full();
         }
     }

@@ -88,7 +88,21 @@ impl<T: MatScalar> Layer<T> for Chain<T> {
         }
     }
 
+    /// The first layer's input size, looking past leading layers that preserve the size
+    /// (e.g. a [`Dropout`](crate::Dropout) before the first [`Dense`](crate::Dense)).
     fn input_size(&self) -> Option<usize> {
-        self.layers.first().and_then(|l| l.input_size())
+        for layer in &self.layers {
+            if let Some(n) = layer.input_size() {
+                return Some(n);
+            }
+            if !layer.preserves_size() {
+                return None;
+            }
+        }
+        None
+    }
+
+    fn preserves_size(&self) -> bool {
+        self.layers.iter().all(|l| l.preserves_size())
     }
 }

@@ -69,4 +69,8 @@ impl<T: MatScalar> Layer<T> for Dropout {
     fn visit_mut(&mut self, _: &mut dyn FnMut(&mut DMatrix<T>)) {}
 
     fn visit_params<'a>(&'a self, _: &mut dyn FnMut(&'a DMatrix<T>)) {}
+
+    fn preserves_size(&self) -> bool {
+        true
+    }
 }

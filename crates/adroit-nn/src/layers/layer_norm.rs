@@ -66,4 +66,8 @@ impl<T: MatScalar> Layer<T> for LayerNorm<T> {
     fn input_size(&self) -> Option<usize> {
         Some(self.scale.nrows())
     }
+
+    fn preserves_size(&self) -> bool {
+        true
+    }
 }

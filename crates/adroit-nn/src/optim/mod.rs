@@ -20,7 +20,6 @@
 //! opt.update(&mut updates, &[&param]);
 //! assert!((updates[0][(0, 0)] + 1e-3).abs() < 1e-9); // Adam's first step is −lr·sign(g)
 //! ```
-//! use adroit_nn::nalgebra;
 
 mod adadelta;
 mod adagrad;

@@ -174,3 +174,26 @@ fn train_step_on_data_that_does_not_fit_is_an_error_and_keeps_the_model() {
     assert!(matches!(err, NnError::ShapeMismatch { .. }), "{err}");
     assert_eq!(model.weight, before.weight);
 }
+
+#[test]
+fn a_chain_starting_with_dropout_still_checks_its_input_size() {
+    let mut model = Chain::<f64>::new()
+        .push(adroit_nn::Dropout::new(0.1).unwrap())
+        .push(Dense::new(3, 1, Activation::Identity, &mut rng()));
+    assert_eq!(model.input_size(), Some(3));
+    let (x, y) = (DMatrix::zeros(4, 8), DMatrix::zeros(1, 8));
+    let err = adroit_nn::train_step(
+        &mut model,
+        &x,
+        &y,
+        &|p, t: &DMatrix<f64>| mse(p, t, Agg::Mean),
+        &mut Descent::new(0.1),
+        0,
+    )
+    .unwrap_err();
+    assert!(matches!(err, NnError::ShapeMismatch { .. }), "{err}");
+    assert!(matches!(
+        model.predict(&x),
+        Err(NnError::ShapeMismatch { .. })
+    ));
+}

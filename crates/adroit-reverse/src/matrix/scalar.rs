@@ -10,19 +10,22 @@ use std::cell::RefCell;
 ///
 /// The thread-local matrix tapes (which may point into a caller's matrices during a gradient
 /// call) are reachable from this crate only:
-/// ```compile_fail
-/// use adroit_reverse::matrix::MatScalar;
-/// f64::with_mat_tapes(|_| ()); // private to adroit-reverse
+/// ```compile_fail,E0624
+/// fn reach<T: adroit_reverse::matrix::MatScalar>() {
+///     T::with_mat_tapes(|_| ()); // private to adroit-reverse
+/// }
 /// ```
+#[allow(private_bounds)] // the point: the supertrait's functions are private to this crate
 pub trait MatScalar: TapeScalar + RealField + Copy + sealed::Sealed {}
 
-/// The per-type thread-locals and kernel, reachable only from inside this crate (a public trait
-/// in a private module: code outside the crate can neither name it nor call its functions, so
-/// it cannot reach the tapes, whose inputs may be borrowed).
+/// The per-type thread-locals and kernel, reachable only from inside this crate (a private
+/// supertrait of [`MatScalar`]: code outside the crate can neither name it nor call its
+/// functions, not even through a `T: MatScalar` bound, so it cannot reach the tapes, whose
+/// inputs may be borrowed).
 pub(crate) mod sealed {
     use super::*;
 
-    pub trait Sealed: Sized + 'static {
+    pub(crate) trait Sealed: Sized + 'static {
         /// Runs `f` on this thread's matrix-tape stack for `Self`.
         fn with_mat_tapes<R>(f: impl FnOnce(&mut MatTapeStack<Self>) -> R) -> R;
 

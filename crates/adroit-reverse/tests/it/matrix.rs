@@ -422,6 +422,7 @@ fn zero_cols_broadcast_against_scalar() {
     let a = DMatrix::<f64>::zeros(3, 0);
     let b = DMatrix::<f64>::from_element(1, 1, 1.0);
     let g = matrix::gradient(|m| m[0].component_mul(m[1]).sum(), &[a, b]);
+    assert_eq!(g[0].shape(), (3, 0));
     assert_eq!(g[1], DMatrix::zeros(1, 1));
 }
 
@@ -461,4 +462,28 @@ fn zero_size_matmul() {
         assert_eq!(g[0], DMatrix::zeros(m, k));
         assert_eq!(g[1], DMatrix::zeros(k, n));
     }
+}
+
+#[test]
+fn all_finite_scans_every_lane() {
+    // 16 entries: the vectorised loop covers indices 0..16, the remainder none.
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        for k in [0, 3, 7, 8, 15] {
+            let mut v = vec![1.0; 16];
+            v[k] = bad;
+            assert!(!matrix::all_finite(&v), "{bad} at {k}");
+        }
+    }
+    assert!(matrix::all_finite(&[0.5; 16]));
+    assert!(matrix::all_finite::<f64>(&[]));
+}
+
+#[test]
+fn zero_partial_against_infinite_cotangent_on_a_larger_matrix() {
+    // As `zero_partial_against_infinite_cotangent_gives_zero`, with more than 8 entries so the
+    // in-place path of the backward rule (and its finiteness scan) is the one taken.
+    let x = DMatrix::from_fn(3, 3, |i, j| if (i + j) % 2 == 0 { -1.0 } else { 4.0 });
+    let g = matrix::gradient(|m| relu(m[0]).sqrt().sum(), &[x]);
+    let expected = DMatrix::from_fn(3, 3, |i, j| if (i + j) % 2 == 0 { 0.0 } else { 0.25 });
+    assert_eq!(g[0], expected);
 }

@@ -32,7 +32,6 @@ impl<T: MatScalar> MatVar<T> {
     /// let g = matrix::gradient(|m| m[0].map_rule(Tanh).sum(), &[nalgebra::dmatrix![0.0, 0.0]]);
     /// assert_eq!(g[0], nalgebra::dmatrix![1.0, 1.0]);
     /// ```
-    /// use adroit_reverse::num_traits;
     #[track_caller]
     pub fn map_rule<R: UnaryRule>(self, rule: R) -> Self {
         self.map_with_derivative(|x| rule.eval(x))
