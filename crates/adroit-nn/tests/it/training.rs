@@ -157,13 +157,12 @@ fn data_that_does_not_fit_the_model_is_an_error() {
     );
 }
 
-#[test]
-fn train_step_on_data_that_does_not_fit_is_an_error_and_keeps_the_model() {
-    let mut model = Dense::<f64>::new(3, 1, Activation::Identity, &mut rng());
-    let before = model.clone();
+/// Runs one `train_step` of a 3-input model on 4-feature data, asserts it is a shape error,
+/// and returns the data.
+fn assert_step_rejects_4_features<M: Layer<f64>>(model: &mut M) -> DMatrix<f64> {
     let (x, y) = (DMatrix::zeros(4, 8), DMatrix::zeros(1, 8));
     let err = adroit_nn::train_step(
-        &mut model,
+        model,
         &x,
         &y,
         &|p, t: &DMatrix<f64>| mse(p, t, Agg::Mean),
@@ -172,6 +171,14 @@ fn train_step_on_data_that_does_not_fit_is_an_error_and_keeps_the_model() {
     )
     .unwrap_err();
     assert!(matches!(err, NnError::ShapeMismatch { .. }), "{err}");
+    x
+}
+
+#[test]
+fn train_step_on_data_that_does_not_fit_is_an_error_and_keeps_the_model() {
+    let mut model = Dense::<f64>::new(3, 1, Activation::Identity, &mut rng());
+    let before = model.clone();
+    assert_step_rejects_4_features(&mut model);
     assert_eq!(model.weight, before.weight);
 }
 
@@ -181,17 +188,7 @@ fn a_chain_starting_with_dropout_still_checks_its_input_size() {
         .push(adroit_nn::Dropout::new(0.1).unwrap())
         .push(Dense::new(3, 1, Activation::Identity, &mut rng()));
     assert_eq!(model.input_size(), Some(3));
-    let (x, y) = (DMatrix::zeros(4, 8), DMatrix::zeros(1, 8));
-    let err = adroit_nn::train_step(
-        &mut model,
-        &x,
-        &y,
-        &|p, t: &DMatrix<f64>| mse(p, t, Agg::Mean),
-        &mut Descent::new(0.1),
-        0,
-    )
-    .unwrap_err();
-    assert!(matches!(err, NnError::ShapeMismatch { .. }), "{err}");
+    let x = assert_step_rejects_4_features(&mut model);
     assert!(matches!(
         model.predict(&x),
         Err(NnError::ShapeMismatch { .. })
