@@ -1,8 +1,8 @@
 //! [`HyperDualVec`]: second-order numbers for exact second derivatives and Hessians.
 
-use crate::chain_rule::chain_quotient;
+use crate::chain_rule::{chain_product_lanewise as cp, chain_quotient};
 use crate::rules::{BinaryRule, UnaryRule};
-use crate::{ChainRule, Dual, DualVec, chain_product as cp};
+use crate::{ChainRule, Dual, DualVec};
 use core::fmt;
 use num_traits::Float;
 

@@ -1,6 +1,6 @@
 //! The documented edge-point conventions, in f32 and f64.
 
-use adroit_forward::{Dual, HyperDual, derivative, gradient};
+use adroit_forward::{Dual, HyperDual, chain_product, derivative, gradient};
 use num_traits::Float;
 use std::fmt::Debug;
 
@@ -185,6 +185,35 @@ fn zero_tangent_never_becomes_nan<T: Float + Debug>() {
     assert_eq!((d.value(), d.tangent()), (T::zero(), T::zero()));
 }
 
+fn chain_product_zero_side<T: Float + Debug>() {
+    let inf = T::infinity();
+    let (zero, one, two) = (T::zero(), T::one(), c::<T>(2.0));
+    // Plain numbers: a zero on either side wins over ∞ and NaN; otherwise the plain product.
+    for (p, t) in [(zero, inf), (inf, zero), (zero, T::nan()), (T::nan(), zero)] {
+        assert_eq!(chain_product(p, t), zero, "{p:?}·{t:?}");
+    }
+    assert_eq!(chain_product(two, c::<T>(3.0)), c::<T>(6.0));
+    assert_eq!(chain_product(inf, two), inf);
+    assert!(chain_product(inf, T::nan()).is_nan());
+    // Nested: "zero" means identically zero (value and tangent); the infinity may sit in the
+    // value or only in the tangent of the other side.
+    let d = Dual::new;
+    for (p, t) in [
+        (d(zero, zero), d(inf, one)),
+        (d(zero, zero), d(one, inf)),
+        (d(zero, zero), d(inf, inf)),
+        (d(inf, one), d(zero, zero)),
+        (d(two, inf), d(zero, zero)),
+    ] {
+        let r = chain_product(p, t);
+        assert_eq!((r.value(), r.tangent()), (zero, zero), "{p:?}·{t:?}");
+    }
+    // Not identically zero: the product rule, NaN where it is 0·∞.
+    let r = chain_product(d(zero, one), d(two, c::<T>(5.0)));
+    assert_eq!((r.value(), r.tangent()), (zero, two));
+    assert!(chain_product(d(zero, one), d(inf, zero)).value().is_nan());
+}
+
 macro_rules! both_precisions {
     ($($name:ident => $check:ident;)*) => {$(
         mod $name {
@@ -209,4 +238,5 @@ both_precisions! {
     rounding_rem_copysign => piecewise_constant;
     ln_1p_exp_m1 => tiny_arguments_keep_precision;
     nan_safe => zero_tangent_never_becomes_nan;
+    chain_product_convention => chain_product_zero_side;
 }
