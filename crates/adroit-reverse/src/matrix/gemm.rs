@@ -70,29 +70,43 @@ impl<'a, T: MatScalar> Operand<'a, T> {
 pub(crate) fn product<T: MatScalar>(a: Operand<'_, T>, b: Operand<'_, T>) -> DMatrix<T> {
     assert_eq!(a.cols, b.rows, "product: inner dimensions differ");
     let (m, k, n) = (a.rows, a.cols, b.cols);
-    let mut c = DMatrix::zeros(m, n);
     if m == 0 || n == 0 || k == 0 {
-        return c;
+        return DMatrix::zeros(m, n);
     }
     assert!(a.in_bounds() && b.in_bounds());
-    T::gemm(a, b, &mut c);
-    c
+    // The kernel writes every entry without reading it (β = 0), so the output is not zeroed
+    // first (that fill cost ~4 % of a large training step).
+    let mut c = Vec::with_capacity(m * n);
+    T::gemm(a, b, &mut c.spare_capacity_mut()[..m * n]);
+    // SAFETY: `gemm` initialised all `m·n` entries of the spare capacity (its contract).
+    unsafe { c.set_len(m * n) };
+    DMatrix::from_vec(m, n, c)
 }
 
-/// The kernel call for `f32` and `f64`; `c` must be a zeroed `a.rows × b.cols` matrix.
+/// The kernel call for `f32` and `f64`.
 macro_rules! kernel {
     ($name:ident, $t:ty, $gemm:path) => {
-        /// `c = a·b` on `matrixmultiply`'s kernel.
-        pub(crate) fn $name(a: Operand<'_, $t>, b: Operand<'_, $t>, c: &mut DMatrix<$t>) {
+        /// Writes `a·b` into the column-major `a.rows × b.cols` matrix `c` on
+        /// `matrixmultiply`'s kernel, initialising every entry (`c` is never read).
+        ///
+        /// # Panics
+        /// If an operand's strides reach outside its slice, the inner dimensions differ or
+        /// are 0, or `c` does not hold `a.rows · b.cols` entries.
+        pub(crate) fn $name(
+            a: Operand<'_, $t>,
+            b: Operand<'_, $t>,
+            c: &mut [core::mem::MaybeUninit<$t>],
+        ) {
             let (m, k, n) = (a.rows, a.cols, b.cols);
-            assert!(a.in_bounds() && b.in_bounds() && a.cols == b.rows);
-            assert_eq!(c.shape(), (m, n));
+            assert!(a.in_bounds() && b.in_bounds() && a.cols == b.rows && k > 0);
+            assert_eq!(c.len(), m * n);
             let rsc = 1;
             let csc = m as isize;
-            let c = c.as_mut_slice();
             // SAFETY: every entry the kernel reads of `a` and `b` lies inside their slices
             // (`in_bounds`), every entry it writes of the column-major `m × n` matrix `c` lies
-            // inside `c`, and `c` is a unique borrow, so it aliases neither operand.
+            // inside `c`, and `c` is a unique borrow, so it aliases neither operand. With
+            // β = 0 and k ≥ 1 the kernel never reads `c` ("If β is zero, then C does not need to be initialized", matrixmultiply's
+            // contract) and writes each of its entries, so `c` may start uninitialised.
             unsafe {
                 $gemm(
                     m,
@@ -106,7 +120,7 @@ macro_rules! kernel {
                     b.row_stride,
                     b.col_stride,
                     0.0,
-                    c.as_mut_ptr(),
+                    c.as_mut_ptr().cast::<$t>(),
                     rsc,
                     csc,
                 );

@@ -3,7 +3,8 @@
 use super::gemm::{self, Operand};
 use super::tape::MatTapeStack;
 use crate::TapeScalar;
-use nalgebra::{DMatrix, RealField};
+use core::mem::MaybeUninit;
+use nalgebra::RealField;
 use std::cell::RefCell;
 
 /// An element type of [`MatVar`](super::MatVar): `f32` or `f64` (sealed).
@@ -32,8 +33,9 @@ pub(crate) mod sealed {
         /// As [`with_mat_tapes`](Self::with_mat_tapes), doing nothing during thread teardown.
         fn try_with_mat_tapes(f: impl FnOnce(&mut MatTapeStack<Self>));
 
-        /// `c = a·b` on the fast kernel (`c` zeroed, of the product's shape).
-        fn gemm(a: Operand<'_, Self>, b: Operand<'_, Self>, c: &mut DMatrix<Self>);
+        /// Writes `a·b` (column-major, `a.rows × b.cols`, inner dimension ≥ 1) on the fast
+        /// kernel into `c`, which it never reads: on return every entry is initialised.
+        fn gemm(a: Operand<'_, Self>, b: Operand<'_, Self>, c: &mut [MaybeUninit<Self>]);
     }
 }
 
@@ -58,7 +60,7 @@ macro_rules! mat_scalar {
                 });
             }
 
-            fn gemm(a: Operand<'_, Self>, b: Operand<'_, Self>, c: &mut DMatrix<Self>) {
+            fn gemm(a: Operand<'_, Self>, b: Operand<'_, Self>, c: &mut [MaybeUninit<Self>]) {
                 $gemm(a, b, c)
             }
         }
