@@ -1,0 +1,135 @@
+//! Times `C = op(A)·op(B)` (f32, column-major, one thread) for the products of one
+//! 784-512-512-10 batch-128 training step, on `matrixmultiply` (what adroit uses), `gemm` 0.19
+//! with its AVX-512 kernels (`x86-v4`) and `faer` 0.24, and prints medians and GFLOP/s.
+//!
+//! Not a criterion benchmark on purpose: it is a one-off library comparison kept out of the
+//! workspace (so CI does not build three GEMM libraries); the figures are quoted in
+//! `BENCHMARKS.md` §5.
+
+use faer::{Accum, MatMut, MatRef, Par};
+use std::time::Instant;
+
+/// Median of `times` (seconds).
+fn median(mut times: Vec<f64>) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// Deterministic entries in [−0.5, 0.5).
+fn entries(len: usize, multiplier: usize) -> Vec<f32> {
+    (0..len)
+        .map(|i| ((i * multiplier) % 1000) as f32 / 1000.0 - 0.5)
+        .collect()
+}
+
+/// One product `C (m×n) = op(A) (m×k) · op(B) (k×n)`; `a_t`: A stored as k×m and read
+/// transposed, `b_t`: B stored as n×k and read transposed.
+fn compare(name: &str, (m, k, n): (usize, usize, usize), a_t: bool, b_t: bool) {
+    let a = entries(m * k, 7919);
+    let b = entries(k * n, 104_729);
+    let mut c = [vec![0f32; m * n], vec![0f32; m * n], vec![0f32; m * n]];
+    let (a_rs, a_cs) = if a_t {
+        (k as isize, 1)
+    } else {
+        (1, m as isize)
+    };
+    let (b_rs, b_cs) = if b_t {
+        (n as isize, 1)
+    } else {
+        (1, k as isize)
+    };
+    let mut times = [Vec::new(), Vec::new(), Vec::new()];
+    for _ in 0..100 {
+        let start = Instant::now();
+        // SAFETY: the strides address exactly the m×k and k×n entries of `a` and `b`; `c[0]`
+        // is a distinct m×n column-major buffer.
+        unsafe {
+            matrixmultiply::sgemm(
+                m,
+                k,
+                n,
+                1.0,
+                a.as_ptr(),
+                a_rs,
+                a_cs,
+                b.as_ptr(),
+                b_rs,
+                b_cs,
+                0.0,
+                c[0].as_mut_ptr(),
+                1,
+                m as isize,
+            );
+        }
+        times[0].push(start.elapsed().as_secs_f64());
+
+        let start = Instant::now();
+        // SAFETY: as above (gemm takes column stride before row stride).
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                c[1].as_mut_ptr(),
+                m as isize,
+                1,
+                false,
+                a.as_ptr(),
+                a_cs,
+                a_rs,
+                b.as_ptr(),
+                b_cs,
+                b_rs,
+                0.0f32,
+                1.0f32,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
+        times[1].push(start.elapsed().as_secs_f64());
+
+        let start = Instant::now();
+        let lhs = if a_t {
+            MatRef::from_column_major_slice(&a, k, m).transpose()
+        } else {
+            MatRef::from_column_major_slice(&a, m, k)
+        };
+        let rhs = if b_t {
+            MatRef::from_column_major_slice(&b, n, k).transpose()
+        } else {
+            MatRef::from_column_major_slice(&b, k, n)
+        };
+        let dst = MatMut::from_column_major_slice_mut(&mut c[2], m, n);
+        faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, 1.0f32, Par::Seq);
+        times[2].push(start.elapsed().as_secs_f64());
+    }
+    let diff = c[0]
+        .iter()
+        .zip(&c[1])
+        .chain(c[0].iter().zip(&c[2]))
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max);
+    let flops = 2.0 * (m * n * k) as f64;
+    print!("| {name} | {m}×{k}×{n} |");
+    for t in times.map(median) {
+        print!(" {:.1} µs ({:.0} GFLOP/s) |", t * 1e6, flops / t / 1e9);
+    }
+    println!(" {diff:.1e} |");
+}
+
+fn main() {
+    println!(
+        "| product | m×k×n | matrixmultiply 0.3 | gemm 0.19 (x86-v4) | faer 0.24 | max diff |"
+    );
+    println!("|---|---|---|---|---|---|");
+    compare("W₁·X", (512, 784, 128), false, false);
+    compare("W₂·H₁", (512, 512, 128), false, false);
+    compare("W₃·H₂", (10, 512, 128), false, false);
+    compare("G₁·Xᵀ", (512, 128, 784), false, true);
+    compare("G₂·H₁ᵀ", (512, 128, 512), false, true);
+    compare("G₃·H₂ᵀ", (10, 128, 512), false, true);
+    compare("W₂ᵀ·G₂", (512, 512, 128), true, false);
+    compare("W₃ᵀ·G₃", (512, 10, 128), true, false);
+}
