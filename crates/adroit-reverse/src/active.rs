@@ -66,6 +66,11 @@ pub(crate) fn with_active<T: TapeScalar, R>(
 /// Records `value = f(x)` with partial `d` on the active tape (a function rather than a
 /// [`with_active`] closure so that it always inlines into the operators).
 ///
+/// A partial that is identically zero (`x · 0`, `floor x`) carries no derivative: the result
+/// is then a constant, not a node. Besides saving the node, this keeps the invariant that
+/// forward mode's `chain_product` relies on for `Dual<Var<T>>`: a product with an
+/// identically zero factor is identically zero (or has a NaN value).
+///
 /// # Panics
 /// As [`active`], if `x` belongs to another tape, or if the tape is full.
 #[inline(always)]
@@ -76,6 +81,9 @@ pub(crate) fn record_unary<T: TapeScalar>(x: &Var<T>, value: T, d: T) -> Var<T> 
     // exclusive one.
     let shared = unsafe { &*tape };
     shared.check(x);
+    if d.is_zero() {
+        return Var::constant(value);
+    }
     shared.check_room(1);
     let tape = unsafe { &mut *tape };
     let index = tape.push_unary(x.index(), d);

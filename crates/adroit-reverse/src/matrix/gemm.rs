@@ -76,10 +76,13 @@ pub(crate) fn product<T: MatScalar>(a: Operand<'_, T>, b: Operand<'_, T>) -> DMa
     assert!(a.in_bounds() && b.in_bounds());
     // The kernel writes every entry without reading it (β = 0), so the output is not zeroed
     // first (that fill cost ~4 % of a large training step).
-    let mut c = Vec::with_capacity(m * n);
-    T::gemm(a, b, &mut c.spare_capacity_mut()[..m * n]);
-    // SAFETY: `gemm` initialised all `m·n` entries of the spare capacity (its contract).
-    unsafe { c.set_len(m * n) };
+    let len = m
+        .checked_mul(n)
+        .expect("product: the output's size overflows usize");
+    let mut c = Vec::with_capacity(len);
+    T::gemm(a, b, &mut c.spare_capacity_mut()[..len]);
+    // SAFETY: `gemm` initialised all `len = m·n` entries of the spare capacity (its contract).
+    unsafe { c.set_len(len) };
     DMatrix::from_vec(m, n, c)
 }
 
@@ -99,7 +102,7 @@ macro_rules! kernel {
         ) {
             let (m, k, n) = (a.rows, a.cols, b.cols);
             assert!(a.in_bounds() && b.in_bounds() && a.cols == b.rows && k > 0);
-            assert_eq!(c.len(), m * n);
+            assert_eq!(Some(c.len()), m.checked_mul(n));
             let rsc = 1;
             let csc = m as isize;
             // SAFETY: every entry the kernel reads of `a` and `b` lies inside their slices

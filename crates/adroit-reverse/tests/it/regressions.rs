@@ -33,3 +33,35 @@ fn sinc_of_a_variable_at_zero() {
     );
     assert!((g[0] - (0.5_f64.cos() * 0.5 - 0.5_f64.sin()) / 0.25).abs() < 1e-15);
 }
+
+#[test]
+fn dual_over_var_zero_tangent_stays_zero() {
+    // Dual<Var<f64>> with a constant zero tangent: sin's tangent cos(x)·0 was recorded as a
+    // zero-valued tape node (not identically zero), so sqrt's ∞ partial (sqrt'(0)) times it
+    // gave NaN instead of the 0 of the chain_product convention.
+    let (value, grad) = adroit_reverse::value_and_gradient(
+        |x| {
+            let y = adroit_forward::Dual::new(x[0], Var::constant(0.0))
+                .sin()
+                .sqrt();
+            y.tangent()
+        },
+        &[0.0],
+    );
+    assert_eq!((value, grad), (0.0, vec![0.0]));
+}
+
+#[test]
+fn zero_partial_gives_a_constant() {
+    // A node whose partial is identically zero carries no derivative: it is not recorded.
+    let grad = gradient(
+        |x| {
+            let (times_zero, floor) = (x[0] * 0.0, x[0].floor());
+            assert!(times_zero.is_constant() && floor.is_constant());
+            assert!(!(x[0] * 2.0).is_constant());
+            times_zero + floor + x[0]
+        },
+        &[1.5],
+    );
+    assert_eq!(grad, vec![1.0]);
+}
