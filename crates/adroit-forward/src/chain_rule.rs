@@ -60,6 +60,14 @@ pub trait ChainRule: Copy {
 /// behaviour as its "NaN-safe mode"; the reverse sweep skips zero adjoints and zero partials
 /// alike).
 ///
+/// "Zero" means identically zero (`num_traits::Zero::is_zero`: for a nested dual, value and
+/// every perturbation). A zero result may be `-0.0` (the sign of the plain product). For a
+/// nested number type `T` the implementation relies on `T`'s own multiplication giving an
+/// identically zero result for an identically zero factor whenever the result's value is not
+/// NaN; every adroit type does (`Dual`, `DualVec`, `HyperDualVec` through this convention,
+/// adroit-reverse's `Var` by not recording zero partials), and a user's own `Float` type nested
+/// inside a dual must as well.
+///
 /// # Example
 /// ```
 /// use adroit_forward::chain_product;
