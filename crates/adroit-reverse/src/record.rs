@@ -46,17 +46,22 @@ impl<T: TapeScalar> Recording<T> {
     /// whose derivative is zero, are skipped) and returns the input adjoints.
     pub(crate) fn backward<'a>(&self, seeds: impl IntoIterator<Item = (&'a Var<T>, T)>) -> Vec<T> {
         let tape = self.tape();
-        let mut adjoint = T::tape_pool().with_borrow_mut(|pool| pool.take_adjoint(tape.len()));
+        let mut buffer = T::tape_pool().with_borrow_mut(|pool| pool.take_adjoint(tape.len()));
+        let adjoint = &mut buffer[..tape.len()];
         for (y, w) in seeds {
             if !y.is_constant() {
                 let i = y.index() as usize;
                 adjoint[i] = adjoint[i] + w;
             }
         }
-        // Nodes 1..=n are the inputs: nothing to propagate from them.
-        tape.sweep(&mut adjoint, self.n_inputs + 1);
-        let grad = adjoint[1..=self.n_inputs].to_vec();
-        T::tape_pool().with_borrow_mut(|pool| pool.return_adjoint(adjoint));
+        // Nodes 1..=n are the inputs: nothing to propagate from them. The sweep leaves every
+        // node above them zero; the sink (node 0) and the inputs are reset here, so the buffer
+        // goes back to the pool all zero.
+        let first = self.n_inputs + 1;
+        tape.sweep(adjoint, first);
+        let grad = adjoint[1..first].to_vec();
+        adjoint[..first].fill(T::zero());
+        T::tape_pool().with_borrow_mut(|pool| pool.return_adjoint(buffer));
         grad
     }
 }

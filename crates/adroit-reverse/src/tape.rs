@@ -178,6 +178,10 @@ impl<T: TapeScalar> Tape<T> {
     ///
     /// A zero adjoint or a zero partial contributes nothing (`0·∞` would be NaN; see
     /// [`adroit_forward::chain_product`]). Gradients are accumulated here and only here.
+    ///
+    /// Each node's adjoint is reset to zero once it has been propagated, so on return
+    /// `adjoint[first..]` is all zero again (only the entries below `first` hold results):
+    /// the buffer is reused without being cleared first (see [`TapePool::take_adjoint`]).
     pub(crate) fn sweep(&self, adjoint: &mut [T], first: usize) {
         assert_eq!(
             adjoint.len(),
@@ -192,12 +196,16 @@ impl<T: TapeScalar> Tape<T> {
         for i in (first..self.len()).rev() {
             let [p0, p1] = self.parents[i];
             if p0 == CUSTOM {
+                // The rule's last output runs the pullback over all its outputs' adjoints (the
+                // silent ones, below it, are reset when the sweep reaches them).
                 if p1 != CUSTOM_SILENT {
                     self.run_custom(&self.customs[p1 as usize], adjoint);
                 }
+                adjoint[i] = T::zero();
                 continue;
             }
             let a = adjoint[i];
+            adjoint[i] = T::zero();
             if a.is_zero() {
                 continue;
             }
@@ -221,6 +229,7 @@ impl<T: TapeScalar> Tape<T> {
         let adjoint = &mut adjoint[..n];
         for i in (first..n).rev() {
             let a = adjoint[i];
+            adjoint[i] = T::zero();
             if a.is_zero() {
                 continue;
             }
@@ -264,6 +273,8 @@ pub struct TapePool<T> {
     /// allocation per scope.
     #[allow(clippy::vec_box)]
     spare_tapes: Vec<Box<Tape<T>>>,
+    /// All zero (every user resets what it wrote before returning it), so reusing it needs
+    /// no clearing.
     spare_adjoint: Vec<T>,
 }
 
@@ -298,16 +309,23 @@ impl<T: TapeScalar> TapePool<T> {
         }
     }
 
-    /// A zeroed adjoint buffer of length `len` (reusing the spare one).
+    /// An all-zero adjoint buffer of length at least `len` (the spare one, grown if needed:
+    /// only new entries are written).
     pub(crate) fn take_adjoint(&mut self, len: usize) -> Vec<T> {
         let mut buf = std::mem::take(&mut self.spare_adjoint);
-        buf.clear();
-        buf.resize(len, T::zero());
+        if buf.len() < len {
+            buf.resize(len, T::zero());
+        }
         buf
     }
 
-    /// Keeps an adjoint buffer for reuse.
+    /// Keeps an adjoint buffer for reuse. Every entry must be zero again (a buffer left
+    /// half-used by a panic is dropped instead, by unwinding, never returned).
     pub(crate) fn return_adjoint(&mut self, buf: Vec<T>) {
+        debug_assert!(
+            buf.iter().all(|a| a.is_zero()),
+            "adjoint buffer returned dirty"
+        );
         if buf.capacity() > self.spare_adjoint.capacity() {
             self.spare_adjoint = buf;
         }

@@ -297,3 +297,25 @@ fn tape_is_compact() {
     );
     assert_eq!(size_of::<[u32; 2]>() + size_of::<[f64; 2]>(), 24);
 }
+
+#[test]
+fn reused_adjoint_buffers_start_at_zero() {
+    // The per-thread adjoint buffer is reused without clearing (each sweep resets what it
+    // touched): a long tape with few inputs, then a short one with many inputs whose unused
+    // inputs must get exactly +0, then a Jacobian (one sweep per output on one recording).
+    let long = gradient(
+        |x| (0..500).fold(x[0], |acc, k| acc * 0.999 + x[1] * (k as f64)),
+        &[1.0, 2.0],
+    );
+    assert!((long[0] - 0.999f64.powi(500)).abs() < 1e-12, "{long:?}");
+    let wide: Vec<f64> = gradient(|x| x[3] * 2.0, &[1.0; 40]);
+    for (i, g) in wide.iter().enumerate() {
+        let want = if i == 3 { 2.0 } else { 0.0 };
+        assert!(g.to_bits() == f64::to_bits(want), "input {i}: {g}");
+    }
+    let j = jacobian(
+        |x| vec![x[0] * x[1], x[1] + x[2], x[2] * 3.0],
+        &[2.0, 5.0, 7.0],
+    );
+    assert_eq!(j, dmatrix![5.0, 2.0, 0.0; 0.0, 1.0, 1.0; 0.0, 0.0, 3.0]);
+}

@@ -85,3 +85,26 @@ fn constants_work_anywhere() {
     assert_eq!(c.value(), 7.0);
     assert_eq!(gradient(|x| x[0] * c, &[1.0]), vec![7.0]);
 }
+
+#[test]
+fn a_panic_inside_a_pullback_leaves_no_dirty_adjoints_behind() {
+    // The adjoint buffer is reused without clearing; one abandoned mid-sweep must not be.
+    let result = std::panic::catch_unwind(|| {
+        gradient(
+            |x| {
+                let y = x[0] * 5.0 + x[1];
+                let z = adroit_reverse::custom_rule::<f64, _>(&[y], &[y.value()], |_| {
+                    panic!("pullback")
+                });
+                z[0] * x[1]
+            },
+            &[1.0, 2.0],
+        )
+    });
+    assert!(result.is_err());
+    assert_eq!(gradient(|x| x[0] * x[0], &[3.0]), vec![6.0]);
+    assert_eq!(
+        gradient(|x| x[2] + x[0] * 0.5, &[1.0, 2.0, 3.0]),
+        vec![0.5, 0.0, 1.0]
+    );
+}
