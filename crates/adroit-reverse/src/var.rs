@@ -63,7 +63,24 @@ impl<T: TapeScalar> Var<T> {
         self.value
     }
 
-    /// True for a constant (not recorded on any tape).
+    /// True for a constant (not recorded on any tape): made by [`Var::constant`] or
+    /// [`stop_gradient`](crate::stop_gradient), computed from constants only, or the result
+    /// of an operation whose partial derivative is identically zero (`x * 0.0`, `x.floor()`),
+    /// which carries no derivative and is therefore not recorded.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::num_traits::Float;
+    /// use adroit_reverse::{Var, gradient};
+    /// let g = gradient(
+    ///     |x| {
+    ///         assert!(!x[0].is_constant() && x[0].floor().is_constant());
+    ///         x[0] * Var::constant(3.0)
+    ///     },
+    ///     &[1.5],
+    /// );
+    /// assert_eq!(g, vec![3.0]);
+    /// ```
     #[inline]
     pub fn is_constant(&self) -> bool {
         self.tape == 0
