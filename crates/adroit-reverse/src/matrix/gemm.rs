@@ -108,8 +108,9 @@ macro_rules! kernel {
             // SAFETY: every entry the kernel reads of `a` and `b` lies inside their slices
             // (`in_bounds`), every entry it writes of the column-major `m × n` matrix `c` lies
             // inside `c`, and `c` is a unique borrow, so it aliases neither operand. With
-            // β = 0 and k ≥ 1 the kernel never reads `c` ("If β is zero, then C does not need to be initialized", matrixmultiply's
-            // contract) and writes each of its entries, so `c` may start uninitialised.
+            // β = 0 and k ≥ 1 the kernel never reads `c` and writes each of its entries
+            // (matrixmultiply's contract: "If β is zero, then C does not need to be
+            // initialized"), so `c` may start uninitialised.
             unsafe {
                 $gemm(
                     m,
