@@ -177,8 +177,12 @@ impl FiniteDifference {
         let fx = f(x).to_f64().unwrap_or(1.0).abs().max(f64::MIN_POSITIVE);
         let roundoff = eps * fx * s.weights().iter().map(|w| w.abs()).sum::<f64>();
         let mut h = h0;
-        // A probe much coarser than the step it suggests may alias a fast oscillation and
-        // underestimate the derivative: re-probe at the suggested scale until consistent.
+        // The probe is trusted only near the scale of the step it suggests. Much coarser, it
+        // may alias a fast oscillation and underestimate the derivative; much finer, rounding
+        // noise swamps it and it can come out near zero by cancellation, suggesting a step far
+        // too large (seen: h = 0.15 at x = 0.95 for a smooth softmax loss, 0.7 % error). Either
+        // way, re-probe at the suggested scale until the two agree.
+        let max_probe_step = self.max_range / probe.stencil.max_offset().max(1.0);
         for _ in 0..4 {
             let mut high = probe.apply(f, x, h0).abs();
             for _ in 0..8 {
@@ -195,10 +199,13 @@ impl FiniteDifference {
                 return h0;
             }
             h = (d.max(1.0) * roundoff / ((q as f64 - d) * truncation)).powf(1.0 / q as f64);
-            if h >= h0 / 8.0 {
+            if h < h0 / 8.0 {
+                h0 = 2.0 * h;
+            } else if h > 8.0 * h0 && h0 < max_probe_step {
+                h0 = (h / 2.0).min(max_probe_step);
+            } else {
                 break;
             }
-            h0 = 2.0 * h;
         }
         h
     }

@@ -112,3 +112,57 @@ proptest! {
         }
     }
 }
+
+/// A case proptest found: the adaptive step came out at 0.15 (x ≈ 0.95) because the probe of
+/// the fifth derivative, taken at a much finer scale, was swamped by rounding and came out near
+/// zero; the finite difference was then 0.7 % off. The reference value is JAX's
+/// `jax.grad` of the same function at the same point (f64), computed by hand with JAX 0.10.2.
+#[test]
+fn fd_step_not_fooled_by_a_noisy_probe() {
+    let a = DMatrix::from_column_slice(
+        3,
+        4,
+        &[
+            0.10401697336603372,
+            1.24242259185451,
+            -1.0526206676244532,
+            -1.5914330314425502,
+            -0.03652417467136352,
+            -0.43220791052493224,
+            -0.3781684056342177,
+            1.2754302050317667,
+            -0.08758774047824465,
+            -1.225423529948042,
+            -0.09106182331035424,
+            -0.3512103503830252,
+        ],
+    );
+    let r = DMatrix::from_row_slice(
+        1,
+        4,
+        &[
+            1.132526046177211,
+            0.6697246819705366,
+            0.5474153569787903,
+            0.6731406368056855,
+        ],
+    );
+    let c0 = [0.7951235955379401, 0.7710414852758033];
+    let loss = |c2: f64| {
+        let c = DMatrix::from_column_slice(3, 1, &[c0[0], c0[1], c2]);
+        let f = |p: &[MatVar<f64>]| {
+            let y = (p[0] - p[1]).component_div(p[2]).softmax(Along::Cols);
+            y.logsumexp(Along::Rows).sum() + p[0].mean_along(Along::Cols).powi(2).sum()
+        };
+        mat::value_and_gradient(f, &[&a, &r, &c])
+    };
+    let c2 = 0.9495516983494602;
+    let jax = -3.286_064_701_823_812_6e-4;
+    let ad = loss(c2).1[2][2];
+    let numeric = fd::FiniteDifference::default().estimate(|t| loss(t).0, c2);
+    assert!((ad - jax).abs() <= 1e-15, "adroit {ad} vs JAX {jax}");
+    assert!(
+        (numeric - jax).abs() <= 1e-9 * jax.abs(),
+        "fd {numeric} vs JAX {jax}"
+    );
+}
