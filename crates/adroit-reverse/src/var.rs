@@ -147,6 +147,11 @@ impl<T: TapeScalar> ChainRule for Var<T> {
             }
             (false, false) => {
                 let (value, dx, dy) = rule.eval(self.value, other.value);
+                if self.index == other.index && self.tape == other.tape {
+                    // One variable on both sides (`x * x`, `x + x`): one parent, whose partial
+                    // is the sum (`2x`): half the backward work for squares.
+                    return self.record_unary(value, dx + dy);
+                }
                 record_binary(&self, &other, value, dx, dy)
             }
         }

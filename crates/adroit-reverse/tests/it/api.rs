@@ -319,3 +319,44 @@ fn reused_adjoint_buffers_start_at_zero() {
     );
     assert_eq!(j, dmatrix![5.0, 2.0, 0.0; 0.0, 1.0, 1.0; 0.0, 0.0, 3.0]);
 }
+
+#[test]
+fn one_variable_on_both_sides_of_an_operation() {
+    // `x ∘ x` is recorded as one node with the summed partial; results must equal the forward
+    // mode's, first and second order.
+    for x in [-1.5, 0.0, 0.5, 3.0] {
+        let cases: [fn(Var<f64>) -> Var<f64>; 5] = [
+            |v| v * v,
+            |v| v + v,
+            |v| v - v,
+            |v| v * v * v,
+            |v| {
+                let w = v * v + 1.0;
+                w.powf(w) + (v * v).sqrt()
+            },
+        ];
+        for (k, f) in cases.iter().enumerate() {
+            let rev = gradient(|v| f(v[0]), &[x])[0];
+            let fwd = adroit_forward::derivative(
+                |v| match k {
+                    0 => v * v,
+                    1 => v + v,
+                    2 => v - v,
+                    3 => v * v * v,
+                    _ => {
+                        let w = v * v + 1.0;
+                        w.powf(w) + (v * v).sqrt()
+                    }
+                },
+                x,
+            );
+            assert!(
+                (rev - fwd).abs() <= 1e-14 * (1.0 + fwd.abs()),
+                "case {k} at {x}: {rev} vs {fwd}"
+            );
+        }
+    }
+    // Second order through the same path (Var<DualVec>): d²(x²)/dx² = 2, d²(x³)/dx² = 6x.
+    let h = hessian(|v| v[0] * v[0] + v[1] * v[1] * v[1], &[0.0, 2.0]);
+    assert_eq!(h, dmatrix![2.0, 0.0; 0.0, 12.0]);
+}
