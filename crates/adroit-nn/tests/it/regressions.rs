@@ -1,11 +1,9 @@
 //! Regression tests for defects found in review (each names what was wrong).
 
 use adroit_nn::data::{DataLoader, Standardizer, train_test_split};
-use adroit_nn::losses::{Agg, binary_focal_loss, focal_loss, mse};
-use adroit_nn::optim::{ClipValue, Descent, Optimizer};
-use adroit_nn::{
-    Activation, Callback, Control, Dense, EarlyStopping, EpochMetrics, NnError, TrainConfig, train,
-};
+use adroit_nn::losses::{Agg, binary_focal_loss, focal_loss};
+use adroit_nn::optim::{ClipValue, Optimizer};
+use adroit_nn::{Activation, Callback, Control, Dense, EarlyStopping, EpochMetrics, NnError};
 use adroit_reverse::matrix::{self, Along};
 use nalgebra::{DMatrix, dmatrix};
 use rand::SeedableRng;
@@ -80,24 +78,16 @@ fn clip_value_keeps_nan() {
 fn stratified_split_has_the_documented_size() {
     // Per-class rounding gave 6 of 9 test samples at 0.5 (documented round(4.5) = 5) and an
     // empty test set for 6 classes of 2 at 0.2.
-    let labels: Vec<usize> = (0..9).map(|i| i / 3).collect();
-    let x = DMatrix::<f64>::from_fn(1, 9, |_, j| j as f64);
-    assert_eq!(
-        train_test_split(&x, &x, 0.5, 0, Some(&labels))
-            .unwrap()
-            .x_test
-            .ncols(),
-        5
-    );
-    let labels: Vec<usize> = (0..12).map(|i| i / 2).collect();
-    let x = DMatrix::<f64>::from_fn(1, 12, |_, j| j as f64);
-    assert_eq!(
-        train_test_split(&x, &x, 0.2, 0, Some(&labels))
-            .unwrap()
-            .x_test
-            .ncols(),
-        2
-    );
+    for (n, per_class, fraction, want) in [(9, 3, 0.5, 5), (12, 2, 0.2, 2)] {
+        let labels: Vec<usize> = (0..n).map(|i| i / per_class).collect();
+        let x = DMatrix::<f64>::from_fn(1, n, |_, j| j as f64);
+        let split = train_test_split(&x, &x, fraction, 0, Some(&labels)).unwrap();
+        assert_eq!(
+            split.x_test.ncols(),
+            want,
+            "{n} samples in classes of {per_class}, test fraction {fraction}"
+        );
+    }
 }
 
 #[test]
@@ -112,15 +102,7 @@ fn an_epoch_without_batches_is_an_error() {
     let mut loader = DataLoader::new(DMatrix::zeros(1, 3), DMatrix::zeros(1, 3), 4)
         .unwrap()
         .drop_last(true);
-    let err = train(
-        &mut model,
-        &mut loader,
-        |p, t| mse(p, t, Agg::Mean),
-        &mut Descent::new(0.1),
-        &TrainConfig::default(),
-        &mut [],
-    )
-    .unwrap_err();
+    let err = super::training::train_error(&mut model, &mut loader);
     assert!(matches!(err, NnError::EmptyData { .. }), "{err}");
 }
 

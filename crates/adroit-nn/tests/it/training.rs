@@ -131,30 +131,28 @@ fn non_finite_loss_stops_and_keeps_the_last_good_parameters() {
 fn data_that_does_not_fit_the_model_is_an_error() {
     let mut model = Dense::<f64>::new(3, 1, Activation::Identity, &mut rng());
     let mut loader = DataLoader::new(DMatrix::zeros(2, 4), DMatrix::zeros(1, 4), 2).unwrap();
-    let err = train(
-        &mut model,
-        &mut loader,
-        |p, t| mse(p, t, Agg::Mean),
-        &mut Descent::new(0.1),
-        &TrainConfig::default(),
-        &mut [],
-    )
-    .unwrap_err();
+    let err = train_error(&mut model, &mut loader);
     assert!(matches!(err, NnError::ShapeMismatch { .. }), "{err}");
     let mut loader = DataLoader::new(DMatrix::zeros(3, 4), DMatrix::zeros(2, 4), 2).unwrap();
-    let err = train(
-        &mut model,
-        &mut loader,
-        |p, t| mse(p, t, Agg::Mean),
-        &mut Descent::new(0.1),
-        &TrainConfig::default(),
-        &mut [],
-    )
-    .unwrap_err();
+    let err = train_error(&mut model, &mut loader);
     assert!(
         err.to_string().contains("mse: prediction vs target"),
         "{err}"
     );
+}
+
+/// Trains `model` on `loader` (MSE, plain descent, default configuration) and returns the
+/// error it must end with.
+pub(super) fn train_error(model: &mut Dense<f64>, loader: &mut DataLoader<f64>) -> NnError {
+    train(
+        model,
+        loader,
+        |p, t| mse(p, t, Agg::Mean),
+        &mut Descent::new(0.1),
+        &TrainConfig::default(),
+        &mut [],
+    )
+    .unwrap_err()
 }
 
 /// Runs one `train_step` of a 3-input model on 4-feature data, asserts it is a shape error,
