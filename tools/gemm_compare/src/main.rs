@@ -1,4 +1,4 @@
-//! Times `C = op(A)·op(B)` (f32, column-major, one thread) for the products of one
+//! Times `C = op(A)·op(B)` (f32, column-major, one thread or the count given as argument) for the products of one
 //! 784-512-512-10 batch-128 training step, on `matrixmultiply` (what adroit uses), `gemm` 0.19
 //! with its AVX-512 kernels (`x86-v4`) and `faer` 0.24, and prints medians and GFLOP/s.
 //!
@@ -24,7 +24,7 @@ fn entries(len: usize, multiplier: usize) -> Vec<f32> {
 
 /// One product `C (m×n) = op(A) (m×k) · op(B) (k×n)`; `a_t`: A stored as k×m and read
 /// transposed, `b_t`: B stored as n×k and read transposed.
-fn compare(name: &str, (m, k, n): (usize, usize, usize), a_t: bool, b_t: bool) {
+fn compare(name: &str, (m, k, n): (usize, usize, usize), a_t: bool, b_t: bool, threads: usize) {
     let a = entries(m * k, 7919);
     let b = entries(k * n, 104_729);
     let mut c = [vec![0f32; m * n], vec![0f32; m * n], vec![0f32; m * n]];
@@ -37,6 +37,11 @@ fn compare(name: &str, (m, k, n): (usize, usize, usize), a_t: bool, b_t: bool) {
         (n as isize, 1)
     } else {
         (1, k as isize)
+    };
+    let par = if threads > 1 {
+        Par::rayon(threads)
+    } else {
+        Par::Seq
     };
     let mut times = [Vec::new(), Vec::new(), Vec::new()];
     for _ in 0..100 {
@@ -85,7 +90,11 @@ fn compare(name: &str, (m, k, n): (usize, usize, usize), a_t: bool, b_t: bool) {
                 false,
                 false,
                 false,
-                gemm::Parallelism::None,
+                if threads > 1 {
+                    gemm::Parallelism::Rayon(threads)
+                } else {
+                    gemm::Parallelism::None
+                },
             );
         }
         times[1].push(start.elapsed().as_secs_f64());
@@ -102,7 +111,7 @@ fn compare(name: &str, (m, k, n): (usize, usize, usize), a_t: bool, b_t: bool) {
             MatRef::from_column_major_slice(&b, k, n)
         };
         let dst = MatMut::from_column_major_slice_mut(&mut c[2], m, n);
-        faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, 1.0f32, Par::Seq);
+        faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, 1.0f32, par);
         times[2].push(start.elapsed().as_secs_f64());
     }
     let diff = c[0]
@@ -120,16 +129,21 @@ fn compare(name: &str, (m, k, n): (usize, usize, usize), a_t: bool, b_t: bool) {
 }
 
 fn main() {
+    // Threads for gemm and faer; matrixmultiply reads MATMUL_NUM_THREADS.
+    let threads: usize = std::env::args()
+        .nth(1)
+        .map_or(1, |t| t.parse().expect("thread count"));
+    println!("threads: {threads} (matrixmultiply: MATMUL_NUM_THREADS)");
     println!(
         "| product | m×k×n | matrixmultiply 0.3 | gemm 0.19 (x86-v4) | faer 0.24 | max diff |"
     );
     println!("|---|---|---|---|---|---|");
-    compare("W₁·X", (512, 784, 128), false, false);
-    compare("W₂·H₁", (512, 512, 128), false, false);
-    compare("W₃·H₂", (10, 512, 128), false, false);
-    compare("G₁·Xᵀ", (512, 128, 784), false, true);
-    compare("G₂·H₁ᵀ", (512, 128, 512), false, true);
-    compare("G₃·H₂ᵀ", (10, 128, 512), false, true);
-    compare("W₂ᵀ·G₂", (512, 512, 128), true, false);
-    compare("W₃ᵀ·G₃", (512, 10, 128), true, false);
+    compare("W₁·X", (512, 784, 128), false, false, threads);
+    compare("W₂·H₁", (512, 512, 128), false, false, threads);
+    compare("W₃·H₂", (10, 512, 128), false, false, threads);
+    compare("G₁·Xᵀ", (512, 128, 784), false, true, threads);
+    compare("G₂·H₁ᵀ", (512, 128, 512), false, true, threads);
+    compare("G₃·H₂ᵀ", (10, 128, 512), false, true, threads);
+    compare("W₂ᵀ·G₂", (512, 512, 128), true, false, threads);
+    compare("W₃ᵀ·G₃", (512, 10, 128), true, false, threads);
 }
