@@ -466,15 +466,19 @@ fn zero_size_matmul() {
 
 #[test]
 fn all_finite_scans_every_lane() {
-    // 16 entries: the vectorised loop covers indices 0..16, the remainder none.
+    // 70 entries: two full blocks of the vectorised loop (32 lanes) and a remainder of 6; a
+    // bad value at every position, in f64 and f32.
     for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-        for k in [0, 3, 7, 8, 15] {
-            let mut v = vec![1.0; 16];
+        for k in 0..70 {
+            let mut v = vec![1.0; 70];
             v[k] = bad;
             assert!(!matrix::all_finite(&v), "{bad} at {k}");
+            let v32: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+            assert!(!matrix::all_finite(&v32), "{bad} at {k} (f32)");
         }
     }
-    assert!(matrix::all_finite(&[0.5; 16]));
+    assert!(matrix::all_finite(&[0.5; 70]));
+    assert!(matrix::all_finite(&[f32::MAX; 70]));
     assert!(matrix::all_finite::<f64>(&[]));
 }
 
