@@ -62,11 +62,35 @@ pub trait Optimizer<T: MatScalar> {
     /// # Panics
     /// If the number or shapes of the arrays change between calls (programmer error).
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]);
+
+    /// The factor `c` when this step's update is the gradient times one scalar for every
+    /// array, `u = c·g` (plain [`Descent`]: `c = −η`), advancing the rule's state (its
+    /// schedule) exactly as [`update`](Self::update) would; `None`, advancing nothing, for
+    /// every other rule (the default).
+    ///
+    /// The training step and [`step`] use it to apply `θ ← θ + c·g` in one pass over memory
+    /// instead of two (scale the gradients, then add them), with the same roundings, so the
+    /// parameters are bit-identical either way. Override it only for a rule whose whole update
+    /// is such a scaling.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::{Adam, Descent, Optimizer};
+    /// assert_eq!(Optimizer::<f64>::uniform_scale(&mut Descent::new(0.1)), Some(-0.1));
+    /// assert_eq!(Optimizer::<f64>::uniform_scale(&mut Adam::new(0.1)), None);
+    /// ```
+    fn uniform_scale(&mut self) -> Option<T> {
+        None
+    }
 }
 
 impl<T: MatScalar> Optimizer<T> for Box<dyn Optimizer<T>> {
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         (**self).update(updates, params);
+    }
+
+    fn uniform_scale(&mut self) -> Option<T> {
+        (**self).uniform_scale()
     }
 }
 
@@ -132,28 +156,32 @@ pub(crate) fn cast<T: MatScalar>(x: f64) -> T {
     T::from_f64(x).unwrap_or_else(T::zero)
 }
 
-/// Adds `updates` to the model's parameters, in visiting order.
-fn apply<T: MatScalar, M: Layer<T>>(model: &mut M, updates: Vec<DMatrix<T>>) {
-    let mut next = updates.into_iter();
-    model.visit_mut(&mut |p| {
-        if let Some(u) = next.next() {
-            *p += u;
-        }
-    });
-}
-
-/// `θ ← θ + opt(g)` for gradients `g` in the model's visiting order (shapes already known to
-/// match, as they come from a recording of this model).
+/// `θ ← θ + opt(u)` for gradients `updates` in the model's visiting order (shapes already
+/// checked): in one pass when the rule is a uniform scaling ([`Optimizer::uniform_scale`]),
+/// otherwise by [`Optimizer::update`] and an addition.
 pub(crate) fn apply_gradients<T, M, O>(opt: &mut O, model: &mut M, mut updates: Vec<DMatrix<T>>)
 where
     T: MatScalar,
     M: Layer<T>,
     O: Optimizer<T>,
 {
-    let mut params = Vec::new();
-    model.visit_params(&mut |p| params.push(p));
-    opt.update(&mut updates, &params);
-    apply(model, updates);
+    let scale = opt.uniform_scale();
+    if scale.is_none() {
+        let mut params = Vec::new();
+        model.visit_params(&mut |p| params.push(p));
+        opt.update(&mut updates, &params);
+    }
+    let mut next = updates.into_iter();
+    model.visit_mut(&mut |p| {
+        if let Some(u) = next.next() {
+            let pairs = p.as_mut_slice().iter_mut().zip(u.as_slice());
+            match scale {
+                // `c·g` rounded, then added: the roundings of `update` followed by `+=`.
+                Some(c) => pairs.for_each(|(p, &g)| *p += c * g),
+                None => pairs.for_each(|(p, &u)| *p += u),
+            }
+        }
+    });
 }
 
 /// One optimisation step from a model-shaped gradient (from [`gradient`](crate::gradient)):
@@ -172,9 +200,7 @@ where
     let mut params = Vec::new();
     model.visit("", &mut |name, p| params.push((name.to_string(), p)));
     check_shapes(&params, &updates)?;
-    let refs: Vec<&DMatrix<T>> = params.iter().map(|(_, p)| *p).collect();
-    opt.update(&mut updates, &refs);
-    apply(model, updates);
+    apply_gradients(opt, model, updates);
     Ok(())
 }
 
@@ -204,9 +230,7 @@ where
             }
         }
     }
-    let refs: Vec<&DMatrix<T>> = params.iter().map(|(_, p)| *p).collect();
-    opt.update(&mut updates, &refs);
-    apply(model, updates);
+    apply_gradients(opt, model, updates);
     Ok(())
 }
 

@@ -27,6 +27,10 @@ impl<T: MatScalar> Optimizer<T> for Descent {
             *u *= scale;
         }
     }
+
+    fn uniform_scale(&mut self) -> Option<T> {
+        Some(cast(-self.eta.next()))
+    }
 }
 
 /// The momentum trace `t ← g + β·t` shared by [`Momentum`] and [`Nesterov`].

@@ -101,3 +101,66 @@ fn warmup_then_schedule() {
     let rates: Vec<f64> = (0..6).map(|t| s.at(t)).collect();
     assert_eq!(rates, [0.0, 0.05, 0.1, 0.15000000000000002, 0.2, 0.2]);
 }
+
+/// [`Descent`] seen through `update` alone (no `uniform_scale`): the two-pass path.
+struct TwoPass(Descent);
+
+impl Optimizer<f64> for TwoPass {
+    fn update(&mut self, updates: &mut [DMatrix<f64>], params: &[&DMatrix<f64>]) {
+        self.0.update(updates, params);
+    }
+}
+
+/// The parameters of `model` as flat bit patterns, in visiting order.
+fn bits<M: adroit_nn::Layer<f64>>(model: &M) -> Vec<u64> {
+    let mut out = Vec::new();
+    model.visit("", &mut |_, p| out.extend(p.iter().map(|v| v.to_bits())));
+    out
+}
+
+#[test]
+fn fused_descent_is_bit_identical_to_update_then_add() {
+    use adroit_nn::losses::{Agg, mse};
+    use adroit_nn::{Activation, Chain, Dense, Layer, train_step};
+    use rand::SeedableRng;
+    let mut r = rand::rngs::StdRng::seed_from_u64(7);
+    let start = Chain::<f64>::new()
+        .push(Dense::new(3, 4, Activation::Tanh, &mut r))
+        .push(Dense::new(4, 2, Activation::Identity, &mut r));
+    let x = DMatrix::from_fn(3, 5, |i, j| ((i * 5 + j) as f64 * 0.37).sin());
+    let y = DMatrix::from_fn(2, 5, |i, j| ((i + j) as f64 * 0.11).cos());
+    let schedule = Schedule::Cosine {
+        init: 0.3,
+        decay_steps: 5,
+        alpha: 0.1,
+    };
+    let (mut fused, mut two_pass) = (start.clone(), start.clone());
+    let mut one = Descent::new(schedule.clone());
+    let mut two = TwoPass(Descent::new(schedule));
+    assert_eq!(Optimizer::<f64>::uniform_scale(&mut two), None);
+    for seed in 0..8 {
+        // The training step ...
+        let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+        let a = train_step(&mut fused, &x, &y, &loss, &mut one, seed).unwrap();
+        let b = train_step(&mut two_pass, &x, &y, &loss, &mut two, seed).unwrap();
+        assert_eq!(a.to_bits(), b.to_bits());
+        assert_eq!(bits(&fused), bits(&two_pass), "after train_step {seed}");
+        // ... and `step` from a model-shaped gradient.
+        let grad = |m: &Chain<f64>| {
+            adroit_nn::gradient(m, |m, ctx| {
+                mse(
+                    m.forward(adroit_nn::MatVar::constant(x.clone()), ctx),
+                    &y,
+                    Agg::Mean,
+                )
+            })
+            .unwrap()
+            .1
+        };
+        let (ga, gb) = (grad(&fused), grad(&two_pass));
+        step(&mut one, &mut fused, ga).unwrap();
+        step(&mut two, &mut two_pass, gb).unwrap();
+        assert_eq!(bits(&fused), bits(&two_pass), "after step {seed}");
+    }
+    assert_ne!(bits(&fused), bits(&start), "the steps moved the parameters");
+}
