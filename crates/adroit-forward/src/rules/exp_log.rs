@@ -85,6 +85,9 @@ impl UnaryRule for Ln1p {
 }
 
 /// `log_b x = ln x / ln b` (`x.log(b)`): partials `(1/(x·ln b), -log_b x/(b·ln b))`.
+///
+/// Convention: at `x = ±0`, `∂x` is the one-sided limit from the right, `+∞` for `b > 1` and
+/// `−∞` for `0 < b < 1` (as [`Ln`]'s `+∞` for base e).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Log;
 
@@ -95,9 +98,10 @@ impl BinaryRule for Log {
     fn eval<S: Float>(self, x: S, base: S) -> (S, S, S) {
         let ln_base = base.ln();
         let value = x.ln() / ln_base;
+        // `x + 0` turns −0 into +0 first, so that at x = 0 the sign of ∂x is that of ln b.
         (
             value,
-            (x * ln_base + S::zero()).recip(),
+            ((x + S::zero()) * ln_base).recip(),
             -value / (base * ln_base),
         )
     }
@@ -105,6 +109,6 @@ impl BinaryRule for Log {
     #[inline(always)]
     fn eval_dx<S: Float>(self, x: S, base: S) -> (S, S) {
         let ln_base = base.ln();
-        (x.ln() / ln_base, (x * ln_base + S::zero()).recip())
+        (x.ln() / ln_base, ((x + S::zero()) * ln_base).recip())
     }
 }

@@ -93,7 +93,11 @@ fn select_partials<S: Float>(x_wins: bool, tie: bool) -> (S, S) {
 /// `max(x, y)`: partials `(1, 0)` where `x > y`, `(0, 1)` where `x < y`.
 ///
 /// Convention: at a tie the tangent is split `(½, ½)`, the symmetric choice that matches
-/// central differences (as JAX). A NaN argument is ignored, as by `f64::max`.
+/// central differences (as JAX). A NaN argument is ignored, as by `f64::max`. So `x.max(0)`
+/// written as a ReLU has derivative ½ at 0; `adroit-nn`'s `relu` (and [`Float::abs_sub`],
+/// `max(x − y, 0)`, which returns a constant 0 at the tie) use 0 at the kink instead.
+///
+/// [`Float::abs_sub`]: num_traits::Float::abs_sub
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Max;
 
@@ -121,13 +125,17 @@ impl BinaryRule for Min {
 
 /// `x.copysign(s)`, the magnitude of `x` with the sign of `s`: partials `(±1, 0)`, `+1` where
 /// `x` and `s` have the same sign bit.
+///
+/// Convention: `∂x = 0` at `x = ±0`, the kink of `|x|·sign(s)` (as `abs'(0) = 0`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Copysign;
 
 impl BinaryRule for Copysign {
     #[inline(always)]
     fn eval<S: Float>(self, x: S, sign: S) -> (S, S, S) {
-        let dx = if x.is_sign_negative() == sign.is_sign_negative() {
+        let dx = if x == S::zero() {
+            S::zero()
+        } else if x.is_sign_negative() == sign.is_sign_negative() {
             S::one()
         } else {
             -S::one()

@@ -156,6 +156,49 @@ fn piecewise_constant<T: Float + Debug>() {
         partials(|x, s| x.copysign(s), c(-2.0), c(-1.0)),
         (T::one(), T::zero())
     );
+    // ... and 0 at x = ±0, the kink of |x|·sign(s), whatever the sign bits.
+    for (x, s) in [(0.0, 1.0), (-0.0, 1.0), (0.0, -1.0), (-0.0, -1.0)] {
+        assert_eq!(
+            partials(|x, s| x.copysign(s), c(x), c(s)),
+            (T::zero(), T::zero()),
+            "copysign at ({x}, {s})"
+        );
+    }
+    // abs_sub(x, y) = max(x − y, 0) is a ReLU-like kink: 0 at the tie, 1/−1 above it.
+    assert_eq!(
+        partials(|x, y| x.abs_sub(y), c(2.0), c(2.0)),
+        (T::zero(), T::zero())
+    );
+    assert_eq!(
+        partials(|x, y| x.abs_sub(y), c(3.0), c(2.0)),
+        (T::one(), -T::one())
+    );
+    assert_eq!(
+        partials(|x, y| x.abs_sub(y), c(1.0), c(2.0)),
+        (T::zero(), T::zero())
+    );
+}
+
+fn log_base_at_zero<T: Float + Debug>() {
+    // d/dx log_b x = 1/(x·ln b) → +∞ for b > 1, −∞ for 0 < b < 1 as x → 0⁺ (at +0 and −0).
+    for zero in [T::zero(), -T::zero()] {
+        assert_eq!(
+            partials(|x, b| x.log(b), zero, c(2.0)).0,
+            T::infinity(),
+            "base 2"
+        );
+        assert_eq!(
+            partials(|x, b| x.log(b), zero, c(0.5)).0,
+            T::neg_infinity(),
+            "base 0.5"
+        );
+    }
+    // Away from 0 the formula, both bases (checked against ln x / ln b's quotient rule).
+    let (x, b) = (c::<T>(3.0), c::<T>(0.5));
+    let (dx, db) = partials(|x, b| x.log(b), x, b);
+    let tol = c::<T>(1e-5);
+    assert!((dx - (x * b.ln()).recip()).abs() < tol);
+    assert!((db + x.ln() / (b * b.ln() * b.ln())).abs() < tol);
 }
 
 fn tiny_arguments_keep_precision<T: Float + Debug>() {
@@ -232,6 +275,7 @@ macro_rules! both_precisions {
 both_precisions! {
     abs_signum => abs_and_signum;
     max_min => max_min_ties;
+    log_base => log_base_at_zero;
     clamp => clamp_passes_tangent_at_boundary;
     sqrt_hypot_atan2_cbrt => roots_hypot_atan2;
     powf => powf_at_zero;
