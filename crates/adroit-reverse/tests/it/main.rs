@@ -15,5 +15,6 @@ mod misuse;
 #[path = "../../../adroit-forward/tests/it/reference.rs"]
 mod reference;
 mod regressions;
+mod scalar_lhs;
 #[path = "../../../adroit-forward/tests/it/tolerance.rs"]
 mod tolerance;

@@ -6,7 +6,7 @@ use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
 use crate::matrix::{MatScalar, MatVar};
 use adroit_forward::Dual;
-use adroit_forward::rules::{self, UnaryRule};
+use adroit_forward::rules::{self, BinaryRule, UnaryRule};
 use nalgebra::DMatrix;
 
 /// Backward of an element-wise map: `∂A = G ⊙ f'(A)`. Saves `f'(A)` (or the constant slope).
@@ -211,10 +211,14 @@ macro_rules! scalar_lhs {
 
         impl core::ops::Div<MatVar<$t>> for $t {
             type Output = MatVar<$t>;
-            /// `self / x` for every entry `x` (derivative `−self/x²`).
+            /// `self / x` for every entry `x` (derivative `−self/x²`, from the shared rule
+            /// [`rules::Div`]).
             #[track_caller]
             fn div(self, m: MatVar<$t>) -> MatVar<$t> {
-                m.map_with_derivative(|x| (self / x, -self / (x * x)))
+                m.map_with_derivative(|x| {
+                    let (value, _, d_denominator) = rules::Div.eval(self, x);
+                    (value, d_denominator)
+                })
             }
         }
 
