@@ -183,5 +183,7 @@ impl<T: TapeScalar + fmt::Display> fmt::Display for Var<T> {
 adroit_forward::impl_scalar_traits!([T: TapeScalar] Var<T>, T);
 adroit_forward::impl_scalar_lhs_ops!([] Var<f64>, f64);
 adroit_forward::impl_scalar_lhs_ops!([] Var<f32>, f32);
+adroit_forward::impl_scalar_lhs_ops!([] Var<adroit_forward::Dual<f64>>, adroit_forward::Dual<f64>);
+adroit_forward::impl_scalar_lhs_ops!([] Var<adroit_forward::Dual<f32>>, adroit_forward::Dual<f32>);
 adroit_forward::impl_nalgebra_traits!([] Var<f64>, f64);
 adroit_forward::impl_nalgebra_traits!([] Var<f32>, f32);

@@ -52,3 +52,24 @@ fn scalar_divided_by_a_zero_entry_follows_the_division_rule() {
     assert_eq!(g[0].as_slice(), &scalar[..]);
     assert_eq!(g[0][(0, 1)], -0.25);
 }
+
+#[test]
+fn a_dual_primal_on_the_left_of_a_nested_variable() {
+    // For Var<Dual<f64>> (forward-over-reverse) a plain Dual<f64> may stand on the left as a
+    // plain f64 does for Var<f64>: f(x) = c·x + c/x + (c − x) + (c + x) with c = 2 + 1ε
+    // (a constant carrying a perturbation) at x = 3.
+    use adroit_forward::Dual;
+    let c = Dual::new(2.0, 1.0);
+    let g = gradient(
+        |v: &[Var<Dual<f64>>]| c * v[0] + c / v[0] + (c - v[0]) + (c + v[0]),
+        &[Dual::constant(3.0)],
+    );
+    // ∂f/∂x = c − c/x² − 1 + 1 = c·(1 − 1/9); its value and its ε-part (∂c = 1).
+    assert!((g[0].value() - 2.0 * 8.0 / 9.0).abs() < 1e-14);
+    assert!((g[0].tangent() - 8.0 / 9.0).abs() < 1e-14);
+    let g32 = gradient(
+        |v: &[Var<Dual<f32>>]| Dual::new(2.0f32, 1.0) * v[0],
+        &[Dual::constant(3.0f32)],
+    );
+    assert_eq!((g32[0].value(), g32[0].tangent()), (2.0, 1.0));
+}
