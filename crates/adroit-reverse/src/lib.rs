@@ -9,7 +9,8 @@
 //! - **a compact tape**: struct-of-arrays, 32-bit indices, partials stored at record time,
 //!   no allocation per operation (24 bytes per binary operation for `f64`), thread-local (so
 //!   gradients run in parallel on different threads) and scoped (each call records on a fresh
-//!   tape, freed afterwards; nested calls restore the outer tape);
+//!   tape, whose buffers the thread keeps for the next call — [`release_buffers`] frees them;
+//!   nested calls restore the outer tape);
 //! - **safe**: a variable used outside its scope panics with a clear message; it never reads
 //!   another tape's node;
 //! - **custom rules** ([`custom_rule`], [`custom_scalar`]) and [`stop_gradient`];
@@ -34,6 +35,7 @@
 
 mod active;
 mod api;
+mod buffers;
 mod custom;
 pub mod matrix;
 mod pullback;
@@ -47,6 +49,7 @@ pub use api::{
     HESSIAN_CHUNK, gradient, hessian, hvp, jacobian, pullback, value_and_gradient,
     value_and_gradient_with_aux, vjp,
 };
+pub use buffers::release_buffers;
 pub use custom::{custom_rule, custom_scalar, stop_gradient};
 pub use pullback::Pullback;
 pub use scalar::TapeScalar;

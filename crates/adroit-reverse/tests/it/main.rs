@@ -4,6 +4,7 @@
 #![allow(clippy::redundant_closure)]
 
 mod api;
+mod buffers;
 mod edges;
 mod elementary;
 #[path = "../../../adroit-forward/tests/it/functions.rs"]

@@ -1,0 +1,27 @@
+//! Giving back the memory the thread keeps between gradient calls.
+
+use crate::scalar::TapeScalar;
+use crate::tape::TapePool;
+
+/// Frees the buffers this thread keeps for reuse by later calls with scalar type `T`.
+///
+/// Each API call ([`gradient`](crate::gradient), [`pullback`](crate::pullback), ...) records on
+/// a fresh tape of its own; when the call ends the tape's *contents* are gone, but its buffers
+/// (up to four finished tapes, 24 bytes per recorded binary operation for `f64`, and the largest
+/// adjoint buffer) stay with the thread so that the next call allocates nothing. After one very
+/// large recording that memory stays reserved until the thread ends or this function is called;
+/// later calls then allocate afresh. Tapes in use (an open scope, a live
+/// [`Pullback`](crate::Pullback)) are not affected. The matrix-level tapes of [`matrix`](crate::matrix)
+/// keep no values between calls.
+///
+/// # Example
+/// ```
+/// let big = vec![1.0_f64; 100_000];
+/// let g = adroit_reverse::gradient(|x| x.iter().map(|&v| v * v).sum(), &big);
+/// assert_eq!(g[0], 2.0);
+/// adroit_reverse::release_buffers::<f64>(); // the ~2.4 MB tape is freed now
+/// ```
+pub fn release_buffers<T: TapeScalar>() {
+    let old = T::tape_pool().with(|pool| std::mem::take(&mut *pool.borrow_mut()));
+    drop::<TapePool<T>>(old);
+}
