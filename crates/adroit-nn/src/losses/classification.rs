@@ -95,23 +95,38 @@ pub fn kldivergence<T: MatScalar>(
     Ok(aggregate(total, y.ncols(), agg))
 }
 
-/// `ŷ` clamped to `[ε, 1 − ε]`, so that `1 − p`, `p` and their logarithms and powers stay
-/// finite for saturated predictions (a softmax or sigmoid of exactly 1 or 0, reached in `f32` at
-/// logit gaps of about 17; the clamp is Keras's and Lux's convention).
-fn clamp_probability<T: MatScalar>(y_hat: MatVar<T>) -> MatVar<T> {
-    let e = eps::<T>();
-    y_hat.map(move |v| {
-        let (lo, hi) = (
-            adroit_forward::Dual::constant(e),
-            adroit_forward::Dual::constant(T::one() - e),
-        );
-        v.clamp(lo, hi)
-    })
+/// `max(1 − p, 0)^γ`, the focal weight: the `max` keeps a fractional `γ` finite where rounding
+/// makes `p` exceed 1 by an ε (Flux's formula gives NaN there).
+fn focal_weight<T: MatScalar>(p: MatVar<T>, gamma: f64) -> MatVar<T> {
+    let g = adroit_forward::Dual::constant(T::from_f64(gamma).unwrap_or_else(T::one));
+    let zero = adroit_forward::Dual::constant(T::zero());
+    (-p + T::one()).map(move |v| v.max(zero).powf(g))
 }
 
-/// Focal loss for multi-class probabilities (Lin et al. 2017; Flux's `focal_loss`, `γ = 2`):
-/// `agg over samples of Σ_classes −y·(1 − p)^γ·ln p` with `p = ŷ` clamped to `[ε, 1 − ε]`
-/// (finite for saturated predictions).
+/// Focal loss for multi-class probabilities (Lin et al. 2017, "Focal loss for dense object
+/// detection"; Flux's `focal_loss`, whose default is `γ = 2`): with `ŷ`, `y`: classes × batch,
+///
+/// `agg over samples of Σ_classes −max(1 − y·(ŷ + ε), 0)^γ · y·ln(ŷ + ε)`
+///
+/// — Flux's definition (`ε` added to `ŷ`, so a zero probability on the true class gives a
+/// finite loss and a gradient that pushes it up), with the weight's base floored at 0 so that a
+/// fractional `γ` stays finite for a prediction rounded to 1. `xlogy(0, ·) = 0`.
+///
+/// # Errors
+/// [`NnError::ShapeMismatch`] if `ŷ` and `y` differ in shape.
+///
+/// # Example
+/// ```
+/// use adroit_nn::losses::{Agg, focal_loss};
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::nalgebra::dmatrix;
+/// // One sample, true class 0 with p = 0.5: −(1 − 0.5)²·ln 0.5 = 0.25·ln 2.
+/// let (l, _) = matrix::value_and_gradient(
+///     |p| focal_loss(p[0], &dmatrix![1.0; 0.0], 2.0, Agg::Mean).unwrap(),
+///     &[dmatrix![0.5; 0.5]],
+/// );
+/// assert!((l - 0.25 * 2f64.ln()).abs() < 1e-12);
+/// ```
 pub fn focal_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -119,15 +134,24 @@ pub fn focal_loss<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("focal_loss", &y_hat, y)?;
-    let p = clamp_probability(y_hat);
-    let g = T::from_f64(gamma).unwrap_or_else(T::one);
-    let weight = (-p + T::one()).map(move |v| v.powf(adroit_forward::Dual::constant(g)));
-    let ce = MatVar::constant(y.clone()).zip_rule(p, super::Xlogy);
+    let p = y_hat + eps::<T>();
+    let yv = MatVar::constant(y.clone());
+    let weight = focal_weight(yv.component_mul(p), gamma);
+    let ce = yv.zip_rule(p, super::Xlogy);
     Ok(aggregate(-weight.component_mul(ce).sum(), y.ncols(), agg))
 }
 
-/// Binary focal loss (Flux's `binary_focal_loss`, `γ = 2`): `agg(−(1 − pₜ)^γ·ln pₜ)` over all
-/// entries, with `pₜ = y·p + (1 − y)·(1 − p)` and `p = ŷ` clamped to `[ε, 1 − ε]`.
+/// Binary focal loss (Lin et al. 2017; Flux's `binary_focal_loss`, default `γ = 2`), over all
+/// entries of `ŷ`, `y` (any shape, e.g. 1 × batch):
+///
+/// `agg(−max(1 − pₜ, 0)^γ · ln(pₜ + ε))` with `pₜ = y·ŷ + (1 − y)·(1 − ŷ)`.
+///
+/// Flux adds `ε` to `ŷ` before forming `pₜ`, which leaves `pₜ = −ε` (a NaN loss) for `y = 0`,
+/// `ŷ = 1`; adding it inside the logarithm instead gives the same values up to `O(ε)` and a
+/// finite loss and gradient for a zero probability on either class.
+///
+/// # Errors
+/// [`NnError::ShapeMismatch`] if `ŷ` and `y` differ in shape.
 pub fn binary_focal_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -135,14 +159,12 @@ pub fn binary_focal_loss<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("binary_focal_loss", &y_hat, y)?;
-    let p = clamp_probability(y_hat);
     let yv = MatVar::constant(y.clone());
     let one_minus_y = MatVar::constant(y.map(|v| T::one() - v));
-    let p_t = yv.component_mul(p) + one_minus_y.component_mul(-p + T::one());
-    let g = T::from_f64(gamma).unwrap_or_else(T::one);
-    let weight = (-p_t + T::one()).map(move |v| v.powf(adroit_forward::Dual::constant(g)));
+    let p_t = yv.component_mul(y_hat) + one_minus_y.component_mul(-y_hat + T::one());
+    let weight = focal_weight(p_t, gamma);
     Ok(aggregate(
-        -weight.component_mul(p_t.ln()).sum(),
+        -weight.component_mul((p_t + eps::<T>()).ln()).sum(),
         y.len(),
         agg,
     ))

@@ -282,3 +282,73 @@ fn logitcrossentropy_equals_its_composition_from_matrix_ops() {
         }
     }
 }
+
+#[test]
+fn focal_losses_match_flux_reference_values() {
+    // Flux.jl's own test values (test/losses.jl), γ = 2, mean aggregation.
+    let l = value(
+        |a, b| binary_focal_loss(a, b, 2.0, Agg::Mean),
+        &dmatrix![0.1, 0.7, 0.9],
+        &dmatrix![0.0, 1.0, 1.0],
+    );
+    assert!((l - 0.011402651755880793).abs() < 1e-15, "{l}");
+    // Categorical: ŷ = softmax of reshape(−7:7, 3, 5) (column-major), one-hot y. Flux formed ŷ
+    // in f32, hence the 1e-6 relative tolerance against its 1.1277571935622628.
+    let logits = DMatrix::from_column_slice(3, 5, &(-7..=7).map(f64::from).collect::<Vec<_>>());
+    let soft = DMatrix::from_fn(3, 5, |i, j| {
+        let col = logits.column(j);
+        col[i].exp() / col.iter().map(|v| v.exp()).sum::<f64>()
+    });
+    let y = dmatrix![1.0, 0.0, 0.0, 0.0, 1.0; 0.0, 1.0, 0.0, 1.0, 0.0; 0.0, 0.0, 1.0, 0.0, 0.0];
+    let l = value(|a, b| focal_loss(a, b, 2.0, Agg::Mean), &soft, &y);
+    assert!((l / 1.1277571935622628 - 1.0).abs() < 1e-6, "{l}");
+    // γ = 0 turns both into the cross-entropies.
+    let ce = value(|a, b| crossentropy(a, b, Agg::Mean), &soft, &y);
+    assert!((value(|a, b| focal_loss(a, b, 0.0, Agg::Mean), &soft, &y) - ce).abs() < 1e-12);
+    let (p, t) = (dmatrix![0.1, 0.7, 0.9], dmatrix![0.0, 1.0, 1.0]);
+    let bce = value(|a, b| binarycrossentropy(a, b, Agg::Mean), &p, &t);
+    let bfl0 = value(|a, b| binary_focal_loss(a, b, 0.0, Agg::Mean), &p, &t);
+    assert!((bfl0 - bce).abs() < 1e-12, "{bfl0} vs {bce}");
+}
+
+#[test]
+fn focal_losses_push_a_zero_probability_on_the_true_class_up() {
+    // p = 0 on the true class: finite loss and a negative (increase-p) gradient on it, in f32
+    // and f64; the wrong class at p = 1 of the binary loss likewise.
+    fn check<T: adroit_reverse::matrix::MatScalar + std::fmt::Display>() {
+        let c = |v: f64| T::from_f64(v).unwrap();
+        let (l, g) = matrix::value_and_gradient(
+            |m| {
+                focal_loss(
+                    m[0],
+                    &DMatrix::from_column_slice(2, 1, &[c(1.0), c(0.0)]),
+                    2.0,
+                    Agg::Mean,
+                )
+                .unwrap()
+            },
+            &[DMatrix::from_column_slice(2, 1, &[c(0.0), c(1.0)])],
+        );
+        assert!(l.is_finite() && g[0][(0, 0)] < T::zero(), "{l} {}", g[0]);
+        let (l, g) = matrix::value_and_gradient(
+            |m| {
+                binary_focal_loss(
+                    m[0],
+                    &DMatrix::from_row_slice(1, 2, &[c(1.0), c(0.0)]),
+                    1.5,
+                    Agg::Mean,
+                )
+                .unwrap()
+            },
+            &[DMatrix::from_row_slice(1, 2, &[c(0.0), c(1.0)])],
+        );
+        assert!(l.is_finite(), "{l}");
+        assert!(
+            g[0][(0, 0)] < T::zero() && g[0][(0, 1)] > T::zero(),
+            "{}",
+            g[0]
+        );
+    }
+    check::<f32>();
+    check::<f64>();
+}
