@@ -315,7 +315,7 @@ fn focal_losses_match_flux_reference_values() {
 fn focal_losses_push_a_zero_probability_on_the_true_class_up() {
     // p = 0 on the true class: finite loss and a negative (increase-p) gradient on it, in f32
     // and f64; the wrong class at p = 1 of the binary loss likewise.
-    fn check<T: adroit_reverse::matrix::MatScalar + std::fmt::Display>() {
+    fn check<T: matrix::MatScalar + std::fmt::Display>() {
         let c = |v: f64| T::from_f64(v).unwrap();
         let (l, g) = matrix::value_and_gradient(
             |m| {
