@@ -67,14 +67,15 @@ pub enum NnError {
         /// The file's shape.
         found: Vec<usize>,
     },
-    /// The loss or a gradient became NaN or infinite; training stopped and the model keeps the
-    /// parameters from before this step.
+    /// The loss, a gradient or an updated parameter became NaN or infinite; training stopped
+    /// and the model keeps the parameters from before this step.
     NonFinite {
         /// The epoch (from 0).
         epoch: usize,
         /// The batch within the epoch (from 0).
         batch: usize,
-        /// `"loss"` or the name of the parameter whose gradient is non-finite.
+        /// `"loss"`, `"gradient of <parameter>"` or `"update of <parameter>"` (the update
+        /// would overflow the parameter).
         what: String,
     },
 }

@@ -6,7 +6,7 @@ use crate::gradient::gradients_of;
 use crate::layer::check_input;
 use crate::optim::{Optimizer, apply_gradients};
 use crate::{Layer, Mode, NnError};
-use adroit_reverse::matrix::{MatScalar, MatVar, all_finite};
+use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
 /// Settings of [`train`].
@@ -169,8 +169,9 @@ pub struct History {
 /// # Errors
 /// - [`NnError::ShapeMismatch`] if the data's features do not match the model's input, or the
 ///   loss reports a prediction/target mismatch;
-/// - [`NnError::NonFinite`] if the loss or a gradient becomes NaN or infinite: training stops
-///   and the model keeps the parameters it had before that step (the last good ones).
+/// - [`NnError::NonFinite`] if the loss or a gradient becomes NaN or infinite, or an update
+///   would make a parameter so: training stops and the model keeps the parameters it had
+///   before that step (the last good ones).
 ///
 /// # Example
 /// ```
@@ -271,8 +272,8 @@ where
 /// # Errors
 /// [`NnError::ShapeMismatch`] if `x` does not have the model's input size in rows; the
 /// loss's error (e.g. a shape mismatch between prediction and target); [`NnError::NonFinite`]
-/// (with `epoch` and `batch` 0) if the loss or a gradient is NaN or infinite — the model is
-/// then unchanged.
+/// (with `epoch` and `batch` 0) if the loss or a gradient is NaN or infinite, or the update
+/// would make a parameter so — the model is then unchanged.
 pub fn train_step<T, M, O, L>(
     model: &mut M,
     x: &DMatrix<T>,
@@ -296,23 +297,14 @@ where
             loss(model.forward(MatVar::constant(x.clone()), ctx), y)
         })?
     };
-    let non_finite = |what: String| NnError::NonFinite {
-        epoch: 0,
-        batch: 0,
-        what,
-    };
     if !num_traits::Float::is_finite(value) {
-        return Err(non_finite("loss".into()));
+        return Err(NnError::NonFinite {
+            epoch: 0,
+            batch: 0,
+            what: "loss".into(),
+        });
     }
-    if let Some(k) = grads.iter().position(|g| !all_finite(g.as_slice())) {
-        let mut names = Vec::new();
-        model.visit("", &mut |name, _| names.push(name.to_string()));
-        return Err(non_finite(format!(
-            "gradient of {}",
-            names.get(k).map_or("?", String::as_str)
-        )));
-    }
-    apply_gradients(opt, model, grads);
+    apply_gradients(opt, model, grads)?;
     Ok(value)
 }
 

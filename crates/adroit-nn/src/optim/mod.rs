@@ -26,6 +26,7 @@ mod adagrad;
 mod adam;
 mod adamax;
 mod amsgrad;
+mod apply;
 mod clip;
 mod lion;
 mod nadam;
@@ -40,6 +41,7 @@ pub use adagrad::AdaGrad;
 pub use adam::{Adam, AdamW};
 pub use adamax::AdaMax;
 pub use amsgrad::AmsGrad;
+pub(crate) use apply::apply_gradients;
 pub use clip::{ClipGlobalNorm, ClipNorm, ClipValue};
 pub use lion::Lion;
 pub use nadam::NAdam;
@@ -156,39 +158,13 @@ pub(crate) fn cast<T: MatScalar>(x: f64) -> T {
     T::from_f64(x).unwrap_or_else(T::zero)
 }
 
-/// `θ ← θ + opt(u)` for gradients `updates` in the model's visiting order (shapes already
-/// checked): in one pass when the rule is a uniform scaling ([`Optimizer::uniform_scale`]),
-/// otherwise by [`Optimizer::update`] and an addition.
-pub(crate) fn apply_gradients<T, M, O>(opt: &mut O, model: &mut M, mut updates: Vec<DMatrix<T>>)
-where
-    T: MatScalar,
-    M: Layer<T>,
-    O: Optimizer<T>,
-{
-    let scale = opt.uniform_scale();
-    if scale.is_none() {
-        let mut params = Vec::new();
-        model.visit_params(&mut |p| params.push(p));
-        opt.update(&mut updates, &params);
-    }
-    let mut next = updates.into_iter();
-    model.visit_mut(&mut |p| {
-        if let Some(u) = next.next() {
-            let pairs = p.as_mut_slice().iter_mut().zip(u.as_slice());
-            match scale {
-                // `c·g` rounded, then added: the roundings of `update` followed by `+=`.
-                Some(c) => pairs.for_each(|(p, &g)| *p += c * g),
-                None => pairs.for_each(|(p, &u)| *p += u),
-            }
-        }
-    });
-}
-
 /// One optimisation step from a model-shaped gradient (from [`gradient`](crate::gradient)):
 /// `θ ← θ + opt(∇θ)`. The gradient is consumed (its arrays become the updates, no copy).
 ///
 /// # Errors
-/// [`NnError::ShapeMismatch`] if `grads` does not have the model's parameter shapes.
+/// [`NnError::ShapeMismatch`] if `grads` does not have the model's parameter shapes;
+/// [`NnError::NonFinite`] (epoch and batch 0) if a gradient, or a parameter after the update, would be
+/// NaN or infinite — the model is then unchanged.
 pub fn step<T, M, O>(opt: &mut O, model: &mut M, mut grads: M) -> Result<(), NnError>
 where
     T: MatScalar,
@@ -200,15 +176,14 @@ where
     let mut params = Vec::new();
     model.visit("", &mut |name, p| params.push((name.to_string(), p)));
     check_shapes(&params, &updates)?;
-    apply_gradients(opt, model, updates);
-    Ok(())
+    apply_gradients(opt, model, updates)
 }
 
 /// One optimisation step from implicit gradients ([`Params::gradient`](crate::Params::gradient)).
 ///
 /// # Errors
 /// [`NnError::ShapeMismatch`] if a parameter has no gradient in `grads` (it was collected from
-/// another model).
+/// another model); [`NnError::NonFinite`] as for [`step`], the model then unchanged.
 pub fn step_with_grads<T, M, O>(opt: &mut O, model: &mut M, grads: &Grads<T>) -> Result<(), NnError>
 where
     T: MatScalar,
@@ -230,8 +205,7 @@ where
             }
         }
     }
-    apply_gradients(opt, model, updates);
-    Ok(())
+    apply_gradients(opt, model, updates)
 }
 
 fn check_shapes<T>(

@@ -192,3 +192,42 @@ fn a_chain_starting_with_dropout_still_checks_its_input_size() {
         Err(NnError::ShapeMismatch { .. })
     ));
 }
+
+#[test]
+fn an_update_that_would_overflow_a_parameter_is_refused_and_changes_nothing() {
+    use adroit_nn::optim::{Momentum, Optimizer, step};
+    use nalgebra::dmatrix;
+    // A finite gradient whose update overflows the weight (1.7e308 + 1e308 = ∞), and a NaN
+    // gradient, through the one-pass path (Descent) and the update-then-add path (Momentum).
+    let start = Dense::from_parts(
+        dmatrix![1.7e308, 1.0],
+        Some(dmatrix![0.5]),
+        Activation::Identity,
+    )
+    .unwrap();
+    let grad = |w: f64| {
+        Dense::from_parts(dmatrix![w, 0.25], Some(dmatrix![1.0]), Activation::Identity).unwrap()
+    };
+    let optimizers: [Box<dyn Optimizer<f64>>; 2] =
+        [Box::new(Descent::new(1.0)), Box::new(Momentum::new(1.0))];
+    for mut opt in optimizers {
+        for (g, what) in [
+            (-1e308, "update of weight"),
+            (f64::NAN, "gradient of weight"),
+        ] {
+            let mut model = start.clone();
+            match step(&mut opt, &mut model, grad(g)) {
+                Err(NnError::NonFinite { what: w, .. }) => assert_eq!(w, what),
+                other => panic!("{what}: unexpected {other:?}"),
+            }
+            assert_eq!(
+                model, start,
+                "{what}: the model is unchanged (bias included)"
+            );
+        }
+    }
+    // A finite update still applies (and moves the bias: the check did not skip the write).
+    let mut model = start.clone();
+    step(&mut Descent::new(1.0), &mut model, grad(1.0)).unwrap();
+    assert_eq!(model.bias.as_ref().unwrap()[(0, 0)], -0.5);
+}
