@@ -1,14 +1,23 @@
 """JAX (CPU) on the workloads of `benches/peers.rs` and `benches/nn.rs`, with the same inputs
-(`stdrng.py` reproduces the Rust seeds bit for bit): extended-Rosenbrock gradient (`jit(grad)`,
-f64) for n = 10, 100, 10⁴, 10⁶, its Hessian for n = 100 (`jit(hessian)`), and an MLP training
-step (forward, backward, SGD update; f32; softmax cross-entropy, mean over the batch).
+(`stdrng.py` reproduces the Rust seeds bit for bit), f64 except the MLP:
+
+- `chain_10k_points`: value and derivative of `f(x) = ln(sin(x)·eˣ/(1 + x²) + 2)^1.5` at each of
+  10⁴ points in [0.1, 2) per call (`jit(vmap(value_and_grad(f)))`; primal `jit(vmap(f))`);
+- `rosenbrock_gradient`: extended-Rosenbrock gradient (`jit(grad)`, primal `jit(f)`) for
+  n = 2, 10, 100, 10⁴, 10⁶;
+- `rosenbrock_hessian`: its dense Hessian for n = 10 and 100 (`jit(hessian)`);
+- `jacobian_100_to_100`: the dense Jacobian of the ring map `yᵢ = sin(xᵢ)·xᵢ₊₁ + xᵢ₋₁²`
+  (wrap-around), n = 100 (`jit(jacfwd)`, `jit(jacrev)`; primal `jit(f)`);
+- `mlp_training_step_f32`: an MLP training step (forward, backward, SGD update; f32; softmax
+  cross-entropy, mean over the batch).
+Every derivative is checked against the hand-written one (NumPy) before it is timed.
 
 Compilation is excluded (every function is called until compiled before timing) and every timed
 call ends with `block_until_ready`. Prints the median time per call over `--repeats` timeit
 repeats. XLA is limited to `--threads` threads (default 1) through XLA_FLAGS, set before `jax`
 is imported.
 
-Run: `python3 benches/peers/jax_bench.py` (about a minute).
+Run: `python3 benches/peers/jax_bench.py` (about 45 seconds).
 """
 
 import argparse
@@ -33,7 +42,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-jax.config.update("jax_enable_x64", True)  # the Rosenbrock workloads are f64, as in Rust
+jax.config.update("jax_enable_x64", True)  # all but the MLP are f64, as in Rust
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stdrng import mlp_case, points  # noqa: E402
@@ -78,12 +87,71 @@ def rosenbrock_gradient_np(x):
     return g
 
 
+def rosenbrock_hessian_np(x):
+    """Hand-written dense Hessian of `rosenbrock` (`rosenbrock_hessian` of `benches/peers.rs`)."""
+    h = np.zeros((x.size, x.size))
+    a, b = x[0::2], x[1::2]
+    i = np.arange(0, x.size - 1, 2)
+    h[i, i] = 1200.0 * a * a - 400.0 * b + 2.0
+    h[i, i + 1] = h[i + 1, i] = -400.0 * a
+    h[i + 1, i + 1] = 200.0
+    return h
+
+
+def chain(x):
+    """`chain` of `benches/src/lib.rs`: ln(sin(x)·eˣ/(1 + x²) + 2)^1.5."""
+    return jnp.log(jnp.sin(x) * jnp.exp(x) / (1.0 + x * x) + 2.0) ** 1.5
+
+
+def chain_derivative_np(x):
+    """Hand-written `(f(x), f'(x))` of `chain` (`chain_derivative` of `benches/src/lib.rs`)."""
+    s, c, e = np.sin(x), np.cos(x), np.exp(x)
+    q = 1.0 + x * x
+    r = s * e / q
+    dr = ((c + s) * e * q - s * e * 2.0 * x) / (q * q)
+    u = r + 2.0
+    l = np.log(u)
+    return l ** 1.5, 1.5 * np.sqrt(l) * dr / u
+
+
+def ring(x):
+    """`ring` of `benches/peers.rs`: yᵢ = sin(xᵢ)·xᵢ₊₁ + xᵢ₋₁², indices wrapping around."""
+    prev = jnp.roll(x, 1)
+    return jnp.sin(x) * jnp.roll(x, -1) + prev * prev
+
+
+def ring_jacobian_np(x):
+    """Hand-written dense Jacobian of `ring` (`ring_jacobian` of `benches/peers.rs`)."""
+    n = x.size
+    i = np.arange(n)
+    nxt, prev = (i + 1) % n, (i - 1) % n
+    jac = np.zeros((n, n))
+    jac[i, i] = np.cos(x) * x[nxt]
+    jac[i, nxt] = np.sin(x)
+    jac[i, prev] = 2.0 * x[prev]
+    return jac
+
+
 def main():
     print(f"jax {jax.__version__}, jaxlib {jax.lib.__version__}, numpy {np.__version__}, "
           f"devices {jax.devices()}, threads {args.threads}")
+    xs = points(10_000, 0.1, 2.0)
+    want_value, want_derivative = chain_derivative_np(xs)
+    xs = jnp.asarray(xs)
+    chain_primal = jax.jit(jax.vmap(chain))
+    chain_vg = jax.jit(jax.vmap(jax.value_and_grad(chain)))
+    value, derivative = chain_vg(xs)
+    assert value.dtype == jnp.float64 and value.shape == (10_000,)
+    np.testing.assert_allclose(np.asarray(value), want_value, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(derivative), want_derivative, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(chain_primal(xs)), want_value, rtol=1e-12, atol=1e-12)
+    report("chain_10k_points/jax_jit_vmap_primal", lambda: chain_primal(xs).block_until_ready())
+    report("chain_10k_points/jax_jit_vmap_value_and_grad",
+           lambda: jax.block_until_ready(chain_vg(xs)))
+
     primal = jax.jit(rosenbrock)
     grad = jax.jit(jax.grad(rosenbrock))
-    for n in (10, 100, 10_000, 1_000_000):
+    for n in (2, 10, 100, 10_000, 1_000_000):
         x = jnp.asarray(points(n))
         np.testing.assert_allclose(np.asarray(grad(x)), rosenbrock_gradient_np(points(n)),
                                    rtol=1e-12, atol=1e-12)
@@ -91,10 +159,21 @@ def main():
         report(f"rosenbrock_gradient/jax_jit_grad/{n}", lambda: grad(x).block_until_ready())
 
     hess = jax.jit(jax.hessian(rosenbrock))
+    for n in (10, 100):
+        x = jnp.asarray(points(n))
+        np.testing.assert_allclose(np.asarray(hess(x)), rosenbrock_hessian_np(points(n)),
+                                   rtol=1e-12, atol=1e-12)
+        report(f"rosenbrock_hessian/jax_jit_hessian/{n}", lambda: hess(x).block_until_ready())
+
     x = jnp.asarray(points(100))
-    h = np.asarray(hess(x))
-    assert h.shape == (100, 100) and h[1, 1] == 200.0
-    report("rosenbrock_hessian/jax_jit_hessian/100", lambda: hess(x).block_until_ready())
+    want = ring_jacobian_np(points(100))
+    ring_primal = jax.jit(ring)
+    jacfwd, jacrev = jax.jit(jax.jacfwd(ring)), jax.jit(jax.jacrev(ring))
+    for jac in (jacfwd, jacrev):
+        np.testing.assert_allclose(np.asarray(jac(x)), want, rtol=1e-12, atol=1e-12)
+    report("jacobian_100_to_100/jax_jit_primal", lambda: ring_primal(x).block_until_ready())
+    report("jacobian_100_to_100/jax_jit_jacfwd", lambda: jacfwd(x).block_until_ready())
+    report("jacobian_100_to_100/jax_jit_jacrev", lambda: jacrev(x).block_until_ready())
 
     lr = 1e-3
 

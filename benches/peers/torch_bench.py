@@ -1,22 +1,33 @@
 """PyTorch (CPU, eager autograd) on the workloads of `benches/peers.rs` and `benches/nn.rs`,
-with the same inputs (`stdrng.py` reproduces the Rust seeds bit for bit): extended-Rosenbrock
-gradient (f64) for n = 10, 100, 10⁴, 10⁶, its Hessian for n = 100
-(`torch.autograd.functional.hessian`), and an MLP training step (forward, backward, SGD update;
-f32; softmax cross-entropy, mean over the batch).
+with the same inputs (`stdrng.py` reproduces the Rust seeds bit for bit), f64 except the MLP:
+
+- `chain_10k_points`: value and derivative of `f(x) = ln(sin(x)·eˣ/(1 + x²) + 2)^1.5` at each of
+  10⁴ points in [0.1, 2) per call (vectorised over the points, one `torch.autograd.grad` of the
+  sum; primal: the same vectorised evaluation under `no_grad`);
+- `rosenbrock_gradient`: extended-Rosenbrock gradient (`torch.autograd.grad`; and the primal)
+  for n = 2, 10, 100, 10⁴, 10⁶;
+- `rosenbrock_hessian`: its dense Hessian for n = 10 and 100 (`torch.autograd.functional.hessian`);
+- `jacobian_100_to_100`: the dense Jacobian of the ring map `yᵢ = sin(xᵢ)·xᵢ₊₁ + xᵢ₋₁²`
+  (wrap-around), n = 100 (`torch.func.jacfwd`, `torch.func.jacrev`; and the primal);
+- `mlp_training_step_f32`: an MLP training step (forward, backward, SGD update; f32; softmax
+  cross-entropy, mean over the batch).
+Every derivative is checked against the hand-written one (NumPy) before it is timed.
 
 Prints the median time per call over `--repeats` timeit repeats. Torch is limited to `--threads`
 intra-op threads (default 1).
 
-Run: `python3 benches/peers/torch_bench.py` (about a minute).
+Run: `python3 benches/peers/torch_bench.py` (about 45 seconds).
 """
 
 import argparse
 import os
 import sys
 import timeit
+import warnings
 
 import numpy as np
 import torch
+import torch.func  # noqa: F401  (jacfwd, jacrev)
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -68,10 +79,72 @@ def rosenbrock_gradient_np(x):
     return g
 
 
+def rosenbrock_hessian_np(x):
+    """Hand-written dense Hessian of `rosenbrock` (`rosenbrock_hessian` of `benches/peers.rs`)."""
+    h = np.zeros((x.size, x.size))
+    a, b = x[0::2], x[1::2]
+    i = np.arange(0, x.size - 1, 2)
+    h[i, i] = 1200.0 * a * a - 400.0 * b + 2.0
+    h[i, i + 1] = h[i + 1, i] = -400.0 * a
+    h[i + 1, i + 1] = 200.0
+    return h
+
+
+def chain(x):
+    """`chain` of `benches/src/lib.rs`, elementwise: ln(sin(x)·eˣ/(1 + x²) + 2)^1.5."""
+    return torch.log(torch.sin(x) * torch.exp(x) / (1.0 + x * x) + 2.0) ** 1.5
+
+
+def chain_derivative_np(x):
+    """Hand-written `(f(x), f'(x))` of `chain` (`chain_derivative` of `benches/src/lib.rs`)."""
+    s, c, e = np.sin(x), np.cos(x), np.exp(x)
+    q = 1.0 + x * x
+    r = s * e / q
+    dr = ((c + s) * e * q - s * e * 2.0 * x) / (q * q)
+    u = r + 2.0
+    l = np.log(u)
+    return l ** 1.5, 1.5 * np.sqrt(l) * dr / u
+
+
+def ring(x):
+    """`ring` of `benches/peers.rs`: yᵢ = sin(xᵢ)·xᵢ₊₁ + xᵢ₋₁², indices wrapping around."""
+    prev = torch.roll(x, 1)
+    return torch.sin(x) * torch.roll(x, -1) + prev * prev
+
+
+def ring_jacobian_np(x):
+    """Hand-written dense Jacobian of `ring` (`ring_jacobian` of `benches/peers.rs`)."""
+    n = x.size
+    i = np.arange(n)
+    nxt, prev = (i + 1) % n, (i - 1) % n
+    jac = np.zeros((n, n))
+    jac[i, i] = np.cos(x) * x[nxt]
+    jac[i, nxt] = np.sin(x)
+    jac[i, prev] = 2.0 * x[prev]
+    return jac
+
+
 def main():
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, numpy {np.__version__}, threads {torch.get_num_threads()}")
-    for n in (10, 100, 10_000, 1_000_000):
+    xs = torch.tensor(points(10_000, 0.1, 2.0), dtype=torch.float64, requires_grad=True)
+
+    def chain_value_and_derivative():
+        y = chain(xs)
+        (d,) = torch.autograd.grad(y.sum(), xs)  # dy_i/dx_j = 0 for i ≠ j
+        return y.detach(), d
+
+    want_value, want_derivative = chain_derivative_np(points(10_000, 0.1, 2.0))
+    value, derivative = chain_value_and_derivative()
+    assert value.dtype == torch.float64 and value.shape == (10_000,)
+    np.testing.assert_allclose(value.numpy(), want_value, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(derivative.numpy(), want_derivative, rtol=1e-12, atol=1e-12)
+    with torch.no_grad():
+        np.testing.assert_allclose(chain(xs).numpy(), want_value, rtol=1e-12, atol=1e-12)
+        report("chain_10k_points/torch_primal", lambda: chain(xs))
+    report("chain_10k_points/torch_autograd", chain_value_and_derivative)
+
+    for n in (2, 10, 100, 10_000, 1_000_000):
         x = torch.tensor(points(n), dtype=torch.float64, requires_grad=True)
 
         def gradient():
@@ -84,11 +157,28 @@ def main():
             report(f"rosenbrock_gradient/torch_primal/{n}", lambda: rosenbrock(x))
         report(f"rosenbrock_gradient/torch_autograd/{n}", gradient)
 
+    for n in (10, 100):
+        x = torch.tensor(points(n), dtype=torch.float64)
+        h = torch.autograd.functional.hessian(rosenbrock, x)
+        np.testing.assert_allclose(h.numpy(), rosenbrock_hessian_np(points(n)),
+                                   rtol=1e-12, atol=1e-12)
+        report(f"rosenbrock_hessian/torch_functional_hessian/{n}",
+               lambda: torch.autograd.functional.hessian(rosenbrock, x))
+
     x = torch.tensor(points(100), dtype=torch.float64)
-    h = torch.autograd.functional.hessian(rosenbrock, x)
-    assert h.shape == (100, 100) and h[1, 1].item() == 200.0
-    report("rosenbrock_hessian/torch_functional_hessian/100",
-           lambda: torch.autograd.functional.hessian(rosenbrock, x))
+    want = ring_jacobian_np(points(100))
+    jacfwd, jacrev = torch.func.jacfwd(ring), torch.func.jacrev(ring)
+    for jac in (jacfwd, jacrev):
+        with warnings.catch_warnings():
+            # The first jacfwd loads torch's forward-mode decompositions, which go through the
+            # deprecated torch.jit.script (a FutureWarning from torch itself, not from here).
+            warnings.filterwarnings("ignore", "`torch.jit.script` is deprecated", FutureWarning)
+            got = jac(x)
+        assert got.dtype == torch.float64
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+    report("jacobian_100_to_100/torch_primal", lambda: ring(x))
+    report("jacobian_100_to_100/torch_func_jacfwd", lambda: jacfwd(x))
+    report("jacobian_100_to_100/torch_func_jacrev", lambda: jacrev(x))
 
     for sizes, batch in (([4, 16, 3], 16), ([784, 128, 10], 64), ([784, 512, 512, 10], 128)):
         xs, ys, init = mlp_case(sizes, batch)
