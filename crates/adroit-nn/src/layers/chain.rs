@@ -3,17 +3,33 @@
 use crate::{Context, Layer};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
+use std::any::Any;
 
-/// A layer that can be cloned behind a trait object (so a [`Chain`] can be cloned, e.g. to
-/// hold gradients shaped like the model).
+/// A layer that can be cloned and downcast behind a trait object (so a [`Chain`] can be
+/// cloned, e.g. to hold gradients shaped like the model, and its layers read back as their
+/// concrete types, see [`Chain::layer`]).
 pub trait DynLayer<T: MatScalar>: Layer<T> {
     /// A boxed copy.
     fn clone_box(&self) -> Box<dyn DynLayer<T>>;
+
+    /// The layer as [`Any`], for downcasting to its concrete type.
+    fn as_any(&self) -> &dyn Any;
+
+    /// The layer as mutable [`Any`], for downcasting to its concrete type.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
 impl<T: MatScalar, L: Layer<T> + Clone + 'static> DynLayer<T> for L {
     fn clone_box(&self) -> Box<dyn DynLayer<T>> {
         Box::new(self.clone())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
     }
 }
 
@@ -48,6 +64,38 @@ impl<T: MatScalar> Chain<T> {
     pub fn push<L: Layer<T> + Clone + 'static>(mut self, layer: L) -> Self {
         self.layers.push(Box::new(layer));
         self
+    }
+
+    /// Layer `i` as its concrete type `L`; `None` if there is no layer `i` or it is not an `L`.
+    /// On a gradient shaped like the model (from [`gradient`](crate::gradient)) this reads
+    /// the nested gradients, as Flux's `grads.layers[i].weight`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Activation, Chain, Dense, Layer, losses};
+    /// use adroit_nn::adroit_reverse::matrix::MatVar;
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// let model = Chain::<f64>::new()
+    ///     .push(Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap())
+    ///     .push(Dense::from_parts(dmatrix![3.0], None, Activation::Identity).unwrap());
+    /// // loss = (3·2·x)² at x = 1: ∂/∂w₀ = 2·6·3 = 36, ∂/∂w₁ = 2·6·2 = 24
+    /// let (loss, grads) = adroit_nn::gradient(&model, |m, ctx| {
+    ///     losses::mse(m.forward(MatVar::constant(dmatrix![1.0]), ctx), &dmatrix![0.0], losses::Agg::Sum)
+    /// })
+    /// .unwrap();
+    /// assert_eq!(loss, 36.0);
+    /// assert_eq!(grads.layer::<Dense<f64>>(0).unwrap().weight, dmatrix![36.0]);
+    /// assert_eq!(grads.layer::<Dense<f64>>(1).unwrap().weight, dmatrix![24.0]);
+    /// assert!(grads.layer::<Chain<f64>>(0).is_none()); // not a Chain
+    /// ```
+    pub fn layer<L: 'static>(&self, i: usize) -> Option<&L> {
+        self.layers.get(i)?.as_any().downcast_ref()
+    }
+
+    /// Layer `i` as its concrete type `L`, mutably (e.g. to change one layer's parameters);
+    /// `None` if there is no layer `i` or it is not an `L`.
+    pub fn layer_mut<L: 'static>(&mut self, i: usize) -> Option<&mut L> {
+        self.layers.get_mut(i)?.as_any_mut().downcast_mut()
     }
 }
 

@@ -66,6 +66,23 @@ fn chain_gradient_matches_finite_differences() {
             "parameter {k}: {a} vs {b}"
         );
     }
+    // The nested gradients read by layer, as Flux's grads.layers[i].weight: the same numbers
+    // as the flat visit.
+    let dense = grads.layer::<Dense<f64>>(0).expect("layer 0 is a Dense");
+    assert_eq!(dense.weight.as_slice(), &analytic[..15]);
+    let norm = grads
+        .layer::<LayerNorm<f64>>(1)
+        .expect("layer 1 is a LayerNorm");
+    let mut norm_flat = Vec::new();
+    norm.visit("", &mut |_, p| norm_flat.extend(p.iter().copied()));
+    assert_eq!(norm_flat, &analytic[20..30]);
+    assert!(grads.layer::<LayerNorm<f64>>(0).is_none() && grads.layer::<Dense<f64>>(9).is_none());
+    // layer_mut reaches the same layer of a model: zeroing layer 3's weight leaves its bias.
+    let mut zeroed = m.clone();
+    zeroed.layer_mut::<Dense<f64>>(3).unwrap().weight.fill(0.0);
+    let out = zeroed.predict(&x).unwrap();
+    let bias = m.layer::<Dense<f64>>(3).unwrap().bias.clone().unwrap();
+    assert!((0..6).all(|j| out.column(j) == bias.column(0)));
     let mut names = Vec::new();
     m.visit("", &mut |n, _| names.push(n.to_string()));
     assert_eq!(
