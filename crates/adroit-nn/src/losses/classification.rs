@@ -9,6 +9,8 @@ use num_traits::Float;
 
 /// Cross-entropy `agg over samples of −Σ_classes y·ln(ŷ + ε)`, for probabilities `ŷ`
 /// (`classes × batch`, e.g. a softmax output).
+///
+/// Summed over the classes, aggregated over the samples.
 pub fn crossentropy<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -20,6 +22,8 @@ pub fn crossentropy<T: MatScalar>(
 
 /// Cross-entropy from logits: `agg over samples of −Σ_classes y·logsoftmax(ŷ)`. Stable for any
 /// logits; the gradient with respect to `ŷ` is `(softmax(ŷ) − y)/batch` for one-hot `y`.
+///
+/// `ŷ`, `y`: classes × batch (summed over the classes, aggregated over the samples).
 ///
 /// # Example
 /// ```
@@ -49,6 +53,8 @@ pub fn logitcrossentropy<T: MatScalar>(
 
 /// Binary cross-entropy `agg(−y·ln(ŷ + ε) − (1 − y)·ln(1 − ŷ + ε))` over all entries, for
 /// probabilities `ŷ`.
+///
+/// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
 pub fn binarycrossentropy<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -62,6 +68,8 @@ pub fn binarycrossentropy<T: MatScalar>(
 }
 
 /// Binary cross-entropy from logits `agg((1 − y)·ŷ − logσ(ŷ))`, stable for any logits.
+///
+/// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
 pub fn logitbinarycrossentropy<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -75,6 +83,8 @@ pub fn logitbinarycrossentropy<T: MatScalar>(
 
 /// Kullback–Leibler divergence `KL(y ‖ ŷ) = agg over samples of Σ_classes (xlogy(y, y) −
 /// y·ln(ŷ + ε))`, for distributions along the rows.
+///
+/// `ŷ`, `y`: classes × batch (summed over the classes, aggregated over the samples).
 pub fn kldivergence<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,

@@ -7,6 +7,8 @@ use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
 /// Hinge loss `agg(max(0, 1 − ŷ·y))` (derivative 0 at the kink).
+///
+/// `ŷ`, `y`: outputs × batch (targets ±1; the same shape; element-wise, aggregated over all entries).
 pub fn hinge_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -18,6 +20,8 @@ pub fn hinge_loss<T: MatScalar>(
 }
 
 /// Squared hinge loss `agg(max(0, 1 − ŷ·y)²)`.
+///
+/// `ŷ`, `y`: outputs × batch (targets ±1; the same shape; element-wise, aggregated over all entries).
 pub fn squared_hinge_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,

@@ -8,8 +8,8 @@
 //!
 //! Probabilities are offset by `ε` (machine epsilon of the precision, Flux's default) before
 //! logarithms, and `xlogy(0, ·) = 0`, so a zero probability on a class of zero target weight
-//! costs nothing and on the true class gives a large but finite loss (the focal losses, which
-//! also use `1 − ŷ`, clamp `ŷ` to `[ε, 1 − ε]` instead). Logit losses are computed
+//! costs nothing and on the true class gives a large but finite loss with a gradient that
+//! pushes it up (the focal losses too: see each for where its `ε` sits). Logit losses are computed
 //! from log-softmax / log-sigmoid, finite for logits of ±1000, with gradient `softmax − y`.
 //!
 //! # Errors

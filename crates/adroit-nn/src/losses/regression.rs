@@ -8,6 +8,8 @@ use num_traits::Float;
 
 /// Mean squared error `agg((ŷ − y)²)`.
 ///
+/// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
+///
 /// # Example
 /// ```
 /// use adroit_nn::losses::{Agg, mse};
@@ -23,6 +25,8 @@ pub fn mse<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<M
 }
 
 /// Mean absolute error `agg(|ŷ − y|)` (derivative 0 where `ŷ = y`).
+///
+/// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
 pub fn mae<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<MatVar<T>, NnError> {
     check("mae", &y_hat, y)?;
     let d = y_hat - MatVar::constant(y.clone());
@@ -30,6 +34,8 @@ pub fn mae<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<M
 }
 
 /// Mean squared logarithmic error `agg((ln(ŷ + ε) − ln(y + ε))²)`.
+///
+/// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
 pub fn msle<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -43,6 +49,8 @@ pub fn msle<T: MatScalar>(
 
 /// Huber loss: `½e²` where `|e| ≤ δ`, `δ(|e| − ½δ)` elsewhere, for `e = ŷ − y` (Huber 1964;
 /// Flux's default `δ = 1`).
+///
+/// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
 ///
 /// # Errors
 /// Also [`NnError::InvalidConfig`] unless `δ > 0`.
@@ -73,6 +81,8 @@ pub fn huber_loss<T: MatScalar>(
 }
 
 /// Poisson loss `agg(ŷ − xlogy(y, ŷ))` (for counts; `ŷ` a positive rate).
+///
+/// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
 pub fn poisson_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
