@@ -1,5 +1,6 @@
 //! Neural-network training steps (forward, backward, update; f32) of adroit against a
-//! hand-written nalgebra implementation of the same step, for three MLP sizes.
+//! hand-written nalgebra implementation of the same step, for three MLP sizes, next to the
+//! primal: the hand-written forward pass and loss alone (`primal_forward_loss`).
 //!
 //! Run: `cargo bench -p adroit-benches --bench nn`.
 
@@ -66,11 +67,23 @@ fn bench_training_step(c: &mut Criterion) {
                 mlp.biases.push(p.clone())
             }
         });
+        // The primal computes the loss adroit's step reports (a zero learning rate leaves the
+        // probe model unchanged).
+        let loss = |p, t: &DMatrix<f32>| logitcrossentropy(p, t, Agg::Mean);
+        let primal = handwritten::loss(&mlp, &x, &y);
+        let reported = train_step(&mut net.clone(), &x, &y, &loss, &mut Descent::new(0.0), 0)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            (primal - reported).abs() <= 1e-5 * (1.0 + primal.abs()),
+            "{name}: primal loss {primal} vs adroit {reported}"
+        );
+        group.bench_function(BenchmarkId::new("primal_forward_loss", &name), |b| {
+            b.iter(|| handwritten::loss(&mlp, black_box(&x), &y))
+        });
         group.bench_function(BenchmarkId::new("handwritten_nalgebra", &name), |b| {
             b.iter(|| handwritten::step(&mut mlp, black_box(&x), &y, 1e-3))
         });
         let mut opt = Descent::new(1e-3);
-        let loss = |p, t: &DMatrix<f32>| logitcrossentropy(p, t, Agg::Mean);
         group.bench_function(BenchmarkId::new("adroit", &name), |b| {
             b.iter(|| {
                 train_step(&mut net, black_box(&x), &y, &loss, &mut opt, 0)

@@ -74,11 +74,10 @@ pub mod handwritten {
         pub biases: Vec<DMatrix<f32>>,
     }
 
-    /// One step on `x` (`inputs × batch`) and one-hot `y` (`classes × batch`); returns the loss.
-    pub fn step(mlp: &mut Mlp, x: &DMatrix<f32>, y: &DMatrix<f32>, learning_rate: f32) -> f32 {
+    /// Every layer's output for input `x` (`inputs × batch`), the input first and the logits
+    /// last: `Wₖ·h + bₖ`, ReLU on the hidden layers.
+    fn forward(mlp: &Mlp, x: &DMatrix<f32>) -> Vec<DMatrix<f32>> {
         let n = mlp.weights.len();
-        let batch = x.ncols() as f32;
-        // Forward: keep every layer's output.
         let mut activations = vec![x.clone()];
         for k in 0..n {
             let mut z = &mlp.weights[k] * &activations[k];
@@ -90,19 +89,47 @@ pub mod handwritten {
             }
             activations.push(z);
         }
-        // Softmax cross-entropy and its gradient (softmax − y)/batch.
-        let logits = &activations[n];
-        let mut delta = logits.clone();
+        activations
+    }
+
+    /// Softmax cross-entropy of `logits` against one-hot `y`, summed over the batch, and
+    /// (when `delta` is given) its gradient `(softmax − y)/batch` written into `delta`.
+    fn softmax_cross_entropy(
+        logits: &DMatrix<f32>,
+        y: &DMatrix<f32>,
+        mut delta: Option<&mut DMatrix<f32>>,
+    ) -> f32 {
+        let batch = logits.ncols() as f32;
         let mut loss = 0.0;
-        for (j, mut col) in delta.column_iter_mut().enumerate() {
+        for (j, col) in logits.column_iter().enumerate() {
             let max = col.max();
             let sum: f32 = col.iter().map(|v| (v - max).exp()).sum();
-            for (i, v) in col.iter_mut().enumerate() {
-                let p = (*v - max).exp() / sum;
+            for (i, v) in col.iter().enumerate() {
                 loss -= y[(i, j)] * ((*v - max) - sum.ln());
-                *v = (p - y[(i, j)]) / batch;
+                if let Some(d) = delta.as_deref_mut() {
+                    d[(i, j)] = ((*v - max).exp() / sum - y[(i, j)]) / batch;
+                }
             }
         }
+        loss
+    }
+
+    /// The loss alone (forward pass and softmax cross-entropy, mean over the batch): the
+    /// primal of [`step`].
+    pub fn loss(mlp: &Mlp, x: &DMatrix<f32>, y: &DMatrix<f32>) -> f32 {
+        let activations = forward(mlp, x);
+        softmax_cross_entropy(&activations[mlp.weights.len()], y, None) / x.ncols() as f32
+    }
+
+    /// One step on `x` (`inputs × batch`) and one-hot `y` (`classes × batch`); returns the loss.
+    pub fn step(mlp: &mut Mlp, x: &DMatrix<f32>, y: &DMatrix<f32>, learning_rate: f32) -> f32 {
+        let n = mlp.weights.len();
+        let batch = x.ncols() as f32;
+        // Forward: keep every layer's output.
+        let activations = forward(mlp, x);
+        // Softmax cross-entropy and its gradient (softmax − y)/batch.
+        let mut delta = activations[n].clone();
+        let loss = softmax_cross_entropy(&activations[n], y, Some(&mut delta));
         // Backward.
         for k in (0..n).rev() {
             let grad_w = &delta * activations[k].transpose();
