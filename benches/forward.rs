@@ -21,7 +21,7 @@ fn points(n: usize, lo: f64, hi: f64) -> Vec<f64> {
 /// The value and derivative of a chain of sin, exp, division, ln and powf at 10⁴ points.
 fn bench_chain(c: &mut Criterion) {
     let xs = points(10_000, 0.1, 2.0);
-    let mut group = c.benchmark_group("chain_10k_points");
+    let mut group = c.benchmark_group("forward_chain_10k_points");
     group.bench_function("primal_f64", |b| {
         b.iter(|| black_box(&xs).iter().map(|&x| chain(x)).sum::<f64>())
     });
@@ -53,7 +53,7 @@ fn bench_chain(c: &mut Criterion) {
 /// The gradient of the extended Rosenbrock function: single duals (n evaluations) and chunked
 /// duals (⌈n/N⌉ evaluations).
 fn bench_rosenbrock(c: &mut Criterion) {
-    let mut group = c.benchmark_group("rosenbrock_gradient");
+    let mut group = c.benchmark_group("forward_rosenbrock_gradient");
     for n in [10, 100] {
         let x = points(n, -1.0, 1.0);
         let mut grad = vec![0.0; n];

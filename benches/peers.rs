@@ -25,7 +25,9 @@ use ad_trait::differentiable_function::{
 };
 use ad_trait::forward_ad::adfn::adfn;
 use ad_trait::function_engine::FunctionEngine;
-use adroit_benches::{chain, chain_derivative, rosenbrock, rosenbrock_gradient};
+use adroit_benches::{
+    chain, chain_derivative, rosenbrock, rosenbrock_gradient, rosenbrock_hessian,
+};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, criterion_main};
 use nalgebra::{DMatrix, DVector, SVector};
@@ -142,19 +144,6 @@ fn ring_jacobian(x: &[f64], jac: &mut DMatrix<f64>) {
         jac[(i, i)] = c * x[next];
         jac[(i, next)] = s;
         jac[(i, prev)] = 2.0 * x[prev];
-    }
-}
-
-/// Hand-written dense Hessian of [`rosenbrock`], written into `hess` (`n × n`).
-fn rosenbrock_hessian(x: &[f64], hess: &mut DMatrix<f64>) {
-    hess.fill(0.0);
-    for (k, pair) in x.chunks_exact(2).enumerate() {
-        let (i, j) = (2 * k, 2 * k + 1);
-        let (a, b) = (pair[0], pair[1]);
-        hess[(i, i)] = 1200.0 * a * a - 400.0 * b + 2.0;
-        hess[(i, j)] = -400.0 * a;
-        hess[(j, i)] = -400.0 * a;
-        hess[(j, j)] = 200.0;
     }
 }
 

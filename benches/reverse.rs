@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo bench -p adroit-benches --bench reverse`.
 
-use adroit_benches::{rosenbrock, rosenbrock_gradient};
+use adroit_benches::{rosenbrock, rosenbrock_gradient, rosenbrock_hessian};
 use adroit_reverse::matrix::{self, MatVar};
 use criterion::{BenchmarkId, Criterion, criterion_main};
 use nalgebra::DMatrix;
@@ -42,9 +42,19 @@ fn bench_rosenbrock(c: &mut Criterion) {
 
 /// The dense Hessian of extended Rosenbrock by forward-over-reverse.
 fn bench_hessian(c: &mut Criterion) {
-    let mut group = c.benchmark_group("rosenbrock_hessian");
+    let mut group = c.benchmark_group("reverse_rosenbrock_hessian");
     for n in [10, 100] {
         let x = points(n);
+        group.bench_with_input(BenchmarkId::new("primal_f64", n), &x, |b, x| {
+            b.iter(|| black_box(rosenbrock(black_box(x.as_slice()))))
+        });
+        group.bench_with_input(BenchmarkId::new("hand_written", n), &x, |b, x| {
+            let mut hess = DMatrix::zeros(n, n);
+            b.iter(|| {
+                rosenbrock_hessian(black_box(x), &mut hess);
+                black_box(&mut hess);
+            })
+        });
         group.bench_with_input(
             BenchmarkId::new("adroit_forward_over_reverse", n),
             &x,

@@ -2,6 +2,7 @@
 //! `num_traits::Float` so that the plain-`f64` primal and every AD type run the same code,
 //! together with hand-written derivatives used as baselines.
 
+use nalgebra::DMatrix;
 use num_traits::Float;
 
 /// The extended Rosenbrock function (Moré, Garbow & Hillstrom 1981, problem 21):
@@ -33,6 +34,19 @@ pub fn rosenbrock_gradient(x: &[f64], grad: &mut [f64]) -> f64 {
         g[1] = 200.0 * u;
     }
     sum
+}
+
+/// Hand-written dense Hessian of [`rosenbrock`], written into `hess` (`n × n`).
+pub fn rosenbrock_hessian(x: &[f64], hess: &mut DMatrix<f64>) {
+    hess.fill(0.0);
+    for (k, pair) in x.chunks_exact(2).enumerate() {
+        let (i, j) = (2 * k, 2 * k + 1);
+        let (a, b) = (pair[0], pair[1]);
+        hess[(i, i)] = 1200.0 * a * a - 400.0 * b + 2.0;
+        hess[(i, j)] = -400.0 * a;
+        hess[(j, i)] = -400.0 * a;
+        hess[(j, j)] = 200.0;
+    }
 }
 
 /// A univariate chain of elementary functions:
