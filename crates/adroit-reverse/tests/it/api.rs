@@ -1,5 +1,7 @@
 //! The API functions: values and gradients against analytic formulas and forward mode.
 
+use crate::tolerance::{Tol, assert_close};
+use adroit_forward::DualVec;
 use adroit_reverse::{
     Var, custom_rule, custom_scalar, gradient, hessian, hvp, jacobian, pullback, stop_gradient,
     value_and_gradient, value_and_gradient_with_aux, vjp,
@@ -172,6 +174,68 @@ fn hessian_with_mixed_partials() {
         (expected * DVector::from_column_slice(&v)).as_slice(),
         1e-14,
     );
+}
+
+#[test]
+fn hessian_and_hvp_in_f32() {
+    // f(x, y, z) = x²y + x·sin z + y³/3, whose Hessian is
+    // [[2y, 2x, cos z], [2x, 2y, 0], [cos z, 0, −x·sin z]]; recorded on Var<DualVec<f32, 12>>
+    // (hessian) and Var<Dual<f32>> (hvp), checked against the formula in f64 at the same
+    // (f32-representable) point, to a few f32 ulps.
+    fn f<S: Float>(v: &[S]) -> S {
+        let (x, y, z) = (v[0], v[1], v[2]);
+        x * x * y + x * z.sin() + y * y * y / S::from(3.0).unwrap()
+    }
+    let tol = Tol {
+        atol: 1e-7,
+        rtol: 1e-6,
+    };
+    let p = [0.5_f32, -1.25, 0.75];
+    let (x, y, z) = (f64::from(p[0]), f64::from(p[1]), f64::from(p[2]));
+    let expected = dmatrix![
+        2.0 * y, 2.0 * x, z.cos();
+        2.0 * x, 2.0 * y, 0.0;
+        z.cos(), 0.0, -x * z.sin()
+    ];
+    let h = hessian(|v| f(v), &p);
+    assert_eq!(h.shape(), (3, 3));
+    for (k, (&hk, &ek)) in h.iter().zip(expected.iter()).enumerate() {
+        assert_close(hk, ek, tol, &format!("f32 Hessian entry {k}"));
+    }
+    let v = [1.0_f32, -0.5, 2.0];
+    let hv = hvp(|x| f(x), &p, &v);
+    let expected_hv = &expected * DVector::from_iterator(3, v.iter().map(|&c| f64::from(c)));
+    for (k, (&a, &e)) in hv.iter().zip(expected_hv.iter()).enumerate() {
+        assert_close(a, e, tol, &format!("f32 HVP entry {k}"));
+    }
+
+    // 14 variables, more than one chunk of 12 Hessian columns: g(x) = ½xᵀQx + Σ xᵢ³/6 has
+    // the Hessian Q + diag(x).
+    let n = 14;
+    let q = |i: usize, j: usize| ((i + j) % 5) as f64 - 2.0;
+    let g = |x: &[Var<DualVec<f32, 12>>]| {
+        let mut s = Var::constant(DualVec::constant(0.0_f32));
+        for i in 0..n {
+            for j in 0..n {
+                s += x[i] * x[j] * DualVec::constant(q(i, j) as f32 * 0.5);
+            }
+            s += x[i].powi(3) / DualVec::constant(6.0_f32);
+        }
+        s
+    };
+    let p: Vec<f32> = (0..n).map(|i| i as f32 * 0.25 - 1.5).collect();
+    let h = hessian(g, &p);
+    for i in 0..n {
+        for j in 0..n {
+            let e = q(i, j) + if i == j { f64::from(p[i]) } else { 0.0 };
+            assert_close(
+                h[(i, j)],
+                e,
+                tol,
+                &format!("14-variable Hessian ({i}, {j})"),
+            );
+        }
+    }
 }
 
 #[test]

@@ -1,14 +1,17 @@
-//! Reverse-mode derivatives through nalgebra's decompositions on `DMatrix<Var<f64>>`, checked
-//! against matrix calculus: ∂det(A)/∂A = det(A)·A⁻ᵀ; ∂(bᵀA⁻¹c)/∂A = −A⁻ᵀb cᵀA⁻ᵀ.
+//! Reverse-mode derivatives through nalgebra's decompositions on `DMatrix<Var<f64>>` and
+//! `DMatrix<Var<f32>>`, checked against matrix calculus: ∂det(A)/∂A = det(A)·A⁻ᵀ;
+//! ∂(bᵀA⁻¹c)/∂A = −A⁻ᵀb cᵀA⁻ᵀ; d/dt (A + tB)⁻¹b = −(A + tB)⁻¹B x(t). The f32 checks compare
+//! with the formula evaluated in f64 on the same (f32-rounded) matrices.
 
-use adroit_reverse::{Var, gradient};
+use crate::tolerance::{Tol, assert_close};
+use adroit_reverse::{Var, gradient, jacobian};
 use nalgebra::{DMatrix, DVector};
 
 fn a_matrix() -> DMatrix<f64> {
     DMatrix::from_row_slice(3, 3, &[4.0, 1.0, 0.5, 1.0, 3.0, 0.3, 0.5, 0.3, 2.5])
 }
 
-fn to_vars(x: &[Var<f64>], n: usize) -> DMatrix<Var<f64>> {
+fn to_vars<S: nalgebra::Scalar>(x: &[S], n: usize) -> DMatrix<S> {
     DMatrix::from_column_slice(n, n, x)
 }
 
@@ -95,5 +98,152 @@ fn symmetric_eigenvalue_directional_derivative() {
         );
         let directional: f64 = g.iter().zip(b.iter()).map(|(gi, bi)| gi * bi).sum();
         close(&[directional], &[expected], 1e-10, "eigenvalue derivative");
+    }
+}
+
+// ---------- f32 ----------
+
+/// `a_matrix()` rounded to f32, and the rounded values back in f64 (the reference's input, so
+/// that the comparison measures the f32 arithmetic, not the rounding of the inputs).
+fn a_matrix_f32() -> (DMatrix<f32>, DMatrix<f64>) {
+    let a = a_matrix().map(|v| v as f32);
+    let a64 = a.map(f64::from);
+    (a, a64)
+}
+
+/// f32 results through a decomposition of these well-conditioned 3 × 3 matrices: about 32
+/// f32 ulps (ε = 1.2e-7) relative; the errors seen are below 1e-6 relative.
+const F32_LINALG: Tol = Tol {
+    atol: 1e-7,
+    rtol: 4e-6,
+};
+
+fn close_f32(a: &[f32], b: &[f64], tol: Tol, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+        assert_close(x, y, tol, &format!("{what} entry {i}"));
+    }
+}
+
+#[test]
+fn determinant_gradient_f32() {
+    let (a, a64) = a_matrix_f32();
+    let expected = a64.determinant() * a64.clone().try_inverse().unwrap().transpose();
+    let via_lu = gradient(|x| to_vars(x, 3).lu().determinant(), a.as_slice());
+    let direct = gradient(|x| to_vars(x, 3).determinant(), a.as_slice());
+    close_f32(&via_lu, expected.as_slice(), F32_LINALG, "LU f32");
+    close_f32(
+        &direct,
+        expected.as_slice(),
+        F32_LINALG,
+        "determinant() f32",
+    );
+    // Cholesky: det = Π diag(L)²; the lower triangle gets the symmetric pairs' sum.
+    let chol = gradient(
+        |x| {
+            let l = to_vars(x, 3).cholesky().unwrap().l();
+            let p = l
+                .diagonal()
+                .iter()
+                .fold(Var::constant(1.0_f32), |p, &d| p * d);
+            p * p
+        },
+        a.as_slice(),
+    );
+    let sym =
+        expected.clone() + expected.transpose() - DMatrix::from_diagonal(&expected.diagonal());
+    close_f32(
+        &chol,
+        sym.lower_triangle().as_slice(),
+        F32_LINALG,
+        "Cholesky f32",
+    );
+}
+
+#[test]
+fn solve_gradient_f32() {
+    let (a, a64) = a_matrix_f32();
+    let b = DVector::from_column_slice(&[1.0_f32, -2.0, 0.5]);
+    let c = DVector::from_column_slice(&[0.3_f32, 1.0, -1.0]);
+    let (b64, c64) = (b.map(f64::from), c.map(f64::from));
+    let a_inv_t = a64.try_inverse().unwrap().transpose();
+    let expected = -(&a_inv_t * &b64) * (c64.transpose() * &a_inv_t);
+    let bv = b.map(Var::constant);
+    let cv = c.map(Var::constant);
+    let via_lu = gradient(
+        |x| bv.dot(&to_vars(x, 3).lu().solve(&cv).unwrap()),
+        a.as_slice(),
+    );
+    close_f32(&via_lu, expected.as_slice(), F32_LINALG, "LU solve f32");
+    let via_inv = gradient(
+        |x| bv.dot(&(to_vars(x, 3).try_inverse().unwrap() * &cv)),
+        a.as_slice(),
+    );
+    close_f32(&via_inv, expected.as_slice(), F32_LINALG, "try_inverse f32");
+}
+
+/// A second symmetric positive definite matrix (diagonally dominant).
+fn b_matrix() -> DMatrix<f64> {
+    DMatrix::from_row_slice(3, 3, &[2.0, 0.5, 0.1, 0.5, 1.5, 0.2, 0.1, 0.2, 1.0])
+}
+
+/// x(t) = (A + tB)⁻¹ r by Cholesky on `Var`s, as a function of the one variable `t`.
+fn cholesky_solution<T>(a: &DMatrix<T>, b: &DMatrix<T>, r: &DVector<T>, t: Var<T>) -> Vec<Var<T>>
+where
+    T: adroit_reverse::TapeScalar + nalgebra::Scalar,
+    Var<T>: nalgebra::RealField,
+{
+    let m = DMatrix::from_fn(3, 3, |i, j| {
+        Var::constant(a[(i, j)]) + Var::constant(b[(i, j)]) * t
+    });
+    let x = m
+        .cholesky()
+        .expect("A + tB is SPD")
+        .solve(&r.map(Var::constant));
+    x.iter().copied().collect()
+}
+
+/// d/dt x(t) = −(A + tB)⁻¹ B x(t) for x(t) = (A + tB)⁻¹ r, in f64.
+fn expected_solve_derivative(
+    a: &DMatrix<f64>,
+    b: &DMatrix<f64>,
+    r: &DVector<f64>,
+    t: f64,
+) -> DVector<f64> {
+    let chol = (a + b * t).cholesky().unwrap();
+    let x = chol.solve(r);
+    -chol.solve(&(b * x))
+}
+
+#[test]
+fn cholesky_solve_derivative() {
+    // A and B symmetric positive definite, so A + tB is for every t ≥ 0; the Jacobian of the
+    // solution with respect to t (one reverse sweep per entry) against the formula.
+    let (a, b) = (a_matrix(), b_matrix());
+    let r = DVector::from_column_slice(&[1.0, -2.0, 0.5]);
+    let (a32, b32, r32) = (
+        a.map(|v| v as f32),
+        b.map(|v| v as f32),
+        r.map(|v| v as f32),
+    );
+    let (a32_64, b32_64, r32_64) = (a32.map(f64::from), b32.map(f64::from), r32.map(f64::from));
+    for t in [0.0, 0.25, 1.5] {
+        let expected = expected_solve_derivative(&a, &b, &r, t);
+        let dx = jacobian(|v| cholesky_solution(&a, &b, &r, v[0]), &[t]);
+        assert_eq!(dx.shape(), (3, 1));
+        close(
+            dx.as_slice(),
+            expected.as_slice(),
+            1e-12,
+            &format!("f64 at t = {t}"),
+        );
+        let expected = expected_solve_derivative(&a32_64, &b32_64, &r32_64, t);
+        let dx = jacobian(|v| cholesky_solution(&a32, &b32, &r32, v[0]), &[t as f32]);
+        close_f32(
+            dx.as_slice(),
+            expected.as_slice(),
+            F32_LINALG,
+            &format!("f32 at t = {t}"),
+        );
     }
 }

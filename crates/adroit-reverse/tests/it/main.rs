@@ -19,3 +19,4 @@ mod regressions;
 mod scalar_lhs;
 #[path = "../../../adroit-forward/tests/it/tolerance.rs"]
 mod tolerance;
+mod traits;

@@ -491,3 +491,377 @@ fn zero_partial_against_infinite_cotangent_on_a_larger_matrix() {
     let expected = DMatrix::from_fn(3, 3, |i, j| if (i + j) % 2 == 0 { 0.0 } else { 0.25 });
     assert_eq!(g[0], expected);
 }
+
+// ---------- stability of logsumexp/softmax/logsoftmax along both dimensions ----------
+
+/// `m` for [`Along::Rows`] (the lines are its columns), `mᵀ` for [`Along::Cols`] (so that the
+/// same lines become rows).
+fn orient(m: &DMatrix<f64>, along: Along) -> DMatrix<f64> {
+    match along {
+        Along::Rows => m.clone(),
+        Along::Cols => m.transpose(),
+    }
+}
+
+/// Reference log-sum-exp of each column of `columns`, on plain floats: `max + ln Σ e^(x − max)`.
+fn lse_of_columns(columns: &DMatrix<f64>) -> Vec<f64> {
+    columns
+        .column_iter()
+        .map(|c| {
+            let max = c.max();
+            max + c.iter().map(|&v| (v - max).exp()).sum::<f64>().ln()
+        })
+        .collect()
+}
+
+/// Reference softmax of each column of `columns`, on plain floats: `e^(x − max) / Σ e^(x − max)`
+/// (more accurate than `e^(x − lse)`, whose `lse` of about ±1000 is rounded to 1e-13).
+fn softmax_of_columns(columns: &DMatrix<f64>) -> DMatrix<f64> {
+    let mut soft = columns.clone();
+    for mut c in soft.column_iter_mut() {
+        let max = c.max();
+        c.apply(|v| *v = (*v - max).exp());
+        let total = c.sum();
+        c /= total;
+    }
+    soft
+}
+
+/// Logits of ±1000, one line per column: (1000, −1000, 0), (−1000, 1000, 999) and
+/// (−1000, −1000, −1000). Exponentiated without shifting, every one overflows or underflows.
+fn huge_logits() -> DMatrix<f64> {
+    dmatrix![1000.0, -1000.0, -1000.0; -1000.0, 1000.0, -1000.0; 0.0, 999.0, -1000.0]
+}
+
+#[test]
+fn logsumexp_of_huge_logits_is_finite_and_its_gradient_is_the_softmax() {
+    let lines = huge_logits();
+    // The exact values: 1000, 1000 + ln(1 + e⁻¹), −1000 + ln 3.
+    let lse = [
+        1000.0,
+        1000.0 + (-1.0f64).exp().ln_1p(),
+        -1000.0 + 3.0f64.ln(),
+    ];
+    for (l, r) in lse_of_columns(&lines).iter().zip(lse) {
+        assert!((l - r).abs() < 1e-12, "reference lse {l} vs {r}");
+    }
+    // The reference softmax: saturated entries exactly 0 and 1, the tied ones ⅓.
+    let soft = softmax_of_columns(&lines);
+    assert_eq!(soft.column(0).as_slice(), &[1.0, 0.0, 0.0]);
+    assert!((soft[(1, 1)] - 1.0 / (1.0 + (-1.0f64).exp())).abs() < 1e-15);
+    assert!(soft.column(2).iter().all(|s| (s - 1.0 / 3.0).abs() < 1e-15));
+    let weights = [0.5, -2.0, 1.5];
+    for along in [Along::Rows, Along::Cols] {
+        let x = orient(&lines, along);
+        // One weight per line: the loss is Σₖ wₖ·lseₖ, its gradient wₖ·softmax(line k).
+        let w = orient(&DMatrix::from_row_slice(1, 3, &weights), along);
+        let (y, _) = matrix::pullback(|p| p[0].logsumexp(along), std::slice::from_ref(&x));
+        assert_eq!(y.shape(), orient(&DMatrix::zeros(1, 3), along).shape());
+        for (k, (v, r)) in y.iter().zip(lse).enumerate() {
+            assert!(
+                (v - r).abs() <= 1e-12 * r.abs(),
+                "{along:?} lse {k}: {v} vs {r}"
+            );
+        }
+        let (v, g) = matrix::value_and_gradient(
+            |p| p[0].logsumexp(along).weighted_sum(w.clone()),
+            std::slice::from_ref(&x),
+        );
+        let expected_v: f64 = weights.iter().zip(lse).map(|(w, l)| w * l).sum();
+        assert!(v.is_finite() && (v - expected_v).abs() <= 1e-12 * expected_v.abs());
+        let expected = orient(
+            &DMatrix::from_fn(3, 3, |i, j| soft[(i, j)] * weights[j]),
+            along,
+        );
+        assert!(
+            (&g[0] - &expected).amax() < 1e-15,
+            "{along:?}: {} vs {expected}",
+            g[0]
+        );
+    }
+}
+
+#[test]
+fn logsumexp_of_huge_logits_in_f32() {
+    let lines = huge_logits();
+    let lse = lse_of_columns(&lines);
+    let soft = softmax_of_columns(&lines);
+    for along in [Along::Rows, Along::Cols] {
+        let x = orient(&lines, along).map(|v| v as f32);
+        let (v, g) =
+            matrix::value_and_gradient(|p| p[0].logsumexp(along).sum(), std::slice::from_ref(&x));
+        let expected_v: f64 = lse.iter().sum();
+        assert!(
+            v.is_finite() && (f64::from(v) - expected_v).abs() <= 1e-6 * expected_v.abs(),
+            "{along:?}: {v} vs {expected_v}"
+        );
+        let expected = orient(&soft, along);
+        let err = g[0].map(f64::from) - &expected;
+        assert!(err.amax() < 1e-6, "{along:?}: {} vs {expected}", g[0]);
+    }
+}
+
+#[test]
+fn softmax_and_logsoftmax_are_stable_along_both_dimensions() {
+    let lines = huge_logits();
+    // One class per line; the cross-entropy gradient with logits is softmax − onehot.
+    let onehot = dmatrix![1.0, 0.0, 0.0; 0.0, 0.0, 1.0; 0.0, 1.0, 0.0];
+    let lse = lse_of_columns(&lines);
+    let soft = softmax_of_columns(&lines);
+    let log_soft = DMatrix::from_fn(3, 3, |i, j| lines[(i, j)] - lse[j]);
+    // Exact values of the first and third lines: (0, −2000, −1000) and −ln 3 throughout.
+    assert_eq!(log_soft.column(0).as_slice(), &[0.0, -2000.0, -1000.0]);
+    assert!(
+        log_soft
+            .column(2)
+            .iter()
+            .all(|l| (l + 3.0f64.ln()).abs() < 1e-12)
+    );
+    let weights = mat(3, 3, 40);
+    for along in [Along::Rows, Along::Cols] {
+        let (x, target) = (orient(&lines, along), orient(&onehot, along));
+        let (s, _) = matrix::pullback(|p| p[0].softmax(along), std::slice::from_ref(&x));
+        let (ls, _) = matrix::pullback(|p| p[0].logsoftmax(along), std::slice::from_ref(&x));
+        assert!(matrix::all_finite(s.as_slice()) && matrix::all_finite(ls.as_slice()));
+        assert!(
+            (&s - orient(&soft, along)).amax() < 1e-14,
+            "{along:?} softmax {s}"
+        );
+        let total: Vec<f64> = match along {
+            Along::Rows => s.row_sum().iter().copied().collect(),
+            Along::Cols => s.column_sum().iter().copied().collect(),
+        };
+        assert!(
+            total.iter().all(|t| (t - 1.0).abs() < 1e-15),
+            "{along:?}: {total:?}"
+        );
+        let expected_ls = orient(&log_soft, along);
+        for (k, (a, b)) in ls.iter().zip(expected_ls.iter()).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-12 * (1.0 + b.abs()),
+                "{along:?} logsoftmax entry {k}: {a} vs {b}"
+            );
+        }
+        // Cross-entropy through logsoftmax: finite loss, gradient softmax − onehot.
+        let (loss, g) = matrix::value_and_gradient(
+            |p| -(p[0].logsoftmax(along).weighted_sum(target.clone())),
+            std::slice::from_ref(&x),
+        );
+        let expected_loss = -(log_soft.component_mul(&onehot)).sum();
+        assert!(
+            loss.is_finite() && (loss - expected_loss).abs() <= 1e-12 * expected_loss.abs(),
+            "{along:?}: loss {loss} vs {expected_loss}"
+        );
+        let expected = orient(&(&soft - &onehot), along);
+        assert!(
+            (&g[0] - &expected).amax() < 1e-14,
+            "{along:?}: {} vs {expected}",
+            g[0]
+        );
+        // Through softmax with weights W: ∂ = s ⊙ (W − Σ_line W ⊙ s), line by line.
+        let w = orient(&weights, along);
+        let g = matrix::gradient(
+            |p| p[0].softmax(along).weighted_sum(w.clone()),
+            std::slice::from_ref(&x),
+        );
+        let inner: Vec<f64> = (0..3)
+            .map(|j| (0..3).map(|i| weights[(i, j)] * soft[(i, j)]).sum())
+            .collect();
+        let expected = orient(
+            &DMatrix::from_fn(3, 3, |i, j| soft[(i, j)] * (weights[(i, j)] - inner[j])),
+            along,
+        );
+        assert!(matrix::all_finite(g[0].as_slice()));
+        assert!(
+            (&g[0] - &expected).amax() < 1e-14,
+            "{along:?}: {} vs {expected}",
+            g[0]
+        );
+    }
+}
+
+// ---------- shape mismatches name both shapes ----------
+
+#[test]
+#[should_panic(expected = "reshape: cannot reshape 2×3 into 4×2")]
+fn reshape_mismatch_names_both_shapes() {
+    let _ = matrix::gradient(|p| p[0].reshape(4, 2).sum(), &[mat(2, 3, 1)]);
+}
+
+#[test]
+#[should_panic(expected = "weighted_sum: shape mismatch 2×3 vs 3×2")]
+fn weighted_sum_mismatch_names_both_shapes() {
+    // The same number of entries, transposed: still a mismatch.
+    let _ = matrix::gradient(|p| p[0].weighted_sum(mat(3, 2, 2)), &[mat(2, 3, 1)]);
+}
+
+#[test]
+#[should_panic(
+    expected = "component_mul: shape mismatch 2×3 vs 3×2 (each dimension must be equal or 1)"
+)]
+fn component_mul_mismatch_names_both_shapes() {
+    let _ = matrix::gradient(
+        |p| p[0].component_mul(p[1]).sum(),
+        &[mat(2, 3, 1), mat(3, 2, 2)],
+    );
+}
+
+#[test]
+#[should_panic(
+    expected = "component_div: shape mismatch 3×1 vs 2×4 (each dimension must be equal or 1)"
+)]
+fn component_div_mismatch_names_both_shapes() {
+    // A column of 3 cannot broadcast against 2 rows.
+    let _ = matrix::gradient(
+        |p| p[0].component_div(p[1]).sum(),
+        &[mat(3, 1, 1), mat(2, 4, 2)],
+    );
+}
+
+#[test]
+fn a_shape_panic_leaves_the_matrix_tape_usable() {
+    // The panic unwinds out of the recording scope; the next call records on a fresh tape.
+    let result = std::panic::catch_unwind(|| {
+        matrix::gradient(|p| p[0].reshape(5, 1).sum(), &[mat(2, 2, 1)])
+    });
+    assert!(result.is_err());
+    let a = mat(2, 2, 2);
+    let g = matrix::gradient(|p| p[0].component_mul(p[0]).sum(), std::slice::from_ref(&a));
+    assert_eq!(g[0], 2.0 * a);
+}
+
+// ---------- reshape against the scalar tape ----------
+
+/// Column-major reshape of a matrix of scalar variables: the storage order reinterpreted.
+fn reshape_vars(m: &DMatrix<Var<f64>>, rows: usize, cols: usize) -> DMatrix<Var<f64>> {
+    DMatrix::from_column_slice(rows, cols, m.as_slice())
+}
+
+fn sum_vars(m: &DMatrix<Var<f64>>) -> Var<f64> {
+    m.iter().fold(Var::constant(0.0), |acc, &v| acc + v)
+}
+
+#[test]
+fn reshape_gradient_against_the_scalar_tape() {
+    // Reshaped, then multiplied: the gradient must go back to the original positions.
+    compare(
+        &[mat(2, 3, 41), mat(2, 4, 42)],
+        |p| (p[0].reshape(3, 2) * p[1]).tanh().sum(),
+        |p| sum_vars(&(reshape_vars(&p[0], 3, 2) * &p[1]).map(|v| v.tanh())),
+    );
+    // Two reshapes in a row, then an entry-wise product with another input.
+    compare(
+        &[mat(4, 3, 43), mat(3, 4, 44)],
+        |p| {
+            let y = p[0].reshape(2, 6).reshape(3, 4).component_mul(p[1]);
+            y.component_mul(y).sum()
+        },
+        |p| {
+            let y = reshape_vars(&reshape_vars(&p[0], 2, 6), 3, 4).component_mul(&p[1]);
+            sum_vars(&y.component_mul(&y))
+        },
+    );
+    // To a row vector broadcast against a column: (1×6) + (4×1) → 4×6.
+    compare(
+        &[mat(2, 3, 45), mat(4, 1, 46)],
+        |p| (p[0].reshape(1, 6) + p[1]).powi(2).mean(),
+        |p| {
+            let row = reshape_vars(&p[0], 1, 6);
+            let mut s = Var::constant(0.0);
+            for i in 0..4 {
+                for j in 0..6 {
+                    s += (row[(0, j)] + p[1][(i, 0)]).powi(2);
+                }
+            }
+            s / 24.0
+        },
+    );
+    // To a column vector, used on both sides of a product: ‖A‖²·(aᵀE) with E a constant.
+    let e = mat(6, 2, 47);
+    let ec = e.clone();
+    compare(
+        &[mat(2, 3, 48)],
+        move |p| {
+            let col = p[0].reshape(6, 1);
+            let norm = col.transpose() * col;
+            (col.transpose() * MatVar::constant(ec))
+                .component_mul(norm)
+                .sum()
+        },
+        |p| {
+            let col = reshape_vars(&p[0], 6, 1);
+            let norm = sum_vars(&col.component_mul(&col));
+            let e = e.map(Var::constant);
+            sum_vars(&(col.transpose() * e)) * norm
+        },
+    );
+}
+
+// ---------- f32 against f64 ----------
+
+/// `mat(..)` rounded to f32, in both precisions (the same values).
+fn mat_pair(rows: usize, cols: usize, seed: usize) -> (DMatrix<f32>, DMatrix<f64>) {
+    let m32 = mat(rows, cols, seed).map(|v| v as f32);
+    let m64 = m32.map(f64::from);
+    (m32, m64)
+}
+
+/// Asserts that an f32 result is within `atol + rtol·|f64 result|` of the f64 result.
+fn close_to_f64(a: &DMatrix<f32>, b: &DMatrix<f64>, atol: f64, rtol: f64, what: &str) {
+    assert_eq!(a.shape(), b.shape(), "{what}: shapes");
+    for (k, (&x, &y)) in a.iter().zip(b.iter()).enumerate() {
+        let err = (f64::from(x) - y).abs();
+        assert!(
+            err <= atol + rtol * y.abs(),
+            "{what} entry {k}: {x} vs {y} (error {err:e})"
+        );
+    }
+}
+
+#[test]
+fn f32_element_wise_ops_and_products_agree_with_f64() {
+    // The same losses on the same values, recorded in f32 and in f64: element-wise operations
+    // with broadcasting, and a product whose shapes are not multiples of the f32 kernel's
+    // tiles (sgemm, not dgemm), forwards and in both backward products (the f64 operations
+    // themselves are checked against the scalar tape above and finite differences in
+    // `matrix_fd`). Tolerances (errors
+    // seen in parentheses): values 4e-6 relative, about 32 f32 ulps (8e-7); element-wise
+    // gradients 1e-6 + 1e-6·|g| (1.6e-6 on an entry of 16); product gradients, entries of
+    // about 1e-2, 2e-8 + 1e-5·|g| (2.3e-9).
+    fn element_wise<T: matrix::MatScalar>(p: &[MatVar<T>]) -> MatVar<T> {
+        let one = T::one();
+        let half = one / (one + one);
+        let y = p[0].component_div(p[1].abs() + one).tanh();
+        (y.component_mul((p[0] * half).exp()) - p[1].sqrt()).sum()
+    }
+    fn product<T: matrix::MatScalar>(p: &[MatVar<T>]) -> MatVar<T> {
+        (p[0] * p[1].transpose()).tanh().powi(2).mean()
+    }
+    let (a32, a64) = mat_pair(9, 17, 50);
+    // Positive (under `sqrt`).
+    let b32 = mat(9, 1, 51).map(|v| v.abs() as f32 + 0.25);
+    let b64 = b32.map(f64::from);
+    let (v32, g32) = matrix::value_and_gradient(element_wise, &[a32.clone(), b32]);
+    let (v64, g64) = matrix::value_and_gradient(element_wise, &[a64.clone(), b64]);
+    close_to_f64(
+        &DMatrix::from_element(1, 1, v32),
+        &DMatrix::from_element(1, 1, v64),
+        0.0,
+        4e-6,
+        "element-wise value",
+    );
+    close_to_f64(&g32[0], &g64[0], 1e-6, 1e-6, "element-wise ∂A");
+    close_to_f64(&g32[1], &g64[1], 1e-6, 1e-6, "element-wise ∂b");
+    let (c32, c64) = mat_pair(13, 17, 52);
+    let (v32, g32) = matrix::value_and_gradient(product, &[a32, c32]);
+    let (v64, g64) = matrix::value_and_gradient(product, &[a64, c64]);
+    close_to_f64(
+        &DMatrix::from_element(1, 1, v32),
+        &DMatrix::from_element(1, 1, v64),
+        0.0,
+        4e-6,
+        "product value",
+    );
+    close_to_f64(&g32[0], &g64[0], 2e-8, 1e-5, "product ∂A");
+    close_to_f64(&g32[1], &g64[1], 2e-8, 1e-5, "product ∂C");
+}

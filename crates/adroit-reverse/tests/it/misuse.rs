@@ -1,6 +1,8 @@
 //! Misusing variables panics with a clear message and never gives a wrong number.
 
+use adroit_reverse::matrix::{self, MatVar};
 use adroit_reverse::{Var, gradient, pullback};
+use nalgebra::DMatrix;
 
 /// A variable smuggled out of a finished `gradient` call.
 fn leaked_variable() -> Var<f64> {
@@ -59,6 +61,44 @@ fn variable_sent_to_another_thread_panics() {
     assert!(message.contains("from another tape"), "{message}");
     // Used while no scope runs on that thread:
     let result = std::thread::spawn(move || (v * 2.0).value()).join();
+    let message = panic_message(result.unwrap_err());
+    assert!(message.contains("outside the scope"), "{message}");
+}
+
+#[test]
+fn matvar_sent_to_another_thread_panics() {
+    let ones = DMatrix::from_element(2, 2, 1.0);
+    // While its scope is recording on this thread: the other thread has no matrix tape open.
+    let g = matrix::gradient(
+        |p| {
+            let m = p[0];
+            let result = std::thread::scope(|s| s.spawn(move || m.sum().nrows()).join());
+            let message = panic_message(result.unwrap_err());
+            assert!(
+                message.contains("a MatVar was used outside the scope that recorded it"),
+                "{message}"
+            );
+            // The recording here is unaffected: ∂/∂A sum(2A) = 2.
+            (p[0] * 2.0).sum()
+        },
+        std::slice::from_ref(&ones),
+    );
+    assert_eq!(g[0], DMatrix::from_element(2, 2, 2.0));
+    // After its call returned: mixed into a scope of the other thread, or used with none.
+    let mut leaked: Option<MatVar<f64>> = None;
+    let _ = matrix::gradient(
+        |p| {
+            leaked = Some(p[0]);
+            p[0].sum()
+        },
+        std::slice::from_ref(&ones),
+    );
+    let m = leaked.expect("the closure ran");
+    let inputs = [ones.clone()];
+    let result = std::thread::spawn(move || matrix::gradient(|p| (p[0] + m).sum(), &inputs)).join();
+    let message = panic_message(result.unwrap_err());
+    assert!(message.contains("a MatVar from another tape"), "{message}");
+    let result = std::thread::spawn(move || m.value()).join();
     let message = panic_message(result.unwrap_err());
     assert!(message.contains("outside the scope"), "{message}");
 }
