@@ -9,16 +9,24 @@ use crate::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 use num_traits::Float;
 
-/// Softmax and log-sum-exp of every column (`Along::Rows`) or row (`Along::Cols`).
-fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatrix<T>) {
+/// Softmax of every column (`Along::Rows`) or row (`Along::Cols`), and its log-sum-exp in two
+/// parts: the line's maximum `m` (the shift; 0 for a line without a finite maximum) and
+/// `ln Σ exp(x − m)`. Kept apart so that `logsoftmax` can form `(x − m) − ln Σ exp(x − m)`,
+/// whose rounding is relative to the result, not to `x` (as NNlib, JAX and PyTorch).
+fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatrix<T>, DMatrix<T>) {
     match along {
         Along::Rows => {
             let mut soft = x.clone();
+            let mut shifts = DMatrix::zeros(1, x.ncols());
             // An empty line has lse = ln 0 = −∞ (and no softmax entries).
-            let mut lse = DMatrix::from_element(1, x.ncols(), T::neg_infinity());
+            let mut log_totals = DMatrix::from_element(1, x.ncols(), T::neg_infinity());
             let rows = x.nrows().max(1);
             let columns = soft.as_mut_slice().chunks_exact_mut(rows);
-            for (col, l) in columns.zip(lse.as_mut_slice()) {
+            let lines = shifts
+                .as_mut_slice()
+                .iter_mut()
+                .zip(log_totals.as_mut_slice());
+            for (col, (s, l)) in columns.zip(lines) {
                 let max = col
                     .iter()
                     .fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
@@ -32,13 +40,14 @@ fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatr
                 for v in col.iter_mut() {
                     *v /= total;
                 }
-                *l = shift + Float::ln(total);
+                *s = shift;
+                *l = Float::ln(total);
             }
-            (soft, lse)
+            (soft, shifts, log_totals)
         }
         Along::Cols => {
-            let (soft, lse) = softmax_lse(&x.transpose(), Along::Rows);
-            (soft.transpose(), lse.transpose())
+            let (soft, shifts, log_totals) = softmax_lse(&x.transpose(), Along::Rows);
+            (soft.transpose(), shifts.transpose(), log_totals.transpose())
         }
     }
 }
@@ -109,8 +118,8 @@ impl<T: MatScalar> MatVar<T> {
     pub fn logsumexp(self, along: Along) -> Self {
         let a = self.index();
         self.unary_op(|x| {
-            let (softmax, lse) = softmax_lse(x, along);
-            (lse, Box::new(LogSumExp { a, softmax }))
+            let (softmax, shifts, log_totals) = softmax_lse(x, along);
+            (shifts + log_totals, Box::new(LogSumExp { a, softmax }))
         })
     }
 
@@ -120,7 +129,7 @@ impl<T: MatScalar> MatVar<T> {
     pub fn softmax(self, along: Along) -> Self {
         let a = self.index();
         self.unary_op(|x| {
-            let (softmax, _) = softmax_lse(x, along);
+            let (softmax, _, _) = softmax_lse(x, along);
             (softmax.clone(), Box::new(Softmax { a, along, softmax }))
         })
     }
@@ -130,15 +139,20 @@ impl<T: MatScalar> MatVar<T> {
     pub fn logsoftmax(self, along: Along) -> Self {
         let a = self.index();
         self.unary_op(|x| {
-            let (softmax, lse) = softmax_lse(x, along);
+            let (softmax, shifts, log_totals) = softmax_lse(x, along);
+            // (x − m) − ln Σ exp(x − m): both subtractions rounded at the result's scale.
             let mut out = x.clone();
             match along {
                 Along::Rows => {
-                    for (mut column, &l) in out.column_iter_mut().zip(lse.iter()) {
-                        column.add_scalar_mut(-l);
+                    let lines = shifts.iter().zip(log_totals.iter());
+                    for (mut column, (&m, &l)) in out.column_iter_mut().zip(lines) {
+                        column.apply(|v| *v = (*v - m) - l);
                     }
                 }
-                Along::Cols => out -= broadcast(&lse, x.shape()),
+                Along::Cols => {
+                    out -= broadcast(&shifts, x.shape());
+                    out -= broadcast(&log_totals, x.shape());
+                }
             }
             (out, Box::new(LogSoftmax { a, along, softmax }))
         })
