@@ -1,9 +1,12 @@
 //! Integration tests of `adroit-nn`, one binary with one module per concern.
 
+mod activation_matrix;
 mod activations;
 mod classic;
 mod data;
+mod dropout_clip_progress;
 mod layers;
+mod loss_checks;
 mod losses;
 mod optimizer_reference;
 mod optimizers;
