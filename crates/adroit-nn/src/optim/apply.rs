@@ -6,26 +6,33 @@ use crate::{Layer, NnError};
 use adroit_reverse::matrix::{MatScalar, all_finite};
 use nalgebra::DMatrix;
 
-/// Independent accumulators of [`sum_is_finite`] (as in `all_finite`).
+/// Independent accumulators of [`write_sum`] (as in `all_finite`).
 const LANES: usize = 32;
 
-/// True when every `p + c·u` is finite (`v − v` is 0 exactly for finite `v`, NaN otherwise).
+/// Overwrites each `u` with `p + c·u` (rounded as `c·u`, then the sum) and reports which
+/// inputs and results were finite: `(every u was finite, every p + c·u is finite)`. `v − v`
+/// is 0 exactly for finite `v` and NaN otherwise, summed in [`LANES`] lanes so the pass
+/// vectorises; it reads `p` and `u` and writes `u` once, the traffic of `p += c·u` itself.
 #[allow(clippy::eq_op)] // v − v is the test
-fn sum_is_finite<T: MatScalar>(p: &[T], u: &[T], c: T) -> bool {
-    let mut lanes = [T::zero(); LANES];
-    let blocks = p.chunks_exact(LANES).zip(u.chunks_exact(LANES));
-    for (pb, ub) in blocks {
-        for ((lane, &p), &u) in lanes.iter_mut().zip(pb).zip(ub) {
-            let s = p + c * u;
-            *lane += s - s;
+fn write_sum<T: MatScalar>(p: &[T], u: &mut [T], c: T) -> (bool, bool) {
+    let mut inputs = [T::zero(); LANES];
+    let mut sums = [T::zero(); LANES];
+    let tail = p.len() - p.len() % LANES;
+    let (u_blocks, u_tail) = u.split_at_mut(tail);
+    for (pb, ub) in p.chunks_exact(LANES).zip(u_blocks.chunks_exact_mut(LANES)) {
+        for (k, (&p, u)) in pb.iter().zip(ub).enumerate() {
+            inputs[k] += *u - *u;
+            *u = p + c * *u;
+            sums[k] += *u - *u;
         }
     }
-    let tail = p.len() - p.len() % LANES;
-    for ((lane, &p), &u) in lanes.iter_mut().zip(&p[tail..]).zip(&u[tail..]) {
-        let s = p + c * u;
-        *lane += s - s;
+    for (k, (&p, u)) in p[tail..].iter().zip(u_tail).enumerate() {
+        inputs[k] += *u - *u;
+        *u = p + c * *u;
+        sums[k] += *u - *u;
     }
-    lanes.iter().all(|l| l.is_zero())
+    let clean = |lanes: [T; LANES]| lanes.iter().all(|l| l.is_zero());
+    (clean(inputs), clean(sums))
 }
 
 /// The error for parameter `index` (`what`: "gradient" or "update").
@@ -44,8 +51,9 @@ fn non_finite<T: MatScalar, M: Layer<T>>(model: &M, what: &str, index: usize) ->
 /// ([`Optimizer::uniform_scale`]), otherwise by [`Optimizer::update`] and an addition.
 ///
 /// Nothing is written unless every gradient is finite and every updated parameter would be:
-/// the check reads `θ` and the update before the write pass (for a uniform scaling `θ + c·g`,
-/// which also catches a non-finite `g`).
+/// the new values `θ + c·g` (or `θ + u`) are formed in the gradient buffers, which this step
+/// owns, checked on the way, and swapped into the model only when all are finite — one pass
+/// over memory, as the plain `θ += c·g`, with the same roundings.
 ///
 /// # Errors
 /// [`NnError::NonFinite`] (epoch and batch 0) naming the first parameter whose gradient
@@ -70,31 +78,30 @@ where
         model.visit_params(&mut |p| params.push(p));
         opt.update(&mut updates, &params);
     }
+    // The new parameter values are formed in the update buffers, checked, and only then
+    // swapped into the model: nothing changes unless every one is finite.
     let c = scale.unwrap_or_else(T::one);
     let mut params = Vec::new();
     model.visit_params(&mut |p| params.push(p));
-    let bad = params
-        .iter()
-        .zip(&updates)
-        .position(|(p, u)| !sum_is_finite(p.as_slice(), u.as_slice(), c));
-    drop(params);
-    if let Some(k) = bad {
-        let what = if all_finite(updates[k].as_slice()) {
-            "update"
-        } else {
-            "gradient"
-        };
-        return Err(non_finite(model, what, k));
+    for (k, (p, u)) in params.iter().zip(updates.iter_mut()).enumerate() {
+        let (inputs_finite, sums_finite) = write_sum(p.as_slice(), u.as_mut_slice(), c);
+        if !(inputs_finite && sums_finite) {
+            drop(params);
+            // With a uniform scaling the buffers held the gradients; otherwise the updates
+            // (whose gradients were checked above).
+            let what = if scale.is_some() && !inputs_finite {
+                "gradient"
+            } else {
+                "update"
+            };
+            return Err(non_finite(model, what, k));
+        }
     }
+    drop(params);
     let mut next = updates.into_iter();
     model.visit_mut(&mut |p| {
-        if let Some(u) = next.next() {
-            let pairs = p.as_mut_slice().iter_mut().zip(u.as_slice());
-            match scale {
-                // `c·g` rounded, then added: the roundings of `update` followed by `+=`.
-                Some(c) => pairs.for_each(|(p, &g)| *p += c * g),
-                None => pairs.for_each(|(p, &u)| *p += u),
-            }
+        if let Some(mut new) = next.next() {
+            std::mem::swap(p, &mut new);
         }
     });
     Ok(())
