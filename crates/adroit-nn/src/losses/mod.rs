@@ -98,7 +98,8 @@ fn sum_xlogy<T: MatScalar>(y: &DMatrix<T>, p: MatVar<T>) -> MatVar<T> {
 /// `y·(1 − α) + α/classes` (Szegedy et al. 2016; Flux's `label_smoothing` with `dims = 1`).
 ///
 /// # Errors
-/// [`NnError::InvalidConfig`] unless `0 ≤ α ≤ 1`.
+/// [`NnError::InvalidConfig`] unless `0 < α < 1` (Flux's bounds: `α = 0` would be a no-op and
+/// `α = 1` would erase the labels, both more likely a configuration mistake).
 ///
 /// # Example
 /// ```
@@ -113,7 +114,7 @@ pub fn label_smoothing<T: MatScalar>(y: &DMatrix<T>, alpha: f64) -> Result<DMatr
 /// Label smoothing for binary targets in `[0, 1]`: `y·(1 − α) + α/2` (Flux with `dims = 0`).
 ///
 /// # Errors
-/// [`NnError::InvalidConfig`] unless `0 ≤ α ≤ 1`.
+/// [`NnError::InvalidConfig`] unless `0 < α < 1` (as [`label_smoothing`]).
 pub fn binary_label_smoothing<T: MatScalar>(
     y: &DMatrix<T>,
     alpha: f64,
@@ -122,10 +123,10 @@ pub fn binary_label_smoothing<T: MatScalar>(
 }
 
 fn smooth<T: MatScalar>(y: &DMatrix<T>, alpha: f64, classes: usize) -> Result<DMatrix<T>, NnError> {
-    if !(0.0..=1.0).contains(&alpha) {
+    if !(alpha > 0.0 && alpha < 1.0) {
         return Err(NnError::InvalidConfig {
             name: "label smoothing α",
-            reason: format!("{alpha} is not in [0, 1]"),
+            reason: format!("{alpha} is not in (0, 1)"),
         });
     }
     let keep = T::from_f64(1.0 - alpha).unwrap_or_else(T::one);

@@ -237,7 +237,14 @@ fn shape_mismatch_names_both_shapes_and_label_smoothing() {
         binary_label_smoothing(&dmatrix![1.0, 0.0], 0.2).unwrap(),
         dmatrix![0.9, 0.1]
     );
-    assert!(label_smoothing(&dmatrix![1.0], 1.5).is_err());
+    // Flux's bounds 0 < α < 1: 0, 1, out-of-range and NaN are configuration errors.
+    for alpha in [1.5, 0.0, 1.0, -0.1, f64::NAN] {
+        assert!(label_smoothing(&dmatrix![1.0], alpha).is_err(), "{alpha}");
+        assert!(
+            binary_label_smoothing(&dmatrix![1.0], alpha).is_err(),
+            "{alpha}"
+        );
+    }
 }
 
 /// `logitcrossentropy` (one weighted-sum node after the log-softmax) against the same loss
