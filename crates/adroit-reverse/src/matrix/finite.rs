@@ -8,7 +8,7 @@ const LANES: usize = 32;
 /// True when every entry of `values` is finite (no NaN, no ±∞).
 ///
 /// `v − v` is 0 exactly for finite `v` and NaN otherwise; the differences are summed in
-/// [`LANES`] independent lanes, so the scan vectorises (a plain early-exit scan cost a quarter
+/// `LANES` (32) independent lanes, so the scan vectorises (a plain early-exit scan cost a quarter
 /// of a 784-128-10 training step) and enough additions are in flight to hide their latency
 /// (with 8 lanes the f32 scan was bound by it). Reads every entry: use it where most data are
 /// finite.
