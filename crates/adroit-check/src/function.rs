@@ -11,7 +11,7 @@ use num_traits::Float;
 /// # Example
 /// ```
 /// use adroit_check::GenericFn;
-/// use num_traits::Float;
+/// use adroit_check::num_traits::Float;
 ///
 /// struct Scaled(f64);
 /// impl GenericFn for Scaled {

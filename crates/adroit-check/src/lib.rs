@@ -46,6 +46,10 @@ pub use rule_check::rule_check;
 pub use scalar::CheckScalar;
 pub use tolerance::Tolerance;
 
+/// The `num-traits` crate this one is written against ([`GenericFn::eval`] is generic over its
+/// `Float`), re-exported so a user depending on `adroit-check` alone can name it.
+pub use num_traits;
+
 /// Re-exports used by the exported macros; not part of the public API.
 #[doc(hidden)]
 pub mod __private {

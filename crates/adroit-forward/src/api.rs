@@ -29,7 +29,7 @@ pub fn derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T) -> T {
 ///
 /// # Example
 /// ```
-/// use num_traits::Float;
+/// use adroit_forward::num_traits::Float;
 /// let (v, d) = adroit_forward::value_and_derivative(|x| x.sin(), 0.0_f64);
 /// assert_eq!((v, d), (0.0, 1.0));
 /// ```
@@ -42,7 +42,7 @@ pub fn value_and_derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T)
 ///
 /// # Example
 /// ```
-/// use num_traits::Float;
+/// use adroit_forward::num_traits::Float;
 /// // d²/dx² sin x = -sin x
 /// let d2 = adroit_forward::second_derivative(|x| x.sin(), 1.0_f64);
 /// assert!((d2 + 1.0_f64.sin()).abs() < 1e-15);
@@ -59,7 +59,7 @@ pub fn second_derivative<T: Float, F: FnOnce(HyperDual<T>) -> HyperDual<T>>(f: F
 ///
 /// # Example
 /// ```
-/// use num_traits::Float;
+/// use adroit_forward::num_traits::Float;
 /// fn f<S: Float>(x: &[S]) -> S { x[0] * x[1].sin() }
 /// let g = adroit_forward::gradient(|x| f(x), &[2.0, 0.0]);
 /// assert_eq!(g, vec![0.0, 2.0]);
@@ -116,7 +116,7 @@ fn seed_chunk<T: Float, const N: usize>(buf: &mut [DualVec<T, N>], x: &[T], star
 ///
 /// # Example
 /// ```
-/// use num_traits::Float;
+/// use adroit_forward::num_traits::Float;
 /// fn f<S: Float>(x: &[S]) -> S { x.iter().fold(S::zero(), |acc, &xi| acc + xi * xi) }
 /// let g = adroit_forward::gradient_chunked::<2, _, _>(|x| f(x), &[1.0, 2.0, 3.0]);
 /// assert_eq!(g, vec![2.0, 4.0, 6.0]);
@@ -205,7 +205,7 @@ fn check_output_len(expected: usize, found: usize) {
 /// # Example
 /// ```
 /// let j = adroit_forward::jacobian(|x| vec![x[0] * x[1], x[0] + x[1]], &[2.0, 3.0]);
-/// assert_eq!(j, nalgebra::dmatrix![3.0, 2.0; 1.0, 1.0]);
+/// assert_eq!(j, adroit_forward::nalgebra::dmatrix![3.0, 2.0; 1.0, 1.0]);
 /// ```
 #[track_caller]
 pub fn jacobian<T, F>(f: F, x: &[T]) -> DMatrix<T>
@@ -238,7 +238,7 @@ where
 /// # Example
 /// ```
 /// let j = adroit_forward::jacobian_chunked::<2, _, _>(|x| vec![x[0] * x[1]], &[2.0, 3.0]);
-/// assert_eq!(j, nalgebra::dmatrix![3.0, 2.0]);
+/// assert_eq!(j, adroit_forward::nalgebra::dmatrix![3.0, 2.0]);
 /// ```
 #[track_caller]
 pub fn jacobian_chunked<const N: usize, T, F>(f: F, x: &[T]) -> DMatrix<T>
@@ -311,10 +311,10 @@ where
 ///
 /// # Example
 /// ```
-/// use num_traits::Float;
+/// use adroit_forward::num_traits::Float;
 /// fn f<S: Float>(x: &[S]) -> S { x[0] * x[0] * x[1] }
 /// let h = adroit_forward::hessian(|x| f(x), &[1.0, 2.0]);
-/// assert_eq!(h, nalgebra::dmatrix![4.0, 2.0; 2.0, 0.0]);
+/// assert_eq!(h, adroit_forward::nalgebra::dmatrix![4.0, 2.0; 2.0, 0.0]);
 /// ```
 pub fn hessian<T, F>(f: F, x: &[T]) -> DMatrix<T>
 where
@@ -331,7 +331,7 @@ where
 /// # Example
 /// ```
 /// let h = adroit_forward::hessian_chunked::<1, _, _>(|x| x[0] * x[1], &[1.0, 2.0]);
-/// assert_eq!(h, nalgebra::dmatrix![0.0, 1.0; 1.0, 0.0]);
+/// assert_eq!(h, adroit_forward::nalgebra::dmatrix![0.0, 1.0; 1.0, 0.0]);
 /// ```
 pub fn hessian_chunked<const N: usize, T, F>(f: F, x: &[T]) -> DMatrix<T>
 where

@@ -25,7 +25,7 @@
 //!
 //! # Example
 //! ```
-//! use num_traits::Float;
+//! use adroit_forward::num_traits::Float;
 //!
 //! fn f<S: Float>(x: &[S]) -> S {
 //!     // extended Rosenbrock, two variables
@@ -37,7 +37,7 @@
 //! let g = adroit_forward::gradient(|x| f(x), &[1.0, 1.0]);
 //! assert_eq!(g, vec![0.0, 0.0]);
 //! let h = adroit_forward::hessian(|x| f(x), &[1.0, 1.0]);
-//! assert_eq!(h, nalgebra::dmatrix![802.0, -400.0; -400.0, 200.0]);
+//! assert_eq!(h, adroit_forward::nalgebra::dmatrix![802.0, -400.0; -400.0, 200.0]);
 //! ```
 #![warn(missing_docs)]
 
