@@ -18,7 +18,7 @@ use num_traits::Float;
 /// # Example
 /// ```
 /// use adroit_reverse::num_traits;
-/// use num_traits::Float;
+/// use adroit_reverse::num_traits::Float;
 /// fn f<S: Float>(x: &[S]) -> S { x[0] * x[1].sin() }
 /// let g = adroit_reverse::gradient(|x| f(x), &[2.0, 0.0]);
 /// assert_eq!(g, vec![0.0, 2.0]);
@@ -128,7 +128,7 @@ where
 /// ```
 /// use adroit_reverse::nalgebra;
 /// let j = adroit_reverse::jacobian(|x| vec![x[0] * x[1], x[0] + x[1]], &[2.0, 3.0]);
-/// assert_eq!(j, nalgebra::dmatrix![3.0, 2.0; 1.0, 1.0]);
+/// assert_eq!(j, adroit_reverse::nalgebra::dmatrix![3.0, 2.0; 1.0, 1.0]);
 /// ```
 #[track_caller]
 pub fn jacobian<T, F>(f: F, x: &[T]) -> DMatrix<T>
@@ -160,10 +160,10 @@ pub const HESSIAN_CHUNK: usize = 12;
 /// # Example
 /// ```
 /// use adroit_reverse::{nalgebra, num_traits};
-/// use num_traits::Float;
+/// use adroit_reverse::num_traits::Float;
 /// fn f<S: Float>(x: &[S]) -> S { x[0] * x[0] * x[1] }
 /// let h = adroit_reverse::hessian(|x| f(x), &[1.0, 2.0]);
-/// assert_eq!(h, nalgebra::dmatrix![4.0, 2.0; 2.0, 0.0]);
+/// assert_eq!(h, adroit_reverse::nalgebra::dmatrix![4.0, 2.0; 2.0, 0.0]);
 /// ```
 #[track_caller]
 pub fn hessian<T, F>(f: F, x: &[T]) -> DMatrix<T>

@@ -31,7 +31,7 @@ fn record<T: MatScalar, R>(
 /// ```
 /// use adroit_reverse::nalgebra;
 /// use adroit_reverse::matrix;
-/// use nalgebra::dmatrix;
+/// use adroit_reverse::nalgebra::dmatrix;
 /// // ∂/∂A sum(A ⊙ A) = 2A
 /// let a = dmatrix![1.0, -2.0; 0.5, 3.0];
 /// let g = matrix::gradient(|m| m[0].component_mul(m[0]).sum(), &[a.clone()]);
@@ -100,7 +100,7 @@ where
 /// ```
 /// use adroit_reverse::nalgebra;
 /// use adroit_reverse::matrix;
-/// use nalgebra::dmatrix;
+/// use adroit_reverse::nalgebra::dmatrix;
 /// let (y, pb) = matrix::pullback(|m| m[0].transpose(), &[dmatrix![1.0, 2.0]]);
 /// assert_eq!(y, dmatrix![1.0; 2.0]);
 /// assert_eq!(pb.call(&dmatrix![5.0; 6.0])[0], dmatrix![5.0, 6.0]);

@@ -13,7 +13,7 @@
 //! ```
 //! use adroit_reverse::nalgebra;
 //! use adroit_reverse::matrix::{self, MatVar};
-//! use nalgebra::dmatrix;
+//! use adroit_reverse::nalgebra::dmatrix;
 //!
 //! // ‖tanh(W x + b)‖² with respect to W and b
 //! let (w, b) = (dmatrix![0.1, -0.2; 0.3, 0.4], dmatrix![0.0; 0.1]);

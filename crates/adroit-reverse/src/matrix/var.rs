@@ -22,7 +22,7 @@ use std::fmt;
 /// ```
 /// use adroit_reverse::nalgebra;
 /// use adroit_reverse::matrix;
-/// use nalgebra::dmatrix;
+/// use adroit_reverse::nalgebra::dmatrix;
 /// // ∂/∂W Σ (W x)ᵢ² = 2 (W x) xᵀ
 /// let w = dmatrix![1.0, 2.0; 3.0, 4.0];
 /// let x = dmatrix![1.0; 1.0];

@@ -30,7 +30,7 @@ impl<T: MatScalar> MatVar<T> {
     /// use adroit_reverse::nalgebra;
     /// use adroit_reverse::{adroit_forward::rules::Tanh, matrix};
     /// let g = matrix::gradient(|m| m[0].map_rule(Tanh).sum(), &[nalgebra::dmatrix![0.0, 0.0]]);
-    /// assert_eq!(g[0], nalgebra::dmatrix![1.0, 1.0]);
+    /// assert_eq!(g[0], adroit_reverse::nalgebra::dmatrix![1.0, 1.0]);
     /// ```
     #[track_caller]
     pub fn map_rule<R: UnaryRule>(self, rule: R) -> Self {
@@ -44,7 +44,7 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     /// use adroit_reverse::{nalgebra, num_traits};
     /// use adroit_reverse::matrix;
-    /// use num_traits::Float;
+    /// use adroit_reverse::num_traits::Float;
     /// // softplus(x) = ln(1 + eˣ), derivative σ(x) = ½ at 0
     /// let g = matrix::gradient(|m| m[0].map(|x| x.exp().ln_1p()).sum(), &[nalgebra::dmatrix![0.0]]);
     /// assert_eq!(g[0][(0, 0)], 0.5);

@@ -98,7 +98,7 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     /// use adroit_reverse::nalgebra;
     /// use adroit_reverse::matrix;
-    /// use nalgebra::dmatrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
     /// let w = dmatrix![1.0, -2.0];
     /// let (v, g) = matrix::value_and_gradient(|m| m[0].weighted_sum(w.clone()), &[dmatrix![3.0, 4.0]]);
     /// assert_eq!((v, g[0].clone()), (-5.0, w));
