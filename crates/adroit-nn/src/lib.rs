@@ -64,3 +64,9 @@ pub use rand;
 pub use train::{
     Callback, Control, EarlyStopping, EpochMetrics, History, TrainConfig, train, train_step,
 };
+
+/// The README's examples, compiled and run as doctests of this crate (whose dependencies
+/// cover every snippet), so the front page cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExamples;

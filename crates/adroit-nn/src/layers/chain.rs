@@ -66,7 +66,8 @@ impl<T: MatScalar> Chain<T> {
         self
     }
 
-    /// Layer `i` as its concrete type `L`; `None` if there is no layer `i` or it is not an `L`.
+    /// Layer `i` as its concrete type `L`; `None` if there is no layer `i` or it is not an `L`
+    /// (including the same layer type over another scalar: `Dense<f32>` in an `f64` chain).
     /// On a gradient shaped like the model (from [`gradient`](crate::gradient)) this reads
     /// the nested gradients, as Flux's `grads.layers[i].weight`.
     ///
