@@ -14,7 +14,8 @@ use nalgebra::DMatrix;
 pub struct TrainConfig {
     /// Number of passes over the data.
     pub epochs: usize,
-    /// Show a progress bar on stderr (feature `progress`, on by default).
+    /// Show a progress bar on stderr, drawn only when stderr is a terminal (off in
+    /// [`TrainConfig::default`]; needs the cargo feature `progress`, which is on by default).
     pub progress: bool,
     /// Seed of the dropout masks (combined with the step number).
     pub seed: u64,
