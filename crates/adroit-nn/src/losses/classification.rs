@@ -105,12 +105,20 @@ pub fn kldivergence<T: MatScalar>(
     Ok(aggregate(total, y.ncols(), agg))
 }
 
-/// `max(1 − p, 0)^γ`, the focal weight: the `max` keeps a fractional `γ` finite where rounding
-/// makes `p` exceed 1 by an ε (Flux's formula gives NaN there).
+/// `max(1 − p, 0)^γ`, the focal weight. The floor keeps a fractional `γ` finite where rounding
+/// makes `p` exceed 1 by an ε (Flux's formula gives NaN there), and it is a ReLU-like kink with
+/// slope 0 at `p = 1` (not the ½ of `max`'s tie rule): with `γ < 1` the slope of `base^γ` is
+/// infinite at base 0, and the true derivative of the loss there is 0.
 fn focal_weight<T: MatScalar>(p: MatVar<T>, gamma: f64) -> MatVar<T> {
     let g = adroit_forward::Dual::constant(T::from_f64(gamma).unwrap_or_else(T::one));
-    let zero = adroit_forward::Dual::constant(T::zero());
-    (-p + T::one()).map(move |v| v.max(zero).powf(g))
+    (-p + T::one()).map(move |v| {
+        let base = if v.value() > T::zero() {
+            v
+        } else {
+            adroit_forward::Dual::constant(T::zero())
+        };
+        base.powf(g)
+    })
 }
 
 /// Focal loss for multi-class probabilities (Lin et al. 2017, "Focal loss for dense object

@@ -359,3 +359,49 @@ fn focal_losses_push_a_zero_probability_on_the_true_class_up() {
     check::<f32>();
     check::<f64>();
 }
+
+#[test]
+fn focal_losses_have_a_finite_zero_slope_at_saturated_right_predictions() {
+    // Regression: the weight max(1 − pₜ, 0)^γ took max's ½ tie slope at pₜ = 1, and with γ < 1
+    // the power's infinite slope at 0 made the gradient ±∞ (the true derivative of
+    // −(1 − p)^γ·ln p at p = 1 is 0), so training stopped once a sigmoid saturated.
+    fn check<T: matrix::MatScalar + std::fmt::Display>() {
+        let c = |v: f64| T::from_f64(v).unwrap();
+        for gamma in [0.5, 1.0, 2.0] {
+            let (l, g) = matrix::value_and_gradient(
+                |m| {
+                    binary_focal_loss(
+                        m[0],
+                        &DMatrix::from_row_slice(1, 2, &[c(1.0), c(0.0)]),
+                        gamma,
+                        Agg::Mean,
+                    )
+                    .unwrap()
+                },
+                &[DMatrix::from_row_slice(1, 2, &[c(1.0), c(0.0)])],
+            );
+            assert!(l.is_finite() && num_traits::Float::abs(l) <= c(1e-6), "γ = {gamma}: {l}");
+            assert!(
+                g[0].iter().all(|&v| v.is_finite() && num_traits::Float::abs(v) <= c(1e-6)),
+                "γ = {gamma}: {}",
+                g[0]
+            );
+            let (l, g) = matrix::value_and_gradient(
+                |m| {
+                    focal_loss(
+                        m[0],
+                        &DMatrix::from_column_slice(2, 1, &[c(1.0), c(0.0)]),
+                        gamma,
+                        Agg::Mean,
+                    )
+                    .unwrap()
+                },
+                &[DMatrix::from_column_slice(2, 1, &[c(1.0), c(0.0)])],
+            );
+            assert!(l.is_finite(), "γ = {gamma}: {l}");
+            assert!(g[0].iter().all(|v| v.is_finite()), "γ = {gamma}: {}", g[0]);
+        }
+    }
+    check::<f32>();
+    check::<f64>();
+}
