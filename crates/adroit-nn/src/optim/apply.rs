@@ -35,6 +35,35 @@ fn write_sum<T: MatScalar>(p: &[T], u: &mut [T], c: T) -> (bool, bool) {
     (clean(inputs), clean(sums))
 }
 
+/// Checks that `arrays` hold one array per parameter of `model`, each of its parameter's
+/// shape (`what`: "gradient" or "update", for the message).
+fn check_shapes<T: MatScalar, M: Layer<T>>(
+    model: &M,
+    arrays: &[DMatrix<T>],
+    what: &str,
+) -> Result<(), NnError> {
+    let mut shapes = Vec::new();
+    model.visit_params(&mut |p| shapes.push(p.shape()));
+    let bad = if shapes.len() == arrays.len() {
+        shapes.iter().zip(arrays).position(|(s, a)| *s != a.shape())
+    } else {
+        Some(shapes.len().min(arrays.len()))
+    };
+    let Some(k) = bad else { return Ok(()) };
+    let mut names = Vec::new();
+    model.visit("", &mut |name, _| names.push(name.to_string()));
+    Err(NnError::ShapeMismatch {
+        what: format!(
+            "optimizer step: {what} of {} ({} arrays for {} parameters)",
+            names.get(k).map_or("?", String::as_str),
+            arrays.len(),
+            shapes.len()
+        ),
+        expected: shapes.get(k).copied().unwrap_or((0, 0)),
+        found: arrays.get(k).map_or((0, 0), DMatrix::shape),
+    })
+}
+
 /// The error for parameter `index` (`what`: "gradient" or "update").
 fn non_finite<T: MatScalar, M: Layer<T>>(model: &M, what: &str, index: usize) -> NnError {
     let mut names = Vec::new();
@@ -46,8 +75,7 @@ fn non_finite<T: MatScalar, M: Layer<T>>(model: &M, what: &str, index: usize) ->
     }
 }
 
-/// `θ ← θ + opt(g)` for gradients `grads` in the model's visiting order (shapes already
-/// checked): in one pass over memory when the rule is a uniform scaling
+/// `θ ← θ + opt(g)` for gradients `grads` in the model's visiting order: in one pass over memory when the rule is a uniform scaling
 /// ([`Optimizer::uniform_scale`]), otherwise by [`Optimizer::update`] and an addition.
 ///
 /// Nothing is written unless every gradient is finite and every updated parameter would be:
@@ -56,7 +84,9 @@ fn non_finite<T: MatScalar, M: Layer<T>>(model: &M, what: &str, index: usize) ->
 /// over memory, as the plain `θ += c·g`, with the same roundings.
 ///
 /// # Errors
-/// [`NnError::NonFinite`] (epoch and batch 0) naming the first parameter whose gradient
+/// [`NnError::ShapeMismatch`] if a gradient, or an update from the rule, does not have its
+/// parameter's shape (e.g. gradients collected from another model); [`NnError::NonFinite`]
+/// (epoch and batch 0) naming the first parameter whose gradient
 /// ("gradient of …") or updated value ("update of …") is NaN or infinite; the model is then
 /// unchanged (the optimiser's state may have advanced).
 pub(crate) fn apply_gradients<T, M, O>(
@@ -69,6 +99,7 @@ where
     M: Layer<T>,
     O: Optimizer<T>,
 {
+    check_shapes(model, &updates, "gradient")?;
     let scale = opt.uniform_scale();
     if scale.is_none() {
         if let Some(k) = updates.iter().position(|g| !all_finite(g.as_slice())) {
@@ -77,6 +108,9 @@ where
         let mut params = Vec::new();
         model.visit_params(&mut |p| params.push(p));
         opt.update(&mut updates, &params);
+        drop(params);
+        // A rule's `update` must keep the shapes; the buffers are swapped into the model.
+        check_shapes(model, &updates, "update")?;
     }
     // The new parameter values are formed in the update buffers, checked, and only then
     // swapped into the model: nothing changes unless every one is finite.

@@ -182,8 +182,9 @@ where
 /// One optimisation step from implicit gradients ([`Params::gradient`](crate::Params::gradient)).
 ///
 /// # Errors
-/// [`NnError::ShapeMismatch`] if a parameter has no gradient in `grads` (it was collected from
-/// another model); [`NnError::NonFinite`] as for [`step`], the model then unchanged.
+/// [`NnError::ShapeMismatch`] if a parameter has no gradient in `grads`, or one of another
+/// shape (they were collected from another model); [`NnError::NonFinite`] as for [`step`];
+/// the model is then unchanged.
 pub fn step_with_grads<T, M, O>(opt: &mut O, model: &mut M, grads: &Grads<T>) -> Result<(), NnError>
 where
     T: MatScalar,

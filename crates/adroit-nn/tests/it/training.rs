@@ -231,3 +231,55 @@ fn an_update_that_would_overflow_a_parameter_is_refused_and_changes_nothing() {
     step(&mut Descent::new(1.0), &mut model, grad(1.0)).unwrap();
     assert_eq!(model.bias.as_ref().unwrap()[(0, 0)], -0.5);
 }
+
+#[test]
+fn gradients_or_updates_of_the_wrong_shape_are_refused_and_change_nothing() {
+    use adroit_nn::optim::{Optimizer, step_with_grads};
+    use adroit_nn::params;
+    use nalgebra::dmatrix;
+    // Found in review: the one-pass step swapped buffers of any shape into the model.
+    // (1) A rule whose update changes a shape (a programmer error) is an error, not a silent
+    // reshape of the parameter.
+    struct Transposing;
+    impl Optimizer<f64> for Transposing {
+        fn update(&mut self, updates: &mut [DMatrix<f64>], _: &[&DMatrix<f64>]) {
+            for u in updates {
+                *u = u.transpose() * -0.1;
+            }
+        }
+    }
+    let start = Dense::from_parts(
+        dmatrix![1.0, 2.0, 3.0; 4.0, 5.0, 6.0],
+        None,
+        Activation::Identity,
+    )
+    .unwrap();
+    let mut model = start.clone();
+    let grads =
+        Dense::from_parts(DMatrix::from_element(2, 3, 1.0), None, Activation::Identity).unwrap();
+    match adroit_nn::optim::step(&mut Transposing, &mut model, grads) {
+        Err(NnError::ShapeMismatch {
+            expected, found, ..
+        }) => {
+            assert_eq!((expected, found), ((2, 3), (3, 2)))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(model, start);
+    // (2) Implicit gradients collected from another model that happened to live at the same
+    // address (the key of a parameter) are refused by shape.
+    let mut slot = Dense::from_parts(dmatrix![0.5, 0.5], None, Activation::Identity).unwrap();
+    let (_, grads) = params(&slot)
+        .gradient(|ctx| {
+            adroit_nn::losses::mse(
+                slot.forward(adroit_nn::MatVar::constant(dmatrix![1.0; 1.0]), ctx),
+                &dmatrix![0.0],
+                adroit_nn::losses::Agg::Sum,
+            )
+        })
+        .unwrap();
+    slot = start.clone();
+    let err = step_with_grads(&mut Descent::new(0.1), &mut slot, &grads).unwrap_err();
+    assert!(matches!(err, NnError::ShapeMismatch { .. }), "{err}");
+    assert_eq!(slot, start);
+}
