@@ -271,10 +271,10 @@ fn gradients_or_updates_of_the_wrong_shape_are_refused_and_change_nothing() {
     let mut slot = Dense::from_parts(dmatrix![0.5, 0.5], None, Activation::Identity).unwrap();
     let (_, grads) = params(&slot)
         .gradient(|ctx| {
-            adroit_nn::losses::mse(
+            mse(
                 slot.forward(adroit_nn::MatVar::constant(dmatrix![1.0; 1.0]), ctx),
                 &dmatrix![0.0],
-                adroit_nn::losses::Agg::Sum,
+                Agg::Sum,
             )
         })
         .unwrap();
