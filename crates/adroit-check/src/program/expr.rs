@@ -223,6 +223,78 @@ impl Expr {
         }
     }
 
+    /// For each pair of inputs `(i, j)` (row-major, `n × n`), the scale of the terms whose
+    /// signed sum is `∂²f/∂xᵢ∂xⱼ`: the second-order chain rule
+    /// `(f∘g)'' = f''(g)·g'g'ᵀ + f'(g)·g''` with every local first and second partial and every
+    /// inner derivative replaced by its absolute value (as [`derivative_scale`] does for first
+    /// derivatives). Hessians computed in different modes add those terms in different orders,
+    /// so they may differ by about `ε·size·scale` when huge terms cancel (`atan2(x, x)` near 0,
+    /// whose Hessian 0 is a difference of terms ~1/(2x²); found by a 500 000-case run).
+    ///
+    /// [`derivative_scale`]: Self::derivative_scale
+    pub fn second_derivative_scale(&self, x: &[f64]) -> Vec<f64> {
+        self.scale2(x).2
+    }
+
+    /// Value, first-order scale (`n`) and second-order scale (`n × n`) at `x`.
+    fn scale2(&self, x: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
+        use adroit_forward::{HyperDual, HyperDualVec};
+        let n = x.len();
+        // |d|·s, zero-safe: an input that does not reach a node has scale 0 there, even
+        // through an infinite partial.
+        let mul = |d: f64, s: f64| adroit_forward::chain_product(d.abs(), s);
+        // The scales after a function of one argument with local partials (d1, d2).
+        let through = |d1: f64, d2: f64, s1: &[f64], s2: &[f64]| {
+            let first = s1.iter().map(|&s| mul(d1, s)).collect::<Vec<_>>();
+            let second = (0..n * n)
+                .map(|k| mul(d2, s1[k / n] * s1[k % n]) + mul(d1, s2[k]))
+                .collect::<Vec<_>>();
+            (first, second)
+        };
+        let one_argument = |a: &Expr, f: &dyn Fn(HyperDual<f64>) -> HyperDual<f64>| {
+            let (v, s1, s2) = a.scale2(x);
+            let h = f(HyperDual::variable(v));
+            let (first, second) = through(h.eps1()[0], h.eps12()[0][0], &s1, &s2);
+            (h.value(), first, second)
+        };
+        match self {
+            Expr::Input(i) => {
+                let mut s1 = vec![0.0; n];
+                s1[i % n] = 1.0;
+                (x[i % n], s1, vec![0.0; n * n])
+            }
+            Expr::Const(v) => (*v, vec![0.0; n], vec![0.0; n * n]),
+            Expr::Unary(op, a) => one_argument(a, &|h| unary(*op, h)),
+            Expr::Powi(a, k) => {
+                one_argument(a, &|h| Expr::Powi(Box::new(Expr::Input(0)), *k).eval(&[h]))
+            }
+            Expr::Clamp(a, lo, hi) => one_argument(a, &|h| {
+                Expr::Clamp(Box::new(Expr::Input(0)), *lo, *hi).eval(&[h])
+            }),
+            Expr::Binary(op, a, b) => {
+                let ((va, a1, a2), (vb, b1, b2)) = (a.scale2(x), b.scale2(x));
+                let h = binary(
+                    *op,
+                    HyperDualVec::<f64, 2, 2>::new(va, [1.0, 0.0], [1.0, 0.0], [[0.0; 2]; 2]),
+                    HyperDualVec::new(vb, [0.0, 1.0], [0.0, 1.0], [[0.0; 2]; 2]),
+                );
+                let ([fx, fy], [[fxx, fxy], [_, fyy]]) = (h.eps1(), h.eps12());
+                let first = (0..n).map(|i| mul(fx, a1[i]) + mul(fy, b1[i])).collect();
+                let second = (0..n * n)
+                    .map(|k| {
+                        let (i, j) = (k / n, k % n);
+                        mul(fxx, a1[i] * a1[j])
+                            + mul(fxy, a1[i] * b1[j] + b1[i] * a1[j])
+                            + mul(fyy, b1[i] * b1[j])
+                            + mul(fx, a2[k])
+                            + mul(fy, b2[k])
+                    })
+                    .collect();
+                (h.value(), first, second)
+            }
+        }
+    }
+
     /// The largest magnitude of any intermediate value at `x` (in `f64`; NaN ignored). In a
     /// lower precision, values this large carry absolute rounding errors that oscillating
     /// functions of them amplify, so precision tests restrict themselves to moderate values.
