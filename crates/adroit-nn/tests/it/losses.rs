@@ -380,9 +380,13 @@ fn focal_losses_have_a_finite_zero_slope_at_saturated_right_predictions() {
                 },
                 &[DMatrix::from_row_slice(1, 2, &[c(1.0), c(0.0)])],
             );
-            assert!(l.is_finite() && num_traits::Float::abs(l) <= c(1e-6), "γ = {gamma}: {l}");
             assert!(
-                g[0].iter().all(|&v| v.is_finite() && num_traits::Float::abs(v) <= c(1e-6)),
+                l.is_finite() && num_traits::Float::abs(l) <= c(1e-6),
+                "γ = {gamma}: {l}"
+            );
+            assert!(
+                g[0].iter()
+                    .all(|&v| v.is_finite() && num_traits::Float::abs(v) <= c(1e-6)),
                 "γ = {gamma}: {}",
                 g[0]
             );
