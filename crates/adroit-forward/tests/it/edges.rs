@@ -257,21 +257,6 @@ fn chain_product_zero_side<T: Float + Debug>() {
     assert!(chain_product(d(zero, one), d(inf, zero)).value().is_nan());
 }
 
-macro_rules! both_precisions {
-    ($($name:ident => $check:ident;)*) => {$(
-        mod $name {
-            #[test]
-            fn f64() {
-                super::$check::<f64>();
-            }
-            #[test]
-            fn f32() {
-                super::$check::<f32>();
-            }
-        }
-    )*};
-}
-
 both_precisions! {
     abs_signum => abs_and_signum;
     max_min => max_min_ties;

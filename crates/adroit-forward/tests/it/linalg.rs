@@ -5,8 +5,8 @@ use adroit_forward::{Dual, HyperDual};
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
 
-fn a_matrix() -> DMatrix<f64> {
-    // symmetric positive definite, distinct eigenvalues
+/// Symmetric positive definite, distinct eigenvalues (shared with `linalg_second_order`).
+pub(crate) fn a_matrix() -> DMatrix<f64> {
     DMatrix::from_row_slice(
         4,
         4,
@@ -19,7 +19,8 @@ fn a_matrix() -> DMatrix<f64> {
     )
 }
 
-fn b_matrix() -> DMatrix<f64> {
+/// A symmetric direction (shared with `linalg_second_order`).
+pub(crate) fn b_matrix() -> DMatrix<f64> {
     DMatrix::from_row_slice(
         4,
         4,
@@ -32,7 +33,8 @@ fn b_matrix() -> DMatrix<f64> {
     )
 }
 
-fn b_vector() -> DVector<f64> {
+/// A right-hand side (shared with `linalg_second_order`).
+pub(crate) fn b_vector() -> DVector<f64> {
     DVector::from_column_slice(&[1.0, -2.0, 0.5, 3.0])
 }
 

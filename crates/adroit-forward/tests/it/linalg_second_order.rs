@@ -9,38 +9,11 @@
 //! Both `ε₁` and `ε₂` are seeded with `B`, so `eps1`, `eps2` hold the first derivative and
 //! `eps12` the second; one test seeds two different directions for the mixed derivative.
 
+use crate::linalg::{a_matrix, b_matrix, b_vector};
 use crate::tolerance::{Tol, assert_close};
 use adroit_forward::HyperDual;
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
-
-fn a_matrix() -> DMatrix<f64> {
-    // symmetric positive definite, well-separated eigenvalues
-    DMatrix::from_row_slice(
-        4,
-        4,
-        &[
-            4.0, 1.0, 0.5, 0.2, //
-            1.0, 3.0, 0.3, 0.1, //
-            0.5, 0.3, 2.5, 0.4, //
-            0.2, 0.1, 0.4, 1.5,
-        ],
-    )
-}
-
-/// A symmetric direction, so that `A + tB` stays symmetric (and SPD near `t = 0`).
-fn b_matrix() -> DMatrix<f64> {
-    DMatrix::from_row_slice(
-        4,
-        4,
-        &[
-            0.3, -0.2, 0.1, 0.0, //
-            -0.2, 0.5, 0.2, -0.1, //
-            0.1, 0.2, -0.4, 0.3, //
-            0.0, -0.1, 0.3, 0.2,
-        ],
-    )
-}
 
 /// A second symmetric direction, for the mixed derivative.
 fn b2_matrix() -> DMatrix<f64> {
@@ -54,10 +27,6 @@ fn b2_matrix() -> DMatrix<f64> {
             0.2, 0.1, 0.0, -0.5,
         ],
     )
-}
-
-fn rhs() -> DVector<f64> {
-    DVector::from_column_slice(&[1.0, -2.0, 0.5, 3.0])
 }
 
 fn c<T: Float>(x: f64) -> T {
@@ -211,7 +180,7 @@ fn solve<T: Float + RealField + std::fmt::Debug>()
 where
     HyperDual<T>: RealField,
 {
-    let (a, b, r) = (a_matrix(), b_matrix(), rhs());
+    let (a, b, r) = (a_matrix(), b_matrix(), b_vector());
     let a_inv = a.clone().try_inverse().unwrap();
     let cm = &a_inv * &b;
     let x = &a_inv * &r;
@@ -332,7 +301,7 @@ fn mixed_directions<T: Float + RealField + std::fmt::Debug>()
 where
     HyperDual<T>: RealField,
 {
-    let (a, b1, b2, r) = (a_matrix(), b_matrix(), b2_matrix(), rhs());
+    let (a, b1, b2, r) = (a_matrix(), b_matrix(), b2_matrix(), b_vector());
     let a_inv = a.clone().try_inverse().unwrap();
     let (c1, c2) = (&a_inv * &b1, &a_inv * &b2);
     let det = a.determinant();
@@ -355,21 +324,6 @@ where
         assert_close(sol[i].eps2()[0], -(&c2 * &x)[i], tols.first, "∂x/∂t");
         assert_close(sol[i].eps12()[0][0], expected[i], tols.second, "∂²x/∂s∂t");
     }
-}
-
-macro_rules! both_precisions {
-    ($($name:ident => $check:ident;)*) => {$(
-        mod $name {
-            #[test]
-            fn f64() {
-                super::$check::<f64>();
-            }
-            #[test]
-            fn f32() {
-                super::$check::<f32>();
-            }
-        }
-    )*};
 }
 
 both_precisions! {

@@ -3,6 +3,23 @@
 // The tests call `gradient(|x| f(x), &x0)` on purpose: that closure form is the API promise.
 #![allow(clippy::redundant_closure)]
 
+/// `both_precisions! { name => check; … }`: a module `name` with tests `f64` and `f32` running
+/// the generic `check::<T>()` of the enclosing module in each precision.
+macro_rules! both_precisions {
+    ($($name:ident => $check:ident;)*) => {$(
+        mod $name {
+            #[test]
+            fn f64() {
+                super::$check::<f64>();
+            }
+            #[test]
+            fn f32() {
+                super::$check::<f32>();
+            }
+        }
+    )*};
+}
+
 mod api;
 mod edges;
 mod elementary;

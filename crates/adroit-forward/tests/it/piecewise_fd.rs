@@ -190,21 +190,6 @@ fn mul_add<T: Float>() {
     }
 }
 
-macro_rules! both_precisions {
-    ($($name:ident => $check:ident;)*) => {$(
-        mod $name {
-            #[test]
-            fn f64() {
-                super::$check::<f64>();
-            }
-            #[test]
-            fn f32() {
-                super::$check::<f32>();
-            }
-        }
-    )*};
-}
-
 both_precisions! {
     max_min_on_grid => max_min;
     min_of_smooth_on_grid => min_of_smooth;
