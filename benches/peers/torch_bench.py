@@ -31,6 +31,12 @@ import torch.func  # noqa: F401  (jacfwd, jacrev)
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference import (  # noqa: E402
+    chain_derivative_np,
+    ring_jacobian_np,
+    rosenbrock_gradient_np,
+    rosenbrock_hessian_np,
+)
 from stdrng import mlp_case, points  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -71,57 +77,15 @@ def rosenbrock(x):
     return torch.sum(100.0 * u * u + v * v)
 
 
-def rosenbrock_gradient_np(x):
-    a, b = x[0::2], x[1::2]
-    u, v = b - a * a, 1.0 - a
-    g = np.empty_like(x)
-    g[0::2], g[1::2] = -400.0 * u * a - 2.0 * v, 200.0 * u
-    return g
-
-
-def rosenbrock_hessian_np(x):
-    """Hand-written dense Hessian of `rosenbrock` (`rosenbrock_hessian` of `benches/peers.rs`)."""
-    h = np.zeros((x.size, x.size))
-    a, b = x[0::2], x[1::2]
-    i = np.arange(0, x.size - 1, 2)
-    h[i, i] = 1200.0 * a * a - 400.0 * b + 2.0
-    h[i, i + 1] = h[i + 1, i] = -400.0 * a
-    h[i + 1, i + 1] = 200.0
-    return h
-
-
 def chain(x):
     """`chain` of `benches/src/lib.rs`, elementwise: ln(sin(x)·eˣ/(1 + x²) + 2)^1.5."""
     return torch.log(torch.sin(x) * torch.exp(x) / (1.0 + x * x) + 2.0) ** 1.5
-
-
-def chain_derivative_np(x):
-    """Hand-written `(f(x), f'(x))` of `chain` (`chain_derivative` of `benches/src/lib.rs`)."""
-    s, c, e = np.sin(x), np.cos(x), np.exp(x)
-    q = 1.0 + x * x
-    r = s * e / q
-    dr = ((c + s) * e * q - s * e * 2.0 * x) / (q * q)
-    u = r + 2.0
-    l = np.log(u)
-    return l ** 1.5, 1.5 * np.sqrt(l) * dr / u
 
 
 def ring(x):
     """`ring` of `benches/peers.rs`: yᵢ = sin(xᵢ)·xᵢ₊₁ + xᵢ₋₁², indices wrapping around."""
     prev = torch.roll(x, 1)
     return torch.sin(x) * torch.roll(x, -1) + prev * prev
-
-
-def ring_jacobian_np(x):
-    """Hand-written dense Jacobian of `ring` (`ring_jacobian` of `benches/peers.rs`)."""
-    n = x.size
-    i = np.arange(n)
-    nxt, prev = (i + 1) % n, (i - 1) % n
-    jac = np.zeros((n, n))
-    jac[i, i] = np.cos(x) * x[nxt]
-    jac[i, nxt] = np.sin(x)
-    jac[i, prev] = 2.0 * x[prev]
-    return jac
 
 
 def main():
