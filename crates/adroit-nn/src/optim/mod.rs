@@ -173,9 +173,7 @@ where
 {
     let mut updates = Vec::new();
     grads.visit_mut(&mut |g| updates.push(std::mem::replace(g, DMatrix::zeros(0, 0))));
-    let mut params = Vec::new();
-    model.visit("", &mut |name, p| params.push((name.to_string(), p)));
-    check_shapes(&params, &updates)?;
+    // `apply_gradients` checks the count and shapes against the model (ShapeMismatch).
     apply_gradients(opt, model, updates)
 }
 
@@ -207,27 +205,4 @@ where
         }
     }
     apply_gradients(opt, model, updates)
-}
-
-fn check_shapes<T>(
-    params: &[(String, &DMatrix<T>)],
-    updates: &[DMatrix<T>],
-) -> Result<(), NnError> {
-    if params.len() != updates.len() {
-        return Err(NnError::ShapeMismatch {
-            what: "optimizer step: number of parameter arrays (model vs gradient)".into(),
-            expected: (params.len(), 1),
-            found: (updates.len(), 1),
-        });
-    }
-    for ((name, p), u) in params.iter().zip(updates) {
-        if p.shape() != u.shape() {
-            return Err(NnError::ShapeMismatch {
-                what: format!("optimizer step: gradient of {name}"),
-                expected: p.shape(),
-                found: u.shape(),
-            });
-        }
-    }
-    Ok(())
 }

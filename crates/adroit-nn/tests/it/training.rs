@@ -266,6 +266,21 @@ fn gradients_or_updates_of_the_wrong_shape_are_refused_and_change_nothing() {
         other => panic!("unexpected {other:?}"),
     }
     assert_eq!(model, start);
+    // A model-shaped gradient of another shape is refused by `step` too.
+    let other = Dense::from_parts(dmatrix![1.0, 2.0], None, Activation::Identity).unwrap();
+    let err = adroit_nn::optim::step(&mut Descent::new(0.1), &mut model, other).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            NnError::ShapeMismatch {
+                expected: (2, 3),
+                found: (1, 2),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(model, start);
     // (2) Implicit gradients collected from another model that happened to live at the same
     // address (the key of a parameter) are refused by shape.
     let mut slot = Dense::from_parts(dmatrix![0.5, 0.5], None, Activation::Identity).unwrap();
