@@ -5,6 +5,21 @@ use nalgebra::DMatrix;
 use std::fmt;
 
 /// Which two values were compared.
+///
+/// # Example
+/// A custom rule for `y = 2x` that records the wrong value `2x + 1` fails the value comparison:
+/// ```
+/// use adroit_check::{Comparison, Options, rule_check};
+/// use adroit_reverse::{Var, custom_rule};
+/// let recorded = |x: &[Var<f64>]| {
+///     custom_rule(x, &[2.0 * x[0].value() + 1.0], |w| vec![2.0 * w[0]])
+/// };
+/// let primal = |x: &[f64]| vec![2.0 * x[0]];
+/// let options = Options::for_precision::<f64>();
+/// let mismatch = rule_check(primal, recorded, &[1.0], 1, 0, &options).unwrap_err();
+/// assert_eq!(mismatch.comparison, Comparison::Value);
+/// assert_eq!((mismatch.output, mismatch.abs_error), (Some(0), 1.0));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Comparison {
@@ -24,11 +39,32 @@ pub enum Comparison {
 ///
 /// Its `Display` is meant to be read in a test failure:
 /// ```text
-/// derivative mismatch (reverse vs finite differences) at ∂output[0]/∂input[1]:
+/// derivative mismatch (forward vs reverse) at ∂output[0]/∂input[1]:
 ///   forward            = 3.0000000000000000e0
 ///   reverse            = 2.0000000000000000e0
 ///   finite difference  = 3.0000000000000004e0
 ///   |error| = 1.0e0, relative 3.3e-1, tolerance atol 1e-7 + rtol 1e-6·|reference|
+/// ```
+///
+/// # Example
+/// A custom rule for `x₀·x₁` whose pullback gets `∂/∂x₁` wrong (`x₁` where it should be `x₀`):
+/// ```
+/// use adroit_check::{Comparison, Options, rule_check};
+/// use adroit_reverse::{Var, custom_rule};
+/// let recorded = |x: &[Var<f64>]| {
+///     let (a, b) = (x[0].value(), x[1].value());
+///     custom_rule(x, &[a * b], move |w| vec![w[0] * b, w[0] * b])
+/// };
+/// let primal = |x: &[f64]| vec![x[0] * x[1]];
+/// let options = Options::for_precision::<f64>();
+/// let m = rule_check(primal, recorded, &[2.0, 3.0], 1, 7, &options).unwrap_err();
+/// assert_eq!(m.comparison, Comparison::ReverseVsFiniteDifference);
+/// assert_eq!((m.input, m.output, m.forward), (Some(1), None, None));
+/// // at (2, 3) the pullback gives w·3 where finite differences give w·2
+/// let ratio = m.reverse.unwrap() / m.finite_difference.unwrap();
+/// assert!((ratio - 1.5).abs() < 1e-6 && (m.rel_error - 0.5).abs() < 1e-6);
+/// let text = m.to_string();
+/// assert!(text.starts_with("derivative mismatch (reverse vs finite differences) at input[1]:"));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mismatch {
@@ -86,6 +122,19 @@ impl fmt::Display for Mismatch {
 impl std::error::Error for Mismatch {}
 
 /// What a successful check covered.
+///
+/// # Example
+/// ```
+/// use adroit_check::{Mode, Options, generic_fn, gradcheck};
+/// let f = generic_fn!(|x| vec![x[0] * x[1]]);
+/// // full mode: 3 comparisons (forward vs reverse, each vs finite differences) per Jacobian entry
+/// let report = gradcheck(&f, &[2.0, 3.0], &Options::for_precision::<f64>()).unwrap();
+/// assert_eq!(report.comparisons, 3 * 2);
+/// assert!(report.max_ad_error < 1e-12 && report.max_fd_error < 1e-7);
+/// // fast mode: 3 comparisons per random direction
+/// let fast = Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 1, trials: 4 });
+/// assert_eq!(gradcheck(&f, &[2.0, 3.0], &fast).unwrap().comparisons, 3 * 4);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
     /// Number of value pairs compared.

@@ -7,14 +7,52 @@ use num_traits::Float;
 
 /// `f32` or `f64`: a type every AD mode of adroit supports (forward duals, the reverse tape,
 /// forward-over-reverse Hessians).
+///
+/// # Example
+/// A check written once for both precisions:
+/// ```
+/// use adroit_check::{CheckScalar, Options, generic_fn, gradcheck};
+/// fn sin_is_right<T: CheckScalar>(x: T) -> bool {
+///     let f = generic_fn!(|x| vec![x[0].sin()]);
+///     gradcheck(&f, &[x], &Options::for_precision::<T>()).is_ok()
+/// }
+/// assert!(sin_is_right(0.5_f32) && sin_is_right(0.5_f64));
+/// ```
 pub trait CheckScalar: TapeScalar + nalgebra::Scalar + Float + sealed::Sealed {
     /// Converts to `f64` for comparisons.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::CheckScalar;
+    /// assert_eq!(0.5_f32.to_f64_lossless(), 0.5);
+    /// // exact: the f32 nearest 0.1 stays itself, which is not the f64 nearest 0.1
+    /// assert_eq!(0.1_f32.to_f64_lossless(), f64::from(0.1_f32));
+    /// assert_ne!(0.1_f32.to_f64_lossless(), 0.1);
+    /// ```
     fn to_f64_lossless(self) -> f64;
 
     /// Converts from `f64` (rounding for `f32`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::CheckScalar;
+    /// assert_eq!(f64::from_f64_rounded(0.1), 0.1);
+    /// assert_eq!(f32::from_f64_rounded(0.1), 0.1_f32);
+    /// // 1 + 2⁻³⁰ is less than half an f32 ulp (2⁻²⁴) above 1
+    /// assert_eq!(f32::from_f64_rounded(1.0 + 2.0_f64.powi(-30)), 1.0);
+    /// ```
     fn from_f64_rounded(x: f64) -> Self;
 
     /// The forward-over-reverse Hessian of the first output of `f` ([`adroit_reverse::hessian`]).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::{CheckScalar, generic_fn};
+    /// // f = x₀²·x₁ (the second output is ignored): H = [[2x₁, 2x₀], [2x₀, 0]]
+    /// let f = generic_fn!(|x| vec![x[0] * x[0] * x[1], x[0]]);
+    /// let h = f64::reverse_hessian(&f, &[1.0, 2.0]);
+    /// assert_eq!((h[(0, 0)], h[(0, 1)], h[(1, 0)], h[(1, 1)]), (4.0, 2.0, 2.0, 0.0));
+    /// ```
     fn reverse_hessian<F: GenericFn>(f: &F, x: &[Self]) -> DMatrix<Self>;
 }
 

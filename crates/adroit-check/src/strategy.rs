@@ -32,6 +32,20 @@ pub fn float_in<T: Float + Debug + 'static>(lo: f64, hi: f64) -> BoxedStrategy<T
 ///
 /// # Panics
 /// If `lo >= hi`.
+///
+/// # Example
+/// Away from its kink at 0, `abs` must agree with finite differences:
+/// ```
+/// use adroit_check::strategy::float_away_from;
+/// use adroit_check::{Options, generic_fn, gradcheck};
+/// use proptest::prelude::*;
+/// let f = generic_fn!(|x| vec![x[0].abs()]);
+/// let options = Options::for_precision::<f64>();
+/// proptest!(|(x in float_away_from::<f64>(-1.0, 1.0, vec![0.0], 0.1))| {
+///     prop_assert!(x.abs() >= 0.1);
+///     prop_assert!(gradcheck(&f, &[x], &options).is_ok());
+/// });
+/// ```
 pub fn float_away_from<T: Float + Debug + 'static>(
     lo: f64,
     hi: f64,
@@ -51,16 +65,54 @@ pub fn float_away_from<T: Float + Debug + 'static>(
 ///
 /// # Panics
 /// If `points` is empty.
+///
+/// # Example
+/// The convention `abs'(0) = 0`, on both zeros:
+/// ```
+/// use adroit_check::strategy::float_on;
+/// use adroit_forward::num_traits::Float;
+/// use proptest::prelude::*;
+/// proptest!(|(x in float_on::<f64>(vec![0.0, -0.0]))| {
+///     prop_assert_eq!(x, 0.0);
+///     prop_assert_eq!(adroit_forward::derivative(|x| x.abs(), x), 0.0);
+/// });
+/// ```
 pub fn float_on<T: Float + Debug + 'static>(points: Vec<f64>) -> BoxedStrategy<T> {
     proptest::sample::select(points).prop_map(cast::<T>).boxed()
 }
 
 /// Vectors of `len` floats uniform in `[lo, hi)`.
+///
+/// # Example
+/// ```
+/// use adroit_check::strategy::vector;
+/// use adroit_check::{Options, generic_fn, gradcheck};
+/// use proptest::prelude::*;
+/// let f = generic_fn!(|x| vec![x[0] * x[1] + x[2].sin()]);
+/// let options = Options::for_precision::<f64>();
+/// proptest!(|(x in vector::<f64>(3, -2.0, 2.0))| {
+///     prop_assert!(x.len() == 3 && x.iter().all(|v| (-2.0..2.0).contains(v)));
+///     prop_assert!(gradcheck(&f, &x, &options).is_ok());
+/// });
+/// ```
 pub fn vector<T: Float + Debug + 'static>(len: usize, lo: f64, hi: f64) -> BoxedStrategy<Vec<T>> {
     proptest::collection::vec(float_in::<T>(lo, hi), len).boxed()
 }
 
 /// `rows × cols` matrices with entries uniform in `[lo, hi)`.
+///
+/// # Example
+/// ```
+/// use adroit_check::strategy::matrix;
+/// use proptest::prelude::*;
+/// proptest!(|(m in matrix::<f64>(2, 2, -1.0, 1.0))| {
+///     prop_assert_eq!(m.shape(), (2, 2));
+///     // Jacobi's formula: the gradient of det [[a, b], [c, d]] is [[d, −c], [−b, a]]
+///     // (`as_slice` is column-major: a, c, b, d)
+///     let g = adroit_forward::gradient(|v| v[0] * v[3] - v[2] * v[1], m.as_slice());
+///     prop_assert_eq!(g, vec![m[(1, 1)], -m[(0, 1)], -m[(1, 0)], m[(0, 0)]]);
+/// });
+/// ```
 pub fn matrix<T: Float + nalgebra::Scalar>(
     rows: usize,
     cols: usize,
@@ -74,6 +126,17 @@ pub fn matrix<T: Float + nalgebra::Scalar>(
 
 /// A proptest configuration running `default_cases` cases, or `PROPTEST_CASES` when that
 /// environment variable is set (to run long campaigns without editing tests).
+///
+/// # Example
+/// ```
+/// use adroit_check::strategy::{config, float_in};
+/// use proptest::prelude::*;
+/// let c = config(64);
+/// if std::env::var_os("PROPTEST_CASES").is_none() {
+///     assert_eq!(c.cases, 64);
+/// }
+/// proptest!(c, |(x in float_in::<f64>(0.0, 1.0))| prop_assert!(x.sqrt() >= x));
+/// ```
 pub fn config(default_cases: u32) -> Config {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()

@@ -7,6 +7,19 @@ use std::fmt;
 /// A program: an expression over inputs `x₀ … x_{n−1}` and constants using every operation of
 /// the rule table. [`eval`](Self::eval) runs it on any `Float` type (`f64`, `Dual`, `Var`,
 /// nested duals), so the same program is differentiated by every mode.
+///
+/// # Example
+/// ```
+/// use adroit_check::program::{BinaryOp, Expr};
+/// let x0 = || Box::new(Expr::Input(0));
+/// // clamp(2·x0, −1, 1)
+/// let two_x0 = Expr::Binary(BinaryOp::Mul, Box::new(Expr::Const(2.0)), x0());
+/// let e = Expr::Clamp(Box::new(two_x0), -1.0, 1.0);
+/// assert_eq!(e.to_string(), "clamp((2 * x0), -1, 1)");
+/// assert_eq!((e.eval(&[0.25]), e.eval(&[3.0])), (0.5, 1.0));
+/// // a negative power is taken of x² + ½, so it has no pole: (0² + ½)⁻¹ = 2
+/// assert_eq!(Expr::Powi(x0(), -1).eval(&[0.0]), 2.0);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     /// The input `xᵢ` (index taken modulo the number of inputs).
@@ -37,6 +50,18 @@ impl Expr {
     ///
     /// # Panics
     /// If `x` is empty.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::program::{Expr, UnaryOp};
+    /// use adroit_forward::Dual;
+    /// // inputs are taken modulo their number: with two inputs, x3 is x1
+    /// let e = Expr::Unary(UnaryOp::Neg, Box::new(Expr::Input(3)));
+    /// assert_eq!(e.eval(&[1.0, 2.0]), -2.0);
+    /// // on dual numbers: d(−x1)/dx1 = −1
+    /// let y = e.eval(&[Dual::constant(1.0), Dual::variable(2.0)]);
+    /// assert_eq!((y.value(), y.tangent()), (-2.0, -1.0));
+    /// ```
     pub fn eval<S: Float>(&self, x: &[S]) -> S {
         match self {
             Expr::Input(i) => x[i % x.len()],
@@ -59,6 +84,18 @@ impl Expr {
     /// the program is not differentiable (a kink or a jump: `abs` at 0, ties of `max`/`min`,
     /// integers for rounding, bounds of `clamp`, the branch cut of `atan2`, …), evaluated in
     /// `f64`. Finite differences are only comparable when this is not tiny.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::program::{BinaryOp, Expr, UnaryOp};
+    /// // |x0 − 0.25| has its kink at x0 = 0.25
+    /// let (x0, quarter) = (Box::new(Expr::Input(0)), Box::new(Expr::Const(0.25)));
+    /// let e = Expr::Unary(UnaryOp::Abs, Box::new(Expr::Binary(BinaryOp::Sub, x0, quarter)));
+    /// assert_eq!(e.kink_margin(&[1.0]), 0.75);
+    /// // a smooth program has no kink
+    /// let smooth = Expr::Unary(UnaryOp::Sin, Box::new(Expr::Input(0)));
+    /// assert_eq!(smooth.kink_margin(&[1.0]), f64::INFINITY);
+    /// ```
     pub fn kink_margin(&self, x: &[f64]) -> f64 {
         let mut margin = f64::INFINITY;
         self.eval_margin(x, &mut margin);
@@ -70,6 +107,16 @@ impl Expr {
     /// argument's derivative scale (how fast it moves with the inputs, see
     /// [`derivative_scale`](Self::derivative_scale)). A finite-difference step shorter than
     /// this does not cross a kink (to first order).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::program::{BinaryOp, Expr, UnaryOp};
+    /// // |4·x0| at x0 = 1: its argument is 4 away from the kink, x0 only 1
+    /// let (four, x0) = (Box::new(Expr::Const(4.0)), Box::new(Expr::Input(0)));
+    /// let e = Expr::Unary(UnaryOp::Abs, Box::new(Expr::Binary(BinaryOp::Mul, four, x0)));
+    /// assert_eq!(e.kink_margin(&[1.0]), 4.0);
+    /// assert!((e.input_margin(&[1.0]) - 1.0).abs() < 1e-12);
+    /// ```
     pub fn input_margin(&self, x: &[f64]) -> f64 {
         let mut margin = f64::INFINITY;
         self.input_margin_rec(x, &mut margin);
@@ -169,6 +216,18 @@ impl Expr {
     /// signed sum is `∂f/∂xᵢ`. Forward and reverse mode add those terms in different orders, so
     /// they may differ by about `ε·size·scale` when huge terms cancel (e.g.
     /// `x⁶⁴·((x − x) − (x − x))`, found by fuzzing).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::program::{BinaryOp, Expr};
+    /// let (x0, x1) = (|| Box::new(Expr::Input(0)), || Box::new(Expr::Input(1)));
+    /// // x0·x1 at (2, 3): one term per input, |x1| and |x0|
+    /// let product = Expr::Binary(BinaryOp::Mul, x0(), x1());
+    /// assert_eq!(product.derivative_scale(&[2.0, 3.0]), vec![3.0, 2.0]);
+    /// // x0 − x0: the derivative 0 is the sum of the terms +1 and −1, of scale 2
+    /// let zero = Expr::Binary(BinaryOp::Sub, x0(), x0());
+    /// assert_eq!(zero.derivative_scale(&[5.0]), vec![2.0]);
+    /// ```
     pub fn derivative_scale(&self, x: &[f64]) -> Vec<f64> {
         self.scale(x).1
     }
@@ -232,6 +291,19 @@ impl Expr {
     /// whose Hessian 0 is a difference of terms ~1/(2x²); found by a 500 000-case run).
     ///
     /// [`derivative_scale`]: Self::derivative_scale
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::program::{BinaryOp, Expr};
+    /// let (x0, x1) = (|| Box::new(Expr::Input(0)), || Box::new(Expr::Input(1)));
+    /// // x0·x1: only the mixed second derivative, 1, is non-zero (row-major 2 × 2)
+    /// let product = Expr::Binary(BinaryOp::Mul, x0(), x1());
+    /// assert_eq!(product.second_derivative_scale(&[2.0, 3.0]), vec![0.0, 1.0, 1.0, 0.0]);
+    /// // x0·x0 − x0·x0: the second derivative 0 is the sum of the terms 2 and −2, of scale 4
+    /// let square = || Box::new(Expr::Binary(BinaryOp::Mul, x0(), x0()));
+    /// let zero = Expr::Binary(BinaryOp::Sub, square(), square());
+    /// assert_eq!(zero.second_derivative_scale(&[5.0]), vec![4.0]);
+    /// ```
     pub fn second_derivative_scale(&self, x: &[f64]) -> Vec<f64> {
         self.scale2(x).2
     }
@@ -298,6 +370,19 @@ impl Expr {
     /// The largest magnitude of any intermediate value at `x` (in `f64`; NaN ignored). In a
     /// lower precision, values this large carry absolute rounding errors that oscillating
     /// functions of them amplify, so precision tests restrict themselves to moderate values.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::program::{BinaryOp, Expr};
+    /// // 1000·x0 − 1000·x0 is 0, but passes through 1000 at x0 = 1
+    /// let big = || {
+    ///     let x0 = Box::new(Expr::Input(0));
+    ///     Box::new(Expr::Binary(BinaryOp::Mul, Box::new(Expr::Const(1000.0)), x0))
+    /// };
+    /// let e = Expr::Binary(BinaryOp::Sub, big(), big());
+    /// assert_eq!(e.eval(&[1.0]), 0.0);
+    /// assert_eq!(e.magnitude(&[1.0]), 1000.0);
+    /// ```
     pub fn magnitude(&self, x: &[f64]) -> f64 {
         let own = self.eval(x).abs();
         let own = if own.is_nan() { 0.0 } else { own };
@@ -310,6 +395,15 @@ impl Expr {
     }
 
     /// Number of nodes.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::program::{BinaryOp, Expr, UnaryOp};
+    /// // max(sin(x0), x1): the nodes max, sin, x0 and x1
+    /// let sin_x0 = Expr::Unary(UnaryOp::Sin, Box::new(Expr::Input(0)));
+    /// let e = Expr::Binary(BinaryOp::Max, Box::new(sin_x0), Box::new(Expr::Input(1)));
+    /// assert_eq!(e.size(), 4);
+    /// ```
     pub fn size(&self) -> usize {
         match self {
             Expr::Input(_) | Expr::Const(_) => 1,

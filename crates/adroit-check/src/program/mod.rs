@@ -37,6 +37,20 @@ use num_traits::Float;
 use std::fmt;
 
 /// A random program: an expression over `n_inputs` inputs, with one output.
+///
+/// # Example
+/// ```
+/// use adroit_check::program::{Expr, Program, UnaryOp};
+/// use adroit_check::{Options, gradcheck};
+/// // the guarded logarithm ln(x0² + ½), defined at every x0
+/// let p = Program {
+///     n_inputs: 1,
+///     expr: Expr::Unary(UnaryOp::Ln, Box::new(Expr::Input(0))),
+/// };
+/// assert_eq!(p.to_string(), "ln(x0)");
+/// assert!((p.eval(&[0.0]) + std::f64::consts::LN_2).abs() < 1e-12);
+/// assert!(gradcheck(&p, &[0.7], &Options::for_precision::<f64>()).is_ok());
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Program {
     /// Number of inputs.
@@ -50,6 +64,18 @@ impl Program {
     ///
     /// # Panics
     /// If `x` is empty.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::program::{BinaryOp, Expr, Program};
+    /// use adroit_forward::Dual;
+    /// let (x0, x1) = (Box::new(Expr::Input(0)), Box::new(Expr::Input(1)));
+    /// let p = Program { n_inputs: 2, expr: Expr::Binary(BinaryOp::Mul, x0, x1) };
+    /// assert_eq!(p.eval(&[2.0, 3.0]), 6.0);
+    /// // the same program on dual numbers: ∂(x0·x1)/∂x0 = x1
+    /// let y = p.eval(&[Dual::variable(2.0), Dual::constant(3.0)]);
+    /// assert_eq!((y.value(), y.tangent()), (6.0, 3.0));
+    /// ```
     pub fn eval<S: Float>(&self, x: &[S]) -> S {
         self.expr.eval(x)
     }

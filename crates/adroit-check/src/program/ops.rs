@@ -3,6 +3,17 @@
 
 /// A function of one argument (of the rule table). Guards (documented per variant) map any real
 /// argument smoothly into the function's domain, so every program is defined everywhere.
+///
+/// # Example
+/// ```
+/// use adroit_check::program::{Expr, UnaryOp};
+/// let x0 = || Box::new(Expr::Input(0));
+/// // 1/(a² + ½) is 2 at a = 0, where 1/a would be infinite
+/// assert_eq!(Expr::Unary(UnaryOp::Recip, x0()).eval(&[0.0]), 2.0);
+/// // asin(0.9·tanh a) stays inside (−1, 1): at a = 100 it is asin 0.9
+/// let asin = Expr::Unary(UnaryOp::Asin, x0()).eval(&[100.0]);
+/// assert!((asin - 0.9_f64.asin()).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[allow(missing_docs)] // each variant is the Float method of the same name
 pub enum UnaryOp {
@@ -58,6 +69,17 @@ pub enum UnaryOp {
 }
 
 /// A function of two arguments (of the rule table), guarded like [`UnaryOp`].
+///
+/// # Example
+/// ```
+/// use adroit_check::program::{BinaryOp, Expr};
+/// let (a, b) = (Box::new(Expr::Input(0)), Box::new(Expr::Input(1)));
+/// // a / (b² + ½): no division by zero
+/// let div = Expr::Binary(BinaryOp::Div, a.clone(), b.clone());
+/// assert_eq!(div.eval(&[1.0, 0.0]), 2.0);
+/// // a % (b² + 1): 5 % 2
+/// assert_eq!(Expr::Binary(BinaryOp::Rem, a, b).eval(&[5.0, 1.0]), 1.0);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[allow(missing_docs)] // each variant is the operator or Float method of the same name
 pub enum BinaryOp {
@@ -117,6 +139,19 @@ impl UnaryOp {
     ];
 
     /// The Float method name.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::program::{Expr, UnaryOp};
+    /// assert_eq!(UnaryOp::ExpM1.name(), "exp_m1");
+    /// // programs are printed with these names, which tell the operations apart
+    /// let e = Expr::Unary(UnaryOp::Sin, Box::new(Expr::Input(0)));
+    /// assert_eq!(e.to_string(), "sin(x0)");
+    /// let mut names: Vec<_> = UnaryOp::ALL.iter().map(|op| op.name()).collect();
+    /// names.sort();
+    /// names.dedup();
+    /// assert_eq!(names.len(), UnaryOp::ALL.len());
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             UnaryOp::Neg => "neg",
@@ -173,6 +208,17 @@ impl BinaryOp {
     ];
 
     /// The operator or Float method name.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::program::{BinaryOp, Expr};
+    /// assert_eq!(BinaryOp::Atan2.name(), "atan2");
+    /// // programs print these as functions, except `+`, `-` and `*`
+    /// let (a, b) = (Box::new(Expr::Input(0)), Box::new(Expr::Input(1)));
+    /// let hypot = Expr::Binary(BinaryOp::Hypot, a.clone(), b.clone());
+    /// assert_eq!(hypot.to_string(), "hypot(x0, x1)");
+    /// assert_eq!(Expr::Binary(BinaryOp::Add, a, b).to_string(), "(x0 + x1)");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             BinaryOp::Add => "add",

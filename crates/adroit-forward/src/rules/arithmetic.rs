@@ -4,6 +4,12 @@ use super::{BinaryRule, UnaryRule};
 use num_traits::Float;
 
 /// `x + y`: partials `(1, 1)`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{BinaryRule, Add};
+/// assert_eq!(Add.eval(2.0_f64, 3.0), (5.0, 1.0, 1.0));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Add;
 
@@ -15,6 +21,12 @@ impl BinaryRule for Add {
 }
 
 /// `x - y`: partials `(1, -1)`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{BinaryRule, Sub};
+/// assert_eq!(Sub.eval(2.0_f64, 3.0), (-1.0, 1.0, -1.0));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sub;
 
@@ -26,6 +38,12 @@ impl BinaryRule for Sub {
 }
 
 /// `x · y`: partials `(y, x)`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{BinaryRule, Mul};
+/// assert_eq!(Mul.eval(2.0_f64, 3.0), (6.0, 3.0, 2.0));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Mul;
 
@@ -37,6 +55,15 @@ impl BinaryRule for Mul {
 }
 
 /// `x / y`: partials `(1/y, -x/y²)`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{BinaryRule, Div};
+/// // 3/2: ∂x = 1/2, ∂y = −3/2² = −3/4
+/// assert_eq!(Div.eval(3.0_f64, 2.0), (1.5, 0.5, -0.75));
+/// // without ∂y, when y is a constant
+/// assert_eq!(Div.eval_dx(3.0_f64, 2.0), (1.5, 0.5));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Div;
 
@@ -58,6 +85,19 @@ impl BinaryRule for Div {
 /// `(1, -q)` with `q` the integer quotient of the branch actually taken,
 /// `q = round((x − x % y) / y)` (which can differ from `trunc(x/y)` when `x/y` rounds to an
 /// integer, e.g. `1.0 % 0.1`), valid away from the jumps at multiples of `y`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{BinaryRule, Rem};
+/// // 7 = 3·2 + 1, so ∂y = −3
+/// assert_eq!(Rem.eval(7.0_f64, 2.0), (1.0, 1.0, -3.0));
+/// // the sign of x: −7 = (−3)·2 − 1
+/// assert_eq!(Rem.eval(-7.0_f64, 2.0), (-1.0, 1.0, 3.0));
+/// // 0.1_f64 is slightly above 1/10: 1.0 % 0.1 ≈ 0.1 takes the branch q = 9, not 10
+/// let (value, _, dy) = Rem.eval(1.0_f64, 0.1);
+/// assert!((value - 0.1).abs() < 1e-12);
+/// assert_eq!(dy, -9.0);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Rem;
 
@@ -75,6 +115,12 @@ impl BinaryRule for Rem {
 }
 
 /// `-x`: derivative `-1`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Neg, UnaryRule};
+/// assert_eq!(Neg.eval(2.0_f64), (-2.0, -1.0));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Neg;
 
@@ -86,6 +132,15 @@ impl UnaryRule for Neg {
 }
 
 /// `1/x`: derivative `-1/x²` (`-∞` at `x = ±0`).
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Recip, UnaryRule};
+/// assert_eq!(Recip.eval(2.0_f64), (0.5, -0.25));
+/// // at ±0 the derivative is −∞
+/// assert_eq!(Recip.eval(0.0_f64), (f64::INFINITY, f64::NEG_INFINITY));
+/// assert_eq!(Recip.eval(-0.0_f64).1, f64::NEG_INFINITY);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Recip;
 

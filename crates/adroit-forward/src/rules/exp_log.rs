@@ -5,6 +5,15 @@ use core::f64::consts::{LN_2, LN_10};
 use num_traits::Float;
 
 /// `eˣ`: derivative `eˣ`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Exp, UnaryRule};
+/// assert_eq!(Exp.eval(0.0_f64), (1.0, 1.0));
+/// let (value, derivative) = Exp.eval(1.0_f64);
+/// assert!((value - std::f64::consts::E).abs() < 1e-12);
+/// assert_eq!(derivative, value);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Exp;
 
@@ -17,6 +26,16 @@ impl UnaryRule for Exp {
 }
 
 /// `2ˣ`: derivative `2ˣ·ln 2`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Exp2, UnaryRule};
+/// use std::f64::consts::LN_2;
+/// // 2³ = 8, derivative 8·ln 2
+/// let (value, derivative) = Exp2.eval(3.0_f64);
+/// assert!((value - 8.0).abs() < 1e-12);
+/// assert!((derivative - 8.0 * LN_2).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Exp2;
 
@@ -29,6 +48,16 @@ impl UnaryRule for Exp2 {
 }
 
 /// `eˣ - 1`, accurate for tiny `x`: derivative `eˣ`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{ExpM1, UnaryRule};
+/// assert_eq!(ExpM1.eval(0.0_f64), (0.0, 1.0));
+/// // eˣ − 1 ≈ x for tiny x, where `x.exp() - 1.0` rounds to 0
+/// let (value, derivative) = ExpM1.eval(1e-20_f64);
+/// assert!((value / 1e-20 - 1.0).abs() < 1e-12);
+/// assert_eq!(derivative, 1.0);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ExpM1;
 
@@ -40,6 +69,17 @@ impl UnaryRule for ExpM1 {
 }
 
 /// `ln x`: derivative `1/x` (`+∞` at `x = 0`; NaN value for `x < 0`).
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Ln, UnaryRule};
+/// assert_eq!(Ln.eval(1.0_f64), (0.0, 1.0));
+/// assert_eq!(Ln.eval(4.0_f64).1, 0.25);
+/// // at 0 (either sign) the derivative is +∞
+/// assert_eq!(Ln.eval(0.0_f64), (f64::NEG_INFINITY, f64::INFINITY));
+/// assert_eq!(Ln.eval(-0.0_f64).1, f64::INFINITY);
+/// assert!(Ln.eval(-1.0_f64).0.is_nan());
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Ln;
 
@@ -52,6 +92,16 @@ impl UnaryRule for Ln {
 }
 
 /// `log₂ x`: derivative `1/(x·ln 2)`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Log2, UnaryRule};
+/// use std::f64::consts::LN_2;
+/// // log₂ 8 = 3, derivative 1/(8·ln 2)
+/// let (value, derivative) = Log2.eval(8.0_f64);
+/// assert!((value - 3.0).abs() < 1e-12);
+/// assert!((derivative - 1.0 / (8.0 * LN_2)).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Log2;
 
@@ -63,6 +113,16 @@ impl UnaryRule for Log2 {
 }
 
 /// `log₁₀ x`: derivative `1/(x·ln 10)`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Log10, UnaryRule};
+/// use std::f64::consts::LN_10;
+/// // log₁₀ 100 = 2, derivative 1/(100·ln 10)
+/// let (value, derivative) = Log10.eval(100.0_f64);
+/// assert!((value - 2.0).abs() < 1e-12);
+/// assert!((derivative - 1.0 / (100.0 * LN_10)).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Log10;
 
@@ -74,6 +134,16 @@ impl UnaryRule for Log10 {
 }
 
 /// `ln(1 + x)`, accurate for tiny `x`: derivative `1/(1 + x)`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Ln1p, UnaryRule};
+/// assert_eq!(Ln1p.eval(0.0_f64), (0.0, 1.0));
+/// // ln 2, derivative 1/2
+/// let (value, derivative) = Ln1p.eval(1.0_f64);
+/// assert!((value - std::f64::consts::LN_2).abs() < 1e-12);
+/// assert_eq!(derivative, 0.5);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Ln1p;
 
@@ -88,6 +158,20 @@ impl UnaryRule for Ln1p {
 ///
 /// Convention: at `x = ±0`, `∂x` is the one-sided limit from the right, `+∞` for `b > 1` and
 /// `−∞` for `0 < b < 1` (as [`Ln`]'s `+∞` for base e).
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{BinaryRule, Log};
+/// use std::f64::consts::LN_2;
+/// // log₂ 8 = 3: ∂x = 1/(8·ln 2), ∂b = −3/(2·ln 2)
+/// let (value, dx, db) = Log.eval(8.0_f64, 2.0);
+/// assert!((value - 3.0).abs() < 1e-12);
+/// assert!((dx - 1.0 / (8.0 * LN_2)).abs() < 1e-12);
+/// assert!((db + 3.0 / (2.0 * LN_2)).abs() < 1e-12);
+/// // at x = ±0: +∞ for a base above 1, −∞ for a base below 1
+/// assert_eq!(Log.eval(0.0_f64, 2.0).1, f64::INFINITY);
+/// assert_eq!(Log.eval(-0.0_f64, 0.5).1, f64::NEG_INFINITY);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Log;
 

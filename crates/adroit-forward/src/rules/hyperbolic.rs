@@ -4,6 +4,15 @@ use super::UnaryRule;
 use num_traits::Float;
 
 /// `sinh x`: derivative `cosh x`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Sinh, UnaryRule};
+/// assert_eq!(Sinh.eval(0.0_f64), (0.0, 1.0));
+/// // sinh(ln 2) = (2 − ½)/2 = ¾, cosh(ln 2) = (2 + ½)/2 = 5/4
+/// let (value, derivative) = Sinh.eval(std::f64::consts::LN_2);
+/// assert!((value - 0.75).abs() < 1e-12 && (derivative - 1.25).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sinh;
 
@@ -15,6 +24,15 @@ impl UnaryRule for Sinh {
 }
 
 /// `cosh x`: derivative `sinh x`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Cosh, UnaryRule};
+/// assert_eq!(Cosh.eval(0.0_f64), (1.0, 0.0));
+/// // cosh(ln 2) = (2 + ½)/2 = 5/4, sinh(ln 2) = (2 − ½)/2 = ¾
+/// let (value, derivative) = Cosh.eval(std::f64::consts::LN_2);
+/// assert!((value - 1.25).abs() < 1e-12 && (derivative - 0.75).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Cosh;
 
@@ -30,6 +48,19 @@ impl UnaryRule for Cosh {
 /// For `|x| > 1` the derivative is computed as `4e/(1 + e)²` with `e = e^(−2|x|)`: `1 − tanh²`
 /// cancels catastrophically there (all digits lost once `tanh x` rounds to ±1, at `|x| ≈ 9` in
 /// `f32` and `19` in `f64`; found by the random-program property suite).
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Tanh, UnaryRule};
+/// assert_eq!(Tanh.eval(0.0_f64), (0.0, 1.0));
+/// // tanh(ln 2) = 3/5, derivative 1 − 9/25 = 16/25
+/// let (value, derivative) = Tanh.eval(std::f64::consts::LN_2);
+/// assert!((value - 0.6).abs() < 1e-12 && (derivative - 0.64).abs() < 1e-12);
+/// // tanh 20 rounds to 1, yet the derivative keeps its digits: sech² 20 = 1/cosh² 20
+/// let (value, derivative) = Tanh.eval(20.0_f64);
+/// assert_eq!(value, 1.0);
+/// assert!((derivative * 20.0_f64.cosh().powi(2) - 1.0).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Tanh;
 
@@ -48,6 +79,16 @@ impl UnaryRule for Tanh {
 }
 
 /// `asinh x`: derivative `1/√(x² + 1)`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Asinh, UnaryRule};
+/// assert_eq!(Asinh.eval(0.0_f64), (0.0, 1.0));
+/// // asinh ¾ = ln(¾ + √(9/16 + 1)) = ln 2, derivative 1/(5/4) = 4/5
+/// let (value, derivative) = Asinh.eval(0.75_f64);
+/// assert!((value - std::f64::consts::LN_2).abs() < 1e-12);
+/// assert!((derivative - 0.8).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Asinh;
 
@@ -59,6 +100,16 @@ impl UnaryRule for Asinh {
 }
 
 /// `acosh x` (`x ≥ 1`): derivative `1/√(x² - 1)` (`+∞` at `x = 1`).
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Acosh, UnaryRule};
+/// // acosh(5/4) = ln(5/4 + ¾) = ln 2, derivative 1/√(25/16 − 1) = 4/3
+/// let (value, derivative) = Acosh.eval(1.25_f64);
+/// assert!((value - std::f64::consts::LN_2).abs() < 1e-12);
+/// assert!((derivative - 4.0 / 3.0).abs() < 1e-12);
+/// assert_eq!(Acosh.eval(1.0_f64), (0.0, f64::INFINITY));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Acosh;
 
@@ -74,6 +125,16 @@ impl UnaryRule for Acosh {
 }
 
 /// `atanh x` (`|x| < 1`): derivative `1/(1 - x²)`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Atanh, UnaryRule};
+/// assert_eq!(Atanh.eval(0.0_f64), (0.0, 1.0));
+/// // atanh(3/5) = ½·ln((1 + 3/5)/(1 − 3/5)) = ln 2, derivative 1/(1 − 9/25) = 25/16
+/// let (value, derivative) = Atanh.eval(0.6_f64);
+/// assert!((value - std::f64::consts::LN_2).abs() < 1e-12);
+/// assert!((derivative - 1.5625).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Atanh;
 

@@ -46,12 +46,69 @@ pub use trig::{Acos, Asin, Atan, Atan2, Cos, Sin, Tan, ToDegrees, ToRadians};
 use num_traits::Float;
 
 /// A differentiable function of one variable.
+///
+/// # Example
+/// A rule of one's own, applied to a dual number through [`ChainRule`](crate::ChainRule):
+/// ```
+/// use adroit_forward::num_traits::Float;
+/// use adroit_forward::rules::UnaryRule;
+/// use adroit_forward::{ChainRule, Dual};
+///
+/// /// `x³`: derivative `3x²`.
+/// #[derive(Clone, Copy)]
+/// struct Cube;
+///
+/// impl UnaryRule for Cube {
+///     fn eval<S: Float>(self, x: S) -> (S, S) {
+///         (x * x * x, (x + x + x) * x)
+///     }
+/// }
+///
+/// assert_eq!(Cube.eval(2.0_f64), (8.0, 12.0));
+/// let y = Dual::variable(2.0_f64).apply_unary(Cube);
+/// assert_eq!((y.value(), y.tangent()), (8.0, 12.0));
+/// ```
 pub trait UnaryRule: Copy {
     /// Returns `(f(x), f'(x))`.
+    ///
+    /// # Example
+    /// On a dual number, the tangent of the derivative is the second derivative:
+    /// ```
+    /// use adroit_forward::Dual;
+    /// use adroit_forward::rules::{Sin, UnaryRule};
+    /// assert_eq!(Sin.eval(0.0_f64), (0.0, 1.0));
+    /// // sin' = cos, sin'' = −sin
+    /// let (_, derivative) = Sin.eval(Dual::variable(0.5_f64));
+    /// assert!((derivative.value() - 0.5_f64.cos()).abs() < 1e-12);
+    /// assert!((derivative.tangent() + 0.5_f64.sin()).abs() < 1e-12);
+    /// ```
     fn eval<S: Float>(self, x: S) -> (S, S);
 }
 
 /// A differentiable function of two variables.
+///
+/// # Example
+/// A rule of one's own, applied to dual numbers through [`ChainRule`](crate::ChainRule):
+/// ```
+/// use adroit_forward::num_traits::Float;
+/// use adroit_forward::rules::BinaryRule;
+/// use adroit_forward::{ChainRule, Dual};
+///
+/// /// `x·y²`: partials `(y², 2xy)`.
+/// #[derive(Clone, Copy)]
+/// struct MulSquare;
+///
+/// impl BinaryRule for MulSquare {
+///     fn eval<S: Float>(self, x: S, y: S) -> (S, S, S) {
+///         (x * y * y, y * y, (x + x) * y)
+///     }
+/// }
+///
+/// assert_eq!(MulSquare.eval(3.0_f64, 2.0), (12.0, 4.0, 12.0));
+/// // perturb y only: the tangent is ∂f/∂y
+/// let z = Dual::constant(3.0_f64).apply_binary(Dual::variable(2.0), MulSquare);
+/// assert_eq!((z.value(), z.tangent()), (12.0, 12.0));
+/// ```
 pub trait BinaryRule: Copy {
     /// True when `∂f/∂y` costs noticeably more than the value and `∂f/∂x` (an extra
     /// transcendental call): number types then call [`eval_dx`](Self::eval_dx) when `y` is
@@ -59,12 +116,32 @@ pub trait BinaryRule: Copy {
     const EXPENSIVE_DY: bool = false;
 
     /// Returns `(f(x, y), ∂f/∂x, ∂f/∂y)`.
+    ///
+    /// # Example
+    /// On dual numbers, the tangents of the partials are second derivatives:
+    /// ```
+    /// use adroit_forward::Dual;
+    /// use adroit_forward::rules::{BinaryRule, Mul};
+    /// assert_eq!(Mul.eval(2.0_f64, 3.0), (6.0, 3.0, 2.0));
+    /// // perturb x: ∂²(xy)/∂x² = 0, ∂²(xy)/∂y∂x = 1
+    /// let (_, dx, dy) = Mul.eval(Dual::variable(2.0_f64), Dual::constant(3.0));
+    /// assert_eq!((dx.tangent(), dy.tangent()), (0.0, 1.0));
+    /// ```
     fn eval<S: Float>(self, x: S, y: S) -> (S, S, S);
 
     /// Returns `(f(x, y), ∂f/∂x)`: used when `y` carries no perturbation.
     ///
     /// The default calls [`eval`](Self::eval); rules whose `∂f/∂y` costs an extra
     /// transcendental call (such as [`Powf`]) override it.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::rules::{BinaryRule, Mul, Powf};
+    /// // 2³ = 8 and ∂x = 3·2² = 12, without computing ∂p = 8·ln 2
+    /// assert_eq!(Powf.eval_dx(2.0_f64, 3.0), (8.0, 12.0));
+    /// // the default implementation drops ∂y of `eval`
+    /// assert_eq!(Mul.eval_dx(2.0_f64, 3.0), (6.0, 3.0));
+    /// ```
     fn eval_dx<S: Float>(self, x: S, y: S) -> (S, S) {
         let (value, dx, _) = self.eval(x, y);
         (value, dx)

@@ -9,6 +9,16 @@ use num_traits::Float;
 /// `|x|`: derivative `sign(x)`.
 ///
 /// Convention: `abs'(0) = 0` (the subgradient of minimal norm, as JAX); NaN propagates.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Abs, UnaryRule};
+/// assert_eq!(Abs.eval(-2.0_f64), (2.0, -1.0));
+/// assert_eq!(Abs.eval(3.0_f64), (3.0, 1.0));
+/// // the kink: abs'(0) = 0
+/// assert_eq!(Abs.eval(0.0_f64), (0.0, 0.0));
+/// assert!(Abs.eval(f64::NAN).1.is_nan());
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Abs;
 
@@ -29,6 +39,14 @@ impl UnaryRule for Abs {
 }
 
 /// `signum x` (as the primal type defines it: `±1`, NaN for NaN): derivative `0` everywhere.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Signum, UnaryRule};
+/// assert_eq!(Signum.eval(-3.0_f64), (-1.0, 0.0));
+/// // `f64::signum(+0.0)` is +1
+/// assert_eq!(Signum.eval(0.0_f64), (1.0, 0.0));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Signum;
 
@@ -40,8 +58,8 @@ impl UnaryRule for Signum {
 }
 
 macro_rules! piecewise_constant_rule {
-    ($(#[$doc:meta] $name:ident => $method:ident;)*) => {$(
-        #[$doc]
+    ($($(#[$doc:meta])* $name:ident => $method:ident;)*) => {$(
+        $(#[$doc])*
         #[derive(Clone, Copy, Debug, Default)]
         pub struct $name;
 
@@ -56,16 +74,59 @@ macro_rules! piecewise_constant_rule {
 
 piecewise_constant_rule! {
     /// `⌊x⌋`: derivative `0` everywhere.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::rules::{Floor, UnaryRule};
+    /// assert_eq!(Floor.eval(2.7_f64), (2.0, 0.0));
+    /// assert_eq!(Floor.eval(-2.5_f64), (-3.0, 0.0));
+    /// // at a jump too
+    /// assert_eq!(Floor.eval(3.0_f64), (3.0, 0.0));
+    /// ```
     Floor => floor;
     /// `⌈x⌉`: derivative `0` everywhere.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::rules::{Ceil, UnaryRule};
+    /// assert_eq!(Ceil.eval(2.3_f64), (3.0, 0.0));
+    /// assert_eq!(Ceil.eval(-2.5_f64), (-2.0, 0.0));
+    /// // at a jump too
+    /// assert_eq!(Ceil.eval(3.0_f64), (3.0, 0.0));
+    /// ```
     Ceil => ceil;
     /// Round half away from zero: derivative `0` everywhere.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::rules::{Round, UnaryRule};
+    /// assert_eq!(Round.eval(2.4_f64), (2.0, 0.0));
+    /// // halves go away from zero
+    /// assert_eq!(Round.eval(2.5_f64), (3.0, 0.0));
+    /// assert_eq!(Round.eval(-2.5_f64), (-3.0, 0.0));
+    /// ```
     Round => round;
     /// Round toward zero: derivative `0` everywhere.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::rules::{Trunc, UnaryRule};
+    /// assert_eq!(Trunc.eval(2.7_f64), (2.0, 0.0));
+    /// assert_eq!(Trunc.eval(-2.7_f64), (-2.0, 0.0));
+    /// ```
     Trunc => trunc;
 }
 
 /// `x - trunc(x)`: derivative `1` (away from the integers, where it jumps; `1` there too).
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Fract, UnaryRule};
+/// assert_eq!(Fract.eval(2.75_f64), (0.75, 1.0));
+/// assert_eq!(Fract.eval(-2.75_f64), (-0.75, 1.0));
+/// // at an integer, where it jumps, the derivative is 1 as well
+/// assert_eq!(Fract.eval(3.0_f64), (0.0, 1.0));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Fract;
 
@@ -98,6 +159,17 @@ fn select_partials<S: Float>(x_wins: bool, tie: bool) -> (S, S) {
 /// `max(x − y, 0)`, which returns a constant 0 at the tie) use 0 at the kink instead.
 ///
 /// [`Float::abs_sub`]: num_traits::Float::abs_sub
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{BinaryRule, Max};
+/// assert_eq!(Max.eval(3.0_f64, 2.0), (3.0, 1.0, 0.0));
+/// assert_eq!(Max.eval(2.0_f64, 3.0), (3.0, 0.0, 1.0));
+/// // a tie splits the tangent: max(x, 0) has slope ½ at 0
+/// assert_eq!(Max.eval(0.0_f64, 0.0), (0.0, 0.5, 0.5));
+/// // a NaN argument is ignored
+/// assert_eq!(Max.eval(f64::NAN, 2.0), (2.0, 0.0, 1.0));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Max;
 
@@ -112,6 +184,17 @@ impl BinaryRule for Max {
 /// `min(x, y)`: partials `(1, 0)` where `x < y`, `(0, 1)` where `x > y`.
 ///
 /// Convention: at a tie the tangent is split `(½, ½)` (as [`Max`]); a NaN argument is ignored.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{BinaryRule, Min};
+/// assert_eq!(Min.eval(2.0_f64, 3.0), (2.0, 1.0, 0.0));
+/// assert_eq!(Min.eval(3.0_f64, 2.0), (2.0, 0.0, 1.0));
+/// // a tie splits the tangent
+/// assert_eq!(Min.eval(1.0_f64, 1.0), (1.0, 0.5, 0.5));
+/// // a NaN argument is ignored
+/// assert_eq!(Min.eval(2.0_f64, f64::NAN), (2.0, 1.0, 0.0));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Min;
 
@@ -127,6 +210,17 @@ impl BinaryRule for Min {
 /// `x` and `s` have the same sign bit.
 ///
 /// Convention: `∂x = 0` at `x = ±0`, the kink of `|x|·sign(s)` (as `abs'(0) = 0`).
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{BinaryRule, Copysign};
+/// assert_eq!(Copysign.eval(3.0_f64, -1.0), (-3.0, -1.0, 0.0));
+/// assert_eq!(Copysign.eval(-3.0_f64, -1.0), (-3.0, 1.0, 0.0));
+/// // the kink at x = 0: ∂x = 0
+/// let (value, dx, ds) = Copysign.eval(0.0_f64, -1.0);
+/// assert!(value == 0.0 && value.is_sign_negative());
+/// assert_eq!((dx, ds), (0.0, 0.0));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Copysign;
 

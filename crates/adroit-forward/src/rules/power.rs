@@ -6,6 +6,17 @@ use num_traits::Float;
 /// `√x`: derivative `1/(2√x)`.
 ///
 /// Convention: `sqrt'(0) = +∞` (the one-sided limit); NaN for `x < 0`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Sqrt, UnaryRule};
+/// assert_eq!(Sqrt.eval(4.0_f64), (2.0, 0.25));
+/// // sqrt'(0) = +∞, for −0 as well
+/// assert_eq!(Sqrt.eval(0.0_f64), (0.0, f64::INFINITY));
+/// assert_eq!(Sqrt.eval(-0.0_f64).1, f64::INFINITY);
+/// let (value, derivative) = Sqrt.eval(-1.0_f64);
+/// assert!(value.is_nan() && derivative.is_nan());
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sqrt;
 
@@ -20,6 +31,16 @@ impl UnaryRule for Sqrt {
 
 /// The real cube root `∛x`, defined for negative `x` too (`∛-8 = -2`):
 /// derivative `1/(3·∛x²)` (`+∞` at `x = 0`).
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Cbrt, UnaryRule};
+/// // ∛−8 = −2, derivative 1/(3·(−2)²) = 1/12
+/// let (value, derivative) = Cbrt.eval(-8.0_f64);
+/// assert_eq!(value, -2.0);
+/// assert!((derivative - 1.0 / 12.0).abs() < 1e-12);
+/// assert_eq!(Cbrt.eval(0.0_f64), (0.0, f64::INFINITY));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Cbrt;
 
@@ -34,6 +55,15 @@ impl UnaryRule for Cbrt {
 /// `xⁿ` for an integer `n` (`x.powi(n)`): derivative `n·xⁿ⁻¹`.
 ///
 /// Convention: the derivative is exactly `0` for `n = 0`, including at `x = 0`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Powi, UnaryRule};
+/// assert_eq!(Powi(3).eval(2.0_f64), (8.0, 12.0));
+/// assert_eq!(Powi(-1).eval(2.0_f64), (0.5, -0.25));
+/// // n = 0: derivative exactly 0, at x = 0 too (where 0·0⁻¹ would be NaN)
+/// assert_eq!(Powi(0).eval(0.0_f64), (1.0, 0.0));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Powi(pub i32);
 
@@ -65,6 +95,27 @@ impl UnaryRule for Powi {
 ///   one-sided value `xᵖ·ln|x|` (`-∞`).
 /// - For `x < 0` and integer-valued `p` the value is real and `∂p` uses `ln|x|`, so it is
 ///   finite rather than NaN; for `x < 0` and fractional `p` the value itself is NaN.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{BinaryRule, Powf};
+/// use std::f64::consts::LN_2;
+/// // 2³ = 8: ∂x = 3·2² = 12, ∂p = 8·ln 2
+/// let (value, dx, dp) = Powf.eval(2.0_f64, 3.0);
+/// assert_eq!((value, dx), (8.0, 12.0));
+/// assert!((dp - 8.0 * LN_2).abs() < 1e-12);
+/// // at x = 0: ∂x is 0 for p > 1, 1 for p = 1, +∞ for 0 < p < 1; ∂p is 0 for p > 0
+/// assert_eq!(Powf.eval(0.0_f64, 2.5), (0.0, 0.0, 0.0));
+/// assert_eq!(Powf.eval(0.0_f64, 1.0), (0.0, 1.0, 0.0));
+/// assert_eq!(Powf.eval(0.0_f64, 0.5).1, f64::INFINITY);
+/// // p = 0: ∂x = 0, and ∂p is the one-sided x⁰·ln|x| = −∞
+/// assert_eq!(Powf.eval(0.0_f64, 0.0), (1.0, 0.0, f64::NEG_INFINITY));
+/// // x < 0 and an integer p: (−2)² = 4, ∂x = 2·(−2) = −4, ∂p = 4·ln|−2|
+/// let (value, dx, dp) = Powf.eval(-2.0_f64, 2.0);
+/// assert_eq!((value, dx), (4.0, -4.0));
+/// assert!((dp - 4.0 * LN_2).abs() < 1e-12);
+/// assert!(Powf.eval(-2.0_f64, 0.5).0.is_nan());
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Powf;
 
@@ -102,6 +153,14 @@ impl BinaryRule for Powf {
 /// `√(x² + y²)` without undue overflow (`x.hypot(y)`): partials `(x/h, y/h)`.
 ///
 /// Convention: at `(0, 0)` both partials are `0` (a subgradient), not NaN.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{BinaryRule, Hypot};
+/// assert_eq!(Hypot.eval(3.0_f64, 4.0), (5.0, 0.6, 0.8));
+/// // at the origin both partials are 0
+/// assert_eq!(Hypot.eval(0.0_f64, 0.0), (0.0, 0.0, 0.0));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Hypot;
 

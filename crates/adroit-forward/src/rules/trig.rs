@@ -15,6 +15,16 @@ fn sin_cos<S: Float>(x: S) -> (S, S) {
 }
 
 /// `sin x`: derivative `cos x`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Sin, UnaryRule};
+/// assert_eq!(Sin.eval(0.0_f64), (0.0, 1.0));
+/// // sin(π/6) = ½, cos(π/6) = √3/2
+/// let (value, derivative) = Sin.eval(std::f64::consts::FRAC_PI_6);
+/// assert!((value - 0.5).abs() < 1e-12);
+/// assert!((derivative - 3.0_f64.sqrt() / 2.0).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sin;
 
@@ -26,6 +36,16 @@ impl UnaryRule for Sin {
 }
 
 /// `cos x`: derivative `-sin x`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Cos, UnaryRule};
+/// assert_eq!(Cos.eval(0.0_f64), (1.0, 0.0));
+/// // cos(π/3) = ½, −sin(π/3) = −√3/2
+/// let (value, derivative) = Cos.eval(std::f64::consts::FRAC_PI_3);
+/// assert!((value - 0.5).abs() < 1e-12);
+/// assert!((derivative + 3.0_f64.sqrt() / 2.0).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Cos;
 
@@ -38,6 +58,15 @@ impl UnaryRule for Cos {
 }
 
 /// `tan x`: derivative `1 + tan² x`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Tan, UnaryRule};
+/// assert_eq!(Tan.eval(0.0_f64), (0.0, 1.0));
+/// // tan(π/4) = 1, derivative 1 + 1² = 2
+/// let (value, derivative) = Tan.eval(std::f64::consts::FRAC_PI_4);
+/// assert!((value - 1.0).abs() < 1e-12 && (derivative - 2.0).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Tan;
 
@@ -50,6 +79,21 @@ impl UnaryRule for Tan {
 }
 
 /// `asin x` (`|x| ≤ 1`): derivative `1/√(1 - x²)` (`+∞` at `x = ±1`).
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Asin, UnaryRule};
+/// use std::f64::consts::{FRAC_PI_2, FRAC_PI_6};
+/// // asin ½ = π/6, derivative 1/√(1 − ¼) = 2/√3
+/// let (value, derivative) = Asin.eval(0.5_f64);
+/// assert!((value - FRAC_PI_6).abs() < 1e-12);
+/// assert!((derivative - 2.0 / 3.0_f64.sqrt()).abs() < 1e-12);
+/// // +∞ at the ends of the domain
+/// let (value, derivative) = Asin.eval(1.0_f64);
+/// assert!((value - FRAC_PI_2).abs() < 1e-12);
+/// assert_eq!(derivative, f64::INFINITY);
+/// assert_eq!(Asin.eval(-1.0_f64).1, f64::INFINITY);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Asin;
 
@@ -61,6 +105,18 @@ impl UnaryRule for Asin {
 }
 
 /// `acos x` (`|x| ≤ 1`): derivative `-1/√(1 - x²)` (`-∞` at `x = ±1`).
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Acos, UnaryRule};
+/// // acos ½ = π/3, derivative −1/√(1 − ¼) = −2/√3
+/// let (value, derivative) = Acos.eval(0.5_f64);
+/// assert!((value - std::f64::consts::FRAC_PI_3).abs() < 1e-12);
+/// assert!((derivative + 2.0 / 3.0_f64.sqrt()).abs() < 1e-12);
+/// // −∞ at the ends of the domain
+/// assert_eq!(Acos.eval(1.0_f64), (0.0, f64::NEG_INFINITY));
+/// assert_eq!(Acos.eval(-1.0_f64).1, f64::NEG_INFINITY);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Acos;
 
@@ -72,6 +128,16 @@ impl UnaryRule for Acos {
 }
 
 /// `atan x`: derivative `1/(1 + x²)`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{Atan, UnaryRule};
+/// assert_eq!(Atan.eval(0.0_f64), (0.0, 1.0));
+/// // atan 1 = π/4, derivative 1/(1 + 1) = ½
+/// let (value, derivative) = Atan.eval(1.0_f64);
+/// assert!((value - std::f64::consts::FRAC_PI_4).abs() < 1e-12);
+/// assert_eq!(derivative, 0.5);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Atan;
 
@@ -87,6 +153,20 @@ impl UnaryRule for Atan {
 ///
 /// Convention: at the origin, where the angle is undefined, both partials are `0` rather
 /// than NaN (the choice of JAX and PyTorch).
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{BinaryRule, Atan2};
+/// use std::f64::consts::{FRAC_PI_4, PI};
+/// // the point (x, y) = (1, 1): angle π/4, (∂/∂y, ∂/∂x) = (1/2, −1/2); note the order (y, x)
+/// let (angle, d_dy, d_dx) = Atan2.eval(1.0_f64, 1.0);
+/// assert!((angle - FRAC_PI_4).abs() < 1e-12);
+/// assert!((d_dy - 0.5).abs() < 1e-12 && (d_dx + 0.5).abs() < 1e-12);
+/// // (x, y) = (−1, 0): angle π, (∂/∂y, ∂/∂x) = (−1, 0)
+/// assert_eq!(Atan2.eval(0.0_f64, -1.0), (PI, -1.0, 0.0));
+/// // the origin: both partials 0
+/// assert_eq!(Atan2.eval(0.0_f64, 0.0), (0.0, 0.0, 0.0));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Atan2;
 
@@ -106,6 +186,16 @@ impl BinaryRule for Atan2 {
 }
 
 /// `x · 180/π`: derivative `180/π`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{ToDegrees, UnaryRule};
+/// use std::f64::consts::PI;
+/// // π rad = 180°, derivative 180/π
+/// let (degrees, derivative) = ToDegrees.eval(PI);
+/// assert!((degrees - 180.0).abs() < 1e-12);
+/// assert!((derivative * PI - 180.0).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ToDegrees;
 
@@ -117,6 +207,16 @@ impl UnaryRule for ToDegrees {
 }
 
 /// `x · π/180`: derivative `π/180`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{ToRadians, UnaryRule};
+/// use std::f64::consts::PI;
+/// // 180° = π rad, derivative π/180
+/// let (radians, derivative) = ToRadians.eval(180.0_f64);
+/// assert!((radians - PI).abs() < 1e-12);
+/// assert!((derivative * 180.0 - PI).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ToRadians;
 
