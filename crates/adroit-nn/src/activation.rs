@@ -31,16 +31,40 @@ pub fn sigmoid<S: Float>(x: S) -> S {
 }
 
 /// `max(x, 0)`; derivative 0 at 0.
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::relu;
+/// assert_eq!((relu(-1.0), relu(0.0), relu(2.5)), (0.0, 0.0, 2.5));
+/// // The derivative through adroit's reverse mode: 0 at the kink, 1 above it.
+/// let d = |x: f64| adroit_nn::adroit_reverse::gradient(|v| relu(v[0]), &[x])[0];
+/// assert_eq!((d(0.0), d(3.0)), (0.0, 1.0));
+/// ```
 pub fn relu<S: Float>(x: S) -> S {
     if x > S::zero() { x } else { S::zero() }
 }
 
 /// `x` for `x > 0`, `a·x` otherwise (NNlib's `leakyrelu`, `a = 0.01` by default).
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::leaky_relu;
+/// assert_eq!(leaky_relu(3.0, 0.01), 3.0);
+/// assert_eq!(leaky_relu(-2.0, 0.25), -0.5); // a·x below 0
+/// ```
 pub fn leaky_relu<S: Float>(x: S, a: S) -> S {
     if x > S::zero() { x } else { a * x }
 }
 
 /// `min(max(x, 0), 6)`; derivative 0 at 0 and at 6.
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::relu6;
+/// assert_eq!((relu6(-1.0), relu6(3.0), relu6(7.0)), (0.0, 3.0, 6.0));
+/// // At the upper kink the derivative is that of the flat piece.
+/// assert_eq!(adroit_nn::adroit_reverse::gradient(|v| relu6(v[0]), &[6.0]), [0.0]);
+/// ```
 pub fn relu6<S: Float>(x: S) -> S {
     let six = c::<S>(6.0);
     if x <= S::zero() {
@@ -53,11 +77,27 @@ pub fn relu6<S: Float>(x: S) -> S {
 }
 
 /// `x` for `x > 0`, `α·(eˣ − 1)` otherwise (Clevert et al. 2015).
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::elu;
+/// assert_eq!(elu(2.0, 1.0), 2.0);
+/// // At x = ln ½ with α = 2: 2·(½ − 1) = −1; far below 0 it tends to −α.
+/// assert!((elu(0.5f64.ln(), 2.0) + 1.0).abs() < 1e-15);
+/// assert_eq!(elu(-100.0, 2.0), -2.0);
+/// ```
 pub fn elu<S: Float>(x: S, alpha: S) -> S {
     if x > S::zero() { x } else { alpha * x.exp_m1() }
 }
 
 /// Scaled ELU with λ ≈ 1.0507, α ≈ 1.6733 (Klambauer et al. 2017).
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::selu;
+/// assert!((selu(1.0_f64) - 1.0507).abs() < 1e-4); // λ·x above 0
+/// assert!((selu(-100.0_f64) + 1.0507 * 1.6733).abs() < 1e-4); // −λα far below 0
+/// ```
 pub fn selu<S: Float>(x: S) -> S {
     let lambda = c::<S>(1.050_700_987_355_480_5);
     let alpha = c::<S>(1.673_263_242_354_377_3);
@@ -65,6 +105,15 @@ pub fn selu<S: Float>(x: S) -> S {
 }
 
 /// GELU, tanh approximation: `½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (Hendrycks & Gimpel 2016).
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::gelu_tanh;
+/// assert_eq!(gelu_tanh(0.0), 0.0);
+/// // Within 2e-4 of the exact GELU(1) = Φ(1) = 0.841345 (standard normal CDF).
+/// assert!((gelu_tanh(1.0_f64) - 0.841345).abs() < 2e-4);
+/// assert_eq!(gelu_tanh(10.0), 10.0); // x·1 once tanh saturates
+/// ```
 pub fn gelu_tanh<S: Float>(x: S) -> S {
     let k = c::<S>((2.0 / core::f64::consts::PI).sqrt());
     c::<S>(0.5) * x * (S::one() + (k * (x + c::<S>(0.044_715) * x * x * x)).tanh())
@@ -72,6 +121,15 @@ pub fn gelu_tanh<S: Float>(x: S) -> S {
 
 /// GELU, exact form `x·Φ(x) = ½x(1 + erf(x/√2))` with its derivative `Φ(x) + x·φ(x)`, for
 /// `f32`/`f64` (the error function comes from the `libm` crate, so this one is not generic).
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::gelu_erf_with_derivative;
+/// assert_eq!(gelu_erf_with_derivative(0.0), (0.0, 0.5)); // Φ(0) = ½
+/// // At 1: Φ(1) = 0.8413447 and Φ(1) + φ(1) = 0.8413447 + 0.2419707 (normal tables).
+/// let (y, dy) = gelu_erf_with_derivative(1.0_f64);
+/// assert!((y - 0.8413447).abs() < 1e-7 && (dy - 1.0833154).abs() < 1e-7);
+/// ```
 pub fn gelu_erf_with_derivative<T: MatScalar>(x: T) -> (T, T) {
     let xf = x.to_f64().unwrap_or(f64::NAN);
     let cdf = 0.5 * (1.0 + libm::erf(xf / core::f64::consts::SQRT_2));
@@ -80,11 +138,27 @@ pub fn gelu_erf_with_derivative<T: MatScalar>(x: T) -> (T, T) {
 }
 
 /// Swish / SiLU `x·σ(x)` (Ramachandran et al. 2017).
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::swish;
+/// assert_eq!(swish(0.0), 0.0);
+/// assert!((swish(1.0) - 1.0 / (1.0 + (-1.0f64).exp())).abs() < 1e-15); // 1·σ(1)
+/// // swish'(0) = σ(0) + 0·σ'(0) = ½
+/// assert_eq!(adroit_nn::adroit_reverse::gradient(|v| swish(v[0]), &[0.0]), [0.5]);
+/// ```
 pub fn swish<S: Float>(x: S) -> S {
     x * sigmoid(x)
 }
 
 /// `ln(1 + eˣ)`, computed without overflow: `x + ln(1 + e⁻ˣ)` for `x > 0`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::softplus;
+/// assert_eq!(softplus(0.0), 2f64.ln());
+/// assert_eq!((softplus(1000.0), softplus(-1000.0)), (1000.0, 0.0)); // no overflow
+/// ```
 pub fn softplus<S: Float>(x: S) -> S {
     if x > S::zero() {
         x + (-x).exp().ln_1p()
@@ -94,16 +168,37 @@ pub fn softplus<S: Float>(x: S) -> S {
 }
 
 /// `x / (1 + |x|)`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::softsign;
+/// assert_eq!((softsign(1.0), softsign(-3.0), softsign(0.0)), (0.5, -0.75, 0.0));
+/// ```
 pub fn softsign<S: Float>(x: S) -> S {
     x / (S::one() + x.abs())
 }
 
 /// `relu6(x + 3)/6` (NNlib's `hardσ`); derivative 0 at ±3.
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::hard_sigmoid;
+/// assert_eq!((hard_sigmoid(-4.0), hard_sigmoid(0.0), hard_sigmoid(3.0)), (0.0, 0.5, 1.0));
+/// let d = |x: f64| adroit_nn::adroit_reverse::gradient(|v| hard_sigmoid(v[0]), &[x])[0];
+/// assert_eq!((d(0.0), d(3.0)), (1.0 / 6.0, 0.0)); // slope ⅙ inside, 0 at the kink
+/// ```
 pub fn hard_sigmoid<S: Float>(x: S) -> S {
     relu6(x + c(3.0)) / c(6.0)
 }
 
 /// `clamp(x, −1, 1)`; derivative 0 at ±1.
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::hard_tanh;
+/// assert_eq!((hard_tanh(-2.0), hard_tanh(0.5), hard_tanh(2.0)), (-1.0, 0.5, 1.0));
+/// assert_eq!(adroit_nn::adroit_reverse::gradient(|v| hard_tanh(v[0]), &[1.0]), [0.0]);
+/// ```
 pub fn hard_tanh<S: Float>(x: S) -> S {
     if x <= -S::one() {
         -S::one()
@@ -115,17 +210,42 @@ pub fn hard_tanh<S: Float>(x: S) -> S {
 }
 
 /// Mish `x·tanh(softplus(x))` (Misra 2019).
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::mish;
+/// // tanh(ln(1 + e)) = ((1 + e)² − 1)/((1 + e)² + 1) = (e² + 2e)/(e² + 2e + 2)
+/// let e = 1f64.exp();
+/// assert!((mish(1.0) - (e * e + 2.0 * e) / (e * e + 2.0 * e + 2.0)).abs() < 1e-15);
+/// assert_eq!(mish(0.0), 0.0);
+/// ```
 pub fn mish<S: Float>(x: S) -> S {
     x * softplus(x).tanh()
 }
 
 /// `ln σ(x) = −softplus(−x)`, finite for any `x`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::log_sigmoid;
+/// assert_eq!(log_sigmoid(0.0), -(2f64.ln())); // ln ½
+/// assert_eq!(log_sigmoid(-1000.0), -1000.0); // where ln(σ(x)) would give ln 0 = −∞
+/// ```
 pub fn log_sigmoid<S: Float>(x: S) -> S {
     -softplus(-x)
 }
 
 /// The activation of a layer, applied entry-wise (or, for `Softmax`/`LogSoftmax`, down each
 /// column: over the features of each sample).
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::{Activation, Dense, Layer};
+/// // y = leakyrelu(1·x) with slope 0.25, on 2 samples of 1 feature.
+/// let layer = Dense::from_parts(dmatrix![1.0], None, Activation::LeakyRelu(0.25)).unwrap();
+/// assert_eq!(layer.predict(&dmatrix![-2.0, 3.0]).unwrap(), dmatrix![-0.5, 3.0]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Activation {
@@ -171,6 +291,20 @@ pub enum Activation {
 
 impl Activation {
     /// Applies the activation to a `features × batch` matrix.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::Activation;
+    /// use adroit_nn::adroit_reverse::matrix;
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// // Softmax down each column (the 2 features of each of 2 samples): equal logits give ½, ½.
+    /// let x = dmatrix![3.0, -1.0; 3.0, -1.0];
+    /// let (y, _) = matrix::pullback(|p| Activation::Softmax.apply(p[0]), &[x]);
+    /// assert_eq!(y, dmatrix![0.5, 0.5; 0.5, 0.5]);
+    /// // ReLU entry-wise: the gradient of Σ relu(x) is 0 where x < 0 and 1 where x > 0.
+    /// let g = matrix::gradient(|p| Activation::Relu.apply(p[0]).sum(), &[dmatrix![-1.0, 2.0]]);
+    /// assert_eq!(g[0], dmatrix![0.0, 1.0]);
+    /// ```
     pub fn apply<T: MatScalar>(self, x: MatVar<T>) -> MatVar<T> {
         match self {
             Activation::Identity => x,

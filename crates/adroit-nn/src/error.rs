@@ -2,12 +2,45 @@
 
 use std::fmt;
 
-/// An error of `adroit-nn`: shapes that come from data, invalid configurations, and training
-/// that hit a non-finite loss or gradient.
+/// An error of `adroit-nn`: shapes that come from data, invalid configurations, files, and a
+/// training step or optimiser step refused because a loss, gradient or updated parameter was
+/// not finite.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::{Activation, Dense, Layer, NnError};
+/// // A layer of 2 inputs and 1 output.
+/// let layer = Dense::from_parts(dmatrix![1.0, 2.0], None, Activation::Identity).unwrap();
+/// // Data of 3 features × 4 samples for a layer that takes 2 features:
+/// let err = layer.predict(&DMatrix::zeros(3, 4)).unwrap_err();
+/// assert!(matches!(err, NnError::ShapeMismatch { expected: (2, 4), found: (3, 4), .. }));
+/// assert!(err.to_string().contains("expected 2×4, found 3×4"));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum NnError {
     /// Two arrays that must agree do not: `what` names them.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::adroit_reverse::matrix::MatVar;
+    /// use adroit_nn::losses::{Agg, mse};
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Dense, Layer, NnError, gradient};
+    /// let layer = Dense::from_parts(dmatrix![1.0, 2.0], None, Activation::Identity).unwrap();
+    /// let x = dmatrix![1.0; 1.0];
+    /// let target = dmatrix![0.0; 0.0]; // 2 × 1 for a layer of 1 output: one row too many
+    /// let result = gradient(&layer, |m, ctx| {
+    ///     mse(m.forward(MatVar::constant(x.clone()), ctx), &target, Agg::Mean)
+    /// });
+    /// match result {
+    ///     Err(NnError::ShapeMismatch { expected, found, .. }) => {
+    ///         assert_eq!((expected, found), ((2, 1), (1, 1))) // the target's, the prediction's
+    ///     }
+    ///     _ => panic!("mse accepted a 1 × 1 prediction for a 2 × 1 target"),
+    /// }
+    /// ```
     ShapeMismatch {
         /// What was being done (e.g. `"mse: prediction vs target"`).
         what: String,
@@ -17,6 +50,16 @@ pub enum NnError {
         found: (usize, usize),
     },
     /// A configuration value is out of its valid range.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::NnError;
+    /// use adroit_nn::data::DataLoader;
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// let (x, y) = (DMatrix::<f64>::zeros(2, 8), DMatrix::zeros(1, 8));
+    /// let err = DataLoader::new(x, y, 0).unwrap_err(); // batches of 0 samples
+    /// assert!(matches!(err, NnError::InvalidConfig { name: "batch size", .. }));
+    /// ```
     InvalidConfig {
         /// The parameter.
         name: &'static str,
@@ -24,6 +67,13 @@ pub enum NnError {
         reason: String,
     },
     /// There is no data where some is needed (an empty dataset or split).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::NnError;
+    /// let err = adroit_nn::data::accuracy(&[], &[]).unwrap_err();
+    /// assert!(matches!(err, NnError::EmptyData { .. }));
+    /// ```
     EmptyData {
         /// What was empty.
         what: String,
@@ -69,6 +119,20 @@ pub enum NnError {
     },
     /// The loss, a gradient or an updated parameter became NaN or infinite; training stopped
     /// and the model keeps the parameters from before this step.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{Descent, step};
+    /// use adroit_nn::{Activation, Dense, NnError};
+    /// let mut layer = Dense::from_parts(dmatrix![1.0], None, Activation::Identity).unwrap();
+    /// // A model-shaped gradient holding a NaN:
+    /// let bad = Dense::from_parts(dmatrix![f64::NAN], None, Activation::Identity).unwrap();
+    /// let err = step(&mut Descent::new(0.1), &mut layer, bad).unwrap_err();
+    /// let what = "gradient of weight".to_string();
+    /// assert_eq!(err, NnError::NonFinite { epoch: 0, batch: 0, what });
+    /// assert_eq!(layer.weight, dmatrix![1.0]); // unchanged
+    /// ```
     NonFinite {
         /// The epoch (from 0).
         epoch: usize,

@@ -132,6 +132,28 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
 /// [`NnError::Io`] if the file cannot be read; [`NnError::InvalidFile`] if it is truncated or
 /// corrupted; [`NnError::MissingTensor`], [`NnError::DtypeMismatch`] or
 /// [`NnError::TensorShapeMismatch`] naming the tensor that does not fit the model.
+///
+/// # Example
+/// ```
+/// use adroit_nn::rand::{self, SeedableRng};
+/// use adroit_nn::{Activation, Dense, NnError, io};
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let file = format!("adroit-doc-load-{}.safetensors", std::process::id());
+/// let path = std::env::temp_dir().join(file);
+/// io::save_safetensors(&Dense::<f32>::new(3, 2, Activation::Relu, &mut rng), &path).unwrap();
+/// // A layer of another shape is refused, naming the tensor, and left as it was.
+/// let mut wider = Dense::<f32>::new(3, 4, Activation::Relu, &mut rng);
+/// let before = wider.clone();
+/// let err = io::load_safetensors(&mut wider, &path).unwrap_err();
+/// let (name, expected, found) = ("weight".to_string(), vec![4, 3], vec![2, 3]);
+/// let expected = NnError::TensorShapeMismatch { name, expected, found };
+/// assert_eq!((err, wider), (expected, before));
+/// // So is a model of another element type, and a missing file.
+/// let mut double = Dense::<f64>::new(3, 2, Activation::Relu, &mut rng);
+/// assert!(matches!(io::load_safetensors(&mut double, &path), Err(NnError::DtypeMismatch { .. })));
+/// # std::fs::remove_file(&path).unwrap();
+/// assert!(matches!(io::load_safetensors(&mut double, &path), Err(NnError::Io { .. })));
+/// ```
 pub fn load_safetensors<T: MatScalar, M: Layer<T>>(
     model: &mut M,
     path: impl AsRef<Path>,

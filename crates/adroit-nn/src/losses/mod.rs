@@ -35,6 +35,22 @@ use nalgebra::DMatrix;
 use num_traits::Float;
 
 /// How per-entry or per-sample losses are combined.
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::nalgebra::dmatrix;
+/// // Squared errors of ŷ = [1, 2] against y = [1, 4]: 0 and 4; sum 4, mean 2.
+/// let loss = |agg| {
+///     let (l, _) = matrix::value_and_gradient(
+///         |p| mse(p[0], &dmatrix![1.0, 4.0], agg).unwrap(),
+///         &[dmatrix![1.0, 2.0]],
+///     );
+///     l
+/// };
+/// assert_eq!((loss(Agg::Sum), loss(Agg::Mean), loss(Agg::default())), (4.0, 2.0, 2.0));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Agg {
     /// The mean (Flux's default).
@@ -115,6 +131,17 @@ pub fn label_smoothing<T: MatScalar>(y: &DMatrix<T>, alpha: f64) -> Result<DMatr
 ///
 /// # Errors
 /// [`NnError::InvalidConfig`] unless `0 < α < 1` (as [`label_smoothing`]).
+///
+/// # Example
+/// ```
+/// use adroit_nn::NnError;
+/// use adroit_nn::losses::binary_label_smoothing;
+/// use adroit_nn::nalgebra::dmatrix;
+/// let y = dmatrix![1.0, 0.0, 1.0]; // 1 × 3: one binary target per sample
+/// // 1·0.8 + 0.1 and 0·0.8 + 0.1, whatever the number of rows (two classes: 0 and 1).
+/// assert_eq!(binary_label_smoothing(&y, 0.2).unwrap(), dmatrix![0.9, 0.1, 0.9]);
+/// assert!(matches!(binary_label_smoothing(&y, 1.0), Err(NnError::InvalidConfig { .. })));
+/// ```
 pub fn binary_label_smoothing<T: MatScalar>(
     y: &DMatrix<T>,
     alpha: f64,

@@ -9,6 +9,17 @@ use num_traits::Float;
 /// AdaDelta (Zeiler 2012; Optax's `adadelta`): `E[g²] ← ρE[g²] + (1 − ρ)g²`,
 /// `Δ = √(E[Δ²] + ε)/√(E[g²] + ε)·g`, `E[Δ²] ← ρE[Δ²] + (1 − ρ)Δ²`, `u = −η·Δ` (the original
 /// method is `η = 1`). Defaults `ρ = 0.9`, `ε = 1e-6`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{AdaDelta, Optimizer};
+/// let mut opt = AdaDelta::new(1.0); // the original method
+/// let mut updates = vec![dmatrix![1.0]];
+/// opt.update(&mut updates, &[&dmatrix![0.0]]);
+/// // First step: E[g²] = 0.1, E[Δ²] = 0, so Δ = √ε/√(0.1 + ε) ≈ √(1e-6/0.1) ≈ 0.00316.
+/// assert!((updates[0][0] + 1e-5f64.sqrt()).abs() < 1e-7);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct AdaDelta<T> {
     eta: LearningRate,

@@ -8,6 +8,21 @@ use num_traits::Float;
 
 /// AdaGrad (Duchi et al. 2011; Optax's `adagrad`): `s ← s + g²` from `s₀ = 0.1`,
 /// `u = −η·g/√(s + ε)` (0 where `s = 0`). Defaults `s₀ = 0.1`, `ε = 1e-7`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{AdaGrad, Optimizer};
+/// let mut opt = AdaGrad::<f64>::new(0.1);
+/// let mut next = |g: f64| {
+///     let mut u = vec![dmatrix![g]];
+///     opt.update(&mut u, &[&dmatrix![0.0]]);
+///     u[0][0]
+/// };
+/// // The same g = 3 twice: s = 0.1 + 9 = 9.1, then 18.1; the steps shrink.
+/// assert!((next(3.0) + 0.1 * 3.0 / 9.1f64.sqrt()).abs() < 1e-9);
+/// assert!((next(3.0) + 0.1 * 3.0 / 18.1f64.sqrt()).abs() < 1e-9);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct AdaGrad<T> {
     eta: LearningRate,

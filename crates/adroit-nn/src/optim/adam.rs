@@ -61,6 +61,18 @@ impl<T: MatScalar> AdamMoments<T> {
 
 /// Adam (Kingma & Ba 2015; Optax's `adam`): `u = −η·m̂/(√v̂ + ε)`. Defaults `β₁ = 0.9`,
 /// `β₂ = 0.999`, `ε = 1e-8`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{Adam, Optimizer};
+/// let mut opt = Adam::<f64>::new(0.1);
+/// let mut updates = vec![dmatrix![10.0, -0.001]];
+/// opt.update(&mut updates, &[&dmatrix![0.0, 0.0]]);
+/// // First step: m̂ = g and v̂ = g², so u = −η·g/(|g| + ε) ≈ −η·sign(g), whatever |g|.
+/// assert!((updates[0][0] + 0.1).abs() < 1e-8);
+/// assert!((updates[0][1] - 0.1).abs() < 1e-5); // ε/|g| = 1e-5 of η
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adam<T> {
     eta: LearningRate,
@@ -95,6 +107,17 @@ impl<T: MatScalar> Optimizer<T> for Adam<T> {
 /// AdamW, Adam with decoupled weight decay (Loshchilov & Hutter 2019; Optax's `adamw`):
 /// `u = −η·(m̂/(√v̂ + ε) + λ·θ)`. The decay is multiplied by the learning rate, as Optax and
 /// PyTorch; default `λ = 1e-4` (Optax's default; PyTorch's is `1e-2`).
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{AdamW, Optimizer};
+/// let mut opt = AdamW::<f64>::with(0.1, 0.5, 0.9, 0.999, 1e-8); // λ = 0.5
+/// let mut updates = vec![dmatrix![3.0]];
+/// opt.update(&mut updates, &[&dmatrix![2.0]]); // θ = 2
+/// // First step: −η·(sign(g) + λθ) = −0.1·(1 + 0.5·2).
+/// assert!((updates[0][0] + 0.2).abs() < 1e-8);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct AdamW<T> {
     eta: LearningRate,

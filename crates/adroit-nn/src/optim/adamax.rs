@@ -9,6 +9,17 @@ use num_traits::Float;
 /// AdaMax, Adam with the infinity norm (Kingma & Ba 2015; Optax's `adamax`):
 /// `m ← β₁m + (1 − β₁)g`, `v ← max(β₂v, |g| + ε)`, `u = −η·m/((1 − β₁ᵗ)·v)`. Defaults
 /// `β₁ = 0.9`, `β₂ = 0.999`, `ε = 1e-8`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{AdaMax, Optimizer};
+/// let mut opt = AdaMax::<f64>::new(0.1);
+/// let mut updates = vec![dmatrix![4.0, -0.5]];
+/// opt.update(&mut updates, &[&dmatrix![0.0, 0.0]]);
+/// // First step: m/(1 − β₁) = g and v = |g| + ε, so u = −η·g/(|g| + ε) ≈ −η·sign(g).
+/// assert!((updates[0][0] + 0.1).abs() < 1e-7 && (updates[0][1] - 0.1).abs() < 1e-7);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct AdaMax<T> {
     eta: LearningRate,

@@ -9,6 +9,23 @@ use num_traits::Float;
 /// AMSGrad (Reddi et al. 2018; Optax's `amsgrad`): Adam's moments with the running maximum of
 /// the bias-corrected second moment, `v̂ₘₐₓ ← max(v̂ₘₐₓ, v̂)`, `u = −η·m̂/(√v̂ₘₐₓ + ε)`. Defaults
 /// `β₁ = 0.9`, `β₂ = 0.999`, `ε = 1e-8`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{AmsGrad, Optimizer};
+/// let mut opt = AmsGrad::<f64>::new(0.1);
+/// let mut next = |g: f64| {
+///     let mut u = vec![dmatrix![g]];
+///     opt.update(&mut u, &[&dmatrix![0.0]]);
+///     u[0][0]
+/// };
+/// // g = 10: v̂ = 100 and the step is ≈ −η, as Adam's.
+/// assert!((next(10.0) + 0.1).abs() < 1e-9);
+/// // g = 1: m̂ = (0.9·1 + 0.1·1)/(1 − 0.9²) = 1/0.19 and v̂ = 0.1009/0.001999 ≈ 50.5 < 100,
+/// // so v̂ₘₐₓ stays 100: u = −0.1·(1/0.19)/10 (Adam would divide by √50.5 ≈ 7.1).
+/// assert!((next(1.0) + 0.1 / 1.9).abs() < 1e-9);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct AmsGrad<T> {
     eta: LearningRate,

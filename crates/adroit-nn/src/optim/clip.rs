@@ -6,6 +6,15 @@ use nalgebra::DMatrix;
 use num_traits::Float;
 
 /// Clips every entry to `[−δ, δ]` (Optax's `clip`, Flux's `ClipGrad`).
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{ClipValue, Optimizer};
+/// let mut updates = vec![dmatrix![3.0, -0.5, -7.0]];
+/// ClipValue::new(1.0).update(&mut updates, &[&dmatrix![0.0, 0.0, 0.0]]);
+/// assert_eq!(updates[0], dmatrix![1.0, -0.5, -1.0]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ClipValue {
     delta: f64,
@@ -34,6 +43,17 @@ impl<T: MatScalar> Optimizer<T> for ClipValue {
 
 /// Rescales each array whose Euclidean norm exceeds `max` to norm `max` (Flux's `ClipNorm`,
 /// applied per parameter array).
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{ClipNorm, Optimizer};
+/// let mut updates = vec![dmatrix![3.0, 4.0], dmatrix![0.3, 0.4]]; // norms 5 and 0.5
+/// let params = [dmatrix![0.0, 0.0], dmatrix![0.0, 0.0]];
+/// ClipNorm::new(1.0).update(&mut updates, &[&params[0], &params[1]]);
+/// assert!((updates[0].clone() - dmatrix![0.6, 0.8]).norm() < 1e-15); // scaled to norm 1
+/// assert_eq!(updates[1], dmatrix![0.3, 0.4]); // below the threshold: unchanged
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ClipNorm {
     max: f64,
@@ -63,6 +83,17 @@ impl<T: MatScalar> Optimizer<T> for ClipNorm {
 
 /// Rescales all arrays together when their global norm `√(Σ‖gᵢ‖²)` exceeds `max` (Optax's
 /// `clip_by_global_norm`; PyTorch's `clip_grad_norm_`).
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{ClipGlobalNorm, Optimizer};
+/// let mut updates = vec![dmatrix![3.0_f64], dmatrix![4.0]]; // global norm √(3² + 4²) = 5
+/// let params = [dmatrix![0.0], dmatrix![0.0]];
+/// ClipGlobalNorm::new(1.0).update(&mut updates, &[&params[0], &params[1]]);
+/// // Both scaled by 1/5, keeping their ratio (ClipNorm would clip each to 1).
+/// assert!((updates[0][0] - 0.6).abs() < 1e-15 && (updates[1][0] - 0.8).abs() < 1e-15);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ClipGlobalNorm {
     max: f64,

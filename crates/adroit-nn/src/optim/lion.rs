@@ -7,6 +7,17 @@ use nalgebra::DMatrix;
 
 /// Lion (Chen et al. 2023; Optax's `lion`): `u = −η·(sign(β₁m + (1 − β₁)g) + λθ)`, then
 /// `m ← β₂m + (1 − β₂)g`; `sign(0) = 0`. Defaults `β₁ = 0.9`, `β₂ = 0.99`, `λ = 1e-3`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{Lion, Optimizer};
+/// let mut opt = Lion::with(0.1, 0.9, 0.99, 0.5); // λ = 0.5
+/// let mut updates = vec![dmatrix![3.0, -0.5, 0.0]];
+/// opt.update(&mut updates, &[&dmatrix![0.0, 0.0, 2.0]]);
+/// // m = 0 at first: −η·(sign(g) + λθ) = −0.1·(1 + 0), −0.1·(−1 + 0), −0.1·(0 + 0.5·2).
+/// assert_eq!(updates[0], dmatrix![-0.1, 0.1, -0.1]);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lion<T> {
     eta: LearningRate,

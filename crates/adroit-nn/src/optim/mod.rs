@@ -56,6 +56,26 @@ use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 
 /// A rule turning gradients into updates.
+///
+/// # Example
+/// A rule of your own, sign descent `u = −η·sign(g)`, used by [`step`] like the built-in ones:
+/// ```
+/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::optim::{Optimizer, step};
+/// use adroit_nn::{Activation, Dense};
+/// struct SignDescent(f64);
+/// impl Optimizer<f64> for SignDescent {
+///     fn update(&mut self, updates: &mut [DMatrix<f64>], _params: &[&DMatrix<f64>]) {
+///         for u in updates {
+///             u.apply(|g| *g = -self.0 * g.signum());
+///         }
+///     }
+/// }
+/// let mut layer = Dense::from_parts(dmatrix![1.0, 1.0], None, Activation::Identity).unwrap();
+/// let grad = Dense::from_parts(dmatrix![3.0, -0.5], None, Activation::Identity).unwrap();
+/// step(&mut SignDescent(0.25), &mut layer, grad).unwrap();
+/// assert_eq!(layer.weight, dmatrix![0.75, 1.25]);
+/// ```
 pub trait Optimizer<T: MatScalar> {
     /// Replaces each gradient in `updates` by the update to add to the parameter of the same
     /// index (`params`: the current parameters, for rules that need them, like weight decay).
@@ -63,6 +83,20 @@ pub trait Optimizer<T: MatScalar> {
     ///
     /// # Panics
     /// If the number or shapes of the arrays change between calls (programmer error).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{Descent, Optimizer, WeightDecay};
+    /// let theta = dmatrix![1.0];
+    /// let mut updates = vec![dmatrix![2.0]]; // the gradient, replaced by the update
+    /// Descent::new(0.1).update(&mut updates, &[&theta]);
+    /// assert_eq!(updates[0], dmatrix![-0.2]); // −η·g: θ + u decreases θ by 0.2
+    /// // A rule that reads the parameters: u = g + λ·θ = 2 + 0.5·1.
+    /// let mut updates = vec![dmatrix![2.0]];
+    /// WeightDecay::new(0.5).update(&mut updates, &[&theta]);
+    /// assert_eq!(updates[0], dmatrix![2.5]);
+    /// ```
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]);
 
     /// The factor `c` when this step's update is the gradient times one scalar for every
@@ -97,6 +131,16 @@ impl<T: MatScalar> Optimizer<T> for Box<dyn Optimizer<T>> {
 }
 
 /// Two rules applied in order (`first`, then `second` on its output), like `optax.chain`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{Chained, ClipValue, Descent, Optimizer, chain};
+/// let mut opt: Chained<ClipValue, Descent> = chain(ClipValue::new(1.0), Descent::new(0.5));
+/// let mut updates = vec![dmatrix![5.0, -0.5]];
+/// opt.update(&mut updates, &[&dmatrix![0.0, 0.0]]);
+/// assert_eq!(updates[0], dmatrix![-0.5, 0.25]); // clipped to [1, −0.5], then times −η
+/// ```
 #[derive(Clone, Debug)]
 pub struct Chained<A, B> {
     first: A,
@@ -104,6 +148,17 @@ pub struct Chained<A, B> {
 }
 
 /// `first` then `second` (nest for more: `chain(a, chain(b, c))`).
+///
+/// # Example
+/// L2 regularisation: weight decay before plain descent, `u = −η·(g + λθ)`.
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{Descent, Optimizer, WeightDecay, chain};
+/// let mut opt = chain(WeightDecay::new(0.5), Descent::new(0.1));
+/// let mut updates = vec![dmatrix![1.0]];
+/// opt.update(&mut updates, &[&dmatrix![2.0]]);
+/// assert_eq!(updates[0], dmatrix![-0.2]); // −0.1·(1 + 0.5·2)
+/// ```
 pub fn chain<A, B>(first: A, second: B) -> Chained<A, B> {
     Chained { first, second }
 }
@@ -165,6 +220,24 @@ pub(crate) fn cast<T: MatScalar>(x: f64) -> T {
 /// [`NnError::ShapeMismatch`] if `grads` does not have the model's parameter shapes;
 /// [`NnError::NonFinite`] (epoch and batch 0) if a gradient, or a parameter after the update, would be
 /// NaN or infinite — the model is then unchanged.
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix::MatVar;
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{Descent, step};
+/// use adroit_nn::{Activation, Dense, Layer, gradient};
+/// let (w, b) = (dmatrix![1.0], Some(dmatrix![0.0]));
+/// let mut model = Dense::from_parts(w, b, Activation::Identity).unwrap();
+/// // mse(w·1 + b, 0) = (w + b)² = 1, with ∂/∂w = ∂/∂b = 2(w + b) = 2.
+/// let (loss, grads) = gradient(&model, |m, ctx| {
+///     mse(m.forward(MatVar::constant(dmatrix![1.0]), ctx), &dmatrix![0.0], Agg::Mean)
+/// })
+/// .unwrap();
+/// step(&mut Descent::new(0.25), &mut model, grads).unwrap(); // θ − 0.25·2
+/// assert_eq!((loss, model.weight, model.bias), (1.0, dmatrix![0.5], Some(dmatrix![-0.5])));
+/// ```
 pub fn step<T, M, O>(opt: &mut O, model: &mut M, mut grads: M) -> Result<(), NnError>
 where
     T: MatScalar,
@@ -183,6 +256,29 @@ where
 /// [`NnError::ShapeMismatch`] if a parameter has no gradient in `grads`, or one of another
 /// shape (they were collected from another model); [`NnError::NonFinite`] as for [`step`];
 /// the model is then unchanged.
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix::MatVar;
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{Descent, step_with_grads};
+/// use adroit_nn::{Activation, Dense, Layer, NnError, params};
+/// let (w, b) = (dmatrix![1.0], Some(dmatrix![0.0]));
+/// let mut model = Dense::from_parts(w, b, Activation::Identity).unwrap();
+/// // As for `step`: mse(w·1 + b, 0) has gradient 2 for w and b.
+/// let (_, grads) = params(&model)
+///     .gradient(|ctx| {
+///         mse(model.forward(MatVar::constant(dmatrix![1.0]), ctx), &dmatrix![0.0], Agg::Mean)
+///     })
+///     .unwrap();
+/// let mut copy = model.clone(); // other addresses: the gradients are not its own
+/// let mut opt = Descent::new(0.25);
+/// let refused = step_with_grads(&mut opt, &mut copy, &grads);
+/// assert!(matches!(refused, Err(NnError::ShapeMismatch { .. })));
+/// step_with_grads(&mut opt, &mut model, &grads).unwrap();
+/// assert_eq!((model.weight, model.bias), (dmatrix![0.5], Some(dmatrix![-0.5])));
+/// ```
 pub fn step_with_grads<T, M, O>(opt: &mut O, model: &mut M, grads: &Grads<T>) -> Result<(), NnError>
 where
     T: MatScalar,

@@ -9,6 +9,18 @@ use nalgebra::DMatrix;
 /// NAdam, Adam with Nesterov momentum (Dozat 2016; Optax's `nadam`): as [`Adam`](super::Adam)
 /// with `m̂ = β₁m/(1 − β₁ᵗ⁺¹) + (1 − β₁)g/(1 − β₁ᵗ)`. Defaults `β₁ = 0.9`, `β₂ = 0.999`,
 /// `ε = 1e-8`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{NAdam, Optimizer};
+/// let mut opt = NAdam::<f64>::new(0.1);
+/// let mut updates = vec![dmatrix![2.0]];
+/// opt.update(&mut updates, &[&dmatrix![0.0]]);
+/// // First step, m = 0.1·g: m̂ = 0.9·0.1g/(1 − 0.9²) + 0.1g/0.1 = g·(1 + 0.9/1.9) = g·28/19
+/// // and √v̂ = |g|, so u ≈ −η·28/19 (Adam's first step is −η).
+/// assert!((updates[0][0] + 0.1 * 28.0 / 19.0).abs() < 1e-8);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct NAdam<T> {
     eta: LearningRate,

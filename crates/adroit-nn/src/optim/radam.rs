@@ -10,6 +10,18 @@ use num_traits::Float;
 /// `ρₜ = ρ∞ − 2tβ₂ᵗ/(1 − β₂ᵗ)`, the update is `−η·r·m̂/(√v̂ + ε)` with the rectification
 /// `r = √((ρₜ − 4)(ρₜ − 2)ρ∞/((ρ∞ − 4)(ρ∞ − 2)ρₜ))` once `ρₜ ≥ 5`, and `−η·m̂` before.
 /// Defaults `β₁ = 0.9`, `β₂ = 0.999`, `ε = 1e-8`, threshold 5.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{Optimizer, RAdam};
+/// let mut opt = RAdam::<f64>::new(0.1);
+/// let mut updates = vec![dmatrix![2.0, -0.5]];
+/// opt.update(&mut updates, &[&dmatrix![0.0, 0.0]]);
+/// // t = 1: ρ∞ = 2/0.001 − 1 = 1999, ρ₁ = 1999 − 2·0.999/0.001 = 1 < 5, so u = −η·m̂ = −η·g
+/// // (proportional to g, where Adam's first step is −η·sign(g)).
+/// assert!((updates[0][0] + 0.2).abs() < 1e-12 && (updates[0][1] - 0.05).abs() < 1e-12);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct RAdam<T> {
     eta: LearningRate,

@@ -10,6 +10,20 @@ use num_traits::Float;
 /// `u = −η·g/√(v + ε)`; centred (Graves 2013): also `μ ← ρμ + (1 − ρ)g` and
 /// `u = −η·g/√(v − μ² + ε)`. Defaults `ρ = 0.9`, `ε = 1e-8` (inside the square root, as
 /// Optax).
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{Optimizer, RmsProp};
+/// let theta = dmatrix![0.0];
+/// let (mut plain, mut centred) = (vec![dmatrix![2.0]], vec![dmatrix![2.0]]);
+/// RmsProp::new(0.1).update(&mut plain, &[&theta]);
+/// RmsProp::centred(0.1).update(&mut centred, &[&theta]);
+/// // v = 0.1·2² = 0.4: u = −0.1·2/√0.4 = −0.1·√10.
+/// assert!((plain[0][0] + 0.1 * 10f64.sqrt()).abs() < 1e-8);
+/// // Centred: μ = 0.1·2, v − μ² = 0.4 − 0.04 = 0.36: u = −0.1·2/0.6.
+/// assert!((centred[0][0] + 0.1 / 0.3).abs() < 1e-8);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct RmsProp<T> {
     eta: LearningRate,

@@ -1,13 +1,45 @@
 //! [`Schedule`]: learning rates as functions of the step count (Optax's schedules).
 
 /// A learning rate as a function of the step count `t` (0 at the first update, as Optax).
+///
+/// # Example
+/// Any rule takes a schedule where it takes a learning rate; it advances one step per update.
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{Descent, Optimizer, Schedule};
+/// // Halve the rate from the third update on (t = 2, counting from 0).
+/// let mut opt = Descent::new(Schedule::Step { init: 0.5, boundaries_and_scales: vec![(2, 0.5)] });
+/// let mut rates = Vec::new();
+/// for _ in 0..4 {
+///     let mut u = vec![dmatrix![1.0]]; // g = 1, so u = −η(t)
+///     opt.update(&mut u, &[&dmatrix![0.0]]);
+///     rates.push(-u[0][0]);
+/// }
+/// assert_eq!(rates, [0.5, 0.5, 0.25, 0.25]);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Schedule {
     /// `η` at every step.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::{Descent, Schedule};
+    /// assert_eq!(Schedule::Constant(0.1).at(1000), 0.1);
+    /// // A plain number is a constant schedule.
+    /// assert_eq!(Schedule::from(0.1), Schedule::Constant(0.1));
+    /// assert_eq!(Descent::new(0.1), Descent::new(Schedule::Constant(0.1)));
+    /// ```
     Constant(f64),
     /// Step decay (Optax's `piecewise_constant_schedule`): `η₀` multiplied by each `scale`
     /// whose `boundary ≤ t`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::Schedule;
+    /// let s = Schedule::Step { init: 1.0, boundaries_and_scales: vec![(10, 0.5), (20, 0.1)] };
+    /// assert_eq!((s.at(9), s.at(10), s.at(25)), (1.0, 0.5, 0.05)); // 1·0.5·0.1 from t = 20
+    /// ```
     Step {
         /// `η₀`.
         init: f64,
@@ -15,6 +47,14 @@ pub enum Schedule {
         boundaries_and_scales: Vec<(usize, f64)>,
     },
     /// Exponential decay `η₀·rate^(t/transition_steps)` (Optax's `exponential_decay`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::Schedule;
+    /// let s = Schedule::Exponential { init: 1.0, rate: 0.5, transition_steps: 10 };
+    /// assert_eq!((s.at(0), s.at(10), s.at(20)), (1.0, 0.5, 0.25)); // halved every 10 steps
+    /// assert!((s.at(5) - 0.5f64.sqrt()).abs() < 1e-15); // and smoothly in between
+    /// ```
     Exponential {
         /// `η₀`.
         init: f64,
@@ -25,6 +65,16 @@ pub enum Schedule {
     },
     /// Cosine decay `η₀·((1 − α)·½(1 + cos(π·min(t, T)/T)) + α)` (Loshchilov & Hutter 2017;
     /// Optax's `cosine_decay_schedule`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::Schedule;
+    /// let s = Schedule::Cosine { init: 1.0, decay_steps: 100, alpha: 0.1 };
+    /// assert_eq!(s.at(0), 1.0);
+    /// assert!((s.at(50) - 0.55).abs() < 1e-15); // 0.9·½(1 + cos(π/2)) + 0.1
+    /// // α·η₀ from T on:
+    /// assert!((s.at(100) - 0.1).abs() < 1e-15 && (s.at(500) - 0.1).abs() < 1e-15);
+    /// ```
     Cosine {
         /// `η₀`.
         init: f64,
@@ -35,6 +85,13 @@ pub enum Schedule {
     },
     /// Linear interpolation from `init` to `end` over `steps`, then `end` (Optax's
     /// `linear_schedule`; a linear warm-up with `init = 0`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::Schedule;
+    /// let s = Schedule::Linear { init: 0.0, end: 0.1, steps: 10 };
+    /// assert_eq!((s.at(0), s.at(5), s.at(10), s.at(50)), (0.0, 0.05, 0.1, 0.1));
+    /// ```
     Linear {
         /// The rate at `t = 0`.
         init: f64,
@@ -45,6 +102,15 @@ pub enum Schedule {
     },
     /// A linear warm-up from 0 to the value of `then` at its start over `steps`, then `then`
     /// (shifted to start after the warm-up).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::Schedule;
+    /// let decay = Schedule::Exponential { init: 0.1, rate: 0.5, transition_steps: 10 };
+    /// let s = Schedule::Warmup { steps: 4, then: Box::new(decay) };
+    /// // 0, 0.1·2/4 half-way, then the decay from its start: 0.1 at t = 4, 0.1·0.5 at t = 14.
+    /// assert_eq!((s.at(0), s.at(2), s.at(4), s.at(14)), (0.0, 0.05, 0.1, 0.05));
+    /// ```
     Warmup {
         /// Length of the warm-up.
         steps: usize,

@@ -6,6 +6,16 @@ use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 
 /// Plain gradient descent `u = −η·g` (Optax's `sgd`, Flux's `Descent`).
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{Descent, Optimizer};
+/// let mut opt = Descent::new(0.1);
+/// let mut updates = vec![dmatrix![2.0, -1.0]]; // g
+/// opt.update(&mut updates, &[&dmatrix![0.0, 0.0]]);
+/// assert_eq!(updates[0], dmatrix![-0.2, 0.1]); // −η·g: θ decreases by 0.2 where g = 2
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Descent {
     eta: LearningRate,
@@ -61,6 +71,21 @@ impl<T: MatScalar> Trace<T> {
 
 /// Gradient descent with momentum: `t ← g + β·t`, `u = −η·t` (Optax's `sgd(momentum=β)`,
 /// PyTorch's `SGD(momentum=β)`; default `β = 0.9`).
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{Momentum, Optimizer};
+/// let mut opt = Momentum::<f64>::new(0.1); // β = 0.9
+/// let mut next = |g: f64| {
+///     let mut u = vec![dmatrix![g]];
+///     opt.update(&mut u, &[&dmatrix![0.0]]);
+///     u[0][0]
+/// };
+/// // g = 1 twice: t = 1, then t = 1 + 0.9·1 = 1.9; u = −η·t.
+/// assert_eq!(next(1.0), -0.1);
+/// assert!((next(1.0) + 0.19).abs() < 1e-15);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Momentum<T>(Trace<T>);
 
@@ -89,6 +114,21 @@ impl<T: MatScalar> Optimizer<T> for Momentum<T> {
 
 /// Gradient descent with Nesterov momentum: `t ← g + β·t`, `u = −η·(g + β·t)` (Optax's
 /// `sgd(momentum=β, nesterov=True)`, Sutskever et al. 2013; default `β = 0.9`).
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{Nesterov, Optimizer};
+/// let mut opt = Nesterov::<f64>::new(0.1); // β = 0.9
+/// let mut next = |g: f64| {
+///     let mut u = vec![dmatrix![g]];
+///     opt.update(&mut u, &[&dmatrix![0.0]]);
+///     u[0][0]
+/// };
+/// // g = 1 twice: t = 1, u = −0.1·(1 + 0.9·1); then t = 1.9, u = −0.1·(1 + 0.9·1.9).
+/// assert!((next(1.0) + 0.19).abs() < 1e-15);
+/// assert!((next(1.0) + 0.271).abs() < 1e-15);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Nesterov<T>(Trace<T>);
 

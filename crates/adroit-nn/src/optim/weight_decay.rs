@@ -6,6 +6,15 @@ use nalgebra::DMatrix;
 
 /// `u = g + λ·θ` (Optax's `add_decayed_weights`, Flux's `WeightDecay`): chained before a rule,
 /// this is L2 regularisation; for decoupled weight decay use [`AdamW`](super::AdamW).
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::optim::{Optimizer, WeightDecay};
+/// let mut updates = vec![dmatrix![1.0, 0.0]];
+/// WeightDecay::new(0.5).update(&mut updates, &[&dmatrix![2.0, -4.0]]);
+/// assert_eq!(updates[0], dmatrix![2.0, -2.0]); // g + λθ
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct WeightDecay {
     lambda: f64,
