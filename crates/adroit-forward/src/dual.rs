@@ -34,36 +34,85 @@ pub struct Dual<T> {
 
 impl<T: Float> Dual<T> {
     /// A dual number with the given primal value and tangent (the seed of the direction).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::Dual;
+    /// // seed direction 3: the tangent of x² at 2 is 2·2·3
+    /// let x = Dual::new(2.0_f64, 3.0);
+    /// assert_eq!((x * x).tangent(), 12.0);
+    /// ```
     #[inline]
     pub const fn new(value: T, tangent: T) -> Self {
         Self { value, tangent }
     }
 
     /// The independent variable at `x`: tangent 1.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::Dual;
+    /// use adroit_forward::num_traits::Float;
+    /// // d/dx (x·eˣ) = (1 + x)·eˣ = 1 at 0
+    /// let x = Dual::variable(0.0_f64);
+    /// assert_eq!((x * x.exp()).tangent(), 1.0);
+    /// ```
     #[inline]
     pub fn variable(x: T) -> Self {
         Self::new(x, T::one())
     }
 
     /// A constant: tangent 0.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::Dual;
+    /// // d/dx (c·x) = c
+    /// let (c, x) = (Dual::constant(4.0_f64), Dual::variable(3.0));
+    /// assert_eq!((c.tangent(), (c * x).tangent()), (0.0, 4.0));
+    /// ```
     #[inline]
     pub fn constant(x: T) -> Self {
         Self::new(x, T::zero())
     }
 
     /// The primal value.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::Dual;
+    /// let y = Dual::variable(3.0_f64) * 2.0 + 1.0;
+    /// assert_eq!(y.value(), 7.0);
+    /// ```
     #[inline]
     pub fn value(&self) -> T {
         self.value
     }
 
     /// The tangent (the derivative along the seeded direction).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::Dual;
+    /// // d/dx x³ = 3x² = 12 at 2
+    /// let x = Dual::variable(2.0_f64);
+    /// assert_eq!((x * x * x).tangent(), 12.0);
+    /// ```
     #[inline]
     pub fn tangent(&self) -> T {
         self.tangent
     }
 
     /// True when the tangent is zero.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::Dual;
+    /// let x = Dual::variable(2.0_f64);
+    /// assert!(!x.is_constant() && Dual::constant(2.0_f64).is_constant());
+    /// // x − x has derivative 0, so it is a constant too
+    /// assert!((x - x).is_constant());
+    /// ```
     #[inline]
     pub fn is_constant(&self) -> bool {
         self.tangent.is_zero()

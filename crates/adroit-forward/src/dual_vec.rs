@@ -30,6 +30,14 @@ pub struct DualVec<T, const N: usize> {
 
 impl<T: Float, const N: usize> DualVec<T, N> {
     /// A number with the given primal value and tangents.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::DualVec;
+    /// // x = 2 seeded in two directions (1 and ½): d(x²) = 2x times each seed
+    /// let x = DualVec::new(2.0_f64, [1.0, 0.5]);
+    /// assert_eq!((x * x).tangents(), [4.0, 2.0]);
+    /// ```
     #[inline]
     pub const fn new(value: T, tangents: [T; N]) -> Self {
         Self { value, tangents }
@@ -39,6 +47,13 @@ impl<T: Float, const N: usize> DualVec<T, N> {
     ///
     /// # Panics
     /// If `i >= N`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::DualVec;
+    /// let y = DualVec::<f64, 3>::variable(5.0, 1);
+    /// assert_eq!((y.value(), y.tangents()), (5.0, [0.0, 1.0, 0.0]));
+    /// ```
     #[inline]
     #[track_caller]
     pub fn variable(x: T, i: usize) -> Self {
@@ -52,24 +67,54 @@ impl<T: Float, const N: usize> DualVec<T, N> {
     }
 
     /// A constant: all tangents 0.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::DualVec;
+    /// // ∇(c·x) = (c, 0) for the first of two inputs
+    /// let c = DualVec::<f64, 2>::constant(3.0);
+    /// assert_eq!((c * DualVec::variable(5.0, 0)).tangents(), [3.0, 0.0]);
+    /// ```
     #[inline]
     pub fn constant(x: T) -> Self {
         Self::new(x, [T::zero(); N])
     }
 
     /// The primal value.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::DualVec;
+    /// let (x, y) = (DualVec::<f64, 2>::variable(3.0, 0), DualVec::variable(4.0, 1));
+    /// assert_eq!((x * x + y * y).value(), 25.0);
+    /// ```
     #[inline]
     pub fn value(&self) -> T {
         self.value
     }
 
     /// The `N` tangents.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::DualVec;
+    /// // ∇(x²y) = (2xy, x²) = (24, 9) at (3, 4)
+    /// let (x, y) = (DualVec::<f64, 2>::variable(3.0, 0), DualVec::variable(4.0, 1));
+    /// assert_eq!((x * x * y).tangents(), [24.0, 9.0]);
+    /// ```
     #[inline]
     pub fn tangents(&self) -> [T; N] {
         self.tangents
     }
 
     /// True when every tangent is zero.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::DualVec;
+    /// let x = DualVec::<f64, 2>::variable(1.0, 0);
+    /// assert!(!x.is_constant() && DualVec::<f64, 2>::constant(1.0).is_constant());
+    /// ```
     #[inline]
     pub fn is_constant(&self) -> bool {
         self.tangents.iter().all(|t| t.is_zero())

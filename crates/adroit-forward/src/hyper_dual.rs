@@ -36,11 +36,28 @@ pub struct HyperDualVec<T, const M: usize, const N: usize> {
 }
 
 /// The scalar hyper-dual number `value + a·ε₁ + b·ε₂ + c·ε₁ε₂`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::HyperDual;
+/// // f(x) = 1/x at 1: f' = −1/x² = −1, f'' = 2/x³ = 2
+/// let y = 1.0 / HyperDual::variable(1.0_f64);
+/// assert_eq!((y.value(), y.eps1()[0], y.eps12()[0][0]), (1.0, -1.0, 2.0));
+/// ```
 pub type HyperDual<T> = HyperDualVec<T, 1, 1>;
 
 impl<T: Float> HyperDualVec<T, 1, 1> {
     /// The independent variable at `x` for a second derivative: `ε₁` and `ε₂` parts 1,
     /// `ε₁ε₂` part 0. After evaluation, `eps12()[0][0]` holds `f''(x)`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::HyperDual;
+    /// use adroit_forward::num_traits::Float;
+    /// // (eˣ)'' = eˣ = 1 at 0
+    /// let y = HyperDual::variable(0.0_f64).exp();
+    /// assert_eq!((y.value(), y.eps1()[0], y.eps12()[0][0]), (1.0, 1.0, 1.0));
+    /// ```
     #[inline]
     pub fn variable(x: T) -> Self {
         Self::new(x, [T::one()], [T::one()], [[T::zero()]])
@@ -49,6 +66,17 @@ impl<T: Float> HyperDualVec<T, 1, 1> {
 
 impl<T: Float, const M: usize, const N: usize> HyperDualVec<T, M, N> {
     /// A number with the given parts.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::HyperDualVec;
+    /// // seed x and y in both sets of directions: the ε₁ε₂ block of f is the Hessian
+    /// let x = HyperDualVec::new(3.0_f64, [1.0, 0.0], [1.0, 0.0], [[0.0; 2]; 2]);
+    /// let y = HyperDualVec::new(4.0_f64, [0.0, 1.0], [0.0, 1.0], [[0.0; 2]; 2]);
+    /// // f(x, y) = x·y: gradient (y, x), Hessian [[0, 1], [1, 0]]
+    /// let f = x * y;
+    /// assert_eq!((f.eps1(), f.eps12()), ([4.0, 3.0], [[0.0, 1.0], [1.0, 0.0]]));
+    /// ```
     #[inline]
     pub const fn new(value: T, eps1: [T; M], eps2: [T; N], eps12: [[T; N]; M]) -> Self {
         Self {
@@ -60,36 +88,86 @@ impl<T: Float, const M: usize, const N: usize> HyperDualVec<T, M, N> {
     }
 
     /// A constant: all perturbation parts 0.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::HyperDual;
+    /// // (c·x²)'' = 2c
+    /// let (c, x) = (HyperDual::constant(5.0_f64), HyperDual::variable(3.0));
+    /// assert_eq!((c * x * x).eps12()[0][0], 10.0);
+    /// ```
     #[inline]
     pub fn constant(x: T) -> Self {
         Self::new(x, [T::zero(); M], [T::zero(); N], [[T::zero(); N]; M])
     }
 
     /// The primal value.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::HyperDual;
+    /// let x = HyperDual::variable(3.0_f64);
+    /// assert_eq!((x * x - 1.0).value(), 8.0);
+    /// ```
     #[inline]
     pub fn value(&self) -> T {
         self.value
     }
 
     /// The `ε₁` parts (first derivatives along the first set of directions).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::HyperDual;
+    /// // (x²)' = 2x = 6 at 3
+    /// let x = HyperDual::variable(3.0_f64);
+    /// assert_eq!((x * x).eps1(), [6.0]);
+    /// ```
     #[inline]
     pub fn eps1(&self) -> [T; M] {
         self.eps1
     }
 
     /// The `ε₂` parts (first derivatives along the second set of directions).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::HyperDualVec;
+    /// // ε₁ seeds x only, ε₂ seeds x and y: f = x²y at (3, 4)
+    /// let x = HyperDualVec::new(3.0_f64, [1.0], [1.0, 0.0], [[0.0; 2]]);
+    /// let y = HyperDualVec::new(4.0_f64, [0.0], [0.0, 1.0], [[0.0; 2]]);
+    /// // ε₂ parts: the gradient (2xy, x²)
+    /// assert_eq!((x * x * y).eps2(), [24.0, 9.0]);
+    /// ```
     #[inline]
     pub fn eps2(&self) -> [T; N] {
         self.eps2
     }
 
     /// The `ε₁ε₂` parts: `eps12()[i][j]` is the second derivative along `ε₁ᵢ` and `ε₂ⱼ`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::HyperDualVec;
+    /// // ε₁ seeds x only, ε₂ seeds x and y: f = x²y at (3, 4)
+    /// let x = HyperDualVec::new(3.0_f64, [1.0], [1.0, 0.0], [[0.0; 2]]);
+    /// let y = HyperDualVec::new(4.0_f64, [0.0], [0.0, 1.0], [[0.0; 2]]);
+    /// // the Hessian row of x: (∂²f/∂x², ∂²f/∂x∂y) = (2y, 2x)
+    /// assert_eq!((x * x * y).eps12(), [[8.0, 6.0]]);
+    /// ```
     #[inline]
     pub fn eps12(&self) -> [[T; N]; M] {
         self.eps12
     }
 
     /// True when every perturbation part is zero.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::HyperDual;
+    /// let x = HyperDual::variable(2.0_f64);
+    /// assert!(!x.is_constant() && HyperDual::constant(2.0_f64).is_constant());
+    /// ```
     #[inline]
     pub fn is_constant(&self) -> bool {
         self.eps1.iter().chain(&self.eps2).all(|t| t.is_zero())

@@ -6,6 +6,16 @@ use crate::{TapeScalar, Var};
 /// The pullback (VJP) of a function recorded by [`pullback`](crate::pullback): maps a cotangent
 /// `w` of the outputs to the cotangent `wᵀJ` of the inputs. It owns the tape, so it can be
 /// called any number of times with different cotangents; each call is one backward sweep.
+///
+/// # Example
+/// ```
+/// // f(x, y) = (x·y, x + y) at (2, 3), recorded once
+/// let (y, pb) = adroit_reverse::pullback(|x| vec![x[0] * x[1], x[0] + x[1]], &[2.0, 3.0]);
+/// assert_eq!(y, vec![6.0, 5.0]);
+/// // wᵀJ with J = [[y, x], [1, 1]]: w = (1, 1) and w = (1, −1)
+/// assert_eq!(pb.call(&[1.0, 1.0]), vec![4.0, 3.0]);
+/// assert_eq!(pb.call(&[1.0, -1.0]), vec![2.0, 1.0]);
+/// ```
 pub struct Pullback<T: TapeScalar> {
     recording: Recording<T>,
     outputs: Vec<Var<T>>,
@@ -17,21 +27,49 @@ impl<T: TapeScalar> Pullback<T> {
     }
 
     /// Number of outputs `m` (the length of the cotangent to pass).
+    ///
+    /// # Example
+    /// ```
+    /// let (_, pb) = adroit_reverse::pullback(|x| vec![x[0], x[0] * x[1], x[1]], &[1.0, 2.0]);
+    /// assert_eq!(pb.n_outputs(), 3);
+    /// assert_eq!(pb.call(&[0.0, 1.0, 0.0]).len(), pb.n_inputs());
+    /// ```
     pub fn n_outputs(&self) -> usize {
         self.outputs.len()
     }
 
     /// Number of inputs `n` (the length of the returned cotangent).
+    ///
+    /// # Example
+    /// ```
+    /// let (_, pb) = adroit_reverse::pullback(|x| vec![x[0] * x[1] * x[2]], &[1.0, 2.0, 3.0]);
+    /// assert_eq!(pb.n_inputs(), 3);
+    /// assert_eq!(pb.call(&[1.0]), vec![6.0, 3.0, 2.0]);
+    /// ```
     pub fn n_inputs(&self) -> usize {
         self.recording.n_inputs
     }
 
     /// Bytes of tape held (node arrays), for memory accounting.
+    ///
+    /// # Example
+    /// ```
+    /// let (_, pb) = adroit_reverse::pullback(|x| vec![x[0] * x[1] + x[0]], &[2.0, 3.0]);
+    /// // each f64 node holds two parent indices (2 × 4 bytes) and two partials (2 × 8 bytes)
+    /// assert!(pb.tape_bytes() >= 24 * pb.tape_len());
+    /// ```
     pub fn tape_bytes(&self) -> usize {
         self.recording.tape().bytes()
     }
 
     /// Number of nodes recorded (inputs and operations, plus one sink node).
+    ///
+    /// # Example
+    /// ```
+    /// // 1 sink + 2 inputs + 2 operations (`*`, `+`)
+    /// let (_, pb) = adroit_reverse::pullback(|x| vec![x[0] * x[1] + x[0]], &[2.0, 3.0]);
+    /// assert_eq!(pb.tape_len(), 5);
+    /// ```
     pub fn tape_len(&self) -> usize {
         self.recording.tape().len()
     }

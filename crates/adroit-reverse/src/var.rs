@@ -42,6 +42,15 @@ pub struct Var<T> {
 
 impl<T: TapeScalar> Var<T> {
     /// A constant: not recorded, its derivative is zero.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::{Var, gradient};
+    /// // d/dx (3x + 1) = 3; constants can be made outside a scope as well
+    /// let (three, one) = (Var::constant(3.0), Var::constant(1.0));
+    /// assert!(three.is_constant());
+    /// assert_eq!(gradient(|x| three * x[0] + one, &[5.0]), vec![3.0]);
+    /// ```
     #[inline]
     pub fn constant(value: T) -> Self {
         Self {
@@ -58,6 +67,13 @@ impl<T: TapeScalar> Var<T> {
     }
 
     /// The primal value.
+    ///
+    /// # Example
+    /// ```
+    /// // branch on the primal value: |x| by hand, slope −1 at −2
+    /// let abs = |x: &[adroit_reverse::Var<f64>]| if x[0].value() < 0.0 { -x[0] } else { x[0] };
+    /// assert_eq!(adroit_reverse::gradient(abs, &[-2.0]), vec![-1.0]);
+    /// ```
     #[inline]
     pub fn value(&self) -> T {
         self.value

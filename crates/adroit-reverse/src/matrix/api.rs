@@ -127,6 +127,19 @@ where
 
 /// The pullback of a matrix function recorded by [`pullback`]: output cotangent to input
 /// cotangents (one backward sweep per call).
+///
+/// # Example
+/// ```
+/// use adroit_reverse::nalgebra;
+/// use adroit_reverse::matrix;
+/// use adroit_reverse::nalgebra::dmatrix;
+///
+/// // y = A·B for a 1 × 2 row A and a 2 × 1 column B: ∂A = G·Bᵀ, ∂B = Aᵀ·G
+/// let (y, pb) = matrix::pullback(|m| m[0] * m[1], &[dmatrix![1.0, 2.0], dmatrix![3.0; 4.0]]);
+/// assert_eq!(y, dmatrix![11.0]);
+/// let g = pb.call(&dmatrix![1.0]);
+/// assert_eq!((g[0].clone(), g[1].clone()), (dmatrix![3.0, 4.0], dmatrix![1.0; 2.0]));
+/// ```
 pub struct MatPullback<T> {
     tape: MatTape<T>,
     output: MatVar<T>,
@@ -138,6 +151,19 @@ impl<T: MatScalar> MatPullback<T> {
     ///
     /// # Panics
     /// If `cotangent` does not have the output's shape.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // y = A ⊙ B: the cotangents are G ⊙ B and G ⊙ A, for any G
+    /// let (a, b) = (dmatrix![1.0, 2.0], dmatrix![3.0, 4.0]);
+    /// let (_, pb) = matrix::pullback(|m| m[0].component_mul(m[1]), &[a, b]);
+    /// assert_eq!(pb.call(&dmatrix![1.0, 0.0]), vec![dmatrix![3.0, 0.0], dmatrix![1.0, 0.0]]);
+    /// assert_eq!(pb.call(&dmatrix![1.0, 10.0]), vec![dmatrix![3.0, 40.0], dmatrix![1.0, 20.0]]);
+    /// ```
     #[track_caller]
     pub fn call(&self, cotangent: &DMatrix<T>) -> Vec<DMatrix<T>> {
         assert_eq!(

@@ -77,6 +77,24 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// # Panics
     /// Outside a [`gradient`](super::gradient)/[`pullback`](super::pullback) call.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, MatVar};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // ∂/∂A sum((A − C) ⊙ (A − C)) = 2(A − C); C gets no gradient
+    /// let c = dmatrix![1.0, 1.0];
+    /// let g = matrix::gradient(
+    ///     |m| {
+    ///         let d = m[0] - MatVar::constant(c.clone());
+    ///         d.component_mul(d).sum()
+    ///     },
+    ///     &[dmatrix![3.0, 1.0]],
+    /// );
+    /// assert_eq!(g[0], dmatrix![4.0, 0.0]);
+    /// ```
     #[track_caller]
     pub fn constant(value: DMatrix<T>) -> Self {
         T::with_mat_tapes(|stack| {
@@ -92,21 +110,87 @@ impl<T: MatScalar> MatVar<T> {
     }
 
     /// `(rows, cols)`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, MatVar};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// let g = matrix::gradient(
+    ///     |m| {
+    ///         assert_eq!((m[0].shape(), m[0].transpose().shape()), ((2, 3), (3, 2)));
+    ///         m[0].sum()
+    ///     },
+    ///     &[nalgebra::DMatrix::<f64>::zeros(2, 3)],
+    /// );
+    /// assert_eq!(g[0].shape(), (2, 3));
+    /// ```
     pub fn shape(&self) -> (usize, usize) {
         (self.rows, self.cols)
     }
 
     /// Number of rows.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, Along};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// let g = matrix::gradient(
+    ///     |m| {
+    ///         assert_eq!((m[0].nrows(), m[0].sum_along(Along::Cols).nrows()), (2, 2));
+    ///         m[0].sum()
+    ///     },
+    ///     &[nalgebra::DMatrix::<f64>::zeros(2, 3)],
+    /// );
+    /// assert_eq!(g[0].nrows(), 2);
+    /// ```
     pub fn nrows(&self) -> usize {
         self.rows
     }
 
     /// Number of columns.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, Along};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// let g = matrix::gradient(
+    ///     |m| {
+    ///         assert_eq!((m[0].ncols(), m[0].sum_along(Along::Cols).ncols()), (3, 1));
+    ///         m[0].sum()
+    ///     },
+    ///     &[nalgebra::DMatrix::<f64>::zeros(2, 3)],
+    /// );
+    /// assert_eq!(g[0].ncols(), 3);
+    /// ```
     pub fn ncols(&self) -> usize {
         self.cols
     }
 
     /// A copy of the value.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, MatVar};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // A ⊙ A with one factor frozen through its value: gradient A, not 2A
+    /// let a = dmatrix![1.0, -2.0; 3.0, 0.5];
+    /// let g = matrix::gradient(
+    ///     |m| {
+    ///         assert_eq!(m[0].value(), a);
+    ///         m[0].component_mul(MatVar::constant(m[0].value())).sum()
+    ///     },
+    ///     &[a.clone()],
+    /// );
+    /// assert_eq!(g[0], a);
+    /// ```
     #[track_caller]
     pub fn value(&self) -> DMatrix<T> {
         T::with_mat_tapes(|stack| stack.active().value(self).clone())
@@ -116,6 +200,23 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// # Panics
     /// If the shape is not 1 × 1.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, MatVar};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// let g = matrix::gradient(
+    ///     |m| {
+    ///         let loss = m[0].sum();
+    ///         assert_eq!(loss.scalar(), 10.0);
+    ///         loss
+    ///     },
+    ///     &[dmatrix![1.0, 2.0; 3.0, 4.0]],
+    /// );
+    /// assert_eq!(g[0], dmatrix![1.0, 1.0; 1.0, 1.0]);
+    /// ```
     #[track_caller]
     pub fn scalar(&self) -> T {
         assert_eq!(

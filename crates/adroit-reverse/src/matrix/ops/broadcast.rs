@@ -167,6 +167,19 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// # Panics
     /// If the shapes are not broadcast-compatible (the message gives both).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // ∂/∂A sum(A ⊙ b) = b repeated; ∂/∂b = the row sums of A (b, 2 × 1, is broadcast)
+    /// let (a, b) = (dmatrix![1.0, 2.0; 3.0, 4.0], dmatrix![10.0; 20.0]);
+    /// let g = matrix::gradient(|m| m[0].component_mul(m[1]).sum(), &[a, b]);
+    /// assert_eq!(g[0], dmatrix![10.0, 10.0; 20.0, 20.0]);
+    /// assert_eq!(g[1], dmatrix![3.0; 7.0]);
+    /// ```
     #[track_caller]
     pub fn component_mul(self, other: Self) -> Self {
         self.zip(other, rules::Mul, "component_mul", false)
@@ -176,6 +189,18 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// # Panics
     /// If the shapes are not broadcast-compatible.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // ∂/∂A sum(A ⊘ B) = 1 ⊘ B, ∂/∂B = −A ⊘ B²
+    /// let (a, b) = (dmatrix![1.0, 2.0], dmatrix![2.0, 4.0]);
+    /// let g = matrix::gradient(|m| m[0].component_div(m[1]).sum(), &[a, b]);
+    /// assert_eq!((g[0].clone(), g[1].clone()), (dmatrix![0.5, 0.25], dmatrix![-0.25, -0.125]));
+    /// ```
     #[track_caller]
     pub fn component_div(self, other: Self) -> Self {
         self.zip(other, rules::Div, "component_div", false)
@@ -186,6 +211,21 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// # Panics
     /// If the shapes are not broadcast-compatible.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// use adroit_reverse::adroit_forward::rules::Max;
+    /// // max(A, B): the larger side gets the cotangent, a tie splits it ½/½
+    /// let (a, b) = (dmatrix![1.0, 5.0, 3.0], dmatrix![2.0, 4.0, 3.0]);
+    /// let (y, pb) = matrix::pullback(|m| m[0].zip_rule(m[1], Max), &[a, b]);
+    /// assert_eq!(y, dmatrix![2.0, 5.0, 3.0]);
+    /// let g = pb.call(&dmatrix![1.0, 1.0, 1.0]);
+    /// assert_eq!(g, vec![dmatrix![0.0, 1.0, 0.5], dmatrix![1.0, 0.0, 0.5]]);
+    /// ```
     #[track_caller]
     pub fn zip_rule<R: BinaryRule>(self, other: Self, rule: R) -> Self {
         self.zip(other, rule, "zip_rule", false)

@@ -109,36 +109,104 @@ impl<T: MatScalar> MatVar<T> {
     }
 
     /// `eˣ` entry-wise.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // ∂/∂X sum(exp X) = exp X
+    /// let x = dmatrix![0.0, 1.0; 2.0, -1.0];
+    /// let g = matrix::gradient(|m| m[0].exp().sum(), &[x.clone()]);
+    /// assert_eq!(g[0], x.map(f64::exp));
+    /// ```
     #[track_caller]
     pub fn exp(self) -> Self {
         self.map_rule(rules::Exp)
     }
 
     /// `ln x` entry-wise.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // ∂/∂X sum(ln X) = 1 ⊘ X
+    /// let g = matrix::gradient(|m| m[0].ln().sum(), &[dmatrix![1.0, 2.0, 4.0]]);
+    /// assert_eq!(g[0], dmatrix![1.0, 0.5, 0.25]);
+    /// ```
     #[track_caller]
     pub fn ln(self) -> Self {
         self.map_rule(rules::Ln)
     }
 
     /// `tanh x` entry-wise.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // ∂/∂X sum(tanh X) = 1 − tanh² X
+    /// let x = dmatrix![0.0_f64, 0.5, -2.0];
+    /// let g = matrix::gradient(|m| m[0].tanh().sum(), &[x.clone()]);
+    /// assert!((&g[0] - x.map(|v| 1.0 - v.tanh().powi(2))).amax() < 1e-15);
+    /// ```
     #[track_caller]
     pub fn tanh(self) -> Self {
         self.map_rule(rules::Tanh)
     }
 
     /// `√x` entry-wise.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // ∂/∂X sum(√X) = 1 ⊘ (2√X)
+    /// let g = matrix::gradient(|m| m[0].sqrt().sum(), &[dmatrix![1.0, 4.0, 16.0]]);
+    /// assert_eq!(g[0], dmatrix![0.5, 0.25, 0.125]);
+    /// ```
     #[track_caller]
     pub fn sqrt(self) -> Self {
         self.map_rule(rules::Sqrt)
     }
 
     /// `|x|` entry-wise (derivative 0 at 0).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // ∂/∂X sum(|X|) = sign X, with 0 at 0
+    /// let g = matrix::gradient(|m| m[0].abs().sum(), &[dmatrix![-2.0, 0.0, 3.0]]);
+    /// assert_eq!(g[0], dmatrix![-1.0, 0.0, 1.0]);
+    /// ```
     #[track_caller]
     pub fn abs(self) -> Self {
         self.map_rule(rules::Abs)
     }
 
     /// `xⁿ` entry-wise.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // ∂/∂X sum(X³) = 3X²
+    /// let g = matrix::gradient(|m| m[0].powi(3).sum(), &[dmatrix![1.0, 2.0, -1.0]]);
+    /// assert_eq!(g[0], dmatrix![3.0, 12.0, 3.0]);
+    /// ```
     #[track_caller]
     pub fn powi(self, n: i32) -> Self {
         self.map_rule(rules::Powi(n))

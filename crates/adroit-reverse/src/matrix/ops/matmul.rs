@@ -31,6 +31,19 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// # Panics
     /// If the inner dimensions differ (the message gives both shapes).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // loss sum(A·B), A 2 × 2, B 2 × 1: G is all ones, ∂A = G·Bᵀ, ∂B = Aᵀ·G
+    /// let (a, b) = (dmatrix![1.0, 2.0; 3.0, 4.0], dmatrix![5.0; 6.0]);
+    /// let (v, g) = matrix::value_and_gradient(|m| m[0].matmul(m[1]).sum(), &[a, b]);
+    /// assert_eq!(v, 17.0 + 39.0);
+    /// assert_eq!(g, vec![dmatrix![5.0, 6.0; 5.0, 6.0], dmatrix![4.0; 6.0]]);
+    /// ```
     #[track_caller]
     pub fn matmul(self, rhs: Self) -> Self {
         assert_eq!(

@@ -12,6 +12,19 @@ mod transpose;
 ///
 /// With the features × batch layout (one sample per column, as Flux), a per-sample softmax
 /// over classes is `Along::Rows`.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::nalgebra;
+/// use adroit_reverse::matrix::{self, Along};
+/// use adroit_reverse::nalgebra::dmatrix;
+///
+/// let x = dmatrix![1.0, 2.0, 3.0; 4.0, 5.0, 6.0];
+/// // down each column: 1 × 3; across each row: 2 × 1
+/// let (by_column, _) = matrix::pullback(|m| m[0].sum_along(Along::Rows), &[x.clone()]);
+/// let (by_row, _) = matrix::pullback(|m| m[0].sum_along(Along::Cols), &[x]);
+/// assert_eq!((by_column, by_row), (dmatrix![5.0, 7.0, 9.0], dmatrix![6.0; 15.0]));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Along {
     /// Along the row index, down each column: one result per column (`1 × cols`).

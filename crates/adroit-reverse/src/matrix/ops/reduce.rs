@@ -153,24 +153,73 @@ impl<T: MatScalar> MatVar<T> {
     }
 
     /// The sum of all entries, as a 1 × 1 matrix (a scalar loss).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // ∂/∂X sum(X) = 1 everywhere
+    /// let (v, g) = matrix::value_and_gradient(|m| m[0].sum(), &[dmatrix![1.0, 2.0; 3.0, 4.0]]);
+    /// assert_eq!((v, g[0].clone()), (10.0, dmatrix![1.0, 1.0; 1.0, 1.0]));
+    /// ```
     #[track_caller]
     pub fn sum(self) -> Self {
         self.reduce(None, false)
     }
 
-    /// The mean of all entries, as a 1 × 1 matrix.
+    /// The mean of all entries, as a 1 × 1 matrix (NaN for an empty matrix: 0/0, as NumPy's).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // ∂/∂X mean(X) = 1/(rows·cols) = ¼ everywhere
+    /// let (v, g) = matrix::value_and_gradient(|m| m[0].mean(), &[dmatrix![1.0, 2.0; 3.0, 4.0]]);
+    /// assert_eq!((v, g[0].clone()), (2.5, dmatrix![0.25, 0.25; 0.25, 0.25]));
+    /// ```
     #[track_caller]
     pub fn mean(self) -> Self {
         self.reduce(None, true)
     }
 
     /// Sums along a dimension: `1 × cols` for [`Along::Rows`], `rows × 1` for [`Along::Cols`].
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, Along};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // column sums (1 × 3); each column's cotangent flows to all its entries
+    /// let x = dmatrix![1.0, 2.0, 3.0; 4.0, 5.0, 6.0];
+    /// let (y, pb) = matrix::pullback(|m| m[0].sum_along(Along::Rows), &[x]);
+    /// assert_eq!(y, dmatrix![5.0, 7.0, 9.0]);
+    /// assert_eq!(pb.call(&dmatrix![1.0, 2.0, 3.0])[0], dmatrix![1.0, 2.0, 3.0; 1.0, 2.0, 3.0]);
+    /// ```
     #[track_caller]
     pub fn sum_along(self, along: Along) -> Self {
         self.reduce(Some(along), false)
     }
 
-    /// Means along a dimension (shapes as [`sum_along`](Self::sum_along)).
+    /// Means along a dimension (shapes as [`sum_along`](Self::sum_along); NaN for a line of
+    /// no entries).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, Along};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // row means (2 × 1); each entry gets 1/cols of its row's cotangent
+    /// let x = dmatrix![1.0, 3.0; 2.0, 6.0];
+    /// let (y, pb) = matrix::pullback(|m| m[0].mean_along(Along::Cols), &[x]);
+    /// assert_eq!(y, dmatrix![2.0; 4.0]);
+    /// assert_eq!(pb.call(&dmatrix![1.0; 4.0])[0], dmatrix![0.5, 0.5; 2.0, 2.0]);
+    /// ```
     #[track_caller]
     pub fn mean_along(self, along: Along) -> Self {
         self.reduce(Some(along), true)

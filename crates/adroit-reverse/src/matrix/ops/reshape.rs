@@ -27,6 +27,20 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// # Panics
     /// If `rows · cols` differs from the number of entries.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // column-major: the entries 1, 4, 2, 5, 3, 6 refilled into 3 × 2
+    /// let x = dmatrix![1.0, 2.0, 3.0; 4.0, 5.0, 6.0];
+    /// let (y, pb) = matrix::pullback(|m| m[0].reshape(3, 2), &[x.clone()]);
+    /// assert_eq!(y, dmatrix![1.0, 5.0; 4.0, 3.0; 2.0, 6.0]);
+    /// // the cotangent is reshaped back
+    /// assert_eq!(pb.call(&y)[0], x);
+    /// ```
     #[track_caller]
     pub fn reshape(self, rows: usize, cols: usize) -> Self {
         assert_eq!(

@@ -114,6 +114,19 @@ impl<T: MatScalar> Backward<T> for LogSoftmax<T> {
 impl<T: MatScalar> MatVar<T> {
     /// `log Σ exp(x)` along a dimension: `1 × cols` for [`Along::Rows`], `rows × 1` for
     /// [`Along::Cols`]. Stable for large logits; `−∞` for a line of `−∞`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, Along};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // two equal logits far beyond exp's range: 1000 + ln 2, gradient softmax = (½, ½)
+    /// let x = dmatrix![1000.0; 1000.0];
+    /// let (v, g) = matrix::value_and_gradient(|m| m[0].logsumexp(Along::Rows), &[x]);
+    /// assert_eq!(v, 1000.0 + 2.0_f64.ln());
+    /// assert_eq!(g[0], dmatrix![0.5; 0.5]);
+    /// ```
     #[track_caller]
     pub fn logsumexp(self, along: Along) -> Self {
         let a = self.index();
@@ -125,6 +138,21 @@ impl<T: MatScalar> MatVar<T> {
 
     /// `exp(xᵢ) / Σⱼ exp(xⱼ)` along a dimension (each column sums to 1 for [`Along::Rows`]).
     /// Stable for large logits.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, Along};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// let x = dmatrix![1.0_f64, -2.0; 3.0, 0.5];
+    /// let (s, pb) = matrix::pullback(|m| m[0].softmax(Along::Rows), &[x]);
+    /// assert!(s.row_sum().iter().all(|t| (t - 1.0).abs() < 1e-15)); // each column sums to 1
+    /// // ∂/∂x of the weighted sum Σ wᵢⱼsᵢⱼ with w = 1 in row 0: (s₀s₁, −s₀s₁) per column
+    /// let g = pb.call(&dmatrix![1.0, 1.0; 0.0, 0.0]);
+    /// let p = s.row(0).component_mul(&s.row(1));
+    /// assert!((g[0].row(0) - &p).amax() < 1e-15 && (g[0].row(1) + &p).amax() < 1e-15);
+    /// ```
     #[track_caller]
     pub fn softmax(self, along: Along) -> Self {
         let a = self.index();
@@ -135,6 +163,20 @@ impl<T: MatScalar> MatVar<T> {
     }
 
     /// `xᵢ − log Σⱼ exp(xⱼ)` along a dimension; stable (finite for logits of ±1000).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, Along};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // two equal logits far beyond exp's range: log-probabilities ln ½
+    /// let x = dmatrix![1000.0; 1000.0];
+    /// let (y, pb) = matrix::pullback(|m| m[0].logsoftmax(Along::Rows), &[x]);
+    /// assert_eq!(y, dmatrix![-(2.0_f64.ln()); -(2.0_f64.ln())]);
+    /// // ∂/∂x of the log-probability of class 0 is e₀ − softmax(x)
+    /// assert_eq!(pb.call(&dmatrix![1.0; 0.0])[0], dmatrix![0.5; -0.5]);
+    /// ```
     #[track_caller]
     pub fn logsoftmax(self, along: Along) -> Self {
         let a = self.index();
