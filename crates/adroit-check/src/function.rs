@@ -23,6 +23,15 @@ use num_traits::Float;
 /// ```
 pub trait GenericFn {
     /// `f(x)`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::{GenericFn, generic_fn};
+    /// // One definition, evaluated in either precision (and, by the checks, on AD types).
+    /// let f = generic_fn!(|x| vec![x[0] * x[0], x[0].sqrt()]);
+    /// assert_eq!(f.eval(&[4.0_f64]), vec![16.0, 2.0]);
+    /// assert_eq!(f.eval(&[4.0_f32]), vec![16.0, 2.0]);
+    /// ```
     fn eval<S: Float>(&self, x: &[S]) -> Vec<S>;
 }
 

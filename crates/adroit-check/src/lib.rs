@@ -50,6 +50,18 @@ pub use tolerance::Tolerance;
 /// `Float`), re-exported so a user depending on `adroit-check` alone can name it.
 pub use num_traits;
 
+/// The forward-mode crate whose derivatives the checks compare, re-exported so a user depending
+/// on `adroit-check` alone can write the functions under test.
+pub use adroit_forward;
+
+/// The reverse-mode crate whose derivatives the checks compare (re-exported as
+/// [`adroit_forward`]).
+pub use adroit_reverse;
+
+/// The property-testing crate [`strategy`] and [`program`] build on, re-exported so its
+/// `proptest!` macro and runners are at hand.
+pub use proptest;
+
 /// Re-exports used by the exported macros; not part of the public API.
 #[doc(hidden)]
 pub mod __private {

@@ -10,7 +10,7 @@ use std::fmt;
 /// A custom rule for `y = 2x` that records the wrong value `2x + 1` fails the value comparison:
 /// ```
 /// use adroit_check::{Comparison, Options, rule_check};
-/// use adroit_reverse::{Var, custom_rule};
+/// use adroit_check::adroit_reverse::{Var, custom_rule};
 /// let recorded = |x: &[Var<f64>]| {
 ///     custom_rule(x, &[2.0 * x[0].value() + 1.0], |w| vec![2.0 * w[0]])
 /// };
@@ -50,7 +50,7 @@ pub enum Comparison {
 /// A custom rule for `x₀·x₁` whose pullback gets `∂/∂x₁` wrong (`x₁` where it should be `x₀`):
 /// ```
 /// use adroit_check::{Comparison, Options, rule_check};
-/// use adroit_reverse::{Var, custom_rule};
+/// use adroit_check::adroit_reverse::{Var, custom_rule};
 /// let recorded = |x: &[Var<f64>]| {
 ///     let (a, b) = (x[0].value(), x[1].value());
 ///     custom_rule(x, &[a * b], move |w| vec![w[0] * b, w[0] * b])

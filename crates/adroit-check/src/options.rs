@@ -5,6 +5,19 @@ use crate::fd::FiniteDifference;
 use num_traits::Float;
 
 /// Which derivatives a check compares.
+///
+/// # Example
+/// ```
+/// use adroit_check::{Mode, Options, generic_fn, gradcheck};
+/// // f: ℝ³ → ℝ². Full compares each of the 2·3 Jacobian entries three ways (forward vs reverse,
+/// // each vs finite differences); Fast compares three values per random direction.
+/// let f = generic_fn!(|x| vec![x[0] * x[1] * x[2], (x[0] + x[2]).sin()]);
+/// let x = [0.5, -1.0, 2.0];
+/// let full = Options::for_precision::<f64>();
+/// assert_eq!(gradcheck(&f, &x, &full).unwrap().comparisons, 3 * 2 * 3);
+/// let fast = full.with_mode(Mode::Fast { seed: 42, trials: 5 });
+/// assert_eq!(gradcheck(&f, &x, &fast).unwrap().comparisons, 3 * 5);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     /// Every entry of the Jacobian: `n` forward passes, `m` reverse sweeps and `m·n`
@@ -47,6 +60,19 @@ pub struct Options {
 
 impl Options {
     /// Full mode with the default tolerances of the precision of `T` (see [`Tolerance`]).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::FiniteDifference;
+    /// use adroit_check::{Mode, Options, Tolerance};
+    /// let o = Options::for_precision::<f64>();
+    /// assert_eq!(o.mode, Mode::Full);
+    /// assert_eq!(o.ad_tolerance, Tolerance::new(1e-12, 1e-10));
+    /// assert_eq!(o.fd_tolerance, Tolerance::new(1e-7, 1e-6));
+    /// assert_eq!(o.fd, FiniteDifference::default());
+    /// // f32's rounding needs looser tolerances (see Tolerance).
+    /// assert_eq!(Options::for_precision::<f32>().fd_tolerance, Tolerance::new(1e-3, 1e-2));
+    /// ```
     pub fn for_precision<T: Float>() -> Self {
         Self {
             mode: Mode::Full,
@@ -57,24 +83,68 @@ impl Options {
     }
 
     /// With `mode`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::{Mode, Options, generic_fn, gradcheck};
+    /// let options = Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 0, trials: 8 });
+    /// assert_eq!(options.mode, Mode::Fast { seed: 0, trials: 8 });
+    /// let f = generic_fn!(|x| vec![x[0].exp() * x[1]]);
+    /// assert_eq!(gradcheck(&f, &[0.1, 0.2], &options).unwrap().comparisons, 3 * 8);
+    /// ```
     pub fn with_mode(mut self, mode: Mode) -> Self {
         self.mode = mode;
         self
     }
 
     /// With the finite-difference method `fd` (e.g. bounded by a domain boundary).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::FiniteDifference;
+    /// use adroit_check::{Options, generic_fn, gradcheck};
+    /// // √x at 0.001: finite differences must not step below 0, so bound their range.
+    /// let f = generic_fn!(|x| vec![x[0].sqrt()]);
+    /// let fd = FiniteDifference::default().with_max_range(5e-4);
+    /// assert!(gradcheck(&f, &[1e-3], &Options::for_precision::<f64>().with_fd(fd)).is_ok());
+    /// ```
     pub fn with_fd(mut self, fd: FiniteDifference) -> Self {
         self.fd = fd;
         self
     }
 
     /// With the AD-vs-finite-difference tolerance `tolerance`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::{FiniteDifference, Step};
+    /// use adroit_check::{Comparison, Options, Tolerance, generic_fn, gradcheck};
+    /// // A deliberately coarse reference: the 2-point forward difference with h = 0.125 gives
+    /// // (f(1.125) − f(1))/0.125 = 2.125 for f = x² at 1, 0.125 off the exact 2.
+    /// let f = generic_fn!(|x| vec![x[0] * x[0]]);
+    /// let coarse = FiniteDifference::forward(2, 1).with_step(Step::Fixed(0.125));
+    /// let strict = Options::for_precision::<f64>().with_fd(coarse);
+    /// let mismatch = gradcheck(&f, &[1.0], &strict).unwrap_err();
+    /// assert_eq!(mismatch.comparison, Comparison::ForwardVsFiniteDifference);
+    /// let loose = strict.with_fd_tolerance(Tolerance::new(0.2, 0.0));
+    /// assert!(gradcheck(&f, &[1.0], &loose).is_ok());
+    /// ```
     pub fn with_fd_tolerance(mut self, tolerance: Tolerance) -> Self {
         self.fd_tolerance = tolerance;
         self
     }
 
     /// With the forward-vs-reverse tolerance `tolerance`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::{Options, Tolerance, generic_fn, gradcheck};
+    /// // Both modes compute ∂(x₀·x₁) as exactly x₁ and x₀, so even a zero tolerance between them
+    /// // passes.
+    /// let f = generic_fn!(|x| vec![x[0] * x[1]]);
+    /// let exact = Options::for_precision::<f64>().with_ad_tolerance(Tolerance::new(0.0, 0.0));
+    /// assert_eq!(gradcheck(&f, &[0.3, 0.7], &exact).unwrap().max_ad_error, 0.0);
+    /// ```
     pub fn with_ad_tolerance(mut self, tolerance: Tolerance) -> Self {
         self.ad_tolerance = tolerance;
         self

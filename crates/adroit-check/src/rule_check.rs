@@ -20,9 +20,9 @@ use rand::{Rng, SeedableRng};
 /// # Example
 /// ```
 /// use adroit_check::{Options, rule_check};
-/// use adroit_reverse::custom_rule;
+/// use adroit_check::adroit_reverse::custom_rule;
 /// // y = x₀·x₁ with a hand-written pullback
-/// let recorded = |x: &[adroit_reverse::Var<f64>]| {
+/// let recorded = |x: &[adroit_check::adroit_reverse::Var<f64>]| {
 ///     let (a, b) = (x[0].value(), x[1].value());
 ///     custom_rule(x, &[a * b], move |w| vec![w[0] * b, w[0] * a])
 /// };

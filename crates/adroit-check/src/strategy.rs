@@ -19,7 +19,7 @@ fn cast<T: Float>(v: f64) -> T {
 /// # Example
 /// ```
 /// use adroit_check::strategy::float_in;
-/// use proptest::prelude::*;
+/// use adroit_check::proptest::prelude::*;
 /// proptest!(|(x in float_in::<f32>(0.5, 2.0))| prop_assert!(x >= 0.5 && x < 2.0));
 /// ```
 pub fn float_in<T: Float + Debug + 'static>(lo: f64, hi: f64) -> BoxedStrategy<T> {
@@ -38,7 +38,7 @@ pub fn float_in<T: Float + Debug + 'static>(lo: f64, hi: f64) -> BoxedStrategy<T
 /// ```
 /// use adroit_check::strategy::float_away_from;
 /// use adroit_check::{Options, generic_fn, gradcheck};
-/// use proptest::prelude::*;
+/// use adroit_check::proptest::prelude::*;
 /// let f = generic_fn!(|x| vec![x[0].abs()]);
 /// let options = Options::for_precision::<f64>();
 /// proptest!(|(x in float_away_from::<f64>(-1.0, 1.0, vec![0.0], 0.1))| {
@@ -70,11 +70,11 @@ pub fn float_away_from<T: Float + Debug + 'static>(
 /// The convention `abs'(0) = 0`, on both zeros:
 /// ```
 /// use adroit_check::strategy::float_on;
-/// use adroit_forward::num_traits::Float;
-/// use proptest::prelude::*;
+/// use adroit_check::adroit_forward::num_traits::Float;
+/// use adroit_check::proptest::prelude::*;
 /// proptest!(|(x in float_on::<f64>(vec![0.0, -0.0]))| {
 ///     prop_assert_eq!(x, 0.0);
-///     prop_assert_eq!(adroit_forward::derivative(|x| x.abs(), x), 0.0);
+///     prop_assert_eq!(adroit_check::adroit_forward::derivative(|x| x.abs(), x), 0.0);
 /// });
 /// ```
 pub fn float_on<T: Float + Debug + 'static>(points: Vec<f64>) -> BoxedStrategy<T> {
@@ -87,7 +87,7 @@ pub fn float_on<T: Float + Debug + 'static>(points: Vec<f64>) -> BoxedStrategy<T
 /// ```
 /// use adroit_check::strategy::vector;
 /// use adroit_check::{Options, generic_fn, gradcheck};
-/// use proptest::prelude::*;
+/// use adroit_check::proptest::prelude::*;
 /// let f = generic_fn!(|x| vec![x[0] * x[1] + x[2].sin()]);
 /// let options = Options::for_precision::<f64>();
 /// proptest!(|(x in vector::<f64>(3, -2.0, 2.0))| {
@@ -104,12 +104,12 @@ pub fn vector<T: Float + Debug + 'static>(len: usize, lo: f64, hi: f64) -> Boxed
 /// # Example
 /// ```
 /// use adroit_check::strategy::matrix;
-/// use proptest::prelude::*;
+/// use adroit_check::proptest::prelude::*;
 /// proptest!(|(m in matrix::<f64>(2, 2, -1.0, 1.0))| {
 ///     prop_assert_eq!(m.shape(), (2, 2));
 ///     // Jacobi's formula: the gradient of det [[a, b], [c, d]] is [[d, −c], [−b, a]]
 ///     // (`as_slice` is column-major: a, c, b, d)
-///     let g = adroit_forward::gradient(|v| v[0] * v[3] - v[2] * v[1], m.as_slice());
+///     let g = adroit_check::adroit_forward::gradient(|v| v[0] * v[3] - v[2] * v[1], m.as_slice());
 ///     prop_assert_eq!(g, vec![m[(1, 1)], -m[(0, 1)], -m[(1, 0)], m[(0, 0)]]);
 /// });
 /// ```
@@ -130,7 +130,7 @@ pub fn matrix<T: Float + nalgebra::Scalar>(
 /// # Example
 /// ```
 /// use adroit_check::strategy::{config, float_in};
-/// use proptest::prelude::*;
+/// use adroit_check::proptest::prelude::*;
 /// let c = config(64);
 /// if std::env::var_os("PROPTEST_CASES").is_none() {
 ///     assert_eq!(c.cases, 64);

@@ -31,11 +31,26 @@ pub struct Tolerance {
 
 impl Tolerance {
     /// A tolerance.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::Tolerance;
+    /// // A const fn, so a tolerance can be a named constant.
+    /// const LOOSE: Tolerance = Tolerance::new(1e-6, 0.0);
+    /// assert!(LOOSE.accepts(1.0 + 5e-7, 1.0) && !LOOSE.accepts(1.0 + 2e-6, 1.0));
+    /// ```
     pub const fn new(atol: f64, rtol: f64) -> Self {
         Self { atol, rtol }
     }
 
     /// Default for forward vs reverse mode at the precision of `T`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::Tolerance;
+    /// assert_eq!(Tolerance::ad_vs_ad::<f64>(), Tolerance::new(1e-12, 1e-10));
+    /// assert_eq!(Tolerance::ad_vs_ad::<f32>(), Tolerance::new(1e-5, 1e-4));
+    /// ```
     pub fn ad_vs_ad<T: Float>() -> Self {
         if is_single::<T>() {
             Self::new(1e-5, 1e-4)
@@ -45,6 +60,13 @@ impl Tolerance {
     }
 
     /// Default for AD vs finite differences at the precision of `T`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::Tolerance;
+    /// assert_eq!(Tolerance::ad_vs_fd::<f64>(), Tolerance::new(1e-7, 1e-6));
+    /// assert_eq!(Tolerance::ad_vs_fd::<f32>(), Tolerance::new(1e-3, 1e-2));
+    /// ```
     pub fn ad_vs_fd<T: Float>() -> Self {
         if is_single::<T>() {
             Self::new(1e-3, 1e-2)
@@ -54,11 +76,29 @@ impl Tolerance {
     }
 
     /// The bound `atol + rtol·|reference|`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::Tolerance;
+    /// // atol + rtol·|reference| = 0.5 + 0.25·|−4|.
+    /// assert_eq!(Tolerance::new(0.5, 0.25).bound(-4.0), 1.5);
+    /// ```
     pub fn bound(&self, reference: f64) -> f64 {
         self.atol + self.rtol * reference.abs()
     }
 
     /// True when `actual` is within tolerance of `reference`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::Tolerance;
+    /// let t = Tolerance::new(0.5, 0.0);
+    /// assert!(t.accepts(1.5, 1.0)); // an error equal to the bound is accepted
+    /// assert!(!t.accepts(1.75, 1.0));
+    /// // Infinities must match exactly; NaN is accepted only against NaN.
+    /// assert!(t.accepts(f64::INFINITY, f64::INFINITY) && !t.accepts(f64::INFINITY, f64::MAX));
+    /// assert!(!t.accepts(f64::NAN, 1.0) && t.accepts(f64::NAN, f64::NAN));
+    /// ```
     pub fn accepts(&self, actual: f64, reference: f64) -> bool {
         if actual.is_nan() || reference.is_nan() {
             return actual.is_nan() && reference.is_nan();

@@ -78,6 +78,29 @@ where
 ///
 /// # Errors
 /// The error `loss` returns.
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix::MatVar;
+/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::{Activation, Chain, Context, Dense, Dropout, Layer, Mode, NnError, gradient_with};
+/// let model = Chain::<f64>::new()
+///     .push(Dropout::new(0.5).unwrap())
+///     .push(Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap());
+/// let x = DMatrix::from_element(1, 8, 1.0); // 1 feature × 8 samples
+/// let loss = |m: &Chain<f64>, ctx: &mut Context<f64>| -> Result<MatVar<f64>, NnError> {
+///     Ok(m.forward(MatVar::constant(x.clone()), ctx).sum())
+/// };
+/// let weight_grad = |g: Chain<f64>| g.layer::<Dense<f64>>(1).unwrap().weight[(0, 0)];
+/// // Eval: dropout is the identity; loss = Σ 2·xⱼ = 16 and ∂/∂w = Σ xⱼ = 8.
+/// let (l, g) = gradient_with(&model, Mode::Eval, 0, loss).unwrap();
+/// assert_eq!((l, weight_grad(g)), (16.0, 8.0));
+/// // Train: each xⱼ is dropped or doubled (1/(1 − p) = 2), so the loss is 4 per kept sample
+/// // and ∂/∂w = loss/2; the same seed draws the same mask.
+/// let (l, g) = gradient_with(&model, Mode::Train, 7, loss).unwrap();
+/// assert!(l % 4.0 == 0.0 && l <= 32.0 && weight_grad(g) == l / 2.0);
+/// assert_eq!(gradient_with(&model, Mode::Train, 7, loss).unwrap().0, l);
+/// ```
 pub fn gradient_with<T, M, F>(model: &M, mode: Mode, seed: u64, loss: F) -> Result<(T, M), NnError>
 where
     T: MatScalar,
@@ -100,6 +123,19 @@ where
 /// The parameters of a model, collected for implicit-style gradients (classic Flux's
 /// `params(model)`), with their names; they borrow the model, and a parameter is identified by
 /// its address.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::{Activation, Chain, Dense, params};
+/// let model = Chain::<f64>::new()
+///     .push(Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.0]), Activation::Tanh).unwrap())
+///     .push(Dense::from_parts(dmatrix![3.0], None, Activation::Identity).unwrap());
+/// let ps = params(&model);
+/// assert_eq!(ps.len(), 3); // weight and bias of layer 0, weight of layer 1
+/// let names: Vec<&str> = ps.names().collect();
+/// assert_eq!(names, ["layers.0.weight", "layers.0.bias", "layers.1.weight"]);
+/// ```
 pub struct Params<'a, T> {
     entries: Vec<(String, &'a DMatrix<T>)>,
 }
@@ -128,16 +164,45 @@ pub fn params<T: MatScalar, M: Layer<T>>(model: &M) -> Params<'_, T> {
 
 impl<'a, T: MatScalar> Params<'a, T> {
     /// Number of parameter arrays.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Dense, params};
+    /// let layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.0]), Activation::Identity).unwrap();
+    /// assert_eq!(params(&layer).len(), 2); // weight and bias
+    /// let layer = layer.without_bias();
+    /// assert_eq!(params(&layer).len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// True when the model has no parameters.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Dropout, params};
+    /// let dropout = Dropout::new(0.5).unwrap();
+    /// assert!(params::<f64, _>(&dropout).is_empty()); // dropout learns nothing
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// The parameter names (`weight`, `layers.0.bias`, ...), in order.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Chain, Dense, Dropout, params};
+    /// let model = Chain::<f64>::new()
+    ///     .push(Dropout::new(0.1).unwrap())
+    ///     .push(Dense::from_parts(dmatrix![1.0], Some(dmatrix![0.0]), Activation::Identity).unwrap());
+    /// // Layer 0 (dropout) has no parameters; names carry the layer's index in the chain.
+    /// let ps = params(&model);
+    /// assert_eq!(ps.names().collect::<Vec<_>>(), ["layers.1.weight", "layers.1.bias"]);
+    /// ```
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|(n, _)| n.as_str())
     }
@@ -147,6 +212,22 @@ impl<'a, T: MatScalar> Params<'a, T> {
     ///
     /// # Errors
     /// The error `loss` returns.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::adroit_reverse::matrix::MatVar;
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Dense, Layer, params};
+    /// let layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Identity).unwrap();
+    /// let x = dmatrix![3.0; 4.0];
+    /// // loss = W·x + b = 1·3 + 2·4 + 0.5, so ∂/∂W = xᵀ and ∂/∂b = 1.
+    /// let (loss, grads) = params(&layer)
+    ///     .gradient(|ctx| Ok(layer.forward(MatVar::constant(x.clone()), ctx).sum()))
+    ///     .unwrap();
+    /// assert_eq!(loss, 11.5);
+    /// assert_eq!(grads[&layer.weight], dmatrix![3.0, 4.0]);
+    /// assert_eq!(grads[layer.bias.as_ref().unwrap()], dmatrix![1.0]);
+    /// ```
     pub fn gradient<F>(&self, loss: F) -> Result<(T, Grads<T>), NnError>
     where
         F: FnOnce(&mut Context<T>) -> Result<MatVar<T>, NnError>,
@@ -172,6 +253,22 @@ impl<'a, T: MatScalar> Params<'a, T> {
 }
 
 /// Gradients indexed by parameter: `grads[&model.weight]`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix::MatVar;
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::{Activation, Dense, Layer, params};
+/// let layer = Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap();
+/// // loss = (w·x)² at x = 3: ∂/∂w = 2·(w·x)·x = 2·6·3 = 36.
+/// let (_, grads) = params(&layer)
+///     .gradient(|ctx| {
+///         let y = layer.forward(MatVar::constant(dmatrix![3.0]), ctx);
+///         Ok(y.component_mul(y).sum())
+///     })
+///     .unwrap();
+/// assert_eq!(grads[&layer.weight], dmatrix![36.0]);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Grads<T> {
     index: HashMap<usize, usize>,
@@ -181,11 +278,40 @@ pub struct Grads<T> {
 
 impl<T> Grads<T> {
     /// The gradient of `param`, if it was collected.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::adroit_reverse::matrix::MatVar;
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Dense, Layer, params};
+    /// let layer = Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap();
+    /// // loss = w·x at x = 6: ∂/∂w = 6.
+    /// let (_, grads) = params(&layer)
+    ///     .gradient(|ctx| Ok(layer.forward(MatVar::constant(dmatrix![6.0]), ctx).sum()))
+    ///     .unwrap();
+    /// assert_eq!(grads.get(&layer.weight), Some(&dmatrix![6.0]));
+    /// let copy = layer.clone(); // equal values at other addresses: not a collected parameter
+    /// assert!(grads.get(&copy.weight).is_none());
+    /// ```
     pub fn get(&self, param: &DMatrix<T>) -> Option<&DMatrix<T>> {
         self.index.get(&key(param)).map(|&i| &self.grads[i])
     }
 
     /// `(name, gradient)` pairs in parameter order.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::adroit_reverse::matrix::MatVar;
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Dense, Layer, params};
+    /// let layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.0]), Activation::Identity).unwrap();
+    /// // loss = Σ(W·x + b) at x = [3; 4]: ∂/∂W = [3, 4] (sum 7), ∂/∂b = [1].
+    /// let (_, grads) = params(&layer)
+    ///     .gradient(|ctx| Ok(layer.forward(MatVar::constant(dmatrix![3.0; 4.0]), ctx).sum()))
+    ///     .unwrap();
+    /// let listed: Vec<(&str, f64)> = grads.iter().map(|(name, g)| (name, g.sum())).collect();
+    /// assert_eq!(listed, [("weight", 7.0), ("bias", 1.0)]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &DMatrix<T>)> {
         self.names.iter().map(String::as_str).zip(&self.grads)
     }

@@ -7,6 +7,23 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 /// Whether a forward pass is for training (dropout active) or evaluation.
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix::{self, MatVar};
+/// use adroit_nn::nalgebra::DMatrix;
+/// use adroit_nn::{Context, Dropout, Layer, Mode};
+/// let dropout = Dropout::new(0.5).unwrap();
+/// let x = DMatrix::<f64>::from_element(2, 50, 1.0);
+/// let run = |mode| {
+///     let mut ctx = Context::new(mode, 1);
+///     matrix::pullback(|_| dropout.forward(MatVar::constant(x.clone()), &mut ctx), &[]).0
+/// };
+/// // Eval: the identity. Train: each entry dropped (0) or scaled by 1/(1 − p) = 2.
+/// assert_eq!(run(Mode::Eval), x);
+/// let y = run(Mode::Train);
+/// assert!(y.iter().all(|&v| v == 0.0 || v == 2.0) && y.iter().any(|&v| v == 0.0));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     /// Training: stochastic layers (dropout) are active.
@@ -53,23 +70,83 @@ pub enum Mode {
 /// ```
 pub trait Layer<T: MatScalar> {
     /// The output for input `x` (`features × batch`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::adroit_reverse::matrix;
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Context, Dense, Layer, Mode};
+    /// let layer = Dense::from_parts(dmatrix![1.0, -1.0], None, Activation::Relu).unwrap();
+    /// // Σ relu(x₀ − x₁) over the samples (columns) [3, 1] and [1, 3], and its gradient in x.
+    /// let (y, g) = matrix::value_and_gradient(
+    ///     |x| layer.forward(x[0], &mut Context::new(Mode::Eval, 0)).sum(),
+    ///     &[dmatrix![3.0, 1.0; 1.0, 3.0]],
+    /// );
+    /// assert_eq!(y, 2.0); // relu(2) + relu(−2)
+    /// assert_eq!(g[0], dmatrix![1.0, 0.0; -1.0, 0.0]); // Wᵀ for the active sample, 0 for the other
+    /// ```
     fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T>;
 
     /// Calls `f(name, parameter)` for every parameter, in a fixed order; names are prefixed
     /// with `prefix` (e.g. `layers.0.weight`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Dense, Layer};
+    /// let layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Identity).unwrap();
+    /// let mut seen = Vec::new();
+    /// layer.visit("encoder.", &mut |name, p| seen.push((name.to_string(), p.len())));
+    /// assert_eq!(seen, [("encoder.weight".to_string(), 2), ("encoder.bias".to_string(), 1)]);
+    /// ```
     fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>));
 
     /// Calls `f` on every parameter mutably, in the same order as [`visit`](Self::visit).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Dense, Layer};
+    /// let (w, b) = (dmatrix![1.0, 2.0], Some(dmatrix![0.5]));
+    /// let mut layer = Dense::from_parts(w, b, Activation::Identity).unwrap();
+    /// layer.visit_mut(&mut |p| p.fill(0.0)); // e.g. reset every parameter
+    /// assert_eq!((layer.weight, layer.bias), (dmatrix![0.0, 0.0], Some(dmatrix![0.0])));
+    /// ```
     fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>));
 
     /// Calls `f` on every parameter, in the same order as [`visit`](Self::visit), without
     /// building names (what every training step uses). The default goes through `visit`; the
     /// layers of this crate override it so that no name is formatted.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{self, SeedableRng};
+    /// use adroit_nn::{Activation, Chain, Dense, Layer};
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let model = Chain::<f64>::new()
+    ///     .push(Dense::new(4, 3, Activation::Tanh, &mut rng))
+    ///     .push(Dense::new(3, 1, Activation::Identity, &mut rng).without_bias());
+    /// let mut count = 0;
+    /// model.visit_params(&mut |p| count += p.len());
+    /// assert_eq!(count, 3 * 4 + 3 + 1 * 3); // weight 3 × 4, bias 3 × 1, weight 1 × 3
+    /// ```
     fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&'a DMatrix<T>)) {
         self.visit("", &mut |_, p| f(p));
     }
 
     /// The number of input features, when the layer fixes it (used to validate data).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// use adroit_nn::{Activation, Chain, Dense, Dropout, Layer};
+    /// let dense = Dense::from_parts(DMatrix::<f64>::zeros(2, 5), None, Activation::Identity).unwrap();
+    /// assert_eq!(dense.input_size(), Some(5)); // the weight is 2 × 5
+    /// assert_eq!(Layer::<f64>::input_size(&Dropout::new(0.1).unwrap()), None); // any size
+    /// // A chain looks past leading layers that preserve the size.
+    /// let model = Chain::<f64>::new().push(Dropout::new(0.1).unwrap()).push(dense);
+    /// assert_eq!(model.input_size(), Some(5));
+    /// ```
     fn input_size(&self) -> Option<usize> {
         None
     }
@@ -78,6 +155,16 @@ pub trait Layer<T: MatScalar> {
     /// normalisation, element-wise activations), so that a [`Chain`](crate::Chain) starting
     /// with such layers takes its input size from the first layer that fixes one. The default,
     /// `false`, is the safe answer for a layer that does not say.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Dense, Dropout, Layer, LayerNorm};
+    /// assert!(Layer::<f64>::preserves_size(&Dropout::new(0.5).unwrap()));
+    /// assert!(LayerNorm::<f64>::new(4).preserves_size());
+    /// let dense = Dense::from_parts(dmatrix![1.0, 1.0], None, Activation::Identity).unwrap();
+    /// assert!(!dense.preserves_size()); // 2 features in, 1 out
+    /// ```
     fn preserves_size(&self) -> bool {
         false
     }
@@ -86,6 +173,20 @@ pub trait Layer<T: MatScalar> {
     ///
     /// # Errors
     /// [`NnError::ShapeMismatch`] if `x` does not have [`input_size`](Self::input_size) rows.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+    /// use adroit_nn::{Activation, Chain, Dense, Dropout, Layer, NnError};
+    /// let model = Chain::<f64>::new()
+    ///     .push(Dropout::new(0.5).unwrap())
+    ///     .push(Dense::from_parts(dmatrix![2.0, 1.0], None, Activation::Identity).unwrap());
+    /// // Eval mode, so no dropout: 2x₀ + x₁ for the samples (columns) [1, 1] and [0, 5].
+    /// assert_eq!(model.predict(&dmatrix![1.0, 0.0; 1.0, 5.0]).unwrap(), dmatrix![3.0, 5.0]);
+    /// // A sample must have the model's 2 features.
+    /// let err = model.predict(&DMatrix::zeros(3, 2)).unwrap_err();
+    /// assert!(matches!(err, NnError::ShapeMismatch { .. }));
+    /// ```
     fn predict(&self, x: &DMatrix<T>) -> Result<DMatrix<T>, NnError> {
         check_input(self.input_size(), x)?;
         let (y, _) = matrix::pullback(
@@ -115,6 +216,26 @@ pub(crate) fn check_input<T>(expected: Option<usize>, x: &DMatrix<T>) -> Result<
 
 /// The state of one forward pass: the recorded variable of each parameter, the [`Mode`] and
 /// the random-number generator of stochastic layers.
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix::{self, MatVar};
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::{Activation, Context, Dense, Layer, Mode};
+/// let layer = Dense::from_parts(dmatrix![2.0, -1.0], None, Activation::Identity).unwrap();
+/// let x = dmatrix![3.0; 1.0];
+/// // A pass by hand, as `gradient` runs it: bind the weight to a tracked input.
+/// // y = W·x = 2·3 − 1·1 = 5, and ∂y/∂W = xᵀ.
+/// let (y, grads) = matrix::value_and_gradient(
+///     |w| {
+///         let mut ctx = Context::new(Mode::Train, 0);
+///         ctx.bind(&layer.weight, w[0]);
+///         layer.forward(MatVar::constant(x.clone()), &mut ctx)
+///     },
+///     &[&layer.weight],
+/// );
+/// assert_eq!((y, grads[0].clone()), (5.0, dmatrix![3.0, 1.0]));
+/// ```
 pub struct Context<T: MatScalar> {
     /// Parameter addresses and their variables (a short list: a linear scan beats hashing).
     bindings: Vec<(usize, MatVar<T>)>,
@@ -125,6 +246,19 @@ pub struct Context<T: MatScalar> {
 impl<T: MatScalar> Context<T> {
     /// A context in `mode` with no bound parameters (they are read as constants) and a
     /// dropout RNG seeded with `seed`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::adroit_reverse::matrix;
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Context, Mode};
+    /// let ctx = Context::<f64>::new(Mode::Eval, 0);
+    /// assert_eq!(ctx.mode(), Mode::Eval);
+    /// // Nothing is bound: a parameter reads as a constant copy of its value.
+    /// let w = dmatrix![1.5, -2.0];
+    /// let (value, _) = matrix::pullback(|_| ctx.param(&w), &[]);
+    /// assert_eq!(value, w);
+    /// ```
     pub fn new(mode: Mode, seed: u64) -> Self {
         Self {
             bindings: Vec::new(),
@@ -134,6 +268,25 @@ impl<T: MatScalar> Context<T> {
     }
 
     /// Makes `param` read as `var` in this pass (how gradients reach parameters).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::adroit_reverse::matrix;
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Context, Mode};
+    /// let w = dmatrix![2.0];
+    /// // Binding the same parameter again replaces the first binding: loss = v₀², v₁ unused.
+    /// let (loss, grads) = matrix::value_and_gradient(
+    ///     |v| {
+    ///         let mut ctx = Context::new(Mode::Train, 0);
+    ///         ctx.bind(&w, v[1]);
+    ///         ctx.bind(&w, v[0]);
+    ///         ctx.param(&w).component_mul(ctx.param(&w)).sum()
+    ///     },
+    ///     &[&w, &w],
+    /// );
+    /// assert_eq!((loss, grads[0].clone(), grads[1].clone()), (4.0, dmatrix![4.0], dmatrix![0.0]));
+    /// ```
     pub fn bind(&mut self, param: &DMatrix<T>, var: MatVar<T>) {
         let k = key(param);
         match self.bindings.iter_mut().find(|(p, _)| *p == k) {
@@ -144,6 +297,24 @@ impl<T: MatScalar> Context<T> {
 
     /// The variable of a parameter: the bound one during a gradient computation, else a
     /// constant copy.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::adroit_reverse::matrix;
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Context, Mode};
+    /// let (w, b) = (dmatrix![3.0], dmatrix![1.0]);
+    /// // w is bound (tracked), b is not (read as a constant): loss = w·w + b.
+    /// let (loss, grads) = matrix::value_and_gradient(
+    ///     |v| {
+    ///         let mut ctx = Context::new(Mode::Train, 0);
+    ///         ctx.bind(&w, v[0]);
+    ///         (ctx.param(&w).component_mul(ctx.param(&w)) + ctx.param(&b)).sum()
+    ///     },
+    ///     &[&w],
+    /// );
+    /// assert_eq!((loss, grads[0].clone()), (10.0, dmatrix![6.0])); // ∂/∂w = 2w
+    /// ```
     pub fn param(&self, param: &DMatrix<T>) -> MatVar<T> {
         let k = key(param);
         self.bindings
@@ -153,11 +324,29 @@ impl<T: MatScalar> Context<T> {
     }
 
     /// Training or evaluation.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Context, Mode};
+    /// // What a stochastic layer branches on (dropout is the identity in Eval).
+    /// assert_eq!(Context::<f64>::new(Mode::Train, 0).mode(), Mode::Train);
+    /// assert_eq!(Context::<f64>::new(Mode::Eval, 0).mode(), Mode::Eval);
+    /// ```
     pub fn mode(&self) -> Mode {
         self.mode
     }
 
     /// The random-number generator of stochastic layers.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::Rng;
+    /// use adroit_nn::{Context, Mode};
+    /// // A stochastic layer draws from the context's RNG: the same seed gives the same draws.
+    /// let draw = |seed| Context::<f64>::new(Mode::Train, seed).rng().random::<f64>();
+    /// assert_eq!(draw(3), draw(3));
+    /// assert!((0.0..1.0).contains(&draw(4)));
+    /// ```
     pub fn rng(&mut self) -> &mut StdRng {
         &mut self.rng
     }

@@ -10,6 +10,14 @@ use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
 /// Settings of [`train`].
+///
+/// # Example
+/// ```
+/// use adroit_nn::TrainConfig;
+/// // Set what you need and keep the defaults for the rest.
+/// let config = TrainConfig { epochs: 50, seed: 7, ..TrainConfig::default() };
+/// assert_eq!((config.epochs, config.seed, config.progress, config.log), (50, 7, false, false));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainConfig {
     /// Number of passes over the data.
@@ -36,6 +44,15 @@ impl Default for TrainConfig {
 }
 
 /// The metrics of one epoch.
+///
+/// # Example
+/// ```
+/// use adroit_nn::EpochMetrics;
+/// let m = EpochMetrics { epoch: 3, loss: 0.25, extra: vec![("accuracy".to_string(), 0.9)] };
+/// assert_eq!(m.get("accuracy"), Some(0.9));
+/// // Displayed with the loss and each extra metric to 4 decimals.
+/// assert!(m.to_string().ends_with("loss 0.2500  accuracy 0.9000"));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochMetrics {
     /// The epoch (from 0).
@@ -48,13 +65,21 @@ pub struct EpochMetrics {
 
 impl EpochMetrics {
     /// The value of an extra metric.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::EpochMetrics;
+    /// let m = EpochMetrics { epoch: 0, loss: 1.0, extra: vec![("val_loss".to_string(), 1.5)] };
+    /// assert_eq!(m.get("val_loss"), Some(1.5));
+    /// assert_eq!(m.get("loss"), None); // the training loss is the field `loss`, not an extra
+    /// ```
     pub fn get(&self, name: &str) -> Option<f64> {
         self.extra.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
     }
 }
 
 impl std::fmt::Display for EpochMetrics {
-    /// `epoch 3  loss 0.1234  accuracy 0.9667`.
+    /// `epoch    3  loss 0.1234  accuracy 0.9667` (the epoch right-aligned in 4 columns).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "epoch {:>4}  loss {:.4}", self.epoch, self.loss)?;
         for (name, value) in &self.extra {
@@ -65,6 +90,28 @@ impl std::fmt::Display for EpochMetrics {
 }
 
 /// What training does after a callback.
+///
+/// # Example
+/// ```
+/// use adroit_nn::data::DataLoader;
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::optim::Descent;
+/// use adroit_nn::{Activation, Control, Dense, EpochMetrics, TrainConfig, train};
+/// let x = DMatrix::from_fn(1, 4, |_, j| j as f64);
+/// let mut model = Dense::from_parts(dmatrix![0.0], None, Activation::Identity).unwrap();
+/// let mut loader = DataLoader::new(x.clone(), x, 2).unwrap();
+/// // Stop after epoch 1, the second.
+/// let mut stop_after_1 = |_: &Dense<f64>, m: &mut EpochMetrics| {
+///     if m.epoch == 1 { Control::Stop } else { Control::Continue }
+/// };
+/// let config = TrainConfig { epochs: 10, ..TrainConfig::default() };
+/// let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+/// let history =
+///     train(&mut model, &mut loader, loss, &mut Descent::new(0.1), &config, &mut [&mut stop_after_1])
+///         .unwrap();
+/// assert_eq!((history.epochs.len(), history.stopped_early), (2, true));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Control {
     /// Go on.
@@ -75,8 +122,55 @@ pub enum Control {
 
 /// Called after every epoch with the model and the epoch's metrics (which it may extend, e.g.
 /// with a validation score).
+///
+/// # Example
+/// ```
+/// use adroit_nn::data::DataLoader;
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::optim::Descent;
+/// use adroit_nn::{Activation, Callback, Control, Dense, EpochMetrics, TrainConfig, train};
+/// /// Records the weight as a metric; stops once it is within 0.01 of `target`.
+/// struct Watch {
+///     target: f64,
+/// }
+/// impl Callback<f64, Dense<f64>> for Watch {
+///     fn on_epoch_end(&mut self, model: &Dense<f64>, metrics: &mut EpochMetrics) -> Control {
+///         let w = model.weight[(0, 0)];
+///         metrics.extra.push(("weight".into(), w));
+///         if (w - self.target).abs() < 0.01 { Control::Stop } else { Control::Continue }
+///     }
+/// }
+/// // Learn y = 2x on x = 0, 1, 2, 3 from w = 0, one batch per epoch: mse = 3.5·(w − 2)² has
+/// // gradient 7·(w − 2), so each step of η = 0.1 multiplies w − 2 by 0.3:
+/// // |w − 2| = 2·0.3ᵏ after k epochs, first below 0.01 at k = 5.
+/// let x = DMatrix::from_fn(1, 4, |_, j| j as f64);
+/// let mut model = Dense::from_parts(dmatrix![0.0], None, Activation::Identity).unwrap();
+/// let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v), 4).unwrap();
+/// let config = TrainConfig { epochs: 100, ..TrainConfig::default() };
+/// let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+/// let mut watch = Watch { target: 2.0 };
+/// let history =
+///     train(&mut model, &mut loader, loss, &mut Descent::new(0.1), &config, &mut [&mut watch])
+///         .unwrap();
+/// assert!(history.stopped_early && history.epochs.len() == 5);
+/// assert_eq!(history.epochs[4].get("weight"), Some(model.weight[(0, 0)]));
+/// ```
 pub trait Callback<T: MatScalar, M> {
     /// Inspects the epoch; returns whether to go on.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Callback, Control, EpochMetrics};
+    /// // Callbacks can be driven by hand (e.g. to test one); a closure is a callback too.
+    /// let mut half_loss = |_: &(), m: &mut EpochMetrics| {
+    ///     m.extra.push(("half_loss".into(), m.loss / 2.0));
+    ///     Control::Continue
+    /// };
+    /// let mut metrics = EpochMetrics { epoch: 0, loss: 3.0, extra: vec![] };
+    /// let decision = Callback::<f64, ()>::on_epoch_end(&mut half_loss, &(), &mut metrics);
+    /// assert_eq!((decision, metrics.get("half_loss")), (Control::Continue, Some(1.5)));
+    /// ```
     fn on_epoch_end(&mut self, model: &M, metrics: &mut EpochMetrics) -> Control;
 }
 
@@ -89,6 +183,22 @@ impl<T: MatScalar, M, F: FnMut(&M, &mut EpochMetrics) -> Control> Callback<T, M>
 /// Stops when a monitored metric has not improved by more than `min_delta` for `patience`
 /// epochs (Keras/Flux `early_stopping`). Monitors the training loss (lower is better) unless
 /// told otherwise.
+///
+/// # Example
+/// ```
+/// use adroit_nn::{Callback, Control, EarlyStopping, EpochMetrics};
+/// let mut stop = EarlyStopping::new(2, 0.0); // patience 2 on the training loss
+/// let mut epoch_end = |epoch, loss| {
+///     let mut metrics = EpochMetrics { epoch, loss, extra: vec![] };
+///     Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics)
+/// };
+/// // The best is 0.5 at epoch 1; 0.6 is worse and 0.5 only ties it: two epochs without
+/// // improvement.
+/// assert_eq!(epoch_end(0, 1.0), Control::Continue);
+/// assert_eq!(epoch_end(1, 0.5), Control::Continue);
+/// assert_eq!(epoch_end(2, 0.6), Control::Continue);
+/// assert_eq!(epoch_end(3, 0.5), Control::Stop);
+/// ```
 #[derive(Clone, Debug)]
 pub struct EarlyStopping {
     patience: usize,
@@ -100,6 +210,20 @@ pub struct EarlyStopping {
 
 impl EarlyStopping {
     /// Early stopping on the training loss.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Callback, Control, EarlyStopping, EpochMetrics};
+    /// // An improvement must exceed min_delta = 0.1: 1.0 → 0.95 → 0.92 does not count.
+    /// let mut stop = EarlyStopping::new(2, 0.1);
+    /// let mut epoch_end = |loss| {
+    ///     let mut metrics = EpochMetrics { epoch: 0, loss, extra: vec![] };
+    ///     Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics)
+    /// };
+    /// assert_eq!(epoch_end(1.0), Control::Continue);
+    /// assert_eq!(epoch_end(0.95), Control::Continue);
+    /// assert_eq!(epoch_end(0.92), Control::Stop);
+    /// ```
     pub fn new(patience: usize, min_delta: f64) -> Self {
         Self {
             patience,
@@ -112,6 +236,21 @@ impl EarlyStopping {
 
     /// Monitors the extra metric `name` instead (added by an earlier callback);
     /// `higher_is_better` for scores like accuracy.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Callback, Control, EarlyStopping, EpochMetrics};
+    /// // Accuracy (added by an earlier callback) must rise; patience 1.
+    /// let mut stop = EarlyStopping::new(1, 0.0).monitor("accuracy", true);
+    /// let mut epoch_end = |accuracy| {
+    ///     let extra = vec![("accuracy".to_string(), accuracy)];
+    ///     let mut metrics = EpochMetrics { epoch: 0, loss: 0.0, extra };
+    ///     Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics)
+    /// };
+    /// assert_eq!(epoch_end(0.5), Control::Continue);
+    /// assert_eq!(epoch_end(0.7), Control::Continue);
+    /// assert_eq!(epoch_end(0.7), Control::Stop); // no rise
+    /// ```
     pub fn monitor(mut self, name: &str, higher_is_better: bool) -> Self {
         self.monitor = Some((name.to_string(), higher_is_better));
         self
@@ -154,6 +293,28 @@ impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
 }
 
 /// The result of [`train`].
+///
+/// # Example
+/// ```
+/// use adroit_nn::data::DataLoader;
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::optim::Descent;
+/// use adroit_nn::{Activation, Dense, TrainConfig, train};
+/// // Learn y = 2x on x = 0, 1, 2, 3 from w = 0, one batch per epoch.
+/// let x = DMatrix::from_fn(1, 4, |_, j| j as f64);
+/// let mut model = Dense::from_parts(dmatrix![0.0], None, Activation::Identity).unwrap();
+/// let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v), 4).unwrap();
+/// let config = TrainConfig { epochs: 3, ..TrainConfig::default() };
+/// let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+/// let history = train(&mut model, &mut loader, loss, &mut Descent::new(0.1), &config, &mut []).unwrap();
+/// assert!(!history.stopped_early);
+/// assert_eq!(history.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(), [0, 1, 2]);
+/// // mse = mean((w − 2)²·x²) = 3.5·(w − 2)² with gradient 7·(w − 2): each step of η = 0.1
+/// // multiplies w − 2 by 0.3, so each epoch's loss (taken before its step) by 0.09.
+/// assert!((history.epochs[0].loss - 14.0).abs() < 1e-12);
+/// assert!((history.epochs[1].loss - 14.0 * 0.09).abs() < 1e-12);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct History {
     /// One entry per completed epoch.
@@ -275,6 +436,26 @@ where
 /// loss's error (e.g. a shape mismatch between prediction and target); [`NnError::NonFinite`]
 /// (with `epoch` and `batch` 0) if the loss or a gradient is NaN or infinite, or the update
 /// would make a parameter so — the model is then unchanged.
+///
+/// # Example
+/// ```
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::optim::Descent;
+/// use adroit_nn::{Activation, Dense, NnError, train_step};
+/// let (w, b) = (dmatrix![1.0], Some(dmatrix![0.0]));
+/// let mut model = Dense::from_parts(w, b, Activation::Identity).unwrap();
+/// let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+/// let mut opt = Descent::new(0.25);
+/// // mse(w·1 + b, 0) = 1 with gradient 2 for w and b: a step of η = 0.25 subtracts 0.5.
+/// let value = train_step(&mut model, &dmatrix![1.0], &dmatrix![0.0], &loss, &mut opt, 0).unwrap();
+/// assert_eq!(value, 1.0);
+/// assert_eq!((model.weight.clone(), model.bias.clone()), (dmatrix![0.5], Some(dmatrix![-0.5])));
+/// // A batch of 2 features for a layer of 1 input is refused; the model is unchanged.
+/// let wrong = train_step(&mut model, &DMatrix::zeros(2, 1), &dmatrix![0.0], &loss, &mut opt, 0);
+/// assert!(matches!(wrong, Err(NnError::ShapeMismatch { .. })));
+/// assert_eq!(model.weight, dmatrix![0.5]);
+/// ```
 pub fn train_step<T, M, O, L>(
     model: &mut M,
     x: &DMatrix<T>,

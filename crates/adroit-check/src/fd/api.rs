@@ -35,6 +35,15 @@ impl FiniteDifference {
     ///
     /// # Panics
     /// If `x.len() != v.len()`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::FiniteDifference;
+    /// // f(x) = [x₀·x₁, x₀ + x₁] at (2, 3): J = [[3, 2], [1, 1]], so J·(1, 1) = (5, 2).
+    /// let f = |x: &[f64]| vec![x[0] * x[1], x[0] + x[1]];
+    /// let jv = FiniteDifference::default().jvp(f, &[2.0, 3.0], &[1.0, 1.0]);
+    /// assert!((jv[0] - 5.0).abs() < 1e-10 && (jv[1] - 2.0).abs() < 1e-10);
+    /// ```
     #[track_caller]
     pub fn jvp<T: Float, F: Fn(&[T]) -> Vec<T>>(&self, f: F, x: &[T], v: &[T]) -> Vec<T> {
         assert_eq!(
@@ -55,6 +64,17 @@ impl FiniteDifference {
     }
 
     /// The `m × n` Jacobian of `f: ℝⁿ → ℝᵐ` (row `i` is `∇fᵢ`), one estimate per entry.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::FiniteDifference;
+    /// // f(x) = [x₀·x₁, sin x₀] at (2, 3): J = [[3, 2], [cos 2, 0]] (row i is ∇fᵢ).
+    /// let f = |x: &[f64]| vec![x[0] * x[1], x[0].sin()];
+    /// let j = FiniteDifference::default().jacobian(f, &[2.0, 3.0]);
+    /// assert_eq!(j.shape(), (2, 2)); // outputs × inputs
+    /// assert!((j[(0, 0)] - 3.0).abs() < 1e-10 && (j[(0, 1)] - 2.0).abs() < 1e-10);
+    /// assert!((j[(1, 0)] - 2f64.cos()).abs() < 1e-10 && j[(1, 1)] == 0.0);
+    /// ```
     pub fn jacobian<T, F>(&self, f: F, x: &[T]) -> DMatrix<T>
     where
         T: Float + nalgebra::Scalar,
@@ -90,6 +110,13 @@ pub fn derivative<T: Float, F: Fn(T) -> T>(f: F, x: T) -> T {
 }
 
 /// `∇f(x)` by the default method; see [`FiniteDifference::gradient`].
+///
+/// # Example
+/// ```
+/// // ∇(x₀² + 3x₁) at (1, 2) is (2, 3).
+/// let g = adroit_check::fd::gradient(|x: &[f64]| x[0] * x[0] + 3.0 * x[1], &[1.0, 2.0]);
+/// assert!((g[0] - 2.0).abs() < 1e-10 && (g[1] - 3.0).abs() < 1e-10);
+/// ```
 pub fn gradient<T: Float, F: Fn(&[T]) -> T>(f: F, x: &[T]) -> Vec<T> {
     FiniteDifference::default().gradient(f, x)
 }
@@ -98,12 +125,31 @@ pub fn gradient<T: Float, F: Fn(&[T]) -> T>(f: F, x: &[T]) -> Vec<T> {
 ///
 /// # Panics
 /// If `x.len() != v.len()`.
+///
+/// # Example
+/// ```
+/// // f(x) = [x₀², x₀·x₁] at (1, 2): J = [[2, 0], [2, 1]], so J·(1, −1) = (2, 1).
+/// let f = |x: &[f64]| vec![x[0] * x[0], x[0] * x[1]];
+/// let jv = adroit_check::fd::jvp(f, &[1.0, 2.0], &[1.0, -1.0]);
+/// assert!((jv[0] - 2.0).abs() < 1e-10 && (jv[1] - 1.0).abs() < 1e-10);
+/// ```
 #[track_caller]
 pub fn jvp<T: Float, F: Fn(&[T]) -> Vec<T>>(f: F, x: &[T], v: &[T]) -> Vec<T> {
     FiniteDifference::default().jvp(f, x, v)
 }
 
 /// The Jacobian by the default method; see [`FiniteDifference::jacobian`].
+///
+/// # Example
+/// ```
+/// // f(x) = [x₀ + 2x₁, x₀·x₁] at (3, 4): J = [[1, 2], [4, 3]].
+/// let j = adroit_check::fd::jacobian(|x: &[f64]| vec![x[0] + 2.0 * x[1], x[0] * x[1]], &[3.0, 4.0]);
+/// for (i, row) in [[1.0, 2.0], [4.0, 3.0]].iter().enumerate() {
+///     for (k, expected) in row.iter().enumerate() {
+///         assert!((j[(i, k)] - expected).abs() < 1e-10);
+///     }
+/// }
+/// ```
 pub fn jacobian<T: Float + nalgebra::Scalar, F: Fn(&[T]) -> Vec<T>>(f: F, x: &[T]) -> DMatrix<T> {
     FiniteDifference::default().jacobian(f, x)
 }

@@ -5,6 +5,18 @@ use super::Stencil;
 use num_traits::Float;
 
 /// How the step `h` is chosen.
+///
+/// # Example
+/// ```
+/// use adroit_check::fd::{FiniteDifference, Step};
+/// let f = |x: f64| x * x; // f′(1) = 2
+/// // A fixed step keeps the forward difference's truncation error: (f(1 + h) − f(1))/h = 2 + h.
+/// let fixed = FiniteDifference::forward(2, 1).with_step(Step::Fixed(0.5)).estimate(f, 1.0);
+/// assert_eq!(fixed, 2.5);
+/// // The adaptive step (the default) balances it against round-off: about √ε for this stencil.
+/// let adaptive = FiniteDifference::forward(2, 1).estimate(f, 1.0);
+/// assert!((adaptive - 2.0).abs() < 1e-6);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Step {
     /// Balance round-off and truncation error at the point (the approach of Julia's
@@ -48,6 +60,17 @@ impl Default for FiniteDifference {
 
 impl FiniteDifference {
     /// A method with the given stencil, adaptive step, unbounded range, no extrapolation.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::{FiniteDifference, Stencil};
+    /// // A grid of your own: one-sided, unevenly spaced offsets 0, 1, 3.
+    /// let fd = FiniteDifference::new(Stencil::new(&[0.0, 1.0, 3.0], 1));
+    /// assert!((fd.estimate(|x: f64| x.exp(), 0.0) - 1.0).abs() < 1e-8);
+    /// // The named constructors are shorthands: central(3, 1) is the grid −1, 0, 1.
+    /// let central = FiniteDifference::new(Stencil::new(&[-1.0, 0.0, 1.0], 1));
+    /// assert_eq!(central, FiniteDifference::central(3, 1));
+    /// ```
     pub fn new(stencil: Stencil) -> Self {
         Self {
             stencil,
@@ -58,24 +81,71 @@ impl FiniteDifference {
     }
 
     /// Central differences with `points` points for the `derivative`-th derivative.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::FiniteDifference;
+    /// // A second derivative: sin″ = −sin.
+    /// let d2 = FiniteDifference::central(3, 2).estimate(|x: f64| x.sin(), 0.5);
+    /// assert!((d2 + 0.5f64.sin()).abs() < 1e-6);
+    /// ```
     #[track_caller]
     pub fn central(points: usize, derivative: usize) -> Self {
         Self::new(Stencil::central(points, derivative))
     }
 
     /// Forward differences (evaluates only at and right of `x`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::FiniteDifference;
+    /// use std::cell::Cell;
+    /// let leftmost = Cell::new(f64::INFINITY);
+    /// let sqrt = |x: f64| {
+    ///     leftmost.set(leftmost.get().min(x));
+    ///     x.sqrt()
+    /// };
+    /// let d = FiniteDifference::forward(3, 1).estimate(sqrt, 0.25);
+    /// assert!((d - 1.0).abs() < 1e-8); // 1/(2√0.25)
+    /// assert_eq!(leftmost.get(), 0.25); // never evaluated left of x
+    /// ```
     #[track_caller]
     pub fn forward(points: usize, derivative: usize) -> Self {
         Self::new(Stencil::forward(points, derivative))
     }
 
     /// Backward differences (evaluates only at and left of `x`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::FiniteDifference;
+    /// use std::cell::Cell;
+    /// let rightmost = Cell::new(f64::NEG_INFINITY);
+    /// let f = |x: f64| {
+    ///     rightmost.set(rightmost.get().max(x));
+    ///     (1.0 - x).sqrt() // defined for x ≤ 1
+    /// };
+    /// let d = FiniteDifference::backward(3, 1).estimate(f, 0.75);
+    /// assert!((d + 1.0).abs() < 1e-8); // −1/(2√0.25)
+    /// assert_eq!(rightmost.get(), 0.75); // never evaluated right of x
+    /// ```
     #[track_caller]
     pub fn backward(points: usize, derivative: usize) -> Self {
         Self::new(Stencil::backward(points, derivative))
     }
 
     /// Uses the step policy `step`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::{FiniteDifference, Step};
+    /// // Central differences of x³ at 1 with h = 2⁻¹⁰: (f(1 + h) − f(1 − h))/2h = 3 + h², the
+    /// // leading error term c·f‴·h² = ⅙·6·h² of the 3-point stencil.
+    /// let h = 0.5f64.powi(10);
+    /// let fd = FiniteDifference::central(3, 1).with_step(Step::Fixed(h));
+    /// let d = fd.estimate(|x: f64| x * x * x, 1.0);
+    /// assert!((d - (3.0 + h * h)).abs() < 1e-12);
+    /// ```
     pub fn with_step(mut self, step: Step) -> Self {
         self.step = step;
         self
@@ -86,6 +156,21 @@ impl FiniteDifference {
     ///
     /// # Panics
     /// If `max_range` is not positive.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::FiniteDifference;
+    /// use std::cell::Cell;
+    /// // √x near 0: keep every evaluation within 0.01 of x = 0.04, so above 0.
+    /// let farthest = Cell::new(0.0f64);
+    /// let sqrt = |x: f64| {
+    ///     farthest.set(farthest.get().max((x - 0.04).abs()));
+    ///     x.sqrt()
+    /// };
+    /// let d = FiniteDifference::default().with_max_range(0.01).estimate(sqrt, 0.04);
+    /// assert!((d - 2.5).abs() < 1e-8); // 1/(2√0.04)
+    /// assert!(farthest.get() <= 0.01 + 1e-15); // up to the rounding of |x − 0.04|
+    /// ```
     #[track_caller]
     pub fn with_max_range(mut self, max_range: f64) -> Self {
         assert!(
@@ -97,12 +182,31 @@ impl FiniteDifference {
     }
 
     /// Adds `levels` levels of Richardson extrapolation (steps `h, h/2, …, h/2^levels`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::{FiniteDifference, Step};
+    /// // exp′(0) = 1 by the 3-point central stencil at the coarse step h = ½: the plain estimate
+    /// // sinh(h)/h = 1 + h²/6 + … is 4 % off; two levels (h, h/2, h/4) cancel the h² and h⁴ terms.
+    /// let coarse = FiniteDifference::central(3, 1).with_step(Step::Fixed(0.5));
+    /// let plain = coarse.estimate(|x: f64| x.exp(), 0.0);
+    /// let extrapolated = coarse.with_richardson(2).estimate(|x: f64| x.exp(), 0.0);
+    /// assert!((plain - 1.0).abs() > 0.04);
+    /// assert!((extrapolated - 1.0).abs() < 1e-6);
+    /// ```
     pub fn with_richardson(mut self, levels: usize) -> Self {
         self.richardson = levels;
         self
     }
 
     /// The stencil.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::{FiniteDifference, Stencil};
+    /// assert_eq!(FiniteDifference::default().stencil(), &Stencil::central(5, 1));
+    /// assert_eq!(FiniteDifference::backward(3, 1).stencil().grid(), &[-2.0, -1.0, 0.0]);
+    /// ```
     pub fn stencil(&self) -> &Stencil {
         &self.stencil
     }
@@ -141,6 +245,20 @@ impl FiniteDifference {
     }
 
     /// The step for `f` at `x` by the policy.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::{FiniteDifference, Step};
+    /// let f = |x: f64| x.sin();
+    /// // A fixed step is used as given, within the range bound: the 5-point central stencil
+    /// // reaches x ± 2h, so a range of 0.5 caps h at 0.25.
+    /// let fixed = FiniteDifference::default().with_step(Step::Fixed(0.125));
+    /// assert_eq!(fixed.step_at(&f, 1.0), 0.125);
+    /// assert_eq!(fixed.with_step(Step::Fixed(1.0)).with_max_range(0.5).step_at(&f, 1.0), 0.25);
+    /// // Adaptive for sin at 1: about ε^(1/5) ≈ 10⁻³ (round-off ε/h against truncation h⁴).
+    /// let h = FiniteDifference::default().step_at(&f, 1.0);
+    /// assert!(1e-4 < h && h < 1e-2);
+    /// ```
     pub fn step_at<T: Float, F: Fn(T) -> T>(&self, f: &F, x: T) -> f64 {
         let h = match self.step {
             Step::Fixed(h) => h,
@@ -214,6 +332,15 @@ impl FiniteDifference {
     ///
     /// Evaluates `f` at the grid points around `x` (never farther than the range bound), in
     /// the precision of `T`; the combination is done in `f64`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::FiniteDifference;
+    /// let fd = FiniteDifference::default();
+    /// // d/dx x³ at 2 is 12, in f64 and in f32 (f evaluated in f32: a few 10⁻⁶ relative).
+    /// assert!((fd.estimate(|x: f64| x.powi(3), 2.0) - 12.0).abs() < 1e-9);
+    /// assert!((fd.estimate(|x: f32| x.powi(3), 2.0) - 12.0).abs() < 1e-3);
+    /// ```
     pub fn estimate<T: Float, F: Fn(T) -> T>(&self, f: F, x: T) -> T {
         let h = self.step_at(&f, x);
         let value = if self.richardson == 0 {

@@ -37,6 +37,17 @@ impl Stencil {
     ///
     /// # Panics
     /// If there are not more grid points than the derivative order, or two offsets coincide.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::Stencil;
+    /// // The second derivative on −1, 0, 1: f″ ≈ (f(x − h) − 2f(x) + f(x + h))/h².
+    /// let s = Stencil::new(&[-1.0, 0.0, 1.0], 2);
+    /// assert!(s.weights().iter().zip([1.0, -2.0, 1.0]).all(|(w, v)| (w - v).abs() < 1e-12));
+    /// // The cubic moment vanishes by symmetry: the error is c·f⁽⁴⁾·h² with c = Σwⱼpⱼ⁴/4! = 2/24.
+    /// assert_eq!((s.error_power(), s.accuracy_order()), (4, 2));
+    /// assert!((s.error_coefficient() - 1.0 / 12.0).abs() < 1e-12);
+    /// ```
     #[track_caller]
     pub fn new(grid: &[f64], derivative: usize) -> Self {
         let m = grid.len();
@@ -80,11 +91,23 @@ impl Stencil {
         }
     }
 
-    /// The `points`-point central stencil (offsets `−(p−1)/2 … (p−1)/2`; `points` odd gives
-    /// a symmetric grid, e.g. 5 points: `−2, −1, 0, 1, 2`).
+    /// The `points`-point central stencil: offsets `−(p−1)/2 … (p−1)/2` in unit steps,
+    /// symmetric about 0 (5 points: `−2, −1, 0, 1, 2`; an even count leaves 0 out, 4 points:
+    /// `−1.5, −0.5, 0.5, 1.5`).
     ///
     /// # Panics
     /// As [`new`](Self::new).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::Stencil;
+    /// // (f(x − 2h) − 8f(x − h) + 8f(x + h) − f(x + 2h))/12h, of order 4.
+    /// let s = Stencil::central(5, 1);
+    /// assert_eq!(s.grid(), &[-2.0, -1.0, 0.0, 1.0, 2.0]);
+    /// let expected = [1.0 / 12.0, -8.0 / 12.0, 0.0, 8.0 / 12.0, -1.0 / 12.0];
+    /// assert!(s.weights().iter().zip(expected).all(|(w, v)| (w - v).abs() < 1e-12));
+    /// assert_eq!(s.accuracy_order(), 4);
+    /// ```
     #[track_caller]
     pub fn central(points: usize, derivative: usize) -> Self {
         let half = (points as f64 - 1.0) / 2.0;
@@ -96,6 +119,17 @@ impl Stencil {
     ///
     /// # Panics
     /// As [`new`](Self::new).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::Stencil;
+    /// // (f(x + h) − f(x))/h = f′ + ½·f″·h + …: first order.
+    /// let s = Stencil::forward(2, 1);
+    /// assert_eq!(s.grid(), &[0.0, 1.0]);
+    /// assert!(s.weights().iter().zip([-1.0, 1.0]).all(|(w, v)| (w - v).abs() < 1e-12));
+    /// assert_eq!(s.accuracy_order(), 1);
+    /// assert!((s.error_coefficient() - 0.5).abs() < 1e-12);
+    /// ```
     #[track_caller]
     pub fn forward(points: usize, derivative: usize) -> Self {
         let grid: Vec<f64> = (0..points).map(|j| j as f64).collect();
@@ -106,6 +140,16 @@ impl Stencil {
     ///
     /// # Panics
     /// As [`new`](Self::new).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::Stencil;
+    /// // (f(x − 2h) − 4f(x − h) + 3f(x))/2h, second order.
+    /// let s = Stencil::backward(3, 1);
+    /// assert_eq!(s.grid(), &[-2.0, -1.0, 0.0]);
+    /// assert!(s.weights().iter().zip([0.5, -2.0, 1.5]).all(|(w, v)| (w - v).abs() < 1e-12));
+    /// assert_eq!(s.accuracy_order(), 2);
+    /// ```
     #[track_caller]
     pub fn backward(points: usize, derivative: usize) -> Self {
         let grid: Vec<f64> = (0..points)
@@ -115,37 +159,94 @@ impl Stencil {
     }
 
     /// The grid offsets `pⱼ`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::Stencil;
+    /// assert_eq!(Stencil::forward(3, 1).grid(), &[0.0, 1.0, 2.0]);
+    /// // An even number of central points sits on half-integers.
+    /// assert_eq!(Stencil::central(4, 1).grid(), &[-1.5, -0.5, 0.5, 1.5]);
+    /// ```
     pub fn grid(&self) -> &[f64] {
         &self.grid
     }
 
     /// The weights `wⱼ`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::Stencil;
+    /// // The 3-point second derivative is [1, −2, 1]; a derivative's weights sum to 0 (a constant
+    /// // has derivative 0).
+    /// let w = Stencil::central(3, 2).weights().to_vec();
+    /// assert!(w.iter().zip([1.0, -2.0, 1.0]).all(|(a, b)| (a - b).abs() < 1e-12));
+    /// assert!(w.iter().sum::<f64>().abs() < 1e-12);
+    /// ```
     pub fn weights(&self) -> &[f64] {
         &self.weights
     }
 
     /// The derivative order `d`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::Stencil;
+    /// assert_eq!(Stencil::forward(3, 2).derivative(), 2);
+    /// ```
     pub fn derivative(&self) -> usize {
         self.derivative
     }
 
     /// The power `q` of the leading error term `c·f⁽q⁾·h^(q−d)`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::Stencil;
+    /// // 3-point central first derivative: Σwⱼpⱼ³ ≠ 0, so q = 3 (error ∝ f‴·h²);
+    /// // 2-point forward: q = 2 (error ∝ f″·h).
+    /// assert_eq!(Stencil::central(3, 1).error_power(), 3);
+    /// assert_eq!(Stencil::forward(2, 1).error_power(), 2);
+    /// ```
     pub fn error_power(&self) -> usize {
         self.error_power
     }
 
     /// The coefficient `c` of the leading error term.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::Stencil;
+    /// // (f(x + h) − f(x − h))/2h = f′ + ⅙·f‴·h² + …
+    /// assert!((Stencil::central(3, 1).error_coefficient() - 1.0 / 6.0).abs() < 1e-12);
+    /// ```
     pub fn error_coefficient(&self) -> f64 {
         self.error_coefficient
     }
 
     /// The accuracy order `q − d`: halving `h` divides the truncation error by `2^(q−d)`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::Stencil;
+    /// assert_eq!(Stencil::forward(2, 1).accuracy_order(), 1);
+    /// assert_eq!(Stencil::central(3, 1).accuracy_order(), 2);
+    /// assert_eq!(Stencil::central(5, 1).accuracy_order(), 4);
+    /// assert_eq!(Stencil::central(3, 2).accuracy_order(), 2); // q = 4, d = 2
+    /// ```
     pub fn accuracy_order(&self) -> usize {
         self.error_power - self.derivative
     }
 
     /// True when the grid is symmetric about 0 (the error expansion then has only every other
     /// power, which Richardson extrapolation exploits).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::Stencil;
+    /// assert!(Stencil::central(5, 1).is_symmetric());
+    /// assert!(Stencil::central(4, 1).is_symmetric()); // −1.5 … 1.5
+    /// assert!(!Stencil::forward(3, 1).is_symmetric());
+    /// ```
     pub fn is_symmetric(&self) -> bool {
         let mut sorted: Vec<f64> = self.grid.iter().map(|p| -p).collect();
         sorted.sort_by(f64::total_cmp);
@@ -155,6 +256,14 @@ impl Stencil {
     }
 
     /// The largest `|pⱼ|`: the stencil reaches `x ± max_offset·h`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::fd::Stencil;
+    /// assert_eq!(Stencil::central(5, 1).max_offset(), 2.0); // x ± 2h
+    /// assert_eq!(Stencil::backward(3, 1).max_offset(), 2.0); // x − 2h
+    /// assert_eq!(Stencil::central(4, 1).max_offset(), 1.5);
+    /// ```
     pub fn max_offset(&self) -> f64 {
         self.grid.iter().fold(0.0, |m, p| m.max(p.abs()))
     }

@@ -54,7 +54,7 @@ impl Expr {
     /// # Example
     /// ```
     /// use adroit_check::program::{Expr, UnaryOp};
-    /// use adroit_forward::Dual;
+    /// use adroit_check::adroit_forward::Dual;
     /// // inputs are taken modulo their number: with two inputs, x3 is x1
     /// let e = Expr::Unary(UnaryOp::Neg, Box::new(Expr::Input(3)));
     /// assert_eq!(e.eval(&[1.0, 2.0]), -2.0);

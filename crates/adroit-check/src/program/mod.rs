@@ -20,7 +20,7 @@
 //!     ),
 //! };
 //! assert_eq!(p.to_string(), "max(sin(x0), x1)");
-//! let g = adroit_reverse::gradient(|x| p.eval(x), &[0.0, -1.0]);
+//! let g = adroit_check::adroit_reverse::gradient(|x| p.eval(x), &[0.0, -1.0]);
 //! assert_eq!(g, vec![1.0, 0.0]);
 //! ```
 
@@ -68,7 +68,7 @@ impl Program {
     /// # Example
     /// ```
     /// use adroit_check::program::{BinaryOp, Expr, Program};
-    /// use adroit_forward::Dual;
+    /// use adroit_check::adroit_forward::Dual;
     /// let (x0, x1) = (Box::new(Expr::Input(0)), Box::new(Expr::Input(1)));
     /// let p = Program { n_inputs: 2, expr: Expr::Binary(BinaryOp::Mul, x0, x1) };
     /// assert_eq!(p.eval(&[2.0, 3.0]), 6.0);

@@ -18,6 +18,19 @@ fn binary_op() -> impl Strategy<Value = BinaryOp> {
 ///
 /// # Panics
 /// If `n_inputs` is 0.
+///
+/// # Example
+/// ```
+/// use adroit_check::program;
+/// use adroit_check::proptest::strategy::{Strategy, ValueTree};
+/// use adroit_check::proptest::test_runner::TestRunner;
+/// let mut runner = TestRunner::deterministic();
+/// let e = program::expr(2, 3, 8).new_tree(&mut runner).unwrap().current();
+/// // Every operation is guarded, so the expression is defined at every point.
+/// for x in [[0.0_f64, 0.0], [1.5, -2.0], [-0.3, 1.0]] {
+///     assert!(!e.eval(&x).is_nan());
+/// }
+/// ```
 pub fn expr(n_inputs: usize, depth: u32, size: u32) -> impl Strategy<Value = Expr> {
     assert!(n_inputs > 0, "a program needs at least one input");
     let leaf = prop_oneof![
@@ -41,8 +54,8 @@ pub fn expr(n_inputs: usize, depth: u32, size: u32) -> impl Strategy<Value = Exp
 /// # Example
 /// ```
 /// use adroit_check::program;
-/// use proptest::strategy::{Strategy, ValueTree};
-/// use proptest::test_runner::TestRunner;
+/// use adroit_check::proptest::strategy::{Strategy, ValueTree};
+/// use adroit_check::proptest::test_runner::TestRunner;
 ///
 /// let mut runner = TestRunner::deterministic();
 /// let p = program::program(3, 4).new_tree(&mut runner).unwrap().current();
@@ -56,6 +69,18 @@ pub fn program(max_inputs: usize, depth: u32) -> impl Strategy<Value = Program> 
 }
 
 /// A random program with a point to evaluate it at (inputs in `[-2, 2]`).
+///
+/// # Example
+/// ```
+/// use adroit_check::program;
+/// use adroit_check::proptest::strategy::{Strategy, ValueTree};
+/// use adroit_check::proptest::test_runner::TestRunner;
+/// let mut runner = TestRunner::deterministic();
+/// let (p, x) = program::program_and_point(3, 3).new_tree(&mut runner).unwrap().current();
+/// assert!((1..=3).contains(&p.n_inputs));
+/// assert_eq!(x.len(), p.n_inputs); // one coordinate per input
+/// assert!(x.iter().all(|v| (-2.0..=2.0).contains(v)));
+/// ```
 pub fn program_and_point(
     max_inputs: usize,
     depth: u32,

@@ -29,6 +29,15 @@ pub fn onehot<T: MatScalar>(labels: &[usize], classes: usize) -> Result<DMatrix<
 }
 
 /// The index of the largest entry of each column (Flux's `onecold`); the first one on ties.
+///
+/// # Example
+/// ```
+/// use adroit_nn::data::onecold;
+/// use adroit_nn::nalgebra::dmatrix;
+/// // 3 classes × 2 samples: [0.1, 0.7, 0.2] is class 1; [0.4, 0.4, 0.2] ties, so class 0.
+/// let probs = dmatrix![0.1, 0.4; 0.7, 0.4; 0.2, 0.2];
+/// assert_eq!(onecold(&probs), vec![1, 0]);
+/// ```
 pub fn onecold<T: MatScalar>(m: &DMatrix<T>) -> Vec<usize> {
     m.column_iter()
         .map(|c| {

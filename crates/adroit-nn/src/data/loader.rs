@@ -37,6 +37,22 @@ impl<T: MatScalar> DataLoader<T> {
     /// # Errors
     /// [`NnError::ShapeMismatch`] if `x` and `y` have different numbers of columns;
     /// [`NnError::InvalidConfig`] if `batch_size` is 0; [`NnError::EmptyData`] if `n = 0`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::NnError;
+    /// use adroit_nn::data::DataLoader;
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// let x = DMatrix::<f64>::zeros(3, 10); // 3 features × 10 samples
+    /// let y = DMatrix::<f64>::zeros(1, 10); // 1 target × 10 samples
+    /// let loader = DataLoader::new(x.clone(), y.clone(), 4).unwrap();
+    /// assert_eq!(loader.batches_per_epoch(), 3); // 4 + 4 + 2
+    /// let short_y = DataLoader::new(x.clone(), DMatrix::zeros(1, 9), 4);
+    /// assert!(matches!(short_y, Err(NnError::ShapeMismatch { .. })));
+    /// assert!(matches!(DataLoader::new(x, y, 0), Err(NnError::InvalidConfig { .. })));
+    /// let no_samples = DataLoader::new(DMatrix::<f64>::zeros(3, 0), DMatrix::zeros(1, 0), 4);
+    /// assert!(matches!(no_samples, Err(NnError::EmptyData { .. })));
+    /// ```
     pub fn new(x: DMatrix<T>, y: DMatrix<T>, batch_size: usize) -> Result<Self, NnError> {
         if x.ncols() != y.ncols() {
             return Err(NnError::ShapeMismatch {
@@ -66,28 +82,86 @@ impl<T: MatScalar> DataLoader<T> {
     }
 
     /// Shuffles the samples at every epoch with an RNG seeded by `seed`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::data::DataLoader;
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// // Sample j has x = j and y = 10·j, so a batch shows which samples it holds.
+    /// let x = DMatrix::<f64>::from_fn(1, 10, |_, j| j as f64);
+    /// let mut loader = DataLoader::new(x.clone(), x.map(|v| 10.0 * v), 4).unwrap().shuffle(3);
+    /// let order = |batches: Vec<(DMatrix<f64>, DMatrix<f64>)>| {
+    ///     let mut seen = Vec::new();
+    ///     for (bx, by) in batches {
+    ///         assert_eq!(by, bx.map(|v| 10.0 * v)); // inputs and targets stay paired
+    ///         seen.extend(bx.iter().copied());
+    ///     }
+    ///     seen
+    /// };
+    /// let (first, second) = (order(loader.epoch()), order(loader.epoch()));
+    /// let mut sorted = first.clone();
+    /// sorted.sort_by(f64::total_cmp);
+    /// assert_eq!(sorted, (0..10).map(f64::from).collect::<Vec<_>>()); // each sample once
+    /// assert_ne!(first, second); // a new permutation each epoch
+    /// ```
     pub fn shuffle(mut self, seed: u64) -> Self {
         self.rng = Some(StdRng::seed_from_u64(seed));
         self
     }
 
     /// Drops (`true`) or keeps (`false`, the default) a last batch smaller than the batch size.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::data::DataLoader;
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// let (x, y) = (DMatrix::<f64>::zeros(2, 10), DMatrix::<f64>::zeros(1, 10));
+    /// // 10 samples in batches of 4: the last batch, of 2, is dropped.
+    /// let mut loader = DataLoader::new(x, y, 4).unwrap().drop_last(true);
+    /// assert_eq!(loader.batches_per_epoch(), 2);
+    /// assert!(loader.epoch().iter().all(|(bx, _)| bx.ncols() == 4));
+    /// ```
     pub fn drop_last(mut self, drop: bool) -> Self {
         self.drop_last = drop;
         self
     }
 
     /// Number of samples.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::data::DataLoader;
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// let loader = DataLoader::new(DMatrix::<f64>::zeros(2, 10), DMatrix::zeros(1, 10), 4).unwrap();
+    /// assert_eq!(loader.len(), 10); // samples, not batches
+    /// ```
     pub fn len(&self) -> usize {
         self.x.ncols()
     }
 
     /// True when there are no samples (never, by construction).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::data::DataLoader;
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// let loader = DataLoader::new(DMatrix::<f64>::zeros(2, 1), DMatrix::zeros(1, 1), 4).unwrap();
+    /// assert!(!loader.is_empty()); // `new` refuses a dataset without samples
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.x.ncols() == 0
     }
 
     /// Number of batches per epoch.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::data::DataLoader;
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// let loader = DataLoader::new(DMatrix::<f64>::zeros(2, 10), DMatrix::zeros(1, 10), 4).unwrap();
+    /// assert_eq!(loader.batches_per_epoch(), 3); // ⌈10/4⌉
+    /// assert_eq!(loader.drop_last(true).batches_per_epoch(), 2); // ⌊10/4⌋
+    /// ```
     pub fn batches_per_epoch(&self) -> usize {
         if self.drop_last {
             self.len() / self.batch_size
@@ -97,11 +171,32 @@ impl<T: MatScalar> DataLoader<T> {
     }
 
     /// Number of input features (rows of `x`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::data::DataLoader;
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// let loader = DataLoader::new(DMatrix::<f64>::zeros(3, 10), DMatrix::zeros(1, 10), 4).unwrap();
+    /// assert_eq!(loader.features(), 3); // rows of x
+    /// ```
     pub fn features(&self) -> usize {
         self.x.nrows()
     }
 
     /// The batches `(x, y)` of one epoch (a fresh permutation if shuffling).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::data::DataLoader;
+    /// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+    /// let x = DMatrix::<f64>::from_fn(2, 5, |i, j| (10 * i + j) as f64); // feature i of sample j
+    /// let y = DMatrix::<f64>::from_fn(1, 5, |_, j| j as f64);
+    /// let mut loader = DataLoader::new(x, y, 2).unwrap(); // not shuffled: samples in order
+    /// let batches = loader.epoch();
+    /// assert_eq!(batches.len(), 3);
+    /// assert_eq!(batches[0].0, dmatrix![0.0, 1.0; 10.0, 11.0]); // samples 0 and 1 (columns)
+    /// assert_eq!(batches[2], (dmatrix![4.0; 14.0], dmatrix![4.0])); // the last, partial batch
+    /// ```
     pub fn epoch(&mut self) -> Vec<(DMatrix<T>, DMatrix<T>)> {
         let mut order: Vec<usize> = (0..self.len()).collect();
         if let Some(rng) = &mut self.rng {

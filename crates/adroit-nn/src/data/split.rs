@@ -9,6 +9,23 @@ use rand::seq::SliceRandom;
 use std::collections::BTreeMap;
 
 /// The two parts of a dataset (`features × samples`, targets likewise).
+///
+/// # Example
+/// ```
+/// use adroit_nn::data::train_test_split;
+/// use adroit_nn::nalgebra::DMatrix;
+/// let x = DMatrix::<f64>::from_fn(2, 10, |i, j| (10 * i + j) as f64); // 2 features × 10 samples
+/// let y = DMatrix::<f64>::from_fn(1, 10, |_, j| j as f64); // target j for sample j
+/// let split = train_test_split(&x, &y, 0.2, 0, None).unwrap();
+/// // round(0.2·10) = 2 test samples and 8 training samples; the rows are unchanged.
+/// assert_eq!((split.x_train.shape(), split.y_train.shape()), ((2, 8), (1, 8)));
+/// assert_eq!((split.x_test.shape(), split.y_test.shape()), ((2, 2), (1, 2)));
+/// // Each sample lands in one part, with its target.
+/// let mut all: Vec<f64> = split.y_train.iter().chain(split.y_test.iter()).copied().collect();
+/// all.sort_by(f64::total_cmp);
+/// assert_eq!(all, (0..10).map(f64::from).collect::<Vec<_>>());
+/// assert_eq!(split.x_test.row(0), split.y_test.row(0));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Split<T> {
     /// Training inputs.

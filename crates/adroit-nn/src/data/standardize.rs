@@ -31,6 +31,18 @@ impl<T: MatScalar> Standardizer<T> {
     ///
     /// # Errors
     /// [`NnError::EmptyData`] if `x` has no samples.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::NnError;
+    /// use adroit_nn::data::Standardizer;
+    /// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+    /// // Feature 0: [0, 4], mean 2 and σ = 2; feature 1: constant 5, scale 1 (only centred).
+    /// let s = Standardizer::fit(&dmatrix![0.0, 4.0; 5.0, 5.0]).unwrap();
+    /// assert_eq!((s.mean.clone(), s.scale.clone()), (dmatrix![2.0; 5.0], dmatrix![2.0; 1.0]));
+    /// let empty = Standardizer::fit(&DMatrix::<f64>::zeros(2, 0));
+    /// assert!(matches!(empty, Err(NnError::EmptyData { .. })));
+    /// ```
     pub fn fit(x: &DMatrix<T>) -> Result<Self, NnError> {
         if x.ncols() == 0 {
             return Err(NnError::EmptyData {
@@ -61,6 +73,24 @@ impl<T: MatScalar> Standardizer<T> {
     ///
     /// # Errors
     /// [`NnError::ShapeMismatch`] if `x` has a different number of features.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::data::Standardizer;
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// // 3 features × 50 samples on different scales and offsets.
+    /// let x = DMatrix::<f64>::from_fn(3, 50, |i, j| (j as f64).sin() * 10f64.powi(i as i32) + i as f64);
+    /// let s = Standardizer::fit(&x).unwrap();
+    /// let z = s.transform(&x).unwrap();
+    /// for row in z.row_iter() {
+    ///     let mean = row.sum() / 50.0;
+    ///     let var = row.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 50.0;
+    ///     assert!(mean.abs() < 1e-12 && (var - 1.0).abs() < 1e-12); // zero mean, unit variance
+    /// }
+    /// // Other data is scaled with the fitted statistics: the mean maps to 0.
+    /// assert_eq!(s.transform(&s.mean).unwrap(), DMatrix::zeros(3, 1));
+    /// assert!(s.transform(&DMatrix::zeros(2, 1)).is_err()); // 2 features, not 3
+    /// ```
     pub fn transform(&self, x: &DMatrix<T>) -> Result<DMatrix<T>, NnError> {
         check_shape(
             "Standardizer::transform features",

@@ -8,14 +8,52 @@ use std::any::Any;
 /// A layer that can be cloned and downcast behind a trait object (so a [`Chain`] can be
 /// cloned, e.g. to hold gradients shaped like the model, and its layers read back as their
 /// concrete types, see [`Chain::layer`]).
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::{Activation, Dense, DynLayer};
+/// // Every `Layer + Clone + 'static` is a `DynLayer` (a blanket implementation).
+/// let layer: Box<dyn DynLayer<f64>> =
+///     Box::new(Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap());
+/// let copy = layer.clone_box();
+/// let dense = copy.as_any().downcast_ref::<Dense<f64>>().unwrap();
+/// assert_eq!(dense.weight, dmatrix![2.0]);
+/// ```
 pub trait DynLayer<T: MatScalar>: Layer<T> {
     /// A boxed copy.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Dropout, DynLayer};
+    /// let layer: Box<dyn DynLayer<f64>> = Box::new(Dropout::new(0.25).unwrap());
+    /// let copy = layer.clone_box(); // a `Box<dyn Layer>` could not be cloned
+    /// assert_eq!(copy.as_any().downcast_ref::<Dropout>().unwrap().p(), 0.25);
+    /// ```
     fn clone_box(&self) -> Box<dyn DynLayer<T>>;
 
     /// The layer as [`Any`], for downcasting to its concrete type.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Dropout, DynLayer, LayerNorm};
+    /// let layer: Box<dyn DynLayer<f64>> = Box::new(LayerNorm::<f64>::new(3));
+    /// assert!(layer.as_any().is::<LayerNorm<f64>>());
+    /// assert!(layer.as_any().downcast_ref::<Dropout>().is_none());
+    /// ```
     fn as_any(&self) -> &dyn Any;
 
     /// The layer as mutable [`Any`], for downcasting to its concrete type.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Dense, DynLayer, Layer};
+    /// let mut layer: Box<dyn DynLayer<f64>> =
+    ///     Box::new(Dense::from_parts(dmatrix![1.0], None, Activation::Identity).unwrap());
+    /// layer.as_any_mut().downcast_mut::<Dense<f64>>().unwrap().weight = dmatrix![4.0];
+    /// assert_eq!(layer.predict(&dmatrix![2.0]).unwrap(), dmatrix![8.0]); // 4·2
+    /// ```
     fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
@@ -56,11 +94,31 @@ pub struct Chain<T: MatScalar> {
 
 impl<T: MatScalar> Chain<T> {
     /// An empty chain (the identity).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Chain, Layer};
+    /// let empty = Chain::<f64>::new();
+    /// assert!(empty.layers.is_empty());
+    /// assert_eq!(empty.predict(&dmatrix![1.0, 2.0]).unwrap(), dmatrix![1.0, 2.0]); // the identity
+    /// ```
     pub fn new() -> Self {
         Self { layers: Vec::new() }
     }
 
     /// Appends a layer.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Chain, Dense, Layer};
+    /// let double = Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap();
+    /// let shift = Dense::from_parts(dmatrix![1.0], Some(dmatrix![-1.0]), Activation::Relu).unwrap();
+    /// // relu(2x − 1): the layer pushed first is applied first.
+    /// let model = Chain::<f64>::new().push(double).push(shift);
+    /// assert_eq!(model.predict(&dmatrix![0.25, 3.0]).unwrap(), dmatrix![0.0, 5.0]);
+    /// ```
     pub fn push<L: Layer<T> + Clone + 'static>(mut self, layer: L) -> Self {
         self.layers.push(Box::new(layer));
         self
@@ -95,6 +153,19 @@ impl<T: MatScalar> Chain<T> {
 
     /// Layer `i` as its concrete type `L`, mutably (e.g. to change one layer's parameters);
     /// `None` if there is no layer `i` or it is not an `L`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Chain, Dense, Dropout, Layer};
+    /// let mut model = Chain::<f64>::new()
+    ///     .push(Dropout::new(0.5).unwrap())
+    ///     .push(Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap());
+    /// model.layer_mut::<Dense<f64>>(1).unwrap().weight = dmatrix![5.0];
+    /// assert_eq!(model.predict(&dmatrix![3.0]).unwrap(), dmatrix![15.0]); // dropout is off in predict
+    /// assert!(model.layer_mut::<Dense<f64>>(0).is_none()); // layer 0 is a Dropout
+    /// assert!(model.layer_mut::<Dense<f64>>(2).is_none()); // there is no layer 2
+    /// ```
     pub fn layer_mut<L: 'static>(&mut self, i: usize) -> Option<&mut L> {
         self.layers.get_mut(i)?.as_any_mut().downcast_mut()
     }

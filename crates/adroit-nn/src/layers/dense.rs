@@ -32,6 +32,18 @@ pub struct Dense<T> {
 
 impl<T: MatScalar> Dense<T> {
     /// A layer with Glorot-uniform weights (seeded by `rng`) and zero bias.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// use adroit_nn::rand::{self, SeedableRng};
+    /// use adroit_nn::{Activation, Dense};
+    /// let layer = Dense::<f64>::new(3, 2, Activation::Tanh, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// assert_eq!(layer.weight.shape(), (2, 3)); // out × in
+    /// assert_eq!(layer.bias, Some(DMatrix::zeros(2, 1)));
+    /// // Glorot uniform: every weight within ±√(6/(3 + 2)).
+    /// assert!(layer.weight.amax() <= (6.0f64 / 5.0).sqrt());
+    /// ```
     pub fn new(inputs: usize, outputs: usize, activation: Activation, rng: &mut impl Rng) -> Self {
         Self {
             weight: init::glorot_uniform(rng, outputs, inputs),
@@ -41,6 +53,17 @@ impl<T: MatScalar> Dense<T> {
     }
 
     /// The same layer without a bias.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Dense, Layer};
+    /// let layer = Dense::from_parts(dmatrix![2.0], Some(dmatrix![1.0]), Activation::Identity).unwrap();
+    /// assert_eq!(layer.predict(&dmatrix![3.0]).unwrap(), dmatrix![7.0]); // 2·3 + 1
+    /// let layer = layer.without_bias();
+    /// assert!(layer.bias.is_none());
+    /// assert_eq!(layer.predict(&dmatrix![3.0]).unwrap(), dmatrix![6.0]); // 2·3
+    /// ```
     pub fn without_bias(mut self) -> Self {
         self.bias = None;
         self
@@ -50,6 +73,19 @@ impl<T: MatScalar> Dense<T> {
     ///
     /// # Errors
     /// [`NnError::ShapeMismatch`] if `bias` is not `weight.nrows() × 1`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Dense, Layer, NnError};
+    /// // 2 inputs → 1 output: y = relu(x₀ + 2x₁ + 0.5).
+    /// let layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Relu).unwrap();
+    /// // The samples (columns) [1, −1] and [2, 1]: relu(−0.5) = 0 and relu(4.5) = 4.5.
+    /// assert_eq!(layer.predict(&dmatrix![1.0, 2.0; -1.0, 1.0]).unwrap(), dmatrix![0.0, 4.5]);
+    /// // The bias must be out × 1, here 1 × 1.
+    /// let bad = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5; 0.5]), Activation::Relu);
+    /// assert!(matches!(bad, Err(NnError::ShapeMismatch { .. })));
+    /// ```
     pub fn from_parts(
         weight: DMatrix<T>,
         bias: Option<DMatrix<T>>,
@@ -66,11 +102,27 @@ impl<T: MatScalar> Dense<T> {
     }
 
     /// Number of input features.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{self, SeedableRng};
+    /// use adroit_nn::{Activation, Dense};
+    /// let layer = Dense::<f64>::new(4, 3, Activation::Relu, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// assert_eq!(layer.inputs(), 4); // columns of the 3 × 4 weight
+    /// ```
     pub fn inputs(&self) -> usize {
         self.weight.ncols()
     }
 
     /// Number of output features.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{self, SeedableRng};
+    /// use adroit_nn::{Activation, Dense};
+    /// let layer = Dense::<f64>::new(4, 3, Activation::Relu, &mut rand::rngs::StdRng::seed_from_u64(0));
+    /// assert_eq!(layer.outputs(), 3); // rows of the 3 × 4 weight
+    /// ```
     pub fn outputs(&self) -> usize {
         self.weight.nrows()
     }

@@ -29,6 +29,15 @@ impl Dropout {
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] unless `0 ≤ p < 1`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Dropout, NnError};
+    /// assert!(Dropout::new(0.0).is_ok()); // keeps everything
+    /// assert!(Dropout::new(0.5).is_ok());
+    /// assert!(matches!(Dropout::new(1.0), Err(NnError::InvalidConfig { .. }))); // would drop everything
+    /// assert!(Dropout::new(-0.1).is_err() && Dropout::new(f64::NAN).is_err());
+    /// ```
     pub fn new(p: f64) -> Result<Self, NnError> {
         if (0.0..1.0).contains(&p) {
             Ok(Self { p })
@@ -41,6 +50,12 @@ impl Dropout {
     }
 
     /// The drop probability.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::Dropout;
+    /// assert_eq!(Dropout::new(0.25).unwrap().p(), 0.25);
+    /// ```
     pub fn p(&self) -> f64 {
         self.p
     }

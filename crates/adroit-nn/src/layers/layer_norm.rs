@@ -30,6 +30,19 @@ pub struct LayerNorm<T> {
 
 impl<T: MatScalar> LayerNorm<T> {
     /// Normalisation over `features` with `γ = 1`, `β = 0`, `ε = 1e-5`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Layer, LayerNorm};
+    /// let ln = LayerNorm::<f64>::new(2);
+    /// assert_eq!((ln.scale.clone(), ln.bias.clone()), (dmatrix![1.0; 1.0], dmatrix![0.0; 0.0]));
+    /// assert_eq!(ln.epsilon, 1e-5);
+    /// // The sample [1, 3]: μ = 2 and σ² = 1, so y = ±1/√(1 + ε).
+    /// let y = ln.predict(&dmatrix![1.0; 3.0]).unwrap();
+    /// let expected = 1.0 / (1.0 + 1e-5f64).sqrt();
+    /// assert!((y[0] + expected).abs() < 1e-15 && (y[1] - expected).abs() < 1e-15);
+    /// ```
     pub fn new(features: usize) -> Self {
         Self {
             scale: DMatrix::from_element(features, 1, T::one()),

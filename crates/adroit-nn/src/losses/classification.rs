@@ -11,6 +11,20 @@ use num_traits::Float;
 /// (`classes × batch`, e.g. a softmax output).
 ///
 /// Summed over the classes, aggregated over the samples.
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::losses::{Agg, crossentropy};
+/// use adroit_nn::nalgebra::dmatrix;
+/// // One sample of class 0 predicted [0.5, 0.5]: −ln 0.5 = ln 2; ∂/∂ŷ = −y/ŷ = [−2, 0].
+/// let (l, g) = matrix::value_and_gradient(
+///     |p| crossentropy(p[0], &dmatrix![1.0; 0.0], Agg::Mean).unwrap(),
+///     &[dmatrix![0.5; 0.5]],
+/// );
+/// assert!((l - 2f64.ln()).abs() < 1e-12);
+/// assert!((g[0][0] + 2.0).abs() < 1e-12 && g[0][1] == 0.0);
+/// ```
 pub fn crossentropy<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -55,6 +69,19 @@ pub fn logitcrossentropy<T: MatScalar>(
 /// probabilities `ŷ`.
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::losses::{Agg, binarycrossentropy};
+/// use adroit_nn::nalgebra::dmatrix;
+/// // ŷ = [0.8, 0.2] for y = [1, 0]: −ln 0.8 for each entry, so the mean is ln 1.25.
+/// let (l, _) = matrix::value_and_gradient(
+///     |p| binarycrossentropy(p[0], &dmatrix![1.0, 0.0], Agg::Mean).unwrap(),
+///     &[dmatrix![0.8, 0.2]],
+/// );
+/// assert!((l - 1.25f64.ln()).abs() < 1e-12);
+/// ```
 pub fn binarycrossentropy<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -70,6 +97,21 @@ pub fn binarycrossentropy<T: MatScalar>(
 /// Binary cross-entropy from logits `agg((1 − y)·ŷ − logσ(ŷ))`, stable for any logits.
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::losses::{Agg, logitbinarycrossentropy};
+/// use adroit_nn::nalgebra::dmatrix;
+/// // Logit 0 is probability ½: ln 2 for y = 1; logits ±1000 on the right side cost 0.
+/// let (l, g) = matrix::value_and_gradient(
+///     |p| logitbinarycrossentropy(p[0], &dmatrix![1.0, 1.0, 0.0], Agg::Sum).unwrap(),
+///     &[dmatrix![0.0, 1000.0, -1000.0]],
+/// );
+/// assert!((l - 2f64.ln()).abs() < 1e-12);
+/// // ∂/∂ŷ = σ(ŷ) − y: ½ − 1 at logit 0, 0 for the confident ones.
+/// assert!((g[0][0] + 0.5).abs() < 1e-12 && g[0][1].abs() < 1e-12 && g[0][2].abs() < 1e-12);
+/// ```
 pub fn logitbinarycrossentropy<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -85,6 +127,20 @@ pub fn logitbinarycrossentropy<T: MatScalar>(
 /// y·ln(ŷ + ε))`, for distributions along the rows.
 ///
 /// `ŷ`, `y`: classes × batch (summed over the classes, aggregated over the samples).
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::losses::{Agg, kldivergence};
+/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// let y = dmatrix![0.5; 0.5]; // 2 classes × 1 sample
+/// let kl = |y_hat: DMatrix<f64>| {
+///     matrix::value_and_gradient(|p| kldivergence(p[0], &y, Agg::Mean).unwrap(), &[y_hat]).0
+/// };
+/// // KL([½, ½] ‖ [¼, ¾]) = ½·ln(½/¼) + ½·ln(½/¾) = ½·ln(4/3), and KL(y ‖ y) = 0.
+/// assert!((kl(dmatrix![0.25; 0.75]) - 0.5 * (4.0f64 / 3.0).ln()).abs() < 1e-12);
+/// assert!(kl(y.clone()).abs() < 1e-12);
+/// ```
 pub fn kldivergence<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -170,6 +226,22 @@ pub fn focal_loss<T: MatScalar>(
 ///
 /// # Errors
 /// [`NnError::ShapeMismatch`] if `ŷ` and `y` differ in shape.
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::losses::{Agg, binary_focal_loss};
+/// use adroit_nn::nalgebra::dmatrix;
+/// // y = [1, 0], ŷ = [0.5, 0.8]: pₜ = 0.5 and 1 − 0.8 = 0.2.
+/// let loss = |gamma| {
+///     let focal = |p: &[_]| binary_focal_loss(p[0], &dmatrix![1.0, 0.0], gamma, Agg::Sum).unwrap();
+///     matrix::value_and_gradient(focal, &[dmatrix![0.5, 0.8]]).0
+/// };
+/// // γ = 2: −0.5²·ln 0.5 − 0.8²·ln 0.2 = 0.25·ln 2 + 0.64·ln 5.
+/// assert!((loss(2.0) - (0.25 * 2f64.ln() + 0.64 * 5f64.ln())).abs() < 1e-12);
+/// // γ = 0 is the binary cross-entropy: −ln 0.5 − ln 0.2 = ln 10.
+/// assert!((loss(0.0) - 10f64.ln()).abs() < 1e-12);
+/// ```
 pub fn binary_focal_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,

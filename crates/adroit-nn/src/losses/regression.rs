@@ -27,6 +27,25 @@ pub fn mse<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<M
 /// Mean absolute error `agg(|ŷ − y|)` (derivative 0 where `ŷ = y`).
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::losses::{Agg, mae};
+/// use adroit_nn::nalgebra::dmatrix;
+/// // |1 − 2| and |2 − 4|: mean 1.5; ∂/∂ŷ = sign(ŷ − y)/2.
+/// let (l, g) = matrix::value_and_gradient(
+///     |p| mae(p[0], &dmatrix![2.0, 4.0], Agg::Mean).unwrap(),
+///     &[dmatrix![1.0, 2.0]],
+/// );
+/// assert_eq!((l, g[0].clone()), (1.5, dmatrix![-0.5, -0.5]));
+/// // Where ŷ = y the derivative is 0.
+/// let (_, g) = matrix::value_and_gradient(
+///     |p| mae(p[0], &dmatrix![3.0], Agg::Sum).unwrap(),
+///     &[dmatrix![3.0]],
+/// );
+/// assert_eq!(g[0], dmatrix![0.0]);
+/// ```
 pub fn mae<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<MatVar<T>, NnError> {
     check("mae", &y_hat, y)?;
     let d = y_hat - MatVar::constant(y.clone());
@@ -36,6 +55,21 @@ pub fn mae<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<M
 /// Mean squared logarithmic error `agg((ln(ŷ + ε) − ln(y + ε))²)`.
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::losses::{Agg, msle};
+/// use adroit_nn::nalgebra::dmatrix;
+/// let loss = |y_hat: f64, y: f64| {
+///     let of = |p: &[_]| msle(p[0], &dmatrix![y], Agg::Mean).unwrap();
+///     matrix::value_and_gradient(of, &[dmatrix![y_hat]]).0
+/// };
+/// assert!((loss(std::f64::consts::E, 1.0) - 1.0).abs() < 1e-12); // (ln e − ln 1)²
+/// // Errors are relative: 20 for 10 costs as much as 2 for 1, (ln 2)².
+/// assert!((loss(20.0, 10.0) - 2f64.ln().powi(2)).abs() < 1e-12);
+/// assert!((loss(2.0, 1.0) - 2f64.ln().powi(2)).abs() < 1e-12);
+/// ```
 pub fn msle<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -54,6 +88,30 @@ pub fn msle<T: MatScalar>(
 ///
 /// # Errors
 /// Also [`NnError::InvalidConfig`] unless `δ > 0`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::NnError;
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::losses::{Agg, huber_loss};
+/// use adroit_nn::nalgebra::dmatrix;
+/// // δ = 1 and errors 0.5 and 3: ½·0.5² = 0.125 and 1·(3 − ½) = 2.5, sum 2.625;
+/// // ∂/∂ŷ is e inside the band and δ·sign(e) outside.
+/// let (l, g) = matrix::value_and_gradient(
+///     |p| huber_loss(p[0], &dmatrix![0.0, 0.0], 1.0, Agg::Sum).unwrap(),
+///     &[dmatrix![0.5, 3.0]],
+/// );
+/// assert_eq!((l, g[0].clone()), (2.625, dmatrix![0.5, 1.0]));
+/// // δ must be positive.
+/// let _ = matrix::value_and_gradient(
+///     |p| {
+///         let refused = huber_loss(p[0], &dmatrix![0.0], 0.0, Agg::Sum);
+///         assert!(matches!(refused, Err(NnError::InvalidConfig { .. })));
+///         p[0].sum()
+///     },
+///     &[dmatrix![1.0]],
+/// );
+/// ```
 pub fn huber_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -83,6 +141,21 @@ pub fn huber_loss<T: MatScalar>(
 /// Poisson loss `agg(ŷ − xlogy(y, ŷ))` (for counts; `ŷ` a positive rate).
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::losses::{Agg, poisson_loss};
+/// use adroit_nn::nalgebra::dmatrix;
+/// // ŷ − y·ln ŷ: 3 − 0 for y = 0 at ŷ = 3, and 2 − 2·ln 2 for y = 2 at ŷ = 2;
+/// // ∂/∂ŷ = 1 − y/ŷ, which is 0 where ŷ = y.
+/// let (l, g) = matrix::value_and_gradient(
+///     |p| poisson_loss(p[0], &dmatrix![0.0, 2.0], Agg::Sum).unwrap(),
+///     &[dmatrix![3.0, 2.0]],
+/// );
+/// assert!((l - (5.0 - 2.0 * 2f64.ln())).abs() < 1e-12);
+/// assert_eq!(g[0], dmatrix![1.0, 0.0]);
+/// ```
 pub fn poisson_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,

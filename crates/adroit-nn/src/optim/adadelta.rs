@@ -31,11 +31,29 @@ pub struct AdaDelta<T> {
 
 impl<T: MatScalar> AdaDelta<T> {
     /// AdaDelta with learning rate `eta` and the defaults.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::AdaDelta;
+    /// // The defaults: ρ = 0.9, ε = 1e-6.
+    /// assert_eq!(AdaDelta::<f64>::new(1.0), AdaDelta::with(1.0, 0.9, 1e-6));
+    /// ```
     pub fn new(eta: impl Into<Schedule>) -> Self {
         Self::with(eta, 0.9, 1e-6)
     }
 
     /// AdaDelta with `rho` and `epsilon`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{AdaDelta, Optimizer};
+    /// let mut opt = AdaDelta::<f64>::with(1.0, 0.5, 1.0); // ρ = 0.5, ε = 1
+    /// let mut updates = vec![dmatrix![1.0]];
+    /// opt.update(&mut updates, &[&dmatrix![0.0]]);
+    /// // E[g²] = 0.5·1² = 0.5 and E[Δ²] = 0: Δ = √(0 + 1)/√(0.5 + 1)·1.
+    /// assert!((updates[0][0] + 1.0 / 1.5f64.sqrt()).abs() < 1e-15);
+    /// ```
     pub fn with(eta: impl Into<Schedule>, rho: f64, epsilon: f64) -> Self {
         Self {
             eta: LearningRate::new(eta),

@@ -33,11 +33,29 @@ pub struct AdaGrad<T> {
 
 impl<T: MatScalar> AdaGrad<T> {
     /// AdaGrad with learning rate `eta` and the defaults.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::AdaGrad;
+    /// // The defaults: s₀ = 0.1, ε = 1e-7.
+    /// assert_eq!(AdaGrad::<f64>::new(0.1), AdaGrad::with(0.1, 0.1, 1e-7));
+    /// ```
     pub fn new(eta: impl Into<Schedule>) -> Self {
         Self::with(eta, 0.1, 1e-7)
     }
 
     /// AdaGrad with initial accumulator `initial` and `epsilon`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{AdaGrad, Optimizer};
+    /// let mut opt = AdaGrad::<f64>::with(0.1, 0.0, 0.0); // s₀ = 0, ε = 0
+    /// let mut updates = vec![dmatrix![4.0, 0.0]];
+    /// opt.update(&mut updates, &[&dmatrix![0.0, 0.0]]);
+    /// // s = g²: u = −η·g/|g| = −0.1 where g = 4, and 0 (not 0/0) where s = 0.
+    /// assert_eq!(updates[0], dmatrix![-0.1, 0.0]);
+    /// ```
     pub fn with(eta: impl Into<Schedule>, initial: f64, epsilon: f64) -> Self {
         Self {
             eta: LearningRate::new(eta),

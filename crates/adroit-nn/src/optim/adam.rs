@@ -81,11 +81,29 @@ pub struct Adam<T> {
 
 impl<T: MatScalar> Adam<T> {
     /// Adam with learning rate (or schedule) `eta` and the default coefficients.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::Adam;
+    /// // The defaults: β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+    /// assert_eq!(Adam::<f64>::new(1e-3), Adam::with(1e-3, 0.9, 0.999, 1e-8));
+    /// ```
     pub fn new(eta: impl Into<Schedule>) -> Self {
         Self::with(eta, 0.9, 0.999, 1e-8)
     }
 
     /// Adam with all coefficients.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{Adam, Optimizer};
+    /// let mut opt = Adam::<f64>::with(0.1, 0.9, 0.999, 1.0); // ε = 1
+    /// let mut updates = vec![dmatrix![1.0]];
+    /// opt.update(&mut updates, &[&dmatrix![0.0]]);
+    /// // First step: m̂ = g = 1 and √v̂ = |g| = 1, so u = −0.1·1/(1 + ε) = −0.05.
+    /// assert!((updates[0][0] + 0.05).abs() < 1e-12);
+    /// ```
     pub fn with(eta: impl Into<Schedule>, beta1: f64, beta2: f64, epsilon: f64) -> Self {
         Self {
             eta: LearningRate::new(eta),
@@ -127,11 +145,30 @@ pub struct AdamW<T> {
 
 impl<T: MatScalar> AdamW<T> {
     /// AdamW with learning rate `eta`, `λ = 1e-4` and Adam's default coefficients.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::AdamW;
+    /// // The defaults: λ = 1e-4 and Adam's β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+    /// assert_eq!(AdamW::<f64>::new(1e-3), AdamW::with(1e-3, 1e-4, 0.9, 0.999, 1e-8));
+    /// ```
     pub fn new(eta: impl Into<Schedule>) -> Self {
         Self::with(eta, 1e-4, 0.9, 0.999, 1e-8)
     }
 
     /// AdamW with all coefficients.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{Adam, AdamW, Optimizer};
+    /// // λ = 0 is Adam.
+    /// let theta = dmatrix![5.0];
+    /// let (mut with_decay, mut plain) = (vec![dmatrix![0.3]], vec![dmatrix![0.3]]);
+    /// AdamW::<f64>::with(0.1, 0.0, 0.9, 0.999, 1e-8).update(&mut with_decay, &[&theta]);
+    /// Adam::<f64>::with(0.1, 0.9, 0.999, 1e-8).update(&mut plain, &[&theta]);
+    /// assert_eq!(with_decay, plain);
+    /// ```
     pub fn with(
         eta: impl Into<Schedule>,
         lambda: f64,

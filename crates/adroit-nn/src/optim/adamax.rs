@@ -33,11 +33,29 @@ pub struct AdaMax<T> {
 
 impl<T: MatScalar> AdaMax<T> {
     /// AdaMax with learning rate `eta` and the default coefficients.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::AdaMax;
+    /// // The defaults: β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+    /// assert_eq!(AdaMax::<f64>::new(2e-3), AdaMax::with(2e-3, 0.9, 0.999, 1e-8));
+    /// ```
     pub fn new(eta: impl Into<Schedule>) -> Self {
         Self::with(eta, 0.9, 0.999, 1e-8)
     }
 
     /// AdaMax with all coefficients.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{AdaMax, Optimizer};
+    /// let mut opt = AdaMax::<f64>::with(0.1, 0.5, 0.999, 1.0); // β₁ = 0.5, ε = 1
+    /// let mut updates = vec![dmatrix![1.0]];
+    /// opt.update(&mut updates, &[&dmatrix![0.0]]);
+    /// // m = 0.5·g, corrected m/(1 − 0.5) = 1; v = max(0, |g| + ε) = 2: u = −0.1·1/2.
+    /// assert!((updates[0][0] + 0.05).abs() < 1e-15);
+    /// ```
     pub fn with(eta: impl Into<Schedule>, beta1: f64, beta2: f64, epsilon: f64) -> Self {
         Self {
             eta: LearningRate::new(eta),

@@ -40,11 +40,29 @@ pub struct AmsGrad<T> {
 
 impl<T: MatScalar> AmsGrad<T> {
     /// AMSGrad with learning rate `eta` and the default coefficients.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::AmsGrad;
+    /// // The defaults: β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+    /// assert_eq!(AmsGrad::<f64>::new(1e-3), AmsGrad::with(1e-3, 0.9, 0.999, 1e-8));
+    /// ```
     pub fn new(eta: impl Into<Schedule>) -> Self {
         Self::with(eta, 0.9, 0.999, 1e-8)
     }
 
     /// AMSGrad with all coefficients.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{AmsGrad, Optimizer};
+    /// let mut opt = AmsGrad::<f64>::with(0.1, 0.9, 0.999, 1.0); // ε = 1
+    /// let mut updates = vec![dmatrix![1.0]];
+    /// opt.update(&mut updates, &[&dmatrix![0.0]]);
+    /// // First step: m̂ = g = 1 and v̂ₘₐₓ = v̂ = g² = 1, so u = −0.1·1/(1 + ε) = −0.05.
+    /// assert!((updates[0][0] + 0.05).abs() < 1e-12);
+    /// ```
     pub fn with(eta: impl Into<Schedule>, beta1: f64, beta2: f64, epsilon: f64) -> Self {
         Self {
             eta: LearningRate::new(eta),

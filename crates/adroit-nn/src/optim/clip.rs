@@ -22,6 +22,15 @@ pub struct ClipValue {
 
 impl ClipValue {
     /// Clipping at `±delta`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{ClipValue, Optimizer};
+    /// let mut updates = vec![dmatrix![2.0, -0.25, -1.0]];
+    /// ClipValue::new(0.5).update(&mut updates, &[&dmatrix![0.0, 0.0, 0.0]]);
+    /// assert_eq!(updates[0], dmatrix![0.5, -0.25, -0.5]); // each entry into [−0.5, 0.5]
+    /// ```
     pub fn new(delta: f64) -> Self {
         Self { delta }
     }
@@ -61,6 +70,16 @@ pub struct ClipNorm {
 
 impl ClipNorm {
     /// Per-array clipping at norm `max`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{ClipNorm, Optimizer};
+    /// let mut updates = vec![dmatrix![6.0_f64, 8.0]]; // norm 10
+    /// ClipNorm::new(2.0).update(&mut updates, &[&dmatrix![0.0, 0.0]]);
+    /// // Scaled by 2/10 to norm 2, keeping its direction.
+    /// assert!((updates[0][0] - 1.2).abs() < 1e-15 && (updates[0][1] - 1.6).abs() < 1e-15);
+    /// ```
     pub fn new(max: f64) -> Self {
         Self { max }
     }
@@ -101,6 +120,21 @@ pub struct ClipGlobalNorm {
 
 impl ClipGlobalNorm {
     /// Global clipping at norm `max`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{ClipGlobalNorm, Optimizer};
+    /// let params = [dmatrix![0.0], dmatrix![0.0]];
+    /// // Global norm √(0.6² + 0.8²) = 1 ≤ 2: unchanged.
+    /// let mut small = vec![dmatrix![0.6], dmatrix![0.8]];
+    /// ClipGlobalNorm::new(2.0).update(&mut small, &[&params[0], &params[1]]);
+    /// assert_eq!(small, [dmatrix![0.6], dmatrix![0.8]]);
+    /// // Global norm √(6² + 8²) = 10 > 2: both scaled by 2/10.
+    /// let mut large = vec![dmatrix![6.0_f64], dmatrix![8.0]];
+    /// ClipGlobalNorm::new(2.0).update(&mut large, &[&params[0], &params[1]]);
+    /// assert!((large[0][0] - 1.2).abs() < 1e-15 && (large[1][0] - 1.6).abs() < 1e-15);
+    /// ```
     pub fn new(max: f64) -> Self {
         Self { max }
     }

@@ -29,11 +29,34 @@ pub struct Lion<T> {
 
 impl<T: MatScalar> Lion<T> {
     /// Lion with learning rate `eta` and the defaults.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::Lion;
+    /// // The defaults: β₁ = 0.9, β₂ = 0.99, λ = 1e-3.
+    /// assert_eq!(Lion::<f64>::new(1e-4), Lion::with(1e-4, 0.9, 0.99, 1e-3));
+    /// ```
     pub fn new(eta: impl Into<Schedule>) -> Self {
         Self::with(eta, 0.9, 0.99, 1e-3)
     }
 
     /// Lion with all coefficients.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{Lion, Optimizer};
+    /// let mut opt = Lion::<f64>::with(0.1, 0.5, 0.5, 0.0); // β₁ = β₂ = 0.5, no decay
+    /// let mut next = |g: f64| {
+    ///     let mut u = vec![dmatrix![g]];
+    ///     opt.update(&mut u, &[&dmatrix![0.0]]);
+    ///     u[0][0]
+    /// };
+    /// // Step 1: sign(0.5·0 + 0.5·1) = 1, then m = 0.5. Step 2 with g = −0.4:
+    /// // sign(0.5·0.5 + 0.5·(−0.4)) = sign(0.05) = 1, so the momentum still wins.
+    /// assert_eq!(next(1.0), -0.1);
+    /// assert_eq!(next(-0.4), -0.1);
+    /// ```
     pub fn with(eta: impl Into<Schedule>, beta1: f64, beta2: f64, lambda: f64) -> Self {
         Self {
             eta: LearningRate::new(eta),

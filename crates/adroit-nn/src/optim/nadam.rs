@@ -29,11 +29,29 @@ pub struct NAdam<T> {
 
 impl<T: MatScalar> NAdam<T> {
     /// NAdam with learning rate `eta` and the default coefficients.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::NAdam;
+    /// // The defaults: β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+    /// assert_eq!(NAdam::<f64>::new(1e-3), NAdam::with(1e-3, 0.9, 0.999, 1e-8));
+    /// ```
     pub fn new(eta: impl Into<Schedule>) -> Self {
         Self::with(eta, 0.9, 0.999, 1e-8)
     }
 
     /// NAdam with all coefficients.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{NAdam, Optimizer};
+    /// let mut opt = NAdam::<f64>::with(0.1, 0.0, 0.999, 1e-8); // β₁ = 0: no momentum
+    /// let mut updates = vec![dmatrix![2.0]];
+    /// opt.update(&mut updates, &[&dmatrix![0.0]]);
+    /// // m̂ = 0·m + g = g and √v̂ = |g|: u = −η·g/(|g| + ε) ≈ −η, as Adam's first step.
+    /// assert!((updates[0][0] + 0.1).abs() < 1e-8);
+    /// ```
     pub fn with(eta: impl Into<Schedule>, beta1: f64, beta2: f64, epsilon: f64) -> Self {
         Self {
             eta: LearningRate::new(eta),

@@ -36,11 +36,29 @@ pub struct RAdam<T> {
 
 impl<T: MatScalar> RAdam<T> {
     /// RAdam with learning rate `eta` and the default coefficients.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::RAdam;
+    /// // The defaults: β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+    /// assert_eq!(RAdam::<f64>::new(1e-3), RAdam::with(1e-3, 0.9, 0.999, 1e-8));
+    /// ```
     pub fn new(eta: impl Into<Schedule>) -> Self {
         Self::with(eta, 0.9, 0.999, 1e-8)
     }
 
     /// RAdam with all coefficients (threshold 5).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{Optimizer, RAdam};
+    /// let mut opt = RAdam::<f64>::with(0.1, 0.5, 0.999, 1e-8); // β₁ = 0.5
+    /// let mut updates = vec![dmatrix![2.0]];
+    /// opt.update(&mut updates, &[&dmatrix![0.0]]);
+    /// // ρ₁ = 1 < 5 for every β₂, so the first step is −η·m̂, and m̂ = 0.5·g/(1 − 0.5) = g.
+    /// assert!((updates[0][0] + 0.2).abs() < 1e-15);
+    /// ```
     pub fn with(eta: impl Into<Schedule>, beta1: f64, beta2: f64, epsilon: f64) -> Self {
         Self {
             eta: LearningRate::new(eta),

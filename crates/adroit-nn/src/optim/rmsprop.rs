@@ -36,16 +36,41 @@ pub struct RmsProp<T> {
 
 impl<T: MatScalar> RmsProp<T> {
     /// RMSProp with learning rate `eta` and the defaults.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::RmsProp;
+    /// // The defaults: ρ = 0.9, ε = 1e-8, not centred.
+    /// assert_eq!(RmsProp::<f64>::new(1e-3), RmsProp::with(1e-3, 0.9, 1e-8, false));
+    /// ```
     pub fn new(eta: impl Into<Schedule>) -> Self {
         Self::with(eta, 0.9, 1e-8, false)
     }
 
     /// Centred RMSProp with learning rate `eta` and the defaults.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::RmsProp;
+    /// // The defaults of `new`, centred.
+    /// assert_eq!(RmsProp::<f64>::centred(1e-3), RmsProp::with(1e-3, 0.9, 1e-8, true));
+    /// ```
     pub fn centred(eta: impl Into<Schedule>) -> Self {
         Self::with(eta, 0.9, 1e-8, true)
     }
 
     /// RMSProp with all coefficients.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{Optimizer, RmsProp};
+    /// let mut opt = RmsProp::<f64>::with(0.1, 0.5, 0.0, false); // ρ = 0.5, ε = 0
+    /// let mut updates = vec![dmatrix![2.0]];
+    /// opt.update(&mut updates, &[&dmatrix![0.0]]);
+    /// // v = 0.5·2² = 2: u = −0.1·2/√2 = −0.1·√2.
+    /// assert!((updates[0][0] + 0.1 * 2f64.sqrt()).abs() < 1e-15);
+    /// ```
     pub fn with(eta: impl Into<Schedule>, rho: f64, epsilon: f64, centred: bool) -> Self {
         Self {
             eta: LearningRate::new(eta),

@@ -23,6 +23,20 @@ pub struct Descent {
 
 impl Descent {
     /// Descent with learning rate (or schedule) `eta`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{Descent, Optimizer, Schedule};
+    /// // A learning rate halved at every step (a plain number is a constant rate).
+    /// let mut opt = Descent::new(Schedule::Exponential { init: 1.0, rate: 0.5, transition_steps: 1 });
+    /// let mut next = || {
+    ///     let mut u = vec![dmatrix![1.0]]; // g = 1, so u = −η(t)
+    ///     opt.update(&mut u, &[&dmatrix![0.0]]);
+    ///     u[0][0]
+    /// };
+    /// assert_eq!((next(), next(), next()), (-1.0, -0.5, -0.25));
+    /// ```
     pub fn new(eta: impl Into<Schedule>) -> Self {
         Self {
             eta: LearningRate::new(eta),
@@ -91,11 +105,33 @@ pub struct Momentum<T>(Trace<T>);
 
 impl<T: MatScalar> Momentum<T> {
     /// Momentum with learning rate `eta` and `β = 0.9`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::Momentum;
+    /// // The default β = 0.9.
+    /// assert_eq!(Momentum::<f64>::new(0.01), Momentum::with_beta(0.01, 0.9));
+    /// ```
     pub fn new(eta: impl Into<Schedule>) -> Self {
         Self::with_beta(eta, 0.9)
     }
 
     /// Momentum with learning rate `eta` and coefficient `beta`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{Momentum, Optimizer};
+    /// let mut opt = Momentum::<f64>::with_beta(0.1, 0.5);
+    /// let mut next = |g: f64| {
+    ///     let mut u = vec![dmatrix![g]];
+    ///     opt.update(&mut u, &[&dmatrix![0.0]]);
+    ///     u[0][0]
+    /// };
+    /// // g = 1 twice: t = 1, then t = 1 + 0.5·1 = 1.5; u = −η·t.
+    /// assert!((next(1.0) + 0.1).abs() < 1e-15);
+    /// assert!((next(1.0) + 0.15).abs() < 1e-15);
+    /// ```
     pub fn with_beta(eta: impl Into<Schedule>, beta: f64) -> Self {
         Self(Trace {
             eta: LearningRate::new(eta),
@@ -134,11 +170,33 @@ pub struct Nesterov<T>(Trace<T>);
 
 impl<T: MatScalar> Nesterov<T> {
     /// Nesterov momentum with learning rate `eta` and `β = 0.9`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::Nesterov;
+    /// // The default β = 0.9.
+    /// assert_eq!(Nesterov::<f64>::new(0.01), Nesterov::with_beta(0.01, 0.9));
+    /// ```
     pub fn new(eta: impl Into<Schedule>) -> Self {
         Self::with_beta(eta, 0.9)
     }
 
     /// Nesterov momentum with learning rate `eta` and coefficient `beta`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{Nesterov, Optimizer};
+    /// let mut opt = Nesterov::<f64>::with_beta(0.1, 0.5);
+    /// let mut next = |g: f64| {
+    ///     let mut u = vec![dmatrix![g]];
+    ///     opt.update(&mut u, &[&dmatrix![0.0]]);
+    ///     u[0][0]
+    /// };
+    /// // g = 1 twice: t = 1, u = −0.1·(1 + 0.5·1); then t = 1.5, u = −0.1·(1 + 0.5·1.5).
+    /// assert!((next(1.0) + 0.15).abs() < 1e-15);
+    /// assert!((next(1.0) + 0.175).abs() < 1e-15);
+    /// ```
     pub fn with_beta(eta: impl Into<Schedule>, beta: f64) -> Self {
         Self(Trace {
             eta: LearningRate::new(eta),

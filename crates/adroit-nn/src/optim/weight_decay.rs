@@ -22,6 +22,15 @@ pub struct WeightDecay {
 
 impl WeightDecay {
     /// Decay `λ`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::optim::{Optimizer, WeightDecay};
+    /// let mut updates = vec![dmatrix![0.0, 1.0]];
+    /// WeightDecay::new(0.25).update(&mut updates, &[&dmatrix![4.0, -2.0]]);
+    /// assert_eq!(updates[0], dmatrix![1.0, 0.5]); // g + 0.25·θ
+    /// ```
     pub fn new(lambda: f64) -> Self {
         Self { lambda }
     }
