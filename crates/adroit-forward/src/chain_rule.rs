@@ -24,28 +24,93 @@ pub trait ChainRule: Copy {
     type Primal: Float;
 
     /// The primal value.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::{ChainRule, Dual};
+    /// let x = Dual::new(2.0_f64, 1.0);
+    /// assert_eq!(x.primal(), 2.0);
+    /// // nested: the primal of a Dual<Dual<f64>> is a Dual<f64>
+    /// let y = Dual::new(Dual::new(2.0_f64, 1.0), Dual::new(1.0, 0.0));
+    /// assert_eq!(y.primal(), Dual::new(2.0, 1.0));
+    /// ```
     fn primal(&self) -> Self::Primal;
 
     /// A number with the given primal value and no perturbation (all tangents zero).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::{ChainRule, Dual};
+    /// let c = <Dual<f64> as ChainRule>::constant(3.0);
+    /// assert_eq!((c.value(), c.tangent()), (3.0, 0.0));
+    /// ```
     fn constant(value: Self::Primal) -> Self;
 
     /// True when the primal value and every perturbation are zero. `num_traits::Zero::is_zero`
     /// means this (not `== 0`, which compares primal values only).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::{ChainRule, Dual};
+    /// assert!(Dual::new(0.0_f64, 0.0).is_identically_zero());
+    /// // equal to 0 as a number (primal comparison), but carrying a tangent
+    /// let x = Dual::new(0.0_f64, 1.0);
+    /// assert!(x == Dual::new(0.0, 0.0) && !x.is_identically_zero());
+    /// ```
     fn is_identically_zero(&self) -> bool;
 
     /// `f(self)` for the function described by `rule`, derivatives by the chain rule.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::{ChainRule, Dual};
+    /// use adroit_forward::rules::Exp;
+    /// // d/dx exp(2x) at x = 0: exp(0)·2 = 2
+    /// let y = Dual::new(0.0_f64, 2.0).apply_unary(Exp);
+    /// assert_eq!((y.value(), y.tangent()), (1.0, 2.0));
+    /// ```
     fn apply_unary<R: UnaryRule>(self, rule: R) -> Self;
 
     /// `f(self, other)` for the function described by `rule`, derivatives by the chain rule.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::{ChainRule, Dual};
+    /// use adroit_forward::rules::Mul;
+    /// // x·y at (3, 4) along (1, 1): tangent y + x = 7
+    /// let z = Dual::new(3.0_f64, 1.0).apply_binary(Dual::new(4.0, 1.0), Mul);
+    /// assert_eq!((z.value(), z.tangent()), (12.0, 7.0));
+    /// ```
     fn apply_binary<R: BinaryRule>(self, other: Self, rule: R) -> Self;
 
     /// `self + c` for a constant `c`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::{ChainRule, Dual};
+    /// let y = Dual::new(2.0_f64, 1.0).shift(5.0);
+    /// assert_eq!((y.value(), y.tangent()), (7.0, 1.0));
+    /// ```
     fn shift(self, c: Self::Primal) -> Self;
 
     /// `self · c` for a constant `c`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::{ChainRule, Dual};
+    /// let y = Dual::new(2.0_f64, 1.0).scale(3.0);
+    /// assert_eq!((y.value(), y.tangent()), (6.0, 3.0));
+    /// ```
     fn scale(self, c: Self::Primal) -> Self;
 
     /// `self / c` for a constant `c`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::{ChainRule, Dual};
+    /// let y = Dual::new(3.0_f64, 1.0).unscale(2.0);
+    /// assert_eq!((y.value(), y.tangent()), (1.5, 0.5));
+    /// ```
     fn unscale(self, c: Self::Primal) -> Self;
 }
 
