@@ -69,6 +69,7 @@ pub use num_traits;
 /// Re-exports used by the exported macros; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::nalgebra_traits::odd_factorial_series;
     pub use approx;
     pub use num_traits;
     pub use simba;

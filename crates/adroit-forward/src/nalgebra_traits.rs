@@ -14,6 +14,29 @@
 //! ignored as a known limitation). Use `f64` for derivatives of eigenvalues; direct
 //! decompositions (LU, Cholesky, QR) have no such error.
 
+/// `Σₖ₌₀⁹ (±x²)ᵏ/(2k+1)!`: the Taylor series of `sin x / x` (`alternating`) or `sinh x / x`,
+/// accurate to rounding for `|x| < 1` (the first omitted term is below `1/21! ≈ 2e-20`), its
+/// derivatives too when `S` is a dual number. Used by [`impl_nalgebra_traits`].
+#[doc(hidden)]
+pub fn odd_factorial_series<S: num_traits::Float>(x: S, alternating: bool) -> S {
+    let x2 = x * x;
+    let step = if alternating { -x2 } else { x2 };
+    // Horner from the highest term: 1/19!, …, 1/3!, 1/1!.
+    let mut sum = S::zero();
+    let mut factorial = 1.0_f64;
+    let mut coefficients = [0.0_f64; 10];
+    for (k, c) in coefficients.iter_mut().enumerate() {
+        if k > 0 {
+            factorial *= ((2 * k) * (2 * k + 1)) as f64;
+        }
+        *c = factorial.recip();
+    }
+    for &c in coefficients.iter().rev() {
+        sum = sum * step + S::from(c).unwrap_or_else(S::zero);
+    }
+    sum
+}
+
 /// Implements `simba`'s `SimdValue`, `Field`, `SubsetOf`, `ComplexField`, `RealField` and
 /// `approx`'s `AbsDiffEq`/`RelativeEq`/`UlpsEq` for a [`ChainRule`](crate::ChainRule) type over
 /// a concrete primal `f32`/`f64`: `impl_nalgebra_traits!([generics] Type, f64);`. Used by this
@@ -201,26 +224,22 @@ macro_rules! impl_nalgebra_traits {
                     None
                 }
             }
-            /// `sin x / x`, with the Taylor series `1 − x²/6 + x⁴/120 − x⁶/5040` where the
-            /// primal value is 0 (so derivatives there are right too; simba's default tests
-            /// `is_zero`, which a perturbed 0 is not).
+            /// `sin x / x`, by its Taylor series `Σ (−x²)ᵏ/(2k+1)!` (k ≤ 9, truncation error
+            /// below 1e-19) where the primal value is below 1 in magnitude: at 0 simba's default
+            /// tests `is_zero`, which a perturbed 0 is not, and near 0 the derivatives of
+            /// `sin x / x` cancel (the second loses all its digits by |x| ≈ 1e-8).
             fn sinc(self) -> Self {
-                if self.primal() == <$p as __Z>::zero() {
-                    let x2 = self * self;
-                    let c = |v: f64| <$p as $crate::__private::num_traits::NumCast>::from(v)
-                        .unwrap_or_else(<$p as __Z>::zero);
-                    ((x2 * c(-1.0 / 5040.0) + c(1.0 / 120.0)) * x2 - c(1.0 / 6.0)) * x2 + c(1.0)
+                if __F::abs(self.primal()) < <$p as $crate::__private::num_traits::One>::one() {
+                    $crate::__private::odd_factorial_series(self, true)
                 } else {
                     __F::sin(self) / self
                 }
             }
-            /// `sinh x / x`, with the Taylor series `1 + x²/6 + x⁴/120 + x⁶/5040` at a primal 0.
+            /// `sinh x / x`, by the series `Σ x²ᵏ/(2k+1)!` for a primal below 1 in magnitude
+            /// (as `sinc`).
             fn sinhc(self) -> Self {
-                if self.primal() == <$p as __Z>::zero() {
-                    let x2 = self * self;
-                    let c = |v: f64| <$p as $crate::__private::num_traits::NumCast>::from(v)
-                        .unwrap_or_else(<$p as __Z>::zero);
-                    ((x2 * c(1.0 / 5040.0) + c(1.0 / 120.0)) * x2 + c(1.0 / 6.0)) * x2 + c(1.0)
+                if __F::abs(self.primal()) < <$p as $crate::__private::num_traits::One>::one() {
+                    $crate::__private::odd_factorial_series(self, false)
                 } else {
                     __F::sinh(self) / self
                 }

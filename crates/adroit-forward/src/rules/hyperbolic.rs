@@ -1,6 +1,6 @@
 //! Rules for the hyperbolic functions and their inverses.
 
-use super::UnaryRule;
+use super::{UnaryRule, one_minus_square};
 use num_traits::Float;
 
 /// `sinh x`: derivative `cosh x`.
@@ -141,6 +141,6 @@ pub struct Atanh;
 impl UnaryRule for Atanh {
     #[inline(always)]
     fn eval<S: Float>(self, x: S) -> (S, S) {
-        (x.atanh(), ((S::one() - x) * (S::one() + x)).recip())
+        (x.atanh(), one_minus_square(x).recip())
     }
 }

@@ -148,6 +148,19 @@ pub trait BinaryRule: Copy {
     }
 }
 
+/// `1 − x²`, written so that its value and its derivative (when `S` is a dual number, the
+/// second derivative of the rules that use it) keep full precision: `(1 − x)(1 + x)` near
+/// `|x| = 1`, where `1 − x·x` would cancel, and `1 − x·x` for `|x| < ½`, where the product
+/// form's derivative `(1 − x) − (1 + x)` would cancel (losing all digits of `−2x` at tiny `x`).
+#[inline(always)]
+pub(crate) fn one_minus_square<S: Float>(x: S) -> S {
+    if x.abs() < lit(0.5) {
+        S::one() - x * x
+    } else {
+        (S::one() - x) * (S::one() + x)
+    }
+}
+
 /// Converts an `f64` literal to `S`.
 ///
 /// Every `Float` type of this workspace converts every finite `f64`, so this never fails.

@@ -93,6 +93,9 @@ impl UnaryRule for Powi {
 ///   everywhere (and its derivative with respect to `p`, `xᵖ⁻¹(1 + p·ln x)`, is kept).
 /// - `∂p` at `x = 0`: `0` for `p > 0` (the function is identically 0 there); for `p ≤ 0` the
 ///   one-sided value `xᵖ·ln|x|` (`-∞`).
+/// - Mixed second derivative at `x = 0`: `0` for `p > 1`, `−∞` (one-sided) for `p = 1` in both
+///   orders; for `0 < p < 1` (true value `−∞`) the mixed entries of a Hessian come out NaN:
+///   the `p`-derivative of `∂x = p·xᵖ⁻¹ = +∞` meets `∞ − ∞` in the product rule.
 /// - For `x < 0` and integer-valued `p` the value is real and `∂p` uses `ln|x|`, so it is
 ///   finite rather than NaN; for `x < 0` and fractional `p` the value itself is NaN.
 ///
@@ -126,7 +129,10 @@ impl BinaryRule for Powf {
     fn eval<S: Float>(self, x: S, p: S) -> (S, S, S) {
         let (value, dx) = self.eval_dx(x, p);
         let dp = if x == S::zero() && p > S::zero() {
-            S::zero()
+            // ∂p = xᵖ·ln|x| → 0. Its slope in x there (the mixed second derivative, one-sided)
+            // is 0 for p > 1 but −∞ for 0 < p ≤ 1: −√x has the value 0 and that slope, so
+            // ∂²/∂p∂x agrees with ∂²/∂x∂p (forward-over-reverse reads the former).
+            if p > S::one() { S::zero() } else { -x.sqrt() }
         } else {
             value * x.abs().ln()
         };
@@ -138,11 +144,21 @@ impl BinaryRule for Powf {
         let value = x.powf(p);
         // At p = 0 the slope p·xᵖ⁻¹ is 0, but its derivative with respect to p is not: keep the
         // formula (whose p-tangent is right) wherever xᵖ⁻¹ is finite.
-        let dx = if p == S::zero() && (x == S::zero() || !x.is_finite()) {
+        let dx = if p == S::zero() && !x.recip().is_finite() {
+            // x = 0 (or so small that 1/x overflows) or NaN: the slope 0 without the formula's
+            // 0·∞. (At x = ±∞ the formula gives 0 with its p-tangent 1/x = 0.)
             S::zero()
-        } else if x != S::zero() && value.is_normal() {
-            // xᵖ⁻¹ = xᵖ / x saves a second `powf` when the quotient cannot under- or overflow.
-            p * (value / x)
+        } else if x != S::zero() && value.is_normal() && (p.abs() <= S::one() || x.is_normal()) {
+            // xᵖ⁻¹ = xᵖ / x saves a second `powf`. For |p| ≤ 1, p·xᵖ is formed first: then
+            // neither the slope nor its tangent (the second derivative) passes through xᵖ⁻¹
+            // or xᵖ⁻¹/x, which overflow for tiny x although p·xᵖ⁻¹ and p(p−1)xᵖ⁻² need not
+            // (d/dx xˣ at a subnormal x, (x^1e-10)'' at 1e-20 in f32). For |p| > 1 that order
+            // could overflow p·xᵖ itself, and x must be normal for xᵖ/x not to overflow.
+            if p.abs() <= S::one() {
+                p * value / x
+            } else {
+                p * (value / x)
+            }
         } else {
             p * x.powf(p - S::one())
         };
@@ -169,7 +185,22 @@ impl BinaryRule for Hypot {
     fn eval<S: Float>(self, x: S, y: S) -> (S, S, S) {
         let value = x.hypot(y);
         if value == S::zero() {
-            (value, S::zero(), S::zero())
+            return (value, S::zero(), S::zero());
+        }
+        // When one argument exceeds twice the other, the larger one's partial, x/h, is written
+        // as sign(x)/√(1 + t²) with t = y/x: its tangent (the second derivative) is then formed
+        // from products alone, where the quotient rule on x/h cancels, 1/h − x²/h³ = y²/h³,
+        // losing ~(x/y)² of the precision. Closer arguments keep the correctly rounded x/h.
+        let (ax, ay) = (x.abs(), y.abs());
+        let two = S::one() + S::one();
+        if ax > two * ay {
+            let t = y / x;
+            let dx = (S::one() + t * t).sqrt().recip() * x.signum();
+            (value, dx, y / value)
+        } else if ay > two * ax {
+            let t = x / y;
+            let dy = (S::one() + t * t).sqrt().recip() * y.signum();
+            (value, x / value, dy)
         } else {
             (value, x / value, y / value)
         }

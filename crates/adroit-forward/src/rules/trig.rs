@@ -1,6 +1,6 @@
 //! Rules for the trigonometric functions, their inverses and angle conversions.
 
-use super::{BinaryRule, UnaryRule, lit};
+use super::{BinaryRule, UnaryRule, lit, one_minus_square};
 use num_traits::Float;
 
 /// `(sin x, cos x)`, kept out of line on purpose.
@@ -100,7 +100,7 @@ pub struct Asin;
 impl UnaryRule for Asin {
     #[inline(always)]
     fn eval<S: Float>(self, x: S) -> (S, S) {
-        (x.asin(), ((S::one() - x) * (S::one() + x)).sqrt().recip())
+        (x.asin(), one_minus_square(x).sqrt().recip())
     }
 }
 
@@ -123,7 +123,7 @@ pub struct Acos;
 impl UnaryRule for Acos {
     #[inline(always)]
     fn eval<S: Float>(self, x: S) -> (S, S) {
-        (x.acos(), -((S::one() - x) * (S::one() + x)).sqrt().recip())
+        (x.acos(), -one_minus_square(x).sqrt().recip())
     }
 }
 

@@ -30,6 +30,7 @@ mod nested;
 mod piecewise_fd;
 mod reference;
 mod regressions;
+mod second_order_precision;
 mod tolerance;
 mod traits;
 mod traits_f32;

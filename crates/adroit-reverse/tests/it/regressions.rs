@@ -65,3 +65,47 @@ fn zero_partial_gives_a_constant() {
     );
     assert_eq!(grad, vec![1.0]);
 }
+
+#[test]
+fn forward_over_reverse_second_derivatives_keep_precision_in_the_rule_table() {
+    // The rules' first derivatives are differentiated again here too (session-5 review):
+    // asin'' = x/(1 − x²)^{3/2} ≈ x at tiny x (it was 0 at 1e-300), and hypot's
+    // h_xx = y²/h³ when |x| ≫ |y| (it cancelled to 0 at (1e8, 1)).
+    for x in [1e-300, 1e-10, 0.3] {
+        let h = hessian(|v| v[0].asin(), &[x]);
+        let expected = x / (1.0 - x * x).powf(1.5);
+        assert!((h[(0, 0)] - expected).abs() <= 1e-13 * expected, "{x}: {h}");
+    }
+    for (x, y) in [(1e5, 1.0), (1e8, 1.0)] {
+        let h = hessian(|v| v[0].hypot(v[1]), &[x, y]);
+        let r: f64 = x.hypot(y);
+        let expected = y * y / (r * r * r);
+        assert!(
+            (h[(0, 0)] - expected).abs() <= 1e-13 * expected,
+            "({x}, {y}): {h}"
+        );
+        let mixed = -x * y / (r * r * r);
+        assert!((h[(0, 1)] - mixed).abs() <= 1e-13 * mixed.abs(), "{h}");
+        assert!((h[(1, 0)] - mixed).abs() <= 1e-13 * mixed.abs(), "{h}");
+    }
+}
+
+#[test]
+fn powf_mixed_second_derivative_at_zero_base_agrees_with_forward_mode() {
+    // At x = 0, p = 1 the mixed partial is −∞ in both orders; forward-over-reverse read the
+    // x-derivative of ∂p = 0 as 0 (forward mode gave −∞), so its Hessian was not symmetric.
+    for (p, mixed) in [(1.0, f64::NEG_INFINITY), (2.0, 0.0)] {
+        let reverse = hessian(|v| v[0].powf(v[1]), &[0.0, p]);
+        let forward = adroit_forward::hessian(|v| v[0].powf(v[1]), &[0.0, p]);
+        assert_eq!(
+            (reverse[(0, 1)], reverse[(1, 0)]),
+            (mixed, mixed),
+            "{reverse}"
+        );
+        assert_eq!(
+            (forward[(0, 1)], forward[(1, 0)]),
+            (mixed, mixed),
+            "{forward}"
+        );
+    }
+}

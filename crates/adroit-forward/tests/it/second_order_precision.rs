@@ -1,0 +1,185 @@
+//! Second derivatives that keep the precision the function allows where a first derivative
+//! written naively cancels once differentiated again (found by a review in the fifth session:
+//! each case below lost most or all of its digits). References are the analytic second
+//! derivatives, evaluated in `f64` where they are well conditioned.
+
+use adroit_forward::nalgebra::ComplexField;
+use adroit_forward::{Dual, HyperDual, derivative, hessian, second_derivative};
+
+/// `|a − b| ≤ rtol·|b|`, with a message.
+#[track_caller]
+fn close(a: f64, b: f64, rtol: f64, what: &str) {
+    assert!(
+        (a - b).abs() <= rtol * b.abs(),
+        "{what}: got {a:e}, expected {b:e} (relative error {:e})",
+        ((a - b) / b).abs()
+    );
+}
+
+#[test]
+fn inverse_trig_and_atanh_second_derivatives_at_small_arguments() {
+    // asin'' = x/(1 − x²)^{3/2} = −acos'', atanh'' = 2x/(1 − x²)²: ≈ x and 2x at tiny x, where
+    // differentiating (1 − x)(1 + x) gave (1 − x) − (1 + x), 0 at x = 1e-300.
+    for x in [
+        1e-300, 1e-100, 1e-16, 1e-10, -1e-10, 1e-4, 0.3, 0.49, 0.51, 0.9, -0.99,
+    ] {
+        let s: f64 = 1.0 - x * x;
+        let asin2 = x / (s * s.sqrt());
+        let atanh2 = 2.0 * x / (s * s);
+        close(second_derivative(|v| v.asin(), x), asin2, 1e-13, "asin''");
+        close(second_derivative(|v| v.acos(), x), -asin2, 1e-13, "acos''");
+        close(
+            second_derivative(|v| v.atanh(), x),
+            atanh2,
+            1e-13,
+            "atanh''",
+        );
+    }
+    for x in [1e-30_f32, 1e-10, 1e-7, 1e-5, 1e-3, 0.3, -0.7] {
+        let xd = f64::from(x);
+        let s = 1.0 - xd * xd;
+        let asin2 = xd / (s * s.sqrt());
+        let got = f64::from(second_derivative(|v| v.asin(), x));
+        close(got, asin2, 1e-5, "asin'' (f32)");
+        let got = f64::from(second_derivative(|v| v.atanh(), x));
+        close(got, 2.0 * xd / (s * s), 1e-5, "atanh'' (f32)");
+    }
+}
+
+#[test]
+fn hypot_hessian_when_one_argument_dominates() {
+    // ∇²h = [[y², −xy], [−xy, x²]]/h³; the quotient rule on x/h gave 1/h − x²/h³, which
+    // cancels to 0 when |x| ≫ |y|.
+    for (x, y) in [
+        (3.0, 4.0),
+        (1e5, 1.0),
+        (1e8, 1.0),
+        (-2.0, 1e-12),
+        (1e-3, -2.0),
+        (0.0, 5.0),
+    ] {
+        let h: f64 = x.hypot(y);
+        let h3 = h * h * h;
+        let expected = [[y * y / h3, -x * y / h3], [-x * y / h3, x * x / h3]];
+        let got = hessian(|v| v[0].hypot(v[1]), &[x, y]);
+        for i in 0..2 {
+            for j in 0..2 {
+                let e = expected[i][j];
+                let tolerance = 1e-14 * e.abs().max(f64::MIN_POSITIVE);
+                assert!((got[(i, j)] - e).abs() <= tolerance, "({x}, {y}): {got}");
+            }
+        }
+    }
+    for (x, y) in [(1e3_f32, 1.0_f32), (1e4, 1.0), (7e2, 1.0), (1e-3, -2.0)] {
+        let (xd, yd) = (f64::from(x), f64::from(y));
+        let h = xd.hypot(yd);
+        let got = hessian(|v| v[0].hypot(v[1]), &[x, y]);
+        close(
+            f64::from(got[(0, 0)]),
+            yd * yd / (h * h * h),
+            1e-5,
+            "hypot h_xx (f32)",
+        );
+        close(
+            f64::from(got[(1, 1)]),
+            xd * xd / (h * h * h),
+            1e-5,
+            "hypot h_yy (f32)",
+        );
+    }
+}
+
+#[test]
+fn powf_at_subnormal_arguments() {
+    // x⁰ has slope 0 everywhere (it was NaN from p·xᵖ/x overflowing), and (x¹)'' = 0.
+    for x in [1e-310, 5e-324, 1e-300] {
+        assert_eq!(
+            derivative(|v| v.powf(Dual::constant(0.0)), x),
+            0.0,
+            "x = {x:e}"
+        );
+        assert_eq!(
+            second_derivative(|v| v.powf(HyperDual::constant(1.0)), x),
+            0.0,
+            "x = {x:e}"
+        );
+        // d/dx xˣ = xˣ(ln x + 1) (it was +∞)
+        let expected = x.powf(x) * (x.ln() + 1.0);
+        close(derivative(|v| v.powf(v), x), expected, 1e-14, "(xˣ)'");
+    }
+    let x = 1e-40_f32;
+    let xd = f64::from(x);
+    let expected = xd.powf(xd) * (xd.ln() + 1.0);
+    close(
+        f64::from(derivative(|v| v.powf(v), x)),
+        expected,
+        1e-5,
+        "(xˣ)' (f32)",
+    );
+}
+
+#[test]
+fn powf_second_derivative_with_a_small_exponent() {
+    // (xᵖ)'' = p(p − 1)xᵖ⁻² and (xˣ)'' = xˣ((ln x + 1)² + 1/x), representable in f32 here,
+    // came out −∞ through the intermediate xᵖ⁻¹/x.
+    let (x, p) = (1e-20_f32, 1e-10_f32);
+    let (xd, pd) = (f64::from(x), f64::from(p));
+    let expected = pd * (pd - 1.0) * xd.powf(pd - 2.0);
+    let got = f64::from(second_derivative(|v| v.powf(HyperDual::constant(p)), x));
+    close(got, expected, 1e-4, "(x^1e-10)'' (f32)");
+    let x = 1e-30_f32;
+    let xd = f64::from(x);
+    let expected = xd.powf(xd) * ((xd.ln() + 1.0).powi(2) + 1.0 / xd);
+    let got = f64::from(second_derivative(|v| v.powf(v), x));
+    close(got, expected, 1e-4, "(xˣ)'' (f32)");
+}
+
+#[test]
+fn sinc_and_sinhc_derivatives_near_zero() {
+    // sinc'' = −1/3 + x²/10 − x⁴/168 + …, sinhc'' = 1/3 + x²/10 + x⁴/168 + … near 0, where
+    // differentiating sin x / x cancels (sinc'' was 0 at 1e-8); direct formulas away from 0:
+    // sinc'' = ((2 − x²)·sin x − 2x·cos x)/x³, sinhc'' = ((2 + x²)·sinh x − 2x·cosh x)/x³.
+    let series = |x: f64, sign: f64| sign / 3.0 + x * x / 10.0 + sign * x.powi(4) / 168.0;
+    for x in [0.0, 1e-8, 1e-5, -1e-3, 1e-2] {
+        close(
+            second_derivative(|v| v.sinc(), x),
+            series(x, -1.0),
+            1e-13,
+            "sinc''",
+        );
+        close(
+            second_derivative(|v| v.sinhc(), x),
+            series(x, 1.0),
+            1e-13,
+            "sinhc''",
+        );
+        // first derivatives: −x/3 and x/3 to leading order
+        let d = derivative(|v| v.sinc(), x);
+        assert!((d + x / 3.0).abs() <= 1e-14 * x.abs().max(1e-300) + x.abs().powi(3) / 29.0);
+    }
+    for x in [0.99, 1.01, 2.0, -3.0] {
+        let (s, c) = f64::sin_cos(x);
+        let sinc2 = ((2.0 - x * x) * s - 2.0 * x * c) / (x * x * x);
+        let sinhc2 = ((2.0 + x * x) * x.sinh() - 2.0 * x * x.cosh()) / (x * x * x);
+        close(second_derivative(|v| v.sinc(), x), sinc2, 1e-13, "sinc''");
+        close(
+            second_derivative(|v| v.sinhc(), x),
+            sinhc2,
+            1e-13,
+            "sinhc''",
+        );
+    }
+    let got = f64::from(second_derivative(|v| v.sinc(), 1e-3_f32));
+    close(got, series(1e-3, -1.0), 1e-6, "sinc'' (f32)");
+}
+
+#[test]
+fn powf_mixed_second_derivative_at_zero_base_is_symmetric() {
+    // ∂²xᵖ/∂x∂p at x = 0 (one-sided): xᵖ⁻¹(1 + p·ln x) → −∞ for p = 1, 0 for p = 2. The
+    // p-derivative of ∂x and the x-derivative of ∂p must agree; the latter was 0 for p = 1.
+    for (p, mixed) in [(1.0, f64::NEG_INFINITY), (2.0, 0.0), (3.5, 0.0)] {
+        let h = hessian(|v| v[0].powf(v[1]), &[0.0, p]);
+        assert_eq!((h[(0, 1)], h[(1, 0)]), (mixed, mixed), "p = {p}: {h}");
+        assert_eq!(h[(1, 1)], 0.0, "∂²/∂p² = xᵖ·ln²x → 0: {h}");
+    }
+}
