@@ -3,17 +3,13 @@
 //! each case below lost most or all of its digits). References are the analytic second
 //! derivatives, evaluated in `f64` where they are well conditioned.
 
+use super::tolerance::{Tol, assert_close};
 use adroit_forward::nalgebra::ComplexField;
 use adroit_forward::{Dual, HyperDual, derivative, hessian, second_derivative};
 
-/// `|a − b| ≤ rtol·|b|`, with a message.
-#[track_caller]
-fn close(a: f64, b: f64, rtol: f64, what: &str) {
-    assert!(
-        (a - b).abs() <= rtol * b.abs(),
-        "{what}: got {a:e}, expected {b:e} (relative error {:e})",
-        ((a - b) / b).abs()
-    );
+/// A relative tolerance alone (the suite's rule with `atol = 0`).
+const fn rel(rtol: f64) -> Tol {
+    Tol { atol: 0.0, rtol }
 }
 
 #[test]
@@ -26,12 +22,22 @@ fn inverse_trig_and_atanh_second_derivatives_at_small_arguments() {
         let s: f64 = 1.0 - x * x;
         let asin2 = x / (s * s.sqrt());
         let atanh2 = 2.0 * x / (s * s);
-        close(second_derivative(|v| v.asin(), x), asin2, 1e-13, "asin''");
-        close(second_derivative(|v| v.acos(), x), -asin2, 1e-13, "acos''");
-        close(
+        assert_close(
+            second_derivative(|v| v.asin(), x),
+            asin2,
+            rel(1e-13),
+            "asin''",
+        );
+        assert_close(
+            second_derivative(|v| v.acos(), x),
+            -asin2,
+            rel(1e-13),
+            "acos''",
+        );
+        assert_close(
             second_derivative(|v| v.atanh(), x),
             atanh2,
-            1e-13,
+            rel(1e-13),
             "atanh''",
         );
     }
@@ -40,9 +46,9 @@ fn inverse_trig_and_atanh_second_derivatives_at_small_arguments() {
         let s = 1.0 - xd * xd;
         let asin2 = xd / (s * s.sqrt());
         let got = f64::from(second_derivative(|v| v.asin(), x));
-        close(got, asin2, 1e-5, "asin'' (f32)");
+        assert_close(got, asin2, rel(1e-5), "asin'' (f32)");
         let got = f64::from(second_derivative(|v| v.atanh(), x));
-        close(got, 2.0 * xd / (s * s), 1e-5, "atanh'' (f32)");
+        assert_close(got, 2.0 * xd / (s * s), rel(1e-5), "atanh'' (f32)");
     }
 }
 
@@ -74,16 +80,16 @@ fn hypot_hessian_when_one_argument_dominates() {
         let (xd, yd) = (f64::from(x), f64::from(y));
         let h = xd.hypot(yd);
         let got = hessian(|v| v[0].hypot(v[1]), &[x, y]);
-        close(
+        assert_close(
             f64::from(got[(0, 0)]),
             yd * yd / (h * h * h),
-            1e-5,
+            rel(1e-5),
             "hypot h_xx (f32)",
         );
-        close(
+        assert_close(
             f64::from(got[(1, 1)]),
             xd * xd / (h * h * h),
-            1e-5,
+            rel(1e-5),
             "hypot h_yy (f32)",
         );
     }
@@ -105,15 +111,15 @@ fn powf_at_subnormal_arguments() {
         );
         // d/dx xˣ = xˣ(ln x + 1) (it was +∞)
         let expected = x.powf(x) * (x.ln() + 1.0);
-        close(derivative(|v| v.powf(v), x), expected, 1e-14, "(xˣ)'");
+        assert_close(derivative(|v| v.powf(v), x), expected, rel(1e-14), "(xˣ)'");
     }
     let x = 1e-40_f32;
     let xd = f64::from(x);
     let expected = xd.powf(xd) * (xd.ln() + 1.0);
-    close(
+    assert_close(
         f64::from(derivative(|v| v.powf(v), x)),
         expected,
-        1e-5,
+        rel(1e-5),
         "(xˣ)' (f32)",
     );
 }
@@ -126,12 +132,12 @@ fn powf_second_derivative_with_a_small_exponent() {
     let (xd, pd) = (f64::from(x), f64::from(p));
     let expected = pd * (pd - 1.0) * xd.powf(pd - 2.0);
     let got = f64::from(second_derivative(|v| v.powf(HyperDual::constant(p)), x));
-    close(got, expected, 1e-4, "(x^1e-10)'' (f32)");
+    assert_close(got, expected, rel(1e-4), "(x^1e-10)'' (f32)");
     let x = 1e-30_f32;
     let xd = f64::from(x);
     let expected = xd.powf(xd) * ((xd.ln() + 1.0).powi(2) + 1.0 / xd);
     let got = f64::from(second_derivative(|v| v.powf(v), x));
-    close(got, expected, 1e-4, "(xˣ)'' (f32)");
+    assert_close(got, expected, rel(1e-4), "(xˣ)'' (f32)");
 }
 
 #[test]
@@ -141,16 +147,16 @@ fn sinc_and_sinhc_derivatives_near_zero() {
     // sinc'' = ((2 − x²)·sin x − 2x·cos x)/x³, sinhc'' = ((2 + x²)·sinh x − 2x·cosh x)/x³.
     let series = |x: f64, sign: f64| sign / 3.0 + x * x / 10.0 + sign * x.powi(4) / 168.0;
     for x in [0.0, 1e-8, 1e-5, -1e-3, 1e-2] {
-        close(
+        assert_close(
             second_derivative(|v| v.sinc(), x),
             series(x, -1.0),
-            1e-13,
+            rel(1e-13),
             "sinc''",
         );
-        close(
+        assert_close(
             second_derivative(|v| v.sinhc(), x),
             series(x, 1.0),
-            1e-13,
+            rel(1e-13),
             "sinhc''",
         );
         // first derivatives: −x/3 and x/3 to leading order
@@ -161,16 +167,21 @@ fn sinc_and_sinhc_derivatives_near_zero() {
         let (s, c) = f64::sin_cos(x);
         let sinc2 = ((2.0 - x * x) * s - 2.0 * x * c) / (x * x * x);
         let sinhc2 = ((2.0 + x * x) * x.sinh() - 2.0 * x * x.cosh()) / (x * x * x);
-        close(second_derivative(|v| v.sinc(), x), sinc2, 1e-13, "sinc''");
-        close(
+        assert_close(
+            second_derivative(|v| v.sinc(), x),
+            sinc2,
+            rel(1e-13),
+            "sinc''",
+        );
+        assert_close(
             second_derivative(|v| v.sinhc(), x),
             sinhc2,
-            1e-13,
+            rel(1e-13),
             "sinhc''",
         );
     }
     let got = f64::from(second_derivative(|v| v.sinc(), 1e-3_f32));
-    close(got, series(1e-3, -1.0), 1e-6, "sinc'' (f32)");
+    assert_close(got, series(1e-3, -1.0), rel(1e-6), "sinc'' (f32)");
 }
 
 #[test]
