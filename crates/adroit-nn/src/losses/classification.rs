@@ -2,7 +2,7 @@
 
 use super::{Agg, aggregate, check, eps, sum_xlogy};
 use crate::NnError;
-use crate::activation::log_sigmoid;
+use crate::activation::softplus;
 use adroit_reverse::matrix::{Along, MatScalar, MatVar};
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -96,6 +96,11 @@ pub fn binarycrossentropy<T: MatScalar>(
 
 /// Binary cross-entropy from logits `agg((1 − y)·ŷ − logσ(ŷ))`, stable for any logits.
 ///
+/// Computed as `(1 − y)·softplus(ŷ) + y·softplus(−ŷ)` (the same function), whose gradient
+/// `(1 − y)·σ(ŷ) − y·σ(−ŷ)` keeps full precision for confident logits of either label; the
+/// form above (Flux's) differentiates to `(1 − y) − σ(−ŷ)`, which cancels (0 in `f32` at
+/// `ŷ = −20`, `y = 0`, where the gradient is σ(−20) = 2.1e-9).
+///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
 ///
 /// # Example
@@ -119,7 +124,10 @@ pub fn logitbinarycrossentropy<T: MatScalar>(
 ) -> Result<MatVar<T>, NnError> {
     check("logitbinarycrossentropy", &y_hat, y)?;
     let one_minus_y = MatVar::constant(y.map(|v| T::one() - v));
-    let total = y_hat.component_mul(one_minus_y).sum() - y_hat.map(log_sigmoid).sum();
+    let negative = y_hat
+        .map(|v| softplus(-v))
+        .component_mul(MatVar::constant(y.clone()));
+    let total = y_hat.map(softplus).component_mul(one_minus_y).sum() + negative.sum();
     Ok(aggregate(total, y.len(), agg))
 }
 

@@ -11,5 +11,6 @@ mod losses;
 mod optimizer_reference;
 mod optimizers;
 mod regressions;
+mod tails;
 mod training;
 mod weights;
