@@ -144,7 +144,16 @@ pub struct Atan;
 impl UnaryRule for Atan {
     #[inline(always)]
     fn eval<S: Float>(self, x: S) -> (S, S) {
-        (x.atan(), (S::one() + x * x).recip())
+        let derivative = if x.abs() > S::one() {
+            // u²/(1 + u²) with u = 1/x: its tangent, the second derivative −2x/(1 + x²)², is
+            // then formed from u³ ≈ 1/x³ rather than (1/(1 + x²))², which underflows first
+            // (f32: 0 from |x| ≈ 3e11, where −2/x³ is still a normal number).
+            let u = x.recip();
+            u * u / (S::one() + u * u)
+        } else {
+            (S::one() + x * x).recip()
+        };
+        (x.atan(), derivative)
     }
 }
 

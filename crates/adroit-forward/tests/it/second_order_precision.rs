@@ -194,3 +194,28 @@ fn powf_mixed_second_derivative_at_zero_base_is_symmetric() {
         assert_eq!(h[(1, 1)], 0.0, "∂²/∂p² = xᵖ·ln²x → 0: {h}");
     }
 }
+
+#[test]
+fn atan_second_derivative_at_large_arguments() {
+    // atan'' = −2x/(1 + x²)² ≈ −2/x³: formed through (1/(1 + x²))² it underflowed to 0 in f32
+    // from |x| ≈ 3e11 (and in f64 from ≈ 1e77) while −2/x³ is still a normal number.
+    for x in [0.5, -2.0, 1e3, 1e80, -1e100] {
+        let expected = -2.0 * x / (1.0 + x * x).powi(2);
+        let expected = if expected.is_finite() && expected != 0.0 {
+            expected
+        } else {
+            -2.0 / (x * x * x)
+        };
+        assert_close(
+            second_derivative(|v| v.atan(), x),
+            expected,
+            rel(1e-14),
+            "atan''",
+        );
+    }
+    for x in [3e11_f32, 1e12, -5e11] {
+        let xd = f64::from(x);
+        let got = f64::from(second_derivative(|v| v.atan(), x));
+        assert_close(got, -2.0 / (xd * xd * xd), rel(1e-5), "atan'' (f32)");
+    }
+}
