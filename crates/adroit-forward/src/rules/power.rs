@@ -144,11 +144,10 @@ impl BinaryRule for Powf {
         let value = x.powf(p);
         // At p = 0 the slope p·xᵖ⁻¹ is 0, but its derivative with respect to p is not: keep the
         // formula (whose p-tangent is right) wherever xᵖ⁻¹ is finite.
-        let dx = if p == S::zero() && !x.recip().is_finite() {
-            // x = 0 (or so small that 1/x overflows) or NaN: the slope 0 without the formula's
-            // 0·∞. (At x = ±∞ the formula gives 0 with its p-tangent 1/x = 0.)
+        let dx = if p == S::zero() && !x.is_normal() {
+            // x = 0, subnormal, infinite or NaN: the slope 0 without the formula's 0·∞.
             S::zero()
-        } else if x != S::zero() && value.is_normal() && (p.abs() <= S::one() || x.is_normal()) {
+        } else if value.is_normal() && (x.is_normal() || (x != S::zero() && p.abs() <= S::one())) {
             // xᵖ⁻¹ = xᵖ / x saves a second `powf`. For |p| ≤ 1, p·xᵖ is formed first: then
             // neither the slope nor its tangent (the second derivative) passes through xᵖ⁻¹
             // or xᵖ⁻¹/x, which overflow for tiny x although p·xᵖ⁻¹ and p(p−1)xᵖ⁻² need not
