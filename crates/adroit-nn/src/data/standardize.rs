@@ -4,7 +4,6 @@ use crate::NnError;
 use crate::error::check_shape;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
-use num_traits::Float;
 
 /// Per-feature standardisation `(x − μ)/σ` with the mean `μ` and the (population) standard
 /// deviation `σ` of each feature (row) over the training samples, as scikit-learn's
@@ -27,7 +26,11 @@ pub struct Standardizer<T> {
 }
 
 impl<T: MatScalar> Standardizer<T> {
-    /// Learns the means and scales of `x` (`features × samples`).
+    /// Learns the means and scales of `x` (`features × samples`): the mean and the population
+    /// standard deviation σ of each feature, summed in `f64` whatever `T`. A feature counts as
+    /// constant (scale 1: only centred) when σ ≤ n·ε·|mean|, the rounding residue a constant
+    /// leaves in `f64` — a relative test as scikit-learn's `StandardScaler`, so features of
+    /// small magnitude (1e-6, 1e-15) are scaled like any other.
     ///
     /// # Errors
     /// [`NnError::EmptyData`] if `x` has no samples.
@@ -49,23 +52,22 @@ impl<T: MatScalar> Standardizer<T> {
                 what: "Standardizer::fit input".into(),
             });
         }
-        let n = T::from_usize(x.ncols()).unwrap_or_else(T::one);
-        let mean = DMatrix::from_fn(x.nrows(), 1, |i, _| x.row(i).sum() / n);
-        let scale = DMatrix::from_fn(x.nrows(), 1, |i, _| {
-            let var = x
-                .row(i)
-                .iter()
-                .map(|&v| (v - mean[(i, 0)]) * (v - mean[(i, 0)]))
-                .fold(T::zero(), |a, b| a + b)
-                / n;
-            let sd = Float::sqrt(var);
-            // Rounding leaves a tiny variance on a constant feature: treat it as 0 (as
-            // scikit-learn), so the feature is only centred.
-            let tiny = <T as Float>::epsilon()
-                * T::from_f64(10.0).unwrap_or_else(T::one)
-                * Float::max(Float::abs(mean[(i, 0)]), T::one());
-            if sd > tiny { sd } else { T::one() }
-        });
+        // Sums in f64 (an f32 feature of 1e20s would overflow its own variance).
+        let n = x.ncols() as f64;
+        let mut mean = DMatrix::zeros(x.nrows(), 1);
+        let mut scale = DMatrix::from_element(x.nrows(), 1, T::one());
+        for (i, row) in x.row_iter().enumerate() {
+            let value = |v: &T| v.to_f64().unwrap_or(f64::NAN);
+            let m = row.iter().map(value).sum::<f64>() / n;
+            let sd = (row.iter().map(|v| (value(v) - m).powi(2)).sum::<f64>() / n).sqrt();
+            // A constant feature keeps a rounding residue of the mean, at most ~n·ε·|mean|:
+            // treat that as σ = 0 and only centre the feature. The test is relative, as
+            // scikit-learn's, so genuinely small features (micrometres in f32) are scaled.
+            if sd > n * f64::EPSILON * m.abs() {
+                scale[(i, 0)] = T::from_f64(sd).unwrap_or_else(T::one);
+            }
+            mean[(i, 0)] = T::from_f64(m).unwrap_or_else(T::zero);
+        }
         Ok(Self { mean, scale })
     }
 

@@ -162,3 +162,28 @@ fn concurrent_saves_to_one_path() {
     adroit_nn::io::load_safetensors(&mut m, &path).unwrap();
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn standardizer_scales_features_of_small_magnitude() {
+    // The constant-feature test was absolute (σ ≤ 10ε·max(|mean|, 1)): an f32 feature in
+    // micrometres (σ = 1.16e-6) was only centred. Expected: (x − mean)/σ with σ the population
+    // standard deviation, as scikit-learn's StandardScaler (values checked against it).
+    let x = dmatrix![1.2e-6_f32, 3.4e-6, 0.8e-6, 2.5e-6, 4.1e-6, 1.9e-6];
+    let z = Standardizer::fit(&x).unwrap().transform(&x).unwrap();
+    let expected = [-0.9606, 0.9319, -1.3047, 0.1577, 1.5341, -0.3584];
+    for (got, want) in z.iter().zip(expected) {
+        assert!((got - want).abs() < 1e-4, "{z}");
+    }
+    // f64 at 1e-15: ±√(3/2) around the middle value.
+    let x = dmatrix![1e-15_f64, 2e-15, 3e-15];
+    let z = Standardizer::fit(&x).unwrap().transform(&x).unwrap();
+    let r = 1.5_f64.sqrt();
+    assert!(
+        (z[0] + r).abs() < 1e-12 && z[1].abs() < 1e-12 && (z[2] - r).abs() < 1e-12,
+        "{z}"
+    );
+    // f32 at 1e20: its variance (1e40) overflowed f32, giving scale ∞ and output 0.
+    let x = dmatrix![1e20_f32, 3e20];
+    let z = Standardizer::fit(&x).unwrap().transform(&x).unwrap();
+    assert_eq!(z, dmatrix![-1.0_f32, 1.0], "{z}");
+}
