@@ -99,6 +99,15 @@ pub enum NnError {
         /// The parameter name (e.g. `layers.0.weight`).
         name: String,
     },
+    /// A weight file holds tensors the model has no parameter for (loading is strict, as
+    /// PyTorch's `load_state_dict` by default: a file of another architecture is refused
+    /// rather than partly loaded).
+    UnexpectedTensors {
+        /// The file.
+        path: String,
+        /// The tensors without a parameter, sorted.
+        names: Vec<String>,
+    },
     /// A tensor of a weight file has another element type than the model.
     DtypeMismatch {
         /// The parameter name.
@@ -163,6 +172,11 @@ impl fmt::Display for NnError {
                 write!(f, "{path} is not a valid safetensors file: {reason}")
             }
             NnError::MissingTensor { path, name } => write!(f, "{path} has no tensor {name}"),
+            NnError::UnexpectedTensors { path, names } => write!(
+                f,
+                "{path} has tensors the model has no parameter for: {}",
+                names.join(", ")
+            ),
             NnError::DtypeMismatch {
                 name,
                 expected,

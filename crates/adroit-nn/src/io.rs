@@ -111,7 +111,17 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
     // Unique per process and call, so concurrent saves to one path never share a temporary.
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(".{file_name}.{}.{n}.tmp", std::process::id()));
+    // At most 100 bytes of the name, so the temporary stays within the usual 255-byte limit
+    // on a file name whenever the target's own name does.
+    let mut stem_len = 0;
+    let stem: String = file_name
+        .chars()
+        .take_while(|c| {
+            stem_len += c.len_utf8();
+            stem_len <= 100
+        })
+        .collect();
+    let tmp = dir.join(format!(".{stem}.{}.{n}.tmp", std::process::id()));
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(&bytes)?;
@@ -131,7 +141,9 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
 /// # Errors
 /// [`NnError::Io`] if the file cannot be read; [`NnError::InvalidFile`] if it is truncated or
 /// corrupted; [`NnError::MissingTensor`], [`NnError::DtypeMismatch`] or
-/// [`NnError::TensorShapeMismatch`] naming the tensor that does not fit the model.
+/// [`NnError::TensorShapeMismatch`] naming the tensor that does not fit the model;
+/// [`NnError::UnexpectedTensors`] if the file holds tensors the model has no parameter for
+/// (strict loading, as PyTorch's `load_state_dict` default).
 ///
 /// # Example
 /// ```
@@ -166,7 +178,9 @@ pub fn load_safetensors<T: MatScalar, M: Layer<T>>(
     })?;
     let mut values = Vec::new();
     let mut failure = None;
+    let mut names = std::collections::HashSet::new();
     model.visit("", &mut |name, p| {
+        names.insert(name.to_string());
         if failure.is_some() {
             return;
         }
@@ -202,6 +216,19 @@ pub fn load_safetensors<T: MatScalar, M: Layer<T>>(
     });
     if let Some(e) = failure {
         return Err(e);
+    }
+    let mut unexpected: Vec<String> = file
+        .names()
+        .into_iter()
+        .filter(|n| !names.contains(n.as_str()))
+        .cloned()
+        .collect();
+    if !unexpected.is_empty() {
+        unexpected.sort();
+        return Err(NnError::UnexpectedTensors {
+            path: path.display().to_string(),
+            names: unexpected,
+        });
     }
     let mut next = values.into_iter();
     model.visit_mut(&mut |p| {

@@ -237,6 +237,11 @@ impl EarlyStopping {
     /// Monitors the extra metric `name` instead (added by an earlier callback);
     /// `higher_is_better` for scores like accuracy.
     ///
+    /// # Panics
+    /// At the end of an epoch whose metrics have no `name` (a misspelt name, or the callback
+    /// adding it placed after this one): a configuration mistake that would otherwise never
+    /// stop training (Keras only warns). The message lists the metrics there are.
+    ///
     /// # Example
     /// ```
     /// use adroit_nn::{Callback, Control, EarlyStopping, EpochMetrics};
@@ -264,7 +269,14 @@ impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
             Some((name, higher)) => (metrics.get(name), *higher),
         };
         let Some(value) = value else {
-            return Control::Continue;
+            let names: Vec<&str> = metrics.extra.iter().map(|(n, _)| n.as_str()).collect();
+            panic!(
+                "EarlyStopping monitors the metric {:?}, but the epoch's metrics are: loss{}{} \
+                 (a callback adding it must come before EarlyStopping)",
+                self.monitor.as_ref().map_or("", |(n, _)| n.as_str()),
+                if names.is_empty() { "" } else { ", " },
+                names.join(", ")
+            );
         };
         let score = if higher { value } else { -value };
         if !score.is_finite() {
@@ -367,10 +379,13 @@ where
     O: Optimizer<T>,
     L: Fn(MatVar<T>, &DMatrix<T>) -> Result<MatVar<T>, NnError>,
 {
-    check_input(
-        model.input_size(),
-        &DMatrix::<T>::zeros(loader.features(), 0),
-    )?;
+    if let Some(inputs) = model.input_size().filter(|&n| n != loader.features()) {
+        return Err(NnError::ShapeMismatch {
+            what: "training data (features × samples) for the model's inputs".to_string(),
+            expected: (inputs, loader.len()),
+            found: (loader.features(), loader.len()),
+        });
+    }
     if loader.batches_per_epoch() == 0 {
         return Err(NnError::EmptyData {
             what: "an epoch (fewer samples than one batch, and the last partial batch is dropped)"

@@ -5,7 +5,14 @@ use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 
 /// `u = g + λ·θ` (Optax's `add_decayed_weights`, Flux's `WeightDecay`): chained before a rule,
-/// this is L2 regularisation; for decoupled weight decay use [`AdamW`](super::AdamW).
+/// `chain(WeightDecay::new(λ), rule)`, this is L2 regularisation (PyTorch's `weight_decay`
+/// argument); for decoupled weight decay use [`AdamW`](super::AdamW).
+///
+/// Order matters, and differs from Flux: adroit's rules return updates that already carry
+/// `−η` and are *added* to θ (Optax's convention), so `WeightDecay` chained *after* a rule adds
+/// `+λθ` to them and makes the weights grow. Flux's `OptimiserChain(Adam(η), WeightDecay(λ))`
+/// (its rules' outputs are subtracted) corresponds to [`AdamW`](super::AdamW) here, not to
+/// `chain(Adam::new(η), WeightDecay::new(λ))`.
 ///
 /// # Example
 /// ```

@@ -5,8 +5,8 @@ use adroit_nn::data::DataLoader;
 use adroit_nn::losses::{Agg, logitcrossentropy, mse};
 use adroit_nn::optim::{Adam, Descent};
 use adroit_nn::{
-    Activation, Chain, Control, Dense, EarlyStopping, EpochMetrics, Layer, NnError, TrainConfig,
-    train,
+    Activation, Callback, Chain, Control, Dense, EarlyStopping, EpochMetrics, Layer, NnError,
+    TrainConfig, train,
 };
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -132,7 +132,18 @@ fn data_that_does_not_fit_the_model_is_an_error() {
     let mut model = Dense::<f64>::new(3, 1, Activation::Identity, &mut rng());
     let mut loader = DataLoader::new(DMatrix::zeros(2, 4), DMatrix::zeros(1, 4), 2).unwrap();
     let err = train_error(&mut model, &mut loader);
-    assert!(matches!(err, NnError::ShapeMismatch { .. }), "{err}");
+    // The shapes name the samples (they said 3×0 and 2×0).
+    assert!(
+        matches!(
+            err,
+            NnError::ShapeMismatch {
+                expected: (3, 4),
+                found: (2, 4),
+                ..
+            }
+        ),
+        "{err}"
+    );
     let mut loader = DataLoader::new(DMatrix::zeros(3, 4), DMatrix::zeros(2, 4), 2).unwrap();
     let err = train_error(&mut model, &mut loader);
     assert!(
@@ -297,4 +308,20 @@ fn gradients_or_updates_of_the_wrong_shape_are_refused_and_change_nothing() {
     let err = step_with_grads(&mut Descent::new(0.1), &mut slot, &grads).unwrap_err();
     assert!(matches!(err, NnError::ShapeMismatch { .. }), "{err}");
     assert_eq!(slot, start);
+}
+
+#[test]
+#[should_panic(
+    expected = "EarlyStopping monitors the metric \"val_acc\", but the epoch's metrics are: loss, accuracy"
+)]
+fn early_stopping_on_a_metric_that_is_not_there_panics() {
+    // It used to go on forever without a word (a misspelt name never stops training).
+    let mut stop = EarlyStopping::new(1, 0.0).monitor("val_acc", true);
+    let extra = vec![("accuracy".to_string(), 0.5)];
+    let mut metrics = EpochMetrics {
+        epoch: 0,
+        loss: 1.0,
+        extra,
+    };
+    Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics);
 }

@@ -122,3 +122,37 @@ fn bad_files_give_typed_errors_and_leave_the_model_untouched() {
     ));
     assert_eq!(params(&m), before, "nothing was loaded");
 }
+
+#[test]
+fn a_file_with_more_tensors_than_the_model_is_refused() {
+    // It used to load the tensors the model names and ignore the rest: a one-layer model
+    // silently took the first layer of a two-layer file.
+    let path = dir("unexpected").join("two_layers.safetensors");
+    save_safetensors(&model(1), &path).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let mut smaller = Chain::<f64>::new().push(Dense::new(3, 4, Activation::Relu, &mut rng));
+    let before = params(&smaller);
+    let err = load_safetensors(&mut smaller, &path).unwrap_err();
+    let names = vec!["layers.1.bias".to_string(), "layers.1.weight".to_string()];
+    assert!(
+        matches!(&err, NnError::UnexpectedTensors { names: n, .. } if *n == names),
+        "{err}"
+    );
+    assert!(
+        err.to_string().ends_with("layers.1.bias, layers.1.weight"),
+        "{err}"
+    );
+    assert_eq!(params(&smaller), before, "nothing was loaded");
+}
+
+#[test]
+fn saves_to_a_long_file_name() {
+    // The temporary `.{name}.{pid}.{n}.tmp` exceeded the 255-byte name limit for a valid
+    // 252-byte name ("File name too long").
+    let name = format!("{}.safetensors", "w".repeat(252 - ".safetensors".len()));
+    let path = dir("long_name").join(&name);
+    save_safetensors(&model(1), &path).unwrap();
+    let mut loaded = model(2);
+    load_safetensors(&mut loaded, &path).unwrap();
+    assert_eq!(params(&loaded), params(&model(1)));
+}
