@@ -65,6 +65,9 @@ pub fn second_derivative<T: Float, F: FnOnce(HyperDual<T>) -> HyperDual<T>>(f: F
 /// assert_eq!(g, vec![0.0, 2.0]);
 /// ```
 pub fn gradient<T: Float, F: Fn(&[Dual<T>]) -> Dual<T>>(f: F, x: &[T]) -> Vec<T> {
+    if x.is_empty() {
+        return Vec::new();
+    }
     value_and_gradient(f, x).1
 }
 

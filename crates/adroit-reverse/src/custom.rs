@@ -90,14 +90,19 @@ pub fn custom_scalar<T: TapeScalar>(inputs: &[Var<T>], value: T, partials: &[T])
 }
 
 /// `x` with its derivative cut: the same value, treated as a constant from here on (JAX's
-/// `stop_gradient`, PyTorch's `detach`).
+/// `stop_gradient`, PyTorch's `detach`), for every order: under forward-over-reverse
+/// ([`hessian`](crate::hessian), [`hvp`](crate::hvp)) the forward tangents are dropped too, as
+/// JAX's `stop_gradient` under `jvp`.
 ///
 /// # Example
 /// ```
-/// use adroit_reverse::{gradient, stop_gradient};
+/// use adroit_reverse::{gradient, hessian, stop_gradient};
+/// // f = x·sg(x): ∂f/∂x = sg(x) = 3 (not 2x = 6), and its derivative is 0 (not 2)
 /// let g = gradient(|x| x[0] * stop_gradient(x[0]), &[3.0]);
 /// assert_eq!(g, vec![3.0]);
+/// let h = hessian(|x| x[0] * stop_gradient(x[0]), &[3.0]);
+/// assert_eq!(h[(0, 0)], 0.0);
 /// ```
 pub fn stop_gradient<T: TapeScalar>(x: Var<T>) -> Var<T> {
-    Var::constant(x.value())
+    Var::constant(crate::scalar::sealed::Sealed::detached(x.value()))
 }

@@ -38,11 +38,16 @@ pub(crate) mod sealed {
 
         /// This thread's spare tapes and adjoint buffers for `Self`.
         fn tape_pool() -> &'static LocalKey<RefCell<TapePool<Self>>>;
+
+        /// The value with every perturbation dropped (a dual's tangents): what
+        /// [`stop_gradient`](crate::stop_gradient) keeps, so an outer forward mode sees a
+        /// constant too.
+        fn detached(self) -> Self;
     }
 }
 
 macro_rules! tape_scalar {
-    ($($t:ty => $active:ident, $pool:ident),* $(,)?) => {$(
+    ($($t:ty => $active:ident, $pool:ident, $detached:expr),* $(,)?) => {$(
         thread_local! {
             static $active: Cell<*mut Tape<$t>> = const { Cell::new(std::ptr::null_mut()) };
             static $pool: RefCell<TapePool<$t>> = const { RefCell::new(TapePool::new()) };
@@ -58,16 +63,24 @@ macro_rules! tape_scalar {
             fn tape_pool() -> &'static LocalKey<RefCell<TapePool<Self>>> {
                 &$pool
             }
+
+            #[inline]
+            fn detached(self) -> Self {
+                let detach: fn(Self) -> Self = $detached;
+                detach(self)
+            }
         }
 
         impl TapeScalar for $t {}
     )*};
 }
 tape_scalar! {
-    f32 => ACTIVE_F32, POOL_F32,
-    f64 => ACTIVE_F64, POOL_F64,
-    Dual<f32> => ACTIVE_DUAL_F32, POOL_DUAL_F32,
-    Dual<f64> => ACTIVE_DUAL_F64, POOL_DUAL_F64,
+    f32 => ACTIVE_F32, POOL_F32, |x| x,
+    f64 => ACTIVE_F64, POOL_F64, |x| x,
+    Dual<f32> => ACTIVE_DUAL_F32, POOL_DUAL_F32, |x| Dual::constant(x.value()),
+    Dual<f64> => ACTIVE_DUAL_F64, POOL_DUAL_F64, |x| Dual::constant(x.value()),
     DualVec<f32, HESSIAN_CHUNK> => ACTIVE_CHUNK_F32, POOL_CHUNK_F32,
+        |x| DualVec::constant(x.value()),
     DualVec<f64, HESSIAN_CHUNK> => ACTIVE_CHUNK_F64, POOL_CHUNK_F64,
+        |x| DualVec::constant(x.value()),
 }

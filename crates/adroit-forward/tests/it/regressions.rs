@@ -125,3 +125,9 @@ fn abs_sub_propagates_nan() {
     assert!(Signed::abs_sub(&Dual::<f64>::nan(), &Dual::constant(1.0)).is_nan());
     assert!(Float::abs_sub(Dual::<f64>::nan(), Dual::constant(1.0)).is_nan());
 }
+
+#[test]
+fn gradient_of_no_inputs_does_not_call_the_function() {
+    // As documented: empty, and f not called (it was, and `x[0]` panicked).
+    assert!(gradient(|x: &[Dual<f64>]| x[0], &[]).is_empty());
+}

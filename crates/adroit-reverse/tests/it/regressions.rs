@@ -109,3 +109,15 @@ fn powf_mixed_second_derivative_at_zero_base_agrees_with_forward_mode() {
         );
     }
 }
+
+#[test]
+fn stop_gradient_stops_second_order_derivatives_too() {
+    // f = x·sg(x): ∇f = sg(x), whose derivative is 0 (JAX's stop_gradient under jvp, PyTorch's
+    // detach). The outer forward tangent survived stop_gradient: Hessian and hvp gave 1.
+    fn f<T: adroit_reverse::TapeScalar>(x: &[Var<T>]) -> Var<T> {
+        x[0] * adroit_reverse::stop_gradient(x[0])
+    }
+    assert_eq!(hessian(|x| f(x), &[3.0])[(0, 0)], 0.0);
+    assert_eq!(adroit_reverse::hvp(|x| f(x), &[3.0], &[1.0]), vec![0.0]);
+    assert_eq!(gradient(|x| f(x), &[3.0]), vec![3.0]);
+}
