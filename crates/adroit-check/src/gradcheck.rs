@@ -14,7 +14,8 @@ use rand::{Rng, SeedableRng};
 ///
 /// # Errors
 /// The first [`Mismatch`] found: which comparison, input and output index, the three values,
-/// the errors and the tolerance.
+/// the errors and the tolerance. A pair that is NaN on both sides fails (it proves nothing,
+/// e.g. `sqrt` at −1), as PyTorch's `gradcheck`.
 ///
 /// # Example
 /// ```

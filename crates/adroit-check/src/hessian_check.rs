@@ -12,7 +12,8 @@ use crate::{CheckScalar, GenericFn, Mismatch, Options, Report};
 /// `options.ad_tolerance`.
 ///
 /// # Errors
-/// The first [`Mismatch`]; its `input` and `output` are the column and row of the entry.
+/// The first [`Mismatch`]; its `input` and `output` are the column and row of the entry. A
+/// pair that is NaN on both sides fails (it proves nothing).
 ///
 /// # Example
 /// ```

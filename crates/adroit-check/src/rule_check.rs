@@ -15,7 +15,11 @@ use rand::{Rng, SeedableRng};
 ///
 /// # Errors
 /// The first [`Mismatch`]: [`Comparison::Value`](crate::Comparison::Value) with the output
-/// index, or [`Comparison::ReverseVsFiniteDifference`](crate::Comparison) with the input index.
+/// index, or [`Comparison::ReverseVsFiniteDifference`](crate::Comparison::ReverseVsFiniteDifference)
+/// with the input index. A value that is NaN on both sides fails too (it proves nothing).
+///
+/// # Panics
+/// If the recorded rule and `primal` return different numbers of outputs.
 ///
 /// # Example
 /// ```
@@ -45,6 +49,13 @@ where
     let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
     let (y, pullback) = adroit_reverse::pullback(recorded, x);
     let y_ref = primal(&x64);
+    assert_eq!(
+        y.len(),
+        y_ref.len(),
+        "rule_check: the recorded rule returned {} outputs, the primal {}",
+        y.len(),
+        y_ref.len()
+    );
     let mut checker = Checker::default();
     for (k, (yk, rk)) in y.iter().zip(&y_ref).enumerate() {
         let v = yk.to_f64_lossless();

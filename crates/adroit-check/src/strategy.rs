@@ -24,7 +24,14 @@ fn cast<T: Float>(v: f64) -> T {
 /// ```
 pub fn float_in<T: Float + Debug + 'static>(lo: f64, hi: f64) -> BoxedStrategy<T> {
     assert!(lo < hi, "float_in: empty range [{lo}, {hi})");
-    (lo..hi).prop_map(cast::<T>).boxed()
+    // Rounding to T can leave the range (to hi, for a range narrower than T's spacing):
+    // such values are rejected.
+    (lo..hi)
+        .prop_map(cast::<T>)
+        .prop_filter("outside the range once rounded to T", move |v| {
+            v.to_f64().is_some_and(|v| lo <= v && v < hi)
+        })
+        .boxed()
 }
 
 /// Floats in `[lo, hi)` at least `margin` away from every point of `kinks` (where the function
@@ -53,11 +60,14 @@ pub fn float_away_from<T: Float + Debug + 'static>(
     margin: f64,
 ) -> BoxedStrategy<T> {
     assert!(lo < hi, "float_away_from: empty range [{lo}, {hi})");
+    // Range and margin are checked on the value rounded to T (in f32 rounding can land on a
+    // kink or at hi).
     (lo..hi)
-        .prop_filter("too close to a kink", move |v| {
-            kinks.iter().all(|k| (v - k).abs() >= margin)
-        })
         .prop_map(cast::<T>)
+        .prop_filter("outside the range or too close to a kink", move |v| {
+            v.to_f64()
+                .is_some_and(|v| lo <= v && v < hi && kinks.iter().all(|k| (v - k).abs() >= margin))
+        })
         .boxed()
 }
 

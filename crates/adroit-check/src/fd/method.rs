@@ -24,7 +24,7 @@ pub enum Step {
     /// leading error term with a higher-order stencil, then choose the `h` that minimises
     /// `ε·|f|·Σ|wⱼ|/hᵈ + |c|·|f⁽q⁾|·h^(q−d)`.
     Adaptive,
-    /// This step, always.
+    /// This step (capped by the range bound, and rounded so that `x + h` is representable).
     Fixed(f64),
 }
 
@@ -262,16 +262,21 @@ impl FiniteDifference {
     pub fn step_at<T: Float, F: Fn(T) -> T>(&self, f: &F, x: T) -> f64 {
         let h = match self.step {
             Step::Fixed(h) => h,
-            Step::Adaptive => self.adaptive_step(f, x),
+            Step::Adaptive => {
+                // Never below ε^(3/4)·max(1, |x|): a step estimated from noise could otherwise
+                // be so small that x + h = x. (Not √ε·|x|, which overrode good steps: 0.15
+                // for sin at 1e7, and one reaching below 0 for ln at 1e-8.)
+                let eps = T::epsilon().to_f64().unwrap_or(f64::EPSILON);
+                let floor = eps.powf(0.75) * x.to_f64().unwrap_or(0.0).abs().max(1.0);
+                self.adaptive_step(f, x).max(floor)
+            }
         };
-        // Never smaller than √ε·max(1, |x|): a step estimated from noise (a nearly constant
-        // function) could otherwise be so small that x + h = x.
-        let eps = T::epsilon().to_f64().unwrap_or(f64::EPSILON);
-        let floor = eps.sqrt() * x.to_f64().unwrap_or(0.0).abs().max(1.0);
-        let h = h.max(floor).min(self.max_step());
-        // Make x + h exactly representable so the grid is what the weights assume.
-        let xf = x.to_f64().unwrap_or(0.0);
-        let exact = (xf + h) - xf;
+        let h = h.min(self.max_step());
+        // Make x + h exactly representable in T (the precision f is evaluated in) so the grid
+        // is what the weights assume.
+        let exact = T::from(h)
+            .map(|ht| ((x + ht) - x).to_f64().unwrap_or(0.0))
+            .unwrap_or(0.0);
         if exact > 0.0 { exact } else { h }
     }
 
@@ -292,7 +297,10 @@ impl FiniteDifference {
         // A moderate probe step, shrunk while the probe leaves the function's domain (NaN).
         let mut h0 = (eps.powf(1.0 / (q as f64 + 2.0)) * xf.abs().max(1.0))
             .min(self.max_range / probe.stencil.max_offset().max(1.0));
-        let fx = f(x).to_f64().unwrap_or(1.0).abs().max(f64::MIN_POSITIVE);
+        // Round-off of f's values: ε·|f(x)|, but at least ε — a value much smaller than the
+        // quantities it was computed from (a cancellation, exp(x) − e near 1) carries their
+        // rounding, not its own, and taking ε·|f| then gives a step far too small.
+        let fx = f(x).to_f64().unwrap_or(1.0).abs().max(1.0);
         let roundoff = eps * fx * s.weights().iter().map(|w| w.abs()).sum::<f64>();
         let mut h = h0;
         // The probe is trusted only near the scale of the step it suggests. Much coarser, it

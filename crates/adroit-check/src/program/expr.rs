@@ -171,7 +171,9 @@ impl Expr {
                 match op {
                     UnaryOp::Abs | UnaryOp::Signum | UnaryOp::Cbrt => note(v),
                     UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Fract => note(to_integer(v)),
-                    UnaryOp::Trunc if v.abs() >= 0.5 => note(to_integer(v)),
+                    // Continuous at 0: the nearest jump of trunc is at a nonzero integer.
+                    UnaryOp::Trunc if v.abs() < 0.5 => note(1.0 - v.abs()),
+                    UnaryOp::Trunc => note(to_integer(v)),
                     UnaryOp::Round => note(to_integer(v - 0.5)),
                     _ => {}
                 }
@@ -185,9 +187,16 @@ impl Expr {
                     BinaryOp::Hypot => note(u.hypot(v)),
                     BinaryOp::Atan2 => note(if v < 0.0 { u } else { u.hypot(v) }),
                     BinaryOp::Copysign => note(u.abs().min(v.abs())),
-                    BinaryOp::Rem if (u / (v * v + 1.0)).abs() >= 0.5 => {
-                        let q = u / (v * v + 1.0);
-                        note((q - q.round()) * (v * v + 1.0))
+                    BinaryOp::Rem => {
+                        // u % m jumps where u/m is a nonzero integer (continuous at 0).
+                        let m = v * v + 1.0;
+                        let q = u / m;
+                        let to_jump = if q.abs() < 0.5 {
+                            1.0 - q.abs()
+                        } else {
+                            q - q.round()
+                        };
+                        note(to_jump * m)
                     }
                     _ => {}
                 }

@@ -14,3 +14,4 @@ mod fd;
 mod functions;
 mod matrix;
 mod programs;
+mod review5;

@@ -1,0 +1,119 @@
+//! Defects found by a review in the fifth session, each test failing before its fix: false
+//! alarms and silent passes of the checkers, finite-difference steps, strategies in `f32`.
+
+use adroit_check::fd::{FiniteDifference, Step};
+use adroit_check::program::{BinaryOp, Expr, UnaryOp};
+use adroit_check::strategy::{float_away_from, float_in};
+use adroit_check::{Options, generic_fn, gradcheck, hessian_check, rule_check};
+use adroit_reverse::custom_rule;
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
+
+#[test]
+fn a_fixed_step_is_used_as_given() {
+    // It was raised to √ε·max(1, |x|): Fixed(1e-10) at 1 gave 1.49e-8, Fixed(1e-3) at 1e8 gave
+    // 1.49. (Rounded so that x + h is representable: by at most an ulp of x.)
+    let f = |x: f64| x.sin();
+    for (h, x) in [(1e-10, 1.0), (1e-3, 1e8), (0.25, 3.0)] {
+        let got = FiniteDifference::default()
+            .with_step(Step::Fixed(h))
+            .step_at(&f, x);
+        assert!(
+            (got - h).abs() <= f64::EPSILON * x.abs(),
+            "Fixed({h}) at {x}: {got}"
+        );
+    }
+}
+
+#[test]
+fn gradcheck_passes_sin_at_large_arguments() {
+    // The √ε·|x| floor made the step 0.15 at 1e7: finite differences 1.6e-5 off cos(1e7).
+    let f = generic_fn!(|x| vec![x[0].sin()]);
+    for x in [1e5, 1e6, 1e7] {
+        let r = gradcheck(&f, &[x], &Options::for_precision::<f64>());
+        assert!(r.is_ok(), "sin at {x}: {}", r.unwrap_err());
+    }
+}
+
+#[test]
+fn gradcheck_passes_near_the_edge_of_a_domain() {
+    // The same floor (1.5e-8) put the stencil below 0 for ln at 1e-8: finite differences NaN.
+    let f = generic_fn!(|x| vec![(x[0] * x[1]).exp(), x[0].ln() * x[1]]);
+    let r = gradcheck(&f, &[1e-8, 2e-8], &Options::for_precision::<f64>());
+    assert!(r.is_ok(), "{}", r.unwrap_err());
+}
+
+#[test]
+fn finite_differences_of_a_cancellation_keep_their_accuracy() {
+    // exp(x) − e near 1: its round-off is that of exp(x) (~ε·e), not of its tiny value; taking
+    // ε·|f| chose a step far too small (error 3.4e-9 where ~3e-13 is documented).
+    let f = |x: f64| x.exp() - std::f64::consts::E;
+    let d = FiniteDifference::default().estimate(f, 1.0);
+    assert!((d - std::f64::consts::E).abs() < 1e-11, "{d}");
+}
+
+#[test]
+fn f32_finite_differences_are_as_accurate_as_documented() {
+    // x + h was made exact in f64 but the grid evaluated in f32: the step applied differed by
+    // 1e-4 relative, and ln′(1) was 3.5e-5 off (documented: about 3e-6).
+    let d = FiniteDifference::default().estimate(|x: f32| x.ln(), 1.0);
+    assert!((f64::from(d) - 1.0).abs() < 6e-6, "{d}");
+}
+
+#[test]
+fn checks_fail_when_both_sides_are_nan() {
+    // sqrt at −1: AD and finite differences are all NaN, and the checks passed.
+    let f = generic_fn!(|x| vec![x[0].sqrt()]);
+    assert!(gradcheck(&f, &[-1.0], &Options::for_precision::<f64>()).is_err());
+    assert!(hessian_check(&f, &[-1.0], &Options::for_precision::<f64>()).is_err());
+}
+
+#[test]
+#[should_panic(expected = "the recorded rule returned 1 outputs, the primal 2")]
+fn rule_check_refuses_a_different_number_of_outputs() {
+    // It compared the common outputs only and passed.
+    let recorded = |x: &[adroit_reverse::Var<f64>]| {
+        let v = x[0].value();
+        custom_rule(x, &[v * v], move |w| vec![2.0 * v * w[0]])
+    };
+    let primal = |x: &[f64]| vec![x[0] * x[0], x[0].exp()];
+    let _ = rule_check(
+        primal,
+        recorded,
+        &[1.5],
+        2,
+        1,
+        &Options::for_precision::<f64>(),
+    );
+}
+
+#[test]
+fn f32_strategies_keep_their_range_and_margin_after_rounding() {
+    // Checked in f64 before the cast: 38 % of float_in::<f32>(1, 1 + 1e-7) was 1 + 2⁻²³, above
+    // the range, and float_away_from could return the kink itself.
+    let mut runner = TestRunner::deterministic();
+    let inside = float_in::<f32>(1.0, 1.0 + 1e-7);
+    let away = float_away_from::<f32>(1.0 - 1e-6, 1.0 + 1e-6, vec![1.0], 1e-8);
+    for _ in 0..500 {
+        let v = f64::from(inside.new_tree(&mut runner).unwrap().current());
+        assert!((1.0..1.0 + 1e-7).contains(&v), "{v}");
+        let w = f64::from(away.new_tree(&mut runner).unwrap().current());
+        assert!(
+            (w - 1.0).abs() >= 1e-8 && (1.0 - 1e-6..1.0 + 1e-6).contains(&w),
+            "{w}"
+        );
+    }
+}
+
+#[test]
+fn kink_margin_of_trunc_and_rem_near_zero() {
+    // trunc and % are continuous at 0; their nearest jumps are at ±1 (in units of the
+    // divisor v² + 1 = 1 here): the margin was ∞ for |argument| < ½.
+    let x = || Box::new(Expr::Input(0));
+    let trunc = Expr::Unary(UnaryOp::Trunc, x());
+    assert!((trunc.kink_margin(&[0.2]) - 0.8).abs() < 1e-12);
+    assert!((trunc.kink_margin(&[1.7]) - 0.3).abs() < 1e-12);
+    let rem = Expr::Binary(BinaryOp::Rem, x(), Box::new(Expr::Const(0.0)));
+    assert!((rem.kink_margin(&[-0.3]) - 0.7).abs() < 1e-12);
+    assert!((rem.kink_margin(&[2.6]) - 0.4).abs() < 1e-12);
+}
