@@ -26,6 +26,10 @@ pub enum Mode {
     /// `trials` random input directions `u` and output cotangents `v` (seeded): compares
     /// `vᵀ(J·u)` from forward mode and from finite differences with `(vᵀJ)·u` from reverse mode
     /// (like JAX's `check_grads`); cost independent of `n` and `m`.
+    ///
+    /// Known limit: the directional difference `t ↦ f(x + t·u)` takes its step for `t` near 0,
+    /// so at large `|x|` the rounding of `x + t·u` perturbs the direction (relative error
+    /// ~ulp(x)/h: 4e-6 at |x| ≈ 1e8); use [`Full`](Mode::Full) there.
     Fast {
         /// Seed of the random directions.
         seed: u64,

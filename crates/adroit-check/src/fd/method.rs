@@ -22,7 +22,13 @@ pub enum Step {
     /// Balance round-off and truncation error at the point (the approach of Julia's
     /// FiniteDifferences.jl `central_fdm`): estimate the magnitude of the derivative in the
     /// leading error term with a higher-order stencil, then choose the `h` that minimises
-    /// `ε·|f|·Σ|wⱼ|/hᵈ + |c|·|f⁽q⁾|·h^(q−d)`.
+    /// `ε·max(|f|, 1)·Σ|wⱼ|/hᵈ + |c|·|f⁽q⁾|·h^(q−d)`.
+    ///
+    /// Known limit: the first probe's step scales with `max(1, |x|)`, so for a function that
+    /// oscillates on a scale much finer than `|x|` (e.g. `sin` at `|x| ≳ 10⁵`) the probe can
+    /// alias the oscillation and the step come out far too large (`sin` at 427562.89: 726).
+    /// Give such points a [`Fixed`](Step::Fixed) step or a small
+    /// [`with_max_range`](FiniteDifference::with_max_range).
     Adaptive,
     /// This step (capped by the range bound, and rounded so that `x + h` is representable).
     Fixed(f64),
