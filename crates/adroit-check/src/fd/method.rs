@@ -24,10 +24,10 @@ pub enum Step {
     /// leading error term with a higher-order stencil, then choose the `h` that minimises
     /// `ε·max(|f|, 1)·Σ|wⱼ|/hᵈ + |c|·|f⁽q⁾|·h^(q−d)`.
     ///
-    /// Known limit: the first probe's step scales with `max(1, |x|)`, so for a function that
-    /// oscillates on a scale much finer than `|x|` (e.g. `sin` at `|x| ≳ 10⁵`) the probe can
-    /// alias the oscillation and the step come out far too large (`sin` at 427562.89: 726).
-    /// Give such points a [`Fixed`](Step::Fixed) step or a small
+    /// The first probe's step scales with `max(1, |x|)`; a probe that disagrees with one at
+    /// 0.3 of its step (and is not noise) is taken to alias an oscillation finer than its
+    /// step, and the probe shrinks. If a function still defeats it, give the point a
+    /// [`Fixed`](Step::Fixed) step or a small
     /// [`with_max_range`](FiniteDifference::with_max_range).
     Adaptive,
     /// This step (capped by the range bound, and rounded so that `x + h` is representable).
@@ -315,7 +315,27 @@ impl FiniteDifference {
         // too large (seen: h = 0.15 at x = 0.95 for a smooth softmax loss, 0.7 % error). Either
         // way, re-probe at the suggested scale until the two agree.
         let max_probe_step = self.max_range / probe.stencil.max_offset().max(1.0);
-        for _ in 0..4 {
+        // The probe's own rounding noise at step `h`: an estimate below a hundred times it is
+        // noise, not the function.
+        let probe_noise = |h: f64| {
+            eps * fx * probe.stencil.weights().iter().map(|w| w.abs()).sum::<f64>()
+                / h.powi(q as i32)
+        };
+        // Start at the unit scale ε^(1/(q+2)) and widen tenfold only while the probe sees
+        // nothing but rounding noise (a polynomial at large |x|), up to the |x|-scaled step: a
+        // probe wider than needed can alias an oscillation finer than its step (seen: sin at
+        // 427562.89 was given h = 726 from a first probe at 2490).
+        let widest = h0;
+        let unit = eps.powf(1.0 / (q as f64 + 2.0));
+        h0 = h0.min(unit);
+        while h0 < widest {
+            let estimate = probe.apply(f, x, h0).abs();
+            if !estimate.is_finite() || estimate > 100.0 * probe_noise(h0) {
+                break;
+            }
+            h0 = (10.0 * h0).min(widest);
+        }
+        for _ in 0..12 {
             let mut high = probe.apply(f, x, h0).abs();
             for _ in 0..8 {
                 if high.is_finite() {
@@ -333,7 +353,23 @@ impl FiniteDifference {
             h = (d.max(1.0) * roundoff / ((q as f64 - d) * truncation)).powf(1.0 / q as f64);
             if h < h0 / 8.0 {
                 h0 = 2.0 * h;
-            } else if h > 8.0 * h0 && h0 < max_probe_step {
+                continue;
+            }
+            // Before accepting the probe or growing it, check that it did not alias an
+            // oscillation finer than its step: in the asymptotic regime a probe at 0.3·h0
+            // agrees with it within a factor 4; an aliased one does not (unless the finer probe
+            // is rounding noise, when h0 is as fine as the estimate can go). The ratio 0.3 is
+            // not a simple fraction, so one period rarely aliases both probes.
+            // (Only above the unit scale: aliasing comes from steps scaled with a large |x|,
+            // and below it the noise estimate, from |f| alone, is too unreliable to tell an
+            // aliased probe from a noisy one.)
+            let finer = probe.apply(f, x, 0.3 * h0).abs();
+            let disagree = finer > 4.0 * high || 4.0 * finer < high;
+            if h0 > unit && finer.is_finite() && disagree && finer > 100.0 * probe_noise(0.3 * h0) {
+                h0 *= 0.3;
+                continue;
+            }
+            if h > 8.0 * h0 && h0 < max_probe_step {
                 h0 = (h / 2.0).min(max_probe_step);
             } else {
                 break;

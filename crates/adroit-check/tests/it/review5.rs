@@ -117,3 +117,16 @@ fn kink_margin_of_trunc_and_rem_near_zero() {
     assert!((rem.kink_margin(&[-0.3]) - 0.7).abs() < 1e-12);
     assert!((rem.kink_margin(&[2.6]) - 0.4).abs() < 1e-12);
 }
+
+#[test]
+fn the_adaptive_step_does_not_alias_an_oscillation() {
+    // The first probe, at ε^(1/7)·|x| ≈ 2490, aliased sin's oscillation: h = 726 and a false
+    // alarm (finite differences 1.7e-5 against cos x = −0.02).
+    let f = generic_fn!(|x| vec![x[0].sin()]);
+    for x in [427562.8861515864, 31805.34, 2.5e5, 8e5, 3e6] {
+        let r = gradcheck(&f, &[x], &Options::for_precision::<f64>());
+        assert!(r.is_ok(), "sin at {x}: {}", r.unwrap_err());
+        let h = FiniteDifference::default().step_at(&|v: f64| v.sin(), x);
+        assert!(h < 0.1, "sin at {x}: h = {h}");
+    }
+}
