@@ -24,10 +24,11 @@ pub enum Step {
     /// leading error term with a higher-order stencil, then choose the `h` that minimises
     /// `ε·max(|f|, 1)·Σ|wⱼ|/hᵈ + |c|·|f⁽q⁾|·h^(q−d)`.
     ///
-    /// The first probe's step scales with `max(1, |x|)`; a probe that disagrees with one at
-    /// 0.3 of its step (and is not noise) is taken to alias an oscillation finer than its
-    /// step, and the probe shrinks. If a function still defeats it, give the point a
-    /// [`Fixed`](Step::Fixed) step or a small
+    /// The probe starts at the unit scale `ε^(1/(q+2))` and widens (up to that times
+    /// `max(1, |x|)`) only while it sees rounding noise alone; above the unit scale, a probe
+    /// that disagrees with one at 0.3 of its step (and is not noise) is taken to alias an
+    /// oscillation finer than its step, and shrinks. If a function still defeats it, give the
+    /// point a [`Fixed`](Step::Fixed) step or a small
     /// [`with_max_range`](FiniteDifference::with_max_range).
     Adaptive,
     /// This step (capped by the range bound, and rounded so that `x + h` is representable).
