@@ -27,9 +27,10 @@ pub enum Mode {
     /// `vᵀ(J·u)` from forward mode and from finite differences with `(vᵀJ)·u` from reverse mode
     /// (like JAX's `check_grads`); cost independent of `n` and `m`.
     ///
-    /// Known limit: the directional difference `t ↦ f(x + t·u)` takes its step for `t` near 0,
-    /// so at large `|x|` the rounding of `x + t·u` perturbs the direction (relative error
-    /// ~ulp(x)/h: 4e-6 at |x| ≈ 1e8); use [`Full`](Mode::Full) there.
+    /// The finite difference is of `t ↦ vᵀf(x + t·u)` with one step `h`, chosen as for a
+    /// coordinate of size `max(1, |x|∞)`, and `u` snapped to `((x + h·u) − x)/h` so that the
+    /// stencil's points are exact (rounding `x + t·u` would perturb the direction by
+    /// ~ulp(x)/h); all three sides use the snapped `u`.
     Fast {
         /// Seed of the random directions.
         seed: u64,
