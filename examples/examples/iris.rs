@@ -5,17 +5,18 @@
 
 use adroit_examples::iris::{Options, run};
 use clap::Parser;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Train an MLP on the Iris dataset with adroit.
 #[derive(Parser)]
 struct Args {
-    /// Passes over the training set.
-    #[arg(long, default_value_t = 150)]
+    /// Passes over the training set (at least 1).
+    #[arg(long, value_parser = adroit_examples::epochs, default_value_t = 150)]
     epochs: usize,
-    /// Adam's learning rate.
-    #[arg(long, default_value_t = 0.01)]
+    /// Adam's learning rate (a finite number > 0).
+    #[arg(long, value_parser = adroit_examples::learning_rate, allow_negative_numbers = true, default_value_t = 0.01)]
     lr: f64,
     /// Seed of the split, the initial weights and the shuffling.
     #[arg(long, default_value_t = 42)]
@@ -37,25 +38,22 @@ fn main() -> ExitCode {
         out_dir: args.out_dir,
         verbose: !args.quiet,
     };
-    match run(&options) {
-        Ok(report) => {
-            println!("test accuracy: {:.1} %", 100.0 * report.test_accuracy);
-            println!("training curves: {}", report.plot.display());
-            println!("weights: {}", report.weights.display());
-            println!(
-                "reloaded into a fresh model: predictions {}",
-                if report.reloaded_identical {
-                    "identical"
-                } else {
-                    "DIFFERENT"
-                }
-            );
-            if report.reloaded_identical {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
-        }
+    let result = run(&options).and_then(|report| {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "test accuracy: {:.1} %", 100.0 * report.test_accuracy)?;
+        writeln!(out, "training curves: {}", report.plot.display())?;
+        writeln!(out, "weights: {}", report.weights.display())?;
+        let same = if report.reloaded_identical {
+            "identical"
+        } else {
+            "DIFFERENT"
+        };
+        writeln!(out, "reloaded into a fresh model: predictions {same}")?;
+        Ok(report.reloaded_identical)
+    });
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

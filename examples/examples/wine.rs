@@ -3,28 +3,40 @@
 //! Run: `cargo run --release --example wine -- --help`.
 
 use clap::Parser;
+use std::io::Write;
+use std::process::ExitCode;
 
 /// Predict red-wine quality from physicochemical measurements.
 #[derive(Parser)]
 struct Args {
-    /// Passes over the training set.
-    #[arg(long, default_value_t = 100)]
+    /// Passes over the training set (at least 1).
+    #[arg(long, value_parser = adroit_examples::epochs, default_value_t = 100)]
     epochs: usize,
-    /// Adam's learning rate.
-    #[arg(long, default_value_t = 0.003)]
+    /// Adam's learning rate (a finite number > 0).
+    #[arg(long, value_parser = adroit_examples::learning_rate, allow_negative_numbers = true, default_value_t = 0.003)]
     lr: f64,
     /// Seed of the split, the weights and the shuffling.
     #[arg(long, default_value_t = 7)]
     seed: u64,
 }
 
-fn main() -> Result<(), adroit_examples::Error> {
+fn main() -> ExitCode {
     let args = Args::parse();
-    let r = adroit_examples::wine::run(args.epochs, args.lr, args.seed, true)?;
-    println!("{} training and {} test wines", r.sizes.0, r.sizes.1);
-    println!(
-        "test MAE {:.3} (predicting the mean: {:.3}; Cortez et al. 2009: ≈0.50 multiple regression, 0.46 SVM)",
-        r.test_mae, r.baseline_mae
-    );
-    Ok(())
+    let result = adroit_examples::wine::run(args.epochs, args.lr, args.seed, true).and_then(|r| {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{} training and {} test wines", r.sizes.0, r.sizes.1)?;
+        writeln!(
+            out,
+            "test MAE {:.3} (predicting the mean: {:.3}; Cortez et al. 2009: ≈0.50 multiple regression, 0.46 SVM)",
+            r.test_mae, r.baseline_mae
+        )?;
+        Ok(())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -71,7 +71,12 @@ pub fn load() -> (DMatrix<f32>, Vec<usize>) {
 /// # Errors
 /// If the output directory or files cannot be written, or training fails.
 pub fn run(options: &Options) -> Result<Report, Error> {
-    std::fs::create_dir_all(&options.out_dir)?;
+    std::fs::create_dir_all(&options.out_dir).map_err(|e| {
+        format!(
+            "cannot create the output directory {}: {e}",
+            options.out_dir.display()
+        )
+    })?;
     let (x, labels) = load();
     let y: DMatrix<f32> = onehot(&labels, 3)?;
     let split = train_test_split(&x, &y, 0.2, options.seed, Some(&labels))?;
@@ -113,17 +118,18 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         .iter()
         .filter_map(|e| e.get("test_accuracy"))
         .collect();
-    let plot_path = options.out_dir.join("iris_training.svg");
-    plot::curves(
-        &plot_path,
-        &[("training loss", &losses), ("test accuracy", &accuracies)],
-    )?;
-
+    // The weights first: a plot that cannot be written must not cost the trained model.
     let weights = options.out_dir.join("iris.safetensors");
     io::save_safetensors(&net, &weights)?;
     let mut fresh = model(options.seed.wrapping_add(1));
     io::load_safetensors(&mut fresh, &weights)?;
     let reloaded_identical = fresh.predict(&x_test)? == net.predict(&x_test)?;
+
+    let plot_path = options.out_dir.join("iris_training.svg");
+    plot::curves(
+        &plot_path,
+        &[("training loss", &losses), ("test accuracy", &accuracies)],
+    )?;
 
     Ok(Report {
         history,

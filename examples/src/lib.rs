@@ -17,6 +17,44 @@ pub mod wine;
 /// The error type of the examples.
 pub type Error = Box<dyn std::error::Error>;
 
+/// Command-line parser of a learning rate: a finite number greater than 0.
+///
+/// # Errors
+/// A message naming the problem, for clap to report with the flag.
+///
+/// # Example
+/// ```
+/// assert_eq!(adroit_examples::learning_rate("0.01"), Ok(0.01));
+/// assert!(adroit_examples::learning_rate("-0.01").is_err());
+/// assert!(adroit_examples::learning_rate("inf").is_err());
+/// ```
+pub fn learning_rate(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("must be a finite number greater than 0, not {s}"))
+    }
+}
+
+/// Command-line parser of an epoch count: an integer of at least 1.
+///
+/// # Errors
+/// A message naming the problem, for clap to report with the flag.
+///
+/// # Example
+/// ```
+/// assert_eq!(adroit_examples::epochs("150"), Ok(150));
+/// assert!(adroit_examples::epochs("0").is_err());
+/// ```
+pub fn epochs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e}")),
+    }
+}
+
 // Compile and run the README's snippets as doctests (this crate depends on every other).
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]

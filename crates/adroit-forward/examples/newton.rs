@@ -1,11 +1,13 @@
 //! Minimise the extended Rosenbrock function with Newton's method, using exact gradients
 //! (chunked forward mode) and exact Hessians (hyper-dual numbers) from `adroit-forward`.
 //!
-//! Run: `cargo run --release -p adroit-forward --example newton [n]` (n even, default 10).
+//! Run: `cargo run --release -p adroit-forward --example newton [n]` (n even, 2 to 2000,
+//! default 10).
 
 use adroit_forward::nalgebra::DVector;
 use adroit_forward::num_traits::Float;
 use adroit_forward::{DEFAULT_CHUNK, gradient_chunked, hessian};
+use std::io::Write;
 
 /// Extended Rosenbrock (Moré, Garbow & Hillstrom 1981): minimum 0 at (1, …, 1).
 fn rosenbrock<S: Float>(x: &[S]) -> S {
@@ -17,38 +19,66 @@ fn rosenbrock<S: Float>(x: &[S]) -> S {
     })
 }
 
+/// Largest n accepted: the dense Hessian takes 8·n² bytes (32 MB at 2000).
+const MAX_N: usize = 2000;
+
 fn main() {
-    let n: usize = match std::env::args().nth(1).map(|a| a.parse()) {
+    let arg = std::env::args().nth(1);
+    if matches!(arg.as_deref(), Some("-h" | "--help")) {
+        println!("usage: newton [n]   (n: an even number from 2 to {MAX_N}; default 10)");
+        return;
+    }
+    if std::env::args().count() > 2 {
+        eprintln!("usage: newton [n]   (one argument at most)");
+        std::process::exit(2);
+    }
+    let n: usize = match arg.map(|a| a.parse()) {
         None => 10,
-        Some(Ok(n)) if n >= 2 && n % 2 == 0 => n,
+        Some(Ok(n)) if (2..=MAX_N).contains(&n) && n % 2 == 0 => n,
         Some(_) => {
-            eprintln!("usage: newton [n]   (n: an even number ≥ 2)");
+            eprintln!("usage: newton [n]   (n: an even number from 2 to {MAX_N})");
             std::process::exit(2);
         }
     };
+    if let Err(e) = minimise(n) {
+        // A closed standard output (`| head`) ends the run quietly.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Runs Newton's method from the classic starting point, printing one line per iteration.
+fn minimise(n: usize) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
     // The classic starting point (-1.2, 1, -1.2, 1, ...).
     let mut x: Vec<f64> = (0..n)
         .map(|i| if i % 2 == 0 { -1.2 } else { 1.0 })
         .collect();
-    println!("Newton's method on the extended Rosenbrock function, n = {n}");
-    println!(
-        "{:>4} {:>14} {:>12} {:>6}",
-        "iter", "f(x)", "|grad|", "step"
-    );
+    writeln!(
+        out,
+        "Newton's method on the extended Rosenbrock function, n = {n}"
+    )?;
+    writeln!(
+        out,
+        "{:>4} {:>14} {:>12} {:>10}",
+        "iter", "f(x)", "|grad|", "step t"
+    )?;
     for iter in 0..100 {
         let f = rosenbrock(&x);
         let g = DVector::from_vec(gradient_chunked::<DEFAULT_CHUNK, _, _>(rosenbrock, &x));
-        println!("{iter:>4} {f:>14.6e} {:>12.3e}", g.norm());
         if g.norm() < 1e-10 {
-            println!("converged: x = {:.6?}", &x[..x.len().min(6)]);
-            return;
+            writeln!(out, "{iter:>4} {f:>14.6e} {:>12.3e}", g.norm())?;
+            writeln!(out, "converged: x = {:.6?}", &x[..x.len().min(6)])?;
+            return Ok(());
         }
         let h = hessian(rosenbrock, &x);
         let Some(step) = h.lu().solve(&(-&g)) else {
             eprintln!("singular Hessian at iteration {iter}");
             std::process::exit(1);
         };
-        // Backtracking line search on the Newton direction.
+        // Backtracking line search on the Newton direction: x ← x + t·step.
         let mut t = 1.0;
         loop {
             let trial: Vec<f64> = x.iter().zip(step.iter()).map(|(a, d)| a + t * d).collect();
@@ -58,6 +88,7 @@ fn main() {
             }
             t *= 0.5;
         }
+        writeln!(out, "{iter:>4} {f:>14.6e} {:>12.3e} {t:>10.4}", g.norm())?;
     }
     eprintln!("did not converge in 100 iterations");
     std::process::exit(1);

@@ -100,6 +100,25 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
+    write_atomically(path, &bytes)
+}
+
+/// Writes `bytes` to `path` atomically: under a temporary name in the same directory, flushed
+/// to disk, then renamed over `path`, so a crash or an error never leaves a partial file there
+/// (a previous file stays intact until the rename). The temporary is removed on error.
+///
+/// # Errors
+/// [`NnError::Io`] naming `path` if the file cannot be written.
+///
+/// # Example
+/// ```
+/// let path = std::env::temp_dir().join(format!("adroit-doc-atomic-{}.txt", std::process::id()));
+/// adroit_nn::io::write_atomically(&path, b"epoch,loss\n0,1.5\n").unwrap();
+/// assert_eq!(std::fs::read(&path).unwrap(), b"epoch,loss\n0,1.5\n");
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), NnError> {
+    let path = path.as_ref();
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -124,9 +143,14 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
     let tmp = dir.join(format!(".{stem}.{}.{n}.tmp", std::process::id()));
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&bytes)?;
+        f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, path)?;
+        // Make the rename itself durable (best effort: not every platform opens directories).
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
     };
     write().map_err(|e| {
         let _ = std::fs::remove_file(&tmp);

@@ -392,7 +392,8 @@ where
                 .into(),
         });
     }
-    let bar = ProgressBar::new(config.progress, config.epochs * loader.batches_per_epoch());
+    let steps = config.epochs.saturating_mul(loader.batches_per_epoch());
+    let bar = ProgressBar::new(config.progress, steps);
     let mut history = History {
         epochs: Vec::new(),
         stopped_early: false,
@@ -540,13 +541,19 @@ impl ProgressBar {
         }
     }
 
+    /// Prints a log line: above the bar when both share a terminal, otherwise to standard
+    /// output (so redirected output gets every line). Best effort: a closed or full standard
+    /// output loses the line rather than aborting training.
     fn println(&self, line: &str) {
+        use std::io::Write;
         #[cfg(feature = "progress")]
         if let Some(bar) = self.bar.as_ref().filter(|b| !b.is_hidden()) {
-            bar.println(line);
-            return;
+            if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                bar.println(line);
+                return;
+            }
         }
-        println!("{line}");
+        let _ = writeln!(std::io::stdout().lock(), "{line}");
     }
 
     fn finish(&self) {

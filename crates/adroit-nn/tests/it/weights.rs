@@ -156,3 +156,22 @@ fn saves_to_a_long_file_name() {
     load_safetensors(&mut loaded, &path).unwrap();
     assert_eq!(params(&loaded), params(&model(1)));
 }
+
+#[test]
+fn write_atomically_replaces_whole_files_and_names_the_path_on_error() {
+    let d = dir("atomic");
+    let path = d.join("curves.svg");
+    adroit_nn::io::write_atomically(&path, b"first").unwrap();
+    adroit_nn::io::write_atomically(&path, b"second, longer").unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"second, longer");
+    // Into a directory that does not exist: an error naming the target, nothing left behind.
+    let missing = d.join("no-such-dir").join("curves.svg");
+    let err = adroit_nn::io::write_atomically(&missing, b"x").unwrap_err();
+    assert!(matches!(&err, NnError::Io { .. }), "{err}");
+    assert!(err.to_string().contains("no-such-dir"), "{err}");
+    let names: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["curves.svg"], "no temporary left");
+}
