@@ -15,6 +15,9 @@ use crate::{CheckScalar, GenericFn, Mismatch, Options, Report};
 /// The first [`Mismatch`]; its `input` and `output` are the column and row of the entry. A
 /// pair that is NaN on both sides fails (it proves nothing).
 ///
+/// # Panics
+/// If `f` has no outputs at `x`.
+///
 /// # Example
 /// ```
 /// use adroit_check::{Options, generic_fn, hessian_check};
@@ -26,6 +29,11 @@ where
     T: CheckScalar,
     F: GenericFn,
 {
+    assert!(
+        !f.eval(&x.iter().map(|v| v.to_f64_lossless()).collect::<Vec<f64>>())
+            .is_empty(),
+        "hessian_check: the function has no outputs (it checks the first)"
+    );
     let reverse = T::reverse_hessian(f, x);
     let forward = adroit_forward::hessian(|v| f.eval(v)[0], x);
     let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();

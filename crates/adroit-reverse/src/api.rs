@@ -124,6 +124,10 @@ where
 /// `x`: `n` inputs; returns the `m × n` matrix with `J[(i, j)] = ∂fᵢ/∂xⱼ` (row `i` is `∇fᵢ`).
 /// Prefer it to forward mode when `m < n`.
 ///
+/// # Panics
+/// If `f` returns a `Var` that was not computed from its inputs in this call (a variable of
+/// another scope), or uses one of them.
+///
 /// # Example
 /// ```
 /// use adroit_reverse::nalgebra;

@@ -146,3 +146,11 @@ fn fast_mode_at_large_arguments() {
     let r = gradcheck(&g, &[4e5, 3e4], &fast);
     assert!(r.is_ok(), "{}", r.unwrap_err());
 }
+
+#[test]
+#[should_panic(expected = "hessian_check: the function has no outputs")]
+fn hessian_check_of_no_outputs_says_so() {
+    // It panicked with an index out of bounds.
+    let f = generic_fn!(|x| x.iter().copied().filter(|_| false).collect::<Vec<_>>());
+    let _ = hessian_check(&f, &[1.0], &Options::for_precision::<f64>());
+}
