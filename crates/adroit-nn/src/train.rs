@@ -27,7 +27,9 @@ pub struct TrainConfig {
     pub progress: bool,
     /// Seed of the dropout masks (combined with the step number).
     pub seed: u64,
-    /// Print each epoch's metrics (above the progress bar if there is one).
+    /// Print each epoch's metrics: above the progress bar when one is drawn and standard output
+    /// is a terminal, otherwise to standard output (best effort: a closed standard output does
+    /// not stop training).
     pub log: bool,
 }
 
