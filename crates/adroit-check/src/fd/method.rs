@@ -318,10 +318,9 @@ impl FiniteDifference {
         let max_probe_step = self.max_range / probe.stencil.max_offset().max(1.0);
         // The probe's own rounding noise at step `h`: an estimate below a hundred times it is
         // noise, not the function.
-        let probe_noise = |h: f64| {
-            eps * fx * probe.stencil.weights().iter().map(|w| w.abs()).sum::<f64>()
-                / h.powi(q as i32)
-        };
+        let probe_roundoff =
+            eps * fx * probe.stencil.weights().iter().map(|w| w.abs()).sum::<f64>();
+        let probe_noise = |h: f64| probe_roundoff / h.powi(q as i32);
         // Start at the unit scale ε^(1/(q+2)) and widen tenfold only while the probe sees
         // nothing but rounding noise (a polynomial at large |x|), up to the |x|-scaled step: a
         // probe wider than needed can alias an oscillation finer than its step (seen: sin at
@@ -364,11 +363,13 @@ impl FiniteDifference {
             // (Only above the unit scale: aliasing comes from steps scaled with a large |x|,
             // and below it the noise estimate, from |f| alone, is too unreliable to tell an
             // aliased probe from a noisy one.)
-            let finer = probe.apply(f, x, 0.3 * h0).abs();
-            let disagree = finer > 4.0 * high || 4.0 * finer < high;
-            if h0 > unit && finer.is_finite() && disagree && finer > 100.0 * probe_noise(0.3 * h0) {
-                h0 *= 0.3;
-                continue;
+            if h0 > unit {
+                let finer = probe.apply(f, x, 0.3 * h0).abs();
+                let disagree = finer > 4.0 * high || 4.0 * finer < high;
+                if finer.is_finite() && disagree && finer > 100.0 * probe_noise(0.3 * h0) {
+                    h0 *= 0.3;
+                    continue;
+                }
             }
             if h > 8.0 * h0 && h0 < max_probe_step {
                 h0 = (h / 2.0).min(max_probe_step);
