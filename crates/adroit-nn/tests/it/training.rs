@@ -105,7 +105,16 @@ fn non_finite_loss_stops_and_keeps_the_last_good_parameters() {
         &mut [&mut keep],
     )
     .unwrap_err();
-    match &err {
+    // Every completed epoch is in the error's history, with finite losses.
+    assert_eq!(err.history.epochs.len(), snapshots.len());
+    assert!(!err.history.stopped_early);
+    assert!(err.history.epochs.iter().all(|e| e.loss.is_finite()));
+    assert!(
+        err.to_string()
+            .contains(&format!("(after {} completed epoch", snapshots.len())),
+        "{err}"
+    );
+    match &err.error {
         NnError::NonFinite { epoch, batch, what } => {
             assert_eq!(*batch, 0);
             assert!(what == "loss" || what.starts_with("gradient of"), "{what}");
@@ -163,6 +172,11 @@ pub(super) fn train_error(model: &mut Dense<f64>, loader: &mut DataLoader<f64>) 
         &TrainConfig::default(),
         &mut [],
     )
+    .map(|_| ())
+    .map_err(|e| {
+        assert!(e.history.epochs.is_empty(), "refused before any epoch");
+        e.error
+    })
     .unwrap_err()
 }
 

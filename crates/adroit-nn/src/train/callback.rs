@@ -1,0 +1,219 @@
+//! [`Callback`]s run at the end of every epoch, and [`EarlyStopping`].
+
+use super::EpochMetrics;
+use adroit_reverse::matrix::MatScalar;
+
+/// What training does after a callback.
+///
+/// # Example
+/// ```
+/// use adroit_nn::data::DataLoader;
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::optim::Descent;
+/// use adroit_nn::{Activation, Control, Dense, EpochMetrics, TrainConfig, train};
+/// let x = DMatrix::from_fn(1, 4, |_, j| j as f64);
+/// let mut model = Dense::from_parts(dmatrix![0.0], None, Activation::Identity).unwrap();
+/// let mut loader = DataLoader::new(x.clone(), x, 2).unwrap();
+/// // Stop after epoch 1, the second.
+/// let mut stop_after_1 = |_: &Dense<f64>, m: &mut EpochMetrics| {
+///     if m.epoch == 1 { Control::Stop } else { Control::Continue }
+/// };
+/// let config = TrainConfig { epochs: 10, ..TrainConfig::default() };
+/// let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+/// let history =
+///     train(&mut model, &mut loader, loss, &mut Descent::new(0.1), &config, &mut [&mut stop_after_1])
+///         .unwrap();
+/// assert_eq!((history.epochs.len(), history.stopped_early), (2, true));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Go on.
+    Continue,
+    /// Stop after this epoch.
+    Stop,
+}
+
+/// Called after every epoch with the model and the epoch's metrics (which it may extend, e.g.
+/// with a validation score).
+///
+/// # Example
+/// ```
+/// use adroit_nn::data::DataLoader;
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::optim::Descent;
+/// use adroit_nn::{Activation, Callback, Control, Dense, EpochMetrics, TrainConfig, train};
+/// /// Records the weight as a metric; stops once it is within 0.01 of `target`.
+/// struct Watch {
+///     target: f64,
+/// }
+/// impl Callback<f64, Dense<f64>> for Watch {
+///     fn on_epoch_end(&mut self, model: &Dense<f64>, metrics: &mut EpochMetrics) -> Control {
+///         let w = model.weight[(0, 0)];
+///         metrics.extra.push(("weight".into(), w));
+///         if (w - self.target).abs() < 0.01 { Control::Stop } else { Control::Continue }
+///     }
+/// }
+/// // Learn y = 2x on x = 0, 1, 2, 3 from w = 0, one batch per epoch: mse = 3.5·(w − 2)² has
+/// // gradient 7·(w − 2), so each step of η = 0.1 multiplies w − 2 by 0.3:
+/// // |w − 2| = 2·0.3ᵏ after k epochs, first below 0.01 at k = 5.
+/// let x = DMatrix::from_fn(1, 4, |_, j| j as f64);
+/// let mut model = Dense::from_parts(dmatrix![0.0], None, Activation::Identity).unwrap();
+/// let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v), 4).unwrap();
+/// let config = TrainConfig { epochs: 100, ..TrainConfig::default() };
+/// let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+/// let mut watch = Watch { target: 2.0 };
+/// let history =
+///     train(&mut model, &mut loader, loss, &mut Descent::new(0.1), &config, &mut [&mut watch])
+///         .unwrap();
+/// assert!(history.stopped_early && history.epochs.len() == 5);
+/// assert_eq!(history.epochs[4].get("weight"), Some(model.weight[(0, 0)]));
+/// ```
+pub trait Callback<T: MatScalar, M> {
+    /// Inspects the epoch; returns whether to go on.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Callback, Control, EpochMetrics};
+    /// // Callbacks can be driven by hand (e.g. to test one); a closure is a callback too.
+    /// let mut half_loss = |_: &(), m: &mut EpochMetrics| {
+    ///     m.extra.push(("half_loss".into(), m.loss / 2.0));
+    ///     Control::Continue
+    /// };
+    /// let mut metrics = EpochMetrics { epoch: 0, loss: 3.0, extra: vec![] };
+    /// let decision = Callback::<f64, ()>::on_epoch_end(&mut half_loss, &(), &mut metrics);
+    /// assert_eq!((decision, metrics.get("half_loss")), (Control::Continue, Some(1.5)));
+    /// ```
+    fn on_epoch_end(&mut self, model: &M, metrics: &mut EpochMetrics) -> Control;
+}
+
+impl<T: MatScalar, M, F: FnMut(&M, &mut EpochMetrics) -> Control> Callback<T, M> for F {
+    fn on_epoch_end(&mut self, model: &M, metrics: &mut EpochMetrics) -> Control {
+        self(model, metrics)
+    }
+}
+
+/// Stops when a monitored metric has not improved by more than `min_delta` for `patience`
+/// epochs (Keras/Flux `early_stopping`). Monitors the training loss (lower is better) unless
+/// told otherwise.
+///
+/// # Example
+/// ```
+/// use adroit_nn::{Callback, Control, EarlyStopping, EpochMetrics};
+/// let mut stop = EarlyStopping::new(2, 0.0); // patience 2 on the training loss
+/// let mut epoch_end = |epoch, loss| {
+///     let mut metrics = EpochMetrics { epoch, loss, extra: vec![] };
+///     Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics)
+/// };
+/// // The best is 0.5 at epoch 1; 0.6 is worse and 0.5 only ties it: two epochs without
+/// // improvement.
+/// assert_eq!(epoch_end(0, 1.0), Control::Continue);
+/// assert_eq!(epoch_end(1, 0.5), Control::Continue);
+/// assert_eq!(epoch_end(2, 0.6), Control::Continue);
+/// assert_eq!(epoch_end(3, 0.5), Control::Stop);
+/// ```
+#[derive(Clone, Debug)]
+pub struct EarlyStopping {
+    patience: usize,
+    min_delta: f64,
+    monitor: Option<(String, bool)>,
+    best: Option<f64>,
+    waited: usize,
+}
+
+impl EarlyStopping {
+    /// Early stopping on the training loss.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Callback, Control, EarlyStopping, EpochMetrics};
+    /// // An improvement must exceed min_delta = 0.1: 1.0 → 0.95 → 0.92 does not count.
+    /// let mut stop = EarlyStopping::new(2, 0.1);
+    /// let mut epoch_end = |loss| {
+    ///     let mut metrics = EpochMetrics { epoch: 0, loss, extra: vec![] };
+    ///     Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics)
+    /// };
+    /// assert_eq!(epoch_end(1.0), Control::Continue);
+    /// assert_eq!(epoch_end(0.95), Control::Continue);
+    /// assert_eq!(epoch_end(0.92), Control::Stop);
+    /// ```
+    pub fn new(patience: usize, min_delta: f64) -> Self {
+        Self {
+            patience,
+            min_delta,
+            monitor: None,
+            best: None,
+            waited: 0,
+        }
+    }
+
+    /// Monitors the extra metric `name` instead (added by an earlier callback);
+    /// `higher_is_better` for scores like accuracy.
+    ///
+    /// # Panics
+    /// At the end of an epoch whose metrics have no `name` (a misspelt name, or the callback
+    /// adding it placed after this one): a configuration mistake that would otherwise never
+    /// stop training (Keras only warns). The message lists the metrics there are.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Callback, Control, EarlyStopping, EpochMetrics};
+    /// // Accuracy (added by an earlier callback) must rise; patience 1.
+    /// let mut stop = EarlyStopping::new(1, 0.0).monitor("accuracy", true);
+    /// let mut epoch_end = |accuracy| {
+    ///     let extra = vec![("accuracy".to_string(), accuracy)];
+    ///     let mut metrics = EpochMetrics { epoch: 0, loss: 0.0, extra };
+    ///     Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics)
+    /// };
+    /// assert_eq!(epoch_end(0.5), Control::Continue);
+    /// assert_eq!(epoch_end(0.7), Control::Continue);
+    /// assert_eq!(epoch_end(0.7), Control::Stop); // no rise
+    /// ```
+    pub fn monitor(mut self, name: &str, higher_is_better: bool) -> Self {
+        self.monitor = Some((name.to_string(), higher_is_better));
+        self
+    }
+}
+
+impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
+    fn on_epoch_end(&mut self, _: &M, metrics: &mut EpochMetrics) -> Control {
+        let (value, higher) = match &self.monitor {
+            None => (Some(metrics.loss), false),
+            Some((name, higher)) => (metrics.get(name), *higher),
+        };
+        let Some(value) = value else {
+            let names: Vec<&str> = metrics.extra.iter().map(|(n, _)| n.as_str()).collect();
+            panic!(
+                "EarlyStopping monitors the metric {:?}, but the epoch's metrics are: loss{}{} \
+                 (a callback adding it must come before EarlyStopping)",
+                self.monitor.as_ref().map_or("", |(n, _)| n.as_str()),
+                if names.is_empty() { "" } else { ", " },
+                names.join(", ")
+            );
+        };
+        let score = if higher { value } else { -value };
+        if !score.is_finite() {
+            // A NaN or infinite metric is no improvement (as Keras).
+            self.waited += 1;
+            return if self.waited >= self.patience {
+                Control::Stop
+            } else {
+                Control::Continue
+            };
+        }
+        match self.best {
+            Some(best) if score <= best + self.min_delta => {
+                self.waited += 1;
+                if self.waited >= self.patience {
+                    return Control::Stop;
+                }
+            }
+            _ => {
+                self.best = Some(score);
+                self.waited = 0;
+            }
+        }
+        Control::Continue
+    }
+}

@@ -1,0 +1,236 @@
+//! [`train`]: epochs of mini-batch optimisation with metrics, callbacks, an optional progress
+//! bar, and a safe stop on non-finite values.
+
+use crate::data::DataLoader;
+use crate::gradient::gradients_of;
+use crate::layer::check_input;
+use crate::optim::{Optimizer, apply_gradients};
+use crate::{Layer, Mode, NnError};
+use adroit_reverse::matrix::{MatScalar, MatVar};
+use nalgebra::DMatrix;
+
+mod callback;
+mod metrics;
+mod progress;
+
+pub use callback::{Callback, Control, EarlyStopping};
+pub use metrics::{EpochMetrics, History, TrainError};
+use progress::ProgressBar;
+
+/// Settings of [`train`].
+///
+/// # Example
+/// ```
+/// use adroit_nn::TrainConfig;
+/// // Set what you need and keep the defaults for the rest.
+/// let config = TrainConfig { epochs: 50, seed: 7, ..TrainConfig::default() };
+/// assert_eq!((config.epochs, config.seed, config.progress, config.log), (50, 7, false, false));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// Number of passes over the data.
+    pub epochs: usize,
+    /// Show a progress bar on stderr, drawn only when stderr is a terminal (off in
+    /// [`TrainConfig::default`]; needs the cargo feature `progress`, which is on by default).
+    pub progress: bool,
+    /// Seed of the dropout masks (combined with the step number).
+    pub seed: u64,
+    /// Print each epoch's metrics: above the progress bar when one is drawn and standard output
+    /// is a terminal, otherwise to standard output (best effort: a closed standard output does
+    /// not stop training).
+    pub log: bool,
+}
+
+impl Default for TrainConfig {
+    /// 10 epochs, no progress bar, no log, seed 0.
+    fn default() -> Self {
+        Self {
+            epochs: 10,
+            progress: false,
+            seed: 0,
+            log: false,
+        }
+    }
+}
+
+/// Trains `model` on the batches of `loader` for `config.epochs` epochs: for each batch, the
+/// gradient of `loss(model(x), y)` ([`Mode::Train`]) and one step of `opt`.
+///
+/// `loss(ŷ, y)` is one of [`crate::losses`] (or any function returning a 1 × 1 loss).
+///
+/// # Errors
+/// A [`TrainError`]: its `error` and the `history` of the epochs completed before it
+/// (`?` turns it into the [`NnError`] alone). The error is
+/// - [`NnError::ShapeMismatch`] if the data's features do not match the model's input, or the
+///   loss reports a prediction/target mismatch;
+/// - [`NnError::EmptyData`] if an epoch would have no batch;
+/// - [`NnError::NonFinite`] if the loss or a gradient becomes NaN or infinite, or an update
+///   would make a parameter so: training stops and the model keeps the parameters it had
+///   before that step (the last good ones).
+///
+/// # Example
+/// ```
+/// use adroit_nn::{nalgebra, rand};
+/// use adroit_nn::data::DataLoader;
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::optim::Adam;
+/// use adroit_nn::{Activation, Dense, TrainConfig, train};
+/// use adroit_nn::rand::SeedableRng;
+///
+/// // Learn y = 2x − 1.
+/// let x = nalgebra::DMatrix::from_fn(1, 32, |_, j| j as f64 / 16.0 - 1.0);
+/// let y = x.map(|v| 2.0 * v - 1.0);
+/// let mut model = Dense::<f64>::new(1, 1, Activation::Identity, &mut rand::rngs::StdRng::seed_from_u64(0));
+/// let mut loader = DataLoader::new(x, y, 8).unwrap().shuffle(1);
+/// let config = TrainConfig { epochs: 200, ..TrainConfig::default() };
+/// let history = train(&mut model, &mut loader, |p, t| mse(p, t, Agg::Mean), &mut Adam::new(0.05), &config, &mut []).unwrap();
+/// assert!(history.epochs.last().unwrap().loss < 1e-4);
+/// ```
+pub fn train<T, M, O, L>(
+    model: &mut M,
+    loader: &mut DataLoader<T>,
+    loss: L,
+    opt: &mut O,
+    config: &TrainConfig,
+    callbacks: &mut [&mut dyn Callback<T, M>],
+) -> Result<History, TrainError>
+where
+    T: MatScalar,
+    M: Layer<T> + Clone,
+    O: Optimizer<T>,
+    L: Fn(MatVar<T>, &DMatrix<T>) -> Result<MatVar<T>, NnError>,
+{
+    let mut history = History {
+        epochs: Vec::new(),
+        stopped_early: false,
+    };
+    if let Some(inputs) = model.input_size().filter(|&n| n != loader.features()) {
+        let error = NnError::ShapeMismatch {
+            what: "training data (features × samples) for the model's inputs".to_string(),
+            expected: (inputs, loader.len()),
+            found: (loader.features(), loader.len()),
+        };
+        return Err(TrainError { error, history });
+    }
+    if loader.batches_per_epoch() == 0 {
+        let error = NnError::EmptyData {
+            what: "an epoch (fewer samples than one batch, and the last partial batch is dropped)"
+                .into(),
+        };
+        return Err(TrainError { error, history });
+    }
+    let steps = config.epochs.saturating_mul(loader.batches_per_epoch());
+    let bar = ProgressBar::new(config.progress, steps);
+    let mut step_count: u64 = 0;
+    for epoch in 0..config.epochs {
+        let mut total = 0.0;
+        let batches = loader.epoch();
+        let n_batches = batches.len();
+        for (batch, (x, y)) in batches.into_iter().enumerate() {
+            step_count += 1;
+            let seed = config
+                .seed
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .wrapping_add(step_count);
+            let value = match train_step(model, &x, &y, &loss, opt, seed) {
+                Ok(value) => value,
+                Err(e) => {
+                    bar.finish();
+                    let error = match e {
+                        NnError::NonFinite { what, .. } => {
+                            NnError::NonFinite { epoch, batch, what }
+                        }
+                        other => other,
+                    };
+                    return Err(TrainError { error, history });
+                }
+            };
+            let value = value.to_f64().unwrap_or(f64::NAN);
+            total += value;
+            bar.advance(epoch, value);
+        }
+        let mut metrics = EpochMetrics {
+            epoch,
+            loss: total / n_batches.max(1) as f64,
+            extra: Vec::new(),
+        };
+        let mut stop = false;
+        for callback in callbacks.iter_mut() {
+            stop |= callback.on_epoch_end(model, &mut metrics) == Control::Stop;
+        }
+        if config.log {
+            bar.println(&metrics.to_string());
+        }
+        history.epochs.push(metrics);
+        if stop {
+            history.stopped_early = true;
+            break;
+        }
+    }
+    bar.finish();
+    Ok(history)
+}
+
+/// One training step on a batch (`x`: `inputs × batch`, `y`: `outputs × batch`): the gradient
+/// of `loss(model(x), y)` in [`Mode::Train`] (dropout seeded with `seed`) and one step of
+/// `opt`; returns the loss. Records the parameters once and applies the gradients without a
+/// model-shaped copy (what [`train`] runs per batch).
+///
+/// # Errors
+/// [`NnError::ShapeMismatch`] if `x` does not have the model's input size in rows; the
+/// loss's error (e.g. a shape mismatch between prediction and target); [`NnError::NonFinite`]
+/// (with `epoch` and `batch` 0) if the loss or a gradient is NaN or infinite, or the update
+/// would make a parameter so — the model is then unchanged.
+///
+/// # Example
+/// ```
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::optim::Descent;
+/// use adroit_nn::{Activation, Dense, NnError, train_step};
+/// let (w, b) = (dmatrix![1.0], Some(dmatrix![0.0]));
+/// let mut model = Dense::from_parts(w, b, Activation::Identity).unwrap();
+/// let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+/// let mut opt = Descent::new(0.25);
+/// // mse(w·1 + b, 0) = 1 with gradient 2 for w and b: a step of η = 0.25 subtracts 0.5.
+/// let value = train_step(&mut model, &dmatrix![1.0], &dmatrix![0.0], &loss, &mut opt, 0).unwrap();
+/// assert_eq!(value, 1.0);
+/// assert_eq!((model.weight.clone(), model.bias.clone()), (dmatrix![0.5], Some(dmatrix![-0.5])));
+/// // A batch of 2 features for a layer of 1 input is refused; the model is unchanged.
+/// let wrong = train_step(&mut model, &DMatrix::zeros(2, 1), &dmatrix![0.0], &loss, &mut opt, 0);
+/// assert!(matches!(wrong, Err(NnError::ShapeMismatch { .. })));
+/// assert_eq!(model.weight, dmatrix![0.5]);
+/// ```
+pub fn train_step<T, M, O, L>(
+    model: &mut M,
+    x: &DMatrix<T>,
+    y: &DMatrix<T>,
+    loss: &L,
+    opt: &mut O,
+    seed: u64,
+) -> Result<T, NnError>
+where
+    T: MatScalar,
+    M: Layer<T>,
+    O: Optimizer<T>,
+    L: Fn(MatVar<T>, &DMatrix<T>) -> Result<MatVar<T>, NnError>,
+{
+    check_input(model.input_size(), x)?;
+    let (value, grads) = {
+        let mut params = Vec::new();
+        model.visit_params(&mut |p| params.push(p));
+        let model = &*model;
+        gradients_of(&params, Mode::Train, seed, |ctx| {
+            loss(model.forward(MatVar::constant(x.clone()), ctx), y)
+        })?
+    };
+    if !num_traits::Float::is_finite(value) {
+        return Err(NnError::NonFinite {
+            epoch: 0,
+            batch: 0,
+            what: "loss".into(),
+        });
+    }
+    apply_gradients(opt, model, grads)?;
+    Ok(value)
+}
