@@ -1,7 +1,7 @@
 //! Weight files: round trips, a file written by the reference implementation, and every kind
 //! of bad file gives a typed error naming the problem, leaving the model untouched.
 
-use adroit_nn::io::{load_safetensors, save_safetensors};
+use adroit_nn::io::{LoadReport, load_safetensors, load_safetensors_partial, save_safetensors};
 use adroit_nn::{Activation, Chain, Dense, NnError};
 use nalgebra::dmatrix;
 use rand::SeedableRng;
@@ -174,4 +174,62 @@ fn write_atomically_replaces_whole_files_and_names_the_path_on_error() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["curves.svg"], "no temporary left");
+}
+
+#[test]
+fn partial_loading_reports_missing_and_unexpected_tensors_and_loads_the_rest() {
+    let d = dir("partial");
+    // The file: a 3 → 4 layer and a 4 → 2 layer. The model: the same first layer, a 4 → 2
+    // layer without bias, a third layer.
+    let file = d.join("file.safetensors");
+    let source = model(1);
+    save_safetensors(&source, &file).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+    let mut target = Chain::<f64>::new()
+        .push(Dense::new(3, 4, Activation::Relu, &mut rng))
+        .push(Dense::new(4, 2, Activation::Relu, &mut rng).without_bias())
+        .push(Dense::new(2, 2, Activation::Identity, &mut rng));
+    let third_before = target.layer::<Dense<f64>>(2).unwrap().clone();
+    let report = load_safetensors_partial(&mut target, &file).unwrap();
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        report,
+        LoadReport {
+            loaded: names(&["layers.0.weight", "layers.0.bias", "layers.1.weight"]),
+            missing: names(&["layers.2.weight", "layers.2.bias"]),
+            unexpected: names(&["layers.1.bias"]),
+        }
+    );
+    let first = target.layer::<Dense<f64>>(0).unwrap();
+    assert_eq!(Some(first), source.layer::<Dense<f64>>(0));
+    let second = target.layer::<Dense<f64>>(1).unwrap();
+    assert_eq!(second.weight, source.layer::<Dense<f64>>(1).unwrap().weight);
+    assert_eq!(target.layer::<Dense<f64>>(2), Some(&third_before));
+}
+
+#[test]
+fn partial_loading_still_refuses_a_tensor_that_does_not_fit_and_changes_nothing() {
+    let d = dir("partial_bad");
+    let file = d.join("file.safetensors");
+    save_safetensors(&model(1), &file).unwrap();
+    // layers.0 fits; layers.1.weight is 4 → 3 here against 4 → 2 in the file.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let mut target = Chain::<f64>::new()
+        .push(Dense::new(3, 4, Activation::Relu, &mut rng))
+        .push(Dense::new(4, 3, Activation::Identity, &mut rng));
+    let before = params(&target);
+    let err = load_safetensors_partial(&mut target, &file).unwrap_err();
+    assert!(
+        matches!(&err, NnError::TensorShapeMismatch { name, .. } if name == "layers.1.weight"),
+        "{err}"
+    );
+    assert_eq!(
+        params(&target),
+        before,
+        "the fitting first layer was not loaded either"
+    );
+    // And a file of another element type.
+    let mut single = Chain::<f32>::new().push(Dense::new(3, 4, Activation::Relu, &mut rng));
+    let err = load_safetensors_partial(&mut single, &file).unwrap_err();
+    assert!(matches!(err, NnError::DtypeMismatch { .. }), "{err}");
 }

@@ -1,13 +1,10 @@
-//! Weight files in the safetensors format (Hugging Face), so parameters move to and from
-//! PyTorch and other tools. Tensor names follow the model's structure (`weight`,
-//! `layers.0.bias`, ...); each parameter is stored as a 2-D tensor `[rows, cols]` in row-major
-//! order (safetensors' and PyTorch's layout), as `F32` or `F64`.
+//! Saving and loading a model's parameters as safetensors.
 
+use super::{io_error, write_atomically};
 use crate::{Layer, NnError};
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
-use std::io::Write;
 use std::path::Path;
 
 /// The safetensors element type of `T`.
@@ -47,13 +44,6 @@ fn from_bytes<T: MatScalar>(bytes: &[u8], rows: usize, cols: usize) -> DMatrix<T
         }
     };
     DMatrix::from_fn(rows, cols, |i, j| value(i * cols + j))
-}
-
-fn io_error(path: &Path, e: std::io::Error) -> NnError {
-    NnError::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    }
 }
 
 /// Writes every parameter of `model` to `path` in the safetensors format, atomically: the file
@@ -103,61 +93,6 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
     write_atomically(path, &bytes)
 }
 
-/// Writes `bytes` to `path` atomically: under a temporary name in the same directory, flushed
-/// to disk, then renamed over `path`, so a crash or an error never leaves a partial file there
-/// (a previous file stays intact until the rename). The temporary is removed on error.
-///
-/// # Errors
-/// [`NnError::Io`] naming `path` if the file cannot be written.
-///
-/// # Example
-/// ```
-/// let path = std::env::temp_dir().join(format!("adroit-doc-atomic-{}.txt", std::process::id()));
-/// adroit_nn::io::write_atomically(&path, b"epoch,loss\n0,1.5\n").unwrap();
-/// assert_eq!(std::fs::read(&path).unwrap(), b"epoch,loss\n0,1.5\n");
-/// # std::fs::remove_file(&path).unwrap();
-/// ```
-pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), NnError> {
-    let path = path.as_ref();
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // Unique per process and call, so concurrent saves to one path never share a temporary.
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    // At most 100 bytes of the name, so the temporary stays within the usual 255-byte limit
-    // on a file name whenever the target's own name does.
-    let mut stem_len = 0;
-    let stem: String = file_name
-        .chars()
-        .take_while(|c| {
-            stem_len += c.len_utf8();
-            stem_len <= 100
-        })
-        .collect();
-    let tmp = dir.join(format!(".{stem}.{}.{n}.tmp", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        // Make the rename itself durable (best effort: not every platform opens directories).
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io_error(path, e)
-    })
-}
-
 /// Loads every parameter of `model` from the safetensors file at `path`. Every tensor is
 /// checked (present, same element type, same shape) before any parameter is changed, so on
 /// error the model is untouched.
@@ -194,13 +129,91 @@ pub fn load_safetensors<T: MatScalar, M: Layer<T>>(
     model: &mut M,
     path: impl AsRef<Path>,
 ) -> Result<(), NnError> {
-    let path = path.as_ref();
+    load(model, path.as_ref(), true).map(|_| ())
+}
+
+/// What [`load_safetensors_partial`] did: tensor names, each list sorted as the model visits
+/// its parameters (`loaded`, `missing`) or alphabetically (`unexpected`).
+///
+/// # Example
+/// ```
+/// use adroit_nn::io::LoadReport;
+/// let report = LoadReport::default();
+/// assert!(report.loaded.is_empty() && report.missing.is_empty() && report.unexpected.is_empty());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    /// The model's parameters set from the file.
+    pub loaded: Vec<String>,
+    /// The model's parameters the file has no tensor for (left as they were); PyTorch's
+    /// `missing_keys`.
+    pub missing: Vec<String>,
+    /// The file's tensors the model has no parameter for (ignored); PyTorch's
+    /// `unexpected_keys`.
+    pub unexpected: Vec<String>,
+}
+
+/// Loads the parameters of `model` that the safetensors file at `path` has, leaves the others
+/// as they are, ignores tensors the model has no parameter for, and reports which were which
+/// (PyTorch's `load_state_dict(strict=False)`): e.g. to start a model from a smaller or
+/// differently headed one. A tensor the file does have must still fit its parameter; every
+/// tensor is checked before any parameter is changed, so on error the model is untouched.
+///
+/// # Errors
+/// [`NnError::Io`] if the file cannot be read; [`NnError::InvalidFile`] if it is truncated or
+/// corrupted; [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming a tensor
+/// that does not fit its parameter.
+///
+/// # Example
+/// ```
+/// use adroit_nn::rand::{self, SeedableRng};
+/// use adroit_nn::{Activation, Chain, Dense, io};
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let path = std::env::temp_dir().join(format!("adroit-doc-partial-{}.safetensors", std::process::id()));
+/// // A trained first layer (4 → 8) starts a deeper model: its parameters load, the new
+/// // layer keeps its initial weights.
+/// let backbone = Chain::new().push(Dense::<f32>::new(4, 8, Activation::Relu, &mut rng));
+/// io::save_safetensors(&backbone, &path).unwrap();
+/// let mut model = Chain::new()
+///     .push(Dense::<f32>::new(4, 8, Activation::Relu, &mut rng))
+///     .push(Dense::new(8, 1, Activation::Identity, &mut rng));
+/// let head = model.layer::<Dense<f32>>(1).unwrap().clone();
+/// let report = io::load_safetensors_partial(&mut model, &path).unwrap();
+/// assert_eq!(report.loaded, ["layers.0.weight", "layers.0.bias"]);
+/// assert_eq!(report.missing, ["layers.1.weight", "layers.1.bias"]);
+/// assert!(report.unexpected.is_empty());
+/// assert_eq!(model.layer::<Dense<f32>>(0), backbone.layer::<Dense<f32>>(0));
+/// assert_eq!(model.layer::<Dense<f32>>(1), Some(&head));
+/// // The other way round, the file's extra tensors are reported and ignored.
+/// io::save_safetensors(&model, &path).unwrap();
+/// let mut small = Chain::new().push(Dense::<f32>::new(4, 8, Activation::Relu, &mut rng));
+/// let report = io::load_safetensors_partial(&mut small, &path).unwrap();
+/// assert_eq!(report.unexpected, ["layers.1.bias", "layers.1.weight"]);
+/// // Strict loading refuses both.
+/// assert!(io::load_safetensors(&mut small, &path).is_err());
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn load_safetensors_partial<T: MatScalar, M: Layer<T>>(
+    model: &mut M,
+    path: impl AsRef<Path>,
+) -> Result<LoadReport, NnError> {
+    load(model, path.as_ref(), false)
+}
+
+/// Reads and checks the file's tensor for every parameter of `model`, then sets them all;
+/// `strict`: a missing or an unexpected tensor is an error.
+fn load<T: MatScalar, M: Layer<T>>(
+    model: &mut M,
+    path: &Path,
+    strict: bool,
+) -> Result<LoadReport, NnError> {
     let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
     let file = SafeTensors::deserialize(&bytes).map_err(|e| NnError::InvalidFile {
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
-    let mut values = Vec::new();
+    let mut values: Vec<Option<DMatrix<T>>> = Vec::new();
+    let mut report = LoadReport::default();
     let mut failure = None;
     let mut names = std::collections::HashSet::new();
     model.visit("", &mut |name, p| {
@@ -208,57 +221,73 @@ pub fn load_safetensors<T: MatScalar, M: Layer<T>>(
         if failure.is_some() {
             return;
         }
-        let result = (|| {
-            let tensor = file.tensor(name).map_err(|_| NnError::MissingTensor {
-                path: path.display().to_string(),
-                name: name.to_string(),
-            })?;
-            if tensor.dtype() != dtype::<T>() {
-                return Err(NnError::DtypeMismatch {
+        let Ok(tensor) = file.tensor(name) else {
+            if strict {
+                failure = Some(NnError::MissingTensor {
+                    path: path.display().to_string(),
                     name: name.to_string(),
-                    expected: format!("{:?}", dtype::<T>()),
-                    found: format!("{:?}", tensor.dtype()),
                 });
             }
-            let expected = vec![p.nrows(), p.ncols()];
-            // A vector parameter (`n × 1`) also loads from a 1-D tensor `[n]` (PyTorch biases).
-            let fits = tensor.shape() == expected.as_slice()
-                || (p.ncols() == 1 && tensor.shape() == [p.nrows()]);
-            if !fits {
-                return Err(NnError::TensorShapeMismatch {
-                    name: name.to_string(),
-                    expected,
-                    found: tensor.shape().to_vec(),
-                });
+            report.missing.push(name.to_string());
+            values.push(None);
+            return;
+        };
+        match read_tensor::<T>(name, &tensor, (p.nrows(), p.ncols())) {
+            Ok(m) => {
+                report.loaded.push(name.to_string());
+                values.push(Some(m));
             }
-            Ok(from_bytes::<T>(tensor.data(), p.nrows(), p.ncols()))
-        })();
-        match result {
-            Ok(m) => values.push(m),
             Err(e) => failure = Some(e),
         }
     });
     if let Some(e) = failure {
         return Err(e);
     }
-    let mut unexpected: Vec<String> = file
+    report.unexpected = file
         .names()
         .into_iter()
         .filter(|n| !names.contains(n.as_str()))
         .cloned()
         .collect();
-    if !unexpected.is_empty() {
-        unexpected.sort();
+    report.unexpected.sort();
+    if strict && !report.unexpected.is_empty() {
         return Err(NnError::UnexpectedTensors {
             path: path.display().to_string(),
-            names: unexpected,
+            names: report.unexpected,
         });
     }
     let mut next = values.into_iter();
     model.visit_mut(&mut |p| {
-        if let Some(v) = next.next() {
+        if let Some(Some(v)) = next.next() {
             *p = v;
         }
     });
-    Ok(())
+    Ok(report)
+}
+
+/// The tensor `name` as a `rows × cols` matrix, if its element type is `T`'s and its shape
+/// fits.
+fn read_tensor<T: MatScalar>(
+    name: &str,
+    tensor: &TensorView<'_>,
+    (rows, cols): (usize, usize),
+) -> Result<DMatrix<T>, NnError> {
+    if tensor.dtype() != dtype::<T>() {
+        return Err(NnError::DtypeMismatch {
+            name: name.to_string(),
+            expected: format!("{:?}", dtype::<T>()),
+            found: format!("{:?}", tensor.dtype()),
+        });
+    }
+    let expected = vec![rows, cols];
+    // A vector parameter (`n × 1`) also loads from a 1-D tensor `[n]` (PyTorch biases).
+    let fits = tensor.shape() == expected.as_slice() || (cols == 1 && tensor.shape() == [rows]);
+    if !fits {
+        return Err(NnError::TensorShapeMismatch {
+            name: name.to_string(),
+            expected,
+            found: tensor.shape().to_vec(),
+        });
+    }
+    Ok(from_bytes::<T>(tensor.data(), rows, cols))
 }
