@@ -275,7 +275,8 @@ where
 /// let mut copy = model.clone(); // other addresses: the gradients are not its own
 /// let mut opt = Descent::new(0.25);
 /// let refused = step_with_grads(&mut opt, &mut copy, &grads);
-/// assert!(matches!(refused, Err(NnError::ShapeMismatch { .. })));
+/// assert!(matches!(&refused, Err(NnError::ShapeMismatch { .. })));
+/// assert!(refused.unwrap_err().to_string().contains("moved or cloned after `params`"));
 /// step_with_grads(&mut opt, &mut model, &grads).unwrap();
 /// assert_eq!((model.weight, model.bias), (dmatrix![0.5], Some(dmatrix![-0.5])));
 /// ```
@@ -293,7 +294,11 @@ where
             Some(g) => updates.push(g.clone()),
             None => {
                 return Err(NnError::ShapeMismatch {
-                    what: format!("step_with_grads: no gradient for parameter {name}"),
+                    what: format!(
+                        "step_with_grads: no gradient for parameter {name} (gradients are \
+                         matched by the parameter's address: was the model moved or cloned \
+                         after `params`?)"
+                    ),
                     expected: p.shape(),
                     found: (0, 0),
                 });
