@@ -53,7 +53,20 @@ use num_traits::Float;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Agg {
-    /// The mean (Flux's default).
+    /// The mean (Flux's default). Over no entries (an empty prediction, `n × 0`) it is the
+    /// empty sum, 0, with zero gradient — where Flux and PyTorch divide by zero and give NaN.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::adroit_reverse::matrix;
+    /// use adroit_nn::losses::{Agg, mse};
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// let (l, g) = matrix::value_and_gradient(
+    ///     |p| mse(p[0], &DMatrix::zeros(3, 0), Agg::Mean).unwrap(),
+    ///     &[DMatrix::<f64>::zeros(3, 0)],
+    /// );
+    /// assert_eq!((l, g[0].shape()), (0.0, (3, 0)));
+    /// ```
     #[default]
     Mean,
     /// The sum.
