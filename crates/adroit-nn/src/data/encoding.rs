@@ -29,6 +29,9 @@ pub fn onehot<T: MatScalar>(labels: &[usize], classes: usize) -> Result<DMatrix<
 }
 
 /// The index of the largest entry of each column (Flux's `onecold`); the first one on ties.
+/// A NaN counts as the largest value, so a column holding one gives its first NaN's index
+/// (as Julia's `argmax`, NumPy's and PyTorch's: a broken prediction is never silently a
+/// confident class because of where its NaN sits).
 ///
 /// # Example
 /// ```
@@ -37,12 +40,18 @@ pub fn onehot<T: MatScalar>(labels: &[usize], classes: usize) -> Result<DMatrix<
 /// // 3 classes × 2 samples: [0.1, 0.7, 0.2] is class 1; [0.4, 0.4, 0.2] ties, so class 0.
 /// let probs = dmatrix![0.1, 0.4; 0.7, 0.4; 0.2, 0.2];
 /// assert_eq!(onecold(&probs), vec![1, 0]);
+/// // NaN is the largest: [NaN, 0.9, NaN] is class 0 and [0.9, NaN, 0.1] class 1.
+/// let broken = dmatrix![f64::NAN, 0.9; 0.9, f64::NAN; f64::NAN, 0.1];
+/// assert_eq!(onecold(&broken), vec![0, 1]);
 /// ```
 pub fn onecold<T: MatScalar>(m: &DMatrix<T>) -> Vec<usize> {
     m.column_iter()
         .map(|c| {
             let mut best = 0;
             for (i, &v) in c.iter().enumerate() {
+                if v.is_nan() {
+                    return i;
+                }
                 if v > c[best] {
                     best = i;
                 }
