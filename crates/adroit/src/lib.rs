@@ -1,0 +1,89 @@
+//! adroit in one dependency: exact derivatives of generic Rust numeric code, forward or
+//! reverse, neural-network training on top, and the tools to check the derivatives.
+//!
+//! This crate only re-exports adroit's crates, each behind a cargo feature, so a project pulls
+//! in what it uses and nothing more:
+//!
+//! | feature | module | crate | brings in |
+//! |---|---|---|---|
+//! | `forward` (default) | [`forward`] | `adroit-forward` | dual numbers; `num-traits`, `nalgebra` |
+//! | `reverse` (default) | [`reverse`] | `adroit-reverse` | the tape, matrix-level operations |
+//! | `nn` | `nn` | `adroit-nn` | layers, losses, optimisers, training; `rand`, `safetensors`, `indicatif` |
+//! | `check` | `check` | `adroit-check` | finite differences, gradcheck; `proptest` |
+//! | `full` | all four | | |
+//!
+//! ```toml
+//! [dependencies]
+//! adroit = { path = "path/to/adroit/crates/adroit", features = ["nn"] }
+//! ```
+//!
+//! Depending on the crates directly (`adroit-forward`, ...) is equivalent; the modules here are
+//! those crates, unchanged.
+//!
+//! # Example
+//! The classic first example, `f(x) = 3x² + 2x + 1` with `f'(5) = 32`, in both modes:
+//! ```
+//! use adroit::forward::num_traits::Float;
+//!
+//! fn f<S: Float>(x: S) -> S {
+//!     let (two, three) = (S::from(2.0).unwrap(), S::from(3.0).unwrap());
+//!     three * x * x + two * x + S::one()
+//! }
+//!
+//! assert_eq!(adroit::forward::derivative(f, 5.0), 32.0);
+//! assert_eq!(adroit::reverse::gradient(|x| f(x[0]), &[5.0]), [32.0]);
+//! ```
+#![warn(missing_docs)]
+
+/// Forward-mode automatic differentiation with dual numbers: the crate `adroit-forward`
+/// (feature `forward`, on by default).
+///
+/// # Example
+/// ```
+/// use adroit::forward::num_traits::Float; // the dual numbers' functions
+/// // d/dx sin(x)·x at x = 0.5 is cos(0.5)·0.5 + sin(0.5).
+/// let d = adroit::forward::derivative(|x| x.sin() * x, 0.5_f64);
+/// assert!((d - (0.5_f64.cos() * 0.5 + 0.5_f64.sin())).abs() < 1e-15);
+/// ```
+#[cfg(feature = "forward")]
+pub use adroit_forward as forward;
+
+/// Reverse-mode automatic differentiation on a tape, and matrix-level operations: the crate
+/// `adroit-reverse` (feature `reverse`, on by default).
+///
+/// # Example
+/// ```
+/// // f(x, y) = x·y + 3y at (5, 7): value 56, gradient (7, 8).
+/// let (value, grad) = adroit::reverse::value_and_gradient(|v| v[0] * v[1] + 3.0 * v[1], &[5.0, 7.0]);
+/// assert_eq!((value, grad), (56.0, vec![7.0, 8.0]));
+/// ```
+#[cfg(feature = "reverse")]
+pub use adroit_reverse as reverse;
+
+/// Neural networks: layers, activations, losses, optimisers, data loading and training — the
+/// crate `adroit-nn` (feature `nn`).
+///
+/// # Example
+/// ```
+/// use adroit::nn::nalgebra::{self, dmatrix}; // dmatrix! expands to nalgebra:: paths
+/// use adroit::nn::{Activation, Dense, Layer};
+/// // A 2 → 1 layer: W·x + b = 1·3 + 2·4 + 0.5.
+/// let layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Identity).unwrap();
+/// assert_eq!(layer.predict(&dmatrix![3.0; 4.0]).unwrap(), dmatrix![11.5]);
+/// ```
+#[cfg(feature = "nn")]
+pub use adroit_nn as nn;
+
+/// Checking derivatives: finite differences, gradcheck, proptest strategies — the crate
+/// `adroit-check` (feature `check`).
+///
+/// # Example
+/// ```
+/// use adroit::check::{Options, generic_fn, gradcheck};
+/// // Forward mode, reverse mode and finite differences agree on x₀·sin(x₁).
+/// let f = generic_fn!(|x| vec![x[0] * x[1].sin()]);
+/// let report = gradcheck(&f, &[1.5, 0.3], &Options::for_precision::<f64>()).unwrap();
+/// assert!(report.max_fd_error < 1e-9);
+/// ```
+#[cfg(feature = "check")]
+pub use adroit_check as check;
