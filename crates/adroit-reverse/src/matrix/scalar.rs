@@ -49,7 +49,10 @@ macro_rules! mat_scalar {
 
         impl sealed::Sealed for $t {
             fn with_mat_tapes<R>(f: impl FnOnce(&mut MatTapeStack<Self>) -> R) -> R {
-                $tls.with(|stack| f(&mut stack.borrow_mut()))
+                $tls.with(|stack| match stack.try_borrow_mut() {
+                    Ok(mut stack) => f(&mut stack),
+                    Err(_) => reentrant_matrix_operation(),
+                })
             }
 
             fn try_with_mat_tapes(f: impl FnOnce(&mut MatTapeStack<Self>)) {
@@ -70,4 +73,17 @@ macro_rules! mat_scalar {
 mat_scalar! {
     f32 => MAT_TAPES_F32, gemm::sgemm,
     f64 => MAT_TAPES_F64, gemm::dgemm,
+}
+
+/// The panic of a matrix operation started while another one is being recorded: from inside
+/// the element function of `map` or a similar closure.
+#[cold]
+#[inline(never)]
+fn reentrant_matrix_operation() -> ! {
+    panic!(
+        "adroit-reverse: a matrix operation (or matrix::gradient, MatVar::constant, ...) was \
+         called from inside the element function of another matrix operation (e.g. a `map` \
+         closure); element functions must be plain scalar code: compute matrix values outside \
+         the closure"
+    )
 }

@@ -865,3 +865,30 @@ fn f32_element_wise_ops_and_products_agree_with_f64() {
     close_to_f64(&g32[0], &g64[0], 2e-8, 1e-5, "product ∂A");
     close_to_f64(&g32[1], &g64[1], 2e-8, 1e-5, "product ∂C");
 }
+
+#[test]
+#[should_panic(expected = "reshape: cannot reshape 0×3 into 9223372036854775808×2")]
+fn reshape_to_a_shape_whose_size_overflows_panics() {
+    // rows·cols wrapped to 0 = 0·3 in release builds: the reshape was accepted and the next
+    // operation read entries that do not exist (a segfault from safe code).
+    let _ = matrix::gradient(
+        |m| m[0].reshape(1 << 63, 2).transpose().sum(),
+        &[DMatrix::<f64>::zeros(0, 3)],
+    );
+}
+
+#[test]
+#[should_panic(expected = "called from inside the element function of another matrix operation")]
+fn a_matrix_operation_inside_a_map_closure_panics_clearly() {
+    // It used to panic with a bare "RefCell already borrowed".
+    let _ = matrix::gradient(
+        |m| {
+            m[0].map(|x| {
+                let _ = MatVar::constant(DMatrix::<f64>::zeros(1, 1));
+                x
+            })
+            .sum()
+        },
+        &[mat(2, 2, 3)],
+    );
+}
