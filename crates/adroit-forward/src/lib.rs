@@ -23,6 +23,24 @@
 //! Comparisons look at primal values only, so branches take the same path as the plain-float
 //! program. The derivative of a program is the derivative of the branch taken.
 //!
+//! # Singular matrices
+//! `num_traits::Zero::is_zero` is true only for an *identically* zero number (value and every
+//! perturbation zero), so linear algebra that skips zeros never drops a derivative. The price:
+//! nalgebra's zero-pivot tests do not see a pivot whose value is 0 but which carries a tangent.
+//! At such a singular matrix, LU-based results (`lu()`, `determinant()` from 4 × 4, `solve`,
+//! `try_inverse`) are NaN or infinite and `is_invertible`/`try_inverse` do not report the
+//! singularity, where plain `f64` gives 0 or `None` (ForwardDiff's duals behave the same).
+//! They are never finite and wrong. Decide singularity on the primal values:
+//! ```
+//! use adroit_forward::Dual;
+//! use adroit_forward::nalgebra::DMatrix;
+//! // [[1, 2], [2, 4]] + t·I is singular at t = 0.
+//! let a = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 2.0, 4.0]);
+//! let m = a.map(Dual::constant) + DMatrix::identity(2, 2).map(|e: f64| Dual::new(0.0, e));
+//! assert!(m.clone().try_inverse().unwrap()[(0, 0)].value().is_infinite()); // not None
+//! assert!(m.map(|x| x.value()).try_inverse().is_none()); // the plain program's answer
+//! ```
+//!
 //! # Example
 //! ```
 //! use adroit_forward::num_traits::Float;

@@ -17,7 +17,11 @@
 //! - **forward-over-reverse** Hessians and HVPs through `Var<Dual<T>>`;
 //! - [`matrix`]: whole-matrix operations recorded as single nodes, for fast array code;
 //! - `Var<f32>`/`Var<f64>` implement `nalgebra::RealField`, so LU, Cholesky, `solve` and
-//!   `determinant` on `DMatrix<Var<f64>>` differentiate too;
+//!   `determinant` on `DMatrix<Var<f64>>` differentiate too. At a singular matrix LU-based
+//!   results are NaN or infinite rather than 0 or `None`, as for adroit-forward's duals (see
+//!   its "Singular matrices"): a `Var` is `is_zero` only when it is the constant 0, so a zero
+//!   pivot computed from the inputs is not seen. Decide singularity on the primal values
+//!   (`a.map(|x| x.value())`);
 //! - **`unsafe` only where the speed is**: the workspace denies `unsafe` code; this crate allows
 //!   it in three small modules, each stating its soundness argument: the thread's active-tape
 //!   pointer (`active`), the matrix-product kernel call with strided operands (`matrix::gemm`)

@@ -180,3 +180,29 @@ fn determinant_second_derivative_with_hyperdual() {
     let d2 = m.lu().determinant().eps12()[0][0];
     close(d2, expected, 1e-11, "second derivative of det");
 }
+
+#[test]
+fn singular_matrices_give_non_finite_results_never_finite_wrong_ones() {
+    // The documented convention (crate docs, "Singular matrices"): a zero pivot carrying a
+    // tangent is not `is_zero`, so LU divides by it. A + tB with a zero first column in A and
+    // in B: det(A + tB) = 0 for every t, and the pivots of that column are identically zero
+    // (seen, skipped): exact.
+    let a = DMatrix::from_fn(4, 4, |i, j| {
+        if j == 0 {
+            0.0
+        } else {
+            ((i + 4 * j) * 7 % 11) as f64 + 1.0
+        }
+    });
+    let b = DMatrix::from_fn(4, 4, |i, j| if j == 0 { 0.0 } else { (i + j) as f64 });
+    assert_eq!(a.clone().lu().determinant(), 0.0);
+    let m = a.zip_map(&b, |x, y| Dual::new(x, y));
+    let det = m.clone().lu().determinant();
+    assert_eq!((det.value(), det.tangent()), (0.0, 0.0));
+    // A tangent in the zero column too: det(A + tB) = t·c for the cofactor sum c.
+    let b2 = DMatrix::from_fn(4, 4, |i, j| (i + j + 1) as f64);
+    let det = a.zip_map(&b2, |x, y| Dual::new(x, y)).lu().determinant();
+    assert!(!det.value().is_finite(), "{det:?}");
+    // Decided on the primal values, as the docs advise, the plain program's branch is taken.
+    assert!(m.map(|x| x.value()).try_inverse().is_none());
+}

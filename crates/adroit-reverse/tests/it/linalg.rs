@@ -247,3 +247,49 @@ fn cholesky_solve_derivative() {
         );
     }
 }
+
+#[test]
+fn singular_matrices_give_non_finite_results_never_finite_wrong_ones() {
+    // The documented convention (crate docs, "Singular matrices"): a zero pivot that depends
+    // on the inputs is not `is_zero`, so LU divides by it.
+    // 4 × 4 with a zero first column: det = 0, ∂det/∂A = the cofactors.
+    let x: Vec<f64> = (0..16)
+        .map(|k| {
+            if k < 4 {
+                0.0
+            } else {
+                (k * 7 % 11) as f64 + 1.0
+            }
+        })
+        .collect();
+    let (value, grad) =
+        adroit_reverse::value_and_gradient(|v| to_vars(v, 4).lu().determinant(), &x);
+    assert!(!value.is_finite(), "det = {value}");
+    assert!(grad.iter().any(|g| !g.is_finite()), "{grad:?}");
+    // The plain program and the documented way out: decide on the primal values.
+    let primal = to_vars(&x, 4);
+    assert_eq!(primal.clone().lu().determinant(), 0.0);
+    let g = gradient(
+        |v| {
+            let a = to_vars(v, 4);
+            if a.map(|e| e.value()).try_inverse().is_none() {
+                return Var::constant(0.0); // singular: handle it as the plain program would
+            }
+            a.determinant()
+        },
+        &x,
+    );
+    assert_eq!(g, vec![0.0; 16]);
+    // A singular 2 × 2: try_inverse returns non-finite entries (f64 returns None).
+    let y = [1.0, 2.0, 2.0, 4.0];
+    assert!(to_vars(&y, 2).try_inverse().is_none());
+    let j = jacobian(
+        |v| {
+            let inv = to_vars(v, 2).try_inverse();
+            assert!(inv.is_some(), "the singularity is not seen on Var");
+            inv.unwrap().iter().copied().collect()
+        },
+        &y,
+    );
+    assert!(j.iter().all(|e: &f64| !e.is_finite()), "{j}");
+}
