@@ -207,6 +207,7 @@ fn check_output_len(expected: usize, found: usize) {
 ///
 /// # Example
 /// ```
+/// use adroit_forward::nalgebra;
 /// let j = adroit_forward::jacobian(|x| vec![x[0] * x[1], x[0] + x[1]], &[2.0, 3.0]);
 /// assert_eq!(j, adroit_forward::nalgebra::dmatrix![3.0, 2.0; 1.0, 1.0]);
 /// ```
@@ -240,6 +241,7 @@ where
 ///
 /// # Example
 /// ```
+/// use adroit_forward::nalgebra;
 /// let j = adroit_forward::jacobian_chunked::<2, _, _>(|x| vec![x[0] * x[1]], &[2.0, 3.0]);
 /// assert_eq!(j, adroit_forward::nalgebra::dmatrix![3.0, 2.0]);
 /// ```
@@ -314,6 +316,7 @@ where
 ///
 /// # Example
 /// ```
+/// use adroit_forward::nalgebra;
 /// use adroit_forward::num_traits::Float;
 /// fn f<S: Float>(x: &[S]) -> S { x[0] * x[0] * x[1] }
 /// let h = adroit_forward::hessian(|x| f(x), &[1.0, 2.0]);
@@ -333,6 +336,7 @@ where
 ///
 /// # Example
 /// ```
+/// use adroit_forward::nalgebra;
 /// let h = adroit_forward::hessian_chunked::<1, _, _>(|x| x[0] * x[1], &[1.0, 2.0]);
 /// assert_eq!(h, adroit_forward::nalgebra::dmatrix![0.0, 1.0; 1.0, 0.0]);
 /// ```

@@ -43,6 +43,7 @@
 //!
 //! # Example
 //! ```
+//! use adroit_forward::nalgebra;
 //! use adroit_forward::num_traits::Float;
 //!
 //! fn f<S: Float>(x: &[S]) -> S {

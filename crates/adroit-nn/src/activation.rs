@@ -253,7 +253,7 @@ pub fn log_sigmoid<S: Float>(x: S) -> S {
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::{Activation, Dense, Layer};
 /// // y = leakyrelu(1·x) with slope 0.25, on 2 samples of 1 feature.
 /// let layer = Dense::from_parts(dmatrix![1.0], None, Activation::LeakyRelu(0.25)).unwrap();
@@ -309,7 +309,7 @@ impl Activation {
     /// ```
     /// use adroit_nn::Activation;
     /// use adroit_nn::adroit_reverse::matrix;
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// // Softmax down each column (the 2 features of each of 2 samples): equal logits give ½, ½.
     /// let x = dmatrix![3.0, -1.0; 3.0, -1.0];
     /// let (y, _) = matrix::pullback(|p| Activation::Softmax.apply(p[0]), &[x]);

@@ -8,7 +8,7 @@ use std::fmt;
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
 /// use adroit_nn::{Activation, Dense, Layer, NnError};
 /// // A layer of 2 inputs and 1 output.
 /// let layer = Dense::from_parts(dmatrix![1.0, 2.0], None, Activation::Identity).unwrap();
@@ -26,7 +26,7 @@ pub enum NnError {
     /// ```
     /// use adroit_nn::adroit_reverse::matrix::MatVar;
     /// use adroit_nn::losses::{Agg, mse};
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Dense, Layer, NnError, gradient};
     /// let layer = Dense::from_parts(dmatrix![1.0, 2.0], None, Activation::Identity).unwrap();
     /// let x = dmatrix![1.0; 1.0];
@@ -131,7 +131,7 @@ pub enum NnError {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{Descent, step};
     /// use adroit_nn::{Activation, Dense, NnError};
     /// let mut layer = Dense::from_parts(dmatrix![1.0], None, Activation::Identity).unwrap();

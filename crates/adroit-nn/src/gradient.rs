@@ -82,7 +82,7 @@ where
 /// # Example
 /// ```
 /// use adroit_nn::adroit_reverse::matrix::MatVar;
-/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
 /// use adroit_nn::{Activation, Chain, Context, Dense, Dropout, Layer, Mode, NnError, gradient_with};
 /// let model = Chain::<f64>::new()
 ///     .push(Dropout::new(0.5).unwrap())
@@ -126,7 +126,7 @@ where
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::{Activation, Chain, Dense, params};
 /// let model = Chain::<f64>::new()
 ///     .push(Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.0]), Activation::Tanh).unwrap())
@@ -167,7 +167,7 @@ impl<'a, T: MatScalar> Params<'a, T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Dense, params};
     /// let layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.0]), Activation::Identity).unwrap();
     /// assert_eq!(params(&layer).len(), 2); // weight and bias
@@ -194,7 +194,7 @@ impl<'a, T: MatScalar> Params<'a, T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Chain, Dense, Dropout, params};
     /// let model = Chain::<f64>::new()
     ///     .push(Dropout::new(0.1).unwrap())
@@ -216,7 +216,7 @@ impl<'a, T: MatScalar> Params<'a, T> {
     /// # Example
     /// ```
     /// use adroit_nn::adroit_reverse::matrix::MatVar;
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Dense, Layer, params};
     /// let layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Identity).unwrap();
     /// let x = dmatrix![3.0; 4.0];
@@ -257,7 +257,7 @@ impl<'a, T: MatScalar> Params<'a, T> {
 /// # Example
 /// ```
 /// use adroit_nn::adroit_reverse::matrix::MatVar;
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::{Activation, Dense, Layer, params};
 /// let layer = Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap();
 /// // loss = (w·x)² at x = 3: ∂/∂w = 2·(w·x)·x = 2·6·3 = 36.
@@ -282,7 +282,7 @@ impl<T> Grads<T> {
     /// # Example
     /// ```
     /// use adroit_nn::adroit_reverse::matrix::MatVar;
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Dense, Layer, params};
     /// let layer = Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap();
     /// // loss = w·x at x = 6: ∂/∂w = 6.
@@ -302,7 +302,7 @@ impl<T> Grads<T> {
     /// # Example
     /// ```
     /// use adroit_nn::adroit_reverse::matrix::MatVar;
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Dense, Layer, params};
     /// let layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.0]), Activation::Identity).unwrap();
     /// // loss = Σ(W·x + b) at x = [3; 4]: ∂/∂W = [3, 4] (sum 7), ∂/∂b = [1].

@@ -74,7 +74,7 @@ pub trait Layer<T: MatScalar> {
     /// # Example
     /// ```
     /// use adroit_nn::adroit_reverse::matrix;
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Context, Dense, Layer, Mode};
     /// let layer = Dense::from_parts(dmatrix![1.0, -1.0], None, Activation::Relu).unwrap();
     /// // Σ relu(x₀ − x₁) over the samples (columns) [3, 1] and [1, 3], and its gradient in x.
@@ -92,7 +92,7 @@ pub trait Layer<T: MatScalar> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Dense, Layer};
     /// let layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Identity).unwrap();
     /// let mut seen = Vec::new();
@@ -105,7 +105,7 @@ pub trait Layer<T: MatScalar> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Dense, Layer};
     /// let (w, b) = (dmatrix![1.0, 2.0], Some(dmatrix![0.5]));
     /// let mut layer = Dense::from_parts(w, b, Activation::Identity).unwrap();
@@ -158,7 +158,7 @@ pub trait Layer<T: MatScalar> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Dense, Dropout, Layer, LayerNorm};
     /// assert!(Layer::<f64>::preserves_size(&Dropout::new(0.5).unwrap()));
     /// assert!(LayerNorm::<f64>::new(4).preserves_size());
@@ -176,7 +176,7 @@ pub trait Layer<T: MatScalar> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+    /// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
     /// use adroit_nn::{Activation, Chain, Dense, Dropout, Layer, NnError};
     /// let model = Chain::<f64>::new()
     ///     .push(Dropout::new(0.5).unwrap())
@@ -220,7 +220,7 @@ pub(crate) fn check_input<T>(expected: Option<usize>, x: &DMatrix<T>) -> Result<
 /// # Example
 /// ```
 /// use adroit_nn::adroit_reverse::matrix::{self, MatVar};
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::{Activation, Context, Dense, Layer, Mode};
 /// let layer = Dense::from_parts(dmatrix![2.0, -1.0], None, Activation::Identity).unwrap();
 /// let x = dmatrix![3.0; 1.0];
@@ -250,7 +250,7 @@ impl<T: MatScalar> Context<T> {
     /// # Example
     /// ```
     /// use adroit_nn::adroit_reverse::matrix;
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Context, Mode};
     /// let ctx = Context::<f64>::new(Mode::Eval, 0);
     /// assert_eq!(ctx.mode(), Mode::Eval);
@@ -272,7 +272,7 @@ impl<T: MatScalar> Context<T> {
     /// # Example
     /// ```
     /// use adroit_nn::adroit_reverse::matrix;
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Context, Mode};
     /// let w = dmatrix![2.0];
     /// // Binding the same parameter again replaces the first binding: loss = v₀², v₁ unused.
@@ -301,7 +301,7 @@ impl<T: MatScalar> Context<T> {
     /// # Example
     /// ```
     /// use adroit_nn::adroit_reverse::matrix;
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Context, Mode};
     /// let (w, b) = (dmatrix![3.0], dmatrix![1.0]);
     /// // w is bound (tracked), b is not (read as a constant): loss = w·w + b.

@@ -36,7 +36,7 @@ pub fn onehot<T: MatScalar>(labels: &[usize], classes: usize) -> Result<DMatrix<
 /// # Example
 /// ```
 /// use adroit_nn::data::onecold;
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// // 3 classes × 2 samples: [0.1, 0.7, 0.2] is class 1; [0.4, 0.4, 0.2] ties, so class 0.
 /// let probs = dmatrix![0.1, 0.4; 0.7, 0.4; 0.2, 0.2];
 /// assert_eq!(onecold(&probs), vec![1, 0]);

@@ -188,7 +188,7 @@ impl<T: MatScalar> DataLoader<T> {
     /// # Example
     /// ```
     /// use adroit_nn::data::DataLoader;
-    /// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+    /// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
     /// let x = DMatrix::<f64>::from_fn(2, 5, |i, j| (10 * i + j) as f64); // feature i of sample j
     /// let y = DMatrix::<f64>::from_fn(1, 5, |_, j| j as f64);
     /// let mut loader = DataLoader::new(x, y, 2).unwrap(); // not shuffled: samples in order

@@ -39,7 +39,7 @@ impl<T: MatScalar> Standardizer<T> {
     /// ```
     /// use adroit_nn::NnError;
     /// use adroit_nn::data::Standardizer;
-    /// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+    /// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
     /// // Feature 0: [0, 4], mean 2 and σ = 2; feature 1: constant 5, scale 1 (only centred).
     /// let s = Standardizer::fit(&dmatrix![0.0, 4.0; 5.0, 5.0]).unwrap();
     /// assert_eq!((s.mean.clone(), s.scale.clone()), (dmatrix![2.0; 5.0], dmatrix![2.0; 1.0]));

@@ -11,7 +11,7 @@ use std::any::Any;
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::{Activation, Dense, DynLayer};
 /// // Every `Layer + Clone + 'static` is a `DynLayer` (a blanket implementation).
 /// let layer: Box<dyn DynLayer<f64>> =
@@ -47,7 +47,7 @@ pub trait DynLayer<T: MatScalar>: Layer<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Dense, DynLayer, Layer};
     /// let mut layer: Box<dyn DynLayer<f64>> =
     ///     Box::new(Dense::from_parts(dmatrix![1.0], None, Activation::Identity).unwrap());
@@ -97,7 +97,7 @@ impl<T: MatScalar> Chain<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Chain, Layer};
     /// let empty = Chain::<f64>::new();
     /// assert!(empty.layers.is_empty());
@@ -111,7 +111,7 @@ impl<T: MatScalar> Chain<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Chain, Dense, Layer};
     /// let double = Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap();
     /// let shift = Dense::from_parts(dmatrix![1.0], Some(dmatrix![-1.0]), Activation::Relu).unwrap();
@@ -133,7 +133,7 @@ impl<T: MatScalar> Chain<T> {
     /// ```
     /// use adroit_nn::{Activation, Chain, Dense, Layer, losses};
     /// use adroit_nn::adroit_reverse::matrix::MatVar;
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// let model = Chain::<f64>::new()
     ///     .push(Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap())
     ///     .push(Dense::from_parts(dmatrix![3.0], None, Activation::Identity).unwrap());
@@ -156,7 +156,7 @@ impl<T: MatScalar> Chain<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Chain, Dense, Dropout, Layer};
     /// let mut model = Chain::<f64>::new()
     ///     .push(Dropout::new(0.5).unwrap())

@@ -56,7 +56,7 @@ impl<T: MatScalar> Dense<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Dense, Layer};
     /// let layer = Dense::from_parts(dmatrix![2.0], Some(dmatrix![1.0]), Activation::Identity).unwrap();
     /// assert_eq!(layer.predict(&dmatrix![3.0]).unwrap(), dmatrix![7.0]); // 2·3 + 1
@@ -76,7 +76,7 @@ impl<T: MatScalar> Dense<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Dense, Layer, NnError};
     /// // 2 inputs → 1 output: y = relu(x₀ + 2x₁ + 0.5).
     /// let layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Relu).unwrap();

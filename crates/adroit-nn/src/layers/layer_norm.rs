@@ -33,7 +33,7 @@ impl<T: MatScalar> LayerNorm<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Layer, LayerNorm};
     /// let ln = LayerNorm::<f64>::new(2);
     /// assert_eq!((ln.scale.clone(), ln.bias.clone()), (dmatrix![1.0; 1.0], dmatrix![0.0; 0.0]));

@@ -16,7 +16,7 @@ use num_traits::Float;
 /// ```
 /// use adroit_nn::adroit_reverse::matrix;
 /// use adroit_nn::losses::{Agg, crossentropy};
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// // One sample of class 0 predicted [0.5, 0.5]: −ln 0.5 = ln 2; ∂/∂ŷ = −y/ŷ = [−2, 0].
 /// let (l, g) = matrix::value_and_gradient(
 ///     |p| crossentropy(p[0], &dmatrix![1.0; 0.0], Agg::Mean).unwrap(),
@@ -74,7 +74,7 @@ pub fn logitcrossentropy<T: MatScalar>(
 /// ```
 /// use adroit_nn::adroit_reverse::matrix;
 /// use adroit_nn::losses::{Agg, binarycrossentropy};
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// // ŷ = [0.8, 0.2] for y = [1, 0]: −ln 0.8 for each entry, so the mean is ln 1.25.
 /// let (l, _) = matrix::value_and_gradient(
 ///     |p| binarycrossentropy(p[0], &dmatrix![1.0, 0.0], Agg::Mean).unwrap(),
@@ -107,7 +107,7 @@ pub fn binarycrossentropy<T: MatScalar>(
 /// ```
 /// use adroit_nn::adroit_reverse::matrix;
 /// use adroit_nn::losses::{Agg, logitbinarycrossentropy};
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// // Logit 0 is probability ½: ln 2 for y = 1; logits ±1000 on the right side cost 0.
 /// let (l, g) = matrix::value_and_gradient(
 ///     |p| logitbinarycrossentropy(p[0], &dmatrix![1.0, 1.0, 0.0], Agg::Sum).unwrap(),
@@ -140,7 +140,7 @@ pub fn logitbinarycrossentropy<T: MatScalar>(
 /// ```
 /// use adroit_nn::adroit_reverse::matrix;
 /// use adroit_nn::losses::{Agg, kldivergence};
-/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
 /// let y = dmatrix![0.5; 0.5]; // 2 classes × 1 sample
 /// let kl = |y_hat: DMatrix<f64>| {
 ///     matrix::value_and_gradient(|p| kldivergence(p[0], &y, Agg::Mean).unwrap(), &[y_hat]).0
@@ -201,7 +201,7 @@ fn focal_weight<T: MatScalar>(p: MatVar<T>, gamma: f64) -> MatVar<T> {
 /// ```
 /// use adroit_nn::losses::{Agg, focal_loss};
 /// use adroit_nn::adroit_reverse::matrix;
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// // One sample, true class 0 with p = 0.5: −(1 − 0.5)²·ln 0.5 = 0.25·ln 2.
 /// let (l, _) = matrix::value_and_gradient(
 ///     |p| focal_loss(p[0], &dmatrix![1.0; 0.0], 2.0, Agg::Mean).unwrap(),
@@ -239,7 +239,7 @@ pub fn focal_loss<T: MatScalar>(
 /// ```
 /// use adroit_nn::adroit_reverse::matrix;
 /// use adroit_nn::losses::{Agg, binary_focal_loss};
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// // y = [1, 0], ŷ = [0.5, 0.8]: pₜ = 0.5 and 1 − 0.8 = 0.2.
 /// let loss = |gamma| {
 ///     let focal = |p: &[_]| binary_focal_loss(p[0], &dmatrix![1.0, 0.0], gamma, Agg::Sum).unwrap();

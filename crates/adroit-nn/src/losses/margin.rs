@@ -14,7 +14,7 @@ use nalgebra::DMatrix;
 /// ```
 /// use adroit_nn::adroit_reverse::matrix;
 /// use adroit_nn::losses::{Agg, hinge_loss};
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// // ŷ = [2, 0.5] for y = [1, −1]: max(0, 1 − 2) = 0 and max(0, 1 + 0.5) = 1.5, mean 0.75;
 /// // the gradient of the mean is −y/2 where the margin is violated, 0 elsewhere.
 /// let (l, g) = matrix::value_and_gradient(
@@ -41,7 +41,7 @@ pub fn hinge_loss<T: MatScalar>(
 /// ```
 /// use adroit_nn::adroit_reverse::matrix;
 /// use adroit_nn::losses::{Agg, squared_hinge_loss};
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// // ŷ = [2, 0.5] for y = [1, −1]: 0² and 1.5² = 2.25, mean 1.125; gradient of the mean
 /// // 2·1.5·(−y)/2 = 1.5 on the violated entry.
 /// let (l, g) = matrix::value_and_gradient(

@@ -40,7 +40,7 @@ use num_traits::Float;
 /// ```
 /// use adroit_nn::adroit_reverse::matrix;
 /// use adroit_nn::losses::{Agg, mse};
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// // Squared errors of ŷ = [1, 2] against y = [1, 4]: 0 and 4; sum 4, mean 2.
 /// let loss = |agg| {
 ///     let (l, _) = matrix::value_and_gradient(
@@ -149,7 +149,7 @@ pub fn label_smoothing<T: MatScalar>(y: &DMatrix<T>, alpha: f64) -> Result<DMatr
 /// ```
 /// use adroit_nn::NnError;
 /// use adroit_nn::losses::binary_label_smoothing;
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// let y = dmatrix![1.0, 0.0, 1.0]; // 1 × 3: one binary target per sample
 /// // 1·0.8 + 0.1 and 0·0.8 + 0.1, whatever the number of rows (two classes: 0 and 1).
 /// assert_eq!(binary_label_smoothing(&y, 0.2).unwrap(), dmatrix![0.9, 0.1, 0.9]);

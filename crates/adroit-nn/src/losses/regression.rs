@@ -32,7 +32,7 @@ pub fn mse<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<M
 /// ```
 /// use adroit_nn::adroit_reverse::matrix;
 /// use adroit_nn::losses::{Agg, mae};
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// // |1 − 2| and |2 − 4|: mean 1.5; ∂/∂ŷ = sign(ŷ − y)/2.
 /// let (l, g) = matrix::value_and_gradient(
 ///     |p| mae(p[0], &dmatrix![2.0, 4.0], Agg::Mean).unwrap(),
@@ -60,7 +60,7 @@ pub fn mae<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<M
 /// ```
 /// use adroit_nn::adroit_reverse::matrix;
 /// use adroit_nn::losses::{Agg, msle};
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// let loss = |y_hat: f64, y: f64| {
 ///     let of = |p: &[_]| msle(p[0], &dmatrix![y], Agg::Mean).unwrap();
 ///     matrix::value_and_gradient(of, &[dmatrix![y_hat]]).0
@@ -94,7 +94,7 @@ pub fn msle<T: MatScalar>(
 /// use adroit_nn::NnError;
 /// use adroit_nn::adroit_reverse::matrix;
 /// use adroit_nn::losses::{Agg, huber_loss};
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// // δ = 1 and errors 0.5 and 3: ½·0.5² = 0.125 and 1·(3 − ½) = 2.5, sum 2.625;
 /// // ∂/∂ŷ is e inside the band and δ·sign(e) outside.
 /// let (l, g) = matrix::value_and_gradient(
@@ -146,7 +146,7 @@ pub fn huber_loss<T: MatScalar>(
 /// ```
 /// use adroit_nn::adroit_reverse::matrix;
 /// use adroit_nn::losses::{Agg, poisson_loss};
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// // ŷ − y·ln ŷ: 3 − 0 for y = 0 at ŷ = 3, and 2 − 2·ln 2 for y = 2 at ŷ = 2;
 /// // ∂/∂ŷ = 1 − y/ŷ, which is 0 where ŷ = y.
 /// let (l, g) = matrix::value_and_gradient(

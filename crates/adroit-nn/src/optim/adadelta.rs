@@ -12,7 +12,7 @@ use num_traits::Float;
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{AdaDelta, Optimizer};
 /// let mut opt = AdaDelta::new(1.0); // the original method
 /// let mut updates = vec![dmatrix![1.0]];
@@ -46,7 +46,7 @@ impl<T: MatScalar> AdaDelta<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{AdaDelta, Optimizer};
     /// let mut opt = AdaDelta::<f64>::with(1.0, 0.5, 1.0); // ρ = 0.5, ε = 1
     /// let mut updates = vec![dmatrix![1.0]];

@@ -11,7 +11,7 @@ use num_traits::Float;
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{AdaGrad, Optimizer};
 /// let mut opt = AdaGrad::<f64>::new(0.1);
 /// let mut next = |g: f64| {
@@ -48,7 +48,7 @@ impl<T: MatScalar> AdaGrad<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{AdaGrad, Optimizer};
     /// let mut opt = AdaGrad::<f64>::with(0.1, 0.0, 0.0); // s₀ = 0, ε = 0
     /// let mut updates = vec![dmatrix![4.0, 0.0]];

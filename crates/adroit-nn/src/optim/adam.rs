@@ -64,7 +64,7 @@ impl<T: MatScalar> AdamMoments<T> {
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{Adam, Optimizer};
 /// let mut opt = Adam::<f64>::new(0.1);
 /// let mut updates = vec![dmatrix![10.0, -0.001]];
@@ -96,7 +96,7 @@ impl<T: MatScalar> Adam<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{Adam, Optimizer};
     /// let mut opt = Adam::<f64>::with(0.1, 0.9, 0.999, 1.0); // ε = 1
     /// let mut updates = vec![dmatrix![1.0]];
@@ -128,7 +128,7 @@ impl<T: MatScalar> Optimizer<T> for Adam<T> {
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{AdamW, Optimizer};
 /// let mut opt = AdamW::<f64>::with(0.1, 0.5, 0.9, 0.999, 1e-8); // λ = 0.5
 /// let mut updates = vec![dmatrix![3.0]];
@@ -160,7 +160,7 @@ impl<T: MatScalar> AdamW<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{Adam, AdamW, Optimizer};
     /// // λ = 0 is Adam.
     /// let theta = dmatrix![5.0];

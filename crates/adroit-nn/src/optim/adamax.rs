@@ -12,7 +12,7 @@ use num_traits::Float;
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{AdaMax, Optimizer};
 /// let mut opt = AdaMax::<f64>::new(0.1);
 /// let mut updates = vec![dmatrix![4.0, -0.5]];
@@ -48,7 +48,7 @@ impl<T: MatScalar> AdaMax<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{AdaMax, Optimizer};
     /// let mut opt = AdaMax::<f64>::with(0.1, 0.5, 0.999, 1.0); // β₁ = 0.5, ε = 1
     /// let mut updates = vec![dmatrix![1.0]];

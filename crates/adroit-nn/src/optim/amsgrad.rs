@@ -12,7 +12,7 @@ use num_traits::Float;
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{AmsGrad, Optimizer};
 /// let mut opt = AmsGrad::<f64>::new(0.1);
 /// let mut next = |g: f64| {
@@ -55,7 +55,7 @@ impl<T: MatScalar> AmsGrad<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{AmsGrad, Optimizer};
     /// let mut opt = AmsGrad::<f64>::with(0.1, 0.9, 0.999, 1.0); // ε = 1
     /// let mut updates = vec![dmatrix![1.0]];

@@ -9,7 +9,7 @@ use num_traits::Float;
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{ClipValue, Optimizer};
 /// let mut updates = vec![dmatrix![3.0, -0.5, -7.0]];
 /// ClipValue::new(1.0).update(&mut updates, &[&dmatrix![0.0, 0.0, 0.0]]);
@@ -25,7 +25,7 @@ impl ClipValue {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{ClipValue, Optimizer};
     /// let mut updates = vec![dmatrix![2.0, -0.25, -1.0]];
     /// ClipValue::new(0.5).update(&mut updates, &[&dmatrix![0.0, 0.0, 0.0]]);
@@ -55,7 +55,7 @@ impl<T: MatScalar> Optimizer<T> for ClipValue {
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{ClipNorm, Optimizer};
 /// let mut updates = vec![dmatrix![3.0, 4.0], dmatrix![0.3, 0.4]]; // norms 5 and 0.5
 /// let params = [dmatrix![0.0, 0.0], dmatrix![0.0, 0.0]];
@@ -73,7 +73,7 @@ impl ClipNorm {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{ClipNorm, Optimizer};
     /// let mut updates = vec![dmatrix![6.0_f64, 8.0]]; // norm 10
     /// ClipNorm::new(2.0).update(&mut updates, &[&dmatrix![0.0, 0.0]]);
@@ -105,7 +105,7 @@ impl<T: MatScalar> Optimizer<T> for ClipNorm {
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{ClipGlobalNorm, Optimizer};
 /// let mut updates = vec![dmatrix![3.0_f64], dmatrix![4.0]]; // global norm √(3² + 4²) = 5
 /// let params = [dmatrix![0.0], dmatrix![0.0]];
@@ -123,7 +123,7 @@ impl ClipGlobalNorm {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{ClipGlobalNorm, Optimizer};
     /// let params = [dmatrix![0.0], dmatrix![0.0]];
     /// // Global norm √(0.6² + 0.8²) = 1 ≤ 2: unchanged.

@@ -10,7 +10,7 @@ use nalgebra::DMatrix;
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{Lion, Optimizer};
 /// let mut opt = Lion::with(0.1, 0.9, 0.99, 0.5); // λ = 0.5
 /// let mut updates = vec![dmatrix![3.0, -0.5, 0.0]];
@@ -44,7 +44,7 @@ impl<T: MatScalar> Lion<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{Lion, Optimizer};
     /// let mut opt = Lion::<f64>::with(0.1, 0.5, 0.5, 0.0); // β₁ = β₂ = 0.5, no decay
     /// let mut next = |g: f64| {

@@ -60,7 +60,7 @@ use nalgebra::DMatrix;
 /// # Example
 /// A rule of your own, sign descent `u = −η·sign(g)`, used by [`step`] like the built-in ones:
 /// ```
-/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
 /// use adroit_nn::optim::{Optimizer, step};
 /// use adroit_nn::{Activation, Dense};
 /// struct SignDescent(f64);
@@ -86,7 +86,7 @@ pub trait Optimizer<T: MatScalar> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{Descent, Optimizer, WeightDecay};
     /// let theta = dmatrix![1.0];
     /// let mut updates = vec![dmatrix![2.0]]; // the gradient, replaced by the update
@@ -134,7 +134,7 @@ impl<T: MatScalar> Optimizer<T> for Box<dyn Optimizer<T>> {
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{Chained, ClipValue, Descent, Optimizer, chain};
 /// let mut opt: Chained<ClipValue, Descent> = chain(ClipValue::new(1.0), Descent::new(0.5));
 /// let mut updates = vec![dmatrix![5.0, -0.5]];
@@ -152,7 +152,7 @@ pub struct Chained<A, B> {
 /// # Example
 /// L2 regularisation: weight decay before plain descent, `u = −η·(g + λθ)`.
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{Descent, Optimizer, WeightDecay, chain};
 /// let mut opt = chain(WeightDecay::new(0.5), Descent::new(0.1));
 /// let mut updates = vec![dmatrix![1.0]];
@@ -225,7 +225,7 @@ pub(crate) fn cast<T: MatScalar>(x: f64) -> T {
 /// ```
 /// use adroit_nn::adroit_reverse::matrix::MatVar;
 /// use adroit_nn::losses::{Agg, mse};
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{Descent, step};
 /// use adroit_nn::{Activation, Dense, Layer, gradient};
 /// let (w, b) = (dmatrix![1.0], Some(dmatrix![0.0]));
@@ -261,7 +261,7 @@ where
 /// ```
 /// use adroit_nn::adroit_reverse::matrix::MatVar;
 /// use adroit_nn::losses::{Agg, mse};
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{Descent, step_with_grads};
 /// use adroit_nn::{Activation, Dense, Layer, NnError, params};
 /// let (w, b) = (dmatrix![1.0], Some(dmatrix![0.0]));

@@ -12,7 +12,7 @@ use nalgebra::DMatrix;
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{NAdam, Optimizer};
 /// let mut opt = NAdam::<f64>::new(0.1);
 /// let mut updates = vec![dmatrix![2.0]];
@@ -44,7 +44,7 @@ impl<T: MatScalar> NAdam<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{NAdam, Optimizer};
     /// let mut opt = NAdam::<f64>::with(0.1, 0.0, 0.999, 1e-8); // β₁ = 0: no momentum
     /// let mut updates = vec![dmatrix![2.0]];

@@ -13,7 +13,7 @@ use num_traits::Float;
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{Optimizer, RAdam};
 /// let mut opt = RAdam::<f64>::new(0.1);
 /// let mut updates = vec![dmatrix![2.0, -0.5]];
@@ -51,7 +51,7 @@ impl<T: MatScalar> RAdam<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{Optimizer, RAdam};
     /// let mut opt = RAdam::<f64>::with(0.1, 0.5, 0.999, 1e-8); // β₁ = 0.5
     /// let mut updates = vec![dmatrix![2.0]];

@@ -13,7 +13,7 @@ use num_traits::Float;
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{Optimizer, RmsProp};
 /// let theta = dmatrix![0.0];
 /// let (mut plain, mut centred) = (vec![dmatrix![2.0]], vec![dmatrix![2.0]]);
@@ -63,7 +63,7 @@ impl<T: MatScalar> RmsProp<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{Optimizer, RmsProp};
     /// let mut opt = RmsProp::<f64>::with(0.1, 0.5, 0.0, false); // ρ = 0.5, ε = 0
     /// let mut updates = vec![dmatrix![2.0]];

@@ -5,7 +5,7 @@
 /// # Example
 /// Any rule takes a schedule where it takes a learning rate; it advances one step per update.
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{Descent, Optimizer, Schedule};
 /// // Halve the rate from the third update on (t = 2, counting from 0).
 /// let mut opt = Descent::new(Schedule::Step { init: 0.5, boundaries_and_scales: vec![(2, 0.5)] });

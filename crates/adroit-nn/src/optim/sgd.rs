@@ -9,7 +9,7 @@ use nalgebra::DMatrix;
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{Descent, Optimizer};
 /// let mut opt = Descent::new(0.1);
 /// let mut updates = vec![dmatrix![2.0, -1.0]]; // g
@@ -26,7 +26,7 @@ impl Descent {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{Descent, Optimizer, Schedule};
     /// // A learning rate halved at every step (a plain number is a constant rate).
     /// let mut opt = Descent::new(Schedule::Exponential { init: 1.0, rate: 0.5, transition_steps: 1 });
@@ -88,7 +88,7 @@ impl<T: MatScalar> Trace<T> {
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{Momentum, Optimizer};
 /// let mut opt = Momentum::<f64>::new(0.1); // β = 0.9
 /// let mut next = |g: f64| {
@@ -120,7 +120,7 @@ impl<T: MatScalar> Momentum<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{Momentum, Optimizer};
     /// let mut opt = Momentum::<f64>::with_beta(0.1, 0.5);
     /// let mut next = |g: f64| {
@@ -153,7 +153,7 @@ impl<T: MatScalar> Optimizer<T> for Momentum<T> {
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{Nesterov, Optimizer};
 /// let mut opt = Nesterov::<f64>::new(0.1); // β = 0.9
 /// let mut next = |g: f64| {
@@ -185,7 +185,7 @@ impl<T: MatScalar> Nesterov<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{Nesterov, Optimizer};
     /// let mut opt = Nesterov::<f64>::with_beta(0.1, 0.5);
     /// let mut next = |g: f64| {

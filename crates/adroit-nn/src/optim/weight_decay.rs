@@ -16,7 +16,7 @@ use nalgebra::DMatrix;
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::optim::{Optimizer, WeightDecay};
 /// let mut updates = vec![dmatrix![1.0, 0.0]];
 /// WeightDecay::new(0.5).update(&mut updates, &[&dmatrix![2.0, -4.0]]);
@@ -32,7 +32,7 @@ impl WeightDecay {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{Optimizer, WeightDecay};
     /// let mut updates = vec![dmatrix![0.0, 1.0]];
     /// WeightDecay::new(0.25).update(&mut updates, &[&dmatrix![4.0, -2.0]]);

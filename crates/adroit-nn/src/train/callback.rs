@@ -9,7 +9,7 @@ use adroit_reverse::matrix::MatScalar;
 /// ```
 /// use adroit_nn::data::DataLoader;
 /// use adroit_nn::losses::{Agg, mse};
-/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
 /// use adroit_nn::optim::Descent;
 /// use adroit_nn::{Activation, Control, Dense, EpochMetrics, TrainConfig, train};
 /// let x = DMatrix::from_fn(1, 4, |_, j| j as f64);
@@ -41,7 +41,7 @@ pub enum Control {
 /// ```
 /// use adroit_nn::data::DataLoader;
 /// use adroit_nn::losses::{Agg, mse};
-/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
 /// use adroit_nn::optim::Descent;
 /// use adroit_nn::{Activation, Callback, Control, Dense, EpochMetrics, TrainConfig, train};
 /// /// Records the weight as a metric; stops once it is within 0.01 of `target`.

@@ -55,7 +55,7 @@ impl std::fmt::Display for EpochMetrics {
 /// ```
 /// use adroit_nn::data::DataLoader;
 /// use adroit_nn::losses::{Agg, mse};
-/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
 /// use adroit_nn::optim::Descent;
 /// use adroit_nn::{Activation, Dense, TrainConfig, train};
 /// // Learn y = 2x on x = 0, 1, 2, 3 from w = 0, one batch per epoch.
@@ -89,7 +89,7 @@ pub struct History {
 /// ```
 /// use adroit_nn::data::DataLoader;
 /// use adroit_nn::losses::{Agg, mse};
-/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
 /// use adroit_nn::optim::Descent;
 /// use adroit_nn::{Activation, Dense, NnError, TrainConfig, train};
 /// // y = 2x with far too large a step: |w − 2| grows ×699 per epoch until the loss overflows.

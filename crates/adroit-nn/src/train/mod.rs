@@ -185,7 +185,7 @@ where
 /// # Example
 /// ```
 /// use adroit_nn::losses::{Agg, mse};
-/// use adroit_nn::nalgebra::{DMatrix, dmatrix};
+/// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
 /// use adroit_nn::optim::Descent;
 /// use adroit_nn::{Activation, Dense, NnError, train_step};
 /// let (w, b) = (dmatrix![1.0], Some(dmatrix![0.0]));
