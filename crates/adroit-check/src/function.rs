@@ -36,14 +36,24 @@ pub trait GenericFn {
 }
 
 /// Writes a [`GenericFn`] from `|x| body`, where `body` is generic code over `S: Float`
-/// returning a `Vec<S>` (it cannot capture variables; implement the trait on your own type to
-/// carry parameters).
+/// returning a `Vec<S>`.
+///
+/// The body is the body of a generic function, not a closure, so two things differ from
+/// closures over `f64`:
+/// - a constant is an `S`, not a float literal: `S::from(2.0).unwrap()` (`x[0] * 2.0` does not
+///   compile: "expected type parameter `S`, found floating-point number");
+/// - it cannot capture variables (rustc then suggests "the `|| { ... }` closure form", which
+///   does not apply here): implement [`GenericFn`] on your own type to carry parameters (see
+///   the trait's example).
 ///
 /// # Example
 /// ```
 /// use adroit_check::{GenericFn, generic_fn};
 /// let f = generic_fn!(|x| vec![x[0] * x[1], x[0].exp()]);
 /// assert_eq!(f.eval(&[2.0_f64, 3.0]), vec![6.0, 2.0_f64.exp()]);
+/// // Constants through S::from:
+/// let g = generic_fn!(|x| vec![x[0] * S::from(2.5).unwrap() + S::one()]);
+/// assert_eq!(g.eval(&[2.0_f64]), vec![6.0]);
 /// ```
 #[macro_export]
 macro_rules! generic_fn {

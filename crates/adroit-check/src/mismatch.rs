@@ -19,6 +19,8 @@ use std::fmt;
 /// let mismatch = rule_check(primal, recorded, &[1.0], 1, 0, &options).unwrap_err();
 /// assert_eq!(mismatch.comparison, Comparison::Value);
 /// assert_eq!((mismatch.output, mismatch.abs_error), (Some(0), 1.0));
+/// assert_eq!((mismatch.reverse, mismatch.primal), (Some(3.0), Some(2.0))); // recorded, primal
+/// assert!(mismatch.to_string().starts_with("value mismatch at output[0]:"));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -80,6 +82,9 @@ pub struct Mismatch {
     pub reverse: Option<f64>,
     /// The finite-difference estimate, if computed.
     pub finite_difference: Option<f64>,
+    /// The primal function's value, in a [`Comparison::Value`] (where `reverse` is the value
+    /// the rule recorded).
+    pub primal: Option<f64>,
     /// `|a − b|` of the compared pair.
     pub abs_error: f64,
     /// `|a − b| / |b|` of the compared pair.
@@ -103,19 +108,39 @@ impl fmt::Display for Mismatch {
             (Some(o), None) => format!("output[{o}]"),
             (None, None) => "a random direction (vᵀ·J·u)".to_string(),
         };
-        writeln!(f, "derivative mismatch ({what}) at {at}:")?;
+        let value = self.comparison == Comparison::Value;
+        if value {
+            writeln!(f, "value mismatch at {at}:")?;
+        } else {
+            writeln!(f, "derivative mismatch ({what}) at {at}:")?;
+        }
         let line = |f: &mut fmt::Formatter<'_>, name: &str, v: Option<f64>| match v {
             Some(v) => writeln!(f, "  {name:<18} = {v:.16e}"),
             None => Ok(()),
         };
         line(f, "forward", self.forward)?;
-        line(f, "reverse", self.reverse)?;
+        line(f, if value { "recorded" } else { "reverse" }, self.reverse)?;
         line(f, "finite difference", self.finite_difference)?;
+        line(f, "primal", self.primal)?;
         write!(
             f,
             "  |error| = {:.1e}, relative {:.1e}, tolerance {}",
             self.abs_error, self.rel_error, self.tolerance
-        )
+        )?;
+        let values = [
+            self.forward,
+            self.reverse,
+            self.finite_difference,
+            self.primal,
+        ];
+        if values.iter().flatten().all(|v| v.is_nan()) {
+            write!(
+                f,
+                "\n  every value is NaN: is the function defined at this point (e.g. the square \
+                 root or logarithm of a negative number)?"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -159,6 +184,7 @@ pub(crate) struct Entry {
     pub(crate) forward: Option<f64>,
     pub(crate) reverse: Option<f64>,
     pub(crate) finite_difference: Option<f64>,
+    pub(crate) primal: Option<f64>,
 }
 
 impl Checker {
@@ -208,6 +234,7 @@ impl Checker {
             forward: entry.forward,
             reverse: entry.reverse,
             finite_difference: entry.finite_difference,
+            primal: entry.primal,
             abs_error,
             rel_error: abs_error / reference.abs(),
             tolerance,
@@ -251,6 +278,7 @@ impl Checker {
                     forward: Some(forward[(i, j)].to_f64_lossless()),
                     reverse: Some(reverse[(i, j)].to_f64_lossless()),
                     finite_difference: Some(fd[(i, j)]),
+                    primal: None,
                 };
                 self.compare_modes(entry, ad, fd_tolerance)?;
             }

@@ -62,6 +62,7 @@ where
         let entry = Entry {
             output: Some(k),
             reverse: Some(v),
+            primal: Some(*rk),
             ..Entry::default()
         };
         checker.compare(Comparison::Value, entry, v, *rk, options.ad_tolerance)?;

@@ -128,3 +128,28 @@ fn hessian_check_passes_and_detects_tolerance_violations() {
     let err = hessian_check(&f, &[0.3, -0.8], &strict).unwrap_err();
     assert_eq!(err.comparison, Comparison::ForwardVsFiniteDifference);
 }
+
+#[test]
+fn a_function_undefined_at_the_point_is_named_as_such() {
+    // √x at −1: every value is NaN; the message used to read as a forward/reverse mismatch.
+    let f = generic_fn!(|x| vec![x[0].sqrt()]);
+    let m = gradcheck(&f, &[-1.0], &Options::for_precision::<f64>()).unwrap_err();
+    let text = m.to_string();
+    assert!(
+        text.contains("every value is NaN: is the function defined at this point"),
+        "{text}"
+    );
+    // A finite mismatch (a custom rule's wrong slope) does not carry the note.
+    let recorded = |x: &[Var<f64>]| custom_rule(x, &[x[0].value() * x[0].value()], |w| vec![w[0]]);
+    let options = Options::for_precision::<f64>();
+    let m = rule_check(
+        |x: &[f64]| vec![x[0] * x[0]],
+        recorded,
+        &[3.0],
+        1,
+        0,
+        &options,
+    )
+    .unwrap_err();
+    assert!(!m.to_string().contains("NaN"), "{m}");
+}
