@@ -55,6 +55,17 @@ pub trait DynLayer<T: MatScalar>: Layer<T> {
     /// assert_eq!(layer.predict(&dmatrix![2.0]).unwrap(), dmatrix![8.0]); // 4·2
     /// ```
     fn as_any_mut(&mut self) -> &mut dyn Any;
+
+    /// The layer's type name without module paths (`Dense<f64>`), for summaries such as
+    /// [`Chain`]'s `Debug`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{DynLayer, LayerNorm};
+    /// let layer: Box<dyn DynLayer<f32>> = Box::new(LayerNorm::<f32>::new(3));
+    /// assert_eq!(layer.type_name(), "LayerNorm<f32>");
+    /// ```
+    fn type_name(&self) -> String;
 }
 
 impl<T: MatScalar, L: Layer<T> + Clone + 'static> DynLayer<T> for L {
@@ -68,6 +79,52 @@ impl<T: MatScalar, L: Layer<T> + Clone + 'static> DynLayer<T> for L {
 
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
+    }
+
+    fn type_name(&self) -> String {
+        short_type_name(std::any::type_name::<L>())
+    }
+}
+
+/// `a::b::Dense<c::d::E>` → `Dense<E>`: each path keeps its last segment.
+fn short_type_name(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut segment = String::new();
+    let mut chars = full.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            segment.clear(); // a module path: drop it
+        } else if c.is_alphanumeric() || c == '_' {
+            segment.push(c);
+        } else {
+            out.push_str(&segment);
+            segment.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(&segment);
+    out
+}
+
+/// One layer in [`Chain`]'s `Debug`: its type and its parameters' shapes.
+struct LayerSummary<'a, T: MatScalar>(&'a dyn DynLayer<T>);
+
+impl<T: MatScalar> std::fmt::Debug for LayerSummary<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut params = Vec::new();
+        self.0.visit("", &mut |name, p| {
+            params.push((name.to_string(), p.nrows(), p.ncols()))
+        });
+        let name = self.0.type_name();
+        if params.is_empty() {
+            return f.write_str(&name);
+        }
+        let mut s = f.debug_struct(&name);
+        for (param, rows, cols) in &params {
+            s.field(param, &format_args!("{rows}×{cols}"));
+        }
+        s.finish()
     }
 }
 
@@ -168,6 +225,36 @@ impl<T: MatScalar> Chain<T> {
     /// ```
     pub fn layer_mut<L: 'static>(&mut self, i: usize) -> Option<&mut L> {
         self.layers.get_mut(i)?.as_any_mut().downcast_mut()
+    }
+}
+
+impl<T: MatScalar> std::fmt::Debug for Chain<T> {
+    /// The layers with their parameters' shapes, and the number of parameters:
+    /// `Chain { layers: [Dense<f64> { weight: 8×4, bias: 8×1 }, Dropout], parameters: 40 }`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{self, SeedableRng};
+    /// use adroit_nn::{Activation, Chain, Dense, Dropout};
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let model = Chain::<f32>::new()
+    ///     .push(Dense::new(4, 8, Activation::Relu, &mut rng))
+    ///     .push(Dropout::new(0.5).unwrap())
+    ///     .push(Dense::new(8, 3, Activation::Identity, &mut rng).without_bias());
+    /// assert_eq!(
+    ///     format!("{model:?}"),
+    ///     "Chain { layers: [Dense<f32> { weight: 8×4, bias: 8×1 }, Dropout, \
+    ///      Dense<f32> { weight: 3×8 }], parameters: 64 }"
+    /// );
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let layers: Vec<_> = self.layers.iter().map(|l| LayerSummary(&**l)).collect();
+        let mut parameters = 0;
+        self.visit_params(&mut |p| parameters += p.len());
+        f.debug_struct("Chain")
+            .field("layers", &layers)
+            .field("parameters", &parameters)
+            .finish()
     }
 }
 
