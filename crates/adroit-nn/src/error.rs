@@ -42,7 +42,7 @@ pub enum NnError {
     /// }
     /// ```
     ShapeMismatch {
-        /// What was being done (e.g. `"mse: prediction vs target"`).
+        /// What was being done (e.g. `"mse: the prediction must have the target's shape"`).
         what: String,
         /// The expected shape (rows, columns).
         expected: (usize, usize),

@@ -83,7 +83,7 @@ fn check(
         return Ok(());
     }
     check_shape(
-        &format!("{name}: prediction vs target"),
+        &format!("{name}: the prediction must have the target's shape"),
         y.shape(),
         y_hat.shape(),
     )

@@ -111,7 +111,7 @@ fn loss_shape_mismatch_is_a_typed_error() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "shape mismatch in mse: prediction vs target: expected 3×1, found 2×1"
+        "shape mismatch in mse: the prediction must have the target's shape: expected 3×1, found 2×1"
     );
 }
 

@@ -156,7 +156,8 @@ fn data_that_does_not_fit_the_model_is_an_error() {
     let mut loader = DataLoader::new(DMatrix::zeros(3, 4), DMatrix::zeros(2, 4), 2).unwrap();
     let err = train_error(&mut model, &mut loader);
     assert!(
-        err.to_string().contains("mse: prediction vs target"),
+        err.to_string()
+            .contains("mse: the prediction must have the target's shape"),
         "{err}"
     );
 }
