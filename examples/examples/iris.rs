@@ -13,7 +13,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 struct Args {
     /// Passes over the training set (at least 1).
-    #[arg(long, value_parser = adroit_examples::epochs, default_value_t = 150)]
+    #[arg(long, value_parser = adroit_examples::epochs, allow_negative_numbers = true, default_value_t = 150)]
     epochs: usize,
     /// Adam's learning rate (a finite number > 0).
     #[arg(long, value_parser = adroit_examples::learning_rate, allow_negative_numbers = true, default_value_t = 0.01)]
@@ -54,6 +54,7 @@ fn main() -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
+        Err(e) if adroit_examples::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 struct Args {
     /// Passes over the training set (at least 1).
-    #[arg(long, value_parser = adroit_examples::epochs, default_value_t = 100)]
+    #[arg(long, value_parser = adroit_examples::epochs, allow_negative_numbers = true, default_value_t = 100)]
     epochs: usize,
     /// Adam's learning rate (a finite number > 0).
     #[arg(long, value_parser = adroit_examples::learning_rate, allow_negative_numbers = true, default_value_t = 0.003)]
@@ -18,11 +18,14 @@ struct Args {
     /// Seed of the split, the weights and the shuffling.
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// No progress bar and no per-epoch lines.
+    #[arg(long)]
+    quiet: bool,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let result = adroit_examples::wine::run(args.epochs, args.lr, args.seed, true).and_then(|r| {
+    let result = adroit_examples::wine::run(args.epochs, args.lr, args.seed, !args.quiet).and_then(|r| {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{} training and {} test wines", r.sizes.0, r.sizes.1)?;
         writeln!(
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if adroit_examples::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

@@ -71,6 +71,13 @@ pub fn load() -> (DMatrix<f32>, Vec<usize>) {
 /// # Errors
 /// If the output directory or files cannot be written, or training fails.
 pub fn run(options: &Options) -> Result<Report, Error> {
+    if options.out_dir.exists() && !options.out_dir.is_dir() {
+        return Err(format!(
+            "the output directory {} is a file, not a directory",
+            options.out_dir.display()
+        )
+        .into());
+    }
     std::fs::create_dir_all(&options.out_dir).map_err(|e| {
         format!(
             "cannot create the output directory {}: {e}",

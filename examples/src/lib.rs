@@ -46,13 +46,29 @@ pub fn learning_rate(s: &str) -> Result<f64, String> {
 /// ```
 /// assert_eq!(adroit_examples::epochs("150"), Ok(150));
 /// assert!(adroit_examples::epochs("0").is_err());
+/// assert_eq!(adroit_examples::epochs("-3"), Err("must be at least 1, not -3".to_string()));
 /// ```
 pub fn epochs(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".to_string()),
-        Ok(n) => Ok(n),
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("must be at least 1".to_string()),
+        Err(_) if s.trim().starts_with('-') => Err(format!("must be at least 1, not {s}")),
         Err(e) => Err(format!("{e}")),
     }
+}
+
+/// True when `e` is a write to a closed pipe (the output piped into `head`, say): the
+/// command-line front ends then stop quietly and successfully, as Unix tools do.
+///
+/// # Example
+/// ```
+/// let closed: adroit_examples::Error = std::io::Error::from(std::io::ErrorKind::BrokenPipe).into();
+/// assert!(adroit_examples::is_broken_pipe(&closed));
+/// assert!(!adroit_examples::is_broken_pipe(&"no weights".into()));
+/// ```
+pub fn is_broken_pipe(e: &Error) -> bool {
+    e.downcast_ref::<std::io::Error>()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 // Compile and run the README's snippets as doctests (this crate depends on every other).

@@ -10,8 +10,11 @@ use crate::NnError;
 /// use adroit_nn::EpochMetrics;
 /// let m = EpochMetrics { epoch: 3, loss: 0.25, extra: vec![("accuracy".to_string(), 0.9)] };
 /// assert_eq!(m.get("accuracy"), Some(0.9));
-/// // Displayed with the loss and each extra metric to 4 decimals.
+/// // Displayed with the loss and each extra metric to 4 decimals...
 /// assert!(m.to_string().ends_with("loss 0.2500  accuracy 0.9000"));
+/// // ...or in scientific notation when that would hide the value (from 1e5, below 1e-3).
+/// let m = EpochMetrics { epoch: 3, loss: 2.29e19, extra: vec![("grad_norm".to_string(), 3.2e-7)] };
+/// assert!(m.to_string().ends_with("loss 2.2900e19  grad_norm 3.2000e-7"));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochMetrics {
@@ -41,11 +44,27 @@ impl EpochMetrics {
 impl std::fmt::Display for EpochMetrics {
     /// `epoch    3  loss 0.1234  accuracy 0.9667` (the epoch right-aligned in 4 columns).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "epoch {:>4}  loss {:.4}", self.epoch, self.loss)?;
+        write!(f, "epoch {:>4}  loss {}", self.epoch, Metric(self.loss))?;
         for (name, value) in &self.extra {
-            write!(f, "  {name} {value:.4}")?;
+            write!(f, "  {name} {}", Metric(*value))?;
         }
         Ok(())
+    }
+}
+
+/// A metric value for a log line: 4 decimals, or 4 significant decimals in scientific
+/// notation where fixed decimals would be unreadable (≥ 1e5) or hide the value (< 1e-3).
+pub(super) struct Metric(pub(super) f64);
+
+impl std::fmt::Display for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.0;
+        let magnitude = v.abs();
+        if v.is_finite() && v != 0.0 && !(1e-3..1e5).contains(&magnitude) {
+            write!(f, "{v:.4e}")
+        } else {
+            write!(f, "{v:.4}")
+        }
     }
 }
 

@@ -30,7 +30,10 @@ impl ProgressBar {
     pub(super) fn advance(&self, epoch: usize, loss: f64) {
         #[cfg(feature = "progress")]
         if let Some(bar) = &self.bar {
-            bar.set_message(format!("epoch {epoch}  loss {loss:.4}"));
+            bar.set_message(format!(
+                "epoch {epoch}  loss {}",
+                super::metrics::Metric(loss)
+            ));
             bar.inc(1);
         }
     }
