@@ -266,13 +266,16 @@ fn stale_matrix(var_tape: u64, active: u64) -> ! {
     if active == 0 {
         panic!(
             "adroit-reverse: a MatVar was used outside the scope that recorded it (no \
-             matrix::gradient or matrix::pullback call is running on this thread now)"
+             matrix::gradient or matrix::pullback call is running on this thread now). \
+             Variables live only inside the closure passed to that call; keep plain matrices \
+             (`.value()`) instead."
         )
     } else {
         panic!(
             "adroit-reverse: a MatVar from another tape (tape #{var_tape}) was mixed with the \
              tape recording now (tape #{active}): it comes from a finished or outer scope, or \
-             from another thread"
+             from another thread. Pass matrices into the closure instead of capturing \
+             variables."
         )
     }
 }
