@@ -98,7 +98,8 @@ where
 }
 
 /// The vector-Jacobian product `(f(x), wᵀJ(x))` in one call (see [`pullback`] to reuse the
-/// recording for several cotangents).
+/// recording for several cotangents: JAX's `vjp`, which returns the function, is [`pullback`]
+/// here; this is PyTorch's `torch.func.vjp` applied to one cotangent).
 ///
 /// # Panics
 /// If `w.len()` differs from the number of outputs.

@@ -2,6 +2,12 @@
 //! PyTorch and other tools. Tensor names follow the model's structure (`weight`,
 //! `layers.0.bias`, ...); each parameter is stored as a 2-D tensor `[rows, cols]` in row-major
 //! order (safetensors' and PyTorch's layout), as `F32` or `F64`.
+//!
+//! To and from PyTorch: a [`Dense`](crate::Dense) stores `weight` as `out × in`, as
+//! `nn.Linear` does, and its bias as `[out, 1]`; a bias also loads from PyTorch's 1-D `[out]`.
+//! Names differ by a prefix: `layers.0.weight` in a [`Chain`](crate::Chain) is `0.weight` in
+//! an `nn.Sequential`, so rename the keys on one side (e.g. with the Python `safetensors`
+//! package), and reshape biases to 1-D for PyTorch (`b.reshape(-1)`).
 
 mod atomic;
 mod weights;
