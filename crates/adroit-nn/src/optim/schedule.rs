@@ -46,7 +46,9 @@ pub enum Schedule {
         /// `(boundary, scale)` pairs.
         boundaries_and_scales: Vec<(usize, f64)>,
     },
-    /// Exponential decay `η₀·rate^(t/transition_steps)` (Optax's `exponential_decay`).
+    /// Exponential decay `η₀·rate^(t/transition_steps)` (Optax's `exponential_decay`). With
+    /// `transition_steps = 0` or `rate = 0` the decay is disabled: `η₀` at every step, as in
+    /// Optax.
     ///
     /// # Example
     /// ```
@@ -54,6 +56,8 @@ pub enum Schedule {
     /// let s = Schedule::Exponential { init: 1.0, rate: 0.5, transition_steps: 10 };
     /// assert_eq!((s.at(0), s.at(10), s.at(20)), (1.0, 0.5, 0.25)); // halved every 10 steps
     /// assert!((s.at(5) - 0.5f64.sqrt()).abs() < 1e-15); // and smoothly in between
+    /// let off = Schedule::Exponential { init: 1.0, rate: 0.5, transition_steps: 0 };
+    /// assert_eq!((off.at(0), off.at(7)), (1.0, 1.0));
     /// ```
     Exponential {
         /// `η₀`.
@@ -64,7 +68,8 @@ pub enum Schedule {
         transition_steps: usize,
     },
     /// Cosine decay `η₀·((1 − α)·½(1 + cos(π·min(t, T)/T)) + α)` (Loshchilov & Hutter 2017;
-    /// Optax's `cosine_decay_schedule`).
+    /// Optax's `cosine_decay_schedule`). `T = 0`, which Optax refuses, decays at once: `η₀` at
+    /// `t = 0`, `α·η₀` from `t = 1`.
     ///
     /// # Example
     /// ```
@@ -84,7 +89,8 @@ pub enum Schedule {
         alpha: f64,
     },
     /// Linear interpolation from `init` to `end` over `steps`, then `end` (Optax's
-    /// `linear_schedule`; a linear warm-up with `init = 0`).
+    /// `linear_schedule`; a linear warm-up with `init = 0`). `steps = 0` holds `init`, as in
+    /// Optax.
     ///
     /// # Example
     /// ```
@@ -143,7 +149,12 @@ impl Schedule {
                 init,
                 rate,
                 transition_steps,
-            } => init * rate.powf(t as f64 / (*transition_steps).max(1) as f64),
+            } => {
+                if *transition_steps == 0 || *rate == 0.0 {
+                    return *init; // Optax's convention: the decay is disabled
+                }
+                init * rate.powf(t as f64 / *transition_steps as f64)
+            }
             Schedule::Cosine {
                 init,
                 decay_steps,

@@ -102,6 +102,39 @@ fn warmup_then_schedule() {
     assert_eq!(rates, [0.0, 0.05, 0.1, 0.15000000000000002, 0.2, 0.2]);
 }
 
+#[test]
+fn zero_length_and_zero_rate_schedules_follow_optax() {
+    // Optax's exponential_decay and linear_schedule return a constant `init` for
+    // transition_steps ≤ 0 (and exponential_decay for decay_rate = 0); ours decayed by
+    // rate^t (a step of 1 was substituted), and a zero rate gave 0 from the second step.
+    let constant = |s: Schedule| (0..5).map(|t| s.at(t)).collect::<Vec<_>>();
+    let no_steps = Schedule::Exponential {
+        init: 0.1,
+        rate: 0.5,
+        transition_steps: 0,
+    };
+    assert_eq!(constant(no_steps), [0.1; 5]);
+    let zero_rate = Schedule::Exponential {
+        init: 0.1,
+        rate: 0.0,
+        transition_steps: 10,
+    };
+    assert_eq!(constant(zero_rate), [0.1; 5]);
+    let linear = Schedule::Linear {
+        init: 0.1,
+        end: 0.0,
+        steps: 0,
+    };
+    assert_eq!(constant(linear), [0.1; 5]);
+    // Optax refuses a cosine decay of 0 steps; ours has decayed from t = 1 (documented).
+    let cosine = Schedule::Cosine {
+        init: 1.0,
+        decay_steps: 0,
+        alpha: 0.25,
+    };
+    assert_eq!(constant(cosine), [1.0, 0.25, 0.25, 0.25, 0.25]);
+}
+
 /// [`Descent`] seen through `update` alone (no `uniform_scale`): the two-pass path.
 struct TwoPass(Descent);
 
