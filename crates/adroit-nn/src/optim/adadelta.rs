@@ -66,7 +66,8 @@ impl<T: MatScalar> AdaDelta<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for AdaDelta<T> {
-    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         let (rho, eps): (T, T) = (cast(self.rho), cast(self.epsilon));
         let scale: T = cast(-self.eta.next());
         let gs = self.grad_sq.get(updates, T::zero());

@@ -67,7 +67,8 @@ impl<T: MatScalar> AdaGrad<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for AdaGrad<T> {
-    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         let eps: T = cast(self.epsilon);
         let scale: T = cast(-self.eta.next());
         let sums = self.sum.get(updates, cast(self.initial));

@@ -113,7 +113,8 @@ impl<T: MatScalar> Adam<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for Adam<T> {
-    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         self.moments.direction(updates);
         let scale: T = cast(-self.eta.next());
         for u in updates {
@@ -186,6 +187,7 @@ impl<T: MatScalar> AdamW<T> {
 
 impl<T: MatScalar> Optimizer<T> for AdamW<T> {
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         self.moments.direction(updates);
         let scale: T = cast(-self.eta.next());
         let lambda: T = cast(self.lambda);

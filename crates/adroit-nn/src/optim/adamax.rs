@@ -70,7 +70,8 @@ impl<T: MatScalar> AdaMax<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for AdaMax<T> {
-    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         self.t += 1;
         let c1: T = cast(1.0 / (1.0 - self.beta1.powi(self.t)));
         let (b1, b2, eps): (T, T, T) = (cast(self.beta1), cast(self.beta2), cast(self.epsilon));

@@ -78,7 +78,8 @@ impl<T: MatScalar> AmsGrad<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for AmsGrad<T> {
-    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         self.t += 1;
         let c1: T = cast(1.0 / (1.0 - self.beta1.powi(self.t)));
         let c2: T = cast(1.0 / (1.0 - self.beta2.powi(self.t)));

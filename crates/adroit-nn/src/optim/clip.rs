@@ -37,7 +37,8 @@ impl ClipValue {
 }
 
 impl<T: MatScalar> Optimizer<T> for ClipValue {
-    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         let d: T = cast(self.delta);
         for u in updates {
             // NaN passes through (as jnp.clip), so a NaN gradient is not hidden as ±δ.
@@ -86,7 +87,8 @@ impl ClipNorm {
 }
 
 impl<T: MatScalar> Optimizer<T> for ClipNorm {
-    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         for u in updates {
             let norm = u
                 .iter()
@@ -141,7 +143,8 @@ impl ClipGlobalNorm {
 }
 
 impl<T: MatScalar> Optimizer<T> for ClipGlobalNorm {
-    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         let norm = updates
             .iter()
             .flat_map(|u| u.iter())

@@ -81,6 +81,7 @@ fn sign<T: MatScalar>(x: T) -> T {
 
 impl<T: MatScalar> Optimizer<T> for Lion<T> {
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         let (b1, b2, lambda): (T, T, T) = (cast(self.beta1), cast(self.beta2), cast(self.lambda));
         let scale: T = cast(-self.eta.next());
         let ms = self.m.get(updates, T::zero());

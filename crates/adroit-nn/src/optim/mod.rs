@@ -82,7 +82,8 @@ pub trait Optimizer<T: MatScalar> {
     /// State (moments, step count) is kept per parameter index and created on the first call.
     ///
     /// # Panics
-    /// If the number or shapes of the arrays change between calls (programmer error).
+    /// If `updates` and `params` differ in length, or the number or shapes of the arrays
+    /// change between calls (programmer errors).
     ///
     /// # Example
     /// ```
@@ -118,6 +119,19 @@ pub trait Optimizer<T: MatScalar> {
     fn uniform_scale(&mut self) -> Option<T> {
         None
     }
+}
+
+/// Panics unless there is one update per parameter (every rule's `update` starts here: a rule
+/// that scales inside a loop over both would leave the extra updates unscaled).
+#[track_caller]
+pub(crate) fn check_counts<T>(updates: &[DMatrix<T>], params: &[&DMatrix<T>]) {
+    assert_eq!(
+        updates.len(),
+        params.len(),
+        "Optimizer::update: {} updates for {} parameters (one per parameter, in the same order)",
+        updates.len(),
+        params.len()
+    );
 }
 
 impl<T: MatScalar> Optimizer<T> for Box<dyn Optimizer<T>> {

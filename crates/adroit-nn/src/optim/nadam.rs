@@ -61,7 +61,8 @@ impl<T: MatScalar> NAdam<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for NAdam<T> {
-    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         self.moments.direction(updates);
         let scale: T = cast(-self.eta.next());
         for u in updates {

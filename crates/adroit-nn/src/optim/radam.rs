@@ -74,7 +74,8 @@ impl<T: MatScalar> RAdam<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for RAdam<T> {
-    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         self.t += 1;
         let (beta1, beta2, t) = (self.beta1, self.beta2, self.t);
         let rho_inf = 2.0 / (1.0 - beta2) - 1.0;

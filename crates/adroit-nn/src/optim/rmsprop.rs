@@ -84,7 +84,8 @@ impl<T: MatScalar> RmsProp<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for RmsProp<T> {
-    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         let (rho, eps): (T, T) = (cast(self.rho), cast(self.epsilon));
         let scale: T = cast(-self.eta.next());
         let vs = self.v.get(updates, T::zero());

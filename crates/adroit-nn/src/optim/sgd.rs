@@ -45,7 +45,8 @@ impl Descent {
 }
 
 impl<T: MatScalar> Optimizer<T> for Descent {
-    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         let scale: T = cast(-self.eta.next());
         for u in updates {
             *u *= scale;
@@ -143,7 +144,8 @@ impl<T: MatScalar> Momentum<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for Momentum<T> {
-    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         self.0.update(updates);
     }
 }
@@ -208,7 +210,8 @@ impl<T: MatScalar> Nesterov<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for Nesterov<T> {
-    fn update(&mut self, updates: &mut [DMatrix<T>], _: &[&DMatrix<T>]) {
+    fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         self.0.update(updates);
     }
 }

@@ -45,6 +45,7 @@ impl WeightDecay {
 
 impl<T: MatScalar> Optimizer<T> for WeightDecay {
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
+        super::check_counts(updates, params);
         let lambda: T = cast(self.lambda);
         for (u, p) in updates.iter_mut().zip(params) {
             *u += *p * lambda;

@@ -187,3 +187,44 @@ fn standardizer_scales_features_of_small_magnitude() {
     let z = Standardizer::fit(&x).unwrap().transform(&x).unwrap();
     assert_eq!(z, dmatrix![-1.0_f32, 1.0], "{z}");
 }
+
+#[test]
+#[should_panic(expected = "Optimizer::update: 1 updates for 0 parameters")]
+fn lion_with_fewer_parameters_than_updates_panics() {
+    // AdamW and Lion scaled inside a loop over updates and parameters together: the updates
+    // without a parameter kept the raw gradient (Lion) or the unscaled Adam direction
+    // (AdamW), both of the wrong sign — a silently ascending step.
+    let mut u = vec![dmatrix![3.0]];
+    adroit_nn::optim::Lion::<f64>::new(0.1).update(&mut u, &[]);
+}
+
+#[test]
+fn every_rule_checks_the_parameter_count() {
+    use adroit_nn::optim::*;
+    let rules: Vec<Box<dyn Optimizer<f64>>> = vec![
+        Box::new(Descent::new(0.1)),
+        Box::new(Momentum::new(0.1)),
+        Box::new(Nesterov::new(0.1)),
+        Box::new(RmsProp::new(0.1)),
+        Box::new(Adam::new(0.1)),
+        Box::new(AdamW::new(0.1)),
+        Box::new(AdaGrad::new(0.1)),
+        Box::new(AdaDelta::new(1.0)),
+        Box::new(AmsGrad::new(0.1)),
+        Box::new(NAdam::new(0.1)),
+        Box::new(RAdam::new(0.1)),
+        Box::new(AdaMax::new(0.1)),
+        Box::new(Lion::new(0.1)),
+        Box::new(WeightDecay::new(0.1)),
+        Box::new(ClipValue::new(1.0)),
+        Box::new(ClipNorm::new(1.0)),
+        Box::new(ClipGlobalNorm::new(1.0)),
+    ];
+    for mut rule in rules {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut u = vec![dmatrix![1.0], dmatrix![2.0]];
+            rule.update(&mut u, &[&dmatrix![0.0]]);
+        }));
+        assert!(result.is_err(), "a rule accepted 2 updates for 1 parameter");
+    }
+}
