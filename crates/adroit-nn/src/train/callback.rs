@@ -86,6 +86,28 @@ pub trait Callback<T: MatScalar, M> {
     /// assert_eq!((decision, metrics.get("half_loss")), (Control::Continue, Some(1.5)));
     /// ```
     fn on_epoch_end(&mut self, model: &M, metrics: &mut EpochMetrics) -> Control;
+
+    /// Called once when [`train`](super::train) starts, before the first epoch (Keras's
+    /// `on_train_begin`): a callback keeping state across epochs resets it here, so one
+    /// callback can serve several runs. Does nothing by default.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Callback, Control, EarlyStopping, EpochMetrics};
+    /// let mut stop = EarlyStopping::new(1, 0.0);
+    /// let mut epoch_end = |stop: &mut EarlyStopping, loss| {
+    ///     let mut metrics = EpochMetrics { epoch: 0, loss, extra: vec![] };
+    ///     Callback::<f64, ()>::on_epoch_end(stop, &(), &mut metrics)
+    /// };
+    /// assert_eq!(epoch_end(&mut stop, 0.1), Control::Continue);
+    /// // A new run starts: the best loss of the last one (0.1) is forgotten.
+    /// Callback::<f64, ()>::on_train_begin(&mut stop, &());
+    /// assert_eq!(epoch_end(&mut stop, 5.0), Control::Continue);
+    /// assert_eq!(epoch_end(&mut stop, 6.0), Control::Stop);
+    /// ```
+    fn on_train_begin(&mut self, model: &M) {
+        let _ = model;
+    }
 }
 
 impl<T: MatScalar, M, F: FnMut(&M, &mut EpochMetrics) -> Control> Callback<T, M> for F {
@@ -96,7 +118,8 @@ impl<T: MatScalar, M, F: FnMut(&M, &mut EpochMetrics) -> Control> Callback<T, M>
 
 /// Stops when a monitored metric has not improved by more than `min_delta` for `patience`
 /// epochs (Keras/Flux `early_stopping`). Monitors the training loss (lower is better) unless
-/// told otherwise.
+/// told otherwise. Its state resets when a run of [`train`](super::train) begins, so it can be
+/// reused across runs.
 ///
 /// # Example
 /// ```
@@ -177,6 +200,12 @@ impl EarlyStopping {
 }
 
 impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
+    /// Forgets the best score and the epochs waited: each run of `train` starts afresh.
+    fn on_train_begin(&mut self, _: &M) {
+        self.best = None;
+        self.waited = 0;
+    }
+
     fn on_epoch_end(&mut self, _: &M, metrics: &mut EpochMetrics) -> Control {
         let (value, higher) = match &self.monitor {
             None => (Some(metrics.loss), false),

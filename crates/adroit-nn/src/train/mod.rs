@@ -119,6 +119,9 @@ where
         };
         return Err(TrainError { error, history });
     }
+    for callback in callbacks.iter_mut() {
+        callback.on_train_begin(model);
+    }
     let steps = config.epochs.saturating_mul(loader.batches_per_epoch());
     let bar = ProgressBar::new(config.progress, steps);
     let mut step_count: u64 = 0;

@@ -340,3 +340,34 @@ fn early_stopping_on_a_metric_that_is_not_there_panics() {
     };
     Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics);
 }
+
+#[test]
+fn early_stopping_reused_for_a_second_run_starts_afresh() {
+    // It kept the first run's best loss: a second run whose losses improved from a higher
+    // start was stopped after `patience` epochs.
+    let x = DMatrix::from_fn(1, 4, |_, j| j as f64);
+    let y = x.map(|v| 2.0 * v);
+    let mut stop = EarlyStopping::new(2, 0.0);
+    let config = TrainConfig {
+        epochs: 30,
+        ..TrainConfig::default()
+    };
+    let mut run = |stop: &mut EarlyStopping| {
+        let mut model =
+            Dense::from_parts(nalgebra::dmatrix![0.0], None, Activation::Identity).unwrap();
+        let mut loader = DataLoader::new(x.clone(), y.clone(), 4).unwrap();
+        train(
+            &mut model,
+            &mut loader,
+            |p, t| mse(p, t, Agg::Mean),
+            &mut Descent::new(0.1),
+            &config,
+            &mut [stop],
+        )
+        .unwrap()
+    };
+    let first = run(&mut stop);
+    let second = run(&mut stop);
+    assert_eq!(first, second, "the same run twice gives the same history");
+    assert!(!second.stopped_early, "{second:?}");
+}
