@@ -78,6 +78,21 @@ pub enum NnError {
         /// What was empty.
         what: String,
     },
+    /// Data holds a value it cannot (an infinity where statistics are learnt).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::NnError;
+    /// use adroit_nn::data::Standardizer;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// let err = Standardizer::fit(&dmatrix![1.0, f64::INFINITY, 3.0]).unwrap_err();
+    /// assert!(matches!(err, NnError::InvalidData { .. }));
+    /// assert_eq!(err.to_string(), "invalid data: Standardizer::fit input, feature 0, sample 1 is inf");
+    /// ```
+    InvalidData {
+        /// What is wrong, and where.
+        what: String,
+    },
     /// A weight file could not be read or written.
     Io {
         /// The file.
@@ -167,6 +182,7 @@ impl fmt::Display for NnError {
             ),
             NnError::InvalidConfig { name, reason } => write!(f, "invalid {name}: {reason}"),
             NnError::EmptyData { what } => write!(f, "no data: {what} is empty"),
+            NnError::InvalidData { what } => write!(f, "invalid data: {what}"),
             NnError::Io { path, message } => write!(f, "cannot access {path}: {message}"),
             NnError::InvalidFile { path, reason } => {
                 write!(f, "{path} is not a valid safetensors file: {reason}")

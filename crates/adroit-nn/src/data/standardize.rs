@@ -27,13 +27,19 @@ pub struct Standardizer<T> {
 
 impl<T: MatScalar> Standardizer<T> {
     /// Learns the means and scales of `x` (`features × samples`): the mean and the population
-    /// standard deviation σ of each feature, summed in `f64` whatever `T`. A feature counts as
+    /// standard deviation σ of each feature, summed in `f64` whatever `T` and scaled by a
+    /// power of two so that no feature overflows (up to `f64::MAX`). A feature counts as
     /// constant (scale 1: only centred) when σ ≤ n·ε·|mean|, the rounding residue a constant
     /// leaves in `f64` — a relative test as scikit-learn's `StandardScaler`, so features of
     /// small magnitude (1e-6, 1e-15) are scaled like any other.
     ///
+    /// Missing values (NaN) are left out of the statistics and stay NaN in
+    /// [`transform`](Self::transform), as scikit-learn does; a feature with no other value
+    /// gets mean 0 and scale 1.
+    ///
     /// # Errors
-    /// [`NnError::EmptyData`] if `x` has no samples.
+    /// [`NnError::EmptyData`] if `x` has no samples; [`NnError::InvalidData`] naming the
+    /// feature and sample of an infinite value (scikit-learn refuses them too).
     ///
     /// # Example
     /// ```
@@ -45,6 +51,14 @@ impl<T: MatScalar> Standardizer<T> {
     /// assert_eq!((s.mean.clone(), s.scale.clone()), (dmatrix![2.0; 5.0], dmatrix![2.0; 1.0]));
     /// let empty = Standardizer::fit(&DMatrix::<f64>::zeros(2, 0));
     /// assert!(matches!(empty, Err(NnError::EmptyData { .. })));
+    /// // A missing value is skipped: the statistics of [1, 3].
+    /// let s = Standardizer::fit(&dmatrix![1.0, f64::NAN, 3.0]).unwrap();
+    /// assert_eq!((s.mean[0], s.scale[0]), (2.0, 1.0));
+    /// let z = s.transform(&dmatrix![1.0, f64::NAN, 3.0]).unwrap();
+    /// assert!(z[0] == -1.0 && z[1].is_nan() && z[2] == 1.0);
+    /// // Values near f64::MAX: σ = 1e300, not an overflow.
+    /// let s = Standardizer::fit(&dmatrix![1e300, -1e300]).unwrap();
+    /// assert_eq!((s.mean[0], s.scale[0]), (0.0, 1e300));
     /// ```
     pub fn fit(x: &DMatrix<T>) -> Result<Self, NnError> {
         if x.ncols() == 0 {
@@ -52,18 +66,26 @@ impl<T: MatScalar> Standardizer<T> {
                 what: "Standardizer::fit input".into(),
             });
         }
-        // Sums in f64 (an f32 feature of 1e20s would overflow its own variance).
-        let n = x.ncols() as f64;
         let mut mean = DMatrix::zeros(x.nrows(), 1);
         let mut scale = DMatrix::from_element(x.nrows(), 1, T::one());
         for (i, row) in x.row_iter().enumerate() {
-            let value = |v: &T| v.to_f64().unwrap_or(f64::NAN);
-            let m = row.iter().map(value).sum::<f64>() / n;
-            let sd = (row.iter().map(|v| (value(v) - m).powi(2)).sum::<f64>() / n).sqrt();
+            let values: Vec<f64> = row.iter().map(|v| v.to_f64().unwrap_or(f64::NAN)).collect();
+            if let Some(j) = values.iter().position(|v| v.is_infinite()) {
+                return Err(NnError::InvalidData {
+                    what: format!(
+                        "Standardizer::fit input, feature {i}, sample {j} is {}",
+                        values[j]
+                    ),
+                });
+            }
+            let present: Vec<f64> = values.into_iter().filter(|v| !v.is_nan()).collect();
+            let Some((m, sd)) = mean_and_sd(&present) else {
+                continue; // no value: mean 0, scale 1
+            };
             // A constant feature keeps a rounding residue of the mean, at most ~n·ε·|mean|:
             // treat that as σ = 0 and only centre the feature. The test is relative, as
             // scikit-learn's, so genuinely small features (micrometres in f32) are scaled.
-            if sd > n * f64::EPSILON * m.abs() {
+            if sd > present.len() as f64 * f64::EPSILON * m.abs() {
                 scale[(i, 0)] = T::from_f64(sd).unwrap_or_else(T::one);
             }
             mean[(i, 0)] = T::from_f64(m).unwrap_or_else(T::zero);
@@ -103,4 +125,25 @@ impl<T: MatScalar> Standardizer<T> {
             (x[(i, j)] - self.mean[(i, 0)]) / self.scale[(i, 0)]
         }))
     }
+}
+
+/// The mean and population standard deviation of finite `values` (`None` if empty), in `f64`
+/// over the values divided by a power of two near their largest magnitude: exact scaling, so
+/// the results are those of the plain sums wherever these do not overflow.
+fn mean_and_sd(values: &[f64]) -> Option<(f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    let largest = values.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
+    if largest == 0.0 {
+        return Some((0.0, 0.0));
+    }
+    // 2^⌊log₂ largest⌋: every scaled value is below 2 in magnitude (the exponent kept
+    // within ±1000 so the power and its reciprocal are normal numbers).
+    let exponent = (largest.log2().floor() as i32).clamp(-1000, 1000);
+    let power = 2f64.powi(exponent);
+    let n = values.len() as f64;
+    let m = values.iter().map(|v| v / power).sum::<f64>() / n;
+    let var = values.iter().map(|v| (v / power - m).powi(2)).sum::<f64>() / n;
+    Some((m * power, var.sqrt() * power))
 }

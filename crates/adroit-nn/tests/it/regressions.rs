@@ -228,3 +228,27 @@ fn every_rule_checks_the_parameter_count() {
         assert!(result.is_err(), "a rule accepted 2 updates for 1 parameter");
     }
 }
+
+#[test]
+fn standardizer_at_the_ends_of_the_f64_range_and_with_missing_values() {
+    // σ overflowed for features of ~1e160 (all samples mapped to 0); NaN spoilt a feature.
+    let x = dmatrix![1e160, 2e160, 3e160; 1e-310, 3e-310, f64::NAN];
+    let s = Standardizer::fit(&x).unwrap();
+    let z = s.transform(&x).unwrap();
+    let sd = (2.0f64 / 3.0).sqrt();
+    let expected = [-1.0 / sd, 0.0, 1.0 / sd];
+    for (j, e) in expected.iter().enumerate() {
+        assert!((z[(0, j)] - e).abs() < 1e-12, "{z}");
+    }
+    assert!(
+        (z[(1, 0)] + 1.0).abs() < 1e-12 && (z[(1, 1)] - 1.0).abs() < 1e-12,
+        "{z}"
+    );
+    assert!(z[(1, 2)].is_nan());
+    // Only NaN: left as it is.
+    let s = Standardizer::fit(&dmatrix![f64::NAN, f64::NAN]).unwrap();
+    assert_eq!((s.mean[0], s.scale[0]), (0.0, 1.0));
+    // An infinity is refused, naming where it is.
+    let err = Standardizer::fit(&dmatrix![1.0, 2.0; 3.0, f64::NEG_INFINITY]).unwrap_err();
+    assert!(matches!(&err, NnError::InvalidData { what } if what.contains("feature 1, sample 1")));
+}
