@@ -352,7 +352,7 @@ fn early_stopping_reused_for_a_second_run_starts_afresh() {
         epochs: 30,
         ..TrainConfig::default()
     };
-    let mut run = |stop: &mut EarlyStopping| {
+    let run = |stop: &mut EarlyStopping| {
         let mut model =
             Dense::from_parts(nalgebra::dmatrix![0.0], None, Activation::Identity).unwrap();
         let mut loader = DataLoader::new(x.clone(), y.clone(), 4).unwrap();
