@@ -215,8 +215,8 @@ impl fmt::Display for NnError {
             }
             NnError::NonFinite { epoch, batch, what } => write!(
                 f,
-                "non-finite {what} at epoch {epoch}, batch {batch}; training stopped, the model \
-                 keeps its last good parameters"
+                "non-finite {what} at epoch {epoch}, batch {batch}; the step was refused, the \
+                 model keeps its last good parameters"
             ),
         }
     }

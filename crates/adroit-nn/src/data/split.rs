@@ -44,9 +44,10 @@ pub struct Split<T> {
 /// remainder), as scikit-learn's `train_test_split(stratify=…)`.
 ///
 /// # Errors
-/// [`NnError::InvalidConfig`] unless `0 < test_fraction < 1`; [`NnError::ShapeMismatch`] if
-/// `x`, `y` and the labels disagree in sample count; [`NnError::EmptyData`] if either part
-/// would be empty.
+/// [`NnError::InvalidConfig`] unless `0 < test_fraction < 1`, and, when stratified, if a class
+/// has a single sample or a part would have fewer samples than there are classes (the two
+/// refusals of scikit-learn's stratified split); [`NnError::ShapeMismatch`] if `x`, `y` and
+/// the labels disagree in sample count; [`NnError::EmptyData`] if either part would be empty.
 ///
 /// # Example
 /// ```
@@ -93,6 +94,27 @@ pub fn train_test_split<T: MatScalar>(
             let mut by_class: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
             for (i, &c) in labels.iter().enumerate() {
                 by_class.entry(c).or_default().push(i);
+            }
+            if let Some((c, _)) = by_class.iter().find(|(_, members)| members.len() < 2) {
+                return Err(NnError::InvalidConfig {
+                    name: "stratify",
+                    reason: format!(
+                        "class {c} has a single sample; stratifying needs at least 2 per class"
+                    ),
+                });
+            }
+            let classes = by_class.len();
+            let test = (test_fraction * n as f64).round() as usize;
+            let smaller = test.min(n - test.min(n));
+            if smaller < classes {
+                return Err(NnError::InvalidConfig {
+                    name: "stratify",
+                    reason: format!(
+                        "a part of {smaller} samples cannot hold all {classes} classes \
+                         ({test} test and {} training samples)",
+                        n - test.min(n)
+                    ),
+                });
             }
             by_class.into_values().collect()
         }

@@ -7,7 +7,9 @@
 //! `nn.Linear` does, and its bias as `[out, 1]`; a bias also loads from PyTorch's 1-D `[out]`.
 //! Names differ by a prefix: `layers.0.weight` in a [`Chain`](crate::Chain) is `0.weight` in
 //! an `nn.Sequential`, so rename the keys on one side (e.g. with the Python `safetensors`
-//! package), and reshape biases to 1-D for PyTorch (`b.reshape(-1)`).
+//! package), and reshape biases to 1-D for PyTorch (`b.reshape(-1)`). A
+//! [`LayerNorm`](crate::LayerNorm)'s `scale` and `bias` are `nn.LayerNorm`'s `weight` and
+//! `bias`.
 
 mod atomic;
 mod weights;

@@ -233,7 +233,8 @@ pub(crate) fn cast<T: MatScalar>(x: f64) -> T {
 /// # Errors
 /// [`NnError::ShapeMismatch`] if `grads` does not have the model's parameter shapes;
 /// [`NnError::NonFinite`] (epoch and batch 0) if a gradient, or a parameter after the update, would be
-/// NaN or infinite — the model is then unchanged.
+/// NaN or infinite — the model is then unchanged, while the optimiser's state may have
+/// advanced (a schedule's step count, moments; which depends on the rule).
 ///
 /// # Example
 /// ```

@@ -101,7 +101,7 @@ pub enum Schedule {
     Linear {
         /// The rate at `t = 0`.
         init: f64,
-        /// The rate from `t = steps` on.
+        /// The rate from `t = steps` on (unless `steps = 0`: then `init` throughout).
         end: f64,
         /// Length of the ramp.
         steps: usize,

@@ -66,7 +66,7 @@ impl Default for TrainConfig {
 /// - [`NnError::EmptyData`] if an epoch would have no batch;
 /// - [`NnError::NonFinite`] if the loss or a gradient becomes NaN or infinite, or an update
 ///   would make a parameter so: training stops and the model keeps the parameters it had
-///   before that step (the last good ones).
+///   before that step (the last good ones; the optimiser's state may have advanced).
 ///
 /// # Example
 /// ```
@@ -183,7 +183,8 @@ where
 /// [`NnError::ShapeMismatch`] if `x` does not have the model's input size in rows; the
 /// loss's error (e.g. a shape mismatch between prediction and target); [`NnError::NonFinite`]
 /// (with `epoch` and `batch` 0) if the loss or a gradient is NaN or infinite, or the update
-/// would make a parameter so — the model is then unchanged.
+/// would make a parameter so — the model is then unchanged (the optimiser's state may have
+/// advanced).
 ///
 /// # Example
 /// ```

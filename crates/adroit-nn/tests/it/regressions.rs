@@ -77,8 +77,9 @@ fn clip_value_keeps_nan() {
 #[test]
 fn stratified_split_has_the_documented_size() {
     // Per-class rounding gave 6 of 9 test samples at 0.5 (documented round(4.5) = 5) and an
-    // empty test set for 6 classes of 2 at 0.2.
-    for (n, per_class, fraction, want) in [(9, 3, 0.5, 5), (12, 2, 0.2, 2)] {
+    // empty test set for 6 classes of 2 at 0.2 (now refused: 2 test samples cannot hold 6
+    // classes, see `stratified_split_refuses_what_scikit_learn_refuses`).
+    for (n, per_class, fraction, want) in [(9, 3, 0.5, 5), (12, 2, 0.5, 6), (18, 3, 0.4, 7)] {
         let labels: Vec<usize> = (0..n).map(|i| i / per_class).collect();
         let x = DMatrix::<f64>::from_fn(1, n, |_, j| j as f64);
         let split = train_test_split(&x, &x, fraction, 0, Some(&labels)).unwrap();
@@ -251,4 +252,25 @@ fn standardizer_at_the_ends_of_the_f64_range_and_with_missing_values() {
     // An infinity is refused, naming where it is.
     let err = Standardizer::fit(&dmatrix![1.0, 2.0; 3.0, f64::NEG_INFINITY]).unwrap_err();
     assert!(matches!(&err, NnError::InvalidData { what } if what.contains("feature 1, sample 1")));
+}
+
+#[test]
+fn stratified_split_refuses_what_scikit_learn_refuses() {
+    // A class of one sample ended up in one part only (class 0 only in test, class 1 only in
+    // training); scikit-learn refuses such data, and parts smaller than the class count.
+    let x = DMatrix::<f64>::from_fn(1, 10, |_, j| j as f64);
+    let single = [0, 1, 2, 2, 2, 2, 2, 2, 2, 2];
+    let err = train_test_split(&x, &x, 0.5, 0, Some(&single)).unwrap_err();
+    assert!(
+        err.to_string().contains("class 0 has a single sample"),
+        "{err}"
+    );
+    let five_classes = [0, 0, 1, 1, 2, 2, 3, 3, 4, 4];
+    let err = train_test_split(&x, &x, 0.2, 0, Some(&five_classes)).unwrap_err();
+    assert!(
+        err.to_string().contains("cannot hold all 5 classes"),
+        "{err}"
+    );
+    let ok = train_test_split(&x, &x, 0.5, 0, Some(&five_classes)).unwrap();
+    assert_eq!((ok.x_train.ncols(), ok.x_test.ncols()), (5, 5));
 }
