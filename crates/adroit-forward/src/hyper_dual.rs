@@ -20,6 +20,12 @@ use num_traits::Float;
 /// Second derivatives of every elementary function come from the same rule table as the first
 /// ones: a rule evaluated on a [`Dual`] yields its second derivative as the tangent of the first.
 ///
+/// Range: the chain rule's second-order term `f''(u)·aᵢ·bⱼ` is formed as `(f''(u)·aᵢ)·bⱼ`, the
+/// order of nested duals, but `f''(u)` itself is evaluated alone (for a unit tangent). Where it
+/// underflows or overflows while the whole term would not — tangents beyond ~1e19 in `f32`,
+/// ~1e154 in `f64`, e.g. `√(10³⁰·x)` in `f32`, whose `f''` is 10⁻⁴⁵ — the result is 0 or
+/// infinite; nested [`Dual`]s, which fold the tangent in before forming `f''`, reach further.
+///
 /// # Example
 /// ```
 /// use adroit_forward::HyperDual;
@@ -199,10 +205,13 @@ impl<T: Float, const M: usize, const N: usize> ChainRule for HyperDualVec<T, M, 
     fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
         let (value, d) = rule.eval(Dual::variable(self.value));
         let (d1, d2) = (d.value(), d.tangent());
+        // f''·a·b as (f''·a)·b, the order of nested duals: a·b first overflowed (or
+        // underflowed) for large (small) tangents whose product with f'' is moderate.
         let mut eps12 = self.eps12;
         for (row, &a) in eps12.iter_mut().zip(&self.eps1) {
+            let d2a = cp(d2, a);
             for (c, &b) in row.iter_mut().zip(&self.eps2) {
-                *c = cp(d1, *c) + cp(d2, cp(a, b));
+                *c = cp(d1, *c) + cp(d2a, b);
             }
         }
         Self::new(
@@ -224,15 +233,18 @@ impl<T: Float, const M: usize, const N: usize> ChainRule for HyperDualVec<T, M, 
         let [fxx, fxy] = dx.tangents();
         let fyy = dy.tangents()[1];
         let mut eps12 = self.eps12;
+        // Second-order products as (f_uv·a)·b, as in unary (the order of nested duals).
         for (i, row) in eps12.iter_mut().enumerate() {
             let (a1, b1) = (self.eps1[i], other.eps1[i]);
+            let (fxx_a1, fxy_a1) = (cp(fxx, a1), cp(fxy, a1));
+            let (fxy_b1, fyy_b1) = (cp(fxy, b1), cp(fyy, b1));
             for (j, c) in row.iter_mut().enumerate() {
                 let (a2, b2) = (self.eps2[j], other.eps2[j]);
                 *c = cp(fx, *c)
                     + cp(fy, other.eps12[i][j])
-                    + cp(fxx, cp(a1, a2))
-                    + cp(fxy, cp(a1, b2) + cp(b1, a2))
-                    + cp(fyy, cp(b1, b2));
+                    + cp(fxx_a1, a2)
+                    + (cp(fxy_a1, b2) + cp(fxy_b1, a2))
+                    + cp(fyy_b1, b2);
             }
         }
         let mut eps1 = self.eps1;

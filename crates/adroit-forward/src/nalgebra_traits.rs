@@ -264,6 +264,17 @@ macro_rules! impl_nalgebra_traits {
             fn signum(self) -> Self {
                 __F::signum(self)
             }
+            /// `(|x|, ±1)` as for `f32`/`f64` (simba's default divides `x` by `|x|`, whose
+            /// derivative is NaN at subnormal or infinite `x` and fed Householder reflections
+            /// and Givens rotations NaN tangents): the sign is piecewise constant, derivative 0.
+            #[inline]
+            fn to_exp(self) -> (Self, Self) {
+                if self.primal() >= <$p as __Z>::zero() {
+                    (self, <Self as $crate::__private::num_traits::One>::one())
+                } else {
+                    (-self, -<Self as $crate::__private::num_traits::One>::one())
+                }
+            }
             $crate::__forward_unary!(__F; floor ceil round trunc fract abs recip sin cos tan
                 asin acos atan sinh cosh tanh asinh acosh atanh log2 log10 ln ln_1p sqrt exp
                 exp2 exp_m1 cbrt);

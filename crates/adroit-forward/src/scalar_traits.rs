@@ -256,9 +256,20 @@ macro_rules! impl_scalar_traits {
             fn powi(self, n: i32) -> Self {
                 self.apply_unary(__rules::Powi(n))
             }
+            /// `self·a + b` with the fused (singly rounded) primal of the plain number type, so
+            /// the primal matches the plain program; the tangent is that of `self·a + b`.
             #[inline]
             fn mul_add(self, a: Self, b: Self) -> Self {
-                self * a + b
+                let fused = self.primal().mul_add(a.primal(), b.primal());
+                let unfused = self * a + b;
+                // The rounding difference is exact (the two are within a few ulps), so
+                // shifting by it gives the fused value; a shift has derivative 1.
+                let d = fused - unfused.primal();
+                if d != <$p as __nt::Zero>::zero() && d.is_finite() && unfused.primal() + d == fused {
+                    unfused.shift(d)
+                } else {
+                    unfused
+                }
             }
             fn abs_sub(self, other: Self) -> Self {
                 <Self as __nt::Signed>::abs_sub(&self, &other)

@@ -72,7 +72,9 @@ impl BinaryRule for Div {
     fn eval<S: Float>(self, x: S, y: S) -> (S, S, S) {
         let inv = y.recip();
         let value = x / y;
-        (value, inv, -value * inv)
+        // −(x/y)·(1/y) with the 0·∞ = 0 convention: at x = 0 the partial is 0 even where 1/y
+        // overflows (a subnormal y).
+        (value, inv, -crate::chain_product(value, inv))
     }
 
     #[inline(always)]

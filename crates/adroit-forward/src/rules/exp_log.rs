@@ -183,9 +183,11 @@ impl BinaryRule for Log {
         let ln_base = base.ln();
         let value = x.ln() / ln_base;
         // `x + 0` turns −0 into +0 first, so that at x = 0 the sign of ∂x is that of ln b.
+        // ∂x as (1/x)/ln b rather than 1/(x·ln b): its derivatives then never square
+        // x·ln b, which overflowed in f32 from x ≈ 1e-18 and made a mixed partial 0.
         (
             value,
-            ((x + S::zero()) * ln_base).recip(),
+            (x + S::zero()).recip() / ln_base,
             -value / (base * ln_base),
         )
     }
@@ -193,6 +195,6 @@ impl BinaryRule for Log {
     #[inline(always)]
     fn eval_dx<S: Float>(self, x: S, base: S) -> (S, S) {
         let ln_base = base.ln();
-        (x.ln() / ln_base, ((x + S::zero()) * ln_base).recip())
+        (x.ln() / ln_base, (x + S::zero()).recip() / ln_base)
     }
 }

@@ -121,3 +121,14 @@ fn stop_gradient_stops_second_order_derivatives_too() {
     assert_eq!(adroit_reverse::hvp(|x| f(x), &[3.0], &[1.0]), vec![0.0]);
     assert_eq!(gradient(|x| f(x), &[3.0]), vec![3.0]);
 }
+
+#[test]
+fn mul_add_records_the_fused_primal() {
+    // The tape's value was x·a + b (two roundings), not the plain program's fused value.
+    let (value, grad) = adroit_reverse::value_and_gradient(
+        |v| v[0].mul_add(v[1], Var::constant(0.1)),
+        &[0.1, 2.5],
+    );
+    assert_eq!(value, 0.1_f64.mul_add(2.5, 0.1));
+    assert_eq!(grad, vec![2.5, 0.1]);
+}
