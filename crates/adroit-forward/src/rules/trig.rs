@@ -160,8 +160,9 @@ impl UnaryRule for Atan {
 /// `y.atan2(x)`, the angle of the point `(x, y)` in `(-π, π]`:
 /// partials `(∂/∂y, ∂/∂x) = (x/(x² + y²), -y/(x² + y²))`.
 ///
-/// Convention: at the origin, where the angle is undefined, both partials are `0` rather
-/// than NaN (the choice of JAX and PyTorch).
+/// Conventions: at the origin, where the angle is undefined, both partials are `0` rather
+/// than NaN (the choice of JAX and PyTorch); with an infinite coordinate both are `0`, their
+/// limit (each is bounded by `1/r`), where `x/r²` would be `∞/∞`.
 ///
 /// # Example
 /// ```
@@ -175,6 +176,8 @@ impl UnaryRule for Atan {
 /// assert_eq!(Atan2.eval(0.0_f64, -1.0), (PI, -1.0, 0.0));
 /// // the origin: both partials 0
 /// assert_eq!(Atan2.eval(0.0_f64, 0.0), (0.0, 0.0, 0.0));
+/// // an infinite coordinate: both partials 0 (the angle is 0 at (∞, 3))
+/// assert_eq!(Atan2.eval(3.0_f64, f64::INFINITY), (0.0, 0.0, 0.0));
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Atan2;
@@ -186,7 +189,7 @@ impl BinaryRule for Atan2 {
         // r = hypot(x, y) rather than x² + y², which under- or overflows for tiny or huge
         // arguments.
         let r = y.hypot(x);
-        if r == S::zero() {
+        if r == S::zero() || r.is_infinite() {
             (value, S::zero(), S::zero())
         } else {
             (value, (x / r) / r, (-y / r) / r)

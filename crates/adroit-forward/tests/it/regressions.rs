@@ -246,3 +246,12 @@ fn mul_add_has_the_fused_primal() {
     let (v, d) = value_and_derivative(|x| x.mul_add(x, Dual::constant(0.1)), 0.1);
     assert_eq!((v, d), (0.1_f64.mul_add(0.1, 0.1), 0.2));
 }
+
+#[test]
+fn atan2_with_an_infinite_coordinate_has_zero_partials() {
+    // (x/r)/r was ∞/∞ = NaN; the partials are bounded by 1/r, so their limit is 0.
+    let g = gradient(|v| v[0].atan2(v[1]), &[3.0, f64::INFINITY]);
+    assert_eq!(g, vec![0.0, 0.0]);
+    let g = gradient(|v| v[0].atan2(v[1]), &[f64::NEG_INFINITY, 2.0]);
+    assert_eq!(g, vec![0.0, 0.0]);
+}

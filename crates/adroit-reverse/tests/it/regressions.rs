@@ -125,10 +125,15 @@ fn stop_gradient_stops_second_order_derivatives_too() {
 #[test]
 fn mul_add_records_the_fused_primal() {
     // The tape's value was x·a + b (two roundings), not the plain program's fused value.
-    let (value, grad) = adroit_reverse::value_and_gradient(
-        |v| v[0].mul_add(v[1], Var::constant(0.1)),
-        &[0.1, 2.5],
-    );
+    let (value, grad) =
+        adroit_reverse::value_and_gradient(|v| v[0].mul_add(v[1], Var::constant(0.1)), &[0.1, 2.5]);
     assert_eq!(value, 0.1_f64.mul_add(2.5, 0.1));
     assert_eq!(grad, vec![2.5, 0.1]);
+}
+
+#[test]
+fn atan2_with_an_infinite_coordinate_has_zero_partials() {
+    // The shared rule's (x/r)/r was ∞/∞ = NaN.
+    let g = gradient(|v| v[0].atan2(v[1]), &[3.0, f64::INFINITY]);
+    assert_eq!(g, vec![0.0, 0.0]);
 }
