@@ -112,7 +112,7 @@ fn seed_chunk<T: Float, const N: usize>(buf: &mut [DualVec<T, N>], x: &[T], star
 }
 
 /// The gradient of `f: ℝⁿ → ℝ` in chunk mode: `⌈n/N⌉` evaluations on [`DualVec<T, N>`], each
-/// giving `N` partial derivatives (ForwardDiff.jl's chunk mode). [`DEFAULT_CHUNK`] is a good
+/// giving `N` partial derivatives (ForwardDiff.jl's chunk mode; one evaluation for `n = 0`). [`DEFAULT_CHUNK`] is a good
 /// `N`; for small `n`, `N = n` computes the gradient in one evaluation.
 ///
 /// `x`: `n` inputs; returns `n` partial derivatives.
@@ -235,7 +235,8 @@ where
     jac.unwrap_or_else(|| unreachable!("x is not empty"))
 }
 
-/// The Jacobian of `f: ℝⁿ → ℝᵐ` in chunk mode: `⌈n/N⌉` evaluations on [`DualVec<T, N>`].
+/// The Jacobian of `f: ℝⁿ → ℝᵐ` in chunk mode: `⌈n/N⌉` evaluations on [`DualVec<T, N>`] (one
+/// for `n = 0`, to learn `m`).
 ///
 /// Same shapes and panics as [`jacobian`].
 ///

@@ -32,6 +32,10 @@ impl UnaryRule for Sqrt {
 /// The real cube root `∛x`, defined for negative `x` too (`∛-8 = -2`):
 /// derivative `1/(3·∛x²)` (`+∞` at `x = 0`).
 ///
+/// Convention: the second derivative at `x = 0` is `0`. Its one-sided limits are `−∞` (from
+/// above) and `+∞` (from below), so there is no two-sided value; `0` is the symmetric choice,
+/// as `abs'(0) = 0`. (`sqrt`, defined on one side only, has `sqrt''(0) = −∞`.)
+///
 /// # Example
 /// ```
 /// use adroit_forward::rules::{Cbrt, UnaryRule};
@@ -40,6 +44,8 @@ impl UnaryRule for Sqrt {
 /// assert_eq!(value, -2.0);
 /// assert!((derivative - 1.0 / 12.0).abs() < 1e-12);
 /// assert_eq!(Cbrt.eval(0.0_f64), (0.0, f64::INFINITY));
+/// use adroit_forward::num_traits::Float;
+/// assert_eq!(adroit_forward::second_derivative(|x| x.cbrt(), 0.0_f64), 0.0);
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Cbrt;
