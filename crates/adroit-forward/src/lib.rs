@@ -21,8 +21,7 @@
 //! `sqrt'(0) = +∞`, ...).
 //!
 //! Comparisons look at primal values only, so branches take the same path as the plain-float
-//! program; a dual number also compares with a plain number on either side (`x > 0.0`,
-//! `0.0 < x`). The derivative of a program is the derivative of the branch taken.
+//! program. The derivative of a program is the derivative of the branch taken.
 //!
 //! # Singular matrices
 //! `num_traits::Zero::is_zero` is true only for an *identically* zero number (value and every

@@ -37,21 +37,6 @@ macro_rules! impl_scalar_traits {
             }
         }
 
-        // Against a plain primal number (`x > 0.0`), by primal value as above.
-        impl<$($g)*> ::core::cmp::PartialEq<$p> for $ty {
-            #[inline]
-            fn eq(&self, other: &$p) -> bool {
-                self.primal() == *other
-            }
-        }
-
-        impl<$($g)*> ::core::cmp::PartialOrd<$p> for $ty {
-            #[inline]
-            fn partial_cmp(&self, other: &$p) -> Option<::core::cmp::Ordering> {
-                self.primal().partial_cmp(other)
-            }
-        }
-
         impl<$($g)*> ::core::default::Default for $ty {
             #[inline]
             fn default() -> Self {
@@ -336,9 +321,8 @@ macro_rules! __impl_binary_op {
     };
 }
 
-/// Implements `f32`/`f64` on the left of `+ - * / %` and of comparisons with a
-/// [`ChainRule`](crate::ChainRule) type on the right (`2.0 * x`, `0.0 < x`):
-/// `impl_scalar_lhs_ops!([generics] Type, f64);`.
+/// Implements `f32`/`f64` on the left of `+ - * / %` with a [`ChainRule`](crate::ChainRule) type
+/// on the right (`2.0 * x`): `impl_scalar_lhs_ops!([generics] Type, f64);`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! impl_scalar_lhs_ops {
@@ -372,20 +356,6 @@ macro_rules! impl_scalar_lhs_ops {
             #[inline]
             fn div(self, rhs: $ty) -> $ty {
                 <$ty as $crate::ChainRule>::constant(self) / rhs
-            }
-        }
-
-        impl<$($g)*> ::core::cmp::PartialEq<$ty> for $p {
-            #[inline]
-            fn eq(&self, other: &$ty) -> bool {
-                *self == $crate::ChainRule::primal(other)
-            }
-        }
-
-        impl<$($g)*> ::core::cmp::PartialOrd<$ty> for $p {
-            #[inline]
-            fn partial_cmp(&self, other: &$ty) -> Option<::core::cmp::Ordering> {
-                self.partial_cmp(&$crate::ChainRule::primal(other))
             }
         }
 

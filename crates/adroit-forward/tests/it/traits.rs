@@ -63,37 +63,6 @@ fn comparisons_use_the_primal_value() {
 }
 
 #[test]
-fn comparisons_with_a_plain_number_on_either_side() {
-    use std::cmp::Ordering::{Equal, Greater, Less};
-    // Branching on a plain constant, as in f64 code (it did not compile).
-    let f = |x: Dual<f64>| if x > 0.0 { x * x } else { -x };
-    assert_eq!(adroit_forward::derivative(f, 3.0), 6.0);
-    assert_eq!(adroit_forward::derivative(f, -3.0), -1.0);
-    let x = Dual::new(2.0_f32, 5.0);
-    assert!(x == 2.0);
-    assert!(2.0 == x);
-    assert!(x != 3.0);
-    for (c, ordering) in [(3.0, Less), (2.0, Equal), (1.0, Greater)] {
-        assert_eq!(x.partial_cmp(&c), Some(ordering));
-        assert_eq!(c.partial_cmp(&x), Some(ordering.reverse()));
-    }
-    assert!(x <= 2.0);
-    assert!(x >= 2.0);
-    assert!(2.0 <= x);
-    assert_eq!(x.partial_cmp(&f32::NAN), None);
-    let v = DualVec::<f64, 3>::new(1.0, [1.0, 2.0, 3.0]);
-    assert!(v > 0.5);
-    assert!(0.5 < v);
-    assert!(v == 1.0);
-    let h = HyperDual::variable(-1.0_f64);
-    assert!(h < 0.0);
-    assert!(0.0 > h);
-    // Nested duals compare with their inner type.
-    let n = Dual::new(Dual::new(1.0_f64, 1.0), Dual::new(0.0, 0.0));
-    assert!(n < Dual::constant(2.0) && n == Dual::new(1.0, 7.0));
-}
-
-#[test]
 fn zero_means_every_part_is_zero() {
     assert!(Dual::<f64>::zero().is_zero());
     assert!(!Dual::new(0.0_f64, 1.0).is_zero());

@@ -284,24 +284,3 @@ fn comparisons_use_the_primal_value() {
     assert_eq!(g, vec![1.0, 10.0, 0.0]);
     assert!(Var::constant(1.0_f32) < Var::constant(1.5));
 }
-
-#[test]
-fn comparisons_with_a_plain_number_on_either_side() {
-    let g = gradient(
-        |x| {
-            let y = if x[0] > 0.0 { x[0] * x[0] } else { -x[0] };
-            if 1.0 <= x[1] && x[1] == 2.0 {
-                y * x[1]
-            } else {
-                y
-            }
-        },
-        &[3.0, 2.0],
-    );
-    assert_eq!(g, vec![12.0, 9.0]);
-    let g = gradient(
-        |x| if x[0] > 0.0 { x[0] * x[0] } else { -x[0] },
-        &[-3.0_f32],
-    );
-    assert_eq!(g, vec![-1.0]);
-}
