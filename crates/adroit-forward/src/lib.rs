@@ -21,7 +21,10 @@
 //! `sqrt'(0) = +∞`, ...).
 //!
 //! Comparisons look at primal values only, so branches take the same path as the plain-float
-//! program. The derivative of a program is the derivative of the branch taken.
+//! program. They are between numbers of one type: compare with a plain number through
+//! `x.value() > 0.0` or `x > Dual::constant(0.0)` (in generic code, `x > S::zero()`).
+//! `Dual<f64>: PartialOrd<f64>` is not implemented on purpose: it would give `f64` a second
+//! comparison target and break type inference in plain-float code (`s == v.iter().sum()`). The derivative of a program is the derivative of the branch taken.
 //!
 //! # Singular matrices
 //! `num_traits::Zero::is_zero` is true only for an *identically* zero number (value and every
