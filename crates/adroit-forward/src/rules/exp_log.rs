@@ -175,6 +175,21 @@ impl UnaryRule for Ln1p {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Log;
 
+/// `∂ log_b(x)/∂x = 1/(x·ln b)`, as `(1/x)/ln b` where `1/x` is finite: the derivatives of that
+/// form never square `x·ln b` (which overflowed in `f32` from x ≈ 1e-18 and made a mixed
+/// partial 0 in `f64`). At subnormal `x`, whose `1/x` overflows, `1/(x·ln b)` may still be
+/// finite and is used. `x + 0` turns −0 into +0, so at `x = 0` the sign is that of `ln b`.
+#[inline(always)]
+fn log_dx<S: Float>(x: S, ln_base: S) -> S {
+    let x = x + S::zero();
+    let inv = x.recip();
+    if inv.is_finite() {
+        inv / ln_base
+    } else {
+        (x * ln_base).recip()
+    }
+}
+
 impl BinaryRule for Log {
     const EXPENSIVE_DY: bool = true;
 
@@ -182,19 +197,12 @@ impl BinaryRule for Log {
     fn eval<S: Float>(self, x: S, base: S) -> (S, S, S) {
         let ln_base = base.ln();
         let value = x.ln() / ln_base;
-        // `x + 0` turns −0 into +0 first, so that at x = 0 the sign of ∂x is that of ln b.
-        // ∂x as (1/x)/ln b rather than 1/(x·ln b): its derivatives then never square
-        // x·ln b, which overflowed in f32 from x ≈ 1e-18 and made a mixed partial 0.
-        (
-            value,
-            (x + S::zero()).recip() / ln_base,
-            -value / (base * ln_base),
-        )
+        (value, log_dx(x, ln_base), -value / (base * ln_base))
     }
 
     #[inline(always)]
     fn eval_dx<S: Float>(self, x: S, base: S) -> (S, S) {
         let ln_base = base.ln();
-        (x.ln() / ln_base, (x + S::zero()).recip() / ln_base)
+        (x.ln() / ln_base, log_dx(x, ln_base))
     }
 }

@@ -229,6 +229,15 @@ fn log_base_second_derivatives_at_tiny_x() {
         rel_close(f64::from(d2), expected, 1e-5),
         "{d2} vs {expected}"
     );
+    // ...while at subnormal x, where 1/x overflows, ∂x = 1/(x·ln b) stays finite (a first
+    // version of the fix gave ∞ there).
+    let d = derivative(|x| x.log(Dual::constant(1000.0)), 1e-309);
+    assert!(rel_close(d, 1.0 / (1e-309 * 1000f64.ln()), 1e-12), "{d}");
+    let d = derivative(|x| x.log(Dual::constant(1e10_f32)), 1e-39);
+    assert!(
+        rel_close(f64::from(d), 1.0 / (1e-39 * 1e10f64.ln()), 1e-5),
+        "{d}"
+    );
     let h = hessian(|v| v[0].log(v[1]), &[1e-300, 1e300]);
     let expected = -1.0 / (1e-300 * 1e300 * 1e300_f64.ln().powi(2));
     assert!(rel_close(h[(0, 1)], expected, 1e-12), "{h}");
