@@ -20,11 +20,13 @@ use num_traits::Float;
 /// Second derivatives of every elementary function come from the same rule table as the first
 /// ones: a rule evaluated on a [`Dual`] yields its second derivative as the tangent of the first.
 ///
-/// Range: the chain rule's second-order term `f''(u)·aᵢ·bⱼ` is formed as `(f''(u)·aᵢ)·bⱼ`, the
-/// order of nested duals, but `f''(u)` itself is evaluated alone (for a unit tangent). Where it
-/// underflows or overflows while the whole term would not — tangents beyond ~1e19 in `f32`,
-/// ~1e154 in `f64`, e.g. `√(10³⁰·x)` in `f32`, whose `f''` is 10⁻⁴⁵ — the result is 0 or
-/// infinite; nested [`Dual`]s, which fold the tangent in before forming `f''`, reach further.
+/// Range: the chain rule's second-order term `f''(u)·aᵢ·bⱼ` is formed as `f''·(aᵢ·bⱼ)`, symmetric
+/// in the two kinds of perturbation (so Hessians are symmetric whatever the input order), and
+/// re-formed with a balanced association (a large `|f''|` times the smaller tangent first)
+/// where that overflows. `f''(u)` itself is evaluated alone (for a unit tangent): where it
+/// underflows or overflows while the whole term would not — e.g. `√(10³⁰·x)` in `f32`, whose
+/// `f''` is 10⁻⁴⁵ — the result is 0 or infinite; nested [`Dual`]s, which fold the tangent in
+/// before forming `f''`, reach further.
 ///
 /// # Example
 /// ```
@@ -205,13 +207,27 @@ impl<T: Float, const M: usize, const N: usize> ChainRule for HyperDualVec<T, M, 
     fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
         let (value, d) = rule.eval(Dual::variable(self.value));
         let (d1, d2) = (d.value(), d.tangent());
-        // f''·a·b as (f''·a)·b, the order of nested duals: a·b first overflowed (or
-        // underflowed) for large (small) tangents whose product with f'' is moderate.
+        // f''·(a·b): symmetric in the two kinds of perturbation, so Hessians stay symmetric.
+        // `nan_lanes` collects c − c per column (NaN where an entry is not finite) without a
+        // loop-carried sum, so the loop still vectorises.
         let mut eps12 = self.eps12;
+        let mut nan_lanes = [T::zero(); N];
         for (row, &a) in eps12.iter_mut().zip(&self.eps1) {
-            let d2a = cp(d2, a);
-            for (c, &b) in row.iter_mut().zip(&self.eps2) {
-                *c = cp(d1, *c) + cp(d2a, b);
+            for ((c, &b), lane) in row.iter_mut().zip(&self.eps2).zip(&mut nan_lanes) {
+                *c = cp(d1, *c) + cp(d2, cp(a, b));
+                *lane = *lane + (*c - *c);
+            }
+        }
+        if nan_lanes.iter().any(|l| l.is_nan()) {
+            // Rare: an entry overflowed (or is NaN). Where a·b alone overflowed, the balanced
+            // association brings the term back into range.
+            for (i, row) in eps12.iter_mut().enumerate() {
+                for (j, c) in row.iter_mut().enumerate() {
+                    if !c.is_finite() {
+                        let term = balanced_product(d2, self.eps1[i], self.eps2[j]);
+                        *c = cp(d1, self.eps12[i][j]) + term;
+                    }
+                }
             }
         }
         Self::new(
@@ -233,18 +249,33 @@ impl<T: Float, const M: usize, const N: usize> ChainRule for HyperDualVec<T, M, 
         let [fxx, fxy] = dx.tangents();
         let fyy = dy.tangents()[1];
         let mut eps12 = self.eps12;
-        // Second-order products as (f_uv·a)·b, as in unary (the order of nested duals).
+        let mut nan_lanes = [T::zero(); N];
         for (i, row) in eps12.iter_mut().enumerate() {
             let (a1, b1) = (self.eps1[i], other.eps1[i]);
-            let (fxx_a1, fxy_a1) = (cp(fxx, a1), cp(fxy, a1));
-            let (fxy_b1, fyy_b1) = (cp(fxy, b1), cp(fyy, b1));
-            for (j, c) in row.iter_mut().enumerate() {
+            for (j, (c, lane)) in row.iter_mut().zip(&mut nan_lanes).enumerate() {
                 let (a2, b2) = (self.eps2[j], other.eps2[j]);
                 *c = cp(fx, *c)
                     + cp(fy, other.eps12[i][j])
-                    + cp(fxx_a1, a2)
-                    + (cp(fxy_a1, b2) + cp(fxy_b1, a2))
-                    + cp(fyy_b1, b2);
+                    + cp(fxx, cp(a1, a2))
+                    + cp(fxy, cp(a1, b2) + cp(b1, a2))
+                    + cp(fyy, cp(b1, b2));
+                *lane = *lane + (*c - *c);
+            }
+        }
+        if nan_lanes.iter().any(|l| l.is_nan()) {
+            // As in `apply_unary`: re-form the non-finite entries with balanced products.
+            for (i, row) in eps12.iter_mut().enumerate() {
+                let (a1, b1) = (self.eps1[i], other.eps1[i]);
+                for (j, c) in row.iter_mut().enumerate() {
+                    if !c.is_finite() {
+                        let (a2, b2) = (self.eps2[j], other.eps2[j]);
+                        *c = cp(fx, self.eps12[i][j])
+                            + cp(fy, other.eps12[i][j])
+                            + balanced_product(fxx, a1, a2)
+                            + (balanced_product(fxy, a1, b2) + balanced_product(fxy, b1, a2))
+                            + balanced_product(fyy, b1, b2);
+                    }
+                }
             }
         }
         let mut eps1 = self.eps1;
@@ -318,3 +349,15 @@ impl<T: Float + fmt::Display, const M: usize, const N: usize> fmt::Display
 crate::impl_scalar_traits!([T: Float, const M: usize, const N: usize] HyperDualVec<T, M, N>, T);
 crate::impl_scalar_lhs_ops!([const M: usize, const N: usize] HyperDualVec<f64, M, N>, f64);
 crate::impl_scalar_lhs_ops!([const M: usize, const N: usize] HyperDualVec<f32, M, N>, f32);
+
+/// `f·p·q` (with [`chain_product`](crate::chain_product)'s `0·∞ = 0`) associated to stay in
+/// range: a large `|f|` is multiplied by the smaller of `p`, `q` first, a small one by the
+/// larger — symmetric in `p` and `q`. Used where `f·(p·q)` overflowed.
+fn balanced_product<T: Float>(f: T, p: T, q: T) -> T {
+    let (small, large) = if p.abs() <= q.abs() { (p, q) } else { (q, p) };
+    if f.abs() >= T::one() {
+        cp(cp(f, small), large)
+    } else {
+        cp(cp(f, large), small)
+    }
+}

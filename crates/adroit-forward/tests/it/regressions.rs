@@ -200,10 +200,11 @@ fn zero_divided_by_a_subnormal_has_derivative_zero() {
 
 #[test]
 fn hyper_dual_second_order_with_large_tangents() {
-    // f''·a·b was formed as f''·(a·b): a·b overflowed where nested duals get the moderate
-    // product (−∞ here). ln(10²⁰x)'' = −1/x² = −1 at 1; f'' = −10⁻⁴⁰ (f32) and −10⁻³²⁰ (f64)
-    // are subnormal, with ~17 bits left, hence 1e-4. (A limit that remains, documented: f''
-    // is formed for a unit tangent, so √(10³⁰x)'' in f32, whose f'' underflows to 0, is 0.)
+    // f''·(a·b) overflowed in a·b where the term is moderate (−∞ here); such entries are
+    // re-formed with a balanced association. ln(10²⁰x)'' = −1/x² = −1 at 1; f'' = −10⁻⁴⁰
+    // (f32) and −10⁻³²⁰ (f64) are subnormal, with ~17 bits left, hence 1e-4. (A limit that
+    // remains, documented: f'' is formed for a unit tangent, so √(10³⁰x)'' in f32, whose f''
+    // underflows to 0, is 0.)
     let d2 = second_derivative(|x| (x * 1e20_f32).ln(), 1.0);
     assert!(rel_close(f64::from(d2), -1.0, 1e-4), "{d2}");
     let d2 = second_derivative(|x| (x * 1e160_f64).ln(), 1.0);
@@ -216,6 +217,14 @@ fn hyper_dual_second_order_with_large_tangents() {
         rel_close(f64::from(h[(1, 1)]), -0.5, 1e-4) && h[(0, 1)].abs() < 1e-4,
         "{h}"
     );
+    // Asymmetric scales (from review): f = 1/(10⁻²⁰x + 10²⁰y) at (0, 10⁻²⁷), u = 10⁻⁷:
+    // ∂²f/∂x∂y = 2/u³ · 10⁻²⁰ · 10²⁰ = 2·10²¹, in either input order. Forming (f''·a)·b
+    // overflowed for one order.
+    let h = hessian(|v| (v[0] * 1e-20_f32 + v[1] * 1e20).recip(), &[0.0, 1e-27]);
+    assert!(rel_close(f64::from(h[(0, 1)]), 2e21, 1e-4), "{h}");
+    assert_eq!(h[(0, 1)], h[(1, 0)]);
+    let h = hessian(|v| (v[1] * 1e-20_f32 + v[0] * 1e20).recip(), &[1e-27, 0.0]);
+    assert!(rel_close(f64::from(h[(0, 1)]), 2e21, 1e-4), "{h}");
 }
 
 #[test]
