@@ -204,6 +204,7 @@ impl<T: Float, const M: usize, const N: usize> ChainRule for HyperDualVec<T, M, 
     /// `f(x)` with `f'` and `f''` from the rule evaluated on a [`Dual`]:
     /// `ε₁ᵢε₂ⱼ` part `f'·cᵢⱼ + f''·aᵢ·bⱼ`.
     #[inline]
+    #[allow(clippy::eq_op)] // c − c is the finiteness test
     fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
         let (value, d) = rule.eval(Dual::variable(self.value));
         let (d1, d2) = (d.value(), d.tangent());
@@ -241,6 +242,7 @@ impl<T: Float, const M: usize, const N: usize> ChainRule for HyperDualVec<T, M, 
     /// `f(x, y)` with first and second partials from the rule evaluated on a two-direction
     /// [`DualVec`].
     #[inline]
+    #[allow(clippy::eq_op)] // c − c is the finiteness test
     fn apply_binary<R: BinaryRule>(self, other: Self, rule: R) -> Self {
         let x = DualVec::<T, 2>::variable(self.value, 0);
         let y = DualVec::<T, 2>::variable(other.value, 1);
