@@ -69,6 +69,7 @@ pub enum Comparison {
 /// assert!(text.starts_with("derivative mismatch (reverse vs finite differences) at input[1]:"));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Mismatch {
     /// The comparison that failed.
     pub comparison: Comparison,

@@ -112,8 +112,9 @@ fn seed_chunk<T: Float, const N: usize>(buf: &mut [DualVec<T, N>], x: &[T], star
 }
 
 /// The gradient of `f: ℝⁿ → ℝ` in chunk mode: `⌈n/N⌉` evaluations on [`DualVec<T, N>`], each
-/// giving `N` partial derivatives (ForwardDiff.jl's chunk mode; one evaluation for `n = 0`). [`DEFAULT_CHUNK`] is a good
-/// `N`; for small `n`, `N = n` computes the gradient in one evaluation.
+/// giving `N` partial derivatives (ForwardDiff.jl's chunk mode; with no inputs `f` is not
+/// called, as for [`gradient`]). [`DEFAULT_CHUNK`] is a good `N`; for small `n`, `N = n`
+/// computes the gradient in one evaluation.
 ///
 /// `x`: `n` inputs; returns `n` partial derivatives.
 ///
@@ -134,6 +135,9 @@ where
     T: Float,
     F: Fn(&[DualVec<T, N>]) -> DualVec<T, N>,
 {
+    if x.is_empty() {
+        return Vec::new();
+    }
     let mut grad = vec![T::zero(); x.len()];
     gradient_chunked_into(f, x, &mut grad);
     grad

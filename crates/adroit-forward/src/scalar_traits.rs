@@ -242,7 +242,9 @@ macro_rules! impl_scalar_traits {
                 self.apply_unary(__rules::Powi(n))
             }
             /// `self·a + b` with the fused (singly rounded) primal of the plain number type, so
-            /// the primal matches the plain program; the tangent is that of `self·a + b`.
+            /// the primal matches the plain program's; the tangent is that of `self·a + b`.
+            /// Where `self·a` overflows but the fused value does not, the result is the
+            /// unfused one (infinite).
             #[inline]
             fn mul_add(self, a: Self, b: Self) -> Self {
                 let fused = self.primal().mul_add(a.primal(), b.primal());

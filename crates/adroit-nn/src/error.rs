@@ -141,8 +141,9 @@ pub enum NnError {
         /// The file's shape.
         found: Vec<usize>,
     },
-    /// The loss, a gradient or an updated parameter became NaN or infinite; training stopped
-    /// and the model keeps the parameters from before this step.
+    /// The loss, a gradient or an updated parameter became NaN or infinite: the step was
+    /// refused (and [`train`](crate::train()) stopped), and the model keeps the parameters from
+    /// before this step.
     ///
     /// # Example
     /// ```

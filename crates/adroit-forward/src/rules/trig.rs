@@ -189,7 +189,7 @@ impl BinaryRule for Atan2 {
         // r = hypot(x, y) rather than x² + y², which under- or overflows for tiny or huge
         // arguments.
         let r = y.hypot(x);
-        if r == S::zero() || r.is_infinite() {
+        if r == S::zero() || (r.is_infinite() && !value.is_nan()) {
             (value, S::zero(), S::zero())
         } else {
             (value, (x / r) / r, (-y / r) / r)

@@ -273,3 +273,17 @@ fn atan2_with_an_infinite_coordinate_has_zero_partials() {
     let g = gradient(|v| v[0].atan2(v[1]), &[f64::NEG_INFINITY, 2.0]);
     assert_eq!(g, vec![0.0, 0.0]);
 }
+
+#[test]
+fn atan2_at_nan_and_infinity_keeps_nan_partials() {
+    // hypot(NaN, ∞) = ∞ sent (NaN, ∞) into the infinite-coordinate branch (partials 0 for a
+    // NaN value); NaN in, NaN out.
+    let g = gradient(|v| v[0].atan2(v[1]), &[f64::NAN, f64::INFINITY]);
+    assert!(g.iter().all(|d| d.is_nan()), "{g:?}");
+}
+
+#[test]
+fn chunked_gradient_of_no_inputs_does_not_call_the_function() {
+    let g = adroit_forward::gradient_chunked::<4, f64, _>(|x| x[0], &[]);
+    assert!(g.is_empty());
+}

@@ -47,7 +47,8 @@ pub struct Split<T> {
 /// [`NnError::InvalidConfig`] unless `0 < test_fraction < 1`, and, when stratified, if a class
 /// has a single sample or a part would have fewer samples than there are classes (the two
 /// refusals of scikit-learn's stratified split); [`NnError::ShapeMismatch`] if `x`, `y` and
-/// the labels disagree in sample count; [`NnError::EmptyData`] if either part would be empty.
+/// the labels disagree in sample count; [`NnError::EmptyData`] if either part of an
+/// unstratified split would be empty (a stratified one is refused as too small first).
 ///
 /// # Example
 /// ```

@@ -59,8 +59,10 @@ impl Default for TrainConfig {
 /// `loss(ŷ, y)` is one of [`crate::losses`] (or any function returning a 1 × 1 loss).
 ///
 /// # Errors
-/// A [`TrainError`]: its `error` and the `history` of the epochs completed before it
-/// (`?` turns it into the [`NnError`] alone). The error is
+/// A [`TrainError`]: its `error` and the `history` of the epochs completed before it. `?`
+/// turns it into the [`NnError`] alone in a function returning `Result<_, NnError>` (or
+/// `Box<dyn Error>`); with an error type of your own that converts from `NnError`, write
+/// `train(…).map_err(|e| e.error)?` or convert from `TrainError` too. The error is
 /// - [`NnError::ShapeMismatch`] if the data's features do not match the model's input, or the
 ///   loss reports a prediction/target mismatch;
 /// - [`NnError::EmptyData`] if an epoch would have no batch;
