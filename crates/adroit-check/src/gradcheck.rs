@@ -13,6 +13,14 @@ use rand::{Rng, SeedableRng};
 /// In [`Mode::Full`] every Jacobian entry is compared; in [`Mode::Fast`] random directions
 /// (see [`Mode`]). `x`: `n` inputs in the precision being checked (`f32` or `f64`).
 ///
+/// Kinks and domain boundaries: finite differences evaluate `f` around `x` and are wrong
+/// across a kink (`abs`, `max`, `relu`), a jump or a domain edge. The adaptive step shrinks
+/// when its probe sees such a point nearby (a piecewise-linear function is estimated right to
+/// within ~1e-3 of its kink), but where you know the distance `d` to the nearest one, bound
+/// the reach: `options.with_fd(FiniteDifference::default().with_max_range(d / 4.0))`, as the
+/// crate's own property tests do with [`Expr::input_margin`](crate::program::Expr::input_margin)
+/// (see also [`strategy::float_away_from`](crate::strategy::float_away_from)).
+///
 /// # Errors
 /// The first [`Mismatch`] found: which comparison, input and output index, the three values,
 /// the errors and the tolerance. A pair that is NaN on both sides fails (it proves nothing,

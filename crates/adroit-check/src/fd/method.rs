@@ -344,6 +344,14 @@ impl FiniteDifference {
                 h0 /= 10.0;
                 high = probe.apply(f, x, h0).abs();
             }
+            // A probe that sees only rounding noise cannot tell the truncation error, which is
+            // then below about a hundred times the round-off at this step: keep the step rather
+            // than grow it from a quotient of noise. (Growing it only bought accuracy far below
+            // any tolerance, and reached across the kinks of piecewise-linear functions: relu
+            // at 0.03 was given h ≈ 0.02, whose stencil crossed 0.)
+            if high <= 100.0 * probe_noise(h0) {
+                return h0;
+            }
             let truncation = s.error_coefficient().abs() * high;
             if !(truncation.is_finite() && truncation > 0.0 && roundoff > 0.0) {
                 // No usable estimate (a polynomial of low degree, or nothing finite nearby):

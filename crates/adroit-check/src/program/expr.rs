@@ -105,8 +105,10 @@ impl Expr {
     /// The distance from `x`, in *input* units, to the nearest kink or jump: for each
     /// non-differentiable operation, the distance of its argument to the kink divided by the
     /// argument's derivative scale (how fast it moves with the inputs, see
-    /// [`derivative_scale`](Self::derivative_scale)). A finite-difference step shorter than
-    /// this does not cross a kink (to first order).
+    /// [`derivative_scale`](Self::derivative_scale)). Finite differences whose reach is
+    /// shorter than this do not cross a kink (to first order): bound them with
+    /// [`FiniteDifference::with_max_range`](crate::fd::FiniteDifference::with_max_range), e.g.
+    /// at a quarter of it, as the crate's property tests do.
     ///
     /// # Example
     /// ```

@@ -154,3 +154,34 @@ fn hessian_check_of_no_outputs_says_so() {
     let f = generic_fn!(|x| x.iter().copied().filter(|_| false).collect::<Vec<_>>());
     let _ = hessian_check(&f, &[1.0], &Options::for_precision::<f64>());
 }
+
+#[test]
+fn adaptive_steps_do_not_reach_across_a_nearby_kink() {
+    // Session-6 user trial: for a function linear on each side of a kink the probe saw only
+    // rounding noise and the step grew from a quotient of noise, to ~0.02 at 0.03 from the
+    // kink: the 5-point stencil crossed it (relu's estimate wrong at 2434 of 10⁴ points in
+    // (0, 0.1]). A noise-only probe now keeps its step.
+    let fd = FiniteDifference::default();
+    let relu = |x: f64| x.max(0.0);
+    let hinge = |x: f64| (1.0 - x).max(0.0);
+    let mut wrong = Vec::new();
+    for k in 1..=1000 {
+        let x = 1e-3 + 0.099 * f64::from(k) / 1000.0; // (1e-3, 0.1]
+        if (fd.estimate(relu, x) - 1.0).abs() > 1e-6 {
+            wrong.push(("relu", x));
+        }
+        if (fd.estimate(hinge, 1.0 - x) + 1.0).abs() > 1e-6 {
+            wrong.push(("hinge", 1.0 - x));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} wrong, first {:?}",
+        wrong.len(),
+        wrong.first()
+    );
+    // The trial's failing gradcheck: |x − y|·y at 0.032 from the kink.
+    let f = generic_fn!(|x| vec![(x[0] - x[1]).abs() * x[1]]);
+    let options = Options::for_precision::<f64>();
+    assert!(gradcheck(&f, &[1.109508497600514, 1.0775665144010849], &options).is_ok());
+}
