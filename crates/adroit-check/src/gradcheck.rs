@@ -1,10 +1,11 @@
 //! [`gradcheck`]: forward mode, reverse mode and finite differences must agree.
 
+use crate::directions::{dot, random_vector, snapped_step};
 use crate::fd::Step;
 use crate::mismatch::{Checker, Entry};
 use crate::{CheckScalar, GenericFn, Mismatch, Mode, Options, Report};
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 
 /// Checks the derivatives of `f: ℝⁿ → ℝᵐ` at `x`: forward-mode and reverse-mode derivatives
 /// must agree within `options.ad_tolerance`, and each must agree with finite differences (in
@@ -64,15 +65,6 @@ where
     Ok(checker.finish())
 }
 
-/// A random vector with entries uniform in [−1, 1).
-fn random_vector(rng: &mut StdRng, n: usize) -> Vec<f64> {
-    (0..n).map(|_| rng.random_range(-1.0..1.0)).collect()
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
 fn fast<T, F>(
     f: &F,
     x: &[T],
@@ -91,24 +83,13 @@ where
     for _ in 0..trials {
         let u = random_vector(&mut rng, x.len());
         let w = random_vector(&mut rng, y.len());
-        // The finite difference of t ↦ wᵀf(x + t·u) takes one step h for all outputs, and the
-        // direction is snapped to it: u' = ((x + h·u) − x)/h makes x + p·h·u' exact on the
-        // stencil's grid, where rounding x + t·u perturbed the direction by ~ulp(x)/h (4e-6 at
-        // |x| ≈ 1e8). All three sides then use u'.
+        // The finite difference of t ↦ wᵀf(x + t·u) takes one step h for all outputs, with
+        // the direction snapped to it; all three sides then use the snapped u.
         let along = |direction: &[f64], t: f64| -> f64 {
             let point: Vec<f64> = x64.iter().zip(direction).map(|(a, b)| a + t * b).collect();
             dot(&w, &f.eval(&point))
         };
-        // The step is chosen for the parameter shifted to τ = t + s, s = max(1, |x|∞), so that
-        // it scales with x as a coordinate's step does (a polynomial at |x| ≈ 1e8 wants a large
-        // step, which the same policy at t = 0 would not take).
-        let s = x64.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
-        let h = options.fd.step_at(&|tau| along(&u, tau - s), s);
-        let u: Vec<f64> = x64
-            .iter()
-            .zip(&u)
-            .map(|(&a, &b)| ((a + h * b) - a) / h)
-            .collect();
+        let (h, u, s) = snapped_step(options, &x64, &u, &along);
         let u_t: Vec<T> = u.iter().map(|&v| T::from_f64_rounded(v)).collect();
         let w_t: Vec<T> = w.iter().map(|&v| T::from_f64_rounded(v)).collect();
         let (_, ju) = adroit_forward::jvp(|v| f.eval(v), x, &u_t);

@@ -1,8 +1,12 @@
 //! [`hessian_check`]: forward-over-reverse, forward-over-forward and finite differences of the
 //! gradient must agree, and the Hessian must be symmetric.
 
+use crate::directions::{dot, random_vector, snapped_step};
+use crate::fd::Step;
 use crate::mismatch::{Checker, Comparison, Entry};
-use crate::{CheckScalar, GenericFn, Mismatch, Options, Report};
+use crate::{CheckScalar, GenericFn, Mismatch, Mode, Options, Report};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 
 /// Checks the Hessian of the first output of `f` at `x`: forward-over-reverse
 /// ([`adroit_reverse::hessian`], reported as "reverse") against forward-over-forward
@@ -11,8 +15,16 @@ use crate::{CheckScalar, GenericFn, Mismatch, Options, Report};
 /// symmetry `H[i][j] = H[j][i]` of the forward-over-reverse Hessian within
 /// `options.ad_tolerance`.
 ///
+/// [`Mode::Full`](crate::Mode::Full) compares every entry (`n²` finite-difference estimates of
+/// the gradient, each with its own adaptive step: seconds at n = 200);
+/// [`Mode::Fast`](crate::Mode::Fast) compares `vᵀHu` for random `u`, `v` — Hessian-vector
+/// products of both modes against the finite difference of `t ↦ vᵀ∇f(x + t·u)` — and the
+/// symmetry `vᵀ(Hu) = uᵀ(Hv)`: 4 comparisons per trial, at a cost linear in `n`.
+///
 /// # Errors
-/// The first [`Mismatch`]; its `input` and `output` are the column and row of the entry. A
+/// The first [`Mismatch`] (its comparison is of second derivatives: "forward" is
+/// forward-over-forward, "reverse" forward-over-reverse, "finite difference" that of the
+/// gradient); in full mode its `input` and `output` are the column and row of the entry. A
 /// pair that is NaN on both sides fails (it proves nothing).
 ///
 /// # Panics
@@ -23,6 +35,9 @@ use crate::{CheckScalar, GenericFn, Mismatch, Options, Report};
 /// use adroit_check::{Options, generic_fn, hessian_check};
 /// let f = generic_fn!(|x| vec![x[0] * x[0] * x[1] + x[1].sin()]);
 /// assert!(hessian_check(&f, &[0.3, 0.7], &Options::for_precision::<f64>()).is_ok());
+/// // Fast mode: 4 comparisons per random direction pair, whatever n.
+/// let fast = Options::for_precision::<f64>().with_mode(adroit_check::Mode::Fast { seed: 3, trials: 5 });
+/// assert_eq!(hessian_check(&f, &[0.3, 0.7], &fast).unwrap().comparisons, 4 * 5);
 /// ```
 pub fn hessian_check<T, F>(f: &F, x: &[T], options: &Options) -> Result<Report, Box<Mismatch>>
 where
@@ -34,6 +49,22 @@ where
             .is_empty(),
         "hessian_check: the function has no outputs (it checks the first)"
     );
+    let result = match options.mode {
+        Mode::Fast { seed, trials } => fast(f, x, options, seed, trials),
+        Mode::Full => full(f, x, options),
+    };
+    result.map_err(|mut m| {
+        m.second_order = true;
+        m
+    })
+}
+
+/// [`Mode::Full`]: every entry.
+fn full<T, F>(f: &F, x: &[T], options: &Options) -> Result<Report, Box<Mismatch>>
+where
+    T: CheckScalar,
+    F: GenericFn,
+{
     let reverse = T::reverse_hessian(f, x);
     let forward = adroit_forward::hessian(|v| f.eval(v)[0], x);
     let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
@@ -68,6 +99,63 @@ where
                 options.ad_tolerance,
             )?;
         }
+    }
+    Ok(checker.finish())
+}
+
+/// [`Mode::Fast`]: `vᵀHu` three ways and `vᵀ(Hu) = uᵀ(Hv)` for `trials` random pairs.
+fn fast<T, F>(
+    f: &F,
+    x: &[T],
+    options: &Options,
+    seed: u64,
+    trials: usize,
+) -> Result<Report, Box<Mismatch>>
+where
+    T: CheckScalar,
+    F: GenericFn,
+{
+    let mut rng = StdRng::seed_from_u64(seed);
+    let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
+    let to_t = |a: &[f64]| -> Vec<T> { a.iter().map(|&v| T::from_f64_rounded(v)).collect() };
+    let to_f64 = |a: &[T]| -> Vec<f64> { a.iter().map(|v| v.to_f64_lossless()).collect() };
+    let mut checker = Checker::default();
+    for _ in 0..trials {
+        let u = random_vector(&mut rng, x.len());
+        let v = to_f64(&to_t(&random_vector(&mut rng, x.len())));
+        // t ↦ vᵀ∇f(x + t·u), its gradient by reverse mode in f64.
+        let along = |direction: &[f64], t: f64| -> f64 {
+            let point: Vec<f64> = x64.iter().zip(direction).map(|(a, b)| a + t * b).collect();
+            dot(&v, &adroit_reverse::gradient(|w| f.eval(w)[0], &point))
+        };
+        let (h, u, s) = snapped_step(options, &x64, &u, &along);
+        let u_t = to_t(&u);
+        let u = to_f64(&u_t);
+        let forward = to_f64(&adroit_forward::hvp(|w| f.eval(w)[0], x, &u_t));
+        let reverse_u = to_f64(&T::reverse_hvp(f, x, &u_t));
+        let reverse_v = to_f64(&T::reverse_hvp(f, x, &to_t(&v)));
+        let fixed = options.fd.clone().with_step(Step::Fixed(h));
+        let fdv = fixed.estimate(|tau| along(&u, tau - s), s);
+        let (fw, rv) = (dot(&v, &forward), dot(&v, &reverse_u));
+        let entry = Entry {
+            forward: Some(fw),
+            reverse: Some(rv),
+            finite_difference: Some(fdv),
+            ..Entry::default()
+        };
+        checker.compare_modes(entry, options.ad_tolerance, options.fd_tolerance)?;
+        let transposed = dot(&u, &reverse_v);
+        let entry = Entry {
+            reverse: Some(rv),
+            ..Entry::default()
+        };
+        checker.compare(
+            Comparison::Symmetry,
+            entry,
+            rv,
+            transposed,
+            options.ad_tolerance,
+        )?;
     }
     Ok(checker.finish())
 }

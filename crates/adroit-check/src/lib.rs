@@ -24,6 +24,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod directions;
 pub mod fd;
 mod function;
 mod gradcheck;

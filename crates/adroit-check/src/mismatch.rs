@@ -67,6 +67,9 @@ pub enum Comparison {
 /// assert!((ratio - 1.5).abs() < 1e-6 && (m.rel_error - 0.5).abs() < 1e-6);
 /// let text = m.to_string();
 /// assert!(text.starts_with("derivative mismatch (reverse vs finite differences) at input[1]:"));
+/// // Both values are scaled by the random output cotangent w, which the message shows.
+/// let w = m.cotangent.clone().unwrap()[0];
+/// assert!((m.reverse.unwrap() - w * 3.0).abs() < 1e-12 && text.contains("output cotangent w = ["));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -86,6 +89,13 @@ pub struct Mismatch {
     /// The primal function's value, in a [`Comparison::Value`] (where `reverse` is the value
     /// the rule recorded).
     pub primal: Option<f64>,
+    /// True for a second-derivative comparison ([`hessian_check`](crate::hessian_check)):
+    /// "forward" is then forward-over-forward, "reverse" forward-over-reverse, and the finite
+    /// difference is that of the reverse-mode gradient.
+    pub second_order: bool,
+    /// The random output cotangent `w` of a [`rule_check`](crate::rule_check) pullback
+    /// comparison: `reverse` and `finite difference` are then `wᵀ·∂f/∂input`.
+    pub cotangent: Option<Vec<f64>>,
     /// `|a − b|` of the compared pair.
     pub abs_error: f64,
     /// `|a − b| / |b|` of the compared pair.
@@ -112,6 +122,16 @@ impl fmt::Display for Mismatch {
         let value = self.comparison == Comparison::Value;
         if value {
             writeln!(f, "value mismatch at {at}:")?;
+        } else if self.second_order {
+            let what = what
+                .replace("forward", "forward-over-forward")
+                .replace("reverse", "forward-over-reverse")
+                .replace("finite differences", "finite differences of the gradient");
+            let at = match (self.output, self.input) {
+                (Some(row), Some(col)) => format!("∂²f/∂x[{row}]∂x[{col}]"),
+                _ => "a random direction pair (vᵀ·H·u)".to_string(),
+            };
+            writeln!(f, "second-derivative mismatch ({what}) at {at}:")?;
         } else {
             writeln!(f, "derivative mismatch ({what}) at {at}:")?;
         }
@@ -123,6 +143,14 @@ impl fmt::Display for Mismatch {
         line(f, if value { "recorded" } else { "reverse" }, self.reverse)?;
         line(f, "finite difference", self.finite_difference)?;
         line(f, "primal", self.primal)?;
+        if let Some(w) = &self.cotangent {
+            let entries: Vec<String> = w.iter().map(|v| format!("{v:.6}")).collect();
+            writeln!(
+                f,
+                "  (both are wᵀ·∂f/∂input for the output cotangent w = [{}])",
+                entries.join(", ")
+            )?;
+        }
         write!(
             f,
             "  |error| = {:.1e}, relative {:.1e}, tolerance {}",
@@ -236,6 +264,8 @@ impl Checker {
             reverse: entry.reverse,
             finite_difference: entry.finite_difference,
             primal: entry.primal,
+            second_order: false,
+            cotangent: None,
             abs_error,
             rel_error: abs_error / reference.abs(),
             tolerance,

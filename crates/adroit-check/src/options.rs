@@ -30,7 +30,9 @@ pub enum Mode {
     /// The finite difference is of `t ↦ vᵀf(x + t·u)` with one step `h`, chosen as for a
     /// coordinate of size `max(1, |x|∞)`, and `u` snapped to `((x + h·u) − x)/h` so that the
     /// stencil's points are exact (rounding `x + t·u` would perturb the direction by
-    /// ~ulp(x)/h); all three sides use the snapped `u`.
+    /// ~ulp(x)/h); all three sides use the snapped `u`. In
+    /// [`hessian_check`](crate::hessian_check), `vᵀHu` is compared the same way, plus the
+    /// symmetry `vᵀ(Hu) = uᵀ(Hv)`.
     Fast {
         /// Seed of the random directions.
         seed: u64,

@@ -91,13 +91,18 @@ where
                 finite_difference: Some(*r),
                 ..Entry::default()
             };
-            checker.compare(
-                Comparison::ReverseVsFiniteDifference,
-                entry,
-                c,
-                *r,
-                options.fd_tolerance,
-            )?;
+            checker
+                .compare(
+                    Comparison::ReverseVsFiniteDifference,
+                    entry,
+                    c,
+                    *r,
+                    options.fd_tolerance,
+                )
+                .map_err(|mut m| {
+                    m.cotangent = Some(w_rounded.clone());
+                    m
+                })?;
         }
     }
     Ok(checker.finish())

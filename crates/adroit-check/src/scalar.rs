@@ -54,6 +54,18 @@ pub trait CheckScalar: TapeScalar + nalgebra::Scalar + Float + sealed::Sealed {
     /// assert_eq!((h[(0, 0)], h[(0, 1)], h[(1, 0)], h[(1, 1)]), (4.0, 2.0, 2.0, 0.0));
     /// ```
     fn reverse_hessian<F: GenericFn>(f: &F, x: &[Self]) -> DMatrix<Self>;
+
+    /// The Hessian-vector product `∇²f₀(x)·v` of the first output of `f` by
+    /// forward-over-reverse ([`adroit_reverse::hvp`]).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::{CheckScalar, generic_fn};
+    /// // f = x₀²·x₁: H = [[2x₁, 2x₀], [2x₀, 0]]; at (1, 2) times (1, 0) is (4, 2).
+    /// let f = generic_fn!(|x| vec![x[0] * x[0] * x[1]]);
+    /// assert_eq!(f64::reverse_hvp(&f, &[1.0, 2.0], &[1.0, 0.0]), vec![4.0, 2.0]);
+    /// ```
+    fn reverse_hvp<F: GenericFn>(f: &F, x: &[Self], v: &[Self]) -> Vec<Self>;
 }
 
 mod sealed {
@@ -73,6 +85,9 @@ impl CheckScalar for f32 {
     fn reverse_hessian<F: GenericFn>(f: &F, x: &[Self]) -> DMatrix<Self> {
         adroit_reverse::hessian(|v| f.eval(v)[0], x)
     }
+    fn reverse_hvp<F: GenericFn>(f: &F, x: &[Self], v: &[Self]) -> Vec<Self> {
+        adroit_reverse::hvp(|w| f.eval(w)[0], x, v)
+    }
 }
 
 impl CheckScalar for f64 {
@@ -84,5 +99,8 @@ impl CheckScalar for f64 {
     }
     fn reverse_hessian<F: GenericFn>(f: &F, x: &[Self]) -> DMatrix<Self> {
         adroit_reverse::hessian(|v| f.eval(v)[0], x)
+    }
+    fn reverse_hvp<F: GenericFn>(f: &F, x: &[Self], v: &[Self]) -> Vec<Self> {
+        adroit_reverse::hvp(|w| f.eval(w)[0], x, v)
     }
 }

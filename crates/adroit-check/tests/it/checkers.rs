@@ -130,6 +130,50 @@ fn hessian_check_passes_and_detects_tolerance_violations() {
 }
 
 #[test]
+fn hessian_check_fast_mode_compares_random_directions() {
+    // It ignored the mode (n² finite differences: seconds at n = 200); now 4 comparisons per
+    // trial: vᵀHu three ways and the symmetry vᵀ(Hu) = uᵀ(Hv).
+    let lse = generic_fn!(|x| {
+        let m = x.iter().fold(S::neg_infinity(), |a, &b| a.max(b));
+        vec![
+            m + x
+                .iter()
+                .map(|&v| (v - m).exp())
+                .fold(S::zero(), |a, b| a + b)
+                .ln(),
+        ]
+    });
+    let x: Vec<f64> = (0..200).map(|i| (f64::from(i) * 0.37).sin()).collect();
+    let fast = Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 9, trials: 3 });
+    let report = hessian_check(&lse, &x, &fast).unwrap();
+    assert_eq!(report.comparisons, 4 * 3);
+    // A program whose second derivative AD cannot see (a special case at 0: sin(x)/x's
+    // branch x = 0 returns the constant 1, whose second derivative is 0, not −⅓) is caught.
+    let sinc = generic_fn!(|x| vec![if x[0] == S::zero() {
+        S::one()
+    } else {
+        x[0].sin() / x[0]
+    }]);
+    let fast = Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 1, trials: 2 });
+    let err = hessian_check(&sinc, &[0.0], &fast).unwrap_err();
+    assert_eq!(err.comparison, Comparison::ForwardVsFiniteDifference);
+    // AD: 0; finite differences: −⅓·u·v for the random pair. The message says it is a
+    // second derivative and what "forward" and "reverse" mean there.
+    assert_eq!(err.forward, Some(0.0));
+    assert!(err.finite_difference.unwrap().abs() > 1e-3, "{err}");
+    assert!(err.second_order);
+    assert!(
+        err.to_string().starts_with(
+            "second-derivative mismatch (forward-over-forward vs finite differences of the \
+             gradient) at a random direction pair (vᵀ·H·u):"
+        ),
+        "{err}"
+    );
+    let err = hessian_check(&sinc, &[0.0], &Options::for_precision::<f64>()).unwrap_err();
+    assert!(err.to_string().contains("at ∂²f/∂x[0]∂x[0]:"), "{err}");
+}
+
+#[test]
 fn a_function_undefined_at_the_point_is_named_as_such() {
     // √x at −1: every value is NaN; the message used to read as a forward/reverse mismatch.
     let f = generic_fn!(|x| vec![x[0].sqrt()]);
