@@ -3,7 +3,7 @@
 
 use crate::directions::{dot, random_vector, snapped_step};
 use crate::fd::Step;
-use crate::mismatch::{Checker, Comparison, Entry};
+use crate::mismatch::{Checker, Entry};
 use crate::{CheckScalar, GenericFn, Mismatch, Mode, Options, Report};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -83,19 +83,16 @@ where
     let n = x.len();
     for i in 0..n {
         for j in 0..n {
-            let rv = reverse[(i, j)].to_f64_lossless();
             let entry = Entry {
                 input: Some(j),
                 output: Some(i),
-                reverse: Some(rv),
                 ..Entry::default()
             };
-            let transposed = reverse[(j, i)].to_f64_lossless();
-            checker.compare(
-                Comparison::Symmetry,
+            let (value, transposed) = (reverse[(i, j)], reverse[(j, i)]);
+            checker.compare_symmetry(
                 entry,
-                rv,
-                transposed,
+                value.to_f64_lossless(),
+                transposed.to_f64_lossless(),
                 options.ad_tolerance,
             )?;
         }
@@ -145,17 +142,7 @@ where
         };
         checker.compare_modes(entry, options.ad_tolerance, options.fd_tolerance)?;
         let transposed = dot(&u, &reverse_v);
-        let entry = Entry {
-            reverse: Some(rv),
-            ..Entry::default()
-        };
-        checker.compare(
-            Comparison::Symmetry,
-            entry,
-            rv,
-            transposed,
-            options.ad_tolerance,
-        )?;
+        checker.compare_symmetry(Entry::default(), rv, transposed, options.ad_tolerance)?;
     }
     Ok(checker.finish())
 }

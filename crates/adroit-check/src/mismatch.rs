@@ -272,6 +272,22 @@ impl Checker {
         }))
     }
 
+    /// `value` (forward-over-reverse, at `entry`) against its transposed counterpart within
+    /// `tolerance`: a Hessian's symmetry.
+    pub(crate) fn compare_symmetry(
+        &mut self,
+        entry: Entry,
+        value: f64,
+        transposed: f64,
+        tolerance: Tolerance,
+    ) -> Result<(), Box<Mismatch>> {
+        let entry = Entry {
+            reverse: Some(value),
+            ..entry
+        };
+        self.compare(Comparison::Symmetry, entry, value, transposed, tolerance)
+    }
+
     /// The three comparisons of one entry whose forward, reverse and finite-difference values
     /// are all set: forward vs reverse within `ad`, each AD mode vs finite differences within
     /// `fd`.
