@@ -162,7 +162,17 @@ impl fmt::Display for Mismatch {
             self.finite_difference,
             self.primal,
         ];
-        if values.iter().flatten().all(|v| v.is_nan()) {
+        let ad_finite = [self.forward, self.reverse]
+            .iter()
+            .flatten()
+            .any(|v| v.is_finite());
+        if self.finite_difference.is_some_and(f64::is_nan) && ad_finite {
+            write!(
+                f,
+                "\n  the finite difference is NaN: did its stencil leave the function's domain? \
+                 Bound its reach with FiniteDifference::with_max_range"
+            )?;
+        } else if values.iter().flatten().all(|v| v.is_nan()) {
             write!(
                 f,
                 "\n  every value is NaN: is the function defined at this point (e.g. the square \

@@ -48,6 +48,30 @@
 #[cfg(feature = "forward")]
 pub use adroit_forward as forward;
 
+/// `num_traits` (its `Float` is the trait generic code is written against), re-exported from
+/// `adroit-forward` (feature `forward`).
+///
+/// # Example
+/// ```
+/// use adroit::num_traits::Float;
+/// fn softplus<S: Float>(x: S) -> S { x.exp().ln_1p() }
+/// assert!((adroit::forward::derivative(softplus, 0.0_f64) - 0.5).abs() < 1e-15);
+/// ```
+#[cfg(feature = "forward")]
+pub use adroit_forward::num_traits;
+
+/// `nalgebra` (matrices in and out of the Jacobian, Hessian and matrix-level APIs),
+/// re-exported from `adroit-forward` (feature `forward`).
+///
+/// # Example
+/// ```
+/// use adroit::nalgebra::{self, dmatrix}; // dmatrix! expands to nalgebra:: paths
+/// let h = adroit::forward::hessian(|x| x[0] * x[0] * x[1], &[1.0, 2.0]);
+/// assert_eq!(h, dmatrix![4.0, 2.0; 2.0, 0.0]);
+/// ```
+#[cfg(feature = "forward")]
+pub use adroit_forward::nalgebra;
+
 /// Reverse-mode automatic differentiation on a tape, and matrix-level operations: the crate
 /// `adroit-reverse` (feature `reverse`, on by default).
 ///

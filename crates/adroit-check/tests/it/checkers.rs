@@ -197,3 +197,16 @@ fn a_function_undefined_at_the_point_is_named_as_such() {
     .unwrap_err();
     assert!(!m.to_string().contains("NaN"), "{m}");
 }
+
+#[test]
+fn a_finite_difference_outside_the_domain_is_named_as_such() {
+    // √(x·y) + ln x at x = 1e-12: the stencil steps below 0; AD is finite.
+    let f = generic_fn!(|x| vec![(x[0] * x[1]).sqrt() + x[0].ln()]);
+    let m = gradcheck(&f, &[1e-12, 2.0], &Options::for_precision::<f64>()).unwrap_err();
+    assert!(m.finite_difference.unwrap().is_nan(), "{m}");
+    assert!(
+        m.to_string()
+            .contains("did its stencil leave the function's domain"),
+        "{m}"
+    );
+}
