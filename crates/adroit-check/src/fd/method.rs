@@ -25,7 +25,9 @@ pub enum Step {
     /// `ε·max(|f|, 1)·Σ|wⱼ|/hᵈ + |c|·|f⁽q⁾|·h^(q−d)`.
     ///
     /// The probe starts at the unit scale `ε^(1/(q+2))` and widens (up to that times
-    /// `max(1, |x|)`) only while it sees rounding noise alone; above the unit scale, a probe
+    /// `max(1, |x|)`) only while it sees rounding noise alone; a probe that still sees only
+    /// noise (a function linear at this scale) gives its own step, which keeps the stencil
+    /// close to `x` (away from a kink its probe did not reach); above the unit scale, a probe
     /// that disagrees with one at 0.3 of its step (and is not noise) is taken to alias an
     /// oscillation finer than its step, and shrinks. If a function still defeats it, give the
     /// point a [`Fixed`](Step::Fixed) step or a small
