@@ -2,7 +2,7 @@
 
 use crate::api::HESSIAN_CHUNK;
 use crate::tape::{Tape, TapePool};
-use adroit_forward::{Dual, DualVec};
+use adroit_forward::{Dual, DualVec, chain_product};
 use num_traits::Float;
 use std::cell::{Cell, RefCell};
 use std::fmt::Debug;
@@ -43,11 +43,19 @@ pub(crate) mod sealed {
         /// [`stop_gradient`](crate::stop_gradient) keeps, so an outer forward mode sees a
         /// constant too.
         fn detached(self) -> Self;
+
+        /// The sweep's contribution `adjoint · partial`, with the `0·∞ = 0` convention of
+        /// [`chain_product`] on every part: for a dual, on the value product too (its own
+        /// multiplication keeps the plain `0·∞ = NaN` of the primal, which in a
+        /// forward-over-reverse sweep turned a zero adjoint carrying a tangent, times an
+        /// infinite partial, into NaN in every lane — entries that depended on how inputs were
+        /// chunked).
+        fn sweep_product(adjoint: Self, partial: Self) -> Self;
     }
 }
 
 macro_rules! tape_scalar {
-    ($($t:ty => $active:ident, $pool:ident, $detached:expr),* $(,)?) => {$(
+    ($($t:ty => $active:ident, $pool:ident, $detached:expr, $sweep:expr),* $(,)?) => {$(
         thread_local! {
             static $active: Cell<*mut Tape<$t>> = const { Cell::new(std::ptr::null_mut()) };
             static $pool: RefCell<TapePool<$t>> = const { RefCell::new(TapePool::new()) };
@@ -69,18 +77,53 @@ macro_rules! tape_scalar {
                 let detach: fn(Self) -> Self = $detached;
                 detach(self)
             }
+
+            #[inline(always)]
+            fn sweep_product(adjoint: Self, partial: Self) -> Self {
+                let product: fn(Self, Self) -> Self = $sweep;
+                product(adjoint, partial)
+            }
         }
 
         impl TapeScalar for $t {}
     )*};
 }
+// The sweep skips identically zero adjoints and partials; for a plain float that is every
+// zero, so a plain product follows the convention.
 tape_scalar! {
-    f32 => ACTIVE_F32, POOL_F32, |x| x,
-    f64 => ACTIVE_F64, POOL_F64, |x| x,
-    Dual<f32> => ACTIVE_DUAL_F32, POOL_DUAL_F32, |x| Dual::constant(x.value()),
-    Dual<f64> => ACTIVE_DUAL_F64, POOL_DUAL_F64, |x| Dual::constant(x.value()),
+    f32 => ACTIVE_F32, POOL_F32, |x| x, |a, w| a * w,
+    f64 => ACTIVE_F64, POOL_F64, |x| x, |a, w| a * w,
+    Dual<f32> => ACTIVE_DUAL_F32, POOL_DUAL_F32, |x| Dual::constant(x.value()), dual_sweep,
+    Dual<f64> => ACTIVE_DUAL_F64, POOL_DUAL_F64, |x| Dual::constant(x.value()), dual_sweep,
     DualVec<f32, HESSIAN_CHUNK> => ACTIVE_CHUNK_F32, POOL_CHUNK_F32,
-        |x| DualVec::constant(x.value()),
+        |x| DualVec::constant(x.value()), chunk_sweep,
     DualVec<f64, HESSIAN_CHUNK> => ACTIVE_CHUNK_F64, POOL_CHUNK_F64,
-        |x| DualVec::constant(x.value()),
+        |x| DualVec::constant(x.value()), chunk_sweep,
+}
+
+/// [`Sealed::sweep_product`](sealed::Sealed::sweep_product) for `Dual`: the dual product, whose
+/// tangents already follow the convention (lane by lane, vectorised), with its value redone by
+/// [`chain_product`] in the rare case it is NaN.
+#[inline(always)]
+fn dual_sweep<T: Float>(a: Dual<T>, w: Dual<T>) -> Dual<T> {
+    let product = a * w;
+    if product.value().is_nan() {
+        Dual::new(chain_product(a.value(), w.value()), product.tangent())
+    } else {
+        product
+    }
+}
+
+/// As [`dual_sweep`] for the Hessian's chunks.
+#[inline(always)]
+fn chunk_sweep<T: Float>(
+    a: DualVec<T, HESSIAN_CHUNK>,
+    w: DualVec<T, HESSIAN_CHUNK>,
+) -> DualVec<T, HESSIAN_CHUNK> {
+    let product = a * w;
+    if product.value().is_nan() {
+        DualVec::new(chain_product(a.value(), w.value()), product.tangents())
+    } else {
+        product
+    }
 }

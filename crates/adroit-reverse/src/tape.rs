@@ -212,10 +212,10 @@ impl<T: TapeScalar> Tape<T> {
             let [w0, w1] = self.partials[i];
             // A zero partial contributes nothing, even against an infinite adjoint.
             if !w0.is_zero() {
-                adjoint[p0 as usize] = adjoint[p0 as usize] + a * w0;
+                adjoint[p0 as usize] = adjoint[p0 as usize] + T::sweep_product(a, w0);
             }
             if !w1.is_zero() {
-                adjoint[p1 as usize] = adjoint[p1 as usize] + a * w1;
+                adjoint[p1 as usize] = adjoint[p1 as usize] + T::sweep_product(a, w1);
             }
         }
     }
@@ -235,11 +235,15 @@ impl<T: TapeScalar> Tape<T> {
             }
             let ([p0, p1], [w0, w1]) = (parents[i], partials[i]);
             // A zero partial contributes nothing, even against an infinite adjoint.
-            let c0 = if w0.is_zero() { T::zero() } else { a * w0 };
+            let c0 = if w0.is_zero() {
+                T::zero()
+            } else {
+                T::sweep_product(a, w0)
+            };
             adjoint[p0 as usize] = adjoint[p0 as usize] + c0;
             // Unary nodes and constant operands leave the second partial zero: skip it.
             if !w1.is_zero() {
-                adjoint[p1 as usize] = adjoint[p1 as usize] + a * w1;
+                adjoint[p1 as usize] = adjoint[p1 as usize] + T::sweep_product(a, w1);
             }
         }
     }

@@ -137,3 +137,25 @@ fn atan2_with_an_infinite_coordinate_has_zero_partials() {
     let g = gradient(|v| v[0].atan2(v[1]), &[3.0, f64::INFINITY]);
     assert_eq!(g, vec![0.0, 0.0]);
 }
+
+#[test]
+fn forward_over_reverse_keeps_the_zero_times_infinity_convention_in_every_lane() {
+    // f = √(x²)·y at the origin: the sweep's adjoint of √ is 0 in value but carries y's
+    // tangent; times √'s infinite partial, the dual product's plain value 0·∞ = NaN spread
+    // into every lane, so H[0][0] was NaN (forward-over-forward: 0) and depended on whether
+    // x and y shared a 12-wide chunk.
+    let f = |v: &[Var<adroit_forward::DualVec<f64, 12>>]| (v[0] * v[0]).sqrt() * v[1];
+    let h = hessian(f, &[0.0, 0.0]);
+    let forward = adroit_forward::hessian(|v| (v[0] * v[0]).sqrt() * v[1], &[0.0, 0.0]);
+    assert_eq!(h, forward);
+    assert!(h.iter().all(|e| *e == 0.0), "{h}");
+    for k in [11, 12] {
+        // x₀ with x_k: same chunk (k = 11) or the next (k = 12).
+        let mut x = vec![0.0; 13];
+        x[k] = 0.0;
+        let h = hessian(move |v| (v[0] * v[0]).sqrt() * v[k], &x);
+        assert_eq!(h[(0, 0)], 0.0, "k = {k}: {h}");
+    }
+    let hv = adroit_reverse::hvp(|v| (v[0] * v[0]).sqrt() * v[1], &[0.0, 0.0], &[1.0, 1.0]);
+    assert_eq!(hv, vec![0.0, 0.0]);
+}
