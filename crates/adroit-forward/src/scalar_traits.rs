@@ -47,6 +47,7 @@ macro_rules! impl_scalar_traits {
         impl<$($g)*> __ops::Neg for $ty {
             type Output = Self;
             #[inline]
+            #[track_caller]
             fn neg(self) -> Self {
                 self.apply_unary(__rules::Neg)
             }
@@ -292,6 +293,7 @@ macro_rules! __impl_binary_op {
         impl<$($g)*> ::core::ops::$Op for $ty {
             type Output = Self;
             #[inline(always)]
+            #[track_caller]
             fn $op(self, rhs: Self) -> Self {
                 let ($a, $b) = (self, rhs);
                 $with_self
@@ -301,6 +303,7 @@ macro_rules! __impl_binary_op {
         impl<$($g)*> ::core::ops::$Op<$p> for $ty {
             type Output = Self;
             #[inline(always)]
+            #[track_caller]
             fn $op(self, rhs: $p) -> Self {
                 let ($a2, $c) = (self, rhs);
                 $with_primal
@@ -309,6 +312,7 @@ macro_rules! __impl_binary_op {
 
         impl<$($g)*> ::core::ops::$OpAssign for $ty {
             #[inline]
+            #[track_caller]
             fn $op_assign(&mut self, rhs: Self) {
                 *self = ::core::ops::$Op::$op(*self, rhs);
             }
@@ -316,6 +320,7 @@ macro_rules! __impl_binary_op {
 
         impl<$($g)*> ::core::ops::$OpAssign<$p> for $ty {
             #[inline]
+            #[track_caller]
             fn $op_assign(&mut self, rhs: $p) {
                 *self = ::core::ops::$Op::$op(*self, rhs);
             }
@@ -332,6 +337,7 @@ macro_rules! impl_scalar_lhs_ops {
         impl<$($g)*> ::core::ops::Add<$ty> for $p {
             type Output = $ty;
             #[inline]
+            #[track_caller]
             fn add(self, rhs: $ty) -> $ty {
                 $crate::ChainRule::shift(rhs, self)
             }
@@ -340,6 +346,7 @@ macro_rules! impl_scalar_lhs_ops {
         impl<$($g)*> ::core::ops::Sub<$ty> for $p {
             type Output = $ty;
             #[inline]
+            #[track_caller]
             fn sub(self, rhs: $ty) -> $ty {
                 $crate::ChainRule::shift(-rhs, self)
             }
@@ -348,6 +355,7 @@ macro_rules! impl_scalar_lhs_ops {
         impl<$($g)*> ::core::ops::Mul<$ty> for $p {
             type Output = $ty;
             #[inline]
+            #[track_caller]
             fn mul(self, rhs: $ty) -> $ty {
                 $crate::ChainRule::scale(rhs, self)
             }
@@ -356,6 +364,7 @@ macro_rules! impl_scalar_lhs_ops {
         impl<$($g)*> ::core::ops::Div<$ty> for $p {
             type Output = $ty;
             #[inline]
+            #[track_caller]
             fn div(self, rhs: $ty) -> $ty {
                 <$ty as $crate::ChainRule>::constant(self) / rhs
             }
@@ -364,6 +373,7 @@ macro_rules! impl_scalar_lhs_ops {
         impl<$($g)*> ::core::ops::Rem<$ty> for $p {
             type Output = $ty;
             #[inline]
+            #[track_caller]
             fn rem(self, rhs: $ty) -> $ty {
                 <$ty as $crate::ChainRule>::constant(self) % rhs
             }
@@ -389,6 +399,7 @@ macro_rules! __float_consts {
 macro_rules! __unary_methods {
     ($($name:ident $rule:ident),* $(,)?) => {$(
         #[inline]
+        #[track_caller]
         fn $name(self) -> Self {
             $crate::ChainRule::apply_unary(self, $crate::rules::$rule)
         }
@@ -401,6 +412,7 @@ macro_rules! __unary_methods {
 macro_rules! __binary_methods {
     ($($name:ident $rule:ident),* $(,)?) => {$(
         #[inline]
+        #[track_caller]
         fn $name(self, other: Self) -> Self {
             $crate::ChainRule::apply_binary(self, other, $crate::rules::$rule)
         }

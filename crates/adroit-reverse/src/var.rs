@@ -144,12 +144,14 @@ impl<T: TapeScalar> ChainRule for Var<T> {
     }
 
     #[inline(always)]
+    #[track_caller]
     fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
         let (value, d) = rule.eval(self.value);
         self.record_unary(value, d)
     }
 
     #[inline(always)]
+    #[track_caller]
     fn apply_binary<R: BinaryRule>(self, other: Self, rule: R) -> Self {
         match (self.is_constant(), other.is_constant()) {
             (true, true) => Self::constant(rule.eval_dx(self.value, other.value).0),
@@ -174,16 +176,19 @@ impl<T: TapeScalar> ChainRule for Var<T> {
     }
 
     #[inline(always)]
+    #[track_caller]
     fn shift(self, c: T) -> Self {
         self.record_unary(self.value + c, T::one())
     }
 
     #[inline(always)]
+    #[track_caller]
     fn scale(self, c: T) -> Self {
         self.record_unary(self.value * c, c)
     }
 
     #[inline(always)]
+    #[track_caller]
     fn unscale(self, c: T) -> Self {
         self.record_unary(self.value / c, c.recip())
     }

@@ -148,3 +148,49 @@ fn a_panic_inside_a_pullback_leaves_no_dirty_adjoints_behind() {
         vec![0.5, 0.0, 1.0]
     );
 }
+
+#[test]
+fn a_stale_variable_panics_at_the_line_that_used_it() {
+    // The panic's location was inside adroit (var.rs): operators and methods now pass the
+    // caller's location through (#[track_caller]), so it names the user's line.
+    use std::sync::Mutex;
+    static SEEN: Mutex<Vec<(std::thread::ThreadId, String, u32)>> = Mutex::new(Vec::new());
+    let mut leaked = None;
+    let _ = gradient(
+        |v| {
+            leaked = Some(v[0]);
+            v[0]
+        },
+        &[1.0],
+    );
+    let x = leaked.unwrap();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|info| {
+        if let Some(l) = info.location() {
+            let me = std::thread::current().id();
+            SEEN.lock()
+                .unwrap()
+                .push((me, l.file().to_string(), l.line()));
+        }
+    }));
+    let lines = [line!() + 1, line!() + 2, line!() + 3];
+    let a = std::panic::catch_unwind(|| x + x);
+    let b = std::panic::catch_unwind(|| num_traits::Float::sin(x));
+    let c = std::panic::catch_unwind(|| 2.0 * x);
+    std::panic::set_hook(previous);
+    assert!(a.is_err() && b.is_err() && c.is_err());
+    let me = std::thread::current().id();
+    let seen: Vec<(String, u32)> = SEEN
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(t, _, _)| *t == me)
+        .map(|(_, f, l)| (f.clone(), *l))
+        .collect();
+    let here: Vec<u32> = seen
+        .iter()
+        .filter(|(f, _)| f.ends_with("misuse.rs"))
+        .map(|(_, l)| *l)
+        .collect();
+    assert_eq!(here, lines, "{seen:?}");
+}
