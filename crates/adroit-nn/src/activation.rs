@@ -30,7 +30,8 @@ pub fn sigmoid<S: Float>(x: S) -> S {
     }
 }
 
-/// `max(x, 0)`; derivative 0 at 0.
+/// `max(x, 0)`; derivative 0 at 0; NaN for a NaN `x` (as NNlib's `max(x, 0)` and JAX's
+/// `relu`: a diverging model is not hidden behind zeros).
 ///
 /// # Example
 /// ```
@@ -41,7 +42,8 @@ pub fn sigmoid<S: Float>(x: S) -> S {
 /// assert_eq!((d(0.0), d(3.0)), (0.0, 1.0));
 /// ```
 pub fn relu<S: Float>(x: S) -> S {
-    if x > S::zero() { x } else { S::zero() }
+    // Not `x > 0 ? x : 0`, which would map NaN to 0.
+    if x <= S::zero() { S::zero() } else { x }
 }
 
 /// `x` for `x > 0`, `a·x` otherwise (NNlib's `leakyrelu`, `a = 0.01` by default).

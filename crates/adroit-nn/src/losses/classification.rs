@@ -188,11 +188,13 @@ fn focal_weight<T: MatScalar>(p: MatVar<T>, gamma: f64) -> MatVar<T> {
 /// Focal loss for multi-class probabilities (Lin et al. 2017, "Focal loss for dense object
 /// detection"; Flux's `focal_loss`, whose default is `γ = 2`): with `ŷ`, `y`: classes × batch,
 ///
-/// `agg over samples of Σ_classes −max(1 − y·(ŷ + ε), 0)^γ · y·ln(ŷ + ε)`
+/// `agg over samples of Σ_classes −max(1 − (ŷ + ε), 0)^γ · y·ln(ŷ + ε)`
 ///
 /// — Flux's definition (`ε` added to `ŷ`, so a zero probability on the true class gives a
-/// finite loss and a gradient that pushes it up), with the weight's base floored at 0 so that a
-/// fractional `γ` stays finite for a prediction rounded to 1. `xlogy(0, ·) = 0`.
+/// finite loss and a gradient that pushes it up; the weight is that of the predicted
+/// probability alone, also for soft targets such as [`super::label_smoothing`]'s, as in Flux and
+/// Keras), with the weight's base floored at 0 so that a fractional `γ` stays finite for a
+/// prediction rounded to 1. `xlogy(0, ·) = 0`.
 ///
 /// # Errors
 /// [`NnError::ShapeMismatch`] if `ŷ` and `y` differ in shape.
@@ -218,7 +220,7 @@ pub fn focal_loss<T: MatScalar>(
     check("focal_loss", &y_hat, y)?;
     let p = y_hat + eps::<T>();
     let yv = MatVar::constant(y.clone());
-    let weight = focal_weight(yv.component_mul(p), gamma);
+    let weight = focal_weight(p, gamma);
     let ce = yv.zip_rule(p, super::Xlogy);
     Ok(aggregate(-weight.component_mul(ce).sum(), y.ncols(), agg))
 }

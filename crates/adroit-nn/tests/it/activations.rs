@@ -180,6 +180,23 @@ fn finite_for_huge_inputs() {
     assert_eq!(softplus(1000.0), 1000.0);
 }
 
+/// A NaN input gives a NaN output in every activation, as in NNlib and JAX (`max(NaN, 0)`
+/// is NaN there): a diverging model must not be hidden behind a finite activation.
+#[test]
+fn nan_propagates() {
+    for (name, dual, _, _, _) in table() {
+        let y = dual(adroit_forward::Dual::variable(f64::NAN));
+        assert!(y.value().is_nan(), "{name}(NaN) = {y}");
+        assert!(generic(name, f64::NAN).is_nan(), "{name}(NaN) on f64");
+        assert!(generic(name, f32::NAN).is_nan(), "{name}(NaN) on f32");
+    }
+    assert!(gelu_erf_with_derivative(f64::NAN).0.is_nan());
+    // Through a layer's activation and the losses built on `relu`.
+    let x = DMatrix::from_row_slice(1, 2, &[f64::NAN, 1.0]);
+    let (v, _) = matrix::value_and_gradient(|p| Activation::Relu.apply(p[0]).sum(), &[x]);
+    assert!(v.is_nan());
+}
+
 #[test]
 fn kink_conventions() {
     let d = |f: Scalar, x: f64| f(adroit_forward::Dual::variable(x)).tangent();

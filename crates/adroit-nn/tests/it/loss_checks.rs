@@ -113,6 +113,20 @@ fn squared_hinge_matches_formula_and_finite_differences() {
     assert!((&g[0] - &expected).amax() < 1e-15, "{} vs {expected}", g[0]);
 }
 
+/// A NaN prediction makes the margin losses NaN (Flux's `max(0, 1 − ŷ·y)` and JAX's
+/// `maximum` propagate it) instead of hiding it as a zero loss with a zero gradient.
+#[test]
+fn margin_losses_propagate_nan() {
+    let y: DMatrix<f64> = dmatrix![1.0, -1.0];
+    let y_hat: DMatrix<f64> = dmatrix![f64::NAN, 0.5];
+    for (name, loss) in [
+        ("hinge", (|a, b| hinge_loss(a, b, Agg::Sum)) as Loss),
+        ("squared_hinge", |a, b| squared_hinge_loss(a, b, Agg::Sum)),
+    ] {
+        assert!(value(loss, &y_hat, &y).is_nan(), "{name}");
+    }
+}
+
 #[test]
 fn kldivergence_with_soft_targets() {
     // 3 classes × 3 samples: soft targets (one with a zero entry, 0·ln 0 = 0) and predictions,

@@ -318,6 +318,36 @@ fn focal_losses_match_flux_reference_values() {
     assert!((bfl0 - bce).abs() < 1e-12, "{bfl0} vs {bce}");
 }
 
+/// With soft targets the focal weight is that of the prediction alone, `(1 − ŷ)^γ` (Flux's
+/// `@. -y * (1 - ŷ)^γ * log(ŷ)`), not `(1 − y·ŷ)^γ`: against the closed form
+/// `∂/∂ŷᵢ = yᵢ·(γ·(1 − ŷᵢ)^(γ−1)·ln ŷᵢ − (1 − ŷᵢ)^γ/ŷᵢ)`.
+#[test]
+fn focal_loss_with_soft_targets_weights_by_the_prediction() {
+    let (y, y_hat) = (dmatrix![0.9; 0.1], dmatrix![0.5; 0.5]);
+    let (l, g) = matrix::value_and_gradient(
+        |p| focal_loss(p[0], &y, 2.0, Agg::Mean).unwrap(),
+        std::slice::from_ref(&y_hat),
+    );
+    // −(0.9 + 0.1)·0.5²·ln 0.5
+    assert!((l - 0.25 * 2f64.ln()).abs() < 1e-15, "{l}");
+    for i in 0..2 {
+        let (t, p) = (y[i], y_hat[i]);
+        let expected = t * (2.0 * (1.0 - p) * p.ln() - (1.0 - p).powi(2) / p);
+        assert!(
+            (g[0][i] - expected).abs() < 1e-14,
+            "{} vs {expected}",
+            g[0][i]
+        );
+    }
+    // A label-smoothed target at a saturated prediction: no push past 1.
+    let (l, g) = matrix::value_and_gradient(
+        |p| focal_loss(p[0], &dmatrix![0.9; 0.1], 2.0, Agg::Mean).unwrap(),
+        &[dmatrix![1.0_f64; 0.0]],
+    );
+    assert!(l.is_finite());
+    assert!(g[0][0].abs() < 1e-30, "{}", g[0][0]);
+}
+
 #[test]
 fn focal_losses_push_a_zero_probability_on_the_true_class_up() {
     // p = 0 on the true class: finite loss and a negative (increase-p) gradient on it, in f32
