@@ -15,6 +15,12 @@
 //! `DMatrix<Dual<f64>>` supports LU, Cholesky, QR, `solve`, `determinant`, `try_inverse` and
 //! `SymmetricEigen`. Nesting (`Dual<Dual<f64>>`) works and cannot confuse perturbations.
 //!
+//! `ToPrimitive` and `NumCast` convert through the primal value, as a dual number has no
+//! other `f64` to give: `S::from(x.to_f64().unwrap())` and `num_traits::cast::<_, S>(x)` are
+//! constants, with no derivative (like `stop_gradient`; ForwardDiff.jl refuses the conversion
+//! instead, JAX raises on a traced value). Use them for constants (`S::from(0.5)`), never for
+//! a value computed from the variables.
+//!
 //! Every elementary function's derivative is written once, in [`rules`]; the dual types (and
 //! the reverse tape of `adroit-reverse`) apply those rules through [`ChainRule`]. Each rule
 //! documents its convention at edge points (`abs'(0) = 0`, ties of `max`/`min` split ½/½,

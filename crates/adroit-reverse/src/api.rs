@@ -10,7 +10,8 @@ use num_traits::Float;
 ///
 /// `x`: `n` inputs; returns `n` partial derivatives. `f` may be any code written for
 /// `num_traits::Float` (branches, loops, recursion, mutation of `Vec<Var<T>>` included); an
-/// input used several times, or listed twice, accumulates every contribution.
+/// input used several times (`x[0]` read in several places) accumulates every contribution.
+/// The entries of `x` are independent inputs, also when their values are equal.
 ///
 /// # Panics
 /// If `f` returns a variable of another scope, or uses one (see [`Var`]).

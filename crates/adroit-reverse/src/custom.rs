@@ -14,7 +14,17 @@ use crate::{TapeScalar, Var};
 /// `wᵀJ`. Returns `m` variables holding `outputs`.
 ///
 /// If every input is a constant the outputs are constants and nothing is recorded. The pullback
-/// may itself use adroit (it runs after the recording scope has closed).
+/// may itself use adroit (it runs after the recording scope has closed), but not the variables
+/// of the recording: capture plain values (`x.value()`).
+///
+/// # Second derivatives
+/// Under [`hessian`](crate::hessian) and [`hvp`](crate::hvp) `T` is a dual number
+/// (`DualVec<f64, 12>`, `Dual<f64>`) whose tangents carry the forward direction. `outputs` and
+/// the cotangents the pullback returns must be computed *in `T`*, from the inputs' dual values
+/// (`x.value()`), for the second derivatives to be right: a partial built from plain numbers
+/// (`T::from(σ)`, `DualVec::constant(σ)`) has no tangent, and the Hessian silently loses the
+/// rule's own curvature (JAX's `custom_vjp` refuses forward differentiation instead). Writing
+/// the rule generically over `T: Float`, as [`custom_scalar`]'s example does, gets this right.
 ///
 /// # Panics
 /// If an input belongs to another scope (as every operation does); during the backward sweep,
@@ -58,6 +68,10 @@ where
 /// A scalar function with known partial derivatives, recorded as one node:
 /// `value = f(inputs)`, `partials[i] = ∂f/∂inputᵢ`.
 ///
+/// For [`hessian`](crate::hessian)/[`hvp`](crate::hvp), compute `value` and `partials` in `T`
+/// from the inputs' values (see [`custom_rule`]'s "Second derivatives"); the second example
+/// below does.
+///
 /// # Panics
 /// If `inputs.len() != partials.len()`.
 ///
@@ -73,6 +87,17 @@ where
 ///     &[0.0],
 /// );
 /// assert_eq!(g, vec![0.5]);
+///
+/// // The same rule written over any scalar, so that under `hessian` (T = a dual number) the
+/// // partial carries its own derivative: softplus'' = σ(1 − σ) = 1/4 at 0.
+/// use adroit_reverse::num_traits::Float;
+/// use adroit_reverse::{TapeScalar, Var, hessian};
+/// fn softplus<T: TapeScalar>(x: Var<T>) -> Var<T> {
+///     let v = x.value();
+///     let sigma = (T::one() + (-v).exp()).recip();
+///     custom_scalar(&[x], v.exp().ln_1p(), &[sigma])
+/// }
+/// assert_eq!(hessian(|x| softplus(x[0]), &[0.0])[(0, 0)], 0.25);
 /// ```
 #[track_caller]
 pub fn custom_scalar<T: TapeScalar>(inputs: &[Var<T>], value: T, partials: &[T]) -> Var<T> {

@@ -21,7 +21,9 @@
 //!   results are NaN or infinite rather than 0 or `None`, as for adroit-forward's duals (see
 //!   its "Singular matrices"): a `Var` is `is_zero` only when it is the constant 0, so a zero
 //!   pivot computed from the inputs is not seen. Decide singularity on the primal values
-//!   (`a.map(|x| x.value())`);
+//!   (`a.map(|x| x.value())`). Only first derivatives: [`hessian`] and [`hvp`] record
+//!   `Var<DualVec<T, N>>`/`Var<Dual<T>>`, which do not implement `RealField`; for Hessians
+//!   through a decomposition use adroit-forward's `hessian` (its duals implement it);
 //! - **`unsafe` only where the speed is**: the workspace denies `unsafe` code; this crate allows
 //!   it in three small modules, each stating its soundness argument: the thread's active-tape
 //!   pointer (`active`), the matrix-product kernel call with strided operands (`matrix::gemm`)

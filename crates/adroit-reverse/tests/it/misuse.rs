@@ -23,6 +23,22 @@ fn variable_used_after_its_gradient_call_returned() {
     let _ = leaked_variable() * 3.0;
 }
 
+/// A custom rule's pullback runs in the backward sweep, after recording: a variable it
+/// captured is stale there, and the message says so.
+#[test]
+#[should_panic(expected = "a custom rule's pullback is running")]
+fn variable_captured_by_a_custom_pullback() {
+    let _ = gradient(
+        |x| {
+            let captured = x[0];
+            adroit_reverse::custom_rule(&[x[0]], &[x[0].value()], move |w| {
+                vec![(captured * w[0]).value()]
+            })[0]
+        },
+        &[1.0],
+    );
+}
+
 #[test]
 #[should_panic(expected = "from another tape")]
 fn stale_variable_mixed_into_a_new_scope() {
