@@ -6,7 +6,9 @@
 //! matrix product; here the product is one node whose backward pass is two more matrix
 //! products. Inside [`gradient`], [`value_and_gradient`] or [`pullback`], combine [`MatVar`]s
 //! with matrix products, broadcasting element-wise operations, maps of any `Float` function,
-//! reductions, `logsumexp`/`softmax`/`logsoftmax` and reshapes, and get the gradient of a
+//! reductions, `logsumexp`/`softmax`/`logsoftmax`, reshapes, blocks ([`MatVar::view`],
+//! [`MatVar::rows`], [`MatVar::columns`]) and concatenation ([`MatVar::vcat`],
+//! [`MatVar::hcat`]), and get the gradient of a
 //! scalar loss with respect to every input matrix.
 //!
 //! # Example

@@ -296,6 +296,36 @@ fn add_shape_mismatch_names_both_shapes() {
 }
 
 #[test]
+#[should_panic(expected = "view: a 2×2 block at (1, 2) does not fit in a 2×3 matrix")]
+fn view_outside_the_matrix_names_both_shapes() {
+    let _ = matrix::gradient(|p| p[0].view((1, 2), (2, 2)).sum(), &[mat(2, 3, 1)]);
+}
+
+#[test]
+#[should_panic(expected = "view: a 1×18446744073709551615 block at (0, 1)")]
+fn view_size_overflow_is_refused() {
+    let _ = matrix::gradient(
+        |p| p[0].view((0, 1), (1, usize::MAX)).sum(),
+        &[mat(2, 3, 1)],
+    );
+}
+
+#[test]
+#[should_panic(expected = "vcat: a 2×2 part does not fit a 2×3 part (columns must agree)")]
+fn vcat_mismatch_names_both_shapes() {
+    let _ = matrix::gradient(
+        |p| MatVar::vcat(&[p[0], p[1]]).sum(),
+        &[mat(2, 3, 1), mat(2, 2, 2)],
+    );
+}
+
+#[test]
+#[should_panic(expected = "hcat: no parts to concatenate")]
+fn hcat_of_nothing_panics() {
+    let _ = matrix::gradient(|p| MatVar::hcat(&[]).sum() + p[0].sum(), &[mat(2, 3, 1)]);
+}
+
+#[test]
 #[should_panic(expected = "must return a 1×1 matrix")]
 fn gradient_needs_a_scalar_loss() {
     let _ = matrix::gradient(|p| p[0], &[mat(2, 2, 1)]);

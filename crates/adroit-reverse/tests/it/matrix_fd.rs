@@ -322,3 +322,89 @@ fn matmul_vs_fd() {
         );
     }
 }
+
+/// Blocks and concatenation, against plain nalgebra and finite differences: every block of
+/// a 3 × 4 matrix, and `vcat`/`hcat` of parts (one repeated) whose result feeds a product,
+/// so that each part's adjoint block differs.
+#[test]
+fn views_and_concatenation_vs_fd() {
+    let mut rng = Rng(11);
+    let a = rng.mat(3, 4);
+    for (i, j, r, c) in [
+        (0, 0, 3, 4),
+        (1, 2, 2, 2),
+        (2, 0, 1, 4),
+        (0, 3, 3, 1),
+        (1, 1, 0, 2),
+    ] {
+        let w = rng.mat(r, c);
+        let w2 = w.clone();
+        check(
+            &format!("view ({i}, {j}) {r}×{c}"),
+            move |m| (m[0].view((i, j), (r, c)).tanh()).weighted_sum(w.clone()),
+            &move |x| {
+                x[0].view((i, j), (r, c))
+                    .map(f64::tanh)
+                    .component_mul(&w2)
+                    .sum()
+            },
+            std::slice::from_ref(&a),
+        );
+    }
+    let w = rng.mat(3, 3);
+    let (w1, w2) = (w.clone(), w.clone());
+    check(
+        "rows and columns",
+        move |m| {
+            (m[0]
+                .rows(1, 2)
+                .component_mul(m[0].columns(1, 2).transpose()))
+            .sum()
+                + m[0].columns(0, 3).transpose().weighted_sum(w1.clone())
+        },
+        &move |x| {
+            let r = x[0]
+                .rows(1, 2)
+                .component_mul(&x[0].columns(1, 2).transpose());
+            r.sum() + x[0].columns(0, 3).transpose().component_mul(&w2).sum()
+        },
+        std::slice::from_ref(&rng.mat(3, 3)),
+    );
+    let (p, q) = (rng.mat(2, 3), rng.mat(1, 3));
+    let right = rng.mat(3, 2);
+    let (r1, r2) = (right.clone(), right.clone());
+    check(
+        "vcat",
+        move |m| {
+            (MatVar::vcat(&[m[0], m[1], m[0]]) * MatVar::constant(r1.clone()))
+                .tanh()
+                .sum()
+        },
+        &move |x| {
+            let mut s = DMatrix::zeros(5, 3);
+            s.rows_mut(0, 2).copy_from(&x[0]);
+            s.rows_mut(2, 1).copy_from(&x[1]);
+            s.rows_mut(3, 2).copy_from(&x[0]);
+            (s * &r2).map(f64::tanh).sum()
+        },
+        &[p, q],
+    );
+    let (p, q) = (rng.mat(3, 1), rng.mat(3, 2));
+    let left = rng.mat(2, 3);
+    let (l1, l2) = (left.clone(), left.clone());
+    check(
+        "hcat",
+        move |m| {
+            (MatVar::constant(l1.clone()) * MatVar::hcat(&[m[1], m[0]]))
+                .tanh()
+                .sum()
+        },
+        &move |x| {
+            let mut s = DMatrix::zeros(3, 3);
+            s.columns_mut(0, 2).copy_from(&x[1]);
+            s.columns_mut(2, 1).copy_from(&x[0]);
+            (&l2 * s).map(f64::tanh).sum()
+        },
+        &[p, q],
+    );
+}

@@ -5,6 +5,7 @@ mod map;
 mod matmul;
 mod reduce;
 mod reshape;
+mod slice;
 mod softmax;
 mod transpose;
 

@@ -1,0 +1,232 @@
+//! Blocks of a matrix (views) and concatenation: the array indexing and `vcat`/`hcat` of
+//! Zygote, PyTorch's slicing and `cat`.
+
+use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::value::NodeValue;
+use crate::matrix::var::shape_str;
+use crate::matrix::{MatScalar, MatVar};
+use nalgebra::DMatrix;
+
+/// Backward of a block `A[i..i+r, j..j+c]`: the adjoint placed in a zero matrix of `A`'s
+/// shape.
+struct View {
+    a: u32,
+    start: (usize, usize),
+    shape: (usize, usize),
+}
+
+impl<T: MatScalar> Backward<T> for View {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
+        let mut full = DMatrix::zeros(self.shape.0, self.shape.1);
+        full.view_mut(self.start, g.shape()).copy_from(&g);
+        grads.accumulate(self.a, full);
+    }
+}
+
+/// Backward of a concatenation: each part receives its block of the adjoint.
+struct Concat {
+    /// (parent, first row or column, its row or column count)
+    parts: Vec<(u32, usize, usize)>,
+    vertical: bool,
+}
+
+impl<T: MatScalar> Backward<T> for Concat {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
+        for &(part, first, count) in &self.parts {
+            if !grads.wants(part) {
+                continue;
+            }
+            let block = if self.vertical {
+                g.rows(first, count).clone_owned()
+            } else {
+                g.columns(first, count).clone_owned()
+            };
+            grads.accumulate(part, block);
+        }
+    }
+}
+
+impl<T: MatScalar> MatVar<T> {
+    /// The `rows × cols` block starting at entry `(i, j)` (nalgebra's `view(start, shape)`;
+    /// Zygote's `A[i:i+r-1, j:j+c-1]`). Its gradient is the block's adjoint placed in a zero
+    /// matrix of `self`'s shape.
+    ///
+    /// # Panics
+    /// If the block does not fit inside `self` (a programmer error, as nalgebra's views).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// let a = dmatrix![1.0, 2.0, 3.0; 4.0, 5.0, 6.0];
+    /// // the 2 × 2 block from (0, 1), and Σ 2·block's gradient
+    /// let (block, pb) = matrix::pullback(|m| m[0].view((0, 1), (2, 2)), &[a]);
+    /// assert_eq!(block, dmatrix![2.0, 3.0; 5.0, 6.0]);
+    /// assert_eq!(pb.call(&dmatrix![2.0, 2.0; 2.0, 2.0])[0], dmatrix![0.0, 2.0, 2.0; 0.0, 2.0, 2.0]);
+    /// ```
+    #[track_caller]
+    pub fn view(self, (i, j): (usize, usize), (rows, cols): (usize, usize)) -> Self {
+        let shape = self.shape();
+        let fits = i.checked_add(rows).is_some_and(|end| end <= shape.0)
+            && j.checked_add(cols).is_some_and(|end| end <= shape.1);
+        assert!(
+            fits,
+            "view: a {} block at ({i}, {j}) does not fit in a {} matrix",
+            shape_str((rows, cols)),
+            shape_str(shape)
+        );
+        let a = self.index();
+        self.unary_op(|v| {
+            let out = v.view((i, j), (rows, cols)).clone_owned();
+            let backward = View {
+                a,
+                start: (i, j),
+                shape,
+            };
+            (out, Box::new(backward))
+        })
+    }
+
+    /// Rows `first .. first + count`, every column (nalgebra's `rows(first, count)`).
+    ///
+    /// # Panics
+    /// If the rows do not exist.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // the last row of a features × batch matrix, summed: gradient 1 on that row only
+    /// let g = matrix::gradient(|m| m[0].rows(1, 1).sum(), &[dmatrix![1.0, 2.0; 3.0, 4.0]]);
+    /// assert_eq!(g[0], dmatrix![0.0, 0.0; 1.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn rows(self, first: usize, count: usize) -> Self {
+        let cols = self.ncols();
+        self.view((first, 0), (count, cols))
+    }
+
+    /// Columns `first .. first + count`, every row (nalgebra's `columns(first, count)`): with
+    /// the features × batch layout, a sub-batch.
+    ///
+    /// # Panics
+    /// If the columns do not exist.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// let g = matrix::gradient(|m| m[0].columns(0, 1).sum(), &[dmatrix![1.0, 2.0; 3.0, 4.0]]);
+    /// assert_eq!(g[0], dmatrix![1.0, 0.0; 1.0, 0.0]);
+    /// ```
+    #[track_caller]
+    pub fn columns(self, first: usize, count: usize) -> Self {
+        let rows = self.nrows();
+        self.view((0, first), (rows, count))
+    }
+
+    /// The parts stacked top to bottom (Flux's and Julia's `vcat`, PyTorch's `cat(dim = 0)`
+    /// for this layout): every part has the same number of columns; the result has the sum
+    /// of their rows.
+    ///
+    /// # Panics
+    /// If `parts` is empty, or two parts differ in their number of columns (both shapes are
+    /// named).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, MatVar};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// let (a, b) = (dmatrix![1.0, 2.0], dmatrix![3.0, 4.0; 5.0, 6.0]);
+    /// let (y, pb) = matrix::pullback(|m| MatVar::vcat(&[m[0], m[1]]), &[a, b]);
+    /// assert_eq!(y, dmatrix![1.0, 2.0; 3.0, 4.0; 5.0, 6.0]);
+    /// // each part gets its rows of the cotangent
+    /// let grads = pb.call(&dmatrix![1.0, 1.0; 2.0, 2.0; 3.0, 3.0]);
+    /// assert_eq!(grads, vec![dmatrix![1.0, 1.0], dmatrix![2.0, 2.0; 3.0, 3.0]]);
+    /// ```
+    #[track_caller]
+    pub fn vcat(parts: &[Self]) -> Self {
+        concat(parts, true)
+    }
+
+    /// The parts side by side, left to right (Flux's and Julia's `hcat`; with the features ×
+    /// batch layout, batches joined): every part has the same number of rows; the result has
+    /// the sum of their columns.
+    ///
+    /// # Panics
+    /// If `parts` is empty, or two parts differ in their number of rows (both shapes are
+    /// named).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, MatVar};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // a part may appear twice: its gradient adds up
+    /// let g = matrix::gradient(|m| MatVar::hcat(&[m[0], m[0]]).sum(), &[dmatrix![1.0; 2.0]]);
+    /// assert_eq!(g[0], dmatrix![2.0; 2.0]);
+    /// ```
+    #[track_caller]
+    pub fn hcat(parts: &[Self]) -> Self {
+        concat(parts, false)
+    }
+}
+
+/// Records the concatenation of `parts`, vertical (rows added) or horizontal.
+#[track_caller]
+fn concat<T: MatScalar>(parts: &[MatVar<T>], vertical: bool) -> MatVar<T> {
+    let name = if vertical { "vcat" } else { "hcat" };
+    let Some(first) = parts.first() else {
+        panic!("{name}: no parts to concatenate");
+    };
+    // The dimension that must agree, and the one that adds up.
+    let keep = |s: (usize, usize)| if vertical { s.1 } else { s.0 };
+    let add = |s: (usize, usize)| if vertical { s.0 } else { s.1 };
+    let mut total = 0usize;
+    let mut blocks = Vec::with_capacity(parts.len());
+    for p in parts {
+        assert_eq!(
+            keep(p.shape()),
+            keep(first.shape()),
+            "{name}: a {} part does not fit a {} part ({} must agree)",
+            shape_str(p.shape()),
+            shape_str(first.shape()),
+            if vertical { "columns" } else { "rows" }
+        );
+        blocks.push((p.index(), total, add(p.shape())));
+        total = total
+            .checked_add(add(p.shape()))
+            .unwrap_or_else(|| panic!("{name}: the result is too large"));
+    }
+    let (rows, cols) = if vertical {
+        (total, first.ncols())
+    } else {
+        (first.nrows(), total)
+    };
+    T::with_mat_tapes(|stack| {
+        let tape = stack.active();
+        let mut out = DMatrix::zeros(rows, cols);
+        for (p, &(_, at, count)) in parts.iter().zip(&blocks) {
+            let value = tape.value(p);
+            if vertical {
+                out.rows_mut(at, count).copy_from(value);
+            } else {
+                out.columns_mut(at, count).copy_from(value);
+            }
+        }
+        let backward = Concat {
+            parts: blocks,
+            vertical,
+        };
+        tape.record(parts, out, Box::new(backward))
+    })
+}
