@@ -206,3 +206,30 @@ fn singular_matrices_give_non_finite_results_never_finite_wrong_ones() {
     // Decided on the primal values, as the docs advise, the plain program's branch is taken.
     assert!(m.map(|x| x.value()).try_inverse().is_none());
 }
+
+/// The matrix exponential differentiates (nalgebra picks its Padé degree and squarings from
+/// the primal norms): d/dt exp(A + tB) at 0 is the Fréchet derivative L(A, B), read off the
+/// upper-right block of exp([[A, B], [0, A]]) in plain f64 (Higham, "Functions of Matrices",
+/// (3.16)); with B = A, the second derivative is A²·exp(A).
+#[test]
+fn matrix_exponential_derivatives() {
+    let (a, b) = (a_matrix() * 0.25, b_matrix());
+    let mut block = DMatrix::zeros(8, 8);
+    block.view_mut((0, 0), (4, 4)).copy_from(&a);
+    block.view_mut((4, 4), (4, 4)).copy_from(&a);
+    block.view_mut((0, 4), (4, 4)).copy_from(&b);
+    let frechet = block.exp().view((0, 4), (4, 4)).clone_owned();
+    let e = perturbed::<f64>(&a, &b).exp();
+    for (d, r) in e.iter().zip(frechet.iter()) {
+        close(d.tangent(), *r, 1e-12, "d exp(A + tB)/dt");
+    }
+    for (d, r) in e.iter().zip(a.exp().iter()) {
+        assert_eq!(d.value(), *r, "the primal is nalgebra's exp");
+    }
+    let ea = a.exp();
+    let m = a.map(|x| HyperDual::new(x, [x], [x], [[0.0]]));
+    let second = &a * &a * &ea;
+    for (d, r) in m.exp().iter().zip(second.iter()) {
+        close(d.eps12()[0][0], *r, 1e-12, "d² exp(A + tA)/dt²");
+    }
+}

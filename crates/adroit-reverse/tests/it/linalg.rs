@@ -293,3 +293,28 @@ fn singular_matrices_give_non_finite_results_never_finite_wrong_ones() {
     );
     assert!(j.iter().all(|e: &f64| !e.is_finite()), "{j}");
 }
+
+/// The matrix exponential in reverse mode: ∂/∂A Σᵢⱼ Wᵢⱼ·exp(A)ᵢⱼ is the adjoint Fréchet
+/// derivative L(Aᵀ, W), the upper-right block of exp([[Aᵀ, W], [0, Aᵀ]]) (Higham,
+/// "Functions of Matrices", (3.16); the adjoint of L(A, ·) is L(Aᵀ, ·)).
+#[test]
+fn matrix_exponential_gradient() {
+    let a = a_matrix() * 0.3;
+    let w = DMatrix::from_row_slice(3, 3, &[1.0, -0.5, 0.2, 0.3, 0.7, -1.0, 0.0, 0.4, 0.9]);
+    let mut block = DMatrix::zeros(6, 6);
+    block.view_mut((0, 0), (3, 3)).copy_from(&a.transpose());
+    block.view_mut((3, 3), (3, 3)).copy_from(&a.transpose());
+    block.view_mut((0, 3), (3, 3)).copy_from(&w);
+    let expected = block.exp().view((0, 3), (3, 3)).clone_owned();
+    let g = gradient(
+        |x| {
+            let e = to_vars(x, 3).exp();
+            e.iter()
+                .zip(w.iter())
+                .map(|(v, &c)| *v * c)
+                .sum::<Var<f64>>()
+        },
+        a.as_slice(),
+    );
+    close(&g, expected.as_slice(), 1e-12, "∂ Σ W⊙exp(A) / ∂A");
+}
