@@ -159,3 +159,37 @@ fn forward_over_reverse_keeps_the_zero_times_infinity_convention_in_every_lane()
     let hv = adroit_reverse::hvp(|v| (v[0] * v[0]).sqrt() * v[1], &[0.0, 0.0], &[1.0, 1.0]);
     assert_eq!(hv, vec![0.0, 0.0]);
 }
+
+#[test]
+fn powf_mixed_partial_survives_an_overflowing_or_flushed_power() {
+    // The mixed partial xᵖ⁻¹·(1 + p·ln x) (mpmath, 60 digits, rounded) is finite although xᵖ
+    // overflows (first two) or underflows (last two); forward-over-reverse read it from
+    // ∂p = xᵖ·ln x, through the infinite or flushed xᵖ: H[1][0] was ∞, or lost the xᵖ⁻¹
+    // term, while H[0][1] (from ∂x = p·xᵖ⁻¹) was right.
+    let cases = [
+        (1e160, 2.0, 7.378272297580946e162),
+        (1e31, 10.0, 7.148013788281542e281),
+        (1e-200, 2.0, -9.200340371976183e-198),
+        (1e-33, 10.0, -7.588530806880351e-295),
+    ];
+    for (x, p, mixed) in cases {
+        let h = hessian(|v| v[0].powf(v[1]), &[x, p]);
+        for (i, j) in [(0, 1), (1, 0)] {
+            let e = h[(i, j)];
+            assert!(
+                (e / mixed - 1.0).abs() < 1e-13,
+                "({x:e}, {p}) H[{i}][{j}] = {e:e}, not {mixed:e}"
+            );
+        }
+        let forward = adroit_forward::hessian(|v| v[0].powf(v[1]), &[x, p]);
+        assert!(
+            (forward[(1, 0)] / mixed - 1.0).abs() < 1e-13,
+            "forward {forward}"
+        );
+    }
+    // x = 0 with p < 0 keeps ∂p = ∞·ln 0 = −∞ (the limit of xᵖ·ln x).
+    assert_eq!(
+        gradient(|v| v[0].powf(v[1]), &[0.0, -1.0])[1],
+        f64::NEG_INFINITY
+    );
+}
