@@ -50,6 +50,28 @@
 //! assert!(m.map(|x| x.value()).try_inverse().is_none()); // the plain program's answer
 //! ```
 //!
+//! # Eigendecompositions and SVD
+//! nalgebra's iterative decompositions run on the dual numbers, deciding convergence on the
+//! primal values (see also the accuracy note in `nalgebra_traits`). Eigenvalue derivatives
+//! are right for distinct eigenvalues. Three cases are not, all at a matrix whose
+//! off-diagonal part is already zero in value but perturbed (a diagonal or block-diagonal
+//! matrix moved off its blocks, `diag(1, 3) + t·E₁₂`):
+//! - **eigenvector derivatives are wrong** (zero tangents; `Dual` and adroit-reverse's `Var`
+//!   alike): nalgebra deflates the zero-valued entry by setting it to zero, which drops its
+//!   tangent. Form them from the primal decomposition instead,
+//!   `vᵢ' = Σⱼ≠ᵢ vⱼ·(vⱼᵀ·Ȧ·vᵢ)/(λᵢ − λⱼ)`;
+//! - second-order duals (`HyperDual`) give **NaN eigenvalues, and wrong (zero) second
+//!   derivatives for the others** (`diag(1, 3) + t·(E₁₂ + E₂₁)`: NaN for λ = 3, and
+//!   λ'' = 0 instead of −1 for λ = 1): the squared norm of the zero-valued column carries a
+//!   second-order part, so it is not `is_zero`, and nalgebra divides by its square root, 0.
+//!   Take second derivatives of eigenvalues by finite differences of the first ones, or away
+//!   from such matrices;
+//! - with second-order duals, **`svd()` does not converge and loops forever** (NaN never
+//!   meets its tolerance): call `try_svd` with an iteration limit.
+//!
+//! At a repeated eigenvalue no derivative exists; the result is then `diag(VᵀȦV)` for the
+//! basis `V` nalgebra happens to return (as most AD tools).
+//!
 //! # Example
 //! ```
 //! use adroit_forward::nalgebra;
