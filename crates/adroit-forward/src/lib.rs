@@ -14,6 +14,8 @@
 //! on either side), `Sum`, `Product`, and, over `f32`/`f64`, `nalgebra::RealField`, so
 //! `DMatrix<Dual<f64>>` supports LU, Cholesky, QR, `solve`, `determinant`, `try_inverse` and
 //! `SymmetricEigen`. Nesting (`Dual<Dual<f64>>`) works and cannot confuse perturbations.
+//! [`StopGradient`] cuts a derivative in generic code (`S: Float + StopGradient`), on plain
+//! floats, every dual type and adroit-reverse's `Var`.
 //!
 //! `ToPrimitive` and `NumCast` convert through the primal value, as a dual number has no
 //! other `f64` to give: `S::from(x.to_f64().unwrap())` and `num_traits::cast::<_, S>(x)` are
@@ -99,6 +101,7 @@ mod hyper_dual;
 mod nalgebra_traits;
 pub mod rules;
 mod scalar_traits;
+mod stop_gradient;
 
 pub use api::{
     DEFAULT_CHUNK, derivative, gradient, gradient_chunked, gradient_chunked_into, hessian,
@@ -109,6 +112,7 @@ pub use chain_rule::{ChainRule, chain_product};
 pub use dual::Dual;
 pub use dual_vec::DualVec;
 pub use hyper_dual::{HyperDual, HyperDualVec};
+pub use stop_gradient::StopGradient;
 
 /// The `nalgebra` crate whose matrices this one returns and whose `RealField` it implements.
 pub use nalgebra;

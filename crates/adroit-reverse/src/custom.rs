@@ -4,6 +4,7 @@
 use crate::active::with_active;
 use crate::tape::{CustomPullback, Tape};
 use crate::{TapeScalar, Var};
+use adroit_forward::StopGradient;
 
 /// Records a function with its own pullback as one node, like ChainRules.jl's `rrule` or JAX's
 /// `custom_vjp`: for a function evaluated elsewhere (an external solver, a closed-form
@@ -130,4 +131,29 @@ pub fn custom_scalar<T: TapeScalar>(inputs: &[Var<T>], value: T, partials: &[T])
 /// ```
 pub fn stop_gradient<T: TapeScalar>(x: Var<T>) -> Var<T> {
     Var::constant(crate::scalar::sealed::Sealed::detached(x.value()))
+}
+
+/// [`stop_gradient`] as a method, so that generic code bounded by
+/// `S: Float + StopGradient` cuts derivatives on plain floats, forward-mode duals and `Var`
+/// alike (at every order: under [`hessian`](crate::hessian) the forward tangents go too).
+///
+/// # Example
+/// ```
+/// use adroit_reverse::adroit_forward::StopGradient;
+/// use adroit_reverse::num_traits::Float;
+/// use adroit_reverse::{gradient, hessian};
+///
+/// // One generic loss: x·sg(x) has gradient sg(x) = 3 and Hessian 0 in every mode.
+/// fn f<S: Float + StopGradient>(x: &[S]) -> S {
+///     x[0] * x[0].stop_gradient()
+/// }
+/// assert_eq!(gradient(|x| f(x), &[3.0]), vec![3.0]);
+/// assert_eq!(hessian(|x| f(x), &[3.0])[(0, 0)], 0.0);
+/// assert_eq!(adroit_reverse::adroit_forward::gradient(|x| f(x), &[3.0]), vec![3.0]);
+/// ```
+impl<T: TapeScalar> StopGradient for Var<T> {
+    #[inline]
+    fn stop_gradient(self) -> Self {
+        stop_gradient(self)
+    }
 }

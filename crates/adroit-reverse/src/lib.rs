@@ -13,7 +13,8 @@
 //!   nested calls restore the outer tape);
 //! - **safe**: a variable used outside its scope panics with a clear message; it never reads
 //!   another tape's node;
-//! - **custom rules** ([`custom_rule`], [`custom_scalar`]) and [`stop_gradient`];
+//! - **custom rules** ([`custom_rule`], [`custom_scalar`]) and [`stop_gradient`] (also the
+//!   method of adroit-forward's `StopGradient` trait, for code generic over the number type);
 //! - **forward-over-reverse** Hessians and HVPs through `Var<Dual<T>>`;
 //! - [`matrix`]: whole-matrix operations recorded as single nodes, for fast array code;
 //! - `Var<f32>`/`Var<f64>` implement `nalgebra::RealField`, so LU, Cholesky, `solve` and

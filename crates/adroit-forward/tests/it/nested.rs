@@ -58,3 +58,38 @@ fn third_derivative_by_triple_nesting() {
     );
     assert_eq!(third, 48.0);
 }
+
+/// `StopGradient` drops every perturbation of a nested dual, and one generic function runs on
+/// plain floats and every dual type: f(x, y) = x·sg(x·y) + y has ∂x = sg(xy) = 6 at (2, 3),
+/// ∂y = 1, and second derivatives ∂xx = 0, ∂xy = 0.
+#[test]
+fn stop_gradient_in_generic_code_at_every_order() {
+    use adroit_forward::{DualVec, StopGradient, gradient, gradient_chunked, hessian};
+    fn f<S: Float + StopGradient>(v: &[S]) -> S {
+        v[0] * (v[0] * v[1]).stop_gradient() + v[1]
+    }
+    assert_eq!(f(&[2.0, 3.0]), 15.0);
+    assert_eq!(gradient(|v| f(v), &[2.0, 3.0]), vec![6.0, 1.0]);
+    assert_eq!(
+        gradient_chunked::<2, _, _>(|v| f(v), &[2.0, 3.0]),
+        vec![6.0, 1.0]
+    );
+    assert!(hessian(|v| f(v), &[2.0, 3.0]).iter().all(|e| *e == 0.0));
+    // Nested: both levels of Dual<Dual<f64>> are cut, as is a DualVec's every lane.
+    let x = Dual::new(Dual::new(3.0, 1.0), Dual::new(1.0, 1.0));
+    let s = x.stop_gradient();
+    assert_eq!(s, Dual::constant(Dual::constant(3.0)));
+    assert_eq!(
+        (
+            s.value().tangent(),
+            s.tangent().value(),
+            s.tangent().tangent()
+        ),
+        (0.0, 0.0, 0.0)
+    );
+    let lanes = DualVec::<f64, 3>::new(1.5, [1.0, 2.0, 3.0]).stop_gradient();
+    assert_eq!(lanes, DualVec::constant(1.5));
+    // Reverse over forward's own nesting: d/dx of (d/dx f) with f = x·sg(x) is 0.
+    let second = derivative(|x| derivative(|y| y * y.stop_gradient(), x), 3.0);
+    assert_eq!(second, 0.0);
+}

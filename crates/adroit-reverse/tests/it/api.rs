@@ -424,3 +424,26 @@ fn one_variable_on_both_sides_of_an_operation() {
     let h = hessian(|v| v[0] * v[0] + v[1] * v[1] * v[1], &[0.0, 2.0]);
     assert_eq!(h, dmatrix![2.0, 0.0; 0.0, 12.0]);
 }
+
+/// The `StopGradient` trait on `Var`: one generic function bounded by `Float + StopGradient`
+/// differentiates in reverse mode, forward-over-reverse and reverse-over-forward
+/// (`Dual<Var<f64>>`), with the cut at every order: f = x·sg(x·y) + y at (2, 3).
+#[test]
+fn stop_gradient_trait_in_generic_code() {
+    use adroit_forward::{Dual, StopGradient};
+    fn f<S: Float + StopGradient>(v: &[S]) -> S {
+        v[0] * (v[0] * v[1]).stop_gradient() + v[1]
+    }
+    assert_eq!(gradient(|v| f(v), &[2.0, 3.0]), vec![6.0, 1.0]);
+    assert!(hessian(|v| f(v), &[2.0, 3.0]).iter().all(|e| *e == 0.0));
+    assert_eq!(hvp(|v| f(v), &[2.0, 3.0], &[1.0, -1.0]), vec![0.0, 0.0]);
+    // Reverse over forward: the gradient of the x-directional derivative ∂f/∂x = sg(xy).
+    let g = gradient(
+        |v| {
+            let d = [Dual::new(v[0], Var::constant(1.0)), Dual::constant(v[1])];
+            f(&d).tangent()
+        },
+        &[2.0, 3.0],
+    );
+    assert_eq!(g, vec![0.0, 0.0]);
+}
