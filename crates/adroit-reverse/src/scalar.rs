@@ -15,6 +15,12 @@ use std::thread::LocalKey;
 /// Each type has its own thread-local active tape, so gradients run in parallel on different
 /// threads, and `Var<f64>` and `Var<Dual<f64>>` scopes never interfere. The trait is sealed.
 ///
+/// A reverse gradient inside a reverse gradient does not compile (`Var<Var<f64>>` is not a
+/// tape scalar; the error says to use [`hessian`](crate::hessian)/[`hvp`](crate::hvp)):
+/// ```compile_fail,E0277
+/// let g = adroit_reverse::gradient(|x| adroit_reverse::gradient(|y| y[0] * y[0], &[x[0]])[0], &[2.0]);
+/// ```
+///
 /// The thread-local tapes are reachable from this crate only, also through a generic bound:
 /// ```compile_fail,E0624
 /// fn reach<T: adroit_reverse::TapeScalar>() {
@@ -22,6 +28,13 @@ use std::thread::LocalKey;
 /// }
 /// ```
 #[allow(private_bounds)] // the point: the supertrait's functions are private to this crate
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be recorded on adroit-reverse's tape",
+    note = "a tape records f32, f64, Dual<f32|f64> and DualVec<f32|f64, 12> values only",
+    note = "a reverse gradient inside a reverse gradient (Var<Var<_>>) is not supported: for \
+            second derivatives use adroit_reverse::hessian or hvp (forward-over-reverse), or \
+            adroit_forward for the inner derivative"
+)]
 pub trait TapeScalar: Float + Debug + 'static + sealed::Sealed {}
 
 /// The per-type thread-locals, reachable only from inside this crate: the trait is private to
