@@ -21,7 +21,10 @@
 //! other `f64` to give: `S::from(x.to_f64().unwrap())` and `num_traits::cast::<_, S>(x)` are
 //! constants, with no derivative (like `stop_gradient`; ForwardDiff.jl refuses the conversion
 //! instead, JAX raises on a traced value). Use them for constants (`S::from(0.5)`), never for
-//! a value computed from the variables.
+//! a value computed from the variables. nalgebra's `try_convert`/`SubsetOf` to `f32`/`f64`
+//! (`try_convert::<Dual<f64>, f64>`, a `DMatrix<Dual<f64>>` to `DMatrix<f64>`) likewise give
+//! the primal values, for every element: nalgebra converts this way internally to choose
+//! discrete parameters, such as the matrix exponential's Padé degree.
 //!
 //! Every elementary function's derivative is written once, in [`rules`]; the dual types (and
 //! the reverse tape of `adroit-reverse`) apply those rules through [`ChainRule`]. Each rule
@@ -68,8 +71,10 @@
 //!   second-order part, so it is not `is_zero`, and nalgebra divides by its square root, 0.
 //!   Take second derivatives of eigenvalues by finite differences of the first ones, or away
 //!   from such matrices;
-//! - with second-order duals, **`svd()` does not converge and loops forever** (NaN never
-//!   meets its tolerance): call `try_svd` with an iteration limit.
+//! - with second-order duals, **`svd()` panics** ("Singular value was NaN", 2 × 2) **or never
+//!   converges and loops forever** (3 × 3 and larger: NaN never meets its tolerance); take
+//!   SVD second derivatives away from such matrices, or from first-order duals by finite
+//!   differences.
 //!
 //! At a repeated eigenvalue no derivative exists; the result is then `diag(VᵀȦV)` for the
 //! basis `V` nalgebra happens to return (as most AD tools).

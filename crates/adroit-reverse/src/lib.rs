@@ -24,7 +24,9 @@
 //!   pivot computed from the inputs is not seen. Decide singularity on the primal values
 //!   (`a.map(|x| x.value())`). Only first derivatives: [`hessian`] and [`hvp`] record
 //!   `Var<DualVec<T, N>>`/`Var<Dual<T>>`, which do not implement `RealField`; for Hessians
-//!   through a decomposition use adroit-forward's `hessian` (its duals implement it);
+//!   through a decomposition use adroit-forward's `hessian` (its duals implement it). As
+//!   `ToPrimitive`, nalgebra's `try_convert` of a `Var` to `f64` gives its primal value (no
+//!   derivative);
 //! - **`unsafe` only where the speed is**: the workspace denies `unsafe` code; this crate allows
 //!   it in three small modules, each stating its soundness argument: the thread's active-tape
 //!   pointer (`active`), the matrix-product kernel call with strided operands (`matrix::gemm`)

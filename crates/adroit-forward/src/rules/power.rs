@@ -148,13 +148,19 @@ impl BinaryRule for Powf {
             // is 0 for p > 1 but −∞ for 0 < p ≤ 1: −√x has the value 0 and that slope, so
             // ∂²/∂p∂x agrees with ∂²/∂x∂p (forward-over-reverse reads the former).
             if p > S::one() { S::zero() } else { -x.sqrt() }
-        } else if !value.is_normal() && x.is_finite() && x != S::zero() {
-            // xᵖ overflowed or underflowed although x is finite: x·(xᵖ⁻¹·ln|x|), so that the
+        } else if !value.is_normal() && x.is_normal() {
+            // xᵖ overflowed or underflowed although x is normal: x·(xᵖ⁻¹·ln|x|), so that the
             // slope of ∂p in x (the mixed second derivative xᵖ⁻¹·(1 + p·ln|x|), finite for
             // (1e160, 2)) does not pass through the infinite or flushed xᵖ — forward-over-
             // reverse reads it from here, and it must agree with the other order, read from
-            // ∂x = p·xᵖ⁻¹.
-            x * (x.powf(p - S::one()) * x.abs().ln())
+            // ∂x = p·xᵖ⁻¹. Not where xᵖ⁻¹ is infinite too (p < 0 at tiny x: its tangent would
+            // meet ∞ − ∞) nor at a subnormal x (the tangent of ln|x|, 1/x, overflows).
+            let r = x.powf(p - S::one());
+            if r.is_finite() {
+                x * (r * x.abs().ln())
+            } else {
+                value * x.abs().ln()
+            }
         } else {
             value * x.abs().ln()
         };
@@ -169,7 +175,10 @@ impl BinaryRule for Powf {
         let dx = if p == S::zero() && !x.is_normal() {
             // x = 0, subnormal, infinite or NaN: the slope 0 without the formula's 0·∞.
             S::zero()
-        } else if value.is_normal() && (x.is_normal() || (x != S::zero() && p.abs() <= S::one())) {
+        } else if value.is_normal()
+            && value.abs() < large::<S>()
+            && (x.is_normal() || (x != S::zero() && p.abs() <= S::one()))
+        {
             // xᵖ⁻¹ = xᵖ / x saves a second `powf`. For |p| ≤ 1, p·xᵖ is formed first: then
             // neither the slope nor its tangent (the second derivative) passes through xᵖ⁻¹
             // or xᵖ⁻¹/x, which overflow for tiny x although p·xᵖ⁻¹ and p(p−1)xᵖ⁻² need not
@@ -181,10 +190,19 @@ impl BinaryRule for Powf {
                 p * (value / x)
             }
         } else {
+            // Also where |xᵖ| is within a factor 1024 of overflow: the p-tangent of xᵖ/x,
+            // xᵖ·ln|x|/x (|ln|x|| ≤ 745), could overflow where the mixed partial
+            // xᵖ⁻¹·(1 + p·ln|x|) does not ((1e154, 2)); p·xᵖ⁻¹ keeps it finite.
             p * x.powf(p - S::one())
         };
         (value, dx)
     }
+}
+
+/// `max_value / 1024`: above it, `xᵖ·ln|x|` may overflow.
+#[inline(always)]
+fn large<S: Float>() -> S {
+    S::max_value() / lit::<S>(1024.0)
 }
 
 /// `√(x² + y²)` without undue overflow (`x.hypot(y)`): partials `(x/h, y/h)`.

@@ -251,3 +251,15 @@ fn eigenvector_derivative_at_a_diagonal_matrix() {
     let product = v[1] * v[0];
     close(product.tangent(), -0.5, 1e-12, "d(v₁·v₀)/dt");
 }
+
+/// nalgebra's conversions to plain floats give the primal value of every element, perturbed
+/// or not (crate docs, next to `ToPrimitive`).
+#[test]
+fn nalgebra_conversion_to_plain_floats_gives_the_primal() {
+    let x = Dual::new(2.0, 1.0);
+    assert_eq!(nalgebra::try_convert::<Dual<f64>, f64>(x), Some(2.0));
+    assert!(nalgebra::is_convertible::<Dual<f64>, f32>(&x));
+    let m = DMatrix::from_row_slice(1, 2, &[x, Dual::constant(3.0)]);
+    let plain: Option<DMatrix<f64>> = nalgebra::try_convert(m);
+    assert_eq!(plain, Some(DMatrix::from_row_slice(1, 2, &[2.0, 3.0])));
+}

@@ -29,7 +29,27 @@ impl<T: MatScalar> Grads<'_, T> {
         self.requires_grad[i as usize]
     }
 
-    /// Adds `contribution` to node `i`'s adjoint: the one place gradients are accumulated.
+    /// Adds `block` to the block at `start` of node `i`'s adjoint (of shape `shape`), creating
+    /// that adjoint as zeros if it has none yet: a view's pullback costs its block, not the
+    /// whole parent, when many views of one matrix are taken.
+    pub(crate) fn accumulate_block(
+        &mut self,
+        i: u32,
+        start: (usize, usize),
+        shape: (usize, usize),
+        block: &DMatrix<T>,
+    ) {
+        if !self.wants(i) {
+            return;
+        }
+        let adjoint =
+            self.adjoints[i as usize].get_or_insert_with(|| DMatrix::zeros(shape.0, shape.1));
+        let mut target = adjoint.view_mut(start, block.shape());
+        target += block;
+    }
+
+    /// Adds `contribution` to node `i`'s adjoint (with [`Self::accumulate_block`], the only
+    /// places gradients are accumulated).
     pub(crate) fn accumulate(&mut self, i: u32, contribution: DMatrix<T>) {
         if !self.wants(i) {
             return;

@@ -311,6 +311,30 @@ fn view_size_overflow_is_refused() {
 }
 
 #[test]
+#[should_panic(expected = "rows: a 2×3 block at (1, 0) does not fit in a 2×3 matrix")]
+fn rows_outside_the_matrix_names_the_method() {
+    let _ = matrix::gradient(|p| p[0].rows(1, 2).sum(), &[mat(2, 3, 1)]);
+}
+
+/// Every row of a matrix taken as its own view (the adjoint is built once and each view adds
+/// its block): the gradient of Σᵢ (i + 1)·Σ rowᵢ is i + 1 on row i.
+#[test]
+fn many_views_of_one_matrix_accumulate_their_blocks() {
+    let x = mat(5, 4, 3);
+    let g = matrix::gradient(
+        |p| {
+            let mut total = p[0].rows(0, 1).sum();
+            for i in 1..5 {
+                total = total + p[0].rows(i, 1).sum() * (i as f64 + 1.0);
+            }
+            total
+        },
+        std::slice::from_ref(&x),
+    );
+    assert_eq!(g[0], DMatrix::from_fn(5, 4, |i, _| i as f64 + 1.0));
+}
+
+#[test]
 #[should_panic(expected = "vcat: a 2×2 part does not fit a 2×3 part (columns must agree)")]
 fn vcat_mismatch_names_both_shapes() {
     let _ = matrix::gradient(

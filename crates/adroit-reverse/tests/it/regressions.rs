@@ -192,4 +192,30 @@ fn powf_mixed_partial_survives_an_overflowing_or_flushed_power() {
         gradient(|v| v[0].powf(v[1]), &[0.0, -1.0])[1],
         f64::NEG_INFINITY
     );
+    // Where xᵖ⁻¹ overflows too (p < 0 at tiny x) the mixed partial is infinite, not NaN (a
+    // first version of the fix gave NaN here, found in review).
+    for (x, p, mixed) in [
+        (1e-200, -2.0, f64::INFINITY),
+        (1e-300, -1.5, f64::INFINITY),
+        (-1e-200, -2.0, f64::NEG_INFINITY),
+        (-1e-200, -3.0, f64::INFINITY),
+    ] {
+        let h = hessian(|v| v[0].powf(v[1]), &[x, p]);
+        assert_eq!(h[(1, 0)], mixed, "({x:e}, {p}): {h}");
+    }
+    // A subnormal x keeps ∂p = xᵖ·ln|x| (the tangent of ln|x|, 1/x, would overflow): exact
+    // −1.4266e-307, within the subnormal xᵖ's rounding.
+    let h = hessian(|v| v[0].powf(v[1]), &[1e-310, 2.0]);
+    assert!((h[(1, 0)] / -1.4266e-307 - 1.0).abs() < 1e-3, "{h}");
+    // xᵖ finite but xᵖ·ln x overflowing (1e154, 2): ∂x = p·xᵖ⁻¹ is formed without xᵖ, so the
+    // mixed partial (mpmath: 7.1019620864216607e156) is finite in both modes and orders.
+    let mixed = 7.101_962_086_421_661e156;
+    for h in [
+        hessian(|v| v[0].powf(v[1]), &[1e154, 2.0]),
+        adroit_forward::hessian(|v| v[0].powf(v[1]), &[1e154, 2.0]),
+    ] {
+        for (i, j) in [(0, 1), (1, 0)] {
+            assert!((h[(i, j)] / mixed - 1.0).abs() < 1e-13, "{h}");
+        }
+    }
 }

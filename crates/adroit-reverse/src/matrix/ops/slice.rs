@@ -17,9 +17,7 @@ struct View {
 
 impl<T: MatScalar> Backward<T> for View {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        let mut full = DMatrix::zeros(self.shape.0, self.shape.1);
-        full.view_mut(self.start, g.shape()).copy_from(&g);
-        grads.accumulate(self.a, full);
+        grads.accumulate_block(self.a, self.start, self.shape, &g);
     }
 }
 
@@ -67,13 +65,19 @@ impl<T: MatScalar> MatVar<T> {
     /// assert_eq!(pb.call(&dmatrix![2.0, 2.0; 2.0, 2.0])[0], dmatrix![0.0, 2.0, 2.0; 0.0, 2.0, 2.0]);
     /// ```
     #[track_caller]
-    pub fn view(self, (i, j): (usize, usize), (rows, cols): (usize, usize)) -> Self {
+    pub fn view(self, start: (usize, usize), shape: (usize, usize)) -> Self {
+        self.block("view", start, shape)
+    }
+
+    /// [`Self::view`], naming the method the user called in its panic message.
+    #[track_caller]
+    fn block(self, name: &str, (i, j): (usize, usize), (rows, cols): (usize, usize)) -> Self {
         let shape = self.shape();
         let fits = i.checked_add(rows).is_some_and(|end| end <= shape.0)
             && j.checked_add(cols).is_some_and(|end| end <= shape.1);
         assert!(
             fits,
-            "view: a {} block at ({i}, {j}) does not fit in a {} matrix",
+            "{name}: a {} block at ({i}, {j}) does not fit in a {} matrix",
             shape_str((rows, cols)),
             shape_str(shape)
         );
@@ -107,7 +111,7 @@ impl<T: MatScalar> MatVar<T> {
     #[track_caller]
     pub fn rows(self, first: usize, count: usize) -> Self {
         let cols = self.ncols();
-        self.view((first, 0), (count, cols))
+        self.block("rows", (first, 0), (count, cols))
     }
 
     /// Columns `first .. first + count`, every row (nalgebra's `columns(first, count)`): with
@@ -128,7 +132,7 @@ impl<T: MatScalar> MatVar<T> {
     #[track_caller]
     pub fn columns(self, first: usize, count: usize) -> Self {
         let rows = self.nrows();
-        self.view((0, first), (rows, count))
+        self.block("columns", (0, first), (rows, count))
     }
 
     /// The parts stacked top to bottom (Flux's and Julia's `vcat`, PyTorch's `cat(dim = 0)`
@@ -194,9 +198,8 @@ fn concat<T: MatScalar>(parts: &[MatVar<T>], vertical: bool) -> MatVar<T> {
     let mut total = 0usize;
     let mut blocks = Vec::with_capacity(parts.len());
     for p in parts {
-        assert_eq!(
-            keep(p.shape()),
-            keep(first.shape()),
+        assert!(
+            keep(p.shape()) == keep(first.shape()),
             "{name}: a {} part does not fit a {} part ({} must agree)",
             shape_str(p.shape()),
             shape_str(first.shape()),
