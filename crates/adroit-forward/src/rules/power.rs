@@ -175,10 +175,7 @@ impl BinaryRule for Powf {
         let dx = if p == S::zero() && !x.is_normal() {
             // x = 0, subnormal, infinite or NaN: the slope 0 without the formula's 0·∞.
             S::zero()
-        } else if value.is_normal()
-            && value.abs() < large::<S>()
-            && (x.is_normal() || (x != S::zero() && p.abs() <= S::one()))
-        {
+        } else if moderate(value) && (x.is_normal() || (x != S::zero() && p.abs() <= S::one())) {
             // xᵖ⁻¹ = xᵖ / x saves a second `powf`. For |p| ≤ 1, p·xᵖ is formed first: then
             // neither the slope nor its tangent (the second derivative) passes through xᵖ⁻¹
             // or xᵖ⁻¹/x, which overflow for tiny x although p·xᵖ⁻¹ and p(p−1)xᵖ⁻² need not
@@ -199,10 +196,14 @@ impl BinaryRule for Powf {
     }
 }
 
-/// `max_value / 1024`: above it, `xᵖ·ln|x|` may overflow.
+/// True for a normal `v` at least a factor 1024 below overflow (above that `v·ln|x|` may
+/// overflow): two comparisons on `|v|`, which the chain benchmark measured 2–3 % faster than
+/// `is_normal` alone (`--bench forward -- forward_chain_10k_points/adroit_dual`, alternating
+/// binaries: 421–426 µs against 430–439 µs).
 #[inline(always)]
-fn large<S: Float>() -> S {
-    S::max_value() / lit::<S>(1024.0)
+fn moderate<S: Float>(v: S) -> bool {
+    let a = v.abs();
+    a >= S::min_positive_value() && a < S::max_value() / lit::<S>(1024.0)
 }
 
 /// `√(x² + y²)` without undue overflow (`x.hypot(y)`): partials `(x/h, y/h)`.
