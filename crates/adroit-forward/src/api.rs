@@ -144,8 +144,9 @@ where
 }
 
 /// [`gradient_chunked`] writing `∇f(x)` into `grad` and returning `f(x)`: no allocation when
-/// `x.len() ≤ N` (the seeds then live on the stack), for use in hot loops (ForwardDiff.jl's
-/// `gradient!`).
+/// `x.len() ≤ N` and `N` is small (the seeds then live on the stack; up to `N ≈ 90` for
+/// `f64`), for use in hot loops (ForwardDiff.jl's `gradient!`). With `x` empty, `f` is
+/// called once, for the value.
 ///
 /// # Panics
 /// If `grad.len() != x.len()`.
@@ -170,14 +171,41 @@ where
         x.len(),
         grad.len()
     );
-    let mut on_stack = [DualVec::constant(T::zero()); N];
-    let mut on_heap = Vec::new();
-    let buf: &mut [DualVec<T, N>] = if x.len() <= N {
-        &mut on_stack[..x.len()]
+    // Seeds on the stack only while they are small (N·(N + 1) numbers: 8 MiB at N = 1024,
+    // which overflowed the stack); the stack array lives in its own function, so that a large
+    // N never reserves it, in debug builds too.
+    let small = const { N * size_of::<DualVec<T, N>>() <= 64 * 1024 };
+    if small && x.len() <= N {
+        chunked_on_stack(&f, x, grad)
     } else {
-        on_heap.resize(x.len(), DualVec::constant(T::zero()));
-        &mut on_heap
-    };
+        let mut buf = vec![DualVec::constant(T::zero()); x.len()];
+        chunked_sweep(&f, x, grad, &mut buf)
+    }
+}
+
+/// [`gradient_chunked_into`] for `x.len() ≤ N` with the seeds in a stack array.
+#[inline]
+fn chunked_on_stack<const N: usize, T, F>(f: &F, x: &[T], grad: &mut [T]) -> T
+where
+    T: Float,
+    F: Fn(&[DualVec<T, N>]) -> DualVec<T, N>,
+{
+    let mut on_stack = [DualVec::constant(T::zero()); N];
+    chunked_sweep(f, x, grad, &mut on_stack[..x.len()])
+}
+
+/// The chunk loop of [`gradient_chunked_into`]: `buf` holds `x.len()` seeds.
+#[inline]
+fn chunked_sweep<const N: usize, T, F>(
+    f: &F,
+    x: &[T],
+    grad: &mut [T],
+    buf: &mut [DualVec<T, N>],
+) -> T
+where
+    T: Float,
+    F: Fn(&[DualVec<T, N>]) -> DualVec<T, N>,
+{
     if x.is_empty() {
         return f(buf).value();
     }
@@ -380,8 +408,9 @@ where
     hess
 }
 
-/// The Hessian-vector product `∇²f(x)·v`, exact, without forming the Hessian: `⌈n/N⌉`
-/// evaluations on [`HyperDualVec<T, DEFAULT_CHUNK, 1>`] (`ε₂` seeded with `v`).
+/// The Hessian-vector product `∇²f(x)·v`, exact, without forming the Hessian:
+/// `⌈n/DEFAULT_CHUNK⌉` evaluations on [`HyperDualVec<T, DEFAULT_CHUNK, 1>`] (`ε₂` seeded with
+/// `v`).
 ///
 /// `x`, `v`: `n` entries each; returns `n` entries.
 ///

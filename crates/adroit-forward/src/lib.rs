@@ -32,7 +32,10 @@
 //! `sqrt'(0) = +∞`, ...).
 //!
 //! Comparisons look at primal values only, so branches take the same path as the plain-float
-//! program. They are between numbers of one type: compare with a plain number through
+//! program. `Zero::is_zero` is the exception (see "Singular matrices"): it is true only for an
+//! identically zero number, so code branching on it — nalgebra's pivot tests among it — can
+//! take another path than the plain program, and in chunk mode another path in each chunk
+//! (which inputs a chunk seeds decides which numbers carry a tangent). They are between numbers of one type: compare with a plain number through
 //! `x.value() > 0.0` or `x > Dual::constant(0.0)` (in generic code, `x > S::zero()`).
 //! `Dual<f64>: PartialOrd<f64>` is not implemented on purpose: it would give `f64` a second
 //! comparison target and break type inference in plain-float code (`s == v.iter().sum()`). The derivative of a program is the derivative of the branch taken.
@@ -43,8 +46,9 @@
 //! nalgebra's zero-pivot tests do not see a pivot whose value is 0 but which carries a tangent.
 //! At such a singular matrix, LU-based results (`lu()`, `determinant()` from 4 × 4, `solve`,
 //! `try_inverse`) are NaN or infinite and `is_invertible`/`try_inverse` do not report the
-//! singularity, where plain `f64` gives 0 or `None` (ForwardDiff's duals behave the same).
-//! They are never finite and wrong. Decide singularity on the primal values:
+//! singularity, where plain `f64` gives 0 or `None` (ForwardDiff's duals behave the same);
+//! in a direction where the zero pivot carries no tangent they do report it, so chunked
+//! calls can disagree between chunks. They are never finite and wrong. Decide singularity on the primal values:
 //! ```
 //! use adroit_forward::Dual;
 //! use adroit_forward::nalgebra::DMatrix;

@@ -1,8 +1,9 @@
 //! The API functions against analytic derivatives and against each other.
 
 use adroit_forward::{
-    derivative, gradient, gradient_chunked, hessian, hessian_chunked, hvp, jacobian,
-    jacobian_chunked, jvp, second_derivative, value_and_derivative, value_and_gradient,
+    DualVec, derivative, gradient, gradient_chunked, gradient_chunked_into, hessian,
+    hessian_chunked, hvp, jacobian, jacobian_chunked, jvp, second_derivative, value_and_derivative,
+    value_and_gradient,
 };
 use nalgebra::{DMatrix, DVector, dmatrix};
 use num_traits::Float;
@@ -115,9 +116,7 @@ fn gradient_f32() {
 #[test]
 fn empty_inputs() {
     assert!(gradient(|_| adroit_forward::Dual::constant(1.0), &[]).is_empty());
-    assert!(
-        gradient_chunked::<4, _, _>(|_| adroit_forward::DualVec::constant(1.0), &[]).is_empty()
-    );
+    assert!(gradient_chunked::<4, _, _>(|_| DualVec::constant(1.0), &[]).is_empty());
     let j = jacobian(|_| vec![adroit_forward::Dual::constant(1.0); 3], &[]);
     assert_eq!(j.shape(), (3, 0));
     assert_eq!(
@@ -223,4 +222,18 @@ fn hvp_equals_hessian_times_vector() {
 #[should_panic(expected = "hvp: the point has 2 entries but the direction has 3")]
 fn hvp_panics_on_length_mismatch() {
     let _ = hvp(|x| x[0], &[1.0, 2.0], &[1.0, 2.0, 3.0]);
+}
+
+/// A large chunk size keeps its seeds off the stack (N·(N + 1) numbers: 8 MiB at N = 1024,
+/// which aborted the process with a stack overflow, even for three inputs).
+#[test]
+fn gradient_chunked_with_a_large_chunk_size() {
+    let f = |v: &[DualVec<f64, 1024>]| v[0] * v[1] * v[2];
+    assert_eq!(
+        gradient_chunked::<1024, _, _>(f, &[1.0, 2.0, 3.0]),
+        vec![6.0, 3.0, 2.0]
+    );
+    let mut g = [0.0; 3];
+    let v = gradient_chunked_into::<1024, _, _>(f, &[1.0, 2.0, 3.0], &mut g);
+    assert_eq!((v, g), (6.0, [6.0, 3.0, 2.0]));
 }
