@@ -43,7 +43,8 @@ where
 /// The loss and its gradient with respect to every parameter of `model`, returned as a model of
 /// the same type whose parameters hold the gradients (`grad.weight` for a [`Dense`](crate::Dense),
 /// nested for a [`Chain`](crate::Chain)). The forward pass runs in [`Mode::Train`] with dropout
-/// seed 0; see [`gradient_with`].
+/// seed 0, the same masks at every call: a training loop with dropout should use
+/// [`gradient_with`] and a new seed per step.
 ///
 /// `loss(model, ctx)` must return a 1 × 1 matrix (a scalar loss), e.g. from [`crate::losses`].
 ///
@@ -208,7 +209,9 @@ impl<'a, T: MatScalar> Params<'a, T> {
     }
 
     /// The loss and its gradient with respect to every collected parameter; `loss(ctx)` runs
-    /// the model (captured by the closure) in [`Mode::Train`] with dropout seed 0.
+    /// the model (captured by the closure) in [`Mode::Train`] with dropout seed 0 (the same
+    /// masks at every call: a training loop with dropout should use
+    /// [`Params::gradient_with`] and a new seed per step).
     ///
     /// # Errors
     /// The error `loss` returns.
@@ -232,8 +235,41 @@ impl<'a, T: MatScalar> Params<'a, T> {
     where
         F: FnOnce(&mut Context<T>) -> Result<MatVar<T>, NnError>,
     {
+        self.gradient_with(Mode::Train, 0, loss)
+    }
+
+    /// [`Params::gradient`] with a chosen [`Mode`] and dropout seed (as [`gradient_with`] for
+    /// the explicit form): pass the step number, say, so that every step draws new masks.
+    ///
+    /// # Errors
+    /// The error `loss` returns.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::adroit_reverse::matrix::MatVar;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::{Activation, Dense, Dropout, Layer, Mode, params};
+    /// // Σ dropout(W·1) with p = ½ and W an 8 × 1 matrix of ones: each kept entry has
+    /// // gradient 2, each dropped one 0; different seeds draw different masks.
+    /// let layer = Dense::from_parts(nalgebra::DMatrix::from_element(8, 1, 1.0), None, Activation::Identity).unwrap();
+    /// let drop = Dropout::new(0.5).unwrap();
+    /// let loss = |ctx: &mut _| {
+    ///     let h = layer.forward(MatVar::constant(dmatrix![1.0]), ctx);
+    ///     Ok(drop.forward(h, ctx).sum())
+    /// };
+    /// let p = params(&layer);
+    /// let mask = |mode, seed| p.gradient_with(mode, seed, loss).unwrap().1[&layer.weight].clone();
+    /// assert!(mask(Mode::Train, 1).iter().all(|&v| v == 0.0 || v == 2.0));
+    /// assert_ne!(mask(Mode::Train, 1), mask(Mode::Train, 2));
+    /// // Eval mode: dropout is the identity.
+    /// assert!(mask(Mode::Eval, 1).iter().all(|&v| v == 1.0));
+    /// ```
+    pub fn gradient_with<F>(&self, mode: Mode, seed: u64, loss: F) -> Result<(T, Grads<T>), NnError>
+    where
+        F: FnOnce(&mut Context<T>) -> Result<MatVar<T>, NnError>,
+    {
         let params: Vec<&DMatrix<T>> = self.entries.iter().map(|(_, p)| *p).collect();
-        let (value, grads) = gradients_of(&params, Mode::Train, 0, loss)?;
+        let (value, grads) = gradients_of(&params, mode, seed, loss)?;
         let index = self
             .entries
             .iter()

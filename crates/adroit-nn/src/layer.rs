@@ -36,8 +36,12 @@ pub enum Mode {
 /// sample per column, as Flux) with named parameters.
 ///
 /// Implement it to write your own layer: `forward` uses [`Context::param`] to read each
-/// parameter (so gradients reach it), and `visit`/`visit_mut` list the parameters in one fixed
-/// order.
+/// parameter (so gradients reach it: a parameter read any other way, e.g. as
+/// `MatVar::constant(self.w.clone())`, is a constant to the tape and silently gets a zero
+/// gradient), and `visit`/`visit_mut` list the parameters in one fixed order. Override
+/// [`Layer::input_size`] when the layer fixes its number of input features, so that
+/// [`train`](crate::train) checks data against it and returns an error (otherwise a mismatch
+/// panics inside the matrix operation that meets it).
 ///
 /// # Example
 /// ```
@@ -134,7 +138,9 @@ pub trait Layer<T: MatScalar> {
         self.visit("", &mut |_, p| f(p));
     }
 
-    /// The number of input features, when the layer fixes it (used to validate data).
+    /// The number of input features, when the layer fixes it (used to validate data: with
+    /// `None` as the first layer's answer, [`train`](crate::train) cannot check the data's
+    /// shape, and a mismatch panics in the first matrix operation it reaches).
     ///
     /// # Example
     /// ```

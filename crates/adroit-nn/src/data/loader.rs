@@ -28,6 +28,8 @@ pub struct DataLoader<T> {
     batch_size: usize,
     drop_last: bool,
     rng: Option<StdRng>,
+    /// Epochs drawn so far by [`DataLoader::epoch`].
+    epochs_drawn: u64,
 }
 
 impl<T: MatScalar> DataLoader<T> {
@@ -78,6 +80,7 @@ impl<T: MatScalar> DataLoader<T> {
             batch_size,
             drop_last: false,
             rng: None,
+            epochs_drawn: 0,
         })
     }
 
@@ -183,6 +186,22 @@ impl<T: MatScalar> DataLoader<T> {
         self.x.nrows()
     }
 
+    /// How many epochs [`DataLoader::epoch`] has drawn (`train` numbers its steps from it,
+    /// so that dropout masks continue across calls of `train` on the same loader).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::data::DataLoader;
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// let mut loader = DataLoader::new(DMatrix::<f64>::zeros(2, 5), DMatrix::zeros(1, 5), 2).unwrap();
+    /// assert_eq!(loader.epochs_drawn(), 0);
+    /// let _ = loader.epoch();
+    /// assert_eq!(loader.epochs_drawn(), 1);
+    /// ```
+    pub fn epochs_drawn(&self) -> u64 {
+        self.epochs_drawn
+    }
+
     /// The batches `(x, y)` of one epoch (a fresh permutation if shuffling).
     ///
     /// # Example
@@ -198,6 +217,7 @@ impl<T: MatScalar> DataLoader<T> {
     /// assert_eq!(batches[2], (dmatrix![4.0; 14.0], dmatrix![4.0])); // the last, partial batch
     /// ```
     pub fn epoch(&mut self) -> Vec<(DMatrix<T>, DMatrix<T>)> {
+        self.epochs_drawn += 1;
         let mut order: Vec<usize> = (0..self.len()).collect();
         if let Some(rng) = &mut self.rng {
             order.shuffle(rng);

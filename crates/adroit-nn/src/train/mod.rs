@@ -33,7 +33,10 @@ pub struct TrainConfig {
     /// Show a progress bar on stderr, drawn only when stderr is a terminal (off in
     /// [`TrainConfig::default`]; needs the cargo feature `progress`, which is on by default).
     pub progress: bool,
-    /// Seed of the dropout masks (combined with the step number).
+    /// Seed of the dropout masks, combined with the step number. Steps are numbered from the
+    /// epochs the loader has already drawn ([`DataLoader::epochs_drawn`]), so calling `train`
+    /// once per epoch on the same loader draws fresh masks each time, as one call over all
+    /// the epochs does; a new loader starts again from step 1.
     pub seed: u64,
     /// Print each epoch's metrics: above the progress bar when one is drawn and standard output
     /// is a terminal, otherwise to standard output (best effort: a closed standard output does
@@ -126,7 +129,10 @@ where
     }
     let steps = config.epochs.saturating_mul(loader.batches_per_epoch());
     let bar = ProgressBar::new(config.progress, steps);
-    let mut step_count: u64 = 0;
+    // Steps are numbered across calls on one loader (from the epochs it has drawn), so that a
+    // loop calling `train` once per epoch, as Flux's `train!`, does not repeat its masks.
+    let batches_per_epoch = loader.batches_per_epoch() as u64;
+    let mut step_count: u64 = loader.epochs_drawn().wrapping_mul(batches_per_epoch);
     for epoch in 0..config.epochs {
         let mut total = 0.0;
         let batches = loader.epoch();

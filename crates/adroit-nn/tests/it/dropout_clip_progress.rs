@@ -192,3 +192,44 @@ fn training_with_the_progress_bar_gives_the_same_history() {
         assert_eq!(out_on, out_off, "progress {progress}, log {log}: model");
     }
 }
+
+/// Calling `train` once per epoch on the same loader (Flux's `train!` in a loop) gives the
+/// same model as one call over all the epochs: the dropout masks continue from the loader's
+/// epoch count instead of restarting (they repeated every call before), and the shuffles
+/// continue with the loader's own generator.
+#[test]
+fn training_epoch_by_epoch_draws_fresh_dropout_masks() {
+    let x = DMatrix::from_fn(2, 16, |i, j| ((i + 1) * j) as f64 / 16.0 - 0.5);
+    let y = DMatrix::from_fn(1, 16, |_, j| (j as f64 / 8.0).sin());
+    let mut r = rand::rngs::StdRng::seed_from_u64(3);
+    let start = Chain::<f64>::new()
+        .push(Dense::new(2, 8, Activation::Tanh, &mut r))
+        .push(Dropout::new(0.5).unwrap())
+        .push(Dense::new(8, 1, Activation::Identity, &mut r));
+    let config = |epochs| TrainConfig {
+        epochs,
+        seed: 4,
+        ..TrainConfig::default()
+    };
+    let fit = |model: &mut Chain<f64>, loader: &mut DataLoader<f64>, opt: &mut Adam<f64>, n| {
+        train(
+            model,
+            loader,
+            |p, t| mse(p, t, Agg::Mean),
+            opt,
+            &config(n),
+            &mut [],
+        )
+        .unwrap()
+    };
+    let (mut once, mut opt) = (start.clone(), Adam::new(0.01));
+    let mut loader = DataLoader::new(x.clone(), y.clone(), 4).unwrap().shuffle(1);
+    fit(&mut once, &mut loader, &mut opt, 3);
+    let (mut stepwise, mut opt) = (start.clone(), Adam::new(0.01));
+    let mut loader = DataLoader::new(x.clone(), y.clone(), 4).unwrap().shuffle(1);
+    for _ in 0..3 {
+        fit(&mut stepwise, &mut loader, &mut opt, 1);
+    }
+    assert_eq!(loader.epochs_drawn(), 3);
+    assert_eq!(stepwise.predict(&x).unwrap(), once.predict(&x).unwrap());
+}
