@@ -42,7 +42,7 @@ pub enum NnError {
     /// }
     /// ```
     ShapeMismatch {
-        /// What was being done (e.g. `"mse: the prediction must have the target's shape"`).
+        /// What was being done (e.g. `"mse: prediction and target shapes must agree (expected: the target's, found: the prediction's)"`).
         what: String,
         /// The expected shape (rows, columns).
         expected: (usize, usize),

@@ -1,5 +1,6 @@
 //! The layers.
 
+mod activation;
 mod chain;
 mod dense;
 mod dropout;

@@ -83,7 +83,9 @@ fn check(
         return Ok(());
     }
     check_shape(
-        &format!("{name}: the prediction must have the target's shape"),
+        &format!(
+            "{name}: prediction and target shapes must agree (expected: the target's, found: the prediction's)"
+        ),
         y.shape(),
         y_hat.shape(),
     )

@@ -111,7 +111,7 @@ fn loss_shape_mismatch_is_a_typed_error() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "shape mismatch in mse: the prediction must have the target's shape: expected 3×1, found 2×1"
+        "shape mismatch in mse: prediction and target shapes must agree (expected: the target's, found: the prediction's): expected 3×1, found 2×1"
     );
 }
 

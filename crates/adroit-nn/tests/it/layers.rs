@@ -126,3 +126,31 @@ fn layer_norm_normalises_each_sample() {
         assert!((col.map(|v| v * v).mean() - 1.0).abs() < 1e-4);
     }
 }
+
+/// An activation as its own layer computes what the same activation inside `Dense` does,
+/// gradients included: Chain(Dense(3 => 2), softmax) against Dense(3 => 2, softmax).
+#[test]
+fn activation_layer_matches_the_dense_activation() {
+    let mut r = rand::rngs::StdRng::seed_from_u64(8);
+    let inner = Dense::<f64>::new(3, 2, Activation::Identity, &mut r);
+    let fused = Dense::from_parts(
+        inner.weight.clone(),
+        inner.bias.clone(),
+        Activation::Softmax,
+    )
+    .unwrap();
+    let chain = Chain::new().push(inner).push(Activation::Softmax);
+    let x = DMatrix::from_fn(3, 4, |i, j| (i as f64 - j as f64) / 3.0);
+    let y = DMatrix::from_fn(2, 4, |i, j| if (i + j) % 2 == 0 { 1.0 } else { 0.0 });
+    assert_eq!(chain.predict(&x).unwrap(), fused.predict(&x).unwrap());
+    let loss = |m: &dyn Layer<f64>, ctx: &mut Context<f64>| {
+        let p = m.forward(MatVar::constant(x.clone()), ctx);
+        adroit_nn::losses::crossentropy(p, &y, Agg::Mean)
+    };
+    let (lc, gc) = gradient(&chain, |m, ctx| loss(m, ctx)).unwrap();
+    let (lf, gf) = gradient(&fused, |m, ctx| loss(m, ctx)).unwrap();
+    assert_eq!(lc, lf);
+    let gc = gc.layer::<Dense<f64>>(0).unwrap();
+    assert_eq!((&gc.weight, &gc.bias), (&gf.weight, &gf.bias));
+    assert!(format!("{chain:?}").contains("Activation]"), "{chain:?}");
+}

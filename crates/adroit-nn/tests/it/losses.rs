@@ -222,7 +222,7 @@ fn shape_mismatch_names_both_shapes_and_label_smoothing() {
             Err(e) => {
                 assert_eq!(
                     e.to_string(),
-                    "shape mismatch in crossentropy: the prediction must have the target's shape: expected 2×2, found 3×2"
+                    "shape mismatch in crossentropy: prediction and target shapes must agree (expected: the target's, found: the prediction's): expected 2×2, found 3×2"
                 );
                 m[0].sum()
             }

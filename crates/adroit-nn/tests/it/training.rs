@@ -157,7 +157,7 @@ fn data_that_does_not_fit_the_model_is_an_error() {
     let err = train_error(&mut model, &mut loader);
     assert!(
         err.to_string()
-            .contains("mse: the prediction must have the target's shape"),
+            .contains("mse: prediction and target shapes must agree (expected: the target's, found: the prediction's)"),
         "{err}"
     );
 }
