@@ -148,9 +148,11 @@ where
                 Err(e) => {
                     bar.finish();
                     let error = match e {
-                        NnError::NonFinite { what, .. } => {
-                            NnError::NonFinite { epoch, batch, what }
-                        }
+                        NnError::NonFinite { what, .. } => NnError::NonFinite {
+                            epoch,
+                            batch,
+                            what: what + &data_hint(&x, &y),
+                        },
                         other => other,
                     };
                     return Err(TrainError { error, history });
@@ -245,4 +247,18 @@ where
     }
     apply_gradients(opt, model, grads)?;
     Ok(value)
+}
+
+/// `" (the batch's inputs hold 2 NaN or infinite entries)"` when the batch's data is not
+/// finite (the likely cause of a non-finite loss), else nothing.
+fn data_hint<T: MatScalar>(x: &DMatrix<T>, y: &DMatrix<T>) -> String {
+    let count = |m: &DMatrix<T>| m.iter().filter(|v| !v.is_finite()).count();
+    match (count(x), count(y)) {
+        (0, 0) => String::new(),
+        (nx, 0) => format!(" (the batch's inputs hold {nx} NaN or infinite entries)"),
+        (0, ny) => format!(" (the batch's targets hold {ny} NaN or infinite entries)"),
+        (nx, ny) => {
+            format!(" (the batch's inputs hold {nx} and its targets {ny} NaN or infinite entries)")
+        }
+    }
 }

@@ -371,3 +371,33 @@ fn early_stopping_reused_for_a_second_run_starts_afresh() {
     assert_eq!(first, second, "the same run twice gives the same history");
     assert!(!second.stopped_early, "{second:?}");
 }
+
+/// A NaN in the data makes the loss non-finite; the error says the batch's data is at fault
+/// (and the model keeps its parameters from before that batch).
+#[test]
+fn non_finite_data_is_named_in_the_error() {
+    let mut x = DMatrix::from_fn(1, 8, |_, j| j as f64);
+    x[(0, 5)] = f64::NAN;
+    let y = x.map(|v| 2.0 * v);
+    let mut model = Dense::<f64>::new(1, 1, Activation::Identity, &mut rng());
+    let mut loader = DataLoader::new(x, y, 4).unwrap();
+    let err = train(
+        &mut model,
+        &mut loader,
+        |p, t| mse(p, t, Agg::Mean),
+        &mut Descent::new(0.01),
+        &TrainConfig::default(),
+        &mut [],
+    )
+    .unwrap_err();
+    match &err.error {
+        NnError::NonFinite { epoch, batch, what } => {
+            assert_eq!((*epoch, *batch), (0, 1));
+            assert_eq!(
+                what,
+                "loss (the batch's inputs hold 1 and its targets 1 NaN or infinite entries)"
+            );
+        }
+        other => panic!("{other}"),
+    }
+}
