@@ -62,8 +62,8 @@ pub use nalgebra;
 pub use rand;
 
 pub use train::{
-    Callback, Control, EarlyStopping, EpochMetrics, History, TrainConfig, TrainError, train,
-    train_step,
+    Callback, Control, EarlyStopping, EpochMetrics, History, KeepBest, TrainConfig, TrainError,
+    train, train_step,
 };
 
 /// The README's examples, compiled and run as doctests of this crate (whose dependencies

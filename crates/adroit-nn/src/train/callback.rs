@@ -1,6 +1,7 @@
 //! [`Callback`]s run at the end of every epoch, and [`EarlyStopping`].
 
 use super::EpochMetrics;
+use super::monitor::Monitor;
 use adroit_reverse::matrix::MatScalar;
 
 /// What training does after a callback.
@@ -140,7 +141,7 @@ impl<T: MatScalar, M, F: FnMut(&M, &mut EpochMetrics) -> Control> Callback<T, M>
 pub struct EarlyStopping {
     patience: usize,
     min_delta: f64,
-    monitor: Option<(String, bool)>,
+    monitor: Monitor,
     best: Option<f64>,
     waited: usize,
 }
@@ -165,7 +166,7 @@ impl EarlyStopping {
         Self {
             patience,
             min_delta,
-            monitor: None,
+            monitor: Monitor::loss(),
             best: None,
             waited: 0,
         }
@@ -194,7 +195,7 @@ impl EarlyStopping {
     /// assert_eq!(epoch_end(0.7), Control::Stop); // no rise
     /// ```
     pub fn monitor(mut self, name: &str, higher_is_better: bool) -> Self {
-        self.monitor = Some((name.to_string(), higher_is_better));
+        self.monitor = Monitor::metric(name, higher_is_better);
         self
     }
 }
@@ -207,21 +208,7 @@ impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
     }
 
     fn on_epoch_end(&mut self, _: &M, metrics: &mut EpochMetrics) -> Control {
-        let (value, higher) = match &self.monitor {
-            None => (Some(metrics.loss), false),
-            Some((name, higher)) => (metrics.get(name), *higher),
-        };
-        let Some(value) = value else {
-            let names: Vec<&str> = metrics.extra.iter().map(|(n, _)| n.as_str()).collect();
-            panic!(
-                "EarlyStopping monitors the metric {:?}, but the epoch's metrics are: loss{}{} \
-                 (a callback adding it must come before EarlyStopping)",
-                self.monitor.as_ref().map_or("", |(n, _)| n.as_str()),
-                if names.is_empty() { "" } else { ", " },
-                names.join(", ")
-            );
-        };
-        let score = if higher { value } else { -value };
+        let score = self.monitor.score(metrics, "EarlyStopping");
         if !score.is_finite() {
             // A NaN or infinite metric is no improvement (as Keras).
             self.waited += 1;

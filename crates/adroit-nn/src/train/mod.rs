@@ -10,10 +10,13 @@ use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
 mod callback;
+mod keep_best;
 mod metrics;
+mod monitor;
 mod progress;
 
 pub use callback::{Callback, Control, EarlyStopping};
+pub use keep_best::KeepBest;
 pub use metrics::{EpochMetrics, History, TrainError};
 use progress::ProgressBar;
 

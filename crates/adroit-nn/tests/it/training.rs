@@ -401,3 +401,62 @@ fn non_finite_data_is_named_in_the_error() {
         other => panic!("{other}"),
     }
 }
+
+/// `KeepBest` monitoring a validation loss added by an earlier callback, with early stopping:
+/// the kept model's validation loss is the smallest in the history, at the epoch it reports;
+/// a NaN score never counts as the best.
+#[test]
+fn keep_best_restores_the_model_of_the_best_validation_epoch() {
+    use adroit_nn::KeepBest;
+    let x = DMatrix::from_fn(1, 16, |_, j| j as f64 / 8.0 - 1.0);
+    let y = x.map(|v| (3.0 * v).sin());
+    let (xv, yv) = (x.map(|v| v + 0.03), x.map(|v| (3.0 * (v + 0.03)).sin()));
+    let mut model = Chain::<f64>::new()
+        .push(Dense::new(1, 6, Activation::Tanh, &mut rng()))
+        .push(Dense::new(6, 1, Activation::Identity, &mut rng()));
+    let val = |m: &Chain<f64>| {
+        let p = m.predict(&xv).unwrap();
+        (p - &yv).map(|e| e * e).mean()
+    };
+    let mut validate = |m: &Chain<f64>, metrics: &mut EpochMetrics| {
+        metrics.extra.push(("val".into(), val(m)));
+        Control::Continue
+    };
+    let mut best = KeepBest::new().monitor("val", false);
+    let mut stop = EarlyStopping::new(3, 0.0).monitor("val", false);
+    let mut loader = DataLoader::new(x, y, 4).unwrap().shuffle(0);
+    let config = TrainConfig {
+        epochs: 60,
+        ..TrainConfig::default()
+    };
+    let history = train(
+        &mut model,
+        &mut loader,
+        |p, t| mse(p, t, Agg::Mean),
+        &mut Descent::new(0.2),
+        &config,
+        &mut [&mut validate, &mut best, &mut stop],
+    )
+    .unwrap();
+    let scores: Vec<f64> = history
+        .epochs
+        .iter()
+        .map(|e| e.get("val").unwrap())
+        .collect();
+    let (argmin, min) =
+        scores.iter().enumerate().fold(
+            (0, f64::INFINITY),
+            |b, (i, &s)| if s < b.1 { (i, s) } else { b },
+        );
+    assert_eq!(best.best_epoch(), Some(argmin));
+    assert_eq!(best.best_score(), Some(min));
+    assert_eq!(val(best.model().unwrap()), min);
+    // A NaN score is skipped.
+    let mut metrics = EpochMetrics {
+        epoch: 99,
+        loss: 0.0,
+        extra: vec![("val".into(), f64::NAN)],
+    };
+    Callback::<f64, Chain<f64>>::on_epoch_end(&mut best, &model, &mut metrics);
+    assert_eq!(best.best_epoch(), Some(argmin));
+}
