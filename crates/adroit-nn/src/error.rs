@@ -123,11 +123,12 @@ pub enum NnError {
         /// The tensors without a parameter, sorted.
         names: Vec<String>,
     },
-    /// A tensor of a weight file has another element type than the model.
+    /// A tensor of a weight file has an element type that does not load into a float model
+    /// (neither `F32` nor `F64`, which convert into each other).
     DtypeMismatch {
         /// The parameter name.
         name: String,
-        /// The model's type (`F32` or `F64`).
+        /// The model's type (`F32` or `F64`), and the other float type it converts from.
         expected: String,
         /// The file's type.
         found: String,

@@ -16,6 +16,15 @@ fn dtype<T: MatScalar>() -> Dtype {
     }
 }
 
+/// The other float type of a weight file.
+fn other<T: MatScalar>() -> Dtype {
+    if dtype::<T>() == Dtype::F32 {
+        Dtype::F64
+    } else {
+        Dtype::F32
+    }
+}
+
 /// Row-major little-endian bytes of a matrix.
 fn to_bytes<T: MatScalar>(m: &DMatrix<T>) -> Vec<u8> {
     let mut out = Vec::with_capacity(m.len() * size_of::<T>());
@@ -33,9 +42,9 @@ fn to_bytes<T: MatScalar>(m: &DMatrix<T>) -> Vec<u8> {
 }
 
 /// A matrix from row-major little-endian bytes (length already checked).
-fn from_bytes<T: MatScalar>(bytes: &[u8], rows: usize, cols: usize) -> DMatrix<T> {
+fn from_bytes<T: MatScalar>(bytes: &[u8], file: Dtype, rows: usize, cols: usize) -> DMatrix<T> {
     let value = |k: usize| -> T {
-        if size_of::<T>() == 4 {
+        if file == Dtype::F32 {
             let b: [u8; 4] = bytes[4 * k..4 * k + 4].try_into().unwrap_or([0; 4]);
             T::from_f32(f32::from_le_bytes(b)).unwrap_or_else(T::zero)
         } else {
@@ -94,8 +103,10 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
 }
 
 /// Loads every parameter of `model` from the safetensors file at `path`. Every tensor is
-/// checked (present, same element type, same shape) before any parameter is changed, so on
-/// error the model is untouched.
+/// checked (present, `F32` or `F64`, same shape) before any parameter is changed, so on error
+/// the model is untouched. A tensor of the other float type is converted to the model's (as
+/// PyTorch's `load_state_dict` copies into the parameter's dtype): `F32` into an `f64` model
+/// exactly, `F64` into an `f32` model rounded to nearest.
 ///
 /// # Errors
 /// [`NnError::Io`] if the file cannot be read; [`NnError::InvalidFile`] if it is truncated or
@@ -119,9 +130,13 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
 /// let (name, expected, found) = ("weight".to_string(), vec![4, 3], vec![2, 3]);
 /// let expected = NnError::TensorShapeMismatch { name, expected, found };
 /// assert_eq!((err, wider), (expected, before));
-/// // So is a model of another element type, and a missing file.
+/// // A model of the other float type loads the values converted (f32 → f64 exactly).
 /// let mut double = Dense::<f64>::new(3, 2, Activation::Relu, &mut rng);
-/// assert!(matches!(io::load_safetensors(&mut double, &path), Err(NnError::DtypeMismatch { .. })));
+/// io::load_safetensors(&mut double, &path).unwrap();
+/// let mut single = Dense::<f32>::new(3, 2, Activation::Relu, &mut rng);
+/// io::load_safetensors(&mut single, &path).unwrap();
+/// assert_eq!(double.weight, single.weight.map(f64::from));
+/// // A missing file is an error.
 /// # std::fs::remove_file(&path).unwrap();
 /// assert!(matches!(io::load_safetensors(&mut double, &path), Err(NnError::Io { .. })));
 /// ```
@@ -272,10 +287,12 @@ fn read_tensor<T: MatScalar>(
     tensor: &TensorView<'_>,
     (rows, cols): (usize, usize),
 ) -> Result<DMatrix<T>, NnError> {
-    if tensor.dtype() != dtype::<T>() {
+    // F32 and F64 both load into either model type (as PyTorch's `load_state_dict` copies
+    // into the parameter's dtype; F64 → f32 rounds to nearest).
+    if !matches!(tensor.dtype(), Dtype::F32 | Dtype::F64) {
         return Err(NnError::DtypeMismatch {
             name: name.to_string(),
-            expected: format!("{:?}", dtype::<T>()),
+            expected: format!("{:?} (or {:?}, converted)", dtype::<T>(), other::<T>()),
             found: format!("{:?}", tensor.dtype()),
         });
     }
@@ -289,5 +306,5 @@ fn read_tensor<T: MatScalar>(
             found: tensor.shape().to_vec(),
         });
     }
-    Ok(from_bytes::<T>(tensor.data(), rows, cols))
+    Ok(from_bytes::<T>(tensor.data(), tensor.dtype(), rows, cols))
 }

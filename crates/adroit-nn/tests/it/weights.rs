@@ -92,11 +92,15 @@ fn bad_files_give_typed_errors_and_leave_the_model_untouched() {
         .push(Dense::new(3, 4, Activation::Relu, &mut rng))
         .push(Dense::new(4, 2, Activation::Identity, &mut rng));
     save_safetensors(&f32_model, &f32_file).unwrap();
-    let err = load_safetensors(&mut m, &f32_file).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "tensor layers.0.weight has type F32, the model needs F64"
-    );
+    // An f32 file loads into the f64 model, widened exactly (PyTorch's load_state_dict casts
+    // likewise); a non-float tensor is refused (`partial_loading_...` below).
+    let mut widened = m.clone();
+    load_safetensors(&mut widened, &f32_file).unwrap();
+    let mut expected = Vec::new();
+    adroit_nn::Layer::visit(&f32_model, "", &mut |_, p| {
+        expected.extend(p.iter().map(|&v| f64::from(v)))
+    });
+    assert_eq!(params(&widened), expected);
 
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);
     let other = Chain::<f64>::new().push(Dense::new(3, 5, Activation::Relu, &mut rng));
@@ -228,8 +232,30 @@ fn partial_loading_still_refuses_a_tensor_that_does_not_fit_and_changes_nothing(
         before,
         "the fitting first layer was not loaded either"
     );
-    // And a file of another element type.
+    // A model of the other float type loads the fitting layer converted (f64 → f32 rounded).
     let mut single = Chain::<f32>::new().push(Dense::new(3, 4, Activation::Relu, &mut rng));
-    let err = load_safetensors_partial(&mut single, &file).unwrap_err();
-    assert!(matches!(err, NnError::DtypeMismatch { .. }), "{err}");
+    let report = load_safetensors_partial(&mut single, &file).unwrap();
+    assert_eq!(report.loaded, ["layers.0.weight", "layers.0.bias"]);
+    let mut double = Chain::<f64>::new().push(Dense::new(3, 4, Activation::Relu, &mut rng));
+    load_safetensors_partial(&mut double, &file).unwrap();
+    let mut rounded = Vec::new();
+    adroit_nn::Layer::visit(&single, "", &mut |_, p| rounded.extend(p.iter().copied()));
+    let expected: Vec<f32> = params(&double).iter().map(|&p| p as f32).collect();
+    assert_eq!(rounded, expected);
+    // A tensor that is not a float is refused, naming it and the types.
+    let ints: Vec<u8> = (0..12_i32).flat_map(|v| v.to_le_bytes()).collect();
+    let view =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::I32, vec![4, 3], &ints).unwrap();
+    let bytes = safetensors::tensor::serialize([("layers.0.weight", view)], &None).unwrap();
+    let int_file = d.join("ints.safetensors");
+    std::fs::write(&int_file, bytes).unwrap();
+    let err = load_safetensors_partial(&mut double, &int_file).unwrap_err();
+    assert_eq!(
+        err,
+        NnError::DtypeMismatch {
+            name: "layers.0.weight".into(),
+            expected: "F64 (or F32, converted)".into(),
+            found: "I32".into()
+        }
+    );
 }
