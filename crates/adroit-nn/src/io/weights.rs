@@ -106,14 +106,16 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
 /// checked (present, `F32` or `F64`, same shape) before any parameter is changed, so on error
 /// the model is untouched. A tensor of the other float type is converted to the model's (as
 /// PyTorch's `load_state_dict` copies into the parameter's dtype): `F32` into an `f64` model
-/// exactly, `F64` into an `f32` model rounded to nearest.
+/// exactly, `F64` into an `f32` model rounded to nearest — refused with
+/// [`NnError::InvalidData`] if a finite value is beyond `f32`'s range.
 ///
 /// # Errors
 /// [`NnError::Io`] if the file cannot be read; [`NnError::InvalidFile`] if it is truncated or
 /// corrupted; [`NnError::MissingTensor`], [`NnError::DtypeMismatch`] or
 /// [`NnError::TensorShapeMismatch`] naming the tensor that does not fit the model;
 /// [`NnError::UnexpectedTensors`] if the file holds tensors the model has no parameter for
-/// (strict loading, as PyTorch's `load_state_dict` default).
+/// (strict loading, as PyTorch's `load_state_dict` default); [`NnError::InvalidData`] if an
+/// `F64` value does not fit an `f32` model.
 ///
 /// # Example
 /// ```
@@ -177,7 +179,8 @@ pub struct LoadReport {
 /// # Errors
 /// [`NnError::Io`] if the file cannot be read; [`NnError::InvalidFile`] if it is truncated or
 /// corrupted; [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming a tensor
-/// that does not fit its parameter.
+/// that does not fit its parameter; [`NnError::InvalidData`] if an `F64` value does not fit
+/// an `f32` model.
 ///
 /// # Example
 /// ```
@@ -306,5 +309,19 @@ fn read_tensor<T: MatScalar>(
             found: tensor.shape().to_vec(),
         });
     }
-    Ok(from_bytes::<T>(tensor.data(), tensor.dtype(), rows, cols))
+    let m = from_bytes::<T>(tensor.data(), tensor.dtype(), rows, cols);
+    if tensor.dtype() == Dtype::F64 && dtype::<T>() == Dtype::F32 {
+        // Narrowing: a finite F64 beyond f32's range would become ±∞ without a word.
+        let wide = from_bytes::<f64>(tensor.data(), Dtype::F64, rows, cols);
+        if let Some(k) = (0..m.len()).find(|&k| wide[k].is_finite() && !m[k].is_finite()) {
+            let (i, j) = (k % rows, k / rows);
+            return Err(NnError::InvalidData {
+                what: format!(
+                    "tensor {name}, entry ({i}, {j}), is {:e}, beyond the f32 model's range",
+                    wide[k]
+                ),
+            });
+        }
+    }
+    Ok(m)
 }

@@ -242,6 +242,22 @@ fn partial_loading_still_refuses_a_tensor_that_does_not_fit_and_changes_nothing(
     adroit_nn::Layer::visit(&single, "", &mut |_, p| rounded.extend(p.iter().copied()));
     let expected: Vec<f32> = params(&double).iter().map(|&p| p as f32).collect();
     assert_eq!(rounded, expected);
+    // A finite F64 beyond f32's range is refused rather than loaded as ∞, model untouched.
+    let mut huge = model(1);
+    adroit_nn::Layer::visit_mut(&mut huge, &mut |p| p[(0, 0)] = 1e300);
+    let huge_file = d.join("huge.safetensors");
+    save_safetensors(&huge, &huge_file).unwrap();
+    let before = single.clone();
+    let err = load_safetensors_partial(&mut single, &huge_file).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid data: tensor layers.0.weight, entry (0, 0), is 1e300, beyond the f32 model's range"
+    );
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    adroit_nn::Layer::visit(&single, "", &mut |_, p| a.extend(p.iter().copied()));
+    adroit_nn::Layer::visit(&before, "", &mut |_, p| b.extend(p.iter().copied()));
+    assert_eq!(a, b);
     // A tensor that is not a float is refused, naming it and the types.
     let ints: Vec<u8> = (0..12_i32).flat_map(|v| v.to_le_bytes()).collect();
     let view =
