@@ -32,13 +32,15 @@
 //! `sqrt'(0) = +∞`, ...).
 //!
 //! Comparisons look at primal values only, so branches take the same path as the plain-float
-//! program. `Zero::is_zero` is the exception (see "Singular matrices"): it is true only for an
-//! identically zero number, so code branching on it — nalgebra's pivot tests among it — can
-//! take another path than the plain program, and in chunk mode another path in each chunk
-//! (which inputs a chunk seeds decides which numbers carry a tangent). They are between numbers of one type: compare with a plain number through
-//! `x.value() > 0.0` or `x > Dual::constant(0.0)` (in generic code, `x > S::zero()`).
-//! `Dual<f64>: PartialOrd<f64>` is not implemented on purpose: it would give `f64` a second
-//! comparison target and break type inference in plain-float code (`s == v.iter().sum()`). The derivative of a program is the derivative of the branch taken.
+//! program (`Zero::is_zero`, see "Singular matrices", is true only for an identically zero
+//! number: code branching on it, nalgebra's pivot tests among it, can take another path than
+//! the plain program, and in chunk mode another path in each chunk, as which inputs a chunk
+//! seeds decides which numbers carry a tangent). Comparisons are between numbers of one type:
+//! compare with a plain number through `x.value() > 0.0` or `x > Dual::constant(0.0)` (in
+//! generic code, `x > S::zero()`). `Dual<f64>: PartialOrd<f64>` is not implemented on
+//! purpose: it would give `f64` a second comparison target and break type inference in
+//! plain-float code (`s == v.iter().sum()`). The derivative of a program is the derivative of
+//! the branch taken.
 //!
 //! # Singular matrices
 //! `num_traits::Zero::is_zero` is true only for an *identically* zero number (value and every

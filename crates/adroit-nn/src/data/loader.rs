@@ -28,8 +28,8 @@ pub struct DataLoader<T> {
     batch_size: usize,
     drop_last: bool,
     rng: Option<StdRng>,
-    /// Epochs drawn so far by [`DataLoader::epoch`].
-    epochs_drawn: u64,
+    /// Batches drawn so far by [`DataLoader::epoch`].
+    batches_drawn: u64,
 }
 
 impl<T: MatScalar> DataLoader<T> {
@@ -80,7 +80,7 @@ impl<T: MatScalar> DataLoader<T> {
             batch_size,
             drop_last: false,
             rng: None,
-            epochs_drawn: 0,
+            batches_drawn: 0,
         })
     }
 
@@ -186,20 +186,21 @@ impl<T: MatScalar> DataLoader<T> {
         self.x.nrows()
     }
 
-    /// How many epochs [`DataLoader::epoch`] has drawn (`train` numbers its steps from it,
-    /// so that dropout masks continue across calls of `train` on the same loader).
+    /// How many batches [`DataLoader::epoch`] has drawn, over all epochs (`train` numbers its
+    /// steps from it, so that dropout masks continue across calls of `train` on the same
+    /// loader, also when [`DataLoader::drop_last`] changed the batches per epoch).
     ///
     /// # Example
     /// ```
     /// use adroit_nn::data::DataLoader;
     /// use adroit_nn::nalgebra::DMatrix;
     /// let mut loader = DataLoader::new(DMatrix::<f64>::zeros(2, 5), DMatrix::zeros(1, 5), 2).unwrap();
-    /// assert_eq!(loader.epochs_drawn(), 0);
-    /// let _ = loader.epoch();
-    /// assert_eq!(loader.epochs_drawn(), 1);
+    /// assert_eq!(loader.batches_drawn(), 0);
+    /// let _ = loader.epoch(); // 2 + 2 + 1 samples
+    /// assert_eq!(loader.batches_drawn(), 3);
     /// ```
-    pub fn epochs_drawn(&self) -> u64 {
-        self.epochs_drawn
+    pub fn batches_drawn(&self) -> u64 {
+        self.batches_drawn
     }
 
     /// The batches `(x, y)` of one epoch (a fresh permutation if shuffling).
@@ -217,15 +218,16 @@ impl<T: MatScalar> DataLoader<T> {
     /// assert_eq!(batches[2], (dmatrix![4.0; 14.0], dmatrix![4.0])); // the last, partial batch
     /// ```
     pub fn epoch(&mut self) -> Vec<(DMatrix<T>, DMatrix<T>)> {
-        self.epochs_drawn += 1;
         let mut order: Vec<usize> = (0..self.len()).collect();
         if let Some(rng) = &mut self.rng {
             order.shuffle(rng);
         }
-        order
+        let batches: Vec<_> = order
             .chunks(self.batch_size)
             .filter(|c| !self.drop_last || c.len() == self.batch_size)
             .map(|idx| (self.x.select_columns(idx), self.y.select_columns(idx)))
-            .collect()
+            .collect();
+        self.batches_drawn = self.batches_drawn.wrapping_add(batches.len() as u64);
+        batches
     }
 }

@@ -106,8 +106,9 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
 /// checked (present, `F32` or `F64`, same shape) before any parameter is changed, so on error
 /// the model is untouched. A tensor of the other float type is converted to the model's (as
 /// PyTorch's `load_state_dict` copies into the parameter's dtype): `F32` into an `f64` model
-/// exactly, `F64` into an `f32` model rounded to nearest — refused with
-/// [`NnError::InvalidData`] if a finite value is beyond `f32`'s range.
+/// exactly, `F64` into an `f32` model rounded to nearest (values below `f32`'s smallest
+/// subnormal become ±0, as the cast does) — refused with [`NnError::InvalidData`] if a finite
+/// value overflows `f32`.
 ///
 /// # Errors
 /// [`NnError::Io`] if the file cannot be read; [`NnError::InvalidFile`] if it is truncated or
@@ -175,6 +176,7 @@ pub struct LoadReport {
 /// (PyTorch's `load_state_dict(strict=False)`): e.g. to start a model from a smaller or
 /// differently headed one. A tensor the file does have must still fit its parameter; every
 /// tensor is checked before any parameter is changed, so on error the model is untouched.
+/// `F32` and `F64` tensors convert to the model's type as in [`load_safetensors`].
 ///
 /// # Errors
 /// [`NnError::Io`] if the file cannot be read; [`NnError::InvalidFile`] if it is truncated or
@@ -283,8 +285,8 @@ fn load<T: MatScalar, M: Layer<T>>(
     Ok(report)
 }
 
-/// The tensor `name` as a `rows × cols` matrix, if its element type is `T`'s and its shape
-/// fits.
+/// The tensor `name` as a `rows × cols` matrix, if it is `F32` or `F64` (converted to `T`,
+/// refusing an overflow) and its shape fits.
 fn read_tensor<T: MatScalar>(
     name: &str,
     tensor: &TensorView<'_>,

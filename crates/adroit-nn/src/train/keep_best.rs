@@ -12,9 +12,10 @@ use adroit_reverse::matrix::MatScalar;
 ///
 /// A NaN or infinite score is never the best. Unlike `EarlyStopping`, it does not start
 /// afresh with each call of [`train`](crate::train): the best model across calls is kept.
-/// An epoch's training loss is measured during the epoch, so with it the kept model is the
-/// one at the end of the epoch with the best loss (Keras's convention); a validation metric
-/// added by an earlier callback scores the kept model itself.
+/// An epoch's training loss is measured during the epoch (before its steps are all taken), so
+/// with it the kept model is the one at the end of the epoch with the best loss (Keras's
+/// convention), and its own loss can be worse — the example below shows such a case. Monitor
+/// a validation metric added by an earlier callback, which scores the kept model itself.
 ///
 /// # Example
 /// ```
@@ -44,6 +45,8 @@ use adroit_reverse::matrix::MatScalar;
 pub struct KeepBest<M> {
     monitor: Monitor,
     best: Option<(f64, usize, M)>,
+    /// Epochs seen, over every `train` call.
+    seen: usize,
 }
 
 impl<M> KeepBest<M> {
@@ -58,6 +61,7 @@ impl<M> KeepBest<M> {
         Self {
             monitor: Monitor::loss(),
             best: None,
+            seen: 0,
         }
     }
 
@@ -97,7 +101,9 @@ impl<M> KeepBest<M> {
             .map(|(score, _, _)| if higher { *score } else { -*score })
     }
 
-    /// The epoch (as numbered by `train`, from 0) of the best score.
+    /// The epoch of the best score, counted from 0 over every epoch this callback has seen
+    /// (for a single `train` call, the epoch number `train` reports; in a loop of one-epoch
+    /// calls, the loop's epoch).
     ///
     /// # Example
     /// ```
@@ -144,8 +150,9 @@ impl<T: MatScalar, M: Clone> Callback<T, M> for KeepBest<M> {
             Some((best, _, _)) => score > *best,
         };
         if improved {
-            self.best = Some((score, metrics.epoch, model.clone()));
+            self.best = Some((score, self.seen, model.clone()));
         }
+        self.seen += 1;
         Control::Continue
     }
 }

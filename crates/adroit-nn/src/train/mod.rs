@@ -37,9 +37,10 @@ pub struct TrainConfig {
     /// [`TrainConfig::default`]; needs the cargo feature `progress`, which is on by default).
     pub progress: bool,
     /// Seed of the dropout masks, combined with the step number. Steps are numbered from the
-    /// epochs the loader has already drawn ([`DataLoader::epochs_drawn`]), so calling `train`
-    /// once per epoch on the same loader draws fresh masks each time, as one call over all
-    /// the epochs does; a new loader starts again from step 1.
+    /// batches the loader has already drawn ([`DataLoader::batches_drawn`]), so calling
+    /// `train` once per epoch on the same loader draws fresh masks each time, as one call over
+    /// all the epochs does; a new loader starts again from step 1 (so a run that must repeat
+    /// an earlier run's masks needs a new loader).
     pub seed: u64,
     /// Print each epoch's metrics: above the progress bar when one is drawn and standard output
     /// is a terminal, otherwise to standard output (best effort: a closed standard output does
@@ -132,10 +133,9 @@ where
     }
     let steps = config.epochs.saturating_mul(loader.batches_per_epoch());
     let bar = ProgressBar::new(config.progress, steps);
-    // Steps are numbered across calls on one loader (from the epochs it has drawn), so that a
+    // Steps are numbered across calls on one loader (from the batches it has drawn), so that a
     // loop calling `train` once per epoch, as Flux's `train!`, does not repeat its masks.
-    let batches_per_epoch = loader.batches_per_epoch() as u64;
-    let mut step_count: u64 = loader.epochs_drawn().wrapping_mul(batches_per_epoch);
+    let mut step_count: u64 = loader.batches_drawn();
     for epoch in 0..config.epochs {
         let mut total = 0.0;
         let batches = loader.epoch();
@@ -256,12 +256,18 @@ where
 /// finite (the likely cause of a non-finite loss), else nothing.
 fn data_hint<T: MatScalar>(x: &DMatrix<T>, y: &DMatrix<T>) -> String {
     let count = |m: &DMatrix<T>| m.iter().filter(|v| !v.is_finite()).count();
+    let entries = |n: usize| {
+        let noun = if n == 1 { "entry" } else { "entries" };
+        format!("{n} NaN or infinite {noun}")
+    };
     match (count(x), count(y)) {
         (0, 0) => String::new(),
-        (nx, 0) => format!(" (the batch's inputs hold {nx} NaN or infinite entries)"),
-        (0, ny) => format!(" (the batch's targets hold {ny} NaN or infinite entries)"),
-        (nx, ny) => {
-            format!(" (the batch's inputs hold {nx} and its targets {ny} NaN or infinite entries)")
-        }
+        (nx, 0) => format!(" (the batch's inputs hold {})", entries(nx)),
+        (0, ny) => format!(" (the batch's targets hold {})", entries(ny)),
+        (nx, ny) => format!(
+            " (the batch's inputs hold {}, its targets {})",
+            entries(nx),
+            entries(ny)
+        ),
     }
 }

@@ -230,6 +230,6 @@ fn training_epoch_by_epoch_draws_fresh_dropout_masks() {
     for _ in 0..3 {
         fit(&mut stepwise, &mut loader, &mut opt, 1);
     }
-    assert_eq!(loader.epochs_drawn(), 3);
+    assert_eq!(loader.batches_drawn(), 12);
     assert_eq!(stepwise.predict(&x).unwrap(), once.predict(&x).unwrap());
 }

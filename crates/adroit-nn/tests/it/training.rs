@@ -395,7 +395,7 @@ fn non_finite_data_is_named_in_the_error() {
             assert_eq!((*epoch, *batch), (0, 1));
             assert_eq!(
                 what,
-                "loss (the batch's inputs hold 1 and its targets 1 NaN or infinite entries)"
+                "loss (the batch's inputs hold 1 NaN or infinite entry, its targets 1 NaN or infinite entry)"
             );
         }
         other => panic!("{other}"),
@@ -459,4 +459,30 @@ fn keep_best_restores_the_model_of_the_best_validation_epoch() {
     };
     Callback::<f64, Chain<f64>>::on_epoch_end(&mut best, &model, &mut metrics);
     assert_eq!(best.best_epoch(), Some(argmin));
+}
+
+/// In a loop of one-epoch `train` calls (each numbering its epoch 0), `KeepBest` counts the
+/// epochs it has seen: with a falling loss the best is the last of four.
+#[test]
+fn keep_best_counts_epochs_across_train_calls() {
+    use adroit_nn::KeepBest;
+    let x = DMatrix::from_fn(1, 8, |_, j| j as f64 / 8.0);
+    let mut model = Dense::<f64>::new(1, 1, Activation::Identity, &mut rng());
+    let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v + 1.0), 8).unwrap();
+    let mut best = KeepBest::new();
+    for _ in 0..4 {
+        train(
+            &mut model,
+            &mut loader,
+            |p, t| mse(p, t, Agg::Mean),
+            &mut Descent::new(0.1),
+            &TrainConfig {
+                epochs: 1,
+                ..TrainConfig::default()
+            },
+            &mut [&mut best],
+        )
+        .unwrap();
+    }
+    assert_eq!(best.best_epoch(), Some(3));
 }
