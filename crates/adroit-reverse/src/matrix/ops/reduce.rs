@@ -7,11 +7,45 @@ use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
+/// True for `f32`: its sums are accumulated in `f64`.
+fn is_single<T: MatScalar>() -> bool {
+    size_of::<T>() == 4
+}
+
+/// `Σ values`. For `f32` the running sum is kept in `f64`, as one `f32` accumulator loses
+/// `~n·ε` (the mean of 10⁶ entries of 0.1 came out 0.10096, and a sum of ones stopped at
+/// 2²⁴); `f64` sums add in order.
+pub(crate) fn total<T: MatScalar>(values: impl Iterator<Item = T>) -> T {
+    if is_single::<T>() {
+        let sum: f64 = values.map(|v| v.to_f64().unwrap_or(f64::NAN)).sum();
+        T::from_f64(sum).unwrap_or_else(T::nan)
+    } else {
+        values.fold(T::zero(), |a, v| a + v)
+    }
+}
+
 /// The sums of `m` along `along`: `1 × cols` for [`Along::Rows`], `rows × 1` for
-/// [`Along::Cols`].
+/// [`Along::Cols`], accumulated as [`total`] does.
 pub(crate) fn sum_along<T: MatScalar>(m: &DMatrix<T>, along: Along) -> DMatrix<T> {
     match along {
-        Along::Rows => DMatrix::from_fn(1, m.ncols(), |_, j| m.column(j).sum()),
+        Along::Rows => DMatrix::from_fn(1, m.ncols(), |_, j| total(m.column(j).iter().copied())),
+        Along::Cols if is_single::<T>() => {
+            // Column by column (the storage order), into f64 accumulators.
+            let mut sums = vec![0.0_f64; m.nrows()];
+            if m.nrows() > 0 {
+                for column in m.as_slice().chunks_exact(m.nrows()) {
+                    sums.iter_mut()
+                        .zip(column)
+                        .for_each(|(t, &v)| *t += v.to_f64().unwrap_or(f64::NAN));
+                }
+            }
+            DMatrix::from_iterator(
+                m.nrows(),
+                1,
+                sums.into_iter()
+                    .map(|v| T::from_f64(v).unwrap_or_else(T::nan)),
+            )
+        }
         Along::Cols => {
             // Column by column (the storage order), so the additions vectorise.
             let mut out = DMatrix::zeros(m.nrows(), 1);
@@ -114,11 +148,8 @@ impl<T: MatScalar> MatVar<T> {
             shape_str(weights.shape())
         );
         self.unary_op(|x| {
-            let total = x
-                .as_slice()
-                .iter()
-                .zip(weights.as_slice())
-                .fold(T::zero(), |s, (&v, &w)| s + v * w);
+            let products = x.as_slice().iter().zip(weights.as_slice());
+            let total = total(products.map(|(&v, &w)| v * w));
             let backward = WeightedSum {
                 a,
                 shape,
@@ -142,7 +173,7 @@ impl<T: MatScalar> MatVar<T> {
         };
         self.unary_op(|v| {
             let mut out = match along {
-                None => DMatrix::from_element(1, 1, v.sum()),
+                None => DMatrix::from_element(1, 1, total(v.iter().copied())),
                 Some(along) => sum_along(v, along),
             };
             if mean {
