@@ -208,7 +208,9 @@ fn moderate<S: Float>(v: S) -> bool {
 
 /// `√(x² + y²)` without undue overflow (`x.hypot(y)`): partials `(x/h, y/h)`.
 ///
-/// Convention: at `(0, 0)` both partials are `0` (a subgradient), not NaN.
+/// Convention: at `(0, 0)` both partials are `0` (a subgradient), not NaN. Where the value
+/// overflows or is subnormal, the partials are still `x/h`, `y/h` (formed from the scaled
+/// arguments), not 0 or rounded.
 ///
 /// # Example
 /// ```
@@ -226,6 +228,15 @@ impl BinaryRule for Hypot {
         let value = x.hypot(y);
         if value == S::zero() {
             return (value, S::zero(), S::zero());
+        }
+        if !value.is_normal() && x.is_finite() && y.is_finite() {
+            // The hypotenuse overflowed (3e38 in f32) or is subnormal: x/h would be 0, or
+            // rounded to 1. The partials are scale-free: take them from x/s, y/s with
+            // s = max(|x|, |y|).
+            let scale = x.abs().max(y.abs());
+            let (xs, ys) = (x / scale, y / scale);
+            let hs = xs.hypot(ys);
+            return (value, xs / hs, ys / hs);
         }
         // When one argument exceeds twice the other, the larger one's partial, x/h, is written
         // as sign(x)/√(1 + t²) with t = y/x: its tangent (the second derivative) is then formed

@@ -10,6 +10,13 @@
 //! `−learning rate` factor): `θ ← θ + u`. [`step`] applies one step to a model from a
 //! model-shaped gradient, [`step_with_grads`] from implicit [`Grads`].
 //!
+//! Rules that keep squared gradients (Adam and its variants, RMSProp, AdaGrad, AdaDelta)
+//! store them in the parameters' type: in `f32` a gradient above `√f32::MAX ≈ 1.8e19` makes
+//! that state infinite, after which the parameter's update is 0 for good (NaN for centred
+//! RMSProp, which `train` then refuses), as in PyTorch. Gradients that large mean the run has
+//! diverged; clipping ([`ClipNorm`], [`ClipGlobalNorm`], whose norms are computed in `f64`)
+//! keeps them bounded.
+//!
 //! # Example
 //! ```
 //! use adroit_nn::nalgebra;

@@ -219,3 +219,23 @@ fn powf_mixed_partial_survives_an_overflowing_or_flushed_power() {
         }
     }
 }
+
+#[test]
+fn hypot_partials_survive_an_overflowing_or_subnormal_hypotenuse() {
+    // x/h with h = ∞ was 0 (at (3e38, 3e38) in f32), and with a subnormal h rounded to 1.
+    let r = std::f32::consts::FRAC_1_SQRT_2;
+    for x in [3e38_f32, 1e-45] {
+        let g = gradient(|v| v[0].hypot(v[1]), &[x, x]);
+        assert!(g.iter().all(|d| (d - r).abs() < 1e-6), "{x:e}: {g:?}");
+    }
+    let g = gradient(|v| v[0].hypot(v[1]), &[1e308, -1.5e308]);
+    // (1, −1.5)/√3.25
+    let h = 3.25f64.sqrt();
+    assert!(
+        (g[0] - 1.0 / h).abs() < 1e-15 && (g[1] + 1.5 / h).abs() < 1e-15,
+        "{g:?}"
+    );
+    // Forward mode uses the same rule.
+    let d = adroit_forward::gradient(|v| v[0].hypot(v[1]), &[3e38_f32, 3e38]);
+    assert!(d.iter().all(|d| (d - r).abs() < 1e-6), "{d:?}");
+}
