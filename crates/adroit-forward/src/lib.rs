@@ -69,8 +69,8 @@
 //! matrix moved off its blocks, `diag(1, 3) + t·E₁₂`):
 //! - **eigenvector derivatives are wrong** (zero tangents; `Dual` and adroit-reverse's `Var`
 //!   alike): nalgebra deflates the zero-valued entry by setting it to zero, which drops its
-//!   tangent. Form them from the primal decomposition instead,
-//!   `vᵢ' = Σⱼ≠ᵢ vⱼ·(vⱼᵀ·Ȧ·vᵢ)/(λᵢ − λⱼ)`;
+//!   tangent. [`symmetric_eigen`] forms them from the primal decomposition instead,
+//!   `vᵢ' = Σⱼ≠ᵢ vⱼ·(vⱼᵀ·Ȧ·vᵢ)/(λᵢ − λⱼ)`, for `Dual` matrices;
 //! - second-order duals (`HyperDual`) give **NaN eigenvalues, and wrong (zero) second
 //!   derivatives for the others** (`diag(1, 3) + t·(E₁₂ + E₂₁)`: NaN for λ = 3, and
 //!   λ'' = 0 instead of −1 for λ = 1): the squared norm of the zero-valued column carries a
@@ -113,6 +113,7 @@ mod nalgebra_traits;
 pub mod rules;
 mod scalar_traits;
 mod stop_gradient;
+mod symmetric_eigen;
 
 pub use api::{
     DEFAULT_CHUNK, derivative, gradient, gradient_chunked, gradient_chunked_into, hessian,
@@ -124,6 +125,7 @@ pub use dual::Dual;
 pub use dual_vec::DualVec;
 pub use hyper_dual::{HyperDual, HyperDualVec};
 pub use stop_gradient::StopGradient;
+pub use symmetric_eigen::symmetric_eigen;
 
 /// The `nalgebra` crate whose matrices this one returns and whose `RealField` it implements.
 pub use nalgebra;

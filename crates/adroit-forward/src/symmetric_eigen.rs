@@ -1,0 +1,79 @@
+//! [`symmetric_eigen`]: the eigendecomposition of a symmetric matrix of duals with exact
+//! tangents, where nalgebra's iteration on the duals drops them (see the crate docs,
+//! "Eigendecompositions and SVD").
+
+use crate::Dual;
+use nalgebra::{DMatrix, DVector, RealField};
+use num_traits::Float;
+
+/// Eigenvalues and eigenvectors of the symmetric matrix `a + t·ȧ` (entries `Dual::new(a, ȧ)`)
+/// with their exact first derivatives in `t`: nalgebra's `SymmetricEigen` of the primal part,
+/// and the tangents of first-order perturbation theory (JAX's `eigh` JVP rule),
+///
+/// `λ̇ᵢ = vᵢᵀ·ȧ·vᵢ`,  `v̇ᵢ = Σⱼ≠ᵢ vⱼ·(vⱼᵀ·ȧ·vᵢ)/(λᵢ − λⱼ)`.
+///
+/// Unlike `a.symmetric_eigen()` on the dual matrix, this keeps the eigenvector tangents where
+/// an off-diagonal entry is zero in value but perturbed (a diagonal matrix moved off its
+/// diagonal), which nalgebra's deflation drops.
+///
+/// `a`: `n × n`, read from its lower triangle as nalgebra's `symmetric_eigen` does (the
+/// tangent too); returns the `n` eigenvalues and the `n × n` matrix of unit eigenvectors (one
+/// per column), in nalgebra's order for the primal matrix. At a repeated eigenvalue the
+/// eigenvectors are not differentiable: their tangents there are infinite or NaN (the
+/// eigenvalues' stay finite, `diag(VᵀȧV)` for the basis returned).
+///
+/// # Panics
+/// If `a` is not square.
+///
+/// # Example
+/// ```
+/// use adroit_forward::{Dual, symmetric_eigen};
+/// use adroit_forward::nalgebra::DMatrix;
+/// // diag(1, 3) + t·(E₁₂ + E₂₁): eigenvalues 2 ∓ √(1 + t²), flat at t = 0; the eigenvector of
+/// // λ = 1 is (1, −t/2) + O(t²), so its entries' product has slope −½ (sign-free).
+/// let (c, t) = (Dual::constant, Dual::new(0.0_f64, 1.0));
+/// let a = DMatrix::from_row_slice(2, 2, &[c(1.0), t, t, c(3.0)]);
+/// let (values, vectors) = symmetric_eigen(&a);
+/// let k = if values[0].value() < 2.0 { 0 } else { 1 };
+/// assert_eq!((values[k].value(), values[k].tangent()), (1.0, 0.0));
+/// let product = vectors[(0, k)] * vectors[(1, k)];
+/// assert!((product.tangent() + 0.5).abs() < 1e-15);
+/// ```
+#[track_caller]
+pub fn symmetric_eigen<T>(a: &DMatrix<Dual<T>>) -> (DVector<Dual<T>>, DMatrix<Dual<T>>)
+where
+    T: Float + RealField,
+{
+    assert!(
+        a.is_square(),
+        "symmetric_eigen: the matrix must be square, not {}×{}",
+        a.nrows(),
+        a.ncols()
+    );
+    let n = a.nrows();
+    // Lower triangle, mirrored (what nalgebra reads).
+    let lower = |f: &dyn Fn(&Dual<T>) -> T| {
+        DMatrix::from_fn(
+            n,
+            n,
+            |i, j| if i >= j { f(&a[(i, j)]) } else { f(&a[(j, i)]) },
+        )
+    };
+    let (primal, dot) = (lower(&|d| d.value()), lower(&|d| d.tangent()));
+    let eig = primal.symmetric_eigen();
+    let (lambda, v) = (eig.eigenvalues, eig.eigenvectors);
+    // ȧ in the eigenbasis: Vᵀ·ȧ·V.
+    let rotated = v.transpose() * &dot * &v;
+    let values = DVector::from_fn(n, |i, _| Dual::new(lambda[i], rotated[(i, i)]));
+    // V̇ = V·(F ∘ VᵀȧV), Fⱼᵢ = 1/(λᵢ − λⱼ) off the diagonal, 0 on it.
+    let weighted = DMatrix::from_fn(n, n, |j, i| {
+        if i == j {
+            T::zero()
+        } else {
+            rotated[(j, i)] / (lambda[i] - lambda[j])
+        }
+    });
+    let v_dot = &v * weighted;
+    let vectors = DMatrix::from_fn(n, n, |r, c| Dual::new(v[(r, c)], v_dot[(r, c)]));
+    (values, vectors)
+}
