@@ -70,7 +70,8 @@
 //! - **eigenvector derivatives are wrong** (zero tangents; `Dual` and adroit-reverse's `Var`
 //!   alike): nalgebra deflates the zero-valued entry by setting it to zero, which drops its
 //!   tangent. [`symmetric_eigen`] forms them from the primal decomposition instead,
-//!   `vᵢ' = Σⱼ≠ᵢ vⱼ·(vⱼᵀ·Ȧ·vᵢ)/(λᵢ − λⱼ)`, for `Dual` matrices;
+//!   `vᵢ' = Σⱼ≠ᵢ vⱼ·(vⱼᵀ·Ȧ·vᵢ)/(λᵢ − λⱼ)`, for `Dual` matrices (adroit-reverse's
+//!   `symmetric_eigen` does the same for `Var` matrices, as one node with the exact pullback);
 //! - second-order duals (`HyperDual`) give **NaN eigenvalues, and wrong (zero) second
 //!   derivatives for the others** (`diag(1, 3) + t·(E₁₂ + E₂₁)`: NaN for λ = 3, and
 //!   λ'' = 0 instead of −1 for λ = 1): the squared norm of the zero-valued column carries a

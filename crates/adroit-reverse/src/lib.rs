@@ -24,7 +24,10 @@
 //!   pivot computed from the inputs is not seen. Decide singularity on the primal values
 //!   (`a.map(|x| x.value())`). Only first derivatives: [`hessian`] and [`hvp`] record
 //!   `Var<DualVec<T, N>>`/`Var<Dual<T>>`, which do not implement `RealField`; for Hessians
-//!   through a decomposition use adroit-forward's `hessian` (its duals implement it). As
+//!   through a decomposition use adroit-forward's `hessian` (its duals implement it).
+//!   Eigenvectors: nalgebra's `symmetric_eigen` on `Var`s loses their derivatives at a
+//!   matrix whose off-diagonal part is zero in value; [`symmetric_eigen`] records the
+//!   decomposition as one node with the exact pullback. As
 //!   `ToPrimitive`, nalgebra's `try_convert` of a `Var` to `f64` gives its primal value (no
 //!   derivative);
 //! - **`unsafe` only where the speed is**: the workspace denies `unsafe` code; this crate allows
@@ -51,6 +54,7 @@ mod pullback;
 mod record;
 mod scalar;
 mod scope;
+mod symmetric_eigen;
 mod tape;
 mod var;
 
@@ -62,6 +66,7 @@ pub use buffers::release_buffers;
 pub use custom::{custom_rule, custom_scalar, stop_gradient};
 pub use pullback::Pullback;
 pub use scalar::TapeScalar;
+pub use symmetric_eigen::symmetric_eigen;
 pub use var::Var;
 
 /// The forward-mode crate (its `Dual` is the tangent type of Hessians).

@@ -1,0 +1,96 @@
+//! [`symmetric_eigen`]: the eigendecomposition of a symmetric matrix of variables as one
+//! recorded node with the exact pullback, where nalgebra's iteration on `Var`s drops the
+//! eigenvector derivatives at matrices whose off-diagonal part is zero in value.
+
+use crate::{TapeScalar, Var, custom_rule};
+use nalgebra::{DMatrix, DVector, RealField};
+
+/// Eigenvalues and unit eigenvectors (one per column) of the symmetric matrix `a`, recorded
+/// as one node whose pullback is that of first-order perturbation theory (JAX's `eigh` rule):
+/// for cotangents `λ̄`, `V̄`,
+///
+/// `Ā = V·(diag(λ̄) + F ∘ (Vᵀ·V̄))·Vᵀ`,  `Fᵢⱼ = 1/(λⱼ − λᵢ)` off the diagonal, 0 on it,
+///
+/// folded onto the lower triangle of `a`, which is all that is read (as nalgebra's
+/// `symmetric_eigen`): each entry below the diagonal receives `Āᵢⱼ + Āⱼᵢ`, the upper triangle
+/// nothing. Values are nalgebra's `SymmetricEigen` of the primal matrix, in its order.
+///
+/// `a.symmetric_eigen()` on a `DMatrix<Var<f64>>` differentiates nalgebra's iterations instead,
+/// and gives zero eigenvector derivatives where an off-diagonal entry is zero in value (a
+/// diagonal matrix moved off its diagonal). At a repeated eigenvalue the eigenvectors are not
+/// differentiable: their cotangent contributions are then infinite or NaN (the eigenvalues'
+/// stay finite). First order only: under [`hessian`](crate::hessian) the scalar type is a
+/// dual, which has no `RealField` (use adroit-forward for second derivatives).
+///
+/// # Panics
+/// If `a` is not square, or holds variables of another scope.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::nalgebra::DMatrix;
+/// use adroit_reverse::{Var, gradient, symmetric_eigen};
+/// // d/dt of (v₀·v₁) for the eigenvector of λ = 1 of [[1, t], [t, 3]] at t = 0: −½.
+/// let g = gradient(
+///     |x| {
+///         let (one, three) = (Var::constant(1.0_f64), Var::constant(3.0));
+///         let a = DMatrix::from_row_slice(2, 2, &[one, x[0], x[0], three]);
+///         let (values, vectors) = symmetric_eigen(&a);
+///         let k = if values[0].value() < 2.0 { 0 } else { 1 };
+///         vectors[(0, k)] * vectors[(1, k)]
+///     },
+///     &[0.0],
+/// );
+/// assert!((g[0] + 0.5).abs() < 1e-15);
+/// ```
+#[track_caller]
+pub fn symmetric_eigen<T>(a: &DMatrix<Var<T>>) -> (DVector<Var<T>>, DMatrix<Var<T>>)
+where
+    T: TapeScalar + RealField,
+{
+    assert!(
+        a.is_square(),
+        "symmetric_eigen: the matrix must be square, not {}×{}",
+        a.nrows(),
+        a.ncols()
+    );
+    let n = a.nrows();
+    let primal = DMatrix::from_fn(n, n, |i, j| {
+        if i >= j {
+            a[(i, j)].value()
+        } else {
+            a[(j, i)].value()
+        }
+    });
+    let eig = primal.symmetric_eigen();
+    let (lambda, v) = (eig.eigenvalues, eig.eigenvectors);
+    let outputs: Vec<T> = lambda.iter().chain(v.iter()).copied().collect();
+    let (lambda_pb, v_pb) = (lambda.clone(), v.clone());
+    let pullback = move |w: &[T]| {
+        let (lambda, v) = (&lambda_pb, &v_pb);
+        let v_bar = DMatrix::from_column_slice(n, n, &w[n..]);
+        let projected = v.transpose() * v_bar;
+        let inner = DMatrix::from_fn(n, n, |i, j| {
+            if i == j {
+                w[i]
+            } else {
+                projected[(i, j)] / (lambda[j] - lambda[i])
+            }
+        });
+        let full = v * inner * v.transpose();
+        // Fold onto the lower triangle, the entries the function reads.
+        let folded = DMatrix::from_fn(n, n, |i, j| {
+            if i > j {
+                full[(i, j)] + full[(j, i)]
+            } else if i == j {
+                full[(i, i)]
+            } else {
+                T::zero()
+            }
+        });
+        folded.as_slice().to_vec()
+    };
+    let out = custom_rule(a.as_slice(), &outputs, pullback);
+    let values = DVector::from_column_slice(&out[..n]);
+    let vectors = DMatrix::from_column_slice(n, n, &out[n..]);
+    (values, vectors)
+}
