@@ -78,7 +78,8 @@ pub enum NnError {
         /// What was empty.
         what: String,
     },
-    /// Data holds a value it cannot (an infinity where statistics are learnt).
+    /// Data holds a value it cannot (an infinity where statistics are learnt, or a weight
+    /// file's `F64` value beyond an `f32` model's range).
     ///
     /// # Example
     /// ```
@@ -165,7 +166,8 @@ pub enum NnError {
         /// The batch within the epoch (from 0).
         batch: usize,
         /// `"loss"`, `"gradient of <parameter>"` or `"update of <parameter>"` (the update
-        /// would overflow the parameter).
+        /// would overflow the parameter); `train` appends a hint when the batch's data is not
+        /// finite (`"loss (the batch's inputs hold 1 NaN or infinite entry)"`).
         what: String,
     },
 }

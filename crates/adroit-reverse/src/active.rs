@@ -3,8 +3,8 @@
 //! Recording an operation must cost a few nanoseconds, so the active tape is reached through a
 //! raw pointer kept in a `const`-initialised thread-local `Cell` (a plain thread-local load: no
 //! lazy initialisation, no destructor registration, no `RefCell` borrow flag). This module holds
-//! the scalar tape's `unsafe` code (the crate's only other `unsafe` code is in `matrix::gemm`
-//! and `matrix::value`); the argument that it is sound:
+//! the scalar tape's `unsafe` code (the crate's only other `unsafe` code is in `matrix::gemm`,
+//! `matrix::value` and its one call site in `matrix::api`); the argument that it is sound:
 //!
 //! - The pointer is either null (no scope open on this thread) or was produced by
 //!   `Box::into_raw` in [`Scope::enter`] and is turned back into a `Box` only in

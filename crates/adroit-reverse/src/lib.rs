@@ -27,14 +27,13 @@
 //!   through a decomposition use adroit-forward's `hessian` (its duals implement it).
 //!   Eigenvectors: nalgebra's `symmetric_eigen` on `Var`s loses their derivatives at a
 //!   matrix whose off-diagonal part is zero in value; [`symmetric_eigen`] records the
-//!   decomposition as one node with the exact pullback. As
-//!   `ToPrimitive`, nalgebra's `try_convert` of a `Var` to `f64` gives its primal value (no
-//!   derivative);
+//!   decomposition as one node with the exact pullback. As `ToPrimitive`, nalgebra's
+//!   `try_convert` of a `Var` to `f64` gives its primal value (no derivative);
 //! - **`unsafe` only where the speed is**: the workspace denies `unsafe` code; this crate allows
-//!   it in three small modules, each stating its soundness argument: the thread's active-tape
-//!   pointer (`active`), the matrix-product kernel call with strided operands (`matrix::gemm`)
-//!   and matrix gradients reading their inputs in place (`matrix::value`, whose one caller is
-//!   `matrix::value_and_gradient`).
+//!   it in three small modules and one call site, each stating its soundness argument: the
+//!   thread's active-tape pointer (`active`), the matrix-product kernel call with strided
+//!   operands (`matrix::gemm`) and matrix gradients reading their inputs in place
+//!   (`matrix::value`, whose one caller, in `matrix::api`, is `matrix::value_and_gradient`).
 //!
 //! # Example
 //! ```

@@ -60,7 +60,8 @@ fn from_bytes<T: MatScalar>(bytes: &[u8], file: Dtype, rows: usize, cols: usize)
 /// crash never leaves a half-written file at `path`.
 ///
 /// # Errors
-/// [`NnError::Io`] if the file cannot be written.
+/// [`NnError::Io`] if the file cannot be written; [`NnError::InvalidFile`] if the safetensors
+/// encoder refuses a tensor.
 ///
 /// # Example
 /// ```

@@ -170,7 +170,7 @@ pub fn kldivergence<T: MatScalar>(
 }
 
 /// `max(1 − p, 0)^γ`, the focal weight. The floor keeps a fractional `γ` finite where rounding
-/// makes `p` exceed 1 by an ε (Flux's formula gives NaN there), and it is a ReLU-like kink with
+/// makes `p` exceed 1 by an ε (Flux's formula fails there: Julia raises a `DomainError`), and it is a ReLU-like kink with
 /// slope 0 at `p = 1` (not the ½ of `max`'s tie rule): with `γ < 1` the slope of `base^γ` is
 /// infinite at base 0, and the true derivative of the loss there is 0.
 fn focal_weight<T: MatScalar>(p: MatVar<T>, gamma: f64) -> MatVar<T> {
@@ -230,7 +230,7 @@ pub fn focal_loss<T: MatScalar>(
 ///
 /// `agg(−max(1 − pₜ, 0)^γ · ln(pₜ + ε))` with `pₜ = y·ŷ + (1 − y)·(1 − ŷ)`.
 ///
-/// Flux adds `ε` to `ŷ` before forming `pₜ`, which leaves `pₜ = −ε` (a NaN loss) for `y = 0`,
+/// Flux adds `ε` to `ŷ` before forming `pₜ`, which leaves `pₜ = −ε` (the logarithm of a negative number: Julia raises a `DomainError`) for `y = 0`,
 /// `ŷ = 1`; adding it inside the logarithm instead gives the same values up to `O(ε)` and a
 /// finite loss and gradient for a zero probability on either class.
 ///

@@ -68,8 +68,9 @@ where
     let leaves = |tape: &mut MatTape<T>| {
         inputs
             .iter()
-            // SAFETY: the tape holding these values is `tape` below, a local dropped before
-            // this function returns, and `inputs` stays borrowed for the whole call.
+            // SAFETY: the tape holding these values is `tape` below, a local dropped (or
+            // recycled with its values cleared) before this function returns, and `inputs`
+            // stays borrowed for the whole call.
             .map(|m| tape.borrowed_input(unsafe { NodeValue::borrowed(m.borrow()) }))
             .collect()
     };

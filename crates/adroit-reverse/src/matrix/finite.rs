@@ -2,7 +2,8 @@
 
 use super::MatScalar;
 
-/// Independent accumulators of [`all_finite`]: eight 4-wide f32 (or 2-wide f64) SSE vectors.
+/// Independent accumulators of [`all_finite`]: eight 4-wide f32 (or sixteen 2-wide f64) SSE
+/// vectors.
 const LANES: usize = 32;
 
 /// True when every entry of `values` is finite (no NaN, no ±∞).
