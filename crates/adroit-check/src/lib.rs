@@ -51,6 +51,10 @@ pub use tolerance::Tolerance;
 /// `Float`), re-exported so a user depending on `adroit-check` alone can name it.
 pub use num_traits;
 
+/// `nalgebra`, whose matrices some checks return (`fd::jacobian`), re-exported so a user
+/// depending on `adroit-check` alone uses the same version.
+pub use nalgebra;
+
 /// The forward-mode crate whose derivatives the checks compare, re-exported so a user depending
 /// on `adroit-check` alone can write the functions under test.
 pub use adroit_forward;

@@ -57,6 +57,9 @@ pub use layers::{Chain, Dense, Dropout, DynLayer, LayerNorm};
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).
 pub use nalgebra;
+/// `num-traits`, whose `Float` the activations are generic over (re-exported so that a user
+/// of `adroit-nn` alone can write generic code against the same version).
+pub use num_traits;
 /// `rand`, whose RNGs seed initialisers (re-exported for the same reason: `Dense::new` takes a
 /// `rand` 0.9 RNG).
 pub use rand;
