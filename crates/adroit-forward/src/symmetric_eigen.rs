@@ -18,9 +18,11 @@ use num_traits::Float;
 ///
 /// `a`: `n × n`, read from its lower triangle as nalgebra's `symmetric_eigen` does (the
 /// tangent too); returns the `n` eigenvalues and the `n × n` matrix of unit eigenvectors (one
-/// per column), in nalgebra's order for the primal matrix. At a repeated eigenvalue the
-/// eigenvectors are not differentiable: their tangents there are infinite or NaN (the
-/// eigenvalues' stay finite, `diag(VᵀȧV)` for the basis returned).
+/// per column), in the order of nalgebra's `SymmetricEigen` of the primal matrix that the
+/// lower triangle defines. At a repeated eigenvalue the eigenvectors are not differentiable:
+/// a perturbation that mixes the pair gives them infinite tangents (one that does not, or a
+/// constant matrix, gives finite ones); the eigenvalues' tangents stay finite, `diag(VᵀȧV)`
+/// for the basis returned. A 0 × 0 matrix gives empty results.
 ///
 /// # Panics
 /// If `a` is not square.
@@ -51,6 +53,9 @@ where
         a.ncols()
     );
     let n = a.nrows();
+    if n == 0 {
+        return (DVector::zeros(0), DMatrix::zeros(0, 0));
+    }
     // Lower triangle, mirrored (what nalgebra reads).
     let lower = |f: &dyn Fn(&Dual<T>) -> T| {
         DMatrix::from_fn(
@@ -66,8 +71,10 @@ where
     let rotated = v.transpose() * &dot * &v;
     let values = DVector::from_fn(n, |i, _| Dual::new(lambda[i], rotated[(i, i)]));
     // V̇ = V·(F ∘ VᵀȧV), Fⱼᵢ = 1/(λᵢ − λⱼ) off the diagonal, 0 on it.
+    // A zero numerator gives 0 even at a repeated eigenvalue (0/0): constant inputs, or a
+    // perturbation that does not mix the pair, leave the eigenvectors' tangents finite.
     let weighted = DMatrix::from_fn(n, n, |j, i| {
-        if i == j {
+        if i == j || rotated[(j, i)] == T::zero() {
             T::zero()
         } else {
             rotated[(j, i)] / (lambda[i] - lambda[j])

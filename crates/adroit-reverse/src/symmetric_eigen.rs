@@ -13,13 +13,14 @@ use nalgebra::{DMatrix, DVector, RealField};
 ///
 /// folded onto the lower triangle of `a`, which is all that is read (as nalgebra's
 /// `symmetric_eigen`): each entry below the diagonal receives `Āᵢⱼ + Āⱼᵢ`, the upper triangle
-/// nothing. Values are nalgebra's `SymmetricEigen` of the primal matrix, in its order.
+/// nothing. Values are nalgebra's `SymmetricEigen` of the primal matrix the lower triangle
+/// defines, in its order; a 0 × 0 matrix gives empty results.
 ///
 /// `a.symmetric_eigen()` on a `DMatrix<Var<f64>>` differentiates nalgebra's iterations instead,
 /// and gives zero eigenvector derivatives where an off-diagonal entry is zero in value (a
 /// diagonal matrix moved off its diagonal). At a repeated eigenvalue the eigenvectors are not
-/// differentiable: their cotangent contributions are then infinite or NaN (the eigenvalues'
-/// stay finite). First order only: under [`hessian`](crate::hessian) the scalar type is a
+/// differentiable: an eigenvector cotangent that mixes the pair gives infinite or NaN
+/// contributions; losses of the eigenvalues alone stay finite. First order only: under [`hessian`](crate::hessian) the scalar type is a
 /// dual, which has no `RealField` (use adroit-forward for second derivatives).
 ///
 /// # Panics
@@ -54,6 +55,12 @@ where
         a.ncols()
     );
     let n = a.nrows();
+    if n == 0 {
+        return (
+            DVector::from_vec(Vec::new()),
+            DMatrix::from_vec(0, 0, Vec::new()),
+        );
+    }
     let primal = DMatrix::from_fn(n, n, |i, j| {
         if i >= j {
             a[(i, j)].value()
@@ -69,9 +76,13 @@ where
         let (lambda, v) = (&lambda_pb, &v_pb);
         let v_bar = DMatrix::from_column_slice(n, n, &w[n..]);
         let projected = v.transpose() * v_bar;
+        // A zero numerator gives 0 even at a repeated eigenvalue (0/0), so eigenvalue-only
+        // losses stay finite there (the convention that a zero cotangent is never NaN).
         let inner = DMatrix::from_fn(n, n, |i, j| {
             if i == j {
                 w[i]
+            } else if projected[(i, j)] == T::zero() {
+                T::zero()
             } else {
                 projected[(i, j)] / (lambda[j] - lambda[i])
             }

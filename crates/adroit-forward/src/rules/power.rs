@@ -231,29 +231,43 @@ impl BinaryRule for Hypot {
         }
         if !value.is_normal() && x.is_finite() && y.is_finite() {
             // The hypotenuse overflowed (3e38 in f32) or is subnormal: x/h would be 0, or
-            // rounded to 1. The partials are scale-free: take them from x/s, y/s with
-            // s = max(|x|, |y|).
-            let scale = x.abs().max(y.abs());
-            let (xs, ys) = (x / scale, y / scale);
-            let hs = xs.hypot(ys);
-            return (value, xs / hs, ys / hs);
+            // rounded to 1. The partials are scale-free: take them from the arguments scaled
+            // by a constant power of two (a constant, so that no derivative of the scale
+            // enters the second derivatives).
+            let c = if value.is_infinite() {
+                lit::<S>(0.5)
+            } else {
+                S::min_positive_value().recip()
+            };
+            let (xs, ys) = (x * c, y * c);
+            let (dx, dy) = hypot_partials(xs, ys, xs.hypot(ys));
+            return (value, dx, dy);
         }
-        // When one argument exceeds twice the other, the larger one's partial, x/h, is written
-        // as sign(x)/√(1 + t²) with t = y/x: its tangent (the second derivative) is then formed
-        // from products alone, where the quotient rule on x/h cancels, 1/h − x²/h³ = y²/h³,
-        // losing ~(x/y)² of the precision. Closer arguments keep the correctly rounded x/h.
-        let (ax, ay) = (x.abs(), y.abs());
-        let two = S::one() + S::one();
-        if ax > two * ay {
-            let t = y / x;
-            let dx = (S::one() + t * t).sqrt().recip() * x.signum();
-            (value, dx, y / value)
-        } else if ay > two * ax {
-            let t = x / y;
-            let dy = (S::one() + t * t).sqrt().recip() * y.signum();
-            (value, x / value, dy)
-        } else {
-            (value, x / value, y / value)
-        }
+        let (dx, dy) = hypot_partials(x, y, value);
+        (value, dx, dy)
+    }
+}
+
+/// `(x/h, y/h)` for `h = hypot(x, y) ≠ 0`, finite or with an infinite argument.
+#[inline(always)]
+fn hypot_partials<S: Float>(x: S, y: S, value: S) -> (S, S) {
+    // When one argument exceeds twice the other, the larger one's partial, x/h, is written
+    // as sign(x)/√(1 + t²) with t = y/x: its tangent (the second derivative) is then formed
+    // from products alone, where the quotient rule on x/h cancels, 1/h − x²/h³ = y²/h³,
+    // losing ~(x/y)² of the precision. Closer arguments keep the correctly rounded x/h. The
+    // test halves the larger argument rather than doubling the smaller one, which could
+    // overflow (an infinite x against y = 3e38 in f32 then fell through to ∞/∞).
+    let (ax, ay) = (x.abs(), y.abs());
+    let two = S::one() + S::one();
+    if ax / two > ay {
+        let t = y / x;
+        let dx = (S::one() + t * t).sqrt().recip() * x.signum();
+        (dx, y / value)
+    } else if ay / two > ax {
+        let t = x / y;
+        let dy = (S::one() + t * t).sqrt().recip() * y.signum();
+        (x / value, dy)
+    } else {
+        (x / value, y / value)
     }
 }

@@ -322,8 +322,7 @@ fn matrix_exponential_gradient() {
 /// `symmetric_eigen`'s pullback against forward mode's perturbation-theory tangents
 /// (`adroit_forward::symmetric_eigen`) for f = Σ cᵢλᵢ + Σ W ∘ V in a symmetric direction B:
 /// ⟨∇f, B⟩ (the gradient sits on the lower triangle) equals the forward tangent; at the 3 × 3
-/// test matrix and at a diagonal one. Also, a 2 × 2 at an upper triangle that differs (only the
-/// lower one is read).
+/// test matrix and at a diagonal one.
 #[test]
 fn symmetric_eigen_pullback_matches_forward_mode() {
     use adroit_forward::Dual;
@@ -364,4 +363,38 @@ fn symmetric_eigen_pullback_matches_forward_mode() {
         let reverse: f64 = g.iter().zip(b.iter()).map(|(g, b)| g * b).sum();
         close(&[reverse], &[forward], 1e-12, "⟨∇f, B⟩ vs forward tangent");
     }
+}
+
+/// At a repeated eigenvalue, a loss of the eigenvalues alone has a finite gradient (the
+/// identity for Σλ at I₃, as JAX's `eigh`); it was NaN (0/0 in the eigenvector term). A 0 × 0
+/// matrix gives empty results.
+#[test]
+fn symmetric_eigen_at_a_repeated_eigenvalue() {
+    let identity = DMatrix::<f64>::identity(3, 3);
+    let g = gradient(
+        |x| {
+            let (values, _) = adroit_reverse::symmetric_eigen(&to_vars(x, 3));
+            values.iter().copied().sum()
+        },
+        identity.as_slice(),
+    );
+    assert_eq!(g, identity.as_slice());
+    let (values, vectors) =
+        adroit_forward::symmetric_eigen(&identity.map(adroit_forward::Dual::constant));
+    assert!(
+        values
+            .iter()
+            .chain(vectors.iter())
+            .all(|d| d.tangent() == 0.0)
+    );
+    let empty = gradient(
+        |x| {
+            let (values, vectors) =
+                adroit_reverse::symmetric_eigen(&DMatrix::<Var<f64>>::from_vec(0, 0, vec![]));
+            assert_eq!((values.len(), vectors.shape()), (0, (0, 0)));
+            x[0]
+        },
+        &[1.0],
+    );
+    assert_eq!(empty, [1.0]);
 }

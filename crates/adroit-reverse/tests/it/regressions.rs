@@ -239,3 +239,24 @@ fn hypot_partials_survive_an_overflowing_or_subnormal_hypotenuse() {
     let d = adroit_forward::gradient(|v| v[0].hypot(v[1]), &[3e38_f32, 3e38]);
     assert!(d.iter().all(|d| (d - r).abs() < 1e-6), "{d:?}");
 }
+
+#[test]
+fn hypot_second_derivatives_at_a_tiny_or_infinite_argument() {
+    // (0, 1e-45) in f32: the scaled partials' own derivatives made ∞ − ∞ = NaN in H[1][1]
+    // (first version of the overflow fix); the entries are ∞ (1/|y| overflows), 0 and 0.
+    let h = adroit_forward::hessian(|v| v[0].hypot(v[1]), &[0.0_f32, 1e-45]);
+    assert_eq!(
+        (h[(0, 0)], h[(0, 1)], h[(1, 1)]),
+        (f32::INFINITY, 0.0, 0.0),
+        "{h}"
+    );
+    let h = adroit_forward::hessian(|v| v[0].hypot(v[1]), &[5e-324_f64, 0.0]);
+    assert_eq!(
+        (h[(0, 0)], h[(0, 1)], h[(1, 1)]),
+        (0.0, 0.0, f64::INFINITY),
+        "{h}"
+    );
+    // An infinite argument against one above MAX/2: ∂x = sign(x), ∂y = 0 (was ∞/∞ = NaN).
+    let g = gradient(|v| v[0].hypot(v[1]), &[f32::NEG_INFINITY, 3e38]);
+    assert_eq!(g, [-1.0, 0.0]);
+}

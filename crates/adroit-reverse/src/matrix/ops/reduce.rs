@@ -17,7 +17,8 @@ fn is_single<T: MatScalar>() -> bool {
 /// 2²⁴); `f64` sums add in order.
 pub(crate) fn total<T: MatScalar>(values: impl Iterator<Item = T>) -> T {
     if is_single::<T>() {
-        let sum: f64 = values.map(|v| v.to_f64().unwrap_or(f64::NAN)).sum();
+        // From +0 (`Iterator::sum` starts at −0, which an empty or all −0 sum would keep).
+        let sum = values.fold(0.0_f64, |a, v| a + v.to_f64().unwrap_or(f64::NAN));
         T::from_f64(sum).unwrap_or_else(T::nan)
     } else {
         values.fold(T::zero(), |a, v| a + v)
