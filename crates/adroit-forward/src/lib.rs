@@ -138,6 +138,7 @@ pub use num_traits;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::nalgebra_traits::odd_factorial_series;
+    pub use crate::symmetric_eigen::symmetric_from_lower;
     pub use approx;
     pub use num_traits;
     pub use simba;

@@ -46,25 +46,14 @@ pub fn symmetric_eigen<T>(a: &DMatrix<Dual<T>>) -> (DVector<Dual<T>>, DMatrix<Du
 where
     T: Float + RealField,
 {
-    assert!(
-        a.is_square(),
-        "symmetric_eigen: the matrix must be square, not {}×{}",
-        a.nrows(),
-        a.ncols()
-    );
     let n = a.nrows();
+    let (primal, dot) = (
+        symmetric_from_lower(a, Dual::value),
+        symmetric_from_lower(a, Dual::tangent),
+    );
     if n == 0 {
         return (DVector::zeros(0), DMatrix::zeros(0, 0));
     }
-    // Lower triangle, mirrored (what nalgebra reads).
-    let lower = |f: &dyn Fn(&Dual<T>) -> T| {
-        DMatrix::from_fn(
-            n,
-            n,
-            |i, j| if i >= j { f(&a[(i, j)]) } else { f(&a[(j, i)]) },
-        )
-    };
-    let (primal, dot) = (lower(&|d| d.value()), lower(&|d| d.tangent()));
     let eig = primal.symmetric_eigen();
     let (lambda, v) = (eig.eigenvalues, eig.eigenvectors);
     // ȧ in the eigenbasis: Vᵀ·ȧ·V.
@@ -83,4 +72,31 @@ where
     let v_dot = &v * weighted;
     let vectors = DMatrix::from_fn(n, n, |r, c| Dual::new(v[(r, c)], v_dot[(r, c)]));
     (values, vectors)
+}
+
+/// The symmetric `n × n` matrix that the lower triangle of `a` defines, entry by entry through
+/// `f` (what nalgebra's `symmetric_eigen` reads; shared with adroit-reverse's
+/// `symmetric_eigen`).
+///
+/// # Panics
+/// If `a` is not square, naming `symmetric_eigen`.
+#[doc(hidden)]
+#[track_caller]
+pub fn symmetric_from_lower<S, T>(a: &DMatrix<S>, f: impl Fn(&S) -> T) -> DMatrix<T>
+where
+    S: nalgebra::Scalar,
+    T: nalgebra::Scalar,
+{
+    assert!(
+        a.is_square(),
+        "symmetric_eigen: the matrix must be square, not {}×{}",
+        a.nrows(),
+        a.ncols()
+    );
+    let n = a.nrows();
+    DMatrix::from_fn(
+        n,
+        n,
+        |i, j| if i >= j { f(&a[(i, j)]) } else { f(&a[(j, i)]) },
+    )
 }

@@ -48,26 +48,14 @@ pub fn symmetric_eigen<T>(a: &DMatrix<Var<T>>) -> (DVector<Var<T>>, DMatrix<Var<
 where
     T: TapeScalar + RealField,
 {
-    assert!(
-        a.is_square(),
-        "symmetric_eigen: the matrix must be square, not {}×{}",
-        a.nrows(),
-        a.ncols()
-    );
     let n = a.nrows();
+    let primal = adroit_forward::__private::symmetric_from_lower(a, Var::value);
     if n == 0 {
         return (
             DVector::from_vec(Vec::new()),
             DMatrix::from_vec(0, 0, Vec::new()),
         );
     }
-    let primal = DMatrix::from_fn(n, n, |i, j| {
-        if i >= j {
-            a[(i, j)].value()
-        } else {
-            a[(j, i)].value()
-        }
-    });
     let eig = primal.symmetric_eigen();
     let (lambda, v) = (eig.eigenvalues, eig.eigenvectors);
     let outputs: Vec<T> = lambda.iter().chain(v.iter()).copied().collect();
