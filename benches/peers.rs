@@ -26,7 +26,7 @@ use ad_trait::differentiable_function::{
 use ad_trait::forward_ad::adfn::adfn;
 use ad_trait::function_engine::FunctionEngine;
 use adroit_benches::{
-    chain, chain_derivative, rosenbrock, rosenbrock_gradient, rosenbrock_hessian,
+    chain, chain_derivative, rosenbrock, rosenbrock_array, rosenbrock_gradient, rosenbrock_hessian,
 };
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, criterion_main};
@@ -328,6 +328,20 @@ fn bench_rosenbrock_gradient(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("adroit_reverse", n), &x, |b, x| {
             b.iter(|| black_box(adroit_reverse::gradient(rosenbrock, black_box(x))))
+        });
+        let column = [DMatrix::from_column_slice(n, 1, &x)];
+        check(
+            "rosenbrock adroit array",
+            adroit_reverse::matrix::gradient(|m| rosenbrock_array(m[0]), &column)[0].as_slice(),
+            &want,
+        );
+        group.bench_with_input(BenchmarkId::new("adroit_array", n), &column, |b, x| {
+            b.iter(|| {
+                black_box(adroit_reverse::matrix::gradient(
+                    |m| rosenbrock_array(m[0]),
+                    black_box(x),
+                ))
+            })
         });
         group.bench_with_input(BenchmarkId::new("ad_trait_reverse", n), &x, |b, x| {
             b.iter(|| black_box(reverse_engine.derivative(black_box(x))))

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo bench -p adroit-benches --bench reverse`.
 
-use adroit_benches::{rosenbrock, rosenbrock_gradient, rosenbrock_hessian};
+use adroit_benches::{rosenbrock, rosenbrock_array, rosenbrock_gradient, rosenbrock_hessian};
 use adroit_reverse::matrix::{self, MatVar};
 use criterion::{BenchmarkId, Criterion, criterion_main};
 use nalgebra::DMatrix;
@@ -35,6 +35,10 @@ fn bench_rosenbrock(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("adroit_reverse", n), &x, |b, x| {
             b.iter(|| adroit_reverse::gradient(rosenbrock, black_box(x)))
+        });
+        let column = [DMatrix::from_column_slice(n, 1, &x)];
+        group.bench_with_input(BenchmarkId::new("adroit_array", n), &column, |b, x| {
+            b.iter(|| matrix::gradient(|m| rosenbrock_array(m[0]), black_box(x)))
         });
     }
     group.finish();

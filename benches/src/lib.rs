@@ -2,6 +2,7 @@
 //! `num_traits::Float` so that the plain-`f64` primal and every AD type run the same code,
 //! together with hand-written derivatives used as baselines.
 
+use adroit_reverse::matrix::MatVar;
 use nalgebra::DMatrix;
 use num_traits::Float;
 
@@ -19,6 +20,29 @@ pub fn rosenbrock<S: Float>(x: &[S]) -> S {
         sum = sum + hundred * u * u + v * v;
     }
     sum
+}
+
+/// One term of [`rosenbrock`], `100·(b − a²)² + (1 − a)²`, for the array form
+/// [`rosenbrock_array`].
+#[inline]
+pub fn rosenbrock_term<S: Float>(a: S, b: S) -> S {
+    let hundred = S::from(100.0).unwrap_or_else(S::one);
+    let u = b - a * a;
+    let v = S::one() - a;
+    hundred * u * u + v * v
+}
+
+/// [`rosenbrock`] written as array code on adroit's matrix tape, as one writes it for JAX
+/// (`benches/peers/jax_bench.py`): the pairs as the two rows of a `2 × n/2` reshape, the terms
+/// as one fused element-wise node ([`MatVar::zip_map`]), then a sum.
+///
+/// `x`: `n × 1`, `n` even and at least 2.
+pub fn rosenbrock_array(x: MatVar<f64>) -> MatVar<f64> {
+    let pairs = x.reshape(2, x.nrows() / 2);
+    MatVar::zip_map([pairs.rows(0, 1), pairs.rows(1, 1)], |[a, b]| {
+        rosenbrock_term(a, b)
+    })
+    .sum()
 }
 
 /// Hand-written gradient of [`rosenbrock`], the baseline reverse and forward modes are

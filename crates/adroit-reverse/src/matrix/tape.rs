@@ -44,8 +44,22 @@ impl<T: MatScalar> Grads<'_, T> {
         }
         let adjoint =
             self.adjoints[i as usize].get_or_insert_with(|| DMatrix::zeros(shape.0, shape.1));
-        let mut target = adjoint.view_mut(start, block.shape());
-        target += block;
+        // Column by column over plain slices (nalgebra's strided `view_mut() +=` does not
+        // vectorise).
+        let (stride, (i, j)) = (adjoint.nrows(), start);
+        let (rows, target) = (block.nrows(), adjoint.as_mut_slice());
+        if rows == 1 {
+            for (c, &b) in block.as_slice().iter().enumerate() {
+                target[(j + c) * stride + i] += b;
+            }
+            return;
+        }
+        for (c, column) in block.as_slice().chunks_exact(rows.max(1)).enumerate() {
+            let at = (j + c) * stride + i;
+            for (t, &b) in target[at..at + rows].iter_mut().zip(column) {
+                *t += b;
+            }
+        }
     }
 
     /// Adds `contribution` to node `i`'s adjoint (with [`Self::accumulate_block`], the only

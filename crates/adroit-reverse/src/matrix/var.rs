@@ -242,6 +242,19 @@ impl<T: MatScalar> MatVar<T> {
         })
     }
 
+    /// Records `forward(values)` as a node whose parents are `inputs`.
+    #[track_caller]
+    pub(crate) fn nary_op<const K: usize>(
+        inputs: [Self; K],
+        forward: impl FnOnce([&DMatrix<T>; K]) -> (DMatrix<T>, Box<dyn Backward<T>>),
+    ) -> Self {
+        T::with_mat_tapes(|stack| {
+            let tape = stack.active();
+            let (value, backward) = forward(inputs.each_ref().map(|x| tape.value(x)));
+            tape.record(&inputs, value, backward)
+        })
+    }
+
     /// Records `forward(value, other value)` as a node with parents `self` and `other`.
     #[track_caller]
     pub(crate) fn binary_op(

@@ -8,6 +8,7 @@ mod reshape;
 mod slice;
 mod softmax;
 mod transpose;
+mod zip_map;
 
 /// The dimension along which a reduction or a normalisation runs.
 ///
@@ -35,7 +36,6 @@ pub enum Along {
 }
 
 use crate::matrix::MatScalar;
-use crate::matrix::all_finite;
 use nalgebra::DMatrix;
 
 /// A local derivative saved by an element-wise operation: the same number everywhere (linear
@@ -49,8 +49,8 @@ pub(crate) enum Partial<T> {
 
 impl<T: MatScalar> Partial<T> {
     /// `g ⊙ partial` with the convention of [`adroit_forward::chain_product`] (a zero on
-    /// either side gives 0, never `0·∞ = NaN`), computed in `g`'s buffer when the partial is
-    /// finite (the common case) and skipping the work for a constant 1.
+    /// either side gives 0, never `0·∞ = NaN`), computed in `g`'s buffer, skipping the work
+    /// for a constant 1.
     pub(crate) fn times(&self, mut g: DMatrix<T>) -> DMatrix<T> {
         match self {
             Partial::Constant(c) if *c == T::one() => g,
@@ -63,25 +63,14 @@ impl<T: MatScalar> Partial<T> {
                 g
             }
             Partial::Constant(c) => g.map(|v| adroit_forward::chain_product(*c, v)),
-            Partial::Matrix(d) if all_finite(d.as_slice()) => {
-                g.component_mul_assign(d);
-                // With finite partials, only a zero partial against an infinite or NaN
-                // cotangent departs from the plain product (as a NaN): make those 0.
-                if any_nan(g.as_slice()) {
-                    g.zip_apply(d, |v, w| {
-                        if w.is_zero() {
-                            *v = T::zero();
-                        }
-                    });
+            Partial::Matrix(d) => {
+                // One pass of products with a select (vectorised): only a NaN product with a
+                // zero factor departs from the plain product.
+                for (v, &w) in g.as_mut_slice().iter_mut().zip(d.as_slice()) {
+                    *v = adroit_forward::chain_product(w, *v);
                 }
                 g
             }
-            Partial::Matrix(d) => g.zip_map(d, |v, w| adroit_forward::chain_product(w, v)),
         }
     }
-}
-
-/// True when some entry is NaN (a branch-free scan, so it vectorises).
-fn any_nan<T: MatScalar>(values: &[T]) -> bool {
-    values.iter().fold(false, |found, v| found | v.is_nan())
 }
