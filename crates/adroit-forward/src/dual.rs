@@ -185,3 +185,5 @@ impl<T: Float + fmt::Display> fmt::Display for Dual<T> {
 crate::impl_scalar_traits!([T: Float] Dual<T>, T);
 crate::impl_scalar_lhs_ops!([] Dual<f64>, f64);
 crate::impl_scalar_lhs_ops!([] Dual<f32>, f32);
+crate::impl_nested_float_ops!([] Dual<Dual<f64>>, f64);
+crate::impl_nested_float_ops!([] Dual<Dual<f32>>, f32);

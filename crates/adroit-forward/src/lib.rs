@@ -11,7 +11,9 @@
 //!
 //! All of them implement `num_traits::{Float, FloatConst, Num, NumCast, ToPrimitive,
 //! FromPrimitive, Signed, Zero, One, Inv}`, the arithmetic operators (with plain `f32`/`f64`
-//! on either side), `Sum`, `Product`, and, over `f32`/`f64`, `nalgebra::RealField`, so
+//! on either side, for `Dual<Dual<f32 | f64>>` too; a deeper nesting takes constants of its
+//! primal type, e.g. `Dual::constant(2.0)`), `Sum`, `Product`, and, over `f32`/`f64`,
+//! `nalgebra::RealField`, so
 //! `DMatrix<Dual<f64>>` supports LU, Cholesky, QR, `solve`, `determinant`, `try_inverse` and
 //! `SymmetricEigen`. Nesting (`Dual<Dual<f64>>`) works and cannot confuse perturbations.
 //! [`StopGradient`] cuts a derivative in generic code (`S: Float + StopGradient`), on plain

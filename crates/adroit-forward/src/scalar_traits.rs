@@ -418,3 +418,69 @@ macro_rules! __binary_methods {
         }
     )*};
 }
+
+/// Implements plain `f32`/`f64` on both sides of `+ - * / %` (and the assign operators) for a
+/// nested type whose primal is itself a [`ChainRule`](crate::ChainRule) type over that float:
+/// `Dual<Dual<f64>>`, and adroit-reverse's `Var<Dual<f64>>` (in `hvp`) and
+/// `Var<DualVec<f64, N>>` (in `hessian`). The float is lifted to a constant of the primal type.
+/// Usage: `impl_nested_float_ops!([generics] Type, f64);`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! impl_nested_float_ops {
+    ([$($g:tt)*] $ty:ty, $p:ty) => {
+        $crate::__impl_nested_float_op!([$($g)*] $ty, $p, Add, add, AddAssign, add_assign,
+            |x, c| x.shift(c), |c, x| x.shift(c));
+        $crate::__impl_nested_float_op!([$($g)*] $ty, $p, Sub, sub, SubAssign, sub_assign,
+            |x, c| x.shift(-c), |c, x| (-x).shift(c));
+        $crate::__impl_nested_float_op!([$($g)*] $ty, $p, Mul, mul, MulAssign, mul_assign,
+            |x, c| x.scale(c), |c, x| x.scale(c));
+        $crate::__impl_nested_float_op!([$($g)*] $ty, $p, Div, div, DivAssign, div_assign,
+            |x, c| x.unscale(c), |c, x| <$ty as $crate::ChainRule>::constant(c) / x);
+        $crate::__impl_nested_float_op!([$($g)*] $ty, $p, Rem, rem, RemAssign, rem_assign,
+            |x, c| x % <$ty as $crate::ChainRule>::constant(c),
+            |c, x| <$ty as $crate::ChainRule>::constant(c) % x);
+    };
+}
+
+/// One operator of [`impl_nested_float_ops`]: `x op c` by `$right(x, lifted c)`, `c op x` by
+/// `$left(lifted c, x)`, and `x op= c`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __impl_nested_float_op {
+    ([$($g:tt)*] $ty:ty, $p:ty, $Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident,
+     |$x:ident, $c:ident| $right:expr, |$c2:ident, $x2:ident| $left:expr) => {
+        impl<$($g)*> ::core::ops::$Op<$p> for $ty {
+            type Output = $ty;
+            #[inline]
+            #[track_caller]
+            fn $op(self, rhs: $p) -> $ty {
+                #[allow(unused_imports)]
+                use $crate::ChainRule as _;
+                let $x = self;
+                let $c = <<$ty as $crate::ChainRule>::Primal as $crate::ChainRule>::constant(rhs);
+                $right
+            }
+        }
+
+        impl<$($g)*> ::core::ops::$Op<$ty> for $p {
+            type Output = $ty;
+            #[inline]
+            #[track_caller]
+            fn $op(self, rhs: $ty) -> $ty {
+                #[allow(unused_imports)]
+                use $crate::ChainRule as _;
+                let $x2 = rhs;
+                let $c2 = <<$ty as $crate::ChainRule>::Primal as $crate::ChainRule>::constant(self);
+                $left
+            }
+        }
+
+        impl<$($g)*> ::core::ops::$OpAssign<$p> for $ty {
+            #[inline]
+            #[track_caller]
+            fn $op_assign(&mut self, rhs: $p) {
+                *self = ::core::ops::$Op::$op(*self, rhs);
+            }
+        }
+    };
+}

@@ -170,6 +170,9 @@ pub const HESSIAN_CHUNK: usize = 12;
 /// fn f<S: Float>(x: &[S]) -> S { x[0] * x[0] * x[1] }
 /// let h = adroit_reverse::hessian(|x| f(x), &[1.0, 2.0]);
 /// assert_eq!(h, adroit_reverse::nalgebra::dmatrix![4.0, 2.0; 2.0, 0.0]);
+/// // plain floats work on either side of the recorded variables
+/// let h = adroit_reverse::hessian(|x| 3.0 * x[0] * x[0] + x[1] / 2.0, &[1.0, 2.0]);
+/// assert_eq!(h, adroit_reverse::nalgebra::dmatrix![6.0, 0.0; 0.0, 0.0]);
 /// ```
 #[track_caller]
 pub fn hessian<T, F>(f: F, x: &[T]) -> DMatrix<T>

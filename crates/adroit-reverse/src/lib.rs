@@ -15,7 +15,9 @@
 //!   another tape's node;
 //! - **custom rules** ([`custom_rule`], [`custom_scalar`]) and [`stop_gradient`] (also the
 //!   method of adroit-forward's `StopGradient` trait, for code generic over the number type);
-//! - **forward-over-reverse** Hessians and HVPs through `Var<Dual<T>>`;
+//! - **forward-over-reverse** Hessians and HVPs through `Var<Dual<T>>` (plain `f32`/`f64`
+//!   work on either side of these variables too, so `|x| 3.0 * x[0] * x[0]` is a Hessian
+//!   closure);
 //! - [`matrix`]: whole-matrix operations recorded as single nodes, for fast array code;
 //! - `Var<f32>`/`Var<f64>` implement `nalgebra::RealField`, so LU, Cholesky, `solve` and
 //!   `determinant` on `DMatrix<Var<f64>>` differentiate too. At a singular matrix LU-based

@@ -93,3 +93,45 @@ fn stop_gradient_in_generic_code_at_every_order() {
     let second = derivative(|x| derivative(|y| y * y.stop_gradient(), x), 3.0);
     assert_eq!(second, 0.0);
 }
+
+/// `f(y) = 3y² − 1/y + y/2 + 2(1 − y) + y % 2.5 + 7 % y + z` with `z` built by assign
+/// operators (`(2(y + 1) − ½)/4`), written with plain literals around a nested dual;
+/// `f''(y) = 6 − 2/y³` for `0 < y < 2.5`.
+macro_rules! literal_body {
+    ($y:expr) => {{
+        let y = $y;
+        let mut z = y + 1.0;
+        z *= 2.0;
+        z -= 0.5;
+        z /= 4.0;
+        z += 0.0;
+        z %= 100.0;
+        3.0 * y * y - 1.0 / y + y / 2.0 + (1.0 - y) * 2.0 + y % 2.5 + 7.0 % y + z
+    }};
+}
+
+#[test]
+fn plain_floats_on_both_sides_of_a_nested_dual() {
+    let y0 = 1.2;
+    let second = derivative(
+        |x: Dual<f64>| derivative(|y: Dual<Dual<f64>>| literal_body!(y), x),
+        y0,
+    );
+    assert!(
+        (second - (6.0 - 2.0 / (y0 * y0 * y0))).abs() < 1e-12,
+        "{second}"
+    );
+    // Values and first derivatives through the nested type's own operators (the second
+    // derivative above misses the piecewise-linear terms): the plain-f64 value, and
+    // 6y + 1/y² + ½ − 2 + 1 − trunc(7/y) + ½.
+    let value = literal_body!(Dual::<Dual<f64>>::constant(Dual::constant(y0)));
+    assert_eq!(value.value().value(), literal_body!(y0));
+    let first = derivative(|y: Dual<Dual<f64>>| literal_body!(y), Dual::constant(y0));
+    let want = 6.0 * y0 + 1.0 / (y0 * y0) + 0.5 - 2.0 + 1.0 - (7.0_f64 / y0).trunc() + 0.5;
+    assert!((first.value() - want).abs() < 1e-12, "{first} vs {want}");
+    let second32 = derivative(
+        |x: Dual<f32>| derivative(|y: Dual<Dual<f32>>| literal_body!(y), x),
+        1.2_f32,
+    );
+    assert!((second32 - (6.0 - 2.0 / 1.728)).abs() < 1e-5, "{second32}");
+}
