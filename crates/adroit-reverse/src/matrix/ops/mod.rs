@@ -64,8 +64,8 @@ impl<T: MatScalar> Partial<T> {
             }
             Partial::Constant(c) => g.map(|v| adroit_forward::chain_product(*c, v)),
             Partial::Matrix(d) => {
-                // One pass of products with a select (vectorised): only a NaN product with a
-                // zero factor departs from the plain product.
+                // One pass (the former finiteness scan, product and NaN scan took three): only
+                // a NaN product with a zero factor departs from the plain product.
                 for (v, &w) in g.as_mut_slice().iter_mut().zip(d.as_slice()) {
                     *v = adroit_forward::chain_product(w, *v);
                 }

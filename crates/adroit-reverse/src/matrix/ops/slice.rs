@@ -7,8 +7,6 @@ use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
-/// Backward of a block `A[i..i+r, j..j+c]`: the adjoint placed in a zero matrix of `A`'s
-/// shape.
 /// The `rows × cols` block of `m` at `(i, j)`, copied column by column from the plain
 /// column-major slice (nalgebra's strided view iterators do not vectorise; a one-row block of a
 /// wide matrix, e.g. every other entry, cost ~1.4 ns per entry through them).
@@ -29,6 +27,8 @@ pub(crate) fn copy_block<T: MatScalar>(
     DMatrix::from_vec(rows, cols, data)
 }
 
+/// Backward of a block `A[i..i+r, j..j+c]`: the adjoint added into that block of `A`'s
+/// adjoint.
 struct View {
     a: u32,
     start: (usize, usize),

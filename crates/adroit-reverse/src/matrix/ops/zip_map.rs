@@ -77,10 +77,11 @@ impl<T: MatScalar> MatVar<T> {
     /// memory cost 107 µs against 68 µs inlined for the Rosenbrock gradient below at 10⁴
     /// entries, `--bench reverse`, BENCHMARKS.md §1).
     ///
-    /// Only first derivatives flow through the node. `f` must not call matrix operations
-    /// (they panic: the tape is busy recording this node).
+    /// Only first derivatives flow through the node. `f` must not call matrix operations on
+    /// the same element type (they panic: that tape is busy recording this node).
     ///
-    /// `inputs`: `K ≥ 1` matrices (checked at compile time); the result has the broadcast shape.
+    /// `inputs`: `K ≥ 1` matrices (`K = 0` fails when the call is compiled to machine code, by
+    /// `cargo build`, not `cargo check`); the result has the broadcast shape.
     ///
     /// # Panics
     /// If the shapes do not broadcast (the message lists them all).
