@@ -23,7 +23,6 @@ Run: `python3 benches/peers/jax_bench.py` (about 45 seconds).
 import argparse
 import os
 import sys
-import timeit
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--threads", type=int, default=1, help="XLA CPU threads (default 1)")
@@ -52,48 +51,14 @@ from reference import (  # noqa: E402
     rosenbrock_hessian_np,
 )
 from stdrng import mlp_case, points  # noqa: E402
+from timing import make_report  # noqa: E402
+from workloads import bind  # noqa: E402
 
 
-def median_time(fn, repeats=args.repeats, min_time=args.min_time):
-    """Median seconds per call of `fn` (already warmed up): `number` calls per repeat, `number`
-    chosen so that a repeat takes at least `min_time`."""
-    timer = timeit.Timer(fn)
-    number = 1
-    while timer.timeit(number) < min_time:
-        number *= 2
-    return float(np.median(timer.repeat(repeat=repeats, number=number))) / number, number
+report = make_report(args.repeats, args.min_time)
 
 
-def report(name, fn):
-    fn()  # compile and warm up
-    fn()
-    t, number = median_time(fn)
-    print(f"{name:<45} {format_time(t):>12}   ({args.repeats} x {number})", flush=True)
-
-
-def format_time(t):
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
-        if t >= scale:
-            return f"{t / scale:.4g} {unit}"
-    return f"{t / 1e-9:.4g} ns"
-
-
-def rosenbrock(x):
-    a, b = x[0::2], x[1::2]
-    u = b - a * a
-    v = 1.0 - a
-    return jnp.sum(100.0 * u * u + v * v)
-
-
-def chain(x):
-    """`chain` of `benches/src/lib.rs`: ln(sin(x)·eˣ/(1 + x²) + 2)^1.5."""
-    return jnp.log(jnp.sin(x) * jnp.exp(x) / (1.0 + x * x) + 2.0) ** 1.5
-
-
-def ring(x):
-    """`ring` of `benches/peers.rs`: yᵢ = sin(xᵢ)·xᵢ₊₁ + xᵢ₋₁², indices wrapping around."""
-    prev = jnp.roll(x, 1)
-    return jnp.sin(x) * jnp.roll(x, -1) + prev * prev
+rosenbrock, chain, ring = bind(jnp)
 
 
 def main():

@@ -22,7 +22,6 @@ Run: `python3 benches/peers/torch_bench.py` (about 45 seconds).
 import argparse
 import os
 import sys
-import timeit
 import warnings
 
 import numpy as np
@@ -38,6 +37,8 @@ from reference import (  # noqa: E402
     rosenbrock_hessian_np,
 )
 from stdrng import mlp_case, points  # noqa: E402
+from timing import make_report  # noqa: E402
+from workloads import bind  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
@@ -46,46 +47,10 @@ parser.add_argument("--min-time", type=float, default=0.05, help="seconds per re
 args = parser.parse_args()
 
 
-def median_time(fn, repeats=args.repeats, min_time=args.min_time):
-    """Median seconds per call of `fn` (already warmed up): `number` calls per repeat, `number`
-    chosen so that a repeat takes at least `min_time`."""
-    timer = timeit.Timer(fn)
-    number = 1
-    while timer.timeit(number) < min_time:
-        number *= 2
-    return float(np.median(timer.repeat(repeat=repeats, number=number))) / number, number
+report = make_report(args.repeats, args.min_time)
 
 
-def format_time(t):
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
-        if t >= scale:
-            return f"{t / scale:.4g} {unit}"
-    return f"{t / 1e-9:.4g} ns"
-
-
-def report(name, fn):
-    fn()  # warm up
-    fn()
-    t, number = median_time(fn)
-    print(f"{name:<45} {format_time(t):>12}   ({args.repeats} x {number})", flush=True)
-
-
-def rosenbrock(x):
-    a, b = x[0::2], x[1::2]
-    u = b - a * a
-    v = 1.0 - a
-    return torch.sum(100.0 * u * u + v * v)
-
-
-def chain(x):
-    """`chain` of `benches/src/lib.rs`, elementwise: ln(sin(x)·eˣ/(1 + x²) + 2)^1.5."""
-    return torch.log(torch.sin(x) * torch.exp(x) / (1.0 + x * x) + 2.0) ** 1.5
-
-
-def ring(x):
-    """`ring` of `benches/peers.rs`: yᵢ = sin(xᵢ)·xᵢ₊₁ + xᵢ₋₁², indices wrapping around."""
-    prev = torch.roll(x, 1)
-    return torch.sin(x) * torch.roll(x, -1) + prev * prev
+rosenbrock, chain, ring = bind(torch)
 
 
 def main():
