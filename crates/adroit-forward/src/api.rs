@@ -9,6 +9,14 @@ use num_traits::Float;
 ///
 /// Larger chunks mean fewer evaluations but more work per operation; 8 keeps a
 /// [`DualVec<f64, 8>`] in two cache lines. ForwardDiff.jl's default threshold is 12.
+///
+/// # Example
+/// ```
+/// use adroit_forward::{DEFAULT_CHUNK, gradient_chunked};
+/// // ∇(x·y + z) at (2, 3, 4) = (3, 2, 1), in one evaluation of 8 directions
+/// let g = gradient_chunked::<DEFAULT_CHUNK, _, _>(|x| x[0] * x[1] + x[2], &[2.0, 3.0, 4.0]);
+/// assert_eq!(g, vec![3.0, 2.0, 1.0]);
+/// ```
 pub const DEFAULT_CHUNK: usize = 8;
 
 /// The derivative `f'(x)` of a scalar function, by one evaluation on a [`Dual`].

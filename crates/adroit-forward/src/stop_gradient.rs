@@ -29,6 +29,14 @@ use num_traits::Float;
 /// ```
 pub trait StopGradient: Sized {
     /// The same value, with every perturbation dropped.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::{Dual, StopGradient};
+    /// let x = Dual::variable(3.0_f64);
+    /// let y = x.stop_gradient();
+    /// assert_eq!((y.value(), y.tangent()), (3.0, 0.0));
+    /// ```
     fn stop_gradient(self) -> Self;
 }
 

@@ -154,6 +154,18 @@ where
 }
 
 /// The number of Hessian columns computed per recording by [`hessian`].
+///
+/// # Example
+/// ```
+/// use adroit_reverse::{HESSIAN_CHUNK, Var, adroit_forward::DualVec};
+/// // `hessian` hands its closure Var<DualVec<T, HESSIAN_CHUNK>>: a 13-input Hessian takes two
+/// // recordings of 12 directions each.
+/// let h = adroit_reverse::hessian(
+///     |x: &[Var<DualVec<f64, HESSIAN_CHUNK>>]| x.iter().map(|&v| v * v).sum(),
+///     &[1.0; 13],
+/// );
+/// assert_eq!(h[(12, 12)], 2.0);
+/// ```
 pub const HESSIAN_CHUNK: usize = 12;
 
 /// The Hessian `∇²f(x)` of `f: ℝⁿ → ℝ` by forward-over-reverse: `⌈n/12⌉` recordings on

@@ -15,6 +15,16 @@ use std::thread::LocalKey;
 /// Each type has its own thread-local active tape, so gradients run in parallel on different
 /// threads, and `Var<f64>` and `Var<Dual<f64>>` scopes never interfere. The trait is sealed.
 ///
+/// As a bound, it lets code take gradients for any recordable type:
+/// ```
+/// use adroit_reverse::{TapeScalar, gradient};
+/// fn slope<T: TapeScalar>(x: T) -> T {
+///     gradient(|v| v[0] * v[0], &[x])[0]
+/// }
+/// assert_eq!(slope(3.0_f64), 6.0);
+/// assert_eq!(slope(3.0_f32), 6.0);
+/// ```
+///
 /// A reverse gradient inside a reverse gradient does not compile (`Var<Var<f64>>` is not a
 /// tape scalar; the error says to use [`hessian`](crate::hessian)/[`hvp`](crate::hvp)):
 /// ```compile_fail,E0277

@@ -9,6 +9,16 @@ use std::cell::RefCell;
 
 /// An element type of [`MatVar`](super::MatVar): `f32` or `f64` (sealed).
 ///
+/// As a bound, it lets array code be written once for both:
+/// ```
+/// use adroit_reverse::matrix::{self, MatScalar};
+/// use adroit_reverse::nalgebra::DMatrix;
+/// fn sum_gradient<T: MatScalar>(x: DMatrix<T>) -> DMatrix<T> {
+///     matrix::gradient(|m| m[0].sum(), &[x]).remove(0)
+/// }
+/// assert_eq!(sum_gradient(DMatrix::from_element(2, 2, 5.0_f32)), DMatrix::from_element(2, 2, 1.0));
+/// ```
+///
 /// The thread-local matrix tapes (which may point into a caller's matrices during a gradient
 /// call) are reachable from this crate only:
 /// ```compile_fail,E0624
