@@ -1,7 +1,9 @@
 //! Activation functions: each written once, generically over `num_traits::Float` and
 //! numerically stable, so its derivative comes from the rule table of `adroit-forward` (through
-//! forward-mode duals) and it works on `f64`, `Dual`, `Var` alike; and [`Activation`], the
-//! choice of a layer, applied entry-wise to matrices.
+//! forward-mode duals) and it works on `f64`, `Dual`, `Var` alike — except GELU's erf form,
+//! [`gelu_erf_with_derivative`], whose error function (not in `Float`) comes from the `libm`
+//! crate with its derivative `Φ(x) + x·φ(x)` written beside it, for `f32`/`f64` only; and
+//! [`Activation`], the choice of a layer, applied entry-wise to matrices.
 //!
 //! Definitions and constants follow Flux/NNlib. Kinks: `relu'(0) = 0`, and every
 //! piecewise-linear activation takes the derivative of its flat or lower piece at a kink

@@ -154,3 +154,53 @@ fn activation_layer_matches_the_dense_activation() {
     assert_eq!((&gc.weight, &gc.bias), (&gf.weight, &gf.bias));
     assert!(format!("{chain:?}").contains("Activation]"), "{chain:?}");
 }
+
+/// Implicit gradients (classic Flux: `params(&model)`, then index by parameter) through a
+/// `Chain` of boxed layers equal the explicit, model-shaped ones, layer by layer, and the
+/// names say where each parameter sits.
+#[test]
+fn implicit_gradients_through_a_chain_equal_the_explicit_ones() {
+    let mut r = rand::rngs::StdRng::seed_from_u64(21);
+    let chain = Chain::new()
+        .push(Dense::<f64>::new(3, 4, Activation::Tanh, &mut r))
+        .push(LayerNorm::new(4))
+        .push(Dense::new(4, 2, Activation::Identity, &mut r).without_bias());
+    let x = DMatrix::from_fn(3, 5, |i, j| (i as f64 * 0.7 - j as f64 * 0.3).sin());
+    let y = DMatrix::from_fn(2, 5, |i, j| (i + j) as f64 / 4.0);
+    let (explicit_loss, explicit) = gradient(&chain, |m, ctx| {
+        mse(m.forward(MatVar::constant(x.clone()), ctx), &y, Agg::Mean)
+    })
+    .unwrap();
+    let ps = adroit_nn::params(&chain);
+    let (implicit_loss, implicit) = ps
+        .gradient(|ctx| {
+            mse(
+                chain.forward(MatVar::constant(x.clone()), ctx),
+                &y,
+                Agg::Mean,
+            )
+        })
+        .unwrap();
+    assert_eq!(implicit_loss, explicit_loss);
+    let first = chain.layer::<Dense<f64>>(0).unwrap();
+    let last = chain.layer::<Dense<f64>>(2).unwrap();
+    let norm = chain.layer::<LayerNorm<f64>>(1).unwrap();
+    let (g_first, g_last) = (
+        explicit.layer::<Dense<f64>>(0).unwrap(),
+        explicit.layer::<Dense<f64>>(2).unwrap(),
+    );
+    let g_norm = explicit.layer::<LayerNorm<f64>>(1).unwrap();
+    assert_eq!(implicit[&first.weight], g_first.weight);
+    assert_eq!(
+        &implicit[first.bias.as_ref().unwrap()],
+        g_first.bias.as_ref().unwrap()
+    );
+    assert_eq!(implicit[&last.weight], g_last.weight);
+    assert_eq!(implicit[&norm.scale], g_norm.scale);
+    assert_eq!(implicit[&norm.bias], g_norm.bias);
+    // every gradient is non-trivial, so the lookups above cannot pass by returning zeros
+    for g in [&g_first.weight, &g_last.weight, &g_norm.scale] {
+        assert!(g.amax() > 1e-3, "{g}");
+    }
+    assert_eq!(ps.names().count(), 5);
+}

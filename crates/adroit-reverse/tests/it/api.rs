@@ -167,6 +167,17 @@ fn hessian_with_mixed_partials() {
     let h = hessian(|v| f(v), &x);
     let expected = adroit_forward::hessian(|v| f(v), &x);
     assert!((&h - &expected).amax() < 1e-14, "{h} vs {expected}");
+    // and against the formula (independent of the shared rule table):
+    // [[2y − z² sin xz, 2x, cos xz − xz sin xz], [2x, 0, 3z²], [·, 3z², 6yz − x² sin xz]]
+    let (a, b, c) = (x[0], x[1], x[2]);
+    let (s, co) = ((a * c).sin(), (a * c).cos());
+    let mixed = co - a * c * s;
+    let formula = dmatrix![
+        2.0 * b - c * c * s, 2.0 * a, mixed;
+        2.0 * a, 0.0, 3.0 * c * c;
+        mixed, 3.0 * c * c, 6.0 * b * c - a * a * s
+    ];
+    assert!((&h - &formula).amax() < 1e-14, "{h} vs {formula}");
     let v = [0.3, 1.0, -2.0];
     let hv = hvp(|x| f(x), &x, &v);
     close(

@@ -76,6 +76,31 @@ fn conventions<T: adroit_reverse::TapeScalar>() {
         gradient(|x| x[0].floor() + x[0].round(), &[c::<T>(2.5)]),
         vec![zero]
     );
+    // ReLU-like kinks have derivative 0 there: abs_sub(x, y) = max(x − y, 0) at the tie,
+    // copysign at x = ±0; and 1/−1 beyond them.
+    assert_eq!(
+        gradient(|x| x[0].abs_sub(x[1]), &[c::<T>(2.0), c(2.0)]),
+        vec![zero; 2]
+    );
+    assert_eq!(
+        gradient(|x| x[0].abs_sub(x[1]), &[c::<T>(3.0), c(2.0)]),
+        vec![one, -one]
+    );
+    assert_eq!(
+        gradient(|x| x[0].abs_sub(x[1]), &[c::<T>(1.0), c(2.0)]),
+        vec![zero; 2]
+    );
+    for (x, s) in [(0.0, 1.0), (-0.0, 1.0), (0.0, -1.0), (-0.0, -1.0)] {
+        assert_eq!(
+            gradient(|v| v[0].copysign(v[1]), &[c::<T>(x), c(s)]),
+            vec![zero; 2],
+            "copysign at ({x}, {s})"
+        );
+    }
+    assert_eq!(
+        gradient(|v| v[0].copysign(v[1]), &[c::<T>(-2.0), c(-1.0)]),
+        vec![one, zero]
+    );
     // A zero adjoint is never multiplied by an infinite partial.
     assert_eq!(
         gradient(|x| x[0].sqrt() * zero_var() + x[1], &[zero, one]),
