@@ -25,6 +25,10 @@ Setup (identical for every optimizer)
       params = optax.apply_updates(params, updates)
 
   and the parameters after each of the 10 steps are recorded.
+* The cases named in ``SPLIT`` run on two parameter arrays instead of one,
+  ``{"a": p[0:2], "b": p[2:3]}`` (gradients split the same way), so that a
+  clipping rule's reach (global across arrays, or per array) shows; their rows
+  are the two arrays concatenated.
 * ``jax.config.update("jax_enable_x64", True)``: everything is float64.
 
 Verification
@@ -108,6 +112,16 @@ CASES = [
      lambda: optax.chain(optax.clip_by_global_norm(0.5), optax.sgd(0.1))),
     ("clip_then_sgd", "optax.chain(optax.clip(0.3), optax.sgd(0.1))",
      lambda: optax.chain(optax.clip(0.3), optax.sgd(0.1))),
+    ("clip_by_global_norm_split_then_sgd",
+     "optax.chain(optax.clip_by_global_norm(0.5), optax.sgd(0.1)) on {a: p[0:2], b: p[2:3]}",
+     lambda: optax.chain(optax.clip_by_global_norm(0.5), optax.sgd(0.1))),
+    ("clip_by_norm_per_array_split_then_sgd",
+     "optax.multi_transform({a, b: optax.chain(optax.clip_by_global_norm(0.5), "
+     "optax.sgd(0.1))}) on {a: p[0:2], b: p[2:3]} (each array clipped by its own norm)",
+     lambda: optax.multi_transform(
+         {"a": optax.chain(optax.clip_by_global_norm(0.5), optax.sgd(0.1)),
+          "b": optax.chain(optax.clip_by_global_norm(0.5), optax.sgd(0.1))},
+         {"a": "a", "b": "b"})),
     ("weight_decay_then_sgd",
      "optax.chain(optax.add_decayed_weights(0.01), optax.sgd(0.1))",
      lambda: optax.chain(optax.add_decayed_weights(0.01), optax.sgd(0.1))),
@@ -134,18 +148,34 @@ CASES = [
 ]
 
 
-def run_optax(factory):
+# Cases run on two arrays, {"a": p[0:2], "b": p[2:3]}.
+SPLIT = {"clip_by_global_norm_split_then_sgd", "clip_by_norm_per_array_split_then_sgd"}
+
+
+def _split(values):
+    v = jnp.asarray(values, dtype=jnp.float64)
+    return {"a": v[0:2], "b": v[2:3]}
+
+
+def _flat(params):
+    if isinstance(params, dict):
+        return [float(v) for v in np.concatenate([np.asarray(params["a"]), np.asarray(params["b"])])]
+    return [float(v) for v in np.asarray(params)]
+
+
+def run_optax(name, factory):
     """Run one optimizer for STEPS steps; return the list of parameter rows."""
     opt = factory()
-    params = jnp.asarray(P0, dtype=jnp.float64)
+    shape = _split if name in SPLIT else (lambda v: jnp.asarray(v, dtype=jnp.float64))
+    params = shape(P0)
     state = opt.init(params)
     rows = []
     for k in range(STEPS):
-        g = jnp.asarray(GRADS[k], dtype=jnp.float64)
+        g = shape(GRADS[k])
         updates, state = opt.update(g, state, params)
         params = optax.apply_updates(params, updates)
-        assert params.dtype == jnp.float64, params.dtype
-        rows.append([float(v) for v in np.asarray(params)])
+        assert all(leaf.dtype == jnp.float64 for leaf in jax.tree_util.tree_leaves(params))
+        rows.append(_flat(params))
     return rows
 
 
@@ -340,6 +370,20 @@ def ref_clip_sgd(lr, delta):
     return _run(step)
 
 
+def ref_clip_norm_per_array_sgd(lr, max_norm, arrays):
+    """Each of `arrays` (slices of the parameter vector) clipped to norm `max_norm` on its own;
+    with one slice covering everything this is the global-norm rule."""
+    def step(t, g, p):
+        g = g.copy()
+        for part in arrays:
+            norm = math.sqrt(float(np.sum(g[part] * g[part])))
+            _margin(f"norm of {part} |norm - max_norm|", abs(norm - max_norm))
+            if not norm < max_norm:
+                g[part] = (g[part] / norm) * max_norm
+        return p + (-lr) * g
+    return _run(step)
+
+
 def ref_weight_decay_sgd(lr, wd):
     return _run(lambda t, g, p: p + (-lr) * (g + wd * p))
 
@@ -408,6 +452,10 @@ REFS = {
     "lion": lambda: ref_lion(0.1, 0.9, 0.99, 1e-3),
     "clip_by_global_norm_then_sgd": lambda: ref_clip_global_norm_sgd(0.1, 0.5),
     "clip_then_sgd": lambda: ref_clip_sgd(0.1, 0.3),
+    "clip_by_global_norm_split_then_sgd":
+        lambda: ref_clip_norm_per_array_sgd(0.1, 0.5, [slice(0, 3)]),
+    "clip_by_norm_per_array_split_then_sgd":
+        lambda: ref_clip_norm_per_array_sgd(0.1, 0.5, [slice(0, 2), slice(2, 3)]),
     "weight_decay_then_sgd": lambda: ref_weight_decay_sgd(0.1, 0.01),
     "adam_cosine_schedule":
         lambda: ref_adam(cosine(0.1, 10, 0.0), 0.9, 0.999, 1e-8),
@@ -533,7 +581,7 @@ def main():
     results = []
     worst = 0.0
     for name, _, factory in CASES:
-        rows = run_optax(factory)
+        rows = run_optax(name, factory)
         assert all(math.isfinite(v) for r in rows for v in r), name
         worst = max(worst, verify(name, rows))
         results.append(rows)

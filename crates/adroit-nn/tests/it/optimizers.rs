@@ -27,6 +27,12 @@ fn optimizer(name: &str) -> Box<dyn Optimizer<f64>> {
             Box::new(chain(ClipGlobalNorm::new(0.5), Descent::new(0.1)))
         }
         "clip_then_sgd" => Box::new(chain(ClipValue::new(0.3), Descent::new(0.1))),
+        "clip_by_global_norm_split_then_sgd" => {
+            Box::new(chain(ClipGlobalNorm::new(0.5), Descent::new(0.1)))
+        }
+        "clip_by_norm_per_array_split_then_sgd" => {
+            Box::new(chain(ClipNorm::new(0.5), Descent::new(0.1)))
+        }
         "weight_decay_then_sgd" => Box::new(chain(WeightDecay::new(0.01), Descent::new(0.1))),
         "adam_cosine_schedule" => Box::new(Adam::new(Schedule::Cosine {
             init: 0.1,
@@ -53,7 +59,7 @@ fn optimizer(name: &str) -> Box<dyn Optimizer<f64>> {
 
 #[test]
 fn first_ten_steps_match_optax() {
-    assert_eq!(TRAJECTORIES.len(), 21);
+    assert_eq!(TRAJECTORIES.len(), 23);
     for trajectory in TRAJECTORIES {
         // Optax evaluates the exponential and linear schedules in float32 even in x64 mode
         // (tools/optimizer_spec.md), which moves its trajectories by up to ~1e-8.
@@ -62,11 +68,26 @@ fn first_ten_steps_match_optax() {
             _ => 1e-12,
         };
         let mut opt = optimizer(trajectory.name);
-        let mut p = DMatrix::from_row_slice(1, 3, &P0);
+        // The `_split_` cases hold the parameters as two arrays, p[0..2] and p[2..3].
+        let parts: &[(usize, usize)] = if trajectory.name.contains("_split_") {
+            &[(0, 2), (2, 3)]
+        } else {
+            &[(0, 3)]
+        };
+        let arrays = |v: &[f64]| -> Vec<DMatrix<f64>> {
+            parts
+                .iter()
+                .map(|&(start, end)| DMatrix::from_row_slice(1, end - start, &v[start..end]))
+                .collect()
+        };
+        let mut params = arrays(&P0);
         for (k, (g, expected)) in GRADS.iter().zip(&trajectory.params).enumerate() {
-            let mut updates = vec![DMatrix::from_row_slice(1, 3, g)];
-            opt.update(&mut updates, &[&p]);
-            p += &updates[0];
+            let mut updates = arrays(g);
+            opt.update(&mut updates, &params.iter().collect::<Vec<_>>());
+            for (p, u) in params.iter_mut().zip(&updates) {
+                *p += u;
+            }
+            let p = DMatrix::from_row_iterator(1, 3, params.iter().flat_map(|m| m.iter().copied()));
             for i in 0..3 {
                 assert!(
                     (p[(0, i)] - expected[i]).abs() <= tol * (1.0 + expected[i].abs()),
