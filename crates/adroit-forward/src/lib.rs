@@ -78,12 +78,14 @@
 //!   derivatives for the others** (`diag(1, 3) + t·(E₁₂ + E₂₁)`: NaN for λ = 3, and
 //!   λ'' = 0 instead of −1 for λ = 1): the squared norm of the zero-valued column carries a
 //!   second-order part, so it is not `is_zero`, and nalgebra divides by its square root, 0.
-//!   Take second derivatives of eigenvalues by finite differences of the first ones, or away
-//!   from such matrices;
+//!   [`symmetric_eigen_hyperdual`] forms eigenvalues and eigenvectors with their first and
+//!   second derivatives from the primal decomposition instead (second-order perturbation
+//!   theory), exact at such matrices too;
 //! - with second-order duals, **`svd()` panics** ("Singular value was NaN", 2 × 2) **or never
-//!   converges and loops forever** (3 × 3 and larger: NaN never meets its tolerance); take
-//!   SVD second derivatives away from such matrices, or from first-order duals by finite
-//!   differences.
+//!   converges and loops forever** (3 × 3 and larger: NaN never meets its tolerance); call
+//!   nalgebra's `try_svd(compute_u, compute_v, eps, max_niter)` with an iteration limit
+//!   (it returns `None` there), and take SVD second derivatives away from such matrices, or
+//!   from first-order duals by finite differences.
 //!
 //! At a repeated eigenvalue no derivative exists; the result is then `diag(VᵀȦV)` for the
 //! basis `V` nalgebra happens to return (as most AD tools).
@@ -117,6 +119,7 @@ pub mod rules;
 mod scalar_traits;
 mod stop_gradient;
 mod symmetric_eigen;
+mod symmetric_eigen_hyperdual;
 
 pub use api::{
     DEFAULT_CHUNK, derivative, gradient, gradient_chunked, gradient_chunked_into, hessian,
@@ -129,6 +132,7 @@ pub use dual_vec::DualVec;
 pub use hyper_dual::{HyperDual, HyperDualVec};
 pub use stop_gradient::StopGradient;
 pub use symmetric_eigen::symmetric_eigen;
+pub use symmetric_eigen_hyperdual::symmetric_eigen_hyperdual;
 
 /// The `nalgebra` crate whose matrices this one returns and whose `RealField` it implements.
 pub use nalgebra;

@@ -31,6 +31,7 @@ mod piecewise_fd;
 mod reference;
 mod regressions;
 mod second_order_precision;
+mod symmetric_eigen_hyperdual;
 mod tolerance;
 mod traits;
 mod traits_f32;

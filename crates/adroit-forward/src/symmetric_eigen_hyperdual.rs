@@ -1,0 +1,141 @@
+//! [`symmetric_eigen_hyperdual`]: the eigendecomposition of a symmetric matrix of hyper-duals
+//! with exact first and second derivatives, where nalgebra's iteration on the hyper-duals gives
+//! NaN or drops them (see the crate docs, "Eigendecompositions and SVD").
+
+use crate::HyperDualVec;
+use crate::symmetric_eigen::symmetric_from_lower;
+use nalgebra::{DMatrix, DVector, RealField};
+use num_traits::Float;
+
+/// Eigenvalues and eigenvectors of the symmetric matrix
+/// `A = A₀ + Σᵢ sᵢ·Aᵢ + Σⱼ tⱼ·Bⱼ + Σᵢⱼ sᵢtⱼ·Cᵢⱼ` (entries `HyperDualVec::new(a₀, aᵢ, bⱼ, cᵢⱼ)`)
+/// with their exact first derivatives in `s` and `t` and mixed second derivatives `∂²/∂sᵢ∂tⱼ`:
+/// nalgebra's `SymmetricEigen` of `A₀`, and second-order perturbation theory. With
+/// `Ãᵢ = VᵀAᵢV`, `B̃ⱼ = VᵀBⱼV`, `C̃ᵢⱼ = VᵀCᵢⱼV` (eigenbasis of `A₀`, eigenvalues `λₖ`),
+///
+/// - `∂λₖ/∂sᵢ = (Ãᵢ)ₖₖ`, `∂λₖ/∂tⱼ = (B̃ⱼ)ₖₖ`,
+/// - `∂²λₖ/∂sᵢ∂tⱼ = (C̃ᵢⱼ)ₖₖ + 2·Σₗ≠ₖ (Ãᵢ)ₗₖ(B̃ⱼ)ₗₖ/(λₖ − λₗ)`,
+/// - `vₖ = V·cₖ` with `∂cₖ/∂sᵢ = Σₗ≠ₖ eₗ(Ãᵢ)ₗₖ/(λₖ − λₗ)` (likewise for `tⱼ`), and the mixed part
+///   `(∂²cₖ)ₗ = ((Ãᵢ·∂ₜcₖ)ₗ − ∂ₛλₖ·(∂ₜcₖ)ₗ + (B̃ⱼ·∂ₛcₖ)ₗ − ∂ₜλₖ·(∂ₛcₖ)ₗ + (C̃ᵢⱼ)ₗₖ)/(λₖ − λₗ)`
+///   for `l ≠ k` and `(∂²cₖ)ₖ = −∂ₛcₖ·∂ₜcₖ` (unit length to second order)
+///
+/// (the classical Rayleigh–Schrödinger expansion; its first-order part is JAX's `eigh` JVP
+/// and [`symmetric_eigen`](crate::symmetric_eigen)'s). Use it for Hessians through
+/// eigenvalues or eigenvectors: nalgebra's `symmetric_eigen` on a hyper-dual matrix whose
+/// off-diagonal part is zero in value but perturbed gives NaN eigenvalues or zero second
+/// derivatives.
+///
+/// `a`: `n × n`, read from its lower triangle as nalgebra's `symmetric_eigen` does (every
+/// perturbation part too); returns the `n` eigenvalues and the `n × n` matrix of unit
+/// eigenvectors (one per column), in the order of nalgebra's `SymmetricEigen` of the primal
+/// matrix. At a repeated eigenvalue a quotient with a zero numerator is taken as 0 (as in
+/// [`symmetric_eigen`](crate::symmetric_eigen)); a perturbation that mixes the pair gives
+/// infinite parts. A 0 × 0 matrix gives empty results.
+///
+/// # Panics
+/// If `a` is not square.
+///
+/// # Example
+/// ```
+/// use adroit_forward::{HyperDual, symmetric_eigen_hyperdual};
+/// use adroit_forward::nalgebra::DMatrix;
+/// // diag(1, 3) + t·(E₁₂ + E₂₁): eigenvalues 2 ∓ √(1 + t²), so λ'' = ∓1 at t = 0 (nalgebra's
+/// // own iteration on these hyper-duals gives NaN for one of them)
+/// let (c, t) = (HyperDual::constant, HyperDual::variable(0.0_f64));
+/// let a = DMatrix::from_row_slice(2, 2, &[c(1.0), t, t, c(3.0)]);
+/// let (values, _) = symmetric_eigen_hyperdual(&a);
+/// for v in values.iter() {
+///     let expected = if v.value() < 2.0 { -1.0 } else { 1.0 };
+///     assert_eq!((v.eps1()[0], v.eps12()[0][0]), (0.0, expected));
+/// }
+/// ```
+#[track_caller]
+#[allow(clippy::type_complexity)] // the two results, as `symmetric_eigen` returns them
+pub fn symmetric_eigen_hyperdual<T, const M: usize, const N: usize>(
+    a: &DMatrix<HyperDualVec<T, M, N>>,
+) -> (
+    DVector<HyperDualVec<T, M, N>>,
+    DMatrix<HyperDualVec<T, M, N>>,
+)
+where
+    T: Float + RealField,
+{
+    let primal = symmetric_from_lower(a, |x| x.value());
+    let n = primal.nrows();
+    if n == 0 {
+        let zero = HyperDualVec::constant(T::zero());
+        return (
+            DVector::from_element(0, zero),
+            DMatrix::from_element(0, 0, zero),
+        );
+    }
+    let eig = primal.symmetric_eigen();
+    let (lambda, v) = (eig.eigenvalues, eig.eigenvectors);
+    let vt = v.transpose();
+    let rotate = |part: DMatrix<T>| &vt * part * &v;
+    let a1: [DMatrix<T>; M] =
+        core::array::from_fn(|i| rotate(symmetric_from_lower(a, |x| x.eps1()[i])));
+    let a2: [DMatrix<T>; N] =
+        core::array::from_fn(|j| rotate(symmetric_from_lower(a, |x| x.eps2()[j])));
+    // `num/(λₖ − λₗ)` off the diagonal, 0 for a zero numerator (even at a repeated eigenvalue).
+    let quotient = |num: T, l: usize, k: usize| {
+        if l == k || num == T::zero() {
+            T::zero()
+        } else {
+            num / (lambda[k] - lambda[l])
+        }
+    };
+    // First-order eigenvector coefficients in the eigenbasis: column k is ∂cₖ.
+    let first =
+        |rotated: &DMatrix<T>| DMatrix::from_fn(n, n, |l, k| quotient(rotated[(l, k)], l, k));
+    let c1: [DMatrix<T>; M] = core::array::from_fn(|i| first(&a1[i]));
+    let c2: [DMatrix<T>; N] = core::array::from_fn(|j| first(&a2[j]));
+
+    let mut lambda12 = vec![[[T::zero(); N]; M]; n];
+    let mut v12: Vec<[[T; N]; M]> = vec![[[T::zero(); N]; M]; n * n];
+    for i in 0..M {
+        for j in 0..N {
+            let c12 = rotate(symmetric_from_lower(a, |x| x.eps12()[i][j]));
+            let (a_c2, b_c1) = (&a1[i] * &c2[j], &a2[j] * &c1[i]);
+            let mut coefficients = DMatrix::zeros(n, n);
+            for k in 0..n {
+                let (ds, dt) = (a1[i][(k, k)], a2[j][(k, k)]);
+                let mut mixed = c12[(k, k)];
+                for l in (0..n).filter(|&l| l != k) {
+                    mixed += quotient(a1[i][(l, k)] * a2[j][(l, k)], l, k);
+                    mixed += quotient(a2[j][(l, k)] * a1[i][(l, k)], l, k);
+                    let numerator = a_c2[(l, k)] - ds * c2[j][(l, k)] + b_c1[(l, k)]
+                        - dt * c1[i][(l, k)]
+                        + c12[(l, k)];
+                    coefficients[(l, k)] = quotient(numerator, l, k);
+                }
+                lambda12[k][i][j] = mixed;
+                coefficients[(k, k)] = -c1[i].column(k).dot(&c2[j].column(k));
+            }
+            let vectors = &v * coefficients;
+            for (entry, &x) in v12.iter_mut().zip(vectors.iter()) {
+                entry[i][j] = x;
+            }
+        }
+    }
+    let v1: [DMatrix<T>; M] = core::array::from_fn(|i| &v * &c1[i]);
+    let v2: [DMatrix<T>; N] = core::array::from_fn(|j| &v * &c2[j]);
+
+    let values = DVector::from_fn(n, |k, _| {
+        HyperDualVec::new(
+            lambda[k],
+            core::array::from_fn(|i| a1[i][(k, k)]),
+            core::array::from_fn(|j| a2[j][(k, k)]),
+            lambda12[k],
+        )
+    });
+    let vectors = DMatrix::from_fn(n, n, |r, c| {
+        HyperDualVec::new(
+            v[(r, c)],
+            core::array::from_fn(|i| v1[i][(r, c)]),
+            core::array::from_fn(|j| v2[j][(r, c)]),
+            v12[c * n + r],
+        )
+    });
+    (values, vectors)
+}

@@ -1,0 +1,259 @@
+//! `symmetric_eigen_hyperdual` (second-order perturbation theory) against central differences
+//! of the first-order `symmetric_eigen`, against nalgebra's own iteration on hyper-duals where
+//! that one works, and against the closed form at a matrix where nalgebra's gives NaN.
+
+use adroit_forward::{Dual, HyperDual, HyperDualVec, symmetric_eigen, symmetric_eigen_hyperdual};
+use nalgebra::{DMatrix, DVector};
+
+/// A deterministic symmetric `n × n` matrix with entries in about (−1, 1).
+fn symmetric(n: usize, seed: u64) -> DMatrix<f64> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    let m = DMatrix::from_fn(n, n, |_, _| next());
+    (&m + m.transpose()) * 0.5
+}
+
+const N: usize = 4;
+
+/// `A₀` (well-separated eigenvalues), `A₁, A₂` (ε₁ parts), `B₁, B₂` (ε₂ parts), `Cᵢⱼ`.
+struct Case {
+    a0: DMatrix<f64>,
+    a: [DMatrix<f64>; 2],
+    b: [DMatrix<f64>; 2],
+    c: [[DMatrix<f64>; 2]; 2],
+}
+
+fn case() -> Case {
+    let a0 =
+        symmetric(N, 1) + DMatrix::from_diagonal(&DVector::from_vec(vec![-3.0, -1.0, 1.0, 3.0]));
+    Case {
+        a0,
+        a: [symmetric(N, 2), symmetric(N, 3)],
+        b: [symmetric(N, 4), symmetric(N, 5)],
+        c: [
+            [symmetric(N, 6), symmetric(N, 7)],
+            [symmetric(N, 8), symmetric(N, 9)],
+        ],
+    }
+}
+
+fn hyperdual_matrix(k: &Case) -> DMatrix<HyperDualVec<f64, 2, 2>> {
+    DMatrix::from_fn(N, N, |r, c| {
+        HyperDualVec::new(
+            k.a0[(r, c)],
+            [k.a[0][(r, c)], k.a[1][(r, c)]],
+            [k.b[0][(r, c)], k.b[1][(r, c)]],
+            [
+                [k.c[0][0][(r, c)], k.c[0][1][(r, c)]],
+                [k.c[1][0][(r, c)], k.c[1][1][(r, c)]],
+            ],
+        )
+    })
+}
+
+/// First-order eigen-derivatives in direction `tangent` at `at`, eigenvalue order and
+/// eigenvector signs aligned with the eigenpairs `(lambda0, v0)`.
+fn aligned_first_order(
+    at: &DMatrix<f64>,
+    tangent: &DMatrix<f64>,
+    lambda0: &[f64],
+    v0: &DMatrix<f64>,
+) -> (Vec<Dual<f64>>, DMatrix<Dual<f64>>) {
+    let m = DMatrix::from_fn(N, N, |r, c| Dual::new(at[(r, c)], tangent[(r, c)]));
+    let (values, vectors) = symmetric_eigen(&m);
+    let mut out_values = Vec::new();
+    let mut out_vectors = DMatrix::from_element(N, N, Dual::constant(0.0));
+    for k in 0..N {
+        let nearest = (0..N)
+            .min_by(|&p, &q| {
+                let dp = (values[p].value() - lambda0[k]).abs();
+                let dq = (values[q].value() - lambda0[k]).abs();
+                dp.partial_cmp(&dq).unwrap()
+            })
+            .unwrap();
+        out_values.push(values[nearest]);
+        let dot: f64 = (0..N)
+            .map(|r| vectors[(r, nearest)].value() * v0[(r, k)])
+            .sum();
+        let sign = Dual::constant(dot.signum());
+        for r in 0..N {
+            out_vectors[(r, k)] = vectors[(r, nearest)] * sign;
+        }
+    }
+    (out_values, out_vectors)
+}
+
+#[test]
+fn first_and_mixed_second_derivatives_match_differences_of_first_order() {
+    let k = case();
+    let (values, vectors) = symmetric_eigen_hyperdual(&hyperdual_matrix(&k));
+    let lambda0: Vec<f64> = values.iter().map(|v| v.value()).collect();
+    let v0 = vectors.map(|x| x.value());
+    // First-order parts: exactly the first-order function's (same primal decomposition).
+    for i in 0..2 {
+        let (d_values, d_vectors) = aligned_first_order(&k.a0, &k.a[i], &lambda0, &v0);
+        for e in 0..N {
+            assert!((values[e].eps1()[i] - d_values[e].tangent()).abs() < 1e-13);
+        }
+        for (h, d) in vectors.iter().zip(d_vectors.iter()) {
+            assert!((h.eps1()[i] - d.tangent()).abs() < 1e-13);
+        }
+    }
+    for j in 0..2 {
+        let (d_values, _) = aligned_first_order(&k.a0, &k.b[j], &lambda0, &v0);
+        for e in 0..N {
+            assert!((values[e].eps2()[j] - d_values[e].tangent()).abs() < 1e-13);
+        }
+    }
+    // Mixed parts: ∂/∂sᵢ of the tⱼ-derivative at A₀ + sᵢAᵢ (direction Bⱼ + sᵢCᵢⱼ), central
+    // differences with h = 1e-5 (error O(h²) ≈ 1e-10 times the third derivatives).
+    let h = 1e-5;
+    for i in 0..2 {
+        for j in 0..2 {
+            let at = |s: f64| {
+                aligned_first_order(
+                    &(&k.a0 + &k.a[i] * s),
+                    &(&k.b[j] + &k.c[i][j] * s),
+                    &lambda0,
+                    &v0,
+                )
+            };
+            let ((vp, up), (vm, um)) = (at(h), at(-h));
+            for e in 0..N {
+                let fd = (vp[e].tangent() - vm[e].tangent()) / (2.0 * h);
+                let got = values[e].eps12()[i][j];
+                assert!((got - fd).abs() < 1e-7, "λ{e} ∂²/∂s{i}∂t{j}: {got} vs {fd}");
+            }
+            for (idx, h12) in vectors.iter().enumerate() {
+                let fd = (up[idx].tangent() - um[idx].tangent()) / (2.0 * h);
+                let got = h12.eps12()[i][j];
+                assert!(
+                    (got - fd).abs() < 1e-7,
+                    "V[{idx}] ∂²/∂s{i}∂t{j}: {got} vs {fd}"
+                );
+            }
+        }
+    }
+    // Unit eigenvectors to second order: vₖ·vₖ = 1 has zero mixed part.
+    for col in 0..N {
+        let norm2 = (0..N)
+            .map(|r| vectors[(r, col)] * vectors[(r, col)])
+            .fold(HyperDualVec::constant(0.0), |acc, x| acc + x);
+        assert!(norm2.eps12().iter().flatten().all(|x| x.abs() < 1e-12));
+    }
+}
+
+#[test]
+fn agrees_with_nalgebra_iteration_on_a_generic_matrix() {
+    // Where nalgebra's own iteration on hyper-duals works (no zero-valued perturbed entries),
+    // its eigenvalues' parts are the same (matched by value: the orders may differ).
+    let k = case();
+    let m = DMatrix::from_fn(N, N, |r, c| {
+        HyperDual::new(
+            k.a0[(r, c)],
+            [k.a[0][(r, c)]],
+            [k.b[0][(r, c)]],
+            [[k.c[0][0][(r, c)]]],
+        )
+    });
+    let (ours, _) = symmetric_eigen_hyperdual(&m);
+    let theirs = m.clone().symmetric_eigen().eigenvalues;
+    for v in ours.iter() {
+        let w = theirs
+            .iter()
+            .min_by(|p, q| {
+                let dp = (p.value() - v.value()).abs();
+                let dq = (q.value() - v.value()).abs();
+                dp.partial_cmp(&dq).unwrap()
+            })
+            .unwrap();
+        assert!((v.value() - w.value()).abs() < 1e-12);
+        assert!((v.eps1()[0] - w.eps1()[0]).abs() < 1e-10);
+        assert!(
+            (v.eps12()[0][0] - w.eps12()[0][0]).abs() < 1e-9,
+            "{v:?} vs {w:?}"
+        );
+    }
+}
+
+/// `diag(1, 3, 5) + t·(E₁₂ + E₂₁)` as a hyper-dual matrix in `t` at 0.
+fn coupled_diagonal() -> DMatrix<HyperDual<f64>> {
+    let (c, t) = (HyperDual::constant, HyperDual::variable(0.0_f64));
+    let zero = c(0.0);
+    DMatrix::from_row_slice(
+        3,
+        3,
+        &[c(1.0), t, zero, t, c(3.0), zero, zero, zero, c(5.0)],
+    )
+}
+
+#[test]
+fn zero_valued_perturbed_off_diagonal_gives_the_closed_form() {
+    // diag(1, 3, 5) + t·(E₁₂ + E₂₁), with ε₁ = ε₂ = t: eigenvalues of the 2 × 2 block 2 ∓ √(1 + t²) (λ'' = ∓1), 5 unchanged; nalgebra's
+    // own iteration gives NaN here. Eigenvector of λ = 1: (cos θ, −sin θ) with tan 2θ = t,
+    // so its entries' product −sin 2θ/2 has first derivative −½ and second 0, and its
+    // first entry cos θ has second derivative −¼.
+    let c = HyperDual::constant;
+    let a = coupled_diagonal();
+    let (values, vectors) = symmetric_eigen_hyperdual(&a);
+    for (k, v) in values.iter().enumerate() {
+        let (first, second) = match v.value() {
+            x if (x - 1.0).abs() < 1e-12 => (0.0, -1.0),
+            x if (x - 3.0).abs() < 1e-12 => (0.0, 1.0),
+            _ => (0.0, 0.0),
+        };
+        assert_eq!((v.eps1()[0], v.eps2()[0]), (first, first), "λ{k}");
+        assert!((v.eps12()[0][0] - second).abs() < 1e-14, "λ{k}: {v:?}");
+    }
+    let k = (0..3)
+        .find(|&k| (values[k].value() - 1.0).abs() < 1e-12)
+        .unwrap();
+    let product = vectors[(0, k)] * vectors[(1, k)];
+    assert!((product.eps1()[0] + 0.5).abs() < 1e-14);
+    assert!(product.eps12()[0][0].abs() < 1e-14);
+    let first_entry = vectors[(0, k)] * c(vectors[(0, k)].value().signum());
+    assert!(
+        (first_entry.eps12()[0][0] + 0.25).abs() < 1e-14,
+        "{first_entry:?}"
+    );
+    assert!(
+        values
+            .iter()
+            .chain(vectors.iter())
+            .all(|x| x.eps12()[0][0].is_finite())
+    );
+}
+
+#[test]
+fn f32_and_empty_matrices() {
+    let (c, t) = (HyperDual::constant, HyperDual::variable(0.0_f32));
+    let a = DMatrix::from_row_slice(2, 2, &[c(1.0), t, t, c(3.0)]);
+    let (values, _) = symmetric_eigen_hyperdual(&a);
+    let low = values.iter().find(|v| v.value() < 2.0).unwrap();
+    assert!((low.eps12()[0][0] + 1.0).abs() < 1e-6);
+    let (values, vectors) = symmetric_eigen_hyperdual(&DMatrix::<HyperDual<f64>>::zeros(0, 0));
+    assert_eq!((values.len(), vectors.shape()), (0, (0, 0)));
+}
+
+#[test]
+#[should_panic(expected = "symmetric_eigen: the matrix must be square, not 2×3")]
+fn a_non_square_matrix_panics() {
+    symmetric_eigen_hyperdual(&DMatrix::<HyperDual<f64>>::zeros(2, 3));
+}
+
+#[test]
+fn svd_with_an_iteration_limit_returns_at_such_a_matrix() {
+    // `svd()` loops forever here (documented); `try_svd` with an iteration limit returns None.
+    let c = HyperDual::constant;
+    let a = coupled_diagonal();
+    let svd = a.try_svd(true, true, c(f64::EPSILON), 1000);
+    assert!(
+        svd.is_none(),
+        "no convergence within the limit: None, not a NaN result"
+    );
+}
