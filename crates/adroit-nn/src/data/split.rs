@@ -120,12 +120,14 @@ pub fn train_test_split<T: MatScalar>(
             by_class.into_values().collect()
         }
     };
-    // round(f·n) test samples in all, spread over the groups in proportion by largest
-    // remainder (as scikit-learn's stratified split), so the total matches the documentation.
+    // round(f·n) test samples in all, spread over the groups in proportion to their sizes,
+    // `total·|g|/n` each, the rounding by largest remainder (scikit-learn's `_approximate_mode`),
+    // so the total matches the documentation. (Remainders of `f·|g|` would be ranked against a
+    // total they do not sum to, and could take a class's last training sample.)
     let total = (test_fraction * n as f64).round() as usize;
     let ideal: Vec<f64> = groups
         .iter()
-        .map(|g| test_fraction * g.len() as f64)
+        .map(|g| total as f64 * g.len() as f64 / n as f64)
         .collect();
     let mut counts: Vec<usize> = ideal.iter().map(|v| v.floor() as usize).collect();
     let mut order: Vec<usize> = (0..groups.len()).collect();

@@ -66,6 +66,30 @@ fn stratified_split_keeps_class_proportions() {
     assert_eq!(unstratified.x_test.ncols(), 15);
 }
 
+/// Per-class test counts of a stratified split where the rounding matters, against
+/// scikit-learn 1.9's `train_test_split(stratify=…)` (same counts over 30 seeds there): the
+/// shares are `round(f·n)·|class|/n`, so a class of 2 keeps a sample on each side.
+#[test]
+fn stratified_split_rounds_like_scikit_learn() {
+    for (sizes, fraction, expected_test) in [
+        ([2, 9], 0.7, [1, 7]),
+        ([2, 9], 0.3, [1, 2]),
+        ([2, 16], 0.3, [1, 4]),
+    ] {
+        let labels: Vec<usize> = (0..2).flat_map(|c| vec![c; sizes[c]]).collect();
+        let n = labels.len();
+        let x = DMatrix::<f64>::from_fn(1, n, |_, j| labels[j] as f64);
+        for seed in 0..5 {
+            let s = train_test_split(&x, &x, fraction, seed, Some(&labels)).unwrap();
+            let count = |m: &DMatrix<f64>, c: f64| m.iter().filter(|&&v| v == c).count();
+            let test = [count(&s.x_test, 0.0), count(&s.x_test, 1.0)];
+            assert_eq!(test, expected_test, "{sizes:?} at {fraction}, seed {seed}");
+            let train = [count(&s.x_train, 0.0), count(&s.x_train, 1.0)];
+            assert_eq!(train, [sizes[0] - test[0], sizes[1] - test[1]]);
+        }
+    }
+}
+
 #[test]
 fn standardizer_onehot_metrics() {
     let x: DMatrix<f64> = dmatrix![1.0, 2.0, 3.0; 5.0, 5.0, 5.0];
