@@ -61,7 +61,7 @@ fn from_bytes<T: MatScalar>(bytes: &[u8], file: Dtype, rows: usize, cols: usize)
 ///
 /// # Errors
 /// [`NnError::Io`] if the file cannot be written; [`NnError::InvalidFile`] if the safetensors
-/// encoder refuses a tensor.
+/// encoder refuses a tensor or two parameters of the model share a name (nothing is written).
 ///
 /// # Example
 /// ```
@@ -81,6 +81,7 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
     path: impl AsRef<Path>,
 ) -> Result<(), NnError> {
     let path = path.as_ref();
+    refuse_duplicate_names(model, path)?;
     let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     model.visit("", &mut |name, p| {
         tensors.push((name.to_string(), vec![p.nrows(), p.ncols()], to_bytes(p)))
@@ -113,7 +114,7 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
 ///
 /// # Errors
 /// [`NnError::Io`] if the file cannot be read; [`NnError::InvalidFile`] if it is truncated or
-/// corrupted; [`NnError::MissingTensor`], [`NnError::DtypeMismatch`] or
+/// corrupted, or if two parameters of the model share a name; [`NnError::MissingTensor`], [`NnError::DtypeMismatch`] or
 /// [`NnError::TensorShapeMismatch`] naming the tensor that does not fit the model;
 /// [`NnError::UnexpectedTensors`] if the file holds tensors the model has no parameter for
 /// (strict loading, as PyTorch's `load_state_dict` default); [`NnError::InvalidData`] if an
@@ -181,7 +182,7 @@ pub struct LoadReport {
 ///
 /// # Errors
 /// [`NnError::Io`] if the file cannot be read; [`NnError::InvalidFile`] if it is truncated or
-/// corrupted; [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming a tensor
+/// corrupted, or if two parameters of the model share a name; [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming a tensor
 /// that does not fit its parameter; [`NnError::InvalidData`] if an `F64` value does not fit
 /// an `f32` model.
 ///
@@ -222,12 +223,38 @@ pub fn load_safetensors_partial<T: MatScalar, M: Layer<T>>(
 }
 
 /// Reads and checks the file's tensor for every parameter of `model`, then sets them all;
+/// Refuses a model whose `Layer::visit` gives two parameters the same name (a file holds one
+/// tensor per name: saving would fail in the encoder, loading would copy one tensor into both).
+fn refuse_duplicate_names<T: MatScalar, M: Layer<T>>(
+    model: &M,
+    path: &Path,
+) -> Result<(), NnError> {
+    let mut names = std::collections::HashSet::new();
+    let mut duplicate = None;
+    model.visit("", &mut |name, _| {
+        if !names.insert(name.to_string()) {
+            duplicate.get_or_insert_with(|| name.to_string());
+        }
+    });
+    match duplicate {
+        None => Ok(()),
+        Some(name) => Err(NnError::InvalidFile {
+            path: path.display().to_string(),
+            reason: format!(
+                "the model has two parameters named `{name}`; each needs its own name (check \
+                 the prefixes a custom layer's `visit` passes)"
+            ),
+        }),
+    }
+}
+
 /// `strict`: a missing or an unexpected tensor is an error.
 fn load<T: MatScalar, M: Layer<T>>(
     model: &mut M,
     path: &Path,
     strict: bool,
 ) -> Result<LoadReport, NnError> {
+    refuse_duplicate_names(model, path)?;
     let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
     let file = SafeTensors::deserialize(&bytes).map_err(|e| NnError::InvalidFile {
         path: path.display().to_string(),

@@ -275,3 +275,59 @@ fn partial_loading_still_refuses_a_tensor_that_does_not_fit_and_changes_nothing(
         }
     );
 }
+
+/// A custom layer whose `visit` gives both of its parameters the same name (an easy slip
+/// when wrapping two sub-layers under one prefix).
+#[derive(Clone)]
+struct SameNames {
+    a: nalgebra::DMatrix<f64>,
+    b: nalgebra::DMatrix<f64>,
+}
+
+impl adroit_nn::Layer<f64> for SameNames {
+    fn forward(
+        &self,
+        x: adroit_reverse::matrix::MatVar<f64>,
+        _: &mut adroit_nn::Context<f64>,
+    ) -> adroit_reverse::matrix::MatVar<f64> {
+        x
+    }
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a nalgebra::DMatrix<f64>)) {
+        f(&format!("{prefix}w"), &self.a);
+        f(&format!("{prefix}w"), &self.b);
+    }
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut nalgebra::DMatrix<f64>)) {
+        f(&mut self.a);
+        f(&mut self.b);
+    }
+}
+
+#[test]
+fn two_parameters_with_one_name_are_refused_on_save_and_load() {
+    let d = dir("same-names");
+    let path = d.join("w.safetensors");
+    let layer = SameNames {
+        a: dmatrix![1.0],
+        b: dmatrix![2.0],
+    };
+    let err = save_safetensors(&layer, &path).unwrap_err();
+    assert!(
+        matches!(&err, NnError::InvalidFile { reason, .. } if reason.contains("two parameters named `w`")),
+        "{err:?}"
+    );
+    assert!(!path.exists(), "nothing written");
+    // Loading is refused before the file is read (it would copy one tensor into both).
+    save_safetensors(
+        &Dense::from_parts(dmatrix![5.0], None, Activation::Identity).unwrap(),
+        &path,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut target = layer.clone();
+    let err = load_safetensors(&mut target, &path).unwrap_err();
+    assert!(matches!(err, NnError::InvalidFile { .. }), "{err:?}");
+    assert_eq!(
+        (target.a.clone(), target.b.clone()),
+        (dmatrix![1.0], dmatrix![2.0])
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
