@@ -98,8 +98,11 @@ pub fn run(options: &Options) -> Result<Report, Error> {
     let mut loader = DataLoader::new(x_train, split.y_train, 16)?.shuffle(options.seed);
     let mut opt = Adam::new(options.learning_rate);
     let mut test_accuracy = |m: &Chain<f32>, metrics: &mut EpochMetrics| {
-        let predicted = m.predict(&x_test).map(|p| onecold(&p)).unwrap_or_default();
-        let acc = accuracy(&predicted, &test_labels).unwrap_or(0.0);
+        // NaN rather than a plausible 0 if the evaluation failed (it cannot for these shapes)
+        let acc = m
+            .predict(&x_test)
+            .and_then(|p| accuracy(&onecold(&p), &test_labels))
+            .unwrap_or(f64::NAN);
         metrics.extra.push(("test_accuracy".into(), acc));
         Control::Continue
     };

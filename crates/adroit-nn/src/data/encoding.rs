@@ -33,6 +33,10 @@ pub fn onehot<T: MatScalar>(labels: &[usize], classes: usize) -> Result<DMatrix<
 /// (as Julia's `argmax`, NumPy's and PyTorch's: a broken prediction is never silently a
 /// confident class because of where its NaN sits).
 ///
+/// # Panics
+/// If `m` has columns but no rows: there is no class to pick (Julia's `argmax` of an empty
+/// column throws too).
+///
 /// # Example
 /// ```
 /// use adroit_nn::data::onecold;
@@ -44,7 +48,13 @@ pub fn onehot<T: MatScalar>(labels: &[usize], classes: usize) -> Result<DMatrix<
 /// let broken = dmatrix![f64::NAN, 0.9; 0.9, f64::NAN; f64::NAN, 0.1];
 /// assert_eq!(onecold(&broken), vec![0, 1]);
 /// ```
+#[track_caller]
 pub fn onecold<T: MatScalar>(m: &DMatrix<T>) -> Vec<usize> {
+    assert!(
+        m.nrows() > 0 || m.ncols() == 0,
+        "onecold: a 0 × {} matrix has no class to pick",
+        m.ncols()
+    );
     m.column_iter()
         .map(|c| {
             let mut best = 0;

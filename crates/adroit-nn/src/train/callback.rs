@@ -147,7 +147,11 @@ pub struct EarlyStopping {
 }
 
 impl EarlyStopping {
-    /// Early stopping on the training loss.
+    /// Early stopping on the training loss. The sign of `min_delta` is ignored (Keras takes
+    /// `|min_delta|`: a negative one would count every slightly worse epoch as an improvement).
+    ///
+    /// # Panics
+    /// If `min_delta` is NaN (no epoch could be compared with it).
     ///
     /// # Example
     /// ```
@@ -162,10 +166,12 @@ impl EarlyStopping {
     /// assert_eq!(epoch_end(0.95), Control::Continue);
     /// assert_eq!(epoch_end(0.92), Control::Stop);
     /// ```
+    #[track_caller]
     pub fn new(patience: usize, min_delta: f64) -> Self {
+        assert!(!min_delta.is_nan(), "EarlyStopping: min_delta is NaN");
         Self {
             patience,
-            min_delta,
+            min_delta: min_delta.abs(),
             monitor: Monitor::loss(),
             best: None,
             waited: 0,

@@ -77,6 +77,10 @@ impl Default for TrainConfig {
 ///   would make a parameter so: training stops and the model keeps the parameters it had
 ///   before that step (the last good ones; the optimiser's state may have advanced).
 ///
+/// # Panics
+/// If `loss` returns a matrix that is not 1 × 1 (a programmer error: reduce it with `sum` or
+/// `mean`, as the losses of [`crate::losses`] do).
+///
 /// # Example
 /// ```
 /// use adroit_nn::{nalgebra, rand};
@@ -162,12 +166,14 @@ where
                 }
             };
             let value = value.to_f64().unwrap_or(f64::NAN);
-            total += value;
+            // Each batch's share of the mean, so finite losses near f64's range cannot add up
+            // to an infinite epoch loss.
+            total += value / n_batches as f64;
             bar.advance(epoch, value);
         }
         let mut metrics = EpochMetrics {
             epoch,
-            loss: total / n_batches.max(1) as f64,
+            loss: total,
             extra: Vec::new(),
         };
         let mut stop = false;
@@ -198,6 +204,9 @@ where
 /// (with `epoch` and `batch` 0) if the loss or a gradient is NaN or infinite, or the update
 /// would make a parameter so — the model is then unchanged (the optimiser's state may have
 /// advanced).
+///
+/// # Panics
+/// If `loss` returns a matrix that is not 1 × 1.
 ///
 /// # Example
 /// ```

@@ -127,6 +127,31 @@ fn early_stopping_counts_a_nan_metric_as_no_improvement() {
 }
 
 #[test]
+fn early_stopping_takes_the_magnitude_of_a_negative_min_delta() {
+    // Keras uses |min_delta|: with −0.5 a loss rising 1 → 1.4 → 1.8 must stop (patience 1),
+    // not count each worse epoch as an improvement.
+    let mut stop = EarlyStopping::new(1, -0.5);
+    let decisions: Vec<Control> = [1.0, 1.4, 1.8]
+        .into_iter()
+        .map(|loss| {
+            let mut m = EpochMetrics {
+                epoch: 0,
+                loss,
+                extra: Vec::new(),
+            };
+            Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut m)
+        })
+        .collect();
+    assert_eq!(decisions, [Control::Continue, Control::Stop, Control::Stop]);
+}
+
+#[test]
+#[should_panic(expected = "EarlyStopping: min_delta is NaN")]
+fn early_stopping_refuses_a_nan_min_delta() {
+    let _ = EarlyStopping::new(1, f64::NAN);
+}
+
+#[test]
 fn scalar_divided_by_a_matrix() {
     let g = matrix::gradient(|m| (2.0_f64 / m[0]).sum(), &[dmatrix![1.0, 4.0]]);
     assert_eq!(g[0], dmatrix![-2.0, -0.125]);
@@ -273,4 +298,15 @@ fn stratified_split_refuses_what_scikit_learn_refuses() {
     );
     let ok = train_test_split(&x, &x, 0.5, 0, Some(&five_classes)).unwrap();
     assert_eq!((ok.x_train.ncols(), ok.x_test.ncols()), (5, 5));
+}
+
+#[test]
+#[should_panic(expected = "onecold: a 0 × 2 matrix has no class to pick")]
+fn onecold_of_no_classes_panics() {
+    let _ = adroit_nn::data::onecold(&DMatrix::<f64>::zeros(0, 2));
+}
+
+#[test]
+fn onecold_of_no_samples_is_empty() {
+    assert!(adroit_nn::data::onecold(&DMatrix::<f64>::zeros(3, 0)).is_empty());
 }

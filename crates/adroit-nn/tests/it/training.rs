@@ -486,3 +486,22 @@ fn keep_best_counts_epochs_across_train_calls() {
     }
     assert_eq!(best.best_epoch(), Some(3));
 }
+
+#[test]
+fn epoch_loss_of_huge_finite_batch_losses_stays_finite() {
+    // Two batches whose loss is 1e308 (and whose gradient is zero): the epoch's mean loss is
+    // 1e308, not the ∞ a running sum would reach.
+    let x = DMatrix::from_row_slice(1, 4, &[1.0, 2.0, 3.0, 4.0]);
+    let mut model = Dense::<f64>::new(1, 1, Activation::Identity, &mut rng());
+    let mut loader = DataLoader::new(x.clone(), x, 2).unwrap();
+    let history = train(
+        &mut model,
+        &mut loader,
+        |p, _| Ok(p.sum() * 0.0 + 1e308),
+        &mut Descent::new(0.1),
+        &TrainConfig::default(),
+        &mut [],
+    )
+    .unwrap();
+    assert_eq!(history.epochs[0].loss, 1e308);
+}
