@@ -21,7 +21,8 @@ use nalgebra::DMatrix;
 pub struct Standardizer<T> {
     /// Per-feature mean (`features × 1`).
     pub mean: DMatrix<T>,
-    /// Per-feature scale (`features × 1`): σ, or 1 for a constant feature.
+    /// Per-feature scale (`features × 1`): σ, or 1 for a constant feature (or one whose σ
+    /// rounds to 0 in `T`).
     pub scale: DMatrix<T>,
 }
 
@@ -86,7 +87,10 @@ impl<T: MatScalar> Standardizer<T> {
             // treat that as σ = 0 and only centre the feature. The test is relative, as
             // scikit-learn's, so genuinely small features (micrometres in f32) are scaled.
             if sd > present.len() as f64 * f64::EPSILON * m.abs() {
-                scale[(i, 0)] = T::from_f64(sd).unwrap_or_else(T::one);
+                // σ below T's smallest subnormal rounds to 0 (f32 data [0, 1e-45]): scale 1,
+                // as for a constant feature, rather than a division by 0.
+                let sd = T::from_f64(sd).unwrap_or_else(T::one);
+                scale[(i, 0)] = if sd > T::zero() { sd } else { T::one() };
             }
             mean[(i, 0)] = T::from_f64(m).unwrap_or_else(T::zero);
         }

@@ -310,3 +310,13 @@ fn onecold_of_no_classes_panics() {
 fn onecold_of_no_samples_is_empty() {
     assert!(adroit_nn::data::onecold(&DMatrix::<f64>::zeros(3, 0)).is_empty());
 }
+
+#[test]
+fn standardizer_scale_that_rounds_to_zero_in_f32_is_one() {
+    // f32 data [0, 1.4e-45]: σ = 7e-46 in f64 rounds to 0 in f32; the scale is 1 (only
+    // centred), not 0 (transform gave [NaN, ∞]).
+    let x = DMatrix::from_row_slice(1, 2, &[0.0_f32, 1.4e-45]);
+    let s = Standardizer::fit(&x).unwrap();
+    assert_eq!(s.scale[(0, 0)], 1.0);
+    assert!(s.transform(&x).unwrap().iter().all(|v| v.is_finite()));
+}
