@@ -9,8 +9,15 @@ use std::path::Path;
 /// to disk, then renamed over `path`, so a crash or an error never leaves a partial file there
 /// (a previous file stays intact until the rename). The temporary is removed on error.
 ///
+/// Where `path` already exists it is treated as a file being overwritten (as `torch.save`
+/// opening it for writing would): a symbolic link is followed, so the file it names is
+/// replaced and the link kept; the new file keeps the old one's permissions; and a read-only
+/// file (no write permission bit, whoever runs the program) or something that is not a
+/// regular file (a directory, a device) is refused and left as it is.
+///
 /// # Errors
-/// [`NnError::Io`] naming `path` if the file cannot be written.
+/// [`NnError::Io`] naming `path` if the file cannot be written, or `path` is read-only or not
+/// a regular file.
 ///
 /// # Example
 /// ```
@@ -20,7 +27,31 @@ use std::path::Path;
 /// # std::fs::remove_file(&path).unwrap();
 /// ```
 pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), NnError> {
-    let path = path.as_ref();
+    let named = path.as_ref();
+    // An existing link: write the file it names (a dangling one is replaced like a new file).
+    let resolved = match std::fs::symlink_metadata(named) {
+        Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(named).ok(),
+        _ => None,
+    };
+    let path = resolved.as_deref().unwrap_or(named);
+    let permissions = match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(refused(
+                named,
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        Ok(meta) if meta.permissions().readonly() => {
+            return Err(refused(
+                named,
+                std::io::ErrorKind::PermissionDenied,
+                "the file is read-only",
+            ));
+        }
+        Ok(meta) => Some(meta.permissions()),
+        Err(_) => None,
+    };
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -45,6 +76,9 @@ pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), NnEr
     let tmp = dir.join(format!(".{stem}.{}.{n}.tmp", std::process::id()));
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
+        if let Some(permissions) = &permissions {
+            f.set_permissions(permissions.clone())?;
+        }
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)?;
@@ -56,6 +90,11 @@ pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), NnEr
     };
     write().map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        io_error(path, e)
+        io_error(named, e)
     })
+}
+
+/// The error for an existing `path` that is not overwritten.
+fn refused(path: &Path, kind: std::io::ErrorKind, why: &str) -> NnError {
+    io_error(path, std::io::Error::new(kind, why))
 }

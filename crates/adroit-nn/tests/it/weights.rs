@@ -181,6 +181,48 @@ fn write_atomically_replaces_whole_files_and_names_the_path_on_error() {
 }
 
 #[test]
+#[cfg(unix)] // symbolic links and mode bits
+fn write_atomically_overwrites_as_a_write_would() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let d = dir("overwrite");
+    let write = adroit_nn::io::write_atomically;
+    // A read-only file is refused and left as it was (checked on the mode bits, so also when
+    // the tests run as root).
+    let locked = d.join("locked.safetensors");
+    write(&locked, b"kept").unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let err = write(&locked, b"new").unwrap_err();
+    assert!(err.to_string().contains("read-only"), "{err}");
+    assert_eq!(std::fs::read(&locked).unwrap(), b"kept");
+    // The permissions of a replaced file are kept.
+    let shared = d.join("shared.safetensors");
+    write(&shared, b"one").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o640)).unwrap();
+    write(&shared, b"two").unwrap();
+    let mode = std::fs::metadata(&shared).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        (std::fs::read(&shared).unwrap(), mode),
+        (b"two".to_vec(), 0o640)
+    );
+    // Through a symbolic link: the file it names is replaced, the link stays a link.
+    let link = d.join("latest.safetensors");
+    symlink(&shared, &link).unwrap();
+    write(&link, b"three").unwrap();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read(&shared).unwrap(), b"three");
+    // A directory is not a file to overwrite.
+    let err = write(&d, b"x").unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn partial_loading_reports_missing_and_unexpected_tensors_and_loads_the_rest() {
     let d = dir("partial");
     // The file: a 3 → 4 layer and a 4 → 2 layer. The model: the same first layer, a 4 → 2
