@@ -27,6 +27,9 @@ use rand::rngs::StdRng;
 /// the errors and the tolerance. A pair that is NaN on both sides fails (it proves nothing,
 /// e.g. `sqrt` at −1), as PyTorch's `gradcheck`.
 ///
+/// # Panics
+/// With [`Mode::Fast`] and `trials: 0` (it would check nothing and pass).
+///
 /// # Example
 /// ```
 /// use adroit_check::{Options, generic_fn, gradcheck};
@@ -34,11 +37,13 @@ use rand::rngs::StdRng;
 /// let report = gradcheck(&f, &[0.5, 1.5], &Options::for_precision::<f64>()).unwrap();
 /// assert_eq!(report.comparisons, 12);
 /// ```
+#[track_caller]
 pub fn gradcheck<T, F>(f: &F, x: &[T], options: &Options) -> Result<Report, Box<Mismatch>>
 where
     T: CheckScalar,
     F: GenericFn,
 {
+    options.mode.check_trials("gradcheck");
     match options.mode {
         Mode::Full => full(f, x, options),
         Mode::Fast { seed, trials } => fast(f, x, options, seed, trials),

@@ -28,7 +28,8 @@ use rand::rngs::StdRng;
 /// pair that is NaN on both sides fails (it proves nothing).
 ///
 /// # Panics
-/// If `f` has no outputs at `x`.
+/// If `f` has no outputs at `x`, or with [`Mode::Fast`] and `trials: 0` (it would check
+/// nothing and pass).
 ///
 /// # Example
 /// ```
@@ -39,11 +40,13 @@ use rand::rngs::StdRng;
 /// let fast = Options::for_precision::<f64>().with_mode(adroit_check::Mode::Fast { seed: 3, trials: 5 });
 /// assert_eq!(hessian_check(&f, &[0.3, 0.7], &fast).unwrap().comparisons, 4 * 5);
 /// ```
+#[track_caller]
 pub fn hessian_check<T, F>(f: &F, x: &[T], options: &Options) -> Result<Report, Box<Mismatch>>
 where
     T: CheckScalar,
     F: GenericFn,
 {
+    options.mode.check_trials("hessian_check");
     assert!(
         !f.eval(&x.iter().map(|v| v.to_f64_lossless()).collect::<Vec<f64>>())
             .is_empty(),

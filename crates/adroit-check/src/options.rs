@@ -36,9 +36,19 @@ pub enum Mode {
     Fast {
         /// Seed of the random directions.
         seed: u64,
-        /// Number of random direction pairs.
+        /// Number of random direction pairs (at least 1).
         trials: usize,
     },
+}
+
+impl Mode {
+    /// Panics on `Fast` with no trial: the check would compare nothing and pass.
+    #[track_caller]
+    pub(crate) fn check_trials(&self, who: &str) {
+        if let Mode::Fast { trials: 0, .. } = self {
+            panic!("{who}: Mode::Fast with 0 trials would check nothing");
+        }
+    }
 }
 
 /// Options of [`gradcheck`](crate::gradcheck), [`hessian_check`](crate::hessian_check) and

@@ -19,7 +19,8 @@ use rand::{Rng, SeedableRng};
 /// with the input index. A value that is NaN on both sides fails too (it proves nothing).
 ///
 /// # Panics
-/// If the recorded rule and `primal` return different numbers of outputs.
+/// If the recorded rule and `primal` return different numbers of outputs, or `trials` is 0
+/// (the pullback would never be called, and the check would pass).
 ///
 /// # Example
 /// ```
@@ -33,6 +34,7 @@ use rand::{Rng, SeedableRng};
 /// let primal = |x: &[f64]| vec![x[0] * x[1]];
 /// assert!(rule_check(primal, recorded, &[2.0, 3.0], 4, 1, &Options::for_precision::<f64>()).is_ok());
 /// ```
+#[track_caller]
 pub fn rule_check<T, P, R>(
     primal: P,
     recorded: R,
@@ -46,6 +48,10 @@ where
     P: Fn(&[f64]) -> Vec<f64>,
     R: FnOnce(&[Var<T>]) -> Vec<Var<T>>,
 {
+    assert!(
+        trials > 0,
+        "rule_check: 0 trials would never call the pullback"
+    );
     let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
     let (y, pullback) = adroit_reverse::pullback(recorded, x);
     let y_ref = primal(&x64);

@@ -200,13 +200,46 @@ fn a_function_undefined_at_the_point_is_named_as_such() {
 
 #[test]
 fn a_finite_difference_outside_the_domain_is_named_as_such() {
-    // √(x·y) + ln x at x = 1e-12: the stencil steps below 0; AD is finite.
-    let f = generic_fn!(|x| vec![(x[0] * x[1]).sqrt() + x[0].ln()]);
-    let m = gradcheck(&f, &[1e-12, 2.0], &Options::for_precision::<f64>()).unwrap_err();
+    // √(x − 1)·y at x = 1 + 4ε: no step the stencil can take (at least an ulp of x) stays
+    // above 1; AD is finite. (At 1e-12 from a boundary at 0 the adaptive step now fits.)
+    let f = generic_fn!(|x| vec![(x[0] - S::one()).sqrt() * x[1]]);
+    let at = [1.0 + 4.0 * f64::EPSILON, 2.0];
+    let m = gradcheck(&f, &at, &Options::for_precision::<f64>()).unwrap_err();
     assert!(m.finite_difference.unwrap().is_nan(), "{m}");
     assert!(
         m.to_string()
             .contains("did its stencil leave the function's domain"),
         "{m}"
+    );
+}
+
+#[test]
+#[should_panic(expected = "gradcheck: Mode::Fast with 0 trials would check nothing")]
+fn fast_gradcheck_with_no_trial_panics() {
+    let f = generic_fn!(|x| vec![x[0] * x[0]]);
+    let options = Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 0, trials: 0 });
+    let _ = gradcheck(&f, &[1.0], &options);
+}
+
+#[test]
+#[should_panic(expected = "hessian_check: Mode::Fast with 0 trials would check nothing")]
+fn fast_hessian_check_with_no_trial_panics() {
+    let f = generic_fn!(|x| vec![x[0] * x[0]]);
+    let options = Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 0, trials: 0 });
+    let _ = hessian_check(&f, &[1.0], &options);
+}
+
+#[test]
+#[should_panic(expected = "rule_check: 0 trials would never call the pullback")]
+fn rule_check_with_no_trial_panics() {
+    // A wrong pullback (slope 1 for x²) that 0 trials would have passed.
+    let recorded = |x: &[Var<f64>]| custom_rule(x, &[x[0].value() * x[0].value()], |w| vec![w[0]]);
+    let _ = rule_check(
+        |x: &[f64]| vec![x[0] * x[0]],
+        recorded,
+        &[3.0],
+        0,
+        0,
+        &Options::for_precision::<f64>(),
     );
 }

@@ -136,3 +136,64 @@ fn gradient_jvp_and_jacobian() {
     close(jv[0], expected[0][0] - 2.0 * expected[0][1], 1e-10, "jvp");
     close(fd::derivative(|t: f64| t.powi(3), 2.0), 12.0, 1e-10, "x³");
 }
+
+/// Cases the adaptive step got wrong (all from a bug hunt), against the exact derivatives.
+#[test]
+fn adaptive_steps_at_aliasing_scales_and_both_ends_of_the_range() {
+    // An oscillation whose period is the unit probe step (5.8047e-3 in f64) looked flat.
+    close(
+        fd::derivative(|x: f64| (1082.44 * x).sin(), 0.5),
+        1082.44 * 541.22f64.cos(),
+        1e-8,
+        "sin(1082.44x)",
+    );
+    close(
+        fd::derivative(|x: f64| 1e6 + (1071.5 * x).sin(), 0.5),
+        1071.5 * 535.75f64.cos(),
+        1e-6,
+        "offset",
+    );
+    let f32_estimate = FiniteDifference::default().estimate(|x: f32| (60.0 * x).sin(), 0.5f32);
+    close(
+        f64::from(f32_estimate),
+        60.0 * 30f64.cos(),
+        1e-3,
+        "f32 sin(60x)",
+    );
+    // Large |x|: the step floor was 1.8 for sin at 1e12.
+    close(
+        fd::derivative(|x: f64| x.sin(), 1e12),
+        1e12f64.cos(),
+        1e-7,
+        "sin at 1e12",
+    );
+    // Small |x| and domain edges: the floor and the probe's shrinking gave up early.
+    close(
+        fd::derivative(|x: f64| x.ln(), 1e-10),
+        1e10,
+        1e-8,
+        "ln at 1e-10",
+    );
+    let sqrt_forward = FiniteDifference::forward(3, 1).estimate(|x: f64| x.sqrt(), 1e-12);
+    close(sqrt_forward, 5e5, 1e-5, "forward √ at 1e-12"); // was 14 % off
+    let ln32 = FiniteDifference::default().estimate(|x: f32| x.ln(), 1e-5f32);
+    close(f64::from(ln32), 1e5, 1e-3, "f32 ln at 1e-5");
+    let ln32_forward = FiniteDifference::forward(3, 1).estimate(|x: f32| x.ln(), 1e-8f32);
+    close(f64::from(ln32_forward), 1e8, 1e-2, "f32 forward ln at 1e-8");
+}
+
+#[test]
+fn zeroth_derivative_stencils_interpolate() {
+    // d = 0 is interpolation: the centre point's value counts (it was taken as 0).
+    for m in [
+        FiniteDifference::central(3, 0),
+        FiniteDifference::forward(3, 0),
+    ] {
+        close(
+            m.estimate(|x: f64| x.exp(), 1.0),
+            1f64.exp(),
+            1e-12,
+            "exp by interpolation",
+        );
+    }
+}
