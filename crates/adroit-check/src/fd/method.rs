@@ -232,6 +232,10 @@ impl FiniteDifference {
     /// values are taken relative to `f(x)`: a constant function then gives exactly 0, and
     /// large offsets do not swamp the differences.
     fn apply<T: Float, F: Fn(T) -> T>(&self, f: &F, x: T, h: f64) -> f64 {
+        // Every step used (the probes', Richardson's h/2ᵏ) on the grid of T at x, so the points
+        // are where the weights assume: a step that is not a representable difference moves
+        // them by up to half an ulp of x, an error of f'·ulp(x) the noise model does not see.
+        let h = grid_step(x, h);
         let s = &self.stencil;
         let base = if s.derivative() > 0 {
             f(x).to_f64().unwrap_or(f64::NAN)
@@ -278,6 +282,9 @@ impl FiniteDifference {
     /// assert!(1e-4 < h && h < 1e-2);
     /// ```
     pub fn step_at<T: Float, F: Fn(T) -> T>(&self, f: &F, x: T) -> f64 {
+        if !x.is_finite() {
+            return f64::NAN; // no derivative to estimate at NaN or ±∞
+        }
         let h = match self.step {
             Step::Fixed(h) => h,
             Step::Adaptive => {
@@ -291,13 +298,7 @@ impl FiniteDifference {
                 self.adaptive_step(f, x).max(floor)
             }
         };
-        let h = h.min(self.max_step());
-        // Make x + h exactly representable in T (the precision f is evaluated in) so the grid
-        // is what the weights assume.
-        let exact = T::from(h)
-            .map(|ht| ((x + ht) - x).to_f64().unwrap_or(0.0))
-            .unwrap_or(0.0);
-        if exact > 0.0 { exact } else { h }
+        grid_step(x, h.min(self.max_step()))
     }
 
     fn adaptive_step<T: Float, F: Fn(T) -> T>(&self, f: &F, x: T) -> f64 {
@@ -447,4 +448,13 @@ impl FiniteDifference {
         }
         table[table.len() - 1]
     }
+}
+
+/// `h` rounded so that `x + h` is exactly representable in `T` (the precision `f` is evaluated
+/// in), so the grid is what the weights assume; `h` itself where that rounds to 0.
+fn grid_step<T: Float>(x: T, h: f64) -> f64 {
+    let exact = T::from(h)
+        .map(|ht| ((x + ht) - x).to_f64().unwrap_or(0.0))
+        .unwrap_or(0.0);
+    if exact > 0.0 { exact } else { h }
 }
