@@ -82,10 +82,10 @@
 //!   second derivatives from the primal decomposition instead (second-order perturbation
 //!   theory), exact at such matrices too;
 //! - with second-order duals, **`svd()` panics** ("Singular value was NaN", 2 × 2) **or never
-//!   converges and loops forever** (3 × 3 and larger: NaN never meets its tolerance); call
-//!   nalgebra's `try_svd(compute_u, compute_v, eps, max_niter)` with an iteration limit
-//!   (it returns `None` there), and take SVD second derivatives away from such matrices, or
-//!   from first-order duals by finite differences.
+//!   converges and loops forever** (3 × 3 and larger: NaN never meets its tolerance); with
+//!   an iteration limit nalgebra's `try_svd(compute_u, compute_v, eps, max_niter)` returns
+//!   `None` in the 3 × 3 case (the 2 × 2 one panics in it too). Take SVD second derivatives
+//!   away from such matrices, or from first-order duals by finite differences.
 //!
 //! At a repeated eigenvalue no derivative exists; the result is then `diag(VᵀȦV)` for the
 //! basis `V` nalgebra happens to return (as most AD tools).

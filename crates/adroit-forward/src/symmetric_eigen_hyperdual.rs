@@ -30,7 +30,8 @@ use num_traits::Float;
 /// eigenvectors (one per column), in the order of nalgebra's `SymmetricEigen` of the primal
 /// matrix. At a repeated eigenvalue a quotient with a zero numerator is taken as 0 (as in
 /// [`symmetric_eigen`](crate::symmetric_eigen)); a perturbation that mixes the pair gives
-/// infinite parts. A 0 × 0 matrix gives empty results.
+/// infinite or NaN parts (and a pair equal only to rounding, not exactly, gives large finite
+/// ones). A 0 × 0 matrix gives empty results.
 ///
 /// # Panics
 /// If `a` is not square.

@@ -41,7 +41,9 @@ pub struct Split<T> {
 /// Splits the samples (columns) at random (seeded) into a training part and a test part with
 /// `round(test_fraction · n)` samples. With `stratify = Some(labels)` (one class label per
 /// sample), each class contributes in proportion to its size (the rounding spread by largest
-/// remainder), as scikit-learn's `train_test_split(stratify=…)`.
+/// remainder), as scikit-learn's `train_test_split(stratify=…)`, and keeps at least one sample
+/// in each part (where scikit-learn's rounding may leave a small class out of one: a rounding
+/// unit then moves from the class that best affords it).
 ///
 /// # Errors
 /// [`NnError::InvalidConfig`] unless `0 < test_fraction < 1`, and, when stratified, if a class
@@ -142,6 +144,9 @@ pub fn train_test_split<T: MatScalar>(
             missing -= 1;
         }
     }
+    if stratify.is_some() {
+        keep_every_class_in_both_parts(&mut counts, &groups, &ideal);
+    }
     let (mut train, mut test) = (Vec::new(), Vec::new());
     for (mut group, k) in groups.into_iter().zip(counts) {
         group.shuffle(&mut rng);
@@ -161,4 +166,33 @@ pub fn train_test_split<T: MatScalar>(
         x_test: x.select_columns(&test),
         y_test: y.select_columns(&test),
     })
+}
+
+/// Moves single test places between classes until every class has at least one sample in each
+/// part: a class with none in the test part takes one from the class furthest above its ideal
+/// share (among those with two or more), a class with all its samples in the test part gives
+/// one to the class furthest below its share (among those with two or more training samples).
+/// The total is unchanged; such classes exist because each part holds at least as many samples
+/// as there are classes (checked before) and every class has two or more.
+fn keep_every_class_in_both_parts(counts: &mut [usize], groups: &[Vec<usize>], ideal: &[f64]) {
+    let surplus = |counts: &[usize], g: usize| counts[g] as f64 - ideal[g];
+    loop {
+        if let Some(short) = (0..counts.len()).find(|&g| counts[g] == 0) {
+            let donor = (0..counts.len())
+                .filter(|&g| counts[g] >= 2)
+                .max_by(|&a, &b| surplus(counts, a).total_cmp(&surplus(counts, b)));
+            let Some(donor) = donor else { return };
+            counts[donor] -= 1;
+            counts[short] += 1;
+        } else if let Some(full) = (0..counts.len()).find(|&g| counts[g] == groups[g].len()) {
+            let receiver = (0..counts.len())
+                .filter(|&g| counts[g] + 2 <= groups[g].len())
+                .min_by(|&a, &b| surplus(counts, a).total_cmp(&surplus(counts, b)));
+            let Some(receiver) = receiver else { return };
+            counts[full] -= 1;
+            counts[receiver] += 1;
+        } else {
+            return;
+        }
+    }
 }

@@ -13,7 +13,9 @@ use std::path::Path;
 /// opening it for writing would): a symbolic link is followed, so the file it names is
 /// replaced and the link kept; the new file keeps the old one's permissions; and a read-only
 /// file (no write permission bit, whoever runs the program) or something that is not a
-/// regular file (a directory, a device) is refused and left as it is.
+/// regular file (a directory, a device) is refused and left as it is. The temporary is made
+/// in the directory of the file written (a link's target's), which must be writable; a
+/// dangling link is replaced by the new file.
 ///
 /// # Errors
 /// [`NnError::Io`] naming `path` if the file cannot be written, or `path` is read-only or not

@@ -222,7 +222,6 @@ pub fn load_safetensors_partial<T: MatScalar, M: Layer<T>>(
     load(model, path.as_ref(), false)
 }
 
-/// Reads and checks the file's tensor for every parameter of `model`, then sets them all;
 /// Refuses a model whose `Layer::visit` gives two parameters the same name (a file holds one
 /// tensor per name: saving would fail in the encoder, loading would copy one tensor into both).
 fn refuse_duplicate_names<T: MatScalar, M: Layer<T>>(
@@ -248,6 +247,7 @@ fn refuse_duplicate_names<T: MatScalar, M: Layer<T>>(
     }
 }
 
+/// Reads and checks the file's tensor for every parameter of `model`, then sets them all;
 /// `strict`: a missing or an unexpected tensor is an error.
 fn load<T: MatScalar, M: Layer<T>>(
     model: &mut M,

@@ -66,15 +66,20 @@ fn stratified_split_keeps_class_proportions() {
     assert_eq!(unstratified.x_test.ncols(), 15);
 }
 
-/// Per-class test counts of a stratified split where the rounding matters, against
-/// scikit-learn 1.9's `train_test_split(stratify=…)` (same counts over 30 seeds there): the
-/// shares are `round(f·n)·|class|/n`, so a class of 2 keeps a sample on each side.
+/// Per-class test counts of a stratified split where the rounding matters: the shares are
+/// `round(f·n)·|class|/n` by largest remainder, as scikit-learn 1.9's
+/// `train_test_split(stratify=…)` (the first three cases: the same counts over 30 seeds
+/// there), and every class keeps a sample in each part, where the rounding alone would empty
+/// one (ties at 2 × 0, 6 × 1, f = 0.8 gave class 0 no training sample; 2 × 0, 7 × 1, f = 0.17
+/// gives class 0 no test sample in scikit-learn).
 #[test]
 fn stratified_split_rounds_like_scikit_learn() {
     for (sizes, fraction, expected_test) in [
         ([2, 9], 0.7, [1, 7]),
         ([2, 9], 0.3, [1, 2]),
         ([2, 16], 0.3, [1, 4]),
+        ([2, 6], 0.8, [1, 5]),
+        ([2, 7], 0.17, [1, 1]),
     ] {
         let labels: Vec<usize> = (0..2).flat_map(|c| vec![c; sizes[c]]).collect();
         let n = labels.len();
@@ -111,4 +116,40 @@ fn standardizer_onehot_metrics() {
         confusion_matrix(&[1, 1, 0], &[1, 0, 0], 2).unwrap(),
         dmatrix![1, 1; 0, 1]
     );
+}
+
+/// Over every 2- and 3-class size combination up to 8 per class and test fractions 0.05–0.95:
+/// an accepted stratified split has round(f·n) test samples and every class in both parts.
+#[test]
+fn stratified_split_keeps_every_class_in_both_parts() {
+    let mut checked = 0;
+    for sizes in (2..=8).flat_map(|a| (2..=8).flat_map(move |b| [vec![a, b], vec![a, b, 2]])) {
+        let labels: Vec<usize> = (0..sizes.len()).flat_map(|c| vec![c; sizes[c]]).collect();
+        let n = labels.len();
+        let x = DMatrix::<f64>::from_fn(1, n, |_, j| labels[j] as f64);
+        for step in 1..=19 {
+            let f = step as f64 * 0.05;
+            let Ok(s) = train_test_split(&x, &x, f, 7, Some(&labels)) else {
+                continue;
+            };
+            checked += 1;
+            assert_eq!(
+                s.x_test.ncols(),
+                (f * n as f64).round() as usize,
+                "{sizes:?} {f}"
+            );
+            for c in 0..sizes.len() {
+                let in_part = |m: &DMatrix<f64>| m.iter().filter(|&&v| v == c as f64).count();
+                assert!(
+                    in_part(&s.x_test) >= 1,
+                    "{sizes:?} {f}: class {c} not in test"
+                );
+                assert!(
+                    in_part(&s.x_train) >= 1,
+                    "{sizes:?} {f}: class {c} not in train"
+                );
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked}");
 }
