@@ -36,7 +36,8 @@ pub fn accuracy(predicted: &[usize], truth: &[usize]) -> Result<f64, NnError> {
 }
 
 /// The `classes × classes` confusion matrix: entry `(i, j)` counts samples of true class `i`
-/// predicted as `j`.
+/// predicted as `j` (scikit-learn's layout). The arguments come in [`accuracy`]'s order,
+/// predictions first — the reverse of scikit-learn's `confusion_matrix(y_true, y_pred)`.
 ///
 /// # Errors
 /// [`NnError::ShapeMismatch`] if the lengths differ; [`NnError::InvalidConfig`] if a label is
