@@ -355,13 +355,22 @@ where
 /// `x`: `n` inputs; returns the symmetric `n × n` matrix `H[(i, j)] = ∂²f/∂xᵢ∂xⱼ` (the lower
 /// triangle is mirrored from the upper). Empty `x` gives a 0 × 0 matrix without calling `f`.
 ///
+/// A closure given a type of its own takes `&[HyperDualVec<T, 8, 8>]` ([`DEFAULT_CHUNK`] = 8;
+/// adroit-reverse's `hessian` records `Var<DualVec<T, 12>>` instead, its `HESSIAN_CHUNK`).
+/// Only the second-order parts are returned: a NaN value or gradient inside `f` is not seen.
+///
 /// # Example
 /// ```
 /// use adroit_forward::nalgebra;
 /// use adroit_forward::num_traits::Float;
+/// use adroit_forward::{DEFAULT_CHUNK, HyperDualVec};
 /// fn f<S: Float>(x: &[S]) -> S { x[0] * x[0] * x[1] }
 /// let h = adroit_forward::hessian(|x| f(x), &[1.0, 2.0]);
 /// assert_eq!(h, adroit_forward::nalgebra::dmatrix![4.0, 2.0; 2.0, 0.0]);
+/// // the same, with the closure's argument type written out
+/// type H = HyperDualVec<f64, DEFAULT_CHUNK, DEFAULT_CHUNK>;
+/// let g = |x: &[H]| x[0] * x[0] * x[1];
+/// assert_eq!(adroit_forward::hessian(g, &[1.0, 2.0]), h);
 /// ```
 pub fn hessian<T, F>(f: F, x: &[T]) -> DMatrix<T>
 where

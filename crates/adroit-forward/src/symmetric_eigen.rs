@@ -19,7 +19,7 @@ use num_traits::Float;
 /// `a`: `n × n`, read from its lower triangle as nalgebra's `symmetric_eigen` does (the
 /// tangent too); returns the `n` eigenvalues and the `n × n` matrix of unit eigenvectors (one
 /// per column), in the order of nalgebra's `SymmetricEigen` of the primal matrix that the
-/// lower triangle defines. At a repeated eigenvalue the eigenvectors are not differentiable:
+/// lower triangle defines (not sorted: JAX's `eigh` sorts ascending). At a repeated eigenvalue the eigenvectors are not differentiable:
 /// a perturbation that mixes the pair gives them infinite tangents (one that does not, or a
 /// constant matrix, gives finite ones); the eigenvalues' tangents stay finite, `diag(VᵀȧV)`
 /// for the basis returned. A 0 × 0 matrix gives empty results.

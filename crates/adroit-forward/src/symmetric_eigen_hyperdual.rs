@@ -28,7 +28,7 @@ use num_traits::Float;
 /// `a`: `n × n`, read from its lower triangle as nalgebra's `symmetric_eigen` does (every
 /// perturbation part too); returns the `n` eigenvalues and the `n × n` matrix of unit
 /// eigenvectors (one per column), in the order of nalgebra's `SymmetricEigen` of the primal
-/// matrix. At a repeated eigenvalue a quotient with a zero numerator is taken as 0 (as in
+/// matrix (not sorted: JAX's `eigh` sorts ascending; pick an eigenvalue by its `value()`). At a repeated eigenvalue a quotient with a zero numerator is taken as 0 (as in
 /// [`symmetric_eigen`](crate::symmetric_eigen)); a perturbation that mixes the pair gives
 /// infinite or NaN parts (and a pair equal only to rounding, not exactly, gives large finite
 /// ones). A 0 × 0 matrix gives empty results.

@@ -79,11 +79,12 @@ where
 /// # Example
 /// ```
 /// use adroit_reverse::{custom_scalar, gradient};
-/// // softplus(x) = ln(1 + eˣ), derivative σ(x)
+/// // softplus(x) = ln(1 + eˣ) (its value formed stably), derivative σ(x)
 /// let g = gradient(
 ///     |x| {
 ///         let v: f64 = x[0].value();
-///         custom_scalar(&[x[0]], v.exp().ln_1p(), &[1.0 / (1.0 + (-v).exp())])
+///         let value = v.max(0.0) + (-v.abs()).exp().ln_1p();
+///         custom_scalar(&[x[0]], value, &[1.0 / (1.0 + (-v).exp())])
 ///     },
 ///     &[0.0],
 /// );
@@ -96,7 +97,7 @@ where
 /// fn softplus<T: TapeScalar>(x: Var<T>) -> Var<T> {
 ///     let v = x.value();
 ///     let sigma = (T::one() + (-v).exp()).recip();
-///     custom_scalar(&[x], v.exp().ln_1p(), &[sigma])
+///     custom_scalar(&[x], v.max(T::zero()) + (-v.abs()).exp().ln_1p(), &[sigma])
 /// }
 /// assert_eq!(hessian(|x| softplus(x[0]), &[0.0])[(0, 0)], 0.25);
 /// ```

@@ -54,7 +54,8 @@ pub use adroit_forward as forward;
 /// # Example
 /// ```
 /// use adroit::num_traits::Float;
-/// fn softplus<S: Float>(x: S) -> S { x.exp().ln_1p() }
+/// // softplus, written stably: ln(1 + eˣ) = max(x, 0) + ln(1 + e^−|x|)
+/// fn softplus<S: Float>(x: S) -> S { x.max(S::zero()) + (-x.abs()).exp().ln_1p() }
 /// assert!((adroit::forward::derivative(softplus, 0.0_f64) - 0.5).abs() < 1e-15);
 /// ```
 #[cfg(feature = "forward")]
