@@ -5,8 +5,9 @@
 //!   extrapolation; derivatives, gradients, JVPs and Jacobians in `f32` and `f64`.
 //! - [`gradcheck`]: forward mode, reverse mode and finite differences must agree, on the full
 //!   Jacobian or on random directions; [`hessian_check`] for second derivatives;
-//!   [`rule_check`] for user-written custom rules. A failure is a [`Mismatch`] that names the
-//!   entry, the three values, the errors and the [`Tolerance`].
+//!   [`rule_check`] for user-written custom rules; [`matrix_gradcheck`] for array code on
+//!   adroit-reverse's matrix tape. A failure is a [`Mismatch`] that names the entry, the three
+//!   values, the errors and the [`Tolerance`].
 //! - [`strategy`]: proptest strategies — floats in a domain (away from or on kinks), vectors,
 //!   matrices — and [`program`]: random programs over every operation of the rule table,
 //!   evaluated generically (on `f64`, `Dual`, `Var`, nested types), shrinking to a minimal
@@ -29,6 +30,7 @@ pub mod fd;
 mod function;
 mod gradcheck;
 mod hessian_check;
+mod matrix_gradcheck;
 mod mismatch;
 mod options;
 pub mod program;
@@ -41,6 +43,7 @@ mod tolerance;
 pub use function::GenericFn;
 pub use gradcheck::gradcheck;
 pub use hessian_check::hessian_check;
+pub use matrix_gradcheck::matrix_gradcheck;
 pub use mismatch::{Comparison, Mismatch, Report};
 pub use options::{Mode, Options};
 pub use rule_check::rule_check;

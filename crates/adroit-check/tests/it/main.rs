@@ -13,5 +13,6 @@ mod fd;
 #[path = "../../../adroit-forward/tests/it/functions.rs"]
 mod functions;
 mod matrix;
+mod matrix_gradcheck;
 mod programs;
 mod review5;

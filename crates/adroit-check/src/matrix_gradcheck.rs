@@ -1,0 +1,159 @@
+//! [`matrix_gradcheck`]: array code on adroit-reverse's matrix tape against finite differences
+//! of the same code.
+
+use crate::directions::{dot, random_vector, snapped_step};
+use crate::fd::Step;
+use crate::mismatch::{Checker, Entry};
+use crate::{Comparison, Mismatch, Mode, Options, Report};
+use adroit_reverse::matrix::{self, MatVar};
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use std::cell::RefCell;
+
+/// Checks the gradient of a scalar loss written with matrix operations (`f` returns a 1 × 1
+/// [`MatVar`]) against central finite differences of the same `f` — PyTorch's `gradcheck` on
+/// tensor functions, for adroit-reverse's [`matrix`] API. The values for the finite
+/// differences come from `f` itself (recorded without a backward sweep), so no second copy of
+/// the function is needed.
+///
+/// `inputs`: the matrices `f` is differentiated with respect to, in `f64` (code generic over
+/// `T: MatScalar` is checked at `T = f64`: finite differences need the precision). Entries are
+/// numbered for the [`Mismatch`] (`input`) as one list: the first matrix's entries in
+/// column-major order, then the second's, and so on; `output` is 0.
+///
+/// [`Mode::Full`] compares every entry of every input's gradient (one finite difference each);
+/// [`Mode::Fast`] compares `Σₖ ⟨∇ₖf, Uₖ⟩` with the finite difference of `t ↦ f(X + t·U)` for
+/// `trials` random directions `U` of the inputs' shapes, as [`gradcheck`](crate::gradcheck)'s
+/// fast mode and JAX's `check_grads` do. Tolerances: `options.fd_tolerance`, as
+/// [`Tolerance::ad_vs_fd`](crate::Tolerance::ad_vs_fd).
+///
+/// # Errors
+/// The first [`Mismatch`] ([`Comparison::ReverseVsFiniteDifference`]); a pair that is NaN on
+/// both sides fails (it proves nothing).
+///
+/// # Panics
+/// If `f` does not return a 1 × 1 matrix (as [`matrix::gradient`]), or with [`Mode::Fast`]
+/// and `trials: 0`.
+///
+/// # Example
+/// ```
+/// use adroit_check::nalgebra::dmatrix;
+/// use adroit_check::{Options, matrix_gradcheck};
+/// use adroit_check::adroit_reverse::matrix::MatVar;
+/// // ‖tanh(W x + b)‖² with respect to W and b
+/// let x = dmatrix![0.5; -1.0];
+/// let loss = |p: &[MatVar<f64>]| {
+///     let h = (p[0] * MatVar::constant(x.clone()) + p[1]).tanh();
+///     h.component_mul(h).sum()
+/// };
+/// let (w, b) = (dmatrix![0.1, -0.2; 0.3, 0.4], dmatrix![0.0; 0.1]);
+/// let report = matrix_gradcheck(loss, &[w, b], &Options::for_precision::<f64>()).unwrap();
+/// assert_eq!(report.comparisons, 6); // 4 + 2 entries
+/// ```
+#[track_caller]
+pub fn matrix_gradcheck<F>(
+    f: F,
+    inputs: &[DMatrix<f64>],
+    options: &Options,
+) -> Result<Report, Box<Mismatch>>
+where
+    F: Fn(&[MatVar<f64>]) -> MatVar<f64>,
+{
+    options.mode.check_trials("matrix_gradcheck");
+    let (_, grads) = matrix::value_and_gradient(|m| f(m), inputs);
+    let point = RefCell::new(inputs.to_vec());
+    // f at the current `point`, recorded without a sweep.
+    let value = || -> f64 {
+        let (y, _) = matrix::pullback(|m| f(m), &point.borrow());
+        assert_eq!(
+            y.shape(),
+            (1, 1),
+            "matrix_gradcheck: the function must return a 1×1 matrix (a scalar loss), got {}×{}",
+            y.nrows(),
+            y.ncols()
+        );
+        y[(0, 0)]
+    };
+    let mut checker = Checker::default();
+    match options.mode {
+        Mode::Full => {
+            let mut flat = 0;
+            for (k, grad) in grads.iter().enumerate() {
+                for e in 0..grad.len() {
+                    let x0 = inputs[k][e];
+                    let fd = options.fd.estimate(
+                        |t: f64| {
+                            point.borrow_mut()[k][e] = t;
+                            value()
+                        },
+                        x0,
+                    );
+                    point.borrow_mut()[k][e] = x0;
+                    compare(&mut checker, flat, grad[e], fd, options)?;
+                    flat += 1;
+                }
+            }
+        }
+        Mode::Fast { seed, trials } => {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let x: Vec<f64> = inputs.iter().flat_map(|m| m.iter().copied()).collect();
+            let g: Vec<f64> = grads.iter().flat_map(|m| m.iter().copied()).collect();
+            // f at x + t·direction (flattened as the entries are numbered).
+            let along = |direction: &[f64], t: f64| -> f64 {
+                let mut at = 0;
+                for m in point.borrow_mut().iter_mut() {
+                    for v in m.iter_mut() {
+                        *v = x[at] + t * direction[at];
+                        at += 1;
+                    }
+                }
+                value()
+            };
+            for _ in 0..trials {
+                let u = random_vector(&mut rng, x.len());
+                let (h, u, s) = snapped_step(options, &x, &u, &along);
+                let fixed = options.fd.clone().with_step(Step::Fixed(h));
+                let fd = fixed.estimate(|tau| along(&u, tau - s), s);
+                let entry = Entry {
+                    reverse: Some(dot(&g, &u)),
+                    finite_difference: Some(fd),
+                    output: Some(0),
+                    ..Entry::default()
+                };
+                checker.compare(
+                    Comparison::ReverseVsFiniteDifference,
+                    entry,
+                    dot(&g, &u),
+                    fd,
+                    options.fd_tolerance,
+                )?;
+            }
+        }
+    }
+    Ok(checker.finish())
+}
+
+/// One gradient entry against its finite difference.
+fn compare(
+    checker: &mut Checker,
+    input: usize,
+    reverse: f64,
+    fd: f64,
+    options: &Options,
+) -> Result<(), Box<Mismatch>> {
+    let entry = Entry {
+        input: Some(input),
+        output: Some(0),
+        reverse: Some(reverse),
+        finite_difference: Some(fd),
+        ..Entry::default()
+    };
+    checker.compare(
+        Comparison::ReverseVsFiniteDifference,
+        entry,
+        reverse,
+        fd,
+        options.fd_tolerance,
+    )
+}
