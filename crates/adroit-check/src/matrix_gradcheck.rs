@@ -38,7 +38,7 @@ use std::cell::RefCell;
 ///
 /// # Example
 /// ```
-/// use adroit_check::nalgebra::dmatrix;
+/// use adroit_check::nalgebra::{self, dmatrix};
 /// use adroit_check::{Options, matrix_gradcheck};
 /// use adroit_check::adroit_reverse::matrix::MatVar;
 /// // ‖tanh(W x + b)‖² with respect to W and b
