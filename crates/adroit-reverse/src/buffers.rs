@@ -8,8 +8,9 @@ use crate::tape::TapePool;
 /// Each API call ([`gradient`](crate::gradient), [`pullback`](crate::pullback), ...) records on
 /// a fresh tape of its own; when the call ends the tape's *contents* are gone, but its buffers
 /// (up to four finished tapes, 24 bytes per recorded binary operation for `f64`, and the largest
-/// adjoint buffer) stay with the thread so that the next call allocates nothing. After one very
-/// large recording that memory stays reserved until the thread ends or this function is called;
+/// adjoint buffer, at most 256 MiB of each per thread and scalar type) stay with the thread so
+/// that the next call allocates nothing. A recording too large for that is freed when its call
+/// ends; the memory kept stays reserved until the thread ends or this function is called, and
 /// later calls then allocate afresh. Tapes in use (an open scope, a live
 /// [`Pullback`](crate::Pullback)) are not affected. The matrix-level tapes of [`matrix`](crate::matrix)
 /// keep no values between calls.

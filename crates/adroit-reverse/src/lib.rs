@@ -9,7 +9,8 @@
 //! - **a compact tape**: struct-of-arrays, 32-bit indices, partials stored at record time,
 //!   no allocation per operation (24 bytes per binary operation for `f64`), thread-local (so
 //!   gradients run in parallel on different threads) and scoped (each call records on a fresh
-//!   tape, whose buffers the thread keeps for the next call — [`release_buffers`] frees them;
+//!   tape, whose buffers (up to 256 MiB) the thread keeps for the next call —
+//!   [`release_buffers`] frees them;
 //!   nested calls restore the outer tape);
 //! - **safe**: a variable used outside its scope panics with a clear message; it never reads
 //!   another tape's node;

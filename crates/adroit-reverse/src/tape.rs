@@ -285,6 +285,12 @@ pub struct TapePool<T> {
 /// How many finished tapes a thread keeps for reuse, per scalar type.
 const MAX_SPARE_TAPES: usize = 4;
 
+/// The most buffer memory a thread keeps for reuse per scalar type, spare tapes and adjoint
+/// buffer each (256 MiB: a tape of ~10⁷ binary operations in `f64`). A larger recording's
+/// buffers are freed when its call ends, so one huge gradient does not hold its memory for the
+/// thread's lifetime; smaller ones are reused, so a gradient in a loop allocates nothing.
+pub(crate) const MAX_KEPT_BYTES: usize = 256 << 20;
+
 impl<T: TapeScalar> TapePool<T> {
     /// An empty pool.
     pub const fn new() -> Self {
@@ -306,7 +312,8 @@ impl<T: TapeScalar> TapePool<T> {
 
     /// Keeps a finished tape's buffers for reuse.
     fn keep(&mut self, mut tape: Box<Tape<T>>) {
-        if self.spare_tapes.len() < MAX_SPARE_TAPES {
+        let kept: usize = self.spare_tapes.iter().map(|t| t.bytes()).sum();
+        if self.spare_tapes.len() < MAX_SPARE_TAPES && kept + tape.bytes() <= MAX_KEPT_BYTES {
             tape.id = 0;
             tape.customs.clear();
             self.spare_tapes.push(tape);
@@ -330,7 +337,9 @@ impl<T: TapeScalar> TapePool<T> {
             buf.iter().all(|a| a.is_zero()),
             "adjoint buffer returned dirty"
         );
-        if buf.capacity() > self.spare_adjoint.capacity() {
+        if buf.capacity() > self.spare_adjoint.capacity()
+            && buf.capacity() * size_of::<T>() <= MAX_KEPT_BYTES
+        {
             self.spare_adjoint = buf;
         }
     }
@@ -377,4 +386,29 @@ pub(crate) fn stale_variable(var_tape: u64, active: u64) -> ! {
 #[inline(never)]
 fn tape_full() -> ! {
     panic!("adroit-reverse: the tape exceeds 2³² − 1 nodes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Buffers above the cap are freed, smaller ones kept (capacities are only reserved here,
+    /// so the test touches no memory).
+    #[test]
+    fn the_pool_keeps_at_most_max_kept_bytes() {
+        let mut pool = TapePool::<f64>::new();
+        let mut huge = Box::new(Tape::<f64>::none());
+        huge.parents
+            .reserve(MAX_KEPT_BYTES / size_of::<[u32; 2]>() + 1);
+        pool.keep(huge);
+        assert!(pool.spare_tapes.is_empty());
+        let mut small = Box::new(Tape::<f64>::none());
+        small.parents.reserve(1000);
+        pool.keep(small);
+        assert_eq!(pool.spare_tapes.len(), 1);
+        pool.return_adjoint(Vec::with_capacity(MAX_KEPT_BYTES / 8 + 1));
+        assert_eq!(pool.spare_adjoint.capacity(), 0);
+        pool.return_adjoint(Vec::with_capacity(1000));
+        assert!(pool.spare_adjoint.capacity() >= 1000);
+    }
 }
