@@ -312,8 +312,11 @@ impl<T: TapeScalar> TapePool<T> {
 
     /// Keeps a finished tape's buffers for reuse.
     fn keep(&mut self, mut tape: Box<Tape<T>>) {
-        let kept: usize = self.spare_tapes.iter().map(|t| t.bytes()).sum();
-        if self.spare_tapes.len() < MAX_SPARE_TAPES && kept + tape.bytes() <= MAX_KEPT_BYTES {
+        // The node arrays and the custom-rule table's capacity (48 bytes an entry for f64,
+        // kept by `clear`).
+        let held = |t: &Tape<T>| t.bytes() + t.customs.capacity() * size_of::<Custom<T>>();
+        let kept: usize = self.spare_tapes.iter().map(|t| held(t)).sum();
+        if self.spare_tapes.len() < MAX_SPARE_TAPES && kept + held(&tape) <= MAX_KEPT_BYTES {
             tape.id = 0;
             tape.customs.clear();
             self.spare_tapes.push(tape);
@@ -405,6 +408,13 @@ mod tests {
         let mut small = Box::new(Tape::<f64>::none());
         small.parents.reserve(1000);
         pool.keep(small);
+        assert_eq!(pool.spare_tapes.len(), 1);
+        // A custom-rule table counts too.
+        let mut customs = Box::new(Tape::<f64>::none());
+        customs
+            .customs
+            .reserve(MAX_KEPT_BYTES / size_of::<Custom<f64>>() + 1);
+        pool.keep(customs);
         assert_eq!(pool.spare_tapes.len(), 1);
         pool.return_adjoint(Vec::with_capacity(MAX_KEPT_BYTES / 8 + 1));
         assert_eq!(pool.spare_adjoint.capacity(), 0);
