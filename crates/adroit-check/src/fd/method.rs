@@ -37,7 +37,8 @@ pub enum Step {
     /// point a [`Fixed`](Step::Fixed) step or a small
     /// [`with_max_range`](FiniteDifference::with_max_range).
     Adaptive,
-    /// This step (capped by the range bound, and rounded so that `x + h` is representable).
+    /// This step (capped by the range bound, and rounded so that `x + h` is representable, never
+    /// past the bound). A step too small to move `x` at all gives a NaN estimate, not 0.
     Fixed(f64),
 }
 
@@ -163,7 +164,17 @@ impl FiniteDifference {
     /// let d = fd.estimate(|x: f64| x * x * x, 1.0);
     /// assert!((d - (3.0 + h * h)).abs() < 1e-12);
     /// ```
+    ///
+    /// # Panics
+    /// On `Step::Fixed(h)` with `h` not positive and finite.
+    #[track_caller]
     pub fn with_step(mut self, step: Step) -> Self {
+        if let Step::Fixed(h) = step {
+            assert!(
+                h > 0.0 && h.is_finite(),
+                "FiniteDifference::with_step: the fixed step {h} is not positive and finite"
+            );
+        }
         self.step = step;
         self
     }
@@ -298,7 +309,18 @@ impl FiniteDifference {
                 self.adaptive_step(f, x).max(floor)
             }
         };
-        grid_step(x, h.min(self.max_step()))
+        // On the grid, and not past the range bound: rounding to nearest can lengthen the step
+        // by half an ulp of x + h, so shorten it by twice any such excess and round again.
+        let (bound, mut h) = (self.max_step(), h.min(self.max_step()));
+        let mut exact = grid_step(x, h);
+        for _ in 0..4 {
+            if exact <= bound || exact.is_nan() {
+                break;
+            }
+            h -= 2.0 * (exact - h);
+            exact = grid_step(x, h);
+        }
+        exact
     }
 
     fn adaptive_step<T: Float, F: Fn(T) -> T>(&self, f: &F, x: T) -> f64 {
@@ -451,10 +473,11 @@ impl FiniteDifference {
 }
 
 /// `h` rounded so that `x + h` is exactly representable in `T` (the precision `f` is evaluated
-/// in), so the grid is what the weights assume; `h` itself where that rounds to 0.
+/// in), so the grid is what the weights assume; NaN where no such step is left (`x + h` rounds
+/// back to `x`: every point would be `x`, and the estimate a silent 0).
 fn grid_step<T: Float>(x: T, h: f64) -> f64 {
     let exact = T::from(h)
         .map(|ht| ((x + ht) - x).to_f64().unwrap_or(0.0))
         .unwrap_or(0.0);
-    if exact > 0.0 { exact } else { h }
+    if exact > 0.0 { exact } else { f64::NAN }
 }

@@ -234,3 +234,31 @@ fn steps_stay_on_the_grid_at_large_x_and_non_finite_x_gives_nan() {
     assert!(fd::derivative(|x: f64| x * x, f64::NAN).is_nan());
     assert!(fd::derivative(|x: f64| x.atan(), f64::INFINITY).is_nan());
 }
+
+/// The range bound holds after the step is rounded onto the grid (rounding to nearest could
+/// lengthen it by half an ulp: √ with the bound at the domain edge gave NaN at a third of the
+/// points), a fixed step too small to move x gives NaN rather than a silent 0, and a fixed step
+/// must be positive.
+#[test]
+fn rounded_steps_respect_the_range_and_never_vanish() {
+    for i in 0..2000 {
+        let x = 0.001 + i as f64 * 0.005;
+        for step in [Step::Fixed(1.0), Step::Adaptive] {
+            let m = FiniteDifference::default()
+                .with_step(step)
+                .with_max_range(x);
+            let d = m.estimate(|t: f64| t.sqrt(), x);
+            assert!(!d.is_nan(), "{step:?} at {x}: {d}");
+        }
+    }
+    let tiny = FiniteDifference::default().with_step(Step::Fixed(1e-17));
+    assert!(tiny.estimate(|t: f64| t.sin(), 1.0).is_nan());
+    let f32_tiny = FiniteDifference::default().with_step(Step::Fixed(1e-3));
+    assert!(f32_tiny.estimate(|t: f32| t.sin(), 1e5f32).is_nan());
+}
+
+#[test]
+#[should_panic(expected = "the fixed step -1 is not positive and finite")]
+fn a_negative_fixed_step_panics() {
+    let _ = FiniteDifference::default().with_step(Step::Fixed(-1.0));
+}
