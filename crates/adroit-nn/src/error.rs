@@ -108,12 +108,16 @@ pub enum NnError {
         /// What is wrong.
         reason: String,
     },
-    /// A weight file lacks a parameter of the model.
+    /// A weight file lacks a parameter of the model (strict loading). Like PyTorch's
+    /// `load_state_dict` error, it lists every missing parameter and every tensor of the file
+    /// the model has no parameter for, so a file of another architecture is diagnosed at once.
     MissingTensor {
         /// The file.
         path: String,
-        /// The parameter name (e.g. `layers.0.weight`).
-        name: String,
+        /// The missing parameters, in the model's order (e.g. `layers.0.weight`); never empty.
+        names: Vec<String>,
+        /// The file's tensors without a parameter, sorted.
+        unexpected: Vec<String>,
     },
     /// A weight file holds tensors the model has no parameter for (loading is strict, as
     /// PyTorch's `load_state_dict` by default: a file of another architecture is refused
@@ -191,7 +195,21 @@ impl fmt::Display for NnError {
             NnError::InvalidFile { path, reason } => {
                 write!(f, "{path} is not a valid safetensors file: {reason}")
             }
-            NnError::MissingTensor { path, name } => write!(f, "{path} has no tensor {name}"),
+            NnError::MissingTensor {
+                path,
+                names,
+                unexpected,
+            } => {
+                write!(f, "{path} has no tensor {}", names.join(", "))?;
+                if !unexpected.is_empty() {
+                    write!(
+                        f,
+                        "; it has tensors the model has no parameter for: {}",
+                        unexpected.join(", ")
+                    )?;
+                }
+                Ok(())
+            }
             NnError::UnexpectedTensors { path, names } => write!(
                 f,
                 "{path} has tensors the model has no parameter for: {}",

@@ -114,11 +114,12 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
 ///
 /// # Errors
 /// [`NnError::Io`] if the file cannot be read; [`NnError::InvalidFile`] if it is truncated or
-/// corrupted, or if two parameters of the model share a name; [`NnError::MissingTensor`], [`NnError::DtypeMismatch`] or
+/// corrupted, or if two parameters of the model share a name; [`NnError::DtypeMismatch`] or
 /// [`NnError::TensorShapeMismatch`] naming the tensor that does not fit the model;
-/// [`NnError::UnexpectedTensors`] if the file holds tensors the model has no parameter for
-/// (strict loading, as PyTorch's `load_state_dict` default); [`NnError::InvalidData`] if an
-/// `F64` value does not fit an `f32` model.
+/// [`NnError::MissingTensor`] if the file lacks a parameter (naming every missing parameter
+/// and every tensor without one), [`NnError::UnexpectedTensors`] if it has all of them and
+/// more (strict loading, as PyTorch's `load_state_dict` default); [`NnError::InvalidData`] if
+/// an `F64` value does not fit an `f32` model.
 ///
 /// # Example
 /// ```
@@ -270,16 +271,15 @@ fn load<T: MatScalar, M: Layer<T>>(
             return;
         }
         let Ok(tensor) = file.tensor(name) else {
-            if strict {
-                failure = Some(NnError::MissingTensor {
-                    path: path.display().to_string(),
-                    name: name.to_string(),
-                });
-            }
             report.missing.push(name.to_string());
             values.push(None);
             return;
         };
+        if strict && !report.missing.is_empty() {
+            // Refused already (a tensor is missing): go on only to name every missing one.
+            values.push(None);
+            return;
+        }
         match read_tensor::<T>(name, &tensor, (p.nrows(), p.ncols())) {
             Ok(m) => {
                 report.loaded.push(name.to_string());
@@ -298,6 +298,13 @@ fn load<T: MatScalar, M: Layer<T>>(
         .cloned()
         .collect();
     report.unexpected.sort();
+    if strict && !report.missing.is_empty() {
+        return Err(NnError::MissingTensor {
+            path: path.display().to_string(),
+            names: report.missing,
+            unexpected: report.unexpected,
+        });
+    }
     if strict && !report.unexpected.is_empty() {
         return Err(NnError::UnexpectedTensors {
             path: path.display().to_string(),

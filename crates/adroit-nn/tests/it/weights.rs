@@ -115,9 +115,29 @@ fn bad_files_give_typed_errors_and_leave_the_model_untouched() {
     let mut bigger = model(4).push(Dense::new(2, 2, Activation::Identity, &mut rng));
     let err = load_safetensors(&mut bigger, &good).unwrap_err();
     assert!(
-        matches!(&err, NnError::MissingTensor { name, .. } if name == "layers.2.weight"),
+        matches!(&err, NnError::MissingTensor { names, unexpected, .. }
+            if names == &["layers.2.weight", "layers.2.bias"] && unexpected.is_empty()),
         "{err}"
     );
+    // A file of another architecture: every missing parameter and every unexpected tensor is
+    // named at once (as PyTorch's load_state_dict error), and the model is untouched.
+    let single = d.join("single.safetensors");
+    save_safetensors(
+        &Dense::<f64>::new(3, 4, Activation::Relu, &mut rng),
+        &single,
+    )
+    .unwrap();
+    let untouched = params(&m);
+    let err = load_safetensors(&mut m, &single).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{} has no tensor layers.0.weight, layers.0.bias, layers.1.weight, layers.1.bias; \
+             it has tensors the model has no parameter for: bias, weight",
+            single.display()
+        )
+    );
+    assert_eq!(params(&m), untouched);
 
     let missing = d.join("does-not-exist.safetensors");
     assert!(matches!(
