@@ -52,7 +52,14 @@
 //! `try_inverse`) are NaN or infinite and `is_invertible`/`try_inverse` do not report the
 //! singularity, where plain `f64` gives 0 or `None` (ForwardDiff's duals behave the same);
 //! in a direction where the zero pivot carries no tangent they do report it, so chunked
-//! calls can disagree between chunks. They are never finite and wrong. Decide singularity on the primal values:
+//! calls can disagree between chunks. They can also be **finite and wrong**: where every
+//! primal in a pivot column is 0, partial pivoting picks the first row, and if that entry
+//! carries no tangent while entries below it do, nalgebra skips the column and drops their
+//! tangents (a 4 × 4 matrix with a zero first column perturbed in entry (1, 0): `determinant()`
+//! gives derivative 0 where the cofactor is −85; likewise at matrices with dependent columns).
+//! At matrices that may be singular, take determinants with `full_piv_lu().determinant()`,
+//! whose pivot is the largest entry of the whole remaining block (tested against central
+//! differences at such matrices), and decide singularity on the primal values:
 //! ```
 //! use adroit_forward::Dual;
 //! use adroit_forward::nalgebra::DMatrix;

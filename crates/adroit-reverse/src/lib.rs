@@ -22,8 +22,10 @@
 //! - [`matrix`]: whole-matrix operations recorded as single nodes, for fast array code;
 //! - `Var<f32>`/`Var<f64>` implement `nalgebra::RealField`, so LU, Cholesky, `solve` and
 //!   `determinant` on `DMatrix<Var<f64>>` differentiate too. At a singular matrix LU-based
-//!   results are NaN or infinite rather than 0 or `None`, as for adroit-forward's duals (see
-//!   its "Singular matrices"): a `Var` is `is_zero` only when it is the constant 0, so a zero
+//!   results are NaN or infinite rather than 0 or `None`, or finite and wrong where partial
+//!   pivoting skips a zero column whose derivatives sit below the pivot (use
+//!   `full_piv_lu().determinant()` there), as for adroit-forward's duals (see its "Singular
+//!   matrices"): a `Var` is `is_zero` only when it is the constant 0, so a zero
 //!   pivot computed from the inputs is not seen. Decide singularity on the primal values
 //!   (`a.map(|x| x.value())`). Only first derivatives: [`hessian`] and [`hvp`] record
 //!   `Var<DualVec<T, N>>`/`Var<Dual<T>>`, which do not implement `RealField`; for Hessians

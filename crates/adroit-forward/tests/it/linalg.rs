@@ -182,7 +182,7 @@ fn determinant_second_derivative_with_hyperdual() {
 }
 
 #[test]
-fn singular_matrices_give_non_finite_results_never_finite_wrong_ones() {
+fn singular_matrices_with_a_zero_pivot_column() {
     // The documented convention (crate docs, "Singular matrices"): a zero pivot carrying a
     // tangent is not `is_zero`, so LU divides by it. A + tB with a zero first column in A and
     // in B: det(A + tB) = 0 for every t, and the pivots of that column are identically zero
@@ -308,4 +308,43 @@ fn symmetric_eigen_tangents_match_finite_differences() {
 #[should_panic(expected = "symmetric_eigen: the matrix must be square, not 2×3")]
 fn symmetric_eigen_needs_a_square_matrix() {
     let _ = adroit_forward::symmetric_eigen(&DMatrix::from_element(2, 3, Dual::constant(1.0)));
+}
+
+/// At a singular matrix whose zero pivot column carries tangents only below the pivot row,
+/// partial pivoting (`lu()`, `determinant()`) skips the column and drops them (documented);
+/// full pivoting keeps the first derivative: checked against central differences of the plain
+/// determinant, which is exact here (det is linear in each entry).
+#[test]
+fn full_pivoting_differentiates_determinants_at_singular_matrices() {
+    let zero_column = [
+        0., 1., 2., 3., 0., 4., 5., 6., 0., 7., 8., 10., 0., 2., 9., 1.,
+    ];
+    // 5 × 5 with column 2 = column 0 + column 1.
+    let dependent: Vec<f64> = (0..5)
+        .flat_map(|r| {
+            let (c0, c1) = ((r * 3 % 7) as f64 - 2.0, (r * 5 % 4) as f64 + 1.0);
+            [c0, c1, c0 + c1, (r * r % 5) as f64, (r + 2) as f64 * 0.5]
+        })
+        .collect();
+    for (n, entries) in [(4, zero_column.to_vec()), (5, dependent)] {
+        let plain = DMatrix::from_row_slice(n, n, &entries);
+        for k in 0..n * n {
+            let m = DMatrix::from_fn(n, n, |r, c| {
+                Dual::new(plain[(r, c)], if r * n + c == k { 1.0 } else { 0.0 })
+            });
+            let det = m.full_piv_lu().determinant();
+            let h = 1e-3;
+            let at = |t: f64| {
+                let mut p = plain.clone();
+                p[(k / n, k % n)] += t;
+                p.determinant()
+            };
+            let fd = (at(h) - at(-h)) / (2.0 * h);
+            assert!(
+                (det.tangent() - fd).abs() <= 1e-9 * (1.0 + fd.abs()),
+                "{n}×{n}, entry {k}: {} vs {fd}",
+                det.tangent()
+            );
+        }
+    }
 }
