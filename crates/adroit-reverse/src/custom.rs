@@ -112,7 +112,18 @@ pub fn custom_scalar<T: TapeScalar>(inputs: &[Var<T>], value: T, partials: &[T])
     );
     let partials = partials.to_vec();
     custom_rule(inputs, &[value], move |w| {
-        partials.iter().map(|&p| w[0] * p).collect()
+        // As the tape's own sweep: a zero partial or adjoint contributes nothing, even against
+        // an infinite one, and a dual product keeps the 0·∞ = 0 convention in its value.
+        partials
+            .iter()
+            .map(|&p| {
+                if w[0].is_zero() || p.is_zero() {
+                    T::zero()
+                } else {
+                    <T as crate::scalar::sealed::Sealed>::sweep_product(w[0], p)
+                }
+            })
+            .collect()
     })[0]
 }
 

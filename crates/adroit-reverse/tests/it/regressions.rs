@@ -260,3 +260,28 @@ fn hypot_second_derivatives_at_a_tiny_or_infinite_argument() {
     let g = gradient(|v| v[0].hypot(v[1]), &[f32::NEG_INFINITY, 3e38]);
     assert_eq!(g, [-1.0, 0.0]);
 }
+
+/// `custom_scalar` follows the sweep's 0·∞ = 0 convention (its pullback multiplied plainly:
+/// an input with partial 0 got NaN against an infinite adjoint, in first and second order).
+#[test]
+fn custom_scalar_keeps_the_zero_times_infinity_convention() {
+    use adroit_reverse::{TapeScalar, Var, custom_scalar, gradient, hessian, hvp};
+    use num_traits::Float;
+    // f(x, y) = √y through a custom node in which x has partial 0: ∂f/∂x = 0, ∂f/∂y = ∞.
+    let g = gradient(
+        |v| custom_scalar(&[v[0], v[1]], v[1].value(), &[0.0, 1.0]).sqrt(),
+        &[1.0, 0.0],
+    );
+    assert_eq!(g, vec![0.0, f64::INFINITY]);
+    // A custom √ written generically, as the docs recommend, under forward-over-reverse.
+    fn csqrt<T: TapeScalar>(x: Var<T>) -> Var<T> {
+        let s = x.value().sqrt();
+        custom_scalar(&[x], s, &[(s + s).recip()])
+    }
+    let h = hessian(|v| csqrt(v[0] * v[0]) * v[1], &[0.0, 0.0]);
+    let plain = hessian(|v| (v[0] * v[0]).sqrt() * v[1], &[0.0, 0.0]);
+    assert_eq!(h, plain);
+    assert!(h.iter().all(|x| x.is_finite()), "{h}");
+    let hv = hvp(|v| csqrt(v[0] * v[0]) * v[1], &[0.0, 0.0], &[1.0, 0.0]);
+    assert_eq!(hv, vec![0.0, 0.0]);
+}
