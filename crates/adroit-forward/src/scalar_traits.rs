@@ -66,24 +66,28 @@ macro_rules! impl_scalar_traits {
             |a, c| a.apply_binary(<$ty as __Cr>::constant(c), __rules::Rem));
 
         impl<$($g)*> ::core::iter::Sum for $ty {
+            #[track_caller]
             fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
                 iter.fold(<Self as __nt::Zero>::zero(), |acc, x| acc + x)
             }
         }
 
         impl<'__a, $($g)*> ::core::iter::Sum<&'__a $ty> for $ty {
+            #[track_caller]
             fn sum<I: Iterator<Item = &'__a Self>>(iter: I) -> Self {
                 iter.fold(<Self as __nt::Zero>::zero(), |acc, x| acc + *x)
             }
         }
 
         impl<$($g)*> ::core::iter::Product for $ty {
+            #[track_caller]
             fn product<I: Iterator<Item = Self>>(iter: I) -> Self {
                 iter.fold(<Self as __nt::One>::one(), |acc, x| acc * x)
             }
         }
 
         impl<'__a, $($g)*> ::core::iter::Product<&'__a $ty> for $ty {
+            #[track_caller]
             fn product<I: Iterator<Item = &'__a Self>>(iter: I) -> Self {
                 iter.fold(<Self as __nt::One>::one(), |acc, x| acc * *x)
             }
@@ -156,6 +160,7 @@ macro_rules! impl_scalar_traits {
         impl<$($g)*> __nt::Inv for $ty {
             type Output = Self;
             #[inline]
+            #[track_caller]
             fn inv(self) -> Self {
                 self.apply_unary(__rules::Recip)
             }
@@ -163,11 +168,13 @@ macro_rules! impl_scalar_traits {
 
         impl<$($g)*> __nt::Signed for $ty {
             #[inline]
+            #[track_caller]
             fn abs(&self) -> Self {
                 self.apply_unary(__rules::Abs)
             }
             /// `self − other` where positive, 0 otherwise (derivative 0 at the kink); NaN
             /// propagates as for plain floats.
+            #[track_caller]
             fn abs_sub(&self, other: &Self) -> Self {
                 if *self > *other || self.primal().is_nan() || other.primal().is_nan() {
                     *self - *other
@@ -239,6 +246,7 @@ macro_rules! impl_scalar_traits {
             );
 
             #[inline]
+            #[track_caller]
             fn powi(self, n: i32) -> Self {
                 self.apply_unary(__rules::Powi(n))
             }
@@ -247,6 +255,7 @@ macro_rules! impl_scalar_traits {
             /// Where `self·a` overflows but the fused value does not, the result is the
             /// unfused one (infinite).
             #[inline]
+            #[track_caller]
             fn mul_add(self, a: Self, b: Self) -> Self {
                 let fused = self.primal().mul_add(a.primal(), b.primal());
                 let unfused = self * a + b;
@@ -259,10 +268,12 @@ macro_rules! impl_scalar_traits {
                     unfused
                 }
             }
+            #[track_caller]
             fn abs_sub(self, other: Self) -> Self {
                 <Self as __nt::Signed>::abs_sub(&self, &other)
             }
             #[inline]
+            #[track_caller]
             fn sin_cos(self) -> (Self, Self) {
                 (self.apply_unary(__rules::Sin), self.apply_unary(__rules::Cos))
             }

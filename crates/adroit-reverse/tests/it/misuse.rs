@@ -189,12 +189,20 @@ fn a_stale_variable_panics_at_the_line_that_used_it() {
                 .push((me, l.file().to_string(), l.line()));
         }
     }));
-    let lines = [line!() + 1, line!() + 2, line!() + 3];
+    use num_traits::{Float, Inv, Signed};
+    let lines: Vec<u32> = (1..=9).map(|k| line!() + k).collect();
     let a = std::panic::catch_unwind(|| x + x);
-    let b = std::panic::catch_unwind(|| num_traits::Float::sin(x));
+    let b = std::panic::catch_unwind(|| Float::sin(x));
     let c = std::panic::catch_unwind(|| 2.0 * x);
+    let d = std::panic::catch_unwind(|| Float::powi(x, 3));
+    let e = std::panic::catch_unwind(|| Float::mul_add(x, x, x));
+    let f = std::panic::catch_unwind(|| Float::sin_cos(x));
+    let g = std::panic::catch_unwind(|| Signed::abs(&x));
+    let h = std::panic::catch_unwind(|| Inv::inv(x));
+    let i = std::panic::catch_unwind(|| Signed::abs_sub(&x, &Var::constant(0.5)));
     std::panic::set_hook(previous);
-    assert!(a.is_err() && b.is_err() && c.is_err());
+    assert!(a.is_err() && b.is_err() && c.is_err() && d.is_err() && e.is_err());
+    assert!(f.is_err() && g.is_err() && h.is_err() && i.is_err());
     let me = std::thread::current().id();
     let seen: Vec<(String, u32)> = SEEN
         .lock()
