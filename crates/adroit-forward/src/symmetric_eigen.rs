@@ -20,9 +20,11 @@ use num_traits::Float;
 /// tangent too); returns the `n` eigenvalues and the `n × n` matrix of unit eigenvectors (one
 /// per column), in the order of nalgebra's `SymmetricEigen` of the primal matrix that the
 /// lower triangle defines (not sorted: JAX's `eigh` sorts ascending). At a repeated eigenvalue the eigenvectors are not differentiable:
-/// a perturbation that mixes the pair gives them infinite tangents (one that does not, or a
-/// constant matrix, gives finite ones); the eigenvalues' tangents stay finite, `diag(VᵀȧV)`
-/// for the basis returned. A 0 × 0 matrix gives empty results.
+/// a perturbation that mixes the pair gives them infinite tangents; one that does not gives
+/// finite ones, which can still be wrong where the pair is coupled through a third
+/// eigenvector (that needs degenerate perturbation theory, not implemented; a constant matrix
+/// gives zero tangents); the eigenvalues' tangents stay finite, `diag(VᵀȧV)` for the basis
+/// returned. A 0 × 0 matrix gives empty results.
 ///
 /// # Panics
 /// If `a` is not square.
