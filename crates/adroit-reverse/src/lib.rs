@@ -5,7 +5,11 @@
 //!
 //! - **one rule table**: every operation's local partials come from
 //!   [`adroit_forward::rules`], so forward and reverse mode share every derivative and every
-//!   edge convention (`abs'(0) = 0`, ties of `max`/`min` split ½/½, ...);
+//!   edge convention (`abs'(0) = 0`, ties of `max`/`min` split ½/½, ...). They accumulate in
+//!   different orders, so where an infinite partial meets a cancellation the modes can differ:
+//!   `(x − x·1).cbrt() + x` at 1 is 1 in forward mode (the tangents cancel before meeting
+//!   `cbrt'(0) = ∞`) and NaN in reverse mode (the infinite adjoint spreads, then cancels), as
+//!   in PyTorch and JAX;
 //! - **a compact tape**: struct-of-arrays, 32-bit indices, partials stored at record time,
 //!   no allocation per operation (24 bytes per binary operation for `f64`), thread-local (so
 //!   gradients run in parallel on different threads) and scoped (each call records on a fresh

@@ -121,3 +121,13 @@ fn conventions_f64() {
 fn conventions_f32() {
     conventions::<f32>();
 }
+
+/// The documented difference of accumulation order (crate docs, "one rule table"): an infinite
+/// partial meeting a cancellation is finite in forward mode, NaN in reverse mode.
+#[test]
+fn infinite_partial_meeting_a_cancellation() {
+    let forward = adroit_forward::derivative(|x| (x - x * 1.0).cbrt() + x, 1.0);
+    let reverse = gradient(|x| (x[0] - x[0] * 1.0).cbrt() + x[0], &[1.0]);
+    assert_eq!(forward, 1.0);
+    assert!(reverse[0].is_nan());
+}
