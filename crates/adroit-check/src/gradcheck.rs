@@ -28,7 +28,8 @@ use rand::rngs::StdRng;
 /// e.g. `sqrt` at −1), as PyTorch's `gradcheck`.
 ///
 /// # Panics
-/// With [`Mode::Fast`] and `trials: 0` (it would check nothing and pass).
+/// If there is nothing to compare — no inputs, or `f` has no outputs at `x` (a vacuous pass,
+/// which PyTorch's `gradcheck` refuses too) — or with [`Mode::Fast`] and `trials: 0`.
 ///
 /// # Example
 /// ```
@@ -44,6 +45,14 @@ where
     F: GenericFn,
 {
     options.mode.check_trials("gradcheck");
+    let outputs = f
+        .eval(&x.iter().map(|v| v.to_f64_lossless()).collect::<Vec<f64>>())
+        .len();
+    assert!(
+        !x.is_empty() && outputs > 0,
+        "gradcheck: nothing to compare ({} inputs, {outputs} outputs)",
+        x.len()
+    );
     match options.mode {
         Mode::Full => full(f, x, options),
         Mode::Fast { seed, trials } => fast(f, x, options, seed, trials),

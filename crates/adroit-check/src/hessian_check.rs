@@ -28,7 +28,7 @@ use rand::rngs::StdRng;
 /// pair that is NaN on both sides fails (it proves nothing).
 ///
 /// # Panics
-/// If `f` has no outputs at `x`, or with [`Mode::Fast`] and `trials: 0` (it would check
+/// If there are no inputs, if `f` has no outputs at `x`, or with [`Mode::Fast`] and `trials: 0` (it would check
 /// nothing and pass).
 ///
 /// # Example
@@ -47,6 +47,10 @@ where
     F: GenericFn,
 {
     options.mode.check_trials("hessian_check");
+    assert!(
+        !x.is_empty(),
+        "hessian_check: nothing to compare (no inputs)"
+    );
     assert!(
         !f.eval(&x.iter().map(|v| v.to_f64_lossless()).collect::<Vec<f64>>())
             .is_empty(),

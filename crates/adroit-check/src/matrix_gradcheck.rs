@@ -33,8 +33,8 @@ use std::cell::RefCell;
 /// both sides fails (it proves nothing).
 ///
 /// # Panics
-/// If `f` does not return a 1 × 1 matrix (as [`matrix::gradient`]), or with [`Mode::Fast`]
-/// and `trials: 0`.
+/// If `f` does not return a 1 × 1 matrix (as [`matrix::gradient`]), if the inputs have no
+/// entries (nothing to compare), or with [`Mode::Fast`] and `trials: 0`.
 ///
 /// # Example
 /// ```
@@ -61,6 +61,10 @@ where
     F: Fn(&[MatVar<f64>]) -> MatVar<f64>,
 {
     options.mode.check_trials("matrix_gradcheck");
+    assert!(
+        inputs.iter().any(|m| !m.is_empty()),
+        "matrix_gradcheck: nothing to compare (the inputs have no entries)"
+    );
     let (_, grads) = matrix::value_and_gradient(|m| f(m), inputs);
     let point = RefCell::new(inputs.to_vec());
     // f at the current `point`, recorded without a sweep.

@@ -19,8 +19,9 @@ use rand::{Rng, SeedableRng};
 /// with the input index. A value that is NaN on both sides fails too (it proves nothing).
 ///
 /// # Panics
-/// If the recorded rule and `primal` return different numbers of outputs, or `trials` is 0
-/// (the pullback would never be called, and the check would pass).
+/// If the recorded rule and `primal` return different numbers of outputs, if there are no
+/// inputs or no outputs (nothing to compare), or if `trials` is 0 (the pullback would never be
+/// called, and the check would pass).
 ///
 /// # Example
 /// ```
@@ -55,6 +56,12 @@ where
     let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
     let (y, pullback) = adroit_reverse::pullback(recorded, x);
     let y_ref = primal(&x64);
+    assert!(
+        !x.is_empty() && !y_ref.is_empty(),
+        "rule_check: nothing to compare ({} inputs, {} outputs)",
+        x.len(),
+        y_ref.len()
+    );
     assert_eq!(
         y.len(),
         y_ref.len(),

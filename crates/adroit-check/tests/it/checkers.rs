@@ -243,3 +243,17 @@ fn rule_check_with_no_trial_panics() {
         &Options::for_precision::<f64>(),
     );
 }
+
+#[test]
+#[should_panic(expected = "gradcheck: nothing to compare (0 inputs, 1 outputs)")]
+fn gradcheck_of_no_inputs_panics() {
+    let f = generic_fn!(|_x| vec![S::one()]);
+    let _ = gradcheck::<f64, _>(&f, &[], &Options::for_precision::<f64>());
+}
+
+#[test]
+#[should_panic(expected = "gradcheck: nothing to compare (1 inputs, 0 outputs)")]
+fn gradcheck_of_no_outputs_panics() {
+    let f = generic_fn!(|_x| Vec::<S>::new());
+    let _ = gradcheck(&f, &[1.0], &Options::for_precision::<f64>());
+}

@@ -70,3 +70,13 @@ fn a_loss_that_is_not_scalar_panics() {
         &Options::for_precision::<f64>(),
     );
 }
+
+#[test]
+#[should_panic(expected = "matrix_gradcheck: nothing to compare")]
+fn inputs_without_entries_panic() {
+    let _ = matrix_gradcheck(
+        |p| p[0].sum(),
+        &[DMatrix::<f64>::zeros(0, 3)],
+        &Options::for_precision::<f64>(),
+    );
+}
