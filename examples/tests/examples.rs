@@ -4,12 +4,12 @@ use adroit_examples::{classic, iris, quickstart, wine};
 
 #[test]
 fn iris_trains_plots_saves_and_reloads() {
-    let out_dir = std::env::temp_dir().join(format!("adroit-iris-{}", std::process::id()));
+    let out_dir = tempfile::tempdir().unwrap();
     let options = iris::Options {
         epochs: 60,
         learning_rate: 0.01,
         seed: 42,
-        out_dir: out_dir.clone(),
+        out_dir: out_dir.path().to_path_buf(),
         verbose: false,
     };
     let report = iris::run(&options).unwrap();
@@ -26,7 +26,6 @@ fn iris_trains_plots_saves_and_reloads() {
     let first = report.history.epochs.first().unwrap().loss;
     let last = report.history.epochs.last().unwrap().loss;
     assert!(last < first / 5.0, "loss {first} → {last}");
-    std::fs::remove_dir_all(out_dir).unwrap();
 }
 
 #[test]

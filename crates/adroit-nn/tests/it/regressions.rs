@@ -159,9 +159,8 @@ fn scalar_divided_by_a_matrix() {
 
 #[test]
 fn concurrent_saves_to_one_path() {
-    let dir = std::env::temp_dir().join(format!("adroit-nn-concurrent-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("w.safetensors");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.safetensors");
     let handles: Vec<_> = (0..4)
         .map(|seed| {
             let path = path.clone();
@@ -186,7 +185,6 @@ fn concurrent_saves_to_one_path() {
         &mut rand::rngs::StdRng::seed_from_u64(9),
     );
     adroit_nn::io::load_safetensors(&mut m, &path).unwrap();
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

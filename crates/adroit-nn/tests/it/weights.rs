@@ -7,11 +7,12 @@ use nalgebra::dmatrix;
 use rand::SeedableRng;
 use std::path::PathBuf;
 
-/// A fresh directory per test.
-fn dir(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("adroit-nn-weights-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh directory per test, removed when the guard drops (also when the test fails).
+fn dir(test: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("adroit-nn-weights-{test}-"))
+        .tempdir()
+        .unwrap()
 }
 
 fn model(seed: u64) -> Chain<f64> {
@@ -29,7 +30,8 @@ fn params(m: &Chain<f64>) -> Vec<f64> {
 
 #[test]
 fn round_trip_and_atomic_write() {
-    let path = dir("round_trip").join("chain.safetensors");
+    let tmp = dir("round_trip");
+    let path = tmp.path().join("chain.safetensors");
     let original = model(1);
     save_safetensors(&original, &path).unwrap();
     let mut loaded = model(2);
@@ -63,7 +65,8 @@ fn reads_a_file_written_by_the_reference_implementation() {
 
 #[test]
 fn bad_files_give_typed_errors_and_leave_the_model_untouched() {
-    let d = dir("bad_files");
+    let tmp = dir("bad_files");
+    let d = tmp.path();
     let good = d.join("good.safetensors");
     save_safetensors(&model(1), &good).unwrap();
     let bytes = std::fs::read(&good).unwrap();
@@ -151,7 +154,8 @@ fn bad_files_give_typed_errors_and_leave_the_model_untouched() {
 fn a_file_with_more_tensors_than_the_model_is_refused() {
     // It used to load the tensors the model names and ignore the rest: a one-layer model
     // silently took the first layer of a two-layer file.
-    let path = dir("unexpected").join("two_layers.safetensors");
+    let tmp = dir("unexpected");
+    let path = tmp.path().join("two_layers.safetensors");
     save_safetensors(&model(1), &path).unwrap();
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     let mut smaller = Chain::<f64>::new().push(Dense::new(3, 4, Activation::Relu, &mut rng));
@@ -174,7 +178,8 @@ fn saves_to_a_long_file_name() {
     // The temporary `.{name}.{pid}.{n}.tmp` exceeded the 255-byte name limit for a valid
     // 252-byte name ("File name too long").
     let name = format!("{}.safetensors", "w".repeat(252 - ".safetensors".len()));
-    let path = dir("long_name").join(&name);
+    let tmp = dir("long_name");
+    let path = tmp.path().join(&name);
     save_safetensors(&model(1), &path).unwrap();
     let mut loaded = model(2);
     load_safetensors(&mut loaded, &path).unwrap();
@@ -183,7 +188,8 @@ fn saves_to_a_long_file_name() {
 
 #[test]
 fn write_atomically_replaces_whole_files_and_names_the_path_on_error() {
-    let d = dir("atomic");
+    let tmp = dir("atomic");
+    let d = tmp.path();
     let path = d.join("curves.svg");
     adroit_nn::io::write_atomically(&path, b"first").unwrap();
     adroit_nn::io::write_atomically(&path, b"second, longer").unwrap();
@@ -204,7 +210,8 @@ fn write_atomically_replaces_whole_files_and_names_the_path_on_error() {
 #[cfg(unix)] // symbolic links and mode bits
 fn write_atomically_overwrites_as_a_write_would() {
     use std::os::unix::fs::{PermissionsExt, symlink};
-    let d = dir("overwrite");
+    let tmp = dir("overwrite");
+    let d = tmp.path();
     let write = adroit_nn::io::write_atomically;
     // A read-only file is refused and left as it was (checked on the mode bits, so also when
     // the tests run as root).
@@ -236,15 +243,15 @@ fn write_atomically_overwrites_as_a_write_would() {
     );
     assert_eq!(std::fs::read(&shared).unwrap(), b"three");
     // A directory is not a file to overwrite.
-    let err = write(&d, b"x").unwrap_err();
+    let err = write(&d.to_path_buf(), b"x").unwrap_err();
     assert!(err.to_string().contains("not a regular file"), "{err}");
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o644)).unwrap();
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
 fn partial_loading_reports_missing_and_unexpected_tensors_and_loads_the_rest() {
-    let d = dir("partial");
+    let tmp = dir("partial");
+    let d = tmp.path();
     // The file: a 3 → 4 layer and a 4 → 2 layer. The model: the same first layer, a 4 → 2
     // layer without bias, a third layer.
     let file = d.join("file.safetensors");
@@ -275,7 +282,8 @@ fn partial_loading_reports_missing_and_unexpected_tensors_and_loads_the_rest() {
 
 #[test]
 fn partial_loading_still_refuses_a_tensor_that_does_not_fit_and_changes_nothing() {
-    let d = dir("partial_bad");
+    let tmp = dir("partial_bad");
+    let d = tmp.path();
     let file = d.join("file.safetensors");
     save_safetensors(&model(1), &file).unwrap();
     // layers.0 fits; layers.1.weight is 4 → 3 here against 4 → 2 in the file.
@@ -366,7 +374,8 @@ impl adroit_nn::Layer<f64> for SameNames {
 
 #[test]
 fn two_parameters_with_one_name_are_refused_on_save_and_load() {
-    let d = dir("same-names");
+    let tmp = dir("same-names");
+    let d = tmp.path();
     let path = d.join("w.safetensors");
     let layer = SameNames {
         a: dmatrix![1.0],
@@ -391,5 +400,4 @@ fn two_parameters_with_one_name_are_refused_on_save_and_load() {
         (target.a.clone(), target.b.clone()),
         (dmatrix![1.0], dmatrix![2.0])
     );
-    std::fs::remove_dir_all(&d).unwrap();
 }
