@@ -199,7 +199,7 @@ fn write_atomically_replaces_whole_files_and_names_the_path_on_error() {
     let err = adroit_nn::io::write_atomically(&missing, b"x").unwrap_err();
     assert!(matches!(&err, NnError::Io { .. }), "{err}");
     assert!(err.to_string().contains("no-such-dir"), "{err}");
-    let names: Vec<_> = std::fs::read_dir(&d)
+    let names: Vec<_> = std::fs::read_dir(d)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
