@@ -12,8 +12,9 @@ use crate::tape::TapePool;
 /// that the next call allocates nothing. A recording too large for that is freed when its call
 /// ends; the memory kept stays reserved until the thread ends or this function is called, and
 /// later calls then allocate afresh. Tapes in use (an open scope, a live
-/// [`Pullback`](crate::Pullback)) are not affected. The matrix-level tapes of [`matrix`](crate::matrix)
-/// keep no values between calls.
+/// [`Pullback`](crate::Pullback)) are not affected. The matrix-level operations of
+/// [`matrix`](crate::matrix) keep their buffers apart, freed by
+/// [`matrix::release_buffers`](crate::matrix::release_buffers).
 ///
 /// # Example
 /// ```

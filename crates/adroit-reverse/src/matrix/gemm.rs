@@ -79,7 +79,7 @@ pub(crate) fn product<T: MatScalar>(a: Operand<'_, T>, b: Operand<'_, T>) -> DMa
     let len = m
         .checked_mul(n)
         .expect("product: the output's size overflows usize");
-    let mut c = Vec::with_capacity(len);
+    let mut c = super::pool::with_capacity(len);
     T::gemm(a, b, &mut c.spare_capacity_mut()[..len]);
     // SAFETY: `gemm` initialised all `len = m·n` entries of the spare capacity (its contract).
     unsafe { c.set_len(len) };

@@ -1,6 +1,7 @@
 //! [`MatScalar`]: the element types of tracked matrices, each with its own thread-local tapes.
 
 use super::gemm::{self, Operand};
+use super::pool::BufferPool;
 use super::tape::MatTapeStack;
 use crate::TapeScalar;
 use core::mem::MaybeUninit;
@@ -43,6 +44,10 @@ pub(crate) mod sealed {
         /// As [`with_mat_tapes`](Self::with_mat_tapes), doing nothing during thread teardown.
         fn try_with_mat_tapes(f: impl FnOnce(&mut MatTapeStack<Self>));
 
+        /// Runs `f` on this thread's matrix buffer pool for this element type; `None` during
+        /// thread teardown.
+        fn with_pool<R>(f: impl FnOnce(&mut BufferPool<Self>) -> R) -> Option<R>;
+
         /// Writes `a·b` (column-major, `a.rows × b.cols`, inner dimension ≥ 1) on the fast
         /// kernel into `c`, which it never reads: on return every entry is initialised.
         fn gemm(a: Operand<'_, Self>, b: Operand<'_, Self>, c: &mut [MaybeUninit<Self>]);
@@ -50,9 +55,10 @@ pub(crate) mod sealed {
 }
 
 macro_rules! mat_scalar {
-    ($($t:ty => $tls:ident, $gemm:path),* $(,)?) => {$(
+    ($($t:ty => $tls:ident, $pool:ident, $gemm:path),* $(,)?) => {$(
         thread_local! {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
+            static $pool: RefCell<BufferPool<$t>> = const { RefCell::new(BufferPool::new()) };
         }
 
         impl MatScalar for $t {}
@@ -73,6 +79,13 @@ macro_rules! mat_scalar {
                 });
             }
 
+            fn with_pool<R>(f: impl FnOnce(&mut BufferPool<Self>) -> R) -> Option<R> {
+                $pool
+                    .try_with(|pool| pool.try_borrow_mut().ok().map(|mut pool| f(&mut pool)))
+                    .ok()
+                    .flatten()
+            }
+
             fn gemm(a: Operand<'_, Self>, b: Operand<'_, Self>, c: &mut [MaybeUninit<Self>]) {
                 $gemm(a, b, c)
             }
@@ -81,8 +94,8 @@ macro_rules! mat_scalar {
 }
 
 mat_scalar! {
-    f32 => MAT_TAPES_F32, gemm::sgemm,
-    f64 => MAT_TAPES_F64, gemm::dgemm,
+    f32 => MAT_TAPES_F32, POOL_F32, gemm::sgemm,
+    f64 => MAT_TAPES_F64, POOL_F64, gemm::dgemm,
 }
 
 /// The panic of a matrix operation started while another one is being recorded: from inside

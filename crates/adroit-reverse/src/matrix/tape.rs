@@ -1,6 +1,7 @@
 //! The matrix tape: one node per whole-matrix operation, holding its value and a small
 //! backward rule; swept backwards once per gradient.
 
+use super::pool;
 use super::value::NodeValue;
 use super::{MatScalar, MatVar};
 use crate::scope::{ScopeStack, ScopedTape};
@@ -15,6 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub(crate) trait Backward<T: MatScalar> {
     /// `adjoint`: the node's adjoint (its shape); `values`: every node's value on the tape.
     fn backward(&self, adjoint: DMatrix<T>, values: &[NodeValue<T>], grads: &mut Grads<'_, T>);
+
+    /// Gives the matrices this rule saved back to the buffer pool when the recording ends
+    /// (by default they are simply freed).
+    fn release(self: Box<Self>) {}
 }
 
 /// Adjoints being accumulated during a backward sweep.
@@ -43,7 +48,7 @@ impl<T: MatScalar> Grads<'_, T> {
             return;
         }
         let adjoint =
-            self.adjoints[i as usize].get_or_insert_with(|| DMatrix::zeros(shape.0, shape.1));
+            self.adjoints[i as usize].get_or_insert_with(|| pool::zeros(shape.0, shape.1));
         // Column by column over plain slices (nalgebra's strided `view_mut() +=` does not
         // vectorise).
         let (stride, (i, j)) = (adjoint.nrows(), start);
@@ -69,7 +74,10 @@ impl<T: MatScalar> Grads<'_, T> {
             return;
         }
         match &mut self.adjoints[i as usize] {
-            Some(adjoint) => *adjoint += contribution,
+            Some(adjoint) => {
+                *adjoint += &contribution;
+                pool::recycle(contribution);
+            }
             slot @ None => *slot = Some(contribution),
         }
     }
@@ -194,14 +202,17 @@ impl<T: MatScalar> MatTape<T> {
                 backward.backward(adjoint, &self.values, &mut grads);
             }
         }
-        (0..n_inputs)
+        let result = (0..n_inputs)
             .map(|i| {
                 grads.adjoints[i].take().unwrap_or_else(|| {
                     let (r, c) = self.values[i].get().shape();
-                    DMatrix::zeros(r, c)
+                    pool::zeros(r, c)
                 })
             })
-            .collect()
+            .collect();
+        // Adjoints of nodes without a rule (constants reached by no input are never filled).
+        grads.adjoints.into_iter().flatten().for_each(pool::recycle);
+        result
     }
 
     /// The id of this tape.
@@ -241,11 +252,19 @@ impl<T: MatScalar> MatTapeStack<T> {
         }
     }
 
-    /// Keeps a finished tape's buffers (its values and rules dropped) for the next scope.
+    /// Keeps a finished tape's buffers for the next scope; its values and the matrices its
+    /// rules saved go to the buffer pool.
     pub(crate) fn recycle(&mut self, mut tape: MatTape<T>) {
         tape.id = 0;
-        tape.values.clear();
-        tape.backwards.clear();
+        for value in tape.values.drain(..) {
+            if let NodeValue::Owned(m) = value {
+                pool::recycle(m);
+            }
+        }
+        tape.backwards
+            .drain(..)
+            .flatten()
+            .for_each(Backward::release);
         tape.requires_grad.clear();
         self.spare = Some(tape);
     }

@@ -8,6 +8,7 @@
 
 use super::reduce::sum_along;
 use super::{Along, Partial};
+use crate::matrix::pool;
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
@@ -30,7 +31,10 @@ impl<T: MatScalar> Backward<T> for Zip<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         match (grads.wants(self.a), grads.wants(self.b)) {
             (true, true) => {
-                grads.accumulate(self.a, reduce_to(self.da.times(g.clone()), self.a_shape));
+                grads.accumulate(
+                    self.a,
+                    reduce_to(self.da.times(pool::copy(&g)), self.a_shape),
+                );
                 grads.accumulate(self.b, reduce_to(self.db.times(g), self.b_shape));
             }
             (true, false) => grads.accumulate(self.a, reduce_to(self.da.times(g), self.a_shape)),
@@ -38,17 +42,26 @@ impl<T: MatScalar> Backward<T> for Zip<T> {
             (false, false) => {}
         }
     }
+
+    fn release(self: Box<Self>) {
+        self.da.release();
+        self.db.release();
+    }
 }
 
 /// Sums `g` over the dimensions in which `shape` is 1 but `g` is not (undoes broadcasting).
 pub(crate) fn reduce_to<T: MatScalar>(g: DMatrix<T>, shape: (usize, usize)) -> DMatrix<T> {
     let g = if shape.0 == 1 && g.nrows() != 1 {
-        sum_along(&g, Along::Rows)
+        let sums = sum_along(&g, Along::Rows);
+        pool::recycle(g);
+        sums
     } else {
         g
     };
     if shape.1 == 1 && g.ncols() != 1 {
-        sum_along(&g, Along::Cols)
+        let sums = sum_along(&g, Along::Cols);
+        pool::recycle(g);
+        sums
     } else {
         g
     }
@@ -137,14 +150,15 @@ impl<T: MatScalar> MatVar<T> {
             let (rows, cols) = shape;
             let (value, da, db) = if linear {
                 let (_, da, db) = rule.eval(T::zero(), T::zero());
-                let mut value = DMatrix::zeros(rows, cols);
+                // `for_each_pair` visits every entry.
+                let mut value = pool::overwritten(rows, cols);
                 let v = value.as_mut_slice();
                 for_each_pair(a, b, shape, |k, x, y| v[k] = rule.eval(x, y).0);
                 (value, Partial::Constant(da), Partial::Constant(db))
             } else {
-                let mut value = DMatrix::zeros(rows, cols);
-                let mut da = DMatrix::zeros(rows, cols);
-                let mut db = DMatrix::zeros(rows, cols);
+                let mut value = pool::overwritten(rows, cols);
+                let mut da = pool::overwritten(rows, cols);
+                let mut db = pool::overwritten(rows, cols);
                 let (v, pa, pb) = (value.as_mut_slice(), da.as_mut_slice(), db.as_mut_slice());
                 for_each_pair(a, b, shape, |k, x, y| {
                     (v[k], pa[k], pb[k]) = rule.eval(x, y)

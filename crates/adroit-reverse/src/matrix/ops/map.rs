@@ -2,6 +2,7 @@
 //! derivative by forward mode), and the linear operations with a plain scalar.
 
 use super::Partial;
+use crate::matrix::pool;
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
 use crate::matrix::{MatScalar, MatVar};
@@ -18,6 +19,10 @@ struct Map<T> {
 impl<T: MatScalar> Backward<T> for Map<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         grads.accumulate(self.a, self.derivative.times(g));
+    }
+
+    fn release(self: Box<Self>) {
+        self.derivative.release();
     }
 }
 
@@ -77,16 +82,15 @@ impl<T: MatScalar> MatVar<T> {
     pub fn map_with_derivative(self, f: impl Fn(T) -> (T, T)) -> Self {
         let a = self.index();
         self.unary_op(|v| {
-            let mut value = v.clone();
-            let mut derivative = v.clone();
-            for (y, d) in value
+            let mut value = pool::overwritten(v.nrows(), v.ncols());
+            let mut derivative = pool::overwritten(v.nrows(), v.ncols());
+            for ((y, d), &x) in value
                 .as_mut_slice()
                 .iter_mut()
                 .zip(derivative.as_mut_slice())
+                .zip(v.as_slice())
             {
-                let (fy, fd) = f(*y);
-                *y = fy;
-                *d = fd;
+                (*y, *d) = f(x);
             }
             (
                 value,
@@ -103,8 +107,12 @@ impl<T: MatScalar> MatVar<T> {
     fn linear(self, slope: T, value: impl Fn(T) -> T) -> Self {
         let a = self.index();
         self.unary_op(|v| {
+            let mut out = pool::overwritten(v.nrows(), v.ncols());
+            for (y, &x) in out.as_mut_slice().iter_mut().zip(v.as_slice()) {
+                *y = value(x);
+            }
             (
-                v.map(value),
+                out,
                 Box::new(Map {
                     a,
                     derivative: Partial::Constant(slope),

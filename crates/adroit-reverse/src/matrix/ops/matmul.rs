@@ -23,6 +23,7 @@ impl<T: MatScalar> Backward<T> for MatMul {
         if grads.wants(self.b) {
             grads.accumulate(self.b, product(Operand::transposed(a), Operand::plain(&g)));
         }
+        crate::matrix::pool::recycle(g);
     }
 }
 

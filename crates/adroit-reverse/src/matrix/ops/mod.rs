@@ -48,6 +48,13 @@ pub(crate) enum Partial<T> {
 }
 
 impl<T: MatScalar> Partial<T> {
+    /// Gives a saved matrix back to the buffer pool.
+    pub(crate) fn release(self) {
+        if let Partial::Matrix(m) = self {
+            crate::matrix::pool::recycle(m);
+        }
+    }
+
     /// `g ⊙ partial` with the convention of [`adroit_forward::chain_product`] (a zero on
     /// either side gives 0, never `0·∞ = NaN`), computed in `g`'s buffer, skipping the work
     /// for a constant 1.
@@ -55,7 +62,7 @@ impl<T: MatScalar> Partial<T> {
         match self {
             Partial::Constant(c) if *c == T::one() => g,
             Partial::Constant(c) if c.is_zero() => {
-                g.fill(T::zero());
+                g.as_mut_slice().fill(T::zero());
                 g
             }
             Partial::Constant(c) if c.is_finite() => {

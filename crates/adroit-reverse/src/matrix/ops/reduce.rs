@@ -1,6 +1,7 @@
 //! Sums and means, over all entries or along a dimension.
 
 use super::{Along, Partial};
+use crate::matrix::pool;
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
@@ -64,10 +65,14 @@ pub(crate) fn sum_along<T: MatScalar>(m: &DMatrix<T>, along: Along) -> DMatrix<T
 /// Repeats `v` (`1 × cols`, `rows × 1` or `1 × 1`) to `shape`.
 pub(crate) fn broadcast<T: MatScalar>(v: &DMatrix<T>, (rows, cols): (usize, usize)) -> DMatrix<T> {
     match v.shape() {
-        (1, 1) => DMatrix::from_element(rows, cols, v[(0, 0)]),
+        (1, 1) => {
+            let mut out = pool::overwritten(rows, cols);
+            out.as_mut_slice().fill(v[(0, 0)]);
+            out
+        }
         (1, _) => {
             // One entry per column: fill each column.
-            let mut out = DMatrix::zeros(rows, cols);
+            let mut out = pool::overwritten(rows, cols);
             if rows > 0 {
                 for (column, &x) in out.as_mut_slice().chunks_exact_mut(rows).zip(v.iter()) {
                     column.fill(x);
@@ -77,7 +82,7 @@ pub(crate) fn broadcast<T: MatScalar>(v: &DMatrix<T>, (rows, cols): (usize, usiz
         }
         _ => {
             // One column, copied into each column.
-            let mut out = DMatrix::zeros(rows, cols);
+            let mut out = pool::overwritten(rows, cols);
             if rows > 0 {
                 for column in out.as_mut_slice().chunks_exact_mut(rows) {
                     column.copy_from_slice(v.as_slice());
@@ -103,6 +108,7 @@ impl<T: MatScalar> Backward<T> for Spread<T> {
             out *= self.factor;
         }
         grads.accumulate(self.a, out);
+        pool::recycle(g);
     }
 }
 
@@ -117,6 +123,11 @@ struct WeightedSum<T> {
 impl<T: MatScalar> Backward<T> for WeightedSum<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         grads.accumulate(self.a, self.weights.times(broadcast(&g, self.shape)));
+        pool::recycle(g);
+    }
+
+    fn release(self: Box<Self>) {
+        self.weights.release();
     }
 }
 

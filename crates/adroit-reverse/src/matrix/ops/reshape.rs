@@ -54,8 +54,7 @@ impl<T: MatScalar> MatVar<T> {
         );
         let (a, shape) = (self.index(), self.shape());
         self.unary_op(|v| {
-            let out = v
-                .clone()
+            let out = crate::matrix::pool::copy(v)
                 .reshape_generic(nalgebra::Dyn(rows), nalgebra::Dyn(cols));
             (out, Box::new(Reshape { a, shape }))
         })

@@ -16,7 +16,7 @@ pub(crate) fn copy_block<T: MatScalar>(
     (rows, cols): (usize, usize),
 ) -> DMatrix<T> {
     let (stride, src) = (m.nrows(), m.as_slice());
-    let mut data = Vec::with_capacity(rows * cols);
+    let mut data = crate::matrix::pool::with_capacity(rows * cols);
     if rows == 1 {
         data.extend((j..j + cols).map(|c| src[c * stride + i]));
     } else {
@@ -38,6 +38,7 @@ struct View {
 impl<T: MatScalar> Backward<T> for View {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         grads.accumulate_block(self.a, self.start, self.shape, &g);
+        crate::matrix::pool::recycle(g);
     }
 }
 
@@ -61,6 +62,7 @@ impl<T: MatScalar> Backward<T> for Concat {
             };
             grads.accumulate(part, block);
         }
+        crate::matrix::pool::recycle(g);
     }
 }
 
@@ -237,7 +239,7 @@ fn concat<T: MatScalar>(parts: &[MatVar<T>], vertical: bool) -> MatVar<T> {
     };
     T::with_mat_tapes(|stack| {
         let tape = stack.active();
-        let mut out = DMatrix::zeros(rows, cols);
+        let mut out = crate::matrix::pool::zeros(rows, cols);
         for (p, &(_, at, count)) in parts.iter().zip(&blocks) {
             let value = tape.value(p);
             if vertical {

@@ -3,6 +3,7 @@
 
 use super::Along;
 use super::reduce::{broadcast, sum_along};
+use crate::matrix::pool;
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
 use crate::matrix::{MatScalar, MatVar};
@@ -16,7 +17,7 @@ use num_traits::Float;
 fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatrix<T>, DMatrix<T>) {
     match along {
         Along::Rows => {
-            let mut soft = x.clone();
+            let mut soft = pool::copy(x);
             let mut shifts = DMatrix::zeros(1, x.ncols());
             // An empty line has lse = ln 0 = −∞ (and no softmax entries).
             let mut log_totals = DMatrix::from_element(1, x.ncols(), T::neg_infinity());
@@ -66,6 +67,10 @@ impl<T: MatScalar> Backward<T> for LogSumExp<T> {
             broadcast(&g, self.softmax.shape()).component_mul(&self.softmax),
         );
     }
+
+    fn release(self: Box<Self>) {
+        pool::recycle(self.softmax);
+    }
 }
 
 /// Backward of `softmax`: `∂x = s ⊙ (G − Σ_along(G ⊙ s))`. Saves the output `s`.
@@ -80,6 +85,10 @@ impl<T: MatScalar> Backward<T> for Softmax<T> {
         let inner = sum_along(&g.component_mul(&self.softmax), self.along);
         let centred = &g - broadcast(&inner, g.shape());
         grads.accumulate(self.a, centred.component_mul(&self.softmax));
+    }
+
+    fn release(self: Box<Self>) {
+        pool::recycle(self.softmax);
     }
 }
 
@@ -108,6 +117,10 @@ impl<T: MatScalar> Backward<T> for LogSoftmax<T> {
                 grads.accumulate(self.a, g - total.component_mul(&self.softmax));
             }
         }
+    }
+
+    fn release(self: Box<Self>) {
+        pool::recycle(self.softmax);
     }
 }
 
@@ -158,7 +171,10 @@ impl<T: MatScalar> MatVar<T> {
         let a = self.index();
         self.unary_op(|x| {
             let (softmax, _, _) = softmax_lse(x, along);
-            (softmax.clone(), Box::new(Softmax { a, along, softmax }))
+            (
+                pool::copy(&softmax),
+                Box::new(Softmax { a, along, softmax }),
+            )
         })
     }
 
@@ -183,7 +199,7 @@ impl<T: MatScalar> MatVar<T> {
         self.unary_op(|x| {
             let (softmax, shifts, log_totals) = softmax_lse(x, along);
             // (x − m) − ln Σ exp(x − m): both subtractions rounded at the result's scale.
-            let mut out = x.clone();
+            let mut out = pool::copy(x);
             match along {
                 Along::Rows => {
                     let lines = shifts.iter().zip(log_totals.iter());

@@ -12,7 +12,10 @@ struct Transpose {
 
 impl<T: MatScalar> Backward<T> for Transpose {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        grads.accumulate(self.a, g.transpose());
+        let mut transposed = crate::matrix::pool::overwritten(g.ncols(), g.nrows());
+        g.transpose_to(&mut transposed);
+        grads.accumulate(self.a, transposed);
+        crate::matrix::pool::recycle(g);
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::Partial;
 use super::broadcast::reduce_to;
+use crate::matrix::pool;
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
@@ -25,12 +26,16 @@ impl<T: MatScalar, const K: usize> Backward<T> for ZipMap<T, K> {
         let Some(last) = last else { return };
         for k in 0..last {
             if grads.wants(self.parents[k]) {
-                let d = reduce_to(self.partials[k].times(g.clone()), self.shapes[k]);
+                let d = reduce_to(self.partials[k].times(pool::copy(&g)), self.shapes[k]);
                 grads.accumulate(self.parents[k], d);
             }
         }
         let d = reduce_to(self.partials[last].times(g), self.shapes[last]);
         grads.accumulate(self.parents[last], d);
+    }
+
+    fn release(self: Box<Self>) {
+        self.partials.into_iter().for_each(Partial::release);
     }
 }
 
@@ -142,8 +147,9 @@ fn evaluate<T: MatScalar, const K: usize>(
     (rows, cols): (usize, usize),
     f: &impl Fn([DualVec<T, K>; K]) -> DualVec<T, K>,
 ) -> (DMatrix<T>, [DMatrix<T>; K]) {
-    let mut value = DMatrix::zeros(rows, cols);
-    let mut partials: [DMatrix<T>; K] = core::array::from_fn(|_| DMatrix::zeros(rows, cols));
+    // Every entry of the value and the partials is written below.
+    let mut value = pool::overwritten(rows, cols);
+    let mut partials: [DMatrix<T>; K] = core::array::from_fn(|_| pool::overwritten(rows, cols));
     {
         let out = value.as_mut_slice();
         let mut d = partials.each_mut().map(|m| m.as_mut_slice());
