@@ -141,10 +141,19 @@ where
 /// let g = pb.call(&dmatrix![1.0]);
 /// assert_eq!((g[0].clone(), g[1].clone()), (dmatrix![3.0, 4.0], dmatrix![1.0; 2.0]));
 /// ```
-pub struct MatPullback<T> {
+pub struct MatPullback<T: MatScalar> {
     tape: MatTape<T>,
     output: MatVar<T>,
     n_inputs: usize,
+}
+
+impl<T: MatScalar> Drop for MatPullback<T> {
+    /// Gives the recording's buffers to the thread's pool (see
+    /// [`release_buffers`](crate::matrix::release_buffers)).
+    fn drop(&mut self) {
+        let tape = std::mem::replace(&mut self.tape, MatTape::none());
+        T::try_with_mat_tapes(|stack| stack.recycle(tape));
+    }
 }
 
 impl<T: MatScalar> MatPullback<T> {

@@ -37,30 +37,47 @@ impl<T: MatScalar> BufferPool<T> {
 
     /// A kept buffer with room for `len` entries (its length and contents unspecified), if any.
     fn take(&mut self, len: usize) -> Option<Vec<T>> {
+        // Only `len`'s own class, so a buffer is never more than twice what it holds (the next
+        // class would fit too, at up to four times).
         let class = len.ilog2() as usize;
-        // Class `class` may hold a buffer too small for `len`; every one in the next class fits.
-        let found = self.classes.get_mut(class).and_then(|list| {
-            let at = list.iter().rposition(|v| v.capacity() >= len)?;
-            Some(list.swap_remove(at))
-        });
-        let found = found.or_else(|| self.classes.get_mut(class + 1)?.pop())?;
+        let list = self.classes.get_mut(class)?;
+        let at = list.iter().rposition(|v| v.capacity() >= len)?;
+        let found = list.swap_remove(at);
         self.bytes -= found.capacity() * size_of::<T>();
         Some(found)
     }
 
-    /// Keeps `buffer` for a later [`take`](Self::take), or frees it when the pool is full.
+    /// Keeps `buffer` for a later [`take`](Self::take). When the pool is full, buffers of
+    /// other sizes are freed to make room, largest first (so a new workload's sizes replace an
+    /// old one's); a buffer over the whole budget, or beyond its class's count, is freed.
     fn put(&mut self, buffer: Vec<T>) {
         let (capacity, size) = (buffer.capacity(), buffer.capacity() * size_of::<T>());
-        if capacity < MIN_POOLED_LEN || self.bytes + size > MAX_KEPT_BYTES {
+        if capacity < MIN_POOLED_LEN || size > MAX_KEPT_BYTES {
             return;
         }
         let class = capacity.ilog2() as usize;
         if self.classes.len() <= class {
             self.classes.resize_with(class + 1, Vec::new);
         }
-        let list = &mut self.classes[class];
-        if list.len() < MAX_PER_CLASS {
-            list.push(buffer);
+        if self.classes[class].len() >= MAX_PER_CLASS {
+            return;
+        }
+        let mut evict = self.classes.len();
+        while self.bytes + size > MAX_KEPT_BYTES && evict > 0 {
+            evict -= 1;
+            if evict == class {
+                continue;
+            }
+            while self.bytes + size > MAX_KEPT_BYTES {
+                let Some(old) = self.classes[evict].pop() else {
+                    break;
+                };
+                self.bytes -= old.capacity() * size_of::<T>();
+            }
+        }
+        // Still full: the room is held by buffers of this very size, enough of them.
+        if self.bytes + size <= MAX_KEPT_BYTES {
+            self.classes[class].push(buffer);
             self.bytes += size;
         }
     }
@@ -128,6 +145,17 @@ pub(crate) fn zeros<T: MatScalar>(rows: usize, cols: usize) -> DMatrix<T> {
     }
 }
 
+/// `m` with a buffer of exactly its size (a pooled one can be up to twice as large): for
+/// matrices handed to the caller, who may keep many.
+pub(crate) fn exact<T: MatScalar>(m: DMatrix<T>) -> DMatrix<T> {
+    if m.data.as_vec().capacity() == m.len() {
+        return m;
+    }
+    let copy = DMatrix::from_column_slice(m.nrows(), m.ncols(), m.as_slice());
+    recycle(m);
+    copy
+}
+
 /// A copy of `m`.
 pub(crate) fn copy<T: MatScalar>(m: &DMatrix<T>) -> DMatrix<T> {
     match take(m.len()) {
@@ -158,15 +186,16 @@ fn put_pooled<T: MatScalar>(buffer: Vec<T>) {
 /// Frees the matrix buffers this thread keeps for reuse by later matrix-level calls with
 /// element type `T`.
 ///
-/// When a [`gradient`](crate::matrix::gradient), [`value_and_gradient`](crate::matrix::value_and_gradient)
-/// or [`MatPullback`](crate::matrix::MatPullback) recording ends, the buffers of its node
-/// values, saved derivatives and adjoints (those of 64 entries or more) stay with the thread,
-/// at most 256 MiB per thread and element type, and later operations take them instead of
-/// allocating: the allocator would otherwise return large buffers to the kernel between calls
-/// and page-fault them in afresh (the array-form Rosenbrock gradient at n = 10⁶ took 24 ms with
-/// that and 7.6 ms with the pool, BENCHMARKS.md §1). Matrices handed to the caller (gradients,
-/// values) are the caller's. This function frees what the pool holds now; later calls refill
-/// it.
+/// When a [`gradient`](crate::matrix::gradient) or
+/// [`value_and_gradient`](crate::matrix::value_and_gradient) call ends, or a
+/// [`MatPullback`](crate::matrix::MatPullback) is dropped, the buffers of its node values,
+/// saved derivatives and adjoints (those of 64 entries or more) stay with the thread, at most
+/// 256 MiB per thread and element type (when full, other sizes make room, largest first), and
+/// later operations take them instead of allocating: the allocator would otherwise return large
+/// buffers to the kernel between calls and page-fault them in afresh (the array-form Rosenbrock
+/// gradient at n = 10⁶ took 20 ms that way and 6.8 ms with the pool, BENCHMARKS.md §1).
+/// Matrices handed to the caller (gradients, values) are the caller's, of exactly their size.
+/// This function frees what the pool holds now; later calls refill it.
 ///
 /// # Example
 /// ```
@@ -211,10 +240,43 @@ mod tests {
     }
 
     #[test]
-    fn the_next_class_always_fits() {
+    fn a_dropped_pullback_gives_its_buffers_to_the_pool() {
+        std::thread::spawn(|| {
+            let kept = || f64::with_pool(|pool| pool.kept_bytes()).unwrap();
+            let x = DMatrix::from_element(100, 1, 0.1);
+            let (_, pb) = crate::matrix::pullback(|m| m[0].exp().exp(), &[x]);
+            let before = kept();
+            drop(pb);
+            // The two nodes' values and two saved derivatives, and the input's copy.
+            assert_eq!(kept() - before, 5 * 100 * 8);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn a_buffer_over_twice_the_request_is_not_taken() {
         let mut pool = BufferPool::<f64>::new();
-        pool.put(Vec::with_capacity(2048));
-        assert!(pool.take(1500).unwrap().capacity() >= 1500);
+        pool.put(Vec::with_capacity(3000));
+        assert!(pool.take(1500).is_none());
+        assert!(pool.take(3001).is_none());
+        assert_eq!(pool.take(2100).unwrap().capacity(), 3000);
+    }
+
+    #[test]
+    fn a_full_pool_makes_room_for_other_sizes_largest_first() {
+        let mut pool = BufferPool::<f64>::new();
+        let quarter = MAX_KEPT_BYTES / 4 / size_of::<f64>();
+        for _ in 0..4 {
+            pool.put(Vec::with_capacity(quarter));
+        }
+        assert_eq!(pool.kept_bytes(), MAX_KEPT_BYTES);
+        pool.put(Vec::with_capacity(1000));
+        pool.put(Vec::with_capacity(quarter / 2));
+        // One of the quarters made room for both.
+        assert_eq!(pool.kept_bytes(), (3 * quarter + quarter / 2 + 1000) * 8);
+        assert_eq!(pool.take(1000).unwrap().capacity(), 1000);
+        assert_eq!(pool.take(quarter / 2).unwrap().capacity(), quarter / 2);
     }
 
     #[test]

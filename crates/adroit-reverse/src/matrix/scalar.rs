@@ -45,7 +45,7 @@ pub(crate) mod sealed {
         fn try_with_mat_tapes(f: impl FnOnce(&mut MatTapeStack<Self>));
 
         /// Runs `f` on this thread's matrix buffer pool for this element type; `None` during
-        /// thread teardown.
+        /// thread teardown or when the pool is in use (then callers allocate as usual).
         fn with_pool<R>(f: impl FnOnce(&mut BufferPool<Self>) -> R) -> Option<R>;
 
         /// Writes `a·b` (column-major, `a.rows × b.cols`, inner dimension ≥ 1) on the fast

@@ -105,7 +105,7 @@ impl<T: MatScalar> ScopedTape for MatTape<T> {
 }
 
 impl<T: MatScalar> MatTape<T> {
-    const fn none() -> Self {
+    pub(crate) const fn none() -> Self {
         Self {
             id: 0,
             values: Vec::new(),
@@ -202,17 +202,15 @@ impl<T: MatScalar> MatTape<T> {
                 backward.backward(adjoint, &self.values, &mut grads);
             }
         }
-        let result = (0..n_inputs)
+        (0..n_inputs)
             .map(|i| {
                 grads.adjoints[i].take().unwrap_or_else(|| {
                     let (r, c) = self.values[i].get().shape();
                     pool::zeros(r, c)
                 })
             })
-            .collect();
-        // Adjoints of nodes without a rule (constants reached by no input are never filled).
-        grads.adjoints.into_iter().flatten().for_each(pool::recycle);
-        result
+            .map(pool::exact)
+            .collect()
     }
 
     /// The id of this tape.
