@@ -12,6 +12,9 @@
 //!   matrices — and [`program`]: random programs over every operation of the rule table,
 //!   evaluated generically (on `f64`, `Dual`, `Var`, nested types), shrinking to a minimal
 //!   failing program; also decodable from bytes for fuzzing ([`program::Program::decode`]).
+//! - [`matrix_program`]: random programs of whole-matrix operations, checked on
+//!   adroit-reverse's matrix tape against its scalar tape (for the `matrix_program` fuzz
+//!   target).
 //! - [`scenario`]: tape-misuse scenarios decoded from bytes (for the `tape_misuse` fuzz
 //!   target and its corpus replay).
 //!
@@ -25,12 +28,14 @@
 //! ```
 #![warn(missing_docs)]
 
+mod bytes;
 mod directions;
 pub mod fd;
 mod function;
 mod gradcheck;
 mod hessian_check;
 mod matrix_gradcheck;
+pub mod matrix_program;
 mod mismatch;
 mod options;
 pub mod program;

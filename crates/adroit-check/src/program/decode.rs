@@ -3,24 +3,7 @@
 
 use super::ops::{BinaryOp, UnaryOp};
 use super::{Expr, Program};
-
-/// Reads bytes one at a time; exhausted input reads as zeros.
-struct Bytes<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl Bytes<'_> {
-    fn next(&mut self) -> u8 {
-        let b = self.data.get(self.pos).copied().unwrap_or(0);
-        self.pos += 1;
-        b
-    }
-
-    fn exhausted(&self) -> bool {
-        self.pos >= self.data.len()
-    }
-}
+use crate::bytes::Bytes;
 
 /// Maximum nesting depth of a decoded program.
 const MAX_DEPTH: u32 = 10;
@@ -70,7 +53,7 @@ impl Program {
     /// assert_eq!(p.to_string(), "neg(x0)");
     /// ```
     pub fn decode(data: &[u8]) -> (Program, Vec<f64>) {
-        let mut bytes = Bytes { data, pos: 0 };
+        let mut bytes = Bytes::new(data);
         let n_inputs = usize::from(bytes.next() % 4) + 1;
         let x = (0..n_inputs)
             .map(|_| f64::from(i16::from_le_bytes([bytes.next(), bytes.next()])) / 4096.0)

@@ -55,3 +55,18 @@ fn tape_misuse_seeds_hold() {
         }
     }
 }
+
+#[test]
+fn matrix_program_seeds_hold() {
+    let seeds = seeds("matrix_program");
+    assert!(
+        seeds.len() >= 8,
+        "the matrix_program corpus has {} seeds",
+        seeds.len()
+    );
+    for (name, bytes) in seeds {
+        if let Err(e) = adroit_check::matrix_program::check_bytes(&bytes) {
+            panic!("{name}: {e}");
+        }
+    }
+}

@@ -14,5 +14,6 @@ mod fd;
 mod functions;
 mod matrix;
 mod matrix_gradcheck;
+mod matrix_program;
 mod programs;
 mod review5;

@@ -977,3 +977,26 @@ fn f32_sums_of_many_entries_stay_accurate() {
     );
     assert!(close(v, 0.1), "{v}");
 }
+
+/// A line holding +∞: the shift is the largest *finite* entry, so finite entries get their
+/// limits (softmax 0, log-softmax −∞) however large they are, the infinite entry NaN, and
+/// log-sum-exp +∞ (found by the matrix_program fuzz target: an entry of 1000 beside +∞ gave
+/// NaN, an entry of 1 gave 0).
+#[test]
+fn softmax_family_with_an_infinite_logit() {
+    let x = dmatrix![f64::INFINITY; 1000.0; 1.0];
+    let (s, _) = matrix::pullback(|m| m[0].softmax(Along::Rows), std::slice::from_ref(&x));
+    assert!(s[0].is_nan());
+    assert_eq!((s[1], s[2]), (0.0, 0.0));
+    let (l, _) = matrix::pullback(|m| m[0].logsoftmax(Along::Rows), std::slice::from_ref(&x));
+    assert!(l[0].is_nan());
+    assert_eq!((l[1], l[2]), (f64::NEG_INFINITY, f64::NEG_INFINITY));
+    let (v, g) =
+        matrix::value_and_gradient(|m| m[0].logsumexp(Along::Rows), std::slice::from_ref(&x));
+    assert_eq!(v, f64::INFINITY);
+    assert!(g[0][0].is_nan());
+    assert_eq!((g[0][1], g[0][2]), (0.0, 0.0));
+    // The same along the other dimension.
+    let (s, _) = matrix::pullback(|m| m[0].softmax(Along::Cols), &[x.transpose()]);
+    assert_eq!((s[1], s[2]), (0.0, 0.0));
+}

@@ -11,8 +11,9 @@ use nalgebra::DMatrix;
 use num_traits::Float;
 
 /// Softmax of every column (`Along::Rows`) or row (`Along::Cols`), and its log-sum-exp in two
-/// parts: the line's maximum `m` (the shift; 0 for a line without a finite maximum) and
-/// `ln Σ exp(x − m)`. Kept apart so that `logsoftmax` can form `(x − m) − ln Σ exp(x − m)`,
+/// parts: the shift `m`, the line's largest finite entry (0 for a line without one), and
+/// `ln Σ exp(x − m)`. A line holding `+∞` thus has `lse = +∞`, softmax 0 at its finite entries
+/// (their limit, however large they are) and NaN at the infinite ones. Kept apart so that `logsoftmax` can form `(x − m) − ln Σ exp(x − m)`,
 /// whose rounding is relative to the result, not to `x` (as NNlib, JAX and PyTorch).
 fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatrix<T>, DMatrix<T>) {
     match along {
@@ -28,9 +29,12 @@ fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatr
                 .iter_mut()
                 .zip(log_totals.as_mut_slice());
             for (col, (s, l)) in columns.zip(lines) {
-                let max = col
-                    .iter()
-                    .fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
+                // The largest finite entry: a `+∞` beside large finite entries must not make
+                // their `exp(x − m)` overflow (found by the matrix_program fuzz target: softmax
+                // gave NaN for an entry of 1000 beside +∞, 0 for an entry of 1).
+                let max = col.iter().fold(T::neg_infinity(), |m, &v| {
+                    if v > m && v.is_finite() { v } else { m }
+                });
                 // An all −∞ (or empty) column keeps lse = −∞ instead of producing NaN here.
                 let shift = if max.is_finite() { max } else { T::zero() };
                 let mut total = T::zero();
@@ -126,7 +130,8 @@ impl<T: MatScalar> Backward<T> for LogSoftmax<T> {
 
 impl<T: MatScalar> MatVar<T> {
     /// `log Σ exp(x)` along a dimension: `1 × cols` for [`Along::Rows`], `rows × 1` for
-    /// [`Along::Cols`]. Stable for large logits; `−∞` for a line of `−∞`.
+    /// [`Along::Cols`]. Stable for large logits; `−∞` for a line of `−∞`, `+∞` for a line
+    /// holding `+∞` (the gradient is then NaN at the infinite entries and 0 at the others).
     ///
     /// # Example
     /// ```
@@ -150,7 +155,8 @@ impl<T: MatScalar> MatVar<T> {
     }
 
     /// `exp(xᵢ) / Σⱼ exp(xⱼ)` along a dimension (each column sums to 1 for [`Along::Rows`]).
-    /// Stable for large logits.
+    /// Stable for large logits. In a line holding `+∞` the finite entries get 0 (their limit)
+    /// and the infinite ones NaN (PyTorch and JAX give NaN for the whole line).
     ///
     /// # Example
     /// ```
@@ -178,7 +184,8 @@ impl<T: MatScalar> MatVar<T> {
         })
     }
 
-    /// `xᵢ − log Σⱼ exp(xⱼ)` along a dimension; stable (finite for logits of ±1000).
+    /// `xᵢ − log Σⱼ exp(xⱼ)` along a dimension; stable (finite for logits of ±1000). In a line
+    /// holding `+∞` the finite entries get `−∞` and the infinite ones NaN.
     ///
     /// # Example
     /// ```

@@ -1,0 +1,236 @@
+//! The matrix tape checked against the scalar tape on a matrix program.
+
+use super::MatProgram;
+use super::scalar_eval::to_matrix;
+use adroit_reverse::matrix;
+use nalgebra::DMatrix;
+
+/// Relative tolerance of the comparisons, to the largest entry compared.
+const TOLERANCE: f64 = 1e-9;
+
+/// How many times the reference's own sensitivity to rounding (see `compare`) the
+/// comparisons allow: the two tapes sum the same terms in different orders (blocked matrix
+/// products, f64 accumulators, the order of the backward sweep), which moves an ill-conditioned
+/// result as much as perturbing its inputs by a few ulps does.
+const SENSITIVITY_FACTOR: f64 = 1e3;
+
+/// Compares `got` with `want` wherever both are finite, to `TOLERANCE · (1 + the largest
+/// finite entry of either) + SENSITIVITY_FACTOR · (the largest finite |want − perturbed|)`,
+/// where `perturbed` is the reference computed from inputs scaled by `1 + 4ε` (the program's
+/// conditioning: `sin` of a product of large entries, an exponential of a sum). With
+/// `strict_finiteness`, an entry finite in one and not in the other must be beyond `1e100` in
+/// the finite one (where the two summation orders can overflow differently); without it such
+/// entries are skipped.
+fn compare(
+    what: &str,
+    got: &DMatrix<f64>,
+    want: &DMatrix<f64>,
+    perturbed: &DMatrix<f64>,
+    strict_finiteness: bool,
+) -> Result<(), String> {
+    if got.shape() != want.shape() {
+        return Err(format!(
+            "{what}: shape {:?}, expected {:?}",
+            got.shape(),
+            want.shape()
+        ));
+    }
+    let largest = got
+        .iter()
+        .chain(want.iter())
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, |m, v| m.max(v.abs()));
+    let sensitivity = want
+        .iter()
+        .zip(perturbed.iter())
+        .map(|(a, b)| (a - b).abs())
+        .filter(|d| d.is_finite())
+        .fold(0.0_f64, f64::max);
+    let bound = TOLERANCE * (1.0 + largest) + SENSITIVITY_FACTOR * sensitivity;
+    for (k, (&g, &w)) in got.iter().zip(want.iter()).enumerate() {
+        let ok = match (g.is_finite(), w.is_finite()) {
+            (true, true) => (g - w).abs() <= bound,
+            (false, false) => true,
+            _ if !strict_finiteness => true,
+            (true, false) => g.abs() > 1e100,
+            (false, true) => w.abs() > 1e100,
+        };
+        if !ok {
+            let (i, j) = (k % got.nrows().max(1), k / got.nrows().max(1));
+            return Err(format!(
+                "{what}[({i}, {j})]: matrix tape {g:e}, scalar reference {w:e} (bound {bound:e})"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The scalar reference at `flat` (the inputs, column-major): the value on `f64` and the
+/// gradient of `Σ weights ⊙ result` on the scalar tape, split per input.
+fn reference(
+    program: &MatProgram,
+    flat: &[Vec<f64>],
+    weights: &[f64],
+) -> (DMatrix<f64>, Vec<DMatrix<f64>>) {
+    let value = to_matrix(program.shape(), program.eval_scalar(flat));
+    let sizes: Vec<usize> = flat.iter().map(Vec::len).collect();
+    let split = |x: &[adroit_reverse::Var<f64>]| {
+        let mut parts = Vec::with_capacity(sizes.len());
+        let mut rest = x;
+        for &n in &sizes {
+            let (part, tail) = rest.split_at(n);
+            parts.push(part.to_vec());
+            rest = tail;
+        }
+        parts
+    };
+    let gradient = adroit_reverse::gradient(
+        |x| {
+            let out = program.eval_scalar(&split(x));
+            out.iter()
+                .zip(weights)
+                .fold(adroit_reverse::Var::constant(0.0), |t, (&y, &w)| t + y * w)
+        },
+        &flat.concat(),
+    );
+    let mut rest = gradient.as_slice();
+    let grads = program
+        .inputs
+        .iter()
+        .map(|m| {
+            let (part, tail) = rest.split_at(m.len());
+            rest = tail;
+            DMatrix::from_column_slice(m.nrows(), m.ncols(), part)
+        })
+        .collect();
+    (value, grads)
+}
+
+/// Checks the matrix tape on `program` against the scalar tape: the value of
+/// [`MatProgram::eval_tape`] against [`MatProgram::eval_scalar`] on `f64`, and the pullback of
+/// `cotangent` (the result's shape) through the matrix tape — called twice, and once more
+/// through a fresh recording whose buffers come from the first one's, both bit-identical —
+/// against the gradient of `Σ cotangent ⊙ result` on `Var<f64>`. The tolerance, where both
+/// are finite: `1e-9` relative to the largest entry compared, plus 1000 times the reference's
+/// own change when every input is scaled by `1 + 4ε` (the two tapes round differently, and an
+/// ill-conditioned program magnifies that). A value entry finite in one and not in the other
+/// fails unless the finite one is beyond `1e100`; gradient entries are compared where both are
+/// finite (through an overflow each tape applies the `0·∞ = 0` convention in its own order).
+///
+/// # Errors
+/// The first disagreement, naming the program, the quantity and the entry.
+///
+/// # Panics
+/// If `cotangent` is not of the result's shape, or the program is not shape-consistent.
+///
+/// # Example
+/// ```
+/// use adroit_check::matrix_program::{MatBinary, MatExpr, MatProgram, check};
+/// use adroit_check::nalgebra::{self, dmatrix};
+/// let x = || Box::new(MatExpr::Input(0));
+/// // max(A, Aᵀ) has ties on the diagonal: both tapes split the cotangent ½/½
+/// let p = MatProgram {
+///     inputs: vec![dmatrix![1.0, 2.0; 3.0, 4.0]],
+///     expr: MatExpr::Binary(MatBinary::Max, x(), Box::new(MatExpr::Transpose(x()))),
+/// };
+/// assert!(check(&p, &dmatrix![1.0, -1.0; 0.5, 2.0]).is_ok());
+/// ```
+pub fn check(program: &MatProgram, cotangent: &DMatrix<f64>) -> Result<(), String> {
+    let shape = program.shape();
+    assert_eq!(cotangent.shape(), shape, "check: the cotangent's shape");
+    let fail = |e: String| format!("{e}\n  program {:?}", program.expr);
+    // The matrix tape: one recording, its pullback called twice.
+    let (value, pullback) = matrix::pullback(|m| program.eval_tape(m), &program.inputs);
+    let grads = pullback.call(cotangent);
+    let again = pullback.call(cotangent);
+    drop(pullback);
+    let bits =
+        |m: &[DMatrix<f64>]| -> Vec<u64> { m.iter().flatten().map(|v| v.to_bits()).collect() };
+    if bits(&grads) != bits(&again) {
+        return Err(fail(
+            "the pullback called twice gave different gradients".into(),
+        ));
+    }
+    // A second recording, on the buffers the first gave back: the same bits.
+    let (_, second) = matrix::value_and_gradient(
+        |m| program.eval_tape(m).weighted_sum(cotangent.clone()),
+        &program.inputs,
+    );
+    if bits(&second) != bits(&grads) {
+        return Err(fail("a second recording gave different gradients".into()));
+    }
+    // The scalar reference, and again from inputs scaled by 1 + 4ε (its conditioning).
+    let flat = program.flat_inputs();
+    let (want_value, want_grads) = reference(program, &flat, cotangent.as_slice());
+    let nudged: Vec<Vec<f64>> = flat
+        .iter()
+        .map(|v| v.iter().map(|x| x * (1.0 + 4.0 * f64::EPSILON)).collect())
+        .collect();
+    let (nudged_value, nudged_grads) = reference(program, &nudged, cotangent.as_slice());
+    compare("value", &value, &want_value, &nudged_value, true).map_err(fail)?;
+    // Gradients through an overflow (an infinite intermediate, a NaN from a line holding +∞)
+    // follow each tape's 0·∞ convention in its own order: compared where both are finite.
+    for (k, ((g, w), n)) in grads.iter().zip(&want_grads).zip(&nudged_grads).enumerate() {
+        compare(&format!("gradient of input {k}"), g, w, n, false).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// The check of the `matrix_program` fuzz target: [`MatProgram::decode`] then [`check`].
+///
+/// # Errors
+/// As [`check`].
+///
+/// # Example
+/// ```
+/// assert!(adroit_check::matrix_program::check_bytes(&[1, 4, 5, 9, 3, 5, 40, 0, 2, 1, 0, 7]).is_ok());
+/// ```
+pub fn check_bytes(data: &[u8]) -> Result<(), String> {
+    let (program, cotangent) = MatProgram::decode(data);
+    check(&program, &cotangent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matrix_program::{MatExpr, MatUnary};
+    use nalgebra::dmatrix;
+
+    #[test]
+    fn a_wrong_derivative_on_the_matrix_tape_is_caught() {
+        // sin with the derivative −cos: the comparison against the scalar reference fails at
+        // every entry where cos ≠ 0.
+        let program = MatProgram {
+            inputs: vec![dmatrix![0.5, -1.0; 2.0, 0.25]],
+            expr: MatExpr::Unary(MatUnary::Sin, Box::new(MatExpr::Input(0))),
+        };
+        let cotangent = dmatrix![1.0, 1.0; 1.0, 1.0];
+        let wrong = matrix::gradient(
+            |m| m[0].map_with_derivative(|x| (x.sin(), -x.cos())).sum(),
+            &program.inputs,
+        );
+        let flat = program.flat_inputs();
+        let (_, want) = reference(&program, &flat, cotangent.as_slice());
+        let err = compare("gradient", &wrong[0], &want[0], &want[0], true).unwrap_err();
+        assert!(err.starts_with("gradient[(0, 0)]"), "{err}");
+        assert!(check(&program, &cotangent).is_ok());
+    }
+
+    #[test]
+    fn the_tolerance_grows_with_the_references_sensitivity() {
+        let (got, want) = (dmatrix![1.0 + 1e-6], dmatrix![1.0]);
+        assert!(compare("x", &got, &want, &want, true).is_err());
+        // A reference that moves by 1e-9 when its inputs move by 4 ulps allows 1e-6.
+        assert!(compare("x", &got, &want, &dmatrix![1.0 + 1e-9], true).is_ok());
+    }
+
+    #[test]
+    fn non_finite_entries_agree_only_beyond_overflow_range() {
+        let inf = dmatrix![f64::INFINITY];
+        assert!(compare("x", &inf, &dmatrix![f64::NAN], &inf, true).is_ok());
+        assert!(compare("x", &inf, &dmatrix![1e300], &inf, true).is_ok());
+        assert!(compare("x", &inf, &dmatrix![1.0], &inf, true).is_err());
+        assert!(compare("x", &dmatrix![1.0], &dmatrix![f64::NAN], &inf, true).is_err());
+        assert!(compare("x", &dmatrix![1.0], &dmatrix![f64::NAN], &inf, false).is_ok());
+    }
+}

@@ -1,0 +1,223 @@
+//! Decoding arbitrary bytes into a shape-consistent matrix program, its inputs and an output
+//! cotangent, for fuzzing: total (every byte string decodes), deterministic and bounded.
+
+use super::MatProgram;
+use super::expr::{MatBinary, MatExpr, MatReduce, MatUnary, broadcast, reduced};
+use crate::bytes::Bytes;
+use adroit_reverse::matrix::Along;
+use nalgebra::DMatrix;
+
+/// The dimensions an input can have: 12 × 12 = 144 entries reach the matrix tape's buffer pool
+/// (64 entries or more).
+const DIMS: [usize; 6] = [1, 2, 3, 5, 8, 12];
+
+/// Maximum nesting depth of a decoded expression.
+const MAX_DEPTH: u32 = 8;
+
+/// No decoded matrix has a dimension above this (concatenations beyond it are dropped).
+const MAX_DIM: usize = 48;
+
+/// `rows × cols` seeded values in `[−4, 4)` on a grid of 1/512 (or of ½ when `coarse`, so
+/// that ties and zeros — the kinks of `abs` and `max` — occur).
+fn values(rows: usize, cols: usize, seed: u16, coarse: bool) -> DMatrix<f64> {
+    let mut state = u64::from(seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    DMatrix::from_fn(rows, cols, |_, _| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let v = ((state >> 33) % 4096) as f64 / 512.0 - 4.0;
+        if coarse { (v * 2.0).round() / 2.0 } else { v }
+    })
+}
+
+/// `b` (of shape `sb`) made broadcast-compatible with shape `sa`: unchanged when it already
+/// is, else summed to a row vector, a column vector or a scalar.
+fn fit(b: MatExpr, sb: (usize, usize), sa: (usize, usize)) -> (MatExpr, (usize, usize)) {
+    if broadcast(sa, sb).is_some() {
+        return (b, sb);
+    }
+    let reduce = if sb.1 == sa.1 {
+        MatReduce::SumAlong(Along::Rows)
+    } else if sb.0 == sa.0 {
+        MatReduce::SumAlong(Along::Cols)
+    } else {
+        MatReduce::Sum
+    };
+    (MatExpr::Reduce(reduce, Box::new(b)), reduced(reduce, sb))
+}
+
+fn decode_expr(
+    bytes: &mut Bytes<'_>,
+    shapes: &[(usize, usize)],
+    depth: u32,
+) -> (MatExpr, (usize, usize)) {
+    if depth >= MAX_DEPTH || bytes.exhausted() {
+        let k = bytes.below(shapes.len());
+        return (MatExpr::Input(k), shapes[k]);
+    }
+    let sub = |bytes: &mut Bytes<'_>| decode_expr(bytes, shapes, depth + 1);
+    let tag = bytes.next();
+    let pick = usize::from(tag / 12);
+    let along = if pick % 2 == 0 {
+        Along::Rows
+    } else {
+        Along::Cols
+    };
+    match tag % 12 {
+        0 | 1 => {
+            let k = bytes.below(shapes.len());
+            (MatExpr::Input(k), shapes[k])
+        }
+        2 => {
+            let (a, s) = sub(bytes);
+            let op = MatUnary::ALL[pick % MatUnary::ALL.len()];
+            (MatExpr::Unary(op, Box::new(a)), s)
+        }
+        3 => {
+            let scale = f64::from(bytes.next() as i8) / 32.0;
+            let shift = f64::from(bytes.next() as i8) / 16.0;
+            let (a, s) = sub(bytes);
+            (
+                MatExpr::Affine {
+                    scale,
+                    shift,
+                    x: Box::new(a),
+                },
+                s,
+            )
+        }
+        4 => {
+            let ((a, sa), (b, sb)) = (sub(bytes), sub(bytes));
+            let (b, sb) = fit(b, sb, sa);
+            let op = MatBinary::ALL[pick % MatBinary::ALL.len()];
+            let shape = broadcast(sa, sb).expect("fitted");
+            (MatExpr::Binary(op, Box::new(a), Box::new(b)), shape)
+        }
+        5 => {
+            let ((a, sa), (b, sb), (c, sc)) = (sub(bytes), sub(bytes), sub(bytes));
+            let (b, sb) = fit(b, sb, sa);
+            let s = broadcast(sa, sb).expect("fitted");
+            let (c, sc) = fit(c, sc, s);
+            let shape = broadcast(s, sc).expect("fitted");
+            (
+                MatExpr::ZipMap(Box::new(a), Box::new(b), Box::new(c)),
+                shape,
+            )
+        }
+        6 => {
+            let ((a, sa), (b, sb)) = (sub(bytes), sub(bytes));
+            let (b, sb) = if sa.1 == sb.0 {
+                (b, sb)
+            } else if sa.1 == sb.1 {
+                (MatExpr::Transpose(Box::new(b)), (sb.1, sb.0))
+            } else {
+                (MatExpr::Transpose(Box::new(a.clone())), (sa.1, sa.0))
+            };
+            (MatExpr::MatMul(Box::new(a), Box::new(b)), (sa.0, sb.1))
+        }
+        7 => {
+            let (a, (r, c)) = sub(bytes);
+            (MatExpr::Transpose(Box::new(a)), (c, r))
+        }
+        8 => {
+            let (a, s) = sub(bytes);
+            let reduce = match pick % 4 {
+                0 => MatReduce::Sum,
+                1 => MatReduce::Mean,
+                2 => MatReduce::SumAlong(along),
+                _ if pick % 8 < 6 => MatReduce::MeanAlong(along),
+                _ => MatReduce::LogSumExp(along),
+            };
+            (MatExpr::Reduce(reduce, Box::new(a)), reduced(reduce, s))
+        }
+        9 => {
+            let (a, s) = sub(bytes);
+            let a = Box::new(a);
+            if pick % 4 < 2 {
+                (MatExpr::Softmax(along, a), s)
+            } else {
+                (MatExpr::LogSoftmax(along, a), s)
+            }
+        }
+        10 => {
+            let (a, (r, c)) = sub(bytes);
+            if pick % 2 == 0 {
+                let (nr, nc) = match bytes.below(3) {
+                    0 => (c, r),
+                    1 => (1, r * c),
+                    _ => (r * c, 1),
+                };
+                if nr.max(nc) > MAX_DIM * MAX_DIM {
+                    return (a, (r, c));
+                }
+                (MatExpr::Reshape(nr, nc, Box::new(a)), (nr, nc))
+            } else {
+                let start = (bytes.below(r), bytes.below(c));
+                let shape = (1 + bytes.below(r - start.0), 1 + bytes.below(c - start.1));
+                (
+                    MatExpr::Block {
+                        start,
+                        shape,
+                        x: Box::new(a),
+                    },
+                    shape,
+                )
+            }
+        }
+        _ => {
+            let vertical = tag & 0x80 != 0;
+            let ((a, sa), (b, sb)) = (sub(bytes), sub(bytes));
+            let fits = if vertical { sa.1 == sb.1 } else { sa.0 == sb.0 };
+            let (b, sb) = if fits { (b, sb) } else { (a.clone(), sa) };
+            let shape = if vertical {
+                (sa.0 + sb.0, sa.1)
+            } else {
+                (sa.0, sa.1 + sb.1)
+            };
+            if shape.0.max(shape.1) > MAX_DIM {
+                return (a, sa);
+            }
+            let (a, b) = (Box::new(a), Box::new(b));
+            (MatExpr::Cat { vertical, a, b }, shape)
+        }
+    }
+}
+
+impl MatProgram {
+    /// Decodes a program and an output cotangent from arbitrary bytes: the first byte gives
+    /// the number of inputs (1–3) and whether values are coarse (multiples of ½, so that
+    /// ties and zeros occur); then per input a byte for each dimension (1, 2, 3, 5, 8 or 12)
+    /// and two bytes seeding its values (in `[−4, 4)`); then the expression in prefix order
+    /// (depth at most 8, every dimension at most 48; an operation whose operands' shapes do
+    /// not fit is fitted by a reduction, a transpose or reusing an operand); then two bytes
+    /// seeding the cotangent (values in `[−4, 4)`, the result's shape). Missing bytes read
+    /// as zeros. Every byte string decodes to a shape-consistent program.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::matrix_program::{MatExpr, MatProgram, MatUnary};
+    /// // one 2 × 3 input, tanh of it
+    /// let (p, cotangent) = MatProgram::decode(&[0, 1, 2, 7, 0, 2, 0, 0]);
+    /// assert_eq!(p.inputs[0].shape(), (2, 3));
+    /// assert_eq!(p.expr, MatExpr::Unary(MatUnary::Tanh, Box::new(MatExpr::Input(0))));
+    /// assert_eq!(cotangent.shape(), (2, 3));
+    /// ```
+    pub fn decode(data: &[u8]) -> (MatProgram, DMatrix<f64>) {
+        let mut bytes = Bytes::new(data);
+        let first = bytes.next();
+        let (n_inputs, coarse) = (usize::from(first % 3) + 1, first & 0x80 != 0);
+        let inputs: Vec<DMatrix<f64>> = (0..n_inputs)
+            .map(|_| {
+                let rows = DIMS[bytes.below(DIMS.len())];
+                let cols = DIMS[bytes.below(DIMS.len())];
+                let seed = u16::from_le_bytes([bytes.next(), bytes.next()]);
+                values(rows, cols, seed, coarse)
+            })
+            .collect();
+        let shapes: Vec<_> = inputs.iter().map(DMatrix::shape).collect();
+        let (expr, shape) = decode_expr(&mut bytes, &shapes, 0);
+        let seed = u16::from_le_bytes([bytes.next(), bytes.next()]);
+        let cotangent = values(shape.0, shape.1, seed, false);
+        (MatProgram { inputs, expr }, cotangent)
+    }
+}

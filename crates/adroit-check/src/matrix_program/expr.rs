@@ -1,0 +1,230 @@
+//! The expression tree of a matrix program and its shapes.
+
+use adroit_reverse::matrix::Along;
+use num_traits::Float;
+
+/// An element-wise function of one matrix (guarded forms keep every entry in the domain).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatUnary {
+    /// `tanh x` ([`MatVar::tanh`](adroit_reverse::matrix::MatVar::tanh)).
+    Tanh,
+    /// `sin x` (the rule table's `Sin` through `map_rule`).
+    Sin,
+    /// `|x|` (derivative 0 at 0, the table's convention).
+    Abs,
+    /// `eˣ`.
+    Exp,
+    /// `ln(x² + ½)`.
+    Ln,
+    /// `√(x² + 1)`.
+    Sqrt,
+    /// `x²` (`powi(2)`).
+    Square,
+    /// `−x`.
+    Neg,
+    /// The logistic sigmoid `1 / (1 + e⁻ˣ)`, an arbitrary `Float` function through `map`.
+    Sigmoid,
+}
+
+impl MatUnary {
+    /// Every function, in decoding order.
+    pub const ALL: [MatUnary; 9] = [
+        MatUnary::Tanh,
+        MatUnary::Sin,
+        MatUnary::Abs,
+        MatUnary::Exp,
+        MatUnary::Ln,
+        MatUnary::Sqrt,
+        MatUnary::Square,
+        MatUnary::Neg,
+        MatUnary::Sigmoid,
+    ];
+}
+
+/// An element-wise function of two matrices, with NumPy broadcasting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatBinary {
+    /// `a + b`.
+    Add,
+    /// `a − b`.
+    Sub,
+    /// `a ⊙ b` (`component_mul`).
+    Mul,
+    /// `a ⊘ (b² + 1)` (`component_div`, guarded).
+    Div,
+    /// `max(a, b)` (`zip_rule(Max)`; a tie splits the cotangent ½/½).
+    Max,
+}
+
+impl MatBinary {
+    /// Every function, in decoding order.
+    pub const ALL: [MatBinary; 5] = [
+        MatBinary::Add,
+        MatBinary::Sub,
+        MatBinary::Mul,
+        MatBinary::Div,
+        MatBinary::Max,
+    ];
+}
+
+/// A reduction of a matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatReduce {
+    /// The sum of all entries (`1 × 1`).
+    Sum,
+    /// The mean of all entries (`1 × 1`).
+    Mean,
+    /// Sums along a dimension (`1 × cols` along rows, `rows × 1` along columns).
+    SumAlong(Along),
+    /// Means along a dimension.
+    MeanAlong(Along),
+    /// `log Σ exp` along a dimension.
+    LogSumExp(Along),
+}
+
+/// A matrix expression. Shapes must agree as each operation requires (see
+/// [`MatExpr::shape`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum MatExpr {
+    /// Input matrix `k`.
+    Input(usize),
+    /// An element-wise function.
+    Unary(MatUnary, Box<MatExpr>),
+    /// `scale·x + shift`, with plain scalars (`MatVar * T`, `MatVar + T`).
+    Affine {
+        /// The factor.
+        scale: f64,
+        /// The shift.
+        shift: f64,
+        /// The operand.
+        x: Box<MatExpr>,
+    },
+    /// An element-wise function of two broadcast-compatible matrices.
+    Binary(MatBinary, Box<MatExpr>, Box<MatExpr>),
+    /// The fused element-wise function `a·tanh b + c / (c² + 1)` of three broadcast-compatible
+    /// matrices, one [`zip_map`](adroit_reverse::matrix::MatVar::zip_map) node.
+    ZipMap(Box<MatExpr>, Box<MatExpr>, Box<MatExpr>),
+    /// The matrix product (`a.ncols() == b.nrows()`).
+    MatMul(Box<MatExpr>, Box<MatExpr>),
+    /// The transpose.
+    Transpose(Box<MatExpr>),
+    /// A reduction.
+    Reduce(MatReduce, Box<MatExpr>),
+    /// Softmax along a dimension.
+    Softmax(Along, Box<MatExpr>),
+    /// Log-softmax along a dimension.
+    LogSoftmax(Along, Box<MatExpr>),
+    /// Reshaped (column-major) to `rows × cols`, of the same number of entries.
+    Reshape(usize, usize, Box<MatExpr>),
+    /// The block of `shape` at `start`.
+    Block {
+        /// The block's first row and column.
+        start: (usize, usize),
+        /// The block's rows and columns.
+        shape: (usize, usize),
+        /// The matrix it is taken from.
+        x: Box<MatExpr>,
+    },
+    /// `[a; b]` (vertical, equal column counts) or `[a b]` (equal row counts).
+    Cat {
+        /// Stacked vertically, else side by side.
+        vertical: bool,
+        /// The first part.
+        a: Box<MatExpr>,
+        /// The second part.
+        b: Box<MatExpr>,
+    },
+}
+
+/// The element function of [`MatExpr::ZipMap`]: `a·tanh b + c / (c² + 1)`.
+#[inline]
+pub(crate) fn fused<S: Float>(a: S, b: S, c: S) -> S {
+    a * b.tanh() + c / (c * c + S::one())
+}
+
+/// The broadcast shape of `a` and `b`, if they broadcast (each dimension equal or 1).
+pub(crate) fn broadcast(a: (usize, usize), b: (usize, usize)) -> Option<(usize, usize)> {
+    let dim = |x: usize, y: usize| match (x, y) {
+        _ if x == y => Some(x),
+        (1, y) => Some(y),
+        (x, 1) => Some(x),
+        _ => None,
+    };
+    Some((dim(a.0, b.0)?, dim(a.1, b.1)?))
+}
+
+/// The shape of a reduction's result.
+pub(crate) fn reduced(reduce: MatReduce, (rows, cols): (usize, usize)) -> (usize, usize) {
+    match reduce {
+        MatReduce::Sum | MatReduce::Mean => (1, 1),
+        MatReduce::SumAlong(Along::Rows)
+        | MatReduce::MeanAlong(Along::Rows)
+        | MatReduce::LogSumExp(Along::Rows) => (1, cols),
+        MatReduce::SumAlong(Along::Cols)
+        | MatReduce::MeanAlong(Along::Cols)
+        | MatReduce::LogSumExp(Along::Cols) => (rows, 1),
+    }
+}
+
+impl MatExpr {
+    /// The shape of the result, given the inputs' shapes.
+    ///
+    /// # Panics
+    /// If an operation's shapes do not agree, or an input index is out of range.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::matrix_program::MatExpr;
+    /// let x = || Box::new(MatExpr::Input(0));
+    /// assert_eq!(MatExpr::MatMul(x(), Box::new(MatExpr::Transpose(x()))).shape(&[(2, 5)]), (2, 2));
+    /// ```
+    pub fn shape(&self, inputs: &[(usize, usize)]) -> (usize, usize) {
+        let bcast = |a: (usize, usize), b: (usize, usize)| {
+            broadcast(a, b).unwrap_or_else(|| panic!("shapes {a:?} and {b:?} do not broadcast"))
+        };
+        match self {
+            MatExpr::Input(k) => inputs[*k],
+            MatExpr::Unary(_, x)
+            | MatExpr::Affine { x, .. }
+            | MatExpr::Softmax(_, x)
+            | MatExpr::LogSoftmax(_, x) => x.shape(inputs),
+            MatExpr::Binary(_, a, b) => bcast(a.shape(inputs), b.shape(inputs)),
+            MatExpr::ZipMap(a, b, c) => {
+                bcast(bcast(a.shape(inputs), b.shape(inputs)), c.shape(inputs))
+            }
+            MatExpr::MatMul(a, b) => {
+                let (sa, sb) = (a.shape(inputs), b.shape(inputs));
+                assert_eq!(sa.1, sb.0, "product of {sa:?} and {sb:?}");
+                (sa.0, sb.1)
+            }
+            MatExpr::Transpose(x) => {
+                let (r, c) = x.shape(inputs);
+                (c, r)
+            }
+            MatExpr::Reduce(reduce, x) => reduced(*reduce, x.shape(inputs)),
+            MatExpr::Reshape(r, c, x) => {
+                let (xr, xc) = x.shape(inputs);
+                assert_eq!(r * c, xr * xc, "reshape of {xr}×{xc} into {r}×{c}");
+                (*r, *c)
+            }
+            MatExpr::Block { start, shape, x } => {
+                let (r, c) = x.shape(inputs);
+                assert!(
+                    start.0 + shape.0 <= r && start.1 + shape.1 <= c,
+                    "block out of range"
+                );
+                *shape
+            }
+            MatExpr::Cat { vertical, a, b } => {
+                let (sa, sb) = (a.shape(inputs), b.shape(inputs));
+                if *vertical {
+                    assert_eq!(sa.1, sb.1, "vertical concatenation of {sa:?} and {sb:?}");
+                    (sa.0 + sb.0, sa.1)
+                } else {
+                    assert_eq!(sa.0, sb.0, "horizontal concatenation of {sa:?} and {sb:?}");
+                    (sa.0, sa.1 + sb.1)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Random programs of whole-matrix operations, for fuzzing adroit-reverse's matrix tape
+//! against its scalar tape.
+//!
+//! A [`MatProgram`] is an expression tree ([`MatExpr`]) over input matrices of given shapes,
+//! built only from shape-consistent operations: every operation of
+//! [`MatVar`](adroit_reverse::matrix::MatVar) that array code uses (products, broadcasting
+//! element-wise operations, maps, fused [`zip_map`](adroit_reverse::matrix::MatVar::zip_map),
+//! reductions, softmax and its kin, reshapes, blocks, concatenation). It runs two ways: on the
+//! matrix tape ([`MatProgram::eval_tape`]), and entry by entry on any `Float` scalar
+//! ([`MatProgram::eval_scalar`]), which on `Var<f64>` gives an independent reverse-mode
+//! gradient through the scalar tape. [`MatProgram::decode`] builds a program from arbitrary
+//! bytes; [`check_bytes`] is the check of the `matrix_program` fuzz target.
+//!
+//! Element-wise operations are guarded to stay in their domain (`ln(x² + ½)`,
+//! `√(x² + 1)`, `a / (b² + 1)`), so a program is defined everywhere; kinks (`abs`, `max`)
+//! remain, and both tapes must follow the same conventions there.
+//!
+//! # Example
+//! ```
+//! use adroit_check::matrix_program::{MatExpr, MatProgram, MatUnary};
+//! use adroit_check::nalgebra::{self, dmatrix};
+//! let p = MatProgram {
+//!     inputs: vec![dmatrix![1.0, -2.0; 0.5, 3.0]],
+//!     expr: MatExpr::Unary(MatUnary::Tanh, Box::new(MatExpr::Input(0))),
+//! };
+//! assert_eq!(p.shape(), (2, 2));
+//! assert!(adroit_check::matrix_program::check(&p, &dmatrix![1.0, 0.0; 0.0, 1.0]).is_ok());
+//! ```
+
+mod check;
+mod decode;
+mod expr;
+mod scalar_eval;
+mod tape_eval;
+
+pub use check::{check, check_bytes};
+pub use expr::{MatBinary, MatExpr, MatReduce, MatUnary};
+
+use nalgebra::DMatrix;
+
+/// A matrix program: an expression over input matrices.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatProgram {
+    /// The input matrices (their values are the point of evaluation).
+    pub inputs: Vec<DMatrix<f64>>,
+    /// The expression; its [`MatExpr::Input`] indices are below `inputs.len()`.
+    pub expr: MatExpr,
+}
+
+impl MatProgram {
+    /// The shape of the program's result.
+    ///
+    /// # Panics
+    /// If the expression is not shape-consistent (programs from [`MatProgram::decode`]
+    /// always are) or names an input that does not exist.
+    pub fn shape(&self) -> (usize, usize) {
+        let shapes: Vec<_> = self.inputs.iter().map(DMatrix::shape).collect();
+        self.expr.shape(&shapes)
+    }
+}

@@ -1,0 +1,283 @@
+//! A matrix program evaluated entry by entry on any `Float` scalar: the independent
+//! reference the matrix tape is checked against (on `Var<f64>` it records every scalar
+//! operation on adroit-reverse's scalar tape).
+
+use super::MatProgram;
+use super::expr::{MatBinary, MatExpr, MatReduce, MatUnary, fused, reduced};
+use adroit_reverse::matrix::Along;
+use nalgebra::DMatrix;
+use num_traits::Float;
+
+/// A column-major matrix of scalars (nalgebra's `DMatrix` needs its scalar trait, which
+/// `Var<T>` has only for `f32`/`f64`; plain storage keeps this generic over any `Float`).
+#[derive(Clone, Debug)]
+struct Grid<S> {
+    rows: usize,
+    cols: usize,
+    data: Vec<S>,
+}
+
+impl<S: Float> Grid<S> {
+    fn from_fn(rows: usize, cols: usize, f: impl FnMut(usize, usize) -> S) -> Self {
+        let mut f = f;
+        let data = (0..cols)
+            .flat_map(|j| (0..rows).map(move |i| (i, j)))
+            .map(|(i, j)| f(i, j))
+            .collect();
+        Self { rows, cols, data }
+    }
+
+    fn at(&self, i: usize, j: usize) -> S {
+        self.data[j * self.rows + i]
+    }
+
+    /// Entry `(i, j)` of this operand broadcast to a larger shape.
+    fn broadcast_at(&self, i: usize, j: usize) -> S {
+        self.at(
+            if self.rows == 1 { 0 } else { i },
+            if self.cols == 1 { 0 } else { j },
+        )
+    }
+
+    fn map(&self, f: impl Fn(S) -> S) -> Self {
+        Self {
+            rows: self.rows,
+            cols: self.cols,
+            data: self.data.iter().map(|&v| f(v)).collect(),
+        }
+    }
+
+    /// The lines along `along` (columns for `Along::Rows`), each as a list of positions.
+    fn lines(&self, along: Along) -> Vec<Vec<(usize, usize)>> {
+        match along {
+            Along::Rows => (0..self.cols)
+                .map(|j| (0..self.rows).map(|i| (i, j)).collect())
+                .collect(),
+            Along::Cols => (0..self.rows)
+                .map(|i| (0..self.cols).map(|j| (i, j)).collect())
+                .collect(),
+        }
+    }
+}
+
+/// The constant `c`.
+fn lit<S: Float>(c: f64) -> S {
+    S::from(c).expect("a float constant converts to every Float type")
+}
+
+/// The shift of a line's log-sum-exp: its largest finite entry (0 when it has none), as a
+/// constant — the result does not depend on it mathematically.
+fn shift<S: Float>(line: &[S]) -> S {
+    let m = line
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(S::neg_infinity(), |m, &v| if v > m { v } else { m });
+    let m = if m.is_finite() { m } else { S::zero() };
+    lit(m.to_f64().unwrap_or(0.0))
+}
+
+/// `(shifted entries x − m, ln Σ exp(x − m))` of a line.
+fn log_sum_exp<S: Float>(line: &[S]) -> (Vec<S>, S) {
+    let m = shift(line);
+    let shifted: Vec<S> = line.iter().map(|&v| v - m).collect();
+    let total = shifted.iter().fold(S::zero(), |t, &v| t + v.exp());
+    (shifted, total.ln())
+}
+
+impl MatProgram {
+    /// The program evaluated entry by entry on scalars of type `S` (`f64`, `Dual<f64>`,
+    /// `Var<f64>`, …), on `inputs` given column-major with the shapes of
+    /// [`MatProgram::inputs`]; returns the result column-major.
+    ///
+    /// # Panics
+    /// If `inputs` do not match the program's inputs in number and size, or the expression is
+    /// not shape-consistent.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::matrix_program::{MatExpr, MatProgram, MatReduce};
+    /// use adroit_check::nalgebra::{self, dmatrix};
+    /// let p = MatProgram {
+    ///     inputs: vec![dmatrix![1.0, 2.0; 3.0, 4.0]],
+    ///     expr: MatExpr::Reduce(MatReduce::Sum, Box::new(MatExpr::Input(0))),
+    /// };
+    /// // ∂/∂x of the sum on the scalar tape
+    /// let g = adroit_check::adroit_reverse::gradient(|x| p.eval_scalar(&[x.to_vec()])[0], &[1.0, 3.0, 2.0, 4.0]);
+    /// assert_eq!(g, vec![1.0; 4]);
+    /// ```
+    pub fn eval_scalar<S: Float>(&self, inputs: &[Vec<S>]) -> Vec<S> {
+        assert_eq!(
+            inputs.len(),
+            self.inputs.len(),
+            "eval_scalar: number of inputs"
+        );
+        let grids: Vec<Grid<S>> = self
+            .inputs
+            .iter()
+            .zip(inputs)
+            .map(|(m, v)| {
+                assert_eq!(m.len(), v.len(), "eval_scalar: entries of an input");
+                Grid {
+                    rows: m.nrows(),
+                    cols: m.ncols(),
+                    data: v.clone(),
+                }
+            })
+            .collect();
+        self.expr.eval_scalar(&grids).data
+    }
+
+    /// The inputs' entries, column-major (the layout [`MatProgram::eval_scalar`] takes).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::matrix_program::{MatExpr, MatProgram};
+    /// use adroit_check::nalgebra::{self, dmatrix};
+    /// let p = MatProgram { inputs: vec![dmatrix![1.0, 2.0; 3.0, 4.0]], expr: MatExpr::Input(0) };
+    /// assert_eq!(p.flat_inputs(), vec![vec![1.0, 3.0, 2.0, 4.0]]);
+    /// ```
+    pub fn flat_inputs(&self) -> Vec<Vec<f64>> {
+        self.inputs.iter().map(|m| m.as_slice().to_vec()).collect()
+    }
+}
+
+/// The result as a `DMatrix<f64>` (for comparisons), from column-major `data`.
+pub(crate) fn to_matrix(shape: (usize, usize), data: Vec<f64>) -> DMatrix<f64> {
+    DMatrix::from_vec(shape.0, shape.1, data)
+}
+
+impl MatExpr {
+    fn eval_scalar<S: Float>(&self, x: &[Grid<S>]) -> Grid<S> {
+        let ev = |e: &MatExpr| e.eval_scalar(x);
+        match self {
+            MatExpr::Input(k) => x[*k].clone(),
+            MatExpr::Unary(op, a) => {
+                let a = ev(a);
+                match op {
+                    MatUnary::Tanh => a.map(S::tanh),
+                    MatUnary::Sin => a.map(S::sin),
+                    MatUnary::Abs => a.map(S::abs),
+                    MatUnary::Exp => a.map(S::exp),
+                    MatUnary::Ln => a.map(|v| (v.powi(2) + lit(0.5)).ln()),
+                    MatUnary::Sqrt => a.map(|v| (v.powi(2) + S::one()).sqrt()),
+                    MatUnary::Square => a.map(|v| v.powi(2)),
+                    MatUnary::Neg => a.map(|v| -v),
+                    MatUnary::Sigmoid => a.map(|v| (S::one() + (-v).exp()).recip()),
+                }
+            }
+            MatExpr::Affine { scale, shift, x: a } => ev(a).map(|v| v * lit(*scale) + lit(*shift)),
+            MatExpr::Binary(op, a, b) => {
+                let (a, b) = (ev(a), ev(b));
+                let f = |u: S, w: S| match op {
+                    MatBinary::Add => u + w,
+                    MatBinary::Sub => u - w,
+                    MatBinary::Mul => u * w,
+                    MatBinary::Div => u / (w.powi(2) + S::one()),
+                    MatBinary::Max => u.max(w),
+                };
+                let (rows, cols) = (a.rows.max(b.rows), a.cols.max(b.cols));
+                Grid::from_fn(rows, cols, |i, j| {
+                    f(a.broadcast_at(i, j), b.broadcast_at(i, j))
+                })
+            }
+            MatExpr::ZipMap(a, b, c) => {
+                let (a, b, c) = (ev(a), ev(b), ev(c));
+                let rows = a.rows.max(b.rows).max(c.rows);
+                let cols = a.cols.max(b.cols).max(c.cols);
+                Grid::from_fn(rows, cols, |i, j| {
+                    fused(
+                        a.broadcast_at(i, j),
+                        b.broadcast_at(i, j),
+                        c.broadcast_at(i, j),
+                    )
+                })
+            }
+            MatExpr::MatMul(a, b) => {
+                let (a, b) = (ev(a), ev(b));
+                Grid::from_fn(a.rows, b.cols, |i, j| {
+                    (0..a.cols).fold(S::zero(), |t, k| t + a.at(i, k) * b.at(k, j))
+                })
+            }
+            MatExpr::Transpose(a) => {
+                let a = ev(a);
+                Grid::from_fn(a.cols, a.rows, |i, j| a.at(j, i))
+            }
+            MatExpr::Reduce(reduce, a) => {
+                let a = ev(a);
+                let (rows, cols) = reduced(*reduce, (a.rows, a.cols));
+                let total = |line: &[(usize, usize)]| {
+                    line.iter().fold(S::zero(), |t, &(i, j)| t + a.at(i, j))
+                };
+                let count = |n: usize| lit::<S>(n as f64);
+                let all: Vec<(usize, usize)> = a.lines(Along::Rows).concat();
+                let values: Vec<S> = match *reduce {
+                    MatReduce::Sum => vec![total(&all)],
+                    MatReduce::Mean => vec![total(&all) / count(all.len())],
+                    MatReduce::SumAlong(along) => a.lines(along).iter().map(|l| total(l)).collect(),
+                    MatReduce::MeanAlong(along) => a
+                        .lines(along)
+                        .iter()
+                        .map(|l| total(l) / count(l.len()))
+                        .collect(),
+                    MatReduce::LogSumExp(along) => a
+                        .lines(along)
+                        .iter()
+                        .map(|l| {
+                            let line: Vec<S> = l.iter().map(|&(i, j)| a.at(i, j)).collect();
+                            let (_, lse) = log_sum_exp(&line);
+                            shift(&line) + lse
+                        })
+                        .collect(),
+                };
+                // Along columns the lines are rows: one value per row, a column vector.
+                Grid {
+                    rows,
+                    cols,
+                    data: values,
+                }
+            }
+            MatExpr::Softmax(along, a) | MatExpr::LogSoftmax(along, a) => {
+                let a = ev(a);
+                let log = matches!(self, MatExpr::LogSoftmax(..));
+                let mut out = a.clone();
+                for line in a.lines(*along) {
+                    let values: Vec<S> = line.iter().map(|&(i, j)| a.at(i, j)).collect();
+                    let (shifted, lse) = log_sum_exp(&values);
+                    for (&(i, j), v) in line.iter().zip(shifted) {
+                        out.data[j * a.rows + i] = if log { v - lse } else { (v - lse).exp() };
+                    }
+                }
+                out
+            }
+            MatExpr::Reshape(r, c, a) => Grid {
+                rows: *r,
+                cols: *c,
+                data: ev(a).data,
+            },
+            MatExpr::Block { start, shape, x: a } => {
+                let a = ev(a);
+                Grid::from_fn(shape.0, shape.1, |i, j| a.at(start.0 + i, start.1 + j))
+            }
+            MatExpr::Cat { vertical, a, b } => {
+                let (a, b) = (ev(a), ev(b));
+                if *vertical {
+                    Grid::from_fn(a.rows + b.rows, a.cols, |i, j| {
+                        if i < a.rows {
+                            a.at(i, j)
+                        } else {
+                            b.at(i - a.rows, j)
+                        }
+                    })
+                } else {
+                    let mut data = a.data;
+                    data.extend(b.data);
+                    Grid {
+                        rows: a.rows,
+                        cols: a.cols + b.cols,
+                        data,
+                    }
+                }
+            }
+        }
+    }
+}

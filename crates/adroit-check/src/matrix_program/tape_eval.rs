@@ -1,0 +1,97 @@
+//! A matrix program on adroit-reverse's matrix tape.
+
+use super::MatProgram;
+use super::expr::{MatBinary, MatExpr, MatReduce, MatUnary, fused};
+use adroit_forward::Dual;
+use adroit_forward::rules::{Max, Sin};
+use adroit_reverse::matrix::MatVar;
+use num_traits::Float;
+
+impl MatProgram {
+    /// The program recorded on the matrix tape; `inputs` are the recorded inputs (in a
+    /// [`matrix::gradient`](adroit_reverse::matrix::gradient) or
+    /// [`matrix::pullback`](adroit_reverse::matrix::pullback) closure, the `MatVar`s it is
+    /// given for [`MatProgram::inputs`]).
+    ///
+    /// # Panics
+    /// As [`MatProgram::shape`], if the expression is not shape-consistent.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::matrix_program::{MatExpr, MatProgram, MatReduce};
+    /// use adroit_check::adroit_reverse::matrix;
+    /// use adroit_check::nalgebra::{self, dmatrix};
+    /// let p = MatProgram {
+    ///     inputs: vec![dmatrix![1.0, 2.0; 3.0, 4.0]],
+    ///     expr: MatExpr::Reduce(MatReduce::Sum, Box::new(MatExpr::Input(0))),
+    /// };
+    /// let g = matrix::gradient(|m| p.eval_tape(m), &p.inputs);
+    /// assert_eq!(g[0], dmatrix![1.0, 1.0; 1.0, 1.0]);
+    /// ```
+    pub fn eval_tape(&self, inputs: &[MatVar<f64>]) -> MatVar<f64> {
+        self.expr.eval_tape(inputs)
+    }
+}
+
+impl MatExpr {
+    fn eval_tape(&self, x: &[MatVar<f64>]) -> MatVar<f64> {
+        let ev = |e: &MatExpr| e.eval_tape(x);
+        match self {
+            MatExpr::Input(k) => x[*k],
+            MatExpr::Unary(op, a) => {
+                let a = ev(a);
+                match op {
+                    MatUnary::Tanh => a.tanh(),
+                    MatUnary::Sin => a.map_rule(Sin),
+                    MatUnary::Abs => a.abs(),
+                    MatUnary::Exp => a.exp(),
+                    MatUnary::Ln => (a.powi(2) + 0.5).ln(),
+                    MatUnary::Sqrt => (a.powi(2) + 1.0).sqrt(),
+                    MatUnary::Square => a.powi(2),
+                    MatUnary::Neg => -a,
+                    MatUnary::Sigmoid => {
+                        a.map(|d: Dual<f64>| (Dual::constant(1.0) + (-d).exp()).recip())
+                    }
+                }
+            }
+            MatExpr::Affine { scale, shift, x: a } => ev(a) * *scale + *shift,
+            MatExpr::Binary(op, a, b) => {
+                let (a, b) = (ev(a), ev(b));
+                match op {
+                    MatBinary::Add => a + b,
+                    MatBinary::Sub => a - b,
+                    MatBinary::Mul => a.component_mul(b),
+                    MatBinary::Div => a.component_div(b.powi(2) + 1.0),
+                    MatBinary::Max => a.zip_rule(b, Max),
+                }
+            }
+            MatExpr::ZipMap(a, b, c) => {
+                MatVar::zip_map([ev(a), ev(b), ev(c)], |[a, b, c]| fused(a, b, c))
+            }
+            MatExpr::MatMul(a, b) => ev(a) * ev(b),
+            MatExpr::Transpose(a) => ev(a).transpose(),
+            MatExpr::Reduce(reduce, a) => {
+                let a = ev(a);
+                match *reduce {
+                    MatReduce::Sum => a.sum(),
+                    MatReduce::Mean => a.mean(),
+                    MatReduce::SumAlong(along) => a.sum_along(along),
+                    MatReduce::MeanAlong(along) => a.mean_along(along),
+                    MatReduce::LogSumExp(along) => a.logsumexp(along),
+                }
+            }
+            MatExpr::Softmax(along, a) => ev(a).softmax(*along),
+            MatExpr::LogSoftmax(along, a) => ev(a).logsoftmax(*along),
+            MatExpr::Reshape(r, c, a) => ev(a).reshape(*r, *c),
+            MatExpr::Block { start, shape, x: a } => ev(a).view(*start, *shape),
+            MatExpr::Cat { vertical, a, b } => {
+                let parts = [ev(a), ev(b)];
+                if *vertical {
+                    MatVar::vcat(&parts)
+                } else {
+                    MatVar::hcat(&parts)
+                }
+            }
+        }
+    }
+}

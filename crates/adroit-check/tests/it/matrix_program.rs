@@ -1,0 +1,47 @@
+//! The matrix tape against the scalar tape on decoded matrix programs (the `matrix_program`
+//! fuzz target's check, run here on seeded byte strings so that CI exercises it).
+
+use adroit_check::matrix_program::{MatProgram, check_bytes};
+
+/// `count` seeded byte strings of 8 to 64 bytes.
+fn byte_strings(count: usize, seed: u64) -> Vec<Vec<u8>> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as u8
+    };
+    (0..count)
+        .map(|_| {
+            let len = 8 + usize::from(next()) % 57;
+            (0..len).map(|_| next()).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_matrix_tape_agrees_with_the_scalar_tape_on_decoded_programs() {
+    let mut shapes_seen = std::collections::BTreeSet::new();
+    for data in byte_strings(600, 1) {
+        let (program, _) = MatProgram::decode(&data);
+        shapes_seen.insert(program.shape());
+        if let Err(e) = check_bytes(&data) {
+            panic!("bytes {data:?}: {e}");
+        }
+    }
+    // The programs are not all trivial: many result shapes occur.
+    assert!(shapes_seen.len() > 30, "{} shapes", shapes_seen.len());
+}
+
+#[test]
+#[should_panic(expected = "the cotangent's shape")]
+fn a_cotangent_of_the_wrong_shape_panics() {
+    use adroit_check::matrix_program::{MatExpr, MatUnary, check};
+    use adroit_check::nalgebra::dmatrix;
+    let p = MatProgram {
+        inputs: vec![dmatrix![0.5, -1.0; 2.0, 0.0]],
+        expr: MatExpr::Unary(MatUnary::Tanh, Box::new(MatExpr::Input(0))),
+    };
+    let _ = check(&p, &dmatrix![1.0, 2.0]);
+}
