@@ -17,6 +17,11 @@ const MAX_DEPTH: u32 = 8;
 /// No decoded matrix has a dimension above this (concatenations beyond it are dropped).
 const MAX_DIM: usize = 48;
 
+/// Once a program's [`MatExpr::cost`] reaches this many scalar operations, the decoder adds
+/// only inputs (the scalar reference records every operation on a tape; an unbounded program
+/// ran the fuzzer out of memory).
+const MAX_COST: usize = 100_000;
+
 /// `rows × cols` seeded values in `[−4, 4)` on a grid of 1/512 (or of ½ when `coarse`, so
 /// that ties and zeros — the kinks of `abs` and `max` — occur).
 fn values(rows: usize, cols: usize, seed: u16, coarse: bool) -> DMatrix<f64> {
@@ -46,16 +51,37 @@ fn fit(b: MatExpr, sb: (usize, usize), sa: (usize, usize)) -> (MatExpr, (usize, 
     (MatExpr::Reduce(reduce, Box::new(b)), reduced(reduce, sb))
 }
 
+/// Decodes an expression, adding its cost to `spent` (see `MAX_COST`).
 fn decode_expr(
     bytes: &mut Bytes<'_>,
     shapes: &[(usize, usize)],
     depth: u32,
+    spent: &mut usize,
 ) -> (MatExpr, (usize, usize)) {
-    if depth >= MAX_DEPTH || bytes.exhausted() {
+    if depth >= MAX_DEPTH || bytes.exhausted() || *spent >= MAX_COST {
         let k = bytes.below(shapes.len());
         return (MatExpr::Input(k), shapes[k]);
     }
-    let sub = |bytes: &mut Bytes<'_>| decode_expr(bytes, shapes, depth + 1);
+    let (expr, shape) = decode_node(bytes, shapes, depth, spent);
+    let own = expr.own_cost(shapes);
+    if *spent + own > MAX_COST {
+        // One node too large (an outer product of long vectors): an input instead.
+        *spent = MAX_COST;
+        return (MatExpr::Input(0), shapes[0]);
+    }
+    *spent += own;
+    (expr, shape)
+}
+
+/// One node and its operands (their costs added to `spent` as they are decoded, a reused
+/// operand's again).
+fn decode_node(
+    bytes: &mut Bytes<'_>,
+    shapes: &[(usize, usize)],
+    depth: u32,
+    spent: &mut usize,
+) -> (MatExpr, (usize, usize)) {
+    let mut sub = |bytes: &mut Bytes<'_>| decode_expr(bytes, shapes, depth + 1, spent);
     let tag = bytes.next();
     let pick = usize::from(tag / 12);
     let along = if pick % 2 == 0 {
@@ -111,6 +137,7 @@ fn decode_expr(
             } else if sa.1 == sb.1 {
                 (MatExpr::Transpose(Box::new(b)), (sb.1, sb.0))
             } else {
+                *spent += a.cost(shapes);
                 (MatExpr::Transpose(Box::new(a.clone())), (sa.1, sa.0))
             };
             (MatExpr::MatMul(Box::new(a), Box::new(b)), (sa.0, sb.1))
@@ -168,7 +195,12 @@ fn decode_expr(
             let vertical = tag & 0x80 != 0;
             let ((a, sa), (b, sb)) = (sub(bytes), sub(bytes));
             let fits = if vertical { sa.1 == sb.1 } else { sa.0 == sb.0 };
-            let (b, sb) = if fits { (b, sb) } else { (a.clone(), sa) };
+            let (b, sb) = if fits {
+                (b, sb)
+            } else {
+                *spent += a.cost(shapes);
+                (a.clone(), sa)
+            };
             let shape = if vertical {
                 (sa.0 + sb.0, sa.1)
             } else {
@@ -188,8 +220,9 @@ impl MatProgram {
     /// the number of inputs (1–3) and whether values are coarse (multiples of ½, so that
     /// ties and zeros occur); then per input a byte for each dimension (1, 2, 3, 5, 8 or 12)
     /// and two bytes seeding its values (in `[−4, 4)`); then the expression in prefix order
-    /// (depth at most 8, every dimension at most 48; an operation whose operands' shapes do
-    /// not fit is fitted by a reduction, a transpose or reusing an operand); then two bytes
+    /// (depth at most 8, every dimension at most 48, at most about 10⁵ scalar operations in
+    /// all, see [`MatExpr::cost`]; an operation whose operands' shapes do not fit is fitted by a
+    /// reduction, a transpose or reusing an operand); then two bytes
     /// seeding the cotangent (values in `[−4, 4)`, the result's shape). Missing bytes read
     /// as zeros. Every byte string decodes to a shape-consistent program.
     ///
@@ -215,7 +248,7 @@ impl MatProgram {
             })
             .collect();
         let shapes: Vec<_> = inputs.iter().map(DMatrix::shape).collect();
-        let (expr, shape) = decode_expr(&mut bytes, &shapes, 0);
+        let (expr, shape) = decode_expr(&mut bytes, &shapes, 0, &mut 0);
         let seed = u16::from_le_bytes([bytes.next(), bytes.next()]);
         let cotangent = values(shape.0, shape.1, seed, false);
         (MatProgram { inputs, expr }, cotangent)

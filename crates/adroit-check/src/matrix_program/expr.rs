@@ -228,3 +228,58 @@ impl MatExpr {
         }
     }
 }
+
+impl MatExpr {
+    /// The number of scalar operations the whole expression evaluates, about: the entries of
+    /// every node's result, and `m·k·n` for a product. Bounds decoded programs (the scalar
+    /// reference records each on a tape).
+    ///
+    /// # Panics
+    /// As [`MatExpr::shape`].
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::matrix_program::MatExpr;
+    /// let x = || Box::new(MatExpr::Input(0));
+    /// // a 2 × 5 transposed (10) and the product 2×5·5×2 (20)
+    /// assert_eq!(MatExpr::MatMul(x(), Box::new(MatExpr::Transpose(x()))).cost(&[(2, 5)]), 30);
+    /// ```
+    pub fn cost(&self, inputs: &[(usize, usize)]) -> usize {
+        let children: usize = self.operands().iter().map(|e| e.cost(inputs)).sum();
+        children + self.own_cost(inputs)
+    }
+
+    /// This node's own operations (its operands excluded).
+    pub(crate) fn own_cost(&self, inputs: &[(usize, usize)]) -> usize {
+        match self {
+            MatExpr::Input(_) => 0,
+            MatExpr::MatMul(a, b) => {
+                let ((m, k), (_, n)) = (a.shape(inputs), b.shape(inputs));
+                m * k * n
+            }
+            _ => {
+                let (r, c) = self.shape(inputs);
+                r * c
+            }
+        }
+    }
+
+    /// The node's operands.
+    fn operands(&self) -> Vec<&MatExpr> {
+        match self {
+            MatExpr::Input(_) => vec![],
+            MatExpr::Unary(_, a)
+            | MatExpr::Affine { x: a, .. }
+            | MatExpr::Transpose(a)
+            | MatExpr::Reduce(_, a)
+            | MatExpr::Softmax(_, a)
+            | MatExpr::LogSoftmax(_, a)
+            | MatExpr::Reshape(_, _, a)
+            | MatExpr::Block { x: a, .. } => vec![a],
+            MatExpr::Binary(_, a, b) | MatExpr::MatMul(a, b) | MatExpr::Cat { a, b, .. } => {
+                vec![a, b]
+            }
+            MatExpr::ZipMap(a, b, c) => vec![a, b, c],
+        }
+    }
+}
