@@ -13,6 +13,10 @@ const TOLERANCE: f64 = 1e-9;
 /// different rounding more than perturbing the inputs shows.
 const ENTRY_TOLERANCE: f64 = 1e-6;
 
+/// How many times `ε · (largest intermediate value) · Σ|cotangent|` the gradient comparisons
+/// allow besides (see `check`).
+const ROUNDING_FACTOR: f64 = 1e3;
+
 /// How many times the reference's own sensitivity to rounding (see `compare`) the
 /// comparisons allow: the two tapes sum the same terms in different orders (blocked matrix
 /// products, f64 accumulators, the order of the backward sweep), which moves an ill-conditioned
@@ -26,13 +30,14 @@ const SENSITIVITY_FACTOR: f64 = 1e3;
 /// conditioning: `sin` of a product of large entries, an exponential of a sum). With
 /// `strict_finiteness`, an entry finite in one and not in the other must be beyond `1e100` in
 /// the finite one (where the two summation orders can overflow differently); without it such
-/// entries are skipped.
+/// entries are skipped. `extra` is added to every entry's bound.
 fn compare(
     what: &str,
     got: &DMatrix<f64>,
     want: &DMatrix<f64>,
     perturbed: &DMatrix<f64>,
     strict_finiteness: bool,
+    extra: f64,
 ) -> Result<(), String> {
     if got.shape() != want.shape() {
         return Err(format!(
@@ -52,7 +57,7 @@ fn compare(
         .map(|(a, b)| (a - b).abs())
         .filter(|d| d.is_finite())
         .fold(0.0_f64, f64::max);
-    let common = TOLERANCE * (1.0 + largest) + SENSITIVITY_FACTOR * sensitivity;
+    let common = TOLERANCE * (1.0 + largest) + SENSITIVITY_FACTOR * sensitivity + extra;
     for (k, (&g, &w)) in got.iter().zip(want.iter()).enumerate() {
         let bound = common + ENTRY_TOLERANCE * w.abs();
         let ok = match (g.is_finite(), w.is_finite()) {
@@ -122,8 +127,11 @@ fn reference(
 /// entry, plus 1000 times the reference's
 /// own change when every input is scaled by `1 + 4ε` (the two tapes round differently, and an
 /// ill-conditioned program magnifies that). A value entry finite in one and not in the other
-/// fails unless the finite one is beyond `1e100`; gradient entries are compared where both are
-/// finite (through an overflow each tape applies the `0·∞ = 0` convention in its own order).
+/// fails unless the finite one is beyond `1e100`; gradients are compared only when every
+/// intermediate value is finite ([`MatProgram::largest_intermediate`]: through an overflow
+/// each tape applies the `0·∞ = 0` convention in its own order), there where both are finite,
+/// with `1000·ε·M·Σ|cotangent|` more allowed for the largest intermediate magnitude `M` (a term
+/// of that size rounds by `ε·M` in either tape).
 ///
 /// # Errors
 /// The first disagreement, naming the program, the quantity and the entry.
@@ -175,11 +183,19 @@ pub fn check(program: &MatProgram, cotangent: &DMatrix<f64>) -> Result<(), Strin
         .map(|v| v.iter().map(|x| x * (1.0 + 4.0 * f64::EPSILON)).collect())
         .collect();
     let (nudged_value, nudged_grads) = reference(program, &nudged, cotangent.as_slice());
-    compare("value", &value, &want_value, &nudged_value, true).map_err(fail)?;
+    compare("value", &value, &want_value, &nudged_value, true, 0.0).map_err(fail)?;
     // Gradients through an overflow (an infinite intermediate, a NaN from a line holding +∞)
-    // follow each tape's 0·∞ convention in its own order: compared where both are finite.
-    for (k, ((g, w), n)) in grads.iter().zip(&want_grads).zip(&nudged_grads).enumerate() {
-        compare(&format!("gradient of input {k}"), g, w, n, false).map_err(fail)?;
+    // follow each tape's 0·∞ convention in its own order: compared only for programs finite
+    // throughout, and there where both are finite (the backward pass can still overflow).
+    // A term of the size of the largest intermediate value M rounds by ε·M: with the
+    // cotangent's weight, that much is allowed on top (a softmax of entries near 1e131 gave
+    // `1 − s` = ε on one tape and 0 on the other, times 1e131).
+    if let Some(magnitude) = program.largest_intermediate() {
+        let weight: f64 = cotangent.iter().map(|w| w.abs()).sum();
+        let rounding = ROUNDING_FACTOR * f64::EPSILON * magnitude * weight;
+        for (k, ((g, w), n)) in grads.iter().zip(&want_grads).zip(&nudged_grads).enumerate() {
+            compare(&format!("gradient of input {k}"), g, w, n, false, rounding).map_err(fail)?;
+        }
     }
     Ok(())
 }
@@ -219,7 +235,7 @@ mod tests {
         );
         let flat = program.flat_inputs();
         let (_, want) = reference(&program, &flat, cotangent.as_slice());
-        let err = compare("gradient", &wrong[0], &want[0], &want[0], true).unwrap_err();
+        let err = compare("gradient", &wrong[0], &want[0], &want[0], true, 0.0).unwrap_err();
         assert!(err.starts_with("gradient[(0, 0)]"), "{err}");
         assert!(check(&program, &cotangent).is_ok());
     }
@@ -227,18 +243,18 @@ mod tests {
     #[test]
     fn the_tolerance_grows_with_the_references_sensitivity() {
         let (got, want) = (dmatrix![1.0 + 1e-5], dmatrix![1.0]);
-        assert!(compare("x", &got, &want, &want, true).is_err());
+        assert!(compare("x", &got, &want, &want, true, 0.0).is_err());
         // A reference that moves by 1e-8 when its inputs move by 4 ulps allows 1e-5.
-        assert!(compare("x", &got, &want, &dmatrix![1.0 + 1e-8], true).is_ok());
+        assert!(compare("x", &got, &want, &dmatrix![1.0 + 1e-8], true, 0.0).is_ok());
     }
 
     #[test]
     fn non_finite_entries_agree_only_beyond_overflow_range() {
         let inf = dmatrix![f64::INFINITY];
-        assert!(compare("x", &inf, &dmatrix![f64::NAN], &inf, true).is_ok());
-        assert!(compare("x", &inf, &dmatrix![1e300], &inf, true).is_ok());
-        assert!(compare("x", &inf, &dmatrix![1.0], &inf, true).is_err());
-        assert!(compare("x", &dmatrix![1.0], &dmatrix![f64::NAN], &inf, true).is_err());
-        assert!(compare("x", &dmatrix![1.0], &dmatrix![f64::NAN], &inf, false).is_ok());
+        assert!(compare("x", &inf, &dmatrix![f64::NAN], &inf, true, 0.0).is_ok());
+        assert!(compare("x", &inf, &dmatrix![1e300], &inf, true, 0.0).is_ok());
+        assert!(compare("x", &inf, &dmatrix![1.0], &inf, true, 0.0).is_err());
+        assert!(compare("x", &dmatrix![1.0], &dmatrix![f64::NAN], &inf, true, 0.0).is_err());
+        assert!(compare("x", &dmatrix![1.0], &dmatrix![f64::NAN], &inf, false, 0.0).is_ok());
     }
 }

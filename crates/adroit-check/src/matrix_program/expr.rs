@@ -265,7 +265,7 @@ impl MatExpr {
     }
 
     /// The node's operands.
-    fn operands(&self) -> Vec<&MatExpr> {
+    pub(crate) fn operands(&self) -> Vec<&MatExpr> {
         match self {
             MatExpr::Input(_) => vec![],
             MatExpr::Unary(_, a)

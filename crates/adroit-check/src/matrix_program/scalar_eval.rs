@@ -127,6 +127,38 @@ impl MatProgram {
         self.expr.eval_scalar(&grids).data
     }
 
+    /// The largest magnitude of any entry of any intermediate result of the program (inputs
+    /// included), evaluated on `f64`; `None` when one is not finite (an overflow or a NaN on the
+    /// way). Where one is not, derivatives depend on how each implementation orders its
+    /// `0·∞ = 0` conventions, so [`check`](super::check) compares gradients only for programs
+    /// finite throughout, and it widens their tolerance by the rounding of the largest
+    /// intermediate (a softmax of entries near 1e131 has `1 − s` of ε where it should be 0).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::matrix_program::{MatExpr, MatProgram, MatUnary};
+    /// use adroit_check::nalgebra::{self, dmatrix};
+    /// let exp = |e| MatExpr::Unary(MatUnary::Exp, Box::new(e));
+    /// let tanh = |e| MatExpr::Unary(MatUnary::Tanh, Box::new(e));
+    /// let p = MatProgram { inputs: vec![dmatrix![800.0]], expr: tanh(exp(MatExpr::Input(0))) };
+    /// assert!(p.eval_scalar(&p.flat_inputs())[0].is_finite()); // tanh(∞) = 1
+    /// assert_eq!(p.largest_intermediate(), None); // but e⁸⁰⁰ overflowed
+    /// let q = MatProgram { inputs: vec![dmatrix![2.0]], expr: tanh(exp(MatExpr::Input(0))) };
+    /// assert_eq!(q.largest_intermediate(), Some(2.0_f64.exp()));
+    /// ```
+    pub fn largest_intermediate(&self) -> Option<f64> {
+        let grids: Vec<Grid<f64>> = self
+            .inputs
+            .iter()
+            .map(|m| Grid {
+                rows: m.nrows(),
+                cols: m.ncols(),
+                data: m.as_slice().to_vec(),
+            })
+            .collect();
+        self.expr.largest_intermediate(&grids)
+    }
+
     /// The inputs' entries, column-major (the layout [`MatProgram::eval_scalar`] takes).
     ///
     /// # Example
@@ -147,6 +179,26 @@ pub(crate) fn to_matrix(shape: (usize, usize), data: Vec<f64>) -> DMatrix<f64> {
 }
 
 impl MatExpr {
+    /// The largest magnitude over every subexpression's result, `None` if one is not finite
+    /// (each subexpression evaluated afresh: depth × cost at most).
+    fn largest_intermediate(&self, x: &[Grid<f64>]) -> Option<f64> {
+        let mut largest = 0.0_f64;
+        for operand in self.operands() {
+            largest = largest.max(operand.largest_intermediate(x)?);
+        }
+        let own = match self {
+            MatExpr::Input(k) => x[*k].data.clone(),
+            _ => self.eval_scalar(x).data,
+        };
+        for v in own {
+            if !v.is_finite() {
+                return None;
+            }
+            largest = largest.max(v.abs());
+        }
+        Some(largest)
+    }
+
     fn eval_scalar<S: Float>(&self, x: &[Grid<S>]) -> Grid<S> {
         let ev = |e: &MatExpr| e.eval_scalar(x);
         match self {
