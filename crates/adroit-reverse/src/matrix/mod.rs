@@ -46,6 +46,6 @@ mod var;
 pub use api::{MatPullback, gradient, pullback, value_and_gradient};
 pub use finite::all_finite;
 pub use ops::Along;
-pub use pool::release_buffers;
+pub use pool::{pooled_bytes, release_buffers};
 pub use scalar::MatScalar;
 pub use var::MatVar;

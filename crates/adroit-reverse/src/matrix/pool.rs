@@ -83,7 +83,6 @@ impl<T: MatScalar> BufferPool<T> {
     }
 
     /// The bytes kept now.
-    #[cfg(test)]
     pub(crate) fn kept_bytes(&self) -> usize {
         self.bytes
     }
@@ -183,13 +182,31 @@ fn put_pooled<T: MatScalar>(buffer: Vec<T>) {
     T::with_pool(|pool| pool.put(buffer));
 }
 
+/// The bytes of matrix buffers this thread's pool holds now for element type `T` (see
+/// [`release_buffers`]); at most 256 MiB.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::{self, MatVar};
+/// use adroit_reverse::nalgebra::DMatrix;
+/// let x = DMatrix::from_element(100, 10, 0.5_f32);
+/// let _ = matrix::gradient(|m| m[0].tanh().sum(), &[&x]);
+/// assert!(matrix::pooled_bytes::<f32>() >= 100 * 10 * 4); // tanh's values, derivatives, …
+/// matrix::release_buffers::<f32>();
+/// assert_eq!(matrix::pooled_bytes::<f32>(), 0);
+/// ```
+pub fn pooled_bytes<T: MatScalar>() -> usize {
+    T::with_pool(|pool| pool.kept_bytes()).unwrap_or(0)
+}
+
 /// Frees the matrix buffers this thread keeps for reuse by later matrix-level calls with
 /// element type `T`.
 ///
 /// When a [`gradient`](crate::matrix::gradient) or
 /// [`value_and_gradient`](crate::matrix::value_and_gradient) call ends, or a
-/// [`MatPullback`](crate::matrix::MatPullback) is dropped, the buffers of its node values,
-/// saved derivatives and adjoints (those of 64 entries or more) stay with the thread, at most
+/// [`MatPullback`](crate::matrix::MatPullback) is dropped, the buffers of its computed node
+/// values, saved derivatives and adjoints (those of 64 entries or more; not the caller's data:
+/// constants and a pullback's copies of its inputs are freed) stay with the thread, at most
 /// 256 MiB per thread and element type (when full, other sizes make room, largest first), and
 /// later operations take them instead of allocating: the allocator would otherwise return large
 /// buffers to the kernel between calls and page-fault them in afresh (the array-form Rosenbrock
@@ -247,8 +264,32 @@ mod tests {
             let (_, pb) = crate::matrix::pullback(|m| m[0].exp().exp(), &[x]);
             let before = kept();
             drop(pb);
-            // The two nodes' values and two saved derivatives, and the input's copy.
-            assert_eq!(kept() - before, 5 * 100 * 8);
+            // The two nodes' values and two saved derivatives (the input's copy is freed).
+            assert_eq!(kept() - before, 4 * 100 * 8);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn constants_and_copied_inputs_are_freed_not_pooled() {
+        std::thread::spawn(|| {
+            use crate::matrix::MatVar;
+            let data = DMatrix::from_element(1000, 1, 1.0);
+            let _ = crate::matrix::gradient(
+                |m| {
+                    MatVar::constant(data.clone())
+                        .sum()
+                        .component_mul(m[0])
+                        .sum()
+                },
+                &[DMatrix::from_element(1, 1, 2.0)],
+            );
+            let (_, pb) = crate::matrix::pullback(|m| m[0].sum(), std::slice::from_ref(&data));
+            drop(pb);
+            // Only results of 64 entries or more are pooled: here the 1000-entry adjoint of
+            // the pullback's input is handed to no one (the pullback was not called).
+            assert_eq!(pooled_bytes::<f64>(), 0);
         })
         .join()
         .unwrap();

@@ -158,7 +158,7 @@ impl<T: MatScalar> MatTape<T> {
 
     /// Records a leaf: an input (`requires_grad`) or a constant.
     pub(crate) fn leaf(&mut self, value: DMatrix<T>, requires_grad: bool) -> MatVar<T> {
-        self.push(NodeValue::Owned(value), None, requires_grad)
+        self.push(NodeValue::Data(value), None, requires_grad)
     }
 
     /// Records an input whose value is borrowed (see [`NodeValue::borrowed`]).

@@ -17,8 +17,13 @@ use std::ptr::NonNull;
 
 /// A node's value.
 pub(crate) enum NodeValue<T> {
-    /// Computed by the recording, owned by the tape.
+    /// Computed by the recording, owned by the tape; its buffer goes to the buffer pool when
+    /// the recording ends.
     Owned(DMatrix<T>),
+    /// The caller's data owned by the tape (a constant, a pullback's copy of an input): freed
+    /// when the recording ends, not pooled (its size need not be one the operations ask for,
+    /// and pooled it could only wait, unused, in the pool).
+    Data(DMatrix<T>),
     /// An input borrowed from the caller (see the module docs).
     Borrowed(NonNull<DMatrix<T>>),
 }
@@ -38,7 +43,7 @@ impl<T> NodeValue<T> {
     #[inline]
     pub(crate) fn get(&self) -> &DMatrix<T> {
         match self {
-            NodeValue::Owned(m) => m,
+            NodeValue::Owned(m) | NodeValue::Data(m) => m,
             // SAFETY: `borrowed`'s contract: the pointee outlives this tape, unmutated.
             NodeValue::Borrowed(p) => unsafe { p.as_ref() },
         }

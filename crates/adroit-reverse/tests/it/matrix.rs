@@ -1000,3 +1000,63 @@ fn softmax_family_with_an_infinite_logit() {
     let (s, _) = matrix::pullback(|m| m[0].softmax(Along::Cols), &[x.transpose()]);
     assert_eq!((s[1], s[2]), (0.0, 0.0));
 }
+
+/// A scalar loss of matrix inputs.
+type Loss<'a> = dyn Fn(&[MatVar<f64>]) -> MatVar<f64> + 'a;
+
+/// A line the loss does not read contributes zero to the gradient even when its softmax is NaN
+/// (it holds +∞, or only −∞, e.g. a fully masked column): the `0·∞ = 0` convention (from a
+/// user trial: a masked column made the whole weight gradient NaN through the product).
+#[test]
+fn softmax_family_lines_the_loss_does_not_read_contribute_zero() {
+    let w = dmatrix![1.0, -0.5; 0.25, 2.0];
+    let x = dmatrix![0.5, 1.0; -1.0, 0.5];
+    for blocked in [f64::NEG_INFINITY, f64::INFINITY] {
+        let mask = dmatrix![0.0, blocked; 0.0, blocked];
+        let logits =
+            |p: &[MatVar<f64>]| p[0] * MatVar::constant(x.clone()) + MatVar::constant(mask.clone());
+        let losses: [&Loss<'_>; 3] = [
+            &|p| {
+                logits(p)
+                    .softmax(Along::Rows)
+                    .columns(0, 1)
+                    .rows(0, 1)
+                    .sum()
+            },
+            &|p| logits(p).logsoftmax(Along::Rows).columns(0, 1).sum(),
+            &|p| logits(p).logsumexp(Along::Rows).columns(0, 1).sum(),
+        ];
+        for (k, loss) in losses.iter().enumerate() {
+            let g = matrix::gradient(|p| loss(p), std::slice::from_ref(&w));
+            assert!(
+                g[0].iter().all(|v| v.is_finite()),
+                "loss {k}, {blocked}: {}",
+                g[0]
+            );
+            // The same loss without the blocked column.
+            let alone = matrix::gradient(
+                |p| {
+                    let col = (p[0] * MatVar::constant(x.columns(0, 1).into_owned()))
+                        + MatVar::constant(dmatrix![0.0; 0.0]);
+                    match k {
+                        0 => col.softmax(Along::Rows).rows(0, 1).sum(),
+                        1 => col.logsoftmax(Along::Rows).sum(),
+                        _ => col.logsumexp(Along::Rows).sum(),
+                    }
+                },
+                std::slice::from_ref(&w),
+            );
+            assert!(
+                (&g[0] - &alone[0]).amax() < 1e-15,
+                "loss {k}: {} vs {}",
+                g[0],
+                alone[0]
+            );
+        }
+    }
+    // Along the other dimension, a blocked row.
+    let logits = dmatrix![1.0, 2.0; f64::NEG_INFINITY, f64::NEG_INFINITY];
+    let g = matrix::gradient(|p| p[0].logsoftmax(Along::Cols).rows(0, 1).sum(), &[logits]);
+    assert!(g[0].row(0).iter().all(|v| v.is_finite()));
+    assert_eq!((g[0][(1, 0)], g[0][(1, 1)]), (0.0, 0.0));
+}

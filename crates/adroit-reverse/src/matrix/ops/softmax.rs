@@ -57,6 +57,17 @@ fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatr
     }
 }
 
+/// `a ⊙ b` entry by entry (in `b`'s buffer) with the `0·∞ = 0` convention of
+/// [`adroit_forward::chain_product`]: a zero cotangent contributes zero even against the NaN
+/// softmax of a line holding `+∞` or only `−∞`, so such a line that the loss does not read
+/// leaves the gradient finite.
+fn times<T: MatScalar>(a: &DMatrix<T>, mut b: DMatrix<T>) -> DMatrix<T> {
+    for (v, &w) in b.as_mut_slice().iter_mut().zip(a.as_slice()) {
+        *v = adroit_forward::chain_product(w, *v);
+    }
+    b
+}
+
 /// Backward of `logsumexp`: `∂x = softmax(x) ⊙ G` (G repeated along the dimension). Saves the
 /// softmax.
 struct LogSumExp<T> {
@@ -68,7 +79,7 @@ impl<T: MatScalar> Backward<T> for LogSumExp<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         grads.accumulate(
             self.a,
-            broadcast(&g, self.softmax.shape()).component_mul(&self.softmax),
+            times(&self.softmax, broadcast(&g, self.softmax.shape())),
         );
     }
 
@@ -86,9 +97,9 @@ struct Softmax<T> {
 
 impl<T: MatScalar> Backward<T> for Softmax<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        let inner = sum_along(&g.component_mul(&self.softmax), self.along);
+        let inner = sum_along(&times(&self.softmax, pool::copy(&g)), self.along);
         let centred = &g - broadcast(&inner, g.shape());
-        grads.accumulate(self.a, centred.component_mul(&self.softmax));
+        grads.accumulate(self.a, times(&self.softmax, centred));
     }
 
     fn release(self: Box<Self>) {
@@ -112,13 +123,16 @@ impl<T: MatScalar> Backward<T> for LogSoftmax<T> {
                 let columns = g.as_mut_slice().chunks_exact_mut(rows);
                 for (column, s) in columns.zip(self.softmax.as_slice().chunks_exact(rows)) {
                     let total = column.iter().fold(T::zero(), |t, &v| t + v);
-                    column.iter_mut().zip(s).for_each(|(v, &p)| *v -= p * total);
+                    column
+                        .iter_mut()
+                        .zip(s)
+                        .for_each(|(v, &p)| *v -= adroit_forward::chain_product(p, total));
                 }
                 grads.accumulate(self.a, g);
             }
             Along::Cols => {
                 let total = broadcast(&sum_along(&g, self.along), g.shape());
-                grads.accumulate(self.a, g - total.component_mul(&self.softmax));
+                grads.accumulate(self.a, g - times(&self.softmax, total));
             }
         }
     }
@@ -130,8 +144,9 @@ impl<T: MatScalar> Backward<T> for LogSoftmax<T> {
 
 impl<T: MatScalar> MatVar<T> {
     /// `log Σ exp(x)` along a dimension: `1 × cols` for [`Along::Rows`], `rows × 1` for
-    /// [`Along::Cols`]. Stable for large logits; `−∞` for a line of `−∞`, `+∞` for a line
-    /// holding `+∞` (the gradient is then NaN at the infinite entries and 0 at the others).
+    /// [`Along::Cols`]. Stable for large logits; `−∞` for a line of `−∞` (gradient NaN), `+∞`
+    /// for a line holding `+∞` (the gradient is then NaN at the infinite entries and 0 at the
+    /// others); a line whose cotangent is zero contributes zero, whatever it holds.
     ///
     /// # Example
     /// ```
@@ -156,7 +171,10 @@ impl<T: MatScalar> MatVar<T> {
 
     /// `exp(xᵢ) / Σⱼ exp(xⱼ)` along a dimension (each column sums to 1 for [`Along::Rows`]).
     /// Stable for large logits. In a line holding `+∞` the finite entries get 0 (their limit)
-    /// and the infinite ones NaN (PyTorch and JAX give NaN for the whole line).
+    /// and the infinite ones NaN (PyTorch and JAX give NaN for the whole line); a line of only
+    /// `−∞` is NaN (0/0), as in PyTorch. The gradient along such a line is NaN where the
+    /// cotangent is not zero; a line whose cotangent is all zero (one the loss does not read)
+    /// contributes zero, following the `0·∞ = 0` convention (PyTorch gives NaN there).
     ///
     /// # Example
     /// ```
@@ -185,7 +203,8 @@ impl<T: MatScalar> MatVar<T> {
     }
 
     /// `xᵢ − log Σⱼ exp(xⱼ)` along a dimension; stable (finite for logits of ±1000). In a line
-    /// holding `+∞` the finite entries get `−∞` and the infinite ones NaN.
+    /// holding `+∞` the finite entries get `−∞` and the infinite ones NaN; a line of only `−∞`
+    /// is NaN. Gradients along such lines: as [`softmax`](Self::softmax).
     ///
     /// # Example
     /// ```
