@@ -153,7 +153,15 @@ fn reference(
 /// ```
 pub fn check(program: &MatProgram, cotangent: &DMatrix<f64>) -> Result<(), String> {
     let shape = program.shape();
-    assert_eq!(cotangent.shape(), shape, "check: the cotangent's shape");
+    assert_eq!(
+        cotangent.shape(),
+        shape,
+        "check: the cotangent is {}×{} but the program's result is {}×{}",
+        cotangent.nrows(),
+        cotangent.ncols(),
+        shape.0,
+        shape.1
+    );
     let fail = |e: String| format!("{e}\n  program {:?}", program.expr);
     // The matrix tape: one recording, its pullback called twice.
     let (value, pullback) = matrix::pullback(|m| program.eval_tape(m), &program.inputs);
@@ -207,7 +215,16 @@ pub fn check(program: &MatProgram, cotangent: &DMatrix<f64>) -> Result<(), Strin
 ///
 /// # Example
 /// ```
-/// assert!(adroit_check::matrix_program::check_bytes(&[1, 4, 5, 9, 3, 5, 40, 0, 2, 1, 0, 7]).is_ok());
+/// use adroit_check::matrix_program::{MatExpr, MatProgram, check_bytes};
+/// use adroit_check::adroit_reverse::matrix::Along;
+/// // one 8 × 5 input; softmax along rows (tag 9) of a product (tag 6) of the input (tag 0,
+/// // input 0) and the input again (transposed to fit); then two bytes seeding the cotangent
+/// let bytes = [0, 4, 3, 9, 3, 9, 6, 0, 0, 0, 0, 5, 7];
+/// let (p, _) = MatProgram::decode(&bytes);
+/// let x = || Box::new(MatExpr::Input(0));
+/// let product = MatExpr::MatMul(x(), Box::new(MatExpr::Transpose(x())));
+/// assert_eq!(p.expr, MatExpr::Softmax(Along::Rows, Box::new(product)));
+/// assert!(check_bytes(&bytes).is_ok());
 /// ```
 pub fn check_bytes(data: &[u8]) -> Result<(), String> {
     let (program, cotangent) = MatProgram::decode(data);

@@ -226,6 +226,16 @@ impl MatProgram {
     /// seeding the cotangent (values in `[−4, 4)`, the result's shape). Missing bytes read
     /// as zeros. Every byte string decodes to a shape-consistent program.
     ///
+    /// A dimension byte `b` picks `[1, 2, 3, 5, 8, 12][b % 6]`. An expression is a tag byte
+    /// `t` then its operands; `t % 12` picks the operation and `p = t / 12` its variant:
+    /// 0, 1 input (next byte mod the number of inputs); 2 [`MatUnary::ALL`]`[p % 9]`;
+    /// 3 affine (two bytes: scale `i8 / 32`, shift `i8 / 16`); 4 [`MatBinary::ALL`]`[p % 5]`;
+    /// 5 `zip_map` of three; 6 product; 7 transpose; 8 reduction (`p % 4`: sum, mean, sum
+    /// along, then mean along or log-sum-exp; along rows for even `p`); 9 softmax (`p % 4 < 2`)
+    /// or log-softmax, along rows for even `p`; 10 reshape (even `p`; next byte mod 3: transposed
+    /// shape, one row, one column) or block (odd `p`; four bytes: start row, start column,
+    /// rows, columns, each mod what fits); 11 concatenation, vertical when `t ≥ 128`.
+    ///
     /// # Example
     /// ```
     /// use adroit_check::matrix_program::{MatExpr, MatProgram, MatUnary};

@@ -183,7 +183,12 @@ impl MatExpr {
             broadcast(a, b).unwrap_or_else(|| panic!("shapes {a:?} and {b:?} do not broadcast"))
         };
         match self {
-            MatExpr::Input(k) => inputs[*k],
+            MatExpr::Input(k) => *inputs.get(*k).unwrap_or_else(|| {
+                panic!(
+                    "MatExpr::Input({k}), but the program has {} inputs",
+                    inputs.len()
+                )
+            }),
             MatExpr::Unary(_, x)
             | MatExpr::Affine { x, .. }
             | MatExpr::Softmax(_, x)
@@ -211,7 +216,7 @@ impl MatExpr {
                 let (r, c) = x.shape(inputs);
                 assert!(
                     start.0 + shape.0 <= r && start.1 + shape.1 <= c,
-                    "block out of range"
+                    "block of {shape:?} at {start:?} out of a {r}×{c} matrix"
                 );
                 *shape
             }

@@ -35,7 +35,7 @@ fn the_matrix_tape_agrees_with_the_scalar_tape_on_decoded_programs() {
 }
 
 #[test]
-#[should_panic(expected = "the cotangent's shape")]
+#[should_panic(expected = "the cotangent is 1×2 but the program's result is 2×2")]
 fn a_cotangent_of_the_wrong_shape_panics() {
     use adroit_check::matrix_program::{MatExpr, MatUnary, check};
     use adroit_check::nalgebra::dmatrix;
