@@ -38,6 +38,19 @@ pub enum Along {
 use crate::matrix::MatScalar;
 use nalgebra::DMatrix;
 
+/// `g ⊙ d` entry by entry, in `g`'s buffer, with the convention of
+/// [`adroit_forward::chain_product`]: a zero on either side gives 0, never `0·∞ = NaN` (so a
+/// zero cotangent contributes zero even against a NaN or infinite derivative). `d` has `g`'s
+/// shape.
+pub(crate) fn times_entrywise<T: MatScalar>(d: &DMatrix<T>, mut g: DMatrix<T>) -> DMatrix<T> {
+    // One pass (the former finiteness scan, product and NaN scan took three): only a NaN
+    // product with a zero factor departs from the plain product.
+    for (v, &w) in g.as_mut_slice().iter_mut().zip(d.as_slice()) {
+        *v = adroit_forward::chain_product(w, *v);
+    }
+    g
+}
+
 /// A local derivative saved by an element-wise operation: the same number everywhere (linear
 /// operations) or one per entry.
 pub(crate) enum Partial<T> {
@@ -70,14 +83,7 @@ impl<T: MatScalar> Partial<T> {
                 g
             }
             Partial::Constant(c) => g.map(|v| adroit_forward::chain_product(*c, v)),
-            Partial::Matrix(d) => {
-                // One pass (the former finiteness scan, product and NaN scan took three): only
-                // a NaN product with a zero factor departs from the plain product.
-                for (v, &w) in g.as_mut_slice().iter_mut().zip(d.as_slice()) {
-                    *v = adroit_forward::chain_product(w, *v);
-                }
-                g
-            }
+            Partial::Matrix(d) => times_entrywise(d, g),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! `logsumexp`, `softmax` and `logsoftmax` along a dimension, numerically stable (the maximum
 //! is subtracted before exponentiating, so logits of ±1000 give no overflow or NaN).
 
-use super::Along;
 use super::reduce::{broadcast, sum_along};
+use super::{Along, times_entrywise};
 use crate::matrix::pool;
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
@@ -57,17 +57,6 @@ fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatr
     }
 }
 
-/// `a ⊙ b` entry by entry (in `b`'s buffer) with the `0·∞ = 0` convention of
-/// [`adroit_forward::chain_product`]: a zero cotangent contributes zero even against the NaN
-/// softmax of a line holding `+∞` or only `−∞`, so such a line that the loss does not read
-/// leaves the gradient finite.
-fn times<T: MatScalar>(a: &DMatrix<T>, mut b: DMatrix<T>) -> DMatrix<T> {
-    for (v, &w) in b.as_mut_slice().iter_mut().zip(a.as_slice()) {
-        *v = adroit_forward::chain_product(w, *v);
-    }
-    b
-}
-
 /// Backward of `logsumexp`: `∂x = softmax(x) ⊙ G` (G repeated along the dimension). Saves the
 /// softmax.
 struct LogSumExp<T> {
@@ -79,7 +68,7 @@ impl<T: MatScalar> Backward<T> for LogSumExp<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         grads.accumulate(
             self.a,
-            times(&self.softmax, broadcast(&g, self.softmax.shape())),
+            times_entrywise(&self.softmax, broadcast(&g, self.softmax.shape())),
         );
     }
 
@@ -97,9 +86,9 @@ struct Softmax<T> {
 
 impl<T: MatScalar> Backward<T> for Softmax<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        let inner = sum_along(&times(&self.softmax, pool::copy(&g)), self.along);
+        let inner = sum_along(&times_entrywise(&self.softmax, pool::copy(&g)), self.along);
         let centred = &g - broadcast(&inner, g.shape());
-        grads.accumulate(self.a, times(&self.softmax, centred));
+        grads.accumulate(self.a, times_entrywise(&self.softmax, centred));
     }
 
     fn release(self: Box<Self>) {
@@ -132,7 +121,7 @@ impl<T: MatScalar> Backward<T> for LogSoftmax<T> {
             }
             Along::Cols => {
                 let total = broadcast(&sum_along(&g, self.along), g.shape());
-                grads.accumulate(self.a, g - times(&self.softmax, total));
+                grads.accumulate(self.a, g - times_entrywise(&self.softmax, total));
             }
         }
     }
