@@ -4,7 +4,8 @@
 use adroit_check::program::Program;
 use std::path::PathBuf;
 
-fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
+/// The committed seeds of `target` (file name and bytes), at least `at_least` of them.
+fn seeds(target: &str, at_least: usize) -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../fuzz/seeds")
         .join(target);
@@ -13,6 +14,11 @@ fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
         .map(|e| e.expect("directory entry").path())
         .collect();
     files.sort();
+    assert!(
+        files.len() >= at_least,
+        "the {target} corpus has {} seeds",
+        files.len()
+    );
     files
         .into_iter()
         .map(|p| {
@@ -26,13 +32,7 @@ fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn program_seeds_forward_equals_reverse() {
-    let seeds = seeds("program");
-    assert!(
-        seeds.len() >= 8,
-        "the program corpus has {} seeds",
-        seeds.len()
-    );
-    for (name, bytes) in seeds {
+    for (name, bytes) in seeds("program", 8) {
         if let Err(e) = adroit_check::scenario::check_program_bytes(&bytes) {
             panic!("{name}: {e}");
         }
@@ -43,13 +43,7 @@ fn program_seeds_forward_equals_reverse() {
 
 #[test]
 fn tape_misuse_seeds_hold() {
-    let seeds = seeds("tape_misuse");
-    assert!(
-        seeds.len() >= 4,
-        "the tape_misuse corpus has {} seeds",
-        seeds.len()
-    );
-    for (name, bytes) in seeds {
+    for (name, bytes) in seeds("tape_misuse", 4) {
         if let Err(e) = adroit_check::scenario::run_tape_scenario(&bytes) {
             panic!("{name}: {e}");
         }
@@ -58,13 +52,7 @@ fn tape_misuse_seeds_hold() {
 
 #[test]
 fn matrix_program_seeds_hold() {
-    let seeds = seeds("matrix_program");
-    assert!(
-        seeds.len() >= 8,
-        "the matrix_program corpus has {} seeds",
-        seeds.len()
-    );
-    for (name, bytes) in seeds {
+    for (name, bytes) in seeds("matrix_program", 8) {
         if let Err(e) = adroit_check::matrix_program::check_bytes(&bytes) {
             panic!("{name}: {e}");
         }
