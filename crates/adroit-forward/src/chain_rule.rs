@@ -153,6 +153,75 @@ pub fn chain_product<T: Float>(partial: T, tangent: T) -> T {
     }
 }
 
+/// [`chain_product`] written as a select instead of a branch, with the same result (signed
+/// zeros included): LLVM vectorises loops of it.
+#[inline(always)]
+pub(crate) fn chain_product_select<T: Float>(partial: T, tangent: T) -> T {
+    let product = partial * tangent;
+    // `&` and `|`, not `&&` and `||`: no short circuit, so no branch.
+    let zero_factor = partial.is_zero() | tangent.is_zero();
+    if product.is_nan() & zero_factor {
+        T::zero()
+    } else {
+        product
+    }
+}
+
+/// [`chain_product`] entry by entry, in place: `tangents[i] ← chain_product(partials[i],
+/// tangents[i])`. For whole arrays of partials (reverse-mode pullbacks of element-wise
+/// operations): the loop vectorises, which a loop of [`chain_product`] calls does not.
+///
+/// # Panics
+/// If the two slices differ in length.
+///
+/// # Example
+/// ```
+/// use adroit_forward::chain_product_assign;
+/// let mut tangents = [2.0, 0.0, f64::INFINITY];
+/// chain_product_assign(&[3.0, f64::INFINITY, 0.0], &mut tangents);
+/// assert_eq!(tangents, [6.0, 0.0, 0.0]);
+/// ```
+#[track_caller]
+pub fn chain_product_assign<T: Float>(partials: &[T], tangents: &mut [T]) {
+    assert_eq!(
+        partials.len(),
+        tangents.len(),
+        "chain_product_assign: {} partials for {} tangents",
+        partials.len(),
+        tangents.len()
+    );
+    for (t, &p) in tangents.iter_mut().zip(partials) {
+        *t = chain_product_select(p, *t);
+    }
+}
+
+/// [`chain_product`] entry by entry into `out`: `out[i] = chain_product(partials[i],
+/// tangents[i])`, vectorised as [`chain_product_assign`].
+///
+/// # Panics
+/// If the three slices differ in length.
+///
+/// # Example
+/// ```
+/// use adroit_forward::chain_product_into;
+/// let mut out = [0.0; 2];
+/// chain_product_into(&[0.0, -2.0], &[f64::NAN, 4.0], &mut out);
+/// assert_eq!(out, [0.0, -8.0]);
+/// ```
+#[track_caller]
+pub fn chain_product_into<T: Float>(partials: &[T], tangents: &[T], out: &mut [T]) {
+    assert!(
+        partials.len() == tangents.len() && tangents.len() == out.len(),
+        "chain_product_into: {} partials, {} tangents, room for {}",
+        partials.len(),
+        tangents.len(),
+        out.len()
+    );
+    for (o, (&p, &t)) in out.iter_mut().zip(partials.iter().zip(tangents)) {
+        *o = chain_product_select(p, t);
+    }
+}
+
 /// [`chain_product`] written as a select, for loops over many lanes: LLVM vectorises it, where
 /// the single rarely taken branch of [`chain_product`] (faster on one scalar) would keep the
 /// loop scalar.

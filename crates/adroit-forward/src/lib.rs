@@ -133,7 +133,7 @@ pub use api::{
     hessian_chunked, hvp, jacobian, jacobian_chunked, jvp, second_derivative, value_and_derivative,
     value_and_gradient,
 };
-pub use chain_rule::{ChainRule, chain_product};
+pub use chain_rule::{ChainRule, chain_product, chain_product_assign, chain_product_into};
 pub use dual::Dual;
 pub use dual_vec::DualVec;
 pub use hyper_dual::{HyperDual, HyperDualVec};

@@ -1,6 +1,9 @@
 //! The documented edge-point conventions, in f32 and f64.
 
-use adroit_forward::{Dual, HyperDual, chain_product, derivative, gradient};
+use adroit_forward::{
+    Dual, DualVec, HyperDual, chain_product, chain_product_assign, chain_product_into, derivative,
+    gradient,
+};
 use num_traits::Float;
 use std::fmt::Debug;
 
@@ -257,7 +260,120 @@ fn chain_product_zero_side<T: Float + Debug>() {
     assert!(chain_product(d(zero, one), d(inf, zero)).value().is_nan());
 }
 
+/// Edge values and ordinary ones of both signs.
+fn specials<T: Float>() -> [T; 9] {
+    let inf = T::infinity();
+    [
+        T::zero(),
+        -T::zero(),
+        T::one(),
+        c(-2.5),
+        c(1e-30),
+        inf,
+        -inf,
+        T::nan(),
+        c(7.0),
+    ]
+}
+
+/// Equal bit for bit (signed zeros included), any NaN equal to any NaN.
+fn same_bits<T: Float>(a: T, b: T) -> bool {
+    (a.is_nan() && b.is_nan()) || (a == b && a.is_sign_negative() == b.is_sign_negative())
+}
+
+/// The slice forms give `chain_product` entry for entry, signed zeros and all, at every
+/// length (the vectorised loop and its remainder).
+fn chain_product_slices_match_the_scalar<T: Float + Debug>() {
+    let s = specials::<T>();
+    let pairs: Vec<(T, T)> = s
+        .iter()
+        .flat_map(|&p| s.iter().map(move |&t| (p, t)))
+        .collect();
+    for len in [0, 1, 3, 8, 17, pairs.len()] {
+        let (partials, tangents): (Vec<T>, Vec<T>) = pairs[..len].iter().copied().unzip();
+        let mut out = vec![T::nan(); len];
+        chain_product_into(&partials, &tangents, &mut out);
+        let mut in_place = tangents.clone();
+        chain_product_assign(&partials, &mut in_place);
+        for k in 0..len {
+            let want = chain_product(partials[k], tangents[k]);
+            assert!(
+                same_bits(out[k], want),
+                "{:?}·{:?}",
+                partials[k],
+                tangents[k]
+            );
+            assert!(
+                same_bits(in_place[k], want),
+                "{:?}·{:?}",
+                partials[k],
+                tangents[k]
+            );
+        }
+    }
+}
+
+/// `DualVec` with up to four directions takes a branch-free path through binary operations;
+/// wider ones the general path. Both give the same values and tangents (up to the sign of a
+/// zero tangent) on every pair of edge values, for every binary operation.
+fn small_dual_vecs_follow_the_general_path<T: Float + Debug>() {
+    type Op<S> = fn(S, S) -> S;
+    fn ops<S: Float>() -> [Op<S>; 8] {
+        [
+            |x, y| x * y,
+            |x, y| x / y,
+            |x, y| x + y,
+            |x, y| x - y,
+            |x, y| x.powf(y),
+            |x, y| x.atan2(y),
+            |x, y| x.hypot(y),
+            |x, y| x.max(y) * y.min(x),
+        ]
+    }
+    let s = specials::<T>();
+    for (n, (small, wide)) in ops::<DualVec<T, 2>>()
+        .into_iter()
+        .zip(ops::<DualVec<T, 6>>())
+        .enumerate()
+    {
+        for &x in &s {
+            for &y in &s {
+                // Tangents: (1, 0) and (0, 1), or one of them scaled by ∞ or 0.
+                for (tx, ty) in [
+                    (T::one(), T::one()),
+                    (T::infinity(), T::one()),
+                    (T::zero(), c(3.0)),
+                ] {
+                    let a = small(
+                        DualVec::new(x, [tx, T::zero()]),
+                        DualVec::new(y, [T::zero(), ty]),
+                    );
+                    let mut wx = [T::zero(); 6];
+                    let mut wy = [T::zero(); 6];
+                    (wx[0], wy[1]) = (tx, ty);
+                    let b = wide(DualVec::new(x, wx), DualVec::new(y, wy));
+                    let what = format!("op {n} at ({x:?}, {y:?}), tangents ({tx:?}, {ty:?})");
+                    assert!(same_bits(a.value(), b.value()), "{what}: value");
+                    for k in 0..2 {
+                        let (p, q) = (a.tangents()[k], b.tangents()[k]);
+                        assert!(
+                            (p.is_nan() && q.is_nan()) || p == q,
+                            "{what}: tangent {k}: {p:?} vs {q:?}"
+                        );
+                    }
+                    assert!(
+                        b.tangents()[2..].iter().all(|t| t.is_zero()),
+                        "{what}: unseeded"
+                    );
+                }
+            }
+        }
+    }
+}
+
 both_precisions! {
+    chain_product_slices => chain_product_slices_match_the_scalar;
+    small_dual_vec_path => small_dual_vecs_follow_the_general_path;
     abs_signum => abs_and_signum;
     max_min => max_min_ties;
     log_base => log_base_at_zero;
