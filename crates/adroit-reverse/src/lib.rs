@@ -39,10 +39,12 @@
 //!   decomposition as one node with the exact pullback. As `ToPrimitive`, nalgebra's
 //!   `try_convert` of a `Var` to `f64` gives its primal value (no derivative);
 //! - **`unsafe` only where the speed is**: the workspace denies `unsafe` code; this crate allows
-//!   it in three small modules and one call site, each stating its soundness argument: the
+//!   it in three small modules and two call sites, each stating its soundness argument: the
 //!   thread's active-tape pointer (`active`), the matrix-product kernel call with strided
-//!   operands (`matrix::gemm`) and matrix gradients reading their inputs in place
-//!   (`matrix::value`, whose one caller, in `matrix::api`, is `matrix::value_and_gradient`).
+//!   operands (`matrix::gemm`), matrix gradients reading their inputs in place
+//!   (`matrix::value`, whose one caller, in `matrix::api`, is `matrix::value_and_gradient`)
+//!   and the call of `zip_map`'s AVX2 build after the CPU was found to have AVX2
+//!   (`matrix::ops::zip_map`).
 //!
 //! # Example
 //! ```

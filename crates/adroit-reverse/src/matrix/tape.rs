@@ -54,8 +54,20 @@ impl<T: MatScalar> Grads<'_, T> {
         let (stride, (i, j)) = (adjoint.nrows(), start);
         let (rows, target) = (block.nrows(), adjoint.as_mut_slice());
         if rows == 1 {
-            for (c, &b) in block.as_slice().iter().enumerate() {
-                target[(j + c) * stride + i] += b;
+            // One entry per column; `i < stride` up front lets the loop run without bounds
+            // tests.
+            assert!(i < stride);
+            let target = &mut target[j * stride..(j + block.ncols()) * stride];
+            match (stride, i) {
+                // Even or odd entries (`x[::2]`, `x[1::2]`): with the stride and the offset
+                // known at compile time the loop vectorises.
+                (2, 0) => scatter_add::<T, 2, 0>(block.as_slice(), target),
+                (2, _) => scatter_add::<T, 2, 1>(block.as_slice(), target),
+                _ => {
+                    for (column, &b) in target.chunks_exact_mut(stride).zip(block.as_slice()) {
+                        column[i] += b;
+                    }
+                }
             }
             return;
         }
@@ -80,6 +92,14 @@ impl<T: MatScalar> Grads<'_, T> {
             }
             slot @ None => *slot = Some(contribution),
         }
+    }
+}
+
+/// `target[c·S + I] += block[c]`, stride and offset known at compile time.
+#[inline(always)]
+fn scatter_add<T: MatScalar, const S: usize, const I: usize>(block: &[T], target: &mut [T]) {
+    for (column, &b) in target.chunks_exact_mut(S).zip(block) {
+        column[I] += b;
     }
 }
 

@@ -12,6 +12,7 @@ mod functions;
 mod linalg;
 mod matrix;
 mod matrix_fd;
+mod matrix_kernels;
 mod matrix_pool;
 mod matrix_zip_map;
 mod misuse;

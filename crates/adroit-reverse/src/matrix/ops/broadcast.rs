@@ -31,10 +31,7 @@ impl<T: MatScalar> Backward<T> for Zip<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         match (grads.wants(self.a), grads.wants(self.b)) {
             (true, true) => {
-                grads.accumulate(
-                    self.a,
-                    reduce_to(self.da.times(pool::copy(&g)), self.a_shape),
-                );
+                grads.accumulate(self.a, reduce_to(self.da.times_copy(&g), self.a_shape));
                 grads.accumulate(self.b, reduce_to(self.db.times(g), self.b_shape));
             }
             (true, false) => grads.accumulate(self.a, reduce_to(self.da.times(g), self.a_shape)),

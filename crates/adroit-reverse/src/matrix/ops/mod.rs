@@ -45,9 +45,7 @@ use nalgebra::DMatrix;
 pub(crate) fn times_entrywise<T: MatScalar>(d: &DMatrix<T>, mut g: DMatrix<T>) -> DMatrix<T> {
     // One pass (the former finiteness scan, product and NaN scan took three): only a NaN
     // product with a zero factor departs from the plain product.
-    for (v, &w) in g.as_mut_slice().iter_mut().zip(d.as_slice()) {
-        *v = adroit_forward::chain_product(w, *v);
-    }
+    adroit_forward::chain_product_assign(d.as_slice(), g.as_mut_slice());
     g
 }
 
@@ -85,5 +83,16 @@ impl<T: MatScalar> Partial<T> {
             Partial::Constant(c) => g.map(|v| adroit_forward::chain_product(*c, v)),
             Partial::Matrix(d) => times_entrywise(d, g),
         }
+    }
+
+    /// [`Self::times`] leaving `g` as it is (for a cotangent several partials multiply): an
+    /// entry-wise product is written straight into a new buffer, not into a copy of `g`.
+    pub(crate) fn times_copy(&self, g: &DMatrix<T>) -> DMatrix<T> {
+        let Partial::Matrix(d) = self else {
+            return self.times(crate::matrix::pool::copy(g));
+        };
+        let mut out = crate::matrix::pool::overwritten(g.nrows(), g.ncols());
+        adroit_forward::chain_product_into(d.as_slice(), g.as_slice(), out.as_mut_slice());
+        out
     }
 }

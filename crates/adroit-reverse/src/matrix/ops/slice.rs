@@ -16,19 +16,43 @@ pub(crate) fn copy_block<T: MatScalar>(
     (rows, cols): (usize, usize),
 ) -> DMatrix<T> {
     let (stride, src) = (m.nrows(), m.as_slice());
-    let mut data = crate::matrix::pool::with_capacity(rows * cols);
     if rows == 1 {
-        data.extend((j..j + cols).map(|c| src[c * stride + i]));
-    } else {
-        for c in j..j + cols {
-            data.extend_from_slice(&src[c * stride + i..c * stride + i + rows]);
+        // One entry per column; `i < stride` up front lets the loop run without bounds tests.
+        assert!(i < stride);
+        let mut out = crate::matrix::pool::overwritten(1, cols);
+        let (src, out_slice) = (&src[j * stride..(j + cols) * stride], out.as_mut_slice());
+        if stride == 2 {
+            // Even or odd entries (`x[::2]`, `x[1::2]`): with the stride and the offset known
+            // at compile time the loop vectorises.
+            if i == 0 {
+                gather::<T, 2, 0>(src, out_slice);
+            } else {
+                gather::<T, 2, 1>(src, out_slice);
+            }
+        } else {
+            for (o, column) in out_slice.iter_mut().zip(src.chunks_exact(stride)) {
+                *o = column[i];
+            }
         }
+        return out;
+    }
+    let mut data = crate::matrix::pool::with_capacity(rows * cols);
+    for c in j..j + cols {
+        data.extend_from_slice(&src[c * stride + i..c * stride + i + rows]);
     }
     DMatrix::from_vec(rows, cols, data)
 }
 
 /// Backward of a block `A[i..i+r, j..j+c]`: the adjoint added into that block of `A`'s
 /// adjoint.
+/// `out[c] = src[c·S + I]`, stride and offset known at compile time.
+#[inline(always)]
+fn gather<T: Copy, const S: usize, const I: usize>(src: &[T], out: &mut [T]) {
+    for (o, column) in out.iter_mut().zip(src.chunks_exact(S)) {
+        *o = column[I];
+    }
+}
+
 struct View {
     a: u32,
     start: (usize, usize),

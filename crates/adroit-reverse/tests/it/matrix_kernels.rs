@@ -1,0 +1,242 @@
+//! The matrix tape's inner loops at every length and layout their fast paths distinguish:
+//! sums (eight interleaved running sums and a remainder), rows of two-row matrices (the
+//! stride-2 gather and scatter of `x[::2]`, `x[1::2]`) against other strides, and the
+//! entry-wise products of pullbacks (into a new buffer or in place) — each against a plain
+//! reference computed here.
+
+use adroit_reverse::adroit_forward::chain_product;
+use adroit_reverse::matrix::{self, Along, MatVar};
+use nalgebra::DMatrix;
+
+/// Deterministic values of mixed sign and magnitude (no two alike).
+fn values(n: usize, seed: u64) -> Vec<f64> {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
+            (unit - 0.4) * 10f64.powi((state % 7) as i32 - 3)
+        })
+        .collect()
+}
+
+/// `Σ v` to within an ulp: Neumaier's compensated sum.
+fn compensated_sum(v: &[f64]) -> f64 {
+    let (mut sum, mut lost) = (0.0_f64, 0.0_f64);
+    for &x in v {
+        let t = sum + x;
+        lost += if sum.abs() >= x.abs() {
+            (sum - t) + x
+        } else {
+            (x - t) + sum
+        };
+        sum = t;
+    }
+    sum + lost
+}
+
+/// The sum of all entries through the tape (value of `sum`).
+fn tape_sum<T: matrix::MatScalar>(m: &DMatrix<T>) -> T {
+    matrix::value_and_gradient(|p| p[0].sum(), &[m]).0
+}
+
+#[test]
+fn f64_sums_at_every_length_stay_within_the_interleaved_bound() {
+    // Eight running sums of ⌈n/8⌉ terms each, combined pairwise: the rounding error is at
+    // most (n/8 + 4)·ε·Σ|x| (Higham, Accuracy and Stability of Numerical Algorithms, §4.2).
+    for n in (0..=70).chain([1000, 4099]) {
+        let v = values(n, n as u64 + 1);
+        let got = tape_sum(&DMatrix::from_column_slice(n, 1, &v));
+        let exact = compensated_sum(&v);
+        let magnitude: f64 = v.iter().map(|x| x.abs()).sum();
+        let bound = (n as f64 / 8.0 + 4.0) * f64::EPSILON * magnitude;
+        assert!((got - exact).abs() <= bound, "n = {n}: {got} vs {exact}");
+    }
+}
+
+#[test]
+fn f64_sums_of_integers_are_exact_at_every_length() {
+    for n in 0..=70 {
+        let v: Vec<f64> = (0..n).map(|i| (i * i % 11) as f64 - 5.0).collect();
+        let want: f64 = v.iter().sum();
+        assert_eq!(
+            tape_sum(&DMatrix::from_column_slice(n, 1, &v)),
+            want,
+            "n = {n}"
+        );
+    }
+}
+
+#[test]
+fn f32_sums_are_the_f64_sum_rounded_once() {
+    for n in (0..=70).chain([1000, 4099]) {
+        let v: Vec<f32> = values(n, 7 * n as u64 + 3)
+            .iter()
+            .map(|&x| x as f32)
+            .collect();
+        let wide: Vec<f64> = v.iter().map(|&x| f64::from(x)).collect();
+        let got = tape_sum(&DMatrix::from_column_slice(n, 1, &v));
+        let want = compensated_sum(&wide) as f32;
+        // The f64 running sums are far more precise than f32's rounding: at most one f32 ulp
+        // from the correctly rounded sum.
+        let ulp = want.abs().max(f32::MIN_POSITIVE) * f32::EPSILON;
+        assert!((got - want).abs() <= ulp, "n = {n}: {got} vs {want}");
+    }
+    // Ones past 2²⁴ (where one f32 accumulator stops counting).
+    let ones = DMatrix::from_element(1 << 25, 1, 1.0_f32);
+    assert_eq!(tape_sum(&ones), (1u32 << 25) as f32);
+}
+
+#[test]
+fn sums_keep_their_edge_values_at_every_length() {
+    for n in 1..=20 {
+        for at in [0, n / 2, n - 1] {
+            let with = |x: f64| {
+                let mut v = vec![1.5; n];
+                v[at] = x;
+                DMatrix::from_column_slice(n, 1, &v)
+            };
+            assert!(tape_sum(&with(f64::NAN)).is_nan(), "NaN at {at} of {n}");
+            assert_eq!(tape_sum(&with(f64::INFINITY)), f64::INFINITY);
+            assert_eq!(tape_sum(&with(f64::NEG_INFINITY)), f64::NEG_INFINITY);
+        }
+        // +∞ and −∞ together: NaN, wherever they sit.
+        let mut v = vec![0.0; n.max(2)];
+        let last = v.len() - 1;
+        (v[0], v[last]) = (f64::INFINITY, f64::NEG_INFINITY);
+        assert!(tape_sum(&DMatrix::from_column_slice(v.len(), 1, &v)).is_nan());
+        // A sum of negative zeros starts from +0 (as NumPy's).
+        let zeros = DMatrix::from_element(n, 1, -0.0_f64);
+        assert!(tape_sum(&zeros).is_sign_positive(), "n = {n}");
+    }
+    assert_eq!(tape_sum(&DMatrix::<f64>::zeros(0, 3)), 0.0);
+}
+
+#[test]
+fn sums_along_rows_and_weighted_sums_match_the_reference_at_every_length() {
+    for rows in [0, 1, 7, 8, 9, 17, 33] {
+        let x = DMatrix::from_column_slice(rows, 3, &values(rows * 3, rows as u64 + 9));
+        let w = DMatrix::from_column_slice(rows, 3, &values(rows * 3, rows as u64 + 99));
+        let (column_sums, _) = matrix::value_and_gradient(
+            |p| {
+                let s = p[0].sum_along(Along::Rows);
+                s.weighted_sum(DMatrix::from_row_slice(1, 3, &[1.0, 1e3, 1e6]))
+            },
+            &[&x],
+        );
+        let want: f64 = (0..3)
+            .map(|j| compensated_sum(x.column(j).as_slice()) * [1.0, 1e3, 1e6][j])
+            .sum();
+        let scale: f64 = x.iter().map(|v| v.abs()).sum::<f64>() * 1e6 + 1.0;
+        assert!(
+            (column_sums - want).abs() <= 1e-14 * scale,
+            "{rows} rows: {column_sums} vs {want}"
+        );
+        let (weighted, g) = matrix::value_and_gradient(|p| p[0].weighted_sum(w.clone()), &[&x]);
+        let products: Vec<f64> = x.iter().zip(w.iter()).map(|(a, b)| a * b).collect();
+        let magnitude: f64 = products.iter().map(|v| v.abs()).sum();
+        let exact = compensated_sum(&products);
+        assert!((weighted - exact).abs() <= 1e-15 * (magnitude + 1.0) * (rows as f64 + 8.0));
+        assert_eq!(g[0], w);
+    }
+}
+
+/// Rows of matrices with 1 to 4 rows and 0 to 19 columns, one row at a time: the stride-2
+/// gather and scatter (two-row matrices, both offsets) and the general ones agree with
+/// nalgebra's row and with the gradient written out.
+#[test]
+fn single_rows_gather_and_scatter_at_every_stride_and_offset() {
+    for stride in 1..=4 {
+        for cols in 0..20 {
+            let x = DMatrix::from_column_slice(stride, cols, &values(stride * cols, 5));
+            for i in 0..stride {
+                let weights = DMatrix::from_fn(1, cols, |_, j| j as f64 + 1.0);
+                let (value, g) = matrix::value_and_gradient(
+                    |p| {
+                        let row = p[0].rows(i, 1);
+                        assert_eq!(row.value(), x.rows(i, 1).into_owned());
+                        row.weighted_sum(weights.clone())
+                    },
+                    &[&x],
+                );
+                let want =
+                    DMatrix::from_fn(
+                        stride,
+                        cols,
+                        |r, c| {
+                            if r == i { c as f64 + 1.0 } else { 0.0 }
+                        },
+                    );
+                assert_eq!(g[0], want, "row {i} of {stride}×{cols}");
+                let exact: f64 = (0..cols).map(|c| x[(i, c)] * (c as f64 + 1.0)).sum();
+                assert!((value - exact).abs() <= 1e-12 * (1.0 + exact.abs()));
+            }
+        }
+    }
+}
+
+/// The even and odd entries of a vector, through a `2 × n/2` reshape, both used (their
+/// scatters add into one adjoint): the gradient of Σ aᵢ·bᵢ is (bᵢ, aᵢ) interleaved.
+#[test]
+fn even_and_odd_entries_scatter_into_one_adjoint() {
+    for n in [2, 4, 6, 8, 10, 18, 64, 130] {
+        let x = DMatrix::from_column_slice(n, 1, &values(n, n as u64));
+        let g = matrix::gradient(
+            |p| {
+                let pairs = p[0].reshape(2, n / 2);
+                pairs.rows(0, 1).component_mul(pairs.rows(1, 1)).sum()
+            },
+            &[&x],
+        );
+        let want = DMatrix::from_fn(n, 1, |k, _| if k % 2 == 0 { x[k + 1] } else { x[k - 1] });
+        assert_eq!(g[0], want, "n = {n}");
+    }
+}
+
+/// A pullback that multiplies one cotangent by two saved partials (`zip_map`'s first
+/// argument into a new buffer, its last in place; a broadcast product's two sides) keeps
+/// `chain_product`'s convention in both, entry by entry: zero cotangents against infinite
+/// partials give 0, NaN partials against non-zero cotangents NaN.
+#[test]
+fn pullback_products_keep_the_chain_product_convention_in_both_buffers() {
+    let specials = [
+        0.0,
+        -0.0,
+        1.0,
+        -2.5,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ];
+    let n = specials.len();
+    let a = DMatrix::from_fn(n * n, 1, |k, _| specials[k / n]);
+    let b = DMatrix::from_fn(n * n, 1, |k, _| specials[k % n]);
+    for cotangent in specials {
+        let seed = DMatrix::from_element(n * n, 1, cotangent);
+        let (_, pullback) = matrix::pullback(
+            |p| MatVar::zip_map([p[0], p[1]], |[x, y]| x * y),
+            &[a.clone(), b.clone()],
+        );
+        let g = pullback.call(&seed);
+        let (_, broadcast) =
+            matrix::pullback(|p| p[0].component_mul(p[1]), &[a.clone(), b.clone()]);
+        let h = broadcast.call(&seed);
+        for k in 0..n * n {
+            // ∂(xy)/∂x = y, ∂(xy)/∂y = x.
+            let (da, db) = (
+                chain_product(b[k], cotangent),
+                chain_product(a[k], cotangent),
+            );
+            for (got, want) in [(g[0][k], da), (g[1][k], db), (h[0][k], da), (h[1][k], db)] {
+                assert!(
+                    got == want || (got.is_nan() && want.is_nan()),
+                    "cotangent {cotangent}, x = {}, y = {}: {got} vs {want}",
+                    a[k],
+                    b[k]
+                );
+            }
+        }
+    }
+}
