@@ -161,7 +161,8 @@ impl<T: Float, const N: usize> ChainRule for DualVec<T, N> {
             // Few directions (`zip_map`'s one per argument, small chunks): no branch on the
             // partials, so that loops of such operations over many entries run without
             // mispredictions and may vectorise. (The lane-wise product gives `+0` where the
-            // plain product would give `−0`: a zero tangent's sign, which nothing reads.)
+            // plain product would give `−0`: a zero tangent may come out `+0` here and `−0` in
+            // `Dual` or a wider `DualVec` — equal as numbers, as `chain_product` allows.)
             for (t, &u) in tangents.iter_mut().zip(&other.tangents) {
                 *t = chain_product_lanewise(dx, *t) + chain_product_lanewise(dy, u);
             }

@@ -65,6 +65,28 @@ fn lit<S: Float>(c: f64) -> S {
     S::from(c).expect("a float constant converts to every Float type")
 }
 
+/// `Σ terms` as `adroit-reverse`'s matrix sums add a contiguous run of entries: eight
+/// interleaved running sums from `+0`, combined pairwise, then the remainder in order.
+fn interleaved_sum<S: Float>(terms: &[S]) -> S {
+    const LANES: usize = 8;
+    let mut lanes = [S::zero(); LANES];
+    let blocks = terms.chunks_exact(LANES);
+    let rest = blocks.remainder();
+    for block in blocks {
+        for (sum, &v) in lanes.iter_mut().zip(block) {
+            *sum = *sum + v;
+        }
+    }
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for k in 0..width {
+            lanes[k] = lanes[k] + lanes[k + width];
+        }
+    }
+    rest.iter().fold(lanes[0], |sum, &v| sum + v)
+}
+
 /// The shift of a line's log-sum-exp: its largest finite entry (0 when it has none), as a
 /// constant — the result does not depend on it mathematically.
 fn shift<S: Float>(line: &[S]) -> S {
@@ -257,19 +279,28 @@ impl MatExpr {
             MatExpr::Reduce(reduce, a) => {
                 let a = ev(a);
                 let (rows, cols) = reduced(*reduce, (a.rows, a.cols));
-                let total = |line: &[(usize, usize)]| {
-                    line.iter().fold(S::zero(), |t, &(i, j)| t + a.at(i, j))
+                // In the matrix tape's order, so that both round (and overflow) alike: a
+                // contiguous line (a column, or the whole matrix) in interleaved running sums,
+                // a row in order.
+                let total = |line: &[(usize, usize)], along: Along| {
+                    let terms: Vec<S> = line.iter().map(|&(i, j)| a.at(i, j)).collect();
+                    match along {
+                        Along::Rows => interleaved_sum(&terms),
+                        Along::Cols => terms.into_iter().fold(S::zero(), |t, v| t + v),
+                    }
                 };
                 let count = |n: usize| lit::<S>(n as f64);
                 let all: Vec<(usize, usize)> = a.lines(Along::Rows).concat();
                 let values: Vec<S> = match *reduce {
-                    MatReduce::Sum => vec![total(&all)],
-                    MatReduce::Mean => vec![total(&all) / count(all.len())],
-                    MatReduce::SumAlong(along) => a.lines(along).iter().map(|l| total(l)).collect(),
+                    MatReduce::Sum => vec![total(&all, Along::Rows)],
+                    MatReduce::Mean => vec![total(&all, Along::Rows) / count(all.len())],
+                    MatReduce::SumAlong(along) => {
+                        a.lines(along).iter().map(|l| total(l, along)).collect()
+                    }
                     MatReduce::MeanAlong(along) => a
                         .lines(along)
                         .iter()
-                        .map(|l| total(l) / count(l.len()))
+                        .map(|l| total(l, along) / count(l.len()))
                         .collect(),
                     MatReduce::LogSumExp(along) => a
                         .lines(along)

@@ -45,3 +45,40 @@ fn a_cotangent_of_the_wrong_shape_panics() {
     };
     let _ = check(&p, &dmatrix![1.0, 2.0]);
 }
+
+/// Sums whose value depends on the order of the additions (an overflow that cancellation
+/// avoids): the scalar reference adds in the matrix tape's order, so both give the same value
+/// (the reviewer's case: in order, 1e308 + 1e308 overflows; the matrix tape's interleaved
+/// running sums cancel to 0).
+#[test]
+fn order_dependent_sums_agree_with_the_reference() {
+    use adroit_check::matrix_program::{MatExpr, MatReduce, check};
+    use adroit_check::nalgebra::DMatrix;
+    use adroit_reverse::matrix::Along;
+    let m = 1e308;
+    let column = [m, m, -m, -m, 0.0, 0.0, 0.0, 0.0, 0.5, m, -m];
+    let inputs = vec![
+        DMatrix::from_column_slice(11, 1, &column),
+        DMatrix::from_column_slice(11, 2, &[column, column].concat()),
+    ];
+    for reduce in [
+        MatReduce::Sum,
+        MatReduce::Mean,
+        MatReduce::SumAlong(Along::Rows),
+        MatReduce::MeanAlong(Along::Rows),
+    ] {
+        for input in 0..2 {
+            let p = MatProgram {
+                inputs: inputs.clone(),
+                expr: MatExpr::Reduce(reduce, Box::new(MatExpr::Input(input))),
+            };
+            let (value, _) = adroit_reverse::matrix::pullback(|m| p.eval_tape(m), &p.inputs);
+            if input == 0 {
+                // In order the first two entries overflow; the interleaved sums cancel.
+                assert!(value.iter().all(|v| v.is_finite()), "{reduce:?}: {value}");
+            }
+            let cotangent = DMatrix::from_element(p.shape().0, p.shape().1, 1.0);
+            check(&p, &cotangent).unwrap_or_else(|e| panic!("{reduce:?} of input {input}: {e}"));
+        }
+    }
+}

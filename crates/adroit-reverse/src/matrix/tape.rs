@@ -17,14 +17,58 @@ pub(crate) trait Backward<T: MatScalar> {
     /// `adjoint`: the node's adjoint (its shape); `values`: every node's value on the tape.
     fn backward(&self, adjoint: DMatrix<T>, values: &[NodeValue<T>], grads: &mut Grads<'_, T>);
 
+    /// [`Self::backward`] for an adjoint with `value` in every entry (of the node's `shape`):
+    /// rules that can use it without the entries (a scaled saved derivative instead of an
+    /// entry-wise product) override it; by default the entries are written out.
+    fn backward_uniform(
+        &self,
+        value: T,
+        shape: (usize, usize),
+        values: &[NodeValue<T>],
+        grads: &mut Grads<'_, T>,
+    ) {
+        self.backward(
+            Adjoint::Uniform { value, shape }.into_dense(),
+            values,
+            grads,
+        );
+    }
+
     /// Gives the matrices this rule saved back to the buffer pool when the recording ends
     /// (by default they are simply freed).
     fn release(self: Box<Self>) {}
 }
 
+/// A node's adjoint during the backward sweep.
+pub(crate) enum Adjoint<T> {
+    /// Entry by entry.
+    Dense(DMatrix<T>),
+    /// `value` in every entry of a `shape` matrix: the pullback of a sum or a mean (Zygote's
+    /// `Fill`), kept as one number until a rule needs the entries.
+    Uniform { value: T, shape: (usize, usize) },
+}
+
+impl<T: MatScalar> Adjoint<T> {
+    /// The entries.
+    pub(crate) fn into_dense(self) -> DMatrix<T> {
+        match self {
+            Adjoint::Dense(m) => m,
+            Adjoint::Uniform { value, shape } => {
+                let mut m = pool::overwritten(shape.0, shape.1);
+                m.as_mut_slice().fill(value);
+                m
+            }
+        }
+    }
+}
+
 /// Adjoints being accumulated during a backward sweep.
+///
+/// Accumulation is entry-wise addition in the order contributions arrive, whatever their form:
+/// a uniform contribution `u` added to entries `a` gives `a + u` entry by entry, two uniform
+/// ones `u + v`, exactly what adding their written-out entries would give.
 pub(crate) struct Grads<'a, T> {
-    adjoints: Vec<Option<DMatrix<T>>>,
+    adjoints: Vec<Option<Adjoint<T>>>,
     requires_grad: &'a [bool],
 }
 
@@ -47,8 +91,19 @@ impl<T: MatScalar> Grads<'_, T> {
         if !self.wants(i) {
             return;
         }
-        let adjoint =
-            self.adjoints[i as usize].get_or_insert_with(|| pool::zeros(shape.0, shape.1));
+        let slot = &mut self.adjoints[i as usize];
+        if slot.is_none() && block.nrows() == 1 {
+            *slot = Some(Adjoint::Dense(fresh_with_row(shape, start, block)));
+            return;
+        }
+        let adjoint = match slot.take() {
+            Some(adjoint) => adjoint.into_dense(),
+            None => pool::zeros(shape.0, shape.1),
+        };
+        let adjoint = slot.insert(Adjoint::Dense(adjoint));
+        let Adjoint::Dense(adjoint) = adjoint else {
+            unreachable!("inserted as entries just above")
+        };
         // Column by column over plain slices (nalgebra's strided `view_mut() +=` does not
         // vectorise).
         let (stride, (i, j)) = (adjoint.nrows(), start);
@@ -85,13 +140,77 @@ impl<T: MatScalar> Grads<'_, T> {
         if !self.wants(i) {
             return;
         }
-        match &mut self.adjoints[i as usize] {
-            Some(adjoint) => {
+        let slot = &mut self.adjoints[i as usize];
+        match slot {
+            Some(Adjoint::Dense(adjoint)) => {
                 *adjoint += &contribution;
                 pool::recycle(contribution);
             }
-            slot @ None => *slot = Some(contribution),
+            Some(Adjoint::Uniform { value, .. }) => {
+                let mut contribution = contribution;
+                contribution.add_scalar_mut(*value);
+                *slot = Some(Adjoint::Dense(contribution));
+            }
+            None => *slot = Some(Adjoint::Dense(contribution)),
         }
+    }
+
+    /// Adds a contribution in either form to node `i`'s adjoint.
+    pub(crate) fn accumulate_adjoint(&mut self, i: u32, contribution: Adjoint<T>) {
+        match contribution {
+            Adjoint::Dense(m) => self.accumulate(i, m),
+            Adjoint::Uniform { value, shape } => self.accumulate_uniform(i, value, shape),
+        }
+    }
+
+    /// Adds `value` to every entry of node `i`'s adjoint (of shape `shape`), keeping it one
+    /// number while every contribution is uniform.
+    pub(crate) fn accumulate_uniform(&mut self, i: u32, value: T, shape: (usize, usize)) {
+        if !self.wants(i) {
+            return;
+        }
+        let slot = &mut self.adjoints[i as usize];
+        match slot {
+            Some(Adjoint::Dense(adjoint)) => adjoint.add_scalar_mut(value),
+            Some(Adjoint::Uniform { value: sum, .. }) => *sum += value,
+            None => *slot = Some(Adjoint::Uniform { value, shape }),
+        }
+    }
+}
+
+/// A `shape` matrix of zeros but for the one-row `block` at `start`, written in one pass (a
+/// view's pullback when its parent has no adjoint yet: zeros, then the block added, took two).
+fn fresh_with_row<T: MatScalar>(
+    shape: (usize, usize),
+    (i, j): (usize, usize),
+    block: &DMatrix<T>,
+) -> DMatrix<T> {
+    let stride = shape.0;
+    assert!(i < stride && block.nrows() == 1);
+    let mut adjoint = pool::overwritten(shape.0, shape.1);
+    let (before, rest) = adjoint.as_mut_slice().split_at_mut(j * stride);
+    let (middle, after) = rest.split_at_mut(block.ncols() * stride);
+    before.fill(T::zero());
+    after.fill(T::zero());
+    match (stride, i) {
+        (2, 0) => write_pairs::<T, 0>(block.as_slice(), middle),
+        (2, _) => write_pairs::<T, 1>(block.as_slice(), middle),
+        _ => {
+            for (column, &b) in middle.chunks_exact_mut(stride).zip(block.as_slice()) {
+                column.fill(T::zero());
+                column[i] = b;
+            }
+        }
+    }
+    adjoint
+}
+
+/// `target[2c + I] = block[c]`, `target[2c + 1 − I] = 0`.
+#[inline(always)]
+fn write_pairs<T: MatScalar, const I: usize>(block: &[T], target: &mut [T]) {
+    for (pair, &b) in target.chunks_exact_mut(2).zip(block) {
+        pair[I] = b;
+        pair[1 - I] = T::zero();
     }
 }
 
@@ -210,7 +329,9 @@ impl<T: MatScalar> MatTape<T> {
     ) -> Vec<DMatrix<T>> {
         self.check(output);
         let mut grads = Grads {
-            adjoints: vec![None; self.values.len()],
+            adjoints: std::iter::repeat_with(|| None)
+                .take(self.values.len())
+                .collect(),
             requires_grad: &self.requires_grad,
         };
         grads.accumulate(output.index(), seed);
@@ -218,16 +339,23 @@ impl<T: MatScalar> MatTape<T> {
             let Some(backward) = &self.backwards[i] else {
                 continue;
             };
-            if let Some(adjoint) = grads.adjoints[i].take() {
-                backward.backward(adjoint, &self.values, &mut grads);
+            match grads.adjoints[i].take() {
+                Some(Adjoint::Dense(adjoint)) => {
+                    backward.backward(adjoint, &self.values, &mut grads);
+                }
+                Some(Adjoint::Uniform { value, shape }) => {
+                    backward.backward_uniform(value, shape, &self.values, &mut grads);
+                }
+                None => {}
             }
         }
         (0..n_inputs)
-            .map(|i| {
-                grads.adjoints[i].take().unwrap_or_else(|| {
+            .map(|i| match grads.adjoints[i].take() {
+                Some(adjoint) => adjoint.into_dense(),
+                None => {
                     let (r, c) = self.values[i].get().shape();
                     pool::zeros(r, c)
-                })
+                }
             })
             .map(pool::exact)
             .collect()

@@ -14,6 +14,7 @@ mod matrix;
 mod matrix_fd;
 mod matrix_kernels;
 mod matrix_pool;
+mod matrix_uniform;
 mod matrix_zip_map;
 mod misuse;
 #[path = "../../../adroit-forward/tests/it/reference.rs"]

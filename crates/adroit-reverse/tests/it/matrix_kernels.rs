@@ -44,8 +44,9 @@ fn tape_sum<T: matrix::MatScalar>(m: &DMatrix<T>) -> T {
 
 #[test]
 fn f64_sums_at_every_length_stay_within_the_interleaved_bound() {
-    // Eight running sums of ⌈n/8⌉ terms each, combined pairwise: the rounding error is at
-    // most (n/8 + 4)·ε·Σ|x| (Higham, Accuracy and Stability of Numerical Algorithms, §4.2).
+    // Eight running sums of ⌊n/8⌋ terms each, combined pairwise, then up to seven more terms
+    // in order: at most ⌊n/8⌋ + 2 + (n mod 8) roundings of ε/2 each, within
+    // (n/8 + 4)·ε·Σ|x| (Higham, Accuracy and Stability of Numerical Algorithms, §4.2).
     for n in (0..=70).chain([1000, 4099]) {
         let v = values(n, n as u64 + 1);
         let got = tape_sum(&DMatrix::from_column_slice(n, 1, &v));
@@ -84,9 +85,14 @@ fn f32_sums_are_the_f64_sum_rounded_once() {
         let ulp = want.abs().max(f32::MIN_POSITIVE) * f32::EPSILON;
         assert!((got - want).abs() <= ulp, "n = {n}: {got} vs {want}");
     }
-    // Ones past 2²⁴ (where one f32 accumulator stops counting).
-    let ones = DMatrix::from_element(1 << 25, 1, 1.0_f32);
-    assert_eq!(tape_sum(&ones), (1u32 << 25) as f32);
+    // 2²⁴ and then ones: an f32 running sum holding 2²⁴ drops every one added to it (the
+    // spacing there is 2), f64 ones keep them all: 2²⁴ + 8000, which f32 represents.
+    let mut v = vec![1.0_f32; 8001];
+    v[0] = 16_777_216.0;
+    assert_eq!(
+        tape_sum(&DMatrix::from_column_slice(8001, 1, &v)),
+        16_785_216.0
+    );
 }
 
 #[test]
@@ -145,32 +151,37 @@ fn sums_along_rows_and_weighted_sums_match_the_reference_at_every_length() {
 
 /// Rows of matrices with 1 to 4 rows and 0 to 19 columns, one row at a time: the stride-2
 /// gather and scatter (two-row matrices, both offsets) and the general ones agree with
-/// nalgebra's row and with the gradient written out.
+/// nalgebra's row and with the gradient written out — the row's pullback writing a fresh
+/// adjoint, or adding into one that a later operation on the whole matrix wrote first.
 #[test]
 fn single_rows_gather_and_scatter_at_every_stride_and_offset() {
     for stride in 1..=4 {
         for cols in 0..20 {
             let x = DMatrix::from_column_slice(stride, cols, &values(stride * cols, 5));
-            for i in 0..stride {
-                let weights = DMatrix::from_fn(1, cols, |_, j| j as f64 + 1.0);
+            let halves = DMatrix::from_element(stride, cols, 0.5);
+            let weights = DMatrix::from_fn(1, cols, |_, j| j as f64 + 1.0);
+            for (i, whole_too) in (0..stride).flat_map(|i| [(i, false), (i, true)]) {
                 let (value, g) = matrix::value_and_gradient(
                     |p| {
                         let row = p[0].rows(i, 1);
                         assert_eq!(row.value(), x.rows(i, 1).into_owned());
-                        row.weighted_sum(weights.clone())
+                        let loss = row.weighted_sum(weights.clone());
+                        if whole_too {
+                            // Recorded after the row: its pullback runs first.
+                            loss + p[0].weighted_sum(halves.clone())
+                        } else {
+                            loss
+                        }
                     },
                     &[&x],
                 );
-                let want =
-                    DMatrix::from_fn(
-                        stride,
-                        cols,
-                        |r, c| {
-                            if r == i { c as f64 + 1.0 } else { 0.0 }
-                        },
-                    );
-                assert_eq!(g[0], want, "row {i} of {stride}×{cols}");
-                let exact: f64 = (0..cols).map(|c| x[(i, c)] * (c as f64 + 1.0)).sum();
+                let base = if whole_too { 0.5 } else { 0.0 };
+                let want = DMatrix::from_fn(stride, cols, |r, c| {
+                    base + if r == i { c as f64 + 1.0 } else { 0.0 }
+                });
+                assert_eq!(g[0], want, "row {i} of {stride}×{cols}, whole: {whole_too}");
+                let row: f64 = (0..cols).map(|c| x[(i, c)] * (c as f64 + 1.0)).sum();
+                let exact = row + base * x.sum();
                 assert!((value - exact).abs() <= 1e-12 * (1.0 + exact.abs()));
             }
         }
@@ -183,15 +194,25 @@ fn single_rows_gather_and_scatter_at_every_stride_and_offset() {
 fn even_and_odd_entries_scatter_into_one_adjoint() {
     for n in [2, 4, 6, 8, 10, 18, 64, 130] {
         let x = DMatrix::from_column_slice(n, 1, &values(n, n as u64));
-        let g = matrix::gradient(
-            |p| {
-                let pairs = p[0].reshape(2, n / 2);
-                pairs.rows(0, 1).component_mul(pairs.rows(1, 1)).sum()
-            },
-            &[&x],
-        );
         let want = DMatrix::from_fn(n, 1, |k, _| if k % 2 == 0 { x[k + 1] } else { x[k - 1] });
-        assert_eq!(g[0], want, "n = {n}");
+        // Either row taken first (the one taken last writes the fresh adjoint, the other adds).
+        for odd_first in [false, true] {
+            let g = matrix::gradient(
+                |p| {
+                    let pairs = p[0].reshape(2, n / 2);
+                    let (a, b) = if odd_first {
+                        let b = pairs.rows(1, 1);
+                        (pairs.rows(0, 1), b)
+                    } else {
+                        let a = pairs.rows(0, 1);
+                        (a, pairs.rows(1, 1))
+                    };
+                    a.component_mul(b).sum()
+                },
+                &[&x],
+            );
+            assert_eq!(g[0], want, "n = {n}, odd row first: {odd_first}");
+        }
     }
 }
 

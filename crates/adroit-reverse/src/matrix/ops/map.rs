@@ -3,7 +3,7 @@
 
 use super::Partial;
 use crate::matrix::pool;
-use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::tape::{Adjoint, Backward, Grads};
 use crate::matrix::value::NodeValue;
 use crate::matrix::{MatScalar, MatVar};
 use adroit_forward::Dual;
@@ -19,6 +19,22 @@ struct Map<T> {
 impl<T: MatScalar> Backward<T> for Map<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         grads.accumulate(self.a, self.derivative.times(g));
+    }
+
+    fn backward_uniform(
+        &self,
+        value: T,
+        shape: (usize, usize),
+        values: &[NodeValue<T>],
+        grads: &mut Grads<'_, T>,
+    ) {
+        match self.derivative.times_uniform(value, shape) {
+            Some(d) => grads.accumulate_adjoint(self.a, d),
+            None => {
+                let g = Adjoint::Uniform { value, shape }.into_dense();
+                self.backward(g, values, grads);
+            }
+        }
     }
 
     fn release(self: Box<Self>) {

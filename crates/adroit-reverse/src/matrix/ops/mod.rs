@@ -36,6 +36,7 @@ pub enum Along {
 }
 
 use crate::matrix::MatScalar;
+use crate::matrix::tape::Adjoint;
 use nalgebra::DMatrix;
 
 /// `g ⊙ d` entry by entry, in `g`'s buffer, with the convention of
@@ -82,6 +83,35 @@ impl<T: MatScalar> Partial<T> {
             }
             Partial::Constant(c) => g.map(|v| adroit_forward::chain_product(*c, v)),
             Partial::Matrix(d) => times_entrywise(d, g),
+        }
+    }
+
+    /// [`Self::times`] of a cotangent with `value` in every entry (of the partial's shape),
+    /// when `value` is finite and non-zero — then each entry-wise `chain_product` is the plain
+    /// product, so the saved derivative scaled by `value` is the same bit for bit. `None`
+    /// otherwise (and for a non-finite constant partial): the caller writes the entries out.
+    pub(crate) fn times_uniform(&self, value: T, shape: (usize, usize)) -> Option<Adjoint<T>> {
+        if value.is_zero() || !value.is_finite() {
+            return None;
+        }
+        match self {
+            // As `times` writes them: zeros, or each entry times the constant.
+            Partial::Constant(c) if c.is_zero() => Some(Adjoint::Uniform {
+                value: T::zero(),
+                shape,
+            }),
+            Partial::Constant(c) if c.is_finite() => Some(Adjoint::Uniform {
+                value: value * *c,
+                shape,
+            }),
+            Partial::Constant(_) => None,
+            Partial::Matrix(d) => {
+                let mut out = crate::matrix::pool::overwritten(d.nrows(), d.ncols());
+                for (o, &p) in out.as_mut_slice().iter_mut().zip(d.as_slice()) {
+                    *o = p * value;
+                }
+                Some(Adjoint::Dense(out))
+            }
         }
     }
 

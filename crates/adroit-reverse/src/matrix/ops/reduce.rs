@@ -20,8 +20,9 @@ const LANES: usize = 8;
 /// `~n·ε` — the mean of 10⁶ entries of 0.1 came out 0.10096, and a sum of ones stopped at
 /// 2²⁴) in [`LANES`] interleaved running sums, combined pairwise at the end, then the
 /// remainder in order. The interleaving lets the additions vectorise (one running sum is bound
-/// by the latency of an addition: ~1 ns per entry) and, like NumPy's pairwise summation, it
-/// rounds less than adding in order. The sum starts from `+0`.
+/// by the latency of an addition: ~1 ns per entry) and divides the worst-case rounding by
+/// about eight (it still grows with `n`, as in-order summation's does). The sum starts from
+/// `+0`.
 pub(crate) fn total<T: MatScalar>(values: &[T]) -> T {
     let blocks = values.chunks_exact(LANES);
     let tail = blocks.remainder();
@@ -34,6 +35,7 @@ pub(crate) fn total<T: MatScalar>(values: &[T]) -> T {
 /// `Σ values ⊙ weights` (equal lengths), each product formed in `T`, then summed as
 /// [`total`] sums.
 fn weighted_total<T: MatScalar>(values: &[T], weights: &[T]) -> T {
+    debug_assert_eq!(values.len(), weights.len());
     let (blocks, weight_blocks) = (values.chunks_exact(LANES), weights.chunks_exact(LANES));
     let tail = blocks.remainder().iter().zip(weight_blocks.remainder());
     narrow(sum_lanes(
@@ -76,7 +78,8 @@ fn narrow<T: MatScalar>(sum: f64) -> T {
 }
 
 /// The sums of `m` along `along`: `1 × cols` for [`Along::Rows`], `rows × 1` for
-/// [`Along::Cols`], accumulated as [`total`] does.
+/// [`Along::Cols`], accumulated in `f64` like [`total`]: along rows (a column, contiguous) in
+/// its interleaved running sums, along columns (a row) in order.
 pub(crate) fn sum_along<T: MatScalar>(m: &DMatrix<T>, along: Along) -> DMatrix<T> {
     match along {
         Along::Rows => {
@@ -157,12 +160,35 @@ struct Spread<T> {
 
 impl<T: MatScalar> Backward<T> for Spread<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
+        if g.len() == 1 {
+            // A sum or mean of every entry: its cotangent spread evenly, kept as one number.
+            self.backward_uniform(g[0], (1, 1), &[], grads);
+            pool::recycle(g);
+            return;
+        }
         let mut out = broadcast(&g, self.shape);
         if self.factor != T::one() {
             out *= self.factor;
         }
         grads.accumulate(self.a, out);
         pool::recycle(g);
+    }
+
+    fn backward_uniform(
+        &self,
+        value: T,
+        _: (usize, usize),
+        _: &[NodeValue<T>],
+        grads: &mut Grads<'_, T>,
+    ) {
+        // Spread evenly, a uniform cotangent stays uniform (times the factor, as `backward`
+        // multiplies each entry).
+        let value = if self.factor != T::one() {
+            value * self.factor
+        } else {
+            value
+        };
+        grads.accumulate_uniform(self.a, value, self.shape);
     }
 }
 
@@ -252,7 +278,8 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// Accumulated in `f64` (`f32` entries widened exactly, the sum rounded once) in eight
     /// interleaved running sums combined pairwise, so the additions vectorise; the rounding
-    /// error is at most `(n/8 + 4)·ε·Σ|x|` for `n` entries (adding in order: `n·ε·Σ|x|`).
+    /// error is at most `(n/8 + 4)·ε·Σ|x|` for `n` entries, `ε` being `T::EPSILON` (adding in
+    /// order: `n·ε·Σ|x|`).
     /// `mean`, `sum_along` over rows and `weighted_sum` sum the same way.
     ///
     /// # Example

@@ -43,8 +43,6 @@ pub(crate) fn copy_block<T: MatScalar>(
     DMatrix::from_vec(rows, cols, data)
 }
 
-/// Backward of a block `A[i..i+r, j..j+c]`: the adjoint added into that block of `A`'s
-/// adjoint.
 /// `out[c] = src[c·S + I]`, stride and offset known at compile time.
 #[inline(always)]
 fn gather<T: Copy, const S: usize, const I: usize>(src: &[T], out: &mut [T]) {
@@ -53,6 +51,8 @@ fn gather<T: Copy, const S: usize, const I: usize>(src: &[T], out: &mut [T]) {
     }
 }
 
+/// Backward of a block `A[i..i+r, j..j+c]`: the adjoint added into that block of `A`'s
+/// adjoint.
 struct View {
     a: u32,
     start: (usize, usize),

@@ -5,7 +5,7 @@
 use super::Partial;
 use super::broadcast::reduce_to;
 use crate::matrix::pool;
-use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::tape::{Adjoint, Backward, Grads};
 use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar};
@@ -32,6 +32,40 @@ impl<T: MatScalar, const K: usize> Backward<T> for ZipMap<T, K> {
         }
         let d = reduce_to(self.partials[last].times(g), self.shapes[last]);
         grads.accumulate(self.parents[last], d);
+    }
+
+    fn backward_uniform(
+        &self,
+        value: T,
+        shape: (usize, usize),
+        values: &[NodeValue<T>],
+        grads: &mut Grads<'_, T>,
+    ) {
+        // Scaled partials when the value allows it for every input (each is a saved matrix,
+        // so that is when it is finite and non-zero), else the entries written out.
+        let mut scaled: [Option<Adjoint<T>>; K] = core::array::from_fn(|_| None);
+        for k in (0..K).filter(|&k| grads.wants(self.parents[k])) {
+            match self.partials[k].times_uniform(value, shape) {
+                Some(d) => scaled[k] = Some(d),
+                None => {
+                    scaled
+                        .into_iter()
+                        .flatten()
+                        .for_each(|d| pool::recycle(d.into_dense()));
+                    let g = Adjoint::Uniform { value, shape }.into_dense();
+                    return self.backward(g, values, grads);
+                }
+            }
+        }
+        for (k, d) in scaled.into_iter().enumerate() {
+            let Some(d) = d else { continue };
+            let d = if self.shapes[k] == shape {
+                d
+            } else {
+                Adjoint::Dense(reduce_to(d.into_dense(), self.shapes[k]))
+            };
+            grads.accumulate_adjoint(self.parents[k], d);
+        }
     }
 
     fn release(self: Box<Self>) {
@@ -148,7 +182,9 @@ impl<T: MatScalar> MatVar<T> {
 /// over the entries, with `f` inlined into it, then runs four `f64` (eight `f32`) lanes wide
 /// where the baseline target's SSE2 has two (four). The results are the same bit for bit:
 /// lane-wise IEEE arithmetic either way, and no fused multiply-add (Rust never contracts
-/// `a·b + c`, and the FMA feature is not enabled).
+/// `a·b + c`, and the FMA feature is not enabled). (One latitude: `max`/`min` of `+0` and `−0`
+/// may return either zero, as Rust documents for them; both builds lower them alike on x86-64,
+/// and the bit-identity test includes that pair.)
 fn evaluate_dispatched<T: MatScalar, const K: usize>(
     values: [&DMatrix<T>; K],
     shape: (usize, usize),
@@ -164,9 +200,14 @@ fn evaluate_dispatched<T: MatScalar, const K: usize>(
 }
 
 /// [`evaluate`] compiled with AVX2 enabled (see [`evaluate_dispatched`]).
+///
+/// # Safety
+/// The CPU must have AVX2. (An `unsafe fn` rather than a safe `#[target_feature]` one, which
+/// needs Rust 1.86; the workspace supports 1.85.)
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn evaluate_avx2<T: MatScalar, const K: usize>(
+#[allow(unsafe_code)]
+unsafe fn evaluate_avx2<T: MatScalar, const K: usize>(
     values: [&DMatrix<T>; K],
     shape: (usize, usize),
     f: &impl Fn([DualVec<T, K>; K]) -> DualVec<T, K>,
@@ -197,7 +238,6 @@ fn evaluate<T: MatScalar, const K: usize>(
         };
         if values.iter().all(|m| m.shape() == (rows, cols)) {
             // Every slice cut to the entry count, so that the loop runs without bounds tests.
-            let n = rows * cols;
             let slices = values.map(|m| &m.as_slice()[..n]);
             #[allow(clippy::needless_range_loop)] // `at` indexes all K slices
             for at in 0..n {
