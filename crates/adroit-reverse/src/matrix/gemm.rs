@@ -86,6 +86,47 @@ pub(crate) fn product<T: MatScalar>(a: Operand<'_, T>, b: Operand<'_, T>) -> DMa
     DMatrix::from_vec(m, n, c)
 }
 
+/// `a · b` for a pullback, with the convention of [`adroit_forward::chain_product`]: a term
+/// `0·∞` (or `0·NaN`) contributes 0, where the kernel's plain products would make the entry
+/// NaN (a zero cotangent against an infinite input entry).
+///
+/// The kernel's product is that already unless a term was `0·∞`, which leaves NaN in its
+/// entry; so the product is checked for NaN — through the operands when they are smaller (both
+/// finite: no such term) — and only NaN entries are formed again term by term.
+pub(crate) fn pullback_product<T: MatScalar>(a: Operand<'_, T>, b: Operand<'_, T>) -> DMatrix<T> {
+    let mut c = product(a, b);
+    let operands_finite = if a.data.len() + b.data.len() < c.len() {
+        all_finite(a.data) && all_finite(b.data)
+    } else {
+        false
+    };
+    if operands_finite || !any_nan(c.as_slice()) {
+        return c;
+    }
+    let (m, k) = (a.rows, a.cols);
+    let at = |o: &Operand<'_, T>, i: usize, j: usize| {
+        o.data[i * o.row_stride as usize + j * o.col_stride as usize]
+    };
+    for (j, column) in c.as_mut_slice().chunks_exact_mut(m.max(1)).enumerate() {
+        for (i, entry) in column.iter_mut().enumerate().filter(|(_, e)| e.is_nan()) {
+            *entry = (0..k).fold(T::zero(), |sum, p| {
+                sum + adroit_forward::chain_product(at(&a, i, p), at(&b, p, j))
+            });
+        }
+    }
+    c
+}
+
+/// True when some entry is NaN (one pass without early exit, so that it vectorises).
+fn any_nan<T: MatScalar>(values: &[T]) -> bool {
+    values.iter().fold(false, |seen, v| seen | v.is_nan())
+}
+
+/// True when every entry is finite (as [`any_nan`]).
+fn all_finite<T: MatScalar>(values: &[T]) -> bool {
+    values.iter().fold(true, |all, v| all & v.is_finite())
+}
+
 /// The kernel call for `f32` and `f64`.
 macro_rules! kernel {
     ($name:ident, $t:ty, $gemm:path) => {

@@ -261,3 +261,82 @@ fn pullback_products_keep_the_chain_product_convention_in_both_buffers() {
         }
     }
 }
+
+/// The matrix product's pullback keeps `chain_product`'s convention: a sample (column) the
+/// loss never reads contributes 0 to the weight gradient even when it holds ∞ or NaN (the
+/// kernel's plain `0·∞` made the whole row of the gradient NaN); a read one still gives
+/// NaN or ∞ where the plain product does. Checked against the scalar tape's gradient.
+#[test]
+fn product_pullbacks_keep_the_chain_product_convention() {
+    use adroit_reverse::{Var, gradient};
+    let w = DMatrix::from_row_slice(2, 2, &[0.1, 0.2, 0.3, 0.4]);
+    for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+        for read in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+            let x = DMatrix::from_row_slice(2, 2, &[1.0, bad, 2.0, 0.5]);
+            // Both operands' gradients: W·X with W and X both inputs.
+            let got = matrix::gradient(|p| (p[0] * p[1]).view(read, (1, 1)).sum(), &[&w, &x]);
+            let flat: Vec<f64> = w.iter().chain(x.iter()).copied().collect();
+            let want = gradient(
+                |v: &[Var<f64>]| {
+                    let (i, j) = read;
+                    // (W·X)[i, j] = Σₖ W[i, k]·X[k, j], column-major inputs.
+                    v[i] * v[4 + 2 * j] + v[2 + i] * v[4 + 2 * j + 1]
+                },
+                &flat,
+            );
+            let got: Vec<f64> = got[0].iter().chain(got[1].iter()).copied().collect();
+            for (k, (g, e)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (g.is_nan() && e.is_nan()) || g == e,
+                    "bad = {bad}, read {read:?}, entry {k}: {g} vs {e}"
+                );
+            }
+        }
+    }
+    // The user trial's case: the loss reads the first sample only.
+    let x = DMatrix::from_row_slice(2, 2, &[1.0, f64::INFINITY, 2.0, 0.5]);
+    let g = matrix::gradient(
+        |p| {
+            (p[0] * MatVar::constant(x.clone()))
+                .view((0, 0), (1, 1))
+                .sum()
+        },
+        &[&w],
+    );
+    assert_eq!(g[0], DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 0.0, 0.0]));
+}
+
+/// Means divide the sum by the count before rounding (NumPy's and JAX's `sum / n`): the mean
+/// of equal entries is that entry (`sum · (1/n)` made the mean of 49 ones 0.9999999999999999,
+/// and of seven f32 sevens 7.0000005), and the pullback is `g / n`.
+#[test]
+fn means_of_equal_entries_are_exact_and_pull_back_g_over_n() {
+    for n in [1, 3, 7, 49, 98, 103, 107, 1000] {
+        let ones = DMatrix::from_element(n, 1, 1.0_f64);
+        let (m, g) = matrix::value_and_gradient(|p| p[0].mean(), &[&ones]);
+        assert_eq!(m, 1.0, "n = {n}");
+        assert_eq!(g[0], DMatrix::from_element(n, 1, 1.0 / n as f64));
+        let sevens = DMatrix::from_element(n, 1, 7.0_f32);
+        assert_eq!(tape_sum_mean_f32(&sevens), 7.0, "f32, n = {n}");
+        // Along either dimension: every line's mean is exact.
+        let wide = DMatrix::from_element(3, n, 1.0_f64);
+        let (_, rows) = matrix::pullback(
+            |p| p[0].mean_along(Along::Cols),
+            std::slice::from_ref(&wide),
+        );
+        let (v, _) = matrix::pullback(
+            |p| p[0].mean_along(Along::Cols),
+            std::slice::from_ref(&wide),
+        );
+        assert_eq!(v, DMatrix::from_element(3, 1, 1.0));
+        let (v, _) = matrix::pullback(|p| p[0].mean_along(Along::Rows), &[wide.transpose()]);
+        assert_eq!(v, DMatrix::from_element(1, 3, 1.0));
+        let g = rows.call(&DMatrix::from_element(3, 1, 2.0));
+        assert_eq!(g[0], DMatrix::from_element(3, n, 2.0 / n as f64));
+    }
+}
+
+/// The mean of an f32 matrix through the tape.
+fn tape_sum_mean_f32(m: &DMatrix<f32>) -> f32 {
+    matrix::value_and_gradient(|p| p[0].mean(), &[m]).0
+}

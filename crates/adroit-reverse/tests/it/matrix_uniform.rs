@@ -40,10 +40,10 @@ fn compare(inputs: &[DMatrix<f64>], body: impl Fn(&[MatVar<f64>]) -> MatVar<f64>
         let (_, mean) = matrix::pullback(|p| body(p).mean(), inputs);
         let seed = DMatrix::from_element(1, 1, scale);
         let (a, b) = (uniform.call(&seed), entrywise.call(&seed));
-        // The mean's pullback spreads scale/n: the sum's, seeded with scale·(1/n), is the
+        // The mean's pullback spreads scale/n: the sum's, seeded with scale/n, is the
         // same number.
         let c = mean.call(&seed);
-        let d = uniform.call(&DMatrix::from_element(1, 1, scale * (1.0 / n as f64)));
+        let d = uniform.call(&DMatrix::from_element(1, 1, scale / n as f64));
         for k in 0..inputs.len() {
             assert!(
                 same(&a[k], &b[k]),

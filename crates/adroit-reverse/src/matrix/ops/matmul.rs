@@ -1,6 +1,6 @@
 //! Matrix product `A·B`.
 
-use crate::matrix::gemm::{Operand, product};
+use crate::matrix::gemm::{Operand, product, pullback_product};
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
@@ -18,17 +18,33 @@ impl<T: MatScalar> Backward<T> for MatMul {
     fn backward(&self, g: DMatrix<T>, values: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         let (a, b) = (values[self.a as usize].get(), values[self.b as usize].get());
         if grads.wants(self.a) {
-            grads.accumulate(self.a, product(Operand::plain(&g), Operand::transposed(b)));
+            grads.accumulate(
+                self.a,
+                pullback_product(Operand::plain(&g), Operand::transposed(b)),
+            );
         }
         if grads.wants(self.b) {
-            grads.accumulate(self.b, product(Operand::transposed(a), Operand::plain(&g)));
+            grads.accumulate(
+                self.b,
+                pullback_product(Operand::transposed(a), Operand::plain(&g)),
+            );
         }
         crate::matrix::pool::recycle(g);
     }
 }
 
 impl<T: MatScalar> MatVar<T> {
-    /// The matrix product `self · rhs`: (`m × k`)·(`k × n`) → `m × n`. Also written `self * rhs`.
+    /// The matrix product `self · rhs`: (`m × k`)·(`k × n`) → `m × n`. Also written `self * rhs`
+    /// (the matrix product, as `@` in NumPy and JAX; the entry-wise product is
+    /// [`Self::component_mul`]).
+    ///
+    /// The pullback, `∂A = G·Bᵀ`, `∂B = Aᵀ·G` on the matrix kernel, keeps the crate's
+    /// `0·∞ = 0` convention ([`adroit_forward::chain_product`]): a zero cotangent against an
+    /// infinite or NaN entry of the other factor contributes 0 (a sample the loss never reads
+    /// leaves the weight gradient finite; PyTorch and JAX give NaN there). The products are
+    /// checked for NaN for that (through the operands when they are smaller), and only NaN
+    /// entries are formed again term by term: the check cost 1–6 % of an MLP training step
+    /// (BENCHMARKS.md §0).
     ///
     /// # Panics
     /// If the inner dimensions differ (the message gives both shapes).

@@ -13,7 +13,7 @@ fn is_single<T: MatScalar>() -> bool {
     size_of::<T>() == 4
 }
 
-/// Accumulators of [`total`]: entry `i` goes to accumulator `i mod LANES`.
+/// Accumulators of [`wide_total`]: entry `i` goes to accumulator `i mod LANES`.
 const LANES: usize = 8;
 
 /// `Σ values`, accumulated in `f64` (exact widening for `f32`: one `f32` accumulator loses
@@ -23,17 +23,17 @@ const LANES: usize = 8;
 /// by the latency of an addition: ~1 ns per entry) and divides the worst-case rounding by
 /// about eight (it still grows with `n`, as in-order summation's does). The sum starts from
 /// `+0`.
-pub(crate) fn total<T: MatScalar>(values: &[T]) -> T {
+fn wide_total<T: MatScalar>(values: &[T]) -> f64 {
     let blocks = values.chunks_exact(LANES);
     let tail = blocks.remainder();
-    narrow(sum_lanes(
+    sum_lanes(
         blocks.map(|b| core::array::from_fn(|k| widen(b[k]))),
         tail.iter().map(|&v| widen(v)),
-    ))
+    )
 }
 
 /// `Σ values ⊙ weights` (equal lengths), each product formed in `T`, then summed as
-/// [`total`] sums.
+/// [`wide_total`] sums.
 fn weighted_total<T: MatScalar>(values: &[T], weights: &[T]) -> T {
     debug_assert_eq!(values.len(), weights.len());
     let (blocks, weight_blocks) = (values.chunks_exact(LANES), weights.chunks_exact(LANES));
@@ -46,7 +46,7 @@ fn weighted_total<T: MatScalar>(values: &[T], weights: &[T]) -> T {
     ))
 }
 
-/// The interleaved running sums of [`total`].
+/// The interleaved running sums of [`wide_total`].
 #[inline(always)]
 fn sum_lanes(blocks: impl Iterator<Item = [f64; LANES]>, tail: impl Iterator<Item = f64>) -> f64 {
     let mut lanes = [0.0_f64; LANES];
@@ -78,14 +78,21 @@ fn narrow<T: MatScalar>(sum: f64) -> T {
 }
 
 /// The sums of `m` along `along`: `1 × cols` for [`Along::Rows`], `rows × 1` for
-/// [`Along::Cols`], accumulated in `f64` like [`total`]: along rows (a column, contiguous) in
+/// [`Along::Cols`], accumulated in `f64` like [`wide_total`]: along rows (a column, contiguous) in
 /// its interleaved running sums, along columns (a row) in order.
 pub(crate) fn sum_along<T: MatScalar>(m: &DMatrix<T>, along: Along) -> DMatrix<T> {
+    divided_sums_along(m, along, 1)
+}
+
+/// [`sum_along`] with each sum divided by `count` before it is rounded to `T` (means: the
+/// correctly rounded quotient of the `f64` sum, as NumPy's `sum / n`, not `sum · (1/n)`).
+fn divided_sums_along<T: MatScalar>(m: &DMatrix<T>, along: Along, count: usize) -> DMatrix<T> {
+    let divisor = count as f64;
     match along {
         Along::Rows => {
             let rows = m.nrows();
             DMatrix::from_fn(1, m.ncols(), |_, j| {
-                total(&m.as_slice()[j * rows..(j + 1) * rows])
+                narrow(wide_total(&m.as_slice()[j * rows..(j + 1) * rows]) / divisor)
             })
         }
         Along::Cols if is_single::<T>() => {
@@ -98,12 +105,7 @@ pub(crate) fn sum_along<T: MatScalar>(m: &DMatrix<T>, along: Along) -> DMatrix<T
                         .for_each(|(t, &v)| *t += v.to_f64().unwrap_or(f64::NAN));
                 }
             }
-            DMatrix::from_iterator(
-                m.nrows(),
-                1,
-                sums.into_iter()
-                    .map(|v| T::from_f64(v).unwrap_or_else(T::nan)),
-            )
+            DMatrix::from_iterator(m.nrows(), 1, sums.into_iter().map(|v| narrow(v / divisor)))
         }
         Along::Cols => {
             // Column by column (the storage order), so the additions vectorise.
@@ -113,6 +115,10 @@ pub(crate) fn sum_along<T: MatScalar>(m: &DMatrix<T>, along: Along) -> DMatrix<T
                 for column in m.as_slice().chunks_exact(m.nrows()) {
                     total.iter_mut().zip(column).for_each(|(t, &v)| *t += v);
                 }
+            }
+            if count != 1 {
+                // `T` is `f64` here: the sums are exact inputs to one division each.
+                out /= T::from_usize(count).unwrap_or_else(T::nan);
             }
             out
         }
@@ -150,12 +156,13 @@ pub(crate) fn broadcast<T: MatScalar>(v: &DMatrix<T>, (rows, cols): (usize, usiz
     }
 }
 
-/// Backward of a sum or mean: the adjoint repeated to the input's shape, times `factor`
-/// (1 for a sum, 1/n for a mean). Saves the input shape.
+/// Backward of a sum or mean: the adjoint repeated to the input's shape, divided by `divisor`
+/// (1 for a sum, n for a mean: `g / n`, as JAX's and PyTorch's mean pullbacks). Saves the
+/// input shape.
 struct Spread<T> {
     a: u32,
     shape: (usize, usize),
-    factor: T,
+    divisor: T,
 }
 
 impl<T: MatScalar> Backward<T> for Spread<T> {
@@ -167,8 +174,8 @@ impl<T: MatScalar> Backward<T> for Spread<T> {
             return;
         }
         let mut out = broadcast(&g, self.shape);
-        if self.factor != T::one() {
-            out *= self.factor;
+        if self.divisor != T::one() {
+            out /= self.divisor;
         }
         grads.accumulate(self.a, out);
         pool::recycle(g);
@@ -181,10 +188,10 @@ impl<T: MatScalar> Backward<T> for Spread<T> {
         _: &[NodeValue<T>],
         grads: &mut Grads<'_, T>,
     ) {
-        // Spread evenly, a uniform cotangent stays uniform (times the factor, as `backward`
-        // multiplies each entry).
-        let value = if self.factor != T::one() {
-            value * self.factor
+        // Spread evenly, a uniform cotangent stays uniform (divided as `backward` divides each
+        // entry).
+        let value = if self.divisor != T::one() {
+            value / self.divisor
         } else {
             value
         };
@@ -257,20 +264,16 @@ impl<T: MatScalar> MatVar<T> {
             Some(Along::Rows) => shape.0,
             Some(Along::Cols) => shape.1,
         };
-        let factor = if mean {
-            T::one() / T::from_usize(n).unwrap_or_else(T::one)
-        } else {
-            T::one()
-        };
+        let count = if mean { n } else { 1 };
+        let divisor = T::from_usize(count).unwrap_or_else(T::nan);
         self.unary_op(|v| {
-            let mut out = match along {
-                None => DMatrix::from_element(1, 1, total(v.as_slice())),
-                Some(along) => sum_along(v, along),
+            let out = match along {
+                None => {
+                    DMatrix::from_element(1, 1, narrow(wide_total(v.as_slice()) / count as f64))
+                }
+                Some(along) => divided_sums_along(v, along, count),
             };
-            if mean {
-                out *= factor;
-            }
-            (out, Box::new(Spread { a, shape, factor }))
+            (out, Box::new(Spread { a, shape, divisor }))
         })
     }
 
@@ -298,6 +301,10 @@ impl<T: MatScalar> MatVar<T> {
     }
 
     /// The mean of all entries, as a 1 × 1 matrix (NaN for an empty matrix: 0/0, as NumPy's).
+    ///
+    /// The sum (accumulated as [`Self::sum`]'s) divided by the count in `f64`, then rounded to
+    /// `T` once — the mean of equal entries is that entry — and the pullback divides the
+    /// cotangent by the count (`g / n`, as JAX's and PyTorch's). `mean_along` likewise.
     ///
     /// # Example
     /// ```
