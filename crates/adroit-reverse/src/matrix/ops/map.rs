@@ -59,7 +59,9 @@ impl<T: MatScalar> MatVar<T> {
     }
 
     /// Applies any function written for `num_traits::Float` to every entry; its derivative is
-    /// computed with a forward-mode [`Dual`] in the same pass.
+    /// computed with a forward-mode [`Dual`] in the same pass. (A closure calling methods on
+    /// the `Dual` needs `num_traits::Float` in scope, or the compiler suggests unrelated
+    /// traits.)
     ///
     /// # Example
     /// ```

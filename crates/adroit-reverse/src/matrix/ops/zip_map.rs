@@ -119,6 +119,10 @@ impl<T: MatScalar> MatVar<T> {
     /// the loop runs in a second build of it compiled for AVX2, chosen at run time, which
     /// gives the same results bit for bit.
     ///
+    /// Inside `f`, the arguments' methods (`sqrt`, `max`, …) come from `num_traits::Float`:
+    /// bring it into scope (`use adroit_reverse::num_traits::Float;`), or the compiler suggests
+    /// unrelated traits.
+    ///
     /// Only first derivatives flow through the node. `f` must not call matrix operations on
     /// the same element type (they panic: that tape is busy recording this node).
     ///
