@@ -75,9 +75,8 @@ where
             .collect()
     };
     let (y, tape) = record(leaves, f);
-    assert_eq!(
-        y.shape(),
-        (1, 1),
+    assert!(
+        y.shape() == (1, 1),
         "matrix::gradient: the function must return a 1×1 matrix (a scalar loss), got {}×{}",
         y.nrows(),
         y.ncols()
@@ -176,9 +175,8 @@ impl<T: MatScalar> MatPullback<T> {
     /// ```
     #[track_caller]
     pub fn call(&self, cotangent: &DMatrix<T>) -> Vec<DMatrix<T>> {
-        assert_eq!(
-            cotangent.shape(),
-            self.output.shape(),
+        assert!(
+            cotangent.shape() == self.output.shape(),
             "MatPullback::call: the cotangent is {}×{} but the output is {}×{}",
             cotangent.nrows(),
             cotangent.ncols(),

@@ -219,9 +219,8 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn scalar(&self) -> T {
-        assert_eq!(
-            self.shape(),
-            (1, 1),
+        assert!(
+            self.shape() == (1, 1),
             "MatVar::scalar on a {}×{} matrix",
             self.rows,
             self.cols

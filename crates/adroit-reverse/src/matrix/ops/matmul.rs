@@ -63,9 +63,8 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn matmul(self, rhs: Self) -> Self {
-        assert_eq!(
-            self.ncols(),
-            rhs.nrows(),
+        assert!(
+            self.ncols() == rhs.nrows(),
             "matmul: shape mismatch {} · {} (inner dimensions differ)",
             shape_str(self.shape()),
             shape_str(rhs.shape())

@@ -239,9 +239,8 @@ impl<T: MatScalar> MatVar<T> {
     #[track_caller]
     pub fn weighted_sum(self, weights: DMatrix<T>) -> Self {
         let (a, shape) = (self.index(), self.shape());
-        assert_eq!(
-            shape,
-            weights.shape(),
+        assert!(
+            shape == weights.shape(),
             "weighted_sum: shape mismatch {} vs {}",
             shape_str(shape),
             shape_str(weights.shape())

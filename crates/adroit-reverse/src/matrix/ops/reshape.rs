@@ -45,9 +45,8 @@ impl<T: MatScalar> MatVar<T> {
     pub fn reshape(self, rows: usize, cols: usize) -> Self {
         // `checked_mul`: a wrapped product could pass the test with a shape whose entries do
         // not exist (nalgebra's own reshape does not check for overflow either).
-        assert_eq!(
-            rows.checked_mul(cols),
-            Some(self.nrows() * self.ncols()),
+        assert!(
+            rows.checked_mul(cols) == Some(self.nrows() * self.ncols()),
             "reshape: cannot reshape {} into {}",
             shape_str(self.shape()),
             shape_str((rows, cols))
