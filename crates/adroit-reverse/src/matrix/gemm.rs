@@ -15,6 +15,7 @@
 #![allow(unsafe_code)]
 
 use super::MatScalar;
+use super::finite::all_finite;
 use nalgebra::DMatrix;
 
 /// A matrix operand as the product kernel reads it (an implementation detail of
@@ -91,16 +92,17 @@ pub(crate) fn product<T: MatScalar>(a: Operand<'_, T>, b: Operand<'_, T>) -> DMa
 /// NaN (a zero cotangent against an infinite input entry).
 ///
 /// The kernel's product is that already unless a term was `0·∞`, which leaves NaN in its
-/// entry; so the product is checked for NaN — through the operands when they are smaller (both
-/// finite: no such term) — and only NaN entries are formed again term by term.
+/// entry; so the product is checked with [`all_finite`] — through the operands when they are
+/// smaller (both finite: no such term), else the product itself — and only its NaN entries
+/// are formed again term by term.
 pub(crate) fn pullback_product<T: MatScalar>(a: Operand<'_, T>, b: Operand<'_, T>) -> DMatrix<T> {
     let mut c = product(a, b);
-    let operands_finite = if a.data.len() + b.data.len() < c.len() {
+    let clean = if a.data.len() + b.data.len() < c.len() {
         all_finite(a.data) && all_finite(b.data)
     } else {
-        false
+        all_finite(c.as_slice())
     };
-    if operands_finite || !any_nan(c.as_slice()) {
+    if clean {
         return c;
     }
     let (m, k) = (a.rows, a.cols);
@@ -115,16 +117,6 @@ pub(crate) fn pullback_product<T: MatScalar>(a: Operand<'_, T>, b: Operand<'_, T
         }
     }
     c
-}
-
-/// True when some entry is NaN (one pass without early exit, so that it vectorises).
-fn any_nan<T: MatScalar>(values: &[T]) -> bool {
-    values.iter().fold(false, |seen, v| seen | v.is_nan())
-}
-
-/// True when every entry is finite (as [`any_nan`]).
-fn all_finite<T: MatScalar>(values: &[T]) -> bool {
-    values.iter().fold(true, |all, v| all & v.is_finite())
 }
 
 /// The kernel call for `f32` and `f64`.
