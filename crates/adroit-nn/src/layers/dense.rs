@@ -130,10 +130,10 @@ impl<T: MatScalar> Dense<T> {
 
 impl<T: MatScalar> Layer<T> for Dense<T> {
     fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
-        let z = ctx.param(&self.weight) * x;
+        let w = ctx.param(&self.weight);
         let z = match &self.bias {
-            Some(b) => z + ctx.param(b),
-            None => z,
+            Some(b) => w.affine(x, ctx.param(b)),
+            None => w * x,
         };
         self.activation.apply(z)
     }

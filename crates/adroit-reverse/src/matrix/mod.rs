@@ -5,7 +5,8 @@
 //! A scalar tape records one node per multiplication, which is far too slow for a 512 × 512
 //! matrix product; here the product is one node whose backward pass is two more matrix
 //! products. Inside [`gradient`], [`value_and_gradient`] or [`pullback`], combine [`MatVar`]s
-//! with matrix products, broadcasting element-wise operations, maps of any `Float` function
+//! with matrix products (and the affine map `W·x + b` as one node, [`MatVar::affine`]),
+//! broadcasting element-wise operations, maps of any `Float` function
 //! (of one matrix, or fused over several with [`MatVar::zip_map`]),
 //! reductions, `logsumexp`/`softmax`/`logsoftmax`, reshapes, blocks ([`MatVar::view`],
 //! [`MatVar::rows`], [`MatVar::columns`]) and concatenation ([`MatVar::vcat`],

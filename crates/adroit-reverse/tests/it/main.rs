@@ -11,6 +11,7 @@ mod elementary;
 mod functions;
 mod linalg;
 mod matrix;
+mod matrix_affine;
 mod matrix_fd;
 mod matrix_kernels;
 mod matrix_pool;

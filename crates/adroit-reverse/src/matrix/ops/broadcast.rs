@@ -66,7 +66,7 @@ pub(crate) fn reduce_to<T: MatScalar>(g: DMatrix<T>, shape: (usize, usize)) -> D
 
 /// The broadcast shape of two operands.
 #[track_caller]
-fn broadcast_shape(op: &str, a: (usize, usize), b: (usize, usize)) -> (usize, usize) {
+pub(super) fn broadcast_shape(op: &str, a: (usize, usize), b: (usize, usize)) -> (usize, usize) {
     let dim = |x: usize, y: usize| match (x, y) {
         _ if x == y => Some(x),
         (1, y) => Some(y),
@@ -90,16 +90,6 @@ enum Column<'a, T> {
     Repeated(T),
 }
 
-impl<T: Copy> Column<'_, T> {
-    #[inline(always)]
-    fn at(self, i: usize) -> T {
-        match self {
-            Column::Entries(c) => c[i],
-            Column::Repeated(v) => v,
-        }
-    }
-}
-
 /// Column `j` of `m` broadcast to `rows` rows (`m` is `rows × cols`, `rows × 1`, `1 × cols` or
 /// `1 × 1`, as `broadcast_shape` checked).
 fn column<T: Copy>(m: &DMatrix<T>, rows: usize, j: usize) -> Column<'_, T> {
@@ -111,29 +101,100 @@ fn column<T: Copy>(m: &DMatrix<T>, rows: usize, j: usize) -> Column<'_, T> {
     }
 }
 
-/// Calls `f(k, a, b)` for every entry `k` (column-major) of the broadcast result, of shape
-/// `(rows, cols)`, without materialising a broadcast operand.
-fn for_each_pair<T: Copy>(
-    a: &DMatrix<T>,
-    b: &DMatrix<T>,
-    (rows, cols): (usize, usize),
+/// Calls `f(i, a, b)` for the `rows` entries `i` of one column of the broadcast result, with
+/// the operands' forms matched once per column, so that the loop runs on plain slices (and
+/// vectorises where `f` does).
+#[inline(always)]
+fn for_each_in_column<T: Copy>(
+    rows: usize,
+    a: Column<'_, T>,
+    b: Column<'_, T>,
     mut f: impl FnMut(usize, T, T),
 ) {
-    for j in 0..cols {
-        let start = j * rows;
-        match (column(a, rows, j), column(b, rows, j)) {
-            (Column::Entries(x), Column::Entries(y)) => {
-                for (i, (&x, &y)) in x.iter().zip(y).enumerate() {
-                    f(start + i, x, y);
-                }
+    match (a, b) {
+        (Column::Entries(x), Column::Entries(y)) => {
+            let (x, y) = (&x[..rows], &y[..rows]);
+            for i in 0..rows {
+                f(i, x[i], y[i]);
             }
-            (x, y) => {
-                for i in 0..rows {
-                    f(start + i, x.at(i), y.at(i));
-                }
+        }
+        (Column::Entries(x), Column::Repeated(y)) => {
+            for (i, &x) in x[..rows].iter().enumerate() {
+                f(i, x, y);
+            }
+        }
+        (Column::Repeated(x), Column::Entries(y)) => {
+            for (i, &y) in y[..rows].iter().enumerate() {
+                f(i, x, y);
+            }
+        }
+        (Column::Repeated(x), Column::Repeated(y)) => {
+            for i in 0..rows {
+                f(i, x, y);
             }
         }
     }
+}
+
+/// `out += b` with `b` broadcast to `out`'s shape (which `broadcast_shape` gave for the two).
+pub(super) fn add_broadcast_in_place<T: MatScalar>(out: &mut DMatrix<T>, b: &DMatrix<T>) {
+    let rows = out.nrows();
+    if rows == 0 {
+        return;
+    }
+    for (j, out) in out.as_mut_slice().chunks_exact_mut(rows).enumerate() {
+        let out = &mut out[..rows];
+        for_each_in_column(
+            rows,
+            column(b, rows, j),
+            Column::Repeated(T::zero()),
+            |i, bias, _| {
+                out[i] += bias;
+            },
+        );
+    }
+}
+
+/// The broadcast result's values `rule(a, b)` (of shape `(rows, cols)`), without
+/// materialising a broadcast operand.
+fn broadcast_values<T: MatScalar, R: BinaryRule>(
+    a: &DMatrix<T>,
+    b: &DMatrix<T>,
+    (rows, cols): (usize, usize),
+    rule: R,
+) -> DMatrix<T> {
+    let mut value = pool::overwritten(rows, cols);
+    if rows > 0 {
+        for (j, out) in value.as_mut_slice().chunks_exact_mut(rows).enumerate() {
+            let out = &mut out[..rows];
+            for_each_in_column(rows, column(a, rows, j), column(b, rows, j), |i, x, y| {
+                out[i] = rule.eval(x, y).0;
+            });
+        }
+    }
+    value
+}
+
+/// The broadcast result's values and both partials (each of shape `(rows, cols)`).
+fn broadcast_values_and_partials<T: MatScalar, R: BinaryRule>(
+    a: &DMatrix<T>,
+    b: &DMatrix<T>,
+    (rows, cols): (usize, usize),
+    rule: R,
+) -> [DMatrix<T>; 3] {
+    let mut outputs: [DMatrix<T>; 3] = std::array::from_fn(|_| pool::overwritten(rows, cols));
+    if rows > 0 {
+        let [value, da, db] = outputs
+            .each_mut()
+            .map(|m| m.as_mut_slice().chunks_exact_mut(rows));
+        for (j, ((v, pa), pb)) in value.zip(da).zip(db).enumerate() {
+            let (v, pa, pb) = (&mut v[..rows], &mut pa[..rows], &mut pb[..rows]);
+            for_each_in_column(rows, column(a, rows, j), column(b, rows, j), |i, x, y| {
+                (v[i], pa[i], pb[i]) = rule.eval(x, y);
+            });
+        }
+    }
+    outputs
 }
 
 impl<T: MatScalar> MatVar<T> {
@@ -144,22 +205,12 @@ impl<T: MatScalar> MatVar<T> {
         let shape = broadcast_shape(op, self.shape(), other.shape());
         let (ia, ib, sa, sb) = (self.index(), other.index(), self.shape(), other.shape());
         self.binary_op(other, |a, b| {
-            let (rows, cols) = shape;
             let (value, da, db) = if linear {
                 let (_, da, db) = rule.eval(T::zero(), T::zero());
-                // `for_each_pair` visits every entry.
-                let mut value = pool::overwritten(rows, cols);
-                let v = value.as_mut_slice();
-                for_each_pair(a, b, shape, |k, x, y| v[k] = rule.eval(x, y).0);
+                let value = broadcast_values(a, b, shape, rule);
                 (value, Partial::Constant(da), Partial::Constant(db))
             } else {
-                let mut value = pool::overwritten(rows, cols);
-                let mut da = pool::overwritten(rows, cols);
-                let mut db = pool::overwritten(rows, cols);
-                let (v, pa, pb) = (value.as_mut_slice(), da.as_mut_slice(), db.as_mut_slice());
-                for_each_pair(a, b, shape, |k, x, y| {
-                    (v[k], pa[k], pb[k]) = rule.eval(x, y)
-                });
+                let [value, da, db] = broadcast_values_and_partials(a, b, shape, rule);
                 (value, Partial::Matrix(da), Partial::Matrix(db))
             };
             let backward = Zip {

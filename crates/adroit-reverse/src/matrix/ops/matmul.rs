@@ -16,20 +16,32 @@ struct MatMul {
 
 impl<T: MatScalar> Backward<T> for MatMul {
     fn backward(&self, g: DMatrix<T>, values: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        let (a, b) = (values[self.a as usize].get(), values[self.b as usize].get());
-        if grads.wants(self.a) {
-            grads.accumulate(
-                self.a,
-                pullback_product(Operand::plain(&g), Operand::transposed(b)),
-            );
-        }
-        if grads.wants(self.b) {
-            grads.accumulate(
-                self.b,
-                pullback_product(Operand::transposed(a), Operand::plain(&g)),
-            );
-        }
+        accumulate_product_pullbacks(self.a, self.b, &g, values, grads);
         crate::matrix::pool::recycle(g);
+    }
+}
+
+/// The pullback of a product `A·B` (nodes `a`, `b`) with cotangent `g`: `∂A += G·Bᵀ`,
+/// `∂B += Aᵀ·G`, each only when wanted.
+pub(super) fn accumulate_product_pullbacks<T: MatScalar>(
+    a: u32,
+    b: u32,
+    g: &DMatrix<T>,
+    values: &[NodeValue<T>],
+    grads: &mut Grads<'_, T>,
+) {
+    let (va, vb) = (values[a as usize].get(), values[b as usize].get());
+    if grads.wants(a) {
+        grads.accumulate(
+            a,
+            pullback_product(Operand::plain(g), Operand::transposed(vb)),
+        );
+    }
+    if grads.wants(b) {
+        grads.accumulate(
+            b,
+            pullback_product(Operand::transposed(va), Operand::plain(g)),
+        );
     }
 }
 

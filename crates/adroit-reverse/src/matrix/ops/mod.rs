@@ -1,5 +1,6 @@
 //! The recorded whole-matrix operations, one concept per file, each with its backward rule.
 
+mod affine;
 mod broadcast;
 mod map;
 mod matmul;
