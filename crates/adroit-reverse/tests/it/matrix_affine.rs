@@ -123,6 +123,41 @@ fn affine_keeps_the_product_convention_and_propagates_non_finite_values() {
 }
 
 #[test]
+fn affine_with_the_bias_also_an_operand_adds_in_the_same_order() {
+    // `w.affine(h, h)` with `h` used again: h's adjoint gathers ∂b and ∂x on top of the sum's
+    // 1, in the unfused order ((1 + ∂b) + ∂x), which rounding tells apart here.
+    let loss = |fused: bool| {
+        move |p: &[MatVar<f64>]| {
+            let y = if fused {
+                p[0].affine(p[1], p[1])
+            } else {
+                p[0].matmul(p[1]) + p[1]
+            };
+            y.sum() + p[1].sum()
+        }
+    };
+    let inputs = [
+        DMatrix::from_row_slice(2, 2, &[1e16, 0.0, 0.0, 1e16]),
+        DMatrix::from_element(2, 1, 1.0),
+    ];
+    let fused = matrix::gradient(loss(true), &inputs);
+    let unfused = matrix::gradient(loss(false), &inputs);
+    assert_eq!(unfused[1][0], 1.0000000000000002e16);
+    for (a, b) in fused.iter().zip(&unfused) {
+        assert!(same(a, b), "gradients:\n{a}\n{b}");
+    }
+    // the same with W as the bias (square x)
+    let square = [mat::<f64>(3, 3, 1), mat(3, 3, 2)];
+    let (w_bias, unfused) = (
+        matrix::gradient(|p| (p[0].affine(p[1], p[0]).sum() + p[0].sum()), &square),
+        matrix::gradient(|p| ((p[0].matmul(p[1]) + p[0]).sum() + p[0].sum()), &square),
+    );
+    for (a, b) in w_bias.iter().zip(&unfused) {
+        assert!(same(a, b), "gradients:\n{a}\n{b}");
+    }
+}
+
+#[test]
 #[should_panic(expected = "affine: shape mismatch 2×3 · 4×1")]
 fn affine_names_both_shapes_when_the_inner_dimensions_differ() {
     let inputs = [
@@ -134,7 +169,7 @@ fn affine_names_both_shapes_when_the_inner_dimensions_differ() {
 }
 
 #[test]
-#[should_panic(expected = "3×1")]
+#[should_panic(expected = "affine: the bias 3×1 does not broadcast to the product's 2×4")]
 fn affine_names_a_bias_that_does_not_broadcast() {
     let inputs = [
         DMatrix::zeros(2, 3),

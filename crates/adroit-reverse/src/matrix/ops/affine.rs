@@ -1,6 +1,6 @@
 //! The affine map `W·x + b` as one node (a dense layer's pre-activation).
 
-use super::broadcast::{add_broadcast_in_place, broadcast_shape, reduce_to};
+use super::broadcast::{add_broadcast_in_place, reduced};
 use super::matmul::accumulate_product_pullbacks;
 use crate::matrix::gemm::{Operand, product};
 use crate::matrix::tape::{Backward, Grads};
@@ -20,12 +20,14 @@ struct Affine {
 
 impl<T: MatScalar> Backward<T> for Affine {
     fn backward(&self, g: DMatrix<T>, values: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        accumulate_product_pullbacks(self.w, self.x, &g, values, grads);
+        // ∂b first, then ∂W and ∂x: the order in which `matmul` then `+` accumulate them (the
+        // sum's node is swept before the product's), so that a bias which is also `W` or `x`
+        // (`w.affine(h, h)`) gets its contributions added in the same order, bit for bit.
         if grads.wants(self.b) {
-            grads.accumulate(self.b, reduce_to(g, self.b_shape));
-        } else {
-            crate::matrix::pool::recycle(g);
+            grads.accumulate(self.b, reduced(&g, self.b_shape));
         }
+        accumulate_product_pullbacks(self.w, self.x, &g, values, grads);
+        crate::matrix::pool::recycle(g);
     }
 }
 
@@ -67,9 +69,11 @@ impl<T: MatScalar> MatVar<T> {
             shape_str(x.shape())
         );
         let shape = (self.nrows(), x.ncols());
+        let fits = |dim: usize, to: usize| dim == to || dim == 1;
         assert!(
-            broadcast_shape("affine", shape, b.shape()) == shape,
-            "affine: the bias {} does not broadcast to the product's {}",
+            fits(b.nrows(), shape.0) && fits(b.ncols(), shape.1),
+            "affine: the bias {} does not broadcast to the product's {} (each dimension must \
+             equal the product's or be 1)",
             shape_str(b.shape()),
             shape_str(shape)
         );

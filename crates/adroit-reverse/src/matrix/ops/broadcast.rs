@@ -64,9 +64,22 @@ pub(crate) fn reduce_to<T: MatScalar>(g: DMatrix<T>, shape: (usize, usize)) -> D
     }
 }
 
+/// [`reduce_to`] of a borrowed `g` (a copy when `shape` is `g`'s own), summed in the same
+/// order.
+pub(super) fn reduced<T: MatScalar>(g: &DMatrix<T>, shape: (usize, usize)) -> DMatrix<T> {
+    let down = shape.0 == 1 && g.nrows() != 1;
+    let across = shape.1 == 1 && g.ncols() != 1;
+    match (down, across) {
+        (false, false) => pool::copy(g),
+        (true, false) => sum_along(g, Along::Rows),
+        (false, true) => sum_along(g, Along::Cols),
+        (true, true) => reduce_to(sum_along(g, Along::Rows), shape),
+    }
+}
+
 /// The broadcast shape of two operands.
 #[track_caller]
-pub(super) fn broadcast_shape(op: &str, a: (usize, usize), b: (usize, usize)) -> (usize, usize) {
+fn broadcast_shape(op: &str, a: (usize, usize), b: (usize, usize)) -> (usize, usize) {
     let dim = |x: usize, y: usize| match (x, y) {
         _ if x == y => Some(x),
         (1, y) => Some(y),
