@@ -149,8 +149,8 @@ fn affine_with_the_bias_also_an_operand_adds_in_the_same_order() {
     // the same with W as the bias (square x)
     let square = [mat::<f64>(3, 3, 1), mat(3, 3, 2)];
     let (w_bias, unfused) = (
-        matrix::gradient(|p| (p[0].affine(p[1], p[0]).sum() + p[0].sum()), &square),
-        matrix::gradient(|p| ((p[0].matmul(p[1]) + p[0]).sum() + p[0].sum()), &square),
+        matrix::gradient(|p| p[0].affine(p[1], p[0]).sum() + p[0].sum(), &square),
+        matrix::gradient(|p| (p[0].matmul(p[1]) + p[0]).sum() + p[0].sum(), &square),
     );
     for (a, b) in w_bias.iter().zip(&unfused) {
         assert!(same(a, b), "gradients:\n{a}\n{b}");
