@@ -114,57 +114,53 @@ fn column<T: Copy>(m: &DMatrix<T>, rows: usize, j: usize) -> Column<'_, T> {
     }
 }
 
-/// Calls `f(i, a, b)` for the `rows` entries `i` of one column of the broadcast result, with
-/// the operands' forms matched once per column, so that the loop runs on plain slices (and
-/// vectorises where `f` does).
+/// Calls `f(out, a, b)` for the entries of one column of the broadcast result, `out` its
+/// place in the outputs (`outs` yields one per entry), with the operands' forms matched once
+/// per column: the loops run over plain slices, without bounds tests, and vectorise where `f`
+/// does.
 #[inline(always)]
-fn for_each_in_column<T: Copy>(
-    rows: usize,
+fn for_each_in_column<T: Copy, O>(
+    outs: impl Iterator<Item = O>,
     a: Column<'_, T>,
     b: Column<'_, T>,
-    mut f: impl FnMut(usize, T, T),
+    mut f: impl FnMut(O, T, T),
 ) {
     match (a, b) {
         (Column::Entries(x), Column::Entries(y)) => {
-            let (x, y) = (&x[..rows], &y[..rows]);
-            for i in 0..rows {
-                f(i, x[i], y[i]);
+            for ((out, &x), &y) in outs.zip(x).zip(y) {
+                f(out, x, y);
             }
         }
         (Column::Entries(x), Column::Repeated(y)) => {
-            for (i, &x) in x[..rows].iter().enumerate() {
-                f(i, x, y);
+            for (out, &x) in outs.zip(x) {
+                f(out, x, y);
             }
         }
         (Column::Repeated(x), Column::Entries(y)) => {
-            for (i, &y) in y[..rows].iter().enumerate() {
-                f(i, x, y);
+            for (out, &y) in outs.zip(y) {
+                f(out, x, y);
             }
         }
         (Column::Repeated(x), Column::Repeated(y)) => {
-            for i in 0..rows {
-                f(i, x, y);
+            for out in outs {
+                f(out, x, y);
             }
         }
     }
 }
 
-/// `out += b` with `b` broadcast to `out`'s shape (which `broadcast_shape` gave for the two).
+/// `out += b` with `b` broadcast to `out`'s shape (`rows × 1`, `1 × cols`, `1 × 1` or
+/// `out`'s own; the caller checked it).
 pub(super) fn add_broadcast_in_place<T: MatScalar>(out: &mut DMatrix<T>, b: &DMatrix<T>) {
     let rows = out.nrows();
     if rows == 0 {
         return;
     }
     for (j, out) in out.as_mut_slice().chunks_exact_mut(rows).enumerate() {
-        let out = &mut out[..rows];
-        for_each_in_column(
-            rows,
-            column(b, rows, j),
-            Column::Repeated(T::zero()),
-            |i, bias, _| {
-                out[i] += bias;
-            },
-        );
+        match column(b, rows, j) {
+            Column::Entries(b) => out.iter_mut().zip(b).for_each(|(o, &b)| *o += b),
+            Column::Repeated(b) => out.iter_mut().for_each(|o| *o += b),
+        }
     }
 }
 
@@ -179,10 +175,8 @@ fn broadcast_values<T: MatScalar, R: BinaryRule>(
     let mut value = pool::overwritten(rows, cols);
     if rows > 0 {
         for (j, out) in value.as_mut_slice().chunks_exact_mut(rows).enumerate() {
-            let out = &mut out[..rows];
-            for_each_in_column(rows, column(a, rows, j), column(b, rows, j), |i, x, y| {
-                out[i] = rule.eval(x, y).0;
-            });
+            let (x, y) = (column(a, rows, j), column(b, rows, j));
+            for_each_in_column(out.iter_mut(), x, y, |v, x, y| *v = rule.eval(x, y).0);
         }
     }
     value
@@ -201,9 +195,10 @@ fn broadcast_values_and_partials<T: MatScalar, R: BinaryRule>(
             .each_mut()
             .map(|m| m.as_mut_slice().chunks_exact_mut(rows));
         for (j, ((v, pa), pb)) in value.zip(da).zip(db).enumerate() {
-            let (v, pa, pb) = (&mut v[..rows], &mut pa[..rows], &mut pb[..rows]);
-            for_each_in_column(rows, column(a, rows, j), column(b, rows, j), |i, x, y| {
-                (v[i], pa[i], pb[i]) = rule.eval(x, y);
+            let outs = v.iter_mut().zip(pa.iter_mut()).zip(pb.iter_mut());
+            let (x, y) = (column(a, rows, j), column(b, rows, j));
+            for_each_in_column(outs, x, y, |((v, pa), pb), x, y| {
+                (*v, *pa, *pb) = rule.eval(x, y);
             });
         }
     }
