@@ -129,7 +129,30 @@ impl<T: MatScalar> Dense<T> {
 }
 
 impl<T: MatScalar> Layer<T> for Dense<T> {
+    /// `σ(W·x + b)` for `x`: `in × batch`, recorded as one affine node
+    /// ([`MatVar::affine`]) and the activation.
+    ///
+    /// # Panics
+    /// If `x` does not have `in` rows, or the `bias` field was set to a matrix that is not
+    /// `out × 1` ([`Layer::predict`] and [`train`](crate::train()) report a wrong input as
+    /// [`NnError::ShapeMismatch`] before calling this).
+    #[track_caller]
     fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
+        let (out, inputs) = self.weight.shape();
+        assert!(
+            x.nrows() == inputs,
+            "Dense: the input has {} rows (features) but the layer takes {inputs} (its weight \
+             is {out}×{inputs})",
+            x.nrows()
+        );
+        if let Some(b) = &self.bias {
+            assert!(
+                b.shape() == (out, 1),
+                "Dense: the bias is {}×{}, not {out}×1 (the layer's output size)",
+                b.nrows(),
+                b.ncols()
+            );
+        }
         let w = ctx.param(&self.weight);
         let z = match &self.bias {
             Some(b) => w.affine(x, ctx.param(b)),

@@ -5,7 +5,7 @@ use adroit_check::fd;
 use adroit_nn::losses::{Agg, mse};
 use adroit_nn::{Activation, Chain, Context, Dense, Dropout, Layer, LayerNorm, Mode, gradient};
 use adroit_reverse::matrix::{self, MatVar};
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, dmatrix};
 use rand::SeedableRng;
 
 fn model() -> Chain<f64> {
@@ -203,4 +203,27 @@ fn implicit_gradients_through_a_chain_equal_the_explicit_ones() {
         assert!(g.amax() > 1e-3, "{g}");
     }
     assert_eq!(ps.names().count(), 5);
+}
+
+#[test]
+#[should_panic(expected = "Dense: the input has 3 rows (features) but the layer takes 2")]
+fn dense_forward_names_the_layer_for_an_input_of_the_wrong_size() {
+    // Inside a gradient call (where no Result reaches the user) the panic named `affine`,
+    // an operation the user never called.
+    let layer =
+        Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Relu).unwrap();
+    let _ = gradient(&layer, |m, ctx| {
+        Ok(m.forward(MatVar::constant(DMatrix::zeros(3, 4)), ctx).sum())
+    });
+}
+
+#[test]
+#[should_panic(expected = "Dense: the bias is 1×4, not 1×1")]
+fn dense_forward_refuses_a_bias_field_set_to_another_shape() {
+    // The public field bypasses `from_parts`' check; a 1×4 bias was broadcast over a batch of
+    // four (and the model's weight file then failed to load).
+    let mut layer =
+        Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Relu).unwrap();
+    layer.bias = Some(dmatrix![1.0, 2.0, 3.0, 4.0]);
+    let _ = layer.predict(&DMatrix::zeros(2, 4));
 }

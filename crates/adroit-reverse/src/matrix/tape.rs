@@ -267,6 +267,19 @@ impl<T: MatScalar> MatTape<T> {
         }
     }
 
+    /// `Err(Stale)` naming the first of `vars` not recorded on this tape: the caller returns it
+    /// out of the thread-local access and panics there with [`UnwrapStale`], so that the panic
+    /// names the user's line (a `#[track_caller]` location does not pass into closures).
+    pub(crate) fn stale_among(&self, vars: &[MatVar<T>]) -> Result<(), Stale> {
+        match vars.iter().find(|x| x.tape_id() != self.id) {
+            Some(x) => Err(Stale {
+                var_tape: x.tape_id(),
+                active: self.id,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The value of node `x`.
     #[track_caller]
     pub(crate) fn value(&self, x: &MatVar<T>) -> &DMatrix<T> {
@@ -455,6 +468,30 @@ impl<T: MatScalar> MatScope<T> {
 impl<T: MatScalar> Drop for MatScope<T> {
     fn drop(&mut self) {
         T::try_with_mat_tapes(|stack| drop(stack.scopes.close(self.id)));
+    }
+}
+
+/// A variable of another tape met by an operation (see [`MatTape::stale_among`]).
+pub(crate) struct Stale {
+    var_tape: u64,
+    active: u64,
+}
+
+/// `Result<_, Stale>::unwrap_or_else_stale`: the value, or the stale-variable panic at the
+/// caller's location.
+pub(crate) trait UnwrapStale<R> {
+    /// The value, or the panic naming the problem.
+    fn unwrap_or_else_stale(self) -> R;
+}
+
+impl<R> UnwrapStale<R> for Result<R, Stale> {
+    #[track_caller]
+    #[inline]
+    fn unwrap_or_else_stale(self) -> R {
+        match self {
+            Ok(r) => r,
+            Err(Stale { var_tape, active }) => stale_matrix(var_tape, active),
+        }
     }
 }
 

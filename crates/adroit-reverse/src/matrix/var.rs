@@ -1,7 +1,7 @@
 //! [`MatVar`]: a tracked matrix, a `Copy` handle to a node of the thread's matrix tape.
 
 use super::MatScalar;
-use super::tape::Backward;
+use super::tape::{Backward, UnwrapStale};
 use nalgebra::DMatrix;
 use std::fmt;
 
@@ -193,7 +193,12 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn value(&self) -> DMatrix<T> {
-        T::with_mat_tapes(|stack| stack.active().value(self).clone())
+        let value = T::with_mat_tapes(|stack| {
+            let tape = stack.active();
+            tape.stale_among(std::slice::from_ref(self))?;
+            Ok(tape.value(self).clone())
+        });
+        value.unwrap_or_else_stale()
     }
 
     /// The value of a 1 × 1 matrix (a scalar loss).
@@ -234,11 +239,13 @@ impl<T: MatScalar> MatVar<T> {
         self,
         forward: impl FnOnce(&DMatrix<T>) -> (DMatrix<T>, Box<dyn Backward<T>>),
     ) -> Self {
-        T::with_mat_tapes(|stack| {
+        let recorded = T::with_mat_tapes(|stack| {
             let tape = stack.active();
+            tape.stale_among(&[self])?;
             let (value, backward) = forward(tape.value(&self));
-            tape.record(&[self], value, backward)
-        })
+            Ok(tape.record(&[self], value, backward))
+        });
+        recorded.unwrap_or_else_stale()
     }
 
     /// Records `forward(values)` as a node whose parents are `inputs`.
@@ -247,11 +254,13 @@ impl<T: MatScalar> MatVar<T> {
         inputs: [Self; K],
         forward: impl FnOnce([&DMatrix<T>; K]) -> (DMatrix<T>, Box<dyn Backward<T>>),
     ) -> Self {
-        T::with_mat_tapes(|stack| {
+        let recorded = T::with_mat_tapes(|stack| {
             let tape = stack.active();
+            tape.stale_among(&inputs)?;
             let (value, backward) = forward(inputs.each_ref().map(|x| tape.value(x)));
-            tape.record(&inputs, value, backward)
-        })
+            Ok(tape.record(&inputs, value, backward))
+        });
+        recorded.unwrap_or_else_stale()
     }
 
     /// Records `forward(value, other value)` as a node with parents `self` and `other`.
@@ -261,11 +270,13 @@ impl<T: MatScalar> MatVar<T> {
         other: Self,
         forward: impl FnOnce(&DMatrix<T>, &DMatrix<T>) -> (DMatrix<T>, Box<dyn Backward<T>>),
     ) -> Self {
-        T::with_mat_tapes(|stack| {
+        let recorded = T::with_mat_tapes(|stack| {
             let tape = stack.active();
+            tape.stale_among(&[self, other])?;
             let (value, backward) = forward(tape.value(&self), tape.value(&other));
-            tape.record(&[self, other], value, backward)
-        })
+            Ok(tape.record(&[self, other], value, backward))
+        });
+        recorded.unwrap_or_else_stale()
     }
 }
 

@@ -189,3 +189,23 @@ fn affine_refuses_a_bias_larger_than_the_product() {
     ];
     let _ = matrix::gradient(|p| p[0].affine(p[1], p[2]).sum(), &inputs);
 }
+
+#[test]
+fn affine_with_empty_dimensions() {
+    // k = 0: the product is zeros, so the value is b broadcast and ∂b the cotangent's sums;
+    // m = 0 or n = 0: empty results (a bias dimension of 1 stretches to 0, as NumPy's).
+    for (m, k, n, bias) in [
+        (2, 0, 4, (1, 1)),
+        (2, 0, 4, (2, 1)),
+        (0, 3, 4, (1, 4)),
+        (2, 3, 0, (2, 1)),
+        (0, 0, 0, (1, 1)),
+    ] {
+        let inputs = [mat::<f64>(m, k, 1), mat(k, n, 2), mat(bias.0, bias.1, 3)];
+        compare(inputs.clone(), [true; 3], squares);
+        let (v, g) = matrix::value_and_gradient(|p| p[0].affine(p[1], p[2]).sum(), &inputs);
+        let entries = (m * n) as f64;
+        assert_eq!(v, inputs[2].sum() * entries / inputs[2].len() as f64);
+        assert_eq!(g[2].sum(), entries);
+    }
+}

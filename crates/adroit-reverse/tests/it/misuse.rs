@@ -165,21 +165,14 @@ fn a_panic_inside_a_pullback_leaves_no_dirty_adjoints_behind() {
     );
 }
 
-#[test]
-fn a_stale_variable_panics_at_the_line_that_used_it() {
-    // The panic's location was inside adroit (var.rs): operators and methods now pass the
-    // caller's location through (#[track_caller]), so it names the user's line.
+/// Runs `run` with a panic hook that records where each panic on this thread happened, and
+/// returns `run`'s result with the lines of this file among them.
+fn panic_lines_here<R>(run: impl FnOnce() -> R) -> (R, Vec<u32>) {
     use std::sync::Mutex;
     static SEEN: Mutex<Vec<(std::thread::ThreadId, String, u32)>> = Mutex::new(Vec::new());
-    let mut leaked = None;
-    let _ = gradient(
-        |v| {
-            leaked = Some(v[0]);
-            v[0]
-        },
-        &[1.0],
-    );
-    let x = leaked.unwrap();
+    // The hook is the process's: one test at a time installs and restores it.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(|info| {
         if let Some(l) = info.location() {
@@ -189,32 +182,84 @@ fn a_stale_variable_panics_at_the_line_that_used_it() {
                 .push((me, l.file().to_string(), l.line()));
         }
     }));
-    use num_traits::{Float, Inv, Signed};
-    let lines: Vec<u32> = (1..=9).map(|k| line!() + k).collect();
-    let a = std::panic::catch_unwind(|| x + x);
-    let b = std::panic::catch_unwind(|| Float::sin(x));
-    let c = std::panic::catch_unwind(|| 2.0 * x);
-    let d = std::panic::catch_unwind(|| Float::powi(x, 3));
-    let e = std::panic::catch_unwind(|| Float::mul_add(x, x, x));
-    let f = std::panic::catch_unwind(|| Float::sin_cos(x));
-    let g = std::panic::catch_unwind(|| Signed::abs(&x));
-    let h = std::panic::catch_unwind(|| Inv::inv(x));
-    let i = std::panic::catch_unwind(|| Signed::abs_sub(&x, &Var::constant(0.5)));
+    let result = run();
     std::panic::set_hook(previous);
-    assert!(a.is_err() && b.is_err() && c.is_err() && d.is_err() && e.is_err());
-    assert!(f.is_err() && g.is_err() && h.is_err() && i.is_err());
     let me = std::thread::current().id();
-    let seen: Vec<(String, u32)> = SEEN
-        .lock()
-        .unwrap()
+    let mut seen = SEEN.lock().unwrap();
+    let here = seen
         .iter()
-        .filter(|(t, _, _)| *t == me)
-        .map(|(_, f, l)| (f.clone(), *l))
+        .filter(|(t, f, _)| *t == me && f.ends_with("misuse.rs"))
+        .map(|(_, _, l)| *l)
         .collect();
-    let here: Vec<u32> = seen
-        .iter()
-        .filter(|(f, _)| f.ends_with("misuse.rs"))
-        .map(|(_, l)| *l)
-        .collect();
-    assert_eq!(here, lines, "{seen:?}");
+    seen.retain(|(t, _, _)| *t != me);
+    (result, here)
+}
+
+#[test]
+fn a_stale_variable_panics_at_the_line_that_used_it() {
+    // The panic's location was inside adroit (var.rs): operators and methods now pass the
+    // caller's location through (#[track_caller]), so it names the user's line.
+    let mut leaked = None;
+    let _ = gradient(
+        |v| {
+            leaked = Some(v[0]);
+            v[0]
+        },
+        &[1.0],
+    );
+    let x = leaked.unwrap();
+    use num_traits::{Float, Inv, Signed};
+    let (results, here) = panic_lines_here(|| {
+        let lines: Vec<u32> = (1..=9).map(|k| line!() + k).collect();
+        let a = std::panic::catch_unwind(|| x + x).is_err();
+        let b = std::panic::catch_unwind(|| Float::sin(x)).is_err();
+        let c = std::panic::catch_unwind(|| 2.0 * x).is_err();
+        let d = std::panic::catch_unwind(|| Float::powi(x, 3)).is_err();
+        let e = std::panic::catch_unwind(|| Float::mul_add(x, x, x)).is_err();
+        let f = std::panic::catch_unwind(|| Float::sin_cos(x)).is_err();
+        let g = std::panic::catch_unwind(|| Signed::abs(&x)).is_err();
+        let h = std::panic::catch_unwind(|| Inv::inv(x)).is_err();
+        let i = std::panic::catch_unwind(|| Signed::abs_sub(&x, &Var::constant(0.5))).is_err();
+        (lines, [a, b, c, d, e, f, g, h, i])
+    });
+    let (lines, panicked) = results;
+    assert!(panicked.iter().all(|&p| p));
+    assert_eq!(here, lines);
+}
+
+#[test]
+fn a_stale_matvar_panics_at_the_line_that_used_it() {
+    // The check ran inside the thread-local access, where `#[track_caller]` does not reach: the
+    // panic named adroit's var.rs. It now names the user's line, for every kind of operation.
+    let mut leaked = None;
+    let _ = matrix::gradient(
+        |m| {
+            leaked = Some(m[0]);
+            m[0].sum()
+        },
+        &[DMatrix::from_element(2, 2, 1.0_f64)],
+    );
+    let x = leaked.unwrap();
+    let in_scope = |f: &(dyn Fn(MatVar<f64>) -> MatVar<f64> + std::panic::RefUnwindSafe)| {
+        std::panic::catch_unwind(|| {
+            matrix::gradient(|m| f(m[0]).sum(), &[DMatrix::from_element(2, 2, 1.0)])
+        })
+    };
+    let (results, here) = panic_lines_here(|| {
+        let lines: Vec<u32> = (1..=7).map(|k| line!() + k).collect();
+        let a = in_scope(&|m| m + x);
+        let b = in_scope(&|_| x.tanh());
+        let c = in_scope(&|m| MatVar::zip_map([m, x], |[p, q]| p * q));
+        let d = in_scope(&|m| x.affine(m, m));
+        let e = in_scope(&|m| MatVar::vcat(&[m, x]));
+        let f = in_scope(&|_| MatVar::constant(x.value()));
+        let g = in_scope(&|_| x.rows(0, 1));
+        (lines, [a, b, c, d, e, f, g])
+    });
+    let (lines, outcomes) = results;
+    for (k, r) in outcomes.into_iter().enumerate() {
+        let message = panic_message(r.unwrap_err());
+        assert!(message.contains("from another tape"), "{k}: {message}");
+    }
+    assert_eq!(here, lines);
 }

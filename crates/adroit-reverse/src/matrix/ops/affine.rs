@@ -38,9 +38,14 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// Values and gradients are those of `self.matmul(x) + b`, bit for bit (the same product,
     /// then the same additions; the pullback `∂W = G·xᵀ`, `∂x = Wᵀ·G` with the product's
-    /// `0·∞ = 0` convention, `∂b = G` summed along the repeated dimensions), recorded as one
-    /// node instead of two: no separate sum matrix and no copy of the cotangent (a 4-16-3 MLP
-    /// training step records two of them per step).
+    /// `0·∞ = 0` convention, `∂b = G` summed along the repeated dimensions, accumulated in
+    /// the same order), recorded as one node instead of two: no separate sum matrix and no
+    /// copy of the cotangent (a 4-16-3 MLP training step records two of them per step). One
+    /// difference: `+` would also stretch the product to a larger `b` (a `m × 1` product and a
+    /// `m × n` bias), which `affine` refuses.
+    ///
+    /// Empty dimensions follow the product and broadcasting: `k = 0` gives `b` broadcast to
+    /// `m × n` (an empty sum is 0), and a bias dimension of 1 stretches to 0 (as NumPy's).
     ///
     /// # Panics
     /// If the inner dimensions differ, or `b` does not broadcast to `m × n` (the message gives

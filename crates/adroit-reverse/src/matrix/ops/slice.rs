@@ -1,7 +1,7 @@
 //! Blocks of a matrix (views) and concatenation: the array indexing and `vcat`/`hcat` of
 //! Zygote, PyTorch's slicing and `cat`.
 
-use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::tape::{Backward, Grads, UnwrapStale};
 use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar};
@@ -261,8 +261,9 @@ fn concat<T: MatScalar>(parts: &[MatVar<T>], vertical: bool) -> MatVar<T> {
     } else {
         (first.nrows(), total)
     };
-    T::with_mat_tapes(|stack| {
+    let recorded = T::with_mat_tapes(|stack| {
         let tape = stack.active();
+        tape.stale_among(parts)?;
         let mut out = crate::matrix::pool::zeros(rows, cols);
         for (p, &(_, at, count)) in parts.iter().zip(&blocks) {
             let value = tape.value(p);
@@ -276,6 +277,7 @@ fn concat<T: MatScalar>(parts: &[MatVar<T>], vertical: bool) -> MatVar<T> {
             parts: blocks,
             vertical,
         };
-        tape.record(parts, out, Box::new(backward))
-    })
+        Ok(tape.record(parts, out, Box::new(backward)))
+    });
+    recorded.unwrap_or_else_stale()
 }
