@@ -140,6 +140,14 @@ fn decode_node(
                 *spent += a.cost(shapes);
                 (MatExpr::Transpose(Box::new(a.clone())), (sa.1, sa.0))
             };
+            if pick % 8 == 7 {
+                // With a bias (no byte read for it, so that other programs decode as before):
+                // `a`'s row sums, `m × 1` as a layer's bias, and an operand's function too.
+                let bias = MatExpr::Reduce(MatReduce::SumAlong(Along::Cols), Box::new(a.clone()));
+                *spent += bias.cost(shapes);
+                let (a, b, c) = (Box::new(a), Box::new(b), Box::new(bias));
+                return (MatExpr::MatMulAdd(a, b, c), (sa.0, sb.1));
+            }
             (MatExpr::MatMul(Box::new(a), Box::new(b)), (sa.0, sb.1))
         }
         7 => {
@@ -230,7 +238,8 @@ impl MatProgram {
     /// `t` then its operands; `t % 12` picks the operation and `p = t / 12` its variant:
     /// 0, 1 input (next byte mod the number of inputs); 2 [`MatUnary::ALL`]`[p % 9]`;
     /// 3 affine (two bytes: scale `i8 / 32`, shift `i8 / 16`); 4 [`MatBinary::ALL`]`[p % 5]`;
-    /// 5 `zip_map` of three; 6 product; 7 transpose; 8 reduction (`p % 4`: sum, mean, sum
+    /// 5 `zip_map` of three; 6 product (for `p % 8 = 7` plus a bias, as one
+    /// [`MatExpr::MatMulAdd`] node: the first factor's row sums); 7 transpose; 8 reduction (`p % 4`: sum, mean, sum
     /// along, then mean along or log-sum-exp; along rows for even `p`); 9 softmax (`p % 4 < 2`)
     /// or log-softmax, along rows for even `p`; 10 reshape (even `p`; next byte mod 3: transposed
     /// shape, one row, one column) or block (odd `p`; four bytes: start row, start column,

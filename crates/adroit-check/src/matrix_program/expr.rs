@@ -106,6 +106,10 @@ pub enum MatExpr {
     ZipMap(Box<MatExpr>, Box<MatExpr>, Box<MatExpr>),
     /// The matrix product (`a.ncols() == b.nrows()`).
     MatMul(Box<MatExpr>, Box<MatExpr>),
+    /// The affine map `a·b + c` as one node
+    /// ([`MatVar::affine`](adroit_reverse::matrix::MatVar::affine)): `c` broadcasts to the
+    /// product's shape (each dimension equal to the product's or 1).
+    MatMulAdd(Box<MatExpr>, Box<MatExpr>, Box<MatExpr>),
     /// The transpose.
     Transpose(Box<MatExpr>),
     /// A reduction.
@@ -202,6 +206,16 @@ impl MatExpr {
                 assert_eq!(sa.1, sb.0, "product of {sa:?} and {sb:?}");
                 (sa.0, sb.1)
             }
+            MatExpr::MatMulAdd(a, b, c) => {
+                let (sa, sb, sc) = (a.shape(inputs), b.shape(inputs), c.shape(inputs));
+                assert_eq!(sa.1, sb.0, "product of {sa:?} and {sb:?}");
+                let shape = (sa.0, sb.1);
+                assert!(
+                    bcast(shape, sc) == shape,
+                    "a bias of {sc:?} for a product of {shape:?}"
+                );
+                shape
+            }
             MatExpr::Transpose(x) => {
                 let (r, c) = x.shape(inputs);
                 (c, r)
@@ -262,6 +276,10 @@ impl MatExpr {
                 let ((m, k), (_, n)) = (a.shape(inputs), b.shape(inputs));
                 m * k * n
             }
+            MatExpr::MatMulAdd(a, b, _) => {
+                let ((m, k), (_, n)) = (a.shape(inputs), b.shape(inputs));
+                m * k * n + m * n
+            }
             _ => {
                 let (r, c) = self.shape(inputs);
                 r * c
@@ -284,7 +302,7 @@ impl MatExpr {
             MatExpr::Binary(_, a, b) | MatExpr::MatMul(a, b) | MatExpr::Cat { a, b, .. } => {
                 vec![a, b]
             }
-            MatExpr::ZipMap(a, b, c) => vec![a, b, c],
+            MatExpr::ZipMap(a, b, c) | MatExpr::MatMulAdd(a, b, c) => vec![a, b, c],
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! A [`MatProgram`] is an expression tree ([`MatExpr`]) over input matrices of given shapes,
 //! built only from shape-consistent operations: every operation of
-//! [`MatVar`](adroit_reverse::matrix::MatVar) that array code uses (products, broadcasting
+//! [`MatVar`](adroit_reverse::matrix::MatVar) that array code uses (products, affine maps, broadcasting
 //! element-wise operations, maps, fused [`zip_map`](adroit_reverse::matrix::MatVar::zip_map),
 //! reductions, softmax and its kin, reshapes, blocks, concatenation). It runs two ways: on the
 //! matrix tape ([`MatProgram::eval_tape`]), and entry by entry on any `Float` scalar

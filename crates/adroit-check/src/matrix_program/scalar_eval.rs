@@ -272,6 +272,13 @@ impl MatExpr {
                     (0..a.cols).fold(S::zero(), |t, k| t + a.at(i, k) * b.at(k, j))
                 })
             }
+            MatExpr::MatMulAdd(a, b, c) => {
+                let (a, b, c) = (ev(a), ev(b), ev(c));
+                Grid::from_fn(a.rows, b.cols, |i, j| {
+                    let product = (0..a.cols).fold(S::zero(), |t, k| t + a.at(i, k) * b.at(k, j));
+                    product + c.broadcast_at(i, j)
+                })
+            }
             MatExpr::Transpose(a) => {
                 let a = ev(a);
                 Grid::from_fn(a.cols, a.rows, |i, j| a.at(j, i))

@@ -69,6 +69,7 @@ impl MatExpr {
                 MatVar::zip_map([ev(a), ev(b), ev(c)], |[a, b, c]| fused(a, b, c))
             }
             MatExpr::MatMul(a, b) => ev(a) * ev(b),
+            MatExpr::MatMulAdd(a, b, c) => ev(a).affine(ev(b), ev(c)),
             MatExpr::Transpose(a) => ev(a).transpose(),
             MatExpr::Reduce(reduce, a) => {
                 let a = ev(a);

@@ -82,3 +82,36 @@ fn order_dependent_sums_agree_with_the_reference() {
         }
     }
 }
+
+/// The affine node (`MatVar::affine`) against the scalar tape, for every bias shape, with the
+/// bias an operand's function and a bias that is an input used twice.
+#[test]
+fn affine_nodes_agree_with_the_scalar_tape() {
+    use adroit_check::matrix_program::{MatExpr, MatUnary, check};
+    use adroit_check::nalgebra::DMatrix;
+    let entries = |r: usize, c: usize, s: f64| {
+        DMatrix::from_fn(r, c, |i, j| ((i * 5 + j * 3) as f64 * 0.37 + s).sin() * 2.0)
+    };
+    let input = |k: usize| Box::new(MatExpr::Input(k));
+    for bias in [(3, 1), (1, 4), (1, 1), (3, 4)] {
+        let p = MatProgram {
+            inputs: vec![
+                entries(3, 5, 0.1),
+                entries(5, 4, 0.2),
+                entries(bias.0, bias.1, 0.3),
+            ],
+            expr: MatExpr::Unary(
+                MatUnary::Tanh,
+                Box::new(MatExpr::MatMulAdd(input(0), input(1), input(2))),
+            ),
+        };
+        let cotangent = entries(3, 4, 0.4);
+        check(&p, &cotangent).unwrap_or_else(|e| panic!("bias {bias:?}: {e}"));
+    }
+    // x·x + x for a square x: the bias is also both factors.
+    let p = MatProgram {
+        inputs: vec![entries(4, 4, 0.5)],
+        expr: MatExpr::MatMulAdd(input(0), input(0), input(0)),
+    };
+    check(&p, &entries(4, 4, 0.6)).unwrap_or_else(|e| panic!("x·x + x: {e}"));
+}
