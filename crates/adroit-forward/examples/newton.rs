@@ -70,7 +70,7 @@ fn minimise(n: usize) -> std::io::Result<()> {
         let g = DVector::from_vec(gradient_chunked::<DEFAULT_CHUNK, _, _>(rosenbrock, &x));
         if g.norm() < 1e-10 {
             writeln!(out, "{iter:>4} {f:>14.6e} {:>12.3e}", g.norm())?;
-            writeln!(out, "converged: x = {:.6?}", &x[..x.len().min(6)])?;
+            writeln!(out, "converged: x = {x:.6?}")?;
             return Ok(());
         }
         let h = hessian(rosenbrock, &x);
