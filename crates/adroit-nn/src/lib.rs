@@ -4,7 +4,9 @@
 //! - [`Layer`]s: [`Dense`], [`Chain`], [`Dropout`], [`LayerNorm`], or your own by implementing
 //!   the trait; [`Activation`]s written once for any `Float`.
 //! - Gradients two ways: explicit ([`gradient`]: a model-shaped gradient, `grad.weight`) and
-//!   implicit ([`params`] then [`Params::gradient`]: `grads[&model.weight]`).
+//!   implicit ([`params`] then [`Params::gradient`]: `grads[&model.weight]`); and the loss as
+//!   a function of the parameters ([`loss_with_params`] with [`param_values`]) for
+//!   matrix-level tools such as adroit-check's `matrix_gradcheck` of a whole model.
 //! - [`losses`] with Flux's definitions, [`optim`]isers composable with weight decay,
 //!   clipping and schedules, [`data`] loading and metrics, and [`train()`].
 //!
@@ -31,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+mod bound;
 pub mod data;
 mod error;
 mod gradient;
@@ -50,6 +53,7 @@ pub use activation::Activation;
 pub use adroit_reverse;
 /// The matrix variable of layers and losses, and its element types (`f32`, `f64`).
 pub use adroit_reverse::matrix::{MatScalar, MatVar};
+pub use bound::{loss_with_params, param_values};
 pub use error::NnError;
 pub use gradient::{Grads, Params, gradient, gradient_with, params};
 pub use layer::{Context, Layer, Mode};

@@ -227,3 +227,63 @@ fn dense_forward_refuses_a_bias_field_set_to_another_shape() {
     layer.bias = Some(dmatrix![1.0, 2.0, 3.0, 4.0]);
     let _ = layer.predict(&DMatrix::zeros(2, 4));
 }
+
+#[test]
+fn a_model_as_a_function_of_its_parameters() {
+    use adroit_nn::{NnError, loss_with_params, param_values};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let model = Chain::new()
+        .push(Dense::new(3, 5, Activation::Tanh, &mut rng))
+        .push(Dropout::new(0.3).unwrap())
+        .push(LayerNorm::new(5))
+        .push(Dense::new(5, 2, Activation::Identity, &mut rng).without_bias());
+    let x = DMatrix::from_fn(3, 4, |i, j| (i as f64 * 0.7 - j as f64 * 0.4).sin());
+    let y = DMatrix::from_fn(2, 4, |i, j| ((i + 2 * j) % 3) as f64 - 1.0);
+    let loss = |m: &Chain<f64>, ctx: &mut Context<f64>| {
+        mse(m.forward(MatVar::constant(x.clone()), ctx), &y, Agg::Mean)
+    };
+    // The same value and gradients as `gradient_with` (dropout on, one seed).
+    let (value, shaped) = adroit_nn::gradient_with(&model, Mode::Train, 7, loss).unwrap();
+    let inputs = param_values(&model);
+    let (v, g) = matrix::value_and_gradient(
+        |p| loss_with_params(&model, p, Mode::Train, 7, loss).unwrap(),
+        &inputs,
+    );
+    assert_eq!(v, value);
+    assert_eq!(g, param_values(&shaped));
+    // And against finite differences, every entry (the dropout mask is the seed's each time).
+    let report = adroit_check::matrix_gradcheck(
+        |p| loss_with_params(&model, p, Mode::Train, 7, loss).unwrap(),
+        &inputs,
+        &adroit_check::Options::for_precision::<f64>(),
+    )
+    .unwrap();
+    assert_eq!(report.comparisons, 3 * 5 + 5 + 5 + 5 + 5 * 2);
+    // A wrong count or shape is a typed error naming the parameter.
+    let _ = matrix::pullback(
+        |p| {
+            let few = loss_with_params(&model, &p[..2], Mode::Eval, 0, loss);
+            let mut swapped = p.to_vec();
+            swapped.swap(0, 1);
+            let wrong = loss_with_params(&model, &swapped, Mode::Eval, 0, loss);
+            match (few, wrong) {
+                (
+                    Err(NnError::ShapeMismatch { what: a, .. }),
+                    Err(NnError::ShapeMismatch {
+                        what: b,
+                        expected,
+                        found,
+                    }),
+                ) => {
+                    assert!(a.contains("2 matrices for 5 parameters"), "{a}");
+                    assert!(a.contains("layers.2"), "{a}");
+                    assert!(b.contains("layers.0.weight"), "{b}");
+                    assert_eq!((expected, found), ((5, 3), (5, 1)));
+                }
+                other => panic!("{other:?}"),
+            }
+            p[0].sum()
+        },
+        &inputs,
+    );
+}
