@@ -88,7 +88,8 @@ fn non_finite<T: MatScalar, M: Layer<T>>(model: &M, what: &str, index: usize) ->
 /// parameter's shape (e.g. gradients collected from another model); [`NnError::NonFinite`]
 /// (epoch and batch 0) naming the first parameter whose gradient
 /// ("gradient of …") or updated value ("update of …") is NaN or infinite; the model is then
-/// unchanged (the optimiser's state may have advanced).
+/// unchanged, and so is the rule's state after a non-finite gradient (or any refusal of a
+/// uniform step); a rule whose update came out non-finite from finite gradients has advanced.
 pub(crate) fn apply_gradients<T, M, O>(
     opt: &mut O,
     model: &mut M,
@@ -138,5 +139,9 @@ where
             std::mem::swap(p, &mut new);
         }
     });
+    if scale.is_some() {
+        // Only now: a refused uniform step leaves the rule's state (its schedule) as it was.
+        opt.commit_uniform_step();
+    }
     Ok(())
 }

@@ -102,8 +102,10 @@ impl<T: MatScalar> Optimizer<T> for ClipNorm {
     }
 }
 
-/// Rescales all arrays together when their global norm `√(Σ‖gᵢ‖²)` exceeds `max` (Optax's
-/// `clip_by_global_norm`; PyTorch's `clip_grad_norm_`).
+/// Rescales all arrays together when their global norm `√(Σ‖gᵢ‖²)` exceeds `max`, by
+/// `max / norm` (Optax's `clip_by_global_norm`; PyTorch's `clip_grad_norm_` scales by
+/// `max / (norm + 10⁻⁶)` and also at a norm equal to `max`). Arrays of global norm 0 are left
+/// as they are, also for `max = 0` (where Optax gives NaN).
 ///
 /// # Example
 /// ```

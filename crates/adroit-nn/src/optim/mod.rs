@@ -10,7 +10,8 @@
 //! `−learning rate` factor): `θ ← θ + u`. [`step`] applies one step to a model from a
 //! model-shaped gradient, [`step_with_grads`] from implicit [`Grads`].
 //!
-//! Rules that keep squared gradients (Adam and its variants, RMSProp, AdaGrad, AdaDelta)
+//! Rules that keep squared gradients (Adam and its variants but AdaMax, which keeps their
+//! largest magnitude; RMSProp, AdaGrad, AdaDelta)
 //! store them in the parameters' type: in `f32` a gradient above `√f32::MAX ≈ 1.8e19` makes
 //! that state infinite, after which the parameter's update is 0 for good (RAdam keeps its
 //! `−η·m̂` steps until its rectification starts; centred RMSProp gives NaN once the mean's
@@ -109,24 +110,42 @@ pub trait Optimizer<T: MatScalar> {
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]);
 
     /// The factor `c` when this step's update is the gradient times one scalar for every
-    /// array, `u = c·g` (plain [`Descent`]: `c = −η`), advancing the rule's state (its
-    /// schedule) exactly as [`update`](Self::update) would; `None`, advancing nothing, for
-    /// every other rule (the default).
+    /// array, `u = c·g` (plain [`Descent`]: `c = −η`), without advancing the rule's state;
+    /// `None` for every other rule (the default). After a step applied with it, the caller
+    /// calls [`commit_uniform_step`](Self::commit_uniform_step), which advances the state (the
+    /// schedule) exactly as [`update`](Self::update) would; a refused step commits nothing.
     ///
     /// The training step and [`step`] use it to apply `θ ← θ + c·g` in one pass over memory
     /// instead of two (scale the gradients, then add them), with the same roundings, so the
-    /// parameters are bit-identical either way. Override it only for a rule whose whole update
-    /// is such a scaling.
+    /// parameters are bit-identical either way. Override both only for a rule whose whole
+    /// update is such a scaling.
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::optim::{Adam, Descent, Optimizer};
-    /// assert_eq!(Optimizer::<f64>::uniform_scale(&mut Descent::new(0.1)), Some(-0.1));
-    /// assert_eq!(Optimizer::<f64>::uniform_scale(&mut Adam::new(0.1)), None);
+    /// use adroit_nn::optim::{Adam, Descent, Optimizer, Schedule};
+    /// let mut descent = Descent::new(Schedule::Step { init: 0.1, boundaries_and_scales: vec![(1, 0.5)] });
+    /// assert_eq!(Optimizer::<f64>::uniform_scale(&descent), Some(-0.1));
+    /// assert_eq!(Optimizer::<f64>::uniform_scale(&descent), Some(-0.1)); // not advanced
+    /// Optimizer::<f64>::commit_uniform_step(&mut descent);
+    /// assert_eq!(Optimizer::<f64>::uniform_scale(&descent), Some(-0.05));
+    /// assert_eq!(Optimizer::<f64>::uniform_scale(&Adam::new(0.1)), None);
     /// ```
-    fn uniform_scale(&mut self) -> Option<T> {
+    fn uniform_scale(&self) -> Option<T> {
         None
     }
+
+    /// Advances the state by one step after an update applied with
+    /// [`uniform_scale`](Self::uniform_scale)'s factor (called only when that gave one; the
+    /// default does nothing).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::{Descent, Optimizer, Schedule};
+    /// let mut descent = Descent::new(Schedule::Exponential { init: 1.0, rate: 0.5, transition_steps: 1 });
+    /// Optimizer::<f64>::commit_uniform_step(&mut descent);
+    /// assert_eq!(Optimizer::<f64>::uniform_scale(&descent), Some(-0.5)); // η(1)
+    /// ```
+    fn commit_uniform_step(&mut self) {}
 }
 
 /// Panics unless there is one update per parameter (every rule's `update` starts here: a rule
@@ -147,8 +166,12 @@ impl<T: MatScalar> Optimizer<T> for Box<dyn Optimizer<T>> {
         (**self).update(updates, params);
     }
 
-    fn uniform_scale(&mut self) -> Option<T> {
+    fn uniform_scale(&self) -> Option<T> {
         (**self).uniform_scale()
+    }
+
+    fn commit_uniform_step(&mut self) {
+        (**self).commit_uniform_step();
     }
 }
 
@@ -241,8 +264,14 @@ pub(crate) fn cast<T: MatScalar>(x: f64) -> T {
 /// # Errors
 /// [`NnError::ShapeMismatch`] if `grads` does not have the model's parameter shapes;
 /// [`NnError::NonFinite`] (epoch and batch 0) if a gradient, or a parameter after the update, would be
-/// NaN or infinite — the model is then unchanged, while the optimiser's state may have
-/// advanced (a schedule's step count, moments; which depends on the rule).
+/// NaN or infinite — the model is then unchanged; so is the optimiser's state after a
+/// non-finite gradient (every rule) or any refused step of plain [`Descent`], while a rule
+/// whose update came out non-finite from finite gradients has advanced (moments, a
+/// schedule's step count).
+///
+/// # Panics
+/// If the optimiser was used before on a model with other parameter shapes (its state is
+/// per parameter).
 ///
 /// # Example
 /// ```

@@ -202,6 +202,11 @@ impl LearningRate {
         }
     }
 
+    /// The rate for this update, without advancing the count.
+    pub(crate) fn peek(&self) -> f64 {
+        self.schedule.at(self.count)
+    }
+
     /// The rate for this update (`schedule(t)` with `t` from 0), advancing the count.
     pub(crate) fn next(&mut self) -> f64 {
         let eta = self.schedule.at(self.count);

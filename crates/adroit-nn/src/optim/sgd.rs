@@ -53,8 +53,12 @@ impl<T: MatScalar> Optimizer<T> for Descent {
         }
     }
 
-    fn uniform_scale(&mut self) -> Option<T> {
-        Some(cast(-self.eta.next()))
+    fn uniform_scale(&self) -> Option<T> {
+        Some(cast(-self.eta.peek()))
+    }
+
+    fn commit_uniform_step(&mut self) {
+        self.eta.next();
     }
 }
 

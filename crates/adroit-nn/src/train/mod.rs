@@ -75,11 +75,13 @@ impl Default for TrainConfig {
 /// - [`NnError::EmptyData`] if an epoch would have no batch;
 /// - [`NnError::NonFinite`] if the loss or a gradient becomes NaN or infinite, or an update
 ///   would make a parameter so: training stops and the model keeps the parameters it had
-///   before that step (the last good ones; the optimiser's state may have advanced).
+///   before that step (the last good ones; the optimiser's state is unchanged after a
+///   non-finite loss or gradient, see [`step`](crate::optim::step)).
 ///
 /// # Panics
 /// If `loss` returns a matrix that is not 1 × 1 (a programmer error: reduce it with `sum` or
-/// `mean`, as the losses of [`crate::losses`] do).
+/// `mean`, as the losses of [`crate::losses`] do), or `opt` was used before on a model with
+/// other parameter shapes (its state is per parameter).
 ///
 /// # Example
 /// ```
@@ -202,11 +204,12 @@ where
 /// [`NnError::ShapeMismatch`] if `x` does not have the model's input size in rows; the
 /// loss's error (e.g. a shape mismatch between prediction and target); [`NnError::NonFinite`]
 /// (with `epoch` and `batch` 0) if the loss or a gradient is NaN or infinite, or the update
-/// would make a parameter so — the model is then unchanged (the optimiser's state may have
-/// advanced).
+/// would make a parameter so — the model is then unchanged (and the optimiser's state after a
+/// non-finite loss or gradient; see [`step`](crate::optim::step)).
 ///
 /// # Panics
-/// If `loss` returns a matrix that is not 1 × 1.
+/// If `loss` returns a matrix that is not 1 × 1, or `opt` was used before on a model with
+/// other parameter shapes.
 ///
 /// # Example
 /// ```

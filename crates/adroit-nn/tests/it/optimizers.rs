@@ -191,7 +191,7 @@ fn fused_descent_is_bit_identical_to_update_then_add() {
     let (mut fused, mut two_pass) = (start.clone(), start.clone());
     let mut one = Descent::new(schedule.clone());
     let mut two = TwoPass(Descent::new(schedule));
-    assert_eq!(Optimizer::<f64>::uniform_scale(&mut two), None);
+    assert_eq!(Optimizer::<f64>::uniform_scale(&two), None);
     for seed in 0..8 {
         // The training step ...
         let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
@@ -217,4 +217,46 @@ fn fused_descent_is_bit_identical_to_update_then_add() {
         assert_eq!(bits(&fused), bits(&two_pass), "after step {seed}");
     }
     assert_ne!(bits(&fused), bits(&start), "the steps moved the parameters");
+}
+
+#[test]
+fn a_refused_descent_step_leaves_its_schedule_where_it_was() {
+    // Plain Descent's one-pass path advanced its schedule before the gradients were checked:
+    // after a refused NaN step the next step ran at η(1), while Descent inside a chain (and
+    // every other rule, and Optax's apply_if_finite) ran at η(0).
+    use adroit_nn::optim::{ClipValue, chain, step};
+    use adroit_nn::{Activation, Dense, NnError};
+    let schedule = || Schedule::Step {
+        init: 1.0,
+        boundaries_and_scales: vec![(1, 0.0)],
+    };
+    fn layer() -> Dense<f64> {
+        Dense::from_parts(dmatrix![1.0], None, Activation::Identity).unwrap()
+    }
+    fn grads(g: f64) -> Dense<f64> {
+        Dense::from_parts(dmatrix![g], None, Activation::Identity).unwrap()
+    }
+    fn run(opt: &mut impl Optimizer<f64>) -> f64 {
+        let mut model = layer();
+        let refused = step(opt, &mut model, grads(f64::NAN));
+        assert!(matches!(refused, Err(NnError::NonFinite { .. })));
+        step(opt, &mut model, grads(1.0)).unwrap();
+        model.weight[(0, 0)]
+    }
+    let plain = run(&mut Descent::new(schedule()));
+    let chained = run(&mut chain(
+        ClipValue::new(f64::INFINITY),
+        Descent::new(schedule()),
+    ));
+    assert_eq!((plain, chained), (0.0, 0.0)); // 1 − η(0)·1
+    // An update that overflows is refused too, with the schedule kept: η(0) = 1e300 makes
+    // θ + c·g infinite, the next step (η(0) again, now with g = 1) is taken.
+    let mut opt = Descent::new(Schedule::Step {
+        init: 1e300,
+        boundaries_and_scales: vec![(1, 0.0)],
+    });
+    let mut model = layer();
+    assert!(step(&mut opt, &mut model, grads(-1e300)).is_err());
+    step(&mut opt, &mut model, grads(1e-300)).unwrap();
+    assert_eq!(model.weight[(0, 0)], 0.0); // 1 − 1e300·1e-300
 }
