@@ -39,18 +39,21 @@ pub struct Split<T> {
 }
 
 /// Splits the samples (columns) at random (seeded) into a training part and a test part with
-/// `round(test_fraction · n)` samples. With `stratify = Some(labels)` (one class label per
-/// sample), each class contributes in proportion to its size (the rounding spread by largest
-/// remainder), as scikit-learn's `train_test_split(stratify=…)`, and keeps at least one sample
-/// in each part (where scikit-learn's rounding may leave a small class out of one: a rounding
-/// unit then moves from the class that best affords it).
+/// `round(test_fraction · n)` samples (scikit-learn's `train_test_split` takes
+/// `ceil(test_fraction · n)`: 4 of 11 at 0.3 where this takes 3). With `stratify =
+/// Some(labels)` (one class label per sample), each class contributes to that total in
+/// proportion to its size (the rounding spread by largest remainder), as scikit-learn's
+/// `train_test_split(stratify=…)` spreads its total, and keeps at least one sample in each
+/// part (where scikit-learn's rounding may leave a small class out of one: a rounding unit
+/// then moves from the class that best affords it).
 ///
 /// # Errors
 /// [`NnError::InvalidConfig`] unless `0 < test_fraction < 1`, and, when stratified, if a class
 /// has a single sample or a part would have fewer samples than there are classes (the two
 /// refusals of scikit-learn's stratified split); [`NnError::ShapeMismatch`] if `x`, `y` and
-/// the labels disagree in sample count; [`NnError::EmptyData`] if either part of an
-/// unstratified split would be empty (a stratified one is refused as too small first).
+/// the labels disagree in sample count; [`NnError::EmptyData`] if there are no samples, or
+/// either part of an unstratified split would be empty (a stratified one of some samples is
+/// refused as too small first).
 ///
 /// # Example
 /// ```
