@@ -37,30 +37,23 @@ pub fn param_values<T: MatScalar, M: Layer<T>>(model: &M) -> Vec<DMatrix<T>> {
 ///
 /// # Example
 /// ```
-/// use adroit_check::{Options, matrix_gradcheck};
-/// use adroit_nn::adroit_reverse::matrix::MatVar;
+/// use adroit_nn::adroit_reverse::matrix::{self, MatVar};
 /// use adroit_nn::losses::{Agg, mse};
 /// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
-/// use adroit_nn::{Activation, Chain, Dense, Layer, Mode, loss_with_params, param_values};
+/// use adroit_nn::{Activation, Chain, Dense, Layer, Mode, gradient, loss_with_params, param_values};
 /// let mut rng = StdRng::seed_from_u64(3);
 /// let model = Chain::<f64>::new()
 ///     .push(Dense::new(2, 3, Activation::Tanh, &mut rng))
 ///     .push(Dense::new(3, 1, Activation::Identity, &mut rng));
 /// let (x, y) = (dmatrix![0.5, -1.0, 2.0; 1.5, 0.0, -0.5], dmatrix![1.0, 0.0, -1.0]);
-/// // Every parameter entry's derivative against a central finite difference.
-/// let report = matrix_gradcheck(
-///     |p| {
-///         loss_with_params(&model, p, Mode::Train, 0, |m, ctx| {
-///             mse(m.forward(MatVar::constant(x.clone()), ctx), &y, Agg::Mean)
-///         })
-///         .unwrap()
-///     },
-///     &param_values(&model),
-///     &Options::for_precision::<f64>(),
-/// )
-/// .unwrap();
-/// assert_eq!(report.comparisons, 2 * 3 + 3 + 3 + 1); // both layers' weights and biases
+/// let loss = |m: &Chain<f64>, ctx: &mut _| mse(m.forward(MatVar::constant(x.clone()), ctx), &y, Agg::Mean);
+/// // The model as a function of its four parameter matrices; with adroit-check,
+/// // `matrix_gradcheck(f, &param_values(&model), &options)` checks every entry of its gradient.
+/// let f = |p: &[MatVar<f64>]| loss_with_params(&model, p, Mode::Train, 0, loss).unwrap();
+/// let (value, grads) = matrix::value_and_gradient(f, &param_values(&model));
+/// let (expected, shaped) = gradient(&model, loss).unwrap();
+/// assert_eq!((value, grads), (expected, param_values(&shaped)));
 /// ```
 pub fn loss_with_params<T, M, F>(
     model: &M,
