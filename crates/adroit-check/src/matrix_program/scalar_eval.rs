@@ -210,6 +210,14 @@ impl MatExpr {
         }
         let own = match self {
             MatExpr::Input(k) => x[*k].data.clone(),
+            // The product inside the node too: a bias can cancel a large one.
+            MatExpr::MatMulAdd(a, b, _) => {
+                let product = MatExpr::MatMul(a.clone(), b.clone()).eval_scalar(x).data;
+                product
+                    .into_iter()
+                    .chain(self.eval_scalar(x).data)
+                    .collect()
+            }
             _ => self.eval_scalar(x).data,
         };
         for v in own {

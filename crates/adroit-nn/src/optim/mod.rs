@@ -118,7 +118,10 @@ pub trait Optimizer<T: MatScalar> {
     /// The training step and [`step`] use it to apply `θ ← θ + c·g` in one pass over memory
     /// instead of two (scale the gradients, then add them), with the same roundings, so the
     /// parameters are bit-identical either way. Override both only for a rule whose whole
-    /// update is such a scaling.
+    /// update is such a scaling, and a wrapper that forwards one must forward the other (a
+    /// wrapped schedule would otherwise never advance). Changed in this version: this method
+    /// used to take `&mut self` and advance the state itself, which a refused step could not
+    /// undo.
     ///
     /// # Example
     /// ```

@@ -250,7 +250,7 @@ fn a_refused_descent_step_leaves_its_schedule_where_it_was() {
     ));
     assert_eq!((plain, chained), (0.0, 0.0)); // 1 − η(0)·1
     // An update that overflows is refused too, with the schedule kept: η(0) = 1e300 makes
-    // θ + c·g infinite, the next step (η(0) again, now with g = 1) is taken.
+    // θ + c·g infinite; the next step (η(0) again, now with g = 1e-300) is taken.
     let mut opt = Descent::new(Schedule::Step {
         init: 1e300,
         boundaries_and_scales: vec![(1, 0.0)],

@@ -246,7 +246,7 @@ fn a_stale_matvar_panics_at_the_line_that_used_it() {
         })
     };
     let (results, here) = panic_lines_here(|| {
-        let lines: Vec<u32> = (1..=7).map(|k| line!() + k).collect();
+        let lines: Vec<u32> = (1..=10).map(|k| line!() + k).collect();
         let a = in_scope(&|m| m + x);
         let b = in_scope(&|_| x.tanh());
         let c = in_scope(&|m| MatVar::zip_map([m, x], |[p, q]| p * q));
@@ -254,7 +254,10 @@ fn a_stale_matvar_panics_at_the_line_that_used_it() {
         let e = in_scope(&|m| MatVar::vcat(&[m, x]));
         let f = in_scope(&|_| MatVar::constant(x.value()));
         let g = in_scope(&|_| x.rows(0, 1));
-        (lines, [a, b, c, d, e, f, g])
+        let h = in_scope(&|_| x.sum());
+        let i = in_scope(&|_| x.mean_along(matrix::Along::Cols));
+        let j = in_scope(&|_| x.logsumexp(matrix::Along::Rows));
+        (lines, [a, b, c, d, e, f, g, h, i, j])
     });
     let (lines, outcomes) = results;
     for (k, r) in outcomes.into_iter().enumerate() {

@@ -39,7 +39,11 @@ impl<T: MatScalar> MatVar<T> {
     /// Values and gradients are those of `self.matmul(x) + b`, bit for bit (the same product,
     /// then the same additions; the pullback `∂W = G·xᵀ`, `∂x = Wᵀ·G` with the product's
     /// `0·∞ = 0` convention, `∂b = G` summed along the repeated dimensions, accumulated in
-    /// the same order), recorded as one node instead of two: no separate sum matrix and no
+    /// the same order) when `b` is recorded before the product, as `w.matmul(x) + b` with `b`
+    /// an input or computed first (when `b` is computed from `W` or `x` after the product,
+    /// the sweep reaches their other uses in another order: a shared input's contributions
+    /// may then be added in another order, a rounding difference), recorded as one node
+    /// instead of two: no separate sum matrix and no
     /// copy of the cotangent (a 4-16-3 MLP training step records two of them per step). One
     /// difference: `+` would also stretch the product to a larger `b` (a `m × 1` product and a
     /// `m × n` bias), which `affine` refuses.

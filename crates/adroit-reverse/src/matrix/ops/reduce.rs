@@ -256,6 +256,7 @@ impl<T: MatScalar> MatVar<T> {
         })
     }
 
+    #[track_caller]
     fn reduce(self, along: Option<Along>, mean: bool) -> Self {
         let (a, shape) = (self.index(), self.shape());
         let n = match along {
