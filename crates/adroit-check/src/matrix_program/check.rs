@@ -133,6 +133,15 @@ fn reference(
 /// with `1000·ε·M·Σ|cotangent|` more allowed for the largest intermediate magnitude `M` (a term
 /// of that size rounds by `ε·M` in either tape).
 ///
+/// Known limit: an adjoint can exceed every intermediate value (a product's adjoint is the
+/// product of two of them). Where two such contributions cancel in one input's adjoint —
+/// `x − x` feeding a product: `+∂` and `−∂` arrive separately, as in PyTorch and JAX — the
+/// matrix tape loses the smaller contributions that input had already received, while the
+/// scalar reference, which merges `x − x` into one zero partial when it records it, keeps
+/// them. The tolerance does not cover this, so the fuzzer can report such a program as a
+/// mismatch (one, with intermediates up to 3.7e8 and adjoints larger still, is in
+/// `tests/it/matrix_program.rs`; at half its input scale it passes).
+///
 /// # Errors
 /// The first disagreement, naming the program, the quantity and the entry.
 ///
