@@ -108,6 +108,7 @@ where
     M: Layer<T> + Clone,
     F: FnOnce(&M, &mut Context<T>) -> Result<MatVar<T>, NnError>,
 {
+    model.check_params()?;
     let mut params = Vec::new();
     model.visit_params(&mut |p| params.push(p));
     let (value, grads) = gradients_of(&params, mode, seed, |ctx| loss(model, ctx))?;

@@ -175,10 +175,34 @@ pub trait Layer<T: MatScalar> {
         false
     }
 
+    /// Checks that the layer's parameters fit together (their shapes), for layers whose
+    /// parameters are public fields a user can set: [`predict`](Self::predict),
+    /// [`train`](crate::train()), [`train_step`](crate::train_step) and
+    /// [`gradient`](crate::gradient) call it first, so a mis-set field is a typed error there
+    /// rather than a panic inside the forward pass. The default accepts anything.
+    ///
+    /// # Errors
+    /// [`NnError::ShapeMismatch`] naming the parameter.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
+    /// use adroit_nn::{Activation, Dense, Layer, NnError};
+    /// let mut layer = Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Relu).unwrap();
+    /// assert!(layer.check_params().is_ok());
+    /// layer.bias = Some(dmatrix![1.0, 2.0]); // 1 × 2, not out × 1 = 1 × 1
+    /// assert!(matches!(layer.check_params(), Err(NnError::ShapeMismatch { .. })));
+    /// assert!(layer.predict(&DMatrix::zeros(2, 2)).is_err());
+    /// ```
+    fn check_params(&self) -> Result<(), NnError> {
+        Ok(())
+    }
+
     /// The output for a plain `features × batch` matrix, in [`Mode::Eval`].
     ///
     /// # Errors
-    /// [`NnError::ShapeMismatch`] if `x` does not have [`input_size`](Self::input_size) rows.
+    /// [`NnError::ShapeMismatch`] if `x` does not have [`input_size`](Self::input_size) rows,
+    /// or the parameters do not fit together ([`check_params`](Self::check_params)).
     ///
     /// # Example
     /// ```
@@ -194,6 +218,7 @@ pub trait Layer<T: MatScalar> {
     /// assert!(matches!(err, NnError::ShapeMismatch { .. }));
     /// ```
     fn predict(&self, x: &DMatrix<T>) -> Result<DMatrix<T>, NnError> {
+        self.check_params()?;
         check_input(self.input_size(), x)?;
         let (y, _) = matrix::pullback(
             |_| {

@@ -1,6 +1,6 @@
 //! [`Chain`]: layers applied in sequence.
 
-use crate::{Context, Layer};
+use crate::{Context, Layer, NnError};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 use std::any::Any;
@@ -293,6 +293,11 @@ impl<T: MatScalar> Layer<T> for Chain<T> {
         for layer in &self.layers {
             layer.visit_params(f);
         }
+    }
+
+    /// Every layer's own check, in order.
+    fn check_params(&self) -> Result<(), NnError> {
+        self.layers.iter().try_for_each(|l| l.check_params())
     }
 
     /// The first layer's input size, looking past leading layers that preserve the size

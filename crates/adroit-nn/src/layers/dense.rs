@@ -134,8 +134,9 @@ impl<T: MatScalar> Layer<T> for Dense<T> {
     ///
     /// # Panics
     /// If `x` does not have `in` rows, or the `bias` field was set to a matrix that is not
-    /// `out × 1` ([`Layer::predict`] and [`train`](crate::train()) report a wrong input as
-    /// [`NnError::ShapeMismatch`] before calling this).
+    /// `out × 1` ([`Layer::predict`], [`train`](crate::train()) and
+    /// [`gradient`](crate::gradient) report both as [`NnError::ShapeMismatch`] before calling
+    /// this).
     #[track_caller]
     fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
         let (out, inputs) = self.weight.shape();
@@ -179,6 +180,14 @@ impl<T: MatScalar> Layer<T> for Dense<T> {
         f(&self.weight);
         if let Some(b) = &self.bias {
             f(b);
+        }
+    }
+
+    /// The bias, when there is one, must be `out × 1`.
+    fn check_params(&self) -> Result<(), NnError> {
+        match &self.bias {
+            Some(b) => check_shape("Dense bias", (self.weight.nrows(), 1), b.shape()),
+            None => Ok(()),
         }
     }
 

@@ -1,6 +1,7 @@
 //! [`LayerNorm`]: normalisation over the features of each sample.
 
-use crate::{Context, Layer};
+use crate::error::check_shape;
+use crate::{Context, Layer, NnError};
 use adroit_reverse::matrix::{Along, MatScalar, MatVar};
 use nalgebra::DMatrix;
 
@@ -74,6 +75,16 @@ impl<T: MatScalar> Layer<T> for LayerNorm<T> {
     fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&'a DMatrix<T>)) {
         f(&self.scale);
         f(&self.bias);
+    }
+
+    /// `scale` and `bias` must both be `features × 1`.
+    fn check_params(&self) -> Result<(), NnError> {
+        check_shape(
+            "LayerNorm scale",
+            (self.scale.nrows(), 1),
+            self.scale.shape(),
+        )?;
+        check_shape("LayerNorm bias", self.scale.shape(), self.bias.shape())
     }
 
     fn input_size(&self) -> Option<usize> {

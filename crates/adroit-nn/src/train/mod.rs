@@ -119,6 +119,9 @@ where
         epochs: Vec::new(),
         stopped_early: false,
     };
+    if let Err(error) = model.check_params() {
+        return Err(TrainError { error, history });
+    }
     if let Some(inputs) = model.input_size().filter(|&n| n != loader.features()) {
         let error = NnError::ShapeMismatch {
             what: "training data (features × samples) for the model's inputs".to_string(),
@@ -244,6 +247,7 @@ where
     O: Optimizer<T>,
     L: Fn(MatVar<T>, &DMatrix<T>) -> Result<MatVar<T>, NnError>,
 {
+    model.check_params()?;
     check_input(model.input_size(), x)?;
     let (value, grads) = {
         let mut params = Vec::new();

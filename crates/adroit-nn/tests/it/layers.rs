@@ -218,14 +218,64 @@ fn dense_forward_names_the_layer_for_an_input_of_the_wrong_size() {
 }
 
 #[test]
-#[should_panic(expected = "Dense: the bias is 1×4, not 1×1")]
-fn dense_forward_refuses_a_bias_field_set_to_another_shape() {
+fn a_mis_set_parameter_field_is_a_typed_error_where_a_result_is_returned() {
     // The public field bypasses `from_parts`' check; a 1×4 bias was broadcast over a batch of
-    // four (and the model's weight file then failed to load).
+    // four (and the model's weight file then failed to load); then it panicked inside predict.
+    use adroit_nn::NnError;
+    use adroit_nn::optim::Descent;
     let mut layer =
         Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Relu).unwrap();
     layer.bias = Some(dmatrix![1.0, 2.0, 3.0, 4.0]);
-    let _ = layer.predict(&DMatrix::zeros(2, 4));
+    let model = Chain::new().push(LayerNorm::new(2)).push(layer.clone());
+    let x = DMatrix::zeros(2, 4);
+    let is_bias_error = |e: NnError| match e {
+        NnError::ShapeMismatch {
+            what,
+            expected,
+            found,
+        } => what == "Dense bias" && expected == (1, 1) && found == (1, 4),
+        _ => false,
+    };
+    assert!(is_bias_error(model.predict(&x).unwrap_err()));
+    let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+    let before = model.clone();
+    let mut stepped = model.clone();
+    let refused = adroit_nn::train_step(
+        &mut stepped,
+        &x,
+        &dmatrix![0.0, 0.0, 0.0, 0.0],
+        &loss,
+        &mut Descent::new(0.1),
+        0,
+    );
+    assert!(is_bias_error(refused.unwrap_err()));
+    assert_eq!(format!("{stepped:?}"), format!("{before:?}"));
+    let grad = gradient(&model, |m, ctx| {
+        Ok(m.forward(MatVar::constant(x.clone()), ctx).sum())
+    });
+    assert!(is_bias_error(grad.unwrap_err()));
+    // LayerNorm's two parameters must agree.
+    let mut norm = LayerNorm::<f64>::new(3);
+    norm.bias = DMatrix::zeros(2, 1);
+    assert!(matches!(
+        norm.check_params(),
+        Err(NnError::ShapeMismatch { .. })
+    ));
+}
+
+#[test]
+#[should_panic(expected = "Dense: the bias is 1×4, not 1×1")]
+fn dense_forward_called_directly_panics_for_a_mis_set_bias() {
+    let mut layer =
+        Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.5]), Activation::Relu).unwrap();
+    layer.bias = Some(dmatrix![1.0, 2.0, 3.0, 4.0]);
+    let _ = matrix::pullback(
+        |_| {
+            let mut ctx = Context::new(Mode::Eval, 0);
+            layer.forward(MatVar::constant(DMatrix::zeros(2, 4)), &mut ctx)
+        },
+        &[],
+    );
 }
 
 #[test]

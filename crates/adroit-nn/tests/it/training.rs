@@ -505,3 +505,34 @@ fn epoch_loss_of_huge_finite_batch_losses_stays_finite() {
     .unwrap();
     assert_eq!(history.epochs[0].loss, 1e308);
 }
+
+#[test]
+fn train_refuses_a_mis_set_parameter_field_up_front() {
+    let mut model = Dense::<f64>::new(1, 1, Activation::Identity, &mut rng());
+    model.bias = Some(DMatrix::zeros(1, 8)); // the public field, not out × 1
+    let before = model.clone();
+    let x = DMatrix::from_fn(1, 8, |_, j| j as f64);
+    let mut loader = DataLoader::new(x.clone(), x, 8).unwrap();
+    let err = train(
+        &mut model,
+        &mut loader,
+        |p, t| mse(p, t, Agg::Mean),
+        &mut Descent::new(0.1),
+        &TrainConfig::default(),
+        &mut [],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err.error,
+            NnError::ShapeMismatch {
+                expected: (1, 1),
+                found: (1, 8),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.history.epochs.is_empty());
+    assert_eq!(model, before);
+}
