@@ -91,14 +91,13 @@ impl<T: MatScalar> Dense<T> {
         bias: Option<DMatrix<T>>,
         activation: Activation,
     ) -> Result<Self, NnError> {
-        if let Some(b) = &bias {
-            check_shape("Dense bias", (weight.nrows(), 1), b.shape())?;
-        }
-        Ok(Self {
+        let layer = Self {
             weight,
             bias,
             activation,
-        })
+        };
+        layer.check_params()?;
+        Ok(layer)
     }
 
     /// Number of input features.

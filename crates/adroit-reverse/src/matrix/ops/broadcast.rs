@@ -48,33 +48,34 @@ impl<T: MatScalar> Backward<T> for Zip<T> {
 
 /// Sums `g` over the dimensions in which `shape` is 1 but `g` is not (undoes broadcasting).
 pub(crate) fn reduce_to<T: MatScalar>(g: DMatrix<T>, shape: (usize, usize)) -> DMatrix<T> {
-    let g = if shape.0 == 1 && g.nrows() != 1 {
-        let sums = sum_along(&g, Along::Rows);
-        pool::recycle(g);
-        sums
-    } else {
-        g
-    };
-    if shape.1 == 1 && g.ncols() != 1 {
-        let sums = sum_along(&g, Along::Cols);
-        pool::recycle(g);
-        sums
-    } else {
-        g
+    if reductions(g.shape(), shape) == (false, false) {
+        return g;
     }
+    let sums = reduced(&g, shape);
+    pool::recycle(g);
+    sums
 }
 
-/// [`reduce_to`] of a borrowed `g` (a copy when `shape` is `g`'s own), summed in the same
-/// order.
+/// [`reduce_to`] of a borrowed `g` (a copy when `shape` is `g`'s own): down the columns
+/// first, then across the rows.
 pub(super) fn reduced<T: MatScalar>(g: &DMatrix<T>, shape: (usize, usize)) -> DMatrix<T> {
-    let down = shape.0 == 1 && g.nrows() != 1;
-    let across = shape.1 == 1 && g.ncols() != 1;
-    match (down, across) {
+    match reductions(g.shape(), shape) {
         (false, false) => pool::copy(g),
         (true, false) => sum_along(g, Along::Rows),
         (false, true) => sum_along(g, Along::Cols),
-        (true, true) => reduce_to(sum_along(g, Along::Rows), shape),
+        (true, true) => {
+            let rows = sum_along(g, Along::Rows);
+            let sums = sum_along(&rows, Along::Cols);
+            pool::recycle(rows);
+            sums
+        }
     }
+}
+
+/// Whether `g` (of `from`'s shape) is summed down its columns and across its rows to reach
+/// `shape`: where `shape` has 1 and `from` does not.
+fn reductions(from: (usize, usize), shape: (usize, usize)) -> (bool, bool) {
+    (shape.0 == 1 && from.0 != 1, shape.1 == 1 && from.1 != 1)
 }
 
 /// The broadcast shape of two operands.
