@@ -140,6 +140,12 @@ CASES = [
      "transition_steps=4))",
      lambda: optax.sgd(optax.linear_schedule(
          init_value=0.0, end_value=0.1, transition_steps=4))),
+    ("adam_warmup_cosine",
+     "optax.adam(optax.warmup_cosine_decay_schedule(init_value=0.0, peak_value=0.1, "
+     "warmup_steps=3, decay_steps=10, end_value=0.0))",
+     lambda: optax.adam(optax.warmup_cosine_decay_schedule(
+         init_value=0.0, peak_value=0.1, warmup_steps=3, decay_steps=10,
+         end_value=0.0))),
     ("sgd_step_schedule",
      "optax.sgd(optax.piecewise_constant_schedule(init_value=0.1, "
      "boundaries_and_scales={3: 0.5, 6: 0.5}))",
@@ -425,6 +431,17 @@ def linear(init, end, steps):
     return f
 
 
+def warmup(steps, then):
+    """Optax's join_schedules([linear_schedule(0, then(0), steps), then], [steps]):
+    the linear ramp (f32, as `linear`), then `then` restarted at 0 — rounded to f32
+    too, since the join selects between the two with the ramp's f32 type."""
+    ramp = linear(0.0, then(0), steps)
+
+    def f(n):
+        return ramp(n) if n < steps else float(F32(then(n - steps)))
+    return f
+
+
 def piecewise(init, boundaries_and_scales):
     def f(n):
         v = init
@@ -461,11 +478,13 @@ REFS = {
         lambda: ref_adam(cosine(0.1, 10, 0.0), 0.9, 0.999, 1e-8),
     "sgd_exponential_schedule": lambda: ref_sgd(exponential(0.1, 1, 0.8)),
     "sgd_warmup": lambda: ref_sgd(linear(0.0, 0.1, 4)),
+    "adam_warmup_cosine":
+        lambda: ref_adam(warmup(3, cosine(0.1, 7, 0.0)), 0.9, 0.999, 1e-8),
     "sgd_step_schedule": lambda: ref_sgd(piecewise(0.1, {3: 0.5, 6: 0.5})),
 }
 
 
-# The four schedules, as optax objects and as the spec's emulation; their
+# The five schedules, as optax objects and as the spec's emulation; their
 # values at n = 0..9 must agree (to 1e-17 relative: the f32 emulation must be
 # bit-exact, the f64 cosine may differ by an ulp in `cos`).
 SCHEDULES = [
@@ -478,6 +497,10 @@ SCHEDULES = [
     ("linear_schedule",
      lambda: optax.linear_schedule(init_value=0.0, end_value=0.1, transition_steps=4),
      linear(0.0, 0.1, 4)),
+    ("warmup_cosine_decay_schedule",
+     lambda: optax.warmup_cosine_decay_schedule(
+         init_value=0.0, peak_value=0.1, warmup_steps=3, decay_steps=10, end_value=0.0),
+     warmup(3, cosine(0.1, 7, 0.0))),
     ("piecewise_constant_schedule",
      lambda: optax.piecewise_constant_schedule(
          init_value=0.1, boundaries_and_scales={3: 0.5, 6: 0.5}),

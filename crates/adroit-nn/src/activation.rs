@@ -48,7 +48,8 @@ pub fn relu<S: Float>(x: S) -> S {
     if x <= S::zero() { S::zero() } else { x }
 }
 
-/// `x` for `x > 0`, `a·x` otherwise (NNlib's `leakyrelu`, `a = 0.01` by default).
+/// `x` for `x > 0`, `a·x` otherwise (NNlib's `leakyrelu`, whose default slope is
+/// [`LEAKY_RELU_SLOPE`] = 0.01).
 ///
 /// # Example
 /// ```
@@ -79,6 +80,26 @@ pub fn relu6<S: Float>(x: S) -> S {
         x
     }
 }
+
+/// NNlib's default slope of [`leaky_relu`] (`leakyrelu(x, a = 0.01)`); also
+/// [`Activation::LEAKY_RELU`].
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::{LEAKY_RELU_SLOPE, leaky_relu};
+/// assert_eq!(leaky_relu(-2.0, LEAKY_RELU_SLOPE), -0.02);
+/// ```
+pub const LEAKY_RELU_SLOPE: f64 = 0.01;
+
+/// NNlib's default `α` of [`elu`] (`elu(x, α = 1)`); also [`Activation::ELU`].
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::{ELU_ALPHA, elu};
+/// assert_eq!(elu(0.0, ELU_ALPHA), 0.0);
+/// assert!((elu(-1.0, ELU_ALPHA) - (1.0_f64.exp().recip() - 1.0)).abs() < 1e-15);
+/// ```
+pub const ELU_ALPHA: f64 = 1.0;
 
 /// `x` for `x > 0`, `α·(eˣ − 1)` otherwise (Clevert et al. 2015).
 ///
@@ -307,6 +328,25 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// [`Activation::LeakyRelu`] with NNlib's default slope, [`LEAKY_RELU_SLOPE`] (Flux's
+    /// `leakyrelu`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::Activation;
+    /// assert_eq!(Activation::LEAKY_RELU, Activation::LeakyRelu(0.01));
+    /// ```
+    pub const LEAKY_RELU: Activation = Activation::LeakyRelu(LEAKY_RELU_SLOPE);
+
+    /// [`Activation::Elu`] with NNlib's default `α`, [`ELU_ALPHA`] (Flux's `elu`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::Activation;
+    /// assert_eq!(Activation::ELU, Activation::Elu(1.0));
+    /// ```
+    pub const ELU: Activation = Activation::Elu(ELU_ALPHA);
+
     /// Applies the activation to a `features × batch` matrix.
     ///
     /// # Example

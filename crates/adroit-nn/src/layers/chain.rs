@@ -128,8 +128,9 @@ impl<T: MatScalar> std::fmt::Debug for LayerSummary<'_, T> {
     }
 }
 
-/// Layers applied in order: `Chain::new().push(a).push(b)` computes `b(a(x))`. Parameters are
-/// named `layers.{i}.{name}`.
+/// Layers applied in order: `Chain::new().push(a).push(b)` computes `b(a(x))`, for `x`:
+/// features × batch (each layer's output, features × batch, is the next one's input).
+/// Parameters are named `layers.{i}.{name}`.
 ///
 /// # Example
 /// ```

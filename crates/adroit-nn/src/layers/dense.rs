@@ -133,9 +133,10 @@ impl<T: MatScalar> Layer<T> for Dense<T> {
     ///
     /// # Panics
     /// If `x` does not have `in` rows, or the `bias` field was set to a matrix that is not
-    /// `out × 1` ([`Layer::predict`], [`train`](crate::train()) and
-    /// [`gradient`](crate::gradient) report both as [`NnError::ShapeMismatch`] before calling
-    /// this).
+    /// `out × 1`. [`Layer::predict`] and [`train`](crate::train()) report both as
+    /// [`NnError::ShapeMismatch`] before calling this; [`gradient`](crate::gradient) reports
+    /// the bias so, but the input is built inside its loss closure, where a wrong size panics
+    /// here.
     #[track_caller]
     fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
         let (out, inputs) = self.weight.shape();

@@ -7,7 +7,9 @@ use rand::Rng;
 
 /// In [`Mode::Train`], zeroes each entry with probability `p` and scales the others by
 /// `1/(1 − p)` (inverted dropout, as Flux and PyTorch); in [`Mode::Eval`], the identity
-/// (Srivastava et al. 2014). The mask comes from the context's seeded RNG.
+/// (Srivastava et al. 2014). The mask comes from the context's seeded RNG. Input and output:
+/// features × batch (any shape: each entry is dropped independently, as Flux's default
+/// `dims = :`).
 ///
 /// # Example
 /// ```

@@ -27,6 +27,39 @@ pub use classification::{
 pub use margin::{hinge_loss, squared_hinge_loss};
 pub use regression::{huber_loss, mae, mse, msle, poisson_loss};
 
+/// Flux's default `δ` of [`huber_loss`]: 1.
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::losses::{Agg, HUBER_DELTA, huber_loss};
+/// use adroit_nn::nalgebra::{self, dmatrix};
+/// // Flux's `huber_loss(ŷ, y)`: an error of 3 costs δ·(3 − δ/2) = 2.5.
+/// let (l, _) = matrix::value_and_gradient(
+///     |p| huber_loss(p[0], &dmatrix![0.0], HUBER_DELTA, Agg::Mean).unwrap(),
+///     &[dmatrix![3.0]],
+/// );
+/// assert_eq!(l, 2.5);
+/// ```
+pub const HUBER_DELTA: f64 = 1.0;
+
+/// Flux's default focusing parameter `γ` of [`focal_loss`] and [`binary_focal_loss`]: 2
+/// (Lin et al. 2017's choice).
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::losses::{Agg, FOCAL_GAMMA, binary_focal_loss};
+/// use adroit_nn::nalgebra::{self, dmatrix};
+/// // pₜ = 0.5: −(1 − 0.5)²·ln 0.5.
+/// let (l, _) = matrix::value_and_gradient(
+///     |p| binary_focal_loss(p[0], &dmatrix![1.0], FOCAL_GAMMA, Agg::Mean).unwrap(),
+///     &[dmatrix![0.5]],
+/// );
+/// assert!((l - 0.25 * 2f64.ln()).abs() < 1e-12);
+/// ```
+pub const FOCAL_GAMMA: f64 = 2.0;
+
 use crate::NnError;
 use crate::error::check_shape;
 use adroit_forward::rules::BinaryRule;
@@ -142,7 +175,9 @@ pub fn label_smoothing<T: MatScalar>(y: &DMatrix<T>, alpha: f64) -> Result<DMatr
     smooth(y, alpha, y.nrows())
 }
 
-/// Label smoothing for binary targets in `[0, 1]`: `y·(1 − α) + α/2` (Flux with `dims = 0`).
+/// Label smoothing for binary targets in `[0, 1]`: `y·(1 − α) + α/2` (Flux with `dims = 0`),
+/// entry by entry, for `y` of any shape (typically 1 × batch, or labels × batch for
+/// independent binary labels).
 ///
 /// # Errors
 /// [`NnError::InvalidConfig`] unless `0 < α < 1` (as [`label_smoothing`]).

@@ -82,7 +82,7 @@ pub fn msle<T: MatScalar>(
 }
 
 /// Huber loss: `½e²` where `|e| ≤ δ`, `δ(|e| − ½δ)` elsewhere, for `e = ŷ − y` (Huber 1964;
-/// Flux's default `δ = 1`).
+/// Flux's default `δ = 1`, [`HUBER_DELTA`](super::HUBER_DELTA)).
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
 ///

@@ -107,7 +107,11 @@ pub enum Schedule {
         steps: usize,
     },
     /// A linear warm-up from 0 to the value of `then` at its start over `steps`, then `then`
-    /// (shifted to start after the warm-up).
+    /// (shifted to start after the warm-up): Optax's `join_schedules([linear_schedule(0,
+    /// then(0), steps), then], [steps])`. Optax's `warmup_cosine_decay_schedule(0, peak, w,
+    /// d, end)` is `Warmup { steps: w, then: Cosine { init: peak, decay_steps: d − w, alpha:
+    /// end/peak } }` (its `decay_steps` count the warm-up; tested against Optax, which
+    /// rounds the joined schedule to `f32`).
     ///
     /// # Example
     /// ```

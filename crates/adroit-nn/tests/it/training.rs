@@ -137,6 +137,47 @@ fn non_finite_loss_stops_and_keeps_the_last_good_parameters() {
 }
 
 #[test]
+fn a_non_finite_gradient_of_a_finite_loss_stops_training() {
+    // ∛p at p = 0: a finite loss (0) whose derivative is +∞, so the weight's gradient is
+    // infinite while every loss is finite — the gradient check, not the loss check, stops.
+    let x = DMatrix::from_element(1, 4, 1.0);
+    let y = DMatrix::from_element(1, 4, 0.0);
+    let mut model = Dense::from_parts(
+        DMatrix::from_element(1, 1, 0.0),
+        Some(DMatrix::zeros(1, 1)),
+        Activation::Identity,
+    )
+    .unwrap();
+    let before = model.clone();
+    let mut loader = DataLoader::new(x, y, 4).unwrap();
+    let config = TrainConfig {
+        epochs: 3,
+        ..TrainConfig::default()
+    };
+    let err = train(
+        &mut model,
+        &mut loader,
+        |p, t| {
+            let cube_root = p.map(num_traits::Float::cbrt).sum();
+            Ok(mse(p, t, Agg::Mean)? + cube_root)
+        },
+        &mut Descent::new(0.1),
+        &config,
+        &mut [],
+    )
+    .unwrap_err();
+    assert!(err.history.epochs.is_empty(), "stopped in the first epoch");
+    match &err.error {
+        NnError::NonFinite { epoch, batch, what } => {
+            assert_eq!((*epoch, *batch), (0, 0));
+            assert_eq!(what, "gradient of weight", "{err}");
+        }
+        other => panic!("unexpected error {other}"),
+    }
+    assert_eq!(model, before, "no step was applied");
+}
+
+#[test]
 fn data_that_does_not_fit_the_model_is_an_error() {
     let mut model = Dense::<f64>::new(3, 1, Activation::Identity, &mut rng());
     let mut loader = DataLoader::new(DMatrix::zeros(2, 4), DMatrix::zeros(1, 4), 2).unwrap();
