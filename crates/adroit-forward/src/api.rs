@@ -22,6 +22,8 @@ pub const DEFAULT_CHUNK: usize = 8;
 /// The derivative `f'(x)` of a scalar function, by one evaluation on a [`Dual`].
 ///
 /// Exact to rounding (no truncation error). `f` may be any code written for `num_traits::Float`.
+/// Source: forward mode on dual numbers (Griewank & Walther, *Evaluating Derivatives*, 2nd ed.,
+/// SIAM 2008, ch. 3); ForwardDiff.jl's `derivative`.
 ///
 /// # Example
 /// ```
@@ -33,7 +35,8 @@ pub fn derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T) -> T {
     f(Dual::variable(x)).tangent()
 }
 
-/// `(f(x), f'(x))` in one evaluation.
+/// `(f(x), f'(x))` in one evaluation, as [`derivative`] (ForwardDiff.jl's `DiffResults`
+/// form).
 ///
 /// # Example
 /// ```
@@ -47,6 +50,8 @@ pub fn value_and_derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T)
 }
 
 /// The second derivative `f''(x)`, by one evaluation on a [`HyperDual`] (exact, no nesting).
+/// Source: hyper-dual numbers (Fike & Alonso, "The development of hyper-dual numbers for exact
+/// second-derivative calculations", AIAA 2011-886).
 ///
 /// # Example
 /// ```
@@ -63,7 +68,8 @@ pub fn second_derivative<T: Float, F: FnOnce(HyperDual<T>) -> HyperDual<T>>(f: F
 ///
 /// `x`: `n` inputs; returns `n` partial derivatives (empty for `n = 0`, without calling `f`).
 /// For large `n` prefer [`gradient_chunked`] (`⌈n/N⌉` evaluations) or reverse mode
-/// (`adroit-reverse`, one evaluation).
+/// (`adroit-reverse`, one evaluation). Source: ForwardDiff.jl's `gradient` with chunk size 1
+/// (Revels, Lubin & Papamarkou, "Forward-Mode Automatic Differentiation in Julia", 2016).
 ///
 /// # Example
 /// ```
@@ -79,7 +85,8 @@ pub fn gradient<T: Float, F: Fn(&[Dual<T>]) -> Dual<T>>(f: F, x: &[T]) -> Vec<T>
     value_and_gradient(f, x).1
 }
 
-/// `(f(x), ∇f(x))`, as [`gradient`]. For `n = 0`, `f` is evaluated once for the value.
+/// `(f(x), ∇f(x))`, as [`gradient`] (same source). For `n = 0`, `f` is evaluated once for the
+/// value.
 ///
 /// # Example
 /// ```
@@ -240,7 +247,8 @@ fn check_output_len(expected: usize, found: usize) {
 /// The Jacobian of `f: ℝⁿ → ℝᵐ`, by `n` evaluations on [`Dual`] (one column each).
 ///
 /// `x`: `n` inputs; returns the `m × n` matrix `J` with `J[(i, j)] = ∂fᵢ/∂xⱼ` (row `i` is
-/// `∇fᵢ`). For `n = 0`, `f` is evaluated once to learn `m`.
+/// `∇fᵢ`). For `n = 0`, `f` is evaluated once to learn `m`. Source: ForwardDiff.jl's
+/// `jacobian` with chunk size 1 (JAX's `jacfwd`).
 ///
 /// # Panics
 /// If `f` returns outputs of different lengths on different evaluations.
@@ -317,7 +325,8 @@ where
 /// The Jacobian-vector product (directional derivative) `J(x)·v` of `f: ℝⁿ → ℝᵐ`, with
 /// `f(x)`, in one evaluation on [`Dual`] seeded with `v`.
 ///
-/// `x`, `v`: `n` entries each; returns `(f(x), J·v)`, `m` entries each.
+/// `x`, `v`: `n` entries each; returns `(f(x), J·v)`, `m` entries each. Source: JAX's `jvp`
+/// (one pass, the tangent seeded with `v`; Griewank & Walther 2008, §3.1).
 ///
 /// # Panics
 /// If `x.len() != v.len()`.
@@ -358,6 +367,8 @@ where
 /// A closure given a type of its own takes `&[HyperDualVec<T, 8, 8>]` ([`DEFAULT_CHUNK`] = 8;
 /// adroit-reverse's `hessian` records `Var<DualVec<T, 12>>` instead, its `HESSIAN_CHUNK`).
 /// Only the second-order parts are returned: a NaN value or gradient inside `f` is not seen.
+/// Source: hyper-dual numbers (Fike & Alonso 2011) in ForwardDiff.jl's chunked layout
+/// (ForwardDiff's own `hessian` nests duals instead; the result is the same).
 ///
 /// # Example
 /// ```
@@ -382,7 +393,14 @@ where
     hessian_chunked::<DEFAULT_CHUNK, T, F>(f, x)
 }
 
-/// [`hessian`] with a chosen chunk size `N` (`N = n` gives the whole Hessian in one evaluation).
+/// [`hessian`] with a chosen chunk size `N`: one evaluation on [`HyperDualVec<T, N, N>`] per
+/// `N × N` block on or above the diagonal, `b(b+1)/2` with `b = ⌈n/N⌉` (`N = n` gives the whole
+/// Hessian in one evaluation; larger `N` means fewer evaluations of `N²` second-order parts
+/// each).
+///
+/// `x`: `n` inputs; returns the symmetric `n × n` Hessian (upper triangle computed, lower
+/// mirrored); empty `x` gives a 0 × 0 matrix without calling `f`. `N = 0` is rejected at
+/// compile time. Source: as [`hessian`].
 ///
 /// # Example
 /// ```
@@ -429,7 +447,9 @@ where
 /// `⌈n/DEFAULT_CHUNK⌉` evaluations on [`HyperDualVec<T, DEFAULT_CHUNK, 1>`] (`ε₂` seeded with
 /// `v`).
 ///
-/// `x`, `v`: `n` entries each; returns `n` entries.
+/// `x`, `v`: `n` entries each; returns `n` entries. Source: forward-over-forward
+/// Hessian-vector products (Pearlmutter, "Fast exact multiplication by the Hessian", Neural
+/// Computation 1994, computed here in forward mode on hyper-dual numbers).
 ///
 /// # Panics
 /// If `x.len() != v.len()`.

@@ -55,8 +55,9 @@
 //! calls can disagree between chunks. They can also be **finite and wrong**: where every
 //! primal in a pivot column is 0, partial pivoting picks the first row, and if that entry
 //! carries no tangent while entries below it do, nalgebra skips the column and drops their
-//! tangents (a 4 × 4 matrix with a zero first column perturbed in entry (1, 0): `determinant()`
-//! gives derivative 0 where the cofactor is −85; likewise at matrices with dependent columns).
+//! tangents (rows `[0, 1, 2, 3]`, `[0, 4, 5, 6]`, `[0, 7, 8, 10]`, `[0, 2, 9, 1]` perturbed in
+//! entry (1, 0): `determinant()` gives derivative 0 where the cofactor is −85, a test; likewise
+//! at matrices with dependent columns).
 //! At matrices that may be singular, take determinants with `full_piv_lu().determinant()`,
 //! whose pivot is the largest entry of the whole remaining block (tested against central
 //! differences at such matrices), and decide singularity on the primal values:

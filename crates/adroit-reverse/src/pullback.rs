@@ -62,6 +62,20 @@ impl<T: TapeScalar> Pullback<T> {
         self.recording.tape().bytes()
     }
 
+    /// Bytes of the recorded nodes (their count times the bytes per node, with any custom
+    /// rules), the tape's memory without spare capacity; [`tape_bytes`](Self::tape_bytes)
+    /// counts the capacity held.
+    ///
+    /// # Example
+    /// ```
+    /// // 24 bytes per node for f64: two u32 parents and two f64 partials.
+    /// let (_, pb) = adroit_reverse::pullback(|x| vec![x[0] * x[1] + x[0]], &[2.0, 3.0]);
+    /// assert_eq!(pb.tape_bytes_used(), 24 * pb.tape_len());
+    /// ```
+    pub fn tape_bytes_used(&self) -> usize {
+        self.recording.tape().bytes_used()
+    }
+
     /// Number of nodes recorded (inputs and operations, plus one sink node).
     ///
     /// # Example

@@ -35,6 +35,12 @@ pub struct Tape<T> {
     customs: Vec<Custom<T>>,
 }
 
+/// The size of one element of `v`, read from its type (so memory accounting follows the
+/// node arrays' actual layout).
+fn element_size<E>(_: &Vec<E>) -> usize {
+    size_of::<E>()
+}
+
 /// Source of unique tape ids (never 0).
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -70,10 +76,19 @@ impl<T: TapeScalar> Tape<T> {
         self.parents.len()
     }
 
-    /// Bytes held by the node arrays (capacity, not just length).
+    /// Bytes held by the node arrays (capacity, not just length), with the custom rules'
+    /// records (not the heap data a custom rule owns).
     pub(crate) fn bytes(&self) -> usize {
-        self.parents.capacity() * size_of::<[u32; 2]>()
-            + self.partials.capacity() * size_of::<[T; 2]>()
+        self.parents.capacity() * element_size(&self.parents)
+            + self.partials.capacity() * element_size(&self.partials)
+            + self.customs.capacity() * element_size(&self.customs)
+    }
+
+    /// Bytes of the recorded nodes (length, not capacity), counted as [`bytes`](Self::bytes).
+    pub(crate) fn bytes_used(&self) -> usize {
+        self.parents.len() * element_size(&self.parents)
+            + self.partials.len() * element_size(&self.partials)
+            + self.customs.len() * element_size(&self.customs)
     }
 
     /// Panics unless `var` was recorded on this tape (constants are always accepted).

@@ -326,6 +326,18 @@ fn full_pivoting_differentiates_determinants_at_singular_matrices() {
             [c0, c1, c0 + c1, (r * r % 5) as f64, (r + 2) as f64 * 0.5]
         })
         .collect();
+    // The documented failure of partial pivoting (crate docs, "Singular matrices"): perturbed
+    // in entry (1, 0), below the zero pivot, `determinant()` gives a finite 0 where the
+    // derivative is the cofactor, −85.
+    let plain = DMatrix::from_row_slice(4, 4, &zero_column);
+    let below_pivot = DMatrix::from_fn(4, 4, |r, c| {
+        Dual::new(plain[(r, c)], if (r, c) == (1, 0) { 1.0 } else { 0.0 })
+    });
+    assert_eq!(below_pivot.clone().determinant().tangent(), 0.0);
+    let cofactor = -plain.remove_row(1).remove_column(0).determinant();
+    assert!((cofactor + 85.0).abs() < 1e-12, "cofactor {cofactor}");
+    let full = below_pivot.full_piv_lu().determinant().tangent();
+    assert!((full - cofactor).abs() < 1e-12, "full pivoting: {full}");
     for (n, entries) in [(4, zero_column.to_vec()), (5, dependent)] {
         let plain = DMatrix::from_row_slice(n, n, &entries);
         for k in 0..n * n {

@@ -365,12 +365,20 @@ fn tape_is_compact() {
         &[1.0, 1.0],
     );
     assert_eq!(pb.tape_len(), 1 + 2 + 1000);
+    // the node arrays' element sizes, read from their types: exactly 24 bytes a node
+    assert_eq!(pb.tape_bytes_used(), 1003 * 24);
+    // and at most twice that held (growth by doubling)
     assert!(
         pb.tape_bytes() <= 1003 * 24 * 2,
         "{} bytes",
         pb.tape_bytes()
     );
-    assert_eq!(size_of::<[u32; 2]>() + size_of::<[f64; 2]>(), 24);
+    // f32: 16 bytes a node
+    let (_, pb) = pullback(
+        |x| vec![(0..1000).fold(x[0], |acc, _| acc * x[1])],
+        &[1.0_f32, 1.0],
+    );
+    assert_eq!(pb.tape_bytes_used(), 1003 * 16);
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod matrix_pool;
 mod matrix_uniform;
 mod matrix_zip_map;
 mod misuse;
+mod piecewise;
 #[path = "../../../adroit-forward/tests/it/reference.rs"]
 mod reference;
 mod regressions;
