@@ -206,39 +206,9 @@ impl<T: Float, const M: usize, const N: usize> ChainRule for HyperDualVec<T, M, 
     /// `f(x)` with `f'` and `f''` from the rule evaluated on a [`Dual`]:
     /// `ε₁ᵢε₂ⱼ` part `f'·cᵢⱼ + f''·aᵢ·bⱼ`.
     #[inline]
-    #[allow(clippy::eq_op)] // c − c is the finiteness test
     fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
         let (value, d) = rule.eval(Dual::variable(self.value));
-        let (d1, d2) = (d.value(), d.tangent());
-        // f''·(a·b): symmetric in the two kinds of perturbation, so Hessians stay symmetric.
-        // `nan_lanes` collects c − c per column (NaN where an entry is not finite) without a
-        // loop-carried sum, so the loop still vectorises.
-        let mut eps12 = self.eps12;
-        let mut nan_lanes = [T::zero(); N];
-        for (row, &a) in eps12.iter_mut().zip(&self.eps1) {
-            for ((c, &b), lane) in row.iter_mut().zip(&self.eps2).zip(&mut nan_lanes) {
-                *c = cp(d1, *c) + cp(d2, cp(a, b));
-                *lane = *lane + (*c - *c);
-            }
-        }
-        if nan_lanes.iter().any(|l| l.is_nan()) {
-            // Rare: an entry overflowed (or is NaN). Where a·b alone overflowed, the balanced
-            // association brings the term back into range.
-            for (i, row) in eps12.iter_mut().enumerate() {
-                for (j, c) in row.iter_mut().enumerate() {
-                    if !c.is_finite() {
-                        let term = balanced_product(d2, self.eps1[i], self.eps2[j]);
-                        *c = cp(d1, self.eps12[i][j]) + term;
-                    }
-                }
-            }
-        }
-        Self::new(
-            value.value(),
-            self.eps1.map(|a| cp(d1, a)),
-            self.eps2.map(|b| cp(d1, b)),
-            eps12,
-        )
+        self.chain_unary(value.value(), d)
     }
 
     /// `f(x, y)` with first and second partials from the rule evaluated on a two-direction
@@ -363,5 +333,46 @@ fn balanced_product<T: Float>(f: T, p: T, q: T) -> T {
         cp(cp(f, small), large)
     } else {
         cp(cp(f, large), small)
+    }
+}
+
+impl<T: Float, const M: usize, const N: usize> HyperDualVec<T, M, N> {
+    /// `f(x)` from its value and its derivative `d` evaluated on a [`Dual`] (`f'` the value,
+    /// `f''` the tangent): `ε₁ᵢε₂ⱼ` part `f'·cᵢⱼ + f''·aᵢ·bⱼ`. The core of
+    /// [`ChainRule::apply_unary`], shared with the special functions, whose values do not come
+    /// from a [`UnaryRule`].
+    #[inline]
+    #[allow(clippy::eq_op)] // c − c is the finiteness test
+    pub(crate) fn chain_unary(self, value: T, d: Dual<T>) -> Self {
+        let (d1, d2) = (d.value(), d.tangent());
+        // f''·(a·b): symmetric in the two kinds of perturbation, so Hessians stay symmetric.
+        // `nan_lanes` collects c − c per column (NaN where an entry is not finite) without a
+        // loop-carried sum, so the loop still vectorises.
+        let mut eps12 = self.eps12;
+        let mut nan_lanes = [T::zero(); N];
+        for (row, &a) in eps12.iter_mut().zip(&self.eps1) {
+            for ((c, &b), lane) in row.iter_mut().zip(&self.eps2).zip(&mut nan_lanes) {
+                *c = cp(d1, *c) + cp(d2, cp(a, b));
+                *lane = *lane + (*c - *c);
+            }
+        }
+        if nan_lanes.iter().any(|l| l.is_nan()) {
+            // Rare: an entry overflowed (or is NaN). Where a·b alone overflowed, the balanced
+            // association brings the term back into range.
+            for (i, row) in eps12.iter_mut().enumerate() {
+                for (j, c) in row.iter_mut().enumerate() {
+                    if !c.is_finite() {
+                        let term = balanced_product(d2, self.eps1[i], self.eps2[j]);
+                        *c = cp(d1, self.eps12[i][j]) + term;
+                    }
+                }
+            }
+        }
+        Self::new(
+            value,
+            self.eps1.map(|a| cp(d1, a)),
+            self.eps2.map(|b| cp(d1, b)),
+            eps12,
+        )
     }
 }

@@ -125,6 +125,7 @@ mod hyper_dual;
 mod nalgebra_traits;
 pub mod rules;
 mod scalar_traits;
+mod special;
 mod stop_gradient;
 mod symmetric_eigen;
 mod symmetric_eigen_hyperdual;
@@ -138,6 +139,7 @@ pub use chain_rule::{ChainRule, chain_product, chain_product_assign, chain_produ
 pub use dual::Dual;
 pub use dual_vec::DualVec;
 pub use hyper_dual::{HyperDual, HyperDualVec};
+pub use special::SpecialFunctions;
 pub use stop_gradient::StopGradient;
 pub use symmetric_eigen::symmetric_eigen;
 pub use symmetric_eigen_hyperdual::symmetric_eigen_hyperdual;

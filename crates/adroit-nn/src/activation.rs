@@ -1,14 +1,14 @@
-//! Activation functions: each written once, generically over `num_traits::Float` and
+//! Activation functions: each written once, generically over `num_traits::Float` (GELU's erf
+//! form over adroit-forward's `SpecialFunctions`, which adds the error function) and
 //! numerically stable, so its derivative comes from the rule table of `adroit-forward` (through
-//! forward-mode duals) and it works on `f64`, `Dual`, `Var` alike — except GELU's erf form,
-//! [`gelu_erf_with_derivative`], whose error function (not in `Float`) comes from the `libm`
-//! crate with its derivative `Φ(x) + x·φ(x)` written beside it, for `f32`/`f64` only; and
-//! [`Activation`], the choice of a layer, applied entry-wise to matrices.
+//! forward-mode duals) and it works on `f64`, `Dual`, `Var` alike; and [`Activation`], the
+//! choice of a layer, applied entry-wise to matrices.
 //!
 //! Definitions and constants follow Flux/NNlib. Kinks: `relu'(0) = 0`, and every
 //! piecewise-linear activation takes the derivative of its flat or lower piece at a kink
 //! (`relu6'(6) = 0`, `hardtanh'(±1) = 0`, `hardsigmoid'(±3) = 0`).
 
+use adroit_forward::{Dual, SpecialFunctions};
 use adroit_reverse::matrix::{Along, MatScalar, MatVar};
 use num_traits::Float;
 
@@ -147,10 +147,30 @@ pub fn gelu_tanh<S: Float>(x: S) -> S {
     x * sigmoid(two_k * (x + c::<S>(0.044_715) * x * x * x))
 }
 
-/// GELU, exact form `x·Φ(x) = ½x(1 + erf(x/√2))` with its derivative `Φ(x) + x·φ(x)`, for
-/// `f32`/`f64` (the error function comes from the `libm` crate, so this one is not generic).
-/// `Φ(x)` is computed as `½·erfc(−x/√2)`, which keeps full precision in the negative tail
-/// where `1 + erf` cancels.
+/// GELU, exact form `x·Φ(x) = ½x(1 + erf(x/√2))` (Hendrycks & Gimpel 2016; NNlib's
+/// `gelu_erf`, PyTorch's default `GELU`), for any number type with the error function
+/// (adroit-forward's [`SpecialFunctions`]: `f32`, `f64`, dual numbers, tape variables), so its
+/// derivative `Φ(x) + x·φ(x)` comes from the rule table. `Φ(x)` is computed as
+/// `½·erfc(−x/√2)`, which keeps full precision in the negative tail where `1 + erf` cancels.
+///
+/// # Example
+/// ```
+/// use adroit_nn::activation::gelu_erf;
+/// assert_eq!(gelu_erf(0.0), 0.0);
+/// // GELU(1) = Φ(1) = 0.8413447 (normal tables)
+/// assert!((gelu_erf(1.0_f64) - 0.8413447).abs() < 1e-7);
+/// // its derivative, through adroit's reverse mode: Φ(1) + φ(1) = 0.8413447 + 0.2419707
+/// let d = adroit_nn::adroit_reverse::gradient(|v| gelu_erf(v[0]), &[1.0_f64])[0];
+/// assert!((d - 1.0833154).abs() < 1e-7);
+/// ```
+pub fn gelu_erf<S: SpecialFunctions>(x: S) -> S {
+    let cdf = c::<S>(0.5) * (-x / c::<S>(core::f64::consts::SQRT_2)).erfc();
+    x * cdf
+}
+
+/// [`gelu_erf`] and its derivative `Φ(x) + x·φ(x)` in one evaluation (on a [`Dual`]), for
+/// matrix code that takes an entry's value and slope together
+/// ([`MatVar::map_with_derivative`]).
 ///
 /// # Example
 /// ```
@@ -161,10 +181,8 @@ pub fn gelu_tanh<S: Float>(x: S) -> S {
 /// assert!((y - 0.8413447).abs() < 1e-7 && (dy - 1.0833154).abs() < 1e-7);
 /// ```
 pub fn gelu_erf_with_derivative<T: MatScalar>(x: T) -> (T, T) {
-    let xf = x.to_f64().unwrap_or(f64::NAN);
-    let cdf = 0.5 * libm::erfc(-xf / core::f64::consts::SQRT_2);
-    let pdf = (-0.5 * xf * xf).exp() / (2.0 * core::f64::consts::PI).sqrt();
-    (c(xf * cdf), c(cdf + xf * pdf))
+    let y = gelu_erf(Dual::variable(x));
+    (y.value(), y.tangent())
 }
 
 /// Swish / SiLU `x·σ(x)` (Ramachandran et al. 2017).
@@ -305,7 +323,7 @@ pub enum Activation {
     Selu,
     /// [`gelu_tanh`].
     GeluTanh,
-    /// [`gelu_erf_with_derivative`].
+    /// [`gelu_erf`].
     GeluErf,
     /// [`swish`] (also called SiLU).
     Swish,

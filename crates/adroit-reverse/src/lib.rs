@@ -64,6 +64,7 @@ mod pullback;
 mod record;
 mod scalar;
 mod scope;
+mod special;
 mod symmetric_eigen;
 mod tape;
 mod var;

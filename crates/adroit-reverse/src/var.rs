@@ -117,7 +117,7 @@ impl<T: TapeScalar> Var<T> {
     /// Records `value = f(self)` with partial `d`.
     #[inline(always)]
     #[track_caller]
-    fn record_unary(self, value: T, d: T) -> Self {
+    pub(crate) fn record_unary(self, value: T, d: T) -> Self {
         if self.is_constant() {
             return Self::constant(value);
         }

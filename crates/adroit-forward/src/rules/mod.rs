@@ -14,7 +14,8 @@
 //!
 //! # Sources
 //! The derivatives are the textbook ones (e.g. Abramowitz & Stegun, *Handbook of Mathematical
-//! Functions*, 1964, ch. 4 for the elementary functions); each rule's doc gives its formula.
+//! Functions*, 1964, ch. 4 for the elementary functions, ch. 7 for the error function); each
+//! rule's doc gives its formula.
 //! The edge conventions follow the AD libraries named on each rule (JAX for ties of
 //! `max`/`min`, ForwardDiff.jl's NaN-safe mode for `0·∞`, one-sided limits elsewhere). The test
 //! suite checks the rules' values and first and second derivatives against reference values
@@ -34,6 +35,7 @@ mod exp_log;
 mod hyperbolic;
 mod piecewise;
 mod power;
+mod special;
 mod trig;
 
 pub use arithmetic::{Add, Div, Mul, Neg, Recip, Rem, Sub};
@@ -41,6 +43,7 @@ pub use exp_log::{Exp, Exp2, ExpM1, Ln, Ln1p, Log, Log2, Log10};
 pub use hyperbolic::{Acosh, Asinh, Atanh, Cosh, Sinh, Tanh};
 pub use piecewise::{Abs, Ceil, Copysign, Floor, Fract, Max, Min, Round, Signum, Trunc};
 pub use power::{Cbrt, Hypot, Powf, Powi, Sqrt};
+pub use special::{Erf, Erfc};
 pub use trig::{Acos, Asin, Atan, Atan2, Cos, Sin, Tan, ToDegrees, ToRadians};
 
 use num_traits::Float;

@@ -31,6 +31,8 @@ mod piecewise_fd;
 mod reference;
 mod regressions;
 mod second_order_precision;
+mod special;
+mod special_reference;
 mod symmetric_eigen_hyperdual;
 mod tolerance;
 mod traits;

@@ -201,7 +201,8 @@ fn softmax_and_logsoftmax_are_finite_and_right_at_1000_f32() {
 }
 
 /// The standard normal CDF `Φ(x)` by composite Simpson integration of the density from −10
-/// (independent of the `libm::erf` the crate uses; error ~1e-12, far below the tolerances).
+/// (independent of the `libm` erfc that adroit-forward's `SpecialFunctions` uses; error
+/// ~1e-12, far below the tolerances).
 fn normal_cdf(x: f64) -> f64 {
     let a = -10.0;
     let n = 4000;

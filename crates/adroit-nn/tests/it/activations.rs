@@ -211,6 +211,35 @@ fn kink_conventions() {
 }
 
 #[test]
+fn gelu_erf_is_generic_with_derivatives_from_the_rules() {
+    use adroit_forward::{HyperDual, second_derivative};
+    // GELU'' = φ(x)·(2 − x²), φ the standard normal density.
+    let phi = |x: f64| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    for x in [-7.5, -2.0, -0.3, 0.0, 0.8, 3.0] {
+        let (v, d) = gelu_erf_with_derivative(x);
+        // reverse mode (Var<f64>) and forward mode agree with the one-pass form
+        assert_eq!(adroit_reverse::gradient(|p| gelu_erf(p[0]), &[x]), [d]);
+        assert_eq!(gelu_erf(x), v);
+        let d2 = second_derivative(|u: HyperDual<f64>| gelu_erf(u), x);
+        let want = phi(x) * (2.0 - x * x);
+        assert!(
+            (d2 - want).abs() <= 1e-14 * want.abs() + 1e-300,
+            "gelu_erf''({x}) = {d2} vs {want}"
+        );
+        // f32 through the same code
+        let (v32, d32) = gelu_erf_with_derivative(x as f32);
+        assert!(
+            (f64::from(v32) - v).abs() <= 1e-6 * (1.0 + v.abs()),
+            "f32 value at {x}"
+        );
+        assert!(
+            (f64::from(d32) - d).abs() <= 1e-6 * (1.0 + d.abs()),
+            "f32 slope at {x}"
+        );
+    }
+}
+
+#[test]
 fn gelu_erf_against_the_tanh_form_and_finite_differences() {
     for i in 0..41 {
         let x = -4.0 + 0.2 * i as f64 + 0.01;

@@ -4,11 +4,14 @@ use super::gemm::{self, Operand};
 use super::pool::BufferPool;
 use super::tape::MatTapeStack;
 use crate::TapeScalar;
+use adroit_forward::SpecialFunctions;
 use core::mem::MaybeUninit;
 use nalgebra::RealField;
 use std::cell::RefCell;
 
-/// An element type of [`MatVar`](super::MatVar): `f32` or `f64` (sealed).
+/// An element type of [`MatVar`](super::MatVar): `f32` or `f64` (sealed). Besides `Float` and
+/// nalgebra's `RealField` it provides adroit-forward's `SpecialFunctions` (`erf`, `erfc`), so
+/// element-wise maps may use them.
 ///
 /// As a bound, it lets array code be written once for both:
 /// ```
@@ -28,7 +31,7 @@ use std::cell::RefCell;
 /// }
 /// ```
 #[allow(private_bounds)] // the point: the supertrait's functions are private to this crate
-pub trait MatScalar: TapeScalar + RealField + Copy + sealed::Sealed {}
+pub trait MatScalar: TapeScalar + RealField + SpecialFunctions + Copy + sealed::Sealed {}
 
 /// The per-type thread-locals and kernel, reachable only from inside this crate (a private
 /// supertrait of [`MatScalar`]: code outside the crate can neither name it nor call its

@@ -23,6 +23,7 @@ mod piecewise;
 mod reference;
 mod regressions;
 mod scalar_lhs;
+mod special;
 #[path = "../../../adroit-forward/tests/it/tolerance.rs"]
 mod tolerance;
 mod traits;

@@ -1,0 +1,84 @@
+//! Rules for the special functions of [`SpecialFunctions`]: the error function and its
+//! complement.
+//!
+//! Their values are not expressible in [`num_traits::Float`], so these rules are not
+//! [`UnaryRule`](super::UnaryRule)s: `eval` takes a [`SpecialFunctions`] number (the value
+//! comes from the number type: `libm` for `f32`/`f64`, the chain rule for dual numbers and
+//! tape variables), while the derivative is ordinary `Float` code, so evaluated on a dual
+//! number it gives the second derivative, as for every other rule.
+
+use crate::SpecialFunctions;
+use num_traits::Float;
+
+/// `2/√π · e^(−x²)`, the derivative of `erf`; 0 at `±∞` (and for `|x|` beyond ~27, where
+/// `e^(−x²)` underflows), NaN for NaN.
+#[inline(always)]
+fn erf_slope<S: Float>(x: S) -> S {
+    let two_over_sqrt_pi = S::from(core::f64::consts::FRAC_2_SQRT_PI).unwrap_or_else(S::one);
+    two_over_sqrt_pi * (-(x * x)).exp()
+}
+
+/// The error function `erf x = 2/√π ∫₀ˣ e^(−t²) dt`: derivative `2/√π · e^(−x²)` (Abramowitz &
+/// Stegun 7.1.1 and 7.1.19).
+///
+/// Convention: the derivative is 0 at `±∞` (where `erf` is flat at `±1`).
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::Erf;
+/// let (value, slope) = Erf.eval(0.0_f64);
+/// assert_eq!(value, 0.0);
+/// assert!((slope - 2.0 / std::f64::consts::PI.sqrt()).abs() < 1e-15);
+/// assert_eq!(Erf.eval(f64::INFINITY), (1.0, 0.0));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Erf;
+
+impl Erf {
+    /// Returns `(erf x, erf' x)`.
+    ///
+    /// # Example
+    /// On a dual number the tangent of the derivative is the second derivative,
+    /// `erf'' x = −2x · erf' x`:
+    /// ```
+    /// use adroit_forward::Dual;
+    /// use adroit_forward::rules::Erf;
+    /// let (_, d) = Erf.eval(Dual::variable(1.0_f64));
+    /// assert!((d.tangent() + 2.0 * d.value()).abs() < 1e-15);
+    /// ```
+    #[inline(always)]
+    pub fn eval<S: SpecialFunctions>(self, x: S) -> (S, S) {
+        (x.erf(), erf_slope(x))
+    }
+}
+
+/// The complementary error function `erfc x = 1 − erf x`, computed without the cancellation of
+/// `1 − erf x` for large `x`: derivative `−2/√π · e^(−x²)` (Abramowitz & Stegun 7.1.2).
+///
+/// Convention: the derivative is 0 at `±∞`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::Erfc;
+/// let (value, slope) = Erfc.eval(0.0_f64);
+/// assert_eq!(value, 1.0);
+/// assert!((slope + 2.0 / std::f64::consts::PI.sqrt()).abs() < 1e-15);
+/// // far in the tail erfc keeps full relative precision: erfc 10 ≈ 2.088e-45
+/// assert!((Erfc.eval(10.0_f64).0 / 2.088487583762545e-45 - 1.0).abs() < 1e-14);
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Erfc;
+
+impl Erfc {
+    /// Returns `(erfc x, erfc' x)`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::rules::Erfc;
+    /// assert_eq!(Erfc.eval(f64::NEG_INFINITY), (2.0, -0.0));
+    /// ```
+    #[inline(always)]
+    pub fn eval<S: SpecialFunctions>(self, x: S) -> (S, S) {
+        (x.erfc(), -erf_slope(x))
+    }
+}
