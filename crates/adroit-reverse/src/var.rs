@@ -190,7 +190,17 @@ impl<T: TapeScalar> ChainRule for Var<T> {
     #[inline(always)]
     #[track_caller]
     fn unscale(self, c: T) -> Self {
-        self.record_unary(self.value / c, c.recip())
+        let value = self.value / c;
+        let r = c.recip();
+        if r.is_finite() || c.is_zero() {
+            return self.record_unary(value, r);
+        }
+        // 1/c overflowed (a subnormal c) although t/c, forward mode's tangent, need not: the
+        // partial as two finite factors, 2/ε and 1/(c·2/ε) (c·2/ε is normal, and scaling by a
+        // power of two is exact), recorded as two nodes.
+        let s = (T::one() + T::one()) / T::epsilon();
+        self.record_unary(self.value * s, s)
+            .record_unary(value, (c * s).recip())
     }
 }
 

@@ -103,10 +103,12 @@ impl UnaryRule for Powi {
 ///   orders; for `0 < p < 1` (true value `−∞`) the entry read from `∂x` comes out NaN (the
 ///   `p`-derivative of `∂x = p·xᵖ⁻¹ = +∞` meets `∞ − ∞` in the product rule), the one read
 ///   from `∂p` is `−∞`; which entry of a Hessian reads which depends on the mode.
-/// - Where `xᵖ` overflows or underflows at a finite nonzero `x`, `∂p` is formed as
+/// - Where `xᵖ` overflows, or underflows at `|x| < 1`, at a normal `x`, `∂p` is formed as
 ///   `x·(xᵖ⁻¹·ln|x|)`, so that its slope in `x` (the mixed partial `xᵖ⁻¹·(1 + p·ln|x|)`, often
 ///   finite there) does not pass through the infinite or flushed `xᵖ` and agrees with the
-///   other order.
+///   other order. Where `xᵖ` underflows at `|x| > 1`, as `±(|x|^(p/2)·ln|x|)·|x|^(p/2)`: the
+///   product of two normal halves, so a normal `∂p` (`(1e154, −2)`: `3.5e-306`) and `∂²/∂p²`
+///   are not flushed with `xᵖ`.
 /// - Third and higher derivatives in `x` go through `xᵖ/x`, whose rounding error makes the
 ///   `n`-th derivative off by about `ε·|x|^(p−n)`: negligible at ordinary `x`, large at tiny
 ///   `|x|` (the fourth derivative of `x.powf(2.0)` at `1e-20` is `−4.8e24`, not `0`). For an
@@ -155,11 +157,21 @@ impl BinaryRule for Powf {
             // reverse reads it from here, and it must agree with the other order, read from
             // ∂x = p·xᵖ⁻¹. Not where xᵖ⁻¹ is infinite too (p < 0 at tiny x: its tangent would
             // meet ∞ − ∞) nor at a subnormal x (the tangent of ln|x|, 1/x, overflows).
-            let r = x.powf(p - S::one());
-            if r.is_finite() {
-                x * (r * x.abs().ln())
+            let ln = x.abs().ln();
+            if value.is_finite() && x.abs() > S::one() {
+                // xᵖ underflowed at |x| > 1 (so p < 0): xᵖ⁻¹ = xᵖ/x is smaller still and would
+                // flush ∂p to 0 ((1e154, −2): 3.5e-306). Split xᵖ into two normal halves
+                // |x|^(p/2) instead, with xᵖ's sign: ∂p = ±(|x|^(p/2)·ln|x|)·|x|^(p/2) keeps
+                // every normal ∂p, and its slopes (∂²/∂p² = xᵖ·ln²|x|) stay in range too.
+                let half = x.abs().powf(p / (S::one() + S::one()));
+                value.signum() * ((half * ln) * half)
             } else {
-                value * x.abs().ln()
+                let r = x.powf(p - S::one());
+                if r.is_finite() {
+                    x * (r * ln)
+                } else {
+                    value * ln
+                }
             }
         } else {
             value * x.abs().ln()

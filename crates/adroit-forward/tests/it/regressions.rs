@@ -287,3 +287,43 @@ fn chunked_gradient_of_no_inputs_does_not_call_the_function() {
     let g = adroit_forward::gradient_chunked::<4, f64, _>(|x| x[0], &[]);
     assert!(g.is_empty());
 }
+
+#[test]
+fn powf_exponent_derivatives_where_the_power_underflows_above_one() {
+    // xᵖ subnormal or flushed at |x| > 1: ∂p = xᵖ·ln|x| and ∂²/∂p² = xᵖ·ln²|x| are normal
+    // numbers, but went through xᵖ⁻¹ = xᵖ/x, which flushed them to 0 (found by a hunt).
+    // References: mpmath at 40 digits.
+    let cases = [
+        (
+            1e154,
+            -2.0,
+            3.54598104321083e-306,
+            1.2573981558810568e-303,
+        ),
+        (
+            1e100,
+            -3.085,
+            7.28141340021186e-307,
+            1.6766073951254916e-304,
+        ),
+        (1e10, -30.9, 2.302585092994121e-308, 5.3018981104785715e-307),
+    ];
+    for (x, p, dp, dpp) in cases {
+        let g = gradient(|v| v[0].powf(v[1]), &[x, p]);
+        assert!(
+            (g[1] - dp).abs() <= 1e-14 * dp,
+            "∂p at ({x}, {p}): {}",
+            g[1]
+        );
+        let second = second_derivative(|q: HyperDual<f64>| HyperDual::constant(x).powf(q), p);
+        assert!(
+            (second - dpp).abs() <= 1e-14 * dpp,
+            "∂²/∂p² at ({x}, {p}): {second}"
+        );
+        let h = hessian(|v| v[0].powf(v[1]), &[x, p]);
+        assert!((h[(1, 1)] - dpp).abs() <= 1e-14 * dpp, "Hessian: {h}");
+    }
+    // a negative base with an odd exponent keeps xᵖ's sign (here ∂p itself underflows to −0)
+    let g = gradient(|v| v[0].powf(v[1]), &[-1e154, -3.0]);
+    assert!(g[1] == 0.0 && g[1].is_sign_negative(), "{}", g[1]);
+}

@@ -285,3 +285,27 @@ fn custom_scalar_keeps_the_zero_times_infinity_convention() {
     let hv = hvp(|v| csqrt(v[0] * v[0]) * v[1], &[0.0, 0.0], &[1.0, 0.0]);
     assert_eq!(hv, vec![0.0, 0.0]);
 }
+
+#[test]
+fn division_by_a_subnormal_constant_keeps_a_finite_adjoint() {
+    // x / c for a plain constant c recorded the partial 1/c, which overflows for a subnormal c
+    // although adj/c need not (found by a hunt): ∂/∂x [1e-20·(x/c)] = 1e-20/c ≈ 2e303 came
+    // out +∞. (Where the adjoint reaching the quotient is itself too large, adj/c overflows in
+    // reverse mode whatever the partial: y·(x²/c) at (1e-300, 1.5) gives ∞ where forward
+    // mode's 2x/c stays finite — accumulation order, documented.)
+    for c in [5e-324, 3e-320] {
+        let g = gradient(|v: &[Var<f64>]| (v[0] / c) * 1e-20, &[2.0]);
+        let want = 1e-20 / c;
+        assert!(want.is_finite());
+        assert!(
+            (g[0] - want).abs() <= 4.0 * f64::EPSILON * want,
+            "c = {c}: {g:?} vs {want}"
+        );
+        // forward-over-reverse: the mixed partial of x·y/c·1e-20 is 1e-20/c
+        let h = hessian(|v| (v[0] * v[1] / c) * 1e-20, &[2.0, 3.0]);
+        assert!((h[(0, 1)] - want).abs() <= 4.0 * f64::EPSILON * want, "{h}");
+    }
+    // division by an exact zero keeps its infinite partial
+    let g = gradient(|v: &[Var<f64>]| v[0] / 0.0, &[1.0]);
+    assert_eq!(g, [f64::INFINITY]);
+}
