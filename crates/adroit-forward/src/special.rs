@@ -104,18 +104,17 @@ impl<T: SpecialFunctions, const N: usize> SpecialFunctions for DualVec<T, N> {
 impl<T: SpecialFunctions, const M: usize, const N: usize> SpecialFunctions
     for HyperDualVec<T, M, N>
 {
-    /// The value from `T`, `erf'` and `erf''` from the rule evaluated on a [`Dual`].
+    /// `erf'` and `erf''` from the rule evaluated on a [`Dual`] (whose value is `erf x`).
     #[inline]
     fn erf(self) -> Self {
-        let x = self.value();
-        let (_, d) = Erf.eval(Dual::variable(x));
-        self.chain_unary(x.erf(), d)
+        let (value, d) = Erf.eval(Dual::variable(self.value()));
+        self.chain_unary(value.value(), d)
     }
 
+    /// `erfc'` and `erfc''` from the rule evaluated on a [`Dual`] (whose value is `erfc x`).
     #[inline]
     fn erfc(self) -> Self {
-        let x = self.value();
-        let (_, d) = Erfc.eval(Dual::variable(x));
-        self.chain_unary(x.erfc(), d)
+        let (value, d) = Erfc.eval(Dual::variable(self.value()));
+        self.chain_unary(value.value(), d)
     }
 }

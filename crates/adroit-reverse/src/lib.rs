@@ -82,6 +82,8 @@ pub use var::Var;
 
 /// The forward-mode crate (its `Dual` is the tangent type of Hessians).
 pub use adroit_forward;
+/// `erf`/`erfc` on [`Var`] (and every number type of adroit-forward): the trait to import.
+pub use adroit_forward::SpecialFunctions;
 /// `nalgebra`, whose matrices this crate returns.
 pub use nalgebra;
 /// `num_traits`, whose `Float` this crate's `Var` implements.

@@ -192,7 +192,7 @@ impl<T: TapeScalar> ChainRule for Var<T> {
     fn unscale(self, c: T) -> Self {
         let value = self.value / c;
         let r = c.recip();
-        if r.is_finite() || c.is_zero() {
+        if !r.is_infinite() || c.is_zero() {
             return self.record_unary(value, r);
         }
         // 1/c overflowed (a subnormal c) although t/c, forward mode's tangent, need not: the

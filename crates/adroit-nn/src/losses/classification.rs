@@ -186,7 +186,8 @@ fn focal_weight<T: MatScalar>(p: MatVar<T>, gamma: f64) -> MatVar<T> {
 }
 
 /// Focal loss for multi-class probabilities (Lin et al. 2017, "Focal loss for dense object
-/// detection"; Flux's `focal_loss`, whose default is `γ = 2`, [`FOCAL_GAMMA`](super::FOCAL_GAMMA)): with `ŷ`, `y`: classes × batch,
+/// detection"; Flux's `focal_loss`, whose default is `γ = 2`,
+/// [`FOCAL_GAMMA`](super::FOCAL_GAMMA)): with `ŷ`, `y`: classes × batch,
 ///
 /// `agg over samples of Σ_classes −max(1 − (ŷ + ε), 0)^γ · y·ln(ŷ + ε)`
 ///
@@ -225,8 +226,9 @@ pub fn focal_loss<T: MatScalar>(
     Ok(aggregate(-weight.component_mul(ce).sum(), y.ncols(), agg))
 }
 
-/// Binary focal loss (Lin et al. 2017; Flux's `binary_focal_loss`, default `γ = 2`, [`FOCAL_GAMMA`](super::FOCAL_GAMMA)), over all
-/// entries of `ŷ`, `y` (any shape, e.g. 1 × batch):
+/// Binary focal loss (Lin et al. 2017; Flux's `binary_focal_loss`, default `γ = 2`,
+/// [`FOCAL_GAMMA`](super::FOCAL_GAMMA)), over all entries of `ŷ`, `y` (any shape, e.g.
+/// 1 × batch):
 ///
 /// `agg(−max(1 − pₜ, 0)^γ · ln(pₜ + ε))` with `pₜ = y·ŷ + (1 − y)·(1 − ŷ)`.
 ///

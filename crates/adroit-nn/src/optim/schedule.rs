@@ -110,8 +110,8 @@ pub enum Schedule {
     /// (shifted to start after the warm-up): Optax's `join_schedules([linear_schedule(0,
     /// then(0), steps), then], [steps])`. Optax's `warmup_cosine_decay_schedule(0, peak, w,
     /// d, end)` is `Warmup { steps: w, then: Cosine { init: peak, decay_steps: d − w, alpha:
-    /// end/peak } }` (its `decay_steps` count the warm-up; tested against Optax, which
-    /// rounds the joined schedule to `f32`).
+    /// end/peak } }` (α = 0 for peak = 0, as Optax; its `decay_steps` count the warm-up; tested
+    /// against Optax, which rounds the joined schedule to `f32`).
     ///
     /// # Example
     /// ```

@@ -30,7 +30,8 @@ macro_rules! agree_with_forward_mode {
                 let hv = hvp(|v| f(v), &p, &v);
                 let expected = &hd * DVector::from_column_slice(&v);
                 for (a, b) in hv.iter().zip(expected.iter()) {
-                    assert!((a - b).abs() <= 2.0 * bound, "HVP at ({x}, {y}): {hv:?} vs {expected}");
+                    let what = format!("HVP at ({x}, {y}): {hv:?} vs {expected}");
+                    assert!((a - b).abs() <= 2.0 * bound, "{what}");
                 }
             }
         }
