@@ -149,7 +149,8 @@ pub fn gelu_tanh<S: Float>(x: S) -> S {
 
 /// GELU, exact form `x·Φ(x) = ½x(1 + erf(x/√2))` (Hendrycks & Gimpel 2016; NNlib's
 /// `gelu_erf`, PyTorch's default `GELU`), for any number type with the error function
-/// (adroit-forward's [`SpecialFunctions`]: `f32`, `f64`, dual numbers, tape variables), so its
+/// ([`SpecialFunctions`], re-exported as `adroit_nn::SpecialFunctions`: `f32`, `f64`, dual
+/// numbers, tape variables), so its
 /// derivative `Φ(x) + x·φ(x)` comes from the rule table. `Φ(x)` is computed as
 /// `½·erfc(−x/√2)`, which keeps full precision in the negative tail where `1 + erf` cancels.
 ///

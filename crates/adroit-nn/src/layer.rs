@@ -237,7 +237,12 @@ pub trait Layer<T: MatScalar> {
 pub(crate) fn check_input<T>(expected: Option<usize>, x: &DMatrix<T>) -> Result<(), NnError> {
     match expected {
         Some(n) if n != x.nrows() => Err(NnError::ShapeMismatch {
-            what: "model input (features × batch)".to_string(),
+            what: if x.ncols() == n {
+                "model input (features × batch; this one looks transposed: batch × features)"
+                    .to_string()
+            } else {
+                "model input (features × batch)".to_string()
+            },
             expected: (n, x.ncols()),
             found: x.shape(),
         }),

@@ -51,6 +51,10 @@ pub use activation::Activation;
 /// take and return (re-exported so that a user of `adroit-nn` alone can write a custom
 /// [`Layer`] or loss).
 pub use adroit_reverse;
+/// The error function on every number type (`f32`, `f64`, duals, `Var`), which
+/// [`activation::gelu_erf`] needs: import it to call `.erf()`/`.erfc()` or to bound generic
+/// code (`S: Float + SpecialFunctions`).
+pub use adroit_reverse::SpecialFunctions;
 /// The matrix variable of layers and losses, and its element types (`f32`, `f64`).
 pub use adroit_reverse::matrix::{MatScalar, MatVar};
 pub use bound::{loss_with_params, param_values};

@@ -58,7 +58,12 @@ impl<T: MatScalar> DataLoader<T> {
     pub fn new(x: DMatrix<T>, y: DMatrix<T>, batch_size: usize) -> Result<Self, NnError> {
         if x.ncols() != y.ncols() {
             return Err(NnError::ShapeMismatch {
-                what: "DataLoader: samples (columns) of x vs y".to_string(),
+                what: format!(
+                    "DataLoader: x has {} samples (columns) but y has {}; expected: y's shape \
+                     for x's samples",
+                    x.ncols(),
+                    y.ncols()
+                ),
                 expected: (y.nrows(), x.ncols()),
                 found: y.shape(),
             });

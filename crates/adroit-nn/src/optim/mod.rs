@@ -240,16 +240,22 @@ impl<T: MatScalar> Slots<T> {
                 .map(|u| DMatrix::from_element(u.nrows(), u.ncols(), init))
                 .collect();
         }
-        assert_eq!(
+        assert!(
+            self.arrays.len() == updates.len(),
+            "optimizer: the number of parameters changed from {} to {} (an optimiser keeps \
+             state for one model: use a new one for another model)",
             self.arrays.len(),
-            updates.len(),
-            "optimizer: the number of parameters changed"
+            updates.len()
         );
         for (a, u) in self.arrays.iter().zip(updates) {
-            assert_eq!(
-                a.shape(),
-                u.shape(),
-                "optimizer: a parameter's shape changed"
+            assert!(
+                a.shape() == u.shape(),
+                "optimizer: a parameter's shape changed from {}×{} to {}×{} (an optimiser keeps \
+                 state for one model: use a new one for another model)",
+                a.nrows(),
+                a.ncols(),
+                u.nrows(),
+                u.ncols()
             );
         }
         &mut self.arrays

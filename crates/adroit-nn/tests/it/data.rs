@@ -35,10 +35,15 @@ fn loader_batches_shuffles_and_drops() {
 #[test]
 fn loader_errors() {
     let x = DMatrix::<f64>::zeros(2, 5);
-    assert!(matches!(
-        DataLoader::new(x.clone(), DMatrix::zeros(1, 4), 2),
-        Err(NnError::ShapeMismatch { .. })
-    ));
+    let err = DataLoader::new(x.clone(), DMatrix::zeros(1, 4), 2).unwrap_err();
+    assert!(matches!(err, NnError::ShapeMismatch { .. }));
+    // the message counts the samples of each (from a user trial: "expected 1×5, found 1×4"
+    // alone took a moment to read)
+    assert!(
+        err.to_string()
+            .contains("x has 5 samples (columns) but y has 4"),
+        "{err}"
+    );
     assert!(matches!(
         DataLoader::new(x, DMatrix::zeros(1, 5), 0),
         Err(NnError::InvalidConfig { .. })

@@ -337,3 +337,29 @@ fn a_model_as_a_function_of_its_parameters() {
         &inputs,
     );
 }
+
+#[test]
+fn a_transposed_input_and_a_non_finite_activation_parameter_are_named() {
+    // From a user trial: samples × features data gave only "expected 3×3, found 5×3".
+    let layer = Dense::<f64>::new(
+        3,
+        2,
+        Activation::Relu,
+        &mut rand::rngs::StdRng::seed_from_u64(1),
+    );
+    let err = layer.predict(&DMatrix::zeros(5, 3)).unwrap_err();
+    assert!(err.to_string().contains("looks transposed"), "{err}");
+    let err = layer.predict(&DMatrix::zeros(4, 7)).unwrap_err();
+    assert!(!err.to_string().contains("transposed"), "{err}");
+    // A NaN slope was accepted and made every output NaN.
+    for activation in [
+        Activation::LeakyRelu(f64::NAN),
+        Activation::Elu(f64::INFINITY),
+    ] {
+        let refused = Dense::from_parts(dmatrix![1.0], None, activation);
+        assert!(
+            matches!(refused, Err(adroit_nn::NnError::InvalidConfig { .. })),
+            "{activation:?}: {refused:?}"
+        );
+    }
+}

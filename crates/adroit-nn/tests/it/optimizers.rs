@@ -271,3 +271,15 @@ fn a_refused_descent_step_leaves_its_schedule_where_it_was() {
     step(&mut opt, &mut model, grads(1e-300)).unwrap();
     assert_eq!(model.weight[(0, 0)], 0.0); // 1 − 1e300·1e-300
 }
+
+#[test]
+#[should_panic(
+    expected = "an optimiser keeps state for one model: use a new one for another model"
+)]
+fn reusing_an_optimiser_on_another_model_says_what_to_do() {
+    let mut opt = Adam::new(0.1);
+    let p = DMatrix::<f64>::zeros(2, 2);
+    opt.update(&mut [DMatrix::from_element(2, 2, 1.0)], &[&p]);
+    let q = DMatrix::<f64>::zeros(3, 2);
+    opt.update(&mut [DMatrix::from_element(3, 2, 1.0)], &[&q]);
+}
