@@ -27,9 +27,16 @@ use rand::rngs::StdRng;
 /// the errors and the tolerance. A pair that is NaN on both sides fails (it proves nothing,
 /// e.g. `sqrt` at −1), as PyTorch's `gradcheck`.
 ///
+/// Scale: the default finite-difference tolerance has an absolute part (`atol`, 1e-7 in f64),
+/// so a derivative much smaller than it is hardly checked (a rule off by 2× at a slope of
+/// 1e-8 passes, as in PyTorch's `gradcheck`): scale the function to order 1, or lower `atol`
+/// with [`Options::with_fd_tolerance`]. A value much larger than its derivatives (`sin x +
+/// 1e10`) leaves finite differences only rounding to measure.
+///
 /// # Panics
 /// If there is nothing to compare — no inputs, or `f` has no outputs at `x` (a vacuous pass,
-/// which PyTorch's `gradcheck` refuses too) — or with [`Mode::Fast`] and `trials: 0`.
+/// which PyTorch's `gradcheck` refuses too) — with [`Mode::Fast`] and `trials: 0`, or if an
+/// input is NaN or infinite (there is no derivative to check there).
 ///
 /// # Example
 /// ```
@@ -45,6 +52,9 @@ where
     F: GenericFn,
 {
     options.mode.check_trials("gradcheck");
+    if let Some(k) = x.iter().position(|v| !v.to_f64_lossless().is_finite()) {
+        panic!("gradcheck: input {k} is not finite; check at finite points");
+    }
     let outputs = f
         .eval(&x.iter().map(|v| v.to_f64_lossless()).collect::<Vec<f64>>())
         .len();

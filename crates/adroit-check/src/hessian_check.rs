@@ -28,8 +28,8 @@ use rand::rngs::StdRng;
 /// pair that is NaN on both sides fails (it proves nothing).
 ///
 /// # Panics
-/// If there are no inputs, if `f` has no outputs at `x`, or with [`Mode::Fast`] and `trials: 0` (it would check
-/// nothing and pass).
+/// If there are no inputs, if `f` has no outputs at `x`, with [`Mode::Fast`] and `trials: 0`
+/// (it would check nothing and pass), or if an input is NaN or infinite.
 ///
 /// # Example
 /// ```
@@ -51,6 +51,9 @@ where
         !x.is_empty(),
         "hessian_check: nothing to compare (no inputs)"
     );
+    if let Some(k) = x.iter().position(|v| !v.to_f64_lossless().is_finite()) {
+        panic!("hessian_check: input {k} is not finite; check at finite points");
+    }
     assert!(
         !f.eval(&x.iter().map(|v| v.to_f64_lossless()).collect::<Vec<f64>>())
             .is_empty(),

@@ -116,6 +116,10 @@ impl Options {
 
     /// With the finite-difference method `fd` (e.g. bounded by a domain boundary).
     ///
+    /// # Panics
+    /// If `fd`'s stencil is not one for a first derivative (e.g. `FiniteDifference::central(3,
+    /// 2)`, a second-derivative stencil, which the checks would compare with first derivatives).
+    ///
     /// # Example
     /// ```
     /// use adroit_check::fd::FiniteDifference;
@@ -125,7 +129,14 @@ impl Options {
     /// let fd = FiniteDifference::default().with_max_range(5e-4);
     /// assert!(gradcheck(&f, &[1e-3], &Options::for_precision::<f64>().with_fd(fd)).is_ok());
     /// ```
+    #[track_caller]
     pub fn with_fd(mut self, fd: FiniteDifference) -> Self {
+        assert!(
+            fd.stencil().derivative() == 1,
+            "Options::with_fd: the stencil estimates derivative order {}; the checks compare \
+             first derivatives (use an order-1 stencil)",
+            fd.stencil().derivative()
+        );
         self.fd = fd;
         self
     }

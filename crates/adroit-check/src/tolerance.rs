@@ -30,7 +30,11 @@ pub struct Tolerance {
 }
 
 impl Tolerance {
-    /// A tolerance.
+    /// A tolerance: `|a − b| ≤ atol + rtol·|b|`.
+    ///
+    /// # Panics
+    /// If `atol` or `rtol` is negative or NaN (every comparison would fail, and the report
+    /// would blame the derivatives); in a `const`, at compile time.
     ///
     /// # Example
     /// ```
@@ -38,8 +42,14 @@ impl Tolerance {
     /// // A const fn, so a tolerance can be a named constant.
     /// const LOOSE: Tolerance = Tolerance::new(1e-6, 0.0);
     /// assert!(LOOSE.accepts(1.0 + 5e-7, 1.0) && !LOOSE.accepts(1.0 + 2e-6, 1.0));
+    /// assert!(std::panic::catch_unwind(|| Tolerance::new(-1.0, 0.0)).is_err());
     /// ```
+    #[track_caller]
     pub const fn new(atol: f64, rtol: f64) -> Self {
+        assert!(
+            atol >= 0.0 && rtol >= 0.0,
+            "Tolerance::new: atol and rtol must be ≥ 0 (and not NaN)"
+        );
         Self { atol, rtol }
     }
 

@@ -257,3 +257,39 @@ fn gradcheck_of_no_outputs_panics() {
     let f = generic_fn!(|_x| Vec::<S>::new());
     let _ = gradcheck(&f, &[1.0], &Options::for_precision::<f64>());
 }
+
+// From a user trial: settings and inputs that made every check fail, or compared the wrong
+// derivative, with a message blaming the derivatives.
+
+#[test]
+#[should_panic(expected = "Tolerance::new: atol and rtol must be ≥ 0 (and not NaN)")]
+fn a_negative_tolerance_is_refused() {
+    let _ = Tolerance::new(-1.0, 0.0);
+}
+
+#[test]
+#[should_panic(expected = "Tolerance::new: atol and rtol must be ≥ 0 (and not NaN)")]
+fn a_nan_tolerance_is_refused() {
+    let _ = Tolerance::new(0.0, f64::NAN);
+}
+
+#[test]
+#[should_panic(expected = "the stencil estimates derivative order 2")]
+fn a_second_derivative_stencil_is_refused() {
+    let fd = adroit_check::fd::FiniteDifference::central(3, 2);
+    let _ = Options::for_precision::<f64>().with_fd(fd);
+}
+
+#[test]
+#[should_panic(expected = "gradcheck: input 0 is not finite")]
+fn gradcheck_refuses_a_nan_input() {
+    let f = generic_fn!(|x| vec![x[0] * x[1]]);
+    let _ = gradcheck(&f, &[f64::NAN, 1.0], &Options::for_precision::<f64>());
+}
+
+#[test]
+#[should_panic(expected = "hessian_check: input 1 is not finite")]
+fn hessian_check_refuses_an_infinite_input() {
+    let f = generic_fn!(|x| vec![x[0] * x[1]]);
+    let _ = hessian_check(&f, &[1.0, f64::INFINITY], &Options::for_precision::<f64>());
+}
