@@ -26,7 +26,10 @@ use std::cell::RefCell;
 /// [`Mode::Fast`] compares `Σₖ ⟨∇ₖf, Uₖ⟩` with the finite difference of `t ↦ f(X + t·U)` for
 /// `trials` random directions `U` of the inputs' shapes, as [`gradcheck`](crate::gradcheck)'s
 /// fast mode and JAX's `check_grads` do. Tolerances: `options.fd_tolerance`, as
-/// [`Tolerance::ad_vs_fd`](crate::Tolerance::ad_vs_fd).
+/// [`Tolerance::ad_vs_fd`](crate::Tolerance::ad_vs_fd). Only reverse mode is compared (the
+/// matrix tape has no forward mode), so the [`Report`]'s `max_ad_error` is 0 and
+/// `max_fd_error` is the largest reverse-vs-finite-difference error; in fast mode a mismatch
+/// names no entry ("a random direction": the directional derivative `⟨∇f, U⟩`).
 ///
 /// # Errors
 /// The first [`Mismatch`] ([`Comparison::ReverseVsFiniteDifference`]); a pair that is NaN on
