@@ -3,6 +3,7 @@
 use crate::directions::{dot, random_vector, snapped_step};
 use crate::fd::Step;
 use crate::mismatch::{Checker, Entry};
+use crate::scalar::assert_finite_inputs;
 use crate::{CheckScalar, GenericFn, Mismatch, Mode, Options, Report};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -52,9 +53,7 @@ where
     F: GenericFn,
 {
     options.mode.check_trials("gradcheck");
-    if let Some(k) = x.iter().position(|v| !v.to_f64_lossless().is_finite()) {
-        panic!("gradcheck: input {k} is not finite; check at finite points");
-    }
+    assert_finite_inputs("gradcheck", x);
     let outputs = f
         .eval(&x.iter().map(|v| v.to_f64_lossless()).collect::<Vec<f64>>())
         .len();

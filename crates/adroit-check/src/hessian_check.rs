@@ -4,6 +4,7 @@
 use crate::directions::{dot, random_vector, snapped_step};
 use crate::fd::Step;
 use crate::mismatch::{Checker, Entry};
+use crate::scalar::assert_finite_inputs;
 use crate::{CheckScalar, GenericFn, Mismatch, Mode, Options, Report};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -51,9 +52,7 @@ where
         !x.is_empty(),
         "hessian_check: nothing to compare (no inputs)"
     );
-    if let Some(k) = x.iter().position(|v| !v.to_f64_lossless().is_finite()) {
-        panic!("hessian_check: input {k} is not finite; check at finite points");
-    }
+    assert_finite_inputs("hessian_check", x);
     assert!(
         !f.eval(&x.iter().map(|v| v.to_f64_lossless()).collect::<Vec<f64>>())
             .is_empty(),

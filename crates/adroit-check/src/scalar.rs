@@ -104,3 +104,12 @@ impl CheckScalar for f64 {
         adroit_reverse::hvp(|w| f.eval(w)[0], x, v)
     }
 }
+
+/// Panics, naming `who` and the input, unless every entry of `x` is finite (there is no
+/// derivative to check at NaN or ±∞).
+#[track_caller]
+pub(crate) fn assert_finite_inputs<T: CheckScalar>(who: &str, x: &[T]) {
+    if let Some(k) = x.iter().position(|v| !v.to_f64_lossless().is_finite()) {
+        panic!("{who}: input {k} is not finite; check at finite points");
+    }
+}

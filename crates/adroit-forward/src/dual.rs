@@ -117,6 +117,14 @@ impl<T: Float> Dual<T> {
     pub fn is_constant(&self) -> bool {
         self.tangent.is_zero()
     }
+
+    /// `f(x)` from its value and its derivative `d` at the primal: tangent `d·t` (the
+    /// `0·∞ = 0` product). The core of [`ChainRule::apply_unary`], shared with the special
+    /// functions, whose values do not come from a [`UnaryRule`].
+    #[inline(always)]
+    pub(crate) fn chain_unary(self, value: T, d: T) -> Self {
+        Self::new(value, chain_product(d, self.tangent))
+    }
 }
 
 impl<T: Float> ChainRule for Dual<T> {
@@ -140,7 +148,7 @@ impl<T: Float> ChainRule for Dual<T> {
     #[inline(always)]
     fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
         let (value, d) = rule.eval(self.value);
-        Self::new(value, chain_product(d, self.tangent))
+        self.chain_unary(value, d)
     }
 
     #[inline(always)]

@@ -119,6 +119,16 @@ impl<T: Float, const N: usize> DualVec<T, N> {
     pub fn is_constant(&self) -> bool {
         self.tangents.iter().all(|t| t.is_zero())
     }
+
+    /// `f(x)` from its value and its derivative `d` at the primal: every tangent scaled by `d`
+    /// (the `0·∞ = 0` product). The core of [`ChainRule::apply_unary`], shared with the
+    /// special functions, whose values do not come from a [`UnaryRule`].
+    #[inline(always)]
+    pub(crate) fn chain_unary(self, value: T, d: T) -> Self {
+        let mut tangents = self.tangents;
+        scale_tangents(d, &mut tangents);
+        Self::new(value, tangents)
+    }
 }
 
 impl<T: Float, const N: usize> ChainRule for DualVec<T, N> {
@@ -142,9 +152,7 @@ impl<T: Float, const N: usize> ChainRule for DualVec<T, N> {
     #[inline(always)]
     fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
         let (value, d) = rule.eval(self.value);
-        let mut tangents = self.tangents;
-        scale_tangents(d, &mut tangents);
-        Self::new(value, tangents)
+        self.chain_unary(value, d)
     }
 
     #[inline(always)]

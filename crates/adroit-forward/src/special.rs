@@ -1,9 +1,8 @@
 //! [`SpecialFunctions`]: functions beyond [`num_traits::Float`] that adroit differentiates, on
 //! the primal floats and on every dual number type.
 
-use crate::chain_rule::scale_tangents;
 use crate::rules::{Erf, Erfc};
-use crate::{Dual, DualVec, HyperDualVec, chain_product};
+use crate::{Dual, DualVec, HyperDualVec};
 use num_traits::Float;
 
 /// Special functions that `num_traits::Float` lacks: the error function and its complement.
@@ -73,13 +72,13 @@ impl<T: SpecialFunctions> SpecialFunctions for Dual<T> {
     #[inline]
     fn erf(self) -> Self {
         let (value, d) = Erf.eval(self.value());
-        Dual::new(value, chain_product(d, self.tangent()))
+        self.chain_unary(value, d)
     }
 
     #[inline]
     fn erfc(self) -> Self {
         let (value, d) = Erfc.eval(self.value());
-        Dual::new(value, chain_product(d, self.tangent()))
+        self.chain_unary(value, d)
     }
 }
 
@@ -87,17 +86,13 @@ impl<T: SpecialFunctions, const N: usize> SpecialFunctions for DualVec<T, N> {
     #[inline]
     fn erf(self) -> Self {
         let (value, d) = Erf.eval(self.value());
-        let mut tangents = self.tangents();
-        scale_tangents(d, &mut tangents);
-        DualVec::new(value, tangents)
+        self.chain_unary(value, d)
     }
 
     #[inline]
     fn erfc(self) -> Self {
         let (value, d) = Erfc.eval(self.value());
-        let mut tangents = self.tangents();
-        scale_tangents(d, &mut tangents);
-        DualVec::new(value, tangents)
+        self.chain_unary(value, d)
     }
 }
 
