@@ -1,19 +1,36 @@
 //! Gradients of scalar losses computed from matrices, with respect to every matrix input.
 
-use super::tape::{MatScope, MatTape};
+use super::tape::{Adjoint, MatScope, MatTape};
 use super::value::NodeValue;
 use super::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 use std::borrow::Borrow;
 
-/// Records `f` on the input nodes that `inputs` records on a fresh tape.
+/// Inputs up to this count are passed to the user's function from the stack (more from a
+/// `Vec`).
+const STACK_INPUTS: usize = 8;
+
+/// Records `f` on `n` input nodes, the `k`-th recorded by `input(tape, k)`, on a fresh tape.
 fn record<T: MatScalar, R>(
-    inputs: impl FnOnce(&mut MatTape<T>) -> Vec<MatVar<T>>,
+    n: usize,
+    mut input: impl FnMut(&mut MatTape<T>, usize) -> MatVar<T>,
     f: impl FnOnce(&[MatVar<T>]) -> R,
 ) -> (R, MatTape<T>) {
     let scope = MatScope::<T>::enter();
-    let vars = T::with_mat_tapes(|stack| inputs(stack.active()));
-    let out = f(&vars);
+    let out = if n <= STACK_INPUTS {
+        // Filled below before `f` sees them (a placeholder of tape 0 is never valid).
+        let mut vars = [MatVar::new(0, 0, (0, 0)); STACK_INPUTS];
+        T::with_mat_tapes(|stack| {
+            for (k, var) in vars[..n].iter_mut().enumerate() {
+                *var = input(stack.active(), k);
+            }
+        });
+        f(&vars[..n])
+    } else {
+        let vars: Vec<_> =
+            T::with_mat_tapes(|stack| (0..n).map(|k| input(stack.active(), k)).collect());
+        f(&vars)
+    };
     (out, scope.finish())
 }
 
@@ -65,16 +82,13 @@ where
     F: FnOnce(&[MatVar<T>]) -> MatVar<T>,
 {
     let n_inputs = inputs.len();
-    let leaves = |tape: &mut MatTape<T>| {
-        inputs
-            .iter()
-            // SAFETY: the tape holding these values is `tape` below, a local dropped (or
-            // recycled with its values cleared) before this function returns, and `inputs`
-            // stays borrowed for the whole call.
-            .map(|m| tape.borrowed_input(unsafe { NodeValue::borrowed(m.borrow()) }))
-            .collect()
+    // SAFETY: the tape holding these values is `tape` below, a local dropped (or recycled
+    // with its values cleared) before this function returns, and `inputs` stays borrowed for
+    // the whole call.
+    let leaf = |tape: &mut MatTape<T>, k: usize| {
+        tape.borrowed_input(unsafe { NodeValue::borrowed(inputs[k].borrow()) })
     };
-    let (y, tape) = record(leaves, f);
+    let (y, tape) = record(n_inputs, leaf, f);
     assert!(
         y.shape() == (1, 1),
         "matrix::gradient: the function must return a 1×1 matrix (a scalar loss), got {}×{}",
@@ -83,7 +97,11 @@ where
     );
     tape.check(&y);
     let value = tape.value(&y)[(0, 0)];
-    let grads = tape.backward(&y, DMatrix::from_element(1, 1, T::one()), n_inputs);
+    let seed = Adjoint::Uniform {
+        value: T::one(),
+        shape: (1, 1),
+    };
+    let grads = tape.backward(&y, seed, n_inputs);
     // Before `inputs`' borrow ends (the tape holds pointers to them): the borrowed values are
     // cleared with the rest when the buffers are kept for the next call.
     T::with_mat_tapes(|stack| stack.recycle(tape));
@@ -111,9 +129,8 @@ where
     T: MatScalar,
     F: FnOnce(&[MatVar<T>]) -> MatVar<T>,
 {
-    let leaves =
-        |tape: &mut MatTape<T>| inputs.iter().map(|m| tape.leaf(m.clone(), true)).collect();
-    let (y, tape) = record(leaves, f);
+    let leaf = |tape: &mut MatTape<T>, k: usize| tape.leaf(inputs[k].clone(), true);
+    let (y, tape) = record(inputs.len(), leaf, f);
     let value = tape.value(&y).clone();
     (
         value,
@@ -183,7 +200,10 @@ impl<T: MatScalar> MatPullback<T> {
             self.output.nrows(),
             self.output.ncols()
         );
-        self.tape
-            .backward(&self.output, cotangent.clone(), self.n_inputs)
+        self.tape.backward(
+            &self.output,
+            Adjoint::Dense(cotangent.clone()),
+            self.n_inputs,
+        )
     }
 }

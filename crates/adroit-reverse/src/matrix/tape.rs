@@ -6,6 +6,7 @@ use super::value::NodeValue;
 use super::{MatScalar, MatVar};
 use crate::scope::{ScopeStack, ScopedTape};
 use nalgebra::DMatrix;
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The backward rule of one recorded operation.
@@ -228,6 +229,8 @@ pub struct MatTape<T> {
     values: Vec<NodeValue<T>>,
     backwards: Vec<Option<Box<dyn Backward<T>>>>,
     requires_grad: Vec<bool>,
+    /// The backward sweep's adjoint slots, kept empty between sweeps for their buffer.
+    adjoint_slots: Cell<Vec<Option<Adjoint<T>>>>,
 }
 
 /// Matrix tape ids share nothing with scalar tapes; never 0.
@@ -250,6 +253,7 @@ impl<T: MatScalar> MatTape<T> {
             values: Vec::new(),
             backwards: Vec::new(),
             requires_grad: Vec::new(),
+            adjoint_slots: Cell::new(Vec::new()),
         }
     }
 
@@ -337,17 +341,19 @@ impl<T: MatScalar> MatTape<T> {
     pub(crate) fn backward(
         &self,
         output: &MatVar<T>,
-        seed: DMatrix<T>,
+        seed: Adjoint<T>,
         n_inputs: usize,
     ) -> Vec<DMatrix<T>> {
         self.check(output);
+        // The adjoint slots of the last sweep on this thread's tapes, emptied (a `Vec` less to
+        // allocate per gradient).
+        let mut adjoints = self.adjoint_slots.take();
+        adjoints.resize_with(self.values.len(), || None);
         let mut grads = Grads {
-            adjoints: std::iter::repeat_with(|| None)
-                .take(self.values.len())
-                .collect(),
+            adjoints,
             requires_grad: &self.requires_grad,
         };
-        grads.accumulate(output.index(), seed);
+        grads.accumulate_adjoint(output.index(), seed);
         for i in (0..self.values.len()).rev() {
             let Some(backward) = &self.backwards[i] else {
                 continue;
@@ -362,7 +368,7 @@ impl<T: MatScalar> MatTape<T> {
                 None => {}
             }
         }
-        (0..n_inputs)
+        let gradients = (0..n_inputs)
             .map(|i| match grads.adjoints[i].take() {
                 Some(adjoint) => adjoint.into_dense(),
                 None => {
@@ -371,7 +377,16 @@ impl<T: MatScalar> MatTape<T> {
                 }
             })
             .map(pool::exact)
-            .collect()
+            .collect();
+        // Adjoints left in slots (of nodes that lead to no input's gradient) go to the pool.
+        let mut adjoints = grads.adjoints;
+        for adjoint in adjoints.drain(..).flatten() {
+            if let Adjoint::Dense(m) = adjoint {
+                pool::recycle(m);
+            }
+        }
+        self.adjoint_slots.set(adjoints);
+        gradients
     }
 
     /// The id of this tape.

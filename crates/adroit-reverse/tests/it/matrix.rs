@@ -1060,3 +1060,43 @@ fn softmax_family_lines_the_loss_does_not_read_contribute_zero() {
     assert!(g[0].row(0).iter().all(|v| v.is_finite()));
     assert_eq!((g[0][(1, 0)], g[0][(1, 1)]), (0.0, 0.0));
 }
+
+/// Any number of inputs (up to eight are passed from the stack, more from a `Vec`), each with
+/// its own gradient, the same from `gradient` and `pullback`; a gradient call after one on a
+/// longer tape (whose adjoint slots it reuses) is unaffected by the leftovers.
+#[test]
+fn gradients_for_one_to_twelve_inputs_and_after_a_longer_tape() {
+    for n in 1..=12 {
+        let inputs: Vec<DMatrix<f64>> = (0..n)
+            .map(|k| DMatrix::from_fn(2, 3, |i, j| (k + i + 2 * j) as f64 / 5.0 - 0.4))
+            .collect();
+        // Σₖ (k + 1)·sum(xₖ ⊙ xₖ): gradient 2(k + 1)·xₖ
+        let loss = |m: &[MatVar<f64>]| {
+            m.iter()
+                .enumerate()
+                .map(|(k, x)| x.component_mul(*x).sum() * (k as f64 + 1.0))
+                .reduce(|a, b| a + b)
+                .unwrap()
+        };
+        let g = matrix::gradient(loss, &inputs);
+        let (_, pb) = matrix::pullback(loss, &inputs);
+        let from_pullback = pb.call(&dmatrix![1.0]);
+        assert_eq!(g.len(), n);
+        for (k, x) in inputs.iter().enumerate() {
+            assert_eq!(g[k], x * (2.0 * (k as f64 + 1.0)), "n = {n}, input {k}");
+            assert_eq!(from_pullback[k], g[k], "n = {n}, input {k}");
+        }
+    }
+    // A long recording whose output does not reach every node, then a short one.
+    let x = dmatrix![0.5, -1.0; 2.0, 0.25];
+    let _ = matrix::gradient(
+        |m| {
+            let unused = m[0].exp().tanh().transpose();
+            let _ = unused * m[0];
+            (m[0] * 3.0).sum()
+        },
+        std::slice::from_ref(&x),
+    );
+    let g = matrix::gradient(|m| m[0].sum(), std::slice::from_ref(&x));
+    assert_eq!(g[0], DMatrix::from_element(2, 2, 1.0));
+}
