@@ -44,11 +44,11 @@ impl ProgressBar {
     pub(super) fn println(&self, line: &str) {
         use std::io::Write;
         #[cfg(feature = "progress")]
-        if let Some(bar) = self.bar.as_ref().filter(|b| !b.is_hidden()) {
-            if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-                bar.println(line);
-                return;
-            }
+        if let Some(bar) = self.bar.as_ref().filter(|b| !b.is_hidden())
+            && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        {
+            bar.println(line);
+            return;
         }
         let _ = writeln!(std::io::stdout().lock(), "{line}");
     }

@@ -203,15 +203,11 @@ fn evaluate_dispatched<T: MatScalar, const K: usize>(
     evaluate(values, shape, f)
 }
 
-/// [`evaluate`] compiled with AVX2 enabled (see [`evaluate_dispatched`]).
-///
-/// # Safety
-/// The CPU must have AVX2. (An `unsafe fn` rather than a safe `#[target_feature]` one, which
-/// needs Rust 1.86; the workspace supports 1.85.)
+/// [`evaluate`] compiled with AVX2 enabled (see [`evaluate_dispatched`]); calling it is
+/// `unsafe` outside code compiled with AVX2: the CPU must have it.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-#[allow(unsafe_code)]
-unsafe fn evaluate_avx2<T: MatScalar, const K: usize>(
+fn evaluate_avx2<T: MatScalar, const K: usize>(
     values: [&DMatrix<T>; K],
     shape: (usize, usize),
     f: &impl Fn([DualVec<T, K>; K]) -> DualVec<T, K>,
