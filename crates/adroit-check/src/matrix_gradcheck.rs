@@ -18,8 +18,9 @@ use std::cell::RefCell;
 /// the function is needed.
 ///
 /// `inputs`: the matrices `f` is differentiated with respect to, in `f64` (code generic over
-/// `T: MatScalar` is checked at `T = f64`: finite differences need the precision). Entries are
-/// numbered for the [`Mismatch`] (`input`) as one list: the first matrix's entries in
+/// `T: MatScalar` is checked at `T = f64`: finite differences need the precision). A
+/// [`Mismatch`] names the entry as `matrix_entry = (k, i, j)` (row `i`, column `j` of the
+/// `k`-th input) and also numbers it in `input` as one list: the first matrix's entries in
 /// column-major order, then the second's, and so on; `output` is 0.
 ///
 /// [`Mode::Full`] compares every entry of every input's gradient (one finite difference each);
@@ -97,7 +98,11 @@ where
                         x0,
                     );
                     point.borrow_mut()[k][e] = x0;
-                    compare(&mut checker, Some(flat), grad[e], fd, options)?;
+                    compare(&mut checker, Some(flat), grad[e], fd, options).map_err(|mut m| {
+                        let rows = grad.nrows().max(1);
+                        m.matrix_entry = Some((k, e % rows, e / rows));
+                        m
+                    })?;
                     flat += 1;
                 }
             }

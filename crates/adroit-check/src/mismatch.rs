@@ -96,6 +96,9 @@ pub struct Mismatch {
     /// The random output cotangent `w` of a [`rule_check`](crate::rule_check) pullback
     /// comparison: `reverse` and `finite difference` are then `wᵀ·∂f/∂input`.
     pub cotangent: Option<Vec<f64>>,
+    /// In [`matrix_gradcheck`](crate::matrix_gradcheck)'s full mode, the entry that `input`
+    /// numbers, as `(k, i, j)`: row `i`, column `j` of the `k`-th input matrix.
+    pub matrix_entry: Option<(usize, usize, usize)>,
     /// `|a − b|` of the compared pair.
     pub abs_error: f64,
     /// `|a − b| / |b|` of the compared pair.
@@ -113,11 +116,14 @@ impl fmt::Display for Mismatch {
             Comparison::Symmetry => "Hessian symmetry",
             Comparison::Value => "value",
         };
-        let at = match (self.output, self.input) {
-            (Some(o), Some(i)) => format!("∂output[{o}]/∂input[{i}]"),
-            (None, Some(i)) => format!("input[{i}]"),
-            (Some(o), None) => format!("output[{o}]"),
-            (None, None) => "a random direction (vᵀ·J·u)".to_string(),
+        let at = match (self.output, self.input, self.matrix_entry) {
+            (_, Some(n), Some((k, i, j))) => {
+                format!("∂f/∂inputs[{k}][({i}, {j})] (entry {n} of the inputs in order)")
+            }
+            (Some(o), Some(i), None) => format!("∂output[{o}]/∂input[{i}]"),
+            (None, Some(i), _) => format!("input[{i}]"),
+            (Some(o), None, _) => format!("output[{o}]"),
+            (None, None, _) => "a random direction (vᵀ·J·u)".to_string(),
         };
         let value = self.comparison == Comparison::Value;
         if value {
@@ -276,6 +282,7 @@ impl Checker {
             primal: entry.primal,
             second_order: false,
             cotangent: None,
+            matrix_entry: None,
             abs_error,
             rel_error: abs_error / reference.abs(),
             tolerance,

@@ -46,12 +46,36 @@ fn a_wrong_derivative_is_caught_and_located() {
     assert_eq!(m.comparison, Comparison::ReverseVsFiniteDifference);
     // entry 0 of the bias is −0.05: reverse 3x = −0.15, finite difference 2x = −0.1
     assert_eq!((m.input, m.output), (Some(12), Some(0)));
+    assert_eq!(m.matrix_entry, Some((1, 0, 0)));
+    assert!(
+        m.to_string().contains("∂f/∂inputs[1][(0, 0)] (entry 12 "),
+        "{m}"
+    );
     assert!((m.reverse.unwrap() + 0.15).abs() < 1e-12, "{m}");
     assert!((m.finite_difference.unwrap() + 0.1).abs() < 1e-8, "{m}");
     // Fast mode: a random direction, no entry named (as gradcheck's fast mode).
     let m = matrix_gradcheck(wrong, &inputs(), &fast()).unwrap_err();
-    assert_eq!((m.input, m.output), (None, None));
+    assert_eq!((m.input, m.output, m.matrix_entry), (None, None, None));
     assert!(m.to_string().contains("random direction"), "{m}");
+}
+
+/// A wrong derivative at one entry inside a matrix is named by its row and column (the entries
+/// are column-major: (2, 3) of the third input, a 4 × 5 matrix, is its entry 14, the 12 + 3 +
+/// 14 = 29th of the list).
+#[test]
+fn a_wrong_entry_inside_a_matrix_is_named_by_row_and_column() {
+    let target = inputs()[2][(2, 3)];
+    let wrong = move |p: &[MatVar<f64>]| {
+        let square = p[2].map_with_derivative(move |x| {
+            let slope = if x == target { 3.0 * x } else { 2.0 * x };
+            (x * x, slope)
+        });
+        p[0].sum() + p[1].sum() + square.sum()
+    };
+    let m = matrix_gradcheck(wrong, &inputs(), &Options::for_precision::<f64>()).unwrap_err();
+    assert_eq!(m.matrix_entry, Some((2, 2, 3)), "{m}");
+    assert_eq!(m.input, Some(12 + 3 + 14));
+    assert!(m.to_string().contains("∂f/∂inputs[2][(2, 3)]"), "{m}");
 }
 
 #[test]
