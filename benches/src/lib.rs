@@ -105,6 +105,7 @@ pub mod handwritten {
     use nalgebra::DMatrix;
 
     /// The layers' weights (`out × in`) and biases (`out × 1`).
+    #[derive(Debug)]
     pub struct Mlp {
         /// Weights, first layer first.
         pub weights: Vec<DMatrix<f32>>,

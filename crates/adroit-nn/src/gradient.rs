@@ -142,6 +142,19 @@ pub struct Params<'a, T> {
     entries: Vec<(String, &'a DMatrix<T>)>,
 }
 
+/// Shows each parameter's name and shape.
+impl<T> std::fmt::Debug for Params<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(
+                self.entries
+                    .iter()
+                    .map(|(name, m)| (name, format!("{}×{}", m.nrows(), m.ncols()))),
+            )
+            .finish()
+    }
+}
+
 /// Collects the parameters of `model`.
 ///
 /// # Example

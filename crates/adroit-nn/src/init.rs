@@ -7,6 +7,10 @@ use rand::Rng;
 /// Glorot (Xavier) uniform: entries uniform in `±√(6/(fan_in + fan_out))` (Glorot & Bengio
 /// 2010; Flux's default for `Dense`). Returns a `fan_out × fan_in` matrix.
 ///
+/// # Panics
+/// If the matrix would have more entries than `usize` counts (nalgebra does not check, and
+/// its matrix would then index past its buffer).
+///
 /// # Example
 /// ```
 /// use adroit_nn::{nalgebra, rand};
@@ -16,12 +20,17 @@ use rand::Rng;
 /// assert_eq!(w.shape(), (3, 4));
 /// assert!(w.amax() <= (6.0f64 / 7.0).sqrt());
 /// ```
+#[track_caller]
 pub fn glorot_uniform<T: MatScalar>(
     rng: &mut impl Rng,
     fan_out: usize,
     fan_in: usize,
 ) -> DMatrix<T> {
-    let limit = (6.0 / (fan_in + fan_out).max(1) as f64).sqrt();
+    assert!(
+        fan_out.checked_mul(fan_in).is_some(),
+        "glorot_uniform: a {fan_out} × {fan_in} matrix has more entries than usize can count"
+    );
+    let limit = (6.0 / (fan_in as f64 + fan_out as f64).max(1.0)).sqrt();
     DMatrix::from_fn(fan_out, fan_in, |_, _| {
         T::from_f64(rng.random_range(-limit..=limit)).unwrap_or_else(T::zero)
     })

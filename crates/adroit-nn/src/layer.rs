@@ -40,8 +40,10 @@ pub enum Mode {
 /// `MatVar::constant(self.w.clone())`, is a constant to the tape and silently gets a zero
 /// gradient), and `visit`/`visit_mut` list the parameters in one fixed order. Override
 /// [`Layer::input_size`] when the layer fixes its number of input features, so that
-/// [`train`](crate::train) checks data against it and returns an error (otherwise a mismatch
-/// panics inside the matrix operation that meets it).
+/// [`train`](crate::train) checks data against it and returns an error; and check the input's
+/// shape in `forward` with a clear panic, as [`Dense`](crate::Dense) and
+/// [`LayerNorm`](crate::LayerNorm) do (otherwise a mismatch panics inside the matrix operation
+/// that meets it, or broadcasting lets it through).
 ///
 /// # Example
 /// ```
@@ -277,6 +279,16 @@ pub struct Context<T: MatScalar> {
     bindings: Vec<(usize, MatVar<T>)>,
     mode: Mode,
     rng: StdRng,
+}
+
+/// Shows the mode and the number of bound parameters (not the dropout RNG's state).
+impl<T: MatScalar> std::fmt::Debug for Context<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("mode", &self.mode)
+            .field("bound_parameters", &self.bindings.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<T: MatScalar> Context<T> {

@@ -21,6 +21,17 @@ pub struct Pullback<T: TapeScalar> {
     outputs: Vec<Var<T>>,
 }
 
+/// Shows the numbers of inputs, outputs and recorded nodes (not the tape's contents).
+impl<T: TapeScalar> std::fmt::Debug for Pullback<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pullback")
+            .field("n_inputs", &self.n_inputs())
+            .field("n_outputs", &self.n_outputs())
+            .field("tape_nodes", &self.recording.tape().len())
+            .finish()
+    }
+}
+
 impl<T: TapeScalar> Pullback<T> {
     pub(crate) fn new(recording: Recording<T>, outputs: Vec<Var<T>>) -> Self {
         Self { recording, outputs }

@@ -7,7 +7,8 @@ use nalgebra::DMatrix;
 /// The `classes × n` one-hot matrix of `labels` (Flux's `onehotbatch`).
 ///
 /// # Errors
-/// [`NnError::InvalidConfig`] if a label is `≥ classes`.
+/// [`NnError::InvalidConfig`] if a label is `≥ classes`, or if `classes × n` entries are more
+/// than `usize` counts (a class count read from data).
 ///
 /// # Example
 /// ```
@@ -17,6 +18,15 @@ use nalgebra::DMatrix;
 /// assert_eq!(adroit_nn::data::onecold(&m), vec![2, 0]);
 /// ```
 pub fn onehot<T: MatScalar>(labels: &[usize], classes: usize) -> Result<DMatrix<T>, NnError> {
+    if classes.checked_mul(labels.len()).is_none() {
+        return Err(NnError::InvalidConfig {
+            name: "classes",
+            reason: format!(
+                "a {classes} × {} one-hot matrix has more entries than usize can count",
+                labels.len()
+            ),
+        });
+    }
     if let Some(&bad) = labels.iter().find(|&&l| l >= classes) {
         return Err(NnError::InvalidConfig {
             name: "label",

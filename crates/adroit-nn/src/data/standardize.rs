@@ -99,6 +99,14 @@ impl<T: MatScalar> Standardizer<T> {
 
     /// Standardises `x` (`features × samples`).
     ///
+    /// Precision: the statistics are kept in `T`, so the mean is rounded to `T` (to within half
+    /// an ulp of `T` at its magnitude), and the standardised values are off by up to that
+    /// rounding over σ. That matters only where a feature's spread is a few ulps of its offset —
+    /// f32 values near 1e7 spread by ~1 (the ulp there is 1) come out shifted by up to one σ
+    /// (`[1e7, 1e7 + 1, …]` gives `[0, 2, …]`, not `[−1, 1, …]`), which scikit-learn, keeping
+    /// float64 statistics for float32 data, avoids. Standardise such data in `f64`, or remove
+    /// its offset first.
+    ///
     /// # Errors
     /// [`NnError::ShapeMismatch`] if `x` has a different number of features.
     ///

@@ -33,6 +33,9 @@ pub struct Dense<T> {
 impl<T: MatScalar> Dense<T> {
     /// A layer with Glorot-uniform weights (seeded by `rng`) and zero bias.
     ///
+    /// # Panics
+    /// If the `outputs × inputs` weight would have more entries than `usize` counts.
+    ///
     /// # Example
     /// ```
     /// use adroit_nn::nalgebra::DMatrix;
@@ -44,6 +47,7 @@ impl<T: MatScalar> Dense<T> {
     /// // Glorot uniform: every weight within ±√(6/(3 + 2)).
     /// assert!(layer.weight.amax() <= (6.0f64 / 5.0).sqrt());
     /// ```
+    #[track_caller]
     pub fn new(inputs: usize, outputs: usize, activation: Activation, rng: &mut impl Rng) -> Self {
         Self {
             weight: init::glorot_uniform(rng, outputs, inputs),

@@ -54,7 +54,32 @@ impl<T: MatScalar> LayerNorm<T> {
 }
 
 impl<T: MatScalar> Layer<T> for LayerNorm<T> {
+    /// `γ ⊙ (x − μ)/√(σ² + ε) + β` for `x`: `features × batch`.
+    ///
+    /// # Panics
+    /// If `x` does not have `features` rows, or `bias` is not the shape of `scale`: γ and β
+    /// would otherwise broadcast (a 1 × 1 γ over any number of features, or a 1-feature
+    /// input stretched to `features` rows) and train a wrong model without a word (PyTorch
+    /// and Flux refuse such an input too). [`Layer::predict`] and [`train`](crate::train())
+    /// report a wrong input size as [`NnError::ShapeMismatch`] when this is the model's first
+    /// layer; later in a [`Chain`](crate::Chain), it panics here.
+    #[track_caller]
     fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
+        let features = self.scale.nrows();
+        assert!(
+            x.nrows() == features && self.scale.ncols() == 1,
+            "LayerNorm: the input has {} rows (features) but the layer normalises {features} \
+             (its scale is {}×{})",
+            x.nrows(),
+            self.scale.nrows(),
+            self.scale.ncols()
+        );
+        assert!(
+            self.bias.shape() == self.scale.shape(),
+            "LayerNorm: the bias is {}×{}, not {features}×1 (the scale's shape)",
+            self.bias.nrows(),
+            self.bias.ncols()
+        );
         let mean = x.mean_along(Along::Rows);
         let centred = x - mean;
         let var = centred.component_mul(centred).mean_along(Along::Rows);

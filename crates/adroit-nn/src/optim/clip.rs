@@ -23,6 +23,9 @@ pub struct ClipValue {
 impl ClipValue {
     /// Clipping at `±delta`.
     ///
+    /// # Panics
+    /// If `delta` is negative or NaN.
+    ///
     /// # Example
     /// ```
     /// use adroit_nn::nalgebra::{self, dmatrix};
@@ -31,7 +34,13 @@ impl ClipValue {
     /// ClipValue::new(0.5).update(&mut updates, &[&dmatrix![0.0, 0.0, 0.0]]);
     /// assert_eq!(updates[0], dmatrix![0.5, -0.25, -0.5]); // each entry into [−0.5, 0.5]
     /// ```
+    #[track_caller]
     pub fn new(delta: f64) -> Self {
+        assert!(
+            delta >= 0.0,
+            "ClipValue::new: the threshold must be a number ≥ 0, got {delta} (a negative one would \
+             flip every clipped entry's sign)"
+        );
         Self { delta }
     }
 }
@@ -72,6 +81,9 @@ pub struct ClipNorm {
 impl ClipNorm {
     /// Per-array clipping at norm `max`.
     ///
+    /// # Panics
+    /// If `max` is negative or NaN.
+    ///
     /// # Example
     /// ```
     /// use adroit_nn::nalgebra::{self, dmatrix};
@@ -81,7 +93,13 @@ impl ClipNorm {
     /// // Scaled by 2/10 to norm 2, keeping its direction.
     /// assert!((updates[0][0] - 1.2).abs() < 1e-15 && (updates[0][1] - 1.6).abs() < 1e-15);
     /// ```
+    #[track_caller]
     pub fn new(max: f64) -> Self {
+        assert!(
+            max >= 0.0,
+            "ClipNorm::new: the threshold must be a number ≥ 0, got {max} (a negative one would \
+             flip every clipped entry's sign)"
+        );
         Self { max }
     }
 }
@@ -90,11 +108,7 @@ impl<T: MatScalar> Optimizer<T> for ClipNorm {
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         for u in updates {
-            let norm = u
-                .iter()
-                .map(|v| v.to_f64().unwrap_or(0.0).powi(2))
-                .sum::<f64>()
-                .sqrt();
+            let norm = norm(|| u.iter());
             if norm > self.max {
                 *u *= cast::<T>(self.max / norm);
             }
@@ -125,6 +139,9 @@ pub struct ClipGlobalNorm {
 impl ClipGlobalNorm {
     /// Global clipping at norm `max`.
     ///
+    /// # Panics
+    /// If `max` is negative or NaN.
+    ///
     /// # Example
     /// ```
     /// use adroit_nn::nalgebra::{self, dmatrix};
@@ -139,7 +156,13 @@ impl ClipGlobalNorm {
     /// ClipGlobalNorm::new(2.0).update(&mut large, &[&params[0], &params[1]]);
     /// assert!((large[0][0] - 1.2).abs() < 1e-15 && (large[1][0] - 1.6).abs() < 1e-15);
     /// ```
+    #[track_caller]
     pub fn new(max: f64) -> Self {
+        assert!(
+            max >= 0.0,
+            "ClipGlobalNorm::new: the threshold must be a number ≥ 0, got {max} (a negative one would \
+             flip every clipped entry's sign)"
+        );
         Self { max }
     }
 }
@@ -147,12 +170,7 @@ impl ClipGlobalNorm {
 impl<T: MatScalar> Optimizer<T> for ClipGlobalNorm {
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
-        let norm = updates
-            .iter()
-            .flat_map(|u| u.iter())
-            .map(|v| v.to_f64().unwrap_or(0.0).powi(2))
-            .sum::<f64>()
-            .sqrt();
+        let norm = norm(|| updates.iter().flat_map(|u| u.iter()));
         if norm > self.max {
             let factor = cast::<T>(self.max / norm);
             for u in updates {
@@ -160,4 +178,25 @@ impl<T: MatScalar> Optimizer<T> for ClipGlobalNorm {
             }
         }
     }
+}
+
+/// The Euclidean norm of the entries `entries()` yields, in `f64`: the plain `√Σv²`, or where
+/// that sum overflows (finite entries beyond ~1e154, which f64 gradients can reach), the same
+/// over the entries divided by the largest magnitude, times it (a second pass only then). NaN
+/// if an entry is NaN.
+fn norm<'a, T: MatScalar, I: Iterator<Item = &'a T>>(entries: impl Fn() -> I) -> f64 {
+    let wide = |v: &T| v.to_f64().unwrap_or(f64::NAN);
+    let plain = entries().map(|v| wide(v).powi(2)).sum::<f64>().sqrt();
+    if plain.is_finite() || plain.is_nan() {
+        return plain;
+    }
+    let largest = entries().fold(0.0_f64, |a, v| a.max(wide(v).abs()));
+    if !largest.is_finite() {
+        return largest; // an infinite entry
+    }
+    largest
+        * entries()
+            .map(|v| (wide(v) / largest).powi(2))
+            .sum::<f64>()
+            .sqrt()
 }

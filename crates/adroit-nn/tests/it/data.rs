@@ -159,3 +159,51 @@ fn stratified_split_keeps_every_class_in_both_parts() {
     }
     assert!(checked > 1000, "{checked}");
 }
+
+/// Class counts whose matrices have more entries than `usize` counts are typed errors (a class
+/// count can come from data; nalgebra's constructors do not check, and a wrapped count crashed
+/// release builds).
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn class_counts_too_large_to_count_are_typed_errors() {
+    let err = onehot::<f64>(&[0, 1], 1 << 63).unwrap_err();
+    assert!(
+        matches!(&err, NnError::InvalidConfig { name: "classes", reason }
+            if reason.contains("9223372036854775808 × 2 one-hot matrix has more entries")),
+        "{err}"
+    );
+    let err = confusion_matrix(&[1], &[1], 1 << 32).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            NnError::InvalidConfig {
+                name: "classes",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // Large but countable counts still work.
+    assert_eq!(onehot::<f32>(&[], 1 << 40).unwrap().shape(), (1 << 40, 0));
+}
+
+/// The documented precision limit of `Standardizer` in f32: a feature spread by about one ulp
+/// of its offset is standardised around the mean rounded to f32 (here 1e7 for 1e7 + 0.5), so
+/// the values shift by one σ; in f64 the same data comes out as ±1.
+#[test]
+fn standardizer_precision_limit_in_f32_is_the_mean_rounded_to_f32() {
+    let row = [1e7, 1e7 + 1.0, 1e7, 1e7 + 1.0];
+    let x32 = DMatrix::<f32>::from_row_slice(1, 4, &row.map(|v| v as f32));
+    let s32 = Standardizer::fit(&x32).unwrap();
+    assert_eq!((s32.mean[0], s32.scale[0]), (1e7, 0.5));
+    assert_eq!(
+        s32.transform(&x32).unwrap(),
+        DMatrix::from_row_slice(1, 4, &[0.0, 2.0, 0.0, 2.0])
+    );
+    let x64 = DMatrix::<f64>::from_row_slice(1, 4, &row);
+    let s64 = Standardizer::fit(&x64).unwrap();
+    assert_eq!(
+        s64.transform(&x64).unwrap(),
+        DMatrix::from_row_slice(1, 4, &[-1.0, 1.0, -1.0, 1.0])
+    );
+}

@@ -233,3 +233,53 @@ fn training_epoch_by_epoch_draws_fresh_dropout_masks() {
     assert_eq!(loader.batches_drawn(), 12);
     assert_eq!(stepwise.predict(&x).unwrap(), once.predict(&x).unwrap());
 }
+
+/// Norms of f64 gradients beyond ~1e154, whose squares overflow, are computed by rescaling:
+/// the arrays are clipped to the threshold in their direction (the plain sum of squares gave
+/// an infinite norm, a factor 0 and a zero update).
+#[test]
+fn norm_clipping_of_huge_f64_gradients_keeps_the_direction() {
+    let p = [DMatrix::<f64>::zeros(2, 1), DMatrix::zeros(1, 1)];
+    let refs: Vec<&DMatrix<f64>> = p.iter().collect();
+    let mut per_array = vec![
+        DMatrix::from_column_slice(2, 1, &[3e200, 4e200]),
+        DMatrix::from_element(1, 1, 1.0),
+    ];
+    ClipNorm::new(1.0).update(&mut per_array, &refs);
+    assert!((per_array[0][0] - 0.6).abs() < 1e-15 && (per_array[0][1] - 0.8).abs() < 1e-15);
+    assert_eq!(per_array[1][0], 1.0);
+    let mut global = vec![
+        DMatrix::from_column_slice(2, 1, &[3e200, 0.0]),
+        DMatrix::from_element(1, 1, 4e200),
+    ];
+    ClipGlobalNorm::new(10.0).update(&mut global, &refs);
+    assert!((global[0][0] - 6.0).abs() < 1e-14 && (global[1][0] - 8.0).abs() < 1e-14);
+    assert_eq!(global[0][1], 0.0);
+}
+
+/// A negative or NaN clipping threshold is refused (it would flip the clipped entries' signs).
+#[test]
+fn negative_or_nan_clipping_thresholds_panic() {
+    use adroit_nn::optim::ClipValue;
+    for bad in [-1.0, f64::NAN] {
+        for make in [
+            (|t| drop(ClipValue::new(t))) as fn(f64),
+            |t| drop(ClipNorm::new(t)),
+            |t| drop(ClipGlobalNorm::new(t)),
+        ] {
+            let message = std::panic::catch_unwind(|| make(bad)).expect_err("must panic");
+            let message = message
+                .downcast_ref::<String>()
+                .expect("a formatted message");
+            assert!(
+                message.contains("::new: the threshold must be a number ≥ 0"),
+                "{message}"
+            );
+        }
+    }
+    // 0 is allowed: every entry clipped to 0.
+    let p = [DMatrix::<f64>::zeros(1, 1)];
+    let mut u = vec![DMatrix::from_element(1, 1, 3.0)];
+    ClipValue::new(0.0).update(&mut u, &[&p[0]]);
+    assert_eq!(u[0][0], 0.0);
+}

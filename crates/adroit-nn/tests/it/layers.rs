@@ -217,6 +217,76 @@ fn dense_forward_names_the_layer_for_an_input_of_the_wrong_size() {
     });
 }
 
+/// A LayerNorm of the wrong size inside a chain: its 1 × 1 γ and β broadcast over three
+/// features (one shared scale, a plausible-looking output), or a 1-feature input stretched to
+/// three rows — both trained silently before; now the layer names the mismatch (as PyTorch's
+/// "expected input with shape [*, 3]").
+#[test]
+fn layer_norm_refuses_an_input_of_another_feature_count() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    for (hidden, norm) in [(3, 1), (1, 3), (4, 3)] {
+        let chain = Chain::<f64>::new()
+            .push(Dense::new(2, hidden, Activation::Identity, &mut rng))
+            .push(LayerNorm::new(norm));
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            chain.predict(&dmatrix![1.0; 2.0])
+        }));
+        let message = caught.expect_err("a wrong feature count must panic");
+        let message = message
+            .downcast_ref::<String>()
+            .expect("a formatted message");
+        assert!(
+            message.starts_with(&format!(
+                "LayerNorm: the input has {hidden} rows (features) but the layer normalises {norm}"
+            )),
+            "{message}"
+        );
+    }
+    // As the first layer, predict reports it as a typed error.
+    let err = LayerNorm::<f64>::new(1)
+        .predict(&dmatrix![1.0; 2.0; 3.0])
+        .unwrap_err();
+    assert!(
+        matches!(err, adroit_nn::NnError::ShapeMismatch { .. }),
+        "{err}"
+    );
+    // A bias set to another shape than the scale.
+    let mut ln = LayerNorm::<f64>::new(2);
+    ln.bias = dmatrix![0.0];
+    let caught = std::panic::catch_unwind(|| {
+        matrix::pullback(
+            |_| {
+                ln.forward(
+                    MatVar::constant(dmatrix![1.0; 2.0]),
+                    &mut Context::new(Mode::Eval, 0),
+                )
+            },
+            &[],
+        )
+        .0
+    });
+    let message = caught.expect_err("a mis-set bias must panic");
+    let message = message
+        .downcast_ref::<String>()
+        .expect("a formatted message");
+    assert!(
+        message.starts_with("LayerNorm: the bias is 1×1, not 2×1"),
+        "{message}"
+    );
+}
+
+/// Sizes whose entry count overflows `usize` are refused with a clear panic (nalgebra's
+/// constructors do not check, and a wrapped count crashed release builds).
+#[test]
+#[cfg(target_pointer_width = "64")]
+#[should_panic(
+    expected = "glorot_uniform: a 4294967296 × 4294967296 matrix has more entries than usize can count"
+)]
+fn dense_new_refuses_a_weight_too_large_to_count() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let _ = Dense::<f64>::new(1 << 32, 1 << 32, Activation::Identity, &mut rng);
+}
+
 #[test]
 fn a_mis_set_parameter_field_is_a_typed_error_where_a_result_is_returned() {
     // The public field bypasses `from_parts`' check; a 1×4 bias was broadcast over a batch of
@@ -362,4 +432,20 @@ fn a_transposed_input_and_a_non_finite_activation_parameter_are_named() {
             "{activation:?}: {refused:?}"
         );
     }
+}
+
+/// `params` and `Context` print what they hold (every public type implements `Debug`).
+#[test]
+fn params_and_context_print_what_they_hold() {
+    let layer =
+        Dense::from_parts(dmatrix![1.0, 2.0], Some(dmatrix![0.0]), Activation::Tanh).unwrap();
+    assert_eq!(
+        format!("{:?}", adroit_nn::params(&layer)),
+        r#"{"weight": "1×2", "bias": "1×1"}"#
+    );
+    let ctx = Context::<f64>::new(Mode::Train, 3);
+    assert_eq!(
+        format!("{ctx:?}"),
+        "Context { mode: Train, bound_parameters: 0, .. }"
+    );
 }

@@ -163,6 +163,17 @@ pub struct MatPullback<T: MatScalar> {
     n_inputs: usize,
 }
 
+/// Shows the output's shape, the number of inputs and of recorded nodes.
+impl<T: MatScalar> std::fmt::Debug for MatPullback<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MatPullback")
+            .field("output_shape", &self.output.shape())
+            .field("n_inputs", &self.n_inputs)
+            .field("tape_nodes", &self.tape.len())
+            .finish()
+    }
+}
+
 impl<T: MatScalar> Drop for MatPullback<T> {
     /// Gives the recording's buffers to the thread's pool (see
     /// [`release_buffers`](crate::matrix::release_buffers)).

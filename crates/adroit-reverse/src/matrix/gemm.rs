@@ -71,15 +71,18 @@ impl<'a, T: MatScalar> Operand<'a, T> {
 pub(crate) fn product<T: MatScalar>(a: Operand<'_, T>, b: Operand<'_, T>) -> DMatrix<T> {
     assert_eq!(a.cols, b.rows, "product: inner dimensions differ");
     let (m, k, n) = (a.rows, a.cols, b.cols);
+    // Before the empty case too: an m × 0 times 0 × n product holds no entries on either side,
+    // yet m·n can wrap (nalgebra's `zeros` does not check, and its matrix would then index
+    // past its buffer). The public operations check first and name the shapes.
+    let len = m
+        .checked_mul(n)
+        .expect("product: the output's size overflows usize");
     if m == 0 || n == 0 || k == 0 {
         return DMatrix::zeros(m, n);
     }
     assert!(a.in_bounds() && b.in_bounds());
     // The kernel writes every entry without reading it (β = 0), so the output is not zeroed
     // first (that fill cost ~4 % of a large training step).
-    let len = m
-        .checked_mul(n)
-        .expect("product: the output's size overflows usize");
     let mut c = super::pool::with_capacity(len);
     T::gemm(a, b, &mut c.spare_capacity_mut()[..len]);
     // SAFETY: `gemm` initialised all `len = m·n` entries of the spare capacity (its contract).

@@ -393,6 +393,11 @@ impl<T: MatScalar> MatTape<T> {
     pub(crate) fn id(&self) -> u64 {
         self.id
     }
+
+    /// Number of recorded nodes (inputs included).
+    pub(crate) fn len(&self) -> usize {
+        self.values.len()
+    }
 }
 
 /// This thread's matrix tapes for one element type: the active one and the suspended outer

@@ -280,6 +280,20 @@ impl<T: MatScalar> MatVar<T> {
     }
 }
 
+/// Panics, naming the operation and its operands' shapes, if a `rows × cols` result would have
+/// more entries than `usize` counts: possible only for a product of empty operands (`m × 0`
+/// times `0 × n`), which hold no entries yet can name any dimensions. nalgebra's constructors
+/// do not check the product of the dimensions (a wrapped one gives a matrix that indexes past
+/// its buffer), so every operation whose result's dimensions come from different operands
+/// checks here first.
+#[track_caller]
+pub(crate) fn assert_countable(name: &str, (rows, cols): (usize, usize), operands: &str) {
+    assert!(
+        rows.checked_mul(cols).is_some(),
+        "{name}: the {rows}×{cols} result of {operands} has more entries than usize can count"
+    );
+}
+
 /// Formats a shape as `rows×cols` for error messages.
 pub(crate) fn shape_str((r, c): (usize, usize)) -> String {
     format!("{r}×{c}")

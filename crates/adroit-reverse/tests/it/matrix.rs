@@ -289,6 +289,51 @@ fn matmul_shape_mismatch_names_both_shapes() {
     let _ = matrix::gradient(|p| (p[0] * p[1]).sum(), &[mat(2, 3, 1), mat(2, 3, 2)]);
 }
 
+/// Empty operands can name any dimensions: `2³² × 0` times `0 × 2³²` holds no entries, but the
+/// product's `2⁶⁴` entries cannot be counted (nalgebra's constructors would wrap the count and
+/// index past the buffer: a crash in release builds, found by a hunt).
+#[test]
+#[cfg(target_pointer_width = "64")]
+#[should_panic(
+    expected = "matmul: the 4294967296×4294967296 result of 4294967296×0 · 0×4294967296 has more \
+                entries than usize can count"
+)]
+fn matmul_of_empty_operands_with_uncountable_result_panics_clearly() {
+    let big = 1usize << 32;
+    let _ = matrix::pullback(
+        |p| p[0] * p[1],
+        &[DMatrix::<f64>::zeros(big, 0), DMatrix::zeros(0, big)],
+    );
+}
+
+/// The same for `affine` (its bias broadcasts from 1 × 1).
+#[test]
+#[cfg(target_pointer_width = "64")]
+#[should_panic(expected = "affine: the 4294967296×4294967296 result of")]
+fn affine_of_empty_operands_with_uncountable_result_panics_clearly() {
+    let big = 1usize << 32;
+    let _ = matrix::pullback(
+        |p| p[0].affine(p[1], p[2]),
+        &[
+            DMatrix::<f64>::zeros(big, 0),
+            DMatrix::zeros(0, big),
+            dmatrix![1.0],
+        ],
+    );
+}
+
+/// A product of empty operands whose result can be counted is zeros, with zero gradients.
+#[test]
+fn matmul_of_empty_operands_is_zeros() {
+    let (v, pb) = matrix::pullback(
+        |p| p[0] * p[1],
+        &[DMatrix::<f64>::zeros(3, 0), DMatrix::zeros(0, 4)],
+    );
+    assert_eq!(v, DMatrix::zeros(3, 4));
+    let g = pb.call(&DMatrix::from_element(3, 4, 1.0));
+    assert_eq!((g[0].shape(), g[1].shape()), ((3, 0), (0, 4)));
+}
+
 #[test]
 #[should_panic(expected = "add: shape mismatch 2×3 vs 3×2 (each dimension must be equal or 1)")]
 fn add_shape_mismatch_names_both_shapes() {

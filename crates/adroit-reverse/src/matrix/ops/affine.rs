@@ -5,7 +5,7 @@ use super::matmul::accumulate_product_pullbacks;
 use crate::matrix::gemm::{Operand, product};
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
-use crate::matrix::var::shape_str;
+use crate::matrix::var::{assert_countable, shape_str};
 use crate::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
@@ -53,7 +53,8 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// # Panics
     /// If the inner dimensions differ, or `b` does not broadcast to `m × n` (the message gives
-    /// the shapes).
+    /// the shapes), or if the `m × n` result would have more entries than `usize` counts
+    /// (possible only with `k = 0`).
     ///
     /// # Example
     /// ```
@@ -78,6 +79,11 @@ impl<T: MatScalar> MatVar<T> {
             shape_str(x.shape())
         );
         let shape = (self.nrows(), x.ncols());
+        assert_countable(
+            "affine",
+            shape,
+            &format!("{} · {}", shape_str(self.shape()), shape_str(x.shape())),
+        );
         let fits = |dim: usize, to: usize| dim == to || dim == 1;
         assert!(
             fits(b.nrows(), shape.0) && fits(b.ncols(), shape.1),

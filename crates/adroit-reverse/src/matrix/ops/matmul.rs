@@ -3,7 +3,7 @@
 use crate::matrix::gemm::{Operand, product, pullback_product};
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
-use crate::matrix::var::shape_str;
+use crate::matrix::var::{assert_countable, shape_str};
 use crate::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
@@ -59,7 +59,9 @@ impl<T: MatScalar> MatVar<T> {
     /// (BENCHMARKS.md §0).
     ///
     /// # Panics
-    /// If the inner dimensions differ (the message gives both shapes).
+    /// If the inner dimensions differ (the message gives both shapes), or if the `m × n`
+    /// result would have more entries than `usize` counts (possible only with an empty inner
+    /// dimension, `m × 0` times `0 × n`).
     ///
     /// # Example
     /// ```
@@ -80,6 +82,11 @@ impl<T: MatScalar> MatVar<T> {
             "matmul: shape mismatch {} · {} (inner dimensions differ)",
             shape_str(self.shape()),
             shape_str(rhs.shape())
+        );
+        assert_countable(
+            "matmul",
+            (self.nrows(), rhs.ncols()),
+            &format!("{} · {}", shape_str(self.shape()), shape_str(rhs.shape())),
         );
         self.binary_op(rhs, |a, b| {
             (
