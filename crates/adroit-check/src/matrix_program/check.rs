@@ -17,6 +17,16 @@ const ENTRY_TOLERANCE: f64 = 1e-6;
 /// allow besides (see `check`).
 const ROUNDING_FACTOR: f64 = 1e3;
 
+/// The factors the inputs are scaled by to measure the reference's sensitivity to rounding.
+/// One factor (`1 + 4ε`) missed a program whose gradient, through `sin` of an argument near
+/// 1e64, swings between −1.0e68 and +1.3e68 with one-ulp changes of the inputs but happened to
+/// move by 1e-14 at that factor; three, on both sides, catch such noise.
+const NUDGES: [f64; 3] = [
+    1.0 + 4.0 * f64::EPSILON,
+    1.0 - 4.0 * f64::EPSILON,
+    1.0 + 16.0 * f64::EPSILON,
+];
+
 /// The largest intermediate magnitude up to which values are compared strictly (an entry
 /// finite in one tape and not in the other fails): a product of two entries is then at most
 /// 1e300, and a sum of up to 1e8 such terms cannot overflow in any order.
@@ -30,9 +40,9 @@ const SENSITIVITY_FACTOR: f64 = 1e3;
 
 /// Compares `got` with `want` wherever both are finite, to `TOLERANCE · (1 + the largest
 /// finite entry of either) + ENTRY_TOLERANCE · |want| + SENSITIVITY_FACTOR · (the largest
-/// finite |want − perturbed|)`,
-/// where `perturbed` is the reference computed from inputs scaled by `1 + 4ε` (the program's
-/// conditioning: `sin` of a product of large entries, an exponential of a sum). With
+/// finite |want − perturbed|)` over the `perturbed` references, computed from inputs scaled by
+/// each of [`NUDGES`] (the program's conditioning: `sin` of a product of large entries, an
+/// exponential of a sum). With
 /// `strict_finiteness`, an entry finite in one and not in the other must be beyond `1e100` in
 /// the finite one (where the two summation orders can overflow differently); without it such
 /// entries are skipped. `extra` is added to every entry's bound.
@@ -40,7 +50,7 @@ fn compare(
     what: &str,
     got: &DMatrix<f64>,
     want: &DMatrix<f64>,
-    perturbed: &DMatrix<f64>,
+    perturbed: &[DMatrix<f64>],
     strict_finiteness: bool,
     extra: f64,
 ) -> Result<(), String> {
@@ -56,10 +66,9 @@ fn compare(
         .chain(want.iter())
         .filter(|v| v.is_finite())
         .fold(0.0_f64, |m, v| m.max(v.abs()));
-    let sensitivity = want
+    let sensitivity = perturbed
         .iter()
-        .zip(perturbed.iter())
-        .map(|(a, b)| (a - b).abs())
+        .flat_map(|p| want.iter().zip(p.iter()).map(|(a, b)| (a - b).abs()))
         .filter(|d| d.is_finite())
         .fold(0.0_f64, f64::max);
     let common = TOLERANCE * (1.0 + largest) + SENSITIVITY_FACTOR * sensitivity + extra;
@@ -129,9 +138,9 @@ fn reference(
 /// through a fresh recording whose buffers come from the first one's, both bit-identical —
 /// against the gradient of `Σ cotangent ⊙ result` on `Var<f64>`. The tolerance, where both
 /// are finite: `1e-9` relative to the largest entry compared, plus `1e-6` relative to the
-/// entry, plus 1000 times the reference's
-/// own change when every input is scaled by `1 + 4ε` (the two tapes round differently, and an
-/// ill-conditioned program magnifies that). A value entry finite in one and not in the other
+/// entry, plus 1000 times the reference's largest
+/// change when every input is scaled by `1 + 4ε`, `1 − 4ε` or `1 + 16ε` (the two tapes round
+/// differently, and an ill-conditioned program magnifies that). A value entry finite in one and not in the other
 /// fails unless the finite one is beyond `1e100` — when every intermediate value is within
 /// `1e150`; beyond (or through an overflow) the two summation orders can overflow differently
 /// and later operations map that to any value, so such entries are skipped (found by fuzzing:
@@ -201,14 +210,22 @@ pub fn check(program: &MatProgram, cotangent: &DMatrix<f64>) -> Result<(), Strin
     if bits(&second) != bits(&grads) {
         return Err(fail("a second recording gave different gradients".into()));
     }
-    // The scalar reference, and again from inputs scaled by 1 + 4ε (its conditioning).
+    // The scalar reference, and again from inputs scaled by each of NUDGES (its conditioning).
     let flat = program.flat_inputs();
     let (want_value, want_grads) = reference(program, &flat, cotangent.as_slice());
-    let nudged: Vec<Vec<f64>> = flat
-        .iter()
-        .map(|v| v.iter().map(|x| x * (1.0 + 4.0 * f64::EPSILON)).collect())
-        .collect();
-    let (nudged_value, nudged_grads) = reference(program, &nudged, cotangent.as_slice());
+    let mut nudged_values = Vec::with_capacity(NUDGES.len());
+    let mut nudged_grads: Vec<Vec<DMatrix<f64>>> = vec![Vec::new(); want_grads.len()];
+    for factor in NUDGES {
+        let nudged: Vec<Vec<f64>> = flat
+            .iter()
+            .map(|v| v.iter().map(|x| x * factor).collect())
+            .collect();
+        let (value, grads) = reference(program, &nudged, cotangent.as_slice());
+        nudged_values.push(value);
+        for (all, g) in nudged_grads.iter_mut().zip(grads) {
+            all.push(g);
+        }
+    }
     // Where an intermediate value is beyond OVERFLOW_SAFE (or not finite), a sum can overflow
     // in one tape's order and not in the other's (1e308 + 1e308 − 1e308), and what follows
     // maps that anywhere (a softmax line holding +∞ is 0 and NaN, holding 1.7e308 is 0 and
@@ -219,7 +236,7 @@ pub fn check(program: &MatProgram, cotangent: &DMatrix<f64>) -> Result<(), Strin
         "value",
         &value,
         &want_value,
-        &nudged_value,
+        &nudged_values,
         overflow_free,
         0.0,
     )
@@ -284,7 +301,7 @@ mod tests {
         );
         let flat = program.flat_inputs();
         let (_, want) = reference(&program, &flat, cotangent.as_slice());
-        let err = compare("gradient", &wrong[0], &want[0], &want[0], true, 0.0).unwrap_err();
+        let err = compare("gradient", &wrong[0], &want[0], &want[..1], true, 0.0).unwrap_err();
         assert!(err.starts_with("gradient[(0, 0)]"), "{err}");
         assert!(check(&program, &cotangent).is_ok());
     }
@@ -292,18 +309,68 @@ mod tests {
     #[test]
     fn the_tolerance_grows_with_the_references_sensitivity() {
         let (got, want) = (dmatrix![1.0 + 1e-5], dmatrix![1.0]);
-        assert!(compare("x", &got, &want, &want, true, 0.0).is_err());
+        assert!(compare("x", &got, &want, std::slice::from_ref(&want), true, 0.0).is_err());
         // A reference that moves by 1e-8 when its inputs move by 4 ulps allows 1e-5.
-        assert!(compare("x", &got, &want, &dmatrix![1.0 + 1e-8], true, 0.0).is_ok());
+        assert!(compare("x", &got, &want, &[dmatrix![1.0 + 1e-8]], true, 0.0).is_ok());
     }
 
     #[test]
     fn non_finite_entries_agree_only_beyond_overflow_range() {
         let inf = dmatrix![f64::INFINITY];
-        assert!(compare("x", &inf, &dmatrix![f64::NAN], &inf, true, 0.0).is_ok());
-        assert!(compare("x", &inf, &dmatrix![1e300], &inf, true, 0.0).is_ok());
-        assert!(compare("x", &inf, &dmatrix![1.0], &inf, true, 0.0).is_err());
-        assert!(compare("x", &dmatrix![1.0], &dmatrix![f64::NAN], &inf, true, 0.0).is_err());
-        assert!(compare("x", &dmatrix![1.0], &dmatrix![f64::NAN], &inf, false, 0.0).is_ok());
+        assert!(
+            compare(
+                "x",
+                &inf,
+                &dmatrix![f64::NAN],
+                std::slice::from_ref(&inf),
+                true,
+                0.0
+            )
+            .is_ok()
+        );
+        assert!(
+            compare(
+                "x",
+                &inf,
+                &dmatrix![1e300],
+                std::slice::from_ref(&inf),
+                true,
+                0.0
+            )
+            .is_ok()
+        );
+        assert!(
+            compare(
+                "x",
+                &inf,
+                &dmatrix![1.0],
+                std::slice::from_ref(&inf),
+                true,
+                0.0
+            )
+            .is_err()
+        );
+        assert!(
+            compare(
+                "x",
+                &dmatrix![1.0],
+                &dmatrix![f64::NAN],
+                std::slice::from_ref(&inf),
+                true,
+                0.0
+            )
+            .is_err()
+        );
+        assert!(
+            compare(
+                "x",
+                &dmatrix![1.0],
+                &dmatrix![f64::NAN],
+                std::slice::from_ref(&inf),
+                false,
+                0.0
+            )
+            .is_ok()
+        );
     }
 }
