@@ -24,23 +24,13 @@ fn draw(svg: &mut String, series: &[(&str, &[f64])]) -> Result<(), Error> {
     root.fill(&WHITE)?;
     let panels = root.split_evenly((1, series.len().max(1)));
     for (panel, (title, values)) in panels.iter().zip(series) {
-        let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-        let lo = finite
-            .iter()
-            .copied()
-            .fold(f64::INFINITY, f64::min)
-            .min(0.0);
-        let hi = finite
-            .iter()
-            .copied()
-            .fold(f64::NEG_INFINITY, f64::max)
-            .max(lo + 1e-9);
+        let (lo, hi) = y_range(values);
         let mut chart = ChartBuilder::on(panel)
             .caption(*title, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(32)
             .y_label_area_size(48)
-            .build_cartesian_2d(0f64..(values.len().max(2) - 1) as f64, lo..hi * 1.05)?;
+            .build_cartesian_2d(0f64..(values.len().max(2) - 1) as f64, lo..hi)?;
         chart.configure_mesh().x_desc("epoch").draw()?;
         let points = || values.iter().enumerate().map(|(i, v)| (i as f64, *v));
         chart.draw_series(LineSeries::new(points(), &BLUE))?;
@@ -49,4 +39,56 @@ fn draw(svg: &mut String, series: &[(&str, &[f64])]) -> Result<(), Error> {
     }
     root.present()?;
     Ok(())
+}
+
+/// The largest magnitude an axis reaches: plotters' tick computation loops forever on a range
+/// reaching ∞ (a loss of 1.72e308 padded by 5 % overflowed), and its span must stay finite.
+const AXIS_LIMIT: f64 = 1e300;
+
+/// The y-axis range of a panel: from the smallest to the largest finite value, always
+/// including 0, with 5 % of the span added above; clamped to `±AXIS_LIMIT` (larger values are
+/// drawn off the chart), and `0..1` when there is nothing to span.
+fn y_range(values: &[f64]) -> (f64, f64) {
+    let finite = values.iter().copied().filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((0.0_f64, 0.0_f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = (lo.max(-AXIS_LIMIT), hi.min(AXIS_LIMIT));
+    let span = hi - lo;
+    if span == 0.0 {
+        return (lo, lo + 1.0);
+    }
+    (lo, hi + 0.05 * span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_y_range_spans_every_finite_value_and_zero() {
+        assert_eq!(y_range(&[1.0, 3.0]), (0.0, 3.15));
+        // All negative: the top is 0 plus 5 %, above every value (it was −1.05, below −1).
+        let (lo, hi) = y_range(&[-1.0, -1.01]);
+        assert_eq!(lo, -1.01);
+        assert!(hi > 0.0 && hi < 0.06);
+        assert_eq!(y_range(&[0.0, 0.0]), (0.0, 1.0));
+        assert_eq!(y_range(&[f64::NAN, f64::INFINITY]), (0.0, 1.0));
+        // Near f64::MAX: clamped, finite, ordered.
+        let (lo, hi) = y_range(&[f64::MAX, 1.0, -f64::MAX]);
+        assert!(lo == -AXIS_LIMIT && hi.is_finite() && hi > AXIS_LIMIT);
+    }
+
+    /// A loss of f64::MAX made plotters loop forever (the padded top overflowed to ∞).
+    #[test]
+    fn curves_of_huge_values_are_drawn() {
+        let dir = std::env::temp_dir().join(format!("adroit-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("huge.svg");
+        curves(
+            &path,
+            &[("loss", &[f64::MAX, 1.0]), ("neg", &[-1.0, -1.01])],
+        )
+        .unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

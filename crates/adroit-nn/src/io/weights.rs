@@ -4,6 +4,7 @@ use super::{io_error, write_atomically};
 use crate::{Layer, NnError};
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
+use safetensors::SafeTensorError;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::path::Path;
 
@@ -113,13 +114,15 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
 /// value overflows `f32`.
 ///
 /// # Errors
-/// [`NnError::Io`] if the file cannot be read; [`NnError::InvalidFile`] if it is truncated or
-/// corrupted, or if two parameters of the model share a name; [`NnError::DtypeMismatch`] or
-/// [`NnError::TensorShapeMismatch`] naming the tensor that does not fit the model;
-/// [`NnError::MissingTensor`] if the file lacks a parameter (naming every missing parameter
-/// and every tensor without one), [`NnError::UnexpectedTensors`] if it has all of them and
-/// more (strict loading, as PyTorch's `load_state_dict` default); [`NnError::InvalidData`] if
-/// an `F64` value does not fit an `f32` model.
+/// [`NnError::Io`] if the file cannot be read or is not a regular file; [`NnError::InvalidFile`]
+/// if it is truncated or corrupted (the reason in words), or if two parameters of the model
+/// share a name; [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming the
+/// tensor that does not fit the model; [`NnError::MissingTensor`] if the file lacks a
+/// parameter (naming every missing parameter and every tensor without one),
+/// [`NnError::UnexpectedTensors`] if it has all of them and more (strict loading, as PyTorch's
+/// `load_state_dict` default); [`NnError::InvalidData`] naming the tensor and entry of a NaN
+/// or infinite value, or of an `F64` value that does not fit an `f32` model. On any error the
+/// model is unchanged.
 ///
 /// # Example
 /// ```
@@ -182,10 +185,12 @@ pub struct LoadReport {
 /// `F32` and `F64` tensors convert to the model's type as in [`load_safetensors`].
 ///
 /// # Errors
-/// [`NnError::Io`] if the file cannot be read; [`NnError::InvalidFile`] if it is truncated or
-/// corrupted, or if two parameters of the model share a name; [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming a tensor
-/// that does not fit its parameter; [`NnError::InvalidData`] if an `F64` value does not fit
-/// an `f32` model.
+/// [`NnError::Io`] if the file cannot be read or is not a regular file;
+/// [`NnError::InvalidFile`] if it is truncated or corrupted, or if two parameters of the model
+/// share a name; [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming a
+/// tensor that does not fit its parameter; [`NnError::InvalidData`] naming the tensor and
+/// entry of a NaN or infinite value, or of an `F64` value that does not fit an `f32` model. On
+/// any error the model is unchanged.
 ///
 /// # Example
 /// ```
@@ -223,6 +228,41 @@ pub fn load_safetensors_partial<T: MatScalar, M: Layer<T>>(
     load(model, path.as_ref(), false)
 }
 
+/// What is wrong with a file the safetensors parser refused, in words (its errors print
+/// only their variant names), with the variant after it.
+fn describe(e: &SafeTensorError) -> String {
+    use SafeTensorError as E;
+    let what = match e {
+        E::HeaderTooSmall => {
+            "too short: a safetensors file starts with its header's length in 8 bytes"
+        }
+        E::InvalidHeaderLength => {
+            "the header length it states does not fit in the file (truncated, or not a \
+             safetensors file)"
+        }
+        E::HeaderTooLarge => {
+            "its header is over the 100 MB safetensors allows (not a safetensors file?)"
+        }
+        E::InvalidHeader => "its header is not UTF-8 text",
+        E::InvalidHeaderStart => "its header does not start with `{` (not a safetensors file?)",
+        E::InvalidHeaderDeserialization | E::JsonError(_) => {
+            "its header is not valid safetensors JSON (each tensor needs a known dtype, a shape \
+             of non-negative integers and two data offsets)"
+        }
+        E::MetadataIncompleteBuffer => {
+            "its tensors' offsets do not cover the data exactly: the file is truncated or has \
+             bytes appended"
+        }
+        E::ValidationOverflow => "a tensor's shape or byte size overflows",
+        E::InvalidOffset(name) => {
+            return format!("tensor `{name}` has invalid data offsets (InvalidOffset)");
+        }
+        E::TensorInvalidInfo => "a tensor's dtype, shape and data offsets disagree",
+        _ => return e.to_string(),
+    };
+    format!("{what} ({e:?})")
+}
+
 /// Refuses a model whose `Layer::visit` gives two parameters the same name (a file holds one
 /// tensor per name: saving would fail in the encoder, loading would copy one tensor into both).
 fn refuse_duplicate_names<T: MatScalar, M: Layer<T>>(
@@ -256,10 +296,19 @@ fn load<T: MatScalar, M: Layer<T>>(
     strict: bool,
 ) -> Result<LoadReport, NnError> {
     refuse_duplicate_names(model, path)?;
+    // Only a regular file (or a link to one): reading a device such as /dev/zero would not
+    // end, and a FIFO would block.
+    let kind = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
+    if !kind.is_file() {
+        return Err(NnError::Io {
+            path: path.display().to_string(),
+            message: "not a regular file (a directory, device or pipe)".into(),
+        });
+    }
     let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
     let file = SafeTensors::deserialize(&bytes).map_err(|e| NnError::InvalidFile {
         path: path.display().to_string(),
-        reason: e.to_string(),
+        reason: describe(&e),
     })?;
     let mut values: Vec<Option<DMatrix<T>>> = Vec::new();
     let mut report = LoadReport::default();
@@ -347,9 +396,29 @@ fn read_tensor<T: MatScalar>(
         });
     }
     let m = from_bytes::<T>(tensor.data(), tensor.dtype(), rows, cols);
-    if tensor.dtype() == Dtype::F64 && dtype::<T>() == Dtype::F32 {
+    let stored = (tensor.dtype() == Dtype::F64)
+        .then(|| from_bytes::<f64>(tensor.data(), Dtype::F64, rows, cols));
+    // A NaN or infinite parameter is refused as a value beyond f32's range is: a model
+    // holding one predicts NaN, and training from it stops at its first batch with a hint
+    // about the data (PyTorch loads such a file silently).
+    let stored_at = |k: usize| match &stored {
+        Some(wide) => wide[k],
+        None => m[k].to_f64().unwrap_or(f64::NAN),
+    };
+    if let Some(k) = (0..m.len()).find(|&k| !stored_at(k).is_finite()) {
+        let (i, j) = (k % rows, k / rows);
+        return Err(NnError::InvalidData {
+            what: format!(
+                "tensor {name}, entry ({i}, {j}), is {}: parameters must be finite (was the \
+                 file saved from a diverged model?)",
+                stored_at(k)
+            ),
+        });
+    }
+    if let Some(wide) = &stored
+        && dtype::<T>() == Dtype::F32
+    {
         // Narrowing: a finite F64 beyond f32's range would become ±∞ without a word.
-        let wide = from_bytes::<f64>(tensor.data(), Dtype::F64, rows, cols);
         if let Some(k) = (0..m.len()).find(|&k| wide[k].is_finite() && !m[k].is_finite()) {
             let (i, j) = (k % rows, k / rows);
             return Err(NnError::InvalidData {

@@ -263,9 +263,15 @@ fn negative_or_nan_clipping_thresholds_panic() {
     use adroit_nn::optim::ClipValue;
     for bad in [-1.0, f64::NAN] {
         for make in [
-            (|t| drop(ClipValue::new(t))) as fn(f64),
-            |t| drop(ClipNorm::new(t)),
-            |t| drop(ClipGlobalNorm::new(t)),
+            (|t| {
+                let _ = ClipValue::new(t);
+            }) as fn(f64),
+            |t| {
+                let _ = ClipNorm::new(t);
+            },
+            |t| {
+                let _ = ClipGlobalNorm::new(t);
+            },
         ] {
             let message = std::panic::catch_unwind(|| make(bad)).expect_err("must panic");
             let message = message

@@ -73,21 +73,78 @@ fn bad_files_give_typed_errors_and_leave_the_model_untouched() {
     let mut m = model(3);
     let before = params(&m);
 
+    // Each corruption is named in words (the parser's errors print only variant names).
     let truncated = d.join("truncated.safetensors");
     std::fs::write(&truncated, &bytes[..bytes.len() - 10]).unwrap();
-    assert!(matches!(
-        load_safetensors(&mut m, &truncated),
-        Err(NnError::InvalidFile { .. })
-    ));
+    let err = load_safetensors(&mut m, &truncated).unwrap_err();
+    assert!(
+        matches!(&err, NnError::InvalidFile { reason, .. }
+            if reason.starts_with("its tensors' offsets do not cover the data exactly: the file \
+                                   is truncated")),
+        "{err}"
+    );
+    let stub = d.join("stub.safetensors");
+    std::fs::write(&stub, &bytes[..5]).unwrap();
+    let err = load_safetensors(&mut m, &stub).unwrap_err();
+    assert!(err.to_string().contains("too short"), "{err}");
 
     let corrupted = d.join("corrupted.safetensors");
     let mut bad = bytes.clone();
     bad[8] = b'#'; // the header's opening brace: no longer JSON
     std::fs::write(&corrupted, &bad).unwrap();
-    assert!(matches!(
-        load_safetensors(&mut m, &corrupted),
-        Err(NnError::InvalidFile { .. })
-    ));
+    let err = load_safetensors(&mut m, &corrupted).unwrap_err();
+    assert!(
+        matches!(&err, NnError::InvalidFile { reason, .. } if reason.contains("not valid safetensors JSON")),
+        "{err}"
+    );
+
+    // A device or a directory is not read (/dev/zero would never end).
+    #[cfg(unix)]
+    for special in ["/dev/zero", "/tmp"] {
+        let err = load_safetensors(&mut m, special).unwrap_err();
+        assert!(
+            matches!(&err, NnError::Io { message, .. } if message.starts_with("not a regular file")),
+            "{err}"
+        );
+    }
+
+    // A NaN or infinite stored value is refused as a value beyond f32's range is.
+    for (k, stored) in [(0, f64::NAN), (5, f64::INFINITY)] {
+        let mut poisoned = model(1);
+        adroit_nn::Layer::visit_mut(&mut poisoned, &mut |p| {
+            if p.len() == 12 {
+                p[k] = stored;
+            }
+        });
+        let file = d.join("poisoned.safetensors");
+        save_safetensors(&poisoned, &file).unwrap();
+        let err = load_safetensors(&mut m, &file).unwrap_err();
+        let entry = if k == 0 { "(0, 0)" } else { "(1, 1)" };
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "invalid data: tensor layers.0.weight, entry {entry}, is {stored}: parameters \
+                 must be finite (was the file saved from a diverged model?)"
+            )
+        );
+        let mut narrow = Chain::<f32>::new()
+            .push(Dense::new(
+                3,
+                4,
+                Activation::Relu,
+                &mut rand::rngs::StdRng::seed_from_u64(0),
+            ))
+            .push(Dense::new(
+                4,
+                2,
+                Activation::Identity,
+                &mut rand::rngs::StdRng::seed_from_u64(0),
+            ));
+        assert!(matches!(
+            load_safetensors(&mut narrow, &file),
+            Err(NnError::InvalidData { .. })
+        ));
+    }
 
     let f32_file = d.join("f32.safetensors");
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);

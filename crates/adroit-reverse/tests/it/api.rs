@@ -470,15 +470,13 @@ fn stop_gradient_trait_in_generic_code() {
 /// Pullbacks print their sizes (every public type implements `Debug`).
 #[test]
 fn pullbacks_print_their_sizes() {
-    let (_, pb) = adroit_reverse::pullback(|x| vec![x[0] * x[1], x[0]], &[2.0, 3.0]);
+    let (_, pb) = pullback(|x| vec![x[0] * x[1], x[0]], &[2.0, 3.0]);
     assert_eq!(
         format!("{pb:?}"),
         "Pullback { n_inputs: 2, n_outputs: 2, tape_nodes: 4 }"
     );
-    let (_, pb) = adroit_reverse::matrix::pullback(
-        |m| m[0].transpose(),
-        &[nalgebra::DMatrix::<f64>::zeros(2, 3)],
-    );
+    let (_, pb) =
+        adroit_reverse::matrix::pullback(|m| m[0].transpose(), &[DMatrix::<f64>::zeros(2, 3)]);
     assert_eq!(
         format!("{pb:?}"),
         "MatPullback { output_shape: (3, 2), n_inputs: 1, tape_nodes: 2 }"
