@@ -15,7 +15,7 @@ use adroit_nn::{
 };
 use nalgebra::DMatrix;
 use rand::SeedableRng;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Settings of a run.
 #[derive(Clone, Debug)]
@@ -66,6 +66,34 @@ pub fn load() -> (DMatrix<f32>, Vec<usize>) {
     (x, dataset.targets().iter().copied().collect())
 }
 
+/// Checks, before a run, that `files` in `dir` can be written: each is absent or a regular
+/// file that is not read-only (what `io::write_atomically` refuses), and `dir` takes a new
+/// file (a probe, removed at once).
+fn check_writable(dir: &Path, files: &[&Path]) -> Result<(), Error> {
+    for file in files {
+        if let Ok(meta) = std::fs::metadata(file) {
+            if !meta.is_file() {
+                return Err(format!("cannot write {}: not a regular file", file.display()).into());
+            }
+            if meta.permissions().readonly() {
+                return Err(
+                    format!("cannot write {}: the file is read-only", file.display()).into(),
+                );
+            }
+        }
+    }
+    let probe = dir.join(format!(".adroit-write-probe.{}", std::process::id()));
+    std::fs::File::create(&probe)
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| {
+            format!(
+                "cannot write in the output directory {}: {e}",
+                dir.display()
+            )
+        })?;
+    Ok(())
+}
+
 /// Trains and evaluates; see the module documentation.
 ///
 /// # Errors
@@ -84,6 +112,10 @@ pub fn run(options: &Options) -> Result<Report, Error> {
             options.out_dir.display()
         )
     })?;
+    let weights = options.out_dir.join("iris.safetensors");
+    let plot_path = options.out_dir.join("iris_training.svg");
+    // Before training: an output that cannot be written would otherwise cost the whole run.
+    check_writable(&options.out_dir, &[&weights, &plot_path])?;
     let (x, labels) = load();
     let y: DMatrix<f32> = onehot(&labels, 3)?;
     let split = train_test_split(&x, &y, 0.2, options.seed, Some(&labels))?;
@@ -129,13 +161,11 @@ pub fn run(options: &Options) -> Result<Report, Error> {
         .filter_map(|e| e.get("test_accuracy"))
         .collect();
     // The weights first: a plot that cannot be written must not cost the trained model.
-    let weights = options.out_dir.join("iris.safetensors");
     io::save_safetensors(&net, &weights)?;
     let mut fresh = model(options.seed.wrapping_add(1));
     io::load_safetensors(&mut fresh, &weights)?;
     let reloaded_identical = fresh.predict(&x_test)? == net.predict(&x_test)?;
 
-    let plot_path = options.out_dir.join("iris_training.svg");
     plot::curves(
         &plot_path,
         &[("training loss", &losses), ("test accuracy", &accuracies)],

@@ -47,3 +47,34 @@ fn classic_gradients_agree() {
 fn quickstart_derivative_is_32() {
     assert_eq!(quickstart::run(), (32.0, 32.0));
 }
+
+/// Outputs that cannot be written are refused before training (a run of many epochs ended
+/// with "not a regular file" and lost the trained model): a directory where the weights go,
+/// and a read-only plot file.
+#[test]
+fn iris_refuses_unwritable_outputs_before_training() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let options = iris::Options {
+        epochs: 100_000, // would take minutes: the refusal must come first
+        learning_rate: 0.01,
+        seed: 42,
+        out_dir: out_dir.path().to_path_buf(),
+        verbose: false,
+    };
+    let weights = out_dir.path().join("iris.safetensors");
+    std::fs::create_dir(&weights).unwrap();
+    let err = iris::run(&options).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("cannot write {}: not a regular file", weights.display())
+    );
+    std::fs::remove_dir(&weights).unwrap();
+    let plot = out_dir.path().join("iris_training.svg");
+    std::fs::write(&plot, "<svg/>").unwrap();
+    let mut read_only = std::fs::metadata(&plot).unwrap().permissions();
+    read_only.set_readonly(true);
+    std::fs::set_permissions(&plot, read_only).unwrap();
+    let err = iris::run(&options).unwrap_err();
+    assert!(err.to_string().ends_with("the file is read-only"), "{err}");
+    assert_eq!(std::fs::read_to_string(&plot).unwrap(), "<svg/>");
+}

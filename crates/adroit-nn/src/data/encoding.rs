@@ -7,8 +7,8 @@ use nalgebra::DMatrix;
 /// The `classes × n` one-hot matrix of `labels` (Flux's `onehotbatch`).
 ///
 /// # Errors
-/// [`NnError::InvalidConfig`] if a label is `≥ classes`, or if `classes × n` entries are more
-/// than `usize` counts (a class count read from data).
+/// [`NnError::InvalidConfig`] if a label is `≥ classes`, or if the `classes × n` matrix cannot
+/// be counted or allocated (a class count read from data).
 ///
 /// # Example
 /// ```
@@ -18,24 +18,41 @@ use nalgebra::DMatrix;
 /// assert_eq!(adroit_nn::data::onecold(&m), vec![2, 0]);
 /// ```
 pub fn onehot<T: MatScalar>(labels: &[usize], classes: usize) -> Result<DMatrix<T>, NnError> {
-    if classes.checked_mul(labels.len()).is_none() {
-        return Err(NnError::InvalidConfig {
-            name: "classes",
-            reason: format!(
-                "a {classes} × {} one-hot matrix has more entries than usize can count",
-                labels.len()
-            ),
-        });
-    }
     if let Some(&bad) = labels.iter().find(|&&l| l >= classes) {
         return Err(NnError::InvalidConfig {
             name: "label",
             reason: format!("{bad} is not < {classes} classes"),
         });
     }
-    Ok(DMatrix::from_fn(classes, labels.len(), |i, j| {
-        if labels[j] == i { T::one() } else { T::zero() }
-    }))
+    let mut entries = zeroed::<T>("one-hot", classes, labels.len())?;
+    for (j, &label) in labels.iter().enumerate() {
+        entries[j * classes + label] = T::one();
+    }
+    Ok(DMatrix::from_vec(classes, labels.len(), entries))
+}
+
+/// The `rows × cols` entries of a matrix, all zero, allocated fallibly: an `Err` naming the
+/// matrix (`what`) if their number or size overflows, or the allocation fails, instead of
+/// nalgebra's unchecked count (a wrapped count indexed past the buffer) or an abort on a
+/// class count read from data.
+pub(crate) fn zeroed<T: Clone + num_traits::Zero>(
+    what: &str,
+    rows: usize,
+    cols: usize,
+) -> Result<Vec<T>, NnError> {
+    let refuse = |why: &str| NnError::InvalidConfig {
+        name: "classes",
+        reason: format!("a {rows} × {cols} {what} matrix {why}"),
+    };
+    let len = rows
+        .checked_mul(cols)
+        .ok_or_else(|| refuse("has more entries than usize can count"))?;
+    let mut entries = Vec::new();
+    entries
+        .try_reserve_exact(len)
+        .map_err(|_| refuse("cannot be allocated"))?;
+    entries.resize(len, T::zero());
+    Ok(entries)
 }
 
 /// The index of the largest entry of each column (Flux's `onecold`); the first one on ties.

@@ -41,7 +41,7 @@ pub fn accuracy(predicted: &[usize], truth: &[usize]) -> Result<f64, NnError> {
 ///
 /// # Errors
 /// [`NnError::ShapeMismatch`] if the lengths differ; [`NnError::InvalidConfig`] if a label is
-/// `≥ classes`, or if `classes × classes` entries are more than `usize` counts.
+/// `≥ classes`, or if the `classes × classes` matrix cannot be counted or allocated.
 ///
 /// # Example
 /// ```
@@ -55,15 +55,11 @@ pub fn confusion_matrix(
     classes: usize,
 ) -> Result<DMatrix<usize>, NnError> {
     same_length("confusion_matrix: predictions vs labels", predicted, truth)?;
-    if classes.checked_mul(classes).is_none() {
-        return Err(NnError::InvalidConfig {
-            name: "classes",
-            reason: format!(
-                "a {classes} × {classes} confusion matrix has more entries than usize can count"
-            ),
-        });
-    }
-    let mut m = DMatrix::zeros(classes, classes);
+    let mut m = DMatrix::from_vec(
+        classes,
+        classes,
+        super::encoding::zeroed("confusion", classes, classes)?,
+    );
     for (&p, &t) in predicted.iter().zip(truth) {
         if p >= classes || t >= classes {
             return Err(NnError::InvalidConfig {

@@ -183,6 +183,20 @@ fn class_counts_too_large_to_count_are_typed_errors() {
         ),
         "{err}"
     );
+    // Countable, but more bytes than an allocation can hold: an error too, not nalgebra's
+    // "capacity overflow" panic.
+    let err = onehot::<f32>(&[0], usize::MAX).unwrap_err();
+    assert!(
+        matches!(&err, NnError::InvalidConfig { name: "classes", reason }
+            if reason.ends_with("one-hot matrix cannot be allocated")),
+        "{err}"
+    );
+    let err = confusion_matrix(&[0], &[0], (1 << 32) - 1).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("confusion matrix cannot be allocated"),
+        "{err}"
+    );
     // Large but countable counts still work.
     assert_eq!(onehot::<f32>(&[], 1 << 40).unwrap().shape(), (1 << 40, 0));
 }
