@@ -1,7 +1,9 @@
 //! AdaDelta.
 
+use super::config;
 use super::schedule::LearningRate;
 use super::{Optimizer, Schedule, Slots, cast};
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -66,6 +68,12 @@ impl<T: MatScalar> AdaDelta<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for AdaDelta<T> {
+    fn check_config(&self) -> Result<(), NnError> {
+        config::learning_rate("AdaDelta", &self.eta)?;
+        config::decay("AdaDelta", "ρ", self.rho)?;
+        config::non_negative("AdaDelta", "ε", self.epsilon)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         let (rho, eps): (T, T) = (cast(self.rho), cast(self.epsilon));

@@ -1,7 +1,9 @@
 //! AdaGrad.
 
+use super::config;
 use super::schedule::LearningRate;
 use super::{Optimizer, Schedule, Slots, cast};
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -67,6 +69,12 @@ impl<T: MatScalar> AdaGrad<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for AdaGrad<T> {
+    fn check_config(&self) -> Result<(), NnError> {
+        config::learning_rate("AdaGrad", &self.eta)?;
+        config::non_negative("AdaGrad", "initial accumulator", self.initial)?;
+        config::non_negative("AdaGrad", "ε", self.epsilon)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         let eps: T = cast(self.epsilon);

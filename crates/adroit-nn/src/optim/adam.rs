@@ -1,7 +1,9 @@
 //! Adam and AdamW.
 
+use super::config;
 use super::schedule::LearningRate;
 use super::{Optimizer, Schedule, Slots, cast};
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -21,6 +23,13 @@ pub(crate) struct AdamMoments<T> {
 }
 
 impl<T: MatScalar> AdamMoments<T> {
+    /// β₁ and β₂ in `[0, 1)`, ε a finite number ≥ 0.
+    pub(crate) fn check_config(&self, rule: &str) -> Result<(), NnError> {
+        config::decay(rule, "β₁", self.beta1)?;
+        config::decay(rule, "β₂", self.beta2)?;
+        config::non_negative(rule, "ε", self.epsilon)
+    }
+
     pub(crate) fn new(beta1: f64, beta2: f64, epsilon: f64, nesterov: bool) -> Self {
         Self {
             beta1,
@@ -114,6 +123,11 @@ impl<T: MatScalar> Adam<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for Adam<T> {
+    fn check_config(&self) -> Result<(), NnError> {
+        config::learning_rate("Adam", &self.eta)?;
+        self.moments.check_config("Adam")
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         self.moments.direction(updates);
@@ -187,6 +201,12 @@ impl<T: MatScalar> AdamW<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for AdamW<T> {
+    fn check_config(&self) -> Result<(), NnError> {
+        config::learning_rate("AdamW", &self.eta)?;
+        config::non_negative("AdamW", "weight decay", self.lambda)?;
+        self.moments.check_config("AdamW")
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         self.moments.direction(updates);

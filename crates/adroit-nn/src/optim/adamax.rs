@@ -1,7 +1,9 @@
 //! AdaMax.
 
+use super::config;
 use super::schedule::LearningRate;
 use super::{Optimizer, Schedule, Slots, cast};
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -70,6 +72,13 @@ impl<T: MatScalar> AdaMax<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for AdaMax<T> {
+    fn check_config(&self) -> Result<(), NnError> {
+        config::learning_rate("AdaMax", &self.eta)?;
+        config::decay("AdaMax", "β₁", self.beta1)?;
+        config::decay("AdaMax", "β₂", self.beta2)?;
+        config::non_negative("AdaMax", "ε", self.epsilon)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         self.t += 1;

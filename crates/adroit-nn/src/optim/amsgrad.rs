@@ -1,7 +1,9 @@
 //! AMSGrad.
 
+use super::config;
 use super::schedule::LearningRate;
 use super::{Optimizer, Schedule, Slots, cast};
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -78,6 +80,13 @@ impl<T: MatScalar> AmsGrad<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for AmsGrad<T> {
+    fn check_config(&self) -> Result<(), NnError> {
+        config::learning_rate("AmsGrad", &self.eta)?;
+        config::decay("AmsGrad", "β₁", self.beta1)?;
+        config::decay("AmsGrad", "β₂", self.beta2)?;
+        config::non_negative("AmsGrad", "ε", self.epsilon)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         self.t += 1;

@@ -100,6 +100,7 @@ where
     M: Layer<T>,
     O: Optimizer<T>,
 {
+    opt.check_config()?;
     check_shapes(model, &updates, "gradient")?;
     let scale = opt.uniform_scale();
     if scale.is_none() {

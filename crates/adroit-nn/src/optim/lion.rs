@@ -1,7 +1,9 @@
 //! Lion.
 
+use super::config;
 use super::schedule::LearningRate;
 use super::{Optimizer, Schedule, Slots, cast};
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 
@@ -80,6 +82,13 @@ fn sign<T: MatScalar>(x: T) -> T {
 }
 
 impl<T: MatScalar> Optimizer<T> for Lion<T> {
+    fn check_config(&self) -> Result<(), NnError> {
+        config::learning_rate("Lion", &self.eta)?;
+        config::decay("Lion", "β₁", self.beta1)?;
+        config::decay("Lion", "β₂", self.beta2)?;
+        config::non_negative("Lion", "weight decay", self.lambda)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         let (b1, b2, lambda): (T, T, T) = (cast(self.beta1), cast(self.beta2), cast(self.lambda));

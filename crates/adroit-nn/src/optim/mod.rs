@@ -37,6 +37,7 @@ mod adamax;
 mod amsgrad;
 mod apply;
 mod clip;
+mod config;
 mod lion;
 mod nadam;
 mod radam;
@@ -109,6 +110,34 @@ pub trait Optimizer<T: MatScalar> {
     /// ```
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]);
 
+    /// Checks the rule's settings before a step: [`step`], [`step_with_grads`] and
+    /// [`train`](crate::train()) call it first and return its error, changing nothing. The
+    /// built-in rules refuse what PyTorch's constructors refuse: a learning rate that is
+    /// negative, NaN or infinite (at the coming step, for a schedule), a decay rate (β, ρ)
+    /// outside `[0, 1)`, a negative or non-finite ε or weight decay. The default accepts
+    /// everything.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] naming the setting, the rule and the value.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::NnError;
+    /// use adroit_nn::optim::{Adam, Descent, Optimizer};
+    /// assert!(Optimizer::<f64>::check_config(&Adam::new(1e-3)).is_ok());
+    /// let err = Optimizer::<f64>::check_config(&Descent::new(-0.1)).unwrap_err();
+    /// assert!(matches!(err, NnError::InvalidConfig { name: "learning rate", .. }));
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "invalid learning rate: Descent's is -0.1 at step 0; it must be a finite number ≥ 0"
+    /// );
+    /// let err = Optimizer::<f64>::check_config(&Adam::with(1e-3, 0.9, 1.0, 1e-8)).unwrap_err();
+    /// assert!(err.to_string().starts_with("invalid β₂: Adam's is 1"));
+    /// ```
+    fn check_config(&self) -> Result<(), NnError> {
+        Ok(())
+    }
+
     /// The factor `c` when this step's update is the gradient times one scalar for every
     /// array, `u = c·g` (plain [`Descent`]: `c = −η`), without advancing the rule's state;
     /// `None` for every other rule (the default). After a step applied with it, the caller
@@ -176,6 +205,10 @@ impl<T: MatScalar> Optimizer<T> for Box<dyn Optimizer<T>> {
     fn commit_uniform_step(&mut self) {
         (**self).commit_uniform_step();
     }
+
+    fn check_config(&self) -> Result<(), NnError> {
+        (**self).check_config()
+    }
 }
 
 /// Two rules applied in order (`first`, then `second` on its output), like `optax.chain`.
@@ -215,6 +248,11 @@ impl<T: MatScalar, A: Optimizer<T>, B: Optimizer<T>> Optimizer<T> for Chained<A,
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         self.first.update(updates, params);
         self.second.update(updates, params);
+    }
+
+    fn check_config(&self) -> Result<(), NnError> {
+        self.first.check_config()?;
+        self.second.check_config()
     }
 }
 
@@ -271,7 +309,9 @@ pub(crate) fn cast<T: MatScalar>(x: f64) -> T {
 /// `θ ← θ + opt(∇θ)`. The gradient is consumed (its arrays become the updates, no copy).
 ///
 /// # Errors
-/// [`NnError::ShapeMismatch`] if `grads` does not have the model's parameter shapes;
+/// [`NnError::InvalidConfig`] if the optimiser's settings are refused
+/// ([`Optimizer::check_config`]); [`NnError::ShapeMismatch`] if `grads` does not have the
+/// model's parameter shapes;
 /// [`NnError::NonFinite`] (epoch and batch 0) if a gradient, or a parameter after the update, would be
 /// NaN or infinite — the model is then unchanged; so is the optimiser's state after a
 /// non-finite gradient (every rule) or any refused step of plain [`Descent`], while a rule
@@ -314,7 +354,9 @@ where
 /// One optimisation step from implicit gradients ([`Params::gradient`](crate::Params::gradient)).
 ///
 /// # Errors
-/// [`NnError::ShapeMismatch`] if a parameter has no gradient in `grads`, or one of another
+/// [`NnError::InvalidConfig`] if the optimiser's settings are refused
+/// ([`Optimizer::check_config`]); [`NnError::ShapeMismatch`] if a parameter has no gradient
+/// in `grads`, or one of another
 /// shape (they were collected from another model); [`NnError::NonFinite`] as for [`step`];
 /// the model is then unchanged.
 ///

@@ -1,8 +1,10 @@
 //! NAdam.
 
 use super::adam::AdamMoments;
+use super::config;
 use super::schedule::LearningRate;
 use super::{Optimizer, Schedule, cast};
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 
@@ -61,6 +63,11 @@ impl<T: MatScalar> NAdam<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for NAdam<T> {
+    fn check_config(&self) -> Result<(), NnError> {
+        config::learning_rate("NAdam", &self.eta)?;
+        self.moments.check_config("NAdam")
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         self.moments.direction(updates);

@@ -1,7 +1,9 @@
 //! RAdam.
 
+use super::config;
 use super::schedule::LearningRate;
 use super::{Optimizer, Schedule, Slots, cast};
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -74,6 +76,13 @@ impl<T: MatScalar> RAdam<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for RAdam<T> {
+    fn check_config(&self) -> Result<(), NnError> {
+        config::learning_rate("RAdam", &self.eta)?;
+        config::decay("RAdam", "β₁", self.beta1)?;
+        config::decay("RAdam", "β₂", self.beta2)?;
+        config::non_negative("RAdam", "ε", self.epsilon)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         self.t += 1;

@@ -1,7 +1,9 @@
 //! RMSProp, plain and centred.
 
+use super::config;
 use super::schedule::LearningRate;
 use super::{Optimizer, Schedule, Slots, cast};
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -84,6 +86,12 @@ impl<T: MatScalar> RmsProp<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for RmsProp<T> {
+    fn check_config(&self) -> Result<(), NnError> {
+        config::learning_rate("RmsProp", &self.eta)?;
+        config::decay("RmsProp", "ρ", self.rho)?;
+        config::non_negative("RmsProp", "ε", self.epsilon)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         let (rho, eps): (T, T) = (cast(self.rho), cast(self.epsilon));

@@ -211,6 +211,11 @@ impl LearningRate {
         self.schedule.at(self.count)
     }
 
+    /// The number of updates made so far.
+    pub(crate) fn steps_taken(&self) -> usize {
+        self.count
+    }
+
     /// The rate for this update (`schedule(t)` with `t` from 0), advancing the count.
     pub(crate) fn next(&mut self) -> f64 {
         let eta = self.schedule.at(self.count);

@@ -1,7 +1,9 @@
 //! Gradient descent, with classical or Nesterov momentum.
 
+use super::config;
 use super::schedule::LearningRate;
 use super::{Optimizer, Schedule, Slots, cast};
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 
@@ -45,6 +47,10 @@ impl Descent {
 }
 
 impl<T: MatScalar> Optimizer<T> for Descent {
+    fn check_config(&self) -> Result<(), NnError> {
+        config::learning_rate("Descent", &self.eta)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         let scale: T = cast(-self.eta.next());
@@ -72,6 +78,11 @@ struct Trace<T> {
 }
 
 impl<T: MatScalar> Trace<T> {
+    fn check_config(&self, rule: &str) -> Result<(), NnError> {
+        config::learning_rate(rule, &self.eta)?;
+        config::decay(rule, "momentum β", self.beta)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>]) {
         let beta: T = cast(self.beta);
         let scale: T = cast(-self.eta.next());
@@ -148,6 +159,10 @@ impl<T: MatScalar> Momentum<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for Momentum<T> {
+    fn check_config(&self) -> Result<(), NnError> {
+        self.0.check_config("Momentum")
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         self.0.update(updates);
@@ -214,6 +229,10 @@ impl<T: MatScalar> Nesterov<T> {
 }
 
 impl<T: MatScalar> Optimizer<T> for Nesterov<T> {
+    fn check_config(&self) -> Result<(), NnError> {
+        self.0.check_config("Nesterov")
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         self.0.update(updates);

@@ -1,6 +1,8 @@
 //! [`WeightDecay`]: adds `λ·θ` to the gradient.
 
+use super::config;
 use super::{Optimizer, cast};
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 
@@ -44,6 +46,10 @@ impl WeightDecay {
 }
 
 impl<T: MatScalar> Optimizer<T> for WeightDecay {
+    fn check_config(&self) -> Result<(), NnError> {
+        config::non_negative("WeightDecay", "weight decay", self.lambda)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         let lambda: T = cast(self.lambda);

@@ -73,6 +73,9 @@ impl Default for TrainConfig {
 /// - [`NnError::ShapeMismatch`] if the data's features do not match the model's input, or the
 ///   loss reports a prediction/target mismatch;
 /// - [`NnError::EmptyData`] if an epoch would have no batch;
+/// - [`NnError::InvalidConfig`] if the optimiser's settings are refused
+///   ([`Optimizer::check_config`](crate::optim::Optimizer::check_config): a negative learning
+///   rate, say), before the first step or at the step where a schedule leaves the range;
 /// - [`NnError::NonFinite`] if the loss or a gradient becomes NaN or infinite, or an update
 ///   would make a parameter so: training stops and the model keeps the parameters it had
 ///   before that step (the last good ones; the optimiser's state is unchanged after a
@@ -119,7 +122,7 @@ where
         epochs: Vec::new(),
         stopped_early: false,
     };
-    if let Err(error) = model.check_params() {
+    if let Err(error) = model.check_params().and_then(|()| opt.check_config()) {
         return Err(TrainError { error, history });
     }
     if let Some(inputs) = model.input_size().filter(|&n| n != loader.features()) {
@@ -204,8 +207,9 @@ where
 /// model-shaped copy (what [`train`] runs per batch).
 ///
 /// # Errors
-/// [`NnError::ShapeMismatch`] if `x` does not have the model's input size in rows; the
-/// loss's error (e.g. a shape mismatch between prediction and target); [`NnError::NonFinite`]
+/// [`NnError::ShapeMismatch`] if `x` does not have the model's input size in rows;
+/// [`NnError::InvalidConfig`] if the optimiser's settings are refused
+/// ([`Optimizer::check_config`](crate::optim::Optimizer::check_config)); the loss's error (e.g. a shape mismatch between prediction and target); [`NnError::NonFinite`]
 /// (with `epoch` and `batch` 0) if the loss or a gradient is NaN or infinite, or the update
 /// would make a parameter so — the model is then unchanged (and the optimiser's state after a
 /// non-finite loss or gradient; see [`step`](crate::optim::step)).
@@ -248,6 +252,7 @@ where
     L: Fn(MatVar<T>, &DMatrix<T>) -> Result<MatVar<T>, NnError>,
 {
     model.check_params()?;
+    opt.check_config()?;
     check_input(model.input_size(), x)?;
     let (value, grads) = {
         let mut params = Vec::new();

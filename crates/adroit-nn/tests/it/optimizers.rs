@@ -283,3 +283,99 @@ fn reusing_an_optimiser_on_another_model_says_what_to_do() {
     let q = DMatrix::<f64>::zeros(3, 2);
     opt.update(&mut [DMatrix::from_element(3, 2, 1.0)], &[&q]);
 }
+
+/// Settings PyTorch's constructors refuse are refused before a step (InvalidConfig naming the
+/// setting), with the model and the rule unchanged: each rule with a bad learning rate and each
+/// bad hyper-parameter, also inside a chain; a schedule that turns negative is refused at the
+/// step where it does.
+#[test]
+fn out_of_range_settings_are_refused_before_a_step() {
+    use adroit_nn::{Activation, Dense, Layer, NnError, gradient};
+    use adroit_reverse::matrix::MatVar;
+    let layer = Dense::from_parts(
+        dmatrix![1.0, -2.0],
+        Some(dmatrix![0.5]),
+        Activation::Identity,
+    )
+    .unwrap();
+    let grads = || {
+        gradient(&layer, |m, ctx| {
+            Ok(m.forward(MatVar::constant(dmatrix![1.0; 1.0]), ctx).sum())
+        })
+        .unwrap()
+        .1
+    };
+    let refused = |mut opt: Box<dyn Optimizer<f64>>, setting: &str| {
+        let mut model = layer.clone();
+        let err = step(&mut opt, &mut model, grads()).unwrap_err();
+        assert!(
+            matches!(&err, NnError::InvalidConfig { name, .. } if *name == setting),
+            "{setting}: {err}"
+        );
+        assert_eq!(model, layer, "{setting}: the model changed");
+    };
+    for bad_rate in [-0.1, f64::NAN, f64::INFINITY] {
+        let rules: Vec<Box<dyn Optimizer<f64>>> = vec![
+            Box::new(Descent::new(bad_rate)),
+            Box::new(Momentum::new(bad_rate)),
+            Box::new(Nesterov::new(bad_rate)),
+            Box::new(Adam::new(bad_rate)),
+            Box::new(AdamW::new(bad_rate)),
+            Box::new(NAdam::new(bad_rate)),
+            Box::new(RAdam::new(bad_rate)),
+            Box::new(AdaMax::new(bad_rate)),
+            Box::new(AmsGrad::new(bad_rate)),
+            Box::new(AdaGrad::new(bad_rate)),
+            Box::new(AdaDelta::new(bad_rate)),
+            Box::new(RmsProp::new(bad_rate)),
+            Box::new(Lion::new(bad_rate)),
+            Box::new(chain(ClipNorm::new(1.0), Adam::new(bad_rate))),
+        ];
+        for rule in rules {
+            refused(rule, "learning rate");
+        }
+    }
+    refused(Box::new(Adam::with(1e-3, 1.0, 0.999, 1e-8)), "β₁");
+    refused(Box::new(NAdam::with(1e-3, 0.9, -0.1, 1e-8)), "β₂");
+    refused(Box::new(Adam::with(1e-3, 0.9, 0.999, -1e-8)), "ε");
+    refused(
+        Box::new(AdamW::with(1e-3, -0.01, 0.9, 0.999, 1e-8)),
+        "weight decay",
+    );
+    refused(Box::new(Momentum::with_beta(0.1, 1.5)), "momentum β");
+    refused(Box::new(RmsProp::with(1e-3, 1.0, 1e-8, false)), "ρ");
+    refused(Box::new(AdaDelta::with(1.0, 0.9, f64::NAN)), "ε");
+    refused(
+        Box::new(AdaGrad::with(0.1, -1.0, 1e-7)),
+        "initial accumulator",
+    );
+    refused(Box::new(Lion::with(1e-4, 0.9, 0.99, -1.0)), "weight decay");
+    refused(Box::new(AmsGrad::with(1e-3, f64::NAN, 0.999, 1e-8)), "β₁");
+    refused(
+        Box::new(chain(WeightDecay::new(-0.5), Descent::new(0.1))),
+        "weight decay",
+    );
+    // A learning rate of 0 is allowed (PyTorch too): nothing moves.
+    let mut model = layer.clone();
+    step(&mut Descent::new(0.0), &mut model, grads()).unwrap();
+    assert_eq!(model, layer);
+    // A schedule from 0.1 down to −0.1 over 4 steps: steps 0 and 1 (0.1, 0.05) are taken, 2
+    // (rate 0) too, and step 3 (−0.05) is refused, naming it.
+    let mut opt = Descent::new(Schedule::Linear {
+        init: 0.1,
+        end: -0.1,
+        steps: 4,
+    });
+    let mut model = layer.clone();
+    for _ in 0..3 {
+        step(&mut opt, &mut model, grads()).unwrap();
+    }
+    let before = model.clone();
+    let err = step(&mut opt, &mut model, grads()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("Descent's is -0.05000000000000002 at step 3"),
+        "{err}"
+    );
+    assert_eq!(model, before);
+}
