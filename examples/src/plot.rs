@@ -46,8 +46,9 @@ fn draw(svg: &mut String, series: &[(&str, &[f64])]) -> Result<(), Error> {
 const AXIS_LIMIT: f64 = 1e300;
 
 /// The y-axis range of a panel: from the smallest to the largest finite value, always
-/// including 0, with 5 % of the span added above; clamped to `±AXIS_LIMIT` (larger values are
-/// drawn off the chart), and `0..1` when there is nothing to span.
+/// including 0, both clamped to `±AXIS_LIMIT` (larger values are drawn off the chart), then 5 %
+/// of the span added above (so the top stays below 1.1·`AXIS_LIMIT`); `0..1` when there is
+/// nothing to span.
 fn y_range(values: &[f64]) -> (f64, f64) {
     let finite = values.iter().copied().filter(|v| v.is_finite());
     let (lo, hi) = finite.fold((0.0_f64, 0.0_f64), |(lo, hi), v| (lo.min(v), hi.max(v)));

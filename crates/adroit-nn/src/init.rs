@@ -8,8 +8,10 @@ use rand::Rng;
 /// 2010; Flux's default for `Dense`). Returns a `fan_out × fan_in` matrix.
 ///
 /// # Panics
-/// If the matrix would have more entries than `usize` counts (nalgebra does not check, and
-/// its matrix would then index past its buffer).
+/// If the matrix would have more entries than `usize` counts, or more bytes than an allocation
+/// can hold (nalgebra does not check the count, and its matrix would then index past its
+/// buffer). A size within those limits but beyond the machine's memory fails as any
+/// allocation does.
 ///
 /// # Example
 /// ```
@@ -26,8 +28,11 @@ pub fn glorot_uniform<T: MatScalar>(
     fan_out: usize,
     fan_in: usize,
 ) -> DMatrix<T> {
+    let bytes = fan_out
+        .checked_mul(fan_in)
+        .and_then(|n| n.checked_mul(size_of::<T>()));
     assert!(
-        fan_out.checked_mul(fan_in).is_some(),
+        bytes.is_some_and(|b| b <= isize::MAX as usize),
         "glorot_uniform: a {fan_out} × {fan_in} matrix has more entries than usize can count"
     );
     let limit = (6.0 / (fan_in as f64 + fan_out as f64).max(1.0)).sqrt();

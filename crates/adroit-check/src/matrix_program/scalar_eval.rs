@@ -169,16 +169,7 @@ impl MatProgram {
     /// assert_eq!(q.largest_intermediate(), Some(2.0_f64.exp()));
     /// ```
     pub fn largest_intermediate(&self) -> Option<f64> {
-        let grids: Vec<Grid<f64>> = self
-            .inputs
-            .iter()
-            .map(|m| Grid {
-                rows: m.nrows(),
-                cols: m.ncols(),
-                data: m.as_slice().to_vec(),
-            })
-            .collect();
-        self.expr.largest_intermediate(&grids)
+        self.expr.largest_intermediate(&self.grids())
     }
 
     /// The inputs' entries, column-major (the layout [`MatProgram::eval_scalar`] takes).
@@ -193,6 +184,24 @@ impl MatProgram {
     pub fn flat_inputs(&self) -> Vec<Vec<f64>> {
         self.inputs.iter().map(|m| m.as_slice().to_vec()).collect()
     }
+
+    /// The largest finite magnitude over every subexpression's result (infinities and NaNs
+    /// left out).
+    pub(crate) fn largest_finite_intermediate(&self) -> f64 {
+        self.expr.magnitudes(&self.grids()).0
+    }
+
+    /// The inputs as grids.
+    fn grids(&self) -> Vec<Grid<f64>> {
+        self.inputs
+            .iter()
+            .map(|m| Grid {
+                rows: m.nrows(),
+                cols: m.ncols(),
+                data: m.as_slice().to_vec(),
+            })
+            .collect()
+    }
 }
 
 /// The result as a `DMatrix<f64>` (for comparisons), from column-major `data`.
@@ -204,9 +213,18 @@ impl MatExpr {
     /// The largest magnitude over every subexpression's result, `None` if one is not finite
     /// (each subexpression evaluated afresh: depth × cost at most).
     fn largest_intermediate(&self, x: &[Grid<f64>]) -> Option<f64> {
-        let mut largest = 0.0_f64;
+        let (largest, all_finite) = self.magnitudes(x);
+        all_finite.then_some(largest)
+    }
+
+    /// `(the largest finite magnitude over every subexpression's result, whether all are
+    /// finite)`.
+    fn magnitudes(&self, x: &[Grid<f64>]) -> (f64, bool) {
+        let (mut largest, mut all_finite) = (0.0_f64, true);
         for operand in self.operands() {
-            largest = largest.max(operand.largest_intermediate(x)?);
+            let (m, finite) = operand.magnitudes(x);
+            largest = largest.max(m);
+            all_finite &= finite;
         }
         let own = match self {
             MatExpr::Input(k) => x[*k].data.clone(),
@@ -221,12 +239,13 @@ impl MatExpr {
             _ => self.eval_scalar(x).data,
         };
         for v in own {
-            if !v.is_finite() {
-                return None;
+            if v.is_finite() {
+                largest = largest.max(v.abs());
+            } else {
+                all_finite = false;
             }
-            largest = largest.max(v.abs());
         }
-        Some(largest)
+        (largest, all_finite)
     }
 
     fn eval_scalar<S: Float>(&self, x: &[Grid<S>]) -> Grid<S> {

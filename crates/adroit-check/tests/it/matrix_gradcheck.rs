@@ -59,12 +59,13 @@ fn a_wrong_derivative_is_caught_and_located() {
     assert!(m.to_string().contains("random direction"), "{m}");
 }
 
-/// A wrong derivative at one entry inside a matrix is named by its row and column (the entries
-/// are column-major: (2, 3) of the third input, a 4 × 5 matrix, is its entry 14, the 12 + 3 +
-/// 14 = 29th of the list).
+/// A wrong derivative at one entry inside a matrix is named by its row and column: (3, 4) of
+/// the third input, a 4 × 5 matrix whose entries cos(0.21·(i + 2j)) take that value nowhere
+/// else, is its entry 19 in column-major order, number 12 + 3 + 19 = 34 (from 0) of the list.
 #[test]
 fn a_wrong_entry_inside_a_matrix_is_named_by_row_and_column() {
-    let target = inputs()[2][(2, 3)];
+    let target = inputs()[2][(3, 4)];
+    assert_eq!(inputs()[2].iter().filter(|&&v| v == target).count(), 1);
     let wrong = move |p: &[MatVar<f64>]| {
         let square = p[2].map_with_derivative(move |x| {
             let slope = if x == target { 3.0 * x } else { 2.0 * x };
@@ -73,9 +74,9 @@ fn a_wrong_entry_inside_a_matrix_is_named_by_row_and_column() {
         p[0].sum() + p[1].sum() + square.sum()
     };
     let m = matrix_gradcheck(wrong, &inputs(), &Options::for_precision::<f64>()).unwrap_err();
-    assert_eq!(m.matrix_entry, Some((2, 2, 3)), "{m}");
-    assert_eq!(m.input, Some(12 + 3 + 14));
-    assert!(m.to_string().contains("∂f/∂inputs[2][(2, 3)]"), "{m}");
+    assert_eq!(m.matrix_entry, Some((2, 3, 4)), "{m}");
+    assert_eq!(m.input, Some(12 + 3 + 19));
+    assert!(m.to_string().contains("∂f/∂inputs[2][(3, 4)]"), "{m}");
 }
 
 #[test]

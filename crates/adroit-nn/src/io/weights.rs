@@ -396,7 +396,8 @@ fn read_tensor<T: MatScalar>(
         });
     }
     let m = from_bytes::<T>(tensor.data(), tensor.dtype(), rows, cols);
-    let stored = (tensor.dtype() == Dtype::F64)
+    // The stored F64 values themselves, for an f32 model only (into f64 they are `m`).
+    let stored = (tensor.dtype() == Dtype::F64 && dtype::<T>() == Dtype::F32)
         .then(|| from_bytes::<f64>(tensor.data(), Dtype::F64, rows, cols));
     // A NaN or infinite parameter is refused as a value beyond f32's range is: a model
     // holding one predicts NaN, and training from it stops at its first batch with a hint
@@ -415,9 +416,7 @@ fn read_tensor<T: MatScalar>(
             ),
         });
     }
-    if let Some(wide) = &stored
-        && dtype::<T>() == Dtype::F32
-    {
+    if let Some(wide) = &stored {
         // Narrowing: a finite F64 beyond f32's range would become ±∞ without a word.
         if let Some(k) = (0..m.len()).find(|&k| wide[k].is_finite() && !m[k].is_finite()) {
             let (i, j) = (k % rows, k / rows);

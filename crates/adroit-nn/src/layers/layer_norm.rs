@@ -57,7 +57,8 @@ impl<T: MatScalar> Layer<T> for LayerNorm<T> {
     /// `γ ⊙ (x − μ)/√(σ² + ε) + β` for `x`: `features × batch`.
     ///
     /// # Panics
-    /// If `x` does not have `features` rows, or `bias` is not the shape of `scale`: γ and β
+    /// If `x` does not have `features` rows, `scale` is not a column, or `bias` is not the
+    /// shape of `scale`: γ and β
     /// would otherwise broadcast (a 1 × 1 γ over any number of features, or a 1-feature
     /// input stretched to `features` rows) and train a wrong model without a word (PyTorch
     /// and Flux refuse such an input too). [`Layer::predict`] and [`train`](crate::train())
@@ -67,12 +68,16 @@ impl<T: MatScalar> Layer<T> for LayerNorm<T> {
     fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
         let features = self.scale.nrows();
         assert!(
-            x.nrows() == features && self.scale.ncols() == 1,
-            "LayerNorm: the input has {} rows (features) but the layer normalises {features} \
-             (its scale is {}×{})",
-            x.nrows(),
+            self.scale.ncols() == 1,
+            "LayerNorm: the scale is {}×{}, not a column ({features}×1)",
             self.scale.nrows(),
             self.scale.ncols()
+        );
+        assert!(
+            x.nrows() == features,
+            "LayerNorm: the input has {} rows (features) but the layer normalises {features} \
+             (its scale is {features}×1)",
+            x.nrows()
         );
         assert!(
             self.bias.shape() == self.scale.shape(),

@@ -70,7 +70,7 @@ impl<T: MatScalar> AdaDelta<T> {
 impl<T: MatScalar> Optimizer<T> for AdaDelta<T> {
     fn check_config(&self) -> Result<(), NnError> {
         config::learning_rate("AdaDelta", &self.eta)?;
-        config::decay("AdaDelta", "ρ", self.rho)?;
+        config::decay_closed("AdaDelta", "ρ", self.rho)?;
         config::non_negative("AdaDelta", "ε", self.epsilon)
     }
 

@@ -38,8 +38,8 @@ impl ClipValue {
     pub fn new(delta: f64) -> Self {
         assert!(
             delta >= 0.0,
-            "ClipValue::new: the threshold must be a number ≥ 0, got {delta} (a negative one would \
-             flip every clipped entry's sign)"
+            "ClipValue::new: the threshold must be a number ≥ 0, got {delta} (a negative one \
+             would flip every clipped entry's sign; NaN compares with nothing)"
         );
         Self { delta }
     }
@@ -97,8 +97,8 @@ impl ClipNorm {
     pub fn new(max: f64) -> Self {
         assert!(
             max >= 0.0,
-            "ClipNorm::new: the threshold must be a number ≥ 0, got {max} (a negative one would \
-             flip every clipped entry's sign)"
+            "ClipNorm::new: the threshold must be a number ≥ 0, got {max} (a negative one \
+             would flip every clipped entry's sign; NaN compares with nothing)"
         );
         Self { max }
     }
@@ -160,8 +160,8 @@ impl ClipGlobalNorm {
     pub fn new(max: f64) -> Self {
         assert!(
             max >= 0.0,
-            "ClipGlobalNorm::new: the threshold must be a number ≥ 0, got {max} (a negative one would \
-             flip every clipped entry's sign)"
+            "ClipGlobalNorm::new: the threshold must be a number ≥ 0, got {max} (a negative one \
+             would flip every clipped entry's sign; NaN compares with nothing)"
         );
         Self { max }
     }

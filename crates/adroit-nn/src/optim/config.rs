@@ -1,7 +1,8 @@
-//! Checks of optimiser settings, for [`Optimizer::check_config`](super::Optimizer::check_config):
-//! PyTorch's constructors refuse the same values (a negative learning rate, a decay rate
-//! outside `[0, 1)`, a negative ε or weight decay); Optax and Flux take them and train
-//! backwards or diverge.
+//! Checks of optimiser settings, for [`Optimizer::check_config`](super::Optimizer::check_config),
+//! with the ranges PyTorch's constructors enforce (a learning rate, ε and weight decay ≥ 0;
+//! Adam-family β in `[0, 1)`; AdaDelta's ρ in `[0, 1]`; momentum and RMSProp's ρ ≥ 0) and
+//! lion-pytorch's for Lion (β in `[0, 1]`), finite throughout. Optax and Flux take any value
+//! and train backwards or diverge.
 
 use super::schedule::LearningRate;
 use crate::NnError;
@@ -22,7 +23,7 @@ pub(crate) fn learning_rate(rule: &str, eta: &LearningRate) -> Result<(), NnErro
     })
 }
 
-/// A decay rate (a moment's β, RMSProp's ρ): in `[0, 1)`.
+/// A moment's decay rate (Adam's β): in `[0, 1)`.
 pub(crate) fn decay(rule: &str, name: &'static str, value: f64) -> Result<(), NnError> {
     if (0.0..1.0).contains(&value) {
         return Ok(());
@@ -33,7 +34,19 @@ pub(crate) fn decay(rule: &str, name: &'static str, value: f64) -> Result<(), Nn
     })
 }
 
-/// A finite number ≥ 0 (ε, weight decay λ, AdaGrad's initial accumulator).
+/// A decay rate that may be 1 (AdaDelta's ρ, Lion's β): in `[0, 1]`.
+pub(crate) fn decay_closed(rule: &str, name: &'static str, value: f64) -> Result<(), NnError> {
+    if (0.0..=1.0).contains(&value) {
+        return Ok(());
+    }
+    Err(NnError::InvalidConfig {
+        name,
+        reason: format!("{rule}'s is {value}; it must be in [0, 1]"),
+    })
+}
+
+/// A finite number ≥ 0 (ε, weight decay λ, AdaGrad's initial accumulator, momentum,
+/// RMSProp's ρ).
 pub(crate) fn non_negative(rule: &str, name: &'static str, value: f64) -> Result<(), NnError> {
     if value.is_finite() && value >= 0.0 {
         return Ok(());

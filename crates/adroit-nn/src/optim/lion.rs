@@ -84,8 +84,8 @@ fn sign<T: MatScalar>(x: T) -> T {
 impl<T: MatScalar> Optimizer<T> for Lion<T> {
     fn check_config(&self) -> Result<(), NnError> {
         config::learning_rate("Lion", &self.eta)?;
-        config::decay("Lion", "β₁", self.beta1)?;
-        config::decay("Lion", "β₂", self.beta2)?;
+        config::decay_closed("Lion", "β₁", self.beta1)?;
+        config::decay_closed("Lion", "β₂", self.beta2)?;
         config::non_negative("Lion", "weight decay", self.lambda)
     }
 

@@ -110,12 +110,13 @@ pub trait Optimizer<T: MatScalar> {
     /// ```
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]);
 
-    /// Checks the rule's settings before a step: [`step`], [`step_with_grads`] and
-    /// [`train`](crate::train()) call it first and return its error, changing nothing. The
-    /// built-in rules refuse what PyTorch's constructors refuse: a learning rate that is
-    /// negative, NaN or infinite (at the coming step, for a schedule), a decay rate (β, ρ)
-    /// outside `[0, 1)`, a negative or non-finite ε or weight decay. The default accepts
-    /// everything.
+    /// Checks the rule's settings before a step: [`step`], [`step_with_grads`],
+    /// [`train_step`](crate::train_step) and [`train`](crate::train()) call it before any change
+    /// and return its error. The built-in rules refuse what PyTorch's constructors refuse: a
+    /// learning rate that is negative, NaN or infinite (at the coming step, for a schedule); an
+    /// Adam-family β outside `[0, 1)`, AdaDelta's ρ (and Lion's β, as lion-pytorch) outside
+    /// `[0, 1]`; a negative or non-finite ε, weight decay, momentum, RMSProp ρ or AdaGrad
+    /// initial accumulator. The default accepts everything.
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] naming the setting, the rule and the value.

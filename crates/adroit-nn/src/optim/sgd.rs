@@ -80,7 +80,7 @@ struct Trace<T> {
 impl<T: MatScalar> Trace<T> {
     fn check_config(&self, rule: &str) -> Result<(), NnError> {
         config::learning_rate(rule, &self.eta)?;
-        config::decay(rule, "momentum β", self.beta)
+        config::non_negative(rule, "momentum β", self.beta)
     }
 
     fn update(&mut self, updates: &mut [DMatrix<T>]) {

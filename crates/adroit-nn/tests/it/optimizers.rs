@@ -342,8 +342,8 @@ fn out_of_range_settings_are_refused_before_a_step() {
         Box::new(AdamW::with(1e-3, -0.01, 0.9, 0.999, 1e-8)),
         "weight decay",
     );
-    refused(Box::new(Momentum::with_beta(0.1, 1.5)), "momentum β");
-    refused(Box::new(RmsProp::with(1e-3, 1.0, 1e-8, false)), "ρ");
+    refused(Box::new(Momentum::with_beta(0.1, -0.5)), "momentum β");
+    refused(Box::new(RmsProp::with(1e-3, -0.1, 1e-8, false)), "ρ");
     refused(Box::new(AdaDelta::with(1.0, 0.9, f64::NAN)), "ε");
     refused(
         Box::new(AdaGrad::with(0.1, -1.0, 1e-7)),
@@ -355,6 +355,16 @@ fn out_of_range_settings_are_refused_before_a_step() {
         Box::new(chain(WeightDecay::new(-0.5), Descent::new(0.1))),
         "weight decay",
     );
+    // PyTorch's (and lion-pytorch's) ranges, not narrower: ρ = 1 for AdaDelta, β = 1 for Lion,
+    // momentum and RMSProp's ρ above 1.
+    for ok in [
+        Box::new(AdaDelta::with(1.0, 1.0, 1e-6)) as Box<dyn Optimizer<f64>>,
+        Box::new(Lion::with(1e-4, 1.0, 1.0, 0.0)),
+        Box::new(Momentum::with_beta(0.1, 1.5)),
+        Box::new(RmsProp::with(1e-3, 1.5, 1e-8, false)),
+    ] {
+        assert!(ok.check_config().is_ok());
+    }
     // A learning rate of 0 is allowed (PyTorch too): nothing moves.
     let mut model = layer.clone();
     step(&mut Descent::new(0.0), &mut model, grads()).unwrap();
@@ -378,4 +388,7 @@ fn out_of_range_settings_are_refused_before_a_step() {
         "{err}"
     );
     assert_eq!(model, before);
+    // The schedule did not advance: the next try is refused at the same step.
+    let err = step(&mut opt, &mut model, grads()).unwrap_err();
+    assert!(err.to_string().contains("at step 3"), "{err}");
 }

@@ -378,13 +378,14 @@ impl<T: MatScalar> MatTape<T> {
             })
             .map(pool::exact)
             .collect();
-        // Adjoints left in slots (of nodes that lead to no input's gradient) go to the pool.
+        // Every slot is empty by now (each node's adjoint is taken when the sweep reaches it,
+        // the inputs' just above; constants get none): keep the buffer for the next sweep.
         let mut adjoints = grads.adjoints;
-        for adjoint in adjoints.drain(..).flatten() {
-            if let Adjoint::Dense(m) = adjoint {
-                pool::recycle(m);
-            }
-        }
+        debug_assert!(
+            adjoints.iter().all(Option::is_none),
+            "an adjoint left in its slot"
+        );
+        adjoints.clear();
         self.adjoint_slots.set(adjoints);
         gradients
     }

@@ -280,16 +280,20 @@ impl<T: MatScalar> MatVar<T> {
     }
 }
 
-/// Panics, naming the operation and its operands' shapes, if a `rows × cols` result would have
-/// more entries than `usize` counts: possible only for a product of empty operands (`m × 0`
-/// times `0 × n`), which hold no entries yet can name any dimensions. nalgebra's constructors
-/// do not check the product of the dimensions (a wrapped one gives a matrix that indexes past
-/// its buffer), so every operation whose result's dimensions come from different operands
-/// checks here first.
+/// Panics, naming the operation and its operands' shapes, if a `rows × cols` result of `T`
+/// would have more entries than `usize` counts or more bytes than an allocation can hold:
+/// reachable without the memory only through a product of empty operands (`m × 0` times
+/// `0 × n`), which hold no entries yet can name any dimensions, so `matmul` and `affine` check
+/// here first. nalgebra's constructors do not check the product of the dimensions (a wrapped
+/// one gives a matrix that indexes past its buffer). A countable result too large for the
+/// machine's memory fails as any allocation does.
 #[track_caller]
-pub(crate) fn assert_countable(name: &str, (rows, cols): (usize, usize), operands: &str) {
+pub(crate) fn assert_countable<T>(name: &str, (rows, cols): (usize, usize), operands: &str) {
+    let bytes = rows
+        .checked_mul(cols)
+        .and_then(|n| n.checked_mul(size_of::<T>()));
     assert!(
-        rows.checked_mul(cols).is_some(),
+        bytes.is_some_and(|b| b <= isize::MAX as usize),
         "{name}: the {rows}×{cols} result of {operands} has more entries than usize can count"
     );
 }

@@ -1108,7 +1108,7 @@ fn softmax_family_lines_the_loss_does_not_read_contribute_zero() {
 
 /// Any number of inputs (up to eight are passed from the stack, more from a `Vec`), each with
 /// its own gradient, the same from `gradient` and `pullback`; a gradient call after one on a
-/// longer tape (whose adjoint slots it reuses) is unaffected by the leftovers.
+/// longer tape (whose adjoint-slot buffer it reuses) is unaffected by it.
 #[test]
 fn gradients_for_one_to_twelve_inputs_and_after_a_longer_tape() {
     for n in 1..=12 {

@@ -79,7 +79,7 @@ impl<T: MatScalar> MatVar<T> {
             shape_str(x.shape())
         );
         let shape = (self.nrows(), x.ncols());
-        assert_countable(
+        assert_countable::<T>(
             "affine",
             shape,
             &format!("{} · {}", shape_str(self.shape()), shape_str(x.shape())),

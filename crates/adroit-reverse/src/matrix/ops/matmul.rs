@@ -83,7 +83,7 @@ impl<T: MatScalar> MatVar<T> {
             shape_str(self.shape()),
             shape_str(rhs.shape())
         );
-        assert_countable(
+        assert_countable::<T>(
             "matmul",
             (self.nrows(), rhs.ncols()),
             &format!("{} · {}", shape_str(self.shape()), shape_str(rhs.shape())),
