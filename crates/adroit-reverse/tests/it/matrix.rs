@@ -306,6 +306,19 @@ fn matmul_of_empty_operands_with_uncountable_result_panics_clearly() {
     );
 }
 
+/// Countable entries but more bytes than an allocation can hold (2⁶² f64): refused the same
+/// way (it reached nalgebra's "capacity overflow", which names no shapes).
+#[test]
+#[cfg(target_pointer_width = "64")]
+#[should_panic(expected = "matmul: the 2147483648×2147483648 result of")]
+fn matmul_of_empty_operands_with_unallocatable_result_panics_clearly() {
+    let big = 1usize << 31;
+    let _ = matrix::pullback(
+        |p| p[0] * p[1],
+        &[DMatrix::<f64>::zeros(big, 0), DMatrix::zeros(0, big)],
+    );
+}
+
 /// The same for `affine` (its bias broadcasts from 1 × 1).
 #[test]
 #[cfg(target_pointer_width = "64")]
