@@ -29,7 +29,10 @@ pub fn param_values<T: MatScalar, M: Layer<T>>(model: &M) -> Vec<DMatrix<T>> {
 ///
 /// So a whole model's gradient is checked against finite differences by adroit-check's
 /// `matrix_gradcheck` (PyTorch's `gradcheck` of a module's parameters), and any matrix-level
-/// tool sees the model as a function of its parameters.
+/// tool sees the model as a function of its parameters. One mistake such a check cannot see:
+/// a layer that reads a parameter as a constant (not through `ctx.param`) makes the function
+/// not depend on it, so its zero gradient agrees with finite differences;
+/// [`train_step`](crate::train_step) and [`train`](crate::train()) refuse such a layer.
 ///
 /// # Errors
 /// [`NnError::ShapeMismatch`] if `params` does not hold one matrix of each parameter's shape

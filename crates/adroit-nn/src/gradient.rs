@@ -20,23 +20,45 @@ where
     T: MatScalar,
     F: FnOnce(&mut Context<T>) -> Result<MatVar<T>, NnError>,
 {
+    gradients_and_usage(params, mode, seed, loss).map(|(value, grads, _)| (value, grads))
+}
+
+/// [`Context::usage`] of a pass: the indices of the parameters never read, and the number of
+/// reads of matrices not bound.
+pub(crate) type Usage = (Vec<usize>, usize);
+
+/// [`gradients_of`], with [`Context::usage`] of the pass: the indices of the parameters the
+/// loss never read, and the number of reads of unlisted matrices.
+pub(crate) fn gradients_and_usage<T, F>(
+    params: &[&DMatrix<T>],
+    mode: Mode,
+    seed: u64,
+    loss: F,
+) -> Result<(T, Vec<DMatrix<T>>, Usage), NnError>
+where
+    T: MatScalar,
+    F: FnOnce(&mut Context<T>) -> Result<MatVar<T>, NnError>,
+{
     let mut error = None;
+    let mut usage = (Vec::new(), 0);
     let (value, grads) = matrix::value_and_gradient(
         |vars| {
             let mut ctx = Context::new(mode, seed);
             for (p, v) in params.iter().zip(vars) {
                 ctx.bind(p, *v);
             }
-            loss(&mut ctx).unwrap_or_else(|e| {
+            let out = loss(&mut ctx).unwrap_or_else(|e| {
                 error = Some(e);
                 MatVar::constant(DMatrix::zeros(1, 1))
-            })
+            });
+            usage = ctx.usage();
+            out
         },
         params,
     );
     match error {
         Some(e) => Err(e),
-        None => Ok((value, grads)),
+        None => Ok((value, grads, usage)),
     }
 }
 

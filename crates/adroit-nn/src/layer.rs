@@ -5,6 +5,7 @@ use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use std::cell::Cell;
 
 /// Whether a forward pass is for training (dropout active) or evaluation.
 ///
@@ -37,8 +38,13 @@ pub enum Mode {
 ///
 /// Implement it to write your own layer: `forward` uses [`Context::param`] to read each
 /// parameter (so gradients reach it: a parameter read any other way, e.g. as
-/// `MatVar::constant(self.w.clone())`, is a constant to the tape and silently gets a zero
-/// gradient), and `visit`/`visit_mut` list the parameters in one fixed order. Override
+/// `MatVar::constant(self.w.clone())`, is a constant to the tape and gets a zero gradient),
+/// and `visit`/`visit_mut` list the parameters in one fixed order. [`train`](crate::train)
+/// and [`train_step`](crate::train_step) refuse a model whose forward pass leaves a listed
+/// parameter unread or reads an unlisted one through `ctx.param`;
+/// [`gradient`](crate::gradient) and gradient checks of
+/// [`loss_with_params`](crate::loss_with_params) cannot tell (a parameter read as a constant
+/// has the zero gradient its finite differences confirm). Override
 /// [`Layer::input_size`] when the layer fixes its number of input features, so that
 /// [`train`](crate::train) checks data against it and returns an error; and check the input's
 /// shape in `forward` with a clear panic, as [`Dense`](crate::Dense) and
@@ -238,16 +244,20 @@ pub trait Layer<T: MatScalar> {
 /// Checks that `x` has `expected` rows (features), if the model fixes them.
 pub(crate) fn check_input<T>(expected: Option<usize>, x: &DMatrix<T>) -> Result<(), NnError> {
     match expected {
-        Some(n) if n != x.nrows() => Err(NnError::ShapeMismatch {
-            what: if x.ncols() == n {
-                "model input (features × batch; this one looks transposed: batch × features)"
-                    .to_string()
-            } else {
-                "model input (features × batch)".to_string()
-            },
-            expected: (n, x.ncols()),
-            found: x.shape(),
-        }),
+        Some(n) if n != x.nrows() => {
+            // A transposed batch (batch × features): its batch is its row count.
+            let transposed = x.ncols() == n;
+            Err(NnError::ShapeMismatch {
+                what: if transposed {
+                    "model input (features × batch; this one looks transposed: batch × features)"
+                        .to_string()
+                } else {
+                    "model input (features × batch)".to_string()
+                },
+                expected: (n, if transposed { x.nrows() } else { x.ncols() }),
+                found: x.shape(),
+            })
+        }
         _ => Ok(()),
     }
 }
@@ -277,6 +287,11 @@ pub(crate) fn check_input<T>(expected: Option<usize>, x: &DMatrix<T>) -> Result<
 pub struct Context<T: MatScalar> {
     /// Parameter addresses and their variables (a short list: a linear scan beats hashing).
     bindings: Vec<(usize, MatVar<T>)>,
+    /// Whether each binding was read by [`Context::param`].
+    read: Vec<Cell<bool>>,
+    /// Reads of matrices without a binding while some parameter is bound (a layer reading a
+    /// matrix its `visit` does not list).
+    unbound_reads: Cell<usize>,
     mode: Mode,
     rng: StdRng,
 }
@@ -310,6 +325,8 @@ impl<T: MatScalar> Context<T> {
     pub fn new(mode: Mode, seed: u64) -> Self {
         Self {
             bindings: Vec::new(),
+            read: Vec::new(),
+            unbound_reads: Cell::new(0),
             mode,
             rng: StdRng::seed_from_u64(seed),
         }
@@ -339,7 +356,10 @@ impl<T: MatScalar> Context<T> {
         let k = key(param);
         match self.bindings.iter_mut().find(|(p, _)| *p == k) {
             Some(binding) => binding.1 = var,
-            None => self.bindings.push((k, var)),
+            None => {
+                self.bindings.push((k, var));
+                self.read.push(Cell::new(false));
+            }
         }
     }
 
@@ -365,10 +385,28 @@ impl<T: MatScalar> Context<T> {
     /// ```
     pub fn param(&self, param: &DMatrix<T>) -> MatVar<T> {
         let k = key(param);
-        self.bindings
-            .iter()
-            .find(|(p, _)| *p == k)
-            .map_or_else(|| MatVar::constant(param.clone()), |(_, var)| *var)
+        match self.bindings.iter().position(|(p, _)| *p == k) {
+            Some(i) => {
+                self.read[i].set(true);
+                self.bindings[i].1
+            }
+            None => {
+                if !self.bindings.is_empty() {
+                    self.unbound_reads.set(self.unbound_reads.get() + 1);
+                }
+                MatVar::constant(param.clone())
+            }
+        }
+    }
+
+    /// `(the bound parameters never read, in binding order; the reads of unbound matrices
+    /// while parameters were bound)`: how [`train_step`](crate::train_step) tells a layer that
+    /// reads a parameter as a constant, or reads one its `visit` does not list.
+    pub(crate) fn usage(&self) -> (Vec<usize>, usize) {
+        let unread = (0..self.bindings.len())
+            .filter(|&i| !self.read[i].get())
+            .collect();
+        (unread, self.unbound_reads.get())
     }
 
     /// Training or evaluation.

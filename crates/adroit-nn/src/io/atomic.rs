@@ -92,6 +92,11 @@ pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), NnEr
     };
     write().map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
+        // The usual cause of "not found" here: the directory is missing; say so.
+        if e.kind() == std::io::ErrorKind::NotFound && !dir.is_dir() {
+            let why = format!("the directory {} does not exist", dir.display());
+            return refused(named, std::io::ErrorKind::NotFound, &why);
+        }
         io_error(named, e)
     })
 }

@@ -115,9 +115,19 @@ fn check(
     if y.shape() == y_hat.shape() {
         return Ok(());
     }
+    // Class labels given as one row (1 × batch) where the model predicts one row per class.
+    let hint = if y.nrows() == 1 && y_hat.nrows() > 1 && y.ncols() == y_hat.ncols() {
+        format!(
+            "; the targets have one row: for class labels 0..{}, one-hot encode them \
+             (data::onehot)",
+            y_hat.nrows()
+        )
+    } else {
+        String::new()
+    };
     check_shape(
         &format!(
-            "{name}: prediction and target shapes must agree (expected: the target's, found: the prediction's)"
+            "{name}: prediction and target shapes must agree (expected: the target's, found: the prediction's){hint}"
         ),
         y.shape(),
         y_hat.shape(),

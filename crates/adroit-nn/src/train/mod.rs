@@ -2,7 +2,7 @@
 //! bar, and a safe stop on non-finite values.
 
 use crate::data::DataLoader;
-use crate::gradient::gradients_of;
+use crate::gradient::{Usage, gradients_and_usage};
 use crate::layer::check_input;
 use crate::optim::{Optimizer, apply_gradients};
 use crate::{Layer, Mode, NnError};
@@ -75,7 +75,10 @@ impl Default for TrainConfig {
 /// - [`NnError::EmptyData`] if an epoch would have no batch;
 /// - [`NnError::InvalidConfig`] if the optimiser's settings are refused
 ///   ([`Optimizer::check_config`](crate::optim::Optimizer::check_config): a negative learning
-///   rate, say), before the first step or at the step where a schedule leaves the range;
+///   rate, say), before the first step or at the step where a schedule leaves the range; or if
+///   the model cannot train: it has no parameters, or its forward pass leaves a parameter
+///   unread through `ctx.param` (read as a constant: a zero gradient for ever) or reads a
+///   matrix its `visit` does not list (see [`train_step`]);
 /// - [`NnError::NonFinite`] if the loss or a gradient becomes NaN or infinite, or an update
 ///   would make a parameter so: training stops and the model keeps the parameters it had
 ///   before that step (the last good ones; the optimiser's state is unchanged after a
@@ -209,7 +212,12 @@ where
 /// # Errors
 /// [`NnError::ShapeMismatch`] if `x` does not have the model's input size in rows;
 /// [`NnError::InvalidConfig`] if the optimiser's settings are refused
-/// ([`Optimizer::check_config`](crate::optim::Optimizer::check_config)); the loss's error (e.g. a shape mismatch between prediction and target); [`NnError::NonFinite`]
+/// ([`Optimizer::check_config`](crate::optim::Optimizer::check_config)), if the model has no
+/// parameters, or if the forward pass does not read every listed parameter through
+/// [`Context::param`](crate::Context::param) (a parameter read as a constant, e.g. through
+/// `MatVar::constant`, would get a zero gradient and never train) or reads through it a matrix
+/// the model does not list in `visit`/`visit_params` (it would never train either) — as
+/// PyTorch's `autograd.grad` refuses unused inputs; the loss's error (e.g. a shape mismatch between prediction and target); [`NnError::NonFinite`]
 /// (with `epoch` and `batch` 0) if the loss or a gradient is NaN or infinite, or the update
 /// would make a parameter so — the model is then unchanged (and the optimiser's state after a
 /// non-finite loss or gradient; see [`step`](crate::optim::step)).
@@ -257,10 +265,20 @@ where
     let (value, grads) = {
         let mut params = Vec::new();
         model.visit_params(&mut |p| params.push(p));
+        if params.is_empty() {
+            return Err(NnError::InvalidConfig {
+                name: "model",
+                reason: "it has no parameters to train (does a layer of your own list them in \
+                         `visit`, `visit_mut` and `visit_params`?)"
+                    .into(),
+            });
+        }
         let model = &*model;
-        gradients_of(&params, Mode::Train, seed, |ctx| {
+        let (value, grads, usage) = gradients_and_usage(&params, Mode::Train, seed, |ctx| {
             loss(model.forward(MatVar::constant(x.clone()), ctx), y)
-        })?
+        })?;
+        check_usage(model, usage)?;
+        (value, grads)
     };
     if !num_traits::Float::is_finite(value) {
         return Err(NnError::NonFinite {
@@ -271,6 +289,52 @@ where
     }
     apply_gradients(opt, model, grads)?;
     Ok(value)
+}
+
+/// Refuses a forward pass that left a parameter unread (read as a constant, e.g. through
+/// `MatVar::constant`, or not at all: it would get a zero gradient and never train) or read a
+/// matrix through `Context::param` that the model does not list (a layer's `visit` missing a
+/// parameter: it would never train either). PyTorch's `autograd.grad` refuses unused inputs
+/// likewise, unless told they may be.
+fn check_usage<T: MatScalar, M: Layer<T>>(
+    model: &M,
+    (unread, unbound_reads): Usage,
+) -> Result<(), NnError> {
+    if let Some(&first) = unread.first() {
+        let mut names = Vec::new();
+        model.visit("", &mut |name, _| names.push(name.to_string()));
+        let listed: Vec<&str> = unread
+            .iter()
+            .filter_map(|&i| names.get(i).map(String::as_str))
+            .collect();
+        return Err(NnError::InvalidConfig {
+            name: "model",
+            reason: format!(
+                "the forward pass did not read parameter{} {} through `ctx.param` (read as a \
+                 constant, or not used), so {} would get a zero gradient and never train",
+                if unread.len() == 1 { "" } else { "s" },
+                if listed.is_empty() {
+                    format!("#{first}")
+                } else {
+                    listed.join(", ")
+                },
+                if unread.len() == 1 { "it" } else { "they" },
+            ),
+        });
+    }
+    if unbound_reads > 0 {
+        return Err(NnError::InvalidConfig {
+            name: "model",
+            reason: format!(
+                "the forward pass read {unbound_reads} matri{} through `ctx.param` that the \
+                 model does not list as parameters (a layer's `visit`, `visit_mut` and \
+                 `visit_params` must list every one), so {} would never train",
+                if unbound_reads == 1 { "x" } else { "ces" },
+                if unbound_reads == 1 { "it" } else { "they" },
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// `" (the batch's inputs hold 2 NaN or infinite entries)"` when the batch's data is not

@@ -419,6 +419,11 @@ fn a_transposed_input_and_a_non_finite_activation_parameter_are_named() {
     );
     let err = layer.predict(&DMatrix::zeros(5, 3)).unwrap_err();
     assert!(err.to_string().contains("looks transposed"), "{err}");
+    // The expected shape is the transposed batch's: 3 features × its 5 samples (it said 3×3).
+    assert!(
+        err.to_string().ends_with("expected 3×5, found 5×3"),
+        "{err}"
+    );
     let err = layer.predict(&DMatrix::zeros(4, 7)).unwrap_err();
     assert!(!err.to_string().contains("transposed"), "{err}");
     // A NaN slope was accepted and made every output NaN.

@@ -215,6 +215,29 @@ fn logit_losses_are_stable_with_gradient_softmax_minus_onehot() {
     assert!(v.is_finite() && g[0].iter().all(|x: &f64| x.is_finite()));
 }
 
+/// From a user trial: labels as one row (1 × batch) against a prediction of one row per class
+/// get a hint to one-hot encode them.
+#[test]
+fn one_row_of_labels_against_class_rows_gets_a_one_hot_hint() {
+    let err = matrix::value_and_gradient(
+        |m: &[MatVar<f64>]| match logitcrossentropy(m[0], &DMatrix::zeros(1, 4), Agg::Mean) {
+            Err(e) => {
+                assert_eq!(
+                    e.to_string(),
+                    "shape mismatch in logitcrossentropy: prediction and target shapes must agree \
+                     (expected: the target's, found: the prediction's); the targets have one row: \
+                     for class labels 0..3, one-hot encode them (data::onehot): expected 1×4, \
+                     found 3×4"
+                );
+                m[0].sum()
+            }
+            Ok(_) => panic!("no error"),
+        },
+        &[DMatrix::zeros(3, 4)],
+    );
+    assert_eq!(err.0, 0.0);
+}
+
 #[test]
 fn shape_mismatch_names_both_shapes_and_label_smoothing() {
     let err = matrix::value_and_gradient(

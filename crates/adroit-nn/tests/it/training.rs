@@ -577,3 +577,97 @@ fn train_refuses_a_mis_set_parameter_field_up_front() {
     assert!(err.history.epochs.is_empty());
     assert_eq!(model, before);
 }
+
+/// A layer of one's own with one parameter `s` (`x ⊙ s`), read in one of three ways.
+#[derive(Clone, Debug, PartialEq)]
+struct Scale {
+    s: DMatrix<f64>,
+    /// 0: through `ctx.param` (right); 1: as a constant; 2: right, but `visit` omits it.
+    how: u8,
+}
+
+impl Layer<f64> for Scale {
+    fn forward(
+        &self,
+        x: adroit_reverse::matrix::MatVar<f64>,
+        ctx: &mut adroit_nn::Context<f64>,
+    ) -> adroit_reverse::matrix::MatVar<f64> {
+        let s = match self.how {
+            1 => adroit_reverse::matrix::MatVar::constant(self.s.clone()),
+            _ => ctx.param(&self.s),
+        };
+        x.component_mul(s)
+    }
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<f64>)) {
+        if self.how != 2 {
+            f(&format!("{prefix}s"), &self.s);
+        }
+    }
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<f64>)) {
+        if self.how != 2 {
+            f(&mut self.s);
+        }
+    }
+}
+
+/// From a user trial: a layer reading its parameter as a constant trained "successfully"
+/// without moving (zero gradient), and one whose `visit` omitted its parameter trained a model
+/// of no parameters; `train_step` (so `train`) now refuses both before any change, naming the
+/// parameter, and refuses a model without parameters. The right layer trains.
+#[test]
+fn a_parameter_read_as_a_constant_or_left_out_of_visit_is_refused() {
+    let (x, y) = (
+        DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, -1.0, 0.5, 2.0]),
+        DMatrix::zeros(2, 3),
+    );
+    let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+    let s = nalgebra::dmatrix![2.0; -1.0];
+    let mut right = Chain::new().push(Scale {
+        s: s.clone(),
+        how: 0,
+    });
+    adroit_nn::train_step(&mut right, &x, &y, &loss, &mut Descent::new(0.1), 0).unwrap();
+    assert_ne!(
+        right.layer::<Scale>(0).unwrap().s,
+        s,
+        "the right layer trains"
+    );
+    for (how, expected) in [
+        (
+            1,
+            "invalid model: the forward pass did not read parameter layers.0.s through \
+             `ctx.param` (read as a constant, or not used), so it would get a zero gradient \
+             and never train",
+        ),
+        (
+            2,
+            "invalid model: it has no parameters to train (does a layer of your own list them \
+             in `visit`, `visit_mut` and `visit_params`?)",
+        ),
+    ] {
+        let mut model = Chain::new().push(Scale { s: s.clone(), how });
+        let err = adroit_nn::train_step(&mut model, &x, &y, &loss, &mut Descent::new(0.1), 0)
+            .unwrap_err();
+        assert_eq!(err.to_string(), expected);
+        assert_eq!(model.layer::<Scale>(0).unwrap().s, s, "the model changed");
+    }
+    // Listed, but another layer's parameter is read unlisted: refused too.
+    let mut mixed = Chain::new()
+        .push(Scale {
+            s: s.clone(),
+            how: 0,
+        })
+        .push(Scale {
+            s: s.clone(),
+            how: 2,
+        });
+    let err =
+        adroit_nn::train_step(&mut mixed, &x, &y, &loss, &mut Descent::new(0.1), 0).unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "invalid model: the forward pass read 1 matrix through `ctx.param` that the model \
+             does not list"
+        ),
+        "{err}"
+    );
+}
