@@ -44,7 +44,9 @@ pub enum Mode {
 /// parameter unread or reads an unlisted one through `ctx.param`;
 /// [`gradient`](crate::gradient) and gradient checks of
 /// [`loss_with_params`](crate::loss_with_params) cannot tell (a parameter read as a constant
-/// has the zero gradient its finite differences confirm). Override
+/// has the zero gradient its finite differences confirm). A matrix that is not to be trained
+/// (a constant, running statistics) is not a parameter: keep it out of `visit`, or optimisers
+/// would still change it (weight decay) and `train` refuses the model. Override
 /// [`Layer::input_size`] when the layer fixes its number of input features, so that
 /// [`train`](crate::train) checks data against it and returns an error; and check the input's
 /// shape in `forward` with a clear panic, as [`Dense`](crate::Dense) and

@@ -311,7 +311,9 @@ fn check_usage<T: MatScalar, M: Layer<T>>(
             name: "model",
             reason: format!(
                 "the forward pass did not read parameter{} {} through `ctx.param` (read as a \
-                 constant, or not used), so {} would get a zero gradient and never train",
+                 constant, or not used), so {} would get a zero gradient and never train (a \
+                 matrix not meant to train must not be listed in `visit`, or the optimiser \
+                 would still update it, e.g. by weight decay)",
                 if unread.len() == 1 { "" } else { "s" },
                 if listed.is_empty() {
                     format!("#{first}")

@@ -637,7 +637,8 @@ fn a_parameter_read_as_a_constant_or_left_out_of_visit_is_refused() {
             1,
             "invalid model: the forward pass did not read parameter layers.0.s through \
              `ctx.param` (read as a constant, or not used), so it would get a zero gradient \
-             and never train",
+             and never train (a matrix not meant to train must not be listed in `visit`, or \
+             the optimiser would still update it, e.g. by weight decay)",
         ),
         (
             2,
