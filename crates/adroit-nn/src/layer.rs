@@ -440,6 +440,13 @@ impl<T: MatScalar> Context<T> {
     }
 }
 
+/// The names of `model`'s parameters, in visiting order (`layers.0.weight`, …), for messages.
+pub(crate) fn param_names<T: MatScalar, M: Layer<T> + ?Sized>(model: &M) -> Vec<String> {
+    let mut names = Vec::new();
+    model.visit("", &mut |name, _| names.push(name.to_string()));
+    names
+}
+
 /// A parameter's identity: its address (stable while the model is borrowed).
 pub(crate) fn key<T>(param: &DMatrix<T>) -> usize {
     param as *const DMatrix<T> as usize

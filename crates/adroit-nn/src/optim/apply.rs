@@ -2,6 +2,7 @@
 //! every gradient and every updated parameter is finite.
 
 use super::Optimizer;
+use crate::layer::param_names;
 use crate::{Layer, NnError};
 use adroit_reverse::matrix::{MatScalar, all_finite};
 use nalgebra::DMatrix;
@@ -50,8 +51,7 @@ fn check_shapes<T: MatScalar, M: Layer<T>>(
         Some(shapes.len().min(arrays.len()))
     };
     let Some(k) = bad else { return Ok(()) };
-    let mut names = Vec::new();
-    model.visit("", &mut |name, _| names.push(name.to_string()));
+    let names = param_names(model);
     Err(NnError::ShapeMismatch {
         what: format!(
             "optimizer step: {what} of {} ({} arrays for {} parameters)",
@@ -66,8 +66,7 @@ fn check_shapes<T: MatScalar, M: Layer<T>>(
 
 /// The error for parameter `index` (`what`: "gradient" or "update").
 fn non_finite<T: MatScalar, M: Layer<T>>(model: &M, what: &str, index: usize) -> NnError {
-    let mut names = Vec::new();
-    model.visit("", &mut |name, _| names.push(name.to_string()));
+    let names = param_names(model);
     NnError::NonFinite {
         epoch: 0,
         batch: 0,

@@ -4,6 +4,7 @@
 use crate::data::DataLoader;
 use crate::gradient::{Usage, gradients_and_usage};
 use crate::layer::check_input;
+use crate::layer::param_names;
 use crate::optim::{Optimizer, apply_gradients};
 use crate::{Layer, Mode, NnError};
 use adroit_reverse::matrix::{MatScalar, MatVar};
@@ -301,8 +302,7 @@ fn check_usage<T: MatScalar, M: Layer<T>>(
     (unread, unbound_reads): Usage,
 ) -> Result<(), NnError> {
     if let Some(&first) = unread.first() {
-        let mut names = Vec::new();
-        model.visit("", &mut |name, _| names.push(name.to_string()));
+        let names = param_names(model);
         let listed: Vec<&str> = unread
             .iter()
             .filter_map(|&i| names.get(i).map(String::as_str))
