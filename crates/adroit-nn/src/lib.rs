@@ -74,7 +74,7 @@ pub use rand;
 
 pub use train::{
     Callback, Control, EarlyStopping, EpochMetrics, History, KeepBest, TrainConfig, TrainError,
-    train, train_step,
+    Validation, train, train_step,
 };
 
 /// The README's examples, compiled and run as doctests of this crate (whose dependencies

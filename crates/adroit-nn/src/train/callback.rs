@@ -178,8 +178,8 @@ impl EarlyStopping {
         }
     }
 
-    /// Monitors the extra metric `name` instead (added by an earlier callback);
-    /// `higher_is_better` for scores like accuracy.
+    /// Monitors the extra metric `name` instead (added by an earlier callback, e.g. `val_loss`
+    /// from [`Validation`](super::Validation)); `higher_is_better` for scores like accuracy.
     ///
     /// # Panics
     /// At the end of an epoch whose metrics have no `name` (a misspelt name, or the callback

@@ -15,7 +15,8 @@ use adroit_reverse::matrix::MatScalar;
 /// An epoch's training loss is measured during the epoch (before its steps are all taken), so
 /// with it the kept model is the one at the end of the epoch with the best loss (Keras's
 /// convention), and its own loss can be worse — the example below shows such a case. Monitor
-/// a validation metric added by an earlier callback, which scores the kept model itself.
+/// a validation metric added by an earlier callback (e.g. `val_loss` from
+/// [`Validation`](super::Validation)), which scores the kept model itself.
 ///
 /// # Example
 /// ```
@@ -65,8 +66,9 @@ impl<M> KeepBest<M> {
         }
     }
 
-    /// Monitors the extra metric `name` (added by an earlier callback, e.g. a validation
-    /// loss) instead; `higher_is_better` for scores like accuracy.
+    /// Monitors the extra metric `name` (added by an earlier callback, e.g. `val_loss` from
+    /// [`Validation`](super::Validation)) instead; `higher_is_better` for scores like
+    /// accuracy.
     ///
     /// # Panics
     /// At the end of an epoch whose metrics have no `name`, listing the metrics there are (as

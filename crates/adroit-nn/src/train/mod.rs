@@ -15,11 +15,13 @@ mod keep_best;
 mod metrics;
 mod monitor;
 mod progress;
+mod validation;
 
 pub use callback::{Callback, Control, EarlyStopping};
 pub use keep_best::KeepBest;
 pub use metrics::{EpochMetrics, History, TrainError};
 use progress::ProgressBar;
+pub use validation::Validation;
 
 /// Settings of [`train`].
 ///
@@ -155,7 +157,7 @@ where
     for epoch in 0..config.epochs {
         let mut total = 0.0;
         let batches = loader.epoch();
-        let n_batches = batches.len();
+        let samples: usize = batches.iter().map(|(x, _)| x.ncols()).sum();
         for (batch, (x, y)) in batches.into_iter().enumerate() {
             step_count += 1;
             let seed = config
@@ -178,9 +180,11 @@ where
                 }
             };
             let value = value.to_f64().unwrap_or(f64::NAN);
-            // Each batch's share of the mean, so finite losses near f64's range cannot add up
-            // to an infinite epoch loss.
-            total += value / n_batches as f64;
+            // Each batch's share of the mean over the epoch's samples (its loss weighted by its
+            // sample count, as Keras averages, so a last partial batch counts for its samples
+            // only), added as a share so that finite losses near f64's range cannot add up to
+            // an infinite epoch loss.
+            total += value * (x.ncols() as f64 / samples as f64);
             bar.advance(epoch, value);
         }
         let mut metrics = EpochMetrics {

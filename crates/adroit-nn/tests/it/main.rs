@@ -13,4 +13,5 @@ mod optimizers;
 mod regressions;
 mod tails;
 mod training;
+mod validation;
 mod weights;

@@ -672,3 +672,27 @@ fn a_parameter_read_as_a_constant_or_left_out_of_visit_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn epoch_loss_weights_each_batch_by_its_samples() {
+    // Five samples in batches of 2, 2, 1 and a loss equal to the batch's first target: the
+    // batches' losses are 0, 2 and 4; weighted by their sample counts the epoch's loss is
+    // (2·0 + 2·2 + 1·4) / 5 = 1.6 (the unweighted mean of the three would be 2).
+    let x = DMatrix::from_row_slice(1, 5, &[0.0, 1.0, 2.0, 3.0, 4.0]);
+    let mut model = Dense::<f64>::new(1, 1, Activation::Identity, &mut rng());
+    let mut loader = DataLoader::new(x.clone(), x, 2).unwrap();
+    let history = train(
+        &mut model,
+        &mut loader,
+        |p, t: &DMatrix<f64>| Ok(p.sum() * 0.0 + t[(0, 0)]),
+        &mut Descent::new(0.1),
+        &TrainConfig::default(),
+        &mut [],
+    )
+    .unwrap();
+    assert!(
+        (history.epochs[0].loss - 1.6).abs() < 1e-15,
+        "{}",
+        history.epochs[0].loss
+    );
+}

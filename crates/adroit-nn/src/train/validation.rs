@@ -1,0 +1,217 @@
+//! [`Validation`]: the loss on held-out data after every epoch (Keras's `validation_data`).
+
+use super::{Callback, Control, EpochMetrics};
+use crate::layer::check_input;
+use crate::{Context, Layer, Mode, NnError};
+use adroit_reverse::matrix::{self, MatScalar, MatVar};
+use nalgebra::DMatrix;
+
+/// A callback that evaluates `loss(model(x), y)` on held-out data after every epoch, in
+/// [`Mode::Eval`] (no dropout), and adds it to the epoch's metrics as `val_loss` (or the name
+/// given to [`named`](Self::named)) — Keras's `fit(validation_data=…)`. Put it first in the
+/// callback list, so that [`EarlyStopping`](super::EarlyStopping) and
+/// [`KeepBest`](super::KeepBest) can monitor it (`.monitor("val_loss", false)`): unlike the
+/// training loss, which is measured while the epoch's steps move the parameters, it scores
+/// the model as it is at the end of the epoch.
+///
+/// `x`: features × samples, `y`: the targets' rows × samples (the layout of
+/// [`DataLoader`](crate::data::DataLoader)); the whole set is one batch. `loss` is one of
+/// [`crate::losses`] (or any function returning a 1 × 1 loss), usually the training loss. The
+/// metric is the loss as `f64`; a NaN or infinite loss is recorded as it is (never an
+/// improvement for `EarlyStopping` or `KeepBest`).
+///
+/// # Example
+/// ```
+/// use adroit_nn::data::DataLoader;
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
+/// use adroit_nn::optim::Descent;
+/// use adroit_nn::{Activation, Dense, EarlyStopping, TrainConfig, Validation, train};
+/// // Learn y = 2x on x = 0…3; hold out x = 4 and 5.
+/// let x = DMatrix::from_fn(1, 4, |_, j| j as f64);
+/// let (x_val, y_val) = (dmatrix![4.0, 5.0], dmatrix![8.0, 10.0]);
+/// let mut model = Dense::from_parts(dmatrix![0.0], None, Activation::Identity).unwrap();
+/// let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v), 4).unwrap();
+/// let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+/// let mut validation = Validation::new(&model, x_val, y_val, loss).unwrap();
+/// let mut stop = EarlyStopping::new(2, 0.0).monitor("val_loss", false);
+/// let config = TrainConfig { epochs: 5, ..TrainConfig::default() };
+/// let history = train(
+///     &mut model, &mut loader, loss, &mut Descent::new(0.1), &config,
+///     &mut [&mut validation, &mut stop],
+/// )
+/// .unwrap();
+/// // After epoch 0 the weight is 2 − 2·0.3 = 1.4: the held-out loss is mean((0.6·x)²) = 7.38.
+/// assert!((history.epochs[0].get("val_loss").unwrap() - 7.38).abs() < 1e-12);
+/// ```
+#[derive(Clone)]
+pub struct Validation<T: MatScalar, L> {
+    x: DMatrix<T>,
+    y: DMatrix<T>,
+    loss: L,
+    name: String,
+}
+
+impl<T, L> Validation<T, L>
+where
+    T: MatScalar,
+    L: Fn(MatVar<T>, &DMatrix<T>) -> Result<MatVar<T>, NnError>,
+{
+    /// Held-out inputs `x` (features × samples) and targets `y` (rows × samples), checked
+    /// against `model` now — one evaluation — so that a mistake is an error here rather than
+    /// after the first epoch's training.
+    ///
+    /// # Errors
+    /// [`NnError::EmptyData`] for no samples; [`NnError::ShapeMismatch`] if `x` and `y` have
+    /// different sample counts, `x` does not have the model's input features, or the loss
+    /// refuses the model's output for `y` (the loss's own error, naming both shapes).
+    ///
+    /// # Panics
+    /// If `loss` returns a matrix that is not 1 × 1 (a programmer error, as in
+    /// [`train`](crate::train)).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::losses::{Agg, mse};
+    /// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
+    /// use adroit_nn::{Activation, Dense, NnError, Validation};
+    /// let model = Dense::from_parts(dmatrix![1.0, 1.0], None, Activation::Identity).unwrap();
+    /// let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+    /// // Three held-out samples of 2 features, but targets for two samples:
+    /// let err = Validation::new(&model, DMatrix::zeros(2, 3), DMatrix::zeros(1, 2), loss);
+    /// assert!(matches!(err, Err(NnError::ShapeMismatch { .. })));
+    /// // A sample of 3 features for a model of 2:
+    /// let err = Validation::new(&model, DMatrix::zeros(3, 2), DMatrix::zeros(1, 2), loss);
+    /// assert!(matches!(err, Err(NnError::ShapeMismatch { .. })));
+    /// ```
+    pub fn new<M: Layer<T>>(
+        model: &M,
+        x: DMatrix<T>,
+        y: DMatrix<T>,
+        loss: L,
+    ) -> Result<Self, NnError> {
+        if x.ncols() == 0 {
+            return Err(NnError::EmptyData {
+                what: "the validation data (no samples)".into(),
+            });
+        }
+        if x.ncols() != y.ncols() {
+            return Err(NnError::ShapeMismatch {
+                what: "validation data: targets for the inputs' samples (columns)".into(),
+                expected: (y.nrows(), x.ncols()),
+                found: y.shape(),
+            });
+        }
+        let validation = Self {
+            x,
+            y,
+            loss,
+            name: "val_loss".into(),
+        };
+        validation.evaluate(model)?;
+        Ok(validation)
+    }
+
+    /// Records the metric under `name` instead of `val_loss`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::losses::{Agg, mae};
+    /// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
+    /// use adroit_nn::{Activation, Callback, Control, Dense, EpochMetrics, Validation};
+    /// let model = Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap();
+    /// let loss = |p, t: &DMatrix<f64>| mae(p, t, Agg::Mean);
+    /// let mut val = Validation::new(&model, dmatrix![1.0, 2.0], dmatrix![1.0, 1.0], loss)
+    ///     .unwrap()
+    ///     .named("val_mae");
+    /// let mut metrics = EpochMetrics { epoch: 0, loss: 0.0, extra: vec![] };
+    /// assert_eq!(val.on_epoch_end(&model, &mut metrics), Control::Continue);
+    /// assert_eq!(metrics.get("val_mae"), Some(2.0)); // mean(|2 − 1|, |4 − 1|)
+    /// ```
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = name.to_string();
+        self
+    }
+
+    /// The loss of `model` on the held-out data, in [`Mode::Eval`].
+    ///
+    /// # Errors
+    /// As [`new`](Self::new): [`NnError::ShapeMismatch`] if the model does not take the
+    /// held-out inputs or the loss refuses its output for the targets.
+    ///
+    /// # Panics
+    /// If `loss` returns a matrix that is not 1 × 1.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::losses::{Agg, mse};
+    /// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
+    /// use adroit_nn::{Activation, Dense, Validation};
+    /// let model = Dense::from_parts(dmatrix![3.0], None, Activation::Identity).unwrap();
+    /// let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+    /// let val = Validation::new(&model, dmatrix![1.0, 2.0], dmatrix![2.0, 4.0], loss).unwrap();
+    /// assert_eq!(val.evaluate(&model).unwrap(), 2.5); // mean((3 − 2)², (6 − 4)²)
+    /// ```
+    pub fn evaluate<M: Layer<T>>(&self, model: &M) -> Result<f64, NnError> {
+        model.check_params()?;
+        check_input(model.input_size(), &self.x)?;
+        let mut failure = None;
+        let (value, _) = matrix::pullback(
+            |_| {
+                let mut ctx = Context::new(Mode::Eval, 0);
+                let prediction = model.forward(MatVar::constant(self.x.clone()), &mut ctx);
+                (self.loss)(prediction, &self.y).unwrap_or_else(|e| {
+                    failure = Some(e);
+                    MatVar::constant(DMatrix::zeros(1, 1))
+                })
+            },
+            &[],
+        );
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        assert!(
+            value.shape() == (1, 1),
+            "Validation: the loss must return a 1 × 1 matrix (a scalar loss), not {}×{}; \
+             reduce it with `sum` or `mean`, as the losses of `adroit_nn::losses` do",
+            value.nrows(),
+            value.ncols()
+        );
+        Ok(value[(0, 0)].to_f64().unwrap_or(f64::NAN))
+    }
+}
+
+/// Shows the metric's name and the held-out data's shapes (the loss, often a closure, has no
+/// `Debug`).
+impl<T: MatScalar, L> std::fmt::Debug for Validation<T, L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validation")
+            .field("name", &self.name)
+            .field("x", &self.x.shape())
+            .field("y", &self.y.shape())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, L, M> Callback<T, M> for Validation<T, L>
+where
+    T: MatScalar,
+    L: Fn(MatVar<T>, &DMatrix<T>) -> Result<MatVar<T>, NnError>,
+    M: Layer<T>,
+{
+    /// Adds the held-out loss to `metrics`.
+    ///
+    /// # Panics
+    /// If the model no longer fits the data it was checked against in
+    /// [`new`](Validation::new) (another model was passed to `train`), naming the error.
+    fn on_epoch_end(&mut self, model: &M, metrics: &mut EpochMetrics) -> Control {
+        match self.evaluate(model) {
+            Ok(value) => metrics.extra.push((self.name.clone(), value)),
+            Err(e) => panic!(
+                "Validation: the model does not fit the held-out data it was checked against \
+                 in `Validation::new` (was another model trained?): {e}"
+            ),
+        }
+        Control::Continue
+    }
+}

@@ -1,0 +1,178 @@
+//! The `Validation` callback: the held-out loss it records is the model's loss at the end of
+//! each epoch (checked against `predict` and the loss computed by hand), dropout is off, and
+//! `EarlyStopping`/`KeepBest` can monitor it; bad held-out data is an error up front.
+
+use adroit_nn::data::DataLoader;
+use adroit_nn::losses::{Agg, logitcrossentropy, mse};
+use adroit_nn::optim::{Adam, Descent};
+use adroit_nn::{
+    Activation, Callback, Chain, Control, Dense, Dropout, EarlyStopping, EpochMetrics, KeepBest,
+    Layer, NnError, TrainConfig, Validation, train,
+};
+use nalgebra::{DMatrix, dmatrix};
+use rand::SeedableRng;
+
+fn rng() -> rand::rngs::StdRng {
+    rand::rngs::StdRng::seed_from_u64(5)
+}
+
+fn mse_loss(
+    p: adroit_nn::MatVar<f64>,
+    t: &DMatrix<f64>,
+) -> Result<adroit_nn::MatVar<f64>, NnError> {
+    mse(p, t, Agg::Mean)
+}
+
+/// The mean squared error of plain matrices, written out.
+fn mse_by_hand(p: &DMatrix<f64>, t: &DMatrix<f64>) -> f64 {
+    (p - t).iter().map(|d| d * d).sum::<f64>() / p.len() as f64
+}
+
+#[test]
+fn records_the_loss_of_the_model_at_the_end_of_each_epoch() {
+    // A model with dropout, trained in Train mode: the held-out loss must be that of the
+    // model's Eval-mode prediction after the epoch, computed here independently, epoch by
+    // epoch (a callback placed after `Validation` takes the model's prediction).
+    let mut r = rng();
+    let x = DMatrix::from_fn(3, 40, |i, j| ((i * 7 + j * 3) % 11) as f64 / 5.0 - 1.0);
+    let y = DMatrix::from_fn(2, 40, |i, j| x[(i, j)] - 0.5 * x[(2, j)]);
+    let (x_val, y_val) = (x.columns(0, 8).into_owned(), y.columns(0, 8).into_owned());
+    let mut model = Chain::<f64>::new()
+        .push(Dense::new(3, 16, Activation::Tanh, &mut r))
+        .push(Dropout::new(0.3).unwrap())
+        .push(Dense::new(16, 2, Activation::Identity, &mut r));
+    let mut loader = DataLoader::new(x, y, 10).unwrap().shuffle(2);
+    let mut validation = Validation::new(&model, x_val.clone(), y_val.clone(), mse_loss).unwrap();
+    let mut by_hand = Vec::new();
+    let mut watch = |m: &Chain<f64>, _: &mut EpochMetrics| {
+        by_hand.push(mse_by_hand(&m.predict(&x_val).unwrap(), &y_val));
+        Control::Continue
+    };
+    let config = TrainConfig {
+        epochs: 6,
+        ..TrainConfig::default()
+    };
+    let history = train(
+        &mut model,
+        &mut loader,
+        mse_loss,
+        &mut Adam::new(0.01),
+        &config,
+        &mut [&mut validation, &mut watch],
+    )
+    .unwrap();
+    let recorded: Vec<f64> = history
+        .epochs
+        .iter()
+        .map(|e| e.get("val_loss").unwrap())
+        .collect();
+    assert_eq!(recorded.len(), 6);
+    for (r, h) in recorded.iter().zip(&by_hand) {
+        assert!(
+            (r - h).abs() <= 1e-12 * h.abs(),
+            "recorded {r}, by hand {h}"
+        );
+    }
+    // It changes as the model trains (so it is not evaluated once).
+    assert!(recorded[5] < recorded[0], "{recorded:?}");
+    // Evaluating again gives the last epoch's value: Eval mode has no random dropout.
+    assert_eq!(validation.evaluate(&model).unwrap(), recorded[5]);
+}
+
+#[test]
+fn early_stopping_and_keep_best_monitor_the_held_out_loss() {
+    // Training fits y = 2x; the held-out targets are y = 0, so the held-out loss grows every
+    // epoch (w: 0 → 1.4 → 1.82 …) while the training loss falls. Stopping on the held-out
+    // loss with patience 2 ends after epoch 2; the best model is the one after epoch 0.
+    let x = DMatrix::from_fn(1, 4, |_, j| j as f64);
+    let mut model = Dense::from_parts(dmatrix![0.0], None, Activation::Identity).unwrap();
+    let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v), 4).unwrap();
+    let mut validation =
+        Validation::new(&model, dmatrix![1.0, 2.0], dmatrix![0.0, 0.0], mse_loss).unwrap();
+    let mut stop = EarlyStopping::new(2, 0.0).monitor("val_loss", false);
+    let mut best = KeepBest::new().monitor("val_loss", false);
+    let config = TrainConfig {
+        epochs: 50,
+        ..TrainConfig::default()
+    };
+    let history = train(
+        &mut model,
+        &mut loader,
+        mse_loss,
+        &mut Descent::new(0.1),
+        &config,
+        &mut [&mut validation, &mut stop, &mut best],
+    )
+    .unwrap();
+    assert!(history.stopped_early);
+    assert_eq!(history.epochs.len(), 3);
+    assert!(history.epochs[2].loss < history.epochs[0].loss);
+    assert_eq!(best.best_epoch(), Some(0));
+    let kept = best.into_model().unwrap();
+    assert!((kept.weight[(0, 0)] - 1.4).abs() < 1e-12);
+    // mean((1.4·1)², (1.4·2)²) = 4.9
+    assert!((history.epochs[0].get("val_loss").unwrap() - 4.9).abs() < 1e-12);
+}
+
+#[test]
+fn classification_loss_on_logits_works_as_validation() {
+    let model = Dense::from_parts(dmatrix![1.0; -1.0], None, Activation::Identity).unwrap();
+    let loss = |p, t: &DMatrix<f64>| logitcrossentropy(p, t, Agg::Mean);
+    let (x, y) = (dmatrix![0.0, 2.0], dmatrix![1.0, 1.0; 0.0, 0.0]);
+    let val = Validation::new(&model, x, y, loss).unwrap();
+    // Logits (0, 0) and (2, −2): −ln softmax of class 0 is ln 2 and ln(1 + e⁻⁴).
+    let expected = (2f64.ln() + (1.0 + (-4f64).exp()).ln()) / 2.0;
+    assert!((val.evaluate(&model).unwrap() - expected).abs() < 1e-14);
+}
+
+#[test]
+fn bad_held_out_data_is_an_error_up_front() {
+    let model = Dense::from_parts(dmatrix![1.0, 1.0], None, Activation::Identity).unwrap();
+    let empty = Validation::new(&model, DMatrix::zeros(2, 0), DMatrix::zeros(1, 0), mse_loss);
+    assert!(matches!(empty, Err(NnError::EmptyData { .. })));
+    let samples = Validation::new(&model, DMatrix::zeros(2, 3), DMatrix::zeros(1, 2), mse_loss);
+    assert!(
+        matches!(
+            samples,
+            Err(NnError::ShapeMismatch {
+                expected: (1, 3),
+                found: (1, 2),
+                ..
+            })
+        ),
+        "{samples:?}"
+    );
+    let features = Validation::new(&model, DMatrix::zeros(3, 2), DMatrix::zeros(1, 2), mse_loss);
+    assert!(matches!(features, Err(NnError::ShapeMismatch { .. })));
+    // Two target rows for a one-output model: the loss's own shape error.
+    let rows = Validation::new(&model, DMatrix::zeros(2, 2), DMatrix::zeros(2, 2), mse_loss);
+    let Err(NnError::ShapeMismatch {
+        expected, found, ..
+    }) = rows
+    else {
+        panic!("{rows:?}")
+    };
+    assert_eq!((expected, found), ((2, 2), (1, 2)));
+}
+
+#[test]
+#[should_panic(expected = "must return a 1 × 1 matrix")]
+fn a_loss_that_is_not_a_scalar_panics() {
+    let model = Dense::from_parts(dmatrix![1.0], None, Activation::Identity).unwrap();
+    let per_sample = |p: adroit_nn::MatVar<f64>, _: &DMatrix<f64>| Ok(p);
+    let _ = Validation::new(&model, dmatrix![1.0, 2.0], dmatrix![1.0, 2.0], per_sample);
+}
+
+#[test]
+#[should_panic(expected = "does not fit the held-out data")]
+fn another_model_than_the_one_checked_panics() {
+    let small = Dense::from_parts(dmatrix![1.0], None, Activation::Identity).unwrap();
+    let wide = Dense::from_parts(dmatrix![1.0, 1.0], None, Activation::Identity).unwrap();
+    let mut val = Validation::new(&small, dmatrix![1.0], dmatrix![1.0], mse_loss).unwrap();
+    let mut metrics = EpochMetrics {
+        epoch: 0,
+        loss: 0.0,
+        extra: vec![],
+    };
+    let _ = Callback::<f64, Dense<f64>>::on_epoch_end(&mut val, &wide, &mut metrics);
+}
