@@ -20,11 +20,11 @@ use crate::NnError;
 pub struct EpochMetrics {
     /// The epoch (from 0).
     pub epoch: usize,
-    /// Mean training loss over the epoch's samples: each batch's loss weighted by its number
-    /// of samples (Keras's convention), so a last partial batch counts for its samples only.
-    /// With a mean-aggregated loss ([`Agg::Mean`](crate::losses::Agg::Mean)) this is the mean
-    /// per-sample loss as the parameters moved through the epoch (each batch's loss is taken
-    /// before its step).
+    /// The epoch's training loss: the batches' losses averaged weighted by their sample counts
+    /// (Keras's convention), so a last partial batch counts for its samples only. With a
+    /// mean-aggregated loss ([`Agg::Mean`](crate::losses::Agg::Mean)) this is the mean loss
+    /// per sample drawn, as the parameters moved through the epoch (each batch's loss is taken
+    /// before its step); with [`Agg::Sum`](crate::losses::Agg::Sum), a batch's sum on average.
     pub loss: f64,
     /// Further metrics added by callbacks (e.g. test accuracy), by name.
     pub extra: Vec<(String, f64)>,

@@ -15,10 +15,16 @@ use nalgebra::DMatrix;
 /// the model as it is at the end of the epoch.
 ///
 /// `x`: features × samples, `y`: the targets' rows × samples (the layout of
-/// [`DataLoader`](crate::data::DataLoader)); the whole set is one batch. `loss` is one of
-/// [`crate::losses`] (or any function returning a 1 × 1 loss), usually the training loss. The
-/// metric is the loss as `f64`; a NaN or infinite loss is recorded as it is (never an
-/// improvement for `EarlyStopping` or `KeepBest`).
+/// [`DataLoader`](crate::data::DataLoader)). `loss` is one of [`crate::losses`] (or any
+/// function returning a 1 × 1 loss), usually the training loss. The held-out set is evaluated
+/// in batches of [`batch_size`](Self::batch_size) samples (all of it at once by default) and
+/// the batches' losses are averaged weighted by their sample counts, as the training loss of
+/// an epoch is (Keras's `validation_batch_size`): with a mean-aggregated loss the metric is
+/// the mean loss per sample whatever the batch size; with [`Agg::Sum`](crate::losses::Agg)
+/// it is the sum over one batch, so give it the training batch size to compare it with the
+/// training loss. The metric is the loss as `f64`; a NaN or infinite loss is recorded as it
+/// is (never an improvement for `EarlyStopping` or `KeepBest`). Other held-out metrics (e.g.
+/// accuracy) are a closure callback away, as in the [`Callback`] example.
 ///
 /// # Example
 /// ```
@@ -43,6 +49,8 @@ use nalgebra::DMatrix;
 /// .unwrap();
 /// // After epoch 0 the weight is 2 − 2·0.3 = 1.4: the held-out loss is mean((0.6·x)²) = 7.38.
 /// assert!((history.epochs[0].get("val_loss").unwrap() - 7.38).abs() < 1e-12);
+/// // The model keeps improving on the held-out data, so early stopping never stops it.
+/// assert!(!history.stopped_early && history.epochs.len() == 5);
 /// ```
 #[derive(Clone)]
 pub struct Validation<T: MatScalar, L> {
@@ -50,6 +58,7 @@ pub struct Validation<T: MatScalar, L> {
     y: DMatrix<T>,
     loss: L,
     name: String,
+    batch_size: Option<usize>,
 }
 
 impl<T, L> Validation<T, L>
@@ -62,13 +71,17 @@ where
     /// after the first epoch's training.
     ///
     /// # Errors
-    /// [`NnError::EmptyData`] for no samples; [`NnError::ShapeMismatch`] if `x` and `y` have
-    /// different sample counts, `x` does not have the model's input features, or the loss
-    /// refuses the model's output for `y` (the loss's own error, naming both shapes).
+    /// [`NnError::EmptyData`] for no samples; [`NnError::InvalidData`] if `x` or `y` holds a
+    /// NaN or infinite entry (naming the first: every held-out loss would be NaN, silently);
+    /// [`NnError::ShapeMismatch`] if `x` and `y` have different sample counts, `x` does not
+    /// have the model's input features, or the loss refuses the model's output for `y` (the
+    /// loss's own error, naming both shapes).
     ///
     /// # Panics
     /// If `loss` returns a matrix that is not 1 × 1 (a programmer error, as in
-    /// [`train`](crate::train)).
+    /// [`train`](crate::train)); if the model does not state its
+    /// [`input_size`](Layer::input_size) and its forward pass panics on `x` (as
+    /// [`predict`](Layer::predict) would).
     ///
     /// # Example
     /// ```
@@ -102,11 +115,23 @@ where
                 found: y.shape(),
             });
         }
+        for (what, m) in [("inputs", &x), ("targets", &y)] {
+            if let Some(k) = m.iter().position(|v| !v.is_finite()) {
+                return Err(NnError::InvalidData {
+                    what: format!(
+                        "the validation {what} hold a NaN or infinite entry (row {}, sample {})",
+                        k % m.nrows(),
+                        k / m.nrows()
+                    ),
+                });
+            }
+        }
         let validation = Self {
             x,
             y,
             loss,
             name: "val_loss".into(),
+            batch_size: None,
         };
         validation.evaluate(model)?;
         Ok(validation)
@@ -133,6 +158,38 @@ where
         self
     }
 
+    /// Evaluates the held-out set in batches of `batch_size` samples (the last may be
+    /// smaller), averaging their losses weighted by sample count — for a held-out set too
+    /// large to evaluate at once, or to put a summed loss on the training loss's scale.
+    ///
+    /// # Panics
+    /// If `batch_size` is 0 (a programmer error).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::losses::{Agg, mse};
+    /// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
+    /// use adroit_nn::{Activation, Dense, Validation};
+    /// let model = Dense::from_parts(dmatrix![1.0], None, Activation::Identity).unwrap();
+    /// let (x, y) = (dmatrix![1.0, 2.0, 3.0], dmatrix![0.0, 0.0, 0.0]);
+    /// // Summed squared errors 1 + 4 | 9 in batches of 2: (2·5 + 1·9) / 3.
+    /// let sum = |p, t: &DMatrix<f64>| mse(p, t, Agg::Sum);
+    /// let val = Validation::new(&model, x.clone(), y.clone(), sum).unwrap().batch_size(2);
+    /// assert_eq!(val.evaluate(&model).unwrap(), 19.0 / 3.0);
+    /// // A mean loss gives the mean per sample, 14 / 3, whatever the batch size.
+    /// let mean = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+    /// let val = Validation::new(&model, x, y, mean).unwrap().batch_size(2);
+    /// assert!((val.evaluate(&model).unwrap() - 14.0 / 3.0).abs() < 1e-15);
+    /// ```
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        assert!(
+            batch_size > 0,
+            "Validation::batch_size: the batch size must be at least 1"
+        );
+        self.batch_size = Some(batch_size);
+        self
+    }
+
     /// The loss of `model` on the held-out data, in [`Mode::Eval`].
     ///
     /// # Errors
@@ -155,12 +212,38 @@ where
     pub fn evaluate<M: Layer<T>>(&self, model: &M) -> Result<f64, NnError> {
         model.check_params()?;
         check_input(model.input_size(), &self.x)?;
+        let samples = self.x.ncols();
+        let size = self.batch_size.unwrap_or(samples).min(samples);
+        let mut total = 0.0;
+        for start in (0..samples).step_by(size) {
+            let n = size.min(samples - start);
+            let (x, y) = if n == samples {
+                (self.x.clone(), self.y.clone())
+            } else {
+                (
+                    self.x.columns(start, n).into_owned(),
+                    self.y.columns(start, n).into_owned(),
+                )
+            };
+            // Each batch's share, weighted by its samples (as the training loss of an epoch).
+            total += self.batch_loss(model, x, &y)? * (n as f64 / samples as f64);
+        }
+        Ok(total)
+    }
+
+    /// The loss of one batch, in [`Mode::Eval`].
+    fn batch_loss<M: Layer<T>>(
+        &self,
+        model: &M,
+        x: DMatrix<T>,
+        y: &DMatrix<T>,
+    ) -> Result<f64, NnError> {
         let mut failure = None;
         let (value, _) = matrix::pullback(
             |_| {
                 let mut ctx = Context::new(Mode::Eval, 0);
-                let prediction = model.forward(MatVar::constant(self.x.clone()), &mut ctx);
-                (self.loss)(prediction, &self.y).unwrap_or_else(|e| {
+                let prediction = model.forward(MatVar::constant(x), &mut ctx);
+                (self.loss)(prediction, y).unwrap_or_else(|e| {
                     failure = Some(e);
                     MatVar::constant(DMatrix::zeros(1, 1))
                 })
@@ -178,6 +261,16 @@ where
             value.ncols()
         );
         Ok(value[(0, 0)].to_f64().unwrap_or(f64::NAN))
+    }
+
+    /// Panics (a programmer error) naming `e`: the model given to `train` is not the one
+    /// checked in `new`.
+    #[track_caller]
+    fn misfit(e: &NnError) -> ! {
+        panic!(
+            "Validation: the model does not fit the held-out data it was checked against in \
+             `Validation::new` (was another model trained?): {e}"
+        )
     }
 }
 
@@ -203,15 +296,31 @@ where
     ///
     /// # Panics
     /// If the model no longer fits the data it was checked against in
-    /// [`new`](Validation::new) (another model was passed to `train`), naming the error.
+    /// [`new`](Validation::new), naming the error; if `metrics` already holds a metric of
+    /// this name (two `Validation`s left at `val_loss`: the second would be hidden).
     fn on_epoch_end(&mut self, model: &M, metrics: &mut EpochMetrics) -> Control {
+        assert!(
+            metrics.get(&self.name).is_none(),
+            "Validation: the epoch's metrics already hold {:?} (give each Validation its own \
+             name with `named`)",
+            self.name
+        );
         match self.evaluate(model) {
             Ok(value) => metrics.extra.push((self.name.clone(), value)),
-            Err(e) => panic!(
-                "Validation: the model does not fit the held-out data it was checked against \
-                 in `Validation::new` (was another model trained?): {e}"
-            ),
+            Err(e) => Self::misfit(&e),
         }
         Control::Continue
+    }
+
+    /// Checks, before any step, that the model [`train`](crate::train) was given fits the
+    /// held-out data.
+    ///
+    /// # Panics
+    /// If it does not (another model than the one checked in [`new`](Validation::new)),
+    /// naming the error — before the first epoch's training rather than after it.
+    fn on_train_begin(&mut self, model: &M) {
+        if let Err(e) = self.evaluate(model) {
+            Self::misfit(&e);
+        }
     }
 }

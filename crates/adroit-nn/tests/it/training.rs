@@ -8,7 +8,7 @@ use adroit_nn::{
     Activation, Callback, Chain, Control, Dense, EarlyStopping, EpochMetrics, Layer, NnError,
     TrainConfig, train,
 };
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, dmatrix};
 use rand::SeedableRng;
 
 fn rng() -> rand::rngs::StdRng {
@@ -695,4 +695,50 @@ fn epoch_loss_weights_each_batch_by_its_samples() {
         "{}",
         history.epochs[0].loss
     );
+}
+
+#[test]
+fn epoch_loss_is_the_mean_over_the_samples_drawn_kept_or_dropped_shuffled_or_not() {
+    // Learning rate 0, so every batch sees the same model: the epoch's loss must be the mean
+    // squared error over the samples the epoch drew — all 7 when the last partial batch is
+    // kept, the 6 of the two full batches when it is dropped (which 6 depends on the shuffle,
+    // so they are recorded by the loss closure as it sees them).
+    let x = DMatrix::from_row_slice(1, 7, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+    let y = x.map(|v| v * v);
+    let model0 = Dense::from_parts(dmatrix![1.0], None, Activation::Identity).unwrap();
+    let squared_error = |v: f64| (v - v * v).powi(2);
+    for (drop, shuffle) in [(false, false), (false, true), (true, false), (true, true)] {
+        let mut loader = DataLoader::new(x.clone(), y.clone(), 3)
+            .unwrap()
+            .drop_last(drop);
+        if shuffle {
+            loader = loader.shuffle(9);
+        }
+        let mut model = model0.clone();
+        let seen = std::cell::RefCell::new(Vec::new());
+        let loss = |p, t: &DMatrix<f64>| {
+            seen.borrow_mut().extend(t.iter().map(|v| v.sqrt()));
+            mse(p, t, Agg::Mean)
+        };
+        let history = train(
+            &mut model,
+            &mut loader,
+            loss,
+            &mut Descent::new(0.0),
+            &TrainConfig {
+                epochs: 1,
+                ..TrainConfig::default()
+            },
+            &mut [],
+        )
+        .unwrap();
+        let seen = seen.into_inner();
+        assert_eq!(seen.len(), if drop { 6 } else { 7 });
+        let expected = seen.iter().map(|&v| squared_error(v)).sum::<f64>() / seen.len() as f64;
+        let got = history.epochs[0].loss;
+        assert!(
+            (got - expected).abs() <= 1e-12 * expected,
+            "{drop} {shuffle}: {got} {expected}"
+        );
+    }
 }

@@ -75,8 +75,15 @@ fn records_the_loss_of_the_model_at_the_end_of_each_epoch() {
     }
     // It changes as the model trains (so it is not evaluated once).
     assert!(recorded[5] < recorded[0], "{recorded:?}");
-    // Evaluating again gives the last epoch's value: Eval mode has no random dropout.
+    // Evaluating again gives the last epoch's value, and batches of 3 samples give the mean
+    // per sample too (a mean loss; the weights are the batches' sample counts).
     assert_eq!(validation.evaluate(&model).unwrap(), recorded[5]);
+    let batched = validation.batch_size(3).evaluate(&model).unwrap();
+    assert!(
+        (batched - recorded[5]).abs() <= 1e-12 * batched,
+        "{batched} {}",
+        recorded[5]
+    );
 }
 
 #[test]
@@ -175,4 +182,66 @@ fn another_model_than_the_one_checked_panics() {
         extra: vec![],
     };
     let _ = Callback::<f64, Dense<f64>>::on_epoch_end(&mut val, &wide, &mut metrics);
+}
+
+#[test]
+fn non_finite_held_out_data_is_an_error_naming_the_entry() {
+    let model = Dense::from_parts(dmatrix![1.0], None, Activation::Identity).unwrap();
+    let err = Validation::new(
+        &model,
+        dmatrix![1.0, 2.0],
+        dmatrix![0.0, f64::NAN],
+        mse_loss,
+    );
+    let Err(NnError::InvalidData { what }) = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        what.contains("targets") && what.contains("sample 1"),
+        "{what}"
+    );
+    let err = Validation::new(&model, dmatrix![f64::INFINITY], dmatrix![0.0], mse_loss);
+    assert!(matches!(err, Err(NnError::InvalidData { what }) if what.contains("inputs")));
+}
+
+#[test]
+fn another_model_given_to_train_panics_before_any_step() {
+    let small = Dense::from_parts(dmatrix![1.0], None, Activation::Identity).unwrap();
+    let mut wide = Dense::from_parts(dmatrix![1.0, 1.0], None, Activation::Identity).unwrap();
+    let mut validation = Validation::new(&small, dmatrix![1.0], dmatrix![1.0], mse_loss).unwrap();
+    let x = DMatrix::from_fn(2, 4, |i, j| (i + j) as f64);
+    let mut loader = DataLoader::new(x, DMatrix::zeros(1, 4), 2).unwrap();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        train(
+            &mut wide,
+            &mut loader,
+            mse_loss,
+            &mut Descent::new(0.1),
+            &TrainConfig::default(),
+            &mut [&mut validation],
+        )
+    }));
+    let message = outcome.unwrap_err();
+    let message = message.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("does not fit the held-out data"),
+        "{message}"
+    );
+    assert_eq!(loader.batches_drawn(), 0);
+    assert_eq!(wide.weight, dmatrix![1.0, 1.0]);
+}
+
+#[test]
+#[should_panic(expected = "already hold \"val_loss\"")]
+fn two_validations_of_one_name_panic() {
+    let model = Dense::from_parts(dmatrix![1.0], None, Activation::Identity).unwrap();
+    let mut a = Validation::new(&model, dmatrix![1.0], dmatrix![1.0], mse_loss).unwrap();
+    let mut b = Validation::new(&model, dmatrix![2.0], dmatrix![1.0], mse_loss).unwrap();
+    let mut metrics = EpochMetrics {
+        epoch: 0,
+        loss: 0.0,
+        extra: vec![],
+    };
+    let _ = Callback::<f64, Dense<f64>>::on_epoch_end(&mut a, &model, &mut metrics);
+    let _ = Callback::<f64, Dense<f64>>::on_epoch_end(&mut b, &model, &mut metrics);
 }
