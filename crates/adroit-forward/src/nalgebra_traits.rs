@@ -13,6 +13,15 @@
 //! off, about 30× what `f32` allows (test `hyperdual_symmetric_eigenvalues_f32_at_plain_f32_accuracy`,
 //! ignored as a known limitation). Use `f64` for derivatives of eigenvalues; direct
 //! decompositions (LU, Cholesky, QR) have no such error.
+//!
+//! Range: an algorithm whose intermediates are far from 1 meets the range notes of
+//! [`rules::Div`](crate::rules::Div) (a partial that underflows before it meets the tangent)
+//! and, for second derivatives, of [`HyperDualVec`](crate::HyperDualVec). In `f32` this is
+//! within reach: nalgebra's matrix `exp` (a Padé approximant whose coefficients reach 6.5e16)
+//! gives wrong second derivatives in `HyperDual<f32>` for a 2 × 2 matrix of 1-norm 4 (the
+//! second-order part of a division by its pivots underflows), and a 2 × 2 `try_inverse` with
+//! entries 2e16 a first-order tangent 0 (it divides by the determinant, 4e32; the LU inverse
+//! is right). `f64` duals are right on both; use `f64` where intermediates may be large.
 
 /// `Σₖ₌₀⁹ (±x²)ᵏ/(2k+1)!`: the Taylor series of `sin x / x` (`alternating`) or `sinh x / x`,
 /// accurate to rounding for `|x| < 1` (the first omitted term is below `1/21! ≈ 2e-20`), its
@@ -267,6 +276,8 @@ macro_rules! impl_nalgebra_traits {
             /// `(|x|, ±1)` as for `f32`/`f64` (simba's default divides `x` by `|x|`, whose
             /// derivative is NaN at subnormal or infinite `x` and fed Householder reflections
             /// and Givens rotations NaN tangents): the sign is piecewise constant, derivative 0.
+            /// At `±0` the modulus is `x` itself with its tangent (one-sided, unlike `abs`'s
+            /// `abs'(0) = 0`), so that `modulus · sign` is `x` with its derivative there too.
             #[inline]
             fn to_exp(self) -> (Self, Self) {
                 if self.primal() >= <$p as __Z>::zero() {

@@ -56,6 +56,14 @@ impl BinaryRule for Mul {
 
 /// `x / y`: partials `(1/y, -x/y²)`.
 ///
+/// Range: `∂y` is formed as `−(x/y)·(1/y)` (which stays finite where `y²` would overflow) and
+/// is a number of its own before it meets a tangent or an adjoint, as every partial of the
+/// table is (reverse mode stores it on the tape). Where `|x/y²|` is below the smallest
+/// subnormal — for `x = 1`, `|y|` of the order of 1e162 in `f64`, 3e22 in `f32` — it is 0,
+/// and so is its contribution even when a huge tangent `ẏ` would bring `−x·ẏ/y²` back into
+/// range (`y = 1e200` with `ẏ = 1e200`: 0, not −1e-200). ForwardDiff (`−x/y²`), JAX and
+/// PyTorch form this partial alike. Scale such inputs towards 1.
+///
 /// # Example
 /// ```
 /// use adroit_forward::rules::{BinaryRule, Div};
@@ -63,6 +71,9 @@ impl BinaryRule for Mul {
 /// assert_eq!(Div.eval(3.0_f64, 2.0), (1.5, 0.5, -0.75));
 /// // without ∂y, when y is a constant
 /// assert_eq!(Div.eval_dx(3.0_f64, 2.0), (1.5, 0.5));
+/// // y = 1e300: ∂y = −1e-600 underflows to 0 (the range note above); y² would overflow
+/// assert_eq!(Div.eval(1.0_f64, 1e300).2, 0.0);
+/// assert_eq!(Div.eval(1e300_f64, 1e300), (1.0, 1e-300, -1e-300));
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Div;
@@ -135,10 +146,15 @@ impl UnaryRule for Neg {
 
 /// `1/x`: derivative `-1/x²` (`-∞` at `x = ±0`).
 ///
+/// Range: as for [`Div`]'s `∂y`, the derivative is 0 where `1/x²` underflows (`|x|` of the
+/// order of 1e162 in `f64`, 3e22 in `f32`), even for a tangent large enough to bring the
+/// product back into range.
+///
 /// # Example
 /// ```
 /// use adroit_forward::rules::{Recip, UnaryRule};
 /// assert_eq!(Recip.eval(2.0_f64), (0.5, -0.25));
+/// assert_eq!(Recip.eval(1e200_f64), (1e-200, -0.0)); // −1e-400 underflows
 /// // at ±0 the derivative is −∞
 /// assert_eq!(Recip.eval(0.0_f64), (f64::INFINITY, f64::NEG_INFINITY));
 /// assert_eq!(Recip.eval(-0.0_f64).1, f64::NEG_INFINITY);
