@@ -108,6 +108,52 @@ where
     (value, grads)
 }
 
+/// `(f(inputs), gradients, aux)` for `f` returning `(loss, aux)`: `aux` is any extra output
+/// passed through, not differentiated (JAX's `has_aux`), e.g. the predictions or a metric
+/// computed on the way. Return plain values in `aux` (`v.value().clone()`, not the
+/// [`MatVar`] `v`: a variable used after the call panics). Gradients as [`gradient`].
+///
+/// # Panics
+/// As [`gradient`].
+///
+/// # Example
+/// ```
+/// use adroit_reverse::nalgebra;
+/// use adroit_reverse::matrix;
+/// use adroit_reverse::nalgebra::dmatrix;
+/// // loss = sum((W·x)²), with the prediction W·x as the auxiliary output
+/// let (w, x) = (dmatrix![1.0, 2.0], dmatrix![3.0; 4.0]);
+/// let (loss, g, prediction) = matrix::value_and_gradient_with_aux(
+///     |m| {
+///         let p = m[0].matmul(m[1]);
+///         (p.component_mul(p).sum(), p.value().clone())
+///     },
+///     &[&w, &x],
+/// );
+/// assert_eq!((loss, prediction), (121.0, dmatrix![11.0]));
+/// assert_eq!(g[0], dmatrix![66.0, 88.0]); // 2·(W·x)·xᵀ
+/// ```
+#[track_caller]
+pub fn value_and_gradient_with_aux<T, M, A, F>(f: F, inputs: &[M]) -> (T, Vec<DMatrix<T>>, A)
+where
+    T: MatScalar,
+    M: Borrow<DMatrix<T>>,
+    F: FnOnce(&[MatVar<T>]) -> (MatVar<T>, A),
+{
+    let mut aux = None;
+    let (value, grads) = value_and_gradient(
+        |m| {
+            let (loss, a) = f(m);
+            aux = Some(a);
+            loss
+        },
+        inputs,
+    );
+    // `f` has run once by now: `value_and_gradient` calls its function before returning.
+    let aux = aux.unwrap_or_else(|| unreachable!("value_and_gradient called f"));
+    (value, grads, aux)
+}
+
 /// Records `f` once and returns `(f(inputs), pullback)`; the [`MatPullback`] maps a cotangent
 /// of the output (same shape) to the cotangents of the inputs, any number of times.
 ///

@@ -11,7 +11,18 @@
 //! reductions, `logsumexp`/`softmax`/`logsoftmax`, reshapes, blocks ([`MatVar::view`],
 //! [`MatVar::rows`], [`MatVar::columns`]) and concatenation ([`MatVar::vcat`],
 //! [`MatVar::hcat`]), and get the gradient of a
-//! scalar loss with respect to every input matrix.
+//! scalar loss with respect to every input matrix ([`value_and_gradient_with_aux`] also passes
+//! an undifferentiated output through, as JAX's `has_aux`).
+//!
+//! Differences from JAX a user should know: `*` is the matrix product (as nalgebra's `*` and
+//! NumPy's `@`; the entry-wise product is [`MatVar::component_mul`], the quotient
+//! [`MatVar::component_div`]); reductions along a dimension keep it (JAX's `keepdims=True`:
+//! `sum_along(Along::Rows)` of a `C × N` matrix is `1 × N`), so mixing a `C × 1` and a `1 × N`
+//! result broadcasts to `C × N` instead of failing — check the shapes of reductions; the tape
+//! records first derivatives only: a [`MatVar`] of an outer call used inside a nested
+//! gradient call panics (no grad of grad; for second derivatives use the scalar tape's
+//! `hessian`/`hvp` or forward-over-reverse on `Var`); NaN and infinities follow the
+//! crate's `0·∞ = 0` convention ([`MatVar::matmul`]), not IEEE propagation.
 //!
 //! # Example
 //! ```
@@ -44,7 +55,7 @@ mod tape;
 mod value;
 mod var;
 
-pub use api::{MatPullback, gradient, pullback, value_and_gradient};
+pub use api::{MatPullback, gradient, pullback, value_and_gradient, value_and_gradient_with_aux};
 pub use finite::all_finite;
 pub use ops::Along;
 pub use pool::{pooled_bytes, release_buffers};

@@ -284,9 +284,80 @@ fn f32_matrices() {
 }
 
 #[test]
-#[should_panic(expected = "matmul: shape mismatch 2×3 · 2×3 (inner dimensions differ)")]
-fn matmul_shape_mismatch_names_both_shapes() {
+#[should_panic(
+    expected = "matmul: shape mismatch 2×3 · 2×3 (inner dimensions differ); `*` is \
+                           the matrix product (as nalgebra's): the entry-wise product is \
+                           `component_mul`"
+)]
+fn matmul_shape_mismatch_names_both_shapes_and_the_entrywise_product() {
     let _ = matrix::gradient(|p| (p[0] * p[1]).sum(), &[mat(2, 3, 1), mat(2, 3, 2)]);
+}
+
+#[test]
+fn matmul_of_different_shapes_gives_no_entrywise_hint() {
+    let outcome = std::panic::catch_unwind(|| {
+        matrix::gradient(|p| (p[0] * p[1]).sum(), &[mat(2, 3, 1), mat(2, 2, 2)])
+    });
+    let message = outcome.unwrap_err();
+    let message = message.downcast_ref::<String>().unwrap();
+    assert!(
+        message.ends_with("2×3 · 2×2 (inner dimensions differ)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn value_and_gradient_with_aux_passes_the_aux_through_and_matches_without_it() {
+    // Softmax regression's loss with the logits as the auxiliary output: the gradient is the
+    // one without aux, and equals the closed form (softmax − onehot)·Xᵀ / batch.
+    let (w, x) = (mat(3, 4, 1), mat(4, 5, 2));
+    let onehot = DMatrix::from_fn(3, 5, |i, j| if i == j % 3 { 1.0 } else { 0.0 });
+    let loss = |m: &[MatVar<f64>]| {
+        let z = m[0].matmul(MatVar::constant(x.clone()));
+        let picked = z
+            .component_mul(MatVar::constant(onehot.clone()))
+            .sum_along(Along::Rows);
+        (
+            (z.logsumexp(Along::Rows) - picked).mean(),
+            z.value().clone(),
+        )
+    };
+    let (v, g, logits) = matrix::value_and_gradient_with_aux(loss, &[&w]);
+    let (v0, g0) = matrix::value_and_gradient(|m| loss(m).0, &[&w]);
+    assert_eq!((v, &g), (v0, &g0));
+    assert!((&logits - &w * &x).amax() < 1e-15); // the kernel's rounding may differ
+    let softmax = DMatrix::from_fn(3, 5, |i, j| {
+        let col = logits.column(j);
+        let max = col.max();
+        (col[i] - max).exp() / col.iter().map(|z| (z - max).exp()).sum::<f64>()
+    });
+    let expected = (softmax - onehot) * x.transpose() / 5.0;
+    assert!((&g[0] - expected).amax() < 1e-15);
+}
+
+#[test]
+fn matmul_pullback_keeps_nan_against_zero_at_zero_both_ways() {
+    // The documented 0·∞ = 0 convention, both directions: a NaN feature of sample 0 reaches
+    // only the weight-gradient entry of that feature (G·xᵀ: NaN cotangent · 0 stays 0 where
+    // a feature is 0), and a zero cotangent against it contributes 0.
+    let x = dmatrix![f64::NAN, 1.0; 0.0, 2.0]; // features × batch, feature 0 of sample 0 NaN
+    let w = dmatrix![1.0, 1.0];
+    let g = matrix::gradient(
+        |m| {
+            let z = m[0].matmul(MatVar::constant(x.clone()));
+            z.component_mul(z).sum()
+        },
+        &[&w],
+    );
+    // z = [NaN, 3]; ∂W = 2z·xᵀ = [2·NaN·NaN + 2·3·1, 2·NaN·0 + 2·3·2] = [NaN, 12]
+    assert!(g[0][(0, 0)].is_nan());
+    assert_eq!(g[0][(0, 1)], 12.0);
+    // A zero cotangent against the NaN: sample 0 not read by the loss.
+    let g = matrix::gradient(
+        |m| m[0].matmul(MatVar::constant(x.clone())).columns(1, 1).sum(),
+        &[&w],
+    );
+    assert_eq!(g[0], dmatrix![1.0, 2.0]);
 }
 
 /// Empty operands can name any dimensions: `2³² × 0` times `0 × 2³²` holds no entries, but the

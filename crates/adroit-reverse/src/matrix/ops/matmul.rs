@@ -53,13 +53,18 @@ impl<T: MatScalar> MatVar<T> {
     /// The pullback, `∂A = G·Bᵀ`, `∂B = Aᵀ·G` on the matrix kernel, keeps the crate's
     /// `0·∞ = 0` convention ([`adroit_forward::chain_product`]): a zero cotangent against an
     /// infinite or NaN entry of the other factor contributes 0 (a sample the loss never reads
-    /// leaves the weight gradient finite; PyTorch and JAX give NaN there). The products are
+    /// leaves the weight gradient finite; PyTorch and JAX give NaN there), and so does a NaN
+    /// or infinite cotangent against a zero entry (a NaN in one sample's features makes NaN
+    /// only the weight-gradient entries of that sample's nonzero features — JAX and PyTorch
+    /// make the whole rows NaN; check data for finiteness, as adroit-nn's `train` does for
+    /// losses and gradients). The products are
     /// checked for NaN for that (through the operands when they are smaller), and only NaN
     /// entries are formed again term by term: the check cost 1–6 % of an MLP training step
     /// (BENCHMARKS.md §0).
     ///
     /// # Panics
-    /// If the inner dimensions differ (the message gives both shapes), or if the `m × n`
+    /// If the inner dimensions differ (the message gives both shapes, and points to
+    /// [`Self::component_mul`] when they are equal), or if the `m × n`
     /// result would have more entries than `usize` counts (possible only with an empty inner
     /// dimension, `m × 0` times `0 × n`).
     ///
@@ -79,9 +84,15 @@ impl<T: MatScalar> MatVar<T> {
     pub fn matmul(self, rhs: Self) -> Self {
         assert!(
             self.ncols() == rhs.nrows(),
-            "matmul: shape mismatch {} · {} (inner dimensions differ)",
+            "matmul: shape mismatch {} · {} (inner dimensions differ){}",
             shape_str(self.shape()),
-            shape_str(rhs.shape())
+            shape_str(rhs.shape()),
+            if self.shape() == rhs.shape() {
+                "; `*` is the matrix product (as nalgebra's): the entry-wise product is \
+                 `component_mul`"
+            } else {
+                ""
+            }
         );
         assert_countable::<T>(
             "matmul",

@@ -16,6 +16,11 @@ mod zip_map;
 /// With the features × batch layout (one sample per column, as Flux), a per-sample softmax
 /// over classes is `Along::Rows`.
 ///
+/// The reduced dimension is kept (NumPy's and JAX's `keepdims=True`; `Along::Rows` is their
+/// `axis=0`, `Along::Cols` their `axis=1`), so the result broadcasts against its input — and
+/// a `rows × 1` result combined with a `1 × cols` one broadcasts to `rows × cols` without an
+/// error: reduce both along the same dimension.
+///
 /// # Example
 /// ```
 /// use adroit_reverse::nalgebra;
