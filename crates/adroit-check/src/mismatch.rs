@@ -201,6 +201,8 @@ impl std::error::Error for Mismatch {}
 /// let report = gradcheck(&f, &[2.0, 3.0], &Options::for_precision::<f64>()).unwrap();
 /// assert_eq!(report.comparisons, 3 * 2);
 /// assert!(report.max_ad_error < 1e-12 && report.max_fd_error < 1e-7);
+/// // how much of each tolerance the worst comparison used (at most 1 when the check passes)
+/// assert!(report.max_ad_tolerance_used <= 1.0 && report.max_fd_tolerance_used <= 1.0);
 /// // fast mode: 3 comparisons per random direction
 /// let fast = Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 1, trials: 4 });
 /// assert_eq!(gradcheck(&f, &[2.0, 3.0], &fast).unwrap().comparisons, 3 * 4);
@@ -213,6 +215,14 @@ pub struct Report {
     pub max_ad_error: f64,
     /// Largest `|a − b|` between AD and finite differences.
     pub max_fd_error: f64,
+    /// Largest share of its tolerance that an AD-vs-AD error used: `|a − b|` divided by the
+    /// comparison's bound `atol + rtol·|b|` (0 for an exact match; at most 1 in a passing
+    /// check). Unlike the absolute errors it is on one scale for large and small derivatives:
+    /// it says how near the check came to failing.
+    pub max_ad_tolerance_used: f64,
+    /// The same for AD against finite differences (PyTorch's `gradcheck` reports neither;
+    /// JAX's `check_grads` neither: both only pass or fail).
+    pub max_fd_tolerance_used: f64,
 }
 
 /// Collects comparisons, failing on the first out-of-tolerance pair.
@@ -238,6 +248,8 @@ impl Checker {
             comparisons: 0,
             max_ad_error: 0.0,
             max_fd_error: 0.0,
+            max_ad_tolerance_used: 0.0,
+            max_fd_tolerance_used: 0.0,
         })
     }
 
@@ -254,17 +266,21 @@ impl Checker {
         let report = self.report();
         report.comparisons += 1;
         let finite = abs_error.is_finite();
-        match comparison {
-            Comparison::ForwardVsFiniteDifference | Comparison::ReverseVsFiniteDifference => {
-                if finite {
-                    report.max_fd_error = report.max_fd_error.max(abs_error);
+        // The share of the bound used: 0 for an exact match (also against a bound of 0).
+        let used = if abs_error == 0.0 {
+            0.0
+        } else {
+            abs_error / tolerance.bound(reference)
+        };
+        if finite {
+            let (error, share) = match comparison {
+                Comparison::ForwardVsFiniteDifference | Comparison::ReverseVsFiniteDifference => {
+                    (&mut report.max_fd_error, &mut report.max_fd_tolerance_used)
                 }
-            }
-            _ => {
-                if finite {
-                    report.max_ad_error = report.max_ad_error.max(abs_error);
-                }
-            }
+                _ => (&mut report.max_ad_error, &mut report.max_ad_tolerance_used),
+            };
+            *error = error.max(abs_error);
+            *share = share.max(used);
         }
         // NaN against NaN agrees but proves nothing (a function undefined at the point, or a
         // derivative lost on both sides): a failed check, as PyTorch's gradcheck.

@@ -293,3 +293,32 @@ fn hessian_check_refuses_an_infinite_input() {
     let f = generic_fn!(|x| vec![x[0] * x[1]]);
     let _ = hessian_check(&f, &[1.0, f64::INFINITY], &Options::for_precision::<f64>());
 }
+
+#[test]
+fn report_gives_the_share_of_the_tolerance_used() {
+    let f = generic_fn!(|x| vec![x[0].exp() * x[1], x[1].sin()]);
+    let x = [0.3, -1.2];
+    // With an absolute tolerance alone the share is the largest error over that tolerance.
+    let atol = 1e-6;
+    let options = Options::for_precision::<f64>().with_fd_tolerance(Tolerance::new(atol, 0.0));
+    let report = gradcheck(&f, &x, &options).unwrap();
+    assert!(report.max_fd_error > 0.0, "{report:?}");
+    assert_eq!(report.max_fd_tolerance_used, report.max_fd_error / atol);
+    // A passing check used at most all of each tolerance...
+    assert!(report.max_fd_tolerance_used <= 1.0 && report.max_ad_tolerance_used <= 1.0);
+    // ...and a tolerance half the largest error fails: the share said how near it was.
+    let tight = Tolerance::new(report.max_fd_error / 2.0, 0.0);
+    let err = gradcheck(
+        &f,
+        &x,
+        &Options::for_precision::<f64>().with_fd_tolerance(tight),
+    );
+    assert!(err.is_err());
+    // Forward and reverse agree exactly on a product: nothing of their tolerance is used.
+    let product = generic_fn!(|x| vec![x[0] * x[1]]);
+    let exact = gradcheck(&product, &[2.0, 3.0], &Options::for_precision::<f64>()).unwrap();
+    assert_eq!(
+        (exact.max_ad_error, exact.max_ad_tolerance_used),
+        (0.0, 0.0)
+    );
+}
