@@ -33,16 +33,15 @@ pub fn rosenbrock_term<S: Float>(a: S, b: S) -> S {
 }
 
 /// [`rosenbrock`] written as array code on adroit's matrix tape, as one writes it for JAX
-/// (`benches/peers/jax_bench.py`): the pairs as the two rows of a `2 × n/2` reshape, the terms
-/// as one fused element-wise node ([`MatVar::zip_map`]), then a sum.
+/// (`benches/peers/workloads.py`): the pairs' entries as the even and odd entries
+/// (`x[0::2]`, `x[1::2]`: [`MatVar::strided_rows`]), the terms as one fused element-wise node
+/// ([`MatVar::zip_map`]), then a sum.
 ///
 /// `x`: `n × 1`, `n` even and at least 2.
 pub fn rosenbrock_array(x: MatVar<f64>) -> MatVar<f64> {
-    let pairs = x.reshape(2, x.nrows() / 2);
-    MatVar::zip_map([pairs.rows(0, 1), pairs.rows(1, 1)], |[a, b]| {
-        rosenbrock_term(a, b)
-    })
-    .sum()
+    let half = x.nrows() / 2;
+    let (a, b) = (x.strided_rows(0, half, 2), x.strided_rows(1, half, 2));
+    MatVar::zip_map([a, b], |[a, b]| rosenbrock_term(a, b)).sum()
 }
 
 /// Hand-written gradient of [`rosenbrock`], the baseline reverse and forward modes are

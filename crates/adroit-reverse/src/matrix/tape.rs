@@ -135,8 +135,36 @@ impl<T: MatScalar> Grads<'_, T> {
         }
     }
 
-    /// Adds `contribution` to node `i`'s adjoint (with [`Self::accumulate_block`], the only
-    /// places gradients are accumulated).
+    /// Adds `rows` (`count × cols`) to rows `first, first + stride, …` of node `i`'s adjoint
+    /// (of shape `shape`), creating that adjoint as zeros if it has none yet: the pullback of
+    /// [`MatVar::strided_rows`](crate::matrix::MatVar::strided_rows).
+    pub(crate) fn accumulate_strided_rows(
+        &mut self,
+        i: u32,
+        (first, stride): (usize, usize),
+        shape: (usize, usize),
+        rows: &DMatrix<T>,
+    ) {
+        if !self.wants(i) {
+            return;
+        }
+        let slot = &mut self.adjoints[i as usize];
+        let count = rows.nrows();
+        let adjoint = match slot.take() {
+            Some(adjoint) => adjoint.into_dense(),
+            None => pool::zeros(shape.0, shape.1),
+        };
+        let Adjoint::Dense(adjoint) = slot.insert(Adjoint::Dense(adjoint)) else {
+            unreachable!("inserted as entries just above")
+        };
+        let columns = adjoint.as_mut_slice().chunks_exact_mut(shape.0.max(1));
+        for (column, part) in columns.zip(rows.as_slice().chunks_exact(count.max(1))) {
+            scatter_add_every(part, stride, &mut column[first..]);
+        }
+    }
+
+    /// Adds `contribution` to node `i`'s adjoint (with [`Self::accumulate_block`] and
+    /// [`Self::accumulate_strided_rows`], the only places gradients are accumulated).
     pub(crate) fn accumulate(&mut self, i: u32, contribution: DMatrix<T>) {
         if !self.wants(i) {
             return;
@@ -212,6 +240,31 @@ fn write_pairs<T: MatScalar, const I: usize>(block: &[T], target: &mut [T]) {
     for (pair, &b) in target.chunks_exact_mut(2).zip(block) {
         pair[I] = b;
         pair[1 - I] = T::zero();
+    }
+}
+
+/// `target[k·stride] += part[k]` for every `k` (`target` reaches the last of those entries);
+/// the loop vectorises for stride 2 (`x[::2]`, `x[1::2]`), with the stride known at compile
+/// time.
+fn scatter_add_every<T: MatScalar>(part: &[T], stride: usize, target: &mut [T]) {
+    // Entries whose whole stride lies inside `target`, then the last one alone if not.
+    let whole = part.len().min(target.len() / stride);
+    match stride {
+        1 => {
+            for (t, &p) in target.iter_mut().zip(part) {
+                *t += p;
+            }
+            return;
+        }
+        2 => scatter_add::<T, 2, 0>(&part[..whole], target),
+        _ => {
+            for (column, &p) in target.chunks_exact_mut(stride).zip(&part[..whole]) {
+                column[0] += p;
+            }
+        }
+    }
+    for (k, &p) in part.iter().enumerate().skip(whole) {
+        target[k * stride] += p;
     }
 }
 

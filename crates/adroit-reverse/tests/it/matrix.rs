@@ -1229,3 +1229,81 @@ fn gradients_for_one_to_twelve_inputs_and_after_a_longer_tape() {
     let g = matrix::gradient(|m| m[0].sum(), std::slice::from_ref(&x));
     assert_eq!(g[0], DMatrix::from_element(2, 2, 1.0));
 }
+
+#[test]
+fn strided_rows_pick_the_rows_of_nalgebras_rows_with_step_and_scatter_back() {
+    // Against nalgebra's `rows_with_step` (which takes the rows skipped, stride − 1) for the
+    // value, and the cotangent placed by hand in those rows for the pullback; the last picked
+    // row may end the matrix (a partial last stride) or not.
+    for &(rows, cols, first, count, stride) in &[
+        (7, 3, 1, 2, 3),
+        (7, 3, 0, 4, 2),
+        (6, 1, 1, 3, 2),
+        (9, 1, 0, 9, 1),
+        (11, 2, 2, 3, 4),
+        (5, 2, 4, 1, 7),
+        (4, 2, 1, 0, 3),
+    ] {
+        let a = mat(rows, cols, rows + first);
+        let (y, pb) = matrix::pullback(
+            |m| m[0].strided_rows(first, count, stride),
+            std::slice::from_ref(&a),
+        );
+        assert_eq!(y, a.rows_with_step(first, count, stride - 1).into_owned());
+        let cotangent = mat(count, cols, 5);
+        let mut expected = DMatrix::zeros(rows, cols);
+        for k in 0..count {
+            expected.set_row(first + k * stride, &cotangent.row(k));
+        }
+        assert_eq!(
+            pb.call(&cotangent)[0],
+            expected,
+            "{rows}×{cols} {first} {count} {stride}"
+        );
+    }
+}
+
+#[test]
+fn strided_rows_of_one_matrix_accumulate_and_match_the_scalar_tape() {
+    // Overlapping picks (rows 0, 2, 4 and 2, 3, 4) of one input and of a computed matrix,
+    // against the same loss on the scalar tape.
+    let a = mat(5, 2, 3);
+    let loss = |m: &[MatVar<f64>]| {
+        let t = m[0].tanh();
+        let even = t.strided_rows(0, 3, 2);
+        let middle = m[0].strided_rows(2, 3, 1);
+        // `m[0].sum()` recorded last is swept first: the picks then meet a uniform adjoint.
+        even.component_mul(middle).sum() + m[0].strided_rows(1, 2, 2).exp().sum() + m[0].sum()
+    };
+    let (v, g) = matrix::value_and_gradient(loss, &[&a]);
+    let flat: Vec<f64> = a.iter().copied().collect();
+    let scalar = |x: &[Var<f64>]| {
+        let m = split(x, &[(5, 2)]).remove(0);
+        let mut total = Var::constant(0.0);
+        for c in 0..2 {
+            for k in 0..3 {
+                total += m[(2 * k, c)].tanh() * m[(2 + k, c)];
+            }
+            for k in 0..2 {
+                total += m[(1 + 2 * k, c)].exp();
+            }
+        }
+        m.iter().fold(total, |t, &v| t + v)
+    };
+    let (v0, g0) = adroit_reverse::value_and_gradient(scalar, &flat);
+    assert!((v - v0).abs() < 1e-14);
+    let g0 = DMatrix::from_column_slice(5, 2, &g0);
+    assert!((&g[0] - g0).amax() < 1e-14);
+}
+
+#[test]
+#[should_panic(expected = "strided_rows: 3 rows from row 1 every 2 reach row 5 of a 5×2 matrix")]
+fn strided_rows_out_of_range_panics_naming_the_row() {
+    let _ = matrix::gradient(|m| m[0].strided_rows(1, 3, 2).sum(), &[mat(5, 2, 1)]);
+}
+
+#[test]
+#[should_panic(expected = "strided_rows: the stride must be at least 1")]
+fn strided_rows_of_stride_zero_panics() {
+    let _ = matrix::gradient(|m| m[0].strided_rows(0, 2, 0).sum(), &[mat(5, 2, 1)]);
+}

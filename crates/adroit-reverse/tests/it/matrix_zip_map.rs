@@ -215,13 +215,24 @@ fn rosenbrock_array_form_matches_the_scalar_tape() {
     let x: Vec<f64> = (0..20)
         .map(|i| ((i * 37 % 11) as f64 - 5.0) / 4.0)
         .collect();
+    let column = DMatrix::from_column_slice(20, 1, &x);
     let (value, grads) = matrix::value_and_gradient(
         |m| {
             let pairs = m[0].reshape(2, 10);
             MatVar::zip_map([pairs.rows(0, 1), pairs.rows(1, 1)], |[a, b]| term(a, b)).sum()
         },
-        &[DMatrix::from_column_slice(20, 1, &x)],
+        &[&column],
     );
+    // The same pairs as the even and odd entries (`x[0::2]`, `x[1::2]`): the same numbers.
+    let strided = matrix::value_and_gradient(
+        |m| {
+            let (a, b) = (m[0].strided_rows(0, 10, 2), m[0].strided_rows(1, 10, 2));
+            MatVar::zip_map([a, b], |[a, b]| term(a, b)).sum()
+        },
+        &[&column],
+    );
+    assert_eq!(strided.0, value);
+    assert_eq!(strided.1[0], grads[0]);
     let (scalar_value, scalar_grad) = adroit_reverse::value_and_gradient(rosenbrock, &x);
     assert!((value - scalar_value).abs() <= 1e-12 * scalar_value.abs());
     for (k, (a, b)) in grads[0].iter().zip(&scalar_grad).enumerate() {

@@ -43,6 +43,44 @@ pub(crate) fn copy_block<T: MatScalar>(
     DMatrix::from_vec(rows, cols, data)
 }
 
+/// `out[k] = src[k·stride]` for every `k` (`src` reaches the last of those entries); the loop
+/// vectorises for stride 2, with the stride known at compile time.
+fn gather_every<T: MatScalar>(src: &[T], stride: usize, out: &mut [T]) {
+    // Entries whose whole stride lies inside `src`, then the last one alone if not.
+    let whole = out.len().min(src.len() / stride);
+    match stride {
+        1 => {
+            let n = out.len();
+            out.copy_from_slice(&src[..n]);
+            return;
+        }
+        2 => gather::<T, 2, 0>(src, &mut out[..whole]),
+        _ => {
+            for (o, column) in out[..whole].iter_mut().zip(src.chunks_exact(stride)) {
+                *o = column[0];
+            }
+        }
+    }
+    for (k, o) in out.iter_mut().enumerate().skip(whole) {
+        *o = src[k * stride];
+    }
+}
+
+/// Backward of [`MatVar::strided_rows`]: the adjoint added into those rows of `A`'s adjoint.
+struct StridedRows {
+    a: u32,
+    first: usize,
+    stride: usize,
+    shape: (usize, usize),
+}
+
+impl<T: MatScalar> Backward<T> for StridedRows {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
+        grads.accumulate_strided_rows(self.a, (self.first, self.stride), self.shape, &g);
+        crate::matrix::pool::recycle(g);
+    }
+}
+
 /// `out[c] = src[c·S + I]`, stride and offset known at compile time.
 #[inline(always)]
 fn gather<T: Copy, const S: usize, const I: usize>(src: &[T], out: &mut [T]) {
@@ -158,6 +196,70 @@ impl<T: MatScalar> MatVar<T> {
     pub fn rows(self, first: usize, count: usize) -> Self {
         let cols = self.ncols();
         self.block("rows", (first, 0), (count, cols))
+    }
+
+    /// Rows `first, first + stride, …, first + (count − 1)·stride`, every column: NumPy's and
+    /// JAX's `x[first::stride]` taking `count` rows (e.g. the even and odd entries of a column
+    /// vector, `strided_rows(0, n / 2, 2)` and `strided_rows(1, n / 2, 2)`). nalgebra's
+    /// `rows_with_step` picks the same rows given the number of rows *skipped*, `stride − 1`.
+    /// The result is `count × cols`; its gradient is the adjoint placed in those rows of a
+    /// zero matrix of `self`'s shape.
+    ///
+    /// # Panics
+    /// If `stride` is 0, or a picked row does not exist (the message gives the last row and
+    /// the shape).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, MatVar};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    ///
+    /// // Σ (x₀·x₁ + x₂·x₃): the even entries times the odd ones
+    /// let x = dmatrix![1.0; 2.0; 3.0; 4.0];
+    /// let (v, g) = matrix::value_and_gradient(
+    ///     |m| m[0].strided_rows(0, 2, 2).component_mul(m[0].strided_rows(1, 2, 2)).sum(),
+    ///     &[&x],
+    /// );
+    /// assert_eq!(v, 2.0 + 12.0);
+    /// assert_eq!(g[0], dmatrix![2.0; 1.0; 4.0; 3.0]);
+    /// ```
+    #[track_caller]
+    pub fn strided_rows(self, first: usize, count: usize, stride: usize) -> Self {
+        assert!(stride > 0, "strided_rows: the stride must be at least 1");
+        let shape = self.shape();
+        // The last row picked, `first + (count − 1)·stride`, must exist (no row for count 0).
+        let last = count
+            .checked_sub(1)
+            .map(|c| c.checked_mul(stride).and_then(|o| o.checked_add(first)));
+        let fits = match last {
+            None => first <= shape.0,
+            Some(last) => last.is_some_and(|l| l < shape.0),
+        };
+        assert!(
+            fits,
+            "strided_rows: {count} rows from row {first} every {stride} reach row {} of a {} \
+             matrix",
+            last.flatten()
+                .map_or_else(|| "beyond usize".to_string(), |l| l.to_string()),
+            shape_str(shape)
+        );
+        let a = self.index();
+        self.unary_op(|v| {
+            let (nrows, src) = (v.nrows(), v.as_slice());
+            let mut out = crate::matrix::pool::overwritten(count, v.ncols());
+            let parts = out.as_mut_slice().chunks_exact_mut(count.max(1));
+            for (part, column) in parts.zip(src.chunks_exact(nrows.max(1))) {
+                gather_every(&column[first..], stride, part);
+            }
+            let backward = StridedRows {
+                a,
+                first,
+                stride,
+                shape,
+            };
+            (out, Box::new(backward))
+        })
     }
 
     /// Columns `first .. first + count`, every row (nalgebra's `columns(first, count)`): with
