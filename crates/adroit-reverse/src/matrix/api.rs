@@ -88,7 +88,7 @@ where
     let leaf = |tape: &mut MatTape<T>, k: usize| {
         tape.borrowed_input(unsafe { NodeValue::borrowed(inputs[k].borrow()) })
     };
-    let (y, tape) = record(n_inputs, leaf, f);
+    let (y, mut tape) = record(n_inputs, leaf, f);
     assert!(
         y.shape() == (1, 1),
         "matrix::gradient: the function must return a 1×1 matrix (a scalar loss), got {}×{}",
@@ -101,7 +101,7 @@ where
         value: T::one(),
         shape: (1, 1),
     };
-    let grads = tape.backward(&y, seed, n_inputs);
+    let grads = tape.backward_once(&y, seed, n_inputs);
     // Before `inputs`' borrow ends (the tape holds pointers to them): the borrowed values are
     // cleared with the rest when the buffers are kept for the next call.
     T::with_mat_tapes(|stack| stack.recycle(tape));

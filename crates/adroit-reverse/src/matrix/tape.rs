@@ -38,6 +38,33 @@ pub(crate) trait Backward<T: MatScalar> {
     /// Gives the matrices this rule saved back to the buffer pool when the recording ends
     /// (by default they are simply freed).
     fn release(self: Box<Self>) {}
+
+    /// [`Self::backward`] in the tape's last sweep (a gradient call's only one), consuming
+    /// the rule: by default the same, then [`Self::release`].
+    fn backward_once(
+        self: Box<Self>,
+        adjoint: DMatrix<T>,
+        values: &[NodeValue<T>],
+        grads: &mut Grads<'_, T>,
+    ) {
+        self.backward(adjoint, values, grads);
+        self.release();
+    }
+
+    /// [`Self::backward_uniform`] in the tape's last sweep, consuming the rule: rules whose
+    /// pullback is a saved matrix scaled by the value override it to hand that matrix on
+    /// instead of a scaled copy; by default the same as `backward_uniform`, then
+    /// [`Self::release`].
+    fn backward_uniform_once(
+        self: Box<Self>,
+        value: T,
+        shape: (usize, usize),
+        values: &[NodeValue<T>],
+        grads: &mut Grads<'_, T>,
+    ) {
+        self.backward_uniform(value, shape, values, grads);
+        self.release();
+    }
 }
 
 /// A node's adjoint during the backward sweep.
@@ -149,15 +176,25 @@ impl<T: MatScalar> Grads<'_, T> {
             return;
         }
         let slot = &mut self.adjoints[i as usize];
-        let count = rows.nrows();
-        let adjoint = match slot.take() {
-            Some(adjoint) => adjoint.into_dense(),
-            None => pool::zeros(shape.0, shape.1),
+        if !matches!(slot, Some(Adjoint::Dense(_))) {
+            let dense = match slot.take() {
+                Some(adjoint) => adjoint.into_dense(),
+                None => pool::zeros(shape.0, shape.1),
+            };
+            *slot = Some(Adjoint::Dense(dense));
+        }
+        let Some(Adjoint::Dense(adjoint)) = slot else {
+            unreachable!("made dense just above")
         };
-        let Adjoint::Dense(adjoint) = slot.insert(Adjoint::Dense(adjoint)) else {
-            unreachable!("inserted as entries just above")
-        };
-        let columns = adjoint.as_mut_slice().chunks_exact_mut(shape.0.max(1));
+        let (count, target) = (rows.nrows(), adjoint.as_mut_slice());
+        if shape.1 == 1 {
+            // A column (the common case, `x[::2]` of a vector): no split into columns.
+            if count > 0 {
+                scatter_add_every(rows.as_slice(), stride, &mut target[first..]);
+            }
+            return;
+        }
+        let columns = target.chunks_exact_mut(shape.0.max(1));
         for (column, part) in columns.zip(rows.as_slice().chunks_exact(count.max(1))) {
             scatter_add_every(part, stride, &mut column[first..]);
         }
@@ -247,22 +284,28 @@ fn write_pairs<T: MatScalar, const I: usize>(block: &[T], target: &mut [T]) {
 /// the loop vectorises for stride 2 (`x[::2]`, `x[1::2]`), with the stride known at compile
 /// time.
 fn scatter_add_every<T: MatScalar>(part: &[T], stride: usize, target: &mut [T]) {
-    // Entries whose whole stride lies inside `target`, then the last one alone if not.
-    let whole = part.len().min(target.len() / stride);
-    match stride {
+    // Entries whose whole stride lies inside `target`, then the last one alone if not (the
+    // division by a constant stride where it is one).
+    let whole = match stride {
         1 => {
             for (t, &p) in target.iter_mut().zip(part) {
                 *t += p;
             }
             return;
         }
-        2 => scatter_add::<T, 2, 0>(&part[..whole], target),
+        2 => {
+            let whole = part.len().min(target.len() / 2);
+            scatter_add::<T, 2, 0>(&part[..whole], target);
+            whole
+        }
         _ => {
+            let whole = part.len().min(target.len() / stride);
             for (column, &p) in target.chunks_exact_mut(stride).zip(&part[..whole]) {
                 column[0] += p;
             }
+            whole
         }
-    }
+    };
     for (k, &p) in part.iter().enumerate().skip(whole) {
         target[k * stride] += p;
     }
@@ -397,6 +440,62 @@ impl<T: MatScalar> MatTape<T> {
         seed: Adjoint<T>,
         n_inputs: usize,
     ) -> Vec<DMatrix<T>> {
+        self.sweep(output, seed, n_inputs, |i, adjoint, values, grads| {
+            let Some(rule) = &self.backwards[i] else {
+                return Some(adjoint);
+            };
+            match adjoint {
+                Adjoint::Dense(adjoint) => rule.backward(adjoint, values, grads),
+                Adjoint::Uniform { value, shape } => {
+                    rule.backward_uniform(value, shape, values, grads);
+                }
+            }
+            None
+        })
+    }
+
+    /// [`Self::backward`] as the tape's last sweep (a gradient call, after which the tape is
+    /// recycled): each rule is consumed as the sweep reaches it
+    /// ([`Backward::backward_once`]), so it can hand its saved matrices on.
+    pub(crate) fn backward_once(
+        &mut self,
+        output: &MatVar<T>,
+        seed: Adjoint<T>,
+        n_inputs: usize,
+    ) -> Vec<DMatrix<T>> {
+        let mut rules = std::mem::take(&mut self.backwards);
+        let gradients = self.sweep(output, seed, n_inputs, |i, adjoint, values, grads| {
+            let Some(rule) = rules[i].take() else {
+                return Some(adjoint);
+            };
+            match adjoint {
+                Adjoint::Dense(adjoint) => rule.backward_once(adjoint, values, grads),
+                Adjoint::Uniform { value, shape } => {
+                    rule.backward_uniform_once(value, shape, values, grads);
+                }
+            }
+            None
+        });
+        // The rules the sweep did not reach (no adjoint) are released with the tape.
+        self.backwards = rules;
+        gradients
+    }
+
+    /// The backward sweep: seeds `output`, then hands each node's adjoint, last node first,
+    /// to `step`, which applies the node's rule or, for a node without one, gives the adjoint
+    /// back to stay in its slot; returns the inputs' adjoints.
+    fn sweep(
+        &self,
+        output: &MatVar<T>,
+        seed: Adjoint<T>,
+        n_inputs: usize,
+        mut step: impl FnMut(
+            usize,
+            Adjoint<T>,
+            &[NodeValue<T>],
+            &mut Grads<'_, T>,
+        ) -> Option<Adjoint<T>>,
+    ) -> Vec<DMatrix<T>> {
         self.check(output);
         // The adjoint slots of the last sweep on this thread's tapes, emptied (a `Vec` less to
         // allocate per gradient).
@@ -408,17 +507,10 @@ impl<T: MatScalar> MatTape<T> {
         };
         grads.accumulate_adjoint(output.index(), seed);
         for i in (0..self.values.len()).rev() {
-            let Some(backward) = &self.backwards[i] else {
-                continue;
-            };
-            match grads.adjoints[i].take() {
-                Some(Adjoint::Dense(adjoint)) => {
-                    backward.backward(adjoint, &self.values, &mut grads);
-                }
-                Some(Adjoint::Uniform { value, shape }) => {
-                    backward.backward_uniform(value, shape, &self.values, &mut grads);
-                }
-                None => {}
+            if let Some(adjoint) = grads.adjoints[i].take()
+                && let Some(kept) = step(i, adjoint, &self.values, &mut grads)
+            {
+                grads.adjoints[i] = Some(kept);
             }
         }
         let gradients = (0..n_inputs)

@@ -143,3 +143,50 @@ fn zero_infinite_and_nan_cotangents_keep_the_convention() {
     let g = zero_slope.call(&DMatrix::from_element(1, 1, f64::INFINITY));
     assert_eq!(g[0], DMatrix::zeros(1, 3));
 }
+
+#[test]
+fn a_gradient_call_gives_the_numbers_of_a_repeatable_pullback_bit_for_bit() {
+    // `value_and_gradient` sweeps once and lets element-wise rules hand their saved
+    // derivatives on (scaled in place); `pullback` keeps them for further calls. Both must
+    // give the same numbers: uniform adjoints of 1, of 3 and of a mean, a broadcast input,
+    // an unused input, and partials that cannot be scaled (∞ from sqrt at 0; a zero value).
+    let a = DMatrix::from_fn(3, 4, |i, j| (i as f64 - 1.0) * 0.7 + j as f64 * 0.3);
+    let b = DMatrix::from_fn(1, 4, |_, j| 0.2 * j as f64 - 0.3);
+    let c = DMatrix::from_fn(3, 4, |i, j| if (i + j) % 3 == 0 { 0.0 } else { 0.5 });
+    type Loss = fn(&[MatVar<f64>]) -> MatVar<f64>;
+    let losses: [(&str, Loss); 7] = [
+        ("map sum", |m| m[0].tanh().sum()),
+        ("map scaled", |m| m[0].map(|v| v.sin()).sum() * 3.0),
+        ("zip mean", |m| {
+            MatVar::zip_map([m[0], m[1]], |[x, y]| x * y.exp()).mean()
+        }),
+        ("zip one input", |m| {
+            MatVar::zip_map([m[0], m[2]], |[x, y]| x.atan2(y)).sum()
+        }),
+        ("sqrt at 0", |m| m[2].sqrt().sum()),
+        ("zip sqrt at 0", |m| {
+            MatVar::zip_map([m[2], m[0]], |[x, y]| x.sqrt() * y).sum()
+        }),
+        ("zero cotangent", |m| m[0].tanh().sum() * 0.0 + m[1].sum()),
+    ];
+    for (name, loss) in losses {
+        let inputs = [a.clone(), b.clone(), c.clone()];
+        let (v, g) = matrix::value_and_gradient(loss, &inputs);
+        let (y, pb) = matrix::pullback(loss, &inputs);
+        let g2 = pb.call(&DMatrix::from_element(1, 1, 1.0));
+        assert_eq!(y[(0, 0)].to_bits(), v.to_bits(), "{name}");
+        for (k, (x, x2)) in g.iter().zip(&g2).enumerate() {
+            let same = x
+                .iter()
+                .zip(x2.iter())
+                .all(|(p, q)| p.to_bits() == q.to_bits());
+            assert!(same, "{name}: input {k}: {x} vs {x2}");
+        }
+        // And a second call of the pullback is unchanged (its saved derivatives intact).
+        assert_eq!(
+            pb.call(&DMatrix::from_element(1, 1, 1.0))[0],
+            g2[0],
+            "{name}"
+        );
+    }
+}

@@ -40,6 +40,25 @@ impl<T: MatScalar> Backward<T> for Map<T> {
     fn release(self: Box<Self>) {
         self.derivative.release();
     }
+
+    fn backward_uniform_once(
+        self: Box<Self>,
+        value: T,
+        shape: (usize, usize),
+        values: &[NodeValue<T>],
+        grads: &mut Grads<'_, T>,
+    ) {
+        if !grads.wants(self.a) {
+            self.release();
+        } else if self.derivative.scales_uniformly(value) {
+            // The saved derivative, scaled in its own buffer, is the contribution.
+            let Map { a, derivative } = *self;
+            grads.accumulate_adjoint(a, derivative.into_times_uniform(value, shape));
+        } else {
+            self.backward_uniform(value, shape, values, grads);
+            self.release();
+        }
+    }
 }
 
 impl<T: MatScalar> MatVar<T> {

@@ -97,7 +97,7 @@ impl<T: MatScalar> Partial<T> {
     /// product, so the saved derivative scaled by `value` is the same bit for bit. `None`
     /// otherwise (and for a non-finite constant partial): the caller writes the entries out.
     pub(crate) fn times_uniform(&self, value: T, shape: (usize, usize)) -> Option<Adjoint<T>> {
-        if value.is_zero() || !value.is_finite() {
+        if !self.scales_uniformly(value) {
             return None;
         }
         match self {
@@ -118,6 +118,39 @@ impl<T: MatScalar> Partial<T> {
                 }
                 Some(Adjoint::Dense(out))
             }
+        }
+    }
+
+    /// True when [`Self::times_uniform`] applies: `value` finite and non-zero, and the
+    /// partial not a non-finite constant.
+    pub(crate) fn scales_uniformly(&self, value: T) -> bool {
+        let constant_ok = match self {
+            Partial::Constant(c) => c.is_finite(),
+            Partial::Matrix(_) => true,
+        };
+        !value.is_zero() && value.is_finite() && constant_ok
+    }
+
+    /// [`Self::times_uniform`] consuming the partial: a saved matrix is scaled in its own
+    /// buffer and handed on (the same products, no copy) — in a tape's last sweep.
+    ///
+    /// # Panics
+    /// Unless [`Self::scales_uniformly`] (`value`) holds (callers test it first).
+    pub(crate) fn into_times_uniform(self, value: T, shape: (usize, usize)) -> Adjoint<T> {
+        assert!(
+            self.scales_uniformly(value),
+            "into_times_uniform: a value or partial that does not scale"
+        );
+        match self {
+            Partial::Matrix(mut d) => {
+                for p in d.as_mut_slice() {
+                    *p *= value;
+                }
+                Adjoint::Dense(d)
+            }
+            constant => constant
+                .times_uniform(value, shape)
+                .unwrap_or_else(|| unreachable!("a constant that scales (tested above)")),
         }
     }
 

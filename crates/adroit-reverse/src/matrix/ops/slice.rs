@@ -46,21 +46,27 @@ pub(crate) fn copy_block<T: MatScalar>(
 /// `out[k] = src[k·stride]` for every `k` (`src` reaches the last of those entries); the loop
 /// vectorises for stride 2, with the stride known at compile time.
 fn gather_every<T: MatScalar>(src: &[T], stride: usize, out: &mut [T]) {
-    // Entries whose whole stride lies inside `src`, then the last one alone if not.
-    let whole = out.len().min(src.len() / stride);
-    match stride {
+    // Entries whose whole stride lies inside `src`, then the last one alone if not (the
+    // division by a constant stride where it is one).
+    let whole = match stride {
         1 => {
             let n = out.len();
             out.copy_from_slice(&src[..n]);
             return;
         }
-        2 => gather::<T, 2, 0>(src, &mut out[..whole]),
+        2 => {
+            let whole = out.len().min(src.len() / 2);
+            gather::<T, 2, 0>(src, &mut out[..whole]);
+            whole
+        }
         _ => {
+            let whole = out.len().min(src.len() / stride);
             for (o, column) in out[..whole].iter_mut().zip(src.chunks_exact(stride)) {
                 *o = column[0];
             }
+            whole
         }
-    }
+    };
     for (k, o) in out.iter_mut().enumerate().skip(whole) {
         *o = src[k * stride];
     }
@@ -248,9 +254,16 @@ impl<T: MatScalar> MatVar<T> {
         self.unary_op(|v| {
             let (nrows, src) = (v.nrows(), v.as_slice());
             let mut out = crate::matrix::pool::overwritten(count, v.ncols());
-            let parts = out.as_mut_slice().chunks_exact_mut(count.max(1));
-            for (part, column) in parts.zip(src.chunks_exact(nrows.max(1))) {
-                gather_every(&column[first..], stride, part);
+            if v.ncols() == 1 {
+                // A column (the common case, `x[::2]` of a vector): no split into columns.
+                if count > 0 {
+                    gather_every(&src[first..], stride, out.as_mut_slice());
+                }
+            } else {
+                let parts = out.as_mut_slice().chunks_exact_mut(count.max(1));
+                for (part, column) in parts.zip(src.chunks_exact(nrows.max(1))) {
+                    gather_every(&column[first..], stride, part);
+                }
             }
             let backward = StridedRows {
                 a,

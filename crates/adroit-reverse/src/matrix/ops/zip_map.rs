@@ -71,6 +71,43 @@ impl<T: MatScalar, const K: usize> Backward<T> for ZipMap<T, K> {
     fn release(self: Box<Self>) {
         self.partials.into_iter().for_each(Partial::release);
     }
+
+    fn backward_uniform_once(
+        self: Box<Self>,
+        value: T,
+        shape: (usize, usize),
+        values: &[NodeValue<T>],
+        grads: &mut Grads<'_, T>,
+    ) {
+        let wanted = |k: usize| grads.wants(self.parents[k]);
+        if !(0..K)
+            .filter(|&k| wanted(k))
+            .all(|k| self.partials[k].scales_uniformly(value))
+        {
+            self.backward_uniform(value, shape, values, grads);
+            self.release();
+            return;
+        }
+        // The saved partials, scaled in their own buffers, are the contributions.
+        let ZipMap {
+            parents,
+            shapes,
+            partials,
+        } = *self;
+        for ((parent, to), partial) in parents.into_iter().zip(shapes).zip(partials) {
+            if !grads.wants(parent) {
+                partial.release();
+                continue;
+            }
+            let d = partial.into_times_uniform(value, shape);
+            let d = if to == shape {
+                d
+            } else {
+                Adjoint::Dense(reduce_to(d.into_dense(), to))
+            };
+            grads.accumulate_adjoint(parent, d);
+        }
+    }
 }
 
 /// The broadcast shape of `shapes` (each dimension equal or 1, NumPy's rule).
