@@ -186,6 +186,21 @@ fn decode_node(
                     return (a, (r, c));
                 }
                 (MatExpr::Reshape(nr, nc, Box::new(a)), (nr, nc))
+            } else if pick % 4 == 3 {
+                // Rows first, first + stride, … (`x[first::stride]`), at least one.
+                let first = bytes.below(r);
+                let stride = 1 + bytes.below(r);
+                let count = 1 + bytes.below((r - 1 - first) / stride + 1);
+                let x = Box::new(a);
+                (
+                    MatExpr::StridedRows {
+                        first,
+                        count,
+                        stride,
+                        x,
+                    },
+                    (count, c),
+                )
             } else {
                 let start = (bytes.below(r), bytes.below(c));
                 let shape = (1 + bytes.below(r - start.0), 1 + bytes.below(c - start.1));
@@ -242,8 +257,10 @@ impl MatProgram {
     /// [`MatExpr::MatMulAdd`] node: the first factor's row sums); 7 transpose; 8 reduction (`p % 4`: sum, mean, sum
     /// along, then mean along or log-sum-exp; along rows for even `p`); 9 softmax (`p % 4 < 2`)
     /// or log-softmax, along rows for even `p`; 10 reshape (even `p`; next byte mod 3: transposed
-    /// shape, one row, one column) or block (odd `p`; four bytes: start row, start column,
-    /// rows, columns, each mod what fits); 11 concatenation, vertical when `t ≥ 128`.
+    /// shape, one row, one column), block (`p % 4 = 1`; four bytes: start row, start column,
+    /// rows, columns, each mod what fits) or strided rows (`p % 4 = 3`; three bytes: first
+    /// row, stride − 1, count − 1, each mod what fits); 11 concatenation, vertical when
+    /// `t ≥ 128`.
     ///
     /// # Example
     /// ```

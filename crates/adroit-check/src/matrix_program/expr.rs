@@ -129,6 +129,18 @@ pub enum MatExpr {
         /// The matrix it is taken from.
         x: Box<MatExpr>,
     },
+    /// Rows `first, first + stride, …` (`count` of them), every column
+    /// ([`strided_rows`](adroit_reverse::matrix::MatVar::strided_rows), `x[first::stride]`).
+    StridedRows {
+        /// The first row picked.
+        first: usize,
+        /// How many rows are picked (at least 1).
+        count: usize,
+        /// The step between picked rows (at least 1).
+        stride: usize,
+        /// The matrix they are taken from.
+        x: Box<MatExpr>,
+    },
     /// `[a; b]` (vertical, equal column counts) or `[a b]` (equal row counts).
     Cat {
         /// Stacked vertically, else side by side.
@@ -234,6 +246,19 @@ impl MatExpr {
                 );
                 *shape
             }
+            MatExpr::StridedRows {
+                first,
+                count,
+                stride,
+                x,
+            } => {
+                let (r, c) = x.shape(inputs);
+                assert!(
+                    *count >= 1 && *stride >= 1 && first + (count - 1) * stride < r,
+                    "{count} rows from {first} every {stride} out of a {r}×{c} matrix"
+                );
+                (*count, c)
+            }
             MatExpr::Cat { vertical, a, b } => {
                 let (sa, sb) = (a.shape(inputs), b.shape(inputs));
                 if *vertical {
@@ -298,7 +323,8 @@ impl MatExpr {
             | MatExpr::Softmax(_, a)
             | MatExpr::LogSoftmax(_, a)
             | MatExpr::Reshape(_, _, a)
-            | MatExpr::Block { x: a, .. } => vec![a],
+            | MatExpr::Block { x: a, .. }
+            | MatExpr::StridedRows { x: a, .. } => vec![a],
             MatExpr::Binary(_, a, b) | MatExpr::MatMul(a, b) | MatExpr::Cat { a, b, .. } => {
                 vec![a, b]
             }

@@ -375,6 +375,15 @@ impl MatExpr {
                 let a = ev(a);
                 Grid::from_fn(shape.0, shape.1, |i, j| a.at(start.0 + i, start.1 + j))
             }
+            MatExpr::StridedRows {
+                first,
+                count,
+                stride,
+                x: a,
+            } => {
+                let a = ev(a);
+                Grid::from_fn(*count, a.cols, |i, j| a.at(first + i * stride, j))
+            }
             MatExpr::Cat { vertical, a, b } => {
                 let (a, b) = (ev(a), ev(b));
                 if *vertical {

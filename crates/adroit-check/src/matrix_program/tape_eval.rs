@@ -85,6 +85,12 @@ impl MatExpr {
             MatExpr::LogSoftmax(along, a) => ev(a).logsoftmax(*along),
             MatExpr::Reshape(r, c, a) => ev(a).reshape(*r, *c),
             MatExpr::Block { start, shape, x: a } => ev(a).view(*start, *shape),
+            MatExpr::StridedRows {
+                first,
+                count,
+                stride,
+                x: a,
+            } => ev(a).strided_rows(*first, *count, *stride),
             MatExpr::Cat { vertical, a, b } => {
                 let parts = [ev(a), ev(b)];
                 if *vertical {

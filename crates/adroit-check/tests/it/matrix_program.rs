@@ -132,3 +132,30 @@ fn huge_cancelling_adjoints_are_beyond_the_tolerance() {
     program.inputs[0] *= 0.5;
     check(&program, &cotangent).unwrap();
 }
+
+#[test]
+fn strided_rows_are_decoded_and_checked_against_the_scalar_tape() {
+    use adroit_check::matrix_program::{MatExpr, MatUnary, check};
+    use adroit_check::nalgebra::DMatrix;
+    // tanh of rows 1, 4 of a 6 × 2 input (`x[1::3]`), explicitly...
+    let p = MatProgram {
+        inputs: vec![DMatrix::from_fn(6, 2, |i, j| i as f64 * 0.3 - j as f64)],
+        expr: MatExpr::Unary(
+            MatUnary::Tanh,
+            Box::new(MatExpr::StridedRows {
+                first: 1,
+                count: 2,
+                stride: 3,
+                x: Box::new(MatExpr::Input(0)),
+            }),
+        ),
+    };
+    assert_eq!(p.shape(), (2, 2));
+    check(&p, &DMatrix::from_element(2, 2, 1.0)).unwrap();
+    // ...and among decoded programs, which the fuzz target and the test above check.
+    let decoded = byte_strings(2000, 7)
+        .iter()
+        .filter(|data| format!("{:?}", MatProgram::decode(data).0.expr).contains("StridedRows"))
+        .count();
+    assert!(decoded > 10, "{decoded} programs with strided rows");
+}
