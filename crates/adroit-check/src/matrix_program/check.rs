@@ -145,7 +145,9 @@ fn reference(
 /// Checks the matrix tape on `program` against the scalar tape: the value of
 /// [`MatProgram::eval_tape`] against [`MatProgram::eval_scalar`] on `f64`, and the pullback of
 /// `cotangent` (the result's shape) through the matrix tape — called twice, and once more
-/// through a fresh recording whose buffers come from the first one's, both bit-identical —
+/// through a fresh recording whose buffers come from the first one's, both bit-identical; and
+/// the gradient call of the result's sum (one sweep, consuming the rules, from a uniform
+/// adjoint) bit-identical to the pullback of ones —
 /// against the gradient of `Σ cotangent ⊙ result` on `Var<f64>`. The tolerance, where both
 /// are finite: `1e-9` relative to the largest entry compared, plus `1e-6` relative to the
 /// entry, plus 1000 times the reference's largest
@@ -205,6 +207,8 @@ pub fn check(program: &MatProgram, cotangent: &DMatrix<f64>) -> Result<(), Strin
     let (value, pullback) = matrix::pullback(|m| program.eval_tape(m), &program.inputs);
     let grads = pullback.call(cotangent);
     let again = pullback.call(cotangent);
+    let ones = DMatrix::from_element(shape.0, shape.1, 1.0);
+    let with_ones = pullback.call(&ones);
     drop(pullback);
     let bits =
         |m: &[DMatrix<f64>]| -> Vec<u64> { m.iter().flatten().map(|v| v.to_bits()).collect() };
@@ -220,6 +224,15 @@ pub fn check(program: &MatProgram, cotangent: &DMatrix<f64>) -> Result<(), Strin
     );
     if bits(&second) != bits(&grads) {
         return Err(fail("a second recording gave different gradients".into()));
+    }
+    // A gradient call's single sweep, which consumes the rules, seeded by a sum (a uniform
+    // adjoint, which maps and `zip_map` scale their saved derivatives by, in place), against
+    // the repeatable sweep seeded by the same ones written out: the same bits.
+    let (_, summed) = matrix::value_and_gradient(|m| program.eval_tape(m).sum(), &program.inputs);
+    if bits(&summed) != bits(&with_ones) {
+        return Err(fail(
+            "the gradient of the sum differs from the pullback of ones".into(),
+        ));
     }
     // The scalar reference, and again from inputs scaled by each of NUDGES (its conditioning).
     let flat = program.flat_inputs();
