@@ -9,7 +9,9 @@
 //! broadcasting element-wise operations, maps of any `Float` function
 //! (of one matrix, or fused over several with [`MatVar::zip_map`]),
 //! reductions, `logsumexp`/`softmax`/`logsoftmax`, reshapes, blocks ([`MatVar::view`],
-//! [`MatVar::rows`], [`MatVar::columns`]) and concatenation ([`MatVar::vcat`],
+//! [`MatVar::rows`], [`MatVar::columns`]), strided rows ([`MatVar::strided_rows`], NumPy's
+//! `x[first::stride]`), entries picked by index ([`MatVar::take_along`], e.g. each sample's
+//! logit of its label) and concatenation ([`MatVar::vcat`],
 //! [`MatVar::hcat`]), and get the gradient of a
 //! scalar loss with respect to every input matrix ([`value_and_gradient_with_aux`] also passes
 //! an undifferentiated output through, as JAX's `has_aux`).

@@ -1307,3 +1307,84 @@ fn strided_rows_out_of_range_panics_naming_the_row() {
 fn strided_rows_of_stride_zero_panics() {
     let _ = matrix::gradient(|m| m[0].strided_rows(0, 2, 0).sum(), &[mat(5, 2, 1)]);
 }
+
+#[test]
+fn take_along_picks_one_entry_per_line_and_places_the_cotangent_back() {
+    let a = mat(4, 3, 2);
+    let (picked, pb) = matrix::pullback(
+        |m| m[0].take_along(Along::Rows, &[3, 0, 2]),
+        std::slice::from_ref(&a),
+    );
+    assert_eq!(picked, dmatrix![a[(3, 0)], a[(0, 1)], a[(2, 2)]]);
+    let g = pb.call(&dmatrix![1.5, -2.0, 0.25]);
+    let mut expected = DMatrix::zeros(4, 3);
+    (expected[(3, 0)], expected[(0, 1)], expected[(2, 2)]) = (1.5, -2.0, 0.25);
+    assert_eq!(g[0], expected);
+    let (picked, pb) = matrix::pullback(
+        |m| m[0].take_along(Along::Cols, &[1, 1, 0, 2]),
+        std::slice::from_ref(&a),
+    );
+    assert_eq!(picked, dmatrix![a[(0, 1)]; a[(1, 1)]; a[(2, 0)]; a[(3, 2)]]);
+    let g = pb.call(&dmatrix![1.0; 2.0; 3.0; 4.0]);
+    let mut expected = DMatrix::zeros(4, 3);
+    (
+        expected[(0, 1)],
+        expected[(1, 1)],
+        expected[(2, 0)],
+        expected[(3, 2)],
+    ) = (1.0, 2.0, 3.0, 4.0);
+    assert_eq!(g[0], expected);
+}
+
+#[test]
+fn cross_entropy_from_integer_labels_equals_the_one_hot_form_and_the_closed_form() {
+    // Logits 3 classes × 5 samples: picking the true class by index gives the loss and
+    // gradient of the one-hot formulation, and the gradient (softmax − onehot) / batch.
+    let z = mat(3, 5, 4) * 3.0;
+    let labels = [2, 0, 1, 1, 0];
+    let onehot = DMatrix::from_fn(3, 5, |i, j| if labels[j] == i { 1.0 } else { 0.0 });
+    let (v, g) = matrix::value_and_gradient(
+        |m| (m[0].logsumexp(Along::Rows) - m[0].take_along(Along::Rows, &labels)).mean(),
+        &[&z],
+    );
+    let (v1, g1) = matrix::value_and_gradient(
+        |m| {
+            let true_logit = m[0]
+                .component_mul(MatVar::constant(onehot.clone()))
+                .sum_along(Along::Rows);
+            (m[0].logsumexp(Along::Rows) - true_logit).mean()
+        },
+        &[&z],
+    );
+    assert!((v - v1).abs() < 1e-15);
+    assert!((&g[0] - &g1[0]).amax() < 1e-16);
+    let softmax = DMatrix::from_fn(3, 5, |i, j| {
+        let col = z.column(j);
+        col[i].exp() / col.iter().map(|v| v.exp()).sum::<f64>()
+    });
+    assert!((&g[0] - (softmax - onehot) / 5.0).amax() < 1e-15);
+    // A second use of the same input accumulates with the pick's contribution.
+    let g = matrix::gradient(
+        |m| m[0].take_along(Along::Cols, &[0, 0, 0]).sum() + m[0].sum(),
+        &[dmatrix![1.0, 2.0; 3.0, 4.0; 5.0, 6.0]],
+    );
+    assert_eq!(g[0], dmatrix![2.0, 1.0; 2.0, 1.0; 2.0, 1.0]);
+}
+
+#[test]
+#[should_panic(expected = "take_along: index 3 (for column 1) is out of range for a 3×2 matrix")]
+fn take_along_with_an_index_out_of_range_panics_naming_it() {
+    let _ = matrix::gradient(
+        |m| m[0].take_along(Along::Rows, &[0, 3]).sum(),
+        &[mat(3, 2, 1)],
+    );
+}
+
+#[test]
+#[should_panic(expected = "take_along: 3 indices for a 3×2 matrix (one per column: 2)")]
+fn take_along_with_one_index_too_many_panics() {
+    let _ = matrix::gradient(
+        |m| m[0].take_along(Along::Rows, &[0, 1, 2]).sum(),
+        &[mat(3, 2, 1)],
+    );
+}

@@ -2,6 +2,7 @@
 
 mod affine;
 mod broadcast;
+mod gather;
 mod map;
 mod matmul;
 mod reduce;
