@@ -235,7 +235,12 @@ pub fn softsign<S: Float>(x: S) -> S {
     }
 }
 
-/// `relu6(x + 3)/6` (NNlib's `hardσ`); derivative 0 at ±3.
+/// `relu6(x + 3)/6 = clamp((x + 3)/6, 0, 1)` (NNlib's `hardσ`, PyTorch's `Hardsigmoid`);
+/// derivative ⅙ for −3 < x < 3 and 0 elsewhere, 0 at ±3.
+///
+/// The pieces are chosen by comparing `x` itself with ±3, as PyTorch's gradient does, not
+/// `x + 3` with 0 and 6: just below 3, `x + 3` rounds to 6, which would put the kink one ulp
+/// early.
 ///
 /// # Example
 /// ```
@@ -243,9 +248,17 @@ pub fn softsign<S: Float>(x: S) -> S {
 /// assert_eq!((hard_sigmoid(-4.0), hard_sigmoid(0.0), hard_sigmoid(3.0)), (0.0, 0.5, 1.0));
 /// let d = |x: f64| adroit_nn::adroit_reverse::gradient(|v| hard_sigmoid(v[0]), &[x])[0];
 /// assert_eq!((d(0.0), d(3.0)), (1.0 / 6.0, 0.0)); // slope ⅙ inside, 0 at the kink
+/// assert_eq!(d(3.0 - 4.5e-16), 1.0 / 6.0); // the float just below 3 is inside
 /// ```
 pub fn hard_sigmoid<S: Float>(x: S) -> S {
-    relu6(x + c(3.0)) / c(6.0)
+    let three = c::<S>(3.0);
+    if x <= -three {
+        S::zero()
+    } else if x >= three {
+        S::one()
+    } else {
+        (x + three) / c(6.0)
+    }
 }
 
 /// `clamp(x, −1, 1)`; derivative 0 at ±1.

@@ -206,6 +206,17 @@ fn kink_conventions() {
     assert_eq!(d(hard_tanh, -1.0), 0.0);
     assert_eq!(d(hard_sigmoid, 3.0), 0.0);
     assert_eq!(d(hard_sigmoid, -3.0), 0.0);
+    // The floats next to ±3 on the inside have slope ⅙ (PyTorch's mask `-3 < x < 3`), though
+    // `x + 3` rounds to 6 just below 3.
+    let below_three = 3.0 - 2.0 * f64::EPSILON; // the float below 3 (ulp = 2ε in [2, 4))
+    assert!(below_three < 3.0 && below_three + 3.0 == 6.0);
+    assert_eq!(d(hard_sigmoid, below_three), 1.0 / 6.0);
+    assert_eq!(d(hard_sigmoid, -below_three), 1.0 / 6.0);
+    let below_three_f32 = 3.0 - 2.0 * f32::EPSILON;
+    assert!(below_three_f32 + 3.0 == 6.0);
+    let d32 = adroit_forward::Dual::variable(below_three_f32);
+    assert_eq!(hard_sigmoid(d32).tangent(), 1.0 / 6.0);
+    assert_eq!(hard_sigmoid(below_three), 1.0);
     assert_eq!(d(softplus, 0.0), 0.5);
     assert_eq!(d(softsign, 0.0), 1.0);
 }
