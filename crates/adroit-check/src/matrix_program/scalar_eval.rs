@@ -98,12 +98,23 @@ fn shift<S: Float>(line: &[S]) -> S {
     lit(m.to_f64().unwrap_or(0.0))
 }
 
-/// `(shifted entries x − m, ln Σ exp(x − m))` of a line.
+/// `(shifted entries x − m, ln Σ exp(x − m))` of a line, the log taken as `ln_1p` of the sum
+/// less the largest finite entry's term (exactly 1), as the matrix tape does. That term enters
+/// as `exp_m1(0) = 0`, keeping its derivative.
 fn log_sum_exp<S: Float>(line: &[S]) -> (Vec<S>, S) {
     let m = shift(line);
+    let largest = line.iter().position(|&v| v.is_finite() && v == m);
     let shifted: Vec<S> = line.iter().map(|&v| v - m).collect();
-    let total = shifted.iter().fold(S::zero(), |t, &v| t + v.exp());
-    (shifted, total.ln())
+    let others = shifted
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| Some(i) != largest)
+        .fold(S::zero(), |t, (_, &v)| t + v.exp());
+    let lse = match largest {
+        Some(i) => (shifted[i].exp_m1() + others).ln_1p(),
+        None => others.ln(),
+    };
+    (shifted, lse)
 }
 
 impl MatProgram {

@@ -159,3 +159,25 @@ fn strided_rows_are_decoded_and_checked_against_the_scalar_tape() {
         .count();
     assert!(decoded > 10, "{decoded} programs with strided rows");
 }
+
+/// A saturated line's largest log-probability, `−ln(1 + e⁻⁴⁰) ≈ −e⁻⁴⁰`, in full relative
+/// precision on both sides of the check (the scalar reference takes `ln_1p` of the other
+/// terms, as the matrix tape does), with the gradient still checked.
+#[test]
+fn saturated_logsoftmax_agrees_with_the_scalar_reference() {
+    use adroit_check::matrix_program::{MatExpr, check};
+    use adroit_check::nalgebra::dmatrix;
+    let p = MatProgram {
+        inputs: vec![dmatrix![0.0, 3.0; -40.0, -37.0]],
+        expr: MatExpr::LogSoftmax(
+            adroit_reverse::matrix::Along::Rows,
+            Box::new(MatExpr::Input(0)),
+        ),
+    };
+    let r = (-40.0f64).exp();
+    let column_major = p.inputs[0].as_slice().to_vec();
+    let values = p.eval_scalar(&[column_major]);
+    assert_eq!(values[0], -r);
+    assert_eq!(values[2], -r);
+    check(&p, &dmatrix![1.0, -2.0; 0.5, 1.0]).unwrap();
+}

@@ -251,6 +251,39 @@ fn softmax_is_stable_for_huge_logits() {
 }
 
 #[test]
+fn saturated_logsoftmax_keeps_the_relative_precision_of_its_largest_entry() {
+    // log-probability of the dominant logit: −ln(1 + e⁻⁴⁰) = −e⁻⁴⁰ to double precision (0
+    // through ln(1 + r), as in PyTorch and JAX); logsumexp likewise e⁻⁴⁰ above the maximum.
+    let r = (-40.0f64).exp();
+    let x = dmatrix![0.0; -40.0];
+    let (y, _) = matrix::pullback(|m| m[0].logsoftmax(Along::Rows), std::slice::from_ref(&x));
+    assert_eq!(y, dmatrix![-r; -40.0 - r]);
+    let (lse, _) = matrix::pullback(|m| m[0].logsumexp(Along::Rows), std::slice::from_ref(&x));
+    assert_eq!(lse, dmatrix![r]);
+    // The same along rows, with a tie: ln(2 + r) − the tie stays ln 2 + r/2 to rounding.
+    let (y, _) = matrix::pullback(
+        |m| m[0].logsoftmax(Along::Cols),
+        &[dmatrix![-40.0, 0.0, 0.0]],
+    );
+    let want = -(1.0 + r).ln_1p();
+    assert_eq!(y, dmatrix![-40.0 + want, want, want]);
+    assert!((want + 2f64.ln() + r / 2.0).abs() < 1e-16);
+    // f32: e⁻²⁰ ≈ 2.1e-9 is far below f32's ε/2, and still not lost.
+    let r32 = (-20.0f32).exp();
+    let (y32, _) = matrix::pullback(|m| m[0].logsoftmax(Along::Rows), &[dmatrix![5.0f32; -15.0]]);
+    assert_eq!(y32[0], -r32);
+    // The gradient is unchanged: softmax − onehot for the cross-entropy of class 0.
+    let (loss, g) = matrix::value_and_gradient(
+        |m| -m[0].logsoftmax(Along::Rows).rows(0, 1).sum(),
+        std::slice::from_ref(&x),
+    );
+    assert_eq!(loss, r);
+    let s1 = r / (1.0 + r);
+    // (−s₁ at the largest entry, rounded at the scale of its 1 − 1)
+    assert!((g[0][(0, 0)] + s1).abs() < 1e-17 && g[0][(1, 0)] == s1);
+}
+
+#[test]
 fn reshape_and_pullback() {
     let a = mat(2, 3, 14);
     let (y, pb) = matrix::pullback(

@@ -13,8 +13,12 @@ use num_traits::Float;
 /// Softmax of every column (`Along::Rows`) or row (`Along::Cols`), and its log-sum-exp in two
 /// parts: the shift `m`, the line's largest finite entry (0 for a line without one), and
 /// `ln Σ exp(x − m)`. A line holding `+∞` thus has `lse = +∞`, softmax 0 at its finite entries
-/// (their limit, however large they are) and NaN at the infinite ones. Kept apart so that `logsoftmax` can form `(x − m) − ln Σ exp(x − m)`,
-/// whose rounding is relative to the result, not to `x` (as NNlib, JAX and PyTorch).
+/// (their limit, however large they are) and NaN at the infinite ones. Kept apart so that
+/// `logsoftmax` can form `(x − m) − ln Σ exp(x − m)`, whose rounding is at the result's scale,
+/// not `x`'s (as NNlib, JAX and PyTorch). The largest entry's term is exactly 1, so the sum is
+/// `1 + r` (r the other terms) and its log is taken as `ln_1p(r)`: a saturated line's largest
+/// log-probability, `−ln(1 + r) ≈ −r`, keeps full relative precision (through `ln(1 + r)` it
+/// is 0 once r < ε/2; PyTorch and JAX give 0 there).
 fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatrix<T>, DMatrix<T>) {
     match along {
         Along::Rows => {
@@ -32,21 +36,32 @@ fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatr
                 // The largest finite entry: a `+∞` beside large finite entries must not make
                 // their `exp(x − m)` overflow (found by the matrix_program fuzz target: softmax
                 // gave NaN for an entry of 1000 beside +∞, 0 for an entry of 1).
-                let max = col.iter().fold(T::neg_infinity(), |m, &v| {
-                    if v > m && v.is_finite() { v } else { m }
-                });
+                let mut largest = None;
+                let mut max = T::neg_infinity();
+                for (i, &v) in col.iter().enumerate() {
+                    if v > max && v.is_finite() {
+                        (largest, max) = (Some(i), v);
+                    }
+                }
                 // An all −∞ (or empty) column keeps lse = −∞ instead of producing NaN here.
                 let shift = if max.is_finite() { max } else { T::zero() };
-                let mut total = T::zero();
-                for v in col.iter_mut() {
+                // Σ exp(x − m) without the largest entry's exact 1.
+                let mut others = T::zero();
+                for (i, v) in col.iter_mut().enumerate() {
                     *v = Float::exp(*v - shift);
-                    total += *v;
+                    if Some(i) != largest {
+                        others += *v;
+                    }
                 }
+                let (total, log_total) = match largest {
+                    Some(_) => (T::one() + others, Float::ln_1p(others)),
+                    None => (others, Float::ln(others)),
+                };
                 for v in col.iter_mut() {
                     *v /= total;
                 }
                 *s = shift;
-                *l = Float::ln(total);
+                *l = log_total;
             }
             (soft, shifts, log_totals)
         }
