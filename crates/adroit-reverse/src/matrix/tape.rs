@@ -172,19 +172,8 @@ impl<T: MatScalar> Grads<'_, T> {
         shape: (usize, usize),
         rows: &DMatrix<T>,
     ) {
-        if !self.wants(i) {
+        let Some(adjoint) = self.dense_adjoint_mut(i, shape) else {
             return;
-        }
-        let slot = &mut self.adjoints[i as usize];
-        if !matches!(slot, Some(Adjoint::Dense(_))) {
-            let dense = match slot.take() {
-                Some(adjoint) => adjoint.into_dense(),
-                None => pool::zeros(shape.0, shape.1),
-            };
-            *slot = Some(Adjoint::Dense(dense));
-        }
-        let Some(Adjoint::Dense(adjoint)) = slot else {
-            unreachable!("made dense just above")
         };
         let (count, target) = (rows.nrows(), adjoint.as_mut_slice());
         if shape.1 == 1 {
@@ -200,8 +189,35 @@ impl<T: MatScalar> Grads<'_, T> {
         }
     }
 
-    /// Adds `contribution` to node `i`'s adjoint (with [`Self::accumulate_block`] and
-    /// [`Self::accumulate_strided_rows`], the only places gradients are accumulated).
+    /// Node `i`'s adjoint (of shape `shape`) as entries to add contributions into, created as
+    /// zeros if it has none yet; `None` when node `i` leads to no input. For pullbacks that
+    /// touch a few entries of a large parent (a pick by index), which would otherwise build
+    /// and add a parent-sized matrix of mostly zeros.
+    pub(crate) fn dense_adjoint_mut(
+        &mut self,
+        i: u32,
+        shape: (usize, usize),
+    ) -> Option<&mut DMatrix<T>> {
+        if !self.wants(i) {
+            return None;
+        }
+        let slot = &mut self.adjoints[i as usize];
+        if !matches!(slot, Some(Adjoint::Dense(_))) {
+            let dense = match slot.take() {
+                Some(adjoint) => adjoint.into_dense(),
+                None => pool::zeros(shape.0, shape.1),
+            };
+            *slot = Some(Adjoint::Dense(dense));
+        }
+        let Some(Adjoint::Dense(adjoint)) = slot else {
+            unreachable!("made dense just above")
+        };
+        Some(adjoint)
+    }
+
+    /// Adds `contribution` to node `i`'s adjoint (with [`Self::accumulate_block`],
+    /// [`Self::accumulate_strided_rows`] and [`Self::dense_adjoint_mut`], the only places
+    /// gradients are accumulated).
     pub(crate) fn accumulate(&mut self, i: u32, contribution: DMatrix<T>) {
         if !self.wants(i) {
             return;

@@ -8,8 +8,8 @@ use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
-/// Backward of a pick: the cotangent placed at the picked entries of a zero matrix of the
-/// parent's shape.
+/// Backward of a pick: the cotangent added at the picked entries of the parent's adjoint (the
+/// other entries receive nothing, so none of them is touched).
 struct Take {
     a: u32,
     along: Along,
@@ -19,20 +19,15 @@ struct Take {
 
 impl<T: MatScalar> Backward<T> for Take {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        if !grads.wants(self.a) {
-            return;
-        }
-        let mut adjoint = crate::matrix::pool::zeros(self.shape.0, self.shape.1);
-        for (k, (&index, &v)) in self.indices.iter().zip(g.iter()).enumerate() {
-            // Adds (not writes) for symmetry with every other pullback; each entry is
-            // picked once, so this is the cotangent itself.
-            match self.along {
-                Along::Rows => adjoint[(index, k)] += v,
-                Along::Cols => adjoint[(k, index)] += v,
+        if let Some(adjoint) = grads.dense_adjoint_mut(self.a, self.shape) {
+            for (k, (&index, &v)) in self.indices.iter().zip(g.iter()).enumerate() {
+                match self.along {
+                    Along::Rows => adjoint[(index, k)] += v,
+                    Along::Cols => adjoint[(k, index)] += v,
+                }
             }
         }
         crate::matrix::pool::recycle(g);
-        grads.accumulate(self.a, adjoint);
     }
 }
 
@@ -42,8 +37,13 @@ impl<T: MatScalar> MatVar<T> {
     /// features × batch layout, e.g. the logit of each sample's class); for [`Along::Cols`],
     /// entry `i` of the `rows × 1` result is `self[(i, indices[i])]`. JAX's
     /// `take_along_axis(x, idx, axis)` with the reduced dimension kept, PyTorch's
-    /// `gather(dim, idx)`. The gradient is the cotangent at the picked entries, zero
-    /// elsewhere.
+    /// `gather(dim, idx)`: `Along::Rows` is axis / dim 0 (the indices shaped `1 × cols` there),
+    /// `Along::Cols` axis / dim 1 (indices `rows × 1`). The gradient is the cotangent at the
+    /// picked entries, zero elsewhere.
+    ///
+    /// Differences from those: exactly one index per line (they take `k` per line — call
+    /// this `k` times and concatenate), and an out-of-range index panics, as in PyTorch
+    /// (JAX's `take_along_axis` fills or clamps it silently).
     ///
     /// # Panics
     /// If `indices` does not have one index per column (`Along::Rows`) or per row
