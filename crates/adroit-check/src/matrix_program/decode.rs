@@ -167,6 +167,16 @@ fn decode_node(
         }
         9 => {
             let (a, s) = sub(bytes);
+            if pick % 8 >= 6 {
+                // One entry per line by index, one byte per line (mod what fits).
+                let (lines, extent, shape) = match along {
+                    Along::Rows => (s.1, s.0, (1, s.1)),
+                    Along::Cols => (s.0, s.1, (s.0, 1)),
+                };
+                let indices = (0..lines).map(|_| bytes.below(extent)).collect();
+                let x = Box::new(a);
+                return (MatExpr::TakeAlong { along, indices, x }, shape);
+            }
             let a = Box::new(a);
             if pick % 4 < 2 {
                 (MatExpr::Softmax(along, a), s)
@@ -255,8 +265,9 @@ impl MatProgram {
     /// 3 affine (two bytes: scale `i8 / 32`, shift `i8 / 16`); 4 [`MatBinary::ALL`]`[p % 5]`;
     /// 5 `zip_map` of three; 6 product (for `p % 8 = 7` plus a bias, as one
     /// [`MatExpr::MatMulAdd`] node: the first factor's row sums); 7 transpose; 8 reduction (`p % 4`: sum, mean, sum
-    /// along, then mean along or log-sum-exp; along rows for even `p`); 9 softmax (`p % 4 < 2`)
-    /// or log-softmax, along rows for even `p`; 10 reshape (even `p`; next byte mod 3: transposed
+    /// along, then mean along or log-sum-exp; along rows for even `p`); 9 softmax (`p % 4 < 2`),
+    /// log-softmax (`p % 8` = 2, 3) or a pick of one entry per line by index (`p % 8 ≥ 6`;
+    /// one byte per line, mod the extent), along rows for even `p`; 10 reshape (even `p`; next byte mod 3: transposed
     /// shape, one row, one column), block (`p % 4 = 1`; four bytes: start row, start column,
     /// rows, columns, each mod what fits) or strided rows (`p % 4 = 3`; three bytes: first
     /// row, stride − 1, count − 1, each mod what fits); 11 concatenation, vertical when

@@ -141,6 +141,17 @@ pub enum MatExpr {
         /// The matrix they are taken from.
         x: Box<MatExpr>,
     },
+    /// One entry per column ([`Along::Rows`], `1 × cols`) or per row ([`Along::Cols`],
+    /// `rows × 1`), picked by index
+    /// ([`take_along`](adroit_reverse::matrix::MatVar::take_along)).
+    TakeAlong {
+        /// Along which dimension the index runs.
+        along: Along,
+        /// One index per line, each below the extent of that dimension.
+        indices: Vec<usize>,
+        /// The matrix they pick from.
+        x: Box<MatExpr>,
+    },
     /// `[a; b]` (vertical, equal column counts) or `[a b]` (equal row counts).
     Cat {
         /// Stacked vertically, else side by side.
@@ -259,6 +270,18 @@ impl MatExpr {
                 );
                 (*count, c)
             }
+            MatExpr::TakeAlong { along, indices, x } => {
+                let (r, c) = x.shape(inputs);
+                let (lines, extent, shape) = match along {
+                    Along::Rows => (c, r, (1, c)),
+                    Along::Cols => (r, c, (r, 1)),
+                };
+                assert!(
+                    indices.len() == lines && indices.iter().all(|&i| i < extent),
+                    "indices {indices:?} along {along:?} of a {r}×{c} matrix"
+                );
+                shape
+            }
             MatExpr::Cat { vertical, a, b } => {
                 let (sa, sb) = (a.shape(inputs), b.shape(inputs));
                 if *vertical {
@@ -324,7 +347,8 @@ impl MatExpr {
             | MatExpr::LogSoftmax(_, a)
             | MatExpr::Reshape(_, _, a)
             | MatExpr::Block { x: a, .. }
-            | MatExpr::StridedRows { x: a, .. } => vec![a],
+            | MatExpr::StridedRows { x: a, .. }
+            | MatExpr::TakeAlong { x: a, .. } => vec![a],
             MatExpr::Binary(_, a, b) | MatExpr::MatMul(a, b) | MatExpr::Cat { a, b, .. } => {
                 vec![a, b]
             }

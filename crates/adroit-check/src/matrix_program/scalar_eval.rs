@@ -395,6 +395,13 @@ impl MatExpr {
                 let a = ev(a);
                 Grid::from_fn(*count, a.cols, |i, j| a.at(first + i * stride, j))
             }
+            MatExpr::TakeAlong { along, indices, x } => {
+                let a = ev(x);
+                match along {
+                    Along::Rows => Grid::from_fn(1, a.cols, |_, j| a.at(indices[j], j)),
+                    Along::Cols => Grid::from_fn(a.rows, 1, |i, _| a.at(i, indices[i])),
+                }
+            }
             MatExpr::Cat { vertical, a, b } => {
                 let (a, b) = (ev(a), ev(b));
                 if *vertical {

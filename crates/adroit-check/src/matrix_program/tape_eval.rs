@@ -91,6 +91,7 @@ impl MatExpr {
                 stride,
                 x: a,
             } => ev(a).strided_rows(*first, *count, *stride),
+            MatExpr::TakeAlong { along, indices, x } => ev(x).take_along(*along, indices),
             MatExpr::Cat { vertical, a, b } => {
                 let parts = [ev(a), ev(b)];
                 if *vertical {

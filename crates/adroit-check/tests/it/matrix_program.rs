@@ -181,3 +181,56 @@ fn saturated_logsoftmax_agrees_with_the_scalar_reference() {
     assert_eq!(values[2], -r);
     check(&p, &dmatrix![1.0, -2.0; 0.5, 1.0]).unwrap();
 }
+
+/// Picks by index (`MatVar::take_along`) against the scalar tape: the cross-entropy of integer
+/// labels along both dimensions, a pick used beside its source (the source's adjoint gets
+/// both), and occurrence among decoded programs.
+#[test]
+fn picks_by_index_are_decoded_and_checked_against_the_scalar_tape() {
+    use adroit_check::matrix_program::{MatBinary, MatExpr, MatReduce, check};
+    use adroit_check::nalgebra::DMatrix;
+    use adroit_reverse::matrix::Along;
+    let logits = DMatrix::from_fn(4, 3, |i, j| ((i * 3 + j) as f64 * 0.71).sin() * 3.0);
+    for (along, indices, cotangent_shape) in [
+        (Along::Rows, vec![3, 0, 3], (1, 3)),
+        (Along::Cols, vec![2, 2, 0, 1], (4, 1)),
+    ] {
+        // −log p(label) per line
+        let nll = MatExpr::TakeAlong {
+            along,
+            indices: indices.clone(),
+            x: Box::new(MatExpr::LogSoftmax(along, Box::new(MatExpr::Input(0)))),
+        };
+        let p = MatProgram {
+            inputs: vec![logits.clone()],
+            expr: nll,
+        };
+        assert_eq!(p.shape(), cotangent_shape);
+        let cotangent = DMatrix::from_fn(cotangent_shape.0, cotangent_shape.1, |i, j| {
+            1.0 + i as f64 - 0.5 * j as f64
+        });
+        check(&p, &cotangent).unwrap_or_else(|e| panic!("{along:?}: {e}"));
+        // the picked entries plus the line sums of the same input
+        let p = MatProgram {
+            inputs: vec![logits.clone()],
+            expr: MatExpr::Binary(
+                MatBinary::Mul,
+                Box::new(MatExpr::TakeAlong {
+                    along,
+                    indices,
+                    x: Box::new(MatExpr::Input(0)),
+                }),
+                Box::new(MatExpr::Reduce(
+                    MatReduce::SumAlong(along),
+                    Box::new(MatExpr::Input(0)),
+                )),
+            ),
+        };
+        check(&p, &cotangent).unwrap_or_else(|e| panic!("{along:?}, product: {e}"));
+    }
+    let decoded = byte_strings(2000, 11)
+        .iter()
+        .filter(|data| format!("{:?}", MatProgram::decode(data).0.expr).contains("TakeAlong"))
+        .count();
+    assert!(decoded > 10, "{decoded} programs with picks by index");
+}
