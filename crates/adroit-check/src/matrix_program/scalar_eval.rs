@@ -160,6 +160,90 @@ impl MatProgram {
         self.expr.eval_scalar(&grids).data
     }
 
+    /// The largest magnitude of any node's adjoint (inputs included) in the gradient of
+    /// `Σ cotangent ⊙ result`, on the scalar tape, each use of an input counted alone and all
+    /// together (the input's gradient); NaN and infinite adjoints left out. An
+    /// adjoint can exceed every value of the program (a product's is a product of two), and
+    /// the rounding of a gradient is at the scale of the adjoints that reach it:
+    /// [`check`](super::check) allows for it where two such contributions cancel. Computed by
+    /// adding a zero input to every node's result, whose gradient is that node's adjoint.
+    ///
+    /// # Panics
+    /// If `cotangent` is not of the result's shape.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::matrix_program::{MatExpr, MatProgram};
+    /// use adroit_check::nalgebra::{self, dmatrix};
+    /// // x·x for x = [1e4], cotangent 3: each factor's adjoint is 3·1e4, the input's 6·1e4
+    /// let x = || Box::new(MatExpr::Input(0));
+    /// let p = MatProgram { inputs: vec![dmatrix![1e4]], expr: MatExpr::MatMul(x(), x()) };
+    /// assert_eq!(p.largest_adjoint(&dmatrix![3.0]), 6e4); // the input's: both factors
+    /// ```
+    pub fn largest_adjoint(&self, cotangent: &DMatrix<f64>) -> f64 {
+        let shape = self.shape();
+        assert_eq!(
+            cotangent.shape(),
+            shape,
+            "largest_adjoint: the cotangent is {}×{} but the program's result is {}×{}",
+            cotangent.nrows(),
+            cotangent.ncols(),
+            shape.0,
+            shape.1
+        );
+        let (inputs, weights) = (self.flat_inputs(), cotangent.as_slice());
+        let grids =
+            |values: &[Vec<adroit_reverse::Var<f64>>]| -> Vec<Grid<adroit_reverse::Var<f64>>> {
+                self.inputs
+                    .iter()
+                    .zip(values)
+                    .map(|(m, v)| Grid {
+                        rows: m.nrows(),
+                        cols: m.ncols(),
+                        data: v.clone(),
+                    })
+                    .collect()
+            };
+        let mut entries = 0;
+        self.expr.eval_hooked(&self.grids(), &mut |g| {
+            entries += g.data.len();
+            g
+        });
+        let sizes: Vec<usize> = inputs.iter().map(Vec::len).collect();
+        let mut point = inputs.concat();
+        let given = point.len();
+        point.resize(given + entries, 0.0);
+        let gradient = adroit_reverse::gradient(
+            |all| {
+                let (given, zeros) = all.split_at(sizes.iter().sum());
+                let mut parts = Vec::with_capacity(sizes.len());
+                let mut rest = given;
+                for &n in &sizes {
+                    let (part, tail) = rest.split_at(n);
+                    parts.push(part.to_vec());
+                    rest = tail;
+                }
+                let mut next = zeros.iter();
+                let out = self.expr.eval_hooked(&grids(&parts), &mut |mut g| {
+                    for v in &mut g.data {
+                        *v += *next.next().expect("one zero per node entry");
+                    }
+                    g
+                });
+                out.data
+                    .iter()
+                    .zip(weights)
+                    .fold(adroit_reverse::Var::constant(0.0), |t, (&y, &w)| t + y * w)
+            },
+            &point,
+        );
+        // Every node's, and every input's whole (one per use above).
+        gradient
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold(0.0_f64, |m, v| m.max(v.abs()))
+    }
+
     /// The largest magnitude of any entry of any intermediate result of the program (inputs
     /// included), evaluated on `f64`; `None` when one is not finite (an overflow or a NaN on the
     /// way). Where one is not, derivatives depend on how each implementation orders its
@@ -260,7 +344,27 @@ impl MatExpr {
     }
 
     fn eval_scalar<S: Float>(&self, x: &[Grid<S>]) -> Grid<S> {
-        let ev = |e: &MatExpr| e.eval_scalar(x);
+        self.eval_hooked(x, &mut |g| g)
+    }
+
+    /// [`Self::eval_scalar`] with `hook` applied to every node's result, operands first
+    /// (inputs included), as the result's consumers see it.
+    fn eval_hooked<S: Float>(
+        &self,
+        x: &[Grid<S>],
+        hook: &mut dyn FnMut(Grid<S>) -> Grid<S>,
+    ) -> Grid<S> {
+        let out = self.eval_node(x, hook);
+        hook(out)
+    }
+
+    /// This node's result from its operands' (each evaluated with `hook`).
+    fn eval_node<S: Float>(
+        &self,
+        x: &[Grid<S>],
+        hook: &mut dyn FnMut(Grid<S>) -> Grid<S>,
+    ) -> Grid<S> {
+        let mut ev = |e: &MatExpr| e.eval_hooked(x, &mut *hook);
         match self {
             MatExpr::Input(k) => x[*k].clone(),
             MatExpr::Unary(op, a) => {
