@@ -1,7 +1,7 @@
 //! The matrix tape checked against the scalar tape on a matrix program.
 
 use super::MatProgram;
-use super::scalar_eval::to_matrix;
+use super::scalar_eval::{split_by, to_matrix, weighted_sum};
 use adroit_reverse::matrix;
 use nalgebra::DMatrix;
 
@@ -32,6 +32,29 @@ const NUDGES: [f64; 3] = [
     1.0 + 16.0 * f64::EPSILON,
 ];
 
+/// The inputs with each entry scaled by its own factor within `1 ± 4ε` (`1 + 4ε·c`, `c` one of
+/// −1, −½, ½, 1 in a fixed pattern): the uniform [`NUDGES`] keep ties between equal entries,
+/// and a program whose gradient hangs on such a tie (a softmax of entries near 3e20 with
+/// three equal at the top, found by fuzzing: forward mode, the scalar tape and the matrix tape
+/// gave 3.0e26, 1.8e26 and −9.6e20, each cancelling the tied terms in its own order) is
+/// ill-conditioned only under uneven changes.
+fn unevenly_nudged(flat: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    const STEPS: [f64; 4] = [-1.0, 0.5, 1.0, -0.5];
+    let mut k = 0usize;
+    flat.iter()
+        .map(|v| {
+            v.iter()
+                .map(|x| {
+                    // Fibonacci hashing's top two bits: no short period.
+                    let c = STEPS[((k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 62) as usize];
+                    k += 1;
+                    x * (1.0 + 4.0 * f64::EPSILON * c)
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// The largest intermediate magnitude up to which values are compared strictly (an entry
 /// finite in one tape and not in the other fails): a product of two entries is then at most
 /// 1e300, and a sum of up to 1e8 such terms cannot overflow in any order.
@@ -46,8 +69,8 @@ const SENSITIVITY_FACTOR: f64 = 1e3;
 /// Compares `got` with `want` wherever both are finite, to `TOLERANCE · (1 + the largest
 /// finite entry of either) + ENTRY_TOLERANCE · |want| + SENSITIVITY_FACTOR · (the largest
 /// finite |want − perturbed|)` over the `perturbed` references, computed from inputs scaled by
-/// each of [`NUDGES`] (the program's conditioning: `sin` of a product of large entries, an
-/// exponential of a sum). With
+/// each of [`NUDGES`] and nudged unevenly ([`unevenly_nudged`]) (the program's conditioning:
+/// `sin` of a product of large entries, an exponential of a sum, a tie). With
 /// `strict_finiteness`, an entry finite in one and not in the other must be beyond `1e100` in
 /// the finite one (where the two summation orders can overflow differently); without it such
 /// entries are skipped. `extra` is added to every entry's bound.
@@ -115,23 +138,8 @@ fn reference(
 ) -> (DMatrix<f64>, Vec<DMatrix<f64>>) {
     let value = to_matrix(program.shape(), program.eval_scalar(flat));
     let sizes: Vec<usize> = flat.iter().map(Vec::len).collect();
-    let split = |x: &[adroit_reverse::Var<f64>]| {
-        let mut parts = Vec::with_capacity(sizes.len());
-        let mut rest = x;
-        for &n in &sizes {
-            let (part, tail) = rest.split_at(n);
-            parts.push(part.to_vec());
-            rest = tail;
-        }
-        parts
-    };
     let gradient = adroit_reverse::gradient(
-        |x| {
-            let out = program.eval_scalar(&split(x));
-            out.iter()
-                .zip(weights)
-                .fold(adroit_reverse::Var::constant(0.0), |t, (&y, &w)| t + y * w)
-        },
+        |x| weighted_sum(&program.eval_scalar(&split_by(x, &sizes)), weights),
         &flat.concat(),
     );
     let mut rest = gradient.as_slice();
@@ -157,8 +165,9 @@ fn reference(
 /// are finite: `1e-9` relative to the largest entry compared, plus `1e-6` relative to the
 /// entry, plus 1000 times the reference's largest
 /// change when every input is scaled by `1 + 4ε`, `1 − 4ε` or `1 + 16ε` (the last change
-/// divided by 4; the two tapes round differently, and an ill-conditioned program magnifies
-/// that). A value entry finite in one and not in the other
+/// divided by 4), or each entry by its own factor within `1 ± 4ε` (which breaks ties between
+/// equal entries that a uniform scaling keeps); the two tapes round differently, and an
+/// ill-conditioned program magnifies that. A value entry finite in one and not in the other
 /// fails unless the finite one is beyond `1e100` — when every finite intermediate value is
 /// within `1e150`; beyond, the two summation orders can overflow differently and later
 /// operations map that to any value, so such entries are skipped (found by fuzzing:
@@ -241,17 +250,21 @@ pub fn check(program: &MatProgram, cotangent: &DMatrix<f64>) -> Result<(), Strin
     // The scalar reference, and again from inputs scaled by each of NUDGES (its conditioning).
     let flat = program.flat_inputs();
     let (want_value, want_grads) = reference(program, &flat, cotangent.as_slice());
-    let mut nudged_values = Vec::with_capacity(NUDGES.len());
+    let mut nudged_values = Vec::with_capacity(NUDGES.len() + 1);
     let mut nudged_grads: Vec<Vec<DMatrix<f64>>> = vec![Vec::new(); want_grads.len()];
-    for factor in NUDGES {
-        let nudged: Vec<Vec<f64>> = flat
-            .iter()
-            .map(|v| v.iter().map(|x| x * factor).collect())
-            .collect();
+    // Each uniform nudge, then the uneven one (`None`).
+    for factor in NUDGES.map(Some).into_iter().chain([None]) {
+        let nudged: Vec<Vec<f64>> = match factor {
+            Some(factor) => flat
+                .iter()
+                .map(|v| v.iter().map(|x| x * factor).collect())
+                .collect(),
+            None => unevenly_nudged(&flat),
+        };
         let (value, grads) = reference(program, &nudged, cotangent.as_slice());
         // Each change scaled to a nudge of 4ε, the size SENSITIVITY_FACTOR was set for (a
         // well-conditioned program moves in proportion to the nudge).
-        let weight = 4.0 * f64::EPSILON / (factor - 1.0).abs();
+        let weight = factor.map_or(1.0, |f| 4.0 * f64::EPSILON / (f - 1.0).abs());
         nudged_values.push(scaled_change(&want_value, value, weight));
         for ((all, g), w) in nudged_grads.iter_mut().zip(grads).zip(&want_grads) {
             all.push(scaled_change(w, g, weight));
@@ -362,6 +375,39 @@ mod tests {
         assert!(compare("x", &got, &want, std::slice::from_ref(&want), true, 0.0).is_err());
         // A reference that moves by 1e-8 when its inputs move by 4 ulps allows 1e-5.
         assert!(compare("x", &got, &want, &[dmatrix![1.0 + 1e-8]], true, 0.0).is_ok());
+    }
+
+    /// A softmax of entries near 3e20 with three equal at the top (found by fuzzing): the
+    /// uniform nudges keep the tie and show no sensitivity; the uneven one breaks it, and its
+    /// change covers the tapes' disagreement.
+    #[test]
+    fn a_gradient_hanging_on_a_tie_is_ill_conditioned_under_uneven_nudges() {
+        let bytes = include_bytes!("../../tests/data/matrix_program_softmax_tie");
+        let (program, cotangent) = MatProgram::decode(bytes);
+        let got = matrix::value_and_gradient(
+            |m| program.eval_tape(m).weighted_sum(cotangent.clone()),
+            &program.inputs,
+        )
+        .1;
+        let flat = program.flat_inputs();
+        let weights = cotangent.as_slice();
+        let (_, want) = reference(&program, &flat, weights);
+        let nudged = |flat: Vec<Vec<f64>>, weight: f64| {
+            let (_, grads) = reference(&program, &flat, weights);
+            scaled_change(&want[0], grads[0].clone(), weight)
+        };
+        let uniform: Vec<DMatrix<f64>> = NUDGES
+            .iter()
+            .map(|&f| {
+                let scaled = flat.iter().map(|v| v.iter().map(|x| x * f).collect());
+                nudged(scaled.collect(), 4.0 * f64::EPSILON / (f - 1.0).abs())
+            })
+            .collect();
+        assert!(compare("g", &got[0], &want[0], &uniform, false, 0.0).is_err());
+        let mut all = uniform;
+        all.push(nudged(unevenly_nudged(&flat), 1.0));
+        compare("g", &got[0], &want[0], &all, false, 0.0).unwrap();
+        assert!(check(&program, &cotangent).is_ok());
     }
 
     #[test]

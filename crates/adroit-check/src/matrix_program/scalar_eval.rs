@@ -216,13 +216,7 @@ impl MatProgram {
         let gradient = adroit_reverse::gradient(
             |all| {
                 let (given, zeros) = all.split_at(sizes.iter().sum());
-                let mut parts = Vec::with_capacity(sizes.len());
-                let mut rest = given;
-                for &n in &sizes {
-                    let (part, tail) = rest.split_at(n);
-                    parts.push(part.to_vec());
-                    rest = tail;
-                }
+                let parts = split_by(given, &sizes);
                 let mut next = zeros.iter();
                 let out = self.expr.eval_hooked(&grids(&parts), &mut |mut g| {
                     for v in &mut g.data {
@@ -230,10 +224,7 @@ impl MatProgram {
                     }
                     g
                 });
-                out.data
-                    .iter()
-                    .zip(weights)
-                    .fold(adroit_reverse::Var::constant(0.0), |t, (&y, &w)| t + y * w)
+                weighted_sum(&out.data, weights)
             },
             &point,
         );
@@ -297,6 +288,29 @@ impl MatProgram {
             })
             .collect()
     }
+}
+
+/// `flat` cut into consecutive parts of the given `sizes` (the inputs' entries, one list per
+/// input).
+pub(crate) fn split_by<T: Clone>(flat: &[T], sizes: &[usize]) -> Vec<Vec<T>> {
+    let mut parts = Vec::with_capacity(sizes.len());
+    let mut rest = flat;
+    for &n in sizes {
+        let (part, tail) = rest.split_at(n);
+        parts.push(part.to_vec());
+        rest = tail;
+    }
+    parts
+}
+
+/// `Σ weights ⊙ out` on the scalar tape, in order.
+pub(crate) fn weighted_sum(
+    out: &[adroit_reverse::Var<f64>],
+    weights: &[f64],
+) -> adroit_reverse::Var<f64> {
+    out.iter()
+        .zip(weights)
+        .fold(adroit_reverse::Var::constant(0.0), |t, (&y, &w)| t + y * w)
 }
 
 /// The result as a `DMatrix<f64>` (for comparisons), from column-major `data`.
