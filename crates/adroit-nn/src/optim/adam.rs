@@ -140,7 +140,9 @@ impl<T: MatScalar> Optimizer<T> for Adam<T> {
 
 /// AdamW, Adam with decoupled weight decay (Loshchilov & Hutter 2019; Optax's `adamw`):
 /// `u = −η·(m̂/(√v̂ + ε) + λ·θ)`. The decay is multiplied by the learning rate, as Optax and
-/// PyTorch; default `λ = 1e-4` (Optax's default; PyTorch's is `1e-2`).
+/// PyTorch; default `λ = 1e-4` (Optax's default; PyTorch's is `1e-2`). Every parameter the
+/// optimiser is given is decayed, biases and `LayerNorm` gains included — as Optax without a
+/// `mask`, PyTorch with one parameter group, and Flux (adroit has no mask).
 ///
 /// # Example
 /// ```

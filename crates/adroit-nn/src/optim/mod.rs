@@ -174,7 +174,7 @@ pub trait Optimizer<T: MatScalar> {
     /// # Example
     /// ```
     /// use adroit_nn::optim::{Descent, Optimizer, Schedule};
-    /// let mut descent = Descent::new(Schedule::Exponential { init: 1.0, rate: 0.5, transition_steps: 1 });
+    /// let mut descent = Descent::new(Schedule::Exponential { init: 1.0, rate: 0.5, transition_steps: 1, staircase: false });
     /// Optimizer::<f64>::commit_uniform_step(&mut descent);
     /// assert_eq!(Optimizer::<f64>::uniform_scale(&descent), Some(-0.5)); // η(1)
     /// ```

@@ -46,17 +46,21 @@ pub enum Schedule {
         /// `(boundary, scale)` pairs.
         boundaries_and_scales: Vec<(usize, f64)>,
     },
-    /// Exponential decay `η₀·rate^(t/transition_steps)` (Optax's `exponential_decay`). With
-    /// `transition_steps = 0` or `rate = 0` the decay is disabled: `η₀` at every step, as in
-    /// Optax.
+    /// Exponential decay `η₀·rate^(t/transition_steps)`, or with `staircase`
+    /// `η₀·rate^⌊t/transition_steps⌋` (Optax's `exponential_decay` and its `staircase`; the
+    /// staircase is PyTorch's `StepLR(step_size = transition_steps, gamma = rate)`, which a
+    /// finite [`Schedule::Step`] list cannot express). With `transition_steps = 0` or
+    /// `rate = 0` the decay is disabled: `η₀` at every step, as in Optax.
     ///
     /// # Example
     /// ```
     /// use adroit_nn::optim::Schedule;
-    /// let s = Schedule::Exponential { init: 1.0, rate: 0.5, transition_steps: 10 };
+    /// let s = Schedule::Exponential { init: 1.0, rate: 0.5, transition_steps: 10, staircase: false };
     /// assert_eq!((s.at(0), s.at(10), s.at(20)), (1.0, 0.5, 0.25)); // halved every 10 steps
     /// assert!((s.at(5) - 0.5f64.sqrt()).abs() < 1e-15); // and smoothly in between
-    /// let off = Schedule::Exponential { init: 1.0, rate: 0.5, transition_steps: 0 };
+    /// let stairs = Schedule::Exponential { init: 1.0, rate: 0.5, transition_steps: 10, staircase: true };
+    /// assert_eq!((stairs.at(9), stairs.at(10), stairs.at(19), stairs.at(1000)), (1.0, 0.5, 0.5, 0.5f64.powi(100)));
+    /// let off = Schedule::Exponential { init: 1.0, rate: 0.5, transition_steps: 0, staircase: false };
     /// assert_eq!((off.at(0), off.at(7)), (1.0, 1.0));
     /// ```
     Exponential {
@@ -66,6 +70,9 @@ pub enum Schedule {
         rate: f64,
         /// Steps per factor of `rate`.
         transition_steps: usize,
+        /// Decay in whole factors of `rate` every `transition_steps` steps instead of
+        /// smoothly.
+        staircase: bool,
     },
     /// Cosine decay `η₀·((1 − α)·½(1 + cos(π·min(t, T)/T)) + α)` (Loshchilov & Hutter 2017;
     /// Optax's `cosine_decay_schedule`). `T = 0`, which Optax refuses, decays at once: `η₀` at
@@ -116,7 +123,7 @@ pub enum Schedule {
     /// # Example
     /// ```
     /// use adroit_nn::optim::Schedule;
-    /// let decay = Schedule::Exponential { init: 0.1, rate: 0.5, transition_steps: 10 };
+    /// let decay = Schedule::Exponential { init: 0.1, rate: 0.5, transition_steps: 10, staircase: false };
     /// let s = Schedule::Warmup { steps: 4, then: Box::new(decay) };
     /// // 0, 0.1·2/4 half-way, then the decay from its start: 0.1 at t = 4, 0.1·0.5 at t = 14.
     /// assert_eq!((s.at(0), s.at(2), s.at(4), s.at(14)), (0.0, 0.05, 0.1, 0.05));
@@ -153,11 +160,17 @@ impl Schedule {
                 init,
                 rate,
                 transition_steps,
+                staircase,
             } => {
                 if *transition_steps == 0 || *rate == 0.0 {
                     return *init; // Optax's convention: the decay is disabled
                 }
-                init * rate.powf(t as f64 / *transition_steps as f64)
+                let exponent = if *staircase {
+                    (t / transition_steps) as f64
+                } else {
+                    t as f64 / *transition_steps as f64
+                };
+                init * rate.powf(exponent)
             }
             Schedule::Cosine {
                 init,

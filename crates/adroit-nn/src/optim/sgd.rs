@@ -31,7 +31,7 @@ impl Descent {
     /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::optim::{Descent, Optimizer, Schedule};
     /// // A learning rate halved at every step (a plain number is a constant rate).
-    /// let mut opt = Descent::new(Schedule::Exponential { init: 1.0, rate: 0.5, transition_steps: 1 });
+    /// let mut opt = Descent::new(Schedule::Exponential { init: 1.0, rate: 0.5, transition_steps: 1, staircase: false });
     /// let mut next = || {
     ///     let mut u = vec![dmatrix![1.0]]; // g = 1, so u = −η(t)
     ///     opt.update(&mut u, &[&dmatrix![0.0]]);

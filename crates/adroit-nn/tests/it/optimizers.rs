@@ -43,6 +43,7 @@ fn optimizer(name: &str) -> Box<dyn Optimizer<f64>> {
             init: 0.1,
             rate: 0.8,
             transition_steps: 1,
+            staircase: false,
         })),
         "sgd_warmup" => Box::new(Descent::new(Schedule::Linear {
             init: 0.0,
@@ -144,12 +145,14 @@ fn zero_length_and_zero_rate_schedules_follow_optax() {
         init: 0.1,
         rate: 0.5,
         transition_steps: 0,
+        staircase: true,
     };
     assert_eq!(constant(no_steps), [0.1; 5]);
     let zero_rate = Schedule::Exponential {
         init: 0.1,
         rate: 0.0,
         transition_steps: 10,
+        staircase: false,
     };
     assert_eq!(constant(zero_rate), [0.1; 5]);
     let linear = Schedule::Linear {
