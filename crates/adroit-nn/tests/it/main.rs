@@ -8,6 +8,7 @@ mod dropout_clip_progress;
 mod layers;
 mod loss_checks;
 mod losses;
+mod optimizer_compositions;
 mod optimizer_reference;
 mod optimizers;
 mod regressions;
