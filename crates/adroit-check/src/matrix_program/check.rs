@@ -377,36 +377,35 @@ mod tests {
         assert!(compare("x", &got, &want, &[dmatrix![1.0 + 1e-8]], true, 0.0).is_ok());
     }
 
-    /// A softmax of entries near 3e20 with three equal at the top (found by fuzzing): the
-    /// uniform nudges keep the tie and show no sensitivity; the uneven one breaks it, and its
-    /// change covers the tapes' disagreement.
+    /// A softmax of entries near 3e20 with three equal at the top (found by fuzzing, where
+    /// the tapes' gradients differed by the size of the adjoints): the uniform nudges keep the
+    /// tie and show (almost) no sensitivity; the uneven one breaks it and shows the gradient's
+    /// true conditioning.
     #[test]
     fn a_gradient_hanging_on_a_tie_is_ill_conditioned_under_uneven_nudges() {
         let bytes = include_bytes!("../../tests/data/matrix_program_softmax_tie");
         let (program, cotangent) = MatProgram::decode(bytes);
-        let got = matrix::value_and_gradient(
-            |m| program.eval_tape(m).weighted_sum(cotangent.clone()),
-            &program.inputs,
-        )
-        .1;
         let flat = program.flat_inputs();
         let weights = cotangent.as_slice();
         let (_, want) = reference(&program, &flat, weights);
-        let nudged = |flat: Vec<Vec<f64>>, weight: f64| {
+        let change = |flat: Vec<Vec<f64>>, weight: f64| {
             let (_, grads) = reference(&program, &flat, weights);
-            scaled_change(&want[0], grads[0].clone(), weight)
+            let scaled = scaled_change(&want[0], grads[0].clone(), weight);
+            (&scaled - &want[0]).amax()
         };
-        let uniform: Vec<DMatrix<f64>> = NUDGES
+        let uniform = NUDGES
             .iter()
             .map(|&f| {
                 let scaled = flat.iter().map(|v| v.iter().map(|x| x * f).collect());
-                nudged(scaled.collect(), 4.0 * f64::EPSILON / (f - 1.0).abs())
+                change(scaled.collect(), 4.0 * f64::EPSILON / (f - 1.0).abs())
             })
-            .collect();
-        assert!(compare("g", &got[0], &want[0], &uniform, false, 0.0).is_err());
-        let mut all = uniform;
-        all.push(nudged(unevenly_nudged(&flat), 1.0));
-        compare("g", &got[0], &want[0], &all, false, 0.0).unwrap();
+            .fold(0.0, f64::max);
+        let uneven = change(unevenly_nudged(&flat), 1.0);
+        let gradient_scale = want[0].amax();
+        assert!(
+            uneven > 0.1 * gradient_scale && uneven > 1e3 * uniform,
+            "uneven {uneven:e}, uniform {uniform:e}, gradient {gradient_scale:e}"
+        );
         assert!(check(&program, &cotangent).is_ok());
     }
 

@@ -99,7 +99,8 @@ fn shift<S: Float>(line: &[S]) -> S {
 }
 
 /// `(shifted entries x − m, ln Σ exp(x − m))` of a line, the log taken as `ln_1p` of the sum
-/// less the largest finite entry's term (exactly 1), as the matrix tape does. That term enters
+/// less the largest finite entry's term (exactly 1) while that is below ½, as the matrix tape
+/// does. That term enters
 /// as `exp_m1(0) = 0`, keeping its derivative.
 fn log_sum_exp<S: Float>(line: &[S]) -> (Vec<S>, S) {
     let m = shift(line);
@@ -111,7 +112,9 @@ fn log_sum_exp<S: Float>(line: &[S]) -> (Vec<S>, S) {
         .filter(|&(i, _)| Some(i) != largest)
         .fold(S::zero(), |t, (_, &v)| t + v.exp());
     let lse = match largest {
-        Some(i) => (shifted[i].exp_m1() + others).ln_1p(),
+        // ln_1p below ½, ln(1 + r) from there (see the matrix tape's `log_one_plus`)
+        Some(i) if others < lit(0.5) => (shifted[i].exp_m1() + others).ln_1p(),
+        Some(i) => (S::one() + (shifted[i].exp_m1() + others)).ln(),
         None => others.ln(),
     };
     (shifted, lse)

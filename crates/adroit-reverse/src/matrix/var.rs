@@ -280,7 +280,7 @@ impl<T: MatScalar> MatVar<T> {
     }
 }
 
-/// Panics, naming the operation and its operands' shapes, if a `rows × cols` result of `T`
+/// Panics, naming the operation and its two factors' shapes, if a `rows × cols` result of `T`
 /// would have more entries than `usize` counts or more bytes than an allocation can hold:
 /// reachable without the memory only through a product of empty operands (`m × 0` times
 /// `0 × n`), which hold no entries yet can name any dimensions, so `matmul` and `affine` check
@@ -288,13 +288,20 @@ impl<T: MatScalar> MatVar<T> {
 /// one gives a matrix that indexes past its buffer). A countable result too large for the
 /// machine's memory fails as any allocation does.
 #[track_caller]
-pub(crate) fn assert_countable<T>(name: &str, (rows, cols): (usize, usize), operands: &str) {
+pub(crate) fn assert_countable<T>(
+    name: &str,
+    (rows, cols): (usize, usize),
+    (a, b): ((usize, usize), (usize, usize)),
+) {
     let bytes = rows
         .checked_mul(cols)
         .and_then(|n| n.checked_mul(size_of::<T>()));
+    // The message is formatted only on failure: this runs on every product.
     assert!(
         bytes.is_some_and(|b| b <= isize::MAX as usize),
-        "{name}: the {rows}×{cols} result of {operands} has more entries than usize can count"
+        "{name}: the {rows}×{cols} result of {} · {} has more entries than usize can count",
+        shape_str(a),
+        shape_str(b)
     );
 }
 

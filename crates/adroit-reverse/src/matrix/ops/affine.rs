@@ -79,11 +79,7 @@ impl<T: MatScalar> MatVar<T> {
             shape_str(x.shape())
         );
         let shape = (self.nrows(), x.ncols());
-        assert_countable::<T>(
-            "affine",
-            shape,
-            &format!("{} · {}", shape_str(self.shape()), shape_str(x.shape())),
-        );
+        assert_countable::<T>("affine", shape, (self.shape(), x.shape()));
         let fits = |dim: usize, to: usize| dim == to || dim == 1;
         assert!(
             fits(b.nrows(), shape.0) && fits(b.ncols(), shape.1),

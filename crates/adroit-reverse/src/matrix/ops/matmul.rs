@@ -97,7 +97,7 @@ impl<T: MatScalar> MatVar<T> {
         assert_countable::<T>(
             "matmul",
             (self.nrows(), rhs.ncols()),
-            &format!("{} · {}", shape_str(self.shape()), shape_str(rhs.shape())),
+            (self.shape(), rhs.shape()),
         );
         self.binary_op(rhs, |a, b| {
             (
