@@ -163,12 +163,12 @@ impl MatProgram {
         self.expr.eval_scalar(&grids).data
     }
 
-    /// The largest magnitude of any node's adjoint (inputs included) in the gradient of
-    /// `Σ cotangent ⊙ result`, on the scalar tape, each use of an input counted alone and all
-    /// together (the input's gradient); NaN and infinite adjoints left out. An
-    /// adjoint can exceed every value of the program (a product's is a product of two), and
-    /// the rounding of a gradient is at the scale of the adjoints that reach it:
-    /// [`check`](super::check) allows for it where two such contributions cancel. Computed by
+    /// For each input, the largest magnitude of the adjoint of any node that reads it (the
+    /// input itself included, each use alone and all together: its gradient), in the gradient
+    /// of `Σ cotangent ⊙ result` on the scalar tape; NaN and infinite adjoints left out. An
+    /// adjoint can exceed every value of the program (a product's is a product of two), and an
+    /// input's gradient is rounded at the scale of the adjoints that reach it:
+    /// [`check`](super::check) allows for that where two such contributions cancel. Computed by
     /// adding a zero input to every node's result, whose gradient is that node's adjoint.
     ///
     /// # Panics
@@ -181,14 +181,24 @@ impl MatProgram {
     /// // x·x for x = [1e4], cotangent 3: each factor's adjoint is 3·1e4, the input's 6·1e4
     /// let x = || Box::new(MatExpr::Input(0));
     /// let p = MatProgram { inputs: vec![dmatrix![1e4]], expr: MatExpr::MatMul(x(), x()) };
-    /// assert_eq!(p.largest_adjoint(&dmatrix![3.0]), 6e4); // the input's: both factors
+    /// assert_eq!(p.largest_adjoints(&dmatrix![3.0]), [6e4]);
+    /// // (a·b) + c: a's adjoint is b's value and b's a's; c's is the cotangent alone
+    /// let q = MatProgram {
+    ///     inputs: vec![dmatrix![1e-7], dmatrix![1e7], dmatrix![2.0]],
+    ///     expr: MatExpr::Binary(
+    ///         adroit_check::matrix_program::MatBinary::Add,
+    ///         Box::new(MatExpr::MatMul(Box::new(MatExpr::Input(0)), Box::new(MatExpr::Input(1)))),
+    ///         Box::new(MatExpr::Input(2)),
+    ///     ),
+    /// };
+    /// assert_eq!(q.largest_adjoints(&dmatrix![1.0]), [1e7, 1.0, 1.0]);
     /// ```
-    pub fn largest_adjoint(&self, cotangent: &DMatrix<f64>) -> f64 {
+    pub fn largest_adjoints(&self, cotangent: &DMatrix<f64>) -> Vec<f64> {
         let shape = self.shape();
         assert_eq!(
             cotangent.shape(),
             shape,
-            "largest_adjoint: the cotangent is {}×{} but the program's result is {}×{}",
+            "largest_adjoints: the cotangent is {}×{} but the program's result is {}×{}",
             cotangent.nrows(),
             cotangent.ncols(),
             shape.0,
@@ -207,21 +217,24 @@ impl MatProgram {
                     })
                     .collect()
             };
-        let mut entries = 0;
-        self.expr.eval_hooked(&self.grids(), &mut |g| {
-            entries += g.data.len();
+        // Each node's entry count and the inputs it reads, in evaluation order.
+        let mut nodes: Vec<(usize, Vec<bool>)> = Vec::new();
+        self.expr.eval_hooked(&self.grids(), &mut |node, g| {
+            let mut reads = vec![false; self.inputs.len()];
+            node.mark_reads(&mut reads);
+            nodes.push((g.data.len(), reads));
             g
         });
         let sizes: Vec<usize> = inputs.iter().map(Vec::len).collect();
         let mut point = inputs.concat();
         let given = point.len();
-        point.resize(given + entries, 0.0);
+        point.resize(given + nodes.iter().map(|n| n.0).sum::<usize>(), 0.0);
         let gradient = adroit_reverse::gradient(
             |all| {
                 let (given, zeros) = all.split_at(sizes.iter().sum());
                 let parts = split_by(given, &sizes);
                 let mut next = zeros.iter();
-                let out = self.expr.eval_hooked(&grids(&parts), &mut |mut g| {
+                let out = self.expr.eval_hooked(&grids(&parts), &mut |_, mut g| {
                     for v in &mut g.data {
                         *v += *next.next().expect("one zero per node entry");
                     }
@@ -231,11 +244,30 @@ impl MatProgram {
             },
             &point,
         );
-        // Every node's, and every input's whole (one per use above).
-        gradient
+        let largest = |values: &[f64]| {
+            values
+                .iter()
+                .filter(|v| v.is_finite())
+                .fold(0.0_f64, |m, v| m.max(v.abs()))
+        };
+        // Each input's whole gradient, then every node that reads it.
+        let (mut start, mut end) = (0, 0);
+        let mut out: Vec<f64> = sizes
             .iter()
-            .filter(|v| v.is_finite())
-            .fold(0.0_f64, |m, v| m.max(v.abs()))
+            .map(|&n| {
+                (start, end) = (end, end + n);
+                largest(&gradient[start..end])
+            })
+            .collect();
+        let mut start = given;
+        for (entries, reads) in &nodes {
+            let node = largest(&gradient[start..start + entries]);
+            start += entries;
+            for (a, _) in out.iter_mut().zip(reads).filter(|(_, r)| **r) {
+                *a = a.max(node);
+            }
+        }
+        out
     }
 
     /// The largest magnitude of any entry of any intermediate result of the program (inputs
@@ -361,7 +393,17 @@ impl MatExpr {
     }
 
     fn eval_scalar<S: Float>(&self, x: &[Grid<S>]) -> Grid<S> {
-        self.eval_hooked(x, &mut |g| g)
+        self.eval_hooked(x, &mut |_, g| g)
+    }
+
+    /// Sets `reads[k]` for every input `k` this expression reads.
+    fn mark_reads(&self, reads: &mut [bool]) {
+        if let MatExpr::Input(k) = self {
+            reads[*k] = true;
+        }
+        for operand in self.operands() {
+            operand.mark_reads(reads);
+        }
     }
 
     /// [`Self::eval_scalar`] with `hook` applied to every node's result, operands first
@@ -369,17 +411,17 @@ impl MatExpr {
     fn eval_hooked<S: Float>(
         &self,
         x: &[Grid<S>],
-        hook: &mut dyn FnMut(Grid<S>) -> Grid<S>,
+        hook: &mut dyn FnMut(&MatExpr, Grid<S>) -> Grid<S>,
     ) -> Grid<S> {
         let out = self.eval_node(x, hook);
-        hook(out)
+        hook(self, out)
     }
 
     /// This node's result from its operands' (each evaluated with `hook`).
     fn eval_node<S: Float>(
         &self,
         x: &[Grid<S>],
-        hook: &mut dyn FnMut(Grid<S>) -> Grid<S>,
+        hook: &mut dyn FnMut(&MatExpr, Grid<S>) -> Grid<S>,
     ) -> Grid<S> {
         let mut ev = |e: &MatExpr| e.eval_hooked(x, &mut *hook);
         match self {

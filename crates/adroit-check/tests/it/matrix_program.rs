@@ -119,9 +119,10 @@ fn affine_nodes_agree_with_the_scalar_tape() {
 /// Programs whose huge adjoints cancel in an input's adjoint (`x − x` feeding a product): the
 /// input's other, smaller contributions are rounded at the adjoints' scale, differently in the
 /// two tapes' orders (as in PyTorch and JAX). Found twice by the fuzzer (intermediates up to
-/// 3.7e8 and 5.6e9); `check` allows for the largest adjoint's rounding where a gradient
-/// comparison fails without it, so both now check — and at half the inputs' scale, where
-/// they never needed it.
+/// 3.7e8 and 5.6e9). `check` allows `64·ε` times the largest adjoint reaching the input where
+/// a gradient comparison fails without it — here far more than the gradient itself, whose
+/// digits are lost in either order: for such programs the gradient is not checked (the
+/// documented limit). At half the inputs' scale they check without the allowance.
 #[test]
 fn huge_cancelling_adjoints_are_within_the_adjoint_rounding() {
     use adroit_check::matrix_program::check;
@@ -133,12 +134,24 @@ fn huge_cancelling_adjoints_are_within_the_adjoint_rounding() {
         assert!(format!("{:?}", program.expr).contains("Binary(Sub, Input(0), Input(0))"));
         let largest = program.largest_intermediate().expect("finite");
         assert!(largest > 1e8, "{largest}");
-        // the adjoints are larger still than the values
-        assert!(program.largest_adjoint(&cotangent) > 1e3 * largest);
+        // the adjoints reaching input 0 are larger still than the values
+        assert!(program.largest_adjoints(&cotangent)[0] > 1e3 * largest);
         check(&program, &cotangent).unwrap();
         program.inputs[0] *= 0.5;
         check(&program, &cotangent).unwrap();
     }
+}
+
+/// A softmax of entries near 3e20 with three equal at the top (found by fuzzing before the
+/// log-sum-exp's largest term was set to exactly 1: forward mode, the scalar tape and the
+/// matrix tape then cancelled the tied terms each in its own order).
+#[test]
+fn a_softmax_tie_at_the_top_checks() {
+    use adroit_check::matrix_program::check;
+    let (program, cotangent) =
+        MatProgram::decode(include_bytes!("../data/matrix_program_softmax_tie"));
+    assert!(format!("{:?}", program.expr).contains("Softmax(Rows, Unary(Exp"));
+    check(&program, &cotangent).unwrap();
 }
 
 #[test]

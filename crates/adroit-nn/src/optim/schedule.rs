@@ -47,10 +47,12 @@ pub enum Schedule {
         boundaries_and_scales: Vec<(usize, f64)>,
     },
     /// Exponential decay `η₀·rate^(t/transition_steps)`, or with `staircase`
-    /// `η₀·rate^⌊t/transition_steps⌋` (Optax's `exponential_decay` and its `staircase`; the
-    /// staircase is PyTorch's `StepLR(step_size = transition_steps, gamma = rate)`, which a
-    /// finite [`Schedule::Step`] list cannot express). With `transition_steps = 0` or
-    /// `rate = 0` the decay is disabled: `η₀` at every step, as in Optax.
+    /// `η₀·rate^⌊t/transition_steps⌋` (Optax's `exponential_decay` and its `staircase`; for
+    /// `rate > 0` and `transition_steps > 0` the staircase is PyTorch's
+    /// `StepLR(step_size = transition_steps, gamma = rate)`, which a finite [`Schedule::Step`]
+    /// list cannot express). With `transition_steps = 0` or `rate = 0` the decay is disabled:
+    /// `η₀` at every step, as in Optax (PyTorch's StepLR gives 0 from `step_size` on for
+    /// `gamma = 0`, and fails on a step size of 0 with a division by zero).
     ///
     /// # Example
     /// ```
