@@ -163,13 +163,16 @@ impl MatProgram {
         self.expr.eval_scalar(&grids).data
     }
 
-    /// For each input, the largest magnitude of the adjoint of any node that reads it (the
-    /// input itself included, each use alone and all together: its gradient), in the gradient
-    /// of `Σ cotangent ⊙ result` on the scalar tape; NaN and infinite adjoints left out. An
-    /// adjoint can exceed every value of the program (a product's is a product of two), and an
-    /// input's gradient is rounded at the scale of the adjoints that reach it:
-    /// [`check`](super::check) allows for that where two such contributions cancel. Computed by
-    /// adding a zero input to every node's result, whose gradient is that node's adjoint.
+    /// For each input, the scale at which rounding in a reverse sweep reaches its gradient, in
+    /// the gradient of `Σ cotangent ⊙ result`: the largest of the adjoints of its uses (each
+    /// `Input` node alone, and all together: its gradient), and of every node's adjoint
+    /// carried to it by that node's derivative — `|∂/∂x Σₙ sₙ·|adjₙ| ⊙ n(x)|` for two sign
+    /// patterns `s` (first-order propagation of a rounding of each node's adjoint at its own
+    /// scale). NaN and infinite adjoints left out. An adjoint can exceed every value of the
+    /// program (a product's is a product of two): [`check`](super::check) allows for its
+    /// rounding where contributions that large cancel. Node adjoints are found by adding a
+    /// zero input to every node's result on the scalar tape; the propagation costs two more
+    /// scalar gradients.
     ///
     /// # Panics
     /// If `cotangent` is not of the result's shape.
@@ -178,11 +181,13 @@ impl MatProgram {
     /// ```
     /// use adroit_check::matrix_program::{MatExpr, MatProgram};
     /// use adroit_check::nalgebra::{self, dmatrix};
-    /// // x·x for x = [1e4], cotangent 3: each factor's adjoint is 3·1e4, the input's 6·1e4
+    /// // x·x for x = [1e4], cotangent 3: each use's adjoint is 3·1e4; carried to x, the
+    /// // uses' 3e4 each and the product's 3 times its derivative 2x: 1.2e5 (an estimate from
+    /// // above of what reaches x)
     /// let x = || Box::new(MatExpr::Input(0));
     /// let p = MatProgram { inputs: vec![dmatrix![1e4]], expr: MatExpr::MatMul(x(), x()) };
-    /// assert_eq!(p.largest_adjoints(&dmatrix![3.0]), [6e4]);
-    /// // (a·b) + c: a's adjoint is b's value and b's a's; c's is the cotangent alone
+    /// assert_eq!(p.largest_adjoints(&dmatrix![3.0]), [1.2e5]);
+    /// // (a·b) + c: a's scale is b's value, b's a's — not the 1 of the nodes above them
     /// let q = MatProgram {
     ///     inputs: vec![dmatrix![1e-7], dmatrix![1e7], dmatrix![2.0]],
     ///     expr: MatExpr::Binary(
@@ -191,7 +196,8 @@ impl MatProgram {
     ///         Box::new(MatExpr::Input(2)),
     ///     ),
     /// };
-    /// assert_eq!(q.largest_adjoints(&dmatrix![1.0]), [1e7, 1.0, 1.0]);
+    /// let scales = q.largest_adjoints(&dmatrix![1.0]);
+    /// assert!(scales[0] >= 1e7 && scales[1] < 1e-6 && scales[2] <= 2.0, "{scales:?}");
     /// ```
     pub fn largest_adjoints(&self, cotangent: &DMatrix<f64>) -> Vec<f64> {
         let shape = self.shape();
@@ -217,12 +223,14 @@ impl MatProgram {
                     })
                     .collect()
             };
-        // Each node's entry count and the inputs it reads, in evaluation order.
-        let mut nodes: Vec<(usize, Vec<bool>)> = Vec::new();
+        // Each node's entry count, and the input it is if it is one, in evaluation order.
+        let mut nodes: Vec<(usize, Option<usize>)> = Vec::new();
         self.expr.eval_hooked(&self.grids(), &mut |node, g| {
-            let mut reads = vec![false; self.inputs.len()];
-            node.mark_reads(&mut reads);
-            nodes.push((g.data.len(), reads));
+            let input = match node {
+                MatExpr::Input(k) => Some(*k),
+                _ => None,
+            };
+            nodes.push((g.data.len(), input));
             g
         });
         let sizes: Vec<usize> = inputs.iter().map(Vec::len).collect();
@@ -250,7 +258,7 @@ impl MatProgram {
                 .filter(|v| v.is_finite())
                 .fold(0.0_f64, |m, v| m.max(v.abs()))
         };
-        // Each input's whole gradient, then every node that reads it.
+        // Each input's whole gradient, then each of its uses.
         let (mut start, mut end) = (0, 0);
         let mut out: Vec<f64> = sizes
             .iter()
@@ -260,11 +268,40 @@ impl MatProgram {
             })
             .collect();
         let mut start = given;
-        for (entries, reads) in &nodes {
-            let node = largest(&gradient[start..start + entries]);
+        for &(entries, input) in &nodes {
+            if let Some(k) = input {
+                out[k] = out[k].max(largest(&gradient[start..start + entries]));
+            }
             start += entries;
-            for (a, _) in out.iter_mut().zip(reads).filter(|(_, r)| **r) {
-                *a = a.max(node);
+        }
+        // Every node's adjoint carried to the inputs by the node's derivative.
+        let scales: Vec<f64> = gradient[given..]
+            .iter()
+            .map(|v| if v.is_finite() { v.abs() } else { 0.0 })
+            .collect();
+        for alternate in [false, true] {
+            let carried = adroit_reverse::gradient(
+                |x| {
+                    let mut scale = scales.iter().enumerate();
+                    let mut total = adroit_reverse::Var::constant(0.0);
+                    self.expr
+                        .eval_hooked(&grids(&split_by(x, &sizes)), &mut |_, g| {
+                            for (&v, (j, &a)) in g.data.iter().zip(&mut scale) {
+                                // Signs in a fixed pattern with no short period (Fibonacci
+                                // hashing's top bit), so that opposite terms rarely all cancel.
+                                let flip = alternate
+                                    && (j as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 63 == 1;
+                                total += v * if flip { -a } else { a };
+                            }
+                            g
+                        });
+                    total
+                },
+                &inputs.concat(),
+            );
+            let parts = split_by(&carried, &sizes);
+            for (a, part) in out.iter_mut().zip(&parts) {
+                *a = a.max(largest(part));
             }
         }
         out
@@ -394,16 +431,6 @@ impl MatExpr {
 
     fn eval_scalar<S: Float>(&self, x: &[Grid<S>]) -> Grid<S> {
         self.eval_hooked(x, &mut |_, g| g)
-    }
-
-    /// Sets `reads[k]` for every input `k` this expression reads.
-    fn mark_reads(&self, reads: &mut [bool]) {
-        if let MatExpr::Input(k) = self {
-            reads[*k] = true;
-        }
-        for operand in self.operands() {
-            operand.mark_reads(reads);
-        }
     }
 
     /// [`Self::eval_scalar`] with `hook` applied to every node's result, operands first
