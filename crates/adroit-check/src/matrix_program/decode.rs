@@ -2,7 +2,7 @@
 //! cotangent, for fuzzing: total (every byte string decodes), deterministic and bounded.
 
 use super::MatProgram;
-use super::expr::{MatBinary, MatExpr, MatReduce, MatUnary, broadcast, reduced};
+use super::expr::{MatBinary, MatExpr, MatReduce, MatUnary, broadcast, picks, reduced};
 use crate::bytes::Bytes;
 use adroit_reverse::matrix::Along;
 use nalgebra::DMatrix;
@@ -169,10 +169,7 @@ fn decode_node(
             let (a, s) = sub(bytes);
             if pick % 8 >= 6 {
                 // One entry per line by index, one byte per line (mod what fits).
-                let (lines, extent, shape) = match along {
-                    Along::Rows => (s.1, s.0, (1, s.1)),
-                    Along::Cols => (s.0, s.1, (s.0, 1)),
-                };
+                let (lines, extent, shape) = picks(along, s);
                 let indices = (0..lines).map(|_| bytes.below(extent)).collect();
                 let x = Box::new(a);
                 return (MatExpr::TakeAlong { along, indices, x }, shape);

@@ -272,10 +272,7 @@ impl MatExpr {
             }
             MatExpr::TakeAlong { along, indices, x } => {
                 let (r, c) = x.shape(inputs);
-                let (lines, extent, shape) = match along {
-                    Along::Rows => (c, r, (1, c)),
-                    Along::Cols => (r, c, (r, 1)),
-                };
+                let (lines, extent, shape) = picks(*along, (r, c));
                 assert!(
                     indices.len() == lines && indices.iter().all(|&i| i < extent),
                     "indices {indices:?} along {along:?} of a {r}×{c} matrix"
@@ -354,5 +351,14 @@ impl MatExpr {
             }
             MatExpr::ZipMap(a, b, c) | MatExpr::MatMulAdd(a, b, c) => vec![a, b, c],
         }
+    }
+}
+
+/// For a pick by index along `along` from a `shape` matrix: `(how many indices, the bound
+/// each must stay below, the result's shape)`.
+pub(crate) fn picks(along: Along, (rows, cols): (usize, usize)) -> (usize, usize, (usize, usize)) {
+    match along {
+        Along::Rows => (cols, rows, (1, cols)),
+        Along::Cols => (rows, cols, (rows, 1)),
     }
 }

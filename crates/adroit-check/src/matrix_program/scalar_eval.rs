@@ -142,25 +142,7 @@ impl MatProgram {
     /// assert_eq!(g, vec![1.0; 4]);
     /// ```
     pub fn eval_scalar<S: Float>(&self, inputs: &[Vec<S>]) -> Vec<S> {
-        assert_eq!(
-            inputs.len(),
-            self.inputs.len(),
-            "eval_scalar: number of inputs"
-        );
-        let grids: Vec<Grid<S>> = self
-            .inputs
-            .iter()
-            .zip(inputs)
-            .map(|(m, v)| {
-                assert_eq!(m.len(), v.len(), "eval_scalar: entries of an input");
-                Grid {
-                    rows: m.nrows(),
-                    cols: m.ncols(),
-                    data: v.clone(),
-                }
-            })
-            .collect();
-        self.expr.eval_scalar(&grids).data
+        self.expr.eval_scalar(&self.grids_of(inputs)).data
     }
 
     /// For each input, the scale at which rounding in a reverse sweep reaches its gradient, in
@@ -211,18 +193,6 @@ impl MatProgram {
             shape.1
         );
         let (inputs, weights) = (self.flat_inputs(), cotangent.as_slice());
-        let grids =
-            |values: &[Vec<adroit_reverse::Var<f64>>]| -> Vec<Grid<adroit_reverse::Var<f64>>> {
-                self.inputs
-                    .iter()
-                    .zip(values)
-                    .map(|(m, v)| Grid {
-                        rows: m.nrows(),
-                        cols: m.ncols(),
-                        data: v.clone(),
-                    })
-                    .collect()
-            };
         // Each node's entry count, and the input it is if it is one, in evaluation order.
         let mut nodes: Vec<(usize, Option<usize>)> = Vec::new();
         self.expr.eval_hooked(&self.grids(), &mut |node, g| {
@@ -242,12 +212,14 @@ impl MatProgram {
                 let (given, zeros) = all.split_at(sizes.iter().sum());
                 let parts = split_by(given, &sizes);
                 let mut next = zeros.iter();
-                let out = self.expr.eval_hooked(&grids(&parts), &mut |_, mut g| {
-                    for v in &mut g.data {
-                        *v += *next.next().expect("one zero per node entry");
-                    }
-                    g
-                });
+                let out = self
+                    .expr
+                    .eval_hooked(&self.grids_of(&parts), &mut |_, mut g| {
+                        for v in &mut g.data {
+                            *v += *next.next().expect("one zero per node entry");
+                        }
+                        g
+                    });
                 weighted_sum(&out.data, weights)
             },
             &point,
@@ -259,13 +231,9 @@ impl MatProgram {
                 .fold(0.0_f64, |m, v| m.max(v.abs()))
         };
         // Each input's whole gradient, then each of its uses.
-        let (mut start, mut end) = (0, 0);
-        let mut out: Vec<f64> = sizes
+        let mut out: Vec<f64> = split_by(&gradient[..given], &sizes)
             .iter()
-            .map(|&n| {
-                (start, end) = (end, end + n);
-                largest(&gradient[start..end])
-            })
+            .map(|part| largest(part))
             .collect();
         let mut start = given;
         for &(entries, input) in &nodes {
@@ -285,7 +253,7 @@ impl MatProgram {
                     let mut scale = scales.iter().enumerate();
                     let mut total = adroit_reverse::Var::constant(0.0);
                     self.expr
-                        .eval_hooked(&grids(&split_by(x, &sizes)), &mut |_, g| {
+                        .eval_hooked(&self.grids_of(&split_by(x, &sizes)), &mut |_, g| {
                             for (&v, (j, &a)) in g.data.iter().zip(&mut scale) {
                                 // Signs in a fixed pattern with no short period (Fibonacci
                                 // hashing's top bit), so that opposite terms rarely all cancel.
@@ -297,7 +265,7 @@ impl MatProgram {
                         });
                     total
                 },
-                &inputs.concat(),
+                &point[..given],
             );
             let parts = split_by(&carried, &sizes);
             for (a, part) in out.iter_mut().zip(&parts) {
@@ -351,12 +319,29 @@ impl MatProgram {
 
     /// The inputs as grids.
     fn grids(&self) -> Vec<Grid<f64>> {
+        self.grids_of(&self.flat_inputs())
+    }
+
+    /// `values` (column-major, one list per input) as grids of the inputs' shapes.
+    ///
+    /// # Panics
+    /// If `values` do not match the inputs in number and size.
+    fn grids_of<S: Float>(&self, values: &[Vec<S>]) -> Vec<Grid<S>> {
+        assert_eq!(
+            values.len(),
+            self.inputs.len(),
+            "eval_scalar: number of inputs"
+        );
         self.inputs
             .iter()
-            .map(|m| Grid {
-                rows: m.nrows(),
-                cols: m.ncols(),
-                data: m.as_slice().to_vec(),
+            .zip(values)
+            .map(|(m, v)| {
+                assert_eq!(m.len(), v.len(), "eval_scalar: entries of an input");
+                Grid {
+                    rows: m.nrows(),
+                    cols: m.ncols(),
+                    data: v.clone(),
+                }
             })
             .collect()
     }
