@@ -172,6 +172,31 @@ CASES = [
             ),
         ),
     ),
+    # Masks: Optax's `mask` argument (decay on some arrays only) and `masked` (a rule on some
+    # arrays only; the others' updates pass through unchanged).
+    (
+        "ADAMW_DECAY_MASK",
+        lambda: optax.adamw(0.05, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.2,
+                            mask=[True, False, True]),
+    ),
+    (
+        "LION_DECAY_MASK",
+        lambda: optax.lion(0.01, b1=0.9, b2=0.99, weight_decay=0.3, mask=[False, True, True]),
+    ),
+    (
+        "MASKED_WD_MOMENTUM",
+        lambda: optax.chain(
+            optax.masked(optax.add_decayed_weights(0.1), [True, False, True]),
+            optax.sgd(0.05, momentum=0.9),
+        ),
+    ),
+    (
+        "MASKED_ADAM_THEN_SGD",
+        lambda: optax.chain(
+            optax.masked(optax.adam(0.01), [False, True, False]),
+            optax.masked(optax.sgd(0.1), [True, False, True]),
+        ),
+    ),
     (
         "CLIPNORM_RMSPROP_EXP",
         lambda: optax.chain(
@@ -238,6 +263,10 @@ MODEL_CASES = [
     (
         "MODEL_SGD_PIECEWISE",
         lambda: optax.sgd(f64(optax.piecewise_constant_schedule(0.3, {2: 0.5, 5: 0.5}))),
+    ),
+    (
+        "MODEL_ADAMW_DECAY_WEIGHTS",
+        lambda: optax.adamw(0.03, weight_decay=0.3, mask=[True, False, True]),
     ),
     (
         "MODEL_WD_NESTEROV",
@@ -308,6 +337,14 @@ def torch_cases():
     # Adam(weight_decay) is L2: chain(WeightDecay, Adam)
     out["TORCH_ADAM_L2"] = go(
         lambda ps: torch.optim.Adam(ps, lr=0.01, weight_decay=0.1), None
+    )
+    # AdamW with two parameter groups: decay on the first and third arrays only
+    out["TORCH_ADAMW_GROUPS"] = go(
+        lambda ps: torch.optim.AdamW(
+            [{"params": [ps[0], ps[2]]}, {"params": [ps[1]], "weight_decay": 0.0}],
+            lr=0.05, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.2,
+        ),
+        None,
     )
     # clip_grad_norm_ then SGD: PyTorch's max/(norm + 1e-6) (adroit documents the difference)
     out["TORCH_CLIPGN_SGD"] = go(

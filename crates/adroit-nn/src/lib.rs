@@ -8,7 +8,8 @@
 //!   a function of the parameters ([`loss_with_params`] with [`param_values`]) for
 //!   matrix-level tools such as adroit-check's `matrix_gradcheck` of a whole model.
 //! - [`losses`] with Flux's definitions, [`optim`]isers composable with weight decay,
-//!   clipping and schedules, [`data`] loading and metrics, and [`train()`].
+//!   clipping, schedules and per-parameter masks, [`data`] loading and metrics, and
+//!   [`train()`].
 //!
 //! # Example
 //! ```

@@ -140,9 +140,11 @@ impl<T: MatScalar> Optimizer<T> for Adam<T> {
 
 /// AdamW, Adam with decoupled weight decay (Loshchilov & Hutter 2019; Optax's `adamw`):
 /// `u = −η·(m̂/(√v̂ + ε) + λ·θ)`. The decay is multiplied by the learning rate, as Optax and
-/// PyTorch; default `λ = 1e-4` (Optax's default; PyTorch's is `1e-2`). Every parameter the
-/// optimiser is given is decayed, biases and `LayerNorm` gains included — as Optax without a
-/// `mask`, PyTorch with one parameter group, and Flux (adroit has no mask).
+/// PyTorch; default `λ = 1e-4` (Optax's default; PyTorch's is `1e-2`). By default every
+/// parameter is decayed, biases and `LayerNorm` gains included — as Optax without a `mask`,
+/// PyTorch with one parameter group, and Flux; [`with_decay_mask`](Self::with_decay_mask)
+/// limits the decay to some parameters (Optax's `mask`, PyTorch's parameter groups with
+/// `weight_decay = 0`).
 ///
 /// # Example
 /// ```
@@ -158,6 +160,7 @@ impl<T: MatScalar> Optimizer<T> for Adam<T> {
 pub struct AdamW<T> {
     eta: LearningRate,
     lambda: f64,
+    decay_mask: Option<Vec<bool>>,
     moments: AdamMoments<T>,
 }
 
@@ -197,8 +200,31 @@ impl<T: MatScalar> AdamW<T> {
         Self {
             eta: LearningRate::new(eta),
             lambda,
+            decay_mask: None,
             moments: AdamMoments::new(beta1, beta2, epsilon, false),
         }
+    }
+
+    /// The same rule decaying only the parameters `k` with `mask[k]` (one entry per parameter,
+    /// in the model's visiting order; build it with [`mask`](super::mask)); the others get
+    /// Adam's update alone (Optax's `adamw(…, mask=…)`).
+    ///
+    /// # Panics
+    /// In [`update`](Optimizer::update), if the mask does not have one entry per parameter.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::optim::{AdamW, Optimizer};
+    /// // λ = 0.5 on the first array only: θ = 2 there adds −η·λθ = −0.1 to Adam's −η·sign(g).
+    /// let mut opt = AdamW::<f64>::with(0.1, 0.5, 0.9, 0.999, 1e-8).with_decay_mask(vec![true, false]);
+    /// let mut updates = vec![dmatrix![3.0], dmatrix![3.0]];
+    /// opt.update(&mut updates, &[&dmatrix![2.0], &dmatrix![2.0]]);
+    /// assert!((updates[0][0] + 0.2).abs() < 1e-8 && (updates[1][0] + 0.1).abs() < 1e-8);
+    /// ```
+    pub fn with_decay_mask(mut self, mask: Vec<bool>) -> Self {
+        self.decay_mask = Some(mask);
+        self
     }
 }
 
@@ -214,8 +240,11 @@ impl<T: MatScalar> Optimizer<T> for AdamW<T> {
         self.moments.direction(updates);
         let scale: T = cast(-self.eta.next());
         let lambda: T = cast(self.lambda);
-        for (u, p) in updates.iter_mut().zip(params) {
-            *u += *p * lambda;
+        let decayed = super::masked::decayed(self.decay_mask.as_deref(), "AdamW", updates.len());
+        for ((u, p), decay) in updates.iter_mut().zip(params).zip(decayed) {
+            if decay {
+                *u += *p * lambda;
+            }
             *u *= scale;
         }
     }

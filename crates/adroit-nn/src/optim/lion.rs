@@ -8,7 +8,8 @@ use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 
 /// Lion (Chen et al. 2023; Optax's `lion`): `u = −η·(sign(β₁m + (1 − β₁)g) + λθ)`, then
-/// `m ← β₂m + (1 − β₂)g`; `sign(0) = 0`. Defaults `β₁ = 0.9`, `β₂ = 0.99`, `λ = 1e-3`.
+/// `m ← β₂m + (1 − β₂)g`; `sign(0) = 0`. Defaults `β₁ = 0.9`, `β₂ = 0.99`, `λ = 1e-3`. Every
+/// parameter is decayed unless [`with_decay_mask`](Self::with_decay_mask) selects some.
 ///
 /// # Example
 /// ```
@@ -26,6 +27,7 @@ pub struct Lion<T> {
     beta1: f64,
     beta2: f64,
     lambda: f64,
+    decay_mask: Option<Vec<bool>>,
     m: Slots<T>,
 }
 
@@ -65,8 +67,31 @@ impl<T: MatScalar> Lion<T> {
             beta1,
             beta2,
             lambda,
+            decay_mask: None,
             m: Slots::default(),
         }
+    }
+
+    /// The same rule decaying only the parameters `k` with `mask[k]` (one entry per parameter,
+    /// in the model's visiting order; build it with [`mask`](super::mask)); the others get
+    /// `−η·sign(…)` alone (Optax's `lion(…, mask=…)`).
+    ///
+    /// # Panics
+    /// In [`update`](Optimizer::update), if the mask does not have one entry per parameter.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::optim::{Lion, Optimizer};
+    /// let mut opt = Lion::<f64>::with(0.1, 0.9, 0.99, 0.5).with_decay_mask(vec![false, true]);
+    /// let mut updates = vec![dmatrix![3.0], dmatrix![3.0]];
+    /// opt.update(&mut updates, &[&dmatrix![2.0], &dmatrix![2.0]]);
+    /// // −η·sign(g) = −0.1 without decay; −η·(1 + λθ) = −0.2 with it.
+    /// assert_eq!(updates, [dmatrix![-0.1], dmatrix![-0.2]]);
+    /// ```
+    pub fn with_decay_mask(mut self, mask: Vec<bool>) -> Self {
+        self.decay_mask = Some(mask);
+        self
     }
 }
 
@@ -93,8 +118,10 @@ impl<T: MatScalar> Optimizer<T> for Lion<T> {
         super::check_counts(updates, params);
         let (b1, b2, lambda): (T, T, T) = (cast(self.beta1), cast(self.beta2), cast(self.lambda));
         let scale: T = cast(-self.eta.next());
+        let decayed = super::masked::decayed(self.decay_mask.as_deref(), "Lion", updates.len());
         let ms = self.m.get(updates, T::zero());
-        for ((u, m), p) in updates.iter_mut().zip(ms).zip(params) {
+        for (((u, m), p), decay) in updates.iter_mut().zip(ms).zip(params).zip(decayed) {
+            let lambda = if decay { lambda } else { T::zero() };
             for ((g, m), p) in u.iter_mut().zip(m.iter_mut()).zip(p.iter()) {
                 let direction = sign(b1 * *m + (T::one() - b1) * *g);
                 *m = b2 * *m + (T::one() - b2) * *g;

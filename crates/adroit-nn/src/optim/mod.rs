@@ -1,6 +1,7 @@
 //! Optimisers: rules that turn gradients into parameter updates, composable like Optax's
 //! `chain` (and Flux's `OptimiserChain`) with weight decay, gradient clipping and
-//! learning-rate schedules.
+//! learning-rate schedules, and restricted to some parameters by a mask ([`Masked`], Optax's
+//! `masked`; [`mask`] selects parameters by name).
 //!
 //! Conventions follow **Optax** (each rule's doc gives its formula and defaults); the first 10
 //! steps of every rule with an Optax counterpart match Optax to 1e-6 in `f64` on fixed gradient sequences (reference
@@ -39,6 +40,7 @@ mod apply;
 mod clip;
 mod config;
 mod lion;
+mod masked;
 mod nadam;
 mod radam;
 mod rmsprop;
@@ -54,6 +56,7 @@ pub use amsgrad::AmsGrad;
 pub(crate) use apply::apply_gradients;
 pub use clip::{ClipGlobalNorm, ClipNorm, ClipValue};
 pub use lion::Lion;
+pub use masked::{Masked, mask};
 pub use nadam::NAdam;
 pub use radam::RAdam;
 pub use rmsprop::RmsProp;

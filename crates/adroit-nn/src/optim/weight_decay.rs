@@ -9,8 +9,8 @@ use nalgebra::DMatrix;
 /// `u = g + λ·θ` (Optax's `add_decayed_weights`, Flux's `WeightDecay`): chained before a rule,
 /// `chain(WeightDecay::new(λ), rule)`, this is L2 regularisation (PyTorch's `weight_decay`
 /// argument); for decoupled weight decay use [`AdamW`](super::AdamW). Every parameter is
-/// decayed, biases included (no mask; as Optax's default, PyTorch's single parameter group,
-/// Flux).
+/// decayed, biases included (as Optax's default, PyTorch's single parameter group, Flux);
+/// [`Masked`](super::Masked) limits it to some, e.g. the weight matrices.
 ///
 /// Order matters, and differs from Flux: adroit's rules return updates that already carry
 /// `−η` and are *added* to θ (Optax's convention), so `WeightDecay` chained *after* a rule adds

@@ -4,6 +4,7 @@
 //! on alternate pairs of steps and include an all-zero step. Reference values from
 //! `tools/gen_composition_reference.py` (in `optimizer_compositions/reference.rs`).
 
+mod masks;
 mod reference;
 use reference as r;
 
