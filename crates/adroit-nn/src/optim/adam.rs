@@ -2,7 +2,7 @@
 
 use super::config;
 use super::schedule::LearningRate;
-use super::{Optimizer, Schedule, Slots, cast};
+use super::{Mask, Optimizer, Schedule, Slots, cast};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
@@ -160,7 +160,7 @@ impl<T: MatScalar> Optimizer<T> for Adam<T> {
 pub struct AdamW<T> {
     eta: LearningRate,
     lambda: f64,
-    decay_mask: Option<Vec<bool>>,
+    decay_mask: Option<Mask>,
     moments: AdamMoments<T>,
 }
 
@@ -205,12 +205,14 @@ impl<T: MatScalar> AdamW<T> {
         }
     }
 
-    /// The same rule decaying only the parameters `k` with `mask[k]` (one entry per parameter,
-    /// in the model's visiting order; build it with [`mask`](super::mask)); the others get
+    /// The same rule decaying only the parameters whose flag in `mask` is `true` (one per
+    /// parameter, in the model's visiting order: build it with [`mask`](super::mask)); the others get
     /// Adam's update alone (Optax's `adamw(…, mask=…)`).
     ///
-    /// # Panics
-    /// In [`update`](Optimizer::update), if the mask does not have one entry per parameter.
+    /// # Errors and panics
+    /// [`check_params`](Optimizer::check_params) refuses a mask that does not fit the model
+    /// (called before any change by [`step`](super::step), [`train_step`](crate::train_step)
+    /// and [`train`](crate::train())); [`update`](Optimizer::update) called directly panics.
     ///
     /// # Example
     /// ```
@@ -222,8 +224,8 @@ impl<T: MatScalar> AdamW<T> {
     /// opt.update(&mut updates, &[&dmatrix![2.0], &dmatrix![2.0]]);
     /// assert!((updates[0][0] + 0.2).abs() < 1e-8 && (updates[1][0] + 0.1).abs() < 1e-8);
     /// ```
-    pub fn with_decay_mask(mut self, mask: Vec<bool>) -> Self {
-        self.decay_mask = Some(mask);
+    pub fn with_decay_mask(mut self, mask: impl Into<Mask>) -> Self {
+        self.decay_mask = Some(mask.into());
         self
     }
 }
@@ -235,12 +237,22 @@ impl<T: MatScalar> Optimizer<T> for AdamW<T> {
         self.moments.check_config("AdamW")
     }
 
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        self.decay_mask
+            .as_ref()
+            .map_or(Ok(()), |mask| mask.check("AdamW", shapes))
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         self.moments.direction(updates);
         let scale: T = cast(-self.eta.next());
         let lambda: T = cast(self.lambda);
-        let decayed = super::masked::decayed(self.decay_mask.as_deref(), "AdamW", updates.len());
+        if let Some(mask) = &self.decay_mask {
+            mask.assert_fits("AdamW", updates);
+        }
+        let decayed =
+            (0..updates.len()).map(|k| self.decay_mask.as_ref().is_none_or(|m| m.flags()[k]));
         for ((u, p), decay) in updates.iter_mut().zip(params).zip(decayed) {
             if decay {
                 *u += *p * lambda;

@@ -37,14 +37,13 @@ fn write_sum<T: MatScalar>(p: &[T], u: &mut [T], c: T) -> (bool, bool) {
 }
 
 /// Checks that `arrays` hold one array per parameter of `model`, each of its parameter's
-/// shape (`what`: "gradient" or "update", for the message).
+/// shape (`shapes`: the parameters'; `what`: "gradient" or "update", for the message).
 fn check_shapes<T: MatScalar, M: Layer<T>>(
     model: &M,
+    shapes: &[(usize, usize)],
     arrays: &[DMatrix<T>],
     what: &str,
 ) -> Result<(), NnError> {
-    let mut shapes = Vec::new();
-    model.visit_params(&mut |p| shapes.push(p.shape()));
     let bad = if shapes.len() == arrays.len() {
         shapes.iter().zip(arrays).position(|(s, a)| *s != a.shape())
     } else {
@@ -100,7 +99,10 @@ where
     O: Optimizer<T>,
 {
     opt.check_config()?;
-    check_shapes(model, &updates, "gradient")?;
+    let mut shapes = Vec::new();
+    model.visit_params(&mut |p| shapes.push(p.shape()));
+    opt.check_params(&shapes)?;
+    check_shapes(model, &shapes, &updates, "gradient")?;
     let scale = opt.uniform_scale();
     if scale.is_none() {
         if let Some(k) = updates.iter().position(|g| !all_finite(g.as_slice())) {
@@ -111,7 +113,7 @@ where
         opt.update(&mut updates, &params);
         drop(params);
         // A rule's `update` must keep the shapes; the buffers are swapped into the model.
-        check_shapes(model, &updates, "update")?;
+        check_shapes(model, &shapes, &updates, "update")?;
     }
     // The new parameter values are formed in the update buffers, checked, and only then
     // swapped into the model: nothing changes unless every one is finite.

@@ -2,7 +2,7 @@
 
 use super::config;
 use super::schedule::LearningRate;
-use super::{Optimizer, Schedule, Slots, cast};
+use super::{Mask, Optimizer, Schedule, Slots, cast};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
@@ -27,7 +27,7 @@ pub struct Lion<T> {
     beta1: f64,
     beta2: f64,
     lambda: f64,
-    decay_mask: Option<Vec<bool>>,
+    decay_mask: Option<Mask>,
     m: Slots<T>,
 }
 
@@ -72,12 +72,14 @@ impl<T: MatScalar> Lion<T> {
         }
     }
 
-    /// The same rule decaying only the parameters `k` with `mask[k]` (one entry per parameter,
-    /// in the model's visiting order; build it with [`mask`](super::mask)); the others get
+    /// The same rule decaying only the parameters whose flag in `mask` is `true` (one per
+    /// parameter, in the model's visiting order: build it with [`mask`](super::mask)); the others get
     /// `−η·sign(…)` alone (Optax's `lion(…, mask=…)`).
     ///
-    /// # Panics
-    /// In [`update`](Optimizer::update), if the mask does not have one entry per parameter.
+    /// # Errors and panics
+    /// [`check_params`](Optimizer::check_params) refuses a mask that does not fit the model
+    /// (called before any change by [`step`](super::step), [`train_step`](crate::train_step)
+    /// and [`train`](crate::train())); [`update`](Optimizer::update) called directly panics.
     ///
     /// # Example
     /// ```
@@ -89,8 +91,8 @@ impl<T: MatScalar> Lion<T> {
     /// // −η·sign(g) = −0.1 without decay; −η·(1 + λθ) = −0.2 with it.
     /// assert_eq!(updates, [dmatrix![-0.1], dmatrix![-0.2]]);
     /// ```
-    pub fn with_decay_mask(mut self, mask: Vec<bool>) -> Self {
-        self.decay_mask = Some(mask);
+    pub fn with_decay_mask(mut self, mask: impl Into<Mask>) -> Self {
+        self.decay_mask = Some(mask.into());
         self
     }
 }
@@ -114,11 +116,21 @@ impl<T: MatScalar> Optimizer<T> for Lion<T> {
         config::non_negative("Lion", "weight decay", self.lambda)
     }
 
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        self.decay_mask
+            .as_ref()
+            .map_or(Ok(()), |mask| mask.check("Lion", shapes))
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         let (b1, b2, lambda): (T, T, T) = (cast(self.beta1), cast(self.beta2), cast(self.lambda));
         let scale: T = cast(-self.eta.next());
-        let decayed = super::masked::decayed(self.decay_mask.as_deref(), "Lion", updates.len());
+        if let Some(mask) = &self.decay_mask {
+            mask.assert_fits("Lion", updates);
+        }
+        let decayed =
+            (0..updates.len()).map(|k| self.decay_mask.as_ref().is_none_or(|m| m.flags()[k]));
         let ms = self.m.get(updates, T::zero());
         for (((u, m), p), decay) in updates.iter_mut().zip(ms).zip(params).zip(decayed) {
             let lambda = if decay { lambda } else { T::zero() };

@@ -1,44 +1,9 @@
-//! [`Masked`]: a rule applied to some of the parameters only (Optax's `masked`), and [`mask`],
-//! which selects parameters by name.
+//! [`Masked`]: a rule applied to some of the parameters only (Optax's `masked`).
 
-use super::Optimizer;
-use crate::{Layer, NnError};
+use super::{Mask, Optimizer};
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
-
-/// One flag per parameter of `model`, in its visiting order (the order of
-/// [`params`](crate::params), [`Optimizer::update`]'s arrays and the weight files):
-/// `select(name, parameter)` for each. Names are [`params`](crate::params)' names, e.g.
-/// `layers.0.weight`, `layers.0.bias`, `layers.2.scale` for a [`Chain`](crate::Chain) of a
-/// `Dense` and a `LayerNorm`.
-///
-/// The usual weight-decay mask — decay the weight matrices, not the biases and `LayerNorm`
-/// gains — is `mask(&model, |name, _| name.ends_with("weight"))` (Optax's common
-/// `lambda p: p.ndim > 1` would also exclude the weight of a `Dense` with one input, an
-/// `out × 1` matrix here).
-///
-/// # Example
-/// ```
-/// use adroit_nn::optim::mask;
-/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
-/// use adroit_nn::{Activation, Chain, Dense, LayerNorm};
-/// let mut rng = StdRng::seed_from_u64(0);
-/// let model: Chain<f32> = Chain::new()
-///     .push(Dense::new(3, 4, Activation::Relu, &mut rng))
-///     .push(LayerNorm::new(4));
-/// let decay = mask(&model, |name, _| name.ends_with("weight"));
-/// assert_eq!(decay, [true, false, false, false]); // weight, bias, scale, bias
-/// ```
-pub fn mask<T, M, F>(model: &M, mut select: F) -> Vec<bool>
-where
-    T: MatScalar,
-    M: Layer<T> + ?Sized,
-    F: FnMut(&str, &DMatrix<T>) -> bool,
-{
-    let mut flags = Vec::new();
-    model.visit("", &mut |name, p| flags.push(select(name, p)));
-    flags
-}
 
 /// `inner` applied to the parameters whose mask entry is `true`; the other parameters'
 /// updates pass through unchanged (Optax's `masked`; the role of PyTorch's parameter groups).
@@ -46,16 +11,21 @@ where
 /// alone, and a rule that reads the parameters (weight decay) reads the selected ones.
 ///
 /// Typical use: weight decay on the weight matrices only,
-/// `chain(Masked::new(WeightDecay::new(λ), decay), rule)` with `decay` from [`mask`]; for
-/// AdamW's and Lion's own decay, [`AdamW::with_decay_mask`](super::AdamW::with_decay_mask)
-/// and [`Lion::with_decay_mask`](super::Lion::with_decay_mask) (Optax's `mask` argument). A
-/// parameter outside the mask of a rule that produces the step (`Masked::new(Adam::new(η),
-/// …)` alone) gets its gradient as its update, `θ ← θ + g`, as in Optax: chain a rule for the
-/// others, or freeze them with a mask on the whole chain and zeroed gradients.
+/// `chain(Masked::new(WeightDecay::new(λ), decay), rule)` with `decay` from
+/// [`mask`](super::mask); for AdamW's and Lion's own decay,
+/// [`AdamW::with_decay_mask`](super::AdamW::with_decay_mask) and
+/// [`Lion::with_decay_mask`](super::Lion::with_decay_mask) (Optax's `mask` argument).
 ///
-/// # Panics
-/// In [`update`](Optimizer::update), if the mask does not have one entry per parameter
-/// (a programmer error: build it from the model with [`mask`]), and as `inner`'s `update`.
+/// **Beware** a rule that produces the step itself (`Masked::new(Adam::new(η), …)`, a
+/// `Descent`) with nothing chained for the other parameters: their updates are their
+/// gradients, `θ ← θ + g`, a step *up* the loss, as in Optax. Chain a rule for the others
+/// (`chain(Masked::new(a, m), Masked::new(b, complement))`, each parameter in exactly one).
+///
+/// # Errors and panics
+/// [`check_params`](Optimizer::check_params) (called by [`step`](super::step),
+/// [`train_step`](crate::train_step) and [`train`](crate::train()) before any change) refuses a
+/// mask that does not fit the model ([`Mask::check`]); [`update`](Optimizer::update), called
+/// directly, panics with the same message, and as `inner`'s `update`.
 ///
 /// # Example
 /// ```
@@ -71,52 +41,45 @@ where
 #[derive(Clone, Debug, PartialEq)]
 pub struct Masked<O> {
     inner: O,
-    mask: Vec<bool>,
+    mask: Mask,
 }
 
 impl<O> Masked<O> {
-    /// `inner` on the parameters `k` with `mask[k]` (one entry per parameter, in the model's
-    /// visiting order: see [`mask`]).
+    /// `inner` on the parameters whose flag in `mask` is `true` (one per parameter, in the
+    /// model's visiting order: build it with [`mask`](super::mask), or from a `Vec<bool>`).
     ///
     /// # Example
     /// ```
     /// use adroit_nn::optim::{Masked, WeightDecay};
     /// let decay_weights_only = Masked::new(WeightDecay::new(1e-4), vec![true, false]);
-    /// assert_eq!(decay_weights_only.mask(), [true, false]);
+    /// assert_eq!(decay_weights_only.mask().flags(), [true, false]);
     /// ```
-    pub fn new(inner: O, mask: Vec<bool>) -> Self {
-        Self { inner, mask }
+    pub fn new(inner: O, mask: impl Into<Mask>) -> Self {
+        Self {
+            inner,
+            mask: mask.into(),
+        }
     }
 
-    /// The mask: one entry per parameter, `true` where `inner` applies.
+    /// The mask: one flag per parameter, `true` where `inner` applies.
     ///
     /// # Example
     /// ```
     /// use adroit_nn::optim::{Descent, Masked};
-    /// assert_eq!(Masked::new(Descent::new(0.1), vec![false, true]).mask(), [false, true]);
+    /// let opt = Masked::new(Descent::new(0.1), vec![false, true]);
+    /// assert_eq!(opt.mask().flags(), [false, true]);
     /// ```
-    pub fn mask(&self) -> &[bool] {
+    pub fn mask(&self) -> &Mask {
         &self.mask
     }
-}
-
-/// Panics unless `mask` has one entry per update (`rule`: the owner, for the message).
-#[track_caller]
-pub(crate) fn check_mask_len(rule: &str, mask: &[bool], n_params: usize) {
-    assert_eq!(
-        mask.len(),
-        n_params,
-        "{rule}: the mask has {} entries for {n_params} parameters (one per parameter, in the \
-         model's visiting order: build it with optim::mask)",
-        mask.len()
-    );
 }
 
 impl<T: MatScalar, O: Optimizer<T>> Optimizer<T> for Masked<O> {
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
-        check_mask_len("Masked", &self.mask, updates.len());
-        let selected: Vec<usize> = (0..updates.len()).filter(|&k| self.mask[k]).collect();
+        self.mask.assert_fits("Masked", updates);
+        let flags = self.mask.flags();
+        let selected: Vec<usize> = (0..updates.len()).filter(|&k| flags[k]).collect();
         // Move the selected arrays out (no copy), let `inner` rewrite them, move them back.
         let mut inner_updates: Vec<DMatrix<T>> = selected
             .iter()
@@ -132,21 +95,13 @@ impl<T: MatScalar, O: Optimizer<T>> Optimizer<T> for Masked<O> {
     fn check_config(&self) -> Result<(), NnError> {
         self.inner.check_config()
     }
-}
 
-/// Whether each of `n_params` parameters is decayed under an optional decay mask (all of them
-/// without one).
-///
-/// # Panics
-/// If the mask does not have `n_params` entries (`rule`: the owner, for the message).
-#[track_caller]
-pub(crate) fn decayed(
-    mask: Option<&[bool]>,
-    rule: &str,
-    n_params: usize,
-) -> impl Iterator<Item = bool> {
-    if let Some(mask) = mask {
-        check_mask_len(rule, mask, n_params);
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        self.mask.check("Masked", shapes)?;
+        let flags = self.mask.flags();
+        let selected: Vec<(usize, usize)> = (shapes.iter().zip(flags))
+            .filter_map(|(&s, &f)| f.then_some(s))
+            .collect();
+        self.inner.check_params(&selected)
     }
-    (0..n_params).map(move |k| mask.is_none_or(|m| m[k]))
 }

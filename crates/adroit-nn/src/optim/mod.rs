@@ -40,6 +40,7 @@ mod apply;
 mod clip;
 mod config;
 mod lion;
+mod mask;
 mod masked;
 mod nadam;
 mod radam;
@@ -56,7 +57,8 @@ pub use amsgrad::AmsGrad;
 pub(crate) use apply::apply_gradients;
 pub use clip::{ClipGlobalNorm, ClipNorm, ClipValue};
 pub use lion::Lion;
-pub use masked::{Masked, mask};
+pub use mask::{Mask, mask};
+pub use masked::Masked;
 pub use nadam::NAdam;
 pub use radam::RAdam;
 pub use rmsprop::RmsProp;
@@ -142,6 +144,29 @@ pub trait Optimizer<T: MatScalar> {
         Ok(())
     }
 
+    /// Checks the rule against the shapes of the parameters it is about to update (in the
+    /// model's visiting order), before a step: [`step`], [`step_with_grads`],
+    /// [`train_step`](crate::train_step) and [`train`](crate::train()) call it after
+    /// [`check_config`](Self::check_config) and return its error. The built-in rules check
+    /// their masks ([`Mask::check`]: one flag per parameter, and the shapes a mask from
+    /// [`mask`] was built for); the default accepts everything.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] saying what does not fit.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::{AdamW, Optimizer};
+    /// let opt = AdamW::<f64>::new(1e-3).with_decay_mask(vec![true, false]);
+    /// assert!(opt.check_params(&[(4, 3), (4, 1)]).is_ok());
+    /// let err = opt.check_params(&[(4, 3), (4, 1), (2, 4)]).unwrap_err();
+    /// assert!(err.to_string().contains("AdamW's mask has 2 entries for 3 parameters"));
+    /// ```
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        let _ = shapes;
+        Ok(())
+    }
+
     /// The factor `c` when this step's update is the gradient times one scalar for every
     /// array, `u = c·g` (plain [`Descent`]: `c = −η`), without advancing the rule's state;
     /// `None` for every other rule (the default). After a step applied with it, the caller
@@ -213,6 +238,10 @@ impl<T: MatScalar> Optimizer<T> for Box<dyn Optimizer<T>> {
     fn check_config(&self) -> Result<(), NnError> {
         (**self).check_config()
     }
+
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        (**self).check_params(shapes)
+    }
 }
 
 /// Two rules applied in order (`first`, then `second` on its output), like `optax.chain`.
@@ -257,6 +286,11 @@ impl<T: MatScalar, A: Optimizer<T>, B: Optimizer<T>> Optimizer<T> for Chained<A,
     fn check_config(&self) -> Result<(), NnError> {
         self.first.check_config()?;
         self.second.check_config()
+    }
+
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        self.first.check_params(shapes)?;
+        self.second.check_params(shapes)
     }
 }
 
@@ -314,7 +348,8 @@ pub(crate) fn cast<T: MatScalar>(x: f64) -> T {
 ///
 /// # Errors
 /// [`NnError::InvalidConfig`] if the optimiser's settings are refused
-/// ([`Optimizer::check_config`]); [`NnError::ShapeMismatch`] if `grads` does not have the
+/// ([`Optimizer::check_config`]) or do not fit the model (a mask built for another model:
+/// [`Optimizer::check_params`]); [`NnError::ShapeMismatch`] if `grads` does not have the
 /// model's parameter shapes;
 /// [`NnError::NonFinite`] (epoch and batch 0) if a gradient, or a parameter after the update, would be
 /// NaN or infinite — the model is then unchanged; so is the optimiser's state after a
@@ -359,7 +394,7 @@ where
 ///
 /// # Errors
 /// [`NnError::InvalidConfig`] if the optimiser's settings are refused
-/// ([`Optimizer::check_config`]); [`NnError::ShapeMismatch`] if a parameter has no gradient
+/// ([`Optimizer::check_config`], [`Optimizer::check_params`]); [`NnError::ShapeMismatch`] if a parameter has no gradient
 /// in `grads`, or one of another
 /// shape (they were collected from another model); [`NnError::NonFinite`] as for [`step`];
 /// the model is then unchanged.

@@ -78,7 +78,9 @@ impl Default for TrainConfig {
 /// - [`NnError::EmptyData`] if an epoch would have no batch;
 /// - [`NnError::InvalidConfig`] if the optimiser's settings are refused
 ///   ([`Optimizer::check_config`](crate::optim::Optimizer::check_config): a negative learning
-///   rate, say), before the first step or at the step where a schedule leaves the range; or if
+///   rate, say), before the first step or at the step where a schedule leaves the range, or
+///   do not fit the model (a mask built for another model:
+///   [`Optimizer::check_params`](crate::optim::Optimizer::check_params)); or if
 ///   the model cannot train: it has no parameters, or its forward pass leaves a parameter
 ///   unread through `ctx.param` (read as a constant: a zero gradient for ever) or reads a
 ///   matrix its `visit` does not list (see [`train_step`]);
@@ -217,7 +219,8 @@ where
 /// # Errors
 /// [`NnError::ShapeMismatch`] if `x` does not have the model's input size in rows;
 /// [`NnError::InvalidConfig`] if the optimiser's settings are refused
-/// ([`Optimizer::check_config`](crate::optim::Optimizer::check_config)), if the model has no
+/// ([`Optimizer::check_config`](crate::optim::Optimizer::check_config)) or do not fit the
+/// model ([`Optimizer::check_params`](crate::optim::Optimizer::check_params)), if the model has no
 /// parameters, or if the forward pass does not read every listed parameter through
 /// [`Context::param`](crate::Context::param) (a parameter read as a constant, e.g. through
 /// `MatVar::constant`, would get a zero gradient and never train) or reads through it a matrix

@@ -4,10 +4,12 @@
 
 use super::r;
 use super::{check, check_losses, model, run, run_model};
+use adroit_nn::losses::{Agg, mse};
 use adroit_nn::nalgebra::{DMatrix, dmatrix};
 use adroit_nn::optim::{
-    Adam, AdamW, Descent, Lion, Masked, Momentum, Optimizer, WeightDecay, chain, mask,
+    Adam, AdamW, Descent, Lion, Mask, Masked, Momentum, Optimizer, WeightDecay, chain, mask, step,
 };
+use adroit_nn::{Activation, Chain, Dense, Layer, LayerNorm, NnError, gradient, train_step};
 
 #[test]
 fn adamw_decay_mask() {
@@ -76,7 +78,7 @@ fn masked_out_updates_pass_through_unchanged() {
 #[test]
 fn model_adamw_decays_weights_by_name() {
     let decay = mask(&model(), |name, _: &DMatrix<f64>| name.ends_with("weight"));
-    assert_eq!(decay, [true, false, true]); // layers.0.weight, layers.0.bias, layers.1.weight
+    assert_eq!(decay.flags(), [true, false, true]); // layers.0.weight, layers.0.bias, layers.1.weight
     for use_step in [false, true] {
         let opt = AdamW::with(0.03, 0.3, 0.9, 0.999, 1e-8).with_decay_mask(decay.clone());
         let (t, l) = run_model(opt, use_step);
@@ -102,28 +104,119 @@ fn mask_selects_by_name_and_value() {
         .collect::<Vec<_>>();
     let by_name = mask(&m, |name, _: &DMatrix<f64>| name.contains("bias"));
     let expected: Vec<bool> = names.iter().map(|n| n.contains("bias")).collect();
-    assert_eq!(by_name, expected);
+    assert_eq!(by_name.flags(), expected);
     // The parameter is passed too: select the arrays with more than one column.
-    assert_eq!(
-        mask(&m, |_, p: &DMatrix<f64>| p.ncols() > 1),
-        [true, false, true]
-    );
+    let wide = mask(&m, |_, p: &DMatrix<f64>| p.ncols() > 1);
+    assert_eq!(wide.flags(), [true, false, true]);
 }
 
+// ------------------------------------------------------------------ masks that do not fit
+
 #[test]
-#[should_panic(expected = "the mask has 2 entries for 3 parameters")]
-fn masked_with_a_short_mask_panics() {
+#[should_panic(expected = "Masked's mask has 2 entries for 3 parameters")]
+fn masked_update_with_a_short_mask_panics() {
     run(Masked::new(Adam::new(0.01), vec![true, false]), 1);
 }
 
 #[test]
-#[should_panic(expected = "AdamW: the mask has 4 entries for 3 parameters")]
-fn adamw_with_a_long_mask_panics() {
+#[should_panic(expected = "AdamW's mask has 4 entries for 3 parameters")]
+fn adamw_update_with_a_long_mask_panics() {
     run(AdamW::new(0.01).with_decay_mask(vec![true; 4]), 1);
 }
 
 #[test]
-#[should_panic(expected = "Lion: the mask has 1 entries for 3 parameters")]
-fn lion_with_a_short_mask_panics() {
+#[should_panic(expected = "Lion's mask has 1 entries for 3 parameters")]
+fn lion_update_with_a_short_mask_panics() {
     run(Lion::new(0.01).with_decay_mask(vec![true]), 1);
+}
+
+/// A model with the same number of parameters as [`model`] (three) but other shapes.
+fn other_model() -> Chain<f64> {
+    Chain::new()
+        .push(LayerNorm::new(2))
+        .push(Dense::from_parts(dmatrix![1.0, 2.0], None, Activation::Identity).unwrap())
+}
+
+/// One `train_step` and one `step` of `opt` on [`model`]: both errors, and the model unchanged.
+fn refused<O: Optimizer<f64> + Clone>(opt: O) -> Vec<String> {
+    let x = DMatrix::from_column_slice(3, 5, &r::MODEL_X);
+    let y = DMatrix::from_column_slice(2, 5, &r::MODEL_Y);
+    let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+    let mut m = model();
+    let before = super::model_flat(&m);
+    let mut messages = Vec::new();
+    let err = train_step(&mut m, &x, &y, &loss, &mut opt.clone(), 0).unwrap_err();
+    assert!(
+        matches!(err, NnError::InvalidConfig { name: "mask", .. }),
+        "{err:?}"
+    );
+    messages.push(err.to_string());
+    let (_, g) = gradient(&m, |mm, ctx| {
+        mse(
+            mm.forward(adroit_nn::MatVar::constant(x.clone()), ctx),
+            &y,
+            Agg::Mean,
+        )
+    })
+    .unwrap();
+    let err = step(&mut opt.clone(), &mut m, g).unwrap_err();
+    messages.push(err.to_string());
+    assert_eq!(
+        super::model_flat(&m),
+        before,
+        "a refused step changed the model"
+    );
+    messages
+}
+
+#[test]
+fn training_refuses_a_mask_of_another_length() {
+    for message in refused(AdamW::new(0.01).with_decay_mask(vec![true, false])) {
+        assert!(
+            message.contains("AdamW's mask has 2 entries for 3 parameters"),
+            "{message}"
+        );
+    }
+    for message in refused(Lion::new(0.01).with_decay_mask(vec![true; 4])) {
+        assert!(message.contains("Lion's mask has 4 entries"), "{message}");
+    }
+    let opt = chain(
+        adroit_nn::optim::ClipValue::new(10.0),
+        Masked::new(WeightDecay::new(0.1), vec![true]),
+    );
+    for message in refused(opt) {
+        assert!(message.contains("Masked's mask has 1 entries"), "{message}");
+    }
+}
+
+#[test]
+fn training_refuses_a_mask_built_for_another_model() {
+    // Same count (three parameters), other shapes: the mask's recorded shapes catch it.
+    let foreign = mask(&other_model(), |name, _: &DMatrix<f64>| {
+        name.ends_with("weight")
+    });
+    assert_eq!(foreign.flags().len(), 3);
+    for message in refused(AdamW::new(0.01).with_decay_mask(foreign.clone())) {
+        assert!(
+            message.contains(
+                "AdamW's mask was built for another model: its parameter 0 \
+                              (layers.0.scale) is 2×1, this model's is 4×3"
+            ),
+            "{message}"
+        );
+    }
+    // Inside a masked rule, the inner rule's own mask is checked against the selected ones.
+    let inner = Masked::new(
+        AdamW::new(0.01).with_decay_mask(vec![true, true, true]),
+        vec![true, false, true],
+    );
+    for message in refused(inner) {
+        assert!(
+            message.contains("AdamW's mask has 3 entries for 2 parameters"),
+            "{message}"
+        );
+    }
+    // A plain Vec<bool> checks the count only.
+    let plain = Mask::from(vec![true, false, true]);
+    assert!(plain.check("AdamW", &[(1, 1), (2, 2), (3, 3)]).is_ok());
 }

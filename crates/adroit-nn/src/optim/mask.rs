@@ -1,0 +1,142 @@
+//! [`Mask`]: which parameters a rule applies to, and [`mask`], which builds one from a model.
+
+use crate::{Layer, NnError};
+use adroit_reverse::matrix::MatScalar;
+use nalgebra::DMatrix;
+
+/// One flag per parameter of a model, in its visiting order (the order of
+/// [`params`](crate::params), [`Optimizer::update`](super::Optimizer::update)'s arrays and the
+/// weight files): `true` where a rule applies. Built by [`mask`], which also records the
+/// parameters' names and shapes so that a mask used with another model is refused, or from
+/// a plain `Vec<bool>` (then only the count is checked).
+///
+/// # Example
+/// ```
+/// use adroit_nn::optim::Mask;
+/// let m = Mask::from(vec![true, false]);
+/// assert_eq!(m.flags(), [true, false]);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mask {
+    flags: Vec<bool>,
+    /// The names and shapes of the parameters it was built for, when known.
+    params: Option<Vec<(String, (usize, usize))>>,
+}
+
+impl Mask {
+    /// The flags, one per parameter.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::Mask;
+    /// assert_eq!(Mask::from(vec![false, true]).flags(), [false, true]);
+    /// ```
+    pub fn flags(&self) -> &[bool] {
+        &self.flags
+    }
+
+    /// Checks that this mask fits parameters of the given shapes (in the model's visiting
+    /// order): one flag per parameter and, for a mask built by [`mask`], the shapes it was
+    /// built for. `rule` names the owner in the message.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] (`name: "mask"`) saying which does not fit.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::NnError;
+    /// use adroit_nn::optim::Mask;
+    /// let m = Mask::from(vec![true, false]);
+    /// assert!(m.check("AdamW", &[(3, 2), (3, 1)]).is_ok());
+    /// let err = m.check("AdamW", &[(3, 2)]).unwrap_err();
+    /// assert!(matches!(err, NnError::InvalidConfig { name: "mask", .. }));
+    /// assert!(err.to_string().contains("AdamW's mask has 2 entries for 1 parameters"));
+    /// ```
+    pub fn check(&self, rule: &str, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        let invalid = |reason: String| NnError::InvalidConfig {
+            name: "mask",
+            reason,
+        };
+        if self.flags.len() != shapes.len() {
+            return Err(invalid(format!(
+                "{rule}'s mask has {} entries for {} parameters (one per parameter, in the \
+                 model's visiting order: build it from the model with optim::mask)",
+                self.flags.len(),
+                shapes.len()
+            )));
+        }
+        let Some(params) = &self.params else {
+            return Ok(());
+        };
+        for (k, ((name, built), found)) in params.iter().zip(shapes).enumerate() {
+            if built != found {
+                return Err(invalid(format!(
+                    "{rule}'s mask was built for another model: its parameter {k} ({name}) is \
+                     {}×{}, this model's is {}×{}",
+                    built.0, built.1, found.0, found.1
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// As [`check`](Self::check), panicking with its message (for `update`, which returns
+    /// nothing; the training functions call `check` first and return its error).
+    #[track_caller]
+    pub(crate) fn assert_fits<T: MatScalar>(&self, rule: &str, updates: &[DMatrix<T>]) {
+        let shapes: Vec<(usize, usize)> = updates.iter().map(DMatrix::shape).collect();
+        if let Err(e) = self.check(rule, &shapes) {
+            panic!("{e}");
+        }
+    }
+}
+
+impl From<Vec<bool>> for Mask {
+    /// A mask of the given flags, for parameters of any shapes.
+    fn from(flags: Vec<bool>) -> Self {
+        Self {
+            flags,
+            params: None,
+        }
+    }
+}
+
+/// The mask of `model`'s parameters for which `select(name, parameter)` is true, in the
+/// model's visiting order. Names are [`params`](crate::params)' names, e.g. `layers.0.weight`,
+/// `layers.0.bias`, `layers.1.scale` for a [`Chain`](crate::Chain) of a `Dense` and a
+/// `LayerNorm`. The mask records the parameters' names and shapes: used with a model whose
+/// parameters have other shapes, the training functions refuse it.
+///
+/// The usual weight-decay mask — decay the weight matrices, not the biases and `LayerNorm`
+/// gains — is `mask(&model, |name, _| name.ends_with("weight"))`. (Optax's common
+/// `lambda p: p.ndim > 1` has no direct equivalent: every parameter here is a matrix, and
+/// `p.ncols() > 1` would also exclude the weight of a `Dense` with one input, `out × 1`.)
+///
+/// # Example
+/// ```
+/// use adroit_nn::optim::mask;
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// use adroit_nn::{Activation, Chain, Dense, LayerNorm};
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let model: Chain<f32> = Chain::new()
+///     .push(Dense::new(3, 4, Activation::Relu, &mut rng))
+///     .push(LayerNorm::new(4));
+/// let decay = mask(&model, |name, _| name.ends_with("weight"));
+/// assert_eq!(decay.flags(), [true, false, false, false]); // weight, bias, scale, bias
+/// ```
+pub fn mask<T, M, F>(model: &M, mut select: F) -> Mask
+where
+    T: MatScalar,
+    M: Layer<T> + ?Sized,
+    F: FnMut(&str, &DMatrix<T>) -> bool,
+{
+    let (mut flags, mut params) = (Vec::new(), Vec::new());
+    model.visit("", &mut |name, p| {
+        flags.push(select(name, p));
+        params.push((name.to_string(), p.shape()));
+    });
+    Mask {
+        flags,
+        params: Some(params),
+    }
+}
