@@ -198,6 +198,16 @@ CASES = [
         ),
     ),
     (
+        # Nested: Optax indexes the inner decay mask over the whole model ([T, F, T]); adroit's
+        # inner rule sees the two selected arrays, its mask restricted with Mask::within.
+        "NESTED_MASKS",
+        lambda: optax.chain(
+            optax.masked(optax.adamw(0.01, weight_decay=0.5, mask=[True, False, True]),
+                         [True, True, False]),
+            optax.masked(optax.sgd(0.1), [False, False, True]),
+        ),
+    ),
+    (
         "CLIPNORM_RMSPROP_EXP",
         lambda: optax.chain(
             clip_norm_per_array(0.7),

@@ -23,6 +23,8 @@ use num_traits::Float;
 /// assert!((updates[0][0] + 1e-5f64.sqrt()).abs() < 1e-7);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 pub struct AdaDelta<T> {
     eta: LearningRate,
     rho: f64,

@@ -26,6 +26,8 @@ use num_traits::Float;
 /// assert!((next(3.0) + 0.1 * 3.0 / 18.1f64.sqrt()).abs() < 1e-9);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 pub struct AdaGrad<T> {
     eta: LearningRate,
     initial: f64,

@@ -12,6 +12,8 @@ use num_traits::Float;
 /// `v ← β₂v + (1 − β₂)g²`, `m̂ = m/(1 − β₁ᵗ)`, `v̂ = v/(1 − β₂ᵗ)` with `t` counting updates
 /// from 1; the direction is `m̂/(√v̂ + ε)` (with Nesterov's variant of `m̂` for NAdam).
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 pub(crate) struct AdamMoments<T> {
     pub(crate) beta1: f64,
     pub(crate) beta2: f64,
@@ -84,6 +86,8 @@ impl<T: MatScalar> AdamMoments<T> {
 /// assert!((updates[0][1] - 0.1).abs() < 1e-5); // ε/|g| = 1e-5 of η
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 pub struct Adam<T> {
     eta: LearningRate,
     moments: AdamMoments<T>,
@@ -157,6 +161,8 @@ impl<T: MatScalar> Optimizer<T> for Adam<T> {
 /// assert!((updates[0][0] + 0.2).abs() < 1e-8);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 pub struct AdamW<T> {
     eta: LearningRate,
     lambda: f64,

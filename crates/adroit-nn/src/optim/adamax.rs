@@ -23,6 +23,8 @@ use num_traits::Float;
 /// assert!((updates[0][0] + 0.1).abs() < 1e-7 && (updates[0][1] - 0.1).abs() < 1e-7);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 pub struct AdaMax<T> {
     eta: LearningRate,
     beta1: f64,

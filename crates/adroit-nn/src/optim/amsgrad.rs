@@ -29,6 +29,8 @@ use num_traits::Float;
 /// assert!((next(1.0) + 0.1 / 1.9).abs() < 1e-9);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 pub struct AmsGrad<T> {
     eta: LearningRate,
     beta1: f64,

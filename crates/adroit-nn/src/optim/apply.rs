@@ -36,6 +36,14 @@ fn write_sum<T: MatScalar>(p: &[T], u: &mut [T], c: T) -> (bool, bool) {
     (clean(inputs), clean(sums))
 }
 
+/// The shapes of `model`'s parameters, in its visiting order (for
+/// [`Optimizer::check_params`] and [`apply_gradients`]).
+pub(crate) fn param_shapes<T: MatScalar, M: Layer<T> + ?Sized>(model: &M) -> Vec<(usize, usize)> {
+    let mut shapes = Vec::new();
+    model.visit_params(&mut |p| shapes.push(p.shape()));
+    shapes
+}
+
 /// Checks that `arrays` hold one array per parameter of `model`, each of its parameter's
 /// shape (`shapes`: the parameters'; `what`: "gradient" or "update", for the message).
 fn check_shapes<T: MatScalar, M: Layer<T>>(
@@ -73,7 +81,8 @@ fn non_finite<T: MatScalar, M: Layer<T>>(model: &M, what: &str, index: usize) ->
     }
 }
 
-/// `θ ← θ + opt(g)` for gradients `grads` in the model's visiting order: in one pass over memory when the rule is a uniform scaling
+/// `θ ← θ + opt(g)` for gradients `grads` in the model's visiting order (`shapes`: the
+/// parameters' shapes, from [`param_shapes`]): in one pass over memory when the rule is a uniform scaling
 /// ([`Optimizer::uniform_scale`]), otherwise by [`Optimizer::update`] and an addition.
 ///
 /// Nothing is written unless every gradient is finite and every updated parameter would be:
@@ -91,6 +100,7 @@ fn non_finite<T: MatScalar, M: Layer<T>>(model: &M, what: &str, index: usize) ->
 pub(crate) fn apply_gradients<T, M, O>(
     opt: &mut O,
     model: &mut M,
+    shapes: &[(usize, usize)],
     mut updates: Vec<DMatrix<T>>,
 ) -> Result<(), NnError>
 where
@@ -99,10 +109,9 @@ where
     O: Optimizer<T>,
 {
     opt.check_config()?;
-    let mut shapes = Vec::new();
-    model.visit_params(&mut |p| shapes.push(p.shape()));
-    opt.check_params(&shapes)?;
-    check_shapes(model, &shapes, &updates, "gradient")?;
+    debug_assert_eq!(shapes, param_shapes(model));
+    opt.check_params(shapes)?;
+    check_shapes(model, shapes, &updates, "gradient")?;
     let scale = opt.uniform_scale();
     if scale.is_none() {
         if let Some(k) = updates.iter().position(|g| !all_finite(g.as_slice())) {
@@ -113,7 +122,7 @@ where
         opt.update(&mut updates, &params);
         drop(params);
         // A rule's `update` must keep the shapes; the buffers are swapped into the model.
-        check_shapes(model, &shapes, &updates, "update")?;
+        check_shapes(model, shapes, &updates, "update")?;
     }
     // The new parameter values are formed in the update buffers, checked, and only then
     // swapped into the model: nothing changes unless every one is finite.

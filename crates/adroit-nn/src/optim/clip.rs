@@ -16,6 +16,7 @@ use num_traits::Float;
 /// assert_eq!(updates[0], dmatrix![1.0, -0.5, -1.0]);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ClipValue {
     delta: f64,
 }
@@ -74,6 +75,7 @@ impl<T: MatScalar> Optimizer<T> for ClipValue {
 /// assert_eq!(updates[1], dmatrix![0.3, 0.4]); // below the threshold: unchanged
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ClipNorm {
     max: f64,
 }
@@ -132,6 +134,7 @@ impl<T: MatScalar> Optimizer<T> for ClipNorm {
 /// assert!((updates[0][0] - 0.6).abs() < 1e-15 && (updates[1][0] - 0.8).abs() < 1e-15);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ClipGlobalNorm {
     max: f64,
 }

@@ -22,6 +22,8 @@ use nalgebra::DMatrix;
 /// assert_eq!(updates[0], dmatrix![-0.1, 0.1, -0.1]);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 pub struct Lion<T> {
     eta: LearningRate,
     beta1: f64,

@@ -7,8 +7,11 @@ use nalgebra::DMatrix;
 /// One flag per parameter of a model, in its visiting order (the order of
 /// [`params`](crate::params), [`Optimizer::update`](super::Optimizer::update)'s arrays and the
 /// weight files): `true` where a rule applies. Built by [`mask`], which also records the
-/// parameters' names and shapes so that a mask used with another model is refused, or from
-/// a plain `Vec<bool>` (then only the count is checked).
+/// parameters' names and shapes, so that a mask used with a model whose parameters have
+/// other shapes is refused (a model with the same shapes in the same order is accepted: the
+/// check sees shapes, not names), or from a plain `Vec<bool>` (then only the count is
+/// checked). `!&mask` is its complement; [`within`](Self::within) restricts it to the
+/// parameters another mask selects (for a rule inside [`Masked`](super::Masked)).
 ///
 /// # Example
 /// ```
@@ -17,6 +20,7 @@ use nalgebra::DMatrix;
 /// assert_eq!(m.flags(), [true, false]);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Mask {
     flags: Vec<bool>,
     /// The names and shapes of the parameters it was built for, when known.
@@ -33,6 +37,46 @@ impl Mask {
     /// ```
     pub fn flags(&self) -> &[bool] {
         &self.flags
+    }
+
+    /// This mask's flags at the parameters `outer` selects, in order: the mask for a rule
+    /// inside `Masked::new(rule, outer)`, which sees only those parameters. (Optax indexes a
+    /// nested mask over the whole model instead; `within` turns such a mask into adroit's.)
+    ///
+    /// # Panics
+    /// If the two masks have different lengths (masks of different models).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::{AdamW, Mask, Masked};
+    /// // AdamW on the first and third of three parameters, decaying the third only.
+    /// let adamw_on = Mask::from(vec![true, false, true]);
+    /// let decay = Mask::from(vec![false, false, true]);
+    /// assert_eq!(decay.within(&adamw_on).flags(), [false, true]);
+    /// let _opt = Masked::new(AdamW::<f64>::new(1e-3).with_decay_mask(decay.within(&adamw_on)), adamw_on);
+    /// ```
+    #[track_caller]
+    pub fn within(&self, outer: &Mask) -> Mask {
+        assert_eq!(
+            self.flags.len(),
+            outer.flags.len(),
+            "Mask::within: a mask of {} parameters within one of {} (masks of different models)",
+            self.flags.len(),
+            outer.flags.len()
+        );
+        let keep = |k: &usize| outer.flags[*k];
+        Mask {
+            flags: (0..self.flags.len())
+                .filter(keep)
+                .map(|k| self.flags[k])
+                .collect(),
+            params: self.params.as_ref().map(|params| {
+                (0..params.len())
+                    .filter(keep)
+                    .map(|k| params[k].clone())
+                    .collect()
+            }),
+        }
     }
 
     /// Checks that this mask fits parameters of the given shapes (in the model's visiting
@@ -87,6 +131,24 @@ impl Mask {
         let shapes: Vec<(usize, usize)> = updates.iter().map(DMatrix::shape).collect();
         if let Err(e) = self.check(rule, &shapes) {
             panic!("{e}");
+        }
+    }
+}
+
+impl std::ops::Not for &Mask {
+    type Output = Mask;
+
+    /// The complement: `true` where `self` is `false`, for the same parameters.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::optim::Mask;
+    /// assert_eq!((!&Mask::from(vec![true, false])).flags(), [false, true]);
+    /// ```
+    fn not(self) -> Mask {
+        Mask {
+            flags: self.flags.iter().map(|f| !f).collect(),
+            params: self.params.clone(),
         }
     }
 }

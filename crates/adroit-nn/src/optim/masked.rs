@@ -19,7 +19,12 @@ use nalgebra::DMatrix;
 /// **Beware** a rule that produces the step itself (`Masked::new(Adam::new(η), …)`, a
 /// `Descent`) with nothing chained for the other parameters: their updates are their
 /// gradients, `θ ← θ + g`, a step *up* the loss, as in Optax. Chain a rule for the others
-/// (`chain(Masked::new(a, m), Masked::new(b, complement))`, each parameter in exactly one).
+/// (`chain(Masked::new(a, m.clone()), Masked::new(b, !&m))`, each parameter in exactly one).
+///
+/// Nested masks: the rule inside sees only the selected parameters, so its own mask (AdamW's
+/// decay mask, an inner `Masked`) has one flag per *selected* parameter — build it with
+/// [`Mask::within`]. Optax indexes a nested mask over the whole model instead; such a mask
+/// is refused here (its length differs), never misapplied.
 ///
 /// # Errors and panics
 /// [`check_params`](Optimizer::check_params) (called by [`step`](super::step),
@@ -39,6 +44,7 @@ use nalgebra::DMatrix;
 /// assert_eq!(updates, [dmatrix![-0.2], dmatrix![-0.1]]);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Masked<O> {
     inner: O,
     mask: Mask,
@@ -102,6 +108,16 @@ impl<T: MatScalar, O: Optimizer<T>> Optimizer<T> for Masked<O> {
         let selected: Vec<(usize, usize)> = (shapes.iter().zip(flags))
             .filter_map(|(&s, &f)| f.then_some(s))
             .collect();
-        self.inner.check_params(&selected)
+        self.inner.check_params(&selected).map_err(|e| match e {
+            NnError::InvalidConfig { name, reason } => NnError::InvalidConfig {
+                name,
+                reason: format!(
+                    "{reason} — inside Masked, whose rule sees only the {} parameters its mask \
+                     selects (restrict an inner mask to them with Mask::within)",
+                    selected.len()
+                ),
+            },
+            other => other,
+        })
     }
 }

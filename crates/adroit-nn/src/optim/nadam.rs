@@ -24,6 +24,8 @@ use nalgebra::DMatrix;
 /// assert!((updates[0][0] + 0.1 * 28.0 / 19.0).abs() < 1e-8);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 pub struct NAdam<T> {
     eta: LearningRate,
     moments: AdamMoments<T>,

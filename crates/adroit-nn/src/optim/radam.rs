@@ -25,6 +25,8 @@ use num_traits::Float;
 /// assert!((updates[0][0] + 0.2).abs() < 1e-12 && (updates[0][1] - 0.05).abs() < 1e-12);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 pub struct RAdam<T> {
     eta: LearningRate,
     beta1: f64,

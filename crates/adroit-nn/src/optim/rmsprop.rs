@@ -27,6 +27,8 @@ use num_traits::Float;
 /// assert!((centred[0][0] + 0.1 / 0.3).abs() < 1e-8);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 pub struct RmsProp<T> {
     eta: LearningRate,
     rho: f64,

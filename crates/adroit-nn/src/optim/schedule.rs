@@ -18,6 +18,7 @@
 /// assert_eq!(rates, [0.5, 0.5, 0.25, 0.25]);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum Schedule {
     /// `η` at every step.
@@ -208,6 +209,7 @@ impl From<f64> for Schedule {
 
 /// A schedule and the step count of the rule that uses it.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct LearningRate {
     schedule: Schedule,
     count: usize,

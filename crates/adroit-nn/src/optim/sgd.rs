@@ -19,6 +19,7 @@ use nalgebra::DMatrix;
 /// assert_eq!(updates[0], dmatrix![-0.2, 0.1]); // −η·g: θ decreases by 0.2 where g = 2
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Descent {
     eta: LearningRate,
 }
@@ -70,6 +71,8 @@ impl<T: MatScalar> Optimizer<T> for Descent {
 
 /// The momentum trace `t ← g + β·t` shared by [`Momentum`] and [`Nesterov`].
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 struct Trace<T> {
     eta: LearningRate,
     beta: f64,
@@ -117,6 +120,8 @@ impl<T: MatScalar> Trace<T> {
 /// assert!((next(1.0) + 0.19).abs() < 1e-15);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 pub struct Momentum<T>(Trace<T>);
 
 impl<T: MatScalar> Momentum<T> {
@@ -187,6 +192,8 @@ impl<T: MatScalar> Optimizer<T> for Momentum<T> {
 /// assert!((next(1.0) + 0.271).abs() < 1e-15);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 pub struct Nesterov<T>(Trace<T>);
 
 impl<T: MatScalar> Nesterov<T> {

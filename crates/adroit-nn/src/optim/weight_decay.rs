@@ -27,6 +27,7 @@ use nalgebra::DMatrix;
 /// assert_eq!(updates[0], dmatrix![2.0, -2.0]); // g + λθ
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct WeightDecay {
     lambda: f64,
 }

@@ -5,7 +5,7 @@ use crate::data::DataLoader;
 use crate::gradient::{Usage, gradients_and_usage};
 use crate::layer::check_input;
 use crate::layer::param_names;
-use crate::optim::{Optimizer, apply_gradients};
+use crate::optim::{Optimizer, apply_gradients, param_shapes};
 use crate::{Layer, Mode, NnError};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
@@ -130,7 +130,8 @@ where
         epochs: Vec::new(),
         stopped_early: false,
     };
-    if let Err(error) = model.check_params().and_then(|()| opt.check_config()) {
+    let checked = model.check_params().and_then(|()| opt.check_config());
+    if let Err(error) = checked.and_then(|()| opt.check_params(&param_shapes(model))) {
         return Err(TrainError { error, history });
     }
     if let Some(inputs) = model.input_size().filter(|&n| n != loader.features()) {
@@ -270,6 +271,8 @@ where
     model.check_params()?;
     opt.check_config()?;
     check_input(model.input_size(), x)?;
+    let shapes = param_shapes(model);
+    opt.check_params(&shapes)?;
     let (value, grads) = {
         let mut params = Vec::new();
         model.visit_params(&mut |p| params.push(p));
@@ -295,7 +298,7 @@ where
             what: "loss".into(),
         });
     }
-    apply_gradients(opt, model, grads)?;
+    apply_gradients(opt, model, &shapes, grads)?;
     Ok(value)
 }
 

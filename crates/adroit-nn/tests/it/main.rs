@@ -10,6 +10,7 @@ mod loss_checks;
 mod losses;
 mod optimizer_compositions;
 mod optimizer_reference;
+mod optimizer_state;
 mod optimizers;
 mod regressions;
 mod tails;

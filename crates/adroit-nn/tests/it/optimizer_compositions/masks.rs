@@ -53,6 +53,54 @@ fn masked_rules_on_complementary_parameters() {
 }
 
 #[test]
+fn nested_masks_restricted_with_within() {
+    // Optax: masked(adamw(mask=[T, F, T]), [T, T, F]) then masked(sgd, [F, F, T]); the inner
+    // mask indexes the model there, the selected parameters here (`within`).
+    let outer = Mask::from(vec![true, true, false]);
+    let decay = Mask::from(vec![true, false, true]).within(&outer);
+    assert_eq!(decay.flags(), [true, false]);
+    let opt = chain(
+        Masked::new(
+            AdamW::with(0.01, 0.5, 0.9, 0.999, 1e-8).with_decay_mask(decay),
+            outer.clone(),
+        ),
+        Masked::new(Descent::new(0.1), !&outer),
+    );
+    check("NESTED_MASKS", &run(opt, 20), &r::NESTED_MASKS);
+}
+
+#[test]
+fn an_optax_style_nested_mask_is_refused_with_a_pointer_to_within() {
+    let opt = Masked::new(
+        AdamW::<f64>::new(0.01).with_decay_mask(vec![true, false, true]),
+        vec![true, true, false],
+    );
+    let err = opt.check_params(&[(2, 3), (3, 1), (1, 2)]).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("AdamW's mask has 3 entries for 2 parameters")
+            && message.contains("inside Masked, whose rule sees only the 2 parameters")
+            && message.contains("Mask::within"),
+        "{message}"
+    );
+}
+
+#[test]
+fn complement_and_within_keep_the_recorded_shapes() {
+    let m = model();
+    let weights = mask(&m, |name, _: &DMatrix<f64>| name.ends_with("weight"));
+    let biases = !&weights;
+    assert_eq!(biases.flags(), [false, true, false]);
+    // Both still refuse another model's shapes.
+    let other: Vec<(usize, usize)> = vec![(2, 1), (2, 1), (1, 2)];
+    assert!(biases.check("Masked", &other).is_err());
+    let inner = weights.within(&weights);
+    assert_eq!(inner.flags(), [true, true]);
+    assert!(inner.check("AdamW", &[(4, 3), (2, 4)]).is_ok());
+    assert!(inner.check("AdamW", &[(4, 1), (2, 4)]).is_err());
+}
+
+#[test]
 fn all_true_mask_is_the_unmasked_rule_bit_for_bit() {
     let masked = run(
         AdamW::with(0.05, 0.2, 0.9, 0.999, 1e-8).with_decay_mask(vec![true; 3]),
@@ -167,6 +215,39 @@ fn refused<O: Optimizer<f64> + Clone>(opt: O) -> Vec<String> {
         "a refused step changed the model"
     );
     messages
+}
+
+#[test]
+fn train_refuses_a_bad_mask_before_drawing_any_batch() {
+    use adroit_nn::data::DataLoader;
+    use adroit_nn::{TrainConfig, train};
+    let x = DMatrix::from_column_slice(3, 5, &r::MODEL_X);
+    let y = DMatrix::from_column_slice(2, 5, &r::MODEL_Y);
+    let mut loader = DataLoader::new(x, y, 2).unwrap().shuffle(3);
+    let mut m = model();
+    let before = super::model_flat(&m);
+    let mut opt = AdamW::new(0.01).with_decay_mask(vec![true, false]);
+    let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+    let err = train(
+        &mut m,
+        &mut loader,
+        loss,
+        &mut opt,
+        &TrainConfig::default(),
+        &mut [],
+    )
+    .unwrap_err();
+    assert!(matches!(
+        err.error,
+        NnError::InvalidConfig { name: "mask", .. }
+    ));
+    assert!(err.history.epochs.is_empty());
+    assert_eq!(
+        loader.batches_drawn(),
+        0,
+        "the loader advanced before the refusal"
+    );
+    assert_eq!(super::model_flat(&m), before);
 }
 
 #[test]
