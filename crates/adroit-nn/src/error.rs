@@ -165,7 +165,8 @@ pub enum NnError {
     /// assert_eq!(layer.weight, dmatrix![1.0]); // unchanged
     /// ```
     NonFinite {
-        /// The epoch (from 0).
+        /// The epoch (from 0; numbered as [`EpochMetrics::epoch`](crate::EpochMetrics::epoch);
+        /// 0 outside [`train`](crate::train())).
         epoch: usize,
         /// The batch within the epoch (from 0).
         batch: usize,

@@ -30,6 +30,8 @@ pub struct DataLoader<T> {
     rng: Option<StdRng>,
     /// Batches drawn so far by [`DataLoader::epoch`].
     batches_drawn: u64,
+    /// Epochs drawn so far by [`DataLoader::epoch`].
+    epochs_drawn: u64,
 }
 
 impl<T: MatScalar> DataLoader<T> {
@@ -86,6 +88,7 @@ impl<T: MatScalar> DataLoader<T> {
             drop_last: false,
             rng: None,
             batches_drawn: 0,
+            epochs_drawn: 0,
         })
     }
 
@@ -208,6 +211,55 @@ impl<T: MatScalar> DataLoader<T> {
         self.batches_drawn
     }
 
+    /// How many epochs [`DataLoader::epoch`] has drawn (`train` numbers its epochs from it,
+    /// so that calling `train` once per epoch numbers them as one call over all of them).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::data::DataLoader;
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// let mut loader = DataLoader::new(DMatrix::<f64>::zeros(2, 5), DMatrix::zeros(1, 5), 2).unwrap();
+    /// let _ = loader.epoch();
+    /// assert_eq!((loader.epochs_drawn(), loader.batches_drawn()), (1, 3));
+    /// ```
+    pub fn epochs_drawn(&self) -> u64 {
+        self.epochs_drawn
+    }
+
+    /// Advances the loader past `n` epochs without forming their batches: the shuffle's
+    /// random state, [`batches_drawn`](Self::batches_drawn) and
+    /// [`epochs_drawn`](Self::epochs_drawn) end as if [`epoch`](Self::epoch) had been called
+    /// `n` times. To resume an interrupted run exactly, rebuild its loader (same data, batch
+    /// size, `drop_last` and seed) and skip the epochs it had drawn — then the next epochs'
+    /// orders, dropout masks and epoch numbers are the ones the run would have had (with the
+    /// model's weights from [`io`](crate::io) and the optimiser read back with serde).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::data::DataLoader;
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// let x = DMatrix::<f64>::from_fn(1, 6, |_, j| j as f64);
+    /// let make = || DataLoader::new(x.clone(), x.clone(), 4).unwrap().shuffle(7);
+    /// let mut straight = make();
+    /// let _ = (straight.epoch(), straight.epoch());
+    /// let mut resumed = make();
+    /// resumed.skip_epochs(2);
+    /// assert_eq!(resumed.epoch(), straight.epoch()); // the third epoch's batches
+    /// assert_eq!((resumed.epochs_drawn(), resumed.batches_drawn()), (3, 6));
+    /// ```
+    pub fn skip_epochs(&mut self, n: u64) {
+        if let Some(rng) = &mut self.rng {
+            // The same draws as `epoch`'s shuffles (they depend on the length alone).
+            let mut order: Vec<usize> = (0..self.x.ncols()).collect();
+            for _ in 0..n {
+                order.shuffle(rng);
+            }
+        }
+        let per_epoch = self.batches_per_epoch() as u64;
+        self.batches_drawn = self.batches_drawn.wrapping_add(per_epoch.wrapping_mul(n));
+        self.epochs_drawn = self.epochs_drawn.wrapping_add(n);
+    }
+
     /// The batches `(x, y)` of one epoch (a fresh permutation if shuffling).
     ///
     /// # Example
@@ -233,6 +285,7 @@ impl<T: MatScalar> DataLoader<T> {
             .map(|idx| (self.x.select_columns(idx), self.y.select_columns(idx)))
             .collect();
         self.batches_drawn = self.batches_drawn.wrapping_add(batches.len() as u64);
+        self.epochs_drawn = self.epochs_drawn.wrapping_add(1);
         batches
     }
 }

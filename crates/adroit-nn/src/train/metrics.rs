@@ -18,7 +18,10 @@ use crate::NnError;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochMetrics {
-    /// The epoch (from 0).
+    /// The epoch, from 0 for the loader's first: numbered by the epochs the loader had drawn
+    /// ([`DataLoader::epochs_drawn`](crate::data::DataLoader::epochs_drawn)), so they count on
+    /// over calls of [`train`](crate::train()) on one loader and after
+    /// [`DataLoader::skip_epochs`](crate::data::DataLoader::skip_epochs).
     pub epoch: usize,
     /// The epoch's training loss: the batches' losses averaged weighted by their sample counts
     /// (Keras's convention), so a last partial batch counts for its samples only. With a

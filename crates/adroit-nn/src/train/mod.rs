@@ -157,8 +157,10 @@ where
     // Steps are numbered across calls on one loader (from the batches it has drawn), so that a
     // loop calling `train` once per epoch, as Flux's `train!`, does not repeat its masks.
     let mut step_count: u64 = loader.batches_drawn();
-    for epoch in 0..config.epochs {
+    for _ in 0..config.epochs {
         let mut total = 0.0;
+        // Epochs are numbered the same way, from the epochs the loader has drawn.
+        let epoch = usize::try_from(loader.epochs_drawn()).unwrap_or(usize::MAX);
         let batches = loader.epoch();
         let samples: usize = batches.iter().map(|(x, _)| x.ncols()).sum();
         for (batch, (x, y)) in batches.into_iter().enumerate() {

@@ -13,6 +13,7 @@ mod optimizer_reference;
 mod optimizer_state;
 mod optimizers;
 mod regressions;
+mod resume;
 mod tails;
 mod training;
 mod validation;
