@@ -54,12 +54,14 @@ where
 {
     options.mode.check_trials("gradcheck");
     assert_finite_inputs("gradcheck", x);
+    // Before calling `f`, which may index its inputs.
+    assert!(!x.is_empty(), "gradcheck: nothing to compare (0 inputs)");
     let outputs = f
         .eval(&x.iter().map(|v| v.to_f64_lossless()).collect::<Vec<f64>>())
         .len();
     assert!(
-        !x.is_empty() && outputs > 0,
-        "gradcheck: nothing to compare ({} inputs, {outputs} outputs)",
+        outputs > 0,
+        "gradcheck: nothing to compare ({} inputs, 0 outputs)",
         x.len()
     );
     match options.mode {

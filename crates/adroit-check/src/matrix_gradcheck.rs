@@ -38,7 +38,8 @@ use std::cell::RefCell;
 ///
 /// # Panics
 /// If `f` does not return a 1 × 1 matrix (as [`matrix::gradient`]), if the inputs have no
-/// entries (nothing to compare), or with [`Mode::Fast`] and `trials: 0`.
+/// entries (nothing to compare), if an entry is NaN or infinite (there is no derivative to
+/// check there), or with [`Mode::Fast`] and `trials: 0`.
 ///
 /// # Example
 /// ```
@@ -69,6 +70,17 @@ where
         inputs.iter().any(|m| !m.is_empty()),
         "matrix_gradcheck: nothing to compare (the inputs have no entries)"
     );
+    for (k, m) in inputs.iter().enumerate() {
+        if let Some(e) = m.iter().position(|v| !v.is_finite()) {
+            let rows = m.nrows().max(1);
+            panic!(
+                "matrix_gradcheck: entry ({}, {}) of input {k} is not finite; check at finite \
+                 points",
+                e % rows,
+                e / rows
+            );
+        }
+    }
     let (_, grads) = matrix::value_and_gradient(|m| f(m), inputs);
     let point = RefCell::new(inputs.to_vec());
     // f at the current `point`, recorded without a sweep.

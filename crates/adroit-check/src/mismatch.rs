@@ -123,7 +123,7 @@ impl fmt::Display for Mismatch {
             (Some(o), Some(i), None) => format!("∂output[{o}]/∂input[{i}]"),
             (None, Some(i), _) => format!("input[{i}]"),
             (Some(o), None, _) => format!("output[{o}]"),
-            (None, None, _) => "a random direction (vᵀ·J·u)".to_string(),
+            (None, None, _) => "a random direction (vᵀ·J·u; ⟨∇f, u⟩ for a scalar f)".to_string(),
         };
         let value = self.comparison == Comparison::Value;
         if value {

@@ -20,8 +20,9 @@ use rand::{Rng, SeedableRng};
 ///
 /// # Panics
 /// If the recorded rule and `primal` return different numbers of outputs, if there are no
-/// inputs or no outputs (nothing to compare), or if `trials` is 0 (the pullback would never be
-/// called, and the check would pass).
+/// inputs or no outputs (nothing to compare), if an input is NaN or infinite (there is no
+/// derivative to check there), or if `trials` is 0 (the pullback would never be called, and
+/// the check would pass).
 ///
 /// # Example
 /// ```
@@ -53,6 +54,7 @@ where
         trials > 0,
         "rule_check: 0 trials would never call the pullback"
     );
+    crate::scalar::assert_finite_inputs("rule_check", x);
     let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
     let (y, pullback) = adroit_reverse::pullback(recorded, x);
     let y_ref = primal(&x64);

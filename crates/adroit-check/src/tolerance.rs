@@ -34,7 +34,8 @@ impl Tolerance {
     ///
     /// # Panics
     /// If `atol` or `rtol` is negative or NaN (every comparison would fail, and the report
-    /// would blame the derivatives); in a `const`, at compile time.
+    /// would blame the derivatives) or infinite (every comparison would pass, and the report
+    /// would show a tolerance used of 0); in a `const`, at compile time.
     ///
     /// # Example
     /// ```
@@ -43,12 +44,13 @@ impl Tolerance {
     /// const LOOSE: Tolerance = Tolerance::new(1e-6, 0.0);
     /// assert!(LOOSE.accepts(1.0 + 5e-7, 1.0) && !LOOSE.accepts(1.0 + 2e-6, 1.0));
     /// assert!(std::panic::catch_unwind(|| Tolerance::new(-1.0, 0.0)).is_err());
+    /// assert!(std::panic::catch_unwind(|| Tolerance::new(f64::INFINITY, 0.0)).is_err());
     /// ```
     #[track_caller]
     pub const fn new(atol: f64, rtol: f64) -> Self {
         assert!(
-            atol >= 0.0 && rtol >= 0.0,
-            "Tolerance::new: atol and rtol must be ≥ 0 (and not NaN)"
+            atol >= 0.0 && rtol >= 0.0 && atol.is_finite() && rtol.is_finite(),
+            "Tolerance::new: atol and rtol must be finite and ≥ 0 (not NaN or infinite)"
         );
         Self { atol, rtol }
     }

@@ -25,7 +25,8 @@ pub enum Step {
     /// `ε·max(|f|, 1)·Σ|wⱼ|/hᵈ + |c|·|f⁽q⁾|·h^(q−d)`.
     ///
     /// The probe starts at the unit scale `ε^(1/(q+2))` and widens (up to that times
-    /// `max(1, |x|)`) only while it sees rounding noise alone; a probe that still sees only
+    /// `max(1, |x|)`) while it sees rounding noise alone or does not move `x` at all (large
+    /// `|x|`); a probe that still sees only
     /// noise (a function linear at this scale) gives its own step, which keeps the stencil
     /// close to `x` (away from a kink its probe did not reach) — unless a probe at 0.3 of its
     /// step rises above its own noise, which shows the first aliased an oscillation (its
@@ -36,6 +37,14 @@ pub enum Step {
     /// oscillation finer than its step, and shrinks. If a function still defeats it, give the
     /// point a [`Fixed`](Step::Fixed) step or a small
     /// [`with_max_range`](FiniteDifference::with_max_range).
+    ///
+    /// Known limits, all from the scale assumptions (values and derivatives of order 1,
+    /// varying on the scale `max(1, |x|)`): structure far below the unit scale near a tiny `x`
+    /// is not seen — a pole within a step (`1/x` at `x ≤ 1e-13`), `√x` at `x ≤ 1e-15`, `ln x`
+    /// at `x ≤ 1e-62`, a fast oscillation of tiny amplitude (`1e-9·sin(1e9·x)`) — and a
+    /// function varying on the unit scale at a large `x` gets the floor step (`sin x` at
+    /// `|x| ≥ 4e13`: 100 ulps of `x`, a truncation error of about 1 %). There, too, pass a
+    /// fixed step or a range bound of the function's own scale.
     Adaptive,
     /// This step (capped by the range bound, and rounded so that `x + h` is representable, never
     /// past the bound). A step too small to move `x` at all gives a NaN estimate, not 0.
@@ -365,9 +374,14 @@ impl FiniteDifference {
         let unit = eps.powf(1.0 / (q as f64 + 2.0));
         h0 = h0.min(unit);
         while h0 < widest {
-            let estimate = probe.apply(f, x, h0).abs();
-            if !estimate.is_finite() || estimate > 100.0 * probe_noise(h0) {
-                break;
+            // A step below the resolution of x (x + h = x, from about |x| > 4e13 in f64 at the
+            // unit scale) probes nothing: widen past it rather than stop there (x² at 8e13 was
+            // left at the floor step ε^(7/8)·|x| ≈ 1.6, where f's rounding gave a 0.1 % error).
+            if x + T::from(h0).unwrap_or_else(T::zero) != x {
+                let estimate = probe.apply(f, x, h0).abs();
+                if !estimate.is_finite() || estimate > 100.0 * probe_noise(h0) {
+                    break;
+                }
             }
             h0 = (10.0 * h0).min(widest);
         }

@@ -105,3 +105,12 @@ fn inputs_without_entries_panic() {
         &Options::for_precision::<f64>(),
     );
 }
+
+#[test]
+#[should_panic(expected = "matrix_gradcheck: entry (1, 0) of input 0 is not finite")]
+fn matrix_gradcheck_refuses_an_infinite_entry() {
+    // A hunt: in Mode::Fast it panicked with an internal message about a NaN fixed step.
+    let x = dmatrix![1.0; f64::INFINITY];
+    let options = Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 1, trials: 2 });
+    let _ = matrix_gradcheck(|m| m[0].tanh().sum(), &[x], &options);
+}

@@ -68,6 +68,14 @@ impl Default for TrainConfig {
 ///
 /// `loss(ŷ, y)` is one of [`crate::losses`] (or any function returning a 1 × 1 loss).
 ///
+/// Epochs and steps are numbered from what the loader has drawn, so calling `train` once per
+/// epoch on one loader is the same run as one call over all the epochs (losses, dropout
+/// masks, epoch numbers). To resume an interrupted run exactly, restore three things: the
+/// weights ([`io::load_safetensors`](crate::io::load_safetensors)), the optimiser (its
+/// state read back with serde, see [`optim`](crate::optim#checkpoints)) and the loader's
+/// position ([`DataLoader::skip_epochs`] on a loader rebuilt with the same data and seed).
+/// Callbacks start afresh ([`Callback::on_train_begin`]), as Keras's.
+///
 /// # Errors
 /// A [`TrainError`]: its `error` and the `history` of the epochs completed before it. `?`
 /// turns it into the [`NnError`] alone in a function returning `Result<_, NnError>` (or
