@@ -76,6 +76,11 @@ impl<T: MatScalar> Optimizer<T> for AdaDelta<T> {
         config::non_negative("AdaDelta", "ε", self.epsilon)
     }
 
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        self.grad_sq.check("AdaDelta", shapes)?;
+        self.delta_sq.check("AdaDelta", shapes)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         let (rho, eps): (T, T) = (cast(self.rho), cast(self.epsilon));

@@ -77,6 +77,10 @@ impl<T: MatScalar> Optimizer<T> for AdaGrad<T> {
         config::non_negative("AdaGrad", "ε", self.epsilon)
     }
 
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        self.sum.check("AdaGrad", shapes)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         let eps: T = cast(self.epsilon);

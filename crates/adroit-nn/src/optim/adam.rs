@@ -32,6 +32,16 @@ impl<T: MatScalar> AdamMoments<T> {
         config::non_negative(rule, "ε", self.epsilon)
     }
 
+    /// The moments, once created, fit parameters of these shapes (see [`Slots::check`]).
+    pub(crate) fn check_params(
+        &self,
+        rule: &str,
+        shapes: &[(usize, usize)],
+    ) -> Result<(), NnError> {
+        self.m.check(rule, shapes)?;
+        self.v.check(rule, shapes)
+    }
+
     pub(crate) fn new(beta1: f64, beta2: f64, epsilon: f64, nesterov: bool) -> Self {
         Self {
             beta1,
@@ -130,6 +140,10 @@ impl<T: MatScalar> Optimizer<T> for Adam<T> {
     fn check_config(&self) -> Result<(), NnError> {
         config::learning_rate("Adam", &self.eta)?;
         self.moments.check_config("Adam")
+    }
+
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        self.moments.check_params("Adam", shapes)
     }
 
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
@@ -244,9 +258,10 @@ impl<T: MatScalar> Optimizer<T> for AdamW<T> {
     }
 
     fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
-        self.decay_mask
-            .as_ref()
-            .map_or(Ok(()), |mask| mask.check("AdamW", shapes))
+        if let Some(mask) = &self.decay_mask {
+            mask.check("AdamW", shapes)?;
+        }
+        self.moments.check_params("AdamW", shapes)
     }
 
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {

@@ -81,6 +81,11 @@ impl<T: MatScalar> Optimizer<T> for AdaMax<T> {
         config::non_negative("AdaMax", "ε", self.epsilon)
     }
 
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        self.m.check("AdaMax", shapes)?;
+        self.v.check("AdaMax", shapes)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         self.t += 1;

@@ -89,6 +89,12 @@ impl<T: MatScalar> Optimizer<T> for AmsGrad<T> {
         config::non_negative("AmsGrad", "ε", self.epsilon)
     }
 
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        self.m.check("AmsGrad", shapes)?;
+        self.v.check("AmsGrad", shapes)?;
+        self.v_max.check("AmsGrad", shapes)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         self.t += 1;

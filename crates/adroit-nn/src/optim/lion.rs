@@ -119,9 +119,10 @@ impl<T: MatScalar> Optimizer<T> for Lion<T> {
     }
 
     fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
-        self.decay_mask
-            .as_ref()
-            .map_or(Ok(()), |mask| mask.check("Lion", shapes))
+        if let Some(mask) = &self.decay_mask {
+            mask.check("Lion", shapes)?;
+        }
+        self.m.check("Lion", shapes)
     }
 
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {

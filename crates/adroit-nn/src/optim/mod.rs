@@ -172,7 +172,9 @@ pub trait Optimizer<T: MatScalar> {
     /// [`train_step`](crate::train_step) and [`train`](crate::train()) call it after
     /// [`check_config`](Self::check_config) and return its error. The built-in rules check
     /// their masks ([`Mask::check`]: one flag per parameter, and the shapes a mask from
-    /// [`mask`] was built for); the default accepts everything.
+    /// [`mask`] was built for) and their state arrays, once created (one per parameter, of its
+    /// shape: state read back from another model's checkpoint is refused); the default accepts
+    /// everything.
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] saying what does not fit.
@@ -341,6 +343,40 @@ impl<T> Default for Slots<T> {
 }
 
 impl<T: MatScalar> Slots<T> {
+    /// Checks that the state arrays, once created, are one per parameter of the given shapes
+    /// (state read back from another model's checkpoint is not): before a step, where
+    /// [`get`](Self::get) would panic.
+    pub(crate) fn check(&self, rule: &str, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        if self.arrays.is_empty() {
+            return Ok(());
+        }
+        let invalid = |reason: String| NnError::InvalidConfig {
+            name: "optimiser state",
+            reason: format!(
+                "{reason} (its state is for another model: read from another checkpoint?)"
+            ),
+        };
+        if self.arrays.len() != shapes.len() {
+            return Err(invalid(format!(
+                "{rule}'s state holds arrays for {} parameters, the model has {}",
+                self.arrays.len(),
+                shapes.len()
+            )));
+        }
+        for (k, (a, s)) in self.arrays.iter().zip(shapes).enumerate() {
+            if a.shape() != *s {
+                return Err(invalid(format!(
+                    "{rule}'s state array {k} is {}×{}, parameter {k} is {}×{}",
+                    a.nrows(),
+                    a.ncols(),
+                    s.0,
+                    s.1
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// The state arrays, shaped like `updates`, filled with `init` the first time.
     #[track_caller]
     pub(crate) fn get(&mut self, updates: &[DMatrix<T>], init: T) -> &mut [DMatrix<T>] {

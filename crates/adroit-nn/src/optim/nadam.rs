@@ -70,6 +70,10 @@ impl<T: MatScalar> Optimizer<T> for NAdam<T> {
         self.moments.check_config("NAdam")
     }
 
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        self.moments.check_params("NAdam", shapes)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         self.moments.direction(updates);

@@ -85,6 +85,11 @@ impl<T: MatScalar> Optimizer<T> for RAdam<T> {
         config::non_negative("RAdam", "ε", self.epsilon)
     }
 
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        self.m.check("RAdam", shapes)?;
+        self.v.check("RAdam", shapes)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         self.t += 1;

@@ -94,6 +94,11 @@ impl<T: MatScalar> Optimizer<T> for RmsProp<T> {
         config::non_negative("RmsProp", "ε", self.epsilon)
     }
 
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        self.v.check("RmsProp", shapes)?;
+        self.mu.check("RmsProp", shapes)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         let (rho, eps): (T, T) = (cast(self.rho), cast(self.epsilon));

@@ -168,6 +168,10 @@ impl<T: MatScalar> Optimizer<T> for Momentum<T> {
         self.0.check_config("Momentum")
     }
 
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        self.0.trace.check("Momentum", shapes)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         self.0.update(updates);
@@ -238,6 +242,10 @@ impl<T: MatScalar> Nesterov<T> {
 impl<T: MatScalar> Optimizer<T> for Nesterov<T> {
     fn check_config(&self) -> Result<(), NnError> {
         self.0.check_config("Nesterov")
+    }
+
+    fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        self.0.trace.check("Nesterov", shapes)
     }
 
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {

@@ -210,3 +210,57 @@ fn training_resumes_from_a_checkpoint_of_model_and_optimiser() {
     assert_eq!(resumed.bias, model.bias);
     assert_eq!(resumed_opt, opt);
 }
+
+#[test]
+fn state_of_another_model_is_refused_before_any_change() {
+    // A checkpoint read back for the wrong model: a typed error from the training functions
+    // (the state's arrays do not fit the parameters), the model and the rule unchanged.
+    let (x, y) = (
+        DMatrix::from_element(2, 4, 0.5),
+        DMatrix::from_element(3, 4, 0.1),
+    );
+    let loss = |p, t: &DMatrix<f64>| losses::mse(p, t, losses::Agg::Mean);
+    let dense = |inputs: usize| {
+        Dense::from_parts(
+            DMatrix::from_element(3, inputs, 0.2),
+            Some(DMatrix::zeros(3, 1)),
+            Activation::Identity,
+        )
+        .unwrap()
+    };
+    let rules: Vec<(&str, Box<dyn Optimizer<f64>>)> = vec![
+        ("Adam", Box::new(Adam::new(0.01))),
+        ("AdamW", Box::new(AdamW::new(0.01))),
+        ("NAdam", Box::new(NAdam::new(0.01))),
+        ("RAdam", Box::new(RAdam::new(0.01))),
+        ("AdaMax", Box::new(AdaMax::new(0.01))),
+        ("AmsGrad", Box::new(AmsGrad::new(0.01))),
+        ("AdaGrad", Box::new(AdaGrad::new(0.01))),
+        ("AdaDelta", Box::new(AdaDelta::new(1.0))),
+        ("RmsProp", Box::new(RmsProp::with(0.01, 0.9, 1e-8, true))),
+        ("Momentum", Box::new(Momentum::new(0.01))),
+        ("Nesterov", Box::new(Nesterov::new(0.01))),
+        ("Lion", Box::new(Lion::new(0.01))),
+    ];
+    for (name, mut opt) in rules {
+        let mut first = dense(2);
+        adroit_nn::train_step(&mut first, &x, &y, &loss, &mut opt, 0).unwrap();
+        let mut other = dense(3);
+        let x3 = DMatrix::from_element(3, 4, 0.5);
+        let err = adroit_nn::train_step(&mut other, &x3, &y, &loss, &mut opt, 0).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            matches!(
+                err,
+                adroit_nn::NnError::InvalidConfig {
+                    name: "optimiser state",
+                    ..
+                }
+            ) && message.contains(&format!(
+                "{name}'s state array 0 is 3×2, parameter 0 is 3×3"
+            )),
+            "{name}: {message}"
+        );
+        assert_eq!(other, dense(3), "{name}: the model changed");
+    }
+}
