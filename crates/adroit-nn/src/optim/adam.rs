@@ -56,10 +56,10 @@ impl<T: MatScalar> AdamMoments<T> {
 
     /// Replaces each gradient by the Adam direction `m̂/(√v̂ + ε)`.
     pub(crate) fn direction(&mut self, updates: &mut [DMatrix<T>]) {
-        self.t += 1;
+        self.t = self.t.saturating_add(1);
         let (b1, b2, t) = (self.beta1, self.beta2, self.t);
         let c1: T = cast(1.0 / (1.0 - b1.powi(t)));
-        let c1_next: T = cast(1.0 / (1.0 - b1.powi(t + 1)));
+        let c1_next: T = cast(1.0 / (1.0 - b1.powi(t.saturating_add(1))));
         let c2: T = cast(1.0 / (1.0 - b2.powi(t)));
         let (b1t, b2t, eps): (T, T, T) = (cast(b1), cast(b2), cast(self.epsilon));
         let (one_b1, one_b2): (T, T) = (cast(1.0 - b1), cast(1.0 - b2));

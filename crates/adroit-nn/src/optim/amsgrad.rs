@@ -97,7 +97,7 @@ impl<T: MatScalar> Optimizer<T> for AmsGrad<T> {
 
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
-        self.t += 1;
+        self.t = self.t.saturating_add(1);
         let c1: T = cast(1.0 / (1.0 - self.beta1.powi(self.t)));
         let c2: T = cast(1.0 / (1.0 - self.beta2.powi(self.t)));
         let (b1, b2, eps): (T, T, T) = (cast(self.beta1), cast(self.beta2), cast(self.epsilon));

@@ -21,10 +21,40 @@ use nalgebra::DMatrix;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "MaskFields"))]
 pub struct Mask {
     flags: Vec<bool>,
-    /// The names and shapes of the parameters it was built for, when known.
+    /// The names and shapes of the parameters it was built for, when known (one per flag).
     params: Option<Vec<(String, (usize, usize))>>,
+}
+
+/// A [`Mask`] as read, before the check that it records one parameter per flag.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct MaskFields {
+    flags: Vec<bool>,
+    params: Option<Vec<(String, (usize, usize))>>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<MaskFields> for Mask {
+    type Error = String;
+
+    /// Refuses a mask whose recorded parameters are not one per flag (it would check nothing,
+    /// or only some of the flags).
+    fn try_from(m: MaskFields) -> Result<Self, String> {
+        match &m.params {
+            Some(params) if params.len() != m.flags.len() => Err(format!(
+                "a mask of {} flags records {} parameters (one per flag expected)",
+                m.flags.len(),
+                params.len()
+            )),
+            _ => Ok(Mask {
+                flags: m.flags,
+                params: m.params,
+            }),
+        }
+    }
 }
 
 impl Mask {

@@ -27,7 +27,10 @@
 //! state: a rule read back continues exactly where the saved one stopped (tested for every
 //! rule, `f32` and `f64`). Save it next to the weights ([`io`](crate::io)). With
 //! `serde_json`, enable its `float_roundtrip` feature: its default parser may read a float
-//! back one ulp off.
+//! back one ulp off. JSON has no infinity or NaN: a state that overflowed (AdaGrad's sum
+//! after a gradient of 1e200, accepted by the step) is written as `null` and refused when read
+//! back; a binary serde format (bincode, CBOR) keeps it. State read back for another model
+//! (arrays of other shapes) is refused by [`Optimizer::check_params`] before any change.
 //!
 //! ```
 //! use adroit_nn::nalgebra::{self, dmatrix};

@@ -92,7 +92,7 @@ impl<T: MatScalar> Optimizer<T> for RAdam<T> {
 
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
-        self.t += 1;
+        self.t = self.t.saturating_add(1);
         let (beta1, beta2, t) = (self.beta1, self.beta2, self.t);
         let rho_inf = 2.0 / (1.0 - beta2) - 1.0;
         let b2t = beta2.powi(t);

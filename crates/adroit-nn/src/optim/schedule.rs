@@ -236,7 +236,7 @@ impl LearningRate {
     /// The rate for this update (`schedule(t)` with `t` from 0), advancing the count.
     pub(crate) fn next(&mut self) -> f64 {
         let eta = self.schedule.at(self.count);
-        self.count += 1;
+        self.count = self.count.saturating_add(1);
         eta
     }
 }

@@ -46,8 +46,6 @@ use adroit_reverse::matrix::MatScalar;
 pub struct KeepBest<M> {
     monitor: Monitor,
     best: Option<(f64, usize, M)>,
-    /// Epochs seen, over every `train` call.
-    seen: usize,
 }
 
 impl<M> KeepBest<M> {
@@ -62,7 +60,6 @@ impl<M> KeepBest<M> {
         Self {
             monitor: Monitor::loss(),
             best: None,
-            seen: 0,
         }
     }
 
@@ -103,9 +100,9 @@ impl<M> KeepBest<M> {
             .map(|(score, _, _)| if higher { *score } else { -*score })
     }
 
-    /// The epoch of the best score, counted from 0 over every epoch this callback has seen
-    /// (for a single `train` call, the epoch number `train` reports; in a loop of one-epoch
-    /// calls, the loop's epoch).
+    /// The epoch of the best score, as [`train`](super::train) numbered it
+    /// ([`EpochMetrics::epoch`]: counted on over calls on one loader and after
+    /// [`DataLoader::skip_epochs`](crate::data::DataLoader::skip_epochs)).
     ///
     /// # Example
     /// ```
@@ -152,9 +149,8 @@ impl<T: MatScalar, M: Clone> Callback<T, M> for KeepBest<M> {
             Some((best, _, _)) => score > *best,
         };
         if improved {
-            self.best = Some((score, self.seen, model.clone()));
+            self.best = Some((score, metrics.epoch, model.clone()));
         }
-        self.seen += 1;
         Control::Continue
     }
 }

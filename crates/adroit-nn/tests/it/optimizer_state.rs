@@ -264,3 +264,36 @@ fn state_of_another_model_is_refused_before_any_change() {
         assert_eq!(other, dense(3), "{name}: the model changed");
     }
 }
+
+#[test]
+fn hostile_checkpoints_are_refused_or_harmless() {
+    use adroit_nn::optim::Mask;
+    // A mask whose recorded parameters are not one per flag: refused when read.
+    let bad = r#"{"flags":[true,false],"params":[["layers.0.weight",[1,2]]]}"#;
+    let err = serde_json::from_str::<Mask>(bad).unwrap_err().to_string();
+    assert!(
+        err.contains("a mask of 2 flags records 1 parameters"),
+        "{err}"
+    );
+    let good = r#"{"flags":[true,false],"params":null}"#;
+    assert_eq!(
+        serde_json::from_str::<Mask>(good).unwrap().flags(),
+        [true, false]
+    );
+
+    // Step counters at their largest: the next step saturates instead of overflowing.
+    let theta = DMatrix::from_element(1, 1, 1.0);
+    let json = serde_json::to_string(&Descent::new(0.1)).unwrap();
+    let json = json.replace("\"count\":0", &format!("\"count\":{}", usize::MAX));
+    let mut descent: Descent = serde_json::from_str(&json).unwrap();
+    let mut updates = vec![DMatrix::from_element(1, 1, 1.0)];
+    descent.update(&mut updates, &[&theta]);
+    Optimizer::<f64>::commit_uniform_step(&mut descent);
+    let mut adam = Adam::<f64>::new(0.1);
+    adam.update(&mut [DMatrix::from_element(1, 1, 1.0)], &[&theta]);
+    let json = serde_json::to_string(&adam).unwrap();
+    assert!(json.contains("\"t\":1"), "{json}");
+    let json = json.replace("\"t\":1", &format!("\"t\":{}", i32::MAX));
+    let mut adam: Adam<f64> = serde_json::from_str(&json).unwrap();
+    adam.update(&mut [DMatrix::from_element(1, 1, 1.0)], &[&theta]);
+}

@@ -141,3 +141,37 @@ fn resuming_without_skipping_the_loader_does_not_match() {
     assert_eq!(rest.epochs[0].epoch, 0);
     assert_ne!(weights(&part), weights(&straight));
 }
+
+#[test]
+fn keep_best_reports_the_epoch_as_train_numbers_it() {
+    // A review: after a resume (skip_epochs(1)) KeepBest counted from 0 while train reported
+    // epochs from 1.
+    let mut m = model(1);
+    let mut opt = optimiser(&m);
+    let mut l = loader();
+    l.skip_epochs(1);
+    let mut best = adroit_nn::KeepBest::new();
+    let config = TrainConfig {
+        epochs: 4,
+        seed: 11,
+        ..TrainConfig::default()
+    };
+    let history = train(
+        &mut m,
+        &mut l,
+        |p, t| mse(p, t, Agg::Mean),
+        &mut opt,
+        &config,
+        &mut [&mut best],
+    )
+    .unwrap();
+    let numbers: Vec<usize> = history.epochs.iter().map(|e| e.epoch).collect();
+    assert_eq!(numbers, [1, 2, 3, 4]);
+    let lowest = history
+        .epochs
+        .iter()
+        .min_by(|a, b| a.loss.total_cmp(&b.loss))
+        .unwrap();
+    assert_eq!(best.best_epoch(), Some(lowest.epoch));
+    assert_eq!(best.best_score(), Some(lowest.loss));
+}
