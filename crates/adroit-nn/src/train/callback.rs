@@ -119,8 +119,10 @@ impl<T: MatScalar, M, F: FnMut(&M, &mut EpochMetrics) -> Control> Callback<T, M>
 
 /// Stops when a monitored metric has not improved by more than `min_delta` for `patience`
 /// epochs (Keras/Flux `early_stopping`). Monitors the training loss (lower is better) unless
-/// told otherwise. Its state resets when a run of [`train`](super::train) begins, so it can be
-/// reused across runs.
+/// told otherwise. Its state resets when a run of [`train`](super::train) begins (as Keras's),
+/// so it can be reused across runs — and so, in a loop calling `train` once per epoch, it
+/// sees one epoch at a time and never stops for lack of improvement: give it to one `train`
+/// call over all the epochs instead.
 ///
 /// # Example
 /// ```
