@@ -7,11 +7,13 @@
 //! - [`classic`]: the gradients of a `Dense` 3 → 2 layer, explicit, implicit and by finite
 //!   differences.
 //! - [`quickstart`]: f(x) = 3x² + 2x + 1 has f'(5) = 32, forward and reverse.
+//! - [`resume`]: a training run checkpointed and resumed in a new process, bit for bit.
 
 pub mod classic;
 pub mod iris;
 pub mod plot;
 pub mod quickstart;
+pub mod resume;
 pub mod wine;
 
 /// The error type of the examples.

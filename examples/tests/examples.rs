@@ -78,3 +78,29 @@ fn iris_refuses_unwritable_outputs_before_training() {
     assert!(err.to_string().ends_with("the file is read-only"), "{err}");
     assert_eq!(std::fs::read_to_string(&plot).unwrap(), "<svg/>");
 }
+
+#[test]
+fn resume_continues_bit_for_bit() {
+    use adroit_examples::resume;
+    let (straight, split) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let full = resume::run(straight.path(), 12, None, 5).unwrap();
+    assert_eq!((full.resumed_from, full.epochs_done), (0, 12));
+    // Interrupted twice: 0 → 5 → 9 → 12, each call a fresh start from the files.
+    let first = resume::run(split.path(), 12, Some(5), 5).unwrap();
+    assert_eq!(first.epochs, [0, 1, 2, 3, 4]);
+    let second = resume::run(split.path(), 12, Some(4), 5).unwrap();
+    assert_eq!((second.resumed_from, second.epochs_done), (5, 9));
+    assert_eq!(second.epochs, [5, 6, 7, 8]);
+    let last = resume::run(split.path(), 12, None, 5).unwrap();
+    assert_eq!(last.epochs, [9, 10, 11]);
+    assert_eq!(
+        std::fs::read(&last.weights).unwrap(),
+        std::fs::read(&full.weights).unwrap(),
+        "the resumed run's weights differ from the uninterrupted run's"
+    );
+    // The old checkpoints were replaced, not kept.
+    assert!(!split.path().join("weights-5.safetensors").exists());
+    // Another seed is refused, not mixed in.
+    let err = resume::run(split.path(), 20, None, 6).unwrap_err();
+    assert!(err.to_string().contains("made with seed 5, not 6"), "{err}");
+}
