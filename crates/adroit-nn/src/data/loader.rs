@@ -229,10 +229,12 @@ impl<T: MatScalar> DataLoader<T> {
     /// Advances the loader past `n` epochs without forming their batches: the shuffle's
     /// random state, [`batches_drawn`](Self::batches_drawn) and
     /// [`epochs_drawn`](Self::epochs_drawn) end as if [`epoch`](Self::epoch) had been called
-    /// `n` times. To resume an interrupted run exactly, rebuild its loader (same data, batch
-    /// size, `drop_last` and seed) and skip the epochs it had drawn — then the next epochs'
-    /// orders, dropout masks and epoch numbers are the ones the run would have had (with the
-    /// model's weights from [`io`](crate::io) and the optimiser read back with serde).
+    /// `n` times. To resume an interrupted run exactly, save its
+    /// [`epochs_drawn`](Self::epochs_drawn), rebuild its loader (same data, batch size,
+    /// `drop_last` and shuffle seed) and skip that many epochs — then the next epochs' orders,
+    /// dropout masks (with the same [`TrainConfig::seed`](crate::TrainConfig::seed)) and epoch
+    /// numbers are the ones the run would have had (with the model's weights from
+    /// [`io`](crate::io) and the optimiser read back with serde; see [`train`](crate::train()).
     ///
     /// # Example
     /// ```
