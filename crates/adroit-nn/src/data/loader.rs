@@ -234,7 +234,7 @@ impl<T: MatScalar> DataLoader<T> {
     /// `drop_last` and shuffle seed) and skip that many epochs — then the next epochs' orders,
     /// dropout masks (with the same [`TrainConfig::seed`](crate::TrainConfig::seed)) and epoch
     /// numbers are the ones the run would have had (with the model's weights from
-    /// [`io`](crate::io) and the optimiser read back with serde; see [`train`](crate::train()).
+    /// [`io`](crate::io) and the optimiser read back with serde: see [`train`](crate::train())).
     ///
     /// # Example
     /// ```
