@@ -325,6 +325,15 @@ impl<T: MatScalar, A: Optimizer<T>, B: Optimizer<T>> Optimizer<T> for Chained<A,
 
 /// The element types whose optimiser state serde reads and writes (the bound of the
 /// optimisers' serde implementations: `f32` and `f64`).
+///
+/// # Example
+/// ```
+/// use adroit_nn::optim::{Adam, SerdeScalar};
+/// fn save<T: SerdeScalar>(opt: &Adam<T>) -> String {
+///     serde_json::to_string(opt).unwrap()
+/// }
+/// assert!(save(&Adam::<f32>::new(0.1)).contains("\"beta1\":0.9"));
+/// ```
 #[cfg(feature = "serde")]
 pub trait SerdeScalar: nalgebra::Scalar + serde::Serialize + serde::de::DeserializeOwned {}
 
