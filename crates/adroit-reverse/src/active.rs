@@ -23,7 +23,7 @@
 
 #![allow(unsafe_code)]
 
-use crate::tape::Tape;
+use crate::tape::{Tape, TapePool};
 use crate::{TapeScalar, Var};
 use std::marker::PhantomData;
 use std::ptr;
@@ -129,7 +129,13 @@ impl<T: TapeScalar> Scope<T> {
     /// Opens a scope with a fresh tape (reusing a spare one's buffers), suspending the
     /// active one.
     pub(crate) fn enter() -> Self {
-        let fresh = T::tape_pool().with_borrow_mut(|pool| pool.fresh_tape());
+        // Without the pool (thread teardown: a gradient in a thread-local's destructor), a
+        // tape of its own.
+        let fresh = T::tape_pool()
+            .try_with(|pool| pool.try_borrow_mut().ok().map(|mut p| p.fresh_tape()))
+            .ok()
+            .flatten()
+            .unwrap_or_else(TapePool::unpooled_tape);
         let tape = Box::into_raw(fresh);
         let outer = T::active_tape().with(|cell| cell.replace(tape));
         Self {

@@ -46,7 +46,16 @@ impl<T: TapeScalar> Recording<T> {
     /// whose derivative is zero, are skipped) and returns the input adjoints.
     pub(crate) fn backward<'a>(&self, seeds: impl IntoIterator<Item = (&'a Var<T>, T)>) -> Vec<T> {
         let tape = self.tape();
-        let mut buffer = T::tape_pool().with_borrow_mut(|pool| pool.take_adjoint(tape.len()));
+        // A zero buffer of its own when the pool cannot be reached (thread teardown).
+        let mut buffer = T::tape_pool()
+            .try_with(|pool| {
+                pool.try_borrow_mut()
+                    .ok()
+                    .map(|mut p| p.take_adjoint(tape.len()))
+            })
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| vec![T::zero(); tape.len()]);
         let adjoint = &mut buffer[..tape.len()];
         for (y, w) in seeds {
             if !y.is_constant() {
@@ -61,7 +70,11 @@ impl<T: TapeScalar> Recording<T> {
         tape.sweep(adjoint, first);
         let grad = adjoint[1..first].to_vec();
         adjoint[..first].fill(T::zero());
-        T::tape_pool().with_borrow_mut(|pool| pool.return_adjoint(buffer));
+        let _ = T::tape_pool().try_with(|pool| {
+            if let Ok(mut pool) = pool.try_borrow_mut() {
+                pool.return_adjoint(buffer);
+            }
+        });
         grad
     }
 }

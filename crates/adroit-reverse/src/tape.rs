@@ -315,6 +315,14 @@ impl<T: TapeScalar> TapePool<T> {
         }
     }
 
+    /// A fresh tape with a new id and no buffers to reuse (when this thread's pool cannot be
+    /// reached: during its teardown).
+    pub(crate) fn unpooled_tape() -> Box<Tape<T>> {
+        let mut tape = Box::new(Tape::none());
+        tape.reset();
+        tape
+    }
+
     /// A fresh tape with a new id, reusing a spare one's buffers when there is one.
     pub(crate) fn fresh_tape(&mut self) -> Box<Tape<T>> {
         let mut tape = self
@@ -325,7 +333,8 @@ impl<T: TapeScalar> TapePool<T> {
         tape
     }
 
-    /// Keeps a finished tape's buffers for reuse.
+    /// Keeps a finished tape's buffers for reuse (its custom rules already dropped, by
+    /// [`recycle`]).
     fn keep(&mut self, mut tape: Box<Tape<T>>) {
         // The node arrays and the custom-rule table's capacity (48 bytes an entry for f64,
         // kept by `clear`).
@@ -371,7 +380,13 @@ impl<T: TapeScalar> Default for TapePool<T> {
 
 /// Returns a finished tape's buffers to this thread's pool (dropping them if the pool is gone,
 /// during thread teardown, or busy).
-pub(crate) fn recycle<T: TapeScalar>(tape: Box<Tape<T>>) {
+///
+/// The custom rules' pullbacks are dropped first, outside the pool's borrow: they own user
+/// values whose destructors may run adroit code — a gradient, which takes a tape from the
+/// pool (inside the borrow that was a "RefCell already borrowed" panic, and an abort when it
+/// happened while unwinding).
+pub(crate) fn recycle<T: TapeScalar>(mut tape: Box<Tape<T>>) {
+    tape.customs.clear();
     let _ = T::tape_pool().try_with(|pool| {
         if let Ok(mut pool) = pool.try_borrow_mut() {
             pool.keep(tape);

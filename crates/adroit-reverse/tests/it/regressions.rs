@@ -309,3 +309,91 @@ fn division_by_a_subnormal_constant_keeps_a_finite_adjoint() {
     let g = gradient(|v: &[Var<f64>]| v[0] / 0.0, &[1.0]);
     assert_eq!(g, [f64::INFINITY]);
 }
+
+/// A value whose destructor computes a gradient (adroit code run from a drop), recording the
+/// result.
+struct GradientOnDrop(std::rc::Rc<std::cell::Cell<Option<f64>>>);
+
+impl Drop for GradientOnDrop {
+    fn drop(&mut self) {
+        self.0.set(Some(gradient(|v| v[0] * v[0], &[3.0])[0]));
+    }
+}
+
+#[test]
+fn a_custom_pullback_owning_a_value_that_computes_a_gradient_on_drop() {
+    // A hunt: the tape's custom rules were dropped inside the tape pool's borrow, so the
+    // drop's gradient hit "RefCell already borrowed" — the finished call's result was lost,
+    // and during unwinding (the user's closure panicking after recording the rule) the
+    // process aborted.
+    let seen = std::rc::Rc::new(std::cell::Cell::new(None));
+    let guard = GradientOnDrop(seen.clone());
+    let g = gradient(
+        move |v: &[Var<f64>]| {
+            let a = v[0] * v[0];
+            // The pullback owns the guard: it is dropped with the finished tape.
+            let out = adroit_reverse::custom_rule(&[a], &[a.value()], move |w: &[f64]| {
+                let _ = &guard;
+                vec![w[0]]
+            });
+            out[0]
+        },
+        &[2.0],
+    );
+    assert_eq!(g, vec![4.0]);
+    assert_eq!(
+        seen.get(),
+        Some(6.0),
+        "the guard's gradient ran when the tape was freed"
+    );
+
+    let seen = std::rc::Rc::new(std::cell::Cell::new(None));
+    let guard = GradientOnDrop(seen.clone());
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        gradient(
+            move |v: &[Var<f64>]| -> Var<f64> {
+                let owned = guard;
+                let _ =
+                    adroit_reverse::custom_rule(&[v[0]], &[v[0].value()], move |w: &[f64]| {
+                        let _ = &owned;
+                        vec![w[0]]
+                    });
+                panic!("the user's function fails after recording the rule")
+            },
+            &[1.0],
+        )
+    }));
+    assert!(caught.is_err());
+    assert_eq!(
+        seen.get(),
+        Some(6.0),
+        "the guard's gradient ran during unwinding"
+    );
+    // The thread's tapes still work.
+    assert_eq!(gradient(|v| v[0] * v[1], &[2.0, 5.0]), vec![5.0, 2.0]);
+}
+
+#[test]
+fn a_gradient_in_a_thread_local_destructor_at_thread_exit() {
+    // A hunt: the tape pool (a thread-local) may already be gone then; the gradient aborted
+    // the process ("cannot access a Thread Local Storage value during or after destruction").
+    struct OnExit(std::sync::mpsc::Sender<Vec<f64>>);
+    impl Drop for OnExit {
+        fn drop(&mut self) {
+            let _ = self.0.send(gradient(|v| v[0].sin() * v[1], &[0.0, 2.0]));
+        }
+    }
+    thread_local! {
+        static ON_EXIT: std::cell::RefCell<Option<OnExit>> = const { std::cell::RefCell::new(None) };
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // The slot's destructor is registered before the tape pool's, so (destructors running
+        // in reverse order) the pool is gone when it runs.
+        ON_EXIT.with(|slot| *slot.borrow_mut() = Some(OnExit(tx)));
+        let _ = gradient(|v| v[0], &[1.0]);
+    })
+    .join()
+    .unwrap();
+    assert_eq!(rx.recv().unwrap(), vec![2.0, 0.0]);
+}
