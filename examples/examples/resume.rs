@@ -16,7 +16,7 @@ struct Args {
     epochs: usize,
     /// Stop after this many epochs in this run (a checkpoint is written either way).
     #[arg(long)]
-    stop_after: Option<u64>,
+    stop_after: Option<usize>,
     /// Seed of the split, the initial weights, the shuffling and the dropout masks.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -27,7 +27,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match adroit_examples::resume::run(&args.dir, args.epochs as u64, args.stop_after, args.seed) {
+    match adroit_examples::resume::run(&args.dir, args.epochs, args.stop_after, args.seed) {
         Ok(report) => {
             println!(
                 "epochs {} → {} (trained {:?}); checkpoint: {}",

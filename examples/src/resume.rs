@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
     /// Epochs trained (drawn from the loader).
-    pub epochs_drawn: u64,
+    pub epochs_drawn: usize,
     /// Seed of the split, the initial weights and the shuffling.
     pub seed: u64,
     /// Seed of the dropout masks ([`TrainConfig::seed`]).
@@ -45,9 +45,9 @@ pub struct Progress {
 #[derive(Debug)]
 pub struct Report {
     /// Epochs done before this run (0 when it started afresh).
-    pub resumed_from: u64,
+    pub resumed_from: usize,
     /// Epochs done after it.
-    pub epochs_done: u64,
+    pub epochs_done: usize,
     /// The epoch numbers this run trained (they continue a resumed run's).
     pub epochs: Vec<usize>,
     /// The weight file of the checkpoint written at the end.
@@ -85,14 +85,14 @@ fn optimizer(net: &Chain<f32>, total_steps: usize) -> AdamW<f32> {
 /// If the checkpoint cannot be read or written, was made with other seeds, or training fails.
 pub fn run(
     dir: &Path,
-    total_epochs: u64,
-    stop_after: Option<u64>,
+    total_epochs: usize,
+    stop_after: Option<usize>,
     seed: u64,
 ) -> Result<Report, Error> {
     std::fs::create_dir_all(dir)
         .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
-    let weights_file = |n: u64| dir.join(format!("weights-{n}.safetensors"));
-    let optimizer_file = |n: u64| dir.join(format!("optimizer-{n}.json"));
+    let weights_file = |n: usize| dir.join(format!("weights-{n}.safetensors"));
+    let optimizer_file = |n: usize| dir.join(format!("optimizer-{n}.json"));
     let progress_file = dir.join("progress.json");
     let dropout_seed = seed.wrapping_mul(31).wrapping_add(7);
 
@@ -102,7 +102,7 @@ pub fn run(
     let split = train_test_split(&x, &y, 0.2, seed, Some(&labels))?;
     let x_train = Standardizer::fit(&split.x_train)?.transform(&split.x_train)?;
     let mut loader = DataLoader::new(x_train, split.y_train, 16)?.shuffle(seed);
-    let total_steps = usize::try_from(total_epochs)? * loader.batches_per_epoch();
+    let total_steps = total_epochs.saturating_mul(loader.batches_per_epoch());
 
     let mut net = model(seed)?;
     let mut opt = optimizer(&net, total_steps);
@@ -127,7 +127,7 @@ pub fn run(
     let remaining = total_epochs.saturating_sub(resumed_from);
     let epochs = stop_after.map_or(remaining, |n| n.min(remaining));
     let config = TrainConfig {
-        epochs: usize::try_from(epochs)?,
+        epochs,
         seed: dropout_seed,
         ..TrainConfig::default()
     };

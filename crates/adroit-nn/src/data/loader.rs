@@ -31,7 +31,7 @@ pub struct DataLoader<T> {
     /// Batches drawn so far by [`DataLoader::epoch`].
     batches_drawn: u64,
     /// Epochs drawn so far by [`DataLoader::epoch`].
-    epochs_drawn: u64,
+    epochs_drawn: usize,
 }
 
 impl<T: MatScalar> DataLoader<T> {
@@ -222,7 +222,7 @@ impl<T: MatScalar> DataLoader<T> {
     /// let _ = loader.epoch();
     /// assert_eq!((loader.epochs_drawn(), loader.batches_drawn()), (1, 3));
     /// ```
-    pub fn epochs_drawn(&self) -> u64 {
+    pub fn epochs_drawn(&self) -> usize {
         self.epochs_drawn
     }
 
@@ -249,7 +249,7 @@ impl<T: MatScalar> DataLoader<T> {
     /// assert_eq!(resumed.epoch(), straight.epoch()); // the third epoch's batches
     /// assert_eq!((resumed.epochs_drawn(), resumed.batches_drawn()), (3, 6));
     /// ```
-    pub fn skip_epochs(&mut self, n: u64) {
+    pub fn skip_epochs(&mut self, n: usize) {
         if let Some(rng) = &mut self.rng {
             // The same draws as `epoch`'s shuffles (they depend on the length alone).
             let mut order: Vec<usize> = (0..self.x.ncols()).collect();
@@ -258,7 +258,9 @@ impl<T: MatScalar> DataLoader<T> {
             }
         }
         let per_epoch = self.batches_per_epoch() as u64;
-        self.batches_drawn = self.batches_drawn.wrapping_add(per_epoch.wrapping_mul(n));
+        self.batches_drawn = self
+            .batches_drawn
+            .wrapping_add(per_epoch.wrapping_mul(n as u64));
         self.epochs_drawn = self.epochs_drawn.wrapping_add(n);
     }
 

@@ -171,7 +171,7 @@ where
     for _ in 0..config.epochs {
         let mut total = 0.0;
         // Epochs are numbered the same way, from the epochs the loader has drawn.
-        let epoch = usize::try_from(loader.epochs_drawn()).unwrap_or(usize::MAX);
+        let epoch = loader.epochs_drawn();
         let batches = loader.epoch();
         let samples: usize = batches.iter().map(|(x, _)| x.ncols()).sum();
         for (batch, (x, y)) in batches.into_iter().enumerate() {
