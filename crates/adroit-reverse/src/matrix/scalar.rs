@@ -102,14 +102,16 @@ mat_scalar! {
 }
 
 /// The panic of a matrix operation started while another one is being recorded: from inside
-/// the element function of `map` or a similar closure.
+/// the element function of `map` or a similar closure, or from an input's `Borrow`
+/// implementation while `matrix::gradient` records the inputs.
 #[cold]
 #[inline(never)]
 fn reentrant_matrix_operation() -> ! {
     panic!(
         "adroit-reverse: a matrix operation (or matrix::gradient, MatVar::constant, ...) was \
-         called from inside the element function of another matrix operation (e.g. a `map` \
-         closure); element functions must be plain scalar code: compute matrix values outside \
-         the closure"
+         called while another matrix operation was recording: from inside its element \
+         function (e.g. a `map` closure) or from an input's `Borrow` implementation while \
+         matrix::gradient (or pullback, ...) records the inputs; element functions and `borrow` \
+         must be plain code: compute matrix values outside them"
     )
 }

@@ -1094,7 +1094,9 @@ fn reshape_to_a_shape_whose_size_overflows_panics() {
 }
 
 #[test]
-#[should_panic(expected = "called from inside the element function of another matrix operation")]
+#[should_panic(
+    expected = "called while another matrix operation was recording: from inside its element function"
+)]
 fn a_matrix_operation_inside_a_map_closure_panics_clearly() {
     // It used to panic with a bare "RefCell already borrowed".
     let _ = matrix::gradient(

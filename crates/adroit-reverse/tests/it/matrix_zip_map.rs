@@ -338,7 +338,9 @@ fn shapes_that_do_not_broadcast_are_all_named() {
 }
 
 #[test]
-#[should_panic(expected = "called from inside the element function")]
+#[should_panic(
+    expected = "called while another matrix operation was recording: from inside its element"
+)]
 fn a_matrix_operation_inside_the_element_function_panics() {
     matrix::gradient(
         |m| {
