@@ -101,7 +101,7 @@ pub(crate) fn apply_gradients<T, M, O>(
     opt: &mut O,
     model: &mut M,
     shapes: &[(usize, usize)],
-    mut updates: Vec<DMatrix<T>>,
+    updates: Vec<DMatrix<T>>,
 ) -> Result<(), NnError>
 where
     T: MatScalar,
@@ -109,8 +109,26 @@ where
     O: Optimizer<T>,
 {
     opt.check_config()?;
-    debug_assert_eq!(shapes, param_shapes(model));
     opt.check_params(shapes)?;
+    apply_checked_gradients(opt, model, shapes, updates)
+}
+
+/// [`apply_gradients`] for a caller that has just run [`Optimizer::check_config`] and
+/// [`Optimizer::check_params`] on `shapes` itself, with nothing changed since
+/// ([`train_step`](crate::train_step), whose forward and backward passes do not touch the
+/// optimiser): the same step without checking the rule twice.
+pub(crate) fn apply_checked_gradients<T, M, O>(
+    opt: &mut O,
+    model: &mut M,
+    shapes: &[(usize, usize)],
+    mut updates: Vec<DMatrix<T>>,
+) -> Result<(), NnError>
+where
+    T: MatScalar,
+    M: Layer<T>,
+    O: Optimizer<T>,
+{
+    debug_assert_eq!(shapes, param_shapes(model));
     check_shapes(model, shapes, &updates, "gradient")?;
     let scale = opt.uniform_scale();
     if scale.is_none() {

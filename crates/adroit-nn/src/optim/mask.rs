@@ -127,6 +127,16 @@ impl Mask {
     /// assert!(err.to_string().contains("AdamW's mask has 2 entries for 1 parameters"));
     /// ```
     pub fn check(&self, rule: &str, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        self.check_shapes(rule, shapes.iter().copied())
+    }
+
+    /// [`check`](Self::check) over shapes produced on the fly (no list collected: `update`
+    /// runs it on every step).
+    fn check_shapes(
+        &self,
+        rule: &str,
+        shapes: impl ExactSizeIterator<Item = (usize, usize)>,
+    ) -> Result<(), NnError> {
         let invalid = |reason: String| NnError::InvalidConfig {
             name: "mask",
             reason,
@@ -143,7 +153,7 @@ impl Mask {
             return Ok(());
         };
         for (k, ((name, built), found)) in params.iter().zip(shapes).enumerate() {
-            if built != found {
+            if *built != found {
                 return Err(invalid(format!(
                     "{rule}'s mask was built for another model: its parameter {k} ({name}) is \
                      {}×{}, this model's is {}×{}",
@@ -158,8 +168,7 @@ impl Mask {
     /// nothing; the training functions call `check` first and return its error).
     #[track_caller]
     pub(crate) fn assert_fits<T: MatScalar>(&self, rule: &str, updates: &[DMatrix<T>]) {
-        let shapes: Vec<(usize, usize)> = updates.iter().map(DMatrix::shape).collect();
-        if let Err(e) = self.check(rule, &shapes) {
+        if let Err(e) = self.check_shapes(rule, updates.iter().map(DMatrix::shape)) {
             panic!("{e}");
         }
     }

@@ -80,7 +80,7 @@ pub use adagrad::AdaGrad;
 pub use adam::{Adam, AdamW};
 pub use adamax::AdaMax;
 pub use amsgrad::AmsGrad;
-pub(crate) use apply::{apply_gradients, param_shapes};
+pub(crate) use apply::{apply_checked_gradients, apply_gradients, param_shapes};
 pub use clip::{ClipGlobalNorm, ClipNorm, ClipValue};
 pub use lion::Lion;
 pub use mask::{Mask, mask};

@@ -5,7 +5,7 @@ use crate::data::DataLoader;
 use crate::gradient::{Usage, gradients_and_usage};
 use crate::layer::check_input;
 use crate::layer::param_names;
-use crate::optim::{Optimizer, apply_gradients, param_shapes};
+use crate::optim::{Optimizer, apply_checked_gradients, param_shapes};
 use crate::{Layer, Mode, NnError};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
@@ -311,7 +311,8 @@ where
             what: "loss".into(),
         });
     }
-    apply_gradients(opt, model, &shapes, grads)?;
+    // The rule and its fit to the model were checked above, before the forward pass.
+    apply_checked_gradients(opt, model, &shapes, grads)?;
     Ok(value)
 }
 
