@@ -1,6 +1,6 @@
-//! Checkpoint a training run and resume it in a new process, bit for bit: run it once with
-//! `--stop-after`, then again without, and compare with an uninterrupted run in another
-//! directory (`cmp` the weight files).
+//! Checkpoint a training run and resume it in a new process, bit for bit (early stopping and
+//! the best model included): run it once with `--stop-after`, then again without, and compare
+//! with an uninterrupted run in another directory (`cmp` the weight files).
 //!
 //! Run: `cargo run --release --example resume -- --help`.
 
@@ -36,6 +36,12 @@ fn main() -> ExitCode {
                 report.epochs,
                 report.weights.display()
             );
+            if report.stopped_early {
+                println!("early stopping has ended the run (validation loss not improving)");
+            }
+            if let Some((epoch, file)) = &report.best {
+                println!("best validation loss at epoch {epoch}: {}", file.display());
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

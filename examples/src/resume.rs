@@ -1,32 +1,39 @@
 //! Checkpointing and resuming a training run exactly: train the Iris MLP with AdamW (decay on
-//! the weight matrices only, a warm-up/cosine schedule), dropout and shuffled batches; stop
-//! after some epochs with a checkpoint; a later run — a new process — continues from it and
-//! ends with the weights an uninterrupted run would have, bit for bit.
+//! the weight matrices only, a warm-up/cosine schedule), dropout and shuffled batches, early
+//! stopping on a validation loss and the best model kept; stop after some epochs with a
+//! checkpoint; a later run — a new process — continues from it and ends as an uninterrupted
+//! run would: the same weights, bit for bit, the same stopping epoch and the same best model.
 //!
-//! A checkpoint after `n` epochs is three files in one directory, each written atomically:
+//! A checkpoint after `n` epochs is five files in one directory, each written atomically:
 //! - `weights-n.safetensors`: the model ([`io::save_safetensors`]);
 //! - `optimizer-n.json`: AdamW with its moments, step count, schedule position and mask
 //!   (serde);
-//! - `progress.json`, written last: `n` (the epochs the loader had drawn) and the seeds (the
-//!   split and shuffle seed, and [`TrainConfig::seed`] of the dropout masks), checked on
-//!   resume. Until it is replaced it names the previous complete pair of files, so a run
-//!   killed while writing a checkpoint resumes from the one before.
+//! - `best-n.safetensors`: the model of the best validation loss so far ([`KeepBest`]);
+//! - `callbacks-n.json`: [`EarlyStopping`] (serde: its best score and the epochs waited) and
+//!   the best model's score and epoch;
+//! - `progress.json`, written last: `n` (the epochs the loader had drawn), whether early
+//!   stopping ended the run, and the seeds (the split and shuffle seed, and
+//!   [`TrainConfig::seed`] of the dropout masks), checked on resume. Until it is replaced it
+//!   names the previous complete set of files, so a run killed while writing a checkpoint
+//!   resumes from the one before.
 //!
-//! Everything else (data, split, scaling, batch size) is rebuilt from the same seed; the
+//! Everything else (data, splits, scaling, batch size) is rebuilt from the same seed; the
 //! loader is advanced past the epochs already done with [`DataLoader::skip_epochs`]. The
 //! learning-rate schedule travels with the optimiser: a resumed run keeps the horizon the
 //! checkpointed run was started with.
 
 use crate::Error;
 use crate::iris::load;
-use adroit_nn::data::{DataLoader, Standardizer, onehot, train_test_split};
+use adroit_nn::data::{DataLoader, Standardizer, onecold, onehot, train_test_split};
 use adroit_nn::io;
 use adroit_nn::losses::{Agg, logitcrossentropy};
 use adroit_nn::nalgebra::DMatrix;
 use adroit_nn::optim::{AdamW, Schedule, mask};
 use adroit_nn::rand::SeedableRng;
 use adroit_nn::rand::rngs::StdRng;
-use adroit_nn::{Activation, Chain, Dense, Dropout, TrainConfig, train};
+use adroit_nn::{
+    Activation, Chain, Dense, Dropout, EarlyStopping, KeepBest, TrainConfig, Validation, train,
+};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -35,10 +42,20 @@ use std::path::{Path, PathBuf};
 pub struct Progress {
     /// Epochs trained (drawn from the loader).
     pub epochs_drawn: usize,
+    /// Early stopping ended the run: a resumed run trains no further.
+    pub stopped_early: bool,
     /// Seed of the split, the initial weights and the shuffling.
     pub seed: u64,
     /// Seed of the dropout masks ([`TrainConfig::seed`]).
     pub dropout_seed: u64,
+}
+
+/// The callbacks' state in a checkpoint.
+#[derive(Serialize, Deserialize)]
+struct Callbacks {
+    early_stopping: EarlyStopping,
+    /// The best validation loss and its epoch ([`KeepBest::best_score`], `best_epoch`).
+    best: Option<(f64, usize)>,
 }
 
 /// The outcome of one run.
@@ -52,6 +69,10 @@ pub struct Report {
     pub epochs: Vec<usize>,
     /// The weight file of the checkpoint written at the end.
     pub weights: PathBuf,
+    /// Early stopping has ended the run (in this call or before).
+    pub stopped_early: bool,
+    /// The epoch of the best validation loss so far, and the weight file of that model.
+    pub best: Option<(usize, PathBuf)>,
 }
 
 /// The model: 4 → 16 (ReLU) → dropout 0.2 → 3 logits.
@@ -93,6 +114,8 @@ pub fn run(
         .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
     let weights_file = |n: usize| dir.join(format!("weights-{n}.safetensors"));
     let optimizer_file = |n: usize| dir.join(format!("optimizer-{n}.json"));
+    let best_file = |n: usize| dir.join(format!("best-{n}.safetensors"));
+    let callbacks_file = |n: usize| dir.join(format!("callbacks-{n}.json"));
     let progress_file = dir.join("progress.json");
     let dropout_seed = seed.wrapping_mul(31).wrapping_add(7);
 
@@ -100,12 +123,30 @@ pub fn run(
     let (x, labels) = load();
     let y: DMatrix<f32> = onehot(&labels, 3)?;
     let split = train_test_split(&x, &y, 0.2, seed, Some(&labels))?;
-    let x_train = Standardizer::fit(&split.x_train)?.transform(&split.x_train)?;
-    let mut loader = DataLoader::new(x_train, split.y_train, 16)?.shuffle(seed);
+    // A validation part of the training part, for early stopping (the test part stays unseen).
+    let train_labels = onecold(&split.y_train);
+    let fit = train_test_split(
+        &split.x_train,
+        &split.y_train,
+        0.2,
+        seed,
+        Some(&train_labels),
+    )?;
+    let scaler = Standardizer::fit(&fit.x_train)?;
+    let (x_train, x_val) = (
+        scaler.transform(&fit.x_train)?,
+        scaler.transform(&fit.x_test)?,
+    );
+    let mut loader = DataLoader::new(x_train, fit.y_train, 16)?.shuffle(seed);
     let total_steps = total_epochs.saturating_mul(loader.batches_per_epoch());
 
     let mut net = model(seed)?;
     let mut opt = optimizer(&net, total_steps);
+    let loss = |p, t: &DMatrix<f32>| logitcrossentropy(p, t, Agg::Mean);
+    let mut validation = Validation::new(&net, x_val, fit.y_test, loss)?;
+    let mut stop = EarlyStopping::new(4, 1e-3).monitor("val_loss", false);
+    let mut best = KeepBest::new().monitor("val_loss", false);
+    let mut stopped_before = false;
     let mut resumed_from = 0;
     if progress_file.exists() {
         let progress: Progress = serde_json::from_str(&std::fs::read_to_string(&progress_file)?)?;
@@ -121,10 +162,23 @@ pub fn run(
         io::load_safetensors(&mut net, weights_file(n))?;
         opt = serde_json::from_str(&std::fs::read_to_string(optimizer_file(n))?)?;
         loader.skip_epochs(n);
+        let callbacks: Callbacks =
+            serde_json::from_str(&std::fs::read_to_string(callbacks_file(n))?)?;
+        stop = callbacks.early_stopping;
+        if let Some((score, epoch)) = callbacks.best {
+            let mut kept = model(seed)?;
+            io::load_safetensors(&mut kept, best_file(n))?;
+            best = best.restore(score, epoch, kept)?;
+        }
+        stopped_before = progress.stopped_early;
         resumed_from = progress.epochs_drawn;
     }
 
-    let remaining = total_epochs.saturating_sub(resumed_from);
+    let remaining = if stopped_before {
+        0
+    } else {
+        total_epochs.saturating_sub(resumed_from)
+    };
     let epochs = stop_after.map_or(remaining, |n| n.min(remaining));
     let config = TrainConfig {
         epochs,
@@ -134,32 +188,54 @@ pub fn run(
     let history = train(
         &mut net,
         &mut loader,
-        |p, t| logitcrossentropy(p, t, Agg::Mean),
+        loss,
         &mut opt,
         &config,
-        &mut [],
+        &mut [&mut validation, &mut stop, &mut best],
     )?;
+    let stopped_early = stopped_before || history.stopped_early;
 
-    // The checkpoint: weights and optimiser under the new epoch count, then the progress
-    // file naming them (each written atomically); then the previous pair is removed.
+    // The checkpoint: weights, optimiser and callbacks under the new epoch count, then the
+    // progress file naming them (each written atomically); then the previous set is removed.
     let n = loader.epochs_drawn();
     io::save_safetensors(&net, weights_file(n))?;
     io::write_atomically(optimizer_file(n), serde_json::to_string(&opt)?.as_bytes())?;
+    if let Some(kept) = best.model() {
+        io::save_safetensors(kept, best_file(n))?;
+    }
+    let best_state = best.best_score().zip(best.best_epoch());
+    let callbacks = Callbacks {
+        early_stopping: stop,
+        best: best_state,
+    };
+    io::write_atomically(
+        callbacks_file(n),
+        serde_json::to_string(&callbacks)?.as_bytes(),
+    )?;
     let progress = Progress {
         epochs_drawn: n,
+        stopped_early,
         seed,
         dropout_seed,
     };
     io::write_atomically(&progress_file, serde_json::to_string(&progress)?.as_bytes())?;
     if resumed_from != n && progress_file.exists() {
-        // Best effort: a leftover old pair costs disk space, not correctness.
-        let _ = std::fs::remove_file(weights_file(resumed_from));
-        let _ = std::fs::remove_file(optimizer_file(resumed_from));
+        // Best effort: a leftover old set costs disk space, not correctness.
+        for old in [
+            weights_file(resumed_from),
+            optimizer_file(resumed_from),
+            best_file(resumed_from),
+            callbacks_file(resumed_from),
+        ] {
+            let _ = std::fs::remove_file(old);
+        }
     }
     Ok(Report {
         resumed_from,
         epochs_done: n,
         epochs: history.epochs.iter().map(|e| e.epoch).collect(),
         weights: weights_file(n),
+        stopped_early,
+        best: best_state.map(|(_, epoch)| (epoch, best_file(n))),
     })
 }

@@ -83,23 +83,46 @@ fn iris_refuses_unwritable_outputs_before_training() {
 fn resume_continues_bit_for_bit() {
     use adroit_examples::resume;
     let (straight, split) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let full = resume::run(straight.path(), 12, None, 5).unwrap();
-    assert_eq!((full.resumed_from, full.epochs_done), (0, 12));
-    // Interrupted twice: 0 → 5 → 9 → 12, each call a fresh start from the files.
-    let first = resume::run(split.path(), 12, Some(5), 5).unwrap();
+    // Uninterrupted, seed 5: early stopping (patience 4 on the validation loss) ends the run
+    // after epoch 25 of 40; the best validation loss was at epoch 21.
+    let full = resume::run(straight.path(), 40, None, 5).unwrap();
+    assert_eq!((full.resumed_from, full.epochs_done), (0, 26));
+    assert!(full.stopped_early);
+    let (best_epoch, best_file) = full.best.clone().unwrap();
+    assert_eq!(best_epoch, 21);
+    // Interrupted twice: 0 → 5 → 23 (one epoch after the best: early stopping has waited
+    // one of its four) → stopped after 25, each call a fresh start from the files.
+    let first = resume::run(split.path(), 40, Some(5), 5).unwrap();
     assert_eq!(first.epochs, [0, 1, 2, 3, 4]);
-    let second = resume::run(split.path(), 12, Some(4), 5).unwrap();
-    assert_eq!((second.resumed_from, second.epochs_done), (5, 9));
-    assert_eq!(second.epochs, [5, 6, 7, 8]);
-    let last = resume::run(split.path(), 12, None, 5).unwrap();
-    assert_eq!(last.epochs, [9, 10, 11]);
+    let second = resume::run(split.path(), 40, Some(18), 5).unwrap();
+    assert_eq!((second.resumed_from, second.epochs_done), (5, 23));
+    assert!(!second.stopped_early);
+    let last = resume::run(split.path(), 40, None, 5).unwrap();
+    assert_eq!(last.epochs, [23, 24, 25]);
+    assert!(last.stopped_early);
     assert_eq!(
         std::fs::read(&last.weights).unwrap(),
         std::fs::read(&full.weights).unwrap(),
         "the resumed run's weights differ from the uninterrupted run's"
     );
+    let (last_best_epoch, last_best_file) = last.best.clone().unwrap();
+    assert_eq!(last_best_epoch, 21);
+    assert_eq!(
+        std::fs::read(last_best_file).unwrap(),
+        std::fs::read(best_file).unwrap(),
+        "the resumed run kept another best model"
+    );
+    // A run stopped early stays stopped.
+    let after = resume::run(split.path(), 40, None, 5).unwrap();
+    assert!(after.epochs.is_empty() && after.stopped_early);
     // The old checkpoints were replaced, not kept.
-    assert!(!split.path().join("weights-5.safetensors").exists());
+    for old in [
+        "weights-5.safetensors",
+        "best-5.safetensors",
+        "callbacks-5.json",
+    ] {
+        assert!(!split.path().join(old).exists(), "{old} was kept");
+    }
     // Another seed is refused, not mixed in.
     let err = resume::run(split.path(), 20, None, 6).unwrap_err();
     assert!(err.to_string().contains("made with seed 5, not 6"), "{err}");

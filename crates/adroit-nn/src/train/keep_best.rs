@@ -3,6 +3,7 @@
 
 use super::monitor::Monitor;
 use super::{Callback, Control, EpochMetrics};
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 
 /// Keeps a copy of the model from the epoch with the best monitored score: the training loss
@@ -17,6 +18,8 @@ use adroit_reverse::matrix::MatScalar;
 /// convention), and its own loss can be worse — the example below shows such a case. Monitor
 /// a validation metric added by an earlier callback (e.g. `val_loss` from
 /// [`Validation`](super::Validation)), which scores the kept model itself.
+///
+/// An interrupted run resumes with its best model by [`KeepBest::restore`].
 ///
 /// # Example
 /// ```
@@ -45,6 +48,7 @@ use adroit_reverse::matrix::MatScalar;
 #[derive(Clone, Debug)]
 pub struct KeepBest<M> {
     monitor: Monitor,
+    /// The best value of the metric (as measured, not signed), its epoch and the model then.
     best: Option<(f64, usize, M)>,
 }
 
@@ -94,10 +98,7 @@ impl<M> KeepBest<M> {
     /// assert_eq!(adroit_nn::KeepBest::<()>::new().best_score(), None);
     /// ```
     pub fn best_score(&self) -> Option<f64> {
-        let higher = self.monitor.higher_is_better();
-        self.best
-            .as_ref()
-            .map(|(score, _, _)| if higher { *score } else { -*score })
+        self.best.as_ref().map(|(score, _, _)| *score)
     }
 
     /// The epoch of the best score, as [`train`](super::train) numbered it
@@ -120,6 +121,39 @@ impl<M> KeepBest<M> {
     /// ```
     pub fn model(&self) -> Option<&M> {
         self.best.as_ref().map(|(_, _, m)| m)
+    }
+
+    /// The callback with `model` kept as the best so far, scored `score` (the monitored
+    /// metric's value, as [`best_score`](Self::best_score) gives it) at epoch `epoch`: to
+    /// resume an interrupted run without losing the best model seen before the interruption.
+    /// Save [`model`](Self::model) with the checkpoint (e.g. [`io::save_safetensors`]), and
+    /// `best_score` and `best_epoch` beside it; read them back into a new `KeepBest` with the
+    /// same monitor. Later epochs replace the model only if they score better.
+    ///
+    /// [`io::save_safetensors`]: crate::io::save_safetensors
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] if `score` is NaN or infinite (a best score is finite).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Callback, EpochMetrics, KeepBest};
+    /// // Resumed with model 'a', scored a loss of 0.5 at epoch 3 before the interruption.
+    /// let mut best = KeepBest::new().restore(0.5, 3, 'a').unwrap();
+    /// let mut metrics = EpochMetrics { epoch: 4, loss: 0.7, extra: vec![] };
+    /// Callback::<f64, char>::on_epoch_end(&mut best, &'b', &mut metrics); // worse: not kept
+    /// assert_eq!((best.best_epoch(), best.model()), (Some(3), Some(&'a')));
+    /// assert!(KeepBest::new().restore(f64::NAN, 3, 'a').is_err());
+    /// ```
+    pub fn restore(mut self, score: f64, epoch: usize, model: M) -> Result<Self, NnError> {
+        if !score.is_finite() {
+            return Err(NnError::InvalidConfig {
+                name: "best score",
+                reason: format!("KeepBest's is {score}; it must be finite"),
+            });
+        }
+        self.best = Some((score, epoch, model));
+        Ok(self)
     }
 
     /// The kept model, by value (to restore it: `model = best.into_model().unwrap_or(model)`).
@@ -146,10 +180,11 @@ impl<T: MatScalar, M: Clone> Callback<T, M> for KeepBest<M> {
         let improved = match &self.best {
             _ if !score.is_finite() => false,
             None => true,
-            Some((best, _, _)) => score > *best,
+            Some((best, _, _)) => score > self.monitor.signed(*best),
         };
         if improved {
-            self.best = Some((score, metrics.epoch, model.clone()));
+            let value = self.monitor.signed(score);
+            self.best = Some((value, metrics.epoch, model.clone()));
         }
         Control::Continue
     }

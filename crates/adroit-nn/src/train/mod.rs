@@ -11,13 +11,15 @@ use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
 mod callback;
+mod early_stopping;
 mod keep_best;
 mod metrics;
 mod monitor;
 mod progress;
 mod validation;
 
-pub use callback::{Callback, Control, EarlyStopping};
+pub use callback::{Callback, Control};
+pub use early_stopping::EarlyStopping;
 pub use keep_best::KeepBest;
 pub use metrics::{EpochMetrics, History, TrainError};
 use progress::ProgressBar;
@@ -77,7 +79,10 @@ impl Default for TrainConfig {
 /// position ([`DataLoader::epochs_drawn`], then [`DataLoader::skip_epochs`] on a loader
 /// rebuilt with the same data, batch size, `drop_last` and shuffle seed); and call `train`
 /// with the same [`TrainConfig::seed`] (the dropout masks'). Callbacks start afresh
-/// ([`Callback::on_train_begin`]), as Keras's. The `resume` example does all of it.
+/// ([`Callback::on_train_begin`]), as Keras's, unless restored: an [`EarlyStopping`] read back
+/// with serde continues its count of epochs without improvement, and
+/// [`KeepBest::restore`] puts back the best model seen before the interruption. The `resume`
+/// example does all of it.
 ///
 /// # Errors
 /// A [`TrainError`]: its `error` and the `history` of the epochs completed before it. `?`

@@ -23,6 +23,27 @@ impl Monitor {
         }
     }
 
+    /// The watched metric's name (`None`: the training loss).
+    #[cfg(feature = "serde")]
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.metric.as_ref().map(|(name, _)| name.as_str())
+    }
+
+    /// The monitor of `name` (`None`: the training loss, which must have
+    /// `higher_is_better == false`), as read from a checkpoint.
+    #[cfg(feature = "serde")]
+    pub(crate) fn from_parts(name: Option<String>, higher_is_better: bool) -> Result<Self, String> {
+        match name {
+            None if higher_is_better => {
+                Err("the training loss is monitored with higher_is_better = true".into())
+            }
+            None => Ok(Self::loss()),
+            Some(name) => Ok(Self {
+                metric: Some((name, higher_is_better)),
+            }),
+        }
+    }
+
     /// True when higher values of the watched metric are better.
     pub(crate) fn higher_is_better(&self) -> bool {
         self.metric.as_ref().is_some_and(|(_, h)| *h)
@@ -48,6 +69,11 @@ impl Monitor {
                 names.join(", ")
             );
         };
+        self.signed(value)
+    }
+
+    /// `value` signed so that higher is better (its own inverse).
+    pub(crate) fn signed(&self, value: f64) -> f64 {
         if self.higher_is_better() {
             value
         } else {

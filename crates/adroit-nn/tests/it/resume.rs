@@ -9,7 +9,9 @@ use adroit_nn::nalgebra::DMatrix;
 use adroit_nn::optim::{AdamW, Optimizer, Schedule, mask};
 use adroit_nn::rand::SeedableRng;
 use adroit_nn::rand::rngs::StdRng;
-use adroit_nn::{Activation, Chain, Dense, Dropout, History, Layer, TrainConfig, train};
+use adroit_nn::{
+    Activation, Chain, Dense, Dropout, EarlyStopping, History, KeepBest, Layer, TrainConfig, train,
+};
 
 fn data() -> (DMatrix<f64>, DMatrix<f64>) {
     let x = DMatrix::from_fn(2, 40, |i, j| ((i + 1) as f64 * 0.37 * j as f64 + 0.2).sin());
@@ -150,7 +152,7 @@ fn keep_best_reports_the_epoch_as_train_numbers_it() {
     let mut opt = optimiser(&m);
     let mut l = loader();
     l.skip_epochs(1);
-    let mut best = adroit_nn::KeepBest::new();
+    let mut best = KeepBest::new();
     let config = TrainConfig {
         epochs: 4,
         seed: 11,
@@ -174,4 +176,181 @@ fn keep_best_reports_the_epoch_as_train_numbers_it() {
         .unwrap();
     assert_eq!(best.best_epoch(), Some(lowest.epoch));
     assert_eq!(best.best_score(), Some(lowest.loss));
+}
+
+/// Runs `epochs` epochs with `stop` (and `best`) as callbacks.
+fn run_with_callbacks<O: Optimizer<f64>>(
+    m: &mut Chain<f64>,
+    l: &mut DataLoader<f64>,
+    opt: &mut O,
+    epochs: usize,
+    stop: &mut EarlyStopping,
+    best: &mut KeepBest<Chain<f64>>,
+) -> History {
+    let config = TrainConfig {
+        epochs,
+        seed: 11,
+        ..TrainConfig::default()
+    };
+    let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+    train(m, l, loss, opt, &config, &mut [stop, best]).unwrap()
+}
+
+/// What the first part of an interrupted run leaves: the checkpoint files' contents.
+struct Checkpoint {
+    dir: tempfile::TempDir,
+    optimiser: String,
+    stop: String,
+    best_score: f64,
+    best_epoch: usize,
+    epochs_drawn: usize,
+}
+
+impl Checkpoint {
+    fn weights(&self) -> std::path::PathBuf {
+        self.dir.path().join("weights.safetensors")
+    }
+    fn best_weights(&self) -> std::path::PathBuf {
+        self.dir.path().join("best.safetensors")
+    }
+}
+
+#[test]
+fn early_stopping_and_keep_best_resume_from_a_checkpoint() {
+    // An improvement must exceed 0.004: the loss soon improves by less, and the run stops
+    // (here: its best at epoch 5, three epochs without improvement, stopped after epoch 8).
+    let new_stop = || EarlyStopping::new(3, 0.004);
+    let numbers = |h: &History| h.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>();
+
+    let mut straight = model(1);
+    let mut opt = optimiser(&straight);
+    let (mut stop, mut best) = (new_stop(), KeepBest::new());
+    let history = run_with_callbacks(
+        &mut straight,
+        &mut loader(),
+        &mut opt,
+        30,
+        &mut stop,
+        &mut best,
+    );
+    assert!(history.stopped_early);
+    assert_eq!(numbers(&history), (0..=8).collect::<Vec<_>>());
+    assert_eq!(best.best_epoch(), Some(5));
+    let straight_best = weights(best.model().unwrap());
+
+    // Seven epochs (the callbacks have waited one epoch since the best), then a checkpoint:
+    // weights, optimiser, early stopping, and the best model with its score and epoch.
+    let checkpoint = {
+        let mut first = model(1);
+        let mut opt = optimiser(&first);
+        let mut l = loader();
+        let (mut stop, mut best) = (new_stop(), KeepBest::new());
+        let h = run_with_callbacks(&mut first, &mut l, &mut opt, 7, &mut stop, &mut best);
+        assert!(!h.stopped_early);
+        let checkpoint = Checkpoint {
+            dir: tempfile::tempdir().unwrap(),
+            optimiser: serde_json::to_string(&opt).unwrap(),
+            stop: serde_json::to_string(&stop).unwrap(),
+            best_score: best.best_score().unwrap(),
+            best_epoch: best.best_epoch().unwrap(),
+            epochs_drawn: l.epochs_drawn(),
+        };
+        io::save_safetensors(&first, checkpoint.weights()).unwrap();
+        io::save_safetensors(best.model().unwrap(), checkpoint.best_weights()).unwrap();
+        checkpoint
+    };
+    assert_eq!((checkpoint.epochs_drawn, checkpoint.best_epoch), (7, 5));
+
+    // "A new process" resumes with the callbacks read back: it stops where the straight run
+    // did, with the same weights and the same best model.
+    let resume = |restore_callbacks: bool| {
+        let mut m = model(99);
+        io::load_safetensors(&mut m, checkpoint.weights()).unwrap();
+        let mut opt: AdamW<f64> = serde_json::from_str(&checkpoint.optimiser).unwrap();
+        let mut l = loader();
+        l.skip_epochs(checkpoint.epochs_drawn);
+        let (mut stop, mut best) = if restore_callbacks {
+            let mut kept = model(98);
+            io::load_safetensors(&mut kept, checkpoint.best_weights()).unwrap();
+            let best = KeepBest::new()
+                .restore(checkpoint.best_score, checkpoint.best_epoch, kept)
+                .unwrap();
+            (serde_json::from_str(&checkpoint.stop).unwrap(), best)
+        } else {
+            (new_stop(), KeepBest::new())
+        };
+        let h = run_with_callbacks(&mut m, &mut l, &mut opt, 23, &mut stop, &mut best);
+        (h, weights(&m), best)
+    };
+    let (rest, resumed, best) = resume(true);
+    assert!(rest.stopped_early);
+    assert_eq!(numbers(&rest), [7, 8]);
+    assert_eq!(resumed, weights(&straight));
+    assert_eq!(best.best_epoch(), Some(5));
+    assert_eq!(weights(best.model().unwrap()), straight_best);
+
+    // Without the callbacks' state the resumed run neither stops there nor keeps that model.
+    let (rest, _, best) = resume(false);
+    assert_ne!(numbers(&rest), [7, 8]);
+    assert_ne!(best.best_epoch(), Some(5));
+}
+
+#[test]
+fn a_restored_early_stopping_keeps_its_state_for_one_run_only() {
+    let mut stop = EarlyStopping::new(2, 0.0);
+    let epoch_end = |stop: &mut EarlyStopping, epoch, loss| {
+        let mut metrics = adroit_nn::EpochMetrics {
+            epoch,
+            loss,
+            extra: vec![],
+        };
+        adroit_nn::Callback::<f64, ()>::on_epoch_end(stop, &(), &mut metrics)
+    };
+    epoch_end(&mut stop, 0, 1.0);
+    epoch_end(&mut stop, 1, 2.0); // one epoch without improvement
+    let saved = serde_json::to_string(&stop).unwrap();
+    assert_eq!(
+        saved,
+        r#"{"patience":2,"min_delta":0.0,"monitor":null,"higher_is_better":false,"best":1.0,"epochs_without_improvement":1}"#
+    );
+    let mut read: EarlyStopping = serde_json::from_str(&saved).unwrap();
+    adroit_nn::Callback::<f64, ()>::on_train_begin(&mut read, &());
+    assert_eq!(epoch_end(&mut read, 2, 1.5), adroit_nn::Control::Stop);
+    // The next run starts afresh.
+    adroit_nn::Callback::<f64, ()>::on_train_begin(&mut read, &());
+    assert_eq!(epoch_end(&mut read, 3, 1.5), adroit_nn::Control::Continue);
+
+    // A monitored metric keeps its name, direction and best value as measured.
+    let mut accuracy = EarlyStopping::new(1, 0.01).monitor("accuracy", true);
+    let mut metrics = adroit_nn::EpochMetrics {
+        epoch: 0,
+        loss: 0.0,
+        extra: vec![("accuracy".into(), 0.75)],
+    };
+    adroit_nn::Callback::<f64, ()>::on_epoch_end(&mut accuracy, &(), &mut metrics);
+    let saved = serde_json::to_string(&accuracy).unwrap();
+    assert!(saved.contains(r#""monitor":"accuracy","higher_is_better":true,"best":0.75"#));
+    let read: EarlyStopping = serde_json::from_str(&saved).unwrap();
+    assert_eq!(serde_json::to_string(&read).unwrap(), saved);
+}
+
+#[test]
+fn hostile_early_stopping_checkpoints_are_refused() {
+    let base = r#"{"patience":2,"min_delta":0.0,"monitor":null,"higher_is_better":false,"best":1.0,"epochs_without_improvement":1}"#;
+    for (from, to, says) in [
+        (
+            r#""min_delta":0.0"#,
+            r#""min_delta":-1.0"#,
+            "min_delta is -1",
+        ),
+        (
+            r#""higher_is_better":false"#,
+            r#""higher_is_better":true"#,
+            "training loss is monitored with higher_is_better",
+        ),
+    ] {
+        let hostile = base.replace(from, to);
+        let err = serde_json::from_str::<EarlyStopping>(&hostile).unwrap_err();
+        assert!(err.to_string().contains(says), "{hostile}: {err}");
+    }
 }

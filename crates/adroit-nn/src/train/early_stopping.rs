@@ -1,0 +1,210 @@
+//! [`EarlyStopping`]: stop training when a monitored metric stops improving.
+
+use super::monitor::Monitor;
+use super::{Callback, Control, EpochMetrics};
+use adroit_reverse::matrix::MatScalar;
+
+/// Stops when a monitored metric has not improved by more than `min_delta` for `patience`
+/// epochs (Keras/Flux `early_stopping`). Monitors the training loss (lower is better) unless
+/// told otherwise. Its state resets when a run of [`train`](super::train) begins (as Keras's),
+/// so it can be reused across runs — and so, in a loop calling `train` once per epoch, it
+/// sees one epoch at a time and never stops for lack of improvement: give it to one `train`
+/// call over all the epochs instead.
+///
+/// To resume an interrupted run, save it with the checkpoint (cargo feature `serde`, on by
+/// default: settings, best score and epochs waited, as PyTorch Lightning's `EarlyStopping`
+/// state): a callback read back keeps its state through the next `train` call — the resumed
+/// run stops where the uninterrupted one would have — and resets at the calls after.
+///
+/// # Example
+/// ```
+/// use adroit_nn::{Callback, Control, EarlyStopping, EpochMetrics};
+/// let mut stop = EarlyStopping::new(2, 0.0); // patience 2 on the training loss
+/// let mut epoch_end = |epoch, loss| {
+///     let mut metrics = EpochMetrics { epoch, loss, extra: vec![] };
+///     Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics)
+/// };
+/// // The best is 0.5 at epoch 1; 0.6 is worse and 0.5 only ties it: two epochs without
+/// // improvement.
+/// assert_eq!(epoch_end(0, 1.0), Control::Continue);
+/// assert_eq!(epoch_end(1, 0.5), Control::Continue);
+/// assert_eq!(epoch_end(2, 0.6), Control::Continue);
+/// assert_eq!(epoch_end(3, 0.5), Control::Stop);
+/// ```
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(into = "EarlyStoppingState", try_from = "EarlyStoppingState")
+)]
+pub struct EarlyStopping {
+    patience: usize,
+    min_delta: f64,
+    monitor: Monitor,
+    /// The best score so far, signed so that higher is better (see [`Monitor::score`]).
+    best: Option<f64>,
+    waited: usize,
+    /// Read back from a checkpoint and not yet used by a run: the next run keeps the state.
+    restored: bool,
+}
+
+/// [`EarlyStopping`] as saved: the monitored metric by name and the best score as measured
+/// (not negated), so that the file reads as the settings do.
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize, serde::Deserialize)]
+struct EarlyStoppingState {
+    patience: usize,
+    min_delta: f64,
+    /// The metric watched; `None` for the training loss.
+    monitor: Option<String>,
+    higher_is_better: bool,
+    /// The best value of the metric so far (`None` before the first finite one).
+    best: Option<f64>,
+    /// Epochs since the last improvement.
+    epochs_without_improvement: usize,
+}
+
+#[cfg(feature = "serde")]
+impl From<EarlyStopping> for EarlyStoppingState {
+    fn from(e: EarlyStopping) -> Self {
+        Self {
+            patience: e.patience,
+            min_delta: e.min_delta,
+            monitor: e.monitor.name().map(str::to_string),
+            higher_is_better: e.monitor.higher_is_better(),
+            best: e.best.map(|b| e.monitor.signed(b)),
+            epochs_without_improvement: e.waited,
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<EarlyStoppingState> for EarlyStopping {
+    type Error = String;
+
+    /// Refuses what [`EarlyStopping::new`] cannot make: a negative or NaN `min_delta`, a
+    /// non-finite best score, the training loss with `higher_is_better`.
+    fn try_from(s: EarlyStoppingState) -> Result<Self, String> {
+        if s.min_delta.is_nan() || s.min_delta < 0.0 {
+            return Err(format!(
+                "EarlyStopping: min_delta is {}, it must be ≥ 0",
+                s.min_delta
+            ));
+        }
+        if let Some(best) = s.best.filter(|b| !b.is_finite()) {
+            return Err(format!(
+                "EarlyStopping: the best score is {best}, it must be finite"
+            ));
+        }
+        let monitor = Monitor::from_parts(s.monitor, s.higher_is_better)
+            .map_err(|e| format!("EarlyStopping: {e}"))?;
+        Ok(Self {
+            patience: s.patience,
+            min_delta: s.min_delta,
+            best: s.best.map(|b| monitor.signed(b)),
+            monitor,
+            waited: s.epochs_without_improvement,
+            restored: true,
+        })
+    }
+}
+
+impl EarlyStopping {
+    /// Early stopping on the training loss. The sign of `min_delta` is ignored (Keras takes
+    /// `|min_delta|`: a negative one would count every slightly worse epoch as an improvement).
+    ///
+    /// # Panics
+    /// If `min_delta` is NaN (no epoch could be compared with it).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Callback, Control, EarlyStopping, EpochMetrics};
+    /// // An improvement must exceed min_delta = 0.1: 1.0 → 0.95 → 0.92 does not count.
+    /// let mut stop = EarlyStopping::new(2, 0.1);
+    /// let mut epoch_end = |loss| {
+    ///     let mut metrics = EpochMetrics { epoch: 0, loss, extra: vec![] };
+    ///     Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics)
+    /// };
+    /// assert_eq!(epoch_end(1.0), Control::Continue);
+    /// assert_eq!(epoch_end(0.95), Control::Continue);
+    /// assert_eq!(epoch_end(0.92), Control::Stop);
+    /// ```
+    #[track_caller]
+    pub fn new(patience: usize, min_delta: f64) -> Self {
+        assert!(!min_delta.is_nan(), "EarlyStopping: min_delta is NaN");
+        Self {
+            patience,
+            min_delta: min_delta.abs(),
+            monitor: Monitor::loss(),
+            best: None,
+            waited: 0,
+            restored: false,
+        }
+    }
+
+    /// Monitors the extra metric `name` instead (added by an earlier callback, e.g. `val_loss`
+    /// from [`Validation`](super::Validation)); `higher_is_better` for scores like accuracy.
+    ///
+    /// # Panics
+    /// At the end of an epoch whose metrics have no `name` (a misspelt name, or the callback
+    /// adding it placed after this one): a configuration mistake that would otherwise never
+    /// stop training (Keras only warns). The message lists the metrics there are.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Callback, Control, EarlyStopping, EpochMetrics};
+    /// // Accuracy (added by an earlier callback) must rise; patience 1.
+    /// let mut stop = EarlyStopping::new(1, 0.0).monitor("accuracy", true);
+    /// let mut epoch_end = |accuracy| {
+    ///     let extra = vec![("accuracy".to_string(), accuracy)];
+    ///     let mut metrics = EpochMetrics { epoch: 0, loss: 0.0, extra };
+    ///     Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics)
+    /// };
+    /// assert_eq!(epoch_end(0.5), Control::Continue);
+    /// assert_eq!(epoch_end(0.7), Control::Continue);
+    /// assert_eq!(epoch_end(0.7), Control::Stop); // no rise
+    /// ```
+    pub fn monitor(mut self, name: &str, higher_is_better: bool) -> Self {
+        self.monitor = Monitor::metric(name, higher_is_better);
+        self
+    }
+}
+
+impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
+    /// Forgets the best score and the epochs waited: each run of `train` starts afresh —
+    /// except the first run after the callback was read back from a checkpoint, which
+    /// continues from its state.
+    fn on_train_begin(&mut self, _: &M) {
+        if std::mem::take(&mut self.restored) {
+            return;
+        }
+        self.best = None;
+        self.waited = 0;
+    }
+
+    fn on_epoch_end(&mut self, _: &M, metrics: &mut EpochMetrics) -> Control {
+        let score = self.monitor.score(metrics, "EarlyStopping");
+        if !score.is_finite() {
+            // A NaN or infinite metric is no improvement (as Keras).
+            self.waited += 1;
+            return if self.waited >= self.patience {
+                Control::Stop
+            } else {
+                Control::Continue
+            };
+        }
+        match self.best {
+            Some(best) if score <= best + self.min_delta => {
+                self.waited += 1;
+                if self.waited >= self.patience {
+                    return Control::Stop;
+                }
+            }
+            _ => {
+                self.best = Some(score);
+                self.waited = 0;
+            }
+        }
+        Control::Continue
+    }
+}
