@@ -7,7 +7,8 @@ use crate::TapeScalar;
 use adroit_forward::SpecialFunctions;
 use core::mem::MaybeUninit;
 use nalgebra::RealField;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::thread::LocalKey;
 
 /// An element type of [`MatVar`](super::MatVar): `f32` or `f64` (sealed). Besides `Float` and
 /// nalgebra's `RealField` it provides adroit-forward's `SpecialFunctions` (`erf`, `erfc`), so
@@ -57,10 +58,46 @@ pub(crate) mod sealed {
     }
 }
 
+/// Where a thread's matrix tapes live once its own stack is destroyed (thread teardown: a
+/// gradient computed in another thread-local's destructor, or in the destructor of a value the
+/// stack's tapes own). Holding only a reference, it has no destructor, so it is reachable to
+/// the thread's very end; the stack it points to is allocated on first use and leaked (a few
+/// words per thread: emptied whenever its last scope closes).
+type TeardownSlot<T> = LocalKey<Cell<Option<&'static RefCell<MatTapeStack<T>>>>>;
+
+/// Runs `f` on the teardown stack of `slot`, creating it if `create` (else doing nothing
+/// without one), and empties the stack (dropping its spare tape) when no scope is left open.
+fn with_teardown_stack<T: MatScalar, R>(
+    slot: &'static TeardownSlot<T>,
+    create: bool,
+    f: impl FnOnce(&mut MatTapeStack<T>) -> R,
+) -> Option<R> {
+    let stack = match slot.with(Cell::get) {
+        Some(stack) => stack,
+        None if create => {
+            let stack: &'static RefCell<MatTapeStack<T>> =
+                Box::leak(Box::new(RefCell::new(MatTapeStack::new())));
+            slot.with(|s| s.set(Some(stack)));
+            stack
+        }
+        None => return None,
+    };
+    let Ok(mut stack) = stack.try_borrow_mut() else {
+        reentrant_matrix_operation()
+    };
+    let out = f(&mut stack);
+    if stack.is_idle() {
+        *stack = MatTapeStack::new();
+    }
+    Some(out)
+}
+
 macro_rules! mat_scalar {
-    ($($t:ty => $tls:ident, $pool:ident, $gemm:path),* $(,)?) => {$(
+    ($($t:ty => $tls:ident, $teardown:ident, $pool:ident, $gemm:path),* $(,)?) => {$(
         thread_local! {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
+            static $teardown: Cell<Option<&'static RefCell<MatTapeStack<$t>>>> =
+                const { Cell::new(None) };
             static $pool: RefCell<BufferPool<$t>> = const { RefCell::new(BufferPool::new()) };
         }
 
@@ -68,18 +105,33 @@ macro_rules! mat_scalar {
 
         impl sealed::Sealed for $t {
             fn with_mat_tapes<R>(f: impl FnOnce(&mut MatTapeStack<Self>) -> R) -> R {
-                $tls.with(|stack| match stack.try_borrow_mut() {
-                    Ok(mut stack) => f(&mut stack),
+                let mut f = Some(f);
+                let own = $tls.try_with(|stack| match stack.try_borrow_mut() {
+                    Ok(mut stack) => f.take().map(|f| f(&mut stack)),
                     Err(_) => reentrant_matrix_operation(),
-                })
+                });
+                match (own, f) {
+                    (Ok(Some(out)), _) => out,
+                    // The thread's stack is gone (teardown): its stand-in.
+                    (_, Some(f)) => with_teardown_stack(&$teardown, true, f)
+                        .expect("the teardown stack is created on demand"),
+                    (_, None) => unreachable!("f ran but returned nothing"),
+                }
             }
 
             fn try_with_mat_tapes(f: impl FnOnce(&mut MatTapeStack<Self>)) {
+                let mut f = Some(f);
                 let _ = $tls.try_with(|stack| {
                     if let Ok(mut stack) = stack.try_borrow_mut() {
-                        f(&mut stack);
+                        if let Some(f) = f.take() {
+                            f(&mut stack);
+                        }
                     }
                 });
+                // During teardown, the stand-in stack if one is in use (a scope closing there).
+                if let Some(f) = f.filter(|_| $tls.try_with(|_| ()).is_err()) {
+                    with_teardown_stack(&$teardown, false, f);
+                }
             }
 
             fn with_pool<R>(f: impl FnOnce(&mut BufferPool<Self>) -> R) -> Option<R> {
@@ -97,8 +149,8 @@ macro_rules! mat_scalar {
 }
 
 mat_scalar! {
-    f32 => MAT_TAPES_F32, POOL_F32, gemm::sgemm,
-    f64 => MAT_TAPES_F64, POOL_F64, gemm::dgemm,
+    f32 => MAT_TAPES_F32, TEARDOWN_F32, POOL_F32, gemm::sgemm,
+    f64 => MAT_TAPES_F64, TEARDOWN_F64, POOL_F64, gemm::dgemm,
 }
 
 /// The panic of a matrix operation started while another one is being recorded: from inside

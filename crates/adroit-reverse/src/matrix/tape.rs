@@ -610,6 +610,11 @@ impl<T: MatScalar> MatTapeStack<T> {
         self.spare = Some(tape);
     }
 
+    /// True when no scope is open (the active tape is the placeholder of id 0).
+    pub(crate) fn is_idle(&self) -> bool {
+        self.scopes.active.id() == 0 && self.scopes.suspended.is_empty()
+    }
+
     /// The tape recording now.
     pub(crate) fn active(&mut self) -> &mut MatTape<T> {
         &mut self.scopes.active

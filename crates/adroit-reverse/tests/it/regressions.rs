@@ -397,3 +397,35 @@ fn a_gradient_in_a_thread_local_destructor_at_thread_exit() {
     .unwrap();
     assert_eq!(rx.recv().unwrap(), vec![2.0, 0.0]);
 }
+
+#[test]
+fn a_matrix_gradient_in_a_thread_local_destructor_at_thread_exit() {
+    // As above, for the matrix tape: its tape stack and buffer pool are thread-locals too
+    // (the process aborted: "thread local panicked on drop").
+    use adroit_reverse::matrix::{self, MatVar};
+    use nalgebra::dmatrix;
+    struct OnExit(std::sync::mpsc::Sender<Vec<nalgebra::DMatrix<f64>>>);
+    impl Drop for OnExit {
+        fn drop(&mut self) {
+            let x = dmatrix![1.0, 2.0; 3.0, 4.0];
+            let g = matrix::gradient(|v: &[MatVar<f64>]| (v[0] * v[0]).sum(), &[x]);
+            // A second call reuses the stand-in stack; f32 has its own.
+            let again = matrix::gradient(|v: &[MatVar<f64>]| v[0].sum(), &[dmatrix![5.0]]);
+            let single = matrix::gradient(|v: &[MatVar<f32>]| v[0].sum(), &[dmatrix![5.0_f32]]);
+            assert_eq!((again[0][(0, 0)], single[0][(0, 0)]), (1.0, 1.0));
+            let _ = self.0.send(g);
+        }
+    }
+    thread_local! {
+        static ON_EXIT: std::cell::RefCell<Option<OnExit>> = const { std::cell::RefCell::new(None) };
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        ON_EXIT.with(|slot| *slot.borrow_mut() = Some(OnExit(tx)));
+        let _ = matrix::gradient(|v: &[MatVar<f64>]| v[0].sum(), &[dmatrix![1.0]]);
+    })
+    .join()
+    .unwrap();
+    // ∂/∂X Σ(X·X) = 𝟏·Xᵀ + Xᵀ·𝟏 (𝟏 all ones): [3 7; 3 7] + [4 4; 6 6].
+    assert_eq!(rx.recv().unwrap(), vec![dmatrix![7.0, 11.0; 9.0, 13.0]]);
+}
