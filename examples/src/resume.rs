@@ -9,13 +9,13 @@
 //! - `optimizer-n.json`: AdamW with its moments, step count, schedule position and mask
 //!   (serde);
 //! - `best-n.safetensors`: the model of the best validation loss so far ([`KeepBest`]);
-//! - `callbacks-n.json`: [`EarlyStopping`] (serde: its best score and the epochs waited) and
-//!   the best model's score and epoch;
-//! - `progress.json`, written last: `n` (the epochs the loader had drawn), whether early
-//!   stopping ended the run, and the seeds (the split and shuffle seed, and
-//!   [`TrainConfig::seed`] of the dropout masks), checked on resume. Until it is replaced it
-//!   names the previous complete set of files, so a run killed while writing a checkpoint
-//!   resumes from the one before.
+//! - `callbacks-n.json`: [`EarlyStopping`] (serde: its best score and the epochs waited, so
+//!   also whether it has ended the run) and the best model's score and epoch;
+//! - `progress.json`, written last: `n` (the epochs the loader had drawn) and the seeds (the
+//!   split and shuffle seed, and [`TrainConfig::seed`] of the dropout masks), checked on
+//!   resume. Until it is replaced it names the previous complete set of files, so a run
+//!   killed while writing a checkpoint resumes from the one before; the files of other
+//!   epoch counts are removed once it names the new set.
 //!
 //! Everything else (data, splits, scaling, batch size) is rebuilt from the same seed; the
 //! loader is advanced past the epochs already done with [`DataLoader::skip_epochs`]. The
@@ -42,8 +42,6 @@ use std::path::{Path, PathBuf};
 pub struct Progress {
     /// Epochs trained (drawn from the loader).
     pub epochs_drawn: usize,
-    /// Early stopping ended the run: a resumed run trains no further.
-    pub stopped_early: bool,
     /// Seed of the split, the initial weights and the shuffling.
     pub seed: u64,
     /// Seed of the dropout masks ([`TrainConfig::seed`]).
@@ -52,10 +50,58 @@ pub struct Progress {
 
 /// The callbacks' state in a checkpoint.
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Callbacks {
+    /// Its settings, best score and epochs without improvement; whether it has stopped the run.
     early_stopping: EarlyStopping,
-    /// The best validation loss and its epoch ([`KeepBest::best_score`], `best_epoch`).
-    best: Option<(f64, usize)>,
+    /// The best model's score and epoch (the model itself is a weight file).
+    best: Option<Best>,
+}
+
+/// [`KeepBest::best_score`] and [`KeepBest::best_epoch`].
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Best {
+    /// The validation loss.
+    val_loss: f64,
+    /// The epoch it was measured after.
+    epoch: usize,
+}
+
+/// The contents of the JSON file `path`, with the file named in the error.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{} is not a checkpoint file of this example ({e}); remove the directory to start \
+             afresh",
+            path.display()
+        )
+        .into()
+    })
+}
+
+/// Removes the checkpoint files in `dir` of any epoch count but `keep` (left by the run
+/// before, or by a run killed before its `progress.json` named them). Best effort: a leftover
+/// costs disk space, not correctness.
+fn remove_other_checkpoints(dir: &Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let numbered = ["weights-", "optimizer-", "best-", "callbacks-"]
+            .iter()
+            .find_map(|prefix| name.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('.'))
+            .filter(|(_, ext)| matches!(*ext, "safetensors" | "json"))
+            .and_then(|(n, _)| n.parse::<usize>().ok());
+        if numbered.is_some_and(|n| n != keep) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// The outcome of one run.
@@ -146,10 +192,9 @@ pub fn run(
     let mut validation = Validation::new(&net, x_val, fit.y_test, loss)?;
     let mut stop = EarlyStopping::new(4, 1e-3).monitor("val_loss", false);
     let mut best = KeepBest::new().monitor("val_loss", false);
-    let mut stopped_before = false;
     let mut resumed_from = 0;
     if progress_file.exists() {
-        let progress: Progress = serde_json::from_str(&std::fs::read_to_string(&progress_file)?)?;
+        let progress: Progress = read_json(&progress_file)?;
         if (progress.seed, progress.dropout_seed) != (seed, dropout_seed) {
             return Err(format!(
                 "the checkpoint in {} was made with seed {}, not {seed}",
@@ -160,19 +205,19 @@ pub fn run(
         }
         let n = progress.epochs_drawn;
         io::load_safetensors(&mut net, weights_file(n))?;
-        opt = serde_json::from_str(&std::fs::read_to_string(optimizer_file(n))?)?;
+        opt = read_json(&optimizer_file(n))?;
         loader.skip_epochs(n);
-        let callbacks: Callbacks =
-            serde_json::from_str(&std::fs::read_to_string(callbacks_file(n))?)?;
+        let callbacks: Callbacks = read_json(&callbacks_file(n))?;
         stop = callbacks.early_stopping;
-        if let Some((score, epoch)) = callbacks.best {
+        if let Some(Best { val_loss, epoch }) = callbacks.best {
             let mut kept = model(seed)?;
             io::load_safetensors(&mut kept, best_file(n))?;
-            best = best.restore(score, epoch, kept)?;
+            best = best.restore(val_loss, epoch, kept)?;
         }
-        stopped_before = progress.stopped_early;
         resumed_from = progress.epochs_drawn;
     }
+    // A run that early stopping ended is over.
+    let stopped_before = stop.stopped();
 
     let remaining = if stopped_before {
         0
@@ -194,6 +239,7 @@ pub fn run(
         &mut [&mut validation, &mut stop, &mut best],
     )?;
     let stopped_early = stopped_before || history.stopped_early;
+    debug_assert_eq!(stopped_early, stop.stopped());
 
     // The checkpoint: weights, optimiser and callbacks under the new epoch count, then the
     // progress file naming them (each written atomically); then the previous set is removed.
@@ -203,7 +249,10 @@ pub fn run(
     if let Some(kept) = best.model() {
         io::save_safetensors(kept, best_file(n))?;
     }
-    let best_state = best.best_score().zip(best.best_epoch());
+    let best_state = best
+        .best_score()
+        .zip(best.best_epoch())
+        .map(|(val_loss, epoch)| Best { val_loss, epoch });
     let callbacks = Callbacks {
         early_stopping: stop,
         best: best_state,
@@ -214,28 +263,17 @@ pub fn run(
     )?;
     let progress = Progress {
         epochs_drawn: n,
-        stopped_early,
         seed,
         dropout_seed,
     };
     io::write_atomically(&progress_file, serde_json::to_string(&progress)?.as_bytes())?;
-    if resumed_from != n && progress_file.exists() {
-        // Best effort: a leftover old set costs disk space, not correctness.
-        for old in [
-            weights_file(resumed_from),
-            optimizer_file(resumed_from),
-            best_file(resumed_from),
-            callbacks_file(resumed_from),
-        ] {
-            let _ = std::fs::remove_file(old);
-        }
-    }
+    remove_other_checkpoints(dir, n);
     Ok(Report {
         resumed_from,
         epochs_done: n,
         epochs: history.epochs.iter().map(|e| e.epoch).collect(),
         weights: weights_file(n),
         stopped_early,
-        best: best_state.map(|(_, epoch)| (epoch, best_file(n))),
+        best: best_state.map(|b| (b.epoch, best_file(n))),
     })
 }

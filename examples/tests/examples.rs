@@ -112,9 +112,6 @@ fn resume_continues_bit_for_bit() {
         std::fs::read(best_file).unwrap(),
         "the resumed run kept another best model"
     );
-    // A run stopped early stays stopped.
-    let after = resume::run(split.path(), 40, None, 5).unwrap();
-    assert!(after.epochs.is_empty() && after.stopped_early);
     // The old checkpoints were replaced, not kept.
     for old in [
         "weights-5.safetensors",
@@ -123,6 +120,17 @@ fn resume_continues_bit_for_bit() {
     ] {
         assert!(!split.path().join(old).exists(), "{old} was kept");
     }
+    // A run stopped early stays stopped; files a killed run left behind (never named by
+    // progress.json) are removed.
+    let stray = split.path().join("optimizer-31.json");
+    std::fs::write(&stray, "{}").unwrap();
+    let after = resume::run(split.path(), 40, None, 5).unwrap();
+    assert!(after.epochs.is_empty() && after.stopped_early);
+    assert!(!stray.exists());
+    // A damaged file is named in the error.
+    std::fs::write(split.path().join("callbacks-26.json"), "{}").unwrap();
+    let err = resume::run(split.path(), 40, None, 5).unwrap_err();
+    assert!(err.to_string().contains("callbacks-26.json"), "{err}");
     // Another seed is refused, not mixed in.
     let err = resume::run(split.path(), 20, None, 6).unwrap_err();
     assert!(err.to_string().contains("made with seed 5, not 6"), "{err}");

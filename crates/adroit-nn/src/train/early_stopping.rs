@@ -14,7 +14,32 @@ use adroit_reverse::matrix::MatScalar;
 /// To resume an interrupted run, save it with the checkpoint (cargo feature `serde`, on by
 /// default: settings, best score and epochs waited, as PyTorch Lightning's `EarlyStopping`
 /// state): a callback read back keeps its state through the next `train` call — the resumed
-/// run stops where the uninterrupted one would have — and resets at the calls after.
+/// run stops where the uninterrupted one would have — and resets at the calls after. (So
+/// every callback read back counts as a resumed one: to reuse saved settings for a new run,
+/// call [`on_train_begin`](Callback::on_train_begin) twice, or build it anew.) A checkpoint
+/// written after it stopped the run reads back [`stopped`](Self::stopped): the run is over, do
+/// not call `train` again (a further call would train at least one more epoch).
+///
+/// ```
+/// use adroit_nn::{Callback, Control, EarlyStopping, EpochMetrics};
+/// let mut stop = EarlyStopping::new(2, 0.0);
+/// let mut epoch_end = |stop: &mut EarlyStopping, epoch, loss| {
+///     let mut metrics = EpochMetrics { epoch, loss, extra: vec![] };
+///     Callback::<f64, ()>::on_epoch_end(stop, &(), &mut metrics)
+/// };
+/// epoch_end(&mut stop, 0, 0.5);
+/// epoch_end(&mut stop, 1, 0.7); // one epoch without improvement: a checkpoint now
+/// let saved = serde_json::to_string(&stop).unwrap();
+/// assert_eq!(
+///     saved,
+///     r#"{"patience":2,"min_delta":0.0,"monitor":null,"higher_is_better":false,"best":0.5,"epochs_without_improvement":1}"#
+/// );
+/// // The resumed run's train call keeps the count: the next epoch without improvement stops.
+/// let mut resumed: EarlyStopping = serde_json::from_str(&saved).unwrap();
+/// Callback::<f64, ()>::on_train_begin(&mut resumed, &());
+/// assert_eq!(epoch_end(&mut resumed, 2, 0.6), Control::Stop);
+/// assert!(resumed.stopped());
+/// ```
 ///
 /// # Example
 /// ```
@@ -52,6 +77,7 @@ pub struct EarlyStopping {
 /// (not negated), so that the file reads as the settings do.
 #[cfg(feature = "serde")]
 #[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct EarlyStoppingState {
     patience: usize,
     min_delta: f64,
@@ -82,12 +108,12 @@ impl From<EarlyStopping> for EarlyStoppingState {
 impl TryFrom<EarlyStoppingState> for EarlyStopping {
     type Error = String;
 
-    /// Refuses what [`EarlyStopping::new`] cannot make: a negative or NaN `min_delta`, a
-    /// non-finite best score, the training loss with `higher_is_better`.
+    /// Refuses what [`EarlyStopping::new`] and a run cannot make: a negative or non-finite
+    /// `min_delta`, a non-finite best score, the training loss with `higher_is_better`.
     fn try_from(s: EarlyStoppingState) -> Result<Self, String> {
-        if s.min_delta.is_nan() || s.min_delta < 0.0 {
+        if !(s.min_delta.is_finite() && s.min_delta >= 0.0) {
             return Err(format!(
-                "EarlyStopping: min_delta is {}, it must be ≥ 0",
+                "EarlyStopping: min_delta is {}, it must be a finite number ≥ 0",
                 s.min_delta
             ));
         }
@@ -114,7 +140,8 @@ impl EarlyStopping {
     /// `|min_delta|`: a negative one would count every slightly worse epoch as an improvement).
     ///
     /// # Panics
-    /// If `min_delta` is NaN (no epoch could be compared with it).
+    /// If `min_delta` is NaN or infinite (no epoch could be compared with a NaN; an infinite
+    /// one would count no epoch as an improvement, and a checkpoint could not hold it).
     ///
     /// # Example
     /// ```
@@ -131,7 +158,10 @@ impl EarlyStopping {
     /// ```
     #[track_caller]
     pub fn new(patience: usize, min_delta: f64) -> Self {
-        assert!(!min_delta.is_nan(), "EarlyStopping: min_delta is NaN");
+        assert!(
+            min_delta.is_finite(),
+            "EarlyStopping: min_delta is {min_delta}; it must be finite"
+        );
         Self {
             patience,
             min_delta: min_delta.abs(),
@@ -168,6 +198,26 @@ impl EarlyStopping {
         self.monitor = Monitor::metric(name, higher_is_better);
         self
     }
+
+    /// True when the last epoch it saw made it stop the run (`patience` epochs without
+    /// improvement), until the next run begins. For a checkpoint written after the stop: the
+    /// run it was read back for is over.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Callback, Control, EarlyStopping, EpochMetrics};
+    /// let mut stop = EarlyStopping::new(1, 0.0);
+    /// for loss in [1.0, 2.0] {
+    ///     let mut metrics = EpochMetrics { epoch: 0, loss, extra: vec![] };
+    ///     Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics);
+    /// }
+    /// assert!(stop.stopped());
+    /// Callback::<f64, ()>::on_train_begin(&mut stop, &()); // a new run
+    /// assert!(!stop.stopped());
+    /// ```
+    pub fn stopped(&self) -> bool {
+        self.waited > 0 && self.waited >= self.patience
+    }
 }
 
 impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
@@ -186,7 +236,7 @@ impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
         let score = self.monitor.score(metrics, "EarlyStopping");
         if !score.is_finite() {
             // A NaN or infinite metric is no improvement (as Keras).
-            self.waited += 1;
+            self.waited = self.waited.saturating_add(1);
             return if self.waited >= self.patience {
                 Control::Stop
             } else {
@@ -195,7 +245,7 @@ impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
         }
         match self.best {
             Some(best) if score <= best + self.min_delta => {
-                self.waited += 1;
+                self.waited = self.waited.saturating_add(1);
                 if self.waited >= self.patience {
                     return Control::Stop;
                 }

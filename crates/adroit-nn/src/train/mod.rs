@@ -72,17 +72,17 @@ impl Default for TrainConfig {
 ///
 /// Epochs and steps are numbered from what the loader has drawn, so calling `train` once per
 /// epoch on one loader is the same run as one call over all the epochs (losses, dropout
-/// masks, epoch numbers). To resume an interrupted run exactly, save and restore three
-/// things: the weights ([`io::save_safetensors`](crate::io::save_safetensors),
+/// masks, epoch numbers). To resume an interrupted run exactly, save and restore the weights
+/// ([`io::save_safetensors`](crate::io::save_safetensors),
 /// [`io::load_safetensors`](crate::io::load_safetensors)), the optimiser (its state written
 /// and read back with serde, see [`optim`](crate::optim#checkpoints)) and the loader's
 /// position ([`DataLoader::epochs_drawn`], then [`DataLoader::skip_epochs`] on a loader
 /// rebuilt with the same data, batch size, `drop_last` and shuffle seed); and call `train`
-/// with the same [`TrainConfig::seed`] (the dropout masks'). Callbacks start afresh
-/// ([`Callback::on_train_begin`]), as Keras's, unless restored: an [`EarlyStopping`] read back
-/// with serde continues its count of epochs without improvement, and
-/// [`KeepBest::restore`] puts back the best model seen before the interruption. The `resume`
-/// example does all of it.
+/// with the same [`TrainConfig::seed`] (the dropout masks'). Callbacks with state save theirs
+/// too: an [`EarlyStopping`] (serde; one read back continues its count of epochs without
+/// improvement instead of starting afresh, and says whether it had already
+/// [`stopped`](EarlyStopping::stopped) the run), and a [`KeepBest`]'s model, score and epoch
+/// (put back by [`KeepBest::restore`]). The `resume` example does all of it.
 ///
 /// # Errors
 /// A [`TrainError`]: its `error` and the `history` of the epochs completed before it. `?`

@@ -348,9 +348,56 @@ fn hostile_early_stopping_checkpoints_are_refused() {
             r#""higher_is_better":true"#,
             "training loss is monitored with higher_is_better",
         ),
+        // A misspelt field is not silently ignored (a review: `"restored":false` was).
+        (
+            r#""best":1.0"#,
+            r#""best":1.0,"restored":false"#,
+            "unknown field",
+        ),
     ] {
         let hostile = base.replace(from, to);
         let err = serde_json::from_str::<EarlyStopping>(&hostile).unwrap_err();
         assert!(err.to_string().contains(says), "{hostile}: {err}");
     }
+    // The largest count of epochs without improvement neither overflows (a review: it
+    // panicked in debug builds and wrapped to 0 in release ones) nor stops stopping.
+    let huge = base.replace(
+        r#""epochs_without_improvement":1"#,
+        &format!(r#""epochs_without_improvement":{}"#, usize::MAX),
+    );
+    let mut stop: EarlyStopping = serde_json::from_str(&huge).unwrap();
+    adroit_nn::Callback::<f64, ()>::on_train_begin(&mut stop, &());
+    let mut metrics = adroit_nn::EpochMetrics {
+        epoch: 0,
+        loss: 3.0,
+        extra: vec![],
+    };
+    let decision = adroit_nn::Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics);
+    assert_eq!(decision, adroit_nn::Control::Stop);
+}
+
+#[test]
+#[should_panic(expected = "min_delta is inf; it must be finite")]
+fn an_infinite_min_delta_is_refused() {
+    // A review: accepted, it made a checkpoint (`"min_delta":null`) that could not be read back.
+    let _ = EarlyStopping::new(2, f64::INFINITY);
+}
+
+#[test]
+fn a_checkpoint_after_the_stop_reads_back_stopped() {
+    // A review: nothing in the checkpoint said the run was over, and a further `train` call
+    // trained on.
+    let mut stop = EarlyStopping::new(1, 0.0);
+    for loss in [1.0, 2.0] {
+        let mut metrics = adroit_nn::EpochMetrics {
+            epoch: 0,
+            loss,
+            extra: vec![],
+        };
+        adroit_nn::Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics);
+    }
+    assert!(stop.stopped());
+    let read: EarlyStopping = serde_json::from_str(&serde_json::to_string(&stop).unwrap()).unwrap();
+    assert!(read.stopped());
+    assert!(!EarlyStopping::new(0, 0.0).stopped(), "no epoch seen yet");
 }
