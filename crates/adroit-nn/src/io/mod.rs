@@ -12,6 +12,7 @@
 //! `bias`.
 
 mod atomic;
+mod header;
 mod weights;
 
 pub use atomic::write_atomically;

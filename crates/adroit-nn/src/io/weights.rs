@@ -1,5 +1,6 @@
 //! Saving and loading a model's parameters as safetensors.
 
+use super::header::duplicate_tensor_name;
 use super::{io_error, write_atomically};
 use crate::{Layer, NnError};
 use adroit_reverse::matrix::MatScalar;
@@ -115,8 +116,8 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
 ///
 /// # Errors
 /// [`NnError::Io`] if the file cannot be read or is not a regular file; [`NnError::InvalidFile`]
-/// if it is truncated or corrupted (the reason in words), or if two parameters of the model
-/// share a name; [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming the
+/// if it is truncated or corrupted (the reason in words) or lists a tensor name twice, or if
+/// two parameters of the model share a name; [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming the
 /// tensor that does not fit the model; [`NnError::MissingTensor`] if the file lacks a
 /// parameter (naming every missing parameter and every tensor without one),
 /// [`NnError::UnexpectedTensors`] if it has all of them and more (strict loading, as PyTorch's
@@ -186,8 +187,8 @@ pub struct LoadReport {
 ///
 /// # Errors
 /// [`NnError::Io`] if the file cannot be read or is not a regular file;
-/// [`NnError::InvalidFile`] if it is truncated or corrupted, or if two parameters of the model
-/// share a name; [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming a
+/// [`NnError::InvalidFile`] if it is truncated or corrupted or lists a tensor name twice, or
+/// if two parameters of the model share a name; [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming a
 /// tensor that does not fit its parameter; [`NnError::InvalidData`] naming the tensor and
 /// entry of a NaN or infinite value, or of an `F64` value that does not fit an `f32` model. On
 /// any error the model is unchanged.
@@ -310,6 +311,14 @@ fn load<T: MatScalar, M: Layer<T>>(
         path: path.display().to_string(),
         reason: describe(&e),
     })?;
+    if let Some(name) = duplicate_tensor_name(&bytes) {
+        return Err(NnError::InvalidFile {
+            path: path.display().to_string(),
+            reason: format!(
+                "its header lists tensor `{name}` twice (which one is meant is not decidable)"
+            ),
+        });
+    }
     let mut values: Vec<Option<DMatrix<T>>> = Vec::new();
     let mut report = LoadReport::default();
     let mut failure = None;

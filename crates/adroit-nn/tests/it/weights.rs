@@ -466,3 +466,37 @@ fn two_parameters_with_one_name_are_refused_on_save_and_load() {
         (dmatrix![1.0], dmatrix![2.0])
     );
 }
+
+#[test]
+fn a_file_naming_a_tensor_twice_is_refused() {
+    // Two header entries `weight` with the same data offsets, F64 [1, 1] then F32 [1, 2]: the
+    // safetensors parser keeps the last, which fits the model, so the file loaded silently
+    // although it also says the bytes are one f64.
+    let data: Vec<u8> = [1.5f32, -2.0f32]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let header = r#"{"weight":{"dtype":"F64","shape":[1,1],"data_offsets":[0,8]},"weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}"#;
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(&data);
+    let d = dir("twice");
+    let path = d.path().join("twice.safetensors");
+    std::fs::write(&path, &bytes).unwrap();
+    let w = nalgebra::dmatrix![0.0, 0.0];
+    let mut layer = Dense::from_parts(w.clone(), None, Activation::Identity).unwrap();
+    let err = load_safetensors(&mut layer, &path).unwrap_err();
+    assert!(
+        matches!(&err, NnError::InvalidFile { reason, .. } if reason.contains("lists tensor `weight` twice")),
+        "{err}"
+    );
+    assert_eq!(layer.weight, w, "the model is unchanged");
+    // The same file with the name once loads.
+    let once = r#"{"weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}"#;
+    let mut bytes = (once.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(once.as_bytes());
+    bytes.extend_from_slice(&data);
+    std::fs::write(&path, &bytes).unwrap();
+    load_safetensors(&mut layer, &path).unwrap();
+    assert_eq!(layer.weight, nalgebra::dmatrix![1.5, -2.0]);
+}

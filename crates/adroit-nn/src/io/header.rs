@@ -1,0 +1,72 @@
+//! A look at a safetensors header the `safetensors` parser does not take: tensor names given
+//! twice.
+
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use std::collections::HashSet;
+use std::fmt;
+
+/// The first key the header of the safetensors file `bytes` (8 bytes of little-endian length,
+/// then a JSON object) names twice, if any; `None` too for a header that is not a JSON object
+/// (the parser refuses those itself).
+///
+/// A JSON object with a key given twice is legal JSON, and the `safetensors` parser keeps the
+/// last entry: a second entry with the same data offsets as the first but another dtype or
+/// shape passes its checks, and the file then says two things about one tensor.
+pub(crate) fn duplicate_tensor_name(bytes: &[u8]) -> Option<String> {
+    let len = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
+    let end = usize::try_from(len).ok()?.checked_add(8)?;
+    let header = bytes.get(8..end)?;
+    serde_json::Deserializer::from_slice(header)
+        .deserialize_map(FirstDuplicateKey)
+        .ok()
+        .flatten()
+}
+
+/// Visits an object's keys (skipping the values) and stops at the first one seen before.
+struct FirstDuplicateKey;
+
+impl<'de> Visitor<'de> for FirstDuplicateKey {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a safetensors header (a JSON object)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            map.next_value::<IgnoredAny>()?;
+            if !seen.insert(key.clone()) {
+                return Ok(Some(key));
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duplicate_tensor_name;
+
+    fn file(header: &str) -> Vec<u8> {
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(header.as_bytes());
+        bytes
+    }
+
+    #[test]
+    fn finds_the_first_name_given_twice() {
+        let entry = r#"{"dtype":"F32","shape":[1],"data_offsets":[0,4]}"#;
+        let twice = format!(r#"{{"a":{entry},"b":{entry},"a":{entry}}}"#);
+        assert_eq!(duplicate_tensor_name(&file(&twice)), Some("a".into()));
+        let once = format!(r#"{{"a":{entry},"b":{entry}}}"#);
+        assert_eq!(duplicate_tensor_name(&file(&once)), None);
+        // Not a header: left to the parser.
+        assert_eq!(duplicate_tensor_name(&file("[1, 2]")), None);
+        assert_eq!(
+            duplicate_tensor_name(b"\xff\xff\xff\xff\xff\xff\xff\xff{}"),
+            None
+        );
+        assert_eq!(duplicate_tensor_name(b"\x02"), None);
+    }
+}
