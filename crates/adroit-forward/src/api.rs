@@ -414,12 +414,84 @@ where
     F: Fn(&[HyperDualVec<T, N, N>]) -> HyperDualVec<T, N, N>,
 {
     const { assert!(N > 0, "the chunk size must be at least 1") };
+    if x.is_empty() {
+        return DMatrix::from_element(0, 0, T::zero());
+    }
+    hessian_blocks(&f, x).2
+}
+
+/// `(f(x), ∇f(x), ∇²f(x))` from the evaluations [`hessian`] makes, at no extra cost: the value
+/// and the gradient are parts of the hyper-dual results it discards (ForwardDiff.jl's
+/// `hessian!` into a `DiffResults.HessianResult`). For Newton-type methods, which need all
+/// three at each point.
+///
+/// `x`: `n` inputs; returns the value, the `n` partials (the first-order parts of the
+/// diagonal blocks' evaluations: [`gradient`]'s rules) and the symmetric `n × n` Hessian,
+/// equal to [`hessian`]'s. With `x` empty, `f` is called once, for the value. Source: as
+/// [`hessian`].
+///
+/// # Example
+/// ```
+/// use adroit_forward::nalgebra::dmatrix;
+/// // f = x²y at (1, 2): value 2, gradient (2xy, x²) = (4, 1), Hessian [2y 2x; 2x 0].
+/// let (value, grad, hess) =
+///     adroit_forward::value_gradient_and_hessian(|x| x[0] * x[0] * x[1], &[1.0, 2.0]);
+/// assert_eq!((value, grad), (2.0, vec![4.0, 1.0]));
+/// assert_eq!(hess, dmatrix![4.0, 2.0; 2.0, 0.0]);
+/// ```
+pub fn value_gradient_and_hessian<T, F>(f: F, x: &[T]) -> (T, Vec<T>, DMatrix<T>)
+where
+    T: Float + nalgebra::Scalar,
+    F: Fn(
+        &[HyperDualVec<T, DEFAULT_CHUNK, DEFAULT_CHUNK>],
+    ) -> HyperDualVec<T, DEFAULT_CHUNK, DEFAULT_CHUNK>,
+{
+    value_gradient_and_hessian_chunked::<DEFAULT_CHUNK, T, F>(f, x)
+}
+
+/// [`value_gradient_and_hessian`] with a chosen chunk size `N`, as [`hessian_chunked`].
+///
+/// # Example
+/// ```
+/// let (value, grad, hess) =
+///     adroit_forward::value_gradient_and_hessian_chunked::<1, _, _>(|x| x[0] * x[1], &[3.0, 2.0]);
+/// assert_eq!((value, grad), (6.0, vec![2.0, 3.0]));
+/// assert_eq!(hess, adroit_forward::nalgebra::dmatrix![0.0, 1.0; 1.0, 0.0]);
+/// ```
+pub fn value_gradient_and_hessian_chunked<const N: usize, T, F>(
+    f: F,
+    x: &[T],
+) -> (T, Vec<T>, DMatrix<T>)
+where
+    T: Float + nalgebra::Scalar,
+    F: Fn(&[HyperDualVec<T, N, N>]) -> HyperDualVec<T, N, N>,
+{
+    const { assert!(N > 0, "the chunk size must be at least 1") };
+    if x.is_empty() {
+        return (
+            f(&[]).value(),
+            Vec::new(),
+            DMatrix::from_element(0, 0, T::zero()),
+        );
+    }
+    hessian_blocks(&f, x)
+}
+
+/// The evaluations of [`hessian_chunked`] (`x` not empty): one per `N × N` block on or above
+/// the diagonal. The diagonal blocks seed `ε₁` with every coordinate once, so their `ε₁` parts
+/// are the gradient; the value is any evaluation's (the first's).
+fn hessian_blocks<const N: usize, T, F>(f: &F, x: &[T]) -> (T, Vec<T>, DMatrix<T>)
+where
+    T: Float + nalgebra::Scalar,
+    F: Fn(&[HyperDualVec<T, N, N>]) -> HyperDualVec<T, N, N>,
+{
     let n = x.len();
     let mut hess = DMatrix::from_element(n, n, T::zero());
+    let mut grad = vec![T::zero(); n];
+    let mut value = None;
     let mut buf = vec![HyperDualVec::constant(T::zero()); n];
-    let step = N.max(1);
-    for row0 in (0..n).step_by(step) {
-        for col0 in (row0..n).step_by(step) {
+    for row0 in (0..n).step_by(N) {
+        for col0 in (row0..n).step_by(N) {
             for (k, (b, &xk)) in buf.iter_mut().zip(x).enumerate() {
                 let mut e1 = [T::zero(); N];
                 let mut e2 = [T::zero(); N];
@@ -431,8 +503,15 @@ where
                 }
                 *b = HyperDualVec::new(xk, e1, e2, [[T::zero(); N]; N]);
             }
-            let block = f(&buf).eps12();
-            for (i, row) in block.iter().enumerate().take(n.saturating_sub(row0)) {
+            let y = f(&buf);
+            value.get_or_insert(y.value());
+            if col0 == row0 {
+                for (g, &e) in grad[row0..].iter_mut().zip(y.eps1().iter()) {
+                    *g = e;
+                }
+            }
+            let block = y.eps12();
+            for (i, row) in block.iter().enumerate().take(n - row0) {
                 for (j, &h) in row.iter().enumerate().take(n - col0) {
                     hess[(row0 + i, col0 + j)] = h;
                     hess[(col0 + j, row0 + i)] = h;
@@ -440,7 +519,7 @@ where
             }
         }
     }
-    hess
+    (value.unwrap_or_else(T::zero), grad, hess)
 }
 
 /// The Hessian-vector product `∇²f(x)·v`, exact, without forming the Hessian:

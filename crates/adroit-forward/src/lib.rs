@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | [`Dual<T>`] | one tangent | [`derivative`], [`gradient`], [`jacobian`], [`jvp`] |
 //! | [`DualVec<T, N>`] | `N` tangents | chunk mode: [`gradient_chunked`], [`jacobian_chunked`] |
-//! | [`HyperDualVec<T, M, N>`] / [`HyperDual<T>`] | second-order parts | [`second_derivative`], [`hessian`], [`hvp`] |
+//! | [`HyperDualVec<T, M, N>`] / [`HyperDual<T>`] | second-order parts | [`second_derivative`], [`hessian`], [`value_gradient_and_hessian`], [`hvp`] |
 //!
 //! All of them implement `num_traits::{Float, FloatConst, Num, NumCast, ToPrimitive,
 //! FromPrimitive, Signed, Zero, One, Inv}`, the arithmetic operators (with plain `f32`/`f64`
@@ -133,7 +133,7 @@ mod symmetric_eigen_hyperdual;
 pub use api::{
     DEFAULT_CHUNK, derivative, gradient, gradient_chunked, gradient_chunked_into, hessian,
     hessian_chunked, hvp, jacobian, jacobian_chunked, jvp, second_derivative, value_and_derivative,
-    value_and_gradient,
+    value_and_gradient, value_gradient_and_hessian, value_gradient_and_hessian_chunked,
 };
 pub use chain_rule::{ChainRule, chain_product, chain_product_assign, chain_product_into};
 pub use dual::Dual;

@@ -193,8 +193,59 @@ where
     DualVec<T, HESSIAN_CHUNK>: TapeScalar,
     F: Fn(&[Var<DualVec<T, HESSIAN_CHUNK>>]) -> Var<DualVec<T, HESSIAN_CHUNK>>,
 {
+    if x.is_empty() {
+        return DMatrix::from_element(0, 0, T::zero());
+    }
+    hessian_recordings(&f, x).2
+}
+
+/// `(f(x), ∇f(x), ∇²f(x))` from the recordings [`hessian`] makes, at no extra cost: the
+/// value and the gradient are the primal parts of its results (as ForwardDiff.jl's
+/// `hessian!` fills a `DiffResults.HessianResult`). For Newton-type methods, which need all
+/// three at each point.
+///
+/// `x`: `n` inputs; returns the value, the `n` partials and the `n × n` Hessian, equal to
+/// [`hessian`]'s. With `x` empty, `f` is recorded once, for the value.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::nalgebra::dmatrix;
+/// // f = x²y at (1, 2): value 2, gradient (2xy, x²) = (4, 1), Hessian [2y 2x; 2x 0].
+/// let (value, grad, hess) =
+///     adroit_reverse::value_gradient_and_hessian(|x| x[0] * x[0] * x[1], &[1.0, 2.0]);
+/// assert_eq!((value, grad), (2.0, vec![4.0, 1.0]));
+/// assert_eq!(hess, dmatrix![4.0, 2.0; 2.0, 0.0]);
+/// ```
+#[track_caller]
+pub fn value_gradient_and_hessian<T, F>(f: F, x: &[T]) -> (T, Vec<T>, DMatrix<T>)
+where
+    T: Float + nalgebra::Scalar,
+    DualVec<T, HESSIAN_CHUNK>: TapeScalar,
+    F: Fn(&[Var<DualVec<T, HESSIAN_CHUNK>>]) -> Var<DualVec<T, HESSIAN_CHUNK>>,
+{
+    if x.is_empty() {
+        let (value, _) = value_and_gradient(&f, &[]);
+        return (
+            value.value(),
+            Vec::new(),
+            DMatrix::from_element(0, 0, T::zero()),
+        );
+    }
+    hessian_recordings(&f, x)
+}
+
+/// The recordings of [`hessian`] (`x` not empty), one per [`HESSIAN_CHUNK`] coordinate
+/// directions; the value and gradient are the first recording's primal parts.
+#[track_caller]
+fn hessian_recordings<T, F>(f: &F, x: &[T]) -> (T, Vec<T>, DMatrix<T>)
+where
+    T: Float + nalgebra::Scalar,
+    DualVec<T, HESSIAN_CHUNK>: TapeScalar,
+    F: Fn(&[Var<DualVec<T, HESSIAN_CHUNK>>]) -> Var<DualVec<T, HESSIAN_CHUNK>>,
+{
     let n = x.len();
     let mut hess = DMatrix::from_element(n, n, T::zero());
+    let mut primal = None;
     let mut point = vec![DualVec::constant(T::zero()); n];
     for start in (0..n).step_by(HESSIAN_CHUNK) {
         for (j, (p, &xj)) in point.iter_mut().zip(x).enumerate() {
@@ -204,7 +255,7 @@ where
                 DualVec::constant(xj)
             };
         }
-        let grad = gradient(&f, &point);
+        let (value, grad) = value_and_gradient(f, &point);
         let width = HESSIAN_CHUNK.min(n - start);
         for (i, g) in grad.iter().enumerate() {
             let t = g.tangents();
@@ -212,8 +263,10 @@ where
                 hess[(i, start + k)] = t[k];
             }
         }
+        primal.get_or_insert_with(|| (value.value(), grad.iter().map(DualVec::value).collect()));
     }
-    hess
+    let (value, grad) = primal.unwrap_or_else(|| (T::zero(), Vec::new()));
+    (value, grad, hess)
 }
 
 /// The Hessian-vector product `∇²f(x)·v` by forward-over-reverse in one recording (the

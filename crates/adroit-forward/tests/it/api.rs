@@ -3,7 +3,7 @@
 use adroit_forward::{
     DualVec, derivative, gradient, gradient_chunked, gradient_chunked_into, hessian,
     hessian_chunked, hvp, jacobian, jacobian_chunked, jvp, second_derivative, value_and_derivative,
-    value_and_gradient,
+    value_and_gradient, value_gradient_and_hessian, value_gradient_and_hessian_chunked,
 };
 use nalgebra::{DMatrix, DVector, dmatrix};
 use num_traits::Float;
@@ -188,6 +188,44 @@ fn hessian_of_rosenbrock_is_exact_and_symmetric() {
         assert_eq!(hessian_chunked::<1, _, _>(|x| rosenbrock(x), &x), h);
         assert_eq!(hessian_chunked::<3, _, _>(|x| rosenbrock(x), &x), h);
     }
+}
+
+#[test]
+fn value_gradient_and_hessian_equal_the_separate_calls() {
+    // n = 18: two full diagonal blocks of the default chunk (8) and a partial one; chunks 1
+    // and 3 (171 and 21 evaluations).
+    for n in [2, 10, 18] {
+        let x = point(n);
+        let (value, grad, hess) = value_gradient_and_hessian(|x| rosenbrock(x), &x);
+        assert_eq!(value, rosenbrock(&x), "n = {n}");
+        assert_eq!(grad, gradient(|x| rosenbrock(x), &x), "n = {n}");
+        assert_eq!(hess, hessian(|x| rosenbrock(x), &x), "n = {n}");
+        assert_vec_close(&grad, &rosenbrock_gradient(&x), 1e-13);
+        let chunked = |c| match c {
+            1 => value_gradient_and_hessian_chunked::<1, _, _>(|x| rosenbrock(x), &x),
+            _ => value_gradient_and_hessian_chunked::<3, _, _>(|x| rosenbrock(x), &x),
+        };
+        for c in [1, 3] {
+            assert_eq!(
+                chunked(c),
+                (value, grad.clone(), hess.clone()),
+                "n = {n}, chunk {c}"
+            );
+        }
+    }
+    // f32, and a function with mixed partials and transcendental parts.
+    fn f<S: Float>(v: &[S]) -> S {
+        v[0] * v[0] * v[1] + (v[0] * v[2]).sin() + v[1] * v[2].powi(3)
+    }
+    let x = [0.7_f32, -1.1, 0.4];
+    let (value, grad, hess) = value_gradient_and_hessian(|v| f(v), &x);
+    assert_eq!(value, f(&x));
+    assert_eq!(grad, gradient(|v| f(v), &x));
+    assert_eq!(hess, hessian(|v| f(v), &x));
+    // No inputs: f is called once, for the value.
+    let (value, grad, hess) =
+        value_gradient_and_hessian(|_| adroit_forward::HyperDualVec::constant(4.0), &[]);
+    assert_eq!((value, grad.len(), hess.shape()), (4.0, 0, (0, 0)));
 }
 
 #[test]

@@ -1,10 +1,10 @@
 //! The API functions: values and gradients against analytic formulas and forward mode.
 
-use crate::tolerance::{Tol, assert_close};
+use crate::tolerance::{F64, Tol, assert_close};
 use adroit_forward::DualVec;
 use adroit_reverse::{
     Var, custom_rule, custom_scalar, gradient, hessian, hvp, jacobian, pullback, stop_gradient,
-    value_and_gradient, value_and_gradient_with_aux, vjp,
+    value_and_gradient, value_and_gradient_with_aux, value_gradient_and_hessian, vjp,
 };
 use nalgebra::{DMatrix, DVector, dmatrix};
 use num_traits::Float;
@@ -255,6 +255,33 @@ fn hessian_of_rosenbrock() {
     let h = hessian(|v| rosenbrock(v), &x);
     let expected: DMatrix<f64> = adroit_forward::hessian(|v| rosenbrock(v), &x);
     assert!((&h - &expected).amax() <= 1e-12 * expected.amax());
+}
+
+#[test]
+fn value_gradient_and_hessian_equal_the_separate_calls() {
+    // n = 30: three recordings of 12 directions (the last partial); the gradient is the
+    // first recording's primal part.
+    for n in [2, 12, 30] {
+        let x = point(n);
+        let (value, grad, hess) = value_gradient_and_hessian(|v| rosenbrock(v), &x);
+        let (plain_value, plain_grad) = value_and_gradient(|v| rosenbrock(v), &x);
+        assert_eq!((value, &grad), (plain_value, &plain_grad), "n = {n}");
+        assert_eq!(value, rosenbrock(&x));
+        assert_eq!(hess, hessian(|v| rosenbrock(v), &x), "n = {n}");
+        // Forward mode's hyper-dual version agrees (to rounding: other arithmetic).
+        let (fv, fg, fh) = adroit_forward::value_gradient_and_hessian(|v| rosenbrock(v), &x);
+        assert_eq!(fv, value);
+        for (k, (&r, &f)) in grad.iter().zip(&fg).enumerate() {
+            assert_close(r, f, F64, &format!("∂{k}, n = {n}"));
+        }
+        assert!((&hess - &fh).amax() <= 1e-12 * fh.amax(), "n = {n}");
+    }
+    // f32; no inputs (f recorded once, for the value).
+    let (v, g, h) = value_gradient_and_hessian(|x| x[0] * x[0] * x[1], &[1.0_f32, 2.0]);
+    assert_eq!((v, g), (2.0, vec![4.0, 1.0]));
+    assert_eq!(h, dmatrix![4.0_f32, 2.0; 2.0, 0.0]);
+    let (v, g, h) = value_gradient_and_hessian(|_| Var::constant(DualVec::constant(3.0)), &[]);
+    assert_eq!((v, g.len(), h.shape()), (3.0, 0, (0, 0)));
 }
 
 #[test]
