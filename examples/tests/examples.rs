@@ -135,3 +135,19 @@ fn resume_continues_bit_for_bit() {
     let err = resume::run(split.path(), 20, None, 6).unwrap_err();
     assert!(err.to_string().contains("made with seed 5, not 6"), "{err}");
 }
+
+#[test]
+fn serde_json_reads_every_float_back_exactly() {
+    // adroit-nn's `serde` feature turns on serde_json's `float_roundtrip` for the whole build
+    // (this crate asks for serde_json without it): checkpoints in JSON must read back bit for
+    // bit, and the default parser may be one ulp off (a trial's resumed runs diverged).
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+    let mut off = 0;
+    for _ in 0..100_000 {
+        let v: f64 = rng.random_range(-1.0..1.0) * 10f64.powi(rng.random_range(-30..30));
+        let back: f64 = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
+        off += usize::from(back.to_bits() != v.to_bits());
+    }
+    assert_eq!(off, 0, "{off} of 100000 floats read back differently");
+}

@@ -432,7 +432,7 @@ where
 ///
 /// # Example
 /// ```
-/// use adroit_forward::nalgebra::dmatrix;
+/// use adroit_forward::nalgebra::{self, dmatrix};
 /// // f = x²y at (1, 2): value 2, gradient (2xy, x²) = (4, 1), Hessian [2y 2x; 2x 0].
 /// let (value, grad, hess) =
 ///     adroit_forward::value_gradient_and_hessian(|x| x[0] * x[0] * x[1], &[1.0, 2.0]);
@@ -453,6 +453,7 @@ where
 ///
 /// # Example
 /// ```
+/// use adroit_forward::nalgebra;
 /// let (value, grad, hess) =
 ///     adroit_forward::value_gradient_and_hessian_chunked::<1, _, _>(|x| x[0] * x[1], &[3.0, 2.0]);
 /// assert_eq!((value, grad), (6.0, vec![2.0, 3.0]));

@@ -173,7 +173,9 @@ pub const HESSIAN_CHUNK: usize = 12;
 /// swept once (the tangents of the gradient are 12 columns of the Hessian).
 ///
 /// `x`: `n` inputs; returns the `n × n` matrix `H[(i, j)] = ∂²f/∂xᵢ∂xⱼ` (symmetric up to
-/// rounding). For a Hessian-vector product use [`hvp`] (one recording).
+/// rounding). For a Hessian-vector product use [`hvp`] (one recording). If the compiler asks
+/// for type annotations (`E0282`) with a closure mixing float literals into the variables,
+/// give the point's type: `&[0.5_f64]`.
 ///
 /// # Example
 /// ```
@@ -209,7 +211,7 @@ where
 ///
 /// # Example
 /// ```
-/// use adroit_reverse::nalgebra::dmatrix;
+/// use adroit_reverse::nalgebra::{self, dmatrix};
 /// // f = x²y at (1, 2): value 2, gradient (2xy, x²) = (4, 1), Hessian [2y 2x; 2x 0].
 /// let (value, grad, hess) =
 ///     adroit_reverse::value_gradient_and_hessian(|x| x[0] * x[0] * x[1], &[1.0, 2.0]);

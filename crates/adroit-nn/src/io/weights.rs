@@ -147,7 +147,7 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
 /// io::load_safetensors(&mut single, &path).unwrap();
 /// assert_eq!(double.weight, single.weight.map(f64::from));
 /// // A missing file is an error.
-/// # std::fs::remove_file(&path).unwrap();
+/// std::fs::remove_file(&path).unwrap();
 /// assert!(matches!(io::load_safetensors(&mut double, &path), Err(NnError::Io { .. })));
 /// ```
 pub fn load_safetensors<T: MatScalar, M: Layer<T>>(

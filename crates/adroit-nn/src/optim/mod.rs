@@ -26,8 +26,11 @@
 //! counts) together — the role of PyTorch's `optimizer.state_dict()` or of saving Optax's
 //! state: a rule read back continues exactly where the saved one stopped (tested for every
 //! rule, `f32` and `f64`). Save it next to the weights ([`io`](crate::io)). With
-//! `serde_json`, enable its `float_roundtrip` feature: its default parser may read a float
-//! back one ulp off. JSON has no infinity or NaN: a state that overflowed (AdaGrad's sum
+//! `serde_json` that holds as it is: the `serde` feature turns on serde_json's
+//! `float_roundtrip` for the whole build (Cargo unifies a crate's features; without it,
+//! serde_json's parser reads about one float in six back one ulp off, and a resumed run
+//! drifts). With another text format, check that it reads floats back exactly. JSON has no
+//! infinity or NaN: a state that overflowed (AdaGrad's sum
 //! after a gradient of 1e200, accepted by the step) is written as `null` and refused when read
 //! back; a binary serde format (bincode, CBOR) keeps it. State read back for another model
 //! (arrays of other shapes) is refused by [`Optimizer::check_params`] before any change.

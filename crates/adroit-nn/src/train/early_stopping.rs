@@ -6,19 +6,21 @@ use adroit_reverse::matrix::MatScalar;
 
 /// Stops when a monitored metric has not improved by more than `min_delta` for `patience`
 /// epochs (Keras/Flux `early_stopping`). Monitors the training loss (lower is better) unless
-/// told otherwise. Its state resets when a run of [`train`](super::train) begins (as Keras's),
-/// so it can be reused across runs — and so, in a loop calling `train` once per epoch, it
-/// sees one epoch at a time and never stops for lack of improvement: give it to one `train`
-/// call over all the epochs instead.
+/// told otherwise.
 ///
-/// To resume an interrupted run, save it with the checkpoint (cargo feature `serde`, on by
-/// default: settings, best score and epochs waited, as PyTorch Lightning's `EarlyStopping`
-/// state): a callback read back keeps its state through the next `train` call — the resumed
-/// run stops where the uninterrupted one would have — and resets at the calls after. (So
-/// every callback read back counts as a resumed one: to reuse saved settings for a new run,
-/// call [`on_train_begin`](Callback::on_train_begin) twice, or build it anew.) A checkpoint
-/// written after it stopped the run reads back [`stopped`](Self::stopped): the run is over, do
-/// not call `train` again (a further call would train at least one more epoch).
+/// A run of [`train`](super::train) whose first epoch does not follow the last epoch the
+/// callback saw (epochs are numbered by the loader: a new loader starts at 0) starts it afresh,
+/// as Keras's `on_train_begin` does, so one callback can serve several runs. A run that does
+/// continue the numbering continues the count: a loop calling `train` once per epoch on one
+/// loader stops where one call over all the epochs would, and so does a run resumed from a
+/// checkpoint (the loader advanced by
+/// [`DataLoader::skip_epochs`](crate::data::DataLoader::skip_epochs)).
+///
+/// To resume an interrupted run, save the callback with the checkpoint (cargo feature `serde`,
+/// on by default: settings, best score, epochs without improvement and the last epoch seen, as
+/// PyTorch Lightning's `EarlyStopping` state). A checkpoint written after it stopped the run
+/// reads back [`stopped`](Self::stopped): the run is over, do not call `train` again (a further
+/// call would train at least one more epoch).
 ///
 /// ```
 /// use adroit_nn::{Callback, Control, EarlyStopping, EpochMetrics};
@@ -32,13 +34,16 @@ use adroit_reverse::matrix::MatScalar;
 /// let saved = serde_json::to_string(&stop).unwrap();
 /// assert_eq!(
 ///     saved,
-///     r#"{"patience":2,"min_delta":0.0,"monitor":null,"higher_is_better":false,"best":0.5,"epochs_without_improvement":1}"#
+///     r#"{"patience":2,"min_delta":0.0,"monitor":null,"higher_is_better":false,"best":0.5,"epochs_without_improvement":1,"last_epoch":1}"#
 /// );
-/// // The resumed run's train call keeps the count: the next epoch without improvement stops.
+/// // The resumed run continues at epoch 2: the next epoch without improvement stops it.
 /// let mut resumed: EarlyStopping = serde_json::from_str(&saved).unwrap();
 /// Callback::<f64, ()>::on_train_begin(&mut resumed, &());
 /// assert_eq!(epoch_end(&mut resumed, 2, 0.6), Control::Stop);
 /// assert!(resumed.stopped());
+/// // A new run (a new loader: epoch 0) starts afresh.
+/// Callback::<f64, ()>::on_train_begin(&mut resumed, &());
+/// assert_eq!(epoch_end(&mut resumed, 0, 0.6), Control::Continue);
 /// ```
 ///
 /// # Example
@@ -69,8 +74,11 @@ pub struct EarlyStopping {
     /// The best score so far, signed so that higher is better (see [`Monitor::score`]).
     best: Option<f64>,
     waited: usize,
-    /// Read back from a checkpoint and not yet used by a run: the next run keeps the state.
-    restored: bool,
+    /// The number of the last epoch seen.
+    last_epoch: Option<usize>,
+    /// A run of `train` has begun and its first epoch is still to come: that epoch decides
+    /// whether the run continues the last one.
+    run_begun: bool,
 }
 
 /// [`EarlyStopping`] as saved: the monitored metric by name and the best score as measured
@@ -88,6 +96,8 @@ struct EarlyStoppingState {
     best: Option<f64>,
     /// Epochs since the last improvement.
     epochs_without_improvement: usize,
+    /// The number of the last epoch seen (a run continuing it keeps the count).
+    last_epoch: Option<usize>,
 }
 
 #[cfg(feature = "serde")]
@@ -100,6 +110,7 @@ impl From<EarlyStopping> for EarlyStoppingState {
             higher_is_better: e.monitor.higher_is_better(),
             best: e.best.map(|b| e.monitor.signed(b)),
             epochs_without_improvement: e.waited,
+            last_epoch: e.last_epoch,
         }
     }
 }
@@ -130,7 +141,8 @@ impl TryFrom<EarlyStoppingState> for EarlyStopping {
             best: s.best.map(|b| monitor.signed(b)),
             monitor,
             waited: s.epochs_without_improvement,
-            restored: true,
+            last_epoch: s.last_epoch,
+            run_begun: false,
         })
     }
 }
@@ -168,7 +180,8 @@ impl EarlyStopping {
             monitor: Monitor::loss(),
             best: None,
             waited: 0,
-            restored: false,
+            last_epoch: None,
+            run_begun: false,
         }
     }
 
@@ -200,8 +213,8 @@ impl EarlyStopping {
     }
 
     /// True when the last epoch it saw made it stop the run (`patience` epochs without
-    /// improvement), until the next run begins. For a checkpoint written after the stop: the
-    /// run it was read back for is over.
+    /// improvement), until it sees an epoch of a new run. For a checkpoint written after the
+    /// stop: the run it was read back for is over.
     ///
     /// # Example
     /// ```
@@ -212,7 +225,9 @@ impl EarlyStopping {
     ///     Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics);
     /// }
     /// assert!(stop.stopped());
-    /// Callback::<f64, ()>::on_train_begin(&mut stop, &()); // a new run
+    /// Callback::<f64, ()>::on_train_begin(&mut stop, &()); // a new run, from epoch 0
+    /// let mut metrics = EpochMetrics { epoch: 0, loss: 3.0, extra: vec![] };
+    /// Callback::<f64, ()>::on_epoch_end(&mut stop, &(), &mut metrics);
     /// assert!(!stop.stopped());
     /// ```
     pub fn stopped(&self) -> bool {
@@ -221,18 +236,19 @@ impl EarlyStopping {
 }
 
 impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
-    /// Forgets the best score and the epochs waited: each run of `train` starts afresh —
-    /// except the first run after the callback was read back from a checkpoint, which
-    /// continues from its state.
+    /// Notes that a run begins: its first epoch starts the count afresh unless it follows the
+    /// last epoch seen.
     fn on_train_begin(&mut self, _: &M) {
-        if std::mem::take(&mut self.restored) {
-            return;
-        }
-        self.best = None;
-        self.waited = 0;
+        self.run_begun = true;
     }
 
     fn on_epoch_end(&mut self, _: &M, metrics: &mut EpochMetrics) -> Control {
+        let continues = self.last_epoch.and_then(|e| e.checked_add(1)) == Some(metrics.epoch);
+        if std::mem::take(&mut self.run_begun) && !continues {
+            self.best = None;
+            self.waited = 0;
+        }
+        self.last_epoch = Some(metrics.epoch);
         let score = self.monitor.score(metrics, "EarlyStopping");
         if !score.is_finite() {
             // A NaN or infinite metric is no improvement (as Keras).

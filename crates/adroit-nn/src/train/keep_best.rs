@@ -128,7 +128,9 @@ impl<M> KeepBest<M> {
     /// resume an interrupted run without losing the best model seen before the interruption.
     /// Save [`model`](Self::model) with the checkpoint (e.g. [`io::save_safetensors`]), and
     /// `best_score` and `best_epoch` beside it; read them back into a new `KeepBest` with the
-    /// same monitor. Later epochs replace the model only if they score better.
+    /// same monitor. Later epochs replace the model only if they score better. Nothing here
+    /// can check that `model` has the trained model's architecture or that `epoch` is in the
+    /// past: pass what the checkpoint recorded.
     ///
     /// [`io::save_safetensors`]: crate::io::save_safetensors
     ///

@@ -36,7 +36,8 @@ pub use validation::Validation;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainConfig {
-    /// Number of passes over the data.
+    /// Number of passes over the data in this call (a resumed run passes the epochs still to
+    /// go: the total less [`DataLoader::epochs_drawn`]).
     pub epochs: usize,
     /// Show a progress bar on stderr, drawn only when stderr is a terminal (off in
     /// [`TrainConfig::default`]; needs the cargo feature `progress`, which is on by default).
@@ -79,8 +80,8 @@ impl Default for TrainConfig {
 /// position ([`DataLoader::epochs_drawn`], then [`DataLoader::skip_epochs`] on a loader
 /// rebuilt with the same data, batch size, `drop_last` and shuffle seed); and call `train`
 /// with the same [`TrainConfig::seed`] (the dropout masks'). Callbacks with state save theirs
-/// too: an [`EarlyStopping`] (serde; one read back continues its count of epochs without
-/// improvement instead of starting afresh, and says whether it had already
+/// too: an [`EarlyStopping`] (serde; read back, it continues its count of epochs without
+/// improvement in a run that continues its epochs, and says whether it had already
 /// [`stopped`](EarlyStopping::stopped) the run), and a [`KeepBest`]'s model, score and epoch
 /// (put back by [`KeepBest::restore`]). The `resume` example does all of it.
 ///
@@ -107,8 +108,9 @@ impl Default for TrainConfig {
 ///
 /// # Panics
 /// If `loss` returns a matrix that is not 1 × 1 (a programmer error: reduce it with `sum` or
-/// `mean`, as the losses of [`crate::losses`] do), or `opt` was used before on a model with
-/// other parameter shapes (its state is per parameter).
+/// `mean`, as the losses of [`crate::losses`] do), or a rule of your own panics in its
+/// `update` (a built-in rule used before on a model with other parameter shapes is an
+/// [`NnError::InvalidConfig`] instead, from [`Optimizer::check_params`]).
 ///
 /// # Example
 /// ```
@@ -250,8 +252,8 @@ where
 /// non-finite loss or gradient; see [`step`](crate::optim::step)).
 ///
 /// # Panics
-/// If `loss` returns a matrix that is not 1 × 1, or `opt` was used before on a model with
-/// other parameter shapes.
+/// If `loss` returns a matrix that is not 1 × 1, or a rule of your own panics in its `update`
+/// (as [`train`]).
 ///
 /// # Example
 /// ```

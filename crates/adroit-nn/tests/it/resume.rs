@@ -296,7 +296,7 @@ fn early_stopping_and_keep_best_resume_from_a_checkpoint() {
 }
 
 #[test]
-fn a_restored_early_stopping_keeps_its_state_for_one_run_only() {
+fn a_restored_early_stopping_continues_a_run_that_continues_its_epochs() {
     let mut stop = EarlyStopping::new(2, 0.0);
     let epoch_end = |stop: &mut EarlyStopping, epoch, loss| {
         let mut metrics = adroit_nn::EpochMetrics {
@@ -311,14 +311,27 @@ fn a_restored_early_stopping_keeps_its_state_for_one_run_only() {
     let saved = serde_json::to_string(&stop).unwrap();
     assert_eq!(
         saved,
-        r#"{"patience":2,"min_delta":0.0,"monitor":null,"higher_is_better":false,"best":1.0,"epochs_without_improvement":1}"#
+        r#"{"patience":2,"min_delta":0.0,"monitor":null,"higher_is_better":false,"best":1.0,"epochs_without_improvement":1,"last_epoch":1}"#
     );
-    let mut read: EarlyStopping = serde_json::from_str(&saved).unwrap();
-    adroit_nn::Callback::<f64, ()>::on_train_begin(&mut read, &());
-    assert_eq!(epoch_end(&mut read, 2, 1.5), adroit_nn::Control::Stop);
-    // The next run starts afresh.
-    adroit_nn::Callback::<f64, ()>::on_train_begin(&mut read, &());
-    assert_eq!(epoch_end(&mut read, 3, 1.5), adroit_nn::Control::Continue);
+    let read: EarlyStopping = serde_json::from_str(&saved).unwrap();
+    // A run from epoch 2 continues the count; one from epoch 0 (a new loader), or from
+    // epoch 5 (not the next), starts afresh.
+    for (first, expected) in [
+        (2, adroit_nn::Control::Stop),
+        (0, adroit_nn::Control::Continue),
+        (5, adroit_nn::Control::Continue),
+    ] {
+        let mut run = read.clone();
+        adroit_nn::Callback::<f64, ()>::on_train_begin(&mut run, &());
+        assert_eq!(
+            epoch_end(&mut run, first, 1.5),
+            expected,
+            "first epoch {first}"
+        );
+    }
+    // Without a run beginning (epochs driven by hand), nothing resets.
+    let mut by_hand = read.clone();
+    assert_eq!(epoch_end(&mut by_hand, 0, 1.5), adroit_nn::Control::Stop);
 
     // A monitored metric keeps its name, direction and best value as measured.
     let mut accuracy = EarlyStopping::new(1, 0.01).monitor("accuracy", true);
@@ -335,8 +348,35 @@ fn a_restored_early_stopping_keeps_its_state_for_one_run_only() {
 }
 
 #[test]
+fn early_stopping_stops_a_loop_of_one_epoch_train_calls_where_one_call_stops() {
+    // A trial: a loop calling `train` once per epoch (to checkpoint between epochs) never
+    // stopped, each call starting the count afresh.
+    let new_stop = || EarlyStopping::new(3, 0.004);
+    let mut one = model(1);
+    let mut opt = optimiser(&one);
+    let (mut stop, mut best) = (new_stop(), KeepBest::new());
+    let all = run_with_callbacks(&mut one, &mut loader(), &mut opt, 30, &mut stop, &mut best);
+    assert!(all.stopped_early);
+
+    let mut each = model(1);
+    let mut opt = optimiser(&each);
+    let mut l = loader();
+    let (mut stop, mut best) = (new_stop(), KeepBest::new());
+    let mut epochs = Vec::new();
+    while !stop.stopped() && epochs.len() < 30 {
+        let h = run_with_callbacks(&mut each, &mut l, &mut opt, 1, &mut stop, &mut best);
+        epochs.extend(h.epochs.iter().map(|e| e.epoch));
+    }
+    assert_eq!(
+        epochs,
+        all.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>()
+    );
+    assert_eq!(weights(&each), weights(&one));
+}
+
+#[test]
 fn hostile_early_stopping_checkpoints_are_refused() {
-    let base = r#"{"patience":2,"min_delta":0.0,"monitor":null,"higher_is_better":false,"best":1.0,"epochs_without_improvement":1}"#;
+    let base = r#"{"patience":2,"min_delta":0.0,"monitor":null,"higher_is_better":false,"best":1.0,"epochs_without_improvement":1,"last_epoch":1}"#;
     for (from, to, says) in [
         (
             r#""min_delta":0.0"#,
@@ -368,7 +408,7 @@ fn hostile_early_stopping_checkpoints_are_refused() {
     let mut stop: EarlyStopping = serde_json::from_str(&huge).unwrap();
     adroit_nn::Callback::<f64, ()>::on_train_begin(&mut stop, &());
     let mut metrics = adroit_nn::EpochMetrics {
-        epoch: 0,
+        epoch: 2, // continues the saved run (last epoch 1)
         loss: 3.0,
         extra: vec![],
     };
