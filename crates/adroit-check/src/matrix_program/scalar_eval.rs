@@ -150,7 +150,12 @@ impl MatProgram {
     /// `Input` node alone, and all together: its gradient), and of every node's adjoint
     /// carried to it by that node's derivative — `|∂/∂x Σₙ sₙ·|adjₙ| ⊙ n(x)|` for two sign
     /// patterns `s` (first-order propagation of a rounding of each node's adjoint at its own
-    /// scale). NaN and infinite adjoints left out. An adjoint can exceed every value of the
+    /// scale). The operand of a softmax or log-softmax is taken at the scale of that node's
+    /// largest adjoint `g` at least: its pullback subtracts `Σ sⱼgⱼ` from `g` (a difference
+    /// rounded at `g`'s scale, whatever the difference's size; the local derivatives are at
+    /// most 1), so an operand whose exact adjoint cancels to 0 — tied entries at the top of a
+    /// line, whose downstream adjoints are equal — still gets a rounding at that scale. NaN
+    /// and infinite adjoints left out. An adjoint can exceed every value of the
     /// program (a product's is a product of two): [`check`](super::check) allows for its
     /// rounding where contributions that large cancel. Node adjoints are found by adding a
     /// zero input to every node's result on the scalar tape; the propagation costs two more
@@ -193,13 +198,23 @@ impl MatProgram {
             shape.1
         );
         let (inputs, weights) = (self.flat_inputs(), cotangent.as_slice());
-        // Each node's entry count, and the input it is if it is one, in evaluation order.
+        // Each node's entry count, and the input it is if it is one, in evaluation order;
+        // and the softmax nodes' operands (node indices: operands are evaluated, and hooked,
+        // just before the node that reads them, so a stack of unread results finds them).
         let mut nodes: Vec<(usize, Option<usize>)> = Vec::new();
+        let mut softmax_operands: Vec<(usize, usize)> = Vec::new();
+        let mut unread: Vec<usize> = Vec::new();
         self.expr.eval_hooked(&self.grids(), &mut |node, g| {
             let input = match node {
                 MatExpr::Input(k) => Some(*k),
                 _ => None,
             };
+            let index = nodes.len();
+            let operands = unread.split_off(unread.len() - node.operands().len());
+            if matches!(node, MatExpr::Softmax(..) | MatExpr::LogSoftmax(..)) {
+                softmax_operands.extend(operands.iter().map(|&o| (o, index)));
+            }
+            unread.push(index);
             nodes.push((g.data.len(), input));
             g
         });
@@ -242,11 +257,27 @@ impl MatProgram {
             }
             start += entries;
         }
-        // Every node's adjoint carried to the inputs by the node's derivative.
-        let scales: Vec<f64> = gradient[given..]
+        // Every node's adjoint carried to the inputs by the node's derivative; a softmax's
+        // operand at the softmax's largest adjoint at least.
+        let mut scales: Vec<f64> = gradient[given..]
             .iter()
             .map(|v| if v.is_finite() { v.abs() } else { 0.0 })
             .collect();
+        let starts: Vec<usize> = nodes
+            .iter()
+            .scan(0, |at, &(entries, _)| {
+                let start = *at;
+                *at += entries;
+                Some(start)
+            })
+            .collect();
+        let range = |i: usize| starts[i]..starts[i] + nodes[i].0;
+        for (operand, softmax) in softmax_operands {
+            let floor = largest(&scales[range(softmax)]);
+            for a in &mut scales[range(operand)] {
+                *a = a.max(floor);
+            }
+        }
         for alternate in [false, true] {
             let carried = adroit_reverse::gradient(
                 |x| {

@@ -154,6 +154,24 @@ fn a_softmax_tie_at_the_top_checks() {
     check(&program, &cotangent).unwrap();
 }
 
+/// A softmax down columns whose top entries tie three ways (rows equal in every input, so
+/// their downstream adjoints are equal too), between chains of products reaching 1e20: the
+/// exact gradient of the input added inside the softmax is 0, the scalar tape gives 0,
+/// forward mode 6e24 and the matrix tape 1e22–1e25 — the rounding of `g − Σ sⱼgⱼ` in the
+/// softmax pullback (at `g`'s scale, ~6e20) carried by `eˣ` (~1e17–1e20). Found by fuzzing
+/// (seventeenth session); the checker's adjoint scale missed it because the exact adjoints
+/// there cancel to 0: a softmax's operand is now taken at the softmax's adjoint scale.
+#[test]
+fn a_softmax_operand_with_cancelling_adjoints_checks() {
+    use adroit_check::matrix_program::check;
+    let (program, cotangent) =
+        MatProgram::decode(include_bytes!("../data/matrix_program_softmax_tie_operand"));
+    assert!(format!("{:?}", program.expr).contains("Softmax(Rows, Unary(Exp"));
+    let scales = program.largest_adjoints(&cotangent);
+    assert!(scales[1] > 1e37, "{scales:?}");
+    check(&program, &cotangent).unwrap();
+}
+
 #[test]
 fn strided_rows_are_decoded_and_checked_against_the_scalar_tape() {
     use adroit_check::matrix_program::{MatExpr, MatUnary, check};
