@@ -150,12 +150,13 @@ impl MatProgram {
     /// `Input` node alone, and all together: its gradient), and of every node's adjoint
     /// carried to it by that node's derivative — `|∂/∂x Σₙ sₙ·|adjₙ| ⊙ n(x)|` for two sign
     /// patterns `s` (first-order propagation of a rounding of each node's adjoint at its own
-    /// scale). The operand of a softmax or log-softmax is taken at the scale of that node's
-    /// largest adjoint `g` at least: its pullback subtracts `Σ sⱼgⱼ` from `g` (a difference
-    /// rounded at `g`'s scale, whatever the difference's size; the local derivatives are at
-    /// most 1), so an operand whose exact adjoint cancels to 0 — tied entries at the top of a
-    /// line, whose downstream adjoints are equal — still gets a rounding at that scale. NaN
-    /// and infinite adjoints left out. An adjoint can exceed every value of the
+    /// scale). The operand of a softmax or log-softmax is taken, entry by entry, at least at
+    /// the scale its pullback rounds at: `sᵢ·(|gᵢ| + Σⱼ sⱼ|gⱼ|)` for a softmax, whose pullback
+    /// `sᵢ·(gᵢ − Σⱼ sⱼgⱼ)` rounds the difference at `g`'s scale whatever the difference's size,
+    /// and `|gᵢ| + sᵢ·Σⱼ|gⱼ|` for a log-softmax (`gᵢ − sᵢ·Σⱼgⱼ`), sums over `i`'s line: so an
+    /// operand whose exact adjoint cancels to 0 — tied entries at the top of a line, whose
+    /// downstream adjoints are equal — still gets a rounding at that scale, while entries of
+    /// low probability and quiet lines keep their own. NaN and infinite adjoints left out. An adjoint can exceed every value of the
     /// program (a product's is a product of two): [`check`](super::check) allows for its
     /// rounding where contributions that large cancel. Node adjoints are found by adding a
     /// zero input to every node's result on the scalar tape; the propagation costs two more
@@ -202,7 +203,7 @@ impl MatProgram {
         // and the softmax nodes' operands (node indices: operands are evaluated, and hooked,
         // just before the node that reads them, so a stack of unread results finds them).
         let mut nodes: Vec<(usize, Option<usize>)> = Vec::new();
-        let mut softmax_operands: Vec<(usize, usize)> = Vec::new();
+        let mut softmaxes: Vec<SoftmaxNode> = Vec::new();
         let mut unread: Vec<usize> = Vec::new();
         self.expr.eval_hooked(&self.grids(), &mut |node, g| {
             let input = match node {
@@ -211,8 +212,17 @@ impl MatProgram {
             };
             let index = nodes.len();
             let operands = unread.split_off(unread.len() - node.operands().len());
-            if matches!(node, MatExpr::Softmax(..) | MatExpr::LogSoftmax(..)) {
-                softmax_operands.extend(operands.iter().map(|&o| (o, index)));
+            if let MatExpr::Softmax(along, _) | MatExpr::LogSoftmax(along, _) = node {
+                let log = matches!(node, MatExpr::LogSoftmax(..));
+                let probs = g.data.iter().map(|&v| if log { v.exp() } else { v });
+                softmaxes.push(SoftmaxNode {
+                    node: index,
+                    operand: operands[0],
+                    along: *along,
+                    log,
+                    shape: (g.rows, g.cols),
+                    probs: probs.map(|p| if p.is_finite() { p } else { 0.0 }).collect(),
+                });
             }
             unread.push(index);
             nodes.push((g.data.len(), input));
@@ -258,7 +268,7 @@ impl MatProgram {
             start += entries;
         }
         // Every node's adjoint carried to the inputs by the node's derivative; a softmax's
-        // operand at the softmax's largest adjoint at least.
+        // operand at least at the scale its pullback rounds at.
         let mut scales: Vec<f64> = gradient[given..]
             .iter()
             .map(|v| if v.is_finite() { v.abs() } else { 0.0 })
@@ -272,10 +282,10 @@ impl MatProgram {
             })
             .collect();
         let range = |i: usize| starts[i]..starts[i] + nodes[i].0;
-        for (operand, softmax) in softmax_operands {
-            let floor = largest(&scales[range(softmax)]);
-            for a in &mut scales[range(operand)] {
-                *a = a.max(floor);
+        for softmax in &softmaxes {
+            let floor = softmax.pullback_rounding(&scales[range(softmax.node)]);
+            for (a, f) in scales[range(softmax.operand)].iter_mut().zip(floor) {
+                *a = a.max(f);
             }
         }
         for alternate in [false, true] {
@@ -375,6 +385,51 @@ impl MatProgram {
                 }
             })
             .collect()
+    }
+}
+
+/// A softmax or log-softmax node met by [`MatProgram::largest_adjoints`]: where it and its
+/// operand are among the nodes, and its probabilities (column-major, non-finite ones as 0).
+struct SoftmaxNode {
+    node: usize,
+    operand: usize,
+    along: Along,
+    log: bool,
+    shape: (usize, usize),
+    probs: Vec<f64>,
+}
+
+impl SoftmaxNode {
+    /// The scale at which its pullback rounds each operand entry's adjoint, given the
+    /// magnitudes `g` of its own adjoints: `sᵢ·(gᵢ + Σⱼ sⱼgⱼ)` (softmax) or `gᵢ + sᵢ·Σⱼ gⱼ`
+    /// (log-softmax), sums over `i`'s line (down a column along rows, across a row along
+    /// columns).
+    fn pullback_rounding(&self, g: &[f64]) -> Vec<f64> {
+        let (rows, cols) = self.shape;
+        let lines: Vec<Vec<usize>> = match self.along {
+            Along::Rows => (0..cols)
+                .map(|j| (0..rows).map(|i| j * rows + i).collect())
+                .collect(),
+            Along::Cols => (0..rows)
+                .map(|i| (0..cols).map(|j| j * rows + i).collect())
+                .collect(),
+        };
+        let s = &self.probs;
+        let mut out = vec![0.0; g.len()];
+        for line in lines {
+            if self.log {
+                let total: f64 = line.iter().map(|&k| g[k]).sum();
+                for &k in &line {
+                    out[k] = g[k] + s[k] * total;
+                }
+            } else {
+                let total: f64 = line.iter().map(|&k| s[k] * g[k]).sum();
+                for &k in &line {
+                    out[k] = s[k] * (g[k] + total);
+                }
+            }
+        }
+        out
     }
 }
 

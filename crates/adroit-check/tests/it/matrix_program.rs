@@ -172,6 +172,129 @@ fn a_softmax_operand_with_cancelling_adjoints_checks() {
     check(&program, &cotangent).unwrap();
 }
 
+/// The allowance a softmax's operand gets stays at the scale of its own pullback's rounding:
+/// a large adjoint on a line's low-probability entry, on another line, or on a log-softmax's
+/// top entry does not reach the other entries (a review planted 1 % errors in the softmax and
+/// log-softmax pullbacks that a node-wide maximum let pass in these four programs). Checked:
+/// each program passes, and `64·ε` times input 0's adjoint scale stays below 1 % of its
+/// largest gradient entry, so such an error is still caught.
+#[test]
+fn a_softmax_operand_allowance_stays_at_its_own_scale() {
+    use adroit_check::adroit_reverse::{Var, gradient};
+    use adroit_check::matrix_program::{MatBinary, MatExpr, MatUnary, check};
+    use adroit_check::nalgebra::{DMatrix, dmatrix};
+    use adroit_reverse::matrix::Along;
+    let b = Box::new;
+    let input = |k| b(MatExpr::Input(k));
+    let times_w_twice = |e: MatExpr, w| {
+        MatExpr::Binary(
+            MatBinary::Mul,
+            b(MatExpr::Binary(MatBinary::Mul, b(e), input(w))),
+            input(w),
+        )
+    };
+    let ones = |r, c| DMatrix::from_element(r, c, 1.0);
+    let cases = [
+        // Saturated softmax columns; a 1e30 adjoint (W⊙W) only on the row where s ≈ 1e-20.
+        (
+            MatProgram {
+                inputs: vec![
+                    dmatrix![30.0, 31.0; -16.0, -15.0; 0.5, 1.0],
+                    dmatrix![1.0; 1e15; 1.0],
+                ],
+                expr: times_w_twice(MatExpr::Softmax(Along::Rows, input(0)), 1),
+            },
+            ones(3, 2),
+        ),
+        // Down the columns of [Z⊙K  Y]: Y's column a three-way tie with a 1e20 adjoint constant
+        // down it (exact adjoints cancelling, as the fuzzed program's); Z's column adjoint O(1).
+        (
+            MatProgram {
+                inputs: vec![
+                    dmatrix![0.3e-17; 1.2e-17; -0.5e-17],
+                    dmatrix![1.0; 1.0; 1.0],
+                    dmatrix![1.0, 1e20],
+                    dmatrix![1e17],
+                ],
+                expr: MatExpr::Binary(
+                    MatBinary::Mul,
+                    b(MatExpr::Softmax(
+                        Along::Rows,
+                        b(MatExpr::Cat {
+                            vertical: false,
+                            a: b(MatExpr::Binary(MatBinary::Mul, input(0), input(3))),
+                            b: input(1),
+                        }),
+                    )),
+                    input(2),
+                ),
+            },
+            dmatrix![1.0, 1.0; 0.25, 1.0; -1.0, 1.0],
+        ),
+        // Log-softmax down the columns of [X; Y], Y's row on top with a 1e30 adjoint.
+        (
+            MatProgram {
+                inputs: vec![
+                    dmatrix![0.3, -1.0; 1.2, 0.4],
+                    dmatrix![40.0, 40.0],
+                    dmatrix![1.0, 1.0; 1.0, 1.0; 1e15, 1e15],
+                ],
+                expr: times_w_twice(
+                    MatExpr::LogSoftmax(
+                        Along::Rows,
+                        b(MatExpr::Cat {
+                            vertical: true,
+                            a: input(0),
+                            b: input(1),
+                        }),
+                    ),
+                    2,
+                ),
+            },
+            dmatrix![1.0, -0.5; 0.25, 1.0; 1.0, 1.0],
+        ),
+        // The first case through exp, as in the fuzzed program.
+        (
+            MatProgram {
+                inputs: vec![
+                    dmatrix![3.5, 3.6; 0.5, 0.25; 1.0, 1.5],
+                    dmatrix![1.0; 1e15; 1.0],
+                ],
+                expr: times_w_twice(
+                    MatExpr::Softmax(Along::Rows, b(MatExpr::Unary(MatUnary::Exp, input(0)))),
+                    1,
+                ),
+            },
+            ones(3, 2),
+        ),
+    ];
+    for (n, (program, cotangent)) in cases.iter().enumerate() {
+        check(program, cotangent).unwrap_or_else(|e| panic!("case {n}: {e}"));
+        let flat = program.flat_inputs();
+        let sizes: Vec<usize> = flat.iter().map(Vec::len).collect();
+        let grad = gradient(
+            |v| {
+                let (mut parts, mut at) = (Vec::new(), 0);
+                for &len in &sizes {
+                    parts.push(v[at..at + len].to_vec());
+                    at += len;
+                }
+                let out = program.eval_scalar(&parts);
+                out.iter()
+                    .zip(cotangent.iter())
+                    .fold(Var::constant(0.0), |acc, (&o, &c)| acc + o * c)
+            },
+            &flat.concat(),
+        );
+        let largest = grad[..sizes[0]].iter().fold(0.0_f64, |m, g| m.max(g.abs()));
+        let allowance = 64.0 * f64::EPSILON * program.largest_adjoints(cotangent)[0];
+        assert!(
+            allowance < 0.01 * largest,
+            "case {n}: allowance {allowance:e} for a gradient of {largest:e}"
+        );
+    }
+}
+
 #[test]
 fn strided_rows_are_decoded_and_checked_against_the_scalar_tape() {
     use adroit_check::matrix_program::{MatExpr, MatUnary, check};
