@@ -352,6 +352,28 @@ impl MatProgram {
         self.inputs.iter().map(|m| m.as_slice().to_vec()).collect()
     }
 
+    /// The result on `f64` with every node's result (inputs included) multiplied entry by
+    /// entry by `1 ± 4ε`, the signs in a fixed pattern numbered `pattern`: how the program
+    /// answers rounding inside it (a Monte Carlo arithmetic probe, at node granularity). Unlike
+    /// scaling the inputs, it splits entries that are equal by structure (a line of equal
+    /// entries near 5e307 into a softmax), as a different summation order does.
+    pub(crate) fn eval_perturbed(&self, pattern: u64) -> Vec<f64> {
+        let mut entry = 0_u64;
+        self.expr
+            .eval_hooked(&self.grids(), &mut |_, mut g| {
+                for v in &mut g.data {
+                    // Fibonacci hashing's top bit of (pattern, entry): no short period.
+                    let key = (pattern << 32) ^ entry;
+                    let up = key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 63 == 1;
+                    entry += 1;
+                    let factor = if up { 1.0 } else { -1.0 } * 4.0 * f64::EPSILON;
+                    *v += *v * factor;
+                }
+                g
+            })
+            .data
+    }
+
     /// The largest finite magnitude over every subexpression's result (infinities and NaNs
     /// left out).
     pub(crate) fn largest_finite_intermediate(&self) -> f64 {

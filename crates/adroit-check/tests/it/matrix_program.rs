@@ -295,6 +295,22 @@ fn a_softmax_operand_allowance_stays_at_its_own_scale() {
     }
 }
 
+/// A softmax across the rows of a product whose entries reach 5e307, a row of which is equal
+/// by structure in exact arithmetic: the scalar tape keeps the entries equal (a uniform
+/// softmax), the matrix tape's blocked product splits them by an ulp (~1e292, a one-hot
+/// softmax), and the values differ by 25 %. Scaling the inputs keeps the equality, so the
+/// reference looked well conditioned; probing rounding inside the program (every node's
+/// result nudged by ±4ε) shows that row undetermined. Found by fuzzing (seventeenth session).
+#[test]
+fn a_softmax_line_split_by_rounding_checks() {
+    use adroit_check::matrix_program::check;
+    let (program, cotangent) =
+        MatProgram::decode(include_bytes!("../data/matrix_program_huge_softmax_line"));
+    assert!(format!("{:?}", program.expr).contains("Softmax(Cols, MatMul(Unary(Exp"));
+    assert!(program.largest_intermediate().expect("finite") > 1e307);
+    check(&program, &cotangent).unwrap();
+}
+
 #[test]
 fn strided_rows_are_decoded_and_checked_against_the_scalar_tape() {
     use adroit_check::matrix_program::{MatExpr, MatUnary, check};
