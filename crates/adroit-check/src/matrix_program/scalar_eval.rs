@@ -358,16 +358,35 @@ impl MatProgram {
     /// scaling the inputs, it splits entries that are equal by structure (a line of equal
     /// entries near 5e307 into a softmax), as a different summation order does.
     pub(crate) fn eval_perturbed(&self, pattern: u64) -> Vec<f64> {
+        self.perturbed_at(&self.flat_inputs(), pattern)
+    }
+
+    /// The gradient of `Σ cotangent ⊙ result` on the scalar tape with every node's result
+    /// perturbed as in [`eval_perturbed`](Self::eval_perturbed) (the factors are constants:
+    /// the derivatives are those of the perturbed program), one list per input, column-major.
+    pub(crate) fn gradient_perturbed(&self, cotangent: &[f64], pattern: u64) -> Vec<Vec<f64>> {
+        let flat = self.flat_inputs();
+        let sizes: Vec<usize> = flat.iter().map(Vec::len).collect();
+        let gradient = adroit_reverse::gradient(
+            |x| weighted_sum(&self.perturbed_at(&split_by(x, &sizes), pattern), cotangent),
+            &flat.concat(),
+        );
+        split_by(&gradient, &sizes)
+    }
+
+    /// The result at `inputs` (column-major, one list per input) with every node's result
+    /// multiplied by `1 ± 4ε` in the sign pattern numbered `pattern`.
+    fn perturbed_at<S: Float>(&self, inputs: &[Vec<S>], pattern: u64) -> Vec<S> {
         let mut entry = 0_u64;
         self.expr
-            .eval_hooked(&self.grids(), &mut |_, mut g| {
+            .eval_hooked(&self.grids_of(inputs), &mut |_, mut g| {
                 for v in &mut g.data {
                     // Fibonacci hashing's top bit of (pattern, entry): no short period.
                     let key = (pattern << 32) ^ entry;
                     let up = key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 63 == 1;
                     entry += 1;
                     let factor = if up { 1.0 } else { -1.0 } * 4.0 * f64::EPSILON;
-                    *v += *v * factor;
+                    *v = *v + *v * lit(factor);
                 }
                 g
             })

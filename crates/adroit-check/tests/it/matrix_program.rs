@@ -311,6 +311,20 @@ fn a_softmax_line_split_by_rounding_checks() {
     check(&program, &cotangent).unwrap();
 }
 
+/// `max(eˣ, Σ softmax(…))` at x = 0: a tie of 1 with a softmax's sum, which the matrix tape
+/// computes as 1 − ε (all the cotangent to eˣ) and the scalar tape as 1 (split ½/½): the
+/// gradients differ by 2×. A kink reached through rounding; probing rounding inside the
+/// program (every node's result nudged by ±4ε) moves the reference's gradient by as much.
+/// Found by a review's random programs (one of 10,000).
+#[test]
+fn a_kink_reached_through_rounding_checks() {
+    use adroit_check::matrix_program::check;
+    let (program, cotangent) =
+        MatProgram::decode(include_bytes!("../data/matrix_program_max_tie_by_rounding"));
+    assert!(format!("{:?}", program.expr).contains("Binary(Max, Cat"));
+    check(&program, &cotangent).unwrap();
+}
+
 #[test]
 fn strided_rows_are_decoded_and_checked_against_the_scalar_tape() {
     use adroit_check::matrix_program::{MatExpr, MatUnary, check};
