@@ -4,6 +4,7 @@
 
 use super::MatProgram;
 use super::expr::{MatBinary, MatExpr, MatReduce, MatUnary, fused, reduced};
+use super::sum_order::{self, dot, with_probe};
 use adroit_reverse::matrix::Along;
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -106,11 +107,13 @@ fn log_sum_exp<S: Float>(line: &[S]) -> (Vec<S>, S) {
     let m = shift(line);
     let largest = line.iter().position(|&v| v.is_finite() && v == m);
     let shifted: Vec<S> = line.iter().map(|&v| v - m).collect();
-    let others = shifted
+    let terms: Vec<S> = shifted
         .iter()
         .enumerate()
         .filter(|&(i, _)| Some(i) != largest)
-        .fold(S::zero(), |t, (_, &v)| t + v.exp());
+        .map(|(_, &v)| v.exp())
+        .collect();
+    let others = sum_order::sum(&terms, |t| t.iter().fold(S::zero(), |s, &v| s + v));
     let lse = match largest {
         // ln_1p below ½, ln(1 + r) from there (see the matrix tape's `log_one_plus`)
         Some(i) if others < lit(0.5) => (shifted[i].exp_m1() + others).ln_1p(),
@@ -352,45 +355,50 @@ impl MatProgram {
         self.inputs.iter().map(|m| m.as_slice().to_vec()).collect()
     }
 
-    /// The result on `f64` with every node's result (inputs included) multiplied entry by
-    /// entry by `1 ± 4ε`, the signs in a fixed pattern numbered `pattern`: how the program
-    /// answers rounding inside it (a Monte Carlo arithmetic probe, at node granularity). Unlike
-    /// scaling the inputs, it splits entries that are equal by structure (a line of equal
-    /// entries near 5e307 into a softmax), as a different summation order does.
-    pub(crate) fn eval_perturbed(&self, pattern: u64) -> Vec<f64> {
-        self.perturbed_at(&self.flat_inputs(), pattern)
+    /// The result on `f64` with every sum (products, reductions, the log-sum-exp's) taken in
+    /// another order, keyed by `probe` (odd probes also fuse the products' multiply-adds), and
+    /// the softmax family's results nudged by an ulp: how much the result depends on what two
+    /// correct implementations legitimately differ in (a blocked product splits a line of
+    /// entries equal by structure near 5e307 by an ulp, which a softmax makes one-hot; a
+    /// softmax's sum is 1 on one tape and `1 − ε` on the other).
+    pub(crate) fn eval_reordered(&self, probe: u64) -> Vec<f64> {
+        with_probe(probe, || self.eval_probed(&self.flat_inputs()))
     }
 
-    /// The gradient of `Σ cotangent ⊙ result` on the scalar tape with every node's result
-    /// perturbed as in [`eval_perturbed`](Self::eval_perturbed) (the factors are constants:
-    /// the derivatives are those of the perturbed program), one list per input, column-major.
-    pub(crate) fn gradient_perturbed(&self, cotangent: &[f64], pattern: u64) -> Vec<Vec<f64>> {
-        let flat = self.flat_inputs();
-        let sizes: Vec<usize> = flat.iter().map(Vec::len).collect();
-        let gradient = adroit_reverse::gradient(
-            |x| weighted_sum(&self.perturbed_at(&split_by(x, &sizes), pattern), cotangent),
-            &flat.concat(),
-        );
-        split_by(&gradient, &sizes)
-    }
-
-    /// The result at `inputs` (column-major, one list per input) with every node's result
-    /// multiplied by `1 ± 4ε` in the sign pattern numbered `pattern`.
-    fn perturbed_at<S: Float>(&self, inputs: &[Vec<S>], pattern: u64) -> Vec<S> {
-        let mut entry = 0_u64;
+    /// The result at `inputs`, the results of the nodes whose formulas differ between the
+    /// tapes (softmax, log-softmax, log-sum-exp) nudged by an ulp while a probe runs
+    /// ([`sum_order::nudge_formula_result`]).
+    fn eval_probed<S: Float>(&self, inputs: &[Vec<S>]) -> Vec<S> {
         self.expr
-            .eval_hooked(&self.grids_of(inputs), &mut |_, mut g| {
-                for v in &mut g.data {
-                    // Fibonacci hashing's top bit of (pattern, entry): no short period.
-                    let key = (pattern << 32) ^ entry;
-                    let up = key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 63 == 1;
-                    entry += 1;
-                    let factor = if up { 1.0 } else { -1.0 } * 4.0 * f64::EPSILON;
-                    *v = *v + *v * lit(factor);
+            .eval_hooked(&self.grids_of(inputs), &mut |node, mut g| {
+                let formula = matches!(
+                    node,
+                    MatExpr::Softmax(..)
+                        | MatExpr::LogSoftmax(..)
+                        | MatExpr::Reduce(MatReduce::LogSumExp(_), _)
+                );
+                if formula {
+                    for v in &mut g.data {
+                        *v = sum_order::nudge_formula_result(*v);
+                    }
                 }
                 g
             })
             .data
+    }
+
+    /// The gradient of `Σ cotangent ⊙ result` on the scalar tape with the forward sums taken
+    /// as in [`eval_reordered`](Self::eval_reordered), one list per input, column-major.
+    pub(crate) fn gradient_reordered(&self, cotangent: &[f64], probe: u64) -> Vec<Vec<f64>> {
+        let flat = self.flat_inputs();
+        let sizes: Vec<usize> = flat.iter().map(Vec::len).collect();
+        let gradient = with_probe(probe, || {
+            adroit_reverse::gradient(
+                |x| weighted_sum(&self.eval_probed(&split_by(x, &sizes)), cotangent),
+                &flat.concat(),
+            )
+        });
+        split_by(&gradient, &sizes)
     }
 
     /// The largest finite magnitude over every subexpression's result (infinities and NaNs
@@ -609,13 +617,13 @@ impl MatExpr {
             MatExpr::MatMul(a, b) => {
                 let (a, b) = (ev(a), ev(b));
                 Grid::from_fn(a.rows, b.cols, |i, j| {
-                    (0..a.cols).fold(S::zero(), |t, k| t + a.at(i, k) * b.at(k, j))
+                    dot(a.cols, |k| (a.at(i, k), b.at(k, j)))
                 })
             }
             MatExpr::MatMulAdd(a, b, c) => {
                 let (a, b, c) = (ev(a), ev(b), ev(c));
                 Grid::from_fn(a.rows, b.cols, |i, j| {
-                    let product = (0..a.cols).fold(S::zero(), |t, k| t + a.at(i, k) * b.at(k, j));
+                    let product = dot(a.cols, |k| (a.at(i, k), b.at(k, j)));
                     product + c.broadcast_at(i, j)
                 })
             }
@@ -632,8 +640,10 @@ impl MatExpr {
                 let total = |line: &[(usize, usize)], along: Along| {
                     let terms: Vec<S> = line.iter().map(|&(i, j)| a.at(i, j)).collect();
                     match along {
-                        Along::Rows => interleaved_sum(&terms),
-                        Along::Cols => terms.into_iter().fold(S::zero(), |t, v| t + v),
+                        Along::Rows => sum_order::sum(&terms, interleaved_sum),
+                        Along::Cols => {
+                            sum_order::sum(&terms, |t| t.iter().fold(S::zero(), |s, &v| s + v))
+                        }
                     }
                 };
                 let count = |n: usize| lit::<S>(n as f64);

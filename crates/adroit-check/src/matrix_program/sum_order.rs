@@ -1,0 +1,132 @@
+//! The order of the scalar reference's sums, and probes that change it: how much a program's
+//! result depends on the order its sums are taken in — what two correct implementations of a
+//! matrix program legitimately do differently (a blocked product, eight interleaved
+//! accumulators, a fused multiply-add) — and on the last bit of the results whose formulas
+//! differ between the two tapes (softmax, log-softmax, log-sum-exp).
+
+use num_traits::Float;
+use std::cell::Cell;
+
+thread_local! {
+    /// While a probe runs on this thread: its seed and the number of sums it has taken.
+    static PROBE: Cell<Option<(u64, u64)>> = const { Cell::new(None) };
+}
+
+/// SplitMix64's finaliser: a well-mixed 64-bit hash (Steele, Lea & Flood 2014).
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Runs `f` with every sum of the reference taken in an order keyed by `seed` (each sum its
+/// own pseudo-random order; products accumulated with fused multiply-adds for odd seeds).
+pub(crate) fn with_probe<R>(seed: u64, f: impl FnOnce() -> R) -> R {
+    /// Ends the probe also if `f` panics.
+    struct Restore(Option<(u64, u64)>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            PROBE.with(|p| p.set(self.0));
+        }
+    }
+    let _restore = Restore(PROBE.with(|p| p.replace(Some((seed, 0)))));
+    f()
+}
+
+/// The next sum's order key and whether products are fused, while a probe runs.
+fn next_key() -> Option<(u64, bool)> {
+    PROBE.with(|p| {
+        let (seed, count) = p.get()?;
+        p.set(Some((seed, count + 1)));
+        Some((mix(mix(seed) ^ count), seed % 2 == 1))
+    })
+}
+
+/// `v`, or while a probe runs, `v·(1 ± 2ε)` (about an ulp), the sign keyed by the probe's
+/// seed and `v`'s bits: for results that the two tapes compute with different formulas, which
+/// agree to an ulp or two. Equal results stay equal (a line's tied entries come out tied from
+/// either formula).
+pub(crate) fn nudge_formula_result<S: Float>(v: S) -> S {
+    let Some((seed, _)) = PROBE.with(Cell::get) else {
+        return v;
+    };
+    let bits = v.to_f64().map_or(0, f64::to_bits);
+    let up = mix(mix(seed) ^ bits) >> 63 == 1;
+    let step = S::from(2.0 * f64::EPSILON).unwrap_or_else(S::zero);
+    if up { v + v * step } else { v - v * step }
+}
+
+/// `0..n` in the order keyed by `key`.
+fn order(n: usize, key: u64) -> Vec<usize> {
+    let mut indices: Vec<usize> = (0..n).collect();
+    indices.sort_by_key(|&i| mix(key ^ i as u64));
+    indices
+}
+
+/// `Σ terms`: as `default` sums them, or while a probe runs, one by one in its order.
+pub(crate) fn sum<S: Float>(terms: &[S], default: impl FnOnce(&[S]) -> S) -> S {
+    match next_key() {
+        None => default(terms),
+        Some((key, _)) => order(terms.len(), key)
+            .into_iter()
+            .fold(S::zero(), |t, i| t + terms[i]),
+    }
+}
+
+/// `Σₖ aₖ·bₖ` over `k < n` (`term(k) = (aₖ, bₖ)`): in order, or while a probe runs, in its
+/// order, with fused multiply-adds for odd seeds.
+pub(crate) fn dot<S: Float>(n: usize, term: impl Fn(usize) -> (S, S)) -> S {
+    match next_key() {
+        None => (0..n).fold(S::zero(), |t, k| {
+            let (a, b) = term(k);
+            t + a * b
+        }),
+        Some((key, fused)) => order(n, key).into_iter().fold(S::zero(), |t, k| {
+            let (a, b) = term(k);
+            if fused { a.mul_add(b, t) } else { t + a * b }
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_follow_the_default_order_unless_probed() {
+        // 1 + 1e16 − 1e16 is 0 in order and 1 in other orders.
+        let terms = [1.0, 1e16, -1e16];
+        let in_order = |t: &[f64]| t.iter().fold(0.0, |s, v| s + v);
+        assert_eq!(sum(&terms, in_order), 0.0);
+        let probed: Vec<f64> = (0..16)
+            .map(|seed| with_probe(seed, || sum(&terms, in_order)))
+            .collect();
+        assert!(probed.contains(&0.0) && probed.contains(&1.0), "{probed:?}");
+        // Products: fused for odd seeds (0.1·10 − 1 is 0 unfused and 5.55e-17 fused).
+        let pairs = [(0.1, 10.0), (-1.0, 1.0)];
+        let term = |k: usize| pairs[k];
+        assert_eq!(dot(2, term), 0.0);
+        let fused: Vec<f64> = (0..8)
+            .map(|seed| with_probe(seed, || dot(2, term)))
+            .collect();
+        assert!(fused.iter().any(|&v| v != 0.0), "{fused:?}");
+        // The probe ends with its closure.
+        assert_eq!(sum(&terms, in_order), 0.0);
+        // Nudges: none outside a probe; equal values alike within one; up and down across
+        // seeds.
+        assert_eq!(nudge_formula_result(0.25), 0.25);
+        let nudged: Vec<f64> = (0..8)
+            .map(|seed| with_probe(seed, || nudge_formula_result(0.25)))
+            .collect();
+        assert!(
+            nudged
+                .iter()
+                .all(|&v| v != 0.25 && (v - 0.25).abs() <= 0.25 * 2.0 * f64::EPSILON)
+        );
+        assert!(nudged.iter().any(|&v| v > 0.25) && nudged.iter().any(|&v| v < 0.25));
+        with_probe(3, || {
+            assert_eq!(nudge_formula_result(0.7), nudge_formula_result(0.7))
+        });
+    }
+}
