@@ -616,14 +616,17 @@ impl MatExpr {
             }
             MatExpr::MatMul(a, b) => {
                 let (a, b) = (ev(a), ev(b));
+                let shape = (a.rows, a.cols, b.cols);
                 Grid::from_fn(a.rows, b.cols, |i, j| {
-                    dot(a.cols, |k| (a.at(i, k), b.at(k, j)))
+                    let place = sum_order::product_place(i, j, shape);
+                    dot(place, a.cols, |k| (a.at(i, k), b.at(k, j)))
                 })
             }
             MatExpr::MatMulAdd(a, b, c) => {
                 let (a, b, c) = (ev(a), ev(b), ev(c));
                 Grid::from_fn(a.rows, b.cols, |i, j| {
-                    let product = dot(a.cols, |k| (a.at(i, k), b.at(k, j)));
+                    let place = sum_order::product_place(i, j, (a.rows, a.cols, b.cols));
+                    let product = dot(place, a.cols, |k| (a.at(i, k), b.at(k, j)));
                     product + c.broadcast_at(i, j)
                 })
             }

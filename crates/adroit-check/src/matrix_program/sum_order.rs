@@ -8,8 +8,8 @@ use num_traits::Float;
 use std::cell::Cell;
 
 thread_local! {
-    /// While a probe runs on this thread: its seed and the number of sums it has taken.
-    static PROBE: Cell<Option<(u64, u64)>> = const { Cell::new(None) };
+    /// While a probe runs on this thread: its seed.
+    static PROBE: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
 /// SplitMix64's finaliser: a well-mixed 64-bit hash (Steele, Lea & Flood 2014).
@@ -20,27 +20,34 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Runs `f` with every sum of the reference taken in an order keyed by `seed` (each sum its
-/// own pseudo-random order; products accumulated with fused multiply-adds for odd seeds).
+/// Runs `f` with every sum of the reference taken in an order keyed by `seed` (products
+/// accumulated with fused multiply-adds for odd seeds).
 pub(crate) fn with_probe<R>(seed: u64, f: impl FnOnce() -> R) -> R {
     /// Ends the probe also if `f` panics.
-    struct Restore(Option<(u64, u64)>);
+    struct Restore(Option<u64>);
     impl Drop for Restore {
         fn drop(&mut self) {
             PROBE.with(|p| p.set(self.0));
         }
     }
-    let _restore = Restore(PROBE.with(|p| p.replace(Some((seed, 0)))));
+    let _restore = Restore(PROBE.with(|p| p.replace(Some(seed))));
     f()
 }
 
-/// The next sum's order key and whether products are fused, while a probe runs.
-fn next_key() -> Option<(u64, bool)> {
-    PROBE.with(|p| {
-        let (seed, count) = p.get()?;
-        p.set(Some((seed, count + 1)));
-        Some((mix(mix(seed) ^ count), seed % 2 == 1))
-    })
+/// The order key of a sum at `place` and whether products are fused, while a probe runs.
+/// Keyed by the place, not by how many sums came before: a deterministic implementation sums
+/// two copies of one expression alike (`E − E` stays 0), and a blocked product sums each entry
+/// in an order that depends on its position and the shapes.
+fn key(place: u64) -> Option<(u64, bool)> {
+    let seed = PROBE.with(Cell::get)?;
+    Some((mix(mix(seed) ^ place), seed % 2 == 1))
+}
+
+/// The place of entry `(i, j)` of an `m × k` by `k × n` product, for [`dot`].
+pub(crate) fn product_place(i: usize, j: usize, (m, k, n): (usize, usize, usize)) -> u64 {
+    [i, j, m, k, n]
+        .iter()
+        .fold(0_u64, |h, &x| mix(h ^ x as u64))
 }
 
 /// `v`, or while a probe runs, `v·(1 ± 2ε)` (about an ulp), the sign keyed by the probe's
@@ -48,7 +55,7 @@ fn next_key() -> Option<(u64, bool)> {
 /// agree to an ulp or two. Equal results stay equal (a line's tied entries come out tied from
 /// either formula).
 pub(crate) fn nudge_formula_result<S: Float>(v: S) -> S {
-    let Some((seed, _)) = PROBE.with(Cell::get) else {
+    let Some(seed) = PROBE.with(Cell::get) else {
         return v;
     };
     let bits = v.to_f64().map_or(0, f64::to_bits);
@@ -64,9 +71,11 @@ fn order(n: usize, key: u64) -> Vec<usize> {
     indices
 }
 
-/// `Σ terms`: as `default` sums them, or while a probe runs, one by one in its order.
+/// `Σ terms`: as `default` sums them, or while a probe runs, one by one in its order for
+/// sums of that length (the matrix tape's sums of a line depend on its length only, so lines
+/// holding the same terms sum alike).
 pub(crate) fn sum<S: Float>(terms: &[S], default: impl FnOnce(&[S]) -> S) -> S {
-    match next_key() {
+    match key(terms.len() as u64) {
         None => default(terms),
         Some((key, _)) => order(terms.len(), key)
             .into_iter()
@@ -74,10 +83,11 @@ pub(crate) fn sum<S: Float>(terms: &[S], default: impl FnOnce(&[S]) -> S) -> S {
     }
 }
 
-/// `Σₖ aₖ·bₖ` over `k < n` (`term(k) = (aₖ, bₖ)`): in order, or while a probe runs, in its
-/// order, with fused multiply-adds for odd seeds.
-pub(crate) fn dot<S: Float>(n: usize, term: impl Fn(usize) -> (S, S)) -> S {
-    match next_key() {
+/// `Σₖ aₖ·bₖ` over `k < n` (`term(k) = (aₖ, bₖ)`), at `place` ([`product_place`]): in
+/// order, or while a probe runs, in its order for that place, with fused multiply-adds for odd
+/// seeds.
+pub(crate) fn dot<S: Float>(place: u64, n: usize, term: impl Fn(usize) -> (S, S)) -> S {
+    match key(place) {
         None => (0..n).fold(S::zero(), |t, k| {
             let (a, b) = term(k);
             t + a * b
@@ -106,9 +116,9 @@ mod tests {
         // Products: fused for odd seeds (0.1·10 − 1 is 0 unfused and 5.55e-17 fused).
         let pairs = [(0.1, 10.0), (-1.0, 1.0)];
         let term = |k: usize| pairs[k];
-        assert_eq!(dot(2, term), 0.0);
+        assert_eq!(dot(0, 2, term), 0.0);
         let fused: Vec<f64> = (0..8)
-            .map(|seed| with_probe(seed, || dot(2, term)))
+            .map(|seed| with_probe(seed, || dot(seed, 2, term)))
             .collect();
         assert!(fused.iter().any(|&v| v != 0.0), "{fused:?}");
         // The probe ends with its closure.
@@ -128,5 +138,15 @@ mod tests {
         with_probe(3, || {
             assert_eq!(nudge_formula_result(0.7), nudge_formula_result(0.7))
         });
+        // Within a probe, one place sums alike every time (copies of an expression agree).
+        for seed in 0..8 {
+            with_probe(seed, || {
+                assert_eq!(
+                    sum(&terms, in_order).to_bits(),
+                    sum(&terms, in_order).to_bits()
+                );
+                assert_eq!(dot(7, 2, term).to_bits(), dot(7, 2, term).to_bits());
+            });
+        }
     }
 }
