@@ -114,13 +114,11 @@ fn compare(
 fn internal_sensitivity(program: &MatProgram, want: &DMatrix<f64>) -> DMatrix<f64> {
     let mut internal = DMatrix::zeros(want.nrows(), want.ncols());
     for pattern in 0..ORDER_PROBES {
-        let probed = to_matrix(program.shape(), program.eval_reordered(pattern));
-        for ((e, &p), &w) in internal.iter_mut().zip(probed.iter()).zip(want.iter()) {
-            let change = (p - w).abs();
-            if change.is_finite() {
-                *e = f64::max(*e, ORDER_FACTOR * change);
-            }
-        }
+        widen_to_change(
+            internal.as_mut_slice(),
+            &program.eval_reordered(pattern),
+            want.as_slice(),
+        );
     }
     internal
 }
@@ -139,15 +137,21 @@ fn internal_gradient_sensitivity(
     for pattern in 0..ORDER_PROBES {
         let probed = program.gradient_reordered(cotangent.as_slice(), pattern);
         for ((e, p), w) in internal.iter_mut().zip(&probed).zip(want) {
-            for ((e, &p), &w) in e.iter_mut().zip(p).zip(w.iter()) {
-                let change = (p - w).abs();
-                if change.is_finite() {
-                    *e = f64::max(*e, ORDER_FACTOR * change);
-                }
-            }
+            widen_to_change(e.as_mut_slice(), p, w.as_slice());
         }
     }
     internal
+}
+
+/// Raises each `allowance` entry to [`ORDER_FACTOR`] times its finite change `|probed − want|`
+/// (all column-major, of one shape).
+fn widen_to_change(allowance: &mut [f64], probed: &[f64], want: &[f64]) {
+    for ((a, &p), &w) in allowance.iter_mut().zip(probed).zip(want) {
+        let change = (p - w).abs();
+        if change.is_finite() {
+            *a = a.max(ORDER_FACTOR * change);
+        }
+    }
 }
 
 /// `want + weight·(nudged − want)` entry by entry (`nudged` where either is not finite).

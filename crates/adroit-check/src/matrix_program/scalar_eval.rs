@@ -88,6 +88,11 @@ fn interleaved_sum<S: Float>(terms: &[S]) -> S {
     rest.iter().fold(lanes[0], |sum, &v| sum + v)
 }
 
+/// `Σ terms` one by one from `+0`, in order.
+fn sum_in_order<S: Float>(terms: &[S]) -> S {
+    terms.iter().fold(S::zero(), |s, &v| s + v)
+}
+
 /// The shift of a line's log-sum-exp: its largest finite entry (0 when it has none), as a
 /// constant — the result does not depend on it mathematically.
 fn shift<S: Float>(line: &[S]) -> S {
@@ -113,7 +118,7 @@ fn log_sum_exp<S: Float>(line: &[S]) -> (Vec<S>, S) {
         .filter(|&(i, _)| Some(i) != largest)
         .map(|(_, &v)| v.exp())
         .collect();
-    let others = sum_order::sum(&terms, |t| t.iter().fold(S::zero(), |s, &v| s + v));
+    let others = sum_order::sum(&terms, sum_in_order);
     let lse = match largest {
         // ln_1p below ½, ln(1 + r) from there (see the matrix tape's `log_one_plus`)
         Some(i) if others < lit(0.5) => (shifted[i].exp_m1() + others).ln_1p(),
@@ -159,8 +164,9 @@ impl MatProgram {
     /// and `|gᵢ| + sᵢ·Σⱼ|gⱼ|` for a log-softmax (`gᵢ − sᵢ·Σⱼgⱼ`), sums over `i`'s line: so an
     /// operand whose exact adjoint cancels to 0 — tied entries at the top of a line, whose
     /// downstream adjoints are equal — still gets a rounding at that scale, while entries of
-    /// low probability and quiet lines keep their own. NaN and infinite adjoints left out. An adjoint can exceed every value of the
-    /// program (a product's is a product of two): [`check`](super::check) allows for its
+    /// low probability and quiet lines keep their own. NaN and infinite adjoints left out. An
+    /// adjoint can exceed every value of the program (a product's is a product of two):
+    /// [`check`](super::check) allows for its
     /// rounding where contributions that large cancel. Node adjoints are found by adding a
     /// zero input to every node's result on the scalar tape; the propagation costs two more
     /// scalar gradients.
@@ -217,14 +223,17 @@ impl MatProgram {
             let operands = unread.split_off(unread.len() - node.operands().len());
             if let MatExpr::Softmax(along, _) | MatExpr::LogSoftmax(along, _) = node {
                 let log = matches!(node, MatExpr::LogSoftmax(..));
-                let probs = g.data.iter().map(|&v| if log { v.exp() } else { v });
+                let prob = |v: f64| Some(if log { v.exp() } else { v }).filter(|p| p.is_finite());
                 softmaxes.push(SoftmaxNode {
                     node: index,
                     operand: operands[0],
                     along: *along,
                     log,
-                    shape: (g.rows, g.cols),
-                    probs: probs.map(|p| if p.is_finite() { p } else { 0.0 }).collect(),
+                    probs: Grid {
+                        rows: g.rows,
+                        cols: g.cols,
+                        data: g.data.iter().map(|&v| prob(v).unwrap_or(0.0)).collect(),
+                    },
                 });
             }
             unread.push(index);
@@ -263,34 +272,33 @@ impl MatProgram {
             .iter()
             .map(|part| largest(part))
             .collect();
-        let mut start = given;
-        for &(entries, input) in &nodes {
-            if let Some(k) = input {
-                out[k] = out[k].max(largest(&gradient[start..start + entries]));
-            }
-            start += entries;
-        }
-        // Every node's adjoint carried to the inputs by the node's derivative; a softmax's
-        // operand at least at the scale its pullback rounds at.
-        let mut scales: Vec<f64> = gradient[given..]
-            .iter()
-            .map(|v| if v.is_finite() { v.abs() } else { 0.0 })
-            .collect();
         let starts: Vec<usize> = nodes
             .iter()
-            .scan(0, |at, &(entries, _)| {
+            .scan(given, |at, &(entries, _)| {
                 let start = *at;
                 *at += entries;
                 Some(start)
             })
             .collect();
         let range = |i: usize| starts[i]..starts[i] + nodes[i].0;
+        for (i, &(_, input)) in nodes.iter().enumerate() {
+            if let Some(k) = input {
+                out[k] = out[k].max(largest(&gradient[range(i)]));
+            }
+        }
+        // Every node's adjoint carried to the inputs by the node's derivative; a softmax's
+        // operand at least at the scale its pullback rounds at.
+        let mut scales: Vec<f64> = gradient
+            .iter()
+            .map(|v| if v.is_finite() { v.abs() } else { 0.0 })
+            .collect();
         for softmax in &softmaxes {
             let floor = softmax.pullback_rounding(&scales[range(softmax.node)]);
             for (a, f) in scales[range(softmax.operand)].iter_mut().zip(floor) {
                 *a = a.max(f);
             }
         }
+        let scales = &scales[given..];
         for alternate in [false, true] {
             let carried = adroit_reverse::gradient(
                 |x| {
@@ -438,14 +446,13 @@ impl MatProgram {
 }
 
 /// A softmax or log-softmax node met by [`MatProgram::largest_adjoints`]: where it and its
-/// operand are among the nodes, and its probabilities (column-major, non-finite ones as 0).
+/// operand are among the nodes, and its probabilities (non-finite ones as 0).
 struct SoftmaxNode {
     node: usize,
     operand: usize,
     along: Along,
     log: bool,
-    shape: (usize, usize),
-    probs: Vec<f64>,
+    probs: Grid<f64>,
 }
 
 impl SoftmaxNode {
@@ -454,18 +461,10 @@ impl SoftmaxNode {
     /// (log-softmax), sums over `i`'s line (down a column along rows, across a row along
     /// columns).
     fn pullback_rounding(&self, g: &[f64]) -> Vec<f64> {
-        let (rows, cols) = self.shape;
-        let lines: Vec<Vec<usize>> = match self.along {
-            Along::Rows => (0..cols)
-                .map(|j| (0..rows).map(|i| j * rows + i).collect())
-                .collect(),
-            Along::Cols => (0..rows)
-                .map(|i| (0..cols).map(|j| j * rows + i).collect())
-                .collect(),
-        };
-        let s = &self.probs;
+        let (rows, s) = (self.probs.rows, &self.probs.data);
         let mut out = vec![0.0; g.len()];
-        for line in lines {
+        for line in self.probs.lines(self.along) {
+            let line: Vec<usize> = line.iter().map(|&(i, j)| j * rows + i).collect();
             if self.log {
                 let total: f64 = line.iter().map(|&k| g[k]).sum();
                 for &k in &line {
@@ -644,9 +643,7 @@ impl MatExpr {
                     let terms: Vec<S> = line.iter().map(|&(i, j)| a.at(i, j)).collect();
                     match along {
                         Along::Rows => sum_order::sum(&terms, interleaved_sum),
-                        Along::Cols => {
-                            sum_order::sum(&terms, |t| t.iter().fold(S::zero(), |s, &v| s + v))
-                        }
+                        Along::Cols => sum_order::sum(&terms, sum_in_order),
                     }
                 };
                 let count = |n: usize| lit::<S>(n as f64);
