@@ -238,8 +238,8 @@ pub fn run(
         &config,
         &mut [&mut validation, &mut stop, &mut best],
     )?;
-    let stopped_early = stopped_before || history.stopped_early;
-    debug_assert_eq!(stopped_early, stop.stopped());
+    // Early stopping has ended the run, in this call or before.
+    let stopped_early = stop.stopped();
 
     // The checkpoint: weights, optimiser and callbacks under the new epoch count, then the
     // progress file naming them (each written atomically); then the previous set is removed.

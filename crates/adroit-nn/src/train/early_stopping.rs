@@ -250,27 +250,19 @@ impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
         }
         self.last_epoch = Some(metrics.epoch);
         let score = self.monitor.score(metrics, "EarlyStopping");
-        if !score.is_finite() {
-            // A NaN or infinite metric is no improvement (as Keras).
-            self.waited = self.waited.saturating_add(1);
-            return if self.waited >= self.patience {
-                Control::Stop
-            } else {
-                Control::Continue
-            };
+        // A NaN or infinite metric is no improvement (as Keras).
+        let improved =
+            score.is_finite() && self.best.is_none_or(|best| score > best + self.min_delta);
+        if improved {
+            self.best = Some(score);
+            self.waited = 0;
+            return Control::Continue;
         }
-        match self.best {
-            Some(best) if score <= best + self.min_delta => {
-                self.waited = self.waited.saturating_add(1);
-                if self.waited >= self.patience {
-                    return Control::Stop;
-                }
-            }
-            _ => {
-                self.best = Some(score);
-                self.waited = 0;
-            }
+        self.waited = self.waited.saturating_add(1);
+        if self.stopped() {
+            Control::Stop
+        } else {
+            Control::Continue
         }
-        Control::Continue
     }
 }
