@@ -9,8 +9,8 @@
 //!   adroit-reverse's matrix tape. A failure is a [`Mismatch`] that names the entry, the three
 //!   values, the errors and the [`Tolerance`].
 //! - [`strategy`]: proptest strategies — floats in a domain (away from or on kinks), vectors,
-//!   matrices — and [`program`]: random programs over every operation of the rule table,
-//!   evaluated generically (on `f64`, `Dual`, `Var`, nested types), shrinking to a minimal
+//!   matrices — and [`program`]: random programs over every `num_traits::Float` operation
+//!   of the rule table (not `erf`/`erfc`, which `Float` lacks), evaluated generically (on `f64`, `Dual`, `Var`, nested types), shrinking to a minimal
 //!   failing program; also decodable from bytes for fuzzing ([`program::Program::decode`]).
 //! - [`matrix_program`]: random programs of whole-matrix operations, checked on
 //!   adroit-reverse's matrix tape against its scalar tape (for the `matrix_program` fuzz
@@ -67,8 +67,8 @@ pub use nalgebra;
 /// on `adroit-check` alone can write the functions under test.
 pub use adroit_forward;
 
-/// The reverse-mode crate whose derivatives the checks compare (re-exported as
-/// [`adroit_forward`]).
+/// The reverse-mode crate whose derivatives the checks compare, re-exported so a user depending
+/// on `adroit-check` alone records on the same tape.
 pub use adroit_reverse;
 
 /// The property-testing crate [`strategy`] and [`program`] build on, re-exported so its

@@ -12,7 +12,8 @@ use rand::rngs::StdRng;
 use std::cell::RefCell;
 
 /// Checks the gradient of a scalar loss written with matrix operations (`f` returns a 1 × 1
-/// [`MatVar`]) against central finite differences of the same `f` — PyTorch's `gradcheck` on
+/// [`MatVar`]) against finite differences of the same `f` (central unless `options.fd` says
+/// otherwise, see [`Options::with_fd`](crate::Options::with_fd)) — PyTorch's `gradcheck` on
 /// tensor functions, for adroit-reverse's [`matrix`] API. The values for the finite
 /// differences come from `f` itself (recorded without a backward sweep), so no second copy of
 /// the function is needed.

@@ -52,7 +52,8 @@ impl Mode {
 }
 
 /// Options of [`gradcheck`](crate::gradcheck), [`hessian_check`](crate::hessian_check) and
-/// [`rule_check`](crate::rule_check).
+/// [`rule_check`](crate::rule_check) (which takes its number of random cotangents as an
+/// argument and ignores [`mode`](Self::mode)).
 ///
 /// Finite differences are always evaluated in `f64` (the checked function is generic), so for
 /// `f32` they are a more accurate reference than the AD results being checked.

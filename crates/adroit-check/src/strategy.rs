@@ -100,6 +100,9 @@ pub fn float_on<T: Float + Debug + 'static>(points: Vec<f64>) -> BoxedStrategy<T
 
 /// Vectors of `len` floats uniform in `[lo, hi)`.
 ///
+/// # Panics
+/// If `lo >= hi` (as [`float_in`]).
+///
 /// # Example
 /// ```
 /// use adroit_check::strategy::vector;
@@ -117,6 +120,9 @@ pub fn vector<T: Float + Debug + 'static>(len: usize, lo: f64, hi: f64) -> Boxed
 }
 
 /// `rows × cols` matrices with entries uniform in `[lo, hi)`.
+///
+/// # Panics
+/// If `lo >= hi` (as [`float_in`]).
 ///
 /// # Example
 /// ```

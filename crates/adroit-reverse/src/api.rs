@@ -31,6 +31,9 @@ pub fn gradient<T: TapeScalar, F: FnOnce(&[Var<T>]) -> Var<T>>(f: F, x: &[T]) ->
 
 /// `(f(x), ∇f(x))`, as [`gradient`].
 ///
+/// # Panics
+/// As [`gradient`]: if `f` returns a variable of another scope, or uses one (see [`Var`]).
+///
 /// # Example
 /// ```
 /// let (v, g) = adroit_reverse::value_and_gradient(|x| x[0] * x[0] + 3.0 * x[1], &[5.0, 7.0]);
@@ -49,6 +52,9 @@ where
 /// `(f(x), ∇f(x), aux)` for `f` returning `(loss, aux)`: `aux` is any extra output that is
 /// passed through, not differentiated (JAX's `has_aux`). Return plain values in `aux`, not
 /// variables (they cannot be used after the call).
+///
+/// # Panics
+/// As [`gradient`]: if `f` returns a variable of another scope, or uses one (see [`Var`]).
 ///
 /// # Example
 /// ```
@@ -177,6 +183,9 @@ pub const HESSIAN_CHUNK: usize = 12;
 /// for type annotations (`E0282`) with a closure mixing float literals into the variables,
 /// give the point's type: `&[0.5_f64]`.
 ///
+/// # Panics
+/// As [`gradient`]: if `f` returns a variable of another scope, or uses one (see [`Var`]).
+///
 /// # Example
 /// ```
 /// use adroit_reverse::{nalgebra, num_traits};
@@ -208,6 +217,9 @@ where
 ///
 /// `x`: `n` inputs; returns the value, the `n` partials and the `n × n` Hessian, equal to
 /// [`hessian`]'s. With `x` empty, `f` is recorded once, for the value.
+///
+/// # Panics
+/// As [`gradient`]: if `f` returns a variable of another scope, or uses one (see [`Var`]).
 ///
 /// # Example
 /// ```

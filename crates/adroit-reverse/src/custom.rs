@@ -74,7 +74,8 @@ where
 /// below does.
 ///
 /// # Panics
-/// If `inputs.len() != partials.len()`.
+/// If `inputs.len() != partials.len()`, or an input belongs to another scope (as every
+/// operation does).
 ///
 /// # Example
 /// ```

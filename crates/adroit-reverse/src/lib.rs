@@ -29,8 +29,9 @@
 //!   results are NaN or infinite rather than 0 or `None`, or finite and wrong where partial
 //!   pivoting skips a zero column whose derivatives sit below the pivot (use
 //!   `full_piv_lu().determinant()` there), as for adroit-forward's duals (see its "Singular
-//!   matrices"): a `Var` is `is_zero` only when it is the constant 0, so a zero
-//!   pivot computed from the inputs is not seen. Decide singularity on the primal values
+//!   matrices"): a `Var` is `is_zero` only when it is the constant 0 (not recorded: made
+//!   constant, or with a zero partial at this point, as `x.powi(2)` at `x = 0`), so a zero
+//!   pivot computed from the inputs is in general not seen. Decide singularity on the primal values
 //!   (`a.map(|x| x.value())`). Only first derivatives: [`hessian`] and [`hvp`] record
 //!   `Var<DualVec<T, N>>`/`Var<Dual<T>>`, which do not implement `RealField`; for Hessians
 //!   through a decomposition use adroit-forward's `hessian` (its duals implement it).

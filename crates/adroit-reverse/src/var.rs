@@ -81,8 +81,11 @@ impl<T: TapeScalar> Var<T> {
 
     /// True for a constant (not recorded on any tape): made by [`Var::constant`] or
     /// [`stop_gradient`](crate::stop_gradient), computed from constants only, or the result
-    /// of an operation whose partial derivative is identically zero (`x * 0.0`, `x.floor()`),
-    /// which carries no derivative and is therefore not recorded.
+    /// of an operation whose partial derivative is zero *at this point* — everywhere
+    /// (`x * 0.0`, `x.floor()`) or only here (`x.max(0.0)` at a negative `x`, `x.powi(2)` or
+    /// `x.abs()` at 0): it carries no derivative and is therefore not recorded. So
+    /// `is_constant` says that no derivative flows through this value at the point
+    /// evaluated, not that the value does not depend on the inputs.
     ///
     /// # Example
     /// ```
@@ -91,6 +94,8 @@ impl<T: TapeScalar> Var<T> {
     /// let g = gradient(
     ///     |x| {
     ///         assert!(!x[0].is_constant() && x[0].floor().is_constant());
+    ///         // ReLU at a negative input: slope 0 here, so not recorded either
+    ///         assert!((x[0] - 2.0).max(Var::constant(0.0)).is_constant());
     ///         x[0] * Var::constant(3.0)
     ///     },
     ///     &[1.5],

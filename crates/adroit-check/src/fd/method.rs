@@ -32,7 +32,8 @@ pub enum Step {
     /// step rises above its own noise, which shows the first aliased an oscillation (its
     /// period dividing the step), and the step shrinks; while the probe leaves the function's
     /// domain (NaN) it shrinks tenfold as long as the step still moves `x`. The step is never
-    /// below `ε^(7/8)·|x|` (about 100 ulps of `x` in `f64`). Above the unit scale, a probe
+    /// below `ε^(7/8)·|x|` (about 100 ulps of `x` in `f64`) unless
+    /// [`with_max_range`](FiniteDifference::with_max_range) caps it lower. Above the unit scale, a probe
     /// that disagrees with one at 0.3 of its step (and is not noise) is taken to alias an
     /// oscillation finer than its step, and shrinks. If a function still defeats it, give the
     /// point a [`Fixed`](Step::Fixed) step or a small

@@ -14,7 +14,8 @@ const DIMS: [usize; 6] = [1, 2, 3, 5, 8, 12];
 /// Maximum nesting depth of a decoded expression.
 const MAX_DEPTH: u32 = 8;
 
-/// No decoded matrix has a dimension above this (concatenations beyond it are dropped).
+/// No concatenation makes a dimension above this (one beyond it is dropped); a reshape into one
+/// row or column may reach `MAX_DIM²` entries (one beyond that is dropped).
 const MAX_DIM: usize = 48;
 
 /// Once a program's [`MatExpr::cost`] reaches this many scalar operations, the decoder adds
@@ -250,8 +251,9 @@ impl MatProgram {
     /// the number of inputs (1–3) and whether values are coarse (multiples of ½, so that
     /// ties and zeros occur); then per input a byte for each dimension (1, 2, 3, 5, 8 or 12)
     /// and two bytes seeding its values (in `[−4, 4)`); then the expression in prefix order
-    /// (depth at most 8, every dimension at most 48, at most about 10⁵ scalar operations in
-    /// all, see [`MatExpr::cost`]; an operation whose operands' shapes do not fit is fitted by a
+    /// (depth at most 8; dimensions at most 48, except where a reshape into one row or column
+    /// — at most 48² entries — and the operations after it make larger ones; at most about
+    /// 10⁵ scalar operations in all, see [`MatExpr::cost`]; an operation whose operands' shapes do not fit is fitted by a
     /// reduction, a transpose or reusing an operand); then two bytes
     /// seeding the cotangent (values in `[−4, 4)`, the result's shape). Missing bytes read
     /// as zeros. Every byte string decodes to a shape-consistent program.

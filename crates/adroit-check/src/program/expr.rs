@@ -4,8 +4,8 @@ use super::ops::{BinaryOp, UnaryOp};
 use num_traits::Float;
 use std::fmt;
 
-/// A program: an expression over inputs `x₀ … x_{n−1}` and constants using every operation of
-/// the rule table. [`eval`](Self::eval) runs it on any `Float` type (`f64`, `Dual`, `Var`,
+/// A program: an expression over inputs `x₀ … x_{n−1}` and constants using every `Float`
+/// operation of the rule table. [`eval`](Self::eval) runs it on any `Float` type (`f64`, `Dual`, `Var`,
 /// nested duals), so the same program is differentiated by every mode.
 ///
 /// # Example
@@ -32,7 +32,9 @@ pub enum Expr {
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     /// `xⁿ` (for `n < 0` of `x² + ½`, to stay away from the pole).
     Powi(Box<Expr>, i32),
-    /// `clamp(x, lo, hi)` with `lo < hi`.
+    /// `clamp(x, lo, hi)`, for `lo ≤ hi`, neither NaN (what the strategies and the decoder
+    /// make): otherwise [`eval`](Self::eval) panics on plain floats, as `f64::clamp` does
+    /// (adroit's dual types do not check).
     Clamp(Box<Expr>, f64, f64),
 }
 
@@ -49,7 +51,8 @@ impl Expr {
     /// Evaluates the program at `x` (must not be empty).
     ///
     /// # Panics
-    /// If `x` is empty.
+    /// If `x` is empty and the expression reads an input; at a [`Expr::Clamp`] with `lo > hi`
+    /// or a NaN bound, on plain floats.
     ///
     /// # Example
     /// ```

@@ -1,4 +1,6 @@
-//! Random programs over every operation of the rule table, for property tests and fuzzing.
+//! Random programs over every operation of the rule table that `num_traits::Float` offers (all
+//! but `erf` and `erfc`, of adroit-forward's `SpecialFunctions`), for property tests and
+//! fuzzing.
 //!
 //! A [`Program`] is an expression tree ([`Expr`]) over `n` inputs. Each operation is guarded
 //! so that its argument stays in its domain (`ln(a² + ½)`, `asin(0.9·tanh a)`, …; see
@@ -63,7 +65,8 @@ impl Program {
     /// `f(x)`.
     ///
     /// # Panics
-    /// If `x` is empty.
+    /// If `x` is empty and the expression reads an input (as [`Expr::eval`], whose other
+    /// panic, a [`Expr::Clamp`] with bounds out of order, the strategies never make).
     ///
     /// # Example
     /// ```

@@ -15,13 +15,14 @@
 /// assert!((asin - 0.9_f64.asin()).abs() < 1e-12);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[allow(missing_docs)] // each variant is the Float method of the same name
 pub enum UnaryOp {
+    /// `−a`.
     Neg,
     /// `1/(a² + ½)`.
     Recip,
     /// `√(a² + ¼)`.
     Sqrt,
+    /// `∛a`.
     Cbrt,
     /// `exp(3·tanh a)`.
     Exp,
@@ -37,7 +38,9 @@ pub enum UnaryOp {
     Log10,
     /// `ln_1p(a²)`.
     Ln1p,
+    /// `sin a`.
     Sin,
+    /// `cos a`.
     Cos,
     /// `tan(1.2·tanh a)`.
     Tan,
@@ -45,26 +48,37 @@ pub enum UnaryOp {
     Asin,
     /// `acos(0.9·tanh a)`.
     Acos,
+    /// `atan a`.
     Atan,
     /// `sinh(3·tanh a)`.
     Sinh,
     /// `cosh(3·tanh a)`.
     Cosh,
+    /// `tanh a`.
     Tanh,
+    /// `asinh a`.
     Asinh,
     /// `acosh(a² + 1.5)`.
     Acosh,
     /// `atanh(0.9·tanh a)`.
     Atanh,
+    /// `|a|`.
     Abs,
+    /// `signum a`.
     Signum,
+    /// `floor a`.
     Floor,
+    /// `ceil a`.
     Ceil,
+    /// `round a`.
     Round,
+    /// `trunc a`.
     Trunc,
+    /// `fract a`.
     Fract,
     /// `to_degrees(a)/100`.
     ToDegrees,
+    /// `to_radians a`.
     ToRadians,
 }
 
@@ -81,10 +95,12 @@ pub enum UnaryOp {
 /// assert_eq!(Expr::Binary(BinaryOp::Rem, a, b).eval(&[5.0, 1.0]), 1.0);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[allow(missing_docs)] // each variant is the operator or Float method of the same name
 pub enum BinaryOp {
+    /// `a + b`.
     Add,
+    /// `a − b`.
     Sub,
+    /// `a · b`.
     Mul,
     /// `a / (b² + ½)`.
     Div,
@@ -94,10 +110,15 @@ pub enum BinaryOp {
     Powf,
     /// `log_{b² + 2}(a² + ½)`.
     Log,
+    /// `atan2(a, b)`.
     Atan2,
+    /// `hypot(a, b)`.
     Hypot,
+    /// `max(a, b)`.
     Max,
+    /// `min(a, b)`.
     Min,
+    /// `copysign(a, b)`.
     Copysign,
 }
 

@@ -8,7 +8,8 @@ use num_traits::Float;
 
 /// `|x|`: derivative `sign(x)`.
 ///
-/// Convention: `abs'(0) = 0` (the subgradient of minimal norm, as JAX); NaN propagates.
+/// Convention: `abs'(0) = 0` (the subgradient of minimal norm, as PyTorch; JAX 0.10 gives 1);
+/// NaN propagates.
 ///
 /// # Example
 /// ```

@@ -161,7 +161,7 @@ impl UnaryRule for Atan {
 /// partials `(∂/∂y, ∂/∂x) = (x/(x² + y²), -y/(x² + y²))`.
 ///
 /// Conventions: at the origin, where the angle is undefined, both partials are `0` rather
-/// than NaN (the choice of JAX and PyTorch); with an infinite coordinate both are `0`, their
+/// than NaN (PyTorch 2.15's choice; JAX 0.10 gives NaN); with an infinite coordinate both are `0`, their
 /// limit (each is bounded by `1/r`), where `x/r²` would be `∞/∞`.
 ///
 /// # Example

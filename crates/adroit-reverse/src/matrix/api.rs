@@ -66,6 +66,9 @@ where
 
 /// `(f(inputs), gradients)`, as [`gradient`].
 ///
+/// # Panics
+/// As [`gradient`]: if `f` returns a matrix that is not 1 × 1 or belongs to another scope.
+///
 /// # Example
 /// ```
 /// use adroit_reverse::nalgebra;
@@ -159,6 +162,9 @@ where
 ///
 /// `inputs`: `k` matrices, copied onto the tape, which the pullback keeps (unlike
 /// [`value_and_gradient`], which reads its inputs in place and also takes `&[&DMatrix<T>]`).
+///
+/// # Panics
+/// If `f` returns a matrix of another scope (one recorded outside this call).
 ///
 /// # Example
 /// ```

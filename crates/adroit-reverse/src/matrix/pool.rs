@@ -191,7 +191,8 @@ fn put_pooled<T: MatScalar>(buffer: Vec<T>) {
 /// use adroit_reverse::nalgebra::DMatrix;
 /// let x = DMatrix::from_element(100, 10, 0.5_f32);
 /// let _ = matrix::gradient(|m| m[0].tanh().sum(), &[&x]);
-/// assert!(matrix::pooled_bytes::<f32>() >= 100 * 10 * 4); // tanh's values, derivatives, …
+/// // tanh's values stay pooled (its saved derivatives, scaled, became the gradient)
+/// assert!(matrix::pooled_bytes::<f32>() >= 100 * 10 * 4);
 /// matrix::release_buffers::<f32>();
 /// assert_eq!(matrix::pooled_bytes::<f32>(), 0);
 /// ```
@@ -221,7 +222,7 @@ pub fn pooled_bytes<T: MatScalar>() -> usize {
 /// let x = DMatrix::from_element(1000, 100, 0.5_f64);
 /// let g = matrix::gradient(|m| m[0].tanh().sum(), &[x]);
 /// assert_eq!(g[0].shape(), (1000, 100));
-/// matrix::release_buffers::<f64>(); // the recording's ~1.6 MB of buffers are freed now
+/// matrix::release_buffers::<f64>(); // the pooled 0.8 MB of tanh's values is freed now
 /// ```
 pub fn release_buffers<T: MatScalar>() {
     let old = T::with_pool(std::mem::take);

@@ -174,6 +174,10 @@ impl<T: MatScalar> MatVar<T> {
 
     /// A copy of the value.
     ///
+    /// # Panics
+    /// If the variable is stale: recorded in a gradient or pullback call that has returned, or
+    /// on another thread's tape (see [`MatVar`]).
+    ///
     /// # Example
     /// ```
     /// use adroit_reverse::nalgebra;
@@ -204,7 +208,7 @@ impl<T: MatScalar> MatVar<T> {
     /// The value of a 1 × 1 matrix (a scalar loss).
     ///
     /// # Panics
-    /// If the shape is not 1 × 1.
+    /// If the shape is not 1 × 1, or the variable is stale (as [`value`](Self::value)).
     ///
     /// # Example
     /// ```

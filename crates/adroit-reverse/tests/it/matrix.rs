@@ -1225,6 +1225,93 @@ fn softmax_family_lines_the_loss_does_not_read_contribute_zero() {
     assert_eq!((g[0][(1, 0)], g[0][(1, 1)]), (0.0, 0.0));
 }
 
+/// The documented gradients along lines whose softmax is NaN, cotangent by cotangent: softmax's
+/// pullback `s ⊙ (G − Σ(G ⊙ s))` and log-softmax's `G − s ⊙ ΣG` under the `0·∞ = 0` convention
+/// (from a documentation review: the docs had said "NaN where the cotangent is not zero").
+#[test]
+fn softmax_family_gradients_along_lines_with_infinities() {
+    let nan = f64::NAN;
+    let same = |a: &DMatrix<f64>, b: &DMatrix<f64>| {
+        a.shape() == b.shape()
+            && a.iter()
+                .zip(b.iter())
+                .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+    };
+    let plus = dmatrix![f64::INFINITY; 1.0];
+    let minus = dmatrix![f64::NEG_INFINITY; f64::NEG_INFINITY];
+    // (input, cotangent, softmax's gradient, log-softmax's gradient)
+    let cases = [
+        // +∞ beside a finite entry: the infinite entry's cotangent decides for softmax, the
+        // line's cotangent sum for log-softmax.
+        (
+            &plus,
+            dmatrix![0.0; 1.0],
+            dmatrix![0.0; 0.0],
+            dmatrix![nan; 1.0],
+        ),
+        (
+            &plus,
+            dmatrix![1.0; 1.0],
+            dmatrix![nan; 0.0],
+            dmatrix![nan; 1.0],
+        ),
+        (
+            &plus,
+            dmatrix![1.0; -1.0],
+            dmatrix![nan; 0.0],
+            dmatrix![1.0; -1.0],
+        ),
+        (
+            &plus,
+            dmatrix![0.0; 0.0],
+            dmatrix![0.0; 0.0],
+            dmatrix![0.0; 0.0],
+        ),
+        // only −∞: any non-zero cotangent (softmax), a non-zero sum (log-softmax).
+        (
+            &minus,
+            dmatrix![1.0; -1.0],
+            dmatrix![nan; nan],
+            dmatrix![1.0; -1.0],
+        ),
+        (
+            &minus,
+            dmatrix![1.0; 0.0],
+            dmatrix![nan; nan],
+            dmatrix![nan; nan],
+        ),
+        (
+            &minus,
+            dmatrix![0.0; 0.0],
+            dmatrix![0.0; 0.0],
+            dmatrix![0.0; 0.0],
+        ),
+    ];
+    for (x, g, softmax_grad, logsoftmax_grad) in cases {
+        for along in [Along::Rows, Along::Cols] {
+            // Along::Cols reads the same line as a row.
+            let orient = |m: &DMatrix<f64>| match along {
+                Along::Rows => m.clone(),
+                Along::Cols => m.transpose(),
+            };
+            let (_, pb) = matrix::pullback(|m| m[0].softmax(along), &[orient(x)]);
+            let got = pb.call(&orient(&g));
+            assert!(
+                same(&got[0], &orient(&softmax_grad)),
+                "softmax {x} {g}: {}",
+                got[0]
+            );
+            let (_, pb) = matrix::pullback(|m| m[0].logsoftmax(along), &[orient(x)]);
+            let got = pb.call(&orient(&g));
+            assert!(
+                same(&got[0], &orient(&logsoftmax_grad)),
+                "logsoftmax {x} {g}: {}",
+                got[0]
+            );
+        }
+    }
+}
+
 /// Any number of inputs (up to eight are passed from the stack, more from a `Vec`), each with
 /// its own gradient, the same from `gradient` and `pullback`; a gradient call after one on a
 /// longer tape (whose adjoint-slot buffer it reuses) is unaffected by it.

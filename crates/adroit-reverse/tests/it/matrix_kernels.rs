@@ -334,6 +334,14 @@ fn means_of_equal_entries_are_exact_and_pull_back_g_over_n() {
         let g = rows.call(&DMatrix::from_element(3, 1, 2.0));
         assert_eq!(g[0], DMatrix::from_element(3, n, 2.0 / n as f64));
     }
+    // f32 entries of any value: the f64 sum is exact. f64 entries whose sum rounds: the
+    // rounding shows, as in NumPy (`np.mean([0.1] * 3)` is 0.10000000000000002) — what the
+    // docs say.
+    let tenths = DMatrix::from_element(3, 1, 0.1_f32);
+    assert_eq!(tape_sum_mean_f32(&tenths), 0.1);
+    let tenths = DMatrix::from_element(3, 1, 0.1_f64);
+    let (m, _) = matrix::value_and_gradient(|p| p[0].mean(), &[&tenths]);
+    assert_eq!(m, 0.10000000000000002);
 }
 
 /// The mean of an f32 matrix through the tape.

@@ -82,6 +82,10 @@ impl<T: MatScalar> MatVar<T> {
     /// the `Dual` needs `num_traits::Float` in scope, or the compiler suggests unrelated
     /// traits.)
     ///
+    /// # Panics
+    /// If `f` calls a matrix operation on the same element type (that tape is busy recording
+    /// this node), or the variable is stale (see [`MatVar`]).
+    ///
     /// # Example
     /// ```
     /// use adroit_reverse::{nalgebra, num_traits};
@@ -107,6 +111,9 @@ impl<T: MatScalar> MatVar<T> {
     /// Applies `f` to every entry, where `f(x)` returns the value and the derivative at `x`
     /// (for a function whose derivative the caller computes, e.g. from a special-function
     /// library). Only first derivatives flow through it.
+    ///
+    /// # Panics
+    /// As [`map`](Self::map).
     ///
     /// # Example
     /// ```

@@ -303,7 +303,10 @@ impl<T: MatScalar> MatVar<T> {
     /// The mean of all entries, as a 1 × 1 matrix (NaN for an empty matrix: 0/0, as NumPy's).
     ///
     /// The sum (accumulated as [`Self::sum`]'s) divided by the count in `f64`, then rounded to
-    /// `T` once — the mean of equal entries is that entry — and the pullback divides the
+    /// `T` once — so the mean of equal `f32` entries is that entry (their `f64` sum is exact),
+    /// as is the mean of equal `f64` entries whose sum is exact (integers, halves, …), while
+    /// for others the rounding of the sum shows (the mean of three `0.1_f64` is
+    /// `0.10000000000000002`, as NumPy's) — and the pullback divides the
     /// cotangent by the count (`g / n`, as JAX's and PyTorch's). `mean_along` likewise.
     ///
     /// # Example

@@ -193,9 +193,12 @@ impl<T: MatScalar> MatVar<T> {
     /// `exp(xᵢ) / Σⱼ exp(xⱼ)` along a dimension (each column sums to 1 for [`Along::Rows`]).
     /// Stable for large logits. In a line holding `+∞` the finite entries get 0 (their limit)
     /// and the infinite ones NaN (PyTorch and JAX give NaN for the whole line); a line of only
-    /// `−∞` is NaN (0/0), as in PyTorch. The gradient along such a line is NaN where the
-    /// cotangent is not zero; a line whose cotangent is all zero (one the loss does not read)
-    /// contributes zero, following the `0·∞ = 0` convention (PyTorch gives NaN there).
+    /// `−∞` is NaN (0/0), as in PyTorch. The pullback `s ⊙ (G − Σ(G ⊙ s))` follows the
+    /// `0·∞ = 0` convention, so along a line holding `+∞` the finite entries' gradient is 0 and
+    /// the infinite entries' is NaN if the cotangent of an infinite entry is not zero, else 0;
+    /// along a line of only `−∞` the gradient is NaN throughout if any cotangent of the line is
+    /// not zero, else 0. A line the loss does not read (all its cotangents zero) contributes
+    /// zero (PyTorch gives NaN there).
     ///
     /// # Example
     /// ```
@@ -225,7 +228,11 @@ impl<T: MatScalar> MatVar<T> {
 
     /// `xᵢ − log Σⱼ exp(xⱼ)` along a dimension; stable (finite for logits of ±1000). In a line
     /// holding `+∞` the finite entries get `−∞` and the infinite ones NaN; a line of only `−∞`
-    /// is NaN. Gradients along such lines: as [`softmax`](Self::softmax).
+    /// is NaN. The pullback `G − s ⊙ ΣG` (`s` the softmax) follows the `0·∞ = 0` convention,
+    /// so along such a line an entry whose softmax is 0 (a finite entry beside `+∞`) gets its
+    /// own cotangent, and an entry whose softmax is NaN (an infinite one, or any entry of a line
+    /// of only `−∞`) gets NaN if the line's cotangents do not sum to zero, else its own
+    /// cotangent. A line the loss does not read contributes zero.
     ///
     /// # Example
     /// ```

@@ -167,7 +167,8 @@ impl<T: MatScalar> MatVar<T> {
     /// `cargo build`, not `cargo check`); the result has the broadcast shape.
     ///
     /// # Panics
-    /// If the shapes do not broadcast (the message lists them all).
+    /// If the shapes do not broadcast (the message lists them all), if `f` calls a matrix
+    /// operation on the same element type, or an input is stale (see [`MatVar`]).
     ///
     /// # Example
     /// The extended Rosenbrock function `Σᵢ 100(bᵢ − aᵢ²)² + (1 − aᵢ)²` over the pairs
