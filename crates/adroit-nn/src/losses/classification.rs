@@ -12,6 +12,9 @@ use num_traits::Float;
 ///
 /// Summed over the classes, aggregated over the samples.
 ///
+/// # Errors
+/// [`NnError::ShapeMismatch`] naming both shapes if `ŷ` and `y` differ in shape.
+///
 /// # Example
 /// ```
 /// use adroit_nn::adroit_reverse::matrix;
@@ -35,9 +38,14 @@ pub fn crossentropy<T: MatScalar>(
 }
 
 /// Cross-entropy from logits: `agg over samples of −Σ_classes y·logsoftmax(ŷ)`. Stable for any
-/// logits; the gradient with respect to `ŷ` is `(softmax(ŷ) − y)/batch` for one-hot `y`.
+/// logits; the gradient with respect to `ŷ` is `(softmax(ŷ) − y)/batch` with [`Agg::Mean`]
+/// (`softmax(ŷ) − y` with [`Agg::Sum`]) for targets whose columns sum to 1 (one-hot or
+/// label-smoothed; in general `softmax(ŷ)·Σy − y` per sample).
 ///
 /// `ŷ`, `y`: classes × batch (summed over the classes, aggregated over the samples).
+///
+/// # Errors
+/// [`NnError::ShapeMismatch`] naming both shapes if `ŷ` and `y` differ in shape.
 ///
 /// # Example
 /// ```
@@ -69,6 +77,9 @@ pub fn logitcrossentropy<T: MatScalar>(
 /// probabilities `ŷ`.
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
+///
+/// # Errors
+/// [`NnError::ShapeMismatch`] naming both shapes if `ŷ` and `y` differ in shape.
 ///
 /// # Example
 /// ```
@@ -103,6 +114,9 @@ pub fn binarycrossentropy<T: MatScalar>(
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
 ///
+/// # Errors
+/// [`NnError::ShapeMismatch`] naming both shapes if `ŷ` and `y` differ in shape.
+///
 /// # Example
 /// ```
 /// use adroit_nn::adroit_reverse::matrix;
@@ -135,6 +149,9 @@ pub fn logitbinarycrossentropy<T: MatScalar>(
 /// y·ln(ŷ + ε))`, for distributions along the rows.
 ///
 /// `ŷ`, `y`: classes × batch (summed over the classes, aggregated over the samples).
+///
+/// # Errors
+/// [`NnError::ShapeMismatch`] naming both shapes if `ŷ` and `y` differ in shape.
 ///
 /// # Example
 /// ```

@@ -10,6 +10,9 @@ use nalgebra::DMatrix;
 ///
 /// `ŷ`, `y`: outputs × batch (targets ±1; the same shape; element-wise, aggregated over all entries).
 ///
+/// # Errors
+/// [`NnError::ShapeMismatch`] naming both shapes if `ŷ` and `y` differ in shape.
+///
 /// # Example
 /// ```
 /// use adroit_nn::adroit_reverse::matrix;
@@ -36,6 +39,9 @@ pub fn hinge_loss<T: MatScalar>(
 /// Squared hinge loss `agg(max(0, 1 − ŷ·y)²)`.
 ///
 /// `ŷ`, `y`: outputs × batch (targets ±1; the same shape; element-wise, aggregated over all entries).
+///
+/// # Errors
+/// [`NnError::ShapeMismatch`] naming both shapes if `ŷ` and `y` differ in shape.
 ///
 /// # Example
 /// ```

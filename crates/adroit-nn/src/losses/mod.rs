@@ -10,7 +10,8 @@
 //! logarithms, and `xlogy(0, ·) = 0`, so a zero probability on a class of zero target weight
 //! costs nothing and on the true class gives a large but finite loss with a gradient that
 //! pushes it up (the focal losses too: see each for where its `ε` sits). Logit losses are computed
-//! from log-softmax / log-sigmoid, finite for logits of ±1000, with gradient `softmax − y`.
+//! from log-softmax / log-sigmoid, finite for logits of ±1000, with gradient `softmax − y` per
+//! sample (divided by the batch size for [`Agg::Mean`]; for targets whose columns sum to 1).
 //!
 //! # Errors
 //! Every loss returns [`NnError::ShapeMismatch`](crate::NnError) naming both shapes when `ŷ`

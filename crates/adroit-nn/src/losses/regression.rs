@@ -10,6 +10,9 @@ use num_traits::Float;
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
 ///
+/// # Errors
+/// [`NnError::ShapeMismatch`] naming both shapes if `ŷ` and `y` differ in shape.
+///
 /// # Example
 /// ```
 /// use adroit_nn::losses::{Agg, mse};
@@ -27,6 +30,9 @@ pub fn mse<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<M
 /// Mean absolute error `agg(|ŷ − y|)` (derivative 0 where `ŷ = y`).
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
+///
+/// # Errors
+/// [`NnError::ShapeMismatch`] naming both shapes if `ŷ` and `y` differ in shape.
 ///
 /// # Example
 /// ```
@@ -55,6 +61,9 @@ pub fn mae<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<M
 /// Mean squared logarithmic error `agg((ln(ŷ + ε) − ln(y + ε))²)`.
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
+///
+/// # Errors
+/// [`NnError::ShapeMismatch`] naming both shapes if `ŷ` and `y` differ in shape.
 ///
 /// # Example
 /// ```
@@ -141,6 +150,9 @@ pub fn huber_loss<T: MatScalar>(
 /// Poisson loss `agg(ŷ − xlogy(y, ŷ))` (for counts; `ŷ` a positive rate).
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
+///
+/// # Errors
+/// [`NnError::ShapeMismatch`] naming both shapes if `ŷ` and `y` differ in shape.
 ///
 /// # Example
 /// ```

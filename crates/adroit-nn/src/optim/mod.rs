@@ -11,14 +11,16 @@
 //! `−learning rate` factor): `θ ← θ + u`. [`step`] applies one step to a model from a
 //! model-shaped gradient, [`step_with_grads`] from implicit [`Grads`].
 //!
-//! Rules that keep squared gradients (Adam and its variants but AdaMax, which keeps their
-//! largest magnitude; RMSProp, AdaGrad, AdaDelta)
-//! store them in the parameters' type: in `f32` a gradient above `√f32::MAX ≈ 1.8e19` makes
-//! that state infinite, after which the parameter's update is 0 for good (RAdam keeps its
-//! `−η·m̂` steps until its rectification starts; centred RMSProp gives NaN once the mean's
-//! square overflows too, which `train` then refuses), as in PyTorch. Gradients that large mean the run has
-//! diverged; clipping ([`ClipNorm`], [`ClipGlobalNorm`], whose norms are computed in `f64`)
-//! keeps them bounded.
+//! Rules that keep squared gradients (Adam and its variants but AdaMax, which keeps their largest
+//! magnitude; RMSProp, AdaGrad, AdaDelta) store them in the parameters' type. In `f32` a large
+//! gradient overflows that state, and the parameter's update is 0 from then on: AdaGrad's sum of
+//! `g²` above `√f32::MAX ≈ 1.8e19`, the others' averages `β·v + (1 − β)·g·g` above about
+//! `√(f32::MAX/(1 − β))` (≈ 5.8e20 for Adam's β₂ = 0.999, 5.8e19 for ρ = 0.9); in Adam's first
+//! steps a gradient above 1.8e19 also makes the bias-corrected `v̂` infinite, and the update 0
+//! while it is (RAdam keeps its `−η·m̂` steps until its rectification starts; centred RMSProp gives
+//! NaN once the mean's square overflows too, which `train` then refuses), as in PyTorch. Gradients
+//! that large mean the run has diverged; clipping ([`ClipNorm`], [`ClipGlobalNorm`], whose norms
+//! are computed in `f64`) keeps them bounded.
 //!
 //! # Checkpoints
 //! With the cargo feature `serde` (on by default) every rule, schedule, mask and composition
@@ -433,18 +435,18 @@ pub(crate) fn cast<T: MatScalar>(x: f64) -> T {
 ///
 /// # Errors
 /// [`NnError::InvalidConfig`] if the optimiser's settings are refused
-/// ([`Optimizer::check_config`]) or do not fit the model (a mask built for another model:
-/// [`Optimizer::check_params`]); [`NnError::ShapeMismatch`] if `grads` does not have the
-/// model's parameter shapes;
-/// [`NnError::NonFinite`] (epoch and batch 0) if a gradient, or a parameter after the update, would be
-/// NaN or infinite — the model is then unchanged; so is the optimiser's state after a
-/// non-finite gradient (every rule) or any refused step of plain [`Descent`], while a rule
-/// whose update came out non-finite from finite gradients has advanced (moments, a
-/// schedule's step count).
+/// ([`Optimizer::check_config`]) or do not fit the model ([`Optimizer::check_params`]: a
+/// mask built for another model, or a built-in rule's state kept for a model with other
+/// parameter shapes); [`NnError::ShapeMismatch`] if `grads` does not have the model's
+/// parameter shapes; [`NnError::NonFinite`] (epoch and batch 0) if a gradient, or a parameter
+/// after the update, would be NaN or infinite — the model is then unchanged; so is the
+/// optimiser's state after a non-finite gradient (every rule) or any refused step of plain
+/// [`Descent`], while a rule whose update came out non-finite from finite gradients has
+/// advanced (moments, a schedule's step count).
 ///
 /// # Panics
-/// If the optimiser was used before on a model with other parameter shapes (its state is
-/// per parameter).
+/// If a rule of your own panics in its `update` (a built-in rule's state kept for other
+/// parameter shapes is the [`NnError::InvalidConfig`] above).
 ///
 /// # Example
 /// ```

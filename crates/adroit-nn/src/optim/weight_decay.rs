@@ -15,8 +15,10 @@ use nalgebra::DMatrix;
 /// Order matters, and differs from Flux: adroit's rules return updates that already carry
 /// `−η` and are *added* to θ (Optax's convention), so `WeightDecay` chained *after* a rule adds
 /// `+λθ` to them and makes the weights grow. Flux's `OptimiserChain(Adam(η), WeightDecay(λ))`
-/// (its rules' outputs are subtracted) corresponds to [`AdamW`](super::AdamW) here, not to
-/// `chain(Adam::new(η), WeightDecay::new(λ))`.
+/// (its rules' outputs are subtracted, and its `λθ` is not scaled by `η`: `θ ← θ − (η·adam +
+/// λθ)`) corresponds to [`AdamW`](super::AdamW) here with weight decay `λ/η` (AdamW scales its
+/// decay by `η`, as PyTorch's and Optax's do), not to `chain(Adam::new(η),
+/// WeightDecay::new(λ))`.
 ///
 /// # Example
 /// ```

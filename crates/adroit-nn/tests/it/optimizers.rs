@@ -395,3 +395,33 @@ fn out_of_range_settings_are_refused_before_a_step() {
     let err = step(&mut opt, &mut model, grads()).unwrap_err();
     assert!(err.to_string().contains("at step 3"), "{err}");
 }
+
+/// The module docs' overflow thresholds for squared-gradient state in `f32`: a gradient that
+/// overflows a stored average makes the update 0 for good; one that only overflows Adam's
+/// bias-corrected `v̂` (stored `(1 − β₂)·g·g` finite) makes it 0 while the correction lasts.
+#[test]
+fn f32_squared_gradient_overflow_follows_the_module_docs() {
+    let params = [&dmatrix![0.0_f32]];
+    let step = |opt: &mut dyn Optimizer<f32>, g: f32| {
+        let mut u = vec![dmatrix![g]];
+        opt.update(&mut u, &params);
+        u[0][0]
+    };
+    // 1e20: above √f32::MAX ≈ 1.8e19, below √(f32::MAX/(1 − 0.999)) ≈ 5.8e20.
+    let mut adam = Adam::<f32>::new(0.1);
+    assert_eq!(step(&mut adam, 1e20), 0.0);
+    let later: Vec<f32> = (0..100).map(|_| step(&mut adam, 1.0)).collect();
+    assert_eq!(later[0], 0.0);
+    assert!(later[99] < 0.0 && later[99].is_finite(), "{}", later[99]);
+    // 1e21 overflows the stored average: 0 for good.
+    let mut adam = Adam::<f32>::new(0.1);
+    step(&mut adam, 1e21);
+    assert!((0..100).all(|_| step(&mut adam, 1.0) == 0.0));
+    // AdaGrad's sum: 1e20 is enough.
+    let mut adagrad = AdaGrad::<f32>::new(0.1);
+    step(&mut adagrad, 1e20);
+    assert!((0..100).all(|_| step(&mut adagrad, 1.0) == 0.0));
+    // RMSProp's average (ρ = 0.9) holds 1e19² = 1e38·0.1 and keeps stepping.
+    let mut rmsprop = RmsProp::<f32>::new(0.1);
+    assert!(step(&mut rmsprop, 1e19) < 0.0);
+}
