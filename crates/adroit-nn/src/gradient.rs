@@ -71,7 +71,13 @@ where
 /// `loss(model, ctx)` must return a 1 × 1 matrix (a scalar loss), e.g. from [`crate::losses`].
 ///
 /// # Errors
-/// The error `loss` returns (e.g. a shape mismatch between prediction and target).
+/// The error of the model's [`check_params`](Layer::check_params) (parameters that do not fit
+/// together, layers of a chain that do not fit), checked first; else the error `loss` returns
+/// (e.g. a shape mismatch between prediction and target).
+///
+/// # Panics
+/// If `loss` returns a matrix that is not 1 × 1 (a programmer error: reduce it with `sum` or
+/// `mean`, as the losses of [`crate::losses`] do).
 ///
 /// # Example
 /// ```
@@ -100,7 +106,12 @@ where
 /// [`gradient`] with a chosen [`Mode`] and dropout seed.
 ///
 /// # Errors
-/// The error `loss` returns.
+/// As [`gradient`]: the model's [`check_params`](Layer::check_params) error, else the error
+/// `loss` returns.
+///
+/// # Panics
+/// If `loss` returns a matrix that is not 1 × 1 (a programmer error: reduce it with `sum` or
+/// `mean`, as the losses of [`crate::losses`] do).
 ///
 /// # Example
 /// ```
@@ -252,6 +263,9 @@ impl<'a, T: MatScalar> Params<'a, T> {
     /// # Errors
     /// The error `loss` returns.
     ///
+    /// # Panics
+    /// If `loss` returns a matrix that is not 1 × 1.
+    ///
     /// # Example
     /// ```
     /// use adroit_nn::adroit_reverse::matrix::MatVar;
@@ -279,6 +293,9 @@ impl<'a, T: MatScalar> Params<'a, T> {
     ///
     /// # Errors
     /// The error `loss` returns.
+    ///
+    /// # Panics
+    /// If `loss` returns a matrix that is not 1 × 1.
     ///
     /// # Example
     /// ```

@@ -1,11 +1,15 @@
-//! Parameter initialisers.
+//! Parameter initialisers: [`glorot_uniform`] (the default of [`Dense::new`](crate::Dense::new))
+//! and the choice of [`Init`] for [`Dense::with_init`](crate::Dense::with_init).
 
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
 
 /// Glorot (Xavier) uniform: entries uniform in `±√(6/(fan_in + fan_out))` (Glorot & Bengio
-/// 2010; Flux's default for `Dense`). Returns a `fan_out × fan_in` matrix.
+/// 2010; Flux's default for `Dense`). Returns a `fan_out × fan_in` matrix. The same values as
+/// [`Init::GlorotUniform`] with gain 1 from the same `rng`.
 ///
 /// # Panics
 /// If the matrix would have more entries than `usize` counts, or more bytes than an allocation
@@ -28,15 +32,165 @@ pub fn glorot_uniform<T: MatScalar>(
     fan_out: usize,
     fan_in: usize,
 ) -> DMatrix<T> {
-    let bytes = fan_out
-        .checked_mul(fan_in)
+    check_size::<T>("glorot_uniform", fan_out, fan_in);
+    uniform(rng, fan_out, fan_in, glorot_scale(fan_out, fan_in, 6.0))
+}
+
+/// How to draw a layer's initial weights, `fan_out × fan_in` (`out × in` for a
+/// [`Dense`](crate::Dense)): Flux's `init` keyword and its functions of the same names,
+/// PyTorch's `torch.nn.init`. `gain` scales the spread; the usual choice is 1 for linear,
+/// sigmoid or tanh layers and `√2` for ReLU (He et al.), as `torch.nn.init.calculate_gain`
+/// gives.
+///
+/// | variant | distribution | reference |
+/// |---|---|---|
+/// | `GlorotUniform` | uniform in `±gain·√(6/(fan_in + fan_out))` | Glorot & Bengio 2010; Flux `glorot_uniform`, PyTorch `xavier_uniform_` |
+/// | `GlorotNormal` | normal, mean 0, sd `gain·√(2/(fan_in + fan_out))` | Flux `glorot_normal`, PyTorch `xavier_normal_` |
+/// | `KaimingUniform` | uniform in `±gain·√(3/fan_in)` | He et al. 2015; Flux `kaiming_uniform`, PyTorch `kaiming_uniform_` (fan-in mode) |
+/// | `KaimingNormal` | normal, mean 0, sd `gain/√fan_in` | Flux `kaiming_normal`, PyTorch `kaiming_normal_` (fan-in mode) |
+/// | `Zeros` | all zero | Flux `zeros32`, PyTorch `zeros_` |
+///
+/// A fan of 0 counts as 1 (an empty matrix has nothing to draw anyway). The default is
+/// Glorot uniform with gain 1, [`Dense::new`](crate::Dense::new)'s choice.
+///
+/// # Example
+/// ```
+/// use adroit_nn::init::Init;
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// // He initialisation for a ReLU layer of 256 inputs: sd √2/√256 = 0.088.
+/// let init = Init::KaimingNormal { gain: 2f64.sqrt() };
+/// let w = init.sample::<f64>(&mut StdRng::seed_from_u64(0), 128, 256).unwrap();
+/// let sd = (w.iter().map(|v| v * v).sum::<f64>() / w.len() as f64).sqrt();
+/// assert!((sd / (2f64.sqrt() / 16.0) - 1.0).abs() < 0.02);
+/// assert!(Init::GlorotUniform { gain: f64::NAN }.sample::<f64>(&mut StdRng::seed_from_u64(0), 2, 2).is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Init {
+    /// Uniform in `±gain·√(6/(fan_in + fan_out))`.
+    GlorotUniform {
+        /// The spread's factor (finite, ≥ 0).
+        gain: f64,
+    },
+    /// Normal with mean 0 and standard deviation `gain·√(2/(fan_in + fan_out))`.
+    GlorotNormal {
+        /// The spread's factor (finite, ≥ 0).
+        gain: f64,
+    },
+    /// Uniform in `±gain·√(3/fan_in)` (variance `gain²/fan_in`).
+    KaimingUniform {
+        /// The spread's factor (finite, ≥ 0); `√2` for ReLU.
+        gain: f64,
+    },
+    /// Normal with mean 0 and standard deviation `gain/√fan_in`.
+    KaimingNormal {
+        /// The spread's factor (finite, ≥ 0); `√2` for ReLU.
+        gain: f64,
+    },
+    /// All zero (a layer whose weights are all equal learns them all alike: for a last layer,
+    /// or with another source of asymmetry).
+    Zeros,
+}
+
+impl Default for Init {
+    /// Glorot uniform with gain 1.
+    fn default() -> Self {
+        Init::GlorotUniform { gain: 1.0 }
+    }
+}
+
+impl Init {
+    /// A `fan_out × fan_in` matrix drawn from this distribution with `rng` (entries drawn in
+    /// column-major order, in `f64`, then rounded to `T`).
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] if the gain is negative or not finite.
+    ///
+    /// # Panics
+    /// If the matrix would have more entries than `usize` counts, or more bytes than an
+    /// allocation can hold (as [`glorot_uniform`]).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::init::Init;
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// let w = Init::KaimingUniform { gain: 1.0 }.sample::<f32>(&mut StdRng::seed_from_u64(3), 4, 12).unwrap();
+    /// assert_eq!(w.shape(), (4, 12));
+    /// assert!(w.amax() <= 0.5); // √(3/12)
+    /// ```
+    #[track_caller]
+    pub fn sample<T: MatScalar>(
+        self,
+        rng: &mut impl Rng,
+        fan_out: usize,
+        fan_in: usize,
+    ) -> Result<DMatrix<T>, NnError> {
+        let gain = match self {
+            Init::GlorotUniform { gain }
+            | Init::GlorotNormal { gain }
+            | Init::KaimingUniform { gain }
+            | Init::KaimingNormal { gain } => gain,
+            Init::Zeros => 0.0,
+        };
+        if !(gain.is_finite() && gain >= 0.0) {
+            return Err(NnError::InvalidConfig {
+                name: "init gain",
+                reason: format!("{gain} in {self:?} is not a finite number ≥ 0"),
+            });
+        }
+        check_size::<T>("Init::sample", fan_out, fan_in);
+        let fan_in_scale = |s: f64| (s / (fan_in.max(1) as f64)).sqrt();
+        Ok(match self {
+            Init::GlorotUniform { gain } => uniform(
+                rng,
+                fan_out,
+                fan_in,
+                gain * glorot_scale(fan_out, fan_in, 6.0),
+            ),
+            Init::GlorotNormal { gain } => normal(
+                rng,
+                fan_out,
+                fan_in,
+                gain * glorot_scale(fan_out, fan_in, 2.0),
+            ),
+            Init::KaimingUniform { gain } => {
+                uniform(rng, fan_out, fan_in, gain * fan_in_scale(3.0))
+            }
+            Init::KaimingNormal { gain } => normal(rng, fan_out, fan_in, gain * fan_in_scale(1.0)),
+            Init::Zeros => DMatrix::zeros(fan_out, fan_in),
+        })
+    }
+}
+
+/// `√(s/(fan_in + fan_out))`, the sum counted as at least 1.
+fn glorot_scale(fan_out: usize, fan_in: usize, s: f64) -> f64 {
+    (s / (fan_in as f64 + fan_out as f64).max(1.0)).sqrt()
+}
+
+/// Entries uniform in `[−limit, limit]`.
+fn uniform<T: MatScalar>(rng: &mut impl Rng, rows: usize, cols: usize, limit: f64) -> DMatrix<T> {
+    DMatrix::from_fn(rows, cols, |_, _| {
+        T::from_f64(rng.random_range(-limit..=limit)).unwrap_or_else(T::zero)
+    })
+}
+
+/// Entries normal with mean 0 and standard deviation `sd`.
+fn normal<T: MatScalar>(rng: &mut impl Rng, rows: usize, cols: usize, sd: f64) -> DMatrix<T> {
+    DMatrix::from_fn(rows, cols, |_, _| {
+        let z: f64 = StandardNormal.sample(rng);
+        T::from_f64(sd * z).unwrap_or_else(T::zero)
+    })
+}
+
+/// Panics (naming `who`) if a `rows × cols` matrix of `T` cannot be allocated: more entries
+/// than `usize` counts or more than `isize::MAX` bytes.
+#[track_caller]
+fn check_size<T>(who: &str, rows: usize, cols: usize) {
+    let bytes = rows
+        .checked_mul(cols)
         .and_then(|n| n.checked_mul(size_of::<T>()));
     assert!(
         bytes.is_some_and(|b| b <= isize::MAX as usize),
-        "glorot_uniform: a {fan_out} × {fan_in} matrix has more entries than usize can count"
+        "{who}: a {rows} × {cols} matrix has more entries than usize can count"
     );
-    let limit = (6.0 / (fan_in as f64 + fan_out as f64).max(1.0)).sqrt();
-    DMatrix::from_fn(fan_out, fan_in, |_, _| {
-        T::from_f64(rng.random_range(-limit..=limit)).unwrap_or_else(T::zero)
-    })
 }

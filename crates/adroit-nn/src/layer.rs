@@ -185,6 +185,34 @@ pub trait Layer<T: MatScalar> {
         false
     }
 
+    /// The number of output features, when the layer fixes it (a [`Dense`](crate::Dense)'s
+    /// `out`). With [`input_size`](Self::input_size) and
+    /// [`preserves_size`](Self::preserves_size), a [`Chain`](crate::Chain)'s
+    /// [`check_params`](Self::check_params) checks that each layer takes the features the
+    /// layers before it give, so a chain built with mismatched sizes is an error before any
+    /// forward pass rather than a panic inside one. The default, `None`, skips the check after
+    /// this layer (a layer that preserves the size need not answer: its output has the size
+    /// its input has).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// use adroit_nn::{Activation, Chain, Dense, Dropout, Layer, NnError};
+    /// let dense = |out, inp| {
+    ///     Dense::from_parts(DMatrix::<f64>::zeros(out, inp), None, Activation::Relu).unwrap()
+    /// };
+    /// assert_eq!(dense(2, 5).output_size(), Some(2));
+    /// let model = Chain::new().push(dense(4, 3)).push(Dropout::new(0.1).unwrap());
+    /// assert_eq!(model.output_size(), Some(4)); // the dropout keeps the dense layer's 4
+    /// // A layer taking 5 features after layers giving 4: refused before any forward pass.
+    /// let wrong = model.push(dense(2, 5));
+    /// assert!(matches!(wrong.check_params(), Err(NnError::InvalidConfig { .. })));
+    /// assert!(wrong.predict(&DMatrix::zeros(3, 1)).is_err());
+    /// ```
+    fn output_size(&self) -> Option<usize> {
+        None
+    }
+
     /// Checks that the layer's parameters fit together (their shapes), for layers whose
     /// parameters are public fields a user can set: [`predict`](Self::predict),
     /// [`train`](crate::train()), [`train_step`](crate::train_step) and
@@ -192,7 +220,11 @@ pub trait Layer<T: MatScalar> {
     /// rather than a panic inside the forward pass. The default accepts anything.
     ///
     /// # Errors
-    /// [`NnError::ShapeMismatch`] naming the parameter.
+    /// [`NnError::ShapeMismatch`] naming the parameter, or [`NnError::InvalidConfig`] for a
+    /// setting out of range (a [`Dense`](crate::Dense) layer's non-finite activation
+    /// parameter) or layers that do not fit together (a [`Chain`](crate::Chain) whose layer
+    /// takes a number of features the layers before it do not give, see
+    /// [`output_size`](Self::output_size)).
     ///
     /// # Example
     /// ```
@@ -211,8 +243,15 @@ pub trait Layer<T: MatScalar> {
     /// The output for a plain `features × batch` matrix, in [`Mode::Eval`].
     ///
     /// # Errors
-    /// [`NnError::ShapeMismatch`] if `x` does not have [`input_size`](Self::input_size) rows,
-    /// or the parameters do not fit together ([`check_params`](Self::check_params)).
+    /// [`NnError::ShapeMismatch`] if `x` does not have [`input_size`](Self::input_size) rows;
+    /// the error of [`check_params`](Self::check_params) (parameters or layers that do not fit
+    /// together, an activation parameter out of range), checked first.
+    ///
+    /// # Panics
+    /// If the forward pass meets sizes that do not fit where the layers do not say theirs (a
+    /// layer of your own answering `None` to [`input_size`](Self::input_size) or
+    /// [`output_size`](Self::output_size)): the first matrix operation it reaches panics,
+    /// naming both shapes.
     ///
     /// # Example
     /// ```

@@ -2,7 +2,8 @@
 //!
 //! - Layout: **features × batch** — one sample per column, as Flux (`x`: `inputs × batch`).
 //! - [`Layer`]s: [`Dense`], [`Chain`], [`Dropout`], [`LayerNorm`], or your own by implementing
-//!   the trait; [`Activation`]s written once for any `Float`.
+//!   the trait; [`Activation`]s written once for any `Float`; weight [`init`]ialisers (Glorot,
+//!   Kaiming, as Flux and PyTorch).
 //! - Gradients two ways: explicit ([`gradient`]: a model-shaped gradient, `grad.weight`) and
 //!   implicit ([`params`] then [`Params::gradient`]: `grads[&model.weight]`); and the loss as
 //!   a function of the parameters ([`loss_with_params`] with [`param_values`]) for

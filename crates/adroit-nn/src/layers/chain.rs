@@ -273,6 +273,34 @@ impl<T: MatScalar> Clone for Chain<T> {
     }
 }
 
+impl<T: MatScalar> Chain<T> {
+    /// The number of features leaving the chain, followed layer by layer where the layers say
+    /// ([`Layer::output_size`], or the size kept by a layer that preserves it); an error for
+    /// the first layer whose input size differs from the known size reaching it.
+    fn features_out(&self) -> Result<Option<usize>, NnError> {
+        let mut features: Option<usize> = None;
+        for (i, layer) in self.layers.iter().enumerate() {
+            if let (Some(given), Some(taken)) = (features, layer.input_size())
+                && given != taken
+            {
+                return Err(NnError::InvalidConfig {
+                    name: "Chain",
+                    reason: format!(
+                        "layer {i} takes {taken} input features, but the layers before it \
+                         give {given} (a Dense weight is out × in)"
+                    ),
+                });
+            }
+            features = match layer.output_size() {
+                Some(n) => Some(n),
+                None if layer.preserves_size() => features.or(layer.input_size()),
+                None => None,
+            };
+        }
+        Ok(features)
+    }
+}
+
 impl<T: MatScalar> Layer<T> for Chain<T> {
     fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
         self.layers.iter().fold(x, |h, layer| layer.forward(h, ctx))
@@ -296,9 +324,16 @@ impl<T: MatScalar> Layer<T> for Chain<T> {
         }
     }
 
-    /// Every layer's own check, in order.
+    /// Every layer's own check, in order, then that each layer takes the number of features
+    /// the layers before it give, where both are known ([`Layer::output_size`]).
     fn check_params(&self) -> Result<(), NnError> {
-        self.layers.iter().try_for_each(|l| l.check_params())
+        self.layers.iter().try_for_each(|l| l.check_params())?;
+        self.features_out().map(|_| ())
+    }
+
+    /// The last layer's output size, through the layers after it that preserve the size.
+    fn output_size(&self) -> Option<usize> {
+        self.features_out().ok().flatten()
     }
 
     /// The first layer's input size, looking past leading layers that preserve the size

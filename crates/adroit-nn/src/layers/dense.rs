@@ -34,7 +34,8 @@ impl<T: MatScalar> Dense<T> {
     /// A layer with Glorot-uniform weights (seeded by `rng`) and zero bias.
     ///
     /// # Panics
-    /// If the `outputs × inputs` weight would have more entries than `usize` counts.
+    /// If the `outputs × inputs` weight would have more entries than `usize` counts or more
+    /// bytes than an allocation can hold (`isize::MAX`), as [`glorot_uniform`](crate::init::glorot_uniform).
     ///
     /// # Example
     /// ```
@@ -54,6 +55,43 @@ impl<T: MatScalar> Dense<T> {
             bias: Some(DMatrix::zeros(outputs, 1)),
             activation,
         }
+    }
+
+    /// A layer with weights drawn from `init` (seeded by `rng`; Flux's `Dense(in => out, σ;
+    /// init)`) and zero bias. `Dense::with_init(i, o, σ, Init::default(), rng)` is
+    /// [`Dense::new`], bit for bit.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] if the initialiser's gain is negative or not finite, or the
+    /// activation's parameter (`LeakyRelu`'s slope, `Elu`'s α) is not finite.
+    ///
+    /// # Panics
+    /// As [`Dense::new`], for a weight too large to allocate.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::init::Init;
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Activation, Dense};
+    /// // He (Kaiming) uniform for ReLU: every weight within ±√2·√(3/64).
+    /// let he = Init::KaimingUniform { gain: 2f64.sqrt() };
+    /// let layer = Dense::<f32>::with_init(64, 32, Activation::Relu, he, &mut StdRng::seed_from_u64(0)).unwrap();
+    /// assert_eq!(layer.weight.shape(), (32, 64));
+    /// assert!(f64::from(layer.weight.amax()) <= (6.0f64 / 64.0).sqrt());
+    /// ```
+    #[track_caller]
+    pub fn with_init(
+        inputs: usize,
+        outputs: usize,
+        activation: Activation,
+        init: init::Init,
+        rng: &mut impl Rng,
+    ) -> Result<Self, NnError> {
+        Self::from_parts(
+            init.sample(rng, outputs, inputs)?,
+            Some(DMatrix::zeros(outputs, 1)),
+            activation,
+        )
     }
 
     /// The same layer without a bias.
@@ -209,5 +247,9 @@ impl<T: MatScalar> Layer<T> for Dense<T> {
 
     fn input_size(&self) -> Option<usize> {
         Some(self.inputs())
+    }
+
+    fn output_size(&self) -> Option<usize> {
+        Some(self.outputs())
     }
 }

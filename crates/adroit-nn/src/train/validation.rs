@@ -75,7 +75,9 @@ where
     /// NaN or infinite entry (naming the first: every held-out loss would be NaN, silently);
     /// [`NnError::ShapeMismatch`] if `x` and `y` have different sample counts, `x` does not
     /// have the model's input features, or the loss refuses the model's output for `y` (the
-    /// loss's own error, naming both shapes).
+    /// loss's own error, naming both shapes); the error of the model's
+    /// [`check_params`](crate::Layer::check_params) ([`NnError::InvalidConfig`] for layers that
+    /// do not fit together or an activation parameter out of range).
     ///
     /// # Panics
     /// If `loss` returns a matrix that is not 1 × 1 (a programmer error, as in
@@ -194,7 +196,8 @@ where
     ///
     /// # Errors
     /// As [`new`](Self::new): [`NnError::ShapeMismatch`] if the model does not take the
-    /// held-out inputs or the loss refuses its output for the targets.
+    /// held-out inputs or the loss refuses its output for the targets; the model's
+    /// [`check_params`](crate::Layer::check_params) error.
     ///
     /// # Panics
     /// If `loss` returns a matrix that is not 1 × 1.

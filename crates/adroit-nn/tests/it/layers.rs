@@ -219,8 +219,10 @@ fn dense_forward_names_the_layer_for_an_input_of_the_wrong_size() {
 
 /// A LayerNorm of the wrong size inside a chain: its 1 × 1 γ and β broadcast over three
 /// features (one shared scale, a plausible-looking output), or a 1-feature input stretched to
-/// three rows — both trained silently before; now the layer names the mismatch (as PyTorch's
-/// "expected input with shape [*, 3]").
+/// three rows — both trained silently before; now `predict` (through the chain's
+/// `check_params`) refuses the chain with a typed error, and the layer's forward pass, reached
+/// without that check, names the mismatch in its panic (as PyTorch's "expected input with
+/// shape [*, 3]").
 #[test]
 fn layer_norm_refuses_an_input_of_another_feature_count() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
@@ -228,8 +230,23 @@ fn layer_norm_refuses_an_input_of_another_feature_count() {
         let chain = Chain::<f64>::new()
             .push(Dense::new(2, hidden, Activation::Identity, &mut rng))
             .push(LayerNorm::new(norm));
+        let err = chain.predict(&dmatrix![1.0; 2.0]).unwrap_err();
+        assert!(
+            err.to_string().contains(&format!(
+                "layer 1 takes {norm} input features, but the layers before it give {hidden}"
+            )),
+            "{err}"
+        );
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            chain.predict(&dmatrix![1.0; 2.0])
+            matrix::pullback(
+                |_| {
+                    chain.forward(
+                        MatVar::constant(dmatrix![1.0; 2.0]),
+                        &mut Context::new(Mode::Eval, 0),
+                    )
+                },
+                &[],
+            )
         }));
         let message = caught.expect_err("a wrong feature count must panic");
         let message = message

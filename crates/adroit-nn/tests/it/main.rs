@@ -5,6 +5,7 @@ mod activations;
 mod classic;
 mod data;
 mod dropout_clip_progress;
+mod init;
 mod layers;
 mod loss_checks;
 mod losses;
