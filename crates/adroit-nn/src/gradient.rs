@@ -264,7 +264,10 @@ impl<'a, T: MatScalar> Params<'a, T> {
     /// The error `loss` returns.
     ///
     /// # Panics
-    /// If `loss` returns a matrix that is not 1 × 1.
+    /// If `loss` returns a matrix that is not 1 × 1; inside the forward pass, if the model's
+    /// layers do not fit together (the implicit form has no model to run
+    /// [`check_params`](crate::Layer::check_params) on first: call it yourself, or use
+    /// [`gradient`] or [`train`](crate::train()), which do).
     ///
     /// # Example
     /// ```
@@ -295,7 +298,10 @@ impl<'a, T: MatScalar> Params<'a, T> {
     /// The error `loss` returns.
     ///
     /// # Panics
-    /// If `loss` returns a matrix that is not 1 × 1.
+    /// If `loss` returns a matrix that is not 1 × 1; inside the forward pass, if the model's
+    /// layers do not fit together (the implicit form has no model to run
+    /// [`check_params`](crate::Layer::check_params) on first: call it yourself, or use
+    /// [`gradient`] or [`train`](crate::train()), which do).
     ///
     /// # Example
     /// ```

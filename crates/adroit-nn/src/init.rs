@@ -38,9 +38,11 @@ pub fn glorot_uniform<T: MatScalar>(
 
 /// How to draw a layer's initial weights, `fan_out × fan_in` (`out × in` for a
 /// [`Dense`](crate::Dense)): Flux's `init` keyword and its functions of the same names,
-/// PyTorch's `torch.nn.init`. `gain` scales the spread; the usual choice is 1 for linear,
-/// sigmoid or tanh layers and `√2` for ReLU (He et al.), as `torch.nn.init.calculate_gain`
-/// gives.
+/// PyTorch's `torch.nn.init`. `gain` scales the spread, chosen for the layer's activation as
+/// `torch.nn.init.calculate_gain` gives: 1 for linear and sigmoid layers, 5/3 for tanh, `√2`
+/// for ReLU (He et al.). There is no default gain per variant: Flux's `glorot_*` default to
+/// 1 and its `kaiming_*` (like PyTorch's `kaiming_*_`) to `√2`, so
+/// `KaimingUniform { gain: 2f64.sqrt() }` is Flux's `kaiming_uniform`.
 ///
 /// | variant | distribution | reference |
 /// |---|---|---|
@@ -50,8 +52,9 @@ pub fn glorot_uniform<T: MatScalar>(
 /// | `KaimingNormal` | normal, mean 0, sd `gain/√fan_in` | Flux `kaiming_normal`, PyTorch `kaiming_normal_` (fan-in mode) |
 /// | `Zeros` | all zero | Flux `zeros32`, PyTorch `zeros_` |
 ///
-/// A fan of 0 counts as 1 (an empty matrix has nothing to draw anyway). The default is
-/// Glorot uniform with gain 1, [`Dense::new`](crate::Dense::new)'s choice.
+/// Glorot's `fan_in + fan_out` and Kaiming's `fan_in` count as 1 when 0 (the matrix is empty
+/// then: nothing is drawn). The default is Glorot uniform with gain 1,
+/// [`Dense::new`](crate::Dense::new)'s choice.
 ///
 /// # Example
 /// ```
@@ -65,6 +68,7 @@ pub fn glorot_uniform<T: MatScalar>(
 /// assert!(Init::GlorotUniform { gain: f64::NAN }.sample::<f64>(&mut StdRng::seed_from_u64(0), 2, 2).is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum Init {
     /// Uniform in `±gain·√(6/(fan_in + fan_out))`.
@@ -104,7 +108,9 @@ impl Init {
     /// column-major order, in `f64`, then rounded to `T`).
     ///
     /// # Errors
-    /// [`NnError::InvalidConfig`] if the gain is negative or not finite.
+    /// [`NnError::InvalidConfig`] if the gain is negative or not finite, or so large that the
+    /// spread (the uniform bound, or the normal's standard deviation) exceeds `T::MAX / 16`
+    /// (the draws, or `2·bound` inside the uniform sampler, would overflow).
     ///
     /// # Panics
     /// If the matrix would have more entries than `usize` counts, or more bytes than an
@@ -140,24 +146,29 @@ impl Init {
         }
         check_size::<T>("Init::sample", fan_out, fan_in);
         let fan_in_scale = |s: f64| (s / (fan_in.max(1) as f64)).sqrt();
-        Ok(match self {
-            Init::GlorotUniform { gain } => uniform(
-                rng,
-                fan_out,
-                fan_in,
-                gain * glorot_scale(fan_out, fan_in, 6.0),
-            ),
-            Init::GlorotNormal { gain } => normal(
-                rng,
-                fan_out,
-                fan_in,
-                gain * glorot_scale(fan_out, fan_in, 2.0),
-            ),
-            Init::KaimingUniform { gain } => {
-                uniform(rng, fan_out, fan_in, gain * fan_in_scale(3.0))
-            }
-            Init::KaimingNormal { gain } => normal(rng, fan_out, fan_in, gain * fan_in_scale(1.0)),
-            Init::Zeros => DMatrix::zeros(fan_out, fan_in),
+        let (spread, normal_draw) = match self {
+            Init::GlorotUniform { gain } => (gain * glorot_scale(fan_out, fan_in, 6.0), false),
+            Init::GlorotNormal { gain } => (gain * glorot_scale(fan_out, fan_in, 2.0), true),
+            Init::KaimingUniform { gain } => (gain * fan_in_scale(3.0), false),
+            Init::KaimingNormal { gain } => (gain * fan_in_scale(1.0), true),
+            Init::Zeros => return Ok(DMatrix::zeros(fan_out, fan_in)),
+        };
+        let limit = num_traits::cast::<T, f64>(<T as num_traits::Float>::max_value())
+            .unwrap_or(f64::MAX)
+            / 16.0;
+        if spread > limit {
+            return Err(NnError::InvalidConfig {
+                name: "init gain",
+                reason: format!(
+                    "{gain} in {self:?} makes a spread of {spread:e} for a {fan_out} × {fan_in} \
+                     matrix, beyond what the element type holds safely ({limit:e})"
+                ),
+            });
+        }
+        Ok(if normal_draw {
+            normal(rng, fan_out, fan_in, spread)
+        } else {
+            uniform(rng, fan_out, fan_in, spread)
         })
     }
 }

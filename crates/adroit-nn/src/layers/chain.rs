@@ -287,7 +287,7 @@ impl<T: MatScalar> Chain<T> {
                     name: "Chain",
                     reason: format!(
                         "layer {i} takes {taken} input features, but the layers before it \
-                         give {given} (a Dense weight is out × in)"
+                         give {given}"
                     ),
                 });
             }

@@ -14,13 +14,15 @@
 //! Rules that keep squared gradients (Adam and its variants but AdaMax, which keeps their largest
 //! magnitude; RMSProp, AdaGrad, AdaDelta) store them in the parameters' type. In `f32` a large
 //! gradient overflows that state, and the parameter's update is 0 from then on: AdaGrad's sum of
-//! `g²` above `√f32::MAX ≈ 1.8e19`, the others' averages `β·v + (1 − β)·g·g` above about
-//! `√(f32::MAX/(1 − β))` (≈ 5.8e20 for Adam's β₂ = 0.999, 5.8e19 for ρ = 0.9); in Adam's first
-//! steps a gradient above 1.8e19 also makes the bias-corrected `v̂` infinite, and the update 0
-//! while it is (RAdam keeps its `−η·m̂` steps until its rectification starts; centred RMSProp gives
-//! NaN once the mean's square overflows too, which `train` then refuses), as in PyTorch. Gradients
-//! that large mean the run has diverged; clipping ([`ClipNorm`], [`ClipGlobalNorm`], whose norms
-//! are computed in `f64`) keeps them bounded.
+//! `g²` once a gradient exceeds `√f32::MAX ≈ 1.8e19`, the others' averages `β·v + (1 − β)·g·g`
+//! above about `√(f32::MAX/(1 − β))` (≈ 5.8e20 for Adam's β₂ = 0.999, 5.8e19 for ρ = 0.9), as in
+//! PyTorch, which forms them in the same order (RAdam keeps its `−η·m̂` steps until its
+//! rectification starts; centred RMSProp gives NaN once the mean's square overflows too, which
+//! `train` then refuses). In Adam's first steps a gradient above 1.8e19 also makes the
+//! bias-corrected `v̂ = v/(1 − β₂ᵗ)` infinite (formed as Optax forms it), and the update 0 while it
+//! is; PyTorch, dividing `√v` by `√(1 − β₂ᵗ)`, keeps stepping there. Gradients that large mean the
+//! run has diverged; clipping ([`ClipNorm`], [`ClipGlobalNorm`], whose norms are computed in `f64`)
+//! keeps them bounded.
 //!
 //! # Checkpoints
 //! With the cargo feature `serde` (on by default) every rule, schedule, mask and composition

@@ -16,9 +16,9 @@ use nalgebra::DMatrix;
 /// `−η` and are *added* to θ (Optax's convention), so `WeightDecay` chained *after* a rule adds
 /// `+λθ` to them and makes the weights grow. Flux's `OptimiserChain(Adam(η), WeightDecay(λ))`
 /// (its rules' outputs are subtracted, and its `λθ` is not scaled by `η`: `θ ← θ − (η·adam +
-/// λθ)`) corresponds to [`AdamW`](super::AdamW) here with weight decay `λ/η` (AdamW scales its
-/// decay by `η`, as PyTorch's and Optax's do), not to `chain(Adam::new(η),
-/// WeightDecay::new(λ))`.
+/// λθ)`) corresponds, for a constant `η`, to [`AdamW`](super::AdamW) here with weight decay
+/// `λ/η` (AdamW scales its decay by `η`, as PyTorch's and Optax's do), not to
+/// `chain(Adam::new(η), WeightDecay::new(λ))`.
 ///
 /// # Example
 /// ```

@@ -92,6 +92,10 @@ impl Default for TrainConfig {
 /// `train(…).map_err(|e| e.error)?` or convert from `TrainError` too. The error is
 /// - [`NnError::ShapeMismatch`] if the data's features do not match the model's input, or the
 ///   loss reports a prediction/target mismatch;
+/// - the error of the model's [`check_params`](crate::Layer::check_params), before the first
+///   step: [`NnError::ShapeMismatch`] for a parameter set to a wrong shape,
+///   [`NnError::InvalidConfig`] for layers whose sizes do not fit (a [`Chain`](crate::Chain)'s)
+///   or a non-finite activation parameter;
 /// - [`NnError::EmptyData`] if an epoch would have no batch;
 /// - [`NnError::InvalidConfig`] if the optimiser's settings are refused
 ///   ([`Optimizer::check_config`](crate::optim::Optimizer::check_config): a negative learning
@@ -238,7 +242,9 @@ where
 /// model-shaped copy (what [`train`] runs per batch).
 ///
 /// # Errors
-/// [`NnError::ShapeMismatch`] if `x` does not have the model's input size in rows;
+/// The error of the model's [`check_params`](crate::Layer::check_params), checked first
+/// (parameters set to wrong shapes, layers whose sizes do not fit, a non-finite activation
+/// parameter); [`NnError::ShapeMismatch`] if `x` does not have the model's input size in rows;
 /// [`NnError::InvalidConfig`] if the optimiser's settings are refused
 /// ([`Optimizer::check_config`](crate::optim::Optimizer::check_config)) or do not fit the
 /// model ([`Optimizer::check_params`](crate::optim::Optimizer::check_params)), if the model has no

@@ -131,6 +131,20 @@ fn bad_gains_are_refused_and_edge_shapes_work() {
         assert_eq!(init.sample::<f32>(rng, 4, 0).unwrap().shape(), (4, 0));
         assert_eq!(init.sample::<f32>(rng, 0, 0).unwrap().shape(), (0, 0));
     }
+    // A finite gain whose spread the element type cannot hold (the uniform sampler's 2·bound
+    // overflowed f64 and panicked; f32 weights came out infinite) is refused too.
+    for init in [
+        Init::GlorotUniform { gain: 1e308 },
+        Init::KaimingUniform { gain: 1e308 },
+        Init::KaimingNormal { gain: 1e308 },
+    ] {
+        assert!(init.sample::<f64>(rng, 2, 2).is_err(), "{init:?}");
+    }
+    let big = Init::GlorotUniform { gain: 1e40 };
+    assert!(big.sample::<f32>(rng, 2, 2).is_err());
+    assert!(Dense::<f32>::with_init(2, 2, Activation::Relu, big, rng).is_err());
+    let w = big.sample::<f64>(rng, 2, 2).unwrap(); // fine in f64
+    assert!(w.iter().all(|v| v.is_finite()) && w.amax() > 1e39);
     // gain 0 is a valid (if degenerate) choice: all zero
     let w = Init::KaimingNormal { gain: 0.0 }
         .sample::<f64>(rng, 3, 3)
