@@ -49,7 +49,8 @@ pub fn value_and_derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T)
     (y.value(), y.tangent())
 }
 
-/// The second derivative `f''(x)`, by one evaluation on a [`HyperDual`] (exact, no nesting).
+/// The second derivative `f''(x)`, by one evaluation on a [`HyperDual`] (exact, no nesting;
+/// near overflow see the crate docs, "Second derivatives near overflow").
 /// Source: hyper-dual numbers (Fike & Alonso, "The development of hyper-dual numbers for exact
 /// second-derivative calculations", AIAA 2011-886).
 ///
@@ -367,6 +368,8 @@ where
 /// A closure given a type of its own takes `&[HyperDualVec<T, 8, 8>]` ([`DEFAULT_CHUNK`] = 8;
 /// adroit-reverse's `hessian` records `Var<DualVec<T, 12>>` instead, its `HESSIAN_CHUNK`).
 /// Only the second-order parts are returned: a NaN value or gradient inside `f` is not seen.
+/// Near overflow (a naive `ln Σ exp(xᵢ)` at large `xᵢ`) second derivatives can be finite and
+/// wrong, as JAX's and PyTorch's are: see the crate docs, "Second derivatives near overflow".
 /// Source: hyper-dual numbers (Fike & Alonso 2011) in ForwardDiff.jl's chunked layout
 /// (ForwardDiff's own `hessian` nests duals instead; the result is the same).
 ///

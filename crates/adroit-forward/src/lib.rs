@@ -44,6 +44,20 @@
 //! plain-float code (`s == v.iter().sum()`). The derivative of a program is the derivative of
 //! the branch taken.
 //!
+//! # Second derivatives near overflow
+//! A second derivative is a sum of products such as `f''(u)·u'²`. Where an intermediate value
+//! is so large that one factor overflows (`u'² = ∞`) while the other underflows
+//! (`f''(u) = −1/u² → 0`), the convention that a zero times an infinity contributes zero (see
+//! [`chain_product`]) drops that term, and the result is finite and wrong rather than NaN:
+//! `ln(exp(x))` gets second derivative 1 instead of 0 at `x = 400`, and a log-sum-exp written
+//! naively, `ln Σ exp(xᵢ)`, gets the Hessian `diag(p)` without its `−p·pᵀ` part (`p` the
+//! softmax) at logits near 700. JAX's `hessian` (forward-over-reverse) and PyTorch's
+//! `autograd.functional.hessian` give the same numbers there (JAX 0.10.2, PyTorch 2.15.0);
+//! adroit-reverse's `hessian` does too. Values and first derivatives are right at such
+//! points. Write such code in its stable form — shift by the largest entry
+//! (`m + ln Σ exp(xᵢ − m)`), use `ln_1p` and `exp_m1` — and its second derivatives are right
+//! as well (both tested).
+//!
 //! # Singular matrices
 //! `num_traits::Zero::is_zero` is true only for an *identically* zero number (value and every
 //! perturbation zero), so linear algebra that skips zeros never drops a derivative. The price:

@@ -179,9 +179,11 @@ pub const HESSIAN_CHUNK: usize = 12;
 /// swept once (the tangents of the gradient are 12 columns of the Hessian).
 ///
 /// `x`: `n` inputs; returns the `n × n` matrix `H[(i, j)] = ∂²f/∂xᵢ∂xⱼ` (symmetric up to
-/// rounding). For a Hessian-vector product use [`hvp`] (one recording). If the compiler asks
-/// for type annotations (`E0282`) with a closure mixing float literals into the variables,
-/// give the point's type: `&[0.5_f64]`.
+/// rounding). For a Hessian-vector product use [`hvp`] (one recording). Near overflow (a naive
+/// `ln Σ exp(xᵢ)` at large `xᵢ`) second derivatives can be finite and wrong, as JAX's and
+/// PyTorch's are: see adroit-forward's crate docs, "Second derivatives near overflow". If the
+/// compiler asks for type annotations (`E0282`) with a closure mixing float literals into the
+/// variables, give the point's type: `&[0.5_f64]`.
 ///
 /// # Panics
 /// As [`gradient`]: if `f` returns a variable of another scope, or uses one (see [`Var`]).

@@ -219,3 +219,91 @@ fn atan_second_derivative_at_large_arguments() {
         assert_close(got, -2.0 / (xd * xd * xd), rel(1e-5), "atan'' (f32)");
     }
 }
+
+/// The documented limit ("Second derivatives near overflow", crate docs): where `f''(u)`
+/// underflows against an overflowing `u'²`, the `0·∞ = 0` convention drops the term — the naive
+/// `ln(exp(x))` at 400 has second derivative 1 (exact: 0) in every second-order type, as
+/// JAX's `hessian` and PyTorch's give (checked by hand: JAX 0.10.2 and PyTorch 2.15.0 both
+/// return 1) — while the stable forms are right. Found by a user trial; pinned so that a
+/// change to the convention shows here.
+#[test]
+fn second_derivatives_near_overflow_follow_the_documented_limit() {
+    // `Float`'s methods by path: `ComplexField`, imported above, has methods of the same names.
+    // Naive: 1 in the hyper-dual, the nested dual and the Hessian; fine at 300.
+    assert_eq!(
+        second_derivative(|x| num_traits::Float::ln(num_traits::Float::exp(x)), 400.0),
+        1.0
+    );
+    let nested = derivative(
+        |x: Dual<Dual<f64>>| num_traits::Float::ln(num_traits::Float::exp(x)),
+        Dual::variable(400.0),
+    );
+    assert_eq!(nested.tangent(), 1.0);
+    assert_eq!(
+        hessian(
+            |x| num_traits::Float::ln(num_traits::Float::exp(x[0])),
+            &[400.0]
+        )[(0, 0)],
+        1.0
+    );
+    assert!(
+        second_derivative(|x| num_traits::Float::ln(num_traits::Float::exp(x)), 300.0).abs()
+            < 1e-12
+    );
+    // Naive log-sum-exp at logits near 700: diag(p) without −p·pᵀ. Stable: right.
+    let x = [700.0, 701.0, 699.5];
+    let m = 701.0;
+    let p: Vec<f64> = {
+        let e: Vec<f64> = x.iter().map(|&v: &f64| (v - m).exp()).collect();
+        let s: f64 = e.iter().sum();
+        e.iter().map(|v| v / s).collect()
+    };
+    let naive = hessian(
+        |v| {
+            num_traits::Float::ln(
+                v.iter()
+                    .map(|&t| num_traits::Float::exp(t))
+                    .sum::<HyperDual8>(),
+            )
+        },
+        &x,
+    );
+    let stable = hessian(
+        |v| {
+            let m = v.iter().fold(v[0], |a, &b| num_traits::Float::max(a, b));
+            m + num_traits::Float::ln(
+                v.iter()
+                    .map(|&t| num_traits::Float::exp(t - m))
+                    .sum::<HyperDual8>(),
+            )
+        },
+        &x,
+    );
+    for i in 0..3 {
+        for j in 0..3 {
+            let exact = if i == j { p[i] } else { 0.0 } - p[i] * p[j];
+            assert_close(
+                stable[(i, j)],
+                exact,
+                Tol {
+                    atol: 1e-15,
+                    rtol: 0.0,
+                },
+                "stable log-sum-exp",
+            );
+            let dropped = if i == j { p[i] } else { 0.0 };
+            assert_close(
+                naive[(i, j)],
+                dropped,
+                Tol {
+                    atol: 1e-15,
+                    rtol: 0.0,
+                },
+                "naive log-sum-exp",
+            );
+        }
+    }
+}
+
+/// The element type [`hessian`] hands its closure.
+type HyperDual8 = adroit_forward::HyperDualVec<f64, 8, 8>;

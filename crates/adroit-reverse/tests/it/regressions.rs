@@ -429,3 +429,16 @@ fn a_matrix_gradient_in_a_thread_local_destructor_at_thread_exit() {
     // ∂/∂X Σ(X·X) = 𝟏·Xᵀ + Xᵀ·𝟏 (𝟏 all ones): [3 7; 3 7] + [4 4; 6 6].
     assert_eq!(rx.recv().unwrap(), vec![dmatrix![7.0, 11.0; 9.0, 13.0]]);
 }
+
+/// adroit-forward's documented limit "Second derivatives near overflow" holds for the
+/// forward-over-reverse Hessian too: the naive `ln(exp(x))` at 400 gives 1 (exact 0; JAX's
+/// `hessian` and PyTorch's give 1 as well), its stable form `x` gives 0 (from a user trial).
+#[test]
+fn forward_over_reverse_second_derivatives_near_overflow() {
+    let naive = hessian(|x| x[0].exp().ln(), &[400.0_f64]);
+    assert_eq!(naive[(0, 0)], 1.0);
+    let fine = hessian(|x| x[0].exp().ln(), &[300.0_f64]);
+    assert!(fine[(0, 0)].abs() < 1e-12, "{fine}");
+    let stable = hessian(|x| x[0] * 1.0, &[400.0_f64]);
+    assert_eq!(stable[(0, 0)], 0.0);
+}
