@@ -335,9 +335,11 @@ pub enum Activation {
     Elu(f64),
     /// [`selu`].
     Selu,
-    /// [`gelu_tanh`].
+    /// [`gelu_tanh`] (PyTorch's `GELU(approximate='tanh')`, Flux's `gelu`).
+    #[doc(alias = "gelu")]
     GeluTanh,
-    /// [`gelu_erf`].
+    /// [`gelu_erf`] (PyTorch's `GELU()`, Flux's `gelu_erf`).
+    #[doc(alias = "gelu")]
     GeluErf,
     /// [`swish`] (also called SiLU).
     Swish,

@@ -77,7 +77,10 @@ where
 ///
 /// # Panics
 /// If `loss` returns a matrix that is not 1 × 1 (a programmer error: reduce it with `sum` or
-/// `mean`, as the losses of [`crate::losses`] do).
+/// `mean`, as the losses of [`crate::losses`] do); inside the forward pass, if the closure
+/// feeds the model an input with another number of features than it takes (the data are
+/// not seen here: [`train_step`](crate::train_step) and [`train`](crate::train()) check
+/// them against [`Layer::input_size`] first, or call [`Layer::predict`] to get the error).
 ///
 /// # Example
 /// ```
@@ -111,7 +114,10 @@ where
 ///
 /// # Panics
 /// If `loss` returns a matrix that is not 1 × 1 (a programmer error: reduce it with `sum` or
-/// `mean`, as the losses of [`crate::losses`] do).
+/// `mean`, as the losses of [`crate::losses`] do); inside the forward pass, if the closure
+/// feeds the model an input with another number of features than it takes (the data are
+/// not seen here: [`train_step`](crate::train_step) and [`train`](crate::train()) check
+/// them against [`Layer::input_size`] first, or call [`Layer::predict`] to get the error).
 ///
 /// # Example
 /// ```

@@ -194,6 +194,17 @@ impl<T: MatScalar> DataLoader<T> {
         self.x.nrows()
     }
 
+    /// The first NaN or infinite entry of the data, as `(which, row, sample)` with `which`
+    /// `"inputs"` or `"targets"` (for `train`'s check before its first step).
+    pub(crate) fn first_non_finite(&self) -> Option<(&'static str, usize, usize)> {
+        [("inputs", &self.x), ("targets", &self.y)]
+            .into_iter()
+            .find_map(|(which, m)| {
+                let k = m.iter().position(|v| !v.is_finite())?;
+                Some((which, k % m.nrows(), k / m.nrows()))
+            })
+    }
+
     /// How many batches [`DataLoader::epoch`] has drawn, over all epochs (`train` numbers its
     /// steps from it, so that dropout masks continue across calls of `train` on the same
     /// loader, also when [`DataLoader::drop_last`] changed the batches per epoch).

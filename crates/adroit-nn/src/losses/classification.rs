@@ -42,10 +42,14 @@ pub fn crossentropy<T: MatScalar>(
 /// (`softmax(ŷ) − y` with [`Agg::Sum`]) for targets whose columns sum to 1 (one-hot or
 /// label-smoothed; in general `softmax(ŷ)·Σy − y` per sample).
 ///
-/// `ŷ`, `y`: classes × batch (summed over the classes, aggregated over the samples).
+/// `ŷ`, `y`: classes × batch (summed over the classes, aggregated over the samples), at least
+/// two classes.
 ///
 /// # Errors
-/// [`NnError::ShapeMismatch`] naming both shapes if `ŷ` and `y` differ in shape.
+/// [`NnError::ShapeMismatch`] naming both shapes if `ŷ` and `y` differ in shape, or if they
+/// have one row: the log-softmax of a single class is 0, so the loss and its gradient would
+/// be 0 whatever the model (binary labels in one row call for [`logitbinarycrossentropy`];
+/// Flux and PyTorch return that 0 silently).
 ///
 /// # Example
 /// ```
@@ -57,6 +61,14 @@ pub fn crossentropy<T: MatScalar>(
 ///     &[dmatrix![1000.0; -1000.0]],
 /// );
 /// assert_eq!((l, g[0].clone()), (0.0, dmatrix![0.0; 0.0]));
+/// // One class (one row): the loss would always be 0, so it is refused.
+/// let _ = matrix::value_and_gradient(
+///     |p| {
+///         assert!(logitcrossentropy(p[0], &dmatrix![1.0, 0.0], Agg::Mean).is_err());
+///         p[0].sum()
+///     },
+///     &[dmatrix![0.5, -2.0]],
+/// );
 /// ```
 pub fn logitcrossentropy<T: MatScalar>(
     y_hat: MatVar<T>,
@@ -64,6 +76,16 @@ pub fn logitcrossentropy<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("logitcrossentropy", &y_hat, y)?;
+    if y.nrows() == 1 {
+        return Err(NnError::ShapeMismatch {
+            what: "logitcrossentropy: one class (a one-row prediction) has log-softmax 0, so the \
+                   loss and its gradient would always be 0; for binary labels in one row use \
+                   logitbinarycrossentropy (expected: at least two rows)"
+                .into(),
+            expected: (2, y.ncols()),
+            found: y_hat.shape(),
+        });
+    }
     // −Σ y ⊙ logsoftmax(ŷ) (divided by the batch size for the mean), the factor carried by
     // the weights: one node after the log-softmax.
     let factor = match agg {

@@ -215,6 +215,34 @@ fn logit_losses_are_stable_with_gradient_softmax_minus_onehot() {
     assert!(v.is_finite() && g[0].iter().all(|x: &f64| x.is_finite()));
 }
 
+/// From a user trial: binary labels as one row against a one-output model gave loss 0 and zero
+/// gradients for ever (the log-softmax of one class is 0) and `train` returned `Ok`; now the
+/// one-class case is refused, pointing to the binary loss.
+#[test]
+fn logitcrossentropy_of_one_class_is_refused() {
+    let y = DMatrix::from_row_slice(1, 4, &[1.0, 0.0, 1.0, 1.0]);
+    let (v, g) = matrix::value_and_gradient(
+        |m: &[MatVar<f64>]| {
+            let err = logitcrossentropy(m[0], &y, Agg::Mean).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    NnError::ShapeMismatch {
+                        expected: (2, 4),
+                        found: (1, 4),
+                        ..
+                    }
+                ) && err.to_string().contains("logitbinarycrossentropy"),
+                "{err}"
+            );
+            // The binary loss on the same one-row logits trains.
+            logitbinarycrossentropy(m[0], &y, Agg::Mean).unwrap()
+        },
+        &[DMatrix::from_row_slice(1, 4, &[0.5, -1.0, 2.0, 0.0])],
+    );
+    assert!(v > 0.0 && g[0].iter().all(|d| *d != 0.0));
+}
+
 /// From a user trial: labels as one row (1 × batch) against a prediction of one row per class
 /// get a hint to one-hot encode them.
 #[test]
@@ -293,7 +321,7 @@ fn logitcrossentropy_equals_its_composition_from_matrix_ops() {
         ),
         (dmatrix![1000.0; -1000.0], dmatrix![1.0; 0.0]),
         (dmatrix![f64::NEG_INFINITY; 0.0], dmatrix![0.0; 1.0]),
-        (dmatrix![2.0, 1.0], dmatrix![0.3, 0.7]),
+        (dmatrix![2.0, 1.0; -1.0, 0.5], dmatrix![0.3, 0.7; 0.7, 0.3]),
         (dmatrix![2.0; 1.0], dmatrix![0.3; 0.7]),
     ];
     let same = |a: f64, b: f64| (a - b).abs() < 1e-12 || (a.is_nan() && b.is_nan());

@@ -413,15 +413,18 @@ fn early_stopping_reused_for_a_second_run_starts_afresh() {
     assert!(!second.stopped_early, "{second:?}");
 }
 
-/// A NaN in the data makes the loss non-finite; the error says the batch's data is at fault
-/// (and the model keeps its parameters from before that batch).
+/// A NaN in the data is refused before the first step, naming where it is, and the model is
+/// unchanged (it used to fail half-way through the epoch, after earlier batches had trained
+/// the model; from a user trial). A NaN the model makes itself still stops the run with
+/// `NonFinite` at the batch where it appears.
 #[test]
-fn non_finite_data_is_named_in_the_error() {
+fn non_finite_data_is_refused_before_training() {
     let mut x = DMatrix::from_fn(1, 8, |_, j| j as f64);
     x[(0, 5)] = f64::NAN;
     let y = x.map(|v| 2.0 * v);
     let mut model = Dense::<f64>::new(1, 1, Activation::Identity, &mut rng());
-    let mut loader = DataLoader::new(x, y, 4).unwrap();
+    let before = model.clone();
+    let mut loader = DataLoader::new(x, y.clone(), 4).unwrap();
     let err = train(
         &mut model,
         &mut loader,
@@ -431,16 +434,29 @@ fn non_finite_data_is_named_in_the_error() {
         &mut [],
     )
     .unwrap_err();
-    match &err.error {
-        NnError::NonFinite { epoch, batch, what } => {
-            assert_eq!((*epoch, *batch), (0, 1));
-            assert_eq!(
-                what,
-                "loss (the batch's inputs hold 1 NaN or infinite entry, its targets 1 NaN or infinite entry)"
-            );
-        }
-        other => panic!("{other}"),
-    }
+    assert_eq!(
+        err.error.to_string(),
+        "invalid data: the training inputs hold a NaN or infinite entry (row 0, sample 5)"
+    );
+    assert!(err.history.epochs.is_empty());
+    assert_eq!(model, before);
+    // Finite data, a learning rate that makes the model overflow: NonFinite, mid-run.
+    let x = DMatrix::from_fn(1, 8, |_, j| j as f64);
+    let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v), 4).unwrap();
+    let err = train(
+        &mut model,
+        &mut loader,
+        |p, t| mse(p, t, Agg::Mean),
+        &mut Descent::new(1e150),
+        &TrainConfig::default(),
+        &mut [],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err.error, NnError::NonFinite { .. }),
+        "{}",
+        err.error
+    );
 }
 
 /// `KeepBest` monitoring a validation loss added by an earlier callback, with early stopping:

@@ -94,7 +94,9 @@ where
     let (y, mut tape) = record(n_inputs, leaf, f);
     assert!(
         y.shape() == (1, 1),
-        "matrix::gradient: the function must return a 1×1 matrix (a scalar loss), got {}×{}",
+        "matrix::gradient: the function must return a 1×1 matrix (a scalar loss), got {}×{} \
+         (reduce it with .sum() or .mean(); a reduction along one dimension keeps the other: \
+         Along::Rows sums each column into one row, Along::Cols each row into one column)",
         y.nrows(),
         y.ncols()
     );
@@ -113,7 +115,7 @@ where
 
 /// `(f(inputs), gradients, aux)` for `f` returning `(loss, aux)`: `aux` is any extra output
 /// passed through, not differentiated (JAX's `has_aux`), e.g. the predictions or a metric
-/// computed on the way. Return plain values in `aux` (`v.value().clone()`, not the
+/// computed on the way. Return plain values in `aux` (`v.value()`, an owned copy, not the
 /// [`MatVar`] `v`: a variable used after the call panics). Gradients as [`gradient`].
 ///
 /// # Panics
@@ -129,7 +131,7 @@ where
 /// let (loss, g, prediction) = matrix::value_and_gradient_with_aux(
 ///     |m| {
 ///         let p = m[0].matmul(m[1]);
-///         (p.component_mul(p).sum(), p.value().clone())
+///         (p.component_mul(p).sum(), p.value())
 ///     },
 ///     &[&w, &x],
 /// );
