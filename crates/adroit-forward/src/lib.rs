@@ -58,6 +58,12 @@
 //! (`m + ln Σ exp(xᵢ − m)`), use `ln_1p` and `exp_m1` — and its second derivatives are right
 //! as well (both tested).
 //!
+//! The other side of the same limit: a second derivative whose exact value is finite but
+//! within a few orders of magnitude of overflow can come out `±∞` or NaN, when a term of its
+//! product rule overflows before the sum that would bring it back into range (`x.powf(0.9)`
+//! at `1.06e-281`, exact second derivative `−1.06e308`, gives NaN, as JAX's gives `−∞`;
+//! `atan2`'s and `x/y`'s at divisors near `1e-160`). Rescale inputs towards 1.
+//!
 //! # Singular matrices
 //! `num_traits::Zero::is_zero` is true only for an *identically* zero number (value and every
 //! perturbation zero), so linear algebra that skips zeros never drops a derivative. The price:

@@ -159,6 +159,11 @@ impl UnaryRule for Ln1p {
 /// Convention: at `x = ±0`, `∂x` is the one-sided limit from the right, `+∞` for `b > 1` and
 /// `−∞` for `0 < b < 1` (as [`Ln`]'s `+∞` for base e).
 ///
+/// Range: where `b·ln b` overflows (`b` above about 2.5e305 in `f64`), `∂b` is 0 (its exact
+/// value is subnormal there), and so is its slope in `x`: reverse
+/// mode, which reads the mixed second derivative from `∂b`, then gives 0 for `∂²/∂b∂x` where
+/// forward mode, reading it from `∂x`, gives the exact `−1/(x·b·ln²b)`.
+///
 /// # Example
 /// ```
 /// use adroit_forward::rules::{BinaryRule, Log};

@@ -33,7 +33,9 @@ impl UnaryRule for Abs {
         } else if x == S::zero() {
             S::zero()
         } else {
-            x
+            // NaN: a NaN slope whose own perturbations are NaN too (`x` itself would carry the
+            // tangent 1 and give abs''(NaN) = 1), zero only where x is unperturbed.
+            x * S::nan()
         };
         (x.abs(), slope)
     }

@@ -324,3 +324,35 @@ fn powf_exponent_derivatives_where_the_power_underflows_above_one() {
     let want = -2.371662645783867e-307;
     assert!((g[1] - want).abs() <= 1e-14 * want.abs(), "{}", g[1]);
 }
+
+/// From a cross-check against JAX and mpmath: the second derivative of `c/y` in `y`, `2c/y³`,
+/// lost one of its two halves where the slope of `1/y` underflows (`|y|` above ~1e154) and
+/// overflowed to ∞ where that slope overflows (`|y|` below ~1e-154) though `2c/y³` is finite.
+#[test]
+fn division_second_derivatives_at_huge_and_tiny_divisors() {
+    let rel = |got: f64, exact: f64| ((got - exact) / exact).abs();
+    for (c, y) in [
+        (1e300, 1e180),
+        (1e300, 1e160),
+        (1.0, 1e100),
+        (1e-300, 1e-200),
+        (3e-60, 1e-120),
+    ] {
+        // 2c/y³ in an order that stays in range for these points
+        let exact = 2.0 * (c / y) / y / y;
+        let got_div = second_derivative(|v: HyperDual<f64>| HyperDual::constant(c) / v, y);
+        assert!(
+            rel(got_div, exact) < 1e-14,
+            "{c:e}/y at {y:e}: {got_div:e} vs {exact:e}"
+        );
+    }
+}
+
+/// `abs` at NaN: value, slope and second derivative NaN (the second derivative was 1, from the
+/// NaN branch returning `x` itself, whose tangent is 1).
+#[test]
+fn abs_second_derivative_at_nan_is_nan() {
+    assert!(second_derivative(|v: HyperDual<f64>| v.abs(), f64::NAN).is_nan());
+    assert!(derivative(|v: Dual<f64>| v.abs(), f64::NAN).is_nan());
+    assert_eq!(second_derivative(|v: HyperDual<f64>| v.abs(), -2.0), 0.0);
+}

@@ -442,3 +442,18 @@ fn forward_over_reverse_second_derivatives_near_overflow() {
     let stable = hessian(|x| x[0] * 1.0, &[400.0_f64]);
     assert_eq!(stable[(0, 0)], 0.0);
 }
+
+/// The forward-over-reverse Hessian of `x/y` at a huge divisor keeps both halves of
+/// `∂²/∂y² = 2x/y³` (it gave 1e-300 for 2e-300: the rule's `∂y` is now `−(x/y)/y` there).
+#[test]
+fn division_hessian_at_a_huge_divisor() {
+    let h = hessian(|v| v[0] / v[1], &[1e300_f64, 1e200]);
+    let exact = 2.0 * (1e300 / 1e200) / 1e200 / 1e200;
+    assert!(
+        ((h[(1, 1)] - exact) / exact).abs() < 1e-14,
+        "{:e}",
+        h[(1, 1)]
+    );
+    // the mixed partial −1/y² = −1e-400 underflows to (−)0
+    assert_eq!(h[(0, 1)], 0.0);
+}
