@@ -62,7 +62,8 @@
 //! within a few orders of magnitude of overflow can come out `±∞` or NaN, when a term of its
 //! product rule overflows before the sum that would bring it back into range (`x.powf(0.9)`
 //! at `1.06e-281`, exact second derivative `−1.06e308`, gives NaN, as JAX's gives `−∞`;
-//! `atan2`'s and `x/y`'s at divisors near `1e-160`). Rescale inputs towards 1.
+//! `y.atan2(x)`'s `∂²/∂y²` at `(1e-200, 1e-160)` gives `−∞` for `−2e280`). Rescale inputs
+//! towards 1.
 //!
 //! # Singular matrices
 //! `num_traits::Zero::is_zero` is true only for an *identically* zero number (value and every

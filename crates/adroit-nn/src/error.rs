@@ -78,8 +78,10 @@ pub enum NnError {
         /// What was empty.
         what: String,
     },
-    /// Data holds a value it cannot (an infinity where statistics are learnt, or a weight
-    /// file's `F64` value beyond an `f32` model's range).
+    /// Data holds a value it cannot (an infinity where statistics are learnt, a NaN or
+    /// infinity in validation data or in a loader asked to
+    /// [`check_finite`](crate::data::DataLoader::check_finite), or a weight file's `F64` value
+    /// beyond an `f32` model's range).
     ///
     /// # Example
     /// ```

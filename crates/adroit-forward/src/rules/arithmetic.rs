@@ -92,9 +92,10 @@ impl BinaryRule for Div {
         // overflows (a subnormal y). Outside the range where 1/y² is a normal number, −(x/y)/y:
         // one division more, but the slope of 1/y (−1/y²) never forms, so a nested type's
         // tangent of this partial does not lose the half of 2x/y³ that passes through it.
-        let bound = S::min_positive_value().sqrt();
-        let magnitude = y.abs();
-        let dy = if magnitude > bound && magnitude * bound < S::one() {
+        // Comparisons only (on the primal): no arithmetic on `y` that a tape would record.
+        let low = S::min_positive_value().sqrt();
+        let high = low.recip();
+        let dy = if (y > low && y < high) || (y < -low && y > -high) {
             -crate::chain_product(value, inv)
         } else {
             -(value / y)

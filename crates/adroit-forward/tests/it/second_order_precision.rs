@@ -250,6 +250,13 @@ fn second_derivatives_near_overflow_follow_the_documented_limit() {
         second_derivative(|x| num_traits::Float::ln(num_traits::Float::exp(x)), 300.0).abs()
             < 1e-12
     );
+    // The other side: finite exact values near overflow come out NaN or infinite (the docs'
+    // examples): x^0.9 at 1.06e-281 (exact −1.06e308), atan2's ∂²/∂y² at (1e-200, 1e-160)
+    // (exact −2e280).
+    let p09 = |x: HyperDual<f64>| num_traits::Float::powf(x, HyperDual::constant(0.9));
+    assert!(second_derivative(p09, 1.0628033e-281).is_nan());
+    let h = hessian(|v| num_traits::Float::atan2(v[0], v[1]), &[1e-200, 1e-160]);
+    assert_eq!(h[(0, 0)], f64::NEG_INFINITY);
     // Naive log-sum-exp at logits near 700: diag(p) without −p·pᵀ. Stable: right.
     let x = [700.0, 701.0, 699.5];
     let m = 701.0;

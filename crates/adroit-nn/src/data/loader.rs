@@ -194,15 +194,29 @@ impl<T: MatScalar> DataLoader<T> {
         self.x.nrows()
     }
 
-    /// The first NaN or infinite entry of the data, as `(which, row, sample)` with `which`
-    /// `"inputs"` or `"targets"` (for `train`'s check before its first step).
-    pub(crate) fn first_non_finite(&self) -> Option<(&'static str, usize, usize)> {
-        [("inputs", &self.x), ("targets", &self.y)]
-            .into_iter()
-            .find_map(|(which, m)| {
-                let k = m.iter().position(|v| !v.is_finite())?;
-                Some((which, k % m.nrows(), k / m.nrows()))
-            })
+    /// Checks that every input and target is finite. The loader itself accepts NaN and
+    /// infinite entries (a loss of your own may mask missing targets stored as NaN, as
+    /// [`Standardizer`](crate::data::Standardizer) keeps them); with the built-in losses they
+    /// stop [`train`](crate::train()) at the first batch holding them, after the batches before
+    /// it have trained. Call this first to refuse them before any step.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidData`] naming the first NaN or infinite entry (inputs or targets, row
+    /// and sample).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::data::DataLoader;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// let loader = DataLoader::new(dmatrix![1.0, 2.0, 3.0], dmatrix![0.0, f64::NAN, 1.0], 2).unwrap();
+    /// let err = loader.check_finite().unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "invalid data: the targets hold a NaN or infinite entry (row 0, sample 1)"
+    /// );
+    /// ```
+    pub fn check_finite(&self) -> Result<(), NnError> {
+        super::check_finite_entries(&[("inputs", &self.x), ("targets", &self.y)])
     }
 
     /// How many batches [`DataLoader::epoch`] has drawn, over all epochs (`train` numbers its

@@ -35,3 +35,23 @@ pub use loader::DataLoader;
 pub use metrics::{accuracy, confusion_matrix};
 pub use split::{Split, train_test_split};
 pub use standardize::Standardizer;
+
+/// Refuses the first NaN or infinite entry of the labelled matrices (features × samples), as
+/// [`NnError::InvalidData`](crate::NnError) "the {label} hold a NaN or infinite entry (row r,
+/// sample s)".
+pub(crate) fn check_finite_entries<T: adroit_reverse::matrix::MatScalar>(
+    labelled: &[(&str, &nalgebra::DMatrix<T>)],
+) -> Result<(), crate::NnError> {
+    for (label, m) in labelled {
+        if let Some(k) = m.iter().position(|v| !v.is_finite()) {
+            return Err(crate::NnError::InvalidData {
+                what: format!(
+                    "the {label} hold a NaN or infinite entry (row {}, sample {})",
+                    k % m.nrows(),
+                    k / m.nrows()
+                ),
+            });
+        }
+    }
+    Ok(())
+}

@@ -15,7 +15,8 @@
 //!
 //! # Errors
 //! Every loss returns [`NnError::ShapeMismatch`](crate::NnError) naming both shapes when `ŷ`
-//! and `y` differ in shape.
+//! and `y` differ in shape; [`logitcrossentropy`] also for a single class (one row), whose
+//! loss would always be 0.
 
 mod classification;
 mod margin;

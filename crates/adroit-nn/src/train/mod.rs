@@ -96,9 +96,6 @@ impl Default for TrainConfig {
 ///   step: [`NnError::ShapeMismatch`] for a parameter set to a wrong shape,
 ///   [`NnError::InvalidConfig`] for layers whose sizes do not fit (a [`Chain`](crate::Chain)'s)
 ///   or a non-finite activation parameter;
-/// - [`NnError::InvalidData`] if the loader's inputs or targets hold a NaN or infinite entry
-///   (naming the first), before the first step: nothing is trained on data that would stop
-///   the run half-way through an epoch;
 /// - [`NnError::EmptyData`] if an epoch would have no batch;
 /// - [`NnError::InvalidConfig`] if the optimiser's settings are refused
 ///   ([`Optimizer::check_config`](crate::optim::Optimizer::check_config): a negative learning
@@ -111,7 +108,11 @@ impl Default for TrainConfig {
 /// - [`NnError::NonFinite`] if the loss or a gradient becomes NaN or infinite, or an update
 ///   would make a parameter so: training stops and the model keeps the parameters it had
 ///   before that step (the last good ones; the optimiser's state is unchanged after a
-///   non-finite loss or gradient, see [`step`](crate::optim::step)). Only non-finite values
+///   non-finite loss or gradient, see [`step`](crate::optim::step)); the message counts the
+///   batch's non-finite inputs and targets, if any. The data are not checked up front (a loss
+///   of your own may mask missing targets stored as NaN): call
+///   [`DataLoader::check_finite`](crate::data::DataLoader::check_finite) first to refuse such
+///   data before any step, rather than stop at the first batch holding them. Only non-finite values
 ///   stop a run: one that diverges while staying finite (a learning rate far too large)
 ///   returns `Ok` with growing losses in its history — watch them, or stop it with
 ///   [`EarlyStopping`].
@@ -170,14 +171,6 @@ where
         };
         return Err(TrainError { error, history });
     }
-    if let Some((which, row, sample)) = loader.first_non_finite() {
-        let error = NnError::InvalidData {
-            what: format!(
-                "the training {which} hold a NaN or infinite entry (row {row}, sample {sample})"
-            ),
-        };
-        return Err(TrainError { error, history });
-    }
     if loader.batches_per_epoch() == 0 {
         let error = NnError::EmptyData {
             what: "an epoch (fewer samples than one batch, and the last partial batch is dropped)"
@@ -210,9 +203,11 @@ where
                 Err(e) => {
                     bar.finish();
                     let error = match e {
-                        NnError::NonFinite { what, .. } => {
-                            NnError::NonFinite { epoch, batch, what }
-                        }
+                        NnError::NonFinite { what, .. } => NnError::NonFinite {
+                            epoch,
+                            batch,
+                            what: what + &data_hint(&x, &y),
+                        },
                         other => other,
                     };
                     return Err(TrainError { error, history });
@@ -386,4 +381,24 @@ fn check_usage<T: MatScalar, M: Layer<T>>(
         });
     }
     Ok(())
+}
+
+/// `" (the batch's inputs hold 2 NaN or infinite entries)"` when the batch's data is not
+/// finite (the likely cause of a non-finite loss), else nothing.
+fn data_hint<T: MatScalar>(x: &DMatrix<T>, y: &DMatrix<T>) -> String {
+    let count = |m: &DMatrix<T>| m.iter().filter(|v| !v.is_finite()).count();
+    let entries = |n: usize| {
+        let noun = if n == 1 { "entry" } else { "entries" };
+        format!("{n} NaN or infinite {noun}")
+    };
+    match (count(x), count(y)) {
+        (0, 0) => String::new(),
+        (nx, 0) => format!(" (the batch's inputs hold {})", entries(nx)),
+        (0, ny) => format!(" (the batch's targets hold {})", entries(ny)),
+        (nx, ny) => format!(
+            " (the batch's inputs hold {}, its targets {})",
+            entries(nx),
+            entries(ny)
+        ),
+    }
 }

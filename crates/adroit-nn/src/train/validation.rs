@@ -117,17 +117,10 @@ where
                 found: y.shape(),
             });
         }
-        for (what, m) in [("inputs", &x), ("targets", &y)] {
-            if let Some(k) = m.iter().position(|v| !v.is_finite()) {
-                return Err(NnError::InvalidData {
-                    what: format!(
-                        "the validation {what} hold a NaN or infinite entry (row {}, sample {})",
-                        k % m.nrows(),
-                        k / m.nrows()
-                    ),
-                });
-            }
-        }
+        crate::data::check_finite_entries(&[
+            ("validation inputs", &x),
+            ("validation targets", &y),
+        ])?;
         let validation = Self {
             x,
             y,
