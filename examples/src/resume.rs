@@ -82,6 +82,56 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Error> {
     })
 }
 
+/// The numbered checkpoint files, `{stem}-{n}.{extension}` with `n` the epochs done; the one
+/// place their names are spelt (written, read and cleaned up through it).
+#[derive(Clone, Copy, Debug)]
+enum Checkpoint {
+    /// The model.
+    Weights,
+    /// The optimiser with its state.
+    Optimizer,
+    /// The best model so far.
+    Best,
+    /// The callbacks' state.
+    Callbacks,
+}
+
+impl Checkpoint {
+    /// Every kind.
+    const ALL: [Checkpoint; 4] = [
+        Checkpoint::Weights,
+        Checkpoint::Optimizer,
+        Checkpoint::Best,
+        Checkpoint::Callbacks,
+    ];
+
+    /// The file name's stem and extension.
+    fn parts(self) -> (&'static str, &'static str) {
+        match self {
+            Checkpoint::Weights => ("weights", "safetensors"),
+            Checkpoint::Optimizer => ("optimizer", "json"),
+            Checkpoint::Best => ("best", "safetensors"),
+            Checkpoint::Callbacks => ("callbacks", "json"),
+        }
+    }
+
+    /// The file for `n` epochs done, in `dir`.
+    fn path(self, dir: &Path, n: usize) -> PathBuf {
+        let (stem, extension) = self.parts();
+        dir.join(format!("{stem}-{n}.{extension}"))
+    }
+
+    /// The epochs done that `name` is a file of this kind for, if it is one.
+    fn epochs_of(self, name: &str) -> Option<usize> {
+        let (stem, extension) = self.parts();
+        let rest = name.strip_prefix(stem)?.strip_prefix('-')?;
+        rest.strip_suffix(extension)?
+            .strip_suffix('.')?
+            .parse()
+            .ok()
+    }
+}
+
 /// Removes the checkpoint files in `dir` of any epoch count but `keep` (left by the run
 /// before, or by a run killed before its `progress.json` named them). Best effort: a leftover
 /// costs disk space, not correctness.
@@ -92,12 +142,7 @@ fn remove_other_checkpoints(dir: &Path, keep: usize) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        let numbered = ["weights-", "optimizer-", "best-", "callbacks-"]
-            .iter()
-            .find_map(|prefix| name.strip_prefix(prefix))
-            .and_then(|rest| rest.split_once('.'))
-            .filter(|(_, ext)| matches!(*ext, "safetensors" | "json"))
-            .and_then(|(n, _)| n.parse::<usize>().ok());
+        let numbered = Checkpoint::ALL.iter().find_map(|kind| kind.epochs_of(name));
         if numbered.is_some_and(|n| n != keep) {
             let _ = std::fs::remove_file(entry.path());
         }
@@ -158,10 +203,10 @@ pub fn run(
 ) -> Result<Report, Error> {
     std::fs::create_dir_all(dir)
         .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
-    let weights_file = |n: usize| dir.join(format!("weights-{n}.safetensors"));
-    let optimizer_file = |n: usize| dir.join(format!("optimizer-{n}.json"));
-    let best_file = |n: usize| dir.join(format!("best-{n}.safetensors"));
-    let callbacks_file = |n: usize| dir.join(format!("callbacks-{n}.json"));
+    let weights_file = |n: usize| Checkpoint::Weights.path(dir, n);
+    let optimizer_file = |n: usize| Checkpoint::Optimizer.path(dir, n);
+    let best_file = |n: usize| Checkpoint::Best.path(dir, n);
+    let callbacks_file = |n: usize| Checkpoint::Callbacks.path(dir, n);
     let progress_file = dir.join("progress.json");
     let dropout_seed = seed.wrapping_mul(31).wrapping_add(7);
 
