@@ -34,7 +34,7 @@ pub use validation::Validation;
 /// let config = TrainConfig { epochs: 50, seed: 7, ..TrainConfig::default() };
 /// assert_eq!((config.epochs, config.seed, config.progress, config.log), (50, 7, false, false));
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TrainConfig {
     /// Number of passes over the data in this call (a resumed run passes the epochs still to
     /// go: the total less [`DataLoader::epochs_drawn`]).
