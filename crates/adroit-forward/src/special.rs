@@ -6,11 +6,11 @@ use crate::{Dual, DualVec, HyperDualVec};
 use num_traits::Float;
 
 /// Special functions that `num_traits::Float` lacks: the error function and its complement.
-/// Implemented for `f32`, `f64` (values from the `libm` crate, a port of musl's libm, whose `erf` comes from FreeBSD's `msun`), for
-/// every dual number type over them (derivatives from [`rules::Erf`](crate::rules::Erf) and
-/// [`rules::Erfc`](crate::rules::Erfc)), and, in adroit-reverse, for tape variables, so code
-/// generic over `S: SpecialFunctions` (e.g. the exact GELU, `x·½·erfc(−x/√2)`) differentiates
-/// in every mode.
+/// Implemented for `f32`, `f64` (values from the `libm` crate, a port of musl's libm, whose
+/// `erf` comes from FreeBSD's `msun`), for every dual number type over them (derivatives from
+/// [`rules::Erf`](crate::rules::Erf) and [`rules::Erfc`](crate::rules::Erfc)), and, in
+/// adroit-reverse, for tape variables, so code generic over `S: SpecialFunctions` (e.g. the
+/// exact GELU, `x·½·erfc(−x/√2)`) differentiates in every mode.
 ///
 /// On a concrete `f64`, call these as `SpecialFunctions::erf(x)`: the standard library has an
 /// unstable `f64::erf` of the same name, which `x.erf()` would collide with.

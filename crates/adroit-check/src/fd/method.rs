@@ -24,19 +24,18 @@ pub enum Step {
     /// leading error term with a higher-order stencil, then choose the `h` that minimises
     /// `ε·max(|f|, 1)·Σ|wⱼ|/hᵈ + |c|·|f⁽q⁾|·h^(q−d)`.
     ///
-    /// The probe starts at the unit scale `ε^(1/(q+2))` and widens (up to that times
-    /// `max(1, |x|)`) while it sees rounding noise alone or does not move `x` at all (large
-    /// `|x|`); a probe that still sees only
-    /// noise (a function linear at this scale) gives its own step, which keeps the stencil
-    /// close to `x` (away from a kink its probe did not reach) — unless a probe at 0.3 of its
-    /// step rises above its own noise, which shows the first aliased an oscillation (its
-    /// period dividing the step), and the step shrinks; while the probe leaves the function's
-    /// domain (NaN) it shrinks tenfold as long as the step still moves `x`. The step is never
-    /// below `ε^(7/8)·|x|` (about 100 ulps of `x` in `f64`) unless
-    /// [`with_max_range`](FiniteDifference::with_max_range) caps it lower. Above the unit scale, a probe
-    /// that disagrees with one at 0.3 of its step (and is not noise) is taken to alias an
-    /// oscillation finer than its step, and shrinks. If a function still defeats it, give the
-    /// point a [`Fixed`](Step::Fixed) step or a small
+    /// The probe starts at the unit scale `ε^(1/(q+2))` and widens (up to that times `max(1,
+    /// |x|)`) while it sees rounding noise alone or does not move `x` at all (large `|x|`); a
+    /// probe that still sees only noise (a function linear at this scale) gives its own step,
+    /// which keeps the stencil close to `x` (away from a kink its probe did not reach) — unless
+    /// a probe at 0.3 of its step rises above its own noise, which shows the first aliased an
+    /// oscillation (its period dividing the step), and the step shrinks; while the probe leaves
+    /// the function's domain (NaN) it shrinks tenfold as long as the step still moves `x`. The
+    /// step is never below `ε^(7/8)·|x|` (about 100 ulps of `x` in `f64`) unless
+    /// [`with_max_range`](FiniteDifference::with_max_range) caps it lower. Above the unit
+    /// scale, a probe that disagrees with one at 0.3 of its step (and is not noise) is taken to
+    /// alias an oscillation finer than its step, and shrinks. If a function still defeats it,
+    /// give the point a [`Fixed`](Step::Fixed) step or a small
     /// [`with_max_range`](FiniteDifference::with_max_range).
     ///
     /// Known limits, all from the scale assumptions (values and derivatives of order 1,

@@ -247,16 +247,16 @@ fn decode_node(
 }
 
 impl MatProgram {
-    /// Decodes a program and an output cotangent from arbitrary bytes: the first byte gives
-    /// the number of inputs (1–3) and whether values are coarse (multiples of ½, so that
-    /// ties and zeros occur); then per input a byte for each dimension (1, 2, 3, 5, 8 or 12)
-    /// and two bytes seeding its values (in `[−4, 4)`); then the expression in prefix order
-    /// (depth at most 8; dimensions at most 48, except where a reshape into one row or column
-    /// — at most 48² entries — and the operations after it make larger ones; at most about
-    /// 10⁵ scalar operations in all, see [`MatExpr::cost`]; an operation whose operands' shapes do not fit is fitted by a
-    /// reduction, a transpose or reusing an operand); then two bytes
-    /// seeding the cotangent (values in `[−4, 4)`, the result's shape). Missing bytes read
-    /// as zeros. Every byte string decodes to a shape-consistent program.
+    /// Decodes a program and an output cotangent from arbitrary bytes: the first byte gives the
+    /// number of inputs (1–3) and whether values are coarse (multiples of ½, so that ties and
+    /// zeros occur); then per input a byte for each dimension (1, 2, 3, 5, 8 or 12) and two
+    /// bytes seeding its values (in `[−4, 4)`); then the expression in prefix order (depth at
+    /// most 8; dimensions at most 48, except where a reshape into one row or column — at most
+    /// 48² entries — and the operations after it make larger ones; at most about 10⁵ scalar
+    /// operations in all, see [`MatExpr::cost`]; an operation whose operands' shapes do not fit
+    /// is fitted by a reduction, a transpose or reusing an operand); then two bytes seeding the
+    /// cotangent (values in `[−4, 4)`, the result's shape). Missing bytes read as zeros. Every
+    /// byte string decodes to a shape-consistent program.
     ///
     /// A dimension byte `b` picks `[1, 2, 3, 5, 8, 12][b % 6]`. An expression is a tag byte
     /// `t` then its operands; `t % 12` picks the operation and `p = t / 12` its variant:

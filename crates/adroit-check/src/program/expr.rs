@@ -5,8 +5,8 @@ use num_traits::Float;
 use std::fmt;
 
 /// A program: an expression over inputs `x₀ … x_{n−1}` and constants using every `Float`
-/// operation of the rule table. [`eval`](Self::eval) runs it on any `Float` type (`f64`, `Dual`, `Var`,
-/// nested duals), so the same program is differentiated by every mode.
+/// operation of the rule table. [`eval`](Self::eval) runs it on any `Float` type (`f64`,
+/// `Dual`, `Var`, nested duals), so the same program is differentiated by every mode.
 ///
 /// # Example
 /// ```

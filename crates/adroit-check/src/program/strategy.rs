@@ -13,8 +13,9 @@ fn binary_op() -> impl Strategy<Value = BinaryOp> {
 }
 
 /// Random expressions over `n_inputs` inputs with at most about `size` nodes and nesting depth
-/// `depth`, using every `Float` operation of the rule table (all but `erf` and `erfc`). Shrinking simplifies towards a single
-/// input (proptest's recursive strategies shrink sub-trees first).
+/// `depth`, using every `Float` operation of the rule table (all but `erf` and `erfc`).
+/// Shrinking simplifies towards a single input (proptest's recursive strategies shrink
+/// sub-trees first).
 ///
 /// # Panics
 /// If `n_inputs` is 0.

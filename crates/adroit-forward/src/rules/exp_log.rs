@@ -160,9 +160,9 @@ impl UnaryRule for Ln1p {
 /// `−∞` for `0 < b < 1` (as [`Ln`]'s `+∞` for base e).
 ///
 /// Range: where `b·ln b` overflows (`b` above about 2.5e305 in `f64`), `∂b` is 0 (its exact
-/// value is subnormal there), and so is its slope in `x`: reverse
-/// mode, which reads the mixed second derivative from `∂b`, then gives 0 for `∂²/∂b∂x` where
-/// forward mode, reading it from `∂x`, gives the exact `−1/(x·b·ln²b)`.
+/// value is subnormal there), and so is its slope in `x`: reverse mode, which reads the mixed
+/// second derivative from `∂b`, then gives 0 for `∂²/∂b∂x` where forward mode, reading it from
+/// `∂x`, gives the exact `−1/(x·b·ln²b)` (so a reverse-mode Hessian is not symmetric there).
 ///
 /// # Example
 /// ```

@@ -161,8 +161,8 @@ impl UnaryRule for Atan {
 /// partials `(∂/∂y, ∂/∂x) = (x/(x² + y²), -y/(x² + y²))`.
 ///
 /// Conventions: at the origin, where the angle is undefined, both partials are `0` rather
-/// than NaN (PyTorch 2.15's choice; JAX 0.10 gives NaN); with an infinite coordinate both are `0`, their
-/// limit (each is bounded by `1/r`), where `x/r²` would be `∞/∞`.
+/// than NaN (PyTorch 2.15's choice; JAX 0.10 gives NaN); with an infinite coordinate both are
+/// `0`, their limit (each is bounded by `1/r`), where `x/r²` would be `∞/∞`.
 ///
 /// # Example
 /// ```

@@ -35,7 +35,8 @@ impl<T: MatScalar> Dense<T> {
     ///
     /// # Panics
     /// If the `outputs × inputs` weight would have more entries than `usize` counts or more
-    /// bytes than an allocation can hold (`isize::MAX`), as [`glorot_uniform`](crate::init::glorot_uniform).
+    /// bytes than an allocation can hold (`isize::MAX`), as
+    /// [`glorot_uniform`](crate::init::glorot_uniform).
     ///
     /// # Example
     /// ```
