@@ -10,13 +10,21 @@
 //! package), and reshape biases to 1-D for PyTorch (`b.reshape(-1)`). A
 //! [`LayerNorm`](crate::LayerNorm)'s `scale` and `bias` are `nn.LayerNorm`'s `weight` and
 //! `bias`.
+//!
+//! Files are written atomically ([`write_atomically`]); the same bytes in memory come from
+//! [`to_safetensors_bytes`] and load with [`load_safetensors_bytes`] (e.g. weights embedded
+//! with `include_bytes!`). A corrupted file or byte string is a typed error, never a panic
+//! (the `weights_load` fuzz target).
 
 mod atomic;
 mod header;
 mod weights;
 
 pub use atomic::write_atomically;
-pub use weights::{LoadReport, load_safetensors, load_safetensors_partial, save_safetensors};
+pub use weights::{
+    LoadReport, load_safetensors, load_safetensors_bytes, load_safetensors_partial,
+    save_safetensors, to_safetensors_bytes,
+};
 
 use crate::NnError;
 use std::path::Path;

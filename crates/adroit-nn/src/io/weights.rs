@@ -83,7 +83,36 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
     path: impl AsRef<Path>,
 ) -> Result<(), NnError> {
     let path = path.as_ref();
-    refuse_duplicate_names(model, path)?;
+    let bytes = encode(model, &path.display().to_string())?;
+    write_atomically(path, &bytes)
+}
+
+/// The bytes [`save_safetensors`] writes, in memory (to send elsewhere, or to embed).
+///
+/// # Errors
+/// [`NnError::InvalidFile`] (its `path` naming the in-memory bytes) if the safetensors encoder
+/// refuses a tensor or two parameters of the model share a name.
+///
+/// # Example
+/// ```
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// use adroit_nn::{Activation, Dense, io};
+/// let model = Dense::<f64>::new(2, 3, Activation::Tanh, &mut StdRng::seed_from_u64(0));
+/// let bytes = io::to_safetensors_bytes(&model).unwrap();
+/// let mut copy = Dense::<f64>::new(2, 3, Activation::Tanh, &mut StdRng::seed_from_u64(1));
+/// io::load_safetensors_bytes(&mut copy, &bytes).unwrap();
+/// assert_eq!(copy, model);
+/// ```
+pub fn to_safetensors_bytes<T: MatScalar, M: Layer<T>>(model: &M) -> Result<Vec<u8>, NnError> {
+    encode(model, IN_MEMORY)
+}
+
+/// What errors name as the `path` of bytes held in memory.
+const IN_MEMORY: &str = "(in-memory bytes)";
+
+/// Every parameter of `model` as safetensors bytes; `source` names the destination in errors.
+fn encode<T: MatScalar, M: Layer<T>>(model: &M, source: &str) -> Result<Vec<u8>, NnError> {
+    refuse_duplicate_names(model, source)?;
     let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     model.visit("", &mut |name, p| {
         tensors.push((name.to_string(), vec![p.nrows(), p.ncols()], to_bytes(p)))
@@ -94,16 +123,15 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
             TensorView::new(dtype::<T>(), shape.clone(), data)
                 .map(|v| (name.clone(), v))
                 .map_err(|e| NnError::InvalidFile {
-                    path: path.display().to_string(),
+                    path: source.to_string(),
                     reason: e.to_string(),
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let bytes = safetensors::tensor::serialize(views, &None).map_err(|e| NnError::InvalidFile {
-        path: path.display().to_string(),
+    safetensors::tensor::serialize(views, &None).map_err(|e| NnError::InvalidFile {
+        path: source.to_string(),
         reason: e.to_string(),
-    })?;
-    write_atomically(path, &bytes)
+    })
 }
 
 /// Loads every parameter of `model` from the safetensors file at `path`. Every tensor is
@@ -155,6 +183,31 @@ pub fn load_safetensors<T: MatScalar, M: Layer<T>>(
     path: impl AsRef<Path>,
 ) -> Result<(), NnError> {
     load(model, path.as_ref(), true).map(|_| ())
+}
+
+/// [`load_safetensors`] from bytes in memory (`include_bytes!`, a network read, or
+/// [`to_safetensors_bytes`]): every parameter of `model`, all checked before any is set.
+///
+/// # Errors
+/// As [`load_safetensors`] but for reading a file ([`NnError::Io`]); the errors' `path` names
+/// the in-memory bytes. A byte string that is not a valid safetensors file is an
+/// [`NnError::InvalidFile`] — never a panic (fuzzed: `fuzz/`'s `weights_load`).
+///
+/// # Example
+/// ```
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// use adroit_nn::{Activation, Dense, NnError, io};
+/// let mut model = Dense::<f32>::new(3, 2, Activation::Relu, &mut StdRng::seed_from_u64(0));
+/// let before = model.clone();
+/// let err = io::load_safetensors_bytes(&mut model, b"not a weight file").unwrap_err();
+/// assert!(matches!(err, NnError::InvalidFile { .. }));
+/// assert_eq!(model, before); // untouched
+/// ```
+pub fn load_safetensors_bytes<T: MatScalar, M: Layer<T>>(
+    model: &mut M,
+    bytes: &[u8],
+) -> Result<(), NnError> {
+    decode_into(model, bytes, IN_MEMORY, true).map(|_| ())
 }
 
 /// What [`load_safetensors_partial`] did: tensor names, each list sorted as the model visits
@@ -268,7 +321,7 @@ fn describe(e: &SafeTensorError) -> String {
 /// tensor per name: saving would fail in the encoder, loading would copy one tensor into both).
 fn refuse_duplicate_names<T: MatScalar, M: Layer<T>>(
     model: &M,
-    path: &Path,
+    source: &str,
 ) -> Result<(), NnError> {
     let mut names = std::collections::HashSet::new();
     let mut duplicate = None;
@@ -280,7 +333,7 @@ fn refuse_duplicate_names<T: MatScalar, M: Layer<T>>(
     match duplicate {
         None => Ok(()),
         Some(name) => Err(NnError::InvalidFile {
-            path: path.display().to_string(),
+            path: source.to_string(),
             reason: format!(
                 "the model has two parameters named `{name}`; each needs its own name (check \
                  the prefixes a custom layer's `visit` passes)"
@@ -296,24 +349,35 @@ fn load<T: MatScalar, M: Layer<T>>(
     path: &Path,
     strict: bool,
 ) -> Result<LoadReport, NnError> {
-    refuse_duplicate_names(model, path)?;
+    let source = path.display().to_string();
     // Only a regular file (or a link to one): reading a device such as /dev/zero would not
     // end, and a FIFO would block.
     let kind = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
     if !kind.is_file() {
         return Err(NnError::Io {
-            path: path.display().to_string(),
+            path: source,
             message: "not a regular file (a directory, device or pipe)".into(),
         });
     }
     let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
-    let file = SafeTensors::deserialize(&bytes).map_err(|e| NnError::InvalidFile {
-        path: path.display().to_string(),
+    decode_into(model, &bytes, &source, strict)
+}
+
+/// [`load`] from bytes in memory; `source` names them in errors.
+fn decode_into<T: MatScalar, M: Layer<T>>(
+    model: &mut M,
+    bytes: &[u8],
+    source: &str,
+    strict: bool,
+) -> Result<LoadReport, NnError> {
+    refuse_duplicate_names(model, source)?;
+    let file = SafeTensors::deserialize(bytes).map_err(|e| NnError::InvalidFile {
+        path: source.to_string(),
         reason: describe(&e),
     })?;
-    if let Some(name) = duplicate_tensor_name(&bytes) {
+    if let Some(name) = duplicate_tensor_name(bytes) {
         return Err(NnError::InvalidFile {
-            path: path.display().to_string(),
+            path: source.to_string(),
             reason: format!(
                 "its header lists tensor `{name}` twice (which one is meant is not decidable)"
             ),
@@ -358,14 +422,14 @@ fn load<T: MatScalar, M: Layer<T>>(
     report.unexpected.sort();
     if strict && !report.missing.is_empty() {
         return Err(NnError::MissingTensor {
-            path: path.display().to_string(),
+            path: source.to_string(),
             names: report.missing,
             unexpected: report.unexpected,
         });
     }
     if strict && !report.unexpected.is_empty() {
         return Err(NnError::UnexpectedTensors {
-            path: path.display().to_string(),
+            path: source.to_string(),
             names: report.unexpected,
         });
     }

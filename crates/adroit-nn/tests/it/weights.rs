@@ -500,3 +500,39 @@ fn a_file_naming_a_tensor_twice_is_refused() {
     load_safetensors(&mut layer, &path).unwrap();
     assert_eq!(layer.weight, nalgebra::dmatrix![1.5, -2.0]);
 }
+
+#[path = "../../../../fuzz/shared/weights_check.rs"]
+mod weights_check;
+
+/// Replays the `weights_load` fuzz target's seeds (`fuzz/seeds/weights_load/`: valid files of
+/// its models, and any crash found, once fixed) through its check: nothing panics, a refused
+/// load leaves the model unchanged, an accepted one is finite; the valid seeds load into both
+/// element types. Plus a few byte strings the loader must refuse whole.
+#[test]
+fn weights_load_fuzz_seeds_replay() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/weights_load");
+    let mut seeds = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let accepted = weights_check::check_weights_bytes(&data);
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("valid-"))
+        {
+            assert_eq!(accepted, (true, true), "{}", path.display());
+        }
+        seeds += 1;
+    }
+    assert!(seeds >= 2, "the seeds of {} are missing", dir.display());
+    let valid = std::fs::read(dir.join("valid-f32")).unwrap();
+    for bad in [
+        &b""[..],
+        &b"\xff\xff\xff\xff\xff\xff\xff\xff{}"[..],
+        &valid[..valid.len() - 1],
+        &valid[..20],
+    ] {
+        assert_eq!(weights_check::check_weights_bytes(bad), (false, false));
+    }
+}
