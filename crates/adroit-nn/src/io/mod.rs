@@ -12,7 +12,8 @@
 //! `bias`.
 //!
 //! Files are written atomically ([`write_atomically`]); the same bytes in memory come from
-//! [`to_safetensors_bytes`] and load with [`load_safetensors_bytes`] (e.g. weights embedded
+//! [`to_safetensors_bytes`] and load with [`load_safetensors_bytes`] or
+//! [`load_safetensors_bytes_partial`] (e.g. weights embedded
 //! with `include_bytes!`). A corrupted file or byte string is a typed error, never a panic
 //! (the `weights_load` fuzz target).
 
@@ -22,8 +23,8 @@ mod weights;
 
 pub use atomic::write_atomically;
 pub use weights::{
-    LoadReport, load_safetensors, load_safetensors_bytes, load_safetensors_partial,
-    save_safetensors, to_safetensors_bytes,
+    LoadReport, load_safetensors, load_safetensors_bytes, load_safetensors_bytes_partial,
+    load_safetensors_partial, save_safetensors, to_safetensors_bytes,
 };
 
 use crate::NnError;

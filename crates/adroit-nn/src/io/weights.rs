@@ -207,7 +207,37 @@ pub fn load_safetensors_bytes<T: MatScalar, M: Layer<T>>(
     model: &mut M,
     bytes: &[u8],
 ) -> Result<(), NnError> {
+    refuse_duplicate_names(model, IN_MEMORY)?;
     decode_into(model, bytes, IN_MEMORY, true).map(|_| ())
+}
+
+/// [`load_safetensors_partial`] from bytes in memory (PyTorch's `load_state_dict(strict=False)`
+/// on a state dict at hand): the parameters the bytes have, the others left as they are.
+///
+/// # Errors
+/// As [`load_safetensors_partial`] but for reading a file; the errors' `path` names the
+/// in-memory bytes. On any error the model is unchanged.
+///
+/// # Example
+/// ```
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// use adroit_nn::{Activation, Chain, Dense, io};
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let backbone = Chain::new().push(Dense::<f32>::new(4, 8, Activation::Relu, &mut rng));
+/// let bytes = io::to_safetensors_bytes(&backbone).unwrap();
+/// let mut model = Chain::new()
+///     .push(Dense::<f32>::new(4, 8, Activation::Relu, &mut rng))
+///     .push(Dense::new(8, 1, Activation::Identity, &mut rng));
+/// let report = io::load_safetensors_bytes_partial(&mut model, &bytes).unwrap();
+/// assert_eq!(report.missing, ["layers.1.weight", "layers.1.bias"]);
+/// assert_eq!(model.layer::<Dense<f32>>(0), backbone.layer::<Dense<f32>>(0));
+/// ```
+pub fn load_safetensors_bytes_partial<T: MatScalar, M: Layer<T>>(
+    model: &mut M,
+    bytes: &[u8],
+) -> Result<LoadReport, NnError> {
+    refuse_duplicate_names(model, IN_MEMORY)?;
+    decode_into(model, bytes, IN_MEMORY, false)
 }
 
 /// What [`load_safetensors_partial`] did: tensor names, each list sorted as the model visits
@@ -350,6 +380,8 @@ fn load<T: MatScalar, M: Layer<T>>(
     strict: bool,
 ) -> Result<LoadReport, NnError> {
     let source = path.display().to_string();
+    // Refused before the file is read.
+    refuse_duplicate_names(model, &source)?;
     // Only a regular file (or a link to one): reading a device such as /dev/zero would not
     // end, and a FIFO would block.
     let kind = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
@@ -363,14 +395,14 @@ fn load<T: MatScalar, M: Layer<T>>(
     decode_into(model, &bytes, &source, strict)
 }
 
-/// [`load`] from bytes in memory; `source` names them in errors.
+/// [`load`] from bytes in memory (the model's names already checked by
+/// [`refuse_duplicate_names`]); `source` names the bytes in errors.
 fn decode_into<T: MatScalar, M: Layer<T>>(
     model: &mut M,
     bytes: &[u8],
     source: &str,
     strict: bool,
 ) -> Result<LoadReport, NnError> {
-    refuse_duplicate_names(model, source)?;
     let file = SafeTensors::deserialize(bytes).map_err(|e| NnError::InvalidFile {
         path: source.to_string(),
         reason: describe(&e),

@@ -465,6 +465,18 @@ fn two_parameters_with_one_name_are_refused_on_save_and_load() {
         (target.a.clone(), target.b.clone()),
         (dmatrix![1.0], dmatrix![2.0])
     );
+    // Before the file is read: a missing file or a directory is not what is reported (a
+    // review caught a refactor that read first), and the in-memory loaders refuse it too.
+    for missing in [d.join("absent.safetensors"), d.to_path_buf()] {
+        let err = load_safetensors(&mut target, &missing).unwrap_err();
+        assert!(matches!(err, NnError::InvalidFile { .. }), "{err:?}");
+    }
+    let bytes = adroit_nn::io::to_safetensors_bytes(
+        &Dense::from_parts(dmatrix![5.0], None, Activation::Identity).unwrap(),
+    )
+    .unwrap();
+    let err = adroit_nn::io::load_safetensors_bytes(&mut target, &bytes).unwrap_err();
+    assert!(matches!(err, NnError::InvalidFile { .. }), "{err:?}");
 }
 
 #[test]
@@ -526,6 +538,18 @@ fn weights_load_fuzz_seeds_replay() {
         seeds += 1;
     }
     assert!(seeds >= 2, "the seeds of {} are missing", dir.display());
+    // The valid seeds are what the model of seed 0 saves, in both element types, and both
+    // load into both (through the check above, and here by name).
+    let f32_file = adroit_nn::io::to_safetensors_bytes(&weights_check::model::<f32>(0)).unwrap();
+    let f64_file = adroit_nn::io::to_safetensors_bytes(&weights_check::model::<f64>(0)).unwrap();
+    for (name, bytes) in [("valid-f32", f32_file), ("valid-f64", f64_file)] {
+        assert_eq!(std::fs::read(dir.join(name)).unwrap(), bytes, "{name}");
+        assert_eq!(
+            weights_check::check_weights_bytes(&bytes),
+            (true, true),
+            "{name}"
+        );
+    }
     let valid = std::fs::read(dir.join("valid-f32")).unwrap();
     for bad in [
         &b""[..],
