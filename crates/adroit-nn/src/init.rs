@@ -131,12 +131,14 @@ impl Init {
         fan_out: usize,
         fan_in: usize,
     ) -> Result<DMatrix<T>, NnError> {
-        let gain = match self {
-            Init::GlorotUniform { gain }
-            | Init::GlorotNormal { gain }
-            | Init::KaimingUniform { gain }
-            | Init::KaimingNormal { gain } => gain,
-            Init::Zeros => 0.0,
+        let fan_in_scale = |s: f64| (s / (fan_in.max(1) as f64)).sqrt();
+        // (gain, the spread per unit gain, a normal draw?)
+        let (gain, scale, normal_draw) = match self {
+            Init::GlorotUniform { gain } => (gain, glorot_scale(fan_out, fan_in, 6.0), false),
+            Init::GlorotNormal { gain } => (gain, glorot_scale(fan_out, fan_in, 2.0), true),
+            Init::KaimingUniform { gain } => (gain, fan_in_scale(3.0), false),
+            Init::KaimingNormal { gain } => (gain, fan_in_scale(1.0), true),
+            Init::Zeros => (0.0, 0.0, false),
         };
         if !(gain.is_finite() && gain >= 0.0) {
             return Err(NnError::InvalidConfig {
@@ -145,14 +147,10 @@ impl Init {
             });
         }
         check_size::<T>("Init::sample", fan_out, fan_in);
-        let fan_in_scale = |s: f64| (s / (fan_in.max(1) as f64)).sqrt();
-        let (spread, normal_draw) = match self {
-            Init::GlorotUniform { gain } => (gain * glorot_scale(fan_out, fan_in, 6.0), false),
-            Init::GlorotNormal { gain } => (gain * glorot_scale(fan_out, fan_in, 2.0), true),
-            Init::KaimingUniform { gain } => (gain * fan_in_scale(3.0), false),
-            Init::KaimingNormal { gain } => (gain * fan_in_scale(1.0), true),
-            Init::Zeros => return Ok(DMatrix::zeros(fan_out, fan_in)),
-        };
+        if self == Init::Zeros {
+            return Ok(DMatrix::zeros(fan_out, fan_in));
+        }
+        let spread = gain * scale;
         let limit = num_traits::cast::<T, f64>(<T as num_traits::Float>::max_value())
             .unwrap_or(f64::MAX)
             / 16.0;

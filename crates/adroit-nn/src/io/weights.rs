@@ -207,8 +207,7 @@ pub fn load_safetensors_bytes<T: MatScalar, M: Layer<T>>(
     model: &mut M,
     bytes: &[u8],
 ) -> Result<(), NnError> {
-    refuse_duplicate_names(model, IN_MEMORY)?;
-    decode_into(model, bytes, IN_MEMORY, true).map(|_| ())
+    load_bytes(model, bytes, true).map(|_| ())
 }
 
 /// [`load_safetensors_partial`] from bytes in memory (PyTorch's `load_state_dict(strict=False)`
@@ -236,8 +235,17 @@ pub fn load_safetensors_bytes_partial<T: MatScalar, M: Layer<T>>(
     model: &mut M,
     bytes: &[u8],
 ) -> Result<LoadReport, NnError> {
+    load_bytes(model, bytes, false)
+}
+
+/// [`load`] for bytes in memory.
+fn load_bytes<T: MatScalar, M: Layer<T>>(
+    model: &mut M,
+    bytes: &[u8],
+    strict: bool,
+) -> Result<LoadReport, NnError> {
     refuse_duplicate_names(model, IN_MEMORY)?;
-    decode_into(model, bytes, IN_MEMORY, false)
+    decode_into(model, bytes, IN_MEMORY, strict)
 }
 
 /// What [`load_safetensors_partial`] did: tensor names, each list sorted as the model visits

@@ -237,21 +237,7 @@ fn layer_norm_refuses_an_input_of_another_feature_count() {
             )),
             "{err}"
         );
-        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            matrix::pullback(
-                |_| {
-                    chain.forward(
-                        MatVar::constant(dmatrix![1.0; 2.0]),
-                        &mut Context::new(Mode::Eval, 0),
-                    )
-                },
-                &[],
-            )
-        }));
-        let message = caught.expect_err("a wrong feature count must panic");
-        let message = message
-            .downcast_ref::<String>()
-            .expect("a formatted message");
+        let message = eval_forward_panic(&chain, dmatrix![1.0; 2.0]);
         assert!(
             message.starts_with(&format!(
                 "LayerNorm: the input has {hidden} rows (features) but the layer normalises {norm}"
@@ -270,26 +256,31 @@ fn layer_norm_refuses_an_input_of_another_feature_count() {
     // A bias set to another shape than the scale.
     let mut ln = LayerNorm::<f64>::new(2);
     ln.bias = dmatrix![0.0];
-    let caught = std::panic::catch_unwind(|| {
+    let message = eval_forward_panic(&ln, dmatrix![1.0; 2.0]);
+    assert!(
+        message.starts_with("LayerNorm: the bias is 1×1, not 2×1"),
+        "{message}"
+    );
+}
+
+/// The message of the panic that `layer`'s forward pass (eval mode) raises on `x`.
+fn eval_forward_panic<L: Layer<f64>>(layer: &L, x: DMatrix<f64>) -> String {
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         matrix::pullback(
             |_| {
-                ln.forward(
-                    MatVar::constant(dmatrix![1.0; 2.0]),
+                layer.forward(
+                    MatVar::constant(x.clone()),
                     &mut Context::new(Mode::Eval, 0),
                 )
             },
             &[],
         )
-        .0
-    });
-    let message = caught.expect_err("a mis-set bias must panic");
-    let message = message
+    }));
+    let payload = caught.expect_err("the forward pass must panic");
+    payload
         .downcast_ref::<String>()
-        .expect("a formatted message");
-    assert!(
-        message.starts_with("LayerNorm: the bias is 1×1, not 2×1"),
-        "{message}"
-    );
+        .expect("a formatted message")
+        .clone()
 }
 
 /// Sizes whose entry count overflows `usize` are refused with a clear panic (nalgebra's

@@ -1225,6 +1225,9 @@ fn softmax_family_lines_the_loss_does_not_read_contribute_zero() {
     assert_eq!((g[0][(1, 0)], g[0][(1, 1)]), (0.0, 0.0));
 }
 
+/// A softmax-family operation along a dimension.
+type LineOp = fn(MatVar<f64>, Along) -> MatVar<f64>;
+
 /// The documented gradients along lines whose softmax is NaN, cotangent by cotangent: softmax's
 /// pullback `s ⊙ (G − Σ(G ⊙ s))` and log-softmax's `G − s ⊙ ΣG` under the `0·∞ = 0` convention
 /// (from a documentation review: the docs had said "NaN where the cotangent is not zero").
@@ -1294,20 +1297,19 @@ fn softmax_family_gradients_along_lines_with_infinities() {
                 Along::Rows => m.clone(),
                 Along::Cols => m.transpose(),
             };
-            let (_, pb) = matrix::pullback(|m| m[0].softmax(along), &[orient(x)]);
-            let got = pb.call(&orient(&g));
-            assert!(
-                same(&got[0], &orient(&softmax_grad)),
-                "softmax {x} {g}: {}",
-                got[0]
-            );
-            let (_, pb) = matrix::pullback(|m| m[0].logsoftmax(along), &[orient(x)]);
-            let got = pb.call(&orient(&g));
-            assert!(
-                same(&got[0], &orient(&logsoftmax_grad)),
-                "logsoftmax {x} {g}: {}",
-                got[0]
-            );
+            let ops: [(&str, LineOp, &DMatrix<f64>); 2] = [
+                ("softmax", MatVar::softmax, &softmax_grad),
+                ("logsoftmax", MatVar::logsoftmax, &logsoftmax_grad),
+            ];
+            for (name, op, expected) in ops {
+                let (_, pb) = matrix::pullback(|m| op(m[0], along), &[orient(x)]);
+                let got = pb.call(&orient(&g));
+                assert!(
+                    same(&got[0], &orient(expected)),
+                    "{name} {x} {g}: {}",
+                    got[0]
+                );
+            }
         }
     }
 }
