@@ -1,9 +1,12 @@
 //! [`GenericFn`]: a function written once for every `Float` type, so a checker can evaluate it
 //! in `f64`, on forward duals and on reverse variables.
 
-use num_traits::Float;
+use adroit_forward::SpecialFunctions;
 
-/// A function `ℝⁿ → ℝᵐ` written generically over [`Float`].
+/// A function `ℝⁿ → ℝᵐ` written generically over [`SpecialFunctions`]: `num_traits::Float`
+/// and `erf`/`erfc`, which every number type the checks use implements (`f32`, `f64`, adroit's
+/// duals, `Var`). An implementation may ask less of `S`, e.g. `fn eval<S: Float>` when it
+/// needs no `erf` (as in the example below).
 ///
 /// Closures cannot be generic, so a checked function is a type implementing this trait; the
 /// [`generic_fn!`](crate::generic_fn) macro writes one from a closure-like expression.
@@ -31,12 +34,15 @@ pub trait GenericFn {
     /// let f = generic_fn!(|x| vec![x[0] * x[0], x[0].sqrt()]);
     /// assert_eq!(f.eval(&[4.0_f64]), vec![16.0, 2.0]);
     /// assert_eq!(f.eval(&[4.0_f32]), vec![16.0, 2.0]);
+    /// // erf and erfc are at hand too
+    /// let g = generic_fn!(|x| vec![x[0].erf() + x[0].erfc()]);
+    /// assert_eq!(g.eval(&[0.5_f64]), vec![1.0]);
     /// ```
-    fn eval<S: Float>(&self, x: &[S]) -> Vec<S>;
+    fn eval<S: SpecialFunctions>(&self, x: &[S]) -> Vec<S>;
 }
 
-/// Writes a [`GenericFn`] from `|x| body`, where `body` is generic code over `S: Float`
-/// returning a `Vec<S>`.
+/// Writes a [`GenericFn`] from `|x| body`, where `body` is generic code over
+/// `S: SpecialFunctions` (`num_traits::Float` with `erf` and `erfc`) returning a `Vec<S>`.
 ///
 /// The body is the body of a generic function, not a closure, so two things differ from
 /// closures over `f64`:
@@ -61,10 +67,8 @@ macro_rules! generic_fn {
         struct __AdroitGenericFn;
         impl $crate::GenericFn for __AdroitGenericFn {
             #[allow(unused_imports)]
-            fn eval<S: $crate::__private::num_traits::Float>(
-                &self,
-                $x: &[S],
-            ) -> ::std::vec::Vec<S> {
+            fn eval<S: $crate::__private::SpecialFunctions>(&self, $x: &[S]) -> ::std::vec::Vec<S> {
+                use $crate::__private::SpecialFunctions as _;
                 use $crate::__private::num_traits::Float as _;
                 $body
             }

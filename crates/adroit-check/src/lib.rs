@@ -9,10 +9,10 @@
 //!   adroit-reverse's matrix tape. A failure is a [`Mismatch`] that names the entry, the three
 //!   values, the errors and the [`Tolerance`].
 //! - [`strategy`]: proptest strategies — floats in a domain (away from or on kinks), vectors,
-//!   matrices — and [`program`]: random programs over every `num_traits::Float` operation of
-//!   the rule table (not `erf`/`erfc`, which `Float` lacks), evaluated generically (on `f64`,
-//!   `Dual`, `Var`, nested types), shrinking to a minimal failing program; also decodable from
-//!   bytes for fuzzing ([`program::Program::decode`]).
+//!   matrices — and [`program`]: random programs over every operation of the rule table (the
+//!   `num_traits::Float` functions and `erf`/`erfc`), evaluated generically (on `f64`, `Dual`,
+//!   `Var`, nested types), shrinking to a minimal failing program; also decodable from bytes
+//!   for fuzzing ([`program::Program::decode`]).
 //! - [`matrix_program`]: random programs of whole-matrix operations, checked on
 //!   adroit-reverse's matrix tape against its scalar tape (for the `matrix_program` fuzz
 //!   target).
@@ -79,5 +79,6 @@ pub use proptest;
 /// Re-exports used by the exported macros; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use adroit_forward::SpecialFunctions;
     pub use num_traits;
 }

@@ -1,6 +1,7 @@
 //! [`CheckScalar`]: the precisions the checks run in.
 
 use crate::GenericFn;
+use adroit_forward::SpecialFunctions;
 use adroit_reverse::TapeScalar;
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -18,7 +19,9 @@ use num_traits::Float;
 /// }
 /// assert!(sin_is_right(0.5_f32) && sin_is_right(0.5_f64));
 /// ```
-pub trait CheckScalar: TapeScalar + nalgebra::Scalar + Float + sealed::Sealed {
+pub trait CheckScalar:
+    TapeScalar + nalgebra::Scalar + Float + SpecialFunctions + sealed::Sealed
+{
     /// Converts to `f64` for comparisons.
     ///
     /// # Example

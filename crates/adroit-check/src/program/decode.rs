@@ -17,7 +17,16 @@ fn decode_expr(bytes: &mut Bytes<'_>, n_inputs: usize, depth: u32) -> Expr {
         0 | 1 => Expr::Input(usize::from(bytes.next()) % n_inputs),
         2 => Expr::Const(f64::from(bytes.next() as i8) / 32.0),
         3 | 4 => {
-            let op = UnaryOp::ALL[usize::from(tag / 8) % UnaryOp::ALL.len()];
+            // Tags 3 and 4 each choose among the first 32 operations by `tag / 8`, but the
+            // last two of those (`to_degrees`, `to_radians`) stand for `erf` and `erfc` under
+            // tag 4 (added later; the committed seeds decode as before elsewhere).
+            let pick = usize::from(tag / 8);
+            let pick = if tag % 8 == 4 && pick >= 30 {
+                pick + 2
+            } else {
+                pick
+            };
+            let op = UnaryOp::ALL[pick % UnaryOp::ALL.len()];
             Expr::Unary(op, Box::new(decode_expr(bytes, n_inputs, depth + 1)))
         }
         5 | 6 => {
@@ -51,6 +60,9 @@ impl Program {
     /// let (p, x) = Program::decode(&[0, 4, 0, 3, 0]);
     /// assert_eq!(x, vec![1.0 / 1024.0]);
     /// assert_eq!(p.to_string(), "neg(x0)");
+    /// // tag 4 with 30 or 31 as `tag / 8` (244, 252): erf and erfc
+    /// let (p, x) = Program::decode(&[1, 0, 8, 0, 248, 21, 244, 0, 0, 252, 0, 1]);
+    /// assert_eq!((p.to_string(), x), ("(erf(x0) * erfc(x1))".to_string(), vec![0.5, -0.5]));
     /// ```
     pub fn decode(data: &[u8]) -> (Program, Vec<f64>) {
         let mut bytes = Bytes::new(data);

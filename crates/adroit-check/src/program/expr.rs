@@ -1,6 +1,7 @@
 //! [`Expr`]: a program as an expression tree, evaluated generically over `Float`.
 
 use super::ops::{BinaryOp, UnaryOp};
+use adroit_forward::SpecialFunctions;
 use num_traits::Float;
 use std::fmt;
 
@@ -65,7 +66,7 @@ impl Expr {
     /// let y = e.eval(&[Dual::constant(1.0), Dual::variable(2.0)]);
     /// assert_eq!((y.value(), y.tangent()), (-2.0, -1.0));
     /// ```
-    pub fn eval<S: Float>(&self, x: &[S]) -> S {
+    pub fn eval<S: SpecialFunctions>(&self, x: &[S]) -> S {
         match self {
             Expr::Input(i) => x[i % x.len()],
             Expr::Const(v) => c(*v),
@@ -428,7 +429,7 @@ impl Expr {
 }
 
 /// The guarded unary operation (see [`UnaryOp`]).
-pub(crate) fn unary<S: Float>(op: UnaryOp, a: S) -> S {
+pub(crate) fn unary<S: SpecialFunctions>(op: UnaryOp, a: S) -> S {
     let squashed = |k: f64| a.tanh() * c(k);
     match op {
         UnaryOp::Neg => -a,
@@ -463,11 +464,13 @@ pub(crate) fn unary<S: Float>(op: UnaryOp, a: S) -> S {
         UnaryOp::Fract => a.fract(),
         UnaryOp::ToDegrees => a.to_degrees() * c(0.01),
         UnaryOp::ToRadians => a.to_radians(),
+        UnaryOp::Erf => a.erf(),
+        UnaryOp::Erfc => a.erfc(),
     }
 }
 
 /// The guarded binary operation (see [`BinaryOp`]).
-pub(crate) fn binary<S: Float>(op: BinaryOp, a: S, b: S) -> S {
+pub(crate) fn binary<S: SpecialFunctions>(op: BinaryOp, a: S, b: S) -> S {
     match op {
         BinaryOp::Add => a + b,
         BinaryOp::Sub => a - b,

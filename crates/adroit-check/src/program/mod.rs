@@ -1,6 +1,5 @@
-//! Random programs over every operation of the rule table that `num_traits::Float` offers (all
-//! but `erf` and `erfc`, of adroit-forward's `SpecialFunctions`), for property tests and
-//! fuzzing.
+//! Random programs over every operation of the rule table (the `num_traits::Float` functions and
+//! `erf`/`erfc` of adroit-forward's `SpecialFunctions`), for property tests and fuzzing.
 //!
 //! A [`Program`] is an expression tree ([`Expr`]) over `n` inputs. Each operation is guarded
 //! so that its argument stays in its domain (`ln(a² + ½)`, `asin(0.9·tanh a)`, …; see
@@ -35,7 +34,7 @@ pub use expr::Expr;
 pub use ops::{BinaryOp, UnaryOp};
 pub use strategy::{expr, program, program_and_point};
 
-use num_traits::Float;
+use adroit_forward::SpecialFunctions;
 use std::fmt;
 
 /// A random program: an expression over `n_inputs` inputs, with one output.
@@ -79,13 +78,13 @@ impl Program {
     /// let y = p.eval(&[Dual::variable(2.0), Dual::constant(3.0)]);
     /// assert_eq!((y.value(), y.tangent()), (6.0, 3.0));
     /// ```
-    pub fn eval<S: Float>(&self, x: &[S]) -> S {
+    pub fn eval<S: SpecialFunctions>(&self, x: &[S]) -> S {
         self.expr.eval(x)
     }
 }
 
 impl crate::GenericFn for Program {
-    fn eval<S: Float>(&self, x: &[S]) -> Vec<S> {
+    fn eval<S: SpecialFunctions>(&self, x: &[S]) -> Vec<S> {
         vec![self.expr.eval(x)]
     }
 }

@@ -1,5 +1,5 @@
-//! The operations a random program can use: every function of the rule table, each with the
-//! guard that keeps its argument inside its domain.
+//! The operations a random program can use: every function of the rule table (and the special
+//! functions `erf` and `erfc`), each with the guard that keeps its argument inside its domain.
 
 /// A function of one argument (of the rule table). Guards (documented per variant) map any real
 /// argument smoothly into the function's domain, so every program is defined everywhere.
@@ -80,6 +80,10 @@ pub enum UnaryOp {
     ToDegrees,
     /// `to_radians a`.
     ToRadians,
+    /// `erf a` ([`SpecialFunctions`](adroit_forward::SpecialFunctions)).
+    Erf,
+    /// `erfc a` ([`SpecialFunctions`](adroit_forward::SpecialFunctions)).
+    Erfc,
 }
 
 /// A function of two arguments (of the rule table), guarded like [`UnaryOp`].
@@ -124,7 +128,7 @@ pub enum BinaryOp {
 
 impl UnaryOp {
     /// Every unary operation.
-    pub const ALL: [UnaryOp; 32] = [
+    pub const ALL: [UnaryOp; 34] = [
         UnaryOp::Neg,
         UnaryOp::Recip,
         UnaryOp::Sqrt,
@@ -157,6 +161,8 @@ impl UnaryOp {
         UnaryOp::Fract,
         UnaryOp::ToDegrees,
         UnaryOp::ToRadians,
+        UnaryOp::Erf,
+        UnaryOp::Erfc,
     ];
 
     /// The Float method name.
@@ -207,6 +213,8 @@ impl UnaryOp {
             UnaryOp::Fract => "fract",
             UnaryOp::ToDegrees => "to_degrees",
             UnaryOp::ToRadians => "to_radians",
+            UnaryOp::Erf => "erf",
+            UnaryOp::Erfc => "erfc",
         }
     }
 }

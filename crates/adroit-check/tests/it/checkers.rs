@@ -33,6 +33,30 @@ fn gradcheck_passes_correct_functions_in_both_modes() {
 }
 
 #[test]
+fn checks_run_on_code_using_erf_and_erfc() {
+    // The exact GELU x·½·erfc(−x/√2) and erf of a product: generic_fn! bodies may call erf
+    // and erfc, and every mode (duals, tape, second order) differentiates them.
+    let f = generic_fn!(|x| {
+        let half = S::from(0.5).unwrap();
+        let gelu = x[0] * half * (-x[0] * S::from(std::f64::consts::FRAC_1_SQRT_2).unwrap()).erfc();
+        vec![gelu, (x[0] * x[1]).erf()]
+    });
+    let x = [0.7, -0.4];
+    let report = gradcheck(&f, &x, &Options::for_precision::<f64>()).unwrap();
+    assert!(report.max_fd_error < 1e-9, "{report:?}");
+    let f32_report = gradcheck(&f, &[0.7f32, -0.4], &Options::for_precision::<f32>()).unwrap();
+    assert!(f32_report.max_fd_error < 1e-4, "{f32_report:?}");
+    hessian_check(&f, &x, &Options::for_precision::<f64>()).unwrap();
+    // The GELU's derivative Φ(x) + x·φ(x), from its analytic form.
+    let g = adroit_reverse::gradient(|v| f.eval(v).remove(0), &x);
+    let (pdf, cdf) = (
+        (-0.49_f64 / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt(),
+        0.758_036_347_776_927_5, // Φ(0.7)
+    );
+    assert!((g[0] - (cdf + 0.7 * pdf)).abs() < 1e-12, "{g:?}");
+}
+
+#[test]
 fn rule_check_finds_a_wrong_pullback_and_names_it() {
     let recorded = |x: &[Var<f64>]| {
         let (a, b) = (x[0].value(), x[1].value());
