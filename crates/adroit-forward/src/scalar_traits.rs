@@ -252,13 +252,23 @@ macro_rules! impl_scalar_traits {
             }
             /// `self·a + b` with the fused (singly rounded) primal of the plain number type, so
             /// the primal matches the plain program's; the tangent is that of `self·a + b`.
-            /// Where `self·a` overflows but the fused value does not, the result is the
-            /// unfused one (infinite).
+            /// Where `self·a` overflows but the fused value does not (`b` cancels most of it),
+            /// the sum is formed at half scale, `((self·(a/2) + b/2))·2` (exact scalings), so
+            /// the primal is still the fused one. Where the fused value is `b`'s infinity and
+            /// `self·a` overflowed to the other one (`∞ − ∞` unfused), the result is `b`.
             #[inline]
             #[track_caller]
             fn mul_add(self, a: Self, b: Self) -> Self {
                 let fused = self.primal().mul_add(a.primal(), b.primal());
-                let unfused = self * a + b;
+                let mut unfused = self * a + b;
+                if fused.is_finite() && !unfused.primal().is_finite() {
+                    let one = <$p as __nt::One>::one();
+                    let two = one + one;
+                    let half = one / two;
+                    unfused = (self * a.scale(half) + b.scale(half)).scale(two);
+                } else if fused.is_infinite() && b.primal() == fused && unfused.primal() != fused {
+                    return b;
+                }
                 // The rounding difference is exact (the two are within a few ulps), so
                 // shifting by it gives the fused value; a shift has derivative 1.
                 let d = fused - unfused.primal();

@@ -157,7 +157,9 @@ impl UnaryRule for Ln1p {
 /// `log_b x = ln x / ln b` (`x.log(b)`): partials `(1/(x·ln b), -log_b x/(b·ln b))`.
 ///
 /// Convention: at `x = ±0`, `∂x` is the one-sided limit from the right, `+∞` for `b > 1` and
-/// `−∞` for `0 < b < 1` (as [`Ln`]'s `+∞` for base e).
+/// `−∞` for `0 < b < 1` (as [`Ln`]'s `+∞` for base e); so are the second derivatives there:
+/// `∂²/∂x∂b = −1/(x·b·ln²b)` is `−∞` in both orders (forward mode reads it from `∂x`, reverse
+/// mode from `∂b`), `∂²/∂x² = −1/(x²·ln b)` is `∓∞`.
 ///
 /// Range: where `b·ln b` overflows (`b` above about 2.5e305 in `f64`), `∂b` is 0 (its exact
 /// value is subnormal there), and so is its slope in `x`: reverse mode, which reads the mixed
@@ -183,12 +185,15 @@ pub struct Log;
 /// `∂ log_b(x)/∂x = 1/(x·ln b)`, as `(1/x)/ln b` where `1/x` is finite: the derivatives of that
 /// form never square `x·ln b` (which overflowed in `f32` from x ≈ 1e-18 and made a mixed
 /// partial 0 in `f64`). At subnormal `x`, whose `1/x` overflows, `1/(x·ln b)` may still be
-/// finite and is used. `x + 0` turns −0 into +0, so at `x = 0` the sign is that of `ln b`.
+/// finite and is used. `x + 0` turns −0 into +0, so at `x = 0` the sign is that of `ln b`; there
+/// `(1/x)/ln b` is kept too, so that its slope in `b` is the one-sided limit `−∞·sign` of
+/// `−1/(x·b·ln²b)`, as reverse mode reads it from `∂b` (through `1/(x·ln b)`, whose `x`
+/// factor is 0 there, it was 0, and a reverse-mode Hessian was not symmetric).
 #[inline(always)]
 fn log_dx<S: Float>(x: S, ln_base: S) -> S {
     let x = x + S::zero();
     let inv = x.recip();
-    if inv.is_finite() {
+    if inv.is_finite() || x == S::zero() {
         inv / ln_base
     } else {
         (x * ln_base).recip()

@@ -266,6 +266,63 @@ fn mul_add_has_the_fused_primal() {
 }
 
 #[test]
+fn mul_add_keeps_the_fused_primal_where_the_product_overflows() {
+    // x·a overflows but x·a + b does not: the primal was ∞ where f64::mul_add gives
+    // 1.2500000000000004e308 (found by an audit of the nalgebra traits).
+    let (x, a, b) = (1.5e154_f64, 1.5e154, -1e308);
+    let fused = x.mul_add(a, b);
+    assert!(fused.is_finite());
+    let y = Dual::variable(x).mul_add(Dual::constant(a), Dual::constant(b));
+    assert_eq!((y.value(), y.tangent()), (fused, a));
+    let (v, g) = adroit_forward::value_and_gradient(|v| v[0].mul_add(v[1], v[2]), &[x, a, b]);
+    assert_eq!((v, g), (fused, vec![a, x, 1.0]));
+    let h = hessian(|v| v[0].mul_add(v[1], v[2]), &[x, a, b]);
+    assert_eq!(h[(0, 1)], 1.0);
+    assert_eq!(h[(1, 0)], 1.0);
+    assert_eq!(h[(0, 0)] + h[(1, 1)] + h[(2, 2)], 0.0);
+    // f32 likewise.
+    let (x32, a32, b32) = (1.5e19_f32, 1.5e19, -3e38);
+    let y = Dual::variable(x32).mul_add(Dual::constant(a32), Dual::constant(b32));
+    assert_eq!((y.value(), y.tangent()), (x32.mul_add(a32, b32), a32));
+    assert!(y.value().is_finite());
+    // An infinite b with a product overflowing the other way: f64 gives b, not ∞ − ∞ = NaN.
+    let y =
+        Dual::variable(1e300_f64).mul_add(Dual::constant(1e300), Dual::new(f64::NEG_INFINITY, 1.0));
+    assert_eq!(
+        1e300_f64.mul_add(1e300, f64::NEG_INFINITY),
+        f64::NEG_INFINITY
+    );
+    assert_eq!((y.value(), y.tangent()), (f64::NEG_INFINITY, 1.0));
+}
+
+#[test]
+fn log_mixed_second_derivative_at_zero_is_the_one_sided_limit() {
+    // ∂²/∂x∂b log_b(x) = −1/(x·b·ln²b) → −∞ as x → 0⁺, for any base b > 0 (x·b·ln²b > 0).
+    // The second-order types gave 0 at x = 0 (found by an audit of the nalgebra traits).
+    for (x, b) in [(0.0_f64, 2.0), (-0.0, 2.0), (0.0, 0.5)] {
+        let h = hessian(|v| v[0].log(v[1]), &[x, b]);
+        assert_eq!(h[(0, 1)], f64::NEG_INFINITY, "({x}, {b}): {h}");
+        assert_eq!(h[(1, 0)], f64::NEG_INFINITY, "({x}, {b}): {h}");
+        // ∂²/∂x² = −1/(x²·ln b): −∞ for b > 1, +∞ for b < 1
+        assert_eq!(
+            h[(0, 0)],
+            if b > 1.0 {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }
+        );
+    }
+    // Next to 0 the formula, finite, in both orders.
+    let h = hessian(|v| v[0].log(v[1]), &[1e-300, 2.0]);
+    let exact = -1.0 / (1e-300 * 2.0 * std::f64::consts::LN_2.powi(2));
+    assert!(
+        rel_close(h[(0, 1)], exact, 1e-12) && rel_close(h[(1, 0)], exact, 1e-12),
+        "{h}"
+    );
+}
+
+#[test]
 fn atan2_with_an_infinite_coordinate_has_zero_partials() {
     // (x/r)/r was ∞/∞ = NaN; the partials are bounded by 1/r, so their limit is 0.
     let g = gradient(|v| v[0].atan2(v[1]), &[3.0, f64::INFINITY]);

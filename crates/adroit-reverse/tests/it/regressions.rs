@@ -457,3 +457,35 @@ fn division_hessian_at_a_huge_divisor() {
     // the mixed partial −1/y² = −1e-400 underflows to (−)0
     assert_eq!(h[(0, 1)], 0.0);
 }
+
+/// `mul_add` where `x·a` overflows but the fused `x·a + b` does not: the tape's value was ∞
+/// (found by an audit of the nalgebra traits); now the fused primal, with the partials of
+/// `x·a + b` and a symmetric forward-over-reverse Hessian.
+#[test]
+fn mul_add_keeps_the_fused_primal_where_the_product_overflows() {
+    let (x, a, b) = (1.5e154_f64, 1.5e154, -1e308);
+    let (v, g) = adroit_reverse::value_and_gradient(|v| v[0].mul_add(v[1], v[2]), &[x, a, b]);
+    assert_eq!((v, g), (x.mul_add(a, b), vec![a, x, 1.0]));
+    let h = hessian(|v| v[0].mul_add(v[1], v[2]), &[x, a, b]);
+    assert_eq!((h[(0, 1)], h[(1, 0)], h[(2, 2)]), (1.0, 1.0, 0.0));
+    let (v, g) = adroit_reverse::value_and_gradient(
+        |v| v[0].mul_add(v[1], v[2]),
+        &[1e300_f64, 1e300, f64::NEG_INFINITY],
+    );
+    assert_eq!((v, g), (f64::NEG_INFINITY, vec![0.0, 0.0, 1.0]));
+}
+
+/// The forward-over-reverse Hessian of `log_b(x)` at `x = 0` is symmetric: both mixed entries
+/// are the one-sided limit −∞ of `−1/(x·b·ln²b)` (the entry read from `∂x` was 0; found by an
+/// audit of the nalgebra traits).
+#[test]
+fn log_hessian_at_zero_is_symmetric() {
+    for b in [2.0_f64, 0.5] {
+        let h = hessian(|v| v[0].log(v[1]), &[0.0, b]);
+        assert_eq!(
+            (h[(0, 1)], h[(1, 0)]),
+            (f64::NEG_INFINITY, f64::NEG_INFINITY),
+            "{h}"
+        );
+    }
+}
