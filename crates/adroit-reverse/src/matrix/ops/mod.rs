@@ -144,8 +144,11 @@ impl<T: MatScalar> Partial<T> {
         );
         match self {
             Partial::Matrix(mut d) => {
-                for p in d.as_mut_slice() {
-                    *p *= value;
+                // A scalar loss's seed is 1, and 1·p = p exactly: no pass over the matrix.
+                if value != T::one() {
+                    for p in d.as_mut_slice() {
+                        *p *= value;
+                    }
                 }
                 Adjoint::Dense(d)
             }
