@@ -222,7 +222,8 @@ fn moderate<S: Float>(v: S) -> bool {
 ///
 /// Convention: at `(0, 0)` both partials are `0` (a subgradient), not NaN. Where the value
 /// overflows or is subnormal, the partials are still `x/h`, `y/h` (formed from the scaled
-/// arguments), not 0 or rounded.
+/// arguments), not 0 or rounded. With one infinite argument they are its sign and `0` (the
+/// limit); with two they are NaN (`∞/∞`: the limit depends on the direction of approach).
 ///
 /// # Example
 /// ```
@@ -230,6 +231,10 @@ fn moderate<S: Float>(v: S) -> bool {
 /// assert_eq!(Hypot.eval(3.0_f64, 4.0), (5.0, 0.6, 0.8));
 /// // at the origin both partials are 0
 /// assert_eq!(Hypot.eval(0.0_f64, 0.0), (0.0, 0.0, 0.0));
+/// // one infinite argument: (sign, 0); two: NaN
+/// assert_eq!(Hypot.eval(f64::NEG_INFINITY, 3.0), (f64::INFINITY, -1.0, 0.0));
+/// let (_, dx, dy) = Hypot.eval(f64::INFINITY, f64::INFINITY);
+/// assert!(dx.is_nan() && dy.is_nan());
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Hypot;
