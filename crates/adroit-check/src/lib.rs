@@ -57,7 +57,8 @@ pub use scalar::CheckScalar;
 pub use tolerance::Tolerance;
 
 /// The `num-traits` crate this one is written against ([`GenericFn::eval`] is generic over its
-/// `Float`), re-exported so a user depending on `adroit-check` alone can name it.
+/// `Float`, with adroit-forward's `SpecialFunctions` on top), re-exported so a user depending
+/// on `adroit-check` alone can name it.
 pub use num_traits;
 
 /// `nalgebra`, whose matrices some checks return (`fd::jacobian`), re-exported so a user
