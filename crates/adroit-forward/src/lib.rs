@@ -94,27 +94,40 @@
 //!
 //! # Eigendecompositions and SVD
 //! nalgebra's iterative decompositions run on the dual numbers, deciding convergence on the
-//! primal values (see also the accuracy note in `nalgebra_traits`). Eigenvalue derivatives
-//! are right for distinct eigenvalues. Three cases are not, all at a matrix whose
-//! off-diagonal part is already zero in value but perturbed (a diagonal or block-diagonal
-//! matrix moved off its blocks, `diag(1, 3) + t·E₁₂`):
-//! - **eigenvector derivatives are wrong** (zero tangents; `Dual` and adroit-reverse's `Var`
-//!   alike): nalgebra deflates the zero-valued entry by setting it to zero, which drops its
-//!   tangent. [`symmetric_eigen`] forms them from the primal decomposition instead,
+//! primal values (see also the accuracy note in `nalgebra_traits`), and deflate entries that
+//! are zero (or negligible) in value by setting them to zero — which drops their tangents.
+//! Symmetric eigenvalue derivatives are right for distinct eigenvalues; what is not (checked
+//! against finite differences by two audits):
+//! - **eigenvector derivatives** at a matrix whose off-diagonal part is already zero in value
+//!   but perturbed (a diagonal or block-diagonal matrix moved off its blocks,
+//!   `diag(1, 3) + t·E₁₂`) are zero (`Dual` and adroit-reverse's `Var` alike).
+//!   [`symmetric_eigen`] forms them from the primal decomposition instead,
 //!   `vᵢ' = Σⱼ≠ᵢ vⱼ·(vⱼᵀ·Ȧ·vᵢ)/(λᵢ − λⱼ)`, for `Dual` matrices (adroit-reverse's
 //!   `symmetric_eigen` does the same for `Var` matrices, as one node with the exact pullback);
+//! - **singular vectors and values**: `svd()` on duals gives zero singular-vector tangents at
+//!   a diagonal or triangular matrix, and wrong singular-value tangents at a rank-deficient
+//!   one (`u·vᵀ + t·ones`: 0.200 for 0.926). [`svd`] forms them from the primal
+//!   decomposition instead (adroit-reverse's `svd` for `Var` matrices);
+//! - **eigenvalues of a non-symmetric matrix** (`eigenvalues()`, `complex_eigenvalues()`,
+//!   `schur()`) are wrong, **even when distinct**, at a matrix with a subdiagonal entry zero
+//!   in value but perturbed (a triangular or block-triangular matrix moved off it:
+//!   `[[3, 1, 0], [t, 2, 1], [0, 0, 1]]` gives tangents 0 for ±1). No rule is provided here:
+//!   use `λ' = wᴴ·Ȧ·v / (wᴴ·v)` with the left and right eigenvectors `w`, `v` of the primal
+//!   matrix, or move away from such matrices;
 //! - second-order duals (`HyperDual`) give **NaN eigenvalues, and wrong (zero) second
-//!   derivatives for the others** (`diag(1, 3) + t·(E₁₂ + E₂₁)`: NaN for λ = 3, and
-//!   λ'' = 0 instead of −1 for λ = 1): the squared norm of the zero-valued column carries a
-//!   second-order part, so it is not `is_zero`, and nalgebra divides by its square root, 0.
-//!   [`symmetric_eigen_hyperdual`] forms eigenvalues and eigenvectors with their first and
-//!   second derivatives from the primal decomposition instead (second-order perturbation
-//!   theory), exact at such matrices too;
+//!   derivatives for the others** at such matrices (`diag(1, 3) + t·(E₁₂ + E₂₁)`: NaN for
+//!   λ = 3, and λ'' = 0 instead of −1 for λ = 1): the squared norm of the zero-valued column
+//!   carries a second-order part, so it is not `is_zero`, and nalgebra divides by its square
+//!   root, 0. [`symmetric_eigen_hyperdual`] forms eigenvalues and eigenvectors with their first
+//!   and second derivatives from the primal decomposition instead (second-order perturbation
+//!   theory), exact at such matrices too. Likewise `hessenberg()`, `bidiagonalize()` and
+//!   `schur()` give NaN at triangular or diagonal inputs, and `eigenvalues()` returns `None`
+//!   or does not terminate there;
 //! - with second-order duals, **`svd()` panics** ("Singular value was NaN", 2 × 2) **or never
 //!   converges and loops forever** (3 × 3 and larger: NaN never meets its tolerance); with
 //!   an iteration limit nalgebra's `try_svd(compute_u, compute_v, eps, max_niter)` returns
 //!   `None` in the 3 × 3 case (the 2 × 2 one panics in it too). Take SVD second derivatives
-//!   away from such matrices, or from first-order duals by finite differences.
+//!   away from such matrices, or from first-order [`svd`] by finite differences.
 //!
 //! At a repeated eigenvalue no derivative exists; the result is then `diag(VᵀȦV)` for the
 //! basis `V` nalgebra happens to return (as most AD tools).
@@ -148,6 +161,7 @@ pub mod rules;
 mod scalar_traits;
 mod special;
 mod stop_gradient;
+mod svd;
 mod symmetric_eigen;
 mod symmetric_eigen_hyperdual;
 
@@ -162,6 +176,7 @@ pub use dual_vec::DualVec;
 pub use hyper_dual::{HyperDual, HyperDualVec};
 pub use special::SpecialFunctions;
 pub use stop_gradient::StopGradient;
+pub use svd::{Svd, svd};
 pub use symmetric_eigen::symmetric_eigen;
 pub use symmetric_eigen_hyperdual::symmetric_eigen_hyperdual;
 
@@ -175,6 +190,7 @@ pub use num_traits;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::nalgebra_traits::odd_factorial_series;
+    pub use crate::svd::{primal_svd, svd_pullback};
     pub use crate::symmetric_eigen::symmetric_from_lower;
     pub use approx;
     pub use num_traits;

@@ -37,7 +37,9 @@
 //!   through a decomposition use adroit-forward's `hessian` (its duals implement it).
 //!   Eigenvectors: nalgebra's `symmetric_eigen` on `Var`s loses their derivatives at a
 //!   matrix whose off-diagonal part is zero in value; [`symmetric_eigen`] records the
-//!   decomposition as one node with the exact pullback. As `ToPrimitive`, nalgebra's
+//!   decomposition as one node with the exact pullback; [`svd`] likewise for the singular
+//!   value decomposition (nalgebra's `svd` on `Var`s gets its derivatives wrong at
+//!   triangular, diagonal and rank-deficient matrices). As `ToPrimitive`, nalgebra's
 //!   `try_convert` of a `Var` to `f64` gives its primal value (no derivative);
 //! - **`unsafe` only where the speed is**: the workspace denies `unsafe` code; this crate allows
 //!   it in three small modules and two call sites, each stating its soundness argument: the
@@ -66,6 +68,7 @@ mod record;
 mod scalar;
 mod scope;
 mod special;
+mod svd;
 mod symmetric_eigen;
 mod tape;
 mod var;
@@ -78,6 +81,7 @@ pub use buffers::release_buffers;
 pub use custom::{custom_rule, custom_scalar, stop_gradient};
 pub use pullback::Pullback;
 pub use scalar::TapeScalar;
+pub use svd::svd;
 pub use symmetric_eigen::symmetric_eigen;
 pub use var::Var;
 

@@ -10,6 +10,8 @@ mod elementary;
 #[path = "../../../adroit-forward/tests/it/functions.rs"]
 mod functions;
 mod linalg;
+#[path = "../../../adroit-forward/tests/it/matrices.rs"]
+mod matrices;
 mod matrix;
 mod matrix_affine;
 mod matrix_fd;
@@ -24,6 +26,7 @@ mod reference;
 mod regressions;
 mod scalar_lhs;
 mod special;
+mod svd;
 #[path = "../../../adroit-forward/tests/it/tolerance.rs"]
 mod tolerance;
 mod traits;

@@ -1,0 +1,175 @@
+//! [`svd`]: the thin singular value decomposition of a matrix of duals with exact tangents,
+//! where nalgebra's iteration on the duals loses them (see the crate docs, "Eigendecompositions
+//! and SVD"); and the matching pullback, which adroit-reverse's `svd` records.
+
+use crate::Dual;
+use nalgebra::{DMatrix, DVector, RealField};
+use num_traits::Float;
+
+/// A thin singular value decomposition `(U, σ, Vᵀ)` of an `m × n` matrix: `U` (`m × k`), `σ`
+/// (`k`) and `Vᵀ` (`k × n`), `k = min(m, n)`, as [`svd`] (and adroit-reverse's `svd`) return it.
+pub type Svd<S> = (DMatrix<S>, DVector<S>, DMatrix<S>);
+
+/// The thin SVD `a = U·diag(σ)·Vᵀ` of the matrix `a + t·ȧ` (entries `Dual::new(a, ȧ)`) with the
+/// exact first derivatives in `t` of `U`, `σ` and `Vᵀ`: nalgebra's `svd` of the primal part,
+/// and the tangents of first-order perturbation theory (JAX's `svd` JVP rule; Townsend 2016,
+/// "Differentiating the singular value decomposition"). With `P = Uᵀ·ȧ·V`,
+///
+/// `σ̇ᵢ = Pᵢᵢ`,  `U̇ = U·(F ∘ (P·S + S·Pᵀ)) + (I − UUᵀ)·ȧ·V·S⁻¹`,
+/// `V̇ = V·(F ∘ (S·P + Pᵀ·S)) + (I − VVᵀ)·ȧᵀ·U·S⁻¹`,
+///
+/// `S = diag(σ)`, `Fᵢⱼ = 1/(σⱼ² − σᵢ²)` off the diagonal and 0 on it; the projection terms are
+/// formed only for a tall (`U`) or wide (`V`) matrix, where they are not zero.
+///
+/// `a.svd(true, true)` on the dual matrix differentiates nalgebra's iterations instead: it
+/// gives zero singular-vector tangents at a diagonal or triangular matrix (the deflation sets
+/// zero-valued entries to zero, tangents included) and wrong singular-value tangents at a
+/// rank-deficient one (rotations built from rounding-sized values amplify their tangents).
+///
+/// `a`: `m × n`; returns `U` (`m × k`, orthonormal columns), `σ` (`k`, non-negative,
+/// descending as nalgebra sorts them) and `Vᵀ` (`k × n`), `k = min(m, n)`. Each singular pair
+/// `(uᵢ, vᵢ)` has nalgebra's sign; a product `uᵢ·vᵢᵀ` does not depend on it.
+///
+/// Where the derivative does not exist the tangents follow the crate's zero convention: a
+/// zero numerator gives 0, else the quotient is infinite. So `σ̇` is always finite (`uᵢᵀȧvᵢ`
+/// for nalgebra's basis, also at a zero or repeated singular value, where `σ` has a kink or
+/// the basis is not unique), and the tangents of the simple non-zero singular values and
+/// their vectors are exact also when other singular values are zero (a rank-deficient
+/// matrix); the singular vectors of a repeated singular value, and those of a zero one in a
+/// tall or wide matrix, get infinite or NaN tangents under a perturbation that mixes them
+/// (JAX gives NaN there too). At a rank-deficient matrix `U̇·S·Vᵀ + U·Ṡ·Vᵀ + U·S·V̇ᵀ` misses
+/// the part of `ȧ` between the null spaces off their diagonal (no differentiable choice
+/// carries it). A matrix with a zero dimension gives empty results.
+///
+/// # Example
+/// ```
+/// use adroit_forward::{Dual, svd};
+/// use adroit_forward::nalgebra::DMatrix;
+/// // [[2, t], [0, 1]]: σ₁ = 2 + t²/3 + …, so σ̇₁ = 0 at t = 0; the left vector of σ₁ turns:
+/// // u₁ = (1, t/3) + O(t²), so the sign-free product u₁₀·u₁₁ has slope 1/3.
+/// let (c, t) = (Dual::constant, Dual::new(0.0_f64, 1.0));
+/// let a = DMatrix::from_row_slice(2, 2, &[c(2.0), t, c(0.0), c(1.0)]);
+/// let (u, sigma, v_t) = svd(&a);
+/// assert_eq!((sigma[0].value(), sigma[0].tangent()), (2.0, 0.0));
+/// assert!(((u[(0, 0)] * u[(1, 0)]).tangent() - 1.0 / 3.0).abs() < 1e-15);
+/// // U·diag(σ)·Vᵀ reproduces the input, tangents included
+/// let back = &u * DMatrix::from_diagonal(&sigma) * &v_t;
+/// assert!((back[(0, 1)].tangent() - 1.0).abs() < 1e-15);
+/// ```
+#[track_caller]
+pub fn svd<T>(a: &DMatrix<Dual<T>>) -> Svd<Dual<T>>
+where
+    T: Float + RealField,
+{
+    let (m, n) = a.shape();
+    let k = m.min(n);
+    if k == 0 {
+        return (
+            DMatrix::zeros(m, 0),
+            DVector::zeros(0),
+            DMatrix::zeros(0, n),
+        );
+    }
+    let (primal, dot) = (a.map(|x| x.value()), a.map(|x| x.tangent()));
+    let (u, s, v_t) = primal_svd(primal);
+    let (u_dot, s_dot, v_t_dot) = svd_jvp(&u, &s, &v_t, &dot);
+    let pair = |p: &DMatrix<T>, d: &DMatrix<T>| p.zip_map(d, Dual::new);
+    let sigma = DVector::from_fn(k, |i, _| Dual::new(s[i], s_dot[i]));
+    (pair(&u, &u_dot), sigma, pair(&v_t, &v_t_dot))
+}
+
+/// nalgebra's thin SVD of `a` (`m × n`, both at least 1), singular values descending.
+#[doc(hidden)]
+pub fn primal_svd<T: RealField + Copy>(a: DMatrix<T>) -> Svd<T> {
+    let svd = a.svd(true, true);
+    let u = svd.u.expect("U was requested");
+    let v_t = svd.v_t.expect("Vᵀ was requested");
+    (u, svd.singular_values, v_t)
+}
+
+/// `num / den` with the zero convention: a zero numerator gives 0 whatever the denominator.
+fn quotient<T: Float>(num: T, den: T) -> T {
+    if num.is_zero() { T::zero() } else { num / den }
+}
+
+/// `Fᵢⱼ·xᵢⱼ` with `Fᵢⱼ = 1/(σⱼ² − σᵢ²)` off the diagonal and 0 on it, entry by entry.
+fn weighted<T: Float + RealField>(x: &DMatrix<T>, s: &DVector<T>) -> DMatrix<T> {
+    DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| {
+        if i == j {
+            T::zero()
+        } else {
+            quotient(x[(i, j)], (s[j] + s[i]) * (s[j] - s[i]))
+        }
+    })
+}
+
+/// Divides column `j` of `x` by `σⱼ` (zero convention).
+fn over_sigma<T: Float + RealField>(mut x: DMatrix<T>, s: &DVector<T>) -> DMatrix<T> {
+    for (j, mut column) in x.column_iter_mut().enumerate() {
+        column.apply(|v| *v = quotient(*v, s[j]));
+    }
+    x
+}
+
+/// The tangents `(U̇, σ̇, V̇ᵀ)` of the thin SVD `(u, s, v_t)` for the input tangent `dot`
+/// (formulas on [`svd`]).
+fn svd_jvp<T: Float + RealField>(
+    u: &DMatrix<T>,
+    s: &DVector<T>,
+    v_t: &DMatrix<T>,
+    dot: &DMatrix<T>,
+) -> Svd<T> {
+    let (m, n, k) = (u.nrows(), v_t.ncols(), s.len());
+    let v = v_t.transpose();
+    let dot_v = dot * &v;
+    let p = u.transpose() * &dot_v;
+    let s_dot = p.diagonal();
+    let ps = DMatrix::from_fn(k, k, |i, j| p[(i, j)] * s[j]);
+    let sp = DMatrix::from_fn(k, k, |i, j| s[i] * p[(i, j)]);
+    let mut u_dot = u * weighted(&(&ps + ps.transpose()), s);
+    let mut v_dot = &v * weighted(&(&sp + sp.transpose()), s);
+    if m > k {
+        let outside = &dot_v - u * (u.transpose() * &dot_v);
+        u_dot += over_sigma(outside, s);
+    }
+    if n > k {
+        let dot_t_u = dot.transpose() * u;
+        let outside = &dot_t_u - &v * (v_t * &dot_t_u);
+        v_dot += over_sigma(outside, s);
+    }
+    (u_dot, s_dot, v_dot.transpose())
+}
+
+/// The pullback of the thin SVD `(u, s, v_t)` of an `m × n` matrix: the cotangent of the input
+/// for cotangents `(ū, σ̄, v̄ᵀ)` of the outputs — the transpose of [`svd`]'s tangent map,
+///
+/// `Ā = U·(G·S + S·H + diag(σ̄))·Vᵀ + (I − UUᵀ)·Ū·S⁻¹·Vᵀ + U·S⁻¹·V̄ᵀ·(I − VVᵀ)`,
+///
+/// `G = F ∘ (UᵀŪ − ŪᵀU)`, `H = F ∘ (VᵀV̄ − V̄ᵀV)`, with [`svd`]'s `F` and zero convention
+/// (the projection terms only for a tall or wide matrix). For adroit-reverse's `svd`.
+#[doc(hidden)]
+pub fn svd_pullback<T: Float + RealField>(
+    (u, s, v_t): (&DMatrix<T>, &DVector<T>, &DMatrix<T>),
+    (u_bar, s_bar, v_t_bar): (&DMatrix<T>, &DVector<T>, &DMatrix<T>),
+) -> DMatrix<T> {
+    let (m, n, k) = (u.nrows(), v_t.ncols(), s.len());
+    let ut_ubar = u.transpose() * u_bar;
+    let vt_vbar = v_t * v_t_bar.transpose();
+    let g = weighted(&(&ut_ubar - ut_ubar.transpose()), s);
+    let h = weighted(&(&vt_vbar - vt_vbar.transpose()), s);
+    let core = DMatrix::from_fn(k, k, |i, j| {
+        let diagonal = if i == j { s_bar[i] } else { T::zero() };
+        g[(i, j)] * s[j] + s[i] * h[(i, j)] + diagonal
+    });
+    let mut a_bar = u * core * v_t;
+    if m > k {
+        let outside = u_bar - u * &ut_ubar;
+        a_bar += over_sigma(outside, s) * v_t;
+    }
+    if n > k {
+        let outside = v_t_bar - &vt_vbar.transpose() * v_t;
+        let scaled = DMatrix::from_fn(k, n, |i, j| quotient(outside[(i, j)], s[i]));
+        a_bar += u * scaled;
+    }
+    a_bar
+}

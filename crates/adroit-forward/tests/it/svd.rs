@@ -1,0 +1,168 @@
+//! `svd`'s tangents against central finite differences of nalgebra's f64 SVD, on quantities
+//! that do not depend on the singular vectors' signs: the singular values and, for the simple
+//! non-zero ones, the projectors `uᵢuᵢᵀ`, `vᵢvᵢᵀ` and the products `uᵢvᵢᵀ` — at matrices
+//! where nalgebra's iteration on duals gets them wrong (triangular, diagonal, rank-deficient;
+//! found by an audit) and at ordinary ones, square, tall and wide.
+
+use crate::matrices::{matrix, rank_one_factors};
+use adroit_forward::{Dual, svd};
+use nalgebra::{DMatrix, DVector, RealField};
+
+/// σ, then for each `i` in `pairs`: `uᵢuᵢᵀ`, `vᵢvᵢᵀ` and `uᵢvᵢᵀ`, flattened.
+fn quantities<S: RealField + Copy>(
+    u: &DMatrix<S>,
+    s: &DVector<S>,
+    v_t: &DMatrix<S>,
+    pairs: &[usize],
+) -> Vec<S> {
+    let mut out: Vec<S> = s.iter().copied().collect();
+    for &i in pairs {
+        let (ui, vi) = (u.column(i), v_t.row(i).transpose());
+        out.extend((ui * ui.transpose()).iter().copied());
+        out.extend((&vi * vi.transpose()).iter().copied());
+        out.extend((ui * vi.transpose()).iter().copied());
+    }
+    out
+}
+
+/// The f64 quantities at `a + h·dot`.
+fn at(a: &DMatrix<f64>, dot: &DMatrix<f64>, h: f64, pairs: &[usize]) -> Vec<f64> {
+    let svd = (a + dot * h).svd(true, true);
+    let (u, v_t) = (svd.u.unwrap(), svd.v_t.unwrap());
+    quantities(&u, &svd.singular_values, &v_t, pairs)
+}
+
+/// Checks `svd`'s tangents of the quantities against a central difference (step `h`), with
+/// a relative-and-absolute tolerance `tol`; returns the tangents of the singular values.
+fn check(a: &DMatrix<f64>, dot: &DMatrix<f64>, pairs: &[usize], tol: f64) -> Vec<f64> {
+    let duals = a.zip_map(dot, Dual::new);
+    let (u, s, v_t) = svd(&duals);
+    let ad: Vec<f64> = quantities(&u, &s, &v_t, pairs)
+        .iter()
+        .map(|q| q.tangent())
+        .collect();
+    let values: Vec<f64> = quantities(&u, &s, &v_t, pairs)
+        .iter()
+        .map(|q| q.value())
+        .collect();
+    assert_eq!(values, at(a, dot, 0.0, pairs), "the primal is nalgebra's");
+    // Not smaller: at a rank-deficient matrix nalgebra's f64 SVD of A ± h·Ȧ, whose smallest
+    // singular values are then O(h), loses accuracy in the vectors as h shrinks (the
+    // difference quotient of u₁u₁ᵀ for u·vᵀ + t·ones: 0.19047619 at h = 1e-5, 0.1904832 at
+    // 1e-6, 0.191143 at 1e-7; exact 4/21).
+    let h = 1e-5;
+    let (plus, minus) = (at(a, dot, h, pairs), at(a, dot, -h, pairs));
+    // Only the singular values of `pairs` (simple and non-zero) are differentiable; a zero one
+    // has a kink (|t·c|), where the central difference is 0 and σ̇ = uᵢᵀȧvᵢ.
+    let k_all = s.len();
+    let compared = (0..ad.len()).filter(|&q| q >= k_all || pairs.contains(&q));
+    for (k, (d, (p, m))) in compared.map(|q| (q, (&ad[q], (&plus[q], &minus[q])))) {
+        let fd = (p - m) / (2.0 * h);
+        assert!(
+            (d - fd).abs() <= tol * (1.0 + fd.abs()),
+            "quantity {k}: AD {d} against FD {fd}\nA = {a}\nȦ = {dot}"
+        );
+    }
+    // U·diag(σ)·Vᵀ reproduces the input's tangent where every singular value is simple and
+    // non-zero (else the tangent's part in the null spaces, Uₒᵀ·ȧ·Vₒ off its diagonal, has
+    // no differentiable home: the zero convention drops it).
+    if pairs.len() == s.len() {
+        let back = &u * DMatrix::from_diagonal(&s) * &v_t;
+        for (b, d) in back.iter().zip(dot.iter()) {
+            assert!(
+                (b.tangent() - d).abs() < 1e-12,
+                "{} against {d}",
+                b.tangent()
+            );
+        }
+    }
+    s.iter().map(|x| x.tangent()).collect()
+}
+
+#[test]
+fn ordinary_square_tall_and_wide_matrices() {
+    for (rows, cols) in [(4, 4), (5, 3), (3, 5), (1, 1), (1, 3), (3, 1)] {
+        let (a, dot) = (matrix(rows, cols, 0.3), matrix(rows, cols, 1.1));
+        let all: Vec<usize> = (0..rows.min(cols)).collect();
+        check(&a, &dot, &all, 1e-6);
+    }
+}
+
+#[test]
+fn triangular_and_diagonal_matrices_keep_their_vector_tangents() {
+    // [[2, t], [0, 1]]: u₁ = (1, t/3) + O(t²), v₁ = (1, 2t/3) + O(t²); nalgebra's iteration on
+    // duals gave zero tangents for every singular vector.
+    let a = DMatrix::from_row_slice(2, 2, &[2.0, 0.0, 0.0, 1.0]);
+    let dot = DMatrix::from_row_slice(2, 2, &[0.0, 1.0, 0.0, 0.0]);
+    check(&a, &dot, &[0, 1], 1e-6);
+    let (u, _, v_t) = svd(&a.zip_map(&dot, Dual::new));
+    assert!(((u[(0, 0)] * u[(1, 0)]).tangent() - 1.0 / 3.0).abs() < 1e-15);
+    assert!(((v_t[(0, 0)] * v_t[(0, 1)]).tangent() - 2.0 / 3.0).abs() < 1e-15);
+    // diag(4, −3, 2, 1) moved off its diagonal
+    let d = DMatrix::from_diagonal(&DVector::from_column_slice(&[4.0, -3.0, 2.0, 1.0]));
+    check(&d, &matrix(4, 4, 0.7), &[0, 1, 2, 3], 1e-6);
+    // upper triangular, 4 × 4
+    check(
+        &matrix(4, 4, 0.2).upper_triangle(),
+        &matrix(4, 4, 2.0),
+        &[0, 1, 2, 3],
+        1e-6,
+    );
+}
+
+#[test]
+fn rank_deficient_matrices_have_right_tangents_for_their_non_zero_singular_values() {
+    // u·vᵀ + t·ones: σ₁' = u₁ᵀ·ones·v₁ (nalgebra's iteration on duals gave 0.200 for 0.926).
+    let (x, y) = rank_one_factors();
+    let rank_one = &x * y.transpose();
+    let ones = DMatrix::from_element(4, 4, 1.0);
+    let s_dot = check(&rank_one, &ones, &[0], 1e-6);
+    let exact = x.sum() * y.sum() / (x.norm() * y.norm());
+    assert!(
+        (s_dot[0] - exact).abs() < 1e-12,
+        "{} against {exact}",
+        s_dot[0]
+    );
+    // rank 2, 4 × 4 and 5 × 3, and rank 3 with an exact zero singular value
+    let rank_two = matrix(4, 2, 0.4) * matrix(2, 4, 1.3);
+    check(&rank_two, &matrix(4, 4, 0.9), &[0, 1], 1e-6);
+    let tall = matrix(5, 2, 0.5) * matrix(2, 3, 2.2);
+    check(&tall, &matrix(5, 3, 0.1), &[0, 1], 1e-6);
+    let mut rank_three = matrix(4, 4, 1.9);
+    let last = rank_three.column(0) + rank_three.column(1);
+    rank_three.set_column(3, &last);
+    check(&rank_three, &matrix(4, 4, 0.6), &[0, 1, 2], 1e-6);
+}
+
+#[test]
+fn tangents_in_f32_and_empty_matrices() {
+    let (a, dot) = (matrix(3, 3, 0.3), matrix(3, 3, 1.1));
+    let exact = svd(&a.zip_map(&dot, Dual::new)).1;
+    let single = a.zip_map(&dot, |x, d| Dual::new(x as f32, d as f32));
+    let (_, s, _) = svd(&single);
+    for (s32, s64) in s.iter().zip(exact.iter()) {
+        assert!((f64::from(s32.tangent()) - s64.tangent()).abs() < 1e-5);
+    }
+    let (u, s, v_t) = svd(&DMatrix::<Dual<f64>>::zeros(0, 3));
+    assert_eq!((u.shape(), s.len(), v_t.shape()), ((0, 0), 0, (0, 3)));
+}
+
+#[test]
+fn a_repeated_singular_value_keeps_finite_value_tangents() {
+    // The identity: every σ is 1 and the basis is arbitrary. σ̇ = diag(UᵀȦV) stays finite
+    // (and matches the eigenvalues of the symmetric part, the derivative of σ along t here);
+    // the vectors are not differentiable.
+    let eye = DMatrix::<f64>::identity(3, 3);
+    let dot = matrix(3, 3, 0.8);
+    let (u, s, v_t) = svd(&eye.zip_map(&dot, Dual::new));
+    assert!(s.iter().all(|x| x.tangent().is_finite()));
+    assert!(u.iter().chain(v_t.iter()).any(|x| !x.tangent().is_finite()));
+    // A constant matrix: all tangents zero, also at the repeated value.
+    let (u, s, v_t) = svd(&eye.map(Dual::constant));
+    assert!(
+        u.iter()
+            .chain(s.iter())
+            .chain(v_t.iter())
+            .all(|x| x.tangent() == 0.0)
+    );
+}

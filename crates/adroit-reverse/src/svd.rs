@@ -1,0 +1,94 @@
+//! [`svd`]: the thin singular value decomposition of a matrix of variables as one recorded node
+//! with the exact pullback, where nalgebra's iteration on `Var`s gets the derivatives wrong at
+//! triangular, diagonal and rank-deficient matrices.
+
+use crate::{TapeScalar, Var, custom_rule};
+use adroit_forward::__private::{primal_svd, svd_pullback};
+use adroit_forward::Svd;
+use nalgebra::{DMatrix, DVector, RealField};
+
+/// The thin SVD `a = U·diag(σ)·Vᵀ`, recorded as one node whose pullback is the transpose of
+/// adroit-forward's [`svd`](adroit_forward::svd) tangents (Townsend 2016, "Differentiating
+/// the singular value decomposition"): for cotangents `Ū`, `σ̄`, `V̄ᵀ`,
+///
+/// `Ā = U·(G·S + S·H + diag(σ̄))·Vᵀ + (I − UUᵀ)·Ū·S⁻¹·Vᵀ + U·S⁻¹·V̄ᵀ·(I − VVᵀ)`,
+///
+/// `S = diag(σ)`, `G = F ∘ (UᵀŪ − ŪᵀU)`, `H = F ∘ (VᵀV̄ − V̄ᵀV)`, `Fᵢⱼ = 1/(σⱼ² − σᵢ²)` off the
+/// diagonal and 0 on it (the last two terms only for a tall or a wide matrix). Values are
+/// nalgebra's `svd` of the primal matrix: `U` (`m × k`), `σ` (`k`, descending) and `Vᵀ`
+/// (`k × n`), `k = min(m, n)`, each singular pair with nalgebra's sign.
+///
+/// `a.svd(true, true)` on a `DMatrix<Var<f64>>` differentiates nalgebra's iterations instead,
+/// which gives zero singular-vector derivatives at a diagonal or triangular matrix and wrong
+/// singular-value derivatives at a rank-deficient one. Here a loss of the singular values
+/// alone has the gradient `Σ σ̄ᵢ·uᵢvᵢᵀ`, finite everywhere (also at a zero or repeated
+/// singular value, where it is that of nalgebra's basis); the singular vectors of a repeated
+/// singular value, and those of a zero one in a tall or wide matrix, are not differentiable: a
+/// cotangent that mixes them gives infinite or NaN contributions (the zero convention: a zero
+/// numerator gives 0). First order only, as [`symmetric_eigen`](crate::symmetric_eigen).
+///
+/// # Panics
+/// If `a` holds variables of another scope.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::nalgebra::DMatrix;
+/// use adroit_reverse::{gradient, svd};
+/// // The nuclear norm Σσᵢ has the gradient U·Vᵀ: for [[2, x], [0, 1]] at x = 0, U = V = I up
+/// // to signs, so ∂/∂x = 0; its largest singular value at x = 1 has the gradient u₁v₁ᵀ.
+/// let nuclear = |x: &[adroit_reverse::Var<f64>]| {
+///     let c = adroit_reverse::Var::constant;
+///     let a = DMatrix::from_row_slice(2, 2, &[c(2.0), x[0], c(0.0), c(1.0)]);
+///     svd(&a).1.sum()
+/// };
+/// assert!(gradient(nuclear, &[0.0])[0].abs() < 1e-15);
+/// let a = DMatrix::from_row_slice(2, 2, &[2.0_f64, 1.0, 0.0, 1.0]);
+/// let g = gradient(
+///     |x| svd(&DMatrix::from_column_slice(2, 2, x)).1[0],
+///     a.as_slice(),
+/// );
+/// let plain = a.svd(true, true);
+/// let (u, v_t) = (plain.u.unwrap(), plain.v_t.unwrap());
+/// let expected = u.column(0) * v_t.row(0);
+/// assert!(g.iter().zip(expected.iter()).all(|(g, e): (&f64, &f64)| (g - e).abs() < 1e-14));
+/// ```
+#[track_caller]
+pub fn svd<T>(a: &DMatrix<Var<T>>) -> Svd<Var<T>>
+where
+    T: TapeScalar + RealField,
+{
+    let (m, n) = a.shape();
+    let k = m.min(n);
+    if k == 0 {
+        return (
+            DMatrix::from_vec(m, 0, Vec::new()),
+            DVector::from_vec(Vec::new()),
+            DMatrix::from_vec(0, n, Vec::new()),
+        );
+    }
+    let (u, s, v_t) = primal_svd(a.map(|x| x.value()));
+    let outputs: Vec<T> = u
+        .iter()
+        .chain(s.iter())
+        .chain(v_t.iter())
+        .copied()
+        .collect();
+    let pullback = move |w: &[T]| {
+        let (w_u, rest) = w.split_at(m * k);
+        let (w_s, w_v_t) = rest.split_at(k);
+        let cotangents = (
+            &DMatrix::from_column_slice(m, k, w_u),
+            &DVector::from_column_slice(w_s),
+            &DMatrix::from_column_slice(k, n, w_v_t),
+        );
+        svd_pullback((&u, &s, &v_t), cotangents).as_slice().to_vec()
+    };
+    let out = custom_rule(a.as_slice(), &outputs, pullback);
+    let (out_u, rest) = out.split_at(m * k);
+    let (out_s, out_v_t) = rest.split_at(k);
+    (
+        DMatrix::from_column_slice(m, k, out_u),
+        DVector::from_column_slice(out_s),
+        DMatrix::from_column_slice(k, n, out_v_t),
+    )
+}

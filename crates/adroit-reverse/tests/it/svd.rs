@@ -1,0 +1,118 @@
+//! `svd`'s pullback against adroit-forward's `svd` tangents (the dot-product test
+//! `⟨w, J·ȧ⟩ = ⟨Jᵀ·w, ȧ⟩` for random cotangents and directions), and the gradients of a
+//! singular value and of a singular vector's projector at matrices where nalgebra's iteration
+//! on `Var`s gets them wrong (triangular, rank-deficient; found by an audit).
+
+use crate::matrices::{matrix, rank_one_factors};
+use adroit_forward::Dual;
+use adroit_reverse::{Var, gradient, svd};
+use nalgebra::{DMatrix, DVector};
+
+/// `⟨W_U, U⟩ + ⟨w_σ, σ⟩ + ⟨W_Vᵀ, Vᵀ⟩` of the SVD of the `rows × cols` matrix `x` (column-major),
+/// with fixed pseudo-random weights `w` ([`matrix`] of phase 3.3), written for `Var`.
+fn weighted_sum(x: &[Var<f64>], rows: usize, cols: usize, pairs: usize) -> Var<f64> {
+    let (u, s, v_t) = svd(&DMatrix::from_column_slice(rows, cols, x));
+    let k = s.len();
+    let w = matrix(rows + k + 1, k.max(cols), 3.3);
+    let mut total = Var::constant(0.0);
+    for i in 0..pairs {
+        total += s[i] * w[(rows, i)];
+        for r in 0..rows {
+            total += u[(r, i)] * w[(r, i)];
+        }
+        for c in 0..cols {
+            total += v_t[(i, c)] * w[(rows + 1 + i, c)];
+        }
+    }
+    total
+}
+
+/// The same sum of adroit-forward's `svd` of `a + t·dot`: its tangent is `⟨w, J·ȧ⟩`.
+fn weighted_sum_tangent(a: &DMatrix<f64>, dot: &DMatrix<f64>, pairs: usize) -> f64 {
+    let (rows, cols) = a.shape();
+    let (u, s, v_t) = adroit_forward::svd(&a.zip_map(dot, Dual::new));
+    let k = s.len();
+    let w = matrix(rows + k + 1, k.max(cols), 3.3);
+    let mut total = Dual::constant(0.0);
+    for i in 0..pairs {
+        total += s[i] * Dual::constant(w[(rows, i)]);
+        for r in 0..rows {
+            total += u[(r, i)] * Dual::constant(w[(r, i)]);
+        }
+        for c in 0..cols {
+            total += v_t[(i, c)] * Dual::constant(w[(rows + 1 + i, c)]);
+        }
+    }
+    total.tangent()
+}
+
+/// The dot-product test at `a` over the first `pairs` singular triples, three directions.
+fn dot_product_test(a: &DMatrix<f64>, pairs: usize) {
+    let (rows, cols) = a.shape();
+    let g = gradient(|x| weighted_sum(x, rows, cols, pairs), a.as_slice());
+    for phase in [0.4, 1.9, 2.6] {
+        let dot = matrix(rows, cols, phase);
+        let reverse: f64 = g.iter().zip(dot.iter()).map(|(g, d)| g * d).sum();
+        let forward = weighted_sum_tangent(a, &dot, pairs);
+        assert!(
+            (reverse - forward).abs() <= 1e-11 * (1.0 + forward.abs()),
+            "{rows}×{cols}, {pairs} pairs: reverse {reverse} against forward {forward}"
+        );
+    }
+}
+
+#[test]
+fn pullback_is_the_transpose_of_the_forward_tangents() {
+    for (rows, cols) in [(4, 4), (5, 3), (3, 5), (1, 1), (1, 4), (4, 1)] {
+        let a = matrix(rows, cols, 0.3);
+        dot_product_test(&a, rows.min(cols));
+    }
+    // triangular and diagonal: nalgebra's iteration on Vars drops the vectors' derivatives
+    dot_product_test(&matrix(4, 4, 0.2).upper_triangle(), 4);
+    let d = DMatrix::from_diagonal(&DVector::from_column_slice(&[4.0, -3.0, 2.0, 1.0]));
+    dot_product_test(&d, 4);
+    // rank 2: the two non-zero singular triples
+    dot_product_test(&(matrix(4, 2, 0.4) * matrix(2, 4, 1.3)), 2);
+    dot_product_test(&(matrix(5, 2, 0.5) * matrix(2, 3, 2.2)), 2);
+}
+
+#[test]
+fn largest_singular_value_of_a_rank_one_matrix() {
+    // ∂σ₁/∂A = u₁v₁ᵀ; nalgebra's iteration on Vars gave −1.75 for 0.926 along the ones matrix.
+    let (x, y) = rank_one_factors();
+    let a = &x * y.transpose();
+    let g = gradient(
+        |v| svd(&DMatrix::from_column_slice(4, 4, v)).1[0],
+        a.as_slice(),
+    );
+    let (x_hat, y_hat): (DVector<f64>, DVector<f64>) = (&x / x.norm(), &y / y.norm());
+    let expected = x_hat * y_hat.transpose();
+    for (g, e) in g.iter().zip(expected.iter()) {
+        assert!((g - e).abs() < 1e-14, "{g} against {e}");
+    }
+    let along_ones: f64 = g.iter().sum();
+    assert!((along_ones - x.sum() * y.sum() / (x.norm() * y.norm())).abs() < 1e-14);
+}
+
+#[test]
+fn empty_matrices_and_f32() {
+    let g = gradient(
+        |x| {
+            let (u, s, v_t) = svd(&DMatrix::from_column_slice(0, 3, &x[..0]));
+            assert_eq!((u.shape(), s.len(), v_t.shape()), ((0, 0), 0, (0, 3)));
+            x[0] * 2.0
+        },
+        &[1.0_f64],
+    );
+    assert_eq!(g, vec![2.0]);
+    let a = matrix(3, 3, 0.3);
+    let g64 = gradient(
+        |v| svd(&DMatrix::from_column_slice(3, 3, v)).1.sum(),
+        a.as_slice(),
+    );
+    let a32: Vec<f32> = a.iter().map(|&v| v as f32).collect();
+    let g32 = gradient(|v| svd(&DMatrix::from_column_slice(3, 3, v)).1.sum(), &a32);
+    for (s, d) in g32.iter().zip(&g64) {
+        assert!((f64::from(*s) - d).abs() < 1e-5, "{s} against {d}");
+    }
+}
