@@ -35,11 +35,15 @@ pub type Svd<S> = (DMatrix<S>, DVector<S>, DMatrix<S>);
 /// for nalgebra's basis, also at a zero or repeated singular value, where `σ` has a kink or
 /// the basis is not unique), and the tangents of the simple non-zero singular values and
 /// their vectors are exact also when other singular values are zero (a rank-deficient
-/// matrix); the singular vectors of a repeated singular value, and those of a zero one in a
-/// tall or wide matrix, get infinite or NaN tangents under a perturbation that mixes them
-/// (JAX gives NaN there too). At a rank-deficient matrix `U̇·S·Vᵀ + U·Ṡ·Vᵀ + U·S·V̇ᵀ` misses
-/// the part of `ȧ` between the null spaces off their diagonal (no differentiable choice
-/// carries it). A matrix with a zero dimension gives empty results.
+/// matrix); the singular vectors of a repeated non-zero singular value, and those of a zero
+/// one in a tall or wide matrix, get infinite or NaN tangents under a perturbation that mixes
+/// them (JAX gives NaN there too), while those of a repeated zero singular value get 0 there
+/// (the numerator vanishes with σ) — neither is a derivative, which does not exist. At a
+/// rank-deficient matrix `U̇·S·Vᵀ + U·Ṡ·Vᵀ + U·S·V̇ᵀ` misses the part of `ȧ` between the null
+/// spaces off their diagonal (no differentiable choice carries it). `F` is formed from the
+/// singular values divided by the largest, so no scale of `a` overflows `σ²`. An entry that
+/// is NaN or infinite makes every result NaN (nalgebra's iteration would not end). A matrix
+/// with a zero dimension gives empty results.
 ///
 /// # Example
 /// ```
@@ -78,13 +82,37 @@ where
     (pair(&u, &u_dot), sigma, pair(&v_t, &v_t_dot))
 }
 
-/// nalgebra's thin SVD of `a` (`m × n`, both at least 1), singular values descending.
+/// nalgebra's thin SVD of `a` (`m × n`, both at least 1), singular values descending; all NaN
+/// when an entry is NaN or infinite (nalgebra's iteration would then never end, or panic).
 #[doc(hidden)]
-pub fn primal_svd<T: RealField + Copy>(a: DMatrix<T>) -> Svd<T> {
+pub fn primal_svd<T: RealField + Float>(a: DMatrix<T>) -> Svd<T> {
+    let (m, n) = a.shape();
+    let k = m.min(n);
+    if !a.iter().all(|v| Float::is_finite(*v)) {
+        let nan = <T as Float>::nan();
+        return (
+            DMatrix::from_element(m, k, nan),
+            DVector::from_element(k, nan),
+            DMatrix::from_element(k, n, nan),
+        );
+    }
     let svd = a.svd(true, true);
     let u = svd.u.expect("U was requested");
     let v_t = svd.v_t.expect("Vᵀ was requested");
     (u, svd.singular_values, v_t)
+}
+
+/// The singular values divided by the largest (1 when it is 0 or not finite), and that
+/// divisor: `F`'s denominators `σⱼ² − σᵢ²` are formed from these, so that they neither
+/// overflow (σ above ~1e154 in `f64`, ~1e19 in `f32`) nor underflow.
+fn normalised<T: Float + RealField>(s: &DVector<T>) -> (DVector<T>, T) {
+    let largest = s.iter().fold(T::zero(), |m, &v| Float::max(m, v));
+    let scale = if largest > T::zero() && Float::is_finite(largest) {
+        largest
+    } else {
+        T::one()
+    };
+    (s.map(|v| v / scale), scale)
 }
 
 /// `num / den` with the zero convention: a zero numerator gives 0 whatever the denominator.
@@ -92,13 +120,14 @@ fn quotient<T: Float>(num: T, den: T) -> T {
     if num.is_zero() { T::zero() } else { num / den }
 }
 
-/// `Fᵢⱼ·xᵢⱼ` with `Fᵢⱼ = 1/(σⱼ² − σᵢ²)` off the diagonal and 0 on it, entry by entry.
-fn weighted<T: Float + RealField>(x: &DMatrix<T>, s: &DVector<T>) -> DMatrix<T> {
+/// `xᵢⱼ/(ŝⱼ² − ŝᵢ²)` off the diagonal (zero convention) and 0 on it, entry by entry, for the
+/// normalised singular values `ŝ` ([`normalised`]).
+fn weighted<T: Float + RealField>(x: &DMatrix<T>, s_hat: &DVector<T>) -> DMatrix<T> {
     DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| {
         if i == j {
             T::zero()
         } else {
-            quotient(x[(i, j)], (s[j] + s[i]) * (s[j] - s[i]))
+            quotient(x[(i, j)], (s_hat[j] + s_hat[i]) * (s_hat[j] - s_hat[i]))
         }
     })
 }
@@ -124,10 +153,13 @@ fn svd_jvp<T: Float + RealField>(
     let dot_v = dot * &v;
     let p = u.transpose() * &dot_v;
     let s_dot = p.diagonal();
-    let ps = DMatrix::from_fn(k, k, |i, j| p[(i, j)] * s[j]);
-    let sp = DMatrix::from_fn(k, k, |i, j| s[i] * p[(i, j)]);
-    let mut u_dot = u * weighted(&(&ps + ps.transpose()), s);
-    let mut v_dot = &v * weighted(&(&sp + sp.transpose()), s);
+    // (Pᵢⱼσⱼ + Pⱼᵢσᵢ)/(σⱼ² − σᵢ²) with σ and P divided by the largest σ: the same quotient.
+    let (s_hat, scale) = normalised(s);
+    let p_hat = p.map(|v| v / scale);
+    let ps = DMatrix::from_fn(k, k, |i, j| p_hat[(i, j)] * s_hat[j]);
+    let sp = DMatrix::from_fn(k, k, |i, j| s_hat[i] * p_hat[(i, j)]);
+    let mut u_dot = u * weighted(&(&ps + ps.transpose()), &s_hat);
+    let mut v_dot = &v * weighted(&(&sp + sp.transpose()), &s_hat);
     if m > k {
         let outside = &dot_v - u * (u.transpose() * &dot_v);
         u_dot += over_sigma(outside, s);
@@ -155,11 +187,16 @@ pub fn svd_pullback<T: Float + RealField>(
     let (m, n, k) = (u.nrows(), v_t.ncols(), s.len());
     let ut_ubar = u.transpose() * u_bar;
     let vt_vbar = v_t * v_t_bar.transpose();
-    let g = weighted(&(&ut_ubar - ut_ubar.transpose()), s);
-    let h = weighted(&(&vt_vbar - vt_vbar.transpose()), s);
+    // Gᵢⱼσⱼ = (Xᵢⱼσⱼ)/(σⱼ² − σᵢ²) with X = UᵀŪ − ŪᵀU, formed from the normalised σ (and
+    // divided by the scale once), the zero convention on the whole numerator Xᵢⱼσⱼ as the
+    // tangent map has it (0 between two zero singular values); likewise σᵢHᵢⱼ.
+    let (s_hat, scale) = normalised(s);
+    let g_s = DMatrix::from_fn(k, k, |i, j| (ut_ubar[(i, j)] - ut_ubar[(j, i)]) * s_hat[j]);
+    let s_h = DMatrix::from_fn(k, k, |i, j| s_hat[i] * (vt_vbar[(i, j)] - vt_vbar[(j, i)]));
+    let (g_s, s_h) = (weighted(&g_s, &s_hat), weighted(&s_h, &s_hat));
     let core = DMatrix::from_fn(k, k, |i, j| {
         let diagonal = if i == j { s_bar[i] } else { T::zero() };
-        g[(i, j)] * s[j] + s[i] * h[(i, j)] + diagonal
+        (g_s[(i, j)] + s_h[(i, j)]) / scale + diagonal
     });
     let mut a_bar = u * core * v_t;
     if m > k {

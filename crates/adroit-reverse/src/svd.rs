@@ -24,8 +24,10 @@ use nalgebra::{DMatrix, DVector, RealField};
 /// alone has the gradient `Σ σ̄ᵢ·uᵢvᵢᵀ`, finite everywhere (also at a zero or repeated
 /// singular value, where it is that of nalgebra's basis); the singular vectors of a repeated
 /// singular value, and those of a zero one in a tall or wide matrix, are not differentiable: a
-/// cotangent that mixes them gives infinite or NaN contributions (the zero convention: a zero
-/// numerator gives 0). First order only, as [`symmetric_eigen`](crate::symmetric_eigen).
+/// cotangent that mixes them gives infinite or NaN contributions, and those of a repeated zero
+/// singular value none (the zero convention: a zero numerator gives 0; as in the tangents).
+/// An entry that is NaN or infinite makes every result NaN. First order only, as
+/// [`symmetric_eigen`](crate::symmetric_eigen).
 ///
 /// # Panics
 /// If `a` holds variables of another scope.

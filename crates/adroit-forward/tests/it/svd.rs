@@ -166,3 +166,50 @@ fn a_repeated_singular_value_keeps_finite_value_tangents() {
             .all(|x| x.tangent() == 0.0)
     );
 }
+
+#[test]
+fn tangents_do_not_depend_on_the_scale_of_the_matrix() {
+    // c·[[2, t], [0, 1]]: the slope of u₀₀u₁₀ is 1/3 at every scale c (σ² overflowed above
+    // ~1e154 and gave 0 or NaN, and underflowed below ~1e-154; found by a review).
+    let e01 = DMatrix::from_row_slice(2, 2, &[0.0, 1.0, 0.0, 0.0]);
+    for c in [1e-300_f64, 1e-200, 1.0, 1e154, 1e160, 1e300] {
+        let a = DMatrix::from_row_slice(2, 2, &[2.0 * c, 0.0, 0.0, c]);
+        let (u, s, v_t) = svd(&a.zip_map(&(&e01 * c), Dual::new));
+        let slope = (u[(0, 0)] * u[(1, 0)]).tangent();
+        assert!((slope - 1.0 / 3.0).abs() < 1e-14, "c = {c:e}: {slope}");
+        assert!(((v_t[(0, 0)] * v_t[(0, 1)]).tangent() - 2.0 / 3.0).abs() < 1e-14);
+        assert_eq!(s[0].tangent(), 0.0);
+    }
+    for c in [1e-25_f32, 1.0, 1e20, 1e30] {
+        let a = DMatrix::from_row_slice(2, 2, &[2.0 * c, 0.0, 0.0, c]);
+        let dot = DMatrix::from_row_slice(2, 2, &[0.0, c, 0.0, 0.0]);
+        let (u, _, _) = svd(&a.zip_map(&dot, Dual::new));
+        let slope = (u[(0, 0)] * u[(1, 0)]).tangent();
+        assert!((slope - 1.0 / 3.0).abs() < 1e-6, "c = {c:e}: {slope}");
+    }
+}
+
+#[test]
+fn non_finite_entries_give_nan_and_repeated_zeros_give_zero_vector_tangents() {
+    // nalgebra's iteration never ended on a 3 × 3 with a NaN (and panicked on a 2 × 2).
+    for (rows, bad) in [(3, f64::NAN), (2, f64::NAN), (4, f64::INFINITY)] {
+        let mut a = matrix(rows, rows, 0.5).map(Dual::constant);
+        a[(1, 0)] = Dual::new(bad, 1.0);
+        let (u, s, v_t) = svd(&a);
+        assert!(
+            u.iter()
+                .chain(s.iter())
+                .chain(v_t.iter())
+                .all(|x| x.value().is_nan())
+        );
+    }
+    // diag(1, 0, 0): the two zero singular values' vectors are not differentiable; the zero
+    // convention gives them 0 (the numerator vanishes with σ), σ̇ stays uᵢᵀȧvᵢ.
+    let a = DMatrix::from_diagonal(&DVector::from_column_slice(&[1.0_f64, 0.0, 0.0]));
+    let mut dot = DMatrix::zeros(3, 3);
+    dot[(0, 1)] = 0.3;
+    dot[(1, 2)] = 1.0;
+    let (u, s, v_t) = svd(&a.zip_map(&dot, Dual::new));
+    assert!(s.iter().all(|x| x.tangent().is_finite()));
+    assert!(u.iter().chain(v_t.iter()).all(|x| x.tangent().is_finite()));
+}

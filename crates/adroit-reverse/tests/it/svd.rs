@@ -116,3 +116,34 @@ fn empty_matrices_and_f32() {
         assert!((f64::from(*s) - d).abs() < 1e-5, "{s} against {d}");
     }
 }
+
+#[test]
+fn scale_free_zero_matrices_and_non_finite_entries() {
+    // c·[[2, x], [0, 1]]: ∂(u₀₀u₁₀)/∂x = 1/(3c) at every scale (0 or NaN beyond ~1e154 and
+    // below ~1e-155 before, when σ² was formed unscaled; found by a review).
+    for c in [1e-300_f64, 1e-200, 1.0, 1e160, 1e300] {
+        let g = gradient(
+            |x| {
+                let k = Var::constant;
+                let a = DMatrix::from_row_slice(2, 2, &[k(2.0 * c), x[0], k(0.0), k(c)]);
+                let (u, _, _) = svd(&a);
+                u[(0, 0)] * u[(1, 0)]
+            },
+            &[0.0],
+        );
+        assert!((g[0] * c * 3.0 - 1.0).abs() < 1e-14, "c = {c:e}: {}", g[0]);
+    }
+    // The zero matrix: the pullback is the transpose of the forward tangents (it was NaN
+    // against 0.877, the vectors' 0/0 there now 0 in both modes).
+    dot_product_test(&DMatrix::zeros(3, 3), 3);
+    dot_product_test(
+        &DMatrix::from_diagonal(&DVector::from_column_slice(&[1.0, 0.0, 0.0])),
+        3,
+    );
+    // A NaN entry: NaN results and gradient, no endless iteration.
+    let g = gradient(
+        |x| svd(&DMatrix::from_column_slice(3, 3, x)).1.sum(),
+        &[1.0, 2.0, f64::NAN, 0.5, 1.0, 3.0, 2.0, 0.1, 1.0],
+    );
+    assert!(g.iter().all(|d| d.is_nan()), "{g:?}");
+}
