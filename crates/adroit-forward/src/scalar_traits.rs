@@ -251,32 +251,50 @@ macro_rules! impl_scalar_traits {
                 self.apply_unary(__rules::Powi(n))
             }
             /// `self·a + b` with the fused (singly rounded) primal of the plain number type, so
-            /// the primal matches the plain program's; the tangent is that of `self·a + b`.
-            /// Where `self·a` overflows but the fused value does not (`b` cancels most of it),
-            /// the sum is formed at half scale, `((self·(a/2) + b/2))·2` (exact scalings), so
-            /// the primal is still the fused one. Where the fused value is `b`'s infinity and
-            /// `self·a` overflowed to the other one (`∞ − ∞` unfused), the result is `b`.
+            /// the primal matches the plain program's (the sign of a zero included); the
+            /// tangent is that of `self·a + b`. Where `self·a` overflows although the fused
+            /// value does not, or meets `b`'s opposite infinity (`∞ − ∞` unfused), the sum is
+            /// formed at half scale, `(self·(a/2) + b/2)·2` (exact scalings; a subnormal tangent
+            /// of `a` or `b` may lose its last bit there). Where even `self·(a/2)` overflows
+            /// into `b`'s opposite infinity, the result is `b` (its tangent alone).
             #[inline]
             #[track_caller]
             fn mul_add(self, a: Self, b: Self) -> Self {
                 let fused = self.primal().mul_add(a.primal(), b.primal());
                 let mut unfused = self * a + b;
-                if fused.is_finite() && !unfused.primal().is_finite() {
+                if !unfused.primal().is_finite() && !fused.is_nan() && unfused.primal() != fused {
                     let one = <$p as __nt::One>::one();
                     let two = one + one;
                     let half = one / two;
-                    unfused = (self * a.scale(half) + b.scale(half)).scale(two);
-                } else if fused.is_infinite() && b.primal() == fused && unfused.primal() != fused {
-                    return b;
+                    let halved = (self * a.scale(half) + b.scale(half)).scale(two);
+                    if halved.primal().is_finite() || halved.primal() == fused {
+                        unfused = halved;
+                    } else if b.primal() == fused {
+                        return b;
+                    }
                 }
                 // The rounding difference is exact (the two are within a few ulps), so
                 // shifting by it gives the fused value; a shift has derivative 1.
                 let d = fused - unfused.primal();
-                if d != <$p as __nt::Zero>::zero() && d.is_finite() && unfused.primal() + d == fused {
+                let zero = <$p as __nt::Zero>::zero();
+                let result = if d != zero && d.is_finite() && unfused.primal() + d == fused {
                     unfused.shift(d)
                 } else {
                     unfused
+                };
+                // A zero of the other sign (x·a underflowing to −0 plus b = +0 is +0 unfused,
+                // −0 fused): −((−r) + 0) is −0 and r + 0 is +0, the tangent unchanged.
+                if result.primal() == zero
+                    && fused == zero
+                    && result.primal().is_sign_negative() != fused.is_sign_negative()
+                {
+                    return if fused.is_sign_negative() {
+                        -((-result).shift(zero))
+                    } else {
+                        result.shift(zero)
+                    };
                 }
+                result
             }
             #[track_caller]
             fn abs_sub(self, other: Self) -> Self {
