@@ -165,6 +165,9 @@ impl UnaryRule for Ln1p {
 /// value is subnormal there), and so is its slope in `x`: reverse mode, which reads the mixed
 /// second derivative from `∂b`, then gives 0 for `∂²/∂b∂x` where forward mode, reading it from
 /// `∂x`, gives the exact `−1/(x·b·ln²b)` (so a reverse-mode Hessian is not symmetric there).
+/// Likewise at a subnormal `x`, where `∂b`'s slope in `x` passes through `ln`'s derivative
+/// `1/x`, which overflows: reverse mode's entry is `−∞` where the exact value may be finite
+/// (−2.1e4 at `x = 1e-310`, `b = 1e300`; forward mode's is that).
 ///
 /// # Example
 /// ```
@@ -184,19 +187,22 @@ pub struct Log;
 
 /// `∂ log_b(x)/∂x = 1/(x·ln b)`, as `(1/x)/ln b` where `1/x` is finite: the derivatives of that
 /// form never square `x·ln b` (which overflowed in `f32` from x ≈ 1e-18 and made a mixed
-/// partial 0 in `f64`). At subnormal `x`, whose `1/x` overflows, `1/(x·ln b)` may still be
-/// finite and is used. `x + 0` turns −0 into +0, so at `x = 0` the sign is that of `ln b`; there
-/// `(1/x)/ln b` is kept too, so that its slope in `b` is the one-sided limit `−∞·sign` of
-/// `−1/(x·b·ln²b)`, as reverse mode reads it from `∂b` (through `1/(x·ln b)`, whose `x`
-/// factor is 0 there, it was 0, and a reverse-mode Hessian was not symmetric).
+/// partial 0 in `f64`). Where `1/x` overflows (`x` zero or subnormal), as `(2⁶⁴/ln b)/(x·2⁶⁴)`
+/// (exact scalings; `x·2⁶⁴` is normal): finite where `1/(x·ln b)` is, and its slope in `b`,
+/// `−1/(x·b·ln²b)`, is formed as the normal `2⁶⁴/(b·ln²b)` over the normal `x·2⁶⁴` — through
+/// `1/(x·ln b)`, whose factor `x` is constant in `b`, it was 0, and through `(1/ln b)/x` the
+/// quotient's partial `1/x` overflows (the exact slope is −∞ at `x = 0`, the one-sided limit,
+/// and −2.1e4 at `x = 1e-310`, `b = 1e300`). `x + 0` turns −0 into +0, so at `x = 0` the sign
+/// is that of `ln b`.
 #[inline(always)]
 fn log_dx<S: Float>(x: S, ln_base: S) -> S {
     let x = x + S::zero();
     let inv = x.recip();
-    if inv.is_finite() || x == S::zero() {
+    if inv.is_finite() {
         inv / ln_base
     } else {
-        (x * ln_base).recip()
+        let scale = lit::<S>(18_446_744_073_709_551_616.0); // 2⁶⁴
+        (scale / ln_base) / (x * scale)
     }
 }
 

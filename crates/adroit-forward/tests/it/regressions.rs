@@ -296,6 +296,35 @@ fn mul_add_keeps_the_fused_primal_where_the_product_overflows() {
 }
 
 #[test]
+fn mul_add_at_a_product_overflowing_into_an_opposite_infinity_and_signed_zeros() {
+    // (3, 1e308, −∞): 3e308 overflows into +∞ against b = −∞ (NaN unfused); the half-scale
+    // sum keeps every partial, as at (1, 1e308, −∞) next to it ([0, 0, 1] before; a review).
+    let (v, g) = adroit_forward::value_and_gradient(
+        |v| v[0].mul_add(v[1], v[2]),
+        &[3.0, 1e308, f64::NEG_INFINITY],
+    );
+    assert_eq!((v, g), (f64::NEG_INFINITY, vec![1e308, 3.0, 1.0]));
+    let (v, g) = adroit_forward::value_and_gradient(
+        |v| v[0].mul_add(v[1], v[2]),
+        &[1.0, 1e308, f64::NEG_INFINITY],
+    );
+    assert_eq!((v, g), (f64::NEG_INFINITY, vec![1e308, 1.0, 1.0]));
+    // The sign of a zero result follows f64::mul_add: −1e-400 rounds to −0, unfused +0.
+    let y = Dual::variable(-1e-200_f64).mul_add(Dual::constant(1e-200), Dual::constant(0.0));
+    assert!(y.value() == 0.0 && y.value().is_sign_negative());
+    assert_eq!(y.tangent(), 1e-200);
+    let y = Dual::variable(-1e-30_f32).mul_add(Dual::constant(1e-30), Dual::constant(0.0));
+    assert!(y.value() == 0.0 && y.value().is_sign_negative());
+    // nested: the inner primal too
+    let inner = Dual::new(Dual::variable(-1e-200_f64), Dual::constant(1.0));
+    let y = inner.mul_add(
+        Dual::constant(Dual::constant(1e-200)),
+        Dual::constant(Dual::constant(0.0)),
+    );
+    assert!(y.value().value().is_sign_negative());
+}
+
+#[test]
 fn log_mixed_second_derivative_at_zero_is_the_one_sided_limit() {
     // ∂²/∂x∂b log_b(x) = −1/(x·b·ln²b) → −∞ as x → 0⁺, for any base b > 0 (x·b·ln²b > 0).
     // The second-order types gave 0 at x = 0 (found by an audit of the nalgebra traits).
@@ -313,6 +342,19 @@ fn log_mixed_second_derivative_at_zero_is_the_one_sided_limit() {
             }
         );
     }
+    // At a subnormal x, forward mode's mixed entry is the formula −1/(x·b·ln²b) (it was 0,
+    // through 1/(x·ln b); a review): −2.1e4 at (1e-310, 1e300), −∞ (overflow) at 5e-324.
+    let h = hessian(|v| v[0].log(v[1]), &[1e-310, 1e300]);
+    let exact = -1.0 / (1e-310 * 1e300 * 1e300_f64.ln().powi(2));
+    assert!(
+        rel_close(h[(0, 1)], exact, 1e-12) && rel_close(h[(1, 0)], exact, 1e-12),
+        "{h}"
+    );
+    let h = hessian(|v| v[0].log(v[1]), &[5e-324, 2.0]);
+    assert_eq!(
+        (h[(0, 1)], h[(1, 0)]),
+        (f64::NEG_INFINITY, f64::NEG_INFINITY)
+    );
     // Next to 0 the formula, finite, in both orders.
     let h = hessian(|v| v[0].log(v[1]), &[1e-300, 2.0]);
     let exact = -1.0 / (1e-300 * 2.0 * std::f64::consts::LN_2.powi(2));
