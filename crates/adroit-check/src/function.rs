@@ -6,7 +6,9 @@ use adroit_forward::SpecialFunctions;
 /// A function `ℝⁿ → ℝᵐ` written generically over [`SpecialFunctions`]: `num_traits::Float`
 /// and `erf`/`erfc`, which every number type the checks use implements (`f32`, `f64`, adroit's
 /// duals, `Var`). An implementation may ask less of `S`, e.g. `fn eval<S: Float>` when it
-/// needs no `erf` (as in the example below).
+/// needs no `erf` (as in the example below); code that calls `eval` generically must bound its
+/// type by `SpecialFunctions` (an `S: Float` alone no longer suffices since `erf`/`erfc`
+/// joined the bound).
 ///
 /// Closures cannot be generic, so a checked function is a type implementing this trait; the
 /// [`generic_fn!`](crate::generic_fn) macro writes one from a closure-like expression.
