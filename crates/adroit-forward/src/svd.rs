@@ -43,7 +43,9 @@ pub type Svd<S> = (DMatrix<S>, DVector<S>, DMatrix<S>);
 /// spaces off their diagonal (no differentiable choice carries it). `F` is formed from the
 /// singular values divided by the largest, so no scale of `a` overflows `σ²`. An entry that
 /// is NaN or infinite makes every result NaN (nalgebra's iteration would not end). A matrix
-/// with a zero dimension gives empty results.
+/// with a zero dimension gives empty results. First order: for nested duals (`T = Dual<f64>`)
+/// the inner level's derivatives come from nalgebra's iteration on `T`, with its failures at
+/// the matrices named above.
 ///
 /// # Example
 /// ```
