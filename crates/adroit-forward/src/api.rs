@@ -367,6 +367,10 @@ where
 ///
 /// A closure given a type of its own takes `&[HyperDualVec<T, 8, 8>]` ([`DEFAULT_CHUNK`] = 8;
 /// adroit-reverse's `hessian` records `Var<DualVec<T, 12>>` instead, its `HESSIAN_CHUNK`).
+/// Every operation carries all `8 × 8` second-order parts whatever `n`: for fewer inputs,
+/// [`hessian_chunked`]`::<n>` is faster (`n = 3`, a Gaussian-process likelihood over 20
+/// points, release build: 0.21 ms against 1.09 ms). The chunk is a type parameter, so it
+/// cannot be picked from `n` at run time as ForwardDiff.jl does.
 /// Only the second-order parts are returned: a NaN value or gradient inside `f` is not seen.
 /// Near overflow (a naive `ln Σ exp(xᵢ)` at large `xᵢ`) second derivatives can be finite and
 /// wrong, as JAX's and PyTorch's are: see the crate docs, "Second derivatives near overflow".

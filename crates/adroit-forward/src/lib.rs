@@ -79,6 +79,13 @@
 //! tangents (rows `[0, 1, 2, 3]`, `[0, 4, 5, 6]`, `[0, 7, 8, 10]`, `[0, 2, 9, 1]` perturbed in
 //! entry (1, 0): `determinant()` gives derivative 0 where the cofactor is −85, a test; likewise
 //! at matrices with dependent columns).
+//! `cholesky()` likewise: at a positive semi-definite matrix with a zero pivot that carries a
+//! tangent (`[[1 + t, 1], [1, 1]]` at `t = 0`) it returns `Some`, with an `L` whose diagonal
+//! entry is 0 with an infinite tangent (so `ln det` is −∞ with infinite derivatives), where
+//! plain `f64` returns `None` (a user trial): do not use `cholesky().is_none()` on duals as
+//! the positive-definiteness test — run it on the primal matrix. A clearly indefinite matrix
+//! gives `None` in both.
+//!
 //! At matrices that may be singular, take determinants with `full_piv_lu().determinant()`,
 //! whose pivot is the largest entry of the whole remaining block (tested against central
 //! differences at such matrices), and decide singularity on the primal values:
@@ -90,6 +97,12 @@
 //! let m = a.map(Dual::constant) + DMatrix::identity(2, 2).map(|e: f64| Dual::new(0.0, e));
 //! assert!(m.clone().try_inverse().unwrap()[(0, 0)].value().is_infinite()); // not None
 //! assert!(m.map(|x| x.value()).try_inverse().is_none()); // the plain program's answer
+//! // cholesky: [[1 + t, 1], [1, 1]] is positive semi-definite at t = 0
+//! let (c, t) = (Dual::constant, Dual::new(1.0_f64, 1.0));
+//! let p = DMatrix::from_row_slice(2, 2, &[t, c(1.0), c(1.0), c(1.0)]);
+//! let l = p.clone().cholesky().unwrap().l(); // Some, with a zero pivot of infinite slope
+//! assert!(l[(1, 1)].value() == 0.0 && l[(1, 1)].tangent().is_infinite());
+//! assert!(p.map(|x| x.value()).cholesky().is_none()); // the plain program's answer
 //! ```
 //!
 //! # Eigendecompositions and SVD
@@ -191,7 +204,7 @@ pub use num_traits;
 pub mod __private {
     pub use crate::nalgebra_traits::odd_factorial_series;
     pub use crate::svd::{primal_svd, svd_pullback};
-    pub use crate::symmetric_eigen::symmetric_from_lower;
+    pub use crate::symmetric_eigen::{primal_symmetric_eigen, symmetric_from_lower};
     pub use approx;
     pub use num_traits;
     pub use simba;

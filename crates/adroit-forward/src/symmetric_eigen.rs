@@ -24,7 +24,8 @@ use num_traits::Float;
 /// finite ones, which can still be wrong where the pair is coupled through a third
 /// eigenvector (that needs degenerate perturbation theory, not implemented; a constant matrix
 /// gives zero tangents); the eigenvalues' tangents stay finite, `diag(VᵀȧV)` for the basis
-/// returned. A 0 × 0 matrix gives empty results.
+/// returned. An entry that is NaN or infinite makes every result NaN. A 0 × 0 matrix gives
+/// empty results.
 ///
 /// # Panics
 /// If `a` is not square.
@@ -56,8 +57,7 @@ where
     if n == 0 {
         return (DVector::zeros(0), DMatrix::zeros(0, 0));
     }
-    let eig = primal.symmetric_eigen();
-    let (lambda, v) = (eig.eigenvalues, eig.eigenvectors);
+    let (lambda, v) = primal_symmetric_eigen(primal);
     // ȧ in the eigenbasis: Vᵀ·ȧ·V.
     let rotated = v.transpose() * &dot * &v;
     let values = DVector::from_fn(n, |i, _| Dual::new(lambda[i], rotated[(i, i)]));
@@ -74,6 +74,27 @@ where
     let v_dot = &v * weighted;
     let vectors = DMatrix::from_fn(n, n, |r, c| Dual::new(v[(r, c)], v_dot[(r, c)]));
     (values, vectors)
+}
+
+/// nalgebra's `SymmetricEigen` of the symmetric `primal` (`n ≥ 1`): eigenvalues and unit
+/// eigenvectors; all NaN when an entry is NaN or infinite (nalgebra's `f64` decomposition then
+/// returns some finite numbers among NaN, e.g. an eigenvalue 1 of a matrix holding a NaN).
+/// Shared with [`symmetric_eigen_hyperdual`](crate::symmetric_eigen_hyperdual) and
+/// adroit-reverse's `symmetric_eigen`.
+#[doc(hidden)]
+pub fn primal_symmetric_eigen<T: Float + RealField>(
+    primal: DMatrix<T>,
+) -> (DVector<T>, DMatrix<T>) {
+    let n = primal.nrows();
+    if !primal.iter().all(|v| Float::is_finite(*v)) {
+        let nan = <T as Float>::nan();
+        return (
+            DVector::from_element(n, nan),
+            DMatrix::from_element(n, n, nan),
+        );
+    }
+    let eig = primal.symmetric_eigen();
+    (eig.eigenvalues, eig.eigenvectors)
 }
 
 /// The symmetric `n × n` matrix that the lower triangle of `a` defines, entry by entry through

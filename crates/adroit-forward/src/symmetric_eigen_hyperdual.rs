@@ -31,7 +31,8 @@ use num_traits::Float;
 /// matrix (not sorted: JAX's `eigh` sorts ascending; pick an eigenvalue by its `value()`). At a repeated eigenvalue a quotient with a zero numerator is taken as 0 (as in
 /// [`symmetric_eigen`](crate::symmetric_eigen)); a perturbation that mixes the pair gives
 /// infinite or NaN parts (and a pair equal only to rounding, not exactly, gives large finite
-/// ones). A 0 × 0 matrix gives empty results.
+/// ones). An entry that is NaN or infinite makes every result NaN. A 0 × 0 matrix gives
+/// empty results.
 ///
 /// # Panics
 /// If `a` is not square.
@@ -70,8 +71,7 @@ where
             DMatrix::from_element(0, 0, zero),
         );
     }
-    let eig = primal.symmetric_eigen();
-    let (lambda, v) = (eig.eigenvalues, eig.eigenvectors);
+    let (lambda, v) = crate::symmetric_eigen::primal_symmetric_eigen(primal);
     let vt = v.transpose();
     let rotate = |part: DMatrix<T>| &vt * part * &v;
     let a1: [DMatrix<T>; M] =

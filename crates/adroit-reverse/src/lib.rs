@@ -31,8 +31,10 @@
 //!   `full_piv_lu().determinant()` there), as for adroit-forward's duals (see its "Singular
 //!   matrices"): a `Var` is `is_zero` only when it is the constant 0 (not recorded: made
 //!   constant, or with a zero partial at this point, as `x.powi(2)` at `x = 0`), so a zero
-//!   pivot computed from the inputs is in general not seen. Decide singularity on the primal values
-//!   (`a.map(|x| x.value())`). Only first derivatives: [`hessian`] and [`hvp`] record
+//!   pivot computed from the inputs is in general not seen; likewise `cholesky()` returns
+//!   `Some` at a positive semi-definite matrix where `f64` gives `None` (its `L` then has a
+//!   zero pivot: `ln det` −∞, infinite gradients). Decide singularity and definiteness on the
+//!   primal values (`a.map(|x| x.value())`). Only first derivatives: [`hessian`] and [`hvp`] record
 //!   `Var<DualVec<T, N>>`/`Var<Dual<T>>`, which do not implement `RealField`; for Hessians
 //!   through a decomposition use adroit-forward's `hessian` (its duals implement it).
 //!   Eigenvectors: nalgebra's `symmetric_eigen` on `Var`s loses their derivatives at a

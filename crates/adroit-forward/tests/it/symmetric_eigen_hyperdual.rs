@@ -257,3 +257,20 @@ fn svd_with_an_iteration_limit_returns_at_such_a_matrix() {
         "no convergence within the limit: None, not a NaN result"
     );
 }
+
+#[test]
+fn symmetric_eigen_of_a_matrix_holding_a_nan_is_all_nan() {
+    // nalgebra's f64 decomposition gives an eigenvalue 1 among NaNs here (a user trial).
+    let mut a = DMatrix::<f64>::identity(3, 3).map(Dual::constant);
+    a[(2, 1)] = Dual::new(f64::NAN, 1.0);
+    let (values, vectors) = symmetric_eigen(&a);
+    assert!(
+        values
+            .iter()
+            .chain(vectors.iter())
+            .all(|x| x.value().is_nan())
+    );
+    let h = a.map(|x| HyperDual::new(x.value(), [x.tangent()], [0.0], [[0.0]]));
+    let (values, _) = symmetric_eigen_hyperdual(&h);
+    assert!(values.iter().all(|x| x.value().is_nan()));
+}

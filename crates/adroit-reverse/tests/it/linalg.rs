@@ -444,3 +444,18 @@ fn symmetric_eigen_at_a_repeated_eigenvalue() {
     );
     assert_eq!(empty, [1.0]);
 }
+
+#[test]
+fn symmetric_eigen_of_a_matrix_holding_a_nan_is_all_nan() {
+    let mut a = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+    a[5] = f64::NAN; // entry (2, 1), in the lower triangle read
+    let g = gradient(
+        |x| {
+            let (values, _) = adroit_reverse::symmetric_eigen(&DMatrix::from_column_slice(3, 3, x));
+            assert!(values.iter().all(|v| v.value().is_nan()));
+            values[0]
+        },
+        &a,
+    );
+    assert!(g.iter().any(|d| d.is_nan()), "{g:?}");
+}

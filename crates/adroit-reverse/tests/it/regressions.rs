@@ -489,3 +489,22 @@ fn log_hessian_at_zero_is_symmetric() {
         );
     }
 }
+
+/// `cholesky()` on `Var`s accepts a positive semi-definite matrix whose zero pivot is computed
+/// from the inputs, where `f64` gives `None` (documented in the crate docs; a user trial):
+/// `ln det` of `[[a, b], [b, c]]` at (1, 1, 1) is −∞ with infinite partials.
+#[test]
+fn cholesky_of_a_semi_definite_matrix_of_variables() {
+    let (value, g) = adroit_reverse::value_and_gradient(
+        |p| {
+            let m = nalgebra::DMatrix::from_row_slice(2, 2, &[p[0], p[1], p[1], p[2]]);
+            let l = m.cholesky().expect("Some, unlike f64").l();
+            l[(0, 0)].ln() + l[(1, 1)].ln()
+        },
+        &[1.0_f64, 1.0, 1.0],
+    );
+    assert_eq!(value, f64::NEG_INFINITY);
+    assert!(g.iter().all(|d| d.is_infinite()), "{g:?}");
+    let plain = nalgebra::DMatrix::from_row_slice(2, 2, &[1.0_f64, 1.0, 1.0, 1.0]);
+    assert!(plain.cholesky().is_none());
+}
