@@ -14,6 +14,7 @@ mod linalg;
 mod matrices;
 mod matrix;
 mod matrix_affine;
+mod matrix_extremum;
 mod matrix_fd;
 mod matrix_kernels;
 mod matrix_pool;

@@ -2,6 +2,7 @@
 
 mod affine;
 mod broadcast;
+mod extremum;
 mod gather;
 mod map;
 mod matmul;

@@ -199,15 +199,16 @@ impl<T: MatScalar> Backward<T> for Spread<T> {
     }
 }
 
-/// Backward of the weighted sum `Σᵢⱼ xᵢⱼ·wᵢⱼ`: `∂x = g·W` (with the `0·∞` convention of
-/// [`Partial::times`]). Saves the weights.
-struct WeightedSum<T> {
-    a: u32,
-    shape: (usize, usize),
-    weights: Partial<T>,
+/// Backward of a reduction whose pullback is its cotangent repeated to the input's shape times
+/// saved weights (with the `0·∞` convention of [`Partial::times`]): the weighted sum
+/// `Σᵢⱼ xᵢⱼ·wᵢⱼ` (`∂x = g·W`), and maxima and minima (`W` the ties' shares).
+pub(crate) struct Weighted<T> {
+    pub(crate) a: u32,
+    pub(crate) shape: (usize, usize),
+    pub(crate) weights: Partial<T>,
 }
 
-impl<T: MatScalar> Backward<T> for WeightedSum<T> {
+impl<T: MatScalar> Backward<T> for Weighted<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         grads.accumulate(self.a, self.weights.times(broadcast(&g, self.shape)));
         pool::recycle(g);
@@ -247,7 +248,7 @@ impl<T: MatScalar> MatVar<T> {
         );
         self.unary_op(|x| {
             let total = weighted_total(x.as_slice(), weights.as_slice());
-            let backward = WeightedSum {
+            let backward = Weighted {
                 a,
                 shape,
                 weights: Partial::Matrix(weights),

@@ -1,0 +1,179 @@
+//! Maxima and minima, over all entries or along a dimension, with the cotangent shared equally
+//! among tied entries.
+
+use super::reduce::Weighted;
+use super::{Along, Partial};
+use crate::matrix::{MatScalar, MatVar, pool};
+use nalgebra::DMatrix;
+
+/// Which extremum a reduction takes.
+#[derive(Clone, Copy)]
+enum Pick {
+    Max,
+    Min,
+}
+
+impl Pick {
+    /// The extremum of `line` (NaN if an entry is NaN; `−∞` for a max, `+∞` for a min of no
+    /// entries) and the share of its cotangent each entry equal to it gets (NaN entries when
+    /// it is NaN; see [`chosen`]): `1/k` for `k` such entries.
+    fn reduce<T: MatScalar>(self, line: impl Iterator<Item = T> + Clone) -> (T, T) {
+        let start = match self {
+            Pick::Max => T::neg_infinity(),
+            Pick::Min => T::infinity(),
+        };
+        let best = line.clone().fold(start, |m, v| {
+            if m.is_nan() || v.is_nan() {
+                T::nan()
+            } else {
+                let better = match self {
+                    Pick::Max => v > m,
+                    Pick::Min => v < m,
+                };
+                if better { v } else { m }
+            }
+        });
+        let count = line.filter(|&v| chosen(v, best)).count();
+        let share = if count == 0 {
+            T::zero()
+        } else {
+            T::one() / T::from_usize(count).unwrap_or_else(T::nan)
+        };
+        (best, share)
+    }
+}
+
+/// True when `v` is the extremum `best` (equal, or both NaN).
+fn chosen<T: MatScalar>(v: T, best: T) -> bool {
+    v == best || (v.is_nan() && best.is_nan())
+}
+
+/// The extrema of `x` (over all entries, or along a dimension: `1 × cols` for
+/// [`Along::Rows`], `rows × 1` for [`Along::Cols`]) and the weights of the pullback (`x`'s
+/// shape).
+fn extrema<T: MatScalar>(
+    x: &DMatrix<T>,
+    along: Option<Along>,
+    pick: Pick,
+) -> (DMatrix<T>, DMatrix<T>) {
+    let (rows, cols) = x.shape();
+    let mut weights = pool::zeros(rows, cols);
+    let out = match along {
+        None => {
+            let (best, share) = pick.reduce(x.iter().copied());
+            for (w, &v) in weights.iter_mut().zip(x.iter()) {
+                if chosen(v, best) {
+                    *w = share;
+                }
+            }
+            DMatrix::from_element(1, 1, best)
+        }
+        Some(Along::Rows) => DMatrix::from_fn(1, cols, |_, j| {
+            let (best, share) = pick.reduce(x.column(j).iter().copied());
+            for i in 0..rows {
+                if chosen(x[(i, j)], best) {
+                    weights[(i, j)] = share;
+                }
+            }
+            best
+        }),
+        Some(Along::Cols) => DMatrix::from_fn(rows, 1, |i, _| {
+            let (best, share) = pick.reduce(x.row(i).iter().copied());
+            for j in 0..cols {
+                if chosen(x[(i, j)], best) {
+                    weights[(i, j)] = share;
+                }
+            }
+            best
+        }),
+    };
+    (out, weights)
+}
+
+impl<T: MatScalar> MatVar<T> {
+    #[track_caller]
+    fn extremum(self, along: Option<Along>, pick: Pick) -> Self {
+        let (a, shape) = (self.index(), self.shape());
+        self.unary_op(|x| {
+            let (out, weights) = extrema(x, along, pick);
+            let weights = Partial::Matrix(weights);
+            (out, Box::new(Weighted { a, shape, weights }))
+        })
+    }
+
+    /// The largest entry, as a 1 × 1 matrix (JAX's `jnp.max`, PyTorch's `amax`): NaN if an
+    /// entry is NaN, `−∞` for a matrix of no entries.
+    ///
+    /// Pullback: the cotangent goes to the largest entry, shared equally among tied ones (`1/k`
+    /// each of `k`, as JAX's and PyTorch's `amax`; a chain of scalar `max` calls would give
+    /// ½, ¼, ¼ instead); to the NaN entries when the result is NaN; nowhere for no entries.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    /// // two entries tie for the maximum 3: each gets half of the cotangent
+    /// let (v, g) = matrix::value_and_gradient(|m| m[0].max(), &[dmatrix![3.0, 1.0; 2.0, 3.0]]);
+    /// assert_eq!((v, g[0].clone()), (3.0, dmatrix![0.5, 0.0; 0.0, 0.5]));
+    /// ```
+    #[track_caller]
+    pub fn max(self) -> Self {
+        self.extremum(None, Pick::Max)
+    }
+
+    /// The smallest entry, as a 1 × 1 matrix (`+∞` for no entries); otherwise as
+    /// [`max`](Self::max).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    /// let (v, g) = matrix::value_and_gradient(|m| m[0].min(), &[dmatrix![3.0, -1.0, 2.0]]);
+    /// assert_eq!((v, g[0].clone()), (-1.0, dmatrix![0.0, 1.0, 0.0]));
+    /// ```
+    #[track_caller]
+    pub fn min(self) -> Self {
+        self.extremum(None, Pick::Min)
+    }
+
+    /// Maxima along a dimension: `1 × cols` for [`Along::Rows`] (each column's), `rows × 1`
+    /// for [`Along::Cols`] (each row's); each line as [`max`](Self::max) (ties share its
+    /// cotangent; `−∞` for a line of no entries).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, Along};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    /// // each column's maximum (1 × 2); its cotangent flows to that entry
+    /// let x = dmatrix![1.0, 5.0; 4.0, 2.0];
+    /// let (y, pb) = matrix::pullback(|m| m[0].max_along(Along::Rows), &[x]);
+    /// assert_eq!(y, dmatrix![4.0, 5.0]);
+    /// assert_eq!(pb.call(&dmatrix![1.0, 2.0])[0], dmatrix![0.0, 2.0; 1.0, 0.0]);
+    /// ```
+    #[track_caller]
+    pub fn max_along(self, along: Along) -> Self {
+        self.extremum(Some(along), Pick::Max)
+    }
+
+    /// Minima along a dimension (shapes as [`max_along`](Self::max_along); `+∞` for a line of
+    /// no entries).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix::{self, Along};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    /// // each row's minimum (2 × 1); the tie in the second row shares its cotangent
+    /// let x = dmatrix![1.0, 5.0; 2.0, 2.0];
+    /// let (y, pb) = matrix::pullback(|m| m[0].min_along(Along::Cols), &[x]);
+    /// assert_eq!(y, dmatrix![1.0; 2.0]);
+    /// assert_eq!(pb.call(&dmatrix![1.0; 1.0])[0], dmatrix![1.0, 0.0; 0.5, 0.5]);
+    /// ```
+    #[track_caller]
+    pub fn min_along(self, along: Along) -> Self {
+        self.extremum(Some(along), Pick::Min)
+    }
+}

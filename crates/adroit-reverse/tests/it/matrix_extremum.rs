@@ -1,0 +1,128 @@
+//! `max`, `min`, `max_along`, `min_along` on the matrix tape: values against nalgebra's, gradients
+//! against central finite differences away from ties and against the scalar tape, ties shared
+//! equally (JAX's `jnp.max` / PyTorch's `amax`), NaN and empty lines.
+
+use adroit_reverse::matrix::{self, Along, MatVar};
+use nalgebra::{DMatrix, dmatrix};
+use num_traits::Float;
+
+/// Distinct pseudo-random entries (no ties), `rows × cols`.
+fn distinct(rows: usize, cols: usize) -> DMatrix<f64> {
+    DMatrix::from_fn(rows, cols, |i, j| {
+        let k = (i * cols + j) as f64;
+        ((k * 12.9898 + 3.1).sin() * 43758.5453).fract()
+    })
+}
+
+/// The four reductions, each followed by a weighted sum so that every output's cotangent
+/// differs, as one scalar loss of `x`.
+fn loss(x: MatVar<f64>, which: usize, w: &DMatrix<f64>) -> MatVar<f64> {
+    let y = match which {
+        0 => x.max(),
+        1 => x.min(),
+        2 => x.max_along(Along::Rows),
+        3 => x.max_along(Along::Cols),
+        4 => x.min_along(Along::Rows),
+        _ => x.min_along(Along::Cols),
+    };
+    let shape = y.shape();
+    y.weighted_sum(w.view((0, 0), shape).into_owned())
+}
+
+/// The same loss on plain matrices.
+fn plain(x: &DMatrix<f64>, which: usize, w: &DMatrix<f64>) -> f64 {
+    let col_max = |j: usize| x.column(j).max();
+    let col_min = |j: usize| x.column(j).min();
+    let row_max = |i: usize| x.row(i).max();
+    let row_min = |i: usize| x.row(i).min();
+    match which {
+        0 => x.max() * w[(0, 0)],
+        1 => x.min() * w[(0, 0)],
+        2 => (0..x.ncols()).map(|j| col_max(j) * w[(0, j)]).sum(),
+        3 => (0..x.nrows()).map(|i| row_max(i) * w[(i, 0)]).sum(),
+        4 => (0..x.ncols()).map(|j| col_min(j) * w[(0, j)]).sum(),
+        _ => (0..x.nrows()).map(|i| row_min(i) * w[(i, 0)]).sum(),
+    }
+}
+
+#[test]
+fn values_and_gradients_match_finite_differences_away_from_ties() {
+    let x = distinct(4, 5);
+    let w = distinct(5, 6).map(|v| v + 0.5);
+    for which in 0..6 {
+        let (value, g) = matrix::value_and_gradient(|m| loss(m[0], which, &w), &[&x]);
+        assert!((value - plain(&x, which, &w)).abs() < 1e-15, "{which}");
+        let h = 1e-7;
+        for i in 0..x.nrows() {
+            for j in 0..x.ncols() {
+                let (mut p, mut m) = (x.clone(), x.clone());
+                p[(i, j)] += h;
+                m[(i, j)] -= h;
+                let fd = (plain(&p, which, &w) - plain(&m, which, &w)) / (2.0 * h);
+                assert!(
+                    (g[0][(i, j)] - fd).abs() < 1e-7,
+                    "{which} ({i}, {j}): {} vs {fd}",
+                    g[0][(i, j)]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn ties_share_the_cotangent_equally() {
+    // Three equal maxima get a third each (a chain of scalar max calls gives ¼, ¼, ½).
+    let x = dmatrix![2.0, 1.0; 2.0, 2.0];
+    let (v, g) = matrix::value_and_gradient(|m| m[0].max(), &[&x]);
+    let third = 1.0 / 3.0;
+    assert_eq!((v, g[0].clone()), (2.0, dmatrix![third, 0.0; third, third]));
+    let scalar = adroit_reverse::gradient(|v| v[0].max(v[1]).max(v[3]), &[2.0_f64, 2.0, 1.0, 2.0]);
+    assert_eq!(scalar, vec![0.25, 0.25, 0.0, 0.5]);
+    // ±0 tie
+    let (_, g) = matrix::value_and_gradient(|m| m[0].min(), &[dmatrix![0.0, -0.0, 1.0]]);
+    assert_eq!(g[0], dmatrix![0.5, 0.5, 0.0]);
+    // along: each column's tie shares that column's cotangent
+    let (y, pb) = matrix::pullback(|m| m[0].max_along(Along::Rows), &[x]);
+    assert_eq!(y, dmatrix![2.0, 2.0]);
+    assert_eq!(
+        pb.call(&dmatrix![4.0, 6.0])[0],
+        dmatrix![2.0, 0.0; 2.0, 6.0]
+    );
+}
+
+#[test]
+fn nan_propagates_and_empty_lines_give_the_identity() {
+    // A NaN entry makes the extremum NaN (as jnp.max); the cotangent goes to the NaN entries.
+    let x = dmatrix![1.0, f64::NAN; 3.0, 2.0];
+    let (y, pb) = matrix::pullback(|m| m[0].max_along(Along::Rows), std::slice::from_ref(&x));
+    assert!(y[(0, 0)] == 3.0 && y[(0, 1)].is_nan());
+    assert_eq!(
+        pb.call(&dmatrix![1.0, 1.0])[0],
+        dmatrix![0.0, 1.0; 1.0, 0.0]
+    );
+    let (v, _) = matrix::value_and_gradient(|m| m[0].min(), &[x]);
+    assert!(v.is_nan());
+    // No entries: −∞ for a max, +∞ for a min (the reductions' identities), no gradient.
+    let (y, pb) = matrix::pullback(|m| m[0].max_along(Along::Rows), &[DMatrix::zeros(0, 2)]);
+    assert_eq!(y, dmatrix![f64::NEG_INFINITY, f64::NEG_INFINITY]);
+    assert_eq!(pb.call(&dmatrix![1.0, 1.0])[0].shape(), (0, 2));
+    let (v, g) = matrix::value_and_gradient(|m| m[0].min(), &[DMatrix::<f64>::zeros(3, 0)]);
+    assert_eq!((v, g[0].shape()), (f64::INFINITY, (3, 0)));
+}
+
+#[test]
+fn f32_and_a_max_pooled_loss() {
+    let x = distinct(3, 4).map(|v| v as f32);
+    let (v, g) = matrix::value_and_gradient(|m| m[0].max_along(Along::Rows).sum(), &[&x]);
+    let expected: f32 = (0..4).map(|j| x.column(j).max()).sum();
+    assert!((v - expected).abs() < 1e-6);
+    // one 1 per column, at its maximum
+    for j in 0..4 {
+        let k = x.column(j).imax();
+        assert_eq!(g[0].column(j).iter().copied().collect::<Vec<_>>(), {
+            let mut e = vec![0.0_f32; 3];
+            e[k] = 1.0;
+            e
+        });
+    }
+}
