@@ -169,6 +169,7 @@ mod chain_rule;
 mod dual;
 mod dual_vec;
 mod hyper_dual;
+mod lanes;
 mod nalgebra_traits;
 pub mod rules;
 mod scalar_traits;
@@ -187,6 +188,7 @@ pub use chain_rule::{ChainRule, chain_product, chain_product_assign, chain_produ
 pub use dual::Dual;
 pub use dual_vec::DualVec;
 pub use hyper_dual::{HyperDual, HyperDualVec};
+pub use lanes::TangentLanes;
 pub use special::SpecialFunctions;
 pub use stop_gradient::StopGradient;
 pub use svd::{Svd, svd};

@@ -2,7 +2,7 @@
 //! where nalgebra's iteration on the duals loses them (see the crate docs, "Eigendecompositions
 //! and SVD"); and the matching pullback, which adroit-reverse's `svd` records.
 
-use crate::Dual;
+use crate::TangentLanes;
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
 
@@ -10,8 +10,10 @@ use num_traits::Float;
 /// (`k`) and `Vᵀ` (`k × n`), `k = min(m, n)`, as [`svd`] (and adroit-reverse's `svd`) return it.
 pub type Svd<S> = (DMatrix<S>, DVector<S>, DMatrix<S>);
 
-/// The thin SVD `a = U·diag(σ)·Vᵀ` of the matrix `a + t·ȧ` (entries `Dual::new(a, ȧ)`) with the
-/// exact first derivatives in `t` of `U`, `σ` and `Vᵀ`: nalgebra's `svd` of the primal part,
+/// The thin SVD `a = U·diag(σ)·Vᵀ` of the matrix `a + t·ȧ` (entries `Dual::new(a, ȧ)`, or
+/// [`DualVec`](crate::DualVec)s with one `ȧ` per tangent lane, as the chunked functions seed
+/// them: any [`TangentLanes`] type) with the exact first derivatives in `t` of `U`, `σ` and
+/// `Vᵀ`: nalgebra's `svd` of the primal part,
 /// and the tangents of first-order perturbation theory (JAX's `svd` JVP rule; Townsend 2016,
 /// "Differentiating the singular value decomposition"). With `P = Uᵀ·ȧ·V`,
 ///
@@ -63,25 +65,28 @@ pub type Svd<S> = (DMatrix<S>, DVector<S>, DMatrix<S>);
 /// assert!((back[(0, 1)].tangent() - 1.0).abs() < 1e-15);
 /// ```
 #[track_caller]
-pub fn svd<T>(a: &DMatrix<Dual<T>>) -> Svd<Dual<T>>
-where
-    T: Float + RealField,
-{
+pub fn svd<D: TangentLanes>(a: &DMatrix<D>) -> Svd<D> {
     let (m, n) = a.shape();
     let k = m.min(n);
     if k == 0 {
         return (
-            DMatrix::zeros(m, 0),
-            DVector::zeros(0),
-            DMatrix::zeros(0, n),
+            DMatrix::from_vec(m, 0, Vec::new()),
+            DVector::from_vec(Vec::new()),
+            DMatrix::from_vec(0, n, Vec::new()),
         );
     }
-    let (primal, dot) = (a.map(|x| x.value()), a.map(|x| x.tangent()));
-    let (u, s, v_t) = primal_svd(primal);
-    let (u_dot, s_dot, v_t_dot) = svd_jvp(&u, &s, &v_t, &dot);
-    let pair = |p: &DMatrix<T>, d: &DMatrix<T>| p.zip_map(d, Dual::new);
-    let sigma = DVector::from_fn(k, |i, _| Dual::new(s[i], s_dot[i]));
-    (pair(&u, &u_dot), sigma, pair(&v_t, &v_t_dot))
+    let (u, s, v_t) = primal_svd(a.map(|x| x.primal_value()));
+    let lanes: Vec<Svd<D::Real>> = (0..D::LANES)
+        .map(|l| svd_jvp(&u, &s, &v_t, &a.map(|x| x.lane(l))))
+        .collect();
+    let u_out = DMatrix::from_fn(m, k, |i, j| {
+        D::from_lanes(u[(i, j)], |l| lanes[l].0[(i, j)])
+    });
+    let s_out = DVector::from_fn(k, |i, _| D::from_lanes(s[i], |l| lanes[l].1[i]));
+    let v_t_out = DMatrix::from_fn(k, n, |i, j| {
+        D::from_lanes(v_t[(i, j)], |l| lanes[l].2[(i, j)])
+    });
+    (u_out, s_out, v_t_out)
 }
 
 /// nalgebra's thin SVD of `a` (`m × n`, both at least 1), singular values descending; all NaN

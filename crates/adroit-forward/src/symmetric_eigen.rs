@@ -2,11 +2,12 @@
 //! tangents, where nalgebra's iteration on the duals drops them (see the crate docs,
 //! "Eigendecompositions and SVD").
 
-use crate::Dual;
+use crate::TangentLanes;
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
 
-/// Eigenvalues and eigenvectors of the symmetric matrix `a + t·ȧ` (entries `Dual::new(a, ȧ)`)
+/// Eigenvalues and eigenvectors of the symmetric matrix `a + t·ȧ` (entries `Dual::new(a, ȧ)`,
+/// or [`DualVec`](crate::DualVec)s with one `ȧ` per tangent lane: any [`TangentLanes`] type)
 /// with their exact first derivatives in `t`: nalgebra's `SymmetricEigen` of the primal part,
 /// and the tangents of first-order perturbation theory (JAX's `eigh` JVP rule),
 ///
@@ -45,34 +46,40 @@ use num_traits::Float;
 /// assert!((product.tangent() + 0.5).abs() < 1e-15);
 /// ```
 #[track_caller]
-pub fn symmetric_eigen<T>(a: &DMatrix<Dual<T>>) -> (DVector<Dual<T>>, DMatrix<Dual<T>>)
-where
-    T: Float + RealField,
-{
+pub fn symmetric_eigen<D: TangentLanes>(a: &DMatrix<D>) -> (DVector<D>, DMatrix<D>) {
     let n = a.nrows();
-    let (primal, dot) = (
-        symmetric_from_lower(a, Dual::value),
-        symmetric_from_lower(a, Dual::tangent),
-    );
+    let primal = symmetric_from_lower(a, |x| x.primal_value());
     if n == 0 {
-        return (DVector::zeros(0), DMatrix::zeros(0, 0));
+        return (
+            DVector::from_vec(Vec::new()),
+            DMatrix::from_vec(0, 0, Vec::new()),
+        );
     }
     let (lambda, v) = primal_symmetric_eigen(primal);
-    // ȧ in the eigenbasis: Vᵀ·ȧ·V.
-    let rotated = v.transpose() * &dot * &v;
-    let values = DVector::from_fn(n, |i, _| Dual::new(lambda[i], rotated[(i, i)]));
-    // V̇ = V·(F ∘ VᵀȧV), Fⱼᵢ = 1/(λᵢ − λⱼ) off the diagonal, 0 on it.
-    // A zero numerator gives 0 even at a repeated eigenvalue (0/0): constant inputs, or a
-    // perturbation that does not mix the pair, leave the eigenvectors' tangents finite.
-    let weighted = DMatrix::from_fn(n, n, |j, i| {
-        if i == j || rotated[(j, i)] == T::zero() {
-            T::zero()
-        } else {
-            rotated[(j, i)] / (lambda[i] - lambda[j])
-        }
+    let zero = <D::Real as num_traits::Zero>::zero();
+    // Per tangent lane: ȧ in the eigenbasis, Vᵀ·ȧ·V, and V̇ = V·(F ∘ VᵀȧV) with
+    // Fⱼᵢ = 1/(λᵢ − λⱼ) off the diagonal, 0 on it. A zero numerator gives 0 even at a repeated
+    // eigenvalue (0/0): constant inputs, or a perturbation that does not mix the pair, leave
+    // the eigenvectors' tangents finite.
+    let lanes: Vec<_> = (0..D::LANES)
+        .map(|l| {
+            let dot = symmetric_from_lower(a, |x| x.lane(l));
+            let rotated = v.transpose() * &dot * &v;
+            let weighted = DMatrix::from_fn(n, n, |j, i| {
+                if i == j || rotated[(j, i)] == zero {
+                    zero
+                } else {
+                    rotated[(j, i)] / (lambda[i] - lambda[j])
+                }
+            });
+            let v_dot: DMatrix<D::Real> = &v * weighted;
+            (rotated, v_dot)
+        })
+        .collect();
+    let values = DVector::from_fn(n, |i, _| D::from_lanes(lambda[i], |l| lanes[l].0[(i, i)]));
+    let vectors = DMatrix::from_fn(n, n, |r, c| {
+        D::from_lanes(v[(r, c)], |l| lanes[l].1[(r, c)])
     });
-    let v_dot = &v * weighted;
-    let vectors = DMatrix::from_fn(n, n, |r, c| Dual::new(v[(r, c)], v_dot[(r, c)]));
     (values, vectors)
 }
 

@@ -213,3 +213,38 @@ fn non_finite_entries_give_nan_and_repeated_zeros_give_zero_vector_tangents() {
     assert!(s.iter().all(|x| x.tangent().is_finite()));
     assert!(u.iter().chain(v_t.iter()).all(|x| x.tangent().is_finite()));
 }
+
+#[test]
+fn chunked_gradients_through_svd_and_symmetric_eigen() {
+    // The nuclear norm Σσᵢ of a 3 × 4 matrix: gradient U·Vᵀ, by gradient_chunked (DualVec
+    // lanes) through svd, one chunk of 4 and several of 5.
+    let a = matrix(3, 4, 0.7);
+    let plain = a.clone().svd(true, true);
+    let expected = plain.u.unwrap() * plain.v_t.unwrap();
+    let nuclear = |x: &[adroit_forward::DualVec<f64, 5>]| {
+        svd(&DMatrix::from_column_slice(3, 4, x))
+            .1
+            .iter()
+            .fold(x[0] * 0.0, |s, &v| s + v)
+    };
+    let g = adroit_forward::gradient_chunked::<5, _, _>(nuclear, a.as_slice());
+    for (g, e) in g.iter().zip(expected.iter()) {
+        assert!((g - e).abs() < 1e-13, "{g} against {e}");
+    }
+    // The largest eigenvalue of the symmetric AᵀA (4 × 4): gradient 2·A·v·vᵀ, lane by lane.
+    let top = |x: &[adroit_forward::DualVec<f64, 4>]| {
+        let m = DMatrix::from_column_slice(3, 4, x);
+        let (values, _) = adroit_forward::symmetric_eigen(&(m.transpose() * m));
+        values
+            .iter()
+            .fold(values[0], |best, &v| if v > best { v } else { best })
+    };
+    let g = adroit_forward::gradient_chunked::<4, _, _>(top, a.as_slice());
+    let eig = (a.transpose() * &a).symmetric_eigen();
+    let k = eig.eigenvalues.imax();
+    let v = eig.eigenvectors.column(k);
+    let expected = (&a * v) * v.transpose() * 2.0;
+    for (g, e) in g.iter().zip(expected.iter()) {
+        assert!((g - e).abs() < 1e-12, "{g} against {e}");
+    }
+}
