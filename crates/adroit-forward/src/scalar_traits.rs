@@ -254,8 +254,8 @@ macro_rules! impl_scalar_traits {
             /// the primal matches the plain program's (the sign of a zero included); the
             /// tangent is that of `self·a + b`. Where `self·a` overflows although the fused
             /// value does not, or meets `b`'s opposite infinity (`∞ − ∞` unfused), the sum is
-            /// formed at half scale, `(self·(a/2) + b/2)·2` (exact scalings; a subnormal tangent
-            /// of `a` or `b` may lose its last bit there). Where even `self·(a/2)` overflows
+            /// formed at half scale, `(self·(a/2) + b/2)·2` with the larger factor halved (exact
+            /// scalings; a subnormal tangent there may lose its last bit). Where even `self·(a/2)` overflows
             /// into `b`'s opposite infinity, the result is `b` (its tangent alone).
             #[inline]
             #[track_caller]
@@ -266,7 +266,13 @@ macro_rules! impl_scalar_traits {
                     let one = <$p as __nt::One>::one();
                     let two = one + one;
                     let half = one / two;
-                    let halved = (self * a.scale(half) + b.scale(half)).scale(two);
+                    // Halve the larger factor: reverse mode's adjoint of the other one is
+                    // then 2·(its half), not 2·(the larger factor), which could overflow.
+                    let halved = if self.primal().abs() >= a.primal().abs() {
+                        (self.scale(half) * a + b.scale(half)).scale(two)
+                    } else {
+                        (self * a.scale(half) + b.scale(half)).scale(two)
+                    };
                     if halved.primal().is_finite() || halved.primal() == fused {
                         unfused = halved;
                     } else if b.primal() == fused {

@@ -127,14 +127,23 @@ fn quotient<T: Float>(num: T, den: T) -> T {
     if num.is_zero() { T::zero() } else { num / den }
 }
 
-/// `xᵢⱼ/(ŝⱼ² − ŝᵢ²)` off the diagonal (zero convention) and 0 on it, entry by entry, for the
-/// normalised singular values `ŝ` ([`normalised`]).
-fn weighted<T: Float + RealField>(x: &DMatrix<T>, s_hat: &DVector<T>) -> DMatrix<T> {
+/// `xᵢⱼ/(ŝⱼ² − ŝᵢ²)/scale` off the diagonal (zero convention) and 0 on it, entry by entry, for
+/// the normalised singular values `ŝ` and their divisor ([`normalised`]): with `xᵢⱼ` a
+/// numerator in the actual tangents' scale times `ŝ` (e.g. `Pᵢⱼŝⱼ + Pⱼᵢŝᵢ`), that is
+/// `(Pᵢⱼσⱼ + Pⱼᵢσᵢ)/(σⱼ² − σᵢ²)`. The quotient by `ŝⱼ² − ŝᵢ²` comes first (dividing `x` by a
+/// huge scale first underflowed next to tiny `ŝ`: diag(1e300, 2e275, 1e275) lost a tangent
+/// 3.3e-276), unless it overflows (close singular values, large `x`), then the scale first.
+fn weighted<T: Float + RealField>(x: &DMatrix<T>, s_hat: &DVector<T>, scale: T) -> DMatrix<T> {
     DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| {
         if i == j {
-            T::zero()
+            return T::zero();
+        }
+        let gap = (s_hat[j] + s_hat[i]) * (s_hat[j] - s_hat[i]);
+        let q = quotient(x[(i, j)], gap);
+        if Float::is_finite(q) || !Float::is_finite(x[(i, j)]) {
+            q / scale
         } else {
-            quotient(x[(i, j)], (s_hat[j] + s_hat[i]) * (s_hat[j] - s_hat[i]))
+            quotient(x[(i, j)] / scale, gap)
         }
     })
 }
@@ -160,13 +169,12 @@ fn svd_jvp<T: Float + RealField>(
     let dot_v = dot * &v;
     let p = u.transpose() * &dot_v;
     let s_dot = p.diagonal();
-    // (Pᵢⱼσⱼ + Pⱼᵢσᵢ)/(σⱼ² − σᵢ²) with σ and P divided by the largest σ: the same quotient.
+    // (Pᵢⱼσⱼ + Pⱼᵢσᵢ)/(σⱼ² − σᵢ²) from σ divided by the largest (see `weighted`).
     let (s_hat, scale) = normalised(s);
-    let p_hat = p.map(|v| v / scale);
-    let ps = DMatrix::from_fn(k, k, |i, j| p_hat[(i, j)] * s_hat[j]);
-    let sp = DMatrix::from_fn(k, k, |i, j| s_hat[i] * p_hat[(i, j)]);
-    let mut u_dot = u * weighted(&(&ps + ps.transpose()), &s_hat);
-    let mut v_dot = &v * weighted(&(&sp + sp.transpose()), &s_hat);
+    let ps = DMatrix::from_fn(k, k, |i, j| p[(i, j)] * s_hat[j]);
+    let sp = DMatrix::from_fn(k, k, |i, j| s_hat[i] * p[(i, j)]);
+    let mut u_dot = u * weighted(&(&ps + ps.transpose()), &s_hat, scale);
+    let mut v_dot = &v * weighted(&(&sp + sp.transpose()), &s_hat, scale);
     if m > k {
         let outside = &dot_v - u * (u.transpose() * &dot_v);
         u_dot += over_sigma(outside, s);
@@ -194,16 +202,16 @@ pub fn svd_pullback<T: Float + RealField>(
     let (m, n, k) = (u.nrows(), v_t.ncols(), s.len());
     let ut_ubar = u.transpose() * u_bar;
     let vt_vbar = v_t * v_t_bar.transpose();
-    // Gᵢⱼσⱼ = (Xᵢⱼσⱼ)/(σⱼ² − σᵢ²) with X = UᵀŪ − ŪᵀU, formed from the normalised σ (and
-    // divided by the scale once), the zero convention on the whole numerator Xᵢⱼσⱼ as the
-    // tangent map has it (0 between two zero singular values); likewise σᵢHᵢⱼ.
+    // Gᵢⱼσⱼ = (Xᵢⱼσⱼ)/(σⱼ² − σᵢ²) with X = UᵀŪ − ŪᵀU, formed from the normalised σ (see
+    // `weighted`), the zero convention on the whole numerator Xᵢⱼσⱼ as the tangent map has it
+    // (0 between two zero singular values); likewise σᵢHᵢⱼ.
     let (s_hat, scale) = normalised(s);
     let g_s = DMatrix::from_fn(k, k, |i, j| (ut_ubar[(i, j)] - ut_ubar[(j, i)]) * s_hat[j]);
     let s_h = DMatrix::from_fn(k, k, |i, j| s_hat[i] * (vt_vbar[(i, j)] - vt_vbar[(j, i)]));
-    let (g_s, s_h) = (weighted(&g_s, &s_hat), weighted(&s_h, &s_hat));
+    let (g_s, s_h) = (weighted(&g_s, &s_hat, scale), weighted(&s_h, &s_hat, scale));
     let core = DMatrix::from_fn(k, k, |i, j| {
         let diagonal = if i == j { s_bar[i] } else { T::zero() };
-        (g_s[(i, j)] + s_h[(i, j)]) / scale + diagonal
+        g_s[(i, j)] + s_h[(i, j)] + diagonal
     });
     let mut a_bar = u * core * v_t;
     if m > k {

@@ -25,8 +25,8 @@ use num_traits::Float;
 /// finite ones, which can still be wrong where the pair is coupled through a third
 /// eigenvector (that needs degenerate perturbation theory, not implemented; a constant matrix
 /// gives zero tangents); the eigenvalues' tangents stay finite, `diag(VᵀȧV)` for the basis
-/// returned. An entry that is NaN or infinite makes every result NaN. A 0 × 0 matrix gives
-/// empty results.
+/// returned. An entry of the lower triangle (the part read) that is NaN or infinite makes
+/// every result NaN. A 0 × 0 matrix gives empty results.
 ///
 /// # Panics
 /// If `a` is not square.

@@ -31,8 +31,8 @@ use num_traits::Float;
 /// matrix (not sorted: JAX's `eigh` sorts ascending; pick an eigenvalue by its `value()`). At a repeated eigenvalue a quotient with a zero numerator is taken as 0 (as in
 /// [`symmetric_eigen`](crate::symmetric_eigen)); a perturbation that mixes the pair gives
 /// infinite or NaN parts (and a pair equal only to rounding, not exactly, gives large finite
-/// ones). An entry that is NaN or infinite makes every result NaN. A 0 × 0 matrix gives
-/// empty results.
+/// ones). An entry of the lower triangle (the part read) that is NaN or infinite makes every
+/// result NaN. A 0 × 0 matrix gives empty results.
 ///
 /// # Panics
 /// If `a` is not square.

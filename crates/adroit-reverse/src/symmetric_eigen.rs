@@ -14,8 +14,8 @@ use nalgebra::{DMatrix, DVector, RealField};
 /// folded onto the lower triangle of `a`, which is all that is read (as nalgebra's
 /// `symmetric_eigen`): each entry below the diagonal receives `Āᵢⱼ + Āⱼᵢ`, the upper triangle
 /// nothing. Values are nalgebra's `SymmetricEigen` of the primal matrix the lower triangle
-/// defines, in its order (all NaN when an entry is NaN or infinite); a 0 × 0 matrix gives
-/// empty results.
+/// defines, in its order (all NaN when an entry of the lower triangle is NaN or infinite); a
+/// 0 × 0 matrix gives empty results.
 ///
 /// `a.symmetric_eigen()` on a `DMatrix<Var<f64>>` differentiates nalgebra's iterations instead,
 /// and gives zero eigenvector derivatives where an off-diagonal entry is zero in value (a

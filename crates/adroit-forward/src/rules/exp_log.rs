@@ -187,19 +187,20 @@ pub struct Log;
 
 /// `∂ log_b(x)/∂x = 1/(x·ln b)`, as `(1/x)/ln b` where `1/x` is finite: the derivatives of that
 /// form never square `x·ln b` (which overflowed in `f32` from x ≈ 1e-18 and made a mixed
-/// partial 0 in `f64`). Where `1/x` overflows (`x` zero or subnormal), as `(2⁶⁴/ln b)/(x·2⁶⁴)`
-/// (exact scalings; `x·2⁶⁴` is normal): finite where `1/(x·ln b)` is, and its slope in `b`,
+/// partial 0 in `f64`). Where `x` is not normal (zero or subnormal; `1/x` overflows or is
+/// within a factor 4 of it), as `(2⁶⁴/ln b)/(x·2⁶⁴)` (exact scalings; `x·2⁶⁴` is normal):
+/// finite where `1/(x·ln b)` is, and its slope in `b`,
 /// `−1/(x·b·ln²b)`, is formed as the normal `2⁶⁴/(b·ln²b)` over the normal `x·2⁶⁴` — through
 /// `1/(x·ln b)`, whose factor `x` is constant in `b`, it was 0, and through `(1/ln b)/x` the
 /// quotient's partial `1/x` overflows (the exact slope is −∞ at `x = 0`, the one-sided limit,
-/// and −2.1e4 at `x = 1e-310`, `b = 1e300`). `x + 0` turns −0 into +0, so at `x = 0` the sign
+/// −2.1e4 at `x = 1e-310`, `b = 1e300`, and −1.04e308 at `x = 1e-308`, `b = 2`, where
+/// `(1/x)/ln b`'s slope overflowed by a factor 2). `x + 0` turns −0 into +0, so at `x = 0` the sign
 /// is that of `ln b`.
 #[inline(always)]
 fn log_dx<S: Float>(x: S, ln_base: S) -> S {
     let x = x + S::zero();
-    let inv = x.recip();
-    if inv.is_finite() {
-        inv / ln_base
+    if x.is_normal() || x.is_infinite() {
+        x.recip() / ln_base
     } else {
         let scale = lit::<S>(18_446_744_073_709_551_616.0); // 2⁶⁴
         (scale / ln_base) / (x * scale)

@@ -350,6 +350,13 @@ fn log_mixed_second_derivative_at_zero_is_the_one_sided_limit() {
         rel_close(h[(0, 1)], exact, 1e-12) && rel_close(h[(1, 0)], exact, 1e-12),
         "{h}"
     );
+    // x = 1e-308: 1/x is finite, but the slope of (1/x)/ln b overflowed (a review).
+    let h = hessian(|v| v[0].log(v[1]), &[1e-308, 2.0]);
+    let exact = -1.0 / (1e-308 * 2.0 * std::f64::consts::LN_2.powi(2));
+    assert!(
+        rel_close(h[(0, 1)], exact, 1e-12) && rel_close(h[(1, 0)], exact, 1e-12),
+        "{h}"
+    );
     let h = hessian(|v| v[0].log(v[1]), &[5e-324, 2.0]);
     assert_eq!(
         (h[(0, 1)], h[(1, 0)]),

@@ -78,9 +78,15 @@ fn ties_share_the_cotangent_equally() {
     assert_eq!((v, g[0].clone()), (2.0, dmatrix![third, 0.0; third, third]));
     let scalar = adroit_reverse::gradient(|v| v[0].max(v[1]).max(v[3]), &[2.0_f64, 2.0, 1.0, 2.0]);
     assert_eq!(scalar, vec![0.25, 0.25, 0.0, 0.5]);
-    // ±0 tie
-    let (_, g) = matrix::value_and_gradient(|m| m[0].min(), &[dmatrix![0.0, -0.0, 1.0]]);
+    // ±0 tie: shared, and the value is +0 for a max, −0 for a min, in either order (as JAX)
+    let (v, g) = matrix::value_and_gradient(|m| m[0].min(), &[dmatrix![0.0, -0.0, 1.0]]);
     assert_eq!(g[0], dmatrix![0.5, 0.5, 0.0]);
+    assert!(v == 0.0 && v.is_sign_negative());
+    for zeros in [dmatrix![-0.0, 0.0], dmatrix![0.0, -0.0]] {
+        let (max, _) = matrix::value_and_gradient(|m| m[0].max(), std::slice::from_ref(&zeros));
+        let (min, _) = matrix::value_and_gradient(|m| m[0].min(), &[zeros]);
+        assert!(max.is_sign_positive() && min.is_sign_negative());
+    }
     // along: each column's tie shares that column's cotangent
     let (y, pb) = matrix::pullback(|m| m[0].max_along(Along::Rows), &[x]);
     assert_eq!(y, dmatrix![2.0, 2.0]);

@@ -468,6 +468,18 @@ fn mul_add_keeps_the_fused_primal_where_the_product_overflows() {
     assert_eq!((v, g), (x.mul_add(a, b), vec![a, x, 1.0]));
     let h = hessian(|v| v[0].mul_add(v[1], v[2]), &[x, a, b]);
     assert_eq!((h[(0, 1)], h[(1, 0)], h[(2, 2)]), (1.0, 1.0, 0.0));
+    // The larger factor is halved: the adjoint of the other stays finite ((1e308, 2, −1e308)
+    // gave ∂a = ∞; a review).
+    let cases = [
+        ([1e308_f64, 2.0, -1e308], [2.0, 1e308, 1.0]),
+        ([2.0, 1e308, -1e308], [1e308, 2.0, 1.0]),
+        ([1e308, 3.0, f64::NEG_INFINITY], [3.0, 1e308, 1.0]),
+    ];
+    for (point, expected) in cases {
+        let (v, g) = adroit_reverse::value_and_gradient(|v| v[0].mul_add(v[1], v[2]), &point);
+        assert_eq!(v, point[0].mul_add(point[1], point[2]));
+        assert_eq!(g, expected, "{point:?}");
+    }
     let (v, g) = adroit_reverse::value_and_gradient(
         |v| v[0].mul_add(v[1], v[2]),
         &[1e300_f64, 1e300, f64::NEG_INFINITY],

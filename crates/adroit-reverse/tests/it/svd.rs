@@ -147,3 +147,34 @@ fn scale_free_zero_matrices_and_non_finite_entries() {
     );
     assert!(g.iter().all(|d| d.is_nan()), "{g:?}");
 }
+
+#[test]
+fn forward_and_reverse_agree_at_mixed_magnitudes() {
+    // d(u₁₁u₂₁)/da₁₂ at diag(a, b, c) is 1/(3c) (the 2 × 2 block [[b, t], [0, c]] with b = 2c);
+    // forward mode lost it to underflow when the largest σ was far larger (a review). (Beyond
+    // a ratio of ~1e-162 nalgebra's SVD of the primal sets the small singular values to 0.)
+    for (a, c) in [(1e300_f64, 1e275), (1e300, 1e280), (1.0, 1e-150)] {
+        let diag = DMatrix::from_diagonal(&DVector::from_column_slice(&[a, 2.0 * c, c]));
+        let g = gradient(
+            |x| {
+                let (u, _, _) = svd(&DMatrix::from_column_slice(3, 3, x));
+                u[(1, 1)] * u[(2, 1)]
+            },
+            diag.as_slice(),
+        );
+        let expected = 1.0 / (3.0 * c);
+        assert!(
+            (g[7] / expected - 1.0).abs() < 1e-12,
+            "({a:e}, {c:e}): {} against {expected:e}",
+            g[7]
+        );
+        let mut dot = DMatrix::zeros(3, 3);
+        dot[(1, 2)] = 1.0;
+        let (u, _, _) = adroit_forward::svd(&diag.zip_map(&dot, Dual::new));
+        let forward = (u[(1, 1)] * u[(2, 1)]).tangent();
+        assert!(
+            (forward / expected - 1.0).abs() < 1e-12,
+            "forward {forward:e} against {expected:e}"
+        );
+    }
+}

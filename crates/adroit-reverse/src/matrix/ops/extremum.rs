@@ -26,9 +26,10 @@ impl Pick {
             if m.is_nan() || v.is_nan() {
                 T::nan()
             } else {
+                // Of a ±0 tie, +0 is the max and −0 the min, in either order (as JAX).
                 let better = match self {
-                    Pick::Max => v > m,
-                    Pick::Min => v < m,
+                    Pick::Max => v > m || (v == m && m.is_sign_negative() && !v.is_sign_negative()),
+                    Pick::Min => v < m || (v == m && !m.is_sign_negative() && v.is_sign_negative()),
                 };
                 if better { v } else { m }
             }
