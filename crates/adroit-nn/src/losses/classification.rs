@@ -210,7 +210,7 @@ pub fn kldivergence<T: MatScalar>(
 
 /// `max(1 − p, 0)^γ`, the focal weight. The floor keeps a fractional `γ` finite where rounding
 /// makes `p` exceed 1 by an ε (Flux's formula fails there: Julia raises a `DomainError`), and it is a ReLU-like kink with
-/// slope 0 at `p = 1` (not the ½ of `max`'s tie rule): with `γ < 1` the slope of `base^γ` is
+/// slope 0 at `p = 1` (not the ½ of adroit's `max` tie rule): with `γ < 1` the slope of `base^γ` is
 /// infinite at base 0, and the true derivative of the loss there is 0.
 fn focal_weight<T: MatScalar>(p: MatVar<T>, gamma: f64) -> MatVar<T> {
     let g = adroit_forward::Dual::constant(T::from_f64(gamma).unwrap_or_else(T::one));

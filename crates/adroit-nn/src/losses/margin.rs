@@ -6,7 +6,9 @@ use crate::activation::relu;
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
-/// Hinge loss `agg(max(0, 1 − ŷ·y))` (derivative 0 at the kink).
+/// Hinge loss `agg(max(0, 1 − ŷ·y))` (derivative 0 at the kink, `1 − ŷ·y = 0`: the ReLU
+/// convention `relu'(0) = 0` of this crate; Flux's formula `max.(0, 1 .- ŷ .* y)` takes `−y`
+/// there through ChainRules' `max` rule, PyTorch's `maximum` `−y/2`).
 ///
 /// `ŷ`, `y`: outputs × batch (targets ±1; the same shape; element-wise, aggregated over all entries).
 ///

@@ -4,7 +4,7 @@
 use adroit_check::fd;
 use adroit_nn::losses::{Agg, mse};
 use adroit_nn::{Activation, Chain, Context, Dense, Dropout, Layer, LayerNorm, Mode, gradient};
-use adroit_reverse::matrix::{self, MatVar};
+use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use nalgebra::{DMatrix, dmatrix};
 use rand::SeedableRng;
 
@@ -461,4 +461,52 @@ fn params_and_context_print_what_they_hold() {
         format!("{ctx:?}"),
         "Context { mode: Train, bound_parameters: 0, .. }"
     );
+}
+
+/// `y = LayerNorm(x)` and `∂(Σ w ⊙ y)/∂x` for one column `x`, in precision `T`.
+fn layer_norm_value_and_input_gradient<T: MatScalar>(
+    x: &DMatrix<T>,
+) -> (DMatrix<T>, DMatrix<T>) {
+    let ln = LayerNorm::<T>::new(x.nrows());
+    let w = DMatrix::from_fn(x.nrows(), 1, |i, _| T::from_f64(0.5 + i as f64).unwrap());
+    let y = ln.predict(x).unwrap();
+    let (_, g) = matrix::value_and_gradient(
+        |m| {
+            let mut ctx = Context::new(Mode::Eval, 0);
+            ln.forward(m[0], &mut ctx).weighted_sum(w.clone())
+        },
+        std::slice::from_ref(x),
+    );
+    (y, g[0].clone())
+}
+
+/// A column whose squared deviations overflow σ² (1e19 in f32, 1e160 in f64) is normalised as
+/// a smaller one: β with zero gradients before (an audit; PyTorch gives that or NaN).
+#[test]
+fn layer_norm_of_a_column_whose_variance_overflows() {
+    let base = [1.0, -1.0, 3.0, 0.0];
+    let column = |scale: f64| DMatrix::from_fn(4, 1, |i, _| base[i] * scale);
+    // f64 at 1e150 (no overflow) and 1e160 (σ² overflows): the same output, gradients 1e10
+    // apart (ε is negligible at both).
+    let (y150, g150) = layer_norm_value_and_input_gradient(&column(1e150));
+    let (y160, g160) = layer_norm_value_and_input_gradient(&column(1e160));
+    assert!(y160.iter().all(|v| v.abs() > 0.1), "{y160}");
+    for (a, b) in y150.iter().zip(y160.iter()) {
+        assert!((a - b).abs() < 1e-14, "{a} vs {b}");
+    }
+    for (a, b) in g150.iter().zip(g160.iter()) {
+        assert!(
+            (a - b * 1e10).abs() <= 1e-12 * a.abs().max(1e-160),
+            "{a} vs {b}"
+        );
+    }
+    // f32 at 1e19 against f64 at 1e19
+    let (y64, g64) = layer_norm_value_and_input_gradient(&column(1e19));
+    let (y32, g32) = layer_norm_value_and_input_gradient(&column(1e19).map(|v| v as f32));
+    for (a, b) in y64.iter().zip(y32.iter()) {
+        assert!((a - f64::from(*b)).abs() < 1e-5, "{a} vs {b}");
+    }
+    for (a, b) in g64.iter().zip(g32.iter()) {
+        assert!((a - f64::from(*b)).abs() <= 1e-5 * a.abs(), "{a} vs {b}");
+    }
 }
