@@ -139,8 +139,10 @@
 //! - with second-order duals, **`svd()` panics** ("Singular value was NaN", 2 × 2) **or never
 //!   converges and loops forever** (3 × 3 and larger: NaN never meets its tolerance); with
 //!   an iteration limit nalgebra's `try_svd(compute_u, compute_v, eps, max_niter)` returns
-//!   `None` in the 3 × 3 case (the 2 × 2 one panics in it too). Take SVD second derivatives
-//!   away from such matrices, or from first-order [`svd`] by finite differences.
+//!   `None` in the 3 × 3 case (the 2 × 2 one panics in it too). [`svd_hyperdual`] forms the
+//!   SVD with its first and second derivatives from [`svd`]'s tangent map applied twice
+//!   instead, exact at such matrices too (a Hessian through an SVD: [`hessian`] of a function
+//!   calling it).
 //!
 //! At a repeated eigenvalue no derivative exists; the result is then `diag(VᵀȦV)` for the
 //! basis `V` nalgebra happens to return (as most AD tools).
@@ -176,6 +178,7 @@ mod scalar_traits;
 mod special;
 mod stop_gradient;
 mod svd;
+mod svd_hyperdual;
 mod symmetric_eigen;
 mod symmetric_eigen_hyperdual;
 
@@ -192,6 +195,7 @@ pub use lanes::TangentLanes;
 pub use special::SpecialFunctions;
 pub use stop_gradient::StopGradient;
 pub use svd::{Svd, svd};
+pub use svd_hyperdual::svd_hyperdual;
 pub use symmetric_eigen::symmetric_eigen;
 pub use symmetric_eigen_hyperdual::symmetric_eigen_hyperdual;
 
@@ -205,7 +209,7 @@ pub use num_traits;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::nalgebra_traits::odd_factorial_series;
-    pub use crate::svd::{primal_svd, svd_pullback};
+    pub use crate::svd::{empty_svd, primal_svd, svd_pullback};
     pub use crate::symmetric_eigen::{primal_symmetric_eigen, symmetric_from_lower};
     pub use approx;
     pub use num_traits;

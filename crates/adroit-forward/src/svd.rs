@@ -45,9 +45,9 @@ pub type Svd<S> = (DMatrix<S>, DVector<S>, DMatrix<S>);
 /// spaces off their diagonal (no differentiable choice carries it). `F` is formed from the
 /// singular values divided by the largest, so no scale of `a` overflows `σ²`. An entry that
 /// is NaN or infinite makes every result NaN (nalgebra's iteration would not end). A matrix
-/// with a zero dimension gives empty results. First order: for nested duals (`T = Dual<f64>`)
-/// the inner level's derivatives come from nalgebra's iteration on `T`, with its failures at
-/// the matrices named above.
+/// with a zero dimension gives empty results. First order: for second derivatives use
+/// [`svd_hyperdual`](crate::svd_hyperdual); nested duals (`T = Dual<f64>`) would get their
+/// inner level from nalgebra's iteration on `T`, with its failures at the matrices named above.
 ///
 /// # Example
 /// ```
@@ -69,11 +69,7 @@ pub fn svd<D: TangentLanes>(a: &DMatrix<D>) -> Svd<D> {
     let (m, n) = a.shape();
     let k = m.min(n);
     if k == 0 {
-        return (
-            DMatrix::from_vec(m, 0, Vec::new()),
-            DVector::from_vec(Vec::new()),
-            DMatrix::from_vec(0, n, Vec::new()),
-        );
+        return empty_svd(m, n);
     }
     let (u, s, v_t) = primal_svd(a.map(|x| x.primal_value()));
     let lanes: Vec<Svd<D::Real>> = (0..D::LANES)
@@ -87,6 +83,17 @@ pub fn svd<D: TangentLanes>(a: &DMatrix<D>) -> Svd<D> {
         D::from_lanes(v_t[(i, j)], |l| lanes[l].2[(i, j)])
     });
     (u_out, s_out, v_t_out)
+}
+
+/// The SVD of an `m × n` matrix with a zero dimension: `m × 0`, `0` and `0 × n` (shared with
+/// [`svd_hyperdual`](crate::svd_hyperdual) and adroit-reverse's `svd`).
+#[doc(hidden)]
+pub fn empty_svd<S: nalgebra::Scalar>(m: usize, n: usize) -> Svd<S> {
+    (
+        DMatrix::from_vec(m, 0, Vec::new()),
+        DVector::from_vec(Vec::new()),
+        DMatrix::from_vec(0, n, Vec::new()),
+    )
 }
 
 /// nalgebra's thin SVD of `a` (`m × n`, both at least 1), singular values descending; all NaN
@@ -158,7 +165,7 @@ fn over_sigma<T: Float + RealField>(mut x: DMatrix<T>, s: &DVector<T>) -> DMatri
 
 /// The tangents `(U̇, σ̇, V̇ᵀ)` of the thin SVD `(u, s, v_t)` for the input tangent `dot`
 /// (formulas on [`svd`]).
-fn svd_jvp<T: Float + RealField>(
+pub(crate) fn svd_jvp<T: Float + RealField>(
     u: &DMatrix<T>,
     s: &DVector<T>,
     v_t: &DMatrix<T>,

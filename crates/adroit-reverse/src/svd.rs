@@ -3,7 +3,7 @@
 //! triangular, diagonal and rank-deficient matrices.
 
 use crate::{TapeScalar, Var, custom_rule};
-use adroit_forward::__private::{primal_svd, svd_pullback};
+use adroit_forward::__private::{empty_svd, primal_svd, svd_pullback};
 use adroit_forward::Svd;
 use nalgebra::{DMatrix, DVector, RealField};
 
@@ -62,11 +62,7 @@ where
     let (m, n) = a.shape();
     let k = m.min(n);
     if k == 0 {
-        return (
-            DMatrix::from_vec(m, 0, Vec::new()),
-            DVector::from_vec(Vec::new()),
-            DMatrix::from_vec(0, n, Vec::new()),
-        );
+        return empty_svd(m, n);
     }
     let (u, s, v_t) = primal_svd(a.map(|x| x.value()));
     let outputs: Vec<T> = u

@@ -248,3 +248,60 @@ fn chunked_gradients_through_svd_and_symmetric_eigen() {
         assert!((g - e).abs() < 1e-12, "{g} against {e}");
     }
 }
+
+/// `f(x)` for `x` the entries of a `rows × cols` matrix (column-major): `σ₁ + 0.3·σ₂² +
+/// u₁₁·v₁₂ · u₂₁…` — a mix of singular values and sign-free vector products, so that every
+/// part of `svd_hyperdual`'s second-order output enters a Hessian.
+fn mixed<S: RealField + Copy>((u, s, v_t): (DMatrix<S>, DVector<S>, DMatrix<S>)) -> S {
+    let w = nalgebra::convert::<f64, S>(0.3);
+    s[0] + w * s[1] * s[1] + u[(0, 0)] * v_t[(0, 1)] + u[(1, 1)] * u[(0, 1)]
+}
+
+/// The forward gradient of [`mixed`] through the first-order `svd`, at `x` (`rows × cols`).
+fn first_order_gradient(x: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    adroit_forward::gradient(
+        |v| mixed(svd(&DMatrix::from_column_slice(rows, cols, v))),
+        x,
+    )
+}
+
+#[test]
+fn hessians_through_svd_hyperdual_match_differences_of_the_gradient() {
+    use adroit_forward::{hessian, svd_hyperdual};
+    let triangular = matrix(3, 3, 0.2).upper_triangle();
+    let diagonal = DMatrix::from_diagonal(&DVector::from_column_slice(&[4.0, -3.0, 2.0]));
+    let cases = [
+        matrix(3, 3, 0.4),
+        matrix(4, 3, 1.3),
+        matrix(3, 4, 2.1),
+        triangular,
+        diagonal,
+    ];
+    for a in cases {
+        let (rows, cols) = a.shape();
+        let h = hessian(
+            |v| mixed(svd_hyperdual(&DMatrix::from_column_slice(rows, cols, v))),
+            a.as_slice(),
+        );
+        let step = 1e-6;
+        for j in 0..a.len() {
+            let (mut plus, mut minus) = (a.as_slice().to_vec(), a.as_slice().to_vec());
+            plus[j] += step;
+            minus[j] -= step;
+            let (gp, gm) = (
+                first_order_gradient(&plus, rows, cols),
+                first_order_gradient(&minus, rows, cols),
+            );
+            for i in 0..a.len() {
+                let fd = (gp[i] - gm[i]) / (2.0 * step);
+                assert!(
+                    (h[(i, j)] - fd).abs() <= 1e-6 * (1.0 + fd.abs()),
+                    "{rows}×{cols} H[{i},{j}] = {} against {fd}\n{a}",
+                    h[(i, j)]
+                );
+            }
+        }
+        // symmetric, as a Hessian
+        assert!((&h - h.transpose()).amax() < 1e-9 * (1.0 + h.amax()), "{h}");
+    }
+}

@@ -464,9 +464,7 @@ fn params_and_context_print_what_they_hold() {
 }
 
 /// `y = LayerNorm(x)` and `∂(Σ w ⊙ y)/∂x` for one column `x`, in precision `T`.
-fn layer_norm_value_and_input_gradient<T: MatScalar>(
-    x: &DMatrix<T>,
-) -> (DMatrix<T>, DMatrix<T>) {
+fn layer_norm_value_and_input_gradient<T: MatScalar>(x: &DMatrix<T>) -> (DMatrix<T>, DMatrix<T>) {
     let ln = LayerNorm::<T>::new(x.nrows());
     let w = DMatrix::from_fn(x.nrows(), 1, |i, _| T::from_f64(0.5 + i as f64).unwrap());
     let y = ln.predict(x).unwrap();

@@ -1,0 +1,76 @@
+//! [`svd_hyperdual`]: the thin SVD of a matrix of hyper-duals with exact first and second
+//! derivatives, where nalgebra's iteration on the hyper-duals panics, loops or drops them (see
+//! the crate docs, "Eigendecompositions and SVD").
+
+use crate::svd::{empty_svd, svd_jvp};
+use crate::{DualVec, HyperDualVec, Svd, svd};
+use nalgebra::{DMatrix, DVector, RealField};
+use num_traits::Float;
+
+/// The thin SVD `(U, σ, Vᵀ)` of `A = A₀ + Σᵢ sᵢ·Aᵢ + Σⱼ tⱼ·Bⱼ + Σᵢⱼ sᵢtⱼ·Cᵢⱼ` (entries
+/// `HyperDualVec::new(a₀, aᵢ, bⱼ, cᵢⱼ)`) with exact first derivatives in `s` and `t` and mixed
+/// second derivatives `∂²/∂sᵢ∂tⱼ` — what [`hessian`](crate::hessian) needs through an SVD.
+///
+/// Formed by applying [`svd`]'s tangent map twice: the SVD of `A₀ + Σ sᵢ·Aᵢ` with its exact
+/// `s`-derivatives ([`svd`] on [`DualVec`]s), then the tangent map at that decomposition,
+/// evaluated in `DualVec` arithmetic, for the directions `Bⱼ + Σᵢ sᵢ·Cᵢⱼ`: its value is the
+/// `t`-derivative, its `s`-derivative the mixed second one. So it has [`svd`]'s conventions
+/// (nalgebra's order and signs; σ normalised by the largest; a zero numerator gives 0; NaN
+/// results for a NaN or infinite entry) and its limits: second derivatives exist where the
+/// first are differentiable, i.e. at simple non-zero singular values (and for a rank-deficient
+/// matrix, where the zero ones are not mixed in). `a.svd(true, true)` on hyper-duals panics
+/// ("Singular value was NaN") or never returns at diagonal or zero matrices.
+///
+/// `a`: `m × n`; returns `U` (`m × k`), `σ` (`k`, descending) and `Vᵀ` (`k × n`),
+/// `k = min(m, n)`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::{HyperDual, svd_hyperdual};
+/// use adroit_forward::nalgebra::DMatrix;
+/// // [[2, t], [0, 1]]: σ₁ = 2 + t²/3 + O(t⁴), so σ₁'' = 2/3 at t = 0 (nalgebra's own svd on
+/// // these hyper-duals panics)
+/// let (c, t) = (HyperDual::constant, HyperDual::variable(0.0_f64));
+/// let a = DMatrix::from_row_slice(2, 2, &[c(2.0), t, c(0.0), c(1.0)]);
+/// let (_, sigma, _) = svd_hyperdual(&a);
+/// assert_eq!((sigma[0].value(), sigma[0].eps1()[0]), (2.0, 0.0));
+/// assert!((sigma[0].eps12()[0][0] - 2.0 / 3.0).abs() < 1e-14);
+/// ```
+pub fn svd_hyperdual<T, const M: usize, const N: usize>(
+    a: &DMatrix<HyperDualVec<T, M, N>>,
+) -> Svd<HyperDualVec<T, M, N>>
+where
+    T: Float + RealField,
+    DualVec<T, M>: Float + RealField,
+{
+    let (m, n) = a.shape();
+    let k = m.min(n);
+    if k == 0 {
+        return empty_svd(m, n);
+    }
+    // The decomposition with its exact s-derivatives.
+    let inner = a.map(|h| DualVec::new(h.value(), h.eps1()));
+    let (u, s, v_t) = svd(&inner);
+    // Per t-direction j: the tangent map in DualVec arithmetic, along Bⱼ + Σᵢ sᵢ·Cᵢⱼ.
+    let lanes: Vec<Svd<DualVec<T, M>>> = (0..N)
+        .map(|j| {
+            let dot = a.map(|h| {
+                let (eps2, eps12) = (h.eps2(), h.eps12());
+                DualVec::new(eps2[j], core::array::from_fn(|i| eps12[i][j]))
+            });
+            svd_jvp(&u, &s, &v_t, &dot)
+        })
+        .collect();
+    let assemble = |p: &DualVec<T, M>, d: &dyn Fn(usize) -> DualVec<T, M>| {
+        HyperDualVec::new(
+            p.value(),
+            p.tangents(),
+            core::array::from_fn(|j| d(j).value()),
+            core::array::from_fn(|i| core::array::from_fn(|j| d(j).tangents()[i])),
+        )
+    };
+    let u_out = DMatrix::from_fn(m, k, |r, c| assemble(&u[(r, c)], &|j| lanes[j].0[(r, c)]));
+    let s_out = DVector::from_fn(k, |i, _| assemble(&s[i], &|j| lanes[j].1[i]));
+    let v_t_out = DMatrix::from_fn(k, n, |r, c| assemble(&v_t[(r, c)], &|j| lanes[j].2[(r, c)]));
+    (u_out, s_out, v_t_out)
+}
