@@ -9,7 +9,7 @@ use num_traits::Float;
 /// A first-order dual number: a primal value and [`LANES`](Self::LANES) independent tangents
 /// — [`Dual`] (one) and [`DualVec<T, N>`] (`N`, as [`gradient_chunked`](crate::gradient_chunked)
 /// and [`jacobian_chunked`](crate::jacobian_chunked) seed them). Sealed: implemented for those
-/// two over `f32` and `f64`.
+/// two over any `T: Float + RealField` (`f32`, `f64`, and nested duals such as `Dual<f64>`).
 ///
 /// # Example
 /// ```

@@ -141,8 +141,9 @@
 //!   an iteration limit nalgebra's `try_svd(compute_u, compute_v, eps, max_niter)` returns
 //!   `None` in the 3 × 3 case (the 2 × 2 one panics in it too). [`svd_hyperdual`] forms the
 //!   SVD with its first and second derivatives from [`svd`]'s tangent map applied twice
-//!   instead, exact at such matrices too (a Hessian through an SVD: [`hessian`] of a function
-//!   calling it).
+//!   instead (a Hessian through an SVD: [`hessian`] of a function calling it), exact at
+//!   diagonal and triangular matrices of distinct non-zero singular values too — but not at a
+//!   rank-deficient matrix or a repeated singular value (see its docs).
 //!
 //! At a repeated eigenvalue no derivative exists; the result is then `diag(VᵀȦV)` for the
 //! basis `V` nalgebra happens to return (as most AD tools).

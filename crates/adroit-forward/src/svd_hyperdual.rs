@@ -16,10 +16,16 @@ use num_traits::Float;
 /// evaluated in `DualVec` arithmetic, for the directions `Bⱼ + Σᵢ sᵢ·Cᵢⱼ`: its value is the
 /// `t`-derivative, its `s`-derivative the mixed second one. So it has [`svd`]'s conventions
 /// (nalgebra's order and signs; σ normalised by the largest; a zero numerator gives 0; NaN
-/// results for a NaN or infinite entry) and its limits: second derivatives exist where the
-/// first are differentiable, i.e. at simple non-zero singular values (and for a rank-deficient
-/// matrix, where the zero ones are not mixed in). `a.svd(true, true)` on hyper-duals panics
-/// ("Singular value was NaN") or never returns at diagonal or zero matrices.
+/// results for a NaN or infinite entry). **Exact where every singular value is simple and
+/// non-zero** (full rank, distinct σ; triangular and diagonal matrices included, where
+/// nalgebra's `a.svd(true, true)` on hyper-duals can panic with "Singular value was NaN" or
+/// never return). At a rank-deficient matrix, or one with a repeated singular value, even the
+/// second derivatives of the other, simple pairs can come out wrong or NaN (a review:
+/// `∂²(v₁₁v₁₂)/∂a₂₀∂a₂₁` at diag(2, 0, 0) is 0 in one order for 0.25, and a 3 × 2 matrix of
+/// rank 1 gives NaN): the second pass differentiates the first pass's choice of basis inside
+/// the degenerate cluster, where degenerate perturbation theory would rotate it to the
+/// perturbation (not implemented). Second derivatives of symmetric functions of the singular
+/// values there (`Σσᵢ² = ‖A‖²`) are not right either.
 ///
 /// `a`: `m × n`; returns `U` (`m × k`), `σ` (`k`, descending) and `Vᵀ` (`k × n`),
 /// `k = min(m, n)`.
