@@ -65,6 +65,33 @@
 //! `y.atan2(x)`'s `∂²/∂y²` at `(1e-200, 1e-160)` gives `−∞` for `−2e280`). Rescale inputs
 //! towards 1.
 //!
+//! # Generic code through nalgebra's decompositions
+//! Write a function that calls nalgebra's decompositions once, generic over
+//! `S: nalgebra::RealField + Copy`, and every adroit number type runs it: `f64`, [`Dual`],
+//! [`DualVec`] (chunked gradients), [`HyperDualVec`] (Hessians) and adroit-reverse's `Var`.
+//! Bound by `RealField` rather than `num_traits::Float`: with both bounds, methods both traits
+//! define (`exp`, `ln`, `sqrt`, …) are ambiguous (error E0034) — use `RealField`'s, or call
+//! `Float::ln(x)` by its path.
+//! ```
+//! use adroit_forward::nalgebra::{self, DMatrix, RealField};
+//! // ln det of the symmetric positive definite A(θ) = [[2 + θ₀, θ₁], [θ₁, 3]], by Cholesky:
+//! // ∂/∂θ₀ = (A⁻¹)₀₀ and ∂/∂θ₁ = 2·(A⁻¹)₀₁.
+//! fn log_det<S: RealField + Copy>(theta: &[S]) -> S {
+//!     let c = |v: f64| nalgebra::convert::<f64, S>(v);
+//!     let a = DMatrix::from_row_slice(2, 2, &[c(2.0) + theta[0], theta[1], theta[1], c(3.0)]);
+//!     let l = a.cholesky().expect("positive definite").l();
+//!     (l[(0, 0)] * l[(1, 1)]).ln() * c(2.0)
+//! }
+//! let g = adroit_forward::gradient(|t| log_det(t), &[0.5_f64, 1.0]);
+//! let a_inv = nalgebra::dmatrix![2.5_f64, 1.0; 1.0, 3.0].try_inverse().unwrap();
+//! assert!((g[0] - a_inv[(0, 0)]).abs() < 1e-14 && (g[1] - 2.0 * a_inv[(0, 1)]).abs() < 1e-14);
+//! // the same function, chunked and second order
+//! let chunked = adroit_forward::gradient_chunked::<2, _, _>(|t| log_det(t), &[0.5, 1.0]);
+//! assert_eq!(chunked, g);
+//! let h = adroit_forward::hessian(|t| log_det(t), &[0.5, 1.0]);
+//! assert!((h[(0, 0)] + a_inv[(0, 0)] * a_inv[(0, 0)]).abs() < 1e-14); // −(A⁻¹)₀₀²
+//! ```
+//!
 //! # Singular matrices
 //! `num_traits::Zero::is_zero` is true only for an *identically* zero number (value and every
 //! perturbation zero), so linear algebra that skips zeros never drops a derivative. The price:
