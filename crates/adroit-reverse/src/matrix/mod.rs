@@ -9,7 +9,8 @@
 //! broadcasting element-wise operations, maps of any `Float` function
 //! (of one matrix, or fused over several with [`MatVar::zip_map`]),
 //! reductions (sums, means, maxima and minima: [`MatVar::max_along`] shares a tie's cotangent
-//! equally, as JAX), `logsumexp`/`softmax`/`logsoftmax`, reshapes, blocks ([`MatVar::view`],
+//! equally, as JAX), `logsumexp`/`softmax`/`logsoftmax`, singular values
+//! ([`MatVar::singular_values`]: nuclear and spectral norms), reshapes, blocks ([`MatVar::view`],
 //! [`MatVar::rows`], [`MatVar::columns`]), strided rows ([`MatVar::strided_rows`], NumPy's
 //! `x[first::stride]`), entries picked by index ([`MatVar::take_along`], e.g. each sample's
 //! logit of its label) and concatenation ([`MatVar::vcat`],

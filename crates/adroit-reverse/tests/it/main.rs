@@ -18,6 +18,7 @@ mod matrix_extremum;
 mod matrix_fd;
 mod matrix_kernels;
 mod matrix_pool;
+mod matrix_singular_values;
 mod matrix_uniform;
 mod matrix_zip_map;
 mod misuse;

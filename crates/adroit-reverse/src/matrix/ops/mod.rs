@@ -8,6 +8,7 @@ mod map;
 mod matmul;
 mod reduce;
 mod reshape;
+mod singular_values;
 mod slice;
 mod softmax;
 mod transpose;

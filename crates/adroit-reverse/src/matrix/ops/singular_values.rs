@@ -1,0 +1,65 @@
+//! Singular values of a matrix as one node (nuclear and spectral norms, condition numbers).
+
+use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::value::NodeValue;
+use crate::matrix::{MatScalar, MatVar, pool};
+use nalgebra::{DMatrix, DVector};
+
+/// Backward of the singular values: `Ā = U·diag(σ̄)·Vᵀ` (the thin `U` and `Vᵀ` of the forward
+/// pass saved).
+struct SingularValues<T> {
+    a: u32,
+    u: DMatrix<T>,
+    v_t: DMatrix<T>,
+}
+
+impl<T: MatScalar> Backward<T> for SingularValues<T> {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
+        let weights = DVector::from_column_slice(g.as_slice());
+        let scaled = DMatrix::from_fn(self.u.nrows(), self.u.ncols(), |i, j| {
+            self.u[(i, j)] * weights[j]
+        });
+        grads.accumulate(self.a, scaled * &self.v_t);
+        pool::recycle(g);
+    }
+}
+
+impl<T: MatScalar> MatVar<T> {
+    /// The singular values of an `m × n` matrix, `min(m, n) × 1`, descending (nalgebra's
+    /// `singular_values`); their sum is the nuclear norm, the first the spectral norm.
+    ///
+    /// Pullback: `Ā = U·diag(σ̄)·Vᵀ` with the thin SVD's `U` and `Vᵀ` (each `∂σᵢ/∂A = uᵢvᵢᵀ`;
+    /// JAX's `svd` rule for the singular values). At a repeated or zero singular value `σ` has
+    /// a kink and this is the derivative for nalgebra's choice of vectors there (finite, as a
+    /// subgradient). An entry that is NaN or infinite makes every value and partial NaN
+    /// (nalgebra's SVD would not end); a matrix with a zero dimension gives `0 × 1`. For the
+    /// singular vectors too, use adroit-reverse's
+    /// scalar-tape [`svd`](crate::svd).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra;
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::dmatrix;
+    /// // The nuclear norm of diag(3, −2): 5, with gradient U·Vᵀ = diag(1, −1).
+    /// let (v, g) = matrix::value_and_gradient(
+    ///     |m| m[0].singular_values().sum(),
+    ///     &[dmatrix![3.0, 0.0; 0.0, -2.0]],
+    /// );
+    /// assert_eq!(v, 5.0);
+    /// assert!((&g[0] - dmatrix![1.0, 0.0; 0.0, -1.0]).abs().max() < 1e-15);
+    /// ```
+    #[track_caller]
+    pub fn singular_values(self) -> Self {
+        let a = self.index();
+        self.unary_op(|x| {
+            let (u, s, v_t) = if x.is_empty() {
+                adroit_forward::__private::empty_svd(x.nrows(), x.ncols())
+            } else {
+                adroit_forward::__private::primal_svd(x.clone())
+            };
+            let values = DMatrix::from_column_slice(s.len(), 1, s.as_slice());
+            (values, Box::new(SingularValues { a, u, v_t }))
+        })
+    }
+}
