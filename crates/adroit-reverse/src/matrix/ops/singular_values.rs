@@ -3,7 +3,7 @@
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
 use crate::matrix::{MatScalar, MatVar, pool};
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DMatrix;
 
 /// Backward of the singular values: `Ā = U·diag(σ̄)·Vᵀ` (the thin `U` and `Vᵀ` of the forward
 /// pass saved).
@@ -15,10 +15,8 @@ struct SingularValues<T> {
 
 impl<T: MatScalar> Backward<T> for SingularValues<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        let weights = DVector::from_column_slice(g.as_slice());
-        let scaled = DMatrix::from_fn(self.u.nrows(), self.u.ncols(), |i, j| {
-            self.u[(i, j)] * weights[j]
-        });
+        // U·diag(σ̄): column j of U times the cotangent's entry j (g is k × 1).
+        let scaled = DMatrix::from_fn(self.u.nrows(), self.u.ncols(), |i, j| self.u[(i, j)] * g[j]);
         grads.accumulate(self.a, scaled * &self.v_t);
         pool::recycle(g);
     }
