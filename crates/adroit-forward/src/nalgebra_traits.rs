@@ -117,7 +117,7 @@ macro_rules! impl_nalgebra_traits {
         impl<$($g)*> approx::AbsDiffEq for $ty {
             type Epsilon = Self;
             fn default_epsilon() -> Self {
-                <Self as __Cr>::constant(<$p as approx::AbsDiffEq>::default_epsilon())
+                <Self as __Cr>::constant(<<$ty as __Cr>::Primal as approx::AbsDiffEq>::default_epsilon())
             }
             /// Compares primal values only.
             fn abs_diff_eq(&self, other: &Self, epsilon: Self) -> bool {
@@ -127,7 +127,9 @@ macro_rules! impl_nalgebra_traits {
 
         impl<$($g)*> approx::RelativeEq for $ty {
             fn default_max_relative() -> Self {
-                <Self as __Cr>::constant(<$p as approx::RelativeEq>::default_max_relative())
+                <Self as __Cr>::constant(
+                    <<$ty as __Cr>::Primal as approx::RelativeEq>::default_max_relative(),
+                )
             }
             /// Compares primal values only.
             fn relative_eq(&self, other: &Self, epsilon: Self, max_relative: Self) -> bool {
@@ -138,7 +140,7 @@ macro_rules! impl_nalgebra_traits {
 
         impl<$($g)*> approx::UlpsEq for $ty {
             fn default_max_ulps() -> u32 {
-                <$p as approx::UlpsEq>::default_max_ulps()
+                <<$ty as __Cr>::Primal as approx::UlpsEq>::default_max_ulps()
             }
             /// Compares primal values only.
             fn ulps_eq(&self, other: &Self, epsilon: Self, max_ulps: u32) -> bool {
@@ -171,7 +173,7 @@ macro_rules! impl_nalgebra_traits {
             }
             #[inline]
             fn argument(self) -> Self {
-                if self.primal() >= <$p as __Z>::zero() {
+                if self.primal() >= <<$ty as __Cr>::Primal as __Z>::zero() {
                     <Self as __Z>::zero()
                 } else {
                     <Self as __Fc>::PI()
@@ -227,7 +229,7 @@ macro_rules! impl_nalgebra_traits {
             }
             #[inline]
             fn try_sqrt(self) -> Option<Self> {
-                if self.primal() >= <$p as __Z>::zero() {
+                if self.primal() >= <<$ty as __Cr>::Primal as __Z>::zero() {
                     Some(__F::sqrt(self))
                 } else {
                     None
@@ -238,7 +240,7 @@ macro_rules! impl_nalgebra_traits {
             /// tests `is_zero`, which a perturbed 0 is not, and near 0 the derivatives of
             /// `sin x / x` cancel (the second loses all its digits by |x| ≈ 1e-8).
             fn sinc(self) -> Self {
-                if __F::abs(self.primal()) < <$p as $crate::__private::num_traits::One>::one() {
+                if __F::abs(self.primal()) < <<$ty as __Cr>::Primal as $crate::__private::num_traits::One>::one() {
                     $crate::__private::odd_factorial_series(self, true)
                 } else {
                     __F::sin(self) / self
@@ -247,7 +249,7 @@ macro_rules! impl_nalgebra_traits {
             /// `sinh x / x`, by the series `Σ x²ᵏ/(2k+1)!` for a primal below 1 in magnitude
             /// (as `sinc`).
             fn sinhc(self) -> Self {
-                if __F::abs(self.primal()) < <$p as $crate::__private::num_traits::One>::one() {
+                if __F::abs(self.primal()) < <<$ty as __Cr>::Primal as $crate::__private::num_traits::One>::one() {
                     $crate::__private::odd_factorial_series(self, false)
                 } else {
                     __F::sinh(self) / self
@@ -255,7 +257,7 @@ macro_rules! impl_nalgebra_traits {
             }
             /// `cos x / x`, and 1 at a primal 0 (simba's convention, tested on the primal).
             fn cosc(self) -> Self {
-                if self.primal() == <$p as __Z>::zero() {
+                if self.primal() == <<$ty as __Cr>::Primal as __Z>::zero() {
                     <Self as $crate::__private::num_traits::One>::one()
                 } else {
                     __F::cos(self) / self
@@ -263,7 +265,7 @@ macro_rules! impl_nalgebra_traits {
             }
             /// `cosh x / x`, and 1 at a primal 0 (simba's convention, tested on the primal).
             fn coshc(self) -> Self {
-                if self.primal() == <$p as __Z>::zero() {
+                if self.primal() == <<$ty as __Cr>::Primal as __Z>::zero() {
                     <Self as $crate::__private::num_traits::One>::one()
                 } else {
                     __F::cosh(self) / self
@@ -280,7 +282,7 @@ macro_rules! impl_nalgebra_traits {
             /// `abs'(0) = 0`), so that `modulus · sign` is `x` with its derivative there too.
             #[inline]
             fn to_exp(self) -> (Self, Self) {
-                if self.primal() >= <$p as __Z>::zero() {
+                if self.primal() >= <<$ty as __Cr>::Primal as __Z>::zero() {
                     (self, <Self as $crate::__private::num_traits::One>::one())
                 } else {
                     (-self, -<Self as $crate::__private::num_traits::One>::one())
@@ -350,11 +352,18 @@ macro_rules! __impl_primitive_subset {
         impl<$($g)*> $crate::__private::simba::scalar::SubsetOf<$ty> for $prim {
             #[inline]
             fn to_superset(&self) -> $ty {
-                <$ty as $crate::ChainRule>::constant(*self as $p)
+                // Exact for every primal type (a plain float, or a dual as a constant).
+                let primal = $crate::__private::num_traits::NumCast::from(*self as $p);
+                <$ty as $crate::ChainRule>::constant(primal.unwrap_or_else(
+                    <<$ty as $crate::ChainRule>::Primal as $crate::__private::num_traits::Float>::nan,
+                ))
             }
             #[inline]
             fn from_superset_unchecked(element: &$ty) -> Self {
-                $crate::ChainRule::primal(element) as $prim
+                // The innermost primal value (a nested dual's too).
+                let primal = $crate::ChainRule::primal(element);
+                $crate::__private::num_traits::ToPrimitive::to_f64(&primal).unwrap_or(f64::NAN)
+                    as $prim
             }
             #[inline]
             fn is_in_subset(_: &$ty) -> bool {

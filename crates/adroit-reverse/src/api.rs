@@ -198,6 +198,17 @@ pub const HESSIAN_CHUNK: usize = 12;
 /// // plain floats work on either side of the recorded variables
 /// let h = adroit_reverse::hessian(|x| 3.0 * x[0] * x[0] + x[1] / 2.0, &[1.0, 2.0]);
 /// assert_eq!(h, adroit_reverse::nalgebra::dmatrix![6.0, 0.0; 0.0, 0.0]);
+/// // through nalgebra's decompositions: ln det(diag(2, 4) + x) by LU, Hessian −diag(1/4, 1/16)
+/// let h = adroit_reverse::hessian(
+///     |x| {
+///         let a = nalgebra::DMatrix::from_fn(2, 2, |i, j| {
+///             if i == j { x[i] + 2.0 * (i as f64 + 1.0) } else { num_traits::zero() }
+///         });
+///         a.lu().determinant().ln()
+///     },
+///     &[0.0, 0.0],
+/// );
+/// assert_eq!(h, nalgebra::dmatrix![-0.25, 0.0; 0.0, -0.0625]);
 /// ```
 #[track_caller]
 pub fn hessian<T, F>(f: F, x: &[T]) -> DMatrix<T>

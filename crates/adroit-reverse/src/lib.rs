@@ -34,14 +34,16 @@
 //!   pivot computed from the inputs is in general not seen; likewise `cholesky()` returns
 //!   `Some` at a positive semi-definite matrix where `f64` gives `None` (its `L` then has a
 //!   zero pivot: `ln det` −∞, infinite gradients). Decide singularity and definiteness on the
-//!   primal values (`a.map(|x| x.value())`). Only first derivatives: [`hessian`] and [`hvp`] record
-//!   `Var<DualVec<T, N>>`/`Var<Dual<T>>`, which do not implement `RealField`; for Hessians
-//!   through a decomposition use adroit-forward's `hessian` (its duals implement it).
+//!   primal values (`a.map(|x| x.value())`). Second derivatives too: [`hessian`] and [`hvp`]
+//!   record `Var<DualVec<T, 12>>`/`Var<Dual<T>>`, which implement `RealField` as well, so
+//!   Hessians go through LU, Cholesky, QR, `solve` and `determinant` with the same caveats
+//!   (tested against matrix calculus, adroit-forward's `hessian` and central differences).
 //!   Eigenvectors: nalgebra's `symmetric_eigen` on `Var`s loses their derivatives at a
 //!   matrix whose off-diagonal part is zero in value; [`symmetric_eigen`] records the
 //!   decomposition as one node with the exact pullback; [`svd`] likewise for the singular
 //!   value decomposition (nalgebra's `svd` on `Var`s gets its derivatives wrong at
-//!   triangular, diagonal and rank-deficient matrices). As `ToPrimitive`, nalgebra's
+//!   triangular, diagonal and rank-deficient matrices); both nodes' Hessians are exact too
+//!   where the eigenvalues (singular values) are distinct. As `ToPrimitive`, nalgebra's
 //!   `try_convert` of a `Var` to `f64` gives its primal value (no derivative);
 //! - **`unsafe` only where the speed is**: the workspace denies `unsafe` code; this crate allows
 //!   it in three small modules and two call sites, each stating its soundness argument: the

@@ -10,6 +10,7 @@ mod elementary;
 #[path = "../../../adroit-forward/tests/it/functions.rs"]
 mod functions;
 mod linalg;
+mod linalg_second_order;
 #[path = "../../../adroit-forward/tests/it/matrices.rs"]
 mod matrices;
 mod matrix;
