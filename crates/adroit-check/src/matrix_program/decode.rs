@@ -91,6 +91,21 @@ fn decode_node(
         Along::Cols
     };
     match tag % 12 {
+        1 if pick >= 18 => {
+            // The four highest tags of this input slot (217, 229, 241, 253): a max or min
+            // reduction, the next byte mod 6 its kind (added later; every program without
+            // these tags decodes as before).
+            let (a, s) = sub(bytes);
+            let reduce = match bytes.below(6) {
+                0 => MatReduce::Max,
+                1 => MatReduce::Min,
+                2 => MatReduce::MaxAlong(Along::Rows),
+                3 => MatReduce::MaxAlong(Along::Cols),
+                4 => MatReduce::MinAlong(Along::Rows),
+                _ => MatReduce::MinAlong(Along::Cols),
+            };
+            (MatExpr::Reduce(reduce, Box::new(a)), reduced(reduce, s))
+        }
         0 | 1 => {
             let k = bytes.below(shapes.len());
             (MatExpr::Input(k), shapes[k])
@@ -260,7 +275,10 @@ impl MatProgram {
     ///
     /// A dimension byte `b` picks `[1, 2, 3, 5, 8, 12][b % 6]`. An expression is a tag byte
     /// `t` then its operands; `t % 12` picks the operation and `p = t / 12` its variant:
-    /// 0, 1 input (next byte mod the number of inputs); 2 [`MatUnary::ALL`]`[p % 9]`;
+    /// 0, 1 input (next byte mod the number of inputs), except 1 with `p ≥ 18` (`t` = 217,
+    /// 229, 241, 253): a max or min reduction of the operand that follows, its kind the byte
+    /// after the operand mod 6 (max, min, max along rows, max along columns, min along rows,
+    /// min along columns); 2 [`MatUnary::ALL`]`[p % 9]`;
     /// 3 affine (two bytes: scale `i8 / 32`, shift `i8 / 16`); 4 [`MatBinary::ALL`]`[p % 5]`;
     /// 5 `zip_map` of three; 6 product (for `p % 8 = 7` plus a bias, as one
     /// [`MatExpr::MatMulAdd`] node: the first factor's row sums); 7 transpose; 8 reduction (`p % 4`: sum, mean, sum

@@ -80,6 +80,15 @@ pub enum MatReduce {
     MeanAlong(Along),
     /// `log Σ exp` along a dimension.
     LogSumExp(Along),
+    /// The largest entry (`1 × 1`; [`MatVar::max`](adroit_reverse::matrix::MatVar::max): tied
+    /// entries share the cotangent equally, as JAX's).
+    Max,
+    /// The smallest entry (`1 × 1`, ties shared alike).
+    Min,
+    /// The largest entry of each line along a dimension (as [`MatReduce::SumAlong`]).
+    MaxAlong(Along),
+    /// The smallest entry of each line along a dimension.
+    MinAlong(Along),
 }
 
 /// A matrix expression. Shapes must agree as each operation requires (see
@@ -183,13 +192,17 @@ pub(crate) fn broadcast(a: (usize, usize), b: (usize, usize)) -> Option<(usize, 
 /// The shape of a reduction's result.
 pub(crate) fn reduced(reduce: MatReduce, (rows, cols): (usize, usize)) -> (usize, usize) {
     match reduce {
-        MatReduce::Sum | MatReduce::Mean => (1, 1),
+        MatReduce::Sum | MatReduce::Mean | MatReduce::Max | MatReduce::Min => (1, 1),
         MatReduce::SumAlong(Along::Rows)
         | MatReduce::MeanAlong(Along::Rows)
-        | MatReduce::LogSumExp(Along::Rows) => (1, cols),
+        | MatReduce::LogSumExp(Along::Rows)
+        | MatReduce::MaxAlong(Along::Rows)
+        | MatReduce::MinAlong(Along::Rows) => (1, cols),
         MatReduce::SumAlong(Along::Cols)
         | MatReduce::MeanAlong(Along::Cols)
-        | MatReduce::LogSumExp(Along::Cols) => (rows, 1),
+        | MatReduce::LogSumExp(Along::Cols)
+        | MatReduce::MaxAlong(Along::Cols)
+        | MatReduce::MinAlong(Along::Cols) => (rows, 1),
     }
 }
 

@@ -104,6 +104,49 @@ fn shift<S: Float>(line: &[S]) -> S {
     lit(m.to_f64().unwrap_or(0.0))
 }
 
+/// The largest (`largest`) or smallest entry of a line (∓∞ for none), as the matrix tape's
+/// `max`/`min` choose it (NaN if an entry is NaN; of a ±0 tie, +0 is the max and −0 the min),
+/// its derivative shared equally among the `k` entries equal to it (or all NaN): formed as
+/// the extremum as a constant plus each such entry's difference from it divided by `k` — each
+/// difference 0, so the value is exact and each derivative `1/k` — or, for an infinite or NaN
+/// extremum, as their sum divided by `k`.
+/// (Scalar `max` calls would split a three-way tie ½, ¼, ¼.)
+fn extremum<S: Float>(line: &[S], largest: bool) -> S {
+    if line.is_empty() {
+        return if largest {
+            S::neg_infinity()
+        } else {
+            S::infinity()
+        };
+    }
+    let best = line.iter().fold(line[0], |m, &v| {
+        if m.is_nan() || v.is_nan() {
+            S::nan()
+        } else {
+            let better = if largest {
+                v > m || (v == m && m.is_sign_negative() && !v.is_sign_negative())
+            } else {
+                v < m || (v == m && !m.is_sign_negative() && v.is_sign_negative())
+            };
+            if better { v } else { m }
+        }
+    });
+    let chosen: Vec<S> = line
+        .iter()
+        .copied()
+        .filter(|&v| v == best || (v.is_nan() && best.is_nan()))
+        .collect();
+    let k = lit::<S>(chosen.len() as f64);
+    if best.is_finite() {
+        let constant = lit::<S>(best.to_f64().unwrap_or(f64::NAN));
+        chosen
+            .iter()
+            .fold(constant, |acc, &v| acc + (v - constant) / k)
+    } else {
+        sum_in_order(&chosen) / k
+    }
+}
+
 /// `(shifted entries x − m, ln Σ exp(x − m))` of a line, the log taken as `ln_1p` of the sum
 /// less the largest finite entry's term (exactly 1) while that is below ½, as the matrix tape
 /// does. That term enters
@@ -647,6 +690,9 @@ impl MatExpr {
                     }
                 };
                 let count = |n: usize| lit::<S>(n as f64);
+                let line_values = |line: &[(usize, usize)]| -> Vec<S> {
+                    line.iter().map(|&(i, j)| a.at(i, j)).collect()
+                };
                 let all: Vec<(usize, usize)> = a.lines(Along::Rows).concat();
                 let values: Vec<S> = match *reduce {
                     MatReduce::Sum => vec![total(&all, Along::Rows)],
@@ -667,6 +713,18 @@ impl MatExpr {
                             let (_, lse) = log_sum_exp(&line);
                             shift(&line) + lse
                         })
+                        .collect(),
+                    MatReduce::Max => vec![extremum(&line_values(&all), true)],
+                    MatReduce::Min => vec![extremum(&line_values(&all), false)],
+                    MatReduce::MaxAlong(along) => a
+                        .lines(along)
+                        .iter()
+                        .map(|l| extremum(&line_values(l), true))
+                        .collect(),
+                    MatReduce::MinAlong(along) => a
+                        .lines(along)
+                        .iter()
+                        .map(|l| extremum(&line_values(l), false))
                         .collect(),
                 };
                 // Along columns the lines are rows: one value per row, a column vector.

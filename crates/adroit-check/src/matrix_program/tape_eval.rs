@@ -79,6 +79,10 @@ impl MatExpr {
                     MatReduce::SumAlong(along) => a.sum_along(along),
                     MatReduce::MeanAlong(along) => a.mean_along(along),
                     MatReduce::LogSumExp(along) => a.logsumexp(along),
+                    MatReduce::Max => a.max(),
+                    MatReduce::Min => a.min(),
+                    MatReduce::MaxAlong(along) => a.max_along(along),
+                    MatReduce::MinAlong(along) => a.min_along(along),
                 }
             }
             MatExpr::Softmax(along, a) => ev(a).softmax(*along),

@@ -426,3 +426,84 @@ fn picks_by_index_are_decoded_and_checked_against_the_scalar_tape() {
         .count();
     assert!(decoded > 10, "{decoded} programs with picks by index");
 }
+
+/// Max and min reductions (over all entries and along each dimension) against the scalar
+/// reference, which shares a tie's cotangent 1/k as the matrix tape does: ties of two and
+/// three, ±0 ties, an infinite extremum tied, a NaN entry, and after an operation (so that the
+/// tie is between computed values), with a cotangent that differs per output.
+#[test]
+fn extremum_reductions_agree_with_the_scalar_tape() {
+    use adroit_check::matrix_program::{MatExpr, MatReduce, MatUnary, check};
+    use adroit_check::nalgebra::{DMatrix, dmatrix};
+    use adroit_reverse::matrix::Along;
+    let inf = f64::INFINITY;
+    let cases: Vec<(&str, DMatrix<f64>)> = vec![
+        ("distinct", dmatrix![1.0, -2.0, 0.5; 3.0, 0.25, -1.5]),
+        (
+            "ties of two and three",
+            dmatrix![2.0, 2.0, -1.0; 2.0, -1.0, -1.0],
+        ),
+        ("±0 ties", dmatrix![0.0, -0.0; -0.0, 0.0]),
+        ("infinite ties", dmatrix![inf, 1.0; inf, -inf]),
+        ("one row", dmatrix![1.5, -0.5, 1.5, 1.5]),
+    ];
+    let kinds = [
+        MatReduce::Max,
+        MatReduce::Min,
+        MatReduce::MaxAlong(Along::Rows),
+        MatReduce::MaxAlong(Along::Cols),
+        MatReduce::MinAlong(Along::Rows),
+        MatReduce::MinAlong(Along::Cols),
+    ];
+    for (name, x) in &cases {
+        for reduce in kinds {
+            for inner in [None, Some(MatUnary::Square)] {
+                let operand = match inner {
+                    None => MatExpr::Input(0),
+                    Some(f) => MatExpr::Unary(f, Box::new(MatExpr::Input(0))),
+                };
+                let p = MatProgram {
+                    inputs: vec![x.clone()],
+                    expr: MatExpr::Reduce(reduce, Box::new(operand)),
+                };
+                let (r, c) = p.shape();
+                let cotangent = DMatrix::from_fn(r, c, |i, j| 1.0 + i as f64 + 2.0 * j as f64);
+                check(&p, &cotangent)
+                    .unwrap_or_else(|e| panic!("{name}, {reduce:?} of {inner:?}: {e}"));
+            }
+        }
+    }
+    // A three-way tie: each entry gets a third (scalar max calls would give ½, ¼, ¼).
+    let p = MatProgram {
+        inputs: vec![dmatrix![2.0, 2.0, 2.0, -1.0]],
+        expr: MatExpr::Reduce(MatReduce::Max, Box::new(MatExpr::Input(0))),
+    };
+    let reference =
+        adroit_reverse::gradient(|x| p.eval_scalar(&[x.to_vec()])[0], &[2.0, 2.0, 2.0, -1.0]);
+    assert_eq!(reference, vec![1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0, 0.0]);
+    let (value, pullback) = adroit_reverse::matrix::pullback(|m| p.eval_tape(m), &p.inputs);
+    assert_eq!(value, dmatrix![2.0]);
+    assert_eq!(
+        pullback.call(&dmatrix![1.0])[0],
+        dmatrix![1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0, 0.0]
+    );
+    // A NaN entry: NaN out, and the reference agrees on it.
+    let p = MatProgram {
+        inputs: vec![dmatrix![1.0, f64::NAN; 3.0, 0.0]],
+        expr: MatExpr::Reduce(MatReduce::Max, Box::new(MatExpr::Input(0))),
+    };
+    assert!(p.eval_scalar(&p.flat_inputs())[0].is_nan());
+    check(&p, &dmatrix![1.0]).unwrap_or_else(|e| panic!("NaN entry: {e}"));
+    // The decoder makes such programs.
+    let decoded = byte_strings(4000, 13)
+        .iter()
+        .filter(|data| {
+            let expr = format!("{:?}", MatProgram::decode(data).0.expr);
+            expr.contains("Reduce(Max") || expr.contains("Reduce(Min")
+        })
+        .count();
+    assert!(
+        decoded > 10,
+        "{decoded} programs with a max or min reduction"
+    );
+}
