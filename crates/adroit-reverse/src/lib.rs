@@ -38,6 +38,9 @@
 //!   record `Var<DualVec<T, 12>>`/`Var<Dual<T>>`, which implement `RealField` as well, so
 //!   Hessians go through LU, Cholesky, QR, `solve` and `determinant` with the same caveats
 //!   (tested against matrix calculus, adroit-forward's `hessian` and central differences).
+//!   In a debug build nalgebra's closed-form 4 × 4 `try_inverse()` under [`hessian`] needs a
+//!   stack frame of about 5 MB (a test thread has 2 MiB: the process aborts on the overflow);
+//!   use `lu().try_inverse()` there, a release build, or a thread with a larger stack.
 //!   Eigenvectors: nalgebra's `symmetric_eigen` on `Var`s loses their derivatives at a
 //!   matrix whose off-diagonal part is zero in value; [`symmetric_eigen`] records the
 //!   decomposition as one node with the exact pullback; [`svd`] likewise for the singular

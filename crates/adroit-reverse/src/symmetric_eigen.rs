@@ -71,10 +71,12 @@ where
         let projected = v.transpose() * v_bar;
         // A zero numerator gives 0 even at a repeated eigenvalue (0/0), so eigenvalue-only
         // losses stay finite there (the convention that a zero cotangent is never NaN).
+        // Identically zero: under `hessian` an entry 0 in value can carry a tangent (at a
+        // diagonal matrix), whose second-order part `==` (values only) would drop.
         let inner = DMatrix::from_fn(n, n, |i, j| {
             if i == j {
                 w[i]
-            } else if projected[(i, j)] == T::zero() {
+            } else if num_traits::Zero::is_zero(&projected[(i, j)]) {
                 T::zero()
             } else {
                 projected[(i, j)] / (lambda[j] - lambda[i])

@@ -299,3 +299,88 @@ fn hessian_through_the_symmetric_eigen_node_matches_perturbation_theory() {
         "largest eigenvalue's Hessian, generic matrix",
     );
 }
+
+/// An eigenvector loss at a diagonal matrix (a review's case): the pullback's numerators
+/// `(VᵀV̄)ᵢⱼ` are 0 in value there but carry tangents, and were dropped as zeros — the Hessian
+/// entry came out 0 and the Hessian unsymmetric. For `[[1, t], [t, 3]]` the eigenvector of
+/// eigenvalue 1 has `v₀² = 1/(1 + t²/4) + O(t⁴)`: second derivative −½.
+#[test]
+fn hessian_of_an_eigenvector_loss_at_a_diagonal_matrix() {
+    fn first_component_squared<T>(x: &[adroit_reverse::Var<T>]) -> adroit_reverse::Var<T>
+    where
+        T: adroit_reverse::TapeScalar + RealField,
+    {
+        let (values, vectors) =
+            adroit_reverse::symmetric_eigen(&DMatrix::from_column_slice(2, 2, x));
+        let k = if values[0] < values[1] { 0 } else { 1 };
+        vectors[(0, k)] * vectors[(0, k)]
+    }
+    let h = hessian(|x| first_component_squared(x), &[1.0_f64, 0.0, 0.0, 3.0]);
+    assert!((h[(1, 1)] + 0.5).abs() < 1e-12, "{h}");
+    assert_matrix_close(&h, &h.transpose(), 1e-12, "symmetry");
+    let fd = fd_hessian(|x| first_component_squared(x), &[1.0, 0.0, 0.0, 3.0]);
+    assert_matrix_close(&h, &fd, 1e-6, "against differences");
+    let hv = hvp(
+        |x| first_component_squared(x),
+        &[1.0_f64, 0.0, 0.0, 3.0],
+        &[0.0, 1.0, 0.0, 0.0],
+    );
+    assert!((hv[1] + 0.5).abs() < 1e-12, "{hv:?}");
+    let h32 = hessian(|x| first_component_squared(x), &[1.0_f32, 0.0, 0.0, 3.0]);
+    assert!((h32[(1, 1)] + 0.5).abs() < 1e-6, "{h32}");
+    // 3 × 3, a loss of products of eigenvector components, against the forward mode's
+    // hyper-dual eigendecomposition.
+    let d = [2.0, 0.0, 0.0, 0.0, 1.5, 0.0, 0.0, 0.0, 1.0];
+    let reverse = hessian(
+        |x| {
+            let (_, v) = adroit_reverse::symmetric_eigen(&DMatrix::from_column_slice(3, 3, x));
+            v[(0, 1)] * v[(0, 1)] + v[(1, 2)] * v[(2, 2)]
+        },
+        &d,
+    );
+    let forward = adroit_forward::hessian(
+        |x| {
+            let (_, v) =
+                adroit_forward::symmetric_eigen_hyperdual(&DMatrix::from_column_slice(3, 3, x));
+            v[(0, 1)] * v[(0, 1)] + v[(1, 2)] * v[(2, 2)]
+        },
+        &d,
+    );
+    assert_matrix_close(&reverse, &forward, 1e-12, "3 × 3 eigenvector loss");
+}
+
+/// nalgebra's closed-form 4 × 4 `try_inverse` on `Var<DualVec<f64, 12>>` needs a stack frame
+/// of about 5 MB in a debug build (a review measured it; 2 MiB, a test thread's default,
+/// overflows and aborts the process): under `hessian` it is right given a large stack, and
+/// `lu().try_inverse()` — the documented alternative — needs none.
+#[test]
+fn hessian_through_a_4x4_inverse() {
+    let x: Vec<f64> = (0..16)
+        .map(|k| ((k * 3 + 11) % 19) as f64 / 4.0 - 1.3)
+        .collect();
+    fn inverse_sum<S: RealField + Copy>(x: &[S]) -> S {
+        let a = DMatrix::from_column_slice(4, 4, x);
+        a.lu().try_inverse().expect("invertible").sum()
+    }
+    let by_lu = hessian(|x| inverse_sum(x), &x);
+    let fd = fd_hessian(|x| inverse_sum(x), &x);
+    assert_matrix_close(&by_lu, &fd, 1e-5, "lu().try_inverse()");
+    let x2 = x.clone();
+    let closed_form = std::thread::Builder::new()
+        .stack_size(32 << 20)
+        .spawn(move || {
+            hessian(
+                |x| {
+                    DMatrix::from_column_slice(4, 4, x)
+                        .try_inverse()
+                        .unwrap()
+                        .sum()
+                },
+                &x2,
+            )
+        })
+        .expect("a thread")
+        .join()
+        .expect("no panic");
+    assert_matrix_close(&closed_form, &by_lu, 1e-10, "try_inverse() against LU");
+}
