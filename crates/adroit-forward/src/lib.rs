@@ -92,6 +92,11 @@
 //! assert!((h[(0, 0)] + a_inv[(0, 0)] * a_inv[(0, 0)]).abs() < 1e-14); // −(A⁻¹)₀₀²
 //! ```
 //!
+//! For an SVD or a symmetric eigendecomposition, bound by [`Decompositions`] (which implies
+//! `RealField + Copy`) and call `S::svd(&a)` / `S::symmetric_eigen(&a)`: each type then takes
+//! its exact-derivative version (see "Eigendecompositions and SVD" below) — one function for
+//! the primal, [`gradient`], [`hessian`] and adroit-reverse's modes.
+//!
 //! # Singular matrices
 //! `num_traits::Zero::is_zero` is true only for an *identically* zero number (value and every
 //! perturbation zero), so linear algebra that skips zeros never drops a derivative. The price:
@@ -173,7 +178,15 @@
 //!   rank-deficient matrix or a repeated singular value (see its docs).
 //!
 //! At a repeated eigenvalue no derivative exists; the result is then `diag(VᵀȦV)` for the
-//! basis `V` nalgebra happens to return (as most AD tools).
+//! basis `V` nalgebra happens to return (as most AD tools). A loss that does not depend on
+//! the basis (`ln det A` or `yᵀA⁻¹y` written through eigenvectors and eigenvalues) is
+//! differentiable there, but reaching it through the decomposition is fragile: reverse mode
+//! cannot form it from the cotangents (NaN or infinite, or, where the cotangent's mixing part
+//! cancels exactly in the SVD's pullback, 0 in the entries coupling the pair), and eigenvalues
+//! or singular values equal **up to rounding** — as nalgebra returns for an exactly repeated
+//! one (2 and 1.9999999999999998) — give finite, wrong derivatives without a warning (a user
+//! trial: 0.5 % off at an isotropic `Σ = 2I` rotated). Where that can happen (an isotropic
+//! start `Σ = σ²I`), compute such losses by Cholesky or LU instead.
 //!
 //! # Example
 //! ```
@@ -196,6 +209,7 @@
 
 mod api;
 mod chain_rule;
+mod decompositions;
 mod dual;
 mod dual_vec;
 mod hyper_dual;
@@ -216,6 +230,7 @@ pub use api::{
     value_and_gradient, value_gradient_and_hessian, value_gradient_and_hessian_chunked,
 };
 pub use chain_rule::{ChainRule, chain_product, chain_product_assign, chain_product_into};
+pub use decompositions::Decompositions;
 pub use dual::Dual;
 pub use dual_vec::DualVec;
 pub use hyper_dual::{HyperDual, HyperDualVec};

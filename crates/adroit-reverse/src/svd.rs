@@ -26,6 +26,13 @@ use nalgebra::{DMatrix, DVector, RealField};
 /// singular value, and those of a zero one in a tall or wide matrix, are not differentiable: a
 /// cotangent that mixes them gives infinite or NaN contributions, and those of a repeated zero
 /// singular value none (the zero convention: a zero numerator gives 0; as in the tangents).
+/// Two silent cases: where the cotangent's mixing parts cancel exactly at a repeated singular
+/// value the pair gives 0 — right for losses of the singular values alone, wrong in the
+/// entries coupling the pair for a basis-independent loss written through the vectors (such
+/// as `yᵀA⁻¹y`); and singular values equal only up to rounding (what nalgebra returns for an
+/// exactly repeated one) give finite, wrong contributions. Compute such losses by Cholesky or
+/// LU where singular values may repeat (adroit-forward's crate docs, "Eigendecompositions and
+/// SVD").
 /// An entry that is NaN or infinite makes every result NaN.
 ///
 /// Second derivatives: under [`hessian`](crate::hessian) and [`hvp`](crate::hvp) the values

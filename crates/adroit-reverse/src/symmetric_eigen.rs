@@ -21,7 +21,11 @@ use nalgebra::{DMatrix, DVector, RealField};
 /// and gives zero eigenvector derivatives where an off-diagonal entry is zero in value (a
 /// diagonal matrix moved off its diagonal). At a repeated eigenvalue the eigenvectors are not
 /// differentiable: an eigenvector cotangent that mixes the pair gives infinite or NaN
-/// contributions; losses of the eigenvalues alone stay finite.
+/// contributions; losses of the eigenvalues alone stay finite. Eigenvalues equal only up to
+/// rounding (what nalgebra returns for an exactly repeated one) give finite, wrong
+/// contributions without a warning; a basis-independent loss written through the
+/// eigenvectors (`yᵀA⁻¹y`) is best computed by Cholesky or LU where eigenvalues may repeat
+/// (adroit-forward's crate docs, "Eigendecompositions and SVD").
 ///
 /// Second derivatives: under [`hessian`](crate::hessian) and [`hvp`](crate::hvp) the node's
 /// values are adroit-forward's [`symmetric_eigen`](adroit_forward::symmetric_eigen) of the

@@ -15,7 +15,8 @@ fn to_vars<S: nalgebra::Scalar>(x: &[S], n: usize) -> DMatrix<S> {
     DMatrix::from_column_slice(n, n, x)
 }
 
-fn close(a: &[f64], b: &[f64], rtol: f64, what: &str) {
+/// `a ≈ b` entry by entry, to `rtol · (1 + |b|)` (also used by `decompositions`).
+pub(crate) fn close(a: &[f64], b: &[f64], rtol: f64, what: &str) {
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
         assert!(
             (x - y).abs() <= rtol * (1.0 + y.abs()),

@@ -5,6 +5,7 @@
 
 mod api;
 mod buffers;
+mod decompositions;
 mod edges;
 mod elementary;
 #[path = "../../../adroit-forward/tests/it/functions.rs"]
