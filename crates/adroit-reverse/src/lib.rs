@@ -47,8 +47,8 @@
 //!   value decomposition (nalgebra's `svd` on `Var`s gets its derivatives wrong at
 //!   triangular, diagonal and rank-deficient matrices); both nodes' Hessians are exact too
 //!   where the eigenvalues (singular values) are distinct. Both implement adroit-forward's
-//!   `Decompositions` for `Var`, so code bound by it runs in every mode. As `ToPrimitive`, nalgebra's
-//!   `try_convert` of a `Var` to `f64` gives its primal value (no derivative);
+//!   `Decompositions` for `Var`, so code bound by it runs in every mode. As `ToPrimitive`,
+//!   nalgebra's `try_convert` of a `Var` to `f64` gives its primal value (no derivative);
 //! - **`unsafe` only where the speed is**: the workspace denies `unsafe` code; this crate allows
 //!   it in three small modules and two call sites, each stating its soundness argument: the
 //!   thread's active-tape pointer (`active`), the matrix-product kernel call with strided

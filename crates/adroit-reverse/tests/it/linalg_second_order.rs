@@ -1,6 +1,6 @@
 //! Second derivatives (forward-over-reverse: `hessian`, `hvp`) through nalgebra's
-//! decompositions (LU, QR, Cholesky, and adroit-reverse's `svd` and `symmetric_eigen` nodes) on `DMatrix<Var<DualVec<T, _>>>` and `DMatrix<Var<Dual<T>>>`, checked
-//! against matrix calculus, against adroit-forward's hyper-dual `hessian` of the same generic
+//! decompositions (LU, QR, Cholesky) and adroit-reverse's `svd` and `symmetric_eigen` nodes on
+//! `DMatrix<Var<DualVec<T, _>>>` and `DMatrix<Var<Dual<T>>>`, checked against matrix calculus, against adroit-forward's hyper-dual `hessian` of the same generic
 //! code, and against central differences of the reverse gradient:
 //! - `∂² ln|det A| / ∂Aᵢⱼ∂Aₖₗ = −(A⁻¹)ⱼₖ(A⁻¹)ₗᵢ` (entries in column-major order);
 //! - for `f(x) = bᵀ(A₀ + diag x)⁻¹b`, with `y = A⁻¹b` and `z = A⁻ᵀb`:
