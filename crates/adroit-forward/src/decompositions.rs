@@ -25,7 +25,8 @@ use num_traits::Float;
 /// singular values and eigenvalues, NaN entries) are those of the function it calls, listed
 /// above. On `f32`/`f64` the results are the primal ones (`U`: `m × k`, `σ`: `k`, descending,
 /// `Vᵀ`: `k × n`, `k = min(m, n)`; eigenvalues in nalgebra's order with unit eigenvectors as
-/// columns, the lower triangle read), all NaN for a NaN or infinite entry, as on the duals.
+/// columns, the lower triangle read), all NaN for a NaN or infinite entry (of the lower
+/// triangle, for `symmetric_eigen`), as on the duals.
 ///
 /// # Example
 /// ```

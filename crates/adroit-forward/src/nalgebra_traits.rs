@@ -47,9 +47,11 @@ pub fn odd_factorial_series<S: num_traits::Float>(x: S, alternating: bool) -> S 
 }
 
 /// Implements `simba`'s `SimdValue`, `Field`, `SubsetOf`, `ComplexField`, `RealField` and
-/// `approx`'s `AbsDiffEq`/`RelativeEq`/`UlpsEq` for a [`ChainRule`](crate::ChainRule) type over
-/// a concrete primal `f32`/`f64`: `impl_nalgebra_traits!([generics] Type, f64);`. Used by this
-/// crate and by `adroit-reverse`; not meant for users.
+/// `approx`'s `AbsDiffEq`/`RelativeEq`/`UlpsEq` for a [`ChainRule`](crate::ChainRule) type
+/// whose innermost float is `f32` or `f64` (its `Primal` that float, or a dual over it, as for
+/// adroit-reverse's `Var<Dual<f64>>`): `impl_nalgebra_traits!([generics] Type, f64);`, the
+/// second argument the innermost float. Used by this crate and by `adroit-reverse`; not meant
+/// for users.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! impl_nalgebra_traits {

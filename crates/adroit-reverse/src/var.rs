@@ -10,7 +10,8 @@ use std::fmt;
 /// differentiation scope that created it.
 ///
 /// `Var<T>` implements `num_traits::Float` (and the rest of the traits of
-/// [`adroit_forward::Dual`]; `nalgebra::RealField` for `T = f32, f64`), so code written for any
+/// [`adroit_forward::Dual`]; `nalgebra::RealField` for `T = f32, f64` and the duals
+/// [`hessian`](crate::hessian) and [`hvp`](crate::hvp) record), so code written for any
 /// `Float` records itself on the tape. Each operation stores its local partials (from the rule
 /// table of `adroit-forward`) at record time; [`gradient`](crate::gradient) then sweeps the tape
 /// once backwards.

@@ -107,9 +107,9 @@ fn shift<S: Float>(line: &[S]) -> S {
 /// The largest (`largest`) or smallest entry of a line (∓∞ for none), as the matrix tape's
 /// `max`/`min` choose it (NaN if an entry is NaN; of a ±0 tie, +0 is the max and −0 the min),
 /// its derivative shared equally among the `k` entries equal to it (or all NaN): formed as
-/// the extremum as a constant plus each such entry's difference from it divided by `k` — each
-/// difference 0, so the value is exact and each derivative `1/k` — or, for an infinite or NaN
-/// extremum, as their sum divided by `k`.
+/// the extremum as a constant less the sum of its differences from each such entry divided by
+/// `k` — each difference 0, so the value is exact, its sign too, and each derivative `1/k` —
+/// or, for an infinite or NaN extremum, as their sum divided by `k`.
 /// (Scalar `max` calls would split a three-way tie ½, ¼, ¼.)
 fn extremum<S: Float>(line: &[S], largest: bool) -> S {
     if line.is_empty() {
@@ -139,9 +139,12 @@ fn extremum<S: Float>(line: &[S], largest: bool) -> S {
     let k = lit::<S>(chosen.len() as f64);
     if best.is_finite() {
         let constant = lit::<S>(best.to_f64().unwrap_or(f64::NAN));
-        chosen
-            .iter()
-            .fold(constant, |acc, &v| acc + (v - constant) / k)
+        // The extremum less a sum from +0 of zeros: the sum is +0, so a −0 extremum keeps its
+        // sign (adding the zeros to it would give +0).
+        constant
+            - chosen
+                .iter()
+                .fold(S::zero(), |acc, &v| acc + (constant - v) / k)
     } else {
         sum_in_order(&chosen) / k
     }

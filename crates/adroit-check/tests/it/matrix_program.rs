@@ -507,3 +507,26 @@ fn extremum_reductions_agree_with_the_scalar_tape() {
         "{decoded} programs with a max or min reduction"
     );
 }
+
+/// The scalar reference keeps the sign of a −0 extremum, as the matrix tape does (a review:
+/// adding zeros to −0 gave +0).
+#[test]
+fn extremum_reference_keeps_negative_zero() {
+    use adroit_check::matrix_program::{MatExpr, MatReduce};
+    use adroit_check::nalgebra::dmatrix;
+    for (x, reduce, negative) in [
+        (dmatrix![-0.0, 1.0], MatReduce::Min, true),
+        (dmatrix![0.0, -0.0, -0.0], MatReduce::Min, true),
+        (dmatrix![-0.0, -1.0], MatReduce::Max, true),
+        (dmatrix![-0.0, 0.0], MatReduce::Max, false),
+    ] {
+        let p = MatProgram {
+            inputs: vec![x.clone()],
+            expr: MatExpr::Reduce(reduce, Box::new(MatExpr::Input(0))),
+        };
+        let reference = p.eval_scalar(&p.flat_inputs())[0];
+        let (tape, _) = adroit_reverse::matrix::pullback(|m| p.eval_tape(m), &p.inputs);
+        assert_eq!(reference.to_bits(), tape[0].to_bits(), "{reduce:?} of {x}");
+        assert_eq!(reference.is_sign_negative(), negative, "{reduce:?} of {x}");
+    }
+}
