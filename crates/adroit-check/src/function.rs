@@ -1,14 +1,18 @@
 //! [`GenericFn`]: a function written once for every `Float` type, so a checker can evaluate it
 //! in `f64`, on forward duals and on reverse variables.
 
-use adroit_forward::SpecialFunctions;
+use adroit_forward::{Decompositions, SpecialFunctions};
 
-/// A function `ℝⁿ → ℝᵐ` written generically over [`SpecialFunctions`]: `num_traits::Float`
-/// and `erf`/`erfc`, which every number type the checks use implements (`f32`, `f64`, adroit's
-/// duals, `Var`). An implementation may ask less of `S`, e.g. `fn eval<S: Float>` when it
-/// needs no `erf` (as in the example below); code that calls `eval` generically must bound its
-/// type by `SpecialFunctions` (an `S: Float` alone no longer suffices since `erf`/`erfc`
-/// joined the bound).
+/// A function `ℝⁿ → ℝᵐ` written generically over [`SpecialFunctions`] (`num_traits::Float`
+/// and `erf`/`erfc`) and [`Decompositions`] (`nalgebra::RealField` with exact-derivative SVD
+/// and symmetric eigendecomposition), which every number type the checks use implements
+/// (`f32`, `f64`, adroit's duals, `Var`). An implementation asks of `S` only what it uses:
+/// `fn eval<S: Float>` when it needs no `erf` (as in the example below), or
+/// `fn eval<S: Decompositions>` for code through nalgebra's LU, QR, Cholesky, `solve` or
+/// `S::svd`/`S::symmetric_eigen` (not both `Float` and `RealField`: methods both define, such
+/// as `exp`, would be ambiguous, error E0034). Code that calls `eval` generically must bound
+/// its type by both traits (an `S: Float` alone no longer suffices since `erf`/`erfc` and then
+/// the decompositions joined the bound).
 ///
 /// Closures cannot be generic, so a checked function is a type implementing this trait; the
 /// [`generic_fn!`](crate::generic_fn) macro writes one from a closure-like expression.
@@ -26,6 +30,27 @@ use adroit_forward::SpecialFunctions;
 /// }
 /// assert_eq!(Scaled(2.0).eval(&[0.0_f64]), vec![0.0]);
 /// ```
+///
+/// Through nalgebra's decompositions, checked in every mode:
+/// ```
+/// use adroit_check::adroit_forward::Decompositions;
+/// use adroit_check::nalgebra::DMatrix;
+/// use adroit_check::{GenericFn, Options, gradcheck, hessian_check};
+///
+/// // ln det [[2 + x₀, x₁], [x₁, 3]] by Cholesky
+/// struct LogDet;
+/// impl GenericFn for LogDet {
+///     fn eval<S: Decompositions>(&self, x: &[S]) -> Vec<S> {
+///         let (two, three) = (S::one() + S::one(), S::one() + S::one() + S::one());
+///         let a = DMatrix::from_row_slice(2, 2, &[two + x[0], x[1], x[1], three]);
+///         let l = a.cholesky().expect("positive definite").l();
+///         vec![(l[(0, 0)] * l[(1, 1)]).ln() * two]
+///     }
+/// }
+/// let options = Options::for_precision::<f64>();
+/// assert!(gradcheck(&LogDet, &[0.5, 1.0], &options).is_ok());
+/// assert!(hessian_check(&LogDet, &[0.5, 1.0], &options).is_ok());
+/// ```
 pub trait GenericFn {
     /// `f(x)`.
     ///
@@ -40,7 +65,7 @@ pub trait GenericFn {
     /// let g = generic_fn!(|x| vec![x[0].erf() + x[0].erfc()]);
     /// assert_eq!(g.eval(&[0.5_f64]), vec![1.0]);
     /// ```
-    fn eval<S: SpecialFunctions>(&self, x: &[S]) -> Vec<S>;
+    fn eval<S: SpecialFunctions + Decompositions>(&self, x: &[S]) -> Vec<S>;
 }
 
 /// Writes a [`GenericFn`] from `|x| body`, where `body` is generic code over

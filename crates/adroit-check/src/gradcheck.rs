@@ -75,8 +75,8 @@ where
     T: CheckScalar,
     F: GenericFn,
 {
-    let forward = adroit_forward::jacobian(|v| f.eval(v), x);
-    let reverse = adroit_reverse::jacobian(|v| f.eval(v), x);
+    let forward = T::forward_jacobian(f, x);
+    let reverse = T::reverse_jacobian(f, x);
     let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
     let fd = options.fd.jacobian(|v: &[f64]| f.eval(v), &x64);
     let mut checker = Checker::default();
@@ -103,7 +103,7 @@ where
 {
     let mut rng = StdRng::seed_from_u64(seed);
     let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
-    let (y, pullback) = adroit_reverse::pullback(|v| f.eval(v), x);
+    let (y, pullback) = T::reverse_pullback(f, x);
     let mut checker = Checker::default();
     for _ in 0..trials {
         let u = random_vector(&mut rng, x.len());
@@ -117,7 +117,7 @@ where
         let (h, u, s) = snapped_step(options, &x64, &u, &along);
         let u_t: Vec<T> = u.iter().map(|&v| T::from_f64_rounded(v)).collect();
         let w_t: Vec<T> = w.iter().map(|&v| T::from_f64_rounded(v)).collect();
-        let (_, ju) = adroit_forward::jvp(|v| f.eval(v), x, &u_t);
+        let ju = T::forward_jvp(f, x, &u_t);
         let ju: Vec<f64> = ju.iter().map(|v| v.to_f64_lossless()).collect();
         let wj: Vec<f64> = pullback
             .call(&w_t)

@@ -75,7 +75,7 @@ where
     F: GenericFn,
 {
     let reverse = T::reverse_hessian(f, x);
-    let forward = adroit_forward::hessian(|v| f.eval(v)[0], x);
+    let forward = T::forward_hessian(f, x);
     let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
     let fd = options.fd.jacobian(
         |v: &[f64]| adroit_reverse::gradient(|w| f.eval(w)[0], v),
@@ -137,7 +137,7 @@ where
         let (h, u, s) = snapped_step(options, &x64, &u, &along);
         let u_t = to_t(&u);
         let u = to_f64(&u_t);
-        let forward = to_f64(&adroit_forward::hvp(|w| f.eval(w)[0], x, &u_t));
+        let forward = to_f64(&T::forward_hvp(f, x, &u_t));
         let reverse_u = to_f64(&T::reverse_hvp(f, x, &u_t));
         let reverse_v = to_f64(&T::reverse_hvp(f, x, &to_t(&v)));
         let fixed = options.fd.clone().with_step(Step::Fixed(h));

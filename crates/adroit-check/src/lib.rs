@@ -57,8 +57,9 @@ pub use scalar::CheckScalar;
 pub use tolerance::Tolerance;
 
 /// The `num-traits` crate this one is written against ([`GenericFn::eval`] is generic over its
-/// `Float`, with adroit-forward's `SpecialFunctions` on top), re-exported so a user depending
-/// on `adroit-check` alone can name it.
+/// `Float`, with adroit-forward's `SpecialFunctions` on top, and over nalgebra's `RealField`
+/// through adroit-forward's `Decompositions`), re-exported so a user depending on
+/// `adroit-check` alone can name it.
 pub use num_traits;
 
 /// `nalgebra`, whose matrices some checks return (`fd::jacobian`), re-exported so a user

@@ -2,7 +2,7 @@
 
 use crate::GenericFn;
 use adroit_forward::SpecialFunctions;
-use adroit_reverse::TapeScalar;
+use adroit_reverse::{Pullback, TapeScalar};
 use nalgebra::DMatrix;
 use num_traits::Float;
 
@@ -69,6 +69,73 @@ pub trait CheckScalar:
     /// assert_eq!(f64::reverse_hvp(&f, &[1.0, 2.0], &[1.0, 0.0]), vec![4.0, 2.0]);
     /// ```
     fn reverse_hvp<F: GenericFn>(f: &F, x: &[Self], v: &[Self]) -> Vec<Self>;
+
+    /// The Jacobian of `f` by forward mode ([`adroit_forward::jacobian`]): `m × n`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::{CheckScalar, generic_fn};
+    /// let f = generic_fn!(|x| vec![x[0] * x[1], x[1]]);
+    /// let j = f64::forward_jacobian(&f, &[2.0, 3.0]);
+    /// assert_eq!(j.as_slice(), &[3.0, 0.0, 2.0, 1.0]); // column-major [[3, 2], [0, 1]]
+    /// ```
+    fn forward_jacobian<F: GenericFn>(f: &F, x: &[Self]) -> DMatrix<Self>;
+
+    /// The Jacobian of `f` by reverse mode ([`adroit_reverse::jacobian`]): `m × n`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::{CheckScalar, generic_fn};
+    /// let f = generic_fn!(|x| vec![x[0] * x[1], x[1]]);
+    /// let j = f64::reverse_jacobian(&f, &[2.0, 3.0]);
+    /// assert_eq!(j.as_slice(), &[3.0, 0.0, 2.0, 1.0]);
+    /// ```
+    fn reverse_jacobian<F: GenericFn>(f: &F, x: &[Self]) -> DMatrix<Self>;
+
+    /// The Jacobian-vector product `J·u` of `f` by forward mode ([`adroit_forward::jvp`]).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::{CheckScalar, generic_fn};
+    /// let f = generic_fn!(|x| vec![x[0] * x[1]]);
+    /// assert_eq!(f64::forward_jvp(&f, &[2.0, 3.0], &[1.0, 1.0]), vec![5.0]);
+    /// ```
+    fn forward_jvp<F: GenericFn>(f: &F, x: &[Self], u: &[Self]) -> Vec<Self>;
+
+    /// `f(x)` and its pullback (vector-Jacobian products) by reverse mode
+    /// ([`adroit_reverse::pullback`]).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::{CheckScalar, generic_fn};
+    /// let f = generic_fn!(|x| vec![x[0] * x[1]]);
+    /// let (y, pullback) = f64::reverse_pullback(&f, &[2.0, 3.0]);
+    /// assert_eq!((y, pullback.call(&[1.0])), (vec![6.0], vec![3.0, 2.0]));
+    /// ```
+    fn reverse_pullback<F: GenericFn>(f: &F, x: &[Self]) -> (Vec<Self>, Pullback<Self>);
+
+    /// The Hessian of the first output of `f` by second-order forward mode
+    /// ([`adroit_forward::hessian`]).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::{CheckScalar, generic_fn};
+    /// let f = generic_fn!(|x| vec![x[0] * x[0] * x[1]]);
+    /// let h = f64::forward_hessian(&f, &[1.0, 2.0]);
+    /// assert_eq!(h.as_slice(), &[4.0, 2.0, 2.0, 0.0]);
+    /// ```
+    fn forward_hessian<F: GenericFn>(f: &F, x: &[Self]) -> DMatrix<Self>;
+
+    /// The Hessian-vector product of the first output of `f` by second-order forward mode
+    /// ([`adroit_forward::hvp`]).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::{CheckScalar, generic_fn};
+    /// let f = generic_fn!(|x| vec![x[0] * x[0] * x[1]]);
+    /// assert_eq!(f64::forward_hvp(&f, &[1.0, 2.0], &[1.0, 0.0]), vec![4.0, 2.0]);
+    /// ```
+    fn forward_hvp<F: GenericFn>(f: &F, x: &[Self], v: &[Self]) -> Vec<Self>;
 }
 
 mod sealed {
@@ -78,34 +145,49 @@ mod sealed {
 impl sealed::Sealed for f32 {}
 impl sealed::Sealed for f64 {}
 
-impl CheckScalar for f32 {
-    fn to_f64_lossless(self) -> f64 {
-        f64::from(self)
-    }
-    fn from_f64_rounded(x: f64) -> Self {
-        x as f32
-    }
-    fn reverse_hessian<F: GenericFn>(f: &F, x: &[Self]) -> DMatrix<Self> {
-        adroit_reverse::hessian(|v| f.eval(v)[0], x)
-    }
-    fn reverse_hvp<F: GenericFn>(f: &F, x: &[Self], v: &[Self]) -> Vec<Self> {
-        adroit_reverse::hvp(|w| f.eval(w)[0], x, v)
-    }
+/// The modes on the concrete types of `f32` and `f64` (where nalgebra's traits, and so
+/// [`Decompositions`](adroit_forward::Decompositions), are implemented).
+macro_rules! check_scalar {
+    ($($t:ty => $widen:expr, $narrow:expr;)*) => {$(
+        impl CheckScalar for $t {
+            fn to_f64_lossless(self) -> f64 {
+                let widen: fn($t) -> f64 = $widen;
+                widen(self)
+            }
+            fn from_f64_rounded(x: f64) -> Self {
+                let narrow: fn(f64) -> $t = $narrow;
+                narrow(x)
+            }
+            fn reverse_hessian<F: GenericFn>(f: &F, x: &[Self]) -> DMatrix<Self> {
+                adroit_reverse::hessian(|v| f.eval(v)[0], x)
+            }
+            fn reverse_hvp<F: GenericFn>(f: &F, x: &[Self], v: &[Self]) -> Vec<Self> {
+                adroit_reverse::hvp(|w| f.eval(w)[0], x, v)
+            }
+            fn forward_jacobian<F: GenericFn>(f: &F, x: &[Self]) -> DMatrix<Self> {
+                adroit_forward::jacobian(|v| f.eval(v), x)
+            }
+            fn reverse_jacobian<F: GenericFn>(f: &F, x: &[Self]) -> DMatrix<Self> {
+                adroit_reverse::jacobian(|v| f.eval(v), x)
+            }
+            fn forward_jvp<F: GenericFn>(f: &F, x: &[Self], u: &[Self]) -> Vec<Self> {
+                adroit_forward::jvp(|v| f.eval(v), x, u).1
+            }
+            fn reverse_pullback<F: GenericFn>(f: &F, x: &[Self]) -> (Vec<Self>, Pullback<Self>) {
+                adroit_reverse::pullback(|v| f.eval(v), x)
+            }
+            fn forward_hessian<F: GenericFn>(f: &F, x: &[Self]) -> DMatrix<Self> {
+                adroit_forward::hessian(|v| f.eval(v)[0], x)
+            }
+            fn forward_hvp<F: GenericFn>(f: &F, x: &[Self], v: &[Self]) -> Vec<Self> {
+                adroit_forward::hvp(|w| f.eval(w)[0], x, v)
+            }
+        }
+    )*};
 }
-
-impl CheckScalar for f64 {
-    fn to_f64_lossless(self) -> f64 {
-        self
-    }
-    fn from_f64_rounded(x: f64) -> Self {
-        x
-    }
-    fn reverse_hessian<F: GenericFn>(f: &F, x: &[Self]) -> DMatrix<Self> {
-        adroit_reverse::hessian(|v| f.eval(v)[0], x)
-    }
-    fn reverse_hvp<F: GenericFn>(f: &F, x: &[Self], v: &[Self]) -> Vec<Self> {
-        adroit_reverse::hvp(|w| f.eval(w)[0], x, v)
-    }
+check_scalar! {
+    f32 => f64::from, |x| x as f32;
+    f64 => |x| x, |x| x;
 }
 
 /// Panics, naming `who` and the input, unless every entry of `x` is finite (there is no

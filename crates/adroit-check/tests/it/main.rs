@@ -8,6 +8,7 @@
 
 mod checkers;
 mod corpus;
+mod decompositions;
 mod elementary;
 mod fd;
 #[path = "../../../adroit-forward/tests/it/functions.rs"]
