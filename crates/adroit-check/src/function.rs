@@ -1,18 +1,18 @@
 //! [`GenericFn`]: a function written once for every `Float` type, so a checker can evaluate it
 //! in `f64`, on forward duals and on reverse variables.
 
-use adroit_forward::{Decompositions, SpecialFunctions};
+use adroit_forward::{Decompositions, SpecialFunctions, StopGradient};
 
 /// A function `ℝⁿ → ℝᵐ` written generically over [`SpecialFunctions`] (`num_traits::Float`
-/// and `erf`/`erfc`) and [`Decompositions`] (`nalgebra::RealField` with exact-derivative SVD
-/// and symmetric eigendecomposition), which every number type the checks use implements
-/// (`f32`, `f64`, adroit's duals, `Var`). An implementation asks of `S` only what it uses:
+/// and `erf`/`erfc`), [`Decompositions`] (`nalgebra::RealField` with exact-derivative SVD and
+/// symmetric eigendecomposition) and [`StopGradient`] (`x.stop_gradient()`), which every number
+/// type the checks use implements (`f32`, `f64`, adroit's duals, `Var`). An implementation asks of `S` only what it uses:
 /// `fn eval<S: Float>` when it needs no `erf` (as in the example below), or
 /// `fn eval<S: Decompositions>` for code through nalgebra's LU, QR, Cholesky, `solve` or
 /// `S::svd`/`S::symmetric_eigen` (not both `Float` and `RealField`: methods both define, such
 /// as `exp`, would be ambiguous, error E0034). Code that calls `eval` generically must bound
-/// its type by both traits (an `S: Float` alone no longer suffices since `erf`/`erfc` and then
-/// the decompositions joined the bound).
+/// its type by all three traits (an `S: Float` alone no longer suffices since `erf`/`erfc`,
+/// then the decompositions and `stop_gradient` joined the bound).
 ///
 /// Closures cannot be generic, so a checked function is a type implementing this trait; the
 /// [`generic_fn!`](crate::generic_fn) macro writes one from a closure-like expression.
@@ -65,11 +65,15 @@ pub trait GenericFn {
     /// let g = generic_fn!(|x| vec![x[0].erf() + x[0].erfc()]);
     /// assert_eq!(g.eval(&[0.5_f64]), vec![1.0]);
     /// ```
-    fn eval<S: SpecialFunctions + Decompositions>(&self, x: &[S]) -> Vec<S>;
+    fn eval<S: SpecialFunctions + Decompositions + StopGradient>(&self, x: &[S]) -> Vec<S>;
 }
 
 /// Writes a [`GenericFn`] from `|x| body`, where `body` is generic code over
-/// `S: SpecialFunctions` (`num_traits::Float` with `erf` and `erfc`) returning a `Vec<S>`.
+/// `S: SpecialFunctions + StopGradient` (`num_traits::Float` with `erf`, `erfc` and
+/// `stop_gradient`) returning a `Vec<S>`. For code through nalgebra's matrices and
+/// decompositions (`S::svd`, `cholesky()`, …) implement [`GenericFn`] on your own type with
+/// `fn eval<S: Decompositions>` instead (see the trait's second example): the macro's `S` is
+/// not a `RealField`, since with both bounds `x.exp()` and the like would be ambiguous.
 ///
 /// The body is the body of a generic function, not a closure, so two things differ from
 /// closures over `f64`:
@@ -87,6 +91,12 @@ pub trait GenericFn {
 /// // Constants through S::from:
 /// let g = generic_fn!(|x| vec![x[0] * S::from(2.5).unwrap() + S::one()]);
 /// assert_eq!(g.eval(&[2.0_f64]), vec![6.0]);
+/// // A value treated as a constant: x·sg(x) has the derivative sg(x) = x, not 2x.
+/// let h = generic_fn!(|x| vec![x[0] * x[0].stop_gradient()]);
+/// let options = adroit_check::Options::for_precision::<f64>();
+/// assert!(adroit_check::gradcheck(&h, &[3.0_f64], &options).is_err()); // differences see 2x
+/// let jacobian = <f64 as adroit_check::CheckScalar>::reverse_jacobian(&h, &[3.0]);
+/// assert_eq!(jacobian[(0, 0)], 3.0);
 /// ```
 #[macro_export]
 macro_rules! generic_fn {
@@ -94,7 +104,10 @@ macro_rules! generic_fn {
         struct __AdroitGenericFn;
         impl $crate::GenericFn for __AdroitGenericFn {
             #[allow(unused_imports)]
-            fn eval<S: $crate::__private::SpecialFunctions>(&self, $x: &[S]) -> ::std::vec::Vec<S> {
+            fn eval<S: $crate::__private::SpecialFunctions + $crate::__private::StopGradient>(
+                &self,
+                $x: &[S],
+            ) -> ::std::vec::Vec<S> {
                 use $crate::__private::SpecialFunctions as _;
                 use $crate::__private::num_traits::Float as _;
                 $body

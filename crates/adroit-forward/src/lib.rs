@@ -149,9 +149,11 @@
 //!   [`symmetric_eigen`] forms them from the primal decomposition instead,
 //!   `vᵢ' = Σⱼ≠ᵢ vⱼ·(vⱼᵀ·Ȧ·vᵢ)/(λᵢ − λⱼ)`, for `Dual` matrices (adroit-reverse's
 //!   `symmetric_eigen` does the same for `Var` matrices, as one node with the exact pullback);
-//! - **singular vectors and values**: `svd()` on duals gives zero singular-vector tangents at
-//!   a diagonal or triangular matrix, and wrong singular-value tangents at a rank-deficient
-//!   one (`u·vᵀ + t·ones`: 0.200 for 0.926). [`svd`] forms them from the primal
+//! - **singular vectors and values**: `svd()` on duals gives wrong singular-vector tangents at
+//!   a diagonal or triangular matrix (zero for a square one; for a wide one `Vᵀ`'s are
+//!   non-zero and wrong: 1/3 for 0.375 at `[[3, 0, 0], [0, 1, 0]]` moved in entry (0, 1), a
+//!   user trial), and wrong singular-value tangents at a rank-deficient one
+//!   (`u·vᵀ + t·ones`: 0.200 for 0.926). [`svd`] forms them from the primal
 //!   decomposition instead (adroit-reverse's `svd` for `Var` matrices);
 //! - **eigenvalues of a non-symmetric matrix** (`eigenvalues()`, `complex_eigenvalues()`,
 //!   `schur()`) are wrong, **even when distinct**, at a matrix with a subdiagonal entry zero
@@ -168,8 +170,9 @@
 //!   theory), exact at such matrices too. Likewise `hessenberg()`, `bidiagonalize()` and
 //!   `schur()` give NaN at triangular or diagonal inputs, and `eigenvalues()` returns `None`
 //!   or does not terminate there;
-//! - with second-order duals, **`svd()` panics** ("Singular value was NaN", 2 × 2) **or never
-//!   converges and loops forever** (3 × 3 and larger: NaN never meets its tolerance); with
+//! - with second-order duals, **`svd()` panics** ("Singular value was NaN", 2 × 2 and 2 × 3)
+//!   **or never converges and loops forever** (3 × 3 and larger: NaN never meets its
+//!   tolerance); with
 //!   an iteration limit nalgebra's `try_svd(compute_u, compute_v, eps, max_niter)` returns
 //!   `None` in the 3 × 3 case (the 2 × 2 one panics in it too). [`svd_hyperdual`] forms the
 //!   SVD with its first and second derivatives from [`svd`]'s tangent map applied twice
