@@ -10,7 +10,9 @@
 //! (of one matrix, or fused over several with [`MatVar::zip_map`]),
 //! reductions (sums, means, maxima and minima: [`MatVar::max_along`] shares a tie's cotangent
 //! equally, as JAX), `logsumexp`/`softmax`/`logsoftmax`, singular values
-//! ([`MatVar::singular_values`]: nuclear and spectral norms), reshapes, blocks ([`MatVar::view`],
+//! ([`MatVar::singular_values`]: nuclear and spectral norms), linear solves, inverses and
+//! log-determinants ([`MatVar::solve`], [`MatVar::inverse`], [`MatVar::logabsdet`]: by LU,
+//! for Gaussian likelihoods and Newton steps in array code), reshapes, blocks ([`MatVar::view`],
 //! [`MatVar::rows`], [`MatVar::columns`]), strided rows ([`MatVar::strided_rows`], NumPy's
 //! `x[first::stride]`), entries picked by index ([`MatVar::take_along`], e.g. each sample's
 //! logit of its label) and concatenation ([`MatVar::vcat`],

@@ -19,6 +19,7 @@ mod matrix_affine;
 mod matrix_extremum;
 mod matrix_fd;
 mod matrix_kernels;
+mod matrix_linear_solve;
 mod matrix_pool;
 mod matrix_singular_values;
 mod matrix_uniform;

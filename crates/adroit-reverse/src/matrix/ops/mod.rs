@@ -4,6 +4,7 @@ mod affine;
 mod broadcast;
 mod extremum;
 mod gather;
+mod linear_solve;
 mod map;
 mod matmul;
 mod reduce;

@@ -1,0 +1,199 @@
+//! `MatVar::solve`, `inverse` and `logabsdet` against the scalar tape through nalgebra's LU on
+//! `Var`s (an independent path: the same functions entry by entry), closed forms and central
+//! differences; matrices that need row swaps, several right-hand sides, f32, singular and
+//! empty matrices, shape errors.
+
+use adroit_reverse::matrix::{self, MatVar};
+use adroit_reverse::{Var, gradient};
+use nalgebra::{DMatrix, dmatrix};
+
+/// A non-symmetric 4 × 4 matrix whose LU needs row swaps (a zero and a small leading entry).
+fn a_matrix() -> DMatrix<f64> {
+    dmatrix![
+        0.0, 2.0, -1.0, 0.5;
+        1e-3, 1.0, 3.0, -2.0;
+        4.0, -1.0, 0.5, 1.0;
+        -2.0, 0.3, 1.0, 3.0
+    ]
+}
+
+fn b_matrix() -> DMatrix<f64> {
+    dmatrix![1.0, -0.5; 2.0, 0.25; -1.0, 1.5; 0.5, 3.0]
+}
+
+/// A cotangent for the 4 × 2 result.
+fn weights() -> DMatrix<f64> {
+    dmatrix![0.3, -1.0; 2.0, 0.5; -0.7, 1.2; 1.1, -0.4]
+}
+
+fn assert_close(got: &DMatrix<f64>, want: &DMatrix<f64>, tol: f64, what: &str) {
+    assert_eq!(got.shape(), want.shape(), "{what}: shapes");
+    let scale = want.amax().max(1.0);
+    for (k, (g, w)) in got.iter().zip(want.iter()).enumerate() {
+        assert!((g - w).abs() <= tol * scale, "{what}[{k}]: {g} vs {w}");
+    }
+}
+
+/// Central differences of `f` at `x`, entry by entry.
+fn differences(f: impl Fn(&DMatrix<f64>) -> f64, x: &DMatrix<f64>) -> DMatrix<f64> {
+    let h = 1e-6;
+    DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| {
+        let (mut p, mut q) = (x.clone(), x.clone());
+        p[(i, j)] += h;
+        q[(i, j)] -= h;
+        (f(&p) - f(&q)) / (2.0 * h)
+    })
+}
+
+#[test]
+fn solve_matches_the_scalar_tape_and_differences() {
+    let (a, b, w) = (a_matrix(), b_matrix(), weights());
+    let (value, grads) = matrix::value_and_gradient(
+        |m| m[0].solve(m[1]).weighted_sum(w.clone()),
+        &[a.clone(), b.clone()],
+    );
+    let x = a.clone().lu().solve(&b).unwrap();
+    assert!((value - x.component_mul(&w).sum()).abs() < 1e-13);
+    // The scalar tape through nalgebra's LU on Vars, inputs A then B (column-major).
+    let inputs: Vec<f64> = a.iter().chain(b.iter()).copied().collect();
+    let scalar = gradient(
+        |v| {
+            let a = DMatrix::from_column_slice(4, 4, &v[..16]);
+            let b = DMatrix::from_column_slice(4, 2, &v[16..]);
+            let x = a.lu().solve(&b).unwrap();
+            x.iter()
+                .zip(w.iter())
+                .fold(Var::constant(0.0), |s, (x, w)| s + *x * *w)
+        },
+        &inputs,
+    );
+    assert_close(
+        &grads[0],
+        &DMatrix::from_column_slice(4, 4, &scalar[..16]),
+        1e-12,
+        "Ā",
+    );
+    assert_close(
+        &grads[1],
+        &DMatrix::from_column_slice(4, 2, &scalar[16..]),
+        1e-12,
+        "B̄",
+    );
+    let loss = |a: &DMatrix<f64>, b: &DMatrix<f64>| {
+        a.clone().lu().solve(b).unwrap().component_mul(&w).sum()
+    };
+    assert_close(
+        &grads[0],
+        &differences(|p| loss(p, &b), &a),
+        1e-7,
+        "Ā against differences",
+    );
+    assert_close(
+        &grads[1],
+        &differences(|p| loss(&a, p), &b),
+        1e-7,
+        "B̄ against differences",
+    );
+}
+
+#[test]
+fn inverse_and_logabsdet_match_closed_forms() {
+    let a = a_matrix();
+    let inv = a.clone().try_inverse().unwrap();
+    let w = DMatrix::from_fn(4, 4, |i, j| 1.0 + i as f64 - 0.5 * j as f64);
+    let (value, grads) = matrix::value_and_gradient(
+        |m| m[0].inverse().weighted_sum(w.clone()),
+        std::slice::from_ref(&a),
+    );
+    assert!((value - inv.component_mul(&w).sum()).abs() < 1e-12);
+    // Ā = −A⁻ᵀ·W·A⁻ᵀ
+    let want = -(inv.transpose() * &w * inv.transpose());
+    assert_close(&grads[0], &want, 1e-12, "inverse");
+    // ln|det A| (det A < 0 here: the sign does not matter), gradient A⁻ᵀ.
+    assert!(a.determinant() != 0.0);
+    let (value, grads) = matrix::value_and_gradient(|m| m[0].logabsdet(), std::slice::from_ref(&a));
+    assert!(
+        (value - a.determinant().abs().ln()).abs() < 1e-13,
+        "{value}"
+    );
+    assert_close(&grads[0], &inv.transpose(), 1e-12, "logabsdet");
+    // Far beyond f64's range: 300 × 300 diag(1e10, …) has det 1e3000, ln det = 3000·ln 10.
+    let big = DMatrix::from_diagonal_element(300, 300, 1e10);
+    let (value, grads) =
+        matrix::value_and_gradient(|m| m[0].logabsdet(), std::slice::from_ref(&big));
+    assert!((value - 3000.0 * 10.0_f64.ln()).abs() < 1e-9, "{value}");
+    assert!((grads[0][(7, 7)] - 1e-10).abs() < 1e-24 && grads[0][(7, 8)] == 0.0);
+}
+
+#[test]
+fn a_chain_of_solves_in_f32() {
+    let a = a_matrix().map(|v| v as f32);
+    let b = b_matrix().map(|v| v as f32);
+    // ‖A⁻¹B‖² + ln|det A|, against the f64 computation on the same (f32-rounded) entries.
+    let (_, grads) = matrix::value_and_gradient(
+        |m| {
+            let x = m[0].solve(m[1]);
+            x.component_mul(x).sum() + m[0].logabsdet()
+        },
+        &[a.clone(), b.clone()],
+    );
+    let (a64, b64) = (a.map(f64::from), b.map(f64::from));
+    let (_, want) = matrix::value_and_gradient(
+        |m| {
+            let x = m[0].solve(m[1]);
+            x.component_mul(x).sum() + m[0].logabsdet()
+        },
+        &[a64, b64],
+    );
+    assert_close(&grads[0].map(f64::from), &want[0], 1e-4, "f32 Ā");
+    assert_close(&grads[1].map(f64::from), &want[1], 1e-4, "f32 B̄");
+}
+
+#[test]
+fn singular_and_empty_matrices() {
+    let singular: DMatrix<f64> = dmatrix![1.0, 2.0; 2.0, 4.0];
+    let (value, grads) = matrix::value_and_gradient(
+        |m| m[0].solve(m[1]).sum(),
+        &[singular.clone(), dmatrix![1.0; 1.0]],
+    );
+    assert!(value.is_nan() && grads.iter().all(|g| g.iter().all(|v| v.is_nan())));
+    let (value, _) =
+        matrix::value_and_gradient(|m| m[0].inverse().sum(), std::slice::from_ref(&singular));
+    assert!(value.is_nan());
+    let (value, grads) =
+        matrix::value_and_gradient(|m| m[0].logabsdet(), std::slice::from_ref(&singular));
+    assert!(
+        value == f64::NEG_INFINITY && grads[0].iter().all(|v| v.is_nan()),
+        "{value} {}",
+        grads[0]
+    );
+    // 0 × 0: ln|det| = 0, an empty solve and inverse.
+    let empty = DMatrix::<f64>::zeros(0, 0);
+    let (value, grads) =
+        matrix::value_and_gradient(|m| m[0].logabsdet(), std::slice::from_ref(&empty));
+    assert_eq!((value, grads[0].shape()), (0.0, (0, 0)));
+    let (y, _) = matrix::pullback(|m| m[0].solve(m[1]), &[empty.clone(), DMatrix::zeros(0, 3)]);
+    assert_eq!(y.shape(), (0, 3));
+    let (y, _) = matrix::pullback(|m| m[0].inverse(), std::slice::from_ref(&empty));
+    assert_eq!(y.shape(), (0, 0));
+}
+
+#[test]
+#[should_panic(
+    expected = "solve: A·X = B needs A square and B with A's row count, got A 4×4 and B 3×2"
+)]
+fn solve_reports_both_shapes() {
+    let _ = matrix::pullback(
+        |m: &[MatVar<f64>]| m[0].solve(m[1]),
+        &[a_matrix(), DMatrix::zeros(3, 2)],
+    );
+}
+
+#[test]
+#[should_panic(expected = "logabsdet: the matrix is 2×3, not square")]
+fn logabsdet_needs_a_square_matrix() {
+    let _ = matrix::pullback(
+        |m: &[MatVar<f64>]| m[0].logabsdet(),
+        &[DMatrix::zeros(2, 3)],
+    );
+}
