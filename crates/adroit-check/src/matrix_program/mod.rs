@@ -6,8 +6,9 @@
 //! [`MatVar`](adroit_reverse::matrix::MatVar) that array code uses (products, affine maps, broadcasting
 //! element-wise operations, maps, fused [`zip_map`](adroit_reverse::matrix::MatVar::zip_map),
 //! reductions (sums, means, log-sum-exp, maxima and minima), softmax and its kin, reshapes,
-//! blocks, strided rows, picks by index, concatenation; not yet `singular_values`). It runs two
-//! ways: on the matrix tape ([`MatProgram::eval_tape`]), and entry by entry on any `Float` scalar
+//! blocks, strided rows, picks by index, concatenation; not yet `singular_values`, `solve`,
+//! `inverse` or `logabsdet`). It runs two ways: on the matrix tape
+//! ([`MatProgram::eval_tape`]), and entry by entry on any `Float` scalar
 //! ([`MatProgram::eval_scalar`]), which on `Var<f64>` gives an independent reverse-mode
 //! gradient through the scalar tape. [`MatProgram::decode`] builds a program from arbitrary
 //! bytes; [`check_bytes`] is the check of the `matrix_program` fuzz target.

@@ -197,3 +197,60 @@ fn logabsdet_needs_a_square_matrix() {
         &[DMatrix::zeros(2, 3)],
     );
 }
+
+/// From a review: an infinite entry of `B` in a column the loss never reads made every entry
+/// of `Ā` NaN (a plain product met `0·∞`); the pullbacks' `0·∞ = 0` convention keeps it, as
+/// the scalar tape and `matmul` do. And a zero cotangent at a singular `A` contributes nothing.
+#[test]
+fn unread_infinities_and_zero_cotangents_give_no_nan() {
+    let a = dmatrix![2.0, 1.0; 1.0, 3.0];
+    let b = dmatrix![1.0, f64::INFINITY; 2.0, 0.0];
+    let w = dmatrix![1.0, 0.0; 1.0, 0.0];
+    let (_, grads) = matrix::value_and_gradient(
+        |m| m[0].solve(m[1]).weighted_sum(w.clone()),
+        &[a.clone(), b.clone()],
+    );
+    // The first column alone: X₁ = A⁻¹b₁ = (0.2, 0.6); B̄₁ = A⁻ᵀ·(1, 1) = (0.4, 0.2);
+    // Ā = −B̄·Xᵀ over the read column: −(0.4, 0.2)·(0.2, 0.6)ᵀ.
+    assert_close(&grads[0], &dmatrix![-0.08, -0.24; -0.04, -0.12], 1e-15, "Ā");
+    assert_close(&grads[1], &dmatrix![0.4, 0.0; 0.2, 0.0], 1e-15, "B̄");
+    let singular: DMatrix<f64> = dmatrix![1.0, 2.0; 2.0, 4.0];
+    let (_, grads) = matrix::value_and_gradient(
+        |m| m[0].logabsdet().weighted_sum(dmatrix![0.0]) + m[0].sum(),
+        std::slice::from_ref(&singular),
+    );
+    assert_eq!(grads[0], DMatrix::from_element(2, 2, 1.0));
+    let (_, grads) = matrix::value_and_gradient(
+        |m| m[0].solve(m[1]).weighted_sum(dmatrix![0.0; 0.0]) + m[0].sum(),
+        &[singular.clone(), dmatrix![1.0; 1.0]],
+    );
+    assert_eq!(grads[0], DMatrix::from_element(2, 2, 1.0));
+}
+
+/// A NaN or infinite entry of `A` makes every value and partial NaN (LU gave finite limits for
+/// some placements of an infinity and NaN for others).
+#[test]
+fn a_non_finite_matrix_gives_nan() {
+    for bad in [f64::INFINITY, f64::NAN] {
+        for at in [(0, 0), (1, 2)] {
+            let mut a: DMatrix<f64> = dmatrix![2.0, 1.0, 0.0; 1.0, 3.0, 1.0; 0.0, 1.0, 4.0];
+            a[at] = bad;
+            let (v, g) = matrix::value_and_gradient(
+                |m| m[0].solve(m[1]).sum(),
+                &[a.clone(), dmatrix![1.0; 2.0; 3.0]],
+            );
+            assert!(
+                v.is_nan() && g[0].iter().all(|x| x.is_nan()),
+                "{bad} at {at:?}"
+            );
+            let (v, _) =
+                matrix::value_and_gradient(|m| m[0].inverse().sum(), std::slice::from_ref(&a));
+            assert!(v.is_nan(), "{bad} at {at:?}");
+            let (v, g) = matrix::value_and_gradient(|m| m[0].logabsdet(), std::slice::from_ref(&a));
+            assert!(
+                v.is_nan() && g[0].iter().all(|x| x.is_nan()),
+                "{bad} at {at:?}: {v}"
+            );
+        }
+    }
+}

@@ -1,27 +1,88 @@
 //! Linear systems `A·X = B`, inverses and log-determinants as nodes, by an LU factorisation
 //! with partial pivoting (nalgebra's `lu`), its factors saved for the pullback.
 
+use crate::matrix::gemm::{Operand, pullback_product};
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
-use crate::matrix::{MatScalar, MatVar, pool};
-use nalgebra::{DMatrix, Dyn, LU};
+use crate::matrix::{MatScalar, MatVar, all_finite, pool};
+use nalgebra::{DMatrix, Dyn, PermutationSequence};
 
-/// `A⁻ᵀ·G` from the factorisation `P·A = L·U` of `A`: `Aᵀ = Uᵀ·Lᵀ·P`, so two triangular
-/// solves with the transposed factors and the inverse row permutation; all NaN where `U` has
-/// a zero pivot (a singular `A`).
-fn solve_transposed<T: MatScalar>(lu: &LU<T, Dyn, Dyn>, g: &DMatrix<T>) -> DMatrix<T> {
-    let solved = lu
-        .u()
-        .tr_solve_upper_triangular(g)
-        .and_then(|t| lu.l().tr_solve_lower_triangular(&t));
-    match solved {
-        Some(mut w) => {
-            lu.p().inv_permute_rows(&mut w);
-            w
-        }
-        None => DMatrix::from_element(g.nrows(), g.ncols(), T::nan()),
+/// The factors of `P·A = L·U` (nalgebra's LU with partial pivoting), unpacked once for the
+/// pullbacks, which may run many times (a pullback called with several cotangents).
+struct Factors<T: MatScalar> {
+    p: PermutationSequence<Dyn>,
+    l: DMatrix<T>,
+    u: DMatrix<T>,
+}
+
+impl<T: MatScalar> Factors<T> {
+    /// The factors of `a` (square).
+    fn of(a: &DMatrix<T>) -> Self {
+        let (p, l, u) = a.clone().lu().unpack();
+        Self { p, l, u }
     }
+
+    /// `A⁻¹·B`, or `None` for a zero pivot.
+    fn solve(&self, b: &DMatrix<T>) -> Option<DMatrix<T>> {
+        if self.u.is_empty() {
+            // 0 × 0 (nalgebra's triangular solves underflow their index there)
+            return Some(b.clone());
+        }
+        let mut x = b.clone();
+        self.p.permute_rows(&mut x);
+        if !self
+            .l
+            .solve_lower_triangular_with_diag_mut(&mut x, T::one())
+        {
+            return None;
+        }
+        self.u.solve_upper_triangular(&x)
+    }
+
+    /// `A⁻ᵀ·G`: `Aᵀ = Uᵀ·Lᵀ·P`, so two triangular solves with the transposed factors and the
+    /// inverse row permutation. At a zero pivot (a singular `A`) the columns of `G` that are
+    /// not zero give NaN and the zero ones 0 (a zero cotangent contributes nothing, as
+    /// elsewhere on the tape).
+    fn solve_transposed(&self, g: &DMatrix<T>) -> DMatrix<T> {
+        if self.u.is_empty() {
+            return g.clone();
+        }
+        let solved = self
+            .u
+            .tr_solve_upper_triangular(g)
+            .and_then(|t| self.l.tr_solve_lower_triangular(&t));
+        match solved {
+            Some(mut w) => {
+                self.p.inv_permute_rows(&mut w);
+                w
+            }
+            None => DMatrix::from_fn(g.nrows(), g.ncols(), |_, j| {
+                if g.column(j).iter().all(|v| v.is_zero()) {
+                    T::zero()
+                } else {
+                    T::nan()
+                }
+            }),
+        }
+    }
+
+    /// `ln|det A| = Σ ln|Uᵢᵢ|`.
+    fn log_abs_det(&self) -> T {
+        let ln_abs = |d: T| num_traits::Float::ln(num_traits::Float::abs(d));
+        self.u
+            .diagonal()
+            .iter()
+            .fold(T::zero(), |sum, &d| sum + ln_abs(d))
+    }
+}
+
+/// `−P·Qᵀ` with the pullbacks' `0·∞ = 0` convention (`matrix::gemm`): a zero cotangent column
+/// meeting an infinite or NaN entry contributes 0, not NaN.
+fn negated_product_transposed<T: MatScalar>(p: &DMatrix<T>, q: &DMatrix<T>) -> DMatrix<T> {
+    let mut out = pullback_product(Operand::plain(p), Operand::transposed(q));
+    out.neg_mut();
+    out
 }
 
 /// Backward of `X = A⁻¹·B`: `B̄ = A⁻ᵀ·X̄`, `Ā = −B̄·Xᵀ` (Giles 2008, "An extended collection of
@@ -29,16 +90,16 @@ fn solve_transposed<T: MatScalar>(lu: &LU<T, Dyn, Dyn>, g: &DMatrix<T>) -> DMatr
 struct Solve<T: MatScalar> {
     a: u32,
     b: u32,
-    lu: LU<T, Dyn, Dyn>,
+    factors: Factors<T>,
     x: DMatrix<T>,
 }
 
 impl<T: MatScalar> Backward<T> for Solve<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         if grads.wants(self.a) || grads.wants(self.b) {
-            let b_bar = solve_transposed(&self.lu, &g);
+            let b_bar = self.factors.solve_transposed(&g);
             if grads.wants(self.a) {
-                grads.accumulate(self.a, -(&b_bar * self.x.transpose()));
+                grads.accumulate(self.a, negated_product_transposed(&b_bar, &self.x));
             }
             grads.accumulate(self.b, b_bar);
         }
@@ -54,8 +115,8 @@ struct Inverse<T> {
 
 impl<T: MatScalar> Backward<T> for Inverse<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        let x_t = self.x.transpose();
-        grads.accumulate(self.a, -(&x_t * &g * &x_t));
+        let left = pullback_product(Operand::transposed(&self.x), Operand::plain(&g));
+        grads.accumulate(self.a, negated_product_transposed(&left, &self.x));
         pool::recycle(g);
     }
 }
@@ -63,15 +124,28 @@ impl<T: MatScalar> Backward<T> for Inverse<T> {
 /// Backward of `ln|det A|`: `Ā = ḡ·A⁻ᵀ`.
 struct LogAbsDet<T: MatScalar> {
     a: u32,
-    lu: LU<T, Dyn, Dyn>,
+    factors: Factors<T>,
 }
 
 impl<T: MatScalar> Backward<T> for LogAbsDet<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        let n = self.lu.l().nrows();
-        let inverse_t = solve_transposed(&self.lu, &DMatrix::identity(n, n));
-        grads.accumulate(self.a, inverse_t * g[0]);
+        // A zero cotangent contributes nothing (and skips forming A⁻ᵀ, O(n³)).
+        if !g[0].is_zero() {
+            let n = self.factors.u.nrows();
+            let inverse_t = self.factors.solve_transposed(&DMatrix::identity(n, n));
+            grads.accumulate(self.a, inverse_t * g[0]);
+        }
         pool::recycle(g);
+    }
+}
+
+/// `a`, or all NaN when an entry is NaN or infinite (LU would return finite limits for some
+/// placements of an infinity and NaN for others; as `singular_values`, NaN throughout).
+fn finite_or_nan<T: MatScalar>(a: &DMatrix<T>) -> DMatrix<T> {
+    if all_finite(a.as_slice()) {
+        a.clone()
+    } else {
+        DMatrix::from_element(a.nrows(), a.ncols(), T::nan())
     }
 }
 
@@ -91,9 +165,11 @@ impl<T: MatScalar> MatVar<T> {
     /// `lu().solve`; NumPy's and JAX's `linalg.solve`), without forming `A⁻¹`.
     ///
     /// Pullback: `B̄ = A⁻ᵀ·X̄` (two triangular solves with the saved factors) and
-    /// `Ā = −B̄·Xᵀ` (Giles 2008). A singular `A` (a zero pivot) gives all-NaN values and
-    /// partials; a nearly singular one, large ones (decide on the condition of the primal
-    /// matrix).
+    /// `Ā = −B̄·Xᵀ` (Giles 2008), with the pullbacks' `0·∞ = 0` convention (an infinite entry
+    /// of `B` in a column the loss does not read leaves `Ā` finite). A singular `A` (a zero
+    /// pivot), or one with a NaN or infinite entry, gives all-NaN values and NaN partials for
+    /// every non-zero cotangent column (a zero one contributes nothing); a nearly singular one,
+    /// large ones (decide on the condition of the primal matrix).
     ///
     /// # Panics
     /// If `A` is not square or `b` has not `n` rows (both shapes in the message), or either
@@ -123,18 +199,15 @@ impl<T: MatScalar> MatVar<T> {
         );
         let (a_index, b_index) = (self.index(), b.index());
         self.binary_op(b, |a, rhs| {
-            let lu = a.clone().lu();
-            let x = if a.nrows() == 0 {
-                Some(rhs.clone())
-            } else {
-                lu.solve(rhs)
-            };
-            let x = x.unwrap_or_else(|| DMatrix::from_element(rhs.nrows(), rhs.ncols(), T::nan()));
+            let factors = Factors::of(&finite_or_nan(a));
+            let x = factors
+                .solve(rhs)
+                .unwrap_or_else(|| DMatrix::from_element(rhs.nrows(), rhs.ncols(), T::nan()));
             let backward = Solve {
                 a: a_index,
                 b: b_index,
-                lu,
-                x: x.clone(),
+                factors,
+                x: pool::copy(&x),
             };
             (x, Box::new(backward))
         })
@@ -144,7 +217,8 @@ impl<T: MatScalar> MatVar<T> {
     /// `lu().try_inverse`). To solve a system, [`solve`](Self::solve) is cheaper and more
     /// accurate than multiplying by the inverse.
     ///
-    /// Pullback: `Ā = −A⁻ᵀ·X̄·A⁻ᵀ`. A singular `A` gives all-NaN values and partials.
+    /// Pullback: `Ā = −A⁻ᵀ·X̄·A⁻ᵀ` (with the `0·∞ = 0` convention). A singular `A`, or one
+    /// with a NaN or infinite entry, gives all-NaN values and partials.
     ///
     /// # Panics
     /// If the matrix is not square (its shape in the message), or holds variables of another
@@ -166,14 +240,12 @@ impl<T: MatScalar> MatVar<T> {
         let a_index = self.index();
         self.unary_op(|a| {
             let n = a.nrows();
-            let x = a
-                .clone()
-                .lu()
-                .try_inverse()
+            let x = Factors::of(&finite_or_nan(a))
+                .solve(&DMatrix::identity(n, n))
                 .unwrap_or_else(|| DMatrix::from_element(n, n, T::nan()));
             let backward = Inverse {
                 a: a_index,
-                x: x.clone(),
+                x: pool::copy(&x),
             };
             (x, Box::new(backward))
         })
@@ -183,8 +255,9 @@ impl<T: MatScalar> MatVar<T> {
     /// Zygote's `logabsdet`), as `Σ ln|Uᵢᵢ|` of the LU factorisation, so that it neither
     /// overflows nor underflows where `det A` would. `0` for a `0 × 0` matrix.
     ///
-    /// Pullback: `Ā = ḡ·A⁻ᵀ` (two triangular solves per column with the saved factors). A
-    /// singular `A` gives `−∞` and NaN partials.
+    /// Pullback: `Ā = ḡ·A⁻ᵀ` (two triangular solves per column with the saved factors; none
+    /// for a zero cotangent, which contributes nothing). A singular `A` gives `−∞` and NaN
+    /// partials, one with a NaN or infinite entry NaN.
     ///
     /// # Panics
     /// If the matrix is not square (its shape in the message), or holds variables of another
@@ -206,11 +279,12 @@ impl<T: MatScalar> MatVar<T> {
         assert_square("logabsdet", self.shape());
         let a_index = self.index();
         self.unary_op(|a| {
-            let lu = a.clone().lu();
-            let value = lu.u().diagonal().iter().fold(T::zero(), |sum, &d| {
-                sum + num_traits::Float::ln(num_traits::Float::abs(d))
-            });
-            let backward = LogAbsDet { a: a_index, lu };
+            let factors = Factors::of(&finite_or_nan(a));
+            let value = factors.log_abs_det();
+            let backward = LogAbsDet {
+                a: a_index,
+                factors,
+            };
             (DMatrix::from_element(1, 1, value), Box::new(backward))
         })
     }
