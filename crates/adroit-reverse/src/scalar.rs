@@ -2,8 +2,7 @@
 
 use crate::api::HESSIAN_CHUNK;
 use crate::tape::{Tape, TapePool};
-use adroit_forward::__private::{primal_svd, primal_symmetric_eigen};
-use adroit_forward::{Dual, DualVec, Svd, chain_product, svd, symmetric_eigen};
+use adroit_forward::{Decompositions, Dual, DualVec, Svd, chain_product};
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
 use std::cell::{Cell, RefCell};
@@ -77,27 +76,26 @@ pub(crate) mod sealed {
         /// chunked).
         fn sweep_product(adjoint: Self, partial: Self) -> Self;
 
-        /// The thin SVD of a matrix of values, for [`svd`](crate::svd): nalgebra's for a plain
-        /// float; for a dual (under [`hessian`](crate::hessian)/[`hvp`](crate::hvp)),
-        /// adroit-forward's [`svd`](adroit_forward::svd), whose tangents are exact where
-        /// nalgebra's iteration on duals gets them wrong (diagonal, triangular, rank-deficient
-        /// matrices), so that the node's outputs carry exact second-order information.
-        fn thin_svd(a: DMatrix<Self>) -> Svd<Self>
+        /// adroit-forward's [`Decompositions::svd`] of a matrix of values, for
+        /// [`svd`](crate::svd), reachable under the public bound `RealField` (every tape
+        /// scalar implements `Decompositions`): nalgebra's on a plain float; on a dual (under
+        /// [`hessian`](crate::hessian)/[`hvp`](crate::hvp)) exact tangents, where nalgebra's
+        /// iteration on duals gets them wrong (diagonal, triangular, rank-deficient matrices),
+        /// so that the node's outputs carry exact second-order parts.
+        fn thin_svd(a: &DMatrix<Self>) -> Svd<Self>
         where
             Self: RealField;
 
-        /// The eigendecomposition of a symmetric matrix of values (already symmetric), for
-        /// [`symmetric_eigen`](crate::symmetric_eigen); exact tangents for a dual, as
-        /// [`thin_svd`](Self::thin_svd).
-        fn eigen_symmetric(a: DMatrix<Self>) -> (DVector<Self>, DMatrix<Self>)
+        /// [`Decompositions::symmetric_eigen`], for
+        /// [`symmetric_eigen`](crate::symmetric_eigen), as [`thin_svd`](Self::thin_svd).
+        fn eigen_symmetric(a: &DMatrix<Self>) -> (DVector<Self>, DMatrix<Self>)
         where
             Self: RealField;
     }
 }
 
 macro_rules! tape_scalar {
-    ($($t:ty => $active:ident, $pool:ident, $detached:expr, $sweep:expr, $svd:expr, $eig:expr),*
-        $(,)?) => {$(
+    ($($t:ty => $active:ident, $pool:ident, $detached:expr, $sweep:expr),* $(,)?) => {$(
         thread_local! {
             static $active: Cell<*mut Tape<$t>> = const { Cell::new(std::ptr::null_mut()) };
             static $pool: RefCell<TapePool<$t>> = const { RefCell::new(TapePool::new()) };
@@ -126,14 +124,12 @@ macro_rules! tape_scalar {
                 product(adjoint, partial)
             }
 
-            fn thin_svd(a: DMatrix<Self>) -> Svd<Self> {
-                let decompose: fn(DMatrix<Self>) -> Svd<Self> = $svd;
-                decompose(a)
+            fn thin_svd(a: &DMatrix<Self>) -> Svd<Self> {
+                <$t as Decompositions>::svd(a)
             }
 
-            fn eigen_symmetric(a: DMatrix<Self>) -> (DVector<Self>, DMatrix<Self>) {
-                let decompose: fn(DMatrix<Self>) -> (DVector<Self>, DMatrix<Self>) = $eig;
-                decompose(a)
+            fn eigen_symmetric(a: &DMatrix<Self>) -> (DVector<Self>, DMatrix<Self>) {
+                <$t as Decompositions>::symmetric_eigen(a)
             }
         }
 
@@ -142,18 +138,15 @@ macro_rules! tape_scalar {
 }
 // The sweep skips identically zero adjoints and partials; for a plain float that is every
 // zero, so a plain product follows the convention.
-// Decompositions: nalgebra's on plain floats; adroit-forward's exact tangents on duals.
 tape_scalar! {
-    f32 => ACTIVE_F32, POOL_F32, |x| x, |a, w| a * w, primal_svd, primal_symmetric_eigen,
-    f64 => ACTIVE_F64, POOL_F64, |x| x, |a, w| a * w, primal_svd, primal_symmetric_eigen,
+    f32 => ACTIVE_F32, POOL_F32, |x| x, |a, w| a * w,
+    f64 => ACTIVE_F64, POOL_F64, |x| x, |a, w| a * w,
     Dual<f32> => ACTIVE_DUAL_F32, POOL_DUAL_F32, |x| Dual::constant(x.value()), dual_sweep,
-        |a| svd(&a), |a| symmetric_eigen(&a),
     Dual<f64> => ACTIVE_DUAL_F64, POOL_DUAL_F64, |x| Dual::constant(x.value()), dual_sweep,
-        |a| svd(&a), |a| symmetric_eigen(&a),
     DualVec<f32, HESSIAN_CHUNK> => ACTIVE_CHUNK_F32, POOL_CHUNK_F32,
-        |x| DualVec::constant(x.value()), chunk_sweep, |a| svd(&a), |a| symmetric_eigen(&a),
+        |x| DualVec::constant(x.value()), chunk_sweep,
     DualVec<f64, HESSIAN_CHUNK> => ACTIVE_CHUNK_F64, POOL_CHUNK_F64,
-        |x| DualVec::constant(x.value()), chunk_sweep, |a| svd(&a), |a| symmetric_eigen(&a),
+        |x| DualVec::constant(x.value()), chunk_sweep,
 }
 
 /// [`Sealed::sweep_product`](sealed::Sealed::sweep_product) for `Dual`: the dual product, whose

@@ -76,7 +76,8 @@ where
     if k == 0 {
         return empty_svd(m, n);
     }
-    let (u, s, v_t) = T::thin_svd(a.map(|x| x.value()));
+    // Exact tangents for a dual `T` (under `hessian`/`hvp`), see `thin_svd`.
+    let (u, s, v_t) = T::thin_svd(&a.map(|x| x.value()));
     let outputs: Vec<T> = u
         .iter()
         .chain(s.iter())

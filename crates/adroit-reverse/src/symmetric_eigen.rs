@@ -66,7 +66,8 @@ where
             DMatrix::from_vec(0, 0, Vec::new()),
         );
     }
-    let (lambda, v) = T::eigen_symmetric(primal);
+    // Exact tangents for a dual `T`, as in `svd`.
+    let (lambda, v) = T::eigen_symmetric(&primal);
     let outputs: Vec<T> = lambda.iter().chain(v.iter()).copied().collect();
     let (lambda_pb, v_pb) = (lambda.clone(), v.clone());
     let pullback = move |w: &[T]| {
