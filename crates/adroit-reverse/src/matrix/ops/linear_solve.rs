@@ -17,9 +17,16 @@ struct Factors<T: MatScalar> {
 }
 
 impl<T: MatScalar> Factors<T> {
-    /// The factors of `a` (square).
+    /// The factors of `a` (square), or of a NaN matrix of its shape when an entry is NaN or
+    /// infinite (LU would return finite limits for some placements of an infinity and NaN for
+    /// others; as `singular_values`, NaN throughout).
     fn of(a: &DMatrix<T>) -> Self {
-        let (p, l, u) = a.clone().lu().unpack();
+        let a = if all_finite(a.as_slice()) {
+            a.clone()
+        } else {
+            DMatrix::from_element(a.nrows(), a.ncols(), T::nan())
+        };
+        let (p, l, u) = a.lu().unpack();
         Self { p, l, u }
     }
 
@@ -139,16 +146,6 @@ impl<T: MatScalar> Backward<T> for LogAbsDet<T> {
     }
 }
 
-/// `a`, or all NaN when an entry is NaN or infinite (LU would return finite limits for some
-/// placements of an infinity and NaN for others; as `singular_values`, NaN throughout).
-fn finite_or_nan<T: MatScalar>(a: &DMatrix<T>) -> DMatrix<T> {
-    if all_finite(a.as_slice()) {
-        a.clone()
-    } else {
-        DMatrix::from_element(a.nrows(), a.ncols(), T::nan())
-    }
-}
-
 /// Panics unless `shape` is square, naming the operation.
 #[track_caller]
 fn assert_square(what: &str, shape: (usize, usize)) {
@@ -199,7 +196,7 @@ impl<T: MatScalar> MatVar<T> {
         );
         let (a_index, b_index) = (self.index(), b.index());
         self.binary_op(b, |a, rhs| {
-            let factors = Factors::of(&finite_or_nan(a));
+            let factors = Factors::of(a);
             let x = factors
                 .solve(rhs)
                 .unwrap_or_else(|| DMatrix::from_element(rhs.nrows(), rhs.ncols(), T::nan()));
@@ -240,7 +237,7 @@ impl<T: MatScalar> MatVar<T> {
         let a_index = self.index();
         self.unary_op(|a| {
             let n = a.nrows();
-            let x = Factors::of(&finite_or_nan(a))
+            let x = Factors::of(a)
                 .solve(&DMatrix::identity(n, n))
                 .unwrap_or_else(|| DMatrix::from_element(n, n, T::nan()));
             let backward = Inverse {
@@ -279,7 +276,7 @@ impl<T: MatScalar> MatVar<T> {
         assert_square("logabsdet", self.shape());
         let a_index = self.index();
         self.unary_op(|a| {
-            let factors = Factors::of(&finite_or_nan(a));
+            let factors = Factors::of(a);
             let value = factors.log_abs_det();
             let backward = LogAbsDet {
                 a: a_index,
