@@ -65,7 +65,8 @@ fn chol_ln_det<S: RealField + Copy>(x: &[S], a0: &DMatrix<f64>) -> S {
         .fold(S::zero(), |s, &d| s + two * d.ln())
 }
 
-fn assert_matrix_close(got: &DMatrix<f64>, want: &DMatrix<f64>, rtol: f64, what: &str) {
+/// `got ≈ want` entry by entry, to `rtol · max(1, max |want|)` (also used by other modules).
+pub(crate) fn assert_matrix_close(got: &DMatrix<f64>, want: &DMatrix<f64>, rtol: f64, what: &str) {
     assert_eq!(got.shape(), want.shape(), "{what}: shapes");
     let scale = want.amax().max(1.0);
     for (k, (g, w)) in got.iter().zip(want.iter()).enumerate() {
@@ -78,7 +79,7 @@ fn assert_matrix_close(got: &DMatrix<f64>, want: &DMatrix<f64>, rtol: f64, what:
 
 /// Central differences of the reverse gradient of `f` (an independent check of the Hessian
 /// that shares no second-order code path).
-fn fd_hessian(
+pub(crate) fn fd_hessian(
     f: impl Fn(&[adroit_reverse::Var<f64>]) -> adroit_reverse::Var<f64>,
     x: &[f64],
 ) -> DMatrix<f64> {

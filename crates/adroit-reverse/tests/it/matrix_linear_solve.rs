@@ -3,6 +3,7 @@
 //! differences; matrices that need row swaps, several right-hand sides, f32, singular and
 //! empty matrices, shape errors.
 
+use crate::linalg_second_order::assert_matrix_close;
 use adroit_reverse::matrix::{self, MatVar};
 use adroit_reverse::{Var, gradient};
 use nalgebra::{DMatrix, dmatrix};
@@ -24,14 +25,6 @@ fn b_matrix() -> DMatrix<f64> {
 /// A cotangent for the 4 × 2 result.
 fn weights() -> DMatrix<f64> {
     dmatrix![0.3, -1.0; 2.0, 0.5; -0.7, 1.2; 1.1, -0.4]
-}
-
-fn assert_close(got: &DMatrix<f64>, want: &DMatrix<f64>, tol: f64, what: &str) {
-    assert_eq!(got.shape(), want.shape(), "{what}: shapes");
-    let scale = want.amax().max(1.0);
-    for (k, (g, w)) in got.iter().zip(want.iter()).enumerate() {
-        assert!((g - w).abs() <= tol * scale, "{what}[{k}]: {g} vs {w}");
-    }
 }
 
 /// Central differences of `f` at `x`, entry by entry.
@@ -67,13 +60,13 @@ fn solve_matches_the_scalar_tape_and_differences() {
         },
         &inputs,
     );
-    assert_close(
+    assert_matrix_close(
         &grads[0],
         &DMatrix::from_column_slice(4, 4, &scalar[..16]),
         1e-12,
         "Ā",
     );
-    assert_close(
+    assert_matrix_close(
         &grads[1],
         &DMatrix::from_column_slice(4, 2, &scalar[16..]),
         1e-12,
@@ -82,13 +75,13 @@ fn solve_matches_the_scalar_tape_and_differences() {
     let loss = |a: &DMatrix<f64>, b: &DMatrix<f64>| {
         a.clone().lu().solve(b).unwrap().component_mul(&w).sum()
     };
-    assert_close(
+    assert_matrix_close(
         &grads[0],
         &differences(|p| loss(p, &b), &a),
         1e-7,
         "Ā against differences",
     );
-    assert_close(
+    assert_matrix_close(
         &grads[1],
         &differences(|p| loss(&a, p), &b),
         1e-7,
@@ -108,7 +101,7 @@ fn inverse_and_logabsdet_match_closed_forms() {
     assert!((value - inv.component_mul(&w).sum()).abs() < 1e-12);
     // Ā = −A⁻ᵀ·W·A⁻ᵀ
     let want = -(inv.transpose() * &w * inv.transpose());
-    assert_close(&grads[0], &want, 1e-12, "inverse");
+    assert_matrix_close(&grads[0], &want, 1e-12, "inverse");
     // ln|det A| (det A < 0 here: the sign does not matter), gradient A⁻ᵀ.
     assert!(a.determinant() != 0.0);
     let (value, grads) = matrix::value_and_gradient(|m| m[0].logabsdet(), std::slice::from_ref(&a));
@@ -116,7 +109,7 @@ fn inverse_and_logabsdet_match_closed_forms() {
         (value - a.determinant().abs().ln()).abs() < 1e-13,
         "{value}"
     );
-    assert_close(&grads[0], &inv.transpose(), 1e-12, "logabsdet");
+    assert_matrix_close(&grads[0], &inv.transpose(), 1e-12, "logabsdet");
     // Far beyond f64's range: 300 × 300 diag(1e10, …) has det 1e3000, ln det = 3000·ln 10.
     let big = DMatrix::from_diagonal_element(300, 300, 1e10);
     let (value, grads) =
@@ -145,8 +138,8 @@ fn a_chain_of_solves_in_f32() {
         },
         &[a64, b64],
     );
-    assert_close(&grads[0].map(f64::from), &want[0], 1e-4, "f32 Ā");
-    assert_close(&grads[1].map(f64::from), &want[1], 1e-4, "f32 B̄");
+    assert_matrix_close(&grads[0].map(f64::from), &want[0], 1e-4, "f32 Ā");
+    assert_matrix_close(&grads[1].map(f64::from), &want[1], 1e-4, "f32 B̄");
 }
 
 #[test]
@@ -212,8 +205,8 @@ fn unread_infinities_and_zero_cotangents_give_no_nan() {
     );
     // The first column alone: X₁ = A⁻¹b₁ = (0.2, 0.6); B̄₁ = A⁻ᵀ·(1, 1) = (0.4, 0.2);
     // Ā = −B̄·Xᵀ over the read column: −(0.4, 0.2)·(0.2, 0.6)ᵀ.
-    assert_close(&grads[0], &dmatrix![-0.08, -0.24; -0.04, -0.12], 1e-15, "Ā");
-    assert_close(&grads[1], &dmatrix![0.4, 0.0; 0.2, 0.0], 1e-15, "B̄");
+    assert_matrix_close(&grads[0], &dmatrix![-0.08, -0.24; -0.04, -0.12], 1e-15, "Ā");
+    assert_matrix_close(&grads[1], &dmatrix![0.4, 0.0; 0.2, 0.0], 1e-15, "B̄");
     let singular: DMatrix<f64> = dmatrix![1.0, 2.0; 2.0, 4.0];
     let (_, grads) = matrix::value_and_gradient(
         |m| m[0].logabsdet().weighted_sum(dmatrix![0.0]) + m[0].sum(),
