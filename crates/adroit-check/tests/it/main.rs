@@ -15,6 +15,7 @@ mod fd;
 mod functions;
 mod matrix;
 mod matrix_gradcheck;
+mod matrix_linear_solve;
 mod matrix_program;
 mod programs;
 mod review5;

@@ -118,6 +118,36 @@ fn inverse_and_logabsdet_match_closed_forms() {
     assert!((grads[0][(7, 7)] - 1e-10).abs() < 1e-24 && grads[0][(7, 8)] == 0.0);
 }
 
+/// A pullback called several times (the rule forms `A⁻ᵀ` once and keeps it): each call gives
+/// its own cotangent times `A⁻ᵀ`, a zero cotangent zeros, and a gradient call afterwards on
+/// a fresh recording the same bits as the first call.
+#[test]
+fn logabsdet_pullback_called_repeatedly() {
+    let a = a_matrix();
+    let inv_t = a.clone().try_inverse().unwrap().transpose();
+    let (value, pb) = matrix::pullback(
+        |m| m[0].logabsdet() * 2.0 + m[0].solve(m[1]).sum(),
+        &[a.clone(), b_matrix()],
+    );
+    let first = pb.call(&dmatrix![1.0]);
+    // The solve's own part of the gradient (Ā and B̄), per unit cotangent.
+    let solve_part = matrix::gradient(|m| m[0].solve(m[1]).sum(), &[a.clone(), b_matrix()]);
+    for g in [0.5, 0.0, -3.0, 1.0] {
+        let again = pb.call(&dmatrix![g]);
+        let logdet_part = &again[0] - &solve_part[0] * g;
+        assert_matrix_close(&logdet_part, &(&inv_t * (2.0 * g)), 1e-12, "Ā of logabsdet");
+        assert_matrix_close(&again[1], &(&solve_part[1] * g), 1e-12, "B̄");
+    }
+    let last = pb.call(&dmatrix![1.0]);
+    assert_eq!(first, last);
+    let (value_again, grads) = matrix::value_and_gradient(
+        |m| m[0].logabsdet() * 2.0 + m[0].solve(m[1]).sum(),
+        &[a.clone(), b_matrix()],
+    );
+    assert_eq!(value[(0, 0)], value_again);
+    assert_eq!(grads, first);
+}
+
 #[test]
 fn a_chain_of_solves_in_f32() {
     let a = a_matrix().map(|v| v as f32);

@@ -7,6 +7,7 @@ use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar, all_finite, pool};
 use nalgebra::{DMatrix, Dyn, PermutationSequence};
+use std::cell::OnceCell;
 
 /// The factors of `P·A = L·U` (nalgebra's LU with partial pivoting), unpacked once for the
 /// pullbacks, which may run many times (a pullback called with several cotangents).
@@ -132,15 +133,38 @@ impl<T: MatScalar> Backward<T> for Inverse<T> {
 struct LogAbsDet<T: MatScalar> {
     a: u32,
     factors: Factors<T>,
+    /// `A⁻ᵀ`, formed by the first pullback call that needs it (O(n³)) and kept for the next
+    /// ones (a pullback called with several cotangents).
+    inverse_t: OnceCell<DMatrix<T>>,
 }
 
 impl<T: MatScalar> Backward<T> for LogAbsDet<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        // A zero cotangent contributes nothing (and skips forming A⁻ᵀ, O(n³)).
-        if !g[0].is_zero() {
-            let n = self.factors.u.nrows();
-            let inverse_t = self.factors.solve_transposed(&DMatrix::identity(n, n));
-            grads.accumulate(self.a, inverse_t * g[0]);
+        // A zero cotangent contributes nothing (and skips forming A⁻ᵀ).
+        if !g[0].is_zero() && grads.wants(self.a) {
+            let inverse_t = self.inverse_t.get_or_init(|| {
+                let n = self.factors.u.nrows();
+                self.factors.solve_transposed(&DMatrix::identity(n, n))
+            });
+            let mut contribution = pool::copy(inverse_t);
+            contribution *= g[0];
+            grads.accumulate(self.a, contribution);
+        }
+        pool::recycle(g);
+    }
+
+    fn backward_once(self: Box<Self>, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
+        // The tape's last sweep: A⁻ᵀ (if an earlier call formed it) is scaled in place.
+        if !g[0].is_zero() && grads.wants(self.a) {
+            let LogAbsDet {
+                factors, inverse_t, ..
+            } = *self;
+            let mut contribution = inverse_t.into_inner().unwrap_or_else(|| {
+                let n = factors.u.nrows();
+                factors.solve_transposed(&DMatrix::identity(n, n))
+            });
+            contribution *= g[0];
+            grads.accumulate(self.a, contribution);
         }
         pool::recycle(g);
     }
@@ -252,8 +276,9 @@ impl<T: MatScalar> MatVar<T> {
     /// Zygote's `logabsdet`), as `Σ ln|Uᵢᵢ|` of the LU factorisation, so that it neither
     /// overflows nor underflows where `det A` would. `0` for a `0 × 0` matrix.
     ///
-    /// Pullback: `Ā = ḡ·A⁻ᵀ` (two triangular solves per column with the saved factors; none
-    /// for a zero cotangent, which contributes nothing). A singular `A` gives `−∞` and NaN
+    /// Pullback: `Ā = ḡ·A⁻ᵀ` (two triangular solves per column with the saved factors, once:
+    /// a [`pullback`](crate::matrix::pullback) called again reuses `A⁻ᵀ`; none for a zero
+    /// cotangent, which contributes nothing). A singular `A` gives `−∞` and NaN
     /// partials, one with a NaN or infinite entry NaN.
     ///
     /// # Panics
@@ -281,6 +306,7 @@ impl<T: MatScalar> MatVar<T> {
             let backward = LogAbsDet {
                 a: a_index,
                 factors,
+                inverse_t: OnceCell::new(),
             };
             (DMatrix::from_element(1, 1, value), Box::new(backward))
         })
