@@ -22,6 +22,13 @@ use rand::rngs::StdRng;
 /// products of both modes against the finite difference of `t ↦ vᵀ∇f(x + t·u)` — and the
 /// symmetry `vᵀ(Hu) = uᵀ(Hv)`: 4 comparisons per trial, at a cost linear in `n`.
 ///
+/// Fast mode in `f32` can reject correct code where the projection cancels: its tolerance is
+/// relative to `vᵀHu`, while the `f32` Hessian's rounding scales with its entries (and with
+/// the conditioning: near-repeated singular values or eigenvalues). At singular values 3 %
+/// apart, entries up to ~110 rounded by ~3e-5 of their size gave `vᵀHu` = −0.3066 against
+/// −0.3121 by differences in `f64`. Confirm such a failure with [`Mode::Full`] or in `f64`
+/// (both pass there).
+///
 /// # Errors
 /// The first [`Mismatch`] (its comparison is of second derivatives: "forward" is
 /// forward-over-forward, "reverse" forward-over-reverse, "finite difference" that of the

@@ -32,7 +32,9 @@ pub enum Mode {
     /// stencil's points are exact (rounding `x + t·u` would perturb the direction by
     /// ~ulp(x)/h); all three sides use the snapped `u`. In
     /// [`hessian_check`](crate::hessian_check), `vᵀHu` is compared the same way, plus the
-    /// symmetry `vᵀ(Hu) = uᵀ(Hv)`.
+    /// symmetry `vᵀ(Hu) = uᵀ(Hv)`. Its tolerance is relative to the projected value, which can
+    /// cancel: in `f32` at an ill-conditioned point it may reject correct code that the full
+    /// check passes (see [`hessian_check`](crate::hessian_check)).
     Fast {
         /// Seed of the random directions.
         seed: u64,

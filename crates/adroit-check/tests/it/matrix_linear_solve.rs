@@ -124,7 +124,10 @@ proptest! {
                 (m - s).abs() <= 1e-11 * (1.0 + s.abs()),
                 "entry {i}: matrix {m} vs scalar {s}"
             );
-            prop_assert!((m - d).abs() <= 1e-6 * (1.0 + d.abs()), "entry {i}: matrix {m} vs fd {d}");
+            prop_assert!(
+                (m - d).abs() <= 1e-6 * (1.0 + d.abs()),
+                "entry {i}: matrix {m} vs fd {d}"
+            );
         }
     }
 
