@@ -9,7 +9,8 @@
 //!   a function of the parameters ([`loss_with_params`] with [`param_values`]) for
 //!   matrix-level tools such as adroit-check's `matrix_gradcheck` of a whole model.
 //! - [`losses`] with Flux's definitions, [`optim`]isers composable with weight decay,
-//!   clipping, schedules and per-parameter masks, [`data`] loading and metrics, and
+//!   clipping, schedules and per-parameter masks, [`data`] batching, splits, scaling and
+//!   metrics (in memory), and
 //!   [`train()`].
 //!
 //! # Example

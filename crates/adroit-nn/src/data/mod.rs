@@ -2,6 +2,10 @@
 //!
 //! Layout: **features × samples** (one sample per column), targets likewise.
 //!
+//! Everything here works on matrices in memory; reading a data file is left to a crate made
+//! for it (e.g. `csv`): collect its records, then build the `features × samples` matrix with
+//! `DMatrix::from_fn(features, samples, |i, j| records[j][i])`.
+//!
 //! # Example
 //! ```
 //! use adroit_nn::data::{DataLoader, Standardizer, accuracy, onecold, onehot, train_test_split};

@@ -137,6 +137,39 @@ impl<T: MatScalar> Standardizer<T> {
             (x[(i, j)] - self.mean[(i, 0)]) / self.scale[(i, 0)]
         }))
     }
+
+    /// Undoes [`transform`](Self::transform): `z·σ + μ` per feature, for `z` of
+    /// `features × samples` (scikit-learn's `StandardScaler.inverse_transform`) — e.g. a
+    /// regression model's predictions trained on standardised targets, back in the targets'
+    /// units. Exact up to the rounding of one multiplication and one addition in `T`.
+    ///
+    /// # Errors
+    /// [`NnError::ShapeMismatch`] if `z` has a different number of features.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::data::Standardizer;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// // Targets in their own units: mean 20, σ 5.
+    /// let y = dmatrix![15.0, 25.0];
+    /// let s = Standardizer::fit(&y).unwrap();
+    /// let z = s.transform(&y).unwrap();
+    /// assert_eq!(z, dmatrix![-1.0, 1.0]);
+    /// // A prediction of 0.5 standard units is 22.5 in the targets' units.
+    /// assert_eq!(s.inverse_transform(&dmatrix![0.5]).unwrap(), dmatrix![22.5]);
+    /// assert_eq!(s.inverse_transform(&z).unwrap(), y);
+    /// assert!(s.inverse_transform(&dmatrix![0.0; 0.0]).is_err()); // 2 features, not 1
+    /// ```
+    pub fn inverse_transform(&self, z: &DMatrix<T>) -> Result<DMatrix<T>, NnError> {
+        check_shape(
+            "Standardizer::inverse_transform features",
+            (self.mean.nrows(), z.ncols()),
+            z.shape(),
+        )?;
+        Ok(DMatrix::from_fn(z.nrows(), z.ncols(), |i, j| {
+            z[(i, j)] * self.scale[(i, 0)] + self.mean[(i, 0)]
+        }))
+    }
 }
 
 /// The mean and population standard deviation of finite `values` (`None` if empty), in `f64`

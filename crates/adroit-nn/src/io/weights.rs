@@ -63,7 +63,9 @@ fn from_bytes<T: MatScalar>(bytes: &[u8], file: Dtype, rows: usize, cols: usize)
 ///
 /// # Errors
 /// [`NnError::Io`] if the file cannot be written; [`NnError::InvalidFile`] if the safetensors
-/// encoder refuses a tensor or two parameters of the model share a name (nothing is written).
+/// encoder refuses a tensor or two parameters of the model share a name;
+/// [`NnError::InvalidData`] naming the parameter and entry of a NaN or infinite value (the
+/// loaders refuse those, so such a file could not be read back). Nothing is written on error.
 ///
 /// # Example
 /// ```
@@ -91,7 +93,8 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
 ///
 /// # Errors
 /// [`NnError::InvalidFile`] (its `path` naming the in-memory bytes) if the safetensors encoder
-/// refuses a tensor or two parameters of the model share a name.
+/// refuses a tensor or two parameters of the model share a name; [`NnError::InvalidData`] for
+/// a NaN or infinite parameter, as [`save_safetensors`].
 ///
 /// # Example
 /// ```
@@ -113,6 +116,7 @@ const IN_MEMORY: &str = "(in-memory bytes)";
 /// Every parameter of `model` as safetensors bytes; `source` names the destination in errors.
 fn encode<T: MatScalar, M: Layer<T>>(model: &M, source: &str) -> Result<Vec<u8>, NnError> {
     refuse_duplicate_names(model, source)?;
+    refuse_non_finite(model)?;
     let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     model.visit("", &mut |name, p| {
         tensors.push((name.to_string(), vec![p.nrows(), p.ncols()], to_bytes(p)))
@@ -375,6 +379,28 @@ fn refuse_duplicate_names<T: MatScalar, M: Layer<T>>(
             reason: format!(
                 "the model has two parameters named `{name}`; each needs its own name (check \
                  the prefixes a custom layer's `visit` passes)"
+            ),
+        }),
+    }
+}
+
+/// Refuses a model holding a NaN or infinite parameter, naming its first such entry: the
+/// loaders refuse those values, so a file written from it could not be read back.
+fn refuse_non_finite<T: MatScalar, M: Layer<T>>(model: &M) -> Result<(), NnError> {
+    let mut found = None;
+    model.visit("", &mut |name, p| {
+        if found.is_none()
+            && let Some(k) = p.iter().position(|v| !v.is_finite())
+        {
+            found = Some((name.to_string(), k % p.nrows(), k / p.nrows(), p[k]));
+        }
+    });
+    match found {
+        None => Ok(()),
+        Some((name, i, j, value)) => Err(NnError::InvalidData {
+            what: format!(
+                "parameter {name}, entry ({i}, {j}), is {value}: only finite parameters are \
+                 saved (the loaders refuse others; was the model diverged or edited by hand?)"
             ),
         }),
     }

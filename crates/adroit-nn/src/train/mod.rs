@@ -69,7 +69,12 @@ impl Default for TrainConfig {
 /// Trains `model` on the batches of `loader` for `config.epochs` epochs: for each batch, the
 /// gradient of `loss(model(x), y)` ([`Mode::Train`]) and one step of `opt`.
 ///
-/// `loss(ŷ, y)` is one of [`crate::losses`] (or any function returning a 1 × 1 loss).
+/// `loss(ŷ, y)` is one of [`crate::losses`] (or any function returning a 1 × 1 loss). Written
+/// inline in the call (`|p, t| mse(p, t, Agg::Mean)`) its types are inferred; a closure bound
+/// to a variable first needs the target's type written out,
+/// `let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);` — without it Rust gives `t` one
+/// fixed lifetime and reports "implementation of `Fn` is not general enough" at the `train`
+/// call. (A plain `fn` needs nothing.)
 ///
 /// Epochs and steps are numbered from what the loader has drawn, so calling `train` once per
 /// epoch on one loader is the same run as one call over all the epochs (losses, dropout

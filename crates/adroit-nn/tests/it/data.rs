@@ -124,6 +124,46 @@ fn standardizer_onehot_metrics() {
     );
 }
 
+/// `inverse_transform` undoes `transform` on random data of mixed scales (a constant feature
+/// included, whose scale is 1), in f64 to rounding and in f32 to f32's rounding, and keeps a
+/// missing value missing.
+#[test]
+fn standardizer_inverse_transform_round_trips() {
+    let x = DMatrix::<f64>::from_fn(4, 40, |i, j| match i {
+        0 => (j as f64 * 0.7).sin() * 1e4 + 3e4,
+        1 => (j as f64).cos() * 1e-6,
+        2 => 7.5,
+        _ => j as f64 - 20.0,
+    });
+    let s = Standardizer::fit(&x).unwrap();
+    let back = s.inverse_transform(&s.transform(&x).unwrap()).unwrap();
+    for (b, v) in back.iter().zip(x.iter()) {
+        assert!(
+            (b - v).abs() <= 4.0 * f64::EPSILON * v.abs().max(1e-6),
+            "{b} vs {v}"
+        );
+    }
+    let x32 = x.map(|v| v as f32);
+    let s32 = Standardizer::fit(&x32).unwrap();
+    let back = s32
+        .inverse_transform(&s32.transform(&x32).unwrap())
+        .unwrap();
+    for (b, v) in back.iter().zip(x32.iter()) {
+        assert!(
+            (b - v).abs() <= 4.0 * f32::EPSILON * v.abs().max(1e-6),
+            "{b} vs {v}"
+        );
+    }
+    let z = s
+        .inverse_transform(&DMatrix::from_element(4, 1, f64::NAN))
+        .unwrap();
+    assert!(z.iter().all(|v| v.is_nan()));
+    assert!(matches!(
+        s.inverse_transform(&DMatrix::zeros(3, 2)),
+        Err(NnError::ShapeMismatch { .. })
+    ));
+}
+
 /// Over every 2- and 3-class size combination up to 8 per class and test fractions 0.05–0.95:
 /// an accepted stratified split has round(f·n) test samples and every class in both parts.
 #[test]

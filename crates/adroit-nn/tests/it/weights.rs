@@ -108,18 +108,40 @@ fn bad_files_give_typed_errors_and_leave_the_model_untouched() {
         );
     }
 
-    // A NaN or infinite stored value is refused as a value beyond f32's range is.
+    // A NaN or infinite stored value is refused as a value beyond f32's range is. Saving
+    // refuses such a model (nothing written), so the file is made by patching the bytes of a
+    // finite one where a marker value sits.
     for (k, stored) in [(0, f64::NAN), (5, f64::INFINITY)] {
-        let mut poisoned = model(1);
-        adroit_nn::Layer::visit_mut(&mut poisoned, &mut |p| {
-            if p.len() == 12 {
-                p[k] = stored;
-            }
-        });
-        let file = d.join("poisoned.safetensors");
-        save_safetensors(&poisoned, &file).unwrap();
-        let err = load_safetensors(&mut m, &file).unwrap_err();
+        let mark = |value: f64| {
+            let mut marked = model(1);
+            adroit_nn::Layer::visit_mut(&mut marked, &mut |p| {
+                if p.len() == 12 {
+                    p[k] = value;
+                }
+            });
+            marked
+        };
+        let file = d.join(format!("poisoned-{k}.safetensors"));
+        let refused = save_safetensors(&mark(stored), &file).unwrap_err();
         let entry = if k == 0 { "(0, 0)" } else { "(1, 1)" };
+        assert_eq!(
+            refused.to_string(),
+            format!(
+                "invalid data: parameter layers.0.weight, entry {entry}, is {stored}: only \
+                 finite parameters are saved (the loaders refuse others; was the model diverged \
+                 or edited by hand?)"
+            )
+        );
+        assert!(!file.exists());
+        let marker = 12345.678_f64;
+        let mut bytes = adroit_nn::io::to_safetensors_bytes(&mark(marker)).unwrap();
+        let at = bytes
+            .windows(8)
+            .position(|w| w == marker.to_le_bytes())
+            .expect("the marker's bytes");
+        bytes[at..at + 8].copy_from_slice(&stored.to_le_bytes());
+        std::fs::write(&file, &bytes).unwrap();
+        let err = load_safetensors(&mut m, &file).unwrap_err();
         assert_eq!(
             err.to_string(),
             format!(
