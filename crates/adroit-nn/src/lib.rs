@@ -74,6 +74,22 @@ pub use num_traits;
 /// `rand`, whose RNGs seed initialisers (re-exported for the same reason: `Dense::new` takes a
 /// `rand` 0.9 RNG).
 pub use rand;
+/// `rand_distr`, the distributions for the re-exported `rand` (normal, log-normal, …; `rand`
+/// 0.9 itself has uniform ones only), which the initialisers use: re-exported so that data
+/// or noise is sampled without a second, mismatched `rand`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::rand::{Rng, SeedableRng, rngs::StdRng};
+/// use adroit_nn::rand_distr::{Distribution, Normal};
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let noise = Normal::new(0.0, 0.1).unwrap();
+/// let clean = |i: usize| (i as f64 / 100.0).sin();
+/// let y: Vec<f64> = (0..1000).map(|i| clean(i) + noise.sample(&mut rng)).collect();
+/// let mean_noise = y.iter().enumerate().map(|(i, v)| v - clean(i)).sum::<f64>() / 1000.0;
+/// assert!(mean_noise.abs() < 0.02 && rng.random::<f64>() < 1.0);
+/// ```
+pub use rand_distr;
 
 pub use train::{
     Callback, Control, EarlyStopping, EpochMetrics, History, KeepBest, TrainConfig, TrainError,
