@@ -1,5 +1,6 @@
 //! The user-facing functions: derivatives, gradients, Jacobians, JVPs, Hessians, HVPs.
 
+use crate::nesting;
 use crate::{Dual, DualVec, HyperDual, HyperDualVec};
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -31,7 +32,9 @@ pub const DEFAULT_CHUNK: usize = 8;
 /// let d = adroit_forward::derivative(|x| 3.0 * x * x + 2.0 * x + 1.0, 5.0);
 /// assert_eq!(d, 32.0);
 /// ```
+#[track_caller]
 pub fn derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T) -> T {
+    let _nesting = nesting::enter::<Dual<T>>();
     f(Dual::variable(x)).tangent()
 }
 
@@ -44,7 +47,9 @@ pub fn derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T) -> T {
 /// let (v, d) = adroit_forward::value_and_derivative(|x| x.sin(), 0.0_f64);
 /// assert_eq!((v, d), (0.0, 1.0));
 /// ```
+#[track_caller]
 pub fn value_and_derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T) -> (T, T) {
+    let _nesting = nesting::enter::<Dual<T>>();
     let y = f(Dual::variable(x));
     (y.value(), y.tangent())
 }
@@ -61,7 +66,9 @@ pub fn value_and_derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T)
 /// let d2 = adroit_forward::second_derivative(|x| x.sin(), 1.0_f64);
 /// assert!((d2 + 1.0_f64.sin()).abs() < 1e-15);
 /// ```
+#[track_caller]
 pub fn second_derivative<T: Float, F: FnOnce(HyperDual<T>) -> HyperDual<T>>(f: F, x: T) -> T {
+    let _nesting = nesting::enter::<HyperDual<T>>();
     f(HyperDual::variable(x)).eps12()[0][0]
 }
 
@@ -79,6 +86,7 @@ pub fn second_derivative<T: Float, F: FnOnce(HyperDual<T>) -> HyperDual<T>>(f: F
 /// let g = adroit_forward::gradient(|x| f(x), &[2.0, 0.0]);
 /// assert_eq!(g, vec![0.0, 2.0]);
 /// ```
+#[track_caller]
 pub fn gradient<T: Float, F: Fn(&[Dual<T>]) -> Dual<T>>(f: F, x: &[T]) -> Vec<T> {
     if x.is_empty() {
         return Vec::new();
@@ -94,7 +102,9 @@ pub fn gradient<T: Float, F: Fn(&[Dual<T>]) -> Dual<T>>(f: F, x: &[T]) -> Vec<T>
 /// let (v, g) = adroit_forward::value_and_gradient(|x| x[0] * x[1], &[3.0, 4.0]);
 /// assert_eq!((v, g), (12.0, vec![4.0, 3.0]));
 /// ```
+#[track_caller]
 pub fn value_and_gradient<T: Float, F: Fn(&[Dual<T>]) -> Dual<T>>(f: F, x: &[T]) -> (T, Vec<T>) {
+    let _nesting = nesting::enter::<Dual<T>>();
     let mut seeds: Vec<Dual<T>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
     if x.is_empty() {
         return (f(&seeds).value(), Vec::new());
@@ -146,6 +156,7 @@ fn seed_chunk<T: Float, const N: usize>(buf: &mut [DualVec<T, N>], x: &[T], star
 /// ```compile_fail
 /// let g = adroit_forward::gradient_chunked::<0, _, _>(|x| x[0], &[1.0]);
 /// ```
+#[track_caller]
 pub fn gradient_chunked<const N: usize, T, F>(f: F, x: &[T]) -> Vec<T>
 where
     T: Float,
@@ -179,6 +190,7 @@ where
     T: Float,
     F: Fn(&[DualVec<T, N>]) -> DualVec<T, N>,
 {
+    let _nesting = nesting::enter::<DualVec<T, N>>();
     const { assert!(N > 0, "the chunk size must be at least 1") };
     assert_eq!(
         x.len(),
@@ -266,6 +278,7 @@ where
     T: Float + nalgebra::Scalar,
     F: Fn(&[Dual<T>]) -> Vec<Dual<T>>,
 {
+    let _nesting = nesting::enter::<Dual<T>>();
     let mut seeds: Vec<Dual<T>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
     if x.is_empty() {
         return DMatrix::zeros_generic(nalgebra::Dyn(f(&seeds).len()), nalgebra::Dyn(0));
@@ -301,6 +314,7 @@ where
     T: Float + nalgebra::Scalar,
     F: Fn(&[DualVec<T, N>]) -> Vec<DualVec<T, N>>,
 {
+    let _nesting = nesting::enter::<DualVec<T, N>>();
     const { assert!(N > 0, "the chunk size must be at least 1") };
     let mut buf = vec![DualVec::constant(T::zero()); x.len()];
     if x.is_empty() {
@@ -343,6 +357,7 @@ where
     T: Float,
     F: FnOnce(&[Dual<T>]) -> Vec<Dual<T>>,
 {
+    let _nesting = nesting::enter::<Dual<T>>();
     assert_eq!(
         x.len(),
         v.len(),
@@ -390,6 +405,7 @@ where
 /// let g = |x: &[H]| x[0] * x[0] * x[1];
 /// assert_eq!(adroit_forward::hessian(g, &[1.0, 2.0]), h);
 /// ```
+#[track_caller]
 pub fn hessian<T, F>(f: F, x: &[T]) -> DMatrix<T>
 where
     T: Float + nalgebra::Scalar,
@@ -415,6 +431,7 @@ where
 /// let h = adroit_forward::hessian_chunked::<1, _, _>(|x| x[0] * x[1], &[1.0, 2.0]);
 /// assert_eq!(h, adroit_forward::nalgebra::dmatrix![0.0, 1.0; 1.0, 0.0]);
 /// ```
+#[track_caller]
 pub fn hessian_chunked<const N: usize, T, F>(f: F, x: &[T]) -> DMatrix<T>
 where
     T: Float + nalgebra::Scalar,
@@ -446,6 +463,7 @@ where
 /// assert_eq!((value, grad), (2.0, vec![4.0, 1.0]));
 /// assert_eq!(hess, dmatrix![4.0, 2.0; 2.0, 0.0]);
 /// ```
+#[track_caller]
 pub fn value_gradient_and_hessian<T, F>(f: F, x: &[T]) -> (T, Vec<T>, DMatrix<T>)
 where
     T: Float + nalgebra::Scalar,
@@ -466,6 +484,7 @@ where
 /// assert_eq!((value, grad), (6.0, vec![2.0, 3.0]));
 /// assert_eq!(hess, adroit_forward::nalgebra::dmatrix![0.0, 1.0; 1.0, 0.0]);
 /// ```
+#[track_caller]
 pub fn value_gradient_and_hessian_chunked<const N: usize, T, F>(
     f: F,
     x: &[T],
@@ -488,11 +507,13 @@ where
 /// The evaluations of [`hessian_chunked`] (`x` not empty): one per `N × N` block on or above
 /// the diagonal. The diagonal blocks seed `ε₁` with every coordinate once, so their `ε₁` parts
 /// are the gradient; the value is any evaluation's (the first's).
+#[track_caller]
 fn hessian_blocks<const N: usize, T, F>(f: &F, x: &[T]) -> (T, Vec<T>, DMatrix<T>)
 where
     T: Float + nalgebra::Scalar,
     F: Fn(&[HyperDualVec<T, N, N>]) -> HyperDualVec<T, N, N>,
 {
+    let _nesting = nesting::enter::<HyperDualVec<T, N, N>>();
     let n = x.len();
     let mut hess = DMatrix::from_element(n, n, T::zero());
     let mut grad = vec![T::zero(); n];
@@ -552,6 +573,7 @@ where
     T: Float,
     F: Fn(&[HyperDualVec<T, DEFAULT_CHUNK, 1>]) -> HyperDualVec<T, DEFAULT_CHUNK, 1>,
 {
+    let _nesting = nesting::enter::<HyperDualVec<T, DEFAULT_CHUNK, 1>>();
     assert_eq!(
         x.len(),
         v.len(),

@@ -13,8 +13,14 @@ use num_traits::Float;
 /// `nalgebra::RealField` for `T = f32, f64`), so generic numeric code differentiates unchanged.
 ///
 /// Nesting is allowed and safe: `Dual<Dual<f64>>` is a scalar whose inner and outer
-/// perturbations are different *types*, so a perturbation can never be confused with another
-/// (the type system forces an explicit [`Dual::constant`] to lift an outer value inward).
+/// perturbations are different *types*, so they cannot be mixed up in arithmetic (an explicit
+/// [`Dual::constant`] lifts an outer value inward). Rust infers a nested call's type from its
+/// arguments, though: in `derivative(|x| x * derivative(|y| x + y, 1.0), 1.0)` the literal
+/// makes the inner variable a `Dual<f64>` like the captured `x`, which would confuse the two
+/// perturbations (2 instead of 1); [`derivative`](crate::derivative) and the other functions
+/// of this crate refuse a call nested in one of the same type, with a panic naming the fix
+/// (lift the point: `Dual::constant(1.0)`; or [`independent`](crate::independent) for code of
+/// plain numbers). Dual numbers built by hand are not checked.
 ///
 /// Comparisons (`==`, `<`, ...) look at the primal value only, so control flow matches the
 /// plain-float program. [`num_traits::Zero::is_zero`] is true only when the tangent is zero too.

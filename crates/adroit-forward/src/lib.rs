@@ -15,7 +15,9 @@
 //! primal type, e.g. `Dual::constant(2.0)`), `Sum`, `Product`, and, over `f32`/`f64`,
 //! `nalgebra::RealField`, so
 //! `DMatrix<Dual<f64>>` supports LU, Cholesky, QR, `solve`, `determinant`, `try_inverse` and
-//! `SymmetricEigen`. Nesting (`Dual<Dual<f64>>`) works and cannot confuse perturbations.
+//! `SymmetricEigen`. Nesting (`Dual<Dual<f64>>`) works and cannot silently confuse
+//! perturbations: a derivative call nested in one of its own number type, which would, panics
+//! (see [`Dual`], and [`independent`] for plain-number routines inside a derivative).
 //! [`StopGradient`] cuts a derivative in generic code (`S: Float + StopGradient`), on plain
 //! floats, every dual type and adroit-reverse's `Var`.
 //!
@@ -218,6 +220,7 @@ mod dual_vec;
 mod hyper_dual;
 mod lanes;
 mod nalgebra_traits;
+mod nesting;
 pub mod rules;
 mod scalar_traits;
 mod special;
@@ -238,6 +241,7 @@ pub use dual::Dual;
 pub use dual_vec::DualVec;
 pub use hyper_dual::{HyperDual, HyperDualVec};
 pub use lanes::TangentLanes;
+pub use nesting::independent;
 pub use special::SpecialFunctions;
 pub use stop_gradient::StopGradient;
 pub use svd::{Svd, svd};

@@ -1,6 +1,9 @@
 //! Nested duals: derivatives of derivatives, and no perturbation confusion.
 
-use adroit_forward::{Dual, HyperDual, derivative, second_derivative};
+use adroit_forward::{
+    Dual, HyperDual, HyperDualVec, derivative, gradient, gradient_chunked, hessian, hvp,
+    independent, jacobian, jacobian_chunked, jvp, second_derivative, value_and_derivative,
+};
 use num_traits::Float;
 
 /// d/dx [ x · (d/dy (x + y) at y = 1) ] at x = 1 is 1 (Siskind & Pearlmutter's
@@ -134,4 +137,159 @@ fn plain_floats_on_both_sides_of_a_nested_dual() {
         1.2_f32,
     );
     assert!((second32 - (6.0 - 2.0 / 1.728)).abs() < 1e-5, "{second32}");
+}
+
+/// The message of the panic `f` raises.
+fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let payload = std::panic::catch_unwind(f).expect_err("the nested call must be refused");
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+/// The perturbation-confusion example written as one naturally would, the inner point a
+/// literal: Rust infers the inner call's type as the outer one's (`Dual<f64>`), so the inner
+/// call would read the captured `x`'s tangent as its own (2 for 1). Every derivative
+/// function refuses a call nested in one of its own type, naming the fix.
+#[test]
+fn a_nested_call_of_the_outer_type_is_refused() {
+    let message = panic_message(|| {
+        derivative(|x| x * derivative(|y| x + y, 1.0), 1.0);
+    });
+    assert!(
+        message.contains("adroit_forward::dual::Dual<f64>")
+            && message.contains("perturbation confusion")
+            && message.contains("Dual::constant(1.0)"),
+        "{message}"
+    );
+    // The same mistake through the other functions (each seeds its own type).
+    let cases: Vec<Box<dyn FnOnce() + std::panic::UnwindSafe>> = vec![
+        Box::new(|| {
+            gradient(|x| x[0] * gradient(|y| x[0] * y[0], &[1.0])[0], &[3.0]);
+        }),
+        Box::new(|| {
+            value_and_derivative(|x| x * jvp(|y| vec![x + y[0]], &[1.0], &[1.0]).1[0], 1.0);
+        }),
+        Box::new(|| {
+            jacobian(|x| vec![x[0] * derivative(|y| x[0] * y, 2.0)], &[1.0]);
+        }),
+        Box::new(|| {
+            gradient_chunked::<2, _, _>(
+                |x| x[0] * gradient_chunked::<2, _, _>(|y| x[0] + y[0], &[1.0])[0],
+                &[1.0, 2.0],
+            );
+        }),
+        Box::new(|| {
+            jacobian_chunked::<2, _, _>(
+                |x| vec![x[0] * jacobian_chunked::<2, _, _>(|y| vec![y[0] + x[1]], &[1.0])[(0, 0)]],
+                &[1.0, 2.0],
+            );
+        }),
+        Box::new(|| {
+            second_derivative(|x| x * second_derivative(|y| x * y * y, 1.0), 1.0);
+        }),
+        Box::new(|| {
+            hessian(
+                |x| x[0] * hessian(|y| x[0] * y[0] * y[0], &[1.0])[(0, 0)],
+                &[1.0],
+            );
+        }),
+        Box::new(|| {
+            hvp(
+                |x| x[0] * hvp(|y| x[0] * y[0] * y[0], &[1.0], &[1.0])[0],
+                &[1.0],
+                &[1.0],
+            );
+        }),
+    ];
+    for (k, case) in cases.into_iter().enumerate() {
+        let message = panic_message(case);
+        assert!(
+            message.contains("perturbation confusion"),
+            "case {k}: {message}"
+        );
+    }
+}
+
+/// A refused nested call leaves nothing behind: the next calls on the thread work, nested
+/// correctly (lifted) too.
+#[test]
+fn after_a_refused_nested_call_the_thread_differentiates_as_before() {
+    panic_message(|| {
+        derivative(|x| x * derivative(|y| x + y, 1.0), 1.0);
+    });
+    assert_eq!(derivative(|x| x * x, 3.0), 6.0);
+    perturbation_confusion::<f64>();
+}
+
+/// Nested calls of different types are what nesting is: lifted points, generic inner code,
+/// forward inside chunked forward, a first-order call inside a second-order one.
+#[test]
+fn nested_calls_of_different_types_are_allowed() {
+    fn cube<S: Float>(y: S) -> S {
+        y * y * y
+    }
+    // d/dx [x · (d/dy y³ at y = x)] = d/dx 3x³ = 9x² = 36 at 2.
+    assert_eq!(derivative(|x| x * derivative(cube, x), 2.0), 36.0);
+    // gradient_chunked over f64 inside derivative: its type is DualVec<Dual<f64>, 1>.
+    let d = derivative(
+        |x: Dual<f64>| x * gradient_chunked::<1, _, _>(|y| y[0] * x, &[x])[0],
+        3.0,
+    );
+    assert_eq!(d, 6.0);
+    // A plain-f64 derivative inside a hessian (types HyperDualVec and Dual): a constant.
+    let h = hessian(
+        |x| x[0] * x[0] * HyperDualVec::constant(derivative(|y| y * y, 1.5)),
+        &[1.0],
+    );
+    assert_eq!(h[(0, 0)], 6.0);
+}
+
+/// `independent` runs a plain-number routine that uses forward mode inside an outer call of
+/// the same type, and restores the record (also when the routine panics).
+#[test]
+fn independent_runs_plain_routines_inside_a_derivative() {
+    fn slope_at(a: f64) -> f64 {
+        derivative(|t| t.sin(), a)
+    }
+    // d/dx [x · cos(value of x)], the cosine a constant: cos 0.5.
+    let d = derivative(|x: Dual<f64>| x * independent(|| slope_at(x.value())), 0.5);
+    assert_eq!(d, 0.5_f64.cos());
+    // Inside independent the outer call is still recorded afterwards: a confused call after it
+    // is refused.
+    let message = panic_message(|| {
+        derivative(
+            |x: Dual<f64>| {
+                let c = independent(|| slope_at(1.0));
+                x * c * derivative(|y| x + y, 1.0)
+            },
+            1.0,
+        );
+    });
+    assert!(message.contains("perturbation confusion"), "{message}");
+    // A panic inside independent restores the record too.
+    let _ = std::panic::catch_unwind(|| {
+        derivative(
+            |x: Dual<f64>| x * independent(|| -> f64 { panic!("inside") }),
+            1.0,
+        )
+    });
+    assert_eq!(derivative(|x| x * x, 2.0), 4.0);
+}
+
+/// The record is per thread: derivative calls of one type run in parallel threads.
+#[test]
+fn calls_of_one_type_on_other_threads_are_independent() {
+    let d = derivative(
+        |x: Dual<f64>| {
+            let other = std::thread::spawn(|| derivative(|y| y * y * y, 2.0))
+                .join()
+                .unwrap();
+            x * other
+        },
+        1.0,
+    );
+    assert_eq!(d, 12.0);
 }
