@@ -33,6 +33,7 @@ pub const DEFAULT_CHUNK: usize = 8;
 /// assert_eq!(d, 32.0);
 /// ```
 #[track_caller]
+#[inline]
 pub fn derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T) -> T {
     let _nesting = nesting::enter::<Dual<T>>();
     f(Dual::variable(x)).tangent()
@@ -48,6 +49,7 @@ pub fn derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T) -> T {
 /// assert_eq!((v, d), (0.0, 1.0));
 /// ```
 #[track_caller]
+#[inline]
 pub fn value_and_derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T) -> (T, T) {
     let _nesting = nesting::enter::<Dual<T>>();
     let y = f(Dual::variable(x));
@@ -67,6 +69,7 @@ pub fn value_and_derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T)
 /// assert!((d2 + 1.0_f64.sin()).abs() < 1e-15);
 /// ```
 #[track_caller]
+#[inline]
 pub fn second_derivative<T: Float, F: FnOnce(HyperDual<T>) -> HyperDual<T>>(f: F, x: T) -> T {
     let _nesting = nesting::enter::<HyperDual<T>>();
     f(HyperDual::variable(x)).eps12()[0][0]
@@ -103,6 +106,7 @@ pub fn gradient<T: Float, F: Fn(&[Dual<T>]) -> Dual<T>>(f: F, x: &[T]) -> Vec<T>
 /// assert_eq!((v, g), (12.0, vec![4.0, 3.0]));
 /// ```
 #[track_caller]
+#[inline]
 pub fn value_and_gradient<T: Float, F: Fn(&[Dual<T>]) -> Dual<T>>(f: F, x: &[T]) -> (T, Vec<T>) {
     let _nesting = nesting::enter::<Dual<T>>();
     let mut seeds: Vec<Dual<T>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
@@ -185,6 +189,7 @@ where
 /// assert_eq!((v, g), (12.0, [4.0, 3.0]));
 /// ```
 #[track_caller]
+#[inline]
 pub fn gradient_chunked_into<const N: usize, T, F>(f: F, x: &[T], grad: &mut [T]) -> T
 where
     T: Float,
@@ -309,6 +314,7 @@ where
 /// assert_eq!(j, adroit_forward::nalgebra::dmatrix![3.0, 2.0]);
 /// ```
 #[track_caller]
+#[inline]
 pub fn jacobian_chunked<const N: usize, T, F>(f: F, x: &[T]) -> DMatrix<T>
 where
     T: Float + nalgebra::Scalar,
@@ -352,6 +358,7 @@ where
 /// assert_eq!((y, jv), (vec![6.0], vec![5.0]));
 /// ```
 #[track_caller]
+#[inline]
 pub fn jvp<T, F>(f: F, x: &[T], v: &[T]) -> (Vec<T>, Vec<T>)
 where
     T: Float,
