@@ -193,6 +193,52 @@
 //! trial: 0.5 % off at an isotropic `Σ = 2I` rotated). Where that can happen (an isotropic
 //! start `Σ = σ²I`), compute such losses by Cholesky or LU instead.
 //!
+//! # Custom derivative rules
+//! A function of your own with a known derivative — an implicit function solved by iteration,
+//! a call into another library, a special function — becomes one rule, the forward
+//! counterpart of JAX's `custom_jvp` and ChainRules.jl's `frule`: implement
+//! [`rules::UnaryRule`] (or [`rules::BinaryRule`]), whose `eval` returns the value and the
+//! derivative, and apply it with [`ChainRule::apply_unary`] (`apply_binary`). One rule serves
+//! every number type: [`Dual`], [`DualVec`], [`HyperDualVec`] and adroit-reverse's `Var`, where
+//! it records one node. Second-order types call `eval` on a dual number and read the second
+//! derivative as the tangent of the first, so `eval` must keep its value's tangent: solve on
+//! the primal value, then take one Newton step in `S` from the root (the same value; its
+//! tangent is the implicit function theorem's), as below. (adroit-reverse's `custom_rule` is
+//! the reverse-only form, for code that cannot be written generically.)
+//! ```
+//! use adroit_forward::num_traits::Float;
+//! use adroit_forward::rules::UnaryRule;
+//! use adroit_forward::{ChainRule, derivative, second_derivative};
+//!
+//! /// y(p), the real root of y³ + p·y − 1 = 0 for p ≥ 0, by Newton's method on plain numbers;
+//! /// dy/dp = −y/(3y² + p) by the implicit function theorem.
+//! #[derive(Clone, Copy)]
+//! struct Root;
+//!
+//! impl UnaryRule for Root {
+//!     fn eval<S: Float>(self, p: S) -> (S, S) {
+//!         let p0 = p.to_f64().unwrap();
+//!         let mut y0 = 1.0;
+//!         for _ in 0..60 {
+//!             y0 -= (y0 * y0 * y0 + p0 * y0 - 1.0) / (3.0 * y0 * y0 + p0);
+//!         }
+//!         // One Newton step in S from the root: the value stays y0; on a dual `p` (second
+//!         // derivatives) y gets the tangent −y/(3y² + p)·dp.
+//!         let (y0, three) = (S::from(y0).unwrap(), S::from(3.0).unwrap());
+//!         let y = y0 - (y0 * y0 * y0 + p * y0 - S::one()) / (three * y0 * y0 + p);
+//!         (y, -y / (three * y * y + p))
+//!     }
+//! }
+//!
+//! let p = 1.0_f64;
+//! let y = Root.eval(p).0; // 0.6823…: y³ + y = 1
+//! let dy = -y / (3.0 * y * y + p);
+//! let d2y = -(dy * (3.0 * y * y + p) - y * (6.0 * y * dy + 1.0)) / (3.0 * y * y + p).powi(2);
+//! assert!((y * y * y + p * y - 1.0).abs() < 1e-15);
+//! assert!((derivative(|p| p.apply_unary(Root), p) - dy).abs() < 1e-15);
+//! assert!((second_derivative(|p| p.apply_unary(Root), p) - d2y).abs() < 1e-14);
+//! ```
+//!
 //! # Example
 //! ```
 //! use adroit_forward::nalgebra;

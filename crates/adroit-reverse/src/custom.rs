@@ -25,7 +25,10 @@ use adroit_forward::StopGradient;
 /// (`x.value()`), for the second derivatives to be right: a partial built from plain numbers
 /// (`T::from(σ)`, `DualVec::constant(σ)`) has no tangent, and the Hessian silently loses the
 /// rule's own curvature (JAX's `custom_vjp` refuses forward differentiation instead). Writing
-/// the rule generically over `T: Float`, as [`custom_scalar`]'s example does, gets this right.
+/// the rule generically over `T: Float`, as [`custom_scalar`]'s example does, gets this right;
+/// so does a rule of adroit-forward's table of one's own (`rules::UnaryRule`, applied with
+/// `ChainRule::apply_unary`: see adroit-forward's crate docs, "Custom derivative rules"),
+/// which serves forward mode too.
 ///
 /// # Panics
 /// If an input belongs to another scope (as every operation does); during the backward sweep,

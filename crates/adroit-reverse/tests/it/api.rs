@@ -509,3 +509,39 @@ fn pullbacks_print_their_sizes() {
         "MatPullback { output_shape: (3, 2), n_inputs: 1, tape_nodes: 2 }"
     );
 }
+
+/// A rule of one's own (adroit-forward's `UnaryRule`: the forward counterpart of `custom_jvp`)
+/// applied to `Var`s gives the rule's derivative, and, since `eval` keeps its value's tangent
+/// on dual numbers, forward-over-reverse Hessians see the rule's curvature — unlike
+/// `custom_rule` fed plain-number partials. The implicit root of
+/// y³ + p·y − 1 = 0, against the implicit function theorem's dy/dp and d²y/dp².
+#[test]
+fn a_generic_rule_of_ones_own_records_one_node_and_keeps_second_derivatives() {
+    use adroit_forward::ChainRule;
+    use adroit_forward::rules::UnaryRule;
+    #[derive(Clone, Copy)]
+    struct Root;
+    impl UnaryRule for Root {
+        fn eval<S: Float>(self, p: S) -> (S, S) {
+            let p0 = p.to_f64().unwrap();
+            let mut y0 = 1.0;
+            for _ in 0..60 {
+                y0 -= (y0 * y0 * y0 + p0 * y0 - 1.0) / (3.0 * y0 * y0 + p0);
+            }
+            let (y0, three) = (S::from(y0).unwrap(), S::from(3.0).unwrap());
+            let y = y0 - (y0 * y0 * y0 + p * y0 - S::one()) / (three * y0 * y0 + p);
+            (y, -y / (three * y * y + p))
+        }
+    }
+    for p in [0.5, 1.0, 4.0] {
+        let y = Root.eval(p).0;
+        let dy = -y / (3.0 * y * y + p);
+        let d2y = -(dy * (3.0 * y * y + p) - y * (6.0 * y * dy + 1.0)) / (3.0 * y * y + p).powi(2);
+        // y(p)·p: gradient y + p·y', Hessian 2y' + p·y''.
+        let f = |x: &[Var<f64>]| x[0].apply_unary(Root) * x[0];
+        let g = gradient(f, &[p])[0];
+        assert!((g - (y + p * dy)).abs() < 1e-14, "p = {p}: {g}");
+        let h = hessian(|x| x[0].apply_unary(Root) * x[0], &[p])[(0, 0)];
+        assert!((h - (2.0 * dy + p * d2y)).abs() < 1e-13, "p = {p}: {h}");
+    }
+}
