@@ -20,7 +20,8 @@ use num_traits::Float;
 /// perturbations (2 instead of 1); [`derivative`](crate::derivative) and the other functions
 /// of this crate refuse a call nested in one of the same type, with a panic naming the fix
 /// (lift the point: `Dual::constant(1.0)`; or [`independent`](crate::independent) for code of
-/// plain numbers). Dual numbers built by hand are not checked.
+/// plain numbers). The check is per thread and sees only the library's functions, not dual
+/// numbers built by hand (its limits: [`independent`](crate::independent)).
 ///
 /// Comparisons (`==`, `<`, ...) look at the primal value only, so control flow matches the
 /// plain-float program. [`num_traits::Zero::is_zero`] is true only when the tangent is zero too.

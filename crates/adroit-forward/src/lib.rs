@@ -203,8 +203,10 @@
 //! it records one node. Second-order types call `eval` on a dual number and read the second
 //! derivative as the tangent of the first, so `eval` must keep its value's tangent: solve on
 //! the primal value, then take one Newton step in `S` from the root (the same value; its
-//! tangent is the implicit function theorem's), as below. (adroit-reverse's `custom_rule` is
-//! the reverse-only form, for code that cannot be written generically.)
+//! tangent is the implicit function theorem's), as below. A solver that uses this crate's
+//! derivatives itself runs inside [`independent`] (it reads only plain numbers; a forward call
+//! of the caller's type would otherwise be refused as nested). (adroit-reverse's `custom_rule`
+//! is the reverse-only form, for code that cannot be written generically.)
 //! ```
 //! use adroit_forward::num_traits::Float;
 //! use adroit_forward::rules::UnaryRule;
@@ -287,7 +289,7 @@ pub use dual::Dual;
 pub use dual_vec::DualVec;
 pub use hyper_dual::{HyperDual, HyperDualVec};
 pub use lanes::TangentLanes;
-pub use nesting::independent;
+pub use nesting::{Perturbation, independent, record_perturbation};
 pub use special::SpecialFunctions;
 pub use stop_gradient::StopGradient;
 pub use svd::{Svd, svd};

@@ -10,38 +10,63 @@
 //! as its own (2 instead of 1: Siskind & Pearlmutter's example). ForwardDiff.jl prevents this
 //! with a tag per call; here each call records its dual type for the duration of the call,
 //! and a call whose type is already recorded panics, naming the fix.
+//!
+//! What the record cannot see (documented on [`independent`]): a nested call on another
+//! thread (a dual number sent to a scoped thread or a rayon task), duals built by hand, and
+//! calls below 16 levels of nesting whose type first appears there. And what it refuses
+//! although nothing is confused: a plain-number routine using forward mode inside a
+//! derivative call of its type, and — with rayon — another task's derivative call that a
+//! thread blocked inside a derivative call (in `join`, `scope`, a parallel iterator) runs
+//! while it waits; `independent` lets both through.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 
+/// How many nested calls' types the record keeps beyond the outermost one's (deeper calls are
+/// counted, and checked against the recorded types, but not recorded themselves).
+const RECORDED_INNER: usize = 15;
+
+// Plain `Copy` cells without destructors, so that derivative calls work to a thread's very
+// end (in another thread-local's destructor too).
 thread_local! {
     /// How many derivative calls are running on this thread.
     static ACTIVE: Cell<usize> = const { Cell::new(0) };
     /// The dual type of the outermost running call (meaningful while `ACTIVE > 0`).
     static OUTERMOST: Cell<&'static str> = const { Cell::new("") };
-    /// The dual types of the running calls inside the outermost one, innermost last.
-    static INNER: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+    /// The dual types of the running calls inside the outermost one, outermost first (the
+    /// first `ACTIVE − 1` entries, at most [`RECORDED_INNER`], are meaningful).
+    static INNER: Cell<[&'static str; RECORDED_INNER]> = const { Cell::new([""; RECORDED_INNER]) };
 }
 
-/// A running derivative call's entry in this thread's record; removed when dropped (also
-/// when the user's function panics).
-pub(crate) struct Perturbation {
+/// A running derivative call's entry in this thread's record, removed when dropped (also
+/// when the function differentiated panics).
+///
+/// Returned by [`record_perturbation`]; for number types of other crates of this workspace
+/// (adroit-reverse's forward-over-reverse and matrix maps), not for users.
+#[doc(hidden)]
+#[derive(Debug)]
+#[must_use = "the call is recorded only while the guard lives"]
+pub struct Perturbation {
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
 /// Records a derivative call seeding perturbations of type `D` for the life of the returned
-/// guard.
+/// guard: what every derivative function of this crate does (see [`independent`]), exposed
+/// for adroit-reverse's functions that seed adroit-forward's dual types.
 ///
 /// # Panics
-/// If a call seeding `D` is already running on this thread (see the module docs).
+/// If a call seeding `D` is already running on this thread (perturbation confusion would
+/// follow), unless the thread is unwinding from a panic (a destructor computing a derivative
+/// then is let through rather than aborting the process).
+#[doc(hidden)]
 #[track_caller]
 #[inline]
-pub(crate) fn enter<D>() -> Perturbation {
+pub fn record_perturbation<D>() -> Perturbation {
     let name = std::any::type_name::<D>();
     let active = ACTIVE.get();
     if active == 0 {
         OUTERMOST.set(name);
     } else {
-        enter_nested(name);
+        enter_nested(name, active);
     }
     ACTIVE.set(active + 1);
     Perturbation {
@@ -49,34 +74,31 @@ pub(crate) fn enter<D>() -> Perturbation {
     }
 }
 
-/// [`enter`] inside another call: refuses a type already running, else records it.
+/// [`record_perturbation`] inside `active` running calls: refuses a type already running, else
+/// records it.
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn enter_nested(name: &'static str) {
-    let repeated = OUTERMOST.get() == name || INNER.with_borrow(|inner| inner.contains(&name));
-    if repeated {
+fn enter_nested(name: &'static str, active: usize) {
+    let same = |other: &str| std::ptr::eq(other, name) || other == name;
+    let mut inner = INNER.get();
+    let recorded = (active - 1).min(RECORDED_INNER);
+    let repeated = same(OUTERMOST.get()) || inner[..recorded].iter().any(|n| same(n));
+    if repeated && !std::thread::panicking() {
         confusion(name);
     }
-    INNER.with_borrow_mut(|inner| inner.push(name));
+    if let Some(slot) = inner.get_mut(active - 1) {
+        *slot = name;
+        INNER.set(inner);
+    }
 }
 
 impl Drop for Perturbation {
     #[inline]
     fn drop(&mut self) {
-        let active = ACTIVE.get();
-        if active > 1 {
-            leave_nested();
-        }
-        ACTIVE.set(active.saturating_sub(1));
+        // The entries above the count are dead; nothing else to remove.
+        ACTIVE.set(ACTIVE.get().saturating_sub(1));
     }
-}
-
-/// The nested part of dropping a [`Perturbation`]: its type leaves the record.
-#[cold]
-#[inline(never)]
-fn leave_nested() {
-    INNER.with_borrow_mut(|inner| inner.pop());
 }
 
 #[cold]
@@ -101,9 +123,21 @@ fn confusion(name: &str) -> ! {
 /// confusion).
 ///
 /// For code that reads nothing of the enclosing calls' variables — a routine that
-/// differentiates plain numbers, given `x.value()` or constants. Code inside that does read
-/// an enclosing variable gets wrong derivatives (the perturbations are confused), so keep the
-/// closure to plain values.
+/// differentiates plain numbers, given `x.value()` or constants (a custom rule's solver, say).
+/// Code inside that does read an enclosing variable gets wrong derivatives (the perturbations
+/// are confused), so keep the closure to plain values.
+///
+/// Also for parallel code inside a derivative call: a thread that blocks in rayon's `join`,
+/// `scope` or a parallel iterator may run other tasks meanwhile, and a task's own derivative
+/// call of the same type would be refused as if nested — run such a parallel section inside
+/// `independent`.
+///
+/// Limits of the check this lifts: it is per thread (a dual number sent to another thread and
+/// differentiated there again is not seen), it sees only this crate's functions (and
+/// adroit-reverse's `hvp`, `hessian`, `MatVar::map`, `zip_map`), not duals built by hand, and
+/// it records the types of 16 nested levels (a type that first appears deeper is not refused).
+/// A destructor running while a panic unwinds is not refused either (a panic there would
+/// abort the process).
 ///
 /// # Example
 /// ```
@@ -125,19 +159,19 @@ pub fn independent<R>(f: impl FnOnce() -> R) -> R {
     struct Restore {
         active: usize,
         outermost: &'static str,
-        inner: Vec<&'static str>,
+        inner: [&'static str; RECORDED_INNER],
     }
     impl Drop for Restore {
         fn drop(&mut self) {
             ACTIVE.set(self.active);
             OUTERMOST.set(self.outermost);
-            INNER.set(std::mem::take(&mut self.inner));
+            INNER.set(self.inner);
         }
     }
     let _restore = Restore {
         active: ACTIVE.replace(0),
         outermost: OUTERMOST.get(),
-        inner: INNER.take(),
+        inner: INNER.get(),
     };
     f()
 }
@@ -149,19 +183,44 @@ mod tests {
     #[test]
     fn the_record_is_emptied_after_calls_and_panics() {
         {
-            let _outer = enter::<f64>();
-            let _inner = enter::<f32>();
+            let _outer = record_perturbation::<f64>();
+            let _inner = record_perturbation::<f32>();
             assert_eq!(ACTIVE.get(), 2);
-            assert_eq!(INNER.with_borrow(Vec::len), 1);
+            assert_eq!(INNER.get()[0], std::any::type_name::<f32>());
         }
         assert_eq!(ACTIVE.get(), 0);
         let panicked = std::panic::catch_unwind(|| {
-            let _outer = enter::<f64>();
-            let _inner = enter::<f32>();
-            let _again = enter::<f64>();
+            let _outer = record_perturbation::<f64>();
+            let _inner = record_perturbation::<f32>();
+            let _again = record_perturbation::<f64>();
         });
         assert!(panicked.is_err());
         assert_eq!(ACTIVE.get(), 0);
-        assert!(INNER.with_borrow(Vec::is_empty));
+    }
+
+    /// Beyond the recorded depth the calls are counted and checked against the recorded
+    /// types; a type first met there is not recorded (the documented limit).
+    #[test]
+    fn deep_nesting_is_counted_beyond_the_recorded_types() {
+        // Depth 18: the outermost type, 15 recorded inner ones ([u8; 1] to [u8; 15]), two more.
+        macro_rules! recorded {
+            ($($k:literal)*) => {
+                vec![$( record_perturbation::<[u8; $k]>() ),*]
+            };
+        }
+        let guards = recorded!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17);
+        assert_eq!(ACTIVE.get(), 18);
+        for refused in [0, 5, 15] {
+            let again = std::panic::catch_unwind(|| match refused {
+                0 => drop(record_perturbation::<[u8; 0]>()),
+                5 => drop(record_perturbation::<[u8; 5]>()),
+                _ => drop(record_perturbation::<[u8; 15]>()),
+            });
+            assert!(again.is_err(), "[u8; {refused}] was let through");
+        }
+        drop(record_perturbation::<[u8; 17]>()); // not recorded: let through
+        assert_eq!(ACTIVE.get(), 18);
+        drop(guards);
+        assert_eq!(ACTIVE.get(), 0);
     }
 }

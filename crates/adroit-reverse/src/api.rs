@@ -270,6 +270,8 @@ where
     DualVec<T, HESSIAN_CHUNK>: TapeScalar,
     F: Fn(&[Var<DualVec<T, HESSIAN_CHUNK>>]) -> Var<DualVec<T, HESSIAN_CHUNK>>,
 {
+    // Recorded as in `hvp`.
+    let _nesting = adroit_forward::record_perturbation::<DualVec<T, HESSIAN_CHUNK>>();
     let n = x.len();
     let mut hess = DMatrix::from_element(n, n, T::zero());
     let mut primal = None;
@@ -323,6 +325,9 @@ where
         x.len(),
         v.len()
     );
+    // The point's duals carry a perturbation: recorded as adroit-forward's functions do, so
+    // that `f` cannot confuse it with an enclosing forward-mode call's (nor start another).
+    let _nesting = adroit_forward::record_perturbation::<Dual<T>>();
     let point: Vec<Dual<T>> = x.iter().zip(v).map(|(&a, &b)| Dual::new(a, b)).collect();
     gradient(f, &point).iter().map(Dual::tangent).collect()
 }

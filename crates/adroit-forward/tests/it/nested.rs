@@ -159,7 +159,7 @@ fn a_nested_call_of_the_outer_type_is_refused() {
         derivative(|x| x * derivative(|y| x + y, 1.0), 1.0);
     });
     assert!(
-        message.contains("adroit_forward::dual::Dual<f64>")
+        message.contains(std::any::type_name::<Dual<f64>>())
             && message.contains("perturbation confusion")
             && message.contains("Dual::constant(1.0)"),
         "{message}"
@@ -269,14 +269,84 @@ fn independent_runs_plain_routines_inside_a_derivative() {
         );
     });
     assert!(message.contains("perturbation confusion"), "{message}");
-    // A panic inside independent restores the record too.
-    let _ = std::panic::catch_unwind(|| {
+    // A panic inside independent, caught inside the outer call, restores the outer record:
+    // a confused call after it is still refused.
+    let message = panic_message(|| {
         derivative(
-            |x: Dual<f64>| x * independent(|| -> f64 { panic!("inside") }),
+            |x: Dual<f64>| {
+                let caught = std::panic::catch_unwind(|| independent(|| -> f64 { panic!("in") }));
+                assert!(caught.is_err());
+                x * derivative(|y| x + y, 1.0)
+            },
+            1.0,
+        );
+    });
+    assert!(message.contains("perturbation confusion"), "{message}");
+    assert_eq!(derivative(|x| x * x, 2.0), 4.0);
+}
+
+/// A destructor that computes a derivative while a panic unwinds out of a derivative call of
+/// the same type is let through (a panic there would abort the process); on a normal return
+/// the same nested call is refused.
+#[test]
+fn a_derivative_in_a_destructor_during_unwinding_is_let_through() {
+    struct Logs;
+    impl Drop for Logs {
+        fn drop(&mut self) {
+            assert_eq!(derivative(|t| t * t, 2.0), 4.0);
+        }
+    }
+    let unwound = std::panic::catch_unwind(|| {
+        derivative(
+            |x: Dual<f64>| {
+                let _logs = Logs;
+                if x.value() > 0.0 {
+                    panic!("the user's error");
+                }
+                x
+            },
             1.0,
         )
     });
-    assert_eq!(derivative(|x| x * x, 2.0), 4.0);
+    assert!(unwound.is_err());
+    let message = panic_message(|| {
+        derivative(
+            |x: Dual<f64>| {
+                let _logs = Logs;
+                x
+            },
+            1.0,
+        );
+    });
+    assert!(message.contains("perturbation confusion"), "{message}");
+}
+
+/// The record has no destructor: derivative calls, nested ones and `independent` work in a
+/// thread-local's destructor at thread exit.
+#[test]
+fn derivatives_work_in_a_thread_local_destructor() {
+    struct AtExit(std::sync::mpsc::Sender<(f64, f64, f64)>);
+    impl Drop for AtExit {
+        fn drop(&mut self) {
+            let plain = derivative(|t| t * t, 2.0);
+            let nested = derivative(|x: Dual<f64>| x * derivative(|y| y * y, x), 3.0);
+            let inside = derivative(
+                |x: Dual<f64>| x * independent(|| derivative(|t| t, 1.0)),
+                1.0,
+            );
+            let _ = self.0.send((plain, nested, inside));
+        }
+    }
+    use std::cell::RefCell;
+    thread_local! {
+        static AT_EXIT: RefCell<Option<AtExit>> = const { RefCell::new(None) };
+    }
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || AT_EXIT.with(|slot| *slot.borrow_mut() = Some(AtExit(sender))))
+        .join()
+        .unwrap();
+    // d/dx [x · 2x] = 4x = 12 at 3.
+    assert_eq!(receiver.recv().unwrap(), (4.0, 12.0, 1.0));
 }
 
 /// The record is per thread: derivative calls of one type run in parallel threads.

@@ -512,11 +512,10 @@ fn pullbacks_print_their_sizes() {
 
 /// A rule of one's own (adroit-forward's `UnaryRule`: the forward counterpart of `custom_jvp`)
 /// applied to `Var`s gives the rule's derivative, and, since `eval` keeps its value's tangent
-/// on dual numbers, forward-over-reverse Hessians see the rule's curvature — unlike
-/// `custom_rule` fed plain-number partials. The implicit root of
+/// on dual numbers, forward-over-reverse Hessians see the rule's curvature. The implicit root of
 /// y³ + p·y − 1 = 0, against the implicit function theorem's dy/dp and d²y/dp².
 #[test]
-fn a_generic_rule_of_ones_own_records_one_node_and_keeps_second_derivatives() {
+fn a_generic_rule_of_ones_own_gives_first_and_second_derivatives_on_the_tape() {
     use adroit_forward::ChainRule;
     use adroit_forward::rules::UnaryRule;
     #[derive(Clone, Copy)]
@@ -544,4 +543,74 @@ fn a_generic_rule_of_ones_own_records_one_node_and_keeps_second_derivatives() {
         let h = hessian(|x| x[0].apply_unary(Root) * x[0], &[p])[(0, 0)];
         assert!((h - (2.0 * dy + p * d2y)).abs() < 1e-13, "p = {p}: {h}");
     }
+}
+
+/// adroit-reverse's functions that seed adroit-forward's dual types record them as
+/// adroit-forward's own functions do: forward-mode code nested in them that would confuse the
+/// perturbations (a forward call of the same type reading a captured seeded value) panics
+/// instead of returning a wrong number — through `MatVar::map` (`Dual`), `zip_map`
+/// (`DualVec<_, K>`), `hvp` (`Dual`) and `hessian` (`DualVec<_, 12>`).
+#[test]
+fn forward_calls_nested_in_seeded_reverse_functions_cannot_confuse_perturbations() {
+    use adroit_forward::{Dual, derivative, gradient_chunked};
+    use adroit_reverse::matrix::{self, MatVar};
+    let refused = |f: Box<dyn FnOnce() + std::panic::UnwindSafe>| {
+        let payload = std::panic::catch_unwind(f).expect_err("must be refused");
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(message.contains("perturbation confusion"), "{message}");
+    };
+    // map's element function: d/dy [y·(d/dz (y + z))] = 1, a confused call would give 2.
+    refused(Box::new(|| {
+        matrix::gradient(
+            |m| {
+                m[0].map(|y| y * Dual::constant(derivative(|z| y + z, 1.0)))
+                    .sum()
+            },
+            &[dmatrix![3.0]],
+        );
+    }));
+    refused(Box::new(|| {
+        matrix::gradient(
+            |m| {
+                MatVar::zip_map([m[0], m[0]], |[a, b]| {
+                    a * b * DualVec::constant(gradient_chunked::<2, _, _>(|z| a + z[0], &[1.0])[0])
+                })
+                .sum()
+            },
+            &[dmatrix![3.0]],
+        );
+    }));
+    // reverse hvp inside a forward derivative: both seed Dual<f64>.
+    refused(Box::new(|| {
+        derivative(
+            |x: Dual<f64>| {
+                let hv = hvp(|y| Var::constant(x) * y[0] * y[0], &[1.0], &[1.0]);
+                x * hv[0]
+            },
+            1.0,
+        );
+    }));
+    // a forward chunk-12 gradient inside reverse hessian: both seed DualVec<f64, 12>.
+    refused(Box::new(|| {
+        hessian(
+            |y| {
+                let c = y[0].value();
+                let g = gradient_chunked::<12, _, _>(|z| z[0] * c, &[1.0]);
+                y[0] * y[0] * Var::constant(DualVec::constant(g[0]))
+            },
+            &[1.0],
+        );
+    }));
+    // Different types nest as before: a forward derivative of plain numbers inside map.
+    let g = matrix::gradient(
+        |m| {
+            m[0].map(|y| y * adroit_forward::independent(|| derivative(|z| z * z, 2.0)))
+                .sum()
+        },
+        &[dmatrix![3.0]],
+    );
+    assert_eq!(g[0], dmatrix![4.0]);
 }

@@ -154,19 +154,47 @@ impl<T: MatScalar> Backward<T> for LogAbsDet<T> {
     }
 
     fn backward_once(self: Box<Self>, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        // The tape's last sweep: A⁻ᵀ (if an earlier call formed it) is scaled in place.
-        if !g[0].is_zero() && grads.wants(self.a) {
-            let LogAbsDet {
-                factors, inverse_t, ..
-            } = *self;
-            let mut contribution = inverse_t.into_inner().unwrap_or_else(|| {
-                let n = factors.u.nrows();
-                factors.solve_transposed(&DMatrix::identity(n, n))
-            });
-            contribution *= g[0];
-            grads.accumulate(self.a, contribution);
-        }
+        let cotangent = g[0];
         pool::recycle(g);
+        self.consume(cotangent, grads);
+    }
+
+    /// A gradient call's seed (a uniform adjoint, also when scaled on its way here).
+    fn backward_uniform_once(
+        self: Box<Self>,
+        value: T,
+        _: (usize, usize),
+        _: &[NodeValue<T>],
+        grads: &mut Grads<'_, T>,
+    ) {
+        self.consume(value, grads);
+    }
+
+    fn release(self: Box<Self>) {
+        if let Some(inverse_t) = self.inverse_t.into_inner() {
+            pool::recycle(inverse_t);
+        }
+    }
+}
+
+impl<T: MatScalar> LogAbsDet<T> {
+    /// The tape's last sweep with cotangent `ḡ`: `A⁻ᵀ` (formed now, or by an earlier call) is
+    /// scaled in place into the contribution; a zero cotangent contributes nothing.
+    fn consume(self: Box<Self>, cotangent: T, grads: &mut Grads<'_, T>) {
+        if cotangent.is_zero() || !grads.wants(self.a) {
+            return self.release();
+        }
+        let LogAbsDet {
+            a,
+            factors,
+            inverse_t,
+        } = *self;
+        let mut contribution = inverse_t.into_inner().unwrap_or_else(|| {
+            let n = factors.u.nrows();
+            factors.solve_transposed(&DMatrix::identity(n, n))
+        });
+        contribution *= cotangent;
+        grads.accumulate(a, contribution);
     }
 }
 

@@ -209,6 +209,8 @@ impl<T: MatScalar> MatVar<T> {
         let shape = broadcast_shapes(&shapes);
         let parents = inputs.map(|m| m.index());
         Self::nary_op(inputs, |values| {
+            // `f` runs on duals this crate seeds: recorded against perturbation confusion.
+            let _nesting = adroit_forward::record_perturbation::<DualVec<T, K>>();
             let (value, partials) = evaluate_dispatched(values, shape, &f);
             let backward = ZipMap {
                 parents,
