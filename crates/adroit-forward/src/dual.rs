@@ -18,10 +18,22 @@ use num_traits::Float;
 /// arguments, though: in `derivative(|x| x * derivative(|y| x + y, 1.0), 1.0)` the literal
 /// makes the inner variable a `Dual<f64>` like the captured `x`, which would confuse the two
 /// perturbations (2 instead of 1); [`derivative`](crate::derivative) and the other functions
-/// of this crate refuse a call nested in one of the same type, with a panic naming the fix
-/// (lift the point: `Dual::constant(1.0)`; or [`independent`](crate::independent) for code of
-/// plain numbers). The check is per thread and sees only the library's functions, not dual
-/// numbers built by hand (its limits: [`independent`](crate::independent)).
+/// of this crate refuse a call nested in one of the same type, with a panic naming the fix:
+/// nest one level up, lifting the inner point and the captured variables (below), or use
+/// [`independent`](crate::independent) for code of plain numbers. The check is per thread
+/// and sees only the library's functions, not dual numbers built by hand (its limits:
+/// [`independent`](crate::independent)).
+///
+/// ```
+/// use adroit_forward::{Dual, derivative};
+/// // d/dx [x · (d/dy (x + y) at y = 1)] = 1 (Siskind & Pearlmutter's example), the inner
+/// // call on Dual<Dual<f64>>:
+/// let d = derivative(|x| x * derivative(|y| Dual::constant(x) + y, Dual::constant(1.0)), 1.0);
+/// assert_eq!(d, 1.0);
+/// // Written without the lift, the inner call would confuse the perturbations: refused.
+/// let confused = std::panic::catch_unwind(|| derivative(|x| x * derivative(|y| x + y, 1.0), 1.0));
+/// assert!(confused.is_err());
+/// ```
 ///
 /// Comparisons (`==`, `<`, ...) look at the primal value only, so control flow matches the
 /// plain-float program. [`num_traits::Zero::is_zero`] is true only when the tangent is zero too.

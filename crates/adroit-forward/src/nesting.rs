@@ -109,9 +109,9 @@ fn confusion(name: &str) -> ! {
         "adroit-forward: a derivative call on {name} started inside another derivative call on \
          the same type: a variable of the outer call captured by the inner function would have \
          its perturbation read as the inner one's (perturbation confusion: d/dx x·(d/dy (x + y) \
-         at y = 1) would give 2, not 1). Lift the inner point to the outer number type — \
-         `derivative(|y| x + y, Dual::constant(1.0))` nests a Dual<Dual<…>> — or write the \
-         inner code generically over the outer type. If the inner call reads nothing of the \
+         at y = 1) would give 2, not 1). Nest one level up: lift the inner point and the \
+         captured variables — `derivative(|y| Dual::constant(x) + y, Dual::constant(1.0))` \
+         runs on Dual<Dual<…>> — or write the inner code generically over the outer type. If the inner call reads nothing of the \
          outer one (a derivative of plain numbers, e.g. a library routine given `x.value()`), \
          run it inside `adroit_forward::independent(|| …)`."
     )
