@@ -35,7 +35,7 @@ pub const DEFAULT_CHUNK: usize = 8;
 #[track_caller]
 #[inline]
 pub fn derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T) -> T {
-    let _nesting = nesting::record_perturbation::<Dual<T>>();
+    let _nesting = nesting::record_perturbation::<Dual<T>, F>();
     f(Dual::variable(x)).tangent()
 }
 
@@ -51,7 +51,7 @@ pub fn derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T) -> T {
 #[track_caller]
 #[inline]
 pub fn value_and_derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T) -> (T, T) {
-    let _nesting = nesting::record_perturbation::<Dual<T>>();
+    let _nesting = nesting::record_perturbation::<Dual<T>, F>();
     let y = f(Dual::variable(x));
     (y.value(), y.tangent())
 }
@@ -71,7 +71,7 @@ pub fn value_and_derivative<T: Float, F: FnOnce(Dual<T>) -> Dual<T>>(f: F, x: T)
 #[track_caller]
 #[inline]
 pub fn second_derivative<T: Float, F: FnOnce(HyperDual<T>) -> HyperDual<T>>(f: F, x: T) -> T {
-    let _nesting = nesting::record_perturbation::<HyperDual<T>>();
+    let _nesting = nesting::record_perturbation::<HyperDual<T>, F>();
     f(HyperDual::variable(x)).eps12()[0][0]
 }
 
@@ -108,7 +108,7 @@ pub fn gradient<T: Float, F: Fn(&[Dual<T>]) -> Dual<T>>(f: F, x: &[T]) -> Vec<T>
 #[track_caller]
 #[inline]
 pub fn value_and_gradient<T: Float, F: Fn(&[Dual<T>]) -> Dual<T>>(f: F, x: &[T]) -> (T, Vec<T>) {
-    let _nesting = nesting::record_perturbation::<Dual<T>>();
+    let _nesting = nesting::record_perturbation::<Dual<T>, F>();
     let mut seeds: Vec<Dual<T>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
     if x.is_empty() {
         return (f(&seeds).value(), Vec::new());
@@ -195,7 +195,7 @@ where
     T: Float,
     F: Fn(&[DualVec<T, N>]) -> DualVec<T, N>,
 {
-    let _nesting = nesting::record_perturbation::<DualVec<T, N>>();
+    let _nesting = nesting::record_perturbation::<DualVec<T, N>, F>();
     const { assert!(N > 0, "the chunk size must be at least 1") };
     assert_eq!(
         x.len(),
@@ -283,7 +283,7 @@ where
     T: Float + nalgebra::Scalar,
     F: Fn(&[Dual<T>]) -> Vec<Dual<T>>,
 {
-    let _nesting = nesting::record_perturbation::<Dual<T>>();
+    let _nesting = nesting::record_perturbation::<Dual<T>, F>();
     let mut seeds: Vec<Dual<T>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
     if x.is_empty() {
         return DMatrix::zeros_generic(nalgebra::Dyn(f(&seeds).len()), nalgebra::Dyn(0));
@@ -320,7 +320,7 @@ where
     T: Float + nalgebra::Scalar,
     F: Fn(&[DualVec<T, N>]) -> Vec<DualVec<T, N>>,
 {
-    let _nesting = nesting::record_perturbation::<DualVec<T, N>>();
+    let _nesting = nesting::record_perturbation::<DualVec<T, N>, F>();
     const { assert!(N > 0, "the chunk size must be at least 1") };
     let mut buf = vec![DualVec::constant(T::zero()); x.len()];
     if x.is_empty() {
@@ -364,7 +364,7 @@ where
     T: Float,
     F: FnOnce(&[Dual<T>]) -> Vec<Dual<T>>,
 {
-    let _nesting = nesting::record_perturbation::<Dual<T>>();
+    let _nesting = nesting::record_perturbation::<Dual<T>, F>();
     assert_eq!(
         x.len(),
         v.len(),
@@ -520,7 +520,7 @@ where
     T: Float + nalgebra::Scalar,
     F: Fn(&[HyperDualVec<T, N, N>]) -> HyperDualVec<T, N, N>,
 {
-    let _nesting = nesting::record_perturbation::<HyperDualVec<T, N, N>>();
+    let _nesting = nesting::record_perturbation::<HyperDualVec<T, N, N>, F>();
     let n = x.len();
     let mut hess = DMatrix::from_element(n, n, T::zero());
     let mut grad = vec![T::zero(); n];
@@ -580,7 +580,7 @@ where
     T: Float,
     F: Fn(&[HyperDualVec<T, DEFAULT_CHUNK, 1>]) -> HyperDualVec<T, DEFAULT_CHUNK, 1>,
 {
-    let _nesting = nesting::record_perturbation::<HyperDualVec<T, DEFAULT_CHUNK, 1>>();
+    let _nesting = nesting::record_perturbation::<HyperDualVec<T, DEFAULT_CHUNK, 1>, F>();
     assert_eq!(
         x.len(),
         v.len(),

@@ -11,13 +11,20 @@
 //! with a tag per call; here each call records its dual type for the duration of the call,
 //! and a call whose type is already recorded panics, naming the fix.
 //!
+//! A nested call of the same dual type into a function of the *same* type is let through: it
+//! is the same closure or function called again (recursion, or a rayon task of the same
+//! parallel map run by a thread waiting inside the first), which cannot have captured the
+//! running call's variables — only a function defined inside the running one, or given its
+//! variables, can.
+//!
 //! What the record cannot see (documented on [`independent`]): a nested call on another
-//! thread (a dual number sent to a scoped thread or a rayon task), duals built by hand, and
-//! calls below 16 levels of nesting whose type first appears there. And what it refuses
-//! although nothing is confused: a plain-number routine using forward mode inside a
-//! derivative call of its type, and — with rayon — another task's derivative call that a
-//! thread blocked inside a derivative call (in `join`, `scope`, a parallel iterator) runs
-//! while it waits; `independent` lets both through.
+//! thread (a dual number sent to a scoped thread or a rayon task), duals built by hand,
+//! recursion through one closure that passes the running call's variables on, and calls below
+//! 16 levels of nesting whose type first appears there. And what it refuses although nothing
+//! is confused: a plain-number routine using forward mode inside a derivative call of its
+//! type, and, with rayon, a task of *another* function's derivative call that a thread blocked
+//! inside a derivative call (in `join`, `scope`, a parallel iterator) runs while it waits;
+//! `independent` lets both through.
 
 use std::cell::Cell;
 
@@ -25,16 +32,19 @@ use std::cell::Cell;
 /// counted, and checked against the recorded types, but not recorded themselves).
 const RECORDED_INNER: usize = 15;
 
+/// A running call's dual type and the type of the function it differentiates.
+type Entry = (&'static str, &'static str);
+
 // Plain `Copy` cells without destructors, so that derivative calls work to a thread's very
 // end (in another thread-local's destructor too).
 thread_local! {
     /// How many derivative calls are running on this thread.
     static ACTIVE: Cell<usize> = const { Cell::new(0) };
-    /// The dual type of the outermost running call (meaningful while `ACTIVE > 0`).
-    static OUTERMOST: Cell<&'static str> = const { Cell::new("") };
-    /// The dual types of the running calls inside the outermost one, outermost first (the
-    /// first `ACTIVE − 1` entries, at most [`RECORDED_INNER`], are meaningful).
-    static INNER: Cell<[&'static str; RECORDED_INNER]> = const { Cell::new([""; RECORDED_INNER]) };
+    /// The outermost running call (meaningful while `ACTIVE > 0`).
+    static OUTERMOST: Cell<Entry> = const { Cell::new(("", "")) };
+    /// The running calls inside the outermost one, outermost first (the first `ACTIVE − 1`
+    /// entries, at most [`RECORDED_INNER`], are meaningful).
+    static INNER: Cell<[Entry; RECORDED_INNER]> = const { Cell::new([("", ""); RECORDED_INNER]) };
 }
 
 /// A running derivative call's entry in this thread's record, removed when dropped (also
@@ -49,24 +59,29 @@ pub struct Perturbation {
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
-/// Records a derivative call seeding perturbations of type `D` for the life of the returned
-/// guard: what every derivative function of this crate does (see [`independent`]), exposed
-/// for adroit-reverse's functions that seed adroit-forward's dual types.
+/// Records a derivative call seeding perturbations of type `D` into a function of type `F`
+/// for the life of the returned guard: what every derivative function of this crate does (see
+/// [`independent`]), exposed for adroit-reverse's functions that seed adroit-forward's dual
+/// types.
 ///
 /// # Panics
-/// If a call seeding `D` is already running on this thread (perturbation confusion would
-/// follow), unless the thread is unwinding from a panic (a destructor computing a derivative
-/// then is let through rather than aborting the process).
+/// If a call seeding `D` into a function of another type is already running on this thread
+/// (perturbation confusion would follow: only a function defined inside the running one, or
+/// given its variables, can read them), unless the thread is unwinding from a panic (a
+/// destructor computing a derivative then is let through rather than aborting the process). A
+/// call of the same function type is let through: it is the same closure or function called
+/// again (recursion, or — with rayon — another task of one parallel map run by a thread
+/// waiting inside the first), which cannot have captured the running call's variables.
 #[doc(hidden)]
 #[track_caller]
 #[inline]
-pub fn record_perturbation<D>() -> Perturbation {
-    let name = std::any::type_name::<D>();
+pub fn record_perturbation<D, F>() -> Perturbation {
+    let entry = (std::any::type_name::<D>(), std::any::type_name::<F>());
     let active = ACTIVE.get();
     if active == 0 {
-        OUTERMOST.set(name);
+        OUTERMOST.set(entry);
     } else {
-        enter_nested(name, active);
+        enter_nested(entry, active);
     }
     ACTIVE.set(active + 1);
     Perturbation {
@@ -74,21 +89,22 @@ pub fn record_perturbation<D>() -> Perturbation {
     }
 }
 
-/// [`record_perturbation`] inside `active` running calls: refuses a type already running, else
-/// records it.
+/// [`record_perturbation`] inside `active` running calls: refuses the dual type of a running
+/// call into another function, else records the entry.
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn enter_nested(name: &'static str, active: usize) {
-    let same = |other: &str| std::ptr::eq(other, name) || other == name;
+fn enter_nested(entry: Entry, active: usize) {
+    let same = |a: &str, b: &str| std::ptr::eq(a, b) || a == b;
+    let conflicts = |(dual, function): &Entry| same(dual, entry.0) && !same(function, entry.1);
     let mut inner = INNER.get();
     let recorded = (active - 1).min(RECORDED_INNER);
-    let repeated = same(OUTERMOST.get()) || inner[..recorded].iter().any(|n| same(n));
-    if repeated && !std::thread::panicking() {
-        confusion(name);
+    let confused = conflicts(&OUTERMOST.get()) || inner[..recorded].iter().any(conflicts);
+    if confused && !std::thread::panicking() {
+        confusion(entry.0);
     }
     if let Some(slot) = inner.get_mut(active - 1) {
-        *slot = name;
+        *slot = entry;
         INNER.set(inner);
     }
 }
@@ -111,9 +127,10 @@ fn confusion(name: &str) -> ! {
          its perturbation read as the inner one's (perturbation confusion: d/dx x·(d/dy (x + y) \
          at y = 1) would give 2, not 1). Nest one level up: lift the inner point and the \
          captured variables — `derivative(|y| Dual::constant(x) + y, Dual::constant(1.0))` \
-         runs on Dual<Dual<…>> — or write the inner code generically over the outer type. If the inner call reads nothing of the \
-         outer one (a derivative of plain numbers, e.g. a library routine given `x.value()`), \
-         run it inside `adroit_forward::independent(|| …)`."
+         runs on Dual<Dual<…>> — or write the inner code generically over the outer type. \
+         If the inner call reads nothing of the outer one (a derivative of plain numbers, e.g. \
+         a library routine given `x.value()`), run it inside \
+         `adroit_forward::independent(|| …)`."
     )
 }
 
@@ -129,15 +146,18 @@ fn confusion(name: &str) -> ! {
 ///
 /// Also for parallel code inside a derivative call: a thread that blocks in rayon's `join`,
 /// `scope` or a parallel iterator may run other tasks meanwhile, and a task's own derivative
-/// call of the same type would be refused as if nested — run such a parallel section inside
-/// `independent`.
+/// call of the same dual type into another function would be refused as if nested (a task of
+/// the same function, as in a parallel map of one derivative call, is let through) — run such
+/// a parallel section inside `independent`.
 ///
 /// Limits of the check this lifts: it is per thread (a dual number sent to another thread and
 /// differentiated there again is not seen), it sees only this crate's functions (and
-/// adroit-reverse's `hvp`, `hessian`, `MatVar::map`, `zip_map`), not duals built by hand, and
-/// it records the types of 16 nested levels (a type that first appears deeper is not refused).
-/// A destructor running while a panic unwinds is not refused either (a panic there would
-/// abort the process).
+/// adroit-reverse's `hvp`, `hessian`, `MatVar::map`, `zip_map`), not duals built by hand, it
+/// lets a call of the running function's own type through (recursion through one closure that
+/// passes the running call's variables to the nested call is not seen), and it records the
+/// types of 16 nested levels (a type that first appears deeper is not refused). A destructor
+/// running while a panic unwinds is not refused either (a panic there would abort the
+/// process).
 ///
 /// # Example
 /// ```
@@ -158,8 +178,8 @@ pub fn independent<R>(f: impl FnOnce() -> R) -> R {
     /// Puts the enclosing calls' record back when `f` returns or panics.
     struct Restore {
         active: usize,
-        outermost: &'static str,
-        inner: [&'static str; RECORDED_INNER],
+        outermost: Entry,
+        inner: [Entry; RECORDED_INNER],
     }
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -183,16 +203,18 @@ mod tests {
     #[test]
     fn the_record_is_emptied_after_calls_and_panics() {
         {
-            let _outer = record_perturbation::<f64>();
-            let _inner = record_perturbation::<f32>();
+            let _outer = record_perturbation::<f64, ()>();
+            let _inner = record_perturbation::<f32, ()>();
             assert_eq!(ACTIVE.get(), 2);
-            assert_eq!(INNER.get()[0], std::any::type_name::<f32>());
+            assert_eq!(INNER.get()[0].0, std::any::type_name::<f32>());
+            // The same dual type into a function of the same type: let through.
+            let _same = record_perturbation::<f64, ()>();
         }
         assert_eq!(ACTIVE.get(), 0);
         let panicked = std::panic::catch_unwind(|| {
-            let _outer = record_perturbation::<f64>();
-            let _inner = record_perturbation::<f32>();
-            let _again = record_perturbation::<f64>();
+            let _outer = record_perturbation::<f64, ()>();
+            let _inner = record_perturbation::<f32, ()>();
+            let _again = record_perturbation::<f64, u8>();
         });
         assert!(panicked.is_err());
         assert_eq!(ACTIVE.get(), 0);
@@ -205,20 +227,21 @@ mod tests {
         // Depth 18: the outermost type, 15 recorded inner ones ([u8; 1] to [u8; 15]), two more.
         macro_rules! recorded {
             ($($k:literal)*) => {
-                vec![$( record_perturbation::<[u8; $k]>() ),*]
+                vec![$( record_perturbation::<[u8; $k], ()>() ),*]
             };
         }
         let guards = recorded!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17);
         assert_eq!(ACTIVE.get(), 18);
         for refused in [0, 5, 15] {
             let again = std::panic::catch_unwind(|| match refused {
-                0 => drop(record_perturbation::<[u8; 0]>()),
-                5 => drop(record_perturbation::<[u8; 5]>()),
-                _ => drop(record_perturbation::<[u8; 15]>()),
+                0 => drop(record_perturbation::<[u8; 0], u8>()),
+                5 => drop(record_perturbation::<[u8; 5], u8>()),
+                _ => drop(record_perturbation::<[u8; 15], u8>()),
             });
             assert!(again.is_err(), "[u8; {refused}] was let through");
         }
-        drop(record_perturbation::<[u8; 17]>()); // not recorded: let through
+        drop(record_perturbation::<[u8; 17], u8>()); // not recorded: let through
+        drop(record_perturbation::<[u8; 5], ()>()); // the same function type: let through
         assert_eq!(ACTIVE.get(), 18);
         drop(guards);
         assert_eq!(ACTIVE.get(), 0);

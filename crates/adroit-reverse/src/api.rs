@@ -271,7 +271,7 @@ where
     F: Fn(&[Var<DualVec<T, HESSIAN_CHUNK>>]) -> Var<DualVec<T, HESSIAN_CHUNK>>,
 {
     // Recorded as in `hvp`.
-    let _nesting = adroit_forward::record_perturbation::<DualVec<T, HESSIAN_CHUNK>>();
+    let _nesting = adroit_forward::record_perturbation::<DualVec<T, HESSIAN_CHUNK>, F>();
     let n = x.len();
     let mut hess = DMatrix::from_element(n, n, T::zero());
     let mut primal = None;
@@ -327,7 +327,7 @@ where
     );
     // The point's duals carry a perturbation: recorded as adroit-forward's functions do, so
     // that `f` cannot confuse it with an enclosing forward-mode call's (nor start another).
-    let _nesting = adroit_forward::record_perturbation::<Dual<T>>();
+    let _nesting = adroit_forward::record_perturbation::<Dual<T>, F>();
     let point: Vec<Dual<T>> = x.iter().zip(v).map(|(&a, &b)| Dual::new(a, b)).collect();
     gradient(f, &point).iter().map(Dual::tangent).collect()
 }

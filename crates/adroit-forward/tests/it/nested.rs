@@ -363,3 +363,25 @@ fn calls_of_one_type_on_other_threads_are_independent() {
     );
     assert_eq!(d, 12.0);
 }
+
+/// A nested call of the same dual type into a function of the same type is the same closure
+/// called again — here recursion through plain numbers, as a rayon task of one parallel map
+/// run by a waiting thread would be — and is let through: it cannot have captured the running
+/// call's variables.
+#[test]
+fn the_same_closure_called_again_inside_itself_is_let_through() {
+    // f₀(a) = d/dt sin t = cos a; fₙ(a) = d/dt [t · fₙ₋₁(value of t)] = fₙ₋₁(a): cos a.
+    fn slope(n: u32, a: f64) -> f64 {
+        derivative(
+            |t: Dual<f64>| {
+                if n == 0 {
+                    t.sin()
+                } else {
+                    t * slope(n - 1, t.value())
+                }
+            },
+            a,
+        )
+    }
+    assert_eq!(slope(3, 0.7), 0.7_f64.cos());
+}

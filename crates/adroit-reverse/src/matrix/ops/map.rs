@@ -103,7 +103,7 @@ impl<T: MatScalar> MatVar<T> {
     #[track_caller]
     pub fn map<F: Fn(Dual<T>) -> Dual<T>>(self, f: F) -> Self {
         // `f` runs on duals seeded here: recorded against perturbation confusion.
-        let _nesting = adroit_forward::record_perturbation::<Dual<T>>();
+        let _nesting = adroit_forward::record_perturbation::<Dual<T>, F>();
         self.map_with_derivative(|x| {
             let out = f(Dual::variable(x));
             (out.value(), out.tangent())

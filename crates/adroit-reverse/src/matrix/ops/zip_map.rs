@@ -210,7 +210,7 @@ impl<T: MatScalar> MatVar<T> {
         let parents = inputs.map(|m| m.index());
         Self::nary_op(inputs, |values| {
             // `f` runs on duals this crate seeds: recorded against perturbation confusion.
-            let _nesting = adroit_forward::record_perturbation::<DualVec<T, K>>();
+            let _nesting = adroit_forward::record_perturbation::<DualVec<T, K>, F>();
             let (value, partials) = evaluate_dispatched(values, shape, &f);
             let backward = ZipMap {
                 parents,
