@@ -15,7 +15,8 @@
 //! is the same closure or function called again (recursion, or a rayon task of the same
 //! parallel map run by a thread waiting inside the first), which cannot have captured the
 //! running call's variables — only a function defined inside the running one, or given its
-//! variables, can.
+//! variables, can. Not for trait objects (`Box<dyn Fn…>`, `&dyn Fn…`): every closure behind
+//! one has its type.
 //!
 //! What the record cannot see (documented on [`independent`]): a nested call on another
 //! thread (a dual number sent to a scoped thread or a rayon task), duals built by hand,
@@ -71,7 +72,8 @@ pub struct Perturbation {
 /// destructor computing a derivative then is let through rather than aborting the process). A
 /// call of the same function type is let through: it is the same closure or function called
 /// again (recursion, or — with rayon — another task of one parallel map run by a thread
-/// waiting inside the first), which cannot have captured the running call's variables.
+/// waiting inside the first), which cannot have captured the running call's variables; not
+/// for a trait object (`Box<dyn Fn…>`), whose type every closure behind one shares.
 #[doc(hidden)]
 #[track_caller]
 #[inline]
@@ -96,7 +98,10 @@ pub fn record_perturbation<D, F>() -> Perturbation {
 #[track_caller]
 fn enter_nested(entry: Entry, active: usize) {
     let same = |a: &str, b: &str| std::ptr::eq(a, b) || a == b;
-    let conflicts = |(dual, function): &Entry| same(dual, entry.0) && !same(function, entry.1);
+    // A trait object's type (`Box<dyn Fn…>`, `&dyn Fn…`) is shared by every closure behind
+    // it: never taken for the same function.
+    let same_function = |a: &str| same(a, entry.1) && !entry.1.contains("dyn ");
+    let conflicts = |(dual, function): &Entry| same(dual, entry.0) && !same_function(function);
     let mut inner = INNER.get();
     let recorded = (active - 1).min(RECORDED_INNER);
     let confused = conflicts(&OUTERMOST.get()) || inner[..recorded].iter().any(conflicts);
@@ -245,5 +250,20 @@ mod tests {
         assert_eq!(ACTIVE.get(), 18);
         drop(guards);
         assert_eq!(ACTIVE.get(), 0);
+    }
+
+    /// A trait object's type is shared by every closure behind one: a nested call of the same
+    /// dual type through it is refused, unlike a concrete function type.
+    #[test]
+    fn a_trait_object_is_never_taken_for_the_same_function() {
+        type Boxed = Box<dyn Fn(f64) -> f64>;
+        let refused = std::panic::catch_unwind(|| {
+            let _outer = record_perturbation::<f64, Boxed>();
+            let _inner = record_perturbation::<f64, Boxed>();
+        });
+        assert!(refused.is_err());
+        let _outer = record_perturbation::<f64, fn(f64) -> f64>();
+        let _inner = record_perturbation::<f64, fn(f64) -> f64>();
+        assert_eq!(ACTIVE.get(), 2);
     }
 }

@@ -385,3 +385,18 @@ fn the_same_closure_called_again_inside_itself_is_let_through() {
     }
     assert_eq!(slope(3, 0.7), 0.7_f64.cos());
 }
+
+/// Closures behind trait objects share one type (`Box<dyn Fn…>`): a confused nested call
+/// through two boxed closures is refused, not taken for the same function called again.
+#[test]
+fn boxed_closures_are_not_taken_for_the_same_function() {
+    type Objective<'a> = Box<dyn Fn(Dual<f64>) -> Dual<f64> + 'a>;
+    let message = panic_message(|| {
+        let outer: Objective = Box::new(|x| {
+            let inner: Objective = Box::new(move |y| x + y);
+            x * derivative(inner, 1.0)
+        });
+        derivative(outer, 1.0);
+    });
+    assert!(message.contains("perturbation confusion"), "{message}");
+}
