@@ -16,7 +16,10 @@
 //! parallel map run by a thread waiting inside the first), which cannot have captured the
 //! running call's variables — only a function defined inside the running one, or given its
 //! variables, can. Not for trait objects (`Box<dyn Fn…>`, `&dyn Fn…`): every closure behind
-//! one has its type.
+//! one has its type. Types are compared by `std::any::type_name`, which names every closure
+//! of one function alike (`f::{{closure}}`): two different closures of one function, one
+//! running inside the other's derivative call and given its variables (through recursion of
+//! that function), are taken for the same function and not refused.
 //!
 //! What the record cannot see (documented on [`independent`]): a nested call on another
 //! thread (a dual number sent to a scoped thread or a rayon task), duals built by hand,
@@ -158,8 +161,9 @@ fn confusion(name: &str) -> ! {
 /// Limits of the check this lifts: it is per thread (a dual number sent to another thread and
 /// differentiated there again is not seen), it sees only this crate's functions (and
 /// adroit-reverse's `hvp`, `hessian`, `MatVar::map`, `zip_map`), not duals built by hand, it
-/// lets a call of the running function's own type through (recursion through one closure that
-/// passes the running call's variables to the nested call is not seen), and it records the
+/// lets a call into a function of the running one's type name through (a function recursing
+/// with the running call's variables, through one closure or two closures of one function —
+/// `type_name` names them alike — is not seen), and it records the
 /// types of 16 nested levels (a type that first appears deeper is not refused). A destructor
 /// running while a panic unwinds is not refused either (a panic there would abort the
 /// process).
