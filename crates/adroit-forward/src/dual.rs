@@ -18,11 +18,12 @@ use num_traits::Float;
 /// arguments, though: in `derivative(|x| x * derivative(|y| x + y, 1.0), 1.0)` the literal
 /// makes the inner variable a `Dual<f64>` like the captured `x`, which would confuse the two
 /// perturbations (2 instead of 1); [`derivative`](crate::derivative) and the other functions
-/// of this crate refuse a call nested in one of the same type, with a panic naming the fix:
-/// nest one level up, lifting the inner point and the captured variables (below), or use
-/// [`independent`](crate::independent) for code of plain numbers. The check is per thread
-/// and sees only the library's functions, not dual numbers built by hand (its limits:
-/// [`independent`](crate::independent)).
+/// of this crate refuse a call nested in a running one of the same dual type into another
+/// function, with a panic naming the fix: nest one level up, lifting the inner point and the
+/// captured variables (below), or use [`independent`](crate::independent) for code of plain
+/// numbers. The check is per thread, sees only the library's functions (not dual numbers
+/// built by hand) and tells functions apart by type name; its limits are listed on
+/// [`independent`](crate::independent).
 ///
 /// ```
 /// use adroit_forward::{Dual, derivative};

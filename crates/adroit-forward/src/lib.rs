@@ -15,9 +15,10 @@
 //! primal type, e.g. `Dual::constant(2.0)`), `Sum`, `Product`, and, over `f32`/`f64`,
 //! `nalgebra::RealField`, so
 //! `DMatrix<Dual<f64>>` supports LU, Cholesky, QR, `solve`, `determinant`, `try_inverse` and
-//! `SymmetricEigen`. Nesting (`Dual<Dual<f64>>`) works and cannot silently confuse
-//! perturbations: a derivative call nested in one of its own number type, which would, panics
-//! (see [`Dual`], and [`independent`] for plain-number routines inside a derivative).
+//! `SymmetricEigen`. Nesting (`Dual<Dual<f64>>`) works, and a derivative call nested in a
+//! running one of its own number type — which would confuse their perturbations — panics
+//! (see [`Dual`]; the check's limits and [`independent`], for plain-number routines inside a
+//! derivative, are documented there).
 //! [`StopGradient`] cuts a derivative in generic code (`S: Float + StopGradient`), on plain
 //! floats, every dual type and adroit-reverse's `Var`.
 //!

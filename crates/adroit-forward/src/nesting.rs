@@ -15,16 +15,17 @@
 //! is the same closure or function called again (recursion, or a rayon task of the same
 //! parallel map run by a thread waiting inside the first), which cannot have captured the
 //! running call's variables — only a function defined inside the running one, or given its
-//! variables, can. Not for trait objects (`Box<dyn Fn…>`, `&dyn Fn…`): every closure behind
-//! one has its type. Types are compared by `std::any::type_name`, which names every closure
-//! of one function alike (`f::{{closure}}`): two different closures of one function, one
-//! running inside the other's derivative call and given its variables (through recursion of
-//! that function), are taken for the same function and not refused.
+//! variables, can. Not for trait objects (`Box<dyn Fn…>`, `&dyn Fn…`) or function pointers,
+//! whose type many functions share. Types are compared by `std::any::type_name`, which names
+//! every closure of one function alike (`f::{{closure}}`): two different closures of one
+//! function, one running inside the other's derivative call and handed its variables
+//! (through recursion of that function, or shared state such as a `Cell`), are taken for the
+//! same function and not refused.
 //!
 //! What the record cannot see (documented on [`independent`]): a nested call on another
-//! thread (a dual number sent to a scoped thread or a rayon task), duals built by hand,
-//! recursion through one closure that passes the running call's variables on, and calls below
-//! 16 levels of nesting whose type first appears there. And what it refuses although nothing
+//! thread (a dual number sent to a scoped thread or a rayon task), duals built by hand, the
+//! running call's variables handed on to a closure of the same type name, and calls below 16
+//! levels of nesting whose type first appears there. And what it refuses although nothing
 //! is confused: a plain-number routine using forward mode inside a derivative call of its
 //! type, and, with rayon, a task of *another* function's derivative call that a thread blocked
 //! inside a derivative call (in `join`, `scope`, a parallel iterator) runs while it waits;
@@ -76,7 +77,7 @@ pub struct Perturbation {
 /// call of the same function type is let through: it is the same closure or function called
 /// again (recursion, or — with rayon — another task of one parallel map run by a thread
 /// waiting inside the first), which cannot have captured the running call's variables; not
-/// for a trait object (`Box<dyn Fn…>`), whose type every closure behind one shares.
+/// for a trait object (`Box<dyn Fn…>`) or a function pointer, whose type many functions share.
 #[doc(hidden)]
 #[track_caller]
 #[inline]
@@ -102,8 +103,10 @@ pub fn record_perturbation<D, F>() -> Perturbation {
 fn enter_nested(entry: Entry, active: usize) {
     let same = |a: &str, b: &str| std::ptr::eq(a, b) || a == b;
     // A trait object's type (`Box<dyn Fn…>`, `&dyn Fn…`) is shared by every closure behind
-    // it: never taken for the same function.
-    let same_function = |a: &str| same(a, entry.1) && !entry.1.contains("dyn ");
+    // it, a function pointer's by every function of its signature: never taken for the same
+    // function.
+    let erased = entry.1.contains("dyn ") || entry.1.contains("fn(");
+    let same_function = |a: &str| same(a, entry.1) && !erased;
     let conflicts = |(dual, function): &Entry| same(dual, entry.0) && !same_function(function);
     let mut inner = INNER.get();
     let recorded = (active - 1).min(RECORDED_INNER);
@@ -159,14 +162,14 @@ fn confusion(name: &str) -> ! {
 /// a parallel section inside `independent`.
 ///
 /// Limits of the check this lifts: it is per thread (a dual number sent to another thread and
-/// differentiated there again is not seen), it sees only this crate's functions (and
-/// adroit-reverse's `hvp`, `hessian`, `MatVar::map`, `zip_map`), not duals built by hand, it
-/// lets a call into a function of the running one's type name through (a function recursing
-/// with the running call's variables, through one closure or two closures of one function —
-/// `type_name` names them alike — is not seen), and it records the
-/// types of 16 nested levels (a type that first appears deeper is not refused). A destructor
-/// running while a panic unwinds is not refused either (a panic there would abort the
-/// process).
+/// differentiated there again is not seen); it sees only this crate's functions (and
+/// adroit-reverse's `hvp`, `hessian`, `MatVar::map`, `zip_map`), not duals built by hand; it
+/// lets a nested call into a function of the running one's type name through unless that is a
+/// trait object or a function pointer (so the running call's variables handed on to a closure
+/// of the same name — by recursion, or through shared state such as a `Cell`; `type_name`
+/// names every closure of one function alike — are not seen); and it records the types of 16
+/// nested levels (a type that first appears deeper is not refused). A destructor running
+/// while a panic unwinds is not refused either (a panic there would abort the process).
 ///
 /// # Example
 /// ```
@@ -256,8 +259,8 @@ mod tests {
         assert_eq!(ACTIVE.get(), 0);
     }
 
-    /// A trait object's type is shared by every closure behind one: a nested call of the same
-    /// dual type through it is refused, unlike a concrete function type.
+    /// A trait object's or function pointer's type is shared by many functions: a nested call
+    /// of the same dual type through one is refused, unlike a concrete function type.
     #[test]
     fn a_trait_object_is_never_taken_for_the_same_function() {
         type Boxed = Box<dyn Fn(f64) -> f64>;
@@ -266,8 +269,12 @@ mod tests {
             let _inner = record_perturbation::<f64, Boxed>();
         });
         assert!(refused.is_err());
-        let _outer = record_perturbation::<f64, fn(f64) -> f64>();
-        let _inner = record_perturbation::<f64, fn(f64) -> f64>();
-        assert_eq!(ACTIVE.get(), 2);
+        // Nor is a function pointer's (every function of its signature has it).
+        let refused = std::panic::catch_unwind(|| {
+            let _outer = record_perturbation::<f64, fn(f64) -> f64>();
+            let _inner = record_perturbation::<f64, fn(f64) -> f64>();
+        });
+        assert!(refused.is_err());
+        assert_eq!(ACTIVE.get(), 0);
     }
 }

@@ -400,3 +400,27 @@ fn boxed_closures_are_not_taken_for_the_same_function() {
     });
     assert!(message.contains("perturbation confusion"), "{message}");
 }
+
+/// Helpers that take type-erased functions (`&dyn Fn`), a common API shape: every call through
+/// one has the same function type, so the confused nesting is refused, not let through as
+/// the same function called again (a review measured 2 for 1 through such helpers).
+#[test]
+fn nesting_through_type_erased_helpers_is_refused() {
+    fn d_dyn(f: &dyn Fn(Dual<f64>) -> Dual<f64>, x: f64) -> f64 {
+        derivative(f, x)
+    }
+    fn g_dyn(f: &dyn Fn(&[Dual<f64>]) -> Dual<f64>, x: &[f64]) -> Vec<f64> {
+        gradient(f, x)
+    }
+    let message = panic_message(|| {
+        d_dyn(&|x| x * Dual::constant(d_dyn(&|y| x + y, 1.0)), 1.0);
+    });
+    assert!(message.contains("perturbation confusion"), "{message}");
+    let message = panic_message(|| {
+        g_dyn(
+            &|x| x[0] * Dual::constant(g_dyn(&|y| x[0] + y[0], &[1.0])[0]),
+            &[1.0],
+        );
+    });
+    assert!(message.contains("perturbation confusion"), "{message}");
+}
