@@ -556,10 +556,7 @@ fn forward_calls_nested_in_seeded_reverse_functions_cannot_confuse_perturbations
     use adroit_reverse::matrix::{self, MatVar};
     let refused = |f: Box<dyn FnOnce() + std::panic::UnwindSafe>| {
         let payload = std::panic::catch_unwind(f).expect_err("must be refused");
-        let message = payload
-            .downcast_ref::<String>()
-            .cloned()
-            .unwrap_or_default();
+        let message = crate::misuse::panic_message(payload);
         assert!(message.contains("perturbation confusion"), "{message}");
     };
     // map's element function: d/dy [y·(d/dz (y + z))] = 1, a confused call would give 2.

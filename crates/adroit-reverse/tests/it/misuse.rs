@@ -59,7 +59,8 @@ fn outer_variable_used_in_an_inner_scope() {
     );
 }
 
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+/// The message of a panic's payload (`String` or `&str`; empty otherwise).
+pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     match payload.downcast::<String>() {
         Ok(s) => *s,
         Err(payload) => payload

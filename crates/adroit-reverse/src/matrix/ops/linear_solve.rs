@@ -75,6 +75,13 @@ impl<T: MatScalar> Factors<T> {
         }
     }
 
+    /// `A⁻ᵀ`, by [`solve_transposed`](Self::solve_transposed) of the identity (NaN columns at
+    /// a singular `A`).
+    fn inverse_transposed(&self) -> DMatrix<T> {
+        let n = self.u.nrows();
+        self.solve_transposed(&DMatrix::identity(n, n))
+    }
+
     /// `ln|det A| = Σ ln|Uᵢᵢ|`.
     fn log_abs_det(&self) -> T {
         let ln_abs = |d: T| num_traits::Float::ln(num_traits::Float::abs(d));
@@ -142,10 +149,9 @@ impl<T: MatScalar> Backward<T> for LogAbsDet<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         // A zero cotangent contributes nothing (and skips forming A⁻ᵀ).
         if !g[0].is_zero() && grads.wants(self.a) {
-            let inverse_t = self.inverse_t.get_or_init(|| {
-                let n = self.factors.u.nrows();
-                self.factors.solve_transposed(&DMatrix::identity(n, n))
-            });
+            let inverse_t = self
+                .inverse_t
+                .get_or_init(|| self.factors.inverse_transposed());
             let mut contribution = pool::copy(inverse_t);
             contribution *= g[0];
             grads.accumulate(self.a, contribution);
@@ -189,10 +195,9 @@ impl<T: MatScalar> LogAbsDet<T> {
             factors,
             inverse_t,
         } = *self;
-        let mut contribution = inverse_t.into_inner().unwrap_or_else(|| {
-            let n = factors.u.nrows();
-            factors.solve_transposed(&DMatrix::identity(n, n))
-        });
+        let mut contribution = inverse_t
+            .into_inner()
+            .unwrap_or_else(|| factors.inverse_transposed());
         contribution *= cotangent;
         grads.accumulate(a, contribution);
     }
