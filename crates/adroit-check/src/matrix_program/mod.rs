@@ -32,6 +32,7 @@
 mod check;
 mod decode;
 mod expr;
+mod magnitude;
 mod scalar_eval;
 mod sum_order;
 mod tape_eval;

@@ -422,7 +422,7 @@ impl MatProgram {
     /// The result at `inputs`, the results of the nodes whose formulas differ between the
     /// tapes (softmax, log-softmax, log-sum-exp) nudged by an ulp while a probe runs
     /// ([`sum_order::nudge_formula_result`]).
-    fn eval_probed<S: Float>(&self, inputs: &[Vec<S>]) -> Vec<S> {
+    pub(crate) fn eval_probed<S: Float>(&self, inputs: &[Vec<S>]) -> Vec<S> {
         self.expr
             .eval_hooked(&self.grids_of(inputs), &mut |node, mut g| {
                 let formula = matches!(
