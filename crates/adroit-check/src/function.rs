@@ -1,18 +1,19 @@
 //! [`GenericFn`]: a function written once for every `Float` type, so a checker can evaluate it
 //! in `f64`, on forward duals and on reverse variables.
 
-use adroit_forward::{Decompositions, SpecialFunctions, StopGradient};
+use adroit_forward::{ChainRule, Decompositions, SpecialFunctions, StopGradient};
 
 /// A function `ℝⁿ → ℝᵐ` written generically over [`SpecialFunctions`] (`num_traits::Float`
 /// and `erf`/`erfc`), [`Decompositions`] (`nalgebra::RealField` with exact-derivative SVD and
-/// symmetric eigendecomposition) and [`StopGradient`] (`x.stop_gradient()`), which every number
-/// type the checks use implements (`f32`, `f64`, adroit's duals, `Var`). An implementation asks of `S` only what it uses:
+/// symmetric eigendecomposition), [`StopGradient`] (`x.stop_gradient()`) and [`ChainRule`]
+/// (custom rules: `x.apply_unary(MyRule)`), which every number type the checks use implements
+/// (`f32`, `f64`, adroit's duals, `Var`). An implementation asks of `S` only what it uses:
 /// `fn eval<S: Float>` when it needs no `erf` (as in the example below), or
 /// `fn eval<S: Decompositions>` for code through nalgebra's LU, QR, Cholesky, `solve` or
 /// `S::svd`/`S::symmetric_eigen` (not both `Float` and `RealField`: methods both define, such
 /// as `exp`, would be ambiguous, error E0034). Code that calls `eval` generically must bound
-/// its type by all three traits (an `S: Float` alone no longer suffices since `erf`/`erfc`,
-/// then the decompositions and `stop_gradient` joined the bound).
+/// its type by all four traits (an `S: Float` alone no longer suffices since `erf`/`erfc`,
+/// then the decompositions, `stop_gradient` and custom rules joined the bound).
 ///
 /// Closures cannot be generic, so a checked function is a type implementing this trait; the
 /// [`generic_fn!`](crate::generic_fn) macro writes one from a closure-like expression.
@@ -51,6 +52,37 @@ use adroit_forward::{Decompositions, SpecialFunctions, StopGradient};
 /// assert!(gradcheck(&LogDet, &[0.5, 1.0], &options).is_ok());
 /// assert!(hessian_check(&LogDet, &[0.5, 1.0], &options).is_ok());
 /// ```
+///
+/// A custom rule of adroit-forward (its value and derivative in one `eval`, the forward
+/// counterpart of `custom_jvp`), checked against finite differences in every mode — a wrong
+/// derivative in the rule fails:
+/// ```
+/// use adroit_check::adroit_forward::{ChainRule, rules::UnaryRule};
+/// use adroit_check::num_traits::Float;
+/// use adroit_check::{GenericFn, Options, gradcheck, hessian_check};
+///
+/// /// ln(1 + eˣ), derivative the logistic function (squared when `wrong`).
+/// #[derive(Clone, Copy)]
+/// struct Softplus {
+///     wrong: bool,
+/// }
+/// impl UnaryRule for Softplus {
+///     fn eval<S: Float>(self, x: S) -> (S, S) {
+///         let d = (S::one() + (-x).exp()).recip();
+///         (x.exp().ln_1p(), if self.wrong { d * d } else { d })
+///     }
+/// }
+/// struct F(Softplus);
+/// impl GenericFn for F {
+///     fn eval<S: Float + ChainRule>(&self, x: &[S]) -> Vec<S> {
+///         vec![x[0].apply_unary(self.0) * x[1]]
+///     }
+/// }
+/// let options = Options::for_precision::<f64>();
+/// assert!(gradcheck(&F(Softplus { wrong: false }), &[0.3, -1.2], &options).is_ok());
+/// assert!(hessian_check(&F(Softplus { wrong: false }), &[0.3, -1.2], &options).is_ok());
+/// assert!(gradcheck(&F(Softplus { wrong: true }), &[0.3, -1.2], &options).is_err());
+/// ```
 pub trait GenericFn {
     /// `f(x)`.
     ///
@@ -65,12 +97,15 @@ pub trait GenericFn {
     /// let g = generic_fn!(|x| vec![x[0].erf() + x[0].erfc()]);
     /// assert_eq!(g.eval(&[0.5_f64]), vec![1.0]);
     /// ```
-    fn eval<S: SpecialFunctions + Decompositions + StopGradient>(&self, x: &[S]) -> Vec<S>;
+    fn eval<S: SpecialFunctions + Decompositions + StopGradient + ChainRule>(
+        &self,
+        x: &[S],
+    ) -> Vec<S>;
 }
 
 /// Writes a [`GenericFn`] from `|x| body`, where `body` is generic code over
-/// `S: SpecialFunctions + StopGradient` (`num_traits::Float` with `erf`, `erfc` and
-/// `stop_gradient`) returning a `Vec<S>`. For code through nalgebra's matrices and
+/// `S: SpecialFunctions + StopGradient + ChainRule` (`num_traits::Float` with `erf`, `erfc`,
+/// `stop_gradient` and custom rules' `apply_unary`/`apply_binary`) returning a `Vec<S>`. For code through nalgebra's matrices and
 /// decompositions (`S::svd`, `cholesky()`, …) implement [`GenericFn`] on your own type with
 /// `fn eval<S: Decompositions>` instead (see the trait's second example): the macro's `S` is
 /// not a `RealField`, since with both bounds `x.exp()` and the like would be ambiguous.
@@ -104,7 +139,11 @@ macro_rules! generic_fn {
         struct __AdroitGenericFn;
         impl $crate::GenericFn for __AdroitGenericFn {
             #[allow(unused_imports)]
-            fn eval<S: $crate::__private::SpecialFunctions + $crate::__private::StopGradient>(
+            fn eval<
+                S: $crate::__private::SpecialFunctions
+                    + $crate::__private::StopGradient
+                    + $crate::__private::ChainRule,
+            >(
                 &self,
                 $x: &[S],
             ) -> ::std::vec::Vec<S> {

@@ -7,9 +7,10 @@ use num_traits::Float;
 /// it by the chain rule, using the rules of [`rules`](crate::rules).
 ///
 /// Implemented by [`Dual`](crate::Dual), [`DualVec`](crate::DualVec),
-/// [`HyperDualVec`](crate::HyperDualVec) and by the reverse-mode variable of `adroit-reverse`.
-/// All the `num_traits` and `std::ops` implementations of those types are written once, in
-/// terms of this trait.
+/// [`HyperDualVec`](crate::HyperDualVec), by the reverse-mode variable of `adroit-reverse`, and
+/// by plain `f32` and `f64` (no perturbations: a rule gives its value), so a function written
+/// for `S: Float + ChainRule` runs on plain numbers too. All the `num_traits` and `std::ops`
+/// implementations of the dual types are written once, in terms of this trait.
 ///
 /// # Example
 /// ```

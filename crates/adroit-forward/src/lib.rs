@@ -200,11 +200,15 @@
 //! counterpart of JAX's `custom_jvp` and ChainRules.jl's `frule`: implement
 //! [`rules::UnaryRule`] (or [`rules::BinaryRule`]), whose `eval` returns the value and the
 //! derivative, and apply it with [`ChainRule::apply_unary`] (`apply_binary`). One rule serves
-//! every number type: [`Dual`], [`DualVec`], [`HyperDualVec`] and adroit-reverse's `Var`, where
-//! it records one node. Second-order types call `eval` on a dual number and read the second
-//! derivative as the tangent of the first, so `eval` must keep its value's tangent: solve on
-//! the primal value, then take one Newton step in `S` from the root (the same value; its
-//! tangent is the implicit function theorem's), as below. A solver that uses this crate's
+//! every number type: [`Dual`], [`DualVec`], [`HyperDualVec`], adroit-reverse's `Var`, where
+//! it records one node, and plain `f32`/`f64`, where it gives its value — so code written for
+//! `S: Float + ChainRule` runs on all of them. Second-order types call `eval` on a dual number
+//! and read the second derivative as the tangent of the first, so `eval` must keep its value's
+//! tangent: solve on the primal value, then take one Newton step in `S` from the root (the
+//! same value; its tangent is the implicit function theorem's), as below. That step serves
+//! the rule's `eval`, which also returns the derivative; as plain generic code without a rule,
+//! `k` Newton steps in `S` from the root give derivatives exact up to order `2ᵏ − 1` only (one
+//! step: the first derivative, not the second). A solver that uses this crate's
 //! derivatives itself runs inside [`independent`] (it reads only plain numbers; a forward call
 //! of the caller's type would otherwise be refused as nested). (adroit-reverse's `custom_rule`
 //! is the reverse-only form, for code that cannot be written generically.)
@@ -240,6 +244,8 @@
 //! assert!((y * y * y + p * y - 1.0).abs() < 1e-15);
 //! assert!((derivative(|p| p.apply_unary(Root), p) - dy).abs() < 1e-15);
 //! assert!((second_derivative(|p| p.apply_unary(Root), p) - d2y).abs() < 1e-14);
+//! // on a plain number, the rule's value
+//! assert_eq!(p.apply_unary(Root), y);
 //! ```
 //!
 //! # Example
@@ -270,6 +276,7 @@ mod hyper_dual;
 mod lanes;
 mod nalgebra_traits;
 mod nesting;
+mod plain;
 pub mod rules;
 mod scalar_traits;
 mod special;
