@@ -183,7 +183,10 @@ pub const HESSIAN_CHUNK: usize = 12;
 /// `ln Σ exp(xᵢ)` at large `xᵢ`) second derivatives can be finite and wrong, as JAX's and
 /// PyTorch's are: see adroit-forward's crate docs, "Second derivatives near overflow". If the
 /// compiler asks for type annotations (`E0282`) with a closure mixing float literals into the
-/// variables, give the point's type: `&[0.5_f64]`.
+/// variables, give the point's type: `&[0.5_f64]`. The closure's variables are not `Var<T>`
+/// but `Var<DualVec<T, 12>>`: annotating them `|x: &[Var<f64>]|`, or passing a function taking
+/// `&[Var<f64>]`, fails with a type mismatch (`E0631`, "expected closure signature") — write
+/// the function generically (`fn f<S: Float>(x: &[S]) -> S`) and pass `|x| f(x)`, as below.
 ///
 /// # Panics
 /// As [`gradient`]: if `f` returns a variable of another scope, or uses one (see [`Var`]).

@@ -443,3 +443,20 @@ both_precisions! {
     nan_safe => zero_tangent_never_becomes_nan;
     chain_product_convention => chain_product_zero_side;
 }
+
+/// A norm written `sqrt(Σ xᵢ²)` at the zero vector (the README's "Conventions"): gradient 0
+/// (`sqrt'(0) = +∞` meets the zero tangents of `Σ xᵢ²`), as `hypot`'s; Hessian `+∞` on the
+/// diagonal (`sqrt'(0) = +∞` times the second derivative 2 of `xᵢ²`), where `hypot`'s is 0.
+#[test]
+fn a_norm_at_the_zero_vector() {
+    use adroit_forward::hessian;
+    fn sqrt_norm<S: Float>(x: &[S]) -> S {
+        x.iter().fold(S::zero(), |s, &v| s + v * v).sqrt()
+    }
+    assert_eq!(gradient(|x| sqrt_norm(x), &[0.0, 0.0, 0.0]), vec![0.0; 3]);
+    assert_eq!(gradient(|x| x[0].hypot(x[1]), &[0.0, 0.0]), vec![0.0; 2]);
+    let h = hessian(|x| sqrt_norm(x), &[0.0, 0.0]);
+    assert_eq!((h[(0, 0)], h[(1, 1)]), (f64::INFINITY, f64::INFINITY));
+    let h = hessian(|x| x[0].hypot(x[1]), &[0.0, 0.0]);
+    assert!(h.iter().all(|&v| v == 0.0), "{h}");
+}

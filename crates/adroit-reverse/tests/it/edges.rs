@@ -131,3 +131,16 @@ fn infinite_partial_meeting_a_cancellation() {
     assert_eq!(forward, 1.0);
     assert!(reverse[0].is_nan());
 }
+
+/// A norm written `sqrt(Σ xᵢ²)` at the zero vector has gradient 0 (the adjoint `+∞` of `Σ xᵢ²`
+/// meets the zero partials `2xᵢ`), as `hypot`'s; its Hessian is `+∞` on the diagonal
+/// (README, "Conventions"; forward mode agrees, adroit-forward's `a_norm_at_the_zero_vector`).
+#[test]
+fn a_norm_at_the_zero_vector() {
+    fn sqrt_norm<S: Float>(x: &[S]) -> S {
+        x.iter().fold(S::zero(), |s, &v| s + v * v).sqrt()
+    }
+    assert_eq!(gradient(|x| sqrt_norm(x), &[0.0, 0.0]), vec![0.0; 2]);
+    let h = adroit_reverse::hessian(|x| sqrt_norm(x), &[0.0, 0.0]);
+    assert_eq!((h[(0, 0)], h[(1, 1)]), (f64::INFINITY, f64::INFINITY));
+}

@@ -340,6 +340,15 @@ fn matmul_of_different_shapes_gives_no_entrywise_hint() {
 }
 
 #[test]
+#[should_panic(
+    expected = "matmul: shape mismatch 1×1 · 3×3 (inner dimensions differ); to scale by a 1×1 \
+                matrix, use `component_mul`, which broadcasts it"
+)]
+fn matmul_by_a_one_by_one_matrix_points_to_the_broadcasting_product() {
+    let _ = matrix::gradient(|p| (p[0] * p[1]).sum(), &[mat(1, 1, 1), mat(3, 3, 2)]);
+}
+
+#[test]
 fn value_and_gradient_with_aux_passes_the_aux_through_and_matches_without_it() {
     // Softmax regression's loss with the logits as the auxiliary output: the gradient is the
     // one without aux, and equals the closed form (softmax − onehot)·Xᵀ / batch.

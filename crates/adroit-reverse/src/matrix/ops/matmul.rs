@@ -90,6 +90,8 @@ impl<T: MatScalar> MatVar<T> {
             if self.shape() == rhs.shape() {
                 "; `*` is the matrix product (as nalgebra's): the entry-wise product is \
                  `component_mul`"
+            } else if self.shape() == (1, 1) || rhs.shape() == (1, 1) {
+                "; to scale by a 1×1 matrix, use `component_mul`, which broadcasts it"
             } else {
                 ""
             }
