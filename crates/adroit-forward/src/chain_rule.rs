@@ -223,6 +223,44 @@ pub fn chain_product_into<T: Float>(partials: &[T], tangents: &[T], out: &mut [T
     }
 }
 
+/// The matrix product `a·b` with the convention of [`chain_product`] in every term: a zero
+/// entry of either factor against an infinite or NaN entry of the other contributes 0, where
+/// the plain product's term is NaN. For pullbacks of matrix functions written with nalgebra
+/// (adroit-reverse's `svd` and `symmetric_eigen` nodes), where an infinite cotangent (of `sqrt`
+/// at a zero singular value) meets the zeros of a singular vector. The plain product is
+/// formed first and only its NaN entries again, term by term.
+///
+/// # Panics
+/// If the inner dimensions differ (as nalgebra's product).
+///
+/// # Example
+/// ```
+/// use adroit_forward::chain_matmul;
+/// use adroit_forward::nalgebra::dmatrix;
+/// let inf = f64::INFINITY;
+/// let u = dmatrix![1.0, 0.0; 0.0, 1.0];
+/// let scaled = dmatrix![0.0, 0.0; 0.0, inf];
+/// assert_eq!(chain_matmul(&u, &scaled), dmatrix![0.0, 0.0; 0.0, inf]);
+/// assert!((&u * &scaled)[(0, 1)].is_nan()); // the plain product: 1·0 + 0·∞
+/// ```
+#[track_caller]
+pub fn chain_matmul<T: Float + nalgebra::RealField>(
+    a: &nalgebra::DMatrix<T>,
+    b: &nalgebra::DMatrix<T>,
+) -> nalgebra::DMatrix<T> {
+    let mut c = a * b;
+    for j in 0..c.ncols() {
+        for i in 0..c.nrows() {
+            if Float::is_nan(c[(i, j)]) {
+                c[(i, j)] = (0..a.ncols()).fold(T::zero(), |sum, k| {
+                    sum + chain_product(a[(i, k)], b[(k, j)])
+                });
+            }
+        }
+    }
+    c
+}
+
 /// [`chain_product`] up to the sign of a zero (it gives `+0` for any zero factor, where the
 /// plain product may be `−0`), cheaper than [`chain_product_select`] in loops over many lanes:
 /// LLVM vectorises it, where the single rarely taken branch of [`chain_product`] (faster on one

@@ -291,7 +291,9 @@ pub use api::{
     hessian_chunked, hvp, jacobian, jacobian_chunked, jvp, second_derivative, value_and_derivative,
     value_and_gradient, value_gradient_and_hessian, value_gradient_and_hessian_chunked,
 };
-pub use chain_rule::{ChainRule, chain_product, chain_product_assign, chain_product_into};
+pub use chain_rule::{
+    ChainRule, chain_matmul, chain_product, chain_product_assign, chain_product_into,
+};
 pub use decompositions::Decompositions;
 pub use dual::Dual;
 pub use dual_vec::DualVec;

@@ -2,7 +2,7 @@
 //! where nalgebra's iteration on the duals loses them (see the crate docs, "Eigendecompositions
 //! and SVD"); and the matching pullback, which adroit-reverse's `svd` records.
 
-use crate::TangentLanes;
+use crate::{TangentLanes, chain_matmul, chain_product};
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
 
@@ -207,28 +207,35 @@ pub fn svd_pullback<T: Float + RealField>(
     (u_bar, s_bar, v_t_bar): (&DMatrix<T>, &DVector<T>, &DMatrix<T>),
 ) -> DMatrix<T> {
     let (m, n, k) = (u.nrows(), v_t.ncols(), s.len());
-    let ut_ubar = u.transpose() * u_bar;
-    let vt_vbar = v_t * v_t_bar.transpose();
+    // Every product and scaling with the 0·∞ = 0 convention (`chain_matmul`,
+    // `chain_product`): an infinite cotangent (`sqrt` of a zero singular value) meets the
+    // zeros of the singular vectors.
+    let ut_ubar = chain_matmul(&u.transpose(), u_bar);
+    let vt_vbar = chain_matmul(v_t, &v_t_bar.transpose());
     // Gᵢⱼσⱼ = (Xᵢⱼσⱼ)/(σⱼ² − σᵢ²) with X = UᵀŪ − ŪᵀU, formed from the normalised σ (see
     // `weighted`), the zero convention on the whole numerator Xᵢⱼσⱼ as the tangent map has it
     // (0 between two zero singular values); likewise σᵢHᵢⱼ.
     let (s_hat, scale) = normalised(s);
-    let g_s = DMatrix::from_fn(k, k, |i, j| (ut_ubar[(i, j)] - ut_ubar[(j, i)]) * s_hat[j]);
-    let s_h = DMatrix::from_fn(k, k, |i, j| s_hat[i] * (vt_vbar[(i, j)] - vt_vbar[(j, i)]));
+    let g_s = DMatrix::from_fn(k, k, |i, j| {
+        chain_product(ut_ubar[(i, j)] - ut_ubar[(j, i)], s_hat[j])
+    });
+    let s_h = DMatrix::from_fn(k, k, |i, j| {
+        chain_product(s_hat[i], vt_vbar[(i, j)] - vt_vbar[(j, i)])
+    });
     let (g_s, s_h) = (weighted(&g_s, &s_hat, scale), weighted(&s_h, &s_hat, scale));
     let core = DMatrix::from_fn(k, k, |i, j| {
         let diagonal = if i == j { s_bar[i] } else { T::zero() };
         g_s[(i, j)] + s_h[(i, j)] + diagonal
     });
-    let mut a_bar = u * core * v_t;
+    let mut a_bar = chain_matmul(&chain_matmul(u, &core), v_t);
     if m > k {
-        let outside = u_bar - u * &ut_ubar;
-        a_bar += over_sigma(outside, s) * v_t;
+        let outside = u_bar - chain_matmul(u, &ut_ubar);
+        a_bar += chain_matmul(&over_sigma(outside, s), v_t);
     }
     if n > k {
-        let outside = v_t_bar - &vt_vbar.transpose() * v_t;
+        let outside = v_t_bar - chain_matmul(&vt_vbar.transpose(), v_t);
         let scaled = DMatrix::from_fn(k, n, |i, j| quotient(outside[(i, j)], s[i]));
-        a_bar += u * scaled;
+        a_bar += chain_matmul(u, &scaled);
     }
     a_bar
 }

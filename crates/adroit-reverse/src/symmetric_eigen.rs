@@ -3,6 +3,7 @@
 //! eigenvector derivatives at matrices whose off-diagonal part is zero in value.
 
 use crate::{TapeScalar, Var, custom_rule};
+use adroit_forward::chain_matmul;
 use nalgebra::{DMatrix, DVector, RealField};
 
 /// Eigenvalues and unit eigenvectors (one per column) of the symmetric matrix `a`, recorded
@@ -73,7 +74,9 @@ where
     let pullback = move |w: &[T]| {
         let (lambda, v) = (&lambda_pb, &v_pb);
         let v_bar = DMatrix::from_column_slice(n, n, &w[n..]);
-        let projected = v.transpose() * v_bar;
+        // Products with the 0·∞ = 0 convention: an infinite cotangent (`sqrt` of a zero
+        // eigenvalue) meets the zeros of the eigenvectors.
+        let projected = chain_matmul(&v.transpose(), &v_bar);
         // A zero numerator gives 0 even at a repeated eigenvalue (0/0), so eigenvalue-only
         // losses stay finite there (the convention that a zero cotangent is never NaN).
         // Identically zero: under `hessian` an entry 0 in value can carry a tangent (at a
@@ -87,7 +90,7 @@ where
                 projected[(i, j)] / (lambda[j] - lambda[i])
             }
         });
-        let full = v * inner * v.transpose();
+        let full = chain_matmul(&chain_matmul(v, &inner), &v.transpose());
         // Fold onto the lower triangle, the entries the function reads.
         let folded = DMatrix::from_fn(n, n, |i, j| {
             if i > j {

@@ -460,3 +460,19 @@ fn symmetric_eigen_of_a_matrix_holding_a_nan_is_all_nan() {
     );
     assert!(g.iter().any(|d| d.is_nan()), "{g:?}");
 }
+
+/// An infinite cotangent (`sqrt` of a zero eigenvalue) reaches only the entries where its
+/// `vvᵀ` is not zero: 0 elsewhere, the tape's `0·∞ = 0` convention (the plain products of the
+/// pullback gave NaN there; found for `svd` by an audit).
+#[test]
+fn symmetric_eigen_with_an_infinite_cotangent_follows_the_zero_convention() {
+    let g = gradient(
+        |x| {
+            let (values, _) = adroit_reverse::symmetric_eigen(&DMatrix::from_column_slice(2, 2, x));
+            let zero = if values[0].value() == 0.0 { 0 } else { 1 };
+            num_traits::Float::sqrt(values[zero])
+        },
+        &[2.0, 0.0, 0.0, 0.0],
+    );
+    assert_eq!(g, [0.0, 0.0, 0.0, f64::INFINITY]);
+}

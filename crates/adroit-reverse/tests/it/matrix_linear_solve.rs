@@ -277,3 +277,59 @@ fn a_non_finite_matrix_gives_nan() {
         }
     }
 }
+
+/// An infinite cotangent (`sqrt` of a zero result) meeting the zeros of `A⁻ᵀ` or of the
+/// solution contributes 0, as in every pullback of the tape (from an audit: the substitution
+/// and the scaling gave NaN there, where the scalar tape through nalgebra's LU and the matrix
+/// tape's own `inverse()·b` give these values).
+#[test]
+fn an_infinite_cotangent_follows_the_zero_convention() {
+    let inf = f64::INFINITY;
+    let identity = DMatrix::<f64>::identity(2, 2);
+    // sqrt(ln|det A|) at A = I: ∂ = ∞·A⁻ᵀ, zero off the diagonal; the gradient call's
+    // consuming sweep and a pullback alike
+    let want = dmatrix![inf, 0.0; 0.0, inf];
+    let g = matrix::gradient(|m| m[0].logabsdet().sqrt(), std::slice::from_ref(&identity));
+    assert_eq!(g[0], want);
+    let (_, pullback) =
+        matrix::pullback(|m| m[0].logabsdet().sqrt(), std::slice::from_ref(&identity));
+    assert_eq!(pullback.call(&dmatrix![1.0])[0], want);
+    let scalar = gradient(
+        |x| {
+            let m = DMatrix::from_column_slice(2, 2, x);
+            let d = m.lu().determinant();
+            num_traits::Float::sqrt(num_traits::Float::ln(num_traits::Float::abs(d)))
+        },
+        identity.as_slice(),
+    );
+    assert_eq!(scalar, want.as_slice());
+    // Σ sqrt(A⁻¹b): at A = I, b = (0, 1) the cotangent of x is (∞, ½); at the swap
+    // A = [0 1; 1 0] (LU pivots) x = (1, 0) and it is (½, ∞)
+    for (a, b) in [
+        (identity, dmatrix![0.0; 1.0]),
+        (dmatrix![0.0, 1.0; 1.0, 0.0], dmatrix![0.0; 1.0]),
+    ] {
+        let inputs = [a.clone(), b.clone()];
+        let solved = matrix::gradient(|m| m[0].solve(m[1]).sqrt().sum(), &inputs);
+        let inverse = matrix::gradient(|m| (m[0].inverse() * m[1]).sqrt().sum(), &inputs);
+        let scalar = gradient(
+            |x| {
+                let m = DMatrix::from_column_slice(2, 2, &x[..4]);
+                let rhs = DMatrix::from_column_slice(2, 1, &x[4..]);
+                let x = m.lu().solve(&rhs).expect("regular");
+                x.map(num_traits::Float::sqrt).sum()
+            },
+            &[a.as_slice(), b.as_slice()].concat(),
+        );
+        assert_eq!(solved, inverse, "A = {a}");
+        assert_eq!(solved[0].as_slice(), &scalar[..4], "A = {a}");
+        assert_eq!(solved[1].as_slice(), &scalar[4..], "A = {a}");
+        assert!(solved.iter().flatten().all(|v| !v.is_nan()), "{solved:?}");
+    }
+    let g = matrix::gradient(
+        |m| m[0].solve(m[1]).sqrt().sum(),
+        &[DMatrix::identity(2, 2), dmatrix![0.0; 1.0]],
+    );
+    assert_eq!(g[0], dmatrix![0.0, -inf; 0.0, -0.5]);
+    assert_eq!(g[1], dmatrix![inf; 0.5]);
+}

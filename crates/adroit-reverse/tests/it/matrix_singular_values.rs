@@ -77,3 +77,27 @@ fn nan_entries_and_empty_matrices() {
     assert_eq!(y.shape(), (0, 1));
     assert_eq!(pb.call(&DMatrix::zeros(0, 1))[0].shape(), (0, 3));
 }
+
+/// An infinite cotangent of one singular value (`sqrt` of a zero one) reaches only the
+/// entries where its `uᵢvᵢᵀ` is not zero: 0 elsewhere, as in every pullback of the tape (from
+/// an audit: the scaling and product gave NaN everywhere); the scalar tape's `svd` node agrees.
+#[test]
+fn an_infinite_cotangent_follows_the_zero_convention() {
+    let a: DMatrix<f64> = dmatrix![2.0, 0.0; 0.0, 0.0];
+    let g = matrix::gradient(
+        |m| m[0].singular_values().rows(1, 1).sqrt().sum(),
+        std::slice::from_ref(&a),
+    );
+    assert_eq!(
+        (g[0][(0, 0)], g[0][(0, 1)], g[0][(1, 0)]),
+        (0.0, 0.0, 0.0),
+        "{}",
+        g[0]
+    );
+    assert!(g[0][(1, 1)].is_infinite(), "{}", g[0]);
+    let scalar = adroit_reverse::gradient(
+        |x| num_traits::Float::sqrt(adroit_reverse::svd(&DMatrix::from_column_slice(2, 2, x)).1[1]),
+        a.as_slice(),
+    );
+    assert_eq!(scalar, g[0].as_slice());
+}

@@ -62,6 +62,12 @@ impl<T: MatScalar> Factors<T> {
             .and_then(|t| self.l.tr_solve_lower_triangular(&t));
         match solved {
             Some(mut w) => {
+                // A NaN from `0·∞` in the substitution (an infinite cotangent meeting a zero
+                // factor entry): formed again term by term with the tape's convention.
+                if !all_finite(g.as_slice()) && w.iter().any(|v| v.is_nan()) {
+                    pool::recycle(w);
+                    w = self.solve_transposed_term_by_term(g);
+                }
                 self.p.inv_permute_rows(&mut w);
                 w
             }
@@ -73,6 +79,34 @@ impl<T: MatScalar> Factors<T> {
                 }
             }),
         }
+    }
+
+    /// `Uᵀ⁻¹` then `Lᵀ⁻¹` applied to `g` (before the row permutation) by substitution, each term
+    /// by [`chain_product`](adroit_forward::chain_product): a zero factor entry against an
+    /// infinite entry of `g` (or the reverse) contributes 0, as in every pullback of the tape
+    /// (nalgebra's substitution gives NaN there). `U`'s pivots are not zero (the caller's
+    /// solve succeeded).
+    fn solve_transposed_term_by_term(&self, g: &DMatrix<T>) -> DMatrix<T> {
+        let (l, u) = (&self.l, &self.u);
+        let n = u.nrows();
+        let mut w = g.clone();
+        for mut column in w.column_iter_mut() {
+            // Uᵀ·y = g: yᵢ = (gᵢ − Σⱼ₍ⱼ<ᵢ₎ Uⱼᵢ·yⱼ) / Uᵢᵢ
+            for i in 0..n {
+                let terms = (0..i).fold(T::zero(), |sum, j| {
+                    sum + adroit_forward::chain_product(u[(j, i)], column[j])
+                });
+                column[i] = (column[i] - terms) / u[(i, i)];
+            }
+            // Lᵀ·w = y, unit diagonal: wᵢ = yᵢ − Σⱼ₍ⱼ>ᵢ₎ Lⱼᵢ·wⱼ
+            for i in (0..n).rev() {
+                let terms = (i + 1..n).fold(T::zero(), |sum, j| {
+                    sum + adroit_forward::chain_product(l[(j, i)], column[j])
+                });
+                column[i] -= terms;
+            }
+        }
+        w
     }
 
     /// `A⁻ᵀ`, by [`solve_transposed`](Self::solve_transposed) of the identity (NaN columns at
@@ -98,6 +132,15 @@ fn negated_product_transposed<T: MatScalar>(p: &DMatrix<T>, q: &DMatrix<T>) -> D
     let mut out = pullback_product(Operand::plain(p), Operand::transposed(q));
     out.neg_mut();
     out
+}
+
+/// `m ← cotangent·m` entry by entry with the tape's `0·∞ = 0` convention
+/// ([`chain_product`](adroit_forward::chain_product)): an infinite cotangent leaves the zeros
+/// of `A⁻ᵀ` zero.
+fn scale_by_cotangent<T: MatScalar>(m: &mut DMatrix<T>, cotangent: T) {
+    for v in m.iter_mut() {
+        *v = adroit_forward::chain_product(cotangent, *v);
+    }
 }
 
 /// Backward of `X = A⁻¹·B`: `B̄ = A⁻ᵀ·X̄`, `Ā = −B̄·Xᵀ` (Giles 2008, "An extended collection of
@@ -153,7 +196,7 @@ impl<T: MatScalar> Backward<T> for LogAbsDet<T> {
                 .inverse_t
                 .get_or_init(|| self.factors.inverse_transposed());
             let mut contribution = pool::copy(inverse_t);
-            contribution *= g[0];
+            scale_by_cotangent(&mut contribution, g[0]);
             grads.accumulate(self.a, contribution);
         }
         pool::recycle(g);
@@ -198,7 +241,7 @@ impl<T: MatScalar> LogAbsDet<T> {
         let mut contribution = inverse_t
             .into_inner()
             .unwrap_or_else(|| factors.inverse_transposed());
-        contribution *= cotangent;
+        scale_by_cotangent(&mut contribution, cotangent);
         grads.accumulate(a, contribution);
     }
 }

@@ -1,5 +1,6 @@
 //! Singular values of a matrix as one node (nuclear and spectral norms, condition numbers).
 
+use crate::matrix::gemm::{Operand, pullback_product};
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
 use crate::matrix::{MatScalar, MatVar, pool};
@@ -15,9 +16,14 @@ struct SingularValues<T> {
 
 impl<T: MatScalar> Backward<T> for SingularValues<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        // U·diag(σ̄): column j of U times the cotangent's entry j (g is k × 1).
-        let scaled = DMatrix::from_fn(self.u.nrows(), self.u.ncols(), |i, j| self.u[(i, j)] * g[j]);
-        grads.accumulate(self.a, scaled * &self.v_t);
+        // U·diag(σ̄): column j of U times the cotangent's entry j (g is k × 1), then times Vᵀ,
+        // with the tape's 0·∞ = 0 convention (an infinite σ̄ⱼ against a zero entry of U or
+        // Vᵀ contributes 0).
+        let scaled = DMatrix::from_fn(self.u.nrows(), self.u.ncols(), |i, j| {
+            adroit_forward::chain_product(g[j], self.u[(i, j)])
+        });
+        let a_bar = pullback_product(Operand::plain(&scaled), Operand::plain(&self.v_t));
+        grads.accumulate(self.a, a_bar);
         pool::recycle(g);
     }
 }
