@@ -208,6 +208,20 @@ pub fn kldivergence<T: MatScalar>(
     Ok(aggregate(total, y.ncols(), agg))
 }
 
+/// `Ok` for a focusing parameter `γ` that is finite and `≥ 0` (Lin et al. use `γ ∈ [0, 5]`):
+/// a negative `γ` makes a confident correct prediction's weight `0^γ = ∞` (loss −∞), and a NaN
+/// or infinite one NaN losses or gradients.
+fn check_gamma(what: &'static str, gamma: f64) -> Result<(), NnError> {
+    if gamma.is_finite() && gamma >= 0.0 {
+        Ok(())
+    } else {
+        Err(NnError::InvalidConfig {
+            name: what,
+            reason: format!("{gamma} is not finite and ≥ 0"),
+        })
+    }
+}
+
 /// `max(1 − p, 0)^γ`, the focal weight. The floor keeps a fractional `γ` finite where rounding
 /// makes `p` exceed 1 by an ε (Flux's formula fails there: Julia raises a `DomainError`), and it is a ReLU-like kink with
 /// slope 0 at `p = 1` (not the ½ of adroit's `max` tie rule): with `γ < 1` the slope of `base^γ` is
@@ -237,7 +251,8 @@ fn focal_weight<T: MatScalar>(p: MatVar<T>, gamma: f64) -> MatVar<T> {
 /// prediction rounded to 1. `xlogy(0, ·) = 0`.
 ///
 /// # Errors
-/// [`NnError::ShapeMismatch`] if `ŷ` and `y` differ in shape.
+/// [`NnError::ShapeMismatch`] if `ŷ` and `y` differ in shape; [`NnError::InvalidConfig`]
+/// unless `γ` is finite and `≥ 0`.
 ///
 /// # Example
 /// ```
@@ -258,6 +273,7 @@ pub fn focal_loss<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("focal_loss", &y_hat, y)?;
+    check_gamma("focal_loss γ", gamma)?;
     let p = y_hat + eps::<T>();
     let yv = MatVar::constant(y.clone());
     let weight = focal_weight(p, gamma);
@@ -276,7 +292,8 @@ pub fn focal_loss<T: MatScalar>(
 /// finite loss and gradient for a zero probability on either class.
 ///
 /// # Errors
-/// [`NnError::ShapeMismatch`] if `ŷ` and `y` differ in shape.
+/// [`NnError::ShapeMismatch`] if `ŷ` and `y` differ in shape; [`NnError::InvalidConfig`]
+/// unless `γ` is finite and `≥ 0`.
 ///
 /// # Example
 /// ```
@@ -300,6 +317,7 @@ pub fn binary_focal_loss<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("binary_focal_loss", &y_hat, y)?;
+    check_gamma("binary_focal_loss γ", gamma)?;
     let yv = MatVar::constant(y.clone());
     let one_minus_y = MatVar::constant(y.map(|v| T::one() - v));
     let p_t = yv.component_mul(y_hat) + one_minus_y.component_mul(-y_hat + T::one());

@@ -8,6 +8,47 @@ use adroit_reverse::matrix::{self, Along};
 use nalgebra::{DMatrix, dmatrix};
 use rand::SeedableRng;
 
+/// A focusing parameter `γ` that is negative, NaN or infinite is refused (from an audit: `γ = −1`
+/// at a perfect prediction gave a loss and gradient of −∞, NaN and ∞ gave NaN), as Huber's `δ`
+/// and label smoothing's `α` are; 0 (the cross-entropy) and fractional values are accepted.
+#[test]
+fn focal_losses_refuse_a_gamma_out_of_range() {
+    let _ = matrix::value_and_gradient(
+        |m| {
+            for gamma in [-1.0, -1e-300, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                let refused = focal_loss(m[0], &dmatrix![1.0; 0.0], gamma, Agg::Mean);
+                assert!(
+                    matches!(
+                        refused,
+                        Err(NnError::InvalidConfig {
+                            name: "focal_loss γ",
+                            ..
+                        })
+                    ),
+                    "γ = {gamma}"
+                );
+                let refused = binary_focal_loss(m[0], &dmatrix![1.0; 0.0], gamma, Agg::Mean);
+                assert!(
+                    matches!(
+                        refused,
+                        Err(NnError::InvalidConfig {
+                            name: "binary_focal_loss γ",
+                            ..
+                        })
+                    ),
+                    "γ = {gamma}"
+                );
+            }
+            for gamma in [0.0, 0.5, 2.0, 5.0] {
+                assert!(focal_loss(m[0], &dmatrix![1.0; 0.0], gamma, Agg::Mean).is_ok());
+                assert!(binary_focal_loss(m[0], &dmatrix![1.0; 0.0], gamma, Agg::Mean).is_ok());
+            }
+            m[0].sum()
+        },
+        &[dmatrix![1.0; 0.0]],
+    );
+}
+
 #[test]
 fn focal_losses_are_finite_for_saturated_predictions() {
     // softmax/sigmoid reach exactly 1 in f32; p = ŷ + ε made 1 − p negative (NaN powers/logs).
