@@ -18,7 +18,8 @@
 //!   nested calls restore the outer tape);
 //! - **safe**: a variable used outside its scope panics with a clear message; it never reads
 //!   another tape's node;
-//! - **custom rules** ([`custom_rule`], [`custom_scalar`]) and [`stop_gradient`] (also the
+//! - **custom rules** ([`custom_rule`], [`custom_scalar`]; for whole matrices
+//!   [`matrix::custom_rule`]) and [`stop_gradient`] (also the
 //!   method of adroit-forward's `StopGradient` trait, for code generic over the number type);
 //! - **forward-over-reverse** Hessians and HVPs through `Var<Dual<T>>` (plain `f32`/`f64`
 //!   work on either side of these variables too, so `|x| 3.0 * x[0] * x[0]` is a Hessian

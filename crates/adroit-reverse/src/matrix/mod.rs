@@ -16,7 +16,8 @@
 //! [`MatVar::rows`], [`MatVar::columns`]), strided rows ([`MatVar::strided_rows`], NumPy's
 //! `x[first::stride]`), entries picked by index ([`MatVar::take_along`], e.g. each sample's
 //! logit of its label) and concatenation ([`MatVar::vcat`],
-//! [`MatVar::hcat`]), and get the gradient of a
+//! [`MatVar::hcat`]), functions with pullbacks of one's own ([`custom_rule`], JAX's
+//! `custom_vjp`: e.g. Cholesky-based log-determinants), and get the gradient of a
 //! scalar loss with respect to every input matrix ([`value_and_gradient_with_aux`] also passes
 //! an undifferentiated output through, as JAX's `has_aux`).
 //!
@@ -64,6 +65,7 @@ mod var;
 pub use api::{MatPullback, gradient, pullback, value_and_gradient, value_and_gradient_with_aux};
 pub use finite::all_finite;
 pub use ops::Along;
+pub use ops::custom::custom_rule;
 pub use pool::{pooled_bytes, release_buffers};
 pub use scalar::MatScalar;
 pub use var::MatVar;

@@ -16,6 +16,7 @@ mod linalg_second_order;
 mod matrices;
 mod matrix;
 mod matrix_affine;
+mod matrix_custom;
 mod matrix_extremum;
 mod matrix_fd;
 mod matrix_kernels;

@@ -2,6 +2,7 @@
 
 mod affine;
 mod broadcast;
+pub(crate) mod custom;
 mod extremum;
 mod gather;
 mod linear_solve;

@@ -1,0 +1,105 @@
+//! Custom rules on the matrix tape: a matrix function with its own pullback, as one node.
+
+use crate::matrix::tape::{Backward, Grads, UnwrapStale};
+use crate::matrix::value::NodeValue;
+use crate::matrix::var::shape_str;
+use crate::matrix::{MatScalar, MatVar, pool};
+use nalgebra::DMatrix;
+
+/// The user's pullback: the output's cotangent to one cotangent per input.
+type UserPullback<T> = Box<dyn Fn(&DMatrix<T>) -> Vec<DMatrix<T>>>;
+
+/// Backward of a custom rule: the user's pullback, its cotangents checked against the inputs'
+/// count and shapes, then accumulated.
+struct Custom<T> {
+    /// Each input's node and shape, in the order the pullback returns their cotangents.
+    inputs: Vec<(u32, (usize, usize))>,
+    pullback: UserPullback<T>,
+}
+
+impl<T: MatScalar> Backward<T> for Custom<T> {
+    fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
+        if self.inputs.iter().any(|&(i, _)| grads.wants(i)) {
+            let cotangents = (self.pullback)(&g);
+            assert!(
+                cotangents.len() == self.inputs.len(),
+                "matrix::custom_rule: the pullback returned {} cotangents for {} inputs",
+                cotangents.len(),
+                self.inputs.len()
+            );
+            for (k, (c, &(i, shape))) in cotangents.into_iter().zip(&self.inputs).enumerate() {
+                assert!(
+                    c.shape() == shape,
+                    "matrix::custom_rule: the pullback's cotangent {k} is {}, input {k} is {}",
+                    shape_str(c.shape()),
+                    shape_str(shape)
+                );
+                grads.accumulate(i, c);
+            }
+        }
+        pool::recycle(g);
+    }
+}
+
+/// Records a matrix function with its own pullback as one node of the matrix tape, like
+/// ChainRules.jl's `rrule` or JAX's `custom_vjp` for array code: for a function evaluated
+/// elsewhere (a factorisation nalgebra offers but the tape does not record, such as Cholesky;
+/// an external solver) or a closed-form derivative cheaper or more stable than the recorded
+/// operations'.
+///
+/// `inputs`: the `k` matrices the function depends on; `value`: its result, already computed
+/// (from `inputs[i].value()`), of any shape `r × c`; `pullback`: maps the result's cotangent
+/// `Ȳ` (`r × c`) to the `k` input cotangents `∂⟨Ȳ, f⟩/∂Xᵢ`, each of its input's shape, in
+/// `inputs`' order. Returns the result as a variable of the tape. An input used twice receives
+/// both of its cotangents; a constant's cotangent is ignored.
+///
+/// The pullback runs in the backward sweep, after the recording has ended: it may use adroit
+/// itself (a nested [`gradient`](crate::matrix::gradient)), but not the recording's
+/// variables — capture plain matrices (`x.value()`). It is not called when no input leads to
+/// a gradient. NaN and infinities in its cotangents are the pullback's own (the tape's
+/// `0·∞ = 0` convention holds in the operations around it, not inside it). Check a rule
+/// against finite differences with adroit-check's `matrix_gradcheck`.
+///
+/// # Panics
+/// If an input belongs to another scope (as every operation does); during the backward sweep,
+/// if `pullback` returns a number of cotangents other than `k`, or one whose shape differs from
+/// its input's (the message names the input and both shapes).
+///
+/// # Example
+/// `ln det A` of a symmetric positive definite `A` by Cholesky (`2 Σ ln Lᵢᵢ`, half the work
+/// of LU, and fails for an indefinite `A`), with the pullback `Ȳ·A⁻¹`:
+/// ```
+/// use adroit_reverse::matrix::{self, MatVar};
+/// use adroit_reverse::nalgebra::{self, DMatrix, dmatrix};
+///
+/// fn logdet_spd(a: MatVar<f64>) -> MatVar<f64> {
+///     let cholesky = a.value().cholesky().expect("symmetric positive definite");
+///     let logdet: f64 = 2.0 * cholesky.l().diagonal().iter().map(|d| d.ln()).sum::<f64>();
+///     let inverse = cholesky.inverse();
+///     matrix::custom_rule(&[a], dmatrix![logdet], move |g| vec![&inverse * g[(0, 0)]])
+/// }
+///
+/// let a = dmatrix![4.0, 1.0; 1.0, 3.0];
+/// let (v, g) = matrix::value_and_gradient(|m| logdet_spd(m[0]), &[a.clone()]);
+/// assert!((v - 11f64.ln()).abs() < 1e-14);
+/// // the same as the tape's own LU-based node
+/// let (_, want) = matrix::value_and_gradient(|m| m[0].logabsdet(), &[a]);
+/// assert!((&g[0] - &want[0]).amax() < 1e-15);
+/// ```
+#[track_caller]
+pub fn custom_rule<T, P>(inputs: &[MatVar<T>], value: DMatrix<T>, pullback: P) -> MatVar<T>
+where
+    T: MatScalar,
+    P: Fn(&DMatrix<T>) -> Vec<DMatrix<T>> + 'static,
+{
+    let recorded = T::with_mat_tapes(|stack| {
+        let tape = stack.active();
+        tape.stale_among(inputs)?;
+        let rule = Custom {
+            inputs: inputs.iter().map(|x| (x.index(), x.shape())).collect(),
+            pullback: Box::new(pullback),
+        };
+        Ok(tape.record(inputs, value, Box::new(rule)))
+    });
+    recorded.unwrap_or_else_stale()
+}
