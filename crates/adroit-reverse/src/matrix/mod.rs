@@ -14,7 +14,8 @@
 //! log-determinants ([`MatVar::solve`], [`MatVar::inverse`], [`MatVar::logabsdet`]: by LU,
 //! for Gaussian likelihoods and Newton steps in array code), reshapes, blocks ([`MatVar::view`],
 //! [`MatVar::rows`], [`MatVar::columns`]), strided rows ([`MatVar::strided_rows`], NumPy's
-//! `x[first::stride]`), entries picked by index ([`MatVar::take_along`], e.g. each sample's
+//! `x[first::stride]`), diagonals and traces ([`MatVar::diagonal`], [`MatVar::trace`]),
+//! entries picked by index ([`MatVar::take_along`], e.g. each sample's
 //! logit of its label) and concatenation ([`MatVar::vcat`],
 //! [`MatVar::hcat`]), functions with pullbacks of one's own ([`custom_rule`], JAX's
 //! `custom_vjp`: e.g. Cholesky-based log-determinants), and get the gradient of a

@@ -17,6 +17,7 @@ mod matrices;
 mod matrix;
 mod matrix_affine;
 mod matrix_custom;
+mod matrix_diagonal;
 mod matrix_extremum;
 mod matrix_fd;
 mod matrix_kernels;

@@ -3,6 +3,7 @@
 mod affine;
 mod broadcast;
 pub(crate) mod custom;
+mod diagonal;
 mod extremum;
 mod gather;
 mod linear_solve;
