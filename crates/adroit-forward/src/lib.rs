@@ -13,7 +13,7 @@
 //! FromPrimitive, Signed, Zero, One, Inv}`, the arithmetic operators (with plain `f32`/`f64`
 //! on either side, for `Dual<Dual<f32 | f64>>` too; a deeper nesting takes constants of its
 //! primal type, e.g. `Dual::constant(2.0)`), `Sum`, `Product`, and, over `f32`/`f64`,
-//! `nalgebra::RealField`, so
+//! `nalgebra::RealField` (also `Dual<Dual<f32 | f64>>`), so
 //! `DMatrix<Dual<f64>>` supports LU, Cholesky, QR, `solve`, `determinant`, `try_inverse` and
 //! `SymmetricEigen`. Nesting (`Dual<Dual<f64>>`) works, and a derivative call nested in a
 //! running one of its own number type — which would confuse their perturbations — panics
@@ -139,6 +139,50 @@
 //! assert!(l[(1, 1)].value() == 0.0 && l[(1, 1)].tangent().is_infinite());
 //! assert!(p.map(|x| x.value()).cholesky().is_none()); // the plain program's answer
 //! ```
+//!
+//! # Rotations, and other branches on exact values
+//! Comparisons look at primal values, so a program takes the branches of the plain-float
+//! program — including shortcuts taken at an exact value. nalgebra's geometry has several:
+//! at an angle or vector exactly 0 it returns the identity, a constant, and the derivative
+//! there is silently 0 (exact at every other point, also at `1e-300`). Found so far (a user
+//! trial): `Rotation3::from_axis_angle` and `Rotation3::new`/`from_scaled_axis` at angle 0,
+//! `UnitQuaternion::from_scaled_axis`/`new` at 0, `scaled_axis()`/`ln()` at the identity,
+//! `slerp` between equal rotations, `rotation_between` of parallel vectors. ForwardDiff.jl's
+//! duals do the same; JAX traces one branch too. Exact at 0:
+//! `UnitQuaternion::from_axis_angle` and `from_euler_angles` (of `UnitQuaternion` and
+//! `Rotation3`), which have no such test, or the exponential map written with its Taylor
+//! series near 0 — a branch whose two sides agree to rounding, value and derivatives alike:
+//! ```
+//! use adroit_forward::derivative;
+//! use adroit_forward::nalgebra::{self, Quaternion, RealField, UnitQuaternion, Vector3};
+//!
+//! /// exp of a rotation vector `v` (angle `θ = |v|` about `v/θ`): `(cos θ/2, sin(θ/2)/θ · v)`.
+//! fn exp_so3<S: RealField + Copy>(v: Vector3<S>) -> UnitQuaternion<S> {
+//!     let c = |x: f64| nalgebra::convert::<f64, S>(x);
+//!     let t2 = v.norm_squared();
+//!     // near 0: cos(θ/2) and sin(θ/2)/θ by their series in θ², no division by θ
+//!     let (w, k) = if t2 < c(1e-8) {
+//!         (c(1.0) - t2 / c(8.0) + t2 * t2 / c(384.0), c(0.5) - t2 / c(48.0) + t2 * t2 / c(3840.0))
+//!     } else {
+//!         let t = t2.sqrt();
+//!         ((t * c(0.5)).cos(), (t * c(0.5)).sin() / t)
+//!     };
+//!     UnitQuaternion::new_unchecked(Quaternion::new(w, v.x * k, v.y * k, v.z * k))
+//! }
+//!
+//! let zero = adroit_forward::Dual::constant(0.0);
+//! let about_z = |t| Vector3::new(zero, zero, t);
+//! // d/dθ of the quaternion's k at θ = 0 is ½: the series gets it, nalgebra's shortcut does not
+//! assert_eq!(derivative(|t| exp_so3(about_z(t)).k, 0.0_f64), 0.5);
+//! assert_eq!(derivative(|t| UnitQuaternion::from_scaled_axis(about_z(t)).k, 0.0_f64), 0.0);
+//! // away from 0 they agree
+//! let (ours, theirs) = (
+//!     derivative(|t| exp_so3(about_z(t)).k, 0.3_f64),
+//!     derivative(|t| UnitQuaternion::from_scaled_axis(about_z(t)).k, 0.3_f64),
+//! );
+//! assert!((ours - theirs).abs() < 1e-15 && (ours - 0.5 * 0.15_f64.cos()).abs() < 1e-15);
+//! ```
+//! The same holds for code of one's own that tests `x == 0.0` to take a shortcut.
 //!
 //! # Eigendecompositions and SVD
 //! nalgebra's iterative decompositions run on the dual numbers, deciding convergence on the

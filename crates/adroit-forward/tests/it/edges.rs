@@ -459,4 +459,13 @@ fn a_norm_at_the_zero_vector() {
     assert_eq!((h[(0, 0)], h[(1, 1)]), (f64::INFINITY, f64::INFINITY));
     let h = hessian(|x| x[0].hypot(x[1]), &[0.0, 0.0]);
     assert!(h.iter().all(|&v| v == 0.0), "{h}");
+    // its square: Hessian 0 there (exact 2I), the README's warning
+    let h = hessian(
+        |x| {
+            let n = sqrt_norm(x);
+            n * n
+        },
+        &[0.0, 0.0],
+    );
+    assert!(h.iter().all(|&v| v == 0.0), "{h}");
 }

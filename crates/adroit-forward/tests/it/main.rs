@@ -31,6 +31,7 @@ mod nested;
 mod piecewise_fd;
 mod reference;
 mod regressions;
+mod rotations;
 mod second_order_precision;
 mod special;
 mod special_reference;

@@ -143,4 +143,13 @@ fn a_norm_at_the_zero_vector() {
     assert_eq!(gradient(|x| sqrt_norm(x), &[0.0, 0.0]), vec![0.0; 2]);
     let h = adroit_reverse::hessian(|x| sqrt_norm(x), &[0.0, 0.0]);
     assert_eq!((h[(0, 0)], h[(1, 1)]), (f64::INFINITY, f64::INFINITY));
+    // its square: Hessian 0 there (exact 2I), the README's warning
+    let h = adroit_reverse::hessian(
+        |x| {
+            let n = sqrt_norm(x);
+            n * n
+        },
+        &[0.0, 0.0],
+    );
+    assert!(h.iter().all(|&v| v == 0.0), "{h}");
 }
