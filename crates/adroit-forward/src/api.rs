@@ -266,7 +266,7 @@ fn check_output_len(expected: usize, found: usize) {
 ///
 /// `x`: `n` inputs; returns the `m × n` matrix `J` with `J[(i, j)] = ∂fᵢ/∂xⱼ` (row `i` is
 /// `∇fᵢ`). For `n = 0`, `f` is evaluated once to learn `m`. Source: ForwardDiff.jl's
-/// `jacobian` with chunk size 1 (JAX's `jacfwd`).
+/// `jacobian` with chunk size 1 (JAX's `jacfwd`). [`value_and_jacobian`] also returns `f(x)`.
 ///
 /// # Panics
 /// If `f` returns outputs of different lengths on different evaluations.
@@ -278,7 +278,30 @@ fn check_output_len(expected: usize, found: usize) {
 /// assert_eq!(j, adroit_forward::nalgebra::dmatrix![3.0, 2.0; 1.0, 1.0]);
 /// ```
 #[track_caller]
+#[inline]
 pub fn jacobian<T, F>(f: F, x: &[T]) -> DMatrix<T>
+where
+    T: Float + nalgebra::Scalar,
+    F: Fn(&[Dual<T>]) -> Vec<Dual<T>>,
+{
+    value_and_jacobian(f, x).1
+}
+
+/// `(f(x), J)`: the values of `f: ℝⁿ → ℝᵐ` (`m` entries, from the first evaluation) and its
+/// `m × n` Jacobian, as [`jacobian`] computes it — for Newton's method and Gauss–Newton, which
+/// need both (ForwardDiff.jl's `DiffResults`).
+///
+/// # Panics
+/// As [`jacobian`].
+///
+/// # Example
+/// ```
+/// use adroit_forward::nalgebra::{self, dmatrix};
+/// let (y, j) = adroit_forward::value_and_jacobian(|x| vec![x[0] * x[1], x[0] + x[1]], &[2.0, 3.0]);
+/// assert_eq!((y, j), (vec![6.0, 5.0], dmatrix![3.0, 2.0; 1.0, 1.0]));
+/// ```
+#[track_caller]
+pub fn value_and_jacobian<T, F>(f: F, x: &[T]) -> (Vec<T>, DMatrix<T>)
 where
     T: Float + nalgebra::Scalar,
     F: Fn(&[Dual<T>]) -> Vec<Dual<T>>,
@@ -286,24 +309,29 @@ where
     let _nesting = nesting::record_perturbation::<Dual<T>, F>();
     let mut seeds: Vec<Dual<T>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
     if x.is_empty() {
-        return DMatrix::zeros_generic(nalgebra::Dyn(f(&seeds).len()), nalgebra::Dyn(0));
+        let y: Vec<T> = f(&seeds).iter().map(Dual::value).collect();
+        let jac = DMatrix::zeros_generic(nalgebra::Dyn(y.len()), nalgebra::Dyn(0));
+        return (y, jac);
     }
-    let mut jac: Option<DMatrix<T>> = None;
+    let mut out: Option<(Vec<T>, DMatrix<T>)> = None;
     for j in 0..x.len() {
         seeds[j] = Dual::variable(x[j]);
         let y = f(&seeds);
         seeds[j] = Dual::constant(x[j]);
-        let jac = jac.get_or_insert_with(|| DMatrix::from_element(y.len(), x.len(), T::zero()));
+        let (_, jac) = out.get_or_insert_with(|| {
+            let values = y.iter().map(Dual::value).collect();
+            (values, DMatrix::from_element(y.len(), x.len(), T::zero()))
+        });
         check_output_len(jac.nrows(), y.len());
         for (i, yi) in y.iter().enumerate() {
             jac[(i, j)] = yi.tangent();
         }
     }
-    jac.unwrap_or_else(|| unreachable!("x is not empty"))
+    out.unwrap_or_else(|| unreachable!("x is not empty"))
 }
 
 /// The Jacobian of `f: ℝⁿ → ℝᵐ` in chunk mode: `⌈n/N⌉` evaluations on [`DualVec<T, N>`] (one
-/// for `n = 0`, to learn `m`).
+/// for `n = 0`, to learn `m`). [`value_and_jacobian_chunked`] also returns `f(x)`.
 ///
 /// Same shapes and panics as [`jacobian`].
 ///
@@ -320,17 +348,44 @@ where
     T: Float + nalgebra::Scalar,
     F: Fn(&[DualVec<T, N>]) -> Vec<DualVec<T, N>>,
 {
+    value_and_jacobian_chunked(f, x).1
+}
+
+/// `(f(x), J)` in chunk mode, as [`jacobian_chunked`] computes the Jacobian (the values from
+/// the first evaluation).
+///
+/// Same shapes and panics as [`jacobian`].
+///
+/// # Example
+/// ```
+/// use adroit_forward::nalgebra::{self, dmatrix};
+/// let (y, j) =
+///     adroit_forward::value_and_jacobian_chunked::<2, _, _>(|x| vec![x[0] * x[1]], &[2.0, 3.0]);
+/// assert_eq!((y, j), (vec![6.0], dmatrix![3.0, 2.0]));
+/// ```
+#[track_caller]
+#[inline]
+pub fn value_and_jacobian_chunked<const N: usize, T, F>(f: F, x: &[T]) -> (Vec<T>, DMatrix<T>)
+where
+    T: Float + nalgebra::Scalar,
+    F: Fn(&[DualVec<T, N>]) -> Vec<DualVec<T, N>>,
+{
     let _nesting = nesting::record_perturbation::<DualVec<T, N>, F>();
     const { assert!(N > 0, "the chunk size must be at least 1") };
     let mut buf = vec![DualVec::constant(T::zero()); x.len()];
     if x.is_empty() {
-        return DMatrix::zeros_generic(nalgebra::Dyn(f(&buf).len()), nalgebra::Dyn(0));
+        let y: Vec<T> = f(&buf).iter().map(DualVec::value).collect();
+        let jac = DMatrix::zeros_generic(nalgebra::Dyn(y.len()), nalgebra::Dyn(0));
+        return (y, jac);
     }
-    let mut jac: Option<DMatrix<T>> = None;
+    let mut out: Option<(Vec<T>, DMatrix<T>)> = None;
     for start in (0..x.len()).step_by(N.max(1)) {
         seed_chunk(&mut buf, x, start);
         let y = f(&buf);
-        let jac = jac.get_or_insert_with(|| DMatrix::from_element(y.len(), x.len(), T::zero()));
+        let (_, jac) = out.get_or_insert_with(|| {
+            let values = y.iter().map(DualVec::value).collect();
+            (values, DMatrix::from_element(y.len(), x.len(), T::zero()))
+        });
         check_output_len(jac.nrows(), y.len());
         let width = N.min(x.len() - start);
         for (i, yi) in y.iter().enumerate() {
@@ -340,7 +395,7 @@ where
             }
         }
     }
-    jac.unwrap_or_else(|| unreachable!("x is not empty"))
+    out.unwrap_or_else(|| unreachable!("x is not empty"))
 }
 
 /// The Jacobian-vector product (directional derivative) `J(x)·v` of `f: ℝⁿ → ℝᵐ`, with

@@ -333,7 +333,8 @@ mod symmetric_eigen_hyperdual;
 pub use api::{
     DEFAULT_CHUNK, derivative, gradient, gradient_chunked, gradient_chunked_into, hessian,
     hessian_chunked, hvp, jacobian, jacobian_chunked, jvp, second_derivative, value_and_derivative,
-    value_and_gradient, value_gradient_and_hessian, value_gradient_and_hessian_chunked,
+    value_and_gradient, value_and_jacobian, value_and_jacobian_chunked, value_gradient_and_hessian,
+    value_gradient_and_hessian_chunked,
 };
 pub use chain_rule::{
     ChainRule, chain_matmul, chain_product, chain_product_assign, chain_product_into,

@@ -130,7 +130,7 @@ where
 /// The Jacobian of `f: ℝⁿ → ℝᵐ`: one recording, one backward sweep per output.
 ///
 /// `x`: `n` inputs; returns the `m × n` matrix with `J[(i, j)] = ∂fᵢ/∂xⱼ` (row `i` is `∇fᵢ`).
-/// Prefer it to forward mode when `m < n`.
+/// Prefer it to forward mode when `m < n`. [`value_and_jacobian`] also returns `f(x)`.
 ///
 /// # Panics
 /// If `f` returns a `Var` that was not computed from its inputs in this call (a variable of
@@ -143,20 +143,44 @@ where
 /// assert_eq!(j, adroit_reverse::nalgebra::dmatrix![3.0, 2.0; 1.0, 1.0]);
 /// ```
 #[track_caller]
+#[inline]
 pub fn jacobian<T, F>(f: F, x: &[T]) -> DMatrix<T>
+where
+    T: TapeScalar + nalgebra::Scalar,
+    F: FnOnce(&[Var<T>]) -> Vec<Var<T>>,
+{
+    value_and_jacobian(f, x).1
+}
+
+/// `(f(x), J)`: the `m` values of `f: ℝⁿ → ℝᵐ` and its `m × n` Jacobian, from the one
+/// recording [`jacobian`] makes — for Newton's method and Gauss–Newton, which need both.
+///
+/// # Panics
+/// As [`jacobian`].
+///
+/// # Example
+/// ```
+/// use adroit_reverse::nalgebra::{self, dmatrix};
+/// let (y, j) = adroit_reverse::value_and_jacobian(|x| vec![x[0] * x[1], x[0] + x[1]], &[2.0, 3.0]);
+/// assert_eq!((y, j), (vec![6.0, 5.0], dmatrix![3.0, 2.0; 1.0, 1.0]));
+/// ```
+#[track_caller]
+pub fn value_and_jacobian<T, F>(f: F, x: &[T]) -> (Vec<T>, DMatrix<T>)
 where
     T: TapeScalar + nalgebra::Scalar,
     F: FnOnce(&[Var<T>]) -> Vec<Var<T>>,
 {
     let (ys, rec) = Recording::new(x, f);
     let mut jac = DMatrix::from_element(ys.len(), x.len(), T::zero());
+    let mut values = Vec::with_capacity(ys.len());
     for (i, y) in ys.iter().enumerate() {
         rec.check_output(y);
+        values.push(y.value());
         for (j, g) in rec.backward([(y, T::one())]).into_iter().enumerate() {
             jac[(i, j)] = g;
         }
     }
-    jac
+    (values, jac)
 }
 
 /// The number of Hessian columns computed per recording by [`hessian`].

@@ -86,7 +86,7 @@ mod var;
 
 pub use api::{
     HESSIAN_CHUNK, gradient, hessian, hvp, jacobian, pullback, value_and_gradient,
-    value_and_gradient_with_aux, value_gradient_and_hessian, vjp,
+    value_and_gradient_with_aux, value_and_jacobian, value_gradient_and_hessian, vjp,
 };
 pub use buffers::release_buffers;
 pub use custom::{custom_rule, custom_scalar, stop_gradient};

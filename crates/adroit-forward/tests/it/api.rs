@@ -1,7 +1,7 @@
 //! The API functions against analytic derivatives and against each other.
 
 use adroit_forward::{
-    DualVec, derivative, gradient, gradient_chunked, gradient_chunked_into, hessian,
+    Dual, DualVec, derivative, gradient, gradient_chunked, gradient_chunked_into, hessian,
     hessian_chunked, hvp, jacobian, jacobian_chunked, jvp, second_derivative, value_and_derivative,
     value_and_gradient, value_gradient_and_hessian, value_gradient_and_hessian_chunked,
 };
@@ -115,9 +115,9 @@ fn gradient_f32() {
 
 #[test]
 fn empty_inputs() {
-    assert!(gradient(|_| adroit_forward::Dual::constant(1.0), &[]).is_empty());
+    assert!(gradient(|_| Dual::constant(1.0), &[]).is_empty());
     assert!(gradient_chunked::<4, _, _>(|_| DualVec::constant(1.0), &[]).is_empty());
-    let j = jacobian(|_| vec![adroit_forward::Dual::constant(1.0); 3], &[]);
+    let j = jacobian(|_| vec![Dual::constant(1.0); 3], &[]);
     assert_eq!(j.shape(), (3, 0));
     assert_eq!(
         hessian(|_| adroit_forward::HyperDualVec::constant(1.0), &[]).shape(),
@@ -143,6 +143,25 @@ fn jacobian_is_rows_of_gradients() {
         jacobian_chunked::<8, _, _>(|v| map(v), &[x, y, z]),
         expected
     );
+}
+
+#[test]
+fn value_and_jacobian_returns_the_values_and_the_same_jacobian() {
+    let x = [0.5, -1.5, 2.0_f64];
+    let want = (map(&x), jacobian(|v| map(v), &x));
+    assert_eq!(adroit_forward::value_and_jacobian(|v| map(v), &x), want);
+    assert_eq!(
+        adroit_forward::value_and_jacobian_chunked::<2, _, _>(|v| map(v), &x),
+        want
+    );
+    // no inputs: one evaluation for the values, an m × 0 Jacobian
+    let (y, j) = adroit_forward::value_and_jacobian(|_| vec![Dual::constant(4.0); 2], &[]);
+    assert_eq!((y, j.shape()), (vec![4.0, 4.0], (2, 0)));
+    let (y, j) = adroit_forward::value_and_jacobian_chunked::<3, f64, _>(
+        |_| vec![DualVec::constant(4.0)],
+        &[],
+    );
+    assert_eq!((y, j.shape()), (vec![4.0], (1, 0)));
 }
 
 #[test]

@@ -133,6 +133,9 @@ fn jacobian_of_a_vector_function() {
     // A constant output has a zero row.
     let j = jacobian(|v| vec![v[0], Var::constant(1.0)], &[2.0]);
     assert_eq!(j, dmatrix![1.0; 0.0]);
+    // with the values, from the same recording
+    let (values, j) = adroit_reverse::value_and_jacobian(|v| map(v), &[x, y, z]);
+    assert_eq!((values, j), (map(&[x, y, z]), expected));
 }
 
 #[test]
