@@ -12,6 +12,11 @@ use num_traits::Float;
 /// for `S: Float + ChainRule` runs on plain numbers too. All the `num_traits` and `std::ops`
 /// implementations of the dual types are written once, in terms of this trait.
 ///
+/// Its method names are short: with this trait in scope, `x.scale(c)` on an `f64` is ambiguous
+/// if nalgebra's `ComplexField` (which has a `scale` too) or a trait of one's own with such a
+/// method is in scope as well (error E0034) — call the one meant by its path
+/// (`ComplexField::scale(x, c)`), or import this trait only where rules are applied.
+///
 /// # Example
 /// ```
 /// use adroit_forward::{ChainRule, Dual, rules::Sin};

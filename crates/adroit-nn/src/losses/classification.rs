@@ -208,16 +208,18 @@ pub fn kldivergence<T: MatScalar>(
     Ok(aggregate(total, y.ncols(), agg))
 }
 
-/// `Ok` for a focusing parameter `γ` that is finite and `≥ 0` (Lin et al. use `γ ∈ [0, 5]`):
-/// a negative `γ` makes a confident correct prediction's weight `0^γ = ∞` (loss −∞), and a NaN
-/// or infinite one NaN losses or gradients.
-fn check_gamma(what: &'static str, gamma: f64) -> Result<(), NnError> {
-    if gamma.is_finite() && gamma >= 0.0 {
+/// `Ok` for a focusing parameter `γ` that is `≥ 0` and finite in `T` (Lin et al. use
+/// `γ ∈ [0, 5]`): a negative `γ` makes a confident correct prediction's weight `0^γ = ∞`
+/// (loss −∞), and a NaN or infinite one NaN losses or gradients (`3.5e38` is infinite in
+/// `f32`).
+fn check_gamma<T: MatScalar>(what: &'static str, gamma: f64) -> Result<(), NnError> {
+    let finite_in_t = T::from_f64(gamma).is_some_and(|g| Float::is_finite(g));
+    if finite_in_t && gamma >= 0.0 {
         Ok(())
     } else {
         Err(NnError::InvalidConfig {
             name: what,
-            reason: format!("{gamma} is not finite and ≥ 0"),
+            reason: format!("{gamma} is not ≥ 0 and finite in the element type"),
         })
     }
 }
@@ -252,7 +254,7 @@ fn focal_weight<T: MatScalar>(p: MatVar<T>, gamma: f64) -> MatVar<T> {
 ///
 /// # Errors
 /// [`NnError::ShapeMismatch`] if `ŷ` and `y` differ in shape; [`NnError::InvalidConfig`]
-/// unless `γ` is finite and `≥ 0`.
+/// unless `γ` is `≥ 0` and finite in `T`.
 ///
 /// # Example
 /// ```
@@ -273,7 +275,7 @@ pub fn focal_loss<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("focal_loss", &y_hat, y)?;
-    check_gamma("focal_loss γ", gamma)?;
+    check_gamma::<T>("focal_loss γ", gamma)?;
     let p = y_hat + eps::<T>();
     let yv = MatVar::constant(y.clone());
     let weight = focal_weight(p, gamma);
@@ -293,7 +295,7 @@ pub fn focal_loss<T: MatScalar>(
 ///
 /// # Errors
 /// [`NnError::ShapeMismatch`] if `ŷ` and `y` differ in shape; [`NnError::InvalidConfig`]
-/// unless `γ` is finite and `≥ 0`.
+/// unless `γ` is `≥ 0` and finite in `T`.
 ///
 /// # Example
 /// ```
@@ -317,7 +319,7 @@ pub fn binary_focal_loss<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("binary_focal_loss", &y_hat, y)?;
-    check_gamma("binary_focal_loss γ", gamma)?;
+    check_gamma::<T>("binary_focal_loss γ", gamma)?;
     let yv = MatVar::constant(y.clone());
     let one_minus_y = MatVar::constant(y.map(|v| T::one() - v));
     let p_t = yv.component_mul(y_hat) + one_minus_y.component_mul(-y_hat + T::one());

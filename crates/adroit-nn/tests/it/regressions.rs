@@ -47,6 +47,24 @@ fn focal_losses_refuse_a_gamma_out_of_range() {
         },
         &[dmatrix![1.0; 0.0]],
     );
+    // finite in f64 but not in f32 (a review): refused for f32, accepted for f64
+    let _ = matrix::value_and_gradient(
+        |m| {
+            let refused = focal_loss(m[0], &dmatrix![1.0f32; 0.0], 3.5e38, Agg::Mean);
+            assert!(matches!(refused, Err(NnError::InvalidConfig { .. })));
+            let refused = binary_focal_loss(m[0], &dmatrix![1.0f32; 0.0], 1e39, Agg::Mean);
+            assert!(matches!(refused, Err(NnError::InvalidConfig { .. })));
+            m[0].sum()
+        },
+        &[dmatrix![1.0f32; 0.0]],
+    );
+    let _ = matrix::value_and_gradient(
+        |m| {
+            assert!(focal_loss(m[0], &dmatrix![1.0; 0.0], 3.5e38, Agg::Mean).is_ok());
+            m[0].sum()
+        },
+        &[dmatrix![1.0; 0.0]],
+    );
 }
 
 #[test]

@@ -333,3 +333,39 @@ fn an_infinite_cotangent_follows_the_zero_convention() {
     assert_eq!(g[0], dmatrix![0.0, -inf; 0.0, -0.5]);
     assert_eq!(g[1], dmatrix![inf; 0.5]);
 }
+
+/// A finite cotangent that overflows in the substitution at a tiny pivot, then meets a zero
+/// factor entry, follows the convention too (from a review of the fix above, which redid the
+/// substitution only for a non-finite cotangent): the values of `inverse()·b` and of `A⁻ᵀ`.
+#[test]
+fn a_cotangent_overflowing_in_the_substitution_follows_the_zero_convention() {
+    let inf = f64::INFINITY;
+    let (a, b) = (dmatrix![1e-10, 0.0; 0.0, 1.0], dmatrix![0.0; 1.0]);
+    let g = dmatrix![1e300; 1.0];
+    for with_solve in [true, false] {
+        let (_, pullback) = matrix::pullback(
+            |m| {
+                if with_solve {
+                    m[0].solve(m[1])
+                } else {
+                    m[0].inverse() * m[1]
+                }
+            },
+            &[a.clone(), b.clone()],
+        );
+        let grads = pullback.call(&g);
+        assert_eq!(
+            grads[0],
+            dmatrix![0.0, -inf; 0.0, -1.0],
+            "solve: {with_solve}"
+        );
+        assert_eq!(grads[1], dmatrix![inf; 1.0], "solve: {with_solve}");
+    }
+    // ∂ ln|det A| = A⁻ᵀ, whose (1, 0) entry −1e320 overflows while its neighbours are finite
+    let a = dmatrix![1e-160, 1.0, 0.0; 0.0, 1e-160, 0.0; 0.0, 0.0, 1.0];
+    let g = matrix::gradient(|m| m[0].logabsdet(), std::slice::from_ref(&a));
+    assert_eq!(
+        g[0],
+        dmatrix![1e160, 0.0, 0.0; -inf, 1e160, 0.0; 0.0, 0.0, 1.0]
+    );
+}

@@ -62,9 +62,10 @@ impl<T: MatScalar> Factors<T> {
             .and_then(|t| self.l.tr_solve_lower_triangular(&t));
         match solved {
             Some(mut w) => {
-                // A NaN from `0·∞` in the substitution (an infinite cotangent meeting a zero
-                // factor entry): formed again term by term with the tape's convention.
-                if !all_finite(g.as_slice()) && w.iter().any(|v| v.is_nan()) {
+                // A NaN from `0·∞` in the substitution (an infinite cotangent, or one that
+                // overflows on the way at a tiny pivot, meeting a zero factor entry): formed
+                // again term by term with the tape's convention.
+                if w.iter().any(|v| v.is_nan()) {
                     pool::recycle(w);
                     w = self.solve_transposed_term_by_term(g);
                 }
