@@ -241,7 +241,7 @@ pub fn chain_product_into<T: Float>(partials: &[T], tangents: &[T], out: &mut [T
 /// # Example
 /// ```
 /// use adroit_forward::chain_matmul;
-/// use adroit_forward::nalgebra::dmatrix;
+/// use adroit_forward::nalgebra::{self, dmatrix};
 /// let inf = f64::INFINITY;
 /// let u = dmatrix![1.0, 0.0; 0.0, 1.0];
 /// let scaled = dmatrix![0.0, 0.0; 0.0, inf];
