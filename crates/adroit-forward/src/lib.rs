@@ -6,8 +6,8 @@
 //! | type | carries | use |
 //! |---|---|---|
 //! | [`Dual<T>`] | one tangent | [`derivative`], [`gradient`], [`jacobian`], [`jvp`] |
-//! | [`DualVec<T, N>`] | `N` tangents | chunk mode: [`gradient_chunked`], [`jacobian_chunked`] |
-//! | [`HyperDualVec<T, M, N>`] / [`HyperDual<T>`] | second-order parts | [`second_derivative`], [`hessian`], [`value_gradient_and_hessian`], [`hvp`] |
+//! | [`DualVec<T, N>`] | `N` tangents | chunk mode: [`gradient_chunked`], [`jacobian_chunked`]; on nalgebra's `SVector<T, N>` in one evaluation: [`gradient_static`], [`jacobian_static`] |
+//! | [`HyperDualVec<T, M, N>`] / [`HyperDual<T>`] | second-order parts | [`second_derivative`], [`hessian`], [`value_gradient_and_hessian`] ([`value_gradient_and_hessian_static`]), [`hvp`] |
 //!
 //! All of them implement `num_traits::{Float, FloatConst, Num, NumCast, ToPrimitive,
 //! FromPrimitive, Signed, Zero, One, Inv}`, the arithmetic operators (with plain `f32`/`f64`
@@ -316,6 +316,7 @@ mod chain_rule;
 mod decompositions;
 mod dual;
 mod dual_vec;
+mod fixed_size;
 mod hyper_dual;
 mod lanes;
 mod nalgebra_traits;
@@ -342,6 +343,9 @@ pub use chain_rule::{
 pub use decompositions::Decompositions;
 pub use dual::Dual;
 pub use dual_vec::DualVec;
+pub use fixed_size::{
+    gradient_static, jacobian_static, value_and_jacobian_static, value_gradient_and_hessian_static,
+};
 pub use hyper_dual::{HyperDual, HyperDualVec};
 pub use lanes::TangentLanes;
 pub use nesting::{Perturbation, independent, record_perturbation};

@@ -23,6 +23,7 @@ macro_rules! both_precisions {
 mod api;
 mod edges;
 mod elementary;
+mod fixed_size;
 mod functions;
 mod linalg;
 mod linalg_second_order;
