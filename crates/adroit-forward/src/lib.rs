@@ -68,6 +68,17 @@
 //! `y.atan2(x)`'s `∂²/∂y²` at `(1e-200, 1e-160)` gives `−∞` for `−2e280`). Rescale inputs
 //! towards 1.
 //!
+//! And near underflow: where an argument is subnormal (below about 2.2e-308 in `f64`) or a
+//! product of two arguments' sizes is (`r⁴` for `atan2` and `hypot` at a radius `r` below
+//! about 1.5e-154), second derivatives of division, `powf`, `log`, `atan2` and `hypot` can be
+//! `±∞` (of either sign), NaN, or lose digits, although the exact value is far from overflow
+//! (an audit against mpmath: `atan2`'s `∂²/∂y²` at `(1e-300, 1e-160)`, exact `−2e180`, gives
+//! `−∞`; `powf`'s `∂²/∂p∂x` at `(1e-310, 1.5)` is off by 9e-4 in one of its two entries, so a
+//! reverse-mode Hessian is not symmetric there; at `(1e-310, 0.5)` it is `+∞` for `−3.6e157`;
+//! a division by a subnormal number has an infinite first derivative, see
+//! [`rules::Div`]). Values and first derivatives at normal arguments are unaffected. Rescale
+//! inputs towards 1.
+//!
 //! # Generic code through nalgebra's decompositions
 //! Write a function that calls nalgebra's decompositions once, generic over
 //! `S: nalgebra::RealField + Copy`, and every adroit number type runs it: `f64`, [`Dual`],

@@ -2,7 +2,7 @@
 
 use adroit_forward::{
     Dual, DualVec, HyperDual, chain_product, chain_product_assign, chain_product_into, derivative,
-    gradient,
+    gradient, second_derivative,
 };
 use num_traits::Float;
 use std::fmt::Debug;
@@ -468,4 +468,25 @@ fn a_norm_at_the_zero_vector() {
         &[0.0, 0.0],
     );
     assert!(h.iter().all(|&v| v == 0.0), "{h}");
+}
+
+/// The documented limits at subnormal arguments (crate docs, "Second derivatives near
+/// overflow"; `rules::Div`), pinned so that the docs stay true: a division by a subnormal dual
+/// has an infinite derivative (a plain-float divisor keeps it finite), and `atan2`'s
+/// `∂²/∂y²` at a radius whose fourth power underflows is `−∞` (exact `−2e180`).
+#[test]
+fn documented_limits_at_subnormal_arguments() {
+    let c = 1e-310;
+    assert_eq!(
+        derivative(|a| (a * 1e-300) / Dual::constant(c), 1.0),
+        f64::INFINITY
+    );
+    let d = derivative(|a| (a * 1e-300) / c, 1.0);
+    assert!((d - 1e10).abs() < 1e-4 * 1e10, "{d}");
+    let h = second_derivative(|y| y.atan2(HyperDual::constant(1e-160)), 1e-300);
+    assert_eq!(h, f64::NEG_INFINITY);
+    // at a normal radius the same expression is exact: −2xy/r⁴ at (y, x) = (1e-3, 2e-3)
+    let h = second_derivative(|y| y.atan2(HyperDual::constant(2e-3)), 1e-3);
+    let exact = -2.0 * 2e-3 * 1e-3 / (5e-6_f64).powi(2);
+    assert!((h - exact).abs() < 1e-12 * exact.abs(), "{h} {exact}");
 }
