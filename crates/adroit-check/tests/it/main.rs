@@ -10,6 +10,7 @@ mod checkers;
 mod corpus;
 mod decompositions;
 mod elementary;
+mod f32_tolerance;
 mod fd;
 #[path = "../../../adroit-forward/tests/it/functions.rs"]
 mod functions;

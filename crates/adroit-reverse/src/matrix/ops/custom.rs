@@ -58,7 +58,12 @@ impl<T: MatScalar> Backward<T> for Custom<T> {
 /// variables — capture plain matrices (`x.value()`). It is not called when no input leads to
 /// a gradient. NaN and infinities in its cotangents are the pullback's own (the tape's
 /// `0·∞ = 0` convention holds in the operations around it, not inside it). Check a rule
-/// against finite differences with adroit-check's `matrix_gradcheck`.
+/// against finite differences with adroit-check's `matrix_gradcheck`, which perturbs the
+/// entries one by one: a value that reads only part of its input (Cholesky reads the lower
+/// triangle) needs a pullback to match — or an input made whole first, as the example's
+/// symmetrised `S = (A + Aᵀ)/2`, whose pullback `Ȳ·S⁻¹` the tape turns into the right one
+/// for every entry of `A` (`Ȳ·A⁻¹` on `A` itself would be wrong off the diagonal: a user
+/// trial's check found −0.0909 for −0.1818).
 ///
 /// # Panics
 /// If an input belongs to another scope (as every operation does); during the backward sweep,
@@ -66,17 +71,18 @@ impl<T: MatScalar> Backward<T> for Custom<T> {
 /// its input's (the message names the input and both shapes).
 ///
 /// # Example
-/// `ln det A` of a symmetric positive definite `A` by Cholesky (`2 Σ ln Lᵢᵢ`, half the work
-/// of LU, and fails for an indefinite `A`), with the pullback `Ȳ·A⁻¹`:
+/// `ln det S` of a symmetric positive definite `S = (A + Aᵀ)/2` by Cholesky (`2 Σ ln Lᵢᵢ`,
+/// half the work of LU, and fails for an indefinite `S`), with the pullback `Ȳ·S⁻¹`:
 /// ```
 /// use adroit_reverse::matrix::{self, MatVar};
 /// use adroit_reverse::nalgebra::{self, DMatrix, dmatrix};
 ///
 /// fn logdet_spd(a: MatVar<f64>) -> MatVar<f64> {
-///     let cholesky = a.value().cholesky().expect("symmetric positive definite");
+///     let s = (a + a.transpose()) * 0.5;
+///     let cholesky = s.value().cholesky().expect("symmetric positive definite");
 ///     let logdet: f64 = 2.0 * cholesky.l().diagonal().iter().map(|d| d.ln()).sum::<f64>();
 ///     let inverse = cholesky.inverse();
-///     matrix::custom_rule(&[a], dmatrix![logdet], move |g| vec![&inverse * g[(0, 0)]])
+///     matrix::custom_rule(&[s], dmatrix![logdet], move |g| vec![&inverse * g[(0, 0)]])
 /// }
 ///
 /// let a = dmatrix![4.0, 1.0; 1.0, 3.0];
