@@ -68,16 +68,16 @@
 //! `y.atan2(x)`'s `∂²/∂y²` at `(1e-200, 1e-160)` gives `−∞` for `−2e280`). Rescale inputs
 //! towards 1.
 //!
-//! And near underflow: where an argument is subnormal (below about 2.2e-308 in `f64`) or a
-//! product of two arguments' sizes is (`r⁴` for `atan2` and `hypot` at a radius `r` below
-//! about 1.5e-154), second derivatives of division, `powf`, `log`, `atan2` and `hypot` can be
-//! `±∞` (of either sign), NaN, or lose digits, although the exact value is far from overflow
-//! (an audit against mpmath: `atan2`'s `∂²/∂y²` at `(1e-300, 1e-160)`, exact `−2e180`, gives
-//! `−∞`; `powf`'s `∂²/∂p∂x` at `(1e-310, 1.5)` is off by 9e-4 in one of its two entries, so a
-//! reverse-mode Hessian is not symmetric there; at `(1e-310, 0.5)` it is `+∞` for `−3.6e157`;
-//! a division by a subnormal number has an infinite first derivative, see
-//! [`rules::Div`]). Values and first derivatives at normal arguments are unaffected. Rescale
-//! inputs towards 1.
+//! And near underflow: where an argument is subnormal (below about 2.2e-308 in `f64`), or for
+//! `atan2` where the squared radius is (radius below about 1.5e-154), second derivatives of
+//! division, `powf`, `log`, `atan2` and `hypot` can be `±∞` (of either sign), NaN, or lose
+//! digits, although the exact value is far from overflow (an audit against mpmath, a review:
+//! `atan2`'s `∂²/∂y²` at `(1e-300, 1e-160)`, exact `−2e180`, gives `−∞`; `powf`'s `∂²/∂p∂x` at
+//! `(1e-310, 1.5)` is off by 9e-4 in one of its two entries, so a reverse-mode Hessian is not
+//! symmetric there; at `(1e-310, 0.5)` one entry of a reverse-mode Hessian is `+∞`, the others
+//! `−∞`, for `−3.6e157`; a division by a number below `1/f64::MAX` ≈ 5.6e-309 has an
+//! infinite first derivative, see [`rules::Div`]). Values and first derivatives at normal
+//! arguments are unaffected. Rescale inputs towards 1.
 //!
 //! # Generic code through nalgebra's decompositions
 //! Write a function that calls nalgebra's decompositions once, generic over
@@ -153,45 +153,57 @@
 //!
 //! # Rotations, and other branches on exact values
 //! Comparisons look at primal values, so a program takes the branches of the plain-float
-//! program — including shortcuts taken at an exact value. nalgebra's geometry has several:
-//! at an angle or vector exactly 0 it returns the identity, a constant, and the derivative
-//! there is silently 0 (exact at every other point, also at `1e-300`). Found so far (a user
-//! trial): `Rotation3::from_axis_angle` and `Rotation3::new`/`from_scaled_axis` at angle 0,
-//! `UnitQuaternion::from_scaled_axis`/`new` at 0, `scaled_axis()`/`ln()` at the identity,
-//! `slerp` between equal rotations, `rotation_between` of parallel vectors. ForwardDiff.jl's
-//! duals do the same; JAX traces one branch too. Exact at 0:
-//! `UnitQuaternion::from_axis_angle` and `from_euler_angles` (of `UnitQuaternion` and
+//! program — including shortcuts for an exact or negligible value. nalgebra's geometry has
+//! several: for an angle or vector that is 0, or that its own test treats as 0, it returns the
+//! identity, a constant, and the derivative there is silently 0 — at angle exactly 0 for
+//! `Rotation3::from_axis_angle`; below `|θ| = ε` (2.2e-16) for `UnitQuaternion::new` and
+//! `from_scaled_axis` (whose test is `θ ≤ ε`); where `θ²` underflows to 0 (`|θ|` below about
+//! 2e-162) for `Rotation3::new`/`from_scaled_axis` and `scaled_axis()`; also `ln()` at the
+//! identity, `slerp` between equal rotations, `rotation_between` of parallel vectors (a user
+//! trial and a review). ForwardDiff.jl's duals do the same; JAX traces one branch too. Exact
+//! at 0: `UnitQuaternion::from_axis_angle` and `from_euler_angles` (of `UnitQuaternion` and
 //! `Rotation3`), which have no such test, or the exponential map written with its Taylor
-//! series near 0 — a branch whose two sides agree to rounding, value and derivatives alike:
+//! series near 0. Both sides of such a branch must be accurate in value *and* derivatives
+//! where they meet: `sin(θ/2)/θ` loses `ε/θ²` of its derivative to cancellation, so the
+//! series below takes over at `θ² < 10⁻³` (first derivatives within about 1e-13 of the exact
+//! ones on both sides; at a switch at `θ² = 10⁻⁸` they were 7e-8 off just above it):
 //! ```
-//! use adroit_forward::derivative;
+//! use adroit_forward::{derivative, second_derivative, Dual, HyperDual};
 //! use adroit_forward::nalgebra::{self, Quaternion, RealField, UnitQuaternion, Vector3};
 //!
 //! /// exp of a rotation vector `v` (angle `θ = |v|` about `v/θ`): `(cos θ/2, sin(θ/2)/θ · v)`.
 //! fn exp_so3<S: RealField + Copy>(v: Vector3<S>) -> UnitQuaternion<S> {
 //!     let c = |x: f64| nalgebra::convert::<f64, S>(x);
-//!     let t2 = v.norm_squared();
-//!     // near 0: cos(θ/2) and sin(θ/2)/θ by their series in θ², no division by θ
-//!     let (w, k) = if t2 < c(1e-8) {
-//!         (c(1.0) - t2 / c(8.0) + t2 * t2 / c(384.0), c(0.5) - t2 / c(48.0) + t2 * t2 / c(3840.0))
+//!     let t = v.norm_squared();
+//!     let (w, k) = if t < c(1e-3) {
+//!         // the series of cos(θ/2) and sin(θ/2)/θ in t = θ², to t⁴ (the next terms < 1e-22)
+//!         let w = c(1.0) - t * (c(1.0 / 8.0) - t * (c(1.0 / 384.0) - t * (c(1.0 / 46080.0)
+//!             - t * c(1.0 / 10321920.0))));
+//!         let k = c(0.5) - t * (c(1.0 / 48.0) - t * (c(1.0 / 3840.0) - t * (c(1.0 / 645120.0)
+//!             - t * c(1.0 / 185794560.0))));
+//!         (w, k)
 //!     } else {
-//!         let t = t2.sqrt();
-//!         ((t * c(0.5)).cos(), (t * c(0.5)).sin() / t)
+//!         let theta = t.sqrt();
+//!         ((theta * c(0.5)).cos(), (theta * c(0.5)).sin() / theta)
 //!     };
 //!     UnitQuaternion::new_unchecked(Quaternion::new(w, v.x * k, v.y * k, v.z * k))
 //! }
 //!
-//! let zero = adroit_forward::Dual::constant(0.0);
-//! let about_z = |t| Vector3::new(zero, zero, t);
-//! // d/dθ of the quaternion's k at θ = 0 is ½: the series gets it, nalgebra's shortcut does not
-//! assert_eq!(derivative(|t| exp_so3(about_z(t)).k, 0.0_f64), 0.5);
+//! // about z by θ: the quaternion's k is sin(θ/2), its derivative cos(θ/2)/2
+//! fn k_about_z<S: RealField + Copy>(theta: S) -> S {
+//!     exp_so3(Vector3::new(S::zero(), S::zero(), theta)).k
+//! }
+//! assert_eq!(derivative(|t| k_about_z(t), 0.0_f64), 0.5);
+//! for theta in [1e-9, 0.0316, 0.0317, 0.5_f64] {
+//!     // on both sides of the switch at θ = √10⁻³ ≈ 0.03162
+//!     let d = derivative(|t| k_about_z(t), theta);
+//!     assert!((d - 0.5 * (theta / 2.0).cos()).abs() < 1e-13, "{theta}: {d}");
+//!     let d2 = second_derivative(|t: HyperDual<f64>| k_about_z(t), theta);
+//!     assert!((d2 + 0.25 * (theta / 2.0).sin()).abs() < 1e-10, "{theta}: {d2}");
+//! }
+//! // nalgebra's exponential loses the derivative at 0
+//! let about_z = |t: Dual<f64>| Vector3::new(Dual::constant(0.0), Dual::constant(0.0), t);
 //! assert_eq!(derivative(|t| UnitQuaternion::from_scaled_axis(about_z(t)).k, 0.0_f64), 0.0);
-//! // away from 0 they agree
-//! let (ours, theirs) = (
-//!     derivative(|t| exp_so3(about_z(t)).k, 0.3_f64),
-//!     derivative(|t| UnitQuaternion::from_scaled_axis(about_z(t)).k, 0.3_f64),
-//! );
-//! assert!((ours - theirs).abs() < 1e-15 && (ours - 0.5 * 0.15_f64.cos()).abs() < 1e-15);
 //! ```
 //! The same holds for code of one's own that tests `x == 0.0` to take a shortcut.
 //!

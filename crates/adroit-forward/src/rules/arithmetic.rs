@@ -67,11 +67,11 @@ impl BinaryRule for Mul {
 /// subnormal — for `x = 1`, `|y|` of the order of 1e162 in `f64`, 3e22 in `f32` — it is 0,
 /// and so is its contribution even when a huge tangent `ẏ` would bring `−x·ẏ/y²` back into
 /// range (`y = 1e200` with `ẏ = 1e200`: 0, not −1e-200). ForwardDiff (`−x/y²`), JAX and
-/// PyTorch form this partial alike. Scale such inputs towards 1. At a subnormal divisor
-/// (`|y|` below about 2.2e-308 in `f64`, 1.2e-38 in `f32`) `∂x = 1/y` itself overflows to
-/// `±∞`, so the derivative is `±∞` even where `ẋ/y` is finite (`(1e-300·a)/c` at
-/// `c = 1e-310`: ∞ for 1e10; found by an audit against mpmath); dividing by a plain float
-/// (`x / 1e-310`, which divides the tangent) keeps it finite.
+/// PyTorch form this partial alike. Scale such inputs towards 1. At a divisor below
+/// `1/MAX` (`|y|` below about 5.6e-309 in `f64`, 2.9e-39 in `f32`: subnormal) `∂x = 1/y`
+/// itself overflows to `±∞`, so the derivative is `±∞` even where `ẋ/y` is finite
+/// (`(1e-300·a)/c` at `c = 1e-310`: ∞ for 1e10; found by an audit against mpmath); dividing by
+/// a plain float (`x / 1e-310`, which divides the tangent) keeps it finite.
 ///
 /// # Example
 /// ```

@@ -473,7 +473,7 @@ fn a_norm_at_the_zero_vector() {
 /// The documented limits at subnormal arguments (crate docs, "Second derivatives near
 /// overflow"; `rules::Div`), pinned so that the docs stay true: a division by a subnormal dual
 /// has an infinite derivative (a plain-float divisor keeps it finite), and `atan2`'s
-/// `∂²/∂y²` at a radius whose fourth power underflows is `−∞` (exact `−2e180`).
+/// `∂²/∂y²` at a radius whose square is subnormal is `−∞` (exact `−2e180`).
 #[test]
 fn documented_limits_at_subnormal_arguments() {
     let c = 1e-310;

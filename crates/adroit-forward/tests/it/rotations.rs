@@ -21,6 +21,12 @@ fn shortcuts_at_zero_lose_the_derivative_there_only() {
     let k = |t| UnitQuaternion::from_scaled_axis(about_z(t)).k;
     assert_eq!(derivative(k, 0.0), 0.0); // exact: ½
     assert!((derivative(k, 0.2) - 0.5 * 0.1_f64.cos()).abs() < 1e-15);
+    // the shortcuts' own thresholds (a review): |θ| ≤ ε for the quaternion, θ² underflowing
+    // to 0 for Rotation3::new
+    assert_eq!(derivative(k, 2e-16), 0.0);
+    assert_eq!(derivative(k, 1e-15), 0.5);
+    assert_eq!(derivative(scaled, 1e-170), 0.0);
+    assert_eq!(derivative(scaled, 1e-150), 1.0);
 }
 
 #[test]
