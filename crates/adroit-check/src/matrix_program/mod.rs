@@ -36,7 +36,6 @@ mod magnitude;
 mod scalar_eval;
 mod sum_order;
 mod tape_eval;
-mod value_rounding;
 
 pub use check::{check, check_bytes};
 pub use expr::{MatBinary, MatExpr, MatReduce, MatUnary};
