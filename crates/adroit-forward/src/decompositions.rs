@@ -12,9 +12,7 @@ use num_traits::Float;
 /// [`symmetric_eigen`](crate::symmetric_eigen) on [`Dual`] and [`DualVec`] over `f32`/`f64`;
 /// [`svd_hyperdual`](crate::svd_hyperdual) and
 /// [`symmetric_eigen_hyperdual`](crate::symmetric_eigen_hyperdual) on [`HyperDualVec`]; and
-/// adroit-reverse's `svd` and `symmetric_eigen` nodes on its `Var`s (implemented there). Not
-/// on nested duals (`Dual<Dual<f64>>`, a `RealField` too): their inner level would lose its
-/// tangents in nalgebra's iteration — take second derivatives with [`HyperDualVec`].
+/// adroit-reverse's `svd` and `symmetric_eigen` nodes on its `Var`s (implemented there).
 ///
 /// nalgebra's `a.svd(true, true)` and `a.symmetric_eigen()` run on all of these types too, but
 /// differentiate the iterations and get the derivatives wrong at diagonal, triangular and
@@ -105,25 +103,19 @@ macro_rules! primal_decompositions {
 }
 primal_decompositions!(f32, f64);
 
-/// For `Dual` over a plain float only: over a nested `Dual<Dual<T>>` (a `RealField` too) the
-/// inner level would take its primal decomposition from nalgebra's iteration on `Dual<T>`,
-/// which drops tangents at a diagonal matrix (a review measured σ₁'' = 0 for 2/3), so nested
-/// duals get no `Decompositions`: use [`HyperDualVec`] for second derivatives.
-macro_rules! dual_decompositions {
-    ($($t:ty),*) => {$(
-        impl Decompositions for Dual<$t> {
-            fn svd(a: &DMatrix<Self>) -> Svd<Self> {
-                crate::svd(a)
-            }
+impl<T: Float + RealField> Decompositions for Dual<T>
+where
+    Dual<T>: RealField,
+{
+    fn svd(a: &DMatrix<Self>) -> Svd<Self> {
+        crate::svd(a)
+    }
 
-            #[track_caller]
-            fn symmetric_eigen(a: &DMatrix<Self>) -> (DVector<Self>, DMatrix<Self>) {
-                crate::symmetric_eigen(a)
-            }
-        }
-    )*};
+    #[track_caller]
+    fn symmetric_eigen(a: &DMatrix<Self>) -> (DVector<Self>, DMatrix<Self>) {
+        crate::symmetric_eigen(a)
+    }
 }
-dual_decompositions!(f32, f64);
 
 impl<T: Float + RealField, const N: usize> Decompositions for DualVec<T, N>
 where

@@ -13,7 +13,8 @@
 //! FromPrimitive, Signed, Zero, One, Inv}`, the arithmetic operators (with plain `f32`/`f64`
 //! on either side, for `Dual<Dual<f32 | f64>>` too; a deeper nesting takes constants of its
 //! primal type, e.g. `Dual::constant(2.0)`), `Sum`, `Product`, and, over `f32`/`f64`,
-//! `nalgebra::RealField` (also `Dual<Dual<f32 | f64>>`), so
+//! `nalgebra::RealField` (nested duals are not: through nalgebra, take second derivatives
+//! with [`HyperDualVec`], which is), so
 //! `DMatrix<Dual<f64>>` supports LU, Cholesky, QR, `solve`, `determinant`, `try_inverse` and
 //! `SymmetricEigen`. Nesting (`Dual<Dual<f64>>`) works, and a derivative call nested in a
 //! running one of its own number type — which would confuse their perturbations — panics
@@ -156,11 +157,14 @@
 //! program — including shortcuts for an exact or negligible value. nalgebra's geometry has
 //! several: for an angle or vector that is 0, or that its own test treats as 0, it returns the
 //! identity, a constant, and the derivative there is silently 0 — at angle exactly 0 for
-//! `Rotation3::from_axis_angle`; below `|θ| = ε` (2.2e-16) for `UnitQuaternion::new` and
-//! `from_scaled_axis` (whose test is `θ ≤ ε`); where `θ²` underflows to 0 (`|θ|` below about
-//! 2e-162) for `Rotation3::new`/`from_scaled_axis` and `scaled_axis()`; also `ln()` at the
-//! identity, `slerp` between equal rotations, `rotation_between` of parallel vectors (a user
-//! trial and a review). ForwardDiff.jl's duals do the same; JAX traces one branch too. Exact
+//! `Rotation3::from_axis_angle`; up to about `|θ| = 2ε` (4.4e-16) for `UnitQuaternion::new`
+//! and `from_scaled_axis`; where `θ²` underflows to 0 (`|θ|` below about 2e-162) for
+//! `Rotation3::new`/`from_scaled_axis`; also `ln()` at the identity, `slerp` between equal
+//! rotations, `rotation_between` of parallel vectors. And `Rotation3`'s `angle()`,
+//! `scaled_axis()` and `axis_angle()` take the angle as `acos` of the trace, which loses the
+//! angle itself below about 1e-7 (in plain `f64` too): their derivatives there are infinite
+//! or a few % off; `UnitQuaternion`'s are exact (a user trial and two reviews).
+//! ForwardDiff.jl's duals do the same; JAX traces one branch too. Exact
 //! at 0: `UnitQuaternion::from_axis_angle` and `from_euler_angles` (of `UnitQuaternion` and
 //! `Rotation3`), which have no such test, or the exponential map written with its Taylor
 //! series near 0. Both sides of such a branch must be accurate in value *and* derivatives

@@ -405,5 +405,3 @@ impl_nalgebra_traits!([const N: usize] crate::DualVec<f64, N>, f64);
 impl_nalgebra_traits!([const N: usize] crate::DualVec<f32, N>, f32);
 impl_nalgebra_traits!([const M: usize, const N: usize] crate::HyperDualVec<f64, M, N>, f64);
 impl_nalgebra_traits!([const M: usize, const N: usize] crate::HyperDualVec<f32, M, N>, f32);
-impl_nalgebra_traits!([] crate::Dual<crate::Dual<f64>>, f64);
-impl_nalgebra_traits!([] crate::Dual<crate::Dual<f32>>, f32);

@@ -424,39 +424,3 @@ fn nesting_through_type_erased_helpers_is_refused() {
     });
     assert!(message.contains("perturbation confusion"), "{message}");
 }
-
-/// `Dual<Dual<f64>>` is a `nalgebra::RealField` too (from a user trial: forward-over-forward
-/// through nalgebra did not compile): the second derivative of `det(A + tB)` by nesting
-/// `derivative` through LU equals the hyper-dual one and the closed form
-/// `d²/dt² det(A + tB) = det(A)·(tr(A⁻¹B)² − tr((A⁻¹B)²))` at `t = 0`.
-#[test]
-fn nested_duals_run_through_nalgebra() {
-    use nalgebra::{DMatrix, RealField};
-    let a = DMatrix::from_row_slice(
-        4,
-        4,
-        &[
-            4.0, 1.0, 0.5, 0.0, 1.0, 3.0, 0.2, 0.1, 0.3, 0.2, 2.0, 0.4, 0.0, 0.6, 0.1, 1.5,
-        ],
-    );
-    let b = DMatrix::from_fn(4, 4, |i, j| ((i * 4 + j) as f64 * 0.7).sin());
-    fn det_along<S: RealField + Copy>(a: &DMatrix<f64>, b: &DMatrix<f64>, t: S) -> S {
-        let lift = |m: &DMatrix<f64>| m.map(|v| nalgebra::convert::<f64, S>(v));
-        (lift(a) + lift(b) * t).lu().determinant()
-    }
-    let nested = derivative(
-        |x: Dual<f64>| derivative(|y: Dual<Dual<f64>>| det_along(&a, &b, y), x),
-        0.0,
-    );
-    let hyper = second_derivative(|t: HyperDual<f64>| det_along(&a, &b, t), 0.0);
-    let c = a.clone().try_inverse().expect("regular") * &b;
-    let exact = a.determinant() * (c.trace().powi(2) - (&c * &c).trace());
-    assert!(
-        (nested - exact).abs() < 1e-12 * exact.abs(),
-        "{nested} {exact}"
-    );
-    assert!(
-        (nested - hyper).abs() < 1e-12 * exact.abs(),
-        "{nested} {hyper}"
-    );
-}

@@ -21,9 +21,9 @@ fn shortcuts_at_zero_lose_the_derivative_there_only() {
     let k = |t| UnitQuaternion::from_scaled_axis(about_z(t)).k;
     assert_eq!(derivative(k, 0.0), 0.0); // exact: ½
     assert!((derivative(k, 0.2) - 0.5 * 0.1_f64.cos()).abs() < 1e-15);
-    // the shortcuts' own thresholds (a review): |θ| ≤ ε for the quaternion, θ² underflowing
-    // to 0 for Rotation3::new
-    assert_eq!(derivative(k, 2e-16), 0.0);
+    // the shortcuts' own thresholds (two reviews): |θ| up to about 2ε for the quaternion, θ²
+    // underflowing to 0 for Rotation3::new
+    assert_eq!(derivative(k, 4e-16), 0.0);
     assert_eq!(derivative(k, 1e-15), 0.5);
     assert_eq!(derivative(scaled, 1e-170), 0.0);
     assert_eq!(derivative(scaled, 1e-150), 1.0);
@@ -56,4 +56,16 @@ fn branch_free_constructors_are_exact_at_zero() {
         ),
         -1.0
     );
+}
+
+/// `Rotation3::scaled_axis` takes the angle as `acos` of the trace, which loses it below about
+/// 1e-7 (crate docs): its derivative there is not 1 (a review: ∞ at 1e-9), while
+/// `UnitQuaternion::scaled_axis` stays exact.
+#[test]
+fn rotation_angles_from_the_trace_lose_small_angles() {
+    let rotation = |t| Rotation3::new(about_z(t)).scaled_axis().z;
+    assert!((derivative(rotation, 0.3) - 1.0).abs() < 1e-12);
+    assert_ne!(derivative(rotation, 1e-9), 1.0);
+    let quaternion = |t| UnitQuaternion::new(about_z(t)).scaled_axis().z;
+    assert!((derivative(quaternion, 1e-9) - 1.0).abs() < 1e-12);
 }
