@@ -127,7 +127,11 @@ pub fn value_and_gradient<T: Float, F: Fn(&[Dual<T>]) -> Dual<T>>(f: F, x: &[T])
 
 /// Seeds chunk `start..start + N` of `x` into `buf`: input `start + k` gets tangent `eₖ`, the
 /// others are constants.
-fn seed_chunk<T: Float, const N: usize>(buf: &mut [DualVec<T, N>], x: &[T], start: usize) {
+pub(crate) fn seed_chunk<T: Float, const N: usize>(
+    buf: &mut [DualVec<T, N>],
+    x: &[T],
+    start: usize,
+) {
     for (j, (b, &xj)) in buf.iter_mut().zip(x).enumerate() {
         // Lane k of input j is 1 exactly when j = start + k.
         let tangents = core::array::from_fn(|k| {

@@ -3,18 +3,16 @@
 //! small problems in hot loops (kinematics, state-space models), as num-dual's and ad_trait's
 //! static-size APIs and ForwardDiff.jl on StaticArrays.
 
+use crate::api::seed_chunk;
 use crate::{DualVec, HyperDualVec, nesting};
 use nalgebra::{SMatrix, SVector, Scalar};
 use num_traits::Float;
 
-/// `x` with input `j` seeded in lane `j`: `N` inputs, `N` lanes.
+/// `x` with input `j` seeded in lane `j`: `N` inputs, `N` lanes (the slice API's first chunk).
 fn seeded<T: Float + Scalar, const N: usize>(x: &SVector<T, N>) -> SVector<DualVec<T, N>, N> {
-    SVector::from_fn(|j, _| {
-        DualVec::new(
-            x[j],
-            core::array::from_fn(|k| if k == j { T::one() } else { T::zero() }),
-        )
-    })
+    let mut point = SVector::<DualVec<T, N>, N>::from_element(DualVec::constant(T::zero()));
+    seed_chunk(point.as_mut_slice(), x.as_slice(), 0);
+    point
 }
 
 /// The gradient of `f: ℝᴺ → ℝ` as an `SVector<T, N>`, in one evaluation on
@@ -118,9 +116,12 @@ where
     F: FnOnce(&SVector<HyperDualVec<T, N, N>, N>) -> HyperDualVec<T, N, N>,
 {
     let _nesting = nesting::record_perturbation::<HyperDualVec<T, N, N>, F>();
-    let unit = |j: usize| core::array::from_fn(|k| if k == j { T::one() } else { T::zero() });
-    let point =
-        SVector::from_fn(|j, _| HyperDualVec::new(x[j], unit(j), unit(j), [[T::zero(); N]; N]));
+    // Both perturbations seeded as the first-order lanes are.
+    let lanes = seeded(x);
+    let point = SVector::from_fn(|j, _| {
+        let unit: [T; N] = lanes[j].tangents();
+        HyperDualVec::new(x[j], unit, unit, [[T::zero(); N]; N])
+    });
     let y = f(&point);
     let block = y.eps12();
     let hessian = SMatrix::from_fn(|i, j| if i <= j { block[i][j] } else { block[j][i] });
