@@ -4,7 +4,8 @@
 use adroit_forward::{ChainRule, Decompositions, SpecialFunctions, StopGradient};
 
 /// A function `ℝⁿ → ℝᵐ` written generically over [`SpecialFunctions`] (`num_traits::Float`
-/// and `erf`/`erfc`), [`Decompositions`] (`nalgebra::RealField` with exact-derivative SVD and
+/// and the special functions `erf`, `erfc`, `gamma`, `ln_gamma`, `digamma`, `polygamma`),
+/// [`Decompositions`] (`nalgebra::RealField` with exact-derivative SVD and
 /// symmetric eigendecomposition), [`StopGradient`] (`x.stop_gradient()`) and [`ChainRule`]
 /// (custom rules: `x.apply_unary(MyRule)`), which every number type the checks use implements
 /// (`f32`, `f64`, adroit's duals, `Var`). An implementation asks of `S` only what it uses:
@@ -105,7 +106,8 @@ pub trait GenericFn {
 
 /// Writes a [`GenericFn`] from `|x| body`, where `body` is generic code over
 /// `S: SpecialFunctions + StopGradient + ChainRule` (`num_traits::Float` with `erf`, `erfc`,
-/// `stop_gradient` and custom rules' `apply_unary`/`apply_binary`) returning a `Vec<S>`. For code through nalgebra's matrices and
+/// `ln_gamma` and the rest of the special functions, `stop_gradient` and custom rules'
+/// `apply_unary`/`apply_binary`) returning a `Vec<S>`. For code through nalgebra's matrices and
 /// decompositions (`S::svd`, `cholesky()`, …) implement [`GenericFn`] on your own type with
 /// `fn eval<S: Decompositions>` instead (see the trait's second example): the macro's `S` is
 /// not a `RealField`, since with both bounds `x.exp()` and the like would be ambiguous.

@@ -10,9 +10,9 @@
 //!   values, the errors and the [`Tolerance`].
 //! - [`strategy`]: proptest strategies — floats in a domain (away from or on kinks), vectors,
 //!   matrices — and [`program`]: random programs over every operation of the rule table (the
-//!   `num_traits::Float` functions and `erf`/`erfc`), evaluated generically (on `f64`, `Dual`,
-//!   `Var`, nested types), shrinking to a minimal failing program; also decodable from bytes
-//!   for fuzzing ([`program::Program::decode`]).
+//!   `num_traits::Float` functions and the special functions: `erf`, `ln_gamma`, …), evaluated
+//!   generically (on `f64`, `Dual`, `Var`, nested types), shrinking to a minimal failing
+//!   program; also decodable from bytes for fuzzing ([`program::Program::decode`]).
 //! - [`matrix_program`]: random programs of whole-matrix operations, checked on
 //!   adroit-reverse's matrix tape against its scalar tape (for the `matrix_program` fuzz
 //!   target).

@@ -349,6 +349,7 @@ mod lanes;
 mod nalgebra_traits;
 mod nesting;
 mod plain;
+mod polygamma;
 pub mod rules;
 mod scalar_traits;
 mod special;

@@ -466,6 +466,8 @@ pub(crate) fn unary<S: SpecialFunctions>(op: UnaryOp, a: S) -> S {
         UnaryOp::ToRadians => a.to_radians(),
         UnaryOp::Erf => a.erf(),
         UnaryOp::Erfc => a.erfc(),
+        UnaryOp::LnGamma => positive(a).ln_gamma(),
+        UnaryOp::Digamma => positive(a).digamma(),
     }
 }
 

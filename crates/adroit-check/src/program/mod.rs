@@ -1,5 +1,6 @@
 //! Random programs over every operation of the rule table (the `num_traits::Float` functions and
-//! `erf`/`erfc` of adroit-forward's `SpecialFunctions`), for property tests and fuzzing.
+//! `erf`/`erfc`/`ln_gamma`/`digamma` of adroit-forward's `SpecialFunctions`), for property tests
+//! and fuzzing.
 //!
 //! A [`Program`] is an expression tree ([`Expr`]) over `n` inputs. Each operation is guarded
 //! so that its argument stays in its domain (`ln(a² + ½)`, `asin(0.9·tanh a)`, …; see

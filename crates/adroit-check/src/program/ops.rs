@@ -1,5 +1,6 @@
 //! The operations a random program can use: every function of the rule table (and the special
-//! functions `erf` and `erfc`), each with the guard that keeps its argument inside its domain.
+//! functions `erf`, `erfc`, `ln_gamma` and `digamma`), each with the guard that keeps its
+//! argument inside its domain.
 
 /// A function of one argument (of the rule table). Guards (documented per variant) map any real
 /// argument smoothly into the function's domain, so every program is defined everywhere.
@@ -84,6 +85,11 @@ pub enum UnaryOp {
     Erf,
     /// `erfc a` ([`SpecialFunctions`](adroit_forward::SpecialFunctions)).
     Erfc,
+    /// `ln Γ(a² + ½)` ([`SpecialFunctions`](adroit_forward::SpecialFunctions)).
+    LnGamma,
+    /// `ψ(a² + ½)`, the digamma function
+    /// ([`SpecialFunctions`](adroit_forward::SpecialFunctions)).
+    Digamma,
 }
 
 /// A function of two arguments (of the rule table), guarded like [`UnaryOp`].
@@ -128,7 +134,7 @@ pub enum BinaryOp {
 
 impl UnaryOp {
     /// Every unary operation.
-    pub const ALL: [UnaryOp; 34] = [
+    pub const ALL: [UnaryOp; 36] = [
         UnaryOp::Neg,
         UnaryOp::Recip,
         UnaryOp::Sqrt,
@@ -163,6 +169,8 @@ impl UnaryOp {
         UnaryOp::ToRadians,
         UnaryOp::Erf,
         UnaryOp::Erfc,
+        UnaryOp::LnGamma,
+        UnaryOp::Digamma,
     ];
 
     /// The Float method name.
@@ -215,6 +223,8 @@ impl UnaryOp {
             UnaryOp::ToRadians => "to_radians",
             UnaryOp::Erf => "erf",
             UnaryOp::Erfc => "erfc",
+            UnaryOp::LnGamma => "ln_gamma",
+            UnaryOp::Digamma => "digamma",
         }
     }
 }

@@ -13,7 +13,7 @@ fn binary_op() -> impl Strategy<Value = BinaryOp> {
 }
 
 /// Random expressions over `n_inputs` inputs with at most about `size` nodes and nesting depth
-/// `depth`, using every operation of the rule table (`erf` and `erfc` included).
+/// `depth`, using every operation of the rule table (`erf`, `erfc`, `ln_gamma` and `digamma` included).
 /// Shrinking simplifies towards a single input (proptest's recursive strategies shrink
 /// sub-trees first).
 ///

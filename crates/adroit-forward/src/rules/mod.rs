@@ -12,11 +12,13 @@
 //! The rules must therefore be written as ordinary differentiable generic code, and their
 //! edge-point conventions (documented on each rule) are the conventions of the whole workspace.
 //!
-//! The exception is [`Erf`] and [`Erfc`]: their values are not expressible in `Float`, so their
-//! `eval` takes a [`SpecialFunctions`](crate::SpecialFunctions) number (implemented for the
-//! primal floats, every dual type and adroit-reverse's `Var`), while their derivatives are
-//! still `Float` code written once; they are not `UnaryRule`s, and a number type of one's own
-//! gets them by implementing `SpecialFunctions`.
+//! The exceptions are the special functions [`Erf`], [`Erfc`], [`Gamma`], [`LnGamma`] and
+//! [`Polygamma`]: their values are not expressible in `Float`, so their `eval` takes a
+//! [`SpecialFunctions`](crate::SpecialFunctions) number (implemented for the primal floats,
+//! every dual type and adroit-reverse's `Var`), while their derivatives are still code written
+//! once (`Float` code for the error functions, another member of the family for the gamma
+//! functions: `ln Γ' = ψ`, `ψ⁽ⁿ⁾' = ψ⁽ⁿ⁺¹⁾`); they are not `UnaryRule`s, and a number type of
+//! one's own gets them by implementing `SpecialFunctions`.
 //!
 //! # Sources
 //! The derivatives are the textbook ones (e.g. Abramowitz & Stegun, *Handbook of Mathematical
@@ -39,6 +41,7 @@
 
 mod arithmetic;
 mod exp_log;
+mod gamma;
 mod hyperbolic;
 mod piecewise;
 mod power;
@@ -47,6 +50,7 @@ mod trig;
 
 pub use arithmetic::{Add, Div, Mul, Neg, Recip, Rem, Sub};
 pub use exp_log::{Exp, Exp2, ExpM1, Ln, Ln1p, Log, Log2, Log10};
+pub use gamma::{Gamma, LnGamma, Polygamma};
 pub use hyperbolic::{Acosh, Asinh, Atanh, Cosh, Sinh, Tanh};
 pub use piecewise::{Abs, Ceil, Copysign, Floor, Fract, Max, Min, Round, Signum, Trunc};
 pub use power::{Cbrt, Hypot, Powf, Powi, Sqrt};

@@ -25,6 +25,8 @@ mod edges;
 mod elementary;
 mod fixed_size;
 mod functions;
+mod gamma;
+mod gamma_reference;
 mod linalg;
 mod linalg_second_order;
 mod matrices;

@@ -3,6 +3,42 @@
 // `gradient(|x| f(x), &x0)` is the API promise the tests exercise.
 #![allow(clippy::redundant_closure)]
 
+/// `agree_with_forward_mode! { f at [(x, y), …]; name: type; … }`: tests that the gradient,
+/// forward-over-reverse Hessian and HVP of the generic two-input function `f` (written over
+/// adroit-forward's `SpecialFunctions`) agree with forward mode's gradient and hyper-dual
+/// Hessian at each point, in each precision, and that a mixed partial is reached.
+macro_rules! agree_with_forward_mode {
+    ($f:ident at $points:expr; $($name:ident: $t:ty;)*) => {$(
+        #[test]
+        fn $name() {
+            use nalgebra::DVector;
+            for (x, y) in $points {
+                let p: [$t; 2] = [x, y];
+                let reverse = adroit_reverse::gradient(|v| $f(v), &p);
+                let forward = adroit_forward::gradient(|v| $f(v), &p);
+                let scale = forward.iter().fold(1.0, |m: $t, v| m.max(v.abs()));
+                for (a, b) in reverse.iter().zip(&forward) {
+                    let what = format!("gradient at ({x}, {y}): {reverse:?} vs {forward:?}");
+                    assert!((a - b).abs() <= 4.0 * <$t>::EPSILON * scale, "{what}");
+                }
+                let h = adroit_reverse::hessian(|v| $f(v), &p);
+                let hd = adroit_forward::hessian(|v| $f(v), &p);
+                let bound = 16.0 * <$t>::EPSILON * hd.iter().fold(1.0, |m: $t, v| m.max(v.abs()));
+                let err = h.iter().zip(hd.iter()).fold(0.0, |m: $t, (a, b)| m.max((a - b).abs()));
+                assert!(err <= bound, "Hessian at ({x}, {y}): reverse {h} hyper-dual {hd}");
+                assert_ne!(h[(0, 1)], 0.0, "a mixed partial is reached");
+                let v: [$t; 2] = [1.0, -1.0];
+                let hv = adroit_reverse::hvp(|v| $f(v), &p, &v);
+                let expected = &hd * DVector::from_column_slice(&v);
+                for (a, b) in hv.iter().zip(expected.iter()) {
+                    let what = format!("HVP at ({x}, {y}): {hv:?} vs {expected}");
+                    assert!((a - b).abs() <= 2.0 * bound, "{what}");
+                }
+            }
+        }
+    )*};
+}
+
 mod api;
 mod buffers;
 mod decompositions;
@@ -10,6 +46,7 @@ mod edges;
 mod elementary;
 #[path = "../../../adroit-forward/tests/it/functions.rs"]
 mod functions;
+mod gamma;
 mod linalg;
 mod linalg_second_order;
 #[path = "../../../adroit-forward/tests/it/matrices.rs"]
