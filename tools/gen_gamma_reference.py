@@ -20,6 +20,8 @@ import sys
 
 import mpmath
 
+from f64_literals import f64, lit
+
 mpmath.mp.dps = 50
 ORDERS = 7
 POINTS = [
@@ -32,21 +34,6 @@ POINTS = [
 _rng = random.Random(20261201)
 POINTS += [repr(10 ** _rng.uniform(-3, 6)) for _ in range(24)]
 POINTS += [repr(-_rng.uniform(0, 60)) for _ in range(24)]
-
-
-def f64(v):
-    return mpmath.libmp.to_float(mpmath.mpf(v)._mpf_, rnd="n")
-
-
-def lit(v):
-    if v == 0.0:
-        return "0.0"
-    if math.isinf(v):
-        return "f64::INFINITY" if v > 0 else "f64::NEG_INFINITY"
-    m, e = f"{v:.16e}".split("e")
-    text = f"{m}e{int(e)}"
-    assert float(text) == v
-    return text
 
 
 def scale(n, x):

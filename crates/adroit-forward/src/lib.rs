@@ -20,6 +20,10 @@
 //! running one of its own number type — which would confuse their perturbations — panics
 //! (see [`Dual`]; the check's limits and [`independent`], for plain-number routines inside a
 //! derivative, are documented there).
+//! [`log_exp`] has the log-space compositions statistics code needs (`logistic`, `logit`,
+//! `log1p_exp` — softplus —, `log1m_exp`, `logaddexp`, `logsubexp`, `logsumexp`) in forms that
+//! neither overflow nor lose second derivatives at their branch points, and
+//! [`SpecialFunctions`] the error and gamma functions (`erf`, `ln_gamma`, `digamma`, …).
 //! [`StopGradient`] cuts a derivative in generic code (`S: Float + StopGradient`), on plain
 //! floats, every dual type and adroit-reverse's `Var`.
 //!
@@ -346,6 +350,7 @@ mod dual_vec;
 mod fixed_size;
 mod hyper_dual;
 mod lanes;
+pub mod log_exp;
 mod nalgebra_traits;
 mod nesting;
 mod plain;

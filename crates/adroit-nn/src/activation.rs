@@ -8,7 +8,7 @@
 //! piecewise-linear activation takes the derivative of its flat or lower piece at a kink
 //! (`relu6'(6) = 0`, `hardtanh'(±1) = 0`, `hardsigmoid'(±3) = 0`).
 
-use adroit_forward::{Dual, SpecialFunctions};
+use adroit_forward::{Dual, SpecialFunctions, log_exp};
 use adroit_reverse::matrix::{Along, MatScalar, MatVar};
 use num_traits::Float;
 
@@ -16,7 +16,8 @@ fn c<S: Float>(v: f64) -> S {
     S::from(v).unwrap_or_else(S::nan)
 }
 
-/// The logistic sigmoid `σ(x) = 1/(1 + e⁻ˣ)`, computed without overflow for any `x`.
+/// The logistic sigmoid `σ(x) = 1/(1 + e⁻ˣ)`, computed without overflow for any `x`
+/// (adroit-forward's [`log_exp::logistic`]).
 ///
 /// # Example
 /// ```
@@ -24,12 +25,7 @@ fn c<S: Float>(v: f64) -> S {
 /// assert_eq!(adroit_nn::activation::sigmoid(-1000.0_f64), 0.0);
 /// ```
 pub fn sigmoid<S: Float>(x: S) -> S {
-    if x >= S::zero() {
-        (S::one() + (-x).exp()).recip()
-    } else {
-        let e = x.exp();
-        e / (S::one() + e)
-    }
+    log_exp::logistic(x)
 }
 
 /// `max(x, 0)`; derivative 0 at 0; NaN for a NaN `x` (as NNlib's `max(x, 0)` and JAX's
@@ -200,7 +196,8 @@ pub fn swish<S: Float>(x: S) -> S {
     x * sigmoid(x)
 }
 
-/// `ln(1 + eˣ)`, computed without overflow: `x + ln(1 + e⁻ˣ)` for `x > 0`.
+/// `ln(1 + eˣ)`, computed without overflow: `x + ln(1 + e⁻ˣ)` for `x > 0` (adroit-forward's
+/// [`log_exp::log1p_exp`], whose second derivative is exact at 0 too).
 ///
 /// # Example
 /// ```
@@ -209,11 +206,7 @@ pub fn swish<S: Float>(x: S) -> S {
 /// assert_eq!((softplus(1000.0), softplus(-1000.0)), (1000.0, 0.0)); // no overflow
 /// ```
 pub fn softplus<S: Float>(x: S) -> S {
-    if x > S::zero() {
-        x + (-x).exp().ln_1p()
-    } else {
-        x.exp().ln_1p()
-    }
+    log_exp::log1p_exp(x)
 }
 
 /// `x / (1 + |x|)`, derivative `1/(1 + |x|)²`: computed as `sign(x)·(1 − 1/(1 + |x|))` for
@@ -293,7 +286,8 @@ pub fn mish<S: Float>(x: S) -> S {
     x * softplus(x).tanh()
 }
 
-/// `ln σ(x) = −softplus(−x)`, finite for any `x`.
+/// `ln σ(x) = −softplus(−x)`, finite for any finite `x` (adroit-forward's
+/// [`log_exp::log_logistic`]).
 ///
 /// # Example
 /// ```
@@ -302,7 +296,7 @@ pub fn mish<S: Float>(x: S) -> S {
 /// assert_eq!(log_sigmoid(-1000.0), -1000.0); // where ln(σ(x)) would give ln 0 = −∞
 /// ```
 pub fn log_sigmoid<S: Float>(x: S) -> S {
-    -softplus(-x)
+    log_exp::log_logistic(x)
 }
 
 /// The activation of a layer, applied entry-wise (or, for `Softmax`/`LogSoftmax`, down each

@@ -29,6 +29,8 @@ mod gamma;
 mod gamma_reference;
 mod linalg;
 mod linalg_second_order;
+mod log_exp;
+mod log_exp_reference;
 mod matrices;
 mod nested;
 mod piecewise_fd;

@@ -49,6 +49,7 @@ mod functions;
 mod gamma;
 mod linalg;
 mod linalg_second_order;
+mod log_exp;
 #[path = "../../../adroit-forward/tests/it/matrices.rs"]
 mod matrices;
 mod matrix;

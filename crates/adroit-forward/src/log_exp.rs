@@ -1,0 +1,216 @@
+//! Functions of logarithms and exponentials computed without overflow or cancellation — the
+//! logistic function, `logit`, `ln(1 ± eˣ)`, `ln(eᵃ ± eᵇ)`, `ln Σ eˣⁱ` — written generically over
+//! [`Float`] so that every number type of adroit differentiates them, to every order.
+//!
+//! Each is a smooth formula chosen by a branch on the primal value (never `max` or `abs` of the
+//! argument), so its derivatives of every order are those of the true function: the textbook
+//! form of softplus, `max(x, 0) + ln(1 + e^(−|x|))`, has the right value and gradient but a
+//! second derivative of 0 at `x = 0` (where `max` and `abs` have kinks; the true value is ¼),
+//! and a Newton step started at 0 goes wrong — [`log1p_exp`] does not.
+//!
+//! Names and definitions follow Julia's LogExpFunctions.jl (`logistic`, `logit`, `log1pexp`,
+//! `log1mexp`, `logaddexp`, `logsubexp`, `logsumexp`), with Rust's snake case; Stan calls them
+//! `inv_logit`, `logit`, `log1p_exp`, `log1m_exp`, `log_sum_exp`, `log_diff_exp`, JAX
+//! `jax.nn.sigmoid`, `jax.scipy.special.logit`, `jax.nn.softplus`, `jnp.logaddexp`,
+//! `jax.nn.logsumexp`. The branches for `ln(1 − eˣ)` follow Mächler, "Accurately computing
+//! log(1 − exp(−|a|))" (2012).
+
+use num_traits::Float;
+
+/// `ln 2` in `S`.
+fn ln_2<S: Float>() -> S {
+    S::from(core::f64::consts::LN_2).unwrap_or_else(S::nan)
+}
+
+/// The logistic function `σ(x) = 1/(1 + e⁻ˣ)` (the sigmoid; Stan's `inv_logit`): `eˣ/(1 + eˣ)`
+/// for `x < 0`, so no exponential overflows. `σ(−∞) = 0`, `σ(+∞) = 1`, derivatives 0 there;
+/// NaN for NaN. Derivative `σ(x)(1 − σ(x))`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::{Dual, derivative, log_exp::logistic};
+/// assert_eq!(logistic(0.0), 0.5);
+/// assert_eq!((logistic(-1000.0_f64), logistic(1000.0_f64)), (0.0, 1.0));
+/// // σ'(0) = ¼
+/// assert_eq!(derivative(|x: Dual<f64>| logistic(x), 0.0), 0.25);
+/// ```
+pub fn logistic<S: Float>(x: S) -> S {
+    if x >= S::zero() {
+        (S::one() + (-x).exp()).recip()
+    } else {
+        let e = x.exp();
+        e / (S::one() + e)
+    }
+}
+
+/// The logit function `ln(p/(1 − p))`, the inverse of [`logistic`], for `p` in `[0, 1]`:
+/// `ln_1p((2p − 1)/(1 − p))` for `p` in `[¼, ¾]` (no cancellation near `p = ½`, where
+/// `ln p − ln(1 − p)` would lose the digits of `logit(½ + δ) ≈ 4δ`), `ln p − ln_1p(−p)`
+/// elsewhere. `logit(0) = −∞`, `logit(1) = +∞` (derivative `+∞` at both); NaN outside
+/// `[0, 1]`. Derivative `1/(p(1 − p))`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::{Dual, derivative, log_exp::{logistic, logit}};
+/// assert_eq!(logit(0.5), 0.0);
+/// assert!((logit(logistic(2.5_f64)) - 2.5).abs() < 1e-14); // logit' = 14 there
+/// assert_eq!((logit(0.0_f64), logit(1.0_f64)), (f64::NEG_INFINITY, f64::INFINITY));
+/// // logit'(½) = 4
+/// assert_eq!(derivative(|p: Dual<f64>| logit(p), 0.5), 4.0);
+/// ```
+pub fn logit<S: Float>(p: S) -> S {
+    let quarter = S::from(0.25).unwrap_or_else(S::nan);
+    if p >= quarter && p <= S::one() - quarter {
+        ((p + p - S::one()) / (S::one() - p)).ln_1p()
+    } else {
+        p.ln() - (-p).ln_1p()
+    }
+}
+
+/// `ln(1 + eˣ)`, the softplus function (Stan's `log1p_exp`, JAX's `softplus`): `x + ln(1 + e⁻ˣ)`
+/// for `x > 0`, `ln(1 + eˣ)` otherwise, so it neither overflows for large `x` nor loses the
+/// tiny values for very negative `x`. `+∞` at `+∞`, `0` at `−∞`. Derivative `σ(x)`
+/// ([`logistic`]), second derivative `σ(x)(1 − σ(x))`, exact at `x = 0` too (see the module
+/// docs for the `max`/`abs` form, which gets 0 there).
+///
+/// # Example
+/// ```
+/// use adroit_forward::{HyperDual, log_exp::log1p_exp, second_derivative};
+/// assert_eq!(log1p_exp(0.0), 2f64.ln());
+/// assert_eq!((log1p_exp(1000.0_f64), log1p_exp(-1000.0_f64)), (1000.0, 0.0));
+/// assert_eq!(log1p_exp(-700.0_f64), (-700.0_f64).exp()); // 9.9e-305, all its digits
+/// // the second derivative at 0 is ¼
+/// assert_eq!(second_derivative(|x: HyperDual<f64>| log1p_exp(x), 0.0), 0.25);
+/// ```
+pub fn log1p_exp<S: Float>(x: S) -> S {
+    if x > S::zero() {
+        x + (-x).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
+    }
+}
+
+/// `ln σ(x) = −ln(1 + e⁻ˣ)`, the log of the [`logistic`] function (`log_sigmoid`; Stan's
+/// `log_inv_logit`): `−log1p_exp(−x)`, finite for every finite `x` (`−1000` at `−1000`, where
+/// `ln(σ(x))` gives `ln 0`). Derivative `1 − σ(x) = σ(−x)`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::log_exp::log_logistic;
+/// assert_eq!(log_logistic(0.0), -(2f64.ln()));
+/// assert_eq!(log_logistic(-1000.0_f64), -1000.0);
+/// ```
+pub fn log_logistic<S: Float>(x: S) -> S {
+    -log1p_exp(-x)
+}
+
+/// `ln(1 − eˣ)` for `x ≤ 0` (Stan's `log1m_exp`): `ln(−expm1(x))` for `x > −ln 2` and
+/// `ln_1p(−eˣ)` below (Mächler 2012), full relative precision on both sides. `−∞` at `x = 0`
+/// (derivative `−∞`), `0` at `−∞`; NaN for `x > 0`. Derivative `−eˣ/(1 − eˣ) = −1/expm1(−x)`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::{Dual, derivative, log_exp::log1m_exp};
+/// // ln(1 − e^(−10⁻²⁰)) = ln(10⁻²⁰ − …): 1 − exp(x) would give ln 0
+/// assert!((log1m_exp(-1e-20_f64) - 1e-20_f64.ln()).abs() < 1e-14);
+/// assert_eq!(log1m_exp(0.0), f64::NEG_INFINITY);
+/// assert_eq!(derivative(|x: Dual<f64>| log1m_exp(x), 0.0), f64::NEG_INFINITY);
+/// assert!(log1m_exp(1.0_f64).is_nan());
+/// ```
+pub fn log1m_exp<S: Float>(x: S) -> S {
+    if x > -ln_2::<S>() {
+        // `0 − expm1(x)`, not `−expm1(x)`: at `x = 0` the argument is then `+0`, so the log's
+        // derivative is `+∞` and the result's `−∞` (a `−0` would flip both).
+        (S::zero() - x.exp_m1()).ln()
+    } else {
+        (-x.exp()).ln_1p()
+    }
+}
+
+/// `ln(eᵃ + eᵇ)` (JAX's and NumPy's `logaddexp`, Stan's two-argument `log_sum_exp`):
+/// `m + ln(1 + e^(−|a − b|))` with `m` the larger, by a branch on which is larger, so no
+/// exponential overflows and the partials `σ(a − b)`, `σ(b − a)` and every higher derivative
+/// are exact, at ties too (where they are ½, ½, and the second ones `±¼`).
+///
+/// `+∞` if either is `+∞`; the other if one is `−∞`; at infinite ties (`a = b = ±∞`) `a`, with
+/// partials ½ each (the limit along the tie) and second derivatives 0. NaN if either is NaN.
+///
+/// # Example
+/// ```
+/// use adroit_forward::{gradient, log_exp::logaddexp};
+/// assert!((logaddexp(1000.0_f64, 1000.0) - (1000.0 + 2f64.ln())).abs() < 1e-12);
+/// assert_eq!(logaddexp(f64::NEG_INFINITY, 3.0), 3.0);
+/// assert_eq!(gradient(|v| logaddexp(v[0], v[1]), &[2.0, 2.0]), vec![0.5, 0.5]);
+/// ```
+pub fn logaddexp<S: Float>(a: S, b: S) -> S {
+    if a == b && a.is_infinite() {
+        // `b − a` would be NaN: the tie's own limit, `a` with partials ½ each.
+        return (a + b) * S::from(0.5).unwrap_or_else(S::nan);
+    }
+    if a >= b {
+        a + (b - a).exp().ln_1p()
+    } else {
+        b + (a - b).exp().ln_1p()
+    }
+}
+
+/// `ln(eᵃ − eᵇ)` for `a ≥ b` (Stan's `log_diff_exp`; LogExpFunctions.jl's `logsubexp` takes
+/// the absolute difference instead): `a + log1m_exp(b − a)` ([`log1m_exp`]), no overflow and
+/// full precision when `a − b` is tiny. `−∞` at `a = b` (partials `+∞`, `−∞`), `a` where
+/// `b = −∞` (partials 1, 0), NaN for `a < b` or NaN. Partials `1/(1 − e^(b−a))` and
+/// `−1/(e^(a−b) − 1)`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::{gradient, log_exp::logsubexp};
+/// // ln(e¹⁰⁰⁰ − e⁹⁹⁹) = 1000 + ln(1 − 1/e)
+/// let want = 1000.0 + (1.0 - (-1.0f64).exp()).ln();
+/// assert!((logsubexp(1000.0_f64, 999.0) - want).abs() < 1e-12);
+/// assert_eq!(logsubexp(2.0, f64::NEG_INFINITY), 2.0);
+/// let g = gradient(|v| logsubexp(v[0], v[1]), &[1.0, 0.0]);
+/// let e = 1f64.exp();
+/// assert!((g[0] - e / (e - 1.0)).abs() < 1e-15 && (g[1] + 1.0 / (e - 1.0)).abs() < 1e-15);
+/// ```
+pub fn logsubexp<S: Float>(a: S, b: S) -> S {
+    if b == S::neg_infinity() && !a.is_nan() {
+        // `b − a` would be NaN at `a = −∞`; the limit is `a`, with partials 1 and 0.
+        return a;
+    }
+    a + log1m_exp(b - a)
+}
+
+/// `ln Σᵢ e^(xᵢ)` (JAX's `logsumexp`, Stan's `log_sum_exp`): `xₘ + ln(1 + Σ_{i≠m} e^(xᵢ − xₘ))`
+/// with `xₘ` the first largest entry, so no exponential overflows and the term `1` keeps the
+/// precision of `ln_1p`; the partials are the softmax `e^(xᵢ)/Σ e^(xⱼ)`, exact (with every
+/// higher derivative) at ties too.
+///
+/// `−∞` for an empty slice or all `−∞`, `+∞` if an entry is `+∞` — with partial 1 for the
+/// first largest entry, 0 for the others; NaN if an entry is NaN.
+///
+/// # Example
+/// ```
+/// use adroit_forward::{gradient, log_exp::logsumexp};
+/// let x = [1000.0_f64, 1000.0, 1000.0];
+/// assert!((logsumexp(&x) - (1000.0 + 3f64.ln())).abs() < 1e-12);
+/// let g = gradient(|v| logsumexp(v), &[0.0, 0.0]);
+/// assert_eq!(g, vec![0.5, 0.5]);
+/// assert_eq!(logsumexp::<f64>(&[]), f64::NEG_INFINITY);
+/// ```
+pub fn logsumexp<S: Float>(x: &[S]) -> S {
+    if let Some(&nan) = x.iter().find(|v| v.is_nan()) {
+        return nan;
+    }
+    let Some(m) = (0..x.len()).reduce(|m, i| if x[i] > x[m] { i } else { m }) else {
+        return S::neg_infinity();
+    };
+    let top = x[m];
+    if top.is_infinite() {
+        return top;
+    }
+    let rest = x
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != m)
+        .fold(S::zero(), |sum, (_, &v)| sum + (v - top).exp());
+    top + rest.ln_1p()
+}
