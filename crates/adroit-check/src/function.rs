@@ -117,8 +117,11 @@ pub trait GenericFn {
 /// - a constant is an `S`, not a float literal: `S::from(2.0).unwrap()` (`x[0] * 2.0` does not
 ///   compile: "expected type parameter `S`, found floating-point number");
 /// - it cannot capture variables (rustc then suggests "the `|| { ... }` closure form", which
-///   does not apply here): implement [`GenericFn`] on your own type to carry parameters (see
-///   the trait's example).
+///   does not apply here): list them with their types before the closure,
+///   `generic_fn!([data: Vec<f64>, scale: f64 = 2.0] |x| …)`, and the body sees each as a
+///   reference (`data: &Vec<f64>`, `scale: &f64`) to a value moved into the function
+///   (`name: Type` takes the variable of that name, `name: Type = value` any expression); or
+///   implement [`GenericFn`] on a type of your own (see the trait's example).
 ///
 /// # Example
 /// ```
@@ -135,10 +138,33 @@ pub trait GenericFn {
 /// let jacobian = <f64 as adroit_check::CheckScalar>::reverse_jacobian(&h, &[3.0]);
 /// assert_eq!(jacobian[(0, 0)], 3.0);
 /// ```
+///
+/// With data: a least-squares loss `Σ (x₀·tᵢ + x₁ − yᵢ)² + λ·x₀²` over observations, checked
+/// by [`gradcheck`](crate::gradcheck):
+/// ```
+/// use adroit_check::{GenericFn, Options, generic_fn, gradcheck};
+/// let (t, y) = (vec![0.0, 1.0, 2.0], vec![1.0, 2.9, 5.2]);
+/// let loss = generic_fn!([t: Vec<f64>, y: Vec<f64>, lambda: f64 = 0.1] |x| {
+///     let c = |v: f64| S::from(v).unwrap();
+///     let fit = t.iter().zip(y).map(|(&ti, &yi)| (x[0] * c(ti) + x[1] - c(yi)).powi(2));
+///     vec![fit.fold(c(*lambda) * x[0] * x[0], |a, b| a + b)]
+/// });
+/// // (2·0 + 1 − 1)² + (2·1 + 1 − 2.9)² + (2·2 + 1 − 5.2)² + 0.1·2² = 0.45
+/// assert!((loss.eval(&[2.0_f64, 1.0])[0] - 0.45).abs() < 1e-14);
+/// assert!(gradcheck(&loss, &[2.0, 1.0], &Options::for_precision::<f64>()).is_ok());
+/// ```
 #[macro_export]
 macro_rules! generic_fn {
-    (|$x:ident| $body:expr) => {{
-        struct __AdroitGenericFn;
+    (@value $name:ident) => {
+        $name
+    };
+    (@value $name:ident = $value:expr) => {
+        $value
+    };
+    ([$($name:ident: $ty:ty $(= $value:expr)?),* $(,)?] |$x:ident| $body:expr) => {{
+        struct __AdroitGenericFn {
+            $($name: $ty),*
+        }
         impl $crate::GenericFn for __AdroitGenericFn {
             #[allow(unused_imports)]
             fn eval<
@@ -151,9 +177,15 @@ macro_rules! generic_fn {
             ) -> ::std::vec::Vec<S> {
                 use $crate::__private::SpecialFunctions as _;
                 use $crate::__private::num_traits::Float as _;
+                $(let $name = &self.$name;)*
                 $body
             }
         }
-        __AdroitGenericFn
+        __AdroitGenericFn {
+            $($name: $crate::generic_fn!(@value $name $(= $value)?)),*
+        }
     }};
+    (|$x:ident| $body:expr) => {
+        $crate::generic_fn!([] |$x| $body)
+    };
 }

@@ -222,9 +222,12 @@ pub const HESSIAN_CHUNK: usize = 12;
 /// fn f<S: Float>(x: &[S]) -> S { x[0] * x[0] * x[1] }
 /// let h = adroit_reverse::hessian(|x| f(x), &[1.0, 2.0]);
 /// assert_eq!(h, adroit_reverse::nalgebra::dmatrix![4.0, 2.0; 2.0, 0.0]);
-/// // plain floats work on either side of the recorded variables
+/// // plain floats work on either side of the recorded variables' operators
 /// let h = adroit_reverse::hessian(|x| 3.0 * x[0] * x[0] + x[1] / 2.0, &[1.0, 2.0]);
 /// assert_eq!(h, adroit_reverse::nalgebra::dmatrix![6.0, 0.0; 0.0, 0.0]);
+/// // a `Float` method takes a variable (its argument is `Self`): a constant by `num_traits`
+/// let h = adroit_reverse::hessian(|x| x[0].max(num_traits::zero()).powi(3), &[2.0]);
+/// assert_eq!(h[(0, 0)], 12.0);
 /// // through nalgebra's decompositions: ln det(diag(2, 4) + x) by LU, Hessian −diag(1/4, 1/16)
 /// let h = adroit_reverse::hessian(
 ///     |x| {

@@ -22,8 +22,9 @@
 //!   [`matrix::custom_rule`]) and [`stop_gradient`] (also the
 //!   method of adroit-forward's `StopGradient` trait, for code generic over the number type);
 //! - **forward-over-reverse** Hessians and HVPs through `Var<Dual<T>>` (plain `f32`/`f64`
-//!   work on either side of these variables too, so `|x| 3.0 * x[0] * x[0]` is a Hessian
-//!   closure);
+//!   work on either side of these variables' arithmetic operators too, so
+//!   `|x| 3.0 * x[0] * x[0]` is a Hessian closure; `Float` methods take a variable, as for
+//!   `Var<f64>`: `x[0].max(num_traits::zero())`, in generic code `x[0].max(S::zero())`);
 //! - [`matrix`]: whole-matrix operations recorded as single nodes, for fast array code;
 //! - `Var<f32>`/`Var<f64>` implement `nalgebra::RealField`, so LU, Cholesky, `solve` and
 //!   `determinant` on `DMatrix<Var<f64>>` differentiate too. At a singular matrix LU-based
