@@ -120,8 +120,9 @@ pub trait GenericFn {
 ///   does not apply here): list them with their types before the closure,
 ///   `generic_fn!([data: Vec<f64>, scale: f64 = 2.0] |x| …)`, and the body sees each as a
 ///   reference (`data: &Vec<f64>`, `scale: &f64`) to a value moved into the function
-///   (`name: Type` takes the variable of that name, `name: Type = value` any expression); or
-///   implement [`GenericFn`] on a type of your own (see the trait's example).
+///   (`name: Type` takes the variable of that name, `name: Type = value` any expression;
+///   a name other than the closure argument's, which it would shadow); or implement
+///   [`GenericFn`] on a type of your own (see the trait's example).
 ///
 /// # Example
 /// ```

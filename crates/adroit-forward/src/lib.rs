@@ -21,7 +21,8 @@
 //! (see [`Dual`]; the check's limits and [`independent`], for plain-number routines inside a
 //! derivative, are documented there).
 //! [`log_exp`] has the log-space compositions statistics code needs (`logistic`, `logit`,
-//! `log1p_exp` — softplus —, `log1m_exp`, `logaddexp`, `logsubexp`, `logsumexp`) in forms that
+//! `log1p_exp` — softplus —, `log_logistic`, `log1m_exp`, `logaddexp`, `logsubexp`,
+//! `logsumexp`) in forms that
 //! neither overflow nor lose second derivatives at their branch points, and
 //! [`SpecialFunctions`] the error and gamma functions (`erf`, `ln_gamma`, `digamma`, …).
 //! [`StopGradient`] cuts a derivative in generic code (`S: Float + StopGradient`), on plain

@@ -8,6 +8,10 @@
 //! second derivative of 0 at `x = 0` (where `max` and `abs` have kinks; the true value is ¼),
 //! and a Newton step started at 0 goes wrong — [`log1p_exp`] does not.
 //!
+//! Outside a function's domain (`logit` of `p ∉ [0, 1]`, `log1m_exp` of `x > 0`, `logsubexp` of
+//! `a < b`) and for NaN arguments the value and every derivative are NaN (a bare `ln` of a
+//! negative number has the finite derivative `1/x`, as in JAX and PyTorch).
+//!
 //! Names and definitions follow Julia's LogExpFunctions.jl (`logistic`, `logit`, `log1pexp`,
 //! `log1mexp`, `logaddexp`, `logsubexp`, `logsumexp`), with Rust's snake case; Stan calls them
 //! `inv_logit`, `logit`, `log1p_exp`, `log1m_exp`, `log_sum_exp`, `log_diff_exp`, JAX
@@ -16,6 +20,13 @@
 //! log(1 − exp(−|a|))" (2012).
 
 use num_traits::Float;
+
+/// NaN, with NaN derivatives along every perturbed input: the result outside a function's
+/// domain (its formula's derivatives there are finite and meaningless, and a gradient-only
+/// optimiser would carry on with them).
+fn undefined<S: Float>(inputs: &[S]) -> S {
+    inputs.iter().fold(S::nan(), |acc, &v| acc + v * S::nan())
+}
 
 /// `ln 2` in `S`.
 fn ln_2<S: Float>() -> S {
@@ -47,7 +58,7 @@ pub fn logistic<S: Float>(x: S) -> S {
 /// `ln_1p((2p − 1)/(1 − p))` for `p` in `[¼, ¾]` (no cancellation near `p = ½`, where
 /// `ln p − ln(1 − p)` would lose the digits of `logit(½ + δ) ≈ 4δ`), `ln p − ln_1p(−p)`
 /// elsewhere. `logit(0) = −∞`, `logit(1) = +∞` (derivative `+∞` at both); NaN outside
-/// `[0, 1]`. Derivative `1/(p(1 − p))`.
+/// `[0, 1]`, derivatives too. Derivative `1/(p(1 − p))`.
 ///
 /// # Example
 /// ```
@@ -59,6 +70,9 @@ pub fn logistic<S: Float>(x: S) -> S {
 /// assert_eq!(derivative(|p: Dual<f64>| logit(p), 0.5), 4.0);
 /// ```
 pub fn logit<S: Float>(p: S) -> S {
+    if !(p >= S::zero() && p <= S::one()) {
+        return undefined(&[p]);
+    }
     let quarter = S::from(0.25).unwrap_or_else(S::nan);
     if p >= quarter && p <= S::one() - quarter {
         ((p + p - S::one()) / (S::one() - p)).ln_1p()
@@ -106,7 +120,8 @@ pub fn log_logistic<S: Float>(x: S) -> S {
 
 /// `ln(1 − eˣ)` for `x ≤ 0` (Stan's `log1m_exp`): `ln(−expm1(x))` for `x > −ln 2` and
 /// `ln_1p(−eˣ)` below (Mächler 2012), full relative precision on both sides. `−∞` at `x = 0`
-/// (derivative `−∞`), `0` at `−∞`; NaN for `x > 0`. Derivative `−eˣ/(1 − eˣ) = −1/expm1(−x)`.
+/// (derivative `−∞`), `0` at `−∞`; NaN for `x > 0`, derivatives too. Derivative
+/// `−eˣ/(1 − eˣ) = −1/expm1(−x)`.
 ///
 /// # Example
 /// ```
@@ -118,6 +133,9 @@ pub fn log_logistic<S: Float>(x: S) -> S {
 /// assert!(log1m_exp(1.0_f64).is_nan());
 /// ```
 pub fn log1m_exp<S: Float>(x: S) -> S {
+    if x > S::zero() {
+        return undefined(&[x]);
+    }
     if x > -ln_2::<S>() {
         // `0 − expm1(x)`, not `−expm1(x)`: at `x = 0` the argument is then `+0`, so the log's
         // derivative is `+∞` and the result's `−∞` (a `−0` would flip both).
@@ -157,8 +175,8 @@ pub fn logaddexp<S: Float>(a: S, b: S) -> S {
 /// `ln(eᵃ − eᵇ)` for `a ≥ b` (Stan's `log_diff_exp`; LogExpFunctions.jl's `logsubexp` takes
 /// the absolute difference instead): `a + log1m_exp(b − a)` ([`log1m_exp`]), no overflow and
 /// full precision when `a − b` is tiny. `−∞` at `a = b` (partials `+∞`, `−∞`), `a` where
-/// `b = −∞` (partials 1, 0), NaN for `a < b` or NaN. Partials `1/(1 − e^(b−a))` and
-/// `−1/(e^(a−b) − 1)`.
+/// `b = −∞` (partials 1, 0), NaN for `a < b` or NaN (partials too). Partials
+/// `1/(1 − e^(b−a))` and `−1/(e^(a−b) − 1)`.
 ///
 /// # Example
 /// ```
@@ -176,6 +194,9 @@ pub fn logsubexp<S: Float>(a: S, b: S) -> S {
         // `b − a` would be NaN at `a = −∞`; the limit is `a`, with partials 1 and 0.
         return a;
     }
+    if a < b {
+        return undefined(&[a, b]);
+    }
     a + log1m_exp(b - a)
 }
 
@@ -184,8 +205,9 @@ pub fn logsubexp<S: Float>(a: S, b: S) -> S {
 /// precision of `ln_1p`; the partials are the softmax `e^(xᵢ)/Σ e^(xⱼ)`, exact (with every
 /// higher derivative) at ties too.
 ///
-/// `−∞` for an empty slice or all `−∞`, `+∞` if an entry is `+∞` — with partial 1 for the
-/// first largest entry, 0 for the others; NaN if an entry is NaN.
+/// `−∞` for an empty slice or all `−∞`, `+∞` if an entry is `+∞`, with the partials of a tie
+/// among the `k` entries equal to that infinity (`1/k` each, the softmax of equal entries; 0
+/// for the others), as [`logaddexp`]'s; NaN if an entry is NaN (partials too).
 ///
 /// # Example
 /// ```
@@ -197,15 +219,22 @@ pub fn logsubexp<S: Float>(a: S, b: S) -> S {
 /// assert_eq!(logsumexp::<f64>(&[]), f64::NEG_INFINITY);
 /// ```
 pub fn logsumexp<S: Float>(x: &[S]) -> S {
-    if let Some(&nan) = x.iter().find(|v| v.is_nan()) {
-        return nan;
+    if x.iter().any(|v| v.is_nan()) {
+        return undefined(x);
     }
     let Some(m) = (0..x.len()).reduce(|m, i| if x[i] > x[m] { i } else { m }) else {
         return S::neg_infinity();
     };
     let top = x[m];
     if top.is_infinite() {
-        return top;
+        // The mean of the entries equal to it: its value, with the partials of a tie, 1/k each.
+        let (sum, k) = x
+            .iter()
+            .filter(|&&v| v == top)
+            .fold((S::zero(), S::zero()), |(sum, k), &v| {
+                (sum + v, k + S::one())
+            });
+        return sum / k;
     }
     let rest = x
         .iter()

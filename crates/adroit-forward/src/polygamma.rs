@@ -1,7 +1,8 @@
 //! The polygamma functions `ψ⁽ⁿ⁾(x) = dⁿ⁺¹/dxⁿ⁺¹ ln Γ(x)` on `f64`: the digamma function
 //! (`n = 0`) is the derivative of `ln Γ`, and each order's derivative is the next order, so
-//! one routine serves every derivative of [`SpecialFunctions::ln_gamma`](crate::SpecialFunctions::ln_gamma)
-//! at every order of differentiation.
+//! one routine serves every derivative of
+//! [`SpecialFunctions::ln_gamma`](crate::SpecialFunctions::ln_gamma) at every order of
+//! differentiation.
 //!
 //! Method (Abramowitz & Stegun 6.3.5, 6.3.18, 6.4.6, 6.4.11, 6.3.7, 6.4.7): for `x > 0`, the
 //! recurrence `ψ⁽ⁿ⁾(x) = ψ⁽ⁿ⁾(x + 1) − (−1)ⁿ n!/xⁿ⁺¹` moves the argument up to `y ≥ 12 + 2n`,
@@ -52,7 +53,9 @@ const BERNOULLI_OVER_2K: [f64; 10] = [
 pub(crate) fn polygamma(n: u32, x: f64) -> f64 {
     assert!(
         n <= MAX_ORDER,
-        "adroit-forward: polygamma of order {n} requested; orders up to {MAX_ORDER} are supported"
+        "adroit-forward: polygamma of order {n} requested; orders up to {MAX_ORDER} are \
+         supported (on a dual number the derivatives need the next orders: order k's first \
+         derivative is order k + 1, its second order k + 2)"
     );
     let odd = n % 2 == 1;
     if x.is_nan() || x == f64::NEG_INFINITY {
@@ -190,7 +193,10 @@ fn cot_derivative_polynomial(n: u32, c: f64) -> f64 {
         }
         coefficients = next;
     }
-    coefficients.iter().rev().fold(0.0, |acc, &a| acc * c + a)
+    // Horner's scheme from the leading coefficient (never zero), not from 0: for `c = ±∞` (a
+    // negative subnormal `x`) `0·c` would be NaN.
+    let (&leading, rest) = coefficients.split_last().expect("degree n + 1 ≥ 1");
+    rest.iter().rev().fold(leading, |acc, &a| acc * c + a)
 }
 
 #[cfg(test)]
@@ -199,6 +205,19 @@ mod tests {
 
     #[test]
     fn cot_polynomials_are_the_known_ones() {
+        // at c = ±∞ (the cot of a negative subnormal argument's π-multiple): ±∞, never NaN
+        assert_eq!(
+            cot_derivative_polynomial(0, f64::NEG_INFINITY),
+            f64::NEG_INFINITY
+        );
+        assert_eq!(
+            cot_derivative_polynomial(1, f64::NEG_INFINITY),
+            f64::NEG_INFINITY
+        );
+        assert_eq!(
+            cot_derivative_polynomial(2, f64::NEG_INFINITY),
+            f64::NEG_INFINITY
+        );
         // cot' = −(1 + c²), cot'' = 2c(1 + c²) = 2c + 2c³
         let c = 0.7;
         assert_eq!(cot_derivative_polynomial(0, c), c);

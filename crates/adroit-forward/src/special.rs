@@ -54,7 +54,8 @@ pub trait SpecialFunctions: Float {
     ///
     /// `±∞` at `±0`, NaN at the negative integers and at `−∞`; overflows to `+∞` beyond
     /// `x ≈ 171.62` in `f64` (`35.04` in `f32`): for large arguments use
-    /// [`ln_gamma`](Self::ln_gamma). Derivative `Γ(x)·ψ(x)` ([`rules::Gamma`](crate::rules::Gamma)).
+    /// [`ln_gamma`](Self::ln_gamma). Derivative `Γ(x)·ψ(x)`
+    /// ([`rules::Gamma`](crate::rules::Gamma)).
     ///
     /// # Example
     /// ```
@@ -71,6 +72,16 @@ pub trait SpecialFunctions: Float {
     ///
     /// `+∞` at the poles `0, −1, −2, …` and at `±∞`. Derivative `ψ(x)`
     /// ([`rules::LnGamma`](crate::rules::LnGamma)).
+    ///
+    /// Accuracy (libm's; tested against mpmath at 75 points): within 8 ulps, except near the
+    /// zeros of `ln|Γ|` on the negative axis (one between each pair of poles from `−2` on:
+    /// `x ≈ −2.457`, `−2.747`, …), where the error is absolute — about `1e-16` in `f64`, `6e-8`
+    /// in `f32` — so the relative error is unbounded (at `−2.4570247`, `5.79275846e-8` against
+    /// `5.79275845510e-8`; `f32` gets `−5.96e-8` against `−1.13e-7`). At `1` and `2` it is
+    /// exact. Differences of large values cancel, as in any floating-point code:
+    /// `ln Γ(y + r) − ln Γ(r)` (a negative-binomial likelihood) keeps few digits once `r` is
+    /// large (their derivatives too: the dispersion's score at `r = e³⁰` has none) — for an
+    /// integer `y` write it as `Σₖ₌₀^(y−1) ln(r + k)`.
     ///
     /// # Example
     /// ```
@@ -104,7 +115,9 @@ pub trait SpecialFunctions: Float {
     ///
     /// # Panics
     /// If `n` exceeds [`rules::Polygamma::MAX_ORDER`](crate::rules::Polygamma::MAX_ORDER)
-    /// (100); on a dual number, if `n + 1` does (the derivative's order).
+    /// (100); on a number carrying derivatives of order `d`, if `n + d` does (each derivative
+    /// is the next order): `n ≤ 99` on [`Dual`], [`DualVec`] and adroit-reverse's `Var<f64>`,
+    /// `n ≤ 98` on [`HyperDualVec`], `Dual<Dual<f64>>` and in a Hessian.
     ///
     /// # Example
     /// ```

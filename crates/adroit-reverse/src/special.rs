@@ -13,7 +13,8 @@ use adroit_forward::rules::{Erf, Erfc, Gamma, LnGamma, Polygamma};
 /// # Panics
 /// As every operation: if the variable belongs to a finished recording or another thread's;
 /// `polygamma` as adroit-forward's, for an order above
-/// [`Polygamma::MAX_ORDER`](adroit_forward::rules::Polygamma::MAX_ORDER) − 1.
+/// [`Polygamma::MAX_ORDER`](adroit_forward::rules::Polygamma::MAX_ORDER) − 1 (− 2 under
+/// `hessian` and `hvp`, whose partials carry a derivative themselves).
 ///
 /// # Example
 /// ```

@@ -102,8 +102,9 @@ pub struct Polygamma(pub u32);
 
 impl Polygamma {
     /// The highest order computed (`100`): beyond it `n!` leaves `f64`'s range (`170!` is its
-    /// last finite factorial) and most values over- or underflow. A derivative of
-    /// `ψ⁽ᴹᴬˣ⁾` needs order `MAX_ORDER + 1`, which panics too.
+    /// last finite factorial) and most values over- or underflow. Each derivative needs the
+    /// next order, so `ψ⁽ⁿ⁾` on a number carrying derivatives of order `d` needs
+    /// `n + d ≤ MAX_ORDER`.
     pub const MAX_ORDER: u32 = crate::polygamma::MAX_ORDER;
 
     /// Returns `(ψ⁽ⁿ⁾(x), ψ⁽ⁿ⁺¹⁾(x))`.

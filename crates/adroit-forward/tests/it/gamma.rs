@@ -271,6 +271,21 @@ fn edge_conventions() {
         assert!(x.digamma().is_nan(), "ψ({x})");
     }
     assert_eq!(inf.digamma(), inf);
+    // just left of 0, where ψ⁽ⁿ⁾(x) ≈ (−1)ⁿ⁺¹ n!/xⁿ⁺¹ overflows: +∞ for every order (a trial
+    // found NaN for negative subnormals, whose cot(πx) is −∞)
+    for x in [-1e-310, -5e-324, -1.7e-309] {
+        for n in 0..4 {
+            assert_eq!(x.polygamma(n), inf, "ψ^({n})({x:e})");
+        }
+        assert_eq!(
+            derivative(|v: Dual<f64>| v.ln_gamma(), x),
+            inf,
+            "(ln Γ)'({x:e})"
+        );
+    }
+    assert_eq!((-1e-40_f32).digamma(), f32::INFINITY);
+    assert_eq!((-1e-300_f64).digamma(), 1e300); // −1/x − γ, still finite
+    assert_eq!((-1e-300_f64).polygamma(1), inf);
     // odd orders: +∞ at every pole (the limit from both sides); → +0 at +∞
     for x in [0.0, -0.0, -1.0, -4.0] {
         assert_eq!(x.polygamma(1), inf, "ψ₁({x})");

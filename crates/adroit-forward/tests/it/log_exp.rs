@@ -162,6 +162,15 @@ fn edge_conventions() {
         let (v, t) = d(f, nan);
         assert!(v.is_nan() && t.is_nan());
     }
+    // outside the domain the derivatives are NaN too (the formulas' would be finite)
+    for (f, x) in [(logit as fn(_) -> _, 1.5), (logit, -0.5), (log1m_exp, 0.5)] {
+        let (v, t) = d(f, x);
+        assert!(v.is_nan() && t.is_nan(), "at {x}: {v}, {t}");
+    }
+    let g = gradient(|v| logsubexp(v[0], v[1]), &[0.0, 1.0]);
+    assert!(g.iter().all(|p| p.is_nan()), "{g:?}");
+    let g = gradient(|v| logsumexp(v), &[1.0, nan]);
+    assert!(g.iter().all(|p| p.is_nan()), "{g:?}");
     // logaddexp: +∞ wins, −∞ drops out, infinite ties give the tie with partials ½
     let g = |a: f64, b: f64| gradient(|v| logaddexp(v[0], v[1]), &[a, b]);
     assert_eq!(logaddexp(inf, 3.0), inf);
@@ -180,11 +189,17 @@ fn edge_conventions() {
     assert_eq!(g(2.0, -inf), vec![1.0, 0.0]);
     assert_eq!(logsubexp(-inf, -inf), -inf);
     assert!(logsubexp(1.0, 2.0).is_nan() && logsubexp(nan, -inf).is_nan());
-    // logsumexp: −∞ when empty or all −∞, +∞ with partial 1 for the first +∞, NaN wins
+    // logsumexp: −∞ when empty or all −∞, +∞ with an infinite maximum; partials of a tie among
+    // the entries equal to an infinite maximum (as logaddexp's); NaN wins
     assert_eq!(logsumexp::<f64>(&[]), -inf);
     assert_eq!(logsumexp(&[-inf, -inf]), -inf);
+    assert_eq!(gradient(|v| logsumexp(v), &[-inf, -inf]), vec![0.5, 0.5]);
     assert_eq!(
         gradient(|v| logsumexp(v), &[1.0, inf, inf]),
+        vec![0.0, 0.5, 0.5]
+    );
+    assert_eq!(
+        gradient(|v| logsumexp(v), &[1.0, inf, 2.0]),
         vec![0.0, 1.0, 0.0]
     );
     assert!(logsumexp(&[1.0, nan, inf]).is_nan());

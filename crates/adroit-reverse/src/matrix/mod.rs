@@ -6,7 +6,8 @@
 //! matrix product; here the product is one node whose backward pass is two more matrix
 //! products. Inside [`gradient`], [`value_and_gradient`] or [`pullback`], combine [`MatVar`]s
 //! with matrix products (and the affine map `W·x + b` as one node, [`MatVar::affine`]),
-//! broadcasting element-wise operations, maps of any `Float` function
+//! broadcasting element-wise operations, plain numbers on either side of `+`, `−`, `*` and `/`
+//! (`2.0 * m`, `m - 1.0`: no 1 × 1 matrix needed), maps of any `Float` function
 //! (of one matrix, or fused over several with [`MatVar::zip_map`]),
 //! reductions (sums, means, maxima and minima: [`MatVar::max_along`] shares a tie's cotangent
 //! equally, as JAX), `logsumexp`/`softmax`/`logsoftmax`, singular values
