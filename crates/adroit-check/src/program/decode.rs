@@ -14,9 +14,9 @@ fn decode_expr(bytes: &mut Bytes<'_>, n_inputs: usize, depth: u32) -> Expr {
     }
     let tag = bytes.next();
     match tag % 8 {
-        // `ln_gamma` and `digamma` (added later still) take tag 1 with `tag / 8` of 30 or 31
-        // (241, 249), which chose an input before.
-        1 if tag / 8 >= 30 => {
+        // `ln_gamma` and `digamma` (added later still) take tag 0 with `tag / 8` of 30 or 31
+        // (240, 248), which chose an input before and occur in no committed seed.
+        0 if tag / 8 >= 30 => {
             let op = UnaryOp::ALL[34 + usize::from(tag / 8 - 30)];
             Expr::Unary(op, Box::new(decode_expr(bytes, n_inputs, depth + 1)))
         }
@@ -69,8 +69,8 @@ impl Program {
     /// // tag 4 with 30 or 31 as `tag / 8` (244, 252): erf and erfc
     /// let (p, x) = Program::decode(&[1, 0, 8, 0, 248, 21, 244, 0, 0, 252, 0, 1]);
     /// assert_eq!((p.to_string(), x), ("(erf(x0) * erfc(x1))".to_string(), vec![0.5, -0.5]));
-    /// // tag 1 with 30 or 31 (241, 249): ln_gamma and digamma
-    /// let (p, _) = Program::decode(&[0, 0, 8, 241, 249, 0, 0]);
+    /// // tag 0 with 30 or 31 (240, 248): ln_gamma and digamma
+    /// let (p, _) = Program::decode(&[0, 0, 8, 240, 248, 0, 0]);
     /// assert_eq!(p.to_string(), "ln_gamma(digamma(x0))");
     /// ```
     pub fn decode(data: &[u8]) -> (Program, Vec<f64>) {

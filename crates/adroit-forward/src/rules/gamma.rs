@@ -49,7 +49,10 @@ impl LnGamma {
 ///
 /// Conventions: at `±0`, `Γ = ±∞` and `Γ' = −∞` (the limit from either side, `Γ(x) ≈ 1/x`);
 /// NaN value and derivative at the negative integers and at `−∞`; `Γ` overflows to `+∞`
-/// beyond `x ≈ 171.62` in `f64` (`35.04` in `f32`), and so does `Γ'`.
+/// beyond `x ≈ 171.62` in `f64` (`35.04` in `f32`), `Γ'` beyond `171.31`, and where `Γ` is
+/// `+∞` the third and higher derivatives (nested duals) are NaN: their product-rule terms
+/// are infinities of both signs (`Γ‴ = Γ·(ψ³ + 3ψψ₁ + ψ₂)` with `ψ₂ < 0`; see the crate
+/// docs, "Second derivatives near overflow").
 ///
 /// # Example
 /// ```

@@ -316,6 +316,18 @@ fn edge_conventions() {
     assert!(at(-inf).0.is_nan() && at(-inf).1.is_nan());
     assert_eq!(at(inf), (inf, inf));
     assert_eq!(at(172.0), (inf, inf)); // overflow
+    assert_eq!(at(171.5).1, inf); // Γ' overflows first (from 171.31), Γ(171.5) ≈ 9.5e307
+    // the documented limit: where Γ = +∞ the third derivative's terms are ∞ of both signs
+    let third = derivative(
+        |u: Dual<f64>| {
+            derivative(
+                |v: Dual<Dual<f64>>| derivative(|w: Dual<Dual<Dual<f64>>>| w.gamma(), v),
+                u,
+            )
+        },
+        1000.0,
+    );
+    assert!(third.is_nan());
     // NaN in, NaN out, everywhere
     for v in [
         Dual::variable(nan).ln_gamma(),
