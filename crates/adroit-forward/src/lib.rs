@@ -24,7 +24,8 @@
 //! `log1p_exp` — softplus —, `log_logistic`, `log1m_exp`, `logaddexp`, `logsubexp`,
 //! `logsumexp`) in forms that
 //! neither overflow nor lose second derivatives at their branch points, and
-//! [`SpecialFunctions`] the error and gamma functions (`erf`, `ln_gamma`, `digamma`, …).
+//! [`SpecialFunctions`] the error and gamma functions (`erf`, `ln_gamma`, `digamma`, …), with
+//! [`ln_beta`] for the beta function's logarithm without cancellation at large arguments.
 //! [`StopGradient`] cuts a derivative in generic code (`S: Float + StopGradient`), on plain
 //! floats, every dual type and adroit-reverse's `Var`.
 //!
@@ -351,6 +352,7 @@ mod dual_vec;
 mod fixed_size;
 mod hyper_dual;
 mod lanes;
+mod ln_beta;
 pub mod log_exp;
 mod nalgebra_traits;
 mod nesting;
@@ -382,6 +384,7 @@ pub use fixed_size::{
 };
 pub use hyper_dual::{HyperDual, HyperDualVec};
 pub use lanes::TangentLanes;
+pub use ln_beta::ln_beta;
 pub use nesting::{Perturbation, independent, record_perturbation};
 pub use special::SpecialFunctions;
 pub use stop_gradient::StopGradient;

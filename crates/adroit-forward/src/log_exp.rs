@@ -24,7 +24,7 @@ use num_traits::Float;
 /// NaN, with NaN derivatives along every perturbed input: the result outside a function's
 /// domain (its formula's derivatives there are finite and meaningless, and a gradient-only
 /// optimiser would carry on with them).
-fn undefined<S: Float>(inputs: &[S]) -> S {
+pub(crate) fn undefined<S: Float>(inputs: &[S]) -> S {
     inputs.iter().fold(S::nan(), |acc, &v| acc + v * S::nan())
 }
 

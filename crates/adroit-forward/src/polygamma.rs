@@ -25,7 +25,7 @@
 pub(crate) const MAX_ORDER: u32 = 100;
 
 /// `B₂ₖ/(2k)` for `k = 1, …, 10` (Abramowitz & Stegun table 23.2).
-const BERNOULLI_OVER_2K: [f64; 10] = [
+pub(crate) const BERNOULLI_OVER_2K: [f64; 10] = [
     1.0 / 12.0,
     -1.0 / 120.0,
     1.0 / 252.0,

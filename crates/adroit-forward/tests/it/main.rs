@@ -29,6 +29,8 @@ mod gamma;
 mod gamma_reference;
 mod linalg;
 mod linalg_second_order;
+mod ln_beta;
+mod ln_beta_reference;
 mod log_exp;
 mod log_exp_reference;
 mod matrices;
