@@ -120,9 +120,12 @@ pub trait GenericFn {
 ///   does not apply here): list them with their types before the closure,
 ///   `generic_fn!([data: Vec<f64>, scale: f64 = 2.0] |x| …)`, and the body sees each as a
 ///   reference (`data: &Vec<f64>`, `scale: &f64`) to a value moved into the function
-///   (`name: Type` takes the variable of that name, `name: Type = value` any expression;
-///   a name other than the closure argument's, which it would shadow); or implement
-///   [`GenericFn`] on a type of your own (see the trait's example).
+///   (`name: Type` takes the variable of that name — moved: write `name: Type = name.clone()`
+///   to use it afterwards —, `name: Type = value` any expression; a name other than the
+///   closure argument's, which it would shadow). The types are those of a struct's fields
+///   outside any function: owned or `&'static` (a borrowed `&[f64]` fails with E0106, a type
+///   parameter of the enclosing function with E0401). Or implement [`GenericFn`] on a type of
+///   your own (see the trait's example).
 ///
 /// # Example
 /// ```
@@ -156,12 +159,6 @@ pub trait GenericFn {
 /// ```
 #[macro_export]
 macro_rules! generic_fn {
-    (@value $name:ident) => {
-        $name
-    };
-    (@value $name:ident = $value:expr) => {
-        $value
-    };
     ([$($name:ident: $ty:ty $(= $value:expr)?),* $(,)?] |$x:ident| $body:expr) => {{
         struct __AdroitGenericFn {
             $($name: $ty),*
@@ -188,5 +185,12 @@ macro_rules! generic_fn {
     }};
     (|$x:ident| $body:expr) => {
         $crate::generic_fn!([] |$x| $body)
+    };
+    // Internal: a capture's value (last, so that a misuse reports the public forms).
+    (@value $name:ident) => {
+        $name
+    };
+    (@value $name:ident = $value:expr) => {
+        $value
     };
 }

@@ -25,7 +25,12 @@ use num_traits::Float;
 /// domain (its formula's derivatives there are finite and meaningless, and a gradient-only
 /// optimiser would carry on with them).
 pub(crate) fn undefined<S: Float>(inputs: &[S]) -> S {
-    inputs.iter().fold(S::nan(), |acc, &v| acc + v * S::nan())
+    // Squared, so that the second (and every higher) derivative is NaN too, the mixed ones
+    // included: a product with a NaN constant has NaN first derivatives, but its second-order
+    // parts meet the NaN only through the inputs' own (zero) second-order parts, which
+    // `0·NaN = 0` keeps at 0.
+    let poisoned = inputs.iter().fold(S::nan(), |acc, &v| acc + v * S::nan());
+    poisoned * poisoned
 }
 
 /// `ln 2` in `S`.
@@ -34,7 +39,8 @@ fn ln_2<S: Float>() -> S {
 }
 
 /// The logistic function `σ(x) = 1/(1 + e⁻ˣ)` (the sigmoid; Stan's `inv_logit`): `eˣ/(1 + eˣ)`
-/// for `x < 0`, so no exponential overflows. `σ(−∞) = 0`, `σ(+∞) = 1`, derivatives 0 there;
+/// for `x ≤ −1`, so no exponential overflows, and `½ + ½·tanh(x/2)` for `|x| < 1`, so the
+/// second derivative keeps its relative precision near its zero at 0. `σ(−∞) = 0`, `σ(+∞) = 1`, derivatives 0 there;
 /// NaN for NaN. Derivative `σ(x)(1 − σ(x))`.
 ///
 /// # Example
@@ -46,6 +52,12 @@ fn ln_2<S: Float>() -> S {
 /// assert_eq!(derivative(|x: Dual<f64>| logistic(x), 0.0), 0.25);
 /// ```
 pub fn logistic<S: Float>(x: S) -> S {
+    let half = S::from(0.5).unwrap_or_else(S::nan);
+    if x.abs() < S::one() {
+        // ½ + ½·tanh(x/2): the second derivative, −σ'·tanh(x/2), keeps its relative precision
+        // near 0, where σ(1 − σ)(1 − 2σ) through 1/(1 + e⁻ˣ) cancels in 1 − 2σ.
+        return half + half * (x * half).tanh();
+    }
     if x >= S::zero() {
         (S::one() + (-x).exp()).recip()
     } else {
@@ -55,9 +67,9 @@ pub fn logistic<S: Float>(x: S) -> S {
 }
 
 /// The logit function `ln(p/(1 − p))`, the inverse of [`logistic`], for `p` in `[0, 1]`:
-/// `ln_1p((2p − 1)/(1 − p))` for `p` in `[¼, ¾]` (no cancellation near `p = ½`, where
-/// `ln p − ln(1 − p)` would lose the digits of `logit(½ + δ) ≈ 4δ`), `ln p − ln_1p(−p)`
-/// elsewhere. `logit(0) = −∞`, `logit(1) = +∞` (derivative `+∞` at both); NaN outside
+/// `2·atanh(2p − 1)` for `p` in `[¼, ¾]` (`2p − 1` is exact there, so neither the value —
+/// `ln p − ln(1 − p)` would lose the digits of `logit(½ + δ) ≈ 4δ` — nor the second
+/// derivative, `∝ 2p − 1`, cancels near `½`), `ln p − ln_1p(−p)` elsewhere. `logit(0) = −∞`, `logit(1) = +∞` (derivative `+∞` at both); NaN outside
 /// `[0, 1]`, derivatives too. Derivative `1/(p(1 − p))`.
 ///
 /// # Example
@@ -75,7 +87,9 @@ pub fn logit<S: Float>(p: S) -> S {
     }
     let quarter = S::from(0.25).unwrap_or_else(S::nan);
     if p >= quarter && p <= S::one() - quarter {
-        ((p + p - S::one()) / (S::one() - p)).ln_1p()
+        // 2·atanh(2p − 1), with 2p − 1 exact: its second derivative, ∝ 2p − 1, keeps its
+        // relative precision near ½
+        (p + p - S::one()).atanh() * (S::one() + S::one())
     } else {
         p.ln() - (-p).ln_1p()
     }

@@ -64,17 +64,9 @@ fn unary_against_references<T: Float + std::fmt::Debug>() {
             let y = on_dual(Dual::variable(x));
             close(y.value(), value, 4.0, &what("value"));
             close(y.tangent(), d1, 8.0, &what("f'"));
-            // Near a zero of f'' (the logistic function's inflection at 0, logit's at ½) its
-            // terms, of the size of f', cancel: the error is relative to f' there.
-            let inflection = d2.abs() < 1e-3 * d1.abs() && x64.abs() < 1.0;
-            let scale = if inflection { d1.abs() } else { d2.abs() };
-            close_to_scale(
-                second_derivative(on_hyper, x),
-                d2,
-                16.0,
-                scale,
-                &what("f''"),
-            );
+            // relative also near the zeros of f'' (the logistic function's inflection at 0,
+            // logit's at ½: the tanh and atanh forms)
+            close(second_derivative(on_hyper, x), d2, 16.0, &what("f''"));
         }
     }
     let f64_points: usize = unary_cases::<f64>().iter().map(|c| c.3.len()).sum();
@@ -167,6 +159,14 @@ fn edge_conventions() {
         let (v, t) = d(f, x);
         assert!(v.is_nan() && t.is_nan(), "at {x}: {v}, {t}");
     }
+    // ... and the second derivatives (a review found 0 there)
+    for (f, x) in [(logit as fn(_) -> _, 2.0), (logit, nan), (log1m_exp, 1.0)] {
+        assert!(second_derivative(f, x).is_nan(), "f''({x})");
+    }
+    let h = hessian(|v| logsubexp(v[0], v[1]), &[1.0, 2.0]);
+    assert!(h.iter().all(|p| p.is_nan()), "{h}");
+    let h = hessian(|v| logsumexp(v), &[nan, 1.0]);
+    assert!(h.iter().all(|p| p.is_nan()), "{h}");
     let g = gradient(|v| logsubexp(v[0], v[1]), &[0.0, 1.0]);
     assert!(g.iter().all(|p| p.is_nan()), "{g:?}");
     let g = gradient(|v| logsumexp(v), &[1.0, nan]);
@@ -215,5 +215,29 @@ fn softplus_by_max_and_abs_loses_the_curvature_that_log1p_exp_keeps() {
     assert_eq!(
         adroit_forward::derivative(|x: Dual<f64>| log1p_exp(x), 0.0),
         0.5
+    );
+}
+
+/// Near the inflection points the second derivatives keep their relative precision (a review:
+/// `σ''(1e-16)` came out `−2.8e-17` for `−1.25e-17`, and 0 below `1e-17`).
+#[test]
+fn second_derivatives_near_inflection_points_are_relative() {
+    for x in [1e-16, -3e-200, 0.5e-8, -0.7] {
+        // σ'' = σ(1 − σ)(1 − 2σ) ≈ −x/8 near 0; in closed form through tanh: −σ'·tanh(x/2)
+        let t = (0.5 * x).tanh();
+        let want = -(0.25 * (1.0 - t * t)) * t;
+        let got = second_derivative(|v: HyperDual<f64>| logistic(v), x);
+        assert!(
+            (got - want).abs() <= 4.0 * f64::EPSILON * want.abs(),
+            "σ''({x}): {got} vs {want}"
+        );
+    }
+    // logit'' = (2p − 1)/(p(1 − p))² at p = ½ − 2⁻⁵⁴: −2⁻⁵³/(1/16) = −16·2⁻⁵³
+    let p = 0.5 - 2f64.powi(-54);
+    let want = (2.0 * p - 1.0) / (p * (1.0 - p)).powi(2);
+    let got = second_derivative(|v: HyperDual<f64>| logit(v), p);
+    assert!(
+        (got - want).abs() <= 4.0 * f64::EPSILON * want.abs(),
+        "logit''({p}): {got} vs {want}"
     );
 }

@@ -44,3 +44,16 @@ fn logistic_likelihood_has_its_curvature_at_zero() {
     let h = adroit_reverse::hessian(|b| log_likelihood(b), &[0.0]);
     assert_eq!(h[(0, 0)], -0.25 * (1.0 + 4.0 + 0.25));
 }
+
+/// Outside a domain every derivative is NaN on the tape too, the Hessian's included.
+#[test]
+fn outside_the_domain_the_hessian_is_nan() {
+    let h = adroit_reverse::hessian(|v| logit(v[0]) + logsubexp(v[1], v[2]), &[2.0, 1.0, 2.0]);
+    // the two terms are separate: the mixed partials between them are 0; every other NaN
+    let nan = |i: usize, j: usize| h[(i, j)].is_nan();
+    assert!(
+        nan(0, 0) && nan(1, 1) && nan(1, 2) && nan(2, 1) && nan(2, 2),
+        "{h}"
+    );
+    assert_eq!((h[(0, 1)], h[(0, 2)]), (0.0, 0.0));
+}

@@ -91,11 +91,13 @@ impl<T: MatScalar> MatVar<T> {
     /// use adroit_reverse::{nalgebra, num_traits};
     /// use adroit_reverse::matrix;
     /// use adroit_reverse::num_traits::Float;
-    /// // softplus(x) = ln(1 + eˣ), derivative σ(x), written stably as max(x, 0) + ln(1 + e^−|x|):
+    /// // softplus(x) = ln(1 + eˣ), derivative σ(x), written stably by a branch on the value:
     /// // ln(1 + eˣ) as written overflows above x ≈ 709, and its derivative e^x/(1 + eˣ) is then
-    /// // 0·∞, which the 0·∞ = 0 convention makes 0 instead of 1.
+    /// // 0·∞, which the 0·∞ = 0 convention makes 0 instead of 1 (adroit-forward's
+    /// // `log_exp::log1p_exp` is this function; a `max(x, 0)` + `|x|` form would lose the
+    /// // second derivative at 0).
     /// fn softplus<S: Float>(x: S) -> S {
-    ///     x.max(S::zero()) + (-x.abs()).exp().ln_1p()
+    ///     if x > S::zero() { x + (-x).exp().ln_1p() } else { x.exp().ln_1p() }
     /// }
     /// let g = matrix::gradient(|m| m[0].map(softplus).sum(), &[nalgebra::dmatrix![0.0, 800.0]]);
     /// assert_eq!(g[0], nalgebra::dmatrix![0.5, 1.0]);
