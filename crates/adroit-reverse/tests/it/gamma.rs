@@ -65,3 +65,15 @@ fn pole_conventions_on_the_tape() {
         );
     }
 }
+
+/// `ln_beta` (generic code over `SpecialFunctions`) on the tape: gradients and Hessians equal
+/// forward mode's across its branches (both arguments below 10, one above, both above, a ≪ b).
+fn beta_terms<S: SpecialFunctions>(v: &[S]) -> S {
+    adroit_forward::ln_beta(v[0], v[1]) + adroit_forward::ln_beta(v[0] * v[1], v[1] + v[1])
+}
+
+agree_with_forward_mode! {
+    beta_terms at [(0.7, 2.5), (3.0, 40.0), (12.0, 30.0), (1e-3, 8.0), (25.0, 1e6)];
+    ln_beta_agrees_with_forward_mode_f64: f64;
+    ln_beta_agrees_with_forward_mode_f32: f32;
+}
