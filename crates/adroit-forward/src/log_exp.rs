@@ -221,7 +221,9 @@ pub fn logsubexp<S: Float>(a: S, b: S) -> S {
 ///
 /// `−∞` for an empty slice or all `−∞`, `+∞` if an entry is `+∞`, with the partials of a tie
 /// among the `k` entries equal to that infinity (`1/k` each, the softmax of equal entries; 0
-/// for the others), as [`logaddexp`]'s; NaN if an entry is NaN (partials too).
+/// for the others), as [`logaddexp`]'s; NaN if an entry is NaN (partials too). adroit-reverse's
+/// whole-matrix `MatVar::logsumexp`, like JAX's and PyTorch's `logsumexp`, gives NaN partials
+/// at infinite ties instead.
 ///
 /// # Example
 /// ```

@@ -57,3 +57,16 @@ fn outside_the_domain_the_hessian_is_nan() {
     );
     assert_eq!((h[(0, 1)], h[(0, 2)]), (0.0, 0.0));
 }
+
+/// The documented difference at infinite ties: the scalar `logsumexp` splits the partials
+/// (1/k each), the whole-matrix one gives NaN there, as JAX's and PyTorch's do.
+#[test]
+fn logsumexp_conventions_at_infinite_ties() {
+    use adroit_reverse::matrix::{self, Along};
+    let inf = f64::INFINITY;
+    let scalar = adroit_reverse::gradient(|v| logsumexp(v), &[inf, inf, 1.0]);
+    assert_eq!(scalar, vec![0.5, 0.5, 0.0]);
+    let x = nalgebra::dmatrix![inf; inf; 1.0];
+    let g = matrix::gradient(|m| m[0].logsumexp(Along::Rows).sum(), &[x]);
+    assert!(g[0][0].is_nan() && g[0][1].is_nan(), "{}", g[0]);
+}
