@@ -4,23 +4,31 @@
 use crate::SpecialFunctions;
 use crate::log_exp::undefined;
 use crate::polygamma::BERNOULLI_OVER_2K;
+use crate::rules::lit;
 use num_traits::Float;
 
 /// Where the Stirling series takes over from `ln Γ` itself.
 const STIRLING_FROM: f64 = 10.0;
 
+/// `B₂ₖ/(2k(2k − 1))` for `k = 1, …, 10`: the Stirling series' coefficients.
+const STIRLING: [f64; 10] = {
+    let mut c = [0.0; 10];
+    let mut k = 0;
+    while k < 10 {
+        c[k] = BERNOULLI_OVER_2K[k] / (2.0 * k as f64 + 1.0);
+        k += 1;
+    }
+    c
+};
+
 /// `δ(z) = ln Γ(z) − [(z − ½) ln z − z + ½ ln 2π] ≈ Σₖ B₂ₖ/(2k(2k − 1) z²ᵏ⁻¹)` (Abramowitz &
 /// Stegun 6.1.41), the Stirling series' correction, for `z ≥ 10` (ten terms: below `ε` there).
 fn stirling_correction<S: Float>(z: S) -> S {
     let w = (z * z).recip();
-    let series = BERNOULLI_OVER_2K
+    let series = STIRLING
         .iter()
-        .enumerate()
         .rev()
-        .fold(S::zero(), |acc, (k, &c)| {
-            let coefficient = c / (2.0 * k as f64 + 1.0); // B₂ₖ/(2k) / (2k − 1), k from 1
-            acc * w + S::from(coefficient).unwrap_or_else(S::nan)
-        });
+        .fold(S::zero(), |acc, &c| acc * w + lit(c));
     series / z
 }
 
@@ -37,13 +45,12 @@ fn stirling_correction_difference<S: Float>(y: S, x: S) -> S {
     let mut power_sum = S::one();
     let mut a_power = a; // aᵐ
     let mut total = S::zero();
-    for (k, &c) in BERNOULLI_OVER_2K.iter().enumerate() {
+    for (k, &c) in STIRLING.iter().enumerate() {
         if k > 0 {
             power_sum = b2 * power_sum + a_power * a_plus_b;
             a_power = a_power * a * a;
         }
-        let coefficient = S::from(c / (2.0 * k as f64 + 1.0)).unwrap_or_else(S::nan);
-        total = total + coefficient * power_sum;
+        total = total + lit::<S>(c) * power_sum;
     }
     gap * total
 }
@@ -115,12 +122,12 @@ pub fn ln_beta<S: SpecialFunctions>(a: S, b: S) -> S {
             x.ln_gamma()
         };
     }
-    let from = S::from(STIRLING_FROM).unwrap_or_else(S::nan);
-    let half = S::from(0.5).unwrap_or_else(S::nan);
+    let from: S = lit(STIRLING_FROM);
+    let half: S = lit(0.5);
     if x >= from {
         // all three ln Γ from Stirling's series
         let sum = x + y;
-        let half_ln_2pi = S::from(0.918_938_533_204_672_7).unwrap_or_else(S::nan);
+        let half_ln_2pi: S = lit(0.918_938_533_204_672_7);
         return (x - half) * (x / sum).ln() + (y - half) * (-x / sum).ln_1p() - half * sum.ln()
             + half_ln_2pi
             + stirling_correction(x)

@@ -19,6 +19,7 @@
 //! `jax.nn.logsumexp`. The branches for `ln(1 − eˣ)` follow Mächler, "Accurately computing
 //! log(1 − exp(−|a|))" (2012).
 
+use crate::rules::lit;
 use num_traits::Float;
 
 /// NaN, with NaN derivatives along every perturbed input: the result outside a function's
@@ -35,7 +36,7 @@ pub(crate) fn undefined<S: Float>(inputs: &[S]) -> S {
 
 /// `ln 2` in `S`.
 fn ln_2<S: Float>() -> S {
-    S::from(core::f64::consts::LN_2).unwrap_or_else(S::nan)
+    lit(core::f64::consts::LN_2)
 }
 
 /// The logistic function `σ(x) = 1/(1 + e⁻ˣ)` (the sigmoid; Stan's `inv_logit`): `eˣ/(1 + eˣ)`
@@ -52,7 +53,7 @@ fn ln_2<S: Float>() -> S {
 /// assert_eq!(derivative(|x: Dual<f64>| logistic(x), 0.0), 0.25);
 /// ```
 pub fn logistic<S: Float>(x: S) -> S {
-    let half = S::from(0.5).unwrap_or_else(S::nan);
+    let half: S = lit(0.5);
     if x.abs() < S::one() {
         // ½ + ½·tanh(x/2): the second derivative, −σ'·tanh(x/2), keeps its relative precision
         // near 0, where σ(1 − σ)(1 − 2σ) through 1/(1 + e⁻ˣ) cancels in 1 − 2σ.
@@ -85,7 +86,7 @@ pub fn logit<S: Float>(p: S) -> S {
     if !(p >= S::zero() && p <= S::one()) {
         return undefined(&[p]);
     }
-    let quarter = S::from(0.25).unwrap_or_else(S::nan);
+    let quarter: S = lit(0.25);
     if p >= quarter && p <= S::one() - quarter {
         // 2·atanh(2p − 1), with 2p − 1 exact: its second derivative, ∝ 2p − 1, keeps its
         // relative precision near ½
@@ -177,7 +178,7 @@ pub fn log1m_exp<S: Float>(x: S) -> S {
 pub fn logaddexp<S: Float>(a: S, b: S) -> S {
     if a == b && a.is_infinite() {
         // `b − a` would be NaN: the tie's own limit, `a` with partials ½ each.
-        return (a + b) * S::from(0.5).unwrap_or_else(S::nan);
+        return (a + b) * lit(0.5);
     }
     if a >= b {
         a + (b - a).exp().ln_1p()

@@ -211,82 +211,54 @@ impl SpecialFunctions for f32 {
     }
 }
 
-/// The methods of a first-order dual type (`Dual`, `DualVec`): each rule evaluated on the
-/// primal value, its derivative applied by `chain_unary`.
-macro_rules! first_order_special_functions {
-    () => {
+/// The methods of a dual type: each rule evaluated on the primal value lifted by `$lift`, its
+/// value brought back by `$unlift` and its derivative applied by `chain_unary`. First-order
+/// types (`Dual`, `DualVec`) lift nothing; the hyper-dual lifts to a [`Dual`] seeded at the
+/// primal value, whose derivative's value and tangent are the first and second derivatives.
+macro_rules! special_functions {
+    ($lift:expr, $unlift:expr) => {
         #[inline]
         fn erf(self) -> Self {
-            let (value, d) = Erf.eval(self.value());
-            self.chain_unary(value, d)
+            let (value, d) = Erf.eval($lift(self.value()));
+            self.chain_unary($unlift(value), d)
         }
 
         #[inline]
         fn erfc(self) -> Self {
-            let (value, d) = Erfc.eval(self.value());
-            self.chain_unary(value, d)
+            let (value, d) = Erfc.eval($lift(self.value()));
+            self.chain_unary($unlift(value), d)
         }
 
         #[inline]
         fn gamma(self) -> Self {
-            let (value, d) = Gamma.eval(self.value());
-            self.chain_unary(value, d)
+            let (value, d) = Gamma.eval($lift(self.value()));
+            self.chain_unary($unlift(value), d)
         }
 
         #[inline]
         fn ln_gamma(self) -> Self {
-            let (value, d) = LnGamma.eval(self.value());
-            self.chain_unary(value, d)
+            let (value, d) = LnGamma.eval($lift(self.value()));
+            self.chain_unary($unlift(value), d)
         }
 
         #[inline]
         fn polygamma(self, n: u32) -> Self {
-            let (value, d) = Polygamma(n).eval(self.value());
-            self.chain_unary(value, d)
+            let (value, d) = Polygamma(n).eval($lift(self.value()));
+            self.chain_unary($unlift(value), d)
         }
     };
 }
 
 impl<T: SpecialFunctions> SpecialFunctions for Dual<T> {
-    first_order_special_functions!();
+    special_functions!(|v: T| v, |v: T| v);
 }
 
 impl<T: SpecialFunctions, const N: usize> SpecialFunctions for DualVec<T, N> {
-    first_order_special_functions!();
+    special_functions!(|v: T| v, |v: T| v);
 }
 
-/// Each rule evaluated on a [`Dual`] seeded at the primal value: its value is the function's,
-/// its derivative's value and tangent the first and second derivatives.
 impl<T: SpecialFunctions, const M: usize, const N: usize> SpecialFunctions
     for HyperDualVec<T, M, N>
 {
-    #[inline]
-    fn erf(self) -> Self {
-        let (value, d) = Erf.eval(Dual::variable(self.value()));
-        self.chain_unary(value.value(), d)
-    }
-
-    #[inline]
-    fn erfc(self) -> Self {
-        let (value, d) = Erfc.eval(Dual::variable(self.value()));
-        self.chain_unary(value.value(), d)
-    }
-
-    #[inline]
-    fn gamma(self) -> Self {
-        let (value, d) = Gamma.eval(Dual::variable(self.value()));
-        self.chain_unary(value.value(), d)
-    }
-
-    #[inline]
-    fn ln_gamma(self) -> Self {
-        let (value, d) = LnGamma.eval(Dual::variable(self.value()));
-        self.chain_unary(value.value(), d)
-    }
-
-    #[inline]
-    fn polygamma(self, n: u32) -> Self {
-        let (value, d) = Polygamma(n).eval(Dual::variable(self.value()));
-        self.chain_unary(value.value(), d)
-    }
+    special_functions!(Dual::variable, |v: Dual<T>| v.value());
 }

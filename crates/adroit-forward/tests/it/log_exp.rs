@@ -16,16 +16,10 @@ use num_traits::{Float, Zero};
 /// smallest normal so that subnormal references compare.
 #[track_caller]
 fn close<T: Float + std::fmt::Debug>(got: T, want: f64, k: f64, what: &str) {
-    close_to_scale(got, want, k, want.abs(), what);
-}
-
-/// `|got − want| ≤ k·ε·scale` (or equal), with the floor of [`close`].
-#[track_caller]
-fn close_to_scale<T: Float + std::fmt::Debug>(got: T, want: f64, k: f64, scale: f64, what: &str) {
     let got = got.to_f64().unwrap();
     let eps = T::epsilon().to_f64().unwrap();
     let floor = T::min_positive_value().to_f64().unwrap();
-    let bound = k * eps * scale + floor;
+    let bound = k * eps * want.abs() + floor;
     assert!(
         got == want || (got - want).abs() <= bound,
         "{what}: {got:e} vs reference {want:e}"
