@@ -16,6 +16,8 @@
 
 use super::MatScalar;
 use super::finite::all_finite;
+use adroit_forward::TangentLanes;
+use core::mem::MaybeUninit;
 use nalgebra::DMatrix;
 
 /// A matrix operand as the product kernel reads it (an implementation detail of
@@ -109,17 +111,69 @@ pub(crate) fn pullback_product<T: MatScalar>(a: Operand<'_, T>, b: Operand<'_, T
         return c;
     }
     let (m, k) = (a.rows, a.cols);
-    let at = |o: &Operand<'_, T>, i: usize, j: usize| {
-        o.data[i * o.row_stride as usize + j * o.col_stride as usize]
-    };
+    // Entries not finite in some part (a NaN, or for a dual a NaN tangent beside a finite
+    // value): formed again term by term (an infinite entry comes out the same).
+    #[allow(clippy::eq_op)] // v − v is the test, as in `all_finite`
+    let suspect = |e: &T| !(*e - *e).is_zero();
     for (j, column) in c.as_mut_slice().chunks_exact_mut(m.max(1)).enumerate() {
-        for (i, entry) in column.iter_mut().enumerate().filter(|(_, e)| e.is_nan()) {
+        for (i, entry) in column.iter_mut().enumerate().filter(|(_, e)| suspect(e)) {
             *entry = (0..k).fold(T::zero(), |sum, p| {
-                sum + adroit_forward::chain_product(at(&a, i, p), at(&b, p, j))
+                sum + adroit_forward::chain_product(a.at(i, p), b.at(p, j))
             });
         }
     }
     c
+}
+
+impl<T: Copy> Operand<'_, T> {
+    /// Entry `(i, j)` (inside the shape).
+    #[inline(always)]
+    fn at(&self, i: usize, j: usize) -> T {
+        self.data[i * self.row_stride as usize + j * self.col_stride as usize]
+    }
+}
+
+/// The kernel call for first-order duals (`Dual`, `DualVec`): the product of `A + Σ εₗAₗ` and
+/// `B + Σ εₗBₗ` is `A·B + Σ εₗ(A·Bₗ + Aₗ·B)`, formed on the real type's kernel by two
+/// products, `A·[B B₁ … B_L]` and `[A₁; …; A_L]·B` (each operand's parts gathered once into
+/// contiguous real matrices), so a dual product costs about `2L + 1` real ones, at the
+/// kernel's speed.
+///
+/// # Panics
+/// As the real kernels: if the inner dimensions differ or are 0, or `c` does not hold
+/// `a.rows · b.cols` entries.
+pub(crate) fn dual_gemm<D, R>(a: Operand<'_, D>, b: Operand<'_, D>, c: &mut [MaybeUninit<D>])
+where
+    D: MatScalar + TangentLanes<Real = R>,
+    R: MatScalar,
+{
+    let (m, k, n, lanes) = (a.rows, a.cols, b.cols, <D as TangentLanes>::LANES);
+    assert!(a.in_bounds() && b.in_bounds() && a.cols == b.rows && k > 0);
+    assert_eq!(Some(c.len()), m.checked_mul(n));
+    // A's values (m × k) and its tangents stacked lane by lane ((L·m) × k), column-major.
+    let a_value = DMatrix::from_fn(m, k, |i, j| a.at(i, j).primal_value());
+    let a_tangents = DMatrix::from_fn(lanes * m, k, |r, j| a.at(r % m, j).lane(r / m));
+    // B's values and tangents side by side: k × ((L + 1)·n), block 0 the values.
+    let b_parts = DMatrix::from_fn(k, (lanes + 1) * n, |i, col| {
+        let (part, j) = (col / n, col % n);
+        let x = b.at(i, j);
+        if part == 0 {
+            x.primal_value()
+        } else {
+            x.lane(part - 1)
+        }
+    });
+    let b_value = b_parts.columns(0, n).into_owned();
+    let left = product(Operand::plain(&a_value), Operand::plain(&b_parts));
+    let right = product(Operand::plain(&a_tangents), Operand::plain(&b_value));
+    for j in 0..n {
+        for i in 0..m {
+            let entry = D::from_lanes(left[(i, j)], |l| {
+                left[(i, (l + 1) * n + j)] + right[(l * m + i, j)]
+            });
+            c[j * m + i] = MaybeUninit::new(entry);
+        }
+    }
 }
 
 /// The kernel call for `f32` and `f64`.

@@ -21,16 +21,19 @@
 //! [`MatVar::hcat`]), functions with pullbacks of one's own ([`custom_rule`], JAX's
 //! `custom_vjp`: e.g. Cholesky-based log-determinants), and get the gradient of a
 //! scalar loss with respect to every input matrix ([`value_and_gradient_with_aux`] also passes
-//! an undifferentiated output through, as JAX's `has_aux`).
+//! an undifferentiated output through, as JAX's `has_aux`) — and its Hessian-vector products
+//! and Hessian ([`hvp`], [`hessian`], [`value_gradient_and_hessian`]: Newton steps, Laplace
+//! approximations, curvature of a network's loss).
 //!
 //! Differences from JAX a user should know: `*` is the matrix product (as nalgebra's `*` and
 //! NumPy's `@`; the entry-wise product is [`MatVar::component_mul`], the quotient
 //! [`MatVar::component_div`]); reductions along a dimension keep it (JAX's `keepdims=True`:
 //! `sum_along(Along::Rows)` of a `C × N` matrix is `1 × N`), so mixing a `C × 1` and a `1 × N`
 //! result broadcasts to `C × N` instead of failing — check the shapes of reductions; the tape
-//! records first derivatives only: a [`MatVar`] of an outer call used inside a nested
-//! gradient call panics (no grad of grad; for second derivatives use the scalar tape's
-//! `hessian`/`hvp` or forward-over-reverse on `Var`); NaN and infinities follow the
+//! records first derivatives: a [`MatVar`] of an outer call used inside a nested gradient
+//! call panics (no grad of grad); second derivatives come by forward-over-reverse instead,
+//! [`hvp`] and [`hessian`] running the gradient on duals (write the function once, generic over
+//! [`MatScalar`]); NaN and infinities follow the
 //! crate's `0·∞ = 0` convention ([`MatVar::matmul`]), not IEEE propagation.
 //!
 //! # Example
@@ -60,6 +63,7 @@ mod gemm;
 mod ops;
 mod pool;
 mod scalar;
+mod second_order;
 mod tape;
 mod value;
 mod var;
@@ -70,4 +74,5 @@ pub use ops::Along;
 pub use ops::custom::custom_rule;
 pub use pool::{pooled_bytes, release_buffers};
 pub use scalar::MatScalar;
+pub use second_order::{hessian, hvp, value_gradient_and_hessian};
 pub use var::MatVar;

@@ -4,15 +4,20 @@ use super::gemm::{self, Operand};
 use super::pool::BufferPool;
 use super::tape::MatTapeStack;
 use crate::TapeScalar;
-use adroit_forward::SpecialFunctions;
+use crate::api::HESSIAN_CHUNK;
+use adroit_forward::{Dual, DualVec, SpecialFunctions};
 use core::mem::MaybeUninit;
 use nalgebra::RealField;
+use num_traits::Float;
 use std::cell::{Cell, RefCell};
 use std::thread::LocalKey;
 
-/// An element type of [`MatVar`](super::MatVar): `f32` or `f64` (sealed). Besides `Float` and
-/// nalgebra's `RealField` it provides adroit-forward's `SpecialFunctions` (`erf`, `erfc`), so
-/// element-wise maps may use them.
+/// An element type of [`MatVar`](super::MatVar) (sealed): `f32` and `f64`, and the
+/// first-order duals over them that [`hvp`](super::hvp) (`Dual<T>`) and [`hessian`](super::hessian)
+/// (`DualVec<T, 12>`, [`HESSIAN_CHUNK`](crate::HESSIAN_CHUNK)) record for second derivatives.
+/// Besides `Float` and nalgebra's `RealField` it provides adroit-forward's `SpecialFunctions`
+/// (`erf`, `gamma`, …), so element-wise maps may use them. Data enter a function written for
+/// any `T: MatScalar` by nalgebra's `cast` (`MatVar::constant(x.clone().cast())`).
 ///
 /// As a bound, it lets array code be written once for both:
 /// ```
@@ -55,6 +60,19 @@ pub(crate) mod sealed {
         /// Writes `a·b` (column-major, `a.rows × b.cols`, inner dimension ≥ 1) on the fast
         /// kernel into `c`, which it never reads: on return every entry is initialised.
         fn gemm(a: Operand<'_, Self>, b: Operand<'_, Self>, c: &mut [MaybeUninit<Self>]);
+
+        /// The type sums are accumulated in: `f64` for `f32` and `f64`, the `f64` dual for a
+        /// dual (each part widened; a sum is linear, so its tangents are the tangents' sums).
+        type Wide: Float;
+
+        /// True when [`Wide`](Self::Wide) is wider than `Self` (`f32` and its duals).
+        const WIDENS: bool;
+
+        /// `self` in [`Wide`](Self::Wide), exactly.
+        fn widen(self) -> Self::Wide;
+
+        /// `wide` rounded to `Self` (once per part).
+        fn narrow(wide: Self::Wide) -> Self;
     }
 }
 
@@ -93,7 +111,8 @@ fn with_teardown_stack<T: MatScalar, R>(
 }
 
 macro_rules! mat_scalar {
-    ($($t:ty => $tls:ident, $teardown:ident, $pool:ident, $gemm:path),* $(,)?) => {$(
+    ($($t:ty => $tls:ident, $teardown:ident, $pool:ident, $gemm:path,
+        $wide:ty, $widens:expr, $widen:expr, $narrow:expr);* $(;)?) => {$(
         thread_local! {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
             static $teardown: Cell<Option<&'static RefCell<MatTapeStack<$t>>>> =
@@ -144,13 +163,42 @@ macro_rules! mat_scalar {
             fn gemm(a: Operand<'_, Self>, b: Operand<'_, Self>, c: &mut [MaybeUninit<Self>]) {
                 $gemm(a, b, c)
             }
+
+            type Wide = $wide;
+            const WIDENS: bool = $widens;
+
+            #[inline(always)]
+            fn widen(self) -> $wide {
+                let widen: fn(Self) -> $wide = $widen;
+                widen(self)
+            }
+
+            #[inline(always)]
+            fn narrow(wide: $wide) -> Self {
+                let narrow: fn($wide) -> Self = $narrow;
+                narrow(wide)
+            }
         }
     )*};
 }
 
+// f32 sums widen exactly to f64 and round once at the end; a dual's parts each do.
 mat_scalar! {
     f32 => MAT_TAPES_F32, TEARDOWN_F32, POOL_F32, gemm::sgemm,
+        f64, true, f64::from, |w| w as f32;
     f64 => MAT_TAPES_F64, TEARDOWN_F64, POOL_F64, gemm::dgemm,
+        f64, false, |v| v, |w| w;
+    Dual<f32> => MAT_TAPES_DUAL_F32, TEARDOWN_DUAL_F32, POOL_DUAL_F32, gemm::dual_gemm,
+        Dual<f64>, true, |v| Dual::new(f64::from(v.value()), f64::from(v.tangent())),
+        |w| Dual::new(w.value() as f32, w.tangent() as f32);
+    Dual<f64> => MAT_TAPES_DUAL_F64, TEARDOWN_DUAL_F64, POOL_DUAL_F64, gemm::dual_gemm,
+        Dual<f64>, false, |v| v, |w| w;
+    DualVec<f32, HESSIAN_CHUNK> => MAT_TAPES_CHUNK_F32, TEARDOWN_CHUNK_F32, POOL_CHUNK_F32,
+        gemm::dual_gemm, DualVec<f64, HESSIAN_CHUNK>, true,
+        |v| DualVec::new(f64::from(v.value()), v.tangents().map(f64::from)),
+        |w| DualVec::new(w.value() as f32, w.tangents().map(|t| t as f32));
+    DualVec<f64, HESSIAN_CHUNK> => MAT_TAPES_CHUNK_F64, TEARDOWN_CHUNK_F64, POOL_CHUNK_F64,
+        gemm::dual_gemm, DualVec<f64, HESSIAN_CHUNK>, false, |v| v, |w| w;
 }
 
 /// The panic of a matrix operation started while another one is being recorded: from inside

@@ -58,6 +58,7 @@ mod matrix_custom;
 mod matrix_diagonal;
 mod matrix_extremum;
 mod matrix_fd;
+mod matrix_hessian;
 mod matrix_kernels;
 mod matrix_linear_solve;
 mod matrix_pool;

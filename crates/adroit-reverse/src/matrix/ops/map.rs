@@ -2,12 +2,13 @@
 //! derivative by forward mode), and the linear operations with a plain scalar.
 
 use super::Partial;
+use crate::api::HESSIAN_CHUNK;
 use crate::matrix::pool;
 use crate::matrix::tape::{Adjoint, Backward, Grads};
 use crate::matrix::value::NodeValue;
 use crate::matrix::{MatScalar, MatVar};
-use adroit_forward::Dual;
 use adroit_forward::rules::{self, BinaryRule, UnaryRule};
+use adroit_forward::{Dual, DualVec};
 use nalgebra::DMatrix;
 
 /// Backward of an element-wise map: `∂A = G ⊙ f'(A)`. Saves `f'(A)` (or the constant slope).
@@ -114,7 +115,10 @@ impl<T: MatScalar> MatVar<T> {
 
     /// Applies `f` to every entry, where `f(x)` returns the value and the derivative at `x`
     /// (for a function whose derivative the caller computes, e.g. from a special-function
-    /// library). Only first derivatives flow through it.
+    /// library). Under [`matrix::hvp`](crate::matrix::hvp) and
+    /// [`matrix::hessian`](crate::matrix::hessian) (`T` a dual) second derivatives flow through
+    /// it when `f` forms the derivative in `T`'s arithmetic, as generic code does; a derivative
+    /// taken from elsewhere as a plain number is a constant to them (its own derivative lost).
     ///
     /// # Panics
     /// As [`map`](Self::map).
@@ -318,48 +322,116 @@ impl<T: MatScalar> core::ops::Div<T> for MatVar<T> {
     }
 }
 
+/// A plain number on the left of `*`, `+`, `/`, `−` with a matrix of `$t` entries, `$lift`
+/// turning it into a `$t` (for `$t` a plain float, the identity).
 macro_rules! scalar_lhs {
-    ($($t:ty),*) => {$(
-        impl core::ops::Mul<MatVar<$t>> for $t {
+    ($($t:ty, $p:ty => $lift:expr;)*) => {$(
+        impl core::ops::Mul<MatVar<$t>> for $p {
             type Output = MatVar<$t>;
             /// Scales every entry by `self`.
             #[track_caller]
             fn mul(self, m: MatVar<$t>) -> MatVar<$t> {
-                m * self
+                let lift: fn($p) -> $t = $lift;
+                m * lift(self)
             }
         }
 
-        impl core::ops::Add<MatVar<$t>> for $t {
+        impl core::ops::Add<MatVar<$t>> for $p {
             type Output = MatVar<$t>;
             /// Adds `self` to every entry.
             #[track_caller]
             fn add(self, m: MatVar<$t>) -> MatVar<$t> {
-                m + self
+                let lift: fn($p) -> $t = $lift;
+                m + lift(self)
             }
         }
 
-        impl core::ops::Div<MatVar<$t>> for $t {
+        impl core::ops::Div<MatVar<$t>> for $p {
             type Output = MatVar<$t>;
             /// `self / x` for every entry `x` (derivative `−self/x²`, from the shared rule
             /// [`rules::Div`]).
             #[track_caller]
             fn div(self, m: MatVar<$t>) -> MatVar<$t> {
+                let lift: fn($p) -> $t = $lift;
+                let numerator = lift(self);
                 m.map_with_derivative(|x| {
-                    let (value, _, d_denominator) = rules::Div.eval(self, x);
+                    let (value, _, d_denominator) = rules::Div.eval(numerator, x);
                     (value, d_denominator)
                 })
             }
         }
 
-        impl core::ops::Sub<MatVar<$t>> for $t {
+        impl core::ops::Sub<MatVar<$t>> for $p {
             type Output = MatVar<$t>;
             /// `self − x` for every entry `x`.
             #[track_caller]
             fn sub(self, m: MatVar<$t>) -> MatVar<$t> {
-                m.linear(-1.0, |x| self - x)
+                let lift: fn($p) -> $t = $lift;
+                let c = lift(self);
+                m.linear(-<$t as num_traits::One>::one(), |x| c - x)
             }
         }
     )*};
 }
 
-scalar_lhs!(f32, f64);
+scalar_lhs! {
+    f32, f32 => |c| c;
+    f64, f64 => |c| c;
+    Dual<f32>, f32 => Dual::constant;
+    Dual<f64>, f64 => Dual::constant;
+    DualVec<f32, HESSIAN_CHUNK>, f32 => DualVec::constant;
+    DualVec<f64, HESSIAN_CHUNK>, f64 => DualVec::constant;
+}
+
+/// A plain number on the right of `*`, `+`, `/`, `−` with a matrix of duals (for plain floats
+/// the generic operators above), as the entries' constant.
+macro_rules! dual_rhs {
+    ($($t:ty, $p:ty => $lift:expr;)*) => {$(
+        impl core::ops::Add<$p> for MatVar<$t> {
+            type Output = Self;
+            /// Adds `c` to every entry.
+            #[track_caller]
+            fn add(self, c: $p) -> Self {
+                let lift: fn($p) -> $t = $lift;
+                self + lift(c)
+            }
+        }
+
+        impl core::ops::Sub<$p> for MatVar<$t> {
+            type Output = Self;
+            /// Subtracts `c` from every entry.
+            #[track_caller]
+            fn sub(self, c: $p) -> Self {
+                let lift: fn($p) -> $t = $lift;
+                self - lift(c)
+            }
+        }
+
+        impl core::ops::Mul<$p> for MatVar<$t> {
+            type Output = Self;
+            /// Scales every entry by `c`.
+            #[track_caller]
+            fn mul(self, c: $p) -> Self {
+                let lift: fn($p) -> $t = $lift;
+                self * lift(c)
+            }
+        }
+
+        impl core::ops::Div<$p> for MatVar<$t> {
+            type Output = Self;
+            /// Divides every entry by `c`.
+            #[track_caller]
+            fn div(self, c: $p) -> Self {
+                let lift: fn($p) -> $t = $lift;
+                self / lift(c)
+            }
+        }
+    )*};
+}
+
+dual_rhs! {
+    Dual<f32>, f32 => Dual::constant;
+    Dual<f64>, f64 => Dual::constant;
+    DualVec<f32, HESSIAN_CHUNK>, f32 => DualVec::constant;
+    DualVec<f64, HESSIAN_CHUNK>, f64 => DualVec::constant;
+}

@@ -7,23 +7,19 @@ use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
-
-/// True for `f32`: its sums are accumulated in `f64`.
-fn is_single<T: MatScalar>() -> bool {
-    size_of::<T>() == 4
-}
+use num_traits::Float;
 
 /// Accumulators of [`wide_total`]: entry `i` goes to accumulator `i mod LANES`.
 const LANES: usize = 8;
 
-/// `Σ values`, accumulated in `f64` (exact widening for `f32`: one `f32` accumulator loses
+/// `Σ values`, accumulated in `f64` (each part of a dual; exact widening for `f32`: one `f32` accumulator loses
 /// `~n·ε` — the mean of 10⁶ entries of 0.1 came out 0.10096, and a sum of ones stopped at
 /// 2²⁴) in [`LANES`] interleaved running sums, combined pairwise at the end, then the
 /// remainder in order. The interleaving lets the additions vectorise (one running sum is bound
 /// by the latency of an addition: ~1 ns per entry) and divides the worst-case rounding by
 /// about eight (it still grows with `n`, as in-order summation's does). The sum starts from
 /// `+0`.
-fn wide_total<T: MatScalar>(values: &[T]) -> f64 {
+fn wide_total<T: MatScalar>(values: &[T]) -> T::Wide {
     let blocks = values.chunks_exact(LANES);
     let tail = blocks.remainder();
     sum_lanes(
@@ -48,33 +44,41 @@ fn weighted_total<T: MatScalar>(values: &[T], weights: &[T]) -> T {
 
 /// The interleaved running sums of [`wide_total`].
 #[inline(always)]
-fn sum_lanes(blocks: impl Iterator<Item = [f64; LANES]>, tail: impl Iterator<Item = f64>) -> f64 {
-    let mut lanes = [0.0_f64; LANES];
+fn sum_lanes<W: Float>(
+    blocks: impl Iterator<Item = [W; LANES]>,
+    tail: impl Iterator<Item = W>,
+) -> W {
+    let mut lanes = [W::zero(); LANES];
     for block in blocks {
         for (sum, v) in lanes.iter_mut().zip(block) {
-            *sum += v;
+            *sum = *sum + v;
         }
     }
     let mut width = LANES;
     while width > 1 {
         width /= 2;
         for k in 0..width {
-            lanes[k] += lanes[k + width];
+            lanes[k] = lanes[k] + lanes[k + width];
         }
     }
     tail.fold(lanes[0], |sum, v| sum + v)
 }
 
-/// `v` as an `f64` (exact: `T` is `f32` or `f64`).
+/// `v` in `f64` (each part of a dual), exactly.
 #[inline(always)]
-fn widen<T: MatScalar>(v: T) -> f64 {
-    v.to_f64().unwrap_or(f64::NAN)
+fn widen<T: MatScalar>(v: T) -> T::Wide {
+    v.widen()
 }
 
-/// An `f64` sum back in `T` (rounded once for `f32`).
+/// A sum in `f64` back in `T` (rounded once for `f32`).
 #[inline(always)]
-fn narrow<T: MatScalar>(sum: f64) -> T {
-    T::from_f64(sum).unwrap_or_else(T::nan)
+fn narrow<T: MatScalar>(sum: T::Wide) -> T {
+    T::narrow(sum)
+}
+
+/// `count` as a divisor of a sum in `f64`.
+fn wide_count<T: MatScalar>(count: usize) -> T::Wide {
+    <T::Wide as num_traits::NumCast>::from(count).unwrap_or_else(T::Wide::nan)
 }
 
 /// The sums of `m` along `along`: `1 × cols` for [`Along::Rows`], `rows × 1` for
@@ -87,7 +91,7 @@ pub(crate) fn sum_along<T: MatScalar>(m: &DMatrix<T>, along: Along) -> DMatrix<T
 /// [`sum_along`] with each sum divided by `count` before it is rounded to `T` (means: the
 /// correctly rounded quotient of the `f64` sum, as NumPy's `sum / n`, not `sum · (1/n)`).
 fn divided_sums_along<T: MatScalar>(m: &DMatrix<T>, along: Along, count: usize) -> DMatrix<T> {
-    let divisor = count as f64;
+    let divisor = wide_count::<T>(count);
     match along {
         Along::Rows => {
             let rows = m.nrows();
@@ -95,14 +99,14 @@ fn divided_sums_along<T: MatScalar>(m: &DMatrix<T>, along: Along, count: usize) 
                 narrow(wide_total(&m.as_slice()[j * rows..(j + 1) * rows]) / divisor)
             })
         }
-        Along::Cols if is_single::<T>() => {
+        Along::Cols if T::WIDENS => {
             // Column by column (the storage order), into f64 accumulators.
-            let mut sums = vec![0.0_f64; m.nrows()];
+            let mut sums = vec![<T::Wide as num_traits::Zero>::zero(); m.nrows()];
             if m.nrows() > 0 {
                 for column in m.as_slice().chunks_exact(m.nrows()) {
                     sums.iter_mut()
                         .zip(column)
-                        .for_each(|(t, &v)| *t += v.to_f64().unwrap_or(f64::NAN));
+                        .for_each(|(t, &v)| *t = *t + widen(v));
                 }
             }
             DMatrix::from_iterator(m.nrows(), 1, sums.into_iter().map(|v| narrow(v / divisor)))
@@ -117,7 +121,8 @@ fn divided_sums_along<T: MatScalar>(m: &DMatrix<T>, along: Along, count: usize) 
                 }
             }
             if count != 1 {
-                // `T` is `f64` here: the sums are exact inputs to one division each.
+                // `T` is `f64` (or its dual) here: the sums are exact inputs to one division
+                // each.
                 out /= T::from_usize(count).unwrap_or_else(T::nan);
             }
             out
@@ -270,7 +275,8 @@ impl<T: MatScalar> MatVar<T> {
         self.unary_op(|v| {
             let out = match along {
                 None => {
-                    DMatrix::from_element(1, 1, narrow(wide_total(v.as_slice()) / count as f64))
+                    let total = wide_total(v.as_slice()) / wide_count::<T>(count);
+                    DMatrix::from_element(1, 1, narrow(total))
                 }
                 Some(along) => divided_sums_along(v, along, count),
             };

@@ -60,7 +60,9 @@ impl<T: MatScalar> MatVar<T> {
             let (u, s, v_t) = if x.is_empty() {
                 adroit_forward::__private::empty_svd(x.nrows(), x.ncols())
             } else {
-                adroit_forward::__private::primal_svd(x.clone())
+                // nalgebra's on plain floats; on duals (matrix `hvp`/`hessian`) exact tangents.
+                let (u, s, v_t) = T::thin_svd(x);
+                (u, s, v_t)
             };
             let values = DMatrix::from_column_slice(s.len(), 1, s.as_slice());
             (values, Box::new(SingularValues { a, u, v_t }))

@@ -160,8 +160,10 @@ impl<T: MatScalar> MatVar<T> {
     /// bring it into scope (`use adroit_reverse::num_traits::Float;`), or the compiler suggests
     /// unrelated traits.
     ///
-    /// Only first derivatives flow through the node. `f` must not call matrix operations on
-    /// the same element type (they panic: that tape is busy recording this node).
+    /// Under [`matrix::hvp`](crate::matrix::hvp) and [`matrix::hessian`](crate::matrix::hessian)
+    /// the entries are duals and `f` runs on duals of duals, so second derivatives flow through
+    /// the node too. `f` must not call matrix operations on the same element type (they panic:
+    /// that tape is busy recording this node).
     ///
     /// `inputs`: `K ≥ 1` matrices (`K = 0` fails when the call is compiled to machine code, by
     /// `cargo build`, not `cargo check`); the result has the broadcast shape.

@@ -1,0 +1,211 @@
+//! Second derivatives of matrix code by forward-over-reverse: Hessian-vector products and
+//! Hessians of a scalar loss with respect to every entry of its input matrices.
+//!
+//! The gradient sweep runs on dual numbers (the matrix tape records `Dual<T>` or
+//! `DualVec<T, 12>` entries; matrix products run on the real kernel, two products per part),
+//! seeded with a direction: the tangent of the gradient is the Hessian times that direction
+//! (Pearlmutter 1994, "Fast exact multiplication by the Hessian"; JAX's `jvp(grad(f))`).
+
+use super::api::value_and_gradient;
+use super::{MatScalar, MatVar};
+use crate::api::HESSIAN_CHUNK;
+use adroit_forward::{Dual, DualVec};
+use nalgebra::DMatrix;
+
+/// The Hessian-vector product `∇²f(X)·V` of a scalar loss of matrices, by forward-over-reverse
+/// in one recording (the matrix gradient evaluated on `Dual`s seeded with `V`; its tangent is
+/// the product).
+///
+/// `inputs`: `k` matrices `X₁ … X_k`; `directions`: `k` matrices `V₁ … V_k` of the same
+/// shapes; returns `k` matrices of those shapes, the entries of `Σⱼ (∂²f/∂Xᵢ∂Xⱼ)·Vⱼ`. The
+/// function's matrices are `MatVar<Dual<T>>`: write it generically over [`MatScalar`] (as
+/// below) to use the same code for its value, gradient and Hessian, and bring data in with
+/// nalgebra's `cast` (`MatVar::constant(x.clone().cast())`, exact for a dual).
+///
+/// Every matrix operation follows its first-order convention in the second order too (ties of
+/// maxima shared, `0·∞ = 0` in products); at a kink (`relu` at 0, a tie) the second derivative
+/// is that of the branch taken, as in forward mode.
+///
+/// # Panics
+/// If the counts or shapes of `inputs` and `directions` differ (the message names both), or as
+/// [`gradient`](super::gradient): if `f` returns a matrix that is not 1 × 1.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::{self, MatScalar, MatVar};
+/// use adroit_reverse::nalgebra::{self, DMatrix, dmatrix};
+/// // Logistic regression: f(w) = Σ softplus(x·w) − y·(x·w), rows of x are samples.
+/// fn loss<T: MatScalar>(w: MatVar<T>, x: &DMatrix<f64>, y: &DMatrix<f64>) -> MatVar<T> {
+///     let z = MatVar::constant(x.clone().cast()).matmul(w);
+///     let softplus = z.map(|v| adroit_reverse::adroit_forward::log_exp::log1p_exp(v));
+///     (softplus - z.component_mul(MatVar::constant(y.clone().cast()))).sum()
+/// }
+/// let (x, y) = (dmatrix![1.0, 2.0; -1.0, 0.5; 0.0, 1.0], dmatrix![1.0; 0.0; 1.0]);
+/// let w = dmatrix![0.1; -0.2];
+/// let hv = matrix::hvp(|p| loss(p[0], &x, &y), &[w.clone()], &[dmatrix![1.0; 0.0]]);
+/// // The Hessian is xᵀ·diag(σ(z)(1 − σ(z)))·x; its first column:
+/// let z = &x * &w;
+/// let s = z.map(|v| 1.0 / (1.0 + (-v).exp()));
+/// let d = DMatrix::from_diagonal(&s.component_mul(&s.map(|p| 1.0 - p)).column(0));
+/// let expected = (x.transpose() * d * &x).column(0).into_owned();
+/// assert!((&hv[0] - expected).abs().max() < 1e-15);
+/// // the same function's gradient:
+/// let g = matrix::gradient(|p| loss(p[0], &x, &y), &[w]);
+/// assert_eq!(g[0].shape(), (2, 1));
+/// ```
+#[track_caller]
+pub fn hvp<T, F>(f: F, inputs: &[DMatrix<T>], directions: &[DMatrix<T>]) -> Vec<DMatrix<T>>
+where
+    T: MatScalar,
+    Dual<T>: MatScalar,
+    F: FnOnce(&[MatVar<Dual<T>>]) -> MatVar<Dual<T>>,
+{
+    assert!(
+        inputs.len() == directions.len(),
+        "matrix::hvp: {} inputs but {} directions",
+        inputs.len(),
+        directions.len()
+    );
+    for (k, (x, v)) in inputs.iter().zip(directions).enumerate() {
+        assert!(
+            x.shape() == v.shape(),
+            "matrix::hvp: input {k} is {}×{} but its direction is {}×{}",
+            x.nrows(),
+            x.ncols(),
+            v.nrows(),
+            v.ncols()
+        );
+    }
+    // The inputs' duals carry a perturbation: recorded as adroit-forward's functions do, so
+    // that `f` cannot confuse it with an enclosing forward-mode call's.
+    let _nesting = adroit_forward::record_perturbation::<Dual<T>, F>();
+    let point: Vec<DMatrix<Dual<T>>> = inputs
+        .iter()
+        .zip(directions)
+        .map(|(x, v)| x.zip_map(v, Dual::new))
+        .collect();
+    let (_, grads) = value_and_gradient(f, &point);
+    grads.iter().map(|g| g.map(|d| d.tangent())).collect()
+}
+
+/// The Hessian of a scalar loss with respect to every entry of its input matrices, by
+/// forward-over-reverse: `⌈N/12⌉` recordings on `DualVec<T, 12>` entries
+/// ([`HESSIAN_CHUNK`](crate::HESSIAN_CHUNK)) for `N` entries in all, each seeded with 12
+/// coordinate directions (the tangents of the gradient are 12 columns of the Hessian).
+///
+/// `inputs`: `k` matrices; returns the `N × N` matrix, `N` the inputs' total number of entries,
+/// indexed by the entries flattened in order: input 0's entries in column-major order
+/// (nalgebra's storage order, `as_slice()`), then input 1's, and so on — entry `(i, j)` of
+/// an `r × c` input whose first entry is at `o` has index `o + j·r + i` (JAX's `hessian` of
+/// the concatenated `ravel`s, with nalgebra's order). Symmetric up to rounding. For one
+/// product with a direction use [`hvp`] (one recording); the function takes
+/// `MatVar<DualVec<T, 12>>` matrices (see [`hvp`] for writing it once for every type).
+///
+/// # Panics
+/// As [`gradient`](super::gradient): if `f` returns a matrix that is not 1 × 1.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::{self, MatScalar, MatVar};
+/// use adroit_reverse::nalgebra::{self, DMatrix, dmatrix};
+/// // f(A, b) = ‖A·b‖²: ∂²f/∂b² = 2AᵀA
+/// fn f<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+///     let y = m[0].matmul(m[1]);
+///     y.component_mul(y).sum()
+/// }
+/// let (a, b) = (dmatrix![1.0, 2.0; 3.0, 4.0], dmatrix![0.5; -1.0]);
+/// let h = matrix::hessian(f, &[a.clone(), b]);
+/// assert_eq!(h.shape(), (6, 6)); // A's four entries, then b's two
+/// assert_eq!(h.view((4, 4), (2, 2)), 2.0 * a.transpose() * &a);
+/// assert_eq!(h, h.transpose());
+/// ```
+#[track_caller]
+pub fn hessian<T, F>(f: F, inputs: &[DMatrix<T>]) -> DMatrix<T>
+where
+    T: MatScalar,
+    DualVec<T, HESSIAN_CHUNK>: MatScalar,
+    F: Fn(&[MatVar<DualVec<T, HESSIAN_CHUNK>>]) -> MatVar<DualVec<T, HESSIAN_CHUNK>>,
+{
+    value_gradient_and_hessian(f, inputs).2
+}
+
+/// `(f(inputs), gradients, Hessian)` from the recordings [`hessian`] makes, at no extra cost:
+/// the value and the gradients are the primal parts of its results (for Newton steps, which
+/// need all three). With no input entries, `f` is recorded once, for the value.
+///
+/// `inputs`: `k` matrices; returns the value, `k` gradients of the inputs' shapes and the
+/// `N × N` Hessian of [`hessian`].
+///
+/// # Panics
+/// As [`gradient`](super::gradient): if `f` returns a matrix that is not 1 × 1.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::{self, MatScalar, MatVar};
+/// use adroit_reverse::nalgebra::{self, dmatrix};
+/// // One Newton step on f(w) = Σ (w − 3)⁴ / 4 + w²/2 from w = 0 (gradient −27, Hessian 28).
+/// fn f<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+///     let d = m[0] - MatVar::constant(dmatrix![3.0].cast());
+///     d.map(|v| v * v * v * v).sum() * MatVar::constant(dmatrix![0.25].cast())
+///         + m[0].component_mul(m[0]).sum() * MatVar::constant(dmatrix![0.5].cast())
+/// }
+/// let (value, grad, hess) = matrix::value_gradient_and_hessian(f, &[dmatrix![0.0_f64]]);
+/// assert_eq!((value, grad[0][0], hess[(0, 0)]), (20.25, -27.0, 28.0));
+/// let step = hess.lu().solve(&grad[0]).unwrap();
+/// assert!((step[0] + 27.0 / 28.0).abs() < 1e-15);
+/// ```
+#[track_caller]
+pub fn value_gradient_and_hessian<T, F>(
+    f: F,
+    inputs: &[DMatrix<T>],
+) -> (T, Vec<DMatrix<T>>, DMatrix<T>)
+where
+    T: MatScalar,
+    DualVec<T, HESSIAN_CHUNK>: MatScalar,
+    F: Fn(&[MatVar<DualVec<T, HESSIAN_CHUNK>>]) -> MatVar<DualVec<T, HESSIAN_CHUNK>>,
+{
+    // Recorded as in `hvp`.
+    let _nesting = adroit_forward::record_perturbation::<DualVec<T, HESSIAN_CHUNK>, F>();
+    let total: usize = inputs.iter().map(DMatrix::len).sum();
+    let mut hess = DMatrix::from_element(total, total, T::zero());
+    let mut primal = None;
+    // Each chunk seeds the entries `start..start + HESSIAN_CHUNK` of the flattened inputs.
+    let mut start = 0;
+    loop {
+        let mut offset = 0;
+        let point: Vec<DMatrix<DualVec<T, HESSIAN_CHUNK>>> = inputs
+            .iter()
+            .map(|x| {
+                let first = offset;
+                offset += x.len();
+                DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| {
+                    let index = first + j * x.nrows() + i;
+                    if (start..start + HESSIAN_CHUNK).contains(&index) {
+                        DualVec::variable(x[(i, j)], index - start)
+                    } else {
+                        DualVec::constant(x[(i, j)])
+                    }
+                })
+            })
+            .collect();
+        let (value, grads) = value_and_gradient(&f, &point);
+        let width = HESSIAN_CHUNK.min(total - start);
+        let flat = grads.iter().flat_map(|g| g.iter());
+        for (row, g) in flat.enumerate() {
+            let t = g.tangents();
+            for (l, &entry) in t.iter().enumerate().take(width) {
+                hess[(row, start + l)] = entry;
+            }
+        }
+        primal.get_or_insert_with(|| {
+            let grads = grads.iter().map(|g| g.map(|d| d.value())).collect();
+            (value.value(), grads)
+        });
+        start += HESSIAN_CHUNK;
+        if start >= total {
+            break;
+        }
+    }
+    let (value, grads) = primal.unwrap_or_else(|| unreachable!("recorded at least once"));
+    (value, grads, hess)
+}

@@ -1,0 +1,358 @@
+//! Second derivatives of matrix code (`matrix::hessian`, `hvp`, `value_gradient_and_hessian`)
+//! against independent references: central finite differences of the first-order matrix
+//! gradient for every recorded operation, and the scalar tape's Hessian of the same function
+//! written entry by entry.
+
+use adroit_reverse::adroit_forward::rules::{Sin, Tanh};
+use adroit_reverse::adroit_forward::{Dual, DualVec, log_exp};
+use adroit_reverse::matrix::{self, Along, MatScalar, MatVar};
+use nalgebra::{DMatrix, DVector, dmatrix};
+use num_traits::Float;
+
+/// A deterministic matrix with entries in (−1, 1), distinct.
+fn mat(rows: usize, cols: usize, seed: u64) -> DMatrix<f64> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    DMatrix::from_fn(rows, cols, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    })
+}
+
+/// `m` in `T` (the tests' data in the function's scalar type).
+fn lift<T: MatScalar>(m: &DMatrix<f64>) -> MatVar<T> {
+    MatVar::constant(m.clone().cast())
+}
+
+/// The flattened gradient of `f` (inputs concatenated, column-major).
+fn flat_gradient(f: fn(&[MatVar<f64>]) -> MatVar<f64>, x: &[DMatrix<f64>]) -> DVector<f64> {
+    let g = matrix::gradient(f, x);
+    DVector::from_iterator(
+        g.iter().map(DMatrix::len).sum(),
+        g.iter().flat_map(|m| m.iter().copied()),
+    )
+}
+
+/// `x` with flattened entry `index` moved by `h`.
+fn moved(x: &[DMatrix<f64>], index: usize, h: f64) -> Vec<DMatrix<f64>> {
+    let mut out = x.to_vec();
+    let mut rest = index;
+    for m in &mut out {
+        if rest < m.len() {
+            m.as_mut_slice()[rest] += h;
+            return out;
+        }
+        rest -= m.len();
+    }
+    panic!("index {index} out of range");
+}
+
+/// Column `j` of the Hessian by central differences of the gradient (error O(h²) + O(ε/h)).
+fn fd_hessian(f: fn(&[MatVar<f64>]) -> MatVar<f64>, x: &[DMatrix<f64>]) -> DMatrix<f64> {
+    let n: usize = x.iter().map(DMatrix::len).sum();
+    let h = 1e-5;
+    let mut out = DMatrix::zeros(n, n);
+    for j in 0..n {
+        let column =
+            (flat_gradient(f, &moved(x, j, h)) - flat_gradient(f, &moved(x, j, -h))) / (2.0 * h);
+        out.set_column(j, &column);
+    }
+    out
+}
+
+/// `matrix::hessian` of `f` against finite differences of its gradient, and its symmetry;
+/// `hvp` against the Hessian times a direction; the value and gradient of
+/// `value_gradient_and_hessian` against the first-order call's. Returns the Hessian.
+macro_rules! check {
+    ($f:ident, $x:expr) => {{
+        let x: Vec<DMatrix<f64>> = $x;
+        let name = stringify!($f);
+        let (value, grads, h) = matrix::value_gradient_and_hessian($f, &x);
+        let (value1, grads1) = matrix::value_and_gradient($f, &x);
+        let scale = h.amax().max(1.0);
+        assert!(
+            (value - value1).abs() <= 1e-14 * value1.abs().max(1.0),
+            "{name}: value"
+        );
+        for (g, g1) in grads.iter().zip(&grads1) {
+            assert!(
+                (g - g1).amax() <= 1e-13 * scale,
+                "{name}: gradient {g} vs {g1}"
+            );
+        }
+        let reference = fd_hessian($f, &x);
+        let err = (&h - &reference).amax();
+        assert!(
+            err <= 1e-6 * scale,
+            "{name}: Hessian\n{h}\nvs finite differences\n{reference}"
+        );
+        assert!(
+            (&h - h.transpose()).amax() <= 1e-13 * scale,
+            "{name}: not symmetric\n{h}"
+        );
+        assert!(h.amax() > 1e-3, "{name}: a second derivative is reached");
+        // hvp along a direction with every entry nonzero
+        let v: Vec<DMatrix<f64>> = x
+            .iter()
+            .enumerate()
+            .map(|(k, m)| mat(m.nrows(), m.ncols(), 100 + k as u64))
+            .collect();
+        let hv = matrix::hvp($f, &x, &v);
+        let flat_v = DVector::from_iterator(h.ncols(), v.iter().flat_map(|m| m.iter().copied()));
+        let expected = &h * flat_v;
+        let got = DVector::from_iterator(h.ncols(), hv.iter().flat_map(|m| m.iter().copied()));
+        assert!(
+            (&got - &expected).amax() <= 1e-13 * scale * h.ncols() as f64,
+            "{name}: hvp"
+        );
+        h
+    }};
+}
+
+fn products<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+    // matmul with a transpose, broadcasting division and scaling
+    let y = m[0].matmul(m[1].transpose()).tanh();
+    let z = y.component_div(m[2].exp()) * T::from(0.5).unwrap() + T::one();
+    z.component_mul(z).sum()
+}
+
+#[test]
+fn products_maps_and_broadcasting() {
+    check!(products, vec![mat(3, 2, 1), mat(4, 2, 2), mat(1, 4, 3)]);
+}
+
+fn affine_layer<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+    // a two-layer network's softmax cross-entropy against fixed labels
+    let x = lift::<T>(&mat(3, 5, 9));
+    let h = m[0].affine(x, m[1]).map(|v| log_exp::log1p_exp(v));
+    let logits = m[2].matmul(h);
+    let picked = logits
+        .logsoftmax(Along::Rows)
+        .take_along(Along::Rows, &[0, 1, 1, 0, 1]);
+    -picked.mean()
+}
+
+#[test]
+fn affine_softplus_logsoftmax_take_along() {
+    check!(affine_layer, vec![mat(4, 3, 4), mat(4, 1, 5), mat(2, 4, 6)]);
+}
+
+fn reductions<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+    let a = m[0];
+    let rows = a.sum_along(Along::Rows).map_rule(Sin).sum();
+    let cols = a.mean_along(Along::Cols).powi(3).mean();
+    let lse = a.logsumexp(Along::Cols).sum() + a.logsumexp(Along::Rows).mean();
+    let soft = a.softmax(Along::Cols).component_mul(a).sum();
+    let weighted = a.component_mul(a).weighted_sum(mat(3, 4, 7).cast());
+    rows + cols + lse + soft + weighted
+}
+
+#[test]
+fn sums_means_logsumexp_softmax_weighted_sum() {
+    check!(reductions, vec![mat(3, 4, 8)]);
+}
+
+fn extrema<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+    // away from ties: the second derivative is the chosen entries'
+    let a = m[0].component_mul(m[0]);
+    a.max_along(Along::Rows).sum() + a.min_along(Along::Cols).powi(2).sum() + a.max().exp()
+}
+
+#[test]
+fn maxima_and_minima() {
+    check!(extrema, vec![mat(3, 4, 10)]);
+}
+
+fn shapes<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+    let a = m[0];
+    let r = a.reshape(4, 3).view((1, 0), (2, 3));
+    let parts = MatVar::vcat(&[a.rows(0, 1), a.strided_rows(1, 2, 1)]);
+    let joined = MatVar::hcat(&[parts.columns(0, 2), a.columns(2, 2)]);
+    let sq = a.view((0, 0), (3, 3));
+    r.component_mul(r).sum() * joined.tanh().sum()
+        + sq.diagonal().exp().sum()
+        + sq.matmul(sq).trace()
+}
+
+#[test]
+fn reshapes_views_concatenation_diagonals() {
+    check!(shapes, vec![mat(3, 4, 11)]);
+}
+
+fn solves<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+    let identity: DMatrix<f64> = DMatrix::identity(3, 3) * 2.0;
+    let a = m[0] + lift::<T>(&identity);
+    let x = a.solve(m[1]);
+    x.component_mul(x).sum() + a.inverse().trace() + a.logabsdet()
+}
+
+#[test]
+fn solve_inverse_logabsdet() {
+    check!(solves, vec![mat(3, 3, 12), mat(3, 2, 13)]);
+}
+
+fn singular<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+    let s = m[0].singular_values();
+    s.sum() + s.powi(3).sum()
+}
+
+#[test]
+fn singular_values() {
+    check!(singular, vec![mat(4, 3, 14)]);
+    // at a diagonal matrix, where nalgebra's iteration run on duals gets tangents wrong
+    let diagonal = DMatrix::from_fn(4, 3, |i, j| if i == j { [3.0, -2.0, 1.0][i] } else { 0.0 });
+    check!(singular, vec![diagonal]);
+}
+
+fn fused<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+    let term = MatVar::zip_map([m[0], m[1]], |[a, b]| {
+        let (u, v) = (b - a * a, a.sin());
+        let ten = num_traits::cast::<f64, DualVec<T, 2>>(10.0).unwrap();
+        u * u * ten + v * v.exp()
+    });
+    let mapped = m[0].map_with_derivative(|x| (Float::sinh(x), Float::cosh(x)));
+    let rule = m[1].map_rule(Tanh);
+    term.sum() + mapped.component_mul(rule).sum()
+}
+
+#[test]
+fn zip_map_map_with_derivative_map_rule() {
+    check!(fused, vec![mat(2, 3, 15), mat(2, 3, 16)]);
+}
+
+/// `x³` entry by entry with its own pullback `3x²·Ȳ`, written in the matrix's scalar type so
+/// that on duals it carries its own derivative.
+fn cube<T: MatScalar>(x: MatVar<T>) -> MatVar<T> {
+    let value = x.value();
+    let out = value.map(|v| v * v * v);
+    matrix::custom_rule(&[x], out, move |g| {
+        vec![value.zip_map(g, |v, g| T::from(3.0).unwrap() * v * v * g)]
+    })
+}
+
+fn custom<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+    cube(m[0].matmul(m[1])).sum()
+}
+
+#[test]
+fn custom_rule_written_generically() {
+    check!(custom, vec![mat(2, 3, 17), mat(3, 2, 18)]);
+}
+
+/// A one-hidden-layer network's loss, matrix form (features × batch).
+fn network<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+    let x = lift::<T>(&mat(3, 4, 19));
+    let y = lift::<T>(&mat(1, 4, 20));
+    let h = m[0].affine(x, m[1]).tanh();
+    let e = m[2].matmul(h) - y;
+    e.component_mul(e).mean()
+}
+
+/// The same loss entry by entry on the scalar tape: weights `w₁` (2 × 3), `b` (2), `w₂` (1 × 2),
+/// flattened column-major in that order.
+fn network_scalar<S: Float>(p: &[S]) -> S {
+    let (x, y) = (mat(3, 4, 19), mat(1, 4, 20));
+    let w1 = |i: usize, j: usize| p[j * 2 + i];
+    let (b, w2) = (&p[6..8], &p[8..10]);
+    let mut total = S::zero();
+    for n in 0..4 {
+        let mut out = S::zero();
+        for i in 0..2 {
+            let mut z = b[i];
+            for j in 0..3 {
+                z = z + w1(i, j) * S::from(x[(j, n)]).unwrap();
+            }
+            out = out + w2[i] * z.tanh();
+        }
+        let e = out - S::from(y[(0, n)]).unwrap();
+        total = total + e * e;
+    }
+    total / S::from(4.0).unwrap()
+}
+
+#[test]
+fn network_hessian_equals_the_scalar_tapes() {
+    let x = vec![mat(2, 3, 21), mat(2, 1, 22), mat(1, 2, 23)];
+    let h = check!(network, x.clone());
+    let flat: Vec<f64> = x.iter().flat_map(|m| m.iter().copied()).collect();
+    let scalar = adroit_reverse::hessian(|p| network_scalar(p), &flat);
+    assert!(
+        (&h - &scalar).amax() <= 1e-14 * scalar.amax(),
+        "{h}\nvs the scalar tape's\n{scalar}"
+    );
+}
+
+#[test]
+fn hessian_spans_several_chunks() {
+    // 3·5 + 5 = 20 entries: two recordings of twelve directions
+    let h = check!(products_small, vec![mat(3, 5, 24), mat(5, 1, 25)]);
+    assert_eq!(h.shape(), (20, 20));
+}
+
+fn products_small<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+    m[0].matmul(m[1]).tanh().powi(2).sum()
+}
+
+#[test]
+fn single_precision_agrees_with_double() {
+    let x = vec![mat(3, 2, 26), mat(4, 2, 27), mat(1, 4, 28)];
+    let x32: Vec<DMatrix<f32>> = x.iter().map(|m| m.clone().cast()).collect();
+    let h = matrix::hessian(products, &x);
+    let h32 = matrix::hessian(products, &x32);
+    let err = (h32.cast::<f64>() - &h).amax();
+    assert!(err <= 1e-4 * h.amax(), "f32 Hessian off by {err}");
+    let v32: Vec<DMatrix<f32>> = x32.iter().map(|m| m.map(|_| 1.0)).collect();
+    let hv = matrix::hvp(products, &x32, &v32);
+    assert_eq!(hv.len(), 3);
+    assert_eq!(hv[2].shape(), (1, 4));
+}
+
+#[test]
+fn hvp_tangent_of_the_gradient_is_exact_for_a_quadratic() {
+    // f(A) = Σ (A·B)² with B fixed: H·V = 2·V·B·Bᵀ exactly (small integers)
+    fn f<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        let y = m[0].matmul(lift::<T>(&dmatrix![1.0, 2.0; -1.0, 3.0]));
+        y.component_mul(y).sum()
+    }
+    let (a, v) = (dmatrix![1.0, 2.0; 3.0, 4.0], dmatrix![1.0, 0.0; -2.0, 1.0]);
+    let b = dmatrix![1.0, 2.0; -1.0, 3.0];
+    assert_eq!(
+        matrix::hvp(f, &[a], std::slice::from_ref(&v))[0],
+        2.0 * v * &b * b.transpose()
+    );
+}
+
+#[test]
+fn no_entries_records_once_for_the_value() {
+    fn f<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        m[0].sum() + T::from(2.0).unwrap()
+    }
+    let (value, grads, h) = matrix::value_gradient_and_hessian(f, &[DMatrix::<f64>::zeros(0, 3)]);
+    assert_eq!((value, grads[0].shape(), h.shape()), (2.0, (0, 3), (0, 0)));
+}
+
+#[test]
+#[should_panic(expected = "matrix::hvp: input 1 is 2×1 but its direction is 1×2")]
+fn hvp_names_a_direction_of_the_wrong_shape() {
+    fn f<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        m[0].matmul(m[1]).sum()
+    }
+    let x = [dmatrix![1.0, 2.0], dmatrix![3.0; 4.0]];
+    matrix::hvp(f, &x, &[dmatrix![1.0, 0.0], dmatrix![1.0, 0.0]]);
+}
+
+#[test]
+fn duals_inside_hvp_are_first_order_duals_of_the_data() {
+    // the function sees Dual<f64> entries: primal the point, tangent the direction
+    let seen = std::cell::Cell::new(Dual::new(0.0, 0.0));
+    let _ = matrix::hvp(
+        |m: &[MatVar<Dual<f64>>]| {
+            seen.set(m[0].value()[(0, 1)]);
+            m[0].sum()
+        },
+        &[dmatrix![1.0, 2.0]],
+        &[dmatrix![0.5, -3.0]],
+    );
+    assert_eq!((seen.get().value(), seen.get().tangent()), (2.0, -3.0));
+}
