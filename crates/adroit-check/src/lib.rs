@@ -6,7 +6,8 @@
 //! - [`gradcheck`]: forward mode, reverse mode and finite differences must agree, on the full
 //!   Jacobian or on random directions; [`hessian_check`] for second derivatives;
 //!   [`rule_check`] for user-written custom rules; [`matrix_gradcheck`] for array code on
-//!   adroit-reverse's matrix tape. A failure is a [`Mismatch`] that names the entry, the three
+//!   adroit-reverse's matrix tape, and [`matrix_hessian_check`] for its second derivatives
+//!   (a [`MatrixFn`], written once for every element type: [`matrix_fn!`]). A failure is a [`Mismatch`] that names the entry, the three
 //!   values, the errors and the [`Tolerance`].
 //! - [`strategy`]: proptest strategies — floats in a domain (away from or on kinks), vectors,
 //!   matrices — and [`program`]: random programs over every operation of the rule table (the
@@ -35,7 +36,9 @@ pub mod fd;
 mod function;
 mod gradcheck;
 mod hessian_check;
+mod matrix_function;
 mod matrix_gradcheck;
+mod matrix_hessian_check;
 pub mod matrix_program;
 mod mismatch;
 mod options;
@@ -49,7 +52,9 @@ mod tolerance;
 pub use function::GenericFn;
 pub use gradcheck::gradcheck;
 pub use hessian_check::hessian_check;
+pub use matrix_function::MatrixFn;
 pub use matrix_gradcheck::matrix_gradcheck;
+pub use matrix_hessian_check::matrix_hessian_check;
 pub use mismatch::{Comparison, Mismatch, Report};
 pub use options::{Mode, Options};
 pub use rule_check::rule_check;

@@ -67,21 +67,7 @@ where
     F: Fn(&[MatVar<f64>]) -> MatVar<f64>,
 {
     options.mode.check_trials("matrix_gradcheck");
-    assert!(
-        inputs.iter().any(|m| !m.is_empty()),
-        "matrix_gradcheck: nothing to compare (the inputs have no entries)"
-    );
-    for (k, m) in inputs.iter().enumerate() {
-        if let Some(e) = m.iter().position(|v| !v.is_finite()) {
-            let rows = m.nrows().max(1);
-            panic!(
-                "matrix_gradcheck: entry ({}, {}) of input {k} is not finite; check at finite \
-                 points",
-                e % rows,
-                e / rows
-            );
-        }
-    }
+    assert_checkable("matrix_gradcheck", inputs);
     let (_, grads) = matrix::value_and_gradient(|m| f(m), inputs);
     let point = RefCell::new(inputs.to_vec());
     // f at the current `point`, recorded without a sweep.
@@ -146,6 +132,38 @@ where
         }
     }
     Ok(checker.finish())
+}
+
+/// Panics, naming `who`, unless the inputs have an entry and every entry is finite.
+#[track_caller]
+pub(crate) fn assert_checkable(who: &str, inputs: &[DMatrix<f64>]) {
+    assert!(
+        inputs.iter().any(|m| !m.is_empty()),
+        "{who}: nothing to compare (the inputs have no entries)"
+    );
+    for (k, m) in inputs.iter().enumerate() {
+        if let Some(e) = m.iter().position(|v| !v.is_finite()) {
+            let rows = m.nrows().max(1);
+            panic!(
+                "{who}: entry ({}, {}) of input {k} is not finite; check at finite points",
+                e % rows,
+                e / rows
+            );
+        }
+    }
+}
+
+/// The entries `flat` (column-major, one matrix after another) as matrices of the shapes of
+/// `like`.
+pub(crate) fn shaped_like(flat: &[f64], like: &[DMatrix<f64>]) -> Vec<DMatrix<f64>> {
+    let mut rest = flat;
+    like.iter()
+        .map(|m| {
+            let (part, tail) = rest.split_at(m.len());
+            rest = tail;
+            DMatrix::from_column_slice(m.nrows(), m.ncols(), part)
+        })
+        .collect()
 }
 
 /// A gradient entry (`input`: its number, output 0) or a directional derivative (`None`: no

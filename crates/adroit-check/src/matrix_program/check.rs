@@ -2,6 +2,7 @@
 
 use super::MatProgram;
 use super::scalar_eval::{split_by, to_matrix, weighted_sum};
+use crate::matrix_gradcheck::shaped_like;
 use adroit_reverse::matrix;
 use nalgebra::DMatrix;
 
@@ -194,17 +195,7 @@ fn reference(
         |x| weighted_sum(&program.eval_scalar(&split_by(x, &sizes)), weights),
         &flat.concat(),
     );
-    let mut rest = gradient.as_slice();
-    let grads = program
-        .inputs
-        .iter()
-        .map(|m| {
-            let (part, tail) = rest.split_at(m.len());
-            rest = tail;
-            DMatrix::from_column_slice(m.nrows(), m.ncols(), part)
-        })
-        .collect();
-    (value, grads)
+    (value, shaped_like(&gradient, &program.inputs))
 }
 
 /// Checks the matrix tape on `program` against the scalar tape: the value of

@@ -16,6 +16,7 @@ mod fd;
 mod functions;
 mod matrix;
 mod matrix_gradcheck;
+mod matrix_hessian_check;
 mod matrix_linear_solve;
 mod matrix_program;
 mod programs;

@@ -1,0 +1,186 @@
+//! [`matrix_hessian_check`]: second derivatives of array code on adroit-reverse's matrix tape
+//! against finite differences of its gradient.
+
+use crate::directions::{dot, random_vector, snapped_step};
+use crate::fd::Step;
+use crate::matrix_gradcheck::{assert_checkable, shaped_like};
+use crate::mismatch::{Checker, Entry};
+use crate::{Comparison, MatrixFn, Mismatch, Mode, Options, Report};
+use adroit_reverse::matrix;
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+/// Checks the second derivatives of a scalar loss of matrices (PyTorch's `gradgradcheck`, for
+/// adroit-reverse's [`matrix`] API): the Hessian of [`matrix::hessian`] (forward-over-reverse
+/// on `DualVec` entries, reported as "reverse") against finite differences of the `f64`
+/// matrix gradient within `options.fd_tolerance`, and its symmetry `H[i][j] = H[j][i]` within
+/// `options.ad_tolerance`. The gradient itself is not checked (the reference is differences of
+/// it, so a wrong first derivative passes): run
+/// [`matrix_gradcheck`](crate::matrix_gradcheck) too.
+///
+/// `inputs`: the matrices `f` is differentiated with respect to, in `f64`. Entries are numbered
+/// as one list, as [`matrix_gradcheck`](crate::matrix_gradcheck) numbers them (the first
+/// matrix's entries in column-major order, then the second's, …), and as
+/// [`matrix::hessian`] orders its rows and columns: a [`Mismatch`] in full mode names
+/// `∂²f/∂x[row]∂x[col]` by those numbers.
+///
+/// [`Mode::Full`] compares every entry (`N` finite-difference estimates of the gradient for
+/// `N` entries in all); [`Mode::Fast`] compares `vᵀHu` for random `u`, `v` — the Hessian-vector
+/// product of [`matrix::hvp`] (on `Dual` entries) against the finite difference of
+/// `t ↦ vᵀ∇f(X + t·U)` — and the symmetry `vᵀ(Hu) = uᵀ(Hv)`: 2 comparisons per trial, at a
+/// cost linear in `N`.
+///
+/// # Errors
+/// The first [`Mismatch`] (second order: "forward-over-reverse" against "finite differences
+/// of the gradient", or the symmetry); a pair that is NaN on both sides fails (it proves
+/// nothing).
+///
+/// # Panics
+/// If `f` does not return a 1 × 1 matrix (as [`matrix::gradient`]), if the inputs have no
+/// entries (nothing to compare), if an entry is NaN or infinite (there is no derivative to
+/// check there), or with [`Mode::Fast`] and `trials: 0`.
+///
+/// # Example
+/// ```
+/// use adroit_check::{MatrixFn, Mode, Options, matrix_fn, matrix_hessian_check};
+/// use adroit_check::adroit_reverse::matrix::{Along, MatVar};
+/// use adroit_check::nalgebra::{self, DMatrix, dmatrix};
+/// // Softmax cross-entropy of W·x (classes × batch) against labels 0 and 2
+/// let x = dmatrix![1.0, -0.5; 0.5, 2.0];
+/// let loss = matrix_fn!([x: DMatrix<f64>] |m| {
+///     let logits = m[0].matmul(MatVar::constant(x.clone().cast()));
+///     -logits.logsoftmax(Along::Rows).take_along(Along::Rows, &[0, 2]).mean()
+/// });
+/// let w = dmatrix![0.1, 0.2; -0.3, 0.4; 0.0, -0.1];
+/// let report = matrix_hessian_check(&loss, &[w.clone()], &Options::for_precision::<f64>()).unwrap();
+/// assert_eq!(report.comparisons, 2 * 6 * 6); // each entry against differences and its transpose
+/// let fast = Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 1, trials: 4 });
+/// assert_eq!(matrix_hessian_check(&loss, &[w], &fast).unwrap().comparisons, 2 * 4);
+/// ```
+#[track_caller]
+pub fn matrix_hessian_check<F: MatrixFn>(
+    f: &F,
+    inputs: &[DMatrix<f64>],
+    options: &Options,
+) -> Result<Report, Box<Mismatch>> {
+    options.mode.check_trials("matrix_hessian_check");
+    assert_checkable("matrix_hessian_check", inputs);
+    let x = flat(inputs);
+    // The f64 gradient at flattened entries `point`, flattened the same way.
+    let gradient_at = |point: &[f64]| -> Vec<f64> {
+        flat(&matrix::gradient(
+            |m| f.eval(m),
+            &shaped_like(point, inputs),
+        ))
+    };
+    let result = match options.mode {
+        Mode::Full => full(f, inputs, &x, &gradient_at, options),
+        Mode::Fast { seed, trials } => fast(f, inputs, &x, &gradient_at, options, seed, trials),
+    };
+    result.map_err(|mut m| {
+        m.second_order = true;
+        m
+    })
+}
+
+/// [`Mode::Full`]: every entry against the differences of the gradient, and its transpose.
+fn full<F: MatrixFn>(
+    f: &F,
+    inputs: &[DMatrix<f64>],
+    x: &[f64],
+    gradient_at: &impl Fn(&[f64]) -> Vec<f64>,
+    options: &Options,
+) -> Result<Report, Box<Mismatch>> {
+    let hessian = matrix::hessian(|m| f.eval(m), inputs);
+    let fd = options.fd.jacobian(gradient_at, x);
+    let mut checker = Checker::default();
+    let n = x.len();
+    for col in 0..n {
+        for row in 0..n {
+            let (value, reference) = (hessian[(row, col)], fd[(row, col)]);
+            let at = (Some(col), Some(row));
+            let transposed = hessian[(col, row)];
+            compare(&mut checker, at, value, reference, transposed, options)?;
+        }
+    }
+    Ok(checker.finish())
+}
+
+/// [`Mode::Fast`]: `vᵀHu` against differences and `vᵀ(Hu) = uᵀ(Hv)`, for `trials` random pairs.
+fn fast<F: MatrixFn>(
+    f: &F,
+    inputs: &[DMatrix<f64>],
+    x: &[f64],
+    gradient_at: &impl Fn(&[f64]) -> Vec<f64>,
+    options: &Options,
+    seed: u64,
+    trials: usize,
+) -> Result<Report, Box<Mismatch>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut checker = Checker::default();
+    for _ in 0..trials {
+        let u = random_vector(&mut rng, x.len());
+        let v = random_vector(&mut rng, x.len());
+        // t ↦ vᵀ∇f(x + t·direction)
+        let along = |direction: &[f64], t: f64| -> f64 {
+            let point: Vec<f64> = x.iter().zip(direction).map(|(a, b)| a + t * b).collect();
+            dot(&v, &gradient_at(&point))
+        };
+        let (h, u, s) = snapped_step(options, x, &u, &along);
+        let hu = flat(&matrix::hvp(
+            |m| f.eval(m),
+            inputs,
+            &shaped_like(&u, inputs),
+        ));
+        let hv = flat(&matrix::hvp(
+            |m| f.eval(m),
+            inputs,
+            &shaped_like(&v, inputs),
+        ));
+        let fixed = options.fd.clone().with_step(Step::Fixed(h));
+        let reference = fixed.estimate(|tau| along(&u, tau - s), s);
+        let value = dot(&v, &hu);
+        compare(
+            &mut checker,
+            (None, None),
+            value,
+            reference,
+            dot(&u, &hv),
+            options,
+        )?;
+    }
+    Ok(checker.finish())
+}
+
+/// The entries of `matrices`, one after another, each in column-major order.
+fn flat(matrices: &[DMatrix<f64>]) -> Vec<f64> {
+    matrices.iter().flat_map(|m| m.iter().copied()).collect()
+}
+
+/// A second derivative (`at`: its column and row, or none for `vᵀHu`) against its finite
+/// difference within `options.fd_tolerance`, then against its transposed counterpart within
+/// `options.ad_tolerance`.
+fn compare(
+    checker: &mut Checker,
+    (input, output): (Option<usize>, Option<usize>),
+    value: f64,
+    reference: f64,
+    transposed: f64,
+    options: &Options,
+) -> Result<(), Box<Mismatch>> {
+    let entry = Entry {
+        input,
+        output,
+        reverse: Some(value),
+        finite_difference: Some(reference),
+        ..Entry::default()
+    };
+    let comparison = Comparison::ReverseVsFiniteDifference;
+    checker.compare(comparison, entry, value, reference, options.fd_tolerance)?;
+    let entry = Entry {
+        finite_difference: None,
+        ..entry
+    };
+    checker.compare_symmetry(entry, value, transposed, options.ad_tolerance)
+}

@@ -1,0 +1,150 @@
+//! `matrix_hessian_check`: second derivatives of matrix-tape code against finite differences
+//! of its gradient — correct losses pass in both modes; a derivative right to first order but
+//! constant to the second (the trap of a derivative taken as a plain number) is caught and
+//! located, where `matrix_gradcheck` passes it.
+
+use adroit_check::{
+    Comparison, MatrixFn, Mode, Options, matrix_fn, matrix_gradcheck, matrix_hessian_check,
+};
+use adroit_reverse::matrix::{self, Along, MatScalar, MatVar};
+use nalgebra::{DMatrix, dmatrix};
+
+fn inputs() -> Vec<DMatrix<f64>> {
+    vec![
+        DMatrix::from_fn(3, 2, |i, j| ((i * 2 + j) as f64 * 0.37).sin()),
+        DMatrix::from_fn(3, 1, |i, _| 0.1 * i as f64 - 0.05),
+    ]
+}
+
+/// A softmax cross-entropy of a tanh layer over a fixed batch, plus a softplus penalty.
+struct Network;
+
+impl MatrixFn for Network {
+    fn eval<T: MatScalar>(&self, p: &[MatVar<T>]) -> MatVar<T> {
+        let x = MatVar::constant(
+            DMatrix::from_fn(2, 4, |i, j| ((i + 3 * j) as f64 * 0.21).cos()).cast(),
+        );
+        let h = p[0].affine(x, p[1]).tanh();
+        let penalty = p[0].map(|w| adroit_forward::log_exp::log1p_exp(w));
+        -h.logsoftmax(Along::Rows).mean() + penalty.sum() * T::from(0.01).unwrap()
+    }
+}
+
+fn fast() -> Options {
+    Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 5, trials: 6 })
+}
+
+#[test]
+fn correct_matrix_code_passes_in_both_modes() {
+    let full = matrix_hessian_check(&Network, &inputs(), &Options::for_precision::<f64>()).unwrap();
+    assert_eq!(full.comparisons, 2 * 9 * 9);
+    assert!(full.max_fd_error < 1e-7, "{full:?}");
+    let fast = matrix_hessian_check(&Network, &inputs(), &fast()).unwrap();
+    assert_eq!(fast.comparisons, 2 * 6);
+}
+
+/// `Σ x³` entry by entry with the derivative `3x²` formed from the entries' plain values when
+/// `constant_derivative` (right to first order; to the second a constant, so the Hessian's
+/// diagonal comes out 0 instead of `6x`), else in `T`'s arithmetic.
+fn cubes<T: MatScalar>(m: MatVar<T>, constant_derivative: bool) -> MatVar<T> {
+    m.map_with_derivative(|x| {
+        let three = T::from(3.0).unwrap();
+        let d = if constant_derivative {
+            T::from(3.0 * x.to_f64().unwrap().powi(2)).unwrap()
+        } else {
+            three * x * x
+        };
+        (x * x * x, d)
+    })
+    .sum()
+}
+
+#[test]
+fn a_derivative_constant_to_second_order_is_caught_and_located() {
+    let right = matrix_fn!(|m| cubes(m[0], false) + m[1].sum());
+    let wrong = matrix_fn!(|m| cubes(m[0], true) + m[1].sum());
+    let x = inputs();
+    let options = Options::for_precision::<f64>();
+    // first order: both right
+    assert!(matrix_gradcheck(|m| wrong.eval(m), &x, &options).is_ok());
+    assert!(matrix_hessian_check(&right, &x, &options).is_ok());
+    let mismatch = matrix_hessian_check(&wrong, &x, &options).unwrap_err();
+    assert_eq!(mismatch.comparison, Comparison::ReverseVsFiniteDifference);
+    assert!(mismatch.second_order);
+    // the first entry with x ≠ 0: (0, 0) of the first input is sin(0) = 0, so 6x = 0 there
+    assert_eq!((mismatch.output, mismatch.input), (Some(1), Some(1)));
+    let expected = 6.0 * x[0][1];
+    assert!(
+        (mismatch.finite_difference.unwrap() - expected).abs() < 1e-6,
+        "{mismatch}"
+    );
+    assert_eq!(mismatch.reverse, Some(0.0));
+    let text = mismatch.to_string();
+    assert!(
+        text.contains("second-derivative mismatch") && text.contains("∂²f/∂x[1]∂x[1]"),
+        "{text}"
+    );
+    // fast mode sees it along a random direction pair
+    let fast = matrix_hessian_check(&wrong, &x, &fast()).unwrap_err();
+    assert!(fast.second_order && fast.input.is_none());
+}
+
+#[test]
+fn the_check_uses_the_hessian_functions_of_the_matrix_tape() {
+    // its reference, recomputed here: central differences of the gradient
+    let x = inputs();
+    let h = matrix::hessian(|m| Network.eval(m), &x);
+    let flat: Vec<f64> = x.iter().flat_map(|m| m.iter().copied()).collect();
+    let gradient_at = |p: &[f64]| -> Vec<f64> {
+        let matrices = [
+            DMatrix::from_column_slice(3, 2, &p[..6]),
+            DMatrix::from_column_slice(3, 1, &p[6..]),
+        ];
+        let g = matrix::gradient(|m| Network.eval(m), &matrices);
+        g.iter().flat_map(|m| m.iter().copied()).collect()
+    };
+    let fd = adroit_check::fd::jacobian(gradient_at, &flat);
+    assert!((&h - &fd).amax() < 1e-7, "{h}\nvs\n{fd}");
+}
+
+#[test]
+#[should_panic(expected = "matrix_hessian_check: nothing to compare")]
+fn inputs_without_entries_panic() {
+    let f = matrix_fn!(|m| m[0].sum());
+    let _ = matrix_hessian_check(
+        &f,
+        &[DMatrix::zeros(0, 2)],
+        &Options::for_precision::<f64>(),
+    );
+}
+
+#[test]
+#[should_panic(expected = "entry (1, 0) of input 0 is not finite")]
+fn a_non_finite_entry_panics() {
+    let f = matrix_fn!(|m| m[0].sum());
+    let x = dmatrix![1.0; f64::NAN];
+    let _ = matrix_hessian_check(&f, &[x], &Options::for_precision::<f64>());
+}
+
+#[test]
+#[should_panic(expected = "trials")]
+fn fast_mode_without_trials_panics() {
+    let f = matrix_fn!(|m| m[0].sum());
+    let options = Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 0, trials: 0 });
+    let _ = matrix_hessian_check(&f, &[dmatrix![1.0]], &options);
+}
+
+#[test]
+fn captured_data_reach_the_function() {
+    let weights = dmatrix![1.0, -2.0];
+    let f = matrix_fn!([weights: DMatrix<f64>, scale: f64 = 0.5] |m| {
+        let w = MatVar::constant(weights.clone().cast());
+        m[0].component_mul(m[0]).component_mul(w).sum() * T::from(*scale).unwrap()
+    });
+    // H = diag(2·w·scale) = diag(1, −2)
+    let h = matrix::hessian(|m| f.eval(m), &[dmatrix![0.3, 0.7]]);
+    assert_eq!(h, dmatrix![1.0, 0.0; 0.0, -2.0]);
+    assert!(
+        matrix_hessian_check(&f, &[dmatrix![0.3, 0.7]], &Options::for_precision::<f64>()).is_ok()
+    );
+}
