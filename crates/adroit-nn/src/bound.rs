@@ -58,6 +58,34 @@ pub fn param_values<T: MatScalar, M: Layer<T>>(model: &M) -> Vec<DMatrix<T>> {
 /// let (expected, shaped) = gradient(&model, loss).unwrap();
 /// assert_eq!((value, grads), (expected, param_values(&shaped)));
 /// ```
+///
+/// Second derivatives (Newton steps, a Laplace approximation's curvature) come from
+/// `matrix::hessian`/`matrix::hvp`, which run the loss on dual numbers: the model is then built
+/// for that element type, here from the trained `f64` parameters by nalgebra's `cast`:
+/// ```
+/// use adroit_nn::adroit_reverse::matrix::{self, MatVar};
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
+/// use adroit_nn::{Activation, Dense, Layer, MatScalar, Mode, loss_with_params};
+/// fn model<T: MatScalar>(p: &[DMatrix<f64>]) -> Dense<T> {
+///     Dense::from_parts(p[0].clone().cast(), Some(p[1].clone().cast()), Activation::Tanh).unwrap()
+/// }
+/// let params = vec![dmatrix![0.5, -0.25], dmatrix![0.1]]; // weight 1 × 2, bias 1 × 1
+/// let (x, y) = (dmatrix![1.0, 0.5; -1.0, 2.0], dmatrix![0.3, -0.2]);
+/// let h = matrix::hessian(
+///     |p| {
+///         let m = model(&params);
+///         let (x, y) = (x.clone().cast(), y.clone().cast());
+///         loss_with_params(&m, p, Mode::Eval, 0, |m, ctx| {
+///             mse(m.forward(MatVar::constant(x), ctx), &y, Agg::Mean)
+///         })
+///         .unwrap()
+///     },
+///     &params,
+/// );
+/// assert_eq!(h.shape(), (3, 3)); // weight's two entries, then the bias
+/// assert!((&h - h.transpose()).amax() < 1e-15 && h[(2, 2)] > 0.0);
+/// ```
 pub fn loss_with_params<T, M, F>(
     model: &M,
     params: &[MatVar<T>],

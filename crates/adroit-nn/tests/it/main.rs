@@ -15,6 +15,7 @@ mod optimizer_state;
 mod optimizers;
 mod regressions;
 mod resume;
+mod second_order;
 mod tails;
 mod training;
 mod validation;
