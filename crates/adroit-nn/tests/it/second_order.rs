@@ -131,7 +131,7 @@ fn every_loss() {
     ];
     let options = Options::for_precision::<f64>();
     for (loss, y_hat) in cases {
-        let report = matrix_hessian_check(&loss, &[y_hat.clone()], &options)
+        let report = matrix_hessian_check(&loss, std::slice::from_ref(y_hat), &options)
             .unwrap_or_else(|m| panic!("{loss:?}: {m}"));
         assert_eq!(report.comparisons, 2 * 6 * 6, "{loss:?}");
     }
