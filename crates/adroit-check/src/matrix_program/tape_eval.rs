@@ -4,7 +4,7 @@ use super::MatProgram;
 use super::expr::{MatBinary, MatExpr, MatReduce, MatUnary, fused};
 use adroit_forward::Dual;
 use adroit_forward::rules::{Max, Sin};
-use adroit_reverse::matrix::MatVar;
+use adroit_reverse::matrix::{MatScalar, MatVar};
 use num_traits::Float;
 
 impl MatProgram {
@@ -12,6 +12,10 @@ impl MatProgram {
     /// [`matrix::gradient`](adroit_reverse::matrix::gradient) or
     /// [`matrix::pullback`](adroit_reverse::matrix::pullback) closure, the `MatVar`s it is
     /// given for [`MatProgram::inputs`]).
+    ///
+    /// Generic over the element type: on `f64` for gradients, on the duals of
+    /// [`matrix::hvp`](adroit_reverse::matrix::hvp) and
+    /// [`matrix::hessian`](adroit_reverse::matrix::hessian) for second derivatives.
     ///
     /// # Panics
     /// As [`MatProgram::shape`], if the expression is not shape-consistent.
@@ -28,14 +32,15 @@ impl MatProgram {
     /// let g = matrix::gradient(|m| p.eval_tape(m), &p.inputs);
     /// assert_eq!(g[0], dmatrix![1.0, 1.0; 1.0, 1.0]);
     /// ```
-    pub fn eval_tape(&self, inputs: &[MatVar<f64>]) -> MatVar<f64> {
+    pub fn eval_tape<T: MatScalar>(&self, inputs: &[MatVar<T>]) -> MatVar<T> {
         self.expr.eval_tape(inputs)
     }
 }
 
 impl MatExpr {
-    fn eval_tape(&self, x: &[MatVar<f64>]) -> MatVar<f64> {
+    fn eval_tape<T: MatScalar>(&self, x: &[MatVar<T>]) -> MatVar<T> {
         let ev = |e: &MatExpr| e.eval_tape(x);
+        let lit = |c: f64| T::from(c).unwrap_or_else(T::nan);
         match self {
             MatExpr::Input(k) => x[*k],
             MatExpr::Unary(op, a) => {
@@ -45,23 +50,23 @@ impl MatExpr {
                     MatUnary::Sin => a.map_rule(Sin),
                     MatUnary::Abs => a.abs(),
                     MatUnary::Exp => a.exp(),
-                    MatUnary::Ln => (a.powi(2) + 0.5).ln(),
-                    MatUnary::Sqrt => (a.powi(2) + 1.0).sqrt(),
+                    MatUnary::Ln => (a.powi(2) + lit(0.5)).ln(),
+                    MatUnary::Sqrt => (a.powi(2) + T::one()).sqrt(),
                     MatUnary::Square => a.powi(2),
                     MatUnary::Neg => -a,
                     MatUnary::Sigmoid => {
-                        a.map(|d: Dual<f64>| (Dual::constant(1.0) + (-d).exp()).recip())
+                        a.map(|d: Dual<T>| (Dual::constant(T::one()) + (-d).exp()).recip())
                     }
                 }
             }
-            MatExpr::Affine { scale, shift, x: a } => ev(a) * *scale + *shift,
+            MatExpr::Affine { scale, shift, x: a } => ev(a) * lit(*scale) + lit(*shift),
             MatExpr::Binary(op, a, b) => {
                 let (a, b) = (ev(a), ev(b));
                 match op {
                     MatBinary::Add => a + b,
                     MatBinary::Sub => a - b,
                     MatBinary::Mul => a.component_mul(b),
-                    MatBinary::Div => a.component_div(b.powi(2) + 1.0),
+                    MatBinary::Div => a.component_div(b.powi(2) + T::one()),
                     MatBinary::Max => a.zip_rule(b, Max),
                 }
             }
