@@ -1,11 +1,12 @@
 //! Reverse-mode benchmarks: the extended Rosenbrock gradient against the plain-f64 primal and
-//! the hand-written gradient (so each figure reads as a ratio), and the forward-over-reverse
-//! Hessian.
+//! the hand-written gradient (so each figure reads as a ratio), the forward-over-reverse
+//! Hessian, and the matrix tape's gradient, Hessian-vector product and Hessian.
 //!
 //! Run: `cargo bench -p adroit-benches --bench reverse`.
 
 use adroit_benches::{rosenbrock, rosenbrock_array, rosenbrock_gradient, rosenbrock_hessian};
-use adroit_reverse::matrix::{self, MatVar};
+use adroit_reverse::adroit_forward::Dual;
+use adroit_reverse::matrix::{self, Along, MatScalar, MatVar};
 use criterion::{BenchmarkId, Criterion, criterion_main};
 use nalgebra::DMatrix;
 use rand::rngs::StdRng;
@@ -100,6 +101,56 @@ fn bench_dense_layer(c: &mut Criterion) {
             )
         })
     });
+    // The same loss's Hessian-vector product along a direction (V_W, V_b): the gradient on
+    // `Dual<f64>` entries.
+    let (v_w, v_b) = (random(512, 512), random(512, 1));
+    let x_dual: DMatrix<Dual<f64>> = x.clone().cast();
+    group.bench_function("adroit_matrix_hvp", |bench| {
+        bench.iter(|| {
+            matrix::hvp(
+                |p| {
+                    let h = (p[0] * MatVar::constant(x_dual.clone()) + p[1]).tanh();
+                    h.component_mul(h).sum()
+                },
+                &[black_box(&w).clone(), b.clone()],
+                &[v_w.clone(), v_b.clone()],
+            )
+        })
+    });
+    group.finish();
+}
+
+/// A 4-16-3 network's softmax cross-entropy on a batch of 16, as a function of its weights
+/// and biases (131 entries), written once for every element type.
+fn mlp_loss<T: MatScalar>(p: &[MatVar<T>], x: &DMatrix<f64>, labels: &[usize]) -> MatVar<T> {
+    let h = p[0].affine(MatVar::constant(x.clone().cast()), p[1]).tanh();
+    let logits = p[2].affine(h, p[3]);
+    -logits
+        .logsoftmax(Along::Rows)
+        .take_along(Along::Rows, labels)
+        .mean()
+}
+
+/// The matrix tape's gradient, Hessian-vector product and full Hessian (131 × 131: 11
+/// recordings of 12 directions) of [`mlp_loss`].
+fn bench_mlp_hessian(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(0x4e55);
+    let mut random =
+        |r: usize, cols: usize| DMatrix::from_fn(r, cols, |_, _| rng.random_range(-0.5..0.5));
+    let params = vec![random(16, 4), random(16, 1), random(3, 16), random(3, 1)];
+    let direction = vec![random(16, 4), random(16, 1), random(3, 16), random(3, 1)];
+    let x = random(4, 16);
+    let labels: Vec<usize> = (0..16).map(|i| i % 3).collect();
+    let mut group = c.benchmark_group("mlp_4_16_3_batch16_second_order");
+    group.bench_function("adroit_matrix_gradient", |bench| {
+        bench.iter(|| matrix::value_and_gradient(|p| mlp_loss(p, &x, &labels), black_box(&params)))
+    });
+    group.bench_function("adroit_matrix_hvp", |bench| {
+        bench.iter(|| matrix::hvp(|p| mlp_loss(p, &x, &labels), black_box(&params), &direction))
+    });
+    group.bench_function("adroit_matrix_hessian", |bench| {
+        bench.iter(|| matrix::hessian(|p| mlp_loss(p, &x, &labels), black_box(&params)))
+    });
     group.finish();
 }
 
@@ -110,7 +161,8 @@ mod harness {
         benches,
         super::bench_rosenbrock,
         super::bench_hessian,
-        super::bench_dense_layer
+        super::bench_dense_layer,
+        super::bench_mlp_hessian
     );
 }
 criterion_main!(harness::benches);

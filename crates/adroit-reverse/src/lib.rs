@@ -25,7 +25,9 @@
 //!   work on either side of these variables' arithmetic operators too, so
 //!   `|x| 3.0 * x[0] * x[0]` is a Hessian closure; `Float` methods take a variable, as for
 //!   `Var<f64>`: `x[0].max(num_traits::zero())`, in generic code `x[0].max(S::zero())`);
-//! - [`matrix`]: whole-matrix operations recorded as single nodes, for fast array code;
+//! - [`matrix`]: whole-matrix operations recorded as single nodes, for fast array code, with
+//!   gradients and, by forward-over-reverse, Hessian-vector products and Hessians
+//!   ([`matrix::hvp`], [`matrix::hessian`]);
 //! - `Var<f32>`/`Var<f64>` implement `nalgebra::RealField`, so LU, Cholesky, `solve` and
 //!   `determinant` on `DMatrix<Var<f64>>` differentiate too. At a singular matrix LU-based
 //!   results are NaN or infinite rather than 0 or `None`, or finite and wrong where partial
