@@ -20,22 +20,13 @@ is imported.
 Run: `python3 benches/peers/jax_bench.py` (about 45 seconds).
 """
 
-import argparse
 import os
 import sys
 
-parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-parser.add_argument("--threads", type=int, default=1, help="XLA CPU threads (default 1)")
-parser.add_argument("--repeats", type=int, default=25, help="timeit repeats (default 25)")
-parser.add_argument("--min-time", type=float, default=0.05, help="seconds per repeat (default 0.05)")
-args = parser.parse_args()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from jax_setup import configure  # noqa: E402
 
-os.environ["XLA_FLAGS"] = (
-    os.environ.get("XLA_FLAGS", "")
-    + f" --xla_cpu_multi_thread_eigen={'true' if args.threads > 1 else 'false'}"
-    + f" intra_op_parallelism_threads={args.threads}"
-)
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
+args = configure(__doc__)
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -43,7 +34,6 @@ import numpy as np  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)  # all but the MLP are f64, as in Rust
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from reference import (  # noqa: E402
     chain_derivative_np,
     ring_jacobian_np,

@@ -5,7 +5,7 @@ use crate::directions::{dot, random_vector, snapped_step};
 use crate::fd::Step;
 use crate::matrix_gradcheck::{assert_checkable, shaped_like};
 use crate::mismatch::{Checker, Entry};
-use crate::{Comparison, MatrixFn, Mismatch, Mode, Options, Report};
+use crate::{Comparison, MatrixFn, Mismatch, Mode, Options, Report, Tolerance};
 use adroit_reverse::matrix;
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -24,6 +24,13 @@ use rand::rngs::StdRng;
 /// matrix's entries in column-major order, then the second's, …), and as
 /// [`matrix::hessian`] orders its rows and columns: a [`Mismatch`] in full mode names
 /// `∂²f/∂x[row]∂x[col]` by those numbers.
+///
+/// Tolerances scale with the loss: each comparison's absolute tolerance (`atol` of
+/// `options.fd_tolerance` and `options.ad_tolerance`) is multiplied by the Hessian's scale —
+/// its largest entry by either method in full mode, the largest entry of the two
+/// Hessian-vector products and the difference compared in fast mode (1 when that is 0) — so a loss scaled by 1e-8 cannot
+/// pass a wrong second derivative under the fixed `atol`, nor a loss scaled by 1e6 fail an
+/// exact zero against the differences' noise.
 ///
 /// [`Mode::Full`] compares every entry (`N` finite-difference estimates of the gradient for
 /// `N` entries in all); [`Mode::Fast`] compares `vᵀHu` for random `u`, `v` — the Hessian-vector
@@ -94,6 +101,7 @@ fn full<F: MatrixFn>(
 ) -> Result<Report, Box<Mismatch>> {
     let hessian = matrix::hessian(|m| f.eval(m), inputs);
     let fd = options.fd.jacobian(gradient_at, x);
+    let scale = largest(hessian.iter().chain(fd.iter()));
     let mut checker = Checker::default();
     let n = x.len();
     for col in 0..n {
@@ -101,7 +109,13 @@ fn full<F: MatrixFn>(
             let (value, reference) = (hessian[(row, col)], fd[(row, col)]);
             let at = (Some(col), Some(row));
             let transposed = hessian[(col, row)];
-            compare(&mut checker, at, value, reference, transposed, options)?;
+            compare(
+                &mut checker,
+                at,
+                (value, reference, transposed),
+                scale,
+                options,
+            )?;
         }
     }
     Ok(checker.finish())
@@ -141,14 +155,9 @@ fn fast<F: MatrixFn>(
         let fixed = options.fd.clone().with_step(Step::Fixed(h));
         let reference = fixed.estimate(|tau| along(&u, tau - s), s);
         let value = dot(&v, &hu);
-        compare(
-            &mut checker,
-            (None, None),
-            value,
-            reference,
-            dot(&u, &hv),
-            options,
-        )?;
+        let scale = largest(hu.iter().chain(&hv).chain([&reference]));
+        let compared = (value, reference, dot(&u, &hv));
+        compare(&mut checker, (None, None), compared, scale, options)?;
     }
     Ok(checker.finish())
 }
@@ -158,15 +167,28 @@ fn flat(matrices: &[DMatrix<f64>]) -> Vec<f64> {
     matrices.iter().flat_map(|m| m.iter().copied()).collect()
 }
 
+/// The largest magnitude among `values` that are finite, or 1 when that is 0 (or there are
+/// none): the scale of a Hessian's tolerances.
+fn largest<'a>(values: impl Iterator<Item = &'a f64>) -> f64 {
+    let m = values
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, |m, v| m.max(v.abs()));
+    if m > 0.0 { m } else { 1.0 }
+}
+
+/// `tolerance` with its absolute part times `scale`.
+fn scaled(tolerance: Tolerance, scale: f64) -> Tolerance {
+    Tolerance::new(tolerance.atol * scale, tolerance.rtol)
+}
+
 /// A second derivative (`at`: its column and row, or none for `vᵀHu`) against its finite
 /// difference within `options.fd_tolerance`, then against its transposed counterpart within
-/// `options.ad_tolerance`.
+/// `options.ad_tolerance`, their absolute parts times `scale`.
 fn compare(
     checker: &mut Checker,
     (input, output): (Option<usize>, Option<usize>),
-    value: f64,
-    reference: f64,
-    transposed: f64,
+    (value, reference, transposed): (f64, f64, f64),
+    scale: f64,
     options: &Options,
 ) -> Result<(), Box<Mismatch>> {
     let entry = Entry {
@@ -177,10 +199,14 @@ fn compare(
         ..Entry::default()
     };
     let comparison = Comparison::ReverseVsFiniteDifference;
-    checker.compare(comparison, entry, value, reference, options.fd_tolerance)?;
+    let (fd, ad) = (
+        scaled(options.fd_tolerance, scale),
+        scaled(options.ad_tolerance, scale),
+    );
+    checker.compare(comparison, entry, value, reference, fd)?;
     let entry = Entry {
         finite_difference: None,
         ..entry
     };
-    checker.compare_symmetry(entry, value, transposed, options.ad_tolerance)
+    checker.compare_symmetry(entry, value, transposed, ad)
 }

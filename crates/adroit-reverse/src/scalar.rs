@@ -153,7 +153,7 @@ tape_scalar! {
 /// tangents already follow the convention (lane by lane, vectorised), with its value redone by
 /// [`chain_product`] in the rare case it is NaN.
 #[inline(always)]
-fn dual_sweep<T: Float>(a: Dual<T>, w: Dual<T>) -> Dual<T> {
+pub(crate) fn dual_sweep<T: Float>(a: Dual<T>, w: Dual<T>) -> Dual<T> {
     let product = a * w;
     if product.value().is_nan() {
         Dual::new(chain_product(a.value(), w.value()), product.tangent())
@@ -164,7 +164,7 @@ fn dual_sweep<T: Float>(a: Dual<T>, w: Dual<T>) -> Dual<T> {
 
 /// As [`dual_sweep`] for the Hessian's chunks.
 #[inline(always)]
-fn chunk_sweep<T: Float>(
+pub(crate) fn chunk_sweep<T: Float>(
     a: DualVec<T, HESSIAN_CHUNK>,
     w: DualVec<T, HESSIAN_CHUNK>,
 ) -> DualVec<T, HESSIAN_CHUNK> {

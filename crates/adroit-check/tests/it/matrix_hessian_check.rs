@@ -148,3 +148,31 @@ fn captured_data_reach_the_function() {
         matrix_hessian_check(&f, &[dmatrix![0.3, 0.7]], &Options::for_precision::<f64>()).is_ok()
     );
 }
+
+#[test]
+fn tolerances_scale_with_the_loss() {
+    // a review's cases: the trap scaled by 1e-8 passed under the fixed atol, and a correct
+    // tanh layer scaled by 1e6 failed an exact zero against the differences' noise
+    let x = inputs();
+    let options = Options::for_precision::<f64>();
+    let tiny_wrong = matrix_fn!(|m| (cubes(m[0], true) + m[1].sum()) * T::from(1e-8).unwrap());
+    let tiny_right = matrix_fn!(|m| (cubes(m[0], false) + m[1].sum()) * T::from(1e-8).unwrap());
+    assert!(matrix_hessian_check(&tiny_wrong, &x, &options).is_err());
+    assert!(matrix_hessian_check(&tiny_right, &x, &options).is_ok());
+    let huge = matrix_fn!(|m| {
+        let y = m[0].matmul(m[1].transpose()).tanh();
+        y.component_mul(y).sum() * T::from(1e6).unwrap()
+    });
+    let y = vec![mat_of(3, 2, 0.4), mat_of(3, 2, -0.7)];
+    assert!(matrix_hessian_check(&huge, &y, &options).is_ok());
+    let fast = Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 2, trials: 4 });
+    assert!(matrix_hessian_check(&huge, &y, &fast).is_ok());
+    assert!(matrix_hessian_check(&tiny_wrong, &x, &fast).is_err());
+}
+
+/// A `rows × cols` matrix of distinct entries around `shift`.
+fn mat_of(rows: usize, cols: usize, shift: f64) -> DMatrix<f64> {
+    DMatrix::from_fn(rows, cols, |i, j| {
+        shift + 0.3 * ((i * cols + j) as f64 * 1.7).sin()
+    })
+}

@@ -118,7 +118,7 @@ pub(crate) fn pullback_product<T: MatScalar>(a: Operand<'_, T>, b: Operand<'_, T
     for (j, column) in c.as_mut_slice().chunks_exact_mut(m.max(1)).enumerate() {
         for (i, entry) in column.iter_mut().enumerate().filter(|(_, e)| suspect(e)) {
             *entry = (0..k).fold(T::zero(), |sum, p| {
-                sum + adroit_forward::chain_product(a.at(i, p), b.at(p, j))
+                sum + T::tape_product(a.at(i, p), b.at(p, j))
             });
         }
     }
@@ -166,11 +166,19 @@ where
     let b_value = b_parts.columns(0, n).into_owned();
     let left = product(Operand::plain(&a_value), Operand::plain(&b_parts));
     let right = product(Operand::plain(&a_tangents), Operand::plain(&b_value));
+    // With a non-finite part in an operand, a tangent term `0·∞` is NaN on the real kernel
+    // where the dual product's convention makes it 0: such entries are formed again term by
+    // term in dual arithmetic (as a dual matrix product on nalgebra's generic kernel would).
+    let clean = all_finite(a.data) && all_finite(b.data);
     for j in 0..n {
         for i in 0..m {
-            let entry = D::from_lanes(left[(i, j)], |l| {
+            let mut entry = D::from_lanes(left[(i, j)], |l| {
                 left[(i, (l + 1) * n + j)] + right[(l * m + i, j)]
             });
+            #[allow(clippy::eq_op)] // v − v is the test, as in `all_finite`
+            if !clean && !(entry - entry).is_zero() {
+                entry = (0..k).fold(D::zero(), |sum, p| sum + a.at(i, p) * b.at(p, j));
+            }
             c[j * m + i] = MaybeUninit::new(entry);
         }
     }

@@ -5,7 +5,10 @@ use super::pool::BufferPool;
 use super::tape::MatTapeStack;
 use crate::TapeScalar;
 use crate::api::HESSIAN_CHUNK;
-use adroit_forward::{Dual, DualVec, SpecialFunctions};
+use crate::scalar::{chunk_sweep, dual_sweep};
+use adroit_forward::{
+    Dual, DualVec, SpecialFunctions, chain_product, chain_product_assign, chain_product_into,
+};
 use core::mem::MaybeUninit;
 use nalgebra::RealField;
 use num_traits::Float;
@@ -46,7 +49,7 @@ pub trait MatScalar: TapeScalar + RealField + SpecialFunctions + Copy + sealed::
 pub(crate) mod sealed {
     use super::*;
 
-    pub(crate) trait Sealed: Sized + 'static {
+    pub(crate) trait Sealed: Sized + Copy + 'static {
         /// Runs `f` on this thread's matrix-tape stack for `Self`.
         fn with_mat_tapes<R>(f: impl FnOnce(&mut MatTapeStack<Self>) -> R) -> R;
 
@@ -73,6 +76,31 @@ pub(crate) mod sealed {
 
         /// `wide` rounded to `Self` (once per part).
         fn narrow(wide: Self::Wide) -> Self;
+
+        /// `partial · tangent` with the tape's `0·∞ = 0` convention on every part: for a
+        /// plain float adroit-forward's [`chain_product`](adroit_forward::chain_product); for a
+        /// dual the scalar tape's sweep product (the dual product, whose tangents follow the
+        /// convention, with a NaN value redone by it: a zero adjoint carrying a tangent against
+        /// an infinite partial would otherwise be NaN in every part).
+        fn tape_product(partial: Self, tangent: Self) -> Self;
+
+        /// NaN in every part (a dual's tangents too, where `Float::nan` gives a NaN constant):
+        /// an undefined result, whose derivatives of every order are undefined as well.
+        fn undefined() -> Self;
+
+        /// [`tape_product`](Self::tape_product) entry by entry into `tangents` (equal lengths).
+        fn tape_product_assign(partials: &[Self], tangents: &mut [Self]) {
+            for (t, &p) in tangents.iter_mut().zip(partials) {
+                *t = Self::tape_product(p, *t);
+            }
+        }
+
+        /// [`tape_product`](Self::tape_product) entry by entry into `out` (equal lengths).
+        fn tape_product_into(partials: &[Self], tangents: &[Self], out: &mut [Self]) {
+            for (o, (&p, &t)) in out.iter_mut().zip(partials.iter().zip(tangents)) {
+                *o = Self::tape_product(p, t);
+            }
+        }
     }
 }
 
@@ -112,7 +140,8 @@ fn with_teardown_stack<T: MatScalar, R>(
 
 macro_rules! mat_scalar {
     ($($t:ty => $tls:ident, $teardown:ident, $pool:ident, $gemm:path,
-        $wide:ty, $widens:expr, $widen:expr, $narrow:expr);* $(;)?) => {$(
+        $wide:ty, $widens:expr, $widen:expr, $narrow:expr, $product:expr, $undefined:expr
+        $(, vectorised: $assign:path, $into:path)?);* $(;)?) => {$(
         thread_local! {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
             static $teardown: Cell<Option<&'static RefCell<MatTapeStack<$t>>>> =
@@ -178,27 +207,54 @@ macro_rules! mat_scalar {
                 let narrow: fn($wide) -> Self = $narrow;
                 narrow(wide)
             }
+
+            fn undefined() -> Self {
+                $undefined
+            }
+
+            #[inline(always)]
+            fn tape_product(partial: Self, tangent: Self) -> Self {
+                let product: fn(Self, Self) -> Self = $product;
+                product(partial, tangent)
+            }
+
+            $(
+                fn tape_product_assign(partials: &[Self], tangents: &mut [Self]) {
+                    $assign(partials, tangents)
+                }
+
+                fn tape_product_into(partials: &[Self], tangents: &[Self], out: &mut [Self]) {
+                    $into(partials, tangents, out)
+                }
+            )?
         }
     )*};
 }
 
-// f32 sums widen exactly to f64 and round once at the end; a dual's parts each do.
+// f32 sums widen exactly to f64 and round once at the end; a dual's parts each do. Plain
+// floats' products with the convention are adroit-forward's (vectorised over slices); duals'
+// are the scalar tape's sweep products.
 mat_scalar! {
     f32 => MAT_TAPES_F32, TEARDOWN_F32, POOL_F32, gemm::sgemm,
-        f64, true, f64::from, |w| w as f32;
+        f64, true, f64::from, |w| w as f32, chain_product, f32::NAN,
+        vectorised: chain_product_assign, chain_product_into;
     f64 => MAT_TAPES_F64, TEARDOWN_F64, POOL_F64, gemm::dgemm,
-        f64, false, |v| v, |w| w;
+        f64, false, |v| v, |w| w, chain_product, f64::NAN,
+        vectorised: chain_product_assign, chain_product_into;
     Dual<f32> => MAT_TAPES_DUAL_F32, TEARDOWN_DUAL_F32, POOL_DUAL_F32, gemm::dual_gemm,
         Dual<f64>, true, |v| Dual::new(f64::from(v.value()), f64::from(v.tangent())),
-        |w| Dual::new(w.value() as f32, w.tangent() as f32);
+        |w| Dual::new(w.value() as f32, w.tangent() as f32), dual_sweep,
+        Dual::new(f32::NAN, f32::NAN);
     Dual<f64> => MAT_TAPES_DUAL_F64, TEARDOWN_DUAL_F64, POOL_DUAL_F64, gemm::dual_gemm,
-        Dual<f64>, false, |v| v, |w| w;
+        Dual<f64>, false, |v| v, |w| w, dual_sweep, Dual::new(f64::NAN, f64::NAN);
     DualVec<f32, HESSIAN_CHUNK> => MAT_TAPES_CHUNK_F32, TEARDOWN_CHUNK_F32, POOL_CHUNK_F32,
         gemm::dual_gemm, DualVec<f64, HESSIAN_CHUNK>, true,
         |v| DualVec::new(f64::from(v.value()), v.tangents().map(f64::from)),
-        |w| DualVec::new(w.value() as f32, w.tangents().map(|t| t as f32));
+        |w| DualVec::new(w.value() as f32, w.tangents().map(|t| t as f32)), chunk_sweep,
+        DualVec::new(f32::NAN, [f32::NAN; HESSIAN_CHUNK]);
     DualVec<f64, HESSIAN_CHUNK> => MAT_TAPES_CHUNK_F64, TEARDOWN_CHUNK_F64, POOL_CHUNK_F64,
-        gemm::dual_gemm, DualVec<f64, HESSIAN_CHUNK>, false, |v| v, |w| w;
+        gemm::dual_gemm, DualVec<f64, HESSIAN_CHUNK>, false, |v| v, |w| w, chunk_sweep,
+        DualVec::new(f64::NAN, [f64::NAN; HESSIAN_CHUNK]);
 }
 
 /// The panic of a matrix operation started while another one is being recorded: from inside

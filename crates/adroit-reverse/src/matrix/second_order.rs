@@ -22,9 +22,21 @@ use nalgebra::DMatrix;
 /// below) to use the same code for its value, gradient and Hessian, and bring data in with
 /// nalgebra's `cast` (`MatVar::constant(x.clone().cast())`, exact for a dual).
 ///
-/// Every matrix operation follows its first-order convention in the second order too (ties of
-/// maxima shared, `0·∞ = 0` in products); at a kink (`relu` at 0, a tie) the second derivative
-/// is that of the branch taken, as in forward mode.
+/// Every matrix operation follows its first-order convention in the second order too: the
+/// tied entries of a maximum or minimum share its tangent as they share its cotangent, a term
+/// `0·∞` is 0 in every part, an undefined result (a singular `solve`) is NaN in every part; at
+/// a kink (`relu` at 0) the second derivative is that of the branch taken, as in forward mode.
+/// At repeated singular values, second derivatives through
+/// [`singular_values`](MatVar::singular_values) are NaN (the singular vectors' tangents are
+/// infinite there, as in JAX's rule), even for functions smooth there such as the nuclear norm.
+///
+/// A matrix read with [`value`](MatVar::value) inside `f` holds duals: made a constant again
+/// it is constant to the reverse sweep, but still moves with the inputs along the direction,
+/// so the result is the derivative of the gradient as computed (equal to finite differences of
+/// [`gradient`](super::gradient)), not that of a value frozen in both orders (JAX's
+/// `stop_gradient`); a value to freeze in both is computed from the plain inputs outside `f`.
+/// This is what lets a [`custom_rule`](super::custom_rule)'s pullback, written in `T`'s
+/// arithmetic on values it captured, carry its own derivative.
 ///
 /// # Panics
 /// If the counts or shapes of `inputs` and `directions` differ (the message names both), or as
@@ -97,7 +109,8 @@ where
 /// indexed by the entries flattened in order: input 0's entries in column-major order
 /// (nalgebra's storage order, `as_slice()`), then input 1's, and so on — entry `(i, j)` of
 /// an `r × c` input whose first entry is at `o` has index `o + j·r + i` (JAX's `hessian` of
-/// the concatenated `ravel`s, with nalgebra's order). Symmetric up to rounding. For one
+/// the concatenated `ravel`s, with nalgebra's order). Symmetric up to rounding where `f` is
+/// twice differentiable (conventions and exceptions: [`hvp`]). For one
 /// product with a direction use [`hvp`] (one recording); the function takes
 /// `MatVar<DualVec<T, 12>>` matrices (see [`hvp`] for writing it once for every type).
 ///

@@ -356,3 +356,142 @@ fn duals_inside_hvp_are_first_order_duals_of_the_data() {
     );
     assert_eq!((seen.get().value(), seen.get().tangent()), (2.0, -3.0));
 }
+
+// ---------- a review's cases: duals where a plain float's shortcut or convention misled ----------
+
+/// Equal entry by entry, NaN matching NaN.
+fn same(a: &DMatrix<f64>, b: &DMatrix<f64>) -> bool {
+    a.shape() == b.shape()
+        && a.iter()
+            .zip(b.iter())
+            .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+}
+
+#[test]
+fn a_cotangent_of_value_one_keeps_its_tangent() {
+    // exp(Σ ln x) = x₀·x₁: the seed reaching ln's partials is exp(0) = 1 with a tangent
+    fn product<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        m[0].ln().sum().exp()
+    }
+    let h = matrix::hessian(product, &[dmatrix![2.0, 0.5]]);
+    assert!((h - dmatrix![0.0, 1.0; 1.0, 0.0]).amax() < 1e-15);
+    // ½(Σx²)² at (1, 0): Hessian 4xxᵀ + 2(Σx²)I = diag(6, 2)
+    fn quartic<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        let s = m[0].component_mul(m[0]).sum();
+        s.component_mul(s) * T::from(0.5).unwrap()
+    }
+    let h = check!(quartic, vec![dmatrix![1.0, 0.0]]);
+    assert_eq!(h, dmatrix![6.0, 0.0; 0.0, 2.0]);
+    assert_eq!(
+        matrix::hvp(quartic, &[dmatrix![1.0, 0.0]], &[dmatrix![1.0, 0.0]])[0],
+        dmatrix![6.0, 0.0]
+    );
+}
+
+#[test]
+fn a_constant_partial_of_value_one_keeps_its_tangent() {
+    // y = x·c with c = x₀ read by value (a constant to the sweep, moving with x in the
+    // forward direction): the Hessian is the Jacobian of the gradient 2c²x, continuous at c = 1
+    fn scaled<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        let c = m[0].value()[(0, 0)];
+        let y = m[0] * c;
+        y.component_mul(y).sum()
+    }
+    let at_one = matrix::hessian(scaled, &[dmatrix![1.0, 2.0]]);
+    let near_one = matrix::hessian(scaled, &[dmatrix![1.0 + 1e-12, 2.0]]);
+    assert!(
+        (&at_one - &near_one).amax() < 1e-10,
+        "{at_one} vs {near_one}"
+    );
+    assert!((at_one - dmatrix![6.0, 0.0; 8.0, 2.0]).amax() < 1e-12);
+}
+
+#[test]
+fn a_zero_times_infinity_in_a_dual_product_is_zero_as_entry_by_entry() {
+    // z = √aᵀ·b at a = (0, 1), b = (0, 1): √'(0) = ∞ meets b₀ = 0
+    fn by_product<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        let z = m[0].sqrt().transpose().matmul(m[1]);
+        z.component_mul(z).sum()
+    }
+    fn by_entries<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        let z = m[0].sqrt().component_mul(m[1]).sum();
+        z.component_mul(z).sum()
+    }
+    let x = [dmatrix![0.0; 1.0], dmatrix![0.0; 1.0]];
+    let (h, reference) = (
+        matrix::hessian(by_product, &x),
+        matrix::hessian(by_entries, &x),
+    );
+    assert!(same(&h, &reference), "{h}\nvs\n{reference}");
+    assert_eq!((h[(1, 0)], h[(3, 0)]), (0.0, 0.0));
+}
+
+#[test]
+fn a_zero_adjoint_with_a_tangent_against_an_infinite_partial_is_zero() {
+    // √(x⊙x)⊙y at (0, 0): as the scalar tape (its sweep product) and forward mode
+    fn f<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        m[0].component_mul(m[0]).sqrt().component_mul(m[1]).sum()
+    }
+    fn scalar<S: Float>(x: &[S]) -> S {
+        (x[0] * x[0]).sqrt() * x[1]
+    }
+    let h = matrix::hessian(f, &[dmatrix![0.0], dmatrix![0.0]]);
+    let reference = adroit_reverse::hessian(|x| scalar(x), &[0.0, 0.0]);
+    assert!(
+        same(&h, &reference),
+        "{h}\nvs the scalar tape's\n{reference}"
+    );
+    assert!(!h[(0, 0)].is_nan());
+}
+
+#[test]
+fn ties_of_extrema_share_the_second_derivative_too() {
+    fn max_squared<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        m[0].max().powi(2).sum()
+    }
+    fn min_along_squared<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        m[0].min_along(Along::Rows).powi(2).sum()
+    }
+    fn pairwise<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        m[0].rows(0, 1)
+            .zip_rule(m[0].rows(1, 1), adroit_forward::rules::Max)
+            .powi(2)
+            .sum()
+    }
+    let tie = dmatrix![1.0; 1.0];
+    let h = matrix::hessian(max_squared, std::slice::from_ref(&tie));
+    assert_eq!(h, DMatrix::from_element(2, 2, 0.5));
+    assert_eq!(h, matrix::hessian(pairwise, std::slice::from_ref(&tie)));
+    assert_eq!(h, matrix::hessian(min_along_squared, &[tie]));
+    // plain floats: the value is the first tied entry's, the sign of zero kept
+    let (v, _) = matrix::pullback(|m| m[0].min(), &[dmatrix![0.0, -0.0]]);
+    assert!(v[(0, 0)] == 0.0 && v[(0, 0)].is_sign_negative());
+}
+
+#[test]
+fn repeated_singular_values_give_nan_second_derivatives() {
+    // documented: the singular vectors' tangents are infinite there (as JAX's svd rule)
+    fn nuclear<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        m[0].singular_values().sum()
+    }
+    let rotation = dmatrix![0.6, -0.8; 0.8, 0.6];
+    let g = matrix::gradient(nuclear, std::slice::from_ref(&rotation));
+    assert!(g[0].iter().all(|v| v.is_finite()));
+    let h = matrix::hessian(nuclear, &[rotation]);
+    assert!(h.iter().all(|v| v.is_nan()), "{h}");
+}
+
+#[test]
+fn a_singular_solve_gives_the_first_order_results_under_the_hessian() {
+    fn f<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        m[0].solve(m[1]).sum()
+    }
+    let x = [dmatrix![1.0, 2.0; 2.0, 4.0], dmatrix![1.0; 1.0]];
+    let (value, grads) = matrix::value_and_gradient(f, &x);
+    let (value2, grads2, h) = matrix::value_gradient_and_hessian(f, &x);
+    assert!(value.is_nan() && value2.is_nan());
+    for (g, g2) in grads.iter().zip(&grads2) {
+        assert!(same(g, g2), "{g} vs {g2}");
+    }
+    assert!(h.iter().all(|v| v.is_nan()), "{h} {grads2:?}");
+}

@@ -34,14 +34,36 @@ impl Pick {
                 if better { v } else { m }
             }
         });
-        let count = line.filter(|&v| chosen(v, best)).count();
+        let count = line.clone().filter(|&v| chosen(v, best)).count();
         let share = if count == 0 {
             T::zero()
         } else {
             T::one() / T::from_usize(count).unwrap_or_else(T::nan)
         };
-        (best, share)
+        let value = if count > 1 {
+            tie_mean(line, best, share)
+        } else {
+            best
+        };
+        (value, share)
     }
+}
+
+/// `best` with its perturbations the mean of the tied entries' (each differing from `best`
+/// by a difference with value 0: `best + Σ share·(v − best)`), so that the value's derivative
+/// is the pullback's, `1/k` per tied entry — on duals (under `matrix::hvp`/`hessian`) the
+/// first entry's tangent alone made the Hessian of `max(x)²` at a tie `[[1, 0], [1, 0]]`, not
+/// symmetric. On plain floats every such difference is `0` (or NaN at an infinite tie) and
+/// nothing is added: the value is `best`, its sign of zero included.
+fn tie_mean<T: MatScalar>(line: impl Iterator<Item = T>, best: T, share: T) -> T {
+    line.filter(|&v| chosen(v, best)).fold(best, |total, v| {
+        let difference = v - best;
+        if difference.is_zero() || !difference.is_finite() {
+            total
+        } else {
+            total + difference * share
+        }
+    })
 }
 
 /// True when `v` is the extremum `best` (equal, or both NaN).

@@ -25,10 +25,17 @@ impl<T: MatScalar> Factors<T> {
         let a = if all_finite(a.as_slice()) {
             a.clone()
         } else {
-            DMatrix::from_element(a.nrows(), a.ncols(), T::nan())
+            DMatrix::from_element(a.nrows(), a.ncols(), T::undefined())
         };
         let (p, l, u) = a.lu().unpack();
         Self { p, l, u }
+    }
+
+    /// True when a pivot's value is zero. nalgebra's triangular solves test `is_zero`, which
+    /// for a dual (under `matrix::hvp`/`hessian`) means zero in every part: a pivot `Dual(0, t)`
+    /// would pass, and the solve return infinities where a plain float's gives `None`.
+    fn singular(&self) -> bool {
+        self.u.diagonal().iter().any(|&d| d == T::zero())
     }
 
     /// `A⁻¹·B`, or `None` for a zero pivot.
@@ -36,6 +43,9 @@ impl<T: MatScalar> Factors<T> {
         if self.u.is_empty() {
             // 0 × 0 (nalgebra's triangular solves underflow their index there)
             return Some(b.clone());
+        }
+        if self.singular() {
+            return None;
         }
         let mut x = b.clone();
         self.p.permute_rows(&mut x);
@@ -56,16 +66,20 @@ impl<T: MatScalar> Factors<T> {
         if self.u.is_empty() {
             return g.clone();
         }
-        let solved = self
-            .u
-            .tr_solve_upper_triangular(g)
-            .and_then(|t| self.l.tr_solve_lower_triangular(&t));
+        let solved = if self.singular() {
+            None
+        } else {
+            self.u
+                .tr_solve_upper_triangular(g)
+                .and_then(|t| self.l.tr_solve_lower_triangular(&t))
+        };
         match solved {
             Some(mut w) => {
                 // A NaN from `0·∞` in the substitution (an infinite cotangent, or one that
                 // overflows on the way at a tiny pivot, meeting a zero factor entry): formed
                 // again term by term with the tape's convention.
-                if w.iter().any(|v| v.is_nan()) {
+                #[allow(clippy::eq_op)] // v − v: NaN in any part, for a dual its tangents too
+                if w.iter().any(|&v| !(v - v).is_zero()) {
                     pool::recycle(w);
                     w = self.solve_transposed_term_by_term(g);
                 }
@@ -76,7 +90,7 @@ impl<T: MatScalar> Factors<T> {
                 if g.column(j).iter().all(|v| v.is_zero()) {
                     T::zero()
                 } else {
-                    T::nan()
+                    T::undefined()
                 }
             }),
         }
@@ -95,14 +109,14 @@ impl<T: MatScalar> Factors<T> {
             // Uᵀ·y = g: yᵢ = (gᵢ − Σⱼ₍ⱼ<ᵢ₎ Uⱼᵢ·yⱼ) / Uᵢᵢ
             for i in 0..n {
                 let terms = (0..i).fold(T::zero(), |sum, j| {
-                    sum + adroit_forward::chain_product(u[(j, i)], column[j])
+                    sum + T::tape_product(u[(j, i)], column[j])
                 });
                 column[i] = (column[i] - terms) / u[(i, i)];
             }
             // Lᵀ·w = y, unit diagonal: wᵢ = yᵢ − Σⱼ₍ⱼ>ᵢ₎ Lⱼᵢ·wⱼ
             for i in (0..n).rev() {
                 let terms = (i + 1..n).fold(T::zero(), |sum, j| {
-                    sum + adroit_forward::chain_product(l[(j, i)], column[j])
+                    sum + T::tape_product(l[(j, i)], column[j])
                 });
                 column[i] -= terms;
             }
@@ -140,7 +154,7 @@ fn negated_product_transposed<T: MatScalar>(p: &DMatrix<T>, q: &DMatrix<T>) -> D
 /// of `A⁻ᵀ` zero.
 fn scale_by_cotangent<T: MatScalar>(m: &mut DMatrix<T>, cotangent: T) {
     for v in m.iter_mut() {
-        *v = adroit_forward::chain_product(cotangent, *v);
+        *v = T::tape_product(cotangent, *v);
     }
 }
 
@@ -300,7 +314,7 @@ impl<T: MatScalar> MatVar<T> {
             let factors = Factors::of(a);
             let x = factors
                 .solve(rhs)
-                .unwrap_or_else(|| DMatrix::from_element(rhs.nrows(), rhs.ncols(), T::nan()));
+                .unwrap_or_else(|| DMatrix::from_element(rhs.nrows(), rhs.ncols(), T::undefined()));
             let backward = Solve {
                 a: a_index,
                 b: b_index,
@@ -340,7 +354,7 @@ impl<T: MatScalar> MatVar<T> {
             let n = a.nrows();
             let x = Factors::of(a)
                 .solve(&DMatrix::identity(n, n))
-                .unwrap_or_else(|| DMatrix::from_element(n, n, T::nan()));
+                .unwrap_or_else(|| DMatrix::from_element(n, n, T::undefined()));
             let backward = Inverse {
                 a: a_index,
                 x: pool::copy(&x),

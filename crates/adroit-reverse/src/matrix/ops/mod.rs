@@ -58,8 +58,15 @@ use nalgebra::DMatrix;
 pub(crate) fn times_entrywise<T: MatScalar>(d: &DMatrix<T>, mut g: DMatrix<T>) -> DMatrix<T> {
     // One pass (the former finiteness scan, product and NaN scan took three): only a NaN
     // product with a zero factor departs from the plain product.
-    adroit_forward::chain_product_assign(d.as_slice(), g.as_mut_slice());
+    T::tape_product_assign(d.as_slice(), g.as_mut_slice());
     g
+}
+
+/// True when `v` is exactly 1 in every part (a dual's tangents 0 too: `==` compares a dual's
+/// value only, and skipping a product with `Dual(1, t)` would drop its tangent).
+#[inline(always)]
+fn is_one<T: MatScalar>(v: T) -> bool {
+    (v - T::one()).is_zero()
 }
 
 /// A local derivative saved by an element-wise operation: the same number everywhere (linear
@@ -84,7 +91,7 @@ impl<T: MatScalar> Partial<T> {
     /// for a constant 1.
     pub(crate) fn times(&self, mut g: DMatrix<T>) -> DMatrix<T> {
         match self {
-            Partial::Constant(c) if *c == T::one() => g,
+            Partial::Constant(c) if is_one(*c) => g,
             Partial::Constant(c) if c.is_zero() => {
                 g.as_mut_slice().fill(T::zero());
                 g
@@ -93,7 +100,7 @@ impl<T: MatScalar> Partial<T> {
                 g *= *c;
                 g
             }
-            Partial::Constant(c) => g.map(|v| adroit_forward::chain_product(*c, v)),
+            Partial::Constant(c) => g.map(|v| T::tape_product(*c, v)),
             Partial::Matrix(d) => times_entrywise(d, g),
         }
     }
@@ -150,7 +157,7 @@ impl<T: MatScalar> Partial<T> {
         match self {
             Partial::Matrix(mut d) => {
                 // A scalar loss's seed is 1, and 1·p = p exactly: no pass over the matrix.
-                if value != T::one() {
+                if !is_one(value) {
                     for p in d.as_mut_slice() {
                         *p *= value;
                     }
@@ -170,7 +177,7 @@ impl<T: MatScalar> Partial<T> {
             return self.times(crate::matrix::pool::copy(g));
         };
         let mut out = crate::matrix::pool::overwritten(g.nrows(), g.ncols());
-        adroit_forward::chain_product_into(d.as_slice(), g.as_slice(), out.as_mut_slice());
+        T::tape_product_into(d.as_slice(), g.as_slice(), out.as_mut_slice());
         out
     }
 }

@@ -20,7 +20,7 @@ impl<T: MatScalar> Backward<T> for SingularValues<T> {
         // with the tape's 0·∞ = 0 convention (an infinite σ̄ⱼ against a zero entry of U or
         // Vᵀ contributes 0).
         let scaled = DMatrix::from_fn(self.u.nrows(), self.u.ncols(), |i, j| {
-            adroit_forward::chain_product(g[j], self.u[(i, j)])
+            T::tape_product(g[j], self.u[(i, j)])
         });
         let a_bar = pullback_product(Operand::plain(&scaled), Operand::plain(&self.v_t));
         grads.accumulate(self.a, a_bar);
@@ -35,7 +35,9 @@ impl<T: MatScalar> MatVar<T> {
     /// Pullback: `Ā = U·diag(σ̄)·Vᵀ` with the thin SVD's `U` and `Vᵀ` (each `∂σᵢ/∂A = uᵢvᵢᵀ`;
     /// JAX's `svd` rule for the singular values). At a repeated or zero singular value `σ` has
     /// a kink and this is the derivative for nalgebra's choice of vectors there (finite, as a
-    /// subgradient). An entry that is NaN or infinite makes every value and partial NaN
+    /// subgradient); second derivatives ([`matrix::hvp`](crate::matrix::hvp),
+    /// [`matrix::hessian`](crate::matrix::hessian)) are exact at distinct singular values and NaN
+    /// at repeated ones. An entry that is NaN or infinite makes every value and partial NaN
     /// (nalgebra's SVD would not end); a matrix with a zero dimension gives `0 × 1`. For the
     /// singular vectors too, use adroit-reverse's
     /// scalar-tape [`svd`](crate::svd).

@@ -147,7 +147,7 @@ impl<T: MatScalar> Backward<T> for LogSoftmax<T> {
                     column
                         .iter_mut()
                         .zip(s)
-                        .for_each(|(v, &p)| *v -= adroit_forward::chain_product(p, total));
+                        .for_each(|(v, &p)| *v -= T::tape_product(p, total));
                 }
                 grads.accumulate(self.a, g);
             }
