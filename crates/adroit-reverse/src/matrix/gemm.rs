@@ -134,10 +134,11 @@ impl<T: Copy> Operand<'_, T> {
 }
 
 /// The kernel call for first-order duals (`Dual`, `DualVec`): the product of `A + Σ εₗAₗ` and
-/// `B + Σ εₗBₗ` is `A·B + Σ εₗ(A·Bₗ + Aₗ·B)`, formed on the real type's kernel by two
-/// products, `A·[B B₁ … B_L]` and `[A₁; …; A_L]·B` (each operand's parts gathered once into
-/// contiguous real matrices), so a dual product costs about `2L + 1` real ones, at the
-/// kernel's speed.
+/// `B + Σ εₗBₗ` is `A·B + Σ εₗ(Aₗ·B + A·Bₗ)`, formed on the real type's kernel from the
+/// operands' parts gathered into contiguous real matrices: `[A; A₁; …; A_L]·B` (the value and
+/// the terms `Aₗ·B`) and `A·[B₁ … B_L]`, each only when that operand has a tangent that is not
+/// zero — a constant operand (data, or a weight against a seeded input) costs no products of
+/// its zero tangents, so `W·X` with `X` constant costs `L + 1` real products, not `2L + 1`.
 ///
 /// # Panics
 /// As the real kernels: if the inner dimensions differ or are 0, or `c` does not hold
@@ -150,37 +151,87 @@ where
     let (m, k, n, lanes) = (a.rows, a.cols, b.cols, <D as TangentLanes>::LANES);
     assert!(a.in_bounds() && b.in_bounds() && a.cols == b.rows && k > 0);
     assert_eq!(Some(c.len()), m.checked_mul(n));
-    // A's values (m × k) and its tangents stacked lane by lane ((L·m) × k), column-major.
-    let a_value = DMatrix::from_fn(m, k, |i, j| a.at(i, j).primal_value());
-    let a_tangents = DMatrix::from_fn(lanes * m, k, |r, j| a.at(r % m, j).lane(r / m));
-    // B's values and tangents side by side: k × ((L + 1)·n), block 0 the values.
-    let b_parts = DMatrix::from_fn(k, (lanes + 1) * n, |i, col| {
-        let (part, j) = (col / n, col % n);
-        let x = b.at(i, j);
-        if part == 0 {
-            x.primal_value()
-        } else {
-            x.lane(part - 1)
-        }
-    });
-    let b_value = b_parts.columns(0, n).into_owned();
-    let left = product(Operand::plain(&a_value), Operand::plain(&b_parts));
-    let right = product(Operand::plain(&a_tangents), Operand::plain(&b_value));
-    // With a non-finite part in an operand, a tangent term `0·∞` is NaN on the real kernel
-    // where the dual product's convention makes it 0: such entries are formed again term by
-    // term in dual arithmetic (as a dual matrix product on nalgebra's generic kernel would).
-    let clean = all_finite(a.data) && all_finite(b.data);
-    for j in 0..n {
+    let has_tangent = |o: &Operand<'_, D>| {
+        o.data
+            .iter()
+            .any(|x| (0..lanes).any(|l| !x.lane(l).is_zero()))
+    };
+    let (a_moves, b_moves) = (has_tangent(&a), has_tangent(&b));
+    // A's value, then (if it moves) its tangents lane by lane below it: ((L + 1)·m) × k.
+    let a_rows = if a_moves { (lanes + 1) * m } else { m };
+    let mut a_parts = super::pool::overwritten::<R>(a_rows, k);
+    for (j, column) in a_parts.as_mut_slice().chunks_exact_mut(a_rows).enumerate() {
         for i in 0..m {
-            let mut entry = D::from_lanes(left[(i, j)], |l| {
-                left[(i, (l + 1) * n + j)] + right[(l * m + i, j)]
+            let x = a.at(i, j);
+            column[i] = x.primal_value();
+            if a_moves {
+                for l in 0..lanes {
+                    column[(l + 1) * m + i] = x.lane(l);
+                }
+            }
+        }
+    }
+    // B's value (k × n) and, if it moves, its tangents side by side (k × (L·n)).
+    let mut b_value = super::pool::overwritten::<R>(k, n);
+    let mut b_tangents = super::pool::overwritten::<R>(k, if b_moves { lanes * n } else { 0 });
+    for j in 0..n {
+        for i in 0..k {
+            let x = b.at(i, j);
+            b_value[(i, j)] = x.primal_value();
+            if b_moves {
+                for l in 0..lanes {
+                    b_tangents[(i, l * n + j)] = x.lane(l);
+                }
+            }
+        }
+    }
+    let left = product(Operand::plain(&a_parts), Operand::plain(&b_value));
+    // A·[B₁ … B_L], m × (L·n), if B moves.
+    let right = b_moves.then(|| {
+        let a_value = Operand {
+            data: a_parts.as_slice(),
+            rows: m,
+            cols: k,
+            row_stride: 1,
+            col_stride: a_rows as isize,
+        };
+        product(a_value, Operand::plain(&b_tangents))
+    });
+    super::pool::recycle(a_parts);
+    super::pool::recycle(b_value);
+    super::pool::recycle(b_tangents);
+    // With a non-finite part in an operand, a tangent term `0·∞` is NaN on the real kernel
+    // where the dual product's convention makes it 0: entries with a non-finite part are
+    // formed again term by term in dual arithmetic (as a dual matrix product on nalgebra's
+    // generic kernel would) when an operand has one (checked at the first such entry).
+    let mut clean = None;
+    let (left_s, right_s) = (left.as_slice(), right.as_ref().map(DMatrix::as_slice));
+    for (j, out) in c.chunks_exact_mut(m).enumerate() {
+        let column = &left_s[j * a_rows..(j + 1) * a_rows];
+        for (i, slot) in out.iter_mut().enumerate() {
+            let mut entry = D::from_lanes(column[i], |l| {
+                let from_a = if a_moves {
+                    column[(l + 1) * m + i]
+                } else {
+                    R::zero()
+                };
+                match right_s {
+                    Some(right) => from_a + right[(l * n + j) * m + i],
+                    None => from_a,
+                }
             });
             #[allow(clippy::eq_op)] // v − v is the test, as in `all_finite`
-            if !clean && !(entry - entry).is_zero() {
+            if !(entry - entry).is_zero()
+                && !*clean.get_or_insert_with(|| all_finite(a.data) && all_finite(b.data))
+            {
                 entry = (0..k).fold(D::zero(), |sum, p| sum + a.at(i, p) * b.at(p, j));
             }
-            c[j * m + i] = MaybeUninit::new(entry);
+            *slot = MaybeUninit::new(entry);
         }
+    }
+    super::pool::recycle(left);
+    if let Some(right) = right {
+        super::pool::recycle(right);
     }
 }
 
