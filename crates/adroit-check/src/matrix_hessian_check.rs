@@ -26,11 +26,15 @@ use rand::rngs::StdRng;
 /// `∂²f/∂x[row]∂x[col]` by those numbers.
 ///
 /// Tolerances scale with the loss: each comparison's absolute tolerance (`atol` of
-/// `options.fd_tolerance` and `options.ad_tolerance`) is multiplied by the Hessian's scale —
-/// its largest entry by either method in full mode, the largest entry of the two
-/// Hessian-vector products and the difference compared in fast mode (1 when that is 0) — so a loss scaled by 1e-8 cannot
-/// pass a wrong second derivative under the fixed `atol`, nor a loss scaled by 1e6 fail an
-/// exact zero against the differences' noise.
+/// `options.fd_tolerance` and `options.ad_tolerance`) is multiplied by a scale (1 where that
+/// is 0) — in full mode, for entry `(i, j)`, the largest entry of row `i` or row `j` by either
+/// method (so a block a million times stiffer elsewhere does not hide a wrong entry here); in
+/// fast mode the largest entry of the two Hessian-vector products and the difference compared,
+/// with the differences' rounding, `4ε·Σ|vᵢ·gᵢ|/h` for the gradient `g` and the step `h`,
+/// added — so a loss scaled by 1e-8 cannot pass a wrong second derivative under the fixed
+/// `atol`, nor a loss scaled by 1e6 fail an exact zero against the differences' noise. A
+/// random projection cannot see an error much smaller than the largest curvature along it (an
+/// entry of 3 for 6 beside a block of 2e8 passes fast mode): check such a loss in full mode.
 ///
 /// [`Mode::Full`] compares every entry (`N` finite-difference estimates of the gradient for
 /// `N` entries in all); [`Mode::Fast`] compares `vᵀHu` for random `u`, `v` — the Hessian-vector
@@ -101,19 +105,26 @@ fn full<F: MatrixFn>(
 ) -> Result<Report, Box<Mismatch>> {
     let hessian = matrix::hessian(|m| f.eval(m), inputs);
     let fd = options.fd.jacobian(gradient_at, x);
-    let scale = largest(hessian.iter().chain(fd.iter()));
-    let mut checker = Checker::default();
     let n = x.len();
+    // Each row's largest entry by either method (the Hessian is symmetric: its column's too).
+    let rows: Vec<f64> = (0..n)
+        .map(|i| largest(hessian.row(i).iter().chain(fd.row(i).iter())))
+        .collect();
+    let mut checker = Checker::default();
     for col in 0..n {
         for row in 0..n {
             let (value, reference) = (hessian[(row, col)], fd[(row, col)]);
             let at = (Some(col), Some(row));
             let transposed = hessian[(col, row)];
+            let atol = Allowance {
+                scale: rows[row].max(rows[col]),
+                rounding: 0.0,
+            };
             compare(
                 &mut checker,
                 at,
                 (value, reference, transposed),
-                scale,
+                atol,
                 options,
             )?;
         }
@@ -133,6 +144,7 @@ fn fast<F: MatrixFn>(
 ) -> Result<Report, Box<Mismatch>> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut checker = Checker::default();
+    let g = gradient_at(x);
     for _ in 0..trials {
         let u = random_vector(&mut rng, x.len());
         let v = random_vector(&mut rng, x.len());
@@ -142,22 +154,23 @@ fn fast<F: MatrixFn>(
             dot(&v, &gradient_at(&point))
         };
         let (h, u, s) = snapped_step(options, x, &u, &along);
-        let hu = flat(&matrix::hvp(
-            |m| f.eval(m),
-            inputs,
-            &shaped_like(&u, inputs),
-        ));
-        let hv = flat(&matrix::hvp(
-            |m| f.eval(m),
-            inputs,
-            &shaped_like(&v, inputs),
-        ));
+        let hvp = |w: &[f64]| flat(&matrix::hvp(|m| f.eval(m), inputs, &shaped_like(w, inputs)));
+        let (hu, hv) = (hvp(&u), hvp(&v));
         let fixed = options.fd.clone().with_step(Step::Fixed(h));
         let reference = fixed.estimate(|tau| along(&u, tau - s), s);
         let value = dot(&v, &hu);
-        let scale = largest(hu.iter().chain(&hv).chain([&reference]));
-        let compared = (value, reference, dot(&u, &hv));
-        compare(&mut checker, (None, None), compared, scale, options)?;
+        let terms: f64 = v.iter().zip(&g).map(|(a, b)| (a * b).abs()).sum();
+        let atol = Allowance {
+            scale: largest(hu.iter().chain(&hv).chain([&reference])),
+            rounding: finite_or_zero(4.0 * f64::EPSILON * terms / h),
+        };
+        compare(
+            &mut checker,
+            (None, None),
+            (value, reference, dot(&u, &hv)),
+            atol,
+            options,
+        )?;
     }
     Ok(checker.finish())
 }
@@ -176,19 +189,33 @@ fn largest<'a>(values: impl Iterator<Item = &'a f64>) -> f64 {
     if m > 0.0 { m } else { 1.0 }
 }
 
-/// `tolerance` with its absolute part times `scale`.
-fn scaled(tolerance: Tolerance, scale: f64) -> Tolerance {
-    Tolerance::new(tolerance.atol * scale, tolerance.rtol)
+/// `v`, or 0 when it is not finite (a NaN or infinite gradient: nothing to allow for).
+fn finite_or_zero(v: f64) -> f64 {
+    if v.is_finite() { v } else { 0.0 }
+}
+
+/// How a comparison's absolute tolerances grow: `atol·scale + rounding`.
+#[derive(Clone, Copy)]
+struct Allowance {
+    scale: f64,
+    rounding: f64,
+}
+
+impl Allowance {
+    /// `tolerance` with its absolute part `atol·scale + rounding`.
+    fn apply(self, tolerance: Tolerance) -> Tolerance {
+        Tolerance::new(tolerance.atol * self.scale + self.rounding, tolerance.rtol)
+    }
 }
 
 /// A second derivative (`at`: its column and row, or none for `vᵀHu`) against its finite
 /// difference within `options.fd_tolerance`, then against its transposed counterpart within
-/// `options.ad_tolerance`, their absolute parts times `scale`.
+/// `options.ad_tolerance`, their absolute parts grown by `allowance`.
 fn compare(
     checker: &mut Checker,
     (input, output): (Option<usize>, Option<usize>),
     (value, reference, transposed): (f64, f64, f64),
-    scale: f64,
+    allowance: Allowance,
     options: &Options,
 ) -> Result<(), Box<Mismatch>> {
     let entry = Entry {
@@ -199,14 +226,15 @@ fn compare(
         ..Entry::default()
     };
     let comparison = Comparison::ReverseVsFiniteDifference;
-    let (fd, ad) = (
-        scaled(options.fd_tolerance, scale),
-        scaled(options.ad_tolerance, scale),
-    );
+    let fd = allowance.apply(options.fd_tolerance);
     checker.compare(comparison, entry, value, reference, fd)?;
     let entry = Entry {
         finite_difference: None,
         ..entry
     };
-    checker.compare_symmetry(entry, value, transposed, ad)
+    let ad = Allowance {
+        rounding: 0.0,
+        ..allowance
+    };
+    checker.compare_symmetry(entry, value, transposed, ad.apply(options.ad_tolerance))
 }

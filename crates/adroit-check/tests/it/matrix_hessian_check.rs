@@ -176,3 +176,24 @@ fn mat_of(rows: usize, cols: usize, shift: f64) -> DMatrix<f64> {
         shift + 0.3 * ((i * cols + j) as f64 * 1.7).sin()
     })
 }
+
+#[test]
+fn a_stiff_block_does_not_hide_a_wrong_entry_in_full_mode() {
+    // k·x² + Σy³ with the cubes' derivative constant to second order (3 for 6 at y = 1)
+    let stiff =
+        matrix_fn!(|m| m[0].component_mul(m[0]).sum() * T::from(1e8).unwrap() + cubes(m[1], true));
+    let x = vec![dmatrix![1.0], dmatrix![1.0]];
+    let mismatch = matrix_hessian_check(&stiff, &x, &Options::for_precision::<f64>()).unwrap_err();
+    assert_eq!((mismatch.output, mismatch.input), (Some(1), Some(1)));
+}
+
+#[test]
+fn fast_mode_allows_for_the_rounding_of_a_steep_gradient() {
+    // 1e8·Σx + ½Σx⊙x: Hessian exactly I, gradient entries near 1e8
+    let steep = matrix_fn!(|m| m[0].sum() * T::from(1e8).unwrap()
+        + m[0].component_mul(m[0]).sum() * T::from(0.5).unwrap());
+    let x = vec![mat_of(3, 2, 0.2)];
+    let fast = Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 3, trials: 8 });
+    assert!(matrix_hessian_check(&steep, &x, &fast).is_ok());
+    assert!(matrix_hessian_check(&steep, &x, &Options::for_precision::<f64>()).is_ok());
+}

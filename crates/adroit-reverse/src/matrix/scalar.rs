@@ -88,6 +88,10 @@ pub(crate) mod sealed {
         /// an undefined result, whose derivatives of every order are undefined as well.
         fn undefined() -> Self;
 
+        /// `self`'s perturbations (a dual's tangents) with the value of `value_of`: the value
+        /// exactly, its sign of zero included. For a plain float, `value_of`.
+        fn with_value_of(self, value_of: Self) -> Self;
+
         /// [`tape_product`](Self::tape_product) entry by entry into `tangents` (equal lengths).
         fn tape_product_assign(partials: &[Self], tangents: &mut [Self]) {
             for (t, &p) in tangents.iter_mut().zip(partials) {
@@ -140,8 +144,8 @@ fn with_teardown_stack<T: MatScalar, R>(
 
 macro_rules! mat_scalar {
     ($($t:ty => $tls:ident, $teardown:ident, $pool:ident, $gemm:path,
-        $wide:ty, $widens:expr, $widen:expr, $narrow:expr, $product:expr, $undefined:expr
-        $(, vectorised: $assign:path, $into:path)?);* $(;)?) => {$(
+        $wide:ty, $widens:expr, $widen:expr, $narrow:expr, $product:expr, $undefined:expr,
+        $with_value:expr $(, vectorised: $assign:path, $into:path)?);* $(;)?) => {$(
         thread_local! {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
             static $teardown: Cell<Option<&'static RefCell<MatTapeStack<$t>>>> =
@@ -212,6 +216,12 @@ macro_rules! mat_scalar {
                 $undefined
             }
 
+            #[inline]
+            fn with_value_of(self, value_of: Self) -> Self {
+                let with_value: fn(Self, Self) -> Self = $with_value;
+                with_value(self, value_of)
+            }
+
             #[inline(always)]
             fn tape_product(partial: Self, tangent: Self) -> Self {
                 let product: fn(Self, Self) -> Self = $product;
@@ -236,25 +246,28 @@ macro_rules! mat_scalar {
 // are the scalar tape's sweep products.
 mat_scalar! {
     f32 => MAT_TAPES_F32, TEARDOWN_F32, POOL_F32, gemm::sgemm,
-        f64, true, f64::from, |w| w as f32, chain_product, f32::NAN,
+        f64, true, f64::from, |w| w as f32, chain_product, f32::NAN, |_, v| v,
         vectorised: chain_product_assign, chain_product_into;
     f64 => MAT_TAPES_F64, TEARDOWN_F64, POOL_F64, gemm::dgemm,
-        f64, false, |v| v, |w| w, chain_product, f64::NAN,
+        f64, false, |v| v, |w| w, chain_product, f64::NAN, |_, v| v,
         vectorised: chain_product_assign, chain_product_into;
     Dual<f32> => MAT_TAPES_DUAL_F32, TEARDOWN_DUAL_F32, POOL_DUAL_F32, gemm::dual_gemm,
         Dual<f64>, true, |v| Dual::new(f64::from(v.value()), f64::from(v.tangent())),
         |w| Dual::new(w.value() as f32, w.tangent() as f32), dual_sweep,
-        Dual::new(f32::NAN, f32::NAN);
+        Dual::new(f32::NAN, f32::NAN), |t, v| Dual::new(v.value(), t.tangent());
     Dual<f64> => MAT_TAPES_DUAL_F64, TEARDOWN_DUAL_F64, POOL_DUAL_F64, gemm::dual_gemm,
-        Dual<f64>, false, |v| v, |w| w, dual_sweep, Dual::new(f64::NAN, f64::NAN);
+        Dual<f64>, false, |v| v, |w| w, dual_sweep, Dual::new(f64::NAN, f64::NAN),
+        |t, v| Dual::new(v.value(), t.tangent());
     DualVec<f32, HESSIAN_CHUNK> => MAT_TAPES_CHUNK_F32, TEARDOWN_CHUNK_F32, POOL_CHUNK_F32,
         gemm::dual_gemm, DualVec<f64, HESSIAN_CHUNK>, true,
         |v| DualVec::new(f64::from(v.value()), v.tangents().map(f64::from)),
         |w| DualVec::new(w.value() as f32, w.tangents().map(|t| t as f32)), chunk_sweep,
-        DualVec::new(f32::NAN, [f32::NAN; HESSIAN_CHUNK]);
+        DualVec::new(f32::NAN, [f32::NAN; HESSIAN_CHUNK]),
+        |t, v| DualVec::new(v.value(), t.tangents());
     DualVec<f64, HESSIAN_CHUNK> => MAT_TAPES_CHUNK_F64, TEARDOWN_CHUNK_F64, POOL_CHUNK_F64,
         gemm::dual_gemm, DualVec<f64, HESSIAN_CHUNK>, false, |v| v, |w| w, chunk_sweep,
-        DualVec::new(f64::NAN, [f64::NAN; HESSIAN_CHUNK]);
+        DualVec::new(f64::NAN, [f64::NAN; HESSIAN_CHUNK]),
+        |t, v| DualVec::new(v.value(), t.tangents());
 }
 
 /// The panic of a matrix operation started while another one is being recorded: from inside

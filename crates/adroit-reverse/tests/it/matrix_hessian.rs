@@ -495,3 +495,78 @@ fn a_singular_solve_gives_the_first_order_results_under_the_hessian() {
     }
     assert!(h.iter().all(|v| v.is_nan()), "{h} {grads2:?}");
 }
+
+// ---------- a second review's cases ----------
+
+#[test]
+fn a_tie_of_zeros_keeps_its_sign_under_the_hessian() {
+    // 1/max(x) at x = (−0, −0): e^(1/−0) = 0 in f64; +0 would give e^∞ = ∞
+    fn f<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        m[0].max().map(|v| v.recip().exp()).sum()
+    }
+    let x = [dmatrix![-0.0, -0.0]];
+    let (value, grads) = matrix::value_and_gradient(f, &x);
+    let (value2, grads2, _) = matrix::value_gradient_and_hessian(f, &x);
+    assert_eq!((value, value2), (0.0, 0.0));
+    assert!(same(&grads[0], &grads2[0]), "{} vs {}", grads[0], grads2[0]);
+    // min over {−0, +0} is −0 with the tangents' mean
+    fn g<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        let low = m[0].min();
+        low.map(|v| v.recip().atan()).sum() + low.component_mul(low).sum()
+    }
+    let x = [dmatrix![-0.0_f64, 0.0]];
+    let (value, grads) = matrix::value_and_gradient(g, &x);
+    let (value2, grads2, h) = matrix::value_gradient_and_hessian(g, &x);
+    assert_eq!(value.to_bits(), value2.to_bits());
+    assert!(same(&grads[0], &grads2[0]));
+    assert_eq!(h, DMatrix::from_element(2, 2, 0.5)); // (min²)'' shared by the tie
+}
+
+#[test]
+fn an_infinite_tangent_in_a_solved_matrix_is_not_an_undefined_matrix() {
+    // √ at 0 feeds A: finite values, an infinite derivative in one direction only
+    fn f<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        (m[1] + m[0].sqrt()).logabsdet()
+    }
+    let x = [dmatrix![0.0], dmatrix![2.0, 0.5; 0.25, 1.0]];
+    let (value, grads) = matrix::value_and_gradient(f, &x);
+    let (value2, grads2, h) = matrix::value_gradient_and_hessian(f, &x);
+    assert_eq!(value, value2);
+    for (a, b) in grads.iter().zip(&grads2) {
+        assert!(same(a, b), "{a} vs {b}");
+    }
+    // the Hessian's block of A alone is finite and equals the first-order-only function's
+    fn g<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        m[0].logabsdet()
+    }
+    let block = matrix::hessian(g, &[dmatrix![2.0, 0.5; 0.25, 1.0]]);
+    assert!(
+        (h.view((1, 1), (4, 4)) - &block).amax() < 1e-15,
+        "{h}\nvs\n{block}"
+    );
+    let hv = matrix::hvp(f, &x, &[dmatrix![0.0], dmatrix![1.0, 0.0; 0.0, 0.0]]);
+    let expected = block.column(0);
+    assert!((DVector::from_column_slice(hv[1].as_slice()) - expected).amax() < 1e-15);
+}
+
+#[test]
+fn a_zero_valued_cotangent_with_a_tangent_meets_an_infinite_partial_as_zero() {
+    // Σy · Σ√x at x = (0, 1): the uniform cotangent reaching √'s partial (∞ at 0) is Σy's
+    fn f<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        m[1].sum().component_mul(m[0].sqrt().sum())
+    }
+    fn scalar<S: Float>(x: &[S]) -> S {
+        (x[2] + x[3]) * (x[0].sqrt() + x[1].sqrt())
+    }
+    let x = [dmatrix![0.0, 1.0], dmatrix![1.0, -1.0]];
+    let (_, grads) = matrix::value_and_gradient(f, &x);
+    let (_, grads2, h) = matrix::value_gradient_and_hessian(f, &x);
+    for (a, b) in grads.iter().zip(&grads2) {
+        assert!(same(a, b), "{a} vs {b}");
+    }
+    let reference = adroit_reverse::hessian(|p| scalar(p), &[0.0, 1.0, 1.0, -1.0]);
+    assert!(
+        same(&h, &reference),
+        "{h}\nvs the scalar tape's\n{reference}"
+    );
+}

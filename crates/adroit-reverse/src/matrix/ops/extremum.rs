@@ -24,7 +24,8 @@ impl Pick {
         };
         let best = line.clone().fold(start, |m, v| {
             if m.is_nan() || v.is_nan() {
-                T::nan()
+                // NaN in every part: its derivatives of every order are undefined too.
+                T::undefined()
             } else {
                 // Of a ±0 tie, +0 is the max and −0 the min, in either order (as JAX).
                 let better = match self {
@@ -54,16 +55,19 @@ impl Pick {
 /// is the pullback's, `1/k` per tied entry — on duals (under `matrix::hvp`/`hessian`) the
 /// first entry's tangent alone made the Hessian of `max(x)²` at a tie `[[1, 0], [1, 0]]`, not
 /// symmetric. On plain floats every such difference is `0` (or NaN at an infinite tie) and
-/// nothing is added: the value is `best`, its sign of zero included.
+/// nothing is added. The value is `best`'s, its sign of zero included. At infinite ties (whose
+/// differences are NaN) the first entry's tangent stays.
 fn tie_mean<T: MatScalar>(line: impl Iterator<Item = T>, best: T, share: T) -> T {
-    line.filter(|&v| chosen(v, best)).fold(best, |total, v| {
+    let mean = line.filter(|&v| chosen(v, best)).fold(best, |total, v| {
         let difference = v - best;
         if difference.is_zero() || !difference.is_finite() {
             total
         } else {
             total + difference * share
         }
-    })
+    });
+    // The tangents only: adding a difference of value +0 would turn a −0 extremum into +0.
+    mean.with_value_of(best)
 }
 
 /// True when `v` is the extremum `best` (equal, or both NaN).

@@ -5,7 +5,7 @@ use crate::matrix::gemm::{Operand, pullback_product};
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
-use crate::matrix::{MatScalar, MatVar, all_finite, pool};
+use crate::matrix::{MatScalar, MatVar, pool};
 use nalgebra::{DMatrix, Dyn, PermutationSequence};
 use std::cell::OnceCell;
 
@@ -22,7 +22,9 @@ impl<T: MatScalar> Factors<T> {
     /// infinite (LU would return finite limits for some placements of an infinity and NaN for
     /// others; as `singular_values`, NaN throughout).
     fn of(a: &DMatrix<T>) -> Self {
-        let a = if all_finite(a.as_slice()) {
+        // Values only: a dual with a finite value and an infinite tangent (a `√` at 0 feeding
+        // `A`) is a matrix with infinite derivatives, not an undefined one.
+        let a = if a.iter().all(|v| v.is_finite()) {
             a.clone()
         } else {
             DMatrix::from_element(a.nrows(), a.ncols(), T::undefined())
@@ -87,8 +89,13 @@ impl<T: MatScalar> Factors<T> {
                 w
             }
             None => DMatrix::from_fn(g.nrows(), g.ncols(), |_, j| {
-                if g.column(j).iter().all(|v| v.is_zero()) {
+                let column = g.column(j);
+                if column.iter().all(|v| v.is_zero()) {
                     T::zero()
+                } else if column.iter().all(|&v| v == T::zero()) {
+                    // Zero values carrying tangents (a dual cotangent under `matrix::hvp`):
+                    // the value 0 as for a plain float, the tangents undefined.
+                    T::undefined().with_value_of(T::zero())
                 } else {
                     T::undefined()
                 }

@@ -96,7 +96,8 @@ impl<T: MatScalar> Partial<T> {
                 g.as_mut_slice().fill(T::zero());
                 g
             }
-            Partial::Constant(c) if c.is_finite() => {
+            // A nonzero finite value (a dual of value 0 with a tangent goes term by term).
+            Partial::Constant(c) if c.is_finite() && *c != T::zero() => {
                 g *= *c;
                 g
             }
@@ -141,7 +142,9 @@ impl<T: MatScalar> Partial<T> {
             Partial::Constant(c) => c.is_finite(),
             Partial::Matrix(_) => true,
         };
-        !value.is_zero() && value.is_finite() && constant_ok
+        // `!= 0` compares values: a dual of value 0 carrying a tangent does not scale plainly
+        // (its value times an infinite partial would be NaN, where `tape_product` gives 0).
+        value != T::zero() && value.is_finite() && constant_ok
     }
 
     /// [`Self::times_uniform`] consuming the partial: a saved matrix is scaled in its own
