@@ -8,7 +8,9 @@ use adroit_reverse::matrix::{MatScalar, MatVar};
 /// on `f64` (its gradient, for finite differences) and on the duals of
 /// [`matrix::hessian`](adroit_reverse::matrix::hessian) and
 /// [`matrix::hvp`](adroit_reverse::matrix::hvp). Closures cannot be generic: implement it on a
-/// type of your own, or let [`matrix_fn!`](crate::matrix_fn) write one.
+/// type of your own, or let [`matrix_fn!`](crate::matrix_fn) write one. The first-order
+/// checker [`matrix_gradcheck`](crate::matrix_gradcheck) takes a closure on `f64` matrices:
+/// give it `|m| f.eval(m)`.
 ///
 /// # Example
 /// ```

@@ -7,7 +7,8 @@
 //! products. Inside [`gradient`], [`value_and_gradient`] or [`pullback`], combine [`MatVar`]s
 //! with matrix products (and the affine map `W·x + b` as one node, [`MatVar::affine`]),
 //! broadcasting element-wise operations, plain numbers on either side of `+`, `−`, `*` and `/`
-//! (`2.0 * m`, `m - 1.0`: no 1 × 1 matrix needed), maps of any `Float` function
+//! (`2.0 * m`, `m - 1.0`: no 1 × 1 matrix needed; in code generic over [`MatScalar`] a number
+//! is a `T`, `m * T::from(0.5).unwrap()`), maps of any `Float` function
 //! (of one matrix, or fused over several with [`MatVar::zip_map`]),
 //! reductions (sums, means, maxima and minima: [`MatVar::max_along`] shares a tie's cotangent
 //! equally, as JAX), `logsumexp`/`softmax`/`logsoftmax`, singular values
@@ -74,5 +75,5 @@ pub use ops::Along;
 pub use ops::custom::custom_rule;
 pub use pool::{pooled_bytes, release_buffers};
 pub use scalar::MatScalar;
-pub use second_order::{hessian, hvp, value_gradient_and_hessian};
+pub use second_order::{hessian, hvp, value_gradient_and_hessian, value_gradient_and_hvp};
 pub use var::MatVar;

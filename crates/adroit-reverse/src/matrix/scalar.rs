@@ -20,7 +20,8 @@ use std::thread::LocalKey;
 /// (`DualVec<T, 12>`, [`HESSIAN_CHUNK`](crate::HESSIAN_CHUNK)) record for second derivatives.
 /// Besides `Float` and nalgebra's `RealField` it provides adroit-forward's `SpecialFunctions`
 /// (`erf`, `gamma`, …), so element-wise maps may use them. Data enter a function written for
-/// any `T: MatScalar` by nalgebra's `cast` (`MatVar::constant(x.clone().cast())`).
+/// any `T: MatScalar` by nalgebra's `cast` (`MatVar::constant(x.clone().cast())`), constants
+/// as `T`s (`m * T::from(0.5).unwrap()`: a float literal is not a `T` there, E0277).
 ///
 /// As a bound, it lets array code be written once for both:
 /// ```

@@ -11,6 +11,7 @@ use super::{MatScalar, MatVar};
 use crate::api::HESSIAN_CHUNK;
 use adroit_forward::{Dual, DualVec};
 use nalgebra::DMatrix;
+use std::borrow::Borrow;
 
 /// The Hessian-vector product `∇²f(X)·V` of a scalar loss of matrices, by forward-over-reverse
 /// in one recording (the matrix gradient evaluated on `Dual`s seeded with `V`; its tangent is
@@ -19,8 +20,13 @@ use nalgebra::DMatrix;
 /// `inputs`: `k` matrices `X₁ … X_k`; `directions`: `k` matrices `V₁ … V_k` of the same
 /// shapes; returns `k` matrices of those shapes, the entries of `Σⱼ (∂²f/∂Xᵢ∂Xⱼ)·Vⱼ`. The
 /// function's matrices are `MatVar<Dual<T>>`: write it generically over [`MatScalar`] (as
-/// below) to use the same code for its value, gradient and Hessian, and bring data in with
-/// nalgebra's `cast` (`MatVar::constant(x.clone().cast())`, exact for a dual).
+/// below) to use the same code for its value, gradient and Hessian, bring data in with
+/// nalgebra's `cast` (`MatVar::constant(x.clone().cast())`, exact for a dual) and constants
+/// as `T` (`m * T::from(0.5).unwrap()`: in generic code a float literal is not a `T`, so
+/// `m * 0.5` does not compile, E0277; a closure over concrete duals may write `m * 0.5`).
+/// `inputs` and `directions` may also be `&[&DMatrix<T>]` (matrices held elsewhere). To call
+/// it many times with one function (Newton-CG), pass a reference to the closure (`&f`), or
+/// get the gradient too from the same recording with [`value_gradient_and_hvp`].
 ///
 /// Every matrix operation follows its first-order convention in the second order too: the
 /// tied entries of a maximum or minimum share its tangent as they share its cotangent, a term
@@ -66,10 +72,50 @@ use nalgebra::DMatrix;
 /// assert_eq!(g[0].shape(), (2, 1));
 /// ```
 #[track_caller]
-pub fn hvp<T, F>(f: F, inputs: &[DMatrix<T>], directions: &[DMatrix<T>]) -> Vec<DMatrix<T>>
+pub fn hvp<T, M, V, F>(f: F, inputs: &[M], directions: &[V]) -> Vec<DMatrix<T>>
 where
     T: MatScalar,
     Dual<T>: MatScalar,
+    M: Borrow<DMatrix<T>>,
+    V: Borrow<DMatrix<T>>,
+    F: FnOnce(&[MatVar<Dual<T>>]) -> MatVar<Dual<T>>,
+{
+    value_gradient_and_hvp(f, inputs, directions).2
+}
+
+/// `(f(X), ∇f(X), ∇²f(X)·V)` from the one recording [`hvp`] makes: the value and the gradient
+/// are the primal parts of its results (JAX's `jvp(grad(f), (x,), (v,))` returns the gradient
+/// beside the product too), for Newton-CG and trust-region steps, which need both.
+///
+/// `inputs`, `directions`: as [`hvp`]; returns the value, `k` gradients and `k` products of the
+/// inputs' shapes.
+///
+/// # Panics
+/// As [`hvp`].
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::{self, MatScalar, MatVar};
+/// use adroit_reverse::nalgebra::{self, dmatrix};
+/// // f(w) = Σ w⁴/4 at w = (1, 2): gradient w³, Hessian diag(3w²)
+/// fn f<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+///     m[0].powi(4).sum() * T::from(0.25).unwrap()
+/// }
+/// let w = dmatrix![1.0, 2.0];
+/// let (value, grad, hv) = matrix::value_gradient_and_hvp(f, &[&w], &[dmatrix![1.0, 1.0]]);
+/// assert_eq!((value, grad[0].clone(), hv[0].clone()), (4.25, dmatrix![1.0, 8.0], dmatrix![3.0, 12.0]));
+/// ```
+#[track_caller]
+pub fn value_gradient_and_hvp<T, M, V, F>(
+    f: F,
+    inputs: &[M],
+    directions: &[V],
+) -> (T, Vec<DMatrix<T>>, Vec<DMatrix<T>>)
+where
+    T: MatScalar,
+    Dual<T>: MatScalar,
+    M: Borrow<DMatrix<T>>,
+    V: Borrow<DMatrix<T>>,
     F: FnOnce(&[MatVar<Dual<T>>]) -> MatVar<Dual<T>>,
 {
     assert!(
@@ -79,6 +125,7 @@ where
         directions.len()
     );
     for (k, (x, v)) in inputs.iter().zip(directions).enumerate() {
+        let (x, v) = (x.borrow(), v.borrow());
         assert!(
             x.shape() == v.shape(),
             "matrix::hvp: input {k} is {}×{} but its direction is {}×{}",
@@ -94,10 +141,12 @@ where
     let point: Vec<DMatrix<Dual<T>>> = inputs
         .iter()
         .zip(directions)
-        .map(|(x, v)| x.zip_map(v, Dual::new))
+        .map(|(x, v)| x.borrow().zip_map(v.borrow(), Dual::new))
         .collect();
-    let (_, grads) = value_and_gradient(f, &point);
-    grads.iter().map(|g| g.map(|d| d.tangent())).collect()
+    let (value, grads) = value_and_gradient(f, &point);
+    let gradient = grads.iter().map(|g| g.map(|d| d.value())).collect();
+    let product = grads.iter().map(|g| g.map(|d| d.tangent())).collect();
+    (value.value(), gradient, product)
 }
 
 /// The Hessian of a scalar loss with respect to every entry of its input matrices, by
@@ -133,9 +182,10 @@ where
 /// assert_eq!(h, h.transpose());
 /// ```
 #[track_caller]
-pub fn hessian<T, F>(f: F, inputs: &[DMatrix<T>]) -> DMatrix<T>
+pub fn hessian<T, M, F>(f: F, inputs: &[M]) -> DMatrix<T>
 where
     T: MatScalar,
+    M: Borrow<DMatrix<T>>,
     DualVec<T, HESSIAN_CHUNK>: MatScalar,
     F: Fn(&[MatVar<DualVec<T, HESSIAN_CHUNK>>]) -> MatVar<DualVec<T, HESSIAN_CHUNK>>,
 {
@@ -158,9 +208,9 @@ where
 /// use adroit_reverse::nalgebra::{self, dmatrix};
 /// // One Newton step on f(w) = Σ (w − 3)⁴ / 4 + w²/2 from w = 0 (gradient −27, Hessian 28).
 /// fn f<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
-///     let d = m[0] - MatVar::constant(dmatrix![3.0].cast());
-///     d.map(|v| v * v * v * v).sum() * MatVar::constant(dmatrix![0.25].cast())
-///         + m[0].component_mul(m[0]).sum() * MatVar::constant(dmatrix![0.5].cast())
+///     let c = |v: f64| T::from(v).unwrap(); // constants in generic code are `T`s
+///     let d = m[0] - c(3.0);
+///     d.map(|v| v * v * v * v).sum() * c(0.25) + m[0].component_mul(m[0]).sum() * c(0.5)
 /// }
 /// let (value, grad, hess) = matrix::value_gradient_and_hessian(f, &[dmatrix![0.0_f64]]);
 /// assert_eq!((value, grad[0][0], hess[(0, 0)]), (20.25, -27.0, 28.0));
@@ -168,18 +218,16 @@ where
 /// assert!((step[0] + 27.0 / 28.0).abs() < 1e-15);
 /// ```
 #[track_caller]
-pub fn value_gradient_and_hessian<T, F>(
-    f: F,
-    inputs: &[DMatrix<T>],
-) -> (T, Vec<DMatrix<T>>, DMatrix<T>)
+pub fn value_gradient_and_hessian<T, M, F>(f: F, inputs: &[M]) -> (T, Vec<DMatrix<T>>, DMatrix<T>)
 where
     T: MatScalar,
+    M: Borrow<DMatrix<T>>,
     DualVec<T, HESSIAN_CHUNK>: MatScalar,
     F: Fn(&[MatVar<DualVec<T, HESSIAN_CHUNK>>]) -> MatVar<DualVec<T, HESSIAN_CHUNK>>,
 {
     // Recorded as in `hvp`.
     let _nesting = adroit_forward::record_perturbation::<DualVec<T, HESSIAN_CHUNK>, F>();
-    let total: usize = inputs.iter().map(DMatrix::len).sum();
+    let total: usize = inputs.iter().map(|x| x.borrow().len()).sum();
     let mut hess = DMatrix::from_element(total, total, T::zero());
     let mut primal = None;
     // Each chunk seeds the entries `start..start + HESSIAN_CHUNK` of the flattened inputs.
@@ -189,6 +237,7 @@ where
         let point: Vec<DMatrix<DualVec<T, HESSIAN_CHUNK>>> = inputs
             .iter()
             .map(|x| {
+                let x = x.borrow();
                 let first = offset;
                 offset += x.len();
                 DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| {

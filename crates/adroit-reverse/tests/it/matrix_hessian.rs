@@ -99,6 +99,15 @@ macro_rules! check {
             .map(|(k, m)| mat(m.nrows(), m.ncols(), 100 + k as u64))
             .collect();
         let hv = matrix::hvp($f, &x, &v);
+        let (value2, grads2, hv2) = matrix::value_gradient_and_hvp($f, &x, &v);
+        assert!(
+            (value2 - value1).abs() <= 1e-14 * value1.abs().max(1.0),
+            "{name}: value"
+        );
+        for ((g, g1), (p, p1)) in grads2.iter().zip(&grads1).zip(hv.iter().zip(&hv2)) {
+            assert!((g - g1).amax() <= 1e-13 * scale, "{name}: gradient");
+            assert_eq!(p, p1, "{name}: the same recording's product");
+        }
         let flat_v = DVector::from_iterator(h.ncols(), v.iter().flat_map(|m| m.iter().copied()));
         let expected = &h * flat_v;
         let got = DVector::from_iterator(h.ncols(), hv.iter().flat_map(|m| m.iter().copied()));
