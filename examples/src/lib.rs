@@ -6,11 +6,14 @@
 //! - [`wine`]: regression of red-wine quality, compared with a published baseline.
 //! - [`classic`]: the gradients of a `Dense` 3 → 2 layer, explicit, implicit and by finite
 //!   differences.
+//! - [`logistic_newton`]: logistic regression by Newton's method with Hessians of matrix code
+//!   (and by Newton-CG with Hessian-vector products), with standard errors.
 //! - [`quickstart`]: f(x) = 3x² + 2x + 1 has f'(5) = 32, forward and reverse.
 //! - [`resume`]: a training run checkpointed and resumed in a new process, bit for bit.
 
 pub mod classic;
 pub mod iris;
+pub mod logistic_newton;
 pub mod plot;
 pub mod quickstart;
 pub mod resume;

@@ -1,6 +1,6 @@
 //! The examples, run in a fast mode with their outputs checked.
 
-use adroit_examples::{classic, iris, quickstart, wine};
+use adroit_examples::{classic, iris, logistic_newton, quickstart, wine};
 
 #[test]
 fn iris_trains_plots_saves_and_reloads() {
@@ -150,4 +150,25 @@ fn serde_json_reads_every_float_back_exactly() {
         off += usize::from(back.to_bits() != v.to_bits());
     }
     assert_eq!(off, 0, "{off} of 100000 floats read back differently");
+}
+
+#[test]
+fn logistic_newton_converges_quadratically_to_the_closed_forms() {
+    let fit = logistic_newton::run(400, 3, 8);
+    let norms: Vec<f64> = fit.steps.iter().map(|&(_, g)| g).collect();
+    assert!(norms[8] < 1e-9, "{norms:?}");
+    // quadratic: once below 1, each step at least squares the norm (up to a constant)
+    let k = norms.iter().position(|&g| g < 1.0).unwrap();
+    assert!(norms[k + 1] < 10.0 * norms[k] * norms[k], "{norms:?}");
+    assert!(fit.closed_form_error < 1e-12, "{}", fit.closed_form_error);
+    assert!(fit.cg_step_error < 1e-10, "{}", fit.cg_step_error);
+    for (i, &truth) in logistic_newton::TRUE_WEIGHTS.iter().enumerate() {
+        let z = (fit.weights[i] - truth) / fit.standard_errors[i];
+        assert!(
+            z.abs() < 4.0,
+            "coefficient {i}: {} ± {} vs {truth}",
+            fit.weights[i],
+            fit.standard_errors[i]
+        );
+    }
 }
