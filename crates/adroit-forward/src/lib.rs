@@ -349,6 +349,7 @@ mod chain_rule;
 mod decompositions;
 mod dual;
 mod dual_vec;
+mod erfcx;
 mod fixed_size;
 mod hyper_dual;
 mod lanes;

@@ -1,5 +1,5 @@
-//! Rules for the special functions of [`SpecialFunctions`]: the error function and its
-//! complement.
+//! Rules for the special functions of [`SpecialFunctions`]: the error function, its
+//! complement and the scaled complement.
 //!
 //! Their values are not expressible in [`num_traits::Float`], so these rules are not
 //! [`UnaryRule`](super::UnaryRule)s: `eval` takes a [`SpecialFunctions`] number (the value
@@ -9,6 +9,7 @@
 
 use super::lit;
 use crate::SpecialFunctions;
+use crate::erfcx::erfcx_slope;
 use num_traits::Float;
 
 /// `2/√π · e^(−x²)`, the derivative of `erf`; 0 at `±∞` (and for `|x|` beyond ~27 in `f64`,
@@ -83,5 +84,45 @@ impl Erfc {
     #[inline(always)]
     pub fn eval<S: SpecialFunctions>(self, x: S) -> (S, S) {
         (x.erfc(), -erf_slope(x))
+    }
+}
+
+/// The scaled complementary error function `erfcx y = e^(y²)·erfc y`: derivative
+/// `2y·erfcx y − 2/√π` (from `erfc' = −2/√π·e^(−y²)`), formed for `y ≥ 2`, where the closed
+/// form's two terms cancel, as `−(2/√π)·K/(y + K)` from Laplace's continued fraction
+/// `√π·erfcx y = 1/(y + K)` (up to 12) and from the asymptotic series (beyond); accuracy in
+/// [`SpecialFunctions::erfcx`]. The derivative is written with `erfcx` itself, so on a dual
+/// number it gives the next order too.
+///
+/// Conventions: the derivative is `−0` at `+∞` and `−∞` at `−∞` (and where `erfcx`
+/// overflows, `y < −26.64`).
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::Erfcx;
+/// let (value, slope) = Erfcx.eval(0.0_f64);
+/// assert_eq!(value, 1.0);
+/// assert!((slope + 2.0 / std::f64::consts::PI.sqrt()).abs() < 1e-15);
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Erfcx;
+
+impl Erfcx {
+    /// Returns `(erfcx y, erfcx' y)`.
+    ///
+    /// # Example
+    /// On a dual number the tangent of the derivative is the second derivative,
+    /// `erfcx'' y = 2·erfcx y + 2y·erfcx' y`:
+    /// ```
+    /// use adroit_forward::{Dual, SpecialFunctions};
+    /// use adroit_forward::rules::Erfcx;
+    /// let (v, d) = Erfcx.eval(Dual::variable(0.5_f64));
+    /// let want = 2.0 * v.value() + 2.0 * 0.5 * d.value();
+    /// assert!((d.tangent() - want).abs() < 1e-15);
+    /// ```
+    #[inline(always)]
+    pub fn eval<S: SpecialFunctions>(self, y: S) -> (S, S) {
+        let value = y.erfcx();
+        (value, erfcx_slope(y, value))
     }
 }

@@ -23,6 +23,8 @@ macro_rules! both_precisions {
 mod api;
 mod edges;
 mod elementary;
+mod erfcx;
+mod erfcx_reference;
 mod fixed_size;
 mod functions;
 mod gamma;

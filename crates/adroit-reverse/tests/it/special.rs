@@ -14,3 +14,14 @@ agree_with_forward_mode! {
     erf_and_erfc_agree_with_forward_mode_f64: f64;
     erf_and_erfc_agree_with_forward_mode_f32: f32;
 }
+
+/// `erfcx` on both sides of its method changes (2 and 12) and negative, times a variable.
+fn g<S: SpecialFunctions>(v: &[S]) -> S {
+    v[0].erfcx() * v[1] + (v[1] * v[1]).erfcx()
+}
+
+agree_with_forward_mode! {
+    g at [(0.6, -0.4), (-1.5, 2.0), (2.5, 0.25), (15.0, 3.5), (-4.0, 1.0)];
+    erfcx_agrees_with_forward_mode_f64: f64;
+    erfcx_agrees_with_forward_mode_f32: f32;
+}
