@@ -20,3 +20,18 @@ def lit(v):
     text = f"{m}e{int(e)}"
     assert float(text) == v
     return text
+
+
+def print_table(module_doc, item_doc, declaration, rows):
+    """Prints a generated Rust reference module: `module_doc` (lines of its //! comment), the
+    clippy allowances its literals need, then `declaration` (`pub const NAME: &[T] = &[`)
+    with its `item_doc` and one line per row (each already Rust text, without the comma)."""
+    for line in module_doc:
+        print(f"//! {line}")
+    print("#![allow(clippy::excessive_precision, clippy::approx_constant)]")
+    print()
+    print(f"/// {item_doc}")
+    print(declaration)
+    for row in rows:
+        print(f"    {row},")
+    print("];")

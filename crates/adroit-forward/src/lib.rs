@@ -24,8 +24,10 @@
 //! `log1p_exp` — softplus —, `log_logistic`, `log1m_exp`, `logaddexp`, `logsubexp`,
 //! `logsumexp`) in forms that
 //! neither overflow nor lose second derivatives at their branch points, and
-//! [`SpecialFunctions`] the error and gamma functions (`erf`, `ln_gamma`, `digamma`, …), with
-//! [`ln_beta`] for the beta function's logarithm without cancellation at large arguments.
+//! [`SpecialFunctions`] the error and gamma functions (`erf`, `erfcx`, `ln_gamma`, `digamma`,
+//! …), with [`ln_beta`] for the beta function's logarithm without cancellation at large
+//! arguments and [`normal`] for the normal distribution function and its logarithm in both
+//! tails (`ndtr`, `log_ndtr`: probit models, censored likelihoods).
 //! [`StopGradient`] cuts a derivative in generic code (`S: Float + StopGradient`), on plain
 //! floats, every dual type and adroit-reverse's `Var`.
 //!
@@ -357,6 +359,7 @@ mod ln_beta;
 pub mod log_exp;
 mod nalgebra_traits;
 mod nesting;
+pub mod normal;
 mod plain;
 mod polygamma;
 pub mod rules;

@@ -25,3 +25,15 @@ agree_with_forward_mode! {
     erfcx_agrees_with_forward_mode_f64: f64;
     erfcx_agrees_with_forward_mode_f32: f32;
 }
+
+/// `ln Φ` and `Φ` (adroit-forward's `normal`) in both tails and across their switches at ±1.
+fn h<S: SpecialFunctions>(v: &[S]) -> S {
+    use adroit_forward::normal::{log_ndtr, ndtr};
+    log_ndtr(v[0] * v[1]) + ndtr(v[0] - v[1]) * v[1]
+}
+
+agree_with_forward_mode! {
+    h at [(0.6, -0.4), (-1.5, 2.0), (6.0, 1.5), (-30.0, 1.25), (0.5, 2.5)];
+    log_ndtr_agrees_with_forward_mode_f64: f64;
+    log_ndtr_agrees_with_forward_mode_f32: f32;
+}
