@@ -28,9 +28,10 @@ use rand::rngs::StdRng;
 /// Tolerances scale with the loss: each comparison's absolute tolerance (`atol` of
 /// `options.fd_tolerance` and `options.ad_tolerance`) is multiplied by a scale (1 where that
 /// is 0) — in full mode, for entry `(i, j)`, the largest entry of row `i` or row `j` by either
-/// method (so a block a million times stiffer elsewhere does not hide a wrong entry here); in
-/// fast mode the largest entry of the two Hessian-vector products and the difference compared,
-/// with the differences' rounding, `4ε·Σ|vᵢ·gᵢ|/h` for the gradient `g` and the step `h`,
+/// method (so a block a million times stiffer elsewhere does not hide a wrong entry here),
+/// with the differences' rounding `4ε·|gᵢ|/h` added for the gradient `g` and the entry's step
+/// `h` (a steep gradient's digits are lost in its differences); in fast mode the largest entry
+/// of the two Hessian-vector products and the difference compared, with `4ε·Σ|vᵢ·gᵢ|/h`
 /// added — so a loss scaled by 1e-8 cannot pass a wrong second derivative under the fixed
 /// `atol`, nor a loss scaled by 1e6 fail an exact zero against the differences' noise. A
 /// random projection cannot see an error much smaller than the largest curvature along it (an
@@ -104,8 +105,28 @@ fn full<F: MatrixFn>(
     options: &Options,
 ) -> Result<Report, Box<Mismatch>> {
     let hessian = matrix::hessian(|m| f.eval(m), inputs);
-    let fd = options.fd.jacobian(gradient_at, x);
     let n = x.len();
+    let g = gradient_at(x);
+    // Entry (row, col) by differences of the gradient's entry `row` along `x[col]`, with the
+    // step the options choose for it, kept for the rounding allowance.
+    let mut fd = DMatrix::zeros(n, n);
+    let mut steps = DMatrix::zeros(n, n);
+    for col in 0..n {
+        for row in 0..n {
+            let along = |t: f64| {
+                let mut point = x.to_vec();
+                point[col] = t;
+                gradient_at(&point)[row]
+            };
+            let h = options.fd.step_at(&along, x[col]);
+            fd[(row, col)] = options
+                .fd
+                .clone()
+                .with_step(Step::Fixed(h))
+                .estimate(along, x[col]);
+            steps[(row, col)] = h;
+        }
+    }
     // Each row's largest entry by either method (the Hessian is symmetric: its column's too).
     let rows: Vec<f64> = (0..n)
         .map(|i| largest(hessian.row(i).iter().chain(fd.row(i).iter())))
@@ -118,7 +139,7 @@ fn full<F: MatrixFn>(
             let transposed = hessian[(col, row)];
             let atol = Allowance {
                 scale: rows[row].max(rows[col]),
-                rounding: 0.0,
+                rounding: finite_or_zero(4.0 * f64::EPSILON * g[row].abs() / steps[(row, col)]),
             };
             compare(
                 &mut checker,

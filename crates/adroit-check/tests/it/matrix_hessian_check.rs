@@ -197,3 +197,20 @@ fn fast_mode_allows_for_the_rounding_of_a_steep_gradient() {
     assert!(matrix_hessian_check(&steep, &x, &fast).is_ok());
     assert!(matrix_hessian_check(&steep, &x, &Options::for_precision::<f64>()).is_ok());
 }
+
+#[test]
+fn full_mode_allows_for_the_rounding_of_a_steep_gradient() {
+    // a review's case: ½(x − 1e7)² + Σ cos x, exact Hessian I − diag(cos x), gradients near 1e7
+    let steep = matrix_fn!([c0: f64 = 1e7] |m| {
+        let d = m[0] - T::from(*c0).unwrap();
+        d.component_mul(d).sum() * T::from(0.5).unwrap() + m[0].map(|v| v.cos()).sum()
+    });
+    let x = vec![dmatrix![0.5; 0.25; -1.3]];
+    assert!(matrix_hessian_check(&steep, &x, &Options::for_precision::<f64>()).is_ok());
+    // and still sees a second derivative lost under the same steep gradient
+    let wrong = matrix_fn!([c0: f64 = 1e7] |m| {
+        let d = m[0] - T::from(*c0).unwrap();
+        d.component_mul(d).sum() * T::from(0.5).unwrap() + cubes(m[0], true)
+    });
+    assert!(matrix_hessian_check(&wrong, &x, &Options::for_precision::<f64>()).is_err());
+}

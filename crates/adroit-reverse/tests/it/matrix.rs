@@ -1521,3 +1521,26 @@ fn take_along_with_one_index_too_many_panics() {
         &[mat(3, 2, 1)],
     );
 }
+
+#[test]
+fn f32_logsumexp_and_softmax_sum_their_terms_in_f64() {
+    // a review's case: 10⁶ near-equal logits; an f32 running sum was off by ~1e-4 relative
+    let n = 1_000_000;
+    let mut x = nalgebra::DMatrix::<f32>::zeros(n, 1);
+    x[0] = 1e-3;
+    let (value, g) = adroit_reverse::matrix::value_and_gradient(
+        |m| m[0].logsumexp(adroit_reverse::matrix::Along::Rows).sum(),
+        std::slice::from_ref(&x),
+    );
+    let exact = ((n as f64 - 1.0) + 1e-3_f32.exp() as f64).ln();
+    assert!(
+        (value as f64 - exact).abs() <= 2.0 * f32::EPSILON as f64 * exact,
+        "{value} vs {exact}"
+    );
+    let p = 1.0 / ((n as f64 - 1.0) + (1e-3_f32 as f64).exp());
+    assert!(
+        (g[0][1] as f64 - p).abs() <= 4.0 * f32::EPSILON as f64 * p,
+        "{} vs {p}",
+        g[0][1]
+    );
+}
