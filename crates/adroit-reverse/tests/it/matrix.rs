@@ -1526,7 +1526,7 @@ fn take_along_with_one_index_too_many_panics() {
 fn f32_logsumexp_and_softmax_sum_their_terms_in_f64() {
     // a review's case: 10⁶ near-equal logits; an f32 running sum was off by ~1e-4 relative
     let n = 1_000_000;
-    let mut x = nalgebra::DMatrix::<f32>::zeros(n, 1);
+    let mut x = DMatrix::<f32>::zeros(n, 1);
     x[0] = 1e-3;
     let (value, g) = adroit_reverse::matrix::value_and_gradient(
         |m| m[0].logsumexp(adroit_reverse::matrix::Along::Rows).sum(),
