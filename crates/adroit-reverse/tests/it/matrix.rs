@@ -1528,8 +1528,8 @@ fn f32_logsumexp_and_softmax_sum_their_terms_in_f64() {
     let n = 1_000_000;
     let mut x = DMatrix::<f32>::zeros(n, 1);
     x[0] = 1e-3;
-    let (value, g) = adroit_reverse::matrix::value_and_gradient(
-        |m| m[0].logsumexp(adroit_reverse::matrix::Along::Rows).sum(),
+    let (value, g) = matrix::value_and_gradient(
+        |m| m[0].logsumexp(Along::Rows).sum(),
         std::slice::from_ref(&x),
     );
     let exact = ((n as f64 - 1.0) + 1e-3_f32.exp() as f64).ln();
