@@ -11,7 +11,9 @@
 //! ([`MatProgram::eval_tape`]), and entry by entry on any `Float` scalar
 //! ([`MatProgram::eval_scalar`]), which on `Var<f64>` gives an independent reverse-mode
 //! gradient through the scalar tape. [`MatProgram::decode`] builds a program from arbitrary
-//! bytes; [`check_bytes`] is the check of the `matrix_program` fuzz target.
+//! bytes; [`check_bytes`] is the check of the `matrix_program` fuzz target, [`check_hvp_bytes`]
+//! (second derivatives: the matrix tape's `matrix::hvp` against the scalar tape's `hvp`, on
+//! [`smooth`] programs) that of `matrix_program_hvp`.
 //!
 //! Element-wise operations are guarded to stay in their domain (`ln(x² + ½)`,
 //! `√(x² + 1)`, `a / (b² + 1)`), so a program is defined everywhere; kinks (`abs`, `max`)
@@ -34,11 +36,13 @@ mod decode;
 mod expr;
 mod magnitude;
 mod scalar_eval;
+mod second_order;
 mod sum_order;
 mod tape_eval;
 
 pub use check::{check, check_bytes};
 pub use expr::{MatBinary, MatExpr, MatReduce, MatUnary};
+pub use second_order::{check_hvp, check_hvp_bytes, smooth};
 
 use nalgebra::DMatrix;
 

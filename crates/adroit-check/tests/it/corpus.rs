@@ -59,6 +59,19 @@ fn matrix_program_seeds_hold() {
     }
 }
 
+#[test]
+fn matrix_program_hvp_seeds_hold_and_are_checked() {
+    for (name, bytes) in seeds("matrix_program_hvp", 8) {
+        match adroit_check::matrix_program::check_hvp_bytes(&bytes) {
+            Ok(checked) => assert!(
+                checked,
+                "{name}: a seed of the hvp target is a smooth program"
+            ),
+            Err(e) => panic!("{name}: {e}"),
+        }
+    }
+}
+
 /// The seeds that reach the special functions keep decoding to them (a change of the decoder's
 /// tags would otherwise leave the fuzzer without them, silently).
 #[test]

@@ -1,0 +1,195 @@
+//! The second-order check of a matrix program: the matrix tape's Hessian-vector product (the
+//! program recorded on `Dual<f64>` entries by `matrix::hvp`) against the scalar tape's
+//! (`adroit_reverse::hvp` of the program written entry by entry).
+
+use super::MatProgram;
+use super::expr::{MatBinary, MatExpr, MatReduce, MatUnary};
+use adroit_reverse::matrix;
+use nalgebra::DMatrix;
+
+/// Largest intermediate magnitude of a program [`check_hvp`] compares: beyond, the two tapes'
+/// summation orders make second derivatives differ by more than rounding at the result's
+/// scale (products of large values), which the first-order check's probes handle and this
+/// simpler check does not.
+const LARGEST_INTERMEDIATE: f64 = 1e3;
+
+/// True when `e` uses no operation with a kink (`abs`, `max`, the extrema), so that both tapes
+/// take the same smooth path and their second derivatives differ by rounding only.
+///
+/// # Example
+/// ```
+/// use adroit_check::matrix_program::{MatExpr, MatUnary, smooth};
+/// let x = || Box::new(MatExpr::Input(0));
+/// assert!(smooth(&MatExpr::Unary(MatUnary::Tanh, x())));
+/// assert!(!smooth(&MatExpr::Unary(MatUnary::Abs, x())));
+/// ```
+pub fn smooth(e: &MatExpr) -> bool {
+    match e {
+        MatExpr::Input(_) => true,
+        MatExpr::Unary(op, a) => *op != MatUnary::Abs && smooth(a),
+        MatExpr::Binary(op, a, b) => *op != MatBinary::Max && smooth(a) && smooth(b),
+        MatExpr::Reduce(r, a) => {
+            let kink = matches!(
+                r,
+                MatReduce::Max | MatReduce::Min | MatReduce::MaxAlong(_) | MatReduce::MinAlong(_)
+            );
+            !kink && smooth(a)
+        }
+        MatExpr::ZipMap(a, b, c) | MatExpr::MatMulAdd(a, b, c) => {
+            smooth(a) && smooth(b) && smooth(c)
+        }
+        MatExpr::MatMul(a, b) | MatExpr::Cat { a, b, .. } => smooth(a) && smooth(b),
+        MatExpr::Transpose(a)
+        | MatExpr::Softmax(_, a)
+        | MatExpr::LogSoftmax(_, a)
+        | MatExpr::Reshape(_, _, a)
+        | MatExpr::Affine { x: a, .. }
+        | MatExpr::Block { x: a, .. }
+        | MatExpr::StridedRows { x: a, .. }
+        | MatExpr::TakeAlong { x: a, .. } => smooth(a),
+    }
+}
+
+/// Checks the Hessian-vector product of `Σ weights ⊙ program(X)` along `direction` (one
+/// matrix per input, of its shape): the matrix tape's (`matrix::hvp`, also through
+/// `matrix::value_gradient_and_hvp`, whose value and gradient must equal the first-order
+/// call's) against the scalar tape's, within `1e-9` of the larger of 1 and the product's
+/// largest entry plus `1e-9·max|W|·M²` for the program's largest intermediate magnitude `M`.
+///
+/// # Errors
+/// The first disagreement, naming the entry, both values and the program.
+///
+/// # Panics
+/// If `weights` is not of the program's shape or `direction` not of its inputs' shapes.
+///
+/// # Example
+/// ```
+/// use adroit_check::matrix_program::{MatExpr, MatProgram, MatUnary, check_hvp};
+/// use adroit_check::nalgebra::{self, dmatrix};
+/// let p = MatProgram {
+///     inputs: vec![dmatrix![1.0, -2.0; 0.5, 3.0]],
+///     expr: MatExpr::Unary(MatUnary::Tanh, Box::new(MatExpr::Input(0))),
+/// };
+/// let w = dmatrix![1.0, 0.5; -1.0, 2.0];
+/// assert!(check_hvp(&p, &w, &[dmatrix![0.1, 0.2; 0.3, 0.4]]).is_ok());
+/// ```
+pub fn check_hvp(
+    program: &MatProgram,
+    weights: &DMatrix<f64>,
+    direction: &[DMatrix<f64>],
+) -> Result<(), String> {
+    assert_eq!(
+        weights.shape(),
+        program.shape(),
+        "check_hvp: weights of the wrong shape"
+    );
+    let fail = |e: String| format!("{e}\n  program {:?}", program.expr);
+    let recorded =
+        |m: &[matrix::MatVar<_>]| program.eval_tape(m).weighted_sum(weights.clone().cast());
+    let tape = matrix::hvp(recorded, &program.inputs, direction);
+    let (value, grads, tape2) = matrix::value_gradient_and_hvp(
+        |m| program.eval_tape(m).weighted_sum(weights.clone().cast()),
+        &program.inputs,
+        direction,
+    );
+    let (value1, grads1) = matrix::value_and_gradient(
+        |m| program.eval_tape(m).weighted_sum(weights.clone()),
+        &program.inputs,
+    );
+    if tape != tape2 {
+        return Err(fail("hvp and value_gradient_and_hvp differ".to_string()));
+    }
+    let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
+    if !same(value, value1)
+        || grads
+            .iter()
+            .zip(&grads1)
+            .any(|(a, b)| a.iter().zip(b.iter()).any(|(x, y)| !same(*x, *y)))
+    {
+        return Err(fail(format!(
+            "the dual recording's value or gradient differs from the first-order call's: {value} vs {value1}"
+        )));
+    }
+    let sizes: Vec<usize> = program.inputs.iter().map(DMatrix::len).collect();
+    let flat_x: Vec<f64> = program.flat_inputs().concat();
+    assert!(
+        direction
+            .iter()
+            .zip(&program.inputs)
+            .all(|(v, x)| v.shape() == x.shape()),
+        "check_hvp: a direction of the wrong shape"
+    );
+    let flat_v: Vec<f64> = direction.iter().flat_map(|m| m.iter().copied()).collect();
+    let scalar = adroit_reverse::hvp(
+        |x| {
+            let mut parts = Vec::with_capacity(sizes.len());
+            let mut rest = x;
+            for &s in &sizes {
+                let (part, tail) = rest.split_at(s);
+                parts.push(part.to_vec());
+                rest = tail;
+            }
+            let out = program.eval_scalar(&parts);
+            out.iter()
+                .zip(weights.iter())
+                .fold(num_traits::Zero::zero(), |acc, (&y, &w)| acc + y * w)
+        },
+        &flat_x,
+        &flat_v,
+    );
+    let got: Vec<f64> = tape.iter().flat_map(|m| m.iter().copied()).collect();
+    let scale = scalar.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
+    let largest = program
+        .largest_intermediate()
+        .unwrap_or(f64::INFINITY)
+        .max(1.0);
+    let terms = weights.amax() * largest * largest;
+    for (k, (a, b)) in got.iter().zip(&scalar).enumerate() {
+        // NaN on either side fails (a NaN difference is not within any bound)
+        let within = (a - b).abs() <= 1e-9 * (scale + terms);
+        if !within {
+            return Err(fail(format!(
+                "hvp entry {k}: matrix tape {a} vs scalar tape {b}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// [`check_hvp`] on the program, weights and direction decoded from `data` (the direction's
+/// entries `sin(0.618·(5k + 3i + j + len))`, `len` the byte count), when the program is
+/// [`smooth`] and its intermediate values stay within 1e3 (else nothing is checked). Returns
+/// whether it checked.
+///
+/// # Errors
+/// As [`check_hvp`].
+///
+/// # Example
+/// ```
+/// use adroit_check::matrix_program::check_hvp_bytes;
+/// // every decoded program is either checked and agrees, or skipped: never an error
+/// for seed in 0..20_u8 {
+///     let data: Vec<u8> = (0..24).map(|i| seed.wrapping_mul(31).wrapping_add(i * 7)).collect();
+///     assert!(check_hvp_bytes(&data).is_ok());
+/// }
+/// ```
+pub fn check_hvp_bytes(data: &[u8]) -> Result<bool, String> {
+    let (program, weights) = MatProgram::decode(data);
+    let Some(largest) = program.largest_intermediate() else {
+        return Ok(false);
+    };
+    if !smooth(&program.expr) || largest > LARGEST_INTERMEDIATE {
+        return Ok(false);
+    }
+    let direction: Vec<DMatrix<f64>> = program
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(k, m)| {
+            DMatrix::from_fn(m.nrows(), m.ncols(), |i, j| {
+                ((data.len() + k * 5 + i * 3 + j) as f64 * 0.618).sin()
+            })
+        })
+        .collect();
+    check_hvp(&program, &weights, &direction).map(|()| true)
+}
