@@ -6,6 +6,8 @@
 //! - [`wine`]: regression of red-wine quality, compared with a published baseline.
 //! - [`classic`]: the gradients of a `Dense` 3 → 2 layer, explicit, implicit and by finite
 //!   differences.
+//! - [`laplace`]: a Laplace approximation for a small network — its loss's exact Hessian over
+//!   all parameters and the predictive uncertainty it gives.
 //! - [`logistic_newton`]: logistic regression by Newton's method with Hessians of matrix code
 //!   (and by Newton-CG with Hessian-vector products), with standard errors.
 //! - [`quickstart`]: f(x) = 3x² + 2x + 1 has f'(5) = 32, forward and reverse.
@@ -13,6 +15,7 @@
 
 pub mod classic;
 pub mod iris;
+pub mod laplace;
 pub mod logistic_newton;
 pub mod plot;
 pub mod quickstart;

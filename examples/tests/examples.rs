@@ -1,6 +1,6 @@
 //! The examples, run in a fast mode with their outputs checked.
 
-use adroit_examples::{classic, iris, logistic_newton, quickstart, wine};
+use adroit_examples::{classic, iris, laplace, logistic_newton, quickstart, wine};
 
 #[test]
 fn iris_trains_plots_saves_and_reloads() {
@@ -170,5 +170,36 @@ fn logistic_newton_converges_quadratically_to_the_closed_forms() {
             fit.weights[i],
             fit.standard_errors[i]
         );
+    }
+}
+
+#[test]
+fn laplace_uncertainty_grows_away_from_the_data() {
+    let fit = laplace::run(64, 3000, 40, 5, &[-6.0, 0.0, 1.5, 6.0]);
+    assert!(
+        fit.gradient_norm < 1e-6,
+        "not at a stationary point: {}",
+        fit.gradient_norm
+    );
+    assert!(
+        fit.hessian_eigenvalues[0] > 0.0,
+        "{}",
+        fit.hessian_eigenvalues
+    );
+    assert!(fit.asymmetry < 1e-9, "{}", fit.asymmetry);
+    let std = |x: f64| fit.predictions.iter().find(|p| p.0 == x).unwrap().2;
+    // inside the data the predictive spread is about the noise (0.1); outside it grows
+    assert!(
+        std(0.0) > laplace::NOISE && std(0.0) < 2.0 * laplace::NOISE,
+        "{}",
+        std(0.0)
+    );
+    assert!(
+        std(-6.0) > 3.0 * std(0.0) && std(6.0) > 3.0 * std(0.0),
+        "{:?}",
+        fit.predictions
+    );
+    for &(x, mean, s) in &fit.predictions[1..3] {
+        assert!((mean - x.sin()).abs() < 3.0 * s, "at {x}: {mean} ± {s}");
     }
 }
