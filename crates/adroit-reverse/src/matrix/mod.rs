@@ -20,7 +20,8 @@
 //! entries picked by index ([`MatVar::take_along`], e.g. each sample's
 //! logit of its label) and concatenation ([`MatVar::vcat`],
 //! [`MatVar::hcat`]), functions with pullbacks of one's own ([`custom_rule`], JAX's
-//! `custom_vjp`: e.g. Cholesky-based log-determinants), and get the gradient of a
+//! `custom_vjp`: e.g. Cholesky-based log-determinants), [`MatVar::stop_gradient`] (JAX's
+//! `stop_gradient`), and get the gradient of a
 //! scalar loss with respect to every input matrix ([`value_and_gradient_with_aux`] also passes
 //! an undifferentiated output through, as JAX's `has_aux`) — and its Hessian-vector products
 //! and Hessian ([`hvp`], [`hessian`], [`value_gradient_and_hessian`]: Newton steps, Laplace

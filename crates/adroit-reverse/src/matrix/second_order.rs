@@ -40,7 +40,7 @@ use std::borrow::Borrow;
 /// it is constant to the reverse sweep, but still moves with the inputs along the direction,
 /// so the result is the derivative of the gradient as computed (equal to finite differences of
 /// [`gradient`](super::gradient)), not that of a value frozen in both orders (JAX's
-/// `stop_gradient`); a value to freeze in both is computed from the plain inputs outside `f`.
+/// `stop_gradient`): to freeze one in both, use [`MatVar::stop_gradient`].
 /// This is what lets a [`custom_rule`](super::custom_rule)'s pullback, written in `T`'s
 /// arithmetic on values it captured, carry its own derivative.
 ///

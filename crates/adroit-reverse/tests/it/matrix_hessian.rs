@@ -579,3 +579,35 @@ fn a_zero_valued_cotangent_with_a_tangent_meets_an_infinite_partial_as_zero() {
         "{h}\nvs the scalar tape's\n{reference}"
     );
 }
+
+#[test]
+fn stop_gradient_freezes_in_both_orders_where_value_freezes_in_one() {
+    fn frozen<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        let y = m[0].tanh();
+        y.component_mul(m[0].stop_gradient()).sum()
+    }
+    fn by_value<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+        let y = m[0].tanh();
+        y.component_mul(MatVar::constant(m[0].value())).sum()
+    }
+    let a = dmatrix![0.5, -1.25];
+    // first order: the same gradient, tanh'(a)·a
+    let (g, g2) = (
+        matrix::gradient(frozen, &[&a]),
+        matrix::gradient(by_value, &[&a]),
+    );
+    assert_eq!(g, g2);
+    // second order: a frozen factor is constant (diagonal tanh''(a)·a); read by value it moves
+    // with the direction (diagonal tanh''(a)·a + tanh'(a): the derivative of the gradient)
+    let (h, h2) = (
+        matrix::hessian(frozen, &[&a]),
+        matrix::hessian(by_value, &[&a]),
+    );
+    for i in 0..2 {
+        let t = a[i].tanh();
+        let (d1, d2) = (1.0 - t * t, -2.0 * t * (1.0 - t * t));
+        assert!((h[(i, i)] - d2 * a[i]).abs() < 1e-15, "{h}");
+        assert!((h2[(i, i)] - (d2 * a[i] + d1)).abs() < 1e-15, "{h2}");
+    }
+    assert_eq!((h[(0, 1)], h2[(0, 1)]), (0.0, 0.0));
+}

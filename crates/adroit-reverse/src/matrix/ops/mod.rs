@@ -14,6 +14,7 @@ mod reshape;
 mod singular_values;
 mod slice;
 mod softmax;
+mod stop_gradient;
 mod transpose;
 mod zip_map;
 
