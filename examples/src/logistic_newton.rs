@@ -127,28 +127,25 @@ pub fn run(samples: usize, seed: u64, newton_steps: usize) -> Fit {
     let (x, y) = data(samples, seed);
     let mut w = DMatrix::zeros(4, 1);
     let (mut steps, mut closed_form_error, mut cg_step_error) = (Vec::new(), 0.0_f64, 0.0);
-    for step in 0..=newton_steps {
+    let covariance = loop {
         let (value, grad, hess) = matrix::value_gradient_and_hessian(|m| loss(m[0], &x, &y), &[&w]);
         let (g_closed, h_closed) = closed_forms(&w, &x, &y);
         closed_form_error = closed_form_error
             .max((&grad[0] - &g_closed).amax() / g_closed.amax().max(1.0))
             .max((&hess - &h_closed).amax() / h_closed.amax());
         steps.push((value, grad[0].amax()));
-        if step == newton_steps {
-            break;
+        if steps.len() > newton_steps {
+            // at the fit: the inverse Hessian is the coefficients' covariance
+            break hess.try_inverse().expect("an invertible Hessian");
         }
         let g = DVector::from_column_slice(grad[0].as_slice());
-        let newton = hess.clone().lu().solve(&g).expect("an invertible Hessian");
-        if step == 0 {
+        let newton = hess.lu().solve(&g).expect("an invertible Hessian");
+        if steps.len() == 1 {
             let cg = conjugate_gradient(&w, &g, 4, &x, &y);
             cg_step_error = (&cg - &newton).amax() / newton.amax();
         }
         w -= DMatrix::from_column_slice(4, 1, newton.as_slice());
-    }
-    let (_, hess) = closed_forms(&w, &x, &y);
-    let (_, _, hess_ad) = matrix::value_gradient_and_hessian(|m| loss(m[0], &x, &y), &[&w]);
-    closed_form_error = closed_form_error.max((&hess_ad - &hess).amax() / hess.amax());
-    let covariance = hess_ad.try_inverse().expect("an invertible Hessian");
+    };
     let standard_errors = covariance.diagonal().map(f64::sqrt);
     Fit {
         steps,

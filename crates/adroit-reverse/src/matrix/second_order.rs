@@ -80,7 +80,8 @@ where
     V: Borrow<DMatrix<T>>,
     F: FnOnce(&[MatVar<Dual<T>>]) -> MatVar<Dual<T>>,
 {
-    value_gradient_and_hvp(f, inputs, directions).2
+    let (_, grads) = dual_gradient(f, inputs, directions);
+    grads.iter().map(|g| g.map(|d| d.tangent())).collect()
 }
 
 /// `(f(X), ∇f(X), ∇²f(X)·V)` from the one recording [`hvp`] makes: the value and the gradient
@@ -118,6 +119,28 @@ where
     V: Borrow<DMatrix<T>>,
     F: FnOnce(&[MatVar<Dual<T>>]) -> MatVar<Dual<T>>,
 {
+    let (value, grads) = dual_gradient(f, inputs, directions);
+    let gradient = grads.iter().map(|g| g.map(|d| d.value())).collect();
+    let product = grads.iter().map(|g| g.map(|d| d.tangent())).collect();
+    (value.value(), gradient, product)
+}
+
+/// The matrix gradient of `f` at `inputs` on duals seeded with `directions` (after checking
+/// their counts and shapes): its values are the value and gradient, its tangents the
+/// Hessian-vector product.
+#[track_caller]
+fn dual_gradient<T, M, V, F>(
+    f: F,
+    inputs: &[M],
+    directions: &[V],
+) -> (Dual<T>, Vec<DMatrix<Dual<T>>>)
+where
+    T: MatScalar,
+    Dual<T>: MatScalar,
+    M: Borrow<DMatrix<T>>,
+    V: Borrow<DMatrix<T>>,
+    F: FnOnce(&[MatVar<Dual<T>>]) -> MatVar<Dual<T>>,
+{
     assert!(
         inputs.len() == directions.len(),
         "matrix::hvp: {} inputs but {} directions",
@@ -143,10 +166,7 @@ where
         .zip(directions)
         .map(|(x, v)| x.borrow().zip_map(v.borrow(), Dual::new))
         .collect();
-    let (value, grads) = value_and_gradient(f, &point);
-    let gradient = grads.iter().map(|g| g.map(|d| d.value())).collect();
-    let product = grads.iter().map(|g| g.map(|d| d.tangent())).collect();
-    (value.value(), gradient, product)
+    value_and_gradient(f, &point)
 }
 
 /// The Hessian of a scalar loss with respect to every entry of its input matrices, by
