@@ -59,32 +59,36 @@ pub fn param_values<T: MatScalar, M: Layer<T>>(model: &M) -> Vec<DMatrix<T>> {
 /// assert_eq!((value, grads), (expected, param_values(&shaped)));
 /// ```
 ///
-/// Second derivatives (Newton steps, a Laplace approximation's curvature) come from
-/// `matrix::hessian`/`matrix::hvp`, which run the loss on dual numbers: the model is then built
-/// for that element type, here from the trained `f64` parameters by nalgebra's `cast`:
+/// Second derivatives (Newton steps, a Laplace approximation's curvature) of a whole model
+/// come from [`hessian`](crate::hessian) and [`hvp`](crate::hvp), which do the following: the
+/// model is [`Cast`](crate::Cast) to the dual type `matrix::hessian`/`matrix::hvp` run on,
+/// and its parameters bound to their tracked matrices here (by hand, for a loss that is not a
+/// model's: several models, or extra tracked inputs):
 /// ```
 /// use adroit_nn::adroit_reverse::matrix::{self, MatVar};
 /// use adroit_nn::losses::{Agg, mse};
 /// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
-/// use adroit_nn::{Activation, Dense, Layer, MatScalar, Mode, loss_with_params};
-/// fn model<T: MatScalar>(p: &[DMatrix<f64>]) -> Dense<T> {
-///     Dense::from_parts(p[0].clone().cast(), Some(p[1].clone().cast()), Activation::Tanh).unwrap()
-/// }
-/// let params = vec![dmatrix![0.5, -0.25], dmatrix![0.1]]; // weight 1 × 2, bias 1 × 1
+/// use adroit_nn::{Activation, Cast, Dense, Layer, Mode, loss_with_params, param_values};
+/// let layer = Dense::from_parts(dmatrix![0.5, -0.25], Some(dmatrix![0.1]), Activation::Tanh).unwrap();
+/// let dual: Dense<_> = layer.cast().unwrap(); // the element type is inferred below
 /// let (x, y) = (dmatrix![1.0, 0.5; -1.0, 2.0], dmatrix![0.3, -0.2]);
 /// let h = matrix::hessian(
 ///     |p| {
-///         let m = model(&params);
 ///         let (x, y) = (x.clone().cast(), y.clone().cast());
-///         loss_with_params(&m, p, Mode::Eval, 0, |m, ctx| {
+///         loss_with_params(&dual, p, Mode::Eval, 0, |m, ctx| {
 ///             mse(m.forward(MatVar::constant(x), ctx), &y, Agg::Mean)
 ///         })
 ///         .unwrap()
 ///     },
-///     &params,
+///     &param_values(&layer),
 /// );
 /// assert_eq!(h.shape(), (3, 3)); // weight's two entries, then the bias
 /// assert!((&h - h.transpose()).amax() < 1e-15 && h[(2, 2)] > 0.0);
+/// let (_, _, same) = adroit_nn::hessian_with(&layer, Mode::Eval, 0, |m, ctx| {
+///     mse(m.forward(MatVar::constant(x.clone().cast()), ctx), &y.clone().cast(), Agg::Mean)
+/// })
+/// .unwrap();
+/// assert_eq!(h, same);
 /// ```
 pub fn loss_with_params<T, M, F>(
     model: &M,

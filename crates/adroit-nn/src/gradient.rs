@@ -3,6 +3,7 @@
 //! as classic Flux).
 
 use crate::layer::key;
+use crate::second_order::shaped_like;
 use crate::{Context, Layer, Mode, NnError};
 use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use nalgebra::DMatrix;
@@ -151,14 +152,7 @@ where
     let mut params = Vec::new();
     model.visit_params(&mut |p| params.push(p));
     let (value, grads) = gradients_of(&params, mode, seed, |ctx| loss(model, ctx))?;
-    let mut shaped = model.clone();
-    let mut next = grads.into_iter();
-    shaped.visit_mut(&mut |p| {
-        if let Some(g) = next.next() {
-            *p = g;
-        }
-    });
-    Ok((value, shaped))
+    Ok((value, shaped_like(model, grads)))
 }
 
 /// The parameters of a model, collected for implicit-style gradients (classic Flux's

@@ -1,6 +1,6 @@
 //! The [`Layer`] trait and the [`Context`] a forward pass runs in.
 
-use crate::NnError;
+use crate::{CastSlot, NnError};
 use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -237,6 +237,41 @@ pub trait Layer<T: MatScalar> {
     /// assert!(layer.predict(&DMatrix::zeros(2, 2)).is_err());
     /// ```
     fn check_params(&self) -> Result<(), NnError> {
+        Ok(())
+    }
+
+    /// Leaves a copy of this layer over the slot's element type in `slot`, so that a
+    /// [`Chain`](crate::Chain) holding it can be cast ([`Cast`](crate::Cast), e.g. an `f32`
+    /// model to `f64`, or to a dual type for [`hessian`](crate::hessian)). A layer that
+    /// implements [`Cast`](crate::Cast) overrides it with `slot.fill(self)` (see
+    /// [`CastSlot`]); the default leaves the slot empty, and casting a chain that holds the
+    /// layer is an error naming it.
+    ///
+    /// # Errors
+    /// The error of the layer's own cast (a nested chain holding a layer that cannot be
+    /// cast).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
+    /// use adroit_nn::adroit_reverse::matrix::MatVar;
+    /// use adroit_nn::{Activation, Cast, Chain, Context, Dense, Layer, NnError};
+    /// /// A layer for `f64` only, without `cast_into`.
+    /// #[derive(Clone)]
+    /// struct Twice;
+    /// impl Layer<f64> for Twice {
+    ///     fn forward(&self, x: MatVar<f64>, _: &mut Context<f64>) -> MatVar<f64> { x * 2.0 }
+    ///     fn visit<'a>(&'a self, _: &str, _: &mut dyn FnMut(&str, &'a DMatrix<f64>)) {}
+    ///     fn visit_mut(&mut self, _: &mut dyn FnMut(&mut DMatrix<f64>)) {}
+    /// }
+    /// let dense = Dense::from_parts(dmatrix![1.0], None, Activation::Identity).unwrap();
+    /// assert!(Chain::new().push(dense.clone()).cast::<f32>().is_ok());
+    /// let err = Chain::new().push(dense).push(Twice).cast::<f32>().unwrap_err();
+    /// assert!(matches!(err, NnError::InvalidConfig { name: "cast", .. }));
+    /// assert!(err.to_string().contains("layer 1 (Twice)"));
+    /// ```
+    fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
+        let _ = slot;
         Ok(())
     }
 

@@ -8,6 +8,9 @@
 //!   implicit ([`params`] then [`Params::gradient`]: `grads[&model.weight]`); and the loss as
 //!   a function of the parameters ([`loss_with_params`] with [`param_values`]) for
 //!   matrix-level tools such as adroit-check's `matrix_gradcheck` of a whole model.
+//! - Second derivatives in the parameters: [`hessian`] and [`hvp`] (forward-over-reverse,
+//!   for Newton steps and Laplace approximations); models over another element type by
+//!   [`Cast`] (Flux's `f64(model)`: train in `f32`, check in `f64`).
 //! - [`losses`] with Flux's definitions, [`optim`]isers composable with weight decay,
 //!   clipping, schedules and per-parameter masks, [`data`] batching, splits, scaling and
 //!   metrics (in memory), and
@@ -37,6 +40,7 @@
 
 pub mod activation;
 mod bound;
+mod cast;
 pub mod data;
 mod error;
 mod gradient;
@@ -47,6 +51,7 @@ mod layer;
 mod layers;
 pub mod losses;
 pub mod optim;
+mod second_order;
 mod train;
 
 pub use activation::Activation;
@@ -61,6 +66,7 @@ pub use adroit_reverse::SpecialFunctions;
 /// The matrix variable of layers and losses, and its element types (`f32`, `f64`).
 pub use adroit_reverse::matrix::{MatScalar, MatVar};
 pub use bound::{loss_with_params, param_values};
+pub use cast::{Cast, CastSlot};
 pub use error::NnError;
 pub use gradient::{Grads, Params, gradient, gradient_with, params};
 pub use layer::{Context, Layer, Mode};
@@ -90,6 +96,7 @@ pub use rand;
 /// assert!(mean_noise.abs() < 0.02 && rng.random::<f64>() < 1.0);
 /// ```
 pub use rand_distr;
+pub use second_order::{HessianScalar, hessian, hessian_with, hvp, hvp_with};
 
 pub use train::{
     Callback, Control, EarlyStopping, EpochMetrics, History, KeepBest, TrainConfig, TrainError,

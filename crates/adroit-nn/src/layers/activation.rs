@@ -1,6 +1,6 @@
 //! An [`Activation`] on its own as a layer, as Flux's `Chain(Dense(2 => 3), softmax)`.
 
-use crate::{Activation, Context, Layer};
+use crate::{Activation, Cast, CastSlot, Context, Layer, NnError};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
@@ -33,5 +33,18 @@ impl<T: MatScalar> Layer<T> for Activation {
 
     fn preserves_size(&self) -> bool {
         true
+    }
+
+    fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
+        slot.fill(self)
+    }
+}
+
+/// An activation holds no numbers of the element type: it is its own cast.
+impl Cast for Activation {
+    type Output<U: MatScalar> = Activation;
+
+    fn cast<U: MatScalar>(&self) -> Result<Activation, NnError> {
+        Ok(*self)
     }
 }

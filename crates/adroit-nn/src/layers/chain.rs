@@ -1,6 +1,6 @@
 //! [`Chain`]: layers applied in sequence.
 
-use crate::{Context, Layer, NnError};
+use crate::{Cast, CastSlot, Context, Layer, NnError};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 use std::any::Any;
@@ -352,5 +352,32 @@ impl<T: MatScalar> Layer<T> for Chain<T> {
 
     fn preserves_size(&self) -> bool {
         self.layers.iter().all(|l| l.preserves_size())
+    }
+
+    fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
+        slot.fill(self)
+    }
+}
+
+/// Each layer cast through its [`Layer::cast_into`].
+impl<T: MatScalar> Cast for Chain<T> {
+    type Output<U: MatScalar> = Chain<U>;
+
+    fn cast<U: MatScalar>(&self) -> Result<Chain<U>, NnError> {
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for (i, layer) in self.layers.iter().enumerate() {
+            let mut slot = CastSlot::new::<U>();
+            layer.cast_into(&mut slot)?;
+            layers.push(slot.take::<U>().ok_or_else(|| NnError::InvalidConfig {
+                name: "cast",
+                reason: format!(
+                    "layer {i} ({}) cannot be cast to {}: implement `Cast` for it and \
+                     override `Layer::cast_into` with `slot.fill(self)`",
+                    layer.type_name(),
+                    short_type_name(std::any::type_name::<U>()),
+                ),
+            })?);
+        }
+        Ok(Chain { layers })
     }
 }

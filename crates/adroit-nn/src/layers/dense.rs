@@ -1,7 +1,8 @@
 //! [`Dense`]: a fully connected layer.
 
+use crate::cast::cast_matrix;
 use crate::error::check_shape;
-use crate::{Activation, Context, Layer, NnError, init};
+use crate::{Activation, Cast, CastSlot, Context, Layer, NnError, init};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 use rand::Rng;
@@ -252,5 +253,22 @@ impl<T: MatScalar> Layer<T> for Dense<T> {
 
     fn output_size(&self) -> Option<usize> {
         Some(self.outputs())
+    }
+
+    fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
+        slot.fill(self)
+    }
+}
+
+/// The weight and bias converted entry by entry (see [`Cast`]); the activation is kept.
+impl<T: MatScalar> Cast for Dense<T> {
+    type Output<U: MatScalar> = Dense<U>;
+
+    fn cast<U: MatScalar>(&self) -> Result<Dense<U>, NnError> {
+        Ok(Dense {
+            weight: cast_matrix(&self.weight),
+            bias: self.bias.as_ref().map(cast_matrix),
+            activation: self.activation,
+        })
     }
 }

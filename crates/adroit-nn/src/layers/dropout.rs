@@ -1,6 +1,6 @@
 //! [`Dropout`]: random zeroing during training.
 
-use crate::{Context, Layer, Mode, NnError};
+use crate::{Cast, CastSlot, Context, Layer, Mode, NnError};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 use rand::Rng;
@@ -89,5 +89,18 @@ impl<T: MatScalar> Layer<T> for Dropout {
 
     fn preserves_size(&self) -> bool {
         true
+    }
+
+    fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
+        slot.fill(self)
+    }
+}
+
+/// A dropout layer holds no numbers of the element type: it is its own cast.
+impl Cast for Dropout {
+    type Output<U: MatScalar> = Dropout;
+
+    fn cast<U: MatScalar>(&self) -> Result<Dropout, NnError> {
+        Ok(*self)
     }
 }

@@ -1,7 +1,8 @@
 //! [`LayerNorm`]: normalisation over the features of each sample.
 
+use crate::cast::{cast_entry, cast_matrix};
 use crate::error::check_shape;
-use crate::{Context, Layer, NnError};
+use crate::{Cast, CastSlot, Context, Layer, NnError};
 use adroit_reverse::matrix::{Along, MatScalar, MatVar};
 use nalgebra::DMatrix;
 
@@ -149,5 +150,22 @@ impl<T: MatScalar> Layer<T> for LayerNorm<T> {
 
     fn preserves_size(&self) -> bool {
         true
+    }
+
+    fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
+        slot.fill(self)
+    }
+}
+
+/// `γ`, `β` and `ε` converted (see [`Cast`]).
+impl<T: MatScalar> Cast for LayerNorm<T> {
+    type Output<U: MatScalar> = LayerNorm<U>;
+
+    fn cast<U: MatScalar>(&self) -> Result<LayerNorm<U>, NnError> {
+        Ok(LayerNorm {
+            scale: cast_matrix(&self.scale),
+            bias: cast_matrix(&self.bias),
+            epsilon: cast_entry(self.epsilon),
+        })
     }
 }

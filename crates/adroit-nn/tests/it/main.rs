@@ -2,6 +2,7 @@
 
 mod activation_matrix;
 mod activations;
+mod cast;
 mod classic;
 mod data;
 mod dropout_clip_progress;

@@ -8,6 +8,7 @@ use adroit_nn::losses::{self, Agg};
 use adroit_nn::{Activation, Chain, Dense, Layer, MatScalar, Mode, loss_with_params};
 use adroit_reverse::matrix::{self, MatVar};
 use nalgebra::{DMatrix, dmatrix};
+use rand::SeedableRng;
 
 /// Pre-activations away from every activation's kinks (0, ±1, ±3, 6).
 fn pre_activations() -> DMatrix<f64> {
@@ -170,14 +171,19 @@ impl MatrixFn for NetworkLoss {
     }
 }
 
-#[test]
-fn a_models_hessian_through_loss_with_params() {
-    let params = vec![
+/// Parameters of the 3-4-2 [`network`]: weight 4 × 3, bias 4 × 1, weight 2 × 4, bias 2 × 1.
+fn network_params() -> Vec<DMatrix<f64>> {
+    vec![
         DMatrix::from_fn(4, 3, |i, j| ((i + 2 * j) as f64 * 0.9).cos() * 0.6),
         DMatrix::from_fn(4, 1, |i, _| 0.1 * i as f64 - 0.15),
         DMatrix::from_fn(2, 4, |i, j| ((3 * i + j) as f64 * 1.3).sin() * 0.8),
         dmatrix![0.05; -0.05],
-    ];
+    ]
+}
+
+#[test]
+fn a_models_hessian_through_loss_with_params() {
+    let params = network_params();
     let f = NetworkLoss {
         params: params.clone(),
     };
@@ -195,4 +201,191 @@ fn a_models_hessian_through_loss_with_params() {
     for (a, b) in got.iter().zip(expected.iter()) {
         assert!((a - b).abs() <= 1e-13 * h.amax(), "{a} vs {b}");
     }
+}
+
+/// `Σ_k |θ_k|`-scaled central differences of `gradient` (f64): column `j` of the Hessian in
+/// the flattened parameters (visit order, column-major), for the models below.
+fn hessian_by_differences<M, F>(model: &M, grad: F) -> DMatrix<f64>
+where
+    M: Layer<f64> + Clone,
+    F: Fn(&M) -> M,
+{
+    let flat = |m: &M| -> Vec<f64> {
+        adroit_nn::param_values(m)
+            .iter()
+            .flat_map(|p| p.iter().copied())
+            .collect()
+    };
+    let theta = flat(model);
+    let n = theta.len();
+    let with = |j: usize, delta: f64| {
+        let mut m = model.clone();
+        let mut k = 0;
+        m.visit_mut(&mut |p| {
+            for v in p.iter_mut() {
+                if k == j {
+                    *v += delta;
+                }
+                k += 1;
+            }
+        });
+        m
+    };
+    let mut h = DMatrix::zeros(n, n);
+    for j in 0..n {
+        let step = 1e-5 * theta[j].abs().max(1.0);
+        let (plus, minus) = (flat(&grad(&with(j, step))), flat(&grad(&with(j, -step))));
+        for i in 0..n {
+            h[(i, j)] = (plus[i] - minus[i]) / (2.0 * step);
+        }
+    }
+    h
+}
+
+/// A 3-4-2 network with layer normalisation and dropout, softmax cross-entropy on 5 samples.
+fn normalised_network() -> (Chain<f64>, DMatrix<f64>, DMatrix<f64>) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let model = Chain::new()
+        .push(Dense::new(3, 4, Activation::Tanh, &mut rng))
+        .push(adroit_nn::LayerNorm::new(4))
+        .push(adroit_nn::Dropout::new(0.3).unwrap())
+        .push(Dense::new(4, 2, Activation::Identity, &mut rng));
+    let x = DMatrix::from_fn(3, 5, |i, j| ((i * 5 + j) as f64 * 0.7).sin());
+    let y = dmatrix![1.0, 0.0, 0.0, 1.0, 1.0; 0.0, 1.0, 1.0, 0.0, 0.0];
+    (model, x, y)
+}
+
+/// The cross-entropy of [`normalised_network`] for any element type (data cast in).
+fn network_loss<T: MatScalar>(
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+) -> impl Fn(&Chain<T>, &mut adroit_nn::Context<T>) -> Result<MatVar<T>, adroit_nn::NnError> {
+    let (x, y): (DMatrix<T>, DMatrix<T>) = (x.clone().cast(), y.clone().cast());
+    move |m, ctx| {
+        let logits = m.forward(MatVar::constant(x.clone()), ctx);
+        losses::logitcrossentropy(logits, &y, Agg::Mean)
+    }
+}
+
+#[test]
+fn a_models_hessian_by_nn_hessian_against_differences_of_its_gradient() {
+    let (model, x, y) = normalised_network();
+    for (mode, seed) in [(Mode::Eval, 0), (Mode::Train, 9)] {
+        let (loss, grad, h) =
+            adroit_nn::hessian_with(&model, mode, seed, network_loss(&x, &y)).unwrap();
+        // value and gradient: those of the first-order call (the duals' primal parts)
+        let (loss1, grad1) =
+            adroit_nn::gradient_with(&model, mode, seed, network_loss(&x, &y)).unwrap();
+        assert!((loss - loss1).abs() <= 1e-15 * loss1.abs(), "{mode:?}");
+        for (a, b) in adroit_nn::param_values(&grad)
+            .iter()
+            .zip(adroit_nn::param_values(&grad1))
+        {
+            assert!((a - b).amax() <= 1e-15, "{mode:?}");
+        }
+        // 12 + 4 + 4 + 4 + 8 + 2 = 34 entries: three recordings of twelve columns
+        assert_eq!(h.shape(), (34, 34));
+        let fd = hessian_by_differences(&model, |m| {
+            adroit_nn::gradient_with(m, mode, seed, network_loss(&x, &y))
+                .unwrap()
+                .1
+        });
+        let scale = h.amax();
+        assert!(scale > 0.01, "{mode:?}: a Hessian with curvature");
+        for i in 0..34 {
+            for j in 0..34 {
+                let (a, b) = (h[(i, j)], fd[(i, j)]);
+                assert!(
+                    (a - b).abs() <= 1e-7 * scale + 1e-6 * b.abs(),
+                    "{mode:?} ({i}, {j}): {a} vs differences {b}"
+                );
+                assert!((a - h[(j, i)]).abs() <= 1e-14 * scale, "{mode:?} symmetry");
+            }
+        }
+    }
+}
+
+#[test]
+fn nn_hessian_equals_matrix_hessian_of_the_rebuilt_model() {
+    // The 3-4-2 network of `NetworkLoss`, built once in f64 and cast by `hessian`, against
+    // the same network rebuilt in the dual type for `matrix::hessian`.
+    let params = network_params();
+    let f = NetworkLoss {
+        params: params.clone(),
+    };
+    let rebuilt = matrix::hessian(|m| f.eval(m), &params);
+    let x = DMatrix::from_fn(3, 5, |i, j| ((i * 5 + j) as f64 * 0.7).sin());
+    let y = dmatrix![1.0, 0.0, 0.0, 1.0, 1.0; 0.0, 1.0, 1.0, 0.0, 0.0];
+    let (_, _, h) = adroit_nn::hessian_with(
+        &network::<f64>(&params),
+        Mode::Eval,
+        0,
+        network_loss(&x, &y),
+    )
+    .unwrap();
+    assert_eq!(h, rebuilt);
+}
+
+#[test]
+fn nn_hvp_is_the_hessian_times_the_direction() {
+    let (model, x, y) = normalised_network();
+    let (_, _, h) = adroit_nn::hessian(&model, network_loss(&x, &y)).unwrap();
+    // a direction shaped like the model: entries 1 − θ
+    let mut v = model.clone();
+    v.visit_mut(&mut |p| p.apply(|e| *e = 1.0 - *e));
+    let (loss, grad, hv) = adroit_nn::hvp(&model, &v, network_loss(&x, &y)).unwrap();
+    let flat = |m: &Chain<f64>| {
+        let values = adroit_nn::param_values(m);
+        nalgebra::DVector::from_iterator(34, values.iter().flat_map(|p| p.iter().copied()))
+    };
+    let expected = &h * flat(&v);
+    assert!((flat(&hv) - &expected).amax() <= 1e-13 * expected.amax());
+    // value and gradient as the first-order call (Train mode, seed 0, as `gradient`)
+    let (loss1, grad1) = adroit_nn::gradient(&model, network_loss(&x, &y)).unwrap();
+    assert!((loss - loss1).abs() <= 1e-15 * loss1);
+    assert!((flat(&grad) - flat(&grad1)).amax() <= 1e-15);
+}
+
+#[test]
+fn an_f32_models_hessian_agrees_with_its_f64_cast() {
+    use adroit_nn::Cast;
+    let (model, x, y) = normalised_network();
+    let narrow: Chain<f32> = model.cast().unwrap();
+    let (_, _, h32) =
+        adroit_nn::hessian_with(&narrow, Mode::Eval, 0, network_loss(&x, &y)).unwrap();
+    let wide: Chain<f64> = narrow.cast().unwrap();
+    let (_, _, h64) = adroit_nn::hessian_with(&wide, Mode::Eval, 0, network_loss(&x, &y)).unwrap();
+    let diff = (h32.cast::<f64>() - &h64).amax();
+    assert!(diff <= 1e-4 * h64.amax(), "{diff}");
+}
+
+#[test]
+fn second_order_errors_are_typed() {
+    let (model, x, _) = normalised_network();
+    // a target of the wrong shape: the loss's error, from both
+    let wrong = DMatrix::zeros(3, 5);
+    let err = adroit_nn::hessian(&model, network_loss(&x, &wrong)).unwrap_err();
+    assert!(
+        matches!(err, adroit_nn::NnError::ShapeMismatch { .. }),
+        "{err:?}"
+    );
+    let err = adroit_nn::hvp(&model, &model, network_loss(&x, &wrong)).unwrap_err();
+    assert!(
+        matches!(err, adroit_nn::NnError::ShapeMismatch { .. }),
+        "{err:?}"
+    );
+    // a direction without the last layer: names the first missing parameter
+    let mut short = model.clone();
+    short.layers.pop();
+    let y = DMatrix::zeros(2, 5);
+    let err = adroit_nn::hvp(&model, &short, network_loss(&x, &y)).unwrap_err();
+    assert!(err.to_string().contains("layers.3.weight"), "{err}");
+    // parameters that do not fit: the model's own check, before any recording
+    let mut broken = model.clone();
+    broken.layer_mut::<Dense<f64>>(3).unwrap().bias = Some(DMatrix::zeros(3, 1));
+    let err = adroit_nn::hessian(&broken, network_loss(&x, &y)).unwrap_err();
+    assert!(
+        matches!(err, adroit_nn::NnError::ShapeMismatch { .. }),
+        "{err:?}"
+    );
 }
