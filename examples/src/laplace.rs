@@ -3,8 +3,8 @@
 //! (Adam, then damped Newton steps on the MAP objective with its exact Hessian, to a point
 //! where the gradient vanishes and the Hessian is positive definite: Adam alone stops where it
 //! has negative eigenvalues), take the exact Hessian with respect to all 13 parameters
-//! (`matrix::hessian` through adroit-nn's `loss_with_params`, the network rebuilt on dual
-//! numbers from its trained weights), form the posterior covariance `Σ = (H/σ² + λI)⁻¹`, and
+//! (adroit-nn's `hessian_with`, which runs the loss on the model cast to dual numbers), form
+//! the posterior covariance `Σ = (H/σ² + λI)⁻¹`, and
 //! the linearised predictive standard deviation `√(J Σ Jᵀ + σ²)` at test inputs, `J` the
 //! network output's gradient with respect to the parameters — small where there were data,
 //! growing away from them.
@@ -12,9 +12,10 @@
 use adroit_nn::losses::{Agg, mse};
 use adroit_nn::optim::Adam;
 use adroit_nn::{
-    Activation, Chain, Dense, Layer, MatScalar, Mode, loss_with_params, param_values, train_step,
+    Activation, Chain, Context, Dense, Layer, MatScalar, Mode, NnError, gradient_with,
+    hessian_with, param_values, train_step,
 };
-use adroit_reverse::matrix::{self, MatVar};
+use adroit_reverse::matrix::MatVar;
 use nalgebra::{DMatrix, DVector};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -44,50 +45,45 @@ pub struct Laplace {
     pub predictions: Vec<(f64, f64, f64)>,
 }
 
-/// The 1-[`HIDDEN`]-1 network with parameters `p` (weight `h × 1`, bias `h × 1`, weight `1 × h`, bias `1 × 1`,
-/// as `param_values` lists them), for the element type `T`: `f64` to evaluate, a dual to
-/// differentiate twice.
-pub fn network<T: MatScalar>(p: &[DMatrix<f64>]) -> Chain<T> {
-    let dense = |w: &DMatrix<f64>, b: &DMatrix<f64>, act| {
-        Dense::from_parts(w.clone().cast(), Some(b.clone().cast()), act).expect("shapes fit")
-    };
-    Chain::new()
-        .push(dense(&p[0], &p[1], Activation::Tanh))
-        .push(dense(&p[2], &p[3], Activation::Identity))
-}
-
-/// The negative log-likelihood `Σ (f(x) − y)²/(2σ²)` of the network with parameters `params`
-/// (tracked matrices of element type `T`) on data `x`, `y` (each `1 × n`), built on `T`.
-fn negative_log_likelihood<T: MatScalar>(
-    trained: &[DMatrix<f64>],
-    params: &[MatVar<T>],
-    x: &DMatrix<f64>,
-    y: &DMatrix<f64>,
-) -> MatVar<T> {
-    let model = network::<T>(trained);
-    let (x, y): (DMatrix<T>, DMatrix<T>) = (x.clone().cast(), y.clone().cast());
-    let scale = T::from(1.0 / (2.0 * NOISE * NOISE)).unwrap();
-    loss_with_params(&model, params, Mode::Eval, 0, |m, ctx| {
-        mse(m.forward(MatVar::constant(x), ctx), &y, Agg::Sum)
-    })
-    .expect("parameters of the model's shapes")
-        * scale
-}
-
-/// The MAP objective: the negative log-likelihood plus the prior's `λ/2·‖θ‖²`.
+/// The MAP objective for a model over `T`: the negative log-likelihood `Σ (f(x) − y)²/(2σ²)`
+/// on data `x`, `y` (each `1 × n`, cast to `T`) plus the prior's `λ/2·‖θ‖²`, every parameter
+/// read through `ctx.param` (so that the derivatives reach the prior term too).
 fn map_objective<T: MatScalar>(
-    structure: &[DMatrix<f64>],
-    params: &[MatVar<T>],
     x: &DMatrix<f64>,
     y: &DMatrix<f64>,
-) -> MatVar<T> {
-    let prior = params
-        .iter()
-        .map(|p| p.component_mul(*p).sum())
-        .reduce(|a, b| a + b)
-        .expect("parameters");
-    negative_log_likelihood(structure, params, x, y)
-        + prior * T::from(PRIOR_PRECISION / 2.0).unwrap()
+) -> impl Fn(&Chain<T>, &mut Context<T>) -> Result<MatVar<T>, NnError> {
+    let (x, y): (DMatrix<T>, DMatrix<T>) = (x.clone().cast(), y.clone().cast());
+    let c = |v: f64| T::from(v).unwrap();
+    move |m, ctx| {
+        let nll = mse(m.forward(MatVar::constant(x.clone()), ctx), &y, Agg::Sum)?
+            * c(1.0 / (2.0 * NOISE * NOISE));
+        let mut prior = MatVar::constant(DMatrix::zeros(1, 1));
+        m.visit_params(&mut |p| {
+            let p = ctx.param(p);
+            prior = prior + p.component_mul(p).sum();
+        });
+        Ok(nll + prior * c(PRIOR_PRECISION / 2.0))
+    }
+}
+
+/// A copy of `model` with every parameter entry moved by `−step` (flattened in
+/// `visit_params` order, each parameter column-major: the Hessian's order).
+fn moved(model: &Chain<f64>, step: &DVector<f64>) -> Chain<f64> {
+    let mut out = model.clone();
+    let mut entries = step.iter();
+    out.visit_mut(&mut |p| {
+        for v in p.iter_mut() {
+            *v -= entries.next().copied().unwrap_or(0.0);
+        }
+    });
+    out
+}
+
+/// A model's parameters (or a model-shaped gradient's) flattened in the Hessian's order.
+fn flat(model: &Chain<f64>) -> DVector<f64> {
+    let values = param_values(model);
+    let n = values.iter().map(|p| p.len()).sum();
+    DVector::from_iterator(n, values.iter().flat_map(|p| p.iter().copied()))
 }
 
 /// Trains on `samples` points for `epochs` full-batch Adam steps and `newton_steps` damped
@@ -118,35 +114,28 @@ pub fn run(
     // H + λI need not be positive definite): damped Newton steps on the MAP objective, with its
     // exact gradient and Hessian, finish the job (Levenberg–Marquardt damping μ, halved after
     // a step that lowers the objective, quadrupled and retried after one that does not).
-    let mut trained = param_values(&model);
-    let objective = |theta: &[DMatrix<f64>]| {
-        matrix::value_gradient_and_hessian(|p| map_objective(theta, p, &x, &y), theta)
+    let objective = |m: &Chain<f64>| {
+        hessian_with(m, Mode::Eval, 0, map_objective(&x, &y)).expect("the model's data")
     };
-    let (mut value, mut grad, mut hessian) = objective(&trained);
+    let (mut value, mut grad, mut hessian) = objective(&model);
     let mut damping = 1e-3;
     for _ in 0..newton_steps {
-        let g =
-            DVector::from_iterator(hessian.nrows(), grad.iter().flat_map(|m| m.iter().copied()));
-        let n = g.len();
+        let n = hessian.nrows();
         let damped = &hessian + DMatrix::identity(n, n) * damping;
-        let Some(step) = damped.cholesky().map(|c| c.solve(&g)) else {
+        let Some(step) = damped.cholesky().map(|c| c.solve(&flat(&grad))) else {
             damping *= 4.0;
             continue;
         };
-        let mut flat = step.iter();
-        let candidate: Vec<DMatrix<f64>> = trained
-            .iter()
-            .map(|m| m.map(|v| v - flat.next().copied().unwrap_or(0.0)))
-            .collect();
+        let candidate = moved(&model, &step);
         let next = objective(&candidate);
         if next.0 < value {
-            (trained, value, grad, hessian) = (candidate, next.0, next.1, next.2);
+            (model, value, grad, hessian) = (candidate, next.0, next.1, next.2);
             damping = (damping * 0.5).max(1e-12);
         } else {
             damping *= 4.0;
         }
     }
-    let gradient_norm = grad.iter().fold(0.0_f64, |m, g| m.max(g.amax()));
+    let gradient_norm = flat(&grad).amax();
     let asymmetry = (&hessian - hessian.transpose()).amax();
     let precision = (&hessian + hessian.transpose()) * 0.5;
     let hessian_eigenvalues = {
@@ -160,39 +149,24 @@ pub fn run(
         e.sort_by(f64::total_cmp);
         DVector::from_vec(e)
     };
-    let n = precision.nrows();
     let covariance = precision
         .cholesky()
         .expect("a positive definite posterior precision")
         .inverse();
-    let model = network::<f64>(&trained);
     let train_mse = {
-        let (y_hat, _) = matrix::pullback(
-            |p| {
-                loss_with_params(&model, p, Mode::Eval, 0, |m, ctx| {
-                    mse(m.forward(MatVar::constant(x.clone()), ctx), &y, Agg::Mean)
-                })
-                .expect("parameters of the model's shapes")
-            },
-            &trained,
-        );
-        y_hat[(0, 0)]
+        let y_hat = model.predict(&x).expect("the model's data");
+        (y_hat - &y).norm_squared() / samples as f64
     };
     let predictions = test_inputs
         .iter()
         .map(|&t| {
             let point = DMatrix::from_element(1, 1, t);
             // the output and its gradient with respect to every parameter, flattened
-            let (mean, grads) = matrix::value_and_gradient(
-                |p| {
-                    loss_with_params(&model, p, Mode::Eval, 0, |m, ctx| {
-                        Ok(m.forward(MatVar::constant(point.clone()), ctx).sum())
-                    })
-                    .expect("parameters of the model's shapes")
-                },
-                &trained,
-            );
-            let j = DVector::from_iterator(n, grads.iter().flat_map(|g| g.iter().copied()));
+            let (mean, grads) = gradient_with(&model, Mode::Eval, 0, |m, ctx| {
+                Ok(m.forward(MatVar::constant(point.clone()), ctx).sum())
+            })
+            .expect("a 1 × 1 input");
+            let j = flat(&grads);
             let variance = (j.transpose() * &covariance * &j)[(0, 0)] + NOISE * NOISE;
             (t, mean, variance.sqrt())
         })
