@@ -14,9 +14,10 @@ use std::any::{Any, TypeId};
 /// type to run the model under `matrix::hvp`/`matrix::hessian` (what [`hessian`](crate::hessian)
 /// and [`hvp`](crate::hvp) do).
 ///
-/// Values convert through `f64` as Rust's `as` does: `f64` → `f32` rounds to nearest and
-/// overflows to ±∞; into a dual type a value becomes a constant (zero tangents); out of a dual
-/// type only the primal value is kept (the tangents are dropped).
+/// Values convert through `f64` as Rust's `as` does: `f64` → `f32` rounds to nearest,
+/// overflows to ±∞ and underflows to 0 or a subnormal (a [`LayerNorm`](crate::LayerNorm) `ε`
+/// of `1e-50` becomes 0 in `f32`); into a dual type a value becomes a constant (zero
+/// tangents); out of a dual type only the primal value is kept (the tangents are dropped).
 ///
 /// Every layer of this crate implements it; a layer of your own implements it to be cast on
 /// its own, and also overrides [`Layer::cast_into`] with `slot.fill(self)` to be cast inside a
@@ -45,9 +46,9 @@ pub trait Cast {
     /// unchanged.
     ///
     /// # Errors
-    /// [`NnError::InvalidConfig`] (`name: "cast"`) if the model holds a layer that cannot be
-    /// cast: a [`Chain`](crate::Chain) names the layer whose [`Layer::cast_into`] left its slot
-    /// empty. The layers of this crate themselves never fail.
+    /// [`NnError::NotCastable`] if the model holds a layer that cannot be cast (one whose
+    /// [`Layer::cast_into`] leaves its slot empty), with the layer's path in the model
+    /// (`layers.2.layers.0`). The layers of this crate themselves never fail.
     ///
     /// # Example
     /// ```
@@ -59,7 +60,8 @@ pub trait Cast {
     /// assert_eq!(narrow.weight, dmatrix![1.0f32, 2.5]);
     /// // Into a dual type: constants (zero tangents); the activation is kept.
     /// let dual: Dense<Dual<f64>> = layer.cast().unwrap();
-    /// assert_eq!(dual.weight[(0, 1)], Dual::constant(2.5));
+    /// let w = dual.weight[(0, 1)];
+    /// assert_eq!((w.value(), w.tangent()), (2.5, 0.0)); // (`==` on duals compares values only)
     /// assert_eq!(dual.activation, Activation::Relu);
     /// ```
     fn cast<U: MatScalar>(&self) -> Result<Self::Output<U>, NnError>;
@@ -146,8 +148,22 @@ fn boxed_if<U: MatScalar, L: Cast + ?Sized>(
 }
 
 impl CastSlot {
-    /// An empty slot for element type `U`.
-    pub(crate) fn new<U: MatScalar>() -> Self {
+    /// An empty slot for element type `U`: how a layer that holds boxed layers of its own (a
+    /// skip connection, a parallel branch) casts them, as [`Chain`](crate::Chain) does — one
+    /// slot per inner layer, [`Layer::cast_into`], then [`take`](Self::take).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::{Activation, CastSlot, Dense, DynLayer, Layer};
+    /// let inner: Box<dyn DynLayer<f64>> =
+    ///     Box::new(Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap());
+    /// let mut slot = CastSlot::new::<f32>();
+    /// inner.cast_into(&mut slot).unwrap();
+    /// let narrow: Box<dyn DynLayer<f32>> = slot.take().unwrap();
+    /// assert_eq!(narrow.predict(&dmatrix![1.5f32]).unwrap(), dmatrix![3.0f32]);
+    /// ```
+    pub fn new<U: MatScalar>() -> Self {
         Self {
             target: TypeId::of::<U>(),
             layer: None,
@@ -185,8 +201,18 @@ impl CastSlot {
         Ok(())
     }
 
-    /// The layer left in the slot, if it was filled.
-    pub(crate) fn take<U: MatScalar>(self) -> Option<Box<dyn DynLayer<U>>> {
+    /// The layer left in the slot, if it was filled (`None` also if `U` is not the element
+    /// type the slot was made for).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Activation, CastSlot, Layer};
+    /// let mut slot = CastSlot::new::<f64>();
+    /// Layer::<f32>::cast_into(&Activation::Tanh, &mut slot).unwrap();
+    /// assert!(slot.take::<f64>().is_some());
+    /// assert!(CastSlot::new::<f64>().take::<f64>().is_none()); // never filled
+    /// ```
+    pub fn take<U: MatScalar>(self) -> Option<Box<dyn DynLayer<U>>> {
         let layer = self.layer?.downcast::<Box<dyn DynLayer<U>>>().ok()?;
         Some(*layer)
     }

@@ -177,6 +177,37 @@ pub enum NnError {
         /// finite (`"loss (the batch's inputs hold 1 NaN or infinite entry)"`).
         what: String,
     },
+    /// A model cannot be [`Cast`](crate::Cast) to another element type: it holds a layer
+    /// whose [`Layer::cast_into`](crate::Layer::cast_into) leaves its slot empty (a layer of
+    /// your own that does not implement [`Cast`](crate::Cast)).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::adroit_reverse::matrix::MatVar;
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// use adroit_nn::{Activation, Cast, Chain, Context, Layer, NnError};
+    /// #[derive(Clone)]
+    /// struct Twice; // a layer for f64 only, without `cast_into`
+    /// impl Layer<f64> for Twice {
+    ///     fn forward(&self, x: MatVar<f64>, _: &mut Context<f64>) -> MatVar<f64> { x * 2.0 }
+    ///     fn visit<'a>(&'a self, _: &str, _: &mut dyn FnMut(&str, &'a DMatrix<f64>)) {}
+    ///     fn visit_mut(&mut self, _: &mut dyn FnMut(&mut DMatrix<f64>)) {}
+    /// }
+    /// let inner = Chain::new().push(Activation::Relu).push(Twice);
+    /// let model = Chain::new().push(Activation::Tanh).push(inner);
+    /// let err = model.cast::<f32>().unwrap_err();
+    /// let layer = "layers.1.layers.1".to_string(); // the path, as parameter names
+    /// let (layer_type, target) = ("Twice".to_string(), "f32".to_string());
+    /// assert_eq!(err, NnError::NotCastable { layer, layer_type, target });
+    /// ```
+    NotCastable {
+        /// The layer's path in the model (`layers.2.layers.0`, as parameter names give it).
+        layer: String,
+        /// The layer's type (`Twice`).
+        layer_type: String,
+        /// The element type asked for (`f32`, `Dual<f64>`, …).
+        target: String,
+    },
 }
 
 impl fmt::Display for NnError {
@@ -192,6 +223,15 @@ impl fmt::Display for NnError {
                 expected.0, expected.1, found.0, found.1
             ),
             NnError::InvalidConfig { name, reason } => write!(f, "invalid {name}: {reason}"),
+            NnError::NotCastable {
+                layer,
+                layer_type,
+                target,
+            } => write!(
+                f,
+                "{layer} ({layer_type}) cannot be cast to {target}: implement `Cast` for it and \
+                 override `Layer::cast_into` with `slot.fill(self)`"
+            ),
             NnError::EmptyData { what } => write!(f, "no data: {what} is empty"),
             NnError::InvalidData { what } => write!(f, "invalid data: {what}"),
             NnError::Io { path, message } => write!(f, "cannot access {path}: {message}"),

@@ -245,7 +245,7 @@ pub trait Layer<T: MatScalar> {
     /// model to `f64`, or to a dual type for [`hessian`](crate::hessian)). A layer that
     /// implements [`Cast`](crate::Cast) overrides it with `slot.fill(self)` (see
     /// [`CastSlot`]); the default leaves the slot empty, and casting a chain that holds the
-    /// layer is an error naming it.
+    /// layer is [`NnError::NotCastable`] with its path.
     ///
     /// # Errors
     /// The error of the layer's own cast (a nested chain holding a layer that cannot be
@@ -267,8 +267,8 @@ pub trait Layer<T: MatScalar> {
     /// let dense = Dense::from_parts(dmatrix![1.0], None, Activation::Identity).unwrap();
     /// assert!(Chain::new().push(dense.clone()).cast::<f32>().is_ok());
     /// let err = Chain::new().push(dense).push(Twice).cast::<f32>().unwrap_err();
-    /// assert!(matches!(err, NnError::InvalidConfig { name: "cast", .. }));
-    /// assert!(err.to_string().contains("layer 1 (Twice)"));
+    /// assert!(matches!(err, NnError::NotCastable { .. }));
+    /// assert!(err.to_string().starts_with("layers.1 (Twice) cannot be cast to f32"));
     /// ```
     fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
         let _ = slot;

@@ -37,8 +37,9 @@ pub(crate) fn shaped_like<T: MatScalar, M: Layer<T> + Clone>(
 /// dropout seed 0, as [`gradient`](crate::gradient); [`hessian_with`] chooses.
 ///
 /// The model is [`Cast`] to [`HessianScalar<T>`] (`DualVec<T, 12>`) once, and `loss` runs on
-/// that copy ⌈N/12⌉ times (forward-over-reverse: each recording's gradient carries 12 Hessian
-/// columns), so `loss` is written for the dual model: bring data in with nalgebra's `cast`
+/// that copy ⌈N/12⌉ times (once for a model without parameters; forward-over-reverse: each
+/// recording's gradient carries 12 Hessian columns; after an error the remaining recordings
+/// skip `loss`), so `loss` is written for the dual model: bring data in with nalgebra's `cast`
 /// (`MatVar::constant(x.clone().cast())`, `&y.clone().cast()`), or write the loss once as a
 /// generic function and call it from [`crate::gradient`] too. Cost: about ⌈N/12⌉ gradients of
 /// 12-lane duals and `N²` entries of memory: for the small models of curvature work (Newton
@@ -140,7 +141,7 @@ where
     let dual = model.cast::<HessianScalar<T>>()?;
     let error = Cell::new(None);
     let (value, grads, h) = matrix::value_gradient_and_hessian(
-        |p| loss_or_record(&error, loss_with_params(&dual, p, mode, seed, &loss)),
+        |p| loss_or_record(&error, || loss_with_params(&dual, p, mode, seed, &loss)),
         &param_values(model),
     );
     match error.into_inner() {
@@ -153,7 +154,9 @@ where
 /// parameters, in one recording (JAX's `jvp(grad(loss))` of a model's parameters):
 /// `(loss, gradient shaped like the model, H·v shaped like the model)`, `v` a direction shaped
 /// like the model (a model of the same architecture whose parameters hold the direction, e.g.
-/// a gradient from [`gradient`](crate::gradient), for Newton-CG or a curvature probe). Runs
+/// a gradient from [`gradient`](crate::gradient), for Newton-CG or a curvature probe; its
+/// parameters are paired with the model's in [`Layer::visit_params`] order, and only their
+/// count and shapes are checked). Runs
 /// in [`Mode::Train`] with dropout seed 0, as [`gradient`](crate::gradient); [`hvp_with`]
 /// chooses.
 ///
@@ -161,8 +164,9 @@ where
 /// dual model as for [`hessian`]. Its cost is about two gradients, whatever the model's size.
 ///
 /// # Errors
-/// [`NnError::ShapeMismatch`] if `v`'s parameters do not have the model's count and shapes
-/// (naming the first that differs); the model's [`check_params`](Layer::check_params) error;
+/// [`NnError::InvalidConfig`] (`name: "hvp direction"`) if `v` has another number of
+/// parameters than the model, [`NnError::ShapeMismatch`] if one has another shape (naming
+/// it); the model's [`check_params`](Layer::check_params) error;
 /// a model that cannot be cast; the error `loss` returns.
 ///
 /// # Panics
@@ -255,7 +259,7 @@ where
     let dual = model.cast::<Dual<T>>()?;
     let error = Cell::new(None);
     let (value, grads, hv) = matrix::value_gradient_and_hvp(
-        |p| loss_or_record(&error, loss_with_params(&dual, p, mode, seed, loss)),
+        |p| loss_or_record(&error, || loss_with_params(&dual, p, mode, seed, loss)),
         &param_values(model),
         &param_values(v),
     );
@@ -266,14 +270,18 @@ where
 }
 
 /// The loss, or (after recording the error for the caller) a constant 1 × 1 zero so that the
-/// recording completes.
+/// recording completes; once an error is recorded, `loss` is not run again.
 fn loss_or_record<S: MatScalar>(
     error: &Cell<Option<NnError>>,
-    loss: Result<MatVar<S>, NnError>,
+    loss: impl FnOnce() -> Result<MatVar<S>, NnError>,
 ) -> MatVar<S> {
-    loss.unwrap_or_else(|e| {
-        let first = error.take().unwrap_or(e);
-        error.set(Some(first));
+    let failed = error.take();
+    let result = match failed {
+        Some(e) => Err(e),
+        None => loss(),
+    };
+    result.unwrap_or_else(|e| {
+        error.set(Some(e));
         MatVar::constant(DMatrix::zeros(1, 1))
     })
 }
@@ -284,19 +292,22 @@ fn check_direction<T: MatScalar, M: Layer<T>>(model: &M, v: &M) -> Result<(), Nn
     model.visit("", &mut |name, p| own.push((name.to_string(), p.shape())));
     let mut given = Vec::new();
     v.visit_params(&mut |p| given.push(p.shape()));
-    let mismatch = (0..own.len().max(given.len()))
-        .find(|&i| own.get(i).map(|(_, s)| *s) != given.get(i).copied());
-    match mismatch {
-        None => Ok(()),
-        Some(i) => Err(NnError::ShapeMismatch {
-            what: format!(
-                "hvp: the direction's parameter {} ({} parameters given for {})",
-                own.get(i).map_or("(none)", |(n, _)| n.as_str()),
+    if own.len() != given.len() {
+        return Err(NnError::InvalidConfig {
+            name: "hvp direction",
+            reason: format!(
+                "{} parameters for the model's {} (a direction is shaped like the model)",
                 given.len(),
                 own.len()
             ),
-            expected: own.get(i).map_or((0, 0), |(_, s)| *s),
-            found: given.get(i).copied().unwrap_or((0, 0)),
+        });
+    }
+    match own.iter().zip(&given).find(|((_, s), g)| s != *g) {
+        None => Ok(()),
+        Some(((name, expected), found)) => Err(NnError::ShapeMismatch {
+            what: format!("hvp: the direction's {name}"),
+            expected: *expected,
+            found: *found,
         }),
     }
 }

@@ -359,7 +359,8 @@ impl<T: MatScalar> Layer<T> for Chain<T> {
     }
 }
 
-/// Each layer cast through its [`Layer::cast_into`].
+/// Each layer cast through its [`Layer::cast_into`]; a layer that cannot be cast is
+/// [`NnError::NotCastable`] with its path (`layers.{i}`, nested chains' paths joined).
 impl<T: MatScalar> Cast for Chain<T> {
     type Output<U: MatScalar> = Chain<U>;
 
@@ -367,15 +368,23 @@ impl<T: MatScalar> Cast for Chain<T> {
         let mut layers = Vec::with_capacity(self.layers.len());
         for (i, layer) in self.layers.iter().enumerate() {
             let mut slot = CastSlot::new::<U>();
-            layer.cast_into(&mut slot)?;
-            layers.push(slot.take::<U>().ok_or_else(|| NnError::InvalidConfig {
-                name: "cast",
-                reason: format!(
-                    "layer {i} ({}) cannot be cast to {}: implement `Cast` for it and \
-                     override `Layer::cast_into` with `slot.fill(self)`",
-                    layer.type_name(),
-                    short_type_name(std::any::type_name::<U>()),
-                ),
+            layer.cast_into(&mut slot).map_err(|e| match e {
+                // a nested chain's layer: its path within this chain
+                NnError::NotCastable {
+                    layer,
+                    layer_type,
+                    target,
+                } => NnError::NotCastable {
+                    layer: format!("layers.{i}.{layer}"),
+                    layer_type,
+                    target,
+                },
+                other => other,
+            })?;
+            layers.push(slot.take::<U>().ok_or_else(|| NnError::NotCastable {
+                layer: format!("layers.{i}"),
+                layer_type: layer.type_name(),
+                target: short_type_name(std::any::type_name::<U>()),
             })?);
         }
         Ok(Chain { layers })

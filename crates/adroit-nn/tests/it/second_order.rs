@@ -379,7 +379,29 @@ fn second_order_errors_are_typed() {
     short.layers.pop();
     let y = DMatrix::zeros(2, 5);
     let err = adroit_nn::hvp(&model, &short, network_loss(&x, &y)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            adroit_nn::NnError::InvalidConfig {
+                name: "hvp direction",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // one of another shape: named
+    let mut wide = model.clone();
+    wide.layer_mut::<Dense<f64>>(3).unwrap().weight = DMatrix::zeros(2, 5);
+    let err = adroit_nn::hvp(&model, &wide, network_loss(&x, &y)).unwrap_err();
     assert!(err.to_string().contains("layers.3.weight"), "{err}");
+    // a failing loss runs once, not once per recording (three here)
+    let calls = std::cell::Cell::new(0);
+    let counted = |m: &Chain<_>, ctx: &mut _| {
+        calls.set(calls.get() + 1);
+        network_loss(&x, &wrong)(m, ctx)
+    };
+    assert!(adroit_nn::hessian(&model, counted).is_err());
+    assert_eq!(calls.get(), 1);
     // parameters that do not fit: the model's own check, before any recording
     let mut broken = model.clone();
     broken.layer_mut::<Dense<f64>>(3).unwrap().bias = Some(DMatrix::zeros(3, 1));
@@ -387,5 +409,37 @@ fn second_order_errors_are_typed() {
     assert!(
         matches!(err, adroit_nn::NnError::ShapeMismatch { .. }),
         "{err:?}"
+    );
+}
+
+#[test]
+fn hvp_with_runs_the_chosen_mode_and_seed() {
+    // with dropout, evaluation and each training seed are different functions: hvp_with of
+    // each equals the Hessian of the same mode and seed times the direction
+    let (model, x, y) = normalised_network();
+    let mut v = model.clone();
+    v.visit_mut(&mut |p| p.apply(|e| *e = 0.5 - *e));
+    let flat = |m: &Chain<f64>| {
+        let values = adroit_nn::param_values(m);
+        nalgebra::DVector::from_iterator(34, values.iter().flat_map(|p| p.iter().copied()))
+    };
+    let mut products = Vec::new();
+    for (mode, seed) in [(Mode::Eval, 0), (Mode::Train, 3), (Mode::Train, 4)] {
+        let (_, _, h) = adroit_nn::hessian_with(&model, mode, seed, network_loss(&x, &y)).unwrap();
+        let (_, _, hv) = adroit_nn::hvp_with(&model, &v, mode, seed, network_loss(&x, &y)).unwrap();
+        let expected = &h * flat(&v);
+        assert!(
+            (flat(&hv) - &expected).amax() <= 1e-13 * expected.amax(),
+            "{mode:?} {seed}"
+        );
+        products.push(flat(&hv));
+    }
+    assert!(
+        (&products[0] - &products[1]).amax() > 1e-3,
+        "Eval and Train differ"
+    );
+    assert!(
+        (&products[1] - &products[2]).amax() > 1e-3,
+        "the seeds' masks differ"
     );
 }
