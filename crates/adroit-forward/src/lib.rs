@@ -358,6 +358,7 @@ mod lanes;
 mod ln_beta;
 pub mod log_exp;
 mod nalgebra_traits;
+mod ndtri;
 mod nesting;
 pub mod normal;
 mod plain;

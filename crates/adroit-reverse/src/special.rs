@@ -3,7 +3,7 @@
 
 use crate::{TapeScalar, Var};
 use adroit_forward::SpecialFunctions;
-use adroit_forward::rules::{Erf, Erfc, Erfcx, Gamma, LnGamma, Polygamma};
+use adroit_forward::rules::{Erf, Erfc, Erfcx, Gamma, LnGamma, Ndtri, Polygamma};
 
 /// `erf`, `erfc`, `gamma`, `ln_gamma`, `polygamma` (and `digamma`) of a variable, recorded
 /// with the partials of adroit-forward's [`rules`](adroit_forward::rules) `Erf`, `Erfc`,
@@ -65,6 +65,13 @@ impl<T: TapeScalar + SpecialFunctions> SpecialFunctions for Var<T> {
     #[track_caller]
     fn erfcx(self) -> Self {
         let (value, d) = Erfcx.eval(self.value());
+        self.record_unary(value, d)
+    }
+
+    #[inline]
+    #[track_caller]
+    fn ndtri(self) -> Self {
+        let (value, d) = Ndtri.eval(self.value());
         self.record_unary(value, d)
     }
 

@@ -54,7 +54,7 @@ pub use gamma::{Gamma, LnGamma, Polygamma};
 pub use hyperbolic::{Acosh, Asinh, Atanh, Cosh, Sinh, Tanh};
 pub use piecewise::{Abs, Ceil, Copysign, Floor, Fract, Max, Min, Round, Signum, Trunc};
 pub use power::{Cbrt, Hypot, Powf, Powi, Sqrt};
-pub use special::{Erf, Erfc, Erfcx};
+pub use special::{Erf, Erfc, Erfcx, Ndtri};
 pub use trig::{Acos, Asin, Atan, Atan2, Cos, Sin, Tan, ToDegrees, ToRadians};
 
 use num_traits::Float;

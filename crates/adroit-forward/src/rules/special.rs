@@ -1,5 +1,5 @@
 //! Rules for the special functions of [`SpecialFunctions`]: the error function, its
-//! complement and the scaled complement.
+//! complement and the scaled complement, and the inverse of the normal distribution function.
 //!
 //! Their values are not expressible in [`num_traits::Float`], so these rules are not
 //! [`UnaryRule`](super::UnaryRule)s: `eval` takes a [`SpecialFunctions`] number (the value
@@ -10,6 +10,7 @@
 use super::lit;
 use crate::SpecialFunctions;
 use crate::erfcx::erfcx_slope;
+use crate::ndtri::ndtri_slope;
 use num_traits::Float;
 
 /// `2/√π · e^(−x²)`, the derivative of `erf`; 0 at `±∞` (and for `|x|` beyond ~27 in `f64`,
@@ -124,5 +125,45 @@ impl Erfcx {
     pub fn eval<S: SpecialFunctions>(self, y: S) -> (S, S) {
         let value = y.erfcx();
         (value, erfcx_slope(y, value))
+    }
+}
+
+/// The inverse of the standard normal distribution function, `Φ⁻¹(p)` (SciPy's and JAX's
+/// `ndtri`): derivative `1/φ(Φ⁻¹(p))` (the inverse function's), formed as the Mills ratio
+/// over the tail probability, `√(π/2)·erfcx(−x/√2)/p` for `p ≤ ½` and
+/// `√(π/2)·erfcx(x/√2)/(1 − p)` above (`x = Φ⁻¹(p)`), which keeps its relative precision in
+/// the tails where `√(2π)·e^(x²/2)` would magnify the rounding of `x` by `x²`. Written with
+/// `Φ⁻¹` and `erfcx` themselves, so on a dual number it gives the next order too.
+///
+/// Conventions: the derivative is `+∞` at 0 and 1 (where `Φ⁻¹` is `∓∞`), NaN outside
+/// `[0, 1]`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::Ndtri;
+/// let (value, slope) = Ndtri.eval(0.5_f64);
+/// assert_eq!(value, 0.0);
+/// assert!((slope - (2.0 * std::f64::consts::PI).sqrt()).abs() < 1e-15); // 1/φ(0)
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ndtri;
+
+impl Ndtri {
+    /// Returns `(Φ⁻¹(p), (Φ⁻¹)'(p))`.
+    ///
+    /// # Example
+    /// On a dual number the tangent of the derivative is the second derivative,
+    /// `(Φ⁻¹)''(p) = x/φ(x)²` at `x = Φ⁻¹(p)`:
+    /// ```
+    /// use adroit_forward::{Dual, SpecialFunctions};
+    /// use adroit_forward::rules::Ndtri;
+    /// let (x, d) = Ndtri.eval(Dual::variable(0.9_f64));
+    /// let want = x.value() * d.value() * d.value();
+    /// assert!((d.tangent() - want).abs() < 1e-14 * want);
+    /// ```
+    #[inline(always)]
+    pub fn eval<S: SpecialFunctions>(self, p: S) -> (S, S) {
+        let x = p.ndtri();
+        (x, ndtri_slope(p, x))
     }
 }

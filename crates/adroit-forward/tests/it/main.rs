@@ -37,6 +37,8 @@ mod log_exp;
 mod log_exp_reference;
 mod log_ndtr_reference;
 mod matrices;
+mod ndtri;
+mod ndtri_reference;
 mod nested;
 mod normal;
 mod piecewise_fd;

@@ -37,3 +37,15 @@ agree_with_forward_mode! {
     log_ndtr_agrees_with_forward_mode_f64: f64;
     log_ndtr_agrees_with_forward_mode_f32: f32;
 }
+
+/// `ndtri` in the middle (`|x| < 1`) and both tails, of a product and of a variable's image in
+/// `(0, 1)`.
+fn ndtri_of<S: SpecialFunctions>(v: &[S]) -> S {
+    (v[0] * v[1]).ndtri() + (v[1] * v[1] / (S::one() + v[1] * v[1])).ndtri() * v[0]
+}
+
+agree_with_forward_mode! {
+    ndtri_of at [(0.5, 0.9), (0.01, 0.3), (0.999, 0.999), (1e-6, 4.0), (0.7, 0.5)];
+    ndtri_agrees_with_forward_mode_f64: f64;
+    ndtri_agrees_with_forward_mode_f32: f32;
+}
