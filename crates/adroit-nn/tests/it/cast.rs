@@ -172,3 +172,51 @@ fn a_layer_that_cannot_be_cast_is_an_error_naming_it() {
     );
     assert!(model.cast::<f64>().is_err()); // even to its own type: nothing is guessed
 }
+
+#[test]
+fn train_in_f32_then_gradcheck_the_f64_cast() {
+    // The workflow the docs promise: training in f32, the trained model cast to f64 and its
+    // whole gradient checked against finite differences (PyTorch's `model.double()` then
+    // `gradcheck`).
+    use adroit_nn::losses::{Agg, mse};
+    use adroit_nn::optim::Adam;
+    use adroit_nn::{Mode, loss_with_params, train_step};
+    let mut rng = StdRng::seed_from_u64(4);
+    let mut model = Chain::<f32>::new()
+        .push(Dense::new(2, 5, Activation::Tanh, &mut rng))
+        .push(LayerNorm::new(5))
+        .push(Dense::new(5, 1, Activation::Identity, &mut rng));
+    let x = DMatrix::from_fn(2, 16, |i, j| ((i * 16 + j) as f32 * 0.37).sin());
+    let y = DMatrix::from_fn(1, 16, |_, j| x[(0, j)] * 0.5 - x[(1, j)] * x[(1, j)]);
+    let mut opt = Adam::new(0.01);
+    let loss = |p, t: &DMatrix<f32>| mse(p, t, Agg::Mean);
+    let first = train_step(&mut model, &x, &y, &loss, &mut opt, 0).unwrap();
+    let mut last = first;
+    for _ in 0..50 {
+        last = train_step(&mut model, &x, &y, &loss, &mut opt, 0).unwrap();
+    }
+    assert!(last < first, "training lowers the loss: {first} → {last}");
+    let wide: Chain<f64> = model.cast().unwrap();
+    let (x64, y64): (DMatrix<f64>, DMatrix<f64>) = (x.clone().cast(), y.clone().cast());
+    let f = |p: &[MatVar<f64>]| {
+        loss_with_params(&wide, p, Mode::Eval, 0, |m, ctx| {
+            mse(
+                m.forward(MatVar::constant(x64.clone()), ctx),
+                &y64,
+                Agg::Mean,
+            )
+        })
+        .unwrap()
+    };
+    let report = adroit_check::matrix_gradcheck(
+        f,
+        &param_values(&wide),
+        &adroit_check::Options::for_precision::<f64>(),
+    )
+    .unwrap_or_else(|m| panic!("{m}"));
+    assert_eq!(report.comparisons, 10 + 5 + 5 + 5 + 5 + 1);
+    // the f64 model's loss is the f32 model's to f32 rounding
+    let l64 = wide.predict(&x64).unwrap() - &y64;
+    let l32 = model.predict(&x).unwrap() - &y;
+    assert!((l64.norm_squared() / 16.0 - f64::from(l32.norm_squared() / 16.0)).abs() < 1e-5);
+}
