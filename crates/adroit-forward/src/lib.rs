@@ -26,8 +26,10 @@
 //! neither overflow nor lose second derivatives at their branch points, and
 //! [`SpecialFunctions`] the error and gamma functions (`erf`, `erfcx`, `ln_gamma`, `digamma`,
 //! …), with [`ln_beta`] for the beta function's logarithm without cancellation at large
-//! arguments and [`normal`] for the normal distribution function and its logarithm in both
-//! tails (`ndtr`, `log_ndtr`: probit models, censored likelihoods).
+//! arguments, [`normal`] for the normal distribution function, its logarithm in both tails
+//! and its inverse (`ndtr`, `log_ndtr`, `ndtri`: probit models, censored likelihoods,
+//! quantiles), and [`incomplete_gamma`] for the gamma, chi-square and Poisson distribution
+//! functions (`gammainc`, `gammaincc`, differentiable in the shape too).
 //! [`StopGradient`] cuts a derivative in generic code (`S: Float + StopGradient`), on plain
 //! floats, every dual type and adroit-reverse's `Var`.
 //!
@@ -354,6 +356,7 @@ mod dual_vec;
 mod erfcx;
 mod fixed_size;
 mod hyper_dual;
+pub mod incomplete_gamma;
 mod lanes;
 mod ln_beta;
 pub mod log_exp;

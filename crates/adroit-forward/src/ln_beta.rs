@@ -23,7 +23,7 @@ const STIRLING: [f64; 10] = {
 
 /// `δ(z) = ln Γ(z) − [(z − ½) ln z − z + ½ ln 2π] ≈ Σₖ B₂ₖ/(2k(2k − 1) z²ᵏ⁻¹)` (Abramowitz &
 /// Stegun 6.1.41), the Stirling series' correction, for `z ≥ 10` (ten terms: below `ε` there).
-fn stirling_correction<S: Float>(z: S) -> S {
+pub(crate) fn stirling_correction<S: Float>(z: S) -> S {
     let w = (z * z).recip();
     let series = STIRLING
         .iter()

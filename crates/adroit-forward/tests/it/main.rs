@@ -29,6 +29,8 @@ mod fixed_size;
 mod functions;
 mod gamma;
 mod gamma_reference;
+mod gammainc;
+mod gammainc_reference;
 mod linalg;
 mod linalg_second_order;
 mod ln_beta;

@@ -49,3 +49,17 @@ agree_with_forward_mode! {
     ndtri_agrees_with_forward_mode_f64: f64;
     ndtri_agrees_with_forward_mode_f32: f32;
 }
+
+/// The incomplete gamma functions (generic code: the tape records each term of the series
+/// or level of the fraction) on both sides of their switch at `x = a + 1`, integer and
+/// Stirling-form shapes included.
+fn incomplete_gamma_of<S: SpecialFunctions>(v: &[S]) -> S {
+    use adroit_forward::incomplete_gamma::{gammainc, gammaincc};
+    gammainc(v[0], v[1]) + gammaincc(v[0] * v[0], v[1] + v[0]) * v[1]
+}
+
+agree_with_forward_mode! {
+    incomplete_gamma_of at [(0.5, 0.3), (2.0, 5.0), (3.0, 2.5), (12.0, 11.0), (1.5, 40.0)];
+    incomplete_gamma_agrees_with_forward_mode_f64: f64;
+    incomplete_gamma_agrees_with_forward_mode_f32: f32;
+}
