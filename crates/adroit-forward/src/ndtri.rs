@@ -2,8 +2,8 @@
 //! derivative as generic code (so that on dual numbers it gives every higher derivative).
 //!
 //! Method (our own, from the classical formulas): a starting point within `4.5e-4` of the root
-//! (Abramowitz & Stegun 26.2.23 in the tails, the cubic Taylor polynomial about `½` in the
-//! middle), then Newton's method on an equation whose residual keeps its relative precision:
+//! in the tails (Abramowitz & Stegun 26.2.23) and `7e-3` in the middle (the cubic Taylor
+//! polynomial about `½`), then Newton's method on an equation whose residual keeps its relative precision:
 //! `ln Φ(x) = ln p` for `p < ¼` (with [`log_ndtr`], accurate down to the smallest subnormal
 //! `p`, where `Φ`'s density would be subnormal), `½ erf(x/√2) = p − ½` on `[¼, ¾]` (where
 //! `p − ½` is exact, so `x` keeps its relative precision next to 0), and
@@ -18,8 +18,9 @@ use core::f64::consts::{FRAC_1_SQRT_2, PI};
 /// `√(π/2)`: `Φ(x)/φ(x) = √(π/2)·erfcx(−x/√2)`.
 const SQRT_FRAC_PI_2: f64 = 1.2533141373155003;
 
-/// At most this many Newton steps (from the starting points' `4.5e-4`, quadratic
-/// convergence needs four; the rest are a margin for the stopping test's rounding).
+/// At most this many Newton steps (from the starting points' `7e-3` at worst, quadratic
+/// convergence needs five; the rest are a margin for the stopping test, which the rounding
+/// of `ln Φ` can keep from passing: the last step is then a rounding-sized one).
 const MAX_STEPS: usize = 8;
 
 /// `Φ⁻¹(p)` in `f64`: `−∞` at 0, `+∞` at 1, NaN outside `[0, 1]` and for NaN.
@@ -81,12 +82,11 @@ fn middle(q: f64) -> f64 {
 /// ε` at `x = −38`), so it is scaled by a constant `c ≈ 1` that makes its value the Mills ratio
 /// over the tail probability, `√(π/2)·erfcx(−x/√2)/p` below (and `√(π/2)·erfcx(x/√2)/(1 − p)`
 /// above), accurate to a few ulps; the scaled derivatives inherit that relative accuracy.
-/// `+∞` at 0 and 1, NaN outside `[0, 1]`.
+/// `+∞` at 0 and 1 (with higher orders `∓∞`/`+∞` by the chain rule), NaN outside `[0, 1]`.
 #[inline]
 pub(crate) fn ndtri_slope<S: SpecialFunctions>(p: S, x: S) -> S {
-    if p == S::zero() || p == S::one() {
-        return S::infinity();
-    }
+    // at 0 and 1 (x = ∓∞) the exponential is +∞, and so are its derivatives through the chain
+    // rule, with the one-sided limits' signs (a constant ∞ would have zero higher orders)
     let slope = lit::<S>((2.0 * PI).sqrt()) * (x * x * lit(0.5)).exp();
     let (p0, x0, e0) = match (p.to_f64(), x.to_f64(), slope.to_f64()) {
         (Some(p0), Some(x0), Some(e0)) if x0.abs() >= 1.0 => (p0, x0, e0),
@@ -102,7 +102,7 @@ pub(crate) fn ndtri_slope<S: SpecialFunctions>(p: S, x: S) -> S {
     if c.is_finite() && c > 0.0 {
         slope * lit::<S>(c)
     } else {
-        // the slope overflows (p below about 2.6e-310)
+        // the slope overflows (p below about 1.5e-310, and x = ∓∞ at p = 0 and 1)
         slope
     }
 }

@@ -129,14 +129,15 @@ impl Erfcx {
 }
 
 /// The inverse of the standard normal distribution function, `Φ⁻¹(p)` (SciPy's and JAX's
-/// `ndtri`): derivative `1/φ(Φ⁻¹(p))` (the inverse function's), formed as the Mills ratio
-/// over the tail probability, `√(π/2)·erfcx(−x/√2)/p` for `p ≤ ½` and
-/// `√(π/2)·erfcx(x/√2)/(1 − p)` above (`x = Φ⁻¹(p)`), which keeps its relative precision in
-/// the tails where `√(2π)·e^(x²/2)` would magnify the rounding of `x` by `x²`. Written with
-/// `Φ⁻¹` and `erfcx` themselves, so on a dual number it gives the next order too.
+/// `ndtri`): derivative `1/φ(x) = √(2π)·e^(x²/2)` at `x = Φ⁻¹(p)` (the inverse function's),
+/// written with `x` itself, so on a dual number it gives the next order too (`x·slope²`: no
+/// cancellation). For `|x| ≥ 1` the exponential would magnify the rounding of `x` by `x²`, so
+/// it is scaled by a constant `≈ 1`, computed in `f64`, that makes its value the Mills ratio
+/// over the tail probability, `√(π/2)·erfcx(−x/√2)/p` below (`/(1 − p)` with `erfcx(x/√2)`
+/// above), accurate to a few ulps; the higher orders inherit that relative accuracy.
 ///
-/// Conventions: the derivative is `+∞` at 0 and 1 (where `Φ⁻¹` is `∓∞`), NaN outside
-/// `[0, 1]`.
+/// Conventions: the derivative is `+∞` at 0 and 1 (where `Φ⁻¹` is `∓∞`; the higher orders
+/// their one-sided limits, `−∞, +∞` at 0 and `+∞, +∞` at 1), NaN outside `[0, 1]`.
 ///
 /// # Example
 /// ```
