@@ -13,7 +13,7 @@ use adroit_nn::losses::{Agg, mse};
 use adroit_nn::optim::Adam;
 use adroit_nn::{
     Activation, Chain, Context, Dense, Layer, MatScalar, Mode, NnError, gradient_with,
-    hessian_with, param_values, train_step,
+    hessian_with, parameters_to_vector, train_step, vector_to_parameters,
 };
 use adroit_reverse::matrix::MatVar;
 use nalgebra::{DMatrix, DVector};
@@ -66,26 +66,6 @@ fn map_objective<T: MatScalar>(
     }
 }
 
-/// A copy of `model` with every parameter entry moved by `−step` (flattened in
-/// `visit_params` order, each parameter column-major: the Hessian's order).
-fn moved(model: &Chain<f64>, step: &DVector<f64>) -> Chain<f64> {
-    let mut out = model.clone();
-    let mut entries = step.iter();
-    out.visit_mut(&mut |p| {
-        for v in p.iter_mut() {
-            *v -= entries.next().copied().unwrap_or(0.0);
-        }
-    });
-    out
-}
-
-/// A model's parameters (or a model-shaped gradient's) flattened in the Hessian's order.
-fn flat(model: &Chain<f64>) -> DVector<f64> {
-    let values = param_values(model);
-    let n = values.iter().map(|p| p.len()).sum();
-    DVector::from_iterator(n, values.iter().flat_map(|p| p.iter().copied()))
-}
-
 /// Trains on `samples` points for `epochs` full-batch Adam steps and `newton_steps` damped
 /// Newton steps on the MAP objective, then forms the approximation and predicts at
 /// `test_inputs`.
@@ -122,11 +102,16 @@ pub fn run(
     for _ in 0..newton_steps {
         let n = hessian.nrows();
         let damped = &hessian + DMatrix::identity(n, n) * damping;
-        let Some(step) = damped.cholesky().map(|c| c.solve(&flat(&grad))) else {
+        let Some(step) = damped
+            .cholesky()
+            .map(|c| c.solve(&parameters_to_vector(&grad)))
+        else {
             damping *= 4.0;
             continue;
         };
-        let candidate = moved(&model, &step);
+        let mut candidate = model.clone();
+        let theta = parameters_to_vector(&model) - step;
+        vector_to_parameters(&theta, &mut candidate).expect("one entry per parameter");
         let next = objective(&candidate);
         if next.0 < value {
             (model, value, grad, hessian) = (candidate, next.0, next.1, next.2);
@@ -135,7 +120,7 @@ pub fn run(
             damping *= 4.0;
         }
     }
-    let gradient_norm = flat(&grad).amax();
+    let gradient_norm = parameters_to_vector(&grad).amax();
     let asymmetry = (&hessian - hessian.transpose()).amax();
     let precision = (&hessian + hessian.transpose()) * 0.5;
     let hessian_eigenvalues = {
@@ -166,7 +151,7 @@ pub fn run(
                 Ok(m.forward(MatVar::constant(point.clone()), ctx).sum())
             })
             .expect("a 1 × 1 input");
-            let j = flat(&grads);
+            let j = parameters_to_vector(&grads);
             let variance = (j.transpose() * &covariance * &j)[(0, 0)] + NOISE * NOISE;
             (t, mean, variance.sqrt())
         })

@@ -19,6 +19,13 @@ use std::any::{Any, TypeId};
 /// of `1e-50` becomes 0 in `f32`); into a dual type a value becomes a constant (zero
 /// tangents); out of a dual type only the primal value is kept (the tangents are dropped).
 ///
+/// The model is the same function in every element type, but a loss need not be: the losses
+/// that guard a logarithm with `ε` ([`msle`](crate::losses::msle),
+/// [`crossentropy`](crate::losses::crossentropy),
+/// [`binarycrossentropy`](crate::losses::binarycrossentropy)) use the element type's machine
+/// epsilon, so where that guard is active (a prediction at 0 or 1) an `f32` and an `f64`
+/// model compute different losses and derivatives.
+///
 /// Every layer of this crate implements it; a layer of your own implements it to be cast on
 /// its own, and also overrides [`Layer::cast_into`] with `slot.fill(self)` to be cast inside a
 /// [`Chain`](crate::Chain).

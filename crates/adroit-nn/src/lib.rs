@@ -9,8 +9,9 @@
 //!   a function of the parameters ([`loss_with_params`] with [`param_values`]) for
 //!   matrix-level tools such as adroit-check's `matrix_gradcheck` of a whole model.
 //! - Second derivatives in the parameters: [`hessian`] and [`hvp`] (forward-over-reverse,
-//!   for Newton steps and Laplace approximations); models over another element type by
-//!   [`Cast`] (Flux's `f64(model)`: train in `f32`, check in `f64`).
+//!   for Newton steps and Laplace approximations), with the parameters as one vector in the
+//!   Hessian's order ([`parameters_to_vector`], [`vector_to_parameters`]); models over
+//!   another element type by [`Cast`] (Flux's `f64(model)`: train in `f32`, check in `f64`).
 //! - [`losses`] with Flux's definitions, [`optim`]isers composable with weight decay,
 //!   clipping, schedules and per-parameter masks, [`data`] batching, splits, scaling and
 //!   metrics (in memory), and
@@ -43,6 +44,7 @@ mod bound;
 mod cast;
 pub mod data;
 mod error;
+mod flat;
 mod gradient;
 pub mod init;
 #[cfg(feature = "safetensors")]
@@ -68,6 +70,7 @@ pub use adroit_reverse::matrix::{MatScalar, MatVar};
 pub use bound::{loss_with_params, param_values};
 pub use cast::{Cast, CastSlot};
 pub use error::NnError;
+pub use flat::{parameters_to_vector, vector_to_parameters};
 pub use gradient::{Grads, Params, gradient, gradient_with, params};
 pub use layer::{Context, Layer, Mode};
 pub use layers::{Chain, Dense, Dropout, DynLayer, LayerNorm};

@@ -33,8 +33,11 @@ pub(crate) fn shaped_like<T: MatScalar, M: Layer<T> + Clone>(
 /// H)`, `H` being `N × N` for the model's `N` parameter entries, indexed by the parameters in
 /// [`Layer::visit_params`] order (a [`Dense`](crate::Dense)'s weight, then its bias; layer by
 /// layer in a [`Chain`](crate::Chain)), each parameter's entries in column-major order (as
-/// `matrix::hessian` of [`param_values`]). The forward pass runs in [`Mode::Train`] with
-/// dropout seed 0, as [`gradient`](crate::gradient); [`hessian_with`] chooses.
+/// `matrix::hessian` of [`param_values`], and
+/// [`parameters_to_vector`](crate::parameters_to_vector)). The forward pass runs in
+/// [`Mode::Train`] with dropout seed 0, as [`gradient`](crate::gradient); for the curvature of
+/// a trained model (Newton steps, a Laplace approximation) a model with dropout wants
+/// [`hessian_with`] in [`Mode::Eval`].
 ///
 /// The model is [`Cast`] to [`HessianScalar<T>`] (`DualVec<T, 12>`) once, and `loss` runs on
 /// that copy ⌈N/12⌉ times (once for a model without parameters; forward-over-reverse: each
@@ -77,6 +80,27 @@ pub(crate) fn shaped_like<T: MatScalar, M: Layer<T> + Clone>(
 /// })
 /// .unwrap();
 /// assert_eq!((loss, grad), (expected, g));
+/// ```
+///
+/// A loss closure is typed for one element type, so one closure cannot serve both
+/// [`gradient`](crate::gradient) (on `T`) and `hessian` (on the dual type). Write the loss once
+/// as a generic function and wrap it at each call:
+/// ```
+/// use adroit_nn::adroit_reverse::matrix::MatVar;
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
+/// use adroit_nn::{Activation, Context, Dense, Layer, MatScalar, NnError, gradient, hessian};
+/// fn loss<T: MatScalar>(m: &Dense<T>, ctx: &mut Context<T>, x: &DMatrix<f64>, y: &DMatrix<f64>)
+///     -> Result<MatVar<T>, NnError> {
+///     // data in f64, cast to the model's element type (exact for the duals)
+///     mse(m.forward(MatVar::constant(x.clone().cast()), ctx), &y.clone().cast(), Agg::Mean)
+/// }
+/// let layer = Dense::from_parts(dmatrix![0.3, -0.7], None, Activation::Tanh).unwrap();
+/// let (x, y) = (dmatrix![1.0, 2.0; -1.0, 0.5], dmatrix![0.2, -0.1]);
+/// let (l1, g1) = gradient(&layer, |m, ctx| loss(m, ctx, &x, &y)).unwrap();
+/// let (l2, g2, h) = hessian(&layer, |m, ctx| loss(m, ctx, &x, &y)).unwrap();
+/// assert_eq!((l1, g1), (l2, g2));
+/// assert_eq!(h.shape(), (2, 2));
 /// ```
 #[allow(clippy::type_complexity)]
 pub fn hessian<T, M, F>(model: &M, loss: F) -> Result<(T, M, DMatrix<T>), NnError>
@@ -178,7 +202,7 @@ where
 /// use adroit_nn::losses::{Agg, mse};
 /// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
-/// use adroit_nn::{Activation, Chain, Dense, Layer, hessian, hvp, param_values};
+/// use adroit_nn::{Activation, Chain, Dense, Layer, hessian, hvp, parameters_to_vector};
 /// let mut rng = StdRng::seed_from_u64(2);
 /// let model = Chain::<f64>::new()
 ///     .push(Dense::new(2, 4, Activation::Softplus, &mut rng))
@@ -193,12 +217,10 @@ where
 ///     mse(m.forward(MatVar::constant(x.clone().cast()), ctx), &y.clone().cast(), Agg::Mean)
 /// })
 /// .unwrap();
-/// let flat = |m: &Chain<f64>| {
-///     nalgebra::DVector::from_iterator(17, param_values(m).iter().flat_map(|p| p.iter().copied()))
-/// };
-/// // H·θ, shaped like the model, equals the dense Hessian times θ.
-/// assert!((flat(&hg) - &h * flat(&model)).amax() < 1e-12);
-/// assert_eq!(flat(&g).len(), 17);
+/// // H·θ, shaped like the model, equals the dense Hessian times θ (flattened in its order).
+/// let hv = parameters_to_vector(&hg);
+/// assert!((hv - &h * parameters_to_vector(&model)).amax() < 1e-12);
+/// assert_eq!(parameters_to_vector(&g).len(), 17);
 /// ```
 #[allow(clippy::type_complexity)]
 pub fn hvp<T, M, F>(model: &M, v: &M, loss: F) -> Result<(T, M, M), NnError>

@@ -334,10 +334,7 @@ fn nn_hvp_is_the_hessian_times_the_direction() {
     let mut v = model.clone();
     v.visit_mut(&mut |p| p.apply(|e| *e = 1.0 - *e));
     let (loss, grad, hv) = adroit_nn::hvp(&model, &v, network_loss(&x, &y)).unwrap();
-    let flat = |m: &Chain<f64>| {
-        let values = adroit_nn::param_values(m);
-        nalgebra::DVector::from_iterator(34, values.iter().flat_map(|p| p.iter().copied()))
-    };
+    let flat = |m: &Chain<f64>| adroit_nn::parameters_to_vector(m);
     let expected = &h * flat(&v);
     assert!((flat(&hv) - &expected).amax() <= 1e-13 * expected.amax());
     // value and gradient as the first-order call (Train mode, seed 0, as `gradient`)
@@ -419,10 +416,7 @@ fn hvp_with_runs_the_chosen_mode_and_seed() {
     let (model, x, y) = normalised_network();
     let mut v = model.clone();
     v.visit_mut(&mut |p| p.apply(|e| *e = 0.5 - *e));
-    let flat = |m: &Chain<f64>| {
-        let values = adroit_nn::param_values(m);
-        nalgebra::DVector::from_iterator(34, values.iter().flat_map(|p| p.iter().copied()))
-    };
+    let flat = |m: &Chain<f64>| adroit_nn::parameters_to_vector(m);
     let mut products = Vec::new();
     for (mode, seed) in [(Mode::Eval, 0), (Mode::Train, 3), (Mode::Train, 4)] {
         let (_, _, h) = adroit_nn::hessian_with(&model, mode, seed, network_loss(&x, &y)).unwrap();
@@ -441,5 +435,31 @@ fn hvp_with_runs_the_chosen_mode_and_seed() {
     assert!(
         (&products[1] - &products[2]).amax() > 1e-3,
         "the seeds' masks differ"
+    );
+}
+
+#[test]
+fn flat_parameters_follow_the_hessians_order() {
+    // parameters_to_vector lists the entries as param_values does, each column-major, and
+    // vector_to_parameters is its inverse; a vector of another length changes nothing
+    let (model, _, _) = normalised_network();
+    let theta = adroit_nn::parameters_to_vector(&model);
+    let by_hand: Vec<f64> = adroit_nn::param_values(&model)
+        .iter()
+        .flat_map(|p| p.iter().copied())
+        .collect();
+    assert_eq!(theta.as_slice(), by_hand.as_slice());
+    let mut other = model.clone();
+    other.visit_mut(&mut |p| p.fill(0.0));
+    adroit_nn::vector_to_parameters(&theta, &mut other).unwrap();
+    assert_eq!(
+        adroit_nn::param_values(&other),
+        adroit_nn::param_values(&model)
+    );
+    let short = nalgebra::DVector::from_element(33, 1.0);
+    assert!(adroit_nn::vector_to_parameters(&short, &mut other).is_err());
+    assert_eq!(
+        adroit_nn::param_values(&other),
+        adroit_nn::param_values(&model)
     );
 }
