@@ -13,11 +13,14 @@
 //! Lentz method; the other function as the complement. Each runs the terms its primal value
 //! needs in `f64` (for the fraction, the larger count of `a` and `a + ½`: at an integer `a`
 //! the fraction terminates, but its derivatives in `a` do not) and a quarter as many again,
-//! so that the derivatives' slower convergence is covered. The prefactor `xᵃe⁻ˣ/Γ(a + 1)` is
-//! `(xᵃ/Γ(a + 1))·e⁻ˣ` for `a < 10` and, above, the uniform form
-//! `exp(a·(ln(x/a) − x/a + 1) − δ(a))/√(2πa)` with `δ` Stirling's correction, so that its
-//! rounding does not grow with `a` (the direct exponent `a ln x − x − ln Γ(a + 1)` cancels to
-//! a small number from terms of size `a ln a`).
+//! so that the derivatives' slower convergence is covered. For `a ≥ 10` the series runs up
+//! to `x = a + 1 + √a`: just above `a + 1` the fraction's derivatives gather rounding over its
+//! `√a` levels. The prefactor `xᵃe⁻ˣ/Γ(a + 1)` is `xᵃ·e⁻ˣ/Γ(a + 1)` for `a < 10` (`xᵃ` by
+//! `powf`, and one exponential of the whole exponent where `e⁻ˣ` is subnormal; `ln Γ(1 + a)`
+//! by its Taylor series below `a = 0.2`, without rounding `1 + a`) and, above, the uniform
+//! form `exp(a·(ln(x/a) − x/a + 1) − δ(a))/√(2πa)` with `δ` Stirling's correction, so that
+//! its rounding does not grow with `a` (the direct exponent `a ln x − x − ln Γ(a + 1)` cancels
+//! to a small number from terms of size `a ln a`).
 
 use crate::SpecialFunctions;
 use crate::ln_beta::stirling_correction;
@@ -51,21 +54,83 @@ fn log1pmx<S: Float>(t: S) -> S {
     }
 }
 
-/// `xᵃe⁻ˣ/Γ(a + 1)` for `a > 0`, `0 < x < ∞` (see the module docs; `Γ(a + 1)`, not `Γ(a)`,
-/// so that small shapes do not meet `ln Γ(a) ≈ −ln a`, whose derivatives, `−1/a`, `1/a²`, …,
-/// would cancel against those of a division by `a`).
+/// `ζ(k)` for `k = 2, …, 26` (Riemann's zeta function at the integers).
+const ZETA: [f64; 25] = [
+    1.6449340668482264,
+    1.2020569031595942,
+    1.0823232337111381,
+    1.03692775514337,
+    1.0173430619844492,
+    1.008349277381923,
+    1.0040773561979444,
+    1.0020083928260821,
+    1.000994575127818,
+    1.0004941886041194,
+    1.000246086553308,
+    1.0001227133475785,
+    1.0000612481350588,
+    1.000030588236307,
+    1.0000152822594086,
+    1.0000076371976379,
+    1.000003817293265,
+    1.0000019082127165,
+    1.0000009539620338,
+    1.0000004769329869,
+    1.0000002384505027,
+    1.000000119219926,
+    1.000000059608189,
+    1.0000000298035034,
+    1.0000000149015549,
+];
+
+/// Euler's constant `γ`.
+const EULER_GAMMA: f64 = 0.5772156649015329;
+
+/// `ln Γ(1 + a)` for `a ≥ 0` without rounding `1 + a` for small shapes (that rounding is an
+/// absolute error of about `γ·ε` in a value of size `γa`): below `0.2` its Taylor series
+/// `−γa + Σₖ₌₂ (−a)ᵏ ζ(k)/k` (A&S 6.1.33), 26 terms; above, `ln Γ` of `1 + a`.
+fn ln_gamma_1p<S: SpecialFunctions>(a: S) -> S {
+    if a < lit(0.2) {
+        let tail = ZETA
+            .iter()
+            .enumerate()
+            .rev()
+            .fold(S::zero(), |acc, (i, &z)| {
+                let k = (i + 2) as f64;
+                let sign = if (i + 2) % 2 == 0 { 1.0 } else { -1.0 };
+                (acc + lit::<S>(sign * z / k)) * a
+            });
+        (tail - lit::<S>(EULER_GAMMA)) * a
+    } else {
+        (a + S::one()).ln_gamma()
+    }
+}
+
+/// `xᵃe⁻ˣ/Γ(a + 1)` for `a > 0`, `0 ≤ x < ∞` (see the module docs; `Γ(a + 1)`, not `Γ(a)`, so
+/// that small shapes do not meet `ln Γ(a) ≈ −ln a`, whose derivatives, `−1/a`, `1/a²`, …, would
+/// cancel against those of a division by `a`).
 fn prefactor<S: SpecialFunctions>(a: S, x: S) -> S {
     if a >= lit(UNIFORM_FROM) {
         let t = (x - a) / a;
-        (a * log1pmx(t) - stirling_correction(a)).exp() / (a * lit::<S>(2.0 * PI)).sqrt()
-    } else {
-        let power = a * x.ln() - (a + S::one()).ln_gamma(); // ln(xᵃ/Γ(a + 1))
-        if power < lit(700.0) {
-            // two factors: e⁻ˣ keeps its exact argument
-            power.exp() * (-x).exp()
+        let core = if t >= lit(-0.5) && t <= S::one() {
+            a * log1pmx(t)
         } else {
-            // xᵃ/Γ(a + 1) would overflow (huge x, where e⁻ˣ flushes the product to 0 anyway)
-            (power - x).exp()
+            // far from a, where `t` would carry its rounding into ln(1 + t) magnified by
+            // 1/(1 + t) (x ≪ a: P(10, 1e-15) was 2,900 times too large): the logarithms apart
+            a * (x.ln() - a.ln()) - (x - a)
+        };
+        (core - stirling_correction(a)).exp() / (a * lit::<S>(2.0 * PI)).sqrt()
+    } else {
+        // e⁻ˣ is normal below this (in `f32` too), and xᵃ finite for a < 10 wherever it is
+        let normal_exp = -S::min_positive_value().ln() - S::one();
+        let power = x.powf(a);
+        if x < normal_exp && power.is_finite() {
+            // three factors, each to an ulp or two; xᵃ by `powf`, whose derivatives at tiny x
+            // (a·xᵃ⁻¹, …) do not pass through the overflowing a/x² of ln x's
+            power * (-x).exp() * (-ln_gamma_1p(a)).exp()
+        } else {
+            // e⁻ˣ subnormal or 0, or xᵃ infinite: one exponential of the whole exponent
+            (a * x.ln() - x - ln_gamma_1p(a)).exp()
         }
     }
 }
@@ -125,7 +190,8 @@ fn with_margin(n: usize) -> usize {
 fn series_p<S: SpecialFunctions>(a: S, x: S) -> Option<S> {
     let terms = series_terms(a.to_f64()?, x.to_f64()?)?;
     let (mut term, mut sum, mut denominator) = (S::one(), S::one(), a);
-    for _ in 0..with_margin(terms) {
+    // at least 12 terms: at x = 0 the sum is the Taylor polynomial its x-derivatives read
+    for _ in 0..with_margin(terms).max(12) {
         denominator = denominator + S::one();
         term = term * x / denominator;
         sum = sum + term;
@@ -176,7 +242,7 @@ fn small_shape_q<S: SpecialFunctions>(a: S, x: S) -> Option<S> {
         power = -power * x / n;
         sum = sum + power / (a + n);
     }
-    let exponent = a * x.ln() - (a + S::one()).ln_gamma(); // ln(xᵃ/Γ(a + 1))
+    let exponent = a * x.ln() - ln_gamma_1p(a); // ln(xᵃ/Γ(a + 1))
     Some(-exponent.exp_m1() - a * exponent.exp() * sum)
 }
 
@@ -184,31 +250,33 @@ fn small_shape_q<S: SpecialFunctions>(a: S, x: S) -> Option<S> {
 /// it is small.
 fn both<S: SpecialFunctions>(a: S, x: S) -> (S, S) {
     let one = S::one();
-    if x == S::zero() {
-        // the series' first term xᵃ/Γ(a + 1): its derivatives at 0 are the function's
-        // (in x: ∞, 1 or 0 for a below, at or above 1; in a: 0)
-        let p = x.powf(a) * (-(a + one).ln_gamma()).exp();
-        return (p, one - p);
-    }
     if x.is_infinite() {
         return (one, S::zero());
     }
-    if x < a + one && a < one && (a * x.ln() - (a + one).ln_gamma()).exp() > lit(0.5) {
-        // the series' leading term xᵃ/Γ(a + 1) is above ½: P is close to 1, Q small
-        match small_shape_q(a, x) {
-            Some(q) => (one - q, q),
-            None => (undefined(&[a, x]), undefined(&[a, x])),
-        }
-    } else if x < a + one {
-        match series_p(a, x) {
-            Some(p) => (p, one - p),
-            None => (undefined(&[a, x]), undefined(&[a, x])),
-        }
+    if x == S::zero() && a.fract() != S::zero() {
+        // at 0 a non-integer shape's derivatives in x are 0 below order a and ±∞ above, all
+        // those of the leading term xᵃ/Γ(a + 1) (the series' further terms would add ∞ − ∞);
+        // an integer shape takes the series, whose polynomial terms carry its finite ones
+        let p = x.powf(a) * (-ln_gamma_1p(a)).exp();
+        return (p, one - p);
+    }
+    let fail = || (undefined(&[a, x]), undefined(&[a, x]));
+    // The series up to a + 1, and for large shapes up to a + 1 + √a: just above a + 1 the
+    // fraction converges slowly (√a levels) and its derivatives gather rounding (2e-9 relative
+    // in the Hessian at a = 1e5), while the series stays accurate and Q = 1 − P, at least
+    // Φ(−1) there, loses at most a few bits.
+    let series_below = if a >= lit(UNIFORM_FROM) {
+        a + one + a.sqrt()
     } else {
-        match continued_fraction_q(a, x) {
-            Some(q) => (one - q, q),
-            None => (undefined(&[a, x]), undefined(&[a, x])),
-        }
+        a + one
+    };
+    if x < a + one && a < one && x.powf(a) * (-ln_gamma_1p(a)).exp() > lit(0.5) {
+        // the series' leading term xᵃ/Γ(a + 1) is above ½: P is close to 1, Q small
+        small_shape_q(a, x).map_or_else(fail, |q| (one - q, q))
+    } else if x < series_below {
+        series_p(a, x).map_or_else(fail, |p| (p, one - p))
+    } else {
+        continued_fraction_q(a, x).map_or_else(fail, |q| (one - q, q))
     }
 }
 
@@ -223,19 +291,28 @@ fn in_domain<S: Float>(a: S, x: S) -> bool {
 /// is `P(k/2, x/2)`), in `[0, 1]`, increasing in `x`, decreasing in `a`.
 ///
 /// Derivatives in both arguments and of every order, by the chain rule through the
-/// evaluation (`∂P/∂x = xᵃ⁻¹e⁻ˣ/Γ(a)`; `∂P/∂a` has no closed form). `P(a, 0) = 0` (derivative
-/// in `x` there `+∞`, 1 or 0 for `a` below, at or above 1), `P(a, +∞) = 1`; NaN (in every
-/// derivative too) for `a ≤ 0`, `a = ∞`, `x < 0` or NaN, and where the series or fraction
-/// would need more than a million terms (`a` beyond about 1e10 with `x` near `a`).
+/// evaluation (`∂P/∂x = xᵃ⁻¹e⁻ˣ/Γ(a)`; `∂P/∂a` has no closed form). `P(a, +∞) = 1`;
+/// `P(a, 0) = 0`, with the derivatives in `x` there of the leading term `xᵃ/Γ(a + 1)` for a
+/// non-integer shape (0 below order `a`, `±∞` above) and the exact finite ones for an integer
+/// shape (`P(1, x) = 1 − e⁻ˣ`: 1, −1, 1, …); there the mixed `∂²P/∂a∂x` is `−∞` for `a = 1`
+/// and NaN for `a < 1` (`∞ − ∞` inside `xᵃ`'s rule). NaN (in every derivative too) for
+/// `a ≤ 0`, `a = ∞`, `x < 0` or NaN, and where the series or fraction would need more than a
+/// million terms (`a` beyond about 1e10 with `x` near `a`). At subnormal `x`, or where a
+/// derivative is subnormal, the adroit-wide caveats for subnormal numbers apply (the third
+/// `x`-derivative of an integer shape is NaN below `x ≈ 1e-150`; a subnormal slope may be
+/// flushed to 0).
 ///
-/// Accuracy against mpmath (92 points from `a = 0.001` to `1e5` in the tests,
-/// `tools/gen_gammainc_reference.py`, and a scan of 3,000 points with `a` from `1e-3` to `1e4`
-/// and `x` around `a`): the smaller of `P` and `Q` within `10·(1 + |ln v|)` ulps of its value
-/// `v` (the rounding of the exponent `ln v`: 726 ulps of `P(100, 1) ≈ 4e-162`, 15 where `v`
-/// is moderate), the larger (`1 −` the smaller) within a few `ε`; the gradient within about
-/// 35 ulps of its largest entry; the Hessian, next to `x = a`, within about `30·√a` ulps of its
-/// largest entry (the series and the fraction run `8.5·√a` terms there: 10,500 ulps at
-/// `a = 1e5`), a few hundred elsewhere.
+/// Accuracy against mpmath (105 points from `a = 1e-6` to `1e5` in the tests,
+/// `tools/gen_gammainc_reference.py`, including a review's worst cases, and a scan of 3,000
+/// points — `a` from `1e-3` to `1e6` with `x` around `a`, lower tails of `a ≥ 10` down to
+/// `x = 1e-16·a`, `x` from 700 to 760, shapes down to `1e-7`), with `v` the value, `g` the
+/// gradient's and `h` the Hessian's largest entry: the smaller of `P` and `Q` within
+/// `10·(1 + |ln v|) + 0.1·√a` ulps of `v` (the rounding of the exponent `ln v`, and for large
+/// shapes of the series' `8.5·√a` terms: 328 ulps of `P(104, 10.8) ≈ 4e-64`, 48 ulps at
+/// `a = 1e5`), the larger (`1 −` the smaller) within a few `ε`; the gradient within
+/// `20·(1 + |ln g| + √a)` ulps of `g` (47 ulps at `a = 4e-6`, 77 at `a = 1e5`); the Hessian
+/// within `64·(1 + |ln h|)(1 + √a)` ulps of `h` (from tens of ulps for small shapes to
+/// 10,500 at `a = 1e5`, `x = a`).
 ///
 /// Cost: the series and the fraction need from a few terms up to about `8.5·√a` next to
 /// `x = a`, each a few operations of the number type (on the reverse tape, a few nodes per

@@ -58,8 +58,11 @@ fn incomplete_gamma_of<S: SpecialFunctions>(v: &[S]) -> S {
     gammainc(v[0], v[1]) + gammaincc(v[0] * v[0], v[1] + v[0]) * v[1]
 }
 
+// (a Hessian within 64 ε of its largest entry: the two modes round the series' and the
+// fraction's tens of terms in different orders, 6 ε apart at (3, 2.5))
 agree_with_forward_mode! {
-    incomplete_gamma_of at [(0.5, 0.3), (2.0, 5.0), (3.0, 2.5), (12.0, 11.0), (1.5, 40.0)];
+    incomplete_gamma_of at [(0.5, 0.3), (2.0, 5.0), (3.0, 2.5), (12.0, 11.0), (1.5, 40.0)],
+        hessian within 64.0;
     incomplete_gamma_agrees_with_forward_mode_f64: f64;
     incomplete_gamma_agrees_with_forward_mode_f32: f32;
 }
