@@ -4,6 +4,8 @@
 //! - [`iris`]: the main job — an MLP on the Iris dataset, with a progress bar, per-epoch
 //!   metrics, training curves, and a weight file reloaded into a fresh model.
 //! - [`wine`]: regression of red-wine quality, compared with a published baseline.
+//! - [`censored_gamma`]: maximum likelihood for right-censored gamma lifetimes, the incomplete
+//!   gamma function differentiated in its shape.
 //! - [`classic`]: the gradients of a `Dense` 3 → 2 layer, explicit, implicit and by finite
 //!   differences.
 //! - [`laplace`]: a Laplace approximation for a small network — its loss's exact Hessian over
@@ -13,6 +15,7 @@
 //! - [`quickstart`]: f(x) = 3x² + 2x + 1 has f'(5) = 32, forward and reverse.
 //! - [`resume`]: a training run checkpointed and resumed in a new process, bit for bit.
 
+pub mod censored_gamma;
 pub mod classic;
 pub mod iris;
 pub mod laplace;

@@ -1,6 +1,6 @@
 //! The examples, run in a fast mode with their outputs checked.
 
-use adroit_examples::{classic, iris, laplace, logistic_newton, quickstart, wine};
+use adroit_examples::{censored_gamma, classic, iris, laplace, logistic_newton, quickstart, wine};
 
 #[test]
 fn iris_trains_plots_saves_and_reloads() {
@@ -202,4 +202,29 @@ fn laplace_uncertainty_grows_away_from_the_data() {
     for &(x, mean, s) in &fit.predictions[1..3] {
         assert!((mean - x.sin()).abs() < 3.0 * s, "at {x}: {mean} ± {s}");
     }
+}
+
+#[test]
+fn censored_gamma_fit_recovers_the_parameters_the_naive_one_misses() {
+    use censored_gamma::{TRUE_SCALE, TRUE_SHAPE};
+    let fit = censored_gamma::run(2000, 11);
+    assert!(
+        fit.censored_share > 0.2 && fit.censored_share < 0.35,
+        "{}",
+        fit.censored_share
+    );
+    // Newton on the exact Hessian: converged, in few steps (quadratic near the maximum)
+    assert!(fit.gradient_norm < 1e-8 && fit.steps < 20, "{fit:?}");
+    let (k, theta) = fit.estimate;
+    let (sk, stheta) = fit.standard_errors;
+    assert!((k - TRUE_SHAPE).abs() < 3.0 * sk, "{fit:?}");
+    assert!((theta - TRUE_SCALE).abs() < 3.0 * stheta, "{fit:?}");
+    // standard errors of the size n = 2000 gives (a wrong Hessian would not)
+    assert!(
+        sk > 0.03 && sk < 0.3 && stheta > 0.02 && stheta < 0.2,
+        "{fit:?}"
+    );
+    // dropping the censored times biases both far beyond the standard errors
+    let (nk, ntheta) = fit.naive;
+    assert!((nk - TRUE_SHAPE).abs() > 5.0 * sk && (ntheta - TRUE_SCALE).abs() > 5.0 * stheta);
 }
