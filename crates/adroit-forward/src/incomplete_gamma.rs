@@ -15,11 +15,14 @@
 //! the fraction terminates, but its derivatives in `a` do not) and a quarter as many again,
 //! so that the derivatives' slower convergence is covered. For `a ≥ 10` the series runs up
 //! to `x = a + 1 + √a`: just above `a + 1` the fraction's derivatives gather rounding over its
-//! `√a` levels. The prefactor `xᵃe⁻ˣ/Γ(a + 1)` is `xᵃ·e⁻ˣ/Γ(a + 1)` for `a < 10` (`xᵃ` by
-//! `powf`, and one exponential of the whole exponent where `e⁻ˣ` is subnormal; `ln Γ(1 + a)`
-//! by its Taylor series below `a = 0.2`, without rounding `1 + a`) and, above, the uniform
-//! form `exp(a·(ln(x/a) − x/a + 1) − δ(a))/√(2πa)` with `δ` Stirling's correction, so that
-//! its rounding does not grow with `a` (the direct exponent `a ln x − x − ln Γ(a + 1)` cancels
+//! `√a` levels. The prefactor `xᵃe⁻ˣ/Γ(a + 1)` is, for `a < 10`, `exp(a ln x − ln Γ(1 + a))·e⁻ˣ`
+//! (`e⁻ˣ` with its exact argument; the exponential's `a`-derivatives are powers of
+//! `ln x − ψ(1 + a)` formed after the subtraction), `xᵃ` by `powf` below `x ≈ 1e-77` (where
+//! `ln x`'s derivatives overflow), and one exponential of the whole exponent from `x ≈ 566`
+//! (where `e⁻ˣ` nears the subnormal range; `ln Γ(1 + a)` by its Taylor series below
+//! `a = 0.2`, without rounding `1 + a`); above, the uniform form
+//! `exp(a·(ln(x/a) − x/a + 1) − δ(a))/√(2πa)` with `δ` Stirling's correction, so that its
+//! rounding does not grow with `a` (the direct exponent `a ln x − x − ln Γ(a + 1)` cancels
 //! to a small number from terms of size `a ln a`).
 
 use crate::SpecialFunctions;
@@ -116,21 +119,31 @@ fn prefactor<S: SpecialFunctions>(a: S, x: S) -> S {
             a * log1pmx(t)
         } else {
             // far from a, where `t` would carry its rounding into ln(1 + t) magnified by
-            // 1/(1 + t) (x ≪ a: P(10, 1e-15) was 2,900 times too large): the logarithms apart
-            a * (x.ln() - a.ln()) - (x - a)
+            // 1/(1 + t) (x ≪ a: P(10, 1e-15) was 2,900 times too large): ln(x/a) of the
+            // quotient itself (x/a rounds by ε/2; ln x − ln a would round two logarithms of
+            // size ln a)
+            a * (x / a).ln() - (x - a)
         };
         (core - stirling_correction(a)).exp() / (a * lit::<S>(2.0 * PI)).sqrt()
     } else {
-        // e⁻ˣ is normal below this (in `f32` too), and xᵃ finite for a < 10 wherever it is
-        let normal_exp = -S::min_positive_value().ln() - S::one();
-        let power = x.powf(a);
-        if x < normal_exp && power.is_finite() {
-            // three factors, each to an ulp or two; xᵃ by `powf`, whose derivatives at tiny x
-            // (a·xᵃ⁻¹, …) do not pass through the overflowing a/x² of ln x's
-            power * (-x).exp() * (-ln_gamma_1p(a)).exp()
-        } else {
-            // e⁻ˣ subnormal or 0, or xᵃ infinite: one exponential of the whole exponent
+        // e⁻ˣ is normal up to −ln(min positive) (708 in f64, 87 in f32); 0.8 of it leaves
+        // room for the reverse sweep's adjoints, which carry e⁻ˣ times the output's adjoint
+        let exp_limit = -S::min_positive_value().ln() * lit(0.8);
+        // below min positive^¼ (1e-77 in f64, 1e-10 in f32) ln x's derivatives up to the
+        // third would overflow: xᵃ by `powf` there
+        let tiny = S::min_positive_value().sqrt().sqrt();
+        if x >= exp_limit {
+            // e⁻ˣ (nearly) subnormal: one exponential of the whole exponent
             (a * x.ln() - x - ln_gamma_1p(a)).exp()
+        } else if x < tiny {
+            // the derivatives of xᵃ at tiny x (a·xᵃ⁻¹, …) without ln x's a/x², …; ln x's size
+            // keeps ∂/∂a = ln x − ψ(1 + a) from cancelling
+            x.powf(a) * (-x).exp() * (-ln_gamma_1p(a)).exp()
+        } else {
+            // xᵃ/Γ(a + 1) as one exponential, whose a-derivatives form (ln x − ψ(1 + a))ⁿ
+            // after the subtraction (as three factors they cancel: 500 ε in the Hessian at
+            // (9.5, 9)), and e⁻ˣ with its exact argument
+            (a * x.ln() - ln_gamma_1p(a)).exp() * (-x).exp()
         }
     }
 }
@@ -231,9 +244,10 @@ fn alternating_terms(a: f64, x: f64) -> Option<usize> {
 
 /// `Q(a, x)` for a shape below 1 where `P` is above ½ (so that `1 − P` would cancel): from
 /// `γ(a, x) = Σₙ (−1)ⁿxᵃ⁺ⁿ/(n!(a + n))`, `Q = −expm1(a ln x − ln Γ(a + 1)) −
-/// a·xᵃ/Γ(a + 1)·Σₙ₌₁ (−x)ⁿ/(n!(a + n))`, whose two terms do not cancel there (the
-/// alternating sum is negative for `x < 2`), and whose derivative in `x` is formed without the
-/// cancellation of `P`'s series next to 1.
+/// a·xᵃ/Γ(a + 1)·Σₙ₌₁ (−x)ⁿ/(n!(a + n))`, whose two terms cancel at most mildly there (the
+/// alternating sum is negative for `x < 2`; where `xᵃ/Γ(1 + a) > 1` the first term is negative:
+/// −0.96 and +1.10 for `Q ≈ 0.14` at `(0.99, 1.97)`), and whose derivative in `x` is formed
+/// without the cancellation of `P`'s series next to 1.
 fn small_shape_q<S: SpecialFunctions>(a: S, x: S) -> Option<S> {
     let terms = alternating_terms(a.to_f64()?, x.to_f64()?)?;
     let (mut power, mut sum) = (S::one(), S::zero());
@@ -295,24 +309,28 @@ fn in_domain<S: Float>(a: S, x: S) -> bool {
 /// `P(a, 0) = 0`, with the derivatives in `x` there of the leading term `xᵃ/Γ(a + 1)` for a
 /// non-integer shape (0 below order `a`, `±∞` above) and the exact finite ones for an integer
 /// shape (`P(1, x) = 1 − e⁻ˣ`: 1, −1, 1, …); there the mixed `∂²P/∂a∂x` is `−∞` for `a = 1`
-/// and NaN for `a < 1` (`∞ − ∞` inside `xᵃ`'s rule). NaN (in every derivative too) for
-/// `a ≤ 0`, `a = ∞`, `x < 0` or NaN, and where the series or fraction would need more than a
-/// million terms (`a` beyond about 1e10 with `x` near `a`). At subnormal `x`, or where a
-/// derivative is subnormal, the adroit-wide caveats for subnormal numbers apply (the third
-/// `x`-derivative of an integer shape is NaN below `x ≈ 1e-150`; a subnormal slope may be
-/// flushed to 0).
+/// and NaN for `a < 1`, and mixed derivatives of the third order can be NaN where their limit
+/// is infinite (`∞ − ∞` inside `xᵃ`'s rule). NaN (in every derivative too) for `a ≤ 0`,
+/// `a = ∞`, `x < 0` or NaN, and where the series or fraction would need more than a million
+/// terms (`a` beyond about 1e10 with `x` near `a`). At subnormal `x`, or where a derivative is
+/// subnormal, the adroit-wide caveats for subnormal numbers apply (the third `x`-derivative of
+/// an integer shape is NaN below `x ≈ 1e-150`; a subnormal slope may be flushed to 0); for
+/// shapes below 1 with `P > ½`, the second `x`-derivative is NaN below `x ≈ 1e-154`
+/// (`1e-19` in `f32`), where `ln x`'s second derivative overflows although `a`·that need not.
 ///
 /// Accuracy against mpmath (105 points from `a = 1e-6` to `1e5` in the tests,
-/// `tools/gen_gammainc_reference.py`, including a review's worst cases, and a scan of 3,000
-/// points — `a` from `1e-3` to `1e6` with `x` around `a`, lower tails of `a ≥ 10` down to
-/// `x = 1e-16·a`, `x` from 700 to 760, shapes down to `1e-7`), with `v` the value, `g` the
-/// gradient's and `h` the Hessian's largest entry: the smaller of `P` and `Q` within
-/// `10·(1 + |ln v|) + 0.1·√a` ulps of `v` (the rounding of the exponent `ln v`, and for large
-/// shapes of the series' `8.5·√a` terms: 328 ulps of `P(104, 10.8) ≈ 4e-64`, 48 ulps at
-/// `a = 1e5`), the larger (`1 −` the smaller) within a few `ε`; the gradient within
-/// `20·(1 + |ln g| + √a)` ulps of `g` (47 ulps at `a = 4e-6`, 77 at `a = 1e5`); the Hessian
-/// within `64·(1 + |ln h|)(1 + √a)` ulps of `h` (from tens of ulps for small shapes to
-/// 10,500 at `a = 1e5`, `x = a`).
+/// `tools/gen_gammainc_reference.py`, including the worst cases of two reviews, and their
+/// scans of about 8,000 points — `a` from `1e-7` to `1e6`, `x` around `a`, lower tails of
+/// `a ≥ 10` down to `x = 1e-16·a`, `x` from 700 to 760, every switch of method, `f32`), with `v`
+/// the value, `g` the gradient's and `h` the Hessian's largest entry: the smaller of `P` and
+/// `Q` within `10·(1 + |ln v|) + 0.1·√a` ulps of `v` (the rounding of the exponent `ln v`, and
+/// for large shapes of the series' `8.5·√a` terms: 328 ulps of `P(104, 10.8) ≈ 4e-64`), except
+/// that for `a ≥ 10` and `a + 1 ≤ x < a + 1 + √a`, where `Q` (at least 0.15 there) is `1 − P`,
+/// it is within `8 + 0.5·√a` ulps of 1 (75 ulps of `Q(1e4, 10091) ≈ 0.18`); the larger (`1 −`
+/// the smaller, or the series' sum) within `8 + 0.1·√a` ulps of 1 (25 at `a = 2.3e5`); the
+/// gradient within `20·(1 + |ln g| + √a)` ulps of `g` (47 ulps at `a = 4e-6`, 77 at `a = 1e5`);
+/// the Hessian within `64·(1 + |ln h|)(1 + √a)` ulps of `h` (from tens of ulps for small
+/// shapes to 10,500 at `a = 1e5`, `x = a`).
 ///
 /// Cost: the series and the fraction need from a few terms up to about `8.5·√a` next to
 /// `x = a`, each a few operations of the number type (on the reverse tape, a few nodes per

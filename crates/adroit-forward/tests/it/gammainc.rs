@@ -39,17 +39,21 @@ fn values_and_derivatives_match_mpmath() {
         ];
         // the smaller of P and Q relative to its value, the rounding of its exponent
         // included, and for large shapes the rounding of the series' and fraction's √a terms
-        // (measured: at most 10·(1 + |ln v|) ulps, 48 at a = 1e5); the larger, formed as the
-        // other's complement where they differ most, to a few ε absolutely
+        // (measured: at most 10·(1 + |ln v|) ulps, 48 at a = 1e5); the larger, and Q where it
+        // is 1 − P above a + 1 for large shapes, to (8 + 0.5·√a) ε absolutely
+        let band = a >= 10.0 && x >= a + 1.0 && x < a + 1.0 + a.sqrt();
         for k in [0, 1] {
-            let floor = if want[k] >= 0.5 { 1.0 } else { 0.0 };
-            let e = ulps(got[k], want[k], floor);
+            let absolute = want[k] >= 0.5 || (k == 1 && band);
+            let err = (got[k] - want[k]).abs() / f64::EPSILON;
+            let relative = (16.0 * log_size(want[k]) + 0.2 * a.sqrt()) * want[k].abs();
+            let allowed = relative.max(if absolute { 8.0 + 0.5 * a.sqrt() } else { 0.0 });
             assert!(
-                e <= 16.0 * log_size(want[k]) + 0.2 * a.sqrt(),
-                "{} at ({a}, {x}): {} vs mpmath {} ({e:.1} ulps)",
+                err <= allowed.max(f64::MIN_POSITIVE / f64::EPSILON),
+                "{} at ({a}, {x}): {} vs mpmath {} ({:.1} ulps)",
                 ["P", "Q"][k],
                 got[k],
-                want[k]
+                want[k],
+                ulps(got[k], want[k], 0.0)
             );
         }
         // the gradient entries relative to the gradient's largest (measured: 2·(1 + |ln|), and
@@ -62,7 +66,9 @@ fn values_and_derivatives_match_mpmath() {
             let (scale, bound) = if k < 4 {
                 (gradient_scale, 8.0 * log_size(gradient_scale) + a.sqrt())
             } else {
-                let terms = 1.0 + a.sqrt();
+                // (below a = 10 no √a: a review measured 518 ε at (9.5, 9) when the prefactor
+                // was three factors, whose a-derivatives cancelled)
+                let terms = if a < 10.0 { 1.0 } else { 1.0 + a.sqrt() };
                 (hessian_scale, 64.0 * terms * log_size(hessian_scale))
             };
             let e = ulps(got[k], want[k], scale);
@@ -218,6 +224,11 @@ fn derivatives_at_and_next_to_zero() {
             "a = 2, x = {x}: {d:?}"
         );
     }
+    // a small shape with P > ½ (its own series for Q): ∂²P/∂x² = x^(a−2)·e⁻ˣ·((a − 1) − x)/Γ(a)
+    // ≈ −a/x², finite down to x ≈ 1e-154 (below, NaN: documented)
+    let d = x_derivatives(1e-5, 1e-150);
+    let want = -(1e-150_f64).powf(1e-5 - 2.0) * (1.0 - 1e-5 + 1e-150) / 99999.42279422555; // Γ(1e-5)
+    assert!((d[2] / want - 1.0).abs() < 1e-12, "{d:?} vs {want}");
     // ∂²P/∂x² = x^(a−2)·e⁻ˣ·((a − 1) − x)/Γ(a) stays normal where P underflows
     let d = x_derivatives(2.5, 1e-160);
     let gamma = 1.329340388179137; // Γ(2.5)
