@@ -135,9 +135,11 @@ fn prefactor<S: SpecialFunctions>(a: S, x: S) -> S {
         if x >= exp_limit {
             // e⁻ˣ (nearly) subnormal: one exponential of the whole exponent
             (a * x.ln() - x - ln_gamma_1p(a)).exp()
-        } else if x < tiny {
-            // the derivatives of xᵃ at tiny x (a·xᵃ⁻¹, …) without ln x's a/x², …; ln x's size
-            // keeps ∂/∂a = ln x − ψ(1 + a) from cancelling
+        } else if x < tiny || a * x.ln() < -exp_limit {
+            // the derivatives of xᵃ at tiny x (a·xᵃ⁻¹, …) without ln x's a/x², …, and where
+            // xᵃ nears underflow those of `powf`, which keeps a normal slope a·xᵃ⁻¹ where xᵃ
+            // itself flushes to 0 (P(5.2, 1.3e-62)' ≈ 3.5e-263; exp(a ln x)·a/x gave 0); ln x's
+            // size keeps ∂/∂a = ln x − ψ(1 + a) from cancelling
             x.powf(a) * (-x).exp() * (-ln_gamma_1p(a)).exp()
         } else {
             // xᵃ/Γ(a + 1) as one exponential, whose a-derivatives form (ln x − ψ(1 + a))ⁿ

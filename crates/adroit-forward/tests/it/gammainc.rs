@@ -229,6 +229,12 @@ fn derivatives_at_and_next_to_zero() {
     let d = x_derivatives(1e-5, 1e-150);
     let want = -(1e-150_f64).powf(1e-5 - 2.0) * (1.0 - 1e-5 + 1e-150) / 99999.42279422555; // Γ(1e-5)
     assert!((d[2] / want - 1.0).abs() < 1e-12, "{d:?} vs {want}");
+    // ∂P/∂x = x^(a−1)·e⁻ˣ/Γ(a) stays normal where P underflows (mpmath: 3.482403368665948e-263)
+    let d = x_derivatives(5.216885474927977, 1.3233437694648867e-62);
+    assert!(
+        d[0] < 1e-300 && (d[1] / 3.482403368665948e-263 - 1.0).abs() < 1e-13,
+        "{d:?}"
+    );
     // ∂²P/∂x² = x^(a−2)·e⁻ˣ·((a − 1) − x)/Γ(a) stays normal where P underflows
     let d = x_derivatives(2.5, 1e-160);
     let gamma = 1.329340388179137; // Γ(2.5)
