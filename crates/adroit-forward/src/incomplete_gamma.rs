@@ -17,8 +17,10 @@
 //! to `x = a + 1 + √a`: just above `a + 1` the fraction's derivatives gather rounding over its
 //! `√a` levels. The prefactor `xᵃe⁻ˣ/Γ(a + 1)` is, for `a < 10`, `exp(a ln x − ln Γ(1 + a))·e⁻ˣ`
 //! (`e⁻ˣ` with its exact argument; the exponential's `a`-derivatives are powers of
-//! `ln x − ψ(1 + a)` formed after the subtraction), `xᵃ` by `powf` below `x ≈ 1e-77` (where
-//! `ln x`'s derivatives overflow), and one exponential of the whole exponent from `x ≈ 566`
+//! `ln x − ψ(1 + a)` formed after the subtraction), `xᵃ·e⁻ˣ/Γ(1 + a)` with `xᵃ = xⁿ·xᵃ⁻ⁿ`
+//! (`n` the nearest integer, `powi` and `powf`) below `x = ½` (whose `x`-derivatives are formed
+//! directly, where `exp(a ln x)`'s cancel at small `x` and overflow at tiny `x`), and one
+//! exponential of the whole exponent from `x ≈ 566`
 //! (where `e⁻ˣ` nears the subnormal range; `ln Γ(1 + a)` by its Taylor series below
 //! `a = 0.2`, without rounding `1 + a`); above, the uniform form
 //! `exp(a·(ln(x/a) − x/a + 1) − δ(a))/√(2πa)` with `δ` Stirling's correction, so that its
@@ -129,22 +131,33 @@ fn prefactor<S: SpecialFunctions>(a: S, x: S) -> S {
         // e⁻ˣ is normal up to −ln(min positive) (708 in f64, 87 in f32); 0.8 of it leaves
         // room for the reverse sweep's adjoints, which carry e⁻ˣ times the output's adjoint
         let exp_limit = -S::min_positive_value().ln() * lit(0.8);
-        // below min positive^¼ (1e-77 in f64, 1e-10 in f32) ln x's derivatives up to the
-        // third would overflow: xᵃ by `powf` there
-        let tiny = S::min_positive_value().sqrt().sqrt();
         if x >= exp_limit {
             // e⁻ˣ (nearly) subnormal: one exponential of the whole exponent
             (a * x.ln() - x - ln_gamma_1p(a)).exp()
-        } else if x < tiny || a * x.ln() < -exp_limit {
-            // the derivatives of xᵃ at tiny x (a·xᵃ⁻¹, …) without ln x's a/x², …, and where
-            // xᵃ nears underflow those of `powf`, which keeps a normal slope a·xᵃ⁻¹ where xᵃ
-            // itself flushes to 0 (P(5.2, 1.3e-62)' ≈ 3.5e-263; exp(a ln x)·a/x gave 0); ln x's
-            // size keeps ∂/∂a = ln x − ψ(1 + a) from cancelling
-            x.powf(a) * (-x).exp() * (-ln_gamma_1p(a)).exp()
+        } else if x < lit(0.5) {
+            // below ½, xᵃ by `powf`: its x-derivatives are formed directly (a(a − 1)xᵃ⁻², …),
+            // where exp(a ln x)'s cancel (a²/x² − a/x² at a ≈ 1: 4e8 ulps of the Hessian at
+            // (1 + 1e-10, 1e-10), wrong third derivatives of integer shapes; on the tape −0.5
+            // for P(1, x)'' = −1), its value keeps an ulp where a·ln x would round (215 ulps of
+            // ∂P/∂x at (1.001, 1e-60)), and it keeps a normal slope a·xᵃ⁻¹ where xᵃ flushes to 0
+            // (P(5.2, 1.3e-62)' ≈ 3.5e-263); ln x < −0.69 keeps ∂/∂a = ln x − ψ(1 + a) from
+            // cancelling much (ψ(1 + a) < 0.43 for a < 1; for a ≥ 1 the two have one sign).
+            // As xⁿ·xᵃ⁻ⁿ with n the nearest integer (a − n exact): `powf`'s second derivative
+            // p(p − 1)xᵖ⁻² comes from p·xᵖ/x, whose tangent cancels as p → 1 (1.5e-8 relative
+            // at a = 1 − 1e-8), and |a − n| ≤ ½ keeps it away from 1; xⁿ's are exact (unless
+            // xⁿ is subnormal, where `powf` alone keeps the slopes: P(2.5, 1e-160)'' ≈ 1.1e-80)
+            let whole = a.to_f64().map_or(0, |v| v.round() as i32);
+            let whole_power = x.powi(whole);
+            let power = if whole_power >= S::min_positive_value() {
+                whole_power * x.powf(a - lit(f64::from(whole)))
+            } else {
+                x.powf(a)
+            };
+            power * (-x).exp() * (-ln_gamma_1p(a)).exp()
         } else {
             // xᵃ/Γ(a + 1) as one exponential, whose a-derivatives form (ln x − ψ(1 + a))ⁿ
-            // after the subtraction (as three factors they cancel: 500 ε in the Hessian at
-            // (9.5, 9)), and e⁻ˣ with its exact argument
+            // after the subtraction (as three factors they cancel where ln x ≈ ψ(1 + a): 500 ε
+            // in the Hessian at (9.5, 9)), and e⁻ˣ with its exact argument
             (a * x.ln() - ln_gamma_1p(a)).exp() * (-x).exp()
         }
     }
@@ -320,19 +333,21 @@ fn in_domain<S: Float>(a: S, x: S) -> bool {
 /// shapes below 1 with `P > ½`, the second `x`-derivative is NaN below `x ≈ 1e-154`
 /// (`1e-19` in `f32`), where `ln x`'s second derivative overflows although `a`·that need not.
 ///
-/// Accuracy against mpmath (105 points from `a = 1e-6` to `1e5` in the tests,
-/// `tools/gen_gammainc_reference.py`, including the worst cases of two reviews, and their
-/// scans of about 8,000 points — `a` from `1e-7` to `1e6`, `x` around `a`, lower tails of
-/// `a ≥ 10` down to `x = 1e-16·a`, `x` from 700 to 760, every switch of method, `f32`), with `v`
-/// the value, `g` the gradient's and `h` the Hessian's largest entry: the smaller of `P` and
-/// `Q` within `10·(1 + |ln v|) + 0.1·√a` ulps of `v` (the rounding of the exponent `ln v`, and
-/// for large shapes of the series' `8.5·√a` terms: 328 ulps of `P(104, 10.8) ≈ 4e-64`), except
-/// that for `a ≥ 10` and `a + 1 ≤ x < a + 1 + √a`, where `Q` (at least 0.15 there) is `1 − P`,
-/// it is within `8 + 0.5·√a` ulps of 1 (75 ulps of `Q(1e4, 10091) ≈ 0.18`); the larger (`1 −`
-/// the smaller, or the series' sum) within `8 + 0.1·√a` ulps of 1 (25 at `a = 2.3e5`); the
-/// gradient within `20·(1 + |ln g| + √a)` ulps of `g` (47 ulps at `a = 4e-6`, 77 at `a = 1e5`);
-/// the Hessian within `64·(1 + |ln h|)(1 + √a)` ulps of `h` (from tens of ulps for small
-/// shapes to 10,500 at `a = 1e5`, `x = a`).
+/// Accuracy against mpmath (126 points from `a = 1e-6` to `1e5` in the tests,
+/// `tools/gen_gammainc_reference.py`, including the worst cases of three reviews, and their
+/// scans of about 10,000 points — `a` from `1e-7` to `1e6`, `x` around `a`, lower tails of
+/// `a ≥ 10` down to `x = 1e-16·a`, `x` from 540 to 760, tiny `x`, shapes next to integers,
+/// every switch of method, `f32`), with `v` the value, `g` the gradient's and `h` the Hessian's
+/// largest entry, and `r = 2·(a·|ln x| + ln Γ(1 + a))` for `a < 10` (the rounding of the
+/// exponent's terms; 0 from `a = 10`, where the uniform form avoids it): the smaller of `P` and
+/// `Q` within `10·(1 + |ln v|) + 0.1·√a + r` ulps of `v` (the rounding of the exponent `ln v`,
+/// and for large shapes of the series' `8.5·√a` terms: 328 ulps of `P(104, 10.8) ≈ 4e-64`, 39
+/// of `Q(9, 9.44) ≈ 0.4`), except that for `a ≥ 10` and `a + 1 ≤ x < a + 1 + √a`, where `Q`
+/// (at least 0.15 there) is `1 − P`, it is within `8 + 0.5·√a` ulps of 1 (75 ulps of
+/// `Q(1e4, 10091) ≈ 0.18`); the larger (`1 −` the smaller, or the series' sum) within
+/// `8 + 0.1·√a + r` ulps of 1; the gradient within `20·(1 + |ln g| + √a) + r` ulps of `g`
+/// (77 at `a = 1e5`); the Hessian within `64·(1 + |ln h|)(1 + √a)` ulps of `h`, without the
+/// `√a` below `a = 10` (from tens of ulps for small shapes to 10,500 at `a = 1e5`, `x = a`).
 ///
 /// Cost: the series and the fraction need from a few terms up to about `8.5·√a` next to
 /// `x = a`, each a few operations of the number type (on the reverse tape, a few nodes per

@@ -6,7 +6,7 @@
 
 use crate::gammainc_reference::GAMMAINC;
 use adroit_forward::incomplete_gamma::{gammainc, gammaincc};
-use adroit_forward::{Dual, derivative, gradient, value_gradient_and_hessian};
+use adroit_forward::{Dual, SpecialFunctions, derivative, gradient, value_gradient_and_hessian};
 
 /// `|got − want|` in units of `ε·max(|want|, floor)` (and at least of the smallest normal
 /// number's: subnormal results keep only absolute precision).
@@ -42,11 +42,23 @@ fn values_and_derivatives_match_mpmath() {
         // (measured: at most 10·(1 + |ln v|) ulps, 48 at a = 1e5); the larger, and Q where it
         // is 1 − P above a + 1 for large shapes, to (8 + 0.5·√a) ε absolutely
         let band = a >= 10.0 && x >= a + 1.0 && x < a + 1.0 + a.sqrt();
+        // below a = 10 the exponent's terms a·ln x and ln Γ(1 + a) round too (a third
+        // review: 39 ulps of Q(9, 9.44) ≈ 0.4)
+        let exponent_terms = if a < 10.0 {
+            2.0 * (a * x.ln().abs() + SpecialFunctions::ln_gamma(1.0 + a))
+        } else {
+            0.0
+        };
         for k in [0, 1] {
             let absolute = want[k] >= 0.5 || (k == 1 && band);
             let err = (got[k] - want[k]).abs() / f64::EPSILON;
-            let relative = (16.0 * log_size(want[k]) + 0.2 * a.sqrt()) * want[k].abs();
-            let allowed = relative.max(if absolute { 8.0 + 0.5 * a.sqrt() } else { 0.0 });
+            let relative =
+                (16.0 * log_size(want[k]) + 0.2 * a.sqrt() + exponent_terms) * want[k].abs();
+            let allowed = relative.max(if absolute {
+                8.0 + 0.5 * a.sqrt() + exponent_terms
+            } else {
+                0.0
+            });
             assert!(
                 err <= allowed.max(f64::MIN_POSITIVE / f64::EPSILON),
                 "{} at ({a}, {x}): {} vs mpmath {} ({:.1} ulps)",
@@ -64,7 +76,10 @@ fn values_and_derivatives_match_mpmath() {
         let hessian_scale = want[4].abs().max(want[5].abs()).max(want[6].abs());
         for k in 2..7 {
             let (scale, bound) = if k < 4 {
-                (gradient_scale, 8.0 * log_size(gradient_scale) + a.sqrt())
+                (
+                    gradient_scale,
+                    8.0 * log_size(gradient_scale) + a.sqrt() + exponent_terms,
+                )
             } else {
                 // (below a = 10 no √a: a review measured 518 ε at (9.5, 9) when the prefactor
                 // was three factors, whose a-derivatives cancelled)
@@ -203,24 +218,20 @@ fn derivatives_at_and_next_to_zero() {
     // P(1, x) = 1 − e⁻ˣ: derivatives 1, −1, 1 at 0 and just above (where ln x's a/x² would
     // overflow); P(2, x) = 1 − (1 + x)e⁻ˣ: 0, 1, −2. The third derivative below x ≈ 1e-150
     // is NaN (xᵃ's rule forms a·xᵃ/x, whose second tangent meets x² = 0: documented)
-    for x in [0.0, 1e-310, 1e-300, 1e-100] {
+    for x in [0.0_f64, 1e-310, 1e-300, 1e-100, 1e-30, 1e-15, 1e-5] {
         let third = x == 0.0 || x > 1e-150;
+        let e = (-x).exp();
+        let close = |got: f64, want: f64| (got - want).abs() <= 4.0 * f64::EPSILON * want.abs();
         let d = x_derivatives(1.0, x);
-        assert!(
-            (d[1] - 1.0).abs() < 1e-15 && (d[2] + 1.0).abs() < 1e-15,
-            "a = 1, x = {x}: {d:?}"
-        );
-        assert!(
-            !third || (d[3] - 1.0).abs() < 1e-15,
-            "a = 1, x = {x}: {d:?}"
-        );
+        assert!(close(d[1], e) && close(d[2], -e), "a = 1, x = {x}: {d:?}");
+        assert!(!third || close(d[3], e), "a = 1, x = {x}: {d:?}");
         let d = x_derivatives(2.0, x);
         assert!(
-            d[1].abs() < 1e-99 && (d[2] - 1.0).abs() < 1e-15,
+            close(d[1], x * e) && close(d[2], (1.0 - x) * e),
             "a = 2, x = {x}: {d:?}"
         );
         assert!(
-            !third || (d[3] + 2.0).abs() < 1e-14,
+            !third || close(d[3], (x - 2.0) * e),
             "a = 2, x = {x}: {d:?}"
         );
     }

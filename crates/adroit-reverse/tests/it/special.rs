@@ -149,4 +149,14 @@ fn incomplete_gamma_reverse_where_e_to_the_minus_x_is_tiny() {
         1e-13
     );
     check!(f32, [(9.9, 86.0), (9.9, 80.0), (5.0, 75.0)], 1e-5);
+    // and at small x, where exp(a·ln x)'s derivatives cancelled on the tape (a third review:
+    // −0.5 for P(1, x)'' = −1 at 1e-30)
+    check!(
+        f64,
+        [(1.0, 1e-30), (1.0, 1e-15), (2.0, 1e-20), (1.5, 1e-8)],
+        1e-13
+    );
+    check!(f32, [(1.0, 1e-9), (1.0, 1e-6)], 1e-5);
+    let h = adroit_reverse::hessian(|v| gammainc(v[0], v[1]), &[1.0_f64, 1e-30]);
+    assert!((h[(1, 1)] + 1.0).abs() < 1e-13, "{h}");
 }
