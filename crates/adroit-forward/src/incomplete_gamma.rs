@@ -329,9 +329,9 @@ fn in_domain<S: Float>(a: S, x: S) -> bool {
 /// `a = ∞`, `x < 0` or NaN, and where the series or fraction would need more than a million
 /// terms (`a` beyond about 1e10 with `x` near `a`). At subnormal `x`, or where a derivative is
 /// subnormal, the adroit-wide caveats for subnormal numbers apply (a subnormal slope may be
-/// flushed to 0); for
-/// shapes below 1 with `P > ½`, the second `x`-derivative is NaN below `x ≈ 1e-154`
-/// (`1e-19` in `f32`), where `ln x`'s second derivative overflows although `a`·that need not.
+/// flushed to 0); for shapes below 1 with `P > ½`, the second `x`-derivative is NaN below
+/// `x ≈ 1e-154` (`1e-19` in `f32`), where `ln x`'s second derivative overflows although
+/// `a`·that need not.
 ///
 /// Accuracy against mpmath (126 points from `a = 1e-6` to `1e5` in the tests,
 /// `tools/gen_gammainc_reference.py`, including the worst cases of three reviews, and their
