@@ -4,6 +4,7 @@
 //! Run: `cargo bench -p adroit-benches --bench forward`.
 
 use adroit_benches::{chain, chain_derivative, rosenbrock, rosenbrock_gradient};
+use adroit_forward::incomplete_gamma::gammainc;
 use adroit_forward::{
     DEFAULT_CHUNK, gradient, gradient_chunked, gradient_chunked_into, value_and_derivative,
 };
@@ -80,9 +81,73 @@ fn bench_rosenbrock(c: &mut Criterion) {
     group.finish();
 }
 
+/// The special functions added for statistics, at 10³ points each: `ndtri` (value and
+/// derivative on a `Dual`) and the regularised incomplete gamma `P(a, x)` (gradient in both
+/// arguments, forward mode and adroit-reverse's tape), against their plain-f64 values.
+fn bench_special(c: &mut Criterion) {
+    let ps = points(1_000, 0.001, 0.999);
+    let shapes = points(1_000, 0.5, 20.0);
+    let xs = points(1_000, 0.1, 30.0);
+    let pairs: Vec<[f64; 2]> = shapes.iter().zip(&xs).map(|(&a, &x)| [a, x]).collect();
+    let mut group = c.benchmark_group("special_functions_1k_points");
+    group.bench_function("ndtri_primal_f64", |b| {
+        b.iter(|| {
+            black_box(&ps)
+                .iter()
+                .map(|&p| adroit_forward::normal::ndtri(p))
+                .sum::<f64>()
+        })
+    });
+    group.bench_function("ndtri_adroit_dual", |b| {
+        b.iter(|| {
+            black_box(&ps)
+                .iter()
+                .map(|&p| {
+                    let (v, d) = value_and_derivative(adroit_forward::normal::ndtri, p);
+                    v + d
+                })
+                .sum::<f64>()
+        })
+    });
+    group.bench_function("gammainc_primal_f64", |b| {
+        b.iter(|| {
+            black_box(&pairs)
+                .iter()
+                .map(|&[a, x]| gammainc(a, x))
+                .sum::<f64>()
+        })
+    });
+    group.bench_function("gammainc_gradient_adroit_forward", |b| {
+        b.iter(|| {
+            black_box(&pairs)
+                .iter()
+                .map(|p| gradient(|v| gammainc(v[0], v[1]), p).iter().sum::<f64>())
+                .sum::<f64>()
+        })
+    });
+    group.bench_function("gammainc_gradient_adroit_reverse", |b| {
+        b.iter(|| {
+            black_box(&pairs)
+                .iter()
+                .map(|p| {
+                    adroit_reverse::gradient(|v| gammainc(v[0], v[1]), p)
+                        .iter()
+                        .sum::<f64>()
+                })
+                .sum::<f64>()
+        })
+    });
+    group.finish();
+}
+
 // criterion's macros generate undocumented items.
 #[allow(missing_docs)]
 mod harness {
-    criterion::criterion_group!(benches, super::bench_chain, super::bench_rosenbrock);
+    criterion::criterion_group!(
+        benches,
+        super::bench_chain,
+        super::bench_rosenbrock,
+        super::bench_special
+    );
 }
 criterion_main!(harness::benches);
