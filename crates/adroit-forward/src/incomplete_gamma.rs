@@ -111,6 +111,12 @@ fn ln_gamma_1p<S: SpecialFunctions>(a: S) -> S {
     }
 }
 
+/// The primal value of `v` in `f64` (NaN if it has none): what the branches test, without
+/// recording the tests on a tape.
+fn primal<S: Float>(v: S) -> f64 {
+    v.to_f64().unwrap_or(f64::NAN)
+}
+
 /// `xᵃe⁻ˣ/Γ(a + 1)` for `a > 0`, `0 ≤ x < ∞` (see the module docs; `Γ(a + 1)`, not `Γ(a)`, so
 /// that small shapes do not meet `ln Γ(a) ≈ −ln a`, whose derivatives, `−1/a`, `1/a²`, …, would
 /// cancel against those of a division by `a`).
@@ -130,11 +136,12 @@ fn prefactor<S: SpecialFunctions>(a: S, x: S) -> S {
     } else {
         // e⁻ˣ is normal up to −ln(min positive) (708 in f64, 87 in f32); 0.8 of it leaves
         // room for the reverse sweep's adjoints, which carry e⁻ˣ times the output's adjoint
-        let exp_limit = -S::min_positive_value().ln() * lit(0.8);
-        if x >= exp_limit {
+        let exp_limit = -primal(S::min_positive_value()).ln() * 0.8;
+        let x0 = primal(x);
+        if x0 >= exp_limit {
             // e⁻ˣ (nearly) subnormal: one exponential of the whole exponent
             (a * x.ln() - x - ln_gamma_1p(a)).exp()
-        } else if x < lit(0.5) {
+        } else if x0 < 0.5 {
             // below ½, xᵃ by `powf`: its x-derivatives are formed directly (a(a − 1)xᵃ⁻², …),
             // where exp(a ln x)'s cancel (a²/x² − a/x² at a ≈ 1: 4e8 ulps of the Hessian at
             // (1 + 1e-10, 1e-10), wrong third derivatives of integer shapes; on the tape −0.5
@@ -146,9 +153,9 @@ fn prefactor<S: SpecialFunctions>(a: S, x: S) -> S {
             // p(p − 1)xᵖ⁻² comes from p·xᵖ/x, whose tangent cancels as p → 1 (1.5e-8 relative
             // at a = 1 − 1e-8), and |a − n| ≤ ½ keeps it away from 1; xⁿ's are exact (unless
             // xⁿ is subnormal, where `powf` alone keeps the slopes: P(2.5, 1e-160)'' ≈ 1.1e-80)
-            let whole = a.to_f64().map_or(0, |v| v.round() as i32);
+            let whole = primal(a).round() as i32;
             let whole_power = x.powi(whole);
-            let power = if whole_power >= S::min_positive_value() {
+            let power = if primal(whole_power) >= primal(S::min_positive_value()) {
                 whole_power * x.powf(a - lit(f64::from(whole)))
             } else {
                 x.powf(a)
@@ -290,19 +297,21 @@ fn both<S: SpecialFunctions>(a: S, x: S) -> (S, S) {
         return (p, one - p);
     }
     let fail = || (undefined(&[a, x]), undefined(&[a, x]));
-    // The series up to a + 1, and for large shapes up to a + 1 + √a: just above a + 1 the
-    // fraction converges slowly (√a levels) and its derivatives gather rounding (2e-9 relative
-    // in the Hessian at a = 1e5), while the series stays accurate and Q = 1 − P, at least
-    // Φ(−1) there, loses at most a few bits.
-    let series_below = if a >= lit(UNIFORM_FROM) {
-        a + one + a.sqrt()
+    // The branches are chosen on the primal values in f64 (on a tape, a test in the number
+    // type would record its operations). The series up to a + 1, and for large shapes up to
+    // a + 1 + √a: just above a + 1 the fraction converges slowly (√a levels) and its
+    // derivatives gather rounding (2e-9 relative in the Hessian at a = 1e5), while the series
+    // stays accurate and Q = 1 − P, at least Φ(−1) there, loses at most a few bits.
+    let (a0, x0) = (primal(a), primal(x));
+    let series_below = if a0 >= UNIFORM_FROM {
+        a0 + 1.0 + a0.sqrt()
     } else {
-        a + one
+        a0 + 1.0
     };
-    if x < a + one && a < one && x.powf(a) * (-ln_gamma_1p(a)).exp() > lit(0.5) {
+    if x0 < a0 + 1.0 && a0 < 1.0 && x0.powf(a0) * (-ln_gamma_1p(a0)).exp() > 0.5 {
         // the series' leading term xᵃ/Γ(a + 1) is above ½: P is close to 1, Q small
         small_shape_q(a, x).map_or_else(fail, |q| (one - q, q))
-    } else if x < series_below {
+    } else if x0 < series_below {
         series_p(a, x).map_or_else(fail, |p| (p, one - p))
     } else {
         continued_fraction_q(a, x).map_or_else(fail, |q| (one - q, q))
