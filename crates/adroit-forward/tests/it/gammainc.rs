@@ -5,6 +5,7 @@
 //! `x = ∞` and outside the domain.
 
 use crate::gammainc_reference::GAMMAINC;
+use crate::third_order::{D3, third_order};
 use adroit_forward::incomplete_gamma::{gammainc, gammaincc};
 use adroit_forward::{Dual, SpecialFunctions, derivative, gradient, value_gradient_and_hessian};
 
@@ -199,18 +200,9 @@ fn conventions_at_zero_infinity_and_outside() {
 
 /// `[P, ∂P/∂x, ∂²P/∂x², ∂³P/∂x³]` at `(a, x)` by three nested duals in `x`.
 fn x_derivatives(a: f64, x: f64) -> [f64; 4] {
-    type D2 = Dual<Dual<f64>>;
-    type D3 = Dual<D2>;
-    let c = |v: f64| Dual::new(v, 0.0);
-    let x3 = D3::new(D2::new(Dual::new(x, 1.0), c(1.0)), D2::new(c(1.0), c(0.0)));
-    let a3 = D3::constant(D2::constant(Dual::constant(a)));
-    let out = gammainc(a3, x3);
-    [
-        out.value().value().value(),
-        out.tangent().value().value(),
-        out.tangent().value().tangent(),
-        out.tangent().tangent().tangent(),
-    ]
+    third_order(x, |v| {
+        gammainc(D3::constant(Dual::constant(Dual::constant(a))), v)
+    })
 }
 
 #[test]

@@ -52,6 +52,7 @@ mod special;
 mod special_reference;
 mod svd;
 mod symmetric_eigen_hyperdual;
+mod third_order;
 mod tolerance;
 mod traits;
 mod traits_f32;

@@ -4,26 +4,15 @@
 //! `[0, 1]` and NaN.
 
 use crate::ndtri_reference::NDTRI;
+use crate::third_order::third_order;
 use adroit_forward::normal::{ndtr, ndtri};
 use adroit_forward::{Dual, HyperDual, SpecialFunctions, derivative};
 
 type D1 = Dual<f64>;
-type D2 = Dual<D1>;
-type D3 = Dual<D2>;
 
-/// `[Φ⁻¹(p), (Φ⁻¹)'(p), (Φ⁻¹)''(p), (Φ⁻¹)'''(p)]` from one evaluation on three nested duals
-/// (`p + ε₁ + ε₂ + ε₃`).
+/// `[Φ⁻¹(p), (Φ⁻¹)'(p), (Φ⁻¹)''(p), (Φ⁻¹)'''(p)]` from one evaluation on three nested duals.
 fn by_nested_duals(p: f64) -> [f64; 4] {
-    let c = |v: f64| D1::new(v, 0.0);
-    let x2 = D2::new(D1::new(p, 1.0), c(1.0));
-    let x3 = D3::new(x2, D2::new(c(1.0), c(0.0)));
-    let out = x3.ndtri();
-    [
-        out.value().value().value(),
-        out.tangent().value().value(),
-        out.tangent().value().tangent(),
-        out.tangent().tangent().tangent(),
-    ]
+    third_order(p, |v| v.ndtri())
 }
 
 /// Error in units of `ε·|want|` (0 for an exact match, infinite for a mismatched zero or
