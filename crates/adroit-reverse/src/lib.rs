@@ -21,6 +21,8 @@
 //! - **custom rules** ([`custom_rule`], [`custom_scalar`]; for whole matrices
 //!   [`matrix::custom_rule`]) and [`stop_gradient`] (also the
 //!   method of adroit-forward's `StopGradient` trait, for code generic over the number type);
+//! - **checkpointing** ([`checkpoint`]; [`matrix::checkpoint`]): a segment kept as one node and
+//!   recorded again in the backward sweep, trading recomputation for tape memory;
 //! - **forward-over-reverse** Hessians and HVPs through `Var<Dual<T>>` (plain `f32`/`f64`
 //!   work on either side of these variables' arithmetic operators too, so
 //!   `|x| 3.0 * x[0] * x[0]` is a Hessian closure; `Float` methods take a variable, as for
@@ -74,6 +76,7 @@
 mod active;
 mod api;
 mod buffers;
+mod checkpoint;
 mod custom;
 mod decompositions;
 pub mod matrix;
@@ -92,6 +95,7 @@ pub use api::{
     value_and_gradient_with_aux, value_and_jacobian, value_gradient_and_hessian, vjp,
 };
 pub use buffers::release_buffers;
+pub use checkpoint::checkpoint;
 pub use custom::{custom_rule, custom_scalar, stop_gradient};
 pub use pullback::Pullback;
 pub use scalar::TapeScalar;

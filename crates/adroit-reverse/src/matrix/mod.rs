@@ -21,7 +21,8 @@
 //! logit of its label) and concatenation ([`MatVar::vcat`],
 //! [`MatVar::hcat`]), functions with pullbacks of one's own ([`custom_rule`], JAX's
 //! `custom_vjp`: e.g. Cholesky-based log-determinants), [`MatVar::stop_gradient`] (JAX's
-//! `stop_gradient`), and get the gradient of a
+//! `stop_gradient`), blocks recomputed in the backward sweep instead of kept on the tape
+//! ([`checkpoint`], JAX's `jax.checkpoint`), and get the gradient of a
 //! scalar loss with respect to every input matrix ([`value_and_gradient_with_aux`] also passes
 //! an undifferentiated output through, as JAX's `has_aux`) — and its Hessian-vector products
 //! and Hessian ([`hvp`], [`hessian`], [`value_gradient_and_hessian`]: Newton steps, Laplace
@@ -60,6 +61,7 @@
 //! ```
 
 mod api;
+mod checkpoint;
 mod finite;
 mod gemm;
 mod ops;
@@ -71,6 +73,7 @@ mod value;
 mod var;
 
 pub use api::{MatPullback, gradient, pullback, value_and_gradient, value_and_gradient_with_aux};
+pub use checkpoint::checkpoint;
 pub use finite::all_finite;
 pub use ops::Along;
 pub use ops::custom::custom_rule;

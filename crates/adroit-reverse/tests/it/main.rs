@@ -45,6 +45,7 @@ macro_rules! agree_with_forward_mode {
 
 mod api;
 mod buffers;
+mod checkpoint;
 mod decompositions;
 mod edges;
 mod elementary;
