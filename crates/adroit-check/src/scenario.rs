@@ -150,7 +150,9 @@ pub fn run_tape_scenario(data: &[u8]) -> Result<usize, String> {
 /// The check of the `program` fuzz target: decodes a program and a point from `data`
 /// ([`Program::decode`](crate::program::Program::decode)), evaluates it on `f64`, forward duals
 /// and reverse variables, and requires that nothing panics, that the three values agree and
-/// that forward and reverse gradients agree wherever both are finite, within
+/// that the forward gradient agrees with the reverse one and with the tape's forward sweep
+/// ([`Pullback::pushforward`](adroit_reverse::Pullback::pushforward) of each unit vector)
+/// wherever both are finite, within
 /// `1e-9·(1 + |g|) + 8ε·size·sᵢ` where `sᵢ` is the derivative scale
 /// ([`Expr::derivative_scale`](crate::program::Expr::derivative_scale)): the two modes sum the
 /// same chain-rule products in different orders, and huge terms that cancel (found by this
@@ -176,10 +178,22 @@ pub fn check_program_bytes(data: &[u8]) -> Result<(), String> {
     }
     let scale = p.expr.derivative_scale(&x);
     let size = p.expr.size() as f64;
+    // The tape's own forward sweep (`Pullback::pushforward`) gives the same partials.
+    let (_, recorded) = adroit_reverse::pullback(|v| vec![p.eval(v)], &x);
+    let mut seed = vec![0.0; x.len()];
     for (i, (f, r)) in forward.iter().zip(&reverse).enumerate() {
-        let tolerance = 1e-9 * (1.0 + f.abs().max(r.abs())) + 8.0 * f64::EPSILON * size * scale[i];
-        if f.is_finite() && r.is_finite() && (f - r).abs() > tolerance {
-            return Err(format!("{p} at {x:?}: ∂/∂x{i} forward {f} vs reverse {r}"));
+        seed[i] = 1.0;
+        let pushed = recorded.pushforward(&seed)[0];
+        seed[i] = 0.0;
+        let tolerance = |a: f64, b: f64| {
+            1e-9 * (1.0 + a.abs().max(b.abs())) + 8.0 * f64::EPSILON * size * scale[i]
+        };
+        for (mode, other) in [("reverse", r), ("the tape's pushforward", &pushed)] {
+            if f.is_finite() && other.is_finite() && (f - other).abs() > tolerance(*f, *other) {
+                return Err(format!(
+                    "{p} at {x:?}: ∂/∂x{i} forward {f} vs {mode} {other}"
+                ));
+            }
         }
     }
     Ok(())

@@ -21,6 +21,9 @@
 //! - **custom rules** ([`custom_rule`], [`custom_scalar`]; for whole matrices
 //!   [`matrix::custom_rule`]) and [`stop_gradient`] (also the
 //!   method of adroit-forward's `StopGradient` trait, for code generic over the number type);
+//! - **both directions from one recording**: a [`Pullback`] maps cotangents back (VJP,
+//!   [`Pullback::call`]) and tangents forward (JVP, [`Pullback::pushforward`], JAX's
+//!   `linearize`) over the same tape;
 //! - **checkpointing** ([`checkpoint`]; [`matrix::checkpoint`]): a segment kept as one node and
 //!   recorded again in the backward sweep, trading recomputation for tape memory;
 //! - **forward-over-reverse** Hessians and HVPs through `Var<Dual<T>>` (plain `f32`/`f64`

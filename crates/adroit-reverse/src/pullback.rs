@@ -1,11 +1,14 @@
-//! [`Pullback`]: a recorded function's vector-Jacobian product, callable many times.
+//! [`Pullback`]: a recorded function's vector-Jacobian product, callable many times, and its
+//! Jacobian-vector product on the same recording.
 
 use crate::record::Recording;
 use crate::{TapeScalar, Var};
 
 /// The pullback (VJP) of a function recorded by [`pullback`](crate::pullback): maps a cotangent
 /// `w` of the outputs to the cotangent `wᵀJ` of the inputs. It owns the tape, so it can be
-/// called any number of times with different cotangents; each call is one backward sweep.
+/// called any number of times with different cotangents; each call is one backward sweep. Its
+/// [`pushforward`](Self::pushforward) runs the same recording forwards, `v ↦ Jv` (JAX's
+/// `linearize`).
 ///
 /// # Example
 /// ```
@@ -97,6 +100,50 @@ impl<T: TapeScalar> Pullback<T> {
     /// ```
     pub fn tape_len(&self) -> usize {
         self.recording.tape().len()
+    }
+
+    /// `J·v`, the Jacobian-vector product (JVP): `tangent` (`n` entries, one per input) to the
+    /// output tangent (`m` entries), by one forward sweep over the recorded partials — no
+    /// second evaluation of the function (JAX's `linearize`: record once, then push tangents
+    /// forward and pull cotangents back, each sweep as cheap as the other). Forward mode on
+    /// the same recording: for `n < m` a whole Jacobian costs `n` sweeps of this, against `m`
+    /// of [`call`](Self::call).
+    ///
+    /// The tape's conventions hold (a zero partial or tangent contributes nothing, even against
+    /// an infinite one, as adroit-forward's duals). A custom rule, which has only a pullback,
+    /// is pushed forward through its Jacobian: its pullback is called once per output (for a
+    /// [`checkpoint`](crate::checkpoint)ed segment, a recomputation each), skipped when its
+    /// inputs' tangents are all zero. Where infinite partials meet cancelling terms the order
+    /// of accumulation matters and a JVP can differ from forward mode on duals (see the crate
+    /// docs).
+    ///
+    /// # Panics
+    /// If `tangent.len() != self.n_inputs()`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::num_traits::Float;
+    /// // f(x, y) = (x·y, sin x) at (2, 3): J = [[3, 2], [cos 2, 0]]
+    /// let (_, pb) = adroit_reverse::pullback(|x| vec![x[0] * x[1], x[0].sin()], &[2.0, 3.0]);
+    /// assert_eq!(pb.pushforward(&[1.0, 0.0]), vec![3.0, 2.0_f64.cos()]); // column 1
+    /// assert_eq!(pb.pushforward(&[0.0, 1.0]), vec![2.0, 0.0]); // column 2
+    /// // the same numbers as forward mode's JVP
+    /// use adroit_reverse::adroit_forward;
+    /// let (_, jv) = adroit_forward::jvp(|x| vec![x[0] * x[1], x[0].sin()], &[2.0, 3.0], &[1.0, -1.0]);
+    /// assert_eq!(pb.pushforward(&[1.0, -1.0]), jv);
+    /// ```
+    #[doc(alias = "jvp")]
+    #[doc(alias = "linearize")]
+    #[track_caller]
+    pub fn pushforward(&self, tangent: &[T]) -> Vec<T> {
+        assert_eq!(
+            tangent.len(),
+            self.n_inputs(),
+            "pushforward: the tangent has {} entries but the function has {} inputs",
+            tangent.len(),
+            self.n_inputs()
+        );
+        self.recording.forward(tangent, &self.outputs)
     }
 
     /// `wᵀJ`: `cotangent` (`m` entries, one per output) to the input cotangent (`n` entries).

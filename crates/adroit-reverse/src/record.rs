@@ -47,15 +47,7 @@ impl<T: TapeScalar> Recording<T> {
     pub(crate) fn backward<'a>(&self, seeds: impl IntoIterator<Item = (&'a Var<T>, T)>) -> Vec<T> {
         let tape = self.tape();
         // A zero buffer of its own when the pool cannot be reached (thread teardown).
-        let mut buffer = T::tape_pool()
-            .try_with(|pool| {
-                pool.try_borrow_mut()
-                    .ok()
-                    .map(|mut p| p.take_adjoint(tape.len()))
-            })
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| vec![T::zero(); tape.len()]);
+        let mut buffer = take_buffer(tape.len());
         let adjoint = &mut buffer[..tape.len()];
         for (y, w) in seeds {
             if !y.is_constant() {
@@ -70,13 +62,55 @@ impl<T: TapeScalar> Recording<T> {
         tape.sweep(adjoint, first);
         let grad = adjoint[1..first].to_vec();
         adjoint[..first].fill(T::zero());
-        let _ = T::tape_pool().try_with(|pool| {
-            if let Ok(mut pool) = pool.try_borrow_mut() {
-                pool.return_adjoint(buffer);
-            }
-        });
+        return_buffer(buffer);
         grad
     }
+
+    /// One forward sweep: seeds the inputs with `tangent` (`n_inputs` entries) and returns
+    /// each output's tangent (zero for a constant output).
+    pub(crate) fn forward<'a>(
+        &self,
+        tangent: &[T],
+        outputs: impl IntoIterator<Item = &'a Var<T>>,
+    ) -> Vec<T> {
+        let tape = self.tape();
+        let mut buffer = take_buffer(tape.len());
+        let entries = &mut buffer[..tape.len()];
+        entries[1..=self.n_inputs].copy_from_slice(tangent);
+        tape.sweep_forward(entries, self.n_inputs + 1);
+        let out = outputs
+            .into_iter()
+            .map(|y| {
+                if y.is_constant() {
+                    T::zero()
+                } else {
+                    entries[y.index() as usize]
+                }
+            })
+            .collect();
+        entries.fill(T::zero());
+        return_buffer(buffer);
+        out
+    }
+}
+
+/// An all-zero buffer of at least `len` entries: this thread's spare one, or a new one when
+/// the pool cannot be reached (thread teardown) or is in use.
+fn take_buffer<T: TapeScalar>(len: usize) -> Vec<T> {
+    T::tape_pool()
+        .try_with(|pool| pool.try_borrow_mut().ok().map(|mut p| p.take_adjoint(len)))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| vec![T::zero(); len])
+}
+
+/// Gives an all-zero buffer back to this thread's pool (dropped if the pool cannot take it).
+fn return_buffer<T: TapeScalar>(buffer: Vec<T>) {
+    let _ = T::tape_pool().try_with(|pool| {
+        if let Ok(mut pool) = pool.try_borrow_mut() {
+            pool.return_adjoint(buffer);
+        }
+    });
 }
 
 impl<T: TapeScalar> Drop for Recording<T> {

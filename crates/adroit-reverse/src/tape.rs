@@ -263,6 +263,70 @@ impl<T: TapeScalar> Tape<T> {
         }
     }
 
+    /// The forward sweep, a Jacobian-vector product on the recorded partials: given `tangent`
+    /// seeded at the inputs (nodes below `first`, the sink's entry zero; every entry from
+    /// `first` on zero), sets every later node's tangent to `Σ partial · parent's tangent`.
+    ///
+    /// The conventions of [`sweep`](Self::sweep): a zero partial or a zero tangent contributes
+    /// nothing, even against an infinite one. A custom rule, which has only a pullback, is
+    /// pushed forward through its Jacobian's rows, its pullback called once per output (when
+    /// any of its inputs' tangents is non-zero); its outputs' tangents are set when the sweep
+    /// reaches its last output (none of them is read before that: nodes are recorded in order).
+    pub(crate) fn sweep_forward(&self, tangent: &mut [T], first: usize) {
+        assert_eq!(
+            tangent.len(),
+            self.len(),
+            "tangent buffer has the wrong length"
+        );
+        let term = |t: T, w: T| {
+            if t.is_zero() || w.is_zero() {
+                T::zero()
+            } else {
+                T::sweep_product(t, w)
+            }
+        };
+        for i in first.max(1)..self.len() {
+            let [p0, p1] = self.parents[i];
+            if p0 == CUSTOM {
+                if p1 != CUSTOM_SILENT {
+                    self.push_custom_forward(&self.customs[p1 as usize], tangent);
+                }
+                continue;
+            }
+            let [w0, w1] = self.partials[i];
+            tangent[i] = term(tangent[p0 as usize], w0) + term(tangent[p1 as usize], w1);
+        }
+    }
+
+    /// One custom rule in the forward sweep: each output's tangent is its Jacobian row (the
+    /// pullback of that output's unit cotangent) times the inputs' tangents.
+    fn push_custom_forward(&self, custom: &Custom<T>, tangent: &mut [T]) {
+        let first = custom.first_output as usize;
+        let m = custom.n_outputs as usize;
+        let inputs: Vec<T> = custom.inputs.iter().map(|&j| tangent[j as usize]).collect();
+        if inputs.iter().all(|t| t.is_zero()) {
+            return;
+        }
+        let mut unit = vec![T::zero(); m];
+        for k in 0..m {
+            unit[k] = T::one();
+            let row = (custom.pullback)(&unit);
+            unit[k] = T::zero();
+            assert_eq!(
+                row.len(),
+                inputs.len(),
+                "custom rule: the pullback returned {} cotangents for {} inputs",
+                row.len(),
+                inputs.len()
+            );
+            tangent[first + k] = row
+                .iter()
+                .zip(&inputs)
+                .filter(|(w, t)| !w.is_zero() && !t.is_zero())
+                .fold(T::zero(), |sum, (&w, &t)| sum + T::sweep_product(t, w));
+        }
+    }
+
     /// Runs one custom pullback: output adjoints in, input adjoints accumulated.
     fn run_custom(&self, custom: &Custom<T>, adjoint: &mut [T]) {
         let first = custom.first_output as usize;

@@ -72,6 +72,7 @@ mod matrix_uniform;
 mod matrix_zip_map;
 mod misuse;
 mod piecewise;
+mod pushforward;
 #[path = "../../../adroit-forward/tests/it/reference.rs"]
 mod reference;
 mod regressions;

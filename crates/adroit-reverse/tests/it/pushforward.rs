@@ -1,0 +1,110 @@
+//! `Pullback::pushforward`: the tape's forward sweep (a JVP on the recorded partials) equals
+//! forward mode's JVP, builds the Jacobian column by column, goes through custom rules and
+//! checkpoints, and keeps the `0·∞ = 0` convention.
+
+use adroit_reverse::num_traits::Float;
+use adroit_reverse::{Var, checkpoint, custom_rule, jacobian, pullback};
+
+/// Three outputs of two inputs over a mix of the rule table's operations.
+fn map<S: Float>(x: &[S]) -> Vec<S> {
+    let (a, b) = (x[0], x[1]);
+    vec![
+        a * b.exp() - (a / (b * b + S::one())).atan(),
+        (a * a + b * b).sqrt().ln_1p() + a.tanh() * b.cos(),
+        a.powf(b) + b.max(a) - a.hypot(b).cbrt(),
+    ]
+}
+
+const POINT: [f64; 2] = [0.8, 1.3];
+
+#[test]
+fn pushforward_equals_forward_modes_jvp() {
+    let (y, pb) = pullback(|x| map(x), &POINT);
+    for v in [[1.0, 0.0], [0.0, 1.0], [0.3, -2.0], [1e-300, 1e300]] {
+        let (fy, jv) = adroit_forward::jvp(|x| map(x), &POINT, &v);
+        assert_eq!(y, fy);
+        let pushed = pb.pushforward(&v);
+        for (a, b) in pushed.iter().zip(&jv) {
+            assert!(
+                (a - b).abs() <= 4.0 * f64::EPSILON * b.abs().max(1.0),
+                "{pushed:?} vs {jv:?}"
+            );
+        }
+    }
+    // f32 too
+    let p32 = POINT.map(|v| v as f32);
+    let (_, pb32) = pullback(|x| map(x), &p32);
+    let (_, jv32) = adroit_forward::jvp(|x| map(x), &p32, &[0.5, 1.0]);
+    for (a, b) in pb32.pushforward(&[0.5, 1.0]).iter().zip(&jv32) {
+        assert!((a - b).abs() <= 4.0 * f32::EPSILON * b.abs().max(1.0));
+    }
+}
+
+#[test]
+fn the_jacobian_column_by_column_equals_the_reverse_jacobian() {
+    let (_, pb) = pullback(|x| map(x), &POINT);
+    let j = jacobian(|x| map(x), &POINT);
+    for col in 0..2 {
+        let mut e = [0.0; 2];
+        e[col] = 1.0;
+        let pushed = pb.pushforward(&e);
+        for row in 0..3 {
+            let want = j[(row, col)];
+            assert!((pushed[row] - want).abs() <= 4.0 * f64::EPSILON * want.abs().max(1.0));
+        }
+    }
+    // pullbacks and pushforwards interleave on one recording
+    assert_eq!(pb.call(&[1.0, 0.0, 0.0]).len(), 2);
+    assert_eq!(pb.pushforward(&[0.0, 0.0]), vec![0.0; 3]);
+}
+
+#[test]
+fn custom_rules_and_checkpoints_are_pushed_through_their_jacobians() {
+    // y = (x₀·x₁, x₀ + 2x₁) by a hand-written pullback, fed to x₀·sin(y₀) + y₁²
+    let f = |x: &[Var<f64>]| {
+        let (a, b) = (x[0].value(), x[1].value());
+        let c = Var::constant(3.0);
+        let y = custom_rule(&[x[0], x[1], c], &[a * b, a + 2.0 * b], move |w| {
+            vec![w[0] * b + w[1], w[0] * a + 2.0 * w[1], 1e300 * w[0]]
+        });
+        vec![x[0] * y[0].sin() + y[1] * y[1], y[0]]
+    };
+    let plain = |x: &[Var<f64>]| {
+        let y = [x[0] * x[1], x[0] + 2.0 * x[1]];
+        vec![x[0] * y[0].sin() + y[1] * y[1], y[0]]
+    };
+    let (_, pb) = pullback(f, &POINT);
+    let (_, want) = pullback(plain, &POINT);
+    let (_, kept) = pullback(|x| checkpoint(move |s| plain(s), x), &POINT);
+    for v in [[1.0, 0.0], [0.0, 1.0], [2.0, -0.5]] {
+        let expected = want.pushforward(&v);
+        for got in [pb.pushforward(&v), kept.pushforward(&v)] {
+            for (a, b) in got.iter().zip(&expected) {
+                assert!(
+                    (a - b).abs() <= 8.0 * f64::EPSILON * b.abs().max(1.0),
+                    "{got:?} vs {expected:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_zero_tangent_meets_an_infinite_partial_as_zero() {
+    // √x₀ at x₀ = 0 has an infinite partial; moving x₁ alone gives 1, not NaN (as forward mode)
+    let (_, pb) = pullback(
+        |x| vec![x[0].sqrt() + x[1], Var::constant(4.0), x[1]],
+        &[0.0, 2.0],
+    );
+    assert_eq!(pb.pushforward(&[0.0, 1.0]), vec![1.0, 0.0, 1.0]);
+    assert_eq!(pb.pushforward(&[1.0, 0.0])[0], f64::INFINITY);
+    let (_, jv) = adroit_forward::jvp(|x| vec![x[0].sqrt() + x[1]], &[0.0, 2.0], &[0.0, 1.0]);
+    assert_eq!(jv, vec![1.0]);
+}
+
+#[test]
+#[should_panic(expected = "the tangent has 1 entries but the function has 2 inputs")]
+fn a_tangent_of_the_wrong_length_panics() {
+    let (_, pb) = pullback(|x| vec![x[0] * x[1]], &[1.0, 2.0]);
+    let _ = pb.pushforward(&[1.0]);
+}
