@@ -278,6 +278,36 @@ fn a_non_finite_matrix_gives_nan() {
     }
 }
 
+/// From a review: a NaN or infinite `A` took the non-singular path of the pullback (only a zero
+/// pivot was taken for singular), so a zero cotangent column gave NaN instead of nothing — a
+/// solve weighted by zero poisoned the gradient of everything sharing `B`. As at a zero pivot
+/// now: zero cotangent columns contribute 0, the others NaN.
+#[test]
+fn a_zero_cotangent_through_a_non_finite_matrix_contributes_nothing() {
+    for bad in [f64::INFINITY, f64::NAN] {
+        let a = dmatrix![bad, 0.0; 0.0, 1.0];
+        let (_, g) = matrix::value_and_gradient(
+            |m| m[1].sum() + m[0].solve(m[1]).weighted_sum(dmatrix![0.0; 0.0]),
+            &[a.clone(), dmatrix![1.0; 1.0]],
+        );
+        assert_eq!(g[1], dmatrix![1.0; 1.0], "{bad}");
+        assert_eq!(g[0], DMatrix::zeros(2, 2), "{bad}");
+        let (_, pb) = matrix::pullback(
+            |m| m[0].solve(m[1]),
+            &[a.clone(), dmatrix![1.0, 2.0; 1.0, 3.0]],
+        );
+        let cotangents = pb.call(&dmatrix![0.0, 1.0; 0.0, 1.0]);
+        let (a_bar, b_bar) = (&cotangents[0], &cotangents[1]);
+        assert!(a_bar.iter().all(|v| v.is_nan()), "{bad}: {a_bar}");
+        assert_eq!(
+            b_bar.column(0).iter().copied().collect::<Vec<_>>(),
+            vec![0.0, 0.0],
+            "{bad}"
+        );
+        assert!(b_bar.column(1).iter().all(|v| v.is_nan()), "{bad}: {b_bar}");
+    }
+}
+
 /// An infinite cotangent (`sqrt` of a zero result) meeting the zeros of `A⁻ᵀ` or of the
 /// solution contributes 0, as in every pullback of the tape (from an audit: the substitution
 /// and the scaling gave NaN there, where the scalar tape through nalgebra's LU and the matrix

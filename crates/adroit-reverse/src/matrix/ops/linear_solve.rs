@@ -33,11 +33,17 @@ impl<T: MatScalar> Factors<T> {
         Self { p, l, u }
     }
 
-    /// True when a pivot's value is zero. nalgebra's triangular solves test `is_zero`, which
-    /// for a dual (under `matrix::hvp`/`hessian`) means zero in every part: a pivot `Dual(0, t)`
-    /// would pass, and the solve return infinities where a plain float's gives `None`.
+    /// True when a pivot's value is zero, or NaN (the factors of a matrix with a NaN or
+    /// infinite entry, see [`of`](Self::of)): either way no solve is defined, and a pullback
+    /// gives NaN for a non-zero cotangent column and 0 for a zero one. nalgebra's triangular
+    /// solves test `is_zero`, which for a dual (under `matrix::hvp`/`hessian`) means zero in
+    /// every part: a pivot `Dual(0, t)` would pass, and the solve return infinities where a
+    /// plain float's gives `None`.
     fn singular(&self) -> bool {
-        self.u.diagonal().iter().any(|&d| d == T::zero())
+        self.u
+            .diagonal()
+            .iter()
+            .any(|&d| d == T::zero() || d.is_nan())
     }
 
     /// `A⁻¹·B`, or `None` for a zero pivot.
