@@ -1435,6 +1435,13 @@ fn strided_rows_out_of_range_panics_naming_the_row() {
     let _ = matrix::gradient(|m| m[0].strided_rows(1, 3, 2).sum(), &[mat(5, 2, 1)]);
 }
 
+/// From a review: taking no rows from past the end reported a row "beyond usize".
+#[test]
+#[should_panic(expected = "strided_rows: no rows from row 3, past the end of a 2×3 matrix")]
+fn strided_rows_of_no_rows_past_the_end_panics_naming_the_start() {
+    let _ = matrix::gradient(|m| m[0].strided_rows(3, 0, 1).sum(), &[mat(2, 3, 1)]);
+}
+
 #[test]
 #[should_panic(expected = "strided_rows: the stride must be at least 1")]
 fn strided_rows_of_stride_zero_panics() {

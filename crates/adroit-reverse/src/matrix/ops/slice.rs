@@ -213,7 +213,7 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// # Panics
     /// If `stride` is 0, or a picked row does not exist (the message gives the last row and
-    /// the shape).
+    /// the shape), or for `count = 0` if `first` is past the last row's end (`first > rows`).
     ///
     /// # Example
     /// ```
@@ -242,14 +242,9 @@ impl<T: MatScalar> MatVar<T> {
             None => first <= shape.0,
             Some(last) => last.is_some_and(|l| l < shape.0),
         };
-        assert!(
-            fits,
-            "strided_rows: {count} rows from row {first} every {stride} reach row {} of a {} \
-             matrix",
-            last.flatten()
-                .map_or_else(|| "beyond usize".to_string(), |l| l.to_string()),
-            shape_str(shape)
-        );
+        if !fits {
+            strided_rows_out_of_range(first, count, stride, last, shape);
+        }
         let a = self.index();
         self.unary_op(|v| {
             let (nrows, src) = (v.nrows(), v.as_slice());
@@ -395,4 +390,26 @@ fn concat<T: MatScalar>(parts: &[MatVar<T>], vertical: bool) -> MatVar<T> {
         Ok(tape.record(parts, out, Box::new(backward)))
     });
     recorded.unwrap_or_else_stale()
+}
+
+/// The panic of [`MatVar::strided_rows`] for rows that do not exist: the last row picked, or
+/// for `count = 0` the start row past the end.
+#[cold]
+#[track_caller]
+fn strided_rows_out_of_range(
+    first: usize,
+    count: usize,
+    stride: usize,
+    last: Option<Option<usize>>,
+    shape: (usize, usize),
+) -> ! {
+    let shape = shape_str(shape);
+    match last {
+        None => panic!("strided_rows: no rows from row {first}, past the end of a {shape} matrix"),
+        Some(last) => panic!(
+            "strided_rows: {count} rows from row {first} every {stride} reach row {} of a {shape} \
+             matrix",
+            last.map_or_else(|| "beyond usize".to_string(), |l| l.to_string()),
+        ),
+    }
 }
