@@ -55,8 +55,9 @@
 //!   decomposition as one node with the exact pullback; [`svd`] likewise for the singular
 //!   value decomposition (nalgebra's `svd` on `Var`s gets its derivatives wrong at
 //!   triangular, diagonal and rank-deficient matrices); both nodes' Hessians are exact too
-//!   where the eigenvalues are distinct (the singular values distinct and non-zero: NaN at a
-//!   rank-deficient tall or wide matrix). Both implement adroit-forward's
+//!   where the eigenvalues are distinct (the singular values distinct and non-zero; at a zero
+//!   or repeated one, a kink, they are infinite, NaN or finite and not a derivative: see
+//!   [`MatVar::singular_values`](matrix::MatVar::singular_values)). Both implement adroit-forward's
 //!   `Decompositions` for `Var`, so code bound by it runs in every mode. As `ToPrimitive`,
 //!   nalgebra's `try_convert` of a `Var` to `f64` gives its primal value (no derivative);
 //! - **`unsafe` only where the speed is**: the workspace denies `unsafe` code; this crate allows

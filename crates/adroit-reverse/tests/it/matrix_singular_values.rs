@@ -101,3 +101,27 @@ fn an_infinite_cotangent_follows_the_zero_convention() {
     );
     assert_eq!(scalar, g[0].as_slice());
 }
+
+/// Σσ² = ‖A‖²_F has Hessian 2·I everywhere. Through the singular values the Hessian is exact at
+/// a single zero singular value of a square matrix; at the kinks the documentation names (a
+/// zero singular value of a tall matrix, a repeated zero one) it is finite and not 2·I — the
+/// documented limit, pinned here so that a change of it is seen (found by a review).
+#[test]
+fn second_derivatives_at_zero_singular_values() {
+    fn frobenius<T: matrix::MatScalar>(m: &[matrix::MatVar<T>]) -> matrix::MatVar<T> {
+        let s = m[0].singular_values();
+        s.component_mul(s).sum()
+    }
+    let exact = matrix::hessian(frobenius, &[dmatrix![1.0, 2.0; 2.0, 4.0]]);
+    let two = DMatrix::<f64>::identity(4, 4) * 2.0;
+    assert!((&exact - &two).amax() < 1e-14, "{exact}");
+    for kink in [dmatrix![1.0, 0.0; 0.0, 0.0; 0.0, 0.0], DMatrix::zeros(2, 2)] {
+        let h: DMatrix<f64> = matrix::hessian(frobenius, std::slice::from_ref(&kink));
+        let n = kink.len();
+        assert!(h.iter().all(|v: &f64| v.is_finite()), "{h}");
+        assert!(
+            (&h - DMatrix::<f64>::identity(n, n) * 2.0).amax() == 2.0,
+            "{h}"
+        );
+    }
+}
