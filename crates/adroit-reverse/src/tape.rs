@@ -466,9 +466,9 @@ pub(crate) fn stale_variable(var_tape: u64, active: u64) -> ! {
         panic!(
             "adroit-reverse: a Var was used outside the scope that recorded it (no gradient, \
              pullback or jacobian call is recording on this thread now: the call has returned, \
-             or a custom rule's pullback is running in its backward sweep). Variables live \
-             only inside the closure passed to that call; keep plain values (`.value()`) \
-             instead."
+             the variable was sent to another thread, or a custom rule's pullback is running \
+             in its backward sweep). Variables live only inside the closure passed to that \
+             call, on its thread; keep plain values (`.value()`) instead."
         )
     } else {
         panic!(

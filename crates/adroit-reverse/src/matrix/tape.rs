@@ -689,8 +689,9 @@ fn stale_matrix(var_tape: u64, active: u64) -> ! {
     if active == 0 {
         panic!(
             "adroit-reverse: a MatVar was used outside the scope that recorded it (no \
-             matrix::gradient or matrix::pullback call is running on this thread now). \
-             Variables live only inside the closure passed to that call; keep plain matrices \
+             matrix::gradient or matrix::pullback call is running on this thread now: the call \
+             has returned, or the variable was sent to another thread). Variables live only \
+             inside the closure passed to that call, on its thread; keep plain matrices \
              (`.value()`) instead."
         )
     } else {

@@ -80,6 +80,8 @@ fn variable_sent_to_another_thread_panics() {
     let result = std::thread::spawn(move || (v * 2.0).value()).join();
     let message = panic_message(result.unwrap_err());
     assert!(message.contains("outside the scope"), "{message}");
+    // The message names the thread as a cause (a user trial missed it).
+    assert!(message.contains("sent to another thread"), "{message}");
 }
 
 #[test]
@@ -118,6 +120,7 @@ fn matvar_sent_to_another_thread_panics() {
     let result = std::thread::spawn(move || m.value()).join();
     let message = panic_message(result.unwrap_err());
     assert!(message.contains("outside the scope"), "{message}");
+    assert!(message.contains("sent to another thread"), "{message}");
 }
 
 #[test]
