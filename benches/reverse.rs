@@ -1,10 +1,14 @@
 //! Reverse-mode benchmarks: the extended Rosenbrock gradient against the plain-f64 primal and
 //! the hand-written gradient (so each figure reads as a ratio), the forward-over-reverse
-//! Hessian, and the matrix tape's gradient, Hessian-vector product and Hessian.
+//! Hessian, the matrix tape's gradient, Hessian-vector product and Hessian, and a long ODE
+//! integration's gradient on one tape against checkpointed segments.
 //!
 //! Run: `cargo bench -p adroit-benches --bench reverse`.
 
-use adroit_benches::{rosenbrock, rosenbrock_array, rosenbrock_gradient, rosenbrock_hessian};
+use adroit_benches::{
+    lotka_volterra_loss, lotka_volterra_segment, rosenbrock, rosenbrock_array, rosenbrock_gradient,
+    rosenbrock_hessian,
+};
 use adroit_reverse::adroit_forward::Dual;
 use adroit_reverse::matrix::{self, Along, MatScalar, MatVar};
 use criterion::{BenchmarkId, Criterion, criterion_main};
@@ -154,6 +158,55 @@ fn bench_mlp_hessian(c: &mut Criterion) {
     group.finish();
 }
 
+/// The gradient of a Lotka–Volterra loss over 10⁵ RK4 steps (58 tape nodes a step) with
+/// respect to its 4 rates and 2 initial values: the plain primal, forward mode (one chunk of
+/// 6), the scalar tape recording every step, and the tape with 100 checkpointed segments
+/// ([`adroit_reverse::checkpoint`]: 100 nodes kept, each segment recorded again in the sweep).
+fn bench_checkpoint(c: &mut Criterion) {
+    const STEPS: usize = 100_000;
+    const SEGMENTS: usize = 100;
+    let theta = [1.6, 0.9, 3.2, 1.1, 1.1, 0.9];
+    let mut group = c.benchmark_group("ode_gradient_checkpoint");
+    group.sample_size(20);
+    group.bench_function("primal_f64", |b| {
+        b.iter(|| lotka_volterra_loss(black_box(&theta), STEPS))
+    });
+    group.bench_function("adroit_forward_chunk6", |b| {
+        let mut grad = [0.0; 6];
+        b.iter(|| {
+            adroit_forward::gradient_chunked_into::<6, _, _>(
+                |x| lotka_volterra_loss(x, STEPS),
+                black_box(&theta),
+                &mut grad,
+            )
+        })
+    });
+    group.bench_function("adroit_reverse_one_tape", |b| {
+        b.iter(|| adroit_reverse::gradient(|x| lotka_volterra_loss(x, STEPS), black_box(&theta)))
+    });
+    group.bench_function("adroit_reverse_checkpointed", |b| {
+        b.iter(|| {
+            adroit_reverse::gradient(
+                |x| {
+                    let seg = STEPS / SEGMENTS;
+                    let mut state = [x[4], x[5], adroit_reverse::Var::constant(0.0)];
+                    for k in 0..SEGMENTS {
+                        let inputs = [x[0], x[1], x[2], x[3], state[0], state[1], state[2]];
+                        let out = adroit_reverse::checkpoint(
+                            move |z| lotka_volterra_segment(z, k * seg, seg, STEPS),
+                            &inputs,
+                        );
+                        state = [out[0], out[1], out[2]];
+                    }
+                    state[2]
+                },
+                black_box(&theta),
+            )
+        })
+    });
+    group.finish();
+}
+
 // criterion's macros generate undocumented items.
 #[allow(missing_docs)]
 mod harness {
@@ -162,7 +215,8 @@ mod harness {
         super::bench_rosenbrock,
         super::bench_hessian,
         super::bench_dense_layer,
-        super::bench_mlp_hessian
+        super::bench_mlp_hessian,
+        super::bench_checkpoint
     );
 }
 criterion_main!(harness::benches);

@@ -187,3 +187,62 @@ pub mod handwritten {
         loss / batch
     }
 }
+
+/// One classical Runge–Kutta (RK4) step of the Lotka–Volterra equations
+/// `x' = a·x − b·x·y`, `y' = d·x·y − c·y` (`p = [a, b, c, d]`, state `u = [x, y]`, step `h`).
+pub fn lotka_volterra_step<S: Float>(p: &[S], u: [S; 2], h: S) -> [S; 2] {
+    let rhs = |u: [S; 2]| {
+        let (x, y) = (u[0], u[1]);
+        [p[0] * x - p[1] * x * y, p[3] * x * y - p[2] * y]
+    };
+    let half = h * S::from(0.5).unwrap_or_else(S::one);
+    let k1 = rhs(u);
+    let k2 = rhs([u[0] + half * k1[0], u[1] + half * k1[1]]);
+    let k3 = rhs([u[0] + half * k2[0], u[1] + half * k2[1]]);
+    let k4 = rhs([u[0] + h * k3[0], u[1] + h * k3[1]]);
+    let sixth = h / S::from(6.0).unwrap_or_else(S::one);
+    let two = S::one() + S::one();
+    [
+        u[0] + sixth * (k1[0] + two * (k2[0] + k3[0]) + k4[0]),
+        u[1] + sixth * (k1[1] + two * (k2[1] + k3[1]) + k4[1]),
+    ]
+}
+
+/// `steps` RK4 steps of [`lotka_volterra_step`] from step `first` of a run of `total` steps
+/// over `t ∈ [0, 10]`, adding the squared distance of the state to `(1, 1)` at every 1000th
+/// step: `theta = [a, b, c, d, x₀, y₀, loss so far]` in, `[x, y, loss so far]` out (a segment
+/// of [`lotka_volterra_loss`], to checkpoint).
+pub fn lotka_volterra_segment<S: Float>(
+    theta: &[S],
+    first: usize,
+    steps: usize,
+    total: usize,
+) -> Vec<S> {
+    let h = S::from(10.0 / total as f64).unwrap_or_else(S::one);
+    let mut u = [theta[4], theta[5]];
+    let mut loss = theta[6];
+    for k in first + 1..=first + steps {
+        u = lotka_volterra_step(&theta[..4], u, h);
+        if k % 1000 == 0 {
+            let (dx, dy) = (u[0] - S::one(), u[1] - S::one());
+            loss = loss + dx * dx + dy * dy;
+        }
+    }
+    vec![u[0], u[1], loss]
+}
+
+/// A Lotka–Volterra fit's loss over `total` RK4 steps (the `theta` of
+/// [`lotka_volterra_segment`] without the running loss: 6 entries): the ODE-sensitivity
+/// workload of `--bench reverse -- checkpoint`.
+pub fn lotka_volterra_loss<S: Float>(theta: &[S], total: usize) -> S {
+    let start = [
+        theta[0],
+        theta[1],
+        theta[2],
+        theta[3],
+        theta[4],
+        theta[5],
+        S::zero(),
+    ];
+    lotka_volterra_segment(&start, 0, total, total)[2]
+}
