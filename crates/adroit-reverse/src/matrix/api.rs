@@ -31,7 +31,13 @@ fn record<T: MatScalar, R>(
             T::with_mat_tapes(|stack| (0..n).map(|k| input(stack.active(), k)).collect());
         f(&vars)
     };
-    (out, scope.finish())
+    let mut tape = scope.finish();
+    // Under `detect_anomaly`: the first operation whose result held NaN.
+    if let Some(nan) = tape.take_anomaly() {
+        drop(tape);
+        crate::matrix::anomaly::matrix_nan(&nan);
+    }
+    (out, tape)
 }
 
 /// The gradient of a scalar loss `f(inputs)` (a 1 × 1 [`MatVar`]) with respect to every input

@@ -22,7 +22,8 @@
 //! [`MatVar::hcat`]), functions with pullbacks of one's own ([`custom_rule`], JAX's
 //! `custom_vjp`: e.g. Cholesky-based log-determinants), [`MatVar::stop_gradient`] (JAX's
 //! `stop_gradient`), blocks recomputed in the backward sweep instead of kept on the tape
-//! ([`checkpoint`], JAX's `jax.checkpoint`), and get the gradient of a
+//! ([`checkpoint`], JAX's `jax.checkpoint`), a NaN traced to the operation that made it
+//! ([`detect_anomaly`], JAX's `jax_debug_nans`), and get the gradient of a
 //! scalar loss with respect to every input matrix ([`value_and_gradient_with_aux`] also passes
 //! an undifferentiated output through, as JAX's `has_aux`) — and its Hessian-vector products
 //! and Hessian ([`hvp`], [`hessian`], [`value_gradient_and_hessian`]: Newton steps, Laplace
@@ -60,6 +61,7 @@
 //! assert_eq!(grads[1].shape(), (2, 1));
 //! ```
 
+mod anomaly;
 mod api;
 mod checkpoint;
 mod finite;
@@ -72,6 +74,7 @@ mod tape;
 mod value;
 mod var;
 
+pub use anomaly::detect_anomaly;
 pub use api::{MatPullback, gradient, pullback, value_and_gradient, value_and_gradient_with_aux};
 pub use checkpoint::checkpoint;
 pub use finite::all_finite;

@@ -4,9 +4,11 @@
 use super::pool;
 use super::value::NodeValue;
 use super::{MatScalar, MatVar};
+use crate::matrix::anomaly::MatrixNan;
 use crate::scope::{ScopeStack, ScopedTape};
 use nalgebra::DMatrix;
 use std::cell::Cell;
+use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The backward rule of one recorded operation.
@@ -343,6 +345,12 @@ pub struct MatTape<T> {
     requires_grad: Vec<bool>,
     /// The backward sweep's adjoint slots, kept empty between sweeps for their buffer.
     adjoint_slots: Cell<Vec<Option<Adjoint<T>>>>,
+    /// Whether each recorded result is checked for NaN
+    /// ([`detect_anomaly`](crate::matrix::detect_anomaly)), until the first is found.
+    watch: bool,
+    /// The first NaN a watched recording met, for the operation to report at the user's line
+    /// ([`take_anomaly`](Self::take_anomaly)).
+    anomaly: Option<Box<MatrixNan>>,
 }
 
 /// Matrix tape ids share nothing with scalar tapes; never 0.
@@ -366,6 +374,8 @@ impl<T: MatScalar> MatTape<T> {
             backwards: Vec::new(),
             requires_grad: Vec::new(),
             adjoint_slots: Cell::new(Vec::new()),
+            watch: false,
+            anomaly: None,
         }
     }
 
@@ -403,11 +413,16 @@ impl<T: MatScalar> MatTape<T> {
         self.values[x.index() as usize].get()
     }
 
-    /// Records a node computed from `parents`; `backward` is dropped (never run) when no
-    /// parent leads to an input.
+    /// Records a node computed from `parents` by the operation at `at` (the user's line);
+    /// `backward` is dropped (never run) when no parent leads to an input. On a watched tape
+    /// ([`detect_anomaly`](crate::matrix::detect_anomaly)) the first NaN in a result is kept,
+    /// to be reported when the recording ends ([`take_anomaly`](Self::take_anomaly)): checking
+    /// after every operation instead cost a small array gradient 0.6 % more instructions
+    /// unwatched.
     #[track_caller]
     pub(crate) fn record(
         &mut self,
+        at: &'static Location<'static>,
         parents: &[MatVar<T>],
         value: DMatrix<T>,
         backward: Box<dyn Backward<T>>,
@@ -417,11 +432,46 @@ impl<T: MatScalar> MatTape<T> {
             self.check(p);
             requires_grad |= self.requires_grad[p.index() as usize];
         }
+        if self.watch {
+            self.note_nan(at, parents, &value);
+        }
         self.push(
             NodeValue::Owned(value),
             requires_grad.then_some(backward),
             requires_grad,
         )
+    }
+
+    /// Keeps the first NaN of `value`, the result of the operation at `at` on `parents`, and
+    /// stops watching (for [`detect_anomaly`](crate::matrix::detect_anomaly); out of line, so
+    /// that the unwatched tape pays one test).
+    #[cold]
+    #[inline(never)]
+    fn note_nan(
+        &mut self,
+        at: &'static Location<'static>,
+        parents: &[MatVar<T>],
+        value: &DMatrix<T>,
+    ) {
+        let Some(k) = value.iter().position(|v| v.is_nan()) else {
+            return;
+        };
+        let in_operands = parents.iter().any(|p| {
+            let operand = self.values[p.index() as usize].get();
+            operand.iter().any(|v| v.is_nan())
+        });
+        self.anomaly = Some(Box::new(MatrixNan {
+            at,
+            entry: (k % value.nrows(), k / value.nrows()),
+            shape: value.shape(),
+            in_operands,
+        }));
+        self.watch = false;
+    }
+
+    /// The NaN a watched recording met, taken (see [`record`](Self::record)).
+    pub(crate) fn take_anomaly(&mut self) -> Option<Box<MatrixNan>> {
+        self.anomaly.take()
     }
 
     /// Records a leaf: an input (`requires_grad`) or a constant.
@@ -584,13 +634,16 @@ impl<T: MatScalar> MatTapeStack<T> {
 
     /// A fresh tape with a new id, reusing the spare tape's buffers when there is one.
     fn fresh_tape(&mut self) -> MatTape<T> {
-        match self.spare.take() {
+        let mut tape = match self.spare.take() {
             Some(mut tape) => {
                 tape.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
                 tape
             }
             None => MatTape::fresh(),
-        }
+        };
+        tape.watch = crate::matrix::anomaly::watching();
+        tape.anomaly = None;
+        tape
     }
 
     /// Keeps a finished tape's buffers for the next scope; its values and the matrices its

@@ -243,11 +243,13 @@ impl<T: MatScalar> MatVar<T> {
         self,
         forward: impl FnOnce(&DMatrix<T>) -> (DMatrix<T>, Box<dyn Backward<T>>),
     ) -> Self {
+        // The user's line, for `detect_anomaly` (a location does not pass into closures).
+        let at = std::panic::Location::caller();
         let recorded = T::with_mat_tapes(|stack| {
             let tape = stack.active();
             tape.stale_among(&[self])?;
             let (value, backward) = forward(tape.value(&self));
-            Ok(tape.record(&[self], value, backward))
+            Ok(tape.record(at, &[self], value, backward))
         });
         recorded.unwrap_or_else_stale()
     }
@@ -258,11 +260,13 @@ impl<T: MatScalar> MatVar<T> {
         inputs: [Self; K],
         forward: impl FnOnce([&DMatrix<T>; K]) -> (DMatrix<T>, Box<dyn Backward<T>>),
     ) -> Self {
+        // The user's line, for `detect_anomaly` (a location does not pass into closures).
+        let at = std::panic::Location::caller();
         let recorded = T::with_mat_tapes(|stack| {
             let tape = stack.active();
             tape.stale_among(&inputs)?;
             let (value, backward) = forward(inputs.each_ref().map(|x| tape.value(x)));
-            Ok(tape.record(&inputs, value, backward))
+            Ok(tape.record(at, &inputs, value, backward))
         });
         recorded.unwrap_or_else_stale()
     }
@@ -274,11 +278,13 @@ impl<T: MatScalar> MatVar<T> {
         other: Self,
         forward: impl FnOnce(&DMatrix<T>, &DMatrix<T>) -> (DMatrix<T>, Box<dyn Backward<T>>),
     ) -> Self {
+        // The user's line, for `detect_anomaly` (a location does not pass into closures).
+        let at = std::panic::Location::caller();
         let recorded = T::with_mat_tapes(|stack| {
             let tape = stack.active();
             tape.stale_among(&[self, other])?;
             let (value, backward) = forward(tape.value(&self), tape.value(&other));
-            Ok(tape.record(&[self, other], value, backward))
+            Ok(tape.record(at, &[self, other], value, backward))
         });
         recorded.unwrap_or_else_stale()
     }

@@ -43,6 +43,7 @@ macro_rules! agree_with_forward_mode {
     )*};
 }
 
+mod anomaly;
 mod api;
 mod buffers;
 mod checkpoint;

@@ -98,6 +98,8 @@ where
     T: MatScalar,
     P: Fn(&DMatrix<T>) -> Vec<DMatrix<T>> + 'static,
 {
+    // The user's line, for `detect_anomaly` (a location does not pass into closures).
+    let at = std::panic::Location::caller();
     let recorded = T::with_mat_tapes(|stack| {
         let tape = stack.active();
         tape.stale_among(inputs)?;
@@ -105,7 +107,7 @@ where
             inputs: inputs.iter().map(|x| (x.index(), x.shape())).collect(),
             pullback: Box::new(pullback),
         };
-        Ok(tape.record(inputs, value, Box::new(rule)))
+        Ok(tape.record(at, inputs, value, Box::new(rule)))
     });
     recorded.unwrap_or_else_stale()
 }

@@ -371,6 +371,8 @@ fn concat<T: MatScalar>(parts: &[MatVar<T>], vertical: bool) -> MatVar<T> {
     } else {
         (first.nrows(), total)
     };
+    // The user's line, for `detect_anomaly` (a location does not pass into closures).
+    let at = std::panic::Location::caller();
     let recorded = T::with_mat_tapes(|stack| {
         let tape = stack.active();
         tape.stale_among(parts)?;
@@ -387,7 +389,7 @@ fn concat<T: MatScalar>(parts: &[MatVar<T>], vertical: bool) -> MatVar<T> {
             parts: blocks,
             vertical,
         };
-        Ok(tape.record(parts, out, Box::new(backward)))
+        Ok(tape.record(at, parts, out, Box::new(backward)))
     });
     recorded.unwrap_or_else_stale()
 }

@@ -1,0 +1,101 @@
+//! Anomaly detection on the matrix tape: find the operation where a NaN first appears (JAX's
+//! `jax_debug_nans`, PyTorch's `torch.autograd.detect_anomaly`).
+
+use std::cell::Cell;
+
+thread_local! {
+    /// How many [`detect_anomaly`] calls are running on this thread.
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// True inside [`detect_anomaly`] on this thread: matrix tapes opened now check every result.
+#[inline]
+pub(crate) fn watching() -> bool {
+    DEPTH.with(Cell::get) > 0
+}
+
+/// Runs `f` with anomaly detection on the matrix tape: every matrix recording
+/// ([`gradient`](crate::matrix::gradient), [`pullback`](crate::matrix::pullback), … also
+/// under [`hvp`](crate::matrix::hvp)/[`hessian`](crate::matrix::hessian), on the primal
+/// values) started on this thread while `f` runs checks the result of each operation it
+/// records, and when the recording ends (before any backward sweep) panics naming the first
+/// operation whose result held a NaN — its line in *your* code, the first NaN entry, and
+/// whether an operand already held one — where the loss or gradient would otherwise just come
+/// out NaN (JAX's `jax_debug_nans`, PyTorch's `torch.autograd.detect_anomaly`). Returns `f`'s
+/// result. In training code, wrap the gradient call or the whole step.
+///
+/// Checked: every recorded operation's result, custom rules'
+/// ([`custom_rule`](crate::matrix::custom_rule)) and
+/// [`checkpoint`](crate::matrix::checkpoint)ed blocks' included. Not checked: the inputs and constant matrices (a NaN in them is reported at the
+/// first operation it reaches, as "an operand already held NaN"), infinities (an overflow to
+/// ∞ is not an anomaly; ∞ − ∞ is), the backward sweep, recordings started before `f` runs,
+/// and the scalar tape (`Var`): it records an operation in a few nanoseconds, and every form
+/// of the check tried there cost its gradients 1–4 % more instructions and up to 10 % of
+/// their time unwatched. Unwatched, the matrix tape pays one test per operation (a 100-entry
+/// array gradient measured 1.2 % more instructions, no change in time).
+///
+/// # Panics
+/// When a recording in which an operation's result held a NaN ends (the message names that
+/// operation's location, the entry and whether an operand held NaN already), or as `f` does.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::{self, detect_anomaly};
+/// use adroit_reverse::nalgebra::dmatrix;
+/// use adroit_reverse::num_traits::Float;
+///
+/// // A NaN loss: where does it come from?
+/// let a = dmatrix![1.0, -2.0; 3.0, 4.0];
+/// let loss = |m: &[matrix::MatVar<f64>]| (m[0] * 2.0).map(|v| v.sqrt()).sum();
+/// assert!(matrix::value_and_gradient(loss, std::slice::from_ref(&a)).0.is_nan());
+/// // With the check, the gradient call panics, naming the square root's line and entry (0, 1).
+/// let found = std::panic::catch_unwind(|| {
+///     detect_anomaly(|| matrix::gradient(loss, std::slice::from_ref(&a)))
+/// });
+/// let message = *found.unwrap_err().downcast::<String>().unwrap();
+/// assert!(message.contains("NaN at entry (0, 1)"), "{message}");
+/// ```
+pub fn detect_anomaly<R>(f: impl FnOnce() -> R) -> R {
+    /// Leaves the checked region when `f` returns or panics.
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+        }
+    }
+    DEPTH.with(|d| d.set(d.get() + 1));
+    let _leave = Leave;
+    f()
+}
+
+/// Where the first NaN of a matrix operation's result is.
+pub(crate) struct MatrixNan {
+    /// The operation's line in the user's code.
+    pub(crate) at: &'static std::panic::Location<'static>,
+    /// Its row and column.
+    pub(crate) entry: (usize, usize),
+    /// The result's shape.
+    pub(crate) shape: (usize, usize),
+    /// Whether an operand held a NaN already.
+    pub(crate) in_operands: bool,
+}
+
+/// The panic of a matrix operation whose result holds a NaN.
+#[cold]
+#[inline(never)]
+pub(crate) fn matrix_nan(nan: &MatrixNan) -> ! {
+    let (r, c) = nan.shape;
+    panic!(
+        "adroit-reverse (detect_anomaly): the matrix operation at {} gave NaN at entry ({}, {}) \
+         of its {r}×{c} result; {}",
+        nan.at,
+        nan.entry.0,
+        nan.entry.1,
+        if nan.in_operands {
+            "an operand already held NaN (an input or constant matrix, or a value computed off \
+             the tape)"
+        } else {
+            "its operands held none"
+        }
+    )
+}

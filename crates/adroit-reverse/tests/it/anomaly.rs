@@ -1,0 +1,121 @@
+//! `matrix::detect_anomaly`: the first matrix operation whose result holds NaN panics at the
+//! user's line, also under second order and inside custom rules and checkpoints; outside it
+//! nothing is checked.
+
+use adroit_reverse::matrix::{self, MatVar, detect_anomaly};
+use adroit_reverse::num_traits::Float;
+use nalgebra::{DMatrix, dmatrix};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// The panic message of `f`, which must panic.
+fn message_of<R>(f: impl FnOnce() -> R) -> String {
+    let payload = catch_unwind(AssertUnwindSafe(f)).err().expect("a panic");
+    match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(p) => p.downcast_ref::<&str>().expect("a message").to_string(),
+    }
+}
+
+#[test]
+fn the_first_nan_panics_at_its_line() {
+    let a = dmatrix![1.0, -2.0; 3.0, 4.0];
+    let line = line!() + 1;
+    let f = |m: &[MatVar<f64>]| (m[0] - 2.0).map(|v| v.ln()).sum();
+    // Without the check the loss is silently NaN.
+    assert!(
+        matrix::value_and_gradient(f, std::slice::from_ref(&a))
+            .0
+            .is_nan()
+    );
+    let message = message_of(|| detect_anomaly(|| matrix::gradient(f, std::slice::from_ref(&a))));
+    assert!(message.contains("detect_anomaly"), "{message}");
+    assert!(
+        message.contains(&format!("anomaly.rs:{line}:")),
+        "{message}"
+    );
+    assert!(
+        message.contains("NaN at entry (0, 0) of its 2×2 result"),
+        "{message}"
+    );
+    assert!(message.contains("its operands held none"), "{message}");
+    // The check ends with the call (also when it panicked): unchecked again, the tape works.
+    assert!(
+        matrix::value_and_gradient(f, std::slice::from_ref(&a))
+            .0
+            .is_nan()
+    );
+    let g = matrix::gradient(|m| (m[0] * 3.0).sum(), std::slice::from_ref(&a));
+    assert_eq!(g[0], DMatrix::from_element(2, 2, 3.0));
+}
+
+#[test]
+fn a_nan_input_is_named_at_the_first_operation_it_reaches() {
+    let bad = dmatrix![1.0, f64::NAN];
+    let message = message_of(|| {
+        detect_anomaly(|| matrix::gradient(|m| (m[0] * 2.0).sum(), std::slice::from_ref(&bad)))
+    });
+    assert!(
+        message.contains("NaN at entry (0, 1) of its 1×2 result"),
+        "{message}"
+    );
+    assert!(message.contains("an operand already held NaN"), "{message}");
+}
+
+#[test]
+fn finite_matrix_code_is_unchanged() {
+    let a = dmatrix![1.0, -2.0; 3.0, 4.0];
+    let g = |m: &[MatVar<f64>]| {
+        (m[0] * m[0].transpose())
+            .tanh()
+            .logsumexp(matrix::Along::Rows)
+            .sum()
+    };
+    let want = matrix::gradient(g, std::slice::from_ref(&a));
+    assert_eq!(
+        detect_anomaly(|| matrix::gradient(g, std::slice::from_ref(&a))),
+        want
+    );
+    // infinities are not anomalies (∞ − ∞ would be: a sum of mixed signs)
+    let positive = a.abs();
+    let (v, g) = detect_anomaly(|| {
+        matrix::value_and_gradient(
+            |m| (m[0] * 1e308 * 10.0).sum(),
+            std::slice::from_ref(&positive),
+        )
+    });
+    assert_eq!(v, f64::INFINITY);
+    assert_eq!(g[0], DMatrix::from_element(2, 2, 1e308 * 10.0));
+}
+
+#[test]
+fn custom_rules_checkpoints_and_second_order_are_checked() {
+    let a = dmatrix![0.5, 2.0];
+    let message = message_of(|| {
+        detect_anomaly(|| {
+            matrix::gradient(
+                |m| matrix::custom_rule(&[m[0]], dmatrix![f64::NAN], |g| vec![g * 0.0]).sum(),
+                std::slice::from_ref(&a),
+            )
+        })
+    });
+    assert!(
+        message.contains("NaN at entry (0, 0) of its 1×1 result"),
+        "{message}"
+    );
+    // an operation inside a checkpointed block (its first run) is checked too
+    let message = message_of(|| {
+        detect_anomaly(|| {
+            matrix::gradient(
+                |m| matrix::checkpoint(|q| (q[0] - 1.0).map(|v| v.sqrt()), &[m[0]]).sum(),
+                std::slice::from_ref(&a),
+            )
+        })
+    });
+    assert!(message.contains("NaN at entry (0, 0)"), "{message}");
+    // second order: the primal values of the dual entries are checked
+    fn root<S: matrix::MatScalar>(m: &[MatVar<S>]) -> MatVar<S> {
+        (m[0] - S::one()).map(|v| v.sqrt()).sum()
+    }
+    let message = message_of(|| detect_anomaly(|| matrix::hessian(root, std::slice::from_ref(&a))));
+    assert!(message.contains("NaN at entry (0, 0)"), "{message}");
+}
