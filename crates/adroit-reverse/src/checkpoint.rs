@@ -14,8 +14,10 @@ use crate::{TapeScalar, Var};
 /// `f` maps `n` variables to `m` variables; `inputs`: the `n` variables of the running
 /// recording it reads; returns `m` variables holding `f`'s values. Gradients are those of
 /// calling `f(inputs)` directly: the same operations, swept in the same order, except that an
-/// input's contributions from inside `f` are summed first and then added to its adjoint
-/// (rounding may differ in the last bits where an input is also used outside `f`). The tape
+/// input's contributions from inside `f` are summed first and then added to its adjoint, so
+/// where an input is also used outside `f` the rounding differs — by the rounding of the terms
+/// summed, which is large against the result where large terms cancel (`x + x/|x|` at
+/// `x = 1e-300` with `x/|x|` checkpointed: 1 against the direct recording's 0). The tape
 /// keeps `m` nodes instead of every operation of `f`, and the backward sweep holds one
 /// segment's tape at a time.
 ///
@@ -32,7 +34,14 @@ use crate::{TapeScalar, Var};
 /// - `f` is `'static` (it is kept on the tape until the sweep): capture plain values by move
 ///   (`move |x| …`), or shared data in an `Rc`/`Arc`;
 /// - `f` must be deterministic: the backward sweep checks that the second run's outputs equal
-///   the first's and panics if they differ (a random draw inside `f`, a `Cell` it changes).
+///   the first's and panics if they differ (a random draw inside `f`, a `Cell` it changes);
+///   a change that leaves the values alone and alters only derivatives (a `stop_gradient` in
+///   one run) is not seen, and gives the second run's derivatives.
+///
+/// [`Pullback::pushforward`](crate::Pullback::pushforward) pushes a checkpointed segment
+/// forward through its Jacobian's rows (one second run per output): where an infinite partial
+/// inside meets tangents that cancel (`√(x − y)` at `x = y` along `x = y`), forward mode and
+/// the direct recording's pushforward give the finite limit and the rows give NaN.
 ///
 /// Under [`hessian`](crate::hessian) and [`hvp`](crate::hvp) (`T` a dual number) the segment is
 /// recorded on the same dual type, so second derivatives through it are exact too.

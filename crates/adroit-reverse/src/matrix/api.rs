@@ -11,7 +11,7 @@ use std::borrow::Borrow;
 const STACK_INPUTS: usize = 8;
 
 /// Records `f` on `n` input nodes, the `k`-th recorded by `input(tape, k)`, on a fresh tape.
-fn record<T: MatScalar, R>(
+pub(crate) fn record<T: MatScalar, R>(
     n: usize,
     mut input: impl FnMut(&mut MatTape<T>, usize) -> MatVar<T>,
     f: impl FnOnce(&[MatVar<T>]) -> R,

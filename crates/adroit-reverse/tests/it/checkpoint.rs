@@ -380,3 +380,44 @@ fn a_matrix_block_whose_shape_changes_panics() {
         &[DMatrix::from_element(2, 3, 1.0)],
     );
 }
+
+/// A block reading a constant matrix and an input twice: the constant gets no gradient work,
+/// the repeated input both contributions, as without the checkpoint.
+#[test]
+fn matrix_blocks_with_constant_and_repeated_inputs() {
+    let c = DMatrix::from_fn(3, 3, |i, j| (i as f64) - (j as f64) * 0.5);
+    let inputs = matrix_inputs();
+    let f = |checkpointed: bool| {
+        let c = c.clone();
+        matrix::gradient(
+            move |p| {
+                let constant = MatVar::constant(c.clone());
+                let block = |q: &[MatVar<f64>]| (q[0] * q[1] + q[2] * q[1]).tanh();
+                let out = if checkpointed {
+                    matrix::checkpoint(block, &[p[0], p[2], constant])
+                } else {
+                    block(&[p[0], p[2], constant])
+                };
+                let again = if checkpointed {
+                    matrix::checkpoint(|q| q[0].component_mul(q[0]), &[out])
+                } else {
+                    out.component_mul(out)
+                };
+                again.sum()
+            },
+            &inputs,
+        )
+    };
+    let (direct, kept) = (f(false), f(true));
+    for (a, b) in kept.iter().zip(&direct) {
+        assert!(
+            (a - b).amax() <= 8.0 * f64::EPSILON * (1.0 + b.amax()),
+            "{a} vs {b}"
+        );
+    }
+    assert_eq!(
+        kept[1],
+        DMatrix::zeros(3, 1),
+        "an input the loss does not read"
+    );
+}
