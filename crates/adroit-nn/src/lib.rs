@@ -73,7 +73,7 @@ pub use error::NnError;
 pub use flat::{parameters_to_vector, vector_to_parameters};
 pub use gradient::{Grads, Params, gradient, gradient_with, params};
 pub use layer::{Context, Layer, Mode};
-pub use layers::{Chain, Dense, Dropout, DynLayer, LayerNorm};
+pub use layers::{Chain, Checkpoint, Dense, Dropout, DynLayer, LayerNorm};
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).
 pub use nalgebra;

@@ -3,6 +3,7 @@
 mod activation_matrix;
 mod activations;
 mod cast;
+mod checkpoint;
 mod classic;
 mod data;
 mod dropout_clip_progress;

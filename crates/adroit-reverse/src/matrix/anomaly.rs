@@ -41,7 +41,7 @@ pub(crate) fn watching() -> bool {
 /// # Example
 /// ```
 /// use adroit_reverse::matrix::{self, detect_anomaly};
-/// use adroit_reverse::nalgebra::dmatrix;
+/// use adroit_reverse::nalgebra::{self, dmatrix};
 /// use adroit_reverse::num_traits::Float;
 ///
 /// // A NaN loss: where does it come from?

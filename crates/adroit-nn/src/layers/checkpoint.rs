@@ -1,0 +1,177 @@
+//! [`Checkpoint`]: a layer whose activations are recomputed in the backward pass instead of
+//! kept.
+
+use crate::{Cast, CastSlot, Context, Layer, NnError};
+use adroit_reverse::matrix::{self, MatScalar, MatVar};
+use nalgebra::DMatrix;
+use rand::Rng;
+use std::sync::Arc;
+
+/// Wraps a layer (typically a [`Chain`](crate::Chain) of several) so that a gradient does not
+/// keep its intermediate activations: its forward pass is recorded as one node, run again in
+/// the backward pass (gradient checkpointing: PyTorch's `torch.utils.checkpoint` and
+/// `checkpoint_sequential`, JAX's `jax.checkpoint`; adroit-reverse's
+/// [`matrix::checkpoint`]). Memory for time: each checkpointed block costs one more forward
+/// pass, and a gradient holds one block's activations at a time plus every block's output.
+/// Worth it for deep models on large batches; where the weights outweigh the activations it
+/// saves nothing.
+///
+/// The same function and the same parameters as the wrapped layer: `visit` and `visit_mut`
+/// are its own (parameter names unchanged, so weight files and optimizer state carry over),
+/// and gradients, Hessians and training steps through it equal the wrapped layer's (up to the
+/// rounding of summing a parameter's contributions in another order). Input and output as the
+/// wrapped layer's (features × batch).
+///
+/// Randomness: the block's two runs must draw the same dropout masks, so its forward pass
+/// draws one `u64` from the context's RNG and seeds the block's own context with it. Dropout
+/// inside a checkpoint therefore draws other masks than the unwrapped layer at the same seed
+/// (the same ones at every call with that seed), and layers after it too.
+///
+/// Casting ([`Cast`], also inside a [`Chain`](crate::Chain), and so
+/// [`hessian`](crate::hessian)) gives the wrapped layer's cast, without the checkpoint.
+///
+/// The wrapped layer is shared (an [`Arc`]) with the recordings that run it again; changing
+/// its parameters ([`visit_mut`](Layer::visit_mut), an optimizer step) while a recording of it
+/// is still alive (a kept `MatPullback`) copies it first, so the recording keeps the old
+/// values.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::DMatrix;
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// use adroit_nn::{Activation, Chain, Checkpoint, Dense, Layer, MatVar, gradient, losses};
+///
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let block = |rng: &mut StdRng| {
+///     Chain::<f64>::new()
+///         .push(Dense::new(16, 16, Activation::Tanh, rng))
+///         .push(Dense::new(16, 16, Activation::Tanh, rng))
+/// };
+/// let (a, b) = (block(&mut rng), block(&mut rng));
+/// let plain = Chain::new().push(a.clone()).push(b.clone());
+/// let checkpointed = Chain::new().push(Checkpoint::new(a)).push(Checkpoint::new(b));
+/// let x = DMatrix::from_fn(16, 64, |i, j| ((i * 3 + j) as f64).sin()); // features × batch
+/// let loss = |m: &Chain<f64>, ctx: &mut _| {
+///     losses::mse(m.forward(MatVar::constant(x.clone()), ctx), &DMatrix::zeros(16, 64), losses::Agg::Mean)
+/// };
+/// let (l0, g0) = gradient(&plain, loss).unwrap();
+/// let (l1, g1) = gradient(&checkpointed, loss).unwrap();
+/// assert_eq!(l0, l1);
+/// let (mut v0, mut v1) = (Vec::new(), Vec::new());
+/// g0.visit("", &mut |name, p| v0.push((name.to_string(), p.clone())));
+/// g1.visit("", &mut |name, p| v1.push((name.to_string(), p.clone())));
+/// for ((n0, p0), (n1, p1)) in v0.iter().zip(&v1) {
+///     assert_eq!(n0, n1); // the same parameter names
+///     assert!((p0 - p1).amax() < 1e-15);
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Checkpoint<L> {
+    inner: Arc<L>,
+}
+
+impl<L> Clone for Checkpoint<L> {
+    /// A handle to the same layer (cheap); the copies part when one changes its parameters.
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<L> Checkpoint<L> {
+    /// Wraps `inner`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::{Activation, Checkpoint, Dense, Layer};
+    /// let dense = Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap();
+    /// let wrapped = Checkpoint::new(dense.clone());
+    /// assert_eq!(wrapped.predict(&dmatrix![3.0]).unwrap(), dense.predict(&dmatrix![3.0]).unwrap());
+    /// ```
+    pub fn new(inner: L) -> Self {
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The wrapped layer.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::{Activation, Checkpoint, Dense};
+    /// let wrapped = Checkpoint::new(Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap());
+    /// assert_eq!(wrapped.inner().weight, dmatrix![2.0]);
+    /// ```
+    pub fn inner(&self) -> &L {
+        &self.inner
+    }
+}
+
+impl<T: MatScalar, L: Layer<T> + Clone + 'static> Layer<T> for Checkpoint<L> {
+    fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
+        // The block's inputs: `x`, then the wrapped layer's parameters as this pass reads them
+        // (tracked variables in a gradient, constants otherwise).
+        let mut inputs = vec![x];
+        self.inner.visit_params(&mut |p| inputs.push(ctx.param(p)));
+        let (mode, seed) = (ctx.mode(), ctx.rng().random::<u64>());
+        let layer = Arc::clone(&self.inner);
+        matrix::checkpoint(
+            move |q| {
+                let mut block = Context::new(mode, seed);
+                let mut k = 1;
+                layer.visit_params(&mut |p| {
+                    block.bind(p, q[k]);
+                    k += 1;
+                });
+                layer.forward(q[0], &mut block)
+            },
+            &inputs,
+        )
+    }
+
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
+        self.inner.visit(prefix, f);
+    }
+
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>)) {
+        Arc::make_mut(&mut self.inner).visit_mut(f);
+    }
+
+    fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&'a DMatrix<T>)) {
+        self.inner.visit_params(f);
+    }
+
+    fn input_size(&self) -> Option<usize> {
+        self.inner.input_size()
+    }
+
+    fn preserves_size(&self) -> bool {
+        self.inner.preserves_size()
+    }
+
+    fn output_size(&self) -> Option<usize> {
+        self.inner.output_size()
+    }
+
+    fn check_params(&self) -> Result<(), NnError> {
+        self.inner.check_params()
+    }
+
+    fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
+        self.inner.cast_into(slot)
+    }
+}
+
+/// The wrapped layer cast (see [`Cast`]), without the checkpoint: the same function and
+/// parameters, for a model cast to another precision or to dual numbers (a Hessian), where
+/// the memory trade was made for the model it wraps.
+impl<L: Cast> Cast for Checkpoint<L> {
+    type Output<U: MatScalar> = L::Output<U>;
+
+    fn cast<U: MatScalar>(&self) -> Result<L::Output<U>, NnError> {
+        self.inner.cast::<U>()
+    }
+}
