@@ -19,20 +19,29 @@ pub(crate) fn watching() -> bool {
 /// under [`hvp`](crate::matrix::hvp)/[`hessian`](crate::matrix::hessian), on the primal
 /// values) started on this thread while `f` runs checks the result of each operation it
 /// records, and when the recording ends (before any backward sweep) panics naming the first
-/// operation whose result held a NaN — its line in *your* code, the first NaN entry, and
-/// whether an operand already held one — where the loss or gradient would otherwise just come
-/// out NaN (JAX's `jax_debug_nans`, PyTorch's `torch.autograd.detect_anomaly`). Returns `f`'s
-/// result. In training code, wrap the gradient call or the whole step.
+/// operation whose result held a NaN — the line that called the matrix operation (in your
+/// code, or in a library's that records it: adroit-nn's losses and layers name their own
+/// lines), the first NaN entry, and whether an operand already held one — where the loss or
+/// gradient would otherwise just come out NaN (JAX's `jax_debug_nans`, PyTorch's
+/// `torch.autograd.detect_anomaly`). Returns `f`'s result. In training code, wrap the
+/// gradient call or the whole step. A recording inside another (a
+/// [`checkpoint`](crate::matrix::checkpoint)ed block's first run, a gradient inside a custom
+/// rule) that ends on a NaN reports the outer recording's NaN instead if it met one first.
 ///
 /// Checked: every recorded operation's result, custom rules'
 /// ([`custom_rule`](crate::matrix::custom_rule)) and
-/// [`checkpoint`](crate::matrix::checkpoint)ed blocks' included. Not checked: the inputs and constant matrices (a NaN in them is reported at the
-/// first operation it reaches, as "an operand already held NaN"), infinities (an overflow to
-/// ∞ is not an anomaly; ∞ − ∞ is), the backward sweep, recordings started before `f` runs,
-/// and the scalar tape (`Var`): it records an operation in a few nanoseconds, and every form
-/// of the check tried there cost its gradients 1–9 % more instructions and up to 12 % of
-/// their time unwatched. Unwatched, the matrix tape pays one test per operation (a 100-entry
-/// array gradient measured 1.2 % more instructions, no change in time).
+/// [`checkpoint`](crate::matrix::checkpoint)ed blocks' included, and every recording started
+/// while `f` runs — also one started by a backward sweep (a checkpointed block's second run, a
+/// gradient inside a custom rule's pullback), even of a pullback recorded before `f`. Not
+/// checked: the inputs and constant matrices (a NaN in them is reported at the first
+/// operation it reaches, as "an operand already held NaN"; so is one passed on by
+/// [`MatVar::stop_gradient`](crate::matrix::MatVar::stop_gradient), which records nothing),
+/// infinities (an overflow to ∞ is not an anomaly; ∞ − ∞ is), the backward sweep's own
+/// arithmetic, recordings started before `f` runs, and the scalar tape (`Var`): it records an
+/// operation in a few nanoseconds, and every form of the check tried there cost its gradients
+/// 1–9 % more instructions and up to 12 % of their time unwatched. Unwatched, the matrix tape
+/// pays one test per operation (a 100-entry array gradient measured 1.2 % more instructions,
+/// no change in time).
 ///
 /// # Panics
 /// When a recording in which an operation's result held a NaN ends (the message names that
@@ -92,8 +101,8 @@ pub(crate) fn matrix_nan(nan: &MatrixNan) -> ! {
         nan.entry.0,
         nan.entry.1,
         if nan.in_operands {
-            "an operand already held NaN (an input or constant matrix, or a value computed off \
-             the tape)"
+            "an operand already held NaN (an input or constant matrix, a value of a recording \
+             around this one, or one computed off the tape)"
         } else {
             "its operands held none"
         }

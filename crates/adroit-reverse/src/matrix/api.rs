@@ -32,10 +32,12 @@ pub(crate) fn record<T: MatScalar, R>(
         f(&vars)
     };
     let mut tape = scope.finish();
-    // Under `detect_anomaly`: the first operation whose result held NaN.
-    if let Some(nan) = tape.take_anomaly() {
+    // Under `detect_anomaly`: the first operation whose result held NaN — in a recording around
+    // this one if one met a NaN before this one started (its result may be what this one read).
+    if let Some(own) = tape.take_anomaly() {
         drop(tape);
-        crate::matrix::anomaly::matrix_nan(&nan);
+        let earlier = T::with_mat_tapes(|stack| stack.take_earliest_anomaly());
+        crate::matrix::anomaly::matrix_nan(&earlier.unwrap_or(own));
     }
     (out, tape)
 }

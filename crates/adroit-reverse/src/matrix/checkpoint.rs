@@ -25,7 +25,9 @@ use std::panic::Location;
 /// `inputs`: the `k` matrices of the running recording that `f` reads (parameters included);
 /// returns `f`'s result (any shape). Gradients are those of calling `f(inputs)` directly,
 /// except that an input's cotangent from inside `f` is summed before it is added to the
-/// input's (rounding may differ in the last bits where the input is also used outside `f`).
+/// input's: where the input is also used outside `f` the rounding differs, by the rounding of
+/// the terms summed, which is large against the result where large terms cancel (as for the
+/// scalar tape's [`checkpoint`](crate::checkpoint)).
 /// `f` runs twice — once for its value (recording no backward rules, its tape freed at once)
 /// and once in the backward sweep (recording a gradient only for the inputs that lead to
 /// one) — so a checkpointed block costs one more forward pass.
@@ -35,7 +37,8 @@ use std::panic::Location;
 /// `'static` (capture matrices by move, or shared data in an `Rc`/`Arc`); and the backward
 /// sweep checks that the second run's result equals the first's (NaN equal to NaN) and panics
 /// if not (a random draw inside `f`, such as a dropout mask, must come from its arguments or a
-/// seed it captures).
+/// seed it captures). A change that leaves the value alone and alters only derivatives (a
+/// `stop_gradient` in one run) is not seen, and gives the second run's derivatives.
 ///
 /// Under [`hvp`](crate::matrix::hvp)/[`hessian`](crate::matrix::hessian) (`T` a dual number) the
 /// block runs on the same dual type, so second derivatives through it are exact too.

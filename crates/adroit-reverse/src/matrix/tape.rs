@@ -672,6 +672,17 @@ impl<T: MatScalar> MatTapeStack<T> {
     pub(crate) fn active(&mut self) -> &mut MatTape<T> {
         &mut self.scopes.active
     }
+
+    /// The NaN noted by the outermost open recording that met one (the earliest: a recording
+    /// inside another starts after everything the outer one recorded so far), taken.
+    pub(crate) fn take_earliest_anomaly(&mut self) -> Option<Box<MatrixNan>> {
+        let scopes = &mut self.scopes;
+        scopes
+            .suspended
+            .iter_mut()
+            .chain(std::iter::once(&mut scopes.active))
+            .find_map(MatTape::take_anomaly)
+    }
 }
 
 impl<T: MatScalar> Default for MatTapeStack<T> {

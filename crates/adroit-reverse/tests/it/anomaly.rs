@@ -119,3 +119,47 @@ fn custom_rules_checkpoints_and_second_order_are_checked() {
     let message = message_of(|| detect_anomaly(|| matrix::hessian(root, std::slice::from_ref(&a))));
     assert!(message.contains("NaN at entry (0, 0)"), "{message}");
 }
+
+/// From a review: a recording inside another (a checkpointed block's first run) that ended on
+/// a NaN read from the outer one reported its own line; the outer recording's first NaN is the
+/// one to report.
+#[test]
+fn a_nested_recording_reports_the_outer_recordings_earlier_nan() {
+    let a = dmatrix![-1.0, 4.0];
+    let line = line!() + 2;
+    let f = |m: &[MatVar<f64>]| {
+        let y = m[0].map(|v| v.sqrt());
+        let z = matrix::checkpoint(|q| q[0] * 3.0, &[y]);
+        z.sum()
+    };
+    let message = message_of(|| detect_anomaly(|| matrix::gradient(f, std::slice::from_ref(&a))));
+    assert!(
+        message.contains(&format!("anomaly.rs:{line}:")),
+        "{message}"
+    );
+    assert!(message.contains("its operands held none"), "{message}");
+    // and the watch state is clean afterwards: a later watched recording reports its own NaN
+    let g = |m: &[MatVar<f64>]| (m[0] * 0.0).map(|v| v.ln() * 0.0).sum();
+    let message = message_of(|| detect_anomaly(|| matrix::gradient(g, std::slice::from_ref(&a))));
+    assert!(
+        message.contains("NaN at entry (0, 0) of its 1×2 result"),
+        "{message}"
+    );
+}
+
+/// A pullback recorded unwatched runs its checkpointed blocks again in its backward sweep:
+/// inside `detect_anomaly` those runs are new recordings, and are checked (documented).
+#[test]
+fn a_blocks_rerun_in_a_backward_sweep_is_a_checked_recording() {
+    let a = dmatrix![-1.0, 4.0];
+    let (_, pb) = matrix::pullback(
+        |m| matrix::checkpoint(|q| q[0].map(|v| v.sqrt()), &[m[0]]),
+        &[a],
+    );
+    assert!(pb.call(&dmatrix![1.0, 1.0])[0][(0, 0)].is_nan());
+    let message = message_of(|| detect_anomaly(|| pb.call(&dmatrix![1.0, 1.0])));
+    assert!(
+        message.contains("NaN at entry (0, 0) of its 1×2 result"),
+        "{message}"
+    );
+}
