@@ -361,6 +361,7 @@ mod lanes;
 mod ln_beta;
 pub mod log_exp;
 mod nalgebra_traits;
+mod nan_check;
 mod ndtri;
 mod nesting;
 pub mod normal;
@@ -393,6 +394,7 @@ pub use fixed_size::{
 pub use hyper_dual::{HyperDual, HyperDualVec};
 pub use lanes::TangentLanes;
 pub use ln_beta::ln_beta;
+pub use nan_check::{NanCheck, NanOrigin, find_nan};
 pub use nesting::{Perturbation, independent, record_perturbation};
 pub use special::SpecialFunctions;
 pub use stop_gradient::StopGradient;

@@ -39,6 +39,7 @@ mod log_exp;
 mod log_exp_reference;
 mod log_ndtr_reference;
 mod matrices;
+mod nan_check;
 mod ndtri;
 mod ndtri_reference;
 mod nested;

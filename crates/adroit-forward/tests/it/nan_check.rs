@@ -1,0 +1,122 @@
+//! `find_nan`: the first operation that makes a NaN from operands that are not, by rule name,
+//! line, operands and derivatives; inputs, nesting, plain-number arithmetic, special functions.
+
+use adroit_forward::num_traits::Float;
+use adroit_forward::{NanCheck, NanOrigin, SpecialFunctions, find_nan};
+
+/// The operation, operands and line of an origin that must be an operation's.
+fn operation(origin: Option<NanOrigin>) -> (&'static str, Vec<f64>, u32) {
+    match origin {
+        Some(NanOrigin::Operation {
+            operation,
+            operands,
+            location,
+            ..
+        }) => (operation, operands, location.line()),
+        other => panic!("expected an operation, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_first_nan_is_named_by_rule_operands_and_line() {
+    let line = line!() + 3;
+    let f = |x: &[NanCheck<f64>]| {
+        let zero = x[0] - x[0];
+        let q = zero / zero; // NaN: 0/0
+        let later = (x[1] - 5.0).sqrt(); // another NaN, after the first
+        q + later
+    };
+    let (op, operands, at) = operation(find_nan(f, &[1.0, 2.0]));
+    assert_eq!((op, operands, at), ("Div", vec![0.0, 0.0], line));
+    // Without the first, the second is named.
+    let g = |x: &[NanCheck<f64>]| (x[1] - 5.0).sqrt() + x[0];
+    assert_eq!(operation(find_nan(g, &[1.0, 2.0])).0, "Sqrt");
+    // Finite code: nothing.
+    assert_eq!(find_nan(|x| x[0].sin() * x[1].exp(), &[1.0, 2.0]), None);
+}
+
+#[test]
+fn infinities_are_not_nan_but_inf_minus_inf_is() {
+    // √0 has an infinite derivative, 1/0 an infinite value: not noted
+    assert_eq!(find_nan(|x| x[0].sqrt() + x[0].recip(), &[0.0]), None);
+    let (op, operands, _) = operation(find_nan(|x| x[0].recip() - x[0].recip(), &[0.0]));
+    assert_eq!((op, operands), ("Sub", vec![f64::INFINITY, f64::INFINITY]));
+}
+
+#[test]
+fn plain_number_arithmetic_and_special_functions() {
+    // x · 0 is `scale`, ∞ · 0 is NaN
+    let (op, _, _) = operation(find_nan(|x| x[0].exp() * 0.0, &[1000.0]));
+    assert_eq!(op, "scale");
+    let (op, operands, _) = operation(find_nan(|x| x[0].ndtri(), &[1.5]));
+    assert_eq!((op, operands), ("Ndtri", vec![1.5]));
+    let (op, _, _) = operation(find_nan(|x| x[0].acos() + x[0].ln(), &[2.0]));
+    assert_eq!(op, "Acos");
+    // f32
+    let (op, operands, _) = operation(find_nan(|x| (x[0] - 3.0).ln(), &[1.0_f32]));
+    assert_eq!((op, operands), ("Ln", vec![-2.0]));
+}
+
+#[test]
+fn a_nan_input_and_nested_calls() {
+    assert_eq!(
+        find_nan(|x| x[0] + x[1], &[1.0, f64::NAN]),
+        Some(NanOrigin::Input { index: 1 })
+    );
+    // An inner call reports its own first NaN and leaves the outer call's alone.
+    let outer = find_nan(
+        |x| {
+            let first = x[0].ln(); // the outer call's first NaN (ln of −1)
+            let inner = find_nan(|y| y[0].sqrt(), &[-4.0]);
+            assert_eq!(operation(inner).1, vec![-4.0]);
+            first + x[0].sqrt()
+        },
+        &[-1.0],
+    );
+    assert_eq!(operation(outer).0, "Ln");
+    // Outside `find_nan` nothing is noted, and a later call starts clean.
+    let nan = NanCheck::new(-1.0_f64).sqrt();
+    assert!(nan.value().is_nan());
+    assert_eq!(find_nan(|x| x[0] * 2.0, &[3.0]), None);
+}
+
+#[test]
+fn a_nan_derivative_of_a_finite_value_is_noted() {
+    // Generic code the same as for duals: the origin's derivative is reported too.
+    let origin = find_nan(|x| x[0].powf(x[1]), &[-8.0, 1.0 / 3.0]);
+    match origin {
+        Some(NanOrigin::Operation {
+            operation,
+            value,
+            derivatives,
+            ..
+        }) => {
+            assert_eq!(operation, "Powf");
+            assert!(value.is_nan() || derivatives.iter().any(|d| d.is_nan()));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The Display line names it all.
+    let text = find_nan(|x| x[0].ln(), &[-1.0]).unwrap().to_string();
+    assert!(
+        text.starts_with("Ln at ") && text.contains("of [-1.0] gave NaN"),
+        "{text}"
+    );
+}
+
+#[test]
+fn nalgebra_code_runs_on_checking_numbers() {
+    use adroit_forward::nalgebra::{DMatrix, DVector};
+    // ln det A of a matrix whose determinant is negative: nalgebra's LU on NanCheck numbers
+    let origin = find_nan(
+        |x| {
+            let a = DMatrix::from_row_slice(2, 2, &[x[0], x[1], x[1], x[0]]);
+            let v = DVector::from_column_slice(x);
+            (a.determinant() + v.dot(&v) * 0.0).ln()
+        },
+        &[1.0, 2.0],
+    );
+    let (op, operands, _) = operation(origin);
+    assert_eq!(op, "Ln");
+    assert!((operands[0] + 3.0).abs() < 1e-12, "{operands:?}");
+}
