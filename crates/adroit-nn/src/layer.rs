@@ -475,6 +475,65 @@ impl<T: MatScalar> Context<T> {
         }
     }
 
+    /// A context in `mode` whose stochastic layers draw from `rng` (a [`Checkpoint`]
+    /// (crate::Checkpoint)'s block, which continues its context's stream).
+    pub(crate) fn with_rng(mode: Mode, rng: StdRng) -> Self {
+        Self {
+            bindings: Vec::new(),
+            read: Vec::new(),
+            unbound_reads: Cell::new(0),
+            mode,
+            rng,
+        }
+    }
+
+    /// [`param`](Self::param) without noting the read (a [`Checkpoint`](crate::Checkpoint)
+    /// passes every parameter of its block on, and notes only those the block reads, with
+    /// [`note_read`](Self::note_read)).
+    pub(crate) fn param_quietly(&self, param: &DMatrix<T>) -> MatVar<T> {
+        let k = key(param);
+        match self.bindings.iter().find(|(p, _)| *p == k) {
+            Some(&(_, var)) => var,
+            None => MatVar::constant(param.clone()),
+        }
+    }
+
+    /// Notes a read of `param` as [`param`](Self::param) does.
+    pub(crate) fn note_read(&self, param: &DMatrix<T>) {
+        let k = key(param);
+        match self.bindings.iter().position(|(p, _)| *p == k) {
+            Some(i) => self.read[i].set(true),
+            None => {
+                if !self.bindings.is_empty() {
+                    self.unbound_reads.set(self.unbound_reads.get() + 1);
+                }
+            }
+        }
+    }
+
+    /// Adds `n` reads of unbound matrices (a [`Checkpoint`](crate::Checkpoint)'s block's).
+    pub(crate) fn note_unbound_reads(&self, n: usize) {
+        self.unbound_reads.set(self.unbound_reads.get() + n);
+    }
+
+    /// The addresses of the bound parameters that were read, and the count of unbound reads:
+    /// what a [`Checkpoint`](crate::Checkpoint) hands back to its context.
+    pub(crate) fn reads(&self) -> (Vec<usize>, usize) {
+        let read = self
+            .bindings
+            .iter()
+            .zip(&self.read)
+            .filter(|(_, r)| r.get())
+            .map(|((k, _), _)| *k)
+            .collect();
+        (read, self.unbound_reads.get())
+    }
+
+    /// The random-number generator, taken (the context is done).
+    pub(crate) fn into_rng(self) -> StdRng {
+        self.rng
+    }
+
     /// `(the bound parameters never read, in binding order; the reads of unbound matrices
     /// while parameters were bound)`: how [`train_step`](crate::train_step) tells a layer that
     /// reads a parameter as a constant, or reads one its `visit` does not list.

@@ -1,10 +1,12 @@
 //! [`Checkpoint`]: a layer whose activations are recomputed in the backward pass instead of
 //! kept.
 
+use crate::layer::key;
 use crate::{Cast, CastSlot, Context, Layer, NnError};
 use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use nalgebra::DMatrix;
-use rand::Rng;
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// Wraps a layer (typically a [`Chain`](crate::Chain) of several) so that a gradient does not
@@ -22,18 +24,23 @@ use std::sync::Arc;
 /// rounding of summing a parameter's contributions in another order). Input and output as the
 /// wrapped layer's (features × batch).
 ///
-/// Randomness: the block's two runs must draw the same dropout masks, so its forward pass
-/// draws one `u64` from the context's RNG and seeds the block's own context with it. Dropout
-/// inside a checkpoint therefore draws other masks than the unwrapped layer at the same seed
-/// (the same ones at every call with that seed), and layers after it too.
+/// Randomness: the block draws from its context's RNG as the wrapped layer would (its first
+/// run continues the stream and hands it on; its second run, in the backward pass, replays
+/// the same draws), so dropout masks are the wrapped layer's, inside the block and after it.
+///
+/// Parameter reads are checked as the wrapped layer's: [`train_step`](crate::train_step)'s
+/// test for a parameter a layer lists but does not read (or reads as a constant), and for a
+/// matrix it reads but does not list, sees what the block's forward pass read.
 ///
 /// Casting ([`Cast`], also inside a [`Chain`](crate::Chain), and so
-/// [`hessian`](crate::hessian)) gives the wrapped layer's cast, without the checkpoint.
+/// [`hessian`](crate::hessian)) gives the wrapped layer's cast, without the checkpoint: the
+/// same function, the same dropout masks.
 ///
-/// The wrapped layer is shared (an [`Arc`]) with the recordings that run it again; changing
-/// its parameters ([`visit_mut`](Layer::visit_mut), an optimizer step) while a recording of it
-/// is still alive (a kept `MatPullback`) copies it first, so the recording keeps the old
-/// values.
+/// Each `Checkpoint` owns its layer: a clone is a deep copy (two clones pushed into a chain
+/// are two layers with parameters of their own, as two clones of the wrapped layer would be).
+/// The layer is shared (an [`Arc`]) only with the recordings that run it again; changing its
+/// parameters ([`visit_mut`](Layer::visit_mut), an optimizer step) while one is still alive
+/// (a kept `MatPullback`) copies it first, so the recording keeps the old values.
 ///
 /// # Example
 /// ```
@@ -70,12 +77,11 @@ pub struct Checkpoint<L> {
     inner: Arc<L>,
 }
 
-impl<L> Clone for Checkpoint<L> {
-    /// A handle to the same layer (cheap); the copies part when one changes its parameters.
+impl<L: Clone> Clone for Checkpoint<L> {
+    /// A deep copy: a layer with parameters of its own (sharing them would tie two layers by
+    /// address, and a gradient would reach only one of them).
     fn clone(&self) -> Self {
-        Self {
-            inner: Arc::clone(&self.inner),
-        }
+        Self::new(L::clone(&self.inner))
     }
 }
 
@@ -110,26 +116,61 @@ impl<L> Checkpoint<L> {
     }
 }
 
+/// What a block's first run read and where it left the RNG.
+struct BlockRun {
+    /// The addresses of the parameters it read.
+    read: Vec<usize>,
+    /// Its reads of matrices it does not list.
+    unbound: usize,
+    /// The RNG after its draws.
+    rng: rand::rngs::StdRng,
+}
+
 impl<T: MatScalar, L: Layer<T> + Clone + 'static> Layer<T> for Checkpoint<L> {
     fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
-        // The block's inputs: `x`, then the wrapped layer's parameters as this pass reads them
-        // (tracked variables in a gradient, constants otherwise).
+        // The block's inputs: `x`, then the wrapped layer's parameters as this pass has them
+        // (tracked variables in a gradient, constants otherwise), their reads noted below.
+        let mut params = Vec::new();
+        self.inner.visit_params(&mut |p| params.push(p));
         let mut inputs = vec![x];
-        self.inner.visit_params(&mut |p| inputs.push(ctx.param(p)));
-        let (mode, seed) = (ctx.mode(), ctx.rng().random::<u64>());
-        let layer = Arc::clone(&self.inner);
-        matrix::checkpoint(
+        inputs.extend(params.iter().map(|p| ctx.param_quietly(p)));
+        // Each run of the block starts from this RNG state; the first hands back where it ended
+        // and what it read.
+        let (mode, start) = (ctx.mode(), ctx.rng().clone());
+        let first_run: Rc<RefCell<Option<BlockRun>>> = Rc::default();
+        let (layer, report) = (Arc::clone(&self.inner), Rc::clone(&first_run));
+        let y = matrix::checkpoint(
             move |q| {
-                let mut block = Context::new(mode, seed);
+                let mut block = Context::with_rng(mode, start.clone());
                 let mut k = 1;
                 layer.visit_params(&mut |p| {
                     block.bind(p, q[k]);
                     k += 1;
                 });
-                layer.forward(q[0], &mut block)
+                let y = layer.forward(q[0], &mut block);
+                let mut report = report.borrow_mut();
+                if report.is_none() {
+                    let (read, unbound) = block.reads();
+                    *report = Some(BlockRun {
+                        read,
+                        unbound,
+                        rng: block.into_rng(),
+                    });
+                }
+                y
             },
             &inputs,
-        )
+        );
+        if let Some(run) = first_run.borrow_mut().take() {
+            *ctx.rng() = run.rng;
+            for p in &params {
+                if run.read.contains(&key(p)) {
+                    ctx.note_read(p);
+                }
+            }
+            ctx.note_unbound_reads(run.unbound);
+        }
+        y
     }
 
     fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {

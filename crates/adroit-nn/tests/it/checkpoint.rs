@@ -5,7 +5,7 @@ use adroit_nn::losses::{self, Agg};
 use adroit_nn::optim::Adam;
 use adroit_nn::{
     Activation, Cast, Chain, Checkpoint, Context, Dense, Dropout, Layer, LayerNorm, MatScalar,
-    MatVar, Mode, NnError, gradient_with, hessian, train_step,
+    MatVar, Mode, NnError, gradient_with, hessian, hessian_with, train_step,
 };
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -87,13 +87,13 @@ fn gradients_equal_the_wrapped_layers() {
 }
 
 #[test]
-fn dropout_inside_draws_one_mask_for_both_runs() {
-    let (_, kept) = models(true);
+fn dropout_masks_are_the_wrapped_layers() {
+    let (plain, kept) = models(true);
     let (l, g) = gradient_with(&kept, Mode::Train, 11, loss).unwrap();
-    // the same seed, the same masks and numbers
-    let (l2, g2) = gradient_with(&kept, Mode::Train, 11, loss).unwrap();
-    assert_eq!(l, l2);
-    assert_close(&g2, &g, 0.0);
+    // the block's two runs and the layers after it draw what the plain model draws
+    let (l0, g0) = gradient_with(&plain, Mode::Train, 11, loss).unwrap();
+    assert_eq!(l, l0);
+    assert_close(&g, &g0, 4.0 * f64::EPSILON);
     // another seed, other masks
     assert_ne!(gradient_with(&kept, Mode::Train, 12, loss).unwrap().0, l);
     // the gradient is that of the loss at this seed: central differences on some weights
@@ -119,6 +119,79 @@ fn dropout_inside_draws_one_mask_for_both_runs() {
             grads[index].0
         );
     }
+    // the Hessian (on the model cast, without its checkpoints) sees the same masks in Train
+    let (lh, gh, _) = hessian_with(&kept, Mode::Train, 11, loss).unwrap();
+    assert_eq!(lh, l);
+    assert_close(&gh, &g, 1e-14);
+}
+
+/// From a review: clones shared their layer, so two clones in a chain were one layer by address
+/// and the first got no gradient. A clone is a layer of its own.
+#[test]
+fn clones_are_separate_layers() {
+    let mut rng = StdRng::seed_from_u64(9);
+    let dense = Dense::new(5, 5, Activation::Tanh, &mut rng);
+    let head = Dense::new(5, 2, Activation::Identity, &mut rng);
+    let wrapped = Checkpoint::new(dense.clone());
+    let kept = Chain::new()
+        .push(wrapped.clone())
+        .push(wrapped)
+        .push(head.clone());
+    let plain = Chain::new().push(dense.clone()).push(dense).push(head);
+    let (l0, g0) = gradient_with(&plain, Mode::Eval, 0, loss).unwrap();
+    let (l1, g1) = gradient_with(&kept, Mode::Eval, 0, loss).unwrap();
+    assert_eq!(l0, l1);
+    assert_close(&g1, &g0, 4.0 * f64::EPSILON);
+    assert!(
+        flat(&g1)[0].1.amax() > 0.0,
+        "the first layer gets its gradient"
+    );
+}
+
+/// A layer that lists `s` but reads it as a constant, and reads `hidden` without listing it.
+#[derive(Clone)]
+struct Misread {
+    s: DMatrix<f64>,
+    hidden: DMatrix<f64>,
+}
+
+impl Layer<f64> for Misread {
+    fn forward(&self, x: MatVar<f64>, ctx: &mut Context<f64>) -> MatVar<f64> {
+        x.component_mul(MatVar::constant(self.s.clone())) + ctx.param(&self.hidden)
+    }
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<f64>)) {
+        f(&format!("{prefix}s"), &self.s);
+    }
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<f64>)) {
+        f(&mut self.s);
+    }
+}
+
+/// From a review: the checkpoint read every parameter itself, so `train_step` no longer saw a
+/// layer misreading its parameters; the block's own reads are handed back.
+#[test]
+fn misread_parameters_are_reported_through_a_checkpoint() {
+    let layer = Misread {
+        s: DMatrix::from_element(5, 1, 2.0),
+        hidden: DMatrix::from_element(5, 1, 0.5),
+    };
+    let (x, _) = data();
+    let y = DMatrix::zeros(5, 12);
+    let mse = |p: MatVar<f64>, t: &DMatrix<f64>| losses::mse(p, t, Agg::Mean);
+    let plain_error = train_step(&mut layer.clone(), &x, &y, &mse, &mut Adam::new(0.1), 0)
+        .expect_err("the plain layer is refused")
+        .to_string();
+    let kept_error = train_step(
+        &mut Checkpoint::new(layer),
+        &x,
+        &y,
+        &mse,
+        &mut Adam::new(0.1),
+        0,
+    )
+    .expect_err("and so is the checkpointed one")
+    .to_string();
+    assert_eq!(kept_error, plain_error);
 }
 
 #[test]
