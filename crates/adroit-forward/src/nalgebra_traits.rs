@@ -158,22 +158,27 @@ macro_rules! impl_nalgebra_traits {
                 re
             }
             #[inline]
+            #[track_caller]
             fn real(self) -> Self {
                 self
             }
             #[inline]
+            #[track_caller]
             fn imaginary(self) -> Self {
                 <Self as __Z>::zero()
             }
             #[inline]
+            #[track_caller]
             fn modulus(self) -> Self {
                 __F::abs(self)
             }
             #[inline]
+            #[track_caller]
             fn modulus_squared(self) -> Self {
                 self * self
             }
             #[inline]
+            #[track_caller]
             fn argument(self) -> Self {
                 if self.primal() >= <<$ty as __Cr>::Primal as __Z>::zero() {
                     <Self as __Z>::zero()
@@ -182,54 +187,67 @@ macro_rules! impl_nalgebra_traits {
                 }
             }
             #[inline]
+            #[track_caller]
             fn norm1(self) -> Self {
                 __F::abs(self)
             }
             #[inline]
+            #[track_caller]
             fn scale(self, factor: Self) -> Self {
                 self * factor
             }
             #[inline]
+            #[track_caller]
             fn unscale(self, factor: Self) -> Self {
                 self / factor
             }
             #[inline]
+            #[track_caller]
             fn conjugate(self) -> Self {
                 self
             }
             #[inline]
+            #[track_caller]
             fn mul_add(self, a: Self, b: Self) -> Self {
                 __F::mul_add(self, a, b)
             }
             #[inline]
+            #[track_caller]
             fn hypot(self, other: Self) -> Self {
                 __F::hypot(self, other)
             }
             #[inline]
+            #[track_caller]
             fn log(self, base: Self) -> Self {
                 __F::log(self, base)
             }
             #[inline]
+            #[track_caller]
             fn powi(self, n: i32) -> Self {
                 __F::powi(self, n)
             }
             #[inline]
+            #[track_caller]
             fn powf(self, n: Self) -> Self {
                 __F::powf(self, n)
             }
             #[inline]
+            #[track_caller]
             fn powc(self, n: Self) -> Self {
                 __F::powf(self, n)
             }
             #[inline]
+            #[track_caller]
             fn sin_cos(self) -> (Self, Self) {
                 __F::sin_cos(self)
             }
             #[inline]
+            #[track_caller]
             fn is_finite(&self) -> bool {
                 __F::is_finite(*self)
             }
             #[inline]
+            #[track_caller]
             fn try_sqrt(self) -> Option<Self> {
                 if self.primal() >= <<$ty as __Cr>::Primal as __Z>::zero() {
                     Some(__F::sqrt(self))
@@ -241,6 +259,7 @@ macro_rules! impl_nalgebra_traits {
             /// below 1e-19) where the primal value is below 1 in magnitude: at 0 simba's default
             /// tests `is_zero`, which a perturbed 0 is not, and near 0 the derivatives of
             /// `sin x / x` cancel (the second loses all its digits by |x| ≈ 1e-8).
+            #[track_caller]
             fn sinc(self) -> Self {
                 if __F::abs(self.primal()) < <<$ty as __Cr>::Primal as $crate::__private::num_traits::One>::one() {
                     $crate::__private::odd_factorial_series(self, true)
@@ -250,6 +269,7 @@ macro_rules! impl_nalgebra_traits {
             }
             /// `sinh x / x`, by the series `Σ x²ᵏ/(2k+1)!` for a primal below 1 in magnitude
             /// (as `sinc`).
+            #[track_caller]
             fn sinhc(self) -> Self {
                 if __F::abs(self.primal()) < <<$ty as __Cr>::Primal as $crate::__private::num_traits::One>::one() {
                     $crate::__private::odd_factorial_series(self, false)
@@ -258,6 +278,7 @@ macro_rules! impl_nalgebra_traits {
                 }
             }
             /// `cos x / x`, and 1 at a primal 0 (simba's convention, tested on the primal).
+            #[track_caller]
             fn cosc(self) -> Self {
                 if self.primal() == <<$ty as __Cr>::Primal as __Z>::zero() {
                     <Self as $crate::__private::num_traits::One>::one()
@@ -266,6 +287,7 @@ macro_rules! impl_nalgebra_traits {
                 }
             }
             /// `cosh x / x`, and 1 at a primal 0 (simba's convention, tested on the primal).
+            #[track_caller]
             fn coshc(self) -> Self {
                 if self.primal() == <<$ty as __Cr>::Primal as __Z>::zero() {
                     <Self as $crate::__private::num_traits::One>::one()
@@ -274,6 +296,7 @@ macro_rules! impl_nalgebra_traits {
                 }
             }
             #[inline]
+            #[track_caller]
             fn signum(self) -> Self {
                 __F::signum(self)
             }
@@ -283,6 +306,7 @@ macro_rules! impl_nalgebra_traits {
             /// At `±0` the modulus is `x` itself with its tangent (one-sided, unlike `abs`'s
             /// `abs'(0) = 0`), so that `modulus · sign` is `x` with its derivative there too.
             #[inline]
+            #[track_caller]
             fn to_exp(self) -> (Self, Self) {
                 if self.primal() >= <<$ty as __Cr>::Primal as __Z>::zero() {
                     (self, <Self as $crate::__private::num_traits::One>::one())
@@ -297,30 +321,37 @@ macro_rules! impl_nalgebra_traits {
 
         impl<$($g)*> simba::scalar::RealField for $ty {
             #[inline]
+            #[track_caller]
             fn is_sign_positive(&self) -> bool {
                 self.primal().is_sign_positive()
             }
             #[inline]
+            #[track_caller]
             fn is_sign_negative(&self) -> bool {
                 self.primal().is_sign_negative()
             }
             #[inline]
+            #[track_caller]
             fn copysign(self, sign: Self) -> Self {
                 __F::copysign(self, sign)
             }
             #[inline]
+            #[track_caller]
             fn max(self, other: Self) -> Self {
                 __F::max(self, other)
             }
             #[inline]
+            #[track_caller]
             fn min(self, other: Self) -> Self {
                 __F::min(self, other)
             }
             #[inline]
+            #[track_caller]
             fn clamp(self, min: Self, max: Self) -> Self {
                 __F::clamp(self, min, max)
             }
             #[inline]
+            #[track_caller]
             fn atan2(self, other: Self) -> Self {
                 __F::atan2(self, other)
             }
@@ -381,6 +412,7 @@ macro_rules! __impl_primitive_subset {
 macro_rules! __forward_unary {
     ($tr:path; $($name:ident)*) => {$(
         #[inline]
+        #[track_caller]
         fn $name(self) -> Self {
             <Self as $tr>::$name(self)
         }

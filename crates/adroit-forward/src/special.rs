@@ -212,6 +212,7 @@ pub trait SpecialFunctions: Float {
     /// assert_eq!(0.0_f64.digamma(), f64::NEG_INFINITY);
     /// ```
     #[inline]
+    #[track_caller]
     fn digamma(self) -> Self {
         self.polygamma(0)
     }

@@ -368,6 +368,9 @@ pub struct Context<T: MatScalar> {
     /// Reads of matrices without a binding while some parameter is bound (a layer reading a
     /// matrix its `visit` does not list).
     unbound_reads: Cell<usize>,
+    /// Count reads of unbound matrices even with no parameter bound (a
+    /// [`Checkpoint`](crate::Checkpoint)'s block, whose layer may list none).
+    count_unbound: bool,
     mode: Mode,
     rng: StdRng,
 }
@@ -403,6 +406,7 @@ impl<T: MatScalar> Context<T> {
             bindings: Vec::new(),
             read: Vec::new(),
             unbound_reads: Cell::new(0),
+            count_unbound: false,
             mode,
             rng: StdRng::seed_from_u64(seed),
         }
@@ -467,7 +471,7 @@ impl<T: MatScalar> Context<T> {
                 self.bindings[i].1
             }
             None => {
-                if !self.bindings.is_empty() {
+                if self.count_unbound || !self.bindings.is_empty() {
                     self.unbound_reads.set(self.unbound_reads.get() + 1);
                 }
                 MatVar::constant(param.clone())
@@ -482,6 +486,7 @@ impl<T: MatScalar> Context<T> {
             bindings: Vec::new(),
             read: Vec::new(),
             unbound_reads: Cell::new(0),
+            count_unbound: true,
             mode,
             rng,
         }
@@ -504,7 +509,7 @@ impl<T: MatScalar> Context<T> {
         match self.bindings.iter().position(|(p, _)| *p == k) {
             Some(i) => self.read[i].set(true),
             None => {
-                if !self.bindings.is_empty() {
+                if self.count_unbound || !self.bindings.is_empty() {
                     self.unbound_reads.set(self.unbound_reads.get() + 1);
                 }
             }

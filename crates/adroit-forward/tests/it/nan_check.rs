@@ -120,3 +120,27 @@ fn nalgebra_code_runs_on_checking_numbers() {
     assert_eq!(op, "Ln");
     assert!((operands[0] + 3.0).abs() < 1e-12, "{operands:?}");
 }
+
+/// From a review: nalgebra's `RealField` methods and the provided `digamma` reported lines
+/// inside the library; each names the caller's line now.
+#[test]
+fn locations_are_the_callers_lines() {
+    use adroit_forward::nalgebra::RealField;
+    fn root<T: RealField>(x: T) -> T {
+        x.sqrt()
+    }
+    let line = line!() - 2;
+    let at = |origin| operation(origin).2;
+    assert_eq!(at(find_nan(|x| root(x[0] - 5.0), &[1.0])), line);
+    // (`Iterator::sum` is not `#[track_caller]`: a sum names a line inside the libraries)
+    let line = line!() + 1;
+    let origin = find_nan(|x| (x[0] - 2.0).digamma(), &[1.0]);
+    let (op, _, l) = operation(origin);
+    assert_eq!((op, l), ("Polygamma", line));
+}
+
+/// A NaN constant is not an operation: nothing made it from NaN-free operands (documented).
+#[test]
+fn a_nan_constant_is_not_an_origin() {
+    assert_eq!(find_nan(|x| x[0] + NanCheck::new(f64::NAN), &[1.0]), None);
+}

@@ -26,7 +26,8 @@ use std::sync::Arc;
 ///
 /// Randomness: the block draws from its context's RNG as the wrapped layer would (its first
 /// run continues the stream and hands it on; its second run, in the backward pass, replays
-/// the same draws), so dropout masks are the wrapped layer's, inside the block and after it.
+/// the same draws), so dropout masks are the wrapped layer's, inside the block and after it
+/// (if the block panics, the context's RNG is left where the block started).
 ///
 /// Parameter reads are checked as the wrapped layer's: [`train_step`](crate::train_step)'s
 /// test for a parameter a layer lists but does not read (or reads as a constant), and for a

@@ -238,3 +238,40 @@ fn copies_part_when_one_changes() {
     );
     assert!(flat(&kept).iter().any(|(_, p)| p.iter().any(|&v| v != 0.5)));
 }
+
+/// A layer that lists nothing but reads a matrix through `ctx.param`.
+#[derive(Clone)]
+struct Unlisted {
+    s: DMatrix<f64>,
+}
+
+impl Layer<f64> for Unlisted {
+    fn forward(&self, x: MatVar<f64>, ctx: &mut Context<f64>) -> MatVar<f64> {
+        x + ctx.param(&self.s)
+    }
+    fn visit<'a>(&'a self, _: &str, _: &mut dyn FnMut(&str, &'a DMatrix<f64>)) {}
+    fn visit_mut(&mut self, _: &mut dyn FnMut(&mut DMatrix<f64>)) {}
+}
+
+/// From a review: a block whose layer lists no parameters had a context with nothing bound,
+/// which does not count reads of unlisted matrices; the block's context counts them always.
+#[test]
+fn an_unlisted_read_in_a_parameterless_block_is_reported() {
+    let mut rng = StdRng::seed_from_u64(4);
+    let dense = Dense::new(5, 5, Activation::Tanh, &mut rng);
+    let sneaky = Unlisted {
+        s: DMatrix::from_element(5, 1, 0.25),
+    };
+    let (x, _) = data();
+    let y = DMatrix::zeros(5, 12);
+    let mse = |p: MatVar<f64>, t: &DMatrix<f64>| losses::mse(p, t, Agg::Mean);
+    let mut plain = Chain::new().push(dense.clone()).push(sneaky.clone());
+    let mut kept = Chain::new().push(dense).push(Checkpoint::new(sneaky));
+    let plain_error = train_step(&mut plain, &x, &y, &mse, &mut Adam::new(0.1), 0)
+        .expect_err("the plain model is refused")
+        .to_string();
+    let kept_error = train_step(&mut kept, &x, &y, &mse, &mut Adam::new(0.1), 0)
+        .expect_err("and so is the checkpointed one")
+        .to_string();
+    assert_eq!(kept_error, plain_error);
+}
