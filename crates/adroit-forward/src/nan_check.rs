@@ -125,22 +125,23 @@ impl fmt::Display for NanOrigin {
 /// `num_traits::Float`). The computation runs to its end either way (NaN propagates); `f`'s
 /// result is dropped.
 ///
-/// `None` if no operation of NaN-free operands made a NaN. A NaN *constant* is not an
-/// operation — `S::nan()`, a conversion from a NaN `f64`, a number rebuilt from a plain value
-/// computed off the checking numbers (`x.value().ln()`) — and the operation using it has a NaN
-/// operand, so a NaN made that way is not reported. A NaN derivative with a finite value is
-/// noted (a gradient through it is NaN). An infinite value or derivative is not (an overflow,
-/// or `√x` at 0, whose infinite slope the dual numbers' `0·∞ = 0` convention handles).
+/// `None` if no input is NaN and no operation of NaN-free operands made a NaN. A NaN
+/// *constant* is not an operation — `S::nan()`, a conversion from a NaN `f64`, a number
+/// rebuilt from a plain value computed off the checking numbers (`x.value().ln()`) — and the
+/// operation using it has a NaN operand, so a NaN made that way is not reported. A NaN
+/// derivative with a finite value is noted (a gradient through it is NaN). An infinite value
+/// or derivative is not (an overflow, or `√x` at 0, whose infinite slope the dual numbers'
+/// `0·∞ = 0` convention handles).
 ///
 /// What is reported is the operation as the number types compute it: arithmetic with a plain
 /// number on the left is rewritten (`c − x` is reported as a `shift` of `−x`, with operands
 /// `[−x, c]`), and `mul_add` tries the unfused `x·a + b` first, so where that meets `∞ − ∞`
-/// but the fused result is finite an `Add` is reported that the result does not show. The
-/// record is per thread: operations `f` runs on other threads are not seen. The location is
-/// the line that applied the operation — an operator, a `Float`, `SpecialFunctions` or
-/// nalgebra `RealField` method — in your code, or in the library whose code applied it (an
-/// iterator's `sum()`/`product()` names a line inside the libraries: the standard library's
-/// `Iterator::sum` does not pass its caller's on).
+/// (an overflowing product and an infinite `b`) an `Add` is reported although the fused
+/// result is an infinity, not NaN. The record is per thread: operations `f` runs on other
+/// threads are not seen. The location is the line that applied the operation — an operator,
+/// a `Float`, `SpecialFunctions` or nalgebra `RealField` method — in your code, or in the
+/// library whose code applied it (an iterator's `sum()`/`product()` names a line inside the
+/// libraries: the standard library's `Iterator::sum` does not pass its caller's on).
 ///
 /// For matrix code on adroit-reverse's matrix tape, its `matrix::detect_anomaly` does the same.
 ///
