@@ -390,6 +390,7 @@ impl Activation {
     /// let g = matrix::gradient(|p| Activation::Relu.apply(p[0]).sum(), &[dmatrix![-1.0, 2.0]]);
     /// assert_eq!(g[0], dmatrix![0.0, 1.0]);
     /// ```
+    #[track_caller]
     pub fn apply<T: MatScalar>(self, x: MatVar<T>) -> MatVar<T> {
         match self {
             Activation::Identity => x,

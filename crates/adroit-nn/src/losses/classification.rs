@@ -28,6 +28,7 @@ use num_traits::Float;
 /// assert!((l - 2f64.ln()).abs() < 1e-12);
 /// assert!((g[0][0] + 2.0).abs() < 1e-12 && g[0][1] == 0.0);
 /// ```
+#[track_caller]
 pub fn crossentropy<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -70,6 +71,7 @@ pub fn crossentropy<T: MatScalar>(
 ///     &[dmatrix![0.5, -2.0]],
 /// );
 /// ```
+#[track_caller]
 pub fn logitcrossentropy<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -115,6 +117,7 @@ pub fn logitcrossentropy<T: MatScalar>(
 /// );
 /// assert!((l - 1.25f64.ln()).abs() < 1e-12);
 /// ```
+#[track_caller]
 pub fn binarycrossentropy<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -153,6 +156,7 @@ pub fn binarycrossentropy<T: MatScalar>(
 /// // ∂/∂ŷ = σ(ŷ) − y: ½ − 1 at logit 0, 0 for the confident ones.
 /// assert!((g[0][0] + 0.5).abs() < 1e-12 && g[0][1].abs() < 1e-12 && g[0][2].abs() < 1e-12);
 /// ```
+#[track_caller]
 pub fn logitbinarycrossentropy<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -188,6 +192,7 @@ pub fn logitbinarycrossentropy<T: MatScalar>(
 /// assert!((kl(dmatrix![0.25; 0.75]) - 0.5 * (4.0f64 / 3.0).ln()).abs() < 1e-12);
 /// assert!(kl(y.clone()).abs() < 1e-12);
 /// ```
+#[track_caller]
 pub fn kldivergence<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -228,6 +233,7 @@ fn check_gamma<T: MatScalar>(what: &'static str, gamma: f64) -> Result<(), NnErr
 /// makes `p` exceed 1 by an ε (Flux's formula fails there: Julia raises a `DomainError`), and it is a ReLU-like kink with
 /// slope 0 at `p = 1` (not the ½ of adroit's `max` tie rule): with `γ < 1` the slope of `base^γ` is
 /// infinite at base 0, and the true derivative of the loss there is 0.
+#[track_caller]
 fn focal_weight<T: MatScalar>(p: MatVar<T>, gamma: f64) -> MatVar<T> {
     let g = adroit_forward::Dual::constant(T::from_f64(gamma).unwrap_or_else(T::one));
     (-p + T::one()).map(move |v| {
@@ -268,6 +274,7 @@ fn focal_weight<T: MatScalar>(p: MatVar<T>, gamma: f64) -> MatVar<T> {
 /// );
 /// assert!((l - 0.25 * 2f64.ln()).abs() < 1e-12);
 /// ```
+#[track_caller]
 pub fn focal_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -312,6 +319,7 @@ pub fn focal_loss<T: MatScalar>(
 /// // γ = 0 is the binary cross-entropy: −ln 0.5 − ln 0.2 = ln 10.
 /// assert!((loss(0.0) - 10f64.ln()).abs() < 1e-12);
 /// ```
+#[track_caller]
 pub fn binary_focal_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,

@@ -28,6 +28,7 @@ use nalgebra::DMatrix;
 /// );
 /// assert_eq!((l, g[0].clone()), (0.75, dmatrix![0.0, 0.5]));
 /// ```
+#[track_caller]
 pub fn hinge_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -58,6 +59,7 @@ pub fn hinge_loss<T: MatScalar>(
 /// );
 /// assert_eq!((l, g[0].clone()), (1.125, dmatrix![0.0, 1.5]));
 /// ```
+#[track_caller]
 pub fn squared_hinge_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,

@@ -137,6 +137,7 @@ fn check(
 }
 
 /// Aggregates a 1 × 1 total over `count` items.
+#[track_caller]
 fn aggregate<T: MatScalar>(total: MatVar<T>, count: usize, agg: Agg) -> MatVar<T> {
     match agg {
         Agg::Sum => total,
@@ -166,6 +167,7 @@ impl BinaryRule for Xlogy {
 }
 
 /// `Σ xlogy(y, p)` over all entries, `y` constant.
+#[track_caller]
 fn sum_xlogy<T: MatScalar>(y: &DMatrix<T>, p: MatVar<T>) -> MatVar<T> {
     MatVar::constant(y.clone()).zip_rule(p, Xlogy).sum()
 }

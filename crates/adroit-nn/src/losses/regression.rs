@@ -21,6 +21,7 @@ use num_traits::Float;
 /// let (l, g) = matrix::value_and_gradient(|p| mse(p[0], &dmatrix![1.0, 2.0], Agg::Mean).unwrap(), &[dmatrix![2.0, 2.0]]);
 /// assert_eq!((l, g[0].clone()), (0.5, dmatrix![1.0, 0.0]));
 /// ```
+#[track_caller]
 pub fn mse<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<MatVar<T>, NnError> {
     check("mse", &y_hat, y)?;
     let d = y_hat - MatVar::constant(y.clone());
@@ -52,6 +53,7 @@ pub fn mse<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<M
 /// );
 /// assert_eq!(g[0], dmatrix![0.0]);
 /// ```
+#[track_caller]
 pub fn mae<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<MatVar<T>, NnError> {
     check("mae", &y_hat, y)?;
     let d = y_hat - MatVar::constant(y.clone());
@@ -79,6 +81,7 @@ pub fn mae<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<M
 /// assert!((loss(20.0, 10.0) - 2f64.ln().powi(2)).abs() < 1e-12);
 /// assert!((loss(2.0, 1.0) - 2f64.ln().powi(2)).abs() < 1e-12);
 /// ```
+#[track_caller]
 pub fn msle<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -121,6 +124,7 @@ pub fn msle<T: MatScalar>(
 ///     &[dmatrix![1.0]],
 /// );
 /// ```
+#[track_caller]
 pub fn huber_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,
@@ -168,6 +172,7 @@ pub fn huber_loss<T: MatScalar>(
 /// assert!((l - (5.0 - 2.0 * 2f64.ln())).abs() < 1e-12);
 /// assert_eq!(g[0], dmatrix![1.0, 0.0]);
 /// ```
+#[track_caller]
 pub fn poisson_loss<T: MatScalar>(
     y_hat: MatVar<T>,
     y: &DMatrix<T>,

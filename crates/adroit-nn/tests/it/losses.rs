@@ -490,3 +490,23 @@ fn focal_losses_have_a_finite_zero_slope_at_saturated_right_predictions() {
     check::<f32>();
     check::<f64>();
 }
+
+/// `matrix::detect_anomaly` names the caller's line of a loss or an activation (they pass
+/// their caller's location on), not a line inside this crate (from a review).
+#[test]
+fn detect_anomaly_names_the_line_of_a_loss() {
+    use adroit_nn::adroit_reverse::matrix::{self, detect_anomaly};
+    use adroit_nn::losses::Agg;
+    use adroit_nn::{Activation, MatVar};
+    use nalgebra::DMatrix;
+    let y = DMatrix::from_element(1, 2, 1.0);
+    let line = line!() + 2;
+    let f = |p: &[MatVar<f64>]| {
+        msle(p[0] * 2.0 - 3.0, &y, Agg::Mean).unwrap() + Activation::Softplus.apply(p[0]).sum()
+    };
+    let found = std::panic::catch_unwind(|| {
+        detect_anomaly(|| matrix::gradient(f, &[DMatrix::from_element(1, 2, 0.5)]))
+    });
+    let message = *found.unwrap_err().downcast::<String>().unwrap();
+    assert!(message.contains(&format!("losses.rs:{line}:")), "{message}");
+}

@@ -20,13 +20,14 @@ pub(crate) fn watching() -> bool {
 /// values) started on this thread while `f` runs checks the result of each operation it
 /// records, and when the recording ends (before any backward sweep) panics naming the first
 /// operation whose result held a NaN — the line that called the matrix operation (in your
-/// code, or in a library's that records it: adroit-nn's losses and layers name their own
-/// lines), the first NaN entry, and whether an operand already held one — where the loss or
-/// gradient would otherwise just come out NaN (JAX's `jax_debug_nans`, PyTorch's
-/// `torch.autograd.detect_anomaly`). Returns `f`'s result. In training code, wrap the
-/// gradient call or the whole step. A recording inside another (a
-/// [`checkpoint`](crate::matrix::checkpoint)ed block's first run, a gradient inside a custom
-/// rule) that ends on a NaN reports the outer recording's NaN instead if it met one first.
+/// code, or in a library's that records it: adroit-nn's losses and activations pass their
+/// caller's line on, its layers' forward passes name their own), the first NaN entry, and
+/// whether an operand already held one — where the loss or gradient would otherwise just come
+/// out NaN (JAX's `jax_debug_nans`, PyTorch's `torch.autograd.detect_anomaly`). Returns `f`'s
+/// result. In training code, wrap the gradient call or the whole step. A recording inside
+/// another (a [`checkpoint`](crate::matrix::checkpoint)ed block's first run, a gradient inside
+/// a custom rule) that ends on a NaN reports the outer recording's NaN instead if it met one
+/// first.
 ///
 /// Checked: every recorded operation's result, custom rules'
 /// ([`custom_rule`](crate::matrix::custom_rule)) and
