@@ -433,11 +433,10 @@ impl<T: MatScalar> Context<T> {
     /// assert_eq!((loss, grads[0].clone(), grads[1].clone()), (4.0, dmatrix![4.0], dmatrix![0.0]));
     /// ```
     pub fn bind(&mut self, param: &DMatrix<T>, var: MatVar<T>) {
-        let k = key(param);
-        match self.bindings.iter_mut().find(|(p, _)| *p == k) {
-            Some(binding) => binding.1 = var,
+        match self.binding(param) {
+            Some(i) => self.bindings[i].1 = var,
             None => {
-                self.bindings.push((k, var));
+                self.bindings.push((key(param), var));
                 self.read.push(Cell::new(false));
             }
         }
@@ -464,17 +463,34 @@ impl<T: MatScalar> Context<T> {
     /// assert_eq!((loss, grads[0].clone()), (10.0, dmatrix![6.0])); // ∂/∂w = 2w
     /// ```
     pub fn param(&self, param: &DMatrix<T>) -> MatVar<T> {
+        let binding = self.binding(param);
+        self.note_read_of(binding);
+        self.var_of(binding, param)
+    }
+
+    /// The index of `param`'s binding, if it is bound.
+    fn binding(&self, param: &DMatrix<T>) -> Option<usize> {
         let k = key(param);
-        match self.bindings.iter().position(|(p, _)| *p == k) {
-            Some(i) => {
-                self.read[i].set(true);
-                self.bindings[i].1
-            }
+        self.bindings.iter().position(|(p, _)| *p == k)
+    }
+
+    /// The variable of `param` whose binding is `binding`: the bound one, else a constant copy.
+    fn var_of(&self, binding: Option<usize>, param: &DMatrix<T>) -> MatVar<T> {
+        match binding {
+            Some(i) => self.bindings[i].1,
+            None => MatVar::constant(param.clone()),
+        }
+    }
+
+    /// Notes a read through `binding`: the binding's flag, or a read of an unbound matrix
+    /// (counted while some parameter is bound, or always in a checkpoint's block).
+    fn note_read_of(&self, binding: Option<usize>) {
+        match binding {
+            Some(i) => self.read[i].set(true),
             None => {
                 if self.count_unbound || !self.bindings.is_empty() {
                     self.unbound_reads.set(self.unbound_reads.get() + 1);
                 }
-                MatVar::constant(param.clone())
             }
         }
     }
@@ -496,24 +512,12 @@ impl<T: MatScalar> Context<T> {
     /// passes every parameter of its block on, and notes only those the block reads, with
     /// [`note_read`](Self::note_read)).
     pub(crate) fn param_quietly(&self, param: &DMatrix<T>) -> MatVar<T> {
-        let k = key(param);
-        match self.bindings.iter().find(|(p, _)| *p == k) {
-            Some(&(_, var)) => var,
-            None => MatVar::constant(param.clone()),
-        }
+        self.var_of(self.binding(param), param)
     }
 
     /// Notes a read of `param` as [`param`](Self::param) does.
     pub(crate) fn note_read(&self, param: &DMatrix<T>) {
-        let k = key(param);
-        match self.bindings.iter().position(|(p, _)| *p == k) {
-            Some(i) => self.read[i].set(true),
-            None => {
-                if self.count_unbound || !self.bindings.is_empty() {
-                    self.unbound_reads.set(self.unbound_reads.get() + 1);
-                }
-            }
-        }
+        self.note_read_of(self.binding(param));
     }
 
     /// Adds `n` reads of unbound matrices (a [`Checkpoint`](crate::Checkpoint)'s block's).
