@@ -116,8 +116,7 @@ fn check_rerun<T: TapeScalar>(outputs: &[Var<T>], expected: &[T]) {
         outputs.len(),
         expected.len()
     );
-    let same = |a: T, b: T| a == b || (a.is_nan() && b.is_nan());
-    if let Some(k) = (0..expected.len()).find(|&k| !same(outputs[k].value(), expected[k])) {
+    if let Some(k) = (0..expected.len()).find(|&k| !same_run(outputs[k].value(), expected[k])) {
         panic!(
             "checkpoint: output {k} was {:?} when the function was run again in the backward \
              sweep, {:?} the first time: a checkpointed function must be deterministic (no \
@@ -126,4 +125,10 @@ fn check_rerun<T: TapeScalar>(outputs: &[Var<T>], expected: &[T]) {
             expected[k]
         );
     }
+}
+
+/// Whether a value of a checkpointed function's second run is the first run's (NaN equal to
+/// NaN: a deterministic NaN is not a change).
+pub(crate) fn same_run<T: TapeScalar>(again: T, first: T) -> bool {
+    again == first || (again.is_nan() && first.is_nan())
 }

@@ -5,6 +5,7 @@ use super::api::record;
 use super::tape::{Adjoint, Backward, Grads, MatTape, UnwrapStale};
 use super::value::NodeValue;
 use super::{MatScalar, MatVar, pool};
+use crate::checkpoint::same_run;
 use nalgebra::DMatrix;
 use std::panic::Location;
 
@@ -161,8 +162,7 @@ fn check_rerun<T: MatScalar>(again: &DMatrix<T>, expected: &DMatrix<T>) {
         expected.nrows(),
         expected.ncols()
     );
-    let same = |a: T, b: T| a == b || (a.is_nan() && b.is_nan());
-    if let Some(k) = (0..expected.len()).find(|&k| !same(again[k], expected[k])) {
+    if let Some(k) = (0..expected.len()).find(|&k| !same_run(again[k], expected[k])) {
         panic!(
             "matrix::checkpoint: entry {k} (column-major) of the result was {:?} when the \
              function was run again in the backward sweep, {:?} the first time: a checkpointed \
