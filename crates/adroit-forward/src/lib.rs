@@ -292,7 +292,9 @@
 //! step: the first derivative, not the second). A solver that uses this crate's
 //! derivatives itself runs inside [`independent`] (it reads only plain numbers; a forward call
 //! of the caller's type would otherwise be refused as nested). (adroit-reverse's `custom_rule`
-//! is the reverse-only form, for code that cannot be written generically.)
+//! is the reverse-only form, for code that cannot be written generically.) For a system of
+//! equations `F(y, p) = 0` — several unknowns, several parameters, any order of derivatives —
+//! implement [`ImplicitFunction`] instead: its `eval` takes the steps for you.
 //! ```
 //! use adroit_forward::num_traits::Float;
 //! use adroit_forward::rules::UnaryRule;
@@ -356,6 +358,7 @@ mod dual_vec;
 mod erfcx;
 mod fixed_size;
 mod hyper_dual;
+mod implicit;
 pub mod incomplete_gamma;
 mod lanes;
 mod ln_beta;
@@ -365,6 +368,7 @@ mod nan_check;
 mod ndtri;
 mod nesting;
 pub mod normal;
+mod order;
 mod plain;
 mod polygamma;
 pub mod rules;
@@ -392,10 +396,12 @@ pub use fixed_size::{
     gradient_static, jacobian_static, value_and_jacobian_static, value_gradient_and_hessian_static,
 };
 pub use hyper_dual::{HyperDual, HyperDualVec};
+pub use implicit::{ImplicitError, ImplicitFunction, SolveError};
 pub use lanes::TangentLanes;
 pub use ln_beta::ln_beta;
 pub use nan_check::{NanCheck, NanOrigin, find_nan};
 pub use nesting::{Perturbation, independent, record_perturbation};
+pub use order::DerivativeOrder;
 pub use special::SpecialFunctions;
 pub use stop_gradient::StopGradient;
 pub use svd::{Svd, svd};

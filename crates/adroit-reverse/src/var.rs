@@ -2,8 +2,8 @@
 
 use crate::TapeScalar;
 use crate::active::{record_binary, record_unary};
-use adroit_forward::ChainRule;
 use adroit_forward::rules::{BinaryRule, UnaryRule};
+use adroit_forward::{ChainRule, DerivativeOrder};
 use std::fmt;
 
 /// A reverse-mode variable: its primal value and the index of its node on the tape of the
@@ -129,6 +129,12 @@ impl<T: TapeScalar> Var<T> {
         }
         record_unary(&self, value, d)
     }
+}
+
+/// One order more than its primal's: `Var<f64>` carries gradients (1), the `Var<Dual<f64>>` of
+/// [`hessian`](crate::hessian) Hessians (2).
+impl<T: TapeScalar + DerivativeOrder> DerivativeOrder for Var<T> {
+    const ORDER: usize = T::ORDER + 1;
 }
 
 impl<T: TapeScalar> ChainRule for Var<T> {

@@ -31,6 +31,7 @@ mod gamma;
 mod gamma_reference;
 mod gammainc;
 mod gammainc_reference;
+mod implicit;
 mod linalg;
 mod linalg_second_order;
 mod ln_beta;

@@ -1,0 +1,263 @@
+//! Implicit functions: a solver's result `y(p)` of `F(y, p) = 0`, differentiated by the implicit
+//! function theorem instead of through the solver's iterations.
+
+use crate::{DEFAULT_CHUNK, DerivativeOrder, DualVec, independent, value_and_jacobian_chunked};
+use nalgebra::DMatrix;
+use num_traits::Float;
+use std::error::Error;
+use std::fmt;
+
+/// The error a solver returns to [`ImplicitFunction::eval`]: any error type (`?` converts it),
+/// or a message (`"no convergence".into()`).
+pub type SolveError = Box<dyn Error + Send + Sync>;
+
+/// A function `y(p)` defined implicitly by `m` equations `F(y, p) = 0` in `m` unknowns `y` and
+/// any number `n` of parameters `p`, computed by a solver of your choice (Newton's method, a
+/// fixed-point iteration, an optimiser's stationarity conditions, another library) and
+/// differentiated without differentiating the solver: by the implicit function theorem,
+/// `∂y/∂p = −(∂F/∂y)⁻¹ ∂F/∂p` at the solution, and its higher derivatives likewise. The forward
+/// counterpart of JAX's `custom_root` and of ImplicitDifferentiation.jl's `ImplicitFunction`,
+/// for every number type of adroit at every order: [`eval`](Self::eval) runs on plain numbers,
+/// [`Dual`](crate::Dual), [`DualVec`], [`HyperDualVec`](crate::HyperDualVec), nested duals, and
+/// adroit-reverse's `Var` (gradients, pullbacks, forward-over-reverse Hessians).
+///
+/// Implement [`residual`](Self::residual) (generic, so it can be differentiated) and
+/// [`solve`](Self::solve) (on plain `f64`, never differentiated), then call
+/// [`eval`](Self::eval) from generic code.
+///
+/// # Example
+/// The intersection of the circle `y₀² + y₁² = p₀` with the line `y₀ − y₁ = p₁` (first quadrant),
+/// whose closed form gives the derivatives to compare with.
+/// ```
+/// use adroit_forward::num_traits::Float;
+/// use adroit_forward::{DerivativeOrder, ImplicitFunction, SolveError, gradient, hessian};
+///
+/// struct Intersection;
+///
+/// impl ImplicitFunction for Intersection {
+///     fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+///         vec![y[0] * y[0] + y[1] * y[1] - p[0], y[0] - y[1] - p[1]]
+///     }
+///     fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+///         // Newton's method on plain numbers (any solver will do)
+///         let mut y = [1.0, 1.0];
+///         for _ in 0..50 {
+///             let f = self.residual(&y, p);
+///             let det = -2.0 * y[0] - 2.0 * y[1]; // of [[2y₀, 2y₁], [1, −1]]
+///             if det == 0.0 {
+///                 return Err("singular Newton step".into());
+///             }
+///             y = [
+///                 y[0] - (-f[0] - 2.0 * y[1] * f[1]) / det,
+///                 y[1] - (-f[0] + 2.0 * y[0] * f[1]) / det,
+///             ];
+///         }
+///         Ok(y.to_vec())
+///     }
+/// }
+///
+/// // Generic code: y₀(p)·y₁(p) (its closed form is (p₀ − p₁²)/2).
+/// fn product<S: Float + DerivativeOrder>(p: &[S]) -> S {
+///     let y = Intersection.eval(p).unwrap();
+///     y[0] * y[1]
+/// }
+///
+/// let p = [5.0, 1.0]; // y = (2, 1)
+/// assert!((product(&p) - 2.0).abs() < 1e-15);
+/// let g = gradient(|p| product(p), &p); // (1/2, −p₁)
+/// assert!((g[0] - 0.5).abs() < 1e-15 && (g[1] + 1.0).abs() < 1e-15);
+/// let h = hessian(|p| product(p), &p); // [[0, 0], [0, −1]]
+/// assert!(h[(0, 0)].abs() < 1e-14 && (h[(1, 1)] + 1.0).abs() < 1e-14);
+/// ```
+pub trait ImplicitFunction {
+    /// `F(y, p)`: `m` residuals of the `m` unknowns `y` at the parameters `p`; the function's
+    /// value is the `y` where they all vanish. Written once for every number type (`S` is
+    /// `f64`, a dual number over `f64` for the Jacobian `∂F/∂y`, and the caller's type).
+    ///
+    /// It must return as many residuals as there are unknowns (`y.len()`); `∂F/∂y` must be
+    /// invertible at the solution.
+    fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S>;
+
+    /// The solution `y` of `F(y, p) = 0` at plain parameters `p`, by any method, as accurate as
+    /// you need the value and derivatives to be (the derivatives are the implicit function
+    /// theorem's at the `y` returned). It runs inside [`independent`], so it may use this
+    /// crate's derivative functions (a Newton step's Jacobian) whatever the caller is
+    /// differentiating; it never runs on dual numbers.
+    ///
+    /// # Errors
+    /// Whatever the solver reports (no convergence, no solution for these parameters), passed
+    /// on as [`ImplicitError::Solve`].
+    fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError>;
+
+    /// `y(p)`, with its derivatives in `p` up to the order `S` carries.
+    ///
+    /// The value is [`solve`](Self::solve)'s, `y₀ = solve(p₀)` at the parameters' plain
+    /// values `p₀`, the same in every mode. The derivatives are those of the solution of
+    /// `F(y, p) − F(y₀, p₀) = 0` through `(y₀, p₀)` — the implicit function theorem's at `y₀`
+    /// (exactly `y`'s when the solver's residual `F(y₀, p₀)` is 0, and off by about that
+    /// residual's size over `∂F/∂y`'s smallest singular value otherwise). They are formed
+    /// by [`ORDER`](DerivativeOrder::ORDER) chord steps
+    /// `y ← y − J⁻¹ (F(y, p) − F(y₀, p₀))` from `y = y₀` in `S`'s arithmetic, with the fixed
+    /// `J = ∂F/∂y (y₀, p₀)` (by forward mode, in `f64`): each step makes one more order of
+    /// derivatives exact, so a first-order type costs one evaluation of `F` in `S`, a Hessian
+    /// two, and the solver never runs on dual numbers. Reverse mode records those evaluations
+    /// and `m²` products with `J⁻¹`'s entries. Plain numbers get `y₀` (no step).
+    ///
+    /// `p`: the `n` parameters. Returns the `m` unknowns.
+    ///
+    /// # Errors
+    /// [`ImplicitError::Solve`] when the solver fails. When `S` carries derivatives (not on
+    /// plain numbers, which need no Jacobian), also [`ImplicitError::NonFiniteResidual`]
+    /// when `F(y₀, p₀)` or `∂F/∂y` there holds a NaN or an infinity;
+    /// [`ImplicitError::SingularJacobian`] when `∂F/∂y (y₀, p₀)` is not invertible (no
+    /// implicit function theorem: the solution is not locally a function of `p`, or not
+    /// differentiable there, as `y = √p` at `p = 0`).
+    ///
+    /// # Panics
+    /// If the solver returns no unknowns, or [`residual`](Self::residual) returns a number
+    /// of residuals other than the number of unknowns (both programming errors).
+    ///
+    /// # Example
+    /// The real root of `y³ + p·y − 1 = 0`, with `dy/dp = −y/(3y² + p)`:
+    /// ```
+    /// use adroit_forward::num_traits::Float;
+    /// use adroit_forward::{ImplicitFunction, SolveError, derivative};
+    ///
+    /// struct CubicRoot;
+    /// impl ImplicitFunction for CubicRoot {
+    ///     fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+    ///         vec![y[0].powi(3) + p[0] * y[0] - S::one()]
+    ///     }
+    ///     fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+    ///         let y = (0..60).fold(1.0, |y, _| y - (y * y * y + p[0] * y - 1.0) / (3.0 * y * y + p[0]));
+    ///         Ok(vec![y])
+    ///     }
+    /// }
+    ///
+    /// let y = CubicRoot.eval(&[1.0]).unwrap()[0]; // 0.6823…
+    /// let dy = derivative(|p| CubicRoot.eval(&[p]).unwrap()[0], 1.0);
+    /// assert!((dy + y / (3.0 * y * y + 1.0)).abs() < 1e-15);
+    /// ```
+    fn eval<S: Float + DerivativeOrder>(&self, p: &[S]) -> Result<Vec<S>, ImplicitError>
+    where
+        Self: Sized,
+    {
+        eval_implicit(self, p)
+    }
+}
+
+/// Why [`ImplicitFunction::eval`] could not give `y(p)` or its derivatives.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ImplicitError {
+    /// The solver failed; its error.
+    Solve(SolveError),
+    /// `F(y₀, p₀)` or `∂F/∂y` at the solver's result holds a NaN or an infinity.
+    NonFiniteResidual {
+        /// The solver's result `y₀`.
+        solution: Vec<f64>,
+    },
+    /// `∂F/∂y` is singular at the solver's result: the implicit function theorem does not
+    /// apply there.
+    SingularJacobian {
+        /// The solver's result `y₀`.
+        solution: Vec<f64>,
+    },
+}
+
+impl fmt::Display for ImplicitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Solve(e) => write!(f, "the implicit function's solver failed: {e}"),
+            Self::NonFiniteResidual { solution } => write!(
+                f,
+                "the residual F(y, p) or its Jacobian ∂F/∂y is not finite at the solver's \
+                 result y = {solution:?}"
+            ),
+            Self::SingularJacobian { solution } => write!(
+                f,
+                "∂F/∂y is singular at the solver's result y = {solution:?}: y(p) is not \
+                 differentiable there (the implicit function theorem does not apply)"
+            ),
+        }
+    }
+}
+
+impl Error for ImplicitError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            Self::Solve(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// [`ImplicitFunction::eval`]'s body.
+#[track_caller]
+fn eval_implicit<S, F>(function: &F, p: &[S]) -> Result<Vec<S>, ImplicitError>
+where
+    S: Float + DerivativeOrder,
+    F: ImplicitFunction,
+{
+    let p0: Vec<f64> = p.iter().map(|x| x.to_f64().unwrap_or(f64::NAN)).collect();
+    let y0 = independent(|| function.solve(&p0)).map_err(ImplicitError::Solve)?;
+    let m = y0.len();
+    assert!(m > 0, "the implicit function's solver returned no unknowns");
+    if S::ORDER == 0 {
+        // Plain numbers: the solver's result, converted (an f32 caller's rounding).
+        return Ok(y0.iter().map(|&v| constant(v)).collect());
+    }
+    let (r0, jacobian) = independent(|| residual_and_jacobian(function, &y0, &p0));
+    assert_eq!(
+        r0.len(),
+        m,
+        "the implicit function's residual returned {} values for {m} unknowns (an implicit \
+         function needs as many equations as unknowns)",
+        r0.len()
+    );
+    if r0.iter().chain(jacobian.iter()).any(|v| !v.is_finite()) {
+        return Err(ImplicitError::NonFiniteResidual { solution: y0 });
+    }
+    let inverse = match jacobian.try_inverse() {
+        Some(inverse) if inverse.iter().all(|v| v.is_finite()) => inverse,
+        _ => return Err(ImplicitError::SingularJacobian { solution: y0 }),
+    };
+    let r0: Vec<S> = r0.iter().map(|&v| constant(v)).collect();
+    let mut y: Vec<S> = y0.iter().map(|&v| constant(v)).collect();
+    for _ in 0..S::ORDER {
+        let r = function.residual(&y, p);
+        assert_eq!(
+            r.len(),
+            m,
+            "the implicit function's residual returned {} values for {m} unknowns",
+            r.len()
+        );
+        let d: Vec<S> = r.iter().zip(&r0).map(|(&ri, &r0i)| ri - r0i).collect();
+        y = y
+            .iter()
+            .enumerate()
+            .map(|(i, &yi)| {
+                // J⁻¹'s zeros (a decoupled system's) skipped
+                (0..m)
+                    .filter(|&j| inverse[(i, j)] != 0.0)
+                    .fold(yi, |acc, j| acc - constant::<S>(inverse[(i, j)]) * d[j])
+            })
+            .collect();
+    }
+    Ok(y)
+}
+
+/// `F(y₀, p₀)` and `∂F/∂y` there (m × m), by chunked forward mode.
+fn residual_and_jacobian<F: ImplicitFunction>(
+    function: &F,
+    y0: &[f64],
+    p0: &[f64],
+) -> (Vec<f64>, DMatrix<f64>) {
+    let p: Vec<DualVec<f64, DEFAULT_CHUNK>> = p0.iter().map(|&v| DualVec::constant(v)).collect();
+    value_and_jacobian_chunked::<DEFAULT_CHUNK, _, _>(|y| function.residual(y, &p), y0)
+}
+
+/// `v` as a constant of `S`.
+fn constant<S: Float>(v: f64) -> S {
+    S::from(v).expect("every adroit number type converts from f64")
+}

@@ -1,0 +1,439 @@
+//! `ImplicitFunction`: derivatives of a solver's result by the implicit function theorem, checked
+//! against closed forms of the same functions differentiated directly, at every order and for
+//! every number type, and the errors.
+
+use crate::tolerance::{F32, F64, Tol, assert_close};
+use adroit_forward::num_traits::Float;
+use adroit_forward::{
+    DerivativeOrder, Dual, DualVec, HyperDual, ImplicitError, ImplicitFunction, NanCheck,
+    SolveError, derivative, gradient, hessian, hessian_chunked, jacobian, second_derivative,
+};
+use std::cell::Cell;
+
+/// The real root of `y³ + p·y − 1 = 0` (`p > 0`), solved by Newton's method.
+struct CubicRoot {
+    /// Newton iterations.
+    steps: usize,
+}
+
+impl ImplicitFunction for CubicRoot {
+    fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+        vec![y[0] * y[0] * y[0] + p[0] * y[0] - S::one()]
+    }
+    fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+        let y = (0..self.steps).fold(1.0, |y, _| {
+            y - (y * y * y + p[0] * y - 1.0) / (3.0 * y * y + p[0])
+        });
+        Ok(vec![y])
+    }
+}
+
+/// The same root in closed form (Cardano): `∛(½ + √(¼ + p³/27)) + ∛(½ − √(¼ + p³/27))`.
+fn cardano<S: Float>(p: S) -> S {
+    let half = S::from(0.5).unwrap();
+    let s = (half * half + p.powi(3) / S::from(27.0).unwrap()).sqrt();
+    (half + s).cbrt() + (half - s).cbrt()
+}
+
+fn cubic<S: Float + DerivativeOrder>(p: S) -> S {
+    CubicRoot { steps: 60 }.eval(&[p]).unwrap()[0]
+}
+
+#[test]
+fn scalar_root_value_and_derivatives_of_orders_one_to_three_match_the_closed_form() {
+    for p in [0.3, 1.0, 2.5] {
+        let tol = F64;
+        assert_close(cubic(p), cardano(p), tol, "value");
+        assert_close(
+            derivative(cubic, p),
+            derivative(cardano, p),
+            tol,
+            "first derivative (Dual)",
+        );
+        let y = cubic(p);
+        assert_close(
+            derivative(cubic, p),
+            -y / (3.0 * y * y + p),
+            tol,
+            "first derivative, analytic",
+        );
+        assert_close(
+            second_derivative(cubic, p),
+            second_derivative(cardano, p),
+            Tol {
+                atol: 1e-12,
+                rtol: 1e-11,
+            },
+            "second derivative (HyperDual)",
+        );
+        // nested: Dual<Dual<f64>> (order 2) and Dual<HyperDual<f64>> (order 3)
+        let nested = |p: f64| derivative(|q| derivative(cubic, q), p);
+        let nested_ref = |p: f64| derivative(|q| derivative(cardano, q), p);
+        assert_close(
+            nested(p),
+            nested_ref(p),
+            Tol {
+                atol: 1e-12,
+                rtol: 1e-11,
+            },
+            "second derivative (nested Dual)",
+        );
+        let third = derivative(|q| second_derivative(cubic, q), p);
+        let third_ref = derivative(|q| second_derivative(cardano, q), p);
+        assert_close(
+            third,
+            third_ref,
+            Tol {
+                atol: 1e-10,
+                rtol: 1e-9,
+            },
+            "third derivative (Dual over HyperDual)",
+        );
+    }
+}
+
+#[test]
+fn every_number_type_reports_the_order_it_carries() {
+    // `eval` takes one chord step per order (with one step for every type, the second and
+    // third derivatives above are wrong: tried).
+    assert_eq!(<f32 as DerivativeOrder>::ORDER, 0);
+    assert_eq!(<NanCheck<f64> as DerivativeOrder>::ORDER, 0);
+    assert_eq!(<NanCheck<Dual<f64>> as DerivativeOrder>::ORDER, 1);
+    assert_eq!(<Dual<f64> as DerivativeOrder>::ORDER, 1);
+    assert_eq!(<Dual<Dual<f64>> as DerivativeOrder>::ORDER, 2);
+    assert_eq!(<HyperDual<f64> as DerivativeOrder>::ORDER, 2);
+    assert_eq!(<Dual<HyperDual<f64>> as DerivativeOrder>::ORDER, 3);
+    assert_eq!(<DualVec<Dual<f32>, 3> as DerivativeOrder>::ORDER, 2);
+}
+
+#[test]
+fn the_value_is_the_solvers_in_every_mode() {
+    // A deliberately inexact solver (3 Newton steps from 1): every mode returns its y₀ exactly.
+    let rough = CubicRoot { steps: 3 };
+    let y0 = rough.solve(&[1.0]).unwrap()[0];
+    assert!(
+        (y0 - cardano(1.0)).abs() > 1e-8,
+        "the solver should be inexact here"
+    );
+    assert_eq!(rough.eval(&[1.0]).unwrap()[0], y0);
+    assert_eq!(rough.eval(&[Dual::variable(1.0)]).unwrap()[0].value(), y0);
+    let h = rough.eval(&[HyperDual::variable(1.0)]).unwrap()[0];
+    assert_eq!(h.value(), y0);
+    // Its derivative is the implicit function theorem's at y₀: −∂F/∂p / ∂F/∂y there.
+    let d = rough.eval(&[Dual::variable(1.0)]).unwrap()[0].tangent();
+    assert_close(d, -y0 / (3.0 * y0 * y0 + 1.0), F64, "derivative at y₀");
+}
+
+#[test]
+fn f32_root_and_derivative() {
+    let p = 1.5_f32;
+    let y = cubic(p);
+    assert_close(y, cardano(1.5_f64), F32, "f32 value");
+    assert_close(
+        derivative(cubic, p),
+        derivative(cardano, 1.5_f64),
+        F32,
+        "f32 derivative",
+    );
+    assert_close(
+        second_derivative(cubic, p),
+        second_derivative(cardano, 1.5_f64),
+        F32,
+        "f32 second derivative",
+    );
+}
+
+/// The intersection of the circle `y₀² + y₁² = p₀` with the line `y₀ − y₁ = p₁` in the first
+/// quadrant, by Newton's method from (1, 1); the solver counts its calls.
+struct Intersection {
+    calls: Cell<usize>,
+}
+
+impl ImplicitFunction for Intersection {
+    fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+        vec![y[0] * y[0] + y[1] * y[1] - p[0], y[0] - y[1] - p[1]]
+    }
+    fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+        self.calls.set(self.calls.get() + 1);
+        let mut y = vec![1.0, 1.0];
+        for _ in 0..60 {
+            // the Newton step's Jacobian by this crate's forward mode: allowed inside an outer
+            // derivative call of the same dual type, as `solve` runs inside `independent`
+            let j = jacobian(
+                |y| self.residual(y, &[Dual::constant(p[0]), Dual::constant(p[1])]),
+                &y,
+            );
+            let f = self.residual(&y, p);
+            let step = j
+                .lu()
+                .solve(&nalgebra::DVector::from_vec(f))
+                .ok_or("singular Newton step")?;
+            y[0] -= step[0];
+            y[1] -= step[1];
+        }
+        Ok(y)
+    }
+}
+
+/// The intersection in closed form.
+fn intersection_closed<S: Float>(p: &[S]) -> Vec<S> {
+    let two = S::from(2.0).unwrap();
+    let y0 = (p[1] + (two * p[0] - p[1] * p[1]).sqrt()) / two;
+    vec![y0, y0 - p[1]]
+}
+
+fn intersection<S: Float + DerivativeOrder>(p: &[S]) -> Vec<S> {
+    Intersection {
+        calls: Cell::new(0),
+    }
+    .eval(p)
+    .unwrap()
+}
+
+/// A scalar of the intersection with mixed second derivatives: `y₀²·y₁ + sin(y₁)·p₀`.
+fn scalar<S: Float>(y: &[S], p: &[S]) -> S {
+    y[0] * y[0] * y[1] + y[1].sin() * p[0]
+}
+
+#[test]
+fn system_jacobian_gradient_and_hessian_match_the_closed_form() {
+    let tol = Tol {
+        atol: 1e-12,
+        rtol: 1e-11,
+    };
+    for p in [[5.0, 1.0], [3.0, -0.5], [10.0, 2.0]] {
+        let j = jacobian(|p| intersection(p), &p);
+        let j_ref = jacobian(|p| intersection_closed(p), &p);
+        assert_eq!(j.shape(), (2, 2));
+        for (a, b) in j.iter().zip(j_ref.iter()) {
+            assert_close(*a, *b, tol, "Jacobian ∂y/∂p");
+        }
+        let f = |p: &[Dual<f64>]| scalar(&intersection(p), p);
+        let f_ref = |p: &[Dual<f64>]| scalar(&intersection_closed(p), p);
+        for (a, b) in gradient(f, &p).iter().zip(gradient(f_ref, &p)) {
+            assert_close(*a, b, tol, "gradient");
+        }
+        let h = hessian(|p| scalar(&intersection(p), p), &p);
+        let h_ref = hessian(|p| scalar(&intersection_closed(p), p), &p);
+        let h_chunked = hessian_chunked::<2, _, _>(|p| scalar(&intersection(p), p), &p);
+        for ((a, c), b) in h.iter().zip(h_chunked.iter()).zip(h_ref.iter()) {
+            assert_close(*a, *b, tol, "Hessian (HyperDual)");
+            assert_close(*c, *b, tol, "Hessian (chunked HyperDualVec)");
+        }
+    }
+}
+
+#[test]
+fn the_solver_runs_once_per_evaluation_on_plain_numbers_never_on_duals() {
+    let function = Intersection {
+        calls: Cell::new(0),
+    };
+    let p = [Dual::new(5.0, 1.0), Dual::new(1.0, 0.0)];
+    let y = function.eval(&p).unwrap();
+    assert_eq!(function.calls.get(), 1);
+    // dy/dp₀ at (5, 1): from the closed form, 1/(2√(2p₀ − p₁²)) = 1/6 for both unknowns
+    assert_close(y[0].tangent(), 1.0 / 6.0, F64, "dy₀/dp₀");
+    assert_close(y[1].tangent(), 1.0 / 6.0, F64, "dy₁/dp₀");
+}
+
+/// The stationary point of a strongly convex function of `y` with parameters `p` (a bilevel
+/// problem's inner minimisation): `∇_y [½ Σ a_i y_i² + Σ cosh(y_i − p_i) + p₀·y₀·y₁] = 0`,
+/// solved by a damped fixed-point iteration (never differentiated).
+struct Argmin;
+
+impl ImplicitFunction for Argmin {
+    fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+        let a = [2.0, 3.0, 4.0];
+        (0..3)
+            .map(|i| {
+                let coupling = match i {
+                    0 => p[0] * y[1],
+                    1 => p[0] * y[0],
+                    _ => S::zero(),
+                };
+                S::from(a[i]).unwrap() * y[i] + (y[i] - p[i]).sinh() + coupling
+            })
+            .collect()
+    }
+    fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+        let mut y = vec![0.0; 3];
+        for _ in 0..2000 {
+            let r = self.residual(&y, p);
+            for (yi, ri) in y.iter_mut().zip(&r) {
+                *yi -= 0.1 * ri;
+            }
+        }
+        let r = self.residual(&y, p);
+        if r.iter().any(|v| v.abs() > 1e-12) {
+            return Err(format!("no convergence: residual {r:?}").into());
+        }
+        Ok(y)
+    }
+}
+
+#[test]
+fn argmin_jacobian_matches_central_differences_of_the_solver() {
+    let p = [0.3, 0.5, -0.7];
+    let j = jacobian(|p| Argmin.eval(p).unwrap(), &p);
+    let h = 1e-5;
+    for k in 0..3 {
+        let (mut up, mut down) = (p, p);
+        up[k] += h;
+        down[k] -= h;
+        let (yu, yd) = (Argmin.solve(&up).unwrap(), Argmin.solve(&down).unwrap());
+        for i in 0..3 {
+            let fd = (yu[i] - yd[i]) / (2.0 * h);
+            assert_close(
+                j[(i, k)],
+                fd,
+                Tol {
+                    atol: 1e-8,
+                    rtol: 1e-7,
+                },
+                "∂y/∂p against central differences",
+            );
+        }
+    }
+    // and against the implicit function theorem written out: −(∂F/∂y)⁻¹ ∂F/∂p
+    let y0 = Argmin.solve(&p).unwrap();
+    let fy = jacobian(|y| Argmin.residual(y, &p.map(Dual::constant)), &y0);
+    let fp = jacobian(
+        |q| {
+            Argmin.residual(
+                &y0.iter().map(|&v| Dual::constant(v)).collect::<Vec<_>>(),
+                q,
+            )
+        },
+        &p,
+    );
+    let ift = -(fy.try_inverse().unwrap() * fp);
+    for (a, b) in j.iter().zip(ift.iter()) {
+        assert_close(*a, *b, F64, "∂y/∂p against the implicit function theorem");
+    }
+}
+
+struct Failing;
+
+impl ImplicitFunction for Failing {
+    fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+        vec![y[0] - p[0]]
+    }
+    fn solve(&self, _: &[f64]) -> Result<Vec<f64>, SolveError> {
+        Err("no convergence after 100 iterations".into())
+    }
+}
+
+#[test]
+fn a_solver_error_is_passed_on_with_its_message() {
+    let err = Failing.eval(&[Dual::variable(1.0)]).unwrap_err();
+    assert!(matches!(err, ImplicitError::Solve(_)));
+    let text = err.to_string();
+    assert!(
+        text.contains("no convergence after 100 iterations"),
+        "{text}"
+    );
+    let source = std::error::Error::source(&err).expect("the solver's error is the source");
+    assert_eq!(source.to_string(), "no convergence after 100 iterations");
+    // plain numbers too
+    assert!(matches!(Failing.eval(&[1.0]), Err(ImplicitError::Solve(_))));
+}
+
+/// `y² = p`, solved as `√p`: at `p = 0` the root is not differentiable (∂F/∂y = 2y = 0).
+struct SquareRoot;
+
+impl ImplicitFunction for SquareRoot {
+    fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+        vec![y[0] * y[0] - p[0]]
+    }
+    fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+        Ok(vec![p[0].sqrt()])
+    }
+}
+
+#[test]
+fn a_singular_jacobian_is_an_error_naming_the_solution() {
+    let err = SquareRoot.eval(&[Dual::variable(0.0)]).unwrap_err();
+    match &err {
+        ImplicitError::SingularJacobian { solution } => assert_eq!(solution, &vec![0.0]),
+        other => panic!("expected SingularJacobian, got {other:?}"),
+    }
+    assert!(err.to_string().contains("singular"), "{err}");
+    // the value alone needs no Jacobian
+    assert_eq!(SquareRoot.eval(&[0.0]).unwrap(), vec![0.0]);
+    // away from 0: d√p/dp = 1/(2√p)
+    assert_close(
+        derivative(|p| SquareRoot.eval(&[p]).unwrap()[0], 4.0),
+        0.25,
+        F64,
+        "d√p/dp",
+    );
+}
+
+#[test]
+fn a_non_finite_residual_is_an_error() {
+    // the solver returns a negative number (a bug): √y is NaN there
+    struct Broken;
+    impl ImplicitFunction for Broken {
+        fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+            vec![y[0].sqrt() - p[0]]
+        }
+        fn solve(&self, _: &[f64]) -> Result<Vec<f64>, SolveError> {
+            Ok(vec![-1.0])
+        }
+    }
+    let err = Broken.eval(&[Dual::variable(1.0)]).unwrap_err();
+    assert!(
+        matches!(&err, ImplicitError::NonFiniteResidual { solution } if solution == &vec![-1.0]),
+        "{err:?}"
+    );
+}
+
+#[test]
+#[should_panic(expected = "returned 2 values for 1 unknowns")]
+fn more_equations_than_unknowns_panics() {
+    struct Overdetermined;
+    impl ImplicitFunction for Overdetermined {
+        fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+            vec![y[0] - p[0], y[0] + p[0]]
+        }
+        fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+            Ok(vec![p[0]])
+        }
+    }
+    let _ = Overdetermined.eval(&[Dual::variable(1.0)]);
+}
+
+#[test]
+#[should_panic(expected = "returned no unknowns")]
+fn a_solver_returning_no_unknowns_panics() {
+    struct Empty;
+    impl ImplicitFunction for Empty {
+        fn residual<S: Float>(&self, _: &[S], _: &[S]) -> Vec<S> {
+            Vec::new()
+        }
+        fn solve(&self, _: &[f64]) -> Result<Vec<f64>, SolveError> {
+            Ok(Vec::new())
+        }
+    }
+    let _ = Empty.eval(&[1.0]);
+}
+
+#[test]
+fn chunked_duals_carry_several_directions_at_once() {
+    // DualVec<f64, 2>: both columns of ∂y/∂p in one evaluation
+    let p = [
+        DualVec::<f64, 2>::variable(5.0, 0),
+        DualVec::variable(1.0, 1),
+    ];
+    let y = Intersection {
+        calls: Cell::new(0),
+    }
+    .eval(&p)
+    .unwrap();
+    let j_ref = jacobian(|p| intersection_closed(p), &[5.0, 1.0]);
+    for i in 0..2 {
+        for k in 0..2 {
+            assert_close(y[i].tangents()[k], j_ref[(i, k)], F64, "∂y/∂p by DualVec");
+        }
+    }
+}
