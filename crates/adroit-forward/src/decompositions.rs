@@ -12,7 +12,10 @@ use num_traits::Float;
 /// [`symmetric_eigen`](crate::symmetric_eigen) on [`Dual`] and [`DualVec`] over `f32`/`f64`;
 /// [`svd_hyperdual`](crate::svd_hyperdual) and
 /// [`symmetric_eigen_hyperdual`](crate::symmetric_eigen_hyperdual) on [`HyperDualVec`]; and
-/// adroit-reverse's `svd` and `symmetric_eigen` nodes on its `Var`s (implemented there).
+/// adroit-reverse's `svd` and `symmetric_eigen` nodes on its `Var`s (implemented there); and
+/// nalgebra's on [`NanCheck`](crate::NanCheck), so [`find_nan`](crate::find_nan) runs such code
+/// too (each operation of the iterations checked; an infinite entry, which makes every result
+/// NaN, noted as the decomposition's).
 ///
 /// nalgebra's `a.svd(true, true)` and `a.symmetric_eigen()` run on all of these types too, but
 /// differentiate the iterations and get the derivatives wrong at diagonal, triangular and

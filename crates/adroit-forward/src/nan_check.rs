@@ -2,7 +2,10 @@
 //! note the first operation that makes a NaN (JAX's `jax_debug_nans` for scalar code).
 
 use crate::rules::{BinaryRule, Erf, Erfc, Erfcx, Gamma, LnGamma, Ndtri, Polygamma, UnaryRule};
-use crate::{ChainRule, SpecialFunctions};
+use crate::svd::{empty_svd, primal_svd};
+use crate::symmetric_eigen::{primal_symmetric_eigen, symmetric_from_lower};
+use crate::{ChainRule, Decompositions, SpecialFunctions, Svd};
+use nalgebra::{DMatrix, DVector};
 use num_traits::Float;
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -322,3 +325,49 @@ impl<T: SpecialFunctions> SpecialFunctions for NanCheck<T> {
 // nalgebra's `RealField`, so that matrix code (LU, `solve`, `determinant`) runs on it too.
 crate::impl_nalgebra_traits!([] NanCheck<f64>, f64);
 crate::impl_nalgebra_traits!([] NanCheck<f32>, f32);
+
+/// nalgebra's decompositions on the checking numbers, as on plain floats (their iterations'
+/// operations are checked one by one). An infinite entry gives every result NaN without an
+/// operation (as on plain floats), so it is noted here, as the decomposition's, with that entry
+/// as the operand.
+macro_rules! checked_decompositions {
+    ($($t:ty),*) => {$(
+        impl Decompositions for NanCheck<$t> {
+            #[track_caller]
+            fn svd(a: &DMatrix<Self>) -> Svd<Self> {
+                let (m, n) = a.shape();
+                if m.min(n) == 0 {
+                    return empty_svd(m, n);
+                }
+                note_infinite_entry("Svd", a.iter());
+                primal_svd(a.clone())
+            }
+
+            #[track_caller]
+            fn symmetric_eigen(a: &DMatrix<Self>) -> (DVector<Self>, DMatrix<Self>) {
+                let symmetric = symmetric_from_lower(a, |&x| x);
+                if a.nrows() == 0 {
+                    return (DVector::zeros(0), DMatrix::zeros(0, 0));
+                }
+                note_infinite_entry("SymmetricEigen", symmetric.iter());
+                primal_symmetric_eigen(symmetric)
+            }
+        }
+    )*};
+}
+checked_decompositions!(f32, f64);
+
+/// Notes `operation` as giving NaN from the first infinite entry, if the entries hold one and
+/// no NaN.
+#[track_caller]
+fn note_infinite_entry<'a, T: Float + 'a>(
+    operation: &'static str,
+    entries: impl Iterator<Item = &'a NanCheck<T>> + Clone,
+) {
+    if entries.clone().any(|v| v.0.is_nan()) {
+        return;
+    }
+    if let Some(infinite) = entries.map(|v| v.0).find(|v| v.is_infinite()) {
+        note(operation, &[infinite], T::nan(), &[]);
+    }
+}

@@ -144,3 +144,38 @@ fn locations_are_the_callers_lines() {
 fn a_nan_constant_is_not_an_origin() {
     assert_eq!(find_nan(|x| x[0] + NanCheck::new(f64::NAN), &[1.0]), None);
 }
+
+/// Code written once over `Decompositions` (a trial's loss): the largest singular value minus
+/// 3 under a square root, NaN where σ₁ < 3.
+fn top_root<S: adroit_forward::Decompositions>(x: &[S]) -> S {
+    let a = nalgebra::DMatrix::from_row_slice(2, 2, &[x[0], x[1], x[1], x[0]]);
+    let s = S::svd(&a).1[0] - nalgebra::convert::<f64, S>(3.0);
+    s.sqrt()
+}
+
+#[test]
+fn decompositions_run_on_checking_numbers() {
+    // at (2, 2): σ₁ = 4, no NaN, the same value as on f64
+    assert_eq!(find_nan(|x| top_root(x), &[2.0_f64, 2.0]), None);
+    let checked = top_root(&[NanCheck::new(2.0_f64), NanCheck::new(2.0)]);
+    assert_eq!(checked.value(), top_root(&[2.0_f64, 2.0]));
+    // at (1, 0.5): σ₁ = 1.5, √(−1.5) in the user's function (`sqrt` on RealField's path)
+    let (op, operands, _) = operation(find_nan(|x| top_root(x), &[1.0_f64, 0.5]));
+    assert_eq!(op, "Sqrt");
+    assert!((operands[0] + 1.5).abs() < 1e-12, "{operands:?}");
+    // an infinite entry: every result NaN, noted as the decomposition's, at the caller's line
+    let line = line!() + 3;
+    let svd_of_inf = |x: &[NanCheck<f32>]| {
+        let a = nalgebra::DMatrix::from_row_slice(1, 2, &[x[0] / x[1], x[0]]);
+        <NanCheck<f32> as adroit_forward::Decompositions>::svd(&a).1[0]
+    };
+    let (op, operands, at) = operation(find_nan(svd_of_inf, &[1.0_f32, 0.0]));
+    assert_eq!((op, operands, at), ("Svd", vec![f64::INFINITY], line));
+    let eigen_of_inf = |x: &[NanCheck<f64>]| {
+        // the lower triangle is read: the upper entry's infinity is not an operand
+        let a = nalgebra::DMatrix::from_row_slice(2, 2, &[x[0], x[0] / x[1], -x[0] / x[1], x[0]]);
+        <NanCheck<f64> as adroit_forward::Decompositions>::symmetric_eigen(&a).0[0]
+    };
+    let (op, operands, _) = operation(find_nan(eigen_of_inf, &[1.0_f64, 0.0]));
+    assert_eq!((op, operands), ("SymmetricEigen", vec![f64::NEG_INFINITY]));
+}

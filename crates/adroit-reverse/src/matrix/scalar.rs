@@ -23,6 +23,20 @@ use std::thread::LocalKey;
 /// any `T: MatScalar` by nalgebra's `cast` (`MatVar::constant(x.clone().cast())`), constants
 /// as `T`s (`m * T::from(0.5).unwrap()`: a float literal is not a `T` there, E0277).
 ///
+/// Both `Float` and nalgebra's `ComplexField` (under `RealField`) have methods named `ln`,
+/// `exp`, `sqrt`, `abs`, `powi`, …, so in code generic over `T: MatScalar` the method call
+/// `x.ln()` is ambiguous (E0034, "multiple applicable items in scope"): name the trait,
+/// `Float::ln(x)` (or `ComplexField::ln(x)`; the two agree), as below. On a concrete `f64`
+/// the inherent method is taken and no name is needed.
+/// ```
+/// use adroit_reverse::matrix::MatScalar;
+/// use adroit_reverse::num_traits::Float;
+/// fn log_sum<T: MatScalar>(x: &[T]) -> T {
+///     x.iter().fold(T::zero(), |acc, &v| acc + Float::ln(v)) // not `v.ln()`: E0034
+/// }
+/// assert_eq!(log_sum(&[1.0_f64, 1.0]), 0.0);
+/// ```
+///
 /// As a bound, it lets array code be written once for both:
 /// ```
 /// use adroit_reverse::matrix::{self, MatScalar};
