@@ -7,7 +7,7 @@
 //! element-wise operations, maps, fused [`zip_map`](adroit_reverse::matrix::MatVar::zip_map),
 //! reductions (sums, means, log-sum-exp, maxima and minima), softmax and its kin, reshapes,
 //! blocks, strided rows, picks by index, concatenation; not yet `singular_values`, `solve`,
-//! `inverse` or `logabsdet`). It runs two ways: on the matrix tape
+//! `inverse`, `logabsdet`, `cholesky` or the triangular solves). It runs two ways: on the matrix tape
 //! ([`MatProgram::eval_tape`]), and entry by entry on any `Float` scalar
 //! ([`MatProgram::eval_scalar`]), which on `Var<f64>` gives an independent reverse-mode
 //! gradient through the scalar tape. [`MatProgram::decode`] builds a program from arbitrary

@@ -14,13 +14,18 @@
 //! equally, as JAX), `logsumexp`/`softmax`/`logsoftmax`, singular values
 //! ([`MatVar::singular_values`]: nuclear and spectral norms), linear solves, inverses and
 //! log-determinants ([`MatVar::solve`], [`MatVar::inverse`], [`MatVar::logabsdet`]: by LU,
-//! for Gaussian likelihoods and Newton steps in array code), reshapes, blocks ([`MatVar::view`],
+//! for general matrices and Newton steps in array code; at a nearly singular matrix finite and
+//! meaningless), Cholesky factors of symmetric positive definite matrices
+//! ([`MatVar::cholesky`]: `None` where the matrix is not positive definite in floating point —
+//! for covariance matrices, Gaussian likelihoods and processes) and triangular solves
+//! ([`MatVar::solve_lower_triangular`], [`MatVar::tr_solve_lower_triangular`] and the upper
+//! forms), reshapes, blocks ([`MatVar::view`],
 //! [`MatVar::rows`], [`MatVar::columns`]), strided rows ([`MatVar::strided_rows`], NumPy's
 //! `x[first::stride]`), diagonals and traces ([`MatVar::diagonal`], [`MatVar::trace`]),
 //! entries picked by index ([`MatVar::take_along`], e.g. each sample's
 //! logit of its label) and concatenation ([`MatVar::vcat`],
 //! [`MatVar::hcat`]), functions with pullbacks of one's own ([`custom_rule`], JAX's
-//! `custom_vjp`: e.g. Cholesky-based log-determinants), [`MatVar::stop_gradient`] (JAX's
+//! `custom_vjp`: e.g. a call into another library), [`MatVar::stop_gradient`] (JAX's
 //! `stop_gradient`), blocks recomputed in the backward sweep instead of kept on the tape
 //! ([`checkpoint`], JAX's `jax.checkpoint`), a NaN traced to the operation that made it
 //! ([`detect_anomaly`], JAX's `jax_debug_nans`), and get the gradient of a

@@ -61,6 +61,7 @@ mod log_exp;
 mod matrices;
 mod matrix;
 mod matrix_affine;
+mod matrix_cholesky;
 mod matrix_custom;
 mod matrix_diagonal;
 mod matrix_extremum;

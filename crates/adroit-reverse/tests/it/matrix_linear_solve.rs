@@ -28,7 +28,7 @@ fn weights() -> DMatrix<f64> {
 }
 
 /// Central differences of `f` at `x`, entry by entry.
-fn differences(f: impl Fn(&DMatrix<f64>) -> f64, x: &DMatrix<f64>) -> DMatrix<f64> {
+pub(crate) fn differences(f: impl Fn(&DMatrix<f64>) -> f64, x: &DMatrix<f64>) -> DMatrix<f64> {
     let h = 1e-6;
     DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| {
         let (mut p, mut q) = (x.clone(), x.clone());

@@ -2,6 +2,7 @@
 
 mod affine;
 mod broadcast;
+mod cholesky;
 pub(crate) mod custom;
 mod diagonal;
 mod extremum;
@@ -16,6 +17,7 @@ mod slice;
 mod softmax;
 mod stop_gradient;
 mod transpose;
+mod triangular_solve;
 mod zip_map;
 
 /// The dimension along which a reduction or a normalisation runs.
