@@ -1,7 +1,10 @@
 //! Implicit functions: a solver's result `y(p)` of `F(y, p) = 0`, differentiated by the implicit
 //! function theorem instead of through the solver's iterations.
 
-use crate::{DEFAULT_CHUNK, DerivativeOrder, DualVec, independent, value_and_jacobian_chunked};
+use crate::{
+    DEFAULT_CHUNK, DerivativeOrder, DualVec, SpecialFunctions, independent,
+    value_and_jacobian_chunked,
+};
 use nalgebra::DMatrix;
 use num_traits::Float;
 use std::error::Error;
@@ -30,7 +33,9 @@ pub type SolveError = Box<dyn Error + Send + Sync>;
 /// whose closed form gives the derivatives to compare with.
 /// ```
 /// use adroit_forward::num_traits::Float;
-/// use adroit_forward::{DerivativeOrder, ImplicitFunction, SolveError, gradient, hessian};
+/// use adroit_forward::{
+///     DerivativeOrder, ImplicitFunction, SolveError, SpecialFunctions, gradient, hessian,
+/// };
 ///
 /// struct Intersection;
 ///
@@ -57,7 +62,7 @@ pub type SolveError = Box<dyn Error + Send + Sync>;
 /// }
 ///
 /// // Generic code: y₀(p)·y₁(p) (its closed form is (p₀ − p₁²)/2).
-/// fn product<S: Float + DerivativeOrder>(p: &[S]) -> S {
+/// fn product<S: SpecialFunctions + DerivativeOrder>(p: &[S]) -> S {
 ///     let y = Intersection.eval(p).unwrap();
 ///     y[0] * y[1]
 /// }
@@ -72,11 +77,13 @@ pub type SolveError = Box<dyn Error + Send + Sync>;
 pub trait ImplicitFunction {
     /// `F(y, p)`: `m` residuals of the `m` unknowns `y` at the parameters `p`; the function's
     /// value is the `y` where they all vanish. Written once for every number type (`S` is
-    /// `f64`, a dual number over `f64` for the Jacobian `∂F/∂y`, and the caller's type).
+    /// `f64`, a dual number over `f64` for the Jacobian `∂F/∂y`, and the caller's type), with
+    /// `Float`'s functions and the special functions (`erf`, `ln_gamma`, …); an
+    /// implementation may ask for less (`S: Float`, as the examples).
     ///
     /// It must return as many residuals as there are unknowns (`y.len()`); `∂F/∂y` must be
     /// invertible at the solution.
-    fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S>;
+    fn residual<S: SpecialFunctions>(&self, y: &[S], p: &[S]) -> Vec<S>;
 
     /// The solution `y` of `F(y, p) = 0` at plain parameters `p`, by any method, as accurate as
     /// you need the value and derivatives to be (the derivatives are the implicit function
@@ -101,7 +108,10 @@ pub trait ImplicitFunction {
     /// `J = ∂F/∂y (y₀, p₀)` (by forward mode, in `f64`): each step makes one more order of
     /// derivatives exact, so a first-order type costs one evaluation of `F` in `S`, a Hessian
     /// two, and the solver never runs on dual numbers. Reverse mode records those evaluations
-    /// and `m²` products with `J⁻¹`'s entries. Plain numbers get `y₀` (no step).
+    /// and `m²` products with `J⁻¹`'s entries per step (a forward-over-reverse Hessian two
+    /// steps). Plain numbers get `y₀` (no step, and no Jacobian: the checks below are skipped).
+    /// Callers bound their number type by `SpecialFunctions + DerivativeOrder`, which every
+    /// number type of adroit implements.
     ///
     /// `p`: the `n` parameters. Returns the `m` unknowns.
     ///
@@ -110,12 +120,14 @@ pub trait ImplicitFunction {
     /// plain numbers, which need no Jacobian), also [`ImplicitError::NonFiniteResidual`]
     /// when `F(y₀, p₀)` or `∂F/∂y` there holds a NaN or an infinity;
     /// [`ImplicitError::SingularJacobian`] when `∂F/∂y (y₀, p₀)` is not invertible (no
-    /// implicit function theorem: the solution is not locally a function of `p`, or not
-    /// differentiable there, as `y = √p` at `p = 0`).
+    /// implicit function theorem: the solution may not be locally a function of `p`, or not
+    /// differentiable there, as `y = √p` at `p = 0`; or it is, but this method cannot tell,
+    /// as for `F = (y − p)³`, whose root `y = p` is smooth).
     ///
     /// # Panics
-    /// If the solver returns no unknowns, or [`residual`](Self::residual) returns a number
-    /// of residuals other than the number of unknowns (both programming errors).
+    /// If the solver returns no unknowns, or (when `S` carries derivatives)
+    /// [`residual`](Self::residual) returns a number of residuals other than the number of
+    /// unknowns (both programming errors).
     ///
     /// # Example
     /// The real root of `y³ + p·y − 1 = 0`, with `dy/dp = −y/(3y² + p)`:
@@ -138,7 +150,8 @@ pub trait ImplicitFunction {
     /// let dy = derivative(|p| CubicRoot.eval(&[p]).unwrap()[0], 1.0);
     /// assert!((dy + y / (3.0 * y * y + 1.0)).abs() < 1e-15);
     /// ```
-    fn eval<S: Float + DerivativeOrder>(&self, p: &[S]) -> Result<Vec<S>, ImplicitError>
+    #[track_caller]
+    fn eval<S: SpecialFunctions + DerivativeOrder>(&self, p: &[S]) -> Result<Vec<S>, ImplicitError>
     where
         Self: Sized,
     {
@@ -176,8 +189,9 @@ impl fmt::Display for ImplicitError {
             ),
             Self::SingularJacobian { solution } => write!(
                 f,
-                "∂F/∂y is singular at the solver's result y = {solution:?}: y(p) is not \
-                 differentiable there (the implicit function theorem does not apply)"
+                "∂F/∂y is singular at the solver's result y = {solution:?}: the implicit \
+                 function theorem does not apply there (y(p) may not be unique or \
+                 differentiable)"
             ),
         }
     }
@@ -196,7 +210,7 @@ impl Error for ImplicitError {
 #[track_caller]
 fn eval_implicit<S, F>(function: &F, p: &[S]) -> Result<Vec<S>, ImplicitError>
 where
-    S: Float + DerivativeOrder,
+    S: SpecialFunctions + DerivativeOrder,
     F: ImplicitFunction,
 {
     let p0: Vec<f64> = p.iter().map(|x| x.to_f64().unwrap_or(f64::NAN)).collect();
@@ -222,8 +236,12 @@ where
         Some(inverse) if inverse.iter().all(|v| v.is_finite()) => inverse,
         _ => return Err(ImplicitError::SingularJacobian { solution: y0 }),
     };
-    let r0: Vec<S> = r0.iter().map(|&v| constant(v)).collect();
+    // F(y₀, p₀) again in S's arithmetic (constants: no perturbation), so that its value
+    // cancels the first step's exactly — in f32 too, where the f64 one differs by rounding
+    // (a review: a `Dual<f32>` value 1.2 % off a plain `f32` one).
     let mut y: Vec<S> = y0.iter().map(|&v| constant(v)).collect();
+    let p_constant: Vec<S> = p0.iter().map(|&v| constant(v)).collect();
+    let r0 = function.residual(&y, &p_constant);
     for _ in 0..S::ORDER {
         let r = function.residual(&y, p);
         assert_eq!(

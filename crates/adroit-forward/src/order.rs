@@ -6,7 +6,8 @@ use num_traits::Float;
 /// The highest order of derivatives a number type carries: 0 for `f32`/`f64`, one more for each
 /// first-order layer ([`Dual`], [`DualVec`], adroit-reverse's `Var`), two more for a
 /// [`HyperDualVec`]; [`NanCheck`] carries its inner type's. A nested `Dual<Dual<f64>>` and the
-/// `Var<Dual<f64>>` of adroit-reverse's `hessian` carry 2.
+/// `Var<Dual<f64>>` of adroit-reverse's `hvp` and the `Var<DualVec<f64, 12>>` of its `hessian`
+/// carry 2.
 ///
 /// Algorithms that must do more work for higher derivatives read it, such as
 /// [`ImplicitFunction::eval`](crate::ImplicitFunction::eval) (one correction step per order).

@@ -132,7 +132,8 @@ impl<T: TapeScalar> Var<T> {
 }
 
 /// One order more than its primal's: `Var<f64>` carries gradients (1), the `Var<Dual<f64>>` of
-/// [`hessian`](crate::hessian) Hessians (2).
+/// [`hvp`](crate::hvp) and the `Var<DualVec<f64, 12>>` of [`hessian`](crate::hessian) second
+/// derivatives (2).
 impl<T: TapeScalar + DerivativeOrder> DerivativeOrder for Var<T> {
     const ORDER: usize = T::ORDER + 1;
 }

@@ -6,7 +6,8 @@ use crate::tolerance::{F32, F64, Tol, assert_close};
 use adroit_forward::num_traits::Float;
 use adroit_forward::{
     DerivativeOrder, Dual, DualVec, HyperDual, ImplicitError, ImplicitFunction, NanCheck,
-    SolveError, derivative, gradient, hessian, hessian_chunked, jacobian, second_derivative,
+    SolveError, SpecialFunctions, derivative, gradient, hessian, hessian_chunked, jacobian,
+    second_derivative,
 };
 use std::cell::Cell;
 
@@ -35,7 +36,7 @@ fn cardano<S: Float>(p: S) -> S {
     (half + s).cbrt() + (half - s).cbrt()
 }
 
-fn cubic<S: Float + DerivativeOrder>(p: S) -> S {
+fn cubic<S: SpecialFunctions + DerivativeOrder>(p: S) -> S {
     CubicRoot { steps: 60 }.eval(&[p]).unwrap()[0]
 }
 
@@ -182,7 +183,7 @@ fn intersection_closed<S: Float>(p: &[S]) -> Vec<S> {
     vec![y0, y0 - p[1]]
 }
 
-fn intersection<S: Float + DerivativeOrder>(p: &[S]) -> Vec<S> {
+fn intersection<S: SpecialFunctions + DerivativeOrder>(p: &[S]) -> Vec<S> {
     Intersection {
         calls: Cell::new(0),
     }
@@ -436,4 +437,65 @@ fn chunked_duals_carry_several_directions_at_once() {
             assert_close(y[i].tangents()[k], j_ref[(i, k)], F64, "∂y/∂p by DualVec");
         }
     }
+}
+
+/// `erf(y) = p`, solved by Newton's method: a residual with a special function.
+struct InverseErf;
+
+impl ImplicitFunction for InverseErf {
+    fn residual<S: SpecialFunctions>(&self, y: &[S], p: &[S]) -> Vec<S> {
+        vec![y[0].erf() - p[0]]
+    }
+    fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+        let slope = |y: f64| 2.0 / std::f64::consts::PI.sqrt() * (-y * y).exp();
+        Ok(vec![(0..60).fold(0.0, |y: f64, _| {
+            y - (SpecialFunctions::erf(y) - p[0]) / slope(y)
+        })])
+    }
+}
+
+fn inverse_erf<S: SpecialFunctions + DerivativeOrder>(p: S) -> S {
+    InverseErf.eval(&[p]).unwrap()[0]
+}
+
+#[test]
+fn a_residual_with_special_functions() {
+    // dy/dp = √π/2·exp(y²), d²y/dp² = 2y·(dy/dp)²
+    for p in [-0.6, 0.2, 0.9] {
+        let y = InverseErf.eval(&[p]).unwrap()[0];
+        assert_close(SpecialFunctions::erf(y), p, F64, "erf(y) = p");
+        let dy = std::f64::consts::PI.sqrt() / 2.0 * (y * y).exp();
+        assert_close(derivative(inverse_erf, p), dy, F64, "dy/dp");
+        let d2y = second_derivative(inverse_erf, p);
+        assert_close(d2y, 2.0 * y * dy * dy, F64, "d²y/dp²");
+    }
+}
+
+/// `((y + 10⁵) − 10⁵) − p = 0`: its root is `p`, but in `f32` the residual rounds (a review's
+/// case).
+struct Shifted;
+
+impl ImplicitFunction for Shifted {
+    fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+        let big = S::from(1e5).unwrap();
+        vec![((y[0] + big) - big) - p[0]]
+    }
+    fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+        Ok(vec![p[0]])
+    }
+}
+
+#[test]
+fn f32_values_are_the_solvers_in_every_mode_too() {
+    let p = 0.1234567_f32;
+    let plain = Shifted.eval(&[p]).unwrap()[0];
+    assert_eq!(plain, p);
+    assert_eq!(
+        Shifted.eval(&[Dual::variable(p)]).unwrap()[0].value(),
+        plain
+    );
+    assert_eq!(
+        Shifted.eval(&[HyperDual::variable(p)]).unwrap()[0].value(),
+        plain
+    );
 }

@@ -3,7 +3,7 @@
 //! function and against forward mode.
 
 use adroit_forward::num_traits::Float;
-use adroit_forward::{DerivativeOrder, ImplicitFunction, SolveError};
+use adroit_forward::{DerivativeOrder, ImplicitFunction, SolveError, SpecialFunctions};
 use adroit_reverse::{Var, gradient, hessian, hvp, jacobian, pullback};
 
 /// The intersection of the circle `y₀² + y₁² = p₀` with the line `y₀ − y₁ = p₁` (first
@@ -34,7 +34,7 @@ fn closed<S: Float>(p: &[S]) -> Vec<S> {
     vec![y0, y0 - p[1]]
 }
 
-fn implicit<S: Float + DerivativeOrder>(p: &[S]) -> Vec<S> {
+fn implicit<S: SpecialFunctions + DerivativeOrder>(p: &[S]) -> Vec<S> {
     Intersection.eval(p).unwrap()
 }
 

@@ -368,3 +368,23 @@ fn float_bound_is_enough_for_the_loss_helpers() {
 fn sum_of_squares<S: RealField + Copy>(x: &DMatrix<S>) -> S {
     x.iter().fold(S::zero(), |s, &v| s + v * v)
 }
+
+#[test]
+fn a_semi_definite_matrix_is_refused_under_hvp_too() {
+    // On duals nalgebra's sign test passes a zero pivot carrying a tangent; the factor would
+    // have a zero diagonal entry with an infinite tangent.
+    let a = dmatrix![1.0, 1.0; 1.0, 1.0];
+    let v = dmatrix![1.0, 0.0; 0.0, 0.0];
+    let hv = matrix::hvp(
+        |m| {
+            assert!(
+                m[0].cholesky().is_none(),
+                "positive semi-definite under hvp"
+            );
+            m[0].component_mul(m[0]).sum()
+        },
+        &[&a],
+        &[&v],
+    );
+    assert_eq!(hv[0], v * 2.0);
+}

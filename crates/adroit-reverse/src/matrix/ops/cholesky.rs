@@ -64,7 +64,7 @@ impl<T: MatScalar> MatVar<T> {
     /// with `Φ` the lower triangle, diagonal halved (Murray 2016, "Differentiation of the
     /// Cholesky decomposition"), a symmetric gradient (PyTorch's too). The cotangent of `L`'s
     /// upper triangle is ignored (those entries are constant zeros). A zero cotangent gives a
-    /// zero gradient; an infinite one NaN entries.
+    /// zero gradient; an infinite one non-finite entries (NaN and infinities).
     ///
     /// # Panics
     /// If the matrix is not square (its shape in the message), or holds variables of another

@@ -130,8 +130,10 @@ impl<T: MatScalar> MatVar<T> {
     /// JAX's `solve_triangular(lower=True)`).
     ///
     /// Pullback: `B̄ = L⁻ᵀ·X̄`, `L̄ = −tril(B̄·Xᵀ)` (Giles 2008; zero above the diagonal, which is
-    /// not read). A zero (or NaN) diagonal entry gives all-NaN values, and NaN partials for
-    /// every non-zero cotangent column (a zero one contributes nothing), as [`solve`](Self::solve).
+    /// not read). A zero (or NaN) diagonal entry gives all-NaN values, NaN partials in `B̄` for
+    /// every non-zero cotangent column (a zero one contributes nothing), as [`solve`](Self::solve),
+    /// and NaN in `L̄`'s whole triangle unless the cotangent is all zero. An infinite diagonal
+    /// entry is not an error: the substitution's result is passed on (its row of `X` is 0).
     ///
     /// # Panics
     /// If `L` is not square or `b` has not `n` rows (both shapes in the message), or either
