@@ -8,6 +8,8 @@
 //!   gamma function differentiated in its shape.
 //! - [`classic`]: the gradients of a `Dense` 3 → 2 layer, explicit, implicit and by finite
 //!   differences.
+//! - [`gaussian_process`]: a Gaussian process's kernel hyperparameters by Newton's method on
+//!   the log marginal likelihood, through the matrix tape's Cholesky factor.
 //! - [`laplace`]: a Laplace approximation for a small network — its loss's exact Hessian over
 //!   all parameters and the predictive uncertainty it gives.
 //! - [`logistic_newton`]: logistic regression by Newton's method with Hessians of matrix code
@@ -17,6 +19,7 @@
 
 pub mod censored_gamma;
 pub mod classic;
+pub mod gaussian_process;
 pub mod iris;
 pub mod laplace;
 pub mod logistic_newton;

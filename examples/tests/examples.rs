@@ -1,6 +1,8 @@
 //! The examples, run in a fast mode with their outputs checked.
 
-use adroit_examples::{censored_gamma, classic, iris, laplace, logistic_newton, quickstart, wine};
+use adroit_examples::{
+    censored_gamma, classic, gaussian_process, iris, laplace, logistic_newton, quickstart, wine,
+};
 
 #[test]
 fn iris_trains_plots_saves_and_reloads() {
@@ -227,4 +229,42 @@ fn censored_gamma_fit_recovers_the_parameters_the_naive_one_misses() {
     // dropping the censored times biases both far beyond the standard errors
     let (nk, ntheta) = fit.naive;
     assert!((nk - TRUE_SHAPE).abs() > 5.0 * sk && (ntheta - TRUE_SCALE).abs() > 5.0 * stheta);
+}
+
+#[test]
+fn gaussian_process_fit_finds_the_noise_and_its_uncertainty() {
+    let fit = gaussian_process::run(40, 7, &[0.0, 0.7, 3.5]);
+    assert!(
+        fit.gradient_norm < 1e-8,
+        "not at a maximum: {}",
+        fit.gradient_norm
+    );
+    assert!(
+        fit.gradient_check < 1e-9,
+        "matrix tape vs closed form: {}",
+        fit.gradient_check
+    );
+    let (_, _, noise) = fit.hyperparameters;
+    assert!(
+        noise > 0.6 * gaussian_process::NOISE && noise < 1.6 * gaussian_process::NOISE,
+        "σ_n = {noise}"
+    );
+    assert!(
+        fit.standard_errors
+            .iter()
+            .all(|s| s.is_finite() && *s > 0.0)
+    );
+    // inside the data the posterior of f is tight and right; far outside it returns to the prior
+    for &(x, mean, std) in &fit.predictions[..2] {
+        let truth = gaussian_process::truth(x);
+        assert!(
+            (mean - truth).abs() < 3.0 * std + 0.05,
+            "at {x}: {mean} ± {std}"
+        );
+        assert!(std < 0.1, "at {x}: std {std}");
+    }
+    let (_, _, far) = fit.predictions[2];
+    assert!(far > 5.0 * fit.predictions[0].2, "{:?}", fit.predictions);
+    // a numerically singular K: Cholesky refuses it (LU's formula returns some number)
+    assert!(fit.near_singular.0);
 }
