@@ -55,6 +55,40 @@ impl<'a, T: MatScalar> Operand<'a, T> {
         }
     }
 
+    /// The `shape` block of `m` at `start` (inside `m`), read in place; transposed with
+    /// `transposed` (then the operand is `shape.1 × shape.0`).
+    pub(crate) fn block(
+        m: &'a DMatrix<T>,
+        start: (usize, usize),
+        shape: (usize, usize),
+        transposed: bool,
+    ) -> Self {
+        let stride = m.nrows() as isize;
+        let offset = if shape.0 == 0 || shape.1 == 0 {
+            0
+        } else {
+            start.0 + start.1 * m.nrows()
+        };
+        let data = &m.as_slice()[offset..];
+        if transposed {
+            Self {
+                data,
+                rows: shape.1,
+                cols: shape.0,
+                row_stride: stride,
+                col_stride: 1,
+            }
+        } else {
+            Self {
+                data,
+                rows: shape.0,
+                cols: shape.1,
+                row_stride: 1,
+                col_stride: stride,
+            }
+        }
+    }
+
     /// True when every entry `(i, j)` at `i·row_stride + j·col_stride` lies inside `data`.
     fn in_bounds(&self) -> bool {
         if self.rows == 0 || self.cols == 0 {

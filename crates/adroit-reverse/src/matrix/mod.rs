@@ -76,6 +76,7 @@ mod pool;
 mod scalar;
 mod second_order;
 mod tape;
+mod triangular;
 mod value;
 mod var;
 

@@ -388,3 +388,32 @@ fn a_semi_definite_matrix_is_refused_under_hvp_too() {
     );
     assert_eq!(hv[0], v * 2.0);
 }
+
+/// A symmetric positive definite `n × n` matrix large enough for the blocked triangular solves.
+fn large_spd(n: usize) -> DMatrix<f64> {
+    let b = DMatrix::from_fn(n, n, |i, j| {
+        ((i * 7 + j * 3) as f64 * 0.11).sin() / (n as f64).sqrt()
+    });
+    &b * b.transpose() + DMatrix::identity(n, n)
+}
+
+#[test]
+fn large_matrices_take_the_blocked_solves_and_keep_the_closed_forms() {
+    let n = 150;
+    let a = large_spd(n);
+    let y = DMatrix::from_fn(n, 1, |i, _| (i as f64 * 0.3).cos());
+    let (_, g) = matrix::value_and_gradient(|m| matrix_log_likelihood(m[0], &y), &[&a]);
+    let inverse = a.clone().try_inverse().unwrap();
+    let alpha = &inverse * &y;
+    let closed = (&alpha * alpha.transpose() - &inverse) * 0.5;
+    assert_matrix_close(&g[0], &closed, 1e-12, "½(ααᵀ − K⁻¹) at n = 150");
+    // the LU log-determinant's gradient A⁻ᵀ, and a solve with many right-hand sides
+    let b = DMatrix::from_fn(n, n, |i, j| ((i + 2 * j) as f64 * 0.05).sin());
+    let (_, g) =
+        matrix::value_and_gradient(|m| m[0].logabsdet() + m[0].solve(m[1]).sum(), &[&a, &b]);
+    let ones = DMatrix::from_element(n, n, 1.0);
+    let b_bar = inverse.transpose() * &ones;
+    let a_bar = inverse.transpose() - &b_bar * (&inverse * &b).transpose();
+    assert_matrix_close(&g[0], &a_bar, 1e-11, "Ā at n = 150");
+    assert_matrix_close(&g[1], &b_bar, 1e-11, "B̄ at n = 150");
+}

@@ -3,6 +3,7 @@
 
 use crate::matrix::gemm::{Operand, pullback_product};
 use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::triangular::solve_triangular;
 use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar, pool};
@@ -33,14 +34,12 @@ impl<T: MatScalar> Backward<T> for Cholesky<T> {
             p[(j, j)] *= half;
         }
         // S = L⁻ᵀ·P·L⁻¹: X = L⁻ᵀ·P, then Sᵀ = L⁻ᵀ·Xᵀ (L's diagonal is positive: no zero pivot).
-        let x = self
-            .l
-            .tr_solve_lower_triangular(&p)
+        let x = solve_triangular(&self.l, true, true, &p)
             .expect("a Cholesky factor has a positive diagonal");
-        let s_t = self
-            .l
-            .tr_solve_lower_triangular(&x.transpose())
+        pool::recycle(p);
+        let s_t = solve_triangular(&self.l, true, true, &x.transpose())
             .expect("a Cholesky factor has a positive diagonal");
+        pool::recycle(x);
         let a_bar = DMatrix::from_fn(n, n, |i, j| (s_t[(i, j)] + s_t[(j, i)]) * half);
         grads.accumulate(self.a, a_bar);
     }

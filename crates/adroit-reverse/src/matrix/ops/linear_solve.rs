@@ -3,6 +3,7 @@
 
 use crate::matrix::gemm::{Operand, pullback_product};
 use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::triangular::solve_triangular;
 use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar, pool};
@@ -77,9 +78,9 @@ impl<T: MatScalar> Factors<T> {
         let solved = if self.singular() {
             None
         } else {
-            self.u
-                .tr_solve_upper_triangular(g)
-                .and_then(|t| self.l.tr_solve_lower_triangular(&t))
+            // (blocked: most of the work on the product kernel)
+            solve_triangular(&self.u, false, true, g)
+                .and_then(|t| solve_triangular(&self.l, true, true, &t))
         };
         match solved {
             Some(mut w) => {

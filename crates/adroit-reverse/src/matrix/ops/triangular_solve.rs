@@ -3,6 +3,7 @@
 
 use crate::matrix::gemm::{Operand, pullback_product};
 use crate::matrix::tape::{Backward, Grads};
+use crate::matrix::triangular::solve_triangular;
 use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar, pool};
@@ -19,15 +20,7 @@ impl Form {
     /// `op(T)⁻¹·B` for `op` the identity or the transpose, reading `T`'s triangle only;
     /// `None` at a zero or NaN diagonal entry.
     fn solve<T: MatScalar>(self, t: &DMatrix<T>, b: &DMatrix<T>) -> Option<DMatrix<T>> {
-        if t.diagonal().iter().any(|&d| d == T::zero() || d.is_nan()) {
-            return None;
-        }
-        match (self.lower, self.transposed) {
-            (true, false) => t.solve_lower_triangular(b),
-            (true, true) => t.tr_solve_lower_triangular(b),
-            (false, false) => t.solve_upper_triangular(b),
-            (false, true) => t.tr_solve_upper_triangular(b),
-        }
+        solve_triangular(t, self.lower, self.transposed, b)
     }
 
     /// The same form with the transpose toggled: `op(T)⁻ᵀ`.
@@ -41,11 +34,11 @@ impl Form {
     /// `m` with the entries outside the triangle read set to zero.
     fn keep_triangle<T: MatScalar>(self, mut m: DMatrix<T>) -> DMatrix<T> {
         let n = m.nrows();
-        for j in 0..n {
-            for i in 0..n {
-                if (self.lower && i < j) || (!self.lower && i > j) {
-                    m[(i, j)] = T::zero();
-                }
+        for (j, column) in m.as_mut_slice().chunks_exact_mut(n.max(1)).enumerate() {
+            if self.lower {
+                column[..j.min(n)].fill(T::zero());
+            } else if j + 1 < n {
+                column[j + 1..].fill(T::zero());
             }
         }
         m
