@@ -2,6 +2,14 @@
 //! matrix-product kernel: nalgebra's substitution runs at a few GFLOP/s (0.85 ms for a 200 × 200
 //! lower-triangular matrix and 200 right-hand sides on the project's machine, against 0.21 ms
 //! for a product of the same size), and the Cholesky pullback needs two such solves.
+//!
+//! With many right-hand sides a diagonal block is applied as its inverse (formed by
+//! substitution), which is not backward stable as substitution is: for the Cholesky factor of a
+//! 200 × 200 squared-exponential kernel plus `σ²I` and 200 right-hand sides, the residual
+//! `‖Lᵀx − p‖∞` was 2.8e-14 against substitution's 2.5e-14 at `σ² = 10⁻²`, 3.3e-11 against
+//! 1.4e-12 at 10⁻⁶ and 1.8e-7 against 2.4e-10 at 10⁻¹⁰, while the two solutions agreed to
+//! 5e-15, 7e-13 and 2e-10 relative — far inside the error the matrix's conditioning allows
+//! either (its condition number grows as `1/σ²`).
 
 use super::gemm::{Operand, pullback_product};
 use super::{MatScalar, pool};
