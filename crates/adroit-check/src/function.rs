@@ -1,7 +1,7 @@
 //! [`GenericFn`]: a function written once for every `Float` type, so a checker can evaluate it
 //! in `f64`, on forward duals and on reverse variables.
 
-use adroit_forward::{ChainRule, Decompositions, SpecialFunctions, StopGradient};
+use adroit_forward::{ChainRule, Decompositions, DerivativeOrder, SpecialFunctions, StopGradient};
 
 /// A function `ℝⁿ → ℝᵐ` written generically over [`SpecialFunctions`] (`num_traits::Float`
 /// and the special functions `erf`, `erfc`, `gamma`, `ln_gamma`, `digamma`, `polygamma`),
@@ -98,16 +98,16 @@ pub trait GenericFn {
     /// let g = generic_fn!(|x| vec![x[0].erf() + x[0].erfc()]);
     /// assert_eq!(g.eval(&[0.5_f64]), vec![1.0]);
     /// ```
-    fn eval<S: SpecialFunctions + Decompositions + StopGradient + ChainRule>(
+    fn eval<S: SpecialFunctions + Decompositions + StopGradient + ChainRule + DerivativeOrder>(
         &self,
         x: &[S],
     ) -> Vec<S>;
 }
 
 /// Writes a [`GenericFn`] from `|x| body`, where `body` is generic code over
-/// `S: SpecialFunctions + StopGradient + ChainRule` (`num_traits::Float` with `erf`, `erfc`,
-/// `ln_gamma` and the rest of the special functions, `stop_gradient` and custom rules'
-/// `apply_unary`/`apply_binary`) returning a `Vec<S>`. For code through nalgebra's matrices and
+/// `S: SpecialFunctions + StopGradient + ChainRule + DerivativeOrder` (`num_traits::Float` with
+/// `erf`, `erfc`, `ln_gamma` and the rest of the special functions, `stop_gradient`, custom
+/// rules' `apply_unary`/`apply_binary`, and adroit-forward's `ImplicitFunction::eval`) returning a `Vec<S>`. For code through nalgebra's matrices and
 /// decompositions (`S::svd`, `cholesky()`, …) implement [`GenericFn`] on your own type with
 /// `fn eval<S: Decompositions>` instead (see the trait's second example): the macro's `S` is
 /// not a `RealField`, since with both bounds `x.exp()` and the like would be ambiguous.
@@ -168,7 +168,8 @@ macro_rules! generic_fn {
             fn eval<
                 S: $crate::__private::SpecialFunctions
                     + $crate::__private::StopGradient
-                    + $crate::__private::ChainRule,
+                    + $crate::__private::ChainRule
+                    + $crate::__private::DerivativeOrder,
             >(
                 &self,
                 $x: &[S],

@@ -86,6 +86,6 @@ pub use proptest;
 /// Re-exports used by the exported macros; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use adroit_forward::{ChainRule, SpecialFunctions, StopGradient};
+    pub use adroit_forward::{ChainRule, DerivativeOrder, SpecialFunctions, StopGradient};
     pub use num_traits;
 }

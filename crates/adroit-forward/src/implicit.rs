@@ -33,8 +33,10 @@ pub type SolveError = Box<dyn Error + Send + Sync>;
 /// whose closed form gives the derivatives to compare with.
 /// ```
 /// use adroit_forward::num_traits::Float;
+/// use adroit_forward::nalgebra::DVector;
 /// use adroit_forward::{
-///     DerivativeOrder, ImplicitFunction, SolveError, SpecialFunctions, gradient, hessian,
+///     DerivativeOrder, Dual, ImplicitFunction, SolveError, SpecialFunctions, gradient, hessian,
+///     value_and_jacobian,
 /// };
 ///
 /// struct Intersection;
@@ -44,20 +46,16 @@ pub type SolveError = Box<dyn Error + Send + Sync>;
 ///         vec![y[0] * y[0] + y[1] * y[1] - p[0], y[0] - y[1] - p[1]]
 ///     }
 ///     fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
-///         // Newton's method on plain numbers (any solver will do)
-///         let mut y = [1.0, 1.0];
+///         // Newton's method on plain numbers (any solver will do), its Jacobian ∂F/∂y by this
+///         // crate's forward mode: the parameters enter as constants of the dual type.
+///         let p_dual: Vec<Dual<f64>> = p.iter().map(|&v| Dual::constant(v)).collect();
+///         let mut y = DVector::from_vec(vec![1.0, 1.0]);
 ///         for _ in 0..50 {
-///             let f = self.residual(&y, p);
-///             let det = -2.0 * y[0] - 2.0 * y[1]; // of [[2y₀, 2y₁], [1, −1]]
-///             if det == 0.0 {
-///                 return Err("singular Newton step".into());
-///             }
-///             y = [
-///                 y[0] - (-f[0] - 2.0 * y[1] * f[1]) / det,
-///                 y[1] - (-f[0] + 2.0 * y[0] * f[1]) / det,
-///             ];
+///             let (f, j) = value_and_jacobian(|y| self.residual(y, &p_dual), y.as_slice());
+///             let step = j.lu().solve(&DVector::from_vec(f)).ok_or("singular Newton step")?;
+///             y -= step;
 ///         }
-///         Ok(y.to_vec())
+///         Ok(y.as_slice().to_vec())
 ///     }
 /// }
 ///
@@ -78,12 +76,13 @@ pub trait ImplicitFunction {
     /// `F(y, p)`: `m` residuals of the `m` unknowns `y` at the parameters `p`; the function's
     /// value is the `y` where they all vanish. Written once for every number type (`S` is
     /// `f64`, a dual number over `f64` for the Jacobian `∂F/∂y`, and the caller's type), with
-    /// `Float`'s functions and the special functions (`erf`, `ln_gamma`, …); an
-    /// implementation may ask for less (`S: Float`, as the examples).
+    /// `Float`'s functions, the special functions (`erf`, `ln_gamma`, …) and other implicit
+    /// functions' [`eval`](Self::eval) (nested solvers); an implementation may ask for less
+    /// (`S: Float`, as the examples).
     ///
     /// It must return as many residuals as there are unknowns (`y.len()`); `∂F/∂y` must be
     /// invertible at the solution.
-    fn residual<S: SpecialFunctions>(&self, y: &[S], p: &[S]) -> Vec<S>;
+    fn residual<S: SpecialFunctions + DerivativeOrder>(&self, y: &[S], p: &[S]) -> Vec<S>;
 
     /// The solution `y` of `F(y, p) = 0` at plain parameters `p`, by any method, as accurate as
     /// you need the value and derivatives to be (the derivatives are the implicit function
@@ -119,7 +118,9 @@ pub trait ImplicitFunction {
     /// [`ImplicitError::Solve`] when the solver fails. When `S` carries derivatives (not on
     /// plain numbers, which need no Jacobian), also [`ImplicitError::NonFiniteResidual`]
     /// when `F(y₀, p₀)` or `∂F/∂y` there holds a NaN or an infinity;
-    /// [`ImplicitError::SingularJacobian`] when `∂F/∂y (y₀, p₀)` is not invertible (no
+    /// [`ImplicitError::SingularJacobian`] when `∂F/∂y (y₀, p₀)` is singular or numerically
+    /// singular — its condition number `‖J‖₁‖J⁻¹‖₁` at least `1/ε` (`4.5·10¹⁵`), where its
+    /// inverse holds no correct digit (no
     /// implicit function theorem: the solution may not be locally a function of `p`, or not
     /// differentiable there, as `y = √p` at `p = 0`; or it is, but this method cannot tell,
     /// as for `F = (y − p)³`, whose root `y = p` is smooth).
@@ -175,6 +176,9 @@ pub enum ImplicitError {
     SingularJacobian {
         /// The solver's result `y₀`.
         solution: Vec<f64>,
+        /// `∂F/∂y`'s condition number `‖J‖₁‖J⁻¹‖₁` there (infinite where no inverse was
+        /// formed).
+        condition: f64,
     },
 }
 
@@ -187,9 +191,13 @@ impl fmt::Display for ImplicitError {
                 "the residual F(y, p) or its Jacobian ∂F/∂y is not finite at the solver's \
                  result y = {solution:?}"
             ),
-            Self::SingularJacobian { solution } => write!(
+            Self::SingularJacobian {
+                solution,
+                condition,
+            } => write!(
                 f,
-                "∂F/∂y is singular at the solver's result y = {solution:?}: the implicit \
+                "∂F/∂y is singular at the solver's result y = {solution:?} (condition number \
+                 {condition:.3e}): the implicit \
                  function theorem does not apply there (y(p) may not be unique or \
                  differentiable)"
             ),
@@ -232,9 +240,20 @@ where
     if r0.iter().chain(jacobian.iter()).any(|v| !v.is_finite()) {
         return Err(ImplicitError::NonFiniteResidual { solution: y0 });
     }
-    let inverse = match jacobian.try_inverse() {
-        Some(inverse) if inverse.iter().all(|v| v.is_finite()) => inverse,
-        _ => return Err(ImplicitError::SingularJacobian { solution: y0 }),
+    let norm = one_norm(&jacobian);
+    let inverse = jacobian.try_inverse();
+    let condition = inverse
+        .as_ref()
+        .map_or(f64::INFINITY, |inverse| norm * one_norm(inverse));
+    let inverse = match inverse {
+        // (NaN too: a condition that is not below the bound)
+        Some(inverse) if condition < 1.0 / f64::EPSILON => inverse,
+        _ => {
+            return Err(ImplicitError::SingularJacobian {
+                solution: y0,
+                condition,
+            });
+        }
     };
     // F(y₀, p₀) again in S's arithmetic (constants: no perturbation), so that its value
     // cancels the first step's exactly — in f32 too, where the f64 one differs by rounding
@@ -273,6 +292,13 @@ fn residual_and_jacobian<F: ImplicitFunction>(
 ) -> (Vec<f64>, DMatrix<f64>) {
     let p: Vec<DualVec<f64, DEFAULT_CHUNK>> = p0.iter().map(|&v| DualVec::constant(v)).collect();
     value_and_jacobian_chunked::<DEFAULT_CHUNK, _, _>(|y| function.residual(y, &p), y0)
+}
+
+/// `‖m‖₁`, the largest column sum of absolute values (NaN if an entry is).
+fn one_norm(m: &DMatrix<f64>) -> f64 {
+    m.column_iter()
+        .map(|c| c.iter().map(|v| v.abs()).sum::<f64>())
+        .fold(0.0, |a, b| if b.is_nan() || b > a { b } else { a })
 }
 
 /// `v` as a constant of `S`.

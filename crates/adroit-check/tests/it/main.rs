@@ -14,6 +14,7 @@ mod f32_tolerance;
 mod fd;
 #[path = "../../../adroit-forward/tests/it/functions.rs"]
 mod functions;
+mod implicit;
 mod matrix;
 mod matrix_gradcheck;
 mod matrix_hessian_check;

@@ -355,7 +355,10 @@ impl ImplicitFunction for SquareRoot {
 fn a_singular_jacobian_is_an_error_naming_the_solution() {
     let err = SquareRoot.eval(&[Dual::variable(0.0)]).unwrap_err();
     match &err {
-        ImplicitError::SingularJacobian { solution } => assert_eq!(solution, &vec![0.0]),
+        ImplicitError::SingularJacobian {
+            solution,
+            condition,
+        } => assert_eq!((solution, *condition), (&vec![0.0], f64::INFINITY)),
         other => panic!("expected SingularJacobian, got {other:?}"),
     }
     assert!(err.to_string().contains("singular"), "{err}");
@@ -497,5 +500,100 @@ fn f32_values_are_the_solvers_in_every_mode_too() {
     assert_eq!(
         Shifted.eval(&[HyperDual::variable(p)]).unwrap()[0].value(),
         plain
+    );
+}
+
+/// `A·y = p` for a fixed matrix `A`, solved by nalgebra's SVD (least squares where `A` is
+/// singular): a trial's case.
+struct Linear(nalgebra::DMatrix<f64>);
+
+impl ImplicitFunction for Linear {
+    fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+        let a = &self.0;
+        (0..y.len())
+            .map(|i| (0..y.len()).fold(-p[i], |acc, j| acc + S::from(a[(i, j)]).unwrap() * y[j]))
+            .collect()
+    }
+    fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+        let b = nalgebra::DVector::from_column_slice(p);
+        Ok(self
+            .0
+            .clone()
+            .svd(true, true)
+            .solve(&b, 1e-12)?
+            .as_slice()
+            .to_vec())
+    }
+}
+
+#[test]
+fn a_numerically_singular_jacobian_is_an_error_too() {
+    // rank 2 in exact arithmetic; LU finds a tiny pivot, not a zero one, and an inverse of
+    // entries ~10¹⁶ (a trial: derivatives of 6.9·10¹⁵ without an error)
+    let a = nalgebra::DMatrix::from_row_slice(3, 3, &[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+    let p = [
+        Dual::variable(0.1),
+        Dual::constant(0.2),
+        Dual::constant(0.3),
+    ];
+    match Linear(a).eval(&p) {
+        Err(ImplicitError::SingularJacobian { condition, .. }) => {
+            assert!(condition >= 1.0 / f64::EPSILON, "{condition}")
+        }
+        other => panic!("expected SingularJacobian, got {other:?}"),
+    }
+    // a well-conditioned A: dy/dp = A⁻¹ exactly
+    let a = nalgebra::DMatrix::from_row_slice(2, 2, &[2.0, 1.0, 1.0, 3.0]);
+    let j = jacobian(|p| Linear(a.clone()).eval(p).unwrap(), &[1.0, -1.0]);
+    let inverse = a.try_inverse().unwrap();
+    for (x, y) in j.iter().zip(inverse.iter()) {
+        assert_close(*x, *y, F64, "A⁻¹");
+    }
+}
+
+/// An implicit function whose residual calls another: `z³ + z = y(p)` with `y` the cubic root
+/// of `p` (`y³ + p·y = 1`). Closed form: `z = cardano`-style root of `z³ + z − y = 0`,
+/// checked by the implicit function theorem's chain `dz/dp = (dz/dy)(dy/dp)`.
+struct Nested;
+
+impl ImplicitFunction for Nested {
+    fn residual<S: SpecialFunctions + DerivativeOrder>(&self, z: &[S], p: &[S]) -> Vec<S> {
+        let y = CubicRoot { steps: 60 }.eval(p).expect("the inner root");
+        vec![z[0] * z[0] * z[0] + z[0] - y[0]]
+    }
+    fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+        let y = CubicRoot { steps: 60 }.solve(p)?[0];
+        Ok(vec![(0..60).fold(0.0, |z: f64, _| {
+            z - (z * z * z + z - y) / (3.0 * z * z + 1.0)
+        })])
+    }
+}
+
+#[test]
+fn implicit_functions_nest() {
+    let p = 1.3;
+    let y = cubic(p);
+    let z = Nested.eval(&[p]).unwrap()[0];
+    assert_close(z * z * z + z, y, F64, "z³ + z = y");
+    let dy = derivative(cubic, p);
+    let dz = derivative(|q| Nested.eval(&[q]).unwrap()[0], p);
+    assert_close(
+        dz,
+        dy / (3.0 * z * z + 1.0),
+        F64,
+        "dz/dp = dy/dp / (3z² + 1)",
+    );
+    // second order: d²z/dp² = (y'' − 6z·z'²)/(3z² + 1)
+    let d2y = second_derivative(cubic, p);
+    let d2z = second_derivative(|q| Nested.eval(&[q]).unwrap()[0], p);
+    let expected = (d2y - 6.0 * z * dz * dz) / (3.0 * z * z + 1.0);
+    assert_close(
+        d2z,
+        expected,
+        Tol {
+            atol: 1e-12,
+            rtol: 1e-11,
+        },
+        "d²z/dp²",
     );
 }

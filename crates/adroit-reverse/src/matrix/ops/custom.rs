@@ -43,8 +43,8 @@ impl<T: MatScalar> Backward<T> for Custom<T> {
 
 /// Records a matrix function with its own pullback as one node of the matrix tape, like
 /// ChainRules.jl's `rrule` or JAX's `custom_vjp` for array code: for a function evaluated
-/// elsewhere (a factorisation nalgebra offers but the tape does not record, such as Cholesky;
-/// an external solver) or a closed-form derivative cheaper or more stable than the recorded
+/// elsewhere (a factorisation nalgebra offers but the tape does not record, such as an
+/// eigendecomposition's vectors; an external solver) or a closed-form derivative cheaper or more stable than the recorded
 /// operations'.
 ///
 /// `inputs`: the `k` matrices the function depends on; `value`: its result, already computed
