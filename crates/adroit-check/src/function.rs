@@ -13,8 +13,10 @@ use adroit_forward::{ChainRule, Decompositions, DerivativeOrder, SpecialFunction
 /// `fn eval<S: Decompositions>` for code through nalgebra's LU, QR, Cholesky, `solve` or
 /// `S::svd`/`S::symmetric_eigen` (not both `Float` and `RealField`: methods both define, such
 /// as `exp`, would be ambiguous, error E0034). Code that calls `eval` generically must bound
-/// its type by all four traits (an `S: Float` alone no longer suffices since `erf`/`erfc`,
-/// then the decompositions, `stop_gradient` and custom rules joined the bound).
+/// its type by all five traits (an `S: Float` alone no longer suffices since `erf`/`erfc`,
+/// then the decompositions, `stop_gradient`, custom rules and, for `ImplicitFunction::eval`,
+/// `DerivativeOrder` joined the bound; a wrapper forwarding `eval` under the earlier four
+/// fails with E0277 — add `DerivativeOrder`).
 ///
 /// Closures cannot be generic, so a checked function is a type implementing this trait; the
 /// [`generic_fn!`](crate::generic_fn) macro writes one from a closure-like expression.

@@ -117,10 +117,12 @@ pub trait ImplicitFunction {
     /// # Errors
     /// [`ImplicitError::Solve`] when the solver fails. When `S` carries derivatives (not on
     /// plain numbers, which need no Jacobian), also [`ImplicitError::NonFiniteResidual`]
-    /// when `F(y₀, p₀)` or `∂F/∂y` there holds a NaN or an infinity;
+    /// when `F(y₀, p₀)` or `∂F/∂y` there holds a NaN or an infinity (in `f64`, or `F(y₀, p₀)` in
+    /// `S`'s arithmetic: an `f32` caller's can overflow where `f64` does not);
     /// [`ImplicitError::SingularJacobian`] when `∂F/∂y (y₀, p₀)` is singular or numerically
-    /// singular — its condition number `‖J‖₁‖J⁻¹‖₁` at least `1/ε` (`4.5·10¹⁵`), where its
-    /// inverse holds no correct digit (no
+    /// singular — Skeel's condition number of `J` with its columns equilibrated (unchanged by
+    /// the units of an equation or of an unknown) at least `1/ε` (`4.5·10¹⁵`), where the linear
+    /// step's relative error can exceed 1 (no
     /// implicit function theorem: the solution may not be locally a function of `p`, or not
     /// differentiable there, as `y = √p` at `p = 0`; or it is, but this method cannot tell,
     /// as for `F = (y − p)³`, whose root `y = p` is smooth).
@@ -166,7 +168,8 @@ pub trait ImplicitFunction {
 pub enum ImplicitError {
     /// The solver failed; its error.
     Solve(SolveError),
-    /// `F(y₀, p₀)` or `∂F/∂y` at the solver's result holds a NaN or an infinity.
+    /// `F(y₀, p₀)` or `∂F/∂y` at the solver's result holds a NaN or an infinity (in `f64`, or
+    /// `F(y₀, p₀)` in the caller's precision).
     NonFiniteResidual {
         /// The solver's result `y₀`.
         solution: Vec<f64>,
@@ -176,8 +179,8 @@ pub enum ImplicitError {
     SingularJacobian {
         /// The solver's result `y₀`.
         solution: Vec<f64>,
-        /// `∂F/∂y`'s condition number `‖J‖₁‖J⁻¹‖₁` there (infinite where no inverse was
-        /// formed).
+        /// `∂F/∂y`'s condition number there: Skeel's `‖|A⁻¹|·|A|‖∞` of `A`, `J` with its
+        /// columns scaled to a largest entry of 1 (infinite where no inverse was formed).
         condition: f64,
     },
 }
@@ -240,11 +243,10 @@ where
     if r0.iter().chain(jacobian.iter()).any(|v| !v.is_finite()) {
         return Err(ImplicitError::NonFiniteResidual { solution: y0 });
     }
-    let norm = one_norm(&jacobian);
-    let inverse = jacobian.try_inverse();
-    let condition = inverse
-        .as_ref()
-        .map_or(f64::INFINITY, |inverse| norm * one_norm(inverse));
+    let inverse = jacobian.clone().try_inverse();
+    let condition = inverse.as_ref().map_or(f64::INFINITY, |inverse| {
+        scaled_condition(&jacobian, inverse)
+    });
     let inverse = match inverse {
         // (NaN too: a condition that is not below the bound)
         Some(inverse) if condition < 1.0 / f64::EPSILON => inverse,
@@ -261,6 +263,11 @@ where
     let mut y: Vec<S> = y0.iter().map(|&v| constant(v)).collect();
     let p_constant: Vec<S> = p0.iter().map(|&v| constant(v)).collect();
     let r0 = function.residual(&y, &p_constant);
+    // (Finite in f64 above, but an f32 caller's arithmetic can overflow: a review's
+    // `exp(y) − exp(2p)` at p = 45.)
+    if r0.iter().any(|v| !v.is_finite()) {
+        return Err(ImplicitError::NonFiniteResidual { solution: y0 });
+    }
     for _ in 0..S::ORDER {
         let r = function.residual(&y, p);
         assert_eq!(
@@ -294,10 +301,21 @@ fn residual_and_jacobian<F: ImplicitFunction>(
     value_and_jacobian_chunked::<DEFAULT_CHUNK, _, _>(|y| function.residual(y, &p), y0)
 }
 
-/// `‖m‖₁`, the largest column sum of absolute values (NaN if an entry is).
-fn one_norm(m: &DMatrix<f64>) -> f64 {
-    m.column_iter()
-        .map(|c| c.iter().map(|v| v.abs()).sum::<f64>())
+/// Skeel's condition number `‖|A⁻¹|·|A|‖∞` of `A = J·D⁻¹`, `J` with its columns scaled to a
+/// largest entry of 1 (`D` the columns' largest magnitudes): unchanged when an equation (a row)
+/// or an unknown (a column) is measured in other units, where `‖J‖·‖J⁻¹‖` would call a
+/// well-posed system in mixed units singular (a review: `[y₀ − p₀, 10⁻¹⁶·(y₁ − p₁)]`). NaN
+/// when an entry is.
+fn scaled_condition(j: &DMatrix<f64>, inverse: &DMatrix<f64>) -> f64 {
+    let scale: Vec<f64> = j.column_iter().map(|c| c.amax()).collect();
+    // |A⁻¹|·|A| = D·|J⁻¹|·|J|·D⁻¹
+    let product = inverse.abs() * j.abs();
+    (0..j.nrows())
+        .map(|i| {
+            (0..j.ncols())
+                .map(|k| scale[i] * product[(i, k)] / scale[k])
+                .sum::<f64>()
+        })
         .fold(0.0, |a, b| if b.is_nan() || b > a { b } else { a })
 }
 

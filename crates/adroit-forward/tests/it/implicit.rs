@@ -597,3 +597,68 @@ fn implicit_functions_nest() {
         "d²z/dp²",
     );
 }
+
+/// `[y₀ − p₀, s·(y₁ − p₁)]`-style systems: well posed in any units.
+struct Scaled {
+    rows: [f64; 2],
+    coupling: f64,
+}
+
+impl ImplicitFunction for Scaled {
+    fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+        let c = |v: f64| S::from(v).unwrap();
+        vec![
+            c(self.rows[0]) * (y[0] - p[0]),
+            c(self.rows[1]) * (y[1] + c(self.coupling) * y[0] - p[1]),
+        ]
+    }
+    fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+        Ok(vec![p[0], p[1] - self.coupling * p[0]])
+    }
+}
+
+#[test]
+fn badly_scaled_but_well_posed_systems_are_not_refused() {
+    // a review's cases: an equation scaled by 10⁻¹⁶, two by 10⁸ and 10⁻⁸, a coupling of 10⁸
+    // (‖J‖₁‖J⁻¹‖₁ called them singular); ∂y/∂p = [[1, 0], [−c, 1]] whatever the scales
+    for (rows, coupling) in [
+        ([1.0, 1e-16], 0.0),
+        ([1e8, 1e-8], 0.0),
+        ([1.0, 1.0], 1e8),
+        ([1e-12, 1e9], 3.0),
+    ] {
+        let f = Scaled { rows, coupling };
+        let j = jacobian(|p| f.eval(p).unwrap(), &[0.5, 2.0]);
+        let expected = [1.0, -coupling, 0.0, 1.0]; // column-major
+        for (got, want) in j.iter().zip(expected) {
+            assert_close(
+                *got,
+                want,
+                F64,
+                &format!("∂y/∂p, rows {rows:?}, coupling {coupling}"),
+            );
+        }
+    }
+}
+
+#[test]
+fn an_f32_overflow_in_the_callers_arithmetic_is_an_error_not_a_nan() {
+    // exp(y) − exp(2p) at p = 45: exp(90) overflows f32 but not f64
+    struct Exponential;
+    impl ImplicitFunction for Exponential {
+        fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+            vec![y[0].exp() - (p[0] + p[0]).exp()]
+        }
+        fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+            Ok(vec![2.0 * p[0]])
+        }
+    }
+    assert_eq!(Exponential.eval(&[45.0_f32]).unwrap(), vec![90.0]);
+    assert!(matches!(
+        Exponential.eval(&[Dual::variable(45.0_f32)]),
+        Err(ImplicitError::NonFiniteResidual { .. })
+    ));
+    // in range: dy/dp = 2
+    let d = derivative(|p| Exponential.eval(&[p]).unwrap()[0], 10.0_f32);
+    assert_close(d, 2.0, F32, "dy/dp");
+}

@@ -63,6 +63,10 @@ impl<'a, T: MatScalar> Operand<'a, T> {
         shape: (usize, usize),
         transposed: bool,
     ) -> Self {
+        debug_assert!(
+            start.0 + shape.0 <= m.nrows() && start.1 + shape.1 <= m.ncols(),
+            "a block inside the matrix"
+        );
         let stride = m.nrows() as isize;
         let offset = if shape.0 == 0 || shape.1 == 0 {
             0

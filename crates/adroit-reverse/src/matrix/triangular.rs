@@ -11,7 +11,7 @@
 //! 5e-15, 7e-13 and 2e-10 relative — far inside the error the matrix's conditioning allows
 //! either (its condition number grows as `1/σ²`).
 
-use super::gemm::{Operand, pullback_product};
+use super::gemm::{Operand, product};
 use super::{MatScalar, pool};
 use nalgebra::DMatrix;
 
@@ -21,6 +21,11 @@ const BLOCK: usize = 32;
 /// `op(T)⁻¹·B` for the `n × n` matrix `t`, of which only the lower (`lower`) or upper triangle,
 /// diagonal included, is read; `op` the transpose with `transposed`. `None` at a zero or NaN
 /// diagonal entry (values compared: a dual zero with a tangent is zero).
+///
+/// Infinite or NaN entries propagate as in substitution, whatever the blocking: the products
+/// are the kernel's plain ones (`0·∞ = NaN`), as substitution's `b − l·x` terms are, so a
+/// column's result does not depend on `n` or on the other columns (a review found it did with
+/// the pullbacks' `0·∞ = 0` products). Callers apply the tape's conventions on top.
 pub(crate) fn solve_triangular<T: MatScalar>(
     t: &DMatrix<T>,
     lower: bool,
@@ -56,7 +61,7 @@ pub(crate) fn solve_triangular<T: MatScalar>(
                 Operand::block(t, (r0, c0), (r1 - r0, c1 - c0), false)
             };
             let solved = Operand::block(&x, (c0, 0), (c1 - c0, k), false);
-            let update = pullback_product(left, solved);
+            let update = product(left, solved);
             rhs -= &update;
             pool::recycle(update);
         }
@@ -67,7 +72,7 @@ pub(crate) fn solve_triangular<T: MatScalar>(
         let block = if k >= width {
             let identity = DMatrix::identity(width, width);
             let inverse = small_solve(&diagonal, lower, transposed, &identity)?;
-            pullback_product(Operand::plain(&inverse), Operand::plain(&rhs))
+            product(Operand::plain(&inverse), Operand::plain(&rhs))
         } else {
             small_solve(&diagonal, lower, transposed, &rhs)?
         };
@@ -163,6 +168,45 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn non_finite_entries_propagate_as_in_substitution_whatever_the_blocking() {
+        // T = 2I, B's first entry infinite: substitution gives ∞ then NaN down the column
+        for (n, k) in [(64, 1), (64, 40), (150, 3), (150, 150)] {
+            let t = DMatrix::<f64>::identity(n, n) * 2.0;
+            let mut b = matrix(n, k, wave);
+            b[(0, 0)] = f64::INFINITY;
+            for (lower, transposed) in [(true, false), (false, true)] {
+                let blocked = solve_triangular(&t, lower, transposed, &b).unwrap();
+                let plain = small_solve(&t, lower, transposed, &b).unwrap();
+                for (x, y) in blocked.iter().zip(plain.iter()) {
+                    assert!(
+                        x == y || (x.is_nan() && y.is_nan()),
+                        "n {n}, k {k}: {x} vs {y}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_dual_zero_pivot_carrying_a_tangent_is_none() {
+        // nalgebra's substitution tests `is_zero`, which a dual zero with a tangent is not
+        let n = 130;
+        let mut t = matrix(n, n, |i, j| Dual::new(if i == j { 2.0 } else { 0.0 }, 0.0));
+        t[(100, 100)] = Dual::new(0.0, 1.0);
+        let b = matrix(n, 2, |i, j| Dual::new(wave(i, j), 0.0));
+        assert!(solve_triangular(&t, true, false, &b).is_none());
+        assert!(
+            solve_triangular(
+                &t.view((0, 0), (4, 4)).into_owned(),
+                true,
+                true,
+                &b.rows(0, 4).into_owned()
+            )
+            .is_some()
+        );
     }
 
     #[test]

@@ -417,3 +417,23 @@ fn large_matrices_take_the_blocked_solves_and_keep_the_closed_forms() {
     assert_matrix_close(&g[0], &a_bar, 1e-11, "Ā at n = 150");
     assert_matrix_close(&g[1], &b_bar, 1e-11, "B̄ at n = 150");
 }
+
+#[test]
+fn a_zero_cotangent_column_contributes_nothing_past_an_infinite_entry() {
+    // a review's case: an infinite entry below the diagonal, a zero cotangent column (0·∞ in
+    // the substitution made NaN there, depending on n and on the other columns)
+    for (n, k) in [(40, 2), (100, 2), (100, 40)] {
+        let mut t = DMatrix::<f64>::identity(n, n) * 2.0;
+        t[(20, 5)] = f64::INFINITY;
+        let b = DMatrix::from_fn(n, k, |i, j| ((i + j) as f64 * 0.3).sin());
+        let (_, back) = matrix::pullback(|m| m[0].solve_lower_triangular(m[1]), &[t, b]);
+        let mut cotangent = DMatrix::from_element(n, k, 1.0);
+        cotangent.column_mut(0).fill(0.0);
+        let grads = back.call(&cotangent);
+        assert!(
+            grads[1].column(0).iter().all(|&v| v == 0.0),
+            "n {n}, k {k}: {:?}",
+            grads[1].column(0).iter().filter(|v| v.is_nan()).count()
+        );
+    }
+}

@@ -1,5 +1,7 @@
 //! Triangular systems `T·X = B` and `Tᵀ·X = B` as nodes (with a Cholesky factor: `A⁻¹·B` and
-//! whitening), by substitution (nalgebra's triangular solves).
+//! whitening), by substitution (nalgebra's triangular solves) below 64 rows, blocked above, with
+//! most of the work on the product kernel (`matrix::triangular`, where its accuracy at
+//! ill-conditioned matrices is measured).
 
 use crate::matrix::gemm::{Operand, pullback_product};
 use crate::matrix::tape::{Backward, Grads};
@@ -64,6 +66,16 @@ impl<T: MatScalar> Backward<T> for TriangularSolve<T> {
             .form
             .adjoint()
             .solve(&self.matrix, &g)
+            .map(|mut b_bar| {
+                // A zero cotangent column contributes nothing, also where substitution met an
+                // infinite entry of T (0·∞; a review).
+                for (j, column) in g.column_iter().enumerate() {
+                    if column.iter().all(|v| v.is_zero()) {
+                        b_bar.column_mut(j).fill(T::zero());
+                    }
+                }
+                b_bar
+            })
             .unwrap_or_else(|| undefined_where_nonzero(&g));
         pool::recycle(g);
         if grads.wants(self.t) {
@@ -119,8 +131,10 @@ impl<T: MatScalar> MatVar<T> {
 
     /// `X = L⁻¹·B` for `self` = `L`, `n × n`, of which only the lower triangle (diagonal
     /// included) is read — a [`cholesky`](Self::cholesky) factor, say; `b` is `n × k`, the
-    /// result `n × k`. Forward substitution (nalgebra's `solve_lower_triangular`; SciPy's and
-    /// JAX's `solve_triangular(lower=True)`).
+    /// result `n × k`. Forward substitution (nalgebra's `solve_lower_triangular` below 64 rows,
+    /// blocked above: see the module docs; SciPy's and JAX's `solve_triangular(lower=True)`).
+    /// Infinite or NaN entries propagate as substitution's (`0·∞ = NaN` in its terms), but a
+    /// zero cotangent column still contributes nothing.
     ///
     /// Pullback: `B̄ = L⁻ᵀ·X̄`, `L̄ = −tril(B̄·Xᵀ)` (Giles 2008; zero above the diagonal, which is
     /// not read). A zero (or NaN) diagonal entry gives all-NaN values, NaN partials in `B̄` for
