@@ -125,7 +125,8 @@ pub trait ImplicitFunction {
     /// step's relative error can exceed 1 (no
     /// implicit function theorem: the solution may not be locally a function of `p`, or not
     /// differentiable there, as `y = √p` at `p = 0`; or it is, but this method cannot tell,
-    /// as for `F = (y − p)³`, whose root `y = p` is smooth).
+    /// as for `F = (y − p)³`, whose root `y = p` is smooth); [`ImplicitError::Overflow`] when
+    /// `J⁻¹` or the corrected values do not fit in `S` (an `f32` caller's range).
     ///
     /// # Panics
     /// If the solver returns no unknowns, or (when `S` carries derivatives)
@@ -174,6 +175,12 @@ pub enum ImplicitError {
         /// The solver's result `y₀`.
         solution: Vec<f64>,
     },
+    /// The correction steps overflow the caller's number type (`J⁻¹`'s entries, or the steps'
+    /// values, beyond an `f32`'s range, say): the derivatives do not fit in it.
+    Overflow {
+        /// The solver's result `y₀`.
+        solution: Vec<f64>,
+    },
     /// `∂F/∂y` is singular at the solver's result: the implicit function theorem does not
     /// apply there.
     SingularJacobian {
@@ -193,6 +200,11 @@ impl fmt::Display for ImplicitError {
                 f,
                 "the residual F(y, p) or its Jacobian ∂F/∂y is not finite at the solver's \
                  result y = {solution:?}"
+            ),
+            Self::Overflow { solution } => write!(
+                f,
+                "the implicit function's derivatives overflow the caller's number type at the \
+                 solver's result y = {solution:?}"
             ),
             Self::SingularJacobian {
                 solution,
@@ -268,6 +280,12 @@ where
     if r0.iter().any(|v| !v.is_finite()) {
         return Err(ImplicitError::NonFiniteResidual { solution: y0 });
     }
+    // J⁻¹ in S's precision: an f32 caller's can overflow where f64's does not (a review:
+    // entries of 10⁴⁰ became infinities, and ∞·0 NaN values).
+    let inverse: Vec<S> = inverse.transpose().iter().map(|&v| constant(v)).collect(); // by rows
+    if inverse.iter().any(|v| !v.is_finite()) {
+        return Err(ImplicitError::Overflow { solution: y0 });
+    }
     for _ in 0..S::ORDER {
         let r = function.residual(&y, p);
         assert_eq!(
@@ -282,11 +300,16 @@ where
             .enumerate()
             .map(|(i, &yi)| {
                 // J⁻¹'s zeros (a decoupled system's) skipped
-                (0..m)
-                    .filter(|&j| inverse[(i, j)] != 0.0)
-                    .fold(yi, |acc, j| acc - constant::<S>(inverse[(i, j)]) * d[j])
+                let row = &inverse[i * m..(i + 1) * m];
+                row.iter()
+                    .zip(&d)
+                    .filter(|(k, _)| !k.is_zero())
+                    .fold(yi, |acc, (&k, &dj)| acc - k * dj)
             })
             .collect();
+    }
+    if y.iter().any(|v| !v.is_finite()) {
+        return Err(ImplicitError::Overflow { solution: y0 });
     }
     Ok(y)
 }
@@ -308,14 +331,15 @@ fn residual_and_jacobian<F: ImplicitFunction>(
 /// when an entry is.
 fn scaled_condition(j: &DMatrix<f64>, inverse: &DMatrix<f64>) -> f64 {
     let scale: Vec<f64> = j.column_iter().map(|c| c.amax()).collect();
-    // |A⁻¹|·|A| = D·|J⁻¹|·|J|·D⁻¹
-    let product = inverse.abs() * j.abs();
-    (0..j.nrows())
-        .map(|i| {
-            (0..j.ncols())
-                .map(|k| scale[i] * product[(i, k)] / scale[k])
-                .sum::<f64>()
-        })
+    // A = J·D⁻¹ and A⁻¹ = D·J⁻¹ scaled before their product, which could overflow unscaled
+    // (unknowns in units 10³⁰⁰ apart; a review)
+    let a = DMatrix::from_fn(j.nrows(), j.ncols(), |i, k| (j[(i, k)] / scale[k]).abs());
+    let a_inverse = DMatrix::from_fn(j.nrows(), j.ncols(), |i, k| {
+        (scale[i] * inverse[(i, k)]).abs()
+    });
+    (a_inverse * a)
+        .row_iter()
+        .map(|row| row.sum())
         .fold(0.0, |a, b| if b.is_nan() || b > a { b } else { a })
 }
 

@@ -662,3 +662,66 @@ fn an_f32_overflow_in_the_callers_arithmetic_is_an_error_not_a_nan() {
     let d = derivative(|p| Exponential.eval(&[p]).unwrap()[0], 10.0_f32);
     assert_close(d, 2.0, F32, "dy/dp");
 }
+
+#[test]
+fn an_inverse_beyond_f32s_range_is_an_overflow_error() {
+    // a review's cases: exp(−y) − exp(−2p) at p = 45 (∂F/∂y = −e⁻⁹⁰: J⁻¹ ≈ −10³⁹), and a linear
+    // system whose Jacobian's entries are normal f32s but whose inverse holds −10⁴⁰
+    struct Decay;
+    impl ImplicitFunction for Decay {
+        fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+            vec![(-y[0]).exp() - (-(p[0] + p[0])).exp()]
+        }
+        fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+            Ok(vec![2.0 * p[0]])
+        }
+    }
+    assert_eq!(Decay.eval(&[45.0_f32]).unwrap(), vec![90.0]);
+    let err = Decay.eval(&[Dual::variable(45.0_f32)]).unwrap_err();
+    assert!(matches!(err, ImplicitError::Overflow { .. }), "{err:?}");
+    assert!(err.to_string().contains("overflow"), "{err}");
+    assert!(matches!(
+        Decay.eval(&[HyperDual::variable(45.0_f32)]),
+        Err(ImplicitError::Overflow { .. })
+    ));
+    // f64 holds it: dy/dp = 2
+    assert_close(
+        derivative(|p| Decay.eval(&[p]).unwrap()[0], 45.0),
+        2.0,
+        F64,
+        "f64 dy/dp",
+    );
+    let a = 1e-20;
+    let coupled = Scaled {
+        rows: [a, a],
+        coupling: 1.0 / a,
+    };
+    assert!(matches!(
+        coupled.eval(&[Dual::variable(1.0_f32), Dual::constant(2.0)]),
+        Err(ImplicitError::Overflow { .. })
+    ));
+}
+
+#[test]
+fn unknowns_in_units_far_apart_are_not_refused() {
+    // J = [[1e-160, 1e160], [1e-160, −1e160]]: [[1, 1], [1, −1]] with its unknowns rescaled
+    struct Units;
+    impl ImplicitFunction for Units {
+        fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+            let (small, large) = (S::from(1e-160).unwrap(), S::from(1e160).unwrap());
+            vec![
+                small * y[0] + large * y[1] - p[0],
+                small * y[0] - large * y[1] - p[1],
+            ]
+        }
+        fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+            Ok(vec![
+                (p[0] + p[1]) / 2.0 * 1e160,
+                (p[0] - p[1]) / 2.0 * 1e-160,
+            ])
+        }
+    }
+    let j = jacobian(|p| Units.eval(p).unwrap(), &[1.0, 0.5]);
+    assert_close(j[(0, 0)] / 1e160, 0.5, F64, "∂y₀/∂p₀");
+    assert_close(j[(1, 1)] / 1e-160, -0.5, F64, "∂y₁/∂p₁");
+}

@@ -11,6 +11,7 @@
 //! 5e-15, 7e-13 and 2e-10 relative — far inside the error the matrix's conditioning allows
 //! either (its condition number grows as `1/σ²`).
 
+use super::finite::all_finite;
 use super::gemm::{Operand, product};
 use super::{MatScalar, pool};
 use nalgebra::DMatrix;
@@ -22,10 +23,9 @@ const BLOCK: usize = 32;
 /// diagonal included, is read; `op` the transpose with `transposed`. `None` at a zero or NaN
 /// diagonal entry (values compared: a dual zero with a tangent is zero).
 ///
-/// Infinite or NaN entries propagate as in substitution, whatever the blocking: the products
-/// are the kernel's plain ones (`0·∞ = NaN`), as substitution's `b − l·x` terms are, so a
-/// column's result does not depend on `n` or on the other columns (a review found it did with
-/// the pullbacks' `0·∞ = 0` products). Callers apply the tape's conventions on top.
+/// With an infinite or NaN entry anywhere in `t` or `b`, nalgebra's substitution alone: such
+/// entries propagate as in substitution, whatever `n` and the number of columns (two reviews
+/// found blocked results depending on both). Callers apply the tape's conventions on top.
 pub(crate) fn solve_triangular<T: MatScalar>(
     t: &DMatrix<T>,
     lower: bool,
@@ -36,7 +36,10 @@ pub(crate) fn solve_triangular<T: MatScalar>(
         return None;
     }
     let n = t.nrows();
-    if n < 2 * BLOCK || b.ncols() == 0 {
+    // Non-finite entries: substitution throughout, so that they propagate as substitution's
+    // whatever n and the number of columns (blocks' inverses and products spread them
+    // differently; a review).
+    if n < 2 * BLOCK || b.ncols() == 0 || !all_finite(t.as_slice()) || !all_finite(b.as_slice()) {
         return small_solve(t, lower, transposed, b);
     }
     // op(T) is lower triangular when `lower` and not `transposed` or the reverse: forward
@@ -170,6 +173,22 @@ mod tests {
         }
     }
 
+    /// Every form's blocked solve equals substitution entry for entry (NaN matching NaN).
+    #[track_caller]
+    fn assert_as_substitution(t: &DMatrix<f64>, b: &DMatrix<f64>) {
+        for (lower, transposed) in [(true, false), (true, true), (false, false), (false, true)] {
+            let blocked = solve_triangular(t, lower, transposed, b).unwrap();
+            let plain = small_solve(t, lower, transposed, b).unwrap();
+            for (x, y) in blocked.iter().zip(plain.iter()) {
+                let (n, k) = b.shape();
+                assert!(
+                    x == y || (x.is_nan() && y.is_nan()),
+                    "n {n}, k {k}: {x} vs {y}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn non_finite_entries_propagate_as_in_substitution_whatever_the_blocking() {
         // T = 2I, B's first entry infinite: substitution gives ∞ then NaN down the column
@@ -177,15 +196,21 @@ mod tests {
             let t = DMatrix::<f64>::identity(n, n) * 2.0;
             let mut b = matrix(n, k, wave);
             b[(0, 0)] = f64::INFINITY;
-            for (lower, transposed) in [(true, false), (false, true)] {
-                let blocked = solve_triangular(&t, lower, transposed, &b).unwrap();
-                let plain = small_solve(&t, lower, transposed, &b).unwrap();
-                for (x, y) in blocked.iter().zip(plain.iter()) {
-                    assert!(
-                        x == y || (x.is_nan() && y.is_nan()),
-                        "n {n}, k {k}: {x} vs {y}"
-                    );
-                }
+            assert_as_substitution(&t, &b);
+        }
+    }
+
+    #[test]
+    fn infinities_in_the_matrix_propagate_as_in_substitution_too() {
+        // a review's cases: an infinite entry of T in the last (short) block or inside a block,
+        // any number of columns
+        for (n, at) in [(130, (127, 125)), (64, (40, 2)), (130, (129, 1))] {
+            let mut t = matrix(n, n, |i, j| if i == j { 2.0 } else { 0.3 * wave(i, j) });
+            t[at] = f64::INFINITY;
+            t[(at.1, at.0)] = f64::NEG_INFINITY;
+            for k in [1, 2, 5, 31, 32, 40] {
+                let b = matrix(n, k, |i, j| wave(j, i));
+                assert_as_substitution(&t, &b);
             }
         }
     }
