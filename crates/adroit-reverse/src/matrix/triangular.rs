@@ -32,7 +32,7 @@ pub(crate) fn solve_triangular<T: MatScalar>(
     transposed: bool,
     b: &DMatrix<T>,
 ) -> Option<DMatrix<T>> {
-    if t.diagonal().iter().any(|&d| d == T::zero() || d.is_nan()) {
+    if has_zero_pivot(t) {
         return None;
     }
     let n = t.nrows();
@@ -83,6 +83,13 @@ pub(crate) fn solve_triangular<T: MatScalar>(
         pool::recycle(block);
     }
     Some(x)
+}
+
+/// True when a diagonal entry's value is zero or NaN: no triangular solve is defined. Values
+/// compared: nalgebra's substitution tests `is_zero`, which a dual zero carrying a tangent (under
+/// `matrix::hvp`/`hessian`) is not, and would divide by it.
+pub(crate) fn has_zero_pivot<T: MatScalar>(t: &DMatrix<T>) -> bool {
+    t.diagonal().iter().any(|&d| d == T::zero() || d.is_nan())
 }
 
 /// nalgebra's substitution.

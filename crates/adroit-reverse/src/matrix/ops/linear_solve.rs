@@ -3,7 +3,7 @@
 
 use crate::matrix::gemm::{Operand, pullback_product};
 use crate::matrix::tape::{Backward, Grads};
-use crate::matrix::triangular::solve_triangular;
+use crate::matrix::triangular::{has_zero_pivot, solve_triangular};
 use crate::matrix::value::NodeValue;
 use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar, pool};
@@ -41,10 +41,7 @@ impl<T: MatScalar> Factors<T> {
     /// every part: a pivot `Dual(0, t)` would pass, and the solve return infinities where a
     /// plain float's gives `None`.
     fn singular(&self) -> bool {
-        self.u
-            .diagonal()
-            .iter()
-            .any(|&d| d == T::zero() || d.is_nan())
+        has_zero_pivot(&self.u)
     }
 
     /// `A⁻¹·B`, or `None` for a zero pivot.
@@ -95,18 +92,7 @@ impl<T: MatScalar> Factors<T> {
                 self.p.inv_permute_rows(&mut w);
                 w
             }
-            None => DMatrix::from_fn(g.nrows(), g.ncols(), |_, j| {
-                let column = g.column(j);
-                if column.iter().all(|v| v.is_zero()) {
-                    T::zero()
-                } else if column.iter().all(|&v| v == T::zero()) {
-                    // Zero values carrying tangents (a dual cotangent under `matrix::hvp`):
-                    // the value 0 as for a plain float, the tangents undefined.
-                    T::undefined().with_value_of(T::zero())
-                } else {
-                    T::undefined()
-                }
-            }),
+            None => undefined_where_nonzero(g),
         }
     }
 
@@ -153,6 +139,38 @@ impl<T: MatScalar> Factors<T> {
             .iter()
             .fold(T::zero(), |sum, &d| sum + ln_abs(d))
     }
+}
+
+/// A singular system's pullback for the right-hand side (no `A⁻ᵀ·G` exists): per column of
+/// the cotangent `g`, 0 where it is zero (a zero cotangent contributes nothing), NaN where it
+/// is not — but for zero values carrying tangents (a dual cotangent under `matrix::hvp`), the
+/// value 0 as for a plain float, the tangents undefined. Shared by the LU and triangular solves.
+pub(super) fn undefined_where_nonzero<T: MatScalar>(g: &DMatrix<T>) -> DMatrix<T> {
+    let mut out = pool::overwritten(g.nrows(), g.ncols());
+    for (column, mut target) in g.column_iter().zip(out.column_iter_mut()) {
+        let entry = if column.iter().all(|v| v.is_zero()) {
+            T::zero()
+        } else if column.iter().all(|&v| v == T::zero()) {
+            T::undefined().with_value_of(T::zero())
+        } else {
+            T::undefined()
+        };
+        target.fill(entry);
+    }
+    out
+}
+
+/// Panics unless `A·X = B` (`a` and `b` the shapes, `letter` naming `A` in the message) has `A`
+/// square and `B` with `A`'s row count, naming the operation and both shapes.
+#[track_caller]
+pub(super) fn assert_system(name: &str, letter: char, a: (usize, usize), b: (usize, usize)) {
+    assert!(
+        a.0 == a.1 && b.0 == a.0,
+        "{name}: {letter}·X = B needs {letter} square and B with {letter}'s row count, got \
+         {letter} {} and B {}",
+        shape_str(a),
+        shape_str(b)
+    );
 }
 
 /// `−P·Qᵀ` with the pullbacks' `0·∞ = 0` convention (`matrix::gemm`): a zero cotangent column
@@ -317,12 +335,7 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn solve(self, b: Self) -> Self {
-        assert!(
-            self.nrows() == self.ncols() && b.nrows() == self.nrows(),
-            "solve: A·X = B needs A square and B with A's row count, got A {} and B {}",
-            shape_str(self.shape()),
-            shape_str(b.shape())
-        );
+        assert_system("solve", 'A', self.shape(), b.shape());
         let (a_index, b_index) = (self.index(), b.index());
         self.binary_op(b, |a, rhs| {
             let factors = Factors::of(a);

@@ -3,11 +3,11 @@
 //! most of the work on the product kernel (`matrix::triangular`, where its accuracy at
 //! ill-conditioned matrices is measured).
 
+use super::linear_solve::{assert_system, undefined_where_nonzero};
 use crate::matrix::gemm::{Operand, pullback_product};
 use crate::matrix::tape::{Backward, Grads};
 use crate::matrix::triangular::solve_triangular;
 use crate::matrix::value::NodeValue;
-use crate::matrix::var::shape_str;
 use crate::matrix::{MatScalar, MatVar, pool};
 use nalgebra::DMatrix;
 
@@ -91,28 +91,11 @@ impl<T: MatScalar> Backward<T> for TriangularSolve<T> {
     }
 }
 
-/// At a zero pivot: NaN in the columns of `g` that are not zero, 0 in the zero ones (a zero
-/// cotangent contributes nothing), as the LU solve's pullback.
-fn undefined_where_nonzero<T: MatScalar>(g: &DMatrix<T>) -> DMatrix<T> {
-    DMatrix::from_fn(g.nrows(), g.ncols(), |_, j| {
-        if g.column(j).iter().all(|v| v.is_zero()) {
-            T::zero()
-        } else {
-            T::undefined()
-        }
-    })
-}
-
 impl<T: MatScalar> MatVar<T> {
     /// Records `op(self)⁻¹·b` for the triangle and form given.
     #[track_caller]
     fn triangular_solve(self, b: Self, form: Form, name: &str) -> Self {
-        assert!(
-            self.nrows() == self.ncols() && b.nrows() == self.nrows(),
-            "{name}: T·X = B needs T square and B with T's row count, got T {} and B {}",
-            shape_str(self.shape()),
-            shape_str(b.shape())
-        );
+        assert_system(name, 'T', self.shape(), b.shape());
         let (t_index, b_index) = (self.index(), b.index());
         self.binary_op(b, |t, rhs| {
             let x = form
