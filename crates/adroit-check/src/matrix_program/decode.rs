@@ -106,6 +106,22 @@ fn decode_node(
             };
             (MatExpr::Reduce(reduce, Box::new(a)), reduced(reduce, s))
         }
+        0 if pick >= 18 => {
+            // The four highest tags of the other input slot (216, 228, 240, 252): a linear
+            // solve, the next byte its kind (added later, as the extrema above).
+            let kind = bytes.next();
+            let (a, sa) = sub(bytes);
+            let b = if matches!(kind % 8, 0 | 4..=7) {
+                Some(sub(bytes))
+            } else {
+                None
+            };
+            let counted = a.cost(shapes) + b.as_ref().map_or(0, |(b, _)| b.cost(shapes));
+            let (expr, shape) = solver_node(kind, (a, sa), b);
+            // The guards' nodes (an operand repeated in them again) beyond those counted.
+            *spent += (expr.cost(shapes) - expr.own_cost(shapes)).saturating_sub(counted);
+            (expr, shape)
+        }
         0 | 1 => {
             let k = bytes.below(shapes.len());
             (MatExpr::Input(k), shapes[k])
@@ -261,6 +277,88 @@ fn decode_node(
     }
 }
 
+/// `a` (of shape `s`) made square: itself, else `a·aᵀ` or `aᵀ·a`, whichever is smaller.
+fn squared(a: MatExpr, (r, c): (usize, usize)) -> (MatExpr, usize) {
+    if r == c {
+        return (a, r);
+    }
+    let t = Box::new(MatExpr::Transpose(Box::new(a.clone())));
+    if r < c {
+        (MatExpr::MatMul(Box::new(a), t), r)
+    } else {
+        (MatExpr::MatMul(t, Box::new(a)), c)
+    }
+}
+
+/// `a + c·(Σ a² + 1)·I` for the `n × n` `a`: with `|c| ≥ (n + 1)/2` its singular values lie
+/// within a factor 3 of each other (`Σ a² + 1 ≥ 2‖a‖₂`); `c = ±1` keeps `a·aᵀ + (Σ a² + 1)·I`
+/// (for `a` its factor) positive definite with eigenvalues within a factor 2. All smooth.
+fn guarded(a: MatExpr, of: &MatExpr, n: usize, c: f64) -> MatExpr {
+    let square = MatExpr::Unary(MatUnary::Square, Box::new(of.clone()));
+    let scale = MatExpr::Affine {
+        scale: c,
+        shift: c,
+        x: Box::new(MatExpr::Reduce(MatReduce::Sum, Box::new(square))),
+    };
+    let shift = MatExpr::Binary(
+        MatBinary::Mul,
+        Box::new(MatExpr::Identity(n)),
+        Box::new(scale),
+    );
+    MatExpr::Binary(MatBinary::Add, Box::new(a), Box::new(shift))
+}
+
+/// A linear-algebra node (see [`MatProgram::decode`]) on well-conditioned matrices built from
+/// `a` (and the right-hand side `b`, fitted to `n` rows: transposed, or else `a` itself).
+fn solver_node(
+    kind: u8,
+    (a, sa): (MatExpr, (usize, usize)),
+    b: Option<(MatExpr, (usize, usize))>,
+) -> (MatExpr, (usize, usize)) {
+    if kind % 8 == 3 {
+        // Cholesky of a·aᵀ (or aᵀ·a) + (Σ a² + 1)·I.
+        let n = sa.0.min(sa.1);
+        let (product, _) = squared(a.clone(), sa);
+        let spd = guarded(product, &a, n, 1.0);
+        return (MatExpr::Cholesky(Box::new(spd)), (n, n));
+    }
+    let (square, n) = squared(a, sa);
+    let sign = if kind & 0x80 == 0 { 1.0 } else { -1.0 };
+    let c = sign * (n as f64 + 1.0) / 2.0;
+    let t = Box::new(guarded(square.clone(), &square, n, c));
+    let rhs = || {
+        let (b, sb) = b.clone().expect("a right-hand side decoded");
+        let b = if sb.0 == n {
+            b
+        } else if sb.1 == n {
+            MatExpr::Transpose(Box::new(b))
+        } else {
+            square.clone()
+        };
+        let k = if sb.0 == n { sb.1 } else if sb.1 == n { sb.0 } else { n };
+        (Box::new(b), k)
+    };
+    match kind % 8 {
+        1 => (MatExpr::Inverse(t), (n, n)),
+        2 => (MatExpr::LogAbsDet(t), (1, 1)),
+        0 => {
+            let (b, k) = rhs();
+            (MatExpr::Solve(t, b), (n, k))
+        }
+        form => {
+            let (b, k) = rhs();
+            let (lower, transposed) = (form % 2 == 0, form >= 6);
+            let expr = MatExpr::TriangularSolve {
+                lower,
+                transposed,
+                t,
+                b,
+            };
+            (expr, (n, k))
+        }
+    }
+}
+
 impl MatProgram {
     /// Decodes a program and an output cotangent from arbitrary bytes: the first byte gives the
     /// number of inputs (1–3) and whether values are coarse (multiples of ½, so that ties and
@@ -278,7 +376,16 @@ impl MatProgram {
     /// 0, 1 input (next byte mod the number of inputs), except 1 with `p ≥ 18` (`t` = 217,
     /// 229, 241, 253): a max or min reduction of the operand that follows, its kind the byte
     /// after the operand mod 6 (max, min, max along rows, max along columns, min along rows,
-    /// min along columns); 2 [`MatUnary::ALL`]`[p % 9]`;
+    /// min along columns), and 0 with `p ≥ 18` (`t` = 216, 228, 240, 252): a linear-algebra
+    /// node, its kind the next byte `k` mod 8 — 0 [`MatExpr::Solve`], 1 [`MatExpr::Inverse`],
+    /// 2 [`MatExpr::LogAbsDet`], 3 [`MatExpr::Cholesky`], 4–7 [`MatExpr::TriangularSolve`]
+    /// (lower for even `k`, transposed for `k mod 8 ≥ 6`) — then its operand `a` and, for a
+    /// solve, its right-hand side `b`. The matrix solved with is well-conditioned by
+    /// construction: `a` made square (`a·aᵀ` or `aᵀ·a`, the smaller, unless it is), plus
+    /// `±((n + 1)/2)·(Σ a² + 1)·I` (minus for `k ≥ 128`; singular values within a factor 3);
+    /// a Cholesky factor is of `a·aᵀ + (Σ a² + 1)·I` (or `aᵀ·a + …`, eigenvalues within a
+    /// factor 2); `b` is transposed to `n` rows if it has `n` columns, else replaced by the
+    /// square matrix; 2 [`MatUnary::ALL`]`[p % 9]`;
     /// 3 affine (two bytes: scale `i8 / 32`, shift `i8 / 16`); 4 [`MatBinary::ALL`]`[p % 5]`;
     /// 5 `zip_map` of three; 6 product (for `p % 8 = 7` plus a bias, as one
     /// [`MatExpr::MatMulAdd`] node: the first factor's row sums); 7 transpose; 8 reduction (`p % 4`: sum, mean, sum

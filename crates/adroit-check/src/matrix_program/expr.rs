@@ -161,6 +161,37 @@ pub enum MatExpr {
         /// The matrix they pick from.
         x: Box<MatExpr>,
     },
+    /// The `n × n` identity matrix, a constant.
+    Identity(usize),
+    /// `A⁻¹·B`, the solution of `A·X = B` (`a` square, `n × n`; `b` `n × k`), by LU with
+    /// partial pivoting ([`MatVar::solve`](adroit_reverse::matrix::MatVar::solve)); all NaN
+    /// where a pivot is zero or an entry of `A` is not finite.
+    Solve(Box<MatExpr>, Box<MatExpr>),
+    /// `A⁻¹` of a square matrix
+    /// ([`MatVar::inverse`](adroit_reverse::matrix::MatVar::inverse)); all NaN as
+    /// [`MatExpr::Solve`].
+    Inverse(Box<MatExpr>),
+    /// `ln|det A|` of a square matrix, `1 × 1`
+    /// ([`MatVar::logabsdet`](adroit_reverse::matrix::MatVar::logabsdet)): `−∞` at a zero
+    /// pivot, NaN where an entry is not finite.
+    LogAbsDet(Box<MatExpr>),
+    /// The lower Cholesky factor of the symmetric part `½(A + Aᵀ)` of a square matrix
+    /// ([`MatVar::cholesky`](adroit_reverse::matrix::MatVar::cholesky)); all NaN (a constant)
+    /// where that is not positive definite in floating point.
+    Cholesky(Box<MatExpr>),
+    /// `T⁻¹·B` or `T⁻ᵀ·B` for a triangular `T` (`n × n`, only the triangle read; `b` `n × k`),
+    /// by substitution ([`MatVar::solve_lower_triangular`](adroit_reverse::matrix::MatVar::solve_lower_triangular)
+    /// and its three kin); all NaN where a diagonal entry is zero.
+    TriangularSolve {
+        /// The lower triangle is read, else the upper.
+        lower: bool,
+        /// `Tᵀ` is solved with, else `T`.
+        transposed: bool,
+        /// The triangular matrix.
+        t: Box<MatExpr>,
+        /// The right-hand side.
+        b: Box<MatExpr>,
+    },
     /// `[a; b]` (vertical, equal column counts) or `[a b]` (equal row counts).
     Cat {
         /// Stacked vertically, else side by side.
@@ -292,6 +323,25 @@ impl MatExpr {
                 );
                 shape
             }
+            MatExpr::Identity(n) => (*n, *n),
+            MatExpr::Solve(a, b) | MatExpr::TriangularSolve { t: a, b, .. } => {
+                let (sa, sb) = (a.shape(inputs), b.shape(inputs));
+                assert!(
+                    sa.0 == sa.1 && sb.0 == sa.0,
+                    "a system of {sa:?} with right-hand side {sb:?}"
+                );
+                sb
+            }
+            MatExpr::Inverse(a) | MatExpr::Cholesky(a) => {
+                let s = a.shape(inputs);
+                assert_eq!(s.0, s.1, "a square matrix, not {s:?}");
+                s
+            }
+            MatExpr::LogAbsDet(a) => {
+                let s = a.shape(inputs);
+                assert_eq!(s.0, s.1, "a square matrix, not {s:?}");
+                (1, 1)
+            }
             MatExpr::Cat { vertical, a, b } => {
                 let (sa, sb) = (a.shape(inputs), b.shape(inputs));
                 if *vertical {
@@ -338,6 +388,17 @@ impl MatExpr {
                 let ((m, k), (_, n)) = (a.shape(inputs), b.shape(inputs));
                 m * k * n + m * n
             }
+            // A factorisation and a substitution per right-hand side column.
+            MatExpr::Solve(a, b) | MatExpr::TriangularSolve { t: a, b, .. } => {
+                let ((n, _), (_, k)) = (a.shape(inputs), b.shape(inputs));
+                n * n * (n + k)
+            }
+            MatExpr::Inverse(a)
+            | MatExpr::LogAbsDet(a)
+            | MatExpr::Cholesky(a) => {
+                let n = a.shape(inputs).0;
+                2 * n * n * n
+            }
             _ => {
                 let (r, c) = self.shape(inputs);
                 r * c
@@ -348,8 +409,11 @@ impl MatExpr {
     /// The node's operands.
     pub(crate) fn operands(&self) -> Vec<&MatExpr> {
         match self {
-            MatExpr::Input(_) => vec![],
+            MatExpr::Input(_) | MatExpr::Identity(_) => vec![],
             MatExpr::Unary(_, a)
+            | MatExpr::Inverse(a)
+            | MatExpr::LogAbsDet(a)
+            | MatExpr::Cholesky(a)
             | MatExpr::Affine { x: a, .. }
             | MatExpr::Transpose(a)
             | MatExpr::Reduce(_, a)
@@ -359,9 +423,11 @@ impl MatExpr {
             | MatExpr::Block { x: a, .. }
             | MatExpr::StridedRows { x: a, .. }
             | MatExpr::TakeAlong { x: a, .. } => vec![a],
-            MatExpr::Binary(_, a, b) | MatExpr::MatMul(a, b) | MatExpr::Cat { a, b, .. } => {
-                vec![a, b]
-            }
+            MatExpr::Binary(_, a, b)
+            | MatExpr::MatMul(a, b)
+            | MatExpr::Cat { a, b, .. }
+            | MatExpr::Solve(a, b)
+            | MatExpr::TriangularSolve { t: a, b, .. } => vec![a, b],
             MatExpr::ZipMap(a, b, c) | MatExpr::MatMulAdd(a, b, c) => vec![a, b, c],
         }
     }

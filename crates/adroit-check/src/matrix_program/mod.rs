@@ -6,8 +6,9 @@
 //! [`MatVar`](adroit_reverse::matrix::MatVar) that array code uses (products, affine maps, broadcasting
 //! element-wise operations, maps, fused [`zip_map`](adroit_reverse::matrix::MatVar::zip_map),
 //! reductions (sums, means, log-sum-exp, maxima and minima), softmax and its kin, reshapes,
-//! blocks, strided rows, picks by index, concatenation; not yet `singular_values`, `solve`,
-//! `inverse`, `logabsdet`, `cholesky` or the triangular solves). It runs two ways: on the matrix tape
+//! blocks, strided rows, picks by index, concatenation, and the linear algebra of `solve`,
+//! `inverse`, `logabsdet`, `cholesky` and the four triangular solves; not yet
+//! `singular_values`). It runs two ways: on the matrix tape
 //! ([`MatProgram::eval_tape`]), and entry by entry on any `Float` scalar
 //! ([`MatProgram::eval_scalar`]), which on `Var<f64>` gives an independent reverse-mode
 //! gradient through the scalar tape. [`MatProgram::decode`] builds a program from arbitrary
@@ -17,7 +18,11 @@
 //!
 //! Element-wise operations are guarded to stay in their domain (`ln(x² + ½)`,
 //! `√(x² + 1)`, `a / (b² + 1)`), so a program is defined everywhere; kinks (`abs`, `max`)
-//! remain, and both tapes must follow the same conventions there.
+//! remain, and both tapes must follow the same conventions there. The decoder builds the
+//! matrices it solves with to be well-conditioned (see [`MatProgram::decode`]); the scalar
+//! reference factors them by its own Gaussian elimination, Cholesky's algorithm and
+//! substitution, entry by entry, so the scalar tape differentiates the algorithms and checks
+//! the matrix tape's closed-form pullbacks.
 //!
 //! # Example
 //! ```
@@ -34,6 +39,8 @@
 mod check;
 mod decode;
 mod expr;
+mod grid;
+mod linear_algebra;
 mod magnitude;
 mod scalar_eval;
 mod second_order;

@@ -4,62 +4,12 @@
 
 use super::MatProgram;
 use super::expr::{MatBinary, MatExpr, MatReduce, MatUnary, fused, reduced};
+use super::grid::Grid;
+use super::linear_algebra;
 use super::sum_order::{self, dot, with_probe};
 use adroit_reverse::matrix::Along;
 use nalgebra::DMatrix;
 use num_traits::Float;
-
-/// A column-major matrix of scalars (nalgebra's `DMatrix` needs its scalar trait, which
-/// `Var<T>` has only for `f32`/`f64`; plain storage keeps this generic over any `Float`).
-#[derive(Clone, Debug)]
-struct Grid<S> {
-    rows: usize,
-    cols: usize,
-    data: Vec<S>,
-}
-
-impl<S: Float> Grid<S> {
-    fn from_fn(rows: usize, cols: usize, f: impl FnMut(usize, usize) -> S) -> Self {
-        let mut f = f;
-        let data = (0..cols)
-            .flat_map(|j| (0..rows).map(move |i| (i, j)))
-            .map(|(i, j)| f(i, j))
-            .collect();
-        Self { rows, cols, data }
-    }
-
-    fn at(&self, i: usize, j: usize) -> S {
-        self.data[j * self.rows + i]
-    }
-
-    /// Entry `(i, j)` of this operand broadcast to a larger shape.
-    fn broadcast_at(&self, i: usize, j: usize) -> S {
-        self.at(
-            if self.rows == 1 { 0 } else { i },
-            if self.cols == 1 { 0 } else { j },
-        )
-    }
-
-    fn map(&self, f: impl Fn(S) -> S) -> Self {
-        Self {
-            rows: self.rows,
-            cols: self.cols,
-            data: self.data.iter().map(|&v| f(v)).collect(),
-        }
-    }
-
-    /// The lines along `along` (columns for `Along::Rows`), each as a list of positions.
-    fn lines(&self, along: Along) -> Vec<Vec<(usize, usize)>> {
-        match along {
-            Along::Rows => (0..self.cols)
-                .map(|j| (0..self.rows).map(|i| (i, j)).collect())
-                .collect(),
-            Along::Cols => (0..self.rows)
-                .map(|i| (0..self.cols).map(|j| (i, j)).collect())
-                .collect(),
-        }
-    }
-}
 
 /// The constant `c`.
 fn lit<S: Float>(c: f64) -> S {
@@ -775,6 +725,19 @@ impl MatExpr {
                     Along::Cols => Grid::from_fn(a.rows, 1, |i, _| a.at(i, indices[i])),
                 }
             }
+            MatExpr::Identity(n) => Grid::from_fn(*n, *n, |i, j| {
+                if i == j { S::one() } else { S::zero() }
+            }),
+            MatExpr::Solve(a, b) => linear_algebra::solve(&ev(a), &ev(b)),
+            MatExpr::Inverse(a) => linear_algebra::inverse(&ev(a)),
+            MatExpr::LogAbsDet(a) => linear_algebra::logabsdet(&ev(a)),
+            MatExpr::Cholesky(a) => linear_algebra::cholesky(&ev(a)),
+            MatExpr::TriangularSolve {
+                lower,
+                transposed,
+                t,
+                b,
+            } => linear_algebra::triangular_solve(&ev(t), &ev(b), *lower, *transposed),
             MatExpr::Cat { vertical, a, b } => {
                 let (a, b) = (ev(a), ev(b));
                 if *vertical {

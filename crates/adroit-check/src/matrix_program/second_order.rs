@@ -25,7 +25,7 @@ const LARGEST_INTERMEDIATE: f64 = 1e3;
 /// ```
 pub fn smooth(e: &MatExpr) -> bool {
     match e {
-        MatExpr::Input(_) => true,
+        MatExpr::Input(_) | MatExpr::Identity(_) => true,
         MatExpr::Unary(op, a) => *op != MatUnary::Abs && smooth(a),
         MatExpr::Binary(op, a, b) => *op != MatBinary::Max && smooth(a) && smooth(b),
         MatExpr::Reduce(r, a) => {
@@ -38,8 +38,14 @@ pub fn smooth(e: &MatExpr) -> bool {
         MatExpr::ZipMap(a, b, c) | MatExpr::MatMulAdd(a, b, c) => {
             smooth(a) && smooth(b) && smooth(c)
         }
-        MatExpr::MatMul(a, b) | MatExpr::Cat { a, b, .. } => smooth(a) && smooth(b),
+        MatExpr::MatMul(a, b)
+        | MatExpr::Cat { a, b, .. }
+        | MatExpr::Solve(a, b)
+        | MatExpr::TriangularSolve { t: a, b, .. } => smooth(a) && smooth(b),
         MatExpr::Transpose(a)
+        | MatExpr::Inverse(a)
+        | MatExpr::LogAbsDet(a)
+        | MatExpr::Cholesky(a)
         | MatExpr::Softmax(_, a)
         | MatExpr::LogSoftmax(_, a)
         | MatExpr::Reshape(_, _, a)

@@ -5,6 +5,7 @@ use super::expr::{MatBinary, MatExpr, MatReduce, MatUnary, fused};
 use adroit_forward::Dual;
 use adroit_forward::rules::{Max, Sin};
 use adroit_reverse::matrix::{MatScalar, MatVar};
+use nalgebra::DMatrix;
 use num_traits::Float;
 
 impl MatProgram {
@@ -101,6 +102,30 @@ impl MatExpr {
                 x: a,
             } => ev(a).strided_rows(*first, *count, *stride),
             MatExpr::TakeAlong { along, indices, x } => ev(x).take_along(*along, indices),
+            MatExpr::Identity(n) => MatVar::constant(DMatrix::identity(*n, *n)),
+            MatExpr::Solve(a, b) => ev(a).solve(ev(b)),
+            MatExpr::Inverse(a) => ev(a).inverse(),
+            MatExpr::LogAbsDet(a) => ev(a).logabsdet(),
+            MatExpr::Cholesky(a) => {
+                let a = ev(a);
+                let n = a.nrows();
+                a.cholesky()
+                    .unwrap_or_else(|| MatVar::constant(DMatrix::from_element(n, n, T::nan())))
+            }
+            MatExpr::TriangularSolve {
+                lower,
+                transposed,
+                t,
+                b,
+            } => {
+                let (t, b) = (ev(t), ev(b));
+                match (lower, transposed) {
+                    (true, false) => t.solve_lower_triangular(b),
+                    (true, true) => t.tr_solve_lower_triangular(b),
+                    (false, false) => t.solve_upper_triangular(b),
+                    (false, true) => t.tr_solve_upper_triangular(b),
+                }
+            }
             MatExpr::Cat { vertical, a, b } => {
                 let parts = [ev(a), ev(b)];
                 if *vertical {

@@ -546,3 +546,107 @@ fn matrix_hvp_agrees_with_the_scalar_tapes_on_decoded_smooth_programs() {
     }
     assert!(checked > 100, "only {checked} programs checked");
 }
+
+/// `count` byte strings whose expression starts with a linear-algebra node (tags 216, 228,
+/// 240, 252), its kind byte cycling through all eight kinds and both signs.
+fn solver_byte_strings(count: usize, seed: u64) -> Vec<Vec<u8>> {
+    byte_strings(count, seed)
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut data)| {
+            let start = 1 + 4 * (usize::from(data[0] % 3) + 1);
+            data.resize(data.len().max(start + 2), 0);
+            data[start] = [216, 228, 240, 252][i % 4];
+            data[start + 1] = (i % 16) as u8 * 8 + (i / 16 % 2) as u8 * 0x80 + (i % 8) as u8;
+            data
+        })
+        .collect()
+}
+
+#[test]
+fn linear_algebra_nodes_agree_with_the_scalar_tape() {
+    let mut kinds = std::collections::BTreeSet::new();
+    for data in solver_byte_strings(800, 11) {
+        let (program, _) = MatProgram::decode(&data);
+        let text = format!("{:?}", program.expr);
+        for kind in ["Solve(", "Inverse", "LogAbsDet", "Cholesky", "TriangularSolve"] {
+            if text.contains(kind) {
+                kinds.insert(kind);
+            }
+        }
+        if let Err(e) = check_bytes(&data) {
+            panic!("bytes {data:?}: {e}");
+        }
+    }
+    assert_eq!(kinds.len(), 5, "{kinds:?}");
+}
+
+#[test]
+fn linear_algebra_nodes_agree_with_the_scalar_tape_second_order() {
+    let mut checked = 0;
+    for data in solver_byte_strings(800, 12) {
+        match adroit_check::matrix_program::check_hvp_bytes(&data) {
+            Ok(true) => checked += 1,
+            Ok(false) => {}
+            Err(e) => panic!("bytes {data:?}: {e}"),
+        }
+    }
+    assert!(checked > 100, "only {checked} programs checked");
+}
+
+/// Each linear-algebra node written out on matrices the decoder would not build: pivoting
+/// (zero and small leading entries), a Cholesky input with an antisymmetric part (the factor
+/// is of the symmetric part on both sides), triangular matrices with other entries in the
+/// triangle not read (their gradient zero on both sides), and a singular matrix (all NaN
+/// values on both sides).
+#[test]
+fn linear_algebra_nodes_written_out_agree_with_the_scalar_tape() {
+    use adroit_check::matrix_program::{MatExpr, check};
+    use adroit_check::nalgebra::{DMatrix, dmatrix};
+    let x = |k| Box::new(MatExpr::Input(k));
+    let pivoting = dmatrix![0.0, 2.0, 1.0; 3.0, 1.0, -1.0; 1e-3, -2.0, 4.0];
+    let rhs = dmatrix![1.0, -1.0; 2.0, 0.5; -3.0, 1.0];
+    let spd_plus_antisymmetric = dmatrix![4.0, 1.5, 0.0; 0.5, 3.0, -1.0; 0.0, 1.0, 2.0];
+    let garbage_triangles = dmatrix![2.0, 7.0, -9.0; 1.0, -3.0, 5.0; 0.5, 2.0, 1.5];
+    let cases: Vec<(MatExpr, Vec<DMatrix<f64>>)> = vec![
+        (MatExpr::Solve(x(0), x(1)), vec![pivoting.clone(), rhs.clone()]),
+        (MatExpr::Inverse(x(0)), vec![pivoting.clone()]),
+        (MatExpr::LogAbsDet(x(0)), vec![pivoting.clone()]),
+        (MatExpr::LogAbsDet(x(0)), vec![-pivoting.clone()]),
+        (MatExpr::Cholesky(x(0)), vec![spd_plus_antisymmetric]),
+    ];
+    let mut cases = cases;
+    for (lower, transposed) in [(true, false), (true, true), (false, false), (false, true)] {
+        let expr = MatExpr::TriangularSolve {
+            lower,
+            transposed,
+            t: x(0),
+            b: x(1),
+        };
+        cases.push((expr, vec![garbage_triangles.clone(), rhs.clone()]));
+    }
+    for (expr, inputs) in cases {
+        let p = MatProgram { inputs, expr };
+        let (rows, cols) = p.shape();
+        let cotangent = DMatrix::from_fn(rows, cols, |i, j| 1.0 + i as f64 - 0.5 * j as f64);
+        if let Err(e) = check(&p, &cotangent) {
+            panic!("{:?}: {e}", p.expr);
+        }
+        assert!(p.eval_scalar(&p.flat_inputs()).iter().all(|v| v.is_finite()));
+    }
+    // A singular matrix: all NaN on both tapes, which the check lets agree.
+    let singular = dmatrix![1.0, 2.0; 2.0, 4.0];
+    let p = MatProgram {
+        inputs: vec![singular, dmatrix![1.0; 1.0]],
+        expr: MatExpr::Solve(x(0), x(1)),
+    };
+    assert!(p.eval_scalar(&p.flat_inputs()).iter().all(|v| v.is_nan()));
+    check(&p, &dmatrix![1.0; 1.0]).unwrap();
+    // Not positive definite: a NaN factor on both.
+    let p = MatProgram {
+        inputs: vec![dmatrix![1.0, 2.0; 2.0, 1.0]],
+        expr: MatExpr::Cholesky(x(0)),
+    };
+    assert!(p.eval_scalar(&p.flat_inputs()).iter().all(|v| v.is_nan()));
+    check(&p, &dmatrix![1.0, 0.0; 1.0, 1.0]).unwrap();
+}
