@@ -335,7 +335,13 @@ fn solver_node(
         } else {
             square.clone()
         };
-        let k = if sb.0 == n { sb.1 } else if sb.1 == n { sb.0 } else { n };
+        let k = if sb.0 == n {
+            sb.1
+        } else if sb.1 == n {
+            sb.0
+        } else {
+            n
+        };
         (Box::new(b), k)
     };
     match kind % 8 {

@@ -393,9 +393,7 @@ impl MatExpr {
                 let ((n, _), (_, k)) = (a.shape(inputs), b.shape(inputs));
                 n * n * (n + k)
             }
-            MatExpr::Inverse(a)
-            | MatExpr::LogAbsDet(a)
-            | MatExpr::Cholesky(a) => {
+            MatExpr::Inverse(a) | MatExpr::LogAbsDet(a) | MatExpr::Cholesky(a) => {
                 let n = a.shape(inputs).0;
                 2 * n * n * n
             }

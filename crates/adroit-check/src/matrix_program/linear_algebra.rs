@@ -91,9 +91,13 @@ pub(super) fn solve<S: Float>(a: &Grid<S>, b: &Grid<S>) -> Grid<S> {
 
 /// `A⁻¹` (all NaN where `A` is singular or not finite).
 pub(super) fn inverse<S: Float>(a: &Grid<S>) -> Grid<S> {
-    let identity = Grid::from_fn(a.rows, a.rows, |i, j| {
-        if i == j { S::one() } else { S::zero() }
-    });
+    let identity = Grid::from_fn(
+        a.rows,
+        a.rows,
+        |i, j| {
+            if i == j { S::one() } else { S::zero() }
+        },
+    );
     solve(a, &identity)
 }
 

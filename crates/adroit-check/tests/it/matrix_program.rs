@@ -569,7 +569,13 @@ fn linear_algebra_nodes_agree_with_the_scalar_tape() {
     for data in solver_byte_strings(800, 11) {
         let (program, _) = MatProgram::decode(&data);
         let text = format!("{:?}", program.expr);
-        for kind in ["Solve(", "Inverse", "LogAbsDet", "Cholesky", "TriangularSolve"] {
+        for kind in [
+            "Solve(",
+            "Inverse",
+            "LogAbsDet",
+            "Cholesky",
+            "TriangularSolve",
+        ] {
             if text.contains(kind) {
                 kinds.insert(kind);
             }
@@ -609,7 +615,10 @@ fn linear_algebra_nodes_written_out_agree_with_the_scalar_tape() {
     let spd_plus_antisymmetric = dmatrix![4.0, 1.5, 0.0; 0.5, 3.0, -1.0; 0.0, 1.0, 2.0];
     let garbage_triangles = dmatrix![2.0, 7.0, -9.0; 1.0, -3.0, 5.0; 0.5, 2.0, 1.5];
     let cases: Vec<(MatExpr, Vec<DMatrix<f64>>)> = vec![
-        (MatExpr::Solve(x(0), x(1)), vec![pivoting.clone(), rhs.clone()]),
+        (
+            MatExpr::Solve(x(0), x(1)),
+            vec![pivoting.clone(), rhs.clone()],
+        ),
         (MatExpr::Inverse(x(0)), vec![pivoting.clone()]),
         (MatExpr::LogAbsDet(x(0)), vec![pivoting.clone()]),
         (MatExpr::LogAbsDet(x(0)), vec![-pivoting.clone()]),
@@ -632,7 +641,11 @@ fn linear_algebra_nodes_written_out_agree_with_the_scalar_tape() {
         if let Err(e) = check(&p, &cotangent) {
             panic!("{:?}: {e}", p.expr);
         }
-        assert!(p.eval_scalar(&p.flat_inputs()).iter().all(|v| v.is_finite()));
+        assert!(
+            p.eval_scalar(&p.flat_inputs())
+                .iter()
+                .all(|v| v.is_finite())
+        );
     }
     // A singular matrix: all NaN on both tapes, which the check lets agree.
     let singular = dmatrix![1.0, 2.0; 2.0, 4.0];
