@@ -1,6 +1,7 @@
 //! Implicit functions: a solver's result `y(p)` of `F(y, p) = 0`, differentiated by the implicit
 //! function theorem instead of through the solver's iterations.
 
+use crate::chain_rule::is_finite_deep;
 use crate::{
     DEFAULT_CHUNK, DerivativeOrder, DualVec, SpecialFunctions, independent,
     value_and_jacobian_chunked,
@@ -120,13 +121,15 @@ pub trait ImplicitFunction {
     /// when `F(y₀, p₀)` or `∂F/∂y` there holds a NaN or an infinity (in `f64`, or `F(y₀, p₀)` in
     /// `S`'s arithmetic: an `f32` caller's can overflow where `f64` does not);
     /// [`ImplicitError::SingularJacobian`] when `∂F/∂y (y₀, p₀)` is singular or numerically
-    /// singular — Skeel's condition number of `J` with its columns equilibrated (unchanged by
-    /// the units of an equation or of an unknown) at least `1/ε` (`4.5·10¹⁵`), where the linear
-    /// step's relative error can exceed 1 (no
+    /// singular — Skeel's condition number of `J` with its rows and columns equilibrated
+    /// (unchanged by the units of an equation or of an unknown) at least `1/ε` of `S`'s
+    /// precision (`4.5·10¹⁵` for `f64` types, `8.4·10⁶` for `f32` ones: the steps run in
+    /// `S`'s arithmetic), where the linear step's relative error can exceed 1 (no
     /// implicit function theorem: the solution may not be locally a function of `p`, or not
     /// differentiable there, as `y = √p` at `p = 0`; or it is, but this method cannot tell,
     /// as for `F = (y − p)³`, whose root `y = p` is smooth); [`ImplicitError::Overflow`] when
-    /// `J⁻¹` or the corrected values do not fit in `S` (an `f32` caller's range).
+    /// `J⁻¹` or the corrected values or derivatives do not fit in `S` (an `f32` caller's
+    /// range).
     ///
     /// # Panics
     /// If the solver returns no unknowns, or (when `S` carries derivatives)
@@ -187,7 +190,8 @@ pub enum ImplicitError {
         /// The solver's result `y₀`.
         solution: Vec<f64>,
         /// `∂F/∂y`'s condition number there: Skeel's `‖|A⁻¹|·|A|‖∞` of `A`, `J` with its
-        /// columns scaled to a largest entry of 1 (infinite where no inverse was formed).
+        /// rows and then its columns scaled by powers of two to largest magnitudes in
+        /// `[1, 2)` (infinite where no inverse was formed).
         condition: f64,
     },
 }
@@ -255,13 +259,16 @@ where
     if r0.iter().chain(jacobian.iter()).any(|v| !v.is_finite()) {
         return Err(ImplicitError::NonFiniteResidual { solution: y0 });
     }
-    let inverse = jacobian.clone().try_inverse();
-    let condition = inverse.as_ref().map_or(f64::INFINITY, |inverse| {
-        scaled_condition(&jacobian, inverse)
-    });
+    let (inverse, condition) = equilibrated_inverse(&jacobian);
+    // The caller's precision, which the steps run in (an f32 caller's steps lose all digits
+    // at a condition of 1/ε_f32).
+    let epsilon = S::epsilon()
+        .to_f64()
+        .unwrap_or(f64::EPSILON)
+        .max(f64::EPSILON);
     let inverse = match inverse {
         // (NaN too: a condition that is not below the bound)
-        Some(inverse) if condition < 1.0 / f64::EPSILON => inverse,
+        Some(inverse) if condition < 1.0 / epsilon => inverse,
         _ => {
             return Err(ImplicitError::SingularJacobian {
                 solution: y0,
@@ -308,7 +315,8 @@ where
             })
             .collect();
     }
-    if y.iter().any(|v| !v.is_finite()) {
+    // Every part: a dual's `is_finite` looks at its value, here y₀'s.
+    if !y.iter().all(|&v| is_finite_deep(v)) {
         return Err(ImplicitError::Overflow { solution: y0 });
     }
     Ok(y)
@@ -324,23 +332,65 @@ fn residual_and_jacobian<F: ImplicitFunction>(
     value_and_jacobian_chunked::<DEFAULT_CHUNK, _, _>(|y| function.residual(y, &p), y0)
 }
 
-/// Skeel's condition number `‖|A⁻¹|·|A|‖∞` of `A = J·D⁻¹`, `J` with its columns scaled to a
-/// largest entry of 1 (`D` the columns' largest magnitudes): unchanged when an equation (a row)
-/// or an unknown (a column) is measured in other units, where `‖J‖·‖J⁻¹‖` would call a
-/// well-posed system in mixed units singular (a review: `[y₀ − p₀, 10⁻¹⁶·(y₁ − p₁)]`). NaN
-/// when an entry is.
-fn scaled_condition(j: &DMatrix<f64>, inverse: &DMatrix<f64>) -> f64 {
-    let scale: Vec<f64> = j.column_iter().map(|c| c.amax()).collect();
-    // A = J·D⁻¹ and A⁻¹ = D·J⁻¹ scaled before their product, which could overflow unscaled
-    // (unknowns in units 10³⁰⁰ apart; a review)
-    let a = DMatrix::from_fn(j.nrows(), j.ncols(), |i, k| (j[(i, k)] / scale[k]).abs());
-    let a_inverse = DMatrix::from_fn(j.nrows(), j.ncols(), |i, k| {
-        (scale[i] * inverse[(i, k)]).abs()
+/// `J⁻¹` and Skeel's condition number `‖|A⁻¹|·|A|‖∞` of `A = R⁻¹·J·C⁻¹`, `J` with its rows
+/// and then its columns scaled by powers of two (exact) to largest magnitudes in `[1, 2)`: the
+/// number is unchanged when an equation or an unknown is measured in other units, where
+/// `‖J‖·‖J⁻¹‖` would call a well-posed system in mixed units singular, and `A⁻¹` is formed by
+/// LU with partial pivoting on entries of one scale (nalgebra's closed-form inverses of
+/// matrices up to 4 × 4 go through a determinant, which over- or underflows for equations in
+/// large or small units). `J⁻¹ = C⁻¹·A⁻¹·R⁻¹` (infinite entries where it does not fit in
+/// `f64`). `(None, ∞)` where LU meets a zero pivot; the number is NaN when an entry is.
+fn equilibrated_inverse(j: &DMatrix<f64>) -> (Option<DMatrix<f64>>, f64) {
+    // The scales as exponents of two, found in the log domain (so that a row scaled down does
+    // not leave subnormal entries for the columns' scales) and applied in one scaling per
+    // entry; a zero line keeps exponent 0 (singular anyway).
+    let log2 = j.map(|v| v.abs().log2());
+    let exponent = |largest: f64| {
+        if largest.is_finite() {
+            largest.floor() as i32
+        } else {
+            0
+        }
+    };
+    let rows: Vec<i32> = log2
+        .row_iter()
+        .map(|r| exponent(r.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v))))
+        .collect();
+    let columns: Vec<i32> = log2
+        .column_iter()
+        .map(|c| {
+            let largest = c
+                .iter()
+                .zip(&rows)
+                .fold(f64::NEG_INFINITY, |m, (&v, &r)| m.max(v - f64::from(r)));
+            exponent(largest)
+        })
+        .collect();
+    let a = DMatrix::from_fn(j.nrows(), j.ncols(), |i, k| {
+        times_power_of_two(j[(i, k)], -rows[i] - columns[k])
     });
-    (a_inverse * a)
+    let Some(a_inverse) = a.clone().lu().try_inverse() else {
+        return (None, f64::INFINITY);
+    };
+    let condition = (a_inverse.abs() * a.abs())
         .row_iter()
         .map(|row| row.sum())
-        .fold(0.0, |a, b| if b.is_nan() || b > a { b } else { a })
+        .fold(0.0, |m, b| if b.is_nan() || b > m { b } else { m });
+    let inverse = DMatrix::from_fn(j.ncols(), j.nrows(), |k, i| {
+        times_power_of_two(a_inverse[(k, i)], -columns[k] - rows[i])
+    });
+    (Some(inverse), condition)
+}
+
+/// `x·2ⁿ`, exact where the result is a normal number, in steps of at most `2¹⁰⁰⁰` (each within
+/// range where the result is).
+fn times_power_of_two(mut x: f64, mut n: i32) -> f64 {
+    while n != 0 {
+        let step = n.clamp(-1000, 1000);
+        x *= 2.0_f64.powi(step);
+        n -= step;
+    }
+    x
 }
 
 /// `v` as a constant of `S`.

@@ -725,3 +725,161 @@ fn unknowns_in_units_far_apart_are_not_refused() {
     assert_close(j[(0, 0)] / 1e160, 0.5, F64, "∂y₀/∂p₀");
     assert_close(j[(1, 1)] / 1e-160, -0.5, F64, "∂y₁/∂p₁");
 }
+
+/// `s·(y₀ + y₁ − p₀) = 0`, `s·(y₀ − y₁ − p₁) = 0`: equations in units `s`.
+struct EquationUnits(f64);
+
+impl ImplicitFunction for EquationUnits {
+    fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+        let s = S::from(self.0).unwrap();
+        vec![s * (y[0] + y[1] - p[0]), s * (y[0] - y[1] - p[1])]
+    }
+    fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+        Ok(vec![(p[0] + p[1]) / 2.0, (p[0] - p[1]) / 2.0])
+    }
+}
+
+#[test]
+fn small_systems_in_large_or_small_equation_units_are_exact() {
+    // a review: nalgebra's closed-form 2 × 2 inverse went through a determinant that
+    // overflowed at s = 1e160 (an all-zero inverse: derivatives (0, 0) without an error) and
+    // underflowed at 1e-170 (refused as singular); ∂y/∂p₀ = (½, ½) in any units
+    for s in [1.0, 1e150, 1e160, 1e-160, 1e-170, 1e300, 1e-300] {
+        let y = EquationUnits(s)
+            .eval(&[Dual::variable(1.0), Dual::constant(0.5)])
+            .unwrap_or_else(|e| panic!("s = {s:e}: {e}"));
+        assert_close(y[0].tangent(), 0.5, F64, &format!("∂y₀/∂p₀ at s = {s:e}"));
+        assert_close(y[1].tangent(), 0.5, F64, &format!("∂y₁/∂p₀ at s = {s:e}"));
+    }
+}
+
+/// `R·(J·y − p) = 0` for a fixed 3 × 3 `J` and diagonal `R`: equations in mixed units.
+struct RowScaled {
+    rows: [f64; 3],
+}
+
+impl ImplicitFunction for RowScaled {
+    fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+        let j = [[2.0, 0.5, 0.0], [0.0, 2.0, -1.0], [1.0, 0.0, 0.0]];
+        (0..3)
+            .map(|i| {
+                let row = (0..3).fold(-p[i], |t, k| t + S::from(j[i][k]).unwrap() * y[k]);
+                S::from(self.rows[i]).unwrap() * row
+            })
+            .collect()
+    }
+    fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+        // y₀ = p₂; y₁ = (p₀ − 2y₀)/½; y₂ = 2y₁ − p₁
+        let y0 = p[2];
+        let y1 = (p[0] - 2.0 * y0) / 0.5;
+        Ok(vec![y0, y1, 2.0 * y1 - p[1]])
+    }
+}
+
+#[test]
+fn the_singularity_test_is_unchanged_by_the_equations_units() {
+    // a review: R = diag(1e-8, 1e8, 1e-8) was refused with a condition of 8e16;
+    // ∂y/∂p₀ = (0, 2, 4) whatever R
+    let mut conditions = Vec::new();
+    for rows in [
+        [1.0, 1.0, 1.0],
+        [1e-6, 1e6, 1e-6],
+        [1e-8, 1e8, 1e-8],
+        [1e200, 1e-200, 1.0],
+    ] {
+        let f = RowScaled { rows };
+        let y = f
+            .eval(&[
+                Dual::variable(1.0),
+                Dual::constant(2.0),
+                Dual::constant(3.0),
+            ])
+            .unwrap_or_else(|e| panic!("rows {rows:?}: {e}"));
+        for (k, want) in [0.0, 2.0, 4.0].into_iter().enumerate() {
+            assert_close(
+                y[k].tangent(),
+                want,
+                F64,
+                &format!("∂y{k}/∂p₀, rows {rows:?}"),
+            );
+        }
+        // and the number reported for a nearly singular variant (refused for f32 callers)
+        // does not depend on R either
+        let m = [[1.0, 1.0, 0.0], [1.0, 1.0 + 1e-8, 0.0], [0.0, 0.0, 1.0]];
+        let nearly = Linear(nalgebra::DMatrix::from_fn(3, 3, |i, k| rows[i] * m[i][k]));
+        let p = [0.1_f32, 0.2, 0.3].map(Dual::variable);
+        match nearly.eval(&p) {
+            Err(ImplicitError::SingularJacobian { condition, .. }) => conditions.push(condition),
+            other => panic!("rows {rows:?}: expected SingularJacobian, got {other:?}"),
+        }
+    }
+    let (low, high) = conditions
+        .iter()
+        .fold((f64::INFINITY, 0.0_f64), |(l, h), &c| (l.min(c), h.max(c)));
+    assert!(high / low < 1.01, "conditions {conditions:?}");
+}
+
+/// `a·(y − 1) − b·(p − 1) = 0`: `dy/dp = b/a`.
+struct Steep {
+    a: f64,
+    b: f64,
+}
+
+impl ImplicitFunction for Steep {
+    fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+        let (a, b) = (S::from(self.a).unwrap(), S::from(self.b).unwrap());
+        vec![a * (y[0] - S::one()) - b * (p[0] - S::one())]
+    }
+    fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+        Ok(vec![1.0 + self.b / self.a * (p[0] - 1.0)])
+    }
+}
+
+#[test]
+fn a_derivative_beyond_the_callers_range_is_an_overflow() {
+    // a review: dy/dp = 1e45 does not fit in f32, but the value (1) does: Ok with an infinite
+    // tangent before; f64 gets it
+    let f = Steep { a: 1e-20, b: 1e25 };
+    match f.eval(&[Dual::variable(1.0_f32)]) {
+        Err(ImplicitError::Overflow { solution }) => assert_eq!(solution, vec![1.0]),
+        other => panic!("expected Overflow, got {other:?}"),
+    }
+    let y = f.eval(&[Dual::variable(1.0_f64)]).unwrap();
+    assert_close(y[0].tangent(), 1e45, F64, "dy/dp in f64");
+}
+
+#[test]
+fn the_singularity_threshold_is_the_callers_precision() {
+    // a review: a condition of ~4e9 is fine in f64 but leaves an f32 step no digits (tangents
+    // (0, 0) where (1, 0) is exact): SingularJacobian for f32 callers
+    let delta = 1e-9;
+    let a = nalgebra::DMatrix::from_row_slice(2, 2, &[1.0, 1.0, 1.0, 1.0 + delta]);
+    let p32 = [Dual::new(1.0_f32, 1.0), Dual::new(1.0_f32, 1.0)];
+    match Linear(a.clone()).eval(&p32) {
+        Err(ImplicitError::SingularJacobian { condition, .. }) => {
+            assert!(condition >= 1.0 / f64::from(f32::EPSILON), "{condition}");
+            assert!(condition < 1.0 / f64::EPSILON, "{condition}");
+        }
+        other => panic!("expected SingularJacobian, got {other:?}"),
+    }
+    let p64 = [Dual::new(1.0_f64, 1.0), Dual::new(1.0_f64, 1.0)];
+    let y = Linear(a).eval(&p64).unwrap();
+    assert_close(
+        y[0].tangent(),
+        1.0,
+        Tol {
+            atol: 1e-6,
+            rtol: 1e-6,
+        },
+        "∂y₀ in f64",
+    );
+    assert_close(
+        y[1].tangent(),
+        0.0,
+        Tol {
+            atol: 1e-6,
+            rtol: 1e-6,
+        },
+        "∂y₁ in f64",
+    );
+}
