@@ -9,12 +9,16 @@
 //! `‖Lᵀx − p‖∞` was 2.8e-14 against substitution's 2.5e-14 at `σ² = 10⁻²`, 3.3e-11 against
 //! 1.4e-12 at 10⁻⁶ and 1.8e-7 against 2.4e-10 at 10⁻¹⁰, while the two solutions agreed to
 //! 5e-15, 7e-13 and 2e-10 relative — far inside the error the matrix's conditioning allows
-//! either (its condition number grows as `1/σ²`).
+//! either (its condition number grows as `1/σ²`). A diagonal block whose condition estimate
+//! `max|D|·max|D⁻¹|` reaches `1/√ε` is solved by substitution instead (its inverse can overflow
+//! where substitution's result is finite); the kernels above stay below that (same figures with
+//! and without the rule, measured on a like kernel).
 
 use super::finite::all_finite;
 use super::gemm::{Operand, product};
 use super::{MatScalar, pool};
 use nalgebra::DMatrix;
+use num_traits::Float;
 
 /// Rows per block: below two blocks, nalgebra's substitution alone.
 const BLOCK: usize = 32;
@@ -39,7 +43,7 @@ pub(crate) fn solve_triangular<T: MatScalar>(
     // Non-finite entries: substitution throughout, so that they propagate as substitution's
     // whatever n and the number of columns (blocks' inverses and products spread them
     // differently; a review).
-    if n < 2 * BLOCK || b.ncols() == 0 || !all_finite(t.as_slice()) || !all_finite(b.as_slice()) {
+    if n < 2 * BLOCK || b.ncols() == 0 || !triangle_finite(t, lower) || !all_finite(b.as_slice()) {
         return small_solve(t, lower, transposed, b);
     }
     // op(T) is lower triangular when `lower` and not `transposed` or the reverse: forward
@@ -72,17 +76,50 @@ pub(crate) fn solve_triangular<T: MatScalar>(
         // by substitution (small) applied on the kernel; with fewer, substitution.
         let width = r1 - r0;
         let diagonal = t.view((r0, r0), (width, width)).into_owned();
-        let block = if k >= width {
+        let inverse = if k >= width {
             let identity = DMatrix::identity(width, width);
-            let inverse = small_solve(&diagonal, lower, transposed, &identity)?;
-            product(Operand::plain(&inverse), Operand::plain(&rhs))
+            Some(small_solve(&diagonal, lower, transposed, &identity)?)
+                .filter(|inverse| well_conditioned(&diagonal, inverse))
         } else {
-            small_solve(&diagonal, lower, transposed, &rhs)?
+            None
+        };
+        let block = match inverse {
+            Some(inverse) => product(Operand::plain(&inverse), Operand::plain(&rhs)),
+            None => small_solve(&diagonal, lower, transposed, &rhs)?,
         };
         x.rows_mut(r0, width).copy_from(&block);
         pool::recycle(block);
     }
     Some(x)
+}
+
+/// True when the triangle of `t` that is read (the lower one with `lower`, diagonal included)
+/// is finite: an infinity in the other triangle changes nothing.
+fn triangle_finite<T: MatScalar>(t: &DMatrix<T>, lower: bool) -> bool {
+    let n = t.nrows();
+    t.as_slice()
+        .chunks_exact(n.max(1))
+        .enumerate()
+        .all(|(j, column)| {
+            let read = if lower { &column[j..] } else { &column[..=j] };
+            all_finite(read)
+        })
+}
+
+/// True when a diagonal block may be applied as its inverse: `max|D|·max|D⁻¹|` (an estimate of
+/// its condition number) below `1/√ε`. Beyond, the product with the inverse loses the accuracy
+/// substitution keeps, and an inverse whose entries reach `d⁻³²` for small diagonal entries `d`
+/// can overflow where substitution's solution is finite (a review: NaN results for finite
+/// inputs, depending on the number of right-hand sides). Values compared for dual entries.
+fn well_conditioned<T: MatScalar>(diagonal: &DMatrix<T>, inverse: &DMatrix<T>) -> bool {
+    let largest = |m: &DMatrix<T>| {
+        m.iter().fold(T::zero(), |l, &v| {
+            let a = Float::abs(v);
+            if a > l || a.is_nan() { a } else { l }
+        })
+    };
+    let estimate = largest(diagonal) * largest(inverse);
+    estimate < Float::recip(Float::sqrt(<T as Float>::epsilon()))
 }
 
 /// True when a diagonal entry's value is zero or NaN: no triangular solve is defined. Values
@@ -250,5 +287,77 @@ mod tests {
         assert!(solve_triangular(&t, true, false, &b).is_none());
         t[(120, 120)] = f64::NAN;
         assert!(solve_triangular(&t, false, true, &b).is_none());
+    }
+
+    #[test]
+    fn ill_conditioned_diagonal_blocks_are_solved_by_substitution() {
+        // a review: L bidiagonal with diagonal d and subdiagonal 1; each column of B is L·e₀,
+        // so X = e₀ exactly (substitution's result), for any number of columns; the diagonal
+        // blocks' inverses (entries up to d⁻³²) overflowed into NaN results from 32 columns on
+        fn bidiagonal<T: MatScalar>(n: usize, d: T) -> DMatrix<T> {
+            DMatrix::from_fn(n, n, |i, j| {
+                if i == j {
+                    d
+                } else if i == j + 1 {
+                    T::one()
+                } else {
+                    T::zero()
+                }
+            })
+        }
+        fn check<T: MatScalar>(n: usize, d: T) {
+            let l = bidiagonal(n, d);
+            for k in [31, 32, 40, n] {
+                let b = DMatrix::from_fn(n, k, |i, _| l[(i, 0)]);
+                let x = solve_triangular(&l, true, false, &b).expect("no zero pivot");
+                let e0 = DMatrix::from_fn(n, k, |i, _| if i == 0 { T::one() } else { T::zero() });
+                assert_eq!(x, e0, "n {n}, k {k}");
+            }
+        }
+        check(64, 1e-10_f64);
+        check(100, 1e-10_f64);
+        check(64, 0.05_f32);
+        // and a well-conditioned matrix still takes the blocked path: the same solution as
+        // substitution to rounding, not bit for bit
+        let t = DMatrix::from_fn(96, 96, |i, j| {
+            if i == j {
+                3.0 + wave(i, j)
+            } else {
+                0.3 * wave(i, j)
+            }
+        });
+        let b = DMatrix::from_fn(96, 64, wave);
+        let blocked = solve_triangular(&t, true, false, &b).unwrap();
+        let substituted = small_solve(&t, true, false, &b).unwrap();
+        assert!((&blocked - &substituted).amax() < 1e-12);
+        assert_ne!(blocked, substituted, "the blocked path was not taken");
+    }
+
+    #[test]
+    fn entries_of_the_triangle_not_read_change_nothing() {
+        // a review: an infinity above the diagonal of a lower solve sent the whole solve to
+        // substitution (other rounding, and slower)
+        let n = 130;
+        let t = DMatrix::from_fn(n, n, |i, j| {
+            if i == j {
+                3.0 + wave(i, j)
+            } else {
+                0.3 * wave(i, j)
+            }
+        });
+        let b = DMatrix::from_fn(n, 40, wave);
+        for (lower, transposed) in [(true, false), (true, true), (false, false), (false, true)] {
+            let clean = solve_triangular(&t, lower, transposed, &b).unwrap();
+            let mut dirty = t.clone();
+            let (first, second) = if lower {
+                ((0, n - 1), (1, n - 1))
+            } else {
+                ((n - 1, 0), (n - 2, 0))
+            };
+            dirty[first] = f64::INFINITY;
+            dirty[second] = f64::NAN;
+            let got = solve_triangular(&dirty, lower, transposed, &b).unwrap();
+            assert_eq!(got, clean, "lower {lower}, transposed {transposed}");
+        }
     }
 }
