@@ -6,7 +6,8 @@
 //! - [`gradcheck`]: forward mode, reverse mode and finite differences must agree, on the full
 //!   Jacobian or on random directions; [`hessian_check`] for second derivatives;
 //!   [`rule_check`] for user-written custom rules; [`matrix_gradcheck`] for array code on
-//!   adroit-reverse's matrix tape, and [`matrix_hessian_check`] for its second derivatives
+//!   adroit-reverse's matrix tape, [`matrix_vjp_check`] for its pullbacks with random
+//!   cotangents (matrix custom rules), and [`matrix_hessian_check`] for its second derivatives
 //!   (a [`MatrixFn`], written once for every element type: [`matrix_fn!`]). A failure is a [`Mismatch`] that names the entry, the three
 //!   values, the errors and the [`Tolerance`].
 //! - [`strategy`]: proptest strategies — floats in a domain (away from or on kinks), vectors,
@@ -40,6 +41,7 @@ mod matrix_function;
 mod matrix_gradcheck;
 mod matrix_hessian_check;
 pub mod matrix_program;
+mod matrix_vjp_check;
 mod mismatch;
 mod options;
 pub mod program;
@@ -55,6 +57,7 @@ pub use hessian_check::hessian_check;
 pub use matrix_function::MatrixFn;
 pub use matrix_gradcheck::matrix_gradcheck;
 pub use matrix_hessian_check::matrix_hessian_check;
+pub use matrix_vjp_check::matrix_vjp_check;
 pub use mismatch::{Comparison, Mismatch, Report};
 pub use options::{Mode, Options};
 pub use rule_check::rule_check;

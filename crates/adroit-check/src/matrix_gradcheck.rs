@@ -33,6 +33,11 @@ use std::cell::RefCell;
 /// `max_fd_error` is the largest reverse-vs-finite-difference error; in fast mode a mismatch
 /// names no entry ("a random direction": the directional derivative `⟨∇f, U⟩`).
 ///
+/// To check a function with a matrix result (a custom rule), use
+/// [`matrix_vjp_check`](crate::matrix_vjp_check) rather than this of its `.sum()`: a sum seeds
+/// every entry of the result with 1, which a pullback ignoring or transposing its cotangent
+/// gets right by chance.
+///
 /// # Errors
 /// The first [`Mismatch`] ([`Comparison::ReverseVsFiniteDifference`]); a pair that is NaN on
 /// both sides fails (it proves nothing).

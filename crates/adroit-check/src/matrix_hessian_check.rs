@@ -10,6 +10,8 @@ use adroit_reverse::matrix;
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// Checks the second derivatives of a scalar loss of matrices (PyTorch's `gradgradcheck`, for
 /// adroit-reverse's [`matrix`] API): the Hessian of [`matrix::hessian`] (forward-over-reverse
@@ -37,8 +39,12 @@ use rand::rngs::StdRng;
 /// random projection cannot see an error much smaller than the largest curvature along it (an
 /// entry of 3 for 6 beside a block of 2e8 passes fast mode): check such a loss in full mode.
 ///
-/// [`Mode::Full`] compares every entry (`N` finite-difference estimates of the gradient for
-/// `N` entries in all); [`Mode::Fast`] compares `vᵀHu` for random `u`, `v` — the Hessian-vector
+/// [`Mode::Full`] compares every entry: for each of the `N` entries `x[col]`, each entry of the
+/// gradient is differenced along it with its own step (adaptive by default), and the gradients
+/// at the points visited along `x[col]` are computed once and shared by the `N` entries of that
+/// column — from `N` to a few dozen gradients per column, as the steps' points coincide or not
+/// (a `12 × 12` input: 0.10 s in a release build, against 1.6 s with a gradient per entry and
+/// point); [`Mode::Fast`] compares `vᵀHu` for random `u`, `v` — the Hessian-vector
 /// product of [`matrix::hvp`] (on `Dual` entries) against the finite difference of
 /// `t ↦ vᵀ∇f(X + t·U)` — and the symmetry `vᵀ(Hu) = uᵀ(Hv)`: 2 comparisons per trial, at a
 /// cost linear in `N`.
@@ -112,11 +118,21 @@ fn full<F: MatrixFn>(
     let mut fd = DMatrix::zeros(n, n);
     let mut steps = DMatrix::zeros(n, n);
     for col in 0..n {
+        // The gradient at each point visited along x[col], kept for every row: one gradient
+        // serves all N entries of a column wherever their steps' points coincide (the
+        // adaptive step's probes and a fixed step's stencil).
+        let visited: RefCell<HashMap<u64, Vec<f64>>> = RefCell::default();
         for row in 0..n {
             let along = |t: f64| {
+                if let Some(g) = visited.borrow().get(&t.to_bits()) {
+                    return g[row];
+                }
                 let mut point = x.to_vec();
                 point[col] = t;
-                gradient_at(&point)[row]
+                let g = gradient_at(&point);
+                let entry = g[row];
+                visited.borrow_mut().insert(t.to_bits(), g);
+                entry
             };
             let h = options.fd.step_at(&along, x[col]);
             fd[(row, col)] = options

@@ -93,9 +93,13 @@ pub struct Mismatch {
     /// "forward" is then forward-over-forward, "reverse" forward-over-reverse, and the finite
     /// difference is that of the reverse-mode gradient.
     pub second_order: bool,
-    /// The random output cotangent `w` of a [`rule_check`](crate::rule_check) pullback
-    /// comparison: `reverse` and `finite difference` are then `wᵀ·∂f/∂input`.
+    /// The random output cotangent `w` of a [`rule_check`](crate::rule_check) or
+    /// [`matrix_vjp_check`](crate::matrix_vjp_check) pullback comparison (a matrix's entries
+    /// column-major): `reverse` and `finite difference` are then `wᵀ·∂f/∂input`.
     pub cotangent: Option<Vec<f64>>,
+    /// In a [`Comparison::Symmetry`] failure, the transposed entry `H[col][row]` (`reverse`
+    /// is `H[row][col]`, both forward-over-reverse).
+    pub transposed: Option<f64>,
     /// In [`matrix_gradcheck`](crate::matrix_gradcheck)'s full mode, the entry that `input`
     /// numbers, as `(k, i, j)`: row `i`, column `j` of the `k`-th input matrix.
     pub matrix_entry: Option<(usize, usize, usize)>,
@@ -148,6 +152,7 @@ impl fmt::Display for Mismatch {
         line(f, "forward", self.forward)?;
         line(f, if value { "recorded" } else { "reverse" }, self.reverse)?;
         line(f, "finite difference", self.finite_difference)?;
+        line(f, "transposed entry", self.transposed)?;
         line(f, "primal", self.primal)?;
         if let Some(w) = &self.cotangent {
             let entries: Vec<String> = w.iter().map(|v| format!("{v:.6}")).collect();
@@ -157,11 +162,19 @@ impl fmt::Display for Mismatch {
                 entries.join(", ")
             )?;
         }
-        write!(
-            f,
-            "  |error| = {:.1e}, relative {:.1e}, tolerance {}",
-            self.abs_error, self.rel_error, self.tolerance
-        )?;
+        if self.rel_error.is_infinite() && self.abs_error.is_finite() {
+            write!(
+                f,
+                "  |error| = {:.1e}, relative ∞ (the reference is 0), tolerance {}",
+                self.abs_error, self.tolerance
+            )?;
+        } else {
+            write!(
+                f,
+                "  |error| = {:.1e}, relative {:.1e}, tolerance {}",
+                self.abs_error, self.rel_error, self.tolerance
+            )?;
+        }
         let values = [
             self.forward,
             self.reverse,
@@ -298,6 +311,7 @@ impl Checker {
             primal: entry.primal,
             second_order: false,
             cotangent: None,
+            transposed: None,
             matrix_entry: None,
             abs_error,
             rel_error: abs_error / reference.abs(),
@@ -319,6 +333,10 @@ impl Checker {
             ..entry
         };
         self.compare(Comparison::Symmetry, entry, value, transposed, tolerance)
+            .map_err(|mut m| {
+                m.transposed = Some(transposed);
+                m
+            })
     }
 
     /// The three comparisons of one entry whose forward, reverse and finite-difference values

@@ -20,5 +20,6 @@ mod matrix_gradcheck;
 mod matrix_hessian_check;
 mod matrix_linear_solve;
 mod matrix_program;
+mod matrix_vjp_check;
 mod programs;
 mod review5;

@@ -214,3 +214,49 @@ fn full_mode_allows_for_the_rounding_of_a_steep_gradient() {
     });
     assert!(matrix_hessian_check(&wrong, &x, &Options::for_precision::<f64>()).is_err());
 }
+
+/// `x₀·x₁` recorded with a pullback that is no gradient: `(x₁, 2x₀)`, whose Jacobian (the
+/// Hessian forward-over-reverse finds, and the differences of the gradient agree with) is
+/// `[[0, 1], [2, 0]]`; with `zero_above`, `(x₀, 2x₀)`: `[[1, 0], [2, 0]]`.
+struct NotAGradient {
+    zero_above: bool,
+}
+
+impl MatrixFn for NotAGradient {
+    fn eval<T: MatScalar>(&self, p: &[MatVar<T>]) -> MatVar<T> {
+        let x = p[0].value();
+        let value = DMatrix::from_element(1, 1, x[0] * x[1]);
+        let zero_above = self.zero_above;
+        matrix::custom_rule(&[p[0]], value, move |g| {
+            let two = T::from(2.0).unwrap();
+            let first = if zero_above { x[0] } else { x[1] };
+            vec![DMatrix::from_column_slice(
+                2,
+                1,
+                &[g[0] * first, g[0] * two * x[0]],
+            )]
+        })
+    }
+}
+
+#[test]
+fn a_symmetry_failure_shows_both_entries() {
+    let x = [dmatrix![0.5; -1.5]];
+    let options = Options::for_precision::<f64>();
+    let m = matrix_hessian_check(&NotAGradient { zero_above: false }, &x, &options).unwrap_err();
+    assert_eq!(m.comparison, Comparison::Symmetry);
+    assert_eq!((m.output, m.input), (Some(1), Some(0)));
+    assert_eq!((m.reverse, m.transposed), (Some(2.0), Some(1.0)));
+    let text = m.to_string();
+    assert!(
+        text.contains("transposed entry") && text.contains("Hessian symmetry"),
+        "{text}"
+    );
+    // against a transposed entry of 0 the relative error is infinite, and says why
+    let m = matrix_hessian_check(&NotAGradient { zero_above: true }, &x, &options).unwrap_err();
+    assert_eq!((m.reverse, m.transposed), (Some(2.0), Some(0.0)));
+    assert!(
+        m.to_string().contains("relative ∞ (the reference is 0)"),
+        "{m}"
+    );
+}

@@ -58,12 +58,13 @@ impl<T: MatScalar> Backward<T> for Custom<T> {
 /// variables — capture plain matrices (`x.value()`). It is not called when no input leads to
 /// a gradient. NaN and infinities in its cotangents are the pullback's own (the tape's
 /// `0·∞ = 0` convention holds in the operations around it, not inside it). Check a rule
-/// against finite differences with adroit-check's `matrix_gradcheck`, which perturbs the
-/// entries one by one: a value that reads only part of its input (Cholesky reads the lower
-/// triangle) needs a pullback to match — or an input made whole first, as the example's
-/// symmetrised `S = (A + Aᵀ)/2`, whose pullback `Ȳ·S⁻¹` the tape turns into the right one
-/// for every entry of `A` (`Ȳ·A⁻¹` on `A` itself would be wrong off the diagonal: a user
-/// trial's check found −0.0909 for −0.1818).
+/// against finite differences with adroit-check's `matrix_vjp_check`, which draws random
+/// cotangents `Ȳ` (a loss of `.sum()` seeds every entry with 1, and a pullback that ignores or
+/// transposes its cotangent passes that) and perturbs the entries one by one: a value that
+/// reads only part of its input (Cholesky reads the lower triangle) needs a pullback to match —
+/// or an input made whole first, as the example's symmetrised `S = (A + Aᵀ)/2`, whose pullback
+/// `Ȳ·S⁻¹` the tape turns into the right one for every entry of `A` (`Ȳ·A⁻¹` on `A` itself is
+/// wrong off the diagonal: −0.0909 where −0.1818 is right).
 ///
 /// # Panics
 /// If an input belongs to another scope (as every operation does); during the backward sweep,

@@ -1,0 +1,86 @@
+//! `matrix_vjp_check`: pullbacks of matrix-valued functions with random cotangents.
+
+use adroit_check::{Mode, Options, matrix_gradcheck, matrix_vjp_check};
+use adroit_reverse::matrix::{MatVar, custom_rule};
+use nalgebra::{DMatrix, dmatrix};
+
+/// `Y = A·B` (`2 × 3` by `3 × 4`) as a custom rule, with a pullback that can drop `Ā`'s
+/// dependence on the cotangent: `Ā = 1·Bᵀ` (the all-ones cotangent's) instead of `Ȳ·Bᵀ`.
+fn product(a: MatVar<f64>, b: MatVar<f64>, ignore_cotangent: bool) -> MatVar<f64> {
+    let (av, bv) = (a.value(), b.value());
+    let y = &av * &bv;
+    custom_rule(&[a, b], y, move |g| {
+        let g_for_a = if ignore_cotangent {
+            DMatrix::from_element(g.nrows(), g.ncols(), 1.0)
+        } else {
+            g.clone()
+        };
+        vec![&g_for_a * bv.transpose(), av.transpose() * g]
+    })
+}
+
+fn inputs() -> Vec<DMatrix<f64>> {
+    vec![
+        dmatrix![1.0, -2.0, 0.5; 0.3, 0.7, -1.1],
+        dmatrix![0.2, 1.0, -0.4, 2.0; 1.5, -0.3, 0.8, 0.1; -0.6, 0.9, 0.0, 1.2],
+    ]
+}
+
+#[test]
+fn a_correct_rule_passes_in_both_modes_and_counts_every_trial() {
+    let options = Options::for_precision::<f64>();
+    let report = matrix_vjp_check(|m| product(m[0], m[1], false), &inputs(), 3, 7, &options)
+        .expect("a correct pullback");
+    assert_eq!(report.comparisons, 3 * (6 + 12));
+    let fast = options.with_mode(Mode::Fast { seed: 2, trials: 5 });
+    let report = matrix_vjp_check(|m| product(m[0], m[1], false), &inputs(), 3, 7, &fast)
+        .expect("a correct pullback, fast mode");
+    assert_eq!(report.comparisons, 3 * 5);
+}
+
+#[test]
+fn a_pullback_ignoring_its_cotangent_is_caught_with_the_entry_and_the_cotangent() {
+    let options = Options::for_precision::<f64>();
+    // invisible to a sum (its cotangent is all ones)...
+    assert!(matrix_gradcheck(|m| product(m[0], m[1], true).sum(), &inputs(), &options).is_ok());
+    // ...not to random cotangents
+    let m = matrix_vjp_check(|m| product(m[0], m[1], true), &inputs(), 3, 7, &options)
+        .expect_err("a wrong pullback");
+    let w = m.cotangent.clone().expect("the trial's cotangent");
+    assert_eq!(w.len(), 2 * 4);
+    let (k, i, j) = m.matrix_entry.expect("full mode names the entry");
+    assert_eq!(k, 0, "the wrong cotangent is A's");
+    // the reported reverse value is that of the wrong pullback, 1ᵀ·B's row, weighted by
+    // nothing: Σ_c B[j, c]; the finite difference Σ_c W[i, c]·B[j, c]
+    let b = &inputs()[1];
+    let w = DMatrix::from_column_slice(2, 4, &w);
+    let wrong: f64 = (0..4).map(|c| b[(j, c)]).sum();
+    let right: f64 = (0..4).map(|c| w[(i, c)] * b[(j, c)]).sum();
+    assert!((m.reverse.unwrap() - wrong).abs() < 1e-12, "{m}");
+    assert!((m.finite_difference.unwrap() - right).abs() < 1e-6, "{m}");
+    assert!(m.to_string().contains("output cotangent w = ["), "{m}");
+}
+
+#[test]
+#[should_panic(expected = "matrix_vjp_check: 0 trials would never call the pullback")]
+fn zero_trials_panic() {
+    let _ = matrix_vjp_check(
+        |m| m[0].tanh(),
+        &[dmatrix![1.0]],
+        0,
+        1,
+        &Options::for_precision::<f64>(),
+    );
+}
+
+#[test]
+#[should_panic(expected = "matrix_vjp_check: the function's result is 0×2: nothing to compare")]
+fn a_result_without_entries_panics() {
+    let _ = matrix_vjp_check(
+        |m| m[0].view((0, 0), (0, 2)),
+        &[dmatrix![1.0, 2.0; 3.0, 4.0]],
+        2,
+        1,
+        &Options::for_precision::<f64>(),
+    );
+}
