@@ -32,7 +32,8 @@ use adroit_forward::StopGradient;
 ///
 /// # Panics
 /// If an input belongs to another scope (as every operation does); during the backward sweep,
-/// if `pullback` returns a vector whose length is not `n`.
+/// if `pullback` returns a vector whose length is not `n` (the message names the line that
+/// recorded the rule).
 ///
 /// # Example
 /// ```
@@ -56,10 +57,13 @@ where
     if inputs.iter().all(Var::is_constant) {
         return outputs.iter().map(|&v| Var::constant(v)).collect();
     }
+    // The user's line, named if the pullback misbehaves (a location does not pass into
+    // closures).
+    let at = std::panic::Location::caller();
     let pullback: CustomPullback<T> = Box::new(pullback);
     let check = |tape: &Tape<T>| tape.check_custom(inputs, outputs.len());
     with_active(check, |tape: &mut Tape<T>| {
-        let first = tape.push_custom(inputs, outputs.len(), pullback);
+        let first = tape.push_custom(inputs, outputs.len(), pullback, at);
         let id = tape.id();
         outputs
             .iter()

@@ -8,6 +8,7 @@
 
 use crate::TapeScalar;
 use crate::var::Var;
+use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Marker in the first parent slot of a node produced by a custom rule.
@@ -24,6 +25,8 @@ struct Custom<T> {
     first_output: u32,
     n_outputs: u32,
     pullback: CustomPullback<T>,
+    /// Where the rule was recorded (named when its pullback misbehaves).
+    at: &'static Location<'static>,
 }
 
 /// One recording: the operations of one differentiation scope.
@@ -165,6 +168,7 @@ impl<T: TapeScalar> Tape<T> {
         inputs: &[Var<T>],
         n_outputs: usize,
         pullback: CustomPullback<T>,
+        at: &'static Location<'static>,
     ) -> u32 {
         let id = self.customs.len() as u32;
         let first = self.len() as u32;
@@ -183,6 +187,7 @@ impl<T: TapeScalar> Tape<T> {
             first_output: first,
             n_outputs: n_outputs as u32,
             pullback,
+            at,
         });
         first
     }
@@ -312,10 +317,10 @@ impl<T: TapeScalar> Tape<T> {
             unit[k] = T::one();
             let row = (custom.pullback)(&unit);
             unit[k] = T::zero();
-            assert_eq!(
-                row.len(),
-                inputs.len(),
-                "custom rule: the pullback returned {} cotangents for {} inputs",
+            assert!(
+                row.len() == inputs.len(),
+                "custom rule (recorded at {}): the pullback returned {} cotangents for {} inputs",
+                custom.at,
                 row.len(),
                 inputs.len()
             );
@@ -335,10 +340,10 @@ impl<T: TapeScalar> Tape<T> {
             return;
         }
         let cotangents = (custom.pullback)(outputs);
-        assert_eq!(
-            cotangents.len(),
-            custom.inputs.len(),
-            "custom rule: the pullback returned {} cotangents for {} inputs",
+        assert!(
+            cotangents.len() == custom.inputs.len(),
+            "custom rule (recorded at {}): the pullback returned {} cotangents for {} inputs",
+            custom.at,
             cotangents.len(),
             custom.inputs.len()
         );

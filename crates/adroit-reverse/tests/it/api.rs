@@ -346,12 +346,24 @@ fn custom_rules_and_stop_gradient() {
 }
 
 #[test]
-#[should_panic(expected = "custom rule: the pullback returned 1 cotangents for 2 inputs")]
-fn custom_rule_checks_the_pullback_length() {
-    let _ = gradient(
-        |v| custom_rule(&[v[0], v[1]], &[1.0], |w| vec![w[0]])[0],
-        &[1.0, 2.0],
+fn custom_rule_checks_the_pullback_length_naming_where_it_was_recorded() {
+    let line = line!() + 3;
+    let caught = std::panic::catch_unwind(|| {
+        gradient(
+            |v| custom_rule(&[v[0], v[1]], &[1.0], |w| vec![w[0]])[0],
+            &[1.0, 2.0],
+        )
+    });
+    let payload = caught.expect_err("a pullback with one cotangent for two inputs");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    let expected = format!(
+        "custom rule (recorded at {}:{line}:17): the pullback returned 1 cotangents for 2 inputs",
+        file!()
     );
+    assert_eq!(message, expected);
 }
 
 #[test]

@@ -15,6 +15,8 @@ struct Custom<T> {
     /// Each input's node and shape, in the order the pullback returns their cotangents.
     inputs: Vec<(u32, (usize, usize))>,
     pullback: UserPullback<T>,
+    /// Where the rule was recorded (named when its pullback misbehaves).
+    at: &'static std::panic::Location<'static>,
 }
 
 impl<T: MatScalar> Backward<T> for Custom<T> {
@@ -23,14 +25,18 @@ impl<T: MatScalar> Backward<T> for Custom<T> {
             let cotangents = (self.pullback)(&g);
             assert!(
                 cotangents.len() == self.inputs.len(),
-                "matrix::custom_rule: the pullback returned {} cotangents for {} inputs",
+                "matrix::custom_rule (recorded at {}): the pullback returned {} cotangents for \
+                 {} inputs",
+                self.at,
                 cotangents.len(),
                 self.inputs.len()
             );
             for (k, (c, &(i, shape))) in cotangents.into_iter().zip(&self.inputs).enumerate() {
                 assert!(
                     c.shape() == shape,
-                    "matrix::custom_rule: the pullback's cotangent {k} is {}, input {k} is {}",
+                    "matrix::custom_rule (recorded at {}): the pullback's cotangent {k} is {}, \
+                     input {k} is {}",
+                    self.at,
                     shape_str(c.shape()),
                     shape_str(shape)
                 );
@@ -69,7 +75,8 @@ impl<T: MatScalar> Backward<T> for Custom<T> {
 /// # Panics
 /// If an input belongs to another scope (as every operation does); during the backward sweep,
 /// if `pullback` returns a number of cotangents other than `k`, or one whose shape differs from
-/// its input's (the message names the input and both shapes).
+/// its input's (the message names the line that recorded the rule, the input and both
+/// shapes).
 ///
 /// # Example
 /// `ln det S` of a symmetric positive definite `S = (A + Aᵀ)/2` by Cholesky (`2 Σ ln Lᵢᵢ`,
@@ -107,6 +114,7 @@ where
         let rule = Custom {
             inputs: inputs.iter().map(|x| (x.index(), x.shape())).collect(),
             pullback: Box::new(pullback),
+            at,
         };
         Ok(tape.record(at, inputs, value, Box::new(rule)))
     });
