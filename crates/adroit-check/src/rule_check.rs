@@ -13,12 +13,20 @@ use rand::{Rng, SeedableRng};
 /// pullback `wᵀJ` equals the finite-difference gradient of `x ↦ w·primal(x)` (within
 /// `options.fd_tolerance`).
 ///
+/// Scale: the default finite-difference tolerance has an absolute part (`atol`, 1e-7 in `f64`,
+/// 1e-3 in `f32`), so a derivative far below it is hardly checked — the tails where stable
+/// rules take their special branches (`softplus'(−25) ≈ 1.4·10⁻¹¹`: a rule off by 2× there
+/// passes). Check such points with a relative tolerance only,
+/// `options.with_fd_tolerance(Tolerance::new(0.0, 1e-6))` (as
+/// [`gradcheck`](crate::gradcheck)'s "Scale"). `trials` and `seed` are this check's own:
+/// `options.mode` is not read (every input entry is compared for each cotangent).
+///
 /// First derivatives only: a rule whose partials are built from plain numbers passes, though
 /// under `adroit_reverse::hessian` it loses its own curvature (`custom_rule`'s docs, "Second
 /// derivatives"). To check the second order, compare `adroit_reverse::hessian` of the recorded
-/// rule with [`fd::jacobian`](crate::fd::jacobian) of its `adroit_reverse::gradient` (a user
-/// trial caught such a rule 100 times in 100 that way), or write the rule generically and
-/// use [`hessian_check`](crate::hessian_check).
+/// rule with [`fd::jacobian`](crate::fd::jacobian) of its `adroit_reverse::gradient` (which
+/// catches such a rule), or write the rule generically and use
+/// [`hessian_check`](crate::hessian_check).
 ///
 /// # Errors
 /// The first [`Mismatch`]: [`Comparison::Value`](crate::Comparison::Value) with the output
