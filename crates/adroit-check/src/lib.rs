@@ -5,7 +5,8 @@
 //!   extrapolation; derivatives, gradients, JVPs and Jacobians in `f32` and `f64`.
 //! - [`gradcheck`]: forward mode, reverse mode and finite differences must agree, on the full
 //!   Jacobian or on random directions; [`hessian_check`] for second derivatives;
-//!   [`rule_check`] for user-written custom rules; [`matrix_gradcheck`] for array code on
+//!   [`rule_check`] for user-written custom rules and [`reverse_hessian_check`] for their
+//!   second derivatives; [`matrix_gradcheck`] for array code on
 //!   adroit-reverse's matrix tape, [`matrix_vjp_check`] for its pullbacks with random
 //!   cotangents (matrix custom rules), and [`matrix_hessian_check`] for its second derivatives
 //!   (a [`MatrixFn`], written once for every element type: [`matrix_fn!`]). A failure is a [`Mismatch`] that names the entry, the three
@@ -45,9 +46,11 @@ mod matrix_vjp_check;
 mod mismatch;
 mod options;
 pub mod program;
+mod reverse_hessian_check;
 mod rule_check;
 mod scalar;
 pub mod scenario;
+mod second_order;
 pub mod strategy;
 mod tolerance;
 
@@ -60,6 +63,7 @@ pub use matrix_hessian_check::matrix_hessian_check;
 pub use matrix_vjp_check::matrix_vjp_check;
 pub use mismatch::{Comparison, Mismatch, Report};
 pub use options::{Mode, Options};
+pub use reverse_hessian_check::reverse_hessian_check;
 pub use rule_check::rule_check;
 pub use scalar::CheckScalar;
 pub use tolerance::Tolerance;

@@ -23,10 +23,9 @@ use rand::{Rng, SeedableRng};
 ///
 /// First derivatives only: a rule whose partials are built from plain numbers passes, though
 /// under `adroit_reverse::hessian` it loses its own curvature (`custom_rule`'s docs, "Second
-/// derivatives"). To check the second order, compare `adroit_reverse::hessian` of the recorded
-/// rule with [`fd::jacobian`](crate::fd::jacobian) of its `adroit_reverse::gradient` (which
-/// catches such a rule), or write the rule generically and use
-/// [`hessian_check`](crate::hessian_check).
+/// derivatives"). Check the second order with
+/// [`reverse_hessian_check`](crate::reverse_hessian_check) (the rule written once, generic over
+/// `T: TapeScalar`), which catches such a rule.
 ///
 /// # Errors
 /// The first [`Mismatch`]: [`Comparison::Value`](crate::Comparison::Value) with the output

@@ -28,7 +28,9 @@ use adroit_forward::StopGradient;
 /// the rule generically over `T: Float`, as [`custom_scalar`]'s example does, gets this right;
 /// so does a rule of adroit-forward's table of one's own (`rules::UnaryRule`, applied with
 /// `ChainRule::apply_unary`: see adroit-forward's crate docs, "Custom derivative rules"),
-/// which serves forward mode too.
+/// which serves forward mode too. A solver's result converted from `f64` is such a plain
+/// number: carry it into `T` by one Newton step from it. adroit-check's `rule_check` tests the
+/// first order and `reverse_hessian_check` the second.
 ///
 /// # Panics
 /// If an input belongs to another scope (as every operation does); during the backward sweep,

@@ -398,16 +398,16 @@ fn report_gives_the_share_of_the_tolerance_used() {
 #[test]
 fn rule_check_tails_need_a_relative_tolerance() {
     use adroit_check::Tolerance;
-    let recorded = |x: &[adroit_reverse::Var<f64>]| {
+    let recorded = |x: &[Var<f64>]| {
         let v = x[0].value();
         let sigma = 1.0 / (1.0 + (-v).exp());
-        adroit_reverse::custom_rule(x, &[v.max(0.0) + (-v.abs()).exp().ln_1p()], move |w| {
+        custom_rule(x, &[v.max(0.0) + (-v.abs()).exp().ln_1p()], move |w| {
             vec![w[0] * sigma * 2.0] // the bug
         })
     };
     let primal = |x: &[f64]| vec![x[0].max(0.0) + (-x[0].abs()).exp().ln_1p()];
     let options = Options::for_precision::<f64>();
-    assert!(adroit_check::rule_check(primal, recorded, &[-25.0], 4, 1, &options).is_ok());
+    assert!(rule_check(primal, recorded, &[-25.0], 4, 1, &options).is_ok());
     let relative = options.with_fd_tolerance(Tolerance::new(0.0, 1e-6));
-    assert!(adroit_check::rule_check(primal, recorded, &[-25.0], 4, 1, &relative).is_err());
+    assert!(rule_check(primal, recorded, &[-25.0], 4, 1, &relative).is_err());
 }

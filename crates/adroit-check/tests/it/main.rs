@@ -22,4 +22,5 @@ mod matrix_linear_solve;
 mod matrix_program;
 mod matrix_vjp_check;
 mod programs;
+mod reverse_hessian_check;
 mod review5;

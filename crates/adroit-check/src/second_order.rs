@@ -1,0 +1,178 @@
+//! The second-order comparisons shared by [`matrix_hessian_check`](crate::matrix_hessian_check)
+//! and [`reverse_hessian_check`](crate::reverse_hessian_check): a Hessian (or Hessian-vector
+//! products) against finite differences of the gradient, and its symmetry, with tolerances
+//! that scale with the loss.
+
+use crate::directions::{dot, random_vector, snapped_step};
+use crate::fd::Step;
+use crate::mismatch::{Checker, Entry};
+use crate::{Comparison, Mismatch, Options, Report, Tolerance};
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// [`Mode::Full`](crate::Mode::Full): every entry against the differences of the gradient, and its transpose.
+pub(crate) fn full(
+    hessian: &DMatrix<f64>,
+    x: &[f64],
+    gradient_at: &impl Fn(&[f64]) -> Vec<f64>,
+    options: &Options,
+) -> Result<Report, Box<Mismatch>> {
+    let n = x.len();
+    let g = gradient_at(x);
+    // Entry (row, col) by differences of the gradient's entry `row` along `x[col]`, with the
+    // step the options choose for it, kept for the rounding allowance.
+    let mut fd = DMatrix::zeros(n, n);
+    let mut steps = DMatrix::zeros(n, n);
+    for col in 0..n {
+        // The gradient at each point visited along x[col], kept for every row: one gradient
+        // serves all N entries of a column wherever their steps' points coincide (the
+        // adaptive step's probes and a fixed step's stencil).
+        let visited: RefCell<HashMap<u64, Vec<f64>>> = RefCell::default();
+        for row in 0..n {
+            let along = |t: f64| {
+                if let Some(g) = visited.borrow().get(&t.to_bits()) {
+                    return g[row];
+                }
+                let mut point = x.to_vec();
+                point[col] = t;
+                let g = gradient_at(&point);
+                let entry = g[row];
+                visited.borrow_mut().insert(t.to_bits(), g);
+                entry
+            };
+            let h = options.fd.step_at(&along, x[col]);
+            fd[(row, col)] = options
+                .fd
+                .clone()
+                .with_step(Step::Fixed(h))
+                .estimate(along, x[col]);
+            steps[(row, col)] = h;
+        }
+    }
+    // Each row's largest entry by either method (the Hessian is symmetric: its column's too).
+    let rows: Vec<f64> = (0..n)
+        .map(|i| largest(hessian.row(i).iter().chain(fd.row(i).iter())))
+        .collect();
+    let mut checker = Checker::default();
+    for col in 0..n {
+        for row in 0..n {
+            let (value, reference) = (hessian[(row, col)], fd[(row, col)]);
+            let at = (Some(col), Some(row));
+            let transposed = hessian[(col, row)];
+            let atol = Allowance {
+                scale: rows[row].max(rows[col]),
+                rounding: finite_or_zero(4.0 * f64::EPSILON * g[row].abs() / steps[(row, col)]),
+            };
+            compare(
+                &mut checker,
+                at,
+                (value, reference, transposed),
+                atol,
+                options,
+            )?;
+        }
+    }
+    Ok(checker.finish())
+}
+
+/// [`Mode::Fast`](crate::Mode::Fast): `vᵀHu` against differences and `vᵀ(Hu) = uᵀ(Hv)`, for `trials` random pairs.
+pub(crate) fn fast(
+    hvp: &impl Fn(&[f64]) -> Vec<f64>,
+    x: &[f64],
+    gradient_at: &impl Fn(&[f64]) -> Vec<f64>,
+    options: &Options,
+    (seed, trials): (u64, usize),
+) -> Result<Report, Box<Mismatch>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut checker = Checker::default();
+    let g = gradient_at(x);
+    for _ in 0..trials {
+        let u = random_vector(&mut rng, x.len());
+        let v = random_vector(&mut rng, x.len());
+        // t ↦ vᵀ∇f(x + t·direction)
+        let along = |direction: &[f64], t: f64| -> f64 {
+            let point: Vec<f64> = x.iter().zip(direction).map(|(a, b)| a + t * b).collect();
+            dot(&v, &gradient_at(&point))
+        };
+        let (h, u, s) = snapped_step(options, x, &u, &along);
+        let (hu, hv) = (hvp(&u), hvp(&v));
+        let fixed = options.fd.clone().with_step(Step::Fixed(h));
+        let reference = fixed.estimate(|tau| along(&u, tau - s), s);
+        let value = dot(&v, &hu);
+        let terms: f64 = v.iter().zip(&g).map(|(a, b)| (a * b).abs()).sum();
+        let atol = Allowance {
+            scale: largest(hu.iter().chain(&hv).chain([&reference])),
+            rounding: finite_or_zero(4.0 * f64::EPSILON * terms / h),
+        };
+        compare(
+            &mut checker,
+            (None, None),
+            (value, reference, dot(&u, &hv)),
+            atol,
+            options,
+        )?;
+    }
+    Ok(checker.finish())
+}
+
+/// The largest magnitude among `values` that are finite, or 1 when that is 0 (or there are
+/// none): the scale of a Hessian's tolerances.
+fn largest<'a>(values: impl Iterator<Item = &'a f64>) -> f64 {
+    let m = values
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, |m, v| m.max(v.abs()));
+    if m > 0.0 { m } else { 1.0 }
+}
+
+/// `v`, or 0 when it is not finite (a NaN or infinite gradient: nothing to allow for).
+fn finite_or_zero(v: f64) -> f64 {
+    if v.is_finite() { v } else { 0.0 }
+}
+
+/// How a comparison's absolute tolerances grow: `atol·scale + rounding`.
+#[derive(Clone, Copy)]
+struct Allowance {
+    scale: f64,
+    rounding: f64,
+}
+
+impl Allowance {
+    /// `tolerance` with its absolute part `atol·scale + rounding`.
+    fn apply(self, tolerance: Tolerance) -> Tolerance {
+        Tolerance::new(tolerance.atol * self.scale + self.rounding, tolerance.rtol)
+    }
+}
+
+/// A second derivative (`at`: its column and row, or none for `vᵀHu`) against its finite
+/// difference within `options.fd_tolerance`, then against its transposed counterpart within
+/// `options.ad_tolerance`, their absolute parts grown by `allowance`.
+fn compare(
+    checker: &mut Checker,
+    (input, output): (Option<usize>, Option<usize>),
+    (value, reference, transposed): (f64, f64, f64),
+    allowance: Allowance,
+    options: &Options,
+) -> Result<(), Box<Mismatch>> {
+    let entry = Entry {
+        input,
+        output,
+        reverse: Some(value),
+        finite_difference: Some(reference),
+        ..Entry::default()
+    };
+    let comparison = Comparison::ReverseVsFiniteDifference;
+    let fd = allowance.apply(options.fd_tolerance);
+    checker.compare(comparison, entry, value, reference, fd)?;
+    let entry = Entry {
+        finite_difference: None,
+        ..entry
+    };
+    let ad = Allowance {
+        rounding: 0.0,
+        ..allowance
+    };
+    checker.compare_symmetry(entry, value, transposed, ad.apply(options.ad_tolerance))
+}
