@@ -3,10 +3,9 @@
 //!
 //! Shrinking: proptest's shrinking of a float often stops early, so a failing float is
 //! reported near where it was drawn rather than at the boundary of the failing region — a bug
-//! confined to `x > 2` may be reported at 9.03 (seen in a user trial). Vectors shrink well
-//! (entries drop out), and random programs ([`program`](crate::program)) shrink to small
-//! expressions. To locate a threshold, narrow the range by hand or test the points of
-//! interest with [`float_on`].
+//! confined to `x > 2` may be reported at 9.03. Vectors shrink well (entries drop out), and
+//! random programs ([`program`](crate::program)) shrink to small expressions. To locate a
+//! threshold, narrow the range by hand or test the points of interest with [`float_on`].
 
 use nalgebra::DMatrix;
 use num_traits::Float;

@@ -59,12 +59,12 @@ impl Tolerance {
     /// roundings differ by more than their summation order suggests wherever a factorisation
     /// amplifies them (with the condition number, up to its square): a Gaussian likelihood
     /// through Cholesky at `cond(Σ) = 166` had a gradient entry 5.8e-4 apart, relatively,
-    /// between the modes (a user trial); at the former default `1e-5 + 1e-4·|b|`, 23 of 1000
+    /// between the modes; at the former default `1e-5 + 1e-4·|b|`, 23 of 1000
     /// random points of that function failed [`hessian_check`](crate::hessian_check) and 1
     /// [`gradcheck`](crate::gradcheck), none now (`tests/it/f32_tolerance.rs`). The price: an
-    /// `f32` check no longer sees errors of about 1e-3 relative (a review: a rule's derivative
-    /// 1e-3 off was caught by `hessian_check` at 200 of 200 points before, at none now; 3e-3
-    /// and more as before). Check generic code in `f64` for finer errors.
+    /// `f32` check no longer sees errors of about 1e-3 relative (a rule's derivative 1e-3 off
+    /// was caught by `hessian_check` at 200 of 200 points before, at none now; 3e-3 and more
+    /// as before). Check generic code in `f64` for finer errors.
     ///
     /// # Example
     /// ```

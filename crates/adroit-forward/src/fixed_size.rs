@@ -95,9 +95,9 @@ where
 /// and symmetric (its upper triangle mirrored, as [`hessian`](crate::hessian)'s).
 ///
 /// Each number holds `(N + 1)²` floats (8.7 KB for `f64` at `N = 32`) and lives on the stack
-/// with every intermediate of `f`: a review's Rosenbrock at `N = 32` overflowed a 2 MiB thread
-/// stack (cargo test's default) in a debug build (it needed 0.5–1 MiB in release). For large
-/// `N` prefer [`hessian`](crate::hessian), which works in chunks on the heap.
+/// with every intermediate of `f`: a Rosenbrock function at `N = 32` overflowed a 2 MiB
+/// thread stack (cargo test's default) in a debug build (it needed 0.5–1 MiB in release).
+/// For large `N` prefer [`hessian`](crate::hessian), which works in chunks on the heap.
 ///
 /// # Example
 /// ```

@@ -343,8 +343,8 @@ fn in_domain<S: Float>(a: S, x: S) -> bool {
 /// `a`·that need not.
 ///
 /// Accuracy against mpmath (126 points from `a = 1e-6` to `1e5` in the tests,
-/// `tools/gen_gammainc_reference.py`, including the worst cases of three reviews, and their
-/// scans of about 10,000 points — `a` from `1e-7` to `1e6`, `x` around `a`, lower tails of
+/// `tools/gen_gammainc_reference.py`, including the worst cases of scans of about 10,000
+/// points, and the scans themselves — `a` from `1e-7` to `1e6`, `x` around `a`, lower tails of
 /// `a ≥ 10` down to `x = 1e-16·a`, `x` from 540 to 760, tiny `x`, shapes next to integers,
 /// every switch of method, `f32`), with `v` the value, `g` the gradient's and `h` the Hessian's
 /// largest entry, and `r = 2·(a·|ln x| + ln Γ(1 + a))` for `a < 10` (the rounding of the

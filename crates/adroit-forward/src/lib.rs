@@ -82,7 +82,7 @@
 //! And near underflow: where an argument is subnormal (below about 2.2e-308 in `f64`), or for
 //! `atan2` where the squared radius is (radius below about 1.5e-154), second derivatives of
 //! division, `powf`, `log`, `atan2` and `hypot` can be `±∞` (of either sign), NaN, or lose
-//! digits, although the exact value is far from overflow (an audit against mpmath, a review:
+//! digits, although the exact value is far from overflow (checked against mpmath:
 //! `atan2`'s `∂²/∂y²` at `(1e-300, 1e-160)`, exact `−2e180`, gives `−∞`; `powf`'s `∂²/∂p∂x` at
 //! `(1e-310, 1.5)` is off by 9e-4 in one of its two entries, so a reverse-mode Hessian is not
 //! symmetric there; at `(1e-310, 0.5)` one entry of a reverse-mode Hessian is `+∞`, the others
@@ -139,9 +139,9 @@
 //! `cholesky()` likewise: at a positive semi-definite matrix with a zero pivot that carries a
 //! tangent (`[[1 + t, 1], [1, 1]]` at `t = 0`) it returns `Some`, with an `L` whose diagonal
 //! entry is 0 with an infinite tangent (so `ln det` is −∞ with infinite derivatives), where
-//! plain `f64` returns `None` (a user trial): do not use `cholesky().is_none()` on duals as
-//! the positive-definiteness test — run it on the primal matrix. A clearly indefinite matrix
-//! gives `None` in both.
+//! plain `f64` returns `None`: do not use `cholesky().is_none()` on duals as the
+//! positive-definiteness test — run it on the primal matrix. A clearly indefinite matrix gives
+//! `None` in both.
 //!
 //! At matrices that may be singular, take determinants with `full_piv_lu().determinant()`,
 //! whose pivot is the largest entry of the whole remaining block (tested against central
@@ -173,7 +173,7 @@
 //! rotations, `rotation_between` of parallel vectors. And `Rotation3`'s `angle()`,
 //! `scaled_axis()` and `axis_angle()` take the angle as `acos` of the trace, which loses the
 //! angle itself below about 1e-7 (in plain `f64` too): their derivatives there are infinite
-//! or a few % off; `UnitQuaternion`'s are exact (a user trial and two reviews).
+//! or a few % off; `UnitQuaternion`'s are exact.
 //! ForwardDiff.jl's duals do the same; JAX traces one branch too. Exact
 //! at 0: `UnitQuaternion::from_axis_angle` and `from_euler_angles` (of `UnitQuaternion` and
 //! `Rotation3`), which have no such test, or the exponential map written with its Taylor
@@ -226,7 +226,7 @@
 //! primal values (see also the accuracy note in `nalgebra_traits`), and deflate entries that
 //! are zero (or negligible) in value by setting them to zero — which drops their tangents.
 //! Symmetric eigenvalue derivatives are right for distinct eigenvalues; what is not (checked
-//! against finite differences by two audits):
+//! against finite differences):
 //! - **eigenvector derivatives** at a matrix whose off-diagonal part is already zero in value
 //!   but perturbed (a diagonal or block-diagonal matrix moved off its blocks,
 //!   `diag(1, 3) + t·E₁₂`) are zero (`Dual` and adroit-reverse's `Var` alike).
@@ -235,8 +235,8 @@
 //!   `symmetric_eigen` does the same for `Var` matrices, as one node with the exact pullback);
 //! - **singular vectors and values**: `svd()` on duals gives wrong singular-vector tangents at
 //!   a diagonal or triangular matrix (zero for a square one; for a wide one `Vᵀ`'s are
-//!   non-zero and wrong: 1/3 for 0.375 at `[[3, 0, 0], [0, 1, 0]]` moved in entry (0, 1), a
-//!   user trial), and wrong singular-value tangents at a rank-deficient one
+//!   non-zero and wrong: 1/3 for 0.375 at `[[3, 0, 0], [0, 1, 0]]` moved in entry (0, 1)),
+//!   and wrong singular-value tangents at a rank-deficient one
 //!   (`u·vᵀ + t·ones`: 0.200 for 0.926). [`svd`] forms them from the primal
 //!   decomposition instead (adroit-reverse's `svd` for `Var` matrices);
 //! - **eigenvalues of a non-symmetric matrix** (`eigenvalues()`, `complex_eigenvalues()`,
@@ -271,8 +271,8 @@
 //! cannot form it from the cotangents (NaN or infinite, or, where the cotangent's mixing part
 //! cancels exactly in the SVD's pullback, 0 in the entries coupling the pair), and eigenvalues
 //! or singular values equal **up to rounding** — as nalgebra returns for an exactly repeated
-//! one (2 and 1.9999999999999998) — give finite, wrong derivatives without a warning (a user
-//! trial: 0.5 % off at an isotropic `Σ = 2I` rotated). Where that can happen (an isotropic
+//! one (2 and 1.9999999999999998) — give finite, wrong derivatives without a warning (for
+//! example 0.5 % off at an isotropic `Σ = 2I` rotated). Where that can happen (an isotropic
 //! start `Σ = σ²I`), compute such losses by Cholesky or LU instead.
 //!
 //! # Custom derivative rules

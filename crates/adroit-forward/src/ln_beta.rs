@@ -72,11 +72,11 @@ fn stirling_correction_difference<S: Float>(y: S, x: S) -> S {
 /// [`SpecialFunctions::ln_gamma`]).
 ///
 /// Accuracy (tests against mpmath at 400 digits, 23 points from `10⁻³⁰⁰` to `10³⁰⁰`; a
-/// review's 2,850 random points): the value within 8ε of `max(|ln B|, 1)` while `a + b` is
+/// scan of 2,850 random points): the value within 8ε of `max(|ln B|, 1)` while `a + b` is
 /// finite (`−∞` once it overflows, near `9e307`); gradient and Hessian within 8ε (7ε
 /// measured) while the larger argument `y` stays below about `1e70` and `y²/x` below about
 /// `1e230`. Beyond, intermediate terms (`x/(x + y)³`, products of first derivatives) underflow
-/// and derivatives lose digits or are off by small factors (a review: `∂²/∂b²` at
+/// and derivatives lose digits or are off by small factors (for example `∂²/∂b²` at
 /// `(20, 1e100)` is 2× off in forward mode, `∂b` at `(1e-120, 1e100)` has 5 digits, `∂b` at
 /// `(7.5, 1e300)` is 2× off); below about `1e-150` second derivatives overflow (NaN at
 /// `(1e-300, 1e-300)`). In `f32` the same limits come far sooner (`∂²/∂b²` at `(1, 1e15)` is

@@ -21,7 +21,7 @@ use core::f64::consts::FRAC_1_SQRT_2;
 /// rounding of `−x/√2` by `x²`, 100 ulps at `−10`; above 1 it is `1 − Φ(−x)`, so its
 /// derivatives are the left tail's); it underflows to 0 below `x ≈ −38.5` in `f64` — use
 /// [`log_ndtr`] there. Derivative the density `φ(x) = e^(−x²/2)/√(2π)`, by the chain rule
-/// through each formula. Within 2.8 ulps of mpmath (a review's scan of 62,000 points).
+/// through each formula. Within 2.8 ulps of mpmath over a scan of 62,000 points.
 ///
 /// # Example
 /// ```
@@ -66,7 +66,7 @@ pub fn ndtr<S: SpecialFunctions>(x: S) -> S {
 /// like `|x|`) and `0` at `+∞`.
 ///
 /// Accuracy (against mpmath: 27 points from `−1e6` to `1e3` in the tests,
-/// `tools/gen_log_ndtr_reference.py`, and a review's scan of 62,000 points): the value within
+/// `tools/gen_log_ndtr_reference.py`, and a scan of 62,000 points): the value within
 /// 3.5 ulps, the first derivative within 3.4, the second within 22 (relative to each; its
 /// `−1 + 1/x²` far left is formed without cancelling the leading terms); the third within
 /// about 1,900 ulps on `(−2.83, −1.41)`, where it goes through

@@ -17,7 +17,7 @@
 //! Accuracy: see [`SpecialFunctions::polygamma`](crate::SpecialFunctions::polygamma) (the
 //! tests, `tools/gen_gamma_reference.py`: 75 points at orders 0–6 within 8ε of the
 //! conditioning scale, the magnitude of the parts summed — 3.8ε measured there, 9.3ε at order
-//! 8 over a review's 4,150 points — and six points at orders 10 to 100).
+//! 8 over a scan of 4,150 points — and six points at orders 10 to 100).
 
 /// The highest order [`polygamma`] computes. Beyond it `n!` approaches `f64`'s range
 /// (`170!` is its last finite factorial), so most values over- or underflow; its cost grows

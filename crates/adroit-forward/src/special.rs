@@ -59,7 +59,7 @@ pub trait SpecialFunctions: Float {
     /// `−9.38` in `f32`), NaN for NaN. Our own method (asymptotic series from `y = 12`,
     /// `e^(y²)·erfc y` with `y²` split exactly below, reflection for `y < 0`; `f32` computed in
     /// `f64`). Against mpmath (36 points from `−26.5` to `1e300` in the tests,
-    /// `tools/gen_erfcx_reference.py`, and a review's scan of 94,000 points): the value within
+    /// `tools/gen_erfcx_reference.py`, and a scan of 94,000 points): the value within
     /// 2.2 ulps (SciPy's `erfcx` within 4.6 there, 256 near `−26.6`); derivatives of orders 1–4
     /// within 4.4 ulps for `y < 0` and `y ≥ 2`, and on `(0, 2)`, where the closed form
     /// `2y·erfcx y − 2/√π` cancels, up to 21, 108, 466 and 1,721 ulps (relative errors from
@@ -92,7 +92,7 @@ pub trait SpecialFunctions: Float {
     /// the true value (the one-sided limits at 0 and 1: `+∞, −∞, +∞` at 0, all `+∞` at 1).
     ///
     /// Accuracy against mpmath (29 points from `5e-324` to `1 − 2⁻⁵³` in the tests,
-    /// `tools/gen_ndtri_reference.py`, and a review's scan of 390,000 points: uniform,
+    /// `tools/gen_ndtri_reference.py`, and a scan of 390,000 points: uniform,
     /// log-spaced down to `5e-324`, subnormal, next to 1 and around the method's switches),
     /// relative errors in units of `ε`: the value within 2.0, the derivatives of orders 1–3
     /// within 3.5, 6.6 and 9.4 where they are finite (in units of the reference's own ulp, up
@@ -118,7 +118,7 @@ pub trait SpecialFunctions: Float {
     /// [`ln_gamma`](Self::ln_gamma). Derivative `Γ(x)·ψ(x)`
     /// ([`rules::Gamma`](crate::rules::Gamma)), which overflows from `x ≈ 171.31`; where `Γ` is
     /// subnormal (below `x ≈ −171`, between poles) it keeps fewer digits, and so do its
-    /// derivatives (a review: `Γ'(−179.99999999999997)`, a normal `−6.2e−303`, is right to 8
+    /// derivatives (for example `Γ'(−179.99999999999997)`, a normal `−6.2e−303`, is right to 8
     /// digits only).
     ///
     /// # Example
@@ -165,7 +165,7 @@ pub trait SpecialFunctions: Float {
     /// recurrence `ψ⁽ⁿ⁾(x + 1) = ψ⁽ⁿ⁾(x) + (−1)ⁿ n!/xⁿ⁺¹` up to `x ≥ 12 + 2n`, the asymptotic
     /// series in Bernoulli numbers there, and the reflection formula for `x < 0`. `f32` is
     /// computed in `f64` and rounded (within half an ulp of `f32`). Accuracy, measured against
-    /// mpmath at 80–300 digits (a review: 4,150 points, orders 0–8, and orders 10–100; the
+    /// mpmath at 80–300 digits (4,150 points, orders 0–8, and orders 10–100; the
     /// tests check 75 points at orders 0–6 and six at 10–100): `ψ` within 13 ulps for `x > 0`
     /// away from its root; orders 1–8 within 6 ulps for `x > 0` and 16 for `x < 0`; higher
     /// orders lose more, up to 50 ulps at order 100 for `x > 0` and 120 for `x < 0` (the

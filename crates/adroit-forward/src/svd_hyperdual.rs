@@ -20,7 +20,7 @@ use num_traits::Float;
 /// non-zero** (full rank, distinct σ; triangular and diagonal matrices included, where
 /// nalgebra's `a.svd(true, true)` on hyper-duals can panic with "Singular value was NaN" or
 /// never return). At a rank-deficient matrix, or one with a repeated singular value, even the
-/// second derivatives of the other, simple pairs can come out wrong or NaN (a review:
+/// second derivatives of the other, simple pairs can come out wrong or NaN (for example
 /// `∂²(v₁₁v₁₂)/∂a₂₀∂a₂₁` at diag(2, 0, 0) is 0 in one order for 0.25, and a 3 × 2 matrix of
 /// rank 1 gives NaN): the second pass differentiates the first pass's choice of basis inside
 /// the degenerate cluster, where degenerate perturbation theory would rotate it to the

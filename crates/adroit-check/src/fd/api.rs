@@ -34,7 +34,7 @@ impl FiniteDifference {
     /// `t ↦ f(x + t·v)` per output, its step chosen at `t = 0`).
     ///
     /// Accuracy limit: the points `x + t·v` are rounded, which perturbs the direction by about
-    /// `ulp(x)/h` relative (a review measured 1e-8 at `|x| ≈ 1e6` and 3.5e-7 at 1e8 for a cubic).
+    /// `ulp(x)/h` relative (measured: 1e-8 at `|x| ≈ 1e6` and 3.5e-7 at 1e8 for a cubic).
     /// `gradcheck`'s fast mode avoids it by snapping its random direction to the step; for a
     /// given `v` at large `|x|`, prefer [`jacobian`](Self::jacobian) (exact coordinate steps)
     /// and multiply.

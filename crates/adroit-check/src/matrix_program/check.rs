@@ -43,8 +43,7 @@ const ORDER_PROBES: u64 = 6;
 
 /// How many times the reference's largest change under [`ORDER_PROBES`] the retried
 /// comparisons allow, entry by entry: the fuzzed program of a softmax line split by rounding
-/// needs 11; a review measured that a factor of 1000 on a coarser probe let planted value
-/// errors pass.
+/// needs 11; a factor of 1000 on a coarser probe let planted value errors pass.
 const ORDER_FACTOR: f64 = 30.0;
 
 /// The largest intermediate magnitude up to which values are compared strictly (an entry
@@ -229,8 +228,8 @@ fn reference(
 /// with `1000·ε·M·Σ|cotangent|` more allowed for the largest intermediate magnitude `M` (a term
 /// of that size rounds by `ε·M` in either tape). An entry finite on one tape only fails where
 /// the adjoints reaching its input stay at most `1e150` ([`MatProgram::largest_adjoints`]),
-/// far from overflow in any order (before, a pullback returning NaN passed: a review planted
-/// one in the product's `∂A`, caught now in 1422 of 3000 random programs, in none before).
+/// far from overflow in any order (before, a pullback returning NaN passed: one planted in
+/// the product's `∂A` is caught now in 1422 of 3000 random programs, in none before).
 ///
 /// An adjoint can exceed every intermediate value (a product's adjoint is the product of two
 /// of them). Where two such contributions cancel in one input's adjoint — `x − x` feeding a
@@ -537,8 +536,8 @@ mod tests {
     }
 
     /// Programs whose values are determined in double precision although they look fragile:
-    /// the order probes move them by far less than an error of 1e-4 of the value, which a
-    /// review's earlier probe (every node nudged, ×1000) let pass in each of them.
+    /// the order probes move them by far less than an error of 1e-4 of the value, which an
+    /// earlier probe (every node nudged, ×1000) let pass in each of them.
     #[test]
     fn the_order_probes_leave_determined_values_checked() {
         use crate::matrix_program::{MatBinary, MatReduce};
@@ -671,9 +670,9 @@ mod tests {
 
     /// The adjoints' rounding is allowed per input, as far as the adjoints reach it: huge
     /// adjoints of one input (a product 1e-7·1e7·1e7) leave another input's comparison as
-    /// tight as ever (from two reviews: with one allowance for the whole program, or one per
-    /// input from every node that reads it, a doubled gradient of input 3 passed — also when
-    /// input 3 entered the huge product through a factor of 1e-14).
+    /// tight as ever (with one allowance for the whole program, or one per input from every
+    /// node that reads it, a doubled gradient of input 3 passed — also when input 3 entered
+    /// the huge product through a factor of 1e-14).
     #[test]
     fn the_adjoint_allowance_is_per_input() {
         use crate::matrix_program::{MatBinary, MatReduce};

@@ -70,7 +70,7 @@ impl BinaryRule for Mul {
 /// PyTorch form this partial alike. Scale such inputs towards 1. At a divisor below
 /// `1/MAX` (`|y|` below about 5.6e-309 in `f64`, 2.9e-39 in `f32`: subnormal) `∂x = 1/y`
 /// itself overflows to `±∞`, so the derivative is `±∞` even where `ẋ/y` is finite
-/// (`(1e-300·a)/c` at `c = 1e-310`: ∞ for 1e10; found by an audit against mpmath); dividing by
+/// (`(1e-300·a)/c` at `c = 1e-310`: ∞ for 1e10; checked against mpmath); dividing by
 /// a plain float (`x / 1e-310`, which divides the tangent) keeps it finite.
 ///
 /// # Example

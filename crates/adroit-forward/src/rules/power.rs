@@ -98,7 +98,7 @@ impl UnaryRule for Powi {
 ///   value and `∂x` are finite at `x = 0` for fractional `p > 1`. `∂x` is `0` for `p = 0`
 ///   everywhere; its derivative with respect to `p`, `xᵖ⁻¹(1 + p·ln x)`, is kept at a normal
 ///   `x`, not at `x = 0` or a subnormal `x` (there the mixed second derivative read from `∂x`
-///   is 0, though it is `+∞` one-sided at 0 and `1/x` at a subnormal `x`; an audit against
+///   is 0, though it is `+∞` one-sided at 0 and `1/x` at a subnormal `x`; checked against
 ///   mpmath — see the crate docs, "Second derivatives near overflow", for subnormal arguments).
 /// - `∂p` at `x = 0`: `0` for `p > 0` (the function is identically 0 there); for `p ≤ 0` the
 ///   one-sided value `xᵖ·ln|x|` (`-∞`).

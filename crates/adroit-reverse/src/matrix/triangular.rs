@@ -28,8 +28,8 @@ const BLOCK: usize = 32;
 /// diagonal entry (values compared: a dual zero with a tangent is zero).
 ///
 /// With an infinite or NaN entry anywhere in `t` or `b`, nalgebra's substitution alone: such
-/// entries propagate as in substitution, whatever `n` and the number of columns (two reviews
-/// found blocked results depending on both). Callers apply the tape's conventions on top.
+/// entries propagate as in substitution, whatever `n` and the number of columns (blocked
+/// results depended on both). Callers apply the tape's conventions on top.
 pub(crate) fn solve_triangular<T: MatScalar>(
     t: &DMatrix<T>,
     lower: bool,
@@ -109,7 +109,7 @@ fn triangle_finite<T: MatScalar>(t: &DMatrix<T>, lower: bool) -> bool {
 /// True when a diagonal block may be applied as its inverse: `max|D|·max|D⁻¹|` (an estimate of
 /// its condition number) below `1/√ε`. Beyond, the product with the inverse loses the accuracy
 /// substitution keeps, and an inverse whose entries reach `d⁻³²` for small diagonal entries `d`
-/// can overflow where substitution's solution is finite (a review: NaN results for finite
+/// can overflow where substitution's solution is finite (NaN results for finite
 /// inputs, depending on the number of right-hand sides). Values compared for dual entries.
 fn well_conditioned<T: MatScalar>(diagonal: &DMatrix<T>, inverse: &DMatrix<T>) -> bool {
     let largest = |m: &DMatrix<T>| {

@@ -45,7 +45,7 @@ impl<T: MatScalar> MatVar<T> {
     /// leaves finite entries of nalgebra's basis — so a loss that is smooth through the kink
     /// loses curvature: `Σσ² = ‖A‖²_F` at a rank-deficient `3 × 2` matrix, or at the zero
     /// `2 × 2` one, gets a finite Hessian other than `2·I` (as `|x|²` written through `abs`
-    /// gets 0 at 0; a review found it). Write such losses without the SVD, or check them with
+    /// gets 0 at 0). Write such losses without the SVD, or check them with
     /// adroit-check's `matrix_hessian_check`. An entry that is NaN or infinite makes every value and partial NaN
     /// (nalgebra's SVD would not end); a matrix with a zero dimension gives `0 × 1`. For the
     /// singular vectors too, use adroit-reverse's
