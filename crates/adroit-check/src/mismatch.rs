@@ -165,7 +165,7 @@ impl fmt::Display for Mismatch {
         if self.rel_error.is_infinite() && self.abs_error.is_finite() {
             write!(
                 f,
-                "  |error| = {:.1e}, relative ∞ (the reference is 0), tolerance {}",
+                "  |error| = {:.1e}, relative ∞ (the reference is 0 or subnormal), tolerance {}",
                 self.abs_error, self.tolerance
             )?;
         } else {

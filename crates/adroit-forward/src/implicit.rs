@@ -121,8 +121,9 @@ pub trait ImplicitFunction {
     /// when `F(y₀, p₀)` or `∂F/∂y` there holds a NaN or an infinity (in `f64`, or `F(y₀, p₀)` in
     /// `S`'s arithmetic: an `f32` caller's can overflow where `f64` does not);
     /// [`ImplicitError::SingularJacobian`] when `∂F/∂y (y₀, p₀)` is singular or numerically
-    /// singular — Skeel's condition number of `J` with its rows and columns equilibrated
-    /// (unchanged by the units of an equation or of an unknown) at least `1/ε` of `S`'s
+    /// singular — Skeel's condition number of `J` with its rows and columns equilibrated by
+    /// powers of two (so that units of an equation or of an unknown change it by a factor of
+    /// a few at most, where `‖J‖·‖J⁻¹‖` would grow with them) at least `1/ε` of `S`'s
     /// precision (`4.5·10¹⁵` for `f64` types, `8.4·10⁶` for `f32` ones: the steps run in
     /// `S`'s arithmetic), where the linear step's relative error can exceed 1 (no
     /// implicit function theorem: the solution may not be locally a function of `p`, or not
@@ -334,8 +335,9 @@ fn residual_and_jacobian<F: ImplicitFunction>(
 
 /// `J⁻¹` and Skeel's condition number `‖|A⁻¹|·|A|‖∞` of `A = R⁻¹·J·C⁻¹`, `J` with its rows
 /// and then its columns scaled by powers of two (exact) to largest magnitudes in `[1, 2)`: the
-/// number is unchanged when an equation or an unknown is measured in other units, where
-/// `‖J‖·‖J⁻¹‖` would call a well-posed system in mixed units singular, and `A⁻¹` is formed by
+/// number changes by a factor of a few at most when an equation or an unknown is measured in
+/// other units (not at all for units that are powers of two), where `‖J‖·‖J⁻¹‖` would call a
+/// well-posed system in mixed units singular, and `A⁻¹` is formed by
 /// LU with partial pivoting on entries of one scale (nalgebra's closed-form inverses of
 /// matrices up to 4 × 4 go through a determinant, which over- or underflows for equations in
 /// large or small units). `J⁻¹ = C⁻¹·A⁻¹·R⁻¹` (infinite entries where it does not fit in

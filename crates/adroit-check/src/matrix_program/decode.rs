@@ -291,8 +291,10 @@ fn squared(a: MatExpr, (r, c): (usize, usize)) -> (MatExpr, usize) {
 }
 
 /// `a + c·(Σ a² + 1)·I` for the `n × n` `a`: with `|c| ≥ (n + 1)/2` its singular values lie
-/// within a factor 3 of each other (`Σ a² + 1 ≥ 2‖a‖₂`); `c = ±1` keeps `a·aᵀ + (Σ a² + 1)·I`
-/// (for `a` its factor) positive definite with eigenvalues within a factor 2. All smooth.
+/// within a factor 3 of each other (`Σ a² + 1 ≥ 2‖a‖₂`); `c = 1` keeps `a·aᵀ + (Σ a² + 1)·I`
+/// (for `a` its factor) positive definite with eigenvalues within a factor 2, and a square `a`
+/// itself plus `(Σ a² + 1)·I` (not symmetric: Cholesky factors its symmetric part) positive
+/// definite with eigenvalues within a factor 3. All smooth.
 fn guarded(a: MatExpr, of: &MatExpr, n: usize, c: f64) -> MatExpr {
     let square = MatExpr::Unary(MatUnary::Square, Box::new(of.clone()));
     let scale = MatExpr::Affine {
@@ -316,7 +318,8 @@ fn solver_node(
     b: Option<(MatExpr, (usize, usize))>,
 ) -> (MatExpr, (usize, usize)) {
     if kind % 8 == 3 {
-        // Cholesky of a·aᵀ (or aᵀ·a) + (Σ a² + 1)·I.
+        // Cholesky of a + (Σ a² + 1)·I for a square a (its symmetric part factored), else of
+        // a·aᵀ (or aᵀ·a) + (Σ a² + 1)·I.
         let n = sa.0.min(sa.1);
         let (product, _) = squared(a.clone(), sa);
         let spd = guarded(product, &a, n, 1.0);
@@ -389,8 +392,9 @@ impl MatProgram {
     /// solve, its right-hand side `b`. The matrix solved with is well-conditioned by
     /// construction: `a` made square (`a·aᵀ` or `aᵀ·a`, the smaller, unless it is), plus
     /// `±((n + 1)/2)·(Σ a² + 1)·I` (minus for `k ≥ 128`; singular values within a factor 3);
-    /// a Cholesky factor is of `a·aᵀ + (Σ a² + 1)·I` (or `aᵀ·a + …`, eigenvalues within a
-    /// factor 2); `b` is transposed to `n` rows if it has `n` columns, else replaced by the
+    /// a Cholesky factor is of `a + (Σ a² + 1)·I` for a square `a` (not symmetric: the
+    /// factor is of its symmetric part; eigenvalues within a factor 3), else of
+    /// `a·aᵀ + (Σ a² + 1)·I` (or `aᵀ·a + …`, eigenvalues within a factor 2); `b` is transposed to `n` rows if it has `n` columns, else replaced by the
     /// square matrix; 2 [`MatUnary::ALL`]`[p % 9]`;
     /// 3 affine (two bytes: scale `i8 / 32`, shift `i8 / 16`); 4 [`MatBinary::ALL`]`[p % 5]`;
     /// 5 `zip_map` of three; 6 product (for `p % 8 = 7` plus a bias, as one

@@ -777,7 +777,7 @@ impl ImplicitFunction for RowScaled {
 }
 
 #[test]
-fn the_singularity_test_is_unchanged_by_the_equations_units() {
+fn the_singularity_test_does_not_grow_with_the_equations_units() {
     // a review: R = diag(1e-8, 1e8, 1e-8) was refused with a condition of 8e16;
     // ∂y/∂p₀ = (0, 2, 4) whatever R
     let mut conditions = Vec::new();

@@ -75,7 +75,13 @@ pub(crate) fn solve_triangular<T: MatScalar>(
         // The diagonal block: with as many right-hand sides as its rows or more, its inverse
         // by substitution (small) applied on the kernel; with fewer, substitution.
         let width = r1 - r0;
-        let diagonal = t.view((r0, r0), (width, width)).into_owned();
+        // The block's read triangle only: the other is not part of the system.
+        let block = t.view((r0, r0), (width, width));
+        let diagonal = if lower {
+            block.lower_triangle()
+        } else {
+            block.upper_triangle()
+        };
         let inverse = if k >= width {
             let identity = DMatrix::identity(width, width);
             Some(small_solve(&diagonal, lower, transposed, &identity)?)
@@ -349,13 +355,15 @@ mod tests {
         for (lower, transposed) in [(true, false), (true, true), (false, false), (false, true)] {
             let clean = solve_triangular(&t, lower, transposed, &b).unwrap();
             let mut dirty = t.clone();
-            let (first, second) = if lower {
-                ((0, n - 1), (1, n - 1))
+            // far from the diagonal, and inside the first diagonal block
+            let (first, second, third) = if lower {
+                ((0, n - 1), (1, n - 1), (0, 1))
             } else {
-                ((n - 1, 0), (n - 2, 0))
+                ((n - 1, 0), (n - 2, 0), (1, 0))
             };
             dirty[first] = f64::INFINITY;
             dirty[second] = f64::NAN;
+            dirty[third] = 1e300;
             let got = solve_triangular(&dirty, lower, transposed, &b).unwrap();
             assert_eq!(got, clean, "lower {lower}, transposed {transposed}");
         }
