@@ -328,7 +328,21 @@ fn solver_node(
     let (square, n) = squared(a, sa);
     let sign = if kind & 0x80 == 0 { 1.0 } else { -1.0 };
     let c = sign * (n as f64 + 1.0) / 2.0;
-    let t = Box::new(guarded(square.clone(), &square, n, c));
+    let mut t = Box::new(guarded(square.clone(), &square, n, c));
+    if kind & 0x40 != 0 && kind % 8 < 3 && n >= 2 {
+        // Its rows shifted up by one (the first last): the same singular values, but each
+        // column's largest entry off the diagonal, so partial pivoting swaps rows at every step.
+        let rows = |start: usize, count: usize| MatExpr::Block {
+            start: (start, 0),
+            shape: (count, n),
+            x: t.clone(),
+        };
+        t = Box::new(MatExpr::Cat {
+            vertical: true,
+            a: Box::new(rows(1, n - 1)),
+            b: Box::new(rows(0, 1)),
+        });
+    }
     let rhs = || {
         let (b, sb) = b.clone().expect("a right-hand side decoded");
         let b = if sb.0 == n {
@@ -391,7 +405,9 @@ impl MatProgram {
     /// (lower for even `k`, transposed for `k mod 8 ≥ 6`) — then its operand `a` and, for a
     /// solve, its right-hand side `b`. The matrix solved with is well-conditioned by
     /// construction: `a` made square (`a·aᵀ` or `aᵀ·a`, the smaller, unless it is), plus
-    /// `±((n + 1)/2)·(Σ a² + 1)·I` (minus for `k ≥ 128`; singular values within a factor 3);
+    /// `±((n + 1)/2)·(Σ a² + 1)·I` (minus for `k ≥ 128`; singular values within a factor 3),
+    /// for a solve, an inverse or a log-determinant with its rows shifted up by one, the first
+    /// last, when bit 6 of `k` is set (`n ≥ 2`: partial pivoting then swaps rows at every step);
     /// a Cholesky factor is of `a + (Σ a² + 1)·I` for a square `a` (not symmetric: the
     /// factor is of its symmetric part; eigenvalues within a factor 3), else of
     /// `a·aᵀ + (Σ a² + 1)·I` (or `aᵀ·a + …`, eigenvalues within a factor 2); `b` is transposed to `n` rows if it has `n` columns, else replaced by the
