@@ -96,6 +96,44 @@ pub trait ImplicitFunction {
     /// on as [`ImplicitError::Solve`].
     fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError>;
 
+    /// The largest residual `max |Fᵢ(y₀, p₀)|` (in `f64`) that [`eval`](Self::eval) accepts
+    /// from the solver: `None` (the default) accepts any result, as JAX's `custom_root` trusts
+    /// its solver, and the derivatives are then those of the shifted problem through the `y₀`
+    /// returned (see `eval`). Return `Some(tolerance)` to have `eval` refuse a result that is not
+    /// a root — a solver that stopped early — with [`ImplicitError::NotConverged`], in every
+    /// mode (plain numbers too, at the cost of one evaluation of `F` in `f64`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::num_traits::Float;
+    /// use adroit_forward::{ImplicitError, ImplicitFunction, SolveError};
+    /// /// `y² = p` by two Newton steps from 1: not converged at `p = 9`.
+    /// struct Hasty;
+    /// impl ImplicitFunction for Hasty {
+    ///     fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+    ///         vec![y[0] * y[0] - p[0]]
+    ///     }
+    ///     fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+    ///         let mut y = 1.0;
+    ///         for _ in 0..2 {
+    ///             y -= (y * y - p[0]) / (2.0 * y);
+    ///         }
+    ///         Ok(vec![y])
+    ///     }
+    ///     fn residual_tolerance(&self) -> Option<f64> {
+    ///         Some(1e-10)
+    ///     }
+    /// }
+    /// match Hasty.eval(&[9.0]) {
+    ///     Err(ImplicitError::NotConverged { residual, .. }) => assert!(residual > 1.0),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// assert!(Hasty.eval(&[1.0]).is_ok()); // y = 1 is exact
+    /// ```
+    fn residual_tolerance(&self) -> Option<f64> {
+        None
+    }
+
     /// `y(p)`, with its derivatives in `p` up to the order `S` carries.
     ///
     /// The value is [`solve`](Self::solve)'s, `y₀ = solve(p₀)` at the parameters' plain
@@ -116,7 +154,9 @@ pub trait ImplicitFunction {
     /// `p`: the `n` parameters. Returns the `m` unknowns.
     ///
     /// # Errors
-    /// [`ImplicitError::Solve`] when the solver fails. When `S` carries derivatives (not on
+    /// [`ImplicitError::Solve`] when the solver fails; [`ImplicitError::NotConverged`] when
+    /// its result leaves a residual above [`residual_tolerance`](Self::residual_tolerance)
+    /// (only if that is set, in every mode). When `S` carries derivatives (not on
     /// plain numbers, which need no Jacobian), also [`ImplicitError::NonFiniteResidual`]
     /// when `F(y₀, p₀)` or `∂F/∂y` there holds a NaN or an infinity (in `f64`, or `F(y₀, p₀)` in
     /// `S`'s arithmetic: an `f32` caller's can overflow where `f64` does not);
@@ -133,9 +173,10 @@ pub trait ImplicitFunction {
     /// range).
     ///
     /// # Panics
-    /// If the solver returns no unknowns, or (when `S` carries derivatives)
-    /// [`residual`](Self::residual) returns a number of residuals other than the number of
-    /// unknowns (both programming errors).
+    /// If the solver returns no unknowns, or (when `S` carries derivatives, or a
+    /// [`residual_tolerance`](Self::residual_tolerance) is set) [`residual`](Self::residual)
+    /// returns a number of residuals other than the number of unknowns (both programming
+    /// errors).
     ///
     /// # Example
     /// The real root of `y³ + p·y − 1 = 0`, with `dy/dp = −y/(3y² + p)`:
@@ -185,6 +226,16 @@ pub enum ImplicitError {
         /// The solver's result `y₀`.
         solution: Vec<f64>,
     },
+    /// The solver's result leaves a residual above the function's
+    /// [`residual_tolerance`](ImplicitFunction::residual_tolerance): it is not a root.
+    NotConverged {
+        /// The solver's result `y₀`.
+        solution: Vec<f64>,
+        /// `max |Fᵢ(y₀, p₀)|`, in `f64` (NaN where a residual is).
+        residual: f64,
+        /// The tolerance it exceeds.
+        tolerance: f64,
+    },
     /// `∂F/∂y` is singular at the solver's result: the implicit function theorem does not
     /// apply there.
     SingularJacobian {
@@ -210,6 +261,16 @@ impl fmt::Display for ImplicitError {
                 f,
                 "the implicit function's derivatives overflow the caller's number type at the \
                  solver's result y = {solution:?}"
+            ),
+            Self::NotConverged {
+                solution,
+                residual,
+                tolerance,
+            } => write!(
+                f,
+                "the implicit function's solver returned y = {solution:?}, which leaves a \
+                 residual max |F(y, p)| = {residual:e} above the tolerance {tolerance:e}: not \
+                 a root"
             ),
             Self::SingularJacobian {
                 solution,
@@ -245,6 +306,31 @@ where
     let y0 = independent(|| function.solve(&p0)).map_err(ImplicitError::Solve)?;
     let m = y0.len();
     assert!(m > 0, "the implicit function's solver returned no unknowns");
+    if let Some(tolerance) = function.residual_tolerance() {
+        let r: Vec<f64> = independent(|| function.residual(&y0, &p0));
+        assert_eq!(
+            r.len(),
+            m,
+            "the implicit function's residual returned {} values for {m} unknowns (an implicit \
+             function needs as many equations as unknowns)",
+            r.len()
+        );
+        // (NaN too: a residual that is not below the bound)
+        let residual = r.iter().fold(0.0_f64, |m, v| {
+            if v.is_nan() || m.is_nan() {
+                f64::NAN
+            } else {
+                m.max(v.abs())
+            }
+        });
+        if residual.is_nan() || residual > tolerance {
+            return Err(ImplicitError::NotConverged {
+                solution: y0,
+                residual,
+                tolerance,
+            });
+        }
+    }
     if S::ORDER == 0 {
         // Plain numbers: the solver's result, converted (an f32 caller's rounding).
         return Ok(y0.iter().map(|&v| constant(v)).collect());

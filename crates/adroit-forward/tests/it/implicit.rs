@@ -883,3 +883,74 @@ fn the_singularity_threshold_is_the_callers_precision() {
         "∂y₁ in f64",
     );
 }
+
+/// `y³ + p·y − 1 = 0` by `steps` Newton steps from 1, with a residual tolerance.
+struct Truncated {
+    steps: usize,
+    tolerance: Option<f64>,
+}
+
+impl ImplicitFunction for Truncated {
+    fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+        vec![y[0] * y[0] * y[0] + p[0] * y[0] - S::one()]
+    }
+    fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+        let mut y = 1.0;
+        for _ in 0..self.steps {
+            y -= (y * y * y + p[0] * y - 1.0) / (3.0 * y * y + p[0]);
+        }
+        Ok(vec![y])
+    }
+    fn residual_tolerance(&self) -> Option<f64> {
+        self.tolerance
+    }
+}
+
+#[test]
+fn a_residual_tolerance_refuses_a_solver_that_stopped_early_in_every_mode() {
+    let hasty = Truncated {
+        steps: 1,
+        tolerance: Some(1e-12),
+    };
+    let check = |got: Result<Vec<f64>, ImplicitError>| match got {
+        Err(ImplicitError::NotConverged {
+            residual,
+            tolerance,
+            solution,
+        }) => {
+            assert!(residual > 1e-3 && tolerance == 1e-12 && solution.len() == 1);
+        }
+        other => panic!("expected NotConverged, got {other:?}"),
+    };
+    check(hasty.eval(&[2.0]));
+    check(
+        hasty
+            .eval(&[Dual::variable(2.0)])
+            .map(|y| vec![y[0].value()]),
+    );
+    check(
+        hasty
+            .eval(&[HyperDual::variable(2.0)])
+            .map(|y| vec![y[0].value()]),
+    );
+    let message = hasty.eval(&[2.0]).unwrap_err().to_string();
+    assert!(message.contains("above the tolerance 1e-12"), "{message}");
+    // converged: accepted, and the derivative is the closed form's
+    let careful = Truncated {
+        steps: 60,
+        tolerance: Some(1e-12),
+    };
+    let d = derivative(|p| careful.eval(&[p]).unwrap()[0], 2.0);
+    assert_close(
+        d,
+        derivative(cardano, 2.0),
+        F64,
+        "dy/dp against the closed form",
+    );
+    // no tolerance (the default): the truncated result is taken
+    let trusting = Truncated {
+        steps: 1,
+        tolerance: None,
+    };
+    assert!(trusting.eval(&[Dual::variable(2.0)]).is_ok());
+}
