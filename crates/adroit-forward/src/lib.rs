@@ -58,6 +58,44 @@
 //! plain-float code (`s == v.iter().sum()`). The derivative of a program is the derivative of
 //! the branch taken.
 //!
+//! # Edge conventions beside JAX's
+//! Where a derivative is not defined, each library picks a value. adroit's (asserted below)
+//! and JAX 0.10.2's (float64, `jax.grad`, measured), for code porting between them:
+//!
+//! | at | adroit | JAX |
+//! |---|---|---|
+//! | `abs'(0)` | 0 | 1 |
+//! | `max(x, y)` at a tie | ½, ½ | ½, ½ |
+//! | `clamp(x, 0, 1)` at a bound (`jnp.clip`) | 1 (a selection) | ½ (max/min ties) |
+//! | `sqrt'(0)` | +∞ | +∞ |
+//! | `hypot` at `(0, 0)` | 0, 0 | ½, ½ |
+//! | `atan2` at `(0, 0)` | 0, 0 | NaN, NaN |
+//! | `√(Σ xᵢ²)` at `x = 0` | 0, 0 (zero tangents times `+∞`: 0) | NaN, NaN |
+//! | `xᵖ` at `(0, 0)`, `(∂x, ∂p)` | 0, −∞ | NaN, 0 |
+//! | `xᵖ` at `(−2, 3)` | 12, `−8·ln 2` (`ln |x|`) | 12, NaN |
+//! | `ln Γ` at 0 | −∞ (`ψ(+0)`) | NaN |
+//!
+//! A maximum folded pairwise over tied values (`a.max(b).max(c)`) splits as the fold does:
+//! ¼, ¼, ½ — adroit-reverse's `MatVar::max` and JAX's `jnp.max` split a reduction evenly.
+//! ```
+//! use adroit_forward::num_traits::Float;
+//! use adroit_forward::{Dual, SpecialFunctions, derivative, gradient};
+//! let c = Dual::constant;
+//! assert_eq!(derivative(|x| x.abs(), 0.0), 0.0);
+//! assert_eq!(gradient(|v| v[0].max(v[1]), &[1.0, 1.0]), [0.5, 0.5]);
+//! assert_eq!(derivative(|x| x.clamp(c(0.0), c(1.0)), 0.0), 1.0);
+//! assert_eq!(derivative(|x| x.sqrt(), 0.0), f64::INFINITY);
+//! assert_eq!(gradient(|v| v[0].hypot(v[1]), &[0.0, 0.0]), [0.0, 0.0]);
+//! assert_eq!(gradient(|v| v[0].atan2(v[1]), &[0.0, 0.0]), [0.0, 0.0]);
+//! assert_eq!(gradient(|v| (v[0] * v[0] + v[1] * v[1]).sqrt(), &[0.0, 0.0]), [0.0, 0.0]);
+//! assert_eq!(gradient(|v| v[0].powf(v[1]), &[0.0, 0.0]), [0.0, f64::NEG_INFINITY]);
+//! let g = gradient(|v| v[0].powf(v[1]), &[-2.0, 3.0]);
+//! assert!(g[0] == 12.0 && (g[1] + 8.0 * 2.0_f64.ln()).abs() < 1e-14);
+//! assert_eq!(derivative(|x| x.ln_gamma(), 0.0), f64::NEG_INFINITY);
+//! let g = gradient(|v| v[0].max(v[1]).max(v[2]), &[1.0, 1.0, 1.0]);
+//! assert_eq!(g, [0.25, 0.25, 0.5]);
+//! ```
+//!
 //! # Second derivatives near overflow
 //! A second derivative is a sum of products such as `f''(u)·u'²`. Where an intermediate value
 //! is so large that one factor overflows (`u'² = ∞`) while the other underflows
@@ -96,7 +134,10 @@
 //! [`DualVec`] (chunked gradients), [`HyperDualVec`] (Hessians) and adroit-reverse's `Var`.
 //! Bound by `RealField` rather than `num_traits::Float`: with both bounds, methods both traits
 //! define (`exp`, `ln`, `sqrt`, …) are ambiguous (error E0034) — use `RealField`'s, or call
-//! `Float::ln(x)` by its path.
+//! `Float::ln(x)` by its path. The same holds on concrete types when both traits are imported
+//! (`use num_traits::Float; use nalgebra::RealField;`): `x.max(y)`, `x.atan2(y)`,
+//! `x.clamp(a, b)` on a `Dual<f64>` or a `Var<f64>` are ambiguous — write `Float::max(x, y)`,
+//! or import one trait per module.
 //! ```
 //! use adroit_forward::nalgebra::{self, DMatrix, RealField};
 //! // ln det of the symmetric positive definite A(θ) = [[2 + θ₀, θ₁], [θ₁, 3]], by Cholesky:
