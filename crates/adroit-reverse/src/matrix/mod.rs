@@ -32,7 +32,8 @@
 //! scalar loss with respect to every input matrix ([`value_and_gradient_with_aux`] also passes
 //! an undifferentiated output through, as JAX's `has_aux`) — and its Hessian-vector products
 //! and Hessian ([`hvp`], [`hessian`], [`value_gradient_and_hessian`]: Newton steps, Laplace
-//! approximations, curvature of a network's loss).
+//! approximations, curvature of a network's loss); for a matrix-valued function, its
+//! pullback ([`pullback`]) or its whole Jacobian ([`jacobian`], JAX's `jacrev`).
 //!
 //! Differences from JAX a user should know: `*` is the matrix product (as nalgebra's `*` and
 //! NumPy's `@`; the entry-wise product is [`MatVar::component_mul`], the quotient
@@ -71,6 +72,7 @@ mod api;
 mod checkpoint;
 mod finite;
 mod gemm;
+mod jacobian;
 mod ops;
 mod pool;
 mod scalar;
@@ -84,6 +86,7 @@ pub use anomaly::detect_anomaly;
 pub use api::{MatPullback, gradient, pullback, value_and_gradient, value_and_gradient_with_aux};
 pub use checkpoint::checkpoint;
 pub use finite::all_finite;
+pub use jacobian::jacobian;
 pub use ops::Along;
 pub use ops::custom::custom_rule;
 pub use pool::{pooled_bytes, release_buffers};
