@@ -37,7 +37,8 @@ pub type Svd<S> = (DMatrix<S>, DVector<S>, DMatrix<S>);
 /// for nalgebra's basis, also at a zero or repeated singular value, where `σ` has a kink or
 /// the basis is not unique), and the tangents of the simple non-zero singular values and
 /// their vectors are exact also when other singular values are zero (a rank-deficient
-/// matrix); the singular vectors of a repeated non-zero singular value, and those of a zero
+/// matrix); the singular vectors of a repeated non-zero singular value (repeated up to
+/// rounding too: values within 8 ulps of each other count as one), and those of a zero
 /// one in a tall or wide matrix, get infinite or NaN tangents under a perturbation that mixes
 /// them (JAX gives NaN there too), while those of a repeated zero singular value get 0 there
 /// (the numerator vanishes with σ) — neither is a derivative, which does not exist. At a
@@ -145,7 +146,17 @@ fn weighted<T: Float + RealField>(x: &DMatrix<T>, s_hat: &DVector<T>, scale: T) 
         if i == j {
             return T::zero();
         }
-        let gap = (s_hat[j] + s_hat[i]) * (s_hat[j] - s_hat[i]);
+        // Values within a few ulps of each other (`8ε` relative) are tied: their difference is
+        // rounding, and its reciprocal gave finite, wrong derivatives (a Hessian of Σσ² off by
+        // 0.5 at a rotation whose σ's came out 1 ulp apart) where a tie's are infinite or NaN.
+        let difference = s_hat[j] - s_hat[i];
+        let eight_ulps = T::epsilon() * T::from(8.0).unwrap_or_else(T::one);
+        let tie = Float::abs(difference) <= eight_ulps * Float::max(s_hat[j], s_hat[i]);
+        let gap = if tie {
+            T::zero()
+        } else {
+            (s_hat[j] + s_hat[i]) * difference
+        };
         let q = quotient(x[(i, j)], gap);
         if Float::is_finite(q) || !Float::is_finite(x[(i, j)]) {
             q / scale

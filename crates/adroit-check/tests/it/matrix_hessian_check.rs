@@ -261,3 +261,23 @@ fn a_symmetry_failure_shows_both_entries() {
         "{m}"
     );
 }
+
+/// `Σ (√x)² = Σ x`: a Hessian of 0 whose products come out at rounding level; fast mode passed
+/// its differences but failed its symmetry on the products' last bits (−2.8e-17 against
+/// 4.4e-17, a tolerance of 1e-28), before the symmetry allowed for the same rounding.
+#[test]
+fn a_zero_hessian_up_to_rounding_passes_fast_mode_symmetry() {
+    let f = matrix_fn!(|m| {
+        let y = m[0].sqrt();
+        y.component_mul(y).sum()
+    });
+    let x = DMatrix::from_fn(2, 3, |i, j| 0.2 + 2.8 * ((i * 3 + j) as f64 + 0.5) / 6.0);
+    let options = Options::for_precision::<f64>();
+    assert!(matrix_hessian_check(&f, std::slice::from_ref(&x), &options).is_ok());
+    for seed in 0..8 {
+        let fast = options.clone().with_mode(Mode::Fast { seed, trials: 4 });
+        if let Err(m) = matrix_hessian_check(&f, std::slice::from_ref(&x), &fast) {
+            panic!("seed {seed}: {m}");
+        }
+    }
+}

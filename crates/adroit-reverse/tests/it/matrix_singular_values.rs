@@ -125,3 +125,26 @@ fn second_derivatives_at_zero_singular_values() {
         );
     }
 }
+
+/// `Σσ² = ‖A‖²_F` at rotations, whose two singular values are 1 — equal, or 1 ulp apart as
+/// nalgebra returns some: the Hessian is the documented non-derivative of a tie (infinite or
+/// NaN entries), never a finite wrong one (off by 0.5 at θ = 0.7 before ties up to rounding
+/// counted as ties).
+#[test]
+fn singular_values_tied_up_to_rounding_give_no_finite_wrong_hessian() {
+    for theta in [0.3_f64, 0.7, 1.1, 2.0] {
+        let (c, s) = (theta.cos(), theta.sin());
+        let r = dmatrix![c, -s; s, c];
+        let h = matrix::hessian(
+            |m| {
+                let sv = m[0].singular_values();
+                sv.component_mul(sv).sum()
+            },
+            &[r],
+        );
+        let exact = DMatrix::<f64>::identity(4, 4) * 2.0;
+        let finite_and_wrong = h.iter().all(|v| v.is_finite()) && (&h - &exact).amax() > 1e-6;
+        assert!(!finite_and_wrong, "θ = {theta}: {h}");
+        assert!(h.iter().any(|v| !v.is_finite()), "θ = {theta}: {h}");
+    }
+}

@@ -40,13 +40,16 @@ impl<T: MatScalar> MatVar<T> {
     /// [`matrix::hessian`](crate::matrix::hessian)) are exact at distinct non-zero singular
     /// values, and at a single zero one of a square matrix. At the kinks they are not
     /// derivatives: where the singular vectors' tangents are infinite (a repeated singular
-    /// value; a zero one of a tall or wide matrix) entries are infinite or NaN, unless the
+    /// value, also one repeated up to rounding — within 8 ulps, as nalgebra returns a
+    /// rotation's; a zero one of a tall or wide matrix) entries are infinite or NaN, unless the
     /// cotangent of that singular value is zero there, when the tape's `0·∞ = 0` convention
     /// leaves finite entries of nalgebra's basis — so a loss that is smooth through the kink
     /// loses curvature: `Σσ² = ‖A‖²_F` at a rank-deficient `3 × 2` matrix, or at the zero
     /// `2 × 2` one, gets a finite Hessian other than `2·I` (as `|x|²` written through `abs`
     /// gets 0 at 0). Write such losses without the SVD, or check them with
-    /// adroit-check's `matrix_hessian_check`. An entry that is NaN or infinite makes every value and partial NaN
+    /// adroit-check's `matrix_hessian_check`. Close but distinct singular values, a relative gap
+    /// `δ` apart, leave second derivatives of relative accuracy about `ε/δ` (the vectors'
+    /// tangents are of size `1/δ` and cancel). An entry that is NaN or infinite makes every value and partial NaN
     /// (nalgebra's SVD would not end); a matrix with a zero dimension gives `0 × 1`. For the
     /// singular vectors too, use adroit-reverse's
     /// scalar-tape [`svd`](crate::svd).
