@@ -1,5 +1,6 @@
 //! Functions of logarithms and exponentials computed without overflow or cancellation — the
-//! logistic function, `logit`, `ln(1 ± eˣ)`, `ln(eᵃ ± eᵇ)`, `ln Σ eˣⁱ` — written generically over
+//! logistic function, `logit`, `ln(1 ± eˣ)`, `ln(eᵃ ± eᵇ)`, `ln Σ eˣⁱ`, the softmax and its
+//! logarithm — written generically over
 //! [`Float`] so that every number type of adroit differentiates them, to every order.
 //!
 //! Each is a smooth formula chosen by a branch on the primal value (never `max` or `abs` of the
@@ -253,10 +254,85 @@ pub fn logsumexp<S: Float>(x: &[S]) -> S {
             });
         return sum / k;
     }
-    let rest = x
-        .iter()
+    top + log1p_rest(x, m)
+}
+
+/// `ln(1 + Σ_{i≠m} e^(xᵢ − xₘ))` for the first largest entry `xₘ` (finite): [`logsumexp`]
+/// minus `xₘ`.
+fn log1p_rest<S: Float>(x: &[S], m: usize) -> S {
+    let top = x[m];
+    x.iter()
         .enumerate()
         .filter(|&(i, _)| i != m)
-        .fold(S::zero(), |sum, (_, &v)| sum + (v - top).exp());
-    top + rest.ln_1p()
+        .fold(S::zero(), |sum, (_, &v)| sum + (v - top).exp())
+        .ln_1p()
+}
+
+/// `xᵢ − ln Σⱼ e^(xⱼ)`, the log-softmax of a vector (JAX's `jax.nn.log_softmax`, Flux's
+/// `logsoftmax`, adroit-reverse's whole-matrix `MatVar::logsoftmax`), as
+/// `(xᵢ − xₘ) − ln(1 + Σ_{j≠m} e^(xⱼ − xₘ))` for the first largest entry `xₘ` (as
+/// [`logsumexp`]): no exponential overflows (logits of ±1000 are fine), the top entries keep
+/// full precision, and the derivatives of every order are exact,
+/// `∂/∂xⱼ = δᵢⱼ − softmax(x)ⱼ`.
+///
+/// An empty slice gives an empty vector; a NaN entry makes every entry NaN; with `+∞` among
+/// the entries, the `k` tied at `+∞` get `−ln k` and the others `−∞` (the limit), derivatives
+/// 0; all `−∞` give `−ln n` each (the limit of equal entries).
+///
+/// # Example
+/// ```
+/// use adroit_forward::{jacobian, log_exp::logsoftmax};
+/// let y = logsoftmax(&[1000.0_f64, 1000.0, -1000.0]);
+/// assert!((y[0] + 2f64.ln()).abs() < 1e-15 && y[2] < -1999.0);
+/// // ∂yᵢ/∂xⱼ = δᵢⱼ − softmaxⱼ
+/// let j = jacobian(|v| logsoftmax(v), &[0.0, 0.0]);
+/// assert_eq!(j, adroit_forward::nalgebra::dmatrix![0.5, -0.5; -0.5, 0.5]);
+/// ```
+pub fn logsoftmax<S: Float>(x: &[S]) -> Vec<S> {
+    if x.iter().any(|v| v.is_nan()) {
+        return x.iter().map(|_| undefined(x)).collect();
+    }
+    if x.iter().any(|&v| v == S::infinity()) {
+        // The limit: the tied top entries share the probability, constants.
+        let k = x.iter().filter(|&&v| v == S::infinity()).count();
+        let share = -lit::<S>(k as f64).ln();
+        return x
+            .iter()
+            .map(|&v| {
+                if v == S::infinity() {
+                    share
+                } else {
+                    S::neg_infinity()
+                }
+            })
+            .collect();
+    }
+    let Some(m) = (0..x.len()).reduce(|m, i| if x[i] > x[m] { i } else { m }) else {
+        return Vec::new();
+    };
+    if x[m] == S::neg_infinity() {
+        // All −∞: the limit of equal entries, 1/n each.
+        let share = -lit::<S>(x.len() as f64).ln();
+        return x.iter().map(|_| share).collect();
+    }
+    let rest = log1p_rest(x, m);
+    x.iter().map(|&v| (v - x[m]) - rest).collect()
+}
+
+/// `e^(xᵢ) / Σⱼ e^(xⱼ)`, the softmax of a vector (JAX's `jax.nn.softmax`, Flux's `softmax`,
+/// adroit-reverse's whole-matrix `MatVar::softmax`): `exp` of [`logsoftmax`], so no
+/// exponential overflows, the probabilities sum to 1 up to rounding, and the derivatives of
+/// every order are exact, `∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ − sⱼ)`. Edge cases as [`logsoftmax`]'s (`+∞`
+/// entries share the probability: `1/k` each, 0 elsewhere).
+///
+/// # Example
+/// ```
+/// use adroit_forward::{jacobian, log_exp::softmax};
+/// let s = softmax(&[1000.0_f64, 1000.0, -1000.0]);
+/// assert_eq!(s, [0.5, 0.5, 0.0]);
+/// let j = jacobian(|v| softmax(v), &[0.0, 0.0]);
+/// assert_eq!(j, adroit_forward::nalgebra::dmatrix![0.25, -0.25; -0.25, 0.25]);
+/// ```
+pub fn softmax<S: Float>(x: &[S]) -> Vec<S> {
+    logsoftmax(x).into_iter().map(S::exp).collect()
 }

@@ -235,3 +235,49 @@ fn second_derivatives_near_inflection_points_are_relative() {
         "logit''({p}): {got} vs {want}"
     );
 }
+
+/// `softmax` and `logsoftmax` against their closed forms at moderate logits (values, Jacobian
+/// `s(δ − s)`, and the Hessian of `logsoftmax(x)₀` through the second-order dual, whose closed
+/// form is `−(diag(s) − s·sᵀ)`), and at the edges.
+#[test]
+fn softmax_and_logsoftmax_match_their_closed_forms() {
+    use adroit_forward::log_exp::{logsoftmax, softmax};
+    use adroit_forward::{hessian, jacobian};
+    let x = [0.3_f64, -1.2, 2.0, 0.0];
+    let e: Vec<f64> = x.iter().map(|v| v.exp()).collect();
+    let total: f64 = e.iter().sum();
+    let s: Vec<f64> = e.iter().map(|v| v / total).collect();
+    for (got, want) in softmax(&x).iter().zip(&s) {
+        assert!((got - want).abs() < 1e-15);
+    }
+    for (got, want) in logsoftmax(&x).iter().zip(&s) {
+        assert!((got - want.ln()).abs() < 1e-15);
+    }
+    let j = jacobian(|v| softmax(v), &x);
+    let h = hessian(|v| logsoftmax(v)[0], &x);
+    for r in 0..4 {
+        for c in 0..4 {
+            let delta = if r == c { 1.0 } else { 0.0 };
+            assert!(
+                (j[(r, c)] - s[r] * (delta - s[c])).abs() < 1e-15,
+                "J[{r}][{c}]"
+            );
+            assert!(
+                (h[(r, c)] + (s[r] * delta - s[r] * s[c])).abs() < 1e-15,
+                "H[{r}][{c}]"
+            );
+        }
+    }
+    // edges: +∞ ties share the probability, NaN poisons, empty, all −∞
+    assert_eq!(
+        softmax(&[f64::INFINITY, 1.0, f64::INFINITY]),
+        [0.5, 0.0, 0.5]
+    );
+    assert!(softmax(&[1.0, f64::NAN]).iter().all(|v| v.is_nan()));
+    assert!(softmax::<f64>(&[]).is_empty());
+    let uniform = logsoftmax(&[f64::NEG_INFINITY; 4]);
+    assert!(uniform.iter().all(|&v| (v + 4f64.ln()).abs() < 1e-15));
+    // −∞ among finite entries: probability 0, log-probability −∞
+    let y = logsoftmax(&[0.0, f64::NEG_INFINITY]);
+    assert_eq!((y[0], y[1]), (0.0, f64::NEG_INFINITY));
+}
