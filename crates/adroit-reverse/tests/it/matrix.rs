@@ -1581,3 +1581,43 @@ fn matrix_jacobian_matches_the_scalar_tapes() {
     );
     assert!((&j - &scalar).amax() < 1e-15, "{j}\n{scalar}");
 }
+
+/// The named element-wise methods equal their rule-table forms (values and gradients, with
+/// broadcasting for `maximum`/`minimum`), and a shape mismatch names the operation.
+#[test]
+fn named_elementwise_methods_equal_the_rule_forms() {
+    let a = dmatrix![0.5, -1.0, 2.0; 1.0, 1.0, -3.0];
+    let row = dmatrix![1.0, -2.0, 0.0];
+    let named = matrix::gradient(
+        |m| {
+            (m[0].sin() + m[0].cos()).sum()
+                + m[0].maximum(m[1]).sum() * 2.0
+                + m[0].minimum(m[1]).sum() * 3.0
+        },
+        &[a.clone(), row.clone()],
+    );
+    let by_rule = matrix::gradient(
+        |m| {
+            (m[0].map_rule(rules::Sin) + m[0].map_rule(rules::Cos)).sum()
+                + m[0].zip_rule(m[1], rules::Max).sum() * 2.0
+                + m[0].zip_rule(m[1], rules::Min).sum() * 3.0
+        },
+        &[a, row],
+    );
+    assert_eq!(named, by_rule);
+    let mismatch = std::panic::catch_unwind(|| {
+        matrix::gradient(
+            |m| m[0].maximum(m[1]).sum(),
+            &[dmatrix![1.0, 2.0], dmatrix![1.0, 2.0, 3.0]],
+        )
+    });
+    let message = mismatch.expect_err("shapes 1×2 and 1×3 do not broadcast");
+    let text = message
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        text.contains("maximum") && text.contains("1×2") && text.contains("1×3"),
+        "{text}"
+    );
+}

@@ -301,6 +301,46 @@ impl<T: MatScalar> MatVar<T> {
     pub fn zip_rule<R: BinaryRule>(self, other: Self, rule: R) -> Self {
         self.zip(other, rule, "zip_rule", false)
     }
+
+    /// `max(a, b)` entry by entry, with broadcasting (JAX's `jnp.maximum`, PyTorch's
+    /// `torch.maximum`; [`max`](Self::max) is the reduction): the larger side gets the
+    /// cotangent, a tie splits it ½/½ (as JAX's).
+    ///
+    /// # Panics
+    /// If the shapes are not broadcast-compatible (both in the message).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::{self, dmatrix};
+    /// // a ReLU as max(x, 0), the zero broadcast from 1 × 1: derivative ½ at the tie
+    /// let zero = || matrix::MatVar::constant(dmatrix![0.0]);
+    /// let g = matrix::gradient(|m| m[0].maximum(zero()).sum(), &[dmatrix![-1.0, 0.0, 2.0]]);
+    /// assert_eq!(g[0], dmatrix![0.0, 0.5, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn maximum(self, other: Self) -> Self {
+        self.zip(other, rules::Max, "maximum", false)
+    }
+
+    /// `min(a, b)` entry by entry, with broadcasting (JAX's `jnp.minimum`; [`min`](Self::min)
+    /// is the reduction): the smaller side gets the cotangent, a tie splits it ½/½.
+    ///
+    /// # Panics
+    /// If the shapes are not broadcast-compatible (both in the message).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::{self, dmatrix};
+    /// let (a, b) = (dmatrix![1.0, 5.0, 3.0], dmatrix![2.0, 4.0, 3.0]);
+    /// let g = matrix::gradient(|m| m[0].minimum(m[1]).sum(), &[a, b]);
+    /// assert_eq!(g, vec![dmatrix![1.0, 0.0, 0.5], dmatrix![0.0, 1.0, 0.5]]);
+    /// ```
+    #[track_caller]
+    pub fn minimum(self, other: Self) -> Self {
+        self.zip(other, rules::Min, "minimum", false)
+    }
 }
 
 impl<T: MatScalar> core::ops::Add for MatVar<T> {

@@ -243,6 +243,38 @@ impl<T: MatScalar> MatVar<T> {
         self.map_rule(rules::Sqrt)
     }
 
+    /// `sin x` entry-wise.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::{self, dmatrix};
+    /// // ∂/∂X sum(sin X) = cos X
+    /// let x = dmatrix![0.0_f64, 1.0, -2.0];
+    /// let g = matrix::gradient(|m| m[0].sin().sum(), &[x.clone()]);
+    /// assert_eq!(g[0], x.map(f64::cos));
+    /// ```
+    #[track_caller]
+    pub fn sin(self) -> Self {
+        self.map_rule(rules::Sin)
+    }
+
+    /// `cos x` entry-wise.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::{self, dmatrix};
+    /// // ∂/∂X sum(cos X) = −sin X
+    /// let x = dmatrix![0.0_f64, 1.0, -2.0];
+    /// let g = matrix::gradient(|m| m[0].cos().sum(), &[x.clone()]);
+    /// assert_eq!(g[0], x.map(|v| -v.sin()));
+    /// ```
+    #[track_caller]
+    pub fn cos(self) -> Self {
+        self.map_rule(rules::Cos)
+    }
+
     /// `|x|` entry-wise (derivative 0 at 0).
     ///
     /// # Example
