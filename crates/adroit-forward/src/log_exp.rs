@@ -281,12 +281,13 @@ fn log1p_rest<S: Float>(x: &[S], m: usize) -> S {
 ///
 /// # Example
 /// ```
+/// use adroit_forward::nalgebra::{self, dmatrix};
 /// use adroit_forward::{jacobian, log_exp::logsoftmax};
 /// let y = logsoftmax(&[1000.0_f64, 1000.0, -1000.0]);
 /// assert!((y[0] + 2f64.ln()).abs() < 1e-15 && y[2] < -1999.0);
 /// // ∂yᵢ/∂xⱼ = δᵢⱼ − softmaxⱼ
 /// let j = jacobian(|v| logsoftmax(v), &[0.0, 0.0]);
-/// assert_eq!(j, adroit_forward::nalgebra::dmatrix![0.5, -0.5; -0.5, 0.5]);
+/// assert_eq!(j, dmatrix![0.5, -0.5; -0.5, 0.5]);
 /// ```
 pub fn logsoftmax<S: Float>(x: &[S]) -> Vec<S> {
     if x.iter().any(|v| v.is_nan()) {
@@ -327,11 +328,12 @@ pub fn logsoftmax<S: Float>(x: &[S]) -> Vec<S> {
 ///
 /// # Example
 /// ```
+/// use adroit_forward::nalgebra::{self, dmatrix};
 /// use adroit_forward::{jacobian, log_exp::softmax};
 /// let s = softmax(&[1000.0_f64, 1000.0, -1000.0]);
 /// assert_eq!(s, [0.5, 0.5, 0.0]);
 /// let j = jacobian(|v| softmax(v), &[0.0, 0.0]);
-/// assert_eq!(j, adroit_forward::nalgebra::dmatrix![0.25, -0.25; -0.25, 0.25]);
+/// assert_eq!(j, dmatrix![0.25, -0.25; -0.25, 0.25]);
 /// ```
 pub fn softmax<S: Float>(x: &[S]) -> Vec<S> {
     logsoftmax(x).into_iter().map(S::exp).collect()
