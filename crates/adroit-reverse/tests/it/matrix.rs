@@ -1621,3 +1621,38 @@ fn named_elementwise_methods_equal_the_rule_forms() {
         "{text}"
     );
 }
+
+/// `MatVar::clamp` against the scalar tape's `Float::clamp` (the same selection convention:
+/// derivative 1 at the bounds), a NaN entry, and its second derivatives (0: piecewise linear).
+#[test]
+fn matrix_clamp_matches_the_scalar_clamp() {
+    let x = dmatrix![-2.0, 0.0, 0.25, 1.0, 3.0, 1.0 - 1e-12];
+    let g = matrix::gradient(|m| m[0].clamp(0.0, 1.0).sum(), std::slice::from_ref(&x));
+    let scalar = gradient(
+        |v| {
+            v.iter()
+                .map(|&e| e.clamp(Var::constant(0.0), Var::constant(1.0)))
+                .fold(Var::constant(0.0), |t, e| t + e)
+        },
+        x.as_slice(),
+    );
+    assert_eq!(g[0].as_slice(), scalar.as_slice());
+    let (y, _) = matrix::pullback(|m| m[0].clamp(0.0, 1.0), &[dmatrix![f64::NAN]]);
+    assert!(y[0].is_nan());
+    let h = matrix::hessian(
+        |m| {
+            let zero = <_ as num_traits::Zero>::zero();
+            let one = <_ as num_traits::One>::one();
+            m[0].clamp(zero, one).component_mul(m[0]).sum()
+        },
+        &[dmatrix![0.5, 2.0]],
+    );
+    // d²/dx² of x·clamp(x): 2 inside, 0 where clamped (the clamped x·1 is linear)
+    assert_eq!(h, dmatrix![2.0, 0.0; 0.0, 0.0]);
+}
+
+#[test]
+#[should_panic(expected = "MatVar::clamp: the bounds must satisfy lo ≤ hi")]
+fn matrix_clamp_with_crossed_bounds_panics() {
+    let _ = matrix::gradient(|m| m[0].clamp(1.0, 0.0).sum(), &[dmatrix![0.5]]);
+}

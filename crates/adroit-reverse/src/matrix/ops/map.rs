@@ -275,6 +275,40 @@ impl<T: MatScalar> MatVar<T> {
         self.map_rule(rules::Cos)
     }
 
+    /// Each entry clamped to `[lo, hi]` (PyTorch's `torch.clamp`, JAX's `jnp.clip`), by
+    /// selection as adroit-forward's scalar `clamp`: derivative 1 inside the interval,
+    /// boundaries included (PyTorch's convention; JAX's `clip`, a maximum and a minimum, gives
+    /// ½ at a boundary), 0 outside. A NaN entry stays NaN.
+    ///
+    /// # Panics
+    /// If `lo > hi` or either is NaN (as `f64::clamp`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::{self, dmatrix};
+    /// let x = dmatrix![-2.0, 0.0, 0.5, 1.0, 3.0];
+    /// let (y, pb) = matrix::pullback(|m| m[0].clamp(0.0, 1.0), &[x]);
+    /// assert_eq!(y, dmatrix![0.0, 0.0, 0.5, 1.0, 1.0]);
+    /// assert_eq!(pb.call(&dmatrix![1.0, 1.0, 1.0, 1.0, 1.0])[0], dmatrix![0.0, 1.0, 1.0, 1.0, 0.0]);
+    /// ```
+    #[track_caller]
+    pub fn clamp(self, lo: T, hi: T) -> Self {
+        assert!(
+            lo <= hi,
+            "MatVar::clamp: the bounds must satisfy lo ≤ hi (not NaN), got lo = {lo:?}, hi = {hi:?}"
+        );
+        self.map_with_derivative(move |x| {
+            if x < lo {
+                (lo, T::zero())
+            } else if x > hi {
+                (hi, T::zero())
+            } else {
+                (x, T::one())
+            }
+        })
+    }
+
     /// `|x|` entry-wise (derivative 0 at 0).
     ///
     /// # Example
