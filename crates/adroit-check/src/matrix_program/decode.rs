@@ -343,33 +343,22 @@ fn solver_node(
             b: Box::new(rows(0, 1)),
         });
     }
-    let rhs = || {
-        let (b, sb) = b.clone().expect("a right-hand side decoded");
-        let b = if sb.0 == n {
-            b
-        } else if sb.1 == n {
-            MatExpr::Transpose(Box::new(b))
-        } else {
-            square.clone()
-        };
-        let k = if sb.0 == n {
-            sb.1
-        } else if sb.1 == n {
-            sb.0
-        } else {
-            n
-        };
-        (Box::new(b), k)
+    // The right-hand side fitted to n rows: as it is, transposed, or else the square matrix.
+    let rhs = |(b, sb): (MatExpr, (usize, usize))| match (sb.0 == n, sb.1 == n) {
+        (true, _) => (Box::new(b), sb.1),
+        (false, true) => (Box::new(MatExpr::Transpose(Box::new(b))), sb.0),
+        (false, false) => (Box::new(square.clone()), n),
     };
+    let b = b.map(rhs);
     match kind % 8 {
         1 => (MatExpr::Inverse(t), (n, n)),
         2 => (MatExpr::LogAbsDet(t), (1, 1)),
         0 => {
-            let (b, k) = rhs();
+            let (b, k) = b.expect("a right-hand side decoded");
             (MatExpr::Solve(t, b), (n, k))
         }
         form => {
-            let (b, k) = rhs();
+            let (b, k) = b.expect("a right-hand side decoded");
             let (lower, transposed) = (form % 2 == 0, form >= 6);
             let expr = MatExpr::TriangularSolve {
                 lower,

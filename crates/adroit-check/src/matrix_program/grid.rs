@@ -25,6 +25,11 @@ impl<S: Float> Grid<S> {
         Self { rows, cols, data }
     }
 
+    /// The `n × n` identity.
+    pub(super) fn identity(n: usize) -> Self {
+        Self::from_fn(n, n, |i, j| if i == j { S::one() } else { S::zero() })
+    }
+
     pub(super) fn at(&self, i: usize, j: usize) -> S {
         self.data[j * self.rows + i]
     }

@@ -30,15 +30,14 @@ fn lu<S: Float>(a: &Grid<S>) -> Option<Lu<S>> {
     let n = a.rows;
     let mut m = a.clone();
     let mut rows: Vec<usize> = (0..n).collect();
-    let at = |m: &Grid<S>, i: usize, j: usize| m.data[j * n + i];
     for k in 0..n {
         let mut p = k;
         for i in k + 1..n {
-            if at(&m, i, k).abs() > at(&m, p, k).abs() {
+            if m.at(i, k).abs() > m.at(p, k).abs() {
                 p = i;
             }
         }
-        if at(&m, p, k) == S::zero() {
+        if m.at(p, k) == S::zero() {
             return None;
         }
         if p != k {
@@ -47,12 +46,12 @@ fn lu<S: Float>(a: &Grid<S>) -> Option<Lu<S>> {
                 m.data.swap(j * n + k, j * n + p);
             }
         }
-        let pivot = at(&m, k, k);
+        let pivot = m.at(k, k);
         for i in k + 1..n {
-            let factor = at(&m, i, k) / pivot;
+            let factor = m.at(i, k) / pivot;
             m.data[k * n + i] = factor;
             for j in k + 1..n {
-                m.data[j * n + i] = at(&m, i, j) - factor * at(&m, k, j);
+                m.data[j * n + i] = m.at(i, j) - factor * m.at(k, j);
             }
         }
     }
@@ -91,14 +90,7 @@ pub(super) fn solve<S: Float>(a: &Grid<S>, b: &Grid<S>) -> Grid<S> {
 
 /// `A⁻¹` (all NaN where `A` is singular or not finite).
 pub(super) fn inverse<S: Float>(a: &Grid<S>) -> Grid<S> {
-    let identity = Grid::from_fn(
-        a.rows,
-        a.rows,
-        |i, j| {
-            if i == j { S::one() } else { S::zero() }
-        },
-    );
-    solve(a, &identity)
+    solve(a, &Grid::identity(a.rows))
 }
 
 /// `ln|det A|`, `1 × 1`: `Σ ln|Uₖₖ|`; `−∞` at a zero pivot, NaN where an entry is not

@@ -725,9 +725,7 @@ impl MatExpr {
                     Along::Cols => Grid::from_fn(a.rows, 1, |i, _| a.at(i, indices[i])),
                 }
             }
-            MatExpr::Identity(n) => {
-                Grid::from_fn(*n, *n, |i, j| if i == j { S::one() } else { S::zero() })
-            }
+            MatExpr::Identity(n) => Grid::identity(*n),
             MatExpr::Solve(a, b) => linear_algebra::solve(&ev(a), &ev(b)),
             MatExpr::Inverse(a) => linear_algebra::inverse(&ev(a)),
             MatExpr::LogAbsDet(a) => linear_algebra::logabsdet(&ev(a)),
