@@ -536,15 +536,22 @@ fn extremum_reference_keeps_negative_zero() {
 /// checked, none failed, and a 1e-7 relative error planted in dual sums was caught.
 #[test]
 fn matrix_hvp_agrees_with_the_scalar_tapes_on_decoded_smooth_programs() {
+    let checked = hvp_checked(byte_strings(800, 7));
+    assert!(checked > 100, "only {checked} programs checked");
+}
+
+/// Runs `check_hvp_bytes` on each byte string, panicking with the bytes at a failure; returns
+/// how many programs were compared (smooth and small enough).
+fn hvp_checked(programs: Vec<Vec<u8>>) -> usize {
     let mut checked = 0;
-    for data in byte_strings(800, 7) {
+    for data in programs {
         match adroit_check::matrix_program::check_hvp_bytes(&data) {
             Ok(true) => checked += 1,
             Ok(false) => {}
             Err(e) => panic!("bytes {data:?}: {e}"),
         }
     }
-    assert!(checked > 100, "only {checked} programs checked");
+    checked
 }
 
 /// `count` byte strings whose expression starts with a linear-algebra node (tags 216, 228,
@@ -592,14 +599,7 @@ fn linear_algebra_nodes_agree_with_the_scalar_tape() {
 
 #[test]
 fn linear_algebra_nodes_agree_with_the_scalar_tape_second_order() {
-    let mut checked = 0;
-    for data in solver_byte_strings(800, 12) {
-        match adroit_check::matrix_program::check_hvp_bytes(&data) {
-            Ok(true) => checked += 1,
-            Ok(false) => {}
-            Err(e) => panic!("bytes {data:?}: {e}"),
-        }
-    }
+    let checked = hvp_checked(solver_byte_strings(800, 12));
     assert!(checked > 100, "only {checked} programs checked");
 }
 
