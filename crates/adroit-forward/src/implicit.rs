@@ -306,8 +306,17 @@ where
     let y0 = independent(|| function.solve(&p0)).map_err(ImplicitError::Solve)?;
     let m = y0.len();
     assert!(m > 0, "the implicit function's solver returned no unknowns");
-    if let Some(tolerance) = function.residual_tolerance() {
-        let r: Vec<f64> = independent(|| function.residual(&y0, &p0));
+    let tolerance = function.residual_tolerance();
+    // F(y₀, p₀), with ∂F/∂y there when S carries derivatives (plain numbers need F only for
+    // the tolerance), both in f64.
+    let (r0, jacobian) = if S::ORDER > 0 {
+        let (r, j) = independent(|| residual_and_jacobian(function, &y0, &p0));
+        (Some(r), Some(j))
+    } else {
+        let r = tolerance.map(|_| independent(|| function.residual(&y0, &p0)));
+        (r, None)
+    };
+    if let Some(r) = &r0 {
         assert_eq!(
             r.len(),
             m,
@@ -315,34 +324,28 @@ where
              function needs as many equations as unknowns)",
             r.len()
         );
-        // (NaN too: a residual that is not below the bound)
-        let residual = r.iter().fold(0.0_f64, |m, v| {
-            if v.is_nan() || m.is_nan() {
-                f64::NAN
-            } else {
-                m.max(v.abs())
-            }
-        });
-        if residual.is_nan() || residual > tolerance {
-            return Err(ImplicitError::NotConverged {
-                solution: y0,
-                residual,
-                tolerance,
+        if let Some(tolerance) = tolerance {
+            // (NaN too: a residual that is not below the bound)
+            let residual = r.iter().fold(0.0_f64, |m, v| {
+                if v.is_nan() || m.is_nan() {
+                    f64::NAN
+                } else {
+                    m.max(v.abs())
+                }
             });
+            if residual.is_nan() || residual > tolerance {
+                return Err(ImplicitError::NotConverged {
+                    solution: y0,
+                    residual,
+                    tolerance,
+                });
+            }
         }
     }
-    if S::ORDER == 0 {
+    let (Some(r0), Some(jacobian)) = (r0, jacobian) else {
         // Plain numbers: the solver's result, converted (an f32 caller's rounding).
         return Ok(y0.iter().map(|&v| constant(v)).collect());
-    }
-    let (r0, jacobian) = independent(|| residual_and_jacobian(function, &y0, &p0));
-    assert_eq!(
-        r0.len(),
-        m,
-        "the implicit function's residual returned {} values for {m} unknowns (an implicit \
-         function needs as many equations as unknowns)",
-        r0.len()
-    );
+    };
     if r0.iter().chain(jacobian.iter()).any(|v| !v.is_finite()) {
         return Err(ImplicitError::NonFiniteResidual { solution: y0 });
     }
