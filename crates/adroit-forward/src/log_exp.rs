@@ -240,7 +240,7 @@ pub fn logsumexp<S: Float>(x: &[S]) -> S {
     if x.iter().any(|v| v.is_nan()) {
         return undefined(x);
     }
-    let Some(m) = (0..x.len()).reduce(|m, i| if x[i] > x[m] { i } else { m }) else {
+    let Some(m) = first_largest(x) else {
         return S::neg_infinity();
     };
     let top = x[m];
@@ -255,6 +255,11 @@ pub fn logsumexp<S: Float>(x: &[S]) -> S {
         return sum / k;
     }
     top + log1p_rest(x, m)
+}
+
+/// The index of the first largest entry (values compared), `None` for an empty slice.
+fn first_largest<S: Float>(x: &[S]) -> Option<usize> {
+    (0..x.len()).reduce(|m, i| if x[i] > x[m] { i } else { m })
 }
 
 /// `ln(1 + Σ_{i≠m} e^(xᵢ − xₘ))` for the first largest entry `xₘ` (finite): [`logsumexp`]
@@ -308,7 +313,7 @@ pub fn logsoftmax<S: Float>(x: &[S]) -> Vec<S> {
             })
             .collect();
     }
-    let Some(m) = (0..x.len()).reduce(|m, i| if x[i] > x[m] { i } else { m }) else {
+    let Some(m) = first_largest(x) else {
         return Vec::new();
     };
     if x[m] == S::neg_infinity() {
