@@ -310,11 +310,15 @@
 //! the basis (`ln det A` or `yᵀA⁻¹y` written through eigenvectors and eigenvalues) is
 //! differentiable there, but reaching it through the decomposition is fragile: reverse mode
 //! cannot form it from the cotangents (NaN or infinite, or, where the cotangent's mixing part
-//! cancels exactly in the SVD's pullback, 0 in the entries coupling the pair), and eigenvalues
-//! or singular values equal **up to rounding** — as nalgebra returns for an exactly repeated
-//! one (2 and 1.9999999999999998) — give finite, wrong derivatives without a warning (for
-//! example 0.5 % off at an isotropic `Σ = 2I` rotated). Where that can happen (an isotropic
-//! start `Σ = σ²I`), compute such losses by Cholesky or LU instead.
+//! cancels exactly in the SVD's pullback, 0 in the entries coupling the pair). Eigenvalues or
+//! singular values equal **up to rounding** — as nalgebra returns for an exactly repeated
+//! one (2 and 1.9999999999999998) — count as repeated: eigenvalues within `8ε·max|λ|` of
+//! each other, singular values within 8 ulps of the pair's larger; there a perturbation that
+//! does not mix the pair (`Ȧ = I`, `Ȧ = A`: its mixing part is rounding) gives the symmetric
+//! eigenvectors 0, as in exact arithmetic, and one that mixes it infinite or NaN tangents
+//! (they were finite and wrong, for example 0.5 % off for a loss at an isotropic `Σ = 2I`
+//! rotated). Where that can happen (an isotropic start `Σ = σ²I`), compute such losses by
+//! Cholesky or LU instead.
 //!
 //! # Custom derivative rules
 //! A function of your own with a known derivative — an implicit function solved by iteration,
@@ -461,7 +465,9 @@ pub use num_traits;
 pub mod __private {
     pub use crate::nalgebra_traits::odd_factorial_series;
     pub use crate::svd::{empty_svd, primal_svd, svd_pullback};
-    pub use crate::symmetric_eigen::{primal_symmetric_eigen, symmetric_from_lower};
+    pub use crate::symmetric_eigen::{
+        eigenvalue_gaps, gap_quotient, primal_symmetric_eigen, snap_tied, symmetric_from_lower,
+    };
     pub use approx;
     pub use num_traits;
     pub use simba;

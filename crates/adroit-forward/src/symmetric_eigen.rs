@@ -22,10 +22,13 @@ use num_traits::Float;
 /// per column), in the order of nalgebra's `SymmetricEigen` of the primal matrix that the
 /// lower triangle defines (not sorted: JAX's `eigh` sorts ascending). At a repeated eigenvalue the eigenvectors are not differentiable:
 /// a perturbation that mixes the pair gives them infinite tangents; one that does not gives
-/// finite ones, which can still be wrong where the pair is coupled through a third
+/// finite ones (0 for the pair's share), which can still be wrong where the pair is coupled through a third
 /// eigenvector (that needs degenerate perturbation theory, not implemented; a constant matrix
 /// gives zero tangents); the eigenvalues' tangents stay finite, `diag(VᵀȧV)` for the basis
-/// returned. An entry of the lower triangle (the part read) that is NaN or infinite makes
+/// returned. Eigenvalues within `8ε·max|λ|` of each other count as repeated (nalgebra returns
+/// an exactly repeated one a few ulps apart; the reciprocal of that gap gave finite, wrong
+/// tangents), and between them an entry of `VᵀȧV` of rounding size (`8nε` of its largest)
+/// as not mixing. An entry of the lower triangle (the part read) that is NaN or infinite makes
 /// every result NaN. A 0 × 0 matrix gives empty results.
 ///
 /// # Panics
@@ -61,15 +64,16 @@ pub fn symmetric_eigen<D: TangentLanes>(a: &DMatrix<D>) -> (DVector<D>, DMatrix<
     // Fⱼᵢ = 1/(λᵢ − λⱼ) off the diagonal, 0 on it. A zero numerator gives 0 even at a repeated
     // eigenvalue (0/0): constant inputs, or a perturbation that does not mix the pair, leave
     // the eigenvectors' tangents finite.
+    let gaps = eigenvalue_gaps(&lambda);
     let lanes: Vec<_> = (0..D::LANES)
         .map(|l| {
             let dot = symmetric_from_lower(a, |x| x.lane(l));
-            let rotated = v.transpose() * &dot * &v;
+            let rotated = snap_tied(v.transpose() * &dot * &v, &gaps);
             let weighted = DMatrix::from_fn(n, n, |j, i| {
-                if i == j || rotated[(j, i)] == zero {
+                if i == j {
                     zero
                 } else {
-                    rotated[(j, i)] / (lambda[i] - lambda[j])
+                    gap_quotient(rotated[(j, i)], gaps[(i, j)])
                 }
             });
             let v_dot: DMatrix<D::Real> = &v * weighted;
@@ -81,6 +85,64 @@ pub fn symmetric_eigen<D: TangentLanes>(a: &DMatrix<D>) -> (DVector<D>, DMatrix<
         D::from_lanes(v[(r, c)], |l| lanes[l].1[(r, c)])
     });
     (values, vectors)
+}
+
+/// The gaps `λₖ − λₗ` between eigenvalues (entry `(k, l)`), with a difference of at most
+/// `8ε·max|λ|` counted as a tie (gap 0). A backward-stable eigensolver's eigenvalues carry
+/// absolute errors of order `ε·‖A‖₂ = ε·max|λ|`, so a smaller difference is rounding (a
+/// repeated eigenvalue of a rotated matrix comes out a few ulps apart); its reciprocal gave
+/// finite, wrong tangents where a tie's are infinite. Shared with
+/// [`symmetric_eigen_hyperdual`](crate::symmetric_eigen_hyperdual) and adroit-reverse's
+/// `symmetric_eigen`.
+#[doc(hidden)]
+pub fn eigenvalue_gaps<T: Float + nalgebra::Scalar>(lambda: &DVector<T>) -> DMatrix<T> {
+    let largest = largest_magnitude(lambda.as_slice());
+    let eight_ulps = T::epsilon() * T::from(8.0).unwrap_or_else(T::one);
+    let n = lambda.len();
+    DMatrix::from_fn(n, n, |k, l| {
+        let gap = lambda[k] - lambda[l];
+        if Float::abs(gap) <= eight_ulps * largest {
+            T::zero()
+        } else {
+            gap
+        }
+    })
+}
+
+/// `m` (an `n × n` perturbation or cotangent in the eigenbasis) with its entries between tied
+/// eigenvalues (`gaps` from [`eigenvalue_gaps`]) set to 0 where they are rounding: at most
+/// `8nε` times `m`'s largest entry (the error of forming `Vᵀ·Ȧ·V`). A perturbation that does
+/// not mix a tied pair (`Ȧ = I`, or `Ȧ = A`) then gives the pair's quotients 0, as it does in
+/// exact arithmetic; one that mixes it keeps its numerators, and infinite quotients. Shared as
+/// [`eigenvalue_gaps`].
+#[doc(hidden)]
+pub fn snap_tied<T: Float + nalgebra::Scalar>(mut m: DMatrix<T>, gaps: &DMatrix<T>) -> DMatrix<T> {
+    let largest = largest_magnitude(m.as_slice());
+    let n = m.nrows();
+    let size = T::from(n).unwrap_or_else(T::one);
+    let rounding = T::epsilon() * T::from(8.0).unwrap_or_else(T::one) * size * largest;
+    for l in 0..n {
+        for k in (0..n).filter(|&k| k != l && gaps[(k, l)].is_zero()) {
+            if Float::abs(m[(k, l)]) <= rounding {
+                m[(k, l)] = T::zero();
+            }
+        }
+    }
+    m
+}
+
+/// The largest `|x|` of `xs` (0 for none).
+pub(crate) fn largest_magnitude<T: Float>(xs: &[T]) -> T {
+    xs.iter()
+        .fold(T::zero(), |m, &x| Float::max(m, Float::abs(x)))
+}
+
+/// `num / gap` with the zero convention: a zero numerator gives 0 whatever the gap (also at a
+/// tie), a non-zero one over a tie `±∞`. Shared as [`eigenvalue_gaps`].
+#[doc(hidden)]
+#[inline]
+pub fn gap_quotient<T: Float>(num: T, gap: T) -> T {
+    if num.is_zero() { T::zero() } else { num / gap }
 }
 
 /// nalgebra's `SymmetricEigen` of the symmetric `primal` (`n ≥ 1`): eigenvalues and unit

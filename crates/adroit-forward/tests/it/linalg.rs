@@ -360,3 +360,61 @@ fn full_pivoting_differentiates_determinants_at_singular_matrices() {
         }
     }
 }
+
+/// `Q·diag(2, 2, 5)·Qᵀ` for a rotation `Q`: the repeated eigenvalue 2, which nalgebra returns
+/// as two values a few ulps apart (asserted), and the indices of that pair.
+pub(crate) fn rotated_repeated_eigenvalue() -> (DMatrix<f64>, [usize; 2]) {
+    let (c1, s1) = (0.6_f64, 0.8_f64);
+    let (c2, s2) = (0.28_f64, 0.96_f64);
+    let rx = DMatrix::from_row_slice(3, 3, &[1.0, 0.0, 0.0, 0.0, c1, -s1, 0.0, s1, c1]);
+    let rz = DMatrix::from_row_slice(3, 3, &[c2, -s2, 0.0, s2, c2, 0.0, 0.0, 0.0, 1.0]);
+    let q = rz * rx;
+    let d = DMatrix::from_diagonal(&DVector::from_column_slice(&[2.0, 2.0, 5.0]));
+    let a = &q * d * q.transpose();
+    let a = (&a + a.transpose()) * 0.5;
+    let values = a.clone().symmetric_eigen().eigenvalues;
+    let pair: Vec<usize> = (0..3)
+        .filter(|&k| (values[k] - 2.0).abs() < 1e-12)
+        .collect();
+    assert_eq!(pair.len(), 2, "{values}");
+    let gap = (values[pair[0]] - values[pair[1]]).abs();
+    assert!(
+        gap > 0.0 && gap <= 8.0 * f64::EPSILON * 5.0,
+        "the premise: a pair a few ulps apart, not {values}"
+    );
+    (a, [pair[0], pair[1]])
+}
+
+/// Eigenvalues a few ulps apart are a repeated one (`eigenvalue_gaps`): a perturbation that
+/// mixes the pair gives its eigenvectors infinite tangents, as at an exact tie (they were
+/// finite, of size 1/gap ≈ 10¹⁵, and arbitrary); one that does not mix it (`I`, `A`) gives
+/// them 0, as in exact arithmetic (they were rounding over rounding); eigenvalue tangents stay
+/// `vᵢᵀBvᵢ`.
+#[test]
+fn symmetric_eigen_takes_eigenvalues_a_few_ulps_apart_as_tied() {
+    let (a, [p, q]) = rotated_repeated_eigenvalue();
+    let plain = a.clone().symmetric_eigen();
+    let (vp, vq) = (plain.eigenvectors.column(p), plain.eigenvectors.column(q));
+    let mixing = vp * vq.transpose() + vq * vp.transpose();
+    let (_, vectors) = adroit_forward::symmetric_eigen(&perturbed::<f64>(&a, &mixing));
+    for k in [p, q] {
+        assert!(
+            vectors.column(k).iter().any(|x| x.tangent().is_infinite()),
+            "mixing: {}",
+            vectors.column(k).map(|x| x.tangent())
+        );
+    }
+    for b in [DMatrix::identity(3, 3), a.clone()] {
+        let (values, vectors) = adroit_forward::symmetric_eigen(&perturbed::<f64>(&a, &b));
+        for k in 0..3 {
+            let v = plain.eigenvectors.column(k);
+            close(values[k].tangent(), (v.transpose() * &b * v)[0], 1e-14, "λ̇");
+        }
+        // Scaling A, or shifting it, leaves its eigenvectors where they are.
+        let largest = vectors
+            .iter()
+            .map(|x| x.tangent().abs())
+            .fold(0.0, f64::max);
+        assert!(largest <= 1e-14, "non-mixing {b}: {largest}");
+    }
+}

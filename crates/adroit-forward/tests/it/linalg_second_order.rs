@@ -362,3 +362,36 @@ fn hyperdual_symmetric_eigenvalues_f32_at_plain_f32_accuracy() {
     };
     symmetric_eigenvalues::<f32>(tight);
 }
+
+/// `symmetric_eigen_hyperdual` at a repeated eigenvalue nalgebra returns a few ulps apart:
+/// along `A + t·I` (no mixing) the eigenvalues move as `λ + t` (second derivative 0) and the
+/// eigenvectors stay put, so `Σλ²` has second derivative `2n`; along a direction that mixes
+/// the pair its eigenvalues' second derivatives are infinite, as at an exact tie (they were
+/// finite and arbitrary).
+#[test]
+fn hyperdual_symmetric_eigen_takes_eigenvalues_a_few_ulps_apart_as_tied() {
+    use adroit_forward::symmetric_eigen_hyperdual;
+    let (a, [p, q]) = crate::linalg::rotated_repeated_eigenvalue();
+    let identity = DMatrix::<f64>::identity(3, 3);
+    let (values, vectors) = symmetric_eigen_hyperdual(&seeded::<f64>(&a, &identity, &identity));
+    for k in 0..3 {
+        for first in [values[k].eps1()[0], values[k].eps2()[0]] {
+            assert!((first - 1.0).abs() <= 1e-14, "{}", values[k]);
+        }
+        assert!(values[k].eps12()[0][0].abs() <= 1e-14, "{}", values[k]);
+    }
+    for v in vectors.iter() {
+        let parts = [v.eps1()[0], v.eps2()[0], v.eps12()[0][0]];
+        assert!(parts.iter().all(|x| x.abs() <= 1e-14), "{parts:?}");
+    }
+    let sum_of_squares: HyperDual<f64> = values.iter().map(|&l| l * l).sum();
+    assert!((sum_of_squares.eps12()[0][0] - 6.0).abs() <= 1e-13);
+
+    let plain = a.clone().symmetric_eigen();
+    let (vp, vq) = (plain.eigenvectors.column(p), plain.eigenvectors.column(q));
+    let mixing = vp * vq.transpose() + vq * vp.transpose();
+    let (values, _) = symmetric_eigen_hyperdual(&seeded::<f64>(&a, &mixing, &mixing));
+    for k in [p, q] {
+        assert!(!values[k].eps12()[0][0].is_finite(), "{}", values[k]);
+    }
+}

@@ -476,3 +476,66 @@ fn symmetric_eigen_with_an_infinite_cotangent_follows_the_zero_convention() {
     );
     assert_eq!(g, [0.0, 0.0, 0.0, f64::INFINITY]);
 }
+
+/// `2I + 3qqᵀ`, `q = (2, −2, 1)/3`: eigenvalues 2, 2, 5, the repeated one returned by nalgebra a
+/// few ulps apart (asserted: the premise).
+fn repeated_up_to_rounding() -> DMatrix<f64> {
+    let q = DVector::from_column_slice(&[2.0, -2.0, 1.0]) / 3.0;
+    let a = DMatrix::identity(3, 3) * 2.0 + &q * q.transpose() * 3.0;
+    let values = a.clone().symmetric_eigen().eigenvalues;
+    let pair: Vec<f64> = values
+        .iter()
+        .copied()
+        .filter(|v: &f64| (v - 2.0).abs() < 1e-12)
+        .collect();
+    assert!(
+        pair.len() == 2 && pair[0] != pair[1] && (pair[0] - pair[1]).abs() <= 40.0 * f64::EPSILON,
+        "the premise: {values}"
+    );
+    a
+}
+
+/// `symmetric_eigen`'s pullback at eigenvalues a few ulps apart (adroit-forward's
+/// `eigenvalue_gaps`: a tie): a cotangent that mixes the pair's eigenvectors gives infinite or
+/// NaN entries, as at an exact tie (they were finite, of size 1/gap); one whose mixing part is
+/// rounding adds nothing — `Σ vₖᵀA₀vₖ` with `A₀` the point held constant is stationary there
+/// (`A₀vₖ = λₖvₖ`), so `Σλ² + Σ vₖᵀA₀vₖ` has `Σλ²`'s gradient; and along `(1 + t)·A` the
+/// second derivative of `Σλ²` is `2Σλ² = 66` (forward-over-reverse: the tie's tangents too).
+#[test]
+fn symmetric_eigen_pullback_takes_eigenvalues_a_few_ulps_apart_as_tied() {
+    let a = repeated_up_to_rounding();
+    let w = DMatrix::from_row_slice(3, 3, &[0.7, -0.1, 0.4, 0.2, 0.9, -0.6, -0.3, 0.5, 0.8]);
+    let mixing = gradient(
+        |x| {
+            let (_, vectors) = adroit_reverse::symmetric_eigen(&to_vars(x, 3));
+            vectors.iter().zip(w.iter()).map(|(v, &k)| *v * k).sum()
+        },
+        a.as_slice(),
+    );
+    assert!(mixing.iter().any(|g| !g.is_finite()), "{mixing:?}");
+    let squares = |with_vectors: bool| {
+        gradient(
+            |x| {
+                let (values, vectors) = adroit_reverse::symmetric_eigen(&to_vars(x, 3));
+                let s: Var<f64> = values.iter().map(|&l| l * l).sum();
+                let quadratic = (0..3).fold(Var::constant(0.0), |acc, k| {
+                    let v = vectors.column(k);
+                    let a_v = a.map(Var::constant) * v;
+                    acc + v.dot(&a_v)
+                });
+                if with_vectors { s + quadratic } else { s }
+            },
+            a.as_slice(),
+        )
+    };
+    close(&squares(true), &squares(false), 1e-13, "∂(Σλ² + Σ vₖᵀA₀vₖ)");
+    let h = adroit_reverse::hessian(
+        |t| {
+            let m = a.map(|x| (t[0] + 1.0) * x);
+            let (values, _) = adroit_reverse::symmetric_eigen(&m);
+            values.iter().map(|&l| l * l).sum()
+        },
+        &[0.0],
+    );
+    close(&[h[(0, 0)]], &[66.0], 1e-13, "d²Σλ²/dt² along A");
+}
