@@ -6,8 +6,8 @@
 //! Run: `cargo bench -p adroit-benches --bench reverse`.
 
 use adroit_benches::{
-    lotka_volterra_loss, lotka_volterra_segment, rosenbrock, rosenbrock_array, rosenbrock_gradient,
-    rosenbrock_hessian,
+    gp_log_likelihood, lotka_volterra_loss, lotka_volterra_segment, rosenbrock, rosenbrock_array,
+    rosenbrock_gradient, rosenbrock_hessian,
 };
 use adroit_reverse::adroit_forward::Dual;
 use adroit_reverse::matrix::{self, Along, MatScalar, MatVar};
@@ -266,6 +266,59 @@ fn bench_gaussian_likelihood(c: &mut Criterion) {
     group.finish();
 }
 
+/// The Hessian of [`gp_log_likelihood`] in its 3 hyperparameters over 20 seeded points, through
+/// nalgebra's Cholesky on each number type: forward-over-reverse on the default chunk (12
+/// lanes) and on chunk 4 (`hessian_chunked`), and forward mode's hyper-duals on the default
+/// chunk (8 × 8) and on 3 × 3; the primal for scale.
+fn bench_gp_hyperparameter_hessian(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(0x6b9);
+    let x: Vec<f64> = (0..20).map(|_| rng.random_range(-3.0..3.0)).collect();
+    let y: Vec<f64> = x
+        .iter()
+        .map(|&v| v.sin() + 0.1 * rng.random_range(-1.0..1.0))
+        .collect();
+    let theta = [0.1, -0.2, -2.0];
+    // The four agree (timing wrong code would say nothing).
+    let reference = adroit_reverse::hessian(|t| gp_log_likelihood(t, &x, &y), &theta);
+    for other in [
+        adroit_reverse::hessian_chunked::<4, _, _>(|t| gp_log_likelihood(t, &x, &y), &theta),
+        adroit_forward::hessian(|t| gp_log_likelihood(t, &x, &y), &theta),
+        adroit_forward::hessian_chunked::<3, _, _>(|t| gp_log_likelihood(t, &x, &y), &theta),
+    ] {
+        assert!(
+            (&other - &reference).amax() <= 1e-9 * reference.amax(),
+            "{other} vs {reference}"
+        );
+    }
+    let mut group = c.benchmark_group("gp_hyperparameter_hessian");
+    group.bench_function("primal_f64", |b| {
+        b.iter(|| gp_log_likelihood(black_box(&theta), &x, &y))
+    });
+    group.bench_function("adroit_reverse_hessian_chunk12", |b| {
+        b.iter(|| adroit_reverse::hessian(|t| gp_log_likelihood(t, &x, &y), black_box(&theta)))
+    });
+    group.bench_function("adroit_reverse_hessian_chunk4", |b| {
+        b.iter(|| {
+            adroit_reverse::hessian_chunked::<4, _, _>(
+                |t| gp_log_likelihood(t, &x, &y),
+                black_box(&theta),
+            )
+        })
+    });
+    group.bench_function("adroit_forward_hessian_chunk8", |b| {
+        b.iter(|| adroit_forward::hessian(|t| gp_log_likelihood(t, &x, &y), black_box(&theta)))
+    });
+    group.bench_function("adroit_forward_hessian_chunk3", |b| {
+        b.iter(|| {
+            adroit_forward::hessian_chunked::<3, _, _>(
+                |t| gp_log_likelihood(t, &x, &y),
+                black_box(&theta),
+            )
+        })
+    });
+    group.finish();
+}
+
 // criterion's macros generate undocumented items.
 #[allow(missing_docs)]
 mod harness {
@@ -276,7 +329,8 @@ mod harness {
         super::bench_dense_layer,
         super::bench_mlp_hessian,
         super::bench_checkpoint,
-        super::bench_gaussian_likelihood
+        super::bench_gaussian_likelihood,
+        super::bench_gp_hyperparameter_hessian
     );
 }
 criterion_main!(harness::benches);

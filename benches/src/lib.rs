@@ -246,3 +246,48 @@ pub fn lotka_volterra_loss<S: Float>(theta: &[S], total: usize) -> S {
     ];
     lotka_volterra_segment(&start, 0, total, total)[2]
 }
+
+/// The log marginal likelihood of a Gaussian process over the points `(x, y)` as a function of
+/// its three hyperparameters `theta = [ln ℓ, ln σ_f², ln σ_n²]` (squared-exponential kernel
+/// `σ_f²·exp(−(xᵢ − xⱼ)²/(2ℓ²))` plus noise `σ_n²·I`; Rasmussen & Williams 2006, eq. 2.30,
+/// without the constant): `−½ yᵀK⁻¹y − Σ ln Lᵢᵢ` by nalgebra's Cholesky on the number type
+/// itself, so that every mode differentiates the factorisation — the workload of
+/// `--bench reverse -- gp_hyperparameter_hessian`.
+///
+/// # Panics
+/// If `K` is not positive definite (it is for finite `theta`), or `x` and `y` differ in length.
+pub fn gp_log_likelihood<S: Float + nalgebra::RealField>(theta: &[S], x: &[f64], y: &[f64]) -> S {
+    assert_eq!(
+        x.len(),
+        y.len(),
+        "gp_log_likelihood: x and y differ in length"
+    );
+    let c = |v: f64| S::from(v).unwrap_or_else(S::zero);
+    let (length, signal, noise) = (
+        Float::exp(theta[0]),
+        Float::exp(theta[1]),
+        Float::exp(theta[2]),
+    );
+    let n = x.len();
+    let k = DMatrix::from_fn(n, n, |i, j| {
+        let d = c(x[i] - x[j]) / length;
+        let covariance = signal * Float::exp(-c(0.5) * d * d);
+        if i == j {
+            covariance + noise
+        } else {
+            covariance
+        }
+    });
+    let factor = k.cholesky().expect("positive definite");
+    let targets = nalgebra::DVector::from_iterator(n, y.iter().map(|&v| c(v)));
+    let z = factor
+        .l_dirty()
+        .solve_lower_triangular(&targets)
+        .expect("positive diagonal");
+    let log_det = factor
+        .l_dirty()
+        .diagonal()
+        .iter()
+        .fold(S::zero(), |a, &d| a + Float::ln(d));
+    -c(0.5) * z.dot(&z) - log_det
+}

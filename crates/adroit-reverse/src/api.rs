@@ -198,9 +198,25 @@ where
 /// ```
 pub const HESSIAN_CHUNK: usize = 12;
 
+/// The chunk sizes `N` that [`hessian_chunked`] (and
+/// [`matrix::hessian_chunked`](crate::matrix::hessian_chunked)) can record: `DualVec<T, N>` is
+/// a [`TapeScalar`] for these (each type has its own thread-local tape). Another size does not
+/// compile (`E0277`, "cannot be recorded on adroit-reverse's tape").
+///
+/// # Example
+/// ```
+/// assert!(adroit_reverse::HESSIAN_CHUNKS.contains(&adroit_reverse::HESSIAN_CHUNK));
+/// ```
+/// ```compile_fail,E0277
+/// // 3 is not among them: take 4 for three inputs
+/// let h = adroit_reverse::hessian_chunked::<3, _, _>(|x| x[0] * x[1] * x[2], &[1.0, 2.0, 3.0]);
+/// ```
+pub const HESSIAN_CHUNKS: [usize; 5] = [1, 2, 4, 8, 12];
+
 /// The Hessian `∇²f(x)` of `f: ℝⁿ → ℝ` by forward-over-reverse: `⌈n/12⌉` recordings on
 /// `Var<DualVec<T, 12>>` ([`HESSIAN_CHUNK`]), each seeded with 12 coordinate directions and
-/// swept once (the tangents of the gradient are 12 columns of the Hessian).
+/// swept once (the tangents of the gradient are 12 columns of the Hessian). For a few inputs
+/// a smaller chunk is faster: [`hessian_chunked`].
 ///
 /// `x`: `n` inputs; returns the `n × n` matrix `H[(i, j)] = ∂²f/∂xᵢ∂xⱼ` (symmetric up to
 /// rounding). For a Hessian-vector product use [`hvp`] (one recording). Near overflow (a naive
@@ -247,6 +263,39 @@ where
     DualVec<T, HESSIAN_CHUNK>: TapeScalar,
     F: Fn(&[Var<DualVec<T, HESSIAN_CHUNK>>]) -> Var<DualVec<T, HESSIAN_CHUNK>>,
 {
+    hessian_chunked::<HESSIAN_CHUNK, T, F>(f, x)
+}
+
+/// [`hessian`] with a chosen chunk size `N` (one of [`HESSIAN_CHUNKS`]: 1, 2, 4, 8, 12):
+/// `⌈n/N⌉` recordings on `Var<DualVec<T, N>>`, each seeded with `N` coordinate directions, as
+/// ForwardDiff.jl's `Chunk{N}`. Every operation carries `N` tangents whatever `n`, so for a
+/// few inputs the smallest chunk of at least `n` is the fastest (a Gaussian process's
+/// likelihood over 20 points in 3 hyperparameters, through nalgebra's Cholesky: 160 µs with
+/// `N = 4` against 258 µs with 12, `--bench reverse -- gp_hyperparameter_hessian`); for many
+/// inputs the largest needs the fewest recordings.
+///
+/// `x`: `n` inputs; returns the `n × n` Hessian, equal to [`hessian`]'s up to rounding (each
+/// column is computed from the same recorded operations whatever `N`). Empty `x` gives a 0 × 0
+/// matrix without calling `f`.
+///
+/// # Panics
+/// As [`gradient`]: if `f` returns a variable of another scope, or uses one (see [`Var`]).
+///
+/// # Example
+/// ```
+/// use adroit_reverse::nalgebra::{self, dmatrix};
+/// use adroit_reverse::num_traits::Float;
+/// fn f<S: Float>(x: &[S]) -> S { x[0] * x[0] * x[1] + x[2].exp() }
+/// let h = adroit_reverse::hessian_chunked::<4, _, _>(|x| f(x), &[1.0, 2.0, 0.0]);
+/// assert_eq!(h, dmatrix![4.0, 2.0, 0.0; 2.0, 0.0, 0.0; 0.0, 0.0, 1.0]);
+/// ```
+#[track_caller]
+pub fn hessian_chunked<const N: usize, T, F>(f: F, x: &[T]) -> DMatrix<T>
+where
+    T: Float + nalgebra::Scalar,
+    DualVec<T, N>: TapeScalar,
+    F: Fn(&[Var<DualVec<T, N>>]) -> Var<DualVec<T, N>>,
+{
     if x.is_empty() {
         return DMatrix::from_element(0, 0, T::zero());
     }
@@ -280,6 +329,29 @@ where
     DualVec<T, HESSIAN_CHUNK>: TapeScalar,
     F: Fn(&[Var<DualVec<T, HESSIAN_CHUNK>>]) -> Var<DualVec<T, HESSIAN_CHUNK>>,
 {
+    value_gradient_and_hessian_chunked::<HESSIAN_CHUNK, T, F>(f, x)
+}
+
+/// [`value_gradient_and_hessian`] with a chosen chunk size `N`, as [`hessian_chunked`].
+///
+/// # Example
+/// ```
+/// use adroit_reverse::nalgebra::{self, dmatrix};
+/// let (value, grad, hess) =
+///     adroit_reverse::value_gradient_and_hessian_chunked::<2, _, _>(|x| x[0] * x[1], &[3.0, 2.0]);
+/// assert_eq!((value, grad), (6.0, vec![2.0, 3.0]));
+/// assert_eq!(hess, dmatrix![0.0, 1.0; 1.0, 0.0]);
+/// ```
+#[track_caller]
+pub fn value_gradient_and_hessian_chunked<const N: usize, T, F>(
+    f: F,
+    x: &[T],
+) -> (T, Vec<T>, DMatrix<T>)
+where
+    T: Float + nalgebra::Scalar,
+    DualVec<T, N>: TapeScalar,
+    F: Fn(&[Var<DualVec<T, N>>]) -> Var<DualVec<T, N>>,
+{
     if x.is_empty() {
         let (value, _) = value_and_gradient(&f, &[]);
         return (
@@ -291,31 +363,31 @@ where
     hessian_recordings(&f, x)
 }
 
-/// The recordings of [`hessian`] (`x` not empty), one per [`HESSIAN_CHUNK`] coordinate
-/// directions; the value and gradient are the first recording's primal parts.
+/// The recordings of [`hessian_chunked`] (`x` not empty), one per `N` coordinate directions;
+/// the value and gradient are the first recording's primal parts.
 #[track_caller]
-fn hessian_recordings<T, F>(f: &F, x: &[T]) -> (T, Vec<T>, DMatrix<T>)
+fn hessian_recordings<const N: usize, T, F>(f: &F, x: &[T]) -> (T, Vec<T>, DMatrix<T>)
 where
     T: Float + nalgebra::Scalar,
-    DualVec<T, HESSIAN_CHUNK>: TapeScalar,
-    F: Fn(&[Var<DualVec<T, HESSIAN_CHUNK>>]) -> Var<DualVec<T, HESSIAN_CHUNK>>,
+    DualVec<T, N>: TapeScalar,
+    F: Fn(&[Var<DualVec<T, N>>]) -> Var<DualVec<T, N>>,
 {
     // Recorded as in `hvp`.
-    let _nesting = adroit_forward::record_perturbation::<DualVec<T, HESSIAN_CHUNK>, F>();
+    let _nesting = adroit_forward::record_perturbation::<DualVec<T, N>, F>();
     let n = x.len();
     let mut hess = DMatrix::from_element(n, n, T::zero());
     let mut primal = None;
     let mut point = vec![DualVec::constant(T::zero()); n];
-    for start in (0..n).step_by(HESSIAN_CHUNK) {
+    for start in (0..n).step_by(N) {
         for (j, (p, &xj)) in point.iter_mut().zip(x).enumerate() {
-            *p = if (start..start + HESSIAN_CHUNK).contains(&j) {
+            *p = if (start..start + N).contains(&j) {
                 DualVec::variable(xj, j - start)
             } else {
                 DualVec::constant(xj)
             };
         }
         let (value, grad) = value_and_gradient(f, &point);
-        let width = HESSIAN_CHUNK.min(n - start);
+        let width = N.min(n - start);
         for (i, g) in grad.iter().enumerate() {
             let t = g.tangents();
             for k in 0..width {

@@ -44,7 +44,8 @@
 //!   `Some` at a positive semi-definite matrix where `f64` gives `None` (its `L` then has a
 //!   zero pivot: `ln det` −∞, infinite gradients). Decide singularity and definiteness on the
 //!   primal values (`a.map(|x| x.value())`). Second derivatives too: [`hessian`] and [`hvp`]
-//!   record `Var<DualVec<T, 12>>`/`Var<Dual<T>>`, which implement `RealField` as well, so
+//!   record `Var<DualVec<T, 12>>`/`Var<Dual<T>>` ([`hessian_chunked`]: `Var<DualVec<T, N>>`),
+//!   which implement `RealField` as well, so
 //!   Hessians go through LU, Cholesky, QR, `solve` and `determinant` with the same caveats
 //!   (tested against matrix calculus, adroit-forward's `hessian` and central differences).
 //!   In a debug build nalgebra's closed-form 4 × 4 `try_inverse()` under [`hessian`] needs a
@@ -77,6 +78,15 @@
 //! ```
 #![warn(missing_docs)]
 
+/// Invokes `$callback!` with every chunk size `N` for which `DualVec<f32|f64, N>` is a
+/// [`TapeScalar`] and a [`matrix::MatScalar`] ([`HESSIAN_CHUNKS`]), so that each per-type list
+/// of the crate names them in one place.
+macro_rules! with_hessian_chunks {
+    ($callback:ident) => {
+        $callback!(1, 2, 4, 8, 12);
+    };
+}
+
 mod active;
 mod api;
 mod buffers;
@@ -95,8 +105,9 @@ mod tape;
 mod var;
 
 pub use api::{
-    HESSIAN_CHUNK, gradient, hessian, hvp, jacobian, pullback, value_and_gradient,
-    value_and_gradient_with_aux, value_and_jacobian, value_gradient_and_hessian, vjp,
+    HESSIAN_CHUNK, HESSIAN_CHUNKS, gradient, hessian, hessian_chunked, hvp, jacobian, pullback,
+    value_and_gradient, value_and_gradient_with_aux, value_and_jacobian,
+    value_gradient_and_hessian, value_gradient_and_hessian_chunked, vjp,
 };
 pub use buffers::release_buffers;
 pub use checkpoint::checkpoint;

@@ -1,6 +1,5 @@
 //! [`TapeScalar`]: the primal types a tape can record, each with its own thread-local tapes.
 
-use crate::api::HESSIAN_CHUNK;
 use crate::tape::{Tape, TapePool};
 use adroit_forward::{Decompositions, Dual, DualVec, Svd, chain_product};
 use nalgebra::{DMatrix, DVector, RealField};
@@ -11,7 +10,9 @@ use std::thread::LocalKey;
 
 /// A primal type that [`Var`](crate::Var) can wrap: `f32`, `f64`, and the forward-mode duals
 /// `Dual<f32>`, `Dual<f64>` (for forward-over-reverse Hessian-vector products) and
-/// `DualVec<f32, 12>`, `DualVec<f64, 12>` (for chunked forward-over-reverse Hessians).
+/// `DualVec<f32, N>`, `DualVec<f64, N>` for the chunk sizes `N` of
+/// [`HESSIAN_CHUNKS`](crate::HESSIAN_CHUNKS) — 1, 2, 4, 8 and 12 (for chunked
+/// forward-over-reverse Hessians, [`hessian_chunked`](crate::hessian_chunked)).
 ///
 /// Each type has its own thread-local active tape, so gradients run in parallel on different
 /// threads, and `Var<f64>` and `Var<Dual<f64>>` scopes never interfere. The trait is sealed.
@@ -41,7 +42,8 @@ use std::thread::LocalKey;
 #[allow(private_bounds)] // the point: the supertrait's functions are private to this crate
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be recorded on adroit-reverse's tape",
-    note = "a tape records f32, f64, Dual<f32|f64> and DualVec<f32|f64, 12> values only",
+    note = "a tape records f32, f64, Dual<f32|f64> and DualVec<f32|f64, N> values only, \
+            N one of adroit_reverse::HESSIAN_CHUNKS (1, 2, 4, 8, 12)",
     note = "a reverse gradient inside a reverse gradient (Var<Var<_>>) is not supported: for \
             second derivatives use adroit_reverse::hessian or hvp (forward-over-reverse), or \
             adroit_forward for the inner derivative"
@@ -143,11 +145,22 @@ tape_scalar! {
     f64 => ACTIVE_F64, POOL_F64, |x| x, |a, w| a * w,
     Dual<f32> => ACTIVE_DUAL_F32, POOL_DUAL_F32, |x| Dual::constant(x.value()), dual_sweep,
     Dual<f64> => ACTIVE_DUAL_F64, POOL_DUAL_F64, |x| Dual::constant(x.value()), dual_sweep,
-    DualVec<f32, HESSIAN_CHUNK> => ACTIVE_CHUNK_F32, POOL_CHUNK_F32,
-        |x| DualVec::constant(x.value()), chunk_sweep,
-    DualVec<f64, HESSIAN_CHUNK> => ACTIVE_CHUNK_F64, POOL_CHUNK_F64,
-        |x| DualVec::constant(x.value()), chunk_sweep,
 }
+
+/// The chunks of `hessian_chunked`, each size's thread-locals in a block of its own.
+macro_rules! chunk_tape_scalars {
+    ($($n:literal),*) => {$(
+        const _: () = {
+            tape_scalar! {
+                DualVec<f32, $n> => ACTIVE_F32, POOL_F32, |x| DualVec::constant(x.value()),
+                    chunk_sweep,
+                DualVec<f64, $n> => ACTIVE_F64, POOL_F64, |x| DualVec::constant(x.value()),
+                    chunk_sweep,
+            }
+        };
+    )*};
+}
+with_hessian_chunks!(chunk_tape_scalars);
 
 /// [`Sealed::sweep_product`](sealed::Sealed::sweep_product) for `Dual`: the dual product, whose
 /// tangents already follow the convention (lane by lane, vectorised), with its value redone by
@@ -164,10 +177,10 @@ pub(crate) fn dual_sweep<T: Float>(a: Dual<T>, w: Dual<T>) -> Dual<T> {
 
 /// As [`dual_sweep`] for the Hessian's chunks.
 #[inline(always)]
-pub(crate) fn chunk_sweep<T: Float>(
-    a: DualVec<T, HESSIAN_CHUNK>,
-    w: DualVec<T, HESSIAN_CHUNK>,
-) -> DualVec<T, HESSIAN_CHUNK> {
+pub(crate) fn chunk_sweep<T: Float, const N: usize>(
+    a: DualVec<T, N>,
+    w: DualVec<T, N>,
+) -> DualVec<T, N> {
     let product = a * w;
     if product.value().is_nan() {
         DualVec::new(chain_product(a.value(), w.value()), product.tangents())

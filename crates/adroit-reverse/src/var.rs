@@ -231,13 +231,20 @@ adroit_forward::impl_scalar_lhs_ops!([] Var<adroit_forward::Dual<f64>>, adroit_f
 adroit_forward::impl_scalar_lhs_ops!([] Var<adroit_forward::Dual<f32>>, adroit_forward::Dual<f32>);
 adroit_forward::impl_nested_float_ops!([] Var<adroit_forward::Dual<f64>>, f64);
 adroit_forward::impl_nested_float_ops!([] Var<adroit_forward::Dual<f32>>, f32);
-adroit_forward::impl_nested_float_ops!([] Var<adroit_forward::DualVec<f64, { crate::HESSIAN_CHUNK }>>, f64);
-adroit_forward::impl_nested_float_ops!([] Var<adroit_forward::DualVec<f32, { crate::HESSIAN_CHUNK }>>, f32);
 adroit_forward::impl_nalgebra_traits!([] Var<f64>, f64);
 adroit_forward::impl_nalgebra_traits!([] Var<f32>, f32);
 // The types `hvp` and `hessian` record (forward-over-reverse), so that second derivatives go
 // through nalgebra's decompositions as first derivatives do.
 adroit_forward::impl_nalgebra_traits!([] Var<adroit_forward::Dual<f64>>, f64);
 adroit_forward::impl_nalgebra_traits!([] Var<adroit_forward::Dual<f32>>, f32);
-adroit_forward::impl_nalgebra_traits!([] Var<adroit_forward::DualVec<f64, { crate::HESSIAN_CHUNK }>>, f64);
-adroit_forward::impl_nalgebra_traits!([] Var<adroit_forward::DualVec<f32, { crate::HESSIAN_CHUNK }>>, f32);
+
+/// The chunked types of `hessian_chunked`: plain floats on either side, and nalgebra.
+macro_rules! chunk_var_traits {
+    ($($n:literal),*) => {$(
+        adroit_forward::impl_nested_float_ops!([] Var<adroit_forward::DualVec<f64, $n>>, f64);
+        adroit_forward::impl_nested_float_ops!([] Var<adroit_forward::DualVec<f32, $n>>, f32);
+        adroit_forward::impl_nalgebra_traits!([] Var<adroit_forward::DualVec<f64, $n>>, f64);
+        adroit_forward::impl_nalgebra_traits!([] Var<adroit_forward::DualVec<f32, $n>>, f32);
+    )*};
+}
+with_hessian_chunks!(chunk_var_traits);

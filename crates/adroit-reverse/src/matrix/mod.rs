@@ -91,5 +91,8 @@ pub use ops::Along;
 pub use ops::custom::custom_rule;
 pub use pool::{pooled_bytes, release_buffers};
 pub use scalar::MatScalar;
-pub use second_order::{hessian, hvp, value_gradient_and_hessian, value_gradient_and_hvp};
+pub use second_order::{
+    hessian, hessian_chunked, hvp, value_gradient_and_hessian, value_gradient_and_hessian_chunked,
+    value_gradient_and_hvp,
+};
 pub use var::MatVar;

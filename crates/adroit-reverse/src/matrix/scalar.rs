@@ -4,7 +4,6 @@ use super::gemm::{self, Operand};
 use super::pool::BufferPool;
 use super::tape::MatTapeStack;
 use crate::TapeScalar;
-use crate::api::HESSIAN_CHUNK;
 use crate::scalar::{chunk_sweep, dual_sweep};
 use adroit_forward::{
     Dual, DualVec, SpecialFunctions, chain_product, chain_product_assign, chain_product_into,
@@ -17,7 +16,9 @@ use std::thread::LocalKey;
 
 /// An element type of [`MatVar`](super::MatVar) (sealed): `f32` and `f64`, and the
 /// first-order duals over them that [`hvp`](super::hvp) (`Dual<T>`) and [`hessian`](super::hessian)
-/// (`DualVec<T, 12>`, [`HESSIAN_CHUNK`](crate::HESSIAN_CHUNK)) record for second derivatives.
+/// (`DualVec<T, 12>`, [`HESSIAN_CHUNK`](crate::HESSIAN_CHUNK)) and
+/// [`hessian_chunked`](super::hessian_chunked) (`DualVec<T, N>`, `N` one of
+/// [`HESSIAN_CHUNKS`](crate::HESSIAN_CHUNKS)) record for second derivatives.
 /// Besides `Float` and nalgebra's `RealField` it provides adroit-forward's `SpecialFunctions`
 /// (`erf`, `gamma`, …), so element-wise maps may use them. Data enter a function written for
 /// any `T: MatScalar` by nalgebra's `cast` (`MatVar::constant(x.clone().cast())`), constants
@@ -273,17 +274,28 @@ mat_scalar! {
     Dual<f64> => MAT_TAPES_DUAL_F64, TEARDOWN_DUAL_F64, POOL_DUAL_F64, gemm::dual_gemm,
         Dual<f64>, false, |v| v, |w| w, dual_sweep, Dual::new(f64::NAN, f64::NAN),
         |t, v| Dual::new(v.value(), t.tangent());
-    DualVec<f32, HESSIAN_CHUNK> => MAT_TAPES_CHUNK_F32, TEARDOWN_CHUNK_F32, POOL_CHUNK_F32,
-        gemm::dual_gemm, DualVec<f64, HESSIAN_CHUNK>, true,
-        |v| DualVec::new(f64::from(v.value()), v.tangents().map(f64::from)),
-        |w| DualVec::new(w.value() as f32, w.tangents().map(|t| t as f32)), chunk_sweep,
-        DualVec::new(f32::NAN, [f32::NAN; HESSIAN_CHUNK]),
-        |t, v| DualVec::new(v.value(), t.tangents());
-    DualVec<f64, HESSIAN_CHUNK> => MAT_TAPES_CHUNK_F64, TEARDOWN_CHUNK_F64, POOL_CHUNK_F64,
-        gemm::dual_gemm, DualVec<f64, HESSIAN_CHUNK>, false, |v| v, |w| w, chunk_sweep,
-        DualVec::new(f64::NAN, [f64::NAN; HESSIAN_CHUNK]),
-        |t, v| DualVec::new(v.value(), t.tangents());
 }
+
+/// The chunks of `matrix::hessian_chunked`, each size's thread-locals in a block of its own.
+macro_rules! chunk_mat_scalars {
+    ($($n:literal),*) => {$(
+        const _: () = {
+            mat_scalar! {
+                DualVec<f32, $n> => MAT_TAPES_F32, TEARDOWN_F32, POOL_F32, gemm::dual_gemm,
+                    DualVec<f64, $n>, true,
+                    |v| DualVec::new(f64::from(v.value()), v.tangents().map(f64::from)),
+                    |w| DualVec::new(w.value() as f32, w.tangents().map(|t| t as f32)),
+                    chunk_sweep, DualVec::new(f32::NAN, [f32::NAN; $n]),
+                    |t, v| DualVec::new(v.value(), t.tangents());
+                DualVec<f64, $n> => MAT_TAPES_F64, TEARDOWN_F64, POOL_F64, gemm::dual_gemm,
+                    DualVec<f64, $n>, false, |v| v, |w| w, chunk_sweep,
+                    DualVec::new(f64::NAN, [f64::NAN; $n]),
+                    |t, v| DualVec::new(v.value(), t.tangents());
+            }
+        };
+    )*};
+}
+with_hessian_chunks!(chunk_mat_scalars);
 
 /// The panic of a matrix operation started while another one is being recorded: from inside
 /// the element function of `map` or a similar closure, or from an input's `Borrow`

@@ -170,7 +170,7 @@ where
 }
 
 /// The Hessian of a scalar loss with respect to every entry of its input matrices, by
-/// forward-over-reverse: `⌈N/12⌉` recordings on `DualVec<T, 12>` entries
+/// forward-over-reverse (another chunk size: [`hessian_chunked`]): `⌈N/12⌉` recordings on `DualVec<T, 12>` entries
 /// ([`HESSIAN_CHUNK`](crate::HESSIAN_CHUNK)) for `N` entries in all, each seeded with 12
 /// coordinate directions (the tangents of the gradient are 12 columns of the Hessian).
 ///
@@ -212,6 +212,41 @@ where
     value_gradient_and_hessian(f, inputs).2
 }
 
+/// [`hessian`] with a chosen chunk size `N` (one of [`HESSIAN_CHUNKS`](crate::HESSIAN_CHUNKS):
+/// 1, 2, 4, 8, 12): `⌈N_total/N⌉` recordings on `DualVec<T, N>` entries, as adroit-reverse's
+/// [`hessian_chunked`](crate::hessian_chunked). For inputs with few entries in all, the
+/// smallest chunk of at least that many is the fastest (every entry of every matrix carries
+/// `N` tangents).
+///
+/// `inputs`: `k` matrices; returns the Hessian of [`hessian`] (same order of entries), equal to
+/// it up to rounding.
+///
+/// # Panics
+/// As [`gradient`](super::gradient): if `f` returns a matrix that is not 1 × 1.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::{self, MatScalar, MatVar};
+/// use adroit_reverse::nalgebra::{self, dmatrix};
+/// // f(w) = ‖w‖⁴ for a 2-vector: Hessian 8wwᵀ + 4‖w‖²I, two entries: chunk 2
+/// fn f<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+///     let s = m[0].component_mul(m[0]).sum();
+///     s.component_mul(s)
+/// }
+/// let h = matrix::hessian_chunked::<2, _, _, _>(f, &[dmatrix![1.0; 2.0]]);
+/// assert_eq!(h, dmatrix![28.0, 16.0; 16.0, 52.0]);
+/// ```
+#[track_caller]
+pub fn hessian_chunked<const N: usize, T, M, F>(f: F, inputs: &[M]) -> DMatrix<T>
+where
+    T: MatScalar,
+    M: Borrow<DMatrix<T>>,
+    DualVec<T, N>: MatScalar,
+    F: Fn(&[MatVar<DualVec<T, N>>]) -> MatVar<DualVec<T, N>>,
+{
+    value_gradient_and_hessian_chunked::<N, T, M, F>(f, inputs).2
+}
+
 /// `(f(inputs), gradients, Hessian)` from the recordings [`hessian`] makes, at no extra cost:
 /// the value and the gradients are the primal parts of its results (for Newton steps, which
 /// need all three). With no input entries, `f` is recorded once, for the value.
@@ -245,16 +280,44 @@ where
     DualVec<T, HESSIAN_CHUNK>: MatScalar,
     F: Fn(&[MatVar<DualVec<T, HESSIAN_CHUNK>>]) -> MatVar<DualVec<T, HESSIAN_CHUNK>>,
 {
+    value_gradient_and_hessian_chunked::<HESSIAN_CHUNK, T, M, F>(f, inputs)
+}
+
+/// [`value_gradient_and_hessian`] with a chosen chunk size `N`, as [`hessian_chunked`].
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::{self, MatScalar, MatVar};
+/// use adroit_reverse::nalgebra::{self, dmatrix};
+/// fn f<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+///     m[0].component_mul(m[0]).component_mul(m[0]).sum() // Σ w³
+/// }
+/// let (value, grad, hess) =
+///     matrix::value_gradient_and_hessian_chunked::<1, _, _, _>(f, &[dmatrix![1.0, 2.0]]);
+/// assert_eq!((value, grad[0].clone()), (9.0, dmatrix![3.0, 12.0]));
+/// assert_eq!(hess, dmatrix![6.0, 0.0; 0.0, 12.0]);
+/// ```
+#[track_caller]
+pub fn value_gradient_and_hessian_chunked<const N: usize, T, M, F>(
+    f: F,
+    inputs: &[M],
+) -> (T, Vec<DMatrix<T>>, DMatrix<T>)
+where
+    T: MatScalar,
+    M: Borrow<DMatrix<T>>,
+    DualVec<T, N>: MatScalar,
+    F: Fn(&[MatVar<DualVec<T, N>>]) -> MatVar<DualVec<T, N>>,
+{
     // Recorded as in `hvp`.
-    let _nesting = adroit_forward::record_perturbation::<DualVec<T, HESSIAN_CHUNK>, F>();
+    let _nesting = adroit_forward::record_perturbation::<DualVec<T, N>, F>();
     let total: usize = inputs.iter().map(|x| x.borrow().len()).sum();
     let mut hess = DMatrix::from_element(total, total, T::zero());
     let mut primal = None;
-    // Each chunk seeds the entries `start..start + HESSIAN_CHUNK` of the flattened inputs.
+    // Each chunk seeds the entries `start..start + N` of the flattened inputs.
     let mut start = 0;
     loop {
         let mut offset = 0;
-        let point: Vec<DMatrix<DualVec<T, HESSIAN_CHUNK>>> = inputs
+        let point: Vec<DMatrix<DualVec<T, N>>> = inputs
             .iter()
             .map(|x| {
                 let x = x.borrow();
@@ -262,7 +325,7 @@ where
                 offset += x.len();
                 DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| {
                     let index = first + j * x.nrows() + i;
-                    if (start..start + HESSIAN_CHUNK).contains(&index) {
+                    if (start..start + N).contains(&index) {
                         DualVec::variable(x[(i, j)], index - start)
                     } else {
                         DualVec::constant(x[(i, j)])
@@ -271,7 +334,7 @@ where
             })
             .collect();
         let (value, grads) = value_and_gradient(&f, &point);
-        let width = HESSIAN_CHUNK.min(total - start);
+        let width = N.min(total - start);
         let flat = grads.iter().flat_map(|g| g.iter());
         for (row, g) in flat.enumerate() {
             let t = g.tangents();
@@ -283,7 +346,7 @@ where
             let grads = grads.iter().map(|g| g.map(|d| d.value())).collect();
             (value.value(), grads)
         });
-        start += HESSIAN_CHUNK;
+        start += N;
         if start >= total {
             break;
         }

@@ -626,3 +626,61 @@ fn forward_calls_nested_in_seeded_reverse_functions_cannot_confuse_perturbations
     );
     assert_eq!(g[0], dmatrix![4.0]);
 }
+
+/// `hessian_chunked::<N>` for every supported chunk size equals `hessian` bit for bit (each
+/// lane's arithmetic is the same whatever the chunk), for n = 1, 3 (one partial chunk) and 13
+/// (several); `value_gradient_and_hessian_chunked` too; f32; empty input; plain floats on
+/// either side and nalgebra's LU on the chunked variables.
+#[test]
+fn hessian_chunked_equals_hessian_for_every_chunk_size() {
+    fn f<S: Float>(v: &[S]) -> S {
+        let two = S::from(2.0).unwrap();
+        v.windows(2)
+            .fold(rosenbrock(v), |acc, w| acc + (w[0] * w[1]).sin() / two)
+    }
+    fn check<const N: usize>(x: &[f64])
+    where
+        DualVec<f64, N>: adroit_reverse::TapeScalar,
+        DualVec<f32, N>: adroit_reverse::TapeScalar,
+    {
+        let expected = hessian(|v| f(v), x);
+        let h = adroit_reverse::hessian_chunked::<N, _, _>(|v| f(v), x);
+        assert_eq!(h, expected, "N = {N}, n = {}", x.len());
+        let all = adroit_reverse::value_gradient_and_hessian_chunked::<N, _, _>(|v| f(v), x);
+        assert_eq!(all, value_gradient_and_hessian(|v| f(v), x), "N = {N}");
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let h32 = adroit_reverse::hessian_chunked::<N, _, _>(|v| f(v), &x32);
+        assert_eq!(h32, hessian(|v| f(v), &x32), "f32, N = {N}");
+        let empty = adroit_reverse::hessian_chunked::<N, f64, _>(|v| f(v), &[]);
+        assert_eq!(empty.shape(), (0, 0));
+    }
+    for n in [1, 3, 13] {
+        let x = point(n);
+        check::<1>(&x);
+        check::<2>(&x);
+        check::<4>(&x);
+        check::<8>(&x);
+        check::<12>(&x);
+    }
+    // plain floats on either side, and nalgebra's LU: ln det [[2 + x, 1], [1, 3 + 2y]]
+    let h = adroit_reverse::hessian_chunked::<2, _, _>(
+        |v: &[Var<DualVec<f64, 2>>]| {
+            let a = DMatrix::from_row_slice(
+                2,
+                2,
+                &[
+                    2.0 + v[0],
+                    v[0] * 0.0 + 1.0,
+                    v[1] * 0.0 + 1.0,
+                    3.0 + 2.0 * v[1],
+                ],
+            );
+            a.lu().determinant().ln()
+        },
+        &[0.0, 0.0],
+    );
+    // d = (2 + x)(3 + 2y) − 1 = 5: ∂ₓ ln d = (3 + 2y)/d, ∂ᵧ = 2(2 + x)/d
+    let expected =
+        dmatrix![-9.0 / 25.0, 2.0 / 5.0 - 12.0 / 25.0; 2.0 / 5.0 - 12.0 / 25.0, -16.0 / 25.0];
+    assert!((&h - &expected).amax() < 1e-15, "{h} vs {expected}");
+}

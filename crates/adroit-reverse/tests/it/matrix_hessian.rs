@@ -611,3 +611,32 @@ fn stop_gradient_freezes_in_both_orders_where_value_freezes_in_one() {
     }
     assert_eq!((h[(0, 1)], h2[(0, 1)]), (0.0, 0.0));
 }
+
+/// `matrix::hessian_chunked::<N>` for every supported chunk size equals `matrix::hessian` bit
+/// for bit (2 + 6 = 8 entries: one, several and partial chunks), and
+/// `value_gradient_and_hessian_chunked` equals `value_gradient_and_hessian`.
+#[test]
+fn hessian_chunked_equals_hessian_for_every_chunk_size() {
+    fn check<const N: usize>(x: &[DMatrix<f64>])
+    where
+        DualVec<f64, N>: MatScalar,
+    {
+        let expected = matrix::hessian(affine_layer, x);
+        assert_eq!(
+            matrix::hessian_chunked::<N, _, _, _>(affine_layer, x),
+            expected,
+            "N = {N}"
+        );
+        assert_eq!(
+            matrix::value_gradient_and_hessian_chunked::<N, _, _, _>(affine_layer, x),
+            matrix::value_gradient_and_hessian(affine_layer, x),
+            "N = {N}"
+        );
+    }
+    let x = [mat(4, 3, 4), mat(4, 1, 5), mat(2, 4, 6)];
+    check::<1>(&x);
+    check::<2>(&x);
+    check::<4>(&x);
+    check::<8>(&x);
+    check::<12>(&x);
+}

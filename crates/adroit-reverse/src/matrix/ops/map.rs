@@ -2,7 +2,6 @@
 //! derivative by forward mode), and the linear operations with a plain scalar.
 
 use super::Partial;
-use crate::api::HESSIAN_CHUNK;
 use crate::matrix::pool;
 use crate::matrix::tape::{Adjoint, Backward, Grads};
 use crate::matrix::value::NodeValue;
@@ -445,8 +444,6 @@ scalar_lhs! {
     f64, f64 => |c| c;
     Dual<f32>, f32 => Dual::constant;
     Dual<f64>, f64 => Dual::constant;
-    DualVec<f32, HESSIAN_CHUNK>, f32 => DualVec::constant;
-    DualVec<f64, HESSIAN_CHUNK>, f64 => DualVec::constant;
 }
 
 /// A plain number on the right of `*`, `+`, `/`, `−` with a matrix of duals (for plain floats
@@ -498,6 +495,19 @@ macro_rules! dual_rhs {
 dual_rhs! {
     Dual<f32>, f32 => Dual::constant;
     Dual<f64>, f64 => Dual::constant;
-    DualVec<f32, HESSIAN_CHUNK>, f32 => DualVec::constant;
-    DualVec<f64, HESSIAN_CHUNK>, f64 => DualVec::constant;
 }
+
+/// Plain numbers on either side of the chunked matrices of `matrix::hessian_chunked`.
+macro_rules! chunk_scalar_ops {
+    ($($n:literal),*) => {$(
+        scalar_lhs! {
+            DualVec<f32, $n>, f32 => DualVec::constant;
+            DualVec<f64, $n>, f64 => DualVec::constant;
+        }
+        dual_rhs! {
+            DualVec<f32, $n>, f32 => DualVec::constant;
+            DualVec<f64, $n>, f64 => DualVec::constant;
+        }
+    )*};
+}
+with_hessian_chunks!(chunk_scalar_ops);
