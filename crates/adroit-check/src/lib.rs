@@ -7,7 +7,8 @@
 //!   Jacobian or on random directions; [`hessian_check`] for second derivatives;
 //!   [`rule_check`] for user-written custom rules and [`reverse_hessian_check`] for their
 //!   second derivatives; [`matrix_gradcheck`] for array code on
-//!   adroit-reverse's matrix tape, [`matrix_vjp_check`] for its pullbacks with random
+//!   adroit-reverse's matrix tape ([`matrix_gradcheck_generic`] in `f32` too),
+//!   [`matrix_vjp_check`] for its pullbacks with random
 //!   cotangents (matrix custom rules), and [`matrix_hessian_check`] for its second derivatives
 //!   (a [`MatrixFn`], written once for every element type: [`matrix_fn!`]). A failure is a [`Mismatch`] that names the entry, the three
 //!   values, the errors and the [`Tolerance`].
@@ -58,7 +59,7 @@ pub use function::GenericFn;
 pub use gradcheck::gradcheck;
 pub use hessian_check::hessian_check;
 pub use matrix_function::MatrixFn;
-pub use matrix_gradcheck::matrix_gradcheck;
+pub use matrix_gradcheck::{matrix_gradcheck, matrix_gradcheck_generic};
 pub use matrix_hessian_check::matrix_hessian_check;
 pub use matrix_vjp_check::matrix_vjp_check;
 pub use mismatch::{Comparison, Mismatch, Report};

@@ -4,8 +4,8 @@
 use crate::directions::{dot, random_vector, snapped_step};
 use crate::fd::Step;
 use crate::mismatch::{Checker, Entry};
-use crate::{Comparison, Mismatch, Mode, Options, Report};
-use adroit_reverse::matrix::{self, MatVar};
+use crate::{CheckScalar, Comparison, MatrixFn, Mismatch, Mode, Options, Report};
+use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -74,6 +74,73 @@ where
     options.mode.check_trials("matrix_gradcheck");
     assert_checkable("matrix_gradcheck", inputs);
     let (_, grads) = matrix::value_and_gradient(|m| f(m), inputs);
+    check_gradients("matrix_gradcheck", f, inputs, &grads, options)
+}
+
+/// [`matrix_gradcheck`] in the precision of the inputs: the gradient of `f` taken on the
+/// matrix tape in `T` (`f32` or `f64`: the kernels, sums and rules of that element type) against
+/// finite differences of the same `f` in `f64` at the same points, as
+/// [`gradcheck`](crate::gradcheck) checks `f32` code. `f` is a [`MatrixFn`] (written once for
+/// every element type, e.g. by [`matrix_fn!`](crate::matrix_fn)), so that it runs in both.
+///
+/// `inputs`: the matrices in `T`; use [`Options::for_precision`]`::<T>()`, whose tolerances
+/// allow `T`'s rounding. Entries, modes, mismatches, errors and panics as [`matrix_gradcheck`]
+/// (the gradient reported is the `T` one, converted exactly to `f64`).
+///
+/// # Example
+/// ```
+/// use adroit_check::nalgebra::{self, dmatrix};
+/// use adroit_check::{Options, matrix_fn, matrix_gradcheck_generic};
+/// // ‖softmax(W·x)‖² in f32, against f64 finite differences
+/// let loss = matrix_fn!(|m| {
+///     let x = adroit_check::adroit_reverse::matrix::MatVar::constant(
+///         nalgebra::dmatrix![0.5; -1.0; 2.0].cast(),
+///     );
+///     let p = m[0].matmul(x).softmax(adroit_check::adroit_reverse::matrix::Along::Rows);
+///     p.component_mul(p).sum()
+/// });
+/// let w = dmatrix![0.1_f32, -0.2, 0.3; 0.4, 0.0, -0.5];
+/// let report = matrix_gradcheck_generic(&loss, &[w], &Options::for_precision::<f32>()).unwrap();
+/// assert_eq!(report.comparisons, 6);
+/// ```
+#[track_caller]
+pub fn matrix_gradcheck_generic<T, F>(
+    f: &F,
+    inputs: &[DMatrix<T>],
+    options: &Options,
+) -> Result<Report, Box<Mismatch>>
+where
+    T: CheckScalar + MatScalar,
+    F: MatrixFn,
+{
+    let who = "matrix_gradcheck_generic";
+    options.mode.check_trials(who);
+    let wide: Vec<DMatrix<f64>> = inputs
+        .iter()
+        .map(|m| m.map(CheckScalar::to_f64_lossless))
+        .collect();
+    assert_checkable(who, &wide);
+    let (_, grads) = matrix::value_and_gradient(|m| f.eval(m), inputs);
+    let grads: Vec<DMatrix<f64>> = grads
+        .iter()
+        .map(|g| g.map(CheckScalar::to_f64_lossless))
+        .collect();
+    check_gradients(who, |m| f.eval(m), &wide, &grads, options)
+}
+
+/// The comparisons of [`matrix_gradcheck`] (named `who` in panics): the gradients `grads` of
+/// `f` at `inputs` against finite differences of `f`.
+#[track_caller]
+fn check_gradients<F>(
+    who: &str,
+    f: F,
+    inputs: &[DMatrix<f64>],
+    grads: &[DMatrix<f64>],
+    options: &Options,
+) -> Result<Report, Box<Mismatch>>
+where
+    F: Fn(&[MatVar<f64>]) -> MatVar<f64>,
+{
     let point = RefCell::new(inputs.to_vec());
     // f at the current `point`, recorded without a sweep.
     let value = || -> f64 {
@@ -81,7 +148,7 @@ where
         assert_eq!(
             y.shape(),
             (1, 1),
-            "matrix_gradcheck: the function must return a 1×1 matrix (a scalar loss), got {}×{}",
+            "{who}: the function must return a 1×1 matrix (a scalar loss), got {}×{}",
             y.nrows(),
             y.ncols()
         );

@@ -138,3 +138,59 @@ fn a_cholesky_custom_rule_checks_only_on_a_symmetrised_input() {
     matrix_gradcheck(|m| logdet(m[0], true), std::slice::from_ref(&a), &options).unwrap();
     assert!(matrix_gradcheck(|m| logdet(m[0], false), &[a], &options).is_err());
 }
+
+/// The loss of `loss` for every element type, and a version whose pullback is wrong in `f32`
+/// only (`map_with_derivative` with slope `2x·1.1` when `T` is 4 bytes wide): what
+/// `matrix_gradcheck_generic` is for, a rule or kernel of one precision.
+struct Layer {
+    f32_slope_off: bool,
+}
+
+impl adroit_check::MatrixFn for Layer {
+    fn eval<T: adroit_reverse::matrix::MatScalar>(&self, p: &[MatVar<T>]) -> MatVar<T> {
+        let c = |v: f64| T::from(v).unwrap();
+        let h = (p[0] * p[2] + p[1]).tanh();
+        let factor = if self.f32_slope_off && size_of::<T>() == 4 {
+            c(1.1)
+        } else {
+            c(1.0)
+        };
+        let square = p[1].map_with_derivative(move |x| (x * x, c(2.0) * x * factor));
+        h.logsoftmax(Along::Rows).mean() * c(-1.0) + square.sum()
+    }
+}
+
+/// `matrix_gradcheck_generic`: the f32 gradient passes against f64 finite differences with
+/// f32 tolerances (and the f64 one with f64's), in both modes; an error of the f32 path alone
+/// (10 % of a slope) is caught there and located, and passes in f64.
+#[test]
+fn matrix_gradcheck_generic_checks_the_inputs_precision() {
+    use adroit_check::matrix_gradcheck_generic;
+    let right = Layer {
+        f32_slope_off: false,
+    };
+    let wrong = Layer {
+        f32_slope_off: true,
+    };
+    let narrow: Vec<DMatrix<f32>> = inputs().into_iter().map(|m| m.cast()).collect();
+    let f32_options = Options::for_precision::<f32>();
+    let report = matrix_gradcheck_generic(&right, &narrow, &f32_options).unwrap();
+    assert_eq!(report.comparisons, 12 + 3 + 20);
+    let fast32 = f32_options
+        .clone()
+        .with_mode(Mode::Fast { seed: 5, trials: 6 });
+    assert_eq!(
+        matrix_gradcheck_generic(&right, &narrow, &fast32)
+            .unwrap()
+            .comparisons,
+        6
+    );
+    let report = matrix_gradcheck_generic(&right, &inputs(), &Options::for_precision::<f64>());
+    assert!(report.unwrap().max_fd_error < 1e-8);
+
+    let m = matrix_gradcheck_generic(&wrong, &narrow, &f32_options).unwrap_err();
+    // the bias (−0.05, 0.05, 0.15): slopes 2x read 2.2x, first seen in the bias
+    assert_eq!(m.matrix_entry.map(|(k, _, _)| k), Some(1), "{m}");
+    assert!(matrix_gradcheck_generic(&wrong, &narrow, &fast32).is_err());
+    assert!(matrix_gradcheck_generic(&wrong, &inputs(), &Options::for_precision::<f64>()).is_ok());
+}
