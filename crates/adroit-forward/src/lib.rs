@@ -312,11 +312,15 @@
 //! cannot form it from the cotangents (NaN or infinite, or, where the cotangent's mixing part
 //! cancels exactly in the SVD's pullback, 0 in the entries coupling the pair). Eigenvalues or
 //! singular values equal **up to rounding** — as nalgebra returns for an exactly repeated
-//! one (2 and 1.9999999999999998) — count as repeated: eigenvalues within `8ε·max|λ|` of
-//! each other, singular values within 8 ulps of the pair's larger; there a perturbation that
-//! does not mix the pair (`Ȧ = I`, `Ȧ = A`: its mixing part is rounding) gives the symmetric
-//! eigenvectors 0, as in exact arithmetic, and one that mixes it infinite or NaN tangents
-//! (they were finite and wrong, for example 0.5 % off for a loss at an isotropic `Σ = 2I`
+//! one (2 and 1.9999999999999998) — are handled as follows. Symmetric eigenvectors divide by
+//! the computed gap, so distinct eigenvalues keep exact tangents however close they are; between
+//! eigenvalues within `8nε·max|λ|` of each other, a part of the perturbation (or cotangent) in
+//! the eigenbasis of rounding size counts as zero, so a perturbation that does not mix the
+//! pair (`Ȧ = I`, `Ȧ = A`) gives 0, as in exact arithmetic, while one that mixes it gives
+//! tangents of size 1/gap, finite and not a derivative. Singular values within 8 ulps of the
+//! pair's larger count as repeated: their vectors get infinite or NaN tangents under any
+//! perturbation whose mixing part is not exactly zero. A basis-independent loss written
+//! through the decomposition is finite and wrong there (0.5 % off at an isotropic `Σ = 2I`
 //! rotated). Where that can happen (an isotropic start `Σ = σ²I`), compute such losses by
 //! Cholesky or LU instead.
 //!
@@ -466,7 +470,7 @@ pub mod __private {
     pub use crate::nalgebra_traits::odd_factorial_series;
     pub use crate::svd::{empty_svd, primal_svd, svd_pullback};
     pub use crate::symmetric_eigen::{
-        eigenvalue_gaps, gap_quotient, primal_symmetric_eigen, snap_tied, symmetric_from_lower,
+        gap_quotient, near_ties, primal_symmetric_eigen, snap_tied, symmetric_from_lower,
     };
     pub use approx;
     pub use num_traits;

@@ -21,14 +21,16 @@ use num_traits::Float;
 /// tangent too); returns the `n` eigenvalues and the `n × n` matrix of unit eigenvectors (one
 /// per column), in the order of nalgebra's `SymmetricEigen` of the primal matrix that the
 /// lower triangle defines (not sorted: JAX's `eigh` sorts ascending). At a repeated eigenvalue the eigenvectors are not differentiable:
-/// a perturbation that mixes the pair gives them infinite tangents; one that does not gives
-/// finite ones (0 for the pair's share), which can still be wrong where the pair is coupled through a third
+/// a perturbation that mixes the pair gives them infinite or NaN tangents; one that does not
+/// gives finite ones (0 for the pair's share), which can still be wrong where the pair is coupled through a third
 /// eigenvector (that needs degenerate perturbation theory, not implemented; a constant matrix
 /// gives zero tangents); the eigenvalues' tangents stay finite, `diag(VᵀȧV)` for the basis
-/// returned. Eigenvalues within `8ε·max|λ|` of each other count as repeated (nalgebra returns
-/// an exactly repeated one a few ulps apart; the reciprocal of that gap gave finite, wrong
-/// tangents), and between them an entry of `VᵀȧV` of rounding size (`8nε` of its largest)
-/// as not mixing. An entry of the lower triangle (the part read) that is NaN or infinite makes
+/// returned. Distinct eigenvalues keep exact tangents however close (a diagonal matrix's
+/// decomposition is exact). Between eigenvalues equal up to rounding (within `8nε·max|λ|`:
+/// nalgebra returns an exactly repeated one a few ulps apart) an entry of `VᵀȧV` of rounding
+/// size (at most `8nε` of its largest) counts as zero, so a perturbation that does not mix the
+/// pair (`ȧ = I`, `ȧ = a`) gives 0 as in exact arithmetic; one that mixes it gives the
+/// quotient by the computed gap, large, finite and not a derivative. An entry of the lower triangle (the part read) that is NaN or infinite makes
 /// every result NaN. A 0 × 0 matrix gives empty results.
 ///
 /// # Panics
@@ -64,16 +66,16 @@ pub fn symmetric_eigen<D: TangentLanes>(a: &DMatrix<D>) -> (DVector<D>, DMatrix<
     // Fⱼᵢ = 1/(λᵢ − λⱼ) off the diagonal, 0 on it. A zero numerator gives 0 even at a repeated
     // eigenvalue (0/0): constant inputs, or a perturbation that does not mix the pair, leave
     // the eigenvectors' tangents finite.
-    let gaps = eigenvalue_gaps(&lambda);
+    let near = near_ties(&lambda);
     let lanes: Vec<_> = (0..D::LANES)
         .map(|l| {
             let dot = symmetric_from_lower(a, |x| x.lane(l));
-            let rotated = snap_tied(v.transpose() * &dot * &v, &gaps);
+            let rotated = snap_tied(v.transpose() * &dot * &v, &near, |_| zero);
             let weighted = DMatrix::from_fn(n, n, |j, i| {
                 if i == j {
                     zero
                 } else {
-                    gap_quotient(rotated[(j, i)], gaps[(i, j)])
+                    gap_quotient(rotated[(j, i)], lambda[i] - lambda[j])
                 }
             });
             let v_dot: DMatrix<D::Real> = &v * weighted;
@@ -87,48 +89,53 @@ pub fn symmetric_eigen<D: TangentLanes>(a: &DMatrix<D>) -> (DVector<D>, DMatrix<
     (values, vectors)
 }
 
-/// The gaps `λₖ − λₗ` between eigenvalues (entry `(k, l)`), with a difference of at most
-/// `8ε·max|λ|` counted as a tie (gap 0). A backward-stable eigensolver's eigenvalues carry
-/// absolute errors of order `ε·‖A‖₂ = ε·max|λ|`, so a smaller difference is rounding (a
-/// repeated eigenvalue of a rotated matrix comes out a few ulps apart); its reciprocal gave
-/// finite, wrong tangents where a tie's are infinite. Shared with
-/// [`symmetric_eigen_hyperdual`](crate::symmetric_eigen_hyperdual) and adroit-reverse's
-/// `symmetric_eigen`.
+/// The pairs `(k, l)`, `k ≠ l`, of eigenvalues equal up to rounding: `|λₖ − λₗ| ≤ 8nε·max|λ|`
+/// (a backward-stable eigensolver's eigenvalues carry absolute errors of order `nε·‖A‖₂`, so an
+/// exactly repeated eigenvalue of a rotated matrix comes out a few ulps apart). Only
+/// [`snap_tied`] reads it: the quotients keep the computed gaps, so distinct eigenvalues
+/// closer than that (of a diagonal matrix, whose decomposition is exact) keep their exact
+/// tangents. Shared with [`symmetric_eigen_hyperdual`](crate::symmetric_eigen_hyperdual) and
+/// adroit-reverse's `symmetric_eigen`.
 #[doc(hidden)]
-pub fn eigenvalue_gaps<T: Float + nalgebra::Scalar>(lambda: &DVector<T>) -> DMatrix<T> {
-    let largest = largest_magnitude(lambda.as_slice());
-    let eight_ulps = T::epsilon() * T::from(8.0).unwrap_or_else(T::one);
+pub fn near_ties<T: Float + nalgebra::Scalar>(lambda: &DVector<T>) -> DMatrix<bool> {
     let n = lambda.len();
+    let rounding = rounding_of(lambda.as_slice(), n);
     DMatrix::from_fn(n, n, |k, l| {
-        let gap = lambda[k] - lambda[l];
-        if Float::abs(gap) <= eight_ulps * largest {
-            T::zero()
-        } else {
-            gap
-        }
+        k != l && Float::abs(lambda[k] - lambda[l]) <= rounding
     })
 }
 
-/// `m` (an `n × n` perturbation or cotangent in the eigenbasis) with its entries between tied
-/// eigenvalues (`gaps` from [`eigenvalue_gaps`]) set to 0 where they are rounding: at most
-/// `8nε` times `m`'s largest entry (the error of forming `Vᵀ·Ȧ·V`). A perturbation that does
-/// not mix a tied pair (`Ȧ = I`, or `Ȧ = A`) then gives the pair's quotients 0, as it does in
-/// exact arithmetic; one that mixes it keeps its numerators, and infinite quotients. Shared as
-/// [`eigenvalue_gaps`].
+/// `m` (an `n × n` perturbation or cotangent in the eigenbasis) with its entries between
+/// eigenvalues equal up to rounding (`near` from [`near_ties`]) replaced by `zeroed(entry)`
+/// where they are rounding themselves: at most `8nε` times `m`'s largest entry (the error of
+/// forming `Vᵀ·Ȧ·V`). A perturbation that does not mix such a pair (`Ȧ = I`, `Ȧ = A`) then
+/// gives the pair's quotients 0, as in exact arithmetic, where rounding over rounding gave
+/// arbitrary finite tangents; a larger entry, which mixes the pair, is kept. `zeroed` gives 0
+/// for a plain float; for a dual whose value is compared (adroit-reverse's pullback under a
+/// Hessian), 0 in value with the tangents kept. Shared as [`near_ties`].
 #[doc(hidden)]
-pub fn snap_tied<T: Float + nalgebra::Scalar>(mut m: DMatrix<T>, gaps: &DMatrix<T>) -> DMatrix<T> {
-    let largest = largest_magnitude(m.as_slice());
+pub fn snap_tied<T: Float + nalgebra::Scalar>(
+    mut m: DMatrix<T>,
+    near: &DMatrix<bool>,
+    zeroed: impl Fn(T) -> T,
+) -> DMatrix<T> {
     let n = m.nrows();
-    let size = T::from(n).unwrap_or_else(T::one);
-    let rounding = T::epsilon() * T::from(8.0).unwrap_or_else(T::one) * size * largest;
+    let rounding = rounding_of(m.as_slice(), n);
     for l in 0..n {
-        for k in (0..n).filter(|&k| k != l && gaps[(k, l)].is_zero()) {
+        for k in (0..n).filter(|&k| near[(k, l)]) {
             if Float::abs(m[(k, l)]) <= rounding {
-                m[(k, l)] = T::zero();
+                m[(k, l)] = zeroed(m[(k, l)]);
             }
         }
     }
     m
+}
+
+/// `8nε` times the largest `|x|` of `xs`: the rounding of an `n × n` eigendecomposition's
+/// results of that scale.
+pub(crate) fn rounding_of<T: Float>(xs: &[T], n: usize) -> T {
+    let factor = T::from(8 * n).unwrap_or_else(T::one);
+    T::epsilon() * factor * largest_magnitude(xs)
 }
 
 /// The largest `|x|` of `xs` (0 for none).
@@ -138,7 +145,7 @@ pub(crate) fn largest_magnitude<T: Float>(xs: &[T]) -> T {
 }
 
 /// `num / gap` with the zero convention: a zero numerator gives 0 whatever the gap (also at a
-/// tie), a non-zero one over a tie `±∞`. Shared as [`eigenvalue_gaps`].
+/// repeated eigenvalue). Shared as [`near_ties`].
 #[doc(hidden)]
 #[inline]
 pub fn gap_quotient<T: Float>(num: T, gap: T) -> T {

@@ -3,9 +3,7 @@
 //! NaN or drops them (see the crate docs, "Eigendecompositions and SVD").
 
 use crate::HyperDualVec;
-use crate::symmetric_eigen::{
-    eigenvalue_gaps, gap_quotient, largest_magnitude, snap_tied, symmetric_from_lower,
-};
+use crate::symmetric_eigen::{gap_quotient, near_ties, snap_tied, symmetric_from_lower};
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
 
@@ -32,8 +30,8 @@ use num_traits::Float;
 /// eigenvectors (one per column), in the order of nalgebra's `SymmetricEigen` of the primal
 /// matrix (not sorted: JAX's `eigh` sorts ascending; pick an eigenvalue by its `value()`). At a repeated eigenvalue a quotient with a zero numerator is taken as 0 (as in
 /// [`symmetric_eigen`](crate::symmetric_eigen)); a perturbation that mixes the pair gives
-/// infinite or NaN parts; ties and mixing are decided up to rounding as in
-/// [`symmetric_eigen`](crate::symmetric_eigen) (a pair a few ulps apart is repeated). An entry of the lower triangle (the part read) that is NaN or infinite makes every
+/// infinite or NaN parts; between eigenvalues equal up to rounding, a perturbation part of
+/// rounding size counts as zero, as in [`symmetric_eigen`](crate::symmetric_eigen). An entry of the lower triangle (the part read) that is NaN or infinite makes every
 /// result NaN. A 0 × 0 matrix gives empty results.
 ///
 /// # Panics
@@ -74,21 +72,21 @@ where
         );
     }
     let (lambda, v) = crate::symmetric_eigen::primal_symmetric_eigen(primal);
-    let gaps = eigenvalue_gaps(&lambda);
+    let near = near_ties(&lambda);
     let vt = v.transpose();
-    // In the eigenbasis, with rounding between tied eigenvalues set to 0 (`snap_tied`).
-    let rotate = |part: DMatrix<T>| snap_tied(&vt * part * &v, &gaps);
+    // In the eigenbasis, with rounding between eigenvalues equal up to rounding set to 0
+    // (`snap_tied`).
+    let rotate = |part: DMatrix<T>| snap_tied(&vt * part * &v, &near, |_| T::zero());
     let a1: [DMatrix<T>; M] =
         core::array::from_fn(|i| rotate(symmetric_from_lower(a, |x| x.eps1()[i])));
     let a2: [DMatrix<T>; N] =
         core::array::from_fn(|j| rotate(symmetric_from_lower(a, |x| x.eps2()[j])));
-    // `num/(λₖ − λₗ)` off the diagonal, 0 for a zero numerator (even at a repeated eigenvalue,
-    // also one repeated up to rounding: see `eigenvalue_gaps`).
+    // `num/(λₖ − λₗ)` off the diagonal, 0 for a zero numerator (even at a repeated eigenvalue).
     let quotient = |num: T, l: usize, k: usize| {
         if l == k {
             T::zero()
         } else {
-            gap_quotient(num, gaps[(k, l)])
+            gap_quotient(num, lambda[k] - lambda[l])
         }
     };
     // First-order eigenvector coefficients in the eigenbasis: column k is ∂cₖ.
@@ -103,14 +101,6 @@ where
         for j in 0..N {
             let c12 = rotate(symmetric_from_lower(a, |x| x.eps12()[i][j]));
             let (a_c2, b_c1) = (&a1[i] * &c2[j], &a2[j] * &c1[i]);
-            // The rounding of the coefficients' numerators (below): between tied eigenvalues,
-            // a numerator below it is taken as 0, as `snap_tied` does for the first order.
-            let largest = |m: &DMatrix<T>| largest_magnitude(m.as_slice());
-            let rounding = T::epsilon()
-                * T::from(8 * n).unwrap_or_else(T::one)
-                * (largest(&a1[i]) * largest(&c2[j])
-                    + largest(&a2[j]) * largest(&c1[i])
-                    + largest(&c12));
             let mut coefficients = DMatrix::zeros(n, n);
             for k in 0..n {
                 let (ds, dt) = (a1[i][(k, k)], a2[j][(k, k)]);
@@ -121,12 +111,7 @@ where
                     let numerator = a_c2[(l, k)] - ds * c2[j][(l, k)] + b_c1[(l, k)]
                         - dt * c1[i][(l, k)]
                         + c12[(l, k)];
-                    let rounded = gaps[(k, l)].is_zero() && Float::abs(numerator) <= rounding;
-                    coefficients[(l, k)] = if rounded {
-                        T::zero()
-                    } else {
-                        quotient(numerator, l, k)
-                    };
+                    coefficients[(l, k)] = quotient(numerator, l, k);
                 }
                 lambda12[k][i][j] = mixed;
                 coefficients[(k, k)] = -c1[i].column(k).dot(&c2[j].column(k));

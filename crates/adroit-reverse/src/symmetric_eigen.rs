@@ -22,10 +22,11 @@ use nalgebra::{DMatrix, DVector, RealField};
 /// and gives zero eigenvector derivatives where an off-diagonal entry is zero in value (a
 /// diagonal matrix moved off its diagonal). At a repeated eigenvalue the eigenvectors are not
 /// differentiable: an eigenvector cotangent that mixes the pair gives infinite or NaN
-/// contributions; losses of the eigenvalues alone stay finite. Eigenvalues equal up to
-/// rounding (within `8ε·max|λ|`: what nalgebra returns for an exactly repeated one) count as
-/// repeated, and a cotangent whose mixing part is rounding as not mixing (adroit-forward's
-/// [`symmetric_eigen`](adroit_forward::symmetric_eigen)); a basis-independent loss written through the
+/// contributions; losses of the eigenvalues alone stay finite. Between eigenvalues equal up
+/// to rounding (within `8nε·max|λ|`: what nalgebra returns for an exactly repeated one) a
+/// cotangent entry of rounding size in the eigenbasis counts as zero (not mixing), as in
+/// adroit-forward's [`symmetric_eigen`](adroit_forward::symmetric_eigen); a mixing one gives
+/// contributions of size 1/gap, finite and not a derivative. A basis-independent loss written through the
 /// eigenvectors (`yᵀA⁻¹y`) is best computed by Cholesky or LU where eigenvalues may repeat
 /// (adroit-forward's crate docs, "Eigendecompositions and SVD").
 ///
@@ -71,25 +72,29 @@ where
     // Exact tangents for a dual `T`, as in `svd`.
     let (lambda, v) = T::eigen_symmetric(&primal);
     let outputs: Vec<T> = lambda.iter().chain(v.iter()).copied().collect();
-    let v_pb = v.clone();
-    let gaps = adroit_forward::__private::eigenvalue_gaps(&lambda);
+    let (lambda_pb, v_pb) = (lambda.clone(), v.clone());
+    let near = adroit_forward::__private::near_ties(&lambda);
     let pullback = move |w: &[T]| {
-        let v = &v_pb;
+        let (lambda, v) = (&lambda_pb, &v_pb);
         let v_bar = DMatrix::from_column_slice(n, n, &w[n..]);
         // Products with the 0·∞ = 0 convention: an infinite cotangent (`sqrt` of a zero
-        // eigenvalue) meets the zeros of the eigenvectors.
-        let projected =
-            adroit_forward::__private::snap_tied(chain_matmul(&v.transpose(), &v_bar), &gaps);
+        // eigenvalue) meets the zeros of the eigenvectors. Between eigenvalues equal up to
+        // rounding, an entry of rounding size counts as zero (`snap_tied`) — in value only:
+        // under `hessian` an entry 0 in value can carry a tangent (at a diagonal matrix).
+        let projected = adroit_forward::__private::snap_tied(
+            chain_matmul(&v.transpose(), &v_bar),
+            &near,
+            |x: T| x - x.detached(),
+        );
         // A zero numerator gives 0 even at a repeated eigenvalue (0/0), so eigenvalue-only
-        // losses stay finite there (the convention that a zero cotangent is never NaN);
-        // eigenvalues within rounding of each other are tied (`eigenvalue_gaps`).
-        // Identically zero: under `hessian` an entry 0 in value can carry a tangent (at a
-        // diagonal matrix), whose second-order part `==` (values only) would drop.
+        // losses stay finite there (the convention that a zero cotangent is never NaN).
+        // Identically zero (`is_zero`): an entry 0 in value can carry a tangent, whose
+        // second-order part `==` (values only) would drop.
         let inner = DMatrix::from_fn(n, n, |i, j| {
             if i == j {
                 w[i]
             } else {
-                adroit_forward::__private::gap_quotient(projected[(i, j)], gaps[(j, i)])
+                adroit_forward::__private::gap_quotient(projected[(i, j)], lambda[j] - lambda[i])
             }
         });
         let full = chain_matmul(&chain_matmul(v, &inner), &v.transpose());

@@ -495,24 +495,15 @@ fn repeated_up_to_rounding() -> DMatrix<f64> {
     a
 }
 
-/// `symmetric_eigen`'s pullback at eigenvalues a few ulps apart (adroit-forward's
-/// `eigenvalue_gaps`: a tie): a cotangent that mixes the pair's eigenvectors gives infinite or
-/// NaN entries, as at an exact tie (they were finite, of size 1/gap); one whose mixing part is
-/// rounding adds nothing — `Σ vₖᵀA₀vₖ` with `A₀` the point held constant is stationary there
-/// (`A₀vₖ = λₖvₖ`), so `Σλ² + Σ vₖᵀA₀vₖ` has `Σλ²`'s gradient; and along `(1 + t)·A` the
-/// second derivative of `Σλ²` is `2Σλ² = 66` (forward-over-reverse: the tie's tangents too).
+/// `symmetric_eigen`'s pullback at eigenvalues a few ulps apart (an exactly repeated one, as
+/// nalgebra returns it): a cotangent whose mixing part is rounding adds nothing (adroit-forward's
+/// `snap_tied`) — `Σ wₖ·vₖᵀA₀vₖ` with `A₀` the point held constant is stationary there
+/// (`A₀vₖ = λₖvₖ`), so `Σλ² + Σ wₖ·vₖᵀA₀vₖ` has `Σλ²`'s gradient (it was rounding over
+/// rounding, which distinct weights `wₖ` keep from cancelling);
+/// and along `(1 + t)·A` the second derivative of `Σλ²` is `2Σλ² = 66` (forward-over-reverse).
 #[test]
-fn symmetric_eigen_pullback_takes_eigenvalues_a_few_ulps_apart_as_tied() {
+fn symmetric_eigen_pullback_at_a_near_tie() {
     let a = repeated_up_to_rounding();
-    let w = DMatrix::from_row_slice(3, 3, &[0.7, -0.1, 0.4, 0.2, 0.9, -0.6, -0.3, 0.5, 0.8]);
-    let mixing = gradient(
-        |x| {
-            let (_, vectors) = adroit_reverse::symmetric_eigen(&to_vars(x, 3));
-            vectors.iter().zip(w.iter()).map(|(v, &k)| *v * k).sum()
-        },
-        a.as_slice(),
-    );
-    assert!(mixing.iter().any(|g| !g.is_finite()), "{mixing:?}");
     let squares = |with_vectors: bool| {
         gradient(
             |x| {
@@ -521,14 +512,19 @@ fn symmetric_eigen_pullback_takes_eigenvalues_a_few_ulps_apart_as_tied() {
                 let quadratic = (0..3).fold(Var::constant(0.0), |acc, k| {
                     let v = vectors.column(k);
                     let a_v = a.map(Var::constant) * v;
-                    acc + v.dot(&a_v)
+                    acc + v.dot(&a_v) * (k as f64 + 1.0)
                 });
                 if with_vectors { s + quadratic } else { s }
             },
             a.as_slice(),
         )
     };
-    close(&squares(true), &squares(false), 1e-13, "∂(Σλ² + Σ vₖᵀA₀vₖ)");
+    close(
+        &squares(true),
+        &squares(false),
+        1e-13,
+        "∂(Σλ² + Σ wₖ·vₖᵀA₀vₖ)",
+    );
     let h = adroit_reverse::hessian(
         |t| {
             let m = a.map(|x| (t[0] + 1.0) * x);
@@ -538,4 +534,28 @@ fn symmetric_eigen_pullback_takes_eigenvalues_a_few_ulps_apart_as_tied() {
         &[0.0],
     );
     close(&[h[(0, 0)]], &[66.0], 1e-13, "d²Σλ²/dt² along A");
+}
+
+/// Under `hessian`, distinct eigenvalues far below the largest of a diagonal matrix
+/// (`diag(1, 2, 10¹⁶)`, closer than `8nε·max|λ|`) keep exact second derivatives: for
+/// `L = v₀ᵀCv₀` (`v₀` the eigenvector of λ = 1, `C₁₀ = 0`) the entry of `x₁₀` (the lower
+/// triangle's, read) is `2(C₁₁ − C₀₀)/(λ₁ − λ₀)² = 0.4`, where the projected cotangent is 0 in
+/// value and carries a tangent (a review's counterexample: zeroing it whole gave 0).
+#[test]
+fn symmetric_eigen_hessian_at_close_distinct_eigenvalues_of_a_diagonal_matrix() {
+    let c = DMatrix::from_row_slice(3, 3, &[0.7, 0.0, 0.4, 0.0, 0.9, -0.6, 0.4, -0.6, 0.8]);
+    let diagonal = [1.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 1e16];
+    let h = adroit_reverse::hessian(
+        |v| {
+            let (values, vectors) = adroit_reverse::symmetric_eigen(&to_vars(v, 3));
+            let k = (0..3)
+                .find(|&k| values[k].value().value() == 1.0)
+                .expect("the eigenvalue 1");
+            let vk = vectors.column(k).into_owned();
+            let c = c.map(|z| v[0] * 0.0 + z);
+            vk.dot(&(c * &vk))
+        },
+        &diagonal,
+    );
+    close(&[h[(1, 1)]], &[0.4], 1e-12, "∂²L/∂x₁₀²");
 }
