@@ -134,6 +134,42 @@ pub trait ImplicitFunction {
         None
     }
 
+    /// `∂F/∂y` at the solution `y` and plain parameters `p` (`m × m`, row `i` the partials of
+    /// residual `i`), if you have it — from a closed form, or from your solver's last Newton
+    /// step — so that [`eval`](Self::eval) does not form it by forward mode (`⌈m/8⌉`
+    /// evaluations of [`residual`](Self::residual) on 8-lane duals), as JAX's `custom_root`
+    /// takes the caller's `tangent_solve`. `None` (the default): forward mode. It is trusted:
+    /// the derivatives are the implicit function theorem's with this `J`, wrong if it is (check
+    /// once with adroit-check's `gradcheck`, or against the default by returning `None`); the
+    /// same non-finite and singularity checks apply to it. Called only when the number type
+    /// carries derivatives, inside [`independent`].
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_forward::nalgebra::{self, DMatrix, dmatrix};
+    /// use adroit_forward::num_traits::Float;
+    /// use adroit_forward::{ImplicitFunction, SolveError, derivative};
+    /// /// `y = √p` as the root of `y² − p`, with `∂F/∂y = 2y` given.
+    /// struct Root;
+    /// impl ImplicitFunction for Root {
+    ///     fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+    ///         vec![y[0] * y[0] - p[0]]
+    ///     }
+    ///     fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+    ///         Ok(vec![p[0].sqrt()])
+    ///     }
+    ///     fn jacobian(&self, y: &[f64], _p: &[f64]) -> Option<DMatrix<f64>> {
+    ///         Some(dmatrix![2.0 * y[0]])
+    ///     }
+    /// }
+    /// let slope = derivative(|p| Root.eval(&[p]).unwrap()[0], 4.0);
+    /// assert_eq!(slope, 0.25); // 1/(2√p)
+    /// ```
+    fn jacobian(&self, y: &[f64], p: &[f64]) -> Option<DMatrix<f64>> {
+        let _ = (y, p);
+        None
+    }
+
     /// `y(p)`, with its derivatives in `p` up to the order `S` carries.
     ///
     /// The value is [`solve`](Self::solve)'s, `y₀ = solve(p₀)` at the parameters' plain
@@ -175,8 +211,8 @@ pub trait ImplicitFunction {
     /// # Panics
     /// If the solver returns no unknowns, or (when `S` carries derivatives, or a
     /// [`residual_tolerance`](Self::residual_tolerance) is set) [`residual`](Self::residual)
-    /// returns a number of residuals other than the number of unknowns (both programming
-    /// errors).
+    /// returns a number of residuals other than the number of unknowns, or a
+    /// [`jacobian`](Self::jacobian) given is not `m × m` (programming errors).
     ///
     /// # Example
     /// The real root of `y³ + p·y − 1 = 0`, with `dy/dp = −y/(3y² + p)`:
@@ -310,7 +346,20 @@ where
     // F(y₀, p₀), with ∂F/∂y there when S carries derivatives (plain numbers need F only for
     // the tolerance), both in f64.
     let (r0, jacobian) = if S::ORDER > 0 {
-        let (r, j) = independent(|| residual_and_jacobian(function, &y0, &p0));
+        let (r, j) = independent(|| match function.jacobian(&y0, &p0) {
+            Some(j) => {
+                assert_eq!(
+                    j.shape(),
+                    (m, m),
+                    "the implicit function's jacobian is {}×{} for {m} unknowns (∂F/∂y is \
+                     m × m)",
+                    j.nrows(),
+                    j.ncols()
+                );
+                (function.residual(&y0, &p0), j)
+            }
+            None => residual_and_jacobian(function, &y0, &p0),
+        });
         (Some(r), Some(j))
     } else {
         let r = tolerance.map(|_| independent(|| function.residual(&y0, &p0)));

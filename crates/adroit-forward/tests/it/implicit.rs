@@ -954,3 +954,79 @@ fn a_residual_tolerance_refuses_a_solver_that_stopped_early_in_every_mode() {
     };
     assert!(trusting.eval(&[Dual::variable(2.0)]).is_ok());
 }
+
+/// The intersection with `∂F/∂y = [[2y₀, 2y₁], [1, −1]]` given by `jacobian` (optionally off by
+/// a factor in one entry); counts the residual's evaluations on 8-lane duals (the forward-mode
+/// Jacobian the default forms).
+struct IntersectionWithJacobian {
+    off: f64,
+    dual_evaluations: Cell<usize>,
+}
+
+impl ImplicitFunction for IntersectionWithJacobian {
+    fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+        if size_of::<S>() == size_of::<DualVec<f64, 8>>() {
+            self.dual_evaluations.set(self.dual_evaluations.get() + 1);
+        }
+        vec![y[0] * y[0] + y[1] * y[1] - p[0], y[0] - y[1] - p[1]]
+    }
+    fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+        Ok(intersection_closed(p))
+    }
+    fn jacobian(&self, y: &[f64], _p: &[f64]) -> Option<nalgebra::DMatrix<f64>> {
+        Some(nalgebra::dmatrix![2.0 * y[0] * self.off, 2.0 * y[1]; 1.0, -1.0])
+    }
+}
+
+/// A `jacobian` given is used instead of forward mode (no evaluation on the Jacobian's duals)
+/// and gives the closed form's first and second derivatives; a wrong one gives wrong
+/// derivatives (it is trusted), the value unchanged.
+#[test]
+fn a_jacobian_given_replaces_forward_mode() {
+    let tol = Tol {
+        atol: 1e-12,
+        rtol: 1e-11,
+    };
+    let p = [5.0, 1.0];
+    let given = IntersectionWithJacobian {
+        off: 1.0,
+        dual_evaluations: Cell::new(0),
+    };
+    let j = jacobian(|p| given.eval(p).unwrap(), &p);
+    let j_ref = jacobian(|p| intersection_closed(p), &p);
+    for (a, b) in j.iter().zip(j_ref.iter()) {
+        assert_close(*a, *b, tol, "Jacobian ∂y/∂p with J given");
+    }
+    let h = hessian(|p| scalar(&given.eval(p).unwrap(), p), &p);
+    let h_ref = hessian(|p| scalar(&intersection_closed(p), p), &p);
+    for (a, b) in h.iter().zip(h_ref.iter()) {
+        assert_close(*a, *b, tol, "Hessian with J given");
+    }
+    assert_eq!(given.dual_evaluations.get(), 0);
+    let wrong = IntersectionWithJacobian {
+        off: 1.5,
+        dual_evaluations: Cell::new(0),
+    };
+    let (value, slope) = adroit_forward::value_and_gradient(|p| wrong.eval(p).unwrap()[0], &p);
+    assert_eq!(value, intersection_closed(&p)[0]);
+    assert!((slope[0] - j_ref[(0, 0)]).abs() > 1e-3, "{slope:?}");
+}
+
+/// A `jacobian` of the wrong shape is a programming error, named.
+#[test]
+#[should_panic(expected = "the implicit function's jacobian is 1×2 for 2 unknowns")]
+fn a_jacobian_of_the_wrong_shape_panics() {
+    struct Wrong;
+    impl ImplicitFunction for Wrong {
+        fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+            vec![y[0] - p[0], y[1]]
+        }
+        fn solve(&self, p: &[f64]) -> Result<Vec<f64>, SolveError> {
+            Ok(vec![p[0], 0.0])
+        }
+        fn jacobian(&self, _y: &[f64], _p: &[f64]) -> Option<nalgebra::DMatrix<f64>> {
+            Some(nalgebra::dmatrix![1.0, 0.0])
+        }
+    }
+    let _ = derivative(|p| Wrong.eval(&[p]).unwrap()[0], 1.0);
+}
