@@ -20,18 +20,21 @@ use num_traits::Float;
 /// `a`: `n × n`, read from its lower triangle as nalgebra's `symmetric_eigen` does (the
 /// tangent too); returns the `n` eigenvalues and the `n × n` matrix of unit eigenvectors (one
 /// per column), in the order of nalgebra's `SymmetricEigen` of the primal matrix that the
-/// lower triangle defines (not sorted: JAX's `eigh` sorts ascending). At a repeated eigenvalue the eigenvectors are not differentiable:
-/// a perturbation that mixes the pair gives them infinite or NaN tangents; one that does not
-/// gives finite ones (0 for the pair's share), which can still be wrong where the pair is coupled through a third
-/// eigenvector (that needs degenerate perturbation theory, not implemented; a constant matrix
-/// gives zero tangents); the eigenvalues' tangents stay finite, `diag(VᵀȧV)` for the basis
-/// returned. Distinct eigenvalues keep exact tangents however close (a diagonal matrix's
-/// decomposition is exact). Between eigenvalues equal up to rounding (within `8nε·max|λ|`:
+/// lower triangle defines (not sorted: JAX's `eigh` sorts ascending). At a repeated
+/// eigenvalue the eigenvectors are not differentiable: a perturbation that mixes the pair
+/// gives them infinite or NaN tangents; one that does not gives finite ones (0 for the pair's
+/// share), which can still be wrong where the pair is coupled through a third eigenvector
+/// (that needs degenerate perturbation theory, not implemented; a constant matrix gives zero
+/// tangents); the eigenvalues' tangents stay finite, `diag(VᵀȧV)` for the basis returned. The
+/// quotients use the computed gaps, so distinct eigenvalues keep their tangents however close
+/// (exact at a diagonal matrix, whose decomposition is exact; elsewhere of relative accuracy
+/// about `ε·max|λ|/gap`). Between eigenvalues equal up to rounding (within `8nε·max|λ|`:
 /// nalgebra returns an exactly repeated one a few ulps apart) an entry of `VᵀȧV` of rounding
 /// size (at most `8nε` of its largest) counts as zero, so a perturbation that does not mix the
 /// pair (`ȧ = I`, `ȧ = a`) gives 0 as in exact arithmetic; one that mixes it gives the
-/// quotient by the computed gap, large, finite and not a derivative. An entry of the lower triangle (the part read) that is NaN or infinite makes
-/// every result NaN. A 0 × 0 matrix gives empty results.
+/// quotient by the computed gap, large, finite and not a derivative. An entry of the lower
+/// triangle (the part read) that is NaN or infinite makes every result NaN. A 0 × 0 matrix
+/// gives empty results.
 ///
 /// # Panics
 /// If `a` is not square.

@@ -28,11 +28,13 @@ use num_traits::Float;
 /// `a`: `n × n`, read from its lower triangle as nalgebra's `symmetric_eigen` does (every
 /// perturbation part too); returns the `n` eigenvalues and the `n × n` matrix of unit
 /// eigenvectors (one per column), in the order of nalgebra's `SymmetricEigen` of the primal
-/// matrix (not sorted: JAX's `eigh` sorts ascending; pick an eigenvalue by its `value()`). At a repeated eigenvalue a quotient with a zero numerator is taken as 0 (as in
+/// matrix (not sorted: JAX's `eigh` sorts ascending; pick an eigenvalue by its `value()`). At
+/// a repeated eigenvalue a quotient with a zero numerator is taken as 0 (as in
 /// [`symmetric_eigen`](crate::symmetric_eigen)); a perturbation that mixes the pair gives
 /// infinite or NaN parts; between eigenvalues equal up to rounding, a perturbation part of
-/// rounding size counts as zero, as in [`symmetric_eigen`](crate::symmetric_eigen). An entry of the lower triangle (the part read) that is NaN or infinite makes every
-/// result NaN. A 0 × 0 matrix gives empty results.
+/// rounding size counts as zero, as in [`symmetric_eigen`](crate::symmetric_eigen). An entry
+/// of the lower triangle (the part read) that is NaN or infinite makes every result NaN. A
+/// 0 × 0 matrix gives empty results.
 ///
 /// # Panics
 /// If `a` is not square.

@@ -26,9 +26,9 @@ use nalgebra::{DMatrix, DVector, RealField};
 /// to rounding (within `8nε·max|λ|`: what nalgebra returns for an exactly repeated one) a
 /// cotangent entry of rounding size in the eigenbasis counts as zero (not mixing), as in
 /// adroit-forward's [`symmetric_eigen`](adroit_forward::symmetric_eigen); a mixing one gives
-/// contributions of size 1/gap, finite and not a derivative. A basis-independent loss written through the
-/// eigenvectors (`yᵀA⁻¹y`) is best computed by Cholesky or LU where eigenvalues may repeat
-/// (adroit-forward's crate docs, "Eigendecompositions and SVD").
+/// contributions of size 1/gap, finite and not a derivative. A basis-independent loss written
+/// through the eigenvectors (`yᵀA⁻¹y`) is best computed by Cholesky or LU where eigenvalues
+/// may repeat (adroit-forward's crate docs, "Eigendecompositions and SVD").
 ///
 /// Second derivatives: under [`hessian`](crate::hessian) and [`hvp`](crate::hvp) the node's
 /// values are adroit-forward's [`symmetric_eigen`](adroit_forward::symmetric_eigen) of the
