@@ -270,8 +270,8 @@ where
 /// `⌈n/N⌉` recordings on `Var<DualVec<T, N>>`, each seeded with `N` coordinate directions, as
 /// ForwardDiff.jl's `Chunk{N}`. Every operation carries `N` tangents whatever `n`, so for a
 /// few inputs the smallest chunk of at least `n` is the fastest (a Gaussian process's
-/// likelihood over 20 points in 3 hyperparameters, through nalgebra's Cholesky: 160 µs with
-/// `N = 4` against 258 µs with 12, `--bench reverse -- gp_hyperparameter_hessian`); for many
+/// likelihood over 20 points in 3 hyperparameters, through nalgebra's Cholesky: 123 µs with
+/// `N = 4` against 175 µs with 12, `--bench reverse -- gp_hyperparameter_hessian`); for many
 /// inputs the largest needs the fewest recordings.
 ///
 /// `x`: `n` inputs; returns the `n × n` Hessian, equal to [`hessian`]'s up to rounding (each
