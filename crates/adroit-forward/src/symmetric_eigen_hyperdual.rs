@@ -31,10 +31,13 @@ use num_traits::Float;
 /// matrix (not sorted: JAX's `eigh` sorts ascending; pick an eigenvalue by its `value()`). At
 /// a repeated eigenvalue a quotient with a zero numerator is taken as 0 (as in
 /// [`symmetric_eigen`](crate::symmetric_eigen)); a perturbation that mixes the pair gives
-/// infinite or NaN parts; between eigenvalues equal up to rounding, a perturbation part of
-/// rounding size counts as zero, as in [`symmetric_eigen`](crate::symmetric_eigen). An entry
-/// of the lower triangle (the part read) that is NaN or infinite makes every result NaN. A
-/// 0 × 0 matrix gives empty results.
+/// infinite or NaN parts (large finite ones where the pair is equal only up to rounding; so a
+/// smooth function of the spectrum, `Σ ln λ`, gets no second derivative there: compute it by
+/// Cholesky); a function of a simple eigenpair divides only by the gaps to its eigenvalue and
+/// stays exact beside repeated ones; between eigenvalues equal up to rounding, a perturbation
+/// part of rounding size counts as zero, as in [`symmetric_eigen`](crate::symmetric_eigen).
+/// An entry of the lower triangle (the part read) that is NaN or infinite makes every result
+/// NaN. A 0 × 0 matrix gives empty results.
 ///
 /// # Panics
 /// If `a` is not square.

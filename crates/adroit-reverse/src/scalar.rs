@@ -43,7 +43,9 @@ use std::thread::LocalKey;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be recorded on adroit-reverse's tape",
     note = "a tape records f32, f64, Dual<f32|f64> and DualVec<f32|f64, N> values only, \
-            N one of adroit_reverse::HESSIAN_CHUNKS (1, 2, 4, 8, 12)",
+            N one of adroit_reverse::HESSIAN_CHUNKS (1, 2, 4, 8, 12): for hessian_chunked, \
+            take the next size up (4 for 3 inputs); code generic over N needs the bound \
+            `DualVec<T, N>: TapeScalar`",
     note = "a reverse gradient inside a reverse gradient (Var<Var<_>>) is not supported: for \
             second derivatives use adroit_reverse::hessian or hvp (forward-over-reverse), or \
             adroit_forward for the inner derivative"

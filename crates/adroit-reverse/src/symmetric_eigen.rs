@@ -34,7 +34,16 @@ use nalgebra::{DMatrix, DVector, RealField};
 /// values are adroit-forward's [`symmetric_eigen`](adroit_forward::symmetric_eigen) of the
 /// dual matrix (exact tangents, also at a diagonal matrix) and the pullback is evaluated in
 /// dual arithmetic, so Hessians are exact where the eigenvalues are distinct (tested against
-/// perturbation theory and central differences).
+/// perturbation theory and central differences). Where some are repeated, they are not,
+/// also for a function of a simple eigenpair beside the repeated ones: the pullback goes
+/// through every eigenvector, and the repeated ones' tangents are infinite or arbitrary (`v₀² +
+/// 2v₀v₁` of the top eigenvector of `2I + 3uuᵀ`: −0.0601 here, −0.0759 exact) — adroit-forward's
+/// `hessian` through `symmetric_eigen_hyperdual` divides only by the gaps to the simple
+/// eigenvalue and is exact there. A smooth function of the spectrum (`Σ ln λ = ln det`, `Σλ²`)
+/// has no second derivative through the decomposition at a repeated eigenvalue in either mode
+/// (infinite or NaN; at eigenvalues equal up to rounding, finite and wrong; JAX's are NaN or
+/// wrong too): compute it by Cholesky, LU or a trace. There the non-finite results of the two
+/// modes can differ (infinite in one, NaN in the other).
 ///
 /// # Panics
 /// If `a` is not square, or holds variables of another scope.

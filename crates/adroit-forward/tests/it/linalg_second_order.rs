@@ -398,3 +398,47 @@ fn hyperdual_symmetric_eigen_at_a_near_tie_and_at_close_distinct_eigenvalues() {
         "{log_det}"
     );
 }
+
+/// A function of the simple eigenpair of `2I + 3uuᵀ` (eigenvalues 5, 2, 2) along
+/// `E₀₁ + E₁₀`: its second derivative only divides by the gaps to the simple eigenvalue, so
+/// `symmetric_eigen_hyperdual` is exact although the other two eigenvalues are repeated (a
+/// trial found adroit-reverse's Hessian of it off there, and JAX's): against the second
+/// central difference of nalgebra's `f64` eigenvectors.
+#[test]
+fn hyperdual_second_derivative_of_a_simple_eigenpair_beside_a_repeated_one() {
+    use adroit_forward::symmetric_eigen_hyperdual;
+    let u = DVector::from_column_slice(&[1.0, 2.0, 2.0]) / 3.0;
+    let a = DMatrix::<f64>::identity(3, 3) * 2.0 + &u * u.transpose() * 3.0;
+    let mut e = DMatrix::zeros(3, 3);
+    e[(0, 1)] = 1.0;
+    e[(1, 0)] = 1.0;
+    // v₀² + 2v₀v₁ of the eigenvector of the largest eigenvalue (sign-free)
+    let top = |values: &[f64]| {
+        (0..3)
+            .max_by(|&i, &j| values[i].total_cmp(&values[j]))
+            .unwrap()
+    };
+    let f = |t: f64| {
+        let eig = (&a + &e * t).symmetric_eigen();
+        let k = top(eig.eigenvalues.as_slice());
+        let v = eig.eigenvectors.column(k);
+        v[0] * v[0] + 2.0 * v[0] * v[1]
+    };
+    let h = 1e-4;
+    let second_difference = (f(h) - 2.0 * f(0.0) + f(-h)) / (h * h);
+    let (values, vectors) = symmetric_eigen_hyperdual(&seeded::<f64>(&a, &e, &e));
+    let plain: Vec<f64> = values.iter().map(|l| l.value()).collect();
+    let k = top(&plain);
+    let (v0, v1) = (vectors[(0, k)], vectors[(1, k)]);
+    let g = v0 * v0 + v0 * v1 * 2.0;
+    assert!(
+        (g.eps12()[0][0] - second_difference).abs() < 1e-6,
+        "{} vs {second_difference}",
+        g.eps12()[0][0]
+    );
+    assert!(
+        (g.eps12()[0][0] + 0.0759).abs() < 1e-4,
+        "{}",
+        g.eps12()[0][0]
+    );
+}

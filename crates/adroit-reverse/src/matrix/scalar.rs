@@ -56,6 +56,13 @@ use std::thread::LocalKey;
 /// }
 /// ```
 #[allow(private_bounds)] // the point: the supertrait's functions are private to this crate
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an element of adroit-reverse's matrix tape",
+    note = "matrix tapes hold f32, f64, Dual<f32|f64> and DualVec<f32|f64, N> entries only, \
+            N one of adroit_reverse::HESSIAN_CHUNKS (1, 2, 4, 8, 12): for \
+            matrix::hessian_chunked, take the next size up (4 for 3 entries); code generic \
+            over N needs the bound `DualVec<T, N>: MatScalar`"
+)]
 pub trait MatScalar: TapeScalar + RealField + SpecialFunctions + Copy + sealed::Sealed {}
 
 /// The per-type thread-locals and kernel, reachable only from inside this crate (a private

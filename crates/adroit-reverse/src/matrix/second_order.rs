@@ -236,6 +236,13 @@ where
 /// let h = matrix::hessian_chunked::<2, _, _, _>(f, &[dmatrix![1.0; 2.0]]);
 /// assert_eq!(h, dmatrix![28.0, 16.0; 16.0, 52.0]);
 /// ```
+/// A size outside [`HESSIAN_CHUNKS`](crate::HESSIAN_CHUNKS) does not compile:
+/// ```compile_fail,E0277
+/// use adroit_reverse::matrix::{self, MatScalar, MatVar};
+/// use adroit_reverse::nalgebra::{self, dmatrix};
+/// fn f<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> { m[0].component_mul(m[0]).sum() }
+/// let h = matrix::hessian_chunked::<3, _, _, _>(f, &[dmatrix![1.0; 2.0; 3.0]]);
+/// ```
 #[track_caller]
 pub fn hessian_chunked<const N: usize, T, M, F>(f: F, inputs: &[M]) -> DMatrix<T>
 where
