@@ -244,6 +244,9 @@ pub const HESSIAN_CHUNKS: [usize; 5] = [1, 2, 4, 8, 12];
 /// // a `Float` method takes a variable (its argument is `Self`): a constant by `num_traits`
 /// let h = adroit_reverse::hessian(|x| x[0].max(num_traits::zero()).powi(3), &[2.0]);
 /// assert_eq!(h[(0, 0)], 12.0);
+/// // any other constant by `num_traits::cast` (the AD types have no `From<f64>`)
+/// let h = adroit_reverse::hessian(|x| x[0].min(num_traits::cast(1.5).unwrap()).powi(2), &[1.0]);
+/// assert_eq!(h[(0, 0)], 2.0);
 /// // through nalgebra's decompositions: ln det(diag(2, 4) + x) by LU, Hessian −diag(1/4, 1/16)
 /// let h = adroit_reverse::hessian(
 ///     |x| {
