@@ -346,20 +346,20 @@ where
     // F(y₀, p₀), with ∂F/∂y there when S carries derivatives (plain numbers need F only for
     // the tolerance), both in f64.
     let (r0, jacobian) = if S::ORDER > 0 {
-        let (r, j) = independent(|| match function.jacobian(&y0, &p0) {
-            Some(j) => {
-                assert_eq!(
-                    j.shape(),
-                    (m, m),
-                    "the implicit function's jacobian is {}×{} for {m} unknowns (∂F/∂y is \
-                     m × m)",
-                    j.nrows(),
-                    j.ncols()
-                );
-                (function.residual(&y0, &p0), j)
-            }
-            None => residual_and_jacobian(function, &y0, &p0),
-        });
+        let given = independent(|| function.jacobian(&y0, &p0));
+        if let Some(j) = &given {
+            assert_eq!(
+                j.shape(),
+                (m, m),
+                "the implicit function's jacobian is {}×{} for {m} unknowns (∂F/∂y is m × m)",
+                j.nrows(),
+                j.ncols()
+            );
+        }
+        let (r, j) = match given {
+            Some(j) => (independent(|| function.residual(&y0, &p0)), j),
+            None => independent(|| residual_and_jacobian(function, &y0, &p0)),
+        };
         (Some(r), Some(j))
     } else {
         let r = tolerance.map(|_| independent(|| function.residual(&y0, &p0)));

@@ -470,7 +470,8 @@ pub mod __private {
     pub use crate::nalgebra_traits::odd_factorial_series;
     pub use crate::svd::{empty_svd, primal_svd, svd_pullback};
     pub use crate::symmetric_eigen::{
-        gap_quotient, near_ties, primal_symmetric_eigen, snap_tied, symmetric_from_lower,
+        abs_product, gap_quotient, near_ties, primal_symmetric_eigen, snap_tied,
+        symmetric_from_lower,
     };
     pub use approx;
     pub use num_traits;

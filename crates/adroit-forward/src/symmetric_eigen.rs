@@ -30,7 +30,8 @@ use num_traits::Float;
 /// (exact at a diagonal matrix, whose decomposition is exact; elsewhere of relative accuracy
 /// about `ε·max|λ|/gap`). Between eigenvalues equal up to rounding (within `8nε·max|λ|`:
 /// nalgebra returns an exactly repeated one a few ulps apart) an entry of `VᵀȧV` of rounding
-/// size (at most `8nε` of its largest) counts as zero, so a perturbation that does not mix the
+/// size (at most `8nε` times its entry of `|Vᵀ|·|ȧ|·|V|`, the scale of the rounding in forming
+/// it: never one formed exactly) counts as zero, so a perturbation that does not mix the
 /// pair (`ȧ = I`, `ȧ = a`) gives 0 as in exact arithmetic; one that mixes it gives the
 /// quotient by the computed gap, large, finite and not a derivative. An entry of the lower
 /// triangle (the part read) that is NaN or infinite makes every result NaN. A 0 × 0 matrix
@@ -73,7 +74,12 @@ pub fn symmetric_eigen<D: TangentLanes>(a: &DMatrix<D>) -> (DVector<D>, DMatrix<
     let lanes: Vec<_> = (0..D::LANES)
         .map(|l| {
             let dot = symmetric_from_lower(a, |x| x.lane(l));
-            let rotated = snap_tied(v.transpose() * &dot * &v, &near, |_| zero);
+            let rotated = snap_tied(
+                v.transpose() * &dot * &v,
+                &near,
+                || abs_product(&abs_product(&v.transpose(), &dot), &v),
+                |_| zero,
+            );
             let weighted = DMatrix::from_fn(n, n, |j, i| {
                 if i == j {
                     zero
@@ -94,10 +100,11 @@ pub fn symmetric_eigen<D: TangentLanes>(a: &DMatrix<D>) -> (DVector<D>, DMatrix<
 
 /// The pairs `(k, l)`, `k ≠ l`, of eigenvalues equal up to rounding: `|λₖ − λₗ| ≤ 8nε·max|λ|`
 /// (a backward-stable eigensolver's eigenvalues carry absolute errors of order `nε·‖A‖₂`, so an
-/// exactly repeated eigenvalue of a rotated matrix comes out a few ulps apart). Only
-/// [`snap_tied`] reads it: the quotients keep the computed gaps, so distinct eigenvalues
-/// closer than that (of a diagonal matrix, whose decomposition is exact) keep their exact
-/// tangents. Shared with [`symmetric_eigen_hyperdual`](crate::symmetric_eigen_hyperdual) and
+/// exactly repeated eigenvalue of a rotated matrix comes out a few ulps apart). It only
+/// decides where rounding-size numerators count as zero ([`snap_tied`]; the hyper-dual's
+/// second-order numerators likewise): the quotients keep the computed gaps, so distinct
+/// eigenvalues closer than that (of a diagonal matrix, whose decomposition is exact) keep
+/// their exact tangents. Shared with [`symmetric_eigen_hyperdual`](crate::symmetric_eigen_hyperdual) and
 /// adroit-reverse's `symmetric_eigen`.
 #[doc(hidden)]
 pub fn near_ties<T: Float + nalgebra::Scalar>(lambda: &DVector<T>) -> DMatrix<bool> {
@@ -110,23 +117,32 @@ pub fn near_ties<T: Float + nalgebra::Scalar>(lambda: &DVector<T>) -> DMatrix<bo
 
 /// `m` (an `n × n` perturbation or cotangent in the eigenbasis) with its entries between
 /// eigenvalues equal up to rounding (`near` from [`near_ties`]) replaced by `zeroed(entry)`
-/// where they are rounding themselves: at most `8nε` times `m`'s largest entry (the error of
-/// forming `Vᵀ·Ȧ·V`). A perturbation that does not mix such a pair (`Ȧ = I`, `Ȧ = A`) then
-/// gives the pair's quotients 0, as in exact arithmetic, where rounding over rounding gave
-/// arbitrary finite tangents; a larger entry, which mixes the pair, is kept. `zeroed` gives 0
-/// for a plain float; for a dual whose value is compared (adroit-reverse's pullback under a
-/// Hessian), 0 in value with the tangents kept. Shared as [`near_ties`].
+/// where they are rounding themselves: at most `8nε` times their entry of `bound()`, the scale
+/// of the rounding in forming them — `|Vᵀ|·|Ȧ|·|V|` for `Vᵀ·Ȧ·V` ([`abs_product`]; a product's
+/// rounding is at most about `nε` times the product of its factors' magnitudes, so an entry
+/// formed exactly, as at a diagonal matrix whose `V` is exact, is never taken for rounding).
+/// A perturbation that does not mix such a pair (`Ȧ = I`, `Ȧ = A`) then gives the pair's
+/// quotients 0, as in exact arithmetic, where rounding over rounding gave arbitrary finite
+/// tangents; a larger entry, which mixes the pair, is kept. `bound` is called only when a pair
+/// is near. `zeroed` gives 0 for a plain float; for a dual whose value is compared
+/// (adroit-reverse's pullback under a Hessian), 0 in value with the tangents kept. Shared as
+/// [`near_ties`].
 #[doc(hidden)]
 pub fn snap_tied<T: Float + nalgebra::Scalar>(
     mut m: DMatrix<T>,
     near: &DMatrix<bool>,
+    bound: impl FnOnce() -> DMatrix<T>,
     zeroed: impl Fn(T) -> T,
 ) -> DMatrix<T> {
+    if !near.iter().any(|&b| b) {
+        return m;
+    }
+    let bound = bound();
     let n = m.nrows();
-    let rounding = rounding_of(m.as_slice(), n);
+    let factor = rounding_factor::<T>(n);
     for l in 0..n {
         for k in (0..n).filter(|&k| near[(k, l)]) {
-            if Float::abs(m[(k, l)]) <= rounding {
+            if Float::abs(m[(k, l)]) <= factor * bound[(k, l)] {
                 m[(k, l)] = zeroed(m[(k, l)]);
             }
         }
@@ -134,11 +150,26 @@ pub fn snap_tied<T: Float + nalgebra::Scalar>(
     m
 }
 
+/// `|a|·|b|`, entry by entry: the scale of the rounding in `a·b` (see [`snap_tied`]).
+#[doc(hidden)]
+pub fn abs_product<T: Float + nalgebra::Scalar>(a: &DMatrix<T>, b: &DMatrix<T>) -> DMatrix<T> {
+    DMatrix::from_fn(a.nrows(), b.ncols(), |i, j| {
+        (0..a.ncols()).fold(T::zero(), |acc, k| {
+            acc + Float::abs(a[(i, k)]) * Float::abs(b[(k, j)])
+        })
+    })
+}
+
+/// `8nε`: the relative rounding of an `n × n` eigendecomposition's results and of products of
+/// `n × n` matrices, with a margin.
+pub(crate) fn rounding_factor<T: Float>(n: usize) -> T {
+    T::epsilon() * T::from(8 * n).unwrap_or_else(T::one)
+}
+
 /// `8nε` times the largest `|x|` of `xs`: the rounding of an `n × n` eigendecomposition's
 /// results of that scale.
 pub(crate) fn rounding_of<T: Float>(xs: &[T], n: usize) -> T {
-    let factor = T::from(8 * n).unwrap_or_else(T::one);
-    T::epsilon() * factor * largest_magnitude(xs)
+    rounding_factor::<T>(n) * largest_magnitude(xs)
 }
 
 /// The largest `|x|` of `xs` (0 for none).

@@ -3,7 +3,9 @@
 //! NaN or drops them (see the crate docs, "Eigendecompositions and SVD").
 
 use crate::HyperDualVec;
-use crate::symmetric_eigen::{gap_quotient, near_ties, snap_tied, symmetric_from_lower};
+use crate::symmetric_eigen::{
+    abs_product, gap_quotient, near_ties, rounding_factor, snap_tied, symmetric_from_lower,
+};
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
 
@@ -78,14 +80,26 @@ where
     }
     let (lambda, v) = crate::symmetric_eigen::primal_symmetric_eigen(primal);
     let near = near_ties(&lambda);
+    let any_near = near.iter().any(|&b| b);
     let vt = v.transpose();
     // In the eigenbasis, with rounding between eigenvalues equal up to rounding set to 0
-    // (`snap_tied`).
-    let rotate = |part: DMatrix<T>| snap_tied(&vt * part * &v, &near, |_| T::zero());
-    let a1: [DMatrix<T>; M] =
-        core::array::from_fn(|i| rotate(symmetric_from_lower(a, |x| x.eps1()[i])));
-    let a2: [DMatrix<T>; N] =
-        core::array::from_fn(|j| rotate(symmetric_from_lower(a, |x| x.eps2()[j])));
+    // (`snap_tied`), and the scale of that rounding, `|Vᵀ|·|part|·|V|` (only where a pair is
+    // near: zeros otherwise, unread).
+    let rotate = |part: DMatrix<T>| {
+        let bound = if any_near {
+            abs_product(&abs_product(&vt, &part), &v)
+        } else {
+            DMatrix::zeros(n, n)
+        };
+        let rotated = snap_tied(&vt * part * &v, &near, || bound.clone(), |_| T::zero());
+        (rotated, bound)
+    };
+    let (a1, a1_bound): (Vec<_>, Vec<_>) = (0..M)
+        .map(|i| rotate(symmetric_from_lower(a, |x| x.eps1()[i])))
+        .unzip();
+    let (a2, a2_bound): (Vec<_>, Vec<_>) = (0..N)
+        .map(|j| rotate(symmetric_from_lower(a, |x| x.eps2()[j])))
+        .unzip();
     // `num/(λₖ − λₗ)` off the diagonal, 0 for a zero numerator (even at a repeated eigenvalue).
     let quotient = |num: T, l: usize, k: usize| {
         if l == k {
@@ -97,15 +111,22 @@ where
     // First-order eigenvector coefficients in the eigenbasis: column k is ∂cₖ.
     let first =
         |rotated: &DMatrix<T>| DMatrix::from_fn(n, n, |l, k| quotient(rotated[(l, k)], l, k));
-    let c1: [DMatrix<T>; M] = core::array::from_fn(|i| first(&a1[i]));
-    let c2: [DMatrix<T>; N] = core::array::from_fn(|j| first(&a2[j]));
+    let c1: Vec<DMatrix<T>> = a1.iter().map(first).collect();
+    let c2: Vec<DMatrix<T>> = a2.iter().map(first).collect();
+    let factor = rounding_factor::<T>(n);
 
     let mut lambda12 = vec![[[T::zero(); N]; M]; n];
     let mut v12: Vec<[[T; N]; M]> = vec![[[T::zero(); N]; M]; n * n];
     for i in 0..M {
         for j in 0..N {
-            let c12 = rotate(symmetric_from_lower(a, |x| x.eps12()[i][j]));
+            let (c12, c12_bound) = rotate(symmetric_from_lower(a, |x| x.eps12()[i][j]));
             let (a_c2, b_c1) = (&a1[i] * &c2[j], &a2[j] * &c1[i]);
+            // The scale of the rounding in the coefficients' numerators (below), from their
+            // factors' (between eigenvalues equal up to rounding, a numerator within it is
+            // rounding over rounding, as `snap_tied` takes for the first order).
+            let numerator_bound = any_near.then(|| {
+                abs_product(&a1_bound[i], &c2[j]) + abs_product(&a2_bound[j], &c1[i]) + c12_bound
+            });
             let mut coefficients = DMatrix::zeros(n, n);
             for k in 0..n {
                 let (ds, dt) = (a1[i][(k, k)], a2[j][(k, k)]);
@@ -116,7 +137,17 @@ where
                     let numerator = a_c2[(l, k)] - ds * c2[j][(l, k)] + b_c1[(l, k)]
                         - dt * c1[i][(l, k)]
                         + c12[(l, k)];
-                    coefficients[(l, k)] = quotient(numerator, l, k);
+                    let rounding = numerator_bound.as_ref().is_some_and(|bound| {
+                        let scale = bound[(l, k)]
+                            + Float::abs(ds) * Float::abs(c2[j][(l, k)])
+                            + Float::abs(dt) * Float::abs(c1[i][(l, k)]);
+                        near[(l, k)] && Float::abs(numerator) <= factor * scale
+                    });
+                    coefficients[(l, k)] = if rounding {
+                        T::zero()
+                    } else {
+                        quotient(numerator, l, k)
+                    };
                 }
                 lambda12[k][i][j] = mixed;
                 coefficients[(k, k)] = -c1[i].column(k).dot(&c2[j].column(k));

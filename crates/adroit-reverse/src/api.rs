@@ -279,7 +279,11 @@ where
 ///
 /// `x`: `n` inputs; returns the `n × n` Hessian, equal to [`hessian`]'s up to rounding (each
 /// column is computed from the same recorded operations whatever `N`). Empty `x` gives a 0 × 0
-/// matrix without calling `f`.
+/// matrix without calling `f`. A forward-mode derivative inside `f` on the same type
+/// `DualVec<T, N>` is refused as a nested call of that type (the perturbation-confusion
+/// guard), also one the library makes: a matrix `zip_map` of `N` inputs inside an inner
+/// `matrix::gradient` evaluates its element function on `DualVec<T, N>` — there take another
+/// chunk size, or wrap the inner call in `adroit_forward::independent`.
 ///
 /// # Panics
 /// As [`gradient`]: if `f` returns a variable of another scope, or uses one (see [`Var`]).

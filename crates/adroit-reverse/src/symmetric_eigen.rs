@@ -93,6 +93,7 @@ where
         let projected = adroit_forward::__private::snap_tied(
             chain_matmul(&v.transpose(), &v_bar),
             &near,
+            || adroit_forward::__private::abs_product(&v.transpose(), &v_bar),
             |x: T| x - x.detached(),
         );
         // A zero numerator gives 0 even at a repeated eigenvalue (0/0), so eigenvalue-only

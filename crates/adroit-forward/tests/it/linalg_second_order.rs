@@ -442,3 +442,51 @@ fn hyperdual_second_derivative_of_a_simple_eigenpair_beside_a_repeated_one() {
         g.eps12()[0][0]
     );
 }
+
+/// At the near tie of `A₀ = Q·diag(2, 2, 5)·Qᵀ` (the pair `p`, `q` a few ulps apart), along
+/// `A₀ + s·I + t·B` with `B = v_p·v₃ᵀ + v₃·v_pᵀ` (coupling `p` to the simple eigenvector, never
+/// the pair): the eigenvectors do not move with `s`, so `∂²/∂s∂t` of `f = v_pᵀCv_p` is 0, and
+/// `∂²f/∂t²` equals the second central difference along the branch (at `t ≠ 0` `v_p` is the
+/// eigenvector of the smallest eigenvalue, `2 − t²/3 + …`). A review found 0.21 and 0.60 for
+/// 0 and 0.098: rounding-size second-order numerators divided by the ulps-wide gap.
+#[test]
+fn hyperdual_eigenvectors_at_a_near_tie_along_a_coupling_to_a_simple_eigenvalue() {
+    use adroit_forward::symmetric_eigen_hyperdual;
+    let a = crate::linalg::rotated_repeated_eigenvalue();
+    let plain = a.clone().symmetric_eigen();
+    let near: Vec<usize> = (0..3)
+        .filter(|&k| (plain.eigenvalues[k] - 2.0).abs() < 1e-12)
+        .collect();
+    let simple = (0..3).find(|k| !near.contains(k)).unwrap();
+    let p = near[0];
+    let (vp, v3) = (
+        plain.eigenvectors.column(p),
+        plain.eigenvectors.column(simple),
+    );
+    let b = vp * v3.transpose() + v3 * vp.transpose();
+    let c = DMatrix::from_row_slice(3, 3, &[0.7, 0.3, 0.4, 0.3, 0.9, -0.6, 0.4, -0.6, 0.8]);
+    let f = |v: DVector<f64>| (v.transpose() * &c * &v)[0];
+    let branch = |t: f64| {
+        let eig = (&a + &b * t).symmetric_eigen();
+        let k = (0..3)
+            .min_by(|&i, &j| eig.eigenvalues[i].total_cmp(&eig.eigenvalues[j]))
+            .unwrap();
+        f(eig.eigenvectors.column(k).into_owned())
+    };
+    let h = 1e-3;
+    let second_difference = (branch(h) - 2.0 * f(vp.into_owned()) + branch(-h)) / (h * h);
+    let identity = DMatrix::<f64>::identity(3, 3);
+    let quadratic = |eps1: &DMatrix<f64>, eps2: &DMatrix<f64>| {
+        let (_, vectors) = symmetric_eigen_hyperdual(&seeded::<f64>(&a, eps1, eps2));
+        let v = vectors.column(p);
+        let cv = c.map(HyperDual::constant) * v;
+        v.dot(&cv).eps12()[0][0]
+    };
+    let along_s_t = quadratic(&identity, &b);
+    assert!(along_s_t.abs() < 1e-12, "∂²f/∂s∂t = {along_s_t}");
+    let along_t = quadratic(&b, &b);
+    assert!(
+        (along_t - second_difference).abs() < 1e-5,
+        "∂²f/∂t² = {along_t} vs {second_difference}"
+    );
+}

@@ -684,3 +684,37 @@ fn hessian_chunked_equals_hessian_for_every_chunk_size() {
         dmatrix![-9.0 / 25.0, 2.0 / 5.0 - 12.0 / 25.0; 2.0 / 5.0 - 12.0 / 25.0, -16.0 / 25.0];
     assert!((&h - &expected).amax() < 1e-15, "{h} vs {expected}");
 }
+
+/// The documented corner of `hessian_chunked`: an inner `matrix::gradient` whose binary
+/// `zip_map` evaluates on `DualVec<f64, 2>` is refused inside `hessian_chunked::<2>` (the same
+/// type, as any nested derivative call of it), and runs under `adroit_forward::independent`,
+/// giving `hessian`'s value.
+#[test]
+fn hessian_chunked_and_an_inner_derivative_on_the_same_dual_type() {
+    use adroit_reverse::matrix::{self, MatVar};
+    fn inner(x: f64) -> f64 {
+        let g = matrix::gradient(
+            |m: &[MatVar<f64>]| MatVar::zip_map([m[0], m[0]], |[a, b]| a * b).sum(),
+            &[dmatrix![x]],
+        );
+        g[0][(0, 0)]
+    }
+    let f = |v: &[Var<DualVec<f64, 2>>]| v[0] * v[0] * inner(v[0].value().value());
+    let refused =
+        std::panic::catch_unwind(|| adroit_reverse::hessian_chunked::<2, _, _>(f, &[2.0]));
+    let message = refused.expect_err("a nested call on DualVec<f64, 2>");
+    let message = message
+        .downcast_ref::<String>()
+        .expect("a formatted message");
+    assert!(
+        message.contains("started inside another derivative call"),
+        "{message}"
+    );
+    let h = adroit_reverse::hessian_chunked::<2, _, _>(
+        |v| v[0] * v[0] * adroit_forward::independent(|| inner(v[0].value().value())),
+        &[2.0],
+    );
+    let expected = hessian(|v| v[0] * v[0] * inner(v[0].value().value()), &[2.0]);
+    assert_eq!(h, expected);
+    assert_eq!(h[(0, 0)], 8.0);
+}

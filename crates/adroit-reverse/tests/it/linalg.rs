@@ -559,3 +559,26 @@ fn symmetric_eigen_hessian_at_close_distinct_eigenvalues_of_a_diagonal_matrix() 
     );
     close(&[h[(1, 1)]], &[0.4], 1e-12, "∂²L/∂x₁₀²");
 }
+
+/// At `diag(1, 2, 10¹⁶)` (distinct eigenvalues closer than `8nε·max|λ|`), the gradient of
+/// `v₀ᵀCv₀ + K·‖v₀‖²` (`v₀` the eigenvector of λ = 1; the second term is constant) is that of
+/// `v₀ᵀCv₀` for any `K`: entry `x₁₀` is `−2C₁₀/(λ₁ − λ₀) = −0.6` (a review: with `K = 10¹⁵` the
+/// large diagonal of `VᵀV̄` made the exact mixing entry look like rounding, and it was 0).
+#[test]
+fn symmetric_eigen_gradient_beside_a_large_cotangent_elsewhere() {
+    let c = DMatrix::from_row_slice(3, 3, &[0.7, 0.3, 0.4, 0.3, 0.9, -0.6, 0.4, -0.6, 0.8]);
+    let diagonal = [1.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 1e16];
+    for k in [0.0, 1e3, 1e15] {
+        let g = gradient(
+            |x| {
+                let (values, vectors) = adroit_reverse::symmetric_eigen(&to_vars(x, 3));
+                let first = (0..3).find(|&i| values[i].value() == 1.0).expect("λ = 1");
+                let v = vectors.column(first).into_owned();
+                let c = c.map(Var::constant);
+                v.dot(&(c * &v)) + v.dot(&v) * k
+            },
+            &diagonal,
+        );
+        close(&[g[1]], &[-0.6], 1e-12, "∂/∂x₁₀");
+    }
+}
