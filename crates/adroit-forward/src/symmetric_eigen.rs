@@ -29,13 +29,14 @@ use num_traits::Float;
 /// quotients use the computed gaps, so distinct eigenvalues keep their tangents however close
 /// (exact at a diagonal matrix, whose decomposition is exact; elsewhere of relative accuracy
 /// about `ε·max|λ|/gap`). Between eigenvalues equal up to rounding (within `8nε·max|λ|`:
-/// nalgebra returns an exactly repeated one a few ulps apart) an entry of `VᵀȧV` of rounding
-/// size (at most `8nε` times its entry of `|Vᵀ|·|ȧ|·|V|`, the scale of the rounding in forming
-/// it: never one formed exactly) counts as zero, so a perturbation that does not mix the
-/// pair (`ȧ = I`, `ȧ = a`) gives 0 as in exact arithmetic; one that mixes it gives the
-/// quotient by the computed gap, large, finite and not a derivative. An entry of the lower
-/// triangle (the part read) that is NaN or infinite makes every result NaN. A 0 × 0 matrix
-/// gives empty results.
+/// nalgebra returns an exactly repeated one a few ulps apart) an entry of `VᵀȧV` within the
+/// error it is formed with (`8nε·|Vᵀ|·|ȧ|·|V|` for the product's rounding, plus `‖ȧ‖_F` times
+/// the computed vectors' own error, residual over gap and departure from orthogonality: zero
+/// for an entry formed exactly, as at a diagonal matrix) counts as zero, so a perturbation
+/// that does not mix the pair (`ȧ = I`, `ȧ = a`) gives 0 as in exact arithmetic; one that
+/// mixes it gives the quotient by the computed gap, large, finite and not a derivative. An
+/// entry of the lower triangle (the part read) that is NaN or infinite makes every result NaN.
+/// A 0 × 0 matrix gives empty results.
 ///
 /// # Panics
 /// If `a` is not square.
@@ -64,20 +65,24 @@ pub fn symmetric_eigen<D: TangentLanes>(a: &DMatrix<D>) -> (DVector<D>, DMatrix<
             DMatrix::from_vec(0, 0, Vec::new()),
         );
     }
-    let (lambda, v) = primal_symmetric_eigen(primal);
+    let (lambda, v) = primal_symmetric_eigen(primal.clone());
     let zero = <D::Real as num_traits::Zero>::zero();
     // Per tangent lane: ȧ in the eigenbasis, Vᵀ·ȧ·V, and V̇ = V·(F ∘ VᵀȧV) with
     // Fⱼᵢ = 1/(λᵢ − λⱼ) off the diagonal, 0 on it. A zero numerator gives 0 even at a repeated
     // eigenvalue (0/0): constant inputs, or a perturbation that does not mix the pair, leave
     // the eigenvectors' tangents finite.
     let near = near_ties(&lambda);
+    let errors = near
+        .iter()
+        .any(|&b| b)
+        .then(|| vector_errors(&primal, &lambda, &v, &near));
     let lanes: Vec<_> = (0..D::LANES)
         .map(|l| {
             let dot = symmetric_from_lower(a, |x| x.lane(l));
             let rotated = snap_tied(
                 v.transpose() * &dot * &v,
                 &near,
-                || abs_product(&abs_product(&v.transpose(), &dot), &v),
+                || rotation_threshold(&v, &dot, errors.as_ref().expect("a pair is near")),
                 |_| zero,
             );
             let weighted = DMatrix::from_fn(n, n, |j, i| {
@@ -117,37 +122,90 @@ pub fn near_ties<T: Float + nalgebra::Scalar>(lambda: &DVector<T>) -> DMatrix<bo
 
 /// `m` (an `n × n` perturbation or cotangent in the eigenbasis) with its entries between
 /// eigenvalues equal up to rounding (`near` from [`near_ties`]) replaced by `zeroed(entry)`
-/// where they are rounding themselves: at most `8nε` times their entry of `bound()`, the scale
-/// of the rounding in forming them — `|Vᵀ|·|Ȧ|·|V|` for `Vᵀ·Ȧ·V` ([`abs_product`]; a product's
-/// rounding is at most about `nε` times the product of its factors' magnitudes, so an entry
-/// formed exactly, as at a diagonal matrix whose `V` is exact, is never taken for rounding).
-/// A perturbation that does not mix such a pair (`Ȧ = I`, `Ȧ = A`) then gives the pair's
-/// quotients 0, as in exact arithmetic, where rounding over rounding gave arbitrary finite
-/// tangents; a larger entry, which mixes the pair, is kept. `bound` is called only when a pair
-/// is near. `zeroed` gives 0 for a plain float; for a dual whose value is compared
-/// (adroit-reverse's pullback under a Hessian), 0 in value with the tangents kept. Shared as
-/// [`near_ties`].
+/// where they are rounding themselves: at most their entry of `threshold()`, the error with
+/// which they were formed ([`rotation_threshold`] for `Vᵀ·Ȧ·V`: the product's rounding and
+/// the computed eigenvectors' own error; never above zero for an entry formed exactly, as at a
+/// diagonal matrix whose `V` is exact). A perturbation that does not mix such a pair (`Ȧ = I`,
+/// `Ȧ = A`) then gives the pair's quotients 0, as in exact arithmetic, where rounding over
+/// rounding gave arbitrary finite tangents; a larger entry, which mixes the pair, is kept.
+/// `threshold` is called only when a pair is near. `zeroed` gives 0 for a plain float; for a
+/// dual whose value is compared (adroit-reverse's pullback under a Hessian), 0 in value with
+/// the tangents kept. Shared as [`near_ties`].
 #[doc(hidden)]
 pub fn snap_tied<T: Float + nalgebra::Scalar>(
     mut m: DMatrix<T>,
     near: &DMatrix<bool>,
-    bound: impl FnOnce() -> DMatrix<T>,
+    threshold: impl FnOnce() -> DMatrix<T>,
     zeroed: impl Fn(T) -> T,
 ) -> DMatrix<T> {
     if !near.iter().any(|&b| b) {
         return m;
     }
-    let bound = bound();
+    let threshold = threshold();
     let n = m.nrows();
-    let factor = rounding_factor::<T>(n);
     for l in 0..n {
         for k in (0..n).filter(|&k| near[(k, l)]) {
-            if Float::abs(m[(k, l)]) <= factor * bound[(k, l)] {
+            if Float::abs(m[(k, l)]) <= threshold[(k, l)] {
                 m[(k, l)] = zeroed(m[(k, l)]);
             }
         }
     }
     m
+}
+
+/// The error of each computed unit eigenvector (column `k` of `v`, of the symmetric `a`) that
+/// decides [`snap_tied`]'s thresholds: `‖a·vₖ − λₖ·vₖ‖₂` over the distance from `λₖ` to the
+/// nearest eigenvalue not near it (Davis–Kahan: the angle between `vₖ` and its cluster's
+/// eigenspace, which grows as `ε·max|λ|/gap`), plus the vectors' departure from orthogonality
+/// `max|VᵀV − I|`. Zero where the decomposition is exact (a diagonal matrix). Shared as
+/// [`near_ties`].
+#[doc(hidden)]
+pub fn vector_errors<T: Float + RealField>(
+    a: &DMatrix<T>,
+    lambda: &DVector<T>,
+    v: &DMatrix<T>,
+    near: &DMatrix<bool>,
+) -> DVector<T> {
+    let n = lambda.len();
+    let residual = a * v - v * DMatrix::from_diagonal(lambda);
+    let gram = v.transpose() * v;
+    let orthogonality =
+        (0..n)
+            .flat_map(|k| (0..n).map(move |l| (k, l)))
+            .fold(T::zero(), |m, (k, l)| {
+                let target = if k == l { T::one() } else { T::zero() };
+                Float::max(m, Float::abs(gram[(k, l)] - target))
+            });
+    DVector::from_fn(n, |k, _| {
+        let gap = (0..n)
+            .filter(|&j| j != k && !near[(j, k)])
+            .fold(T::infinity(), |m, j| {
+                Float::min(m, Float::abs(lambda[k] - lambda[j]))
+            });
+        let norm = residual
+            .column(k)
+            .iter()
+            .fold(T::zero(), |acc, &x| acc + x * x);
+        Float::sqrt(norm) / gap + orthogonality
+    })
+}
+
+/// The thresholds of [`snap_tied`] for `Vᵀ·ȧ·V`: `8nε·(|Vᵀ|·|ȧ|·|V|)ₖₗ`, the rounding in
+/// forming it, plus `(errₖ + errₗ)·‖ȧ‖_F`, what the vectors' own errors (`errors` from
+/// [`vector_errors`]) carry into it. Shared with
+/// [`symmetric_eigen_hyperdual`](crate::symmetric_eigen_hyperdual).
+pub(crate) fn rotation_threshold<T: Float + RealField>(
+    v: &DMatrix<T>,
+    dot: &DMatrix<T>,
+    errors: &DVector<T>,
+) -> DMatrix<T> {
+    let n = v.ncols();
+    let product = abs_product(&abs_product(&v.transpose(), dot), v);
+    let norm = Float::sqrt(dot.iter().fold(T::zero(), |acc, &x| acc + x * x));
+    let factor = rounding_factor::<T>(n);
+    DMatrix::from_fn(n, n, |k, l| {
+        factor * product[(k, l)] + (errors[k] + errors[l]) * norm
+    })
 }
 
 /// `|a|·|b|`, entry by entry: the scale of the rounding in `a·b` (see [`snap_tied`]).

@@ -4,7 +4,8 @@
 
 use crate::HyperDualVec;
 use crate::symmetric_eigen::{
-    abs_product, gap_quotient, near_ties, rounding_factor, snap_tied, symmetric_from_lower,
+    abs_product, gap_quotient, near_ties, rotation_threshold, rounding_factor, snap_tied,
+    symmetric_from_lower, vector_errors,
 };
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
@@ -78,26 +79,28 @@ where
             DMatrix::from_element(0, 0, zero),
         );
     }
-    let (lambda, v) = crate::symmetric_eigen::primal_symmetric_eigen(primal);
+    let (lambda, v) = crate::symmetric_eigen::primal_symmetric_eigen(primal.clone());
     let near = near_ties(&lambda);
-    let any_near = near.iter().any(|&b| b);
+    let errors = near
+        .iter()
+        .any(|&b| b)
+        .then(|| vector_errors(&primal, &lambda, &v, &near));
     let vt = v.transpose();
     // In the eigenbasis, with rounding between eigenvalues equal up to rounding set to 0
-    // (`snap_tied`), and the scale of that rounding, `|Vᵀ|·|part|·|V|` (only where a pair is
-    // near: zeros otherwise, unread).
+    // (`snap_tied`), and the error it was formed with (only where a pair is near: zeros
+    // otherwise, unread).
     let rotate = |part: DMatrix<T>| {
-        let bound = if any_near {
-            abs_product(&abs_product(&vt, &part), &v)
-        } else {
-            DMatrix::zeros(n, n)
+        let threshold = match &errors {
+            Some(errors) => rotation_threshold(&v, &part, errors),
+            None => DMatrix::zeros(n, n),
         };
-        let rotated = snap_tied(&vt * part * &v, &near, || bound.clone(), |_| T::zero());
-        (rotated, bound)
+        let rotated = snap_tied(&vt * part * &v, &near, || threshold.clone(), |_| T::zero());
+        (rotated, threshold)
     };
-    let (a1, a1_bound): (Vec<_>, Vec<_>) = (0..M)
+    let (a1, a1_error): (Vec<_>, Vec<_>) = (0..M)
         .map(|i| rotate(symmetric_from_lower(a, |x| x.eps1()[i])))
         .unzip();
-    let (a2, a2_bound): (Vec<_>, Vec<_>) = (0..N)
+    let (a2, a2_error): (Vec<_>, Vec<_>) = (0..N)
         .map(|j| rotate(symmetric_from_lower(a, |x| x.eps2()[j])))
         .unzip();
     // `num/(λₖ − λₗ)` off the diagonal, 0 for a zero numerator (even at a repeated eigenvalue).
@@ -119,13 +122,13 @@ where
     let mut v12: Vec<[[T; N]; M]> = vec![[[T::zero(); N]; M]; n * n];
     for i in 0..M {
         for j in 0..N {
-            let (c12, c12_bound) = rotate(symmetric_from_lower(a, |x| x.eps12()[i][j]));
+            let (c12, c12_error) = rotate(symmetric_from_lower(a, |x| x.eps12()[i][j]));
             let (a_c2, b_c1) = (&a1[i] * &c2[j], &a2[j] * &c1[i]);
-            // The scale of the rounding in the coefficients' numerators (below), from their
+            // The error the coefficients' numerators (below) are formed with, from their
             // factors' (between eigenvalues equal up to rounding, a numerator within it is
             // rounding over rounding, as `snap_tied` takes for the first order).
-            let numerator_bound = any_near.then(|| {
-                abs_product(&a1_bound[i], &c2[j]) + abs_product(&a2_bound[j], &c1[i]) + c12_bound
+            let numerator_bound = errors.as_ref().map(|_| {
+                abs_product(&a1_error[i], &c2[j]) + abs_product(&a2_error[j], &c1[i]) + c12_error
             });
             let mut coefficients = DMatrix::zeros(n, n);
             for k in 0..n {
@@ -138,10 +141,9 @@ where
                         - dt * c1[i][(l, k)]
                         + c12[(l, k)];
                     let rounding = numerator_bound.as_ref().is_some_and(|bound| {
-                        let scale = bound[(l, k)]
-                            + Float::abs(ds) * Float::abs(c2[j][(l, k)])
+                        let products = Float::abs(ds) * Float::abs(c2[j][(l, k)])
                             + Float::abs(dt) * Float::abs(c1[i][(l, k)]);
-                        near[(l, k)] && Float::abs(numerator) <= factor * scale
+                        near[(l, k)] && Float::abs(numerator) <= bound[(l, k)] + factor * products
                     });
                     coefficients[(l, k)] = if rounding {
                         T::zero()

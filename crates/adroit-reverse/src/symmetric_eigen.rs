@@ -24,8 +24,9 @@ use nalgebra::{DMatrix, DVector, RealField};
 /// differentiable: an eigenvector cotangent that mixes the pair gives infinite or NaN
 /// contributions; losses of the eigenvalues alone stay finite. Between eigenvalues equal up
 /// to rounding (within `8nε·max|λ|`: what nalgebra returns for an exactly repeated one) a
-/// cotangent entry of rounding size in the eigenbasis counts as zero (not mixing), as in
-/// adroit-forward's [`symmetric_eigen`](adroit_forward::symmetric_eigen); a mixing one gives
+/// cotangent entry in the eigenbasis within the error it is formed with counts as not mixing
+/// (0), as in adroit-forward's [`symmetric_eigen`](adroit_forward::symmetric_eigen); a mixing
+/// one gives
 /// contributions of size 1/gap, finite and not a derivative. A basis-independent loss written
 /// through the eigenvectors (`yᵀA⁻¹y`) is best computed by Cholesky or LU where eigenvalues
 /// may repeat (adroit-forward's crate docs, "Eigendecompositions and SVD").
@@ -83,17 +84,24 @@ where
     let outputs: Vec<T> = lambda.iter().chain(v.iter()).copied().collect();
     let (lambda_pb, v_pb) = (lambda.clone(), v.clone());
     let near = adroit_forward::__private::near_ties(&lambda);
+    let errors = near
+        .iter()
+        .any(|&b| b)
+        .then(|| adroit_forward::__private::vector_errors(&primal, &lambda, &v, &near));
     let pullback = move |w: &[T]| {
         let (lambda, v) = (&lambda_pb, &v_pb);
         let v_bar = DMatrix::from_column_slice(n, n, &w[n..]);
         // Products with the 0·∞ = 0 convention: an infinite cotangent (`sqrt` of a zero
         // eigenvalue) meets the zeros of the eigenvectors. Between eigenvalues equal up to
-        // rounding, an entry of rounding size counts as zero (`snap_tied`) — in value only:
-        // under `hessian` an entry 0 in value can carry a tangent (at a diagonal matrix).
+        // rounding, an entry within the error it is formed with counts as zero (`snap_tied`) —
+        // in value only: under `hessian` an entry 0 in value can carry a tangent (at a
+        // diagonal matrix). Not the difference of the pair's two entries, which only the
+        // folded gradient reads: for a smooth function of the spectrum it is the gap times a
+        // divided difference (`yᵀA⁻¹y`), not rounding.
         let projected = adroit_forward::__private::snap_tied(
             chain_matmul(&v.transpose(), &v_bar),
             &near,
-            || adroit_forward::__private::abs_product(&v.transpose(), &v_bar),
+            || cotangent_threshold(v, &v_bar, errors.as_ref().expect("a pair is near")),
             |x: T| x - x.detached(),
         );
         // A zero numerator gives 0 even at a repeated eigenvalue (0/0), so eigenvalue-only
@@ -124,4 +132,22 @@ where
     let values = DVector::from_column_slice(&out[..n]);
     let vectors = DMatrix::from_column_slice(n, n, &out[n..]);
     (values, vectors)
+}
+
+/// The thresholds of adroit-forward's `snap_tied` for `Vᵀ·V̄`: `8nε·(|Vᵀ|·|V̄|)ₖₗ`, the rounding
+/// in forming it, plus `errₖ·‖v̄ₗ‖₂`, what the computed `vₖ`'s own error (`errors`, adroit-forward's
+/// `vector_errors`) carries into it.
+fn cotangent_threshold<T: TapeScalar + RealField>(
+    v: &DMatrix<T>,
+    v_bar: &DMatrix<T>,
+    errors: &DVector<T>,
+) -> DMatrix<T> {
+    let n = v.ncols();
+    let product = adroit_forward::__private::abs_product(&v.transpose(), v_bar);
+    let factor = T::epsilon() * T::from(8 * n).unwrap_or_else(T::one);
+    let norms: Vec<T> = v_bar
+        .column_iter()
+        .map(|c| num_traits::Float::sqrt(c.iter().fold(T::zero(), |acc, &x| acc + x * x)))
+        .collect();
+    DMatrix::from_fn(n, n, |k, l| factor * product[(k, l)] + errors[k] * norms[l])
 }

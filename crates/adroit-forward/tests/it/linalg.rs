@@ -470,3 +470,55 @@ fn symmetric_eigen_near_tie_of_a_large_matrix() {
         .fold(0.0, f64::max);
     assert!(largest <= 1e-9, "{largest}");
 }
+
+/// Two near ties the threshold must also cover (a review's): (1) at a rotated
+/// `Q·diag(5, 1, 1)·Qᵀ` whose tied eigenvectors barely overlap entry by entry, `Ȧ = I` leaves
+/// in `VᵀV` the vectors' own departure from orthogonality (4.7e-17), not the product's rounding
+/// — taken as 0, the tangents vanish (they were 0.07); (2) at `1000·I + J` (eigenvalues 1003,
+/// 1000, 1000) a perturbation mapping the tied eigenspace onto the simple eigenvector,
+/// `B = u·wᵀ + w·uᵀ` (`u = (1, 1, 1)`, `w = (1, −1, 0)`), does not mix the pair, but the computed
+/// vectors lean `ε·max|λ|/gap` towards `u`: `f = |c|² − (v_topᵀc)²` through the tied vectors'
+/// projector has the derivative 4 (it was NaN).
+#[test]
+fn symmetric_eigen_near_ties_with_the_vectors_own_error() {
+    let a = DMatrix::from_column_slice(
+        3,
+        3,
+        &[
+            1.7234330114224223,
+            -0.010969000569972742,
+            1.5395637059571365,
+            -0.010969000569972742,
+            1.0001663166756345,
+            -0.023343523037397423,
+            1.5395637059571365,
+            -0.023343523037397423,
+            4.276400671901947,
+        ],
+    );
+    let (_, vectors) =
+        adroit_forward::symmetric_eigen(&perturbed::<f64>(&a, &DMatrix::identity(3, 3)));
+    let largest = vectors
+        .iter()
+        .map(|x| x.tangent().abs())
+        .fold(0.0, f64::max);
+    assert!(largest <= 1e-14, "Ȧ = I: {largest}");
+
+    let a = DMatrix::from_element(3, 3, 1.0) + DMatrix::identity(3, 3) * 1000.0;
+    let (u, w) = (
+        DVector::from_column_slice(&[1.0, 1.0, 1.0]),
+        DVector::from_column_slice(&[1.0, -1.0, 0.0]),
+    );
+    let b = &u * w.transpose() + &w * u.transpose();
+    let c = DVector::from_column_slice(&[1.0, 2.0, 3.0]);
+    let (values, vectors) = adroit_forward::symmetric_eigen(&perturbed::<f64>(&a, &b));
+    // cᵀPc, P the projector on the two eigenvectors of λ = 1000
+    let projected: Dual<f64> = (0..3)
+        .filter(|&k| values[k].value() < 1001.0)
+        .map(|k| {
+            let along = (0..3).fold(Dual::constant(0.0), |s, r| s + vectors[(r, k)] * c[r]);
+            along * along
+        })
+        .sum();
+    close(projected.tangent(), 4.0, 1e-9, "d(cᵀPc)/dt");
+}

@@ -582,3 +582,56 @@ fn symmetric_eigen_gradient_beside_a_large_cotangent_elsewhere() {
         close(&[g[1]], &[-0.6], 1e-12, "∂/∂x₁₀");
     }
 }
+
+/// The pullback at the first near tie of adroit-forward's
+/// `symmetric_eigen_near_ties_with_the_vectors_own_error`: the gradient of `‖vₖ‖²` (constant) is
+/// 0 at the rotated `Q·diag(5, 1, 1)·Qᵀ` (it was 0.128 for `k = 1`).
+#[test]
+fn symmetric_eigen_pullback_at_near_ties_with_the_vectors_own_error() {
+    let a = [
+        1.7234330114224223,
+        -0.010969000569972742,
+        1.5395637059571365,
+        -0.010969000569972742,
+        1.0001663166756345,
+        -0.023343523037397423,
+        1.5395637059571365,
+        -0.023343523037397423,
+        4.276400671901947,
+    ];
+    for k in 0..3 {
+        let g = gradient(
+            |x| {
+                let (_, vectors) = adroit_reverse::symmetric_eigen(&to_vars(x, 3));
+                vectors.column(k).iter().map(|&e| e * e).sum()
+            },
+            &a,
+        );
+        assert!(g.iter().all(|x: &f64| x.abs() <= 1e-14), "‖v{k}‖²: {g:?}");
+    }
+}
+
+/// `yᵀA⁻¹y` through the eigendecomposition at an exactly repeated eigenvalue (`diag(2, 2, 5)`):
+/// the pair's part of the gradient is a divided difference of `1/λ` that the cotangent cannot
+/// give, so it is not finite — never a finite, wrong gradient (zeroing the pair's mixing part
+/// because its difference vanished, as one attempt did, gave one silently).
+#[test]
+fn symmetric_eigen_pullback_of_a_spectral_function_at_a_tie_is_not_finite() {
+    let a = [2.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 5.0];
+    let y = [1.0, -2.0, 0.5];
+    let g = gradient(
+        |x| {
+            let (values, vectors) = adroit_reverse::symmetric_eigen(&to_vars(x, 3));
+            (0..3)
+                .map(|k| {
+                    let along: Var<f64> = (0..3).map(|r| vectors[(r, k)] * y[r]).sum();
+                    along * along / values[k]
+                })
+                .sum()
+        },
+        &a,
+    );
+    // −A⁻¹yyᵀA⁻¹ folded on the lower triangle: entry (1, 0) is −2·(1/2)·(−2/2) = 1
+    assert!(!g[1].is_finite() || (g[1] - 1.0).abs() < 1e-12, "{g:?}");
+    assert!(g.iter().any(|x| !x.is_finite()), "{g:?}");
+}
