@@ -156,8 +156,8 @@ pub fn snap_tied<T: Float + nalgebra::Scalar>(
 /// The error of each computed unit eigenvector (column `k` of `v`, of the symmetric `a`) that
 /// decides [`snap_tied`]'s thresholds: `‖a·vₖ − λₖ·vₖ‖₂` over the distance from `λₖ` to the
 /// nearest eigenvalue not near it (Davis–Kahan: the angle between `vₖ` and its cluster's
-/// eigenspace, which grows as `ε·max|λ|/gap`), plus the vectors' departure from orthogonality
-/// `max|VᵀV − I|`. Zero where the decomposition is exact (a diagonal matrix). Shared as
+/// eigenspace, which grows as `ε·max|λ|/gap`), plus its departure from orthogonality
+/// `maxₗ|(VᵀV − I)ₖₗ|`. Zero where the vector is exact (a diagonal block). Shared as
 /// [`near_ties`].
 #[doc(hidden)]
 pub fn vector_errors<T: Float + RealField>(
@@ -169,14 +169,13 @@ pub fn vector_errors<T: Float + RealField>(
     let n = lambda.len();
     let residual = a * v - v * DMatrix::from_diagonal(lambda);
     let gram = v.transpose() * v;
-    let orthogonality =
-        (0..n)
-            .flat_map(|k| (0..n).map(move |l| (k, l)))
-            .fold(T::zero(), |m, (k, l)| {
-                let target = if k == l { T::one() } else { T::zero() };
-                Float::max(m, Float::abs(gram[(k, l)] - target))
-            });
     DVector::from_fn(n, |k, _| {
+        // this vector's own departure from orthogonality (another block's rounding is not
+        // this vector's error: a review's counterexample)
+        let orthogonality = (0..n).fold(T::zero(), |m, l| {
+            let target = if k == l { T::one() } else { T::zero() };
+            Float::max(m, Float::abs(gram[(k, l)] - target))
+        });
         let gap = (0..n)
             .filter(|&j| j != k && !near[(j, k)])
             .fold(T::infinity(), |m, j| {
@@ -191,8 +190,9 @@ pub fn vector_errors<T: Float + RealField>(
 }
 
 /// The thresholds of [`snap_tied`] for `Vᵀ·ȧ·V`: `8nε·(|Vᵀ|·|ȧ|·|V|)ₖₗ`, the rounding in
-/// forming it, plus `(errₖ + errₗ)·‖ȧ‖_F`, what the vectors' own errors (`errors` from
-/// [`vector_errors`]) carry into it. Shared with
+/// forming it, plus `errₖ·‖ȧvₗ‖ + errₗ·‖ȧvₖ‖`, what the vectors' own errors (`errors` from
+/// [`vector_errors`]) carry into it (not `‖ȧ‖`: large entries of `ȧ` that the pair's vectors
+/// do not meet are not part of it). Shared with
 /// [`symmetric_eigen_hyperdual`](crate::symmetric_eigen_hyperdual).
 pub(crate) fn rotation_threshold<T: Float + RealField>(
     v: &DMatrix<T>,
@@ -201,10 +201,14 @@ pub(crate) fn rotation_threshold<T: Float + RealField>(
 ) -> DMatrix<T> {
     let n = v.ncols();
     let product = abs_product(&abs_product(&v.transpose(), dot), v);
-    let norm = Float::sqrt(dot.iter().fold(T::zero(), |acc, &x| acc + x * x));
+    let moved = dot * v;
+    let norms: Vec<T> = moved
+        .column_iter()
+        .map(|c| Float::sqrt(c.iter().fold(T::zero(), |acc, &x| acc + x * x)))
+        .collect();
     let factor = rounding_factor::<T>(n);
     DMatrix::from_fn(n, n, |k, l| {
-        factor * product[(k, l)] + (errors[k] + errors[l]) * norm
+        factor * product[(k, l)] + errors[k] * norms[l] + errors[l] * norms[k]
     })
 }
 

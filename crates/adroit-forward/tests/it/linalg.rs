@@ -522,3 +522,26 @@ fn symmetric_eigen_near_ties_with_the_vectors_own_error() {
         .sum();
     close(projected.tangent(), 4.0, 1e-9, "d(cᵀPc)/dt");
 }
+
+/// `diag(1, 2) ⊕ 10¹⁶·M` (`M` a full 3 × 3 block): the pair (1, 2) is near (`8nε·max|λ|` ≈ 30)
+/// with exact vectors `e₀`, `e₁`, while the block's vectors carry rounding. `Ȧ = E₀₁ + E₁₀ +
+/// K·E₄₄` mixes the pair exactly: `v̇₀ = −e₁` for every `K` (a review: the block's departure
+/// from orthogonality, counted for every vector and scaled by `‖Ȧ‖`, zeroed it from K = 10¹⁵).
+#[test]
+fn symmetric_eigen_keeps_an_exact_pair_beside_an_inexact_block() {
+    let m = DMatrix::from_row_slice(3, 3, &[2.0, 0.7, 0.3, 0.7, 3.1, -0.4, 0.3, -0.4, 1.3]);
+    let mut a = DMatrix::zeros(5, 5);
+    a[(0, 0)] = 1.0;
+    a[(1, 1)] = 2.0;
+    a.view_mut((2, 2), (3, 3)).copy_from(&(m * 1e16));
+    for k in [0.0, 1e15, 1e17] {
+        let mut b = DMatrix::zeros(5, 5);
+        b[(0, 1)] = 1.0;
+        b[(1, 0)] = 1.0;
+        b[(4, 4)] = k;
+        let (values, vectors) = adroit_forward::symmetric_eigen(&perturbed::<f64>(&a, &b));
+        let first = (0..5).find(|&i| values[i].value() == 1.0).expect("λ = 1");
+        let sign = vectors[(0, first)].value().signum();
+        close(sign * vectors[(1, first)].tangent(), -1.0, 1e-12, "v̇₀[1]");
+    }
+}
