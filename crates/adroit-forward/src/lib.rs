@@ -470,8 +470,8 @@ pub mod __private {
     pub use crate::nalgebra_traits::odd_factorial_series;
     pub use crate::svd::{empty_svd, primal_svd, svd_pullback};
     pub use crate::symmetric_eigen::{
-        abs_product, gap_quotient, near_ties, primal_symmetric_eigen, snap_tied,
-        symmetric_from_lower, vector_errors,
+        abs_product, column_norms, gap_quotient, near_ties, primal_symmetric_eigen,
+        rounding_factor, snap_tied, symmetric_from_lower, vector_errors,
     };
     pub use approx;
     pub use num_traits;

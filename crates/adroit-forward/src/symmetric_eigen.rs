@@ -167,7 +167,7 @@ pub fn vector_errors<T: Float + RealField>(
     near: &DMatrix<bool>,
 ) -> DVector<T> {
     let n = lambda.len();
-    let residual = a * v - v * DMatrix::from_diagonal(lambda);
+    let residual_norms = column_norms(&(a * v - v * DMatrix::from_diagonal(lambda)));
     let gram = v.transpose() * v;
     DVector::from_fn(n, |k, _| {
         // this vector's own departure from orthogonality (another block's rounding is not
@@ -181,11 +181,7 @@ pub fn vector_errors<T: Float + RealField>(
             .fold(T::infinity(), |m, j| {
                 Float::min(m, Float::abs(lambda[k] - lambda[j]))
             });
-        let norm = residual
-            .column(k)
-            .iter()
-            .fold(T::zero(), |acc, &x| acc + x * x);
-        Float::sqrt(norm) / gap + orthogonality
+        residual_norms[k] / gap + orthogonality
     })
 }
 
@@ -201,11 +197,7 @@ pub(crate) fn rotation_threshold<T: Float + RealField>(
 ) -> DMatrix<T> {
     let n = v.ncols();
     let product = abs_product(&abs_product(&v.transpose(), dot), v);
-    let moved = dot * v;
-    let norms: Vec<T> = moved
-        .column_iter()
-        .map(|c| Float::sqrt(c.iter().fold(T::zero(), |acc, &x| acc + x * x)))
-        .collect();
+    let norms = column_norms(&(dot * v));
     let factor = rounding_factor::<T>(n);
     DMatrix::from_fn(n, n, |k, l| {
         factor * product[(k, l)] + errors[k] * norms[l] + errors[l] * norms[k]
@@ -222,9 +214,18 @@ pub fn abs_product<T: Float + nalgebra::Scalar>(a: &DMatrix<T>, b: &DMatrix<T>) 
     })
 }
 
+/// The Euclidean norm of each column of `m`. Shared as [`near_ties`].
+#[doc(hidden)]
+pub fn column_norms<T: Float + nalgebra::Scalar>(m: &DMatrix<T>) -> Vec<T> {
+    m.column_iter()
+        .map(|c| Float::sqrt(c.iter().fold(T::zero(), |acc, &x| acc + x * x)))
+        .collect()
+}
+
 /// `8nε`: the relative rounding of an `n × n` eigendecomposition's results and of products of
-/// `n × n` matrices, with a margin.
-pub(crate) fn rounding_factor<T: Float>(n: usize) -> T {
+/// `n × n` matrices, with a margin. Shared as [`near_ties`].
+#[doc(hidden)]
+pub fn rounding_factor<T: Float>(n: usize) -> T {
     T::epsilon() * T::from(8 * n).unwrap_or_else(T::one)
 }
 

@@ -144,10 +144,7 @@ fn cotangent_threshold<T: TapeScalar + RealField>(
 ) -> DMatrix<T> {
     let n = v.ncols();
     let product = adroit_forward::__private::abs_product(&v.transpose(), v_bar);
-    let factor = T::epsilon() * T::from(8 * n).unwrap_or_else(T::one);
-    let norms: Vec<T> = v_bar
-        .column_iter()
-        .map(|c| num_traits::Float::sqrt(c.iter().fold(T::zero(), |acc, &x| acc + x * x)))
-        .collect();
+    let factor: T = adroit_forward::__private::rounding_factor(n);
+    let norms = adroit_forward::__private::column_norms(v_bar);
     DMatrix::from_fn(n, n, |k, l| factor * product[(k, l)] + errors[k] * norms[l])
 }
