@@ -34,8 +34,15 @@ use nalgebra::{DMatrix, DVector, RealField};
 /// Second derivatives: under [`hessian`](crate::hessian) and [`hvp`](crate::hvp) the node's
 /// values are adroit-forward's [`symmetric_eigen`](adroit_forward::symmetric_eigen) of the
 /// dual matrix (exact tangents, also at a diagonal matrix) and the pullback is evaluated in
-/// dual arithmetic, so Hessians are exact where the eigenvalues are distinct (tested against
-/// perturbation theory and central differences). Where some are repeated, they are not,
+/// dual arithmetic, so Hessians are exact where the eigenvalues are well separated (tested
+/// against perturbation theory and central differences). Beside two close eigenvalues they
+/// lose accuracy, also for a function of another, well-separated eigenpair: the pullback goes
+/// through every eigenvector, and the close pair's `1/gap` terms must cancel, which they do
+/// not in floating point — errors growing like `ε/gap` (a review measured 3e-9 at gap 1e-8,
+/// 3e-3 at 1e-14, on entries of size 1; at `diag(1e-20, 2e-20, 1)` the entries along the
+/// pair's mixing direction come out 0 where −1.2 and 0.8 are exact, and the Hessian
+/// unsymmetric; tested). adroit-forward's `hessian` through `symmetric_eigen_hyperdual` is
+/// exact there. Where eigenvalues are repeated, they are not exact either,
 /// also for a function of a simple eigenpair beside the repeated ones: the pullback goes
 /// through every eigenvector, and the repeated ones' tangents are infinite or arbitrary (`v₀² +
 /// 2v₀v₁` of the top eigenvector of `2I + 3uuᵀ`: −0.0601 here, −0.0759 exact) — adroit-forward's
