@@ -26,10 +26,9 @@ use rand::rngs::StdRng;
 ///
 /// Fast mode in `f32` can reject correct code where the projection cancels: its tolerance is
 /// relative to `vᵀHu`, while the `f32` Hessian's rounding scales with its entries (and with
-/// the conditioning: near-repeated singular values or eigenvalues). At singular values 3 %
-/// apart, entries up to ~110 rounded by ~3e-5 of their size gave `vᵀHu` = −0.3066 against
-/// −0.3121 by differences in `f64`. Confirm such a failure in `f64` (which passes there, as
-/// [`Mode::Full`] does at that point).
+/// the conditioning: near-repeated singular values or eigenvalues). Confirm such a failure in
+/// `f64`. (The case that showed it, singular values 3 % apart, turned out to be nalgebra's
+/// inaccurate `f32` SVD, which adroit-forward's `svd` now checks and recomputes.)
 ///
 /// # Errors
 /// The first [`Mismatch`] (its comparison is of second derivatives: "forward" is

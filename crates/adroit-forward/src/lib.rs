@@ -309,20 +309,24 @@
 //! basis `V` nalgebra happens to return (as most AD tools). A loss that does not depend on
 //! the basis (`ln det A` or `yᵀA⁻¹y` written through eigenvectors and eigenvalues) is
 //! differentiable there, but reaching it through the decomposition is fragile: reverse mode
-//! cannot form it from the cotangents (NaN or infinite, or, where the cotangent's mixing part
-//! cancels exactly in the SVD's pullback, 0 in the entries coupling the pair). Eigenvalues or
+//! cannot form it from the cotangents (NaN or infinite at an exact tie; at one up to rounding
+//! see below). Eigenvalues or
 //! singular values equal **up to rounding** — as nalgebra returns for an exactly repeated
 //! one (2 and 1.9999999999999998) — are handled as follows. Symmetric eigenvectors divide by
 //! the computed gap, so distinct eigenvalues keep exact tangents however close they are; between
 //! eigenvalues within `8nε·max|λ|` of each other, a part of the perturbation (or cotangent) in
 //! the eigenbasis of rounding size counts as zero, so a perturbation that does not mix the
 //! pair (`Ȧ = I`, `Ȧ = A`) gives 0, as in exact arithmetic, while one that mixes it gives
-//! tangents of size 1/gap, finite and not a derivative. Singular values within 8 ulps of the
-//! pair's larger count as repeated: their vectors get infinite or NaN tangents under any
-//! perturbation whose mixing part is not exactly zero. A basis-independent loss written
-//! through the decomposition is finite and wrong there (0.5 % off at an isotropic `Σ = 2I`
-//! rotated). Where that can happen (an isotropic start `Σ = σ²I`), compute such losses by
-//! Cholesky or LU instead.
+//! tangents of size 1/gap, finite and not a derivative. Singular vectors likewise: between
+//! singular values within `8·max(m, n)·ε·max σ`, a rounding-size symmetric part of `UᵀȦV`
+//! (or entry of `UᵀŪ + VᵀV̄`) counts as zero, so scaling or turning the matrix (`Ȧ = A`,
+//! `W·A`, `A·W`) gives finite, exact tangents; singular values within 8 ulps of the pair's
+//! larger count as repeated, so a perturbation that mixes them gives infinite or NaN
+//! tangents. A basis-independent loss written through the decomposition is finite and wrong
+//! at a tie up to rounding (0.5 % off at an isotropic `Σ = 2I` rotated; `yᵀA⁻¹y` through the
+//! eigenvectors of a rotated `diag(2, 2, 5)` in reverse mode: finite and wrong in 174 of 200
+//! rotations tried, non-finite in the others). Where that can happen (an isotropic start
+//! `Σ = σ²I`), compute such losses by Cholesky or LU instead.
 //!
 //! # Custom derivative rules
 //! A function of your own with a known derivative — an implicit function solved by iteration,
@@ -409,6 +413,7 @@ mod fixed_size;
 mod hyper_dual;
 mod implicit;
 pub mod incomplete_gamma;
+mod jacobi_svd;
 mod lanes;
 mod ln_beta;
 pub mod log_exp;
@@ -426,6 +431,7 @@ mod special;
 mod stop_gradient;
 mod svd;
 mod svd_hyperdual;
+mod svd_ties;
 mod symmetric_eigen;
 mod symmetric_eigen_hyperdual;
 
@@ -469,6 +475,7 @@ pub use num_traits;
 pub mod __private {
     pub use crate::nalgebra_traits::odd_factorial_series;
     pub use crate::svd::{empty_svd, primal_svd, svd_pullback};
+    pub use crate::svd_ties::SvdTies;
     pub use crate::symmetric_eigen::{
         abs_product, column_norms, gap_quotient, near_ties, primal_symmetric_eigen,
         rounding_factor, snap_tied, symmetric_from_lower, vector_errors,

@@ -2,6 +2,8 @@
 //! where nalgebra's iteration on the duals loses them (see the crate docs, "Eigendecompositions
 //! and SVD"); and the matching pullback, which adroit-reverse's `svd` records.
 
+use crate::jacobi_svd::{is_accurate, jacobi_svd};
+use crate::svd_ties::SvdTies;
 use crate::{TangentLanes, chain_matmul, chain_product};
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
@@ -13,15 +15,20 @@ pub type Svd<S> = (DMatrix<S>, DVector<S>, DMatrix<S>);
 /// The thin SVD `a = U·diag(σ)·Vᵀ` of the matrix `a + t·ȧ` (entries `Dual::new(a, ȧ)`, or
 /// [`DualVec`](crate::DualVec)s with one `ȧ` per tangent lane, as the chunked functions seed
 /// them: any [`TangentLanes`] type) with the exact first derivatives in `t` of `U`, `σ` and
-/// `Vᵀ`: nalgebra's `svd` of the primal part,
-/// and the tangents of first-order perturbation theory (JAX's `svd` JVP rule; Townsend 2016,
+/// `Vᵀ`: nalgebra's `svd` of the primal part (checked: where it does not reproduce the matrix
+/// to working accuracy — nalgebra 0.35 misses by up to 5e-3 relative at a repeated singular
+/// value beside a smaller one, nalgebra issue #1172 — recomputed by one-sided Jacobi), and
+/// the tangents of first-order perturbation theory (JAX's `svd` JVP rule; Townsend 2016,
 /// "Differentiating the singular value decomposition"). With `P = Uᵀ·ȧ·V`,
 ///
 /// `σ̇ᵢ = Pᵢᵢ`,  `U̇ = U·(F ∘ (P·S + S·Pᵀ)) + (I − UUᵀ)·ȧ·V·S⁻¹`,
 /// `V̇ = V·(F ∘ (S·P + Pᵀ·S)) + (I − VVᵀ)·ȧᵀ·U·S⁻¹`,
 ///
 /// `S = diag(σ)`, `Fᵢⱼ = 1/(σⱼ² − σᵢ²)` off the diagonal and 0 on it; the projection terms are
-/// formed only for a tall (`U`) or wide (`V`) matrix, where they are not zero.
+/// formed only for a tall (`U`) or wide (`V`) matrix, where they are not zero. The
+/// coefficients are formed split, `Sᵢⱼ/(σⱼ − σᵢ) ± Kᵢⱼ/(σⱼ + σᵢ)` (`+` for `U`, `−` for `V`)
+/// with `S` and `K` the symmetric and antisymmetric parts of `P`: `S` mixes a repeated pair,
+/// `K` turns `U` against `V` and stays finite there.
 ///
 /// `a.svd(true, true)` on the dual matrix differentiates nalgebra's iterations instead: it
 /// gives zero singular-vector tangents at a diagonal or triangular matrix (the deflation sets
@@ -41,7 +48,16 @@ pub type Svd<S> = (DMatrix<S>, DVector<S>, DMatrix<S>);
 /// rounding too: values within 8 ulps of each other count as one), and those of a zero
 /// one in a tall or wide matrix, get infinite or NaN tangents under a perturbation that mixes
 /// them (JAX gives NaN there too), while those of a repeated zero singular value get 0 there
-/// (the numerator vanishes with σ) — neither is a derivative, which does not exist. At a
+/// (the numerator vanishes with σ) — neither is a derivative, which does not exist. A
+/// perturbation that does not mix a repeated pair — scaling (`ȧ = a`) or turning (`ȧ = W·a`,
+/// `ȧ = a·W`, `W` antisymmetric) — gets finite tangents, exact where the result does not
+/// depend on the basis chosen inside the pair (the polar factor `U·Vᵀ`; tested): between
+/// singular values within `8·max(m, n)·ε·max σ` of each other (nalgebra returns a repeated one
+/// a few ulps apart), an entry of `S` within the error it is formed with (the product's
+/// rounding, and the computed vectors' own error: zero where the decomposition is exact)
+/// counts as zero, as in [`symmetric_eigen`](crate::symmetric_eigen). Singular values that
+/// are equal only up to rounding but more than 8 ulps apart (larger matrices) give a mixing
+/// perturbation large finite tangents, not a derivative. At a
 /// rank-deficient matrix `U̇·S·Vᵀ + U·Ṡ·Vᵀ + U·S·V̇ᵀ` misses the part of `ȧ` between the null
 /// spaces off their diagonal (no differentiable choice carries it). `F` is formed from the
 /// singular values divided by the largest, so no scale of `a` overflows `σ²`. An entry that
@@ -72,9 +88,16 @@ pub fn svd<D: TangentLanes>(a: &DMatrix<D>) -> Svd<D> {
     if k == 0 {
         return empty_svd(m, n);
     }
-    let (u, s, v_t) = primal_svd(a.map(|x| x.primal_value()));
+    let primal = a.map(|x| x.primal_value());
+    let (u, s, v_t) = primal_svd(primal.clone());
+    let ties = SvdTies::new(&primal, &u, &s, &v_t);
+    let zero = <D::Real as num_traits::Zero>::zero();
     let lanes: Vec<Svd<D::Real>> = (0..D::LANES)
-        .map(|l| svd_jvp(&u, &s, &v_t, &a.map(|x| x.lane(l))))
+        .map(|l| {
+            svd_jvp((&u, &s, &v_t), &a.map(|x| x.lane(l)), ties.as_ref(), |_| {
+                zero
+            })
+        })
         .collect();
     let u_out = DMatrix::from_fn(m, k, |i, j| {
         D::from_lanes(u[(i, j)], |l| lanes[l].0[(i, j)])
@@ -99,6 +122,9 @@ pub fn empty_svd<S: nalgebra::Scalar>(m: usize, n: usize) -> Svd<S> {
 
 /// nalgebra's thin SVD of `a` (`m × n`, both at least 1), singular values descending; all NaN
 /// when an entry is NaN or infinite (nalgebra's iteration would then never end, or panic).
+/// Where nalgebra's result does not reproduce `a` to working accuracy (it can miss by 5e-3
+/// relative at a repeated singular value beside a smaller one: see `jacobi_svd`), the
+/// decomposition is recomputed by one-sided Jacobi.
 #[doc(hidden)]
 pub fn primal_svd<T: RealField + Float>(a: DMatrix<T>) -> Svd<T> {
     let (m, n) = a.shape();
@@ -111,10 +137,15 @@ pub fn primal_svd<T: RealField + Float>(a: DMatrix<T>) -> Svd<T> {
             DMatrix::from_element(k, n, nan),
         );
     }
-    let svd = a.svd(true, true);
+    let svd = a.clone().svd(true, true);
     let u = svd.u.expect("U was requested");
     let v_t = svd.v_t.expect("Vᵀ was requested");
-    (u, svd.singular_values, v_t)
+    let result = (u, svd.singular_values, v_t);
+    if is_accurate(&a, &result) {
+        result
+    } else {
+        jacobi_svd(a)
+    }
 }
 
 /// The singular values divided by the largest (1 when it is 0 or not finite), and that
@@ -135,33 +166,52 @@ fn quotient<T: Float>(num: T, den: T) -> T {
     if num.is_zero() { T::zero() } else { num / den }
 }
 
-/// `xᵢⱼ/(ŝⱼ² − ŝᵢ²)/scale` off the diagonal (zero convention) and 0 on it, entry by entry, for
-/// the normalised singular values `ŝ` and their divisor ([`normalised`]): with `xᵢⱼ` a
-/// numerator in the actual tangents' scale times `ŝ` (e.g. `Pᵢⱼŝⱼ + Pⱼᵢŝᵢ`), that is
-/// `(Pᵢⱼσⱼ + Pⱼᵢσᵢ)/(σⱼ² − σᵢ²)`. The quotient by `ŝⱼ² − ŝᵢ²` comes first (dividing `x` by a
-/// huge scale first underflowed next to tiny `ŝ`: diag(1e300, 2e275, 1e275) lost a tangent
-/// 3.3e-276), unless it overflows (close singular values, large `x`), then the scale first.
-fn weighted<T: Float + RealField>(x: &DMatrix<T>, s_hat: &DVector<T>, scale: T) -> DMatrix<T> {
+/// `x/den/scale` with the zero convention: the quotient by `den` (a denominator formed from the
+/// normalised singular values, [`normalised`]) first — dividing `x` by a huge scale first
+/// underflowed next to tiny `ŝ` (diag(1e300, 2e275, 1e275) lost a tangent 3.3e-276) — unless
+/// it overflows (close singular values, large `x`), then the scale first.
+fn scaled_quotient<T: Float>(x: T, den: T, scale: T) -> T {
+    let q = quotient(x, den);
+    if Float::is_finite(q) || !Float::is_finite(x) {
+        q / scale
+    } else {
+        quotient(x / scale, den)
+    }
+}
+
+/// `xᵢⱼ/(σⱼ − σᵢ)` off the diagonal and 0 on it, for the normalised singular values `ŝ` and
+/// their divisor `scale` ([`normalised`]): formed as `xᵢⱼ·(ŝⱼ + ŝᵢ)/(ŝⱼ² − ŝᵢ²)/scale`, so that
+/// it is 0 between two zero singular values (the zero convention on the numerator, which
+/// vanishes with σ), and with the denominator 0 between singular values within 8 ulps of the
+/// pair's larger: their difference is rounding, and its reciprocal gave finite, wrong
+/// derivatives (a Hessian of Σσ² off by 0.5 at a rotation whose σ's came out 1 ulp apart)
+/// where a tie's are infinite or NaN. A numerator of rounding size between near singular
+/// values is set to zero before ([`SvdTies`]).
+fn across_gaps<T: Float + RealField>(x: &DMatrix<T>, s_hat: &DVector<T>, scale: T) -> DMatrix<T> {
+    let eight_ulps = T::epsilon() * T::from(8.0).unwrap_or_else(T::one);
     DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| {
         if i == j {
             return T::zero();
         }
-        // Values within a few ulps of each other (`8ε` relative) are tied: their difference is
-        // rounding, and its reciprocal gave finite, wrong derivatives (a Hessian of Σσ² off by
-        // 0.5 at a rotation whose σ's came out 1 ulp apart) where a tie's are infinite or NaN.
         let difference = s_hat[j] - s_hat[i];
-        let eight_ulps = T::epsilon() * T::from(8.0).unwrap_or_else(T::one);
         let tie = Float::abs(difference) <= eight_ulps * Float::max(s_hat[j], s_hat[i]);
-        let gap = if tie {
+        let sum = s_hat[j] + s_hat[i];
+        let gap = if tie { T::zero() } else { sum * difference };
+        scaled_quotient(chain_product(x[(i, j)], sum), gap, scale)
+    })
+}
+
+/// `xᵢⱼ/(σⱼ + σᵢ)` off the diagonal and 0 on it (and 0 between two zero singular values, the
+/// zero convention), from the normalised singular values as [`across_gaps`]: the part of the
+/// singular vectors' tangents that turns `U` and `V` against each other, finite at a repeated
+/// non-zero singular value.
+fn across_sums<T: Float + RealField>(x: &DMatrix<T>, s_hat: &DVector<T>, scale: T) -> DMatrix<T> {
+    DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| {
+        let sum = s_hat[j] + s_hat[i];
+        if i == j || sum.is_zero() {
             T::zero()
         } else {
-            (s_hat[j] + s_hat[i]) * difference
-        };
-        let q = quotient(x[(i, j)], gap);
-        if Float::is_finite(q) || !Float::is_finite(x[(i, j)]) {
-            q / scale
-        } else {
-            quotient(x[(i, j)] / scale, gap)
+            scaled_quotient(x[(i, j)], sum, scale)
         }
     })
 }
@@ -175,24 +225,37 @@ fn over_sigma<T: Float + RealField>(mut x: DMatrix<T>, s: &DVector<T>) -> DMatri
 }
 
 /// The tangents `(U̇, σ̇, V̇ᵀ)` of the thin SVD `(u, s, v_t)` for the input tangent `dot`
-/// (formulas on [`svd`]).
+/// (formulas on [`svd`]), with `ties` ([`SvdTies`] of the decomposition) deciding which
+/// entries of `P`'s symmetric part are rounding, replaced by `zeroed(entry)` (0 for a plain
+/// float; 0 in value with the tangents kept for a dual, as in [`svd_hyperdual`](crate::svd_hyperdual)).
 pub(crate) fn svd_jvp<T: Float + RealField>(
-    u: &DMatrix<T>,
-    s: &DVector<T>,
-    v_t: &DMatrix<T>,
+    (u, s, v_t): (&DMatrix<T>, &DVector<T>, &DMatrix<T>),
     dot: &DMatrix<T>,
+    ties: Option<&SvdTies<T>>,
+    zeroed: impl Fn(T) -> T,
 ) -> Svd<T> {
     let (m, n, k) = (u.nrows(), v_t.ncols(), s.len());
     let v = v_t.transpose();
     let dot_v = dot * &v;
     let p = u.transpose() * &dot_v;
     let s_dot = p.diagonal();
-    // (Pᵢⱼσⱼ + Pⱼᵢσᵢ)/(σⱼ² − σᵢ²) from σ divided by the largest (see `weighted`).
+    // With S and K the symmetric and antisymmetric parts of P, the coefficients of U̇ in U are
+    // Sᵢⱼ/(σⱼ − σᵢ) + Kᵢⱼ/(σⱼ + σᵢ) and those of V̇ in V Sᵢⱼ/(σⱼ − σᵢ) − Kᵢⱼ/(σⱼ + σᵢ) (the
+    // formulas on `svd`, split): S mixes a repeated pair, K turns U against V and stays finite.
+    let half = T::one() / (T::one() + T::one());
+    let sym = (&p + p.transpose()) * half;
+    let skew = (&p - p.transpose()) * half;
+    let sym = match ties {
+        Some(ties) => ties.snap_perturbation(sym, (u, dot, &v), zeroed),
+        None => sym,
+    };
     let (s_hat, scale) = normalised(s);
-    let ps = DMatrix::from_fn(k, k, |i, j| p[(i, j)] * s_hat[j]);
-    let sp = DMatrix::from_fn(k, k, |i, j| s_hat[i] * p[(i, j)]);
-    let mut u_dot = u * weighted(&(&ps + ps.transpose()), &s_hat, scale);
-    let mut v_dot = &v * weighted(&(&sp + sp.transpose()), &s_hat, scale);
+    let (mixing, turning) = (
+        across_gaps(&sym, &s_hat, scale),
+        across_sums(&skew, &s_hat, scale),
+    );
+    let mut u_dot = u * (&mixing + &turning);
+    let mut v_dot = &v * (&mixing - &turning);
     if m > k {
         let outside = &dot_v - u * (u.transpose() * &dot_v);
         u_dot += over_sigma(outside, s);
@@ -216,6 +279,8 @@ pub(crate) fn svd_jvp<T: Float + RealField>(
 pub fn svd_pullback<T: Float + RealField>(
     (u, s, v_t): (&DMatrix<T>, &DVector<T>, &DMatrix<T>),
     (u_bar, s_bar, v_t_bar): (&DMatrix<T>, &DVector<T>, &DMatrix<T>),
+    ties: Option<&SvdTies<T>>,
+    zeroed: impl Fn(T) -> T,
 ) -> DMatrix<T> {
     let (m, n, k) = (u.nrows(), v_t.ncols(), s.len());
     // Every product and scaling with the 0·∞ = 0 convention (`chain_matmul`,
@@ -223,20 +288,27 @@ pub fn svd_pullback<T: Float + RealField>(
     // zeros of the singular vectors.
     let ut_ubar = chain_matmul(&u.transpose(), u_bar);
     let vt_vbar = chain_matmul(v_t, &v_t_bar.transpose());
-    // Gᵢⱼσⱼ = (Xᵢⱼσⱼ)/(σⱼ² − σᵢ²) with X = UᵀŪ − ŪᵀU, formed from the normalised σ (see
-    // `weighted`), the zero convention on the whole numerator Xᵢⱼσⱼ as the tangent map has it
-    // (0 between two zero singular values); likewise σᵢHᵢⱼ.
+    // The transpose of `svd_jvp`'s split: with X = UᵀŪ, Y = VᵀV̄, the core is
+    // sym(Z ∘ E⁻) + skew(W ∘ E⁺), Z = X + Y, W = X − Y, E∓ᵢⱼ = 1/(σⱼ ∓ σᵢ) — equal to
+    // G·S + S·H above. Z's entries between near singular values are snapped one by one
+    // (`SvdTies::snap_cotangent`), so a pair's two entries are never cancelled into a silent 0.
+    let z = &ut_ubar + &vt_vbar;
+    let w = &ut_ubar - &vt_vbar;
+    let z = match ties {
+        Some(ties) => ties.snap_cotangent(z, (u, u_bar), (v_t, v_t_bar), zeroed),
+        None => z,
+    };
     let (s_hat, scale) = normalised(s);
-    let g_s = DMatrix::from_fn(k, k, |i, j| {
-        chain_product(ut_ubar[(i, j)] - ut_ubar[(j, i)], s_hat[j])
-    });
-    let s_h = DMatrix::from_fn(k, k, |i, j| {
-        chain_product(s_hat[i], vt_vbar[(i, j)] - vt_vbar[(j, i)])
-    });
-    let (g_s, s_h) = (weighted(&g_s, &s_hat, scale), weighted(&s_h, &s_hat, scale));
+    let (mixing, turning) = (
+        across_gaps(&z, &s_hat, scale),
+        across_sums(&w, &s_hat, scale),
+    );
+    let half = T::one() / (T::one() + T::one());
     let core = DMatrix::from_fn(k, k, |i, j| {
         let diagonal = if i == j { s_bar[i] } else { T::zero() };
-        g_s[(i, j)] + s_h[(i, j)] + diagonal
+        half * (mixing[(i, j)] + mixing[(j, i)])
+            + half * (turning[(i, j)] - turning[(j, i)])
+            + diagonal
     });
     let mut a_bar = chain_matmul(&chain_matmul(u, &core), v_t);
     if m > k {

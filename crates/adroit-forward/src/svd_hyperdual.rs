@@ -3,6 +3,7 @@
 //! the crate docs, "Eigendecompositions and SVD").
 
 use crate::svd::{empty_svd, svd_jvp};
+use crate::svd_ties::SvdTies;
 use crate::{DualVec, HyperDualVec, Svd, svd};
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
@@ -57,6 +58,7 @@ where
     // The decomposition with its exact s-derivatives.
     let inner = a.map(|h| DualVec::new(h.value(), h.eps1()));
     let (u, s, v_t) = svd(&inner);
+    let ties = SvdTies::new(&inner, &u, &s, &v_t);
     // Per t-direction j: the tangent map in DualVec arithmetic, along Bⱼ + Σᵢ sᵢ·Cᵢⱼ.
     let lanes: Vec<Svd<DualVec<T, M>>> = (0..N)
         .map(|j| {
@@ -64,7 +66,10 @@ where
                 let (eps2, eps12) = (h.eps2(), h.eps12());
                 DualVec::new(eps2[j], core::array::from_fn(|i| eps12[i][j]))
             });
-            svd_jvp(&u, &s, &v_t, &dot)
+            // Rounding between near singular values is zeroed in value only: an entry 0 in
+            // value at a diagonal matrix can carry an s-derivative.
+            let zeroed = |x: DualVec<T, M>| DualVec::new(T::zero(), x.tangents());
+            svd_jvp((&u, &s, &v_t), &dot, ties.as_ref(), zeroed)
         })
         .collect();
     let assemble = |p: &DualVec<T, M>, d: &dyn Fn(usize) -> DualVec<T, M>| {

@@ -113,10 +113,20 @@ pub fn symmetric_eigen<D: TangentLanes>(a: &DMatrix<D>) -> (DVector<D>, DMatrix<
 /// adroit-reverse's `symmetric_eigen`.
 #[doc(hidden)]
 pub fn near_ties<T: Float + nalgebra::Scalar>(lambda: &DVector<T>) -> DMatrix<bool> {
-    let n = lambda.len();
-    let rounding = rounding_of(lambda.as_slice(), n);
+    near_pairs(lambda, lambda.len())
+}
+
+/// The pairs `(k, l)`, `k ≠ l`, of `values` within `8·size·ε·max|x|` of each other: those equal
+/// up to the rounding of a decomposition of a `size × size` matrix ([`near_ties`]; the
+/// singular values of an `m × n` matrix with `size = max(m, n)`).
+pub(crate) fn near_pairs<T: Float + nalgebra::Scalar>(
+    values: &DVector<T>,
+    size: usize,
+) -> DMatrix<bool> {
+    let n = values.len();
+    let rounding = rounding_of(values.as_slice(), size);
     DMatrix::from_fn(n, n, |k, l| {
-        k != l && Float::abs(lambda[k] - lambda[l]) <= rounding
+        k != l && Float::abs(values[k] - values[l]) <= rounding
     })
 }
 
@@ -172,16 +182,22 @@ pub fn vector_errors<T: Float + RealField>(
     DVector::from_fn(n, |k, _| {
         // this vector's own departure from orthogonality (another block's rounding is not
         // this vector's error: a review's counterexample)
-        let orthogonality = (0..n).fold(T::zero(), |m, l| {
-            let target = if k == l { T::one() } else { T::zero() };
-            Float::max(m, Float::abs(gram[(k, l)] - target))
-        });
+        let orthogonality = departure(&gram, k);
         let gap = (0..n)
             .filter(|&j| j != k && !near[(j, k)])
             .fold(T::infinity(), |m, j| {
                 Float::min(m, Float::abs(lambda[k] - lambda[j]))
             });
         residual_norms[k] / gap + orthogonality
+    })
+}
+
+/// Row `k`'s largest departure of the Gram matrix `gram` (`VᵀV`) from the identity: how far
+/// the computed vector `k` is from orthogonal to the others and from unit length.
+pub(crate) fn departure<T: Float + RealField>(gram: &DMatrix<T>, k: usize) -> T {
+    (0..gram.ncols()).fold(T::zero(), |m, l| {
+        let target = if k == l { T::one() } else { T::zero() };
+        Float::max(m, Float::abs(gram[(k, l)] - target))
     })
 }
 

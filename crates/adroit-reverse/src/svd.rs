@@ -3,7 +3,7 @@
 //! triangular, diagonal and rank-deficient matrices.
 
 use crate::{TapeScalar, Var, custom_rule};
-use adroit_forward::__private::{empty_svd, svd_pullback};
+use adroit_forward::__private::{SvdTies, empty_svd, svd_pullback};
 use adroit_forward::Svd;
 use nalgebra::{DMatrix, DVector, RealField};
 
@@ -26,13 +26,16 @@ use nalgebra::{DMatrix, DVector, RealField};
 /// singular value, and those of a zero one in a tall or wide matrix, are not differentiable: a
 /// cotangent that mixes them gives infinite or NaN contributions, and those of a repeated zero
 /// singular value none (the zero convention: a zero numerator gives 0; as in the tangents).
-/// Two silent cases: where the cotangent's mixing parts cancel exactly at a repeated singular
-/// value the pair gives 0 — right for losses of the singular values alone, wrong in the
-/// entries coupling the pair for a basis-independent loss written through the vectors (such
-/// as `yᵀA⁻¹y`); and singular values equal only up to rounding (what nalgebra returns for an
-/// exactly repeated one) give finite, wrong contributions. Compute such losses by Cholesky or
-/// LU where singular values may repeat (adroit-forward's crate docs, "Eigendecompositions and
-/// SVD").
+/// Between singular values within `8·max(m, n)·ε·max σ` of each other (nalgebra returns a
+/// repeated one a few ulps apart) an entry of `UᵀŪ + VᵀV̄` within the error it is formed with
+/// counts as zero, as in adroit-forward's [`svd`](adroit_forward::svd), so cotangents that do
+/// not mix the pair (a constant `‖U‖²` term) leave the gradient finite and exact. The entries
+/// are taken one by one, so a pair's two never cancel into a silent 0: a basis-independent
+/// loss written through the vectors (`yᵀA⁻¹y`, the polar factor `⟨C, U·Vᵀ⟩`) gets infinite or
+/// NaN contributions at a repeated singular value (tested), and finite, wrong ones at
+/// singular values equal only up to rounding but more than 8 ulps apart (large matrices).
+/// Compute such losses by Cholesky or LU where singular values may repeat (adroit-forward's
+/// crate docs, "Eigendecompositions and SVD").
 /// An entry that is NaN or infinite makes every result NaN.
 ///
 /// Second derivatives: under [`hessian`](crate::hessian) and [`hvp`](crate::hvp) the values
@@ -77,7 +80,9 @@ where
         return empty_svd(m, n);
     }
     // Exact tangents for a dual `T` (under `hessian`/`hvp`), see `thin_svd`.
-    let (u, s, v_t) = T::thin_svd(&a.map(|x| x.value()));
+    let primal = a.map(|x| x.value());
+    let (u, s, v_t) = T::thin_svd(&primal);
+    let ties = SvdTies::new(&primal, &u, &s, &v_t);
     let outputs: Vec<T> = u
         .iter()
         .chain(s.iter())
@@ -92,7 +97,12 @@ where
             &DVector::from_column_slice(w_s),
             &DMatrix::from_column_slice(k, n, w_v_t),
         );
-        svd_pullback((&u, &s, &v_t), cotangents).as_slice().to_vec()
+        // Rounding between near singular values is zeroed in value only: under `hessian` an
+        // entry 0 in value can carry a tangent (at a diagonal matrix).
+        let zeroed = |x: T| x - x.detached();
+        svd_pullback((&u, &s, &v_t), cotangents, ties.as_ref(), zeroed)
+            .as_slice()
+            .to_vec()
     };
     let out = custom_rule(a.as_slice(), &outputs, pullback);
     let (out_u, rest) = out.split_at(m * k);

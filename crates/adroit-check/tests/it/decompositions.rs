@@ -257,29 +257,36 @@ impl GenericFn for SvdMixture {
     }
 }
 
-/// The documented limit of `Mode::Fast` in `f32`: at singular values 3 % apart (2.577, 2.499,
-/// 1.402) the f32 Hessian carries rounding of ~3e-5 of its entries (up to ~110), and the
-/// projection vᵀHu (≈ −0.31) cancels them, so its finite-difference comparison fails on
-/// correct code — while the full check in f32, and the fast one in f64, pass (found by an
-/// audit; `hessian_check`'s docs).
+/// At singular values 3 % apart (2.577, 2.499, 1.402) the fast check in `f32` used to reject
+/// this correct code (`vᵀHu` −0.3066 against −0.3121 by differences in `f64`), which an audit
+/// took for `f32` rounding of the Hessian's large entries: it was nalgebra's `f32` SVD there,
+/// which reproduces the matrix only to 4e-5 (30 times the rounding of a backward-stable one)
+/// and is now checked and recomputed (adroit-forward's `svd`). Every check passes at that
+/// point, fast and full, `f32` and `f64`.
 #[test]
-fn fast_hessian_check_in_f32_can_reject_correct_code_at_close_singular_values() {
+fn fast_hessian_check_in_f32_passes_at_close_singular_values() {
     let x64 = [0.9, 2.0, -1.0, 1.5, 0.3, 0.7, -0.4, 1.1, 2.2_f64];
     let x32 = x64.map(|v| v as f32);
-    let fast = Mode::Fast { seed: 3, trials: 1 };
-    let rejected = hessian_check(
-        &SvdMixture,
-        &x32,
-        &Options::for_precision::<f32>().with_mode(fast),
-    )
-    .unwrap_err();
-    let (ad, fd) = (
-        rejected.reverse.unwrap(),
-        rejected.finite_difference.unwrap(),
+    let a = DMatrix::from_row_slice(3, 3, &x32);
+    let plain = a.clone().svd(true, true);
+    let (u, v_t) = (plain.u.unwrap(), plain.v_t.unwrap());
+    let off = (&u * DMatrix::from_diagonal(&plain.singular_values) * &v_t - &a).amax();
+    assert!(
+        off > 2e-5,
+        "the premise: nalgebra's f32 SVD is off by {off}"
     );
-    assert!(ad.abs() < 1.0 && (ad - fd).abs() > 1e-3, "{rejected}");
+    for seed in 0..4 {
+        let fast = Mode::Fast { seed, trials: 1 };
+        hessian_check(
+            &SvdMixture,
+            &x32,
+            &Options::for_precision::<f32>().with_mode(fast),
+        )
+        .unwrap();
+    }
     hessian_check(&SvdMixture, &x32, &Options::for_precision::<f32>()).unwrap();
     let x64 = x32.map(f64::from);
+    let fast = Mode::Fast { seed: 3, trials: 1 };
     hessian_check(
         &SvdMixture,
         &x64,

@@ -21,3 +21,19 @@ pub(crate) fn rank_one_factors() -> (DVector<f64>, DVector<f64>) {
         DVector::from_column_slice(&[0.3, 0.1, -0.7, 0.9]),
     )
 }
+
+/// `Q·diag(σ)·Rᵀ` (`rows × cols`, `σ.len() ≤ min(rows, cols)`) for fixed orthogonal `Q`, `R`
+/// (the Q factors of [`matrix`]es of `phase`): the singular values chosen, a repeated one
+/// included — which nalgebra returns a few ulps apart.
+pub(crate) fn with_singular_values(
+    sigma: &[f64],
+    rows: usize,
+    cols: usize,
+    phase: f64,
+) -> DMatrix<f64> {
+    let k = sigma.len();
+    let q = matrix(rows, rows, phase).qr().q();
+    let r = matrix(cols, cols, phase + 0.7).qr().q();
+    let diagonal = DMatrix::from_diagonal(&DVector::from_column_slice(sigma));
+    q.columns(0, k) * diagonal * r.columns(0, k).transpose()
+}

@@ -4,7 +4,7 @@
 //! where nalgebra's iteration on duals gets them wrong (triangular, diagonal, rank-deficient;
 //! found by an audit) and at ordinary ones, square, tall and wide.
 
-use crate::matrices::{matrix, rank_one_factors};
+use crate::matrices::{matrix, rank_one_factors, with_singular_values};
 use adroit_forward::{Dual, svd};
 use nalgebra::{DMatrix, DVector, RealField};
 
@@ -303,5 +303,188 @@ fn hessians_through_svd_hyperdual_match_differences_of_the_gradient() {
         }
         // symmetric, as a Hessian
         assert!((&h - h.transpose()).amax() < 1e-9 * (1.0 + h.amax()), "{h}");
+    }
+}
+
+/// The polar factor `U·Vᵀ` and the largest singular-vector tangent of `svd(a + t·dot)`; checks
+/// that `U̇·Σ·Vᵀ + U·Σ̇·Vᵀ + U·Σ·V̇ᵀ` reproduces `dot` (all singular values non-zero).
+fn polar_tangent(a: &DMatrix<f64>, dot: &DMatrix<f64>) -> (DMatrix<f64>, f64) {
+    let (u, s, v_t) = svd(&a.zip_map(dot, Dual::new));
+    let back = &u * DMatrix::from_diagonal(&s) * &v_t;
+    let error = (back.map(|x| x.tangent()) - dot).amax();
+    assert!(
+        error <= 1e-12 * (1.0 + dot.amax()),
+        "reconstruction off by {error}\nA = {a}Ȧ = {dot}"
+    );
+    let largest = u
+        .iter()
+        .chain(v_t.iter())
+        .map(|x| x.tangent().abs())
+        .fold(0.0, f64::max);
+    ((&u * &v_t).map(|x| x.tangent()), largest)
+}
+
+/// At a repeated singular value (nalgebra returns it a few ulps apart), perturbations that do
+/// not mix the pair have exact, finite tangents: scaling (`Ȧ = A`: the vectors stay) and
+/// turning (`Ȧ = W·A`, `Ȧ = A·W`: the polar factor `U·Vᵀ` turns by `W`). They were infinite or
+/// NaN: the pair's numerators were rounding, divided by a gap taken as 0. Square, tall and
+/// wide, thirty rotations each.
+#[test]
+fn non_mixing_perturbations_at_a_repeated_singular_value() {
+    for (rows, cols) in [(3, 3), (4, 3), (3, 5)] {
+        for p in 0..30 {
+            let phase = 0.37 * f64::from(p);
+            let a = with_singular_values(&[3.0, 2.0, 2.0], rows, cols, phase);
+            let (polar, still) = polar_tangent(&a, &a);
+            assert!(still <= 1e-13, "{rows}×{cols}, {p}: Ȧ = A moved by {still}");
+            assert!(polar.amax() <= 1e-13);
+            let plain = a.clone().svd(true, true);
+            let polar0 = plain.u.unwrap() * plain.v_t.unwrap();
+            let (left, right) = (antisymmetric(rows, phase), antisymmetric(cols, phase));
+            for (dot, expected) in [
+                (&left * &a, &left * &polar0),
+                (&a * &right, &polar0 * &right),
+            ] {
+                let (polar, largest) = polar_tangent(&a, &dot);
+                let error = (&polar - &expected).amax();
+                assert!(error <= 1e-12, "{rows}×{cols}, {p}: {error}");
+                assert!(largest.is_finite());
+            }
+        }
+    }
+}
+
+/// The same in f32, and at n = 40 with every singular value 2 but one (the pair spreads over
+/// more ulps there: ties count within `8·max(m, n)·ε·max σ`).
+#[test]
+fn non_mixing_perturbations_at_a_repeated_singular_value_f32_and_large() {
+    let a = with_singular_values(&[3.0, 2.0, 2.0], 3, 4, 0.9);
+    let single = a.map(|x| Dual::new(x as f32, x as f32));
+    let (u, _, v_t) = svd(&single);
+    let largest = u
+        .iter()
+        .chain(v_t.iter())
+        .map(|x| x.tangent().abs())
+        .fold(0.0, f32::max);
+    assert!(largest <= 1e-5, "{largest}");
+    let n = 40;
+    let mut sigma = vec![2.0; n];
+    sigma[0] = 5.0;
+    let a = with_singular_values(&sigma, n, n, 0.3);
+    let (polar, still) = polar_tangent(&a, &a);
+    assert!(still <= 1e-11 && polar.amax() <= 1e-11, "{still}");
+}
+
+/// A fixed antisymmetric `n × n` matrix `W` (`Wᵀ = −W`): `A + t·W·A` turns `A` by the rotation
+/// `exp(t·W)` to first order.
+fn antisymmetric(n: usize, phase: f64) -> DMatrix<f64> {
+    let m = matrix(n, n, phase + 1.9);
+    &m - m.transpose()
+}
+
+/// A perturbation `Ȧ = Q·M·Rᵀ` in the singular bases of `A = Q·diag(σ)·Rᵀ` that turns the
+/// repeated pair against itself (`M` antisymmetric there) and couples it strongly to the simple
+/// pair: the polar factor's tangent is `Q·(2·K ∘ 1/(σⱼ + σᵢ))·Rᵀ`, `K` the antisymmetric part of
+/// `M` — also where the simple singular value is far from the pair (10³, 10⁸ against 1, or 1e-3
+/// against a pair at 1). There the computed vectors' own error (residual over gap, and the
+/// pairing of `uₖ` with `vₖ`) exceeds the product's rounding: without it in the threshold the
+/// tangents were infinite (1,166 of 3,000 cases in a search). (Not 1e-8 against 1 in a tall or
+/// wide matrix: the vectors of σ = 1e-8 are then only known to `ε/1e-8` towards the complement,
+/// and the projection term divides that by σ — the derivative itself is ill-conditioned.)
+/// At the 1e-3 pattern nalgebra's own SVD fails (see `primal_svd_is_accurate_where_nalgebras_is_not`).
+#[test]
+fn non_mixing_perturbations_beside_a_distant_singular_value() {
+    let patterns = [
+        [1e3, 1.0, 1.0],
+        [1e8, 1.0, 1.0],
+        [1.0, 1.0, 1e-3],
+        [5.0, 5.0, 1.0],
+    ];
+    for sigma in patterns {
+        let simple = if sigma[0] == sigma[1] { 2 } else { 0 };
+        let tied: Vec<usize> = (0..3).filter(|&i| i != simple).collect();
+        let mut m = DMatrix::zeros(3, 3);
+        m[(tied[0], tied[1])] = 1.0;
+        m[(tied[1], tied[0])] = -1.0;
+        m[(simple, tied[0])] = 1e3;
+        m[(tied[1], simple)] = -2e3;
+        m[(simple, simple)] = 5e3;
+        let turn = DMatrix::from_fn(3, 3, |i, j| (m[(i, j)] - m[(j, i)]) / (sigma[i] + sigma[j]));
+        for (rows, cols) in [(3, 3), (4, 3), (3, 5)] {
+            for p in 0..40 {
+                let phase = 0.137 * f64::from(p);
+                let q = matrix(rows, rows, phase).qr().q();
+                let r = matrix(cols, cols, phase + 0.7).qr().q();
+                let (q, r) = (q.columns(0, 3), r.columns(0, 3));
+                let a =
+                    q * DMatrix::from_diagonal(&DVector::from_column_slice(&sigma)) * r.transpose();
+                let dot = q * &m * r.transpose();
+                let (polar, _) = polar_tangent(&a, &dot);
+                let expected = q * &turn * r.transpose();
+                let error = (&polar - &expected).amax();
+                assert!(
+                    error <= 1e-6 * (1.0 + expected.amax()),
+                    "σ = {sigma:?}, {rows}×{cols}, {p}: {error}"
+                );
+            }
+        }
+    }
+}
+
+/// nalgebra's SVD does not reproduce `Q·diag(1, 1, 1e-3)·Rᵀ` (off by up to 5e-3·max|A| in
+/// most rotations: nalgebra issue #1172), nor some rank-deficient matrices; `svd`'s primal
+/// decomposition is checked and recomputed there (one-sided Jacobi), so its values are an SVD
+/// to working accuracy, f64 and f32: `U·Σ·Vᵀ = A`, orthonormal `U`, `V`, the singular values
+/// chosen.
+#[test]
+fn primal_svd_is_accurate_where_nalgebras_is_not() {
+    let off = |a: &DMatrix<f64>, (u, s, v_t): (DMatrix<f64>, DVector<f64>, DMatrix<f64>)| {
+        let back = (&u * DMatrix::from_diagonal(&s) * &v_t - a).amax() / a.amax();
+        let eye = |k| DMatrix::<f64>::identity(k, k);
+        let k = s.len();
+        let orthogonality = (u.transpose() * &u - eye(k))
+            .amax()
+            .max((&v_t * v_t.transpose() - eye(k)).amax());
+        back.max(orthogonality)
+    };
+    let values = |a: &DMatrix<f64>| {
+        let (u, s, v_t) = svd(&a.map(Dual::constant));
+        let value = |m: &DMatrix<Dual<f64>>| m.map(|x| x.value());
+        (value(&u), s.map(|x| x.value()), value(&v_t))
+    };
+    let mut nalgebra_failures = 0;
+    for (rows, cols) in [(3, 3), (4, 3), (3, 5)] {
+        for p in 0..50 {
+            let a = with_singular_values(&[1.0, 1.0, 1e-3], rows, cols, 0.137 * f64::from(p));
+            let plain = a.clone().svd(true, true);
+            let plain = (plain.u.unwrap(), plain.singular_values, plain.v_t.unwrap());
+            if off(&a, plain) > 1e-13 {
+                nalgebra_failures += 1;
+            }
+            let ours = values(&a);
+            let sigma_error = (&ours.1 - DVector::from_column_slice(&[1.0, 1.0, 1e-3])).amax();
+            assert!(sigma_error <= 1e-14, "{rows}×{cols}, {p}: σ = {}", ours.1);
+            let error = off(&a, ours);
+            assert!(error <= 1e-14, "{rows}×{cols}, {p}: off by {error}");
+            let single = a.map(|x| Dual::new(x as f32, 0.0));
+            let (u, s, v_t) = svd(&single);
+            let back = &u * DMatrix::from_diagonal(&s) * &v_t;
+            let error = back
+                .iter()
+                .zip(single.iter())
+                .map(|(b, x)| (b.value() - x.value()).abs())
+                .fold(0.0, f32::max);
+            assert!(error <= 1e-5, "f32 {rows}×{cols}, {p}: off by {error}");
+        }
+    }
+    assert!(
+        nalgebra_failures > 100,
+        "the premise: {nalgebra_failures} of 150"
+    );
+    // rank 3 in 6 × 5: nalgebra's fails for some rotations (1 in 500 here)
+    for p in 0..500 {
+        let a = with_singular_values(&[3.0, 2.0, 1.0], 6, 5, 0.137 * f64::from(p));
+        let error = off(&a, values(&a));
+        assert!(error <= 1e-14, "6×5 rank 3, {p}: off by {error}");
     }
 }

@@ -3,7 +3,7 @@
 //! singular value and of a singular vector's projector at matrices where nalgebra's iteration
 //! on `Var`s gets them wrong (triangular, rank-deficient; found by an audit).
 
-use crate::matrices::{matrix, rank_one_factors};
+use crate::matrices::{matrix, rank_one_factors, with_singular_values};
 use adroit_forward::Dual;
 use adroit_reverse::{Var, gradient, svd};
 use nalgebra::{DMatrix, DVector};
@@ -177,4 +177,73 @@ fn forward_and_reverse_agree_at_mixed_magnitudes() {
             "forward {forward:e} against {expected:e}"
         );
     }
+}
+
+/// `Σσ + ‖U‖² + ‖Vᵀ‖²` of the `rows × cols` matrix `x`: the last two terms are constant (`k`
+/// each), so the gradient is that of the nuclear norm, `U·Vᵀ`.
+fn nuclear_norm_plus_constants(x: &[Var<f64>], rows: usize, cols: usize) -> Var<f64> {
+    let (u, s, v_t) = svd(&DMatrix::from_column_slice(rows, cols, x));
+    let squares = u.iter().chain(v_t.iter()).map(|&x| x * x);
+    squares.fold(Var::constant(0.0), |acc, x| acc + x) + s.iter().copied().sum::<Var<f64>>()
+}
+
+/// At a repeated singular value (a few ulps apart as nalgebra returns it) a cotangent whose
+/// parts between the pair are rounding (`Ū = 2U`, `V̄ᵀ = 2Vᵀ` from constant terms) does not
+/// mix it: the gradient stays `U·Vᵀ` (it was NaN: rounding over a gap taken as 0). A loss that
+/// mixes the pair, the basis-independent polar factor `⟨C, U·Vᵀ⟩` among them, gets a
+/// non-finite gradient there, never a finite wrong one.
+#[test]
+fn constant_vector_terms_at_a_repeated_singular_value() {
+    for (rows, cols) in [(3, 3), (4, 3), (3, 5)] {
+        for p in 0..30 {
+            let phase = 0.37 * f64::from(p);
+            let a = with_singular_values(&[3.0, 2.0, 2.0], rows, cols, phase);
+            let g = gradient(|x| nuclear_norm_plus_constants(x, rows, cols), a.as_slice());
+            let plain = a.clone().svd(true, true);
+            let polar = plain.u.unwrap() * plain.v_t.unwrap();
+            let error = (DMatrix::from_column_slice(rows, cols, &g) - &polar).amax();
+            assert!(error <= 1e-12, "{rows}×{cols}, {p}: {error}");
+        }
+    }
+    let a = with_singular_values(&[3.0, 2.0, 2.0], 3, 3, 0.5);
+    let sigma = a.clone().svd(false, false).singular_values;
+    assert!(
+        sigma[1] != sigma[2],
+        "the premise: a pair a few ulps apart, {sigma}"
+    );
+    let c = matrix(3, 3, 2.2);
+    let g = gradient(
+        |x| {
+            let (u, _, v_t) = svd(&DMatrix::from_column_slice(3, 3, x));
+            let polar = u * v_t;
+            polar
+                .iter()
+                .zip(c.iter())
+                .map(|(&p, &c)| p * c)
+                .sum::<Var<f64>>()
+        },
+        a.as_slice(),
+    );
+    assert!(g.iter().any(|x| !x.is_finite()), "{g:?}");
+    // yᵀA⁻¹y = Σ (yᵀvᵢ)(uᵢᵀy)/σᵢ at the exact tie of diag(2, 2, 1): the pair's cotangent entries
+    // cancelled into a silent 0 in its coupling entries before; now non-finite.
+    let a = DMatrix::from_diagonal(&DVector::from_column_slice(&[2.0, 2.0, 1.0]));
+    let y = [1.0, -2.0, 0.5];
+    let g = gradient(
+        |x| {
+            let (u, s, v_t) = svd(&DMatrix::from_column_slice(3, 3, x));
+            (0..3)
+                .map(|i| {
+                    let (mut uy, mut vy) = (Var::constant(0.0), Var::constant(0.0));
+                    for r in 0..3 {
+                        uy += u[(r, i)] * y[r];
+                        vy += v_t[(i, r)] * y[r];
+                    }
+                    uy * vy / s[i]
+                })
+                .sum::<Var<f64>>()
+        },
+        a.as_slice(),
+    );
+    assert!(g.iter().any(|x| !x.is_finite()), "{g:?}");
 }

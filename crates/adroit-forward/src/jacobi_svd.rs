@@ -1,0 +1,246 @@
+//! A check of nalgebra's thin SVD and the fallback used where it fails: one-sided Jacobi.
+//!
+//! nalgebra's `svd` (0.35) can return a decomposition that does not reproduce its matrix:
+//! `A = Q·diag(1, 1, 1e-3)·Rᵀ` for rotations `Q`, `R` comes back with `‖A − U·Σ·Vᵀ‖` up to
+//! 5e-3·max|A| (in 465 of 500 rotations tried, 3 × 3; its singular values 1 + 2.6e-8 and
+//! 1e-3·(1 + 2.6e-8)), as do some rank-deficient matrices (nalgebra issue #1172, an open fix in
+//! pull request #1590). [`primal_svd`](crate::svd::primal_svd) checks every decomposition
+//! ([`is_accurate`]) and recomputes a failed one with [`jacobi_svd`].
+
+use crate::Svd;
+use nalgebra::{DMatrix, DVector, RealField};
+use num_traits::Float;
+
+/// Whether `(u, s, v_t)` is an SVD of `a` (`m × n`) to working accuracy: `U·diag(σ)·Vᵀ`
+/// within `8·max(m, n)·ε·‖A‖_F` of `a` entry by entry, `UᵀU` and `VᵀV` within
+/// `8·max(m, n)·ε` of the identity, and `σ` non-negative and descending. A backward-stable
+/// SVD meets this with a wide margin (its errors are `O(ε·‖A‖₂)`); nalgebra's failures miss
+/// it by orders of magnitude.
+pub(crate) fn is_accurate<T: Float + RealField>(a: &DMatrix<T>, (u, s, v_t): &Svd<T>) -> bool {
+    let (m, n) = a.shape();
+    let factor = T::epsilon() * T::from(8 * m.max(n)).unwrap_or_else(T::one);
+    // ‖A‖_F, scaled by the largest entry so that the squares neither overflow nor underflow
+    let largest = a
+        .iter()
+        .fold(T::zero(), |acc, &x| Float::max(acc, Float::abs(x)));
+    let norm = if largest > T::zero() {
+        let sum = a
+            .iter()
+            .fold(T::zero(), |acc, &x| acc + (x / largest) * (x / largest));
+        largest * Float::sqrt(sum)
+    } else {
+        T::zero()
+    };
+    let back = u * DMatrix::from_diagonal(s) * v_t;
+    let reproduces = back
+        .iter()
+        .zip(a.iter())
+        .all(|(&b, &x)| Float::abs(b - x) <= factor * norm);
+    let orthonormal = |gram: DMatrix<T>| {
+        let k = gram.nrows();
+        (0..k).all(|i| {
+            (0..k).all(|j| {
+                let target = if i == j { T::one() } else { T::zero() };
+                Float::abs(gram[(i, j)] - target) <= factor
+            })
+        })
+    };
+    let ordered =
+        s.iter().all(|&x| x >= T::zero()) && s.as_slice().windows(2).all(|w| w[0] >= w[1]);
+    reproduces && ordered && orthonormal(u.transpose() * u) && orthonormal(v_t * v_t.transpose())
+}
+
+/// The thin SVD of `a` (`m × n`, finite, both at least 1) by one-sided Jacobi (Hestenes 1958;
+/// Demmel & Veselić 1992, "Jacobi's method is more accurate than QR"): plane rotations of the
+/// columns of `W = A·V` until every pair is orthogonal to `√m·ε` relative, then `σⱼ = ‖wⱼ‖`,
+/// `uⱼ = wⱼ/σⱼ` (a zero column's `u` completed orthonormally), sorted descending. A wide
+/// matrix is decomposed through its transpose. Slower than nalgebra's bidiagonal QR (several
+/// sweeps of `O(m·n²)`), so only used where that fails.
+pub(crate) fn jacobi_svd<T: Float + RealField>(a: DMatrix<T>) -> Svd<T> {
+    let (m, n) = a.shape();
+    if m < n {
+        let (u, s, v_t) = jacobi_svd(a.transpose());
+        return (v_t.transpose(), s, u.transpose());
+    }
+    // Scaled to a largest entry of 1, so that the squared column norms neither overflow nor
+    // underflow.
+    let largest = a
+        .iter()
+        .fold(T::zero(), |acc, &x| Float::max(acc, Float::abs(x)));
+    let scale = if largest > T::zero() {
+        largest
+    } else {
+        T::one()
+    };
+    let mut w = a / scale;
+    let mut v = DMatrix::identity(n, n);
+    let tolerance = T::epsilon() * Float::sqrt(T::from(m).unwrap_or_else(T::one));
+    for _ in 0..MAX_SWEEPS {
+        let mut rotated = false;
+        for p in 0..n {
+            for q in p + 1..n {
+                let alpha = w.column(p).norm_squared();
+                let beta = w.column(q).norm_squared();
+                let gamma = w.column(p).dot(&w.column(q));
+                if Float::abs(gamma) <= tolerance * Float::sqrt(alpha) * Float::sqrt(beta) {
+                    continue;
+                }
+                rotated = true;
+                // The rotation that makes columns p and q orthogonal: t = tan θ, the smaller
+                // root of t² + 2ζt − 1 = 0.
+                let zeta = (beta - alpha) / (gamma + gamma);
+                let t = Float::signum(zeta) / (Float::abs(zeta) + Float::hypot(T::one(), zeta));
+                let c = T::one() / Float::hypot(T::one(), t);
+                let s = c * t;
+                rotate(&mut w, p, q, c, s);
+                rotate(&mut v, p, q, c, s);
+            }
+        }
+        if !rotated {
+            break;
+        }
+    }
+    let norms: Vec<T> = (0..n).map(|j| w.column(j).norm()).collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&i, &j| {
+        norms[j]
+            .partial_cmp(&norms[i])
+            .unwrap_or(core::cmp::Ordering::Equal)
+    });
+    let mut u = DMatrix::zeros(m, n);
+    let mut zero_columns = Vec::new();
+    for (c, &j) in order.iter().enumerate() {
+        if norms[j] > T::zero() {
+            u.set_column(c, &(w.column(j) / norms[j]));
+        } else {
+            zero_columns.push(c);
+        }
+    }
+    complete(&mut u, &zero_columns);
+    let s = DVector::from_fn(n, |c, _| norms[order[c]] * scale);
+    let v_t = DMatrix::from_fn(n, n, |c, r| v[(r, order[c])]);
+    (u, s, v_t)
+}
+
+/// Sweeps of one-sided Jacobi before giving up (it converges quadratically; a handful of
+/// sweeps suffice in practice).
+const MAX_SWEEPS: usize = 60;
+
+/// Columns `p`, `q` of `x` ← `(c·x_p − s·x_q, s·x_p + c·x_q)`.
+fn rotate<T: Float + RealField>(x: &mut DMatrix<T>, p: usize, q: usize, c: T, s: T) {
+    for r in 0..x.nrows() {
+        let (a, b) = (x[(r, p)], x[(r, q)]);
+        x[(r, p)] = c * a - s * b;
+        x[(r, q)] = s * a + c * b;
+    }
+}
+
+/// Fills the columns `missing` of `u` (its other columns orthonormal) with unit vectors
+/// orthogonal to all the others: for each, the unit vector `eᵢ` that keeps the most after
+/// projecting out the columns so far (twice, for orthogonality to working accuracy).
+fn complete<T: Float + RealField>(u: &mut DMatrix<T>, missing: &[usize]) {
+    let m = u.nrows();
+    let mut filled: Vec<usize> = (0..u.ncols()).filter(|c| !missing.contains(c)).collect();
+    for &c in missing {
+        let mut best: Option<(T, DVector<T>)> = None;
+        for i in 0..m {
+            let mut x = DVector::from_fn(m, |r, _| if r == i { T::one() } else { T::zero() });
+            for _ in 0..2 {
+                for &f in &filled {
+                    let projection = u.column(f).dot(&x);
+                    x -= u.column(f) * projection;
+                }
+            }
+            let norm = x.norm();
+            if best.as_ref().is_none_or(|(b, _)| norm > *b) {
+                best = Some((norm, x));
+            }
+        }
+        if let Some((norm, x)) = best {
+            u.set_column(c, &(x / norm));
+        }
+        filled.push(c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_accurate, jacobi_svd};
+    use nalgebra::{DMatrix, DVector};
+
+    /// A fixed pseudo-random `rows × cols` matrix in `[−1, 1)`.
+    fn matrix(rows: usize, cols: usize, phase: f64) -> DMatrix<f64> {
+        DMatrix::from_fn(rows, cols, |i, j| {
+            let k = (i * cols + j) as f64;
+            (((k * 12.9898 + phase * 78.233).sin() * 43758.5453).fract()).abs() * 2.0 - 1.0
+        })
+    }
+
+    /// Jacobi's decomposition passes the accuracy check, and its singular values equal
+    /// nalgebra's where nalgebra's passes too: shapes from 1 × 1 to 7 × 4 and 4 × 7, scales
+    /// 1e-300 to 1e300.
+    #[test]
+    fn jacobi_reproduces_matrices_of_every_shape_and_scale() {
+        for (rows, cols) in [
+            (1, 1),
+            (1, 4),
+            (4, 1),
+            (3, 3),
+            (5, 3),
+            (3, 5),
+            (7, 4),
+            (4, 7),
+        ] {
+            for scale in [1e-300, 1.0, 1e300] {
+                let a = matrix(rows, cols, 0.3) * scale;
+                let svd = jacobi_svd(a.clone());
+                assert!(is_accurate(&a, &svd), "{rows}×{cols}, {scale:e}");
+                let plain = a.clone().svd(false, false).singular_values;
+                for (j, n) in svd.1.iter().zip(plain.iter()) {
+                    assert!((j - n).abs() <= 1e-14 * plain[0], "{j} against {n}");
+                }
+            }
+        }
+    }
+
+    /// Zero and rank-deficient matrices: the zero singular values' vectors are completed
+    /// orthonormally; f32.
+    #[test]
+    fn jacobi_completes_the_vectors_of_zero_singular_values() {
+        let zero = DMatrix::<f64>::zeros(3, 2);
+        let svd = jacobi_svd(zero.clone());
+        assert!(is_accurate(&zero, &svd));
+        assert_eq!(svd.1.as_slice(), [0.0, 0.0]);
+        let mut a = DMatrix::zeros(4, 3);
+        a[(0, 0)] = 2.0;
+        a[(1, 0)] = 1.0;
+        let svd = jacobi_svd(a.clone());
+        assert!(is_accurate(&a, &svd));
+        assert!((svd.1[0] - 5.0_f64.sqrt()).abs() < 1e-15 && svd.1[1] == 0.0);
+        let rank_two = matrix(5, 2, 1.1) * matrix(2, 4, 2.3);
+        assert!(is_accurate(&rank_two, &jacobi_svd(rank_two.clone())));
+        let single = matrix(4, 3, 0.8).map(|x| x as f32);
+        assert!(is_accurate(&single, &jacobi_svd(single.clone())));
+    }
+
+    /// The check rejects a decomposition off by more than rounding: a singular value changed
+    /// by 1e-10 relative, a vector turned by 1e-10.
+    #[test]
+    fn the_check_rejects_inexact_decompositions() {
+        let a = matrix(4, 3, 0.5);
+        let (u, s, v_t) = jacobi_svd(a.clone());
+        assert!(is_accurate(&a, &(u.clone(), s.clone(), v_t.clone())));
+        let mut off = s.clone();
+        off[1] *= 1.0 + 1e-10;
+        assert!(!is_accurate(&a, &(u.clone(), off, v_t.clone())));
+        let (c, sn) = (1e-10_f64.cos(), 1e-10_f64.sin());
+        let mut turned = u.clone();
+        for r in 0..4 {
+            turned[(r, 0)] = c * u[(r, 0)] - sn * u[(r, 1)];
+            turned[(r, 1)] = sn * u[(r, 0)] + c * u[(r, 1)];
+        }
+        assert!(!is_accurate(&a, &(turned, s.clone(), v_t.clone())));
+        let unordered = DVector::from_fn(3, |i, _| s[2 - i]);
+        assert!(!is_accurate(&a, &(u, unordered, v_t)));
+    }
+}
