@@ -408,6 +408,7 @@ mod chain_rule;
 mod decompositions;
 mod dual;
 mod dual_vec;
+mod eigenvector_errors;
 mod erfcx;
 mod fixed_size;
 mod hyper_dual;
@@ -473,12 +474,13 @@ pub use num_traits;
 /// Re-exports used by the exported macros; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::eigenvector_errors::EigenvectorErrors;
     pub use crate::nalgebra_traits::odd_factorial_series;
     pub use crate::svd::{empty_svd, primal_svd, svd_pullback};
     pub use crate::svd_ties::SvdTies;
     pub use crate::symmetric_eigen::{
         abs_product, column_norms, gap_quotient, near_ties, primal_symmetric_eigen,
-        rounding_factor, snap_tied, symmetric_from_lower, vector_errors,
+        rounding_factor, snap_tied, symmetric_from_lower,
     };
     pub use approx;
     pub use num_traits;

@@ -3,6 +3,7 @@
 //! "Eigendecompositions and SVD").
 
 use crate::TangentLanes;
+use crate::eigenvector_errors::{EigenvectorErrors, rotation_threshold};
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
 
@@ -30,9 +31,11 @@ use num_traits::Float;
 /// (exact at a diagonal matrix, whose decomposition is exact; elsewhere of relative accuracy
 /// about `ε·max|λ|/gap`). Between eigenvalues equal up to rounding (within `8nε·max|λ|`:
 /// nalgebra returns an exactly repeated one a few ulps apart) an entry of `VᵀȧV` within the
-/// error it is formed with (`8nε·|Vᵀ|·|ȧ|·|V|` for the product's rounding, plus `‖ȧ‖_F` times
-/// the computed vectors' own error, residual over gap and departure from orthogonality: zero
-/// for an entry formed exactly, as at a diagonal matrix) counts as zero, so a perturbation
+/// error it is formed with (`8nε·|Vᵀ|·|ȧ|·|V|` for the product's rounding, plus what the
+/// computed vectors' own error carries into it, direction by direction: each vector's
+/// component along every eigenvector outside its cluster, bounded from its residual, times
+/// `ȧ`'s coupling in that direction, and its departure from orthogonality; zero for an entry
+/// formed exactly, as at a diagonal matrix) counts as zero, so a perturbation
 /// that does not mix the pair (`ȧ = I`, `ȧ = a`) gives 0 as in exact arithmetic; one that
 /// mixes it gives the quotient by the computed gap, large, finite and not a derivative. An
 /// entry of the lower triangle (the part read) that is NaN or infinite makes every result NaN.
@@ -75,14 +78,18 @@ pub fn symmetric_eigen<D: TangentLanes>(a: &DMatrix<D>) -> (DVector<D>, DMatrix<
     let errors = near
         .iter()
         .any(|&b| b)
-        .then(|| vector_errors(&primal, &lambda, &v, &near));
+        .then(|| EigenvectorErrors::new(&primal, &lambda, &v, &near));
     let lanes: Vec<_> = (0..D::LANES)
         .map(|l| {
             let dot = symmetric_from_lower(a, |x| x.lane(l));
+            let rotated = v.transpose() * &dot * &v;
+            let threshold = errors
+                .as_ref()
+                .map(|errors| rotation_threshold(&v, &dot, &rotated, errors));
             let rotated = snap_tied(
-                v.transpose() * &dot * &v,
+                rotated,
                 &near,
-                || rotation_threshold(&v, &dot, errors.as_ref().expect("a pair is near")),
+                || threshold.expect("a pair is near"),
                 |_| zero,
             );
             let weighted = DMatrix::from_fn(n, n, |j, i| {
@@ -133,7 +140,7 @@ pub(crate) fn near_pairs<T: Float + nalgebra::Scalar>(
 /// `m` (an `n × n` perturbation or cotangent in the eigenbasis) with its entries between
 /// eigenvalues equal up to rounding (`near` from [`near_ties`]) replaced by `zeroed(entry)`
 /// where they are rounding themselves: at most their entry of `threshold()`, the error with
-/// which they were formed ([`rotation_threshold`] for `Vᵀ·Ȧ·V`: the product's rounding and
+/// which they were formed (`rotation_threshold` for `Vᵀ·Ȧ·V`: the product's rounding and
 /// the computed eigenvectors' own error; never above zero for an entry formed exactly, as at a
 /// diagonal matrix whose `V` is exact). A perturbation that does not mix such a pair (`Ȧ = I`,
 /// `Ȧ = A`) then gives the pair's quotients 0, as in exact arithmetic, where rounding over
@@ -163,60 +170,12 @@ pub fn snap_tied<T: Float + nalgebra::Scalar>(
     m
 }
 
-/// The error of each computed unit eigenvector (column `k` of `v`, of the symmetric `a`) that
-/// decides [`snap_tied`]'s thresholds: `‖a·vₖ − λₖ·vₖ‖₂` over the distance from `λₖ` to the
-/// nearest eigenvalue not near it (Davis–Kahan: the angle between `vₖ` and its cluster's
-/// eigenspace, which grows as `ε·max|λ|/gap`), plus its departure from orthogonality
-/// `maxₗ|(VᵀV − I)ₖₗ|`. Zero where the vector is exact (a diagonal block). Shared as
-/// [`near_ties`].
-#[doc(hidden)]
-pub fn vector_errors<T: Float + RealField>(
-    a: &DMatrix<T>,
-    lambda: &DVector<T>,
-    v: &DMatrix<T>,
-    near: &DMatrix<bool>,
-) -> DVector<T> {
-    let n = lambda.len();
-    let residual_norms = column_norms(&(a * v - v * DMatrix::from_diagonal(lambda)));
-    let gram = v.transpose() * v;
-    DVector::from_fn(n, |k, _| {
-        // this vector's own departure from orthogonality (another block's rounding is not
-        // this vector's error: a review's counterexample)
-        let orthogonality = departure(&gram, k);
-        let gap = (0..n)
-            .filter(|&j| j != k && !near[(j, k)])
-            .fold(T::infinity(), |m, j| {
-                Float::min(m, Float::abs(lambda[k] - lambda[j]))
-            });
-        residual_norms[k] / gap + orthogonality
-    })
-}
-
 /// Row `k`'s largest departure of the Gram matrix `gram` (`VᵀV`) from the identity: how far
 /// the computed vector `k` is from orthogonal to the others and from unit length.
 pub(crate) fn departure<T: Float + RealField>(gram: &DMatrix<T>, k: usize) -> T {
     (0..gram.ncols()).fold(T::zero(), |m, l| {
         let target = if k == l { T::one() } else { T::zero() };
         Float::max(m, Float::abs(gram[(k, l)] - target))
-    })
-}
-
-/// The thresholds of [`snap_tied`] for `Vᵀ·ȧ·V`: `8nε·(|Vᵀ|·|ȧ|·|V|)ₖₗ`, the rounding in
-/// forming it, plus `errₖ·‖ȧvₗ‖ + errₗ·‖ȧvₖ‖`, what the vectors' own errors (`errors` from
-/// [`vector_errors`]) carry into it (not `‖ȧ‖`: large entries of `ȧ` that the pair's vectors
-/// do not meet are not part of it). Shared with
-/// [`symmetric_eigen_hyperdual`](crate::symmetric_eigen_hyperdual).
-pub(crate) fn rotation_threshold<T: Float + RealField>(
-    v: &DMatrix<T>,
-    dot: &DMatrix<T>,
-    errors: &DVector<T>,
-) -> DMatrix<T> {
-    let n = v.ncols();
-    let product = abs_product(&abs_product(&v.transpose(), dot), v);
-    let norms = column_norms(&(dot * v));
-    let factor = rounding_factor::<T>(n);
-    DMatrix::from_fn(n, n, |k, l| {
-        factor * product[(k, l)] + errors[k] * norms[l] + errors[l] * norms[k]
     })
 }
 

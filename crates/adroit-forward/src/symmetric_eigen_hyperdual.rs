@@ -3,9 +3,9 @@
 //! NaN or drops them (see the crate docs, "Eigendecompositions and SVD").
 
 use crate::HyperDualVec;
+use crate::eigenvector_errors::{EigenvectorErrors, rotation_threshold};
 use crate::symmetric_eigen::{
-    abs_product, gap_quotient, near_ties, rotation_threshold, rounding_factor, snap_tied,
-    symmetric_from_lower, vector_errors,
+    abs_product, gap_quotient, near_ties, rounding_factor, snap_tied, symmetric_from_lower,
 };
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
@@ -84,17 +84,18 @@ where
     let errors = near
         .iter()
         .any(|&b| b)
-        .then(|| vector_errors(&primal, &lambda, &v, &near));
+        .then(|| EigenvectorErrors::new(&primal, &lambda, &v, &near));
     let vt = v.transpose();
     // In the eigenbasis, with rounding between eigenvalues equal up to rounding set to 0
     // (`snap_tied`), and the error it was formed with (only where a pair is near: zeros
     // otherwise, unread).
     let rotate = |part: DMatrix<T>| {
+        let rotated = &vt * &part * &v;
         let threshold = match &errors {
-            Some(errors) => rotation_threshold(&v, &part, errors),
+            Some(errors) => rotation_threshold(&v, &part, &rotated, errors),
             None => DMatrix::zeros(n, n),
         };
-        let rotated = snap_tied(&vt * part * &v, &near, || threshold.clone(), |_| T::zero());
+        let rotated = snap_tied(rotated, &near, || threshold.clone(), |_| T::zero());
         (rotated, threshold)
     };
     let (a1, a1_error): (Vec<_>, Vec<_>) = (0..M)

@@ -3,6 +3,7 @@
 //! eigenvector derivatives at matrices whose off-diagonal part is zero in value.
 
 use crate::{TapeScalar, Var, custom_rule};
+use adroit_forward::__private::EigenvectorErrors;
 use adroit_forward::chain_matmul;
 use nalgebra::{DMatrix, DVector, RealField};
 
@@ -94,7 +95,7 @@ where
     let errors = near
         .iter()
         .any(|&b| b)
-        .then(|| adroit_forward::__private::vector_errors(&primal, &lambda, &v, &near));
+        .then(|| EigenvectorErrors::new(&primal, &lambda, &v, &near));
     let pullback = move |w: &[T]| {
         let (lambda, v) = (&lambda_pb, &v_pb);
         let v_bar = DMatrix::from_column_slice(n, n, &w[n..]);
@@ -105,12 +106,15 @@ where
         // diagonal matrix). Not the difference of the pair's two entries, which only the
         // folded gradient reads: for a smooth function of the spectrum it is the gap times a
         // divided difference (`yᵀA⁻¹y`), not rounding.
-        let projected = adroit_forward::__private::snap_tied(
-            chain_matmul(&v.transpose(), &v_bar),
-            &near,
-            || cotangent_threshold(v, &v_bar, errors.as_ref().expect("a pair is near")),
-            |x: T| x - x.detached(),
-        );
+        let projected = chain_matmul(&v.transpose(), &v_bar);
+        let projected = match &errors {
+            Some(errors) => {
+                let threshold = cotangent_threshold(v, &v_bar, &projected, errors);
+                let zeroed = |x: T| x - x.detached();
+                adroit_forward::__private::snap_tied(projected, &near, || threshold, zeroed)
+            }
+            None => projected,
+        };
         // A zero numerator gives 0 even at a repeated eigenvalue (0/0), so eigenvalue-only
         // losses stay finite there (the convention that a zero cotangent is never NaN).
         // Identically zero (`is_zero`): an entry 0 in value can carry a tangent, whose
@@ -141,17 +145,18 @@ where
     (values, vectors)
 }
 
-/// The thresholds of adroit-forward's `snap_tied` for `Vᵀ·V̄`: `8nε·(|Vᵀ|·|V̄|)ₖₗ`, the rounding
-/// in forming it, plus `errₖ·‖v̄ₗ‖₂`, what the computed `vₖ`'s own error (`errors`, adroit-forward's
-/// `vector_errors`) carries into it.
+/// The thresholds of adroit-forward's `snap_tied` for `projected = Vᵀ·V̄`: `8nε·(|Vᵀ|·|V̄|)ₖₗ`,
+/// the rounding in forming it, plus what the computed `vₖ`'s own error carries into it
+/// (`errors`, adroit-forward's `EigenvectorErrors`: direction by direction, `V̄` exact).
 fn cotangent_threshold<T: TapeScalar + RealField>(
     v: &DMatrix<T>,
     v_bar: &DMatrix<T>,
-    errors: &DVector<T>,
+    projected: &DMatrix<T>,
+    errors: &EigenvectorErrors<T>,
 ) -> DMatrix<T> {
     let n = v.ncols();
     let product = adroit_forward::__private::abs_product(&v.transpose(), v_bar);
     let factor: T = adroit_forward::__private::rounding_factor(n);
-    let norms = adroit_forward::__private::column_norms(v_bar);
-    DMatrix::from_fn(n, n, |k, l| factor * product[(k, l)] + errors[k] * norms[l])
+    let carried = errors.of_projection(projected, &adroit_forward::__private::column_norms(v_bar));
+    DMatrix::from_fn(n, n, |k, l| factor * product[(k, l)] + carried[(k, l)])
 }

@@ -274,3 +274,35 @@ fn symmetric_eigen_of_a_matrix_holding_a_nan_is_all_nan() {
     let (values, _) = symmetric_eigen_hyperdual(&h);
     assert!(values.iter().all(|x| x.value().is_nan()));
 }
+
+/// The simple eigenvalue 1 + 2⁻³⁰ right beside a repeated one at 1, `A = Q·diag(1, 1, 1 + 2⁻³⁰,
+/// 3)·Qᵀ` (exact in binary), along `E1` (mixing the pair by 1e-6) and `E2` (coupling the pair to
+/// the neighbour): `∂²P/∂s∂t` of the neighbour's projector `P = vvᵀ` against mpmath at 80
+/// digits (tools/gen_eigen_neighbour_reference.py). The snap of the pair's entry used a bound
+/// on the vectors' error that over-counted by 1e8 and zeroed the mixing entry 5e-7: the
+/// second derivatives were off by up to 70 % (a review's finding, against mpmath).
+#[test]
+fn symmetric_eigen_hyperdual_beside_a_repeated_pair() {
+    let (a, e1, e2) = crate::linalg::pair_beside_a_neighbour();
+    let h = DMatrix::from_fn(4, 4, |i, j| {
+        HyperDual::new(a[(i, j)], [e1[(i, j)]], [e2[(i, j)]], [[0.0]])
+    });
+    let (values, vectors) = symmetric_eigen_hyperdual(&h);
+    let target = 1.0 + 2f64.powi(-30);
+    let k = (0..4)
+        .find(|&k| (values[k].value() - target).abs() < 1e-12)
+        .expect("the neighbour");
+    let v = vectors.column(k);
+    let mixed = |i: usize, j: usize| (v[i] * v[j]).eps12()[0][0];
+    for ((i, j), reference) in [
+        ((0, 0), 792_633_534_425.495_5),
+        ((0, 1), -216_172_782_113.783_78),
+        ((2, 3), 216_172_782_113.783_78),
+    ] {
+        let ours = mixed(i, j);
+        assert!(
+            (ours - reference).abs() <= 1e-4 * reference.abs(),
+            "∂²P[{i}][{j}]: {ours} against {reference}"
+        );
+    }
+}

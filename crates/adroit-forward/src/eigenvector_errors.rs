@@ -1,0 +1,95 @@
+//! [`EigenvectorErrors`]: how far the computed eigenvectors of a symmetric matrix are from
+//! exact, direction by direction — what decides which entries of `VᵀȦV` (or `VᵀV̄`) between
+//! eigenvalues equal up to rounding are rounding themselves ([`snap_tied`](crate::symmetric_eigen::snap_tied)).
+
+use crate::symmetric_eigen::{abs_product, column_norms, departure, rounding_factor};
+use nalgebra::{DMatrix, DVector, RealField};
+use num_traits::Float;
+
+/// The errors of the computed unit eigenvectors `V` (eigenvalues `λ`) of a symmetric `n × n`
+/// matrix `A`, for the eigenvectors near a tie.
+///
+/// The computed `vₖ` has the component `cⱼₖ = ṽⱼᵀrₖ/(λⱼ − λₖ)` along each exact eigenvector
+/// `ṽⱼ` outside its cluster (`rₖ = A·vₖ − λₖ·vₖ`, projected on `(A − λₖ)ṽⱼ = (λⱼ − λₖ)ṽⱼ`:
+/// exact for the exact `ṽⱼ`, `λⱼ`, which the computed ones stand for); a component inside the
+/// cluster is only a choice of basis. So the error that `vₖ` carries into an entry `vₖᵀXₗ` of `VᵀX` is
+/// `Σⱼ cⱼₖ·vⱼᵀXₗ`, bounded by `Σⱼ |cⱼₖ|·|(VᵀX)ⱼₗ|` — direction by direction, where
+/// `‖cₖ‖·‖Xₗ‖` (Cauchy–Schwarz) over-counted by 1e8 when `vₖ` leans towards a close neighbour
+/// that `X` hardly meets (a review's counterexample: a mixing entry 5e-7 snapped at a
+/// threshold 1.2e-6). Plus what that sum leaves out: `vₖ`'s departure from orthogonality, and
+/// the second-order terms (the computed `vⱼ` standing for `ṽⱼ`), each times `‖Xₗ‖`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct EigenvectorErrors<T: nalgebra::Scalar> {
+    /// `coefficients[(j, k)]`: a bound on `|cⱼₖ|`, `(|vⱼᵀrₖ| + 8nε·|vⱼ|ᵀ(|A|·|vₖ| + |λₖ|·|vₖ|))
+    /// / |λⱼ − λₖ|` (the computed residual's own rounding included) for `j` not near `k`, 0
+    /// otherwise. Zero where the decomposition is exact (a diagonal matrix).
+    coefficients: DMatrix<T>,
+    /// Per `k`: `vₖ`'s departure from orthogonality (`maxₗ|(VᵀV − I)ₖₗ|`) plus `‖cₖ‖` times the
+    /// largest error of any vector (`maxⱼ ‖cⱼ‖ + departureⱼ`): the multiplier of `‖Xₗ‖`.
+    slack: DVector<T>,
+}
+
+impl<T: Float + RealField> EigenvectorErrors<T> {
+    /// The errors of `(lambda, v)`, the decomposition of `a`; `near` from
+    /// [`near_ties`](crate::symmetric_eigen::near_ties).
+    pub fn new(a: &DMatrix<T>, lambda: &DVector<T>, v: &DMatrix<T>, near: &DMatrix<bool>) -> Self {
+        let n = lambda.len();
+        let residual = a * v - v * DMatrix::from_diagonal(lambda);
+        let projected = v.transpose() * &residual;
+        let abs_v = v.map(Float::abs);
+        let scale = abs_product(a, v) + &abs_v * DMatrix::from_diagonal(&lambda.map(Float::abs));
+        let rounding = abs_v.transpose() * scale * rounding_factor::<T>(n);
+        let coefficients = DMatrix::from_fn(n, n, |j, k| {
+            if j == k || near[(j, k)] {
+                T::zero()
+            } else {
+                let bound = Float::abs(projected[(j, k)]) + rounding[(j, k)];
+                if bound.is_zero() {
+                    T::zero()
+                } else {
+                    bound / Float::abs(lambda[j] - lambda[k])
+                }
+            }
+        });
+        let gram = v.transpose() * v;
+        let norms = column_norms(&coefficients);
+        let departures: Vec<T> = (0..n).map(|k| departure(&gram, k)).collect();
+        let largest = (0..n).fold(T::zero(), |m, j| Float::max(m, norms[j] + departures[j]));
+        let slack = DVector::from_fn(n, |k, _| departures[k] + norms[k] * largest);
+        Self {
+            coefficients,
+            slack,
+        }
+    }
+
+    /// The error that the vectors carry into each entry of `projected = VᵀX` (`n × p`):
+    /// `Σⱼ |cⱼₖ|·|projectedⱼₗ| + slackₖ·‖Xₗ‖`, with `x_norms[l] = ‖Xₗ‖`.
+    pub fn of_projection(&self, projected: &DMatrix<T>, x_norms: &[T]) -> DMatrix<T> {
+        let directed = self.coefficients.transpose() * projected.map(Float::abs);
+        DMatrix::from_fn(projected.nrows(), projected.ncols(), |k, l| {
+            directed[(k, l)] + self.slack[k] * x_norms[l]
+        })
+    }
+}
+
+/// The thresholds of [`snap_tied`](crate::symmetric_eigen::snap_tied) for `rotated = Vᵀ·ȧ·V`:
+/// `8nε·(|Vᵀ|·|ȧ|·|V|)ₖₗ`, the rounding in forming it, plus what the vectors' errors carry
+/// into it from both sides, `Eₖₗ + Eₗₖ` with `E` from [`EigenvectorErrors::of_projection`]
+/// (`ȧ` symmetric: `vₖᵀȧ·δvₗ` is the mirror of `δvₗᵀȧ·vₖ`). Shared by
+/// [`symmetric_eigen`](crate::symmetric_eigen) and
+/// [`symmetric_eigen_hyperdual`](crate::symmetric_eigen_hyperdual).
+pub(crate) fn rotation_threshold<T: Float + RealField>(
+    v: &DMatrix<T>,
+    dot: &DMatrix<T>,
+    rotated: &DMatrix<T>,
+    errors: &EigenvectorErrors<T>,
+) -> DMatrix<T> {
+    let n = v.ncols();
+    let product = abs_product(&abs_product(&v.transpose(), dot), v);
+    let carried = errors.of_projection(rotated, &column_norms(&(dot * v)));
+    let factor = rounding_factor::<T>(n);
+    DMatrix::from_fn(n, n, |k, l| {
+        factor * product[(k, l)] + carried[(k, l)] + carried[(l, k)]
+    })
+}
