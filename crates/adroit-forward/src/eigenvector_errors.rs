@@ -2,7 +2,9 @@
 //! exact, direction by direction — what decides which entries of `VᵀȦV` (or `VᵀV̄`) between
 //! eigenvalues equal up to rounding are rounding themselves ([`snap_tied`](crate::symmetric_eigen::snap_tied)).
 
-use crate::symmetric_eigen::{abs_product, column_norms, departure, rounding_factor};
+use crate::symmetric_eigen::{
+    abs_product, column_norms, departure, rounding_factor, signed_unit_columns,
+};
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
 
@@ -74,7 +76,8 @@ impl<T: Float + RealField> EigenvectorErrors<T> {
 }
 
 /// The thresholds of [`snap_tied`](crate::symmetric_eigen::snap_tied) for `rotated = Vᵀ·ȧ·V`:
-/// `8nε·(|Vᵀ|·|ȧ|·|V|)ₖₗ`, the rounding in forming it, plus what the vectors' errors carry
+/// `8nε·(|Vᵀ|·|ȧ|·|V|)ₖₗ`, the rounding in forming it (none where `vₖ` and `vₗ` are signed unit
+/// vectors: `signed_unit_columns`), plus what the vectors' errors carry
 /// into it from both sides, `Eₖₗ + Eₗₖ` with `E` from [`EigenvectorErrors::of_projection`]
 /// (`ȧ` symmetric: `vₖᵀȧ·δvₗ` is the mirror of `δvₗᵀȧ·vₖ`). Shared by
 /// [`symmetric_eigen`](crate::symmetric_eigen) and
@@ -89,7 +92,13 @@ pub(crate) fn rotation_threshold<T: Float + RealField>(
     let product = abs_product(&abs_product(&v.transpose(), dot), v);
     let carried = errors.of_projection(rotated, &column_norms(&(dot * v)));
     let factor = rounding_factor::<T>(n);
+    let unit = signed_unit_columns(v);
     DMatrix::from_fn(n, n, |k, l| {
-        factor * product[(k, l)] + carried[(k, l)] + carried[(l, k)]
+        let rounding = if unit[k] && unit[l] {
+            T::zero()
+        } else {
+            factor * product[(k, l)]
+        };
+        rounding + carried[(k, l)] + carried[(l, k)]
     })
 }

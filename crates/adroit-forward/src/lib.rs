@@ -480,7 +480,7 @@ pub mod __private {
     pub use crate::svd_ties::SvdTies;
     pub use crate::symmetric_eigen::{
         abs_product, column_norms, gap_quotient, near_ties, primal_symmetric_eigen,
-        rounding_factor, snap_tied, symmetric_from_lower,
+        rounding_factor, signed_unit_columns, snap_tied, symmetric_from_lower,
     };
     pub use approx;
     pub use num_traits;

@@ -3,7 +3,8 @@
 //! and which parts of a perturbation or cotangent in the singular bases are rounding.
 
 use crate::symmetric_eigen::{
-    abs_product, column_norms, departure, near_pairs, rounding_factor, snap_tied,
+    abs_product, column_norms, departure, near_pairs, rounding_factor, signed_unit_columns,
+    snap_tied,
 };
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
@@ -65,7 +66,9 @@ impl<T: Float + RealField> SvdTies<T> {
     /// `sym` (the symmetric part of `P = UᵀȦV`, `k × k`) with its entries between near singular
     /// values replaced by `zeroed(entry)` where they are within the error they are formed with:
     /// half the sum over `(i, j)` and `(j, i)` of `8·max(m, n)·ε·(|Uᵀ|·|Ȧ|·|V|)ᵢⱼ` (the product's
-    /// rounding) and `errᵢ·‖Ȧvⱼ‖ + errⱼ·‖Ȧᵀuᵢ‖` (the vectors' own error).
+    /// rounding; none where `uᵢ` and `vⱼ` are signed unit vectors, `signed_unit_columns`: a
+    /// turning perturbation's `S` is as small as the gap and exact at a diagonal matrix) and
+    /// `errᵢ·‖Ȧvⱼ‖ + errⱼ·‖Ȧᵀuᵢ‖` (the vectors' own error).
     pub fn snap_perturbation(
         &self,
         sym: DMatrix<T>,
@@ -77,10 +80,14 @@ impl<T: Float + RealField> SvdTies<T> {
             let product = abs_product(&abs_product(&u.transpose(), dot), v);
             let dot_v = column_norms(&(dot * v));
             let dot_t_u = column_norms(&(dot.transpose() * u));
+            let (unit_u, unit_v) = (signed_unit_columns(u), signed_unit_columns(v));
             let entry = |i: usize, j: usize| {
-                self.factor * product[(i, j)]
-                    + self.errors[i] * dot_v[j]
-                    + self.errors[j] * dot_t_u[i]
+                let rounding = if unit_u[i] && unit_v[j] {
+                    T::zero()
+                } else {
+                    self.factor * product[(i, j)]
+                };
+                rounding + self.errors[i] * dot_v[j] + self.errors[j] * dot_t_u[i]
             };
             let half = T::one() / (T::one() + T::one());
             DMatrix::from_fn(k, k, |i, j| half * (entry(i, j) + entry(j, i)))
@@ -104,10 +111,16 @@ impl<T: Float + RealField> SvdTies<T> {
         let k = z.nrows();
         let threshold = || {
             let v_bar = v_t_bar.transpose();
-            let product = abs_product(&u.transpose(), u_bar) + abs_product(v_t, &v_bar);
+            let (u_part, v_part) = (abs_product(&u.transpose(), u_bar), abs_product(v_t, &v_bar));
             let (u_norms, v_norms) = (column_norms(u_bar), column_norms(&v_bar));
+            let (unit_u, unit_v) = (
+                signed_unit_columns(u),
+                signed_unit_columns(&v_t.transpose()),
+            );
             DMatrix::from_fn(k, k, |i, j| {
-                self.factor * product[(i, j)] + self.errors[i] * (u_norms[j] + v_norms[j])
+                let u_rounding = if unit_u[i] { T::zero() } else { u_part[(i, j)] };
+                let v_rounding = if unit_v[i] { T::zero() } else { v_part[(i, j)] };
+                self.factor * (u_rounding + v_rounding) + self.errors[i] * (u_norms[j] + v_norms[j])
             })
         };
         snap_tied(z, &self.near, threshold, zeroed)

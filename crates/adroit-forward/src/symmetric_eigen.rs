@@ -179,6 +179,22 @@ pub(crate) fn departure<T: Float + RealField>(gram: &DMatrix<T>, k: usize) -> T 
     })
 }
 
+/// Whether each column of `m` is a signed unit vector `±eᵣ` (one non-zero entry, ±1): a
+/// product `vₖᵀ·X·vₗ` of such columns is one entry of `X` up to sign, formed without rounding,
+/// so the thresholds of [`snap_tied`] allow it no rounding (at a diagonal or permuted-diagonal
+/// matrix, whose decomposition is exact, a genuine entry as small as a gap is kept). Shared as
+/// [`near_ties`].
+#[doc(hidden)]
+pub fn signed_unit_columns<T: Float + nalgebra::Scalar>(m: &DMatrix<T>) -> Vec<bool> {
+    m.column_iter()
+        .map(|c| {
+            // compared in value (`!=`, not `is_zero`): a dual's entry 0 in value counts as 0
+            let nonzero: Vec<T> = c.iter().copied().filter(|&x| x != T::zero()).collect();
+            nonzero.len() == 1 && Float::abs(nonzero[0]) == T::one()
+        })
+        .collect()
+}
+
 /// `|a|·|b|`, entry by entry: the scale of the rounding in `a·b` (see [`snap_tied`]).
 #[doc(hidden)]
 pub fn abs_product<T: Float + nalgebra::Scalar>(a: &DMatrix<T>, b: &DMatrix<T>) -> DMatrix<T> {

@@ -146,7 +146,7 @@ where
 }
 
 /// The thresholds of adroit-forward's `snap_tied` for `projected = Vᵀ·V̄`: `8nε·(|Vᵀ|·|V̄|)ₖₗ`,
-/// the rounding in forming it, plus what the computed `vₖ`'s own error carries into it
+/// the rounding in forming it (none where `vₖ` is a signed unit vector), plus what the computed `vₖ`'s own error carries into it
 /// (`errors`, adroit-forward's `EigenvectorErrors`: direction by direction, `V̄` exact).
 fn cotangent_threshold<T: TapeScalar + RealField>(
     v: &DMatrix<T>,
@@ -158,5 +158,13 @@ fn cotangent_threshold<T: TapeScalar + RealField>(
     let product = adroit_forward::__private::abs_product(&v.transpose(), v_bar);
     let factor: T = adroit_forward::__private::rounding_factor(n);
     let carried = errors.of_projection(projected, &adroit_forward::__private::column_norms(v_bar));
-    DMatrix::from_fn(n, n, |k, l| factor * product[(k, l)] + carried[(k, l)])
+    let unit = adroit_forward::__private::signed_unit_columns(v);
+    DMatrix::from_fn(n, n, |k, l| {
+        let rounding = if unit[k] {
+            T::zero()
+        } else {
+            factor * product[(k, l)]
+        };
+        rounding + carried[(k, l)]
+    })
 }

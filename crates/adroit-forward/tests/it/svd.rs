@@ -488,3 +488,52 @@ fn primal_svd_is_accurate_where_nalgebras_is_not() {
         assert!(error <= 1e-14, "6×5 rank 3, {p}: off by {error}");
     }
 }
+
+/// Singular values distinct by a few ulps more than the tie (16ε at 3 × 3, 100ε at 20 × 20: inside
+/// the window where rounding-size entries are snapped) at a diagonal matrix, whose decomposition
+/// is exact, turned by `W = E₀₁ − E₁₀`: `A + t·W·A = exp(t·W)·A + O(t²)`, so `u₀` turns with slope
+/// −1 into `e₁` (and `v₀` likewise for `A·W`). The symmetric part `S = W·(σ₁ − σ₀)/2` is as small
+/// as the gap but exact, and `S/(σ₁ − σ₀)` is half the slope: it was snapped as rounding, and the
+/// slopes came out −0.5 (a review's finding). Second derivatives through `svd_hyperdual` too.
+#[test]
+fn turning_a_diagonal_matrix_with_close_singular_values() {
+    use adroit_forward::hessian;
+    for (n, gap) in [(3, 16.0), (20, 100.0)] {
+        let a = DMatrix::from_fn(n, n, |i, j| match (i, j) {
+            (0, 0) => 1.0,
+            (1, 1) => 1.0 - gap * f64::EPSILON,
+            (i, j) if i == j => 0.25 / i as f64,
+            _ => 0.0,
+        });
+        let mut w = DMatrix::zeros(n, n);
+        w[(0, 1)] = 1.0;
+        w[(1, 0)] = -1.0;
+        let (u, _, _) = svd(&a.zip_map(&(&w * &a), Dual::new));
+        let slope = (u[(0, 0)] * u[(1, 0)]).tangent();
+        assert_eq!(slope, -1.0, "{n}×{n}: u₀ turns by {slope}");
+        let (_, _, v_t) = svd(&a.zip_map(&(&a * &w), Dual::new));
+        let slope = (v_t[(0, 0)] * v_t[(0, 1)]).tangent();
+        assert_eq!(slope, 1.0, "{n}×{n}: v₀ turns by {slope}");
+        // f(x₀, x₁) = (u₀v₀ᵀ)₁₀ of (1 + x₁)·A + x₀·W·A = −sin(atan(x₀/(1 + x₁))): H = [[0, 1], [1, 0]]
+        let (a2, wa) = (a.clone(), &w * &a);
+        let h = hessian(|x| turned_entry(x, &a2, &wa), &[0.0_f64, 0.0]);
+        assert!(
+            (h[(0, 1)] - 1.0).abs() < 1e-12 && (h[(1, 0)] - 1.0).abs() < 1e-12,
+            "{n}×{n}: {h}"
+        );
+    }
+}
+
+/// `(u₀v₀ᵀ)₁₀` of `(1 + x₁)·A + x₀·W·A` through `svd_hyperdual` (`wa` = `W·A`).
+fn turned_entry<const M: usize, const N: usize>(
+    x: &[adroit_forward::HyperDualVec<f64, M, N>],
+    a: &DMatrix<f64>,
+    wa: &DMatrix<f64>,
+) -> adroit_forward::HyperDualVec<f64, M, N> {
+    let c = adroit_forward::HyperDualVec::<f64, M, N>::constant;
+    let m = DMatrix::from_fn(a.nrows(), a.ncols(), |i, j| {
+        (c(1.0) + x[1]) * c(a[(i, j)]) + x[0] * c(wa[(i, j)])
+    });
+    let (u, _, v_t) = adroit_forward::svd_hyperdual(&m);
+    u[(1, 0)] * v_t[(0, 0)]
+}

@@ -247,3 +247,31 @@ fn constant_vector_terms_at_a_repeated_singular_value() {
     );
     assert!(g.iter().any(|x| !x.is_finite()), "{g:?}");
 }
+
+/// The Hessian of `(u₀v₀ᵀ)₁₀` of `(1 + x₁)·A + x₀·W·A`, `A = diag(1, 1 − 16ε, 0.25)`, `W = E₀₁ −
+/// E₁₀`: `−sin(atan(x₀/(1 + x₁)))`, so `H = [[0, 1], [1, 0]]` at 0. The dual decomposition under
+/// `hessian` snapped the turning term's exact, gap-sized symmetric part and gave
+/// `[[0, 0.5], [1, 0]]` (a review's finding; adroit-forward's test of the tangents).
+#[test]
+fn hessian_of_a_turned_diagonal_matrix_with_close_singular_values() {
+    fn turned<T: adroit_reverse::TapeScalar + nalgebra::RealField>(x: &[Var<T>]) -> Var<T> {
+        let c = |v: f64| Var::constant(nalgebra::convert::<f64, T>(v));
+        let sigma = [1.0, 1.0 - 16.0 * f64::EPSILON, 0.25];
+        let m = DMatrix::from_fn(3, 3, |i, j| {
+            let a = if i == j { sigma[i] } else { 0.0 };
+            let wa = match (i, j) {
+                (0, 1) => sigma[1],
+                (1, 0) => -sigma[0],
+                _ => 0.0,
+            };
+            (c(1.0) + x[1]) * c(a) + x[0] * c(wa)
+        });
+        let (u, _, v_t) = svd(&m);
+        u[(1, 0)] * v_t[(0, 0)]
+    }
+    let h = adroit_reverse::hessian(|x| turned(x), &[0.0_f64, 0.0]);
+    assert!(
+        (h[(0, 1)] - 1.0).abs() < 1e-12 && (h[(1, 0)] - 1.0).abs() < 1e-12 && h[(0, 0)] == 0.0,
+        "{h}"
+    );
+}
