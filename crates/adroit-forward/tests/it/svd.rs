@@ -537,3 +537,28 @@ fn turned_entry<const M: usize, const N: usize>(
     let (u, _, v_t) = adroit_forward::svd_hyperdual(&m);
     u[(1, 0)] * v_t[(0, 0)]
 }
+
+/// `[Q·diag(1, 1, 1e-3)·Rᵀ] ⊕ [3e-160]`: nalgebra's decomposition fails the check and Jacobi
+/// recomputes it; the tiny block's singular value has the slope 1 in its own entry (it was
+/// 1.0000113 or 0.99999351 depending on the rotation: Jacobi's squared norms underflowed; a
+/// review's finding).
+#[test]
+fn a_tiny_block_beside_a_recomputed_one_keeps_its_slope() {
+    for p in 0..10 {
+        let block = with_singular_values(&[1.0, 1.0, 1e-3], 3, 3, 0.137 * f64::from(p));
+        let a = DMatrix::from_fn(4, 4, |i, j| match (i, j) {
+            (3, 3) => 3e-160,
+            (3, _) | (_, 3) => 0.0,
+            _ => block[(i, j)],
+        });
+        let mut dot = DMatrix::zeros(4, 4);
+        dot[(3, 3)] = 1.0;
+        let (_, s, _) = svd(&a.zip_map(&dot, Dual::new));
+        assert_eq!(s[3].value(), 3e-160, "{p}");
+        assert!(
+            (s[3].tangent() - 1.0).abs() < 1e-14,
+            "{p}: {}",
+            s[3].tangent()
+        );
+    }
+}
