@@ -52,7 +52,9 @@ pub use arithmetic::{Add, Div, Mul, Neg, Recip, Rem, Sub};
 pub use exp_log::{Exp, Exp2, ExpM1, Ln, Ln1p, Log, Log2, Log10};
 pub use gamma::{Gamma, LnGamma, Polygamma};
 pub use hyperbolic::{Acosh, Asinh, Atanh, Cosh, Sinh, Tanh};
-pub use piecewise::{Abs, Ceil, Copysign, Floor, Fract, Max, Min, Round, Signum, Trunc};
+pub use piecewise::{
+    Abs, Ceil, Copysign, Floor, Fract, Max, Maximum, Min, Minimum, Round, Signum, Trunc,
+};
 pub use power::{Cbrt, Hypot, Powf, Powi, Sqrt};
 pub use special::{Erf, Erfc, Erfcx, Ndtri};
 pub use trig::{Acos, Asin, Atan, Atan2, Cos, Sin, Tan, ToDegrees, ToRadians};

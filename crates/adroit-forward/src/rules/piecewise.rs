@@ -209,6 +209,62 @@ impl BinaryRule for Min {
     }
 }
 
+/// `maximum(x, y)` as JAX's `jnp.maximum` and PyTorch's `torch.maximum`: [`Max`], except that
+/// a NaN argument makes the result NaN (where `f64::max`, and so [`Max`], ignores it), so a
+/// ReLU written `maximum(x, 0)` does not hide a NaN `x`. Partials as [`Max`]'s: the NaN side
+/// gets 0 (as JAX's gradient), a tie splits `(½, ½)`.
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{BinaryRule, Maximum};
+/// assert_eq!(Maximum.eval(3.0_f64, 2.0), (3.0, 1.0, 0.0));
+/// assert_eq!(Maximum.eval(0.0_f64, 0.0), (0.0, 0.5, 0.5));
+/// let (value, dx, dy) = Maximum.eval(f64::NAN, 0.0);
+/// assert!(value.is_nan() && (dx, dy) == (0.0, 1.0));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Maximum;
+
+impl BinaryRule for Maximum {
+    #[inline(always)]
+    fn eval<S: Float>(self, x: S, y: S) -> (S, S, S) {
+        let (value, dx, dy) = Max.eval(x, y);
+        (propagate_nan(x, y, value), dx, dy)
+    }
+}
+
+/// `minimum(x, y)` as JAX's `jnp.minimum` and PyTorch's `torch.minimum`: [`Min`], except that a
+/// NaN argument makes the result NaN (see [`Maximum`]).
+///
+/// # Example
+/// ```
+/// use adroit_forward::rules::{BinaryRule, Minimum};
+/// assert_eq!(Minimum.eval(3.0_f64, 2.0), (2.0, 0.0, 1.0));
+/// assert!(Minimum.eval(2.0_f64, f64::NAN).0.is_nan());
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Minimum;
+
+impl BinaryRule for Minimum {
+    #[inline(always)]
+    fn eval<S: Float>(self, x: S, y: S) -> (S, S, S) {
+        let (value, dx, dy) = Min.eval(x, y);
+        (propagate_nan(x, y, value), dx, dy)
+    }
+}
+
+/// `value`, unless `x` or `y` is NaN: then that argument (NaN).
+#[inline(always)]
+fn propagate_nan<S: Float>(x: S, y: S, value: S) -> S {
+    if x.is_nan() {
+        x
+    } else if y.is_nan() {
+        y
+    } else {
+        value
+    }
+}
+
 /// `x.copysign(s)`, the magnitude of `x` with the sign of `s`: partials `(±1, 0)`, `+1` where
 /// `x` and `s` have the same sign bit.
 ///

@@ -230,7 +230,7 @@ impl<T: MatScalar> MatVar<T> {
     pub fn scalar(&self) -> T {
         assert!(
             self.shape() == (1, 1),
-            "MatVar::scalar on a {}×{} matrix",
+            "MatVar::scalar needs a 1×1 matrix, not {}×{}",
             self.rows,
             self.cols
         );

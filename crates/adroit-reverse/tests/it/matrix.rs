@@ -632,6 +632,21 @@ fn matvar_of_a_finished_call_panics_in_the_next_one() {
     }
     let _ = matrix::gradient(|p| (p[0] + leaked.unwrap()).sum(), &[mat(2, 2, 33)]);
 }
+/// A gradient of a gradient on the matrix tape (an outer variable inside an inner call) panics
+/// pointing at `matrix::hvp`/`matrix::hessian` (a trial's request: the message named only the
+/// tapes).
+#[test]
+#[should_panic(expected = "use matrix::hvp or matrix::hessian")]
+fn a_nested_matrix_gradient_points_at_hvp() {
+    let _ = matrix::gradient(
+        |outer| {
+            let inner = matrix::gradient(|p| (p[0] * outer[0]).sum(), &[mat(2, 2, 34)]);
+            outer[0].sum() * inner[0][(0, 0)]
+        },
+        &[mat(2, 2, 35)],
+    );
+}
+
 #[test]
 fn zero_cols_broadcast_against_column() {
     // 2×0 + 2×1 broadcasts to 2×0 (NumPy: (2,0)+(2,1) -> (2,0)); the gradient is 2×0 and 2×1 zeros.
@@ -914,7 +929,7 @@ fn reshape_mismatch_names_both_shapes() {
 }
 
 #[test]
-#[should_panic(expected = "weighted_sum: shape mismatch 2×3 vs 3×2")]
+#[should_panic(expected = "weighted_sum: shape mismatch, the matrix is 2×3 and the weights 3×2")]
 fn weighted_sum_mismatch_names_both_shapes() {
     // The same number of entries, transposed: still a mismatch.
     let _ = matrix::gradient(|p| p[0].weighted_sum(mat(3, 2, 2)), &[mat(2, 3, 1)]);
@@ -1599,8 +1614,8 @@ fn named_elementwise_methods_equal_the_rule_forms() {
     let by_rule = matrix::gradient(
         |m| {
             (m[0].map_rule(rules::Sin) + m[0].map_rule(rules::Cos)).sum()
-                + m[0].zip_rule(m[1], rules::Max).sum() * 2.0
-                + m[0].zip_rule(m[1], rules::Min).sum() * 3.0
+                + m[0].zip_rule(m[1], rules::Maximum).sum() * 2.0
+                + m[0].zip_rule(m[1], rules::Minimum).sum() * 3.0
         },
         &[a, row],
     );
@@ -1620,6 +1635,35 @@ fn named_elementwise_methods_equal_the_rule_forms() {
         text.contains("maximum") && text.contains("1×2") && text.contains("1×3"),
         "{text}"
     );
+}
+
+/// `maximum`/`minimum` propagate a NaN entry, as JAX's `jnp.maximum` and `torch.maximum` (a
+/// ReLU written `maximum(x, 0)` gave the value 3 for `[1, NaN, 2]`, hiding the NaN from
+/// `detect_anomaly`: a trial's finding), with the cotangent to the other side (JAX's gradient
+/// `[1, 0, 1]`); `Float::max` on the scalar tape keeps `f64::max`'s convention (NaN ignored).
+#[test]
+fn maximum_and_minimum_propagate_nan() {
+    let x = dmatrix![1.0, f64::NAN, 2.0];
+    let zero = || MatVar::constant(dmatrix![0.0]);
+    for (name, f) in [
+        (
+            "maximum",
+            (|m: MatVar<f64>, z| m.maximum(z)) as fn(_, _) -> _,
+        ),
+        ("minimum", |m: MatVar<f64>, z| m.minimum(z)),
+    ] {
+        let (value, g) = matrix::value_and_gradient(|m| f(m[0], zero()).sum(), &[&x]);
+        assert!(value.is_nan(), "{name}: {value}");
+        let expected = if name == "maximum" {
+            [1.0, 0.0, 1.0]
+        } else {
+            [0.0, 0.0, 0.0]
+        };
+        assert_eq!(g[0].as_slice(), expected, "{name}");
+    }
+    let scalar =
+        adroit_reverse::value_and_gradient(|v| Float::max(v[0], Var::constant(0.0)), &[f64::NAN]);
+    assert_eq!(scalar, (0.0, vec![0.0]));
 }
 
 /// `MatVar::clamp` against the scalar tape's `Float::clamp` (the same selection convention:

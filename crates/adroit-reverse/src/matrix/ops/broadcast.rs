@@ -304,7 +304,9 @@ impl<T: MatScalar> MatVar<T> {
 
     /// `max(a, b)` entry by entry, with broadcasting (JAX's `jnp.maximum`, PyTorch's
     /// `torch.maximum`; [`max`](Self::max) is the reduction): the larger side gets the
-    /// cotangent, a tie splits it ½/½ (as JAX's).
+    /// cotangent, a tie splits it ½/½ (as JAX's); a NaN entry on either side gives NaN, with
+    /// the cotangent to the other side (as JAX's; adroit-forward's `rules::Maximum` — `f64::max`
+    /// and `rules::Max` ignore a NaN instead).
     ///
     /// # Panics
     /// If the shapes are not broadcast-compatible (both in the message).
@@ -320,11 +322,12 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn maximum(self, other: Self) -> Self {
-        self.zip(other, rules::Max, "maximum", false)
+        self.zip(other, rules::Maximum, "maximum", false)
     }
 
     /// `min(a, b)` entry by entry, with broadcasting (JAX's `jnp.minimum`; [`min`](Self::min)
-    /// is the reduction): the smaller side gets the cotangent, a tie splits it ½/½.
+    /// is the reduction): the smaller side gets the cotangent, a tie splits it ½/½; a NaN entry
+    /// on either side gives NaN (as [`maximum`](Self::maximum)).
     ///
     /// # Panics
     /// If the shapes are not broadcast-compatible (both in the message).
@@ -339,7 +342,7 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn minimum(self, other: Self) -> Self {
-        self.zip(other, rules::Min, "minimum", false)
+        self.zip(other, rules::Minimum, "minimum", false)
     }
 }
 

@@ -247,7 +247,7 @@ impl<T: MatScalar> MatVar<T> {
         let (a, shape) = (self.index(), self.shape());
         assert!(
             shape == weights.shape(),
-            "weighted_sum: shape mismatch {} vs {}",
+            "weighted_sum: shape mismatch, the matrix is {} and the weights {}",
             shape_str(shape),
             shape_str(weights.shape())
         );
