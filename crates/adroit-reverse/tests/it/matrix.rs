@@ -1637,6 +1637,29 @@ fn named_elementwise_methods_equal_the_rule_forms() {
     );
 }
 
+/// `sigmoid`, `softplus` and `ln_1p` against the closed-form derivatives `σ(1 − σ)`, `σ` and
+/// `1/(1 + x)` (and their values against plain `f64`), logits of ±1000 included.
+#[test]
+fn sigmoid_softplus_and_ln_1p() {
+    let x = dmatrix![0.0, -1000.0, 1000.0, 2.5, -0.75, 1e-10];
+    let sigma = x.map(|v: f64| 1.0 / (1.0 + (-v).exp()));
+    let weights = dmatrix![1.0, 2.0, -1.0, 0.5, 3.0, -2.0];
+    let w = || weights.clone();
+    let (value, g) = matrix::value_and_gradient(|m| m[0].sigmoid().weighted_sum(w()), &[&x]);
+    assert!((value - sigma.dot(&weights)).abs() < 1e-14);
+    let expected = sigma.map(|s| s * (1.0 - s)).component_mul(&weights);
+    assert!((&g[0] - expected).amax() < 1e-15, "{}", g[0]);
+    let (value, g) = matrix::value_and_gradient(|m| m[0].softplus().weighted_sum(w()), &[&x]);
+    let softplus = x.map(|v: f64| if v > 30.0 { v } else { v.exp().ln_1p() });
+    assert!((value - softplus.dot(&weights)).abs() < 1e-12, "{value}");
+    assert!((&g[0] - sigma.component_mul(&weights)).amax() < 1e-15);
+    let positive = x.map(f64::abs);
+    let (value, g) = matrix::value_and_gradient(|m| m[0].ln_1p().weighted_sum(w()), &[&positive]);
+    assert!((value - positive.map(f64::ln_1p).dot(&weights)).abs() < 1e-12);
+    let expected = positive.map(|v| 1.0 / (1.0 + v)).component_mul(&weights);
+    assert!((&g[0] - expected).amax() < 1e-15);
+}
+
 /// `maximum`/`minimum` propagate a NaN entry, as JAX's `jnp.maximum` and `torch.maximum` (a
 /// ReLU written `maximum(x, 0)` gave the value 3 for `[1, NaN, 2]`, hiding the NaN from
 /// `detect_anomaly`: a trial's finding), with the cotangent to the other side (JAX's gradient

@@ -341,6 +341,59 @@ impl<T: MatScalar> MatVar<T> {
     pub fn powi(self, n: i32) -> Self {
         self.map_rule(rules::Powi(n))
     }
+
+    /// `ln(1 + x)` entry-wise, accurate for small `x` (JAX's `jnp.log1p`, PyTorch's
+    /// `torch.log1p`; the rule table's `Ln1p`): derivative `1/(1 + x)`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::{self, dmatrix};
+    /// let g = matrix::gradient(|m| m[0].ln_1p().sum(), &[dmatrix![0.0, 1.0, 3.0]]);
+    /// assert_eq!(g[0], dmatrix![1.0, 0.5, 0.25]);
+    /// ```
+    #[track_caller]
+    pub fn ln_1p(self) -> Self {
+        self.map_rule(rules::Ln1p)
+    }
+
+    /// The logistic sigmoid `σ(x) = 1/(1 + e⁻ˣ)` entry-wise (JAX's `jax.nn.sigmoid`, PyTorch's
+    /// `torch.sigmoid`; adroit-forward's `log_exp::logistic`): exact 0 and 1 and finite
+    /// derivatives for logits of ±1000; derivative `σ(x)·(1 − σ(x))`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::{self, dmatrix};
+    /// let (y, g) = matrix::value_and_gradient(
+    ///     |m| m[0].sigmoid().sum(),
+    ///     &[dmatrix![0.0, -1000.0, 1000.0]],
+    /// );
+    /// assert_eq!((y, g[0].clone()), (1.5, dmatrix![0.25, 0.0, 0.0]));
+    /// ```
+    #[track_caller]
+    pub fn sigmoid(self) -> Self {
+        self.map(adroit_forward::log_exp::logistic)
+    }
+
+    /// The softplus `ln(1 + eˣ)` entry-wise (JAX's `jax.nn.softplus`, PyTorch's
+    /// `torch.nn.functional.softplus` with β = 1; adroit-forward's `log_exp::log1p_exp`): no
+    /// overflow for large `x` (`x` itself beyond ~37), derivative `σ(x)`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::{self, dmatrix};
+    /// let (y, g) = matrix::value_and_gradient(
+    ///     |m| m[0].softplus().sum(),
+    ///     &[dmatrix![0.0, 1000.0]],
+    /// );
+    /// assert_eq!((y, g[0].clone()), (2.0_f64.ln() + 1000.0, dmatrix![0.5, 1.0]));
+    /// ```
+    #[track_caller]
+    pub fn softplus(self) -> Self {
+        self.map(adroit_forward::log_exp::log1p_exp)
+    }
 }
 
 impl<T: MatScalar> core::ops::Neg for MatVar<T> {
