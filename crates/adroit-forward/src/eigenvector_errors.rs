@@ -30,6 +30,12 @@ pub struct EigenvectorErrors<T: nalgebra::Scalar> {
     /// Per `k`: `vₖ`'s departure from orthogonality (`maxₗ|(VᵀV − I)ₖₗ|`) plus `‖cₖ‖` times the
     /// largest error of any vector (`maxⱼ ‖cⱼ‖ + departureⱼ`): the multiplier of `‖Xₗ‖`.
     slack: DVector<T>,
+    /// For a near pair `(k, l)`: `|vₖᵀrₗ| + |vₗᵀrₖ|`, the residual inside the cluster — the
+    /// backward error of a decomposition that left the pair unresolved (nalgebra deflates an
+    /// off-diagonal 1e-17 of `[[1, δ], [δ, 1]]` and returns `V = I`: `vₖᵀ·A·vₗ = δ`); 0 otherwise.
+    within: DMatrix<T>,
+    /// `‖A·vₖ‖` per `k`: the scale `within` is relative to.
+    images: Vec<T>,
 }
 
 impl<T: Float + RealField> EigenvectorErrors<T> {
@@ -59,10 +65,38 @@ impl<T: Float + RealField> EigenvectorErrors<T> {
         let departures: Vec<T> = (0..n).map(|k| departure(&gram, k)).collect();
         let largest = (0..n).fold(T::zero(), |m, j| Float::max(m, norms[j] + departures[j]));
         let slack = DVector::from_fn(n, |k, _| departures[k] + norms[k] * largest);
+        let within = DMatrix::from_fn(n, n, |k, l| {
+            if near[(k, l)] {
+                Float::abs(projected[(k, l)]) + Float::abs(projected[(l, k)])
+            } else {
+                T::zero()
+            }
+        });
         Self {
             coefficients,
             slack,
+            within,
+            images: column_norms(&(a * v)),
         }
+    }
+
+    /// What a pair's unresolved residual (`within`) allows in the entry `(k, l)` of `VᵀX`:
+    /// `(|vₖᵀrₗ| + |vₗᵀrₖ|)·(‖Xₖ‖ + ‖Xₗ‖)/(‖Avₖ‖ + ‖Avₗ‖)` — the residual taken relative to the
+    /// pair's own scale and carried at `X`'s scale, so that `X = A` (or `αA + βI`, or the
+    /// cotangent `2AV` of `Σλ` written through the vectors) counts as not mixing the pair
+    /// (a review's counterexample: `[[1, δ], [δ, 1]]` with `Ȧ = A` gave NaN or tangents up to
+    /// 2), while a mixing part larger than that relative backward error is kept. With
+    /// `x_norms[k] = ‖Xₖ‖`.
+    pub fn within_clusters(&self, x_norms: &[T]) -> DMatrix<T> {
+        let n = self.within.nrows();
+        DMatrix::from_fn(n, n, |k, l| {
+            let scale = self.images[k] + self.images[l];
+            if self.within[(k, l)].is_zero() || scale.is_zero() {
+                T::zero()
+            } else {
+                self.within[(k, l)] * (x_norms[k] + x_norms[l]) / scale
+            }
+        })
     }
 
     /// The error that the vectors carry into each entry of `projected = VᵀX` (`n × p`):
@@ -77,7 +111,8 @@ impl<T: Float + RealField> EigenvectorErrors<T> {
 
 /// The thresholds of [`snap_tied`](crate::symmetric_eigen::snap_tied) for `rotated = Vᵀ·ȧ·V`:
 /// `8nε·(|Vᵀ|·|ȧ|·|V|)ₖₗ`, the rounding in forming it (none where `vₖ` and `vₗ` are signed unit
-/// vectors: `signed_unit_columns`), plus what the vectors' errors carry
+/// vectors: `signed_unit_columns`), plus a pair's unresolved residual
+/// ([`EigenvectorErrors::within_clusters`]), plus what the vectors' errors carry
 /// into it from both sides, `Eₖₗ + Eₗₖ` with `E` from [`EigenvectorErrors::of_projection`]
 /// (`ȧ` symmetric: `vₖᵀȧ·δvₗ` is the mirror of `δvₗᵀȧ·vₖ`). Shared by
 /// [`symmetric_eigen`](crate::symmetric_eigen) and
@@ -90,7 +125,9 @@ pub(crate) fn rotation_threshold<T: Float + RealField>(
 ) -> DMatrix<T> {
     let n = v.ncols();
     let product = abs_product(&abs_product(&v.transpose(), dot), v);
-    let carried = errors.of_projection(rotated, &column_norms(&(dot * v)));
+    let dot_norms = column_norms(&(dot * v));
+    let carried = errors.of_projection(rotated, &dot_norms);
+    let within = errors.within_clusters(&dot_norms);
     let factor = rounding_factor::<T>(n);
     let unit = signed_unit_columns(v);
     DMatrix::from_fn(n, n, |k, l| {
@@ -99,6 +136,6 @@ pub(crate) fn rotation_threshold<T: Float + RealField>(
         } else {
             factor * product[(k, l)]
         };
-        rounding + carried[(k, l)] + carried[(l, k)]
+        rounding + carried[(k, l)] + carried[(l, k)] + within[(k, l)]
     })
 }

@@ -156,7 +156,7 @@ fn scaled_norm<'a, T: Float + RealField>(xs: impl Iterator<Item = &'a T> + Clone
 /// `α'`, `β'`, inner product `γ'` and the ratio `r = mq/mp` of their largest entries:
 /// `t = tan θ` is the smaller root of `t² + 2ζt − 1 = 0`, `ζ = (β − α)/(2γ)`, formed as `M/E`
 /// with `M`, `E` of moderate size (divided by `mp²` for `r ≤ 1`, by `mq²` above), and
-/// `t = E/(2M)` (its limit) where `ζ` overflows.
+/// `t = E/(2M)` (its limit) where `|ζ|` exceeds `√max`.
 fn rotation<T: Float + RealField>(alpha: T, beta: T, gamma: T, r: T) -> (T, T) {
     let two = T::one() + T::one();
     let (numerator, denominator) = if r <= T::one() {
@@ -165,7 +165,9 @@ fn rotation<T: Float + RealField>(alpha: T, beta: T, gamma: T, r: T) -> (T, T) {
         (beta - alpha / (r * r), two * gamma / r)
     };
     let zeta = numerator / denominator;
-    let t = if Float::is_finite(zeta) {
+    // |ζ| + √(1 + ζ²) overflows above ~9e307 (t came out 0: a review's finding); beyond
+    // √(max) the limit t = 1/(2ζ) is exact to rounding.
+    let t = if Float::abs(zeta) < Float::sqrt(<T as Float>::max_value()) {
         Float::signum(zeta) / (Float::abs(zeta) + Float::hypot(T::one(), zeta))
     } else {
         denominator / (two * numerator)
@@ -296,6 +298,19 @@ mod tests {
                 svd.1[k]
             );
         }
+    }
+
+    /// The rotation of columns whose scales differ by more than `√max`: `t = 1/(2ζ)` (it was 0
+    /// where `|ζ| + √(1 + ζ²)` overflowed, and the sweeps never converged: a review's finding).
+    #[test]
+    fn the_rotation_keeps_tiny_angles() {
+        let (c, s) = super::rotation(1.0_f64, 1.0, 0.2, 2.5e-308);
+        assert_eq!(c, 1.0);
+        assert!(s < 0.0 && (s / -5e-309 - 1.0).abs() < 1e-12, "{s:e}");
+        let a = DMatrix::from_row_slice(2, 2, &[1e100_f64, 5e-209, 0.0, 2.5e-208]);
+        let svd = jacobi_svd(a.clone());
+        assert!(is_accurate(&a, &svd));
+        assert!((svd.1[1] / 2.5e-208 - 1.0).abs() < 1e-12, "{:e}", svd.1[1]);
     }
 
     /// The check rejects a decomposition off by more than rounding: a singular value changed

@@ -146,7 +146,8 @@ where
 }
 
 /// The thresholds of adroit-forward's `snap_tied` for `projected = Vᵀ·V̄`: `8nε·(|Vᵀ|·|V̄|)ₖₗ`,
-/// the rounding in forming it (none where `vₖ` is a signed unit vector), plus what the computed `vₖ`'s own error carries into it
+/// the rounding in forming it (none where `vₖ` is a signed unit vector), a pair's unresolved
+/// residual (`EigenvectorErrors::within_clusters`), plus what the computed `vₖ`'s own error carries into it
 /// (`errors`, adroit-forward's `EigenvectorErrors`: direction by direction, `V̄` exact).
 fn cotangent_threshold<T: TapeScalar + RealField>(
     v: &DMatrix<T>,
@@ -157,7 +158,9 @@ fn cotangent_threshold<T: TapeScalar + RealField>(
     let n = v.ncols();
     let product = adroit_forward::__private::abs_product(&v.transpose(), v_bar);
     let factor: T = adroit_forward::__private::rounding_factor(n);
-    let carried = errors.of_projection(projected, &adroit_forward::__private::column_norms(v_bar));
+    let norms = adroit_forward::__private::column_norms(v_bar);
+    let carried = errors.of_projection(projected, &norms);
+    let within = errors.within_clusters(&norms);
     let unit = adroit_forward::__private::signed_unit_columns(v);
     DMatrix::from_fn(n, n, |k, l| {
         let rounding = if unit[k] {
@@ -165,6 +168,6 @@ fn cotangent_threshold<T: TapeScalar + RealField>(
         } else {
             factor * product[(k, l)]
         };
-        rounding + carried[(k, l)]
+        rounding + carried[(k, l)] + within[(k, l)]
     })
 }

@@ -1,6 +1,7 @@
 //! Derivatives through nalgebra's decompositions, checked against matrix-calculus identities:
 //! d det(A + tB)/dt = det(A)·tr(A⁻¹B); d(A + tB)⁻¹b/dt = −A⁻¹B x; dλᵢ/dt = vᵢᵀBvᵢ.
 
+use crate::tolerance::largest_magnitude;
 use adroit_forward::{Dual, HyperDual};
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
@@ -400,10 +401,7 @@ fn symmetric_eigen_keeps_eigenvectors_still_under_a_shift_at_a_near_tie() {
             close(values[k].tangent(), (v.transpose() * &b * v)[0], 1e-14, "λ̇");
         }
         // Scaling A, or shifting it, leaves its eigenvectors where they are.
-        let largest = vectors
-            .iter()
-            .map(|x| x.tangent().abs())
-            .fold(0.0, f64::max);
+        let largest = largest_magnitude(vectors.iter().map(|x| x.tangent()));
         assert!(largest <= 1e-14, "non-mixing {b}: {largest}");
     }
 }
@@ -464,10 +462,7 @@ fn symmetric_eigen_near_tie_of_a_large_matrix() {
     let a = &q * DMatrix::from_diagonal(&spectrum) * q.transpose();
     let a = (&a + a.transpose()) * 0.5;
     let (_, vectors) = adroit_forward::symmetric_eigen(&perturbed::<f64>(&a, &a));
-    let largest = vectors
-        .iter()
-        .map(|x| x.tangent().abs())
-        .fold(0.0, f64::max);
+    let largest = largest_magnitude(vectors.iter().map(|x| x.tangent()));
     assert!(largest <= 1e-9, "{largest}");
 }
 
@@ -498,10 +493,7 @@ fn symmetric_eigen_near_ties_with_the_vectors_own_error() {
     );
     let (_, vectors) =
         adroit_forward::symmetric_eigen(&perturbed::<f64>(&a, &DMatrix::identity(3, 3)));
-    let largest = vectors
-        .iter()
-        .map(|x| x.tangent().abs())
-        .fold(0.0, f64::max);
+    let largest = largest_magnitude(vectors.iter().map(|x| x.tangent()));
     assert!(largest <= 1e-14, "Ȧ = I: {largest}");
 
     let a = DMatrix::from_element(3, 3, 1.0) + DMatrix::identity(3, 3) * 1000.0;
@@ -668,4 +660,38 @@ pub(crate) fn pair_beside_a_neighbour() -> (DMatrix<f64>, DMatrix<f64>, DMatrix<
         ],
     );
     (a, e1, e2)
+}
+
+/// A pair left unresolved by the decomposition: nalgebra deflates the off-diagonal of
+/// `[[1, δ], [δ, 1]]` (δ ≤ 4e-16) and returns `V = I`, so `vₖᵀ·A·vₗ = δ` is backward error, not
+/// mixing. `Ȧ = A` and `Ȧ = 3A + I` scale and shift the matrix: the eigenvectors stay (tangents
+/// 0; they were NaN and ∞, or finite up to 2 — a review's counterexamples), while a mixing
+/// perturbation far above that residual (`E₀₁ + E₁₀`) is still not snapped.
+#[test]
+fn symmetric_eigen_pair_left_unresolved_by_the_decomposition() {
+    let eps = f64::EPSILON;
+    let cases = [
+        DMatrix::from_row_slice(2, 2, &[1.0, 1e-17, 1e-17, 1.0]),
+        DMatrix::from_row_slice(2, 2, &[1.0, 4e-16, 4e-16, 1.0]),
+        DMatrix::from_row_slice(2, 2, &[1.0, 1e-17, 1e-17, 1.0 + 2.0 * eps]),
+        DMatrix::from_row_slice(2, 2, &[1.0, 4e-16, 4e-16, 1.0 + 2.0 * eps]),
+        DMatrix::from_row_slice(3, 3, &[2.0, 3e-16, 0.0, 3e-16, 2.0, 0.0, 0.0, 0.0, 5.0]),
+    ];
+    for a in cases {
+        let n = a.nrows();
+        for b in [a.clone(), &a * 3.0 + DMatrix::identity(n, n)] {
+            let (_, vectors) = adroit_forward::symmetric_eigen(&perturbed::<f64>(&a, &b));
+            let largest = largest_magnitude(vectors.iter().map(|x| x.tangent()));
+            assert!(largest <= 1e-14, "{a}Ȧ = {b}: {largest}");
+        }
+        let mut mixing = DMatrix::zeros(n, n);
+        mixing[(0, 1)] = 1.0;
+        mixing[(1, 0)] = 1.0;
+        let (_, vectors) = adroit_forward::symmetric_eigen(&perturbed::<f64>(&a, &mixing));
+        let largest = largest_magnitude(vectors.iter().map(|x| x.tangent()));
+        assert!(
+            largest.is_nan() || largest >= 1e6,
+            "{a}: mixing snapped, tangents {largest}"
+        );
+    }
 }

@@ -5,6 +5,7 @@
 //! found by an audit) and at ordinary ones, square, tall and wide.
 
 use crate::matrices::{matrix, rank_one_factors, with_singular_values};
+use crate::tolerance::largest_magnitude;
 use adroit_forward::{Dual, svd};
 use nalgebra::{DMatrix, DVector, RealField};
 
@@ -316,11 +317,7 @@ fn polar_tangent(a: &DMatrix<f64>, dot: &DMatrix<f64>) -> (DMatrix<f64>, f64) {
         error <= 1e-12 * (1.0 + dot.amax()),
         "reconstruction off by {error}\nA = {a}Ȧ = {dot}"
     );
-    let largest = u
-        .iter()
-        .chain(v_t.iter())
-        .map(|x| x.tangent().abs())
-        .fold(0.0, f64::max);
+    let largest = largest_magnitude(u.iter().chain(v_t.iter()).map(|x| x.tangent()));
     ((&u * &v_t).map(|x| x.tangent()), largest)
 }
 
@@ -361,11 +358,7 @@ fn non_mixing_perturbations_at_a_repeated_singular_value_f32_and_large() {
     let a = with_singular_values(&[3.0, 2.0, 2.0], 3, 4, 0.9);
     let single = a.map(|x| Dual::new(x as f32, x as f32));
     let (u, _, v_t) = svd(&single);
-    let largest = u
-        .iter()
-        .chain(v_t.iter())
-        .map(|x| x.tangent().abs())
-        .fold(0.0, f32::max);
+    let largest = largest_magnitude(u.iter().chain(v_t.iter()).map(|x| x.tangent()));
     assert!(largest <= 1e-5, "{largest}");
     let n = 40;
     let mut sigma = vec![2.0; n];

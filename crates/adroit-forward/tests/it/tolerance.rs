@@ -48,3 +48,15 @@ pub fn assert_close<T: ToPrimitive + Debug>(actual: T, expected: f64, tol: Tol, 
         tol.rtol
     );
 }
+
+/// The largest `|x|` of `xs`, NaN if any is NaN (`fold(0.0, f64::max)` would skip a NaN, and a
+/// check `largest ≤ tol` would pass on NaN results).
+pub fn largest_magnitude<T: Float>(xs: impl IntoIterator<Item = T>) -> T {
+    xs.into_iter().fold(T::zero(), |m, x| {
+        if m.is_nan() || x.is_nan() {
+            T::nan()
+        } else {
+            m.max(x.abs())
+        }
+    })
+}

@@ -635,3 +635,41 @@ fn symmetric_eigen_pullback_of_a_spectral_function_at_a_tie_is_not_finite() {
     assert!(!g[1].is_finite() || (g[1] - 1.0).abs() < 1e-12, "{g:?}");
     assert!(g.iter().any(|x| !x.is_finite()), "{g:?}");
 }
+
+/// `Σₖ vₖᵀ·A₀·vₖ = tr A₀` for a fixed `A₀`, written through the eigenvectors: constant, gradient
+/// 0, also at a pair the decomposition leaves unresolved (`[[1, δ], [δ, 1]]`, `A₀` = that
+/// matrix: `V = I`, so the cotangent's pair entries `2·vₖᵀA₀vₗ = 2δ` are backward error, not
+/// mixing; they gave NaN). The cotangent of a mixing loss there stays non-finite.
+#[test]
+fn constant_eigenvector_loss_at_an_unresolved_pair() {
+    for delta in [1e-17, 4e-16] {
+        let a = DMatrix::from_row_slice(2, 2, &[1.0, delta, delta, 1.0]);
+        let a0 = a.clone();
+        let g = gradient(
+            |x| {
+                let (_, v) = adroit_reverse::symmetric_eigen(&DMatrix::from_column_slice(2, 2, x));
+                (0..2)
+                    .map(|k| {
+                        let vk = v.column(k);
+                        let av = a0.map(Var::constant) * vk;
+                        vk.dot(&av)
+                    })
+                    .sum::<Var<f64>>()
+            },
+            a.as_slice(),
+        );
+        assert!(g.iter().all(|x| x.abs() <= 1e-14), "δ = {delta}: {g:?}");
+        let mixing = gradient(
+            |x| {
+                let (_, v) = adroit_reverse::symmetric_eigen(&DMatrix::from_column_slice(2, 2, x));
+                v[(0, 0)] * v[(1, 0)]
+            },
+            a.as_slice(),
+        );
+        let largest = crate::tolerance::largest_magnitude(mixing.iter().copied());
+        assert!(
+            largest.is_nan() || largest >= 1e6,
+            "δ = {delta}: {mixing:?}"
+        );
+    }
+}
