@@ -3,9 +3,10 @@
 //! nalgebra's `svd` (0.35) can return a decomposition that does not reproduce its matrix:
 //! `A = Q·diag(1, 1, 1e-3)·Rᵀ` for rotations `Q`, `R` comes back with `‖A − U·Σ·Vᵀ‖` up to
 //! 5e-3·max|A| (in 465 of 500 rotations tried, 3 × 3; its singular values 1 + 2.6e-8 and
-//! 1e-3·(1 + 2.6e-8)), as do some rank-deficient matrices (nalgebra issue #1172, an open fix in
-//! pull request #1590). [`primal_svd`](crate::svd::primal_svd) checks every decomposition
-//! ([`is_accurate`]) and recomputes a failed one with [`jacobi_svd`].
+//! 1e-3·(1 + 2.6e-8)), as do some rank-deficient matrices (the symptom of nalgebra issue
+//! #1172, reported there for a rank-deficient 3 × 3). [`primal_svd`](crate::svd::primal_svd)
+//! checks every decomposition ([`is_accurate`]) and recomputes a failed one with
+//! [`jacobi_svd`].
 
 use crate::Svd;
 use nalgebra::{DMatrix, DVector, RealField};

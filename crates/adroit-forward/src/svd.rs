@@ -17,7 +17,8 @@ pub type Svd<S> = (DMatrix<S>, DVector<S>, DMatrix<S>);
 /// them: any [`TangentLanes`] type) with the exact first derivatives in `t` of `U`, `σ` and
 /// `Vᵀ`: nalgebra's `svd` of the primal part (checked: where it does not reproduce the matrix
 /// to working accuracy — nalgebra 0.35 misses by up to 5e-3 relative at a repeated singular
-/// value beside a smaller one, nalgebra issue #1172 — recomputed by one-sided Jacobi), and
+/// value beside a smaller one, the symptom of nalgebra issue #1172 — recomputed by one-sided
+/// Jacobi), and
 /// the tangents of first-order perturbation theory (JAX's `svd` JVP rule; Townsend 2016,
 /// "Differentiating the singular value decomposition"). With `P = Uᵀ·ȧ·V`,
 ///
