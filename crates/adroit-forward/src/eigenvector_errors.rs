@@ -36,6 +36,8 @@ pub struct EigenvectorErrors<T: nalgebra::Scalar> {
     within: DMatrix<T>,
     /// `‖A·vₖ‖` per `k`: the scale `within` is relative to.
     images: Vec<T>,
+    /// `‖A‖_F`.
+    norm: T,
 }
 
 impl<T: Float + RealField> EigenvectorErrors<T> {
@@ -77,24 +79,33 @@ impl<T: Float + RealField> EigenvectorErrors<T> {
             slack,
             within,
             images: column_norms(&(a * v)),
+            norm: frobenius(a),
         }
     }
 
     /// What a pair's unresolved residual (`within`) allows in the entry `(k, l)` of `VᵀX`:
-    /// `(|vₖᵀrₗ| + |vₗᵀrₖ|)·(‖Xₖ‖ + ‖Xₗ‖)/(‖Avₖ‖ + ‖Avₗ‖)` — the residual taken relative to the
-    /// pair's own scale and carried at `X`'s scale, so that `X = A` (or `αA + βI`, or the
-    /// cotangent `2AV` of `Σλ` written through the vectors) counts as not mixing the pair
-    /// (a review's counterexample: `[[1, δ], [δ, 1]]` with `Ȧ = A` gave NaN or tangents up to
-    /// 2), while a mixing part larger than that relative backward error is kept. With
-    /// `x_norms[k] = ‖Xₖ‖`.
-    pub fn within_clusters(&self, x_norms: &[T]) -> DMatrix<T> {
+    /// `(|vₖᵀrₗ| + |vₗᵀrₖ|)` times how much of `A` the perturbation `X` can carry, bounded both
+    /// at the pair, `(‖Xₖ‖ + ‖Xₗ‖)/(‖Avₖ‖ + ‖Avₗ‖)`, and overall, `‖X‖_F/‖A‖_F`. So `X = A` (or
+    /// `αA + βI`, or the cotangent `2AV` of `Σλ` written through the vectors) counts as not
+    /// mixing the pair (a review's counterexample: `[[1, δ], [δ, 1]]` with `Ȧ = A` gave NaN or
+    /// tangents up to 2), while a mixing part above that is kept — also for a pair far below
+    /// `‖A‖` under `X = I + ηM` (the pair's bound alone, 1/|λ| there, took η ≤ 1e-7 as rounding
+    /// at λ = 1e-6, ‖A‖ = 1e3), and beside large entries of `X` far from the pair (the overall
+    /// bound alone). With `x_norms[k] = ‖Xₖ‖` and `x_norm = ‖X‖_F`.
+    pub fn within_clusters(&self, x_norms: &[T], x_norm: T) -> DMatrix<T> {
         let n = self.within.nrows();
+        let overall = if self.norm.is_zero() {
+            T::zero()
+        } else {
+            x_norm / self.norm
+        };
         DMatrix::from_fn(n, n, |k, l| {
             let scale = self.images[k] + self.images[l];
             if self.within[(k, l)].is_zero() || scale.is_zero() {
                 T::zero()
             } else {
-                self.within[(k, l)] * (x_norms[k] + x_norms[l]) / scale
+                let local = (x_norms[k] + x_norms[l]) / scale;
+                self.within[(k, l)] * Float::min(local, overall)
             }
         })
     }
@@ -127,7 +138,7 @@ pub(crate) fn rotation_threshold<T: Float + RealField>(
     let product = abs_product(&abs_product(&v.transpose(), dot), v);
     let dot_norms = column_norms(&(dot * v));
     let carried = errors.of_projection(rotated, &dot_norms);
-    let within = errors.within_clusters(&dot_norms);
+    let within = errors.within_clusters(&dot_norms, frobenius(dot));
     let factor = rounding_factor::<T>(n);
     let unit = signed_unit_columns(v);
     DMatrix::from_fn(n, n, |k, l| {
@@ -138,4 +149,14 @@ pub(crate) fn rotation_threshold<T: Float + RealField>(
         };
         rounding + carried[(k, l)] + carried[(l, k)] + within[(k, l)]
     })
+}
+
+/// `‖m‖_F`. Shared with adroit-reverse's `symmetric_eigen`.
+#[doc(hidden)]
+pub fn frobenius<T: Float + RealField>(m: &DMatrix<T>) -> T {
+    Float::sqrt(
+        column_norms(m)
+            .iter()
+            .fold(T::zero(), |acc, &x| acc + x * x),
+    )
 }

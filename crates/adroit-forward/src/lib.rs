@@ -474,7 +474,7 @@ pub use num_traits;
 /// Re-exports used by the exported macros; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::eigenvector_errors::EigenvectorErrors;
+    pub use crate::eigenvector_errors::{EigenvectorErrors, frobenius};
     pub use crate::nalgebra_traits::odd_factorial_series;
     pub use crate::svd::{empty_svd, primal_svd, svd_pullback};
     pub use crate::svd_ties::SvdTies;

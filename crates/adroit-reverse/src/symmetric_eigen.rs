@@ -160,7 +160,7 @@ fn cotangent_threshold<T: TapeScalar + RealField>(
     let factor: T = adroit_forward::__private::rounding_factor(n);
     let norms = adroit_forward::__private::column_norms(v_bar);
     let carried = errors.of_projection(projected, &norms);
-    let within = errors.within_clusters(&norms);
+    let within = errors.within_clusters(&norms, adroit_forward::__private::frobenius(v_bar));
     let unit = adroit_forward::__private::signed_unit_columns(v);
     DMatrix::from_fn(n, n, |k, l| {
         let rounding = if unit[k] {

@@ -662,6 +662,46 @@ pub(crate) fn pair_beside_a_neighbour() -> (DMatrix<f64>, DMatrix<f64>, DMatrix<
     (a, e1, e2)
 }
 
+/// A repeated eigenvalue far below `‖A‖` (`Q·diag(1e3, 1e-6, 1e-6, 5)·Qᵀ`: its vectors' residual
+/// inside the pair is of order `ε‖A‖`, 2e-7 of the pair's scale) under `Ȧ = I + 1e-9·M`, `M`
+/// mixing the pair: the mixing part is far above what `A`'s residual can explain for an `Ȧ`
+/// of norm 2 against `‖A‖` = 1e3, so it is kept and the pair's tangents are huge in every
+/// rotation (a bound relative to the pair's scale alone took it as rounding in all 50), while
+/// `Ȧ = A` still leaves the eigenvectors still.
+#[test]
+fn symmetric_eigen_small_pair_beside_a_large_eigenvalue() {
+    for p in 0..50 {
+        let q = crate::matrices::matrix(4, 4, 0.0917 * f64::from(p))
+            .qr()
+            .q();
+        let d = DMatrix::from_diagonal(&DVector::from_column_slice(&[1e3, 1e-6, 1e-6, 5.0]));
+        let a = &q * d * q.transpose();
+        let a = (&a + a.transpose()) * 0.5;
+        let (q1, q2) = (q.column(1), q.column(2));
+        let mixing = DMatrix::identity(4, 4) + (q1 * q2.transpose() + q2 * q1.transpose()) * 1e-9;
+        let (values, vectors) = adroit_forward::symmetric_eigen(&perturbed::<f64>(&a, &mixing));
+        let pair: Vec<usize> = (0..4).filter(|&k| values[k].value().abs() < 1e-3).collect();
+        let tangents = pair.iter().flat_map(|&k| {
+            vectors
+                .column(k)
+                .iter()
+                .map(|x| x.tangent())
+                .collect::<Vec<_>>()
+        });
+        let largest = largest_magnitude(tangents);
+        assert!(
+            largest.is_nan() || largest >= 1.0,
+            "rotation {p}: mixing snapped, {largest}"
+        );
+        let (_, vectors) = adroit_forward::symmetric_eigen(&perturbed::<f64>(&a, &a));
+        let still = largest_magnitude(vectors.iter().map(|x| x.tangent()));
+        assert!(
+            still <= 1e-9,
+            "rotation {p}: Ȧ = A moved the vectors by {still}"
+        );
+    }
+}
+
 /// A pair left unresolved by the decomposition: nalgebra deflates the off-diagonal of
 /// `[[1, δ], [δ, 1]]` (δ ≤ 4e-16) and returns `V = I`, so `vₖᵀ·A·vₗ = δ` is backward error, not
 /// mixing. `Ȧ = A` and `Ȧ = 3A + I` scale and shift the matrix: the eigenvectors stay (tangents
