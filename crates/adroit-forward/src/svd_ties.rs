@@ -48,13 +48,14 @@ impl<T: Float + RealField> SvdTies<T> {
         let k = s.len();
         let errors = DVector::from_fn(k, |i, _| {
             let residual = Float::max(left[i], right[i]);
+            let orthogonality = departure(&u_gram, i) + departure(&v_gram, i);
             if residual.is_zero() {
-                return departure(&u_gram, i) + departure(&v_gram, i);
+                return orthogonality;
             }
             let gap = (0..k)
                 .filter(|&j| j != i && !near[(j, i)])
                 .fold(T::infinity(), |m, j| Float::min(m, Float::abs(s[i] - s[j])));
-            residual / gap + residual / s[i] + departure(&u_gram, i) + departure(&v_gram, i)
+            residual / gap + residual / s[i] + orthogonality
         });
         Some(Self {
             near,

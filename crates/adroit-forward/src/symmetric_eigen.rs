@@ -230,9 +230,10 @@ pub(crate) fn rounding_of<T: Float>(xs: &[T], n: usize) -> T {
     rounding_factor::<T>(n) * largest_magnitude(xs)
 }
 
-/// The largest `|x|` of `xs` (0 for none).
-pub(crate) fn largest_magnitude<T: Float>(xs: &[T]) -> T {
-    xs.iter()
+/// The largest `|x|` of `xs` (0 for none; a NaN is skipped, as by `f64::max`). Shared with
+/// `jacobi_svd`.
+pub(crate) fn largest_magnitude<'a, T: Float + 'a>(xs: impl IntoIterator<Item = &'a T>) -> T {
+    xs.into_iter()
         .fold(T::zero(), |m, &x| Float::max(m, Float::abs(x)))
 }
 
