@@ -90,15 +90,55 @@ where
     // Exact tangents for a dual `T`, as in `svd`.
     let (lambda, v) = T::eigen_symmetric(&primal);
     let outputs: Vec<T> = lambda.iter().chain(v.iter()).copied().collect();
-    let (lambda_pb, v_pb) = (lambda.clone(), v.clone());
-    let near = adroit_forward::__private::near_ties(&lambda);
-    let errors = near
-        .iter()
-        .any(|&b| b)
-        .then(|| EigenvectorErrors::new(&primal, &lambda, &v, &near));
+    let rule = EigenPullback::new(&primal, lambda, v);
     let pullback = move |w: &[T]| {
-        let (lambda, v) = (&lambda_pb, &v_pb);
         let v_bar = DMatrix::from_column_slice(n, n, &w[n..]);
+        rule.apply(&w[..n], &v_bar).as_slice().to_vec()
+    };
+    let out = custom_rule(a.as_slice(), &outputs, pullback);
+    let values = DVector::from_column_slice(&out[..n]);
+    let vectors = DMatrix::from_column_slice(n, n, &out[n..]);
+    (values, vectors)
+}
+
+/// The pullback of a symmetric eigendecomposition (first-order perturbation theory, JAX's
+/// `eigh` rule, with the tie conventions documented on [`symmetric_eigen`]), shared by
+/// [`symmetric_eigen`] and the matrix tape's
+/// [`MatVar::symmetric_eigen`](crate::matrix::MatVar::symmetric_eigen): what the forward pass
+/// saves, and the map from the cotangents `(λ̄, V̄)` to `Ā` folded onto the lower triangle.
+pub(crate) struct EigenPullback<T: TapeScalar + RealField> {
+    /// Eigenvalues, `n`.
+    lambda: DVector<T>,
+    /// Unit eigenvectors, one per column, `n × n`.
+    v: DMatrix<T>,
+    /// The pairs of eigenvalues equal up to rounding.
+    near: DMatrix<bool>,
+    /// The computed vectors' errors, where some pair is near (else unused).
+    errors: Option<EigenvectorErrors<T>>,
+}
+
+impl<T: TapeScalar + RealField> EigenPullback<T> {
+    /// Saves the decomposition `(lambda, v)` of the symmetric matrix `primal` (`n ≥ 1`).
+    pub(crate) fn new(primal: &DMatrix<T>, lambda: DVector<T>, v: DMatrix<T>) -> Self {
+        let near = adroit_forward::__private::near_ties(&lambda);
+        let errors = near
+            .iter()
+            .any(|&b| b)
+            .then(|| EigenvectorErrors::new(primal, &lambda, &v, &near));
+        Self {
+            lambda,
+            v,
+            near,
+            errors,
+        }
+    }
+
+    /// `Ā = V·(diag(λ̄) + F ∘ (Vᵀ·V̄))·Vᵀ` folded onto the lower triangle (each entry below
+    /// the diagonal receives `Āᵢⱼ + Āⱼᵢ`, the upper triangle 0). `lambda_bar`: `n`; `v_bar`:
+    /// `n × n`.
+    pub(crate) fn apply(&self, lambda_bar: &[T], v_bar: &DMatrix<T>) -> DMatrix<T> {
+        let (lambda, v) = (&self.lambda, &self.v);
+        let n = lambda.len();
         // Products with the 0·∞ = 0 convention: an infinite cotangent (`sqrt` of a zero
         // eigenvalue) meets the zeros of the eigenvectors. Between eigenvalues equal up to
         // rounding, an entry within the error it is formed with counts as zero (`snap_tied`) —
@@ -106,12 +146,12 @@ where
         // diagonal matrix). Not the difference of the pair's two entries, which only the
         // folded gradient reads: for a smooth function of the spectrum it is the gap times a
         // divided difference (`yᵀA⁻¹y`), not rounding.
-        let projected = chain_matmul(&v.transpose(), &v_bar);
-        let projected = match &errors {
+        let projected = chain_matmul(&v.transpose(), v_bar);
+        let projected = match &self.errors {
             Some(errors) => {
-                let threshold = cotangent_threshold(v, &v_bar, &projected, errors);
+                let threshold = cotangent_threshold(v, v_bar, &projected, errors);
                 let zeroed = |x: T| x - x.detached();
-                adroit_forward::__private::snap_tied(projected, &near, || threshold, zeroed)
+                adroit_forward::__private::snap_tied(projected, &self.near, || threshold, zeroed)
             }
             None => projected,
         };
@@ -121,14 +161,14 @@ where
         // second-order part `==` (values only) would drop.
         let inner = DMatrix::from_fn(n, n, |i, j| {
             if i == j {
-                w[i]
+                lambda_bar[i]
             } else {
                 adroit_forward::__private::gap_quotient(projected[(i, j)], lambda[j] - lambda[i])
             }
         });
         let full = chain_matmul(&chain_matmul(v, &inner), &v.transpose());
         // Fold onto the lower triangle, the entries the function reads.
-        let folded = DMatrix::from_fn(n, n, |i, j| {
+        DMatrix::from_fn(n, n, |i, j| {
             if i > j {
                 full[(i, j)] + full[(j, i)]
             } else if i == j {
@@ -136,13 +176,8 @@ where
             } else {
                 T::zero()
             }
-        });
-        folded.as_slice().to_vec()
-    };
-    let out = custom_rule(a.as_slice(), &outputs, pullback);
-    let values = DVector::from_column_slice(&out[..n]);
-    let vectors = DMatrix::from_column_slice(n, n, &out[n..]);
-    (values, vectors)
+        })
+    }
 }
 
 /// The thresholds of adroit-forward's `snap_tied` for `projected = Vᵀ·V̄`: `8nε·(|Vᵀ|·|V̄|)ₖₗ`,

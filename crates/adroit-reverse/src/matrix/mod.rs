@@ -12,7 +12,9 @@
 //! (of one matrix, or fused over several with [`MatVar::zip_map`]),
 //! reductions (sums, means, maxima and minima: [`MatVar::max_along`] shares a tie's cotangent
 //! equally, as JAX), `logsumexp`/`softmax`/`logsoftmax`, singular values
-//! ([`MatVar::singular_values`]: nuclear and spectral norms), linear solves, inverses and
+//! ([`MatVar::singular_values`]: nuclear and spectral norms), symmetric eigendecompositions
+//! ([`MatVar::symmetric_eigen`]: eigenvalues and eigenvectors, the scalar tape's rule), linear
+//! solves, inverses and
 //! log-determinants ([`MatVar::solve`], [`MatVar::inverse`], [`MatVar::logabsdet`]: by LU,
 //! for general matrices and Newton steps in array code; at a nearly singular matrix finite and
 //! meaningless), Cholesky factors of symmetric positive definite matrices

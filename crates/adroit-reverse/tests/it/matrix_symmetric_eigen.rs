@@ -1,0 +1,208 @@
+//! `MatVar::symmetric_eigen` against the scalar tape's `symmetric_eigen` (the same rule),
+//! central finite differences of nalgebra's decomposition, second derivatives, repeated
+//! eigenvalues, NaN, empty and non-square matrices.
+
+use adroit_reverse::matrix::{self, MatScalar, MatVar};
+use adroit_reverse::{TapeScalar, Var};
+use nalgebra::{DMatrix, RealField, dmatrix};
+use num_traits::Float;
+
+/// Pseudo-random entries in `[−1, 1)`, not symmetric (only the lower triangle is read).
+fn entries(n: usize, phase: f64) -> DMatrix<f64> {
+    DMatrix::from_fn(n, n, |i, j| {
+        let k = (i * n + j) as f64;
+        2.0 * ((k * 12.9898 + phase * 78.233).sin() * 43758.5453)
+            .fract()
+            .abs()
+            - 1.0
+    })
+}
+
+/// `Σₖ sin(λₖ)·V₀ₖ·Vₙ₋₁ₖ`: reads values and vectors, independent of the eigenvalues' order
+/// and of each vector's sign.
+fn spectral<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+    let n = m[0].nrows();
+    let (values, vectors) = m[0].symmetric_eigen();
+    let ends = vectors.rows(0, 1).component_mul(vectors.rows(n - 1, 1));
+    ends.matmul(values.map(|x| x.sin()))
+}
+
+/// [`spectral`] on the scalar tape.
+fn spectral_scalar<T: TapeScalar + RealField>(x: &[Var<T>], n: usize) -> Var<T> {
+    let (values, vectors) = adroit_reverse::symmetric_eigen(&DMatrix::from_column_slice(n, n, x));
+    (0..n).fold(x[0] * T::zero(), |t, k| {
+        t + values[k].sin() * vectors[(0, k)] * vectors[(n - 1, k)]
+    })
+}
+
+/// [`spectral`] of plain numbers, through nalgebra's decomposition of the lower triangle.
+fn spectral_plain(a: &DMatrix<f64>) -> f64 {
+    let n = a.nrows();
+    let lower = DMatrix::from_fn(n, n, |i, j| a[(i.max(j), i.min(j))]);
+    let eigen = lower.symmetric_eigen();
+    (0..n)
+        .map(|k| {
+            eigen.eigenvalues[k].sin() * eigen.eigenvectors[(0, k)] * eigen.eigenvectors[(n - 1, k)]
+        })
+        .sum()
+}
+
+#[test]
+fn gradients_match_the_scalar_tape_and_finite_differences() {
+    for n in [1, 2, 3, 5] {
+        let a = entries(n, 0.7);
+        let (v, g) = matrix::value_and_gradient(spectral, std::slice::from_ref(&a));
+        assert!((v - spectral_plain(&a)).abs() < 1e-14, "n = {n}: {v}");
+        let scalar = adroit_reverse::gradient(|x| spectral_scalar(x, n), a.as_slice());
+        for (m, s) in g[0].iter().zip(&scalar) {
+            assert!((m - s).abs() < 1e-13, "n = {n}: {m} vs {s}");
+        }
+        // Only the lower triangle is read: the upper one gets 0.
+        for i in 0..n {
+            for j in i + 1..n {
+                assert_eq!(g[0][(i, j)], 0.0, "n = {n} ({i}, {j})");
+            }
+        }
+        let h = 1e-6;
+        for idx in 0..a.len() {
+            let (mut p, mut q) = (a.clone(), a.clone());
+            p[idx] += h;
+            q[idx] -= h;
+            let fd = (spectral_plain(&p) - spectral_plain(&q)) / (2.0 * h);
+            assert!(
+                (g[0][idx] - fd).abs() < 1e-7,
+                "n = {n} [{idx}]: {} vs {fd}",
+                g[0][idx]
+            );
+        }
+    }
+}
+
+#[test]
+fn f32_gradients_match_f64() {
+    let a = entries(4, 0.2);
+    let a32 = a.map(|x| x as f32);
+    let g = matrix::gradient(spectral, std::slice::from_ref(&a));
+    let g32 = matrix::gradient(spectral, std::slice::from_ref(&a32));
+    for (x, y) in g[0].iter().zip(g32[0].iter()) {
+        assert!((x - f64::from(*y)).abs() < 1e-4, "{x} vs {y}");
+    }
+}
+
+/// The eigenvalues alone at a repeated eigenvalue: `Σλ²` of `2I` has gradient `2A` folded onto
+/// the lower triangle (basis independent, finite), and a mixing eigenvector cotangent there is
+/// not finite — both as on the scalar tape.
+#[test]
+fn repeated_eigenvalues() {
+    let a = dmatrix![2.0, 0.0, 0.0; 0.0, 2.0, 0.0; 0.0, 0.0, 5.0];
+    let g = matrix::gradient(
+        |m| {
+            let values = m[0].symmetric_eigen().0;
+            values.component_mul(values).sum()
+        },
+        std::slice::from_ref(&a),
+    );
+    assert!((&g[0] - &a * 2.0).amax() < 1e-14, "{}", g[0]);
+    let mixing = matrix::gradient(
+        |m| {
+            let vectors = m[0].symmetric_eigen().1;
+            vectors.rows(0, 1).component_mul(vectors.rows(1, 1)).sum()
+        },
+        std::slice::from_ref(&a),
+    );
+    let scalar = adroit_reverse::gradient(
+        |x| {
+            let vectors = adroit_reverse::symmetric_eigen(&DMatrix::from_column_slice(3, 3, x)).1;
+            (0..3).fold(x[0] * 0.0, |t, k| t + vectors[(0, k)] * vectors[(1, k)])
+        },
+        a.as_slice(),
+    );
+    assert!(mixing[0].iter().any(|d| !d.is_finite()), "{}", mixing[0]);
+    for (m, s) in mixing[0].iter().zip(&scalar) {
+        assert!(m == s || (m.is_nan() && s.is_nan()), "{m} vs {s}");
+    }
+}
+
+#[test]
+fn hessian_matches_the_scalar_tape_and_differences_of_the_gradient() {
+    let n = 3;
+    let a = entries(n, 0.4);
+    let h = matrix::hessian(spectral, std::slice::from_ref(&a));
+    let scalar = adroit_reverse::hessian(|x| spectral_scalar(x, n), a.as_slice());
+    assert!((&h - &scalar).amax() < 1e-12, "{h}\n{scalar}");
+    let step = 1e-6;
+    for j in 0..a.len() {
+        let (mut p, mut q) = (a.clone(), a.clone());
+        p[j] += step;
+        q[j] -= step;
+        let gp = matrix::gradient(spectral, std::slice::from_ref(&p));
+        let gq = matrix::gradient(spectral, std::slice::from_ref(&q));
+        for i in 0..a.len() {
+            let fd = (gp[0][i] - gq[0][i]) / (2.0 * step);
+            assert!(
+                (h[(i, j)] - fd).abs() < 1e-6,
+                "({i}, {j}): {} vs {fd}",
+                h[(i, j)]
+            );
+        }
+    }
+}
+
+#[test]
+fn nan_entries_and_empty_matrices() {
+    let (v, g) = matrix::value_and_gradient(
+        |m| m[0].symmetric_eigen().0.sum(),
+        &[dmatrix![1.0, 0.0; f64::NAN, 1.0]],
+    );
+    // Every entry read is NaN; the upper triangle, never read, gets 0.
+    let (read, unread) = ([g[0][(0, 0)], g[0][(1, 0)], g[0][(1, 1)]], g[0][(0, 1)]);
+    assert!(
+        v.is_nan() && read.iter().all(|d| d.is_nan()) && unread == 0.0,
+        "{v} {}",
+        g[0]
+    );
+    let (y, pb) = matrix::pullback(
+        |m| {
+            let (values, vectors) = m[0].symmetric_eigen();
+            assert_eq!(vectors.shape(), (0, 0));
+            values
+        },
+        &[DMatrix::<f64>::zeros(0, 0)],
+    );
+    assert_eq!(y.shape(), (0, 1));
+    assert_eq!(pb.call(&DMatrix::zeros(0, 1))[0].shape(), (0, 0));
+}
+
+#[test]
+fn a_non_square_matrix_panics_with_its_shape() {
+    let refused = std::panic::catch_unwind(|| {
+        matrix::gradient(
+            |m| m[0].symmetric_eigen().0.sum(),
+            &[DMatrix::<f64>::zeros(2, 3)],
+        )
+    });
+    let message = refused
+        .err()
+        .and_then(|e| e.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    assert!(
+        message.contains("square") && message.contains("2×3"),
+        "{message}"
+    );
+}
+
+#[test]
+fn values_and_vectors_are_a_decomposition() {
+    let a = entries(4, 0.9);
+    let lower = DMatrix::from_fn(4, 4, |i, j| a[(i.max(j), i.min(j))]);
+    let (y, _) = matrix::pullback(
+        |m| {
+            let (values, vectors) = m[0].symmetric_eigen();
+            MatVar::vcat(&[values.transpose(), vectors])
+        },
+        std::slice::from_ref(&a),
+    );
+    let (values, vectors) = (y.rows(0, 1).transpose(), y.rows(1, 4).into_owned());
+    let back = &vectors * DMatrix::from_diagonal(&values.column(0)) * vectors.transpose();
+    assert!((back - &lower).amax() < 1e-13);
+}
