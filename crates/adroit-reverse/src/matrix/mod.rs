@@ -10,7 +10,8 @@
 //! (`2.0 * m`, `m - 1.0`: no 1 × 1 matrix needed; in code generic over [`MatScalar`] a number
 //! is a `T`, `m * T::from(0.5).unwrap()`), maps of any `Float` function
 //! (of one matrix, or fused over several with [`MatVar::zip_map`]),
-//! reductions (sums, means, maxima and minima: [`MatVar::max_along`] shares a tie's cotangent
+//! reductions (sums, means, variances and standard deviations with a `correction` as
+//! PyTorch's — [`MatVar::var_along`] —, maxima and minima: [`MatVar::max_along`] shares a tie's cotangent
 //! equally, as JAX), `logsumexp`/`softmax`/`logsoftmax`, singular values
 //! ([`MatVar::singular_values`]: nuclear and spectral norms), symmetric eigendecompositions
 //! ([`MatVar::symmetric_eigen`]: eigenvalues and eigenvectors, the scalar tape's rule), linear

@@ -73,6 +73,7 @@ mod matrix_pool;
 mod matrix_singular_values;
 mod matrix_symmetric_eigen;
 mod matrix_uniform;
+mod matrix_variance;
 mod matrix_zip_map;
 mod misuse;
 mod piecewise;

@@ -19,6 +19,7 @@ mod stop_gradient;
 mod symmetric_eigen;
 mod transpose;
 mod triangular_solve;
+mod variance;
 mod zip_map;
 
 /// The dimension along which a reduction or a normalisation runs.
