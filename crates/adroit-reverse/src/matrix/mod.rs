@@ -21,10 +21,12 @@
 //! meaningless), Cholesky factors of symmetric positive definite matrices
 //! ([`MatVar::cholesky`]: `None` where the matrix is not positive definite in floating point —
 //! for covariance matrices, Gaussian likelihoods and processes) and triangular solves
-//! ([`MatVar::solve_lower_triangular`], [`MatVar::tr_solve_lower_triangular`] and the upper
+//! ([`MatVar::solve_lower_triangular`], [`MatVar::tr_solve_lower_triangular`], both at once
+//! from a factor: [`MatVar::cholesky_solve`], and the upper
 //! forms), reshapes, blocks ([`MatVar::view`],
 //! [`MatVar::rows`], [`MatVar::columns`]), strided rows ([`MatVar::strided_rows`], NumPy's
-//! `x[first::stride]`), diagonals and traces ([`MatVar::diagonal`], [`MatVar::trace`]),
+//! `x[first::stride]`), diagonals and traces ([`MatVar::diagonal`], [`MatVar::trace`],
+//! [`MatVar::add_diagonal`] for `K + σ²I`, [`MatVar::from_diagonal`]),
 //! entries picked by index ([`MatVar::take_along`], e.g. each sample's
 //! logit of its label) and concatenation ([`MatVar::vcat`],
 //! [`MatVar::hcat`]), functions with pullbacks of one's own ([`custom_rule`], JAX's

@@ -437,3 +437,57 @@ fn a_zero_cotangent_column_contributes_nothing_past_an_infinite_entry() {
         );
     }
 }
+
+/// `cholesky_solve` gives `A⁻¹·B`, and its gradients equal those of the LU solve of the same
+/// symmetric `A` (symmetrised: the Cholesky node reads `½(A + Aᵀ)`) and central differences.
+#[test]
+fn cholesky_solve_matches_the_lu_solve_and_differences() {
+    use crate::matrix_linear_solve::differences;
+    let (a, b) = (
+        spd(),
+        DMatrix::from_fn(4, 2, |i, j| ((i + 3 * j) as f64 * 0.7).cos()),
+    );
+    let w = DMatrix::from_fn(4, 2, |i, j| 1.0 + (i * 2 + j) as f64 * 0.5);
+    let by_cholesky = |m: &[MatVar<f64>]| {
+        let l = m[0].cholesky().expect("positive definite");
+        l.cholesky_solve(m[1]).weighted_sum(w.clone())
+    };
+    let (v, g) = matrix::value_and_gradient(by_cholesky, &[a.clone(), b.clone()]);
+    let (lu_v, lu_g) = matrix::value_and_gradient(
+        |m| m[0].solve(m[1]).weighted_sum(w.clone()),
+        &[a.clone(), b.clone()],
+    );
+    assert!((v - lu_v).abs() < 1e-13, "{v} vs {lu_v}");
+    let symmetric = (&lu_g[0] + lu_g[0].transpose()) * 0.5;
+    assert_matrix_close(&g[0], &symmetric, 1e-12, "Ā");
+    assert_matrix_close(&g[1], &lu_g[1], 1e-12, "B̄");
+    let plain = |a: &DMatrix<f64>, b: &DMatrix<f64>| {
+        let s = (a + a.transpose()) * 0.5;
+        (s.cholesky().expect("positive definite").solve(b))
+            .component_mul(&w)
+            .sum()
+    };
+    assert_matrix_close(
+        &g[0],
+        &differences(|p| plain(p, &b), &a),
+        1e-7,
+        "Ā by differences",
+    );
+    assert_matrix_close(
+        &g[1],
+        &differences(|p| plain(&a, p), &b),
+        1e-7,
+        "B̄ by differences",
+    );
+    let refused = std::panic::catch_unwind(|| {
+        matrix::gradient(
+            |m| m[0].cholesky_solve(m[1]).sum(),
+            &[DMatrix::<f64>::identity(3, 3), DMatrix::zeros(2, 1)],
+        )
+    });
+    let message = refused
+        .err()
+        .and_then(|e| e.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    assert!(message.contains("cholesky_solve"), "{message}");
+}

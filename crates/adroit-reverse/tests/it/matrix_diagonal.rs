@@ -61,3 +61,96 @@ fn the_diagonal_pullback_places_each_cotangent() {
         assert_eq!(pullback.call(&g)[0], want);
     }
 }
+
+/// `Σ w ⊙ sin(A + diag(d))`, its value on plain matrices (the reference for differences).
+fn shifted_loss(a: &DMatrix<f64>, d: &DMatrix<f64>) -> f64 {
+    let mut shifted = a.clone();
+    for i in 0..a.nrows().min(a.ncols()) {
+        shifted[(i, i)] += if d.len() == 1 { d[0] } else { d[i] };
+    }
+    shifted
+        .iter()
+        .enumerate()
+        .map(|(k, v)| (1.0 + k as f64 * 0.25) * v.sin())
+        .sum()
+}
+
+#[test]
+fn add_diagonal_matches_central_differences() {
+    use crate::matrix_linear_solve::differences;
+    for (rows, cols) in [(3, 3), (4, 2), (2, 5), (1, 1)] {
+        let a = entries(rows, cols);
+        let k = rows.min(cols);
+        for d in [
+            DMatrix::from_fn(k, 1, |i, _| 0.5 - i as f64),
+            dmatrix![0.75],
+        ] {
+            let w = DMatrix::from_fn(rows, cols, |i, j| 1.0 + (i + j * rows) as f64 * 0.25);
+            let (v, g) = matrix::value_and_gradient(
+                |m| {
+                    m[0].add_diagonal(m[1])
+                        .map(num_traits::Float::sin)
+                        .weighted_sum(w.clone())
+                },
+                &[a.clone(), d.clone()],
+            );
+            assert!((v - shifted_loss(&a, &d)).abs() < 1e-13, "{v}");
+            let ga = differences(|p| shifted_loss(p, &d), &a);
+            let gd = differences(|p| shifted_loss(&a, p), &d);
+            assert!((&g[0] - ga).amax() < 1e-8, "{rows}×{cols} Ā: {}", g[0]);
+            assert!((&g[1] - gd).amax() < 1e-8, "{rows}×{cols} d̄: {}", g[1]);
+        }
+    }
+}
+
+/// The same node as input and diagonal (a 1 × 1 matrix): both contributions accumulate.
+#[test]
+fn add_diagonal_of_itself_accumulates() {
+    let g = matrix::gradient(|m| m[0].add_diagonal(m[0]).sum(), &[dmatrix![3.0]]);
+    assert_eq!(g[0], dmatrix![2.0]);
+}
+
+#[test]
+fn add_diagonal_refuses_a_wrong_shape_naming_both() {
+    let refused = std::panic::catch_unwind(|| {
+        matrix::gradient(
+            |m| m[0].add_diagonal(m[1]).sum(),
+            &[DMatrix::<f64>::zeros(3, 2), DMatrix::zeros(3, 1)],
+        )
+    });
+    let message = refused
+        .err()
+        .and_then(|e| e.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    assert!(
+        message.contains("3×2") && message.contains("2×1") && message.contains("3×1"),
+        "{message}"
+    );
+}
+
+#[test]
+fn from_diagonal_builds_the_matrix_and_reads_the_cotangents_diagonal() {
+    use crate::matrix_linear_solve::differences;
+    let d = dmatrix![1.5; -0.5; 2.0];
+    let b = entries(3, 2);
+    // Σ (diag(d)·B)² = Σᵢⱼ dᵢ²·Bᵢⱼ²: ∂/∂dᵢ = 2dᵢ·Σⱼ Bᵢⱼ²
+    let (v, g) = matrix::value_and_gradient(
+        |m| {
+            let p = MatVar::from_diagonal(m[0]).matmul(m[1]);
+            p.component_mul(p).sum()
+        },
+        &[d.clone(), b.clone()],
+    );
+    let plain = |d: &DMatrix<f64>| (DMatrix::from_diagonal(&d.column(0)) * &b).norm_squared();
+    assert!((v - plain(&d)).abs() < 1e-13);
+    let exact = DMatrix::from_fn(3, 1, |i, _| 2.0 * d[i] * b.row(i).norm_squared());
+    assert!((&g[0] - &exact).amax() < 1e-13, "{}", g[0]);
+    assert!((&g[0] - differences(plain, &d)).amax() < 1e-8);
+    let refused = std::panic::catch_unwind(|| {
+        matrix::gradient(
+            |m| MatVar::from_diagonal(m[0]).sum(),
+            &[DMatrix::<f64>::zeros(1, 3)],
+        )
+    });
+    assert!(refused.is_err());
+}

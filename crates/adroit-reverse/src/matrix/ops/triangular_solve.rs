@@ -182,6 +182,45 @@ impl<T: MatScalar> MatVar<T> {
         self.triangular_solve(b, form, "tr_solve_lower_triangular")
     }
 
+    /// `X = A⁻¹·B` from a Cholesky factor `self` = `L` of `A = L·Lᵀ` (`n × n`, lower triangle
+    /// read, as [`cholesky`](Self::cholesky) returns it); `b` and the result `n × k`. The
+    /// forward and the back substitution,
+    /// `L.tr_solve_lower_triangular(L.solve_lower_triangular(B))` (JAX's
+    /// `cho_solve((L, True), B)`, PyTorch's `cholesky_solve(B, L)`), each with its own pullback
+    /// (see [`solve_lower_triangular`](Self::solve_lower_triangular)); `L̄` is lower
+    /// triangular.
+    ///
+    /// # Panics
+    /// If `L` is not square or `b` has not `n` rows (both shapes in the message), or either
+    /// holds variables of another scope.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::nalgebra::{self, dmatrix};
+    /// use adroit_reverse::matrix;
+    /// // A = [[4, 2], [2, 2]] = L·Lᵀ with L = [[2, 0], [1, 1]]; A·(1, 1) = (6, 4).
+    /// let (x, _) = matrix::pullback(
+    ///     |m| m[0].cholesky().expect("positive definite").cholesky_solve(m[1]),
+    ///     &[dmatrix![4.0, 2.0; 2.0, 2.0], dmatrix![6.0; 4.0]],
+    /// );
+    /// assert!((x - dmatrix![1.0; 1.0]).amax() < 1e-15);
+    /// ```
+    #[track_caller]
+    pub fn cholesky_solve(self, b: Self) -> Self {
+        let (forward, back) = (
+            Form {
+                lower: true,
+                transposed: false,
+            },
+            Form {
+                lower: true,
+                transposed: true,
+            },
+        );
+        let z = self.triangular_solve(b, forward, "cholesky_solve");
+        self.triangular_solve(z, back, "cholesky_solve")
+    }
+
     /// `X = U⁻¹·B` for `self` = `U`, `n × n`, of which only the upper triangle (diagonal
     /// included) is read; `b` and the result `n × k` (nalgebra's `solve_upper_triangular`).
     ///
