@@ -9,7 +9,7 @@
 //!   second derivatives; [`matrix_gradcheck`] for array code on
 //!   adroit-reverse's matrix tape ([`matrix_gradcheck_generic`] in `f32` too),
 //!   [`matrix_vjp_check`] for its pullbacks with random
-//!   cotangents (matrix custom rules), and [`matrix_hessian_check`] for its second derivatives
+//!   cotangents (matrix custom rules; [`matrix_vjp_check_generic`] in `f32` too), and [`matrix_hessian_check`] for its second derivatives
 //!   (a [`MatrixFn`], written once for every element type: [`matrix_fn!`]). A failure is a [`Mismatch`] that names the entry, the three
 //!   values, the errors and the [`Tolerance`].
 //! - [`strategy`]: proptest strategies — floats in a domain (away from or on kinks), vectors,
@@ -61,7 +61,7 @@ pub use hessian_check::hessian_check;
 pub use matrix_function::MatrixFn;
 pub use matrix_gradcheck::{matrix_gradcheck, matrix_gradcheck_generic};
 pub use matrix_hessian_check::matrix_hessian_check;
-pub use matrix_vjp_check::matrix_vjp_check;
+pub use matrix_vjp_check::{matrix_vjp_check, matrix_vjp_check_generic};
 pub use mismatch::{Comparison, Mismatch, Report};
 pub use options::{Mode, Options};
 pub use reverse_hessian_check::reverse_hessian_check;

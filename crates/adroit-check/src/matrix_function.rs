@@ -34,7 +34,8 @@ use adroit_reverse::matrix::{MatScalar, MatVar};
 /// assert_eq!((g[0].shape(), h.shape()), ((1, 2), (2, 2)));
 /// ```
 pub trait MatrixFn {
-    /// `f(m)`, a 1 × 1 matrix.
+    /// `f(m)`, a 1 × 1 matrix (of any shape for
+    /// [`matrix_vjp_check_generic`](crate::matrix_vjp_check_generic), which checks a pullback).
     ///
     /// # Example
     /// ```

@@ -115,10 +115,7 @@ where
 {
     let who = "matrix_gradcheck_generic";
     options.mode.check_trials(who);
-    let wide: Vec<DMatrix<f64>> = inputs
-        .iter()
-        .map(|m| m.map(CheckScalar::to_f64_lossless))
-        .collect();
+    let wide = widened(inputs);
     assert_checkable(who, &wide);
     let (_, grads) = matrix::value_and_gradient(|m| f.eval(m), inputs);
     let grads: Vec<DMatrix<f64>> = grads
@@ -126,6 +123,14 @@ where
         .map(|g| g.map(CheckScalar::to_f64_lossless))
         .collect();
     check_gradients(who, |m| f.eval(m), &wide, &grads, options)
+}
+
+/// `inputs` in `f64`, exactly.
+pub(crate) fn widened<T: CheckScalar>(inputs: &[DMatrix<T>]) -> Vec<DMatrix<f64>> {
+    inputs
+        .iter()
+        .map(|m| m.map(CheckScalar::to_f64_lossless))
+        .collect()
 }
 
 /// The comparisons of [`matrix_gradcheck`] (named `who` in panics): the gradients `grads` of

@@ -1,8 +1,10 @@
 //! [`matrix_vjp_check`]: the pullback of a matrix-valued function on adroit-reverse's matrix
 //! tape, with random output cotangents, against finite differences.
 
-use crate::{Mismatch, Options, Report, matrix_gradcheck};
-use adroit_reverse::matrix::{self, MatVar};
+use crate::{
+    CheckScalar, MatrixFn, Mismatch, Options, Report, matrix_gradcheck, matrix_gradcheck_generic,
+};
+use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use nalgebra::DMatrix;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -76,17 +78,108 @@ where
     );
     matrix_gradcheck::assert_checkable("matrix_vjp_check", inputs);
     let (y, _) = matrix::pullback(|m| f(m), inputs);
-    let (rows, cols) = y.shape();
+    over_cotangents(
+        "matrix_vjp_check",
+        trials,
+        seed,
+        y.shape(),
+        |w| w,
+        |w| {
+            let weighted =
+                |m: &[MatVar<f64>]| f(m).component_mul(MatVar::constant(w.clone())).sum();
+            matrix_gradcheck(weighted, inputs, options)
+        },
+    )
+}
+
+/// [`matrix_vjp_check`] in the precision of the inputs: the pullback of `f` taken on the
+/// matrix tape in `T` (`f32` or `f64`) against finite differences of the same `f` in `f64`,
+/// as [`matrix_gradcheck_generic`] checks a loss. `f` is a [`MatrixFn`] whose result may have
+/// any shape here (written once for every element type, e.g. by
+/// [`matrix_fn!`](crate::matrix_fn)). Each trial's cotangent is drawn as in
+/// `matrix_vjp_check` and rounded to `T`, so that both precisions weight `f`'s entries by the
+/// same numbers; the reported [`Mismatch::cotangent`] holds those rounded values.
+///
+/// `inputs`: the matrices in `T`; use [`Options::for_precision`]`::<T>()`, whose tolerances
+/// allow `T`'s rounding. Errors and panics as [`matrix_vjp_check`].
+///
+/// # Errors
+/// The first [`Mismatch`] ([`Comparison::ReverseVsFiniteDifference`](crate::Comparison)).
+///
+/// # Panics
+/// As [`matrix_vjp_check`]: `trials` 0, a result without entries, inputs without entries or
+/// with NaN or infinite ones.
+///
+/// # Example
+/// ```
+/// use adroit_check::nalgebra::{self, dmatrix};
+/// use adroit_check::{Options, matrix_fn, matrix_vjp_check_generic};
+/// // softmax along each column in f32: a 3 × 2 result
+/// let f = matrix_fn!(|m| m[0].softmax(adroit_check::adroit_reverse::matrix::Along::Rows));
+/// let x = dmatrix![0.5_f32, -1.0; 2.0, 0.25; -0.75, 1.5];
+/// let report = matrix_vjp_check_generic(&f, &[x], 3, 7, &Options::for_precision::<f32>()).unwrap();
+/// assert_eq!(report.comparisons, 3 * 6);
+/// ```
+#[track_caller]
+pub fn matrix_vjp_check_generic<T, F>(
+    f: &F,
+    inputs: &[DMatrix<T>],
+    trials: usize,
+    seed: u64,
+    options: &Options,
+) -> Result<Report, Box<Mismatch>>
+where
+    T: CheckScalar + MatScalar,
+    F: MatrixFn,
+{
+    let who = "matrix_vjp_check_generic";
+    assert!(trials > 0, "{who}: 0 trials would never call the pullback");
+    matrix_gradcheck::assert_checkable(who, &matrix_gradcheck::widened(inputs));
+    let (y, _) = matrix::pullback(|m| f.eval(m), inputs);
+    let rounded = |w: DMatrix<f64>| w.map(|v| T::from_f64_rounded(v).to_f64_lossless());
+    over_cotangents(who, trials, seed, y.shape(), rounded, |w| {
+        let weighted = Weighted { f, w: w.clone() };
+        matrix_gradcheck_generic(&weighted, inputs, options)
+    })
+}
+
+/// `Σ W ⊙ f(X)` as a [`MatrixFn`]: the loss whose gradient is `f`'s pullback of `W`.
+struct Weighted<'a, F> {
+    f: &'a F,
+    /// The cotangent, exactly representable in every precision checked.
+    w: DMatrix<f64>,
+}
+
+impl<F: MatrixFn> MatrixFn for Weighted<'_, F> {
+    fn eval<T: MatScalar>(&self, m: &[MatVar<T>]) -> MatVar<T> {
+        let w = MatVar::constant(self.w.clone().cast::<T>());
+        self.f.eval(m).component_mul(w).sum()
+    }
+}
+
+/// Runs `check` for `trials` random cotangents of the result's `shape` (entries uniform in
+/// `[−1, 1)` from `seed`, passed through `prepare`), naming the cotangent in a mismatch and
+/// adding up the reports (`who` names the checker in the panic).
+#[track_caller]
+fn over_cotangents(
+    who: &str,
+    trials: usize,
+    seed: u64,
+    (rows, cols): (usize, usize),
+    prepare: impl Fn(DMatrix<f64>) -> DMatrix<f64>,
+    mut check: impl FnMut(&DMatrix<f64>) -> Result<Report, Box<Mismatch>>,
+) -> Result<Report, Box<Mismatch>> {
     assert!(
         rows * cols > 0,
-        "matrix_vjp_check: the function's result is {rows}×{cols}: nothing to compare"
+        "{who}: the function's result is {rows}×{cols}: nothing to compare"
     );
     let mut rng = StdRng::seed_from_u64(seed);
     let mut total: Option<Report> = None;
     for _ in 0..trials {
-        let w = DMatrix::from_fn(rows, cols, |_, _| rng.random_range(-1.0..1.0));
-        let weighted = |m: &[MatVar<f64>]| f(m).component_mul(MatVar::constant(w.clone())).sum();
-        let report = matrix_gradcheck(weighted, inputs, options).map_err(|mut m| {
+        let w = prepare(DMatrix::from_fn(rows, cols, |_, _| {
+            rng.random_range(-1.0..1.0)
+        }));
+        let report = check(&w).map_err(|mut m| {
             m.cotangent = Some(w.as_slice().to_vec());
             m
         })?;

@@ -1,7 +1,9 @@
 //! `matrix_vjp_check`: pullbacks of matrix-valued functions with random cotangents.
 
-use adroit_check::{Mode, Options, matrix_gradcheck, matrix_vjp_check};
-use adroit_reverse::matrix::{MatVar, custom_rule};
+use adroit_check::{
+    MatrixFn, Mode, Options, matrix_gradcheck, matrix_vjp_check, matrix_vjp_check_generic,
+};
+use adroit_reverse::matrix::{MatScalar, MatVar, custom_rule};
 use nalgebra::{DMatrix, dmatrix};
 
 /// `Y = A·B` (`2 × 3` by `3 × 4`) as a custom rule, with a pullback that can drop `Ā`'s
@@ -83,4 +85,63 @@ fn a_result_without_entries_panics() {
         1,
         &Options::for_precision::<f64>(),
     );
+}
+
+/// [`product`] for every element type, as a [`MatrixFn`] for the generic checker.
+struct Product {
+    ignore_cotangent: bool,
+}
+
+impl MatrixFn for Product {
+    fn eval<T: MatScalar>(&self, m: &[MatVar<T>]) -> MatVar<T> {
+        let (av, bv) = (m[0].value(), m[1].value());
+        let y = &av * &bv;
+        let ignore = self.ignore_cotangent;
+        custom_rule(&[m[0], m[1]], y, move |g| {
+            let g_for_a = if ignore {
+                DMatrix::from_element(g.nrows(), g.ncols(), T::one())
+            } else {
+                g.clone()
+            };
+            vec![&g_for_a * bv.transpose(), av.transpose() * g]
+        })
+    }
+}
+
+#[test]
+fn the_generic_check_passes_a_correct_rule_and_catches_a_wrong_one_in_f32() {
+    let inputs32: Vec<DMatrix<f32>> = inputs().into_iter().map(|m| m.cast()).collect();
+    let options = Options::for_precision::<f32>();
+    let right = Product {
+        ignore_cotangent: false,
+    };
+    let report = matrix_vjp_check_generic(&right, &inputs32, 3, 7, &options).expect("correct");
+    assert_eq!(report.comparisons, 3 * (6 + 12));
+    let report =
+        matrix_vjp_check_generic(&right, &inputs(), 2, 7, &Options::for_precision::<f64>())
+            .expect("correct in f64");
+    assert_eq!(report.comparisons, 2 * (6 + 12));
+    let wrong = Product {
+        ignore_cotangent: true,
+    };
+    let m =
+        matrix_vjp_check_generic(&wrong, &inputs32, 3, 7, &options).expect_err("a wrong pullback");
+    let (k, _, _) = m.matrix_entry.expect("full mode names the entry");
+    assert_eq!(k, 0, "the wrong cotangent is A's");
+    // The cotangent reported is the one both precisions used: f32 values.
+    let w = m.cotangent.expect("the trial's cotangent");
+    assert!(
+        w.iter()
+            .all(|&v| f64::from(v as f32) == v && v.abs() <= 1.0),
+        "{w:?}"
+    );
+}
+
+#[test]
+#[should_panic(expected = "matrix_vjp_check_generic: 0 trials would never call the pullback")]
+fn the_generic_check_refuses_zero_trials() {
+    let right = Product {
+        ignore_cotangent: false,
+    };
+    let _ = matrix_vjp_check_generic(&right, &inputs(), 0, 1, &Options::for_precision::<f64>());
 }
