@@ -81,15 +81,51 @@ where
     }
     // Exact tangents for a dual `T` (under `hessian`/`hvp`), see `thin_svd`.
     let primal = a.map(|x| x.value());
-    let (u, s, v_t) = T::thin_svd(&primal);
-    let ties = SvdTies::new(&primal, &u, &s, &v_t);
-    let outputs: Vec<T> = u
-        .iter()
-        .chain(s.iter())
-        .chain(v_t.iter())
-        .copied()
-        .collect();
-    let pullback = move |w: &[T]| {
+    let rule = SvdPullback::new(&primal, T::thin_svd(&primal));
+    let outputs = rule.stacked();
+    let pullback = move |w: &[T]| rule.apply(w).as_slice().to_vec();
+    let out = custom_rule(a.as_slice(), &outputs, pullback);
+    let (out_u, rest) = out.split_at(m * k);
+    let (out_s, out_v_t) = rest.split_at(k);
+    (
+        DMatrix::from_column_slice(m, k, out_u),
+        DVector::from_column_slice(out_s),
+        DMatrix::from_column_slice(k, n, out_v_t),
+    )
+}
+
+/// The pullback of a thin SVD (the rule documented on [`svd`]), shared by [`svd`] and the
+/// matrix tape's [`MatVar::svd`](crate::matrix::MatVar::svd): the factors and their ties
+/// saved by the forward pass, and the map from the stacked cotangents to `Ā`.
+pub(crate) struct SvdPullback<T: TapeScalar + RealField> {
+    u: DMatrix<T>,
+    s: DVector<T>,
+    v_t: DMatrix<T>,
+    ties: Option<SvdTies<T>>,
+}
+
+impl<T: TapeScalar + RealField> SvdPullback<T> {
+    /// Saves `factors`, the thin SVD `(U, σ, Vᵀ)` of `primal` (`k = min(m, n) ≥ 1`).
+    pub(crate) fn new(primal: &DMatrix<T>, factors: Svd<T>) -> Self {
+        let (u, s, v_t) = factors;
+        let ties = SvdTies::new(primal, &u, &s, &v_t);
+        Self { u, s, v_t, ties }
+    }
+
+    /// The factors' entries stacked: `U` (column-major), then `σ`, then `Vᵀ` (column-major),
+    /// `m·k + k + k·n` values — the layout [`apply`](Self::apply) reads cotangents in.
+    pub(crate) fn stacked(&self) -> Vec<T> {
+        let (u, s, v_t) = (&self.u, &self.s, &self.v_t);
+        u.iter()
+            .chain(s.iter())
+            .chain(v_t.iter())
+            .copied()
+            .collect()
+    }
+
+    /// `Ā` (`m × n`) for the cotangents `w`, stacked as [`stacked`](Self::stacked).
+    pub(crate) fn apply(&self, w: &[T]) -> DMatrix<T> {
+        let (m, k, n) = (self.u.nrows(), self.s.len(), self.v_t.ncols());
         let (w_u, rest) = w.split_at(m * k);
         let (w_s, w_v_t) = rest.split_at(k);
         let cotangents = (
@@ -100,16 +136,7 @@ where
         // Rounding between near singular values is zeroed in value only: under `hessian` an
         // entry 0 in value can carry a tangent (at a diagonal matrix).
         let zeroed = |x: T| x - x.detached();
-        svd_pullback((&u, &s, &v_t), cotangents, ties.as_ref(), zeroed)
-            .as_slice()
-            .to_vec()
-    };
-    let out = custom_rule(a.as_slice(), &outputs, pullback);
-    let (out_u, rest) = out.split_at(m * k);
-    let (out_s, out_v_t) = rest.split_at(k);
-    (
-        DMatrix::from_column_slice(m, k, out_u),
-        DVector::from_column_slice(out_s),
-        DMatrix::from_column_slice(k, n, out_v_t),
-    )
+        let factors = (&self.u, &self.s, &self.v_t);
+        svd_pullback(factors, cotangents, self.ties.as_ref(), zeroed)
+    }
 }

@@ -13,7 +13,8 @@
 //! reductions (sums, means, variances and standard deviations with a `correction` as
 //! PyTorch's — [`MatVar::var_along`] —, maxima and minima: [`MatVar::max_along`] shares a tie's cotangent
 //! equally, as JAX), `logsumexp`/`softmax`/`logsoftmax`, singular values
-//! ([`MatVar::singular_values`]: nuclear and spectral norms), symmetric eigendecompositions
+//! ([`MatVar::singular_values`]: nuclear and spectral norms) and the whole thin SVD
+//! ([`MatVar::svd`]), symmetric eigendecompositions
 //! ([`MatVar::symmetric_eigen`]: eigenvalues and eigenvectors, the scalar tape's rule), linear
 //! solves, inverses and
 //! log-determinants ([`MatVar::solve`], [`MatVar::inverse`], [`MatVar::logabsdet`]: by LU,

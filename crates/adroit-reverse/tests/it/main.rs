@@ -71,6 +71,7 @@ mod matrix_kernels;
 mod matrix_linear_solve;
 mod matrix_pool;
 mod matrix_singular_values;
+mod matrix_svd;
 mod matrix_symmetric_eigen;
 mod matrix_uniform;
 mod matrix_variance;

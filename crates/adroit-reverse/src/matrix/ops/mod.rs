@@ -16,6 +16,7 @@ mod singular_values;
 mod slice;
 mod softmax;
 mod stop_gradient;
+mod svd;
 mod symmetric_eigen;
 mod transpose;
 mod triangular_solve;

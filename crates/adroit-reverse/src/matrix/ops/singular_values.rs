@@ -51,8 +51,7 @@ impl<T: MatScalar> MatVar<T> {
     /// `δ` apart, leave second derivatives of relative accuracy about `ε/δ` (the vectors'
     /// tangents are of size `1/δ` and cancel). An entry that is NaN or infinite makes every value and partial NaN
     /// (nalgebra's SVD would not end); a matrix with a zero dimension gives `0 × 1`. For the
-    /// singular vectors too, use adroit-reverse's
-    /// scalar-tape [`svd`](crate::svd).
+    /// singular vectors too, use [`svd`](Self::svd) (all three factors from one node).
     ///
     /// # Example
     /// ```

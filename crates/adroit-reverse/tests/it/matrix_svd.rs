@@ -1,0 +1,167 @@
+//! `MatVar::svd` against the scalar tape's `svd` (the same rule), central finite differences
+//! of nalgebra's decomposition, second derivatives, NaN and empty matrices.
+
+use crate::matrix_linear_solve::differences;
+use adroit_reverse::matrix::{self, MatScalar, MatVar};
+use adroit_reverse::{TapeScalar, Var};
+use nalgebra::{DMatrix, RealField, dmatrix};
+use num_traits::Float;
+
+/// Pseudo-random entries in `[−1, 1)`.
+fn entries(rows: usize, cols: usize, phase: f64) -> DMatrix<f64> {
+    DMatrix::from_fn(rows, cols, |i, j| {
+        let k = (i * cols + j) as f64;
+        2.0 * ((k * 12.9898 + phase * 78.233).sin() * 43758.5453)
+            .fract()
+            .abs()
+            - 1.0
+    })
+}
+
+/// `Σₖ sin(σₖ)·U₀ₖ·Vᵀₖ,ₙ₋₁ + Σₖ σₖ²·U₀ₖ²`: reads all three factors, independent of the order
+/// of the singular triples and of each pair's common sign.
+fn spectral<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+    let n = m[0].ncols();
+    let (u, s, v_t) = m[0].svd();
+    let first_row = u.rows(0, 1);
+    let last_column = v_t.columns(n - 1, 1).transpose();
+    let mixed = first_row
+        .component_mul(last_column)
+        .matmul(s.map(|x| x.sin()));
+    let squares = first_row
+        .component_mul(first_row)
+        .matmul(s.component_mul(s));
+    mixed + squares
+}
+
+/// [`spectral`] on the scalar tape.
+fn spectral_scalar<T: TapeScalar + RealField>(x: &[Var<T>], rows: usize, cols: usize) -> Var<T> {
+    let (u, s, v_t) = adroit_reverse::svd(&DMatrix::from_column_slice(rows, cols, x));
+    (0..s.len()).fold(x[0] * T::zero(), |t, k| {
+        t + s[k].sin() * u[(0, k)] * v_t[(k, cols - 1)] + s[k] * s[k] * u[(0, k)] * u[(0, k)]
+    })
+}
+
+/// [`spectral`] of plain numbers, through nalgebra's decomposition.
+fn spectral_plain(a: &DMatrix<f64>) -> f64 {
+    let n = a.ncols();
+    let svd = a.clone().svd(true, true);
+    let (u, v_t) = (svd.u.expect("U"), svd.v_t.expect("Vᵀ"));
+    (0..svd.singular_values.len())
+        .map(|k| {
+            let s = svd.singular_values[k];
+            s.sin() * u[(0, k)] * v_t[(k, n - 1)] + s * s * u[(0, k)] * u[(0, k)]
+        })
+        .sum()
+}
+
+#[test]
+fn gradients_match_the_scalar_tape_and_finite_differences() {
+    for (rows, cols) in [(3, 3), (4, 2), (2, 5), (1, 1), (1, 3)] {
+        let a = entries(rows, cols, 0.6);
+        let (v, g) = matrix::value_and_gradient(spectral, std::slice::from_ref(&a));
+        assert!((v - spectral_plain(&a)).abs() < 1e-13, "{rows}×{cols}: {v}");
+        let scalar = adroit_reverse::gradient(|x| spectral_scalar(x, rows, cols), a.as_slice());
+        for (m, s) in g[0].iter().zip(&scalar) {
+            assert!((m - s).abs() < 1e-13, "{rows}×{cols}: {m} vs {s}");
+        }
+        let fd = differences(spectral_plain, &a);
+        for (idx, (got, want)) in g[0].iter().zip(fd.iter()).enumerate() {
+            assert!(
+                (got - want).abs() < 1e-7,
+                "{rows}×{cols} [{idx}]: {got} vs {want}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_factors_reconstruct_the_matrix_and_have_their_shapes() {
+    let a = entries(4, 3, 0.1);
+    let (y, _) = matrix::pullback(
+        |m| {
+            let (u, s, v_t) = m[0].svd();
+            assert_eq!(
+                (u.shape(), s.shape(), v_t.shape()),
+                ((4, 3), (3, 1), (3, 3))
+            );
+            u * MatVar::from_diagonal(s) * v_t
+        },
+        std::slice::from_ref(&a),
+    );
+    assert!((y - &a).amax() < 1e-14);
+}
+
+/// The orthogonal polar factor `U·Vᵀ` of a square matrix: its gradient through the vectors
+/// against central differences (only `U` and `Vᵀ` get cotangents).
+#[test]
+fn the_polar_factor_matches_finite_differences() {
+    let a = entries(3, 3, 0.8);
+    let w = entries(3, 3, 0.3);
+    let polar = |a: &DMatrix<f64>| {
+        let svd = a.clone().svd(true, true);
+        (svd.u.expect("U") * svd.v_t.expect("Vᵀ"))
+            .component_mul(&w)
+            .sum()
+    };
+    let g = matrix::gradient(
+        |m| {
+            let (u, _, v_t) = m[0].svd();
+            u.matmul(v_t).weighted_sum(w.clone())
+        },
+        std::slice::from_ref(&a),
+    );
+    let fd = differences(polar, &a);
+    assert!((&g[0] - &fd).amax() < 1e-7, "{}\n{fd}", g[0]);
+}
+
+#[test]
+fn hessian_matches_the_scalar_tape_and_differences_of_the_gradient() {
+    let (rows, cols) = (3, 2);
+    let a = entries(rows, cols, 0.45);
+    let h = matrix::hessian(spectral, std::slice::from_ref(&a));
+    let scalar = adroit_reverse::hessian(|x| spectral_scalar(x, rows, cols), a.as_slice());
+    assert!((&h - &scalar).amax() < 1e-11, "{h}\n{scalar}");
+    let step = 1e-6;
+    for j in 0..a.len() {
+        let (mut p, mut q) = (a.clone(), a.clone());
+        p[j] += step;
+        q[j] -= step;
+        let gp = matrix::gradient(spectral, std::slice::from_ref(&p));
+        let gq = matrix::gradient(spectral, std::slice::from_ref(&q));
+        for i in 0..a.len() {
+            let fd = (gp[0][i] - gq[0][i]) / (2.0 * step);
+            assert!(
+                (h[(i, j)] - fd).abs() < 1e-6,
+                "({i}, {j}): {} vs {fd}",
+                h[(i, j)]
+            );
+        }
+    }
+}
+
+#[test]
+fn nan_entries_and_empty_matrices() {
+    let (v, g) =
+        matrix::value_and_gradient(|m| m[0].svd().1.sum(), &[dmatrix![1.0, f64::NAN; 0.5, 2.0]]);
+    assert!(
+        v.is_nan() && g[0].iter().all(|d| d.is_nan()),
+        "{v} {}",
+        g[0]
+    );
+    for (rows, cols) in [(0, 3), (2, 0)] {
+        let (y, pb) = matrix::pullback(
+            |m| {
+                let (u, s, v_t) = m[0].svd();
+                assert_eq!(
+                    (u.shape(), s.shape(), v_t.shape()),
+                    ((rows, 0), (0, 1), (0, cols))
+                );
+                s
+            },
+            &[DMatrix::<f64>::zeros(rows, cols)],
+        );
+        assert_eq!(y.shape(), (0, 1));
+        assert_eq!(pb.call(&DMatrix::zeros(0, 1))[0].shape(), (rows, cols));
+    }
+}
