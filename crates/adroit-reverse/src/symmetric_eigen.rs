@@ -118,7 +118,7 @@ pub(crate) struct EigenPullback<T: TapeScalar + RealField> {
 }
 
 impl<T: TapeScalar + RealField> EigenPullback<T> {
-    /// Saves the decomposition `(lambda, v)` of the symmetric matrix `primal` (`n ≥ 1`).
+    /// Saves the decomposition `(lambda, v)` of the symmetric matrix `primal` (`n ≥ 0`).
     pub(crate) fn new(primal: &DMatrix<T>, lambda: DVector<T>, v: DMatrix<T>) -> Self {
         let near = adroit_forward::__private::near_ties(&lambda);
         let errors = near

@@ -344,7 +344,7 @@ fn a_zero_pivot_gives_nan_except_where_the_cotangent_is_zero() {
 
 #[test]
 #[should_panic(
-    expected = "solve_lower_triangular: T·X = B needs T square and B with T's row count, got T 3×3 and B 2×1"
+    expected = "solve_lower_triangular: L·X = B needs L square and B with L's row count, got L 3×3 and B 2×1"
 )]
 fn a_shape_mismatch_panics_with_both_shapes() {
     matrix::gradient(

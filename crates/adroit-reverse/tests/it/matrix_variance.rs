@@ -161,16 +161,22 @@ fn zero_variance_gives_a_zero_gradient() {
         &[dmatrix![1.0, 1.0; 2.0, 4.0]],
     );
     assert_eq!(g[0], dmatrix![0.0, 0.0; -0.5, 0.5]);
+    // No curvature at the kink: NaN second derivatives (documented).
+    let h = matrix::hessian(|m| m[0].std(0), &[dmatrix![1.0_f64, 1.0, 1.0]]);
+    assert!(h.iter().all(|d| d.is_nan()), "{h}");
 }
 
 /// `N ≤ correction`: the divisor is `max(0, N − c) = 0`, so the variance is NaN (0/0 for one
 /// entry) or infinite, as PyTorch's; an empty matrix's is NaN.
 #[test]
 fn too_few_entries_give_nan_or_infinity() {
-    let (one, _) = matrix::value_and_gradient(|m| m[0].var(1), &[dmatrix![3.0_f64]]);
+    // The gradient there is not a derivative (documented: 0 or NaN; pinned so a change shows).
+    let (one, g) = matrix::value_and_gradient(|m| m[0].var(1), &[dmatrix![3.0_f64]]);
     assert!(one.is_nan());
-    let (two, _) = matrix::value_and_gradient(|m| m[0].var(5), &[dmatrix![1.0, 2.0]]);
+    assert_eq!(g[0], dmatrix![0.0]);
+    let (two, g) = matrix::value_and_gradient(|m| m[0].var(5), &[dmatrix![1.0, 2.0]]);
     assert_eq!(two, f64::INFINITY);
+    assert!(g[0].iter().all(|d| d.is_nan()), "{}", g[0]);
     let (empty, _) = matrix::value_and_gradient(|m| m[0].var(0), &[DMatrix::<f64>::zeros(0, 2)]);
     assert!(empty.is_nan());
 }

@@ -78,8 +78,10 @@ impl<T: MatScalar> Backward<T> for FromDiagonal {
 impl<T: MatScalar> MatVar<T> {
     /// `A + diag(d)` for an `m × n` matrix `self`: `d` is `min(m, n) × 1` (one entry per
     /// diagonal entry) or `1 × 1` (added to every diagonal entry: `K + σ²·I` for a kernel
-    /// matrix and a learnt noise variance, a ridge `XᵀX + λ·I`) — JAX's `A + jnp.diag(d)` and
-    /// `A + s·jnp.eye(n)`, one node where `MatVar::constant(identity)` times `s` records two.
+    /// matrix and a learnt noise variance, a ridge `XᵀX + λ·I`) — for a square `A` JAX's
+    /// `A + jnp.diag(d)` and `A + s·jnp.eye(n)`; a tall or wide `A` gets `d` on its leading
+    /// `min(m, n)` diagonal entries. One node, where `MatVar::constant(identity)` times `s`
+    /// records two.
     ///
     /// Pullback: `Ā = G`, `d̄` the diagonal of `G` (its sum for a `1 × 1` `d`).
     ///

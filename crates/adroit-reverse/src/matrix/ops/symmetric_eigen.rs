@@ -28,8 +28,10 @@ impl<T: MatScalar> Backward<T> for SymmetricEigen<T> {
 impl<T: MatScalar> MatVar<T> {
     /// Eigenvalues (`n × 1`) and unit eigenvectors (`n × n`, one per column) of the symmetric
     /// `n × n` matrix whose lower triangle `self` holds (the upper triangle is not read, as
-    /// nalgebra's `symmetric_eigen` and LAPACK's `syevd` with `UPLO = 'L'`; JAX's `eigh` and
-    /// PyTorch's `linalg.eigh` read the lower triangle by default too). Values are nalgebra's
+    /// nalgebra's `symmetric_eigen`, LAPACK's `syevd` with `UPLO = 'L'` and PyTorch's
+    /// `linalg.eigh` by default; JAX's `eigh` by default decomposes the symmetric part
+    /// `½(A + Aᵀ)` instead, `symmetrize_input=True` — the same for a symmetric input). Values
+    /// are nalgebra's
     /// `SymmetricEigen` of that matrix, in its order (not sorted: JAX and PyTorch sort them
     /// ascending), each vector's sign as nalgebra returns it; all NaN when an entry of the
     /// lower triangle is NaN or infinite; a 0 × 0 matrix gives `0 × 1` and `0 × 0`.

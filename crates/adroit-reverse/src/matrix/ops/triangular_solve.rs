@@ -95,7 +95,8 @@ impl<T: MatScalar> MatVar<T> {
     /// Records `op(self)⁻¹·b` for the triangle and form given.
     #[track_caller]
     fn triangular_solve(self, b: Self, form: Form, name: &str) -> Self {
-        assert_system(name, 'T', self.shape(), b.shape());
+        let letter = if form.lower { 'L' } else { 'U' };
+        assert_system(name, letter, self.shape(), b.shape());
         let (t_index, b_index) = (self.index(), b.index());
         self.binary_op(b, |t, rhs| {
             let x = form

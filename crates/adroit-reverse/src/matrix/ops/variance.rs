@@ -11,9 +11,12 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// `correction` is PyTorch's `correction` and NumPy's and JAX's `ddof`: 0 gives the
     /// population (biased) variance (NumPy's and JAX's default), 1 Bessel's unbiased estimate
-    /// (PyTorch's and Flux's default). With `N ≤ correction` the divisor is 0 (as PyTorch's
-    /// `max(0, N − correction)`), so the result is infinite or NaN, as theirs; so is the
-    /// variance of an empty matrix (NaN).
+    /// (PyTorch's default, and Julia's `Statistics.var` with `corrected = true`). With
+    /// `N ≤ correction` the divisor is 0 (as PyTorch's `max(0, N − correction)`), so the
+    /// result is infinite or NaN, as theirs; so is the variance of an empty matrix (NaN).
+    /// There the gradient is not a derivative: entries 0 or NaN (the tape's `0·∞ = 0`
+    /// convention meets the zero divisor: a single entry's deviation is exactly 0), where
+    /// PyTorch and JAX give NaN — check the count rather than the gradient.
     ///
     /// Two passes (the mean, then the squared deviations from it, summed as
     /// [`sum`](Self::sum) sums), so large offsets do not cancel as in `E[x²] − μ²`. Gradient
@@ -45,7 +48,8 @@ impl<T: MatScalar> MatVar<T> {
     /// Gradient `(xᵢⱼ − μ)/((N − correction)·σ)`. Where every entry is equal (`σ = 0`, a kink:
     /// `σ` of `c + t·d` is `|t|·σ(d)`) the gradient is 0, by the tape's `0·∞ = 0` convention
     /// (`√`'s infinite slope meets deviations that are all 0), as `abs'(0) = 0`; PyTorch and
-    /// JAX give NaN there.
+    /// JAX give NaN there. Second derivatives there ([`matrix::hessian`](crate::matrix::hessian))
+    /// are NaN: the kink has no curvature to give. With `N ≤ correction`, as for `var`.
     ///
     /// # Example
     /// ```
