@@ -28,6 +28,7 @@
 //! [`MatVar::rows`], [`MatVar::columns`]), strided rows ([`MatVar::strided_rows`], NumPy's
 //! `x[first::stride]`), diagonals and traces ([`MatVar::diagonal`], [`MatVar::trace`],
 //! [`MatVar::add_diagonal`] for `K + σ²I`, [`MatVar::from_diagonal`]),
+//! entry-wise choice by a mask ([`MatVar::select`], JAX's `where`: masks, piecewise code),
 //! entries picked by index ([`MatVar::take_along`], e.g. each sample's
 //! logit of its label) and concatenation ([`MatVar::vcat`],
 //! [`MatVar::hcat`]), functions with pullbacks of one's own ([`custom_rule`], JAX's

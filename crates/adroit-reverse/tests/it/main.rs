@@ -70,6 +70,7 @@ mod matrix_hessian;
 mod matrix_kernels;
 mod matrix_linear_solve;
 mod matrix_pool;
+mod matrix_select;
 mod matrix_singular_values;
 mod matrix_svd;
 mod matrix_symmetric_eigen;

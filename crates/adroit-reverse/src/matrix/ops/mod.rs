@@ -12,6 +12,7 @@ mod map;
 mod matmul;
 mod reduce;
 mod reshape;
+mod select;
 mod singular_values;
 mod slice;
 mod softmax;
