@@ -19,7 +19,8 @@
 //! solves, inverses and
 //! log-determinants ([`MatVar::solve`], [`MatVar::inverse`], [`MatVar::logabsdet`]: by LU,
 //! for general matrices and Newton steps in array code; at a nearly singular matrix finite and
-//! meaningless), Cholesky factors of symmetric positive definite matrices
+//! meaningless), determinants ([`MatVar::det`]: a gradient defined at singular matrices too),
+//! Cholesky factors of symmetric positive definite matrices
 //! ([`MatVar::cholesky`]: `None` where the matrix is not positive definite in floating point —
 //! for covariance matrices, Gaussian likelihoods and processes) and triangular solves
 //! ([`MatVar::solve_lower_triangular`], [`MatVar::tr_solve_lower_triangular`], both at once

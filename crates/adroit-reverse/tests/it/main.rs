@@ -63,6 +63,7 @@ mod matrix;
 mod matrix_affine;
 mod matrix_cholesky;
 mod matrix_custom;
+mod matrix_determinant;
 mod matrix_diagonal;
 mod matrix_extremum;
 mod matrix_fd;

@@ -120,7 +120,7 @@ fn add_diagonal_refuses_a_wrong_shape_naming_both() {
     });
     let message = refused
         .err()
-        .and_then(|e| e.downcast_ref::<String>().cloned())
+        .map(crate::misuse::panic_message)
         .unwrap_or_default();
     assert!(
         message.contains("3×2") && message.contains("2×1") && message.contains("3×1"),

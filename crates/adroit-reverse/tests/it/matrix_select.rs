@@ -172,7 +172,7 @@ fn operands_that_do_not_broadcast_panic_with_all_three_shapes() {
     });
     let message = refused
         .err()
-        .and_then(|e| e.downcast_ref::<String>().cloned())
+        .map(crate::misuse::panic_message)
         .unwrap_or_default();
     assert!(
         message.contains("select") && message.contains("2×3") && message.contains("2×2"),

@@ -1,22 +1,12 @@
 //! `MatVar::svd` against the scalar tape's `svd` (the same rule), central finite differences
 //! of nalgebra's decomposition, second derivatives, NaN and empty matrices.
 
+use crate::matrices::matrix;
 use crate::matrix_linear_solve::differences;
 use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use adroit_reverse::{TapeScalar, Var};
 use nalgebra::{DMatrix, RealField, dmatrix};
 use num_traits::Float;
-
-/// Pseudo-random entries in `[−1, 1)`.
-fn entries(rows: usize, cols: usize, phase: f64) -> DMatrix<f64> {
-    DMatrix::from_fn(rows, cols, |i, j| {
-        let k = (i * cols + j) as f64;
-        2.0 * ((k * 12.9898 + phase * 78.233).sin() * 43758.5453)
-            .fract()
-            .abs()
-            - 1.0
-    })
-}
 
 /// `Σₖ sin(σₖ)·U₀ₖ·Vᵀₖ,ₙ₋₁ + Σₖ σₖ²·U₀ₖ²`: reads all three factors, independent of the order
 /// of the singular triples and of each pair's common sign.
@@ -58,7 +48,7 @@ fn spectral_plain(a: &DMatrix<f64>) -> f64 {
 #[test]
 fn gradients_match_the_scalar_tape_and_finite_differences() {
     for (rows, cols) in [(3, 3), (4, 2), (2, 5), (1, 1), (1, 3)] {
-        let a = entries(rows, cols, 0.6);
+        let a = matrix(rows, cols, 0.6);
         let (v, g) = matrix::value_and_gradient(spectral, std::slice::from_ref(&a));
         assert!((v - spectral_plain(&a)).abs() < 1e-13, "{rows}×{cols}: {v}");
         let scalar = adroit_reverse::gradient(|x| spectral_scalar(x, rows, cols), a.as_slice());
@@ -77,7 +67,7 @@ fn gradients_match_the_scalar_tape_and_finite_differences() {
 
 #[test]
 fn the_factors_reconstruct_the_matrix_and_have_their_shapes() {
-    let a = entries(4, 3, 0.1);
+    let a = matrix(4, 3, 0.1);
     let (y, _) = matrix::pullback(
         |m| {
             let (u, s, v_t) = m[0].svd();
@@ -96,8 +86,8 @@ fn the_factors_reconstruct_the_matrix_and_have_their_shapes() {
 /// against central differences (only `U` and `Vᵀ` get cotangents).
 #[test]
 fn the_polar_factor_matches_finite_differences() {
-    let a = entries(3, 3, 0.8);
-    let w = entries(3, 3, 0.3);
+    let a = matrix(3, 3, 0.8);
+    let w = matrix(3, 3, 0.3);
     let polar = |a: &DMatrix<f64>| {
         let svd = a.clone().svd(true, true);
         (svd.u.expect("U") * svd.v_t.expect("Vᵀ"))
@@ -118,7 +108,7 @@ fn the_polar_factor_matches_finite_differences() {
 #[test]
 fn hessian_matches_the_scalar_tape_and_differences_of_the_gradient() {
     let (rows, cols) = (3, 2);
-    let a = entries(rows, cols, 0.45);
+    let a = matrix(rows, cols, 0.45);
     let h = matrix::hessian(spectral, std::slice::from_ref(&a));
     let scalar = adroit_reverse::hessian(|x| spectral_scalar(x, rows, cols), a.as_slice());
     assert!((&h - &scalar).amax() < 1e-11, "{h}\n{scalar}");

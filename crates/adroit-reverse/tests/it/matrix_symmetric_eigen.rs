@@ -2,22 +2,12 @@
 //! central finite differences of nalgebra's decomposition, second derivatives, repeated
 //! eigenvalues, NaN, empty and non-square matrices.
 
+use crate::matrices::matrix;
 use crate::matrix_linear_solve::differences;
 use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use adroit_reverse::{TapeScalar, Var};
 use nalgebra::{DMatrix, RealField, dmatrix};
 use num_traits::Float;
-
-/// Pseudo-random entries in `[−1, 1)`, not symmetric (only the lower triangle is read).
-fn entries(n: usize, phase: f64) -> DMatrix<f64> {
-    DMatrix::from_fn(n, n, |i, j| {
-        let k = (i * n + j) as f64;
-        2.0 * ((k * 12.9898 + phase * 78.233).sin() * 43758.5453)
-            .fract()
-            .abs()
-            - 1.0
-    })
-}
 
 /// `Σₖ sin(λₖ)·V₀ₖ·Vₙ₋₁ₖ`: reads values and vectors, independent of the eigenvalues' order
 /// and of each vector's sign.
@@ -51,7 +41,7 @@ fn spectral_plain(a: &DMatrix<f64>) -> f64 {
 #[test]
 fn gradients_match_the_scalar_tape_and_finite_differences() {
     for n in [1, 2, 3, 5] {
-        let a = entries(n, 0.7);
+        let a = matrix(n, n, 0.7);
         let (v, g) = matrix::value_and_gradient(spectral, std::slice::from_ref(&a));
         assert!((v - spectral_plain(&a)).abs() < 1e-14, "n = {n}: {v}");
         let scalar = adroit_reverse::gradient(|x| spectral_scalar(x, n), a.as_slice());
@@ -76,7 +66,7 @@ fn gradients_match_the_scalar_tape_and_finite_differences() {
 
 #[test]
 fn f32_gradients_match_f64() {
-    let a = entries(4, 0.2);
+    let a = matrix(4, 4, 0.2);
     let a32 = a.map(|x| x as f32);
     let g = matrix::gradient(spectral, std::slice::from_ref(&a));
     let g32 = matrix::gradient(spectral, std::slice::from_ref(&a32));
@@ -122,7 +112,7 @@ fn repeated_eigenvalues() {
 #[test]
 fn hessian_matches_the_scalar_tape_and_differences_of_the_gradient() {
     let n = 3;
-    let a = entries(n, 0.4);
+    let a = matrix(n, n, 0.4);
     let h = matrix::hessian(spectral, std::slice::from_ref(&a));
     let scalar = adroit_reverse::hessian(|x| spectral_scalar(x, n), a.as_slice());
     assert!((&h - &scalar).amax() < 1e-12, "{h}\n{scalar}");
@@ -179,7 +169,7 @@ fn a_non_square_matrix_panics_with_its_shape() {
     });
     let message = refused
         .err()
-        .and_then(|e| e.downcast_ref::<String>().cloned())
+        .map(crate::misuse::panic_message)
         .unwrap_or_default();
     assert!(
         message.contains("square") && message.contains("2×3"),
@@ -189,7 +179,7 @@ fn a_non_square_matrix_panics_with_its_shape() {
 
 #[test]
 fn values_and_vectors_are_a_decomposition() {
-    let a = entries(4, 0.9);
+    let a = matrix(4, 4, 0.9);
     let lower = DMatrix::from_fn(4, 4, |i, j| a[(i.max(j), i.min(j))]);
     let (y, _) = matrix::pullback(
         |m| {

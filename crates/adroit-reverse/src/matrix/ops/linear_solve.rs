@@ -12,7 +12,7 @@ use std::cell::OnceCell;
 
 /// The factors of `P·A = L·U` (nalgebra's LU with partial pivoting), unpacked once for the
 /// pullbacks, which may run many times (a pullback called with several cotangents).
-struct Factors<T: MatScalar> {
+pub(super) struct Factors<T: MatScalar> {
     p: PermutationSequence<Dyn>,
     l: DMatrix<T>,
     u: DMatrix<T>,
@@ -22,7 +22,7 @@ impl<T: MatScalar> Factors<T> {
     /// The factors of `a` (square), or of a NaN matrix of its shape when an entry is NaN or
     /// infinite (LU would return finite limits for some placements of an infinity and NaN for
     /// others; as `singular_values`, NaN throughout).
-    fn of(a: &DMatrix<T>) -> Self {
+    pub(super) fn of(a: &DMatrix<T>) -> Self {
         // Values only: a dual with a finite value and an infinite tangent (a `√` at 0 feeding
         // `A`) is a matrix with infinite derivatives, not an undefined one.
         let a = if a.iter().all(|v| v.is_finite()) {
@@ -40,7 +40,7 @@ impl<T: MatScalar> Factors<T> {
     /// solves test `is_zero`, which for a dual (under `matrix::hvp`/`hessian`) means zero in
     /// every part: a pivot `Dual(0, t)` would pass, and the solve return infinities where a
     /// plain float's gives `None`.
-    fn singular(&self) -> bool {
+    pub(super) fn singular(&self) -> bool {
         has_zero_pivot(&self.u)
     }
 
@@ -126,9 +126,15 @@ impl<T: MatScalar> Factors<T> {
 
     /// `A⁻ᵀ`, by [`solve_transposed`](Self::solve_transposed) of the identity (NaN columns at
     /// a singular `A`).
-    fn inverse_transposed(&self) -> DMatrix<T> {
+    pub(super) fn inverse_transposed(&self) -> DMatrix<T> {
         let n = self.u.nrows();
         self.solve_transposed(&DMatrix::identity(n, n))
+    }
+
+    /// `det A = det P · Π Uᵢᵢ` (1 for a `0 × 0` matrix).
+    pub(super) fn det(&self) -> T {
+        let pivots = self.u.diagonal().iter().fold(T::one(), |p, &d| p * d);
+        self.p.determinant::<T>() * pivots
     }
 
     /// `ln|det A| = Σ ln|Uᵢᵢ|`.
@@ -184,7 +190,7 @@ fn negated_product_transposed<T: MatScalar>(p: &DMatrix<T>, q: &DMatrix<T>) -> D
 /// `m ← cotangent·m` entry by entry with the tape's `0·∞ = 0` convention
 /// ([`chain_product`](adroit_forward::chain_product)): an infinite cotangent leaves the zeros
 /// of `A⁻ᵀ` zero.
-fn scale_by_cotangent<T: MatScalar>(m: &mut DMatrix<T>, cotangent: T) {
+pub(super) fn scale_by_cotangent<T: MatScalar>(m: &mut DMatrix<T>, cotangent: T) {
     for v in m.iter_mut() {
         *v = T::tape_product(cotangent, *v);
     }
@@ -295,7 +301,7 @@ impl<T: MatScalar> LogAbsDet<T> {
 
 /// Panics unless `shape` is square, naming the operation.
 #[track_caller]
-fn assert_square(what: &str, shape: (usize, usize)) {
+pub(super) fn assert_square(what: &str, shape: (usize, usize)) {
     assert!(
         shape.0 == shape.1,
         "{what}: the matrix is {}, not square",

@@ -4,6 +4,7 @@ mod affine;
 mod broadcast;
 mod cholesky;
 pub(crate) mod custom;
+mod determinant;
 mod diagonal;
 mod extremum;
 mod gather;
