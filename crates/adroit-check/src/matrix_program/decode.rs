@@ -352,6 +352,7 @@ fn solver_node(
     let b = b.map(rhs);
     match kind % 8 {
         1 => (MatExpr::Inverse(t), (n, n)),
+        2 if kind & 0x20 != 0 => (MatExpr::Det(t), (1, 1)),
         2 => (MatExpr::LogAbsDet(t), (1, 1)),
         0 => {
             let (b, k) = b.expect("a right-hand side decoded");
@@ -390,12 +391,13 @@ impl MatProgram {
     /// after the operand mod 6 (max, min, max along rows, max along columns, min along rows,
     /// min along columns), and 0 with `p ≥ 18` (`t` = 216, 228, 240, 252): a linear-algebra
     /// node, its kind the next byte `k` mod 8 — 0 [`MatExpr::Solve`], 1 [`MatExpr::Inverse`],
-    /// 2 [`MatExpr::LogAbsDet`], 3 [`MatExpr::Cholesky`], 4–7 [`MatExpr::TriangularSolve`]
+    /// 2 [`MatExpr::LogAbsDet`] (with bit 5 of `k` set [`MatExpr::Det`]), 3
+    /// [`MatExpr::Cholesky`], 4–7 [`MatExpr::TriangularSolve`]
     /// (lower for even `k`, transposed for `k mod 8 ≥ 6`) — then its operand `a` and, for a
     /// solve, its right-hand side `b`. The matrix solved with is well-conditioned by
     /// construction: `a` made square (`a·aᵀ` or `aᵀ·a`, the smaller, unless it is), plus
     /// `±((n + 1)/2)·(Σ a² + 1)·I` (minus for `k ≥ 128`; singular values within a factor 3),
-    /// for a solve, an inverse or a log-determinant with its rows shifted up by one, the first
+    /// for a solve, an inverse or a (log-)determinant with its rows shifted up by one, the first
     /// last, when bit 6 of `k` is set (`n ≥ 2`: partial pivoting then swaps rows at every step);
     /// a Cholesky factor is of `a + (Σ a² + 1)·I` for a square `a` (not symmetric: the
     /// factor is of its symmetric part; eigenvalues within a factor 3), else of

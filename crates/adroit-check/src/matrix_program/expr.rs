@@ -175,6 +175,10 @@ pub enum MatExpr {
     /// ([`MatVar::logabsdet`](adroit_reverse::matrix::MatVar::logabsdet)): `−∞` at a zero
     /// pivot, NaN where an entry is not finite.
     LogAbsDet(Box<MatExpr>),
+    /// `det A` of a square matrix, `1 × 1`
+    /// ([`MatVar::det`](adroit_reverse::matrix::MatVar::det)): 0 at a zero pivot, NaN where
+    /// an entry is not finite.
+    Det(Box<MatExpr>),
     /// The lower Cholesky factor of the symmetric part `½(A + Aᵀ)` of a square matrix
     /// ([`MatVar::cholesky`](adroit_reverse::matrix::MatVar::cholesky)); all NaN (a constant)
     /// where that is not positive definite in floating point.
@@ -337,7 +341,7 @@ impl MatExpr {
                 assert_eq!(s.0, s.1, "a square matrix, not {s:?}");
                 s
             }
-            MatExpr::LogAbsDet(a) => {
+            MatExpr::LogAbsDet(a) | MatExpr::Det(a) => {
                 let s = a.shape(inputs);
                 assert_eq!(s.0, s.1, "a square matrix, not {s:?}");
                 (1, 1)
@@ -393,7 +397,10 @@ impl MatExpr {
                 let ((n, _), (_, k)) = (a.shape(inputs), b.shape(inputs));
                 n * n * (n + k)
             }
-            MatExpr::Inverse(a) | MatExpr::LogAbsDet(a) | MatExpr::Cholesky(a) => {
+            MatExpr::Inverse(a)
+            | MatExpr::LogAbsDet(a)
+            | MatExpr::Det(a)
+            | MatExpr::Cholesky(a) => {
                 let n = a.shape(inputs).0;
                 2 * n * n * n
             }
@@ -411,6 +418,7 @@ impl MatExpr {
             MatExpr::Unary(_, a)
             | MatExpr::Inverse(a)
             | MatExpr::LogAbsDet(a)
+            | MatExpr::Det(a)
             | MatExpr::Cholesky(a)
             | MatExpr::Affine { x: a, .. }
             | MatExpr::Transpose(a)

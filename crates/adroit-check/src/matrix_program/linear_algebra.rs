@@ -19,6 +19,8 @@ fn filled<S: Float>(rows: usize, cols: usize, value: S) -> Grid<S> {
 struct Lu<S> {
     packed: Grid<S>,
     rows: Vec<usize>,
+    /// An odd number of row swaps (`det P = −1`).
+    odd: bool,
 }
 
 /// `A`'s LU factorisation with partial pivoting (at each step the first row of largest
@@ -30,6 +32,7 @@ fn lu<S: Float>(a: &Grid<S>) -> Option<Lu<S>> {
     let n = a.rows;
     let mut m = a.clone();
     let mut rows: Vec<usize> = (0..n).collect();
+    let mut odd = false;
     for k in 0..n {
         let mut p = k;
         for i in k + 1..n {
@@ -41,6 +44,7 @@ fn lu<S: Float>(a: &Grid<S>) -> Option<Lu<S>> {
             return None;
         }
         if p != k {
+            odd = !odd;
             rows.swap(k, p);
             for j in 0..n {
                 m.data.swap(j * n + k, j * n + p);
@@ -55,7 +59,11 @@ fn lu<S: Float>(a: &Grid<S>) -> Option<Lu<S>> {
             }
         }
     }
-    Some(Lu { packed: m, rows })
+    Some(Lu {
+        packed: m,
+        rows,
+        odd,
+    })
 }
 
 impl<S: Float> Lu<S> {
@@ -99,6 +107,19 @@ pub(super) fn logabsdet<S: Float>(a: &Grid<S>) -> Grid<S> {
     let value = match lu(a) {
         Some(f) => (0..a.rows).fold(S::zero(), |t, k| t + f.packed.at(k, k).abs().ln()),
         None if a.data.iter().all(|v| v.is_finite()) => S::neg_infinity(),
+        None => S::nan(),
+    };
+    filled(1, 1, value)
+}
+
+/// `det A`, `1 × 1`: `det P · Π Uₖₖ`; 0 at a zero pivot, NaN where an entry is not finite.
+pub(super) fn det<S: Float>(a: &Grid<S>) -> Grid<S> {
+    let value = match lu(a) {
+        Some(f) => {
+            let product = (0..a.rows).fold(S::one(), |t, k| t * f.packed.at(k, k));
+            if f.odd { -product } else { product }
+        }
+        None if a.data.iter().all(|v| v.is_finite()) => S::zero(),
         None => S::nan(),
     };
     filled(1, 1, value)

@@ -729,6 +729,7 @@ impl MatExpr {
             MatExpr::Solve(a, b) => linear_algebra::solve(&ev(a), &ev(b)),
             MatExpr::Inverse(a) => linear_algebra::inverse(&ev(a)),
             MatExpr::LogAbsDet(a) => linear_algebra::logabsdet(&ev(a)),
+            MatExpr::Det(a) => linear_algebra::det(&ev(a)),
             MatExpr::Cholesky(a) => linear_algebra::cholesky(&ev(a)),
             MatExpr::TriangularSolve {
                 lower,

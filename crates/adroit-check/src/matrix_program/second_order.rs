@@ -45,6 +45,7 @@ pub fn smooth(e: &MatExpr) -> bool {
         MatExpr::Transpose(a)
         | MatExpr::Inverse(a)
         | MatExpr::LogAbsDet(a)
+        | MatExpr::Det(a)
         | MatExpr::Cholesky(a)
         | MatExpr::Softmax(_, a)
         | MatExpr::LogSoftmax(_, a)

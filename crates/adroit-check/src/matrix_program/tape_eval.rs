@@ -106,6 +106,7 @@ impl MatExpr {
             MatExpr::Solve(a, b) => ev(a).solve(ev(b)),
             MatExpr::Inverse(a) => ev(a).inverse(),
             MatExpr::LogAbsDet(a) => ev(a).logabsdet(),
+            MatExpr::Det(a) => ev(a).det(),
             MatExpr::Cholesky(a) => {
                 let a = ev(a);
                 let n = a.nrows();

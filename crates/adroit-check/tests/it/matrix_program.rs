@@ -555,7 +555,7 @@ fn hvp_checked(programs: Vec<Vec<u8>>) -> usize {
 }
 
 /// `count` byte strings whose expression starts with a linear-algebra node (tags 216, 228,
-/// 240, 252), its kind byte cycling through all eight kinds and both signs.
+/// 240, 252), its kind byte cycling through all eight kinds, both signs and bit 5.
 fn solver_byte_strings(count: usize, seed: u64) -> Vec<Vec<u8>> {
     byte_strings(count, seed)
         .into_iter()
@@ -564,7 +564,9 @@ fn solver_byte_strings(count: usize, seed: u64) -> Vec<Vec<u8>> {
             let start = 1 + 4 * (usize::from(data[0] % 3) + 1);
             data.resize(data.len().max(start + 2), 0);
             data[start] = [216, 228, 240, 252][i % 4];
-            data[start + 1] = (i % 16) as u8 * 8 + (i / 16 % 2) as u8 * 0x80 + (i % 8) as u8;
+            // Bit 5 flips every 32 strings (a log-determinant's kind with it set is `Det`).
+            data[start + 1] = ((i % 16) as u8 * 8 + (i / 16 % 2) as u8 * 0x80 + (i % 8) as u8)
+                ^ (i / 32 % 2) as u8 * 0x20;
             data
         })
         .collect()
@@ -589,11 +591,14 @@ fn linear_algebra_nodes_agree_with_the_scalar_tape() {
                 kinds.insert(kind);
             }
         }
+        if matches!(program.expr, adroit_check::matrix_program::MatExpr::Det(_)) {
+            kinds.insert("Det");
+        }
         if let Err(e) = check_bytes(&data) {
             panic!("bytes {data:?}: {e}");
         }
     }
-    assert_eq!(kinds.len(), 5, "{kinds:?}");
+    assert_eq!(kinds.len(), 6, "{kinds:?}");
     assert!(shifted > 50, "{shifted} programs with shifted rows");
 }
 
@@ -625,6 +630,8 @@ fn linear_algebra_nodes_written_out_agree_with_the_scalar_tape() {
         (MatExpr::Inverse(x(0)), vec![pivoting.clone()]),
         (MatExpr::LogAbsDet(x(0)), vec![pivoting.clone()]),
         (MatExpr::LogAbsDet(x(0)), vec![-pivoting.clone()]),
+        (MatExpr::Det(x(0)), vec![pivoting.clone()]),
+        (MatExpr::Det(x(0)), vec![-pivoting.clone()]),
         (MatExpr::Cholesky(x(0)), vec![spd_plus_antisymmetric]),
     ];
     let mut cases = cases;
