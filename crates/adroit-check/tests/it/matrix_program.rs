@@ -566,7 +566,7 @@ fn solver_byte_strings(count: usize, seed: u64) -> Vec<Vec<u8>> {
             data[start] = [216, 228, 240, 252][i % 4];
             // Bit 5 flips every 32 strings (a log-determinant's kind with it set is `Det`).
             data[start + 1] = ((i % 16) as u8 * 8 + (i / 16 % 2) as u8 * 0x80 + (i % 8) as u8)
-                ^ (i / 32 % 2) as u8 * 0x20;
+                ^ ((i / 32 % 2) as u8 * 0x20);
             data
         })
         .collect()
