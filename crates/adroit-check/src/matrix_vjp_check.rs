@@ -21,8 +21,10 @@ use rand::{Rng, SeedableRng};
 /// with 1, so a pullback that ignores its cotangent, or transposes a square one, passes that.
 ///
 /// `inputs`: the matrices, in `f64` (as `matrix_gradcheck`). The [`Report`] adds up the
-/// trials' comparisons; a [`Mismatch`] names the entry as `matrix_entry` and carries the trial's
-/// cotangent, column-major, in [`Mismatch::cotangent`].
+/// trials' comparisons (only reverse mode against finite differences: its `max_ad_error` and
+/// `max_ad_tolerance_used` are 0, nothing having been compared between AD modes); a
+/// [`Mismatch`] names the entry as `matrix_entry` and carries the trial's cotangent,
+/// column-major, in [`Mismatch::cotangent`].
 ///
 /// # Errors
 /// The first [`Mismatch`] ([`Comparison::ReverseVsFiniteDifference`](crate::Comparison)).

@@ -192,3 +192,41 @@ fn values_and_vectors_are_a_decomposition() {
     let back = &vectors * DMatrix::from_diagonal(&values.column(0)) * vectors.transpose();
     assert!((back - &lower).amax() < 1e-13);
 }
+
+/// Eigenvalues ascend (NumPy's, JAX's and PyTorch's `eigh` order), each with its own
+/// eigenvector: the largest is the last row, and its gradient `v·vᵀ` (folded) follows it.
+#[test]
+fn eigenvalues_ascend_with_their_vectors() {
+    for n in [2, 3, 5, 8] {
+        let a = matrix(n, n, 0.3 + n as f64);
+        let lower = DMatrix::from_fn(n, n, |i, j| a[(i.max(j), i.min(j))]);
+        let (y, _) = matrix::pullback(
+            |m| {
+                let (values, vectors) = m[0].symmetric_eigen();
+                MatVar::vcat(&[values.transpose(), vectors])
+            },
+            std::slice::from_ref(&a),
+        );
+        let (values, vectors) = (y.rows(0, 1).transpose(), y.rows(1, n).into_owned());
+        assert!(
+            values.as_slice().windows(2).all(|w| w[0] <= w[1]),
+            "{values}"
+        );
+        for k in 0..n {
+            let residual = &lower * vectors.column(k) - vectors.column(k) * values[k];
+            assert!(residual.amax() < 1e-13, "n = {n}, pair {k}");
+        }
+        let g = matrix::gradient(
+            |m| m[0].symmetric_eigen().0.rows(n - 1, 1),
+            std::slice::from_ref(&a),
+        );
+        let top = vectors.column(n - 1);
+        let outer = top * top.transpose();
+        let folded = DMatrix::from_fn(n, n, |i, j| match i.cmp(&j) {
+            std::cmp::Ordering::Greater => 2.0 * outer[(i, j)],
+            std::cmp::Ordering::Equal => outer[(i, i)],
+            std::cmp::Ordering::Less => 0.0,
+        });
+        assert!((&g[0] - folded).amax() < 1e-13, "n = {n}");
+    }
+}

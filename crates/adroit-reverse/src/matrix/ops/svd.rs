@@ -52,7 +52,11 @@ impl<T: MatScalar> MatVar<T> {
     /// singular vectors of a repeated singular value, and those of a zero one in a tall or
     /// wide matrix, are not differentiable (a mixing cotangent gives infinite or NaN entries);
     /// between singular values equal up to rounding an entry within the error it is formed
-    /// with counts as not mixing. Second derivatives ([`matrix::hvp`](crate::matrix::hvp),
+    /// with counts as not mixing. So the polar factor `U·Vᵀ`, smooth wherever `A` is
+    /// invertible, gets infinite or NaN gradients through this node where singular values
+    /// repeat — at an orthogonal `A`, the fixed point of Procrustes problems (JAX's are NaN
+    /// there too); near such points compute it another way (e.g. Newton's iteration
+    /// `X ← ½(X + X⁻ᵀ)`, differentiable through [`inverse`](Self::inverse)). Second derivatives ([`matrix::hvp`](crate::matrix::hvp),
     /// [`matrix::hessian`](crate::matrix::hessian)) are exact where the singular values are
     /// distinct and non-zero, as the scalar tape's.
     ///

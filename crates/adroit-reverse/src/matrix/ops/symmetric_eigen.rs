@@ -25,6 +25,20 @@ impl<T: MatScalar> Backward<T> for SymmetricEigen<T> {
     }
 }
 
+/// The eigenpairs `(λ, V)` reordered so that the eigenvalues ascend (by value; a stable sort,
+/// so equal ones keep nalgebra's order; NaN, which comes only all at once, stays in place).
+fn ascending<T: MatScalar>((lambda, v): (DVector<T>, DMatrix<T>)) -> (DVector<T>, DMatrix<T>) {
+    let mut order: Vec<usize> = (0..lambda.len()).collect();
+    order.sort_by(|&i, &j| {
+        lambda[i]
+            .partial_cmp(&lambda[j])
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let sorted = DVector::from_fn(lambda.len(), |k, _| lambda[order[k]]);
+    let vectors = DMatrix::from_fn(v.nrows(), v.ncols(), |i, k| v[(i, order[k])]);
+    (sorted, vectors)
+}
+
 impl<T: MatScalar> MatVar<T> {
     /// Eigenvalues (`n × 1`) and unit eigenvectors (`n × n`, one per column) of the symmetric
     /// `n × n` matrix whose lower triangle `self` holds (the upper triangle is not read, as
@@ -32,9 +46,11 @@ impl<T: MatScalar> MatVar<T> {
     /// `linalg.eigh` by default; JAX's `eigh` by default decomposes the symmetric part
     /// `½(A + Aᵀ)` instead, `symmetrize_input=True` — the same for a symmetric input). Values
     /// are nalgebra's
-    /// `SymmetricEigen` of that matrix, in its order (not sorted: JAX and PyTorch sort them
-    /// ascending), each vector's sign as nalgebra returns it; all NaN when an entry of the
-    /// lower triangle is NaN or infinite; a 0 × 0 matrix gives `0 × 1` and `0 × 0`.
+    /// `SymmetricEigen` of that matrix, sorted ascending (as NumPy's, JAX's and PyTorch's
+    /// `eigh`, so `values.rows(n − 1, 1)` is the largest; the scalar tape's
+    /// [`symmetric_eigen`](crate::symmetric_eigen) keeps nalgebra's unsorted order), each
+    /// vector's sign as nalgebra returns it; all NaN when an entry of the lower triangle is
+    /// NaN or infinite; a 0 × 0 matrix gives `0 × 1` and `0 × 0`.
     ///
     /// One node, whose pullback is first-order perturbation theory (JAX's `eigh` rule): for
     /// cotangents `λ̄`, `V̄`,
@@ -70,10 +86,7 @@ impl<T: MatScalar> MatVar<T> {
     /// // The largest eigenvalue of [[2, 1], [1, 2]] is 3, with unit eigenvector v = (1, 1)/√2;
     /// // its gradient is v·vᵀ folded onto the lower triangle: [[½, 0], [1, ½]].
     /// let a = dmatrix![2.0_f64, 1.0; 1.0, 2.0];
-    /// let (v, g) = matrix::value_and_gradient(
-    ///     |m| m[0].symmetric_eigen().0.max(),
-    ///     &[a],
-    /// );
+    /// let (v, g) = matrix::value_and_gradient(|m| m[0].symmetric_eigen().0.rows(1, 1), &[a]);
     /// assert!((v - 3.0).abs() < 1e-14);
     /// assert!((&g[0] - dmatrix![0.5, 0.0; 1.0, 0.5]).amax() < 1e-14);
     /// ```
@@ -93,7 +106,7 @@ impl<T: MatScalar> MatVar<T> {
             let (lambda, v) = if n == 0 {
                 (DVector::zeros(0), DMatrix::zeros(0, 0))
             } else {
-                T::eigen_symmetric(&primal)
+                ascending(T::eigen_symmetric(&primal))
             };
             let mut joint = DMatrix::zeros(n, n + 1);
             joint.column_mut(0).copy_from(&lambda);
