@@ -154,6 +154,29 @@ fn maps_scalar_operations_and_rules() {
     );
 }
 
+/// `powf` with a constant exponent against the scalar tape's `powf` (the rule table's), on
+/// positive entries and at 0 (the table's conventions: derivative 0 for `p > 1`, `+∞` for
+/// `0 < p < 1`).
+#[test]
+fn powf_with_a_constant_exponent() {
+    let x = mat(3, 2, 4).map(|v| v.abs() + 0.25);
+    for p in [1.5, 0.5, -2.5, 3.0] {
+        compare(
+            std::slice::from_ref(&x),
+            |m| m[0].powf(p).sum(),
+            |m| {
+                m[0].iter()
+                    .fold(Var::constant(0.0), |acc, &v| acc + v.powf(Var::constant(p)))
+            },
+        );
+    }
+    let at_zero = |p: f64| matrix::gradient(|m| m[0].powf(p).sum(), &[dmatrix![0.0]])[0][0];
+    assert_eq!(
+        (at_zero(1.5), at_zero(1.0), at_zero(0.5)),
+        (0.0, 1.0, f64::INFINITY)
+    );
+}
+
 #[test]
 fn reductions_along_dimensions() {
     for along in [Along::Rows, Along::Cols] {

@@ -342,6 +342,25 @@ impl<T: MatScalar> MatVar<T> {
         self.map_rule(rules::Powi(n))
     }
 
+    /// `xᵖ` entry-wise for a constant exponent `p` (JAX's `x ** p`, PyTorch's `pow` with a
+    /// number): the rule table's `Powf` with `p` held constant, so its conventions apply —
+    /// at `x = 0` the derivative is 0 for `p > 1`, 1 for `p = 1`, `+∞` for `0 < p < 1`; a
+    /// negative `x` with a non-integer `p` gives NaN; derivative `p·xᵖ⁻¹`. For an integer
+    /// exponent [`powi`](Self::powi) is exact for negative `x` too and cheaper.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_reverse::matrix;
+    /// use adroit_reverse::nalgebra::{self, dmatrix};
+    /// // ∂/∂X sum(X^1.5) = 1.5·√X
+    /// let g = matrix::gradient(|m| m[0].powf(1.5).sum(), &[dmatrix![0.0, 1.0, 4.0]]);
+    /// assert_eq!(g[0], dmatrix![0.0, 1.5, 3.0]);
+    /// ```
+    #[track_caller]
+    pub fn powf(self, p: T) -> Self {
+        self.map(move |x| num_traits::Float::powf(x, Dual::constant(p)))
+    }
+
     /// `ln(1 + x)` entry-wise, accurate for small `x` (JAX's `jnp.log1p`, PyTorch's
     /// `torch.log1p`; the rule table's `Ln1p`): derivative `1/(1 + x)`.
     ///
