@@ -176,8 +176,10 @@ pub enum MatExpr {
     /// pivot, NaN where an entry is not finite.
     LogAbsDet(Box<MatExpr>),
     /// `det A` of a square matrix, `1 × 1`
-    /// ([`MatVar::det`](adroit_reverse::matrix::MatVar::det)): 0 at a zero pivot, NaN where
-    /// an entry is not finite.
+    /// ([`MatVar::det`](adroit_reverse::matrix::MatVar::det)): NaN where an entry is not
+    /// finite. The scalar reference (elimination) gives 0 with a zero gradient at a zero
+    /// pivot, where the tape's gradient is the cofactors: the decoder never builds one (its
+    /// matrices are shifted well away from singular), and hand-written programs should not.
     Det(Box<MatExpr>),
     /// The lower Cholesky factor of the symmetric part `½(A + Aᵀ)` of a square matrix
     /// ([`MatVar::cholesky`](adroit_reverse::matrix::MatVar::cholesky)); all NaN (a constant)

@@ -143,3 +143,44 @@ fn hessian_at_singular_matrices_with_distinct_singular_values() {
     );
     assert!((&h - &scalar).amax() < 1e-12, "{h}\nvs {scalar}");
 }
+
+/// The constant Hessian of a 2 × 2 determinant `x₀x₃ − x₂x₁` (column-major).
+fn two_by_two_hessian() -> DMatrix<f64> {
+    dmatrix![
+        0.0, 0.0, 0.0, 1.0;
+        0.0, 0.0, -1.0, 0.0;
+        0.0, -1.0, 0.0, 0.0;
+        1.0, 0.0, 0.0, 0.0
+    ]
+}
+
+/// Nearly singular matrices (a pivot rounded to a tiny non-zero value) take the SVD's adjugate
+/// too: `det·A⁻ᵀ`'s tangent would cancel terms of size 1/pivot (a review measured errors of 9
+/// at [[1, 2, 3], [4, 5, 6], [7, 8, 9]] and 0.25 at a pivot of 1e-14).
+#[test]
+fn hessians_at_nearly_singular_matrices() {
+    for d in [1e-4, 1e-8, 1e-12, 1e-14] {
+        let h = matrix::hessian(|m| m[0].det(), &[dmatrix![1.0, 2.0; 3.0, 6.0 + d]]);
+        assert!((&h - two_by_two_hessian()).amax() < 1e-9, "d = {d}: {h}");
+    }
+    let a = dmatrix![1.0, 2.0, 3.0; 4.0, 5.0, 6.0; 7.0, 8.0, 9.0];
+    let h = matrix::hessian(|m| m[0].det(), std::slice::from_ref(&a));
+    let scalar = adroit_reverse::hessian(
+        |x| DMatrix::from_column_slice(3, 3, x).determinant(),
+        a.as_slice(),
+    );
+    assert!((&h - &scalar).amax() < 1e-12, "{h}\nvs {scalar}");
+}
+
+/// A zero pivot that is not the last: the dual determinant's value is 0 (not NaN), so `exp(det)`
+/// has the Hessian `g·gᵀ + H_det` with `g` the cofactors.
+#[test]
+fn second_order_values_at_a_leading_zero_pivot() {
+    let a = dmatrix![0.0, 1.0; 0.0, 2.0];
+    let (v, g, h) = matrix::value_gradient_and_hessian(|m| m[0].det().exp(), &[a]);
+    assert_eq!(v, 1.0);
+    let cofactors = nalgebra::dvector![2.0, -1.0, 0.0, 0.0];
+    assert!((nalgebra::DVector::from_column_slice(g[0].as_slice()) - &cofactors).amax() < 1e-14);
+    let exact = &cofactors * cofactors.transpose() + two_by_two_hessian();
+    assert!((&h - &exact).amax() < 1e-13, "{h}");
+}

@@ -8,13 +8,13 @@ use crate::matrix::{MatScalar, MatVar, pool};
 use nalgebra::DMatrix;
 
 /// Backward of `det A`: `Ā = ḡ·adj(A)ᵀ` — `det A·A⁻ᵀ` from the saved LU factors, or, at a
-/// singular `A` (a zero pivot), from the SVD.
+/// singular or nearly singular `A`, the adjugate formed from the SVD by the forward pass.
 struct Determinant<T: MatScalar> {
     a: u32,
     factors: Factors<T>,
     det: T,
-    /// `A` itself, for the SVD at a singular matrix.
-    primal: DMatrix<T>,
+    /// `adj(A)ᵀ` from the SVD, where a pivot is within `√ε` of the largest entry of `U`.
+    adjugate_t: Option<DMatrix<T>>,
 }
 
 impl<T: MatScalar> Backward<T> for Determinant<T> {
@@ -25,16 +25,32 @@ impl<T: MatScalar> Backward<T> for Determinant<T> {
         if cotangent.is_zero() || !grads.wants(self.a) {
             return;
         }
-        let mut adjugate_t = if self.factors.singular() {
-            adjugate_transposed_by_svd(&self.primal)
-        } else {
-            let mut inverse_t = self.factors.inverse_transposed();
-            scale_by_cotangent(&mut inverse_t, self.det);
-            inverse_t
+        let mut adjugate_t = match &self.adjugate_t {
+            Some(adjugate_t) => pool::copy(adjugate_t),
+            None => {
+                let mut inverse_t = self.factors.inverse_transposed();
+                scale_by_cotangent(&mut inverse_t, self.det);
+                inverse_t
+            }
         };
         scale_by_cotangent(&mut adjugate_t, cotangent);
         grads.accumulate(self.a, adjugate_t);
     }
+}
+
+/// True when a pivot of `U` (LU of `A`'s values) is within `√ε` of its largest entry, or NaN:
+/// there `det·A⁻ᵀ` loses its accuracy (its tangent, under `matrix::hessian`, cancels terms of
+/// size 1/pivot) or is `0·∞`.
+fn nearly_singular<T: MatScalar>(u: &DMatrix<T>) -> bool {
+    let largest = u.iter().fold(T::zero(), |m, &x| {
+        let x = num_traits::Float::abs(x);
+        if x > m { x } else { m }
+    });
+    let threshold = largest * num_traits::Float::sqrt(num_traits::Float::epsilon());
+    u.diagonal().iter().any(|&d| {
+        let d = num_traits::Float::abs(d);
+        d.is_nan() || d <= threshold
+    })
 }
 
 /// `adj(A)ᵀ` from the SVD `A = U·diag(σ)·Vᵀ`: `det U · det V · U·diag(πᵢ)·Vᵀ` with
@@ -77,17 +93,23 @@ impl<T: MatScalar> MatVar<T> {
     /// [`logabsdet`](Self::logabsdet).
     ///
     /// Pullback: `Ā = ḡ·adj(A)ᵀ`, the transposed adjugate (Jacobi's formula), which is
-    /// `ḡ·det A·A⁻ᵀ` at an invertible `A` (from the saved factors) and is also defined at a
-    /// singular one, where it is formed from the SVD, `det U·det V·U·diag(Πⱼ≠ᵢ σⱼ)·Vᵀ`
-    /// (PyTorch's choice too; `det A·A⁻ᵀ` would be `0·∞`): the cofactor matrix at rank
-    /// `n − 1`, 0 at lower rank. A zero cotangent contributes nothing; a matrix with a NaN or
-    /// infinite entry gives NaN.
+    /// `ḡ·det A·A⁻ᵀ` at a well-conditioned `A` (from the saved factors) and is also defined at
+    /// a singular one: where a pivot of the LU factorisation is within `√ε` of the largest
+    /// entry of `U` (singular or nearly so) it is formed from the SVD,
+    /// `det U·det V·U·diag(Πⱼ≠ᵢ σⱼ)·Vᵀ` (PyTorch's choice too; `det A·A⁻ᵀ` would be `0·∞`, or
+    /// lose accuracy): the cofactor matrix at rank `n − 1`, 0 at lower rank. A zero cotangent
+    /// contributes nothing; a matrix with a NaN or infinite entry gives NaN (value and
+    /// gradient; NumPy gives `±∞` for an infinite entry). The gradient is formed from products
+    /// of `n − 1` entries' size, so it overflows or underflows where the value does (at
+    /// `diag(1e200, 1e200)` it is infinite, not `diag(1e200, 1e200)`).
     ///
     /// Second derivatives ([`matrix::hvp`](crate::matrix::hvp),
-    /// [`matrix::hessian`](crate::matrix::hessian)) are exact at invertible matrices (the
-    /// factors carry exact tangents); at a singular one they come through the SVD, exact where
-    /// its singular values are distinct (at a repeated one, such as the zero matrix of size
-    /// 3 or more, entries are infinite or NaN).
+    /// [`matrix::hessian`](crate::matrix::hessian)) are exact at well-conditioned matrices (the
+    /// factors carry exact tangents) and, through the SVD, at singular or nearly singular ones
+    /// whose singular values are distinct (the value's tangent there from Jacobi's identity
+    /// `det A = tr(adj(A)·A)/n`); at two or more zero singular values (`diag(1, 0, 0)`, the
+    /// `2 × 2` zero matrix) they are not: finite and wrong, or NaN, as the SVD's tangents
+    /// there. (Tested against the scalar tape's polynomial and Jacobi's second-order formula.)
     ///
     /// # Panics
     /// If the matrix is not square (its shape in the message), or holds variables of another
@@ -111,14 +133,31 @@ impl<T: MatScalar> MatVar<T> {
         assert_square("det", self.shape());
         let a_index = self.index();
         self.unary_op(|a| {
-            let factors = Factors::of(a);
-            let det = factors.det();
-            let backward = Determinant {
-                a: a_index,
-                factors,
-                det,
-                primal: pool::copy(a),
+            let n = a.nrows();
+            // Decided on the values (a dual's LU divides by a pivot `Dual(0, t)`).
+            let plain = Factors::of(&a.map(|x| x.detached()));
+            let backward = if n > 0 && nearly_singular(plain.u()) {
+                let adjugate_t = adjugate_transposed_by_svd(a);
+                // LU's value; the perturbations (a dual's) of Jacobi's identity
+                // det A = tr(adj(A)·A)/n, exact where the adjugate's are.
+                let count = T::from_usize(n).unwrap_or_else(T::nan);
+                let trace_form = adjugate_t.component_mul(a).sum() / count;
+                Determinant {
+                    a: a_index,
+                    det: trace_form.with_value_of(plain.det()),
+                    factors: plain,
+                    adjugate_t: Some(adjugate_t),
+                }
+            } else {
+                let factors = Factors::of(a);
+                Determinant {
+                    a: a_index,
+                    det: factors.det(),
+                    factors,
+                    adjugate_t: None,
+                }
             };
+            let det = backward.det;
             (DMatrix::from_element(1, 1, det), Box::new(backward))
         })
     }

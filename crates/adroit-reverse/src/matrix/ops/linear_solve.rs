@@ -131,6 +131,11 @@ impl<T: MatScalar> Factors<T> {
         self.solve_transposed(&DMatrix::identity(n, n))
     }
 
+    /// The upper factor `U`.
+    pub(super) fn u(&self) -> &DMatrix<T> {
+        &self.u
+    }
+
     /// `det A = det P · Π Uᵢᵢ` (1 for a `0 × 0` matrix).
     pub(super) fn det(&self) -> T {
         let pivots = self.u.diagonal().iter().fold(T::one(), |p, &d| p * d);
