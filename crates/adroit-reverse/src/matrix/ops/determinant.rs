@@ -7,14 +7,19 @@ use crate::matrix::value::NodeValue;
 use crate::matrix::{MatScalar, MatVar, pool};
 use nalgebra::DMatrix;
 
-/// Backward of `det A`: `Ā = ḡ·adj(A)ᵀ` — `det A·A⁻ᵀ` from the saved LU factors, or, at a
-/// singular or nearly singular `A`, the adjugate formed from the SVD by the forward pass.
+/// Backward of `det A`: `Ā = ḡ·adj(A)ᵀ`.
 struct Determinant<T: MatScalar> {
     a: u32,
-    factors: Factors<T>,
-    det: T,
-    /// `adj(A)ᵀ` from the SVD, where a pivot is within `√ε` of the largest entry of `U`.
-    adjugate_t: Option<DMatrix<T>>,
+    adjugate: Adjugate<T>,
+}
+
+/// How the backward pass gets `adj(A)ᵀ`.
+enum Adjugate<T: MatScalar> {
+    /// `det A·A⁻ᵀ` from the saved LU factors (a well-conditioned `A`).
+    ByLu { factors: Factors<T>, det: T },
+    /// Formed from the SVD by the forward pass, where a pivot is within `√ε` of the largest
+    /// entry of `U` (a singular or nearly singular `A`).
+    BySvd(DMatrix<T>),
 }
 
 impl<T: MatScalar> Backward<T> for Determinant<T> {
@@ -25,11 +30,11 @@ impl<T: MatScalar> Backward<T> for Determinant<T> {
         if cotangent.is_zero() || !grads.wants(self.a) {
             return;
         }
-        let mut adjugate_t = match &self.adjugate_t {
-            Some(adjugate_t) => pool::copy(adjugate_t),
-            None => {
-                let mut inverse_t = self.factors.inverse_transposed();
-                scale_by_cotangent(&mut inverse_t, self.det);
+        let mut adjugate_t = match &self.adjugate {
+            Adjugate::BySvd(adjugate_t) => pool::copy(adjugate_t),
+            Adjugate::ByLu { factors, det } => {
+                let mut inverse_t = factors.inverse_transposed();
+                scale_by_cotangent(&mut inverse_t, *det);
                 inverse_t
             }
         };
@@ -136,28 +141,25 @@ impl<T: MatScalar> MatVar<T> {
             let n = a.nrows();
             // Decided on the values (a dual's LU divides by a pivot `Dual(0, t)`).
             let plain = Factors::of(&a.map(|x| x.detached()));
-            let backward = if n > 0 && nearly_singular(plain.u()) {
+            let (det, adjugate) = if n > 0 && nearly_singular(plain.u()) {
                 let adjugate_t = adjugate_transposed_by_svd(a);
                 // LU's value; the perturbations (a dual's) of Jacobi's identity
                 // det A = tr(adj(A)·A)/n, exact where the adjugate's are.
                 let count = T::from_usize(n).unwrap_or_else(T::nan);
                 let trace_form = adjugate_t.component_mul(a).sum() / count;
-                Determinant {
-                    a: a_index,
-                    det: trace_form.with_value_of(plain.det()),
-                    factors: plain,
-                    adjugate_t: Some(adjugate_t),
-                }
+                let det = trace_form.with_value_of(plain.det());
+                (det, Adjugate::BySvd(adjugate_t))
             } else {
-                let factors = Factors::of(a);
-                Determinant {
-                    a: a_index,
-                    det: factors.det(),
-                    factors,
-                    adjugate_t: None,
-                }
+                // Without perturbations (plain floats) `a` is its values: no second LU.
+                let plain_input = a.iter().all(|&x| (x - x.detached()).is_zero());
+                let factors = if plain_input { plain } else { Factors::of(a) };
+                let det = factors.det();
+                (det, Adjugate::ByLu { factors, det })
             };
-            let det = backward.det;
+            let backward = Determinant {
+                a: a_index,
+                adjugate,
+            };
             (DMatrix::from_element(1, 1, det), Box::new(backward))
         })
     }
