@@ -36,7 +36,9 @@ pub fn param_values<T: MatScalar, M: Layer<T>>(model: &M) -> Vec<DMatrix<T>> {
 ///
 /// # Errors
 /// [`NnError::ShapeMismatch`] if `params` does not hold one matrix of each parameter's shape
-/// (the message names the parameter); the error `loss` returns.
+/// (the message names the parameter); the error `loss` returns; the first error a layer
+/// reported with [`Context::fail`]. New values proposed for state matrices (running
+/// statistics) are dropped: the model is borrowed.
 ///
 /// # Example
 /// ```
@@ -131,5 +133,9 @@ where
         }
         ctx.bind(p, *v);
     }
-    loss(model, &mut ctx)
+    let out = loss(model, &mut ctx)?;
+    match ctx.take_outcome().1 {
+        Some(error) => Err(error),
+        None => Ok(out),
+    }
 }

@@ -4,7 +4,7 @@
 
 use crate::layer::key;
 use crate::second_order::shaped_like;
-use crate::{Context, Layer, Mode, NnError};
+use crate::{Context, Layer, Mode, NnError, StateUpdates};
 use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use nalgebra::DMatrix;
 use std::collections::HashMap;
@@ -21,27 +21,41 @@ where
     T: MatScalar,
     F: FnOnce(&mut Context<T>) -> Result<MatVar<T>, NnError>,
 {
-    gradients_and_usage(params, mode, seed, loss).map(|(value, grads, _)| (value, grads))
+    recorded_pass(params, mode, seed, loss).map(|pass| (pass.value, pass.grads))
 }
 
 /// [`Context::usage`] of a pass: the indices of the parameters never read, and the number of
 /// reads of matrices not bound.
 pub(crate) type Usage = (Vec<usize>, usize);
 
-/// [`gradients_of`], with [`Context::usage`] of the pass: the indices of the parameters the
-/// loss never read, and the number of reads of unlisted matrices.
-pub(crate) fn gradients_and_usage<T, F>(
+/// What one recorded pass gives: the loss, its gradients, how the parameters were read, and
+/// the state values the layers proposed (by address, see [`Context::update_state`]).
+pub(crate) struct Pass<T: MatScalar> {
+    pub(crate) value: T,
+    pub(crate) grads: Vec<DMatrix<T>>,
+    pub(crate) usage: Usage,
+    pub(crate) state: Vec<(usize, DMatrix<T>)>,
+}
+
+/// [`gradients_of`], with [`Context::usage`] of the pass (the indices of the parameters the
+/// loss never read, and the number of reads of unlisted matrices) and the state values it
+/// proposed.
+///
+/// # Errors
+/// The error `loss` returns, else the first error a layer reported with [`Context::fail`].
+pub(crate) fn recorded_pass<T, F>(
     params: &[&DMatrix<T>],
     mode: Mode,
     seed: u64,
     loss: F,
-) -> Result<(T, Vec<DMatrix<T>>, Usage), NnError>
+) -> Result<Pass<T>, NnError>
 where
     T: MatScalar,
     F: FnOnce(&mut Context<T>) -> Result<MatVar<T>, NnError>,
 {
     let mut error = None;
     let mut usage = (Vec::new(), 0);
+    let mut state = Vec::new();
     let (value, grads) = matrix::value_and_gradient(
         |vars| {
             let mut ctx = Context::new(mode, seed);
@@ -53,13 +67,23 @@ where
                 MatVar::constant(DMatrix::zeros(1, 1))
             });
             usage = ctx.usage();
+            let (proposed, failure) = ctx.take_outcome();
+            state = proposed;
+            if error.is_none() {
+                error = failure;
+            }
             out
         },
         params,
     );
     match error {
         Some(e) => Err(e),
-        None => Ok((value, grads, usage)),
+        None => Ok(Pass {
+            value,
+            grads,
+            usage,
+            state,
+        }),
     }
 }
 
@@ -74,7 +98,9 @@ where
 /// # Errors
 /// The error of the model's [`check_params`](Layer::check_params) (parameters that do not fit
 /// together, layers of a chain that do not fit), checked first; else the error `loss` returns
-/// (e.g. a shape mismatch between prediction and target).
+/// (e.g. a shape mismatch between prediction and target), else the first error a layer
+/// reported with [`Context::fail`] (a [`BatchNorm`](crate::BatchNorm) in training given a
+/// batch of one sample).
 ///
 /// # Panics
 /// If `loss` returns a matrix that is not 1 × 1 (a programmer error: reduce it with `sum` or
@@ -148,11 +174,67 @@ where
     M: Layer<T> + Clone,
     F: FnOnce(&M, &mut Context<T>) -> Result<MatVar<T>, NnError>,
 {
+    gradient_with_state(model, mode, seed, loss).map(|(value, grads, _)| (value, grads))
+}
+
+/// [`gradient_with`], also returning the new values the forward pass proposed for the model's
+/// state matrices (a [`BatchNorm`](crate::BatchNorm)'s running statistics in
+/// [`Mode::Train`]): for a training loop of your own, apply them with
+/// [`StateUpdates::apply`] after the optimiser's step ([`gradient`] and [`gradient_with`]
+/// borrow the model and drop them, so the running statistics of a loop built on those never
+/// change; [`train_step`](crate::train_step) and [`train`](crate::train()) apply them).
+///
+/// # Errors
+/// As [`gradient`], and the first error a layer reported ([`Context::fail`], e.g. a
+/// [`BatchNorm`](crate::BatchNorm) in training given a batch of one sample);
+/// [`NnError::InvalidConfig`] if a layer proposed a value for a matrix it does not list in
+/// [`Layer::visit_state`], [`NnError::ShapeMismatch`] if the value has another shape.
+///
+/// # Panics
+/// As [`gradient`].
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix::MatVar;
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::nalgebra::{self, DMatrix};
+/// use adroit_nn::optim::{self, Descent};
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// use adroit_nn::{Activation, BatchNorm, Chain, Dense, Layer, Mode, gradient_with_state};
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let mut model = Chain::<f64>::new()
+///     .push(Dense::new(2, 4, Activation::Identity, &mut rng))
+///     .push(BatchNorm::new(4))
+///     .push(Dense::new(4, 1, Activation::Identity, &mut rng));
+/// let x = DMatrix::from_fn(2, 8, |i, j| (i + 2 * j) as f64); // features × batch
+/// let y = DMatrix::from_fn(1, 8, |_, j| j as f64);
+/// let mut opt = Descent::new(0.1);
+/// // One step of a loop of your own: gradient, update, then the running statistics.
+/// let (_, grads, state) = gradient_with_state(&model, Mode::Train, 0, |m, ctx| {
+///     mse(m.forward(MatVar::constant(x.clone()), ctx), &y, Agg::Mean)
+/// })
+/// .unwrap();
+/// optim::step(&mut opt, &mut model, grads).unwrap();
+/// state.apply(&mut model).unwrap();
+/// assert_ne!(model.layer::<BatchNorm<f64>>(1).unwrap().running_mean, DMatrix::zeros(4, 1));
+/// ```
+pub fn gradient_with_state<T, M, F>(
+    model: &M,
+    mode: Mode,
+    seed: u64,
+    loss: F,
+) -> Result<(T, M, StateUpdates<T>), NnError>
+where
+    T: MatScalar,
+    M: Layer<T> + Clone,
+    F: FnOnce(&M, &mut Context<T>) -> Result<MatVar<T>, NnError>,
+{
     model.check_params()?;
     let mut params = Vec::new();
     model.visit_params(&mut |p| params.push(p));
-    let (value, grads) = gradients_of(&params, mode, seed, |ctx| loss(model, ctx))?;
-    Ok((value, shaped_like(model, grads)))
+    let pass = recorded_pass(&params, mode, seed, |ctx| loss(model, ctx))?;
+    let state = StateUpdates::collect(model, pass.state)?;
+    Ok((pass.value, shaped_like(model, pass.grads), state))
 }
 
 /// The parameters of a model, collected for implicit-style gradients (classic Flux's

@@ -128,6 +128,42 @@ pub trait Layer<T: MatScalar> {
     /// ```
     fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>));
 
+    /// Calls `f(name, matrix)` for every state matrix of the layer: values the forward pass
+    /// uses and updates but that are not trained (a [`BatchNorm`](crate::BatchNorm)'s running
+    /// mean and variance; PyTorch's buffers, Flux's non-trainable fields), in a fixed order,
+    /// names prefixed with `prefix`. Weight files ([`io`](crate::io)) save and load them with
+    /// the parameters; optimisers, gradients and [`params`](crate::params) never see them. A
+    /// layer proposes new values with [`Context::update_state`] in its forward pass, and
+    /// [`train_step`](crate::train_step) sets them after the step succeeds. The default lists
+    /// none.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{BatchNorm, Layer};
+    /// let bn = BatchNorm::<f64>::new(3);
+    /// let mut names = Vec::new();
+    /// bn.visit_state("norm.", &mut |name, m| names.push((name.to_string(), m.shape())));
+    /// assert_eq!(names, [("norm.running_mean".to_string(), (3, 1)), ("norm.running_var".to_string(), (3, 1))]);
+    /// ```
+    fn visit_state<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
+        let _ = (prefix, f);
+    }
+
+    /// Calls `f` on every state matrix mutably, in the same order as
+    /// [`visit_state`](Self::visit_state). The default lists none.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// use adroit_nn::{BatchNorm, Layer};
+    /// let mut bn = BatchNorm::<f64>::new(2);
+    /// bn.visit_state_mut(&mut |m| m.fill(0.5)); // e.g. set the running statistics by hand
+    /// assert_eq!(bn.running_var, DMatrix::from_element(2, 1, 0.5));
+    /// ```
+    fn visit_state_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>)) {
+        let _ = f;
+    }
+
     /// Calls `f` on every parameter, in the same order as [`visit`](Self::visit), without
     /// building names (what every training step uses). The default goes through `visit`; the
     /// layers of this crate override it so that no name is formatted.
@@ -304,16 +340,12 @@ pub trait Layer<T: MatScalar> {
     fn predict(&self, x: &DMatrix<T>) -> Result<DMatrix<T>, NnError> {
         self.check_params()?;
         check_input(self.input_size(), x)?;
-        let (y, _) = matrix::pullback(
-            |_| {
-                self.forward(
-                    MatVar::constant(x.clone()),
-                    &mut Context::new(Mode::Eval, 0),
-                )
-            },
-            &[],
-        );
-        Ok(y)
+        let mut ctx = Context::new(Mode::Eval, 0);
+        let (y, _) = matrix::pullback(|_| self.forward(MatVar::constant(x.clone()), &mut ctx), &[]);
+        match ctx.take_outcome().1 {
+            Some(error) => Err(error),
+            None => Ok(y),
+        }
     }
 }
 
@@ -371,6 +403,10 @@ pub struct Context<T: MatScalar> {
     /// Count reads of unbound matrices even with no parameter bound (a
     /// [`Checkpoint`](crate::Checkpoint)'s block, whose layer may list none).
     count_unbound: bool,
+    /// New values proposed for state matrices (by address), in proposal order.
+    state: Vec<(usize, DMatrix<T>)>,
+    /// The first error a layer reported with [`Context::fail`].
+    error: Option<NnError>,
     mode: Mode,
     rng: StdRng,
 }
@@ -407,6 +443,8 @@ impl<T: MatScalar> Context<T> {
             read: Vec::new(),
             unbound_reads: Cell::new(0),
             count_unbound: false,
+            state: Vec::new(),
+            error: None,
             mode,
             rng: StdRng::seed_from_u64(seed),
         }
@@ -503,6 +541,8 @@ impl<T: MatScalar> Context<T> {
             read: Vec::new(),
             unbound_reads: Cell::new(0),
             count_unbound: true,
+            state: Vec::new(),
+            error: None,
             mode,
             rng,
         }
@@ -551,6 +591,90 @@ impl<T: MatScalar> Context<T> {
             .filter(|&i| !self.read[i].get())
             .collect();
         (unread, self.unbound_reads.get())
+    }
+
+    /// Proposes `value` as the new value of `state`, a state matrix of the layer (one it lists
+    /// in [`Layer::visit_state`], e.g. a running mean), read from the model as borrowed by
+    /// this pass. The model is not changed here (the forward pass borrows it):
+    /// [`train_step`](crate::train_step) and [`train`](crate::train()) set every proposed
+    /// value once the step has succeeded (a step that fails, e.g. on a non-finite loss,
+    /// leaves the state as it was), and [`gradient_with_state`](crate::gradient_with_state)
+    /// returns them for a loop of your own. A later proposal for the same matrix replaces an
+    /// earlier one.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::{Context, Mode};
+    /// let running = dmatrix![0.0];
+    /// let mut ctx = Context::<f64>::new(Mode::Train, 0);
+    /// ctx.update_state(&running, dmatrix![0.5]);
+    /// ctx.update_state(&running, dmatrix![0.25]); // replaces the first proposal
+    /// assert_eq!(ctx.proposed_state(&running), Some(&dmatrix![0.25]));
+    /// assert_eq!(running, dmatrix![0.0]); // unchanged until a training step sets it
+    /// ```
+    pub fn update_state(&mut self, state: &DMatrix<T>, value: DMatrix<T>) {
+        self.propose_at(key(state), value);
+    }
+
+    /// [`update_state`](Self::update_state) for the matrix at address `k` (a
+    /// [`Checkpoint`](crate::Checkpoint)'s block's proposals, handed on).
+    pub(crate) fn propose_at(&mut self, k: usize, value: DMatrix<T>) {
+        match self.state.iter_mut().find(|(p, _)| *p == k) {
+            Some(entry) => entry.1 = value,
+            None => self.state.push((k, value)),
+        }
+    }
+
+    /// The value proposed for `state` in this pass by [`update_state`](Self::update_state),
+    /// if any.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::{Context, Mode};
+    /// let ctx = Context::<f64>::new(Mode::Train, 0);
+    /// assert_eq!(ctx.proposed_state(&dmatrix![1.0]), None);
+    /// ```
+    pub fn proposed_state(&self, state: &DMatrix<T>) -> Option<&DMatrix<T>> {
+        let k = key(state);
+        self.state.iter().find(|(p, _)| *p == k).map(|(_, v)| v)
+    }
+
+    /// Reports an error met by a layer's forward pass that bad data can cause (the forward
+    /// pass returns a matrix, not a `Result`): e.g. a [`BatchNorm`](crate::BatchNorm) given a
+    /// batch of one sample in training. [`gradient`](crate::gradient),
+    /// [`train_step`](crate::train_step), [`train`](crate::train()),
+    /// [`Layer::predict`] and [`loss_with_params`](crate::loss_with_params) return the first
+    /// error reported; the layer should still return a matrix of the right shape.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Context, Mode, NnError};
+    /// let mut ctx = Context::<f64>::new(Mode::Train, 0);
+    /// assert!(ctx.error().is_none());
+    /// ctx.fail(NnError::InvalidData { what: "first".into() });
+    /// ctx.fail(NnError::InvalidData { what: "second".into() }); // the first one is kept
+    /// assert_eq!(ctx.error(), Some(&NnError::InvalidData { what: "first".into() }));
+    /// ```
+    pub fn fail(&mut self, error: NnError) {
+        self.error.get_or_insert(error);
+    }
+
+    /// The first error reported with [`fail`](Self::fail) in this pass, if any.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Context, Mode};
+    /// assert!(Context::<f64>::new(Mode::Eval, 0).error().is_none());
+    /// ```
+    pub fn error(&self) -> Option<&NnError> {
+        self.error.as_ref()
+    }
+
+    /// The proposed state values and the first reported error, taken (the pass is over).
+    pub(crate) fn take_outcome(&mut self) -> (Vec<(usize, DMatrix<T>)>, Option<NnError>) {
+        (std::mem::take(&mut self.state), self.error.take())
     }
 
     /// Training or evaluation.

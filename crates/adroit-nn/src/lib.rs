@@ -1,8 +1,8 @@
 //! Flux-style neural networks on `adroit-reverse`'s matrix-level reverse mode.
 //!
 //! - Layout: **features × batch** — one sample per column, as Flux (`x`: `inputs × batch`).
-//! - [`Layer`]s: [`Dense`], [`Chain`], [`Dropout`], [`LayerNorm`], or your own by implementing
-//!   the trait; [`Activation`]s written once for any `Float`; weight [`init`]ialisers (Glorot,
+//! - [`Layer`]s: [`Dense`], [`Chain`], [`Dropout`], [`LayerNorm`], [`BatchNorm`] (running
+//!   statistics as state, [`Layer::visit_state`]), or your own by implementing the trait; [`Activation`]s written once for any `Float`; weight [`init`]ialisers (Glorot,
 //!   Kaiming, as Flux and PyTorch).
 //! - Gradients two ways: explicit ([`gradient`]: a model-shaped gradient, `grad.weight`) and
 //!   implicit ([`params`] then [`Params::gradient`]: `grads[&model.weight]`); and the loss as
@@ -54,6 +54,7 @@ mod layers;
 pub mod losses;
 pub mod optim;
 mod second_order;
+mod state;
 mod train;
 
 pub use activation::Activation;
@@ -71,9 +72,9 @@ pub use bound::{loss_with_params, param_values};
 pub use cast::{Cast, CastSlot};
 pub use error::NnError;
 pub use flat::{parameters_to_vector, vector_to_parameters};
-pub use gradient::{Grads, Params, gradient, gradient_with, params};
+pub use gradient::{Grads, Params, gradient, gradient_with, gradient_with_state, params};
 pub use layer::{Context, Layer, Mode};
-pub use layers::{Chain, Checkpoint, Dense, Dropout, DynLayer, LayerNorm};
+pub use layers::{BatchNorm, Chain, Checkpoint, Dense, Dropout, DynLayer, LayerNorm};
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).
 pub use nalgebra;
@@ -100,6 +101,7 @@ pub use rand;
 /// ```
 pub use rand_distr;
 pub use second_order::{HessianScalar, hessian, hessian_with, hvp, hvp_with};
+pub use state::StateUpdates;
 
 pub use train::{
     Callback, Control, EarlyStopping, EpochMetrics, History, KeepBest, TrainConfig, TrainError,

@@ -11,6 +11,12 @@
 //! [`LayerNorm`](crate::LayerNorm)'s `scale` and `bias` are `nn.LayerNorm`'s `weight` and
 //! `bias`.
 //!
+//! A file holds the model's state too ([`Layer::visit_state`](crate::Layer::visit_state),
+//! after the parameters, as PyTorch's state dict holds buffers): a
+//! [`BatchNorm`](crate::BatchNorm)'s `running_mean` and `running_var` (`nn.BatchNorm1d`'s
+//! buffers of the same names; its `scale` is PyTorch's `weight`). PyTorch's
+//! `num_batches_tracked` has no counterpart: drop it, or load with the partial loaders.
+//!
 //! Files are written atomically ([`write_atomically`]); the same bytes in memory come from
 //! [`to_safetensors_bytes`] and load with [`load_safetensors_bytes`] or
 //! [`load_safetensors_bytes_partial`] (e.g. weights embedded

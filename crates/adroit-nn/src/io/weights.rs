@@ -57,7 +57,8 @@ fn from_bytes<T: MatScalar>(bytes: &[u8], file: Dtype, rows: usize, cols: usize)
     DMatrix::from_fn(rows, cols, |i, j| value(i * cols + j))
 }
 
-/// Writes every parameter of `model` to `path` in the safetensors format, atomically: the file
+/// Writes every parameter and state matrix (running statistics, [`Layer::visit_state`]) of
+/// `model` to `path` in the safetensors format, atomically: the file
 /// is written under a temporary name in the same directory, flushed to disk, then renamed, so a
 /// crash never leaves a half-written file at `path`.
 ///
@@ -110,6 +111,23 @@ pub fn to_safetensors_bytes<T: MatScalar, M: Layer<T>>(model: &M) -> Result<Vec<
     encode(model, IN_MEMORY)
 }
 
+/// Calls `f` on every matrix a weight file holds for `model`, named: its parameters
+/// ([`Layer::visit`]), then its state ([`Layer::visit_state`]: running statistics, as
+/// PyTorch's state dict holds buffers).
+fn visit_tensors<'a, T: MatScalar, M: Layer<T>>(
+    model: &'a M,
+    f: &mut dyn FnMut(&str, &'a DMatrix<T>),
+) {
+    model.visit("", f);
+    model.visit_state("", f);
+}
+
+/// [`visit_tensors`] mutably, in the same order.
+fn visit_tensors_mut<T: MatScalar, M: Layer<T>>(model: &mut M, f: &mut dyn FnMut(&mut DMatrix<T>)) {
+    model.visit_mut(f);
+    model.visit_state_mut(f);
+}
+
 /// What errors name as the `path` of bytes held in memory.
 const IN_MEMORY: &str = "(in-memory bytes)";
 
@@ -118,7 +136,7 @@ fn encode<T: MatScalar, M: Layer<T>>(model: &M, source: &str) -> Result<Vec<u8>,
     refuse_duplicate_names(model, source)?;
     refuse_non_finite(model)?;
     let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-    model.visit("", &mut |name, p| {
+    visit_tensors(model, &mut |name, p| {
         tensors.push((name.to_string(), vec![p.nrows(), p.ncols()], to_bytes(p)))
     });
     let views = tensors
@@ -138,7 +156,7 @@ fn encode<T: MatScalar, M: Layer<T>>(model: &M, source: &str) -> Result<Vec<u8>,
     })
 }
 
-/// Loads every parameter of `model` from the safetensors file at `path`. Every tensor is
+/// Loads every parameter and state matrix of `model` from the safetensors file at `path`. Every tensor is
 /// checked (present, `F32` or `F64`, same shape) before any parameter is changed, so on error
 /// the model is untouched. A tensor of the other float type is converted to the model's (as
 /// PyTorch's `load_state_dict` copies into the parameter's dtype): `F32` into an `f64` model
@@ -367,7 +385,7 @@ fn refuse_duplicate_names<T: MatScalar, M: Layer<T>>(
 ) -> Result<(), NnError> {
     let mut names = std::collections::HashSet::new();
     let mut duplicate = None;
-    model.visit("", &mut |name, _| {
+    visit_tensors(model, &mut |name, _| {
         if !names.insert(name.to_string()) {
             duplicate.get_or_insert_with(|| name.to_string());
         }
@@ -388,7 +406,7 @@ fn refuse_duplicate_names<T: MatScalar, M: Layer<T>>(
 /// loaders refuse those values, so a file written from it could not be read back.
 fn refuse_non_finite<T: MatScalar, M: Layer<T>>(model: &M) -> Result<(), NnError> {
     let mut found = None;
-    model.visit("", &mut |name, p| {
+    visit_tensors(model, &mut |name, p| {
         if found.is_none()
             && let Some(k) = p.iter().position(|v| !v.is_finite())
         {
@@ -453,7 +471,7 @@ fn decode_into<T: MatScalar, M: Layer<T>>(
     let mut report = LoadReport::default();
     let mut failure = None;
     let mut names = std::collections::HashSet::new();
-    model.visit("", &mut |name, p| {
+    visit_tensors(model, &mut |name, p| {
         names.insert(name.to_string());
         if failure.is_some() {
             return;
@@ -500,7 +518,7 @@ fn decode_into<T: MatScalar, M: Layer<T>>(
         });
     }
     let mut next = values.into_iter();
-    model.visit_mut(&mut |p| {
+    visit_tensors_mut(model, &mut |p| {
         if let Some(Some(v)) = next.next() {
             *p = v;
         }

@@ -324,6 +324,18 @@ impl<T: MatScalar> Layer<T> for Chain<T> {
         }
     }
 
+    fn visit_state<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
+        for (i, layer) in self.layers.iter().enumerate() {
+            layer.visit_state(&format!("{prefix}layers.{i}."), f);
+        }
+    }
+
+    fn visit_state_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>)) {
+        for layer in &mut self.layers {
+            layer.visit_state_mut(f);
+        }
+    }
+
     /// Every layer's own check, in order, then that each layer takes the number of features
     /// the layers before it give, where both are known ([`Layer::output_size`]).
     fn check_params(&self) -> Result<(), NnError> {

@@ -29,6 +29,10 @@ use std::sync::Arc;
 /// the same draws), so dropout masks are the wrapped layer's, inside the block and after it
 /// (if the block panics, the context's RNG is left where the block started).
 ///
+/// State (a [`BatchNorm`](crate::BatchNorm)'s running statistics inside the block) is the
+/// wrapped layer's too: the block's first run proposes its new values, once per step; the
+/// run in the backward pass repeats the forward computation without proposing again.
+///
 /// Parameter reads are checked as the wrapped layer's: [`train_step`](crate::train_step)'s
 /// test for a parameter a layer lists but does not read (or reads as a constant), and for a
 /// matrix it reads but does not list, sees what the block's forward pass read.
@@ -117,12 +121,16 @@ impl<L> Checkpoint<L> {
     }
 }
 
-/// What a block's first run read and where it left the RNG.
-struct BlockRun {
+/// What a block's first run read, proposed and reported, and where it left the RNG.
+struct BlockRun<T: MatScalar> {
     /// The addresses of the parameters it read.
     read: Vec<usize>,
     /// Its reads of matrices it does not list.
     unbound: usize,
+    /// The state values it proposed (by address).
+    state: Vec<(usize, DMatrix<T>)>,
+    /// The first error a layer of the block reported.
+    error: Option<NnError>,
     /// The RNG after its draws.
     rng: rand::rngs::StdRng,
 }
@@ -138,7 +146,7 @@ impl<T: MatScalar, L: Layer<T> + Clone + 'static> Layer<T> for Checkpoint<L> {
         // Each run of the block starts from this RNG state; the first hands back where it ended
         // and what it read.
         let (mode, start) = (ctx.mode(), ctx.rng().clone());
-        let first_run: Rc<RefCell<Option<BlockRun>>> = Rc::default();
+        let first_run: Rc<RefCell<Option<BlockRun<T>>>> = Rc::default();
         let (layer, report) = (Arc::clone(&self.inner), Rc::clone(&first_run));
         let y = matrix::checkpoint(
             move |q| {
@@ -150,11 +158,16 @@ impl<T: MatScalar, L: Layer<T> + Clone + 'static> Layer<T> for Checkpoint<L> {
                 });
                 let y = layer.forward(q[0], &mut block);
                 let mut report = report.borrow_mut();
+                // Only the first run's proposals count: the second, in the backward pass,
+                // repeats them (a running statistic must move once per step).
                 if report.is_none() {
                     let (read, unbound) = block.reads();
+                    let (state, error) = block.take_outcome();
                     *report = Some(BlockRun {
                         read,
                         unbound,
+                        state,
+                        error,
                         rng: block.into_rng(),
                     });
                 }
@@ -170,6 +183,12 @@ impl<T: MatScalar, L: Layer<T> + Clone + 'static> Layer<T> for Checkpoint<L> {
                 }
             }
             ctx.note_unbound_reads(run.unbound);
+            for (k, value) in run.state {
+                ctx.propose_at(k, value);
+            }
+            if let Some(error) = run.error {
+                ctx.fail(error);
+            }
         }
         y
     }
@@ -184,6 +203,14 @@ impl<T: MatScalar, L: Layer<T> + Clone + 'static> Layer<T> for Checkpoint<L> {
 
     fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&'a DMatrix<T>)) {
         self.inner.visit_params(f);
+    }
+
+    fn visit_state<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
+        self.inner.visit_state(prefix, f);
+    }
+
+    fn visit_state_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>)) {
+        Arc::make_mut(&mut self.inner).visit_state_mut(f);
     }
 
     fn input_size(&self) -> Option<usize> {

@@ -1,5 +1,6 @@
 //! [`LayerNorm`]: normalisation over the features of each sample.
 
+use super::normalise::standardise;
 use crate::cast::{cast_entry, cast_matrix};
 use crate::error::check_shape;
 use crate::{Cast, CastSlot, Context, Layer, NnError};
@@ -57,25 +58,6 @@ impl<T: MatScalar> LayerNorm<T> {
     }
 }
 
-/// `(x − μ)/√(σ² + ε)` for `centred = x − μ` whose squares overflow `σ²` (a column's spread
-/// above ~1.8e19 in `f32`, ~1e154 in `f64`; `σ² = ∞` made the output `β` with zero gradients,
-/// silently): each column divided first by `c = max(1, max |x − μ|)`, a constant, and `ε` by
-/// `c²` — the same function of `x` for any constant `c`, so the same derivatives.
-fn rescaled<T: MatScalar>(centred: MatVar<T>, epsilon: T) -> MatVar<T> {
-    let values = centred.value();
-    let spread = DMatrix::from_fn(1, values.ncols(), |_, j| {
-        values
-            .column(j)
-            .iter()
-            .map(|&v| num_traits::Float::abs(v))
-            .fold(T::one(), |m, a| if a > m { a } else { m })
-    });
-    let eps = spread.map(|c| epsilon / (c * c));
-    let scaled = centred.component_div(MatVar::constant(spread));
-    let var = scaled.component_mul(scaled).mean_along(Along::Rows);
-    scaled.component_div((var + MatVar::constant(eps)).sqrt())
-}
-
 impl<T: MatScalar> Layer<T> for LayerNorm<T> {
     /// `γ ⊙ (x − μ)/√(σ² + ε) + β` for `x`: `features × batch`.
     ///
@@ -108,14 +90,7 @@ impl<T: MatScalar> Layer<T> for LayerNorm<T> {
             self.bias.nrows(),
             self.bias.ncols()
         );
-        let mean = x.mean_along(Along::Rows);
-        let centred = x - mean;
-        let var = centred.component_mul(centred).mean_along(Along::Rows);
-        let normalised = if var.value().iter().any(|v| v.is_infinite()) {
-            rescaled(centred, self.epsilon)
-        } else {
-            centred.component_div((var + self.epsilon).sqrt())
-        };
+        let normalised = standardise(x, Along::Rows, self.epsilon).output;
         normalised.component_mul(ctx.param(&self.scale)) + ctx.param(&self.bias)
     }
 

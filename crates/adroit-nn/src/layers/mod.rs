@@ -1,12 +1,15 @@
 //! The layers.
 
 mod activation;
+mod batch_norm;
 mod chain;
 mod checkpoint;
 mod dense;
 mod dropout;
 mod layer_norm;
+mod normalise;
 
+pub use batch_norm::BatchNorm;
 pub use chain::{Chain, DynLayer};
 pub use checkpoint::Checkpoint;
 pub use dense::Dense;

@@ -2,11 +2,11 @@
 //! bar, and a safe stop on non-finite values.
 
 use crate::data::DataLoader;
-use crate::gradient::{Usage, gradients_and_usage};
+use crate::gradient::{Usage, recorded_pass};
 use crate::layer::check_input;
 use crate::layer::param_names;
 use crate::optim::{Optimizer, apply_checked_gradients, param_shapes};
-use crate::{Layer, Mode, NnError};
+use crate::{Layer, Mode, NnError, StateUpdates};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
@@ -110,9 +110,13 @@ impl Default for TrainConfig {
 ///   the model cannot train: it has no parameters, or its forward pass leaves a parameter
 ///   unread through `ctx.param` (read as a constant: a zero gradient for ever) or reads a
 ///   matrix its `visit` does not list (see [`train_step`]);
+/// - the first error a layer reported with [`Context::fail`](crate::Context::fail) (a
+///   [`BatchNorm`](crate::BatchNorm) given a batch of one sample: drop the last partial batch,
+///   [`DataLoader::drop_last`](crate::data::DataLoader::drop_last)), the model as before
+///   that step;
 /// - [`NnError::NonFinite`] if the loss or a gradient becomes NaN or infinite, or an update
-///   would make a parameter so: training stops and the model keeps the parameters it had
-///   before that step (the last good ones; the optimiser's state is unchanged after a
+///   would make a parameter or a state matrix (running statistics) so: training stops and
+///   the model keeps the parameters and state it had before that step (the last good ones; the optimiser's state is unchanged after a
 ///   non-finite loss or gradient, see [`step`](crate::optim::step)); the message counts the
 ///   batch's non-finite inputs and targets, if any. The data are not checked up front (a loss
 ///   of your own may mask missing targets stored as NaN): call
@@ -251,7 +255,10 @@ where
 /// One training step on a batch (`x`: `inputs × batch`, `y`: `outputs × batch`): the gradient
 /// of `loss(model(x), y)` in [`Mode::Train`] (dropout seeded with `seed`) and one step of
 /// `opt`; returns the loss. Records the parameters once and applies the gradients without a
-/// model-shaped copy (what [`train`] runs per batch).
+/// model-shaped copy (what [`train`] runs per batch). Then sets the new values the forward
+/// pass proposed for the model's state (a [`BatchNorm`](crate::BatchNorm)'s running
+/// statistics, see [`Context::update_state`](crate::Context::update_state)), only if the step
+/// succeeded.
 ///
 /// # Errors
 /// The error of the model's [`check_params`](crate::Layer::check_params), checked first
@@ -266,8 +273,11 @@ where
 /// the model does not list in `visit`/`visit_params` (it would never train either) — as
 /// PyTorch's `autograd.grad` refuses unused inputs; the loss's error (e.g. a shape mismatch between prediction and target); [`NnError::NonFinite`]
 /// (with `epoch` and `batch` 0) if the loss or a gradient is NaN or infinite, or the update
-/// would make a parameter so — the model is then unchanged (and the optimiser's state after a
-/// non-finite loss or gradient; see [`step`](crate::optim::step)).
+/// would make a parameter or a state matrix so — the model (parameters and state) is then
+/// unchanged (and the optimiser's state after a non-finite loss or gradient; see
+/// [`step`](crate::optim::step)); the first error a layer reported with
+/// [`Context::fail`](crate::Context::fail) (a [`BatchNorm`](crate::BatchNorm) given a batch of
+/// one sample), the model unchanged.
 ///
 /// # Panics
 /// If `loss` returns a matrix that is not 1 × 1, or a rule of your own panics in its `update`
@@ -311,7 +321,7 @@ where
     check_input(model.input_size(), x)?;
     let shapes = param_shapes(model);
     opt.check_params(&shapes)?;
-    let (value, grads) = {
+    let (value, grads, state) = {
         let mut params = Vec::new();
         model.visit_params(&mut |p| params.push(p));
         if params.is_empty() {
@@ -323,11 +333,12 @@ where
             });
         }
         let model = &*model;
-        let (value, grads, usage) = gradients_and_usage(&params, Mode::Train, seed, |ctx| {
+        let pass = recorded_pass(&params, Mode::Train, seed, |ctx| {
             loss(model.forward(MatVar::constant(x.clone()), ctx), y)
         })?;
-        check_usage(model, usage)?;
-        (value, grads)
+        check_usage(model, pass.usage)?;
+        let state = StateUpdates::collect(model, pass.state)?;
+        (pass.value, pass.grads, state)
     };
     if !num_traits::Float::is_finite(value) {
         return Err(NnError::NonFinite {
@@ -336,8 +347,12 @@ where
             what: "loss".into(),
         });
     }
+    // The new state is checked before the parameters change, and set after they did: a step
+    // that fails anywhere leaves both as they were.
+    state.check_finite()?;
     // The rule and its fit to the model were checked above, before the forward pass.
     apply_checked_gradients(opt, model, &shapes, grads)?;
+    state.apply(model)?;
     Ok(value)
 }
 

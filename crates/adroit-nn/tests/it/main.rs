@@ -2,6 +2,8 @@
 
 mod activation_matrix;
 mod activations;
+mod batch_norm;
+mod batch_norm_reference;
 mod cast;
 mod checkpoint;
 mod classic;

@@ -205,7 +205,7 @@ fn a_models_hessian_through_loss_with_params() {
 
 /// `Σ_k |θ_k|`-scaled central differences of `gradient` (f64): column `j` of the Hessian in
 /// the flattened parameters (visit order, column-major), for the models below.
-fn hessian_by_differences<M, F>(model: &M, grad: F) -> DMatrix<f64>
+pub(crate) fn hessian_by_differences<M, F>(model: &M, grad: F) -> DMatrix<f64>
 where
     M: Layer<f64> + Clone,
     F: Fn(&M) -> M,
