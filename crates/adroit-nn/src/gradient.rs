@@ -340,10 +340,13 @@ impl<'a, T: MatScalar> Params<'a, T> {
     /// The loss and its gradient with respect to every collected parameter; `loss(ctx)` runs
     /// the model (captured by the closure) in [`Mode::Train`] with dropout seed 0 (the same
     /// masks at every call: a training loop with dropout should use
-    /// [`Params::gradient_with`] and a new seed per step).
+    /// [`Params::gradient_with`] and a new seed per step). New values proposed for the
+    /// model's state (a [`BatchNorm`](crate::BatchNorm)'s running statistics) are dropped:
+    /// use [`gradient_with_state`] or [`train_step`](crate::train_step) to keep them.
     ///
     /// # Errors
-    /// The error `loss` returns.
+    /// The error `loss` returns, else the first error a layer reported with
+    /// [`Context::fail`].
     ///
     /// # Panics
     /// If `loss` returns a matrix that is not 1 × 1; inside the forward pass, if the model's
@@ -377,7 +380,8 @@ impl<'a, T: MatScalar> Params<'a, T> {
     /// the explicit form): pass the step number, say, so that every step draws new masks.
     ///
     /// # Errors
-    /// The error `loss` returns.
+    /// The error `loss` returns, else the first error a layer reported with
+    /// [`Context::fail`].
     ///
     /// # Panics
     /// If `loss` returns a matrix that is not 1 × 1; inside the forward pass, if the model's

@@ -190,7 +190,8 @@ where
     /// # Errors
     /// As [`new`](Self::new): [`NnError::ShapeMismatch`] if the model does not take the
     /// held-out inputs or the loss refuses its output for the targets; the model's
-    /// [`check_params`](crate::Layer::check_params) error.
+    /// [`check_params`](crate::Layer::check_params) error; the first error a layer reported
+    /// with [`Context::fail`].
     ///
     /// # Panics
     /// If `loss` returns a matrix that is not 1 × 1.
@@ -239,10 +240,15 @@ where
             |_| {
                 let mut ctx = Context::new(Mode::Eval, 0);
                 let prediction = model.forward(MatVar::constant(x), &mut ctx);
-                (self.loss)(prediction, y).unwrap_or_else(|e| {
-                    failure = Some(e);
-                    MatVar::constant(DMatrix::zeros(1, 1))
-                })
+                let loss = (self.loss)(prediction, y);
+                // A layer's reported error first (it came first), then the loss's.
+                match (ctx.take_outcome().1, loss) {
+                    (None, Ok(value)) => value,
+                    (Some(e), _) | (None, Err(e)) => {
+                        failure = Some(e);
+                        MatVar::constant(DMatrix::zeros(1, 1))
+                    }
+                }
             },
             &[],
         );

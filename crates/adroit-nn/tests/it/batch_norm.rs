@@ -530,3 +530,67 @@ fn steps_match_pytorch_batch_norm_1d() {
         "eval",
     );
 }
+
+/// An error a layer reports with `Context::fail` reaches every entry point that runs a
+/// forward pass and returns a `Result`.
+#[test]
+fn errors_reported_by_a_layer_reach_every_entry_point() {
+    #[derive(Clone, Debug)]
+    struct Picky {
+        w: DMatrix<f64>,
+    }
+    impl Layer<f64> for Picky {
+        fn forward(&self, x: MatVar<f64>, ctx: &mut Context<f64>) -> MatVar<f64> {
+            if x.value().iter().any(|&v| v < 0.0) {
+                ctx.fail(NnError::InvalidData {
+                    what: "negative input".into(),
+                });
+            }
+            x.component_mul(ctx.param(&self.w))
+        }
+        fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<f64>)) {
+            f(&format!("{prefix}w"), &self.w);
+        }
+        fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<f64>)) {
+            f(&mut self.w);
+        }
+    }
+    let layer = Picky { w: dmatrix![2.0] };
+    let (good, bad) = (dmatrix![1.0, 2.0], dmatrix![1.0, -2.0]);
+    let expected = NnError::InvalidData {
+        what: "negative input".into(),
+    };
+    assert!(layer.predict(&good).is_ok());
+    assert_eq!(layer.predict(&bad).unwrap_err(), expected);
+    let forward = |x: &DMatrix<f64>| {
+        let x = x.clone();
+        move |m: &Picky, ctx: &mut Context<f64>| {
+            Ok(m.forward(MatVar::constant(x.clone()), ctx).sum())
+        }
+    };
+    assert!(adroit_nn::gradient(&layer, forward(&good)).is_ok());
+    assert_eq!(
+        adroit_nn::gradient(&layer, forward(&bad)).unwrap_err(),
+        expected
+    );
+    let implicit = adroit_nn::params(&layer)
+        .gradient(|ctx| Ok(layer.forward(MatVar::constant(bad.clone()), ctx).sum()));
+    assert_eq!(implicit.unwrap_err(), expected);
+    let (_, _) = matrix::pullback(
+        |p| {
+            let r = loss_with_params(&layer, p, Mode::Eval, 0, forward(&bad));
+            assert_eq!(r.as_ref().unwrap_err(), &expected);
+            p[0].sum()
+        },
+        std::slice::from_ref(&layer.w),
+    );
+    let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+    let validation = adroit_nn::Validation::new(&layer, good.clone(), good.clone(), loss).unwrap();
+    assert!(validation.evaluate(&layer).is_ok());
+    let validation = adroit_nn::Validation::new(&layer, bad.clone(), bad.clone(), loss);
+    let err = validation.and_then(|v| v.evaluate(&layer)).unwrap_err();
+    assert_eq!(err, expected);
+    let mut model = layer.clone();
+    assert_eq!(step(&mut model, &bad, 0.1).unwrap_err(), expected);
+    assert_eq!(model.w, layer.w);
+}
