@@ -143,7 +143,8 @@ pub(crate) fn near_pairs<T: Float + nalgebra::Scalar>(
 
 /// `m` (an `n × n` perturbation or cotangent in the eigenbasis) with its entries between
 /// eigenvalues equal up to rounding (`near` from [`near_ties`]) replaced by `zeroed(entry)`
-/// where they are rounding themselves: at most their entry of `threshold()`, the error with
+/// where they are rounding themselves, a pair's two entries `(k, l)` and `(l, k)` together:
+/// each at most its entry of `threshold()`, the error with
 /// which they were formed (`rotation_threshold` for `Vᵀ·Ȧ·V`: the product's rounding and
 /// the computed eigenvectors' own error; never above zero for an entry formed exactly, as at a
 /// diagonal matrix whose `V` is exact). A perturbation that does not mix such a pair (`Ȧ = I`,
@@ -165,9 +166,15 @@ pub fn snap_tied<T: Float + nalgebra::Scalar>(
     let threshold = threshold();
     let n = m.nrows();
     for l in 0..n {
-        for k in (0..n).filter(|&k| near[(k, l)]) {
-            if Float::abs(m[(k, l)]) <= threshold[(k, l)] {
+        for k in (l + 1..n).filter(|&k| near[(k, l)] || near[(l, k)]) {
+            // The pair's two entries together: both are rounding, or both are kept. Zeroing
+            // one alone turns their difference, which the pullback divides by the gap, into
+            // the other entry (a projector onto both vectors, whose two entries are equal:
+            // 1e13 for −0.67 at a gap of 1e-13, when the thresholds differed).
+            let within = |(r, c): (usize, usize)| Float::abs(m[(r, c)]) <= threshold[(r, c)];
+            if within((k, l)) && within((l, k)) {
                 m[(k, l)] = zeroed(m[(k, l)]);
+                m[(l, k)] = zeroed(m[(l, k)]);
             }
         }
     }
@@ -262,7 +269,19 @@ pub fn primal_symmetric_eigen<T: Float + RealField>(
             DMatrix::from_element(n, n, nan),
         );
     }
-    let eig = primal.symmetric_eigen();
+    let mut eig = primal.clone().symmetric_eigen();
+    // Where a computed eigenvector is a signed unit vector `±eᵣ` its eigenvalue is the
+    // diagonal entry `Aᵣᵣ` (its Rayleigh quotient, exact): nalgebra's may come back an ulp
+    // off (it scales the matrix by its largest entry and back), and at a diagonal matrix the
+    // tangents divide by those eigenvalues' gaps — one ulp in a gap of one ulp halved them.
+    for (k, unit) in signed_unit_columns(&eig.eigenvectors)
+        .into_iter()
+        .enumerate()
+    {
+        if unit && let Some(r) = eig.eigenvectors.column(k).iter().position(|x| !x.is_zero()) {
+            eig.eigenvalues[k] = primal[(r, r)];
+        }
+    }
     (eig.eigenvalues, eig.eigenvectors)
 }
 

@@ -735,3 +735,40 @@ fn symmetric_eigen_pair_left_unresolved_by_the_decomposition() {
         );
     }
 }
+
+/// Regression (a review's finding): at a diagonal matrix the eigenvalues are its diagonal
+/// entries exactly, so the tangents of two distinct eigenvalues one ulp apart are exact
+/// (`v̇₀ = e₁·Ȧ₁₀/(λ₀ − λ₁)`); nalgebra returned the second one an ulp off (its scaling by
+/// the largest entry), and the tangent came out half the exact −2⁵⁶. The same in f32.
+#[test]
+fn eigenvalues_of_a_diagonal_matrix_are_its_entries_exactly() {
+    let d = [0.1_f64, 0.1_f64.next_up(), 1.0, 1e8];
+    let a = DMatrix::from_fn(4, 4, |i, j| match (i, j) {
+        _ if i == j => Dual::constant(d[i]),
+        (0, 1) | (1, 0) => Dual::new(0.0, 1.0),
+        _ => Dual::constant(0.0),
+    });
+    let (values, vectors) = adroit_forward::symmetric_eigen(&a);
+    let mut sorted: Vec<f64> = values.iter().map(|v| v.value()).collect();
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!(sorted, d);
+    let k = (0..4).find(|&k| values[k].value() == d[0]).unwrap();
+    assert_eq!(
+        vectors[(1, k)].tangent() * vectors[(0, k)].value(),
+        -(2f64.powi(56))
+    );
+
+    let e = [1e-4_f32, 1e-4 * (1.0 + 2f32.powi(-20)), 1.0, 1e4];
+    let a = DMatrix::from_fn(4, 4, |i, j| match (i, j) {
+        _ if i == j => Dual::constant(e[i]),
+        (0, 1) | (1, 0) => Dual::new(0.0, 1.0),
+        _ => Dual::constant(0.0),
+    });
+    let (values, vectors) = adroit_forward::symmetric_eigen(&a);
+    let k = (0..4).find(|&k| values[k].value() == e[0]).unwrap();
+    let expected = 1.0 / (e[0] - e[1]);
+    assert_eq!(
+        vectors[(1, k)].tangent() * vectors[(0, k)].value(),
+        expected
+    );
+}

@@ -221,3 +221,104 @@ fn eigenvalues_ascend_with_their_vectors() {
         assert!((&g[0] - folded).amax() < 1e-13, "n = {n}");
     }
 }
+
+/// Regression (a review's finding): `cᵀPc` with `P` the projector onto the three eigenvectors
+/// of eigenvalues near 1 (two of them 1e-13 apart; the fourth, 3, far) is smooth, but its
+/// gradient came out 2.78e13: the pair's two cotangent entries `(Vᵀ·V̄)ₖₗ` and `(Vᵀ·V̄)ₗₖ`
+/// (equal) were judged against different thresholds, one zeroed as rounding and the other
+/// kept, so their difference over the gap no longer cancelled. Reference: `cᵀPc = |c|² −
+/// (cᵀv₃)²` through the well-separated top eigenvector alone, by forward mode (and the
+/// review's mpmath value −0.668631).
+#[test]
+fn a_projector_onto_a_cluster_holding_a_near_pair_has_its_smooth_gradient() {
+    let a: [f64; 16] = [
+        1.0399204044472612,
+        -0.11197366132398559,
+        0.07284600340046833,
+        0.2457692600012099,
+        -0.11197366132398559,
+        1.3140775000633205,
+        -0.20432743171097198,
+        -0.6893638545068782,
+        0.07284600340046833,
+        -0.20432743171097198,
+        1.1329280172607432,
+        0.44847512437989534,
+        0.2457692600012099,
+        -0.6893638545068782,
+        0.44847512437989534,
+        2.513074078228774,
+    ];
+    let d: [f64; 16] = [
+        -0.6533705200045044,
+        -0.860152766444698,
+        -0.6632741170668036,
+        -1.8292911421581637,
+        -0.860152766444698,
+        -2.7571493682718273,
+        -1.8609397152446134,
+        1.4455357005491594,
+        -0.6632741170668036,
+        -1.8609397152446134,
+        0.6746526651500617,
+        0.7752196456216243,
+        -1.8292911421581637,
+        1.4455357005491594,
+        0.7752196456216243,
+        -3.5220389486548056,
+    ];
+    let c = [
+        0.06761709834450205,
+        -0.4350834393045759,
+        0.9557129678598352,
+        -0.14757219772259983,
+    ];
+    // Through the top eigenvector only (forward mode; 2 away from the cluster).
+    let a_dual = DMatrix::from_fn(4, 4, |i, j| {
+        adroit_forward::Dual::new(a[4 * i + j], d[4 * i + j])
+    });
+    let (values, vectors) = adroit_forward::symmetric_eigen(&a_dual);
+    let top = (0..4).find(|&k| values[k].value() > 2.0).unwrap();
+    let p = (0..4).fold(adroit_forward::Dual::constant(0.0), |s, r| {
+        s + vectors[(r, top)] * c[r]
+    });
+    let expected = -(p * p).tangent();
+    assert!((expected + 0.668631).abs() < 1e-6, "{expected}");
+    // The scalar tape, through the cluster's three eigenvectors.
+    let g = adroit_reverse::gradient(
+        |x: &[Var<f64>]| {
+            let m = DMatrix::from_fn(4, 4, |i, j| x[0] * d[4 * i + j] + a[4 * i + j]);
+            let (values, vectors) = adroit_reverse::symmetric_eigen(&m);
+            (0..4)
+                .filter(|&k| values[k].value() < 2.0)
+                .fold(Var::constant(0.0), |s, k| {
+                    let p = (0..4).fold(Var::constant(0.0), |t, r| t + vectors[(r, k)] * c[r]);
+                    s + p * p
+                })
+        },
+        &[0.0],
+    );
+    // What is left is the pair's rounding over its gap (ε/1e-13).
+    assert!((g[0] - expected).abs() < 1e-2, "{} vs {expected}", g[0]);
+    // The matrix tape (eigenvalues ascending: the cluster is the first three).
+    let a_m = DMatrix::from_row_slice(4, 4, &a);
+    let d_m = DMatrix::from_row_slice(4, 4, &d);
+    let c_m = DMatrix::from_column_slice(4, 1, &c);
+    // The gradient in the matrix (its lower triangle) contracted with the symmetric `D`.
+    let (_, g) = matrix::value_and_gradient(
+        |x| {
+            let (_, vectors) = x[0].symmetric_eigen();
+            let p = vectors
+                .columns(0, 3)
+                .transpose()
+                .matmul(MatVar::constant(c_m.clone()));
+            p.component_mul(p).sum()
+        },
+        &[a_m],
+    );
+    let directional = g[0].component_mul(&d_m).sum();
+    assert!(
+        (directional - expected).abs() < 1e-2,
+        "{directional} vs {expected}"
+    );
+}
