@@ -87,7 +87,7 @@ impl<T: MatScalar, L: Layer<T> + Clone + 'static> DynLayer<T> for L {
 }
 
 /// `a::b::Dense<c::d::E>` → `Dense<E>`: each path keeps its last segment.
-fn short_type_name(full: &str) -> String {
+pub(super) fn short_type_name(full: &str) -> String {
     let mut out = String::with_capacity(full.len());
     let mut segment = String::new();
     let mut chars = full.chars().peekable();

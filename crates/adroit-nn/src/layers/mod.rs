@@ -8,6 +8,7 @@ mod dense;
 mod dropout;
 mod layer_norm;
 mod normalise;
+mod skip_connection;
 
 pub use batch_norm::BatchNorm;
 pub use chain::{Chain, DynLayer};
@@ -15,3 +16,4 @@ pub use checkpoint::Checkpoint;
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use layer_norm::LayerNorm;
+pub use skip_connection::{Connection, SkipConnection};

@@ -20,6 +20,7 @@ mod optimizers;
 mod regressions;
 mod resume;
 mod second_order;
+mod skip_connection;
 mod tails;
 mod training;
 mod validation;
