@@ -91,7 +91,9 @@ where
 /// the same type whose parameters hold the gradients (`grad.weight` for a [`Dense`](crate::Dense),
 /// nested for a [`Chain`](crate::Chain)). The forward pass runs in [`Mode::Train`] with dropout
 /// seed 0, the same masks at every call: a training loop with dropout should use
-/// [`gradient_with`] and a new seed per step.
+/// [`gradient_with`] and a new seed per step. New values the pass proposes for the model's
+/// state (a [`BatchNorm`](crate::BatchNorm)'s running statistics) are dropped, the model being
+/// borrowed: a training loop of your own with such layers uses [`gradient_with_state`].
 ///
 /// `loss(model, ctx)` must return a 1 × 1 matrix (a scalar loss), e.g. from [`crate::losses`].
 ///
@@ -133,7 +135,8 @@ where
     gradient_with(model, Mode::Train, 0, loss)
 }
 
-/// [`gradient`] with a chosen [`Mode`] and dropout seed.
+/// [`gradient`] with a chosen [`Mode`] and dropout seed (new state values dropped as there:
+/// see [`gradient_with_state`]).
 ///
 /// # Errors
 /// As [`gradient`]: the model's [`check_params`](Layer::check_params) error, else the error

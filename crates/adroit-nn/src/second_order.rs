@@ -53,7 +53,9 @@ pub(crate) fn shaped_like<T: MatScalar, M: Layer<T> + Clone>(
 ///
 /// # Errors
 /// The model's [`check_params`](Layer::check_params) error; a model that cannot be cast (a
-/// layer of your own without [`Layer::cast_into`]); the error `loss` returns.
+/// layer of your own without [`Layer::cast_into`]); the error `loss` returns; the first error
+/// a layer reported with [`Context::fail`] (a [`BatchNorm`](crate::BatchNorm) in training
+/// given a batch of one sample).
 ///
 /// # Panics
 /// As [`gradient`](crate::gradient): if `loss` returns a matrix that is not 1 × 1, or feeds the
@@ -191,7 +193,8 @@ where
 /// [`NnError::InvalidConfig`] (`name: "hvp direction"`) if `v` has another number of
 /// parameters than the model, [`NnError::ShapeMismatch`] if one has another shape (naming
 /// it); the model's [`check_params`](Layer::check_params) error;
-/// a model that cannot be cast; the error `loss` returns.
+/// a model that cannot be cast; the error `loss` returns; the first error a layer reported
+/// with [`Context::fail`].
 ///
 /// # Panics
 /// As [`hessian`].

@@ -13,21 +13,32 @@ use nalgebra::DMatrix;
 ///
 /// - [`Mode::Train`]: `y = γ ⊙ (x − μ_B)/√(σ²_B + ε) + β`, with the mean `μ_B` and the
 ///   biased variance `σ²_B` of each feature (row) over the batch (columns), differentiated
-///   through; and the running statistics move towards the batch's, once per training step
-///   (proposed with [`Context::update_state`], set by [`train_step`](crate::train_step) when
-///   the step succeeds): `running_mean ← (1 − momentum)·running_mean + momentum·μ_B`,
+///   through; and the running statistics move towards the batch's (proposed with
+///   [`Context::update_state`], set by [`train_step`](crate::train_step) when the step
+///   succeeds): `running_mean ← (1 − momentum)·running_mean + momentum·μ_B`,
 ///   `running_var ← (1 − momentum)·running_var + momentum·σ²_B·m/(m − 1)` for a batch of `m`
 ///   samples (the unbiased variance, as PyTorch and Flux; PyTorch's momentum convention,
-///   which is `1 −` Keras's).
+///   which is `1 −` Keras's). Once per forward call: a loss that runs the layer on two
+///   batches moves them twice, in order, as PyTorch and Flux do. Separate passes (gradient
+///   accumulation over micro-batches in a loop of your own, with
+///   [`gradient_with_state`](crate::gradient_with_state)) each start from the stored values:
+///   apply each pass's [`StateUpdates`](crate::StateUpdates) before the next pass, or only the
+///   last one counts. [`gradient`](crate::gradient) and [`gradient_with`](crate::gradient_with)
+///   borrow the model and drop the new values: with them (and
+///   [`optim::step`](crate::optim::step)) the statistics never move — use
+///   [`train_step`](crate::train_step), [`train`](crate::train()) or `gradient_with_state`.
+///   The model-shaped gradient `gradient` returns holds copies of the running statistics in
+///   those fields (state has no gradient).
 /// - [`Mode::Eval`] ([`Layer::predict`], validation): `y = γ ⊙ (x − running_mean)/√(running_var
 ///   + ε) + β`, each sample on its own.
 ///
 /// `γ` (`scale`, initialised to 1; PyTorch's `weight`) and `β` (`bias`, 0) are trained
 /// parameters, `features × 1`; `running_mean` (0) and `running_var` (1), `features × 1`, are
 /// state ([`Layer::visit_state`]): saved and loaded with the parameters by [`io`](crate::io)
-/// under those names (PyTorch's 1-D buffers load into them; its `num_batches_tracked` has no
-/// counterpart here, load such a file with `load_safetensors_partial`), never seen by
-/// optimisers or gradients.
+/// under those names, never seen by optimisers or gradients. From PyTorch: rename `weight`
+/// to `scale` and drop `num_batches_tracked` (no counterpart here) before loading; its 1-D
+/// buffers and bias load into the `features × 1` matrices. (Loading such a file unchanged
+/// with `load_safetensors_partial` would leave `scale` at 1: check its report's `missing`.)
 ///
 /// Training needs at least two samples per batch (the variance of one sample is 0, and the
 /// running variance's correction `m/(m − 1)` infinite): a batch of one in [`Mode::Train`] is
@@ -119,16 +130,22 @@ impl<T: MatScalar> BatchNorm<T> {
         self
     }
 
-    /// The running statistics moved towards a batch's mean and biased variance (`m` samples).
-    fn proposed(&self, mean: &DMatrix<T>, var: &DMatrix<T>, m: usize) -> [DMatrix<T>; 2] {
+    /// The running statistics moved towards a batch's mean and biased variance (`m` samples),
+    /// from the values this pass already proposed, if any (a layer run twice in one pass moves
+    /// them twice, as PyTorch's and Flux's do), else the stored ones.
+    fn proposed(
+        &self,
+        ctx: &Context<T>,
+        mean: &DMatrix<T>,
+        var: &DMatrix<T>,
+        m: usize,
+    ) -> [DMatrix<T>; 2] {
         let keep = T::one() - self.momentum;
         let m = T::from_usize(m).unwrap_or_else(T::one);
         let unbiased = m / (m - T::one());
-        let mean = self
-            .running_mean
-            .zip_map(mean, |r, b| keep * r + self.momentum * b);
-        let var = self
-            .running_var
+        let current = |state: &DMatrix<T>| ctx.proposed_state(state).unwrap_or(state).clone();
+        let mean = current(&self.running_mean).zip_map(mean, |r, b| keep * r + self.momentum * b);
+        let var = current(&self.running_var)
             .zip_map(var, |r, b| keep * r + self.momentum * (b * unbiased));
         [mean, var]
     }
@@ -182,7 +199,7 @@ impl<T: MatScalar> Layer<T> for BatchNorm<T> {
                         ),
                     });
                 } else {
-                    let [mean, var] = self.proposed(&batch.mean, &batch.var, m);
+                    let [mean, var] = self.proposed(ctx, &batch.mean, &batch.var, m);
                     ctx.update_state(&self.running_mean, mean);
                     ctx.update_state(&self.running_var, var);
                 }

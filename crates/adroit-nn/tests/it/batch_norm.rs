@@ -236,6 +236,14 @@ fn one_sample_in_training_is_an_error_and_changes_nothing() {
     })
     .unwrap_err();
     assert!(matches!(err, NnError::InvalidData { .. }));
+    fn sum_loss<T: adroit_nn::MatScalar>(
+        x: &DMatrix<f64>,
+    ) -> impl Fn(&BatchNorm<T>, &mut Context<T>) -> Result<MatVar<T>, NnError> {
+        let x: DMatrix<T> = x.clone().cast();
+        move |m, ctx| Ok(m.forward(MatVar::constant(x.clone()), ctx).sum())
+    }
+    let err = adroit_nn::hessian(&bn, sum_loss(&one)).unwrap_err();
+    assert!(matches!(err, NnError::InvalidData { .. }), "{err:?}");
     assert_eq!(bn.predict(&one).unwrap().shape(), (3, 1));
 }
 
@@ -593,4 +601,29 @@ fn errors_reported_by_a_layer_reach_every_entry_point() {
     let mut model = layer.clone();
     assert_eq!(step(&mut model, &bad, 0.1).unwrap_err(), expected);
     assert_eq!(model.w, layer.w);
+}
+
+/// A loss that runs the layer on two batches moves the running statistics twice, in order,
+/// as PyTorch and Flux do (momentum 0.1: mean 0.9·(0.1·2) + 0.1·12, variance 0.9·1.1 + 0.1·8,
+/// a review's figures).
+#[test]
+fn two_forward_calls_in_one_pass_move_the_statistics_twice() {
+    let mut bn = BatchNorm::<f64>::new(1);
+    let (_, _, state) = gradient_with_state(&bn, Mode::Train, 0, |m, ctx| {
+        let a = m.forward(MatVar::constant(dmatrix![1.0, 3.0]), ctx).sum();
+        let b = m.forward(MatVar::constant(dmatrix![10.0, 14.0]), ctx).sum();
+        Ok(a + b)
+    })
+    .unwrap();
+    state.apply(&mut bn).unwrap();
+    assert!(
+        (bn.running_mean[0] - 1.38).abs() < 1e-14,
+        "{}",
+        bn.running_mean
+    );
+    assert!(
+        (bn.running_var[0] - 1.79).abs() < 1e-14,
+        "{}",
+        bn.running_var
+    );
 }
