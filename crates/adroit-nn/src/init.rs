@@ -184,7 +184,12 @@ fn uniform<T: MatScalar>(rng: &mut impl Rng, rows: usize, cols: usize, limit: f6
 }
 
 /// Entries normal with mean 0 and standard deviation `sd`.
-fn normal<T: MatScalar>(rng: &mut impl Rng, rows: usize, cols: usize, sd: f64) -> DMatrix<T> {
+pub(crate) fn normal<T: MatScalar>(
+    rng: &mut impl Rng,
+    rows: usize,
+    cols: usize,
+    sd: f64,
+) -> DMatrix<T> {
     DMatrix::from_fn(rows, cols, |_, _| {
         let z: f64 = StandardNormal.sample(rng);
         T::from_f64(sd * z).unwrap_or_else(T::zero)
@@ -194,7 +199,7 @@ fn normal<T: MatScalar>(rng: &mut impl Rng, rows: usize, cols: usize, sd: f64) -
 /// Panics (naming `who`) if a `rows × cols` matrix of `T` cannot be allocated: more entries
 /// than `usize` counts or more than `isize::MAX` bytes.
 #[track_caller]
-fn check_size<T>(who: &str, rows: usize, cols: usize) {
+pub(crate) fn check_size<T>(who: &str, rows: usize, cols: usize) {
     let bytes = rows
         .checked_mul(cols)
         .and_then(|n| n.checked_mul(size_of::<T>()));

@@ -1,10 +1,11 @@
 //! Flux-style neural networks on `adroit-reverse`'s matrix-level reverse mode.
 //!
 //! - Layout: **features × batch** — one sample per column, as Flux (`x`: `inputs × batch`).
-//! - [`Layer`]s: [`Dense`], [`Chain`], [`SkipConnection`] (residual blocks), [`Dropout`],
-//!   [`LayerNorm`], [`BatchNorm`] (running statistics as state, [`Layer::visit_state`]),
-//!   [`Checkpoint`], or your own by implementing the trait; [`Activation`]s written once for
-//!   any `Float`; weight [`init`]ialisers (Glorot, Kaiming, as Flux and PyTorch).
+//! - [`Layer`]s: [`Dense`], [`Chain`], [`SkipConnection`] (residual blocks), [`Embedding`],
+//!   [`Dropout`], [`LayerNorm`], [`BatchNorm`] (running statistics as state,
+//!   [`Layer::visit_state`]), [`Checkpoint`], or your own by implementing the trait;
+//!   [`Activation`]s written once for any `Float`; weight [`init`]ialisers (Glorot, Kaiming,
+//!   as Flux and PyTorch).
 //! - Gradients two ways: explicit ([`gradient`]: a model-shaped gradient, `grad.weight`) and
 //!   implicit ([`params`] then [`Params::gradient`]: `grads[&model.weight]`); and the loss as
 //!   a function of the parameters ([`loss_with_params`] with [`param_values`]) for
@@ -76,7 +77,8 @@ pub use flat::{parameters_to_vector, vector_to_parameters};
 pub use gradient::{Grads, Params, gradient, gradient_with, gradient_with_state, params};
 pub use layer::{Context, Layer, Mode};
 pub use layers::{
-    BatchNorm, Chain, Checkpoint, Connection, Dense, Dropout, DynLayer, LayerNorm, SkipConnection,
+    BatchNorm, Chain, Checkpoint, Connection, Dense, Dropout, DynLayer, Embedding, LayerNorm,
+    SkipConnection,
 };
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).

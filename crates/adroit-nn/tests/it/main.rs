@@ -9,6 +9,7 @@ mod checkpoint;
 mod classic;
 mod data;
 mod dropout_clip_progress;
+mod embedding;
 mod init;
 mod layers;
 mod loss_checks;

@@ -20,6 +20,7 @@ mod softmax;
 mod stop_gradient;
 mod svd;
 mod symmetric_eigen;
+mod take;
 mod transpose;
 mod triangular_solve;
 mod variance;
