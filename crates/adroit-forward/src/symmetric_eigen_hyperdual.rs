@@ -6,6 +6,7 @@ use crate::HyperDualVec;
 use crate::eigenvector_errors::{EigenvectorErrors, rotation_threshold};
 use crate::symmetric_eigen::{
     abs_product, gap_quotient, near_ties, rounding_factor, snap_tied, symmetric_from_lower,
+    symmetric_part,
 };
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
@@ -39,6 +40,12 @@ use num_traits::Float;
 /// Cholesky); a function of a simple eigenpair divides only by the gaps to its eigenvalue and
 /// stays exact beside repeated ones; between eigenvalues equal up to rounding, a perturbation
 /// part of rounding size counts as zero, as in [`symmetric_eigen`](crate::symmetric_eigen).
+/// Beside two close but distinct eigenvalues (gap `δ`), second derivatives that go through
+/// the pair under perturbations mixing it carry rounding errors growing like `ε/δ²`
+/// (measured for `cᵀ·exp(A)·c` through the eigenvectors: 5e-5 relative at `δ = 1e-8`, 5e-2
+/// at 1e-11; first derivatives stay exact there, see
+/// [`symmetric_eigen`](crate::symmetric_eigen)): compute such functions without the
+/// decomposition where eigenvalues may be close.
 /// An entry of the lower triangle (the part read) that is NaN or infinite makes every result
 /// NaN. A 0 × 0 matrix gives empty results.
 ///
@@ -95,7 +102,9 @@ where
     // `P·Ȧ·P` within the pair's space, which does not depend on the basis): zeroed there it
     // made the top eigenvector's ∂²/∂s∂t 63 % low beside a pair 1e-12 apart.
     let rotate = |part: DMatrix<T>| {
-        let rotated = &vt * &part * &v;
+        // Symmetric as `part` is (see `symmetric_part`): a near pair's contributions then
+        // cancel as in exact arithmetic.
+        let rotated = symmetric_part(&vt * &part * &v);
         let threshold = match &errors {
             Some(errors) => rotation_threshold(&v, &part, &rotated, errors),
             None => DMatrix::zeros(n, n),
