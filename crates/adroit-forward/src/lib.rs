@@ -320,8 +320,8 @@
 //! tangents of size 1/gap, finite and not a derivative. Singular vectors likewise: between
 //! singular values within `8·max(m, n)·ε·max σ`, a rounding-size symmetric part of `UᵀȦV`
 //! (or entry of `UᵀŪ + VᵀV̄`) counts as zero, so scaling or turning the matrix (`Ȧ = A`,
-//! `W·A`, `A·W`) gives finite, exact tangents; singular values within 8 ulps of the pair's
-//! larger count as repeated, so a perturbation that mixes them gives infinite or NaN
+//! `W·A`, `A·W`) gives finite, exact tangents; singular values within 8ε of the pair's
+//! larger (relatively: 8 to 16 ulps) count as repeated, so a perturbation that mixes them gives infinite or NaN
 //! tangents. A basis-independent loss written through the decomposition is finite and wrong
 //! at a tie up to rounding (0.5 % off at an isotropic `Σ = 2I` rotated; `yᵀA⁻¹y` through the
 //! eigenvectors of a rotated `diag(2, 2, 5)` in reverse mode: finite and wrong in 174 of 200

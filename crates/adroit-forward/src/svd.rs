@@ -4,6 +4,7 @@
 
 use crate::jacobi_svd::{is_accurate, jacobi_svd};
 use crate::svd_ties::SvdTies;
+use crate::symmetric_eigen::signed_unit_columns;
 use crate::{TangentLanes, chain_matmul, chain_product};
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
@@ -46,7 +47,7 @@ pub type Svd<S> = (DMatrix<S>, DVector<S>, DMatrix<S>);
 /// the basis is not unique), and the tangents of the simple non-zero singular values and
 /// their vectors are exact also when other singular values are zero (a rank-deficient
 /// matrix); the singular vectors of a repeated non-zero singular value (repeated up to
-/// rounding too: values within 8 ulps of each other count as one), and those of a zero
+/// rounding too: values within 8ε of the larger, relatively — 8 to 16 ulps — count as one), and those of a zero
 /// one in a tall or wide matrix, get infinite or NaN tangents under a perturbation that mixes
 /// them (JAX gives NaN there too), while those of a repeated zero singular value get 0 there
 /// (the numerator vanishes with σ) — neither is a derivative, which does not exist. A
@@ -57,7 +58,7 @@ pub type Svd<S> = (DMatrix<S>, DVector<S>, DMatrix<S>);
 /// a few ulps apart), an entry of `S` within the error it is formed with (the product's
 /// rounding, and the computed vectors' own error: zero where the decomposition is exact)
 /// counts as zero, as in [`symmetric_eigen`](crate::symmetric_eigen). Singular values that
-/// are equal only up to rounding but more than 8 ulps apart (larger matrices) give a mixing
+/// are equal only up to rounding but farther apart than that (larger matrices) give a mixing
 /// perturbation large finite tangents, not a derivative. At a
 /// rank-deficient matrix `U̇·S·Vᵀ + U·Ṡ·Vᵀ + U·S·V̇ᵀ` misses the part of `ȧ` between the null
 /// spaces off their diagonal (no differentiable choice carries it). `F` is formed from the
@@ -142,20 +143,67 @@ pub fn primal_svd<T: RealField + Float>(a: DMatrix<T>) -> Svd<T> {
     let u = svd.u.expect("U was requested");
     let v_t = svd.v_t.expect("Vᵀ was requested");
     let result = (u, svd.singular_values, v_t);
-    if is_accurate(&a, &result) {
+    let result = if is_accurate(&a, &result) {
         result
     } else {
-        jacobi_svd(a)
-    }
+        jacobi_svd(a.clone())
+    };
+    exact_at_unit_pairs(&a, result)
 }
 
-/// The singular values divided by the largest (1 when it is 0 or not finite), and that
-/// divisor: `F`'s denominators `σⱼ² − σᵢ²` are formed from these, so that they neither
-/// overflow (σ above ~1e154 in `f64`, ~1e19 in `f32`) nor underflow.
+/// `(u, s, v_t)` with `σₖ = |Aᵣ꜀|` where `uₖ = ±eᵣ` and `vₖ = ±e꜀` (signed unit vectors, with
+/// the signs of `Aᵣ꜀`): the exact singular value `uₖᵀ·A·vₖ`, where nalgebra's can come back an
+/// ulp off (it scales the matrix by its largest entry and back: `diag(1.9, 1.9 − 12ε, 0.5)`
+/// gave 0.49999999999999994), which made tangents between close singular values of a diagonal
+/// matrix a few percent off. The order stays descending (re-sorted, pairs moved with their
+/// values, should an ulp swap two).
+fn exact_at_unit_pairs<T: RealField + Float>(
+    a: &DMatrix<T>,
+    (mut u, mut s, mut v_t): Svd<T>,
+) -> Svd<T> {
+    let unit_u = signed_unit_columns(&u);
+    let unit_v = signed_unit_columns(&v_t.transpose());
+    let mut changed = false;
+    for k in 0..s.len() {
+        if !(unit_u[k] && unit_v[k]) {
+            continue;
+        }
+        let r = u.column(k).iter().position(|x| !x.is_zero());
+        let c = v_t.row(k).iter().position(|x| !x.is_zero());
+        let (Some(r), Some(c)) = (r, c) else {
+            continue;
+        };
+        let entry = a[(r, c)];
+        if entry * u[(r, k)] * v_t[(k, c)] >= T::zero() && s[k] != Float::abs(entry) {
+            s[k] = Float::abs(entry);
+            changed = true;
+        }
+    }
+    if changed && s.as_slice().windows(2).any(|w| w[0] < w[1]) {
+        let mut order: Vec<usize> = (0..s.len()).collect();
+        order.sort_by(|&i, &j| {
+            s[j].partial_cmp(&s[i])
+                .unwrap_or(core::cmp::Ordering::Equal)
+        });
+        let (u0, s0, v0) = (u.clone(), s.clone(), v_t.clone());
+        for (new, &old) in order.iter().enumerate() {
+            u.set_column(new, &u0.column(old));
+            s[new] = s0[old];
+            v_t.set_row(new, &v0.row(old));
+        }
+    }
+    (u, s, v_t)
+}
+
+/// The singular values divided by the power of two at or below the largest (1 when it is 0
+/// or not finite), and that divisor: `F`'s denominators `σⱼ² − σᵢ²` are formed from these,
+/// so that they neither overflow (σ above ~1e154 in `f64`, ~1e19 in `f32`) nor underflow. A
+/// power of two divides exactly: dividing by the largest itself rounded the quotients, and
+/// the difference of two singular values a few ulps apart came out 1–2 % off.
 fn normalised<T: Float + RealField>(s: &DVector<T>) -> (DVector<T>, T) {
     let largest = s.iter().fold(T::zero(), |m, &v| Float::max(m, v));
     let scale = if largest > T::zero() && Float::is_finite(largest) {
-        largest
+        Float::exp2(Float::floor(Float::log2(largest)))
     } else {
         T::one()
     };
@@ -183,8 +231,8 @@ fn scaled_quotient<T: Float>(x: T, den: T, scale: T) -> T {
 /// `xᵢⱼ/(σⱼ − σᵢ)` off the diagonal and 0 on it, for the normalised singular values `ŝ` and
 /// their divisor `scale` ([`normalised`]): formed as `xᵢⱼ·(ŝⱼ + ŝᵢ)/(ŝⱼ² − ŝᵢ²)/scale`, so that
 /// it is 0 between two zero singular values (the zero convention on the numerator, which
-/// vanishes with σ), and with the denominator 0 between singular values within 8 ulps of the
-/// pair's larger: their difference is rounding, and its reciprocal gave finite, wrong
+/// vanishes with σ), and with the denominator 0 between singular values within 8ε of the
+/// pair's larger, relatively (8 to 16 ulps): their difference is rounding, and its reciprocal gave finite, wrong
 /// derivatives (a Hessian of Σσ² off by 0.5 at a rotation whose σ's came out 1 ulp apart)
 /// where a tie's are infinite or NaN. A numerator of rounding size between near singular
 /// values is set to zero before ([`SvdTies`]).
@@ -291,8 +339,9 @@ pub fn svd_pullback<T: Float + RealField>(
     let vt_vbar = chain_matmul(v_t, &v_t_bar.transpose());
     // The transpose of `svd_jvp`'s split: with X = UᵀŪ, Y = VᵀV̄, the core is
     // sym(Z ∘ E⁻) + skew(W ∘ E⁺), Z = X + Y, W = X − Y, E∓ᵢⱼ = 1/(σⱼ ∓ σᵢ) — equal to
-    // G·S + S·H above. Z's entries between near singular values are snapped one by one
-    // (`SvdTies::snap_cotangent`), so a pair's two entries are never cancelled into a silent 0.
+    // G·S + S·H above. Z's entries between near singular values are snapped each against its own
+    // error, a pair's two together (`SvdTies::snap_cotangent`), so a pair's two entries are
+    // never cancelled into a silent 0.
     let z = &ut_ubar + &vt_vbar;
     let w = &ut_ubar - &vt_vbar;
     let z = match ties {

@@ -99,7 +99,8 @@ impl<T: Float + RealField> SvdTies<T> {
     /// `z = UᵀŪ + VᵀV̄` (`k × k`, `V̄` the cotangent of `V`, the transpose of `Vᵀ`'s) with its
     /// entries between near singular values replaced by `zeroed(entry)` where they are within
     /// the error they are formed with: `8·max(m, n)·ε·(|Uᵀ|·|Ū| + |Vᵀ|·|V̄|)ᵢⱼ` plus
-    /// `errᵢ·(‖ūⱼ‖ + ‖v̄ⱼ‖)`. Entry by entry, not the antisymmetric part the pullback reads: for a
+    /// `errᵢ·(‖ūⱼ‖ + ‖v̄ⱼ‖)`, a pair's two entries zeroed together when each is within its own
+    /// (`snap_tied`). Not the antisymmetric part the pullback reads: for a
     /// loss that does not depend on the basis the difference of the pair's entries is the gap
     /// times a divided difference, not rounding (as in `symmetric_eigen`'s pullback).
     pub fn snap_cotangent(

@@ -555,3 +555,69 @@ fn a_tiny_block_beside_a_recomputed_one_keeps_its_slope() {
         );
     }
 }
+
+/// Regression (a review's finding): as above with a largest singular value that is not a
+/// power of two (3, 10). Normalising by it rounded the close pair's quotients (the slope came
+/// out −1.0079 for −1, the Hessian 1.024 for 1), and nalgebra's singular values of a diagonal
+/// matrix could come back an ulp off (0.49999999999999994 for 0.5).
+#[test]
+fn close_singular_values_of_a_diagonal_matrix_beside_a_larger_one() {
+    let e = f64::EPSILON;
+    for third in [3.0, 10.0] {
+        let a = DMatrix::from_row_slice(
+            3,
+            3,
+            &[1.0, 0.0, 0.0, 0.0, 1.0 - 16.0 * e, 0.0, 0.0, 0.0, third],
+        );
+        let mut w = DMatrix::zeros(3, 3);
+        w[(0, 1)] = 1.0;
+        w[(1, 0)] = -1.0;
+        let (u, s, v_t) = svd(&a.zip_map(&(&w * &a), Dual::new));
+        let k = (0..3).find(|&k| s[k].value() == 1.0).unwrap();
+        assert_eq!((u[(1, k)] * v_t[(k, 0)]).tangent(), -1.0, "third {third}");
+        // Along E₁₀: d(u₁ₖ·vₖ₀) = σ₀/((σ₀ − σ₁)(σ₀ + σ₁)) (first-order theory, exact here).
+        let mut e10 = DMatrix::zeros(3, 3);
+        e10[(1, 0)] = 1.0;
+        let (u, _, v_t) = svd(&a.zip_map(&e10, Dual::new));
+        let (s0, s1) = (1.0, 1.0 - 16.0 * e);
+        let exact = s0 / ((s0 - s1) * (s0 + s1));
+        let slope = (u[(1, k)] * v_t[(k, 0)]).tangent();
+        assert!(
+            (slope - exact).abs() <= 1e-15 * exact,
+            "third {third}: {slope} vs {exact}"
+        );
+        // Second order through the hyper-dual, the pair picked by value.
+        let wa = &w * &a;
+        let h = adroit_forward::hessian(|x| turned_pair_entry(x, &a, &wa), &[0.0_f64, 0.0]);
+        assert!(
+            (h[(0, 1)] - 1.0).abs() < 1e-12 && (h[(1, 0)] - 1.0).abs() < 1e-12,
+            "{h}"
+        );
+    }
+    let a = DMatrix::from_row_slice(
+        3,
+        3,
+        &[1.9, 0.0, 0.0, 0.0, 1.9 - 12.0 * e, 0.0, 0.0, 0.0, 0.5],
+    );
+    let (_, s, _) = svd(&a.map(Dual::constant));
+    let values: Vec<f64> = s.iter().map(|x| x.value()).collect();
+    assert_eq!(values, [1.9, 1.9 - 12.0 * e, 0.5]);
+}
+
+/// `(uₖvₖᵀ)₁₀` of `(1 + x₁)·A + x₀·W·A` through `svd_hyperdual`, for the pair of singular value
+/// 1 (`wa` = `W·A`).
+fn turned_pair_entry<const M: usize, const N: usize>(
+    x: &[adroit_forward::HyperDualVec<f64, M, N>],
+    a: &DMatrix<f64>,
+    wa: &DMatrix<f64>,
+) -> adroit_forward::HyperDualVec<f64, M, N> {
+    let c = adroit_forward::HyperDualVec::<f64, M, N>::constant;
+    let m = DMatrix::from_fn(a.nrows(), a.ncols(), |i, j| {
+        (c(1.0) + x[1]) * c(a[(i, j)]) + x[0] * c(wa[(i, j)])
+    });
+    let (u, s, v_t) = adroit_forward::svd_hyperdual(&m);
+    let k = (0..s.len())
+        .find(|&k| s[k].value() == 1.0)
+        .expect("a singular value 1");
+    u[(1, k)] * v_t[(k, 0)]
+}

@@ -40,7 +40,7 @@ impl<T: MatScalar> MatVar<T> {
     /// [`matrix::hessian`](crate::matrix::hessian)) are exact at distinct non-zero singular
     /// values, and at a single zero one of a square matrix. At the kinks they are not
     /// derivatives: where the singular vectors' tangents are infinite (a repeated singular
-    /// value, also one repeated up to rounding — within 8 ulps, as nalgebra returns a
+    /// value, also one repeated up to rounding — within 8ε relatively, as nalgebra returns a
     /// rotation's; a zero one of a tall or wide matrix) entries are infinite or NaN, unless the
     /// cotangent of that singular value is zero there, when the tape's `0·∞ = 0` convention
     /// leaves finite entries of nalgebra's basis — so a loss that is smooth through the kink
