@@ -509,26 +509,12 @@ fn turning_a_diagonal_matrix_with_close_singular_values() {
         assert_eq!(slope, 1.0, "{n}×{n}: v₀ turns by {slope}");
         // f(x₀, x₁) = (u₀v₀ᵀ)₁₀ of (1 + x₁)·A + x₀·W·A = −sin(atan(x₀/(1 + x₁))): H = [[0, 1], [1, 0]]
         let (a2, wa) = (a.clone(), &w * &a);
-        let h = hessian(|x| turned_entry(x, &a2, &wa), &[0.0_f64, 0.0]);
+        let h = hessian(|x| turned_pair_entry(x, &a2, &wa), &[0.0_f64, 0.0]);
         assert!(
             (h[(0, 1)] - 1.0).abs() < 1e-12 && (h[(1, 0)] - 1.0).abs() < 1e-12,
             "{n}×{n}: {h}"
         );
     }
-}
-
-/// `(u₀v₀ᵀ)₁₀` of `(1 + x₁)·A + x₀·W·A` through `svd_hyperdual` (`wa` = `W·A`).
-fn turned_entry<const M: usize, const N: usize>(
-    x: &[adroit_forward::HyperDualVec<f64, M, N>],
-    a: &DMatrix<f64>,
-    wa: &DMatrix<f64>,
-) -> adroit_forward::HyperDualVec<f64, M, N> {
-    let c = adroit_forward::HyperDualVec::<f64, M, N>::constant;
-    let m = DMatrix::from_fn(a.nrows(), a.ncols(), |i, j| {
-        (c(1.0) + x[1]) * c(a[(i, j)]) + x[0] * c(wa[(i, j)])
-    });
-    let (u, _, v_t) = adroit_forward::svd_hyperdual(&m);
-    u[(1, 0)] * v_t[(0, 0)]
 }
 
 /// `[Q·diag(1, 1, 1e-3)·Rᵀ] ⊕ [3e-160]`: nalgebra's decomposition fails the check and Jacobi
