@@ -42,7 +42,10 @@ pub fn glorot_uniform<T: MatScalar>(
 /// `torch.nn.init.calculate_gain` gives: 1 for linear and sigmoid layers, 5/3 for tanh, `√2`
 /// for ReLU (He et al.). There is no default gain per variant: Flux's `glorot_*` default to
 /// 1 and its `kaiming_*` (like PyTorch's `kaiming_*_`) to `√2`, so
-/// `KaimingUniform { gain: 2f64.sqrt() }` is Flux's `kaiming_uniform`.
+/// `KaimingUniform { gain: 2f64.sqrt() }` is Flux's `kaiming_uniform`. PyTorch's default for
+/// `nn.Linear` weights (uniform in `±1/√fan_in`) is `KaimingUniform { gain: 1/√3 }`; its
+/// bias is uniform in the same range, where [`Dense`](crate::Dense) starts it at 0 (Flux's
+/// default).
 ///
 /// | variant | distribution | reference |
 /// |---|---|---|

@@ -11,6 +11,10 @@
 //! [`LayerNorm`](crate::LayerNorm)'s `scale` and `bias` are `nn.LayerNorm`'s `weight` and
 //! `bias`.
 //!
+//! An [`Embedding`](crate::Embedding)'s `weight` is `dim × vocab` (Flux's layout);
+//! `nn.Embedding.weight` is `vocab × dim`: transpose it on one side (a table with `vocab =
+//! dim` would otherwise load transposed without an error).
+//!
 //! A file holds the model's state too ([`Layer::visit_state`](crate::Layer::visit_state),
 //! after the parameters, as PyTorch's state dict holds buffers): a
 //! [`BatchNorm`](crate::BatchNorm)'s `running_mean` and `running_var` (`nn.BatchNorm1d`'s

@@ -9,7 +9,8 @@ use rand::Rng;
 /// Flux's `Embedding(vocab => dim)`, PyTorch's `nn.Embedding(vocab, dim)`: each sample's
 /// token id picks a learned column of `weight` (`dim × vocab`, as Flux stores it). Input `x`:
 /// `1 × batch`, the ids as numbers `0, 1, …, vocab − 1` (0-based, as PyTorch; Flux's are
-/// 1-based); output `dim × batch`. Gradients reach only the columns of the ids in the batch
+/// 1-based; in `f32` ids up to 2²⁴ are exact); output `dim × batch`. PyTorch's
+/// `nn.Embedding.weight` is the transpose, `vocab × dim` (see [`io`](crate::io)). Gradients reach only the columns of the ids in the batch
 /// (an id seen twice gets both contributions), none reach `x` (ids are data, not
 /// differentiable).
 ///

@@ -113,7 +113,8 @@ impl Default for TrainConfig {
 /// - the first error a layer reported with [`Context::fail`](crate::Context::fail) (a
 ///   [`BatchNorm`](crate::BatchNorm) given a batch of one sample: drop the last partial batch,
 ///   [`DataLoader::drop_last`](crate::data::DataLoader::drop_last)), the model as before
-///   that step;
+///   that step (the steps before it kept); an [`NnError::InvalidData`] names the epoch and
+///   batch at the end of its message;
 /// - [`NnError::NonFinite`] if the loss or a gradient becomes NaN or infinite, or an update
 ///   would make a parameter or a state matrix (running statistics) so: training stops and
 ///   the model keeps the parameters and state it had before that step (the last good ones; the optimiser's state is unchanged after a
@@ -216,6 +217,11 @@ where
                             epoch,
                             batch,
                             what: what + &data_hint(&x, &y),
+                        },
+                        // Bad data a layer met (an id out of range, a batch of one sample for
+                        // BatchNorm): where, as for a non-finite loss.
+                        NnError::InvalidData { what } => NnError::InvalidData {
+                            what: format!("{what} (epoch {epoch}, batch {batch})"),
                         },
                         other => other,
                     };

@@ -627,3 +627,31 @@ fn two_forward_calls_in_one_pass_move_the_statistics_twice() {
         bn.running_var
     );
 }
+
+/// In `train`, a last partial batch of one sample stops with the error naming the epoch and
+/// batch; the steps before it are kept, the failing one changes nothing.
+#[test]
+fn a_batch_of_one_in_train_names_where() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let mut model = Chain::<f64>::new()
+        .push(Dense::new(3, 3, Activation::Identity, &mut rng))
+        .push(BatchNorm::new(3));
+    let x = DMatrix::from_fn(3, 5, |i, j| ((i * 5 + j) as f64).sin());
+    let mut loader = adroit_nn::data::DataLoader::new(x.clone(), x, 2).unwrap();
+    let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+    let config = adroit_nn::TrainConfig::default();
+    let err = adroit_nn::train(
+        &mut model,
+        &mut loader,
+        loss,
+        &mut Descent::new(0.1),
+        &config,
+        &mut [],
+    )
+    .unwrap_err();
+    let NnError::InvalidData { what } = &err.error else {
+        panic!("{:?}", err.error)
+    };
+    assert!(what.ends_with("(epoch 0, batch 2)"), "{what}");
+    assert!(what.contains("at least 2 samples"), "{what}");
+}
