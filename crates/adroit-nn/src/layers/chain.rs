@@ -87,7 +87,7 @@ impl<T: MatScalar, L: Layer<T> + Clone + 'static> DynLayer<T> for L {
 }
 
 /// `a::b::Dense<c::d::E>` → `Dense<E>`: each path keeps its last segment.
-pub(super) fn short_type_name(full: &str) -> String {
+fn short_type_name(full: &str) -> String {
     let mut out = String::with_capacity(full.len());
     let mut segment = String::new();
     let mut chars = full.chars().peekable();
@@ -377,28 +377,39 @@ impl<T: MatScalar> Cast for Chain<T> {
     type Output<U: MatScalar> = Chain<U>;
 
     fn cast<U: MatScalar>(&self) -> Result<Chain<U>, NnError> {
-        let mut layers = Vec::with_capacity(self.layers.len());
-        for (i, layer) in self.layers.iter().enumerate() {
-            let mut slot = CastSlot::new::<U>();
-            layer.cast_into(&mut slot).map_err(|e| match e {
-                // a nested chain's layer: its path within this chain
-                NnError::NotCastable {
-                    layer,
-                    layer_type,
-                    target,
-                } => NnError::NotCastable {
-                    layer: format!("layers.{i}.{layer}"),
-                    layer_type,
-                    target,
-                },
-                other => other,
-            })?;
-            layers.push(slot.take::<U>().ok_or_else(|| NnError::NotCastable {
-                layer: format!("layers.{i}"),
-                layer_type: layer.type_name(),
-                target: short_type_name(std::any::type_name::<U>()),
-            })?);
-        }
+        let layers = self
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, layer)| cast_layer(layer.as_ref(), &format!("layers.{i}")))
+            .collect::<Result<_, _>>()?;
         Ok(Chain { layers })
     }
+}
+
+/// `layer` cast to `U` through its [`Layer::cast_into`], for a container holding it at `path`
+/// (`layers.2`): a layer that cannot be cast is [`NnError::NotCastable`] with that path, one
+/// nested deeper with its own path appended (`layers.2.layers.0`).
+pub(super) fn cast_layer<T: MatScalar, U: MatScalar>(
+    layer: &dyn DynLayer<T>,
+    path: &str,
+) -> Result<Box<dyn DynLayer<U>>, NnError> {
+    let mut slot = CastSlot::new::<U>();
+    layer.cast_into(&mut slot).map_err(|e| match e {
+        NnError::NotCastable {
+            layer,
+            layer_type,
+            target,
+        } => NnError::NotCastable {
+            layer: format!("{path}.{layer}"),
+            layer_type,
+            target,
+        },
+        other => other,
+    })?;
+    slot.take::<U>().ok_or_else(|| NnError::NotCastable {
+        layer: path.to_string(),
+        layer_type: layer.type_name(),
+        target: short_type_name(std::any::type_name::<U>()),
+    })
 }

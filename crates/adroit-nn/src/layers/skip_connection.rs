@@ -1,6 +1,6 @@
 //! [`SkipConnection`]: a layer's output combined with its own input (residual blocks).
 
-use super::chain::{DynLayer, short_type_name};
+use super::chain::{DynLayer, cast_layer};
 use crate::{Cast, CastSlot, Context, Layer, NnError};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
@@ -240,24 +240,7 @@ impl<T: MatScalar> Cast for SkipConnection<T> {
     type Output<U: MatScalar> = SkipConnection<U>;
 
     fn cast<U: MatScalar>(&self) -> Result<SkipConnection<U>, NnError> {
-        let mut slot = CastSlot::new::<U>();
-        self.layer.cast_into(&mut slot).map_err(|e| match e {
-            NnError::NotCastable {
-                layer,
-                layer_type,
-                target,
-            } => NnError::NotCastable {
-                layer: format!("layer.{layer}"),
-                layer_type,
-                target,
-            },
-            other => other,
-        })?;
-        let layer = slot.take::<U>().ok_or_else(|| NnError::NotCastable {
-            layer: "layer".into(),
-            layer_type: self.layer.type_name(),
-            target: short_type_name(std::any::type_name::<U>()),
-        })?;
+        let layer = cast_layer(self.layer.as_ref(), "layer")?;
         Ok(SkipConnection {
             layer,
             connection: self.connection,
