@@ -18,8 +18,10 @@ use rand::Rng;
 /// too large, NaN) is an [`NnError::InvalidData`] naming the sample, from
 /// [`Layer::predict`], [`gradient`](crate::gradient), [`train_step`](crate::train_step) and
 /// [`train`](crate::train()) (reported through [`Context::fail`]; PyTorch raises an index
-/// error). Several categorical features: one `Embedding` per feature, their outputs stacked
-/// by a layer of your own, or one shared table applied to each row.
+/// error). Ids beside numeric features in one data matrix, or several categorical features:
+/// route each row to its layer with [`Parallel::push_rows`](crate::Parallel::push_rows) (an
+/// `Embedding` per id row, [`Activation::Identity`](crate::Activation::Identity) for the
+/// numeric rows), stacked by [`Connection::Concat`](crate::Connection::Concat).
 ///
 /// # Example
 /// ```

@@ -9,6 +9,7 @@ mod dropout;
 mod embedding;
 mod layer_norm;
 mod normalise;
+mod parallel;
 mod skip_connection;
 
 pub use batch_norm::BatchNorm;
@@ -18,4 +19,5 @@ pub use dense::Dense;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use layer_norm::LayerNorm;
+pub use parallel::Parallel;
 pub use skip_connection::{Connection, SkipConnection};

@@ -453,18 +453,13 @@ fn hessians_through_batch_norm_match_differences_of_the_gradient() {
         .push(Dense::new(3, 1, Activation::Identity, &mut rng));
     let x = DMatrix::from_fn(3, 6, |i, j| ((i * 6 + j) as f64 * 0.9).cos());
     let y = DMatrix::from_fn(1, 6, |_, j| (j as f64 * 0.4).sin());
-    fn loss<T: adroit_nn::MatScalar>(
-        x: &DMatrix<f64>,
-        y: &DMatrix<f64>,
-    ) -> impl Fn(&Chain<T>, &mut Context<T>) -> Result<MatVar<T>, NnError> {
-        let (x, y): (DMatrix<T>, DMatrix<T>) = (x.clone().cast(), y.clone().cast());
-        move |m, ctx| mse(m.forward(MatVar::constant(x.clone()), ctx), &y, Agg::Mean)
-    }
     for mode in [Mode::Train, Mode::Eval] {
-        let (_, _, h) = adroit_nn::hessian_with(&model, mode, 0, loss(&x, &y)).unwrap();
+        let (_, _, h) =
+            adroit_nn::hessian_with(&model, mode, 0, crate::second_order::chain_mse(&x, &y))
+                .unwrap();
         assert_eq!(h.shape(), (22, 22)); // 9 + 3, 3 + 3, 3 + 1
         let fd = crate::second_order::hessian_by_differences(&model, |m| {
-            adroit_nn::gradient_with(m, mode, 0, loss(&x, &y))
+            adroit_nn::gradient_with(m, mode, 0, crate::second_order::chain_mse(&x, &y))
                 .unwrap()
                 .1
         });

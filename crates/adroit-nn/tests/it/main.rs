@@ -18,6 +18,7 @@ mod optimizer_compositions;
 mod optimizer_reference;
 mod optimizer_state;
 mod optimizers;
+mod parallel;
 mod regressions;
 mod resume;
 mod second_order;

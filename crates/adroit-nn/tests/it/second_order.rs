@@ -463,3 +463,13 @@ fn flat_parameters_follow_the_hessians_order() {
         adroit_nn::param_values(&model)
     );
 }
+
+/// The mean squared error of a chain's output on `x` against `y`, for any element type (the
+/// data cast in): a loss for `hessian` and `gradient` alike.
+pub(crate) fn chain_mse<T: MatScalar>(
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+) -> impl Fn(&Chain<T>, &mut adroit_nn::Context<T>) -> Result<MatVar<T>, adroit_nn::NnError> {
+    let (x, y): (DMatrix<T>, DMatrix<T>) = (x.clone().cast(), y.clone().cast());
+    move |m, ctx| losses::mse(m.forward(MatVar::constant(x.clone()), ctx), &y, Agg::Mean)
+}

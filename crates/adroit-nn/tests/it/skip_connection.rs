@@ -87,17 +87,18 @@ fn gradients_match_finite_differences() {
 fn hessian_matches_differences_of_the_gradient() {
     let model = residual_model();
     let (x, y) = data();
-    fn loss<T: adroit_nn::MatScalar>(
-        x: &DMatrix<f64>,
-        y: &DMatrix<f64>,
-    ) -> impl Fn(&Chain<T>, &mut Context<T>) -> Result<MatVar<T>, NnError> {
-        let (x, y): (DMatrix<T>, DMatrix<T>) = (x.clone().cast(), y.clone().cast());
-        move |m, ctx| mse(m.forward(MatVar::constant(x.clone()), ctx), &y, Agg::Mean)
-    }
-    let (_, _, h) = adroit_nn::hessian_with(&model, Mode::Eval, 0, loss(&x, &y)).unwrap();
+    let (_, _, h) = adroit_nn::hessian_with(
+        &model,
+        Mode::Eval,
+        0,
+        crate::second_order::chain_mse(&x, &y),
+    )
+    .unwrap();
     assert_eq!(h.shape(), (66, 66));
     let fd = crate::second_order::hessian_by_differences(&model, |m| {
-        gradient(m, loss(&x, &y)).unwrap().1
+        gradient(m, crate::second_order::chain_mse(&x, &y))
+            .unwrap()
+            .1
     });
     let scale = h.amax();
     assert!(scale > 0.01 && (&h - &fd).amax() <= 1e-7 * scale);

@@ -1,0 +1,424 @@
+//! [`Parallel`]: branches applied to the same input (or to ranges of its rows), their outputs
+//! combined.
+
+use super::chain::{DynLayer, cast_layer};
+use crate::{Cast, CastSlot, Connection, Context, Layer, NnError};
+use adroit_reverse::matrix::{MatScalar, MatVar};
+use nalgebra::DMatrix;
+use std::ops::Range;
+
+/// One branch: the rows of the input it reads (all of them for `None`) and its layer.
+struct Branch<T: MatScalar> {
+    rows: Option<Range<usize>>,
+    layer: Box<dyn DynLayer<T>>,
+}
+
+impl<T: MatScalar> Branch<T> {
+    /// The number of input rows the branch reads, where known (its range's, or its layer's
+    /// for the whole input).
+    fn input_rows(&self) -> Option<usize> {
+        match &self.rows {
+            Some(rows) => Some(rows.len()),
+            None => self.layer.input_size(),
+        }
+    }
+
+    /// The branch's output features, where known.
+    fn output_rows(&self) -> Option<usize> {
+        self.layer.output_size().or_else(|| {
+            self.layer
+                .preserves_size()
+                .then(|| self.input_rows())
+                .flatten()
+        })
+    }
+}
+
+/// Flux's `Parallel(connection, layers...)`: each branch maps the same `features × batch`
+/// input, and their outputs are combined — summed ([`Connection::Add`]) or stacked in branch
+/// order ([`Connection::Concat`], Flux's `Parallel(vcat, …)`). A branch added with
+/// [`push_rows`](Self::push_rows) reads only a range of the input's rows: how a model
+/// routes the features of one data matrix to different layers (a categorical id to an
+/// [`Embedding`](crate::Embedding), the numeric features past it unchanged through
+/// [`Activation::Identity`](crate::Activation::Identity)), as PyTorch code does by slicing
+/// its input in `forward`. Parameters and state are named `layers.{i}.…`.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::{self, dmatrix};
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// use adroit_nn::{Activation, Chain, Connection, Dense, Embedding, Layer, Parallel};
+/// let mut rng = StdRng::seed_from_u64(0);
+/// // Row 0 holds a category id (10 categories), rows 1..4 three numeric features.
+/// let inputs = Parallel::<f64>::new(Connection::Concat)
+///     .push_rows(0..1, Embedding::new(10, 4, &mut rng)) // → 4 features
+///     .push_rows(1..4, Activation::Identity); // → 3 features
+/// let model = Chain::new()
+///     .push(inputs)
+///     .push(Dense::new(7, 1, Activation::Identity, &mut rng));
+/// assert_eq!(model.input_size(), Some(4));
+/// let x = dmatrix![3.0, 9.0; 0.5, -1.0; 2.0, 0.0; 1.5, 1.0]; // 4 rows × 2 samples
+/// assert_eq!(model.predict(&x).unwrap().shape(), (1, 2));
+/// ```
+pub struct Parallel<T: MatScalar> {
+    branches: Vec<Branch<T>>,
+    connection: Connection,
+}
+
+impl<T: MatScalar> Parallel<T> {
+    /// No branches yet, combined by `connection`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Connection, Parallel};
+    /// let p = Parallel::<f64>::new(Connection::Add);
+    /// assert_eq!((p.len(), p.connection()), (0, Connection::Add));
+    /// ```
+    pub fn new(connection: Connection) -> Self {
+        Self {
+            branches: Vec::new(),
+            connection,
+        }
+    }
+
+    /// Adds a branch that reads the whole input.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::{Activation, Connection, Dense, Layer, Parallel};
+    /// let twice = Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap();
+    /// // x + 2x, Flux's Parallel(+, identity, Dense(...)).
+    /// let p = Parallel::<f64>::new(Connection::Add).push(Activation::Identity).push(twice);
+    /// assert_eq!(p.predict(&dmatrix![1.0, 5.0]).unwrap(), dmatrix![3.0, 15.0]);
+    /// ```
+    pub fn push<L: Layer<T> + Clone + 'static>(mut self, layer: L) -> Self {
+        self.branches.push(Branch {
+            rows: None,
+            layer: Box::new(layer),
+        });
+        self
+    }
+
+    /// Adds a branch that reads the rows `rows` of the input (features `rows.start` to
+    /// `rows.end − 1`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::{Activation, Connection, Layer, Parallel};
+    /// // The two halves of four features, swapped.
+    /// let p = Parallel::<f64>::new(Connection::Concat)
+    ///     .push_rows(2..4, Activation::Identity)
+    ///     .push_rows(0..2, Activation::Identity);
+    /// assert_eq!(p.predict(&dmatrix![1.0; 2.0; 3.0; 4.0]).unwrap(), dmatrix![3.0; 4.0; 1.0; 2.0]);
+    /// ```
+    pub fn push_rows<L: Layer<T> + Clone + 'static>(
+        mut self,
+        rows: Range<usize>,
+        layer: L,
+    ) -> Self {
+        self.branches.push(Branch {
+            rows: Some(rows),
+            layer: Box::new(layer),
+        });
+        self
+    }
+
+    /// The number of branches.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Activation, Connection, Parallel};
+    /// let p = Parallel::<f64>::new(Connection::Add).push(Activation::Tanh).push(Activation::Relu);
+    /// assert_eq!(p.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.branches.len()
+    }
+
+    /// True when there is no branch.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Connection, Parallel};
+    /// assert!(Parallel::<f32>::new(Connection::Concat).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.branches.is_empty()
+    }
+
+    /// How the branches' outputs are combined.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Connection, Parallel};
+    /// assert_eq!(Parallel::<f64>::new(Connection::Concat).connection(), Connection::Concat);
+    /// ```
+    pub fn connection(&self) -> Connection {
+        self.connection
+    }
+
+    /// The layer of branch `i` as its concrete type `L`; `None` if there is no branch `i` or
+    /// its layer is not an `L`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Activation, Connection, Parallel};
+    /// let p = Parallel::<f64>::new(Connection::Add).push(Activation::Tanh);
+    /// assert_eq!(p.layer::<Activation>(0), Some(&Activation::Tanh));
+    /// assert!(p.layer::<Activation>(1).is_none());
+    /// ```
+    pub fn layer<L: 'static>(&self, i: usize) -> Option<&L> {
+        self.branches.get(i)?.layer.as_any().downcast_ref()
+    }
+
+    /// The layer of branch `i` as its concrete type `L`, mutably.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::{Activation, Connection, Dense, Parallel};
+    /// let dense = Dense::from_parts(dmatrix![2.0], None, Activation::Identity).unwrap();
+    /// let mut p = Parallel::<f64>::new(Connection::Add).push(dense);
+    /// p.layer_mut::<Dense<f64>>(0).unwrap().weight[0] = 3.0;
+    /// assert_eq!(p.layer::<Dense<f64>>(0).unwrap().weight, dmatrix![3.0]);
+    /// ```
+    pub fn layer_mut<L: 'static>(&mut self, i: usize) -> Option<&mut L> {
+        self.branches.get_mut(i)?.layer.as_any_mut().downcast_mut()
+    }
+}
+
+impl<T: MatScalar> Clone for Parallel<T> {
+    fn clone(&self) -> Self {
+        Self {
+            branches: self
+                .branches
+                .iter()
+                .map(|b| Branch {
+                    rows: b.rows.clone(),
+                    layer: b.layer.clone_box(),
+                })
+                .collect(),
+            connection: self.connection,
+        }
+    }
+}
+
+/// Shows the connection and each branch's rows and layer type.
+impl<T: MatScalar> std::fmt::Debug for Parallel<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut list = f.debug_list();
+        for b in &self.branches {
+            match &b.rows {
+                Some(rows) => list.entry(&format_args!("rows {rows:?}: {}", b.layer.type_name())),
+                None => list.entry(&format_args!("{}", b.layer.type_name())),
+            };
+        }
+        list.finish()?;
+        write!(f, " combined by {:?}", self.connection)
+    }
+}
+
+impl<T: MatScalar> Layer<T> for Parallel<T> {
+    /// Each branch on the input (or its rows), combined; `x`: `features × batch`.
+    ///
+    /// # Panics
+    /// If there is no branch, a branch's rows lie beyond the input's, or with
+    /// [`Connection::Add`] two branches' outputs differ in shape (programmer errors, reported
+    /// by [`Layer::check_params`] first where the sizes are known).
+    #[track_caller]
+    fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
+        assert!(!self.branches.is_empty(), "Parallel: no branches");
+        let outputs: Vec<MatVar<T>> = self
+            .branches
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let input = match &b.rows {
+                    Some(rows) => {
+                        assert!(
+                            rows.end <= x.nrows() && rows.start < rows.end,
+                            "Parallel: branch {i} reads rows {rows:?} of an input of {} rows",
+                            x.nrows()
+                        );
+                        x.rows(rows.start, rows.len())
+                    }
+                    None => x,
+                };
+                b.layer.forward(input, ctx)
+            })
+            .collect();
+        match self.connection {
+            Connection::Add => {
+                let first = outputs[0].shape();
+                outputs[1..]
+                    .iter()
+                    .enumerate()
+                    .fold(outputs[0], |sum, (i, y)| {
+                        assert!(
+                            y.shape() == first,
+                            "Parallel (Add): branch {} gives {}×{}, branch 0 {}×{}; adding needs \
+                         the same shape",
+                            i + 1,
+                            y.nrows(),
+                            y.ncols(),
+                            first.0,
+                            first.1
+                        );
+                        sum + *y
+                    })
+            }
+            Connection::Concat => MatVar::vcat(&outputs),
+        }
+    }
+
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
+        for (i, b) in self.branches.iter().enumerate() {
+            b.layer.visit(&format!("{prefix}layers.{i}."), f);
+        }
+    }
+
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>)) {
+        for b in &mut self.branches {
+            b.layer.visit_mut(f);
+        }
+    }
+
+    fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&'a DMatrix<T>)) {
+        for b in &self.branches {
+            b.layer.visit_params(f);
+        }
+    }
+
+    fn visit_state<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
+        for (i, b) in self.branches.iter().enumerate() {
+            b.layer.visit_state(&format!("{prefix}layers.{i}."), f);
+        }
+    }
+
+    fn visit_state_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>)) {
+        for b in &mut self.branches {
+            b.layer.visit_state_mut(f);
+        }
+    }
+
+    /// The input size a whole-input branch states; else, when every branch reads a range and
+    /// the ranges cover `0..n` without gap or overlap, `n`.
+    fn input_size(&self) -> Option<usize> {
+        let whole = self
+            .branches
+            .iter()
+            .filter(|b| b.rows.is_none())
+            .find_map(|b| b.layer.input_size());
+        if whole.is_some() || self.branches.iter().any(|b| b.rows.is_none()) {
+            return whole;
+        }
+        let mut ranges: Vec<&Range<usize>> = self
+            .branches
+            .iter()
+            .filter_map(|b| b.rows.as_ref())
+            .collect();
+        ranges.sort_by_key(|r| r.start);
+        let mut end = 0;
+        for r in ranges {
+            if r.start != end {
+                return None;
+            }
+            end = r.end;
+        }
+        (end > 0).then_some(end)
+    }
+
+    /// [`Connection::Add`]: the branches' common output size; [`Connection::Concat`]: their
+    /// sum, where every branch's is known.
+    fn output_size(&self) -> Option<usize> {
+        match self.connection {
+            Connection::Add => self.branches.iter().find_map(Branch::output_rows),
+            Connection::Concat => self.branches.iter().map(Branch::output_rows).sum(),
+        }
+    }
+
+    /// Each branch's own check; then that there is a branch, every row range is non-empty,
+    /// a branch's layer takes the rows its range gives, whole-input branches agree on the
+    /// input size, and with [`Connection::Add`] the known output sizes agree.
+    fn check_params(&self) -> Result<(), NnError> {
+        let invalid = |reason: String| {
+            Err(NnError::InvalidConfig {
+                name: "Parallel",
+                reason,
+            })
+        };
+        if self.branches.is_empty() {
+            return invalid("it has no branches".into());
+        }
+        let mut whole = None;
+        for (i, b) in self.branches.iter().enumerate() {
+            b.layer.check_params()?;
+            match (&b.rows, b.layer.input_size()) {
+                (Some(rows), _) if rows.start >= rows.end => {
+                    return invalid(format!("branch {i} reads the empty rows {rows:?}"));
+                }
+                (Some(rows), Some(n)) if n != rows.len() => {
+                    return invalid(format!(
+                        "branch {i} reads rows {rows:?} ({} features) but its layer takes {n}",
+                        rows.len()
+                    ));
+                }
+                (None, Some(n)) => match whole {
+                    Some(m) if m != n => {
+                        return invalid(format!(
+                            "branch {i} takes {n} input features, an earlier branch {m}"
+                        ));
+                    }
+                    _ => whole = Some(n),
+                },
+                _ => {}
+            }
+        }
+        if self.connection == Connection::Add {
+            let sizes: Vec<(usize, usize)> = self
+                .branches
+                .iter()
+                .enumerate()
+                .filter_map(|(i, b)| b.output_rows().map(|n| (i, n)))
+                .collect();
+            if let Some(&(i, n)) = sizes.iter().find(|&&(_, n)| n != sizes[0].1) {
+                return invalid(format!(
+                    "Connection::Add needs equal output sizes: branch {i} gives {n} features, \
+                     branch {} {}",
+                    sizes[0].0, sizes[0].1
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
+        slot.fill(self)
+    }
+}
+
+/// Each branch's layer cast through its [`Layer::cast_into`] (a layer that cannot be cast is
+/// [`NnError::NotCastable`] with its path, `layers.{i}`), rows and connection kept.
+impl<T: MatScalar> Cast for Parallel<T> {
+    type Output<U: MatScalar> = Parallel<U>;
+
+    fn cast<U: MatScalar>(&self) -> Result<Parallel<U>, NnError> {
+        let branches = self
+            .branches
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                Ok(Branch {
+                    rows: b.rows.clone(),
+                    layer: cast_layer(b.layer.as_ref(), &format!("layers.{i}"))?,
+                })
+            })
+            .collect::<Result<_, NnError>>()?;
+        Ok(Parallel {
+            branches,
+            connection: self.connection,
+        })
+    }
+}
