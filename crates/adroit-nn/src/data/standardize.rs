@@ -97,6 +97,44 @@ impl<T: MatScalar> Standardizer<T> {
         Ok(Self { mean, scale })
     }
 
+    /// The same statistics with the listed features passed through unchanged (mean 0, scale
+    /// 1): features that are not measurements, such as the category ids an
+    /// [`Embedding`](crate::Embedding) reads (scaled, they would no longer be ids) — what
+    /// scikit-learn's `ColumnTransformer` does with `"passthrough"`.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] naming a feature index out of range (the standardiser's
+    /// features are unchanged then).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::data::Standardizer;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// // Row 0: a category id; row 1: a measurement.
+    /// let x = dmatrix![2.0_f64, 0.0, 1.0; 10.0, 20.0, 30.0];
+    /// let s = Standardizer::fit(&x).unwrap().passthrough(&[0]).unwrap();
+    /// let z = s.transform(&x).unwrap();
+    /// assert_eq!(z.row(0), x.row(0)); // the ids, exactly
+    /// assert!((z[(1, 0)] + 1.224744871391589).abs() < 1e-15);
+    /// assert!(Standardizer::fit(&x).unwrap().passthrough(&[2]).is_err());
+    /// ```
+    pub fn passthrough(mut self, features: &[usize]) -> Result<Self, NnError> {
+        if let Some(&bad) = features.iter().find(|&&i| i >= self.mean.nrows()) {
+            return Err(NnError::InvalidConfig {
+                name: "Standardizer::passthrough",
+                reason: format!(
+                    "feature {bad} is out of range (the standardiser has {} features)",
+                    self.mean.nrows()
+                ),
+            });
+        }
+        for &i in features {
+            self.mean[(i, 0)] = T::zero();
+            self.scale[(i, 0)] = T::one();
+        }
+        Ok(self)
+    }
+
     /// Standardises `x` (`features × samples`).
     ///
     /// Precision: the statistics are kept in `T`, so the mean is rounded to `T` (to within half

@@ -21,7 +21,9 @@ use rand::Rng;
 /// error). Ids beside numeric features in one data matrix, or several categorical features:
 /// route each row to its layer with [`Parallel::push_rows`](crate::Parallel::push_rows) (an
 /// `Embedding` per id row, [`Activation::Identity`](crate::Activation::Identity) for the
-/// numeric rows), stacked by [`Connection::Concat`](crate::Connection::Concat).
+/// numeric rows), stacked by [`Connection::Concat`](crate::Connection::Concat); standardise
+/// such data with [`Standardizer::passthrough`](crate::data::Standardizer::passthrough) for
+/// the id rows.
 ///
 /// # Example
 /// ```
