@@ -47,6 +47,11 @@ impl<T: MatScalar> StateUpdates<T> {
         model: &M,
         proposals: Vec<(usize, DMatrix<T>)>,
     ) -> Result<Self, NnError> {
+        if proposals.is_empty() {
+            // Nothing to set (a model without state, or a pass in evaluation): no names are
+            // formed, which every training step of such a model would pay for.
+            return Ok(Self { slots: Vec::new() });
+        }
         let mut listed = Vec::new();
         model.visit_state("", &mut |name, m| {
             listed.push((name.to_string(), key(m), m.shape()))
@@ -162,7 +167,8 @@ impl<T: MatScalar> StateUpdates<T> {
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] if `model` lists another number of state matrices than the
-    /// model these values came from; [`NnError::ShapeMismatch`] naming a state matrix of
+    /// model these values came from (not checked when there are no values: then nothing is
+    /// set); [`NnError::ShapeMismatch`] naming a state matrix of
     /// another shape; [`NnError::NonFinite`] naming a NaN or infinite new value (the model's
     /// state is then kept, as a training step keeps its last good parameters). Checked before
     /// anything is set: on error the model is unchanged.
@@ -182,6 +188,9 @@ impl<T: MatScalar> StateUpdates<T> {
     /// assert!(matches!(state.apply(&mut dense), Err(NnError::InvalidConfig { .. })));
     /// ```
     pub fn apply<M: Layer<T> + ?Sized>(self, model: &mut M) -> Result<(), NnError> {
+        if self.is_empty() {
+            return Ok(()); // nothing to set, whatever the model
+        }
         let mut shapes = Vec::new();
         model.visit_state("", &mut |name, m| {
             shapes.push((name.to_string(), m.shape()))
