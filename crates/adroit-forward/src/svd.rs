@@ -5,7 +5,7 @@
 use crate::jacobi_svd::{is_accurate, jacobi_svd};
 use crate::svd_ties::SvdTies;
 use crate::symmetric_eigen::signed_unit_columns;
-use crate::{TangentLanes, chain_matmul, chain_product};
+use crate::{TangentLanes, chain_matmul};
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
 
@@ -62,7 +62,11 @@ pub type Svd<S> = (DMatrix<S>, DVector<S>, DMatrix<S>);
 /// perturbation large finite tangents, not a derivative. At a
 /// rank-deficient matrix `U̇·S·Vᵀ + U·Ṡ·Vᵀ + U·S·V̇ᵀ` misses the part of `ȧ` between the null
 /// spaces off their diagonal (no differentiable choice carries it). `F` is formed from the
-/// singular values divided by the largest, so no scale of `a` overflows `σ²`. An entry that
+/// singular values scaled by a power of two near the largest, so no scale of `a` overflows
+/// `σ²`. Singular values below about 1e-162 of the largest are not resolved by nalgebra's
+/// decomposition (its accuracy is absolute, `ε·σ_max`: `diag(1, 2e-164, 1e-164)` comes back
+/// with zeros, `diag(1, 2e-162, 1e-162)` with vectors whose tangents are wrong): their
+/// vectors' tangents are then those of zero singular values. An entry that
 /// is NaN or infinite makes every result NaN (nalgebra's iteration would not end). A matrix
 /// with a zero dimension gives empty results. First order: for second derivatives use
 /// [`svd_hyperdual`](crate::svd_hyperdual); nested duals (`T = Dual<f64>`) would get their
@@ -195,15 +199,22 @@ fn exact_at_unit_pairs<T: RealField + Float>(
     (u, s, v_t)
 }
 
-/// The singular values divided by the power of two at or below the largest (1 when it is 0
-/// or not finite), and that divisor: `F`'s denominators `σⱼ² − σᵢ²` are formed from these,
-/// so that they neither overflow (σ above ~1e154 in `f64`, ~1e19 in `f32`) nor underflow. A
-/// power of two divides exactly: dividing by the largest itself rounded the quotients, and
-/// the difference of two singular values a few ulps apart came out 1–2 % off.
+/// The singular values divided by the power of two at or above the largest (1 when it is 0
+/// or not finite; the one below where that would overflow, σ above 2¹⁰²³ in `f64`), and that
+/// divisor: `F`'s denominators are formed from these, so that they neither overflow (σ above
+/// ~1e154 in `f64`, ~1e19 in `f32`) nor underflow. A power of two divides exactly: dividing
+/// by the largest itself rounded the quotients, and the difference of two singular values a
+/// few ulps apart came out 1–2 % off.
 fn normalised<T: Float + RealField>(s: &DVector<T>) -> (DVector<T>, T) {
     let largest = s.iter().fold(T::zero(), |m, &v| Float::max(m, v));
     let scale = if largest > T::zero() && Float::is_finite(largest) {
-        Float::exp2(Float::floor(Float::log2(largest)))
+        let exponent = Float::ceil(Float::log2(largest));
+        // `log2` of a value near the top of the range can round up to the exponent that
+        // overflows (`log2(f64::MAX)` is 1024): step down until the power is finite.
+        (0..3)
+            .map(|k| Float::exp2(exponent - T::from(k).unwrap_or_else(T::zero)))
+            .find(|p| Float::is_finite(*p))
+            .unwrap_or_else(T::one)
     } else {
         T::one()
     };
@@ -229,24 +240,24 @@ fn scaled_quotient<T: Float>(x: T, den: T, scale: T) -> T {
 }
 
 /// `xᵢⱼ/(σⱼ − σᵢ)` off the diagonal and 0 on it, for the normalised singular values `ŝ` and
-/// their divisor `scale` ([`normalised`]): formed as `xᵢⱼ·(ŝⱼ + ŝᵢ)/(ŝⱼ² − ŝᵢ²)/scale`, so that
-/// it is 0 between two zero singular values (the zero convention on the numerator, which
-/// vanishes with σ), and with the denominator 0 between singular values within 8ε of the
-/// pair's larger, relatively (8 to 16 ulps): their difference is rounding, and its reciprocal gave finite, wrong
-/// derivatives (a Hessian of Σσ² off by 0.5 at a rotation whose σ's came out 1 ulp apart)
-/// where a tie's are infinite or NaN. A numerator of rounding size between near singular
-/// values is set to zero before ([`SvdTies`]).
+/// their divisor `scale` ([`normalised`]): 0 between two zero singular values (the zero
+/// convention: the numerator vanishes with σ), and with the denominator 0 between singular
+/// values within 8ε of the pair's larger, relatively (8 to 16 ulps): their difference is
+/// rounding, and its reciprocal gave finite, wrong derivatives (a Hessian of Σσ² off by 0.5
+/// at a rotation whose σ's came out 1 ulp apart) where a tie's are infinite or NaN. A
+/// numerator of rounding size between near singular values is set to zero before
+/// ([`SvdTies`]). Divided by the difference directly: the form `xᵢⱼ·(ŝⱼ + ŝᵢ)/(ŝⱼ² − ŝᵢ²)`
+/// underflowed to 0 for two singular values both below ~1e-154 of the largest.
 fn across_gaps<T: Float + RealField>(x: &DMatrix<T>, s_hat: &DVector<T>, scale: T) -> DMatrix<T> {
     let eight_ulps = T::epsilon() * T::from(8.0).unwrap_or_else(T::one);
     DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| {
-        if i == j {
+        if i == j || (s_hat[j] + s_hat[i]).is_zero() {
             return T::zero();
         }
         let difference = s_hat[j] - s_hat[i];
         let tie = Float::abs(difference) <= eight_ulps * Float::max(s_hat[j], s_hat[i]);
-        let sum = s_hat[j] + s_hat[i];
-        let gap = if tie { T::zero() } else { sum * difference };
-        scaled_quotient(chain_product(x[(i, j)], sum), gap, scale)
+        let gap = if tie { T::zero() } else { difference };
+        scaled_quotient(x[(i, j)], gap, scale)
     })
 }
 

@@ -607,3 +607,27 @@ fn turned_pair_entry<const M: usize, const N: usize>(
         .expect("a singular value 1");
     u[(1, k)] * v_t[(k, 0)]
 }
+
+/// Regression (a review's finding): singular values near the top of the range. Normalising
+/// by a power of two at or below the largest overflowed at `f64::MAX` (`log2` rounds up to
+/// 1024: every singular-vector tangent 0) and halved the headroom of the cotangents' products
+/// (reverse gradients infinite at σ ≈ 1.5e308: tested in adroit-reverse). Reference: the same
+/// computation on the matrix scaled by a power of two (exact, and the tangents do not depend
+/// on the scale).
+#[test]
+fn singular_vectors_at_the_ends_of_the_range() {
+    let tangent_of_u10 = |a: &DMatrix<f64>, dot: &DMatrix<f64>| {
+        let (u, _, _) = svd(&a.zip_map(dot, Dual::new));
+        u[(1, 0)].tangent()
+    };
+    let off = DMatrix::from_row_slice(2, 2, &[0.0, 1.0, 1.0, 0.0]);
+    for largest in [f64::MAX, 1.7976931348623e308, 1.5e308] {
+        let a = DMatrix::from_row_slice(2, 2, &[largest, 0.0, 0.0, 1e307]);
+        let expected = tangent_of_u10(&(&a / 256.0), &(&off * (1e307 / 256.0)));
+        let got = tangent_of_u10(&a, &(&off * 1e307));
+        assert!(
+            expected != 0.0 && (got - expected).abs() <= 1e-15 * expected.abs(),
+            "{got} vs {expected}"
+        );
+    }
+}

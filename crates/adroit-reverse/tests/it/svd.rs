@@ -275,3 +275,24 @@ fn hessian_of_a_turned_diagonal_matrix_with_close_singular_values() {
         "{h}"
     );
 }
+
+/// Regression (a review's finding): σ₀·u₀₀·u₁₀ at diag(1.5e308, 1e307) had infinite gradient
+/// entries once singular values were normalised into [1, 2) (the cotangents' products lost
+/// half their headroom); against the same at 2⁻⁸ of the matrix (the gradient of this
+/// function does not depend on the scale).
+#[test]
+fn gradients_through_svd_near_the_top_of_the_range() {
+    let f = |x: &[Var<f64>]| {
+        let (u, s, _) = svd(&DMatrix::from_column_slice(2, 2, x));
+        s[0] * u[(0, 0)] * u[(1, 0)]
+    };
+    let g = gradient(f, &[1.5e308, 0.0, 0.0, 1e307]);
+    let scaled = gradient(f, &[1.5e308 / 256.0, 0.0, 0.0, 1e307 / 256.0]);
+    assert!(
+        scaled[1] != 0.0
+            && g.iter()
+                .zip(&scaled)
+                .all(|(a, b)| (a - b).abs() <= 1e-15 * b.abs()),
+        "{g:?} vs {scaled:?}"
+    );
+}
