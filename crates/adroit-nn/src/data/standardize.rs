@@ -103,8 +103,8 @@ impl<T: MatScalar> Standardizer<T> {
     /// scikit-learn's `ColumnTransformer` does with `"passthrough"`.
     ///
     /// # Errors
-    /// [`NnError::InvalidConfig`] naming a feature index out of range (the standardiser's
-    /// features are unchanged then).
+    /// [`NnError::InvalidConfig`] naming a feature index out of range (the standardiser,
+    /// taken by value, is dropped: clone it first to keep it).
     ///
     /// # Example
     /// ```

@@ -109,15 +109,16 @@ impl<T: MatScalar> Embedding<T> {
     }
 
     /// Each sample's id as an index, or the first sample whose id is not an integer in
-    /// `0..vocab` with that value.
-    fn ids(&self, x: &DMatrix<T>) -> Result<Vec<usize>, (usize, T)> {
+    /// `0..vocab` with that value (as `f64`: the primal of a dual id, so messages read the
+    /// same under `hessian`).
+    fn ids(&self, x: &DMatrix<T>) -> Result<Vec<usize>, (usize, f64)> {
         let vocab = self.vocab();
         x.iter()
             .enumerate()
             .map(|(j, &v)| {
                 let id = num_traits::ToPrimitive::to_f64(&v).unwrap_or(f64::NAN);
                 let valid = id >= 0.0 && id.fract() == 0.0 && id < vocab as f64;
-                if valid { Ok(id as usize) } else { Err((j, v)) }
+                if valid { Ok(id as usize) } else { Err((j, id)) }
             })
             .collect()
     }

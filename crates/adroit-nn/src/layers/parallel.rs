@@ -23,12 +23,13 @@ impl<T: MatScalar> Branch<T> {
         }
     }
 
-    /// The branch's output features, where known.
-    fn output_rows(&self) -> Option<usize> {
+    /// The branch's output features, where known; `input` is the [`Parallel`]'s input size,
+    /// what a whole-input branch that keeps the size gives.
+    fn output_rows(&self, input: Option<usize>) -> Option<usize> {
         self.layer.output_size().or_else(|| {
             self.layer
                 .preserves_size()
-                .then(|| self.input_rows())
+                .then(|| self.input_rows().or(input))
                 .flatten()
         })
     }
@@ -303,45 +304,37 @@ impl<T: MatScalar> Layer<T> for Parallel<T> {
         }
     }
 
-    /// The input size a whole-input branch states; else, when every branch reads a range and
-    /// the ranges cover `0..n` without gap or overlap, `n`.
+    /// The input size a whole-input branch states; else, when every branch reads a range, the
+    /// largest end of the ranges (rows no range reads, between them, are skipped).
     fn input_size(&self) -> Option<usize> {
-        let whole = self
-            .branches
-            .iter()
-            .filter(|b| b.rows.is_none())
-            .find_map(|b| b.layer.input_size());
-        if whole.is_some() || self.branches.iter().any(|b| b.rows.is_none()) {
-            return whole;
+        if self.branches.iter().any(|b| b.rows.is_none()) {
+            return self
+                .branches
+                .iter()
+                .filter(|b| b.rows.is_none())
+                .find_map(|b| b.layer.input_size());
         }
-        let mut ranges: Vec<&Range<usize>> = self
-            .branches
+        self.branches
             .iter()
-            .filter_map(|b| b.rows.as_ref())
-            .collect();
-        ranges.sort_by_key(|r| r.start);
-        let mut end = 0;
-        for r in ranges {
-            if r.start != end {
-                return None;
-            }
-            end = r.end;
-        }
-        (end > 0).then_some(end)
+            .filter_map(|b| b.rows.as_ref().map(|r| r.end))
+            .max()
     }
 
     /// [`Connection::Add`]: the branches' common output size; [`Connection::Concat`]: their
     /// sum, where every branch's is known.
     fn output_size(&self) -> Option<usize> {
+        let input = self.input_size();
+        let mut sizes = self.branches.iter().map(|b| b.output_rows(input));
         match self.connection {
-            Connection::Add => self.branches.iter().find_map(Branch::output_rows),
-            Connection::Concat => self.branches.iter().map(Branch::output_rows).sum(),
+            Connection::Add => sizes.find_map(|n| n),
+            Connection::Concat => sizes.sum(),
         }
     }
 
     /// Each branch's own check; then that there is a branch, every row range is non-empty,
     /// a branch's layer takes the rows its range gives, whole-input branches agree on the
-    /// input size, and with [`Connection::Add`] the known output sizes agree.
+    /// input size and every range lies within it, and with [`Connection::Add`] the known
+    /// output sizes agree.
     fn check_params(&self) -> Result<(), NnError> {
         let invalid = |reason: String| {
             Err(NnError::InvalidConfig {
@@ -376,12 +369,24 @@ impl<T: MatScalar> Layer<T> for Parallel<T> {
                 _ => {}
             }
         }
+        if let Some(n) = whole
+            && let Some((i, rows)) = self
+                .branches
+                .iter()
+                .enumerate()
+                .find_map(|(i, b)| b.rows.as_ref().filter(|r| r.end > n).map(|r| (i, r)))
+        {
+            return invalid(format!(
+                "branch {i} reads rows {rows:?} of an input of {n} features (what the \
+                 whole-input branches take)"
+            ));
+        }
         if self.connection == Connection::Add {
             let sizes: Vec<(usize, usize)> = self
                 .branches
                 .iter()
                 .enumerate()
-                .filter_map(|(i, b)| b.output_rows().map(|n| (i, n)))
+                .filter_map(|(i, b)| b.output_rows(whole).map(|n| (i, n)))
                 .collect();
             if let Some(&(i, n)) = sizes.iter().find(|&&(_, n)| n != sizes[0].1) {
                 return invalid(format!(

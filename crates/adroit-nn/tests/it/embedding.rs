@@ -71,6 +71,19 @@ fn bad_ids_are_typed_errors() {
         assert_eq!(step.unwrap_err(), err);
         assert_eq!(table, before);
     }
+    // Under `hessian` (the model cast to duals) the message reads the same.
+    fn sum_loss<T: adroit_nn::MatScalar>(
+        x: &DMatrix<f64>,
+    ) -> impl Fn(&Embedding<T>, &mut Context<T>) -> Result<MatVar<T>, NnError> {
+        let x: DMatrix<T> = x.clone().cast();
+        move |m, ctx| Ok(m.forward(MatVar::constant(x.clone()), ctx).sum())
+    }
+    let x = DMatrix::from_row_slice(1, 2, &[0.0, 7.0]);
+    let err = adroit_nn::hessian(&table, sum_loss(&x)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid data: Embedding: sample 1 has token id 7.0, not an integer in 0..3 (ids are 0-based)"
+    );
     // Two rows of ids are refused up front, before any forward pass.
     assert!(matches!(
         table.predict(&DMatrix::zeros(2, 3)),

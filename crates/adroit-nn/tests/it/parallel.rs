@@ -53,7 +53,7 @@ fn outputs_are_the_branches_outputs_combined() {
         (Some(4), Some(5))
     );
     assert_eq!(model.input_size(), Some(4));
-    // Ranges with a gap or an overlap do not fix the input size (rows may be skipped).
+    // Ranges alone: the input has as many rows as the largest end (rows between ranges skipped).
     let ranges = |a: std::ops::Range<usize>, b: std::ops::Range<usize>| {
         Parallel::<f64>::new(Connection::Concat)
             .push_rows(a, Activation::Identity)
@@ -61,8 +61,14 @@ fn outputs_are_the_branches_outputs_combined() {
             .input_size()
     };
     assert_eq!(ranges(2..4, 0..2), Some(4));
-    assert_eq!(ranges(0..1, 2..4), None);
-    assert_eq!(ranges(0..2, 1..3), None);
+    assert_eq!(ranges(0..1, 2..4), Some(4));
+    assert_eq!(ranges(0..2, 1..3), Some(3));
+    // A whole-input branch that keeps the size gives the input's size.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+    let keep = Parallel::<f64>::new(Connection::Concat)
+        .push(Activation::Identity)
+        .push(Dense::new(4, 2, Activation::Identity, &mut rng));
+    assert_eq!((keep.input_size(), keep.output_size()), (Some(4), Some(6)));
     // Add: the sum of the whole-input branches.
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let (a, b) = (
@@ -129,6 +135,26 @@ fn sizes_that_do_not_fit_are_typed_errors() {
         .push(dense(3, 1, &mut rng))
         .push(dense(3, 2, &mut rng));
     assert!(check(unequal).contains("equal output sizes"));
+    // A size-keeping branch beside one that changes it (Flux's Parallel(+, identity, Dense)).
+    let keep_and_change = Parallel::new(Connection::Add)
+        .push(Activation::Identity)
+        .push(dense(4, 3, &mut rng));
+    assert!(check(keep_and_change).contains("equal output sizes"));
+    // Rows beyond what the whole-input branches take.
+    let beyond = Parallel::new(Connection::Concat)
+        .push(dense(3, 2, &mut rng))
+        .push_rows(2..5, Activation::Identity);
+    assert!(check(beyond).contains("reads rows 2..5 of an input of 3 features"));
+    // Ranges with a gap still check the data's rows up front.
+    let gapped = Chain::new()
+        .push(
+            Parallel::new(Connection::Concat)
+                .push_rows(0..1, Embedding::new(4, 2, &mut rng))
+                .push_rows(2..4, Activation::Identity),
+        )
+        .push(dense(4, 1, &mut rng));
+    let err = gapped.predict(&DMatrix::zeros(3, 2)).unwrap_err();
+    assert!(matches!(err, NnError::ShapeMismatch { .. }), "{err:?}");
     // A chain checks what the parallel layer gives: 5 features into a layer taking 4.
     let model = Chain::new()
         .push(routed_model().layer::<Parallel<f64>>(0).unwrap().clone())

@@ -52,8 +52,9 @@ impl<T: MatScalar> MatVar<T> {
     /// batch of token ids.
     ///
     /// # Panics
-    /// If an index is out of range (the message names the first such index and the shape; JAX
-    /// clamps silently): indices read from data should be checked first, as adroit-nn's
+    /// If an index is out of range (the message names the first such index and the shape; as
+    /// PyTorch raises, where JAX's `take` fills with NaN by default or clamps with
+    /// `mode="clip"`): indices read from data should be checked first, as adroit-nn's
     /// `Embedding` does.
     ///
     /// # Example
