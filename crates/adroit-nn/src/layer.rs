@@ -249,6 +249,26 @@ pub trait Layer<T: MatScalar> {
         None
     }
 
+    /// The number of output features for an input of `input` features, where known. The
+    /// default: [`output_size`](Self::output_size), else `input` for a layer that
+    /// [`preserves_size`](Self::preserves_size). A layer whose output size depends on its
+    /// input's ([`SkipConnection`](crate::SkipConnection) stacking its input beside its
+    /// layer's output, [`Parallel`](crate::Parallel) branches that keep the size) overrides
+    /// it, so that a [`Chain`](crate::Chain)'s checks follow the sizes through it.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Activation, Connection, Layer, SkipConnection};
+    /// // [tanh(x); x]: twice the input's features, whatever they are.
+    /// let skip = SkipConnection::<f64>::new(Activation::Tanh, Connection::Concat);
+    /// assert_eq!((skip.output_size(), skip.output_size_for(4)), (None, Some(8)));
+    /// assert_eq!(Layer::<f64>::output_size_for(&Activation::Relu, 3), Some(3));
+    /// ```
+    fn output_size_for(&self, input: usize) -> Option<usize> {
+        self.output_size()
+            .or_else(|| self.preserves_size().then_some(input))
+    }
+
     /// Checks that the layer's parameters fit together (their shapes), for layers whose
     /// parameters are public fields a user can set: [`predict`](Self::predict),
     /// [`train`](crate::train()), [`train_step`](crate::train_step) and

@@ -278,7 +278,12 @@ impl<T: MatScalar> Chain<T> {
     /// ([`Layer::output_size`], or the size kept by a layer that preserves it); an error for
     /// the first layer whose input size differs from the known size reaching it.
     fn features_out(&self) -> Result<Option<usize>, NnError> {
-        let mut features: Option<usize> = None;
+        self.features_out_from(None)
+    }
+
+    /// [`features_out`](Self::features_out) for an input of `input` features, if known.
+    fn features_out_from(&self, input: Option<usize>) -> Result<Option<usize>, NnError> {
+        let mut features: Option<usize> = input;
         for (i, layer) in self.layers.iter().enumerate() {
             if let (Some(given), Some(taken)) = (features, layer.input_size())
                 && given != taken
@@ -291,10 +296,9 @@ impl<T: MatScalar> Chain<T> {
                     ),
                 });
             }
-            features = match layer.output_size() {
-                Some(n) => Some(n),
-                None if layer.preserves_size() => features.or(layer.input_size()),
-                None => None,
+            features = match features.or(layer.input_size()) {
+                Some(n) => layer.output_size_for(n),
+                None => layer.output_size(),
             };
         }
         Ok(features)
@@ -346,6 +350,11 @@ impl<T: MatScalar> Layer<T> for Chain<T> {
     /// The last layer's output size, through the layers after it that preserve the size.
     fn output_size(&self) -> Option<usize> {
         self.features_out().ok().flatten()
+    }
+
+    /// The sizes followed from an input of `input` features through every layer.
+    fn output_size_for(&self, input: usize) -> Option<usize> {
+        self.features_out_from(Some(input)).ok().flatten()
     }
 
     /// The first layer's input size, looking past leading layers that preserve the size

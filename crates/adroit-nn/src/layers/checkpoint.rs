@@ -225,6 +225,10 @@ impl<T: MatScalar, L: Layer<T> + Clone + 'static> Layer<T> for Checkpoint<L> {
         self.inner.output_size()
     }
 
+    fn output_size_for(&self, input: usize) -> Option<usize> {
+        self.inner.output_size_for(input)
+    }
+
     fn check_params(&self) -> Result<(), NnError> {
         self.inner.check_params()
     }

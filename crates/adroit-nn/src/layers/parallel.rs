@@ -26,12 +26,10 @@ impl<T: MatScalar> Branch<T> {
     /// The branch's output features, where known; `input` is the [`Parallel`]'s input size,
     /// what a whole-input branch that keeps the size gives.
     fn output_rows(&self, input: Option<usize>) -> Option<usize> {
-        self.layer.output_size().or_else(|| {
-            self.layer
-                .preserves_size()
-                .then(|| self.input_rows().or(input))
-                .flatten()
-        })
+        match self.input_rows().or(input) {
+            Some(n) => self.layer.output_size_for(n),
+            None => self.layer.output_size(),
+        }
     }
 }
 
@@ -190,6 +188,18 @@ impl<T: MatScalar> Parallel<T> {
     }
 }
 
+impl<T: MatScalar> Parallel<T> {
+    /// The combined output size for an input of `input` features (if known): the branches'
+    /// common size for [`Connection::Add`], their sum for [`Connection::Concat`].
+    fn output_from(&self, input: Option<usize>) -> Option<usize> {
+        let mut sizes = self.branches.iter().map(|b| b.output_rows(input));
+        match self.connection {
+            Connection::Add => sizes.find_map(|n| n),
+            Connection::Concat => sizes.sum(),
+        }
+    }
+}
+
 impl<T: MatScalar> Clone for Parallel<T> {
     fn clone(&self) -> Self {
         Self {
@@ -323,12 +333,12 @@ impl<T: MatScalar> Layer<T> for Parallel<T> {
     /// [`Connection::Add`]: the branches' common output size; [`Connection::Concat`]: their
     /// sum, where every branch's is known.
     fn output_size(&self) -> Option<usize> {
-        let input = self.input_size();
-        let mut sizes = self.branches.iter().map(|b| b.output_rows(input));
-        match self.connection {
-            Connection::Add => sizes.find_map(|n| n),
-            Connection::Concat => sizes.sum(),
-        }
+        self.output_from(self.input_size())
+    }
+
+    /// As [`output_size`](Layer::output_size), for an input of `input` features.
+    fn output_size_for(&self, input: usize) -> Option<usize> {
+        self.output_from(Some(input))
     }
 
     /// Each branch's own check; then that there is a branch, every row range is non-empty,

@@ -210,6 +210,15 @@ impl<T: MatScalar> Layer<T> for SkipConnection<T> {
         }
     }
 
+    /// [`Connection::Add`]: `input`; [`Connection::Concat`]: the layer's output size for
+    /// `input` plus `input`.
+    fn output_size_for(&self, input: usize) -> Option<usize> {
+        match self.connection {
+            Connection::Add => Some(input),
+            Connection::Concat => Some(self.layer.output_size_for(input)? + input),
+        }
+    }
+
     /// The layer's own check, then, with [`Connection::Add`], that it keeps the number of
     /// features where it states both sizes.
     fn check_params(&self) -> Result<(), NnError> {

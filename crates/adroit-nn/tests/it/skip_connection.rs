@@ -137,6 +137,48 @@ fn sizes_are_checked() {
         misfit.check_params(),
         Err(NnError::InvalidConfig { .. })
     ));
+    // A layer that states no sizes: the chain follows them through (`output_size_for`),
+    // [tanh(h); h] has 8 features for h of 4.
+    let dense =
+        |i, o, rng: &mut rand::rngs::StdRng| Dense::<f64>::new(i, o, Activation::Identity, rng);
+    let stacked = |out_in, rng: &mut rand::rngs::StdRng| {
+        Chain::new()
+            .push(dense(3, 4, rng))
+            .push(SkipConnection::new(Activation::Tanh, Connection::Concat))
+            .push(dense(out_in, 1, rng))
+    };
+    let err = stacked(5, &mut rng).check_params().unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("layer 2 takes 5 input features, but the layers before it give 8"),
+        "{err}"
+    );
+    assert_eq!(
+        stacked(8, &mut rng)
+            .predict(&DMatrix::zeros(3, 2))
+            .unwrap()
+            .shape(),
+        (1, 2)
+    );
+    // The same through a Parallel of a size-keeping branch and a dense one (4 + 2 features).
+    let parallel = |out_in, rng: &mut rand::rngs::StdRng| {
+        Chain::new()
+            .push(dense(3, 4, rng))
+            .push(
+                adroit_nn::Parallel::new(Connection::Concat)
+                    .push(Activation::Identity)
+                    .push(dense(4, 2, rng)),
+            )
+            .push(dense(out_in, 1, rng))
+    };
+    assert!(parallel(5, &mut rng).check_params().is_err());
+    assert_eq!(
+        parallel(6, &mut rng)
+            .predict(&DMatrix::zeros(3, 2))
+            .unwrap()
+            .shape(),
+        (1, 2)
+    );
 }
 
 /// A layer of one's own that states no sizes and changes the number of features.
