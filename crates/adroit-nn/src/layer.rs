@@ -249,24 +249,44 @@ pub trait Layer<T: MatScalar> {
         None
     }
 
-    /// The number of output features for an input of `input` features, where known. The
-    /// default: [`output_size`](Self::output_size), else `input` for a layer that
-    /// [`preserves_size`](Self::preserves_size). A layer whose output size depends on its
-    /// input's ([`SkipConnection`](crate::SkipConnection) stacking its input beside its
-    /// layer's output, [`Parallel`](crate::Parallel) branches that keep the size) overrides
-    /// it, so that a [`Chain`](crate::Chain)'s checks follow the sizes through it.
+    /// The number of output features for an input of `input` features, where known, or an
+    /// error if the layer cannot take such an input: what a [`Chain`](crate::Chain)'s checks
+    /// follow from layer to layer. The default: an [`NnError::InvalidConfig`] if
+    /// [`input_size`](Self::input_size) states another size; else
+    /// [`output_size`](Self::output_size), or `input` for a layer that
+    /// [`preserves_size`](Self::preserves_size). Containers whose output size depends on their
+    /// input's ([`SkipConnection`](crate::SkipConnection), [`Parallel`](crate::Parallel),
+    /// [`Chain`](crate::Chain)) override it and check what they hold for that input.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] naming the layer (and, in a container, the part) that cannot
+    /// take `input` features.
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::{Activation, Connection, Layer, SkipConnection};
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// use adroit_nn::{Activation, Connection, Dense, Layer, SkipConnection};
     /// // [tanh(x); x]: twice the input's features, whatever they are.
     /// let skip = SkipConnection::<f64>::new(Activation::Tanh, Connection::Concat);
-    /// assert_eq!((skip.output_size(), skip.output_size_for(4)), (None, Some(8)));
-    /// assert_eq!(Layer::<f64>::output_size_for(&Activation::Relu, 3), Some(3));
+    /// assert_eq!((skip.output_size(), skip.output_size_for(4).unwrap()), (None, Some(8)));
+    /// // A residual block around a layer that changes the size cannot add its input.
+    /// let dense = Dense::from_parts(DMatrix::<f64>::zeros(8, 4), None, Activation::Identity).unwrap();
+    /// assert!(dense.output_size_for(5).is_err()); // it takes 4
+    /// let bad = SkipConnection::<f64>::new(skip, Connection::Add);
+    /// assert!(bad.output_size_for(4).is_err()); // 8 out for 4 in
     /// ```
-    fn output_size_for(&self, input: usize) -> Option<usize> {
-        self.output_size()
-            .or_else(|| self.preserves_size().then_some(input))
+    fn output_size_for(&self, input: usize) -> Result<Option<usize>, NnError> {
+        if let Some(n) = self.input_size()
+            && n != input
+        {
+            return Err(NnError::InvalidConfig {
+                name: "layer sizes",
+                reason: format!("a layer taking {n} input features is given {input}"),
+            });
+        }
+        Ok(self
+            .output_size()
+            .or_else(|| self.preserves_size().then_some(input)))
     }
 
     /// Checks that the layer's parameters fit together (their shapes), for layers whose
@@ -335,7 +355,9 @@ pub trait Layer<T: MatScalar> {
     ///
     /// # Errors
     /// [`NnError::ShapeMismatch`] if `x` does not have [`input_size`](Self::input_size) rows;
-    /// the error of [`check_params`](Self::check_params) (parameters or layers that do not fit
+    /// [`NnError::InvalidData`] if, where no layer states the input size, a layer cannot take
+    /// the features `x`'s rows give it ([`output_size_for`](Self::output_size_for)); the
+    /// error of [`check_params`](Self::check_params) (parameters or layers that do not fit
     /// together, an activation parameter out of range), checked first.
     ///
     /// # Panics
@@ -359,13 +381,38 @@ pub trait Layer<T: MatScalar> {
     /// ```
     fn predict(&self, x: &DMatrix<T>) -> Result<DMatrix<T>, NnError> {
         self.check_params()?;
-        check_input(self.input_size(), x)?;
+        check_data(self, x)?;
         let mut ctx = Context::new(Mode::Eval, 0);
         let (y, _) = matrix::pullback(|_| self.forward(MatVar::constant(x.clone()), &mut ctx), &[]);
         match ctx.take_outcome().1 {
             Some(error) => Err(error),
             None => Ok(y),
         }
+    }
+}
+
+/// Checks that `model` can take `x` (`features × batch`): its stated input size first (a
+/// [`NnError::ShapeMismatch`]), then the sizes followed through its layers from `x`'s rows
+/// ([`Layer::output_size_for`]), where no layer states the input size (an
+/// [`NnError::InvalidData`] naming the layer that cannot take them).
+pub(crate) fn check_data<T: MatScalar, M: Layer<T> + ?Sized>(
+    model: &M,
+    x: &DMatrix<T>,
+) -> Result<(), NnError> {
+    check_input(model.input_size(), x)?;
+    features_fit(model, x.nrows())
+}
+
+/// [`check_data`]'s second part: the sizes followed from `features` input rows.
+pub(crate) fn features_fit<T: MatScalar, M: Layer<T> + ?Sized>(
+    model: &M,
+    features: usize,
+) -> Result<(), NnError> {
+    match model.output_size_for(features) {
+        Err(NnError::InvalidConfig { reason, .. }) => Err(NnError::InvalidData {
+            what: format!("the model cannot take {features} input features: {reason}"),
+        }),
+        other => other.map(|_| ()),
     }
 }
 

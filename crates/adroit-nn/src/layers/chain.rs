@@ -297,7 +297,13 @@ impl<T: MatScalar> Chain<T> {
                 });
             }
             features = match features.or(layer.input_size()) {
-                Some(n) => layer.output_size_for(n),
+                Some(n) => layer.output_size_for(n).map_err(|e| match e {
+                    NnError::InvalidConfig { reason, .. } => NnError::InvalidConfig {
+                        name: "Chain",
+                        reason: format!("layer {i}: {reason}"),
+                    },
+                    other => other,
+                })?,
                 None => layer.output_size(),
             };
         }
@@ -352,9 +358,10 @@ impl<T: MatScalar> Layer<T> for Chain<T> {
         self.features_out().ok().flatten()
     }
 
-    /// The sizes followed from an input of `input` features through every layer.
-    fn output_size_for(&self, input: usize) -> Option<usize> {
-        self.features_out_from(Some(input)).ok().flatten()
+    /// The sizes followed from an input of `input` features through every layer (an error
+    /// naming the first layer that cannot take what reaches it).
+    fn output_size_for(&self, input: usize) -> Result<Option<usize>, NnError> {
+        self.features_out_from(Some(input))
     }
 
     /// The first layer's input size, looking past leading layers that preserve the size

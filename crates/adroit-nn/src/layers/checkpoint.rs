@@ -225,7 +225,7 @@ impl<T: MatScalar, L: Layer<T> + Clone + 'static> Layer<T> for Checkpoint<L> {
         self.inner.output_size()
     }
 
-    fn output_size_for(&self, input: usize) -> Option<usize> {
+    fn output_size_for(&self, input: usize) -> Result<Option<usize>, NnError> {
         self.inner.output_size_for(input)
     }
 

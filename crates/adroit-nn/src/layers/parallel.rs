@@ -27,7 +27,7 @@ impl<T: MatScalar> Branch<T> {
     /// what a whole-input branch that keeps the size gives.
     fn output_rows(&self, input: Option<usize>) -> Option<usize> {
         match self.input_rows().or(input) {
-            Some(n) => self.layer.output_size_for(n),
+            Some(n) => self.layer.output_size_for(n).ok().flatten(),
             None => self.layer.output_size(),
         }
     }
@@ -100,7 +100,8 @@ impl<T: MatScalar> Parallel<T> {
     }
 
     /// Adds a branch that reads the rows `rows` of the input (features `rows.start` to
-    /// `rows.end − 1`).
+    /// `rows.end − 1`). Without a whole-input branch stating a size, the input must have as
+    /// many rows as the largest range end (rows between ranges are skipped).
     ///
     /// # Example
     /// ```
@@ -315,7 +316,9 @@ impl<T: MatScalar> Layer<T> for Parallel<T> {
     }
 
     /// The input size a whole-input branch states; else, when every branch reads a range, the
-    /// largest end of the ranges (rows no range reads, between them, are skipped).
+    /// largest end of the ranges: the input has exactly that many rows (rows between ranges
+    /// are skipped; rows after the last range are refused as a size mismatch, so that data
+    /// with too few or too many features is an error before any forward pass).
     fn input_size(&self) -> Option<usize> {
         if self.branches.iter().any(|b| b.rows.is_none()) {
             return self
@@ -336,9 +339,48 @@ impl<T: MatScalar> Layer<T> for Parallel<T> {
         self.output_from(self.input_size())
     }
 
-    /// As [`output_size`](Layer::output_size), for an input of `input` features.
-    fn output_size_for(&self, input: usize) -> Option<usize> {
-        self.output_from(Some(input))
+    /// As [`output_size`](Layer::output_size), for an input of `input` features, checking
+    /// each branch for it: its rows within the input, its layer able to take them, and with
+    /// [`Connection::Add`] the known output sizes equal.
+    fn output_size_for(&self, input: usize) -> Result<Option<usize>, NnError> {
+        let invalid = |reason: String| NnError::InvalidConfig {
+            name: "Parallel",
+            reason,
+        };
+        let mut sizes = Vec::with_capacity(self.branches.len());
+        for (i, b) in self.branches.iter().enumerate() {
+            let rows = match &b.rows {
+                Some(r) if r.end > input => {
+                    return Err(invalid(format!(
+                        "branch {i} reads rows {r:?} of an input of {input} features"
+                    )));
+                }
+                Some(r) => r.len(),
+                None => input,
+            };
+            let out = b.layer.output_size_for(rows).map_err(|e| match e {
+                NnError::InvalidConfig { reason, .. } => invalid(format!("branch {i}: {reason}")),
+                other => other,
+            })?;
+            sizes.push((i, out));
+        }
+        match self.connection {
+            Connection::Add => {
+                let known: Vec<(usize, usize)> = sizes
+                    .iter()
+                    .filter_map(|&(i, n)| n.map(|n| (i, n)))
+                    .collect();
+                if let Some(&(i, n)) = known.iter().find(|&&(_, n)| n != known[0].1) {
+                    return Err(invalid(format!(
+                        "Connection::Add needs equal output sizes: branch {i} gives {n} \
+                         features, branch {} {}",
+                        known[0].0, known[0].1
+                    )));
+                }
+                Ok(known.first().map(|&(_, n)| n))
+            }
+            Connection::Concat => Ok(sizes.iter().map(|&(_, n)| n).sum()),
+        }
     }
 
     /// Each branch's own check; then that there is a branch, every row range is non-empty,

@@ -210,12 +210,26 @@ impl<T: MatScalar> Layer<T> for SkipConnection<T> {
         }
     }
 
-    /// [`Connection::Add`]: `input`; [`Connection::Concat`]: the layer's output size for
-    /// `input` plus `input`.
-    fn output_size_for(&self, input: usize) -> Option<usize> {
-        match self.connection {
-            Connection::Add => Some(input),
-            Connection::Concat => Some(self.layer.output_size_for(input)? + input),
+    /// [`Connection::Add`]: `input`, if the layer gives as many features for it (an error
+    /// otherwise); [`Connection::Concat`]: the layer's output size for `input` plus `input`.
+    fn output_size_for(&self, input: usize) -> Result<Option<usize>, NnError> {
+        let inner = self.layer.output_size_for(input).map_err(|e| match e {
+            NnError::InvalidConfig { reason, .. } => NnError::InvalidConfig {
+                name: "SkipConnection",
+                reason: format!("its layer: {reason}"),
+            },
+            other => other,
+        })?;
+        match (self.connection, inner) {
+            (Connection::Add, Some(out)) if out != input => Err(NnError::InvalidConfig {
+                name: "SkipConnection",
+                reason: format!(
+                    "the layer maps {input} features to {out}; Connection::Add needs the same \
+                     number (use Connection::Concat to stack them)"
+                ),
+            }),
+            (Connection::Add, _) => Ok(Some(input)),
+            (Connection::Concat, inner) => Ok(inner.map(|out| out + input)),
         }
     }
 

@@ -3,8 +3,8 @@
 
 use crate::data::DataLoader;
 use crate::gradient::{Usage, recorded_pass};
-use crate::layer::check_input;
 use crate::layer::param_names;
+use crate::layer::{check_data, features_fit};
 use crate::optim::{Optimizer, apply_checked_gradients, param_shapes};
 use crate::{Layer, Mode, NnError, StateUpdates};
 use adroit_reverse::matrix::{MatScalar, MatVar};
@@ -96,7 +96,8 @@ impl Default for TrainConfig {
 /// `Box<dyn Error>`); with an error type of your own that converts from `NnError`, write
 /// `train(…).map_err(|e| e.error)?` or convert from `TrainError` too. The error is
 /// - [`NnError::ShapeMismatch`] if the data's features do not match the model's input, or the
-///   loss reports a prediction/target mismatch;
+///   loss reports a prediction/target mismatch; [`NnError::InvalidData`] if, where no layer
+///   states the input size, a layer cannot take the features the data give it;
 /// - the error of the model's [`check_params`](crate::Layer::check_params), before the first
 ///   step: [`NnError::ShapeMismatch`] for a parameter set to a wrong shape,
 ///   [`NnError::InvalidConfig`] for layers whose sizes do not fit (a [`Chain`](crate::Chain)'s)
@@ -179,6 +180,9 @@ where
             expected: (inputs, loader.len()),
             found: (loader.features(), loader.len()),
         };
+        return Err(TrainError { error, history });
+    }
+    if let Err(error) = features_fit(model, loader.features()) {
         return Err(TrainError { error, history });
     }
     if loader.batches_per_epoch() == 0 {
@@ -269,7 +273,9 @@ where
 /// # Errors
 /// The error of the model's [`check_params`](crate::Layer::check_params), checked first
 /// (parameters set to wrong shapes, layers whose sizes do not fit, a non-finite activation
-/// parameter); [`NnError::ShapeMismatch`] if `x` does not have the model's input size in rows;
+/// parameter); [`NnError::ShapeMismatch`] if `x` does not have the model's input size in rows
+/// ([`NnError::InvalidData`] if, where no layer states it, a layer cannot take the features
+/// `x` gives it);
 /// [`NnError::InvalidConfig`] if the optimiser's settings are refused
 /// ([`Optimizer::check_config`](crate::optim::Optimizer::check_config)) or do not fit the
 /// model ([`Optimizer::check_params`](crate::optim::Optimizer::check_params)), if the model has no
@@ -324,7 +330,7 @@ where
 {
     model.check_params()?;
     opt.check_config()?;
-    check_input(model.input_size(), x)?;
+    check_data(model, x)?;
     let shapes = param_shapes(model);
     opt.check_params(&shapes)?;
     let (value, grads, state) = {

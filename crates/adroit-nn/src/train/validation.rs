@@ -1,7 +1,7 @@
 //! [`Validation`]: the loss on held-out data after every epoch (Keras's `validation_data`).
 
 use super::{Callback, Control, EpochMetrics};
-use crate::layer::check_input;
+use crate::layer::check_data;
 use crate::{Context, Layer, Mode, NnError};
 use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use nalgebra::DMatrix;
@@ -208,7 +208,7 @@ where
     /// ```
     pub fn evaluate<M: Layer<T>>(&self, model: &M) -> Result<f64, NnError> {
         model.check_params()?;
-        check_input(model.input_size(), &self.x)?;
+        check_data(model, &self.x)?;
         let samples = self.x.ncols();
         let size = self.batch_size.unwrap_or(samples).min(samples);
         let mut total = 0.0;

@@ -258,3 +258,72 @@ fn state_inside_a_skip_connection_is_named_and_updated() {
     let mean = DMatrix::from_fn(3, 1, |i, _| x.row(i).mean());
     assert!((&bn.running_mean - mean * 0.1).amax() < 1e-15);
 }
+
+/// Size checks through nested containers (a review's findings): a misfit inside a nested
+/// chain, a residual block whose layer changes the size, a sum of branches of different
+/// sizes, rows beyond the input a chain supplies — all refused by `check_params` before any
+/// forward pass, and data a layer-less-sized model cannot take refused by `predict` (they
+/// panicked in the forward pass).
+#[test]
+fn misfits_inside_containers_are_refused_up_front() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+    let mut d = |i, o| Dense::<f64>::new(i, o, Activation::Identity, &mut rng);
+    let stack = || SkipConnection::<f64>::new(Activation::Tanh, Connection::Concat);
+    let refused = |model: &Chain<f64>, part: &str| {
+        let err = model.check_params().unwrap_err();
+        assert!(matches!(err, NnError::InvalidConfig { .. }), "{err:?}");
+        assert!(err.to_string().contains(part), "{err}");
+        assert_eq!(model.predict(&DMatrix::zeros(3, 2)).unwrap_err(), err);
+    };
+    let nested = Chain::new()
+        .push(d(3, 4))
+        .push(Chain::new().push(stack()).push(d(5, 1)));
+    refused(
+        &nested,
+        "layer 1: layer 1 takes 5 input features, but the layers before it give 8",
+    );
+    let residual = Chain::new()
+        .push(d(3, 4))
+        .push(SkipConnection::new(stack(), Connection::Add));
+    refused(&residual, "maps 4 features to 8");
+    let sum = Chain::new().push(d(3, 4)).push(
+        adroit_nn::Parallel::new(Connection::Add)
+            .push(Activation::Identity)
+            .push(stack()),
+    );
+    refused(&sum, "equal output sizes");
+    let beyond = Chain::new().push(d(3, 2)).push(
+        adroit_nn::Parallel::new(Connection::Concat)
+            .push(Activation::Identity)
+            .push_rows(0..3, Activation::Identity),
+    );
+    refused(&beyond, "reads rows 0..3 of an input of 2 features");
+    // No layer states the input size: the data's rows are followed through the layers.
+    let open = Chain::new().push(stack()).push(d(8, 1));
+    assert_eq!(open.input_size(), None);
+    assert_eq!(open.predict(&DMatrix::zeros(4, 2)).unwrap().shape(), (1, 2));
+    let err = open.predict(&DMatrix::zeros(5, 2)).unwrap_err();
+    assert!(matches!(err, NnError::InvalidData { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("cannot take 5 input features"),
+        "{err}"
+    );
+    let mut model = open.clone();
+    let data = DMatrix::zeros(5, 4);
+    let mut loader = adroit_nn::data::DataLoader::new(data, DMatrix::zeros(1, 4), 2).unwrap();
+    let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+    let mut opt = adroit_nn::optim::Descent::new(0.1);
+    let config = adroit_nn::TrainConfig::default();
+    let err =
+        adroit_nn::train(&mut model, &mut loader, loss, &mut opt, &config, &mut []).unwrap_err();
+    assert!(
+        matches!(err.error, NnError::InvalidData { .. }),
+        "{:?}",
+        err.error
+    );
+    // Refused before the first step (a step's error would name its epoch and batch).
+    assert!(!err.error.to_string().contains("(epoch"), "{}", err.error);
+    let (x, y) = (DMatrix::zeros(5, 2), DMatrix::zeros(1, 2));
+    let step = adroit_nn::train_step(&mut model, &x, &y, &loss, &mut opt, 0);
+    assert!(matches!(step, Err(NnError::InvalidData { .. })));
+}
