@@ -35,12 +35,5 @@ fn main() -> ExitCode {
         )?;
         Ok(())
     });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if adroit_examples::is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    adroit_examples::exit_code(result)
 }

@@ -16,6 +16,8 @@
 //!   (and by Newton-CG with Hessian-vector products), with standard errors.
 //! - [`quickstart`]: f(x) = 3x² + 2x + 1 has f'(5) = 32, forward and reverse.
 //! - [`resume`]: a training run checkpointed and resumed in a new process, bit for bit.
+//! - [`tabular`]: a category id embedded beside standardised measurements, residual blocks
+//!   with batch normalisation, early stopping, a weight file with running statistics.
 
 pub mod censored_gamma;
 pub mod classic;
@@ -26,6 +28,7 @@ pub mod logistic_newton;
 pub mod plot;
 pub mod quickstart;
 pub mod resume;
+pub mod tabular;
 pub mod wine;
 
 /// The error type of the examples.
@@ -83,6 +86,26 @@ pub fn epochs(s: &str) -> Result<usize, String> {
 pub fn is_broken_pipe(e: &Error) -> bool {
     e.downcast_ref::<std::io::Error>()
         .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// The exit code of a command-line front end for `result`: success (also after a write to a
+/// closed pipe, [`is_broken_pipe`]) or failure with the error printed to stderr.
+///
+/// # Example
+/// ```
+/// use std::process::ExitCode;
+/// assert_eq!(adroit_examples::exit_code(Ok(())), ExitCode::SUCCESS);
+/// assert_eq!(adroit_examples::exit_code(Err("no data".into())), ExitCode::FAILURE);
+/// ```
+pub fn exit_code(result: Result<(), Error>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 // Compile and run the README's snippets as doctests (this crate depends on every other).

@@ -268,3 +268,14 @@ fn gaussian_process_fit_finds_the_noise_and_its_uncertainty() {
     // a numerically singular K: Cholesky refuses it (LU's formula returns some number)
     assert!(fit.near_singular.0);
 }
+
+#[test]
+fn tabular_model_with_an_embedding_and_batch_norm_learns_and_reloads() {
+    let r = adroit_examples::tabular::run(200, 0.003, 5, false).unwrap();
+    // Far below predicting the mean (the categories alone explain most of the variance).
+    assert!(r.test_mse < 0.1 * r.baseline_mse, "{r:?}");
+    // Early stopping: 15 epochs without a better validation loss after the best one.
+    assert_eq!(r.epochs_run, r.best_epoch + 16, "{r:?}");
+    // Parameters and running statistics saved: the reloaded model predicts the same.
+    assert_eq!(r.reload_difference, 0.0);
+}
