@@ -144,7 +144,7 @@ impl<T: MatScalar> StateUpdates<T> {
 
     /// Refuses a non-finite new value, naming the state matrix and entry (a training step
     /// keeps the last good state, as it keeps the last good parameters).
-    pub(crate) fn check_finite(&self) -> Result<(), NnError> {
+    fn check_finite(&self) -> Result<(), NnError> {
         for (name, value) in self.iter() {
             if let Some(k) = value.iter().position(|v| !v.is_finite()) {
                 return Err(NnError::NonFinite {
@@ -188,6 +188,15 @@ impl<T: MatScalar> StateUpdates<T> {
     /// assert!(matches!(state.apply(&mut dense), Err(NnError::InvalidConfig { .. })));
     /// ```
     pub fn apply<M: Layer<T> + ?Sized>(self, model: &mut M) -> Result<(), NnError> {
+        self.check_for(model)?;
+        self.set(model);
+        Ok(())
+    }
+
+    /// [`apply`](Self::apply)'s checks alone (nothing set): `model` lists as many state
+    /// matrices of the same shapes, and every new value is finite. A training step runs them
+    /// before it changes the parameters, and [`set`](Self::set) after.
+    pub(crate) fn check_for<M: Layer<T> + ?Sized>(&self, model: &M) -> Result<(), NnError> {
         if self.is_empty() {
             return Ok(()); // nothing to set, whatever the model
         }
@@ -216,13 +225,20 @@ impl<T: MatScalar> StateUpdates<T> {
                 });
             }
         }
-        self.check_finite()?;
+        self.check_finite()
+    }
+
+    /// Sets each state matrix given a new value, without [`check_for`](Self::check_for)'s
+    /// checks (run them first).
+    pub(crate) fn set<M: Layer<T> + ?Sized>(self, model: &mut M) {
+        if self.is_empty() {
+            return;
+        }
         let mut next = self.slots.into_iter();
         model.visit_state_mut(&mut |m| {
             if let Some((_, Some(value))) = next.next() {
                 *m = value;
             }
         });
-        Ok(())
     }
 }

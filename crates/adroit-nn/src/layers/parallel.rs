@@ -201,6 +201,33 @@ impl<T: MatScalar> Parallel<T> {
     }
 }
 
+impl<T: MatScalar> Parallel<T> {
+    /// The branches' output sizes `(branch, size if known)` combined: for
+    /// [`Connection::Add`] their common size (an error naming two branches whose known sizes
+    /// differ), for [`Connection::Concat`] their sum where all are known.
+    fn combined(&self, sizes: &[(usize, Option<usize>)]) -> Result<Option<usize>, NnError> {
+        match self.connection {
+            Connection::Add => {
+                let mut known = sizes.iter().filter_map(|&(i, n)| n.map(|n| (i, n)));
+                let Some((first, size)) = known.next() else {
+                    return Ok(None);
+                };
+                match known.find(|&(_, n)| n != size) {
+                    Some((i, n)) => Err(NnError::InvalidConfig {
+                        name: "Parallel",
+                        reason: format!(
+                            "Connection::Add needs equal output sizes: branch {i} gives {n} \
+                             features, branch {first} {size}"
+                        ),
+                    }),
+                    None => Ok(Some(size)),
+                }
+            }
+            Connection::Concat => Ok(sizes.iter().map(|&(_, n)| n).sum()),
+        }
+    }
+}
+
 impl<T: MatScalar> Clone for Parallel<T> {
     fn clone(&self) -> Self {
         Self {
@@ -364,23 +391,7 @@ impl<T: MatScalar> Layer<T> for Parallel<T> {
             })?;
             sizes.push((i, out));
         }
-        match self.connection {
-            Connection::Add => {
-                let known: Vec<(usize, usize)> = sizes
-                    .iter()
-                    .filter_map(|&(i, n)| n.map(|n| (i, n)))
-                    .collect();
-                if let Some(&(i, n)) = known.iter().find(|&&(_, n)| n != known[0].1) {
-                    return Err(invalid(format!(
-                        "Connection::Add needs equal output sizes: branch {i} gives {n} \
-                         features, branch {} {}",
-                        known[0].0, known[0].1
-                    )));
-                }
-                Ok(known.first().map(|&(_, n)| n))
-            }
-            Connection::Concat => Ok(sizes.iter().map(|&(_, n)| n).sum()),
-        }
+        self.combined(&sizes)
     }
 
     /// Each branch's own check; then that there is a branch, every row range is non-empty,
@@ -433,22 +444,13 @@ impl<T: MatScalar> Layer<T> for Parallel<T> {
                  whole-input branches take)"
             ));
         }
-        if self.connection == Connection::Add {
-            let sizes: Vec<(usize, usize)> = self
-                .branches
-                .iter()
-                .enumerate()
-                .filter_map(|(i, b)| b.output_rows(whole).map(|n| (i, n)))
-                .collect();
-            if let Some(&(i, n)) = sizes.iter().find(|&&(_, n)| n != sizes[0].1) {
-                return invalid(format!(
-                    "Connection::Add needs equal output sizes: branch {i} gives {n} features, \
-                     branch {} {}",
-                    sizes[0].0, sizes[0].1
-                ));
-            }
-        }
-        Ok(())
+        let sizes: Vec<(usize, Option<usize>)> = self
+            .branches
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (i, b.output_rows(whole)))
+            .collect();
+        self.combined(&sizes).map(|_| ())
     }
 
     fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {

@@ -361,10 +361,10 @@ where
     }
     // The new state is checked before the parameters change, and set after they did: a step
     // that fails anywhere leaves both as they were.
-    state.check_finite()?;
+    state.check_for(model)?;
     // The rule and its fit to the model were checked above, before the forward pass.
     apply_checked_gradients(opt, model, &shapes, grads)?;
-    state.apply(model)?;
+    state.set(model);
     Ok(value)
 }
 
