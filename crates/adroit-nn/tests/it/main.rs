@@ -14,6 +14,8 @@ mod init;
 mod layers;
 mod loss_checks;
 mod losses;
+mod lstm;
+mod lstm_reference;
 mod optimizer_compositions;
 mod optimizer_reference;
 mod optimizer_state;

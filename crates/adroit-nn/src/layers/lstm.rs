@@ -1,0 +1,281 @@
+//! [`Lstm`]: a long short-term memory layer over sequences.
+
+use crate::cast::cast_matrix;
+use crate::error::check_shape;
+use crate::{Cast, CastSlot, Context, Layer, NnError, init};
+use adroit_reverse::matrix::{MatScalar, MatVar};
+use nalgebra::DMatrix;
+use rand::Rng;
+
+/// A long short-term memory layer (Hochreiter & Schmidhuber 1997, with the forget gate of
+/// Gers et al. 2000), run over a whole sequence from a zero state: Flux's `LSTM(in => out)`,
+/// PyTorch's one-layer `nn.LSTM(in, out)`. At each step `t`, with `σ` the logistic sigmoid,
+///
+/// ```text
+/// [i; f; g; o] = W_ih·xₜ + W_hh·hₜ₋₁ + b      (four blocks of `hidden` rows)
+/// cₜ = σ(f) ⊙ cₜ₋₁ + σ(i) ⊙ tanh(g)
+/// hₜ = σ(o) ⊙ tanh(cₜ)
+/// ```
+///
+/// from `h₀ = c₀ = 0` (the gate order is PyTorch's and Flux's: input, forget, cell, output).
+///
+/// Shapes: a batch of sequences of `steps` steps is `x`: `(input·steps) × batch`, rows
+/// `t·input .. (t + 1)·input` holding step `t` — Flux's `input × steps × batch` array in
+/// column-major order, one sequence per column; `steps` is the input's rows over `input` (any
+/// length, a multiple of `input`). The output holds every step's hidden state the same way,
+/// `(hidden·steps) × batch` (Flux's default; PyTorch's `output`), or with
+/// [`last_only`](Self::last_only) the final one alone, `hidden × batch` (PyTorch's `h_n`, what
+/// a classifier of whole sequences takes). Parameters: `weight_ih` `4·hidden × input`,
+/// `weight_hh` `4·hidden × hidden`, `bias` `4·hidden × 1` — PyTorch's `weight_ih_l0` and
+/// `weight_hh_l0` as they are and its two biases summed (`bias_ih_l0 + bias_hh_l0`). Each call
+/// starts from the zero state: no state is kept between calls (Flux 0.15, PyTorch without
+/// `h₀`).
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::DMatrix;
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// use adroit_nn::{Activation, Chain, Dense, Layer, Lstm};
+/// let mut rng = StdRng::seed_from_u64(0);
+/// // Sequences of 5 steps of 2 features, 3 sequences: 10 × 3.
+/// let x = DMatrix::<f64>::from_fn(10, 3, |r, c| (r as f64 - c as f64) / 10.0);
+/// let lstm = Lstm::new(2, 4, &mut rng);
+/// assert_eq!(lstm.predict(&x).unwrap().shape(), (4 * 5, 3)); // every step's hidden state
+/// // A sequence classifier: the final hidden state into a dense layer.
+/// let model = Chain::new()
+///     .push(Lstm::new(2, 4, &mut rng).last_only())
+///     .push(Dense::new(4, 3, Activation::Identity, &mut rng));
+/// assert_eq!(model.predict(&x).unwrap().shape(), (3, 3));
+/// // Rows that are not whole steps: an error before any step.
+/// assert!(model.predict(&DMatrix::zeros(9, 3)).is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lstm<T> {
+    /// `W_ih`, `4·hidden × input`: the input's weights, gates in the order input, forget,
+    /// cell, output.
+    pub weight_ih: DMatrix<T>,
+    /// `W_hh`, `4·hidden × hidden`: the previous hidden state's weights, same order.
+    pub weight_hh: DMatrix<T>,
+    /// `b`, `4·hidden × 1`.
+    pub bias: DMatrix<T>,
+    /// Output the final hidden state alone (`hidden × batch`) instead of every step's.
+    pub last_only: bool,
+}
+
+impl<T: MatScalar> Lstm<T> {
+    /// An LSTM from `input` features to `hidden` with Glorot-uniform weights (seeded by `rng`;
+    /// `W_ih` then `W_hh`) and zero bias, as Flux's `LSTM(input => hidden)`. (PyTorch draws
+    /// every weight and both biases from `U(−1/√hidden, 1/√hidden)`; set the fields to use
+    /// other values.)
+    ///
+    /// # Panics
+    /// If a weight would have more entries than `usize` counts or more bytes than an
+    /// allocation can hold, as [`glorot_uniform`](crate::init::glorot_uniform).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::Lstm;
+    /// let lstm = Lstm::<f32>::new(3, 8, &mut StdRng::seed_from_u64(0));
+    /// assert_eq!((lstm.weight_ih.shape(), lstm.weight_hh.shape()), ((32, 3), (32, 8)));
+    /// assert_eq!((lstm.hidden(), lstm.bias.shape()), (8, (32, 1)));
+    /// ```
+    #[track_caller]
+    pub fn new(input: usize, hidden: usize, rng: &mut impl Rng) -> Self {
+        let gates = hidden
+            .checked_mul(4)
+            .expect("Lstm::new: 4·hidden overflows usize");
+        Self {
+            weight_ih: init::glorot_uniform(rng, gates, input),
+            weight_hh: init::glorot_uniform(rng, gates, hidden),
+            bias: DMatrix::zeros(gates, 1),
+            last_only: false,
+        }
+    }
+
+    /// The same layer returning only the final hidden state, `hidden × batch`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Layer, Lstm};
+    /// let all = Lstm::<f64>::new(1, 2, &mut StdRng::seed_from_u64(3));
+    /// let last = all.clone().last_only();
+    /// let x = DMatrix::from_column_slice(3, 1, &[0.5, -1.0, 2.0]); // 3 steps of 1 feature
+    /// let (every, fin) = (all.predict(&x).unwrap(), last.predict(&x).unwrap());
+    /// assert_eq!(fin, every.rows(4, 2)); // step 2's hidden state
+    /// ```
+    pub fn last_only(mut self) -> Self {
+        self.last_only = true;
+        self
+    }
+
+    /// The number of hidden features (`weight_hh`'s columns).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::Lstm;
+    /// assert_eq!(Lstm::<f64>::new(5, 7, &mut StdRng::seed_from_u64(0)).hidden(), 7);
+    /// ```
+    pub fn hidden(&self) -> usize {
+        self.weight_hh.ncols()
+    }
+
+    /// The number of features of one step (`weight_ih`'s columns).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::Lstm;
+    /// assert_eq!(Lstm::<f64>::new(5, 7, &mut StdRng::seed_from_u64(0)).input(), 5);
+    /// ```
+    pub fn input(&self) -> usize {
+        self.weight_ih.ncols()
+    }
+
+    /// The number of steps in an input of `rows` rows, or why there is none.
+    fn steps(&self, rows: usize) -> Result<usize, String> {
+        let input = self.input();
+        if input == 0 {
+            return Err("the layer takes 0 features per step".to_string());
+        }
+        if !rows.is_multiple_of(input) {
+            return Err(format!(
+                "{rows} input rows are not whole steps of {input} features \
+                 (x is (input·steps) × batch)"
+            ));
+        }
+        Ok(rows / input)
+    }
+}
+
+impl<T: MatScalar> Layer<T> for Lstm<T> {
+    /// Every step's hidden state, `(hidden·steps) × batch`, or the last one (`hidden ×
+    /// batch`) with [`last_only`](Lstm::last_only), for `x`: `(input·steps) × batch`. An
+    /// input of no steps gives `0 × batch` (every state: none), or the zero state.
+    ///
+    /// # Panics
+    /// If `x`'s rows are not a multiple of `input`, or the parameters' shapes do not fit
+    /// ([`Layer::predict`], [`train`](crate::train()) and the other entry points report both
+    /// as errors first; see [`check_params`](Layer::check_params)).
+    #[track_caller]
+    fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
+        if let Err(e) = self.check_params() {
+            panic!("Lstm: {e}");
+        }
+        let steps = self
+            .steps(x.nrows())
+            .unwrap_or_else(|reason| panic!("Lstm: {reason}"));
+        let (input, hidden, batch) = (self.input(), self.hidden(), x.ncols());
+        let w_ih = ctx.param(&self.weight_ih);
+        let w_hh = ctx.param(&self.weight_hh);
+        let bias = ctx.param(&self.bias);
+        let mut state: Option<(MatVar<T>, MatVar<T>)> = None;
+        let mut outputs = Vec::with_capacity(if self.last_only { 0 } else { steps });
+        for t in 0..steps {
+            let x_t = x.rows(t * input, input);
+            let mut gates = w_ih.affine(x_t, bias);
+            if let Some((h, _)) = state {
+                gates = gates + w_hh * h;
+            }
+            let gate = |k: usize| gates.rows(k * hidden, hidden);
+            let (i, f, g, o) = (
+                gate(0).sigmoid(),
+                gate(1).sigmoid(),
+                gate(2).tanh(),
+                gate(3).sigmoid(),
+            );
+            let c = match state {
+                Some((_, c)) => f.component_mul(c) + i.component_mul(g),
+                None => i.component_mul(g),
+            };
+            let h = o.component_mul(c.tanh());
+            if !self.last_only {
+                outputs.push(h);
+            }
+            state = Some((h, c));
+        }
+        if self.last_only {
+            return match state {
+                Some((h, _)) => h,
+                None => MatVar::constant(DMatrix::zeros(hidden, batch)),
+            };
+        }
+        if outputs.is_empty() {
+            return MatVar::constant(DMatrix::zeros(0, batch));
+        }
+        MatVar::vcat(&outputs)
+    }
+
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
+        f(&format!("{prefix}weight_ih"), &self.weight_ih);
+        f(&format!("{prefix}weight_hh"), &self.weight_hh);
+        f(&format!("{prefix}bias"), &self.bias);
+    }
+
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>)) {
+        f(&mut self.weight_ih);
+        f(&mut self.weight_hh);
+        f(&mut self.bias);
+    }
+
+    fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&'a DMatrix<T>)) {
+        f(&self.weight_ih);
+        f(&self.weight_hh);
+        f(&self.bias);
+    }
+
+    /// `hidden·steps` (or `hidden` with [`last_only`](Lstm::last_only)) for an input of
+    /// `input·steps` rows.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] if `input` rows are not whole steps.
+    fn output_size_for(&self, input: usize) -> Result<Option<usize>, NnError> {
+        let steps = self.steps(input).map_err(|reason| NnError::InvalidConfig {
+            name: "Lstm input",
+            reason,
+        })?;
+        Ok(Some(if self.last_only {
+            self.hidden()
+        } else {
+            self.hidden() * steps
+        }))
+    }
+
+    /// `weight_ih` must be `4·hidden × input`, `weight_hh` `4·hidden × hidden` (square blocks:
+    /// its rows four times its columns) and `bias` `4·hidden × 1`.
+    fn check_params(&self) -> Result<(), NnError> {
+        let hidden = self.hidden();
+        let gates = hidden.checked_mul(4).ok_or(NnError::InvalidConfig {
+            name: "Lstm weight_hh",
+            reason: "4·hidden overflows usize".to_string(),
+        })?;
+        check_shape("Lstm weight_hh", (gates, hidden), self.weight_hh.shape())?;
+        check_shape(
+            "Lstm weight_ih",
+            (gates, self.input()),
+            self.weight_ih.shape(),
+        )?;
+        check_shape("Lstm bias", (gates, 1), self.bias.shape())
+    }
+
+    fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
+        slot.fill(self)
+    }
+}
+
+/// The weights and bias converted (see [`Cast`]).
+impl<T: MatScalar> Cast for Lstm<T> {
+    type Output<U: MatScalar> = Lstm<U>;
+
+    fn cast<U: MatScalar>(&self) -> Result<Lstm<U>, NnError> {
+        Ok(Lstm {
+            weight_ih: cast_matrix(&self.weight_ih),
+            weight_hh: cast_matrix(&self.weight_hh),
+            bias: cast_matrix(&self.bias),
+            last_only: self.last_only,
+        })
+    }
+}
