@@ -1,7 +1,7 @@
 //! [`Lstm`]: a long short-term memory layer over sequences.
 
+use super::unroll::Unroll;
 use crate::cast::cast_matrix;
-use crate::error::check_shape;
 use crate::{Cast, CastSlot, Context, Layer, NnError, init};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
@@ -135,19 +135,13 @@ impl<T: MatScalar> Lstm<T> {
         self.weight_ih.ncols()
     }
 
-    /// The number of steps in an input of `rows` rows, or why there is none.
-    fn steps(&self, rows: usize) -> Result<usize, String> {
-        let input = self.input();
-        if input == 0 {
-            return Err("the layer takes 0 features per step".to_string());
+    /// The sizes the step loop needs.
+    fn unroll(&self) -> Unroll {
+        Unroll {
+            input: self.input(),
+            hidden: self.hidden(),
+            last_only: self.last_only,
         }
-        if !rows.is_multiple_of(input) {
-            return Err(format!(
-                "{rows} input rows are not whole steps of {input} features \
-                 (x is (input·steps) × batch)"
-            ));
-        }
-        Ok(rows / input)
     }
 }
 
@@ -165,48 +159,30 @@ impl<T: MatScalar> Layer<T> for Lstm<T> {
         if let Err(e) = self.check_params() {
             panic!("Lstm: {e}");
         }
-        let steps = self
-            .steps(x.nrows())
-            .unwrap_or_else(|reason| panic!("Lstm: {reason}"));
-        let (input, hidden, batch) = (self.input(), self.hidden(), x.ncols());
+        let hidden = self.hidden();
         let w_ih = ctx.param(&self.weight_ih);
         let w_hh = ctx.param(&self.weight_hh);
         let bias = ctx.param(&self.bias);
-        let mut state: Option<(MatVar<T>, MatVar<T>)> = None;
-        let mut outputs = Vec::with_capacity(if self.last_only { 0 } else { steps });
-        for t in 0..steps {
-            let x_t = x.rows(t * input, input);
-            let mut gates = w_ih.affine(x_t, bias);
-            if let Some((h, _)) = state {
-                gates = gates + w_hh * h;
-            }
-            let gate = |k: usize| gates.rows(k * hidden, hidden);
-            let (i, f, g, o) = (
-                gate(0).sigmoid(),
-                gate(1).sigmoid(),
-                gate(2).tanh(),
-                gate(3).sigmoid(),
-            );
-            let c = match state {
-                Some((_, c)) => f.component_mul(c) + i.component_mul(g),
-                None => i.component_mul(g),
-            };
-            let h = o.component_mul(c.tanh());
-            if !self.last_only {
-                outputs.push(h);
-            }
-            state = Some((h, c));
-        }
-        if self.last_only {
-            return match state {
-                Some((h, _)) => h,
-                None => MatVar::constant(DMatrix::zeros(hidden, batch)),
-            };
-        }
-        if outputs.is_empty() {
-            return MatVar::constant(DMatrix::zeros(0, batch));
-        }
-        MatVar::vcat(&outputs)
+        self.unroll()
+            .run("Lstm", x, |x_t, state: Option<(MatVar<T>, MatVar<T>)>| {
+                let mut gates = w_ih.affine(x_t, bias);
+                if let Some((h, _)) = state {
+                    gates = gates + w_hh * h;
+                }
+                let gate = |k: usize| gates.rows(k * hidden, hidden);
+                let (i, f, g, o) = (
+                    gate(0).sigmoid(),
+                    gate(1).sigmoid(),
+                    gate(2).tanh(),
+                    gate(3).sigmoid(),
+                );
+                let c = match state {
+                    Some((_, c)) => f.component_mul(c) + i.component_mul(g),
+                    None => i.component_mul(g),
+                };
+                let h = o.component_mul(c.tanh());
+                (h, (h, c))
+            })
     }
 
     fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
@@ -233,32 +209,19 @@ impl<T: MatScalar> Layer<T> for Lstm<T> {
     /// # Errors
     /// [`NnError::InvalidConfig`] if `input` rows are not whole steps.
     fn output_size_for(&self, input: usize) -> Result<Option<usize>, NnError> {
-        let steps = self.steps(input).map_err(|reason| NnError::InvalidConfig {
-            name: "Lstm input",
-            reason,
-        })?;
-        Ok(Some(if self.last_only {
-            self.hidden()
-        } else {
-            self.hidden() * steps
-        }))
+        self.unroll().output_size_for("Lstm input", input)
     }
 
     /// `weight_ih` must be `4·hidden × input`, `weight_hh` `4·hidden × hidden` (square blocks:
     /// its rows four times its columns) and `bias` `4·hidden × 1`.
     fn check_params(&self) -> Result<(), NnError> {
-        let hidden = self.hidden();
-        let gates = hidden.checked_mul(4).ok_or(NnError::InvalidConfig {
-            name: "Lstm weight_hh",
-            reason: "4·hidden overflows usize".to_string(),
-        })?;
-        check_shape("Lstm weight_hh", (gates, hidden), self.weight_hh.shape())?;
-        check_shape(
-            "Lstm weight_ih",
-            (gates, self.input()),
-            self.weight_ih.shape(),
-        )?;
-        check_shape("Lstm bias", (gates, 1), self.bias.shape())
+        Unroll::check_weights(
+            "Lstm",
+            4,
+            &self.weight_ih,
+            &self.weight_hh,
+            &[("bias", &self.bias)],
+        )
     }
 
     fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {

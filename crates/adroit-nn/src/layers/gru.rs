@@ -1,0 +1,235 @@
+//! [`Gru`]: a gated recurrent unit layer over sequences.
+
+use super::unroll::Unroll;
+use crate::cast::cast_matrix;
+use crate::{Cast, CastSlot, Context, Layer, NnError, init};
+use adroit_reverse::matrix::{MatScalar, MatVar};
+use nalgebra::DMatrix;
+use rand::Rng;
+
+/// A gated recurrent unit layer (Cho et al. 2014) run over a whole sequence from a zero
+/// state, as PyTorch's one-layer `nn.GRU(in, out)` computes it (Flux's `GRU(in => out)` is the
+/// same cell). At each step `t`, with `σ` the logistic sigmoid and `[·; ·; ·]` the three blocks
+/// of `hidden` rows (reset, update, candidate),
+///
+/// ```text
+/// [aᵣ; a_z; aₙ] = W_ih·xₜ + b_ih        [bᵣ; b_z; bₙ] = W_hh·hₜ₋₁ + b_hh
+/// r = σ(aᵣ + bᵣ)    z = σ(a_z + b_z)    n = tanh(aₙ + r ⊙ bₙ)
+/// hₜ = (1 − z) ⊙ n + z ⊙ hₜ₋₁
+/// ```
+///
+/// from `h₀ = 0`. The reset gate scales the hidden side's candidate block after its bias,
+/// which is why the two biases are kept apart (PyTorch's `bias_ih_l0` and `bias_hh_l0`).
+///
+/// Shapes as [`Lstm`](crate::Lstm): `x` is `(input·steps) × batch`, rows `t·input .. (t +
+/// 1)·input` holding step `t` (Flux's `input × steps × batch`, column-major); the output every
+/// step's hidden state, `(hidden·steps) × batch`, or with [`last_only`](Self::last_only) the
+/// final one, `hidden × batch`. Parameters: `weight_ih` `3·hidden × input`, `weight_hh`
+/// `3·hidden × hidden`, `bias_ih` and `bias_hh` `3·hidden × 1` (PyTorch's `weight_ih_l0`,
+/// `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0` as they are). No state is kept between calls.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::DMatrix;
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// use adroit_nn::{Gru, Layer};
+/// let gru = Gru::<f64>::new(2, 4, &mut StdRng::seed_from_u64(0));
+/// let x = DMatrix::from_fn(6, 5, |r, c| (r as f64 + c as f64).sin()); // 3 steps of 2
+/// assert_eq!(gru.predict(&x).unwrap().shape(), (12, 5));
+/// assert_eq!(gru.clone().last_only().predict(&x).unwrap().shape(), (4, 5));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gru<T> {
+    /// `W_ih`, `3·hidden × input`: the input's weights, blocks reset, update, candidate.
+    pub weight_ih: DMatrix<T>,
+    /// `W_hh`, `3·hidden × hidden`: the previous hidden state's weights, same order.
+    pub weight_hh: DMatrix<T>,
+    /// `b_ih`, `3·hidden × 1`.
+    pub bias_ih: DMatrix<T>,
+    /// `b_hh`, `3·hidden × 1`.
+    pub bias_hh: DMatrix<T>,
+    /// Output the final hidden state alone (`hidden × batch`) instead of every step's.
+    pub last_only: bool,
+}
+
+impl<T: MatScalar> Gru<T> {
+    /// A GRU from `input` features to `hidden` with Glorot-uniform weights (seeded by `rng`;
+    /// `W_ih` then `W_hh`) and zero biases, as [`Lstm::new`](crate::Lstm::new). (PyTorch
+    /// draws every weight and bias from `U(−1/√hidden, 1/√hidden)`.)
+    ///
+    /// # Panics
+    /// If a weight would have more entries than `usize` counts or more bytes than an
+    /// allocation can hold, as [`glorot_uniform`](crate::init::glorot_uniform).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::Gru;
+    /// let gru = Gru::<f32>::new(3, 8, &mut StdRng::seed_from_u64(0));
+    /// assert_eq!((gru.weight_ih.shape(), gru.weight_hh.shape()), ((24, 3), (24, 8)));
+    /// assert_eq!((gru.input(), gru.hidden(), gru.bias_hh.shape()), (3, 8, (24, 1)));
+    /// ```
+    #[track_caller]
+    pub fn new(input: usize, hidden: usize, rng: &mut impl Rng) -> Self {
+        let gates = hidden
+            .checked_mul(3)
+            .expect("Gru::new: 3·hidden overflows usize");
+        Self {
+            weight_ih: init::glorot_uniform(rng, gates, input),
+            weight_hh: init::glorot_uniform(rng, gates, hidden),
+            bias_ih: DMatrix::zeros(gates, 1),
+            bias_hh: DMatrix::zeros(gates, 1),
+            last_only: false,
+        }
+    }
+
+    /// The same layer returning only the final hidden state, `hidden × batch`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Gru, Layer};
+    /// let all = Gru::<f64>::new(1, 2, &mut StdRng::seed_from_u64(3));
+    /// let x = DMatrix::from_column_slice(3, 1, &[0.5, -1.0, 2.0]); // 3 steps of 1 feature
+    /// let last = all.clone().last_only().predict(&x).unwrap();
+    /// assert_eq!(last, all.predict(&x).unwrap().rows(4, 2)); // step 2's hidden state
+    /// ```
+    pub fn last_only(mut self) -> Self {
+        self.last_only = true;
+        self
+    }
+
+    /// The number of hidden features (`weight_hh`'s columns).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::Gru;
+    /// assert_eq!(Gru::<f64>::new(5, 7, &mut StdRng::seed_from_u64(0)).hidden(), 7);
+    /// ```
+    pub fn hidden(&self) -> usize {
+        self.weight_hh.ncols()
+    }
+
+    /// The number of features of one step (`weight_ih`'s columns).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::Gru;
+    /// assert_eq!(Gru::<f64>::new(5, 7, &mut StdRng::seed_from_u64(0)).input(), 5);
+    /// ```
+    pub fn input(&self) -> usize {
+        self.weight_ih.ncols()
+    }
+
+    /// The sizes the step loop needs.
+    fn unroll(&self) -> Unroll {
+        Unroll {
+            input: self.input(),
+            hidden: self.hidden(),
+            last_only: self.last_only,
+        }
+    }
+}
+
+impl<T: MatScalar> Layer<T> for Gru<T> {
+    /// Every step's hidden state, `(hidden·steps) × batch`, or the last one (`hidden ×
+    /// batch`) with [`last_only`](Gru::last_only), for `x`: `(input·steps) × batch`. An input
+    /// of no steps gives `0 × batch`, or the zero state.
+    ///
+    /// # Panics
+    /// If `x`'s rows are not a multiple of `input`, or the parameters' shapes do not fit
+    /// ([`Layer::predict`], [`train`](crate::train()) and the other entry points report both
+    /// as errors first).
+    #[track_caller]
+    fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
+        if let Err(e) = self.check_params() {
+            panic!("Gru: {e}");
+        }
+        let hidden = self.hidden();
+        let w_ih = ctx.param(&self.weight_ih);
+        let w_hh = ctx.param(&self.weight_hh);
+        let b_ih = ctx.param(&self.bias_ih);
+        let b_hh = ctx.param(&self.bias_hh);
+        self.unroll().run("Gru", x, |x_t, h: Option<MatVar<T>>| {
+            let a = w_ih.affine(x_t, b_ih);
+            // From the zero state the hidden side is its bias alone (broadcast over the batch).
+            let b = match h {
+                Some(h) => w_hh.affine(h, b_hh),
+                None => b_hh,
+            };
+            let block = |m: MatVar<T>, k: usize| m.rows(k * hidden, hidden);
+            let r = (block(a, 0) + block(b, 0)).sigmoid();
+            let z = (block(a, 1) + block(b, 1)).sigmoid();
+            let n = (block(a, 2) + r.component_mul(block(b, 2))).tanh();
+            let next = match h {
+                Some(h) => n + z.component_mul(h - n),
+                None => n - z.component_mul(n),
+            };
+            (next, next)
+        })
+    }
+
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
+        f(&format!("{prefix}weight_ih"), &self.weight_ih);
+        f(&format!("{prefix}weight_hh"), &self.weight_hh);
+        f(&format!("{prefix}bias_ih"), &self.bias_ih);
+        f(&format!("{prefix}bias_hh"), &self.bias_hh);
+    }
+
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>)) {
+        f(&mut self.weight_ih);
+        f(&mut self.weight_hh);
+        f(&mut self.bias_ih);
+        f(&mut self.bias_hh);
+    }
+
+    fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&'a DMatrix<T>)) {
+        f(&self.weight_ih);
+        f(&self.weight_hh);
+        f(&self.bias_ih);
+        f(&self.bias_hh);
+    }
+
+    /// `hidden·steps` (or `hidden` with [`last_only`](Gru::last_only)) for an input of
+    /// `input·steps` rows.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] if `input` rows are not whole steps.
+    fn output_size_for(&self, input: usize) -> Result<Option<usize>, NnError> {
+        self.unroll().output_size_for("Gru input", input)
+    }
+
+    /// `weight_ih` must be `3·hidden × input`, `weight_hh` `3·hidden × hidden` and both biases
+    /// `3·hidden × 1`.
+    fn check_params(&self) -> Result<(), NnError> {
+        Unroll::check_weights(
+            "Gru",
+            3,
+            &self.weight_ih,
+            &self.weight_hh,
+            &[("bias_ih", &self.bias_ih), ("bias_hh", &self.bias_hh)],
+        )
+    }
+
+    fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
+        slot.fill(self)
+    }
+}
+
+/// The weights and biases converted (see [`Cast`]).
+impl<T: MatScalar> Cast for Gru<T> {
+    type Output<U: MatScalar> = Gru<U>;
+
+    fn cast<U: MatScalar>(&self) -> Result<Gru<U>, NnError> {
+        Ok(Gru {
+            weight_ih: cast_matrix(&self.weight_ih),
+            weight_hh: cast_matrix(&self.weight_hh),
+            bias_ih: cast_matrix(&self.bias_ih),
+            bias_hh: cast_matrix(&self.bias_hh),
+            last_only: self.last_only,
+        })
+    }
+}

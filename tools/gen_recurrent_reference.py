@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Reference values for adroit-nn's Lstm and Gru from PyTorch's one-layer `nn.LSTM` and
+`nn.GRU`, float64.
+
+Usage (from the repository root; `pip install torch numpy`):
+
+    python3 tools/gen_recurrent_reference.py > crates/adroit-nn/tests/it/recurrent_reference.rs
+
+Setup: 2 input features, 3 hidden features, sequences of 4 steps, a batch of 2 sequences.
+The weights are set by formula (below), the input-side and hidden-side biases differ (the
+LSTM's single bias in adroit is their sum; the GRU keeps both). The input is x[t, b, i]
+(PyTorch's sequence x batch x features layout); adroit takes it as (input*steps) x batch,
+rows t*input + i. The loss is sum(C * output) over every step's hidden state, with C fixed;
+recorded per layer: the output, the final hidden state, and the loss's gradients in the
+input, weight_ih_l0, weight_hh_l0 and the biases (the LSTM's: bias_ih_l0's gradient, equal
+to bias_hh_l0's up to rounding). Everything is printed in adroit's layout as arrays of rows.
+"""
+
+import math
+
+import torch
+
+torch.set_default_dtype(torch.float64)
+
+INPUT, HIDDEN, STEPS, BATCH = 2, 3, 4, 2
+
+
+def weight(rows, cols, phase):
+    return [[0.6 * math.sin(1.3 * r + 0.7 * c + phase) for c in range(cols)] for r in range(rows)]
+
+
+# x[t][b][i] and C[t][b][h]
+X = [[[math.sin(0.9 * t + 1.7 * b + 0.4 * i) * 1.5 for i in range(INPUT)] for b in range(BATCH)] for t in range(STEPS)]
+C = [[[math.cos(0.5 * t - 1.1 * b + 0.8 * h) for h in range(HIDDEN)] for b in range(BATCH)] for t in range(STEPS)]
+
+
+def lit(v):
+    """A Rust f64 literal of v that parses back to the same value."""
+    text = repr(float(v))
+    assert float(text) == v
+    return text if ("." in text or "e" in text) else text + ".0"
+
+
+def rows(m):
+    return "[" + ", ".join("[" + ", ".join(lit(v) for v in row) + "]" for row in m) + "]"
+
+
+def column(v):
+    return rows([[x] for x in v])
+
+
+def stacked(seq, width):
+    """seq[t][b][k] as the (width*steps) x batch matrix of rows t*width + k."""
+    return [[seq[t][b][k] for b in range(BATCH)] for t in range(STEPS) for k in range(width)]
+
+
+def run(module, gates):
+    """Sets module's weights by formula, runs it on X; its values and gradients."""
+    w_ih, w_hh = weight(gates * HIDDEN, INPUT, 0.1), weight(gates * HIDDEN, HIDDEN, 0.9)
+    b_ih = [0.1 * math.cos(k) for k in range(gates * HIDDEN)]
+    b_hh = [0.05 * math.sin(2 * k + 1) for k in range(gates * HIDDEN)]
+    with torch.no_grad():
+        module.weight_ih_l0.copy_(torch.tensor(w_ih))
+        module.weight_hh_l0.copy_(torch.tensor(w_hh))
+        module.bias_ih_l0.copy_(torch.tensor(b_ih))
+        module.bias_hh_l0.copy_(torch.tensor(b_hh))
+    x = torch.tensor(X).requires_grad_(True)
+    out, state = module(x)
+    h_n = state[0] if isinstance(state, tuple) else state
+    (torch.tensor(C) * out).sum().backward()
+    return w_ih, w_hh, b_ih, b_hh, out, h_n, x.grad
+
+
+def print_common(out, h_n, grad_x, module):
+    n, m, g = INPUT * STEPS, HIDDEN * STEPS, module.weight_ih_l0.shape[0]
+    print(f"    /// Every step's hidden state.\n    pub const OUTPUT: [[f64; {BATCH}]; {m}] = {rows(stacked(out.detach().tolist(), HIDDEN))};")
+    print(f"    /// The final hidden state (`h_n`).\n    pub const LAST: [[f64; {BATCH}]; {HIDDEN}] = {rows(h_n[0].T.tolist())};")
+    print(f"    /// ∂loss/∂x.\n    pub const GRAD_X: [[f64; {BATCH}]; {n}] = {rows(stacked(grad_x.tolist(), INPUT))};")
+    print(f"    /// ∂loss/∂weight_ih.\n    pub const GRAD_WEIGHT_IH: [[f64; {INPUT}]; {g}] = {rows(module.weight_ih_l0.grad.tolist())};")
+    print(f"    /// ∂loss/∂weight_hh.\n    pub const GRAD_WEIGHT_HH: [[f64; {HIDDEN}]; {g}] = {rows(module.weight_hh_l0.grad.tolist())};")
+
+
+def main():
+    lstm = torch.nn.LSTM(INPUT, HIDDEN)
+    w_ih, w_hh, b_ih, b_hh, out, h_n, grad_x = run(lstm, 4)
+    # equal up to the rounding of PyTorch's two sums
+    assert torch.allclose(lstm.bias_ih_l0.grad, lstm.bias_hh_l0.grad, rtol=1e-14, atol=1e-15)
+
+    print("//! Reference values of PyTorch's one-layer `nn.LSTM` and `nn.GRU` (float64), generated")
+    print("//! by `tools/gen_recurrent_reference.py` (see its docstring for the setup). Sequences are")
+    print("//! (features·steps) × batch (adroit's layout), matrices arrays of rows.")
+    print("#![allow(clippy::excessive_precision, clippy::unreadable_literal)]")
+    print()
+    print(f"/// The input: {STEPS} steps of {INPUT} features, {BATCH} sequences.\npub const X: [[f64; {BATCH}]; {INPUT * STEPS}] = {rows(stacked(X, INPUT))};")
+    print(f"/// The loss is Σ C ⊙ output.\npub const C: [[f64; {BATCH}]; {HIDDEN * STEPS}] = {rows(stacked(C, HIDDEN))};")
+    print()
+    print("/// `nn.LSTM(2, 3)`.")
+    print("pub mod lstm {")
+    print(f"    /// `weight_ih_l0`.\n    pub const WEIGHT_IH: [[f64; {INPUT}]; {4 * HIDDEN}] = {rows(w_ih)};")
+    print(f"    /// `weight_hh_l0`.\n    pub const WEIGHT_HH: [[f64; {HIDDEN}]; {4 * HIDDEN}] = {rows(w_hh)};")
+    print(f"    /// `bias_ih_l0 + bias_hh_l0`.\n    pub const BIAS: [[f64; 1]; {4 * HIDDEN}] = {column([a + b for a, b in zip(b_ih, b_hh)])};")
+    print_common(out, h_n, grad_x, lstm)
+    print(f"    /// ∂loss/∂bias.\n    pub const GRAD_BIAS: [[f64; 1]; {4 * HIDDEN}] = {column(lstm.bias_ih_l0.grad.tolist())};")
+    print("}")
+    print()
+    gru = torch.nn.GRU(INPUT, HIDDEN)
+    w_ih, w_hh, b_ih, b_hh, out, h_n, grad_x = run(gru, 3)
+    print("/// `nn.GRU(2, 3)`.")
+    print("pub mod gru {")
+    print(f"    /// `weight_ih_l0`.\n    pub const WEIGHT_IH: [[f64; {INPUT}]; {3 * HIDDEN}] = {rows(w_ih)};")
+    print(f"    /// `weight_hh_l0`.\n    pub const WEIGHT_HH: [[f64; {HIDDEN}]; {3 * HIDDEN}] = {rows(w_hh)};")
+    print(f"    /// `bias_ih_l0`.\n    pub const BIAS_IH: [[f64; 1]; {3 * HIDDEN}] = {column(b_ih)};")
+    print(f"    /// `bias_hh_l0`.\n    pub const BIAS_HH: [[f64; 1]; {3 * HIDDEN}] = {column(b_hh)};")
+    print_common(out, h_n, grad_x, gru)
+    print(f"    /// ∂loss/∂bias_ih.\n    pub const GRAD_BIAS_IH: [[f64; 1]; {3 * HIDDEN}] = {column(gru.bias_ih_l0.grad.tolist())};")
+    print(f"    /// ∂loss/∂bias_hh.\n    pub const GRAD_BIAS_HH: [[f64; 1]; {3 * HIDDEN}] = {column(gru.bias_hh_l0.grad.tolist())};")
+    print("}")
+    print(f"// generated with torch {torch.__version__}")
+
+
+if __name__ == "__main__":
+    main()
