@@ -8,8 +8,9 @@ use nalgebra::DMatrix;
 use rand::Rng;
 
 /// A gated recurrent unit layer (Cho et al. 2014) run over a whole sequence from a zero
-/// state, as PyTorch's one-layer `nn.GRU(in, out)` computes it (Flux's `GRU(in => out)` is the
-/// same cell). At each step `t`, with `σ` the logistic sigmoid and `[·; ·; ·]` the three blocks
+/// state, as PyTorch's one-layer `nn.GRU(in, out)` computes it: the first version of the
+/// paper's cell, with the reset gate applied after the hidden side's product, as Flux's
+/// `GRU(in => out)` too (Flux's `GRUv3` applies it before). At each step `t`, with `σ` the logistic sigmoid and `[·; ·; ·]` the three blocks
 /// of `hidden` rows (reset, update, candidate),
 ///
 /// ```text
