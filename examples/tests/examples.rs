@@ -279,3 +279,21 @@ fn tabular_model_with_an_embedding_and_batch_norm_learns_and_reloads() {
     // Parameters and running statistics saved: the reloaded model predicts the same.
     assert_eq!(r.reload_difference, 0.0);
 }
+
+#[test]
+fn sequence_models_forecast_far_better_than_persistence() {
+    // A short run (the example's default is 40 epochs): every model already far below the
+    // persistence forecast's error, and above the noise floor it cannot beat.
+    let r = adroit_examples::sequence::run(8, 0.01, 3).unwrap();
+    assert_eq!(r.test_windows, 317);
+    for (name, error) in [
+        ("LSTM", r.lstm_mse),
+        ("GRU", r.gru_mse),
+        ("dense", r.dense_mse),
+    ] {
+        assert!(
+            error < 0.3 * r.persistence_mse && error > 0.0025 * 0.8,
+            "{name}: {error} ({r:?})"
+        );
+    }
+}
