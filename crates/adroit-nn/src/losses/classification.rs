@@ -3,6 +3,7 @@
 use super::{Agg, aggregate, check, eps, sum_xlogy};
 use crate::NnError;
 use crate::activation::softplus;
+use adroit_forward::rules::BinaryRule;
 use adroit_reverse::matrix::{Along, MatScalar, MatVar};
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -42,6 +43,11 @@ pub fn crossentropy<T: MatScalar>(
 /// logits; the gradient with respect to `ŷ` is `(softmax(ŷ) − y)/batch` with [`Agg::Mean`]
 /// (`softmax(ŷ) − y` with [`Agg::Sum`]) for targets whose columns sum to 1 (one-hot or
 /// label-smoothed; in general `softmax(ŷ)·Σy − y` per sample).
+///
+/// A class of zero target weight takes no part, as in [`crossentropy`] (`xlogy(0, ·) = 0`): a
+/// logit of `−∞` there (a masked class), or logits so far apart that the log-probability is
+/// `−∞` (±3e38 in `f32`), costs nothing, where Flux's `sum(y .* logsoftmax(ŷ))` and PyTorch's
+/// `cross_entropy` with probability targets give `0·(−∞) = NaN`. A NaN logit gives NaN.
 ///
 /// `ŷ`, `y`: classes × batch (summed over the classes, aggregated over the samples), at least
 /// two classes.
@@ -94,7 +100,32 @@ pub fn logitcrossentropy<T: MatScalar>(
         Agg::Sum => -T::one(),
         Agg::Mean => -T::one() / T::from_usize(y.ncols().max(1)).unwrap_or_else(T::one),
     };
-    Ok(y_hat.logsoftmax(Along::Rows).weighted_sum(y * factor))
+    let log_p = y_hat.logsoftmax(Along::Rows);
+    let loss = log_p.weighted_sum(y * factor);
+    if !Float::is_nan(loss.scalar()) {
+        return Ok(loss);
+    }
+    // A class of zero target weight whose log-probability is −∞ (a logit of −∞, or logits
+    // that far apart: ±3e38 in `f32`) made the sum 0·(−∞) = NaN; as in `crossentropy`, where
+    // `xlogy(0, ·) = 0`, such a class takes no part. A NaN logit still gives NaN.
+    Ok(MatVar::constant(y * factor)
+        .zip_rule(log_p, ZeroWeightTakesNoPart)
+        .sum())
+}
+
+/// `w·l`, with `0` (and partials 0) where the weight `w` is 0 and `l` is not NaN (`−∞`
+/// included).
+#[derive(Clone, Copy, Debug)]
+struct ZeroWeightTakesNoPart;
+
+impl BinaryRule for ZeroWeightTakesNoPart {
+    fn eval<S: Float>(self, w: S, l: S) -> (S, S, S) {
+        if w == S::zero() && !l.is_nan() {
+            (S::zero(), S::zero(), S::zero())
+        } else {
+            (w * l, l, w)
+        }
+    }
 }
 
 /// Binary cross-entropy `agg(−y·ln(ŷ + ε) − (1 − y)·ln(1 − ŷ + ε))` over all entries, for

@@ -299,8 +299,9 @@ fn shape_mismatch_names_both_shapes_and_label_smoothing() {
 }
 
 /// `logitcrossentropy` (one weighted-sum node after the log-softmax) against the same loss
-/// composed from separate matrix operations, values and gradients, including saturated and
-/// infinite logits.
+/// composed from separate matrix operations, values and gradients, including saturated
+/// logits. (A logit of −∞ on a class of zero weight, where the composition gives
+/// `0·(−∞) = NaN`: regressions.rs.)
 #[test]
 fn logitcrossentropy_equals_its_composition_from_matrix_ops() {
     use adroit_reverse::matrix::Along;
@@ -320,7 +321,6 @@ fn logitcrossentropy_equals_its_composition_from_matrix_ops() {
             dmatrix![1.0, 0.0, 0.0; 0.0, 1.0, 0.0; 0.0, 0.0, 1.0],
         ),
         (dmatrix![1000.0; -1000.0], dmatrix![1.0; 0.0]),
-        (dmatrix![f64::NEG_INFINITY; 0.0], dmatrix![0.0; 1.0]),
         (dmatrix![2.0, 1.0; -1.0, 0.5], dmatrix![0.3, 0.7; 0.7, 0.3]),
         (dmatrix![2.0; 1.0], dmatrix![0.3; 0.7]),
     ];

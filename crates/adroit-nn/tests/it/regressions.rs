@@ -1,7 +1,7 @@
 //! Regression tests for defects found in review (each names what was wrong).
 
 use adroit_nn::data::{DataLoader, Standardizer, train_test_split};
-use adroit_nn::losses::{Agg, binary_focal_loss, focal_loss};
+use adroit_nn::losses::{Agg, binary_focal_loss, focal_loss, logitcrossentropy};
 use adroit_nn::optim::{ClipValue, Optimizer};
 use adroit_nn::{Activation, Callback, Control, Dense, EarlyStopping, EpochMetrics, NnError};
 use adroit_reverse::matrix::{self, Along};
@@ -376,4 +376,63 @@ fn standardizer_scale_that_rounds_to_zero_in_f32_is_one() {
     let s = Standardizer::fit(&x).unwrap();
     assert_eq!(s.scale[(0, 0)], 1.0);
     assert!(s.transform(&x).unwrap().iter().all(|v| v.is_finite()));
+}
+
+/// A class of zero target weight whose log-probability is −∞ takes no part in
+/// `logitcrossentropy`, as in `crossentropy` (from a review: a masked logit of −∞, or logits
+/// of ±3e38 in `f32`, gave a NaN loss, `0·(−∞)` in the weighted sum, where the loss is finite;
+/// the gradient was already right). References: PyTorch's `cross_entropy` with class-index
+/// targets, which reads only the true class (`tools/gen_logitcrossentropy_reference.py`).
+#[test]
+#[allow(clippy::excessive_precision)] // the generator's 17 digits
+fn logitcrossentropy_of_a_class_at_minus_infinity_with_zero_weight_is_finite() {
+    let close = |a: f64, b: f64, rtol: f64| (a - b).abs() <= rtol * b.abs() + 1e-300;
+    // f64: a masked third class (−∞) in both samples; true classes 1 and 0.
+    let inf = f64::INFINITY;
+    let x = dmatrix![0.0, 0.5; 2.0, -1.0; -inf, -inf];
+    let y = dmatrix![0.0, 1.0; 1.0, 0.0; 0.0, 0.0];
+    let (l, g) = matrix::value_and_gradient(
+        |p| logitcrossentropy(p[0], &y, Agg::Mean).unwrap(),
+        std::slice::from_ref(&x),
+    );
+    assert!(close(l, 1.6417064451286253e-1, 1e-14), "f64 loss {l}");
+    let want = [
+        5.9601461011058766e-2,
+        -5.9601461011058843e-2,
+        0.0,
+        -9.1212761903178174e-2,
+        9.1212761903178161e-2,
+        0.0,
+    ];
+    for (a, b) in g[0].iter().zip(want) {
+        assert!(close(*a, b, 1e-13), "f64 gradient {a} vs {b}");
+    }
+    // f32: logits ±3e38 (their difference overflows to −∞) and a masked class.
+    let x = dmatrix![3e38_f32, 0.5; -3e38, -1.0; 0.0, f32::NEG_INFINITY];
+    let y = dmatrix![1.0_f32, 0.0; 0.0, 1.0; 0.0, 0.0];
+    let (l, g) = matrix::value_and_gradient(
+        |p| logitcrossentropy(p[0], &y, Agg::Mean).unwrap(),
+        std::slice::from_ref(&x),
+    );
+    assert!(
+        close(f64::from(l), 8.5070669651031494e-1, 1e-6),
+        "f32 loss {l}"
+    );
+    let want = [
+        0.0,
+        0.0,
+        0.0,
+        4.0878722071647644e-1,
+        -4.0878725051879883e-1,
+        0.0,
+    ];
+    for (a, b) in g[0].iter().zip(want) {
+        assert!(close(f64::from(*a), b, 1e-6), "f32 gradient {a} vs {b}");
+    }
+    // A NaN logit still gives NaN, also in a sample of zero target weight (the first).
+    let (l, _) = matrix::value_and_gradient(
+        |p| logitcrossentropy(p[0], &dmatrix![0.0, 1.0; 0.0, 0.0], Agg::Sum).unwrap(),
+        &[dmatrix![f64::NAN, 1.0; 0.0, 0.0]],
+    );
+    assert!(l.is_nan(), "NaN logit gave {l}");
 }
