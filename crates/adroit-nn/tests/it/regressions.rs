@@ -436,3 +436,70 @@ fn logitcrossentropy_of_a_class_at_minus_infinity_with_zero_weight_is_finite() {
     );
     assert!(l.is_nan(), "NaN logit gave {l}");
 }
+
+/// The pullbacks of softmax and log-softmax keep full precision at a saturated column's top
+/// entry (from a review: they formed `1 − s` there, which cancels once `s` rounds to 1, so
+/// the derivative of the top log-probability at logits [20, −20, 0] was 0 in `f32` instead of
+/// 2.06e−9 and 3e−8 off in `f64`, and at [37, 0, 0] 30 % off in `f64`; logitcrossentropy's
+/// gradient `s − y` for the true class with it). References: mpmath at 50 digits
+/// (`tools/gen_softmax_top_reference.py`).
+#[test]
+#[allow(clippy::excessive_precision)] // the generator's 17 digits
+fn softmax_pullbacks_keep_precision_at_a_saturated_top_entry() {
+    use adroit_nn::losses::logitcrossentropy;
+    const LOG_SOFTMAX: [f64; 6] = [
+        2.0611536224385579e-9,
+        -4.2483542465350780e-18,
+        -2.0611536181902037e-9,
+        1.7066095251488129e-16,
+        -8.5330476257440646e-17,
+        -8.5330476257440646e-17,
+    ];
+    const SOFTMAX: [f64; 6] = [
+        2.0611536181902037e-9,
+        -4.2483542377785679e-18,
+        -2.0611536139418492e-9,
+        1.7066095251488127e-16,
+        -8.5330476257440633e-17,
+        -8.5330476257440633e-17,
+    ];
+    fn check<T: adroit_nn::MatScalar + Into<f64>>(rtol: f64) {
+        let t = |v: f64| T::from_f64(v).unwrap();
+        let x = dmatrix![t(20.0), t(37.0); t(-20.0), t(0.0); t(0.0), t(0.0)];
+        let e0 = dmatrix![t(1.0), t(1.0); t(0.0), t(0.0); t(0.0), t(0.0)];
+        let agree = |got: &DMatrix<T>, want: [f64; 6], sign: f64, what: &str| {
+            for (a, b) in got.iter().zip(want) {
+                let (a, b) = ((*a).into(), sign * b);
+                assert!((a - b).abs() <= rtol * b.abs(), "{what}: {a:e} vs {b:e}");
+            }
+        };
+        let (_, pb) = matrix::pullback(
+            |p| Activation::LogSoftmax.apply(p[0]),
+            std::slice::from_ref(&x),
+        );
+        agree(&pb.call(&e0)[0], LOG_SOFTMAX, 1.0, "log-softmax");
+        let (_, pb) = matrix::pullback(
+            |p| Activation::Softmax.apply(p[0]),
+            std::slice::from_ref(&x),
+        );
+        agree(&pb.call(&e0)[0], SOFTMAX, 1.0, "softmax");
+        let g = matrix::gradient(
+            |p| logitcrossentropy(p[0], &e0, Agg::Sum).unwrap(),
+            std::slice::from_ref(&x),
+        );
+        agree(&g[0], LOG_SOFTMAX, -1.0, "logitcrossentropy");
+        // Along rows of the transpose (adroit-reverse's other layout).
+        let (xt, e0t) = (x.transpose(), e0.transpose());
+        let (_, pb) = matrix::pullback(|p| p[0].logsoftmax(Along::Cols), std::slice::from_ref(&xt));
+        agree(
+            &pb.call(&e0t)[0].transpose(),
+            LOG_SOFTMAX,
+            1.0,
+            "log-softmax, rows",
+        );
+        let (_, pb) = matrix::pullback(|p| p[0].softmax(Along::Cols), &[xt]);
+        agree(&pb.call(&e0t)[0].transpose(), SOFTMAX, 1.0, "softmax, rows");
+    }
+    check::<f64>(1e-13);
+    check::<f32>(1e-6);
+}
