@@ -234,7 +234,13 @@ impl<T: MatScalar> MatVar<T> {
             self.rows,
             self.cols
         );
-        self.value()[(0, 0)]
+        // Read in place: `value` would copy the matrix (an allocation per call).
+        let value = T::with_mat_tapes(|stack| {
+            let tape = stack.active();
+            tape.stale_among(std::slice::from_ref(self))?;
+            Ok(tape.value(self)[(0, 0)])
+        });
+        value.unwrap_or_else_stale()
     }
 
     /// Records `forward(value)` as a node with parent `self`.

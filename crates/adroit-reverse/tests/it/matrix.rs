@@ -273,6 +273,19 @@ fn softmax_is_stable_for_huge_logits() {
     assert!((soft[(2, 1)] - 1.0 / (1.0 + 1.0f64.exp())).abs() < 1e-12);
 }
 
+/// The log-softmax pullback where the cotangents are finite but their sum overflows, beside
+/// an entry whose softmax underflowed to 0: that entry keeps its own cotangent (`0·∞ = 0`, as
+/// everywhere in the pullbacks), not NaN. (The others overflow with the sum, to −∞, where
+/// their exact values are finite: a limit of the formula `g − s·Σg`, not of this test.)
+#[test]
+fn logsoftmax_pullback_with_an_overflowing_cotangent_sum_keeps_the_zero_product_convention() {
+    let x = dmatrix![0.0; -1000.0; 5.0];
+    let (_, pb) = matrix::pullback(|m| m[0].logsoftmax(Along::Rows), std::slice::from_ref(&x));
+    let g = pb.call(&dmatrix![1e308; 0.5; 1e308]);
+    assert_eq!(g[0][1], 0.5);
+    assert!(g[0][0].is_infinite() && g[0][2].is_infinite());
+}
+
 #[test]
 fn saturated_logsoftmax_keeps_the_relative_precision_of_its_largest_entry() {
     // log-probability of the dominant logit: −ln(1 + e⁻⁴⁰) = −e⁻⁴⁰ to double precision (0

@@ -93,38 +93,152 @@ fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatr
     }
 }
 
+/// One line of a matrix along a dimension: its entries' storage indices `start + i·stride`,
+/// `i < length` (column-major).
+///
 /// The pullbacks of `softmax` and `logsoftmax` both hold `1 − s_m` at a line's top entry `m`
 /// (its largest softmax value, the first of ties), which cancels once the line saturates
 /// (`s_m` rounds to 1: at logits [20, −20, 0] in `f32` the log-probability's derivative there
-/// came out 0, not −2.1e−9; 3e−8 relative error in `f64`). For each line along `along` whose
-/// softmax `s` has no NaN and whose cotangents `g` are finite (elsewhere the plain formula's
-/// conventions for infinities stand), the storage index of the top entry and `top(s, g, the
-/// line's storage indices, m)`, a form with `Σ_{j≠m} s_j` in place of `1 − s_m`.
+/// came out 0, not −2.1e−9; 3e−8 relative error in `f64`). There the entry is formed again
+/// with `Σ_{j≠m} s_j` in place of `1 − s_m` ([`Line::top`], [`logsoftmax_top`],
+/// [`softmax_top`]).
+#[derive(Clone, Copy)]
+struct Line {
+    start: usize,
+    stride: usize,
+    length: usize,
+}
+
+impl Line {
+    /// The lines of a `shape` matrix along `along`.
+    fn all(shape: (usize, usize), along: Along) -> impl Iterator<Item = Line> {
+        let (rows, cols) = shape;
+        // (lines, length, first index of line k = k·step, stride within a line)
+        let (lines, length, step, stride) = match along {
+            Along::Rows => (cols, rows, rows, 1),
+            Along::Cols => (rows, cols, 1, rows),
+        };
+        (0..lines).map(move |k| Line {
+            start: k * step,
+            stride,
+            length,
+        })
+    }
+
+    /// The storage indices of the line's entries.
+    fn indices(self) -> impl Iterator<Item = usize> {
+        (0..self.length).map(move |i| self.start + i * self.stride)
+    }
+
+    /// The line's top entry `m` where the precise form applies: `None` for an empty line, or
+    /// one whose softmax `s` has a NaN or whose cotangents `g` are not all finite (there the
+    /// plain formula's conventions for infinities stand).
+    #[inline]
+    fn top<T: MatScalar>(self, s: &[T], g: &[T]) -> Option<usize> {
+        let mut m = self.start;
+        for k in self.indices() {
+            if Float::is_nan(s[k]) || !Float::is_finite(g[k]) {
+                return None;
+            }
+            if s[k] > s[m] {
+                m = k;
+            }
+        }
+        (self.length > 0).then_some(m)
+    }
+}
+
+/// `logsoftmax`'s pullback at a line's top entry `m`: `g_m·Σ_{j≠m} s_j − s_m·Σ_{j≠m} g_j`
+/// (`g_m − s_m·Σ g` in exact arithmetic).
+#[inline]
+fn logsoftmax_top<T: MatScalar>(line: Line, s: &[T], g: &[T], m: usize) -> T {
+    let (rest_s, rest_g) = line
+        .indices()
+        .filter(|&j| j != m)
+        .fold((T::zero(), T::zero()), |(rs, rg), j| (rs + s[j], rg + g[j]));
+    T::tape_product(rest_s, g[m]) - T::tape_product(s[m], rest_g)
+}
+
+/// `softmax`'s pullback at a line's top entry `m`: `s_m·Σ_{j≠m} s_j·(g_m − g_j)` (`s_m·(g_m −
+/// Σ s·g)` in exact arithmetic).
+fn softmax_top<T: MatScalar>(line: Line, s: &[T], g: &[T], m: usize) -> T {
+    let others = line
+        .indices()
+        .filter(|&j| j != m)
+        .fold(T::zero(), |t, j| t + T::tape_product(s[j], g[m] - g[j]));
+    T::tape_product(s[m], others)
+}
+
+/// One pass over a column's softmax `s` and cotangents `g` for `logsoftmax`'s pullback: `Σ g`,
+/// and for its top entry `m` (as [`Line::top`]) the sums over the other entries, kept apart
+/// while the pass runs (an entry is added to them when a larger one replaces it as the top).
+struct ColumnSums<T> {
+    total: T,
+    m: usize,
+    g_m: T,
+    rest_s: T,
+    rest_g: T,
+    /// A NaN softmax entry or a non-finite cotangent (or their sum): the plain formula, with
+    /// the products' `0·∞ = 0` convention, stands.
+    plain: bool,
+}
+
+impl<T: MatScalar> ColumnSums<T> {
+    #[inline]
+    fn of(s: &[T], g: &[T]) -> Self {
+        let mut sums = Self {
+            total: T::zero(),
+            m: 0,
+            g_m: g.first().copied().unwrap_or_else(T::zero),
+            rest_s: T::zero(),
+            rest_g: T::zero(),
+            plain: s.is_empty(),
+        };
+        for (k, (&p, &v)) in s.iter().zip(g).enumerate() {
+            sums.total += v;
+            sums.plain |= Float::is_nan(p) || !Float::is_finite(v);
+            if k > 0 {
+                let (q, w) = if p > s[sums.m] {
+                    let old = (s[sums.m], sums.g_m);
+                    (sums.m, sums.g_m) = (k, v);
+                    old
+                } else {
+                    (p, v)
+                };
+                sums.rest_s += q;
+                sums.rest_g += w;
+            }
+        }
+        sums
+    }
+
+    /// The top entry's index and its value `g_m·Σ_{j≠m} s_j − s_m·Σ_{j≠m} g_j` (`g` as it was
+    /// when the sums were taken), unless the plain formula stands.
+    #[inline]
+    fn top(&self, s: &[T]) -> Option<(usize, T)> {
+        if self.plain || !Float::is_finite(self.total) {
+            return None;
+        }
+        let value =
+            T::tape_product(self.rest_s, self.g_m) - T::tape_product(s[self.m], self.rest_g);
+        Some((self.m, value))
+    }
+}
+
+/// Each line's precise top entry (`Line::top`), as (storage index, value) from `value`.
 fn top_entries<T: MatScalar>(
     s: &DMatrix<T>,
     g: &DMatrix<T>,
     along: Along,
-    top: impl Fn(&[T], &[T], &mut dyn Iterator<Item = usize>, usize) -> T,
+    value: impl Fn(Line, &[T], &[T], usize) -> T,
 ) -> Vec<(usize, T)> {
-    let (rows, cols) = s.shape();
-    // (lines, length, first index of line k = k·step, stride within a line), column-major
-    let (lines, length, step, stride) = match along {
-        Along::Rows => (cols, rows, rows, 1),
-        Along::Cols => (rows, cols, 1, rows),
-    };
-    let (s, g) = (s.as_slice(), g.as_slice());
-    let mut tops = Vec::new();
-    for k in 0..lines {
-        let line = || (0..length).map(move |i| k * step + i * stride);
-        if line().any(|i| Float::is_nan(s[i]) || !Float::is_finite(g[i])) {
-            continue;
-        }
-        let Some(m) = line().reduce(|m, i| if s[i] > s[m] { i } else { m }) else {
-            continue;
-        };
-        tops.push((m, top(s, g, &mut line(), m)));
-    }
-    tops
+    let (s, g_all) = (s.as_slice(), g.as_slice());
+    Line::all(g.shape(), along)
+        .filter_map(|line| {
+            let m = line.top(s, g_all)?;
+            Some((m, value(line, s, g_all, m)))
+        })
+        .collect()
 }
 
 /// Backward of `logsumexp`: `∂x = softmax(x) ⊙ G` (G repeated along the dimension). Saves the
@@ -156,13 +270,7 @@ struct Softmax<T> {
 
 impl<T: MatScalar> Backward<T> for Softmax<T> {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        // The top entry of a line: s_m·Σ_{j≠m} s_j·(g_m − g_j), the same number.
-        let tops = top_entries(&self.softmax, &g, self.along, |s, g, line, m| {
-            let others = line
-                .filter(|&j| j != m)
-                .fold(T::zero(), |t, j| t + T::tape_product(s[j], g[m] - g[j]));
-            T::tape_product(s[m], others)
-        });
+        let tops = top_entries(&self.softmax, &g, self.along, softmax_top);
         let inner = sum_along(&times_entrywise(&self.softmax, pool::copy(&g)), self.along);
         let centred = &g - broadcast(&inner, g.shape());
         let mut out = times_entrywise(&self.softmax, centred);
@@ -186,36 +294,39 @@ struct LogSoftmax<T> {
 
 impl<T: MatScalar> Backward<T> for LogSoftmax<T> {
     fn backward(&self, mut g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        // The top entry of a line: g_m·Σ_{j≠m} s_j − s_m·Σ_{j≠m} g_j, the same number.
-        let tops = top_entries(&self.softmax, &g, self.along, |s, g, line, m| {
-            let (rest_s, rest_g) = line
-                .filter(|&j| j != m)
-                .fold((T::zero(), T::zero()), |(rs, rg), j| (rs + s[j], rg + g[j]));
-            T::tape_product(rest_s, g[m]) - T::tape_product(s[m], rest_g)
-        });
-        let mut g = match self.along {
+        match self.along {
             Along::Rows => {
-                // Column by column, in `g`'s buffer: g − s·Σ g.
+                // Column by column, in `g`'s buffer: g − s·Σ g, the top entry formed as
+                // `logsoftmax_top` does, from sums gathered in the same pass as Σ g.
                 let rows = g.nrows().max(1);
                 let columns = g.as_mut_slice().chunks_exact_mut(rows);
                 for (column, s) in columns.zip(self.softmax.as_slice().chunks_exact(rows)) {
-                    let total = column.iter().fold(T::zero(), |t, &v| t + v);
-                    column
-                        .iter_mut()
-                        .zip(s)
-                        .for_each(|(v, &p)| *v -= T::tape_product(p, total));
+                    let sums = ColumnSums::of(s, column);
+                    match sums.top(s) {
+                        // Every factor finite: plain products are the convention's.
+                        Some((m, top)) => {
+                            let total = sums.total;
+                            column.iter_mut().zip(s).for_each(|(v, &p)| *v -= p * total);
+                            column[m] = top;
+                        }
+                        None => column
+                            .iter_mut()
+                            .zip(s)
+                            .for_each(|(v, &p)| *v -= T::tape_product(p, sums.total)),
+                    }
                 }
-                g
+                grads.accumulate(self.a, g);
             }
             Along::Cols => {
+                let tops = top_entries(&self.softmax, &g, self.along, logsoftmax_top);
                 let total = broadcast(&sum_along(&g, self.along), g.shape());
-                g - times_entrywise(&self.softmax, total)
+                let mut out = g - times_entrywise(&self.softmax, total);
+                for (i, v) in tops {
+                    out[i] = v;
+                }
+                grads.accumulate(self.a, out);
             }
-        };
-        for (i, v) in tops {
-            g[i] = v;
         }
-        grads.accumulate(self.a, g);
     }
 
     fn release(self: Box<Self>) {
