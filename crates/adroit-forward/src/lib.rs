@@ -112,9 +112,8 @@
 //!
 //! The other side of the same limit: a second derivative whose exact value is finite but
 //! within a few orders of magnitude of overflow can come out `±∞` or NaN, when a term of its
-//! product rule overflows before the sum that would bring it back into range (`x.powf(0.9)`
-//! at `1.06e-281`, exact second derivative `−1.06e308`, gives NaN, as JAX's gives `−∞`;
-//! `y.atan2(x)`'s `∂²/∂y²` at `(1e-200, 1e-160)` gives `−∞` for `−2e280`). Rescale inputs
+//! product rule overflows before the sum that would bring it back into range
+//! (`y.atan2(x)`'s `∂²/∂y²` at `(1e-200, 1e-160)` gives `−∞` for `−2e280`). Rescale inputs
 //! towards 1.
 //!
 //! And near underflow: where an argument is subnormal (below about 2.2e-308 in `f64`), or for

@@ -3,6 +3,7 @@
 //! each case below lost most or all of its digits). References are the analytic second
 //! derivatives, evaluated in `f64` where they are well conditioned.
 
+use super::third_order::{D3, third_order};
 use super::tolerance::{Tol, assert_close};
 use adroit_forward::nalgebra::ComplexField;
 use adroit_forward::{Dual, HyperDual, derivative, hessian, second_derivative};
@@ -141,6 +142,46 @@ fn powf_second_derivative_with_a_small_exponent() {
 }
 
 #[test]
+fn powf_second_derivative_with_an_exponent_near_one() {
+    // (xᵖ)'' = p(p − 1)xᵖ⁻²: through the slope p·xᵖ/x it was the difference p²xᵖ⁻² − p·xᵖ⁻²,
+    // which cancelled to a relative error of ε/|p − 1| (0.0100021 against 0.0100009 at
+    // (1e-10, 1 + 1e-12); 2.0000000635e-7 against 2.0000000625e-7 at (0.5, 1 + 1e-7)).
+    // References: mpmath at 50 digits, p·(p − 1)·x^(p − 2) and p(p − 1)(p − 2)·x^(p − 3) at
+    // the f64 arguments.
+    let cases = [
+        (
+            1e-10,
+            1.000000000001,
+            0.010000889005603112,
+            -100008890.0559311,
+        ),
+        (
+            0.5,
+            1.0000001,
+            2.0000000625382893e-7,
+            -3.999_999_725_076_566e-7,
+        ),
+        (
+            3.0,
+            0.999999999,
+            -3.3333332320648546e-10,
+            1.1111110784660626e-10,
+        ),
+        (2.0, 0.8, -0.06964404506368992, 0.04178642703821395),
+    ];
+    for (x, p, second, third) in cases {
+        let got = second_derivative(|v| v.powf(HyperDual::constant(p)), x);
+        assert_close(got, second, rel(1e-14), "(xᵖ)''");
+        let h = hessian(|v| v[0].powf(v[1]), &[x, p]);
+        assert_close(h[(0, 0)], second, rel(1e-14), "∂²xᵖ/∂x²");
+        // the third derivative, the slope of the second: as accurate
+        let c = |v: f64| D3::constant(Dual::constant(Dual::constant(v)));
+        let got = third_order(x, |v| num_traits::Float::powf(v, c(p)))[3];
+        assert_close(got, third, rel(1e-14), "(xᵖ)‴");
+    }
+}
+
+#[test]
 fn sinc_and_sinhc_derivatives_near_zero() {
     // sinc'' = −1/3 + x²/10 − x⁴/168 + …, sinhc'' = 1/3 + x²/10 + x⁴/168 + … near 0, where
     // differentiating sin x / x cancels (sinc'' was 0 at 1e-8); direct formulas away from 0:
@@ -251,10 +292,16 @@ fn second_derivatives_near_overflow_follow_the_documented_limit() {
             < 1e-12
     );
     // The other side: finite exact values near overflow come out NaN or infinite (the docs'
-    // examples): x^0.9 at 1.06e-281 (exact −1.06e308), atan2's ∂²/∂y² at (1e-200, 1e-160)
-    // (exact −2e280).
+    // example): atan2's ∂²/∂y² at (1e-200, 1e-160) (exact −2e280). x^0.9 at 1.06e-281 (exact
+    // −1.0596057974381929e308, mpmath) was NaN through xᵖ/x; its slope p·xᵖ⁻¹ for an
+    // exponent near 1 now reaches it.
     let p09 = |x: HyperDual<f64>| num_traits::Float::powf(x, HyperDual::constant(0.9));
-    assert!(second_derivative(p09, 1.0628033e-281).is_nan());
+    assert_close(
+        second_derivative(p09, 1.0628033e-281),
+        -1.0596057974381929e308,
+        rel(1e-14),
+        "(x^0.9)'' near overflow",
+    );
     let h = hessian(|v| num_traits::Float::atan2(v[0], v[1]), &[1e-200, 1e-160]);
     assert_eq!(h[(0, 0)], f64::NEG_INFINITY);
     // Naive log-sum-exp at logits near 700: diag(p) without −p·pᵀ. Stable: right.
