@@ -194,6 +194,13 @@ impl<T: MatScalar> Layer<T> for Gru<T> {
         f(&self.bias_hh);
     }
 
+    /// `hidden` with [`last_only`](Gru::last_only), whatever the input (so that a
+    /// [`Chain`](crate::Chain)'s [`check_params`](Layer::check_params) checks the layer after
+    /// it); else `None`, every step's states taking `hidden·steps` rows.
+    fn output_size(&self) -> Option<usize> {
+        self.unroll().output_size()
+    }
+
     /// `hidden·steps` (or `hidden` with [`last_only`](Gru::last_only)) for an input of
     /// `input·steps` rows.
     ///

@@ -203,6 +203,13 @@ impl<T: MatScalar> Layer<T> for Lstm<T> {
         f(&self.bias);
     }
 
+    /// `hidden` with [`last_only`](Lstm::last_only), whatever the input (so that a
+    /// [`Chain`](crate::Chain)'s [`check_params`](Layer::check_params) checks the layer after
+    /// it); else `None`, every step's states taking `hidden·steps` rows.
+    fn output_size(&self) -> Option<usize> {
+        self.unroll().output_size()
+    }
+
     /// `hidden·steps` (or `hidden` with [`last_only`](Lstm::last_only)) for an input of
     /// `input·steps` rows.
     ///

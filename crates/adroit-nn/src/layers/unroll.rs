@@ -49,6 +49,12 @@ impl Unroll {
         }))
     }
 
+    /// [`Layer::output_size`](crate::Layer::output_size): `hidden` for the final state alone,
+    /// whatever the number of steps; unknown (`None`) for every step's states.
+    pub(crate) fn output_size(&self) -> Option<usize> {
+        self.last_only.then_some(self.hidden)
+    }
+
     /// Runs `step` over `x`'s steps in order: `step(xₜ, state)` returns `hₜ` and the state
     /// the next step gets (`None` at the first step: the zero state). Returns every `hₜ`
     /// stacked, `(hidden·steps) × batch`, or the last one, `hidden × batch` (the zero state

@@ -381,3 +381,39 @@ fn each_learns_to_recall_the_first_step() {
         );
     }
 }
+
+/// The final state alone has `hidden` features whatever the input: a layer after it that takes
+/// another number is a `check_params` error, so `gradient` (which sees no data) reports it
+/// instead of panicking inside the dense layer, and a `Parallel` knows its output size.
+#[test]
+fn the_final_state_fixes_the_output_size() {
+    fn check(layer: impl Layer<f64> + Clone + 'static) {
+        let mut rng = StdRng::seed_from_u64(2);
+        let x = DMatrix::from_fn(8, 3, |r, c| ((r * 3 + c) as f64 * 0.41).sin());
+        let y = DMatrix::zeros(1, 3);
+        assert_eq!(layer.output_size(), Some(3));
+        let bad =
+            Chain::new()
+                .push(layer.clone())
+                .push(Dense::new(4, 1, Activation::Identity, &mut rng));
+        assert!(matches!(
+            bad.check_params(),
+            Err(NnError::InvalidConfig { .. })
+        ));
+        let loss = crate::second_order::chain_mse(&x, &y);
+        assert!(matches!(
+            adroit_nn::gradient(&bad, loss),
+            Err(NnError::InvalidConfig { .. })
+        ));
+        let both = adroit_nn::Parallel::new(adroit_nn::Connection::Concat)
+            .push(layer.clone())
+            .push(layer);
+        assert_eq!(both.output_size(), Some(6));
+    }
+    let mut rng = StdRng::seed_from_u64(2);
+    let lstm = Lstm::<f64>::new(2, 3, &mut rng);
+    let gru = Gru::<f64>::new(2, 3, &mut rng);
+    assert_eq!((lstm.output_size(), gru.output_size()), (None, None)); // hidden·steps
+    check(lstm.last_only());
+    check(gru.last_only());
+}
