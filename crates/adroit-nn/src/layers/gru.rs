@@ -10,8 +10,9 @@ use rand::Rng;
 /// A gated recurrent unit layer (Cho et al. 2014) run over a whole sequence from a zero
 /// state, as PyTorch's one-layer `nn.GRU(in, out)` computes it: the first version of the
 /// paper's cell, with the reset gate applied after the hidden side's product, as Flux's
-/// `GRU(in => out)` too (Flux's `GRUv3` applies it before). At each step `t`, with `σ` the logistic sigmoid and `[·; ·; ·]` the three blocks
-/// of `hidden` rows (reset, update, candidate),
+/// `GRU(in => out)` too (Flux's `GRUv3` applies it before). At each step `t`, with `σ` the
+/// logistic sigmoid and `[·; ·; ·]` the three blocks of `hidden` rows (reset, update,
+/// candidate),
 ///
 /// ```text
 /// [aᵣ; a_z; aₙ] = W_ih·xₜ + b_ih        [bᵣ; b_z; bₙ] = W_hh·hₜ₋₁ + b_hh
@@ -21,6 +22,8 @@ use rand::Rng;
 ///
 /// from `h₀ = 0`. The reset gate scales the hidden side's candidate block after its bias,
 /// which is why the two biases are kept apart (PyTorch's `bias_ih_l0` and `bias_hh_l0`).
+/// Flux's `GRU` has one bias, added outside the reset gate: its `bias` is `bias_ih` here with
+/// `bias_hh` zero (as [`Gru::new`] leaves it).
 ///
 /// Shapes as [`Lstm`](crate::Lstm): `x` is `(input·steps) × batch`, rows `t·input .. (t +
 /// 1)·input` holding step `t` (Flux's `input × steps × batch`, column-major); the output every
@@ -28,6 +31,7 @@ use rand::Rng;
 /// final one, `hidden × batch`. Parameters: `weight_ih` `3·hidden × input`, `weight_hh`
 /// `3·hidden × hidden`, `bias_ih` and `bias_hh` `3·hidden × 1` (PyTorch's `weight_ih_l0`,
 /// `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0` as they are). No state is kept between calls.
+/// What a [`Chain`](crate::Chain) can check is sizes, as for an [`Lstm`](crate::Lstm#stacking).
 ///
 /// # Example
 /// ```

@@ -31,6 +31,13 @@ use rand::Rng;
 /// starts from the zero state: no state is kept between calls (Flux 0.15, PyTorch without
 /// `h₀`).
 ///
+/// # Stacking
+/// What a [`Chain`](crate::Chain) can check before any step is sizes: that the rows reaching
+/// the layer are whole steps of `input` features and, after a [`last_only`](Self::last_only)
+/// layer, that the next layer takes `hidden` features. It cannot see how rows are grouped into
+/// steps: a recurrent layer after another must take that one's `hidden` features per step, but
+/// one that takes fewer reads the same rows as more, shorter steps without an error (below).
+///
 /// # Example
 /// ```
 /// use adroit_nn::nalgebra::DMatrix;
@@ -48,6 +55,12 @@ use rand::Rng;
 /// assert_eq!(model.predict(&x).unwrap().shape(), (3, 3));
 /// // Rows that are not whole steps: an error before any step.
 /// assert!(model.predict(&DMatrix::zeros(9, 3)).is_err());
+/// // Stacked layers: the second should take 4 features per step; taking 2, it reads the 5
+/// // steps of 4 as 10 steps of 2, which no size check can tell apart.
+/// let stacked = Chain::new()
+///     .push(Lstm::new(2, 4, &mut rng))
+///     .push(Lstm::new(2, 3, &mut rng));
+/// assert_eq!(stacked.predict(&x).unwrap().shape(), (3 * 10, 3));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lstm<T> {
