@@ -5,6 +5,7 @@
 Usage (from the repository root; `pip install torch numpy`):
 
     python3 tools/gen_recurrent_reference.py > crates/adroit-nn/tests/it/recurrent_reference.rs
+    cargo fmt --all
 
 Setup: 2 input features, 3 hidden features, sequences of 4 steps, a batch of 2 sequences.
 The weights are set by formula (below), the input-side and hidden-side biases differ (the

@@ -6,8 +6,9 @@
 //! N(0, 0.05²), 1,600 points. Each sample is a window of 16 consecutive values (16 steps of
 //! one feature: a 16 × 1 column, the recurrent layers' `(input·steps) × batch` layout) and its
 //! target the value after it. The first 80 % of the windows train, the last 20 % test
-//! (chronologically: no test value is seen in training). The best possible test MSE is the
-//! noise's variance, 0.0025.
+//! (chronologically: no test target is seen in training; the first test windows reach back
+//! into the training series, as windowed data does). The best possible test MSE is the noise's
+//! variance, 0.0025.
 
 use crate::Error;
 use adroit_nn::data::DataLoader;

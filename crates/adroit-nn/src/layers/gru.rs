@@ -145,9 +145,9 @@ impl<T: MatScalar> Layer<T> for Gru<T> {
     /// of no steps gives `0 × batch`, or the zero state.
     ///
     /// # Panics
-    /// If `x`'s rows are not a multiple of `input`, or the parameters' shapes do not fit
-    /// ([`Layer::predict`], [`train`](crate::train()) and the other entry points report both
-    /// as errors first).
+    /// If `x`'s rows are not a multiple of `input` (or `input` is 0), or the parameters' shapes
+    /// do not fit ([`Layer::predict`], [`train`](crate::train()) and the other entry points
+    /// report both as errors first).
     #[track_caller]
     fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
         if let Err(e) = self.check_params() {

@@ -164,9 +164,9 @@ impl<T: MatScalar> Layer<T> for Lstm<T> {
     /// input of no steps gives `0 × batch` (every state: none), or the zero state.
     ///
     /// # Panics
-    /// If `x`'s rows are not a multiple of `input`, or the parameters' shapes do not fit
-    /// ([`Layer::predict`], [`train`](crate::train()) and the other entry points report both
-    /// as errors first; see [`check_params`](Layer::check_params)).
+    /// If `x`'s rows are not a multiple of `input` (or `input` is 0), or the parameters' shapes
+    /// do not fit ([`Layer::predict`], [`train`](crate::train()) and the other entry points
+    /// report both as errors first; see [`check_params`](Layer::check_params)).
     #[track_caller]
     fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
         if let Err(e) = self.check_params() {
