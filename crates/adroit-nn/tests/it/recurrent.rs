@@ -334,9 +334,8 @@ fn names_files_and_casts() {
     let single: Chain<f32> = model.cast().unwrap();
     let narrowed = single.predict(&x.clone().cast::<f32>()).unwrap();
     assert!((&expected - narrowed.cast::<f64>()).amax() < 1e-6);
-    let dir = std::env::temp_dir().join(format!("adroit-recurrent-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("recurrent.safetensors");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("recurrent.safetensors");
     adroit_nn::io::save_safetensors(&model, &path).unwrap();
     let mut rng = StdRng::seed_from_u64(99);
     let mut fresh = Chain::<f64>::new()
@@ -344,7 +343,6 @@ fn names_files_and_casts() {
         .push(Gru::new(2, 3, &mut rng).last_only());
     adroit_nn::io::load_safetensors(&mut fresh, &path).unwrap();
     assert_eq!(fresh.predict(&x).unwrap(), expected);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A task that needs memory: the first step's value, read out after the last step of a
