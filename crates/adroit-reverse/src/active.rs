@@ -63,6 +63,28 @@ pub(crate) fn with_active<T: TapeScalar, R>(
     f(unsafe { &mut *tape })
 }
 
+/// Whether this thread's active tape for `T` records second partials
+/// ([`Tape::is_local`]); false when no scope is open (the operation then panics as a stale
+/// variable when it records) and, without a thread-local read, for the types that never do.
+#[inline(always)]
+pub(crate) fn recording_local<T: TapeScalar>() -> bool {
+    if !T::LOCAL_LANES {
+        return false;
+    }
+    let tape = T::active_tape().with(|cell| cell.get());
+    // SAFETY: non-null, so it points to the live tape of the innermost open scope of this
+    // thread (module docs); the shared reference ends here, before any exclusive one.
+    !tape.is_null() && unsafe { &*tape }.is_local()
+}
+
+/// Makes this thread's active tape for `T` record second partials (see [`Tape::is_local`]).
+///
+/// # Panics
+/// If no scope for `T` is open.
+pub(crate) fn mark_local<T: TapeScalar>() {
+    with_active(|_: &Tape<T>| {}, Tape::set_local);
+}
+
 /// Records `value = f(x)` with partial `d` on the active tape (a function rather than a
 /// [`with_active`] closure so that it always inlines into the operators).
 ///

@@ -183,13 +183,14 @@ where
     (values, jac)
 }
 
-/// The number of Hessian columns computed per recording by [`hessian`].
+/// The number of Hessian columns [`hessian`] computes per sweep (the lanes of the dual type its
+/// closure records on).
 ///
 /// # Example
 /// ```
 /// use adroit_reverse::{HESSIAN_CHUNK, Var, adroit_forward::DualVec};
-/// // `hessian` hands its closure Var<DualVec<T, HESSIAN_CHUNK>>: a 13-input Hessian takes two
-/// // recordings of 12 directions each.
+/// // `hessian` hands its closure Var<DualVec<T, HESSIAN_CHUNK>>: a 13-input Hessian takes one
+/// // recording and two chunks of 12 directions.
 /// let h = adroit_reverse::hessian(
 ///     |x: &[Var<DualVec<f64, HESSIAN_CHUNK>>]| x.iter().map(|&v| v * v).sum(),
 ///     &[1.0; 13],
@@ -213,10 +214,30 @@ pub const HESSIAN_CHUNK: usize = 12;
 /// ```
 pub const HESSIAN_CHUNKS: [usize; 5] = [1, 2, 4, 8, 12];
 
-/// The Hessian `∇²f(x)` of `f: ℝⁿ → ℝ` by forward-over-reverse: `⌈n/12⌉` recordings on
-/// `Var<DualVec<T, 12>>` ([`HESSIAN_CHUNK`]), each seeded with 12 coordinate directions and
-/// swept once (the tangents of the gradient are 12 columns of the Hessian). For a few inputs
-/// a smaller chunk is faster: [`hessian_chunked`].
+/// The Hessian `∇²f(x)` of `f: ℝⁿ → ℝ` by forward-over-reverse, on `Var<DualVec<T, 12>>`
+/// ([`HESSIAN_CHUNK`]): 12 coordinate directions per chunk, the tangents of the gradient along
+/// them being 12 columns of the Hessian. For a few inputs a smaller chunk is faster:
+/// [`hessian_chunked`].
+///
+/// Two engines, giving the same Hessians up to rounding:
+/// - **more inputs than a chunk** (`n > 12`): `f` is recorded once, each node with its
+///   second partials from the rule table, and each chunk is one tangent sweep and one
+///   second-order adjoint sweep over that tape (the second-order adjoint mode of ADOL-C;
+///   Griewank & Walther, *Evaluating Derivatives*, 2008, §5.4). Nodes that do not depend on
+///   the chunk's inputs are skipped, so a function whose terms each involve a few inputs costs
+///   each chunk only the terms that involve it (extended Rosenbrock at n = 100: 48 µs against
+///   123 µs recording per chunk, `--bench peers -- rosenbrock_hessian`, BENCHMARKS.md §T.12);
+/// - **one chunk** (`n ≤ 12`), or a recording holding a custom rule
+///   ([`custom_rule`](crate::custom_rule), [`custom_scalar`](crate::custom_scalar),
+///   [`checkpoint`](crate::checkpoint), [`svd`](crate::svd),
+///   [`symmetric_eigen`](crate::symmetric_eigen), whose pullbacks carry no second partials):
+///   `f` is recorded once per chunk with the chunk's directions seeded in its inputs'
+///   tangents, and each recording swept once.
+///
+/// Under the first engine the variables' values carry no tangents, so a constant made from a
+/// value (`Var::constant(x.value())`) is a constant at every order, as
+/// [`stop_gradient`](crate::stop_gradient) makes one; under the second its tangents reach the
+/// Hessian (not the gradient). Use `stop_gradient` for the same result at every size.
 ///
 /// `x`: `n` inputs; returns the `n × n` matrix `H[(i, j)] = ∂²f/∂xᵢ∂xⱼ` (symmetric up to
 /// rounding). For a Hessian-vector product use [`hvp`] (one recording). Near overflow (a naive
@@ -269,17 +290,18 @@ where
     hessian_chunked::<HESSIAN_CHUNK, T, F>(f, x)
 }
 
-/// [`hessian`] with a chosen chunk size `N` (one of [`HESSIAN_CHUNKS`]: 1, 2, 4, 8, 12):
-/// `⌈n/N⌉` recordings on `Var<DualVec<T, N>>`, each seeded with `N` coordinate directions, as
-/// ForwardDiff.jl's `Chunk{N}`. Every operation carries `N` tangents whatever `n`, so for a
-/// few inputs the smallest chunk of at least `n` is the fastest (a Gaussian process's
-/// likelihood over 20 points in 3 hyperparameters, through nalgebra's Cholesky: 123 µs with
-/// `N = 4` against 175 µs with 12, `--bench reverse -- gp_hyperparameter_hessian`); for many
-/// inputs the largest needs the fewest recordings.
+/// [`hessian`] with a chosen chunk size `N` (one of [`HESSIAN_CHUNKS`]: 1, 2, 4, 8, 12), as
+/// ForwardDiff.jl's `Chunk{N}`: `N` directions per chunk, by [`hessian`]'s two engines — for
+/// `n > N` (and `N ≥ 2`, a rule's two operands taking a lane each) one recording with second
+/// partials and `⌈n/N⌉` pairs of sweeps; otherwise `⌈n/N⌉` recordings on `Var<DualVec<T, N>>`,
+/// each seeded with `N` coordinate directions. Every operation recorded carries `N` tangents
+/// whatever `n`, so for a few inputs the smallest chunk of at least `n` is the fastest (a
+/// Gaussian process's likelihood over 20 points in 3 hyperparameters, through nalgebra's
+/// Cholesky: 123 µs with `N = 4` against 175 µs with 12, `--bench reverse --
+/// gp_hyperparameter_hessian`); for many inputs a larger chunk needs fewer sweeps.
 ///
-/// `x`: `n` inputs; returns the `n × n` Hessian, equal to [`hessian`]'s up to rounding (each
-/// column is computed from the same recorded operations whatever `N`). Empty `x` gives a 0 × 0
-/// matrix without calling `f`. A forward-mode derivative inside `f` on the same type
+/// `x`: `n` inputs; returns the `n × n` Hessian, equal to [`hessian`]'s up to rounding. Empty
+/// `x` gives a 0 × 0 matrix without calling `f`. A forward-mode derivative inside `f` on the same type
 /// `DualVec<T, N>` is refused as a nested call of that type (the perturbation-confusion
 /// guard), also one the library makes: a matrix `zip_map` of `N` inputs inside an inner
 /// `matrix::gradient` evaluates its element function on `DualVec<T, N>` — there take another
@@ -309,8 +331,9 @@ where
     hessian_recordings(&f, x).2
 }
 
-/// `(f(x), ∇f(x), ∇²f(x))` from the recordings [`hessian`] makes, at no extra cost: the
-/// value and the gradient are the primal parts of its results (as ForwardDiff.jl's
+/// `(f(x), ∇f(x), ∇²f(x))` from the work [`hessian`] does, at no extra cost: the value and
+/// the gradient are the recording's value and first-order adjoints, or the primal parts of a
+/// chunk recording's results (as ForwardDiff.jl's
 /// `hessian!` fills a `DiffResults.HessianResult`). For Newton-type methods, which need all
 /// three at each point.
 ///
@@ -370,8 +393,9 @@ where
     hessian_recordings(&f, x)
 }
 
-/// The recordings of [`hessian_chunked`] (`x` not empty), one per `N` coordinate directions;
-/// the value and gradient are the first recording's primal parts.
+/// [`hessian_chunked`]'s engines (`x` not empty): the second-order adjoint sweeps of one
+/// recording when they apply, else one recording per `N` coordinate directions, the value and
+/// gradient being the first recording's primal parts.
 #[track_caller]
 fn hessian_recordings<const N: usize, T, F>(f: &F, x: &[T]) -> (T, Vec<T>, DMatrix<T>)
 where
@@ -381,6 +405,9 @@ where
 {
     // Recorded as in `hvp`.
     let _nesting = adroit_forward::record_perturbation::<DualVec<T, N>, F>();
+    if let Some(result) = crate::second_order_adjoint::hessian(f, x) {
+        return result;
+    }
     let n = x.len();
     let mut hess = DMatrix::from_element(n, n, T::zero());
     let mut primal = None;

@@ -98,6 +98,7 @@ mod pullback;
 mod record;
 mod scalar;
 mod scope;
+mod second_order_adjoint;
 mod special;
 mod svd;
 mod symmetric_eigen;

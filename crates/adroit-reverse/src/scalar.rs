@@ -80,6 +80,16 @@ pub(crate) mod sealed {
         /// chunked).
         fn sweep_product(adjoint: Self, partial: Self) -> Self;
 
+        /// True for the types whose tape can record second partials
+        /// ([`hessian`](crate::hessian)'s second-order adjoint recording): the chunks of at
+        /// least two lanes, one per operand of a rule.
+        const LOCAL_LANES: bool;
+
+        /// The value alone with a unit tangent in `lane` (every other lane zero): an operand of
+        /// a rule seeded so that the rule's partials carry its second partials
+        /// ([`LOCAL_LANES`](Self::LOCAL_LANES) types only; the identity for the others).
+        fn seeded(self, lane: usize) -> Self;
+
         /// adroit-forward's [`Decompositions::svd`] of a matrix of values, for
         /// [`svd`](crate::svd), reachable under the public bound `RealField` (every tape
         /// scalar implements `Decompositions`): nalgebra's on a plain float; on a dual (under
@@ -99,7 +109,8 @@ pub(crate) mod sealed {
 }
 
 macro_rules! tape_scalar {
-    ($($t:ty => $active:ident, $pool:ident, $detached:expr, $sweep:expr),* $(,)?) => {$(
+    ($($t:ty => $active:ident, $pool:ident, $detached:expr, $sweep:expr,
+        $local:expr, $seeded:expr),* $(,)?) => {$(
         thread_local! {
             static $active: Cell<*mut Tape<$t>> = const { Cell::new(std::ptr::null_mut()) };
             static $pool: RefCell<TapePool<$t>> = const { RefCell::new(TapePool::new()) };
@@ -128,6 +139,14 @@ macro_rules! tape_scalar {
                 product(adjoint, partial)
             }
 
+            const LOCAL_LANES: bool = $local;
+
+            #[inline(always)]
+            fn seeded(self, lane: usize) -> Self {
+                let seed: fn(Self, usize) -> Self = $seeded;
+                seed(self, lane)
+            }
+
             fn thin_svd(a: &DMatrix<Self>) -> Svd<Self> {
                 <$t as Decompositions>::svd(a)
             }
@@ -143,10 +162,12 @@ macro_rules! tape_scalar {
 // The sweep skips identically zero adjoints and partials; for a plain float that is every
 // zero, so a plain product follows the convention.
 tape_scalar! {
-    f32 => ACTIVE_F32, POOL_F32, |x| x, |a, w| a * w,
-    f64 => ACTIVE_F64, POOL_F64, |x| x, |a, w| a * w,
+    f32 => ACTIVE_F32, POOL_F32, |x| x, |a, w| a * w, false, |x, _| x,
+    f64 => ACTIVE_F64, POOL_F64, |x| x, |a, w| a * w, false, |x, _| x,
     Dual<f32> => ACTIVE_DUAL_F32, POOL_DUAL_F32, |x| Dual::constant(x.value()), dual_sweep,
+        false, |x, _| x,
     Dual<f64> => ACTIVE_DUAL_F64, POOL_DUAL_F64, |x| Dual::constant(x.value()), dual_sweep,
+        false, |x, _| x,
 }
 
 /// The chunks of `hessian_chunked`, each size's thread-locals in a block of its own.
@@ -155,9 +176,9 @@ macro_rules! chunk_tape_scalars {
         const _: () = {
             tape_scalar! {
                 DualVec<f32, $n> => ACTIVE_F32, POOL_F32, |x| DualVec::constant(x.value()),
-                    chunk_sweep,
+                    chunk_sweep, $n >= 2, |x, lane| DualVec::variable(x.value(), lane),
                 DualVec<f64, $n> => ACTIVE_F64, POOL_F64, |x| DualVec::constant(x.value()),
-                    chunk_sweep,
+                    chunk_sweep, $n >= 2, |x, lane| DualVec::variable(x.value(), lane),
             }
         };
     )*};

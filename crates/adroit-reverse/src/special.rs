@@ -50,49 +50,42 @@ impl<T: TapeScalar + SpecialFunctions> SpecialFunctions for Var<T> {
     #[inline]
     #[track_caller]
     fn erf(self) -> Self {
-        let (value, d) = Erf.eval(self.value());
-        self.record_unary(value, d)
+        self.record_rule(|x| Erf.eval(x))
     }
 
     #[inline]
     #[track_caller]
     fn erfc(self) -> Self {
-        let (value, d) = Erfc.eval(self.value());
-        self.record_unary(value, d)
+        self.record_rule(|x| Erfc.eval(x))
     }
 
     #[inline]
     #[track_caller]
     fn erfcx(self) -> Self {
-        let (value, d) = Erfcx.eval(self.value());
-        self.record_unary(value, d)
+        self.record_rule(|x| Erfcx.eval(x))
     }
 
     #[inline]
     #[track_caller]
     fn ndtri(self) -> Self {
-        let (value, d) = Ndtri.eval(self.value());
-        self.record_unary(value, d)
+        self.record_rule(|x| Ndtri.eval(x))
     }
 
     #[inline]
     #[track_caller]
     fn gamma(self) -> Self {
-        let (value, d) = Gamma.eval(self.value());
-        self.record_unary(value, d)
+        self.record_rule(|x| Gamma.eval(x))
     }
 
     #[inline]
     #[track_caller]
     fn ln_gamma(self) -> Self {
-        let (value, d) = LnGamma.eval(self.value());
-        self.record_unary(value, d)
+        self.record_rule(|x| LnGamma.eval(x))
     }
 
     #[inline]
     #[track_caller]
     fn polygamma(self, n: u32) -> Self {
-        let (value, d) = Polygamma(n).eval(self.value());
-        self.record_unary(value, d)
+        self.record_rule(|x| Polygamma(n).eval(x))
     }
 }

@@ -36,6 +36,8 @@ pub struct Tape<T> {
     parents: Vec<[u32; 2]>,
     partials: Vec<[T; 2]>,
     customs: Vec<Custom<T>>,
+    /// Recording second partials (see [`set_local`](Self::set_local)).
+    local: bool,
 }
 
 /// The size of one element of `v`, read from its type (so memory accounting follows the
@@ -55,6 +57,7 @@ impl<T: TapeScalar> Tape<T> {
             parents: Vec::new(),
             partials: Vec::new(),
             customs: Vec::new(),
+            local: false,
         }
     }
 
@@ -65,6 +68,7 @@ impl<T: TapeScalar> Tape<T> {
         self.parents.clear();
         self.partials.clear();
         self.customs.clear();
+        self.local = false;
         self.parents.push([0, 0]);
         self.partials.push([T::zero(), T::zero()]);
     }
@@ -72,6 +76,32 @@ impl<T: TapeScalar> Tape<T> {
     /// This tape's id.
     pub(crate) fn id(&self) -> u64 {
         self.id
+    }
+
+    /// Whether operations record second partials: each rule evaluated on operands seeded in
+    /// lanes of their own ([`Sealed::seeded`](crate::scalar::sealed::Sealed::seeded): the
+    /// first operand in lane 0, the second in lane 1), so that a partial's tangent lanes hold
+    /// the rule's second partials `∂²/∂x∂(x, y)` and not a chunk's directions, and every value
+    /// recorded without tangents. Set by the second-order adjoint recording of
+    /// [`hessian`](crate::hessian) on a fresh tape, before any operation.
+    #[inline(always)]
+    pub(crate) fn is_local(&self) -> bool {
+        self.local
+    }
+
+    /// Makes this tape record second partials (see [`is_local`](Self::is_local)).
+    pub(crate) fn set_local(&mut self) {
+        self.local = true;
+    }
+
+    /// Whether a custom rule (a pullback without second partials) was recorded.
+    pub(crate) fn has_custom(&self) -> bool {
+        !self.customs.is_empty()
+    }
+
+    /// Every node's parents and partials, the sink first.
+    pub(crate) fn nodes(&self) -> (&[[u32; 2]], &[[T; 2]]) {
+        (&self.parents, &self.partials)
     }
 
     /// Number of nodes (including the sink).

@@ -1,7 +1,7 @@
 //! [`Var`]: a reverse-mode variable, a `Copy` handle to a node of the thread's active tape.
 
 use crate::TapeScalar;
-use crate::active::{record_binary, record_unary};
+use crate::active::{record_binary, record_unary, recording_local};
 use adroit_forward::rules::{BinaryRule, UnaryRule};
 use adroit_forward::{ChainRule, DerivativeOrder};
 use std::fmt;
@@ -129,6 +129,63 @@ impl<T: TapeScalar> Var<T> {
         }
         record_unary(&self, value, d)
     }
+
+    /// Records `f(self)`, `eval` giving its value and derivative: on a tape recording second
+    /// partials ([`hessian`](crate::hessian)'s), evaluated on the value seeded in lane 0, so
+    /// that the partial's lane 0 is `f''`, and the value kept without tangents.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn record_rule(self, eval: impl FnOnce(T) -> (T, T)) -> Self {
+        if !self.is_constant() && recording_local::<T>() {
+            let (value, d) = eval(self.value.seeded(0));
+            return self.record_unary(value.detached(), d);
+        }
+        let (value, d) = eval(self.value);
+        self.record_unary(value, d)
+    }
+
+    /// [`ChainRule::apply_binary`] on a tape recording second partials (not both operands
+    /// constant): the first operand seeded in lane 0, the second in lane 1, constants without
+    /// tangents, so that `∂f/∂x` carries `(∂²f/∂x², ∂²f/∂x∂y)` in lanes 0 and 1 and `∂f/∂y`
+    /// `(∂²f/∂y∂x, ∂²f/∂y²)`; one variable on both sides records the sum of the two partials,
+    /// whose lanes add up to its second derivative.
+    #[track_caller]
+    fn apply_binary_local<R: BinaryRule>(self, other: Self, rule: R) -> Self {
+        let x = if self.is_constant() {
+            self.value.detached()
+        } else {
+            self.value.seeded(0)
+        };
+        let y = if other.is_constant() {
+            other.value.detached()
+        } else {
+            other.value.seeded(1)
+        };
+        if other.is_constant() {
+            let (value, dx) = rule.eval_dx(x, y);
+            return self.record_unary(value.detached(), dx);
+        }
+        let (value, dx, dy) = rule.eval(x, y);
+        let value = value.detached();
+        if self.is_constant() {
+            return other.record_unary(value, dy);
+        }
+        if self.index == other.index && self.tape == other.tape {
+            return self.record_unary(value, dx + dy);
+        }
+        record_binary(&self, &other, value, dx, dy)
+    }
+}
+
+/// A constant operand of a linear operation: without tangents on a tape recording second
+/// partials (so that the partial it becomes has no second-order part).
+#[inline(always)]
+fn linear_constant<T: TapeScalar>(c: T) -> T {
+    if recording_local::<T>() {
+        c.detached()
+    } else {
+        c
+    }
 }
 
 /// One order more than its primal's: `Var<f64>` carries gradients (1), the `Var<Dual<f64>>` of
@@ -159,13 +216,15 @@ impl<T: TapeScalar> ChainRule for Var<T> {
     #[inline(always)]
     #[track_caller]
     fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
-        let (value, d) = rule.eval(self.value);
-        self.record_unary(value, d)
+        self.record_rule(|x| rule.eval(x))
     }
 
     #[inline(always)]
     #[track_caller]
     fn apply_binary<R: BinaryRule>(self, other: Self, rule: R) -> Self {
+        if !(self.is_constant() && other.is_constant()) && recording_local::<T>() {
+            return self.apply_binary_local(other, rule);
+        }
         match (self.is_constant(), other.is_constant()) {
             (true, true) => Self::constant(rule.eval_dx(self.value, other.value).0),
             (false, true) => {
@@ -191,18 +250,20 @@ impl<T: TapeScalar> ChainRule for Var<T> {
     #[inline(always)]
     #[track_caller]
     fn shift(self, c: T) -> Self {
-        self.record_unary(self.value + c, T::one())
+        self.record_unary(self.value + linear_constant(c), T::one())
     }
 
     #[inline(always)]
     #[track_caller]
     fn scale(self, c: T) -> Self {
+        let c = linear_constant(c);
         self.record_unary(self.value * c, c)
     }
 
     #[inline(always)]
     #[track_caller]
     fn unscale(self, c: T) -> Self {
+        let c = linear_constant(c);
         let value = self.value / c;
         let r = c.recip();
         if !r.is_infinite() || c.is_zero() {

@@ -53,6 +53,7 @@ mod elementary;
 #[path = "../../../adroit-forward/tests/it/functions.rs"]
 mod functions;
 mod gamma;
+mod hessian_engine;
 mod implicit;
 mod linalg;
 mod linalg_second_order;

@@ -1,0 +1,286 @@
+//! [`hessian`](crate::hessian)'s engine: one recording with second partials, then for each
+//! chunk of directions a tangent sweep and a second-order adjoint sweep over it.
+//!
+//! This is forward-over-reverse done on the tape (the second-order adjoint mode of ADOL-C's
+//! `hos_ov_reverse`; Griewank & Walther, *Evaluating Derivatives*, 2nd ed., 2008, §5.4)
+//! instead of by recording the function once per chunk on `Var<DualVec<T, N>>`. Each node
+//! `v = φ(x, y)` stores its partials `∂φ/∂x`, `∂φ/∂y` and second partials, all from the rule
+//! table: the rule is evaluated with `x` seeded in lane 0 and `y` in lane 1 (see
+//! [`Tape::is_local`](crate::tape::Tape::is_local)), so the partials' lanes are
+//! `(∂²φ/∂x², ∂²φ/∂x∂y)` and `(∂²φ/∂y∂x, ∂²φ/∂y²)`. Then, with `v̄` the gradient's adjoints
+//! (one sweep) and, per chunk, `v̇` the tangents of the chunk's `N` coordinate directions:
+//!
+//! - tangent sweep: `v̇ = ∂φ/∂x·ẋ + ∂φ/∂y·ẏ`;
+//! - second-order adjoint sweep, for each operand `z` of each node (last node first):
+//!   `z̄̇ += ∂φ/∂z·v̄̇ + v̄·(∂²φ/∂z∂x·ẋ + ∂²φ/∂z∂y·ẏ)`;
+//!
+//! and the inputs' `x̄̇` are the Hessian's columns of the chunk. A node none of whose operands
+//! depends on the chunk's inputs has no tangent, and one that receives no second-order adjoint
+//! and has no curvature along the chunk passes none on: both sweeps skip such nodes whole, so
+//! a function whose terms each touch few inputs (a partially separable one, such as extended
+//! Rosenbrock) costs each chunk only the nodes that depend on it, with the sums that carry
+//! every term.
+//!
+//! The products follow the sweep's `0·∞ = 0` convention ([`adroit_forward::chain_product`]),
+//! as the recordings on `Var<DualVec<T, N>>` do: the two engines give the same Hessians up to
+//! rounding (a rule's second partial is formed once for unit seeds, then scaled by the
+//! tangents, where a chunk's recording forms it along the tangents).
+//!
+//! A custom rule ([`custom_rule`](crate::custom_rule), [`checkpoint`](crate::checkpoint),
+//! [`svd`](crate::svd), [`symmetric_eigen`](crate::symmetric_eigen)) has a pullback but no
+//! second partials: a recording with one is not swept here, and the caller records the
+//! function per chunk instead.
+
+use crate::active::mark_local;
+use crate::record::Recording;
+use crate::tape::Tape;
+use crate::{TapeScalar, Var};
+use adroit_forward::DualVec;
+use nalgebra::DMatrix;
+use num_traits::Float;
+
+/// `(f(x), ∇f(x), ∇²f(x))` by the second-order adjoint sweeps of one recording of `f` (module
+/// docs), `N` directions per chunk; `None` when `x` fits in one chunk (`n ≤ N`), when `N < 2`
+/// (a rule's two operands need a lane each), or (after recording `f` once) when the recording
+/// holds a custom rule.
+///
+/// `x`: `n ≥ 1` inputs.
+///
+/// # Panics
+/// As [`gradient`](crate::gradient): if `f` returns a variable of another scope.
+#[track_caller]
+pub(crate) fn hessian<const N: usize, T, F>(f: &F, x: &[T]) -> Option<(T, Vec<T>, DMatrix<T>)>
+where
+    T: Float + nalgebra::Scalar,
+    DualVec<T, N>: TapeScalar,
+    F: Fn(&[Var<DualVec<T, N>>]) -> Var<DualVec<T, N>>,
+{
+    // One chunk: its recording on `Var<DualVec<T, N>>` is the only one, and one sweep of it
+    // does what the three sweeps here do.
+    if !<DualVec<T, N> as crate::scalar::sealed::Sealed>::LOCAL_LANES || x.len() <= N {
+        return None;
+    }
+    let point: Vec<DualVec<T, N>> = x.iter().map(|&v| DualVec::constant(v)).collect();
+    let (y, recording) = Recording::new(&point, |inputs| {
+        mark_local::<DualVec<T, N>>();
+        f(inputs)
+    });
+    recording.check_output(&y);
+    let tape = recording.tape();
+    if tape.has_custom() {
+        return None;
+    }
+    let n = x.len();
+    let value = y.value().value();
+    if y.is_constant() {
+        return Some((
+            value,
+            vec![T::zero(); n],
+            DMatrix::from_element(n, n, T::zero()),
+        ));
+    }
+    let sweeps = Sweeps::new(tape, n);
+    let adjoint = sweeps.adjoint(y.index());
+    let gradient = adjoint[1..=n].to_vec();
+    let hessian = sweeps.hessian(&adjoint);
+    Some((value, gradient, hessian))
+}
+
+/// A local recording's nodes, as the sweeps read them.
+struct Sweeps<'a, T, const N: usize> {
+    /// Each node's two operands (the sink, node 0, for a unary node's second).
+    parents: &'a [[u32; 2]],
+    /// `∂φ/∂x`, `∂φ/∂y`.
+    partials: Vec<[T; 2]>,
+    /// `[∂²φ/∂x², ∂²φ/∂x∂y, ∂²φ/∂y∂x, ∂²φ/∂y²]`; for a unary node `[φ'', 0, 0, 0]`.
+    second: Vec<[T; 4]>,
+    /// Whether any second partial of the node is non-zero.
+    curved: Vec<bool>,
+    /// Number of inputs (nodes `1..=n`).
+    n: usize,
+}
+
+impl<'a, T: Float + nalgebra::Scalar, const N: usize> Sweeps<'a, T, N>
+where
+    DualVec<T, N>: TapeScalar,
+{
+    /// Reads the partials and second partials off a local recording's tape.
+    fn new(tape: &'a Tape<DualVec<T, N>>, n: usize) -> Self {
+        let (parents, recorded) = tape.nodes();
+        let mut partials = Vec::with_capacity(recorded.len());
+        let mut second = Vec::with_capacity(recorded.len());
+        let mut curved = Vec::with_capacity(recorded.len());
+        for (&[_, p1], [dx, dy]) in parents.iter().zip(recorded) {
+            let (tx, ty) = (dx.tangents(), dy.tangents());
+            let h = if p1 == 0 {
+                // A unary node, or one variable on both sides: its partial is the sum of the
+                // two operands', whose lanes add up to the second derivative.
+                [tx[0] + tx[1], T::zero(), T::zero(), T::zero()]
+            } else {
+                [tx[0], tx[1], ty[0], ty[1]]
+            };
+            partials.push([dx.value(), dy.value()]);
+            curved.push(h.iter().any(|c| !c.is_zero()));
+            second.push(h);
+        }
+        Self {
+            parents,
+            partials,
+            second,
+            curved,
+            n,
+        }
+    }
+
+    /// The first-order adjoints `v̄` of every node for the output `y` (node index).
+    fn adjoint(&self, y: u32) -> Vec<T> {
+        let mut adjoint = vec![T::zero(); self.parents.len()];
+        adjoint[y as usize] = T::one();
+        for i in (self.n + 1..=y as usize).rev() {
+            let a = adjoint[i];
+            if a.is_zero() {
+                continue;
+            }
+            for (&p, &w) in self.parents[i].iter().zip(&self.partials[i]) {
+                // A zero partial contributes nothing, even against an infinite adjoint.
+                if !w.is_zero() {
+                    adjoint[p as usize] = adjoint[p as usize] + a * w;
+                }
+            }
+        }
+        adjoint
+    }
+
+    /// The `n × n` Hessian: per chunk of `N` inputs, the tangent sweep and the second-order
+    /// adjoint sweep (module docs), given the first-order adjoints.
+    fn hessian(&self, adjoint: &[T]) -> DMatrix<T> {
+        let (n, len) = (self.n, self.parents.len());
+        let mut hess = DMatrix::from_element(n, n, T::zero());
+        let mut tangent = vec![[T::zero(); N]; len];
+        let mut active = vec![false; len];
+        let mut second = vec![[T::zero(); N]; len];
+        let mut carries = vec![false; len];
+        for start in (0..n).step_by(N) {
+            let width = N.min(n - start);
+            for j in 0..n {
+                let seeded = (start..start + width).contains(&j);
+                active[1 + j] = seeded;
+                if seeded {
+                    tangent[1 + j] = [T::zero(); N];
+                    tangent[1 + j][j - start] = T::one();
+                }
+            }
+            self.tangent_sweep(&mut tangent, &mut active);
+            self.second_order_sweep(adjoint, &tangent, &active, &mut second, &mut carries);
+            for j in 0..n {
+                for k in 0..width {
+                    hess[(j, start + k)] = second[1 + j][k];
+                }
+                second[1 + j] = [T::zero(); N];
+                carries[1 + j] = false;
+            }
+            second[0] = [T::zero(); N];
+            carries[0] = false;
+        }
+        hess
+    }
+
+    /// `v̇ = ∂φ/∂x·ẋ + ∂φ/∂y·ẏ` for every node above the inputs, given the inputs' tangents;
+    /// `active` marks the nodes that depend on the seeded inputs (the others' tangents are
+    /// stale and never read).
+    fn tangent_sweep(&self, tangent: &mut [[T; N]], active: &mut [bool]) {
+        for i in self.n + 1..self.parents.len() {
+            let [p0, p1] = self.parents[i];
+            let (a0, a1) = (active[p0 as usize], active[p1 as usize]);
+            active[i] = a0 || a1;
+            if !active[i] {
+                continue;
+            }
+            let [w0, w1] = self.partials[i];
+            let mut t = [T::zero(); N];
+            if a0 {
+                add_scaled(&mut t, w0, &tangent[p0 as usize]);
+            }
+            if a1 {
+                add_scaled(&mut t, w1, &tangent[p1 as usize]);
+            }
+            tangent[i] = t;
+        }
+    }
+
+    /// `z̄̇ += ∂φ/∂z·v̄̇ + v̄·(∂²φ/∂z∂x·ẋ + ∂²φ/∂z∂y·ẏ)` for each operand `z` of each node, last
+    /// node first; `carries` marks the nodes whose `v̄̇` may be non-zero. Every node above the
+    /// inputs is left zero.
+    fn second_order_sweep(
+        &self,
+        adjoint: &[T],
+        tangent: &[[T; N]],
+        active: &[bool],
+        second: &mut [[T; N]],
+        carries: &mut [bool],
+    ) {
+        for i in (self.n + 1..self.parents.len()).rev() {
+            let [p0, p1] = self.parents[i];
+            let (a0, a1) = (active[p0 as usize], active[p1 as usize]);
+            let a = adjoint[i];
+            let curved = self.curved[i] && (a0 || a1) && !a.is_zero();
+            let carried = carries[i];
+            if !carried && !curved {
+                continue;
+            }
+            let incoming = std::mem::replace(&mut second[i], [T::zero(); N]);
+            carries[i] = false;
+            let h = self.second[i];
+            for (slot, &p) in [p0, p1].iter().enumerate() {
+                let w = self.partials[i][slot];
+                let (hx, hy) = (h[2 * slot], h[2 * slot + 1]);
+                // A zero factor contributes nothing (and the sink takes no contribution).
+                let by_adjoint = carried && !w.is_zero();
+                let (by_x, by_y) = (curved && a0 && !hx.is_zero(), curved && a1 && !hy.is_zero());
+                if !(by_adjoint || by_x || by_y) {
+                    continue;
+                }
+                let mut c = [T::zero(); N];
+                if by_adjoint {
+                    add_scaled(&mut c, w, &incoming);
+                }
+                if by_x || by_y {
+                    let mut u = [T::zero(); N];
+                    if by_x {
+                        add_scaled(&mut u, hx, &tangent[p0 as usize]);
+                    }
+                    if by_y {
+                        add_scaled(&mut u, hy, &tangent[p1 as usize]);
+                    }
+                    add_scaled(&mut c, a, &u);
+                }
+                let target = &mut second[p as usize];
+                for (s, c) in target.iter_mut().zip(c) {
+                    *s = *s + c;
+                }
+                carries[p as usize] = true;
+            }
+        }
+    }
+}
+
+/// `acc += w·t` lane by lane, a zero factor contributing zero even against an infinite or NaN
+/// one (the convention of [`adroit_forward::chain_product`]).
+#[inline(always)]
+fn add_scaled<T: Float, const N: usize>(acc: &mut [T; N], w: T, t: &[T; N]) {
+    if w.is_zero() {
+        return;
+    }
+    if w.is_finite() {
+        // A finite factor times a zero lane is zero already.
+        for (s, &t) in acc.iter_mut().zip(t) {
+            *s = *s + w * t;
+        }
+    } else {
+        for (s, &t) in acc.iter_mut().zip(t) {
+            if !t.is_zero() {
+                *s = *s + w * t;
+            }
+        }
+    }
+}
