@@ -96,6 +96,12 @@ struct Sweeps<'a, T, const N: usize> {
     second: Vec<[T; 4]>,
     /// Whether any second partial of the node is non-zero.
     curved: Vec<bool>,
+    /// Whether the node's tangent is read: by a node with curvature, or on the way to one
+    /// (the others, such as the running sum of a function's terms, need only their flags).
+    needed: Vec<bool>,
+    /// For each input, the first node that reads it (the tape's length if none does): no
+    /// node below it depends on that input.
+    first_use: Vec<usize>,
     /// Number of inputs (nodes `1..=n`).
     n: usize,
 }
@@ -123,11 +129,29 @@ where
             curved.push(h.iter().any(|c| !c.is_zero()));
             second.push(h);
         }
+        let mut needed = vec![false; parents.len()];
+        for i in (n + 1..parents.len()).rev() {
+            if curved[i] || needed[i] {
+                for &p in &parents[i] {
+                    needed[p as usize] = true;
+                }
+            }
+        }
+        let mut first_use = vec![parents.len(); n];
+        for (i, pair) in parents.iter().enumerate().skip(n + 1).rev() {
+            for &p in pair {
+                if (1..=n).contains(&(p as usize)) {
+                    first_use[p as usize - 1] = i;
+                }
+            }
+        }
         Self {
             parents,
             partials,
             second,
             curved,
+            needed,
+            first_use,
             n,
         }
     }
@@ -162,16 +186,28 @@ where
         let mut carries = vec![false; len];
         for start in (0..n).step_by(N) {
             let width = N.min(n - start);
-            for j in 0..n {
-                let seeded = (start..start + width).contains(&j);
-                active[1 + j] = seeded;
-                if seeded {
-                    tangent[1 + j] = [T::zero(); N];
-                    tangent[1 + j][j - start] = T::one();
-                }
+            active.fill(false);
+            for k in 0..width {
+                active[1 + start + k] = true;
+                tangent[1 + start + k] = [T::zero(); N];
+                tangent[1 + start + k][k] = T::one();
             }
-            self.tangent_sweep(&mut tangent, &mut active);
-            self.second_order_sweep(adjoint, &tangent, &active, &mut second, &mut carries);
+            // No node below the first one reading a seeded input depends on the chunk.
+            let from = self.first_use[start..start + width]
+                .iter()
+                .copied()
+                .min()
+                .unwrap_or(len);
+            let top = self.tangent_sweep(from, adjoint, &mut tangent, &mut active);
+            self.second_order_sweep(
+                from,
+                top,
+                adjoint,
+                &tangent,
+                &active,
+                &mut second,
+                &mut carries,
+            );
             for j in 0..n {
                 for k in 0..width {
                     hess[(j, start + k)] = second[1 + j][k];
@@ -185,15 +221,30 @@ where
         hess
     }
 
-    /// `v̇ = ∂φ/∂x·ẋ + ∂φ/∂y·ẏ` for every node above the inputs, given the inputs' tangents;
-    /// `active` marks the nodes that depend on the seeded inputs (the others' tangents are
-    /// stale and never read).
-    fn tangent_sweep(&self, tangent: &mut [[T; N]], active: &mut [bool]) {
-        for i in self.n + 1..self.parents.len() {
+    /// `v̇ = ∂φ/∂x·ẋ + ∂φ/∂y·ẏ` for every node from `from` on, given the inputs' tangents;
+    /// `active` marks the nodes that depend on the seeded inputs (the others' tangents, and
+    /// those of nodes not [`needed`](Self::needed), are stale and never read; every flag below
+    /// `from` but the inputs' is false). Returns one past
+    /// the last node with curvature along the chunk (where the second-order adjoints start).
+    fn tangent_sweep(
+        &self,
+        from: usize,
+        adjoint: &[T],
+        tangent: &mut [[T; N]],
+        active: &mut [bool],
+    ) -> usize {
+        let mut top = from;
+        for i in from..self.parents.len() {
             let [p0, p1] = self.parents[i];
             let (a0, a1) = (active[p0 as usize], active[p1 as usize]);
             active[i] = a0 || a1;
             if !active[i] {
+                continue;
+            }
+            if self.curved[i] && !adjoint[i].is_zero() {
+                top = i + 1;
+            }
+            if !self.needed[i] {
                 continue;
             }
             let [w0, w1] = self.partials[i];
@@ -206,20 +257,32 @@ where
             }
             tangent[i] = t;
         }
+        top
     }
 
     /// `z̄̇ += ∂φ/∂z·v̄̇ + v̄·(∂²φ/∂z∂x·ẋ + ∂²φ/∂z∂y·ẏ)` for each operand `z` of each node, last
-    /// node first; `carries` marks the nodes whose `v̄̇` may be non-zero. Every node above the
-    /// inputs is left zero.
+    /// node first; `carries` marks the nodes whose `v̄̇` may be non-zero. The sweep starts at
+    /// the last node with curvature along the chunk (below `top`: above it no node has a
+    /// non-zero `v̄̇`) and stops below `from` (where no node has a tangent) once no node
+    /// below is marked. Every node above the inputs is left zero.
+    #[allow(clippy::too_many_arguments)]
     fn second_order_sweep(
         &self,
+        from: usize,
+        top: usize,
         adjoint: &[T],
         tangent: &[[T; N]],
         active: &[bool],
         second: &mut [[T; N]],
         carries: &mut [bool],
     ) {
-        for i in (self.n + 1..self.parents.len()).rev() {
+        let first = self.n + 1;
+        // The lowest node above the inputs marked so far.
+        let mut lowest = top;
+        for i in (first..top).rev() {
+            if i < from && i < lowest {
+                break;
+            }
             let [p0, p1] = self.parents[i];
             let (a0, a1) = (active[p0 as usize], active[p1 as usize]);
             let a = adjoint[i];
@@ -259,6 +322,9 @@ where
                     *s = *s + c;
                 }
                 carries[p as usize] = true;
+                if p as usize >= first {
+                    lowest = lowest.min(p as usize);
+                }
             }
         }
     }
