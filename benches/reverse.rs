@@ -1,13 +1,13 @@
 //! Reverse-mode benchmarks: the extended Rosenbrock gradient against the plain-f64 primal and
 //! the hand-written gradient (so each figure reads as a ratio), the forward-over-reverse
 //! Hessian, the matrix tape's gradient, Hessian-vector product and Hessian, and a long ODE
-//! integration's gradient on one tape against checkpointed segments.
+//! integration's gradient on one tape against checkpointed segments, and a dense Hessian.
 //!
 //! Run: `cargo bench -p adroit-benches --bench reverse`.
 
 use adroit_benches::{
-    gp_log_likelihood, lotka_volterra_loss, lotka_volterra_segment, rosenbrock, rosenbrock_array,
-    rosenbrock_gradient, rosenbrock_hessian,
+    gp_log_likelihood, log_sum_exp_affine, lotka_volterra_loss, lotka_volterra_segment, rosenbrock,
+    rosenbrock_array, rosenbrock_gradient, rosenbrock_hessian,
 };
 use adroit_reverse::adroit_forward::Dual;
 use adroit_reverse::matrix::{self, Along, MatScalar, MatVar};
@@ -52,7 +52,7 @@ fn bench_rosenbrock(c: &mut Criterion) {
 /// The dense Hessian of extended Rosenbrock by forward-over-reverse.
 fn bench_hessian(c: &mut Criterion) {
     let mut group = c.benchmark_group("reverse_rosenbrock_hessian");
-    for n in [10, 100] {
+    for n in [10, 24, 36, 100] {
         let x = points(n);
         group.bench_with_input(BenchmarkId::new("primal_f64", n), &x, |b, x| {
             b.iter(|| black_box(rosenbrock(black_box(x.as_slice()))))
@@ -319,6 +319,32 @@ fn bench_gp_hyperparameter_hessian(c: &mut Criterion) {
     group.finish();
 }
 
+/// A dense Hessian (log-sum-exp of `n` affine forms of `n` inputs, seeded coefficients) of
+/// n = 24 and 48 inputs: two and four chunks of `hessian`, each touching every node.
+fn bench_dense_hessian(c: &mut Criterion) {
+    let mut group = c.benchmark_group("dense_hessian");
+    for n in [24, 36, 48, 96] {
+        let x: Vec<f64> = points(n).iter().map(|v| 0.5 * v).collect();
+        let a = points(n * n);
+        let reverse = adroit_reverse::hessian(|v| log_sum_exp_affine(v, &a), &x);
+        let forward = adroit_forward::hessian(|v| log_sum_exp_affine(v, &a), &x);
+        // They agree (timing wrong code would say nothing).
+        assert!((&reverse - &forward).amax() <= 1e-12 * forward.amax());
+        group.bench_with_input(BenchmarkId::new("primal_f64", n), &x, |b, x| {
+            b.iter(|| log_sum_exp_affine(black_box(x.as_slice()), &a))
+        });
+        group.bench_with_input(
+            BenchmarkId::new("adroit_forward_over_reverse", n),
+            &x,
+            |b, x| b.iter(|| adroit_reverse::hessian(|v| log_sum_exp_affine(v, &a), black_box(x))),
+        );
+        group.bench_with_input(BenchmarkId::new("adroit_hyperdual", n), &x, |b, x| {
+            b.iter(|| adroit_forward::hessian(|v| log_sum_exp_affine(v, &a), black_box(x)))
+        });
+    }
+    group.finish();
+}
+
 // criterion's macros generate undocumented items.
 #[allow(missing_docs)]
 mod harness {
@@ -330,7 +356,8 @@ mod harness {
         super::bench_mlp_hessian,
         super::bench_checkpoint,
         super::bench_gaussian_likelihood,
-        super::bench_gp_hyperparameter_hessian
+        super::bench_gp_hyperparameter_hessian,
+        super::bench_dense_hessian
     );
 }
 criterion_main!(harness::benches);

@@ -291,3 +291,29 @@ pub fn gp_log_likelihood<S: Float + nalgebra::RealField>(theta: &[S], x: &[f64],
         .fold(S::zero(), |a, &d| a + Float::ln(d));
     -c(0.5) * z.dot(&z) - log_det
 }
+
+/// `ln Σᵢ exp(aᵢ·x)`, the log-sum-exp of `m` affine forms of `x` (`a`: `m` rows of `x.len()`
+/// coefficients, row-major), formed stably (shifted by the largest form): a function whose
+/// Hessian is dense, for `--bench reverse -- dense_hessian`.
+///
+/// # Panics
+/// If `a.len()` is not a multiple of `x.len()`, or `a` is empty.
+pub fn log_sum_exp_affine<S: Float>(x: &[S], a: &[f64]) -> S {
+    assert!(
+        !a.is_empty() && a.len().is_multiple_of(x.len()),
+        "log_sum_exp_affine: {} coefficients for {} inputs",
+        a.len(),
+        x.len()
+    );
+    let forms: Vec<S> = a
+        .chunks(x.len())
+        .map(|row| {
+            row.iter().zip(x).fold(S::zero(), |s, (&c, &v)| {
+                s + v * S::from(c).unwrap_or_else(S::zero)
+            })
+        })
+        .collect();
+    let top = forms.iter().fold(S::neg_infinity(), |m, &f| m.max(f));
+    let sum = forms.iter().fold(S::zero(), |s, &f| s + (f - top).exp());
+    top + sum.ln()
+}

@@ -189,8 +189,8 @@ where
 /// # Example
 /// ```
 /// use adroit_reverse::{HESSIAN_CHUNK, Var, adroit_forward::DualVec};
-/// // `hessian` hands its closure Var<DualVec<T, HESSIAN_CHUNK>>: a 13-input Hessian takes one
-/// // recording and two chunks of 12 directions.
+/// // `hessian` hands its closure Var<DualVec<T, HESSIAN_CHUNK>>: a 13-input Hessian takes two
+/// // chunks of 12 directions.
 /// let h = adroit_reverse::hessian(
 ///     |x: &[Var<DualVec<f64, HESSIAN_CHUNK>>]| x.iter().map(|&v| v * v).sum(),
 ///     &[1.0; 13],
@@ -220,19 +220,19 @@ pub const HESSIAN_CHUNKS: [usize; 5] = [1, 2, 4, 8, 12];
 /// [`hessian_chunked`].
 ///
 /// Two engines, giving the same Hessians up to rounding:
-/// - **more inputs than a chunk** (`n > 12`): `f` is recorded once, each node with its
+/// - **more than two chunks** (`n > 24`): `f` is recorded once, each node with its
 ///   second partials from the rule table, and each chunk is one tangent sweep and one
 ///   second-order adjoint sweep over that tape (the second-order adjoint mode of ADOL-C;
 ///   Griewank & Walther, *Evaluating Derivatives*, 2008, §5.4). Nodes that do not depend on
 ///   the chunk's inputs are skipped, so a function whose terms each involve a few inputs costs
 ///   each chunk only the terms that involve it (extended Rosenbrock at n = 100: 48 µs against
 ///   123 µs recording per chunk, `--bench peers -- rosenbrock_hessian`, BENCHMARKS.md §T.12);
-/// - **one chunk** (`n ≤ 12`), or a recording holding a custom rule
-///   ([`custom_rule`](crate::custom_rule), [`custom_scalar`](crate::custom_scalar),
-///   [`checkpoint`](crate::checkpoint), [`svd`](crate::svd),
-///   [`symmetric_eigen`](crate::symmetric_eigen), whose pullbacks carry no second partials):
-///   `f` is recorded once per chunk with the chunk's directions seeded in its inputs'
-///   tangents, and each recording swept once.
+/// - **one or two chunks** (`n ≤ 24`, where the one recording does not pay for itself), or a
+///   recording holding a custom rule ([`custom_rule`](crate::custom_rule),
+///   [`custom_scalar`](crate::custom_scalar), [`checkpoint`](crate::checkpoint),
+///   [`svd`](crate::svd), [`symmetric_eigen`](crate::symmetric_eigen), whose pullbacks carry
+///   no second partials): `f` is recorded once per chunk with the chunk's directions seeded in
+///   its inputs' tangents, and each recording swept once.
 ///
 /// Under the first engine the variables' values carry no tangents, so a constant made from a
 /// value (`Var::constant(x.value())`) is a constant at every order, as
@@ -292,7 +292,7 @@ where
 
 /// [`hessian`] with a chosen chunk size `N` (one of [`HESSIAN_CHUNKS`]: 1, 2, 4, 8, 12), as
 /// ForwardDiff.jl's `Chunk{N}`: `N` directions per chunk, by [`hessian`]'s two engines — for
-/// `n > N` (and `N ≥ 2`, a rule's two operands taking a lane each) one recording with second
+/// `n > 2N` (and `N ≥ 2`, a rule's two operands taking a lane each) one recording with second
 /// partials and `⌈n/N⌉` pairs of sweeps; otherwise `⌈n/N⌉` recordings on `Var<DualVec<T, N>>`,
 /// each seeded with `N` coordinate directions. Every operation recorded carries `N` tangents
 /// whatever `n`, so for a few inputs the smallest chunk of at least `n` is the fastest (a

@@ -12,19 +12,22 @@
 //!
 //! - tangent sweep: `v̇ = ∂φ/∂x·ẋ + ∂φ/∂y·ẏ`;
 //! - second-order adjoint sweep, for each operand `z` of each node (last node first):
-//!   `z̄̇ += ∂φ/∂z·v̄̇ + v̄·(∂²φ/∂z∂x·ẋ + ∂²φ/∂z∂y·ẏ)`;
+//!   `z̄̇ += ∂φ/∂z·v̄̇ + (v̄·∂²φ/∂z∂x)·ẋ + (v̄·∂²φ/∂z∂y)·ẏ`, the bracketed products formed
+//!   once for all chunks;
 //!
 //! and the inputs' `x̄̇` are the Hessian's columns of the chunk. A node none of whose operands
 //! depends on the chunk's inputs has no tangent, and one that receives no second-order adjoint
-//! and has no curvature along the chunk passes none on: both sweeps skip such nodes whole, so
-//! a function whose terms each touch few inputs (a partially separable one, such as extended
-//! Rosenbrock) costs each chunk only the nodes that depend on it, with the sums that carry
-//! every term.
+//! and has no curvature along the chunk passes none on: both sweeps skip such nodes whole, and
+//! stop where no node further on has work, so a function whose terms each touch few inputs (a
+//! partially separable one, such as extended Rosenbrock) costs each chunk only the nodes that
+//! depend on it, with the sums that carry every term (their flags only: a tangent is formed
+//! only where a node with curvature reads it).
 //!
 //! The products follow the sweep's `0·∞ = 0` convention ([`adroit_forward::chain_product`]),
 //! as the recordings on `Var<DualVec<T, N>>` do: the two engines give the same Hessians up to
-//! rounding (a rule's second partial is formed once for unit seeds, then scaled by the
-//! tangents, where a chunk's recording forms it along the tangents).
+//! rounding (a rule's second partial is formed once for unit seeds, then scaled by the adjoint
+//! and the tangents, where a chunk's recording forms it along the tangents, then scales it by
+//! the adjoint).
 //!
 //! A custom rule ([`custom_rule`](crate::custom_rule), [`checkpoint`](crate::checkpoint),
 //! [`svd`](crate::svd), [`symmetric_eigen`](crate::symmetric_eigen)) has a pullback but no
@@ -35,12 +38,12 @@ use crate::active::mark_local;
 use crate::record::Recording;
 use crate::tape::Tape;
 use crate::{TapeScalar, Var};
-use adroit_forward::DualVec;
+use adroit_forward::{DualVec, chain_product};
 use nalgebra::DMatrix;
 use num_traits::Float;
 
 /// `(f(x), ∇f(x), ∇²f(x))` by the second-order adjoint sweeps of one recording of `f` (module
-/// docs), `N` directions per chunk; `None` when `x` fits in one chunk (`n ≤ N`), when `N < 2`
+/// docs), `N` directions per chunk; `None` when `x` fits in two chunks (`n ≤ 2N`), when `N < 2`
 /// (a rule's two operands need a lane each), or (after recording `f` once) when the recording
 /// holds a custom rule.
 ///
@@ -55,9 +58,13 @@ where
     DualVec<T, N>: TapeScalar,
     F: Fn(&[Var<DualVec<T, N>>]) -> Var<DualVec<T, N>>,
 {
-    // One chunk: its recording on `Var<DualVec<T, N>>` is the only one, and one sweep of it
-    // does what the three sweeps here do.
-    if !<DualVec<T, N> as crate::scalar::sealed::Sealed>::LOCAL_LANES || x.len() <= N {
+    // One or two chunks: recording each on `Var<DualVec<T, N>>` is faster. The one recording
+    // here costs about as much as a chunk's (its rules evaluated on `DualVec<T, N>`), reading
+    // its partials about half as much again, and where every node depends on every input a
+    // chunk's sweeps here cost two thirds of a chunk's recording and sweep there (dense
+    // log-sum-exp, `--bench reverse -- dense_hessian`: 91 against 119 µs at two chunks, 293
+    // against 317 µs at three, 5.40 against 4.35 ms at eight; BENCHMARKS.md §T.12).
+    if !<DualVec<T, N> as crate::scalar::sealed::Sealed>::LOCAL_LANES || x.len() <= 2 * N {
         return None;
     }
     let point: Vec<DualVec<T, N>> = x.iter().map(|&v| DualVec::constant(v)).collect();
@@ -79,11 +86,9 @@ where
             DMatrix::from_element(n, n, T::zero()),
         ));
     }
-    let sweeps = Sweeps::new(tape, n);
-    let adjoint = sweeps.adjoint(y.index());
-    let gradient = adjoint[1..=n].to_vec();
-    let hessian = sweeps.hessian(&adjoint);
-    Some((value, gradient, hessian))
+    let sweeps = Sweeps::new(tape, n, y.index());
+    let gradient = sweeps.adjoint[1..=n].to_vec();
+    Some((value, gradient, sweeps.hessian()))
 }
 
 /// A local recording's nodes, as the sweeps read them.
@@ -92,9 +97,12 @@ struct Sweeps<'a, T, const N: usize> {
     parents: &'a [[u32; 2]],
     /// `∂φ/∂x`, `∂φ/∂y`.
     partials: Vec<[T; 2]>,
-    /// `[∂²φ/∂x², ∂²φ/∂x∂y, ∂²φ/∂y∂x, ∂²φ/∂y²]`; for a unary node `[φ'', 0, 0, 0]`.
-    second: Vec<[T; 4]>,
-    /// Whether any second partial of the node is non-zero.
+    /// The first-order adjoints `v̄` of the output.
+    adjoint: Vec<T>,
+    /// `v̄·[∂²φ/∂x², ∂²φ/∂x∂y, ∂²φ/∂y∂x, ∂²φ/∂y²]` (for a unary node `[v̄·φ'', 0, 0, 0]`):
+    /// the second-order terms, the same for every chunk.
+    scaled: Vec<[T; 4]>,
+    /// Whether any of them is non-zero.
     curved: Vec<bool>,
     /// Whether the node's tangent is read: by a node with curvature, or on the way to one
     /// (the others, such as the running sum of a function's terms, need only their flags).
@@ -110,13 +118,32 @@ impl<'a, T: Float + nalgebra::Scalar, const N: usize> Sweeps<'a, T, N>
 where
     DualVec<T, N>: TapeScalar,
 {
-    /// Reads the partials and second partials off a local recording's tape.
-    fn new(tape: &'a Tape<DualVec<T, N>>, n: usize) -> Self {
+    /// Reads the partials and second partials off a local recording's tape and sweeps it
+    /// once for the first-order adjoints of the output `y` (node index).
+    fn new(tape: &'a Tape<DualVec<T, N>>, n: usize, y: u32) -> Self {
         let (parents, recorded) = tape.nodes();
-        let mut partials = Vec::with_capacity(recorded.len());
-        let mut second = Vec::with_capacity(recorded.len());
-        let mut curved = Vec::with_capacity(recorded.len());
-        for (&[_, p1], [dx, dy]) in parents.iter().zip(recorded) {
+        let len = parents.len();
+        let partials: Vec<[T; 2]> = recorded
+            .iter()
+            .map(|[dx, dy]| [dx.value(), dy.value()])
+            .collect();
+        let mut adjoint = vec![T::zero(); len];
+        adjoint[y as usize] = T::one();
+        for i in (n + 1..=y as usize).rev() {
+            let a = adjoint[i];
+            if a.is_zero() {
+                continue;
+            }
+            for (&p, &w) in parents[i].iter().zip(&partials[i]) {
+                // A zero partial contributes nothing, even against an infinite adjoint.
+                if !w.is_zero() {
+                    adjoint[p as usize] = adjoint[p as usize] + a * w;
+                }
+            }
+        }
+        let mut scaled = Vec::with_capacity(len);
+        let mut curved = Vec::with_capacity(len);
+        for ((&[_, p1], [dx, dy]), &a) in parents.iter().zip(recorded).zip(&adjoint) {
             let (tx, ty) = (dx.tangents(), dy.tangents());
             let h = if p1 == 0 {
                 // A unary node, or one variable on both sides: its partial is the sum of the
@@ -125,19 +152,20 @@ where
             } else {
                 [tx[0], tx[1], ty[0], ty[1]]
             };
-            partials.push([dx.value(), dy.value()]);
-            curved.push(h.iter().any(|c| !c.is_zero()));
-            second.push(h);
+            // A zero adjoint or second partial contributes nothing.
+            let g = h.map(|h| chain_product(a, h));
+            curved.push(g.iter().any(|c| !c.is_zero()));
+            scaled.push(g);
         }
-        let mut needed = vec![false; parents.len()];
-        for i in (n + 1..parents.len()).rev() {
+        let mut needed = vec![false; len];
+        for i in (n + 1..len).rev() {
             if curved[i] || needed[i] {
                 for &p in &parents[i] {
                     needed[p as usize] = true;
                 }
             }
         }
-        let mut first_use = vec![parents.len(); n];
+        let mut first_use = vec![len; n];
         for (i, pair) in parents.iter().enumerate().skip(n + 1).rev() {
             for &p in pair {
                 if (1..=n).contains(&(p as usize)) {
@@ -148,7 +176,8 @@ where
         Self {
             parents,
             partials,
-            second,
+            adjoint,
+            scaled,
             curved,
             needed,
             first_use,
@@ -156,28 +185,34 @@ where
         }
     }
 
-    /// The first-order adjoints `v̄` of every node for the output `y` (node index).
-    fn adjoint(&self, y: u32) -> Vec<T> {
-        let mut adjoint = vec![T::zero(); self.parents.len()];
-        adjoint[y as usize] = T::one();
-        for i in (self.n + 1..=y as usize).rev() {
-            let a = adjoint[i];
-            if a.is_zero() {
-                continue;
-            }
-            for (&p, &w) in self.parents[i].iter().zip(&self.partials[i]) {
-                // A zero partial contributes nothing, even against an infinite adjoint.
-                if !w.is_zero() {
-                    adjoint[p as usize] = adjoint[p as usize] + a * w;
-                }
-            }
-        }
-        adjoint
-    }
-
     /// The `n × n` Hessian: per chunk of `N` inputs, the tangent sweep and the second-order
     /// adjoint sweep (module docs), given the first-order adjoints.
-    fn hessian(&self, adjoint: &[T]) -> DMatrix<T> {
+    fn hessian(&self) -> DMatrix<T> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            #[allow(unsafe_code)]
+            // SAFETY: `hessian_avx2` needs AVX2, which the CPU has (tested just above).
+            return unsafe { self.hessian_avx2() };
+        }
+        self.chunks()
+    }
+
+    /// [`chunks`](Self::chunks) compiled with AVX2 enabled, chosen at run time by
+    /// [`hessian`](Self::hessian): the lane loops run four `f64` (eight `f32`) wide where the
+    /// baseline target's SSE2 has two (four). The results are the same bit for bit: lane-wise
+    /// IEEE arithmetic either way, and no fused multiply-add (Rust never contracts `a·b + c`,
+    /// and the FMA feature is not enabled). Calling it is `unsafe` outside code compiled with
+    /// AVX2: the CPU must have it.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn hessian_avx2(&self) -> DMatrix<T> {
+        self.chunks()
+    }
+
+    /// [`hessian`](Self::hessian)'s chunks: the sweeps of each, the Hessian's columns read off
+    /// the inputs' second-order adjoints.
+    #[inline(always)]
+    fn chunks(&self) -> DMatrix<T> {
         let (n, len) = (self.n, self.parents.len());
         let mut hess = DMatrix::from_element(n, n, T::zero());
         let mut tangent = vec![[T::zero(); N]; len];
@@ -198,16 +233,8 @@ where
                 .copied()
                 .min()
                 .unwrap_or(len);
-            let top = self.tangent_sweep(from, adjoint, &mut tangent, &mut active);
-            self.second_order_sweep(
-                from,
-                top,
-                adjoint,
-                &tangent,
-                &active,
-                &mut second,
-                &mut carries,
-            );
+            let top = self.tangent_sweep(from, &mut tangent, &mut active);
+            self.second_order_sweep(from, top, &tangent, &active, &mut second, &mut carries);
             for j in 0..n {
                 for k in 0..width {
                     hess[(j, start + k)] = second[1 + j][k];
@@ -226,13 +253,8 @@ where
     /// those of nodes not [`needed`](Self::needed), are stale and never read; every flag below
     /// `from` but the inputs' is false). Returns one past
     /// the last node with curvature along the chunk (where the second-order adjoints start).
-    fn tangent_sweep(
-        &self,
-        from: usize,
-        adjoint: &[T],
-        tangent: &mut [[T; N]],
-        active: &mut [bool],
-    ) -> usize {
+    #[inline(always)]
+    fn tangent_sweep(&self, from: usize, tangent: &mut [[T; N]], active: &mut [bool]) -> usize {
         let mut top = from;
         for i in from..self.parents.len() {
             let [p0, p1] = self.parents[i];
@@ -241,36 +263,37 @@ where
             if !active[i] {
                 continue;
             }
-            if self.curved[i] && !adjoint[i].is_zero() {
+            if self.curved[i] {
                 top = i + 1;
             }
             if !self.needed[i] {
                 continue;
             }
             let [w0, w1] = self.partials[i];
-            let mut t = [T::zero(); N];
+            let (below, at) = tangent.split_at_mut(i);
+            let t = &mut at[0];
+            *t = [T::zero(); N];
             if a0 {
-                add_scaled(&mut t, w0, &tangent[p0 as usize]);
+                add_scaled(t, w0, &below[p0 as usize]);
             }
             if a1 {
-                add_scaled(&mut t, w1, &tangent[p1 as usize]);
+                add_scaled(t, w1, &below[p1 as usize]);
             }
-            tangent[i] = t;
         }
         top
     }
 
-    /// `z̄̇ += ∂φ/∂z·v̄̇ + v̄·(∂²φ/∂z∂x·ẋ + ∂²φ/∂z∂y·ẏ)` for each operand `z` of each node, last
-    /// node first; `carries` marks the nodes whose `v̄̇` may be non-zero. The sweep starts at
+    /// `z̄̇ += ∂φ/∂z·v̄̇ + (v̄·∂²φ/∂z∂x)·ẋ + (v̄·∂²φ/∂z∂y)·ẏ` for each operand `z` of each node,
+    /// last node first; `carries` marks the nodes whose `v̄̇` may be non-zero. The sweep starts at
     /// the last node with curvature along the chunk (below `top`: above it no node has a
     /// non-zero `v̄̇`) and stops below `from` (where no node has a tangent) once no node
     /// below is marked. Every node above the inputs is left zero.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn second_order_sweep(
         &self,
         from: usize,
         top: usize,
-        adjoint: &[T],
         tangent: &[[T; N]],
         active: &[bool],
         second: &mut [[T; N]],
@@ -285,47 +308,40 @@ where
             }
             let [p0, p1] = self.parents[i];
             let (a0, a1) = (active[p0 as usize], active[p1 as usize]);
-            let a = adjoint[i];
-            let curved = self.curved[i] && (a0 || a1) && !a.is_zero();
+            let curved = self.curved[i] && (a0 || a1);
             let carried = carries[i];
             if !carried && !curved {
                 continue;
             }
-            let incoming = std::mem::replace(&mut second[i], [T::zero(); N]);
             carries[i] = false;
-            let h = self.second[i];
+            let (below, at) = second.split_at_mut(i);
+            let incoming = &mut at[0];
+            let g = self.scaled[i];
             for (slot, &p) in [p0, p1].iter().enumerate() {
                 let w = self.partials[i][slot];
-                let (hx, hy) = (h[2 * slot], h[2 * slot + 1]);
+                let (gx, gy) = (g[2 * slot], g[2 * slot + 1]);
                 // A zero factor contributes nothing (and the sink takes no contribution).
                 let by_adjoint = carried && !w.is_zero();
-                let (by_x, by_y) = (curved && a0 && !hx.is_zero(), curved && a1 && !hy.is_zero());
+                let (by_x, by_y) = (curved && a0 && !gx.is_zero(), curved && a1 && !gy.is_zero());
                 if !(by_adjoint || by_x || by_y) {
                     continue;
                 }
-                let mut c = [T::zero(); N];
+                let target = &mut below[p as usize];
                 if by_adjoint {
-                    add_scaled(&mut c, w, &incoming);
+                    add_scaled(target, w, incoming);
                 }
-                if by_x || by_y {
-                    let mut u = [T::zero(); N];
-                    if by_x {
-                        add_scaled(&mut u, hx, &tangent[p0 as usize]);
-                    }
-                    if by_y {
-                        add_scaled(&mut u, hy, &tangent[p1 as usize]);
-                    }
-                    add_scaled(&mut c, a, &u);
+                if by_x {
+                    add_scaled(target, gx, &tangent[p0 as usize]);
                 }
-                let target = &mut second[p as usize];
-                for (s, c) in target.iter_mut().zip(c) {
-                    *s = *s + c;
+                if by_y {
+                    add_scaled(target, gy, &tangent[p1 as usize]);
                 }
                 carries[p as usize] = true;
                 if p as usize >= first {
                     lowest = lowest.min(p as usize);
                 }
             }
+            *incoming = [T::zero(); N];
         }
     }
 }

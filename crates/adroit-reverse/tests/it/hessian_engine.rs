@@ -1,5 +1,5 @@
 //! `hessian`'s second-order adjoint engine (one recording with second partials, swept per
-//! chunk; taken when there are more inputs than a chunk): every rule's second partials against
+//! chunk; taken when there are more inputs than two chunks): every rule's second partials against
 //! the SymPy reference (`tools/gen_reference.py`), with variables and constants on either side
 //! and one variable on both; against the chunk recordings (`hessian_chunked::<1>`, which never
 //! takes it) on the edge conventions, mixed functions, f32; when it is taken and when the
@@ -23,7 +23,7 @@ const SECOND: Tol = Tol {
     rtol: 1e-11,
 };
 
-/// A variable of `hessian_chunked::<2>`: with three inputs or more, the engine's.
+/// A variable of `hessian_chunked::<2>`: with five inputs or more, the engine's.
 type V2 = Var<DualVec<f64, 2>>;
 
 fn constant(x: f64) -> V2 {
@@ -61,9 +61,9 @@ fn assert_same<T: Float + std::fmt::Debug + nalgebra::Scalar>(
 fn every_unary_rule_against_the_reference() {
     for c in UNARY {
         let what = format!("{}({})", c.name, c.x);
-        // three inputs, chunks of two: the engine; the product adds a mixed partial
-        let f = |v: &[V2]| unary(c.name, v[0]) + v[1] * v[2];
-        let h = hessian_chunked::<2, _, _>(f, &[c.x, 0.5, 1.5]);
+        // five inputs, chunks of two: the engine; the products add mixed partials
+        let f = |v: &[V2]| unary(c.name, v[0]) + v[1] * v[2] + v[3] * v[4];
+        let h = hessian_chunked::<2, _, _>(f, &[c.x, 0.5, 1.5, 0.25, -0.5]);
         assert_close(
             h[(0, 0)],
             c.d2,
@@ -71,8 +71,10 @@ fn every_unary_rule_against_the_reference() {
             &format!("{what} second derivative"),
         );
         assert_eq!((h[(1, 2)], h[(2, 1)], h[(0, 1)]), (1.0, 1.0, 0.0), "{what}");
-        let recorded =
-            hessian_chunked::<1, _, _>(|v| unary(c.name, v[0]) + v[1] * v[2], &[c.x, 0.5, 1.5]);
+        let recorded = hessian_chunked::<1, _, _>(
+            |v| unary(c.name, v[0]) + v[1] * v[2] + v[3] * v[4],
+            &[c.x, 0.5, 1.5, 0.25, -0.5],
+        );
         assert_same(&h, &recorded, 4.0, &what);
     }
 }
@@ -81,8 +83,8 @@ fn every_unary_rule_against_the_reference() {
 fn every_binary_rule_against_the_reference() {
     for c in BINARY {
         let what = format!("{}({}, {})", c.name, c.x, c.y);
-        let f = |v: &[V2]| binary(c.name, v[0], v[1]) + v[2] * v[2];
-        let h = hessian_chunked::<2, _, _>(f, &[c.x, c.y, 1.0]);
+        let f = |v: &[V2]| binary(c.name, v[0], v[1]) + v[2] * v[2] + v[3] * v[4];
+        let h = hessian_chunked::<2, _, _>(f, &[c.x, c.y, 1.0, 0.25, -0.5]);
         assert_close(h[(0, 0)], c.dxx, SECOND, &format!("{what} ∂²/∂x²"));
         assert_close(h[(0, 1)], c.dxy, SECOND, &format!("{what} ∂²/∂x∂y"));
         assert_close(h[(1, 0)], c.dxy, SECOND, &format!("{what} ∂²/∂y∂x"));
@@ -90,16 +92,16 @@ fn every_binary_rule_against_the_reference() {
         assert_eq!((h[(2, 2)], h[(0, 2)], h[(2, 1)]), (2.0, 0.0, 0.0), "{what}");
         // A constant on either side: the node is unary, its one second partial that of the
         // variable operand.
-        let f = |v: &[V2]| binary(c.name, v[0], constant(c.y)) + v[1] * v[2];
-        let h = hessian_chunked::<2, _, _>(f, &[c.x, 0.5, 1.5]);
+        let f = |v: &[V2]| binary(c.name, v[0], constant(c.y)) + v[1] * v[2] + v[3] * v[4];
+        let h = hessian_chunked::<2, _, _>(f, &[c.x, 0.5, 1.5, 0.25, -0.5]);
         assert_close(
             h[(0, 0)],
             c.dxx,
             SECOND,
             &format!("{what} ∂²/∂x², y constant"),
         );
-        let f = |v: &[V2]| binary(c.name, constant(c.x), v[0]) + v[1] * v[2];
-        let h = hessian_chunked::<2, _, _>(f, &[c.y, 0.5, 1.5]);
+        let f = |v: &[V2]| binary(c.name, constant(c.x), v[0]) + v[1] * v[2] + v[3] * v[4];
+        let h = hessian_chunked::<2, _, _>(f, &[c.y, 0.5, 1.5, 0.25, -0.5]);
         assert_close(
             h[(0, 0)],
             c.dyy,
@@ -116,11 +118,11 @@ fn every_binary_rule_against_the_reference() {
 #[test]
 fn every_binary_rule_with_one_variable_on_both_sides() {
     fn g<S: Float>(name: &str, v: &[S]) -> S {
-        binary(name, v[0], v[0]) * v[1] + v[2] * v[0]
+        binary(name, v[0], v[0]) * v[1] + v[2] * v[0] + v[3] * v[4]
     }
     for c in BINARY {
         let what = format!("{}(x, x) at {}", c.name, c.x);
-        let x = [c.x, 0.75, -1.25];
+        let x = [c.x, 0.75, -1.25, 0.25, -0.5];
         let parts: DMatrix<f64> =
             adroit_forward::hessian(|v| binary(c.name, v[0], v[1]), &[c.x, c.x]);
         let scale = parts.iter().fold(1.0, |m: f64, v| m.max(v.abs()));
@@ -146,8 +148,9 @@ fn special_functions() {
             + (v[1] * v[2]).erfcx()
             + v[3].ndtri() * v[0]
             + v[2].polygamma(1) * v[3]
+            + v[4] * v[0]
     }
-    let x = [1.3, 2.2, 0.4, 0.3];
+    let x = [1.3, 2.2, 0.4, 0.3, -0.7];
     let h = hessian_chunked::<2, _, _>(|v| f(v), &x);
     let hyper: DMatrix<f64> = adroit_forward::hessian(|v| f(v), &x);
     assert_same(&h, &hyper, 64.0, "special functions");
@@ -196,7 +199,7 @@ fn edge_conventions_as_the_chunk_recordings() {
 }
 
 /// A function of many inputs mixing separable terms and dense ones, with the default chunk
-/// (n = 13 and 30: two and three chunks, the last partial), in f64 and f32: the engine against
+/// (n = 25 and 40: three and four chunks, the last partial), in f64 and f32: the engine against
 /// the chunk recordings and the hyper-dual Hessian; value and gradient as well.
 #[test]
 fn mixed_functions_of_many_inputs() {
@@ -207,7 +210,7 @@ fn mixed_functions_of_many_inputs() {
         });
         pairs + (s / S::from(v.len()).unwrap()).exp() + v[0] / (S::one() + v[v.len() - 1] * v[3])
     }
-    for n in [13, 30] {
+    for n in [25, 40] {
         let x: Vec<f64> = (0..n).map(|i| 0.1 * i as f64 - 0.7).collect();
         let (value, grad, h) = value_gradient_and_hessian(|v| f(v), &x);
         let (v1, g1, recorded) = value_gradient_and_hessian_chunked::<1, _, _>(|v| f(v), &x);
@@ -222,8 +225,8 @@ fn mixed_functions_of_many_inputs() {
     }
 }
 
-/// Counts the calls of `f`: one recording when the engine applies (more inputs than a chunk,
-/// no custom rule), one per chunk otherwise — one more, the engine's, when a custom rule
+/// Counts the calls of `f`: one recording when the engine applies (more inputs than two
+/// chunks, no custom rule), one per chunk otherwise — one more, the engine's, when a custom rule
 /// sends it back to the chunk recordings. The results agree either way.
 #[test]
 fn when_the_engine_is_taken() {
@@ -257,7 +260,7 @@ fn when_the_engine_is_taken() {
         1,
         "5 inputs in chunks of 2: one recording"
     );
-    assert_eq!(count::<4>(&x, false).0, 1);
+    assert_eq!(count::<4>(&x, false).0, 2, "two chunks: a recording each");
     assert_eq!(count::<8>(&x, false).0, 1, "one chunk: its recording");
     assert_eq!(count::<1>(&x, false).0, 5, "chunks of 1: a recording each");
     assert_eq!(
@@ -281,13 +284,16 @@ fn when_the_engine_is_taken() {
 /// `stop_gradient` makes one), as the docs of `hessian` say: x₀·c(x₀) has ∂²/∂x₀² = 0.
 #[test]
 fn a_constant_from_a_value_is_constant_at_every_order() {
-    let x = [3.0, 1.0, 2.0];
+    let x = [3.0, 1.0, 2.0, 0.5, 0.5];
     let h = hessian_chunked::<2, _, _>(
-        |v: &[V2]| v[0] * Var::constant(v[0].value()) + v[1] * v[2],
+        |v: &[V2]| v[0] * Var::constant(v[0].value()) + v[1] * v[2] + v[3] * v[4],
         &x,
     );
     assert_eq!(h[(0, 0)], 0.0);
-    let cut = hessian_chunked::<2, _, _>(|v: &[V2]| v[0] * stop_gradient(v[0]) + v[1] * v[2], &x);
+    let cut = hessian_chunked::<2, _, _>(
+        |v: &[V2]| v[0] * stop_gradient(v[0]) + v[1] * v[2] + v[3] * v[4],
+        &x,
+    );
     assert_eq!(h, cut);
     assert_eq!(h[(1, 2)], 1.0);
     // A constant given tangents of its own (seeded by hand), as a variable's operand or as a
@@ -297,11 +303,17 @@ fn a_constant_from_a_value_is_constant_at_every_order() {
     let h = hessian_chunked::<2, _, _>(
         |v: &[V2]| {
             let c = Var::constant(seeded());
-            (v[0] * seeded() + seeded()) * v[1] + v[2] / seeded() * v[1] + v[0] * c * v[2] / c
+            (v[0] * seeded() + seeded()) * v[1]
+                + v[2] / seeded() * v[1]
+                + v[0] * c * v[2] / c
+                + v[3] * v[4]
         },
         &x,
     );
-    let expected = nalgebra::dmatrix![0.0, 2.0, 1.0; 2.0, 0.0, 0.5; 1.0, 0.5, 0.0];
+    let mut expected = DMatrix::zeros(5, 5);
+    for (i, j, e) in [(0, 1, 2.0), (1, 2, 0.5), (0, 2, 1.0), (3, 4, 1.0)] {
+        (expected[(i, j)], expected[(j, i)]) = (e, e);
+    }
     assert_eq!(h, expected);
 }
 
@@ -310,11 +322,12 @@ fn a_constant_from_a_value_is_constant_at_every_order() {
 #[test]
 fn an_inner_hessian_inside_the_engine() {
     let inner = |a: f64| hessian_chunked::<4, _, _>(|w| w[0] * w[0] * w[1], &[a, 2.0])[(0, 0)];
-    let f = |v: &[V2]| v[0] * v[1] * v[2] * inner(v[0].value().value()) + v[0].sin();
-    let x = [0.5, 1.5, -2.0];
+    let f = |v: &[V2]| v[0] * v[1] * v[2] * inner(v[0].value().value()) + v[0].sin() + v[3] * v[4];
+    let x = [0.5, 1.5, -2.0, 1.0, 1.0];
     let h = hessian_chunked::<2, _, _>(f, &x);
-    let g =
-        |v: &[Var<DualVec<f64, 1>>]| v[0] * v[1] * v[2] * inner(v[0].value().value()) + v[0].sin();
+    let g = |v: &[Var<DualVec<f64, 1>>]| {
+        v[0] * v[1] * v[2] * inner(v[0].value().value()) + v[0].sin() + v[3] * v[4]
+    };
     assert_same(&h, &hessian_chunked::<1, _, _>(g, &x), 4.0, "inner hessian");
     assert_eq!(h[(1, 2)], 4.0 * 0.5);
 }
