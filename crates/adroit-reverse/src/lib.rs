@@ -93,6 +93,7 @@ mod buffers;
 mod checkpoint;
 mod custom;
 mod decompositions;
+mod local_rules;
 pub mod matrix;
 mod pullback;
 mod record;

@@ -1,6 +1,7 @@
 //! [`TapeScalar`]: the primal types a tape can record, each with its own thread-local tapes.
 
 use crate::tape::{Tape, TapePool};
+use adroit_forward::rules::{BinaryRule, UnaryRule};
 use adroit_forward::{Decompositions, Dual, DualVec, Svd, chain_product};
 use nalgebra::{DMatrix, DVector, RealField};
 use num_traits::Float;
@@ -87,8 +88,25 @@ pub(crate) mod sealed {
 
         /// The value alone with a unit tangent in `lane` (every other lane zero): an operand of
         /// a rule seeded so that the rule's partials carry its second partials
-        /// ([`LOCAL_LANES`](Self::LOCAL_LANES) types only; the identity for the others).
+        /// ([`LOCAL_LANES`](Self::LOCAL_LANES) types only; the identity for the others). For the
+        /// special functions, evaluated through closures on `Self`; the rules of the table go
+        /// through [`local_unary`](Self::local_unary) and [`local_binary`](Self::local_binary).
         fn seeded(self, lane: usize) -> Self;
+
+        /// `rule` at `x` on a tape recording second partials: the value without tangents and
+        /// the derivative with `f''` in lane 0 ([`local_rules`](crate::local_rules); the plain
+        /// evaluation for types that are not [`LOCAL_LANES`](Self::LOCAL_LANES)).
+        fn local_unary<R: UnaryRule>(x: Self, rule: R) -> (Self, Self);
+
+        /// `rule` at `(x, y)` on a tape recording second partials, the operands marked in `seed`
+        /// seeded (the others constants): the value without tangents and both partials with
+        /// their second partials in lanes 0 and 1 ([`local_rules`](crate::local_rules)).
+        fn local_binary<R: BinaryRule>(
+            x: Self,
+            y: Self,
+            seed: [bool; 2],
+            rule: R,
+        ) -> (Self, Self, Self);
 
         /// adroit-forward's [`Decompositions::svd`] of a matrix of values, for
         /// [`svd`](crate::svd), reachable under the public bound `RealField` (every tape
@@ -110,7 +128,7 @@ pub(crate) mod sealed {
 
 macro_rules! tape_scalar {
     ($($t:ty => $active:ident, $pool:ident, $detached:expr, $sweep:expr,
-        $local:expr, $seeded:expr),* $(,)?) => {$(
+        $local:expr, $seeded:expr, $rules:ident),* $(,)?) => {$(
         thread_local! {
             static $active: Cell<*mut Tape<$t>> = const { Cell::new(std::ptr::null_mut()) };
             static $pool: RefCell<TapePool<$t>> = const { RefCell::new(TapePool::new()) };
@@ -147,6 +165,17 @@ macro_rules! tape_scalar {
                 seed(self, lane)
             }
 
+            #[inline(always)]
+            fn local_unary<R: UnaryRule>(x: Self, rule: R) -> (Self, Self) {
+                crate::local_rules::$rules::unary(x, rule)
+            }
+
+            #[inline(always)]
+            fn local_binary<R: BinaryRule>(x: Self, y: Self, seed: [bool; 2], rule: R)
+                -> (Self, Self, Self) {
+                crate::local_rules::$rules::binary(x, y, seed, rule)
+            }
+
             fn thin_svd(a: &DMatrix<Self>) -> Svd<Self> {
                 <$t as Decompositions>::svd(a)
             }
@@ -162,12 +191,12 @@ macro_rules! tape_scalar {
 // The sweep skips identically zero adjoints and partials; for a plain float that is every
 // zero, so a plain product follows the convention.
 tape_scalar! {
-    f32 => ACTIVE_F32, POOL_F32, |x| x, |a, w| a * w, false, |x, _| x,
-    f64 => ACTIVE_F64, POOL_F64, |x| x, |a, w| a * w, false, |x, _| x,
+    f32 => ACTIVE_F32, POOL_F32, |x| x, |a, w| a * w, false, |x, _| x, plain,
+    f64 => ACTIVE_F64, POOL_F64, |x| x, |a, w| a * w, false, |x, _| x, plain,
     Dual<f32> => ACTIVE_DUAL_F32, POOL_DUAL_F32, |x| Dual::constant(x.value()), dual_sweep,
-        false, |x, _| x,
+        false, |x, _| x, plain,
     Dual<f64> => ACTIVE_DUAL_F64, POOL_DUAL_F64, |x| Dual::constant(x.value()), dual_sweep,
-        false, |x, _| x,
+        false, |x, _| x, plain,
 }
 
 /// The chunks of `hessian_chunked`, each size's thread-locals in a block of its own.
@@ -176,9 +205,9 @@ macro_rules! chunk_tape_scalars {
         const _: () = {
             tape_scalar! {
                 DualVec<f32, $n> => ACTIVE_F32, POOL_F32, |x| DualVec::constant(x.value()),
-                    chunk_sweep, $n >= 2, |x, lane| DualVec::variable(x.value(), lane),
+                    chunk_sweep, $n >= 2, |x, lane| DualVec::variable(x.value(), lane), lanes,
                 DualVec<f64, $n> => ACTIVE_F64, POOL_F64, |x| DualVec::constant(x.value()),
-                    chunk_sweep, $n >= 2, |x, lane| DualVec::variable(x.value(), lane),
+                    chunk_sweep, $n >= 2, |x, lane| DualVec::variable(x.value(), lane), lanes,
             }
         };
     )*};

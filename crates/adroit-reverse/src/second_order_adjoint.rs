@@ -58,12 +58,12 @@ where
     DualVec<T, N>: TapeScalar,
     F: Fn(&[Var<DualVec<T, N>>]) -> Var<DualVec<T, N>>,
 {
-    // One or two chunks: recording each on `Var<DualVec<T, N>>` is faster. The one recording
-    // here costs about as much as a chunk's (its rules evaluated on `DualVec<T, N>`), reading
-    // its partials about half as much again, and where every node depends on every input a
-    // chunk's sweeps here cost two thirds of a chunk's recording and sweep there (dense
-    // log-sum-exp, `--bench reverse -- dense_hessian`: 91 against 119 µs at two chunks, 293
-    // against 317 µs at three, 5.40 against 4.35 ms at eight; BENCHMARKS.md §T.12).
+    // One or two chunks: recording each on `Var<DualVec<T, N>>` is as fast or faster. The one
+    // recording here costs about as much as a chunk's there, and reading its partials half as
+    // much again; where every node depends on every input, a chunk's sweeps here cost a little
+    // less than a chunk's recording and sweep there (dense log-sum-exp, `--bench reverse --
+    // dense_hessian`: 88–93 against 90 µs at two chunks, 301 against 301 µs at three, 4.33
+    // against 5.52 ms at eight; BENCHMARKS.md §T.12).
     if !<DualVec<T, N> as crate::scalar::sealed::Sealed>::LOCAL_LANES || x.len() <= 2 * N {
         return None;
     }

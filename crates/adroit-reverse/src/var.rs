@@ -151,22 +151,11 @@ impl<T: TapeScalar> Var<T> {
     /// whose lanes add up to its second derivative.
     #[track_caller]
     fn apply_binary_local<R: BinaryRule>(self, other: Self, rule: R) -> Self {
-        let x = if self.is_constant() {
-            self.value.detached()
-        } else {
-            self.value.seeded(0)
-        };
-        let y = if other.is_constant() {
-            other.value.detached()
-        } else {
-            other.value.seeded(1)
-        };
+        let seed = [!self.is_constant(), !other.is_constant()];
+        let (value, dx, dy) = T::local_binary(self.value, other.value, seed, rule);
         if other.is_constant() {
-            let (value, dx) = rule.eval_dx(x, y);
-            return self.record_unary(value.detached(), dx);
+            return self.record_unary(value, dx);
         }
-        let (value, dx, dy) = rule.eval(x, y);
-        let value = value.detached();
         if self.is_constant() {
             return other.record_unary(value, dy);
         }
@@ -216,7 +205,12 @@ impl<T: TapeScalar> ChainRule for Var<T> {
     #[inline(always)]
     #[track_caller]
     fn apply_unary<R: UnaryRule>(self, rule: R) -> Self {
-        self.record_rule(|x| rule.eval(x))
+        if !self.is_constant() && recording_local::<T>() {
+            let (value, d) = T::local_unary(self.value, rule);
+            return self.record_unary(value, d);
+        }
+        let (value, d) = rule.eval(self.value);
+        self.record_unary(value, d)
     }
 
     #[inline(always)]
