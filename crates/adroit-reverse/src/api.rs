@@ -234,6 +234,13 @@ pub const HESSIAN_CHUNKS: [usize; 5] = [1, 2, 4, 8, 12];
 ///   no second partials): `f` is recorded once per chunk with the chunk's directions seeded in
 ///   its inputs' tangents, and each recording swept once.
 ///
+/// Range: the first engine forms each rule's second partial alone (for unit seeds) before
+/// scaling it by the adjoint and the tangents, as adroit-forward's hyper-dual numbers do, so
+/// where that partial alone underflows or overflows while the whole term would not, the entry
+/// is 0 or wrong: in `f32`, `1/(x·y)` at `x·y = 2·10¹⁵` (`f'' = 2.5·10⁻⁴⁶`: `∂²/∂y²` 0, not
+/// `2.5·10⁻¹⁶`); in `f64`, `√(x·y)` at `x·y = 4·10³⁰⁰`. The per-chunk recordings form it along
+/// the tangents and reach further; [`hessian_chunked`] with `N = 1` always takes them.
+///
 /// Under the first engine the variables' values carry no tangents, so a constant made from a
 /// value (`Var::constant(x.value())`) is a constant at every order, as
 /// [`stop_gradient`](crate::stop_gradient) makes one; under the second its tangents reach the
