@@ -225,7 +225,7 @@ pub const HESSIAN_CHUNKS: [usize; 5] = [1, 2, 4, 8, 12];
 ///   second-order adjoint sweep over that tape (the second-order adjoint mode of ADOL-C;
 ///   Griewank & Walther, *Evaluating Derivatives*, 2008, §5.4). Nodes that do not depend on
 ///   the chunk's inputs are skipped, so a function whose terms each involve a few inputs costs
-///   each chunk only the terms that involve it (extended Rosenbrock at n = 100: 48 µs against
+///   each chunk only the terms that involve it (extended Rosenbrock at n = 100: 37 µs against
 ///   123 µs recording per chunk, `--bench peers -- rosenbrock_hessian`, BENCHMARKS.md §T.12);
 /// - **one or two chunks** (`n ≤ 24`, where the one recording does not pay for itself), or a
 ///   recording holding a custom rule ([`custom_rule`](crate::custom_rule),
