@@ -79,10 +79,10 @@ impl<T: TapeScalar> Tape<T> {
     }
 
     /// Whether operations record second partials: each rule evaluated on operands seeded in
-    /// lanes of their own ([`Sealed::seeded`](crate::scalar::sealed::Sealed::seeded): the
-    /// first operand in lane 0, the second in lane 1), so that a partial's tangent lanes hold
-    /// the rule's second partials `∂²/∂x∂(x, y)` and not a chunk's directions, and every value
-    /// recorded without tangents. Set by the second-order adjoint recording of
+    /// lanes of their own (the first operand in lane 0, the second in lane 1;
+    /// [`local_rules`](crate::local_rules)), so that a partial's tangent lanes hold the rule's
+    /// second partials `∂²/∂x∂(x, y)` and not a chunk's directions, and every value recorded
+    /// without tangents. Set by the second-order adjoint recording of
     /// [`hessian`](crate::hessian) on a fresh tape, before any operation.
     #[inline(always)]
     pub(crate) fn is_local(&self) -> bool {

@@ -6,6 +6,7 @@ use adroit_check::fd::FiniteDifference;
 use adroit_check::program::{Program, program_and_point};
 use adroit_check::strategy::config;
 use adroit_check::{Mode, Options, Tolerance, gradcheck, hessian_check};
+use adroit_forward::SpecialFunctions;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -107,27 +108,69 @@ fn check_dot_product_test(p: &Program, x: &[f64], seed: u64) -> Result<(), TestC
     Ok(())
 }
 
+/// The absolute tolerance between two modes' Hessians of `p` at `x`: the modes add the
+/// second-order chain-rule terms in different orders, so allow their rounding scale
+/// (`atan2(x, x)` at 2e-4, Hessian 0 from terms ~1e7, found by the 500 000-case run: forward
+/// 3.7e-9, reverse 0).
+fn second_order_atol(p: &Program, x: &[f64]) -> f64 {
+    let scale = p
+        .expr
+        .second_derivative_scale(x)
+        .iter()
+        .fold(0.0f64, |m, s| m.max(*s));
+    1e-9 + 8.0 * f64::EPSILON * p.expr.size() as f64 * scale
+}
+
 fn check_hessians_agree_and_are_symmetric(p: &Program, x: &[f64]) -> Result<(), TestCaseError> {
     let Some(_) = options_for(p, x) else {
         return Ok(());
     };
     prop_assume!(p.eval(x).is_finite());
     let fd = FiniteDifference::default().with_max_range(1e-3f64.min(p.expr.input_margin(x) / 4.0));
-    // The modes add the second-order chain-rule terms in different orders: allow their
-    // rounding scale (`atan2(x, x)` at 2e-4, Hessian 0 from terms ~1e7, found by the
-    // 500 000-case run: forward 3.7e-9, reverse 0).
-    let scale = p
-        .expr
-        .second_derivative_scale(x)
-        .iter()
-        .fold(0.0f64, |m, s| m.max(*s));
-    let atol = 1e-9 + 8.0 * f64::EPSILON * p.expr.size() as f64 * scale;
+    let atol = second_order_atol(p, x);
     let options = Options::for_precision::<f64>()
         .with_fd(fd)
         .with_ad_tolerance(Tolerance::new(atol, 1e-8))
         .with_fd_tolerance(Tolerance::new(1e-5, 1e-4));
     if let Err(m) = hessian_check(p, x, &options) {
         prop_assert!(false, "{p} at {x:?}:\n{m}");
+    }
+    Ok(())
+}
+
+/// `hessian`'s second-order adjoint engine against its per-chunk recordings: the program's
+/// inputs padded with five more (products of them added), so that chunks of two take the
+/// engine (`hessian_chunked::<2>`, more than two chunks) while chunks of one never do; the
+/// program's block agrees within the modes' rounding scale ([`second_order_atol`]), NaN and infinite
+/// entries alike.
+fn check_engine_equals_chunk_recordings(p: &Program, x: &[f64]) -> Result<(), TestCaseError> {
+    let Some(_) = options_for(p, x) else {
+        return Ok(());
+    };
+    prop_assume!(p.eval(x).is_finite());
+    let n = x.len();
+    let padded: Vec<f64> = x
+        .iter()
+        .copied()
+        .chain([0.5, -0.25, 1.5, 0.75, -1.0])
+        .collect();
+    fn f<S: SpecialFunctions>(p: &Program, v: &[S]) -> S {
+        let n = p.n_inputs;
+        p.eval(&v[..n]) + v[n] * v[n + 1] + v[n + 2] * v[n + 3] + v[n + 4] * v[n + 4]
+    }
+    let engine = adroit_reverse::hessian_chunked::<2, _, _>(|v| f(p, v), &padded);
+    let recorded = adroit_reverse::hessian_chunked::<1, _, _>(|v| f(p, v), &padded);
+    let atol = second_order_atol(p, x);
+    for i in 0..n {
+        for j in 0..n {
+            let (a, b) = (engine[(i, j)], recorded[(i, j)]);
+            let close = if b.is_finite() {
+                (a - b).abs() <= atol + 1e-8 * b.abs()
+            } else {
+                a == b || a.is_nan() && b.is_nan()
+            };
+            prop_assert!(close, "{p} at {x:?}: ({i}, {j}) engine {a}, recordings {b}");
+        }
     }
     Ok(())
 }
@@ -182,6 +225,11 @@ proptest! {
     #[test]
     fn hessians_agree_and_are_symmetric((p, x) in program_and_point(2, 3)) {
         check_hessians_agree_and_are_symmetric(&p, &x)?;
+    }
+
+    #[test]
+    fn hessian_engine_equals_chunk_recordings((p, x) in program_and_point(3, 4)) {
+        check_engine_equals_chunk_recordings(&p, &x)?;
     }
 
     #[test]
