@@ -141,8 +141,8 @@ fn check_hessians_agree_and_are_symmetric(p: &Program, x: &[f64]) -> Result<(), 
 /// `hessian`'s second-order adjoint engine against its per-chunk recordings: the program's
 /// inputs padded with five more (products of them added), so that chunks of two take the
 /// engine (`hessian_chunked::<2>`, more than two chunks) while chunks of one never do; the
-/// program's block agrees within the modes' rounding scale ([`second_order_atol`]), NaN and infinite
-/// entries alike.
+/// program's block agrees within the modes' rounding scale ([`second_order_atol`]), NaN and
+/// infinite entries alike.
 fn check_engine_equals_chunk_recordings(p: &Program, x: &[f64]) -> Result<(), TestCaseError> {
     let Some(_) = options_for(p, x) else {
         return Ok(());
