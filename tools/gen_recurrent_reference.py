@@ -2,7 +2,8 @@
 """Reference values for adroit-nn's Lstm and Gru from PyTorch's one-layer `nn.LSTM` and
 `nn.GRU`, float64.
 
-Usage (from the repository root; `pip install torch numpy`):
+Usage (from the repository root; `pip install torch numpy mpmath`, the last for the shared
+`tools/f64_literals.py`):
 
     python3 tools/gen_recurrent_reference.py > crates/adroit-nn/tests/it/recurrent_reference.rs
     cargo fmt --all
@@ -21,6 +22,8 @@ import math
 
 import torch
 
+from f64_literals import lit
+
 torch.set_default_dtype(torch.float64)
 
 INPUT, HIDDEN, STEPS, BATCH = 2, 3, 4, 2
@@ -35,15 +38,8 @@ X = [[[math.sin(0.9 * t + 1.7 * b + 0.4 * i) * 1.5 for i in range(INPUT)] for b 
 C = [[[math.cos(0.5 * t - 1.1 * b + 0.8 * h) for h in range(HIDDEN)] for b in range(BATCH)] for t in range(STEPS)]
 
 
-def lit(v):
-    """A Rust f64 literal of v that parses back to the same value."""
-    text = repr(float(v))
-    assert float(text) == v
-    return text if ("." in text or "e" in text) else text + ".0"
-
-
 def rows(m):
-    return "[" + ", ".join("[" + ", ".join(lit(v) for v in row) + "]" for row in m) + "]"
+    return "[" + ", ".join("[" + ", ".join(lit(float(v)) for v in row) + "]" for row in m) + "]"
 
 
 def column(v):
