@@ -14,8 +14,14 @@ LSTM's single bias in adroit is their sum; the GRU keeps both). The input is x[t
 (PyTorch's sequence x batch x features layout); adroit takes it as (input*steps) x batch,
 rows t*input + i. The loss is sum(C * output) over every step's hidden state, with C fixed;
 recorded per layer: the output, the final hidden state, and the loss's gradients in the
-input, weight_ih_l0, weight_hh_l0 and the biases (the LSTM's: bias_ih_l0's gradient, equal
-to bias_hh_l0's up to rounding). Everything is printed in adroit's layout as arrays of rows.
+input, weight_ih_l0, weight_hh_l0 and the biases (the LSTM's and the RNN's: bias_ih_l0's
+gradient, equal to bias_hh_l0's up to rounding). Layers: nn.LSTM, nn.GRU, nn.RNN (tanh).
+
+Then each layer again from a given initial state (H0, and C0 for the LSTM; nn.RNN also with
+relu), same weights, with the loss sum(C * output) + sum(D * h_n) (+ sum(E * c_n) for the
+LSTM), so that the final state's own gradient path counts: recorded the output, h_n (c_n),
+and the gradients in the input, the initial state and the parameters. Everything is printed
+in adroit's layout as arrays of rows (a state hidden x batch).
 """
 
 import math
@@ -36,6 +42,11 @@ def weight(rows, cols, phase):
 # x[t][b][i] and C[t][b][h]
 X = [[[math.sin(0.9 * t + 1.7 * b + 0.4 * i) * 1.5 for i in range(INPUT)] for b in range(BATCH)] for t in range(STEPS)]
 C = [[[math.cos(0.5 * t - 1.1 * b + 0.8 * h) for h in range(HIDDEN)] for b in range(BATCH)] for t in range(STEPS)]
+# initial states and the final states' loss weights, [1][b][h] as PyTorch takes them
+H0 = [[[0.7 * math.sin(1.9 * b - 0.6 * h + 0.3) for h in range(HIDDEN)] for b in range(BATCH)]]
+C0 = [[[0.9 * math.cos(0.8 * b + 1.3 * h) for h in range(HIDDEN)] for b in range(BATCH)]]
+D = [[[math.sin(2.1 * b + 0.9 * h + 0.5) for h in range(HIDDEN)] for b in range(BATCH)]]
+E = [[[math.cos(1.4 * b - 0.7 * h) for h in range(HIDDEN)] for b in range(BATCH)]]
 
 
 def rows(m):
@@ -68,6 +79,51 @@ def run(module, gates):
     return w_ih, w_hh, b_ih, b_hh, out, h_n, x.grad
 
 
+def run_from_state(module, lstm):
+    """Runs module (weights already set by run) on X from H0 (and C0); the loss adds the
+    final states' terms. Returns out, h_n, c_n (None but for the LSTM), and the gradients in
+    x, h0, c0 (None but for the LSTM), the parameters' in the module."""
+    module.zero_grad()
+    x = torch.tensor(X).requires_grad_(True)
+    h0 = torch.tensor(H0).requires_grad_(True)
+    c0 = torch.tensor(C0).requires_grad_(True) if lstm else None
+    out, state = module(x, (h0, c0) if lstm else h0)
+    h_n, c_n = state if lstm else (state, None)
+    loss = (torch.tensor(C) * out).sum() + (torch.tensor(D) * h_n).sum()
+    if lstm:
+        loss = loss + (torch.tensor(E) * c_n).sum()
+    loss.backward()
+    return out, h_n, c_n, x.grad, h0.grad, (c0.grad if lstm else None)
+
+
+def state(m):
+    """A [1][b][h] state as adroit's hidden x batch rows."""
+    return rows(torch.as_tensor(m)[0].T.tolist())
+
+
+def print_state_run(module, lstm, biases):
+    """The run from the initial state: values, then gradients (biases: their names and
+    whether they are summed into one, as adroit's LSTM and RNN keep them)."""
+    out, h_n, c_n, grad_x, grad_h0, grad_c0 = run_from_state(module, lstm)
+    n, m, g = INPUT * STEPS, HIDDEN * STEPS, module.weight_ih_l0.shape[0]
+    print(f"    /// Every step's hidden state.\n    pub const OUTPUT: [[f64; {BATCH}]; {m}] = {rows(stacked(out.detach().tolist(), HIDDEN))};")
+    print(f"    /// The final hidden state (`h_n`).\n    pub const H_N: [[f64; {BATCH}]; {HIDDEN}] = {state(h_n.detach())};")
+    if lstm:
+        print(f"    /// The final cell state (`c_n`).\n    pub const C_N: [[f64; {BATCH}]; {HIDDEN}] = {state(c_n.detach())};")
+    print(f"    /// ∂loss/∂x.\n    pub const GRAD_X: [[f64; {BATCH}]; {n}] = {rows(stacked(grad_x.tolist(), INPUT))};")
+    print(f"    /// ∂loss/∂h₀.\n    pub const GRAD_H0: [[f64; {BATCH}]; {HIDDEN}] = {state(grad_h0)};")
+    if lstm:
+        print(f"    /// ∂loss/∂c₀.\n    pub const GRAD_C0: [[f64; {BATCH}]; {HIDDEN}] = {state(grad_c0)};")
+    print(f"    /// ∂loss/∂weight_ih.\n    pub const GRAD_WEIGHT_IH: [[f64; {INPUT}]; {g}] = {rows(module.weight_ih_l0.grad.tolist())};")
+    print(f"    /// ∂loss/∂weight_hh.\n    pub const GRAD_WEIGHT_HH: [[f64; {HIDDEN}]; {g}] = {rows(module.weight_hh_l0.grad.tolist())};")
+    if biases == "summed":
+        assert torch.allclose(module.bias_ih_l0.grad, module.bias_hh_l0.grad, rtol=1e-14, atol=1e-15)
+        print(f"    /// ∂loss/∂bias.\n    pub const GRAD_BIAS: [[f64; 1]; {g}] = {column(module.bias_ih_l0.grad.tolist())};")
+    else:
+        print(f"    /// ∂loss/∂bias_ih.\n    pub const GRAD_BIAS_IH: [[f64; 1]; {g}] = {column(module.bias_ih_l0.grad.tolist())};")
+        print(f"    /// ∂loss/∂bias_hh.\n    pub const GRAD_BIAS_HH: [[f64; 1]; {g}] = {column(module.bias_hh_l0.grad.tolist())};")
+
+
 def print_common(out, h_n, grad_x, module):
     n, m, g = INPUT * STEPS, HIDDEN * STEPS, module.weight_ih_l0.shape[0]
     print(f"    /// Every step's hidden state.\n    pub const OUTPUT: [[f64; {BATCH}]; {m}] = {rows(stacked(out.detach().tolist(), HIDDEN))};")
@@ -83,13 +139,18 @@ def main():
     # equal up to the rounding of PyTorch's two sums
     assert torch.allclose(lstm.bias_ih_l0.grad, lstm.bias_hh_l0.grad, rtol=1e-14, atol=1e-15)
 
-    print("//! Reference values of PyTorch's one-layer `nn.LSTM` and `nn.GRU` (float64), generated")
+    print("//! Reference values of PyTorch's one-layer `nn.LSTM`, `nn.GRU` and `nn.RNN` (float64),")
+    print("//! generated")
     print("//! by `tools/gen_recurrent_reference.py` (see its docstring for the setup). Sequences are")
     print("//! (features·steps) × batch (adroit's layout), matrices arrays of rows.")
     print("#![allow(clippy::excessive_precision, clippy::unreadable_literal)]")
     print()
     print(f"/// The input: {STEPS} steps of {INPUT} features, {BATCH} sequences.\npub const X: [[f64; {BATCH}]; {INPUT * STEPS}] = {rows(stacked(X, INPUT))};")
     print(f"/// The loss is Σ C ⊙ output.\npub const C: [[f64; {BATCH}]; {HIDDEN * STEPS}] = {rows(stacked(C, HIDDEN))};")
+    print(f"/// The initial hidden state of the runs from a state.\npub const H0: [[f64; {BATCH}]; {HIDDEN}] = {state(H0)};")
+    print(f"/// The LSTM's initial cell state.\npub const C0: [[f64; {BATCH}]; {HIDDEN}] = {state(C0)};")
+    print(f"/// The runs from a state add Σ D ⊙ h_n to the loss.\npub const D: [[f64; {BATCH}]; {HIDDEN}] = {state(D)};")
+    print(f"/// The LSTM's run from a state adds Σ E ⊙ c_n too.\npub const E: [[f64; {BATCH}]; {HIDDEN}] = {state(E)};")
     print()
     print("/// `nn.LSTM(2, 3)`.")
     print("pub mod lstm {")
@@ -111,6 +172,36 @@ def main():
     print_common(out, h_n, grad_x, gru)
     print(f"    /// ∂loss/∂bias_ih.\n    pub const GRAD_BIAS_IH: [[f64; 1]; {3 * HIDDEN}] = {column(gru.bias_ih_l0.grad.tolist())};")
     print(f"    /// ∂loss/∂bias_hh.\n    pub const GRAD_BIAS_HH: [[f64; 1]; {3 * HIDDEN}] = {column(gru.bias_hh_l0.grad.tolist())};")
+    print("}")
+    print()
+    rnn = torch.nn.RNN(INPUT, HIDDEN)  # tanh
+    w_ih, w_hh, b_ih, b_hh, out, h_n, grad_x = run(rnn, 1)
+    print("/// `nn.RNN(2, 3)` (tanh).")
+    print("pub mod rnn {")
+    print(f"    /// `weight_ih_l0`.\n    pub const WEIGHT_IH: [[f64; {INPUT}]; {HIDDEN}] = {rows(w_ih)};")
+    print(f"    /// `weight_hh_l0`.\n    pub const WEIGHT_HH: [[f64; {HIDDEN}]; {HIDDEN}] = {rows(w_hh)};")
+    print(f"    /// `bias_ih_l0 + bias_hh_l0`.\n    pub const BIAS: [[f64; 1]; {HIDDEN}] = {column([a + b for a, b in zip(b_ih, b_hh)])};")
+    print_common(out, h_n, grad_x, rnn)
+    assert torch.allclose(rnn.bias_ih_l0.grad, rnn.bias_hh_l0.grad, rtol=1e-14, atol=1e-15)
+    print(f"    /// ∂loss/∂bias.\n    pub const GRAD_BIAS: [[f64; 1]; {HIDDEN}] = {column(rnn.bias_ih_l0.grad.tolist())};")
+    print("}")
+    for name, module, lstm, biases in [
+        ("lstm", lstm, True, "summed"),
+        ("gru", gru, False, "apart"),
+        ("rnn", rnn, False, "summed"),
+    ]:
+        print()
+        print(f"/// `{name}` from the state (`H0`{', `C0`' if lstm else ''}), its final state in the loss.")
+        print(f"pub mod {name}_state {{")
+        print_state_run(module, lstm, biases)
+        print("}")
+    relu = torch.nn.RNN(INPUT, HIDDEN, nonlinearity="relu")
+    run(relu, 1)  # the same weights as `rnn`
+    print()
+    print("/// `nn.RNN(2, 3, nonlinearity='relu')` with `rnn`'s weights, from the state `H0`, its")
+    print("/// final state in the loss.")
+    print("pub mod rnn_relu_state {")
+    print_state_run(relu, False, "summed")
     print("}")
     print(f"// generated with torch {torch.__version__}")
 

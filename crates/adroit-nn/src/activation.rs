@@ -8,6 +8,7 @@
 //! piecewise-linear activation takes the derivative of its flat or lower piece at a kink
 //! (`relu6'(6) = 0`, `hardtanh'(±1) = 0`, `hardsigmoid'(±3) = 0`).
 
+use crate::NnError;
 use adroit_forward::{Dual, SpecialFunctions, log_exp};
 use adroit_reverse::matrix::{Along, MatScalar, MatVar};
 use num_traits::Float;
@@ -374,6 +375,31 @@ impl Activation {
     /// assert_eq!(Activation::ELU, Activation::Elu(1.0));
     /// ```
     pub const ELU: Activation = Activation::Elu(ELU_ALPHA);
+
+    /// Checks the activation's parameter (the slope of `LeakyRelu`, the α of `Elu`): it must be
+    /// finite. `name` names it in the error (e.g. `"Dense activation parameter"`).
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] for a NaN or infinite parameter.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Activation, NnError};
+    /// assert!(Activation::LeakyRelu(0.1).check_parameter("slope").is_ok());
+    /// let err = Activation::Elu(f64::NAN).check_parameter("my layer's α").unwrap_err();
+    /// assert!(matches!(err, NnError::InvalidConfig { name: "my layer's α", .. }));
+    /// ```
+    pub fn check_parameter(self, name: &'static str) -> Result<(), NnError> {
+        match self {
+            Activation::LeakyRelu(a) | Activation::Elu(a) if !a.is_finite() => {
+                Err(NnError::InvalidConfig {
+                    name,
+                    reason: format!("{a} in {self:?} is not finite"),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
 
     /// Applies the activation to a `features × batch` matrix.
     ///

@@ -232,15 +232,8 @@ impl<T: MatScalar> Layer<T> for Dense<T> {
     /// The bias, when there is one, must be `out × 1`, and the activation's parameter (the
     /// slope of `LeakyRelu`, the α of `Elu`) finite.
     fn check_params(&self) -> Result<(), NnError> {
-        match self.activation {
-            Activation::LeakyRelu(a) | Activation::Elu(a) if !a.is_finite() => {
-                return Err(NnError::InvalidConfig {
-                    name: "Dense activation parameter",
-                    reason: format!("{a} in {:?} is not finite", self.activation),
-                });
-            }
-            _ => {}
-        }
+        self.activation
+            .check_parameter("Dense activation parameter")?;
         match &self.bias {
             Some(b) => check_shape("Dense bias", (self.weight.nrows(), 1), b.shape()),
             None => Ok(()),

@@ -129,6 +129,96 @@ impl<T: MatScalar> Gru<T> {
         self.weight_ih.ncols()
     }
 
+    /// The layer run from the hidden state `initial` (`None`: the zero state, as
+    /// [`forward`](Layer::forward)), returning its output (as `forward`'s) and the hidden state
+    /// after the last step — PyTorch's `output, h_n = gru(x, h_0)`, Flux's `gru(x, h)`: for a
+    /// sequence in pieces, each from the last one's state, or a state computed by another
+    /// layer.
+    ///
+    /// Shapes: `x` `(input·steps) × batch` as for `forward`; the state `hidden × batch`. An
+    /// input of no steps returns the initial state (the zero state, a constant, without one).
+    ///
+    /// # Errors
+    /// The parameters' errors ([`check_params`](Layer::check_params)); [`NnError::InvalidData`]
+    /// if `x`'s rows are not whole steps of `input` features; [`NnError::ShapeMismatch`] for a
+    /// state that is not `hidden × batch`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::adroit_reverse::matrix::{self, MatVar};
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Context, Gru, Mode};
+    /// let gru = Gru::<f64>::new(1, 2, &mut StdRng::seed_from_u64(0));
+    /// let x = DMatrix::from_column_slice(3, 1, &[0.5, -1.0, 2.0]); // 3 steps of 1 feature
+    /// let h0 = DMatrix::from_column_slice(2, 1, &[0.3, -0.2]);
+    /// // The gradient of Σ h_n in h₀.
+    /// let grad = matrix::gradient(
+    ///     |h| {
+    ///         let mut ctx = Context::new(Mode::Train, 0);
+    ///         let seq = MatVar::constant(x.clone());
+    ///         let (out, h_n) = gru.forward_with_state(seq, Some(h[0]), &mut ctx).unwrap();
+    ///         assert_eq!(out.value().rows(4, 2), h_n.value()); // the last step's state
+    ///         h_n.sum()
+    ///     },
+    ///     &[h0],
+    /// );
+    /// assert_eq!(grad[0].shape(), (2, 1));
+    /// ```
+    #[track_caller]
+    pub fn forward_with_state(
+        &self,
+        x: MatVar<T>,
+        initial: Option<MatVar<T>>,
+        ctx: &mut Context<T>,
+    ) -> Result<(MatVar<T>, MatVar<T>), NnError> {
+        self.check_params()?;
+        let unroll = self.unroll();
+        unroll.check_input("Gru", &x, initial.as_ref().map(|h| ("h", h)).as_slice())?;
+        let (output, last) = self.unrolled(x, initial, ctx);
+        Ok((output, unroll.state_or_zero(&x, last)))
+    }
+
+    /// The recurrence over `x`'s steps from `initial`, after the checks: the output and the
+    /// last state.
+    #[track_caller]
+    fn unrolled(
+        &self,
+        x: MatVar<T>,
+        initial: Option<MatVar<T>>,
+        ctx: &mut Context<T>,
+    ) -> (MatVar<T>, Option<MatVar<T>>) {
+        let hidden = self.hidden();
+        let w_ih = ctx.param(&self.weight_ih);
+        let w_hh = ctx.param(&self.weight_hh);
+        let b_ih = ctx.param(&self.bias_ih);
+        let b_hh = ctx.param(&self.bias_hh);
+        self.unroll().run(
+            "Gru",
+            x,
+            initial,
+            |h| *h,
+            |x_t, h: Option<MatVar<T>>| {
+                let a = w_ih.affine(x_t, b_ih);
+                // From the zero state the hidden side is its bias alone (broadcast over the
+                // batch).
+                let b = match h {
+                    Some(h) => w_hh.affine(h, b_hh),
+                    None => b_hh,
+                };
+                let block = |m: MatVar<T>, k: usize| m.rows(k * hidden, hidden);
+                let r = (block(a, 0) + block(b, 0)).sigmoid();
+                let z = (block(a, 1) + block(b, 1)).sigmoid();
+                let n = (block(a, 2) + r.component_mul(block(b, 2))).tanh();
+                let next = match h {
+                    Some(h) => n + z.component_mul(h - n),
+                    None => n - z.component_mul(n),
+                };
+                (next, next)
+            },
+        )
+    }
+
     /// The sizes the step loop needs.
     fn unroll(&self) -> Unroll {
         Unroll {
@@ -153,28 +243,7 @@ impl<T: MatScalar> Layer<T> for Gru<T> {
         if let Err(e) = self.check_params() {
             panic!("Gru: {e}");
         }
-        let hidden = self.hidden();
-        let w_ih = ctx.param(&self.weight_ih);
-        let w_hh = ctx.param(&self.weight_hh);
-        let b_ih = ctx.param(&self.bias_ih);
-        let b_hh = ctx.param(&self.bias_hh);
-        self.unroll().run("Gru", x, |x_t, h: Option<MatVar<T>>| {
-            let a = w_ih.affine(x_t, b_ih);
-            // From the zero state the hidden side is its bias alone (broadcast over the batch).
-            let b = match h {
-                Some(h) => w_hh.affine(h, b_hh),
-                None => b_hh,
-            };
-            let block = |m: MatVar<T>, k: usize| m.rows(k * hidden, hidden);
-            let r = (block(a, 0) + block(b, 0)).sigmoid();
-            let z = (block(a, 1) + block(b, 1)).sigmoid();
-            let n = (block(a, 2) + r.component_mul(block(b, 2))).tanh();
-            let next = match h {
-                Some(h) => n + z.component_mul(h - n),
-                None => n - z.component_mul(n),
-            };
-            (next, next)
-        })
+        self.unrolled(x, None, ctx).0
     }
 
     fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {

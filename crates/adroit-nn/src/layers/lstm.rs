@@ -75,6 +75,18 @@ pub struct Lstm<T> {
     pub last_only: bool,
 }
 
+/// The state an [`Lstm`] carries from one step to the next: the hidden state `h` and the cell
+/// state `c`, each `hidden × batch` (PyTorch's `(h_n, c_n)`, Flux's `(h, c)`), as variables of
+/// the recording so that gradients flow through them. Given to and returned by
+/// [`Lstm::forward_with_state`].
+#[derive(Clone, Copy, Debug)]
+pub struct LstmState<T: MatScalar> {
+    /// The hidden state, `hidden × batch`.
+    pub h: MatVar<T>,
+    /// The cell state, `hidden × batch`.
+    pub c: MatVar<T>,
+}
+
 impl<T: MatScalar> Lstm<T> {
     /// An LSTM from `input` features to `hidden` with Glorot-uniform weights (seeded by `rng`;
     /// `W_ih` then `W_hh`) and zero bias, as Flux's `LSTM(input => hidden)`. (PyTorch draws
@@ -148,6 +160,118 @@ impl<T: MatScalar> Lstm<T> {
         self.weight_ih.ncols()
     }
 
+    /// The layer run from the state `initial` (`None`: the zero state, as
+    /// [`forward`](Layer::forward)), returning its output (as `forward`'s: every step's hidden
+    /// state, or with [`last_only`](Self::last_only) the final one) and the state after the
+    /// last step — PyTorch's `output, (h_n, c_n) = lstm(x, (h_0, c_0))`, Flux's
+    /// `lstm(x, (h, c))`. For a sequence split into pieces (truncated backpropagation through
+    /// time, or generation step by step), each piece starts from the last one's state; for a
+    /// state learned or computed by another layer, pass its variables.
+    ///
+    /// Shapes: `x` `(input·steps) × batch` as for `forward`; each of the state's matrices
+    /// `hidden × batch`. An input of no steps returns the initial state (the zero state, as
+    /// constants, without one).
+    ///
+    /// # Errors
+    /// The parameters' errors ([`check_params`](Layer::check_params)); [`NnError::InvalidData`]
+    /// if `x`'s rows are not whole steps of `input` features; [`NnError::ShapeMismatch`] for a
+    /// state matrix that is not `hidden × batch`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::adroit_reverse::matrix::{self, MatVar};
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Context, Lstm, LstmState, Mode};
+    /// let lstm = Lstm::<f64>::new(2, 3, &mut StdRng::seed_from_u64(0));
+    /// let x = DMatrix::from_fn(8, 5, |r, c| (r as f64 - c as f64).sin()); // 4 steps of 2
+    /// // The gradient of Σ c_n in the initial state (h₀, c₀), here zero.
+    /// let zero = DMatrix::zeros(3, 5);
+    /// let grads = matrix::gradient(
+    ///     |s| {
+    ///         let mut ctx = Context::new(Mode::Train, 0);
+    ///         let start = LstmState { h: s[0], c: s[1] };
+    ///         let seq = MatVar::constant(x.clone());
+    ///         let (_, last) = lstm.forward_with_state(seq, Some(start), &mut ctx).unwrap();
+    ///         // The same sequence in two halves, the second from the first's final state.
+    ///         let first = MatVar::constant(x.rows(0, 4).into_owned());
+    ///         let second = MatVar::constant(x.rows(4, 4).into_owned());
+    ///         let (_, mid) = lstm.forward_with_state(first, Some(start), &mut ctx).unwrap();
+    ///         let (_, end) = lstm.forward_with_state(second, Some(mid), &mut ctx).unwrap();
+    ///         assert!((last.c.value() - end.c.value()).amax() < 1e-15);
+    ///         // A state of the wrong shape is an error.
+    ///         let bad = LstmState { h: s[0], c: MatVar::constant(DMatrix::zeros(3, 4)) };
+    ///         assert!(lstm.forward_with_state(seq, Some(bad), &mut ctx).is_err());
+    ///         last.c.sum()
+    ///     },
+    ///     &[zero.clone(), zero],
+    /// );
+    /// assert_eq!((grads[0].shape(), grads[1].shape()), ((3, 5), (3, 5)));
+    /// assert!(grads[1].amax() > 0.0); // c_n depends on c₀
+    /// ```
+    #[track_caller]
+    pub fn forward_with_state(
+        &self,
+        x: MatVar<T>,
+        initial: Option<LstmState<T>>,
+        ctx: &mut Context<T>,
+    ) -> Result<(MatVar<T>, LstmState<T>), NnError> {
+        self.check_params()?;
+        let states = initial.as_ref().map(|s| [("h", &s.h), ("c", &s.c)]);
+        self.unroll()
+            .check_input("Lstm", &x, states.as_ref().map_or(&[], |s| s.as_slice()))?;
+        let (output, last) = self.unrolled(x, initial, ctx);
+        let unroll = self.unroll();
+        let (h, c) = last.map(|s| (s.h, s.c)).unzip();
+        Ok((
+            output,
+            LstmState {
+                h: unroll.state_or_zero(&x, h),
+                c: unroll.state_or_zero(&x, c),
+            },
+        ))
+    }
+
+    /// The recurrence over `x`'s steps from `initial`, after the checks: the output and the
+    /// last state.
+    #[track_caller]
+    fn unrolled(
+        &self,
+        x: MatVar<T>,
+        initial: Option<LstmState<T>>,
+        ctx: &mut Context<T>,
+    ) -> (MatVar<T>, Option<LstmState<T>>) {
+        let hidden = self.hidden();
+        let w_ih = ctx.param(&self.weight_ih);
+        let w_hh = ctx.param(&self.weight_hh);
+        let bias = ctx.param(&self.bias);
+        self.unroll().run(
+            "Lstm",
+            x,
+            initial,
+            |state| state.h,
+            |x_t, state: Option<LstmState<T>>| {
+                let mut gates = w_ih.affine(x_t, bias);
+                if let Some(LstmState { h, .. }) = state {
+                    gates = gates + w_hh * h;
+                }
+                let gate = |k: usize| gates.rows(k * hidden, hidden);
+                let (i, f, g, o) = (
+                    gate(0).sigmoid(),
+                    gate(1).sigmoid(),
+                    gate(2).tanh(),
+                    gate(3).sigmoid(),
+                );
+                let c = match state {
+                    Some(LstmState { c, .. }) => f.component_mul(c) + i.component_mul(g),
+                    None => i.component_mul(g),
+                };
+                let h = o.component_mul(c.tanh());
+                (h, LstmState { h, c })
+            },
+        )
+    }
+
     /// The sizes the step loop needs.
     fn unroll(&self) -> Unroll {
         Unroll {
@@ -172,30 +296,7 @@ impl<T: MatScalar> Layer<T> for Lstm<T> {
         if let Err(e) = self.check_params() {
             panic!("Lstm: {e}");
         }
-        let hidden = self.hidden();
-        let w_ih = ctx.param(&self.weight_ih);
-        let w_hh = ctx.param(&self.weight_hh);
-        let bias = ctx.param(&self.bias);
-        self.unroll()
-            .run("Lstm", x, |x_t, state: Option<(MatVar<T>, MatVar<T>)>| {
-                let mut gates = w_ih.affine(x_t, bias);
-                if let Some((h, _)) = state {
-                    gates = gates + w_hh * h;
-                }
-                let gate = |k: usize| gates.rows(k * hidden, hidden);
-                let (i, f, g, o) = (
-                    gate(0).sigmoid(),
-                    gate(1).sigmoid(),
-                    gate(2).tanh(),
-                    gate(3).sigmoid(),
-                );
-                let c = match state {
-                    Some((_, c)) => f.component_mul(c) + i.component_mul(g),
-                    None => i.component_mul(g),
-                };
-                let h = o.component_mul(c.tanh());
-                (h, (h, c))
-            })
+        self.unrolled(x, None, ctx).0
     }
 
     fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {

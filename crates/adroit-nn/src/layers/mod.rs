@@ -12,6 +12,7 @@ mod layer_norm;
 mod lstm;
 mod normalise;
 mod parallel;
+mod rnn;
 mod skip_connection;
 mod unroll;
 
@@ -23,6 +24,7 @@ pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use gru::Gru;
 pub use layer_norm::LayerNorm;
-pub use lstm::Lstm;
+pub use lstm::{Lstm, LstmState};
 pub use parallel::Parallel;
+pub use rnn::Rnn;
 pub use skip_connection::{Connection, SkipConnection};

@@ -1,5 +1,5 @@
 //! What the recurrent layers share: the layout of a batch of sequences and the loop over its
-//! steps from the zero state.
+//! steps from a given or the zero state.
 
 use crate::NnError;
 use crate::error::check_shape;
@@ -55,39 +55,83 @@ impl Unroll {
         self.last_only.then_some(self.hidden)
     }
 
-    /// Runs `step` over `x`'s steps in order: `step(xₜ, state)` returns `hₜ` and the state
-    /// the next step gets (`None` at the first step: the zero state). Returns every `hₜ`
-    /// stacked, `(hidden·steps) × batch`, or the last one, `hidden × batch` (the zero state
-    /// for no steps).
+    /// Runs `step` over `x`'s steps in order from `initial` (`None`: the zero state):
+    /// `step(xₜ, state)` returns `hₜ` and the state the next step gets (`None` at the first
+    /// step from the zero state). Returns every `hₜ` stacked, `(hidden·steps) × batch`, or the
+    /// last one, `hidden × batch` (`hidden_of` the initial state, or the zero state, for no
+    /// steps), and the state after the last step (the initial one for no steps).
     ///
     /// # Panics
     /// If `x`'s rows are not whole steps (message prefixed with `name`).
     #[track_caller]
-    pub(crate) fn run<T: MatScalar, S>(
+    pub(crate) fn run<T: MatScalar, S: Copy>(
         &self,
         name: &str,
         x: MatVar<T>,
+        initial: Option<S>,
+        hidden_of: impl Fn(&S) -> MatVar<T>,
         mut step: impl FnMut(MatVar<T>, Option<S>) -> (MatVar<T>, S),
-    ) -> MatVar<T> {
+    ) -> (MatVar<T>, Option<S>) {
         let steps = self
             .steps(x.nrows())
             .unwrap_or_else(|reason| panic!("{name}: {reason}"));
-        let mut state = None;
-        let mut last = None;
+        let mut state = initial;
         let mut outputs = Vec::with_capacity(if self.last_only { 0 } else { steps });
         for t in 0..steps {
             let (h, next) = step(x.rows(t * self.input, self.input), state);
             if !self.last_only {
                 outputs.push(h);
             }
-            (state, last) = (Some(next), Some(h));
+            state = Some(next);
         }
-        match (self.last_only, last) {
-            (true, Some(h)) => h,
-            (true, None) => MatVar::constant(DMatrix::zeros(self.hidden, x.ncols())),
-            (false, None) => MatVar::constant(DMatrix::zeros(0, x.ncols())),
-            (false, Some(_)) => MatVar::vcat(&outputs),
+        let output = if self.last_only {
+            match &state {
+                Some(s) => hidden_of(s),
+                None => MatVar::constant(DMatrix::zeros(self.hidden, x.ncols())),
+            }
+        } else if outputs.is_empty() {
+            MatVar::constant(DMatrix::zeros(0, x.ncols()))
+        } else {
+            MatVar::vcat(&outputs)
+        };
+        (output, state)
+    }
+
+    /// Checks what [`Self::run`] would panic on, and each of an initial state's matrices
+    /// (`states`, named) against `hidden × batch`, for a layer's `forward_with_state` (`layer`
+    /// names it).
+    ///
+    /// # Errors
+    /// [`NnError::InvalidData`] if `x`'s rows are not whole steps; [`NnError::ShapeMismatch`]
+    /// for a state matrix of another shape.
+    pub(crate) fn check_input<T: MatScalar>(
+        &self,
+        layer: &str,
+        x: &MatVar<T>,
+        states: &[(&str, &MatVar<T>)],
+    ) -> Result<(), NnError> {
+        self.steps(x.nrows())
+            .map_err(|reason| NnError::InvalidData {
+                what: format!("{layer} input: {reason}"),
+            })?;
+        for (name, state) in states {
+            check_shape(
+                &format!("{layer} initial {name} (hidden × batch)"),
+                (self.hidden, x.ncols()),
+                state.shape(),
+            )?;
         }
+        Ok(())
+    }
+
+    /// The state [`Self::run`] returned, or for no steps from no initial state the zero state
+    /// (`hidden × batch` of `x`, a constant).
+    pub(crate) fn state_or_zero<T: MatScalar>(
+        &self,
+        x: &MatVar<T>,
+        last: Option<MatVar<T>>,
+    ) -> MatVar<T> {
+        last.unwrap_or_else(|| MatVar::constant(DMatrix::zeros(self.hidden, x.ncols())))
     }
 
     /// Checks a recurrent layer's parameters (`layer` names it): `weight_ih` `gates·hidden ×

@@ -21,6 +21,7 @@ mod optimizers;
 mod parallel;
 mod recurrent;
 mod recurrent_reference;
+mod recurrent_state;
 mod regressions;
 mod resume;
 mod second_order;

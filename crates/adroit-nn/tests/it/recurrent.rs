@@ -1,23 +1,23 @@
-//! Lstm and Gru: outputs and gradients against PyTorch's `nn.LSTM` and `nn.GRU` and against
-//! their recurrences written out in plain loops, Hessians against differences of the
-//! gradient, sizes through a Chain, bad input and parameters, casts, weight files and a
-//! sequence task each learns.
+//! Lstm, Gru and Rnn: outputs and gradients against PyTorch's `nn.LSTM`, `nn.GRU` and `nn.RNN`
+//! and against their recurrences written out in plain loops, Hessians against differences of
+//! the gradient, sizes through a Chain, bad input and parameters, casts, weight files and a
+//! sequence task each learns. (Runs from a given state: `recurrent_state.rs`.)
 
 use crate::recurrent_reference as torch;
 use adroit_nn::losses::{Agg, mse};
-use adroit_nn::{Activation, Cast, Chain, Context, Dense, Gru, Layer, Lstm, Mode, NnError};
+use adroit_nn::{Activation, Cast, Chain, Context, Dense, Gru, Layer, Lstm, Mode, NnError, Rnn};
 use adroit_reverse::matrix::{self, MatVar};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 /// A matrix from an array of rows.
-fn from_rows<const R: usize, const C: usize>(rows: &[[f64; C]; R]) -> DMatrix<f64> {
+pub(crate) fn from_rows<const R: usize, const C: usize>(rows: &[[f64; C]; R]) -> DMatrix<f64> {
     DMatrix::from_fn(R, C, |i, j| rows[i][j])
 }
 
 /// The LSTM of `tools/gen_recurrent_reference.py`.
-fn reference_lstm() -> Lstm<f64> {
+pub(crate) fn reference_lstm() -> Lstm<f64> {
     let mut lstm = Lstm::new(2, 3, &mut StdRng::seed_from_u64(0));
     lstm.weight_ih = from_rows(&torch::lstm::WEIGHT_IH);
     lstm.weight_hh = from_rows(&torch::lstm::WEIGHT_HH);
@@ -26,7 +26,7 @@ fn reference_lstm() -> Lstm<f64> {
 }
 
 /// The GRU of `tools/gen_recurrent_reference.py`.
-fn reference_gru() -> Gru<f64> {
+pub(crate) fn reference_gru() -> Gru<f64> {
     let mut gru = Gru::new(2, 3, &mut StdRng::seed_from_u64(0));
     gru.weight_ih = from_rows(&torch::gru::WEIGHT_IH);
     gru.weight_hh = from_rows(&torch::gru::WEIGHT_HH);
@@ -35,8 +35,18 @@ fn reference_gru() -> Gru<f64> {
     gru
 }
 
+/// The RNN of `tools/gen_recurrent_reference.py`, with activation `activation` (PyTorch's
+/// `nonlinearity`).
+pub(crate) fn reference_rnn(activation: Activation) -> Rnn<f64> {
+    let mut rnn = Rnn::new(2, 3, activation, &mut StdRng::seed_from_u64(0));
+    rnn.weight_ih = from_rows(&torch::rnn::WEIGHT_IH);
+    rnn.weight_hh = from_rows(&torch::rnn::WEIGHT_HH);
+    rnn.bias = from_rows(&torch::rnn::BIAS);
+    rnn
+}
+
 /// `a` within `tol` of `b`, relative to `b`'s largest entry (at least 1).
-fn assert_close(a: &DMatrix<f64>, b: &DMatrix<f64>, tol: f64, what: &str) {
+pub(crate) fn assert_close(a: &DMatrix<f64>, b: &DMatrix<f64>, tol: f64, what: &str) {
     assert_eq!(a.shape(), b.shape(), "{what}");
     let scale = b.amax().max(1.0);
     assert!((a - b).amax() <= tol * scale, "{what}: {a} vs {b}");
@@ -121,6 +131,29 @@ fn gru_matches_pytorch() {
     );
     let last = gru.last_only().predict(&from_rows(&torch::X)).unwrap();
     assert_close(&last, &from_rows(&torch::gru::LAST), 1e-14, "h_n");
+}
+
+/// The same against PyTorch's `nn.RNN` (tanh, float64): its two biases summed.
+#[test]
+fn rnn_matches_pytorch() {
+    let rnn = reference_rnn(Activation::Tanh);
+    let g = output_and_gradients(&rnn, &from_rows(&torch::rnn::OUTPUT));
+    assert_close(&g[0], &from_rows(&torch::rnn::GRAD_X), 1e-14, "∂/∂x");
+    assert_close(
+        &g[1],
+        &from_rows(&torch::rnn::GRAD_WEIGHT_IH),
+        1e-14,
+        "∂/∂W_ih",
+    );
+    assert_close(
+        &g[2],
+        &from_rows(&torch::rnn::GRAD_WEIGHT_HH),
+        1e-14,
+        "∂/∂W_hh",
+    );
+    assert_close(&g[3], &from_rows(&torch::rnn::GRAD_BIAS), 1e-14, "∂/∂b");
+    let last = rnn.last_only().predict(&from_rows(&torch::X)).unwrap();
+    assert_close(&last, &from_rows(&torch::rnn::LAST), 1e-14, "h_n");
 }
 
 /// The logistic function.
@@ -214,6 +247,21 @@ fn outputs_are_the_documented_recurrences() {
         1e-14,
         "GRU recurrence",
     );
+    // Any activation (as Flux's RNN takes any σ): the logistic one here.
+    let mut rnn = Rnn::<f64>::new(3, 5, Activation::Sigmoid, &mut rng);
+    rnn.bias = DMatrix::from_fn(5, 1, |r, _| (r as f64 * 0.9).cos());
+    let expected = unrolled(&x, 3, 5, |x_t, h, _| {
+        let a = affine(&rnn.weight_ih, x_t, &rnn.bias);
+        let b = affine(&rnn.weight_hh, h, &DMatrix::zeros(5, 1));
+        let h = (0..5).map(|j| sigmoid(a[j] + b[j])).collect();
+        (h, Vec::new())
+    });
+    assert_close(
+        &rnn.predict(&x).unwrap(),
+        &expected,
+        1e-14,
+        "RNN recurrence",
+    );
 }
 
 /// Hessians of a sequence model's loss in its parameters against differences of its
@@ -226,9 +274,12 @@ fn hessians_match_differences_of_the_gradient() {
     let lstm = Lstm::new(1, 2, &mut rng).last_only();
     let mut gru = Gru::new(1, 2, &mut rng).last_only();
     gru.bias_hh = DMatrix::from_fn(6, 1, |r, _| 0.3 * (r as f64).cos());
+    let mut rnn = Rnn::new(1, 2, Activation::Tanh, &mut rng).last_only();
+    rnn.bias = DMatrix::from_fn(2, 1, |r, _| 0.2 * (r as f64 + 1.0));
     let models = [
         (Chain::<f64>::new().push(lstm), 35), // 8 + 16 + 8, then 2 + 1
         (Chain::<f64>::new().push(gru), 33),  // 6 + 12 + 6 + 6, then 2 + 1
+        (Chain::<f64>::new().push(rnn), 11),  // 2 + 4 + 2, then 2 + 1
     ];
     for (model, n) in models {
         let model = model.push(Dense::new(2, 1, Activation::Identity, &mut rng));
@@ -254,7 +305,12 @@ fn sizes_and_bad_input_are_checked() {
     let mut rng = StdRng::seed_from_u64(1);
     let lstm = Lstm::<f64>::new(2, 3, &mut rng);
     let gru = Gru::<f64>::new(2, 3, &mut rng);
-    let layers: [Box<dyn Layer<f64>>; 2] = [Box::new(lstm.clone()), Box::new(gru.clone())];
+    let rnn = Rnn::<f64>::new(2, 3, Activation::Tanh, &mut rng);
+    let layers: [Box<dyn Layer<f64>>; 3] = [
+        Box::new(lstm.clone()),
+        Box::new(gru.clone()),
+        Box::new(rnn.clone()),
+    ];
     for layer in &layers {
         assert_eq!(layer.output_size_for(8).unwrap(), Some(12));
         assert!(matches!(
@@ -300,6 +356,22 @@ fn sizes_and_bad_input_are_checked() {
     let mut bad = gru.clone();
     bad.weight_ih = DMatrix::zeros(12, 2); // 4·hidden rows: an LSTM's
     assert!(bad.predict(&DMatrix::zeros(8, 2)).is_err());
+    let mut bad = rnn.clone();
+    bad.weight_ih = DMatrix::zeros(9, 2); // 3·hidden rows: a GRU's
+    assert!(matches!(
+        bad.predict(&DMatrix::zeros(8, 2)),
+        Err(NnError::ShapeMismatch { .. })
+    ));
+    let mut bad = rnn.clone();
+    bad.activation = Activation::LeakyRelu(f64::NAN);
+    assert!(matches!(
+        bad.check_params(),
+        Err(NnError::InvalidConfig {
+            name: "Rnn activation parameter",
+            ..
+        })
+    ));
+    assert_eq!(rnn.clone().last_only().output_size_for(8).unwrap(), Some(3));
     // The final state of no steps is the zero state.
     assert_eq!(
         gru.last_only().predict(&DMatrix::zeros(0, 3)).unwrap(),
@@ -343,6 +415,24 @@ fn names_files_and_casts() {
         .push(Gru::new(2, 3, &mut rng).last_only());
     adroit_nn::io::load_safetensors(&mut fresh, &path).unwrap();
     assert_eq!(fresh.predict(&x).unwrap(), expected);
+    // An Rnn: its three parameters by name, its activation kept by a cast.
+    let rnn = Chain::<f64>::new().push(reference_rnn(Activation::Relu).last_only());
+    let mut names = Vec::new();
+    rnn.visit("", &mut |name, _| names.push(name.to_string()));
+    assert_eq!(
+        names,
+        ["layers.0.weight_ih", "layers.0.weight_hh", "layers.0.bias"]
+    );
+    let expected = rnn.predict(&x).unwrap();
+    let single: Chain<f32> = rnn.cast().unwrap();
+    let narrowed = single.predict(&x.clone().cast::<f32>()).unwrap();
+    assert!((&expected - narrowed.cast::<f64>()).amax() < 1e-6);
+    let path = dir.path().join("rnn.safetensors");
+    adroit_nn::io::save_safetensors(&rnn, &path).unwrap();
+    let mut fresh =
+        Chain::<f64>::new().push(Rnn::new(2, 3, Activation::Relu, &mut rng).last_only());
+    adroit_nn::io::load_safetensors(&mut fresh, &path).unwrap();
+    assert_eq!(fresh.predict(&x).unwrap(), expected);
 }
 
 /// A task that needs memory: the first step's value, read out after the last step of a
@@ -360,7 +450,8 @@ fn each_learns_to_recall_the_first_step() {
     let mut rng = StdRng::seed_from_u64(12);
     let lstm = Chain::<f64>::new().push(Lstm::new(1, 8, &mut rng).last_only());
     let gru = Chain::<f64>::new().push(Gru::new(1, 8, &mut rng).last_only());
-    for model in [lstm, gru] {
+    let rnn = Chain::<f64>::new().push(Rnn::new(1, 8, Activation::Tanh, &mut rng).last_only());
+    for model in [lstm, gru, rnn] {
         let mut model = model.push(Dense::new(8, 1, Activation::Identity, &mut rng));
         let mut loader = adroit_nn::data::DataLoader::new(x.clone(), y.clone(), 32)
             .unwrap()
@@ -411,7 +502,13 @@ fn the_final_state_fixes_the_output_size() {
     let mut rng = StdRng::seed_from_u64(2);
     let lstm = Lstm::<f64>::new(2, 3, &mut rng);
     let gru = Gru::<f64>::new(2, 3, &mut rng);
-    assert_eq!((lstm.output_size(), gru.output_size()), (None, None)); // hidden·steps
+    let rnn = Rnn::<f64>::new(2, 3, Activation::Tanh, &mut rng);
+    // hidden·steps
+    assert_eq!(
+        (lstm.output_size(), gru.output_size(), rnn.output_size()),
+        (None, None, None)
+    );
     check(lstm.last_only());
     check(gru.last_only());
+    check(rnn.last_only());
 }
