@@ -30,7 +30,8 @@ use rand::Rng;
 /// step's hidden state, `(hidden·steps) × batch`, or with [`last_only`](Self::last_only) the
 /// final one, `hidden × batch`. Parameters: `weight_ih` `3·hidden × input`, `weight_hh`
 /// `3·hidden × hidden`, `bias_ih` and `bias_hh` `3·hidden × 1` (PyTorch's `weight_ih_l0`,
-/// `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0` as they are). No state is kept between calls.
+/// `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0` as they are). No state is kept between calls; to
+/// start from another state and get the final one, [`forward_with_state`](Self::forward_with_state).
 /// What a [`Chain`](crate::Chain) can check is sizes, as for an [`Lstm`](crate::Lstm#stacking).
 ///
 /// # Example

@@ -29,7 +29,8 @@ use rand::Rng;
 /// `weight_hh` `4·hidden × hidden`, `bias` `4·hidden × 1` — PyTorch's `weight_ih_l0` and
 /// `weight_hh_l0` as they are and its two biases summed (`bias_ih_l0 + bias_hh_l0`). Each call
 /// starts from the zero state: no state is kept between calls (Flux 0.15, PyTorch without
-/// `h₀`).
+/// `h₀`); to start from another state and get the final one (`h_n`, `c_n`),
+/// [`forward_with_state`](Self::forward_with_state).
 ///
 /// # Stacking
 /// What a [`Chain`](crate::Chain) can check before any step is sizes: that the rows reaching
