@@ -16,8 +16,8 @@
 //!   (and by Newton-CG with Hessian-vector products), with standard errors.
 //! - [`quickstart`]: f(x) = 3x² + 2x + 1 has f'(5) = 32, forward and reverse.
 //! - [`resume`]: a training run checkpointed and resumed in a new process, bit for bit.
-//! - [`sequence`]: time-series forecasting with an `Lstm` and a `Gru` against a dense network
-//!   on the same window and the persistence forecast.
+//! - [`sequence`]: time-series forecasting with an `Lstm`, a `Gru` and an `Rnn` against a
+//!   dense network on the same window and the persistence forecast.
 //! - [`tabular`]: a category id embedded beside standardised measurements, residual blocks
 //!   with batch normalisation, early stopping, a weight file with running statistics.
 

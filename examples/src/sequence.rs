@@ -1,6 +1,6 @@
 //! Time-series forecasting with recurrent layers: the next value of a noisy signal from a
-//! window of its past, by an `Lstm`, a `Gru` and, for comparison, a dense network on the same
-//! window, against the persistence forecast (tomorrow as today).
+//! window of its past, by an `Lstm`, a `Gru`, a plain `Rnn` and, for comparison, a dense
+//! network on the same window, against the persistence forecast (tomorrow as today).
 //!
 //! Data (synthetic, seeded): `s_t = sin(0.3·t) + 0.5·sin(0.05·t + 1) + noise`, noise
 //! N(0, 0.05²), 1,600 points. Each sample is a window of 16 consecutive values (16 steps of
@@ -14,7 +14,7 @@ use crate::Error;
 use adroit_nn::data::DataLoader;
 use adroit_nn::losses::{Agg, mse};
 use adroit_nn::optim::Adam;
-use adroit_nn::{Activation, Chain, Dense, Gru, Layer, Lstm, TrainConfig, train};
+use adroit_nn::{Activation, Chain, Dense, Gru, Layer, Lstm, Rnn, TrainConfig, train};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
@@ -29,6 +29,8 @@ pub struct Report {
     pub lstm_mse: f64,
     /// The GRU (same sizes).
     pub gru_mse: f64,
+    /// The plain recurrent layer (tanh, same sizes).
+    pub rnn_mse: f64,
     /// A dense network on the window (16 → 32 tanh → 1).
     pub dense_mse: f64,
     /// Predicting each window's last value.
@@ -121,9 +123,14 @@ pub fn run(epochs: usize, learning_rate: f64, seed: u64) -> Result<Report, Error
     let dense = Chain::new()
         .push(Dense::new(WINDOW, 32, Activation::Tanh, &mut rng))
         .push(Dense::new(32, 1, Activation::Identity, &mut rng));
+    // Built last, so that the other models' weights are those of the runs before it existed.
+    let rnn = Chain::new()
+        .push(Rnn::new(1, 16, Activation::Tanh, &mut rng).last_only())
+        .push(readout(&mut rng));
     Ok(Report {
         lstm_mse: fit(lstm, data, epochs, learning_rate, seed)?,
         gru_mse: fit(gru, data, epochs, learning_rate, seed)?,
+        rnn_mse: fit(rnn, data, epochs, learning_rate, seed)?,
         dense_mse: fit(dense, data, epochs, learning_rate, seed)?,
         persistence_mse: mean_squared(&x_test.rows(WINDOW - 1, 1).into_owned(), &y_test),
         test_windows: n_test,
