@@ -89,6 +89,44 @@ impl<T: MatScalar> Gru<T> {
         }
     }
 
+    /// A layer from given parameters (every step's states output): `weight_ih` `3·hidden ×
+    /// input`, `weight_hh` `3·hidden × hidden`, `bias_ih` and `bias_hh` `3·hidden × 1`, blocks
+    /// in the order reset, update, candidate — PyTorch's `nn.GRU` parameters `weight_ih_l0`,
+    /// `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0` as they are.
+    ///
+    /// # Errors
+    /// [`NnError::ShapeMismatch`] if the shapes do not fit together (`weight_hh`'s rows three
+    /// times its columns, the others' rows the same); [`NnError::InvalidConfig`] if `3·hidden`
+    /// overflows.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// use adroit_nn::{Gru, Layer, NnError};
+    /// // hidden 2, input 3
+    /// let zeros = |r, c| DMatrix::<f64>::zeros(r, c);
+    /// let gru = Gru::from_parts(zeros(6, 3), zeros(6, 2), zeros(6, 1), zeros(6, 1)).unwrap();
+    /// assert_eq!(gru.predict(&zeros(6, 1)).unwrap().shape(), (4, 1)); // 2 steps
+    /// let bad = Gru::from_parts(zeros(6, 3), zeros(6, 2), zeros(6, 1), zeros(3, 1));
+    /// assert!(matches!(bad, Err(NnError::ShapeMismatch { .. })));
+    /// ```
+    pub fn from_parts(
+        weight_ih: DMatrix<T>,
+        weight_hh: DMatrix<T>,
+        bias_ih: DMatrix<T>,
+        bias_hh: DMatrix<T>,
+    ) -> Result<Self, NnError> {
+        let gru = Self {
+            weight_ih,
+            weight_hh,
+            bias_ih,
+            bias_hh,
+            last_only: false,
+        };
+        gru.check_params()?;
+        Ok(gru)
+    }
+
     /// The same layer returning only the final hidden state, `hidden × batch`.
     ///
     /// # Example

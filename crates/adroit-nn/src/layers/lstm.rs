@@ -119,6 +119,42 @@ impl<T: MatScalar> Lstm<T> {
         }
     }
 
+    /// A layer from given parameters (every step's states output): `weight_ih` `4·hidden ×
+    /// input`, `weight_hh` `4·hidden × hidden`, `bias` `4·hidden × 1`, gates in the order input,
+    /// forget, cell, output. From PyTorch's `nn.LSTM`: its `weight_ih_l0` and `weight_hh_l0` as
+    /// they are, and `bias = bias_ih_l0 + bias_hh_l0`.
+    ///
+    /// # Errors
+    /// [`NnError::ShapeMismatch`] if the shapes do not fit together (`weight_hh`'s rows four
+    /// times its columns, the others' rows the same); [`NnError::InvalidConfig`] if `4·hidden`
+    /// overflows.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// use adroit_nn::{Layer, Lstm, NnError};
+    /// // hidden 2, input 3
+    /// let lstm = Lstm::from_parts(DMatrix::<f64>::zeros(8, 3), DMatrix::zeros(8, 2), DMatrix::zeros(8, 1));
+    /// assert_eq!(lstm.unwrap().predict(&DMatrix::zeros(6, 1)).unwrap().shape(), (4, 1));
+    /// // A GRU's 3·hidden rows do not fit.
+    /// let bad = Lstm::from_parts(DMatrix::<f64>::zeros(6, 3), DMatrix::zeros(6, 2), DMatrix::zeros(6, 1));
+    /// assert!(matches!(bad, Err(NnError::ShapeMismatch { .. })));
+    /// ```
+    pub fn from_parts(
+        weight_ih: DMatrix<T>,
+        weight_hh: DMatrix<T>,
+        bias: DMatrix<T>,
+    ) -> Result<Self, NnError> {
+        let lstm = Self {
+            weight_ih,
+            weight_hh,
+            bias,
+            last_only: false,
+        };
+        lstm.check_params()?;
+        Ok(lstm)
+    }
+
     /// The same layer returning only the final hidden state, `hidden × batch`.
     ///
     /// # Example

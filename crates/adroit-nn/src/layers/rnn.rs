@@ -80,6 +80,42 @@ impl<T: MatScalar> Rnn<T> {
         }
     }
 
+    /// A layer from given parameters (every step's states output): `weight_ih` `hidden ×
+    /// input`, `weight_hh` `hidden × hidden`, `bias` `hidden × 1`. From PyTorch's `nn.RNN`: its
+    /// `weight_ih_l0` and `weight_hh_l0` as they are, `bias = bias_ih_l0 + bias_hh_l0`, and
+    /// `Activation::Tanh` or `Activation::Relu` for its `nonlinearity`.
+    ///
+    /// # Errors
+    /// [`NnError::ShapeMismatch`] if the shapes do not fit together; [`NnError::InvalidConfig`]
+    /// if the activation's parameter (`LeakyRelu`'s slope, `Elu`'s α) is not finite.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::{Activation, Layer, NnError, Rnn};
+    /// // hₜ = relu(xₜ − hₜ₋₁): over x = (1, 3), h = (1, 2).
+    /// let rnn = Rnn::from_parts(dmatrix![1.0], dmatrix![-1.0], dmatrix![0.0], Activation::Relu);
+    /// assert_eq!(rnn.unwrap().predict(&dmatrix![1.0; 3.0]).unwrap(), dmatrix![1.0; 2.0]);
+    /// let bad = Rnn::from_parts(dmatrix![1.0], dmatrix![-1.0], dmatrix![0.0; 0.0], Activation::Relu);
+    /// assert!(matches!(bad, Err(NnError::ShapeMismatch { .. })));
+    /// ```
+    pub fn from_parts(
+        weight_ih: DMatrix<T>,
+        weight_hh: DMatrix<T>,
+        bias: DMatrix<T>,
+        activation: Activation,
+    ) -> Result<Self, NnError> {
+        let rnn = Self {
+            weight_ih,
+            weight_hh,
+            bias,
+            activation,
+            last_only: false,
+        };
+        rnn.check_params()?;
+        Ok(rnn)
+    }
+
     /// The same layer returning only the final hidden state, `hidden × batch`.
     ///
     /// # Example

@@ -18,31 +18,35 @@ pub(crate) fn from_rows<const R: usize, const C: usize>(rows: &[[f64; C]; R]) ->
 
 /// The LSTM of `tools/gen_recurrent_reference.py`.
 pub(crate) fn reference_lstm() -> Lstm<f64> {
-    let mut lstm = Lstm::new(2, 3, &mut StdRng::seed_from_u64(0));
-    lstm.weight_ih = from_rows(&torch::lstm::WEIGHT_IH);
-    lstm.weight_hh = from_rows(&torch::lstm::WEIGHT_HH);
-    lstm.bias = from_rows(&torch::lstm::BIAS);
-    lstm
+    Lstm::from_parts(
+        from_rows(&torch::lstm::WEIGHT_IH),
+        from_rows(&torch::lstm::WEIGHT_HH),
+        from_rows(&torch::lstm::BIAS),
+    )
+    .unwrap()
 }
 
 /// The GRU of `tools/gen_recurrent_reference.py`.
 pub(crate) fn reference_gru() -> Gru<f64> {
-    let mut gru = Gru::new(2, 3, &mut StdRng::seed_from_u64(0));
-    gru.weight_ih = from_rows(&torch::gru::WEIGHT_IH);
-    gru.weight_hh = from_rows(&torch::gru::WEIGHT_HH);
-    gru.bias_ih = from_rows(&torch::gru::BIAS_IH);
-    gru.bias_hh = from_rows(&torch::gru::BIAS_HH);
-    gru
+    Gru::from_parts(
+        from_rows(&torch::gru::WEIGHT_IH),
+        from_rows(&torch::gru::WEIGHT_HH),
+        from_rows(&torch::gru::BIAS_IH),
+        from_rows(&torch::gru::BIAS_HH),
+    )
+    .unwrap()
 }
 
 /// The RNN of `tools/gen_recurrent_reference.py`, with activation `activation` (PyTorch's
 /// `nonlinearity`).
 pub(crate) fn reference_rnn(activation: Activation) -> Rnn<f64> {
-    let mut rnn = Rnn::new(2, 3, activation, &mut StdRng::seed_from_u64(0));
-    rnn.weight_ih = from_rows(&torch::rnn::WEIGHT_IH);
-    rnn.weight_hh = from_rows(&torch::rnn::WEIGHT_HH);
-    rnn.bias = from_rows(&torch::rnn::BIAS);
-    rnn
+    Rnn::from_parts(
+        from_rows(&torch::rnn::WEIGHT_IH),
+        from_rows(&torch::rnn::WEIGHT_HH),
+        from_rows(&torch::rnn::BIAS),
+        activation,
+    )
+    .unwrap()
 }
 
 /// `a` within `tol` of `b`, relative to `b`'s largest entry (at least 1).
@@ -361,6 +365,20 @@ fn sizes_and_bad_input_are_checked() {
     assert!(matches!(
         bad.predict(&DMatrix::zeros(8, 2)),
         Err(NnError::ShapeMismatch { .. })
+    ));
+    // from_parts checks what check_params does.
+    let w = |r, c| DMatrix::<f64>::zeros(r, c);
+    assert!(matches!(
+        Lstm::from_parts(w(12, 2), w(12, 3), w(12, 2)),
+        Err(NnError::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        Gru::from_parts(w(9, 2), w(9, 4), w(9, 1), w(9, 1)),
+        Err(NnError::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        Rnn::from_parts(w(3, 2), w(3, 3), w(3, 1), Activation::Elu(f64::INFINITY)),
+        Err(NnError::InvalidConfig { .. })
     ));
     let mut bad = rnn.clone();
     bad.activation = Activation::LeakyRelu(f64::NAN);
