@@ -20,8 +20,13 @@ gradient, equal to bias_hh_l0's up to rounding). Layers: nn.LSTM, nn.GRU, nn.RNN
 Then each layer again from a given initial state (H0, and C0 for the LSTM; nn.RNN also with
 relu), same weights, with the loss sum(C * output) + sum(D * h_n) (+ sum(E * c_n) for the
 LSTM), so that the final state's own gradient path counts: recorded the output, h_n (c_n),
-and the gradients in the input, the initial state and the parameters. Everything is printed
-in adroit's layout as arrays of rows (a state hidden x batch).
+and the gradients in the input, the initial state and the parameters.
+
+Last, bidirectional nn.LSTM and nn.GRU: the forward direction's weights as above, the reverse
+direction's by the same formulas at other phases; the loss sum(C2 * output) with C2 over both
+directions' features; recorded the output (each step's forward then backward features), h_n
+(forward's final state above backward's) and the gradients in the input and every parameter.
+Everything is printed in adroit's layout as arrays of rows (a state hidden x batch).
 """
 
 import math
@@ -42,6 +47,7 @@ def weight(rows, cols, phase):
 # x[t][b][i] and C[t][b][h]
 X = [[[math.sin(0.9 * t + 1.7 * b + 0.4 * i) * 1.5 for i in range(INPUT)] for b in range(BATCH)] for t in range(STEPS)]
 C = [[[math.cos(0.5 * t - 1.1 * b + 0.8 * h) for h in range(HIDDEN)] for b in range(BATCH)] for t in range(STEPS)]
+C2 = [[[math.cos(0.7 * t + 0.4 * b - 0.3 * h) for h in range(2 * HIDDEN)] for b in range(BATCH)] for t in range(STEPS)]
 # initial states and the final states' loss weights, [1][b][h] as PyTorch takes them
 H0 = [[[0.7 * math.sin(1.9 * b - 0.6 * h + 0.3) for h in range(HIDDEN)] for b in range(BATCH)]]
 C0 = [[[0.9 * math.cos(0.8 * b + 1.3 * h) for h in range(HIDDEN)] for b in range(BATCH)]]
@@ -77,6 +83,53 @@ def run(module, gates):
     h_n = state[0] if isinstance(state, tuple) else state
     (torch.tensor(C) * out).sum().backward()
     return w_ih, w_hh, b_ih, b_hh, out, h_n, x.grad
+
+
+def run_bidirectional(module, gates):
+    """Sets both directions' weights by formula (the reverse one at other phases), runs module
+    on X; the loss sum(C2 * output). Returns the weights and biases per direction, out, h_n and
+    the input's gradient."""
+    params = {}
+    for suffix, (p_ih, p_hh, p_b) in [("", (0.1, 0.9, 0.0)), ("_reverse", (0.4, 1.7, 0.5))]:
+        w_ih = weight(gates * HIDDEN, INPUT, p_ih)
+        w_hh = weight(gates * HIDDEN, HIDDEN, p_hh)
+        b_ih = [0.1 * math.cos(k + p_b) for k in range(gates * HIDDEN)]
+        b_hh = [0.05 * math.sin(2 * k + 1 + p_b) for k in range(gates * HIDDEN)]
+        with torch.no_grad():
+            getattr(module, "weight_ih_l0" + suffix).copy_(torch.tensor(w_ih))
+            getattr(module, "weight_hh_l0" + suffix).copy_(torch.tensor(w_hh))
+            getattr(module, "bias_ih_l0" + suffix).copy_(torch.tensor(b_ih))
+            getattr(module, "bias_hh_l0" + suffix).copy_(torch.tensor(b_hh))
+        params[suffix] = (w_ih, w_hh, b_ih, b_hh)
+    x = torch.tensor(X).requires_grad_(True)
+    out, state = module(x)
+    h_n = state[0] if isinstance(state, tuple) else state
+    (torch.tensor(C2) * out).sum().backward()
+    return params, out, h_n, x.grad
+
+
+def print_bidirectional(module, gates, summed):
+    params, out, h_n, grad_x = run_bidirectional(module, gates)
+    g, n = gates * HIDDEN, INPUT * STEPS
+    print(f"    /// Every step's forward then backward hidden state.\n    pub const OUTPUT: [[f64; {BATCH}]; {2 * HIDDEN * STEPS}] = {rows(stacked(out.detach().tolist(), 2 * HIDDEN))};")
+    print(f"    /// `h_n`: the forward direction's final state above the backward one's.\n    pub const LAST: [[f64; {BATCH}]; {2 * HIDDEN}] = {rows(h_n[0].T.tolist() + h_n[1].T.tolist())};")
+    print(f"    /// ∂loss/∂x.\n    pub const GRAD_X: [[f64; {BATCH}]; {n}] = {rows(stacked(grad_x.tolist(), INPUT))};")
+    for suffix, name in [("", "FORWARD"), ("_reverse", "BACKWARD")]:
+        w_ih, w_hh, b_ih, b_hh = params[suffix]
+        grad = lambda p: getattr(module, p + "_l0" + suffix).grad
+        print(f"    /// `weight_ih_l0{suffix}`.\n    pub const {name}_WEIGHT_IH: [[f64; {INPUT}]; {g}] = {rows(w_ih)};")
+        print(f"    /// `weight_hh_l0{suffix}`.\n    pub const {name}_WEIGHT_HH: [[f64; {HIDDEN}]; {g}] = {rows(w_hh)};")
+        print(f"    /// ∂loss/∂weight_ih_l0{suffix}.\n    pub const {name}_GRAD_WEIGHT_IH: [[f64; {INPUT}]; {g}] = {rows(grad('weight_ih').tolist())};")
+        print(f"    /// ∂loss/∂weight_hh_l0{suffix}.\n    pub const {name}_GRAD_WEIGHT_HH: [[f64; {HIDDEN}]; {g}] = {rows(grad('weight_hh').tolist())};")
+        if summed:
+            assert torch.allclose(grad("bias_ih"), grad("bias_hh"), rtol=1e-14, atol=1e-15)
+            print(f"    /// `bias_ih_l0{suffix} + bias_hh_l0{suffix}`.\n    pub const {name}_BIAS: [[f64; 1]; {g}] = {column([a + b for a, b in zip(b_ih, b_hh)])};")
+            print(f"    /// ∂loss/∂bias (of this direction).\n    pub const {name}_GRAD_BIAS: [[f64; 1]; {g}] = {column(grad('bias_ih').tolist())};")
+        else:
+            print(f"    /// `bias_ih_l0{suffix}`.\n    pub const {name}_BIAS_IH: [[f64; 1]; {g}] = {column(b_ih)};")
+            print(f"    /// `bias_hh_l0{suffix}`.\n    pub const {name}_BIAS_HH: [[f64; 1]; {g}] = {column(b_hh)};")
+            print(f"    /// ∂loss/∂bias_ih_l0{suffix}.\n    pub const {name}_GRAD_BIAS_IH: [[f64; 1]; {g}] = {column(grad('bias_ih').tolist())};")
+            print(f"    /// ∂loss/∂bias_hh_l0{suffix}.\n    pub const {name}_GRAD_BIAS_HH: [[f64; 1]; {g}] = {column(grad('bias_hh').tolist())};")
 
 
 def run_from_state(module, lstm):
@@ -203,6 +256,17 @@ def main():
     print("pub mod rnn_relu_state {")
     print_state_run(relu, False, "summed")
     print("}")
+    print()
+    print(f"/// The bidirectional loss is Σ C2 ⊙ output (both directions' features).\npub const C2: [[f64; {BATCH}]; {2 * HIDDEN * STEPS}] = {rows(stacked(C2, 2 * HIDDEN))};")
+    for name, module, gates, summed in [
+        ("lstm", torch.nn.LSTM(INPUT, HIDDEN, bidirectional=True), 4, True),
+        ("gru", torch.nn.GRU(INPUT, HIDDEN, bidirectional=True), 3, False),
+    ]:
+        print()
+        print(f"/// `{type(module).__name__}(2, 3, bidirectional=True)`.")
+        print(f"pub mod bidirectional_{name} {{")
+        print_bidirectional(module, gates, summed)
+        print("}")
     print(f"// generated with torch {torch.__version__}")
 
 

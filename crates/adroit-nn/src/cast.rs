@@ -45,8 +45,9 @@ use std::any::{Any, TypeId};
 /// assert!((y64 - y32.cast::<f64>()).amax() < 1e-6);
 /// ```
 pub trait Cast {
-    /// The same layer over element type `U`.
-    type Output<U: MatScalar>: Layer<U> + Clone + 'static;
+    /// The same layer over element type `U` (castable in turn, so that layers holding other
+    /// layers, such as [`Bidirectional`](crate::Bidirectional), cast theirs).
+    type Output<U: MatScalar>: Layer<U> + Cast + Clone + 'static;
 
     /// The layer with every parameter entry (and every setting of the element type, such as
     /// [`LayerNorm`](crate::LayerNorm)'s `ε`) converted to `U`, its structure and activations

@@ -3,7 +3,8 @@
 //! - Layout: **features × batch** — one sample per column, as Flux (`x`: `inputs × batch`).
 //! - [`Layer`]s: [`Dense`], [`Chain`], [`SkipConnection`] (residual blocks), [`Parallel`]
 //!   (branches, on the whole input or ranges of its rows), [`Embedding`], [`Rnn`], [`Lstm`]
-//!   and [`Gru`] (sequences; from a given state with `forward_with_state`), [`Dropout`], [`LayerNorm`], [`BatchNorm`] (running statistics as state,
+//!   and [`Gru`] (sequences; from a given state with `forward_with_state`; both directions with
+//!   [`Bidirectional`]), [`Dropout`], [`LayerNorm`], [`BatchNorm`] (running statistics as state,
 //!   [`Layer::visit_state`]), [`Checkpoint`], or your own by implementing the trait;
 //!   [`Activation`]s written once for any `Float`; weight [`init`]ialisers (Glorot, Kaiming,
 //!   as Flux and PyTorch).
@@ -78,8 +79,8 @@ pub use flat::{parameters_to_vector, vector_to_parameters};
 pub use gradient::{Grads, Params, gradient, gradient_with, gradient_with_state, params};
 pub use layer::{Context, Layer, Mode};
 pub use layers::{
-    BatchNorm, Chain, Checkpoint, Connection, Dense, Dropout, DynLayer, Embedding, Gru, LayerNorm,
-    Lstm, LstmState, Parallel, Rnn, SkipConnection,
+    BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Dense, Dropout, DynLayer, Embedding,
+    Gru, LayerNorm, Lstm, LstmState, Parallel, Recurrent, Rnn, SkipConnection,
 };
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).

@@ -2,6 +2,7 @@
 
 mod activation;
 mod batch_norm;
+mod bidirectional;
 mod chain;
 mod checkpoint;
 mod dense;
@@ -12,11 +13,13 @@ mod layer_norm;
 mod lstm;
 mod normalise;
 mod parallel;
+mod recurrent;
 mod rnn;
 mod skip_connection;
 mod unroll;
 
 pub use batch_norm::BatchNorm;
+pub use bidirectional::Bidirectional;
 pub use chain::{Chain, DynLayer};
 pub use checkpoint::Checkpoint;
 pub use dense::Dense;
@@ -26,5 +29,6 @@ pub use gru::Gru;
 pub use layer_norm::LayerNorm;
 pub use lstm::{Lstm, LstmState};
 pub use parallel::Parallel;
+pub use recurrent::Recurrent;
 pub use rnn::Rnn;
 pub use skip_connection::{Connection, SkipConnection};

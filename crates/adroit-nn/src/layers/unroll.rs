@@ -8,7 +8,7 @@ use nalgebra::DMatrix;
 
 /// A recurrent layer's sizes: `input` features per step in, `hidden` out, and whether only
 /// the final hidden state is output.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Unroll {
     pub(crate) input: usize,
     pub(crate) hidden: usize,

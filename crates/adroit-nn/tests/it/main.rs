@@ -4,6 +4,7 @@ mod activation_matrix;
 mod activations;
 mod batch_norm;
 mod batch_norm_reference;
+mod bidirectional;
 mod cast;
 mod checkpoint;
 mod classic;
