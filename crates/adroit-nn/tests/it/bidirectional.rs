@@ -1,12 +1,11 @@
 //! Bidirectional: outputs, final states and gradients against PyTorch's `bidirectional=True`
 //! LSTM and GRU; sizes, bad pairs, no steps, names, weight files, casts and Hessians.
 
-use crate::recurrent::{assert_close, from_rows};
+use crate::recurrent::{assert_close, from_rows, weighted_output_gradients};
 use crate::recurrent_reference as torch;
 use adroit_nn::{
-    Activation, Bidirectional, Cast, Chain, Context, Dense, Gru, Layer, Lstm, Mode, NnError, Rnn,
+    Activation, Bidirectional, Cast, Chain, Dense, Gru, Layer, Lstm, Mode, NnError, Rnn,
 };
-use adroit_reverse::matrix::{self, MatVar};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -14,24 +13,7 @@ use rand::rngs::StdRng;
 /// The gradients of Σ C2 ⊙ output on `torch::X` in the input and every parameter (in `visit`
 /// order), the output checked against `output` on the way.
 fn gradients(layer: &impl Layer<f64>, output: &DMatrix<f64>) -> Vec<DMatrix<f64>> {
-    let mut params = Vec::new();
-    layer.visit_params(&mut |p| params.push(p));
-    let mut inputs = vec![from_rows(&torch::X)];
-    inputs.extend(params.iter().map(|p| (*p).clone()));
-    matrix::value_and_gradient(
-        |v| {
-            let mut ctx = Context::new(Mode::Train, 0);
-            for (p, var) in params.iter().zip(&v[1..]) {
-                ctx.bind(p, *var);
-            }
-            let y = layer.forward(v[0], &mut ctx);
-            assert_close(&y.value(), output, 1e-14, "output");
-            y.component_mul(MatVar::constant(from_rows(&torch::C2)))
-                .sum()
-        },
-        &inputs,
-    )
-    .1
+    weighted_output_gradients(layer, output, &from_rows(&torch::C2))
 }
 
 /// PyTorch's `nn.LSTM(2, 3, bidirectional=True)`: every step's two states, both final states,
@@ -215,15 +197,13 @@ fn the_backward_half_reads_the_sequence_from_its_end() {
 #[test]
 fn names_files_casts_and_hessians() {
     let mut rng = StdRng::seed_from_u64(2);
-    let model = Chain::<f64>::new()
-        .push(
-            Bidirectional::new(
-                Rnn::new(1, 2, Activation::Tanh, &mut rng).last_only(),
-                Rnn::new(1, 2, Activation::Tanh, &mut rng).last_only(),
-            )
-            .unwrap(),
-        )
-        .push(Dense::new(4, 1, Activation::Identity, &mut rng));
+    let build = |rng: &mut StdRng| {
+        let rnn = |rng: &mut StdRng| Rnn::new(1, 2, Activation::Tanh, rng).last_only();
+        Chain::<f64>::new()
+            .push(Bidirectional::new(rnn(rng), rnn(rng)).unwrap())
+            .push(Dense::new(4, 1, Activation::Identity, rng))
+    };
+    let model = build(&mut rng);
     let mut names = Vec::new();
     model.visit("", &mut |name, _| names.push(name.to_string()));
     assert_eq!(
@@ -245,15 +225,7 @@ fn names_files_casts_and_hessians() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bidirectional.safetensors");
     adroit_nn::io::save_safetensors(&model, &path).unwrap();
-    let mut fresh = Chain::<f64>::new()
-        .push(
-            Bidirectional::new(
-                Rnn::new(1, 2, Activation::Tanh, &mut rng).last_only(),
-                Rnn::new(1, 2, Activation::Tanh, &mut rng).last_only(),
-            )
-            .unwrap(),
-        )
-        .push(Dense::new(4, 1, Activation::Identity, &mut rng));
+    let mut fresh = build(&mut rng);
     adroit_nn::io::load_safetensors(&mut fresh, &path).unwrap();
     assert_eq!(fresh.predict(&x).unwrap(), expected);
     // 2·(2 + 4 + 2) + 4 + 1 parameters.

@@ -59,11 +59,19 @@ pub(crate) fn assert_close(a: &DMatrix<f64>, b: &DMatrix<f64>, tol: f64, what: &
 /// The output on `torch::X` (checked against `output`) and the gradients of Σ C ⊙ output in
 /// the input and in each of the layer's parameters, in `visit` order.
 fn output_and_gradients(layer: &impl Layer<f64>, output: &DMatrix<f64>) -> Vec<DMatrix<f64>> {
+    weighted_output_gradients(layer, output, &from_rows(&torch::C))
+}
+
+/// As [`output_and_gradients`] for the loss Σ `c` ⊙ output.
+pub(crate) fn weighted_output_gradients(
+    layer: &impl Layer<f64>,
+    output: &DMatrix<f64>,
+    c: &DMatrix<f64>,
+) -> Vec<DMatrix<f64>> {
     let mut params = Vec::new();
     layer.visit_params(&mut |p| params.push(p));
     let mut inputs = vec![from_rows(&torch::X)];
     inputs.extend(params.iter().map(|p| (*p).clone()));
-    let c = from_rows(&torch::C);
     matrix::value_and_gradient(
         |v| {
             let mut ctx = Context::new(Mode::Train, 0);
