@@ -381,15 +381,7 @@ impl Activation {
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] for a NaN or infinite parameter.
-    ///
-    /// # Example
-    /// ```
-    /// use adroit_nn::{Activation, NnError};
-    /// assert!(Activation::LeakyRelu(0.1).check_parameter("slope").is_ok());
-    /// let err = Activation::Elu(f64::NAN).check_parameter("my layer's α").unwrap_err();
-    /// assert!(matches!(err, NnError::InvalidConfig { name: "my layer's α", .. }));
-    /// ```
-    pub fn check_parameter(self, name: &'static str) -> Result<(), NnError> {
+    pub(crate) fn check_parameter(self, name: &'static str) -> Result<(), NnError> {
         match self {
             Activation::LeakyRelu(a) | Activation::Elu(a) if !a.is_finite() => {
                 Err(NnError::InvalidConfig {

@@ -1,6 +1,6 @@
 //! [`Gru`]: a gated recurrent unit layer over sequences.
 
-use super::unroll::Unroll;
+use super::unroll::{Unroll, predict_with_hidden_state};
 use crate::cast::cast_matrix;
 use crate::{Cast, CastSlot, Context, Layer, NnError, init};
 use adroit_reverse::matrix::{MatScalar, MatVar};
@@ -170,17 +170,28 @@ impl<T: MatScalar> Gru<T> {
 
     /// The layer run from the hidden state `initial` (`None`: the zero state, as
     /// [`forward`](Layer::forward)), returning its output (as `forward`'s) and the hidden state
-    /// after the last step — PyTorch's `output, h_n = gru(x, h_0)`, Flux's `gru(x, h)`: for a
-    /// sequence in pieces, each from the last one's state, or a state computed by another
-    /// layer.
+    /// after the last step: PyTorch's `output, h_n = gru(x, h_0)`; Flux's `gru(x, h)` takes
+    /// an initial state too (and returns the output alone). For a sequence in pieces each piece
+    /// starts from the last one's final state: passed as it is within one recording, gradients
+    /// flow through every piece; carried into the next gradient call as values
+    /// (`MatVar::constant(h_n.value())`, PyTorch's `h_n.detach()`), the backward pass stops at
+    /// the boundary (truncated backpropagation through time). On plain matrices:
+    /// [`predict_with_state`](Self::predict_with_state).
     ///
-    /// Shapes: `x` `(input·steps) × batch` as for `forward`; the state `hidden × batch`. An
-    /// input of no steps returns the initial state (the zero state, a constant, without one).
+    /// Shapes: `x` `(input·steps) × batch` as for `forward`; the initial state `hidden ×
+    /// batch`, or `hidden × 1` for one state of every sequence (a learned one, as Flux's),
+    /// broadcast; the returned state `hidden × batch`. An input of no steps returns the initial
+    /// state (the zero state, a constant, without one).
     ///
     /// # Errors
     /// The parameters' errors ([`check_params`](Layer::check_params)); [`NnError::InvalidData`]
-    /// if `x`'s rows are not whole steps of `input` features; [`NnError::ShapeMismatch`] for a
-    /// state that is not `hidden × batch`.
+    /// if `x`'s rows are not whole steps of `input` features (or `input` is 0);
+    /// [`NnError::ShapeMismatch`] for a state of another shape.
+    ///
+    /// # Panics
+    /// Outside a recording (a gradient call's closure, or `matrix::pullback`'s), or given a
+    /// state of another recording (a `MatVar` kept from an earlier gradient call), as any
+    /// operation on such a variable.
     ///
     /// # Example
     /// ```
@@ -212,10 +223,44 @@ impl<T: MatScalar> Gru<T> {
         ctx: &mut Context<T>,
     ) -> Result<(MatVar<T>, MatVar<T>), NnError> {
         self.check_params()?;
-        let unroll = self.unroll();
-        unroll.check_input("Gru", &x, initial.as_ref().map(|h| ("h", h)).as_slice())?;
-        let (output, last) = self.unrolled(x, initial, ctx);
-        Ok((output, unroll.state_or_zero(&x, last)))
+        self.unroll()
+            .with_hidden_state("Gru", x, initial, |x, h| self.unrolled(x, h, ctx))
+    }
+
+    /// [`forward_with_state`](Self::forward_with_state) on plain matrices, in
+    /// [`Mode::Eval`](crate::Mode::Eval): the output and the final state for `x` (`(input·steps)
+    /// × batch`) from `initial` (`hidden × batch` or `hidden × 1`; `None`: zeros), e.g. to run a
+    /// sequence as it arrives, step by step, each step from the last one's state.
+    ///
+    /// # Errors
+    /// As [`forward_with_state`](Self::forward_with_state).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::Gru;
+    /// let layer = Gru::<f64>::new(2, 3, &mut StdRng::seed_from_u64(0));
+    /// let x = DMatrix::from_fn(8, 5, |r, c| (r as f64 * 0.7 - c as f64).sin()); // 4 steps of 2
+    /// let (whole, h_n) = layer.predict_with_state(&x, None).unwrap();
+    /// // One step at a time, each from the last one's state.
+    /// let mut h = DMatrix::zeros(3, 5);
+    /// for t in 0..4 {
+    ///     let (out, next) = layer.predict_with_state(&x.rows(2 * t, 2).into_owned(), Some(&h)).unwrap();
+    ///     assert!((out - whole.rows(3 * t, 3)).amax() < 1e-15);
+    ///     h = next;
+    /// }
+    /// assert!((h - &h_n).amax() < 1e-15);
+    /// // One state for every sequence (3 × 1) is broadcast over the batch.
+    /// let (_, from_one) = layer.predict_with_state(&x, Some(&DMatrix::zeros(3, 1))).unwrap();
+    /// assert_eq!(from_one, h_n);
+    /// ```
+    pub fn predict_with_state(
+        &self,
+        x: &DMatrix<T>,
+        initial: Option<&DMatrix<T>>,
+    ) -> Result<(DMatrix<T>, DMatrix<T>), NnError> {
+        predict_with_hidden_state(x, initial, |x, h, ctx| self.forward_with_state(x, h, ctx))
     }
 
     /// The recurrence over `x`'s steps from `initial`, after the checks: the output and the

@@ -1,6 +1,6 @@
 //! [`Lstm`]: a long short-term memory layer over sequences.
 
-use super::unroll::Unroll;
+use super::unroll::{Unroll, evaluated};
 use crate::cast::cast_matrix;
 use crate::{Cast, CastSlot, Context, Layer, NnError, init};
 use adroit_reverse::matrix::{MatScalar, MatVar};
@@ -80,6 +80,28 @@ pub struct Lstm<T> {
 /// state `c`, each `hidden × batch` (PyTorch's `(h_n, c_n)`, Flux's `(h, c)`), as variables of
 /// the recording so that gradients flow through them. Given to and returned by
 /// [`Lstm::forward_with_state`].
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix::{self, MatVar};
+/// use adroit_nn::nalgebra::DMatrix;
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// use adroit_nn::{Context, Lstm, LstmState, Mode};
+/// let lstm = Lstm::<f64>::new(1, 2, &mut StdRng::seed_from_u64(0));
+/// let (h_n, _) = matrix::pullback(
+///     |_| {
+///         let mut ctx = Context::new(Mode::Eval, 0);
+///         // One state for all 3 sequences (2 × 1), broadcast.
+///         let start = LstmState { h: MatVar::constant(DMatrix::zeros(2, 1)), c: MatVar::constant(DMatrix::zeros(2, 1)) };
+///         let x = MatVar::constant(DMatrix::from_element(4, 3, 0.5)); // 4 steps of 1
+///         let (_, last) = lstm.forward_with_state(x, Some(start), &mut ctx).unwrap();
+///         assert_eq!(last.c.shape(), (2, 3));
+///         last.h
+///     },
+///     &[],
+/// );
+/// assert_eq!(h_n.shape(), (2, 3));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct LstmState<T: MatScalar> {
     /// The hidden state, `hidden × batch`.
@@ -200,19 +222,29 @@ impl<T: MatScalar> Lstm<T> {
     /// The layer run from the state `initial` (`None`: the zero state, as
     /// [`forward`](Layer::forward)), returning its output (as `forward`'s: every step's hidden
     /// state, or with [`last_only`](Self::last_only) the final one) and the state after the
-    /// last step — PyTorch's `output, (h_n, c_n) = lstm(x, (h_0, c_0))`, Flux's
-    /// `lstm(x, (h, c))`. For a sequence split into pieces (truncated backpropagation through
-    /// time, or generation step by step), each piece starts from the last one's state; for a
-    /// state learned or computed by another layer, pass its variables.
+    /// last step: PyTorch's `output, (h_n, c_n) = lstm(x, (h_0, c_0))`; Flux's
+    /// `lstm(x, (h, c))` takes an initial state too (and returns the output alone). For a
+    /// sequence in pieces each piece starts from the last one's final state: passed as it is
+    /// within one recording, gradients flow through every piece; carried into the next
+    /// gradient call as values (`MatVar::constant(h_n.value())` and the same for `c_n`,
+    /// PyTorch's `.detach()`), the backward pass stops at the boundary (truncated
+    /// backpropagation through time). A state computed by another layer, or learned, is passed
+    /// as its variables. On plain matrices: [`predict_with_state`](Self::predict_with_state).
     ///
-    /// Shapes: `x` `(input·steps) × batch` as for `forward`; each of the state's matrices
-    /// `hidden × batch`. An input of no steps returns the initial state (the zero state, as
-    /// constants, without one).
+    /// Shapes: `x` `(input·steps) × batch` as for `forward`; each of the initial state's
+    /// matrices `hidden × batch`, or `hidden × 1` for one state of every sequence, broadcast;
+    /// the returned state's `hidden × batch`. An input of no steps returns the initial state
+    /// (the zero state, as constants, without one).
     ///
     /// # Errors
     /// The parameters' errors ([`check_params`](Layer::check_params)); [`NnError::InvalidData`]
-    /// if `x`'s rows are not whole steps of `input` features; [`NnError::ShapeMismatch`] for a
-    /// state matrix that is not `hidden × batch`.
+    /// if `x`'s rows are not whole steps of `input` features (or `input` is 0);
+    /// [`NnError::ShapeMismatch`] for a state matrix of another shape.
+    ///
+    /// # Panics
+    /// Outside a recording (a gradient call's closure, or `matrix::pullback`'s), or given a
+    /// state of another recording (a `MatVar` kept from an earlier gradient call), as any
+    /// operation on such a variable.
     ///
     /// # Example
     /// ```
@@ -254,11 +286,16 @@ impl<T: MatScalar> Lstm<T> {
         ctx: &mut Context<T>,
     ) -> Result<(MatVar<T>, LstmState<T>), NnError> {
         self.check_params()?;
-        let states = initial.as_ref().map(|s| [("h", &s.h), ("c", &s.c)]);
-        self.unroll()
-            .check_input("Lstm", &x, states.as_ref().map_or(&[], |s| s.as_slice()))?;
-        let (output, last) = self.unrolled(x, initial, ctx);
         let unroll = self.unroll();
+        unroll.check_steps("Lstm", &x)?;
+        let initial = match initial {
+            Some(LstmState { h, c }) => Some(LstmState {
+                h: unroll.initial("Lstm", "h", &x, h)?,
+                c: unroll.initial("Lstm", "c", &x, c)?,
+            }),
+            None => None,
+        };
+        let (output, last) = self.unrolled(x, initial, ctx);
         let (h, c) = last.map(|s| (s.h, s.c)).unzip();
         Ok((
             output,
@@ -267,6 +304,53 @@ impl<T: MatScalar> Lstm<T> {
                 c: unroll.state_or_zero(&x, c),
             },
         ))
+    }
+
+    /// [`forward_with_state`](Self::forward_with_state) on plain matrices, in
+    /// [`Mode::Eval`](crate::Mode::Eval): the output and the final state `(h_n, c_n)` for `x`
+    /// (`(input·steps) × batch`) from `initial` `(h₀, c₀)` (each `hidden × batch` or `hidden ×
+    /// 1`; `None`: zeros), e.g. to run a sequence as it arrives, each piece from the last one's
+    /// state.
+    ///
+    /// # Errors
+    /// As [`forward_with_state`](Self::forward_with_state).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::Lstm;
+    /// let lstm = Lstm::<f64>::new(2, 3, &mut StdRng::seed_from_u64(0));
+    /// let x = DMatrix::from_fn(8, 5, |r, c| (r as f64 * 0.7 - c as f64).sin()); // 4 steps of 2
+    /// let (whole, (h_n, c_n)) = lstm.predict_with_state(&x, None).unwrap();
+    /// // One step at a time, each from the last one's state.
+    /// let (mut h, mut c) = (DMatrix::zeros(3, 5), DMatrix::zeros(3, 5));
+    /// for t in 0..4 {
+    ///     let step = x.rows(2 * t, 2).into_owned();
+    ///     let (out, next) = lstm.predict_with_state(&step, Some((&h, &c))).unwrap();
+    ///     assert!((out - whole.rows(3 * t, 3)).amax() < 1e-15);
+    ///     (h, c) = next;
+    /// }
+    /// assert!((h - &h_n).amax() < 1e-15 && (c - &c_n).amax() < 1e-15);
+    /// // A state of another batch size is an error.
+    /// let small = DMatrix::zeros(3, 2);
+    /// assert!(lstm.predict_with_state(&x, Some((&small, &small))).is_err());
+    /// ```
+    #[allow(clippy::type_complexity)] // PyTorch's `output, (h_n, c_n)`, spelt out
+    pub fn predict_with_state(
+        &self,
+        x: &DMatrix<T>,
+        initial: Option<(&DMatrix<T>, &DMatrix<T>)>,
+    ) -> Result<(DMatrix<T>, (DMatrix<T>, DMatrix<T>)), NnError> {
+        let (output, [h_n, c_n]) = evaluated(|ctx| {
+            let initial = initial.map(|(h, c)| LstmState {
+                h: MatVar::constant(h.clone()),
+                c: MatVar::constant(c.clone()),
+            });
+            let (y, last) = self.forward_with_state(MatVar::constant(x.clone()), initial, ctx)?;
+            Ok((y, [last.h, last.c]))
+        })?;
+        Ok((output, (h_n, c_n)))
     }
 
     /// The recurrence over `x`'s steps from `initial`, after the checks: the output and the

@@ -1,6 +1,6 @@
 //! [`Rnn`]: the plain (Elman) recurrent layer over sequences.
 
-use super::unroll::Unroll;
+use super::unroll::{Unroll, predict_with_hidden_state};
 use crate::cast::cast_matrix;
 use crate::{Activation, Cast, CastSlot, Context, Layer, NnError, init};
 use adroit_reverse::matrix::{MatScalar, MatVar};
@@ -161,17 +161,28 @@ impl<T: MatScalar> Rnn<T> {
 
     /// The layer run from the hidden state `initial` (`None`: the zero state, as
     /// [`forward`](Layer::forward)), returning its output (as `forward`'s) and the hidden state
-    /// after the last step — PyTorch's `output, h_n = rnn(x, h_0)`, Flux's `rnn(x, h)`: for a
-    /// sequence in pieces, each from the last one's state, or a state computed by another
-    /// layer.
+    /// after the last step: PyTorch's `output, h_n = rnn(x, h_0)`; Flux's `rnn(x, h)` takes
+    /// an initial state too (and returns the output alone). For a sequence in pieces each piece
+    /// starts from the last one's final state: passed as it is within one recording, gradients
+    /// flow through every piece; carried into the next gradient call as values
+    /// (`MatVar::constant(h_n.value())`, PyTorch's `h_n.detach()`), the backward pass stops at
+    /// the boundary (truncated backpropagation through time). On plain matrices:
+    /// [`predict_with_state`](Self::predict_with_state).
     ///
-    /// Shapes: `x` `(input·steps) × batch` as for `forward`; the state `hidden × batch`. An
-    /// input of no steps returns the initial state (the zero state, a constant, without one).
+    /// Shapes: `x` `(input·steps) × batch` as for `forward`; the initial state `hidden ×
+    /// batch`, or `hidden × 1` for one state of every sequence (a learned one, as Flux's),
+    /// broadcast; the returned state `hidden × batch`. An input of no steps returns the initial
+    /// state (the zero state, a constant, without one).
     ///
     /// # Errors
     /// The parameters' errors ([`check_params`](Layer::check_params)); [`NnError::InvalidData`]
-    /// if `x`'s rows are not whole steps of `input` features; [`NnError::ShapeMismatch`] for a
-    /// state that is not `hidden × batch`.
+    /// if `x`'s rows are not whole steps of `input` features (or `input` is 0);
+    /// [`NnError::ShapeMismatch`] for a state of another shape.
+    ///
+    /// # Panics
+    /// Outside a recording (a gradient call's closure, or `matrix::pullback`'s), or given a
+    /// state of another recording (a `MatVar` kept from an earlier gradient call), as any
+    /// operation on such a variable.
     ///
     /// # Example
     /// ```
@@ -202,10 +213,34 @@ impl<T: MatScalar> Rnn<T> {
         ctx: &mut Context<T>,
     ) -> Result<(MatVar<T>, MatVar<T>), NnError> {
         self.check_params()?;
-        let unroll = self.unroll();
-        unroll.check_input("Rnn", &x, initial.as_ref().map(|h| ("h", h)).as_slice())?;
-        let (output, last) = self.unrolled(x, initial, ctx);
-        Ok((output, unroll.state_or_zero(&x, last)))
+        self.unroll()
+            .with_hidden_state("Rnn", x, initial, |x, h| self.unrolled(x, h, ctx))
+    }
+
+    /// [`forward_with_state`](Self::forward_with_state) on plain matrices, in
+    /// [`Mode::Eval`](crate::Mode::Eval): the output and the final state for `x` (`(input·steps)
+    /// × batch`) from `initial` (`hidden × batch` or `hidden × 1`; `None`: zeros), e.g. to run a
+    /// sequence as it arrives, each piece from the last one's state.
+    ///
+    /// # Errors
+    /// As [`forward_with_state`](Self::forward_with_state).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::{Activation, Rnn};
+    /// // hₜ = xₜ + 0.5·hₜ₋₁ over x = (1, 1) from h₀ = 4: h = (3, 2.5), for 2 sequences.
+    /// let rnn = Rnn::from_parts(dmatrix![1.0], dmatrix![0.5], dmatrix![0.0], Activation::Identity);
+    /// let x = dmatrix![1.0, 1.0; 1.0, 1.0];
+    /// let (out, h_n) = rnn.unwrap().predict_with_state(&x, Some(&dmatrix![4.0])).unwrap();
+    /// assert_eq!((out, h_n), (dmatrix![3.0, 3.0; 2.5, 2.5], dmatrix![2.5, 2.5]));
+    /// ```
+    pub fn predict_with_state(
+        &self,
+        x: &DMatrix<T>,
+        initial: Option<&DMatrix<T>>,
+    ) -> Result<(DMatrix<T>, DMatrix<T>), NnError> {
+        predict_with_hidden_state(x, initial, |x, h, ctx| self.forward_with_state(x, h, ctx))
     }
 
     /// The recurrence over `x`'s steps from `initial`, after the checks: the output and the

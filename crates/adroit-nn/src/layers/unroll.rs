@@ -1,9 +1,9 @@
 //! What the recurrent layers share: the layout of a batch of sequences and the loop over its
 //! steps from a given or the zero state.
 
-use crate::NnError;
 use crate::error::check_shape;
-use adroit_reverse::matrix::{MatScalar, MatVar};
+use crate::{Context, Mode, NnError};
+use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use nalgebra::DMatrix;
 
 /// A recurrent layer's sizes: `input` features per step in, `hidden` out, and whether only
@@ -97,31 +97,68 @@ impl Unroll {
         (output, state)
     }
 
-    /// Checks what [`Self::run`] would panic on, and each of an initial state's matrices
-    /// (`states`, named) against `hidden × batch`, for a layer's `forward_with_state` (`layer`
+    /// Checks what [`Self::run`] would panic on, for a layer's `forward_with_state` (`layer`
     /// names it).
     ///
     /// # Errors
-    /// [`NnError::InvalidData`] if `x`'s rows are not whole steps; [`NnError::ShapeMismatch`]
-    /// for a state matrix of another shape.
-    pub(crate) fn check_input<T: MatScalar>(
+    /// [`NnError::InvalidData`] if `x`'s rows are not whole steps (or `input` is 0).
+    pub(crate) fn check_steps<T: MatScalar>(
         &self,
         layer: &str,
         x: &MatVar<T>,
-        states: &[(&str, &MatVar<T>)],
     ) -> Result<(), NnError> {
         self.steps(x.nrows())
+            .map(|_| ())
             .map_err(|reason| NnError::InvalidData {
                 what: format!("{layer} input: {reason}"),
-            })?;
-        for (name, state) in states {
-            check_shape(
-                &format!("{layer} initial {name} (hidden × batch)"),
-                (self.hidden, x.ncols()),
-                state.shape(),
-            )?;
+            })
+    }
+
+    /// An initial state matrix (`name`d) for `x`'s batch: `hidden × batch` as it is, or
+    /// `hidden × 1` — one state for every sequence, such as a learned one (Flux's) — broadcast
+    /// to it (its gradient then sums over the batch).
+    ///
+    /// # Errors
+    /// [`NnError::ShapeMismatch`] for another shape.
+    pub(crate) fn initial<T: MatScalar>(
+        &self,
+        layer: &str,
+        name: &str,
+        x: &MatVar<T>,
+        state: MatVar<T>,
+    ) -> Result<MatVar<T>, NnError> {
+        let (hidden, batch) = (self.hidden, x.ncols());
+        match state.shape() {
+            found if found == (hidden, batch) => Ok(state),
+            (rows, 1) if rows == hidden => {
+                Ok(state + MatVar::constant(DMatrix::zeros(hidden, batch)))
+            }
+            found => Err(NnError::ShapeMismatch {
+                what: format!(
+                    "{layer} initial {name} (hidden × batch, or hidden × 1 for every sequence)"
+                ),
+                expected: (hidden, batch),
+                found,
+            }),
         }
-        Ok(())
+    }
+
+    /// `forward_with_state` of a layer whose state is its hidden state alone, after its
+    /// parameters' check: the checks above, then `unrolled(x, initial)` (the output and the
+    /// last state), the zero state for no steps from none.
+    pub(crate) fn with_hidden_state<T: MatScalar>(
+        &self,
+        layer: &str,
+        x: MatVar<T>,
+        initial: Option<MatVar<T>>,
+        unrolled: impl FnOnce(MatVar<T>, Option<MatVar<T>>) -> (MatVar<T>, Option<MatVar<T>>),
+    ) -> Result<(MatVar<T>, MatVar<T>), NnError> {
+        self.check_steps(layer, &x)?;
+        let initial = initial
+            .map(|h| self.initial(layer, "h", &x, h))
+            .transpose()?;
+        let (output, last) = unrolled(x, initial);
+        Ok((output, self.state_or_zero(&x, last)))
     }
 
     /// The state [`Self::run`] returned, or for no steps from no initial state the zero state
@@ -164,4 +201,52 @@ impl Unroll {
         }
         Ok(())
     }
+}
+
+/// Runs `run` (a layer's `forward_with_state` on constants) in a recording of its own, in
+/// [`Mode::Eval`], and returns the values of its output and `K` states: the plain-matrix
+/// `predict_with_state` of the recurrent layers.
+///
+/// # Errors
+/// `run`'s error, else the first error a layer reported through the context.
+pub(crate) fn evaluated<T: MatScalar, const K: usize>(
+    run: impl FnOnce(&mut Context<T>) -> Result<(MatVar<T>, [MatVar<T>; K]), NnError>,
+) -> Result<(DMatrix<T>, [DMatrix<T>; K]), NnError> {
+    let mut ctx = Context::new(Mode::Eval, 0);
+    let mut result = None;
+    let _ = matrix::pullback(
+        |_: &[MatVar<T>]| {
+            let values = run(&mut ctx).map(|(y, states)| (y.value(), states.map(|s| s.value())));
+            result = Some(values);
+            MatVar::constant(DMatrix::zeros(0, 0))
+        },
+        &[],
+    );
+    let values = result.expect("the recording runs its closure once")?;
+    match ctx.take_outcome().1 {
+        Some(error) => Err(error),
+        None => Ok(values),
+    }
+}
+
+/// `predict_with_state` of a layer whose state is its hidden state alone, through its
+/// `forward_with_state`.
+///
+/// # Errors
+/// As the layer's `forward_with_state`.
+pub(crate) fn predict_with_hidden_state<T: MatScalar>(
+    x: &DMatrix<T>,
+    initial: Option<&DMatrix<T>>,
+    forward_with_state: impl FnOnce(
+        MatVar<T>,
+        Option<MatVar<T>>,
+        &mut Context<T>,
+    ) -> Result<(MatVar<T>, MatVar<T>), NnError>,
+) -> Result<(DMatrix<T>, DMatrix<T>), NnError> {
+    let (output, [h_n]) = evaluated(|ctx| {
+        let h = initial.map(|h| MatVar::constant(h.clone()));
+        let (y, h_n) = forward_with_state(MatVar::constant(x.clone()), h, ctx)?;
+        Ok((y, [h_n]))
+    })?;
+    Ok((output, h_n))
 }

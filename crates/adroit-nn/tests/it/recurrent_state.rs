@@ -1,7 +1,8 @@
-//! The recurrent layers run from a given state (`forward_with_state`): outputs, final states
-//! and gradients in the input, the initial state and the parameters against PyTorch's
-//! `module(x, h_0)`; a sequence split in two equals it whole; no initial state is the zero
-//! state of `forward`; bad input and states are typed errors.
+//! The recurrent layers run from a given state (`forward_with_state`, `predict_with_state`):
+//! outputs, final states and gradients in the input, the initial state and the parameters
+//! against PyTorch's `module(x, h_0)`; a sequence split in two equals it whole; no initial
+//! state is the zero state of `forward`; a state of one column is broadcast; bad input and
+//! states are typed errors.
 
 use crate::recurrent::{assert_close, from_rows, reference_gru, reference_lstm, reference_rnn};
 use crate::recurrent_reference as torch;
@@ -272,13 +273,18 @@ fn no_steps_and_bad_input() {
         assert_eq!(out.shape(), (0, 4));
         assert_eq!(last.h.value(), DMatrix::zeros(3, 4));
         assert_eq!(last.c.value(), DMatrix::zeros(3, 4));
-        let state = LstmState { h: given, c: given };
+        let c0 = h0.map(|v| 1.0 - v);
+        let state = LstmState {
+            h: given,
+            c: MatVar::constant(c0.clone()),
+        };
         let (out, last) = lstm
             .clone()
             .last_only()
             .forward_with_state(empty, Some(state), ctx)
             .unwrap();
-        assert_eq!((out.value(), last.c.value()), (h0.clone(), h0.clone()));
+        assert_eq!(out.value(), h0);
+        assert_eq!((last.h.value(), last.c.value()), (h0.clone(), c0));
         single_state_edges(
             "Gru",
             &|x, h, ctx| gru.forward_with_state(x, h, ctx),
@@ -307,4 +313,96 @@ fn no_steps_and_bad_input() {
             Err(NnError::ShapeMismatch { .. })
         ));
     });
+}
+
+/// One state for every sequence (`hidden × 1`, as a learned initial state is) is broadcast:
+/// the same outputs and final state as that state repeated over the batch, and its gradient
+/// the repeated state's summed over the batch.
+#[test]
+fn a_state_of_one_column_is_broadcast_over_the_batch() {
+    let mut rng = StdRng::seed_from_u64(13);
+    let lstm = Lstm::<f64>::new(2, 3, &mut rng);
+    let gru = Gru::<f64>::new(2, 3, &mut rng);
+    let rnn = Rnn::<f64>::new(2, 3, Activation::Tanh, &mut rng);
+    let x = DMatrix::from_fn(6, 4, |r, c| ((r * 4 + c) as f64 * 0.41).cos());
+    let one = DMatrix::from_column_slice(3, 1, &[0.4, -0.3, 0.2]);
+    let repeated = DMatrix::from_fn(3, 4, |r, _| one[r]);
+    // Σ of every output and final state, from state `h` (and `c`).
+    type Run<'a> = &'a dyn Fn(&[MatVar<f64>], &mut Context<f64>) -> MatVar<f64>;
+    let check = |name: &str, states: usize, run: Run<'_>| {
+        let gradient = |state: &DMatrix<f64>| {
+            matrix::value_and_gradient(
+                |v| run(v, &mut Context::new(Mode::Train, 0)),
+                &vec![state.clone(); states],
+            )
+        };
+        let (value_one, g_one) = gradient(&one);
+        let (value_all, g_all) = gradient(&repeated);
+        assert!((value_one - value_all).abs() < 1e-14, "{name}");
+        for (a, b) in g_one.iter().zip(&g_all) {
+            assert_eq!(a.shape(), (3, 1));
+            let summed = DMatrix::from_fn(3, 1, |r, _| b.row(r).sum());
+            assert_close(a, &summed, 1e-14, name);
+        }
+    };
+    let seq = || MatVar::constant(x.clone());
+    check("Lstm", 2, &|v, ctx| {
+        let state = LstmState { h: v[0], c: v[1] };
+        let (out, last) = lstm.forward_with_state(seq(), Some(state), ctx).unwrap();
+        out.sum() + last.h.sum() + last.c.sum()
+    });
+    check("Gru", 1, &|v, ctx| {
+        let (out, h_n) = gru.forward_with_state(seq(), Some(v[0]), ctx).unwrap();
+        out.sum() + h_n.sum()
+    });
+    check("Rnn", 1, &|v, ctx| {
+        let (out, h_n) = rnn.forward_with_state(seq(), Some(v[0]), ctx).unwrap();
+        out.sum() + h_n.sum()
+    });
+    // No steps: the state comes back broadcast to hidden × batch.
+    let (_, h_n) = gru
+        .predict_with_state(&DMatrix::zeros(0, 4), Some(&one))
+        .unwrap();
+    assert_eq!(h_n, repeated);
+    // A state of 2 columns for 4 sequences is neither.
+    let two = DMatrix::zeros(3, 2);
+    assert!(matches!(
+        rnn.predict_with_state(&x, Some(&two)),
+        Err(NnError::ShapeMismatch { .. })
+    ));
+}
+
+/// `predict_with_state` on plain matrices gives PyTorch's values of the runs from a state.
+#[test]
+fn predict_with_state_matches_pytorch() {
+    let x = from_rows(&torch::X);
+    let (h0, c0) = (from_rows(&torch::H0), from_rows(&torch::C0));
+    let (out, (h_n, c_n)) = reference_lstm()
+        .predict_with_state(&x, Some((&h0, &c0)))
+        .unwrap();
+    assert_close(&out, &from_rows(&torch::lstm_state::OUTPUT), 1e-14, "Lstm");
+    assert_close(&h_n, &from_rows(&torch::lstm_state::H_N), 1e-14, "Lstm h_n");
+    assert_close(&c_n, &from_rows(&torch::lstm_state::C_N), 1e-14, "Lstm c_n");
+    let (out, h_n) = reference_gru().predict_with_state(&x, Some(&h0)).unwrap();
+    assert_close(&out, &from_rows(&torch::gru_state::OUTPUT), 1e-14, "Gru");
+    assert_close(&h_n, &from_rows(&torch::gru_state::H_N), 1e-14, "Gru h_n");
+    let relu = reference_rnn(Activation::Relu);
+    let (out, h_n) = relu.predict_with_state(&x, Some(&h0)).unwrap();
+    assert_close(
+        &out,
+        &from_rows(&torch::rnn_relu_state::OUTPUT),
+        1e-14,
+        "Rnn",
+    );
+    assert_close(
+        &h_n,
+        &from_rows(&torch::rnn_relu_state::H_N),
+        1e-14,
+        "Rnn h_n",
+    );
+    // Errors come back as errors, not panics.
+    assert!(matches!(
+        relu.predict_with_state(&DMatrix::zeros(5, 2), None),
+        Err(NnError::InvalidData { .. })
+    ));
 }
