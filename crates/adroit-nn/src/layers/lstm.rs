@@ -278,6 +278,39 @@ impl<T: MatScalar> Lstm<T> {
     /// assert_eq!((grads[0].shape(), grads[1].shape()), ((3, 5), (3, 5)));
     /// assert!(grads[1].amax() > 0.0); // c_n depends on c₀
     /// ```
+    ///
+    /// Truncated backpropagation through time: a long sequence in chunks of 3 steps, each
+    /// chunk's gradient from the last chunk's final state, carried as values.
+    /// ```
+    /// use adroit_nn::adroit_reverse::matrix::MatVar;
+    /// use adroit_nn::losses::{Agg, mse};
+    /// use adroit_nn::nalgebra::DMatrix;
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Lstm, LstmState};
+    /// let lstm = Lstm::<f64>::new(1, 2, &mut StdRng::seed_from_u64(1));
+    /// // 4 sequences of 12 steps of 1 feature, and targets for every step's 2 states.
+    /// let series = DMatrix::from_fn(12, 4, |r, c| ((r + c) as f64 * 0.5).sin());
+    /// let targets = DMatrix::from_fn(24, 4, |r, c| ((r + 2 * c) as f64 * 0.3).cos());
+    /// let mut carried = (DMatrix::zeros(2, 4), DMatrix::zeros(2, 4));
+    /// for chunk in 0..4 {
+    ///     let x = series.rows(3 * chunk, 3).into_owned();
+    ///     let target = targets.rows(6 * chunk, 6).into_owned();
+    ///     let mut last_values = None;
+    ///     let (loss, grad) = adroit_nn::gradient(&lstm, |m, ctx| {
+    ///         let start = LstmState {
+    ///             h: MatVar::constant(carried.0.clone()),
+    ///             c: MatVar::constant(carried.1.clone()),
+    ///         };
+    ///         let (out, last) = m.forward_with_state(MatVar::constant(x.clone()), Some(start), ctx)?;
+    ///         last_values = Some((last.h.value(), last.c.value()));
+    ///         mse(out, &target, Agg::Mean)
+    ///     })
+    ///     .unwrap();
+    ///     assert!(loss.is_finite() && grad.weight_ih.shape() == (8, 1));
+    ///     // (an optimiser's step on `grad` here)
+    ///     carried = last_values.unwrap();
+    /// }
+    /// ```
     #[track_caller]
     pub fn forward_with_state(
         &self,
