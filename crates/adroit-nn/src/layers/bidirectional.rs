@@ -8,11 +8,13 @@ use nalgebra::DMatrix;
 /// A bidirectional recurrent layer: `forward` runs over the sequence from its first step,
 /// `backward` from its last, and each step's output is the two directions' hidden states at
 /// that step, forward's above backward's (`2·hidden` features per step) — PyTorch's
-/// `bidirectional=True` (Schuster & Paliwal 1997). With
-/// [`last_only`](Recurrent::outputs_last_only) layers the output is forward's final state above
-/// backward's (backward's after it has read the whole sequence back to step 0), `2·hidden ×
-/// batch`: PyTorch's `h_n` with its two directions stacked, what a classifier of whole
-/// sequences takes.
+/// `bidirectional=True` (Schuster & Paliwal 1997). With two `last_only` layers (e.g.
+/// [`Gru::last_only`](crate::Gru::last_only); set on both) the output is forward's final state
+/// above backward's (backward's after it has read the whole sequence back to step 0), `2·hidden
+/// × batch`: PyTorch's `h_n` with its two directions stacked, what a classifier of whole
+/// sequences takes. Both directions start from the zero state; to start them from other states
+/// or read both final states with every step's output, run the two layers'
+/// `forward_with_state` yourself (the backward one on the steps reversed).
 ///
 /// Shapes: `x` is `(input·steps) × batch` as for the layers it holds (rows `t·input .. (t +
 /// 1)·input` step `t`); the output `(2·hidden·steps) × batch`, rows `2·hidden·t ..

@@ -32,6 +32,33 @@ use rand::Rng;
 /// `h₀`); to start from another state and get the final one (`h_n`, `c_n`),
 /// [`forward_with_state`](Self::forward_with_state).
 ///
+/// # Every step through a dense layer
+/// For an output at every step (sequence tagging; Flux applies a `Dense` to the 3-D array),
+/// reshape every step's states to `hidden × (steps·batch)` — column `b·steps + t` is step `t`
+/// of sequence `b` — apply the layer, and reshape its output back to `(out·steps) × batch`,
+/// the same layout of steps. (The same holds for [`Gru`](crate::Gru) and [`Rnn`](crate::Rnn).)
+/// ```
+/// use adroit_nn::adroit_reverse::matrix::{self, MatVar};
+/// use adroit_nn::nalgebra::DMatrix;
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// use adroit_nn::{Activation, Context, Dense, Layer, Lstm, Mode};
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let (lstm, dense) = (Lstm::new(2, 4, &mut rng), Dense::new(4, 2, Activation::Identity, &mut rng));
+/// let x = DMatrix::<f64>::from_fn(10, 3, |r, c| (r as f64 - c as f64).sin()); // 5 steps of 2
+/// let (y, _) = matrix::pullback(
+///     |_| {
+///         let mut ctx = Context::new(Mode::Eval, 0);
+///         let h = lstm.forward(MatVar::constant(x.clone()), &mut ctx); // (4·5) × 3
+///         let per_step = dense.forward(h.reshape(4, 5 * 3), &mut ctx); // 2 × 15
+///         per_step.reshape(2 * 5, 3) // (2·5) × 3
+///     },
+///     &[],
+/// );
+/// // Step 1 of sequence 2: the dense layer on that step's state.
+/// let state = lstm.predict(&x).unwrap().view((4, 2), (4, 1)).into_owned();
+/// assert!((y.view((2, 2), (2, 1)) - dense.predict(&state).unwrap()).amax() < 1e-15);
+/// ```
+///
 /// # Stacking
 /// What a [`Chain`](crate::Chain) can check before any step is sizes: that the rows reaching
 /// the layer are whole steps of `input` features and, after a [`last_only`](Self::last_only)
@@ -343,7 +370,7 @@ impl<T: MatScalar> Lstm<T> {
     /// [`Mode::Eval`](crate::Mode::Eval): the output and the final state `(h_n, c_n)` for `x`
     /// (`(input·steps) × batch`) from `initial` `(h₀, c₀)` (each `hidden × batch` or `hidden ×
     /// 1`; `None`: zeros), e.g. to run a sequence as it arrives, each piece from the last one's
-    /// state.
+    /// state (the returned pair, passed back as it is).
     ///
     /// # Errors
     /// As [`forward_with_state`](Self::forward_with_state).
@@ -356,24 +383,24 @@ impl<T: MatScalar> Lstm<T> {
     /// let lstm = Lstm::<f64>::new(2, 3, &mut StdRng::seed_from_u64(0));
     /// let x = DMatrix::from_fn(8, 5, |r, c| (r as f64 * 0.7 - c as f64).sin()); // 4 steps of 2
     /// let (whole, (h_n, c_n)) = lstm.predict_with_state(&x, None).unwrap();
-    /// // One step at a time, each from the last one's state.
-    /// let (mut h, mut c) = (DMatrix::zeros(3, 5), DMatrix::zeros(3, 5));
+    /// // One step at a time, each from the last one's state (h, c).
+    /// let mut state = (DMatrix::zeros(3, 5), DMatrix::zeros(3, 5));
     /// for t in 0..4 {
     ///     let step = x.rows(2 * t, 2).into_owned();
-    ///     let (out, next) = lstm.predict_with_state(&step, Some((&h, &c))).unwrap();
+    ///     let (out, next) = lstm.predict_with_state(&step, Some(&state)).unwrap();
     ///     assert!((out - whole.rows(3 * t, 3)).amax() < 1e-15);
-    ///     (h, c) = next;
+    ///     state = next;
     /// }
-    /// assert!((h - &h_n).amax() < 1e-15 && (c - &c_n).amax() < 1e-15);
+    /// assert!((&state.0 - &h_n).amax() < 1e-15 && (&state.1 - &c_n).amax() < 1e-15);
     /// // A state of another batch size is an error.
-    /// let small = DMatrix::zeros(3, 2);
-    /// assert!(lstm.predict_with_state(&x, Some((&small, &small))).is_err());
+    /// let small = (DMatrix::zeros(3, 2), DMatrix::zeros(3, 2));
+    /// assert!(lstm.predict_with_state(&x, Some(&small)).is_err());
     /// ```
     #[allow(clippy::type_complexity)] // PyTorch's `output, (h_n, c_n)`, spelt out
     pub fn predict_with_state(
         &self,
         x: &DMatrix<T>,
-        initial: Option<(&DMatrix<T>, &DMatrix<T>)>,
+        initial: Option<&(DMatrix<T>, DMatrix<T>)>,
     ) -> Result<(DMatrix<T>, (DMatrix<T>, DMatrix<T>)), NnError> {
         let (output, [h_n, c_n]) = evaluated(|ctx| {
             let initial = initial.map(|(h, c)| LstmState {

@@ -378,7 +378,7 @@ fn predict_with_state_matches_pytorch() {
     let x = from_rows(&torch::X);
     let (h0, c0) = (from_rows(&torch::H0), from_rows(&torch::C0));
     let (out, (h_n, c_n)) = reference_lstm()
-        .predict_with_state(&x, Some((&h0, &c0)))
+        .predict_with_state(&x, Some(&(h0.clone(), c0)))
         .unwrap();
     assert_close(&out, &from_rows(&torch::lstm_state::OUTPUT), 1e-14, "Lstm");
     assert_close(&h_n, &from_rows(&torch::lstm_state::H_N), 1e-14, "Lstm h_n");

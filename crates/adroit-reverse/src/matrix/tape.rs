@@ -763,7 +763,8 @@ fn stale_matrix(var_tape: u64, active: u64) -> ! {
             "adroit-reverse: a MatVar from another tape (tape #{var_tape}) was mixed with the \
              tape recording now (tape #{active}): it comes from a finished or outer scope, or \
              from another thread. Pass matrices into the closure instead of capturing \
-             variables. (A gradient of a gradient is not recorded on the matrix tape: use \
+             variables, or carry a value as a constant (`MatVar::constant(m.value())`, \
+             PyTorch's `.detach()`). (A gradient of a gradient is not recorded on the matrix tape: use \
              matrix::hvp or matrix::hessian for second derivatives.)"
         )
     }
