@@ -4,7 +4,7 @@
 //! - [`Layer`]s: [`Dense`], [`Chain`], [`SkipConnection`] (residual blocks), [`Parallel`]
 //!   (branches, on the whole input or ranges of its rows), [`Embedding`], [`Rnn`], [`Lstm`]
 //!   and [`Gru`] (sequences; from a given state with `forward_with_state`; both directions with
-//!   [`Bidirectional`]), [`Dropout`], [`LayerNorm`], [`BatchNorm`] (running statistics as state,
+//!   [`Bidirectional`]; a layer at every step with [`TimeDistributed`]), [`Dropout`], [`LayerNorm`], [`BatchNorm`] (running statistics as state,
 //!   [`Layer::visit_state`]), [`Checkpoint`], or your own by implementing the trait;
 //!   [`Activation`]s written once for any `Float`; weight [`init`]ialisers (Glorot, Kaiming,
 //!   as Flux and PyTorch).
@@ -80,7 +80,7 @@ pub use gradient::{Grads, Params, gradient, gradient_with, gradient_with_state, 
 pub use layer::{Context, Layer, Mode};
 pub use layers::{
     BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Dense, Dropout, DynLayer, Embedding,
-    Gru, LayerNorm, Lstm, LstmState, Parallel, Recurrent, Rnn, SkipConnection,
+    Gru, LayerNorm, Lstm, LstmState, Parallel, Recurrent, Rnn, SkipConnection, TimeDistributed,
 };
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).

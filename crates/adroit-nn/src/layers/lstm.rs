@@ -34,6 +34,7 @@ use rand::Rng;
 ///
 /// # Every step through a dense layer
 /// For an output at every step (sequence tagging; Flux applies a `Dense` to the 3-D array),
+/// wrap the layer in a [`TimeDistributed`](crate::TimeDistributed), or do what it does:
 /// reshape every step's states to `hidden × (steps·batch)` — column `b·steps + t` is step `t`
 /// of sequence `b` — apply the layer, and reshape its output back to `(out·steps) × batch`,
 /// the same layout of steps. (The same holds for [`Gru`](crate::Gru) and [`Rnn`](crate::Rnn).)

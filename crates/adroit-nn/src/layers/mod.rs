@@ -16,6 +16,7 @@ mod parallel;
 mod recurrent;
 mod rnn;
 mod skip_connection;
+mod time_distributed;
 mod unroll;
 
 pub use batch_norm::BatchNorm;
@@ -32,3 +33,4 @@ pub use parallel::Parallel;
 pub use recurrent::Recurrent;
 pub use rnn::Rnn;
 pub use skip_connection::{Connection, SkipConnection};
+pub use time_distributed::TimeDistributed;

@@ -28,6 +28,7 @@ mod resume;
 mod second_order;
 mod skip_connection;
 mod tails;
+mod time_distributed;
 mod training;
 mod validation;
 mod weights;
