@@ -364,6 +364,11 @@ fn a_state_of_one_column_is_broadcast_over_the_batch() {
         .predict_with_state(&DMatrix::zeros(0, 4), Some(&one))
         .unwrap();
     assert_eq!(h_n, repeated);
+    // No sequences: a state of one column for none.
+    let (out, h_n) = rnn
+        .predict_with_state(&DMatrix::zeros(6, 0), Some(&one))
+        .unwrap();
+    assert_eq!((out.shape(), h_n.shape()), ((9, 0), (3, 0)));
     // A state of 2 columns for 4 sequences is neither.
     let two = DMatrix::zeros(3, 2);
     assert!(matches!(
