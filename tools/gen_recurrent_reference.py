@@ -23,8 +23,9 @@ relu), same weights, with the loss sum(C * output) + sum(D * h_n) (+ sum(E * c_n
 LSTM), so that the final state's own gradient path counts: recorded the output, h_n (c_n),
 and the gradients in the input, the initial state and the parameters.
 
-Last, bidirectional nn.LSTM and nn.GRU: the forward direction's weights as above, the reverse
-direction's by the same formulas at other phases; the loss sum(C2 * output) with C2 over both
+Last, bidirectional nn.LSTM and nn.GRU: the forward direction's weights those of the
+one-direction module above (not printed again), the reverse direction's by the same formulas
+at other phases; the loss sum(C2 * output) with C2 over both
 directions' features; recorded the output (each step's forward then backward features), h_n
 (forward's final state above backward's) and the gradients in the input and every parameter.
 Everything is printed in adroit's layout as arrays of rows (a state hidden x batch).
@@ -118,17 +119,22 @@ def print_bidirectional(module, gates, summed):
     for suffix, name in [("", "FORWARD"), ("_reverse", "BACKWARD")]:
         w_ih, w_hh, b_ih, b_hh = params[suffix]
         grad = lambda p: getattr(module, p + "_l0" + suffix).grad
-        print(f"    /// `weight_ih_l0{suffix}`.\n    pub const {name}_WEIGHT_IH: [[f64; {INPUT}]; {g}] = {rows(w_ih)};")
-        print(f"    /// `weight_hh_l0{suffix}`.\n    pub const {name}_WEIGHT_HH: [[f64; {HIDDEN}]; {g}] = {rows(w_hh)};")
+        # The forward direction's parameters are the one-direction module's (printed there).
+        forward = suffix == ""
+        if not forward:
+            print(f"    /// `weight_ih_l0{suffix}`.\n    pub const {name}_WEIGHT_IH: [[f64; {INPUT}]; {g}] = {rows(w_ih)};")
+            print(f"    /// `weight_hh_l0{suffix}`.\n    pub const {name}_WEIGHT_HH: [[f64; {HIDDEN}]; {g}] = {rows(w_hh)};")
         print(f"    /// ∂loss/∂weight_ih_l0{suffix}.\n    pub const {name}_GRAD_WEIGHT_IH: [[f64; {INPUT}]; {g}] = {rows(grad('weight_ih').tolist())};")
         print(f"    /// ∂loss/∂weight_hh_l0{suffix}.\n    pub const {name}_GRAD_WEIGHT_HH: [[f64; {HIDDEN}]; {g}] = {rows(grad('weight_hh').tolist())};")
         if summed:
             assert torch.allclose(grad("bias_ih"), grad("bias_hh"), rtol=1e-14, atol=1e-15)
-            print(f"    /// `bias_ih_l0{suffix} + bias_hh_l0{suffix}`.\n    pub const {name}_BIAS: [[f64; 1]; {g}] = {column([a + b for a, b in zip(b_ih, b_hh)])};")
+            if not forward:
+                print(f"    /// `bias_ih_l0{suffix} + bias_hh_l0{suffix}`.\n    pub const {name}_BIAS: [[f64; 1]; {g}] = {column([a + b for a, b in zip(b_ih, b_hh)])};")
             print(f"    /// ∂loss/∂bias (of this direction).\n    pub const {name}_GRAD_BIAS: [[f64; 1]; {g}] = {column(grad('bias_ih').tolist())};")
         else:
-            print(f"    /// `bias_ih_l0{suffix}`.\n    pub const {name}_BIAS_IH: [[f64; 1]; {g}] = {column(b_ih)};")
-            print(f"    /// `bias_hh_l0{suffix}`.\n    pub const {name}_BIAS_HH: [[f64; 1]; {g}] = {column(b_hh)};")
+            if not forward:
+                print(f"    /// `bias_ih_l0{suffix}`.\n    pub const {name}_BIAS_IH: [[f64; 1]; {g}] = {column(b_ih)};")
+                print(f"    /// `bias_hh_l0{suffix}`.\n    pub const {name}_BIAS_HH: [[f64; 1]; {g}] = {column(b_hh)};")
             print(f"    /// ∂loss/∂bias_ih_l0{suffix}.\n    pub const {name}_GRAD_BIAS_IH: [[f64; 1]; {g}] = {column(grad('bias_ih').tolist())};")
             print(f"    /// ∂loss/∂bias_hh_l0{suffix}.\n    pub const {name}_GRAD_BIAS_HH: [[f64; 1]; {g}] = {column(grad('bias_hh').tolist())};")
 
@@ -239,15 +245,15 @@ def main():
     assert torch.allclose(rnn.bias_ih_l0.grad, rnn.bias_hh_l0.grad, rtol=1e-14, atol=1e-15)
     print(f"    /// ∂loss/∂bias.\n    pub const GRAD_BIAS: [[f64; 1]; {HIDDEN}] = {column(rnn.bias_ih_l0.grad.tolist())};")
     print("}")
-    for name, module, lstm, biases in [
+    for name, module, is_lstm, biases in [
         ("lstm", lstm, True, "summed"),
         ("gru", gru, False, "apart"),
         ("rnn", rnn, False, "summed"),
     ]:
         print()
-        print(f"/// `{name}` from the state (`H0`{', `C0`' if lstm else ''}), its final state in the loss.")
+        print(f"/// `{name}` from the state (`H0`{', `C0`' if is_lstm else ''}), its final state in the loss.")
         print(f"pub mod {name}_state {{")
-        print_state_run(module, lstm, biases)
+        print_state_run(module, is_lstm, biases)
         print("}")
     relu = torch.nn.RNN(INPUT, HIDDEN, nonlinearity="relu")
     run(relu, 1)  # the same weights as `rnn`
@@ -259,14 +265,16 @@ def main():
     print("}")
     print()
     print(f"/// The bidirectional loss is Σ C2 ⊙ output (both directions' features).\npub const C2: [[f64; {BATCH}]; {2 * HIDDEN * STEPS}] = {rows(stacked(C2, 2 * HIDDEN))};")
-    for name, module, gates, summed in [
-        ("lstm", torch.nn.LSTM(INPUT, HIDDEN, bidirectional=True), 4, True),
-        ("gru", torch.nn.GRU(INPUT, HIDDEN, bidirectional=True), 3, False),
+    for name, module, gates, summed, one_way in [
+        ("lstm", torch.nn.LSTM(INPUT, HIDDEN, bidirectional=True), 4, True, lstm),
+        ("gru", torch.nn.GRU(INPUT, HIDDEN, bidirectional=True), 3, False, gru),
     ]:
         print()
         print(f"/// `{type(module).__name__}(2, 3, bidirectional=True)`.")
         print(f"pub mod bidirectional_{name} {{")
         print_bidirectional(module, gates, summed)
+        for p in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]:
+            assert torch.equal(getattr(module, p + "_l0"), getattr(one_way, p + "_l0"))
         print("}")
     print(f"// generated with torch {torch.__version__}")
 

@@ -1,7 +1,9 @@
 //! Bidirectional: outputs, final states and gradients against PyTorch's `bidirectional=True`
 //! LSTM and GRU; sizes, bad pairs, no steps, names, weight files, casts and Hessians.
 
-use crate::recurrent::{assert_close, from_rows, weighted_output_gradients};
+use crate::recurrent::{
+    assert_close, from_rows, reference_gru, reference_lstm, weighted_output_gradients,
+};
 use crate::recurrent_reference as torch;
 use adroit_nn::{
     Activation, Bidirectional, Cast, Chain, Dense, Gru, Layer, Lstm, Mode, NnError, Rnn,
@@ -21,22 +23,14 @@ fn gradients(layer: &impl Layer<f64>, output: &DMatrix<f64>) -> Vec<DMatrix<f64>
 #[test]
 fn lstm_matches_pytorch() {
     use torch::bidirectional_lstm as t;
-    let lstm = |w_ih, w_hh, b| Lstm::from_parts(from_rows(w_ih), from_rows(w_hh), from_rows(b));
-    let both = Bidirectional::new(
-        lstm(
-            &t::FORWARD_WEIGHT_IH,
-            &t::FORWARD_WEIGHT_HH,
-            &t::FORWARD_BIAS,
-        )
-        .unwrap(),
-        lstm(
-            &t::BACKWARD_WEIGHT_IH,
-            &t::BACKWARD_WEIGHT_HH,
-            &t::BACKWARD_BIAS,
-        )
-        .unwrap(),
+    // The forward direction is the one-direction LSTM of the generator.
+    let backward = Lstm::from_parts(
+        from_rows(&t::BACKWARD_WEIGHT_IH),
+        from_rows(&t::BACKWARD_WEIGHT_HH),
+        from_rows(&t::BACKWARD_BIAS),
     )
     .unwrap();
+    let both = Bidirectional::new(reference_lstm(), backward).unwrap();
     let g = gradients(&both, &from_rows(&t::OUTPUT));
     let expected = [
         from_rows(&t::GRAD_X),
@@ -60,13 +54,7 @@ fn lstm_matches_pytorch() {
 #[test]
 fn gru_matches_pytorch() {
     use torch::bidirectional_gru as t;
-    let forward = Gru::from_parts(
-        from_rows(&t::FORWARD_WEIGHT_IH),
-        from_rows(&t::FORWARD_WEIGHT_HH),
-        from_rows(&t::FORWARD_BIAS_IH),
-        from_rows(&t::FORWARD_BIAS_HH),
-    )
-    .unwrap();
+    // The forward direction is the one-direction GRU of the generator.
     let backward = Gru::from_parts(
         from_rows(&t::BACKWARD_WEIGHT_IH),
         from_rows(&t::BACKWARD_WEIGHT_HH),
@@ -74,7 +62,7 @@ fn gru_matches_pytorch() {
         from_rows(&t::BACKWARD_BIAS_HH),
     )
     .unwrap();
-    let both = Bidirectional::new(forward, backward).unwrap();
+    let both = Bidirectional::new(reference_gru(), backward).unwrap();
     let g = gradients(&both, &from_rows(&t::OUTPUT));
     assert_close(&g[0], &from_rows(&t::GRAD_X), 1e-14, "∂/∂x");
     let per_direction = [
