@@ -85,10 +85,7 @@ impl Unroll {
             state = Some(next);
         }
         let output = if self.last_only {
-            match &state {
-                Some(s) => hidden_of(s),
-                None => MatVar::constant(DMatrix::zeros(self.hidden, x.ncols())),
-            }
+            self.state_or_zero(&x, state.as_ref().map(hidden_of))
         } else if outputs.is_empty() {
             MatVar::constant(DMatrix::zeros(0, x.ncols()))
         } else {
