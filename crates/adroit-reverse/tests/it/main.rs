@@ -77,6 +77,7 @@ mod matrix_singular_values;
 mod matrix_svd;
 mod matrix_symmetric_eigen;
 mod matrix_take;
+mod matrix_take_padded;
 mod matrix_uniform;
 mod matrix_variance;
 mod matrix_zip_map;

@@ -21,6 +21,7 @@ mod stop_gradient;
 mod svd;
 mod symmetric_eigen;
 mod take;
+mod take_padded;
 mod transpose;
 mod triangular_solve;
 mod variance;
