@@ -26,15 +26,19 @@ struct TakeLines {
 impl<T: MatScalar> Backward<T> for TakeLines {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
         if let Some(adjoint) = grads.dense_adjoint_mut(self.a, self.shape) {
-            for (k, &index) in self.indices.iter().enumerate() {
-                match self.lines {
-                    Lines::Columns => {
+            match self.lines {
+                Lines::Columns => {
+                    for (k, &index) in self.indices.iter().enumerate() {
                         let mut column = adjoint.column_mut(index);
                         column += g.column(k);
                     }
-                    Lines::Rows => {
-                        let mut row = adjoint.row_mut(index);
-                        row += g.row(k);
+                }
+                Lines::Rows => {
+                    // Column by column, along the storage of both (a row is strided).
+                    for (mut to, from) in adjoint.column_iter_mut().zip(g.column_iter()) {
+                        for (&index, &v) in self.indices.iter().zip(from.iter()) {
+                            to[index] += v;
+                        }
                     }
                 }
             }
