@@ -180,7 +180,12 @@ fn glorot_scale(fan_out: usize, fan_in: usize, s: f64) -> f64 {
 }
 
 /// Entries uniform in `[−limit, limit]`.
-fn uniform<T: MatScalar>(rng: &mut impl Rng, rows: usize, cols: usize, limit: f64) -> DMatrix<T> {
+pub(crate) fn uniform<T: MatScalar>(
+    rng: &mut impl Rng,
+    rows: usize,
+    cols: usize,
+    limit: f64,
+) -> DMatrix<T> {
     DMatrix::from_fn(rows, cols, |_, _| {
         T::from_f64(rng.random_range(-limit..=limit)).unwrap_or_else(T::zero)
     })

@@ -79,8 +79,9 @@ pub use flat::{parameters_to_vector, vector_to_parameters};
 pub use gradient::{Grads, Params, gradient, gradient_with, gradient_with_state, params};
 pub use layer::{Context, Layer, Mode};
 pub use layers::{
-    BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Dense, Dropout, DynLayer, Embedding,
-    Gru, LayerNorm, Lstm, LstmState, Parallel, Recurrent, Rnn, SkipConnection, TimeDistributed,
+    AvgPool2d, BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Conv2d, Dense, Dropout,
+    DynLayer, Embedding, Gru, LayerNorm, Lstm, LstmState, Max, MaxPool2d, Mean, Parallel, Pool2d,
+    PoolReduction, Recurrent, Rnn, SkipConnection, TimeDistributed, Window2d,
 };
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).

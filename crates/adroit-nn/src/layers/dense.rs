@@ -1,5 +1,6 @@
 //! [`Dense`]: a fully connected layer.
 
+use super::weight_bias;
 use crate::cast::cast_matrix;
 use crate::error::check_shape;
 use crate::{Activation, Cast, CastSlot, Context, Layer, NnError, init};
@@ -209,24 +210,15 @@ impl<T: MatScalar> Layer<T> for Dense<T> {
     }
 
     fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
-        f(&format!("{prefix}weight"), &self.weight);
-        if let Some(b) = &self.bias {
-            f(&format!("{prefix}bias"), b);
-        }
+        weight_bias::visit(prefix, &self.weight, self.bias.as_ref(), f);
     }
 
     fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>)) {
-        f(&mut self.weight);
-        if let Some(b) = &mut self.bias {
-            f(b);
-        }
+        weight_bias::visit_mut(&mut self.weight, self.bias.as_mut(), f);
     }
 
     fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&'a DMatrix<T>)) {
-        f(&self.weight);
-        if let Some(b) = &self.bias {
-            f(b);
-        }
+        weight_bias::visit_params(&self.weight, self.bias.as_ref(), f);
     }
 
     /// The bias, when there is one, must be `out × 1`, and the activation's parameter (the

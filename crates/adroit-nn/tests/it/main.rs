@@ -8,6 +8,8 @@ mod bidirectional;
 mod cast;
 mod checkpoint;
 mod classic;
+mod conv;
+mod conv_reference;
 mod data;
 mod dropout_clip_progress;
 mod embedding;

@@ -68,9 +68,20 @@ pub(crate) fn weighted_output_gradients(
     output: &DMatrix<f64>,
     c: &DMatrix<f64>,
 ) -> Vec<DMatrix<f64>> {
+    weighted_output_gradients_at(layer, &from_rows(&torch::X), output, c)
+}
+
+/// The output on `x` (checked against `output`) and the gradients of Σ `c` ⊙ output in `x`
+/// and in each of the layer's parameters, in `visit` order.
+pub(crate) fn weighted_output_gradients_at(
+    layer: &impl Layer<f64>,
+    x: &DMatrix<f64>,
+    output: &DMatrix<f64>,
+    c: &DMatrix<f64>,
+) -> Vec<DMatrix<f64>> {
     let mut params = Vec::new();
     layer.visit_params(&mut |p| params.push(p));
-    let mut inputs = vec![from_rows(&torch::X)];
+    let mut inputs = vec![x.clone()];
     inputs.extend(params.iter().map(|p| (*p).clone()));
     matrix::value_and_gradient(
         |v| {

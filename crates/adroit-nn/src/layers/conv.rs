@@ -1,0 +1,297 @@
+//! [`Conv2d`]: a two-dimensional convolution over images stored one per column.
+
+use super::weight_bias;
+use super::window::{Geometry, Window2d};
+use crate::cast::cast_matrix;
+use crate::error::check_shape;
+use crate::{Activation, Cast, CastSlot, Context, Layer, NnError, init};
+use adroit_reverse::matrix::{MatScalar, MatVar};
+use nalgebra::DMatrix;
+use rand::Rng;
+
+/// `y = σ(W ⋆ x + b)`: a 2-D convolution (cross-correlation, as in PyTorch's `Conv2d` and
+/// Flux's `Conv`; no kernel flip) of `in_channels` images to `out_channels`.
+///
+/// Shapes: `x` is `(in_channels·height·width) × batch`, one image per column, pixel `(c, y,
+/// x)` at row `c·height·width + y·width + x` (PyTorch's `(N, C, H, W)` batch as
+/// `x.reshape(N, -1).T`; Flux's `(W, H, C, N)` array as `reshape(x, :, N)`); `y` is
+/// `(out_channels·out_height·out_width) × batch` in the same order, the output size given by
+/// the [`Window2d`]. `weight` is `out_channels × (in_channels·kh·kw)`, row `o` holding output
+/// channel `o`'s kernel in `(c, i, j)` order (PyTorch's `weight.reshape(out_channels, -1)`);
+/// `bias` is `out_channels × 1`.
+///
+/// Each forward pass gathers every image's patches into one matrix (im2col, through
+/// [`MatVar::take_rows_padded`]) and multiplies it by `weight` once for the whole batch; the
+/// gradient scatters back through the same gather.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::DMatrix;
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// use adroit_nn::{Activation, Conv2d, Layer, Window2d};
+/// // 1 × 28 × 28 images → 8 channels of 14 × 14 (3 × 3 kernel, stride 2, padding 1).
+/// let window = Window2d::new((3, 3)).stride((2, 2)).padding((1, 1));
+/// let conv = Conv2d::<f32>::new((1, 28, 28), 8, window, Activation::Relu, &mut StdRng::seed_from_u64(0))
+///     .unwrap();
+/// assert_eq!(conv.output_shape(), (8, 14, 14));
+/// let y = conv.predict(&DMatrix::zeros(28 * 28, 5)).unwrap();
+/// assert_eq!(y.shape(), (8 * 14 * 14, 5));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv2d<T> {
+    /// `out_channels × (in_channels·kh·kw)`.
+    pub weight: DMatrix<T>,
+    /// `out_channels × 1`, or `None` for a layer without bias.
+    pub bias: Option<DMatrix<T>>,
+    /// The activation `σ`.
+    pub activation: Activation,
+    geometry: Geometry,
+}
+
+impl<T: MatScalar> Conv2d<T> {
+    /// A layer over `input = (channels, height, width)` images with `out_channels` kernels of
+    /// `window`'s size, Glorot-uniform weights (seeded by `rng`) and zero bias. Flux's `Conv`
+    /// defaults: entries uniform in `±√(6/((in_channels + out_channels)·kh·kw))`, Glorot's
+    /// bound with the fans `in_channels·kh·kw` and `out_channels·kh·kw`.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] if a dimension of `input` is 0, the window does not fit the
+    /// images ([`Window2d::output_shape`] is `None`), or the activation's parameter is not
+    /// finite.
+    ///
+    /// # Panics
+    /// If the weight would have more entries than `usize` counts or more bytes than an
+    /// allocation can hold.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Activation, Conv2d, NnError, Window2d};
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let conv = Conv2d::<f64>::new((3, 8, 8), 4, Window2d::new((3, 3)), Activation::Tanh, &mut rng)
+    ///     .unwrap();
+    /// assert_eq!(conv.weight.shape(), (4, 3 * 3 * 3));
+    /// assert!(conv.weight.amax() <= (6.0f64 / ((3.0 + 4.0) * 9.0)).sqrt());
+    /// // A 9 × 9 kernel does not fit 8 × 8 images.
+    /// let bad = Conv2d::<f64>::new((3, 8, 8), 4, Window2d::new((9, 9)), Activation::Tanh, &mut rng);
+    /// assert!(matches!(bad, Err(NnError::InvalidConfig { .. })));
+    /// ```
+    #[track_caller]
+    pub fn new(
+        input: (usize, usize, usize),
+        out_channels: usize,
+        window: Window2d,
+        activation: Activation,
+        rng: &mut impl Rng,
+    ) -> Result<Self, NnError> {
+        let geometry = Geometry::new("Conv2d", input, window)?;
+        let patch = input.0 * geometry.taps();
+        init::check_size::<T>("Conv2d::new", out_channels, patch);
+        let fans = (input.0 + out_channels) * geometry.taps();
+        let limit = (6.0 / fans.max(1) as f64).sqrt();
+        let layer = Self {
+            weight: init::uniform(rng, out_channels, patch, limit),
+            bias: Some(DMatrix::zeros(out_channels, 1)),
+            activation,
+            geometry,
+        };
+        layer.check_params()?;
+        Ok(layer)
+    }
+
+    /// A layer over `input = (channels, height, width)` images from given parameters:
+    /// PyTorch's `Conv2d` weight `(out, in, kh, kw)` is `weight.reshape(out, -1)` here.
+    ///
+    /// # Errors
+    /// As [`Conv2d::new`]; and [`NnError::ShapeMismatch`] if `weight` does not have
+    /// `channels·kh·kw` columns or `bias` is not `weight.nrows() × 1`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::{Activation, Conv2d, Layer, Window2d};
+    /// // One 2 × 2 kernel summing its window, over one 2 × 3 image.
+    /// let conv = Conv2d::from_parts((1, 2, 3), Window2d::new((2, 2)), dmatrix![1.0, 1.0, 1.0, 1.0],
+    ///     Some(dmatrix![0.5]), Activation::Identity).unwrap();
+    /// let image = dmatrix![1.0; 2.0; 3.0; 4.0; 5.0; 6.0]; // rows [1 2 3], [4 5 6]
+    /// assert_eq!(conv.predict(&image).unwrap(), dmatrix![12.5; 16.5]);
+    /// ```
+    pub fn from_parts(
+        input: (usize, usize, usize),
+        window: Window2d,
+        weight: DMatrix<T>,
+        bias: Option<DMatrix<T>>,
+        activation: Activation,
+    ) -> Result<Self, NnError> {
+        let layer = Self {
+            weight,
+            bias,
+            activation,
+            geometry: Geometry::new("Conv2d", input, window)?,
+        };
+        layer.check_params()?;
+        Ok(layer)
+    }
+
+    /// The same layer without a bias (PyTorch's `bias=False`, Flux's `bias=false`).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Activation, Conv2d, Window2d};
+    /// let conv = Conv2d::<f32>::new((1, 4, 4), 2, Window2d::new((3, 3)), Activation::Relu,
+    ///     &mut StdRng::seed_from_u64(0)).unwrap().without_bias();
+    /// assert!(conv.bias.is_none());
+    /// ```
+    pub fn without_bias(mut self) -> Self {
+        self.bias = None;
+        self
+    }
+
+    /// The input images' `(channels, height, width)`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Activation, Conv2d, Window2d};
+    /// let conv = Conv2d::<f32>::new((3, 32, 32), 16, Window2d::new((5, 5)), Activation::Relu,
+    ///     &mut StdRng::seed_from_u64(0)).unwrap();
+    /// assert_eq!(conv.input_shape(), (3, 32, 32));
+    /// ```
+    pub fn input_shape(&self) -> (usize, usize, usize) {
+        self.geometry.input
+    }
+
+    /// The output images' `(channels, height, width)`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Activation, Conv2d, Window2d};
+    /// let conv = Conv2d::<f32>::new((3, 32, 32), 16, Window2d::new((5, 5)), Activation::Relu,
+    ///     &mut StdRng::seed_from_u64(0)).unwrap();
+    /// assert_eq!(conv.output_shape(), (16, 28, 28));
+    /// ```
+    pub fn output_shape(&self) -> (usize, usize, usize) {
+        let (oh, ow) = self.geometry.output;
+        (self.weight.nrows(), oh, ow)
+    }
+
+    /// The sliding window.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Activation, Conv2d, Window2d};
+    /// let window = Window2d::new((3, 3)).padding((1, 1));
+    /// let conv = Conv2d::<f32>::new((1, 8, 8), 2, window, Activation::Relu,
+    ///     &mut StdRng::seed_from_u64(0)).unwrap();
+    /// assert_eq!(conv.window(), window);
+    /// ```
+    pub fn window(&self) -> Window2d {
+        self.geometry.window
+    }
+}
+
+/// Row `o·positions + p` of the channel-first output is row `o + out_channels·p` of the
+/// product's columns regrouped per image (position-major).
+fn channel_first(out_channels: usize, positions: usize) -> Vec<usize> {
+    (0..out_channels)
+        .flat_map(|o| (0..positions).map(move |p| o + out_channels * p))
+        .collect()
+}
+
+impl<T: MatScalar> Layer<T> for Conv2d<T> {
+    /// `σ(W ⋆ x + b)` for `x`: `(in_channels·height·width) × batch`.
+    ///
+    /// # Panics
+    /// If `x` does not have `in_channels·height·width` rows, or the `weight` or `bias` field
+    /// was set to a matrix of the wrong shape ([`Layer::predict`] and
+    /// [`train`](crate::train()) report these as [`NnError::ShapeMismatch`] first).
+    #[track_caller]
+    fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
+        let g = &self.geometry;
+        let (c, h, w) = g.input;
+        assert!(
+            x.nrows() == g.input_size(),
+            "Conv2d: the input has {} rows (features) but the layer takes {} ({c} channels of \
+             {h} × {w} pixels)",
+            x.nrows(),
+            g.input_size()
+        );
+        if let Err(e) = self.check_params() {
+            panic!("Conv2d: {e}");
+        }
+        let (out_channels, patch) = self.weight.shape();
+        let (positions, batch) = (g.positions(), x.ncols());
+        let patches = x
+            .take_rows_padded(&g.patches(), T::zero())
+            .reshape(patch, positions * batch);
+        let weight = ctx.param(&self.weight);
+        let z = match &self.bias {
+            Some(b) => weight.affine(patches, ctx.param(b)),
+            None => weight * patches,
+        };
+        let y = z
+            .reshape(out_channels * positions, batch)
+            .take_rows(&channel_first(out_channels, positions));
+        self.activation.apply(y)
+    }
+
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
+        weight_bias::visit(prefix, &self.weight, self.bias.as_ref(), f);
+    }
+
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>)) {
+        weight_bias::visit_mut(&mut self.weight, self.bias.as_mut(), f);
+    }
+
+    fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&'a DMatrix<T>)) {
+        weight_bias::visit_params(&self.weight, self.bias.as_ref(), f);
+    }
+
+    /// The weight must have `in_channels·kh·kw` columns, the bias, when there is one, be
+    /// `out_channels × 1`, and the activation's parameter finite.
+    fn check_params(&self) -> Result<(), NnError> {
+        self.activation
+            .check_parameter("Conv2d activation parameter")?;
+        let out_channels = self.weight.nrows();
+        let patch = self.geometry.input.0 * self.geometry.taps();
+        check_shape(
+            "Conv2d weight (out_channels × in_channels·kh·kw)",
+            (out_channels, patch),
+            self.weight.shape(),
+        )?;
+        match &self.bias {
+            Some(b) => check_shape("Conv2d bias", (out_channels, 1), b.shape()),
+            None => Ok(()),
+        }
+    }
+
+    fn input_size(&self) -> Option<usize> {
+        Some(self.geometry.input_size())
+    }
+
+    fn output_size(&self) -> Option<usize> {
+        Some(self.weight.nrows() * self.geometry.positions())
+    }
+
+    fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
+        slot.fill(self)
+    }
+}
+
+/// The weight and bias converted entry by entry (see [`Cast`]); the activation and the window
+/// are kept.
+impl<T: MatScalar> Cast for Conv2d<T> {
+    type Output<U: MatScalar> = Conv2d<U>;
+
+    fn cast<U: MatScalar>(&self) -> Result<Conv2d<U>, NnError> {
+        Ok(Conv2d {
+            weight: cast_matrix(&self.weight),
+            bias: self.bias.as_ref().map(cast_matrix),
+            activation: self.activation,
+            geometry: self.geometry,
+        })
+    }
+}

@@ -1,0 +1,211 @@
+//! [`Pool2d`] ([`MaxPool2d`], [`AvgPool2d`]): each channel's windows reduced to one value.
+
+use super::window::{Geometry, Window2d};
+use crate::{Cast, CastSlot, Context, Layer, NnError};
+use adroit_reverse::matrix::{Along, MatScalar, MatVar};
+use core::marker::PhantomData;
+use nalgebra::DMatrix;
+
+/// How a [`Pool2d`] reduces a window: [`Max`] or [`Mean`]. Sealed: the two are the layers
+/// PyTorch and Flux have.
+pub trait PoolReduction:
+    sealed::Sealed + Copy + core::fmt::Debug + Eq + Send + Sync + 'static
+{
+    /// The layer's name in messages (`"MaxPool2d"`).
+    const NAME: &'static str;
+
+    /// The padding's value: `−∞` for a maximum, `0` for a mean.
+    fn fill<T: MatScalar>() -> T;
+
+    /// Each column's reduction, `taps × n` to `1 × n`.
+    fn reduce<T: MatScalar>(windows: MatVar<T>) -> MatVar<T>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Max {}
+    impl Sealed for super::Mean {}
+}
+
+/// A window's maximum, padding counted as `−∞` ([`MaxPool2d`]).
+///
+/// Gradient at ties: the entries tied for a window's maximum share its cotangent equally
+/// ([`MatVar::max_along`]'s convention, JAX's for `max`); PyTorch gives all of it to the first
+/// of them. Both are subgradients; they differ only at exact ties (e.g. after a ReLU's zeros).
+///
+/// # Example
+/// ```
+/// use adroit_nn::{Max, PoolReduction};
+/// assert_eq!(Max::NAME, "MaxPool2d");
+/// assert_eq!(Max::fill::<f64>(), f64::NEG_INFINITY);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Max;
+
+impl PoolReduction for Max {
+    const NAME: &'static str = "MaxPool2d";
+
+    fn fill<T: MatScalar>() -> T {
+        T::neg_infinity()
+    }
+
+    fn reduce<T: MatScalar>(windows: MatVar<T>) -> MatVar<T> {
+        windows.max_along(Along::Rows)
+    }
+}
+
+/// A window's mean, padding counted as zeros and always divided by `kh·kw` (PyTorch's
+/// default `count_include_pad=True`, Flux's `MeanPool`) ([`AvgPool2d`]).
+///
+/// # Example
+/// ```
+/// use adroit_nn::{Mean, PoolReduction};
+/// assert_eq!(Mean::NAME, "AvgPool2d");
+/// assert_eq!(Mean::fill::<f64>(), 0.0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Mean;
+
+impl PoolReduction for Mean {
+    const NAME: &'static str = "AvgPool2d";
+
+    fn fill<T: MatScalar>() -> T {
+        T::zero()
+    }
+
+    fn reduce<T: MatScalar>(windows: MatVar<T>) -> MatVar<T> {
+        windows.mean_along(Along::Rows)
+    }
+}
+
+/// Each channel's windows reduced to one value by `R`: [`MaxPool2d`] or [`AvgPool2d`] (floor
+/// rounding of the output size, as PyTorch's default and Flux's).
+///
+/// Shapes: `x` is `(channels·height·width) × batch` and the output `(channels·out_height·
+/// out_width) × batch`, both in [`Conv2d`](crate::Conv2d)'s pixel order. No parameters.
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::{self, dmatrix};
+/// use adroit_nn::{AvgPool2d, Layer, MaxPool2d, Window2d};
+/// // One 2 × 4 image, 2 × 2 windows: each half's maximum and mean.
+/// let image = dmatrix![1.0; 5.0; 2.0; 0.0; 3.0; 4.0; 8.0; 6.0]; // rows [1 5 2 0], [3 4 8 6]
+/// let max = MaxPool2d::new((1, 2, 4), Window2d::pool((2, 2))).unwrap();
+/// assert_eq!(Layer::<f64>::predict(&max, &image).unwrap(), dmatrix![5.0; 8.0]);
+/// let avg = AvgPool2d::new((1, 2, 4), Window2d::pool((2, 2))).unwrap();
+/// assert_eq!(Layer::<f64>::predict(&avg, &image).unwrap(), dmatrix![3.25; 4.0]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool2d<R> {
+    geometry: Geometry,
+    reduction: PhantomData<R>,
+}
+
+/// Max pooling: PyTorch's `MaxPool2d`, Flux's `MaxPool` (see [`Max`] for ties).
+pub type MaxPool2d = Pool2d<Max>;
+
+/// Average pooling: PyTorch's `AvgPool2d`, Flux's `MeanPool` (see [`Mean`]).
+pub type AvgPool2d = Pool2d<Mean>;
+
+impl<R: PoolReduction> Pool2d<R> {
+    /// Pooling over `input = (channels, height, width)` images with `window`
+    /// ([`Window2d::pool`] for PyTorch's default stride).
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] if a dimension of `input` is 0, the window does not fit the
+    /// images, or the padding is more than half the kernel (PyTorch's rule).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{MaxPool2d, NnError, Window2d};
+    /// let pool = MaxPool2d::new((8, 28, 28), Window2d::pool((2, 2))).unwrap();
+    /// assert_eq!(pool.output_shape(), (8, 14, 14));
+    /// let bad = MaxPool2d::new((8, 28, 28), Window2d::pool((2, 2)).padding((2, 2)));
+    /// assert!(matches!(bad, Err(NnError::InvalidConfig { .. })));
+    /// ```
+    pub fn new(input: (usize, usize, usize), window: Window2d) -> Result<Self, NnError> {
+        let geometry = Geometry::new(R::NAME, input, window)?;
+        // PyTorch's rule: no window may lie on the padding alone.
+        let (kernel, padding) = (window.kernel, window.padding);
+        if 2 * padding.0 > kernel.0 || 2 * padding.1 > kernel.1 {
+            return Err(NnError::InvalidConfig {
+                name: R::NAME,
+                reason: format!(
+                    "the padding {padding:?} must be at most half the kernel {kernel:?} (as in \
+                     PyTorch), so that no window lies on the padding alone"
+                ),
+            });
+        }
+        Ok(Self {
+            geometry,
+            reduction: PhantomData,
+        })
+    }
+
+    /// The output images' `(channels, height, width)`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{AvgPool2d, MaxPool2d, Window2d};
+    /// let pool = MaxPool2d::new((3, 7, 7), Window2d::pool((2, 2))).unwrap();
+    /// assert_eq!(pool.output_shape(), (3, 3, 3)); // ⌊7/2⌋
+    /// let pool = AvgPool2d::new((3, 7, 7), Window2d::new((3, 3)).padding((1, 1))).unwrap();
+    /// assert_eq!(pool.output_shape(), (3, 7, 7));
+    /// ```
+    pub fn output_shape(&self) -> (usize, usize, usize) {
+        let (oh, ow) = self.geometry.output;
+        (self.geometry.input.0, oh, ow)
+    }
+}
+
+impl<T: MatScalar, R: PoolReduction> Layer<T> for Pool2d<R> {
+    /// Each window's maximum or mean.
+    ///
+    /// # Panics
+    /// If `x` does not have `channels·height·width` rows ([`Layer::predict`] and
+    /// [`train`](crate::train()) report it as [`NnError::ShapeMismatch`] first).
+    #[track_caller]
+    fn forward(&self, x: MatVar<T>, _: &mut Context<T>) -> MatVar<T> {
+        let g = &self.geometry;
+        let (c, h, w) = g.input;
+        assert!(
+            x.nrows() == g.input_size(),
+            "{}: the input has {} rows (features) but the layer takes {} ({c} channels of {h} × \
+             {w} pixels)",
+            R::NAME,
+            x.nrows(),
+            g.input_size()
+        );
+        let batch = x.ncols();
+        let outputs = c * g.positions();
+        let windows = x
+            .take_rows_padded(&g.windows(), R::fill())
+            .reshape(g.taps(), outputs * batch);
+        R::reduce(windows).reshape(outputs, batch)
+    }
+
+    fn visit<'a>(&'a self, _: &str, _: &mut dyn FnMut(&str, &'a DMatrix<T>)) {}
+
+    fn visit_mut(&mut self, _: &mut dyn FnMut(&mut DMatrix<T>)) {}
+
+    fn input_size(&self) -> Option<usize> {
+        Some(self.geometry.input_size())
+    }
+
+    fn output_size(&self) -> Option<usize> {
+        Some(self.geometry.input.0 * self.geometry.positions())
+    }
+
+    fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
+        slot.fill(self)
+    }
+}
+
+/// No parameters: the same layer for every number type.
+impl<R: PoolReduction> Cast for Pool2d<R> {
+    type Output<U: MatScalar> = Pool2d<R>;
+
+    fn cast<U: MatScalar>(&self) -> Result<Pool2d<R>, NnError> {
+        Ok(*self)
+    }
+}

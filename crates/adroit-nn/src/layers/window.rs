@@ -1,0 +1,266 @@
+//! [`Window2d`]: the sliding window of a convolution or pooling layer over images stored one
+//! per column, and the gathers it makes (crate-private [`Geometry`]).
+
+use crate::NnError;
+
+/// A sliding window over images: its kernel size, stride, zero padding and dilation, each as
+/// `(rows, columns)` — PyTorch's `kernel_size`, `stride`, `padding`, `dilation` of `Conv2d`
+/// and `MaxPool2d`, Flux's `Conv`/`MaxPool` keywords of the same names (Flux's `pad`).
+///
+/// Along each dimension an image of `n` pixels gives `⌊(n + 2·padding − dilation·(kernel − 1)
+/// − 1) / stride⌋ + 1` outputs (PyTorch's formula, rounding down).
+///
+/// # Example
+/// ```
+/// use adroit_nn::Window2d;
+/// // PyTorch's Conv2d(…, kernel_size=3, stride=2, padding=1).
+/// let conv = Window2d::new((3, 3)).stride((2, 2)).padding((1, 1));
+/// assert_eq!(conv.output_shape((28, 28)), Some((14, 14)));
+/// // MaxPool2d(2): the stride is the kernel.
+/// assert_eq!(Window2d::pool((2, 2)).output_shape((28, 28)), Some((14, 14)));
+/// // A 5 × 5 kernel does not fit a 4 × 4 image.
+/// assert_eq!(Window2d::new((5, 5)).output_shape((4, 4)), None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Window2d {
+    /// Kernel size `(rows, columns)`.
+    pub kernel: (usize, usize),
+    /// Step between windows `(rows, columns)`.
+    pub stride: (usize, usize),
+    /// Padding added on each side `(rows, columns)`: zeros for a convolution and an average
+    /// pool (counted in its mean, PyTorch's `count_include_pad=True`), `−∞` for a max pool.
+    pub padding: (usize, usize),
+    /// Spacing between the kernel's taps `(rows, columns)`; 1 for adjacent pixels.
+    pub dilation: (usize, usize),
+}
+
+impl Window2d {
+    /// A `kernel` window with stride 1, no padding and no dilation (PyTorch's `Conv2d`
+    /// defaults).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::Window2d;
+    /// let w = Window2d::new((3, 3));
+    /// assert_eq!((w.stride, w.padding, w.dilation), ((1, 1), (0, 0), (1, 1)));
+    /// ```
+    pub fn new(kernel: (usize, usize)) -> Self {
+        Self {
+            kernel,
+            stride: (1, 1),
+            padding: (0, 0),
+            dilation: (1, 1),
+        }
+    }
+
+    /// A `kernel` window whose stride is the kernel: non-overlapping windows, the default of
+    /// PyTorch's `MaxPool2d`/`AvgPool2d` and Flux's `MaxPool`/`MeanPool`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::Window2d;
+    /// assert_eq!(Window2d::pool((2, 3)).stride, (2, 3));
+    /// ```
+    pub fn pool(kernel: (usize, usize)) -> Self {
+        Self {
+            stride: kernel,
+            ..Self::new(kernel)
+        }
+    }
+
+    /// The same window with `stride`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::Window2d;
+    /// assert_eq!(Window2d::new((3, 3)).stride((2, 1)).stride, (2, 1));
+    /// ```
+    pub fn stride(self, stride: (usize, usize)) -> Self {
+        Self { stride, ..self }
+    }
+
+    /// The same window with `padding` on each side.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::Window2d;
+    /// // "Same" padding for a 3 × 3 kernel at stride 1: the output keeps the input's size.
+    /// assert_eq!(Window2d::new((3, 3)).padding((1, 1)).output_shape((7, 5)), Some((7, 5)));
+    /// ```
+    pub fn padding(self, padding: (usize, usize)) -> Self {
+        Self { padding, ..self }
+    }
+
+    /// The same window with `dilation`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::Window2d;
+    /// // A 3 × 3 kernel with dilation 2 spans 5 × 5 pixels.
+    /// assert_eq!(Window2d::new((3, 3)).dilation((2, 2)).output_shape((5, 5)), Some((1, 1)));
+    /// ```
+    pub fn dilation(self, dilation: (usize, usize)) -> Self {
+        Self { dilation, ..self }
+    }
+
+    /// The output's `(height, width)` for an input of `(height, width)` pixels, or `None` if
+    /// the window is invalid there (a zero kernel, stride or dilation, or a dilated kernel
+    /// larger than the padded input).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::Window2d;
+    /// assert_eq!(Window2d::new((3, 2)).output_shape((4, 4)), Some((2, 3)));
+    /// assert_eq!(Window2d::new((3, 3)).stride((0, 1)).output_shape((4, 4)), None);
+    /// ```
+    pub fn output_shape(&self, input: (usize, usize)) -> Option<(usize, usize)> {
+        let along = |n: usize, kernel: usize, stride: usize, padding: usize, dilation: usize| {
+            if kernel == 0 || stride == 0 || dilation == 0 {
+                return None;
+            }
+            let span = dilation.checked_mul(kernel - 1)?.checked_add(1)?;
+            let padded = padding.checked_mul(2)?.checked_add(n)?;
+            padded.checked_sub(span).map(|room| room / stride + 1)
+        };
+        Some((
+            along(
+                input.0,
+                self.kernel.0,
+                self.stride.0,
+                self.padding.0,
+                self.dilation.0,
+            )?,
+            along(
+                input.1,
+                self.kernel.1,
+                self.stride.1,
+                self.padding.1,
+                self.dilation.1,
+            )?,
+        ))
+    }
+}
+
+/// A window over images of a given shape: the sizes a layer checks and the gathers it makes.
+///
+/// Each image is one column of `channels·height·width` features, channel by channel and row by
+/// row within a channel: pixel `(c, y, x)` is feature `c·height·width + y·width + x` (PyTorch's
+/// `(C, H, W)` tensor flattened, and Flux's `(W, H, C)` array in its column-major order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Geometry {
+    /// `(channels, height, width)` of each input image.
+    pub(crate) input: (usize, usize, usize),
+    pub(crate) window: Window2d,
+    /// `(height, width)` of each output channel.
+    pub(crate) output: (usize, usize),
+}
+
+impl Geometry {
+    /// The window over `input` images, checked: `who` names the layer in the error.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] if a dimension of `input` is 0 or the window is invalid on
+    /// it ([`Window2d::output_shape`] is `None`), or the image has more features than `usize`
+    /// counts.
+    pub(crate) fn new(
+        who: &'static str,
+        input: (usize, usize, usize),
+        window: Window2d,
+    ) -> Result<Self, NnError> {
+        let invalid = |reason: String| NnError::InvalidConfig { name: who, reason };
+        let (c, h, w) = input;
+        if c == 0 || h == 0 || w == 0 {
+            return Err(invalid(format!(
+                "the input images are {c} channels of {h} × {w} pixels; each must be at least 1"
+            )));
+        }
+        if c.checked_mul(h).and_then(|n| n.checked_mul(w)).is_none() {
+            return Err(invalid(format!(
+                "{c} channels of {h} × {w} pixels are more features than usize counts"
+            )));
+        }
+        let output = window.output_shape((h, w)).ok_or_else(|| {
+            invalid(format!(
+                "{window:?} does not fit {h} × {w} images (the kernel, stride and dilation must \
+                 be at least 1, and the dilated kernel at most the padded image)"
+            ))
+        })?;
+        Ok(Self {
+            input,
+            window,
+            output,
+        })
+    }
+
+    /// Features per input image, `channels·height·width`.
+    pub(crate) fn input_size(&self) -> usize {
+        self.input.0 * self.input.1 * self.input.2
+    }
+
+    /// Output positions per channel, `out_height·out_width`.
+    pub(crate) fn positions(&self) -> usize {
+        self.output.0 * self.output.1
+    }
+
+    /// Taps per window on one channel, `kernel rows · kernel columns`.
+    pub(crate) fn taps(&self) -> usize {
+        self.window.kernel.0 * self.window.kernel.1
+    }
+
+    /// The input feature under tap `(i, j)` of the window at output position `(oy, ox)` on
+    /// channel `c`, or `None` on the padding.
+    fn source(&self, c: usize, (oy, ox): (usize, usize), (i, j): (usize, usize)) -> Option<usize> {
+        let (_, h, w) = self.input;
+        let Window2d {
+            stride,
+            padding,
+            dilation,
+            ..
+        } = self.window;
+        let y = (oy * stride.0 + i * dilation.0).checked_sub(padding.0)?;
+        let x = (ox * stride.1 + j * dilation.1).checked_sub(padding.1)?;
+        (y < h && x < w).then_some((c * h + y) * w + x)
+    }
+
+    /// Each image's convolution patches (im2col), for
+    /// [`take_rows_padded`](adroit_reverse::matrix::MatVar::take_rows_padded): position `p =
+    /// oy·out_width + ox` after position, all channels' taps `(c, i, j)` in PyTorch's weight
+    /// order — reshaped to `channels·taps` rows, column `p` of an image's block is its patch.
+    pub(crate) fn patches(&self) -> Vec<Option<usize>> {
+        let mut rows = Vec::with_capacity(self.input.0 * self.taps() * self.positions());
+        for position in self.output_positions() {
+            for c in 0..self.input.0 {
+                rows.extend(self.taps_at(c, position));
+            }
+        }
+        rows
+    }
+
+    /// Each image's pooling windows: channel by channel, position by position, each window's
+    /// taps `(i, j)` — reshaped to `taps` rows, column `c·positions + p` is a window.
+    pub(crate) fn windows(&self) -> Vec<Option<usize>> {
+        let mut rows = Vec::with_capacity(self.input.0 * self.taps() * self.positions());
+        for c in 0..self.input.0 {
+            for position in self.output_positions() {
+                rows.extend(self.taps_at(c, position));
+            }
+        }
+        rows
+    }
+
+    /// The output positions `(oy, ox)`, row by row.
+    fn output_positions(&self) -> impl Iterator<Item = (usize, usize)> + use<> {
+        let (oh, ow) = self.output;
+        (0..oh).flat_map(move |oy| (0..ow).map(move |ox| (oy, ox)))
+    }
+
+    /// The sources of channel `c`'s taps at `position`, row by row.
+    fn taps_at(
+        &self,
+        c: usize,
+        position: (usize, usize),
+    ) -> impl Iterator<Item = Option<usize>> + '_ {
+        let (kh, kw) = self.window.kernel;
+        (0..kh).flat_map(move |i| (0..kw).map(move |j| self.source(c, position, (i, j))))
+    }
+}
