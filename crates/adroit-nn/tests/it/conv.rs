@@ -351,3 +351,43 @@ fn a_small_convolutional_network_learns_bar_orientations() {
         assert_eq!(predicted32.column(b).imax(), predicted.column(b).imax());
     }
 }
+
+/// A convolution, an average pool and a dense read-out as a function of the convolution's
+/// weight and bias and the read-out's weight, with the loss Σ tanh-activated … squared.
+struct ConvNetLoss;
+
+impl adroit_check::MatrixFn for ConvNetLoss {
+    fn eval<T: adroit_nn::MatScalar>(&self, m: &[MatVar<T>]) -> MatVar<T> {
+        let window = Window2d::new((2, 2)).padding((1, 0));
+        let conv = Conv2d::from_parts(
+            (1, 3, 4),
+            window,
+            DMatrix::zeros(2, 4),
+            Some(DMatrix::zeros(2, 1)),
+            Activation::Tanh,
+        )
+        .unwrap();
+        let pool = AvgPool2d::new(conv.output_shape(), Window2d::pool((2, 1))).unwrap();
+        let x: DMatrix<T> =
+            DMatrix::from_fn(12, 2, |r, b| ((r * 2 + b * 5) as f64 * 0.4).sin()).cast();
+        let mut ctx = Context::new(Mode::Eval, 0);
+        ctx.bind(&conv.weight, m[0]);
+        ctx.bind(conv.bias.as_ref().unwrap(), m[1]);
+        let pooled = pool.forward(conv.forward(MatVar::constant(x), &mut ctx), &mut ctx);
+        let y = m[2] * pooled;
+        y.component_mul(y).sum()
+    }
+}
+
+#[test]
+fn second_derivatives_through_a_convolution_and_a_pool() {
+    let params = [
+        DMatrix::from_fn(2, 4, |i, j| ((i * 4 + j) as f64 * 0.8).cos() * 0.7),
+        DMatrix::from_column_slice(2, 1, &[0.1, -0.2]),
+        DMatrix::from_fn(1, 12, |_, j| ((j as f64) * 0.6).sin()),
+    ];
+    let options = adroit_check::Options::for_precision::<f64>();
+    let report = adroit_check::matrix_hessian_check(&ConvNetLoss, &params, &options)
+        .unwrap_or_else(|m| panic!("{m}"));
+    assert_eq!(report.comparisons, 2 * 22 * 22);
+}
