@@ -1,13 +1,15 @@
 //! Neural-network training steps (forward, backward, update; f32) of adroit against a
 //! hand-written nalgebra implementation of the same step, for three MLP sizes, next to the
-//! primal: the hand-written forward pass and loss alone (`primal_forward_loss`).
+//! primal: the hand-written forward pass and loss alone (`primal_forward_loss`). And a small
+//! convolutional network's step (`cnn_training_step_f32`), next to its forward pass alone
+//! (`predict`); PyTorch's and JAX's are in `benches/peers/`.
 //!
 //! Run: `cargo bench -p adroit-benches --bench nn`.
 
 use adroit_benches::handwritten::{self, Mlp};
 use adroit_nn::losses::{Agg, logitcrossentropy};
 use adroit_nn::optim::Descent;
-use adroit_nn::{Activation, Chain, Dense, Layer, train_step};
+use adroit_nn::{Activation, Chain, Conv2d, Dense, Layer, MaxPool2d, Window2d, train_step};
 use criterion::{BenchmarkId, Criterion, criterion_main};
 use nalgebra::DMatrix;
 use rand::rngs::StdRng;
@@ -94,9 +96,46 @@ fn bench_training_step(c: &mut Criterion) {
     group.finish();
 }
 
+/// MNIST-sized images (1 × 28 × 28), batch 64: a 3 × 3 convolution to 8 channels (padding 1,
+/// ReLU), a 2 × 2 max pool, a dense layer 8·14·14 → 10; softmax cross-entropy, SGD.
+fn bench_cnn_training_step(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(1);
+    let window = Window2d::new((3, 3)).padding((1, 1));
+    let conv = Conv2d::new((1, 28, 28), 8, window, Activation::Relu, &mut rng)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let pool = MaxPool2d::new(conv.output_shape(), Window2d::pool((2, 2)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (channels, height, width) = pool.output_shape();
+    let dense = Dense::new(
+        channels * height * width,
+        10,
+        Activation::Identity,
+        &mut rng,
+    );
+    let mut net = Chain::new().push(conv).push(pool).push(dense);
+    let (x, y) = data(&[784, 10], 64, &mut rng);
+    let loss = |p, t: &DMatrix<f32>| logitcrossentropy(p, t, Agg::Mean);
+    let mut group = c.benchmark_group("cnn_training_step_f32");
+    group.bench_function("adroit_predict/conv8-pool-dense", |b| {
+        b.iter(|| net.predict(black_box(&x)).unwrap_or_else(|e| panic!("{e}")))
+    });
+    let mut opt = Descent::new(1e-3);
+    group.bench_function("adroit/conv8-pool-dense", |b| {
+        b.iter(|| {
+            train_step(&mut net, black_box(&x), &y, &loss, &mut opt, 0)
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+    });
+    group.finish();
+}
+
 // criterion's macros generate undocumented items.
 #[allow(missing_docs)]
 mod harness {
-    criterion::criterion_group!(benches, super::bench_training_step);
+    criterion::criterion_group!(
+        benches,
+        super::bench_training_step,
+        super::bench_cnn_training_step
+    );
 }
 criterion_main!(harness::benches);

@@ -14,39 +14,80 @@ enum Pick {
 }
 
 impl Pick {
-    /// The extremum of `line` (NaN if an entry is NaN; `−∞` for a max, `+∞` for a min of no
-    /// entries) and the share of its cotangent each entry equal to it gets (NaN entries when
-    /// it is NaN; see [`chosen`]): `1/k` for `k` such entries.
-    fn reduce<T: MatScalar>(self, line: impl Iterator<Item = T> + Clone) -> (T, T) {
-        let start = match self {
+    /// The extremum of `line`: NaN if an entry is NaN, `−∞` for a max and `+∞` for a min of
+    /// no entries.
+    fn best<T: MatScalar>(self, line: impl Iterator<Item = T>) -> T {
+        let mut best = match self {
             Pick::Max => T::neg_infinity(),
             Pick::Min => T::infinity(),
         };
-        let best = line.clone().fold(start, |m, v| {
-            if m.is_nan() || v.is_nan() {
-                // NaN in every part: its derivatives of every order are undefined too.
-                T::undefined()
-            } else {
-                // Of a ±0 tie, +0 is the max and −0 the min, in either order (as JAX).
-                let better = match self {
-                    Pick::Max => v > m || (v == m && m.is_sign_negative() && !v.is_sign_negative()),
-                    Pick::Min => v < m || (v == m && !m.is_sign_negative() && v.is_sign_negative()),
-                };
-                if better { v } else { m }
-            }
-        });
-        let count = line.clone().filter(|&v| chosen(v, best)).count();
-        let share = if count == 0 {
-            T::zero()
+        // Selects, not branches (a max pool's windows are short and their entries in no
+        // order, so branches would mispredict); NaN anywhere makes the result undefined.
+        let mut nan = false;
+        for v in line {
+            nan |= v.is_nan();
+            // Of a ±0 tie, +0 is the max and −0 the min, in either order (as JAX).
+            let better = match self {
+                Pick::Max => {
+                    (v > best) | ((v == best) & best.is_sign_negative() & !v.is_sign_negative())
+                }
+                Pick::Min => {
+                    (v < best) | ((v == best) & !best.is_sign_negative() & v.is_sign_negative())
+                }
+            };
+            best = if better { v } else { best };
+        }
+        if nan {
+            // NaN in every part: its derivatives of every order are undefined too.
+            T::undefined()
         } else {
-            T::one() / T::from_usize(count).unwrap_or_else(T::nan)
-        };
+            best
+        }
+    }
+
+    /// The extremum of `line` (see [`best`](Self::best)) and the share of its cotangent each
+    /// entry equal to it gets (NaN entries when it is NaN; see [`chosen`]): `1/k` for `k` such
+    /// entries.
+    fn reduce<T: MatScalar>(self, line: impl Iterator<Item = T> + Clone) -> (T, T) {
+        let best = self.best(line.clone());
+        let count = line.clone().filter(|&v| chosen(v, best)).count();
+        let share = share_of(count);
         let value = if count > 1 {
             tie_mean(line, best, share)
         } else {
             best
         };
         (value, share)
+    }
+
+    /// [`reduce`](Self::reduce) of one stored line, its share written to `weights` at the
+    /// entries equal to the extremum and 0 elsewhere: one pass after the extremum's (the
+    /// short columns of a max pool's windows, many of them).
+    fn reduce_into<T: MatScalar>(self, line: &[T], weights: &mut [T]) -> T {
+        let best = self.best(line.iter().copied());
+        let mut count = 0;
+        for (w, &v) in weights.iter_mut().zip(line) {
+            let hit = chosen(v, best);
+            count += usize::from(hit);
+            *w = if hit { T::one() } else { T::zero() };
+        }
+        if count <= 1 {
+            return best;
+        }
+        let share = share_of(count);
+        for w in weights.iter_mut() {
+            *w = *w * share;
+        }
+        tie_mean(line.iter().copied(), best, share)
+    }
+}
+
+/// `1/count`, the cotangent's share of each of `count` tied entries (0 for none).
+fn share_of<T: MatScalar>(count: usize) -> T {
+    match count {
+        0 => T::zero(),
+        1 => T::one(),
+        _ => T::one() / T::from_usize(count).unwrap_or_else(T::nan),
     }
 }
 
@@ -72,7 +113,8 @@ fn tie_mean<T: MatScalar>(line: impl Iterator<Item = T>, best: T, share: T) -> T
 
 /// True when `v` is the extremum `best` (equal, or both NaN).
 fn chosen<T: MatScalar>(v: T, best: T) -> bool {
-    v == best || (v.is_nan() && best.is_nan())
+    // `|` and `&`, not `||` and `&&`: no branch to mispredict on entries in no order.
+    (v == best) | (v.is_nan() & best.is_nan())
 }
 
 /// The extrema of `x` (over all entries, or along a dimension: `1 × cols` for
@@ -95,15 +137,17 @@ fn extrema<T: MatScalar>(
             }
             DMatrix::from_element(1, 1, best)
         }
-        Some(Along::Rows) => DMatrix::from_fn(1, cols, |_, j| {
-            let (best, share) = pick.reduce(x.column(j).iter().copied());
-            for i in 0..rows {
-                if chosen(x[(i, j)], best) {
-                    weights[(i, j)] = share;
-                }
+        Some(Along::Rows) if rows > 0 => {
+            // Column by column along the storage (many short columns: a max pool's windows).
+            let mut out = DMatrix::from_element(1, cols, T::zero());
+            let lines = x.as_slice().chunks_exact(rows);
+            let shares = weights.as_mut_slice().chunks_exact_mut(rows);
+            for ((line, w), o) in lines.zip(shares).zip(out.iter_mut()) {
+                *o = pick.reduce_into(line, w);
             }
-            best
-        }),
+            out
+        }
+        Some(Along::Rows) => DMatrix::from_element(1, cols, pick.best(core::iter::empty())),
         Some(Along::Cols) => DMatrix::from_fn(rows, 1, |i, _| {
             let (best, share) = pick.reduce(x.row(i).iter().copied());
             for j in 0..cols {
