@@ -76,7 +76,7 @@ impl Pick {
         }
         let share = share_of(count);
         for w in weights.iter_mut() {
-            *w = *w * share;
+            *w *= share;
         }
         tie_mean(line.iter().copied(), best, share)
     }
