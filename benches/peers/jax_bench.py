@@ -9,7 +9,10 @@
 - `jacobian_100_to_100`: the dense Jacobian of the ring map `yᵢ = sin(xᵢ)·xᵢ₊₁ + xᵢ₋₁²`
   (wrap-around), n = 100 (`jit(jacfwd)`, `jit(jacrev)`; primal `jit(f)`);
 - `mlp_training_step_f32`: an MLP training step (forward, backward, SGD update; f32; softmax
-  cross-entropy, mean over the batch).
+  cross-entropy, mean over the batch);
+- `cnn_training_step_f32`: the same for a 3 × 3 convolution to 8 channels (padding 1, ReLU), a
+  2 × 2 max pool and a dense layer to 10 classes on 64 images of 1 × 28 × 28 (and its forward
+  pass alone, `jit`).
 Every derivative is checked against the hand-written one (NumPy) before it is timed.
 
 Compilation is excluded (every function is called until compiled before timing) and every timed
@@ -40,7 +43,7 @@ from reference import (  # noqa: E402
     rosenbrock_gradient_np,
     rosenbrock_hessian_np,
 )
-from stdrng import mlp_case, points  # noqa: E402
+from stdrng import cnn_case, mlp_case, points  # noqa: E402
 from timing import make_report  # noqa: E402
 from workloads import bind  # noqa: E402
 
@@ -121,6 +124,38 @@ def main():
 
         name = "-".join(map(str, sizes))
         report(f"mlp_training_step_f32/jax_jit/{name}", train_step)
+
+    xs, labels, init = cnn_case()
+    x = jnp.asarray(xs)
+    y = jax.nn.one_hot(jnp.asarray(labels), 10, dtype=jnp.float32)
+
+    def cnn_logits(params, x):
+        w, b, wd, bd = params
+        z = jax.lax.conv_general_dilated(x, w, (1, 1), ((1, 1), (1, 1)))
+        h = jax.nn.relu(z + b[None, :, None, None])
+        h = jax.lax.reduce_window(h, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+        return h.reshape(h.shape[0], -1) @ wd.T + bd
+
+    def cnn_loss(params, x, y):
+        return -jnp.mean(jnp.sum(y * jax.nn.log_softmax(cnn_logits(params, x), axis=1), axis=1))
+
+    @jax.jit
+    def cnn_step(params, x, y):
+        value, grads = jax.value_and_grad(cnn_loss)(params, x, y)
+        return [p - lr * g for p, g in zip(params, grads)], value
+
+    cnn_forward = jax.jit(cnn_logits)
+    cnn_state = {"params": [jnp.asarray(p) for p in init]}
+    # adroit's loss at these parameters (`train_step` with a zero learning rate): 2.4541576
+    assert abs(float(cnn_loss(cnn_state["params"], x, y)) - 2.4541576) < 1e-5
+
+    def cnn_train_step():
+        cnn_state["params"], value = cnn_step(cnn_state["params"], x, y)
+        jax.block_until_ready((cnn_state["params"], value))
+
+    report("cnn_training_step_f32/jax_jit_forward/conv8-pool-dense",
+           lambda: jax.block_until_ready(cnn_forward(cnn_state["params"], x)))
+    report("cnn_training_step_f32/jax_jit/conv8-pool-dense", cnn_train_step)
 
 
 if __name__ == "__main__":

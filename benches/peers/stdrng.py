@@ -123,6 +123,23 @@ def mlp_case(sizes, batch):
     return x, y, params
 
 
+def cnn_case():
+    """The inputs of `benches/nn.rs`'s `cnn_training_step_f32`: seed 1; the convolution's
+    weight (8 × 9, Flux's Glorot bound √(6/((1 + 8)·9)), drawn column-major, as PyTorch's
+    (8, 1, 3, 3)) and zero bias; the dense layer's Glorot-uniform weight (10 × 1568) and zero
+    bias; then `x` (batch 64 of 1 × 28 × 28 images, f32 uniform in [-1, 1)) and the labels
+    (sample j is class j mod 10). All f32."""
+    rng = StdRng(1)
+    limit = np.sqrt(6.0 / ((1 + 8) * 9))
+    conv = rng.uniform_f64(-limit, limit, 8 * 9).reshape(9, 8).T.reshape(8, 1, 3, 3)
+    limit = np.sqrt(6.0 / (1568 + 10))
+    dense = rng.uniform_f64(-limit, limit, 1568 * 10).reshape(1568, 10).T
+    x = rng.uniform_f32(-1.0, 1.0, 784 * 64).reshape(64, 1, 28, 28)
+    labels = np.arange(64) % 10
+    f32 = np.float32
+    return x, labels, [conv.astype(f32), np.zeros(8, f32), dense.astype(f32), np.zeros(10, f32)]
+
+
 if __name__ == "__main__":
     np.set_printoptions(precision=17)
     print(points(4))

@@ -10,7 +10,10 @@ with the same inputs (`stdrng.py` reproduces the Rust seeds bit for bit), f64 ex
 - `jacobian_100_to_100`: the dense Jacobian of the ring map `yᵢ = sin(xᵢ)·xᵢ₊₁ + xᵢ₋₁²`
   (wrap-around), n = 100 (`torch.func.jacfwd`, `torch.func.jacrev`; and the primal);
 - `mlp_training_step_f32`: an MLP training step (forward, backward, SGD update; f32; softmax
-  cross-entropy, mean over the batch).
+  cross-entropy, mean over the batch);
+- `cnn_training_step_f32`: the same for a 3 × 3 convolution to 8 channels (padding 1, ReLU), a
+  2 × 2 max pool and a dense layer to 10 classes on 64 images of 1 × 28 × 28 (and its forward
+  pass alone, under `no_grad`).
 Every derivative is checked against the hand-written one (NumPy) before it is timed.
 
 Prints the median time per call over `--repeats` timeit repeats. Torch is limited to `--threads`
@@ -36,7 +39,7 @@ from reference import (  # noqa: E402
     rosenbrock_gradient_np,
     rosenbrock_hessian_np,
 )
-from stdrng import mlp_case, points  # noqa: E402
+from stdrng import cnn_case, mlp_case, points  # noqa: E402
 from timing import make_report  # noqa: E402
 from workloads import bind  # noqa: E402
 
@@ -132,6 +135,32 @@ def main():
 
         name = "-".join(map(str, sizes))
         report(f"mlp_training_step_f32/torch_eager/{name}", train_step)
+
+    xs, labels, init = cnn_case()
+    x, labels = torch.from_numpy(xs), torch.from_numpy(labels)
+    params = [torch.from_numpy(p).requires_grad_() for p in init]
+    opt = torch.optim.SGD(params, lr=1e-3)
+
+    def cnn_logits():
+        h = F.max_pool2d(torch.relu(F.conv2d(x, params[0], params[1], padding=1)), 2)
+        return F.linear(h.flatten(1), params[2], params[3])
+
+    def cnn_step():
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(cnn_logits(), labels)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def cnn_forward():
+        with torch.no_grad():
+            return cnn_logits()
+
+    # adroit's loss at these parameters (`train_step` with a zero learning rate): 2.4541576
+    with torch.no_grad():
+        assert abs(F.cross_entropy(cnn_logits(), labels).item() - 2.4541576) < 1e-5
+    report("cnn_training_step_f32/torch_no_grad_forward/conv8-pool-dense", cnn_forward)
+    report("cnn_training_step_f32/torch_eager/conv8-pool-dense", cnn_step)
 
 
 if __name__ == "__main__":
