@@ -23,6 +23,7 @@
 
 pub mod censored_gamma;
 pub mod classic;
+pub mod digits;
 pub mod gaussian_process;
 pub mod iris;
 pub mod laplace;
@@ -36,6 +37,49 @@ pub mod wine;
 
 /// The error type of the examples.
 pub type Error = Box<dyn std::error::Error>;
+
+/// Trains `model` on the columns of `x` and `y` for `epochs` epochs with Adam at
+/// `learning_rate`, in shuffled batches of 32 (seed `seed`), without a progress bar or log.
+///
+/// # Errors
+/// If the batch size does not suit the data or training fails (a non-finite loss or
+/// gradient).
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::DMatrix;
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// use adroit_nn::losses::{Agg, mse};
+/// use adroit_nn::{Activation, Chain, Dense, Layer};
+/// let mut model = Chain::new().push(Dense::new(1, 1, Activation::Identity, &mut StdRng::seed_from_u64(0)));
+/// let x = DMatrix::from_fn(1, 64, |_, j| j as f32 / 64.0);
+/// let y = x.map(|v| 2.0 * v);
+/// let loss = |p, t: &DMatrix<f32>| mse(p, t, Agg::Mean);
+/// adroit_examples::fit_adam(&mut model, (&x, &y), loss, 200, 0.05, 1).unwrap();
+/// assert!((model.predict(&x).unwrap() - &y).amax() < 0.05);
+/// ```
+pub fn fit_adam(
+    model: &mut adroit_nn::Chain<f32>,
+    (x, y): (&nalgebra::DMatrix<f32>, &nalgebra::DMatrix<f32>),
+    loss: impl Fn(
+        adroit_nn::MatVar<f32>,
+        &nalgebra::DMatrix<f32>,
+    ) -> Result<adroit_nn::MatVar<f32>, adroit_nn::NnError>,
+    epochs: usize,
+    learning_rate: f64,
+    seed: u64,
+) -> Result<(), Error> {
+    let mut loader = adroit_nn::data::DataLoader::new(x.clone(), y.clone(), 32)?.shuffle(seed);
+    let config = adroit_nn::TrainConfig {
+        epochs,
+        progress: false,
+        log: false,
+        seed,
+    };
+    let mut opt = adroit_nn::optim::Adam::new(learning_rate);
+    adroit_nn::train(model, &mut loader, loss, &mut opt, &config, &mut []).map_err(|e| e.error)?;
+    Ok(())
+}
 
 /// Command-line parser of a learning rate: a finite number greater than 0.
 ///

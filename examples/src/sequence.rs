@@ -11,10 +11,8 @@
 //! variance, 0.0025.
 
 use crate::Error;
-use adroit_nn::data::DataLoader;
 use adroit_nn::losses::{Agg, mse};
-use adroit_nn::optim::Adam;
-use adroit_nn::{Activation, Chain, Dense, Gru, Layer, Lstm, Rnn, TrainConfig, train};
+use adroit_nn::{Activation, Chain, Dense, Gru, Layer, Lstm, Rnn};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
@@ -74,23 +72,15 @@ fn fit(
     seed: u64,
 ) -> Result<f64, Error> {
     let (x_train, y_train, x_test, y_test) = data;
-    let mut loader = DataLoader::new(x_train.clone(), y_train.clone(), 32)?.shuffle(seed);
-    let config = TrainConfig {
-        epochs,
-        progress: false,
-        log: false,
-        seed,
-    };
     let loss = |p, t: &DMatrix<f32>| mse(p, t, Agg::Mean);
-    train(
+    crate::fit_adam(
         &mut model,
-        &mut loader,
+        (x_train, y_train),
         loss,
-        &mut Adam::new(learning_rate),
-        &config,
-        &mut [],
-    )
-    .map_err(|e| e.error)?;
+        epochs,
+        learning_rate,
+        seed,
+    )?;
     Ok(mean_squared(&model.predict(x_test)?, y_test))
 }
 

@@ -300,3 +300,24 @@ fn sequence_models_forecast_far_better_than_persistence() {
         );
     }
 }
+
+#[test]
+fn the_digits_load_whole_and_both_networks_learn_them() {
+    let (x, digits) = adroit_examples::digits::load().unwrap();
+    assert_eq!((x.shape(), digits.len()), ((64, 1797), 1797));
+    assert!(x.iter().all(|&v| (0.0..=1.0).contains(&v)));
+    let mut counts = [0; 10];
+    for &d in &digits {
+        counts[d] += 1;
+    }
+    // 174–183 images of each digit.
+    assert!(
+        counts.iter().all(|&c| (174..=183).contains(&c)),
+        "{counts:?}"
+    );
+    // A short run (the example's default is 40 epochs): both already classify most test
+    // images right.
+    let r = adroit_examples::digits::run(3, 0.005, 1).unwrap();
+    assert_eq!((r.train_images, r.test_images), (1348, 449));
+    assert!(r.cnn_accuracy > 0.8 && r.dense_accuracy > 0.8, "{r:?}");
+}
