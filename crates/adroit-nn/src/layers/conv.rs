@@ -20,6 +20,9 @@ use rand::Rng;
 /// channel `o`'s kernel in `(c, i, j)` order (PyTorch's `weight.reshape(out_channels, -1)`);
 /// `bias` is `out_channels × 1`.
 ///
+/// A 1-D convolution (PyTorch's `Conv1d`) is this layer over `(channels, 1, length)` images
+/// with a `(1, k)` window.
+///
 /// Each forward pass gathers every image's patches into one matrix (im2col, through
 /// [`MatVar::take_rows_padded`]) and multiplies it by `weight` once for the whole batch; the
 /// gradient scatters back through the same gather.

@@ -84,6 +84,9 @@ impl PoolReduction for Mean {
 /// Shapes: `x` is `(channels·height·width) × batch` and the output `(channels·out_height·
 /// out_width) × batch`, both in [`Conv2d`](crate::Conv2d)'s pixel order. No parameters.
 ///
+/// Global pooling (Flux's `GlobalMaxPool`/`GlobalMeanPool`, PyTorch's `AdaptiveAvgPool2d(1)`)
+/// is a window of the whole image, `Window2d::pool((height, width))`: one value per channel.
+///
 /// # Example
 /// ```
 /// use adroit_nn::nalgebra::{self, dmatrix};

@@ -33,14 +33,16 @@ impl<T: MatScalar> Backward<T> for TakeLines {
                         column += g.column(k);
                     }
                 }
-                Lines::Rows => {
+                Lines::Rows if self.shape.0 > 0 && !self.indices.is_empty() => {
                     // Column by column, along the storage of both (a row is strided).
-                    for (mut to, from) in adjoint.column_iter_mut().zip(g.column_iter()) {
-                        for (&index, &v) in self.indices.iter().zip(from.iter()) {
+                    let to = adjoint.as_mut_slice().chunks_exact_mut(self.shape.0);
+                    for (to, from) in to.zip(g.as_slice().chunks_exact(self.indices.len())) {
+                        for (&index, &v) in self.indices.iter().zip(from) {
                             to[index] += v;
                         }
                     }
                 }
+                Lines::Rows => {}
             }
         }
         crate::matrix::pool::recycle(g);

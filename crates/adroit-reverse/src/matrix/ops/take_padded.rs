@@ -17,10 +17,14 @@ struct TakeRowsPadded {
 
 impl<T: MatScalar> Backward<T> for TakeRowsPadded {
     fn backward(&self, g: DMatrix<T>, _: &[NodeValue<T>], grads: &mut Grads<'_, T>) {
-        if let Some(adjoint) = grads.dense_adjoint_mut(self.a, self.shape) {
-            // Column by column: both matrices are read and written along their storage.
-            for (mut to, from) in adjoint.column_iter_mut().zip(g.column_iter()) {
-                for (index, &v) in self.indices.iter().zip(from.iter()) {
+        if let Some(adjoint) = grads.dense_adjoint_mut(self.a, self.shape)
+            && self.shape.0 > 0
+            && !self.indices.is_empty()
+        {
+            // Column by column along both matrices' storage.
+            let to = adjoint.as_mut_slice().chunks_exact_mut(self.shape.0);
+            for (to, from) in to.zip(g.as_slice().chunks_exact(self.indices.len())) {
+                for (index, &v) in self.indices.iter().zip(from) {
                     if let Some(i) = *index {
                         to[i] += v;
                     }
@@ -88,10 +92,14 @@ impl<T: MatScalar> MatVar<T> {
         let indices = indices.to_vec();
         self.unary_op(|v| {
             let mut out = DMatrix::from_element(indices.len(), shape.1, fill);
-            for (mut to, from) in out.column_iter_mut().zip(v.column_iter()) {
-                for (t, index) in to.iter_mut().zip(&indices) {
-                    if let Some(i) = *index {
-                        *t = from[i];
+            if shape.0 > 0 && !indices.is_empty() {
+                // Column by column along both matrices' storage.
+                let to = out.as_mut_slice().chunks_exact_mut(indices.len());
+                for (to, from) in to.zip(v.as_slice().chunks_exact(shape.0)) {
+                    for (t, index) in to.iter_mut().zip(&indices) {
+                        if let Some(i) = *index {
+                            *t = from[i];
+                        }
                     }
                 }
             }
