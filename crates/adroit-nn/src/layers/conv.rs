@@ -9,8 +9,10 @@ use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 use rand::Rng;
 
-/// `y = σ(W ⋆ x + b)`: a 2-D convolution (cross-correlation, as in PyTorch's `Conv2d` and
-/// Flux's `Conv`; no kernel flip) of `in_channels` images to `out_channels`.
+/// `y = σ(W ⋆ x + b)`: a 2-D convolution of `in_channels` images to `out_channels`, as a
+/// cross-correlation (no kernel flip) as PyTorch's `Conv2d` and Flux's `CrossCor` compute it
+/// (Flux's `Conv` flips the kernel: its weights, flipped in both spatial dimensions, are this
+/// layer's).
 ///
 /// Shapes: `x` is `(in_channels·height·width) × batch`, one image per column, pixel `(c, y,
 /// x)` at row `c·height·width + y·width + x` (PyTorch's `(N, C, H, W)` batch as
@@ -58,9 +60,9 @@ impl<T: MatScalar> Conv2d<T> {
     /// bound with the fans `in_channels·kh·kw` and `out_channels·kh·kw`.
     ///
     /// # Errors
-    /// [`NnError::InvalidConfig`] if a dimension of `input` is 0, the window does not fit the
-    /// images ([`Window2d::output_shape`] is `None`), or the activation's parameter is not
-    /// finite.
+    /// [`NnError::InvalidConfig`] if a dimension of `input` or `out_channels` is 0, the window
+    /// does not fit the images ([`Window2d::output_shape`] is `None`), the sizes overflow
+    /// `usize`, or the activation's parameter is not finite.
     ///
     /// # Panics
     /// If the weight would have more entries than `usize` counts or more bytes than an
@@ -253,12 +255,27 @@ impl<T: MatScalar> Layer<T> for Conv2d<T> {
         weight_bias::visit_params(&self.weight, self.bias.as_ref(), f);
     }
 
-    /// The weight must have `in_channels·kh·kw` columns, the bias, when there is one, be
-    /// `out_channels × 1`, and the activation's parameter finite.
+    /// The weight must have at least one row (output channel) and `in_channels·kh·kw`
+    /// columns, the output `out_channels·out_height·out_width` features must be countable, the
+    /// bias, when there is one, be `out_channels × 1`, and the activation's parameter finite.
     fn check_params(&self) -> Result<(), NnError> {
         self.activation
             .check_parameter("Conv2d activation parameter")?;
         let out_channels = self.weight.nrows();
+        if out_channels == 0
+            || out_channels
+                .checked_mul(self.geometry.positions())
+                .is_none()
+        {
+            return Err(NnError::InvalidConfig {
+                name: "Conv2d",
+                reason: format!(
+                    "{out_channels} output channels of {:?} positions (at least one channel, \
+                     and an output size usize counts)",
+                    self.geometry.output
+                ),
+            });
+        }
         let patch = self.geometry.input.0 * self.geometry.taps();
         check_shape(
             "Conv2d weight (out_channels × in_channels·kh·kw)",

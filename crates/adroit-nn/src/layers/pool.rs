@@ -14,6 +14,9 @@ pub trait PoolReduction:
     /// The layer's name in messages (`"MaxPool2d"`).
     const NAME: &'static str;
 
+    /// Whether the window may be dilated (PyTorch's `MaxPool2d` may, its `AvgPool2d` not).
+    const DILATES: bool;
+
     /// The padding's value: `−∞` for a maximum, `0` for a mean.
     fn fill<T: MatScalar>() -> T;
 
@@ -44,6 +47,7 @@ pub struct Max;
 
 impl PoolReduction for Max {
     const NAME: &'static str = "MaxPool2d";
+    const DILATES: bool = true;
 
     fn fill<T: MatScalar>() -> T {
         T::neg_infinity()
@@ -68,6 +72,7 @@ pub struct Mean;
 
 impl PoolReduction for Mean {
     const NAME: &'static str = "AvgPool2d";
+    const DILATES: bool = false;
 
     fn fill<T: MatScalar>() -> T {
         T::zero()
@@ -116,7 +121,10 @@ impl<R: PoolReduction> Pool2d<R> {
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] if a dimension of `input` is 0, the window does not fit the
-    /// images, or the padding is more than half the kernel (PyTorch's rule).
+    /// images, the padding is more than half the kernel (PyTorch's rule), or an
+    /// [`AvgPool2d`]'s window is dilated (PyTorch's has no dilation). A dilated max pool's
+    /// window may still lie on the padding alone (a 2 × 2 window of dilation 2 padded by 1
+    /// over a 1 × 1 image): its maximum is then `−∞`, with no gradient.
     ///
     /// # Example
     /// ```
@@ -128,14 +136,22 @@ impl<R: PoolReduction> Pool2d<R> {
     /// ```
     pub fn new(input: (usize, usize, usize), window: Window2d) -> Result<Self, NnError> {
         let geometry = Geometry::new(R::NAME, input, window)?;
-        // PyTorch's rule: no window may lie on the padding alone.
         let (kernel, padding) = (window.kernel, window.padding);
         if 2 * padding.0 > kernel.0 || 2 * padding.1 > kernel.1 {
             return Err(NnError::InvalidConfig {
                 name: R::NAME,
                 reason: format!(
                     "the padding {padding:?} must be at most half the kernel {kernel:?} (as in \
-                     PyTorch), so that no window lies on the padding alone"
+                     PyTorch)"
+                ),
+            });
+        }
+        if !R::DILATES && window.dilation != (1, 1) {
+            return Err(NnError::InvalidConfig {
+                name: R::NAME,
+                reason: format!(
+                    "the dilation {:?} must be (1, 1) (PyTorch's AvgPool2d has none)",
+                    window.dilation
                 ),
             });
         }

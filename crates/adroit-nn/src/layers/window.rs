@@ -5,7 +5,8 @@ use crate::NnError;
 
 /// A sliding window over images: its kernel size, stride, zero padding and dilation, each as
 /// `(rows, columns)` — PyTorch's `kernel_size`, `stride`, `padding`, `dilation` of `Conv2d`
-/// and `MaxPool2d`, Flux's `Conv`/`MaxPool` keywords of the same names (Flux's `pad`).
+/// and `MaxPool2d` (Flux's `Conv` takes the same as `(width, height)` tuples, its images being
+/// stored width first; its `pad` is the padding).
 ///
 /// Along each dimension an image of `n` pixels gives `⌊(n + 2·padding − dilation·(kernel − 1)
 /// − 1) / stride⌋ + 1` outputs (PyTorch's formula, rounding down).
@@ -160,8 +161,8 @@ impl Geometry {
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] if a dimension of `input` is 0 or the window is invalid on
-    /// it ([`Window2d::output_shape`] is `None`), or the image has more features than `usize`
-    /// counts.
+    /// it ([`Window2d::output_shape`] is `None`), or an image has more features, or its
+    /// gathered windows more entries, than `usize` counts.
     pub(crate) fn new(
         who: &'static str,
         input: (usize, usize, usize),
@@ -185,6 +186,18 @@ impl Geometry {
                  be at least 1, and the dilated kernel at most the padded image)"
             ))
         })?;
+        // The gathered windows, channels·taps·positions per image, must be countable (so are
+        // their factors: each is at least 1).
+        let kernel = window.kernel;
+        let gathered = [kernel.0, kernel.1, output.0, output.1]
+            .into_iter()
+            .try_fold(c, usize::checked_mul);
+        if gathered.is_none() {
+            return Err(invalid(format!(
+                "{window:?} on {c} channels of {h} × {w} pixels gathers more entries per image \
+                 than usize counts ({output:?} positions of {kernel:?} taps)"
+            )));
+        }
         Ok(Self {
             input,
             window,

@@ -270,6 +270,47 @@ fn bad_windows_inputs_and_parameters_are_typed_errors() {
     assert!(matches!(err, NnError::ShapeMismatch { .. }), "{err:?}");
 }
 
+/// Sizes past `usize` (the review's cases: a kernel of 2³² × 2³² on a 1 × 1 image padded by
+/// 2³¹, a padding of 2³³), no output channel, and a dilated average pool are typed errors.
+#[test]
+fn overflowing_sizes_no_output_channel_and_a_dilated_average_pool_are_refused() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let identity = Activation::Identity;
+    let huge = [
+        Window2d::new((1 << 32, 1 << 32)).padding((1 << 31, 1 << 31)),
+        Window2d::new((1, 1)).padding((1 << 33, 1 << 33)),
+    ];
+    for window in huge {
+        let conv = Conv2d::<f64>::new((1, 1, 1), 2, window, identity, &mut rng);
+        assert!(
+            matches!(conv, Err(NnError::InvalidConfig { name: "Conv2d", .. })),
+            "{window:?}: {conv:?}"
+        );
+        let max = MaxPool2d::new((1, 1, 1), window);
+        assert!(matches!(max, Err(NnError::InvalidConfig { .. })), "{max:?}");
+    }
+    let none = Conv2d::<f64>::new((1, 3, 3), 0, Window2d::new((2, 2)), identity, &mut rng);
+    let Err(NnError::InvalidConfig { reason, .. }) = none else {
+        panic!("{none:?}")
+    };
+    assert!(reason.contains("at least one channel"), "{reason}");
+    let dilated = Window2d::pool((2, 2)).dilation((2, 1));
+    let err = AvgPool2d::new((1, 5, 5), dilated).unwrap_err();
+    assert!(err.to_string().contains("dilation"), "{err}");
+    // A dilated max pool may: its window may then lie on the padding alone (−∞, no gradient).
+    let window = Window2d::pool((2, 2)).padding((1, 1)).dilation((2, 2));
+    let max = MaxPool2d::new((1, 1, 1), window).unwrap();
+    let (y, pb) = adroit_reverse::matrix::pullback(
+        |m| max.forward(m[0], &mut Context::new(Mode::Eval, 0)),
+        &[DMatrix::from_element(1, 1, 3.0)],
+    );
+    assert_eq!(y, DMatrix::from_element(1, 1, f64::NEG_INFINITY));
+    assert_eq!(
+        pb.call(&DMatrix::from_element(1, 1, 1.0))[0],
+        DMatrix::zeros(1, 1)
+    );
+}
+
 #[test]
 fn a_batch_of_no_images() {
     let mut rng = StdRng::seed_from_u64(0);
