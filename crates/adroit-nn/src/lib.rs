@@ -1,7 +1,8 @@
 //! Flux-style neural networks on `adroit-reverse`'s matrix-level reverse mode.
 //!
 //! - Layout: **features × batch** — one sample per column, as Flux (`x`: `inputs × batch`).
-//! - [`Layer`]s: [`Dense`], [`Chain`], [`SkipConnection`] (residual blocks), [`Parallel`]
+//! - [`Layer`]s: [`Dense`], [`Conv2d`], [`MaxPool2d`] and [`AvgPool2d`] (images one per
+//!   column, [`Window2d`]), [`Chain`], [`SkipConnection`] (residual blocks), [`Parallel`]
 //!   (branches, on the whole input or ranges of its rows), [`Embedding`], [`Rnn`], [`Lstm`]
 //!   and [`Gru`] (sequences; from a given state with `forward_with_state`; both directions with
 //!   [`Bidirectional`]; a layer at every step with [`TimeDistributed`]), [`Dropout`], [`LayerNorm`], [`BatchNorm`] (running statistics as state,

@@ -29,7 +29,29 @@ use rand::Rng;
 /// [`MatVar::take_rows_padded`]) and multiplies it by `weight` once for the whole batch; the
 /// gradient scatters back through the same gather.
 ///
-/// # Example
+/// # Examples
+/// A LeNet-style network, each layer sized from the one before by `output_shape`:
+/// ```
+/// use adroit_nn::nalgebra::DMatrix;
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// use adroit_nn::{Activation, Chain, Conv2d, Dense, Layer, MaxPool2d, Window2d};
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let same = Window2d::new((3, 3)).padding((1, 1));
+/// let conv1 = Conv2d::<f32>::new((1, 16, 16), 8, same, Activation::Relu, &mut rng).unwrap();
+/// let pool1 = MaxPool2d::new(conv1.output_shape(), Window2d::pool((2, 2))).unwrap(); // 8 × 8 × 8
+/// let conv2 = Conv2d::new(pool1.output_shape(), 16, same, Activation::Relu, &mut rng).unwrap();
+/// let pool2 = MaxPool2d::new(conv2.output_shape(), Window2d::pool((2, 2))).unwrap(); // 16 × 4 × 4
+/// let (c, h, w) = pool2.output_shape();
+/// let model = Chain::new()
+///     .push(conv1)
+///     .push(pool1)
+///     .push(conv2)
+///     .push(pool2)
+///     .push(Dense::new(c * h * w, 10, Activation::Identity, &mut rng));
+/// assert_eq!(model.predict(&DMatrix::zeros(16 * 16, 3)).unwrap().shape(), (10, 3));
+/// ```
+///
+/// Strides and shapes:
 /// ```
 /// use adroit_nn::nalgebra::DMatrix;
 /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
@@ -105,7 +127,10 @@ impl<T: MatScalar> Conv2d<T> {
     }
 
     /// A layer over `input = (channels, height, width)` images from given parameters:
-    /// PyTorch's `Conv2d` weight `(out, in, kh, kw)` is `weight.reshape(out, -1)` here.
+    /// PyTorch's `Conv2d` weight `(out, in, kh, kw)` is `weight.reshape(out, -1)` here. Its
+    /// flat buffer is row-major: build the matrix with `DMatrix::from_row_slice(out, in·kh·kw,
+    /// &flat)` — nalgebra's `from_vec`/`from_column_slice` read column by column and would
+    /// scramble it without an error.
     ///
     /// # Errors
     /// As [`Conv2d::new`]; and [`NnError::ShapeMismatch`] if `weight` does not have
@@ -120,6 +145,14 @@ impl<T: MatScalar> Conv2d<T> {
     ///     Some(dmatrix![0.5]), Activation::Identity).unwrap();
     /// let image = dmatrix![1.0; 2.0; 3.0; 4.0; 5.0; 6.0]; // rows [1 2 3], [4 5 6]
     /// assert_eq!(conv.predict(&image).unwrap(), dmatrix![12.5; 16.5]);
+    ///
+    /// // PyTorch's weight of shape (2, 1, 2, 2), flattened row-major: two kernels.
+    /// let flat = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]; // top-left tap; bottom-right tap
+    /// let weight = nalgebra::DMatrix::from_row_slice(2, 4, &flat);
+    /// let conv = Conv2d::from_parts((1, 2, 3), Window2d::new((2, 2)), weight, None,
+    ///     Activation::Identity).unwrap();
+    /// // Channel 0 reads each window's top-left pixel (1, 2), channel 1 its bottom-right (5, 6).
+    /// assert_eq!(conv.predict(&image).unwrap(), dmatrix![1.0; 2.0; 5.0; 6.0]);
     /// ```
     pub fn from_parts(
         input: (usize, usize, usize),

@@ -180,15 +180,29 @@ impl Geometry {
                 "{c} channels of {h} × {w} pixels are more features than usize counts"
             )));
         }
+        let Window2d {
+            kernel,
+            stride,
+            dilation,
+            padding,
+        } = window;
+        if [kernel, stride, dilation]
+            .iter()
+            .any(|&(a, b)| a == 0 || b == 0)
+        {
+            return Err(invalid(format!(
+                "the kernel {kernel:?}, stride {stride:?} and dilation {dilation:?} must each be \
+                 at least 1"
+            )));
+        }
         let output = window.output_shape((h, w)).ok_or_else(|| {
             invalid(format!(
-                "{window:?} does not fit {h} × {w} images (the kernel, stride and dilation must \
-                 be at least 1, and the dilated kernel at most the padded image)"
+                "the kernel {kernel:?} at dilation {dilation:?} spans more than the {h} × {w} \
+                 images padded by {padding:?}"
             ))
         })?;
         // The gathered windows, channels·taps·positions per image, must be countable (so are
         // their factors: each is at least 1).
-        let kernel = window.kernel;
         let gathered = [kernel.0, kernel.1, output.0, output.1]
             .into_iter()
             .try_fold(c, usize::checked_mul);

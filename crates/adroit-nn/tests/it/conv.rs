@@ -225,6 +225,18 @@ fn bad_windows_inputs_and_parameters_are_typed_errors() {
             })
         ));
     }
+    // Each message names its own cause.
+    let zero = MaxPool2d::new((1, 4, 4), Window2d::pool((0, 2))).unwrap_err();
+    assert!(
+        zero.to_string().contains("must each be at least 1"),
+        "{zero}"
+    );
+    let wide = MaxPool2d::new((1, 4, 4), Window2d::pool((5, 2))).unwrap_err();
+    assert!(
+        wide.to_string()
+            .contains("spans more than the 4 × 4 images"),
+        "{wide}"
+    );
     // Padding beyond half the kernel: a convolution takes it, a pool does not (PyTorch's rule).
     let window = Window2d::new((3, 3)).padding((2, 1));
     assert!(Conv2d::<f64>::new((1, 4, 4), 2, window, identity, &mut rng).is_ok());
