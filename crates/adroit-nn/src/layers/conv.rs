@@ -249,14 +249,7 @@ impl<T: MatScalar> Layer<T> for Conv2d<T> {
     #[track_caller]
     fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
         let g = &self.geometry;
-        let (c, h, w) = g.input;
-        assert!(
-            x.nrows() == g.input_size(),
-            "Conv2d: the input has {} rows (features) but the layer takes {} ({c} channels of \
-             {h} × {w} pixels)",
-            x.nrows(),
-            g.input_size()
-        );
+        g.assert_input_rows("Conv2d", x.nrows());
         if let Err(e) = self.check_params() {
             panic!("Conv2d: {e}");
         }

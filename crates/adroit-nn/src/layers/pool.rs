@@ -186,17 +186,9 @@ impl<T: MatScalar, R: PoolReduction> Layer<T> for Pool2d<R> {
     #[track_caller]
     fn forward(&self, x: MatVar<T>, _: &mut Context<T>) -> MatVar<T> {
         let g = &self.geometry;
-        let (c, h, w) = g.input;
-        assert!(
-            x.nrows() == g.input_size(),
-            "{}: the input has {} rows (features) but the layer takes {} ({c} channels of {h} × \
-             {w} pixels)",
-            R::NAME,
-            x.nrows(),
-            g.input_size()
-        );
+        g.assert_input_rows(R::NAME, x.nrows());
         let batch = x.ncols();
-        let outputs = c * g.positions();
+        let outputs = g.input.0 * g.positions();
         let windows = x
             .take_rows_padded(&g.windows(), R::fill())
             .reshape(g.taps(), outputs * batch);

@@ -224,6 +224,21 @@ impl Geometry {
         self.input.0 * self.input.1 * self.input.2
     }
 
+    /// Checks that a forward pass's input has [`input_size`](Self::input_size) rows.
+    ///
+    /// # Panics
+    /// If it does not, naming `who` and the image shape.
+    #[track_caller]
+    pub(crate) fn assert_input_rows(&self, who: &str, rows: usize) {
+        let (c, h, w) = self.input;
+        assert!(
+            rows == self.input_size(),
+            "{who}: the input has {rows} rows (features) but the layer takes {} ({c} channels \
+             of {h} × {w} pixels)",
+            self.input_size()
+        );
+    }
+
     /// Output positions per channel, `out_height·out_width`.
     pub(crate) fn positions(&self) -> usize {
         self.output.0 * self.output.1

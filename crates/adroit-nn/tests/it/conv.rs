@@ -277,6 +277,26 @@ fn bad_windows_inputs_and_parameters_are_typed_errors() {
     let pool = MaxPool2d::new((1, 4, 4), Window2d::pool((2, 2))).unwrap();
     let err = Layer::<f64>::predict(&pool, &DMatrix::zeros(17, 1)).unwrap_err();
     assert!(matches!(err, NnError::ShapeMismatch { .. }), "{err:?}");
+    // Called directly, forward panics naming the image shape (both layer kinds).
+    let message = |f: &dyn Fn()| {
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_err();
+        err.downcast_ref::<String>().cloned().unwrap_or_default()
+    };
+    let x = [DMatrix::<f64>::zeros(15, 2)];
+    let conv_message = message(&|| {
+        let forward = |m: &[MatVar<f64>]| conv_ok.forward(m[0], &mut Context::new(Mode::Eval, 0));
+        adroit_reverse::matrix::pullback(forward, &x);
+    });
+    let pool_message = message(&|| {
+        let forward = |m: &[MatVar<f64>]| pool.forward(m[0], &mut Context::new(Mode::Eval, 0));
+        adroit_reverse::matrix::pullback(forward, &x);
+    });
+    for (who, m) in [("Conv2d", conv_message), ("MaxPool2d", pool_message)] {
+        assert!(
+            m.starts_with(who) && m.contains("takes 16 (1 channels of 4 × 4 pixels)"),
+            "{m}"
+        );
+    }
     conv_ok.weight = DMatrix::zeros(2, 8);
     let err = conv_ok.predict(&DMatrix::zeros(16, 2)).unwrap_err();
     assert!(matches!(err, NnError::ShapeMismatch { .. }), "{err:?}");
