@@ -31,7 +31,9 @@
 //! [`MatVar::add_diagonal`] for `K + σ²I`, [`MatVar::from_diagonal`]),
 //! entry-wise choice by a mask ([`MatVar::select`], JAX's `where`: masks, piecewise code),
 //! entries picked by index ([`MatVar::take_along`], e.g. each sample's
-//! logit of its label) and concatenation ([`MatVar::vcat`],
+//! logit of its label), rows gathered by index and added back into place
+//! ([`MatVar::take_rows_padded`], im2col; its adjoint [`MatVar::scatter_add_rows`], col2im)
+//! and concatenation ([`MatVar::vcat`],
 //! [`MatVar::hcat`]), functions with pullbacks of one's own ([`custom_rule`], JAX's
 //! `custom_vjp`: e.g. a call into another library), [`MatVar::stop_gradient`] (JAX's
 //! `stop_gradient`), blocks recomputed in the backward sweep instead of kept on the tape

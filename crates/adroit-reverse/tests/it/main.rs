@@ -72,6 +72,7 @@ mod matrix_hessian;
 mod matrix_kernels;
 mod matrix_linear_solve;
 mod matrix_pool;
+mod matrix_scatter_add;
 mod matrix_select;
 mod matrix_singular_values;
 mod matrix_svd;

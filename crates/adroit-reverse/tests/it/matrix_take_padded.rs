@@ -11,16 +11,20 @@ use nalgebra::DMatrix;
 /// Repeats, a never-taken row (2) and fills.
 const INDICES: [Option<usize>; 7] = [Some(3), None, Some(0), Some(3), Some(1), None, Some(0)];
 
-/// A loss through the padded gather, weighted so that every entry matters differently.
-fn loss<T: MatScalar>(m: MatVar<T>, fill: f64) -> MatVar<T> {
-    let picked = m.take_rows_padded(&INDICES, T::from_f64(fill).unwrap());
-    let w = DMatrix::from_fn(picked.nrows(), picked.ncols(), |i, j| {
+/// `Σ wᵢⱼ·sin(mᵢⱼ)` with `wᵢⱼ = i + 3j − 2.5`: a loss in which every entry matters
+/// differently (also the scatter tests').
+pub(crate) fn weighted_sin_sum<T: MatScalar>(m: MatVar<T>) -> MatVar<T> {
+    let w = DMatrix::from_fn(m.nrows(), m.ncols(), |i, j| {
         T::from_f64((i + 3 * j) as f64 - 2.5).unwrap()
     });
-    picked
-        .map(num_traits::Float::sin)
+    m.map(num_traits::Float::sin)
         .component_mul(MatVar::constant(w))
         .sum()
+}
+
+/// A loss through the padded gather.
+fn loss<T: MatScalar>(m: MatVar<T>, fill: f64) -> MatVar<T> {
+    weighted_sin_sum(m.take_rows_padded(&INDICES, T::from_f64(fill).unwrap()))
 }
 
 #[test]
@@ -33,12 +37,7 @@ fn values_and_gradients_match_a_selection_product_and_differences() {
     let f = DMatrix::from_fn(7, 3, |k, _| if INDICES[k].is_none() { fill } else { 0.0 });
     let (value_product, g_product) = matrix::value_and_gradient(
         |m| {
-            let picked = MatVar::constant(s.clone()).matmul(m[0]) + MatVar::constant(f.clone());
-            let w = DMatrix::from_fn(7, 3, |i, j| (i + 3 * j) as f64 - 2.5);
-            picked
-                .map(num_traits::Float::sin)
-                .component_mul(MatVar::constant(w))
-                .sum()
+            weighted_sin_sum(MatVar::constant(s.clone()).matmul(m[0]) + MatVar::constant(f.clone()))
         },
         &[&x],
     );

@@ -13,6 +13,7 @@ mod map;
 mod matmul;
 mod reduce;
 mod reshape;
+mod scatter_add;
 mod select;
 mod singular_values;
 mod slice;
