@@ -1,12 +1,13 @@
 //! Flux-style neural networks on `adroit-reverse`'s matrix-level reverse mode.
 //!
 //! - Layout: **features × batch** — one sample per column, as Flux (`x`: `inputs × batch`).
-//! - [`Layer`]s: [`Dense`], [`Conv2d`], [`MaxPool2d`] and [`AvgPool2d`] (images one per
-//!   column, [`Window2d`]), [`Chain`], [`SkipConnection`] (residual blocks), [`Parallel`]
-//!   (branches, on the whole input or ranges of its rows), [`Embedding`], [`Rnn`], [`Lstm`]
-//!   and [`Gru`] (sequences; from a given state with `forward_with_state`; both directions with
-//!   [`Bidirectional`]; a layer at every step with [`TimeDistributed`]), [`Dropout`], [`LayerNorm`], [`BatchNorm`] (running statistics as state,
-//!   [`Layer::visit_state`]), [`Checkpoint`], or your own by implementing the trait;
+//! - [`Layer`]s: [`Dense`], [`Conv2d`], [`ConvTranspose2d`], [`MaxPool2d`] and
+//!   [`AvgPool2d`] (images one per column, [`Window2d`]), [`Chain`], [`SkipConnection`]
+//!   (residual blocks), [`Parallel`] (branches, on the whole input or ranges of its rows),
+//!   [`Embedding`], [`Rnn`], [`Lstm`] and [`Gru`] (sequences; from a given state with
+//!   `forward_with_state`; both directions with [`Bidirectional`]; a layer at every step with
+//!   [`TimeDistributed`]), [`Dropout`], [`LayerNorm`], [`BatchNorm`] (running statistics as
+//!   state, [`Layer::visit_state`]), [`Checkpoint`], or your own by implementing the trait;
 //!   [`Activation`]s written once for any `Float`; weight [`init`]ialisers (Glorot, Kaiming,
 //!   as Flux and PyTorch).
 //! - Gradients two ways: explicit ([`gradient`]: a model-shaped gradient, `grad.weight`) and
@@ -80,9 +81,9 @@ pub use flat::{parameters_to_vector, vector_to_parameters};
 pub use gradient::{Grads, Params, gradient, gradient_with, gradient_with_state, params};
 pub use layer::{Context, Layer, Mode};
 pub use layers::{
-    AvgPool2d, BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Conv2d, Dense, Dropout,
-    DynLayer, Embedding, Gru, LayerNorm, Lstm, LstmState, Max, MaxPool2d, Mean, Parallel, Pool2d,
-    PoolReduction, Recurrent, Rnn, SkipConnection, TimeDistributed, Window2d,
+    AvgPool2d, BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Conv2d, ConvTranspose2d,
+    Dense, Dropout, DynLayer, Embedding, Gru, LayerNorm, Lstm, LstmState, Max, MaxPool2d, Mean,
+    Parallel, Pool2d, PoolReduction, Recurrent, Rnn, SkipConnection, TimeDistributed, Window2d,
 };
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).

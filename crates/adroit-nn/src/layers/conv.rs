@@ -1,7 +1,7 @@
 //! [`Conv2d`]: a two-dimensional convolution over images stored one per column.
 
 use super::weight_bias;
-use super::window::{Geometry, Window2d};
+use super::window::{Geometry, Window2d, transpose_rows};
 use crate::cast::cast_matrix;
 use crate::error::check_shape;
 use crate::{Activation, Cast, CastSlot, Context, Layer, NnError, init};
@@ -231,14 +231,6 @@ impl<T: MatScalar> Conv2d<T> {
     }
 }
 
-/// Row `o·positions + p` of the channel-first output is row `o + out_channels·p` of the
-/// product's columns regrouped per image (position-major).
-fn channel_first(out_channels: usize, positions: usize) -> Vec<usize> {
-    (0..out_channels)
-        .flat_map(|o| (0..positions).map(move |p| o + out_channels * p))
-        .collect()
-}
-
 impl<T: MatScalar> Layer<T> for Conv2d<T> {
     /// `σ(W ⋆ x + b)` for `x`: `(in_channels·height·width) × batch`.
     ///
@@ -265,7 +257,7 @@ impl<T: MatScalar> Layer<T> for Conv2d<T> {
         };
         let y = z
             .reshape(out_channels * positions, batch)
-            .take_rows(&channel_first(out_channels, positions));
+            .take_rows(&transpose_rows(out_channels, positions));
         self.activation.apply(y)
     }
 

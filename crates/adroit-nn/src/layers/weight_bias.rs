@@ -1,5 +1,6 @@
 //! The parameter visits of a layer holding a weight and an optional bias ([`Dense`](super::Dense),
-//! [`Conv2d`](super::Conv2d)), named `weight` and `bias` as in PyTorch.
+//! [`Conv2d`](super::Conv2d), [`ConvTranspose2d`](super::ConvTranspose2d)), named `weight` and
+//! `bias` as in PyTorch.
 
 use nalgebra::DMatrix;
 

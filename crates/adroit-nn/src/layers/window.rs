@@ -169,32 +169,14 @@ impl Geometry {
         window: Window2d,
     ) -> Result<Self, NnError> {
         let invalid = |reason: String| NnError::InvalidConfig { name: who, reason };
+        check_images_and_window(who, input, window)?;
         let (c, h, w) = input;
-        if c == 0 || h == 0 || w == 0 {
-            return Err(invalid(format!(
-                "the input images are {c} channels of {h} × {w} pixels; each must be at least 1"
-            )));
-        }
-        if c.checked_mul(h).and_then(|n| n.checked_mul(w)).is_none() {
-            return Err(invalid(format!(
-                "{c} channels of {h} × {w} pixels are more features than usize counts"
-            )));
-        }
         let Window2d {
             kernel,
-            stride,
             dilation,
             padding,
+            ..
         } = window;
-        if [kernel, stride, dilation]
-            .iter()
-            .any(|&(a, b)| a == 0 || b == 0)
-        {
-            return Err(invalid(format!(
-                "the kernel {kernel:?}, stride {stride:?} and dilation {dilation:?} must each be \
-                 at least 1"
-            )));
-        }
         let output = window.output_shape((h, w)).ok_or_else(|| {
             invalid(format!(
                 "the kernel {kernel:?} at dilation {dilation:?} spans more than the {h} × {w} \
@@ -230,13 +212,7 @@ impl Geometry {
     /// If it does not, naming `who` and the image shape.
     #[track_caller]
     pub(crate) fn assert_input_rows(&self, who: &str, rows: usize) {
-        let (c, h, w) = self.input;
-        assert!(
-            rows == self.input_size(),
-            "{who}: the input has {rows} rows (features) but the layer takes {} ({c} channels \
-             of {h} × {w} pixels)",
-            self.input_size()
-        );
+        assert_image_rows(who, rows, self.input);
     }
 
     /// Output positions per channel, `out_height·out_width`.
@@ -269,8 +245,15 @@ impl Geometry {
     /// oy·out_width + ox` after position, all channels' taps `(c, i, j)` in PyTorch's weight
     /// order — reshaped to `channels·taps` rows, column `p` of an image's block is its patch.
     pub(crate) fn patches(&self) -> Vec<Option<usize>> {
-        let mut rows = Vec::with_capacity(self.input.0 * self.taps() * self.positions());
-        for position in self.output_positions() {
+        self.patches_over(self.output)
+    }
+
+    /// [`patches`](Self::patches) at the positions of a `(rows, cols)` grid (within the
+    /// output or beyond it): a transposed convolution's input positions, which are fewer than
+    /// the positions of the window over its output when its output padding reaches a stride.
+    pub(crate) fn patches_over(&self, grid: (usize, usize)) -> Vec<Option<usize>> {
+        let mut rows = Vec::with_capacity(self.input.0 * self.taps() * grid.0 * grid.1);
+        for position in positions_of(grid) {
             for c in 0..self.input.0 {
                 rows.extend(self.taps_at(c, position));
             }
@@ -283,17 +266,11 @@ impl Geometry {
     pub(crate) fn windows(&self) -> Vec<Option<usize>> {
         let mut rows = Vec::with_capacity(self.input.0 * self.taps() * self.positions());
         for c in 0..self.input.0 {
-            for position in self.output_positions() {
+            for position in positions_of(self.output) {
                 rows.extend(self.taps_at(c, position));
             }
         }
         rows
-    }
-
-    /// The output positions `(oy, ox)`, row by row.
-    fn output_positions(&self) -> impl Iterator<Item = (usize, usize)> + use<> {
-        let (oh, ow) = self.output;
-        (0..oh).flat_map(move |oy| (0..ow).map(move |ox| (oy, ox)))
     }
 
     /// The sources of channel `c`'s taps at `position`, row by row.
@@ -305,4 +282,73 @@ impl Geometry {
         let (kh, kw) = self.window.kernel;
         (0..kh).flat_map(move |i| (0..kw).map(move |j| self.source(c, position, (i, j))))
     }
+}
+
+/// Checks that `(channels, height, width)` images have at least one pixel and a countable
+/// number of features, and that `window`'s kernel, stride and dilation have no 0.
+///
+/// # Errors
+/// [`NnError::InvalidConfig`] naming `who` if not.
+pub(crate) fn check_images_and_window(
+    who: &'static str,
+    (c, h, w): (usize, usize, usize),
+    window: Window2d,
+) -> Result<(), NnError> {
+    let invalid = |reason: String| NnError::InvalidConfig { name: who, reason };
+    if c == 0 || h == 0 || w == 0 {
+        return Err(invalid(format!(
+            "the input images are {c} channels of {h} × {w} pixels; each must be at least 1"
+        )));
+    }
+    if c.checked_mul(h).and_then(|n| n.checked_mul(w)).is_none() {
+        return Err(invalid(format!(
+            "{c} channels of {h} × {w} pixels are more features than usize counts"
+        )));
+    }
+    let Window2d {
+        kernel,
+        stride,
+        dilation,
+        ..
+    } = window;
+    if [kernel, stride, dilation]
+        .iter()
+        .any(|&(a, b)| a == 0 || b == 0)
+    {
+        return Err(invalid(format!(
+            "the kernel {kernel:?}, stride {stride:?} and dilation {dilation:?} must each be at \
+             least 1"
+        )));
+    }
+    Ok(())
+}
+
+/// The positions `(y, x)` of a `(height, width)` grid, row by row.
+fn positions_of((height, width): (usize, usize)) -> impl Iterator<Item = (usize, usize)> {
+    (0..height).flat_map(move |y| (0..width).map(move |x| (y, x)))
+}
+
+/// Checks that a forward pass's input has a row per feature of `(channels, height, width)`
+/// images.
+///
+/// # Panics
+/// If it does not, naming `who` and the image shape.
+#[track_caller]
+pub(crate) fn assert_image_rows(who: &str, rows: usize, (c, h, w): (usize, usize, usize)) {
+    let features = c * h * w;
+    assert!(
+        rows == features,
+        "{who}: the input has {rows} rows (features) but the layer takes {features} ({c} \
+         channels of {h} × {w} pixels)"
+    );
+}
+
+/// The rows, for [`take_rows`](adroit_reverse::matrix::MatVar::take_rows), that turn each
+/// column holding an `a × b` matrix (column-major) into one holding its `b × a` transpose:
+/// entry `i·b + j` is `i + a·j`. Between a product's position-major layout (`channels ×
+/// positions` per image) and the images' channel-first one (`positions × channels`).
+pub(crate) fn transpose_rows(a: usize, b: usize) -> Vec<usize> {
+    (0..a)
+        .flat_map(|i| (0..b).map(move |j| i + a * j))
+        .collect()
 }

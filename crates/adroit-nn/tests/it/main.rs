@@ -10,6 +10,7 @@ mod checkpoint;
 mod classic;
 mod conv;
 mod conv_reference;
+mod conv_transpose;
 mod data;
 mod dropout_clip_progress;
 mod embedding;
