@@ -17,14 +17,16 @@ Cases:
   bias=False);
 - MAX: MaxPool2d(kernel_size=3, stride=2, padding=1);
 - AVG: AvgPool2d(kernel_size=2, stride=(2, 1), padding=(1, 0)) (count_include_pad=True);
+- CONV_G: Conv2d(2, 4, kernel_size=(2, 3), padding=1, groups=2), bias (two output channels
+  per input channel);
 - TCONV_A: ConvTranspose2d(2, 3, kernel_size=3, stride=2, padding=1, output_padding=1), bias,
   then tanh;
 - TCONV_B: ConvTranspose2d(2, 2, kernel_size=(2, 3), stride=(1, 2), padding=(0, 1),
   output_padding=(2, 0), dilation=(3, 1), bias=False) (an output padding at or above the
   stride, below the dilation).
 Images are printed in adroit's layout, (channels*height*width) x batch with pixel (c, y, x)
-at row c*H*W + y*W + x (x.reshape(N, -1).T); a conv weight (out, in, kh, kw) as
-out x (in*kh*kw) (weight.reshape(out, -1)), a transposed conv's (in, out, kh, kw) as
+at row c*H*W + y*W + x (x.reshape(N, -1).T); a conv weight (out, in/groups, kh, kw) as
+out x (in/groups*kh*kw) (weight.reshape(out, -1)), a transposed conv's (in, out, kh, kw) as
 in x (out*kh*kw) (weight.reshape(in, -1)); matrices as arrays of rows.
 """
 
@@ -88,7 +90,7 @@ def case(name, module, after=None):
         w = module.weight
         o, k = w.shape[0], w.shape[1] * w.shape[2] * w.shape[3]
         if isinstance(module, torch.nn.Conv2d):
-            print(f"    /// The weight, out × (in·kh·kw).")
+            print(f"    /// The weight, out × (in/groups·kh·kw).")
         else:
             print(f"    /// The weight, in × (out·kh·kw).")
         print(f"    pub const WEIGHT: [[f64; {k}]; {o}] = {rows(w.detach().reshape(o, -1).tolist())};")
@@ -115,5 +117,6 @@ case("CONV_A", torch.nn.Conv2d(2, 3, kernel_size=3, stride=2, padding=1), torch.
 case("CONV_B", torch.nn.Conv2d(2, 2, kernel_size=(2, 3), stride=(1, 2), padding=(0, 1), dilation=(2, 1), bias=False))
 case("MAX", torch.nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
 case("AVG", torch.nn.AvgPool2d(kernel_size=2, stride=(2, 1), padding=(1, 0)))
+case("CONV_G", torch.nn.Conv2d(2, 4, kernel_size=(2, 3), padding=1, groups=2))
 case("TCONV_A", torch.nn.ConvTranspose2d(2, 3, kernel_size=3, stride=2, padding=1, output_padding=1), torch.tanh)
 case("TCONV_B", torch.nn.ConvTranspose2d(2, 2, kernel_size=(2, 3), stride=(1, 2), padding=(0, 1), output_padding=(2, 0), dilation=(3, 1), bias=False))

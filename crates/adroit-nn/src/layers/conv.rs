@@ -22,6 +22,12 @@ use rand::Rng;
 /// channel `o`'s kernel in `(c, i, j)` order (PyTorch's `weight.reshape(out_channels, -1)`);
 /// `bias` is `out_channels × 1`.
 ///
+/// A grouped convolution ([`Conv2d::grouped`], PyTorch's and Flux's `groups`) splits the
+/// input and output channels into `groups` equal groups, each output group seeing only its
+/// input group: `weight` is `out_channels × (in_channels/groups·kh·kw)`, row `o` reading input
+/// channels `k·in_channels/groups` onwards for `k = o/(out_channels/groups)`. With `groups =
+/// in_channels` it is a depthwise convolution (MobileNet's, followed by a 1 × 1 pointwise one).
+///
 /// A 1-D convolution (PyTorch's `Conv1d`) is this layer over `(channels, 1, length)` images
 /// with a `(1, k)` window.
 ///
@@ -73,6 +79,8 @@ pub struct Conv2d<T> {
     /// The activation `σ`.
     pub activation: Activation,
     geometry: Geometry,
+    /// The number of channel groups (1: every output channel sees every input channel).
+    groups: usize,
 }
 
 impl<T: MatScalar> Conv2d<T> {
@@ -111,16 +119,59 @@ impl<T: MatScalar> Conv2d<T> {
         activation: Activation,
         rng: &mut impl Rng,
     ) -> Result<Self, NnError> {
+        Self::grouped(input, out_channels, 1, window, activation, rng)
+    }
+
+    /// A grouped convolution (PyTorch's `Conv2d(…, groups=groups)`, Flux's `Conv(…; groups)`)
+    /// over `input = (channels, height, width)` images to `out_channels`: the channels split
+    /// into `groups` groups, each output group convolving only its own input group. Glorot-
+    /// uniform weights as Flux's, bound `√(6/((in_channels/groups + out_channels)·kh·kw))`,
+    /// and zero bias.
+    ///
+    /// # Errors
+    /// As [`Conv2d::new`]; and [`NnError::InvalidConfig`] if `groups` is 0 or does not divide
+    /// both the input and the output channels.
+    ///
+    /// # Panics
+    /// As [`Conv2d::new`].
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Activation, Chain, Conv2d, Window2d};
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let same = Window2d::new((3, 3)).padding((1, 1));
+    /// // A depthwise separable block: one 3 × 3 kernel per channel, then 1 × 1 across channels.
+    /// let depthwise = Conv2d::<f32>::grouped((8, 16, 16), 8, 8, same, Activation::Relu, &mut rng)
+    ///     .unwrap();
+    /// assert_eq!((depthwise.weight.shape(), depthwise.groups()), ((8, 9), 8));
+    /// let pointwise = Conv2d::<f32>::new((8, 16, 16), 32, Window2d::new((1, 1)),
+    ///     Activation::Relu, &mut rng).unwrap();
+    /// let block = Chain::new().push(depthwise).push(pointwise);
+    /// // 3 groups do not divide 8 channels.
+    /// assert!(Conv2d::<f32>::grouped((8, 16, 16), 8, 3, same, Activation::Relu, &mut rng).is_err());
+    /// ```
+    #[track_caller]
+    pub fn grouped(
+        input: (usize, usize, usize),
+        out_channels: usize,
+        groups: usize,
+        window: Window2d,
+        activation: Activation,
+        rng: &mut impl Rng,
+    ) -> Result<Self, NnError> {
         let geometry = Geometry::new("Conv2d", input, window)?;
-        let patch = input.0 * geometry.taps();
+        check_groups(input.0, out_channels, groups)?;
+        let patch = input.0 / groups * geometry.taps();
         init::check_size::<T>("Conv2d::new", out_channels, patch);
-        let fans = (input.0 + out_channels) * geometry.taps();
+        let fans = (input.0 / groups + out_channels) * geometry.taps();
         let limit = (6.0 / fans.max(1) as f64).sqrt();
         let layer = Self {
             weight: init::uniform(rng, out_channels, patch, limit),
             bias: Some(DMatrix::zeros(out_channels, 1)),
             activation,
             geometry,
+            groups,
         };
         layer.check_params()?;
         Ok(layer)
@@ -161,11 +212,44 @@ impl<T: MatScalar> Conv2d<T> {
         bias: Option<DMatrix<T>>,
         activation: Activation,
     ) -> Result<Self, NnError> {
+        Self::from_grouped_parts(input, 1, window, weight, bias, activation)
+    }
+
+    /// A grouped convolution ([`Conv2d::grouped`]) from given parameters: PyTorch's weight of
+    /// shape `(out, in/groups, kh, kw)` as `weight.reshape(out, -1)`, built with
+    /// `DMatrix::from_row_slice` as in [`Conv2d::from_parts`].
+    ///
+    /// # Errors
+    /// As [`Conv2d::from_parts`], the weight being `out_channels × (channels/groups·kh·kw)`;
+    /// and [`NnError::InvalidConfig`] if `groups` is 0 or does not divide both the input
+    /// channels and the weight's rows.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::{Activation, Conv2d, Layer, Window2d};
+    /// // Two channels in two groups, 1 × 1 kernels: each output channel scales its own input.
+    /// let conv = Conv2d::from_grouped_parts((2, 1, 2), 2, Window2d::new((1, 1)),
+    ///     dmatrix![10.0; 100.0], None, Activation::Identity).unwrap();
+    /// let x = dmatrix![1.0; 2.0; 3.0; 4.0]; // channel 0: [1 2], channel 1: [3 4]
+    /// assert_eq!(conv.predict(&x).unwrap(), dmatrix![10.0; 20.0; 300.0; 400.0]);
+    /// ```
+    pub fn from_grouped_parts(
+        input: (usize, usize, usize),
+        groups: usize,
+        window: Window2d,
+        weight: DMatrix<T>,
+        bias: Option<DMatrix<T>>,
+        activation: Activation,
+    ) -> Result<Self, NnError> {
+        let geometry = Geometry::new("Conv2d", input, window)?;
+        check_groups(input.0, weight.nrows(), groups)?;
         let layer = Self {
             weight,
             bias,
             activation,
-            geometry: Geometry::new("Conv2d", input, window)?,
+            geometry,
+            groups,
         };
         layer.check_params()?;
         Ok(layer)
@@ -229,6 +313,39 @@ impl<T: MatScalar> Conv2d<T> {
     pub fn window(&self) -> Window2d {
         self.geometry.window
     }
+
+    /// The number of channel groups: 1 unless built by [`Conv2d::grouped`] or
+    /// [`Conv2d::from_grouped_parts`].
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Activation, Conv2d, Window2d};
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let conv = Conv2d::<f32>::grouped((4, 8, 8), 6, 2, Window2d::new((3, 3)),
+    ///     Activation::Relu, &mut rng).unwrap();
+    /// assert_eq!((conv.groups(), conv.weight.shape()), (2, (6, 2 * 3 * 3)));
+    /// ```
+    pub fn groups(&self) -> usize {
+        self.groups
+    }
+}
+
+/// Checks that `groups` is at least 1 and divides both channel counts (PyTorch's rule).
+///
+/// # Errors
+/// [`NnError::InvalidConfig`] if not.
+fn check_groups(in_channels: usize, out_channels: usize, groups: usize) -> Result<(), NnError> {
+    if groups == 0 || !in_channels.is_multiple_of(groups) || !out_channels.is_multiple_of(groups) {
+        return Err(NnError::InvalidConfig {
+            name: "Conv2d",
+            reason: format!(
+                "{groups} groups for {in_channels} input and {out_channels} output channels \
+                 (at least one group, dividing both)"
+            ),
+        });
+    }
+    Ok(())
 }
 
 impl<T: MatScalar> Layer<T> for Conv2d<T> {
@@ -249,11 +366,27 @@ impl<T: MatScalar> Layer<T> for Conv2d<T> {
         let (positions, batch) = (g.positions(), x.ncols());
         let patches = x
             .take_rows_padded(&g.patches(), T::zero())
-            .reshape(patch, positions * batch);
+            .reshape(patch * self.groups, positions * batch);
         let weight = ctx.param(&self.weight);
-        let z = match &self.bias {
-            Some(b) => weight.affine(patches, ctx.param(b)),
-            None => weight * patches,
+        let z = if self.groups == 1 {
+            match &self.bias {
+                Some(b) => weight.affine(patches, ctx.param(b)),
+                None => weight * patches,
+            }
+        } else {
+            // Each group's output channels times its input channels' rows of the patches.
+            let (out_per_group, rows_per_group) = (out_channels / self.groups, patch);
+            let parts: Vec<_> = (0..self.groups)
+                .map(|k| {
+                    let w = weight.rows(k * out_per_group, out_per_group);
+                    w * patches.rows(k * rows_per_group, rows_per_group)
+                })
+                .collect();
+            let z = MatVar::vcat(&parts);
+            match &self.bias {
+                Some(b) => z + ctx.param(b),
+                None => z,
+            }
         };
         let y = z
             .reshape(out_channels * positions, batch)
@@ -273,9 +406,10 @@ impl<T: MatScalar> Layer<T> for Conv2d<T> {
         weight_bias::visit_params(&self.weight, self.bias.as_ref(), f);
     }
 
-    /// The weight must have at least one row (output channel) and `in_channels·kh·kw`
-    /// columns, the output `out_channels·out_height·out_width` features must be countable, the
-    /// bias, when there is one, be `out_channels × 1`, and the activation's parameter finite.
+    /// The weight must have at least one row (output channel), as many as the groups divide,
+    /// and `in_channels/groups·kh·kw` columns, the output `out_channels·out_height·out_width`
+    /// features must be countable, the bias, when there is one, be `out_channels × 1`, and the
+    /// activation's parameter finite.
     fn check_params(&self) -> Result<(), NnError> {
         self.activation
             .check_parameter("Conv2d activation parameter")?;
@@ -294,9 +428,10 @@ impl<T: MatScalar> Layer<T> for Conv2d<T> {
                 ),
             });
         }
-        let patch = self.geometry.input.0 * self.geometry.taps();
+        check_groups(self.geometry.input.0, out_channels, self.groups)?;
+        let patch = self.geometry.input.0 / self.groups * self.geometry.taps();
         check_shape(
-            "Conv2d weight (out_channels × in_channels·kh·kw)",
+            "Conv2d weight (out_channels × in_channels/groups·kh·kw)",
             (out_channels, patch),
             self.weight.shape(),
         )?;
@@ -330,6 +465,7 @@ impl<T: MatScalar> Cast for Conv2d<T> {
             bias: self.bias.as_ref().map(cast_matrix),
             activation: self.activation,
             geometry: self.geometry,
+            groups: self.groups,
         })
     }
 }

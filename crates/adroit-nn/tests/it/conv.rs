@@ -1,7 +1,10 @@
-//! Conv2d, MaxPool2d and AvgPool2d: outputs and gradients against PyTorch's `nn.Conv2d`,
-//! `nn.MaxPool2d` and `nn.AvgPool2d`, against the convolution written out in plain loops and
-//! against finite differences; bad windows, inputs and parameters; a small convolutional
-//! network through a Chain (training, casts, weight names).
+//! Conv2d (grouped too), MaxPool2d and AvgPool2d: outputs and gradients against PyTorch's
+//! `nn.Conv2d`, `nn.MaxPool2d` and `nn.AvgPool2d`, against the convolution written out in plain
+//! loops (and a grouped one as the full one with a block-diagonal weight) and against finite
+//! differences; bad windows, groups, inputs and parameters; a small convolutional network
+//! through a Chain (training, casts, weight names). The shared checks against the generated
+//! PyTorch values ([`assert_matches`]) and by finite differences serve the transposed
+//! convolution's tests too.
 
 use crate::conv_reference as torch;
 use crate::recurrent::{assert_close, from_rows, weighted_output_gradients_at};
@@ -19,6 +22,50 @@ use rand::rngs::StdRng;
 /// The input images of the reference: 2 channels of 5 × 6 pixels.
 const INPUT: (usize, usize, usize) = (2, 5, 6);
 
+/// One PyTorch module's recorded output under the loss `Σ C ⊙ output`, and that loss's
+/// gradients in the input and the parameters (weight, then bias if there is one).
+pub(crate) struct Reference {
+    pub(crate) output: DMatrix<f64>,
+    pub(crate) c: DMatrix<f64>,
+    pub(crate) grads: Vec<DMatrix<f64>>,
+}
+
+/// Checks `layer` at the reference input against `reference`, to `tol` relative to each
+/// matrix's largest entry (at least 1).
+pub(crate) fn assert_matches(layer: &impl Layer<f64>, reference: &Reference, tol: f64) {
+    let g = weighted_output_gradients_at(
+        layer,
+        &from_rows(&torch::X),
+        &reference.output,
+        &reference.c,
+    );
+    assert_eq!(
+        g.len(),
+        reference.grads.len(),
+        "the input and each parameter"
+    );
+    for (k, (found, expected)) in g.iter().zip(&reference.grads).enumerate() {
+        assert_close(
+            found,
+            expected,
+            tol,
+            &format!("gradient {k} (0: the input)"),
+        );
+    }
+}
+
+/// A [`Reference`] from a module of the generated file.
+macro_rules! reference {
+    ($m:ident $(, $grad:ident)*) => {
+        crate::conv::Reference {
+            output: from_rows(&torch::$m::OUTPUT),
+            c: from_rows(&torch::$m::C),
+            grads: vec![from_rows(&torch::$m::GRAD_X), $(from_rows(&torch::$m::$grad)),*],
+        }
+    };
+}
+pub(crate) use reference;
+
 #[test]
 fn conv2d_with_padding_stride_and_bias_matches_pytorch() {
     let window = Window2d::new((3, 3)).stride((2, 2)).padding((1, 1));
@@ -31,21 +78,7 @@ fn conv2d_with_padding_stride_and_bias_matches_pytorch() {
     )
     .unwrap();
     assert_eq!(conv.output_shape(), (3, 3, 3));
-    let g = weighted_output_gradients_at(
-        &conv,
-        &from_rows(&torch::X),
-        &from_rows(&torch::conv_a::OUTPUT),
-        &from_rows(&torch::conv_a::C),
-    );
-    assert_close(&g[0], &from_rows(&torch::conv_a::GRAD_X), 1e-14, "∂/∂x");
-    let grad_weight = from_rows(&torch::conv_a::GRAD_WEIGHT);
-    assert_close(&g[1], &grad_weight, 1e-14, "∂/∂weight");
-    assert_close(
-        &g[2],
-        &from_rows(&torch::conv_a::GRAD_BIAS),
-        1e-14,
-        "∂/∂bias",
-    );
+    assert_matches(&conv, &reference!(conv_a, GRAD_WEIGHT, GRAD_BIAS), 1e-14);
 }
 
 #[test]
@@ -63,16 +96,147 @@ fn conv2d_with_dilation_and_no_bias_matches_pytorch() {
     )
     .unwrap();
     assert_eq!(conv.output_shape(), (2, 3, 3));
-    let g = weighted_output_gradients_at(
-        &conv,
-        &from_rows(&torch::X),
-        &from_rows(&torch::conv_b::OUTPUT),
-        &from_rows(&torch::conv_b::C),
+    assert_matches(&conv, &reference!(conv_b, GRAD_WEIGHT), 1e-14);
+}
+
+#[test]
+fn grouped_conv2d_matches_pytorch() {
+    let window = Window2d::new((2, 3)).padding((1, 1));
+    let conv = Conv2d::from_grouped_parts(
+        INPUT,
+        2,
+        window,
+        from_rows(&torch::conv_g::WEIGHT),
+        Some(from_rows(&torch::conv_g::BIAS)),
+        Activation::Identity,
+    )
+    .unwrap();
+    assert_eq!((conv.output_shape(), conv.groups()), ((4, 6, 6), 2));
+    assert_matches(&conv, &reference!(conv_g, GRAD_WEIGHT, GRAD_BIAS), 1e-14);
+}
+
+/// A grouped convolution is the full one whose weight is zero outside each output group's
+/// own input channels (a block-diagonal weight), depthwise (one channel per group) included.
+#[test]
+fn a_grouped_conv2d_equals_the_full_one_with_a_block_diagonal_weight() {
+    let mut rng = StdRng::seed_from_u64(9);
+    let window = Window2d::new((3, 2)).stride((2, 1)).padding((1, 1));
+    let taps = 3 * 2;
+    for (in_channels, out_channels, groups) in [(4, 6, 2), (3, 3, 3), (6, 2, 2), (4, 8, 4)] {
+        let input = (in_channels, 5, 4);
+        let grouped = Conv2d::<f64>::grouped(
+            input,
+            out_channels,
+            groups,
+            window,
+            Activation::Tanh,
+            &mut rng,
+        )
+        .unwrap();
+        let mut grouped = grouped;
+        grouped.bias = Some(DMatrix::from_fn(out_channels, 1, |o, _| {
+            0.1 * o as f64 - 0.3
+        }));
+        let (in_g, out_g) = (in_channels / groups, out_channels / groups);
+        let full_weight = DMatrix::from_fn(out_channels, in_channels * taps, |o, col| {
+            let (c, tap) = (col / taps, col % taps);
+            if c / in_g == o / out_g {
+                grouped.weight[(o, (c % in_g) * taps + tap)]
+            } else {
+                0.0
+            }
+        });
+        let full = Conv2d::from_parts(
+            input,
+            window,
+            full_weight,
+            grouped.bias.clone(),
+            Activation::Tanh,
+        )
+        .unwrap();
+        let x = DMatrix::from_fn(in_channels * 20, 3, |r, b| {
+            ((r * 7 + b * 3) as f64 * 0.33).sin()
+        });
+        let (y, expected) = (grouped.predict(&x).unwrap(), full.predict(&x).unwrap());
+        assert!(
+            (&y - &expected).amax() < 1e-14,
+            "{in_channels} → {out_channels} in {groups}"
+        );
+    }
+}
+
+/// adroit-check's `matrix_gradcheck` of the loss `Σ cᵢⱼ·yᵢⱼ²` of `layer`'s output `y` at `x`
+/// in its parameters (`cᵢⱼ = 0.2·(i + 2j) − 1.5`).
+pub(crate) fn gradcheck_weighted_squares<L: Layer<f64>>(
+    layer: &L,
+    x: &DMatrix<f64>,
+) -> adroit_check::Report {
+    let loss = |m: &L, ctx: &mut Context<f64>| {
+        let y = m.forward(MatVar::constant(x.clone()), ctx);
+        let c = DMatrix::from_fn(y.nrows(), y.ncols(), |i, j| (i + 2 * j) as f64 * 0.2 - 1.5);
+        Ok(y.map(|v| v * v).component_mul(MatVar::constant(c)).sum())
+    };
+    adroit_check::matrix_gradcheck(
+        |p| loss_with_params(layer, p, Mode::Train, 0, loss).unwrap(),
+        &param_values(layer),
+        &adroit_check::Options::for_precision::<f64>(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn grouped_parameter_gradients_match_finite_differences() {
+    let mut rng = StdRng::seed_from_u64(4);
+    let window = Window2d::new((2, 2)).padding((1, 0));
+    let mut conv =
+        Conv2d::<f64>::grouped((4, 3, 3), 2, 2, window, Activation::Tanh, &mut rng).unwrap();
+    conv.bias = Some(DMatrix::from_column_slice(2, 1, &[0.2, -0.1]));
+    let x = DMatrix::from_fn(4 * 3 * 3, 2, |r, b| ((r * 3 + b * 7) as f64 * 0.21).cos());
+    let report = gradcheck_weighted_squares(&conv, &x);
+    assert_eq!(report.comparisons, 2 * 2 * 2 * 2 + 2);
+    let single: Conv2d<f32> = conv.cast().unwrap();
+    assert_eq!(single.groups(), 2);
+}
+
+#[test]
+fn groups_that_do_not_divide_the_channels_are_typed_errors() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let window = Window2d::new((3, 3));
+    for (in_channels, out_channels, groups) in [(4, 4, 0), (4, 6, 3), (6, 4, 3), (3, 3, 2)] {
+        let conv = Conv2d::<f64>::grouped(
+            (in_channels, 5, 5),
+            out_channels,
+            groups,
+            window,
+            Activation::Relu,
+            &mut rng,
+        );
+        let Err(NnError::InvalidConfig {
+            name: "Conv2d",
+            reason,
+        }) = conv
+        else {
+            panic!("{in_channels} → {out_channels} in {groups}: {conv:?}");
+        };
+        assert!(reason.contains(&format!("{groups} groups")), "{reason}");
+    }
+    // The weight of a grouped convolution has in_channels/groups·kh·kw columns.
+    let parts = |groups: usize, cols: usize| {
+        Conv2d::from_grouped_parts(
+            (4, 5, 5),
+            groups,
+            window,
+            DMatrix::<f64>::zeros(2, cols),
+            None,
+            Activation::Relu,
+        )
+    };
+    assert!(parts(2, 18).is_ok());
+    assert!(matches!(parts(2, 36), Err(NnError::ShapeMismatch { .. })));
+    assert!(
+        matches!(parts(4, 9), Err(NnError::InvalidConfig { .. })),
+        "4 groups for 2 outputs"
     );
-    assert_eq!(g.len(), 2, "the input and the weight");
-    assert_close(&g[0], &from_rows(&torch::conv_b::GRAD_X), 1e-14, "∂/∂x");
-    let grad_weight = from_rows(&torch::conv_b::GRAD_WEIGHT);
-    assert_close(&g[1], &grad_weight, 1e-14, "∂/∂weight");
 }
 
 #[test]
@@ -80,23 +244,11 @@ fn max_and_average_pools_match_pytorch() {
     let max = MaxPool2d::new(INPUT, Window2d::pool((3, 3)).stride((2, 2)).padding((1, 1)));
     let max = max.unwrap();
     assert_eq!(max.output_shape(), (2, 3, 3));
-    let g = weighted_output_gradients_at(
-        &max,
-        &from_rows(&torch::X),
-        &from_rows(&torch::max::OUTPUT),
-        &from_rows(&torch::max::C),
-    );
-    assert_close(&g[0], &from_rows(&torch::max::GRAD_X), 0.0, "max ∂/∂x");
+    assert_matches(&max, &reference!(max), 0.0);
     let window = Window2d::pool((2, 2)).stride((2, 1)).padding((1, 0));
     let avg = AvgPool2d::new(INPUT, window).unwrap();
     assert_eq!(avg.output_shape(), (2, 3, 5));
-    let g = weighted_output_gradients_at(
-        &avg,
-        &from_rows(&torch::X),
-        &from_rows(&torch::avg::OUTPUT),
-        &from_rows(&torch::avg::C),
-    );
-    assert_close(&g[0], &from_rows(&torch::avg::GRAD_X), 1e-15, "avg ∂/∂x");
+    assert_matches(&avg, &reference!(avg), 1e-15);
 }
 
 /// On an image of negative pixels the padding must lose every maximum (it is `−∞`) and count

@@ -2,13 +2,14 @@
 //! adjointness to Conv2d, its parameters' first and second derivatives against finite
 //! differences, bad configurations, and a small encoder–decoder through a Chain.
 
+use crate::conv::{assert_matches, gradcheck_weighted_squares, reference};
 use crate::conv_reference as torch;
-use crate::recurrent::{assert_close, from_rows, weighted_output_gradients_at};
+use crate::recurrent::from_rows;
 use adroit_nn::losses::{Agg, mse};
 use adroit_nn::optim::Adam;
 use adroit_nn::{
     Activation, Cast, Chain, Context, Conv2d, ConvTranspose2d, Layer, Mode, NnError, Window2d,
-    loss_with_params, param_values, train_step,
+    train_step,
 };
 use adroit_reverse::matrix::MatVar;
 use nalgebra::DMatrix;
@@ -32,17 +33,7 @@ fn stride_padding_output_padding_and_bias_match_pytorch() {
     .with_output_padding((1, 1))
     .unwrap();
     assert_eq!(up.output_shape(), (3, 10, 12));
-    let g = weighted_output_gradients_at(
-        &up,
-        &from_rows(&torch::X),
-        &from_rows(&torch::tconv_a::OUTPUT),
-        &from_rows(&torch::tconv_a::C),
-    );
-    assert_close(&g[0], &from_rows(&torch::tconv_a::GRAD_X), 1e-14, "∂/∂x");
-    let grad_weight = from_rows(&torch::tconv_a::GRAD_WEIGHT);
-    assert_close(&g[1], &grad_weight, 1e-14, "∂/∂weight");
-    let grad_bias = from_rows(&torch::tconv_a::GRAD_BIAS);
-    assert_close(&g[2], &grad_bias, 1e-14, "∂/∂bias");
+    assert_matches(&up, &reference!(tconv_a, GRAD_WEIGHT, GRAD_BIAS), 1e-14);
 }
 
 #[test]
@@ -57,16 +48,7 @@ fn dilation_and_an_output_padding_beyond_the_stride_match_pytorch() {
         .with_output_padding((2, 0))
         .unwrap();
     assert_eq!(up.output_shape(), (2, 10, 11));
-    let g = weighted_output_gradients_at(
-        &up,
-        &from_rows(&torch::X),
-        &from_rows(&torch::tconv_b::OUTPUT),
-        &from_rows(&torch::tconv_b::C),
-    );
-    assert_eq!(g.len(), 2, "the input and the weight");
-    assert_close(&g[0], &from_rows(&torch::tconv_b::GRAD_X), 1e-14, "∂/∂x");
-    let grad_weight = from_rows(&torch::tconv_b::GRAD_WEIGHT);
-    assert_close(&g[1], &grad_weight, 1e-14, "∂/∂weight");
+    assert_matches(&up, &reference!(tconv_b, GRAD_WEIGHT), 1e-14);
 }
 
 /// `⟨conv(x), y⟩ = ⟨x, conv_transpose(y)⟩` for a convolution and the transposed one with the
@@ -136,17 +118,7 @@ fn parameter_gradients_match_finite_differences() {
     let mut up = up;
     up.bias = Some(DMatrix::from_column_slice(3, 1, &[0.2, -0.1, 0.3]));
     let x = DMatrix::from_fn(2 * 3 * 4, 2, |r, b| ((r * 3 + b * 7) as f64 * 0.21).cos());
-    let loss = |m: &ConvTranspose2d<f64>, ctx: &mut Context<f64>| {
-        let y = m.forward(MatVar::constant(x.clone()), ctx);
-        let c = DMatrix::from_fn(y.nrows(), y.ncols(), |i, j| (i + 2 * j) as f64 * 0.1 - 1.5);
-        Ok(y.map(|v| v * v).component_mul(MatVar::constant(c)).sum())
-    };
-    let report = adroit_check::matrix_gradcheck(
-        |p| loss_with_params(&up, p, Mode::Train, 0, loss).unwrap(),
-        &param_values(&up),
-        &adroit_check::Options::for_precision::<f64>(),
-    )
-    .unwrap();
+    let report = gradcheck_weighted_squares(&up, &x);
     assert_eq!(report.comparisons, 2 * 3 * 3 * 2 + 3);
 }
 
