@@ -1,8 +1,8 @@
 //! Flux-style neural networks on `adroit-reverse`'s matrix-level reverse mode.
 //!
 //! - Layout: **features × batch** — one sample per column, as Flux (`x`: `inputs × batch`).
-//! - [`Layer`]s: [`Dense`], [`Conv2d`], [`ConvTranspose2d`], [`MaxPool2d`] and
-//!   [`AvgPool2d`] (images one per column, [`Window2d`]), [`Chain`], [`SkipConnection`]
+//! - [`Layer`]s: [`Dense`], [`Conv2d`], [`ConvTranspose2d`], [`MaxPool2d`], [`AvgPool2d`]
+//!   and [`Upsample`] (images one per column, [`Window2d`]), [`Chain`], [`SkipConnection`]
 //!   (residual blocks), [`Parallel`] (branches, on the whole input or ranges of its rows),
 //!   [`Embedding`], [`Rnn`], [`Lstm`] and [`Gru`] (sequences; from a given state with
 //!   `forward_with_state`; both directions with [`Bidirectional`]; a layer at every step with
@@ -83,7 +83,8 @@ pub use layer::{Context, Layer, Mode};
 pub use layers::{
     AvgPool2d, BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Conv2d, ConvTranspose2d,
     Dense, Dropout, DynLayer, Embedding, Gru, LayerNorm, Lstm, LstmState, Max, MaxPool2d, Mean,
-    Parallel, Pool2d, PoolReduction, Recurrent, Rnn, SkipConnection, TimeDistributed, Window2d,
+    Parallel, Pool2d, PoolReduction, Recurrent, Rnn, SkipConnection, TimeDistributed, Upsample,
+    UpsampleMode, Window2d,
 };
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).

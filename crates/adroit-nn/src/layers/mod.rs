@@ -21,6 +21,7 @@ mod rnn;
 mod skip_connection;
 mod time_distributed;
 mod unroll;
+mod upsample;
 mod weight_bias;
 mod window;
 
@@ -42,4 +43,5 @@ pub use recurrent::Recurrent;
 pub use rnn::Rnn;
 pub use skip_connection::{Connection, SkipConnection};
 pub use time_distributed::TimeDistributed;
+pub use upsample::{Upsample, UpsampleMode};
 pub use window::Window2d;

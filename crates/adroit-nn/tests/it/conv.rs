@@ -165,6 +165,23 @@ fn a_grouped_conv2d_equals_the_full_one_with_a_block_diagonal_weight() {
     }
 }
 
+/// The panic message of `layer.forward` on a one-column input of `rows` rows, recorded.
+pub(crate) fn forward_panic(
+    layer: &(impl Layer<f64> + std::panic::RefUnwindSafe),
+    rows: usize,
+) -> String {
+    let x = [DMatrix::<f64>::zeros(rows, 1)];
+    let payload = std::panic::catch_unwind(|| {
+        let forward = |m: &[MatVar<f64>]| layer.forward(m[0], &mut Context::new(Mode::Eval, 0));
+        adroit_reverse::matrix::pullback(forward, &x);
+    })
+    .unwrap_err();
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// adroit-check's `matrix_gradcheck` of the loss `Σ cᵢⱼ·yᵢⱼ²` of `layer`'s output `y` at `x`
 /// in its parameters (`cᵢⱼ = 0.2·(i + 2j) − 1.5`).
 pub(crate) fn gradcheck_weighted_squares<L: Layer<f64>>(

@@ -2,7 +2,7 @@
 //! adjointness to Conv2d, its parameters' first and second derivatives against finite
 //! differences, bad configurations, and a small encoder–decoder through a Chain.
 
-use crate::conv::{assert_matches, gradcheck_weighted_squares, reference};
+use crate::conv::{assert_matches, forward_panic, gradcheck_weighted_squares, reference};
 use crate::conv_reference as torch;
 use crate::recurrent::from_rows;
 use adroit_nn::losses::{Agg, mse};
@@ -226,15 +226,8 @@ fn bad_configurations_and_parameters_are_typed_errors() {
         up.predict(&DMatrix::zeros(17, 1)),
         Err(NnError::ShapeMismatch { .. })
     ));
-    let x = [DMatrix::<f64>::zeros(17, 1)];
-    let message = std::panic::catch_unwind(|| {
-        let forward = |m: &[MatVar<f64>]| up.forward(m[0], &mut Context::new(Mode::Eval, 0));
-        adroit_reverse::matrix::pullback(forward, &x);
-    })
-    .unwrap_err();
-    let message = message.downcast_ref::<String>().unwrap();
     assert_eq!(
-        message,
+        forward_panic(&up, 17),
         "ConvTranspose2d: the input has 17 rows (features) but the layer takes 18 (2 channels \
          of 3 × 3 pixels)"
     );

@@ -33,5 +33,6 @@ mod skip_connection;
 mod tails;
 mod time_distributed;
 mod training;
+mod upsample;
 mod validation;
 mod weights;
