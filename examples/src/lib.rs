@@ -23,6 +23,7 @@
 
 pub mod censored_gamma;
 pub mod classic;
+pub mod denoise;
 pub mod digits;
 pub mod gaussian_process;
 pub mod iris;
@@ -98,6 +99,27 @@ pub fn learning_rate(s: &str) -> Result<f64, String> {
         Ok(v)
     } else {
         Err(format!("must be a finite number greater than 0, not {s}"))
+    }
+}
+
+/// Command-line parser of a standard deviation: a finite number of at least 0.
+///
+/// # Errors
+/// A message naming the problem, for clap to report with the flag.
+///
+/// # Example
+/// ```
+/// assert_eq!(adroit_examples::std_dev("0.3"), Ok(0.3));
+/// assert_eq!(adroit_examples::std_dev("0"), Ok(0.0));
+/// assert!(adroit_examples::std_dev("-1").is_err());
+/// assert!(adroit_examples::std_dev("NaN").is_err());
+/// ```
+pub fn std_dev(s: &str) -> Result<f32, String> {
+    let v: f32 = s.parse().map_err(|e| format!("{e}"))?;
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("must be a finite number of at least 0, not {s}"))
     }
 }
 

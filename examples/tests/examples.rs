@@ -302,6 +302,27 @@ fn sequence_models_forecast_far_better_than_persistence() {
 }
 
 #[test]
+fn both_autoencoders_denoise_the_digits_and_a_bad_sigma_is_an_error() {
+    // A short run (the example's default is 60 epochs): both already beat the noisy input
+    // and the mean image.
+    let r = adroit_examples::denoise::run(4, 0.01, 0.3, 1).unwrap();
+    assert_eq!(r.test_images, 449);
+    assert!((0.08..0.1).contains(&r.noisy_mse), "{r:?}");
+    for model in [r.transposed_mse, r.upsample_mse] {
+        assert!(
+            model < 0.6 * r.noisy_mse && model < r.mean_image_mse,
+            "{r:?}"
+        );
+    }
+    for sigma in [-0.1, f32::NAN] {
+        let message = adroit_examples::denoise::run(1, 0.01, sigma, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("standard deviation"), "{message}");
+    }
+}
+
+#[test]
 fn the_digits_load_whole_and_both_networks_learn_them() {
     let (x, digits) = adroit_examples::digits::load().unwrap();
     assert_eq!((x.shape(), digits.len()), ((64, 1797), 1797));
