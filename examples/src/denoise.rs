@@ -70,8 +70,7 @@ pub fn run(epochs: usize, learning_rate: f64, sigma: f32, seed: u64) -> Result<R
     let first = Conv2d::new((1, 8, 8), 16, down, Activation::Relu, &mut rng)?;
     let code = first.output_shape(); // (16, 4, 4)
     // (4 − 1)·2 − 2 + 3 = 7 pixels; an output padding of 1 gives back 8.
-    let decoder = ConvTranspose2d::new(code, 1, down, Activation::Identity, &mut rng)?
-        .with_output_padding((1, 1))?;
+    let decoder = ConvTranspose2d::new(code, 1, down, (1, 1), Activation::Identity, &mut rng)?;
     let transposed = Chain::new().push(first).push(decoder);
     let second = Conv2d::new((1, 8, 8), 16, down, Activation::Relu, &mut rng)?;
     let up = Upsample::new(code, (2, 2), UpsampleMode::Nearest)?;

@@ -213,6 +213,7 @@ pub(crate) fn check_size<T>(who: &str, rows: usize, cols: usize) {
         .and_then(|n| n.checked_mul(size_of::<T>()));
     assert!(
         bytes.is_some_and(|b| b <= isize::MAX as usize),
-        "{who}: a {rows} × {cols} matrix has more entries than usize can count"
+        "{who}: a {rows} × {cols} matrix has more entries than usize can count or more bytes \
+         than an allocation can hold"
     );
 }

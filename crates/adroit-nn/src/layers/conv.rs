@@ -72,7 +72,7 @@ use rand::Rng;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Conv2d<T> {
-    /// `out_channels × (in_channels·kh·kw)`.
+    /// `out_channels × (in_channels/groups·kh·kw)` (`in_channels·kh·kw` ungrouped).
     pub weight: DMatrix<T>,
     /// `out_channels × 1`, or `None` for a layer without bias.
     pub bias: Option<DMatrix<T>>,
@@ -163,7 +163,7 @@ impl<T: MatScalar> Conv2d<T> {
         let geometry = Geometry::new("Conv2d", input, window)?;
         check_groups(input.0, out_channels, groups)?;
         let patch = input.0 / groups * geometry.taps();
-        init::check_size::<T>("Conv2d::new", out_channels, patch);
+        init::check_size::<T>("Conv2d", out_channels, patch);
         let fans = (input.0 / groups + out_channels) * geometry.taps();
         let limit = (6.0 / fans.max(1) as f64).sqrt();
         let layer = Self {

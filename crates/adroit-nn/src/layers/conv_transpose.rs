@@ -13,19 +13,23 @@ use nalgebra::DMatrix;
 use rand::Rng;
 
 /// `y = σ(Wᵀ ⋆ x + b)`: the transposed convolution of `in_channels` images to `out_channels`,
-/// as PyTorch's `ConvTranspose2d` computes it (Flux's counterpart is `ConvTranspose`). Input
+/// as PyTorch's `ConvTranspose2d` computes it. Input
 /// pixel `(c, y, x)` adds `x[c, y, x]·W[c, o, i, j]` to output pixel `(o, y·stride −
 /// padding + i·dilation, x·stride − padding + j·dilation)` of every output channel `o` and
 /// tap `(i, j)` that lands inside the output. It is the adjoint (the gradient with respect to
 /// the input) of a [`Conv2d`](super::Conv2d) with the same window from the output images to
 /// the input ones, so it undoes that convolution's shapes: a stride-2 convolution halves the
-/// images, this layer with the same window doubles them.
+/// images, this layer with the same window doubles them. Flux's `ConvTranspose` is the
+/// adjoint of its `Conv`, which flips the kernel (see [`Conv2d`](super::Conv2d)): its kernels
+/// are these flipped in both spatial dimensions.
 ///
 /// Along each dimension an input of `n` pixels gives `(n − 1)·stride − 2·padding +
-/// dilation·(kernel − 1) + output_padding + 1` outputs (PyTorch's formula). The output
-/// padding (0 unless set with [`with_output_padding`](Self::with_output_padding)) picks among the
-/// output sizes that a convolution with this stride maps to `n`; it adds rows and columns at
-/// the bottom and right that receive only the bias.
+/// dilation·(kernel − 1) + output_padding + 1` outputs (PyTorch's formula). The output padding
+/// (PyTorch's `output_padding`, usually 0) lengthens the output at the bottom and right by
+/// that many rows and columns, which the kernels' taps reach when there is padding to give
+/// back, so a stride-`s` convolution's input size can be recovered exactly (a stride-2
+/// convolution maps both 27 and 28 pixels to 14; an output padding of 1 picks 28). It must be
+/// smaller than the stride or the dilation along its dimension, as in PyTorch.
 ///
 /// Shapes: `x` is `(in_channels·height·width) × batch`, one image per column, pixel `(c, y,
 /// x)` at row `c·height·width + y·width + x` (PyTorch's `(N, C, H, W)` batch as
@@ -45,8 +49,8 @@ use rand::Rng;
 /// use adroit_nn::{Activation, ConvTranspose2d, Layer, Window2d};
 /// let window = Window2d::pool((2, 2)); // kernel 2 × 2, stride 2
 /// let kernel = dmatrix![1.0, 2.0, 3.0, 4.0]; // one input and one output channel
-/// let up = ConvTranspose2d::from_parts((1, 1, 2), window, kernel, None, Activation::Identity)
-///     .unwrap();
+/// let up = ConvTranspose2d::from_parts((1, 1, 2), window, (0, 0), kernel, None,
+///     Activation::Identity).unwrap();
 /// assert_eq!(up.output_shape(), (1, 2, 4));
 /// let y = up.predict(&dmatrix![1.0; 10.0]).unwrap(); // one 1 × 2 image: [1 10]
 /// // Rows [1 2 10 20] and [3 4 30 40].
@@ -63,10 +67,8 @@ use rand::Rng;
 /// let down = Conv2d::<f32>::new((1, 28, 28), 8, window, Activation::Relu, &mut rng).unwrap();
 /// assert_eq!(down.output_shape(), (8, 14, 14));
 /// // (14 − 1)·2 − 2 + 2 + 1 = 27 pixels; an output padding of 1 gives back 28.
-/// let up = ConvTranspose2d::<f32>::new((8, 14, 14), 1, window, Activation::Sigmoid, &mut rng)
-///     .unwrap()
-///     .with_output_padding((1, 1))
-///     .unwrap();
+/// let up = ConvTranspose2d::<f32>::new((8, 14, 14), 1, window, (1, 1), Activation::Sigmoid,
+///     &mut rng).unwrap();
 /// assert_eq!(up.output_shape(), (1, 28, 28));
 /// let y = up.predict(&down.predict(&DMatrix::zeros(28 * 28, 4)).unwrap()).unwrap();
 /// assert_eq!(y.shape(), (28 * 28, 4));
@@ -88,14 +90,16 @@ pub struct ConvTranspose2d<T> {
 
 impl<T: MatScalar> ConvTranspose2d<T> {
     /// A layer over `input = (channels, height, width)` images to `out_channels`, with
-    /// kernels of `window`'s size, no output padding, Glorot-uniform weights (seeded by
-    /// `rng`) and zero bias: entries uniform in `±√(6/((in_channels + out_channels)·kh·kw))`,
-    /// the bound of [`Conv2d::new`](super::Conv2d::new) (Flux's default for both layers).
+    /// kernels of `window`'s size, `output_padding` rows and columns (`(0, 0)` for none),
+    /// Glorot-uniform weights (seeded by `rng`) and zero bias: entries uniform in
+    /// `±√(6/((in_channels + out_channels)·kh·kw))`, the bound of
+    /// [`Conv2d::new`](super::Conv2d::new) (Flux's default for both layers).
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] if a dimension of `input` or `out_channels` is 0, the
-    /// window's kernel, stride or dilation has a 0, the padding leaves no output pixel, the
-    /// sizes overflow `usize`, or the activation's parameter is not finite.
+    /// window's kernel, stride or dilation has a 0, an output padding is not smaller than
+    /// both the stride and the dilation, the output has no pixel, the sizes overflow `usize`,
+    /// or the activation's parameter is not finite.
     ///
     /// # Panics
     /// If the weight would have more bytes than an allocation can hold.
@@ -106,13 +110,21 @@ impl<T: MatScalar> ConvTranspose2d<T> {
     /// use adroit_nn::{Activation, ConvTranspose2d, NnError, Window2d};
     /// let mut rng = StdRng::seed_from_u64(0);
     /// let window = Window2d::new((4, 4)).stride((2, 2)).padding((1, 1));
-    /// let up = ConvTranspose2d::<f64>::new((16, 7, 7), 8, window, Activation::Relu, &mut rng)
+    /// let relu = Activation::Relu;
+    /// let up = ConvTranspose2d::<f64>::new((16, 7, 7), 8, window, (0, 0), relu, &mut rng)
     ///     .unwrap();
     /// assert_eq!(up.output_shape(), (8, 14, 14)); // DCGAN's doubling step
     /// assert_eq!(up.weight.shape(), (16, 8 * 4 * 4));
+    /// // With an output padding of 1: 15 × 15.
+    /// let up = ConvTranspose2d::<f64>::new((16, 7, 7), 8, window, (1, 1), relu, &mut rng)
+    ///     .unwrap();
+    /// assert_eq!(up.output_shape(), (8, 15, 15));
+    /// // An output padding of 2 is not below the stride 2.
+    /// let bad = ConvTranspose2d::<f64>::new((16, 7, 7), 8, window, (2, 0), relu, &mut rng);
+    /// assert!(matches!(bad, Err(NnError::InvalidConfig { .. })));
     /// // A padding of 3 on a 1 × 1 image with a 3 × 3 kernel leaves nothing.
-    /// let bad = ConvTranspose2d::<f64>::new((1, 1, 1), 1, Window2d::new((3, 3)).padding((3, 3)),
-    ///     Activation::Identity, &mut rng);
+    /// let window = Window2d::new((3, 3)).padding((3, 3));
+    /// let bad = ConvTranspose2d::<f64>::new((1, 1, 1), 1, window, (0, 0), relu, &mut rng);
     /// assert!(matches!(bad, Err(NnError::InvalidConfig { .. })));
     /// ```
     #[track_caller]
@@ -120,10 +132,11 @@ impl<T: MatScalar> ConvTranspose2d<T> {
         input: (usize, usize, usize),
         out_channels: usize,
         window: Window2d,
+        output_padding: (usize, usize),
         activation: Activation,
         rng: &mut impl Rng,
     ) -> Result<Self, NnError> {
-        let geometry = output_geometry(input, out_channels, window, (0, 0))?;
+        let geometry = output_geometry(input, out_channels, window, output_padding)?;
         let kernels = out_channels * geometry.taps();
         init::check_size::<T>("ConvTranspose2d::new", input.0, kernels);
         let fans = (input.0 + out_channels) * geometry.taps();
@@ -133,15 +146,16 @@ impl<T: MatScalar> ConvTranspose2d<T> {
             bias: Some(DMatrix::zeros(out_channels, 1)),
             activation,
             input,
-            output_padding: (0, 0),
+            output_padding,
             geometry,
         };
         layer.check_params()?;
         Ok(layer)
     }
 
-    /// A layer over `input = (channels, height, width)` images from given parameters, the
-    /// output channels read from `weight`'s columns (`out_channels·kh·kw`): PyTorch's
+    /// A layer over `input = (channels, height, width)` images with `output_padding` from
+    /// given parameters, the output channels read from `weight`'s columns
+    /// (`out_channels·kh·kw`): PyTorch's
     /// `ConvTranspose2d` weight `(in, out, kh, kw)` is `weight.reshape(in, -1)` here. Its flat
     /// buffer is row-major: build the matrix with `DMatrix::from_row_slice(in, out·kh·kw,
     /// &flat)` (nalgebra's `from_vec` reads column by column and would scramble it).
@@ -158,7 +172,7 @@ impl<T: MatScalar> ConvTranspose2d<T> {
     /// // PyTorch's weight of shape (1, 2, 1, 2), flattened row-major: from one input channel
     /// // to two output channels, each a 1 × 2 kernel.
     /// let weight = nalgebra::DMatrix::from_row_slice(1, 4, &[1.0, 2.0, 3.0, 4.0]);
-    /// let up = ConvTranspose2d::from_parts((1, 1, 1), Window2d::new((1, 2)), weight,
+    /// let up = ConvTranspose2d::from_parts((1, 1, 1), Window2d::new((1, 2)), (0, 0), weight,
     ///     Some(dmatrix![0.5; -0.5]), Activation::Identity).unwrap();
     /// assert_eq!(up.output_shape(), (2, 1, 2));
     /// // One pixel of 10: channel 0 gets [10 20] + 0.5, channel 1 gets [30 40] − 0.5.
@@ -167,6 +181,7 @@ impl<T: MatScalar> ConvTranspose2d<T> {
     pub fn from_parts(
         input: (usize, usize, usize),
         window: Window2d,
+        output_padding: (usize, usize),
         weight: DMatrix<T>,
         bias: Option<DMatrix<T>>,
         activation: Activation,
@@ -175,7 +190,7 @@ impl<T: MatScalar> ConvTranspose2d<T> {
         let out_channels = weight.ncols() / taps.max(1);
         if taps == 0 || out_channels == 0 || !weight.ncols().is_multiple_of(taps) {
             // The window's own error first (a zero kernel), else the weight's shape.
-            output_geometry(input, 1, window, (0, 0))?;
+            output_geometry(input, 1, window, output_padding)?;
             return Err(NnError::ShapeMismatch {
                 what: format!(
                     "ConvTranspose2d weight (in_channels × out_channels·kh·kw): its columns \
@@ -191,45 +206,11 @@ impl<T: MatScalar> ConvTranspose2d<T> {
             bias,
             activation,
             input,
-            output_padding: (0, 0),
-            geometry: output_geometry(input, out_channels, window, (0, 0))?,
+            output_padding,
+            geometry: output_geometry(input, out_channels, window, output_padding)?,
         };
         layer.check_params()?;
         Ok(layer)
-    }
-
-    /// The same layer with `output_padding` rows and columns added at the bottom and right
-    /// of its output (PyTorch's `output_padding`): each must be smaller than the stride or
-    /// the dilation along its dimension, as in PyTorch.
-    ///
-    /// # Errors
-    /// [`NnError::InvalidConfig`] if an output padding is not smaller than both the stride
-    /// and the dilation, or the output's size overflows `usize`.
-    ///
-    /// # Example
-    /// ```
-    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
-    /// use adroit_nn::{Activation, ConvTranspose2d, Window2d};
-    /// let window = Window2d::new((3, 3)).stride((2, 2)).padding((1, 1));
-    /// let up = ConvTranspose2d::<f32>::new((4, 5, 5), 2, window, Activation::Relu,
-    ///     &mut StdRng::seed_from_u64(0)).unwrap();
-    /// assert_eq!(up.output_shape(), (2, 9, 9));
-    /// assert_eq!(up.clone().with_output_padding((1, 0)).unwrap().output_shape(), (2, 10, 9));
-    /// assert!(up.with_output_padding((2, 0)).is_err()); // not below the stride 2
-    /// ```
-    pub fn with_output_padding(self, output_padding: (usize, usize)) -> Result<Self, NnError> {
-        let out_channels = self.geometry.input.0;
-        let geometry = output_geometry(
-            self.input,
-            out_channels,
-            self.geometry.window,
-            output_padding,
-        )?;
-        Ok(Self {
-            output_padding,
-            geometry,
-            ..self
-        })
     }
 
     /// The same layer without a bias (PyTorch's `bias=False`, Flux's `bias=false`).
@@ -239,7 +220,7 @@ impl<T: MatScalar> ConvTranspose2d<T> {
     /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
     /// use adroit_nn::{Activation, ConvTranspose2d, Window2d};
     /// let up = ConvTranspose2d::<f32>::new((2, 3, 3), 1, Window2d::new((2, 2)),
-    ///     Activation::Identity, &mut StdRng::seed_from_u64(0)).unwrap().without_bias();
+    ///     (0, 0), Activation::Identity, &mut StdRng::seed_from_u64(0)).unwrap().without_bias();
     /// assert!(up.bias.is_none());
     /// ```
     pub fn without_bias(mut self) -> Self {
@@ -254,7 +235,7 @@ impl<T: MatScalar> ConvTranspose2d<T> {
     /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
     /// use adroit_nn::{Activation, ConvTranspose2d, Window2d};
     /// let up = ConvTranspose2d::<f32>::new((3, 8, 8), 1, Window2d::new((2, 2)),
-    ///     Activation::Identity, &mut StdRng::seed_from_u64(0)).unwrap();
+    ///     (0, 0), Activation::Identity, &mut StdRng::seed_from_u64(0)).unwrap();
     /// assert_eq!(up.input_shape(), (3, 8, 8));
     /// ```
     pub fn input_shape(&self) -> (usize, usize, usize) {
@@ -268,7 +249,7 @@ impl<T: MatScalar> ConvTranspose2d<T> {
     /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
     /// use adroit_nn::{Activation, ConvTranspose2d, Window2d};
     /// let up = ConvTranspose2d::<f32>::new((3, 8, 8), 2, Window2d::new((3, 3)),
-    ///     Activation::Identity, &mut StdRng::seed_from_u64(0)).unwrap();
+    ///     (0, 0), Activation::Identity, &mut StdRng::seed_from_u64(0)).unwrap();
     /// assert_eq!(up.output_shape(), (2, 10, 10)); // (8 − 1) + 2 + 1
     /// ```
     pub fn output_shape(&self) -> (usize, usize, usize) {
@@ -282,7 +263,7 @@ impl<T: MatScalar> ConvTranspose2d<T> {
     /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
     /// use adroit_nn::{Activation, ConvTranspose2d, Window2d};
     /// let window = Window2d::new((3, 3)).stride((2, 2));
-    /// let up = ConvTranspose2d::<f32>::new((1, 4, 4), 1, window, Activation::Identity,
+    /// let up = ConvTranspose2d::<f32>::new((1, 4, 4), 1, window, (0, 0), Activation::Identity,
     ///     &mut StdRng::seed_from_u64(0)).unwrap();
     /// assert_eq!(up.window(), window);
     /// ```
@@ -290,17 +271,16 @@ impl<T: MatScalar> ConvTranspose2d<T> {
         self.geometry.window
     }
 
-    /// The output padding `(rows, columns)`, `(0, 0)` unless set by
-    /// [`with_output_padding`](Self::with_output_padding).
+    /// The output padding `(rows, columns)`.
     ///
     /// # Example
     /// ```
     /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
     /// use adroit_nn::{Activation, ConvTranspose2d, Window2d};
     /// let up = ConvTranspose2d::<f32>::new((1, 4, 4), 1, Window2d::new((3, 3)).stride((2, 2)),
-    ///     Activation::Identity, &mut StdRng::seed_from_u64(0)).unwrap();
-    /// assert_eq!(up.output_padding(), (0, 0));
-    /// assert_eq!(up.with_output_padding((1, 1)).unwrap().output_padding(), (1, 1));
+    ///     (1, 0), Activation::Identity, &mut StdRng::seed_from_u64(0)).unwrap();
+    /// assert_eq!(up.output_padding(), (1, 0));
+    /// assert_eq!(up.output_shape(), (1, 10, 9));
     /// ```
     pub fn output_padding(&self) -> (usize, usize) {
         self.output_padding
@@ -350,8 +330,8 @@ fn output_geometry(
             .filter(|&m| m > 0)
             .ok_or_else(|| {
                 invalid(format!(
-                    "the padding {padding:?} removes every output pixel ({span} along a dimension \
-                 before padding, {h} × {w} input pixels)"
+                    "the padding {padding:?} on each side leaves no output pixel ({span} along a \
+                 dimension before it, output padding included, for {h} × {w} input pixels)"
                 ))
             })
     };

@@ -25,12 +25,11 @@ fn stride_padding_output_padding_and_bias_match_pytorch() {
     let up = ConvTranspose2d::from_parts(
         INPUT,
         window,
+        (1, 1),
         from_rows(&torch::tconv_a::WEIGHT),
         Some(from_rows(&torch::tconv_a::BIAS)),
         Activation::Tanh,
     )
-    .unwrap()
-    .with_output_padding((1, 1))
     .unwrap();
     assert_eq!(up.output_shape(), (3, 10, 12));
     assert_matches(&up, &reference!(tconv_a, GRAD_WEIGHT, GRAD_BIAS), 1e-14);
@@ -43,10 +42,8 @@ fn dilation_and_an_output_padding_beyond_the_stride_match_pytorch() {
         .padding((0, 1))
         .dilation((3, 1));
     let weight = from_rows(&torch::tconv_b::WEIGHT);
-    let up = ConvTranspose2d::from_parts(INPUT, window, weight, None, Activation::Identity)
-        .unwrap()
-        .with_output_padding((2, 0))
-        .unwrap();
+    let identity = Activation::Identity;
+    let up = ConvTranspose2d::from_parts(INPUT, window, (2, 0), weight, None, identity).unwrap();
     assert_eq!(up.output_shape(), (2, 10, 11));
     assert_matches(&up, &reference!(tconv_b, GRAD_WEIGHT), 1e-14);
 }
@@ -86,12 +83,11 @@ fn it_is_the_adjoint_of_the_convolution_with_the_same_weight() {
         let up = ConvTranspose2d::from_parts(
             conv.output_shape(),
             window,
+            output_padding,
             conv.weight.clone(),
             None,
             Activation::Identity,
         )
-        .unwrap()
-        .with_output_padding(output_padding)
         .unwrap();
         assert_eq!(up.output_shape(), input, "{window:?}");
         let x = DMatrix::from_fn(3 * 7 * 6, 2, |r, b| ((r * 3 + b * 13) as f64 * 0.29).sin());
@@ -111,11 +107,8 @@ fn it_is_the_adjoint_of_the_convolution_with_the_same_weight() {
 fn parameter_gradients_match_finite_differences() {
     let mut rng = StdRng::seed_from_u64(5);
     let window = Window2d::new((3, 2)).stride((2, 1)).padding((1, 1));
-    let up = ConvTranspose2d::<f64>::new((2, 3, 4), 3, window, Activation::Tanh, &mut rng)
-        .unwrap()
-        .with_output_padding((1, 0))
-        .unwrap();
-    let mut up = up;
+    let tanh = Activation::Tanh;
+    let mut up = ConvTranspose2d::<f64>::new((2, 3, 4), 3, window, (1, 0), tanh, &mut rng).unwrap();
     up.bias = Some(DMatrix::from_column_slice(3, 1, &[0.2, -0.1, 0.3]));
     let x = DMatrix::from_fn(2 * 3 * 4, 2, |r, b| ((r * 3 + b * 7) as f64 * 0.21).cos());
     let report = gradcheck_weighted_squares(&up, &x);
@@ -131,6 +124,7 @@ impl adroit_check::MatrixFn for UpsamplingLoss {
         let up = ConvTranspose2d::from_parts(
             (1, 2, 3),
             window,
+            (0, 0),
             DMatrix::zeros(1, 2 * 4),
             Some(DMatrix::zeros(2, 1)),
             Activation::Tanh,
@@ -183,19 +177,54 @@ fn bad_configurations_and_parameters_are_typed_errors() {
         ((1, usize::MAX, 1), 2, Window2d::new((1, 1)).stride((2, 1))),
     ] {
         assert!(
-            invalid(ConvTranspose2d::new(input, out, window, identity, &mut rng)),
+            invalid(ConvTranspose2d::new(
+                input,
+                out,
+                window,
+                (0, 0),
+                identity,
+                &mut rng
+            )),
             "{input:?} {out} {window:?}"
         );
     }
     let window = Window2d::new((3, 3)).stride((2, 1)).dilation((1, 3));
-    let up = ConvTranspose2d::<f64>::new((1, 4, 4), 2, window, identity, &mut rng).unwrap();
-    assert!(up.clone().with_output_padding((1, 2)).is_ok());
+    let mut padded = |output_padding| {
+        ConvTranspose2d::<f64>::new((1, 4, 4), 2, window, output_padding, identity, &mut rng)
+    };
+    assert!(padded((1, 2)).is_ok());
     // Not below the stride or the dilation: 2 along the rows, 3 along the columns.
-    assert!(invalid(up.clone().with_output_padding((2, 0))));
-    assert!(invalid(up.clone().with_output_padding((0, 3))));
+    assert!(invalid(padded((2, 0))));
+    assert!(invalid(padded((0, 3))));
+    // An output that has pixels only thanks to its output padding (PyTorch's
+    // ConvTranspose2d(1, 1, 2, stride=2, padding=1, output_padding=1) on one pixel: 1 × 1).
+    let window = Window2d::pool((2, 2)).padding((1, 1));
+    let weight = DMatrix::from_row_slice(1, 4, &[1.0, 2.0, 3.0, 4.0]);
+    let one = ConvTranspose2d::from_parts((1, 1, 1), window, (1, 1), weight, None, identity);
+    let one = one.unwrap();
+    assert_eq!(one.output_shape(), (1, 1, 1));
+    assert_eq!(
+        one.predict(&DMatrix::from_element(1, 1, 10.0)).unwrap()[0],
+        40.0
+    );
+    assert!(invalid(ConvTranspose2d::from_parts(
+        (1, 1, 1),
+        window,
+        (0, 0),
+        DMatrix::zeros(1, 4),
+        None,
+        identity
+    )));
     // A weight whose columns are not whole kernels, no output channel, a bias of the wrong size.
     let from = |weight: DMatrix<f64>, bias: Option<DMatrix<f64>>| {
-        ConvTranspose2d::from_parts((2, 3, 3), Window2d::new((2, 2)), weight, bias, identity)
+        ConvTranspose2d::from_parts(
+            (2, 3, 3),
+            Window2d::new((2, 2)),
+            (0, 0),
+            weight,
+            bias,
+            identity,
+        )
     };
     for weight in [DMatrix::zeros(2, 6), DMatrix::zeros(2, 0)] {
         let Err(NnError::ShapeMismatch { what, .. }) = from(weight, None) else {
@@ -215,6 +244,7 @@ fn bad_configurations_and_parameters_are_typed_errors() {
     let zero_kernel = ConvTranspose2d::from_parts(
         (2, 3, 3),
         Window2d::new((0, 2)),
+        (0, 0),
         DMatrix::zeros(2, 8),
         None,
         identity,
@@ -249,16 +279,9 @@ fn a_small_encoder_decoder_learns_to_reconstruct_its_images() {
     let mut rng = StdRng::seed_from_u64(2);
     let down = Window2d::new((3, 3)).stride((2, 2)).padding((1, 1));
     let encoder = Conv2d::<f64>::new((1, 8, 8), 4, down, Activation::Relu, &mut rng).unwrap();
-    let decoder = ConvTranspose2d::new(
-        encoder.output_shape(),
-        1,
-        down,
-        Activation::Identity,
-        &mut rng,
-    )
-    .unwrap()
-    .with_output_padding((1, 1))
-    .unwrap();
+    let code = encoder.output_shape();
+    let decoder =
+        ConvTranspose2d::new(code, 1, down, (1, 1), Activation::Identity, &mut rng).unwrap();
     assert_eq!(decoder.output_shape(), (1, 8, 8));
     let mut model = Chain::new().push(encoder).push(decoder);
     let x = squares(32, &mut rng);
