@@ -6,10 +6,10 @@
 //!   (residual blocks), [`Parallel`] (branches, on the whole input or ranges of its rows),
 //!   [`Embedding`], [`Rnn`], [`Lstm`] and [`Gru`] (sequences; from a given state with
 //!   `forward_with_state`; both directions with [`Bidirectional`]; a layer at every step with
-//!   [`TimeDistributed`]), [`Dropout`], [`LayerNorm`], [`BatchNorm`] (running statistics as
-//!   state, [`Layer::visit_state`]), [`Checkpoint`], or your own by implementing the trait;
-//!   [`Activation`]s written once for any `Float`; weight [`init`]ialisers (Glorot, Kaiming,
-//!   as Flux and PyTorch).
+//!   [`TimeDistributed`]), [`Dropout`], [`LayerNorm`], [`GroupNorm`], [`BatchNorm`] (running
+//!   statistics as state, [`Layer::visit_state`]), [`Checkpoint`], or your own by
+//!   implementing the trait; [`Activation`]s written once for any `Float`; weight
+//!   [`init`]ialisers (Glorot, Kaiming, as Flux and PyTorch).
 //! - Gradients two ways: explicit ([`gradient`]: a model-shaped gradient, `grad.weight`) and
 //!   implicit ([`params`] then [`Params::gradient`]: `grads[&model.weight]`); and the loss as
 //!   a function of the parameters ([`loss_with_params`] with [`param_values`]) for
@@ -82,9 +82,9 @@ pub use gradient::{Grads, Params, gradient, gradient_with, gradient_with_state, 
 pub use layer::{Context, Layer, Mode};
 pub use layers::{
     AvgPool2d, BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Conv2d, ConvTranspose2d,
-    Dense, Dropout, DynLayer, Embedding, Gru, LayerNorm, Lstm, LstmState, Max, MaxPool2d, Mean,
-    Parallel, Pool2d, PoolReduction, Recurrent, Rnn, SkipConnection, TimeDistributed, Upsample,
-    UpsampleMode, Window2d,
+    Dense, Dropout, DynLayer, Embedding, GroupNorm, Gru, LayerNorm, Lstm, LstmState, Max,
+    MaxPool2d, Mean, Parallel, Pool2d, PoolReduction, Recurrent, Rnn, SkipConnection,
+    TimeDistributed, Upsample, UpsampleMode, Window2d,
 };
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).

@@ -1,5 +1,6 @@
 //! Standardisation along one dimension, shared by [`LayerNorm`](crate::LayerNorm) (over each
-//! sample's features) and [`BatchNorm`](crate::BatchNorm) (over each feature's batch).
+//! sample's features), [`GroupNorm`](crate::GroupNorm) (over each image's groups of channels)
+//! and [`BatchNorm`](crate::BatchNorm) (over each feature's batch).
 
 use adroit_reverse::matrix::{Along, MatScalar, MatVar};
 use nalgebra::DMatrix;

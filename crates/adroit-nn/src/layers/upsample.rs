@@ -1,7 +1,7 @@
 //! [`Upsample`]: images enlarged by integer factors, by nearest-neighbour or bilinear
 //! interpolation.
 
-use super::window::{Window2d, assert_image_rows, check_images_and_window};
+use super::window::{assert_image_rows, check_images};
 use crate::{Cast, CastSlot, Context, Layer, NnError};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
@@ -86,9 +86,14 @@ impl Upsample {
         scale: (usize, usize),
         mode: UpsampleMode,
     ) -> Result<Self, NnError> {
-        // The scale as a window's stride: the same checks of the images and of zeros.
-        check_images_and_window("Upsample", input, Window2d::new((1, 1)).stride(scale))?;
+        check_images("Upsample", input)?;
         let (c, h, w) = input;
+        if scale.0 == 0 || scale.1 == 0 {
+            return Err(NnError::InvalidConfig {
+                name: "Upsample",
+                reason: format!("the scale factors {scale:?} must each be at least 1"),
+            });
+        }
         let outputs = [h, scale.0, w, scale.1]
             .into_iter()
             .try_fold(c, usize::checked_mul);

@@ -291,20 +291,10 @@ impl Geometry {
 /// [`NnError::InvalidConfig`] naming `who` if not.
 pub(crate) fn check_images_and_window(
     who: &'static str,
-    (c, h, w): (usize, usize, usize),
+    input: (usize, usize, usize),
     window: Window2d,
 ) -> Result<(), NnError> {
-    let invalid = |reason: String| NnError::InvalidConfig { name: who, reason };
-    if c == 0 || h == 0 || w == 0 {
-        return Err(invalid(format!(
-            "the input images are {c} channels of {h} × {w} pixels; each must be at least 1"
-        )));
-    }
-    if c.checked_mul(h).and_then(|n| n.checked_mul(w)).is_none() {
-        return Err(invalid(format!(
-            "{c} channels of {h} × {w} pixels are more features than usize counts"
-        )));
-    }
+    check_images(who, input)?;
     let Window2d {
         kernel,
         stride,
@@ -315,9 +305,35 @@ pub(crate) fn check_images_and_window(
         .iter()
         .any(|&(a, b)| a == 0 || b == 0)
     {
+        return Err(NnError::InvalidConfig {
+            name: who,
+            reason: format!(
+                "the kernel {kernel:?}, stride {stride:?} and dilation {dilation:?} must each be \
+                 at least 1"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Checks that `(channels, height, width)` images have at least one pixel and a countable
+/// number of features.
+///
+/// # Errors
+/// [`NnError::InvalidConfig`] naming `who` if not.
+pub(crate) fn check_images(
+    who: &'static str,
+    (c, h, w): (usize, usize, usize),
+) -> Result<(), NnError> {
+    let invalid = |reason: String| NnError::InvalidConfig { name: who, reason };
+    if c == 0 || h == 0 || w == 0 {
         return Err(invalid(format!(
-            "the kernel {kernel:?}, stride {stride:?} and dilation {dilation:?} must each be at \
-             least 1"
+            "the input images are {c} channels of {h} × {w} pixels; each must be at least 1"
+        )));
+    }
+    if c.checked_mul(h).and_then(|n| n.checked_mul(w)).is_none() {
+        return Err(invalid(format!(
+            "{c} channels of {h} × {w} pixels are more features than usize counts"
         )));
     }
     Ok(())

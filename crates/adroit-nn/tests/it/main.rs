@@ -14,6 +14,7 @@ mod conv_transpose;
 mod data;
 mod dropout_clip_progress;
 mod embedding;
+mod group_norm;
 mod init;
 mod layers;
 mod loss_checks;
