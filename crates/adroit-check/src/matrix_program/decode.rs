@@ -126,6 +126,28 @@ fn decode_node(
             let k = bytes.below(shapes.len());
             (MatExpr::Input(k), shapes[k])
         }
+        10 if pick >= 18 => {
+            // The three highest tags of the reshape slot (226, 238, 250): rows gathered
+            // with a fill or added into place by index (added later, as the extrema above).
+            let kind = bytes.next();
+            let (a, (r, c)) = sub(bytes);
+            // One byte per index: mod the extent plus one, the extra value meaning `None`.
+            let index = |bytes: &mut Bytes<'_>, extent: usize| {
+                Some(bytes.below(extent + 1)).filter(|&i| i < extent)
+            };
+            if kind % 2 == 0 {
+                let count = 1 + bytes.below(MAX_DIM);
+                let fill = f64::from(kind as i8) / 16.0;
+                let indices = (0..count).map(|_| index(bytes, r)).collect();
+                let x = Box::new(a);
+                (MatExpr::TakeRowsPadded { indices, fill, x }, (count, c))
+            } else {
+                let rows = 1 + bytes.below(MAX_DIM);
+                let indices = (0..r).map(|_| index(bytes, rows)).collect();
+                let x = Box::new(a);
+                (MatExpr::ScatterAddRows { indices, rows, x }, (rows, c))
+            }
+        }
         2 => {
             let (a, s) = sub(bytes);
             let op = MatUnary::ALL[pick % MatUnary::ALL.len()];
@@ -389,7 +411,12 @@ impl MatProgram {
     /// 0, 1 input (next byte mod the number of inputs), except 1 with `p ≥ 18` (`t` = 217,
     /// 229, 241, 253): a max or min reduction of the operand that follows, its kind the byte
     /// after the operand mod 6 (max, min, max along rows, max along columns, min along rows,
-    /// min along columns), and 0 with `p ≥ 18` (`t` = 216, 228, 240, 252): a linear-algebra
+    /// min along columns), 10 with `p ≥ 18` (`t` = 226, 238, 250): its kind the next byte
+    /// `k`, then the operand (`r` rows), then for an even `k` the count of rows gathered
+    /// (mod the largest dimension, plus one) and that many index bytes (mod `r + 1`, `r`
+    /// meaning the fill `i8(k) / 16`), a [`MatExpr::TakeRowsPadded`], for an odd `k` the rows
+    /// of the result (as the count) and `r` index bytes (mod the rows plus one, the largest a
+    /// dropped row), a [`MatExpr::ScatterAddRows`]; and 0 with `p ≥ 18` (`t` = 216, 228, 240, 252): a linear-algebra
     /// node, its kind the next byte `k` mod 8 — 0 [`MatExpr::Solve`], 1 [`MatExpr::Inverse`],
     /// 2 [`MatExpr::LogAbsDet`] (with bit 5 of `k` set [`MatExpr::Det`]), 3
     /// [`MatExpr::Cholesky`], 4–7 [`MatExpr::TriangularSolve`]

@@ -161,6 +161,28 @@ pub enum MatExpr {
         /// The matrix they pick from.
         x: Box<MatExpr>,
     },
+    /// Rows picked by index, the same on every column, `fill` where an index is `None`
+    /// ([`take_rows_padded`](adroit_reverse::matrix::MatVar::take_rows_padded), im2col's
+    /// gather): `indices.len() × cols`.
+    TakeRowsPadded {
+        /// One entry per row of the result, each below the operand's rows or `None`.
+        indices: Vec<Option<usize>>,
+        /// The value of the rows whose index is `None` (finite).
+        fill: f64,
+        /// The matrix they are taken from.
+        x: Box<MatExpr>,
+    },
+    /// Rows added into place by index
+    /// ([`scatter_add_rows`](adroit_reverse::matrix::MatVar::scatter_add_rows), col2im):
+    /// `rows × cols`, row `k` of the operand added to row `indices[k]`, dropped for `None`.
+    ScatterAddRows {
+        /// One entry per row of the operand, each below `rows` or `None`.
+        indices: Vec<Option<usize>>,
+        /// The result's rows (at least 1).
+        rows: usize,
+        /// The matrix whose rows are added.
+        x: Box<MatExpr>,
+    },
     /// The `n × n` identity matrix, a constant.
     Identity(usize),
     /// `A⁻¹·B`, the solution of `A·X = B` (`a` square, `n × n`; `b` `n × k`), by LU with
@@ -329,6 +351,22 @@ impl MatExpr {
                 );
                 shape
             }
+            MatExpr::TakeRowsPadded { indices, fill, x } => {
+                let (r, c) = x.shape(inputs);
+                assert!(
+                    fill.is_finite() && indices.iter().flatten().all(|&i| i < r),
+                    "indices {indices:?} (fill {fill}) of a {r}×{c} matrix"
+                );
+                (indices.len(), c)
+            }
+            MatExpr::ScatterAddRows { indices, rows, x } => {
+                let (r, c) = x.shape(inputs);
+                assert!(
+                    *rows >= 1 && indices.len() == r && indices.iter().flatten().all(|i| i < rows),
+                    "indices {indices:?} of a {r}×{c} matrix into {rows} rows"
+                );
+                (*rows, c)
+            }
             MatExpr::Identity(n) => (*n, *n),
             MatExpr::Solve(a, b) | MatExpr::TriangularSolve { t: a, b, .. } => {
                 let (sa, sb) = (a.shape(inputs), b.shape(inputs));
@@ -430,6 +468,8 @@ impl MatExpr {
             | MatExpr::Reshape(_, _, a)
             | MatExpr::Block { x: a, .. }
             | MatExpr::StridedRows { x: a, .. }
+            | MatExpr::TakeRowsPadded { x: a, .. }
+            | MatExpr::ScatterAddRows { x: a, .. }
             | MatExpr::TakeAlong { x: a, .. } => vec![a],
             MatExpr::Binary(_, a, b)
             | MatExpr::MatMul(a, b)

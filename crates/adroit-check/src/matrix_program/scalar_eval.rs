@@ -725,6 +725,21 @@ impl MatExpr {
                     Along::Cols => Grid::from_fn(a.rows, 1, |i, _| a.at(i, indices[i])),
                 }
             }
+            MatExpr::TakeRowsPadded { indices, fill, x } => {
+                let a = ev(x);
+                let fill = S::from(*fill).unwrap_or_else(S::zero);
+                Grid::from_fn(indices.len(), a.cols, |i, j| {
+                    indices[i].map_or(fill, |source| a.at(source, j))
+                })
+            }
+            MatExpr::ScatterAddRows { indices, rows, x } => {
+                let a = ev(x);
+                Grid::from_fn(*rows, a.cols, |i, j| {
+                    (0..a.rows)
+                        .filter(|&k| indices[k] == Some(i))
+                        .fold(S::zero(), |sum, k| sum + a.at(k, j))
+                })
+            }
             MatExpr::Identity(n) => Grid::identity(*n),
             MatExpr::Solve(a, b) => linear_algebra::solve(&ev(a), &ev(b)),
             MatExpr::Inverse(a) => linear_algebra::inverse(&ev(a)),

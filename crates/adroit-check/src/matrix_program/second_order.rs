@@ -53,6 +53,8 @@ pub fn smooth(e: &MatExpr) -> bool {
         | MatExpr::Affine { x: a, .. }
         | MatExpr::Block { x: a, .. }
         | MatExpr::StridedRows { x: a, .. }
+        | MatExpr::TakeRowsPadded { x: a, .. }
+        | MatExpr::ScatterAddRows { x: a, .. }
         | MatExpr::TakeAlong { x: a, .. } => smooth(a),
     }
 }

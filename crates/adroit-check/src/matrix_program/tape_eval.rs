@@ -102,6 +102,10 @@ impl MatExpr {
                 x: a,
             } => ev(a).strided_rows(*first, *count, *stride),
             MatExpr::TakeAlong { along, indices, x } => ev(x).take_along(*along, indices),
+            MatExpr::TakeRowsPadded { indices, fill, x } => {
+                ev(x).take_rows_padded(indices, T::from_f64(*fill).unwrap_or_else(T::zero))
+            }
+            MatExpr::ScatterAddRows { indices, rows, x } => ev(x).scatter_add_rows(indices, *rows),
             MatExpr::Identity(n) => MatVar::constant(DMatrix::identity(*n, *n)),
             MatExpr::Solve(a, b) => ev(a).solve(ev(b)),
             MatExpr::Inverse(a) => ev(a).inverse(),

@@ -352,6 +352,46 @@ fn strided_rows_are_decoded_and_checked_against_the_scalar_tape() {
     assert!(decoded > 10, "{decoded} programs with strided rows");
 }
 
+#[test]
+fn padded_gathers_and_scatters_of_rows_are_decoded_and_checked_against_the_scalar_tape() {
+    use adroit_check::matrix_program::{MatExpr, MatUnary, check};
+    use adroit_check::nalgebra::DMatrix;
+    // tanh of rows gathered from a 4 × 2 input with a fill (a repeat, a never-read row), then
+    // added back into 3 rows (a repeat, a dropped row, a row nothing reaches)...
+    let gathered = MatExpr::TakeRowsPadded {
+        indices: vec![Some(3), None, Some(0), Some(3), Some(1)],
+        fill: 0.75,
+        x: Box::new(MatExpr::Input(0)),
+    };
+    let p = MatProgram {
+        inputs: vec![DMatrix::from_fn(4, 2, |i, j| i as f64 * 0.3 - j as f64)],
+        expr: MatExpr::ScatterAddRows {
+            indices: vec![Some(0), Some(2), None, Some(0), Some(2)],
+            rows: 3,
+            x: Box::new(MatExpr::Unary(MatUnary::Tanh, Box::new(gathered))),
+        },
+    };
+    assert_eq!(p.shape(), (3, 2));
+    check(
+        &p,
+        &DMatrix::from_fn(3, 2, |i, j| 1.0 + i as f64 - 0.5 * j as f64),
+    )
+    .unwrap();
+    // ...and among decoded programs, which the fuzz target and the test above check.
+    let strings = byte_strings(2000, 7);
+    let count = |name: &str| {
+        strings
+            .iter()
+            .filter(|data| format!("{:?}", MatProgram::decode(data).0.expr).contains(name))
+            .count()
+    };
+    let (gathers, scatters) = (count("TakeRowsPadded"), count("ScatterAddRows"));
+    assert!(
+        gathers > 10 && scatters > 10,
+        "{gathers} gathers, {scatters} scatters"
+    );
+}
+
 /// A saturated line's largest log-probability, `−ln(1 + e⁻⁴⁰) ≈ −e⁻⁴⁰`, in full relative
 /// precision on both sides of the check (the scalar reference takes `ln_1p` of the other
 /// terms, as the matrix tape does), with the gradient still checked.
