@@ -135,7 +135,7 @@ fn decode_node(
             let index = |bytes: &mut Bytes<'_>, extent: usize| {
                 Some(bytes.below(extent + 1)).filter(|&i| i < extent)
             };
-            if kind % 2 == 0 {
+            if kind.is_multiple_of(2) {
                 let count = 1 + bytes.below(MAX_DIM);
                 let fill = f64::from(kind as i8) / 16.0;
                 let indices = (0..count).map(|_| index(bytes, r)).collect();
