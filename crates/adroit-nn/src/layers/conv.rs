@@ -226,7 +226,7 @@ impl<T: MatScalar> Conv2d<T> {
     ///
     /// # Example
     /// ```
-    /// use adroit_nn::nalgebra::dmatrix;
+    /// use adroit_nn::nalgebra::{self, dmatrix};
     /// use adroit_nn::{Activation, Conv2d, Layer, Window2d};
     /// // Two channels in two groups, 1 × 1 kernels: each output channel scales its own input.
     /// let conv = Conv2d::from_grouped_parts((2, 1, 2), 2, Window2d::new((1, 1)),

@@ -45,7 +45,7 @@ use rand::Rng;
 /// # Examples
 /// Upsampling by two: a 2 × 2 kernel at stride 2 turns each pixel into a 2 × 2 block.
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::{Activation, ConvTranspose2d, Layer, Window2d};
 /// let window = Window2d::pool((2, 2)); // kernel 2 × 2, stride 2
 /// let kernel = dmatrix![1.0, 2.0, 3.0, 4.0]; // one input and one output channel

@@ -43,7 +43,7 @@ struct Taps {
 ///
 /// # Example
 /// ```
-/// use adroit_nn::nalgebra::dmatrix;
+/// use adroit_nn::nalgebra::{self, dmatrix};
 /// use adroit_nn::{Layer, Upsample, UpsampleMode};
 /// // One 1 × 2 image [1 3], widened twice.
 /// let image = dmatrix![1.0; 3.0];

@@ -58,7 +58,7 @@ impl<T: MatScalar> MatVar<T> {
     /// # Example
     /// ```
     /// use adroit_reverse::matrix;
-    /// use adroit_reverse::nalgebra::dmatrix;
+    /// use adroit_reverse::nalgebra::{self, dmatrix};
     /// // Overlapping windows of two, stored as in `take_rows_padded`'s example, folded back
     /// // into three rows: an entry in two windows is added twice.
     /// let windows = [None, Some(0), Some(0), Some(1), Some(1), Some(2), Some(2), None];
