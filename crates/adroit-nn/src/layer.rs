@@ -289,6 +289,46 @@ pub trait Layer<T: MatScalar> {
             .or_else(|| self.preserves_size().then_some(input)))
     }
 
+    /// The `(channels, height, width)` of the images the layer takes, for a layer over images
+    /// whose input rows are those images' pixels in [`Conv2d`](crate::Conv2d)'s order
+    /// (convolutions, pools, [`Upsample`](crate::Upsample), [`GroupNorm`](crate::GroupNorm)).
+    /// A [`Chain`](crate::Chain) checks it against the images the layers before it give
+    /// ([`output_image_shape`](Self::output_image_shape)), so that a layer expecting
+    /// `1 × 28 × 28` images after one giving `16 × 7 × 7` — 784 features either way — is an
+    /// error rather than a silent reinterpretation of the pixels. The default, `None`, skips
+    /// the check: a layer that does not see images, or one that takes any.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{AvgPool2d, Chain, Layer, MaxPool2d, NnError, Window2d};
+    /// let pool = MaxPool2d::new((16, 14, 14), Window2d::pool((2, 2))).unwrap();
+    /// assert_eq!(Layer::<f32>::input_image_shape(&pool), Some((16, 14, 14)));
+    /// assert_eq!(Layer::<f32>::output_image_shape(&pool), Some((16, 7, 7)));
+    /// // The next layer takes 784 features too, but as one 28 × 28 image.
+    /// let next = AvgPool2d::new((1, 28, 28), Window2d::pool((2, 2))).unwrap();
+    /// let model = Chain::<f32>::new().push(pool).push(next);
+    /// assert!(matches!(model.check_params(), Err(NnError::InvalidConfig { .. })));
+    /// ```
+    fn input_image_shape(&self) -> Option<(usize, usize, usize)> {
+        None
+    }
+
+    /// The `(channels, height, width)` of the images the layer gives, for a layer whose
+    /// output rows are images' pixels in [`Conv2d`](crate::Conv2d)'s order; see
+    /// [`input_image_shape`](Self::input_image_shape). The default, `None`: a layer that
+    /// does not give images, or one that [`preserves_size`](Self::preserves_size) (a
+    /// [`Chain`](crate::Chain) carries the images' shape through it).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Layer, Upsample, UpsampleMode};
+    /// let up = Upsample::new((8, 7, 7), (2, 2), UpsampleMode::Nearest).unwrap();
+    /// assert_eq!(Layer::<f64>::output_image_shape(&up), Some((8, 14, 14)));
+    /// ```
+    fn output_image_shape(&self) -> Option<(usize, usize, usize)> {
+        None
+    }
+
     /// Checks that the layer's parameters fit together (their shapes), for layers whose
     /// parameters are public fields a user can set: [`predict`](Self::predict),
     /// [`train`](crate::train()), [`train_step`](crate::train_step) and
@@ -399,7 +439,7 @@ pub(crate) fn check_data<T: MatScalar, M: Layer<T> + ?Sized>(
     model: &M,
     x: &DMatrix<T>,
 ) -> Result<(), NnError> {
-    check_input(model.input_size(), x)?;
+    check_input(model.input_size(), model.input_image_shape(), x)?;
     features_fit(model, x.nrows())
 }
 
@@ -416,18 +456,29 @@ pub(crate) fn features_fit<T: MatScalar, M: Layer<T> + ?Sized>(
     }
 }
 
-/// Checks that `x` has `expected` rows (features), if the model fixes them.
-pub(crate) fn check_input<T>(expected: Option<usize>, x: &DMatrix<T>) -> Result<(), NnError> {
+/// Checks that `x` has `expected` rows (features), if the model fixes them; the message names
+/// the images those rows hold when the model takes `image = (channels, height, width)`.
+pub(crate) fn check_input<T>(
+    expected: Option<usize>,
+    image: Option<(usize, usize, usize)>,
+    x: &DMatrix<T>,
+) -> Result<(), NnError> {
     match expected {
         Some(n) if n != x.nrows() => {
             // A transposed batch (batch × features): its batch is its row count.
             let transposed = x.ncols() == n;
+            let layout = match image {
+                Some((c, h, w)) => format!(
+                    "(channels·height·width) × batch, for images of {c} × {h} × {w}, pixels in \
+                     Conv2d's order"
+                ),
+                None => "features × batch".to_string(),
+            };
             Err(NnError::ShapeMismatch {
                 what: if transposed {
-                    "model input (features × batch; this one looks transposed: batch × features)"
-                        .to_string()
+                    format!("model input ({layout}; this one looks transposed: batch × features)")
                 } else {
-                    "model input (features × batch)".to_string()
+                    format!("model input ({layout})")
                 },
                 expected: (n, if transposed { x.nrows() } else { x.ncols() }),
                 found: x.shape(),

@@ -5,6 +5,9 @@ use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 use std::any::Any;
 
+/// Images' `(channels, height, width)`.
+type Image = (usize, usize, usize);
+
 /// A layer that can be cloned and downcast behind a trait object (so a [`Chain`] can be
 /// cloned, e.g. to hold gradients shaped like the model, and its layers read back as their
 /// concrete types, see [`Chain::layer`]).
@@ -281,9 +284,33 @@ impl<T: MatScalar> Chain<T> {
         self.features_out_from(None)
     }
 
+    /// What the first layer that states it says about its input (`stated`), looking past
+    /// leading layers that preserve the size; `None` if a layer that changes the size comes
+    /// first.
+    fn first_stated<R>(&self, stated: impl Fn(&dyn DynLayer<T>) -> Option<R>) -> Option<R> {
+        for layer in &self.layers {
+            if let Some(answer) = stated(&**layer) {
+                return Some(answer);
+            }
+            if !layer.preserves_size() {
+                return None;
+            }
+        }
+        None
+    }
+
     /// [`features_out`](Self::features_out) for an input of `input` features, if known.
     fn features_out_from(&self, input: Option<usize>) -> Result<Option<usize>, NnError> {
+        self.follow(input).map(|(features, _)| features)
+    }
+
+    /// The features and, where the layers give images, the images' `(channels, height,
+    /// width)` leaving the chain, followed from an input of `input` features (if known): an
+    /// error for the first layer that takes another number of features, or images of another
+    /// shape, than the layers before it give.
+    fn follow(&self, input: Option<usize>) -> Result<(Option<usize>, Option<Image>), NnError> {
         let mut features: Option<usize> = input;
+        let mut image: Option<Image> = None;
         for (i, layer) in self.layers.iter().enumerate() {
             if let (Some(given), Some(taken)) = (features, layer.input_size())
                 && given != taken
@@ -306,8 +333,26 @@ impl<T: MatScalar> Chain<T> {
                 })?,
                 None => layer.output_size(),
             };
+            let taken = layer.input_image_shape();
+            if let (Some(given), Some(taken)) = (image, taken)
+                && given != taken
+            {
+                return Err(NnError::InvalidConfig {
+                    name: "Chain",
+                    reason: format!(
+                        "layer {i} takes images of {} × {} × {} (channels × height × width), \
+                         but the layers before it give images of {} × {} × {}",
+                        taken.0, taken.1, taken.2, given.0, given.1, given.2
+                    ),
+                });
+            }
+            image = match layer.output_image_shape() {
+                Some(shape) => Some(shape),
+                None if layer.preserves_size() => image.or(taken),
+                None => None,
+            };
         }
-        Ok(features)
+        Ok((features, image))
     }
 }
 
@@ -347,7 +392,8 @@ impl<T: MatScalar> Layer<T> for Chain<T> {
     }
 
     /// Every layer's own check, in order, then that each layer takes the number of features
-    /// the layers before it give, where both are known ([`Layer::output_size`]).
+    /// the layers before it give, where both are known ([`Layer::output_size`]), and images
+    /// of the shape they give, where both are known ([`Layer::input_image_shape`]).
     fn check_params(&self) -> Result<(), NnError> {
         self.layers.iter().try_for_each(|l| l.check_params())?;
         self.features_out().map(|_| ())
@@ -367,19 +413,23 @@ impl<T: MatScalar> Layer<T> for Chain<T> {
     /// The first layer's input size, looking past leading layers that preserve the size
     /// (e.g. a [`Dropout`](crate::Dropout) before the first [`Dense`](crate::Dense)).
     fn input_size(&self) -> Option<usize> {
-        for layer in &self.layers {
-            if let Some(n) = layer.input_size() {
-                return Some(n);
-            }
-            if !layer.preserves_size() {
-                return None;
-            }
-        }
-        None
+        self.first_stated(|layer| layer.input_size())
     }
 
     fn preserves_size(&self) -> bool {
         self.layers.iter().all(|l| l.preserves_size())
+    }
+
+    /// The first layer's input images, looking past leading layers that preserve the size
+    /// (as [`input_size`](Layer::input_size)).
+    fn input_image_shape(&self) -> Option<Image> {
+        self.first_stated(|layer| layer.input_image_shape())
+    }
+
+    /// The images leaving the last layer that gives images, through the layers after it
+    /// that preserve the size.
+    fn output_image_shape(&self) -> Option<Image> {
+        self.follow(None).ok().and_then(|(_, image)| image)
     }
 
     fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {

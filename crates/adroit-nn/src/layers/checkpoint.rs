@@ -229,6 +229,14 @@ impl<T: MatScalar, L: Layer<T> + Clone + 'static> Layer<T> for Checkpoint<L> {
         self.inner.output_size_for(input)
     }
 
+    fn input_image_shape(&self) -> Option<(usize, usize, usize)> {
+        self.inner.input_image_shape()
+    }
+
+    fn output_image_shape(&self) -> Option<(usize, usize, usize)> {
+        self.inner.output_image_shape()
+    }
+
     fn check_params(&self) -> Result<(), NnError> {
         self.inner.check_params()
     }

@@ -449,6 +449,14 @@ impl<T: MatScalar> Layer<T> for Conv2d<T> {
         Some(self.weight.nrows() * self.geometry.positions())
     }
 
+    fn input_image_shape(&self) -> Option<(usize, usize, usize)> {
+        Some(self.input_shape())
+    }
+
+    fn output_image_shape(&self) -> Option<(usize, usize, usize)> {
+        Some(self.output_shape())
+    }
+
     fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
         slot.fill(self)
     }

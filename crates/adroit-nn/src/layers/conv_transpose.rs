@@ -437,6 +437,14 @@ impl<T: MatScalar> Layer<T> for ConvTranspose2d<T> {
         Some(self.geometry.input_size())
     }
 
+    fn input_image_shape(&self) -> Option<(usize, usize, usize)> {
+        Some(self.input_shape())
+    }
+
+    fn output_image_shape(&self) -> Option<(usize, usize, usize)> {
+        Some(self.output_shape())
+    }
+
     fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
         slot.fill(self)
     }

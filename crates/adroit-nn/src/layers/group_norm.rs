@@ -168,6 +168,10 @@ impl<T: MatScalar> Layer<T> for GroupNorm<T> {
         Some(self.input.0 * self.input.1 * self.input.2)
     }
 
+    fn input_image_shape(&self) -> Option<(usize, usize, usize)> {
+        Some(self.input)
+    }
+
     fn preserves_size(&self) -> bool {
         true
     }

@@ -161,6 +161,18 @@ impl<R: PoolReduction> Pool2d<R> {
         })
     }
 
+    /// The input images' `(channels, height, width)`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{MaxPool2d, Window2d};
+    /// let pool = MaxPool2d::new((3, 7, 7), Window2d::pool((2, 2))).unwrap();
+    /// assert_eq!(pool.input_shape(), (3, 7, 7));
+    /// ```
+    pub fn input_shape(&self) -> (usize, usize, usize) {
+        self.geometry.input
+    }
+
     /// The output images' `(channels, height, width)`.
     ///
     /// # Example
@@ -205,6 +217,14 @@ impl<T: MatScalar, R: PoolReduction> Layer<T> for Pool2d<R> {
 
     fn output_size(&self) -> Option<usize> {
         Some(self.geometry.input.0 * self.geometry.positions())
+    }
+
+    fn input_image_shape(&self) -> Option<(usize, usize, usize)> {
+        Some(self.input_shape())
+    }
+
+    fn output_image_shape(&self) -> Option<(usize, usize, usize)> {
+        Some(self.output_shape())
     }
 
     fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {

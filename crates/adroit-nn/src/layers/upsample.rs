@@ -109,6 +109,30 @@ impl Upsample {
         Ok(Self { input, scale, mode })
     }
 
+    /// The input images' `(channels, height, width)`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Upsample, UpsampleMode};
+    /// let up = Upsample::new((3, 4, 5), (3, 1), UpsampleMode::Nearest).unwrap();
+    /// assert_eq!(up.input_shape(), (3, 4, 5));
+    /// ```
+    pub fn input_shape(&self) -> (usize, usize, usize) {
+        self.input
+    }
+
+    /// The scale factors `(rows, columns)`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Upsample, UpsampleMode};
+    /// let up = Upsample::new((3, 4, 5), (3, 1), UpsampleMode::Nearest).unwrap();
+    /// assert_eq!(up.scale(), (3, 1));
+    /// ```
+    pub fn scale(&self) -> (usize, usize) {
+        self.scale
+    }
+
     /// The output images' `(channels, height, width)`.
     ///
     /// # Example
@@ -229,6 +253,14 @@ impl<T: MatScalar> Layer<T> for Upsample {
     fn output_size(&self) -> Option<usize> {
         let (c, h, w) = self.output_shape();
         Some(c * h * w)
+    }
+
+    fn input_image_shape(&self) -> Option<(usize, usize, usize)> {
+        Some(self.input_shape())
+    }
+
+    fn output_image_shape(&self) -> Option<(usize, usize, usize)> {
+        Some(self.output_shape())
     }
 
     fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {

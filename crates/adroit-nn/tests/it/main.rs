@@ -15,6 +15,7 @@ mod data;
 mod dropout_clip_progress;
 mod embedding;
 mod group_norm;
+mod image_shapes;
 mod init;
 mod layers;
 mod loss_checks;
