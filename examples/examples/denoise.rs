@@ -20,7 +20,7 @@ struct Args {
     #[arg(long, value_parser = adroit_examples::std_dev, allow_negative_numbers = true, default_value_t = 0.3)]
     sigma: f32,
     /// Seed of the split, the noise, the weights and the shuffling.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, value_parser = adroit_examples::seed, allow_negative_numbers = true, default_value_t = 1)]
     seed: u64,
 }
 

@@ -16,7 +16,7 @@ struct Args {
     #[arg(long, value_parser = adroit_examples::learning_rate, allow_negative_numbers = true, default_value_t = 0.005)]
     lr: f64,
     /// Seed of the split, the weights and the shuffling.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, value_parser = adroit_examples::seed, allow_negative_numbers = true, default_value_t = 1)]
     seed: u64,
 }
 

@@ -19,7 +19,7 @@ struct Args {
     #[arg(long, value_parser = adroit_examples::learning_rate, allow_negative_numbers = true, default_value_t = 0.01)]
     lr: f64,
     /// Seed of the split, the initial weights and the shuffling.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, value_parser = adroit_examples::seed, allow_negative_numbers = true, default_value_t = 42)]
     seed: u64,
     /// Directory for the training-curve plot and the weight file.
     #[arg(long, default_value = "target/iris")]

@@ -18,7 +18,7 @@ struct Args {
     #[arg(long)]
     stop_after: Option<usize>,
     /// Seed of the split, the initial weights, the shuffling and the dropout masks.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, value_parser = adroit_examples::seed, allow_negative_numbers = true, default_value_t = 42)]
     seed: u64,
     /// Directory of the checkpoint (resumed from if it holds one).
     #[arg(long, default_value = "target/resume")]

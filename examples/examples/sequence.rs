@@ -17,7 +17,7 @@ struct Args {
     #[arg(long, value_parser = adroit_examples::learning_rate, allow_negative_numbers = true, default_value_t = 0.01)]
     lr: f64,
     /// Seed of the noise, the weights and the shuffling.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, value_parser = adroit_examples::seed, allow_negative_numbers = true, default_value_t = 3)]
     seed: u64,
 }
 

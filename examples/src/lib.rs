@@ -113,14 +113,39 @@ pub fn learning_rate(s: &str) -> Result<f64, String> {
 /// assert_eq!(adroit_examples::std_dev("0"), Ok(0.0));
 /// assert!(adroit_examples::std_dev("-1").is_err());
 /// assert!(adroit_examples::std_dev("NaN").is_err());
+/// // Beyond f32's range (the noise is f32): said so, not "not finite".
+/// assert!(adroit_examples::std_dev("1e40").unwrap_err().contains("f32's range"));
 /// ```
 pub fn std_dev(s: &str) -> Result<f32, String> {
     let v: f32 = s.parse().map_err(|e| format!("{e}"))?;
+    let wide: f64 = s.parse().unwrap_or(f64::NAN);
     if v.is_finite() && v >= 0.0 {
         Ok(v)
+    } else if wide.is_finite() && wide > 0.0 {
+        Err(format!(
+            "{s} is beyond f32's range (at most {:e})",
+            f32::MAX
+        ))
     } else {
         Err(format!("must be a finite number of at least 0, not {s}"))
     }
+}
+
+/// Command-line parser of a random seed: a whole number from 0 to 2⁶⁴ − 1.
+///
+/// # Errors
+/// A message naming the problem, for clap to report with the flag (a negative seed included,
+/// which clap would otherwise take for an unknown flag).
+///
+/// # Example
+/// ```
+/// assert_eq!(adroit_examples::seed("7"), Ok(7));
+/// assert!(adroit_examples::seed("-1").unwrap_err().contains("from 0 to"));
+/// assert!(adroit_examples::seed("1.5").is_err());
+/// ```
+pub fn seed(s: &str) -> Result<u64, String> {
+    s.parse::<u64>()
+        .map_err(|_| format!("must be a whole number from 0 to {}, not {s}", u64::MAX))
 }
 
 /// Command-line parser of an epoch count: an integer of at least 1.

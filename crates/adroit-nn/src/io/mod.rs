@@ -1,7 +1,8 @@
 //! Weight files in the safetensors format (Hugging Face), so parameters move to and from
 //! PyTorch and other tools. Tensor names follow the model's structure (`weight`,
 //! `layers.0.bias`, ...); each parameter is stored as a 2-D tensor `[rows, cols]` in row-major
-//! order (safetensors' and PyTorch's layout), as `F32` or `F64`.
+//! order (safetensors' and PyTorch's layout), as `F32` or `F64`, and loads from that shape or
+//! one whose trailing dimensions flatten to `cols` (below).
 //!
 //! To and from PyTorch: a [`Dense`](crate::Dense) stores `weight` as `out × in`, as
 //! `nn.Linear` does, and its bias as `[out, 1]`; a bias also loads from PyTorch's 1-D `[out]`.
@@ -10,6 +11,19 @@
 //! package), and reshape biases to 1-D for PyTorch (`b.reshape(-1)`). A
 //! [`LayerNorm`](crate::LayerNorm)'s `scale` and `bias` are `nn.LayerNorm`'s `weight` and
 //! `bias`.
+//!
+//! Convolutions load PyTorch's 4-D weights as they are: a tensor `[rows, d₁, …, dₖ]` loads
+//! into a `rows × (d₁⋯dₖ)` parameter, flattened row-major (`weight.reshape(rows, -1)`). So a
+//! [`Conv2d`](crate::Conv2d)'s `weight` (`out × (in/groups·kh·kw)`) loads from
+//! `nn.Conv2d.weight` of shape `(out, in/groups, kh, kw)` and a
+//! [`ConvTranspose2d`](crate::ConvTranspose2d)'s (`in × (out·kh·kw)`) from
+//! `nn.ConvTranspose2d.weight` of shape `(in, out, kh, kw)`; their biases are 1-D `[out]`. A
+//! [`GroupNorm`](crate::GroupNorm)'s `scale` and `bias` are `nn.GroupNorm`'s `weight` and
+//! `bias`. Saving writes every parameter 2-D: reshape to 4-D on the PyTorch side
+//! (`w.reshape(out, in // groups, kh, kw)`). Layers without parameters (pools, activations,
+//! [`Upsample`](crate::Upsample), [`Dropout`](crate::Dropout)) hold no tensor but keep their
+//! index: in `Chain[conv, pool, conv]` the second convolution's weight is `layers.2.weight`,
+//! as in an `nn.Sequential` (`2.weight`).
 //!
 //! An [`Embedding`](crate::Embedding)'s `weight` is `dim × vocab` (Flux's layout);
 //! `nn.Embedding.weight` is `vocab × dim`: transpose it on one side (a table with `vocab =

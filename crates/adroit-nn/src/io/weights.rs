@@ -157,7 +157,7 @@ fn encode<T: MatScalar, M: Layer<T>>(model: &M, source: &str) -> Result<Vec<u8>,
 }
 
 /// Loads every parameter and state matrix of `model` from the safetensors file at `path`. Every tensor is
-/// checked (present, `F32` or `F64`, same shape) before any parameter is changed, so on error
+/// checked (present, `F32` or `F64`, a shape that fits: see [the module](super)) before any parameter is changed, so on error
 /// the model is untouched. A tensor of the other float type is converted to the model's (as
 /// PyTorch's `load_state_dict` copies into the parameter's dtype): `F32` into an `f64` model
 /// exactly, `F64` into an `f32` model rounded to nearest (values below `f32`'s smallest
@@ -543,8 +543,14 @@ fn read_tensor<T: MatScalar>(
         });
     }
     let expected = vec![rows, cols];
-    // A vector parameter (`n × 1`) also loads from a 1-D tensor `[n]` (PyTorch biases).
-    let fits = tensor.shape() == expected.as_slice() || (cols == 1 && tensor.shape() == [rows]);
+    let shape = tensor.shape();
+    // A parameter also loads from a tensor whose trailing dimensions flatten to its columns
+    // row-major: a 1-D `[n]` for an `n × 1` vector (PyTorch biases), and `[rows, d₁, …, dₖ]`
+    // with `d₁⋯dₖ = cols` (PyTorch's 4-D convolution weights, as `weight.reshape(rows, -1)`).
+    let trailing = || shape[1..].iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    let fits = shape == expected.as_slice()
+        || (cols == 1 && shape == [rows])
+        || (shape.len() > 2 && shape[0] == rows && trailing() == Some(cols));
     if !fits {
         return Err(NnError::TensorShapeMismatch {
             name: name.to_string(),

@@ -185,7 +185,9 @@ impl<T: MatScalar> Conv2d<T> {
     ///
     /// # Errors
     /// As [`Conv2d::new`]; and [`NnError::ShapeMismatch`] if `weight` does not have
-    /// `channels·kh·kw` columns or `bias` is not `weight.nrows() × 1`.
+    /// `channels·kh·kw` columns or `bias` is not `weight.nrows() × 1`. A weight whose columns
+    /// fit a grouped or depthwise convolution (PyTorch's `groups > 1`) is refused here, with
+    /// a message pointing to [`Conv2d::from_grouped_parts`].
     ///
     /// # Example
     /// ```
@@ -212,7 +214,23 @@ impl<T: MatScalar> Conv2d<T> {
         bias: Option<DMatrix<T>>,
         activation: Activation,
     ) -> Result<Self, NnError> {
-        Self::from_grouped_parts(input, 1, window, weight, bias, activation)
+        let groups = groups_fitting(input.0, window.kernel.0 * window.kernel.1, weight.ncols());
+        Self::from_grouped_parts(input, 1, window, weight, bias, activation).map_err(|e| match e {
+            NnError::ShapeMismatch {
+                what,
+                expected,
+                found,
+            } if what.starts_with("Conv2d weight") && groups.is_some() => NnError::ShapeMismatch {
+                what: format!(
+                    "{what}; these columns fit a grouped convolution of {} groups: see \
+                     Conv2d::from_grouped_parts",
+                    groups.unwrap_or(1)
+                ),
+                expected,
+                found,
+            },
+            other => other,
+        })
     }
 
     /// A grouped convolution ([`Conv2d::grouped`]) from given parameters: PyTorch's weight of
@@ -329,6 +347,17 @@ impl<T: MatScalar> Conv2d<T> {
     pub fn groups(&self) -> usize {
         self.groups
     }
+}
+
+/// The number of groups, more than one, whose grouped convolution over `channels` input
+/// channels and `taps` kernel taps has a weight of `columns` columns, if any: a hint for a
+/// grouped weight given where a full one is expected.
+fn groups_fitting(channels: usize, taps: usize, columns: usize) -> Option<usize> {
+    if taps == 0 || columns == 0 || !columns.is_multiple_of(taps) {
+        return None;
+    }
+    let per_group = columns / taps;
+    (per_group < channels && channels.is_multiple_of(per_group)).then(|| channels / per_group)
 }
 
 /// Checks that `groups` is at least 1 and divides both channel counts (PyTorch's rule).

@@ -29,7 +29,13 @@ use rand::Rng;
 /// that many rows and columns, which the kernels' taps reach when there is padding to give
 /// back, so a stride-`s` convolution's input size can be recovered exactly (a stride-2
 /// convolution maps both 27 and 28 pixels to 14; an output padding of 1 picks 28). It must be
-/// smaller than the stride or the dilation along its dimension, as in PyTorch.
+/// smaller than the stride or the dilation along its dimension, as in PyTorch. It is a
+/// separate argument of the constructors, `(rows, columns)` right after the window, and is not
+/// the window's `padding` (which, as in PyTorch, *removes* that many pixels from each side of
+/// the output).
+///
+/// There are no groups (PyTorch's `groups` argument must be 1 to load its weights here); a
+/// grouped or depthwise convolution is [`Conv2d::grouped`](super::Conv2d::grouped).
 ///
 /// Shapes: `x` is `(in_channels·height·width) × batch`, one image per column, pixel `(c, y,
 /// x)` at row `c·height·width + y·width + x` (PyTorch's `(N, C, H, W)` batch as

@@ -16,7 +16,8 @@ pub enum UpsampleMode {
     /// dimension (PyTorch's `"bilinear"`, Flux's `:bilinear`). Output row `y` sits at input
     /// coordinate `(y + ½)/scale − ½` (clamped at 0), pixel centres aligned, with
     /// `align_corners: false` (PyTorch's default); at `y·(n − 1)/(n·scale − 1)`, the corner
-    /// pixels aligned, with `align_corners: true` (Flux's and NNlib's only form).
+    /// pixels aligned, with `align_corners: true` (the default of NNlib's `upsample_bilinear`,
+    /// and the form Flux's `Upsample(:bilinear)` layer uses).
     Bilinear {
         /// Whether the outermost pixels' centres of input and output coincide.
         align_corners: bool,

@@ -254,6 +254,23 @@ fn groups_that_do_not_divide_the_channels_are_typed_errors() {
         matches!(parts(4, 9), Err(NnError::InvalidConfig { .. })),
         "4 groups for 2 outputs"
     );
+    // A depthwise or grouped weight given to from_parts: refused, pointing to the grouped form.
+    let full = |cols: usize| {
+        let weight = DMatrix::<f64>::zeros(4, cols);
+        match Conv2d::from_parts((4, 5, 5), window, weight, None, Activation::Relu) {
+            Err(NnError::ShapeMismatch { what, .. }) => what,
+            other => panic!("{cols} columns: {other:?}"),
+        }
+    };
+    assert!(
+        full(9).contains("grouped convolution of 4 groups"),
+        "{}",
+        full(9)
+    );
+    assert!(full(18).contains("of 2 groups") && full(18).contains("from_grouped_parts"));
+    // Columns that fit no grouping get no hint.
+    assert!(!full(10).contains("fit a grouped"), "{}", full(10));
+    assert!(!full(27).contains("from_grouped_parts"), "{}", full(27));
 }
 
 #[test]

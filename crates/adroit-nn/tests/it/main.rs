@@ -11,6 +11,7 @@ mod classic;
 mod conv;
 mod conv_reference;
 mod conv_transpose;
+mod conv_weights;
 mod data;
 mod dropout_clip_progress;
 mod embedding;

@@ -1,0 +1,126 @@
+//! Convolution weights in PyTorch's 4-D shapes load into the 2-D parameters (the trailing
+//! dimensions flattened row-major); shapes that do not flatten to the parameter are refused.
+
+use adroit_nn::io::{load_safetensors_bytes, to_safetensors_bytes};
+use adroit_nn::nalgebra::DMatrix;
+use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+use adroit_nn::{Activation, Chain, Conv2d, ConvTranspose2d, Layer, MaxPool2d, NnError, Window2d};
+use safetensors::tensor::{TensorView, serialize};
+use safetensors::{Dtype, SafeTensors};
+
+/// A conv 2 → 3 (2 × 2) over 2 × 4 × 4 images, a 2 × 2 max pool, a transposed conv 3 → 2
+/// (2 × 2, stride 2): parameters `layers.0.*` and `layers.2.*`, as in an `nn.Sequential`.
+fn model() -> Chain<f64> {
+    let mut rng = StdRng::seed_from_u64(3);
+    let id = Activation::Identity;
+    let conv = Window2d::new((2, 2)).padding((1, 1));
+    Chain::new()
+        .push(Conv2d::new((2, 4, 4), 3, conv, id, &mut rng).unwrap())
+        .push(MaxPool2d::new((3, 5, 5), Window2d::pool((2, 2))).unwrap())
+        .push(
+            ConvTranspose2d::new((3, 2, 2), 2, Window2d::pool((2, 2)), (0, 0), id, &mut rng)
+                .unwrap(),
+        )
+}
+
+/// `n` distinct values, `k / 8 − 1`, as f32 bytes (exact in f32 and f64).
+fn values(n: usize) -> Vec<f64> {
+    (0..n).map(|k| k as f64 / 8.0 - 1.0).collect()
+}
+
+fn bytes(v: &[f64]) -> Vec<u8> {
+    v.iter().flat_map(|&x| (x as f32).to_le_bytes()).collect()
+}
+
+/// A safetensors file of `tensors` (name, shape), each filled with [`values`].
+fn file(tensors: &[(&str, Vec<usize>)]) -> Vec<u8> {
+    let data: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|(_, shape)| bytes(&values(shape.iter().product())))
+        .collect();
+    let views = tensors.iter().zip(&data).map(|((name, shape), data)| {
+        (
+            *name,
+            TensorView::new(Dtype::F32, shape.clone(), data).unwrap(),
+        )
+    });
+    serialize(views, &None).unwrap()
+}
+
+/// PyTorch's state dict shapes for [`model`], keys renamed to the chain's.
+fn pytorch_shapes() -> Vec<(&'static str, Vec<usize>)> {
+    vec![
+        ("layers.0.weight", vec![3, 2, 2, 2]), // nn.Conv2d: (out, in, kh, kw)
+        ("layers.0.bias", vec![3]),
+        ("layers.2.weight", vec![3, 2, 2, 2]), // nn.ConvTranspose2d: (in, out, kh, kw)
+        ("layers.2.bias", vec![2]),
+    ]
+}
+
+#[test]
+fn pytorch_4d_convolution_weights_load_flattened_row_major() {
+    let mut m = model();
+    load_safetensors_bytes(&mut m, &file(&pytorch_shapes())).unwrap();
+    let mut loaded = Vec::new();
+    m.visit("", &mut |name, p| {
+        loaded.push((name.to_string(), p.clone()))
+    });
+    let want = |rows, cols| DMatrix::from_row_slice(rows, cols, &values(rows * cols));
+    // (The keys are the chain's: a strict load needs every one.)
+    assert_eq!(loaded[0].1, want(3, 8)); // out × (in·kh·kw)
+    assert_eq!(loaded[1].1, want(3, 1));
+    assert_eq!(loaded[2].1, want(3, 8)); // in × (out·kh·kw)
+    assert_eq!(loaded[3].1, want(2, 1));
+    // Any trailing dimensions that flatten to the columns do.
+    let mut shapes = pytorch_shapes();
+    shapes[0].1 = vec![3, 8, 1, 1];
+    load_safetensors_bytes(&mut model(), &file(&shapes)).unwrap();
+    // The loaded model runs, and saves its parameters 2-D.
+    assert_eq!(
+        m.predict(&DMatrix::zeros(32, 2)).unwrap().shape(),
+        (2 * 4 * 4, 2)
+    );
+    let saved = to_safetensors_bytes(&m).unwrap();
+    let saved = SafeTensors::deserialize(&saved).unwrap();
+    assert_eq!(saved.tensor("layers.0.weight").unwrap().shape(), [3, 8]);
+    assert_eq!(saved.tensor("layers.2.bias").unwrap().shape(), [2, 1]);
+}
+
+#[test]
+fn shapes_that_do_not_flatten_to_the_parameter_are_refused_and_change_nothing() {
+    let before = model();
+    for (bad, why) in [
+        (vec![3, 2, 2, 3], "trailing dimensions of 12 for 8 columns"),
+        (vec![2, 3, 2, 2], "a leading dimension of 2 for 3 rows"),
+        (vec![24], "1-D for a matrix"),
+    ] {
+        let mut shapes = pytorch_shapes();
+        shapes[0].1 = bad.clone();
+        let mut m = model();
+        match load_safetensors_bytes(&mut m, &file(&shapes)) {
+            Err(NnError::TensorShapeMismatch {
+                name,
+                expected,
+                found,
+            }) => {
+                assert_eq!(
+                    (name.as_str(), expected, found),
+                    ("layers.0.weight", vec![3, 8], bad)
+                );
+            }
+            other => panic!("{why}: {other:?}"),
+        }
+        assert_eq!(
+            m.predict(&DMatrix::from_element(32, 1, 0.5)),
+            before.predict(&DMatrix::from_element(32, 1, 0.5))
+        );
+    }
+    // A 1-D tensor loads only into a column: a weight of one row is not a column.
+    let mut shapes = pytorch_shapes();
+    shapes[3].1 = vec![1, 2];
+    let result = load_safetensors_bytes(&mut model(), &file(&shapes));
+    assert!(
+        matches!(result, Err(NnError::TensorShapeMismatch { .. })),
+        "{result:?}"
+    );
+}
