@@ -12,7 +12,10 @@ use nalgebra::DMatrix;
 /// [`Gru::last_only`](crate::Gru::last_only); set on both) the output is forward's final state
 /// above backward's (backward's after it has read the whole sequence back to step 0), `2·hidden
 /// × batch`: PyTorch's `h_n` with its two directions stacked, what a classifier of whole
-/// sequences takes. Both directions start from the zero state; to start them from other states
+/// sequences takes. With both layers `masking` by the same value (e.g.
+/// [`Lstm::masking`](crate::Lstm::masking)), sequences of different lengths padded at the end
+/// run as PyTorch's packed sequences do: the backward direction starts at each sequence's last
+/// real step. Both directions start from the zero state; to start them from other states
 /// or read both final states with every step's output, run the two layers'
 /// `forward_with_state` yourself (the backward one on the steps reversed).
 ///
@@ -72,6 +75,17 @@ impl<L> Bidirectional<L> {
     where
         L: Recurrent<T>,
     {
+        if forward.mask_value() != backward.mask_value() {
+            return Err(NnError::InvalidConfig {
+                name: "Bidirectional layers",
+                reason: format!(
+                    "forward's mask value is {:?}, backward's {:?}: both directions must skip \
+                     the same padding",
+                    forward.mask_value(),
+                    backward.mask_value()
+                ),
+            });
+        }
         let sizes = |l: &L| (l.step_input(), l.step_hidden(), l.outputs_last_only());
         let (input, hidden, last_only) = sizes(&forward);
         if sizes(&backward) != (input, hidden, last_only) {
@@ -97,6 +111,7 @@ impl<L> Bidirectional<L> {
                 input,
                 hidden,
                 last_only,
+                mask_value: None,
             },
         })
     }
@@ -202,6 +217,7 @@ impl<T: MatScalar, L: Layer<T> + Cast> Layer<T> for Bidirectional<L> {
             input,
             hidden,
             last_only,
+            ..
         } = self.unroll;
         for (name, layer) in [("forward", &self.forward), ("backward", &self.backward)] {
             // One step in gives `hidden` features out, either way.

@@ -1,6 +1,6 @@
 //! [`Gru`]: a gated recurrent unit layer over sequences.
 
-use super::unroll::{Unroll, predict_with_hidden_state};
+use super::unroll::{Unroll, check_mask_value, predict_with_hidden_state};
 use crate::cast::cast_matrix;
 use crate::{Cast, CastSlot, Context, Layer, NnError, init};
 use adroit_reverse::matrix::{MatScalar, MatVar};
@@ -56,6 +56,9 @@ pub struct Gru<T> {
     pub bias_hh: DMatrix<T>,
     /// Output the final hidden state alone (`hidden × batch`) instead of every step's.
     pub last_only: bool,
+    /// Steps whose every feature equals this value are padding ([`Gru::masking`]); `None`:
+    /// every step is real.
+    pub mask_value: Option<f64>,
 }
 
 impl<T: MatScalar> Gru<T> {
@@ -86,6 +89,7 @@ impl<T: MatScalar> Gru<T> {
             bias_ih: DMatrix::zeros(gates, 1),
             bias_hh: DMatrix::zeros(gates, 1),
             last_only: false,
+            mask_value: None,
         }
     }
 
@@ -122,6 +126,7 @@ impl<T: MatScalar> Gru<T> {
             bias_ih,
             bias_hh,
             last_only: false,
+            mask_value: None,
         };
         gru.check_params()?;
         Ok(gru)
@@ -141,6 +146,28 @@ impl<T: MatScalar> Gru<T> {
     /// ```
     pub fn last_only(mut self) -> Self {
         self.last_only = true;
+        self
+    }
+
+    /// The same layer skipping padding steps: a step of a sequence whose every feature equals
+    /// `mask_value` is padding, where the state carries over and the output is 0 — so a batch
+    /// of sequences of different lengths, padded to one length, gives each sequence's own
+    /// final state. The rules, and whose conventions they follow, are
+    /// [`Recurrent::mask_value`](crate::Recurrent::mask_value)'s.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Layer, Gru};
+    /// let layer = Gru::<f64>::new(2, 3, &mut StdRng::seed_from_u64(0)).masking(0.0).last_only();
+    /// // Two steps of 2 features, alone and padded with a zero step beside a longer sequence.
+    /// let alone = layer.predict(&dmatrix![0.5; -1.0; 2.0; 0.25]).unwrap();
+    /// let padded = layer.predict(&dmatrix![0.5, 1.0; -1.0, 1.0; 2.0, 1.0; 0.25, 1.0; 0.0, 1.0; 0.0, 1.0]);
+    /// assert_eq!(padded.unwrap().column(0), alone.column(0));
+    /// ```
+    pub fn masking(mut self, mask_value: f64) -> Self {
+        self.mask_value = Some(mask_value);
         self
     }
 
@@ -309,6 +336,7 @@ impl<T: MatScalar> Gru<T> {
             input: self.input(),
             hidden: self.hidden(),
             last_only: self.last_only,
+            mask_value: self.mask_value,
         }
     }
 }
@@ -370,6 +398,7 @@ impl<T: MatScalar> Layer<T> for Gru<T> {
     /// `weight_ih` must be `3·hidden × input`, `weight_hh` `3·hidden × hidden` and both biases
     /// `3·hidden × 1`.
     fn check_params(&self) -> Result<(), NnError> {
+        check_mask_value("Gru", self.mask_value)?;
         Unroll::check_weights(
             "Gru",
             3,
@@ -395,6 +424,7 @@ impl<T: MatScalar> Cast for Gru<T> {
             bias_ih: cast_matrix(&self.bias_ih),
             bias_hh: cast_matrix(&self.bias_hh),
             last_only: self.last_only,
+            mask_value: self.mask_value,
         })
     }
 }

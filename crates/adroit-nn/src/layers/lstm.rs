@@ -1,6 +1,6 @@
 //! [`Lstm`]: a long short-term memory layer over sequences.
 
-use super::unroll::{Unroll, evaluated};
+use super::unroll::{StepState, Unroll, check_mask_value, evaluated};
 use crate::cast::cast_matrix;
 use crate::{Cast, CastSlot, Context, Layer, NnError, init};
 use adroit_reverse::matrix::{MatScalar, MatVar};
@@ -102,6 +102,9 @@ pub struct Lstm<T> {
     pub bias: DMatrix<T>,
     /// Output the final hidden state alone (`hidden × batch`) instead of every step's.
     pub last_only: bool,
+    /// Steps whose every feature equals this value are padding ([`Lstm::masking`]); `None`:
+    /// every step is real.
+    pub mask_value: Option<f64>,
 }
 
 /// The state an [`Lstm`] carries from one step to the next: the hidden state `h` and the cell
@@ -138,6 +141,16 @@ pub struct LstmState<T: MatScalar> {
     pub c: MatVar<T>,
 }
 
+/// At a padding step both parts carry over.
+impl<T: MatScalar> StepState<T> for LstmState<T> {
+    fn select(real: &DMatrix<bool>, next: Self, previous: Option<Self>) -> Self {
+        Self {
+            h: StepState::select(real, next.h, previous.map(|p| p.h)),
+            c: StepState::select(real, next.c, previous.map(|p| p.c)),
+        }
+    }
+}
+
 impl<T: MatScalar> Lstm<T> {
     /// An LSTM from `input` features to `hidden` with Glorot-uniform weights (seeded by `rng`;
     /// `W_ih` then `W_hh`) and zero bias, as Flux's `LSTM(input => hidden)`. (PyTorch draws
@@ -166,6 +179,7 @@ impl<T: MatScalar> Lstm<T> {
             weight_hh: init::glorot_uniform(rng, gates, hidden),
             bias: DMatrix::zeros(gates, 1),
             last_only: false,
+            mask_value: None,
         }
     }
 
@@ -200,6 +214,7 @@ impl<T: MatScalar> Lstm<T> {
             weight_hh,
             bias,
             last_only: false,
+            mask_value: None,
         };
         lstm.check_params()?;
         Ok(lstm)
@@ -220,6 +235,28 @@ impl<T: MatScalar> Lstm<T> {
     /// ```
     pub fn last_only(mut self) -> Self {
         self.last_only = true;
+        self
+    }
+
+    /// The same layer skipping padding steps: a step of a sequence whose every feature equals
+    /// `mask_value` is padding, where the state carries over and the output is 0 — so a batch
+    /// of sequences of different lengths, padded to one length, gives each sequence's own
+    /// final state. The rules, and whose conventions they follow, are
+    /// [`Recurrent::mask_value`](crate::Recurrent::mask_value)'s.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Layer, Lstm};
+    /// let layer = Lstm::<f64>::new(2, 3, &mut StdRng::seed_from_u64(0)).masking(0.0).last_only();
+    /// // Two steps of 2 features, alone and padded with a zero step beside a longer sequence.
+    /// let alone = layer.predict(&dmatrix![0.5; -1.0; 2.0; 0.25]).unwrap();
+    /// let padded = layer.predict(&dmatrix![0.5, 1.0; -1.0, 1.0; 2.0, 1.0; 0.25, 1.0; 0.0, 1.0; 0.0, 1.0]);
+    /// assert_eq!(padded.unwrap().column(0), alone.column(0));
+    /// ```
+    pub fn masking(mut self, mask_value: f64) -> Self {
+        self.mask_value = Some(mask_value);
         self
     }
 
@@ -460,6 +497,7 @@ impl<T: MatScalar> Lstm<T> {
             input: self.input(),
             hidden: self.hidden(),
             last_only: self.last_only,
+            mask_value: self.mask_value,
         }
     }
 }
@@ -518,6 +556,7 @@ impl<T: MatScalar> Layer<T> for Lstm<T> {
     /// `weight_ih` must be `4·hidden × input`, `weight_hh` `4·hidden × hidden` (square blocks:
     /// its rows four times its columns) and `bias` `4·hidden × 1`.
     fn check_params(&self) -> Result<(), NnError> {
+        check_mask_value("Lstm", self.mask_value)?;
         Unroll::check_weights(
             "Lstm",
             4,
@@ -542,6 +581,7 @@ impl<T: MatScalar> Cast for Lstm<T> {
             weight_hh: cast_matrix(&self.weight_hh),
             bias: cast_matrix(&self.bias),
             last_only: self.last_only,
+            mask_value: self.mask_value,
         })
     }
 }

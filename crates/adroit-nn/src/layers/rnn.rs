@@ -1,6 +1,6 @@
 //! [`Rnn`]: the plain (Elman) recurrent layer over sequences.
 
-use super::unroll::{Unroll, predict_with_hidden_state};
+use super::unroll::{Unroll, check_mask_value, predict_with_hidden_state};
 use crate::cast::cast_matrix;
 use crate::{Activation, Cast, CastSlot, Context, Layer, NnError, init};
 use adroit_reverse::matrix::{MatScalar, MatVar};
@@ -49,6 +49,9 @@ pub struct Rnn<T> {
     pub activation: Activation,
     /// Output the final hidden state alone (`hidden × batch`) instead of every step's.
     pub last_only: bool,
+    /// Steps whose every feature equals this value are padding ([`Rnn::masking`]); `None`:
+    /// every step is real.
+    pub mask_value: Option<f64>,
 }
 
 impl<T: MatScalar> Rnn<T> {
@@ -77,6 +80,7 @@ impl<T: MatScalar> Rnn<T> {
             bias: DMatrix::zeros(hidden, 1),
             activation,
             last_only: false,
+            mask_value: None,
         }
     }
 
@@ -111,6 +115,7 @@ impl<T: MatScalar> Rnn<T> {
             bias,
             activation,
             last_only: false,
+            mask_value: None,
         };
         rnn.check_params()?;
         Ok(rnn)
@@ -130,6 +135,29 @@ impl<T: MatScalar> Rnn<T> {
     /// ```
     pub fn last_only(mut self) -> Self {
         self.last_only = true;
+        self
+    }
+
+    /// The same layer skipping padding steps: a step of a sequence whose every feature equals
+    /// `mask_value` is padding, where the state carries over and the output is 0 — so a batch
+    /// of sequences of different lengths, padded to one length, gives each sequence's own
+    /// final state. The rules, and whose conventions they follow, are
+    /// [`Recurrent::mask_value`](crate::Recurrent::mask_value)'s.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::{Activation, Layer, Rnn};
+    /// // hₜ = xₜ + hₜ₋₁ (a running sum): sequences (1, 2, 3) and (4, 5), padded with 0.
+    /// let rnn = Rnn::from_parts(dmatrix![1.0], dmatrix![1.0], dmatrix![0.0], Activation::Identity)
+    ///     .unwrap()
+    ///     .masking(0.0);
+    /// let x = dmatrix![1.0, 4.0; 2.0, 5.0; 3.0, 0.0];
+    /// assert_eq!(rnn.predict(&x).unwrap(), dmatrix![1.0, 4.0; 3.0, 9.0; 6.0, 0.0]);
+    /// assert_eq!(rnn.last_only().predict(&x).unwrap(), dmatrix![6.0, 9.0]); // each one's sum
+    /// ```
+    pub fn masking(mut self, mask_value: f64) -> Self {
+        self.mask_value = Some(mask_value);
         self
     }
 
@@ -278,6 +306,7 @@ impl<T: MatScalar> Rnn<T> {
             input: self.input(),
             hidden: self.hidden(),
             last_only: self.last_only,
+            mask_value: self.mask_value,
         }
     }
 }
@@ -337,6 +366,7 @@ impl<T: MatScalar> Layer<T> for Rnn<T> {
     fn check_params(&self) -> Result<(), NnError> {
         self.activation
             .check_parameter("Rnn activation parameter")?;
+        check_mask_value("Rnn", self.mask_value)?;
         Unroll::check_weights(
             "Rnn",
             1,
@@ -362,6 +392,7 @@ impl<T: MatScalar> Cast for Rnn<T> {
             bias: cast_matrix(&self.bias),
             activation: self.activation,
             last_only: self.last_only,
+            mask_value: self.mask_value,
         })
     }
 }

@@ -7,12 +7,43 @@ use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use nalgebra::DMatrix;
 
 /// A recurrent layer's sizes: `input` features per step in, `hidden` out, and whether only
-/// the final hidden state is output.
+/// the final hidden state is output; and the value marking padding steps, if any.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Unroll {
     pub(crate) input: usize,
     pub(crate) hidden: usize,
     pub(crate) last_only: bool,
+    /// A step of a sequence whose every feature equals this value is padding: the state
+    /// carries over it and its output is 0 (the layers' `masking`).
+    pub(crate) mask_value: Option<f64>,
+}
+
+/// Checks a recurrent layer's mask value (`layer` names it): not NaN, which no feature equals.
+///
+/// # Errors
+/// [`NnError::InvalidConfig`] for NaN.
+pub(crate) fn check_mask_value(layer: &str, mask_value: Option<f64>) -> Result<(), NnError> {
+    match mask_value {
+        Some(v) if v.is_nan() => Err(NnError::InvalidConfig {
+            name: "recurrent layer mask value",
+            reason: format!("{layer}: the mask value is NaN, which no feature equals"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A recurrent layer's state between steps, whose parts a padding step carries over.
+pub(crate) trait StepState<T: MatScalar>: Copy {
+    /// `next` where `real` (`hidden × batch`) is true, `previous` (the zero state for `None`)
+    /// elsewhere, part by part.
+    fn select(real: &DMatrix<bool>, next: Self, previous: Option<Self>) -> Self;
+}
+
+impl<T: MatScalar> StepState<T> for MatVar<T> {
+    fn select(real: &DMatrix<bool>, next: Self, previous: Option<Self>) -> Self {
+        let previous = previous.unwrap_or_else(|| MatVar::constant(DMatrix::zeros(1, 1)));
+        MatVar::select(real, next, previous)
+    }
 }
 
 impl Unroll {
@@ -63,8 +94,12 @@ impl Unroll {
     ///
     /// # Panics
     /// If `x`'s rows are not whole steps (message prefixed with `name`).
+    ///
+    /// With a mask value, at a step where a sequence is padding `hₜ` is 0 and the state
+    /// carries over unchanged ([`StepState::select`]), so the final state is the one after
+    /// each sequence's last real step.
     #[track_caller]
-    pub(crate) fn run<T: MatScalar, S: Copy>(
+    pub(crate) fn run<T: MatScalar, S: StepState<T>>(
         &self,
         name: &str,
         x: MatVar<T>,
@@ -75,10 +110,15 @@ impl Unroll {
         let steps = self
             .steps(x.nrows())
             .unwrap_or_else(|reason| panic!("{name}: {reason}"));
+        let real = self.real_steps(&x, steps);
         let mut state = initial;
         let mut outputs = Vec::with_capacity(if self.last_only { 0 } else { steps });
         for t in 0..steps {
-            let (h, next) = step(x.rows(t * self.input, self.input), state);
+            let (mut h, mut next) = step(x.rows(t * self.input, self.input), state);
+            if let Some(Some(real)) = real.get(t) {
+                h = MatVar::select(real, h, MatVar::constant(DMatrix::zeros(1, 1)));
+                next = S::select(real, next, state);
+            }
             if !self.last_only {
                 outputs.push(h);
             }
@@ -92,6 +132,27 @@ impl Unroll {
             MatVar::vcat(&outputs)
         };
         (output, state)
+    }
+
+    /// For each of `x`'s `steps` steps where some sequence is padding (every feature equal to
+    /// the mask value), which entries of a `hidden × batch` state are at real steps; `None`
+    /// for a step without padding. Empty without a mask value. The values are read from `x`
+    /// (a decision, not differentiated).
+    fn real_steps<T: MatScalar>(&self, x: &MatVar<T>, steps: usize) -> Vec<Option<DMatrix<bool>>> {
+        let Some(mask) = self.mask_value.and_then(T::from_f64) else {
+            return Vec::new();
+        };
+        let (value, input) = (x.value(), self.input);
+        (0..steps)
+            .map(|t| {
+                let real: Vec<bool> = value
+                    .column_iter()
+                    .map(|column| column.rows(t * input, input).iter().any(|&v| v != mask))
+                    .collect();
+                let padded = real.iter().any(|&r| !r);
+                padded.then(|| DMatrix::from_fn(self.hidden, real.len(), |_, j| real[j]))
+            })
+            .collect()
     }
 
     /// Checks what [`Self::run`] would panic on, for a layer's `forward_with_state` (`layer`

@@ -21,6 +21,8 @@ mod init;
 mod layers;
 mod loss_checks;
 mod losses;
+mod masked_recurrent;
+mod masked_recurrent_reference;
 mod optimizer_compositions;
 mod optimizer_reference;
 mod optimizer_state;
