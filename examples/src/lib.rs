@@ -12,6 +12,8 @@
 //!   the log marginal likelihood, through the matrix tape's Cholesky factor.
 //! - [`laplace`]: a Laplace approximation for a small network — its loss's exact Hessian over
 //!   all parameters and the predictive uncertainty it gives.
+//! - [`lengths`]: sequences of different lengths in one batch, a `Gru` with and without
+//!   `masking`.
 //! - [`logistic_newton`]: logistic regression by Newton's method with Hessians of matrix code
 //!   (and by Newton-CG with Hessian-vector products), with standard errors.
 //! - [`quickstart`]: f(x) = 3x² + 2x + 1 has f'(5) = 32, forward and reverse.
@@ -28,6 +30,7 @@ pub mod digits;
 pub mod gaussian_process;
 pub mod iris;
 pub mod laplace;
+pub mod lengths;
 pub mod logistic_newton;
 pub mod plot;
 pub mod quickstart;
