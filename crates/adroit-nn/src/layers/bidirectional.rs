@@ -59,7 +59,8 @@ impl<L> Bidirectional<L> {
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] if the two take different numbers of input features, have
-    /// different hidden sizes, or one outputs every step and the other the final state alone.
+    /// different hidden sizes, one outputs every step and the other the final state alone, or
+    /// they have different mask values ([`Recurrent::mask_value`]).
     ///
     /// # Example
     /// ```

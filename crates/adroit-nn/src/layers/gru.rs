@@ -150,10 +150,12 @@ impl<T: MatScalar> Gru<T> {
     }
 
     /// The same layer skipping padding steps: a step of a sequence whose every feature equals
-    /// `mask_value` is padding, where the state carries over and the output is 0 — so a batch
-    /// of sequences of different lengths, padded to one length, gives each sequence's own
-    /// final state. The rules, and whose conventions they follow, are
-    /// [`Recurrent::mask_value`](crate::Recurrent::mask_value)'s.
+    /// `mask_value` is padding, where the state carries over and the output is `mask_value` —
+    /// so a batch of sequences of different lengths, padded to one length, gives each
+    /// sequence's own final state. The rules, whose conventions they follow, and how to stack
+    /// masked layers are [`Recurrent::mask_value`](crate::Recurrent::mask_value)'s. A NaN
+    /// `mask_value` (which no feature equals) is refused by
+    /// [`check_params`](Layer::check_params), so by `predict` and `train`.
     ///
     /// # Example
     /// ```

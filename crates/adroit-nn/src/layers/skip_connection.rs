@@ -201,6 +201,30 @@ impl<T: MatScalar> Layer<T> for SkipConnection<T> {
         self.connection == Connection::Add
     }
 
+    /// The layer's input images.
+    fn input_image_shape(&self) -> Option<(usize, usize, usize)> {
+        self.layer.input_image_shape()
+    }
+
+    /// [`Connection::Add`]: the input's images (or the layer's output images where it does
+    /// not state its input); [`Connection::Concat`]: the layer's output images above the
+    /// input's, their channels stacked, where both are images of one height and width.
+    fn output_image_shape(&self) -> Option<(usize, usize, usize)> {
+        let (inner_in, inner_out) = (
+            self.layer.input_image_shape(),
+            self.layer.output_image_shape(),
+        );
+        match self.connection {
+            Connection::Add => inner_in.or(inner_out),
+            Connection::Concat => match (inner_out, inner_in) {
+                (Some((c1, h1, w1)), Some((c0, h0, w0))) if (h1, w1) == (h0, w0) => {
+                    Some((c1 + c0, h0, w0))
+                }
+                _ => None,
+            },
+        }
+    }
+
     /// [`Connection::Add`]: the input's size; [`Connection::Concat`]: the layer's output
     /// size plus the input's, where both are known.
     fn output_size(&self) -> Option<usize> {
@@ -234,7 +258,7 @@ impl<T: MatScalar> Layer<T> for SkipConnection<T> {
     }
 
     /// The layer's own check, then, with [`Connection::Add`], that it keeps the number of
-    /// features where it states both sizes.
+    /// features where it states both sizes, and the images' shape where it states both.
     fn check_params(&self) -> Result<(), NnError> {
         self.layer.check_params()?;
         if self.connection == Connection::Add
@@ -246,6 +270,23 @@ impl<T: MatScalar> Layer<T> for SkipConnection<T> {
                 reason: format!(
                     "the layer maps {input} features to {output}; Connection::Add needs the \
                      same number (use Connection::Concat to stack them)"
+                ),
+            });
+        }
+        if self.connection == Connection::Add
+            && let (Some(input), Some(output)) = (
+                self.layer.input_image_shape(),
+                self.layer.output_image_shape(),
+            )
+            && input != output
+        {
+            return Err(NnError::InvalidConfig {
+                name: "SkipConnection",
+                reason: format!(
+                    "the layer maps images of {} × {} × {} to images of {} × {} × {}; \
+                     Connection::Add adds pixel to pixel, so it needs the same (channels, \
+                     height, width)",
+                    input.0, input.1, input.2, output.0, output.1, output.2
                 ),
             });
         }

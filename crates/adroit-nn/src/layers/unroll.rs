@@ -14,7 +14,7 @@ pub(crate) struct Unroll {
     pub(crate) hidden: usize,
     pub(crate) last_only: bool,
     /// A step of a sequence whose every feature equals this value is padding: the state
-    /// carries over it and its output is 0 (the layers' `masking`).
+    /// carries over it and its output is this value (the layers' `masking`).
     pub(crate) mask_value: Option<f64>,
 }
 
@@ -95,9 +95,9 @@ impl Unroll {
     /// # Panics
     /// If `x`'s rows are not whole steps (message prefixed with `name`).
     ///
-    /// With a mask value, at a step where a sequence is padding `hₜ` is 0 and the state
-    /// carries over unchanged ([`StepState::select`]), so the final state is the one after
-    /// each sequence's last real step.
+    /// With a mask value, at a step where a sequence is padding `hₜ` is the mask value and
+    /// the state carries over unchanged ([`StepState::select`]), so the final state is the
+    /// one after each sequence's last real step.
     #[track_caller]
     pub(crate) fn run<T: MatScalar, S: StepState<T>>(
         &self,
@@ -111,12 +111,16 @@ impl Unroll {
             .steps(x.nrows())
             .unwrap_or_else(|reason| panic!("{name}: {reason}"));
         let real = self.real_steps(&x, steps);
+        let padding = self
+            .mask_value
+            .and_then(T::from_f64)
+            .map(|v| MatVar::constant(DMatrix::from_element(1, 1, v)));
         let mut state = initial;
         let mut outputs = Vec::with_capacity(if self.last_only { 0 } else { steps });
         for t in 0..steps {
             let (mut h, mut next) = step(x.rows(t * self.input, self.input), state);
-            if let Some(Some(real)) = real.get(t) {
-                h = MatVar::select(real, h, MatVar::constant(DMatrix::zeros(1, 1)));
+            if let (Some(Some(real)), Some(padding)) = (real.get(t), padding) {
+                h = MatVar::select(real, h, padding);
                 next = S::select(real, next, state);
             }
             if !self.last_only {

@@ -4,8 +4,8 @@
 use adroit_nn::nalgebra::DMatrix;
 use adroit_nn::rand::{SeedableRng, rngs::StdRng};
 use adroit_nn::{
-    Activation, AvgPool2d, Chain, Checkpoint, Conv2d, ConvTranspose2d, Dense, Dropout, GroupNorm,
-    Layer, MaxPool2d, NnError, Upsample, UpsampleMode, Window2d,
+    Activation, AvgPool2d, Chain, Checkpoint, Connection, Conv2d, ConvTranspose2d, Dense, Dropout,
+    GroupNorm, Layer, MaxPool2d, NnError, SkipConnection, Upsample, UpsampleMode, Window2d,
 };
 
 fn conv(input: (usize, usize, usize), out: usize) -> Conv2d<f64> {
@@ -187,4 +187,60 @@ fn a_wrong_input_names_the_images() {
     }
     let avg = AvgPool2d::new((1, 4, 4), Window2d::pool((2, 2))).unwrap();
     assert!(Layer::<f64>::predict(&avg, &DMatrix::zeros(15, 1)).is_err());
+}
+
+#[test]
+fn skip_connections_pass_images_on_and_check_them() {
+    // An image layer inside a residual block is checked against the images reaching it.
+    let same = |c| conv((c, 8, 8), c);
+    let block = |layer: Conv2d<f64>| SkipConnection::new(layer, Connection::Add);
+    let wrong = Chain::new()
+        .push(conv((1, 8, 8), 4))
+        .push(block(conv((16, 4, 4), 16)));
+    let reason = refusal(&wrong);
+    assert!(
+        reason.contains("16 × 4 × 4") && reason.contains("4 × 8 × 8"),
+        "{reason}"
+    );
+    let right = Chain::new().push(conv((1, 8, 8), 4)).push(block(same(4)));
+    assert!(right.check_params().is_ok());
+    assert_eq!(right.output_image_shape(), Some((4, 8, 8)));
+    // The images after the block are carried on.
+    let wrong = right.clone().push(pool((16, 4, 4)));
+    assert!(refusal(&wrong).contains("layer 2"));
+    // Adding needs the same images, not only as many features.
+    let reshaping = Chain::new()
+        .push(conv((4, 8, 8), 4))
+        .push(pool((4, 8, 8)))
+        .push(Dense::from_parts(DMatrix::zeros(256, 64), None, Activation::Identity).unwrap());
+    assert!(Layer::<f64>::check_params(&block_of(reshaping)).is_ok()); // a Dense: no images out
+    let through_pool = Chain::new()
+        .push(conv((4, 8, 8), 16))
+        .push(pool((16, 8, 8)));
+    match Layer::<f64>::check_params(&block_of(through_pool)) {
+        Err(NnError::InvalidConfig { reason, .. }) => {
+            assert!(
+                reason.contains("4 × 8 × 8") && reason.contains("16 × 4 × 4"),
+                "{reason}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // Concatenating stacks the channels of images of one height and width.
+    let dense_block = SkipConnection::new(same(4), Connection::Concat);
+    assert_eq!(
+        Layer::<f64>::output_image_shape(&dense_block),
+        Some((8, 8, 8))
+    );
+    let model = Chain::new().push(dense_block).push(conv((8, 8, 8), 2));
+    assert!(model.check_params().is_ok());
+    assert_eq!(
+        model.predict(&DMatrix::zeros(4 * 64, 1)).unwrap().shape(),
+        (2 * 64, 1)
+    );
+}
+
+/// `layer` in a residual block.
+fn block_of(layer: Chain<f64>) -> SkipConnection<f64> {
+    SkipConnection::new(layer, Connection::Add)
 }

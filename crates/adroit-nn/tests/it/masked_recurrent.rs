@@ -329,3 +329,44 @@ fn bad_mask_values_and_pairs_are_refused() {
     let single: Lstm<f32> = lstm.cast().unwrap();
     assert_eq!(Recurrent::<f32>::mask_value(&single), Some(-1.0));
 }
+
+/// The output at padding steps is the mask value, so masked layers stack: each sequence
+/// through two masked LSTMs (and a masked bidirectional GRU) as through the same layers alone.
+#[test]
+fn masked_layers_stack() {
+    let mut rng = StdRng::seed_from_u64(5);
+    // torch::X padded with −9 instead of 0.
+    let mut x = from_rows(&torch::X);
+    for (b, &length) in torch::LENGTHS.iter().enumerate() {
+        x.view_mut((2 * length, b), (2 * (4 - length), 1))
+            .fill(-9.0);
+    }
+    let (lower, upper) = (reference_lstm(), Lstm::new(3, 3, &mut rng));
+    let stacked = adroit_nn::Chain::new()
+        .push(lower.clone().masking(-9.0))
+        .push(upper.clone().masking(-9.0).last_only());
+    let lower_out = lower.clone().masking(-9.0).predict(&x).unwrap();
+    let gru = |rng: &mut StdRng| Gru::<f64>::new(3, 2, rng).masking(-9.0).last_only();
+    let both = Bidirectional::new(gru(&mut rng), gru(&mut rng)).unwrap();
+    let deep = adroit_nn::Chain::new()
+        .push(lower.clone().masking(-9.0))
+        .push(both.clone());
+    let (h_n, deep_h_n) = (stacked.predict(&x).unwrap(), deep.predict(&x).unwrap());
+    for (b, &length) in torch::LENGTHS.iter().enumerate() {
+        let padding = lower_out.view((3 * length, b), (3 * (4 - length), 1));
+        assert!(padding.iter().all(|&v| v == -9.0), "{padding}");
+        let own = adroit_nn::Chain::new()
+            .push(lower.clone())
+            .push(upper.clone().last_only());
+        assert_eq!(h_n.column(b), own.predict(&alone(b)).unwrap().column(0));
+        let unmasked = |l: &Gru<f64>| Gru {
+            mask_value: None,
+            ..l.clone()
+        };
+        let own_both =
+            Bidirectional::new(unmasked(&both.forward), unmasked(&both.backward)).unwrap();
+        let own_deep = adroit_nn::Chain::new().push(lower.clone()).push(own_both);
+        let want = own_deep.predict(&alone(b)).unwrap();
+        assert_close(&deep_h_n.columns(b, 1).into_owned(), &want, 1e-15, "deep");
+    }
+}
