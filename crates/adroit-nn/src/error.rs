@@ -276,7 +276,27 @@ impl fmt::Display for NnError {
                 write!(
                     f,
                     "tensor {name} has shape {found:?}, the model needs {expected:?}"
-                )
+                )?;
+                // A 4-D weight of the model's rows whose kernels are a whole fraction of its
+                // columns: a grouped convolution's, given to a layer built without groups.
+                if let ([rows, per_group @ ..], [model_rows, columns]) =
+                    (found.as_slice(), expected.as_slice())
+                    && per_group.len() == 3
+                    && rows == model_rows
+                    && let Some(kernels) =
+                        per_group.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
+                    && kernels > 0
+                    && columns % kernels == 0
+                    && columns / kernels > 1
+                {
+                    write!(
+                        f,
+                        " (a grouped convolution's weight, of {} groups? build the layer with \
+                         Conv2d::grouped or Conv2d::from_grouped_parts)",
+                        columns / kernels
+                    )?;
+                }
+                Ok(())
             }
             NnError::NonFinite { epoch, batch, what } => write!(
                 f,

@@ -124,3 +124,37 @@ fn shapes_that_do_not_flatten_to_the_parameter_are_refused_and_change_nothing() 
         "{result:?}"
     );
 }
+
+#[test]
+fn a_grouped_weight_for_a_layer_without_groups_is_refused_with_a_hint() {
+    let mut rng = StdRng::seed_from_u64(4);
+    let window = Window2d::new((3, 3));
+    let id = Activation::Identity;
+    // A depthwise PyTorch weight (groups = 4): (4, 1, 3, 3).
+    let mut full =
+        Chain::new().push(Conv2d::<f64>::new((4, 5, 5), 4, window, id, &mut rng).unwrap());
+    let bytes = file(&[
+        ("layers.0.weight", vec![4, 1, 3, 3]),
+        ("layers.0.bias", vec![4]),
+    ]);
+    let err = load_safetensors_bytes(&mut full, &bytes).unwrap_err();
+    assert!(matches!(err, NnError::TensorShapeMismatch { .. }));
+    let message = err.to_string();
+    assert!(
+        message.contains("of 4 groups") && message.contains("Conv2d::grouped"),
+        "{message}"
+    );
+    // The layer built with the groups loads it.
+    let mut depthwise =
+        Chain::new().push(Conv2d::<f64>::grouped((4, 5, 5), 4, 4, window, id, &mut rng).unwrap());
+    load_safetensors_bytes(&mut depthwise, &bytes).unwrap();
+    // A shape that fits no grouping gets no hint.
+    let bytes = file(&[
+        ("layers.0.weight", vec![4, 2, 2, 2]),
+        ("layers.0.bias", vec![4]),
+    ]);
+    let message = load_safetensors_bytes(&mut full, &bytes)
+        .unwrap_err()
+        .to_string();
+    assert!(!message.contains("groups"), "{message}");
+}
