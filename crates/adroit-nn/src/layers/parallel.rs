@@ -444,6 +444,21 @@ impl<T: MatScalar> Layer<T> for Parallel<T> {
                  whole-input branches take)"
             ));
         }
+        // Whole-input branches over images must agree on them, not only on their features.
+        let mut images = self
+            .branches
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.rows.is_none())
+            .filter_map(|(i, b)| b.layer.input_image_shape().map(|s| (i, s)));
+        if let Some((_, first)) = images.next()
+            && let Some((i, other)) = images.find(|&(_, s)| s != first)
+        {
+            return invalid(format!(
+                "branch {i} takes images of {} × {} × {}, an earlier branch {} × {} × {}",
+                other.0, other.1, other.2, first.0, first.1, first.2
+            ));
+        }
         let sizes: Vec<(usize, Option<usize>)> = self
             .branches
             .iter()
@@ -451,6 +466,42 @@ impl<T: MatScalar> Layer<T> for Parallel<T> {
             .map(|(i, b)| (i, b.output_rows(whole)))
             .collect();
         self.combined(&sizes).map(|_| ())
+    }
+
+    /// The images the whole-input branches take (the first that states them).
+    fn input_image_shape(&self) -> Option<(usize, usize, usize)> {
+        self.branches
+            .iter()
+            .filter(|b| b.rows.is_none())
+            .find_map(|b| b.layer.input_image_shape())
+    }
+
+    /// Where every branch reads the whole input and gives images (or keeps the input's):
+    /// [`Connection::Add`], their common shape; [`Connection::Concat`], their channels
+    /// stacked, for images of one height and width. Else `None`.
+    fn output_image_shape(&self) -> Option<(usize, usize, usize)> {
+        let input = self.input_image_shape();
+        let outputs: Vec<(usize, usize, usize)> = self
+            .branches
+            .iter()
+            .map(|b| {
+                let kept = b.layer.preserves_size().then_some(input).flatten();
+                b.rows
+                    .is_none()
+                    .then(|| b.layer.output_image_shape().or(kept))?
+            })
+            .collect::<Option<_>>()?;
+        let (_, h, w) = *outputs.first()?;
+        match self.connection {
+            Connection::Add => outputs
+                .iter()
+                .all(|&s| s == outputs[0])
+                .then_some(outputs[0]),
+            Connection::Concat => outputs
+                .iter()
+                .all(|&(_, oh, ow)| (oh, ow) == (h, w))
+                .then(|| (outputs.iter().map(|s| s.0).sum(), h, w)),
+        }
     }
 
     fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {

@@ -5,7 +5,8 @@ use adroit_nn::nalgebra::DMatrix;
 use adroit_nn::rand::{SeedableRng, rngs::StdRng};
 use adroit_nn::{
     Activation, AvgPool2d, Chain, Checkpoint, Connection, Conv2d, ConvTranspose2d, Dense, Dropout,
-    GroupNorm, Layer, MaxPool2d, NnError, SkipConnection, Upsample, UpsampleMode, Window2d,
+    GroupNorm, Layer, MaxPool2d, NnError, Parallel, SkipConnection, Upsample, UpsampleMode,
+    Window2d,
 };
 
 fn conv(input: (usize, usize, usize), out: usize) -> Conv2d<f64> {
@@ -243,4 +244,46 @@ fn skip_connections_pass_images_on_and_check_them() {
 /// `layer` in a residual block.
 fn block_of(layer: Chain<f64>) -> SkipConnection<f64> {
     SkipConnection::new(layer, Connection::Add)
+}
+
+#[test]
+fn parallel_branches_over_images_agree_and_stack_their_channels() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let wide = Window2d::new((5, 5)).padding((2, 2));
+    let five = Conv2d::<f64>::new((4, 8, 8), 3, wide, Activation::Relu, &mut rng).unwrap();
+    // An inception-style block: 2 + 3 channels of 8 × 8, stacked.
+    let block = Parallel::new(Connection::Concat)
+        .push(conv((4, 8, 8), 2))
+        .push(five.clone());
+    assert_eq!(block.input_image_shape(), Some((4, 8, 8)));
+    assert_eq!(block.output_image_shape(), Some((5, 8, 8)));
+    let model = Chain::new().push(block).push(conv((5, 8, 8), 1));
+    assert!(model.check_params().is_ok());
+    assert_eq!(
+        model.predict(&DMatrix::zeros(256, 2)).unwrap().shape(),
+        (64, 2)
+    );
+    let block = Parallel::new(Connection::Concat)
+        .push(conv((4, 8, 8), 2))
+        .push(five);
+    let wrong = Chain::new().push(block).push(conv((10, 4, 8), 1)); // 320 features too
+    assert!(refusal(&wrong).contains("10 × 4 × 8"));
+    // Whole-input branches must take the same images.
+    let split = Parallel::new(Connection::Concat)
+        .push(conv((4, 8, 8), 2))
+        .push(conv((16, 4, 4), 2));
+    match Layer::<f64>::check_params(&split) {
+        Err(NnError::InvalidConfig { reason, .. }) => {
+            assert!(
+                reason.contains("branch 1") && reason.contains("16 × 4 × 4"),
+                "{reason}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // A branch on a range of rows, or a dense branch: no images out.
+    let mixed = Parallel::new(Connection::Concat)
+        .push(conv((4, 8, 8), 2))
+        .push(Dense::from_parts(DMatrix::zeros(3, 256), None, Activation::Relu).unwrap());
+    assert_eq!(mixed.output_image_shape(), None);
 }
