@@ -1,6 +1,7 @@
 //! The layers.
 
 mod activation;
+mod attention;
 mod batch_norm;
 mod bidirectional;
 mod chain;
@@ -26,6 +27,7 @@ mod upsample;
 mod weight_bias;
 mod window;
 
+pub use attention::MultiHeadAttention;
 pub use batch_norm::BatchNorm;
 pub use bidirectional::Bidirectional;
 pub use chain::{Chain, DynLayer};

@@ -2,6 +2,8 @@
 
 mod activation_matrix;
 mod activations;
+mod attention;
+mod attention_reference;
 mod batch_norm;
 mod batch_norm_reference;
 mod bidirectional;

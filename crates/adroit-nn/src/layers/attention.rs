@@ -1,0 +1,336 @@
+//! [`MultiHeadAttention`]: multi-head scaled dot-product self-attention over the steps of a
+//! sequence.
+
+use crate::cast::cast_matrix;
+use crate::error::check_shape;
+use crate::{Cast, CastSlot, Context, Layer, NnError, init};
+use adroit_reverse::matrix::{Along, MatScalar, MatVar};
+use nalgebra::DMatrix;
+use rand::Rng;
+
+/// Multi-head scaled dot-product self-attention (Vaswani et al. 2017, "Attention is all you
+/// need"): PyTorch's `nn.MultiheadAttention(dim, heads, batch_first=True)` called as
+/// `attn(x, x, x)`, Flux's `MultiHeadAttention`. Every step of a sequence attends to every
+/// step (or, [`causal`](Self::causal), to itself and the steps before it): with the
+/// projections `q = W_q·x + b_q`, `k = W_k·x + b_k`, `v = W_v·x + b_v` of each step split
+/// into `heads` parts of `dim/heads` features, each head's output at step `i` is
+///
+/// ```text
+/// Σⱼ softmaxⱼ(kⱼ·qᵢ / √(dim/heads)) vⱼ
+/// ```
+///
+/// and the heads' outputs, stacked, go through `W_o·… + b_o`. No dropout on the attention
+/// weights (PyTorch's `dropout=0.0`, its default), and no key padding mask: every step of
+/// the input takes part, padding included (PyTorch's `key_padding_mask` has no counterpart;
+/// sequences of one length, or a causal layer with the padding at the end, whose real steps
+/// never read it). Each head of each sequence is recorded as its own small products on the
+/// tape, so the cost grows with `batch·heads` nodes: a layer for small models.
+///
+/// Shapes: `x` is `(dim·steps) × batch` as for the recurrent layers (rows `t·dim .. (t +
+/// 1)·dim` holding step `t`: PyTorch's `(batch, steps, dim)` tensor as `x.reshape(batch,
+/// -1).T`), and so is the output. Parameters, named as PyTorch's: `in_proj_weight`, `3·dim
+/// × dim` (`W_q`, `W_k`, `W_v` stacked), `in_proj_bias`, `3·dim × 1`, `out_proj.weight`,
+/// `dim × dim`, `out_proj.bias`, `dim × 1` — so a PyTorch state dict loads as it is (its 1-D
+/// biases too, see [`io`](crate::io)).
+///
+/// # Example
+/// ```
+/// use adroit_nn::nalgebra::DMatrix;
+/// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+/// use adroit_nn::{Layer, MultiHeadAttention};
+/// let attention = MultiHeadAttention::<f64>::new(8, 2, &mut StdRng::seed_from_u64(0)).unwrap();
+/// // 5 sequences of 3 steps of 8 features.
+/// let x = DMatrix::from_fn(24, 5, |r, c| ((r * 5 + c) as f64).sin());
+/// assert_eq!(attention.predict(&x).unwrap().shape(), (24, 5));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct MultiHeadAttention<T> {
+    /// `W_q`, `W_k` and `W_v` stacked, `3·dim × dim`.
+    pub in_proj_weight: DMatrix<T>,
+    /// `b_q`, `b_k` and `b_v` stacked, `3·dim × 1`.
+    pub in_proj_bias: DMatrix<T>,
+    /// `W_o`, `dim × dim`.
+    pub out_proj_weight: DMatrix<T>,
+    /// `b_o`, `dim × 1`.
+    pub out_proj_bias: DMatrix<T>,
+    /// Each step attends only to itself and the steps before it.
+    pub causal: bool,
+    heads: usize,
+}
+
+impl<T: MatScalar> MultiHeadAttention<T> {
+    /// Attention over steps of `dim` features in `heads` heads, every step attending to every
+    /// step, with Glorot-uniform weights (seeded by `rng`; `in_proj_weight` drawn as one `3·dim
+    /// × dim` matrix, as PyTorch's `xavier_uniform_`, then `out_proj.weight`) and zero biases.
+    /// (PyTorch draws `out_proj.weight` as an `nn.Linear`'s; set the field for other values.)
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] if `heads` is 0 or does not divide `dim`, or `dim` is 0.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{MultiHeadAttention, NnError};
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let attention = MultiHeadAttention::<f32>::new(16, 4, &mut rng).unwrap();
+    /// assert_eq!((attention.dim(), attention.heads()), (16, 4));
+    /// assert_eq!(attention.in_proj_weight.shape(), (48, 16));
+    /// let bad = MultiHeadAttention::<f32>::new(16, 3, &mut rng);
+    /// assert!(matches!(bad, Err(NnError::InvalidConfig { .. })));
+    /// ```
+    pub fn new(dim: usize, heads: usize, rng: &mut impl Rng) -> Result<Self, NnError> {
+        check_heads(dim, heads)?;
+        Ok(Self {
+            in_proj_weight: init::glorot_uniform(rng, 3 * dim, dim),
+            in_proj_bias: DMatrix::zeros(3 * dim, 1),
+            out_proj_weight: init::glorot_uniform(rng, dim, dim),
+            out_proj_bias: DMatrix::zeros(dim, 1),
+            causal: false,
+            heads,
+        })
+    }
+
+    /// A layer from given parameters (shapes as on the type; `dim` is `out_proj_weight`'s
+    /// size), every step attending to every step.
+    ///
+    /// # Errors
+    /// [`NnError::ShapeMismatch`] if the shapes do not fit together; [`NnError::InvalidConfig`]
+    /// if `heads` is 0 or does not divide `dim`.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
+    /// use adroit_nn::{Layer, MultiHeadAttention};
+    /// // One feature, one head; values v = x, queries and keys 0: every step's output is the
+    /// // mean of the steps' values.
+    /// let w_in = dmatrix![0.0; 0.0; 1.0];
+    /// let attention = MultiHeadAttention::from_parts(w_in, DMatrix::zeros(3, 1),
+    ///     dmatrix![1.0], dmatrix![0.0], 1).unwrap();
+    /// let y = attention.predict(&dmatrix![1.0; 2.0; 6.0]).unwrap(); // 3 steps
+    /// assert_eq!(y, dmatrix![3.0; 3.0; 3.0]);
+    /// // Causal: step t averages steps 0..=t.
+    /// let y = attention.causal().predict(&dmatrix![1.0; 2.0; 6.0]).unwrap();
+    /// assert_eq!(y, dmatrix![1.0; 1.5; 3.0]);
+    /// ```
+    pub fn from_parts(
+        in_proj_weight: DMatrix<T>,
+        in_proj_bias: DMatrix<T>,
+        out_proj_weight: DMatrix<T>,
+        out_proj_bias: DMatrix<T>,
+        heads: usize,
+    ) -> Result<Self, NnError> {
+        let layer = Self {
+            in_proj_weight,
+            in_proj_bias,
+            out_proj_weight,
+            out_proj_bias,
+            causal: false,
+            heads,
+        };
+        layer.check_params()?;
+        Ok(layer)
+    }
+
+    /// The same layer with each step attending only to itself and the steps before it
+    /// (PyTorch's `is_causal=True`, an `attn_mask` of `−∞` above the diagonal): the
+    /// decoder's self-attention, whose output at step `t` does not depend on later steps.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::MultiHeadAttention;
+    /// let attention = MultiHeadAttention::<f64>::new(4, 2, &mut StdRng::seed_from_u64(0));
+    /// assert!(attention.unwrap().causal().causal);
+    /// ```
+    pub fn causal(mut self) -> Self {
+        self.causal = true;
+        self
+    }
+
+    /// The features of a step (`out_proj_weight`'s size).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::MultiHeadAttention;
+    /// let attention = MultiHeadAttention::<f64>::new(6, 3, &mut StdRng::seed_from_u64(0));
+    /// assert_eq!(attention.unwrap().dim(), 6);
+    /// ```
+    pub fn dim(&self) -> usize {
+        self.out_proj_weight.ncols()
+    }
+
+    /// The number of heads.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::MultiHeadAttention;
+    /// let attention = MultiHeadAttention::<f64>::new(6, 3, &mut StdRng::seed_from_u64(0));
+    /// assert_eq!(attention.unwrap().heads(), 3);
+    /// ```
+    pub fn heads(&self) -> usize {
+        self.heads
+    }
+}
+
+/// Checks that `heads` divides `dim`, both at least 1 (PyTorch's rule).
+///
+/// # Errors
+/// [`NnError::InvalidConfig`] if not.
+fn check_heads(dim: usize, heads: usize) -> Result<(), NnError> {
+    if dim == 0 || heads == 0 || !dim.is_multiple_of(heads) {
+        return Err(NnError::InvalidConfig {
+            name: "MultiHeadAttention",
+            reason: format!(
+                "{heads} heads must divide the {dim} features of a step (each at least 1)"
+            ),
+        });
+    }
+    Ok(())
+}
+
+impl<T: MatScalar> Layer<T> for MultiHeadAttention<T> {
+    /// Every step's attention output, `(dim·steps) × batch`, for `x`: `(dim·steps) × batch`.
+    ///
+    /// # Panics
+    /// If `x`'s rows are not whole steps of `dim` features, or the parameters do not fit
+    /// ([`Layer::predict`], [`train`](crate::train()) and the other entry points report both
+    /// as errors first).
+    #[track_caller]
+    fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
+        if let Err(e) = self.check_params() {
+            panic!("MultiHeadAttention: {e}");
+        }
+        let (dim, heads) = (self.dim(), self.heads);
+        let width = dim / heads;
+        assert!(
+            x.nrows().is_multiple_of(dim),
+            "MultiHeadAttention: {} input rows are not whole steps of {dim} features",
+            x.nrows()
+        );
+        let (steps, batch) = (x.nrows() / dim, x.ncols());
+        if steps == 0 || batch == 0 {
+            return x;
+        }
+        let w_in = ctx.param(&self.in_proj_weight);
+        let b_in = ctx.param(&self.in_proj_bias);
+        let w_out = ctx.param(&self.out_proj_weight);
+        let b_out = ctx.param(&self.out_proj_bias);
+        // Every step of every sequence as a column: dim × (steps·batch), sequence b's steps at
+        // columns b·steps ..; their queries, keys and values stacked, 3·dim rows.
+        let qkv = w_in.affine(x.reshape(dim, steps * batch), b_in);
+        let scale = T::from_f64(1.0 / (width as f64).sqrt()).unwrap_or_else(T::one);
+        // Query column i may read key row j where j ≤ i.
+        let allowed = DMatrix::from_fn(steps, steps, |j, i| j <= i);
+        let minus_infinity = MatVar::constant(DMatrix::from_element(1, 1, T::neg_infinity()));
+        let sequences: Vec<MatVar<T>> = (0..batch)
+            .map(|b| {
+                let part = |block: usize, h: usize| {
+                    qkv.view((block * dim + h * width, b * steps), (width, steps))
+                };
+                let outputs: Vec<MatVar<T>> = (0..heads)
+                    .map(|h| {
+                        // Keys × queries: each column holds one query's scores.
+                        let mut scores = (part(1, h).transpose() * part(0, h)) * scale;
+                        if self.causal {
+                            scores = MatVar::select(&allowed, scores, minus_infinity);
+                        }
+                        part(2, h) * scores.softmax(Along::Rows)
+                    })
+                    .collect();
+                MatVar::vcat(&outputs)
+            })
+            .collect();
+        w_out
+            .affine(MatVar::hcat(&sequences), b_out)
+            .reshape(dim * steps, batch)
+    }
+
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
+        f(&format!("{prefix}in_proj_weight"), &self.in_proj_weight);
+        f(&format!("{prefix}in_proj_bias"), &self.in_proj_bias);
+        f(&format!("{prefix}out_proj.weight"), &self.out_proj_weight);
+        f(&format!("{prefix}out_proj.bias"), &self.out_proj_bias);
+    }
+
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>)) {
+        f(&mut self.in_proj_weight);
+        f(&mut self.in_proj_bias);
+        f(&mut self.out_proj_weight);
+        f(&mut self.out_proj_bias);
+    }
+
+    fn visit_params<'a>(&'a self, f: &mut dyn FnMut(&'a DMatrix<T>)) {
+        f(&self.in_proj_weight);
+        f(&self.in_proj_bias);
+        f(&self.out_proj_weight);
+        f(&self.out_proj_bias);
+    }
+
+    fn preserves_size(&self) -> bool {
+        true
+    }
+
+    /// `input` itself, if its rows are whole steps of `dim` features.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] if they are not.
+    fn output_size_for(&self, input: usize) -> Result<Option<usize>, NnError> {
+        let dim = self.dim();
+        if dim == 0 || !input.is_multiple_of(dim) {
+            return Err(NnError::InvalidConfig {
+                name: "MultiHeadAttention input",
+                reason: format!("{input} input rows are not whole steps of {dim} features"),
+            });
+        }
+        Ok(Some(input))
+    }
+
+    /// `out_proj.weight` must be `dim × dim`, `in_proj_weight` `3·dim × dim`, the biases
+    /// `3·dim × 1` and `dim × 1`, and `heads` must divide `dim`.
+    fn check_params(&self) -> Result<(), NnError> {
+        let dim = self.dim();
+        check_shape(
+            "MultiHeadAttention out_proj.weight",
+            (dim, dim),
+            self.out_proj_weight.shape(),
+        )?;
+        check_heads(dim, self.heads)?;
+        check_shape(
+            "MultiHeadAttention in_proj_weight",
+            (3 * dim, dim),
+            self.in_proj_weight.shape(),
+        )?;
+        check_shape(
+            "MultiHeadAttention in_proj_bias",
+            (3 * dim, 1),
+            self.in_proj_bias.shape(),
+        )?;
+        check_shape(
+            "MultiHeadAttention out_proj.bias",
+            (dim, 1),
+            self.out_proj_bias.shape(),
+        )
+    }
+
+    fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {
+        slot.fill(self)
+    }
+}
+
+/// The weights and biases converted (see [`Cast`]); the heads and `causal` kept.
+impl<T: MatScalar> Cast for MultiHeadAttention<T> {
+    type Output<U: MatScalar> = MultiHeadAttention<U>;
+
+    fn cast<U: MatScalar>(&self) -> Result<MultiHeadAttention<U>, NnError> {
+        Ok(MultiHeadAttention {
+            in_proj_weight: cast_matrix(&self.in_proj_weight),
+            in_proj_bias: cast_matrix(&self.in_proj_bias),
+            out_proj_weight: cast_matrix(&self.out_proj_weight),
+            out_proj_bias: cast_matrix(&self.out_proj_bias),
+            causal: self.causal,
+            heads: self.heads,
+        })
+    }
+}

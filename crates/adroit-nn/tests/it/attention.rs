@@ -1,0 +1,268 @@
+//! MultiHeadAttention: outputs and gradients against PyTorch's `nn.MultiheadAttention`
+//! (1, 2 and 4 heads; causal), the causal layer against later steps, the attention written
+//! out in plain loops, finite differences in f64, sizes and bad parameters, names, weight
+//! files and casts.
+
+use crate::attention_reference as torch;
+use crate::recurrent::{assert_close, from_rows, weighted_output_gradients_at};
+use adroit_check::fd;
+use adroit_nn::io::{load_safetensors_bytes, to_safetensors_bytes};
+use adroit_nn::{Cast, Chain, Context, Layer, Mode, MultiHeadAttention, NnError};
+use adroit_reverse::matrix;
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+/// The generator's layer with `heads` heads (causal if `causal`).
+fn reference(heads: usize, causal: bool) -> MultiHeadAttention<f64> {
+    let layer = MultiHeadAttention::from_parts(
+        from_rows(&torch::IN_PROJ_WEIGHT),
+        from_rows(&torch::IN_PROJ_BIAS),
+        from_rows(&torch::OUT_PROJ_WEIGHT),
+        from_rows(&torch::OUT_PROJ_BIAS),
+        heads,
+    )
+    .unwrap();
+    if causal { layer.causal() } else { layer }
+}
+
+/// One case of the generator: its heads, causality, output and gradients.
+macro_rules! check_case {
+    ($t:ident) => {{
+        use torch::$t as t;
+        let layer = reference(t::HEADS, t::CAUSAL);
+        let x = from_rows(&torch::X);
+        let g =
+            weighted_output_gradients_at(&layer, &x, &from_rows(&t::OUTPUT), &from_rows(&torch::C));
+        let expected = [
+            from_rows(&t::GRAD_X),
+            from_rows(&t::GRAD_IN_PROJ_WEIGHT),
+            from_rows(&t::GRAD_IN_PROJ_BIAS),
+            from_rows(&t::GRAD_OUT_PROJ_WEIGHT),
+            from_rows(&t::GRAD_OUT_PROJ_BIAS),
+        ];
+        assert_eq!(g.len(), expected.len());
+        for (k, (got, want)) in g.iter().zip(&expected).enumerate() {
+            assert_close(
+                got,
+                want,
+                1e-14,
+                &format!("{} gradient {k}", stringify!($t)),
+            );
+        }
+    }};
+}
+
+#[test]
+fn matches_pytorch() {
+    check_case!(two_heads);
+    check_case!(two_heads_causal);
+    check_case!(one_head);
+    check_case!(four_heads);
+}
+
+/// The attention of sequence `b` of `x` written out: per head, per query step, a softmax over
+/// the keys' scaled dot products, then the output projection.
+fn by_loops(layer: &MultiHeadAttention<f64>, x: &DMatrix<f64>, b: usize) -> Vec<f64> {
+    let (dim, heads) = (layer.dim(), layer.heads());
+    let (width, steps) = (dim / heads, x.nrows() / dim);
+    let step = |t: usize| x.view((t * dim, b), (dim, 1)).into_owned();
+    let projected: Vec<DMatrix<f64>> = (0..steps)
+        .map(|t| &layer.in_proj_weight * step(t) + &layer.in_proj_bias)
+        .collect();
+    let mut out = Vec::new();
+    for i in 0..steps {
+        let mut context = DMatrix::zeros(dim, 1);
+        for h in 0..heads {
+            let rows = |block: usize, t: usize| {
+                projected[t]
+                    .rows(block * dim + h * width, width)
+                    .into_owned()
+            };
+            let keys = if layer.causal { i + 1 } else { steps };
+            let scores: Vec<f64> = (0..keys)
+                .map(|j| rows(1, j).dot(&rows(0, i)) / (width as f64).sqrt())
+                .collect();
+            let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let total: f64 = scores.iter().map(|s| (s - top).exp()).sum();
+            for (j, s) in scores.iter().enumerate() {
+                let weight = (s - top).exp() / total;
+                let mut part = context.rows_mut(h * width, width);
+                part += rows(2, j) * weight;
+            }
+        }
+        let y = &layer.out_proj_weight * context + &layer.out_proj_bias;
+        out.extend(y.iter());
+    }
+    out
+}
+
+#[test]
+fn equals_the_attention_written_out() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let x = DMatrix::from_fn(6 * 5, 3, |r, c| ((r * 3 + c) as f64 * 0.37).sin());
+    for (heads, causal) in [(1, false), (2, false), (3, true), (6, false)] {
+        let mut layer = MultiHeadAttention::<f64>::new(6, heads, &mut rng).unwrap();
+        layer.in_proj_bias = DMatrix::from_fn(18, 1, |r, _| 0.1 * r as f64);
+        layer.causal = causal;
+        let y = layer.predict(&x).unwrap();
+        for b in 0..3 {
+            let want = DMatrix::from_vec(30, 1, by_loops(&layer, &x, b));
+            let got = y.columns(b, 1).into_owned();
+            assert_close(
+                &got,
+                &want,
+                1e-14,
+                &format!("{heads} heads, causal {causal}"),
+            );
+        }
+    }
+}
+
+/// With `causal`, a step's output depends on no later step: changing the last step leaves the
+/// others' outputs as they were, and their gradients in it are 0.
+#[test]
+fn causal_steps_do_not_see_later_steps() {
+    let mut rng = StdRng::seed_from_u64(2);
+    let layer = MultiHeadAttention::<f64>::new(4, 2, &mut rng)
+        .unwrap()
+        .causal();
+    let x = DMatrix::from_fn(16, 2, |r, c| ((r + 5 * c) as f64 * 0.61).cos());
+    let mut later = x.clone();
+    later.view_mut((12, 0), (4, 2)).fill(3.0);
+    let (a, b) = (layer.predict(&x).unwrap(), layer.predict(&later).unwrap());
+    assert_eq!(a.rows(0, 12), b.rows(0, 12));
+    assert_ne!(a.rows(12, 4), b.rows(12, 4));
+    let (_, g) = matrix::value_and_gradient(
+        |v| {
+            let y = layer.forward(v[0], &mut Context::new(Mode::Train, 0));
+            y.rows(0, 12).sum()
+        },
+        &[x],
+    );
+    assert!(g[0].rows(12, 4).iter().all(|&v| v == 0.0));
+    assert!(g[0].rows(0, 12).iter().any(|&v| v != 0.0));
+}
+
+/// Gradients in every parameter and the input against central differences (f64).
+#[test]
+fn gradients_match_finite_differences() {
+    let mut rng = StdRng::seed_from_u64(11);
+    for causal in [false, true] {
+        let mut layer = MultiHeadAttention::<f64>::new(4, 2, &mut rng).unwrap();
+        layer.causal = causal;
+        let x = DMatrix::from_fn(12, 2, |r, c| ((2 * r + c) as f64 * 0.43).sin());
+        let w = DMatrix::from_fn(12, 2, |r, c| ((r + 3 * c) as f64 * 0.29).cos());
+        let loss = |layer: &MultiHeadAttention<f64>, x: &DMatrix<f64>| {
+            layer.predict(x).unwrap().component_mul(&w).sum()
+        };
+        let g = weighted_output_gradients_at(&layer, &x, &layer.predict(&x).unwrap(), &w);
+        let fd_x = fd::gradient(
+            |v: &[f64]| loss(&layer, &DMatrix::from_column_slice(12, 2, v)),
+            x.as_slice(),
+        );
+        assert_close(
+            &g[0],
+            &DMatrix::from_column_slice(12, 2, &fd_x),
+            1e-7,
+            "∂/∂x",
+        );
+        let fd_w = fd::gradient(
+            |v: &[f64]| {
+                let mut moved = layer.clone();
+                moved.in_proj_weight = DMatrix::from_column_slice(12, 4, v);
+                loss(&moved, &x)
+            },
+            layer.in_proj_weight.as_slice(),
+        );
+        assert_close(
+            &g[1],
+            &DMatrix::from_column_slice(12, 4, &fd_w),
+            1e-7,
+            "∂/∂W_in",
+        );
+    }
+}
+
+#[test]
+fn sizes_and_bad_parameters_are_checked() {
+    let mut rng = StdRng::seed_from_u64(0);
+    for (dim, heads) in [(6, 4), (6, 0), (0, 1)] {
+        let made = MultiHeadAttention::<f64>::new(dim, heads, &mut rng);
+        assert!(
+            matches!(made, Err(NnError::InvalidConfig { .. })),
+            "{dim}, {heads}"
+        );
+    }
+    let layer = MultiHeadAttention::<f64>::new(4, 2, &mut rng).unwrap();
+    // Rows that are not whole steps: a typed error from predict.
+    assert!(matches!(
+        layer.predict(&DMatrix::zeros(10, 1)),
+        Err(NnError::InvalidData { .. })
+    ));
+    // No steps, or no sequences: nothing to attend to.
+    assert_eq!(
+        layer.predict(&DMatrix::zeros(0, 3)).unwrap().shape(),
+        (0, 3)
+    );
+    assert_eq!(
+        layer.predict(&DMatrix::zeros(8, 0)).unwrap().shape(),
+        (8, 0)
+    );
+    // One step attends to itself alone: W_o·(W_v·x + b_v) + b_o.
+    let x = DMatrix::from_fn(4, 1, |r, _| r as f64 - 1.5);
+    let v = layer.in_proj_weight.rows(8, 4) * &x + layer.in_proj_bias.rows(8, 4);
+    let want = &layer.out_proj_weight * v + &layer.out_proj_bias;
+    assert_close(&layer.predict(&x).unwrap(), &want, 1e-15, "one step");
+    // A mis-set field is an error where a Result is returned.
+    let mut bad = layer.clone();
+    bad.in_proj_bias = DMatrix::zeros(4, 1);
+    assert!(matches!(
+        bad.check_params(),
+        Err(NnError::ShapeMismatch { .. })
+    ));
+    assert!(bad.predict(&DMatrix::zeros(8, 1)).is_err());
+    let bad = MultiHeadAttention::from_parts(
+        DMatrix::<f64>::zeros(12, 4),
+        DMatrix::zeros(12, 1),
+        DMatrix::zeros(4, 4),
+        DMatrix::zeros(4, 1),
+        3,
+    );
+    assert!(matches!(bad, Err(NnError::InvalidConfig { .. })));
+    // In a chain the size follows through.
+    let model = Chain::new().push(layer.clone()).push(layer);
+    assert_eq!(model.output_size_for(12).unwrap(), Some(12));
+    assert!(model.output_size_for(10).is_err());
+}
+
+#[test]
+fn names_files_and_casts() {
+    let layer = reference(2, true);
+    let mut names = Vec::new();
+    layer.visit("", &mut |name, _| names.push(name.to_string()));
+    assert_eq!(
+        names,
+        [
+            "in_proj_weight",
+            "in_proj_bias",
+            "out_proj.weight",
+            "out_proj.bias"
+        ]
+    );
+    let mut other = MultiHeadAttention::<f64>::new(4, 2, &mut StdRng::seed_from_u64(1))
+        .unwrap()
+        .causal();
+    load_safetensors_bytes(&mut other, &to_safetensors_bytes(&layer).unwrap()).unwrap();
+    assert_eq!(other, layer);
+    let single: MultiHeadAttention<f32> = layer.cast().unwrap();
+    let x = from_rows(&torch::X);
+    let y = single.predict(&x.map(|v| v as f32)).unwrap().map(f64::from);
+    assert_close(
+        &y,
+        &from_rows(&torch::two_heads_causal::OUTPUT),
+        1e-6,
+        "f32",
+    );
+    assert!(single.causal && single.heads() == 2);
+}
