@@ -33,6 +33,13 @@ use rand::Rng;
 /// `dim × dim`, `out_proj.bias`, `dim × 1` — so a PyTorch state dict loads as it is (its 1-D
 /// biases too, see [`io`](crate::io)).
 ///
+/// A transformer block is built from it and per-step layers: the attention in a
+/// [`SkipConnection`](crate::SkipConnection) with [`Connection::Add`](crate::Connection::Add),
+/// a per-step [`LayerNorm`](crate::LayerNorm) and feed-forward network each through
+/// [`TimeDistributed`](crate::TimeDistributed) (a `LayerNorm` alone would normalise over all
+/// the steps of a column). Positions are not encoded: add them to the input if order
+/// matters.
+///
 /// # Example
 /// ```
 /// use adroit_nn::nalgebra::DMatrix;

@@ -266,3 +266,58 @@ fn names_files_and_casts() {
     );
     assert!(single.causal && single.heads() == 2);
 }
+
+/// A transformer-style block (attention in a residual block, then a per-step read-out) learns a task that needs every step: each step's target is the mean of
+/// its sequence's first features. A per-step model alone cannot do better than its own step.
+#[test]
+fn a_transformer_block_learns_to_read_across_steps() {
+    use adroit_nn::data::DataLoader;
+    use adroit_nn::losses::{Agg, mse};
+    use adroit_nn::optim::Adam;
+    use adroit_nn::{Activation, Connection, Dense, SkipConnection, TimeDistributed};
+    let (dim, steps, n) = (4, 5, 128);
+    let mut rng = StdRng::seed_from_u64(9);
+    let x = DMatrix::from_fn(dim * steps, n, |_, _| {
+        rand::Rng::random_range(&mut rng, -1.0..1.0)
+    });
+    let y = DMatrix::from_fn(steps, n, |_, c| {
+        (0..steps).map(|t| x[(t * dim, c)]).sum::<f64>() / steps as f64
+    });
+    let read_out = |rng: &mut StdRng| {
+        TimeDistributed::new(Dense::new(dim, 1, Activation::Identity, rng)).unwrap()
+    };
+    let attention = MultiHeadAttention::new(dim, 2, &mut rng).unwrap();
+    let transformer = Chain::new()
+        .push(SkipConnection::new(attention, Connection::Add))
+        .push(read_out(&mut rng));
+    let per_step = Chain::new().push(read_out(&mut rng));
+    let train = |mut model: Chain<f64>| {
+        let mut loader = DataLoader::new(x.clone(), y.clone(), 32)
+            .unwrap()
+            .shuffle(1);
+        let config = adroit_nn::TrainConfig {
+            epochs: 100,
+            progress: false,
+            log: false,
+            seed: 1,
+        };
+        let loss = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
+        let history = adroit_nn::train(
+            &mut model,
+            &mut loader,
+            loss,
+            &mut Adam::new(0.02),
+            &config,
+            &mut [],
+        )
+        .unwrap();
+        history.epochs.last().unwrap().loss
+    };
+    let variance = y.map(|v| v * v).mean();
+    let (with_attention, alone) = (train(transformer), train(per_step));
+    assert!(
+        with_attention < 0.1 * variance,
+        "{with_attention} vs {variance}"
+    );
+    assert!(with_attention < 0.25 * alone, "{with_attention} vs {alone}");
+}
