@@ -8,8 +8,12 @@ Usage (from the repository root; `pip install torch numpy mpmath`):
     cargo fmt --all
 
 Setup: steps of 4 features, sequences of 3 steps, a batch of 2. The parameters are set by
-formula (below); the loss is sum(C * out) with C fixed. Cases: 2 heads, 2 heads causal (an
-attn_mask of -inf above the diagonal), 1 head and 4 heads. Recorded per case: the output and
+formula (below); the loss is sum(C * out) with C fixed. Cases: 2 heads, 2 heads causal (a boolean
+attn_mask, True above the diagonal), 1 head and 4 heads; then 2 heads (causal and not) on
+sequences of lengths 3 and 2, the second padded with 0.0 and its padding step given to
+PyTorch as key_padding_mask: there the loss weights C are 0 at the padding step, whose
+output (PyTorch's is the padding query's attention; adroit's the mask value) is printed as
+0, adroit's. Recorded per case: the output and
 the loss's gradients in the input and in in_proj_weight, in_proj_bias, out_proj.weight and
 out_proj.bias. Printed in adroit's layout: a sequence batch as (dim*steps) x batch (PyTorch's
 (batch, steps, dim) tensor as x.reshape(batch, -1).T), matrices as arrays of rows, biases as
@@ -41,19 +45,30 @@ def stacked(seq):
     return [[seq[b][t][i] for b in range(BATCH)] for t in range(STEPS) for i in range(DIM)]
 
 
-def case(name, heads, causal):
+LENGTHS = [3, 2]
+# X with the steps past each sequence's length set to 0.0, and C with 0 weight there
+X_PADDED = [[[X[b][t][i] if t < LENGTHS[b] else 0.0 for i in range(DIM)] for t in range(STEPS)] for b in range(BATCH)]
+C_PADDED = [[[C[b][t][i] if t < LENGTHS[b] else 0.0 for i in range(DIM)] for t in range(STEPS)] for b in range(BATCH)]
+
+
+def case(name, heads, causal, padded=False):
     mha = torch.nn.MultiheadAttention(DIM, heads, batch_first=True)
     with torch.no_grad():
         mha.in_proj_weight.copy_(torch.tensor(IN_W))
         mha.in_proj_bias.copy_(torch.tensor(IN_B))
         mha.out_proj.weight.copy_(torch.tensor(OUT_W))
         mha.out_proj.bias.copy_(torch.tensor(OUT_B))
-    x = torch.tensor(X).requires_grad_(True)
-    mask = torch.triu(torch.full((STEPS, STEPS), float("-inf")), diagonal=1) if causal else None
-    out, _ = mha(x, x, x, need_weights=False, attn_mask=mask)
-    (torch.tensor(C) * out).sum().backward()
+    x = torch.tensor(X_PADDED if padded else X).requires_grad_(True)
+    c = torch.tensor(C_PADDED if padded else C)
+    # True: not allowed (a key after the query)
+    mask = torch.triu(torch.ones(STEPS, STEPS, dtype=torch.bool), diagonal=1) if causal else None
+    keys = torch.tensor([[t >= n for t in range(STEPS)] for n in LENGTHS]) if padded else None
+    out, _ = mha(x, x, x, need_weights=False, attn_mask=mask, key_padding_mask=keys)
+    (c * out).sum().backward()
+    if padded:
+        out = out.detach() * (c != 0)  # the padding step's output as adroit's: the mask value 0
     print()
-    print(f"/// {heads} head{'s' if heads > 1 else ''}{', causal' if causal else ''}.")
+    print(f"/// {heads} head{'s' if heads > 1 else ''}{', causal' if causal else ''}{', padded' if padded else ''}.")
     print(f"pub mod {name} {{")
     print(f"    /// The number of heads.\n    pub const HEADS: usize = {heads};")
     print(f"    /// Each step attends only to itself and the steps before it.\n    pub const CAUSAL: bool = {'true' if causal else 'false'};")
@@ -83,6 +98,12 @@ def main():
     case("two_heads_causal", 2, True)
     case("one_head", 1, False)
     case("four_heads", 4, False)
+    print()
+    print(f"/// The sequences' lengths in the padded cases.\npub const LENGTHS: [usize; {BATCH}] = {LENGTHS};")
+    print(f"/// The input of the padded cases: `X` with 0.0 past each length.\npub const X_PADDED: [[f64; {BATCH}]; {DIM * STEPS}] = {rows(stacked(X_PADDED))};")
+    print(f"/// The loss weights of the padded cases: `C` with 0 past each length.\npub const C_PADDED: [[f64; {BATCH}]; {DIM * STEPS}] = {rows(stacked(C_PADDED))};")
+    case("two_heads_padded", 2, False, padded=True)
+    case("two_heads_causal_padded", 2, True, padded=True)
     print(f"// generated with torch {torch.__version__}")
 
 

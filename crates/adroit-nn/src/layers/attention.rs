@@ -1,6 +1,7 @@
 //! [`MultiHeadAttention`]: multi-head scaled dot-product self-attention over the steps of a
 //! sequence.
 
+use super::padding::{check_mask_value, real_steps};
 use crate::cast::cast_matrix;
 use crate::error::check_shape;
 use crate::{Cast, CastSlot, Context, Layer, NnError, init};
@@ -20,11 +21,10 @@ use rand::Rng;
 /// ```
 ///
 /// and the heads' outputs, stacked, go through `W_o·… + b_o`. No dropout on the attention
-/// weights (PyTorch's `dropout=0.0`, its default), and no key padding mask: every step of
-/// the input takes part, padding included (PyTorch's `key_padding_mask` has no counterpart;
-/// sequences of one length, or a causal layer with the padding at the end, whose real steps
-/// never read it). Each head of each sequence is recorded as its own small products on the
-/// tape, so the cost grows with `batch·heads` nodes: a layer for small models.
+/// weights (PyTorch's `dropout=0.0`, its default). Sequences of different lengths padded to
+/// one batch: [`masking`](Self::masking). Each head of each sequence is recorded as its own
+/// small products on the tape, so the cost grows with `batch·heads` nodes: a layer for small
+/// models.
 ///
 /// Shapes: `x` is `(dim·steps) × batch` as for the recurrent layers (rows `t·dim .. (t +
 /// 1)·dim` holding step `t`: PyTorch's `(batch, steps, dim)` tensor as `x.reshape(batch,
@@ -62,6 +62,9 @@ pub struct MultiHeadAttention<T> {
     pub out_proj_bias: DMatrix<T>,
     /// Each step attends only to itself and the steps before it.
     pub causal: bool,
+    /// Steps whose every feature equals this value are padding ([`MultiHeadAttention::masking`]);
+    /// `None`: every step is real.
+    pub mask_value: Option<f64>,
     heads: usize,
 }
 
@@ -93,6 +96,7 @@ impl<T: MatScalar> MultiHeadAttention<T> {
             out_proj_weight: init::glorot_uniform(rng, dim, dim),
             out_proj_bias: DMatrix::zeros(dim, 1),
             causal: false,
+            mask_value: None,
             heads,
         })
     }
@@ -132,6 +136,7 @@ impl<T: MatScalar> MultiHeadAttention<T> {
             out_proj_weight,
             out_proj_bias,
             causal: false,
+            mask_value: None,
             heads,
         };
         layer.check_params()?;
@@ -151,6 +156,29 @@ impl<T: MatScalar> MultiHeadAttention<T> {
     /// ```
     pub fn causal(mut self) -> Self {
         self.causal = true;
+        self
+    }
+
+    /// The same layer skipping padding steps: a step of a sequence whose every feature equals
+    /// `mask_value` is padding — no step attends to it (PyTorch's `key_padding_mask`), and its
+    /// own output is `mask_value` in every feature, as a masked recurrent layer's (see
+    /// [`Recurrent::mask_value`](crate::Recurrent::mask_value) for the rule and its caveats),
+    /// so that layers after it can skip it too. A NaN `mask_value` is refused by
+    /// [`check_params`](Layer::check_params).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, DMatrix, dmatrix};
+    /// use adroit_nn::{Layer, MultiHeadAttention};
+    /// // Outputs the mean of the steps' values (see `from_parts`): over the real steps only.
+    /// let attention = MultiHeadAttention::from_parts(dmatrix![0.0; 0.0; 1.0],
+    ///     DMatrix::zeros(3, 1), dmatrix![1.0], dmatrix![0.0], 1).unwrap().masking(-1.0);
+    /// // Sequences (1, 2, 6) and (4, 8), padded with −1.
+    /// let y = attention.predict(&dmatrix![1.0, 4.0; 2.0, 8.0; 6.0, -1.0]).unwrap();
+    /// assert_eq!(y, dmatrix![3.0, 6.0; 3.0, 6.0; 3.0, -1.0]);
+    /// ```
+    pub fn masking(mut self, mask_value: f64) -> Self {
+        self.mask_value = Some(mask_value);
         self
     }
 
@@ -178,6 +206,27 @@ impl<T: MatScalar> MultiHeadAttention<T> {
     /// ```
     pub fn heads(&self) -> usize {
         self.heads
+    }
+}
+
+impl<T> MultiHeadAttention<T> {
+    /// Which keys (rows) each query (column) of sequence `b` may read, `steps × steps`, or
+    /// `None` for all: with `causal` the keys up to the query; with padding (`real`, `steps ×
+    /// batch`) the real keys — a padding query, whose output is replaced, reads every key (so
+    /// that its softmax has a finite entry).
+    fn allowed(
+        &self,
+        real: Option<&DMatrix<bool>>,
+        b: usize,
+        steps: usize,
+    ) -> Option<DMatrix<bool>> {
+        let is_real = |t: usize| real.is_none_or(|r| r[(t, b)]);
+        let padded = (0..steps).any(|t| !is_real(t));
+        (self.causal || padded).then(|| {
+            DMatrix::from_fn(steps, steps, |j, i| {
+                !is_real(i) || (is_real(j) && (!self.causal || j <= i))
+            })
+        })
     }
 }
 
@@ -226,22 +275,25 @@ impl<T: MatScalar> Layer<T> for MultiHeadAttention<T> {
         let b_out = ctx.param(&self.out_proj_bias);
         // Every step of every sequence as a column: dim × (steps·batch), sequence b's steps at
         // columns b·steps ..; their queries, keys and values stacked, 3·dim rows.
+        // Which steps are real (steps × batch), where some are padding.
+        let real = self
+            .mask_value
+            .and_then(|mask| real_steps(&x.value(), dim, mask));
         let qkv = w_in.affine(x.reshape(dim, steps * batch), b_in);
         let scale = T::from_f64(1.0 / (width as f64).sqrt()).unwrap_or_else(T::one);
-        // Query column i may read key row j where j ≤ i.
-        let allowed = DMatrix::from_fn(steps, steps, |j, i| j <= i);
         let minus_infinity = MatVar::constant(DMatrix::from_element(1, 1, T::neg_infinity()));
         let sequences: Vec<MatVar<T>> = (0..batch)
             .map(|b| {
                 let part = |block: usize, h: usize| {
                     qkv.view((block * dim + h * width, b * steps), (width, steps))
                 };
+                let allowed = self.allowed(real.as_ref(), b, steps);
                 let outputs: Vec<MatVar<T>> = (0..heads)
                     .map(|h| {
                         // Keys × queries: each column holds one query's scores.
                         let mut scores = (part(1, h).transpose() * part(0, h)) * scale;
-                        if self.causal {
-                            scores = MatVar::select(&allowed, scores, minus_infinity);
+                        if let Some(allowed) = &allowed {
+                            scores = MatVar::select(allowed, scores, minus_infinity);
                         }
                         part(2, h) * scores.softmax(Along::Rows)
                     })
@@ -249,9 +301,14 @@ impl<T: MatScalar> Layer<T> for MultiHeadAttention<T> {
                 MatVar::vcat(&outputs)
             })
             .collect();
-        w_out
-            .affine(MatVar::hcat(&sequences), b_out)
-            .reshape(dim * steps, batch)
+        let mut y = w_out.affine(MatVar::hcat(&sequences), b_out);
+        if let (Some(real), Some(mask)) = (&real, self.mask_value.and_then(T::from_f64)) {
+            // Padding steps' outputs: the mask value.
+            let kept = DMatrix::from_fn(dim, steps * batch, |_, c| real[(c % steps, c / steps)]);
+            let padding = MatVar::constant(DMatrix::from_element(1, 1, mask));
+            y = MatVar::select(&kept, y, padding);
+        }
+        y.reshape(dim * steps, batch)
     }
 
     fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
@@ -297,6 +354,7 @@ impl<T: MatScalar> Layer<T> for MultiHeadAttention<T> {
     /// `out_proj.weight` must be `dim × dim`, `in_proj_weight` `3·dim × dim`, the biases
     /// `3·dim × 1` and `dim × 1`, and `heads` must divide `dim`.
     fn check_params(&self) -> Result<(), NnError> {
+        check_mask_value("MultiHeadAttention", self.mask_value)?;
         let dim = self.dim();
         check_shape(
             "MultiHeadAttention out_proj.weight",
@@ -326,7 +384,8 @@ impl<T: MatScalar> Layer<T> for MultiHeadAttention<T> {
     }
 }
 
-/// The weights and biases converted (see [`Cast`]); the heads and `causal` kept.
+/// The weights and biases converted (see [`Cast`]); the heads, `causal` and the mask value
+/// kept.
 impl<T: MatScalar> Cast for MultiHeadAttention<T> {
     type Output<U: MatScalar> = MultiHeadAttention<U>;
 
@@ -337,6 +396,7 @@ impl<T: MatScalar> Cast for MultiHeadAttention<T> {
             out_proj_weight: cast_matrix(&self.out_proj_weight),
             out_proj_bias: cast_matrix(&self.out_proj_bias),
             causal: self.causal,
+            mask_value: self.mask_value,
             heads: self.heads,
         })
     }

@@ -1,6 +1,7 @@
 //! [`Gru`]: a gated recurrent unit layer over sequences.
 
-use super::unroll::{Unroll, check_mask_value, predict_with_hidden_state};
+use super::padding::check_mask_value;
+use super::unroll::{Unroll, predict_with_hidden_state};
 use crate::cast::cast_matrix;
 use crate::{Cast, CastSlot, Context, Layer, NnError, init};
 use adroit_reverse::matrix::{MatScalar, MatVar};

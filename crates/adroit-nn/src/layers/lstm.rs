@@ -1,6 +1,7 @@
 //! [`Lstm`]: a long short-term memory layer over sequences.
 
-use super::unroll::{StepState, Unroll, check_mask_value, evaluated};
+use super::padding::check_mask_value;
+use super::unroll::{StepState, Unroll, evaluated};
 use crate::cast::cast_matrix;
 use crate::{Cast, CastSlot, Context, Layer, NnError, init};
 use adroit_reverse::matrix::{MatScalar, MatVar};

@@ -16,6 +16,7 @@ mod gru;
 mod layer_norm;
 mod lstm;
 mod normalise;
+mod padding;
 mod parallel;
 mod pool;
 mod recurrent;

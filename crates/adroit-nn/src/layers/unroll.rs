@@ -1,6 +1,7 @@
 //! What the recurrent layers share: the layout of a batch of sequences and the loop over its
 //! steps from a given or the zero state.
 
+use super::padding::real_steps;
 use crate::error::check_shape;
 use crate::{Context, Mode, NnError};
 use adroit_reverse::matrix::{self, MatScalar, MatVar};
@@ -16,20 +17,6 @@ pub(crate) struct Unroll {
     /// A step of a sequence whose every feature equals this value is padding: the state
     /// carries over it and its output is this value (the layers' `masking`).
     pub(crate) mask_value: Option<f64>,
-}
-
-/// Checks a recurrent layer's mask value (`layer` names it): not NaN, which no feature equals.
-///
-/// # Errors
-/// [`NnError::InvalidConfig`] for NaN.
-pub(crate) fn check_mask_value(layer: &str, mask_value: Option<f64>) -> Result<(), NnError> {
-    match mask_value {
-        Some(v) if v.is_nan() => Err(NnError::InvalidConfig {
-            name: "recurrent layer mask value",
-            reason: format!("{layer}: the mask value is NaN, which no feature equals"),
-        }),
-        _ => Ok(()),
-    }
 }
 
 /// A recurrent layer's state between steps, whose parts a padding step carries over.
@@ -140,21 +127,19 @@ impl Unroll {
 
     /// For each of `x`'s `steps` steps where some sequence is padding (every feature equal to
     /// the mask value), which entries of a `hidden × batch` state are at real steps; `None`
-    /// for a step without padding. Empty without a mask value. The values are read from `x`
-    /// (a decision, not differentiated).
+    /// for a step without padding. Empty without a mask value or padding. The values are read
+    /// from `x` (a decision, not differentiated).
     fn real_steps<T: MatScalar>(&self, x: &MatVar<T>, steps: usize) -> Vec<Option<DMatrix<bool>>> {
-        let Some(mask) = self.mask_value.and_then(T::from_f64) else {
+        let Some(real) = self
+            .mask_value
+            .and_then(|mask| real_steps(&x.value(), self.input, mask))
+        else {
             return Vec::new();
         };
-        let (value, input) = (x.value(), self.input);
         (0..steps)
             .map(|t| {
-                let real: Vec<bool> = value
-                    .column_iter()
-                    .map(|column| column.rows(t * input, input).iter().any(|&v| v != mask))
-                    .collect();
-                let padded = real.iter().any(|&r| !r);
-                padded.then(|| DMatrix::from_fn(self.hidden, real.len(), |_, j| real[j]))
+                let padded = real.row(t).iter().any(|&r| !r);
+                padded.then(|| DMatrix::from_fn(self.hidden, real.ncols(), |_, b| real[(t, b)]))
             })
             .collect()
     }

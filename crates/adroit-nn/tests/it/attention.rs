@@ -26,14 +26,21 @@ fn reference(heads: usize, causal: bool) -> MultiHeadAttention<f64> {
     if causal { layer.causal() } else { layer }
 }
 
-/// One case of the generator: its heads, causality, output and gradients.
+/// One case of the generator (on the padded input, the layer masking 0.0, for `padded`): its
+/// heads, causality, output and gradients.
 macro_rules! check_case {
-    ($t:ident) => {{
+    ($t:ident) => {
+        check_case!($t, torch::X, torch::C, None)
+    };
+    ($t:ident, padded) => {
+        check_case!($t, torch::X_PADDED, torch::C_PADDED, Some(0.0))
+    };
+    ($t:ident, $x:expr, $c:expr, $mask:expr) => {{
         use torch::$t as t;
-        let layer = reference(t::HEADS, t::CAUSAL);
-        let x = from_rows(&torch::X);
-        let g =
-            weighted_output_gradients_at(&layer, &x, &from_rows(&t::OUTPUT), &from_rows(&torch::C));
+        let mut layer = reference(t::HEADS, t::CAUSAL);
+        layer.mask_value = $mask;
+        let x = from_rows(&$x);
+        let g = weighted_output_gradients_at(&layer, &x, &from_rows(&t::OUTPUT), &from_rows(&$c));
         let expected = [
             from_rows(&t::GRAD_X),
             from_rows(&t::GRAD_IN_PROJ_WEIGHT),
@@ -59,6 +66,42 @@ fn matches_pytorch() {
     check_case!(two_heads_causal);
     check_case!(one_head);
     check_case!(four_heads);
+}
+
+/// Sequences of different lengths: `masking` against PyTorch's `key_padding_mask`.
+#[test]
+fn masking_matches_pytorchs_key_padding_mask() {
+    check_case!(two_heads_padded, padded);
+    check_case!(two_heads_causal_padded, padded);
+}
+
+/// With `masking`, each padded sequence's real steps come out as the sequence alone gives
+/// them, and its padding steps as the mask value; a sequence of padding alone gives padding.
+#[test]
+fn a_masked_sequence_attends_as_it_does_alone() {
+    let x = from_rows(&torch::X_PADDED);
+    for causal in [false, true] {
+        let layer = reference(2, causal).masking(0.0);
+        let y = layer.predict(&x).unwrap();
+        for (b, &length) in torch::LENGTHS.iter().enumerate() {
+            let alone = x.view((0, b), (4 * length, 1)).into_owned();
+            let own = reference(2, causal).predict(&alone).unwrap();
+            let got = y.view((0, b), (4 * length, 1)).into_owned();
+            assert_close(&got, &own, 1e-15, &format!("sequence {b}, causal {causal}"));
+            assert!(
+                y.view((4 * length, b), (4 * (3 - length), 1))
+                    .iter()
+                    .all(|&v| v == 0.0)
+            );
+        }
+        let nothing = layer.predict(&DMatrix::zeros(12, 1)).unwrap();
+        assert_eq!(nothing, DMatrix::zeros(12, 1));
+    }
+    let nan = reference(2, false).masking(f64::NAN);
+    assert!(matches!(
+        nan.check_params(),
+        Err(NnError::InvalidConfig { .. })
+    ));
 }
 
 /// The attention of sequence `b` of `x` written out: per head, per query step, a softmax over
