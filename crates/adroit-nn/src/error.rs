@@ -278,7 +278,8 @@ impl fmt::Display for NnError {
                     "tensor {name} has shape {found:?}, the model needs {expected:?}"
                 )?;
                 // A 4-D weight of the model's rows whose kernels are a whole fraction of its
-                // columns: a grouped convolution's, given to a layer built without groups.
+                // columns, in a number of groups that also divides the rows (the output
+                // channels): a grouped convolution's, given to a layer built without groups.
                 if let ([rows, per_group @ ..], [model_rows, columns]) =
                     (found.as_slice(), expected.as_slice())
                     && per_group.len() == 3
@@ -287,13 +288,15 @@ impl fmt::Display for NnError {
                         per_group.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
                     && kernels > 0
                     && columns % kernels == 0
-                    && columns / kernels > 1
+                    && let groups = columns / kernels
+                    && groups > 1
+                    && rows % groups == 0
                 {
                     write!(
                         f,
-                        " (a grouped convolution's weight, of {} groups? build the layer with \
-                         Conv2d::grouped or Conv2d::from_grouped_parts)",
-                        columns / kernels
+                        " (a grouped convolution's weight, of {groups} groups? build the layer \
+                         with Conv2d::grouped or Conv2d::from_grouped_parts; ConvTranspose2d \
+                         takes no groups)"
                     )?;
                 }
                 Ok(())

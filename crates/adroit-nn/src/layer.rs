@@ -329,6 +329,53 @@ pub trait Layer<T: MatScalar> {
         None
     }
 
+    /// The value marking padding steps, for a layer over sequences that skips them
+    /// (`masking` on [`Rnn`](crate::Rnn), [`Lstm`](crate::Lstm), [`Gru`](crate::Gru),
+    /// [`MultiHeadAttention`](crate::MultiHeadAttention) and, with both directions masked,
+    /// [`Bidirectional`](crate::Bidirectional)); the default, `None`, for a layer that reads
+    /// every step.
+    ///
+    /// For the recurrent layers, a step of a sequence (`input` rows of one column of `x`) is
+    /// padding when every one of its features equals the mask value — Keras's
+    /// `Masking(mask_value)` rule, under which padding may sit anywhere. At a padding step the state (an LSTM's `h` and `c`) carries
+    /// over unchanged and the step's output is the mask value in every feature, so the final
+    /// state ([`last_only`](crate::Rnn::last_only), `forward_with_state`'s) is the one after
+    /// the sequence's last real step. For sequences padded at the end this is PyTorch's
+    /// `pack_padded_sequence` run: the same outputs (`pad_packed_sequence(…, padding_value)`
+    /// with the mask value as its padding value; 0 by default, as the mask value 0 gives) and
+    /// final states, and in a [`Bidirectional`](crate::Bidirectional) layer the reverse
+    /// direction starts at each sequence's last real step (it reads the padding first and
+    /// carries its initial state over it). Keras instead repeats the last real output at
+    /// padding steps. Which steps are padding is read from the input's values and is not
+    /// differentiated; padding steps' inputs get gradient 0.
+    ///
+    /// A real step whose features all happen to equal the mask value is skipped too: choose a
+    /// value the data cannot take. The layer reads its own input, so the padding must reach
+    /// it as the mask value: a layer before it that changes padded steps (a
+    /// [`Dense`](crate::Dense) through [`TimeDistributed`](crate::TimeDistributed), an
+    /// [`Embedding`](crate::Embedding)) hides them, and so does a [`Dropout`](crate::Dropout)
+    /// in training mode unless the mask value is 0 (it scales what it keeps by `1/(1 − p)`).
+    /// The comparison is exact, in the element type: pick a value every float type holds
+    /// exactly (0, −1, −9; not 0.1, whose f32 and f64 roundings differ, so data padded in
+    /// f32 and widened would not match a mask of 0.1 in an f64 model). A masked layer stacked on another with the
+    /// same mask value skips the same steps, since the one below outputs the mask value there;
+    /// for that a value the lower layer's states cannot take in every feature is safest (a
+    /// value outside `(−1, 1)` for the `tanh`-bounded states of [`Lstm`](crate::Lstm),
+    /// [`Gru`](crate::Gru) and a `tanh` [`Rnn`](crate::Rnn), a negative one above a `Relu`
+    /// [`Rnn`](crate::Rnn)).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
+    /// use adroit_nn::{Layer, Lstm};
+    /// let lstm = Lstm::<f64>::new(2, 4, &mut StdRng::seed_from_u64(0));
+    /// assert_eq!(Layer::<f64>::mask_value(&lstm), None);
+    /// assert_eq!(Layer::<f64>::mask_value(&lstm.masking(-1.0)), Some(-1.0));
+    /// ```
+    fn mask_value(&self) -> Option<f64> {
+        None
+    }
+
     /// Checks that the layer's parameters fit together (their shapes), for layers whose
     /// parameters are public fields a user can set: [`predict`](Self::predict),
     /// [`train`](crate::train()), [`train_step`](crate::train_step) and

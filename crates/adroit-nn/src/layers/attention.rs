@@ -162,7 +162,7 @@ impl<T: MatScalar> MultiHeadAttention<T> {
     /// The same layer skipping padding steps: a step of a sequence whose every feature equals
     /// `mask_value` is padding — no step attends to it (PyTorch's `key_padding_mask`), and its
     /// own output is `mask_value` in every feature, as a masked recurrent layer's (see
-    /// [`Recurrent::mask_value`](crate::Recurrent::mask_value) for the rule and its caveats),
+    /// [`Layer::mask_value`] for the rule and its caveats),
     /// so that layers after it can skip it too. A NaN `mask_value` is refused by
     /// [`check_params`](Layer::check_params).
     ///
@@ -247,6 +247,11 @@ fn check_heads(dim: usize, heads: usize) -> Result<(), NnError> {
 }
 
 impl<T: MatScalar> Layer<T> for MultiHeadAttention<T> {
+    /// The value given to [`masking`](MultiHeadAttention::masking), if any.
+    fn mask_value(&self) -> Option<f64> {
+        self.mask_value
+    }
+
     /// Every step's attention output, `(dim·steps) × batch`, for `x`: `(dim·steps) × batch`.
     ///
     /// # Panics

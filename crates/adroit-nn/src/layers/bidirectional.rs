@@ -60,7 +60,7 @@ impl<L> Bidirectional<L> {
     /// # Errors
     /// [`NnError::InvalidConfig`] if the two take different numbers of input features, have
     /// different hidden sizes, one outputs every step and the other the final state alone, or
-    /// they have different mask values ([`Recurrent::mask_value`]).
+    /// they have different mask values ([`Layer::mask_value`]).
     ///
     /// # Example
     /// ```
@@ -76,17 +76,7 @@ impl<L> Bidirectional<L> {
     where
         L: Recurrent<T>,
     {
-        if forward.mask_value() != backward.mask_value() {
-            return Err(NnError::InvalidConfig {
-                name: "Bidirectional layers",
-                reason: format!(
-                    "forward's mask value is {:?}, backward's {:?}: both directions must skip \
-                     the same padding",
-                    forward.mask_value(),
-                    backward.mask_value()
-                ),
-            });
-        }
+        same_masks(&forward, &backward)?;
         let sizes = |l: &L| (l.step_input(), l.step_hidden(), l.outputs_last_only());
         let (input, hidden, last_only) = sizes(&forward);
         if sizes(&backward) != (input, hidden, last_only) {
@@ -116,6 +106,25 @@ impl<L> Bidirectional<L> {
             },
         })
     }
+}
+
+/// An error unless `forward` and `backward` skip the same padding (equal mask values, or
+/// neither masking; two NaN masks count as equal here, each layer's `check_params` refuses
+/// them).
+fn same_masks<T: MatScalar, L: Layer<T>>(forward: &L, backward: &L) -> Result<(), NnError> {
+    let bits = |l: &L| l.mask_value().map(f64::to_bits);
+    if bits(forward) == bits(backward) {
+        return Ok(());
+    }
+    Err(NnError::InvalidConfig {
+        name: "Bidirectional layers",
+        reason: format!(
+            "forward's mask value is {:?}, backward's {:?}: both directions must skip the same \
+             padding",
+            forward.mask_value(),
+            backward.mask_value()
+        ),
+    })
 }
 
 /// `x`'s steps of `width` rows in reverse order.
@@ -192,6 +201,11 @@ impl<T: MatScalar, L: Layer<T> + Cast> Layer<T> for Bidirectional<L> {
         self.backward.visit_state_mut(f);
     }
 
+    /// The layers' common mask value (see [`Layer::mask_value`]).
+    fn mask_value(&self) -> Option<f64> {
+        self.forward.mask_value()
+    }
+
     /// `2·hidden` for layers that output their final state, whatever the input; else `None`.
     fn output_size(&self) -> Option<usize> {
         self.unroll.output_size().map(|h| 2 * h)
@@ -206,14 +220,17 @@ impl<T: MatScalar, L: Layer<T> + Cast> Layer<T> for Bidirectional<L> {
         Ok(size.map(|n| 2 * n))
     }
 
-    /// Each layer's own parameters, and both still of the sizes they were paired with (a
-    /// layer replaced through the public fields by one of other sizes is an error).
+    /// Each layer's own parameters, both still of the sizes they were paired with and with
+    /// the same mask value (a layer replaced or changed through the public fields is an
+    /// error).
     ///
     /// # Errors
-    /// The layers' errors; [`NnError::InvalidConfig`] for a layer of other sizes.
+    /// The layers' errors; [`NnError::InvalidConfig`] for a layer of other sizes or differing
+    /// mask values.
     fn check_params(&self) -> Result<(), NnError> {
         self.forward.check_params()?;
         self.backward.check_params()?;
+        same_masks(&self.forward, &self.backward)?;
         let Unroll {
             input,
             hidden,

@@ -154,7 +154,7 @@ impl<T: MatScalar> Gru<T> {
     /// `mask_value` is padding, where the state carries over and the output is `mask_value` —
     /// so a batch of sequences of different lengths, padded to one length, gives each
     /// sequence's own final state. The rules, whose conventions they follow, and how to stack
-    /// masked layers are [`Recurrent::mask_value`](crate::Recurrent::mask_value)'s. A NaN
+    /// masked layers are [`Layer::mask_value`]'s. A NaN
     /// `mask_value` (which no feature equals) is refused by
     /// [`check_params`](Layer::check_params), so by `predict` and `train`.
     ///
@@ -345,6 +345,11 @@ impl<T: MatScalar> Gru<T> {
 }
 
 impl<T: MatScalar> Layer<T> for Gru<T> {
+    /// The value given to [`masking`](Gru::masking), if any.
+    fn mask_value(&self) -> Option<f64> {
+        self.mask_value
+    }
+
     /// Every step's hidden state, `(hidden·steps) × batch`, or the last one (`hidden ×
     /// batch`) with [`last_only`](Gru::last_only), for `x`: `(input·steps) × batch`. An input
     /// of no steps gives `0 × batch`, or the zero state.

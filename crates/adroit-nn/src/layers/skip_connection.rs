@@ -207,13 +207,14 @@ impl<T: MatScalar> Layer<T> for SkipConnection<T> {
     }
 
     /// [`Connection::Add`]: the input's images (or the layer's output images where it does
-    /// not state its input); [`Connection::Concat`]: the layer's output images above the
-    /// input's, their channels stacked, where both are images of one height and width.
+    /// not state its input); [`Connection::Concat`]: the layer's output images (its input
+    /// images for a layer that [preserves the size](Layer::preserves_size)) above the input's,
+    /// their channels stacked, where both are images of one height and width.
     fn output_image_shape(&self) -> Option<(usize, usize, usize)> {
-        let (inner_in, inner_out) = (
-            self.layer.input_image_shape(),
-            self.layer.output_image_shape(),
-        );
+        let inner_in = self.layer.input_image_shape();
+        // A size-preserving layer (a GroupNorm) outputs the images it takes.
+        let kept = self.layer.preserves_size().then_some(inner_in).flatten();
+        let inner_out = self.layer.output_image_shape().or(kept);
         match self.connection {
             Connection::Add => inner_in.or(inner_out),
             Connection::Concat => match (inner_out, inner_in) {

@@ -157,4 +157,16 @@ fn a_grouped_weight_for_a_layer_without_groups_is_refused_with_a_hint() {
         .unwrap_err()
         .to_string();
     assert!(!message.contains("groups"), "{message}");
+    // Nor one whose group count would not divide the output channels: a 1 × 1 kernel given
+    // to a one-channel 3 × 3 layer is not 9 groups of 4 outputs.
+    let mut one_channel =
+        Chain::new().push(Conv2d::<f64>::new((1, 5, 5), 4, window, id, &mut rng).unwrap());
+    let bytes = file(&[
+        ("layers.0.weight", vec![4, 1, 1, 1]),
+        ("layers.0.bias", vec![4]),
+    ]);
+    let message = load_safetensors_bytes(&mut one_channel, &bytes)
+        .unwrap_err()
+        .to_string();
+    assert!(!message.contains("groups"), "{message}");
 }

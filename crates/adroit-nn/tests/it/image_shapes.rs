@@ -239,6 +239,12 @@ fn skip_connections_pass_images_on_and_check_them() {
         model.predict(&DMatrix::zeros(4 * 64, 1)).unwrap().shape(),
         (2 * 64, 1)
     );
+    // A size-preserving layer outputs the images it takes.
+    let normed = SkipConnection::new(
+        GroupNorm::<f64>::new((4, 8, 8), 2).unwrap(),
+        Connection::Concat,
+    );
+    assert_eq!(Layer::<f64>::output_image_shape(&normed), Some((8, 8, 8)));
 }
 
 /// `layer` in a residual block.

@@ -8,9 +8,7 @@ use crate::recurrent::{
     weighted_output_gradients_at,
 };
 use crate::recurrent_reference as unmasked;
-use adroit_nn::{
-    Activation, Bidirectional, Cast, Context, Gru, Layer, Lstm, Mode, NnError, Recurrent, Rnn,
-};
+use adroit_nn::{Activation, Bidirectional, Cast, Context, Gru, Layer, Lstm, Mode, NnError, Rnn};
 use adroit_reverse::matrix::{self, MatVar};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -324,10 +322,33 @@ fn bad_mask_values_and_pairs_are_refused() {
         Err(NnError::InvalidConfig { reason, .. }) => assert!(reason.contains("mask"), "{reason}"),
         other => panic!("{other:?}"),
     }
+    // Changed through the public fields after pairing: check_params (and predict) refuse.
+    let mut pair = Bidirectional::new(
+        Gru::<f64>::new(2, 3, &mut rng).masking(0.0),
+        Gru::new(2, 3, &mut rng).masking(0.0),
+    )
+    .unwrap();
+    assert!(pair.check_params().is_ok());
+    pair.backward.mask_value = Some(1.0);
+    match pair.check_params() {
+        Err(NnError::InvalidConfig { reason, .. }) => assert!(reason.contains("mask"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(pair.predict(&DMatrix::zeros(4, 1)).is_err());
+    // Two NaN masks: the layers' own check names the NaN.
+    let pair = Bidirectional::new(
+        Gru::<f64>::new(2, 3, &mut rng).masking(f64::NAN),
+        Gru::new(2, 3, &mut rng).masking(f64::NAN),
+    )
+    .unwrap();
+    match pair.check_params() {
+        Err(NnError::InvalidConfig { reason, .. }) => assert!(reason.contains("NaN"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
     // A cast keeps the mask value.
     let lstm = Lstm::<f64>::new(2, 3, &mut rng).masking(-1.0);
     let single: Lstm<f32> = lstm.cast().unwrap();
-    assert_eq!(Recurrent::<f32>::mask_value(&single), Some(-1.0));
+    assert_eq!(Layer::<f32>::mask_value(&single), Some(-1.0));
 }
 
 /// The output at padding steps is the mask value, so masked layers stack: each sequence
