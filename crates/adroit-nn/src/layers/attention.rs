@@ -162,9 +162,11 @@ impl<T: MatScalar> MultiHeadAttention<T> {
     /// The same layer skipping padding steps: a step of a sequence whose every feature equals
     /// `mask_value` is padding — no step attends to it (PyTorch's `key_padding_mask`), and its
     /// own output is `mask_value` in every feature, as a masked recurrent layer's (see
-    /// [`Layer::mask_value`] for the rule and its caveats),
-    /// so that layers after it can skip it too. A NaN `mask_value` is refused by
-    /// [`check_params`](Layer::check_params).
+    /// [`Layer::mask_value`] for the rule and its caveats), so that layers after it can skip
+    /// it too. In a residual block ([`Connection::Add`](crate::Connection::Add)) the block
+    /// outputs the input plus that, `2·mask_value` at padding steps: only a mask value of 0
+    /// passes through such blocks unchanged, so pad with 0 when stacking them. A NaN
+    /// `mask_value` is refused by [`check_params`](Layer::check_params).
     ///
     /// # Example
     /// ```

@@ -108,12 +108,16 @@ impl<L> Bidirectional<L> {
     }
 }
 
-/// An error unless `forward` and `backward` skip the same padding (equal mask values, or
-/// neither masking; two NaN masks count as equal here, each layer's `check_params` refuses
-/// them).
+/// An error unless `forward` and `backward` skip the same padding (equal mask values, 0 and
+/// −0 alike, or neither masking; two NaN masks count as equal here, each layer's
+/// `check_params` refuses them).
 fn same_masks<T: MatScalar, L: Layer<T>>(forward: &L, backward: &L) -> Result<(), NnError> {
-    let bits = |l: &L| l.mask_value().map(f64::to_bits);
-    if bits(forward) == bits(backward) {
+    let same = match (forward.mask_value(), backward.mask_value()) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a == b || (a.is_nan() && b.is_nan()),
+        _ => false,
+    };
+    if same {
         return Ok(());
     }
     Err(NnError::InvalidConfig {

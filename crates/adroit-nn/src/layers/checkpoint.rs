@@ -237,6 +237,10 @@ impl<T: MatScalar, L: Layer<T> + Clone + 'static> Layer<T> for Checkpoint<L> {
         self.inner.output_image_shape()
     }
 
+    fn mask_value(&self) -> Option<f64> {
+        self.inner.mask_value()
+    }
+
     fn check_params(&self) -> Result<(), NnError> {
         self.inner.check_params()
     }

@@ -214,7 +214,8 @@ impl<T: MatScalar> Conv2d<T> {
         bias: Option<DMatrix<T>>,
         activation: Activation,
     ) -> Result<Self, NnError> {
-        let groups = groups_fitting(input.0, window.kernel.0 * window.kernel.1, weight.ncols());
+        let taps = window.kernel.0 * window.kernel.1;
+        let groups = groups_fitting((input.0, weight.nrows()), taps, weight.ncols());
         Self::from_grouped_parts(input, 1, window, weight, bias, activation).map_err(|e| match e {
             NnError::ShapeMismatch {
                 what,
@@ -349,15 +350,19 @@ impl<T: MatScalar> Conv2d<T> {
     }
 }
 
-/// The number of groups, more than one, whose grouped convolution over `channels` input
-/// channels and `taps` kernel taps has a weight of `columns` columns, if any: a hint for a
-/// grouped weight given where a full one is expected.
-fn groups_fitting(channels: usize, taps: usize, columns: usize) -> Option<usize> {
+/// The number of groups, more than one and dividing both channel counts, whose grouped
+/// convolution from `channels.0` input to `channels.1` output channels with `taps` kernel
+/// taps has a weight of `columns` columns, if any: a hint for a grouped weight given where a
+/// full one is expected.
+fn groups_fitting(channels: (usize, usize), taps: usize, columns: usize) -> Option<usize> {
     if taps == 0 || columns == 0 || !columns.is_multiple_of(taps) {
         return None;
     }
+    let (input, output) = channels;
     let per_group = columns / taps;
-    (per_group < channels && channels.is_multiple_of(per_group)).then(|| channels / per_group)
+    let groups =
+        (per_group < input && input.is_multiple_of(per_group)).then(|| input / per_group)?;
+    output.is_multiple_of(groups).then_some(groups)
 }
 
 /// Checks that `groups` is at least 1 and divides both channel counts (PyTorch's rule).

@@ -31,6 +31,32 @@ impl<T: MatScalar> Branch<T> {
             None => self.layer.output_size(),
         }
     }
+
+    /// The images a whole-input branch gives, where known: its layer's output images, or
+    /// `input` (the [`Parallel`]'s input images) through a layer that keeps the size. `None`
+    /// for a branch over a range of rows.
+    fn output_image(&self, input: Option<(usize, usize, usize)>) -> Option<(usize, usize, usize)> {
+        let kept = self.layer.preserves_size().then_some(input).flatten();
+        self.rows
+            .is_none()
+            .then(|| self.layer.output_image_shape().or(kept))?
+    }
+}
+
+/// Images' `(channels, height, width)`.
+type Image = (usize, usize, usize);
+
+/// The first shape that differs from the first one, with its index: `(i, first, other)`.
+fn disagreement(mut shapes: impl Iterator<Item = (usize, Image)>) -> Option<(usize, Image, Image)> {
+    let (_, first) = shapes.next()?;
+    shapes
+        .find(|&(_, s)| s != first)
+        .map(|(i, s)| (i, first, s))
+}
+
+/// `c × h × w`, as the errors name images.
+fn image((c, h, w): Image) -> String {
+    format!("{c} × {h} × {w}")
 }
 
 /// Flux's `Parallel(connection, layers...)`: each branch maps the same `features × batch`
@@ -396,8 +422,8 @@ impl<T: MatScalar> Layer<T> for Parallel<T> {
 
     /// Each branch's own check; then that there is a branch, every row range is non-empty,
     /// a branch's layer takes the rows its range gives, whole-input branches agree on the
-    /// input size and every range lies within it, and with [`Connection::Add`] the known
-    /// output sizes agree.
+    /// input size (and on the images, where they state them) and every range lies within it,
+    /// and with [`Connection::Add`] the known output sizes (and images) agree.
     fn check_params(&self) -> Result<(), NnError> {
         let invalid = |reason: String| {
             Err(NnError::InvalidConfig {
@@ -444,19 +470,32 @@ impl<T: MatScalar> Layer<T> for Parallel<T> {
                  whole-input branches take)"
             ));
         }
-        // Whole-input branches over images must agree on them, not only on their features.
-        let mut images = self
+        // Whole-input branches over images must agree on them, not only on their features;
+        // adding pixel to pixel needs the images they give to agree too.
+        let taken = self
             .branches
             .iter()
             .enumerate()
-            .filter(|(_, b)| b.rows.is_none())
-            .filter_map(|(i, b)| b.layer.input_image_shape().map(|s| (i, s)));
-        if let Some((_, first)) = images.next()
-            && let Some((i, other)) = images.find(|&(_, s)| s != first)
+            .filter(|(_, b)| b.rows.is_none());
+        let taken = taken.filter_map(|(i, b)| b.layer.input_image_shape().map(|s| (i, s)));
+        if let Some((i, first, other)) = disagreement(taken) {
+            return invalid(format!(
+                "branch {i} takes images of {}, an earlier branch {}",
+                image(other),
+                image(first)
+            ));
+        }
+        let input = self.input_image_shape();
+        let given = self.branches.iter().enumerate();
+        let given = given.filter_map(|(i, b)| b.output_image(input).map(|s| (i, s)));
+        if self.connection == Connection::Add
+            && let Some((i, first, other)) = disagreement(given)
         {
             return invalid(format!(
-                "branch {i} takes images of {} × {} × {}, an earlier branch {} × {} × {}",
-                other.0, other.1, other.2, first.0, first.1, first.2
+                "branch {i} gives images of {}, an earlier branch {}; Connection::Add adds \
+                 pixel to pixel, so they need the same (channels, height, width)",
+                image(other),
+                image(first)
             ));
         }
         let sizes: Vec<(usize, Option<usize>)> = self
@@ -484,12 +523,7 @@ impl<T: MatScalar> Layer<T> for Parallel<T> {
         let outputs: Vec<(usize, usize, usize)> = self
             .branches
             .iter()
-            .map(|b| {
-                let kept = b.layer.preserves_size().then_some(input).flatten();
-                b.rows
-                    .is_none()
-                    .then(|| b.layer.output_image_shape().or(kept))?
-            })
+            .map(|b| b.output_image(input))
             .collect::<Option<_>>()?;
         let (_, h, w) = *outputs.first()?;
         match self.connection {

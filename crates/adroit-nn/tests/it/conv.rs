@@ -271,6 +271,20 @@ fn groups_that_do_not_divide_the_channels_are_typed_errors() {
     // Columns that fit no grouping get no hint.
     assert!(!full(10).contains("fit a grouped"), "{}", full(10));
     assert!(!full(27).contains("from_grouped_parts"), "{}", full(27));
+    // Nor where the groups would not divide the output channels (2 groups, 3 outputs).
+    let three_out = Conv2d::from_parts(
+        (4, 5, 5),
+        window,
+        DMatrix::<f64>::zeros(3, 18),
+        None,
+        Activation::Relu,
+    );
+    match three_out {
+        Err(NnError::ShapeMismatch { what, .. }) => {
+            assert!(!what.contains("fit a grouped"), "{what}")
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -292,4 +292,24 @@ fn parallel_branches_over_images_agree_and_stack_their_channels() {
         .push(conv((4, 8, 8), 2))
         .push(Dense::from_parts(DMatrix::zeros(3, 256), None, Activation::Relu).unwrap());
     assert_eq!(mixed.output_image_shape(), None);
+    // Adding needs the same images out, not only as many features: 4 × 8 × 8 and, pooled,
+    // 16 × 4 × 4 are 256 each.
+    let pooled = Chain::new()
+        .push(conv((4, 8, 8), 16))
+        .push(pool((16, 8, 8)));
+    let unequal = Parallel::new(Connection::Add)
+        .push(conv((4, 8, 8), 4))
+        .push(pooled);
+    match Layer::<f64>::check_params(&unequal) {
+        Err(NnError::InvalidConfig { reason, .. }) => assert!(
+            reason.contains("16 × 4 × 4") && reason.contains("4 × 8 × 8"),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let residual = Parallel::new(Connection::Add)
+        .push(conv((4, 8, 8), 4))
+        .push(GroupNorm::new((4, 8, 8), 2).unwrap());
+    assert!(Layer::<f64>::check_params(&residual).is_ok());
+    assert_eq!(residual.output_image_shape(), Some((4, 8, 8)));
 }

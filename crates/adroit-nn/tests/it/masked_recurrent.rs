@@ -335,6 +335,12 @@ fn bad_mask_values_and_pairs_are_refused() {
         other => panic!("{other:?}"),
     }
     assert!(pair.predict(&DMatrix::zeros(4, 1)).is_err());
+    // 0 and −0 mark the same padding.
+    let signed_zeros = Bidirectional::new(
+        Gru::<f64>::new(2, 3, &mut rng).masking(0.0),
+        Gru::new(2, 3, &mut rng).masking(-0.0),
+    );
+    assert!(signed_zeros.is_ok());
     // Two NaN masks: the layers' own check names the NaN.
     let pair = Bidirectional::new(
         Gru::<f64>::new(2, 3, &mut rng).masking(f64::NAN),
@@ -349,6 +355,9 @@ fn bad_mask_values_and_pairs_are_refused() {
     let lstm = Lstm::<f64>::new(2, 3, &mut rng).masking(-1.0);
     let single: Lstm<f32> = lstm.cast().unwrap();
     assert_eq!(Layer::<f32>::mask_value(&single), Some(-1.0));
+    // A checkpointed layer states its mask value.
+    let wrapped = adroit_nn::Checkpoint::new(Lstm::<f64>::new(2, 3, &mut rng).masking(-1.0));
+    assert_eq!(Layer::<f64>::mask_value(&wrapped), Some(-1.0));
 }
 
 /// The output at padding steps is the mask value, so masked layers stack: each sequence
