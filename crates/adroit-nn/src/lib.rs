@@ -84,7 +84,7 @@ pub use layers::{
     AvgPool2d, BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Conv2d, ConvTranspose2d,
     Dense, Dropout, DynLayer, Embedding, GroupNorm, Gru, LayerNorm, Lstm, LstmState, Max,
     MaxPool2d, Mean, MultiHeadAttention, Parallel, Pool2d, PoolReduction, Recurrent, Rnn,
-    SkipConnection, TimeDistributed, Upsample, UpsampleMode, Window2d,
+    SkipConnection, TimeDistributed, TransformerEncoderLayer, Upsample, UpsampleMode, Window2d,
 };
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).

@@ -25,6 +25,11 @@
 //! index: in `Chain[conv, pool, conv]` the second convolution's weight is `layers.2.weight`,
 //! as in an `nn.Sequential` (`2.weight`).
 //!
+//! A [`MultiHeadAttention`](crate::MultiHeadAttention)'s and a
+//! [`TransformerEncoderLayer`](crate::TransformerEncoderLayer)'s names are PyTorch's
+//! (`self_attn.in_proj_weight`, `linear1.weight`, …), but for the layer norms' `scale`
+//! (`norm1.weight` in PyTorch), and their biases load from PyTorch's 1-D tensors.
+//!
 //! An [`Embedding`](crate::Embedding)'s `weight` is `dim × vocab` (Flux's layout);
 //! `nn.Embedding.weight` is `vocab × dim`: transpose it on one side (a table with `vocab =
 //! dim` would otherwise load transposed without an error).

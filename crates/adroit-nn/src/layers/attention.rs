@@ -1,7 +1,7 @@
 //! [`MultiHeadAttention`]: multi-head scaled dot-product self-attention over the steps of a
 //! sequence.
 
-use super::padding::{check_mask_value, real_steps};
+use super::padding::{check_mask_value, fill_padding, real_steps, steps_and_batch};
 use crate::cast::cast_matrix;
 use crate::error::check_shape;
 use crate::{Cast, CastSlot, Context, Layer, NnError, init};
@@ -33,7 +33,8 @@ use rand::Rng;
 /// `dim × dim`, `out_proj.bias`, `dim × 1` — so a PyTorch state dict loads as it is (its 1-D
 /// biases too, see [`io`](crate::io)).
 ///
-/// A transformer block is built from it and per-step layers: the attention in a
+/// [`TransformerEncoderLayer`](crate::TransformerEncoderLayer) is the transformer's block
+/// built on it. Other blocks are built from it and per-step layers: the attention in a
 /// [`SkipConnection`](crate::SkipConnection) with [`Connection::Add`](crate::Connection::Add),
 /// a per-step [`LayerNorm`](crate::LayerNorm) and feed-forward network each through
 /// [`TimeDistributed`](crate::TimeDistributed) (a `LayerNorm` alone would normalise over all
@@ -211,6 +212,51 @@ impl<T: MatScalar> MultiHeadAttention<T> {
     }
 }
 
+impl<T: MatScalar> MultiHeadAttention<T> {
+    /// The attention output of every step of `x`, `dim × (steps·batch)` (sequence `b`'s steps
+    /// at columns `b·steps ..`), in the same layout; with `real` (`steps × batch`) the steps
+    /// marked false are no query's keys, and their own outputs are left as computed. The
+    /// parameters must fit (checked by the callers).
+    pub(crate) fn attend(
+        &self,
+        x: MatVar<T>,
+        steps: usize,
+        real: Option<&DMatrix<bool>>,
+        ctx: &mut Context<T>,
+    ) -> MatVar<T> {
+        let (dim, heads) = (self.dim(), self.heads);
+        let (width, batch) = (dim / heads, x.ncols() / steps.max(1));
+        let w_in = ctx.param(&self.in_proj_weight);
+        let b_in = ctx.param(&self.in_proj_bias);
+        let w_out = ctx.param(&self.out_proj_weight);
+        let b_out = ctx.param(&self.out_proj_bias);
+        // Every step's query, key and value stacked, 3·dim rows.
+        let qkv = w_in.affine(x, b_in);
+        let scale = T::from_f64(1.0 / (width as f64).sqrt()).unwrap_or_else(T::one);
+        let minus_infinity = MatVar::constant(DMatrix::from_element(1, 1, T::neg_infinity()));
+        let sequences: Vec<MatVar<T>> = (0..batch)
+            .map(|b| {
+                let part = |block: usize, h: usize| {
+                    qkv.view((block * dim + h * width, b * steps), (width, steps))
+                };
+                let allowed = self.allowed(real, b, steps);
+                let outputs: Vec<MatVar<T>> = (0..heads)
+                    .map(|h| {
+                        // Keys × queries: each column holds one query's scores.
+                        let mut scores = (part(1, h).transpose() * part(0, h)) * scale;
+                        if let Some(allowed) = &allowed {
+                            scores = MatVar::select(allowed, scores, minus_infinity);
+                        }
+                        part(2, h) * scores.softmax(Along::Rows)
+                    })
+                    .collect();
+                MatVar::vcat(&outputs)
+            })
+            .collect();
+        w_out.affine(MatVar::hcat(&sequences), b_out)
+    }
+}
+
 impl<T> MultiHeadAttention<T> {
     /// Which keys (rows) each query (column) of sequence `b` may read, `steps × steps`, or
     /// `None` for all: with `causal` the keys up to the query; with padding (`real`, `steps ×
@@ -265,56 +311,20 @@ impl<T: MatScalar> Layer<T> for MultiHeadAttention<T> {
         if let Err(e) = self.check_params() {
             panic!("MultiHeadAttention: {e}");
         }
-        let (dim, heads) = (self.dim(), self.heads);
-        let width = dim / heads;
-        assert!(
-            x.nrows().is_multiple_of(dim),
-            "MultiHeadAttention: {} input rows are not whole steps of {dim} features",
-            x.nrows()
-        );
-        let (steps, batch) = (x.nrows() / dim, x.ncols());
+        let dim = self.dim();
+        let (steps, batch) = steps_and_batch("MultiHeadAttention", &x, dim);
         if steps == 0 || batch == 0 {
             return x;
         }
-        let w_in = ctx.param(&self.in_proj_weight);
-        let b_in = ctx.param(&self.in_proj_bias);
-        let w_out = ctx.param(&self.out_proj_weight);
-        let b_out = ctx.param(&self.out_proj_bias);
-        // Every step of every sequence as a column: dim × (steps·batch), sequence b's steps at
-        // columns b·steps ..; their queries, keys and values stacked, 3·dim rows.
         // Which steps are real (steps × batch), where some are padding.
         let real = self
             .mask_value
             .and_then(|mask| real_steps(&x.value(), dim, mask));
-        let qkv = w_in.affine(x.reshape(dim, steps * batch), b_in);
-        let scale = T::from_f64(1.0 / (width as f64).sqrt()).unwrap_or_else(T::one);
-        let minus_infinity = MatVar::constant(DMatrix::from_element(1, 1, T::neg_infinity()));
-        let sequences: Vec<MatVar<T>> = (0..batch)
-            .map(|b| {
-                let part = |block: usize, h: usize| {
-                    qkv.view((block * dim + h * width, b * steps), (width, steps))
-                };
-                let allowed = self.allowed(real.as_ref(), b, steps);
-                let outputs: Vec<MatVar<T>> = (0..heads)
-                    .map(|h| {
-                        // Keys × queries: each column holds one query's scores.
-                        let mut scores = (part(1, h).transpose() * part(0, h)) * scale;
-                        if let Some(allowed) = &allowed {
-                            scores = MatVar::select(allowed, scores, minus_infinity);
-                        }
-                        part(2, h) * scores.softmax(Along::Rows)
-                    })
-                    .collect();
-                MatVar::vcat(&outputs)
-            })
-            .collect();
-        let mut y = w_out.affine(MatVar::hcat(&sequences), b_out);
-        if let (Some(real), Some(mask)) = (&real, self.mask_value.and_then(T::from_f64)) {
-            // Padding steps' outputs: the mask value.
-            let kept = DMatrix::from_fn(dim, steps * batch, |_, c| real[(c % steps, c / steps)]);
-            let padding = MatVar::constant(DMatrix::from_element(1, 1, mask));
-            y = MatVar::select(&kept, y, padding);
-        }
+        let y = self.attend(x.reshape(dim, steps * batch), steps, real.as_ref(), ctx);
+        let y = match (&real, self.mask_value) {
+            (Some(real), Some(mask)) => fill_padding(y, real, mask),
+            _ => y,
+        };
         y.reshape(dim * steps, batch)
     }
 

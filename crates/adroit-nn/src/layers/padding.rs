@@ -2,8 +2,26 @@
 //! (Keras's `Masking` rule), shared by the recurrent layers' and the attention's `masking`.
 
 use crate::NnError;
-use adroit_reverse::matrix::MatScalar;
+use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
+
+/// The steps and sequences of `x`, `(width·steps) × batch`, for the layer `layer`.
+///
+/// # Panics
+/// If `x`'s rows are not whole steps of `width` features.
+#[track_caller]
+pub(crate) fn steps_and_batch<T: MatScalar>(
+    layer: &str,
+    x: &MatVar<T>,
+    width: usize,
+) -> (usize, usize) {
+    assert!(
+        width > 0 && x.nrows().is_multiple_of(width),
+        "{layer}: {} input rows are not whole steps of {width} features",
+        x.nrows()
+    );
+    (x.nrows() / width, x.ncols())
+}
 
 /// Which steps of `x` (`(width·steps) × batch`) are real, `steps × batch`: false where every
 /// one of the step's `width` features equals `mask_value`. `None` when no step is padding.
@@ -20,6 +38,25 @@ pub(crate) fn real_steps<T: MatScalar>(
             .any(|&v| v != mask)
     });
     (!real.iter().all(|&r| r)).then_some(real)
+}
+
+/// `y` (`width × (steps·batch)`, sequence `b`'s steps at columns `b·steps ..`) with the
+/// columns of padding steps (false in `real`, `steps × batch`) set to `mask_value` (in the
+/// element type; unchanged if it has no such value).
+pub(crate) fn fill_padding<T: MatScalar>(
+    y: MatVar<T>,
+    real: &DMatrix<bool>,
+    mask_value: f64,
+) -> MatVar<T> {
+    let (Some(mask), steps) = (T::from_f64(mask_value), real.nrows()) else {
+        return y;
+    };
+    let kept = DMatrix::from_fn(y.nrows(), y.ncols(), |_, c| real[(c % steps, c / steps)]);
+    MatVar::select(
+        &kept,
+        y,
+        MatVar::constant(DMatrix::from_element(1, 1, mask)),
+    )
 }
 
 /// Checks a layer's mask value (`layer` names it): not NaN, which no feature equals.

@@ -4,8 +4,10 @@
 //! files and casts.
 
 use crate::attention_reference as torch;
-use crate::recurrent::{assert_close, from_rows, weighted_output_gradients_at};
-use adroit_check::fd;
+use crate::recurrent::{
+    assert_close, assert_gradients_match_finite_differences, from_rows,
+    weighted_output_gradients_at,
+};
 use adroit_nn::io::{load_safetensors_bytes, to_safetensors_bytes};
 use adroit_nn::{Cast, Chain, Context, Layer, Mode, MultiHeadAttention, NnError};
 use adroit_reverse::matrix;
@@ -196,34 +198,7 @@ fn gradients_match_finite_differences() {
         layer.causal = causal;
         let x = DMatrix::from_fn(12, 2, |r, c| ((2 * r + c) as f64 * 0.43).sin());
         let w = DMatrix::from_fn(12, 2, |r, c| ((r + 3 * c) as f64 * 0.29).cos());
-        let loss = |layer: &MultiHeadAttention<f64>, x: &DMatrix<f64>| {
-            layer.predict(x).unwrap().component_mul(&w).sum()
-        };
-        let g = weighted_output_gradients_at(&layer, &x, &layer.predict(&x).unwrap(), &w);
-        let fd_x = fd::gradient(
-            |v: &[f64]| loss(&layer, &DMatrix::from_column_slice(12, 2, v)),
-            x.as_slice(),
-        );
-        assert_close(
-            &g[0],
-            &DMatrix::from_column_slice(12, 2, &fd_x),
-            1e-7,
-            "∂/∂x",
-        );
-        let fd_w = fd::gradient(
-            |v: &[f64]| {
-                let mut moved = layer.clone();
-                moved.in_proj_weight = DMatrix::from_column_slice(12, 4, v);
-                loss(&moved, &x)
-            },
-            layer.in_proj_weight.as_slice(),
-        );
-        assert_close(
-            &g[1],
-            &DMatrix::from_column_slice(12, 4, &fd_w),
-            1e-7,
-            "∂/∂W_in",
-        );
+        assert_gradients_match_finite_differences(&layer, &x, &w, 1e-7);
     }
 }
 

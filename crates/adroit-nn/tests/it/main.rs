@@ -40,6 +40,8 @@ mod skip_connection;
 mod tails;
 mod time_distributed;
 mod training;
+mod transformer;
+mod transformer_reference;
 mod upsample;
 mod validation;
 mod weights;

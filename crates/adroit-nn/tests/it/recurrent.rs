@@ -4,6 +4,7 @@
 //! sequence task each learns. (Runs from a given state: `recurrent_state.rs`.)
 
 use crate::recurrent_reference as torch;
+use adroit_check::fd;
 use adroit_nn::losses::{Agg, mse};
 use adroit_nn::{Activation, Cast, Chain, Context, Dense, Gru, Layer, Lstm, Mode, NnError, Rnn};
 use adroit_reverse::matrix::{self, MatVar};
@@ -96,6 +97,51 @@ pub(crate) fn weighted_output_gradients_at(
         &inputs,
     )
     .1
+}
+
+/// The gradients of Σ `w` ⊙ `layer(x)` in `x` and in every parameter against central
+/// differences (each parameter moved through `visit_mut`), to `tol` relative to the largest
+/// entry (at least 1).
+pub(crate) fn assert_gradients_match_finite_differences<L: Layer<f64> + Clone>(
+    layer: &L,
+    x: &DMatrix<f64>,
+    w: &DMatrix<f64>,
+    tol: f64,
+) {
+    let loss = |layer: &L, x: &DMatrix<f64>| layer.predict(x).unwrap().component_mul(w).sum();
+    let g = weighted_output_gradients_at(layer, x, &layer.predict(x).unwrap(), w);
+    let (rows, cols) = x.shape();
+    let fd_x = fd::gradient(
+        |v: &[f64]| loss(layer, &DMatrix::from_column_slice(rows, cols, v)),
+        x.as_slice(),
+    );
+    assert_close(
+        &g[0],
+        &DMatrix::from_column_slice(rows, cols, &fd_x),
+        tol,
+        "∂/∂x",
+    );
+    let mut params = Vec::new();
+    layer.visit_params(&mut |p| params.push(p.clone()));
+    assert_eq!(g.len(), params.len() + 1);
+    for (k, p) in params.iter().enumerate() {
+        let fd_p = fd::gradient(
+            |v: &[f64]| {
+                let mut moved = layer.clone();
+                let mut at = 0;
+                moved.visit_mut(&mut |m| {
+                    if at == k {
+                        m.copy_from_slice(v);
+                    }
+                    at += 1;
+                });
+                loss(&moved, x)
+            },
+            p.as_slice(),
+        );
+        let fd_p = DMatrix::from_column_slice(p.nrows(), p.ncols(), &fd_p);
+        assert_close(&g[k + 1], &fd_p, tol, &format!("parameter {k}"));
+    }
 }
 
 /// Output, final state and the loss's gradients in the input and every parameter against
