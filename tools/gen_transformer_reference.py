@@ -6,6 +6,8 @@ Usage (from the repository root; `pip install torch numpy mpmath`):
 
     python3 tools/gen_transformer_reference.py > crates/adroit-nn/tests/it/transformer_reference.rs
     cargo fmt --all
+    # the layer's PyTorch state dict as a weight file (`pip install safetensors`):
+    python3 tools/gen_transformer_reference.py --state-dict crates/adroit-nn/tests/data/transformer_encoder_layer.safetensors
 
 Setup: the input, loss weights and attention parameters of `gen_attention_reference.py` (steps
 of 4 features, sequences of 3 steps, a batch of 2), 2 heads, a feed-forward width of 6, the
@@ -41,7 +43,8 @@ G2 = [1.0 - 0.15 * math.cos(1.3 * r + 0.5) for r in range(DIM)]
 N2 = [0.05 * math.sin(2.2 * r - 0.3) for r in range(DIM)]
 
 
-def case(name, norm_first=False, activation="relu", causal=False, padded=False):
+def reference_layer(norm_first=False, activation="relu"):
+    """The layer with the parameters set by formula, in training mode (dropout 0)."""
     layer = torch.nn.TransformerEncoderLayer(
         DIM, HEADS, FF, dropout=0.0, activation=activation, batch_first=True, norm_first=norm_first
     )
@@ -62,6 +65,11 @@ def case(name, norm_first=False, activation="relu", causal=False, padded=False):
             (layer.norm2.bias, N2),
         ]:
             p.copy_(torch.tensor(v))
+    return layer
+
+
+def case(name, norm_first=False, activation="relu", causal=False, padded=False):
+    layer = reference_layer(norm_first, activation)
     x = torch.tensor(X_PADDED if padded else X).requires_grad_(True)
     c = torch.tensor(C_PADDED if padded else C)
     mask = torch.triu(torch.ones(STEPS, STEPS, dtype=torch.bool), diagonal=1) if causal else None
@@ -131,5 +139,17 @@ def main():
     print(f"// generated with torch {torch.__version__}")
 
 
+def state_dict_file(path):
+    """The post-norm layer's state dict, as PyTorch holds it (1-D biases), in a safetensors file."""
+    from safetensors.torch import save_file
+
+    save_file({k: v.contiguous() for k, v in reference_layer().state_dict().items()}, path)
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == "--state-dict":
+        state_dict_file(sys.argv[2])
+    else:
+        main()

@@ -27,8 +27,8 @@
 //!
 //! A [`MultiHeadAttention`](crate::MultiHeadAttention)'s and a
 //! [`TransformerEncoderLayer`](crate::TransformerEncoderLayer)'s names are PyTorch's
-//! (`self_attn.in_proj_weight`, `linear1.weight`, …), but for the layer norms' `scale`
-//! (`norm1.weight` in PyTorch), and their biases load from PyTorch's 1-D tensors.
+//! (`self_attn.in_proj_weight`, `linear1.weight`, `norm1.weight`, …) and their biases load
+//! from PyTorch's 1-D tensors, so their state dicts load as they are.
 //!
 //! An [`Embedding`](crate::Embedding)'s `weight` is `dim × vocab` (Flux's layout);
 //! `nn.Embedding.weight` is `vocab × dim`: transpose it on one side (a table with `vocab =

@@ -40,8 +40,8 @@ use rand::Rng;
 /// `self_attn.in_proj_weight` (`3·dim × dim`), `self_attn.in_proj_bias`,
 /// `self_attn.out_proj.weight` (`dim × dim`), `self_attn.out_proj.bias`, `linear1.weight`
 /// (`feedforward × dim`), `linear1.bias`, `linear2.weight` (`dim × feedforward`),
-/// `linear2.bias`, `norm1.scale`, `norm1.bias`, `norm2.scale`, `norm2.bias` (PyTorch's
-/// `norm1.weight` … are the `scale`s: rename those four keys).
+/// `linear2.bias`, `norm1.weight`, `norm1.bias`, `norm2.weight`, `norm2.bias` (the norms'
+/// `scale` and `bias`).
 ///
 /// [`Mode::Train`]: crate::Mode::Train
 ///
@@ -249,8 +249,11 @@ impl<T: MatScalar> Layer<T> for TransformerEncoderLayer<T> {
         self.self_attn.visit(&format!("{prefix}self_attn."), f);
         self.linear1.visit(&format!("{prefix}linear1."), f);
         self.linear2.visit(&format!("{prefix}linear2."), f);
-        self.norm1.visit(&format!("{prefix}norm1."), f);
-        self.norm2.visit(&format!("{prefix}norm2."), f);
+        // PyTorch's names for the norms' γ (a LayerNorm alone calls it `scale`).
+        for (name, norm) in [("norm1", &self.norm1), ("norm2", &self.norm2)] {
+            f(&format!("{prefix}{name}.weight"), &norm.scale);
+            f(&format!("{prefix}{name}.bias"), &norm.bias);
+        }
     }
 
     fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<T>)) {

@@ -10,7 +10,7 @@ use crate::recurrent::{
     weighted_output_gradients_at,
 };
 use crate::transformer_reference as torch;
-use adroit_nn::io::{load_safetensors_bytes, to_safetensors_bytes};
+use adroit_nn::io::{load_safetensors, load_safetensors_bytes, to_safetensors_bytes};
 use adroit_nn::{
     Activation, Cast, Chain, Context, Dense, Dropout, Layer, LayerNorm, Mode, MultiHeadAttention,
     NnError, TransformerEncoderLayer,
@@ -358,9 +358,9 @@ fn names_files_and_casts() {
             "linear1.bias",
             "linear2.weight",
             "linear2.bias",
-            "norm1.scale",
+            "norm1.weight",
             "norm1.bias",
-            "norm2.scale",
+            "norm2.weight",
             "norm2.bias",
         ]
     );
@@ -383,4 +383,22 @@ fn names_files_and_casts() {
         1e-5,
         "f32",
     );
+}
+
+/// PyTorch's own state dict of the generator's layer (written by the `safetensors` package,
+/// its biases 1-D) loads into a layer as it is and gives PyTorch's output.
+#[test]
+fn loads_pytorchs_state_dict() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/transformer_encoder_layer.safetensors");
+    let mut layer =
+        TransformerEncoderLayer::<f64>::new(4, 2, 6, &mut StdRng::seed_from_u64(2)).unwrap();
+    load_safetensors(&mut layer, &path).unwrap();
+    assert_eq!(layer, {
+        let mut want = reference(false, false, false);
+        want.dropout = layer.dropout;
+        want
+    });
+    let y = layer.predict(&from_rows(&attention::X)).unwrap();
+    assert_close(&y, &from_rows(&torch::post_norm::OUTPUT), 1e-14, "output");
 }
