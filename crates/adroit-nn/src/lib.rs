@@ -83,8 +83,9 @@ pub use layer::{Context, Layer, Mode};
 pub use layers::{
     AvgPool2d, BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Conv2d, ConvTranspose2d,
     Dense, Dropout, DynLayer, Embedding, GroupNorm, Gru, LayerNorm, Lstm, LstmState, Max,
-    MaxPool2d, Mean, MultiHeadAttention, Parallel, Pool2d, PoolReduction, Recurrent, Rnn,
-    SkipConnection, TimeDistributed, TransformerEncoderLayer, Upsample, UpsampleMode, Window2d,
+    MaxPool2d, Mean, MultiHeadAttention, Parallel, Pool2d, PoolReduction, PositionalEncoding,
+    Recurrent, Rnn, SkipConnection, TimeDistributed, TransformerEncoderLayer, Upsample,
+    UpsampleMode, Window2d,
 };
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).

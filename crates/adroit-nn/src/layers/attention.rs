@@ -1,7 +1,7 @@
 //! [`MultiHeadAttention`]: multi-head scaled dot-product self-attention over the steps of a
 //! sequence.
 
-use super::padding::{check_mask_value, fill_padding, real_steps, steps_and_batch};
+use super::padding::{check_mask_value, fill_padding, real_steps, steps_and_batch, whole_steps};
 use crate::cast::cast_matrix;
 use crate::error::check_shape;
 use crate::{Cast, CastSlot, Context, Layer, NnError, init};
@@ -38,7 +38,8 @@ use rand::Rng;
 /// [`SkipConnection`](crate::SkipConnection) with [`Connection::Add`](crate::Connection::Add),
 /// a per-step [`LayerNorm`](crate::LayerNorm) and feed-forward network each through
 /// [`TimeDistributed`](crate::TimeDistributed) (a `LayerNorm` alone would normalise over all
-/// the steps of a column). Positions are not encoded: add them to the input if order
+/// the steps of a column). Positions are not encoded: attention treats a sequence's steps as
+/// a set, so put a [`PositionalEncoding`](crate::PositionalEncoding) before it if order
 /// matters.
 ///
 /// # Example
@@ -358,14 +359,7 @@ impl<T: MatScalar> Layer<T> for MultiHeadAttention<T> {
     /// # Errors
     /// [`NnError::InvalidConfig`] if they are not.
     fn output_size_for(&self, input: usize) -> Result<Option<usize>, NnError> {
-        let dim = self.dim();
-        if dim == 0 || !input.is_multiple_of(dim) {
-            return Err(NnError::InvalidConfig {
-                name: "MultiHeadAttention input",
-                reason: format!("{input} input rows are not whole steps of {dim} features"),
-            });
-        }
-        Ok(Some(input))
+        whole_steps("MultiHeadAttention input", input, self.dim())
     }
 
     /// `out_proj.weight` must be `dim × dim`, `in_proj_weight` `3·dim × dim`, the biases

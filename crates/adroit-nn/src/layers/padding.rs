@@ -23,6 +23,26 @@ pub(crate) fn steps_and_batch<T: MatScalar>(
     (x.nrows() / width, x.ncols())
 }
 
+/// [`Layer::output_size_for`](crate::Layer::output_size_for) of a layer over steps of
+/// `width` features that keeps the size (`name` names its input): `input`, if its rows are
+/// whole steps.
+///
+/// # Errors
+/// [`NnError::InvalidConfig`] if they are not.
+pub(crate) fn whole_steps(
+    name: &'static str,
+    input: usize,
+    width: usize,
+) -> Result<Option<usize>, NnError> {
+    if width == 0 || !input.is_multiple_of(width) {
+        return Err(NnError::InvalidConfig {
+            name,
+            reason: format!("{input} input rows are not whole steps of {width} features"),
+        });
+    }
+    Ok(Some(input))
+}
+
 /// Which steps of `x` (`(width·steps) × batch`) are real, `steps × batch`: false where every
 /// one of the step's `width` features equals `mask_value`. `None` when no step is padding.
 pub(crate) fn real_steps<T: MatScalar>(

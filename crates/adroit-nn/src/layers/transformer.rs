@@ -35,6 +35,9 @@ use rand::Rng;
 /// mask value, unlike a hand-built residual block (see
 /// [`MultiHeadAttention::masking`]).
 ///
+/// Positions are not encoded: put a [`PositionalEncoding`](crate::PositionalEncoding) before
+/// the first layer if order matters.
+///
 /// Shapes: `x` and the output are `(dim·steps) × batch` (rows `t·dim .. (t + 1)·dim` step
 /// `t`: PyTorch's `(batch, steps, dim)` tensor as `x.reshape(batch, -1).T`). Parameters:
 /// `self_attn.in_proj_weight` (`3·dim × dim`), `self_attn.in_proj_bias`,

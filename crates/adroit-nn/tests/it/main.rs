@@ -30,6 +30,7 @@ mod optimizer_reference;
 mod optimizer_state;
 mod optimizers;
 mod parallel;
+mod positional_encoding;
 mod recurrent;
 mod recurrent_reference;
 mod recurrent_state;
