@@ -331,9 +331,13 @@ pub trait Layer<T: MatScalar> {
 
     /// The value marking padding steps, for a layer over sequences that skips them
     /// (`masking` on [`Rnn`](crate::Rnn), [`Lstm`](crate::Lstm), [`Gru`](crate::Gru),
-    /// [`MultiHeadAttention`](crate::MultiHeadAttention) and, with both directions masked,
-    /// [`Bidirectional`](crate::Bidirectional)); the default, `None`, for a layer that reads
-    /// every step.
+    /// [`MultiHeadAttention`](crate::MultiHeadAttention),
+    /// [`TransformerEncoderLayer`](crate::TransformerEncoderLayer),
+    /// [`PositionalEncoding`](crate::PositionalEncoding) and, with both directions masked,
+    /// [`Bidirectional`](crate::Bidirectional); a [`Checkpoint`](crate::Checkpoint) answers
+    /// for its layer); the default, `None`, for a layer that reads every step (containers
+    /// such as [`Chain`](crate::Chain) answer `None` whatever they hold). Each masked layer
+    /// reads its own input, so every layer that must skip the padding is given the value.
     ///
     /// For the recurrent layers, a step of a sequence (`input` rows of one column of `x`) is
     /// padding when every one of its features equals the mask value — Keras's
@@ -357,7 +361,9 @@ pub trait Layer<T: MatScalar> {
     /// in training mode unless the mask value is 0 (it scales what it keeps by `1/(1 − p)`).
     /// The comparison is exact, in the element type: pick a value every float type holds
     /// exactly (0, −1, −9; not 0.1, whose f32 and f64 roundings differ, so data padded in
-    /// f32 and widened would not match a mask of 0.1 in an f64 model). A masked layer stacked on another with the
+    /// f32 and widened would not match a mask of 0.1 in an f64 model). `check_params` refuses
+    /// NaN and a value the element type rounds to an infinity or to 0 (1e300 or 1e-50 in
+    /// f32). A masked layer stacked on another with the
     /// same mask value skips the same steps, since the one below outputs the mask value there;
     /// for that a value the lower layer's states cannot take in every feature is safest (a
     /// value outside `(−1, 1)` for the `tanh`-bounded states of [`Lstm`](crate::Lstm),

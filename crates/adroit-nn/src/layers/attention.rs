@@ -146,7 +146,8 @@ impl<T: MatScalar> MultiHeadAttention<T> {
     }
 
     /// The same layer with each step attending only to itself and the steps before it
-    /// (PyTorch's `is_causal=True`, an `attn_mask` of `−∞` above the diagonal): the
+    /// (PyTorch's causal `attn_mask`, `−∞` or `True` above the diagonal, which its
+    /// `is_causal=True` hints at): the
     /// decoder's self-attention, whose output at step `t` does not depend on later steps.
     ///
     /// # Example
@@ -365,7 +366,7 @@ impl<T: MatScalar> Layer<T> for MultiHeadAttention<T> {
     /// `out_proj.weight` must be `dim × dim`, `in_proj_weight` `3·dim × dim`, the biases
     /// `3·dim × 1` and `dim × 1`, and `heads` must divide `dim`.
     fn check_params(&self) -> Result<(), NnError> {
-        check_mask_value("MultiHeadAttention", self.mask_value)?;
+        check_mask_value::<T>("MultiHeadAttention", self.mask_value)?;
         let dim = self.dim();
         check_shape(
             "MultiHeadAttention out_proj.weight",

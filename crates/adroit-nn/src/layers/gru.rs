@@ -406,7 +406,7 @@ impl<T: MatScalar> Layer<T> for Gru<T> {
     /// `weight_ih` must be `3·hidden × input`, `weight_hh` `3·hidden × hidden` and both biases
     /// `3·hidden × 1`.
     fn check_params(&self) -> Result<(), NnError> {
-        check_mask_value("Gru", self.mask_value)?;
+        check_mask_value::<T>("Gru", self.mask_value)?;
         Unroll::check_weights(
             "Gru",
             3,

@@ -564,7 +564,7 @@ impl<T: MatScalar> Layer<T> for Lstm<T> {
     /// `weight_ih` must be `4·hidden × input`, `weight_hh` `4·hidden × hidden` (square blocks:
     /// its rows four times its columns) and `bias` `4·hidden × 1`.
     fn check_params(&self) -> Result<(), NnError> {
-        check_mask_value("Lstm", self.mask_value)?;
+        check_mask_value::<T>("Lstm", self.mask_value)?;
         Unroll::check_weights(
             "Lstm",
             4,

@@ -79,16 +79,36 @@ pub(crate) fn fill_padding<T: MatScalar>(
     )
 }
 
-/// Checks a layer's mask value (`layer` names it): not NaN, which no feature equals.
+/// Checks a layer's mask value (`layer` names it): not NaN, which no feature equals, and
+/// kept by the element type `T` (not rounded to an infinity or to 0, which would mark other
+/// steps as padding).
 ///
 /// # Errors
-/// [`NnError::InvalidConfig`] for NaN.
-pub(crate) fn check_mask_value(layer: &str, mask_value: Option<f64>) -> Result<(), NnError> {
-    match mask_value {
-        Some(v) if v.is_nan() => Err(NnError::InvalidConfig {
-            name: "mask value",
-            reason: format!("{layer}: the mask value is NaN, which no feature equals"),
-        }),
-        _ => Ok(()),
-    }
+/// [`NnError::InvalidConfig`] for NaN or a value `T` does not keep.
+pub(crate) fn check_mask_value<T: MatScalar>(
+    layer: &str,
+    mask_value: Option<f64>,
+) -> Result<(), NnError> {
+    let Some(v) = mask_value else {
+        return Ok(());
+    };
+    let reason = if v.is_nan() {
+        format!("{layer}: the mask value is NaN, which no feature equals")
+    } else {
+        let kept = T::from_f64(v).and_then(|t| t.to_f64());
+        match kept {
+            Some(k) if (k.is_infinite() && v.is_finite()) || (k == 0.0 && v != 0.0) => format!(
+                "{layer}: the mask value {v:e} is {k} in the model's element type; pick one it \
+                 holds (0, −1, −9)"
+            ),
+            None => {
+                format!("{layer}: the mask value {v:e} has no value in the model's element type")
+            }
+            _ => return Ok(()),
+        }
+    };
+    Err(NnError::InvalidConfig {
+        name: "mask value",
+        reason,
+    })
 }

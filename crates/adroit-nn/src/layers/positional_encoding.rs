@@ -168,7 +168,7 @@ impl<T: MatScalar> Layer<T> for PositionalEncoding {
 
     /// The mask value must not be NaN.
     fn check_params(&self) -> Result<(), NnError> {
-        check_mask_value("PositionalEncoding", self.mask_value)
+        check_mask_value::<T>("PositionalEncoding", self.mask_value)
     }
 
     fn cast_into(&self, slot: &mut CastSlot) -> Result<(), NnError> {

@@ -374,7 +374,7 @@ impl<T: MatScalar> Layer<T> for Rnn<T> {
     fn check_params(&self) -> Result<(), NnError> {
         self.activation
             .check_parameter("Rnn activation parameter")?;
-        check_mask_value("Rnn", self.mask_value)?;
+        check_mask_value::<T>("Rnn", self.mask_value)?;
         Unroll::check_weights(
             "Rnn",
             1,

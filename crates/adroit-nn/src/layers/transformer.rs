@@ -1,7 +1,7 @@
 //! [`TransformerEncoderLayer`]: self-attention and a feed-forward network, each in a residual
 //! block with layer normalisation, over the steps of a sequence.
 
-use super::padding::{fill_padding, real_steps, steps_and_batch};
+use super::padding::{fill_padding, real_steps, steps_and_batch, whole_steps};
 use crate::error::check_shape;
 use crate::{
     Activation, Cast, CastSlot, Context, Dense, Dropout, Layer, LayerNorm, MultiHeadAttention,
@@ -29,7 +29,7 @@ use rand::Rng;
 /// layer norms act on each step's `dim` features (ε = 10⁻⁵).
 ///
 /// [`causal`](Self::causal) makes each step attend only to itself and the steps before it
-/// (PyTorch's `is_causal=True`); [`masking`](Self::masking) skips padding steps (PyTorch's
+/// (PyTorch's causal `src_mask`, `True` above the diagonal, with its `is_causal=True` hint); [`masking`](Self::masking) skips padding steps (PyTorch's
 /// `src_key_padding_mask`): they are no step's keys, and their outputs are the mask value,
 /// so that encoder layers stacked in a [`Chain`](crate::Chain) skip them too — whatever the
 /// mask value, unlike a hand-built residual block (see
@@ -289,7 +289,7 @@ impl<T: MatScalar> Layer<T> for TransformerEncoderLayer<T> {
     /// # Errors
     /// [`NnError::InvalidConfig`] if they are not.
     fn output_size_for(&self, input: usize) -> Result<Option<usize>, NnError> {
-        self.self_attn.output_size_for(input)
+        whole_steps("TransformerEncoderLayer input", input, self.dim())
     }
 
     /// Each part's own check, and that they fit together: `linear1` takes `dim` features to

@@ -209,7 +209,9 @@ impl From<Vec<bool>> for Mask {
 /// parameters have other shapes, the training functions refuse it.
 ///
 /// The usual weight-decay mask — decay the weight matrices, not the biases and `LayerNorm`
-/// gains — is `mask(&model, |name, _| name.ends_with("weight"))`. (Optax's common
+/// gains — is `mask(&model, |name, _| name.ends_with("weight"))`; with a
+/// [`TransformerEncoderLayer`](crate::TransformerEncoderLayer), whose norms' gains carry
+/// PyTorch's names (`norm1.weight`), add `&& !name.contains("norm")`. (Optax's common
 /// `lambda p: p.ndim > 1` has no direct equivalent: every parameter here is a matrix, and
 /// `p.ncols() > 1` would also exclude the weight of a `Dense` with one input, `out × 1`.)
 ///

@@ -313,6 +313,22 @@ fn bad_mask_values_and_pairs_are_refused() {
         nan.check_params(),
         Err(NnError::InvalidConfig { .. })
     ));
+    // A value f32 rounds to an infinity or to 0 is refused in an f32 layer, not in f64.
+    for v in [1e300, 1e-50] {
+        let single = Gru::<f32>::new(2, 3, &mut rng).masking(v);
+        match single.check_params() {
+            Err(NnError::InvalidConfig { reason, .. }) => {
+                assert!(reason.contains("element type"), "{reason}")
+            }
+            other => panic!("{v}: {other:?}"),
+        }
+        assert!(
+            Gru::<f64>::new(2, 3, &mut rng)
+                .masking(v)
+                .check_params()
+                .is_ok()
+        );
+    }
     // Both directions must skip the same padding.
     let pair = Bidirectional::new(
         Gru::<f64>::new(2, 3, &mut rng).masking(0.0),

@@ -337,6 +337,12 @@ fn sizes_and_bad_parameters_are_checked() {
         nan.check_params(),
         Err(NnError::InvalidConfig { .. })
     ));
+    match Layer::<f64>::output_size_for(&layer, 10) {
+        Err(NnError::InvalidConfig { name, .. }) => {
+            assert_eq!(name, "TransformerEncoderLayer input")
+        }
+        other => panic!("{other:?}"),
+    }
     let model = Chain::new().push(layer.clone()).push(layer);
     assert_eq!(model.output_size_for(12).unwrap(), Some(12));
     assert!(model.output_size_for(10).is_err());
