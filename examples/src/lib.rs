@@ -16,6 +16,8 @@
 //!   `masking`.
 //! - [`logistic_newton`]: logistic regression by Newton's method with Hessians of matrix code
 //!   (and by Newton-CG with Hessian-vector products), with standard errors.
+//! - [`positions`]: why a transformer needs positions — a `TransformerEncoderLayer` repeating
+//!   each sequence's first value, with and without a `PositionalEncoding`.
 //! - [`quickstart`]: f(x) = 3x² + 2x + 1 has f'(5) = 32, forward and reverse.
 //! - [`resume`]: a training run checkpointed and resumed in a new process, bit for bit.
 //! - [`sequence`]: time-series forecasting with an `Lstm`, a `Gru` and an `Rnn` against a
@@ -33,6 +35,7 @@ pub mod laplace;
 pub mod lengths;
 pub mod logistic_newton;
 pub mod plot;
+pub mod positions;
 pub mod quickstart;
 pub mod resume;
 pub mod sequence;
