@@ -333,7 +333,8 @@ pub trait Layer<T: MatScalar> {
     /// (`masking` on [`Rnn`](crate::Rnn), [`Lstm`](crate::Lstm), [`Gru`](crate::Gru),
     /// [`MultiHeadAttention`](crate::MultiHeadAttention),
     /// [`TransformerEncoderLayer`](crate::TransformerEncoderLayer),
-    /// [`PositionalEncoding`](crate::PositionalEncoding) and, with both directions masked,
+    /// [`PositionalEncoding`](crate::PositionalEncoding),
+    /// [`TimeDistributed`](crate::TimeDistributed) and, with both directions masked,
     /// [`Bidirectional`](crate::Bidirectional); a [`Checkpoint`](crate::Checkpoint) answers
     /// for its layer); the default, `None`, for a layer that reads every step (containers
     /// such as [`Chain`](crate::Chain) answer `None` whatever they hold). Each masked layer
@@ -356,8 +357,9 @@ pub trait Layer<T: MatScalar> {
     /// A real step whose features all happen to equal the mask value is skipped too: choose a
     /// value the data cannot take. The layer reads its own input, so the padding must reach
     /// it as the mask value: a layer before it that changes padded steps (a
-    /// [`Dense`](crate::Dense) through [`TimeDistributed`](crate::TimeDistributed), an
-    /// [`Embedding`](crate::Embedding)) hides them, and so does a [`Dropout`](crate::Dropout)
+    /// [`Dense`](crate::Dense) through a [`TimeDistributed`](crate::TimeDistributed) that is
+    /// not [`masking`](crate::TimeDistributed::masking), an [`Embedding`](crate::Embedding))
+    /// hides them, and so does a [`Dropout`](crate::Dropout)
     /// in training mode unless the mask value is 0 (it scales what it keeps by `1/(1 − p)`).
     /// The comparison is exact, in the element type: pick a value every float type holds
     /// exactly (0, −1, −9; not 0.1, whose f32 and f64 roundings differ, so data padded in

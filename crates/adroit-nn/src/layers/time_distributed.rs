@@ -1,5 +1,6 @@
 //! [`TimeDistributed`]: one layer applied to every step of a sequence.
 
+use super::padding::{check_mask_value, fill_padding, real_steps};
 use crate::{Cast, CastSlot, Context, Layer, NnError};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
@@ -17,6 +18,12 @@ use nalgebra::DMatrix;
 /// Parameters: the inner layer's, named `layer.` before its own names. After a recurrent
 /// layer the inner layer must take that layer's `hidden` features: a [`Chain`](crate::Chain)
 /// checks only that the rows are whole steps (see [`Lstm`](crate::Lstm#stacking)).
+///
+/// With [`masking`](Self::masking), padding steps (every feature equal to the mask value)
+/// come out as the mask value in every output feature, so that masked layers after it (a
+/// [`TransformerEncoderLayer`](crate::TransformerEncoderLayer) after a per-step embedding, a
+/// masked [`Lstm`](crate::Lstm)) still find them — Keras's `TimeDistributed` passing its
+/// mask on. The inner layer still sees the padding steps (a `BatchNorm` inside counts them).
 ///
 /// # Example
 /// ```
@@ -36,6 +43,9 @@ use nalgebra::DMatrix;
 pub struct TimeDistributed<L> {
     /// The layer applied to each step.
     pub layer: L,
+    /// Steps whose every feature equals this value are padding, output as this value
+    /// ([`TimeDistributed::masking`]); `None`: every step goes through the layer.
+    pub mask_value: Option<f64>,
 }
 
 impl<L> TimeDistributed<L> {
@@ -60,7 +70,31 @@ impl<L> TimeDistributed<L> {
         L: Layer<T>,
     {
         step_size(&layer)?;
-        Ok(Self { layer })
+        Ok(Self {
+            layer,
+            mask_value: None,
+        })
+    }
+
+    /// The same layer passing padding steps on: a step whose every feature equals
+    /// `mask_value` comes out as `mask_value` in every output feature (see
+    /// [`Layer::mask_value`] for the rule; a NaN is refused by
+    /// [`check_params`](Layer::check_params)).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::{Activation, Dense, Layer, TimeDistributed};
+    /// // Each step's one feature to two, 2·x and −x.
+    /// let dense = Dense::from_parts(dmatrix![2.0; -1.0], None, Activation::Identity).unwrap();
+    /// let lift = TimeDistributed::new(dense).unwrap().masking(0.0);
+    /// // Sequences (1, 3) and (4) padded with 0.
+    /// let y = lift.predict(&dmatrix![1.0, 4.0; 3.0, 0.0]).unwrap();
+    /// assert_eq!(y, dmatrix![2.0, 8.0; -1.0, -4.0; 6.0, 0.0; -3.0, 0.0]);
+    /// ```
+    pub fn masking(mut self, mask_value: f64) -> Self {
+        self.mask_value = Some(mask_value);
+        self
     }
 }
 
@@ -106,9 +140,21 @@ impl<T: MatScalar, L: Layer<T> + Cast> Layer<T> for TimeDistributed<L> {
                 .unwrap_or(0);
             return MatVar::constant(DMatrix::zeros(out * steps, batch));
         }
+        let real = self
+            .mask_value
+            .and_then(|mask| real_steps(&x.value(), input, mask));
         let y = self.layer.forward(x.reshape(input, steps * batch), ctx);
+        let y = match (&real, self.mask_value) {
+            (Some(real), Some(mask)) => fill_padding(y, real, mask),
+            _ => y,
+        };
         let out = y.nrows();
         y.reshape(out * steps, batch)
+    }
+
+    /// The value given to [`masking`](TimeDistributed::masking), if any.
+    fn mask_value(&self) -> Option<f64> {
+        self.mask_value
     }
 
     fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {
@@ -148,12 +194,13 @@ impl<T: MatScalar, L: Layer<T> + Cast> Layer<T> for TimeDistributed<L> {
         Ok(out.map(|out| out * (rows / input)))
     }
 
-    /// The inner layer's parameters, and its input size (the step's).
+    /// The inner layer's parameters, its input size (the step's) and the mask value.
     ///
     /// # Errors
     /// The inner layer's errors; [`NnError::InvalidConfig`] if it no longer states an input
-    /// size.
+    /// size, or for a NaN mask value.
     fn check_params(&self) -> Result<(), NnError> {
+        check_mask_value::<T>("TimeDistributed", self.mask_value)?;
         step_size(&self.layer)?;
         self.layer.check_params()
     }
@@ -163,13 +210,14 @@ impl<T: MatScalar, L: Layer<T> + Cast> Layer<T> for TimeDistributed<L> {
     }
 }
 
-/// The inner layer converted (see [`Cast`]).
+/// The inner layer converted (see [`Cast`]), the mask value kept.
 impl<L: Cast> Cast for TimeDistributed<L> {
     type Output<U: MatScalar> = TimeDistributed<L::Output<U>>;
 
     fn cast<U: MatScalar>(&self) -> Result<TimeDistributed<L::Output<U>>, NnError> {
         Ok(TimeDistributed {
             layer: self.layer.cast()?,
+            mask_value: self.mask_value,
         })
     }
 }

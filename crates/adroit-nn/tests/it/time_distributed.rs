@@ -1,10 +1,12 @@
 //! TimeDistributed: the inner layer on each step, values and gradients against a loop over
-//! the steps; a tagger learns a per-step task; sizes, bad input, names, files and casts.
+//! the steps; a tagger learns a per-step task; masking (padded sequences through a per-step
+//! lift and a transformer as each alone); sizes, bad input, names, files and casts.
 
 use crate::recurrent::assert_close;
 use adroit_nn::losses::{Agg, mse};
 use adroit_nn::{
     Activation, Cast, Chain, Context, Dense, Dropout, Layer, Lstm, Mode, NnError, TimeDistributed,
+    TransformerEncoderLayer,
 };
 use adroit_reverse::matrix::{self, MatVar};
 use nalgebra::DMatrix;
@@ -128,4 +130,69 @@ fn sizes_errors_names_files_and_casts() {
         .push(TimeDistributed::new(Dense::new(3, 2, Activation::Relu, &mut rng)).unwrap());
     adroit_nn::io::load_safetensors(&mut fresh, &path).unwrap();
     assert_eq!(fresh.predict(&x).unwrap(), expected);
+}
+
+/// With `masking`, padding steps come out as the mask value, so a masked layer after a
+/// per-step lift still skips them: each padded sequence through the lift and a transformer
+/// encoder layer as it is alone, its padding's outputs the mask value and its padding's inputs
+/// without gradient.
+#[test]
+fn masking_passes_the_padding_on() {
+    let mut rng = StdRng::seed_from_u64(8);
+    let lift = TimeDistributed::new(Dense::<f64>::new(2, 4, Activation::Tanh, &mut rng))
+        .unwrap()
+        .masking(-5.0);
+    assert_eq!(Layer::<f64>::mask_value(&lift), Some(-5.0));
+    let mut encoder = TransformerEncoderLayer::new(4, 2, 8, &mut rng)
+        .unwrap()
+        .masking(-5.0);
+    encoder.dropout = Dropout::new(0.0).unwrap();
+    let model = Chain::new().push(lift.clone()).push(encoder);
+    // Sequences of 3, 1 and 2 steps of 2 features, padded with −5 to 3 steps.
+    let mut x = DMatrix::from_fn(6, 3, |r, c| ((r * 3 + c) as f64 * 0.7).sin());
+    x.view_mut((2, 1), (4, 1)).fill(-5.0);
+    x.view_mut((4, 2), (2, 1)).fill(-5.0);
+    let lifted = lift.predict(&x).unwrap();
+    assert!(lifted.view((4, 1), (8, 1)).iter().all(|&v| v == -5.0));
+    let y = model.predict(&x).unwrap();
+    for (b, length) in [(0, 3), (1, 1), (2, 2)] {
+        let alone = x.view((0, b), (2 * length, 1)).into_owned();
+        let own = model.predict(&alone).unwrap();
+        let got = y.view((0, b), (4 * length, 1)).into_owned();
+        assert_close(&got, &own, 1e-14, &format!("sequence {b}"));
+        assert!(
+            y.view((4 * length, b), (4 * (3 - length), 1))
+                .iter()
+                .all(|&v| v == -5.0)
+        );
+    }
+    // Without the lift's mask the padding reaches the encoder as data.
+    let unmasked = Chain::new()
+        .push(TimeDistributed::new(lift.layer.clone()).unwrap())
+        .push(
+            TransformerEncoderLayer::new(4, 2, 8, &mut StdRng::seed_from_u64(0))
+                .unwrap()
+                .masking(-5.0),
+        );
+    let read = unmasked.predict(&x).unwrap();
+    assert!(read.view((4, 1), (8, 1)).iter().any(|&v| v != -5.0));
+    let (_, g) = matrix::value_and_gradient(
+        |v| {
+            let out = model.forward(v[0], &mut Context::new(Mode::Eval, 0));
+            // Not uniform per step: a layer norm's outputs sum to a constant.
+            let w = DMatrix::from_fn(12, 3, |r, c| ((r + 2 * c) as f64).cos());
+            out.component_mul(MatVar::constant(w)).sum()
+        },
+        &[x],
+    );
+    assert!(g[0].view((2, 1), (4, 1)).iter().all(|&v| v == 0.0));
+    assert!(g[0].view((0, 1), (2, 1)).iter().any(|&v| v != 0.0));
+    // The mask value is checked and kept by a cast.
+    let nan = lift.clone().masking(f64::NAN);
+    assert!(matches!(
+        Layer::<f64>::check_params(&nan),
+        Err(NnError::InvalidConfig { .. })
+    ));
+    let single: TimeDistributed<Dense<f32>> = lift.cast().unwrap();
+    assert_eq!(single.mask_value, Some(-5.0));
 }
