@@ -334,7 +334,8 @@ pub trait Layer<T: MatScalar> {
     /// [`MultiHeadAttention`](crate::MultiHeadAttention),
     /// [`TransformerEncoderLayer`](crate::TransformerEncoderLayer),
     /// [`PositionalEncoding`](crate::PositionalEncoding),
-    /// [`TimeDistributed`](crate::TimeDistributed) and, with both directions masked,
+    /// [`TimeDistributed`](crate::TimeDistributed),
+    /// [`GlobalAvgPool1d`](crate::GlobalAvgPool1d) and, with both directions masked,
     /// [`Bidirectional`](crate::Bidirectional); a [`Checkpoint`](crate::Checkpoint) answers
     /// for its layer); the default, `None`, for a layer that reads every step (containers
     /// such as [`Chain`](crate::Chain) answer `None` whatever they hold). Each masked layer

@@ -82,10 +82,10 @@ pub use gradient::{Grads, Params, gradient, gradient_with, gradient_with_state, 
 pub use layer::{Context, Layer, Mode};
 pub use layers::{
     AvgPool2d, BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Conv2d, ConvTranspose2d,
-    Dense, Dropout, DynLayer, Embedding, GroupNorm, Gru, LayerNorm, Lstm, LstmState, Max,
-    MaxPool2d, Mean, MultiHeadAttention, Parallel, Pool2d, PoolReduction, PositionalEncoding,
-    Recurrent, Rnn, SkipConnection, TimeDistributed, TransformerEncoderLayer, Upsample,
-    UpsampleMode, Window2d,
+    Dense, Dropout, DynLayer, Embedding, GlobalAvgPool1d, GroupNorm, Gru, LayerNorm, Lstm,
+    LstmState, Max, MaxPool2d, Mean, MultiHeadAttention, Parallel, Pool2d, PoolReduction,
+    PositionalEncoding, Recurrent, Rnn, SkipConnection, TimeDistributed, TransformerEncoderLayer,
+    Upsample, UpsampleMode, Window2d,
 };
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).

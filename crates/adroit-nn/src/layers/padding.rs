@@ -5,6 +5,20 @@ use crate::NnError;
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
+/// Checks that a step of a layer over sequences (`layer` names it) has features.
+///
+/// # Errors
+/// [`NnError::InvalidConfig`] if `dim` is 0.
+pub(crate) fn check_step_features(layer: &'static str, dim: usize) -> Result<(), NnError> {
+    if dim == 0 {
+        return Err(NnError::InvalidConfig {
+            name: layer,
+            reason: "a step must have at least 1 feature".to_string(),
+        });
+    }
+    Ok(())
+}
+
 /// The steps and sequences of `x`, `(width·steps) × batch`, for the layer `layer`.
 ///
 /// # Panics

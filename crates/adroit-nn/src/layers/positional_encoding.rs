@@ -1,7 +1,9 @@
 //! [`PositionalEncoding`]: the transformer's sinusoidal encoding of each step's position,
 //! added to the step.
 
-use super::padding::{check_mask_value, real_steps, steps_and_batch, whole_steps};
+use super::padding::{
+    check_mask_value, check_step_features, real_steps, steps_and_batch, whole_steps,
+};
 use crate::{Cast, CastSlot, Context, Layer, NnError};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
@@ -60,12 +62,7 @@ impl PositionalEncoding {
     /// assert!(matches!(PositionalEncoding::new(0), Err(NnError::InvalidConfig { .. })));
     /// ```
     pub fn new(dim: usize) -> Result<Self, NnError> {
-        if dim == 0 {
-            return Err(NnError::InvalidConfig {
-                name: "PositionalEncoding",
-                reason: "a step must have at least 1 feature".to_string(),
-            });
-        }
+        check_step_features("PositionalEncoding", dim)?;
         Ok(Self {
             dim,
             mask_value: None,

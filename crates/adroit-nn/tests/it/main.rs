@@ -17,6 +17,7 @@ mod conv_weights;
 mod data;
 mod dropout_clip_progress;
 mod embedding;
+mod global_avg_pool1d;
 mod group_norm;
 mod image_shapes;
 mod init;
