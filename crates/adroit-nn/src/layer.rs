@@ -365,8 +365,8 @@ pub trait Layer<T: MatScalar> {
     /// The comparison is exact, in the element type: pick a value every float type holds
     /// exactly (0, −1, −9; not 0.1, whose f32 and f64 roundings differ, so data padded in
     /// f32 and widened would not match a mask of 0.1 in an f64 model). `check_params` refuses
-    /// NaN and a value the element type rounds to an infinity or to 0 (1e300 or 1e-50 in
-    /// f32). A masked layer stacked on another with the
+    /// a value that is not finite, and one the element type rounds to an infinity or to 0
+    /// (1e300 or 1e-50 in f32). A masked layer stacked on another with the
     /// same mask value skips the same steps, since the one below outputs the mask value there;
     /// for that a value the lower layer's states cannot take in every feature is safest (a
     /// value outside `(−1, 1)` for the `tanh`-bounded states of [`Lstm`](crate::Lstm),

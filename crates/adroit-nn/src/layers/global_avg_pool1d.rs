@@ -18,7 +18,10 @@ use nalgebra::DMatrix;
 /// it gives alone; a sequence of padding alone gives zeros.
 ///
 /// Shapes: `x` is `(dim·steps) × batch` (rows `t·dim .. (t + 1)·dim` step `t`, as for the
-/// sequence layers), the output `dim × batch`. No steps give zeros. No parameters.
+/// sequence layers), the output `dim × batch`. No steps give zeros. No parameters. A
+/// [`Chain`](crate::Chain) checks only that the rows are whole steps of `dim` features (a
+/// layer before it giving steps of another size whose rows happen to divide is not caught):
+/// make `dim` the features of a step of the layer before.
 ///
 /// # Example
 /// ```

@@ -93,12 +93,13 @@ pub(crate) fn fill_padding<T: MatScalar>(
     )
 }
 
-/// Checks a layer's mask value (`layer` names it): not NaN, which no feature equals, and
-/// kept by the element type `T` (not rounded to an infinity or to 0, which would mark other
-/// steps as padding).
+/// Checks a layer's mask value (`layer` names it): finite (NaN equals no feature; an
+/// infinite value would meet the zero weights that leave padding out and give NaN) and kept by
+/// the element type `T` (not rounded to an infinity or to 0, which would mark other steps as
+/// padding).
 ///
 /// # Errors
-/// [`NnError::InvalidConfig`] for NaN or a value `T` does not keep.
+/// [`NnError::InvalidConfig`] for a non-finite value or one `T` does not keep.
 pub(crate) fn check_mask_value<T: MatScalar>(
     layer: &str,
     mask_value: Option<f64>,
@@ -106,12 +107,12 @@ pub(crate) fn check_mask_value<T: MatScalar>(
     let Some(v) = mask_value else {
         return Ok(());
     };
-    let reason = if v.is_nan() {
-        format!("{layer}: the mask value is NaN, which no feature equals")
+    let reason = if !v.is_finite() {
+        format!("{layer}: the mask value is {v}; it must be finite (0, −1, −9)")
     } else {
         let kept = T::from_f64(v).and_then(|t| t.to_f64());
         match kept {
-            Some(k) if (k.is_infinite() && v.is_finite()) || (k == 0.0 && v != 0.0) => format!(
+            Some(k) if k.is_infinite() || (k == 0.0 && v != 0.0) => format!(
                 "{layer}: the mask value {v:e} is {k} in the model's element type; pick one it \
                  holds (0, −1, −9)"
             ),

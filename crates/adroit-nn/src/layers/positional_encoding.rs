@@ -24,8 +24,9 @@ use nalgebra::DMatrix;
 ///
 /// With [`masking`](Self::masking), padding steps (every feature equal to the mask value)
 /// are left as they are, so that the layers after it still find them; the real steps are
-/// encoded by their index in the batch's steps (so a sequence padded at the end is encoded as
-/// it would be alone).
+/// encoded by their index in the batch's steps, as PyTorch and Keras encode them: a sequence
+/// padded at the end is encoded as it would be alone, one padded at the start or in the
+/// middle is not (its later steps keep their place in the batch).
 ///
 /// Shapes: `x` and the output are `(dim·steps) × batch`, rows `t·dim .. (t + 1)·dim` step
 /// `t`, as for [`MultiHeadAttention`](crate::MultiHeadAttention).

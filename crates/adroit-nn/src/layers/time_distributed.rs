@@ -23,7 +23,9 @@ use nalgebra::DMatrix;
 /// come out as the mask value in every output feature, so that masked layers after it (a
 /// [`TransformerEncoderLayer`](crate::TransformerEncoderLayer) after a per-step embedding, a
 /// masked [`Lstm`](crate::Lstm)) still find them — Keras's `TimeDistributed` passing its
-/// mask on. The inner layer still sees the padding steps (a `BatchNorm` inside counts them).
+/// mask on. The inner layer still sees the padding steps (a `BatchNorm` inside counts them),
+/// and a real step it maps to the mask value in every feature (a ReLU's zeros with a mask
+/// value of 0) is padding to the layers after it: pick a value its outputs cannot all take.
 ///
 /// # Example
 /// ```

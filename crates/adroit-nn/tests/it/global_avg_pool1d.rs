@@ -95,10 +95,20 @@ fn masking_leaves_the_padding_out() {
             }
         }
     }
-    assert!(matches!(
-        Layer::<f64>::check_params(&pool.masking(f64::NAN)),
-        Err(NnError::InvalidConfig { .. })
-    ));
+    // A mask value must be finite (an infinite one would meet the zero weights of the
+    // padding): refused here and by the other masked layers.
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        assert!(matches!(
+            Layer::<f64>::check_params(&pool.masking(bad)),
+            Err(NnError::InvalidConfig { .. })
+        ));
+        assert!(Layer::<f64>::predict(&pool.masking(bad), &x).is_err());
+        let encoder =
+            adroit_nn::TransformerEncoderLayer::<f64>::new(2, 1, 4, &mut StdRng::seed_from_u64(0))
+                .unwrap()
+                .masking(bad);
+        assert!(encoder.check_params().is_err());
+    }
 }
 
 #[test]
