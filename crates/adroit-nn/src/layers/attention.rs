@@ -168,8 +168,8 @@ impl<T: MatScalar> MultiHeadAttention<T> {
     /// [`Layer::mask_value`] for the rule and its caveats), so that layers after it can skip
     /// it too. In a residual block ([`Connection::Add`](crate::Connection::Add)) the block
     /// outputs the input plus that, `2·mask_value` at padding steps: only a mask value of 0
-    /// passes through such blocks unchanged, so pad with 0 when stacking them. A NaN
-    /// `mask_value` is refused by [`check_params`](Layer::check_params).
+    /// passes through such blocks unchanged, so pad with 0 when stacking them. A
+    /// `mask_value` that is not finite is refused by [`check_params`](Layer::check_params).
     ///
     /// # Example
     /// ```

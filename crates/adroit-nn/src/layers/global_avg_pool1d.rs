@@ -61,7 +61,7 @@ impl GlobalAvgPool1d {
     }
 
     /// The same mean over the real steps alone: steps whose every feature equals
-    /// `mask_value` are left out (see [`Layer::mask_value`] for the rule; a NaN is refused
+    /// `mask_value` are left out (see [`Layer::mask_value`] for the rule; a value that is not finite is refused
     /// by [`check_params`](Layer::check_params)).
     ///
     /// # Example
@@ -157,7 +157,7 @@ impl<T: MatScalar> Layer<T> for GlobalAvgPool1d {
         self.mask_value
     }
 
-    /// The mask value must be one the element type keeps (not NaN).
+    /// The mask value must be one the element type keeps (finite).
     fn check_params(&self) -> Result<(), NnError> {
         check_mask_value::<T>("GlobalAvgPool1d", self.mask_value)
     }

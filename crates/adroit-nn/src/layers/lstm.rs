@@ -243,8 +243,8 @@ impl<T: MatScalar> Lstm<T> {
     /// `mask_value` is padding, where the state carries over and the output is `mask_value` —
     /// so a batch of sequences of different lengths, padded to one length, gives each
     /// sequence's own final state. The rules, whose conventions they follow, and how to stack
-    /// masked layers are [`Layer::mask_value`]'s. A NaN
-    /// `mask_value` (which no feature equals) is refused by
+    /// masked layers are [`Layer::mask_value`]'s. A `mask_value` that
+    /// is not finite (NaN equals no feature) is refused by
     /// [`check_params`](Layer::check_params), so by `predict` and `train`.
     ///
     /// # Example

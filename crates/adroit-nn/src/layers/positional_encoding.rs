@@ -71,7 +71,7 @@ impl PositionalEncoding {
     }
 
     /// The same encoding leaving padding steps, those whose every feature equals
-    /// `mask_value`, as they are (see [`Layer::mask_value`] for the rule; a NaN is refused
+    /// `mask_value`, as they are (see [`Layer::mask_value`] for the rule; a value that is not finite is refused
     /// by [`check_params`](Layer::check_params)).
     ///
     /// # Example
@@ -164,7 +164,7 @@ impl<T: MatScalar> Layer<T> for PositionalEncoding {
         self.mask_value
     }
 
-    /// The mask value must not be NaN.
+    /// The mask value must be finite and one the element type keeps.
     fn check_params(&self) -> Result<(), NnError> {
         check_mask_value::<T>("PositionalEncoding", self.mask_value)
     }

@@ -80,7 +80,7 @@ impl<L> TimeDistributed<L> {
 
     /// The same layer passing padding steps on: a step whose every feature equals
     /// `mask_value` comes out as `mask_value` in every output feature (see
-    /// [`Layer::mask_value`] for the rule; a NaN is refused by
+    /// [`Layer::mask_value`] for the rule; a value that is not finite is refused by
     /// [`check_params`](Layer::check_params)).
     ///
     /// # Example
@@ -200,7 +200,7 @@ impl<T: MatScalar, L: Layer<T> + Cast> Layer<T> for TimeDistributed<L> {
     ///
     /// # Errors
     /// The inner layer's errors; [`NnError::InvalidConfig`] if it no longer states an input
-    /// size, or for a NaN mask value.
+    /// size, or for a mask value that is not finite.
     fn check_params(&self) -> Result<(), NnError> {
         check_mask_value::<T>("TimeDistributed", self.mask_value)?;
         step_size(&self.layer)?;

@@ -158,7 +158,7 @@ impl<T: MatScalar> TransformerEncoderLayer<T> {
 
     /// The same layer skipping padding steps, those whose every feature equals `mask_value`:
     /// no step attends to them and their outputs are `mask_value` (see
-    /// [`Layer::mask_value`] for the rule; a NaN is refused by
+    /// [`Layer::mask_value`] for the rule; a value that is not finite is refused by
     /// [`check_params`](Layer::check_params)).
     ///
     /// # Example
