@@ -6,7 +6,10 @@
 //!   (residual blocks), [`Parallel`] (branches, on the whole input or ranges of its rows),
 //!   [`Embedding`], [`Rnn`], [`Lstm`] and [`Gru`] (sequences; from a given state with
 //!   `forward_with_state`; both directions with [`Bidirectional`]; a layer at every step with
-//!   [`TimeDistributed`]), [`Dropout`], [`LayerNorm`], [`GroupNorm`], [`BatchNorm`] (running
+//!   [`TimeDistributed`]), [`MultiHeadAttention`], [`TransformerEncoderLayer`] and
+//!   [`PositionalEncoding`] (transformers), [`GlobalAvgPool1d`] (a sequence's mean; padded
+//!   sequences of different lengths: every sequence layer's `masking`, see
+//!   [`Layer::mask_value`]), [`Dropout`], [`LayerNorm`], [`GroupNorm`], [`BatchNorm`] (running
 //!   statistics as state, [`Layer::visit_state`]), [`Checkpoint`], or your own by
 //!   implementing the trait; [`Activation`]s written once for any `Float`; weight
 //!   [`init`]ialisers (Glorot, Kaiming, as Flux and PyTorch).

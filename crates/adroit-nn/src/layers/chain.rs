@@ -392,10 +392,28 @@ impl<T: MatScalar> Layer<T> for Chain<T> {
     }
 
     /// Every layer's own check, in order, then that each layer takes the number of features
-    /// the layers before it give, where both are known ([`Layer::output_size`]), and images
-    /// of the shape they give, where both are known ([`Layer::input_image_shape`]).
+    /// the layers before it give, where both are known ([`Layer::output_size`]), images of
+    /// the shape they give, where both are known ([`Layer::input_image_shape`]), and that the
+    /// layers that skip padding skip the same ([`Layer::mask_value`]: one masking −1 after
+    /// one that outputs 0 at padding would read the padding as data).
     fn check_params(&self) -> Result<(), NnError> {
         self.layers.iter().try_for_each(|l| l.check_params())?;
+        let mut masks = self
+            .layers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.mask_value().map(|m| (i, m)));
+        if let Some((first, mask)) = masks.next()
+            && let Some((i, other)) = masks.find(|&(_, m)| m != mask)
+        {
+            return Err(NnError::InvalidConfig {
+                name: "Chain",
+                reason: format!(
+                    "layer {i} masks padding of value {other}, layer {first} of value {mask}: \
+                     the layers of a chain must skip the same padding"
+                ),
+            });
+        }
         self.features_out().map(|_| ())
     }
 

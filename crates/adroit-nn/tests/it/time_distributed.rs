@@ -187,6 +187,20 @@ fn masking_passes_the_padding_on() {
     );
     assert!(g[0].view((2, 1), (4, 1)).iter().all(|&v| v == 0.0));
     assert!(g[0].view((0, 1), (2, 1)).iter().any(|&v| v != 0.0));
+    // A chain's layers must skip the same padding.
+    let mixed = Chain::new()
+        .push(lift.clone())
+        .push(adroit_nn::PositionalEncoding::new(4).unwrap().masking(-1.0));
+    match mixed.check_params() {
+        Err(NnError::InvalidConfig { reason, .. }) => {
+            assert!(
+                reason.contains("layer 1") && reason.contains("-5"),
+                "{reason}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(mixed.predict(&DMatrix::zeros(6, 1)).is_err());
     // The mask value is checked and kept by a cast.
     let nan = lift.clone().masking(f64::NAN);
     assert!(matches!(
