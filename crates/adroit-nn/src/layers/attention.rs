@@ -319,15 +319,9 @@ impl<T: MatScalar> Layer<T> for MultiHeadAttention<T> {
             return x;
         }
         // Which steps are real (steps × batch), where some are padding.
-        let real = self
-            .mask_value
-            .and_then(|mask| real_steps(&x.value(), dim, mask));
+        let real = real_steps(&x, dim, self.mask_value);
         let y = self.attend(x.reshape(dim, steps * batch), steps, real.as_ref(), ctx);
-        let y = match (&real, self.mask_value) {
-            (Some(real), Some(mask)) => fill_padding(y, real, mask),
-            _ => y,
-        };
-        y.reshape(dim * steps, batch)
+        fill_padding(y, real.as_ref(), self.mask_value).reshape(dim * steps, batch)
     }
 
     fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {

@@ -104,9 +104,7 @@ impl<T: MatScalar> Layer<T> for GlobalAvgPool1d {
         if steps == 0 || batch == 0 {
             return MatVar::constant(DMatrix::zeros(dim, batch));
         }
-        let real = self
-            .mask_value
-            .and_then(|mask| real_steps(&x.value(), dim, mask));
+        let real = real_steps(&x, dim, self.mask_value);
         // Each entry weighed by 1/(its sequence's real steps), padding by 0.
         let weighted = match real {
             Some(real) => {

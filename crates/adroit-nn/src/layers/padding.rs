@@ -58,13 +58,15 @@ pub(crate) fn whole_steps(
 }
 
 /// Which steps of `x` (`(width·steps) × batch`) are real, `steps × batch`: false where every
-/// one of the step's `width` features equals `mask_value`. `None` when no step is padding.
+/// one of the step's `width` features equals `mask_value`. `None` without a mask value (`x`'s
+/// entries are then not read) or when no step is padding.
 pub(crate) fn real_steps<T: MatScalar>(
-    x: &DMatrix<T>,
+    x: &MatVar<T>,
     width: usize,
-    mask_value: f64,
+    mask_value: Option<f64>,
 ) -> Option<DMatrix<bool>> {
-    let mask = T::from_f64(mask_value)?;
+    let mask = T::from_f64(mask_value?)?;
+    let x = x.value();
     let steps = x.nrows().checked_div(width)?;
     let real = DMatrix::from_fn(steps, x.ncols(), |t, b| {
         x.view((t * width, b), (width, 1))
@@ -76,15 +78,17 @@ pub(crate) fn real_steps<T: MatScalar>(
 
 /// `y` (`width × (steps·batch)`, sequence `b`'s steps at columns `b·steps ..`) with the
 /// columns of padding steps (false in `real`, `steps × batch`) set to `mask_value` (in the
-/// element type; unchanged if it has no such value).
+/// element type); `y` itself without padding (`real` `None`), without a mask value or if the
+/// element type has no such value.
 pub(crate) fn fill_padding<T: MatScalar>(
     y: MatVar<T>,
-    real: &DMatrix<bool>,
-    mask_value: f64,
+    real: Option<&DMatrix<bool>>,
+    mask_value: Option<f64>,
 ) -> MatVar<T> {
-    let (Some(mask), steps) = (T::from_f64(mask_value), real.nrows()) else {
+    let (Some(real), Some(mask)) = (real, mask_value.and_then(T::from_f64)) else {
         return y;
     };
+    let steps = real.nrows();
     let kept = DMatrix::from_fn(y.nrows(), y.ncols(), |_, c| real[(c % steps, c / steps)]);
     MatVar::select(
         &kept,

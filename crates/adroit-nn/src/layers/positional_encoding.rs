@@ -123,9 +123,7 @@ impl<T: MatScalar> Layer<T> for PositionalEncoding {
         let dim = self.dim;
         let (steps, batch) = steps_and_batch("PositionalEncoding", &x, dim);
         let value = |r: usize| T::from_f64(self.encoding(r / dim, r % dim)).unwrap_or_else(T::zero);
-        let real = self
-            .mask_value
-            .and_then(|mask| real_steps(&x.value(), dim, mask));
+        let real = real_steps(&x, dim, self.mask_value);
         let added = match real {
             // Zero at padding steps.
             Some(real) => DMatrix::from_fn(dim * steps, batch, |r, b| {

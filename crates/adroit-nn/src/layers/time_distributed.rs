@@ -142,14 +142,9 @@ impl<T: MatScalar, L: Layer<T> + Cast> Layer<T> for TimeDistributed<L> {
                 .unwrap_or(0);
             return MatVar::constant(DMatrix::zeros(out * steps, batch));
         }
-        let real = self
-            .mask_value
-            .and_then(|mask| real_steps(&x.value(), input, mask));
+        let real = real_steps(&x, input, self.mask_value);
         let y = self.layer.forward(x.reshape(input, steps * batch), ctx);
-        let y = match (&real, self.mask_value) {
-            (Some(real), Some(mask)) => fill_padding(y, real, mask),
-            _ => y,
-        };
+        let y = fill_padding(y, real.as_ref(), self.mask_value);
         let out = y.nrows();
         y.reshape(out * steps, batch)
     }

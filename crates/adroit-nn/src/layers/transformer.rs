@@ -222,7 +222,7 @@ impl<T: MatScalar> Layer<T> for TransformerEncoderLayer<T> {
         }
         // Read from the layer's own input: after a norm, padding no longer shows.
         let mask_value = self.self_attn.mask_value;
-        let real = mask_value.and_then(|mask| real_steps(&x.value(), dim, mask));
+        let real = real_steps(&x, dim, mask_value);
         let real = real.as_ref();
         // Each step a column from here on.
         let x = x.reshape(dim, steps * batch);
@@ -241,11 +241,7 @@ impl<T: MatScalar> Layer<T> for TransformerEncoderLayer<T> {
             let fed = self.feed_forward(y, ctx);
             self.norm2.forward(y + self.dropout.forward(fed, ctx), ctx)
         };
-        let y = match (real, mask_value) {
-            (Some(real), Some(mask)) => fill_padding(y, real, mask),
-            _ => y,
-        };
-        y.reshape(dim * steps, batch)
+        fill_padding(y, real, mask_value).reshape(dim * steps, batch)
     }
 
     fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>)) {

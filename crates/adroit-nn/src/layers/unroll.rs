@@ -130,10 +130,7 @@ impl Unroll {
     /// for a step without padding. Empty without a mask value or padding. The values are read
     /// from `x` (a decision, not differentiated).
     fn real_steps<T: MatScalar>(&self, x: &MatVar<T>, steps: usize) -> Vec<Option<DMatrix<bool>>> {
-        let Some(real) = self
-            .mask_value
-            .and_then(|mask| real_steps(&x.value(), self.input, mask))
-        else {
+        let Some(real) = real_steps(x, self.input, self.mask_value) else {
             return Vec::new();
         };
         (0..steps)
