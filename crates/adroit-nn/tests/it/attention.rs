@@ -5,7 +5,7 @@
 
 use crate::attention_reference as torch;
 use crate::recurrent::{
-    assert_close, assert_gradients_match_finite_differences, from_rows,
+    assert_all_close, assert_close, assert_gradients_match_finite_differences, from_rows,
     weighted_output_gradients_at,
 };
 use adroit_nn::io::{load_safetensors_bytes, to_safetensors_bytes};
@@ -50,15 +50,7 @@ macro_rules! check_case {
             from_rows(&t::GRAD_OUT_PROJ_WEIGHT),
             from_rows(&t::GRAD_OUT_PROJ_BIAS),
         ];
-        assert_eq!(g.len(), expected.len());
-        for (k, (got, want)) in g.iter().zip(&expected).enumerate() {
-            assert_close(
-                got,
-                want,
-                1e-14,
-                &format!("{} gradient {k}", stringify!($t)),
-            );
-        }
+        assert_all_close(&g, &expected, 1e-14, stringify!($t));
     }};
 }
 

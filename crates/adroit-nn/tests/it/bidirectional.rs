@@ -2,7 +2,8 @@
 //! LSTM and GRU; sizes, bad pairs, no steps, names, weight files, casts and Hessians.
 
 use crate::recurrent::{
-    assert_close, from_rows, reference_gru, reference_lstm, weighted_output_gradients,
+    assert_all_close, assert_close, from_rows, reference_gru, reference_lstm,
+    weighted_output_gradients,
 };
 use crate::recurrent_reference as torch;
 use adroit_nn::{
@@ -41,10 +42,7 @@ fn lstm_matches_pytorch() {
         from_rows(&t::BACKWARD_GRAD_WEIGHT_HH),
         from_rows(&t::BACKWARD_GRAD_BIAS),
     ];
-    assert_eq!(g.len(), expected.len());
-    for (k, (got, want)) in g.iter().zip(&expected).enumerate() {
-        assert_close(got, want, 1e-14, &format!("gradient {k}"));
-    }
+    assert_all_close(&g, &expected, 1e-14, "LSTM");
     let last = Bidirectional::new(both.forward.last_only(), both.backward.last_only()).unwrap();
     let h_n = last.predict(&from_rows(&torch::X)).unwrap();
     assert_close(&h_n, &from_rows(&t::LAST), 1e-14, "h_n");

@@ -4,7 +4,7 @@
 
 use crate::masked_recurrent_reference as torch;
 use crate::recurrent::{
-    assert_close, from_rows, reference_gru, reference_lstm, reference_rnn,
+    assert_all_close, assert_close, from_rows, reference_gru, reference_lstm, reference_rnn,
     weighted_output_gradients_at,
 };
 use crate::recurrent_reference as unmasked;
@@ -56,14 +56,6 @@ fn gradients(
     .1
 }
 
-/// Each gradient against PyTorch's.
-fn assert_all_close(got: &[DMatrix<f64>], want: &[DMatrix<f64>]) {
-    assert_eq!(got.len(), want.len());
-    for (k, (a, b)) in got.iter().zip(want).enumerate() {
-        assert_close(a, b, 1e-14, &format!("gradient {k}"));
-    }
-}
-
 #[test]
 fn lstm_matches_pytorch_on_packed_sequences() {
     use torch::lstm as t;
@@ -83,7 +75,12 @@ fn lstm_matches_pytorch_on_packed_sequences() {
         from_rows(&t::GRAD_WEIGHT_HH),
         from_rows(&t::GRAD_BIAS),
     ];
-    assert_all_close(&g, &expected);
+    assert_all_close(
+        &g,
+        &expected,
+        1e-14,
+        "lstm_matches_pytorch_on_packed_sequences",
+    );
     let h_n = lstm.last_only().predict(&from_rows(&torch::X)).unwrap();
     assert_close(&h_n, &from_rows(&t::H_N), 1e-14, "last_only");
 }
@@ -107,7 +104,12 @@ fn gru_matches_pytorch_on_packed_sequences() {
         from_rows(&t::GRAD_BIAS_IH),
         from_rows(&t::GRAD_BIAS_HH),
     ];
-    assert_all_close(&gradients(&gru, run, want), &expected);
+    assert_all_close(
+        &gradients(&gru, run, want),
+        &expected,
+        1e-14,
+        "gru_matches_pytorch_on_packed_sequences",
+    );
 }
 
 #[test]
@@ -122,7 +124,12 @@ fn rnn_matches_pytorch_on_packed_sequences() {
         from_rows(&t::GRAD_WEIGHT_HH),
         from_rows(&t::GRAD_BIAS),
     ];
-    assert_all_close(&gradients(&rnn, run, want), &expected);
+    assert_all_close(
+        &gradients(&rnn, run, want),
+        &expected,
+        1e-14,
+        "rnn_matches_pytorch_on_packed_sequences",
+    );
 }
 
 #[test]
@@ -149,7 +156,7 @@ fn bidirectional_layers_match_pytorch_on_packed_sequences() {
         from_rows(&l::BACKWARD_GRAD_WEIGHT_HH),
         from_rows(&l::BACKWARD_GRAD_BIAS),
     ];
-    assert_all_close(&g, &expected);
+    assert_all_close(&g, &expected, 1e-14, "bidirectional LSTM");
     let last = Bidirectional::new(both.forward.last_only(), both.backward.last_only()).unwrap();
     assert_close(
         &last.predict(&x).unwrap(),
@@ -179,7 +186,7 @@ fn bidirectional_layers_match_pytorch_on_packed_sequences() {
         from_rows(&r::BACKWARD_GRAD_BIAS_IH),
         from_rows(&r::BACKWARD_GRAD_BIAS_HH),
     ];
-    assert_all_close(&g, &expected);
+    assert_all_close(&g, &expected, 1e-14, "bidirectional GRU");
     let last = Bidirectional::new(both.forward.last_only(), both.backward.last_only()).unwrap();
     assert_close(
         &last.predict(&x).unwrap(),

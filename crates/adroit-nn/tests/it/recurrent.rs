@@ -57,6 +57,15 @@ pub(crate) fn assert_close(a: &DMatrix<f64>, b: &DMatrix<f64>, tol: f64, what: &
     assert!((a - b).amax() <= tol * scale, "{what}: {a} vs {b}");
 }
 
+/// Each of `got` within `tol` of the same entry of `want` (as [`assert_close`]), as many of
+/// each; `case` names them in a failure (`case gradient k`).
+pub(crate) fn assert_all_close(got: &[DMatrix<f64>], want: &[DMatrix<f64>], tol: f64, case: &str) {
+    assert_eq!(got.len(), want.len(), "{case}");
+    for (k, (g, w)) in got.iter().zip(want).enumerate() {
+        assert_close(g, w, tol, &format!("{case} gradient {k}"));
+    }
+}
+
 /// The output on `torch::X` (checked against `output`) and the gradients of Σ C ⊙ output in
 /// the input and in each of the layer's parameters, in `visit` order.
 fn output_and_gradients(layer: &impl Layer<f64>, output: &DMatrix<f64>) -> Vec<DMatrix<f64>> {

@@ -6,7 +6,7 @@
 
 use crate::attention_reference as attention;
 use crate::recurrent::{
-    assert_close, assert_gradients_match_finite_differences, from_rows,
+    assert_all_close, assert_close, assert_gradients_match_finite_differences, from_rows,
     weighted_output_gradients_at,
 };
 use crate::transformer_reference as torch;
@@ -96,15 +96,7 @@ macro_rules! check_case {
             from_rows(&t::GRAD_NORM2_SCALE),
             from_rows(&t::GRAD_NORM2_BIAS),
         ];
-        assert_eq!(g.len(), expected.len());
-        for (k, (got, want)) in g.iter().zip(&expected).enumerate() {
-            assert_close(
-                got,
-                want,
-                1e-13,
-                &format!("{} gradient {k}", stringify!($t)),
-            );
-        }
+        assert_all_close(&g, &expected, 1e-13, stringify!($t));
     }};
 }
 
