@@ -4,7 +4,7 @@
 //! - [`Layer`]s: [`Dense`], [`Conv2d`], [`ConvTranspose2d`], [`MaxPool2d`], [`AvgPool2d`]
 //!   and [`Upsample`] (images one per column, [`Window2d`]), [`Chain`], [`SkipConnection`]
 //!   (residual blocks), [`Parallel`] (branches, on the whole input or ranges of its rows),
-//!   [`Embedding`], [`Rnn`], [`Lstm`] and [`Gru`] (sequences; from a given state with
+//!   [`Embedding`], [`Conv1d`] (temporal convolutions), [`Rnn`], [`Lstm`] and [`Gru`] (sequences; from a given state with
 //!   `forward_with_state`; both directions with [`Bidirectional`]; a layer at every step with
 //!   [`TimeDistributed`]), [`MultiHeadAttention`], [`TransformerEncoderLayer`] and
 //!   [`PositionalEncoding`] (transformers), [`GlobalAvgPool1d`] (a sequence's mean; padded
@@ -84,11 +84,11 @@ pub use flat::{parameters_to_vector, vector_to_parameters};
 pub use gradient::{Grads, Params, gradient, gradient_with, gradient_with_state, params};
 pub use layer::{Context, Layer, Mode};
 pub use layers::{
-    AvgPool2d, BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Conv2d, ConvTranspose2d,
-    Dense, Dropout, DynLayer, Embedding, GlobalAvgPool1d, GroupNorm, Gru, LayerNorm, Lstm,
-    LstmState, Max, MaxPool2d, Mean, MultiHeadAttention, Parallel, Pool2d, PoolReduction,
-    PositionalEncoding, Recurrent, Rnn, SkipConnection, TimeDistributed, TransformerEncoderLayer,
-    Upsample, UpsampleMode, Window2d,
+    AvgPool2d, BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Conv1d, Conv2d,
+    ConvTranspose2d, Dense, Dropout, DynLayer, Embedding, GlobalAvgPool1d, GroupNorm, Gru,
+    LayerNorm, Lstm, LstmState, Max, MaxPool2d, Mean, MultiHeadAttention, Parallel, Pool2d,
+    PoolReduction, PositionalEncoding, Recurrent, Rnn, SkipConnection, TimeDistributed,
+    TransformerEncoderLayer, Upsample, UpsampleMode, Window2d,
 };
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).

@@ -402,26 +402,8 @@ impl<T: MatScalar> Layer<T> for Conv2d<T> {
             .take_rows_padded(&g.patches(), T::zero())
             .reshape(patch * self.groups, positions * batch);
         let weight = ctx.param(&self.weight);
-        let z = if self.groups == 1 {
-            match &self.bias {
-                Some(b) => weight.affine(patches, ctx.param(b)),
-                None => weight * patches,
-            }
-        } else {
-            // Each group's output channels times its input channels' rows of the patches.
-            let (out_per_group, rows_per_group) = (out_channels / self.groups, patch);
-            let parts: Vec<_> = (0..self.groups)
-                .map(|k| {
-                    let w = weight.rows(k * out_per_group, out_per_group);
-                    w * patches.rows(k * rows_per_group, rows_per_group)
-                })
-                .collect();
-            let z = MatVar::vcat(&parts);
-            match &self.bias {
-                Some(b) => z + ctx.param(b),
-                None => z,
-            }
-        };
+        let bias = self.bias.as_ref().map(|b| ctx.param(b));
+        let z = weight_bias::grouped_affine(weight, patches, bias, self.groups);
         let y = z
             .reshape(out_channels * positions, batch)
             .take_rows(&transpose_rows(out_channels, positions));

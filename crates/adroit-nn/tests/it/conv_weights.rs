@@ -170,3 +170,27 @@ fn a_grouped_weight_for_a_layer_without_groups_is_refused_with_a_hint() {
         .to_string();
     assert!(!message.contains("groups"), "{message}");
 }
+
+#[test]
+fn pytorch_3d_conv1d_weights_load_flattened_row_major() {
+    let mut rng = StdRng::seed_from_u64(4);
+    let conv = adroit_nn::Conv1d::<f64>::new(2, 3, 4, Activation::Identity, &mut rng).unwrap();
+    let mut m = Chain::new().push(conv.causal());
+    // nn.Conv1d's state dict: weight (out, in, kernel), bias (out,).
+    let shapes = [
+        ("layers.0.weight", vec![3, 2, 4]),
+        ("layers.0.bias", vec![3]),
+    ];
+    load_safetensors_bytes(&mut m, &file(&shapes)).unwrap();
+    let mut loaded = Vec::new();
+    m.visit("", &mut |_, p| loaded.push(p.clone()));
+    let want = |rows, cols| DMatrix::from_row_slice(rows, cols, &values(rows * cols));
+    assert_eq!(loaded, [want(3, 8), want(3, 1)]); // out × (in·kernel), channel by channel
+    // Channel 0 of a one-step sequence meets its kernel's last tap (the others read the
+    // causal padding): weight[o, 0, 3] + bias[o].
+    let y = m
+        .predict(&DMatrix::from_column_slice(2, 1, &[1.0, 0.0]))
+        .unwrap();
+    let expected = DMatrix::from_fn(3, 1, |o, _| loaded[0][(o, 3)] + loaded[1][(o, 0)]);
+    assert_eq!(y, expected);
+}

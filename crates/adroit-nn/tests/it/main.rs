@@ -11,6 +11,8 @@ mod cast;
 mod checkpoint;
 mod classic;
 mod conv;
+mod conv1d;
+mod conv1d_reference;
 mod conv_reference;
 mod conv_transpose;
 mod conv_weights;

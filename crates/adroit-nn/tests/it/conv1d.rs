@@ -1,0 +1,302 @@
+//! Conv1d: outputs and gradients against PyTorch's `nn.Conv1d` (plain, strided and dilated,
+//! `"same"` with groups, causal), against central differences, masked sequences against the
+//! same sequences alone, stacking with recurrent layers, casts and bad input.
+
+use crate::conv1d_reference as torch;
+use crate::recurrent::{
+    assert_all_close, assert_close, assert_gradients_match_finite_differences, from_rows,
+    weighted_output_gradients_at,
+};
+use adroit_check::fd;
+use adroit_nn::{Activation, Cast, Chain, Conv1d, Gru, Layer, NnError};
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+/// Runs `layer` on the reference input against `output` (1e-14) and returns the gradients of
+/// Σ C ⊙ output in the input and the parameters.
+fn gradients(layer: &Conv1d<f64>, output: &DMatrix<f64>, c: &DMatrix<f64>) -> Vec<DMatrix<f64>> {
+    weighted_output_gradients_at(layer, &from_rows(&torch::X), output, c)
+}
+
+#[test]
+fn plain_convolution_matches_pytorch() {
+    use torch::plain as r;
+    let layer = Conv1d::from_parts(
+        3,
+        3,
+        from_rows(&r::WEIGHT),
+        Some(from_rows(&r::BIAS)),
+        Activation::Tanh,
+    )
+    .unwrap();
+    let g = gradients(&layer, &from_rows(&r::OUTPUT), &from_rows(&r::C));
+    assert_all_close(
+        &g,
+        &[
+            from_rows(&r::GRAD_X),
+            from_rows(&r::GRAD_WEIGHT),
+            from_rows(&r::GRAD_BIAS),
+        ],
+        1e-13,
+        "plain",
+    );
+}
+
+#[test]
+fn strided_dilated_padded_convolution_matches_pytorch() {
+    use torch::strided as r;
+    let layer = Conv1d::from_parts(3, 2, from_rows(&r::WEIGHT), None, Activation::Identity)
+        .unwrap()
+        .stride(2)
+        .padding(1)
+        .dilation(2);
+    let g = gradients(&layer, &from_rows(&r::OUTPUT), &from_rows(&r::C));
+    assert_all_close(
+        &g,
+        &[from_rows(&r::GRAD_X), from_rows(&r::GRAD_WEIGHT)],
+        1e-13,
+        "strided",
+    );
+}
+
+#[test]
+fn grouped_same_convolution_matches_pytorch() {
+    use torch::same as r;
+    let layer = Conv1d::from_grouped_parts(
+        3,
+        3,
+        4,
+        from_rows(&r::WEIGHT),
+        Some(from_rows(&r::BIAS)),
+        Activation::Identity,
+    )
+    .unwrap()
+    .same();
+    assert_eq!(layer.padding_steps(), (1, 2));
+    let g = gradients(&layer, &from_rows(&r::OUTPUT), &from_rows(&r::C));
+    assert_all_close(
+        &g,
+        &[
+            from_rows(&r::GRAD_X),
+            from_rows(&r::GRAD_WEIGHT),
+            from_rows(&r::GRAD_BIAS),
+        ],
+        1e-13,
+        "same",
+    );
+}
+
+#[test]
+fn causal_convolution_matches_pytorch_padded_before() {
+    use torch::causal as r;
+    let layer = Conv1d::from_parts(
+        3,
+        3,
+        from_rows(&r::WEIGHT),
+        Some(from_rows(&r::BIAS)),
+        Activation::Sigmoid,
+    )
+    .unwrap()
+    .dilation(2)
+    .causal();
+    assert_eq!(layer.padding_steps(), (4, 0));
+    let g = gradients(&layer, &from_rows(&r::OUTPUT), &from_rows(&r::C));
+    assert_all_close(
+        &g,
+        &[
+            from_rows(&r::GRAD_X),
+            from_rows(&r::GRAD_WEIGHT),
+            from_rows(&r::GRAD_BIAS),
+        ],
+        1e-13,
+        "causal",
+    );
+}
+
+/// A layer with random parameters and a smooth activation.
+fn random_layer(groups: usize, seed: u64) -> Conv1d<f64> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut layer = Conv1d::grouped(4, 6, 3, groups, Activation::Tanh, &mut rng).unwrap();
+    layer.bias = Some(DMatrix::from_fn(6, 1, |i, _| 0.1 * i as f64 - 0.2));
+    layer
+}
+
+#[test]
+fn gradients_match_finite_differences() {
+    let x = DMatrix::from_fn(4 * 6, 3, |r, c| ((r * 3 + c) as f64 * 0.7).sin());
+    let w = |rows| DMatrix::from_fn(rows, 3, |r, c| ((r + 2 * c) as f64 * 0.3).cos());
+    let cases = [
+        (random_layer(1, 1), "plain"),
+        (random_layer(2, 2).stride(2).padding_sides(2, 1), "strided"),
+        (random_layer(2, 3).dilation(2).same(), "same"),
+        (random_layer(1, 4).dilation(3).causal(), "causal"),
+    ];
+    for (layer, case) in cases {
+        let rows = layer.output_size_for(24).unwrap().unwrap();
+        assert_eq!(layer.predict(&x).unwrap().nrows(), rows, "{case}");
+        assert_gradients_match_finite_differences(&layer, &x, &w(rows), 1e-8);
+    }
+}
+
+#[test]
+fn a_causal_output_reads_no_later_step() {
+    let layer = random_layer(1, 5).dilation(2).causal();
+    let x = DMatrix::from_fn(4 * 6, 2, |r, c| ((r + 5 * c) as f64).sin());
+    let y = layer.predict(&x).unwrap();
+    for t in 0..6 {
+        // Changing steps after t leaves output step t as it was.
+        let mut later = x.clone();
+        later.rows_mut(4 * (t + 1), 4 * (5 - t)).fill(7.0);
+        let moved = layer.predict(&later).unwrap();
+        assert_eq!(
+            moved.rows(0, 6 * (t + 1)),
+            y.rows(0, 6 * (t + 1)),
+            "step {t}"
+        );
+    }
+}
+
+#[test]
+fn masked_sequences_give_what_they_give_alone() {
+    for (layer, case) in [
+        (random_layer(1, 6).same().masking(-1.0), "same"),
+        (
+            random_layer(2, 7).dilation(2).causal().masking(-1.0),
+            "causal",
+        ),
+    ] {
+        let mut unmasked = layer.clone();
+        unmasked.mask_value = None;
+        let lengths = [6, 4, 1];
+        let padded = DMatrix::from_fn(4 * 6, 3, |r, c| {
+            if r / 4 < lengths[c] {
+                ((r + 7 * c) as f64 * 0.9).cos()
+            } else {
+                -1.0
+            }
+        });
+        let y = layer.predict(&padded).unwrap();
+        for (c, &len) in lengths.iter().enumerate() {
+            let alone = unmasked
+                .predict(&padded.view((0, c), (4 * len, 1)).into_owned())
+                .unwrap();
+            assert_close(
+                &y.view((0, c), (6 * len, 1)).into_owned(),
+                &alone,
+                1e-15,
+                case,
+            );
+            assert!(
+                y.view((6 * len, c), (6 * (6 - len), 1))
+                    .iter()
+                    .all(|&v| v == -1.0),
+                "{case}: padding steps give the mask value"
+            );
+        }
+        // The input's gradient: 0 at padding, central differences at real entries (moving a
+        // padding entry off the mask value would make its step real).
+        let w = DMatrix::from_fn(36, 3, |r, c| ((r * c) as f64 + 0.5).sin());
+        let g = weighted_output_gradients_at(&layer, &padded, &y, &w).remove(0);
+        let fd = fd::gradient(
+            |v: &[f64]| {
+                let x = DMatrix::from_column_slice(24, 3, v);
+                layer.predict(&x).unwrap().component_mul(&w).sum()
+            },
+            padded.as_slice(),
+        );
+        for ((k, &got), want) in g.iter().enumerate().zip(fd) {
+            let real = k % 24 / 4 < lengths[k / 24];
+            let want = if real { want } else { 0.0 };
+            assert!(
+                (got - want).abs() < 1e-8,
+                "{case}: entry {k}: {got} vs {want}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_chain_stacks_convolutions_and_a_recurrent_layer() {
+    let mut rng = StdRng::seed_from_u64(8);
+    let model = Chain::<f64>::new()
+        .push(
+            Conv1d::new(2, 5, 3, Activation::Relu, &mut rng)
+                .unwrap()
+                .stride(2),
+        )
+        .push(Gru::new(5, 3, &mut rng).last_only());
+    let x = DMatrix::from_fn(2 * 9, 4, |r, c| (r as f64 - c as f64).sin());
+    assert_eq!(model.predict(&x).unwrap().shape(), (3, 4));
+    assert_eq!(model.output_size_for(18).unwrap(), Some(3));
+    // Rows that are not whole steps, or too few steps for one window, are errors.
+    for rows in [17, 4] {
+        let err = model.predict(&DMatrix::zeros(rows, 1)).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("not whole steps of 2") || text.contains("shorter than the kernel"),
+            "{rows} rows: {err}"
+        );
+    }
+}
+
+#[test]
+fn invalid_configurations_are_refused() {
+    let mut rng = StdRng::seed_from_u64(9);
+    let base = Conv1d::<f64>::new(4, 6, 3, Activation::Identity, &mut rng).unwrap();
+    let refused = [
+        (base.clone().stride(0), "stride 0"),
+        (base.clone().dilation(0), "dilation 0"),
+        (
+            base.clone().same().stride(2),
+            "\"same\" padding with stride 2",
+        ),
+        (base.clone().masking(0.0), "masking with stride 1"),
+        (
+            base.clone().causal().stride(2).masking(0.0),
+            "masking with stride 2",
+        ),
+        (
+            base.clone().causal().masking(f64::NAN),
+            "the mask value is NaN",
+        ),
+    ];
+    for (layer, want) in refused {
+        let err = Layer::<f64>::check_params(&layer).unwrap_err();
+        assert!(err.to_string().contains(want), "{want}: {err}");
+        assert!(layer.predict(&DMatrix::zeros(8, 1)).is_err(), "{want}");
+    }
+    assert!(Conv1d::<f64>::grouped(4, 6, 3, 4, Activation::Identity, &mut rng).is_err());
+    assert!(Conv1d::<f64>::new(0, 6, 3, Activation::Identity, &mut rng).is_err());
+    let wrong = Conv1d::from_parts(
+        4,
+        2,
+        DMatrix::<f64>::zeros(6, 6),
+        None,
+        Activation::Identity,
+    );
+    assert!(
+        matches!(wrong, Err(NnError::ShapeMismatch { .. })),
+        "{wrong:?}"
+    );
+    let mut bad_bias = base.clone();
+    bad_bias.bias = Some(DMatrix::zeros(5, 1));
+    assert!(matches!(
+        bad_bias.predict(&DMatrix::zeros(12, 1)),
+        Err(NnError::ShapeMismatch { .. })
+    ));
+}
+
+#[test]
+fn casts_keep_the_geometry() {
+    let layer = random_layer(2, 10).dilation(2).causal().masking(-1.0);
+    let single: Conv1d<f32> = layer.cast().unwrap();
+    assert_eq!(
+        (single.padding_steps(), single.groups(), single.mask_value),
+        ((4, 0), 2, Some(-1.0))
+    );
+    let x = DMatrix::from_fn(4 * 5, 2, |r, c| ((r + c) as f64 * 0.4).sin());
+    let want = layer.predict(&x).unwrap();
+    let got = single.predict(&x.map(|v| v as f32)).unwrap();
+    assert!((got.map(f64::from) - want).amax() < 1e-5);
+}
