@@ -4,8 +4,9 @@
 //! - [`Layer`]s: [`Dense`], [`Conv2d`], [`ConvTranspose2d`], [`MaxPool2d`], [`AvgPool2d`]
 //!   and [`Upsample`] (images one per column, [`Window2d`]), [`Chain`], [`SkipConnection`]
 //!   (residual blocks), [`Parallel`] (branches, on the whole input or ranges of its rows),
-//!   [`Embedding`], [`Conv1d`] (temporal convolutions), [`Rnn`], [`Lstm`] and [`Gru`] (sequences; from a given state with
-//!   `forward_with_state`; both directions with [`Bidirectional`]; a layer at every step with
+//!   [`Embedding`], [`Rnn`], [`Lstm`] and [`Gru`] (sequences; from a given state with
+//!   `forward_with_state`; convolutions and pools along the steps with [`Conv1d`],
+//!   [`MaxPool1d`] and [`AvgPool1d`]; both directions with [`Bidirectional`]; a layer at every step with
 //!   [`TimeDistributed`]), [`MultiHeadAttention`], [`TransformerEncoderLayer`] and
 //!   [`PositionalEncoding`] (transformers), [`GlobalAvgPool1d`] (a sequence's mean; padded
 //!   sequences of different lengths: every sequence layer's `masking`, see
@@ -84,11 +85,11 @@ pub use flat::{parameters_to_vector, vector_to_parameters};
 pub use gradient::{Grads, Params, gradient, gradient_with, gradient_with_state, params};
 pub use layer::{Context, Layer, Mode};
 pub use layers::{
-    AvgPool2d, BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Conv1d, Conv2d,
+    AvgPool1d, AvgPool2d, BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Conv1d, Conv2d,
     ConvTranspose2d, Dense, Dropout, DynLayer, Embedding, GlobalAvgPool1d, GroupNorm, Gru,
-    LayerNorm, Lstm, LstmState, Max, MaxPool2d, Mean, MultiHeadAttention, Parallel, Pool2d,
-    PoolReduction, PositionalEncoding, Recurrent, Rnn, SkipConnection, TimeDistributed,
-    TransformerEncoderLayer, Upsample, UpsampleMode, Window2d,
+    LayerNorm, Lstm, LstmState, Max, MaxPool1d, MaxPool2d, Mean, MultiHeadAttention, Parallel,
+    Pool1d, Pool2d, PoolReduction, PositionalEncoding, Recurrent, Rnn, SkipConnection,
+    TimeDistributed, TransformerEncoderLayer, Upsample, UpsampleMode, Window2d,
 };
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).

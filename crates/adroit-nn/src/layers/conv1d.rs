@@ -2,24 +2,13 @@
 
 use super::padding::{check_mask_value, fill_padding, real_steps, steps_and_batch, whole_steps};
 use super::weight_bias;
+use super::window1d::{Padding1d, Window1d};
 use crate::cast::cast_matrix;
 use crate::error::check_shape;
 use crate::{Activation, Cast, CastSlot, Context, Layer, NnError, init};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 use rand::Rng;
-
-/// How a [`Conv1d`] pads its sequences with zero steps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Padding1d {
-    /// Steps before the first and after the last.
-    Sides(usize, usize),
-    /// `dilation·(kernel − 1)` steps, half before (rounded down) and the rest after:
-    /// PyTorch's `padding="same"`.
-    Same,
-    /// `dilation·(kernel − 1)` steps before, none after: Keras's `padding="causal"`.
-    Causal,
-}
 
 /// `y = σ(W ⋆ x + b)` along the steps of sequences: a temporal convolution of `in_channels`
 /// features per step to `out_channels`, as a cross-correlation (no kernel flip) as PyTorch's
@@ -89,10 +78,7 @@ pub struct Conv1d<T> {
     /// `None`: every step is real.
     pub mask_value: Option<f64>,
     in_channels: usize,
-    kernel: usize,
-    stride: usize,
-    dilation: usize,
-    padding: Padding1d,
+    window: Window1d,
     groups: usize,
 }
 
@@ -236,10 +222,7 @@ impl<T: MatScalar> Conv1d<T> {
             activation,
             mask_value: None,
             in_channels,
-            kernel,
-            stride: 1,
-            dilation: 1,
-            padding: Padding1d::Sides(0, 0),
+            window: Window1d::new(kernel, 1),
             groups,
         };
         layer.check_params()?;
@@ -259,7 +242,7 @@ impl<T: MatScalar> Conv1d<T> {
     /// assert_eq!(conv.output_steps(8), Some(4));
     /// ```
     pub fn stride(mut self, stride: usize) -> Self {
-        self.stride = stride;
+        self.window.stride = stride;
         self
     }
 
@@ -276,7 +259,7 @@ impl<T: MatScalar> Conv1d<T> {
     /// assert_eq!(conv.output_steps(10), Some(2)); // a span of 9 steps
     /// ```
     pub fn dilation(mut self, dilation: usize) -> Self {
-        self.dilation = dilation;
+        self.window.dilation = dilation;
         self
     }
 
@@ -309,7 +292,7 @@ impl<T: MatScalar> Conv1d<T> {
     /// assert_eq!(conv.output_steps(4), Some(4));
     /// ```
     pub fn padding_sides(mut self, before: usize, after: usize) -> Self {
-        self.padding = Padding1d::Sides(before, after);
+        self.window.padding = Padding1d::Sides(before, after);
         self
     }
 
@@ -328,7 +311,7 @@ impl<T: MatScalar> Conv1d<T> {
     /// assert_eq!((conv.padding_steps(), conv.output_steps(9)), ((3, 3), Some(9)));
     /// ```
     pub fn same(mut self) -> Self {
-        self.padding = Padding1d::Same;
+        self.window.padding = Padding1d::Same;
         self
     }
 
@@ -347,7 +330,7 @@ impl<T: MatScalar> Conv1d<T> {
     /// assert_eq!(conv.predict(&dmatrix![1.0; 2.0; 4.0]).unwrap(), dmatrix![1.0; 3.0; 6.0]);
     /// ```
     pub fn causal(mut self) -> Self {
-        self.padding = Padding1d::Causal;
+        self.window.padding = Padding1d::Causal;
         self
     }
 
@@ -425,7 +408,7 @@ impl<T: MatScalar> Conv1d<T> {
     /// assert_eq!(conv.kernel(), 4);
     /// ```
     pub fn kernel(&self) -> usize {
-        self.kernel
+        self.window.kernel
     }
 
     /// The number of channel groups: 1 unless built by [`Conv1d::grouped`] or
@@ -456,12 +439,7 @@ impl<T: MatScalar> Conv1d<T> {
     /// assert_eq!(conv.padding_steps(), (4, 0));
     /// ```
     pub fn padding_steps(&self) -> (usize, usize) {
-        let total = self.span().saturating_sub(1);
-        match self.padding {
-            Padding1d::Sides(before, after) => (before, after),
-            Padding1d::Same => (total / 2, total - total / 2),
-            Padding1d::Causal => (total, 0),
-        }
+        self.window.padding_steps()
     }
 
     /// The output steps for `steps` input steps, `⌊(steps + before + after − span)/stride⌋ +
@@ -476,35 +454,7 @@ impl<T: MatScalar> Conv1d<T> {
     /// assert_eq!((conv.output_steps(5), conv.output_steps(2)), (Some(3), None));
     /// ```
     pub fn output_steps(&self, steps: usize) -> Option<usize> {
-        let (before, after) = self.padding_steps();
-        let padded = steps.checked_add(before)?.checked_add(after)?;
-        let reach = padded.checked_sub(self.span())?;
-        Some(reach.checked_div(self.stride)? + 1)
-    }
-
-    /// `dilation·(kernel − 1) + 1` (saturating): the steps one window covers.
-    fn span(&self) -> usize {
-        self.dilation
-            .saturating_mul(self.kernel.saturating_sub(1))
-            .saturating_add(1)
-    }
-
-    /// The input row read by each window's taps, position by position, then channel by
-    /// channel, then tap by tap (`None`: a zero step of the padding).
-    fn patches(&self, steps: usize, positions: usize) -> Vec<Option<usize>> {
-        let (before, channels) = (self.padding_steps().0, self.in_channels);
-        let mut rows = Vec::with_capacity(positions * channels * self.kernel);
-        for p in 0..positions {
-            for c in 0..channels {
-                rows.extend((0..self.kernel).map(|j| {
-                    (p * self.stride + j * self.dilation)
-                        .checked_sub(before)
-                        .filter(|&t| t < steps)
-                        .map(|t| t * channels + c)
-                }));
-            }
-        }
-        rows
+        self.window.output_steps(steps)
     }
 }
 
@@ -554,13 +504,8 @@ impl<T: MatScalar> Layer<T> for Conv1d<T> {
         }
         let channels = self.in_channels;
         let (steps, batch) = steps_and_batch("Conv1d", &x, channels);
-        let positions = self.output_steps(steps).unwrap_or_else(|| {
-            panic!(
-                "Conv1d: {steps} steps padded by {:?} are shorter than the kernel's span of {}",
-                self.padding_steps(),
-                self.span()
-            )
-        });
+        let positions = (self.window.output_steps(steps))
+            .unwrap_or_else(|| panic!("Conv1d: {}", self.window.too_short(steps)));
         let (out_channels, patch) = self.weight.shape();
         if batch == 0 {
             return MatVar::constant(DMatrix::zeros(out_channels * positions, 0));
@@ -582,7 +527,7 @@ impl<T: MatScalar> Layer<T> for Conv1d<T> {
         };
         // Column b·positions + p: sequence b's window at output step p.
         let patches = x
-            .take_rows_padded(&self.patches(steps, positions), T::zero())
+            .take_rows_padded(&self.window.taps(steps, positions, channels), T::zero())
             .reshape(patch * self.groups, positions * batch);
         let weight = ctx.param(&self.weight);
         let bias = self.bias.as_ref().map(|b| ctx.param(b));
@@ -617,12 +562,7 @@ impl<T: MatScalar> Layer<T> for Conv1d<T> {
             .map(Some)
             .ok_or_else(|| NnError::InvalidConfig {
                 name: "Conv1d input",
-                reason: format!(
-                    "{steps} steps padded by {:?} are shorter than the kernel's span of {} \
-                     steps",
-                    self.padding_steps(),
-                    self.span()
-                ),
+                reason: self.window.too_short(steps),
             })
     }
 
@@ -640,39 +580,26 @@ impl<T: MatScalar> Layer<T> for Conv1d<T> {
         self.activation
             .check_parameter("Conv1d activation parameter")?;
         let out_channels = self.weight.nrows();
-        check_sizes(self.in_channels, out_channels, self.kernel, self.groups)?;
-        let invalid = |reason: String| {
-            Err(NnError::InvalidConfig {
-                name: "Conv1d",
-                reason,
-            })
-        };
-        if self.stride == 0 || self.dilation == 0 {
-            return invalid(format!(
-                "stride {} and dilation {} (each at least 1)",
-                self.stride, self.dilation
-            ));
-        }
-        if self.padding == Padding1d::Same && self.stride != 1 {
-            return invalid(format!(
-                "\"same\" padding with stride {} (stride 1 only, as PyTorch)",
-                self.stride
-            ));
-        }
+        let window = &self.window;
+        check_sizes(self.in_channels, out_channels, window.kernel, self.groups)?;
+        window.check("Conv1d")?;
         check_mask_value::<T>("Conv1d", self.mask_value)?;
         if self.mask_value.is_some()
-            && (self.stride != 1 || matches!(self.padding, Padding1d::Sides(..)))
+            && (window.stride != 1 || matches!(window.padding, Padding1d::Sides(..)))
         {
-            return invalid(format!(
-                "masking with stride {} and {:?} padding steps (it needs an output step per \
-                 input step: stride 1 and same or causal padding)",
-                self.stride,
-                self.padding_steps()
-            ));
+            return Err(NnError::InvalidConfig {
+                name: "Conv1d",
+                reason: format!(
+                    "masking with stride {} and {:?} padding steps (it needs an output step \
+                     per input step: stride 1 and same or causal padding)",
+                    window.stride,
+                    window.padding_steps()
+                ),
+            });
         }
         check_shape(
             "Conv1d weight (out_channels × in_channels/groups·kernel)",
-            (out_channels, self.in_channels / self.groups * self.kernel),
+            (out_channels, self.in_channels / self.groups * window.kernel),
             self.weight.shape(),
         )?;
         match &self.bias {
@@ -697,10 +624,7 @@ impl<T: MatScalar> Cast for Conv1d<T> {
             activation: self.activation,
             mask_value: self.mask_value,
             in_channels: self.in_channels,
-            kernel: self.kernel,
-            stride: self.stride,
-            dilation: self.dilation,
-            padding: self.padding,
+            window: self.window,
             groups: self.groups,
         })
     }

@@ -14,6 +14,9 @@ pub trait PoolReduction:
     /// The layer's name in messages (`"MaxPool2d"`).
     const NAME: &'static str;
 
+    /// The sequence layer's name in messages (`"MaxPool1d"`).
+    const SEQUENCE_NAME: &'static str;
+
     /// Whether the window may be dilated (PyTorch's `MaxPool2d` may, its `AvgPool2d` not).
     const DILATES: bool;
 
@@ -30,7 +33,7 @@ mod sealed {
     impl Sealed for super::Mean {}
 }
 
-/// A window's maximum, padding counted as `−∞` ([`MaxPool2d`]).
+/// A window's maximum, padding counted as `−∞` ([`MaxPool2d`], [`MaxPool1d`](crate::MaxPool1d)).
 ///
 /// Gradient at ties: the entries tied for a window's maximum share its cotangent equally
 /// ([`MatVar::max_along`]'s convention, JAX's for `max`); PyTorch gives all of it to the first
@@ -47,6 +50,7 @@ pub struct Max;
 
 impl PoolReduction for Max {
     const NAME: &'static str = "MaxPool2d";
+    const SEQUENCE_NAME: &'static str = "MaxPool1d";
     const DILATES: bool = true;
 
     fn fill<T: MatScalar>() -> T {
@@ -59,7 +63,8 @@ impl PoolReduction for Max {
 }
 
 /// A window's mean, padding counted as zeros and always divided by `kh·kw` (PyTorch's
-/// default `count_include_pad=True`, Flux's `MeanPool`) ([`AvgPool2d`]).
+/// default `count_include_pad=True`, Flux's `MeanPool`) ([`AvgPool2d`],
+/// [`AvgPool1d`](crate::AvgPool1d)).
 ///
 /// # Example
 /// ```
@@ -72,6 +77,7 @@ pub struct Mean;
 
 impl PoolReduction for Mean {
     const NAME: &'static str = "AvgPool2d";
+    const SEQUENCE_NAME: &'static str = "AvgPool1d";
     const DILATES: bool = false;
 
     fn fill<T: MatScalar>() -> T {

@@ -1,6 +1,7 @@
-//! Conv1d: outputs and gradients against PyTorch's `nn.Conv1d` (plain, strided and dilated,
-//! `"same"` with groups, causal), against central differences, masked sequences against the
-//! same sequences alone, stacking with recurrent layers, casts and bad input.
+//! Conv1d, MaxPool1d and AvgPool1d: outputs and gradients against PyTorch's `nn.Conv1d`
+//! (plain, strided and dilated, `"same"` with groups, causal), `nn.MaxPool1d` and
+//! `nn.AvgPool1d`, against central differences, masked sequences against the same sequences
+//! alone, stacking with recurrent layers, casts and bad input.
 
 use crate::conv1d_reference as torch;
 use crate::recurrent::{
@@ -8,7 +9,7 @@ use crate::recurrent::{
     weighted_output_gradients_at,
 };
 use adroit_check::fd;
-use adroit_nn::{Activation, Cast, Chain, Conv1d, Gru, Layer, NnError};
+use adroit_nn::{Activation, AvgPool1d, Cast, Chain, Conv1d, Gru, Layer, MaxPool1d, NnError};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -299,4 +300,88 @@ fn casts_keep_the_geometry() {
     let want = layer.predict(&x).unwrap();
     let got = single.predict(&x.map(|v| v as f32)).unwrap();
     assert!((got.map(f64::from) - want).amax() < 1e-5);
+}
+
+#[test]
+fn pools_match_pytorch() {
+    let x = from_rows(&torch::X);
+    let max = MaxPool1d::new(3, 3)
+        .unwrap()
+        .stride(2)
+        .padding(1)
+        .dilation(2);
+    let g = weighted_output_gradients_at(
+        &max,
+        &x,
+        &from_rows(&torch::max::OUTPUT),
+        &from_rows(&torch::max::C),
+    );
+    assert_all_close(&g, &[from_rows(&torch::max::GRAD_X)], 1e-14, "max");
+    let avg = AvgPool1d::new(3, 3).unwrap().stride(2).padding(1);
+    let g = weighted_output_gradients_at(
+        &avg,
+        &x,
+        &from_rows(&torch::avg::OUTPUT),
+        &from_rows(&torch::avg::C),
+    );
+    assert_all_close(&g, &[from_rows(&torch::avg::GRAD_X)], 1e-14, "avg");
+    // Against central differences too, on another input (no ties).
+    let x = DMatrix::from_fn(3 * 8, 2, |r, c| ((r * 5 + c * 3) as f64 * 0.77).sin());
+    let w = |rows| DMatrix::from_fn(rows, 2, |r, c| ((r + 3 * c) as f64 * 0.4).cos());
+    let rows = Layer::<f64>::output_size_for(&max, 24).unwrap().unwrap();
+    assert_gradients_match_finite_differences(&max, &x, &w(rows), 1e-8);
+    let rows = Layer::<f64>::output_size_for(&avg, 24).unwrap().unwrap();
+    assert_gradients_match_finite_differences(&avg, &x, &w(rows), 1e-8);
+}
+
+#[test]
+fn a_convolution_pool_and_recurrent_stack_trains_its_shapes() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let model = Chain::<f64>::new()
+        .push(
+            Conv1d::new(2, 4, 3, Activation::Relu, &mut rng)
+                .unwrap()
+                .same(),
+        )
+        .push(MaxPool1d::new(4, 2).unwrap())
+        .push(AvgPool1d::new(4, 2).unwrap().stride(1))
+        .push(Gru::new(4, 3, &mut rng).last_only());
+    // 10 steps → 10 → 5 → 4 → the last state.
+    assert_eq!(model.output_size_for(20).unwrap(), Some(3));
+    let x = DMatrix::from_fn(20, 3, |r, c| ((r + c) as f64).cos());
+    assert_eq!(model.predict(&x).unwrap().shape(), (3, 3));
+    // Two steps pool to one, which the average pool's window of 2 does not fit.
+    let err = model.predict(&DMatrix::zeros(4, 1)).unwrap_err();
+    assert!(err.to_string().contains("shorter than the kernel"), "{err}");
+}
+
+#[test]
+fn invalid_pools_are_refused() {
+    let refused: [(Box<dyn Layer<f64>>, &str); 5] = [
+        (
+            Box::new(MaxPool1d::new(2, 3).unwrap().padding(2)),
+            "at most half the kernel",
+        ),
+        (
+            Box::new(AvgPool1d::new(2, 3).unwrap().dilation(2)),
+            "dilation 2 must be 1",
+        ),
+        (
+            Box::new(MaxPool1d::new(2, 3).unwrap().stride(0)),
+            "stride 0",
+        ),
+        (
+            Box::new(MaxPool1d::new(2, 3).unwrap().dilation(0)),
+            "dilation 0",
+        ),
+        (
+            Box::new(AvgPool1d::new(2, 4).unwrap()),
+            "not whole steps of 2",
+        ),
+    ];
+    for (pool, want) in refused {
+        let err = pool.predict(&DMatrix::zeros(8 * 2 + 1, 1)).unwrap_err();
+        assert!(err.to_string().contains(want), "{want}: {err}");
+    }
+    assert!(MaxPool1d::new(0, 2).is_err() && AvgPool1d::new(2, 0).is_err());
 }
