@@ -1,5 +1,5 @@
-//! Time-series forecasting: an `Lstm`, a `Gru` and an `Rnn` against a dense network and
-//! persistence.
+//! Time-series forecasting: an `Lstm`, a `Gru`, an `Rnn` and strided `Conv1d`s against a
+//! dense network and persistence.
 //!
 //! Run: `cargo run --release --example sequence -- --help`.
 
@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         writeln!(out, "  LSTM                      {:.4}", r.lstm_mse)?;
         writeln!(out, "  GRU                       {:.4}", r.gru_mse)?;
         writeln!(out, "  RNN (tanh)                {:.4}", r.rnn_mse)?;
+        writeln!(out, "  strided Conv1d stack      {:.4}", r.conv_mse)?;
         writeln!(out, "  dense on the window       {:.4}", r.dense_mse)?;
         writeln!(out, "  persistence (last value) {:.4}", r.persistence_mse)?;
         Ok(())
