@@ -5,11 +5,11 @@
 //!   and [`Upsample`] (images one per column, [`Window2d`]), [`Chain`], [`SkipConnection`]
 //!   (residual blocks), [`Parallel`] (branches, on the whole input or ranges of its rows),
 //!   [`Embedding`], [`Rnn`], [`Lstm`] and [`Gru`] (sequences; from a given state with
-//!   `forward_with_state`; convolutions and pools along the steps with [`Conv1d`],
-//!   [`MaxPool1d`] and [`AvgPool1d`]; both directions with [`Bidirectional`]; a layer at every step with
-//!   [`TimeDistributed`]), [`MultiHeadAttention`], [`TransformerEncoderLayer`] and
-//!   [`PositionalEncoding`] (transformers), [`GlobalAvgPool1d`] (a sequence's mean; padded
-//!   sequences of different lengths: every sequence layer's `masking`, see
+//!   `forward_with_state`; both directions with [`Bidirectional`]; a layer at every step with
+//!   [`TimeDistributed`]), [`Conv1d`], [`MaxPool1d`] and [`AvgPool1d`] (along the steps),
+//!   [`MultiHeadAttention`], [`TransformerEncoderLayer`] and [`PositionalEncoding`]
+//!   (transformers), [`GlobalAvgPool1d`] and [`GlobalMaxPool1d`] (a sequence's mean or
+//!   maximum; padded sequences of different lengths: every sequence layer's `masking`, see
 //!   [`Layer::mask_value`]), [`Dropout`], [`LayerNorm`], [`GroupNorm`], [`BatchNorm`] (running
 //!   statistics as state, [`Layer::visit_state`]), [`Checkpoint`], or your own by
 //!   implementing the trait; [`Activation`]s written once for any `Float`; weight
@@ -86,10 +86,11 @@ pub use gradient::{Grads, Params, gradient, gradient_with, gradient_with_state, 
 pub use layer::{Context, Layer, Mode};
 pub use layers::{
     AvgPool1d, AvgPool2d, BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Conv1d, Conv2d,
-    ConvTranspose2d, Dense, Dropout, DynLayer, Embedding, GlobalAvgPool1d, GroupNorm, Gru,
-    LayerNorm, Lstm, LstmState, Max, MaxPool1d, MaxPool2d, Mean, MultiHeadAttention, Parallel,
-    Pool1d, Pool2d, PoolReduction, PositionalEncoding, Recurrent, Rnn, SkipConnection,
-    TimeDistributed, TransformerEncoderLayer, Upsample, UpsampleMode, Window2d,
+    ConvTranspose2d, Dense, Dropout, DynLayer, Embedding, GlobalAvgPool1d, GlobalMaxPool1d,
+    GroupNorm, Gru, LayerNorm, Lstm, LstmState, Max, MaxPool1d, MaxPool2d, Mean,
+    MultiHeadAttention, Parallel, Pool1d, Pool2d, PoolReduction, PositionalEncoding, Recurrent,
+    Rnn, SkipConnection, TimeDistributed, TransformerEncoderLayer, Upsample, UpsampleMode,
+    Window2d,
 };
 /// `nalgebra`, whose matrices hold parameters and data (re-exported so that a user of
 /// `adroit-nn` alone uses the same version).

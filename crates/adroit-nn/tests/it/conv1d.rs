@@ -1,7 +1,7 @@
 //! Conv1d, MaxPool1d and AvgPool1d: outputs and gradients against PyTorch's `nn.Conv1d`
 //! (plain, strided and dilated, `"same"` with groups, causal), `nn.MaxPool1d` and
 //! `nn.AvgPool1d`, against central differences, masked sequences against the same sequences
-//! alone, stacking with recurrent layers, casts and bad input.
+//! alone, stacking with recurrent layers, casts and bad input; GlobalMaxPool1d.
 
 use crate::conv1d_reference as torch;
 use crate::recurrent::{
@@ -9,7 +9,9 @@ use crate::recurrent::{
     weighted_output_gradients_at,
 };
 use adroit_check::fd;
-use adroit_nn::{Activation, AvgPool1d, Cast, Chain, Conv1d, Gru, Layer, MaxPool1d, NnError};
+use adroit_nn::{
+    Activation, AvgPool1d, Cast, Chain, Conv1d, GlobalMaxPool1d, Gru, Layer, MaxPool1d, NnError,
+};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -384,4 +386,55 @@ fn invalid_pools_are_refused() {
         assert!(err.to_string().contains(want), "{want}: {err}");
     }
     assert!(MaxPool1d::new(0, 2).is_err() && AvgPool1d::new(2, 0).is_err());
+}
+
+#[test]
+fn global_max_pool_takes_each_features_largest_real_step() {
+    let pool = GlobalMaxPool1d::new(3).unwrap();
+    let x = DMatrix::from_fn(3 * 5, 4, |r, c| ((r * 7 + c * 3) as f64 * 0.61).sin());
+    let y = Layer::<f64>::predict(&pool, &x).unwrap();
+    for b in 0..4 {
+        for i in 0..3 {
+            let want = (0..5)
+                .map(|t| x[(t * 3 + i, b)])
+                .fold(f64::NEG_INFINITY, f64::max);
+            assert_eq!(y[(i, b)], want);
+        }
+    }
+    let w = DMatrix::from_fn(3, 4, |r, c| (r + 2 * c) as f64 - 3.0);
+    assert_gradients_match_finite_differences(&pool, &x, &w, 1e-8);
+    // Masked: sequences of 5, 2 and 0 real steps padded with −1, against the same alone.
+    let masked = pool.masking(-1.0);
+    let lengths = [5, 2, 0];
+    let padded = DMatrix::from_fn(
+        15,
+        3,
+        |r, c| if r / 3 < lengths[c] { x[(r, c)] } else { -1.0 },
+    );
+    let y = Layer::<f64>::predict(&masked, &padded).unwrap();
+    for (c, &len) in lengths.iter().enumerate() {
+        let want = if len == 0 {
+            DMatrix::zeros(3, 1)
+        } else {
+            let alone = padded.view((0, c), (3 * len, 1)).into_owned();
+            Layer::<f64>::predict(&pool, &alone).unwrap()
+        };
+        assert_eq!(y.column(c), want.column(0), "sequence {c}");
+    }
+    // Ties share the gradient: two equal maxima get half each.
+    let tied = DMatrix::from_column_slice(3, 1, &[2.0, 5.0, 5.0]);
+    let one = GlobalMaxPool1d::new(1).unwrap();
+    let g = adroit_reverse::matrix::gradient(
+        |v| {
+            one.forward(
+                v[0],
+                &mut adroit_nn::Context::new(adroit_nn::Mode::Train, 0),
+            )
+            .sum()
+        },
+        &[tied],
+    );
+    assert_eq!(g[0], DMatrix::from_column_slice(3, 1, &[0.0, 0.5, 0.5]));
+    assert!(Layer::<f64>::predict(&pool, &DMatrix::zeros(7, 1)).is_err());
+    assert!(Layer::<f64>::check_params(&pool.masking(f64::INFINITY)).is_err());
 }
