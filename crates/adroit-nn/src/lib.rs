@@ -87,7 +87,7 @@ pub use layer::{Context, Layer, Mode};
 pub use layers::{
     AvgPool1d, AvgPool2d, BatchNorm, Bidirectional, Chain, Checkpoint, Connection, Conv1d, Conv2d,
     ConvTranspose2d, Dense, Dropout, DynLayer, Embedding, GlobalAvgPool1d, GlobalMaxPool1d,
-    GroupNorm, Gru, LayerNorm, Lstm, LstmState, Max, MaxPool1d, MaxPool2d, Mean,
+    GlobalPool1d, GroupNorm, Gru, LayerNorm, Lstm, LstmState, Max, MaxPool1d, MaxPool2d, Mean,
     MultiHeadAttention, Parallel, Pool1d, Pool2d, PoolReduction, PositionalEncoding, Recurrent,
     Rnn, SkipConnection, TimeDistributed, TransformerEncoderLayer, Upsample, UpsampleMode,
     Window2d,

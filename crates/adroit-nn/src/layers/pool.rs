@@ -17,6 +17,9 @@ pub trait PoolReduction:
     /// The sequence layer's name in messages (`"MaxPool1d"`).
     const SEQUENCE_NAME: &'static str;
 
+    /// The whole-sequence layer's name in messages (`"GlobalMaxPool1d"`).
+    const GLOBAL_NAME: &'static str;
+
     /// Whether the window may be dilated (PyTorch's `MaxPool2d` may, its `AvgPool2d` not).
     const DILATES: bool;
 
@@ -25,6 +28,13 @@ pub trait PoolReduction:
 
     /// Each column's reduction, `taps × n` to `1 × n`.
     fn reduce<T: MatScalar>(windows: MatVar<T>) -> MatVar<T>;
+
+    /// The factor turning [`reduce`](Self::reduce) over `steps` entries, all but `real` of
+    /// them [`fill`](Self::fill), into the reduction over the `real` ones (for
+    /// [`GlobalPool1d`](crate::GlobalPool1d)'s masking): `steps/real` for a mean (0 for no
+    /// real entry), 1 for a maximum (a line without a real entry is `−∞`: the caller
+    /// replaces it).
+    fn over_real_steps<T: MatScalar>(steps: usize, real: usize) -> T;
 }
 
 mod sealed {
@@ -51,6 +61,7 @@ pub struct Max;
 impl PoolReduction for Max {
     const NAME: &'static str = "MaxPool2d";
     const SEQUENCE_NAME: &'static str = "MaxPool1d";
+    const GLOBAL_NAME: &'static str = "GlobalMaxPool1d";
     const DILATES: bool = true;
 
     fn fill<T: MatScalar>() -> T {
@@ -59,6 +70,10 @@ impl PoolReduction for Max {
 
     fn reduce<T: MatScalar>(windows: MatVar<T>) -> MatVar<T> {
         windows.max_along(Along::Rows)
+    }
+
+    fn over_real_steps<T: MatScalar>(_: usize, _: usize) -> T {
+        T::one()
     }
 }
 
@@ -78,6 +93,7 @@ pub struct Mean;
 impl PoolReduction for Mean {
     const NAME: &'static str = "AvgPool2d";
     const SEQUENCE_NAME: &'static str = "AvgPool1d";
+    const GLOBAL_NAME: &'static str = "GlobalAvgPool1d";
     const DILATES: bool = false;
 
     fn fill<T: MatScalar>() -> T {
@@ -86,6 +102,13 @@ impl PoolReduction for Mean {
 
     fn reduce<T: MatScalar>(windows: MatVar<T>) -> MatVar<T> {
         windows.mean_along(Along::Rows)
+    }
+
+    fn over_real_steps<T: MatScalar>(steps: usize, real: usize) -> T {
+        match (T::from_usize(steps), T::from_usize(real)) {
+            (Some(s), Some(r)) if real > 0 => s / r,
+            _ => T::zero(),
+        }
     }
 }
 
