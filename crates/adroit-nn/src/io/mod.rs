@@ -12,15 +12,16 @@
 //! [`LayerNorm`](crate::LayerNorm)'s `scale` and `bias` are `nn.LayerNorm`'s `weight` and
 //! `bias`.
 //!
-//! Convolutions load PyTorch's 4-D weights as they are: a tensor `[rows, d₁, …, dₖ]` loads
-//! into a `rows × (d₁⋯dₖ)` parameter, flattened row-major (`weight.reshape(rows, -1)`). So a
-//! [`Conv2d`](crate::Conv2d)'s `weight` (`out × (in/groups·kh·kw)`) loads from
-//! `nn.Conv2d.weight` of shape `(out, in/groups, kh, kw)` and a
+//! Convolutions load PyTorch's 3-D and 4-D weights as they are: a tensor `[rows, d₁, …, dₖ]`
+//! loads into a `rows × (d₁⋯dₖ)` parameter, flattened row-major (`weight.reshape(rows, -1)`).
+//! So a [`Conv1d`](crate::Conv1d)'s `weight` (`out × (in/groups·k)`) loads from
+//! `nn.Conv1d.weight` of shape `(out, in/groups, k)`, a [`Conv2d`](crate::Conv2d)'s
+//! (`out × (in/groups·kh·kw)`) from `nn.Conv2d.weight` of shape `(out, in/groups, kh, kw)` and a
 //! [`ConvTranspose2d`](crate::ConvTranspose2d)'s (`in × (out·kh·kw)`) from
 //! `nn.ConvTranspose2d.weight` of shape `(in, out, kh, kw)`; their biases are 1-D `[out]`. A
 //! [`GroupNorm`](crate::GroupNorm)'s `scale` and `bias` are `nn.GroupNorm`'s `weight` and
-//! `bias`. Saving writes every parameter 2-D: reshape to 4-D on the PyTorch side
-//! (`w.reshape(out, in // groups, kh, kw)`). Layers without parameters (pools, activations,
+//! `bias`. Saving writes every parameter 2-D: reshape to 3-D or 4-D on the PyTorch side
+//! (`w.reshape(out, in // groups, k)`, `w.reshape(out, in // groups, kh, kw)`). Layers without parameters (pools, activations,
 //! [`Upsample`](crate::Upsample), [`Dropout`](crate::Dropout)) hold no tensor but keep their
 //! index: in `Chain[conv, pool, conv]` the second convolution's weight is `layers.2.weight`,
 //! as in an `nn.Sequential` (`2.weight`).

@@ -19,7 +19,7 @@ use rand::Rng;
 /// Shapes: `x` is `(in_channels·steps) × batch`, rows `t·in_channels .. (t + 1)·in_channels`
 /// holding step `t` — the sequence layout of [`Lstm`](crate::Lstm) and the other sequence
 /// layers (Keras's channels-last `(batch, steps, channels)`; PyTorch's `(N, C, L)` tensor as
-/// `x.permute(0, 2, 1).reshape(N, -1).T`) —, any number of steps; the output
+/// `x.permute(0, 2, 1).reshape(N, -1).T`) —, at least one step; the output
 /// `(out_channels·out_steps) × batch` in the same layout, with
 /// `out_steps = ⌊(steps + before + after − dilation·(kernel − 1) − 1)/stride⌋ + 1`
 /// ([`Conv1d::output_steps`]). `weight` is `out_channels × (in_channels/groups·kernel)`, row
@@ -32,9 +32,13 @@ use rand::Rng;
 ///
 /// With [`masking`](Self::masking), padding steps (every feature equal to the mask value, see
 /// [`Layer::mask_value`]) are read as zeros — as the convolution's own zero padding — and
-/// give the mask value at every output feature, so a sequence padded at its end gives on its
-/// real steps what it gives alone. That needs an output step per input step: stride 1 and
-/// [`same`](Self::same) or [`causal`](Self::causal) padding.
+/// give the mask value at every output feature, so a sequence padded at its end or its start
+/// gives on its real steps what it gives alone. Padding in the middle is not skipped: windows
+/// across it read zeros in place of the steps beyond it (unlike the recurrent layers'
+/// masking). It takes an output step per input step: stride 1 and padding of
+/// `dilation·(kernel − 1)` steps in all ([`same`](Self::same), [`causal`](Self::causal) or
+/// sides adding up to it). With a ReLU and mask value 0, a real step whose outputs are all 0
+/// becomes padding for the next masked layer (see [`Layer::mask_value`]).
 ///
 /// Each forward pass gathers every window into one matrix (im2col, through
 /// [`MatVar::take_rows_padded`]) and multiplies it by `weight` once for the whole batch.
@@ -64,7 +68,8 @@ use rand::Rng;
 ///     .padding(1);
 /// assert_eq!(conv.weight.shape(), (4, 2 * 3));
 /// assert_eq!(conv.output_steps(9), Some(5)); // ⌊(9 + 2 − 2 − 1)/2⌋ + 1
-/// assert_eq!(conv.output_steps(0), None); // two padding steps are shorter than the kernel
+/// assert_eq!(conv.output_steps(1), Some(1)); // one step between two padding steps
+/// assert_eq!(conv.output_steps(0), None); // no steps (refused, as by PyTorch)
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Conv1d<T> {
@@ -298,7 +303,8 @@ impl<T: MatScalar> Conv1d<T> {
 
     /// The same layer padded to give as many steps as it reads (PyTorch's `padding="same"`,
     /// stride 1 only): `dilation·(kernel − 1)` zero steps, `⌊·/2⌋` before and the rest after
-    /// (the extra one after for an even kernel, as PyTorch), whatever the dilation set later.
+    /// (the extra one after when `dilation·(kernel − 1)` is odd — an even kernel with an odd
+    /// dilation —, as PyTorch), whatever the dilation set later.
     ///
     /// # Example
     /// ```
@@ -350,9 +356,10 @@ impl<T: MatScalar> Conv1d<T> {
         self
     }
 
-    /// The same layer skipping padding: steps whose every feature equals `mask_value` are read
-    /// as zeros and give `mask_value` at every output feature (see the type's docs; stride 1
-    /// and [`same`](Self::same) or [`causal`](Self::causal) padding, else
+    /// The same layer reading padding as zeros: steps whose every feature equals `mask_value`
+    /// are read as zeros and give `mask_value` at every output feature (see the type's docs
+    /// for where padding may sit; stride 1 and padding of `dilation·(kernel − 1)` steps in
+    /// all, as [`same`](Self::same) and [`causal`](Self::causal) give, else
     /// [`check_params`](Layer::check_params) refuses it, as a value that is not finite).
     ///
     /// # Example
@@ -443,8 +450,9 @@ impl<T: MatScalar> Conv1d<T> {
     }
 
     /// The output steps for `steps` input steps, `⌊(steps + before + after − span)/stride⌋ +
-    /// 1` with `span = dilation·(kernel − 1) + 1`; `None` if the padded sequence is shorter
-    /// than the span (PyTorch's error), the stride is 0 or the sizes overflow.
+    /// 1` with `span = dilation·(kernel − 1) + 1`; `None` for no steps or if the padded
+    /// sequence is shorter than the span (PyTorch's errors), the stride is 0 or the sizes
+    /// overflow.
     ///
     /// # Example
     /// ```
@@ -584,16 +592,18 @@ impl<T: MatScalar> Layer<T> for Conv1d<T> {
         check_sizes(self.in_channels, out_channels, window.kernel, self.groups)?;
         window.check("Conv1d")?;
         check_mask_value::<T>("Conv1d", self.mask_value)?;
+        let (before, after) = window.padding_steps();
         if self.mask_value.is_some()
-            && (window.stride != 1 || matches!(window.padding, Padding1d::Sides(..)))
+            && (window.stride != 1 || before.checked_add(after) != Some(window.span() - 1))
         {
             return Err(NnError::InvalidConfig {
                 name: "Conv1d",
                 reason: format!(
-                    "masking with stride {} and {:?} padding steps (it needs an output step \
-                     per input step: stride 1 and same or causal padding)",
+                    "masking with stride {} and {:?} padding steps (it takes stride 1 and \
+                     dilation·(kernel − 1) = {} padding steps in all: same or causal padding)",
                     window.stride,
-                    window.padding_steps()
+                    (before, after),
+                    window.span() - 1
                 ),
             });
         }

@@ -14,7 +14,7 @@ use nalgebra::DMatrix;
 /// over sequences in the layout of [`Conv1d`](crate::Conv1d) and the recurrent layers.
 ///
 /// Shapes: `x` is `(channels·steps) × batch`, rows `t·channels .. (t + 1)·channels` holding
-/// step `t`, any number of steps; the output `(channels·out_steps) × batch` in the same layout,
+/// step `t`, at least one step; the output `(channels·out_steps) × batch` in the same layout,
 /// `out_steps = ⌊(steps + 2·padding − dilation·(kernel − 1) − 1)/stride⌋ + 1`. No parameters.
 /// Padding counts as `−∞` for a maximum and as zeros for a mean (always divided by `kernel`,
 /// PyTorch's `count_include_pad=True`); see [`Max`] for ties. Steps of padded sequences
@@ -133,8 +133,9 @@ impl<R: PoolReduction> Pool1d<R> {
         self.window.kernel
     }
 
-    /// The output steps for `steps` input steps; `None` if the padded sequence is shorter than
-    /// a window, the stride is 0 or the sizes overflow.
+    /// The output steps for `steps` input steps; `None` for no steps or if the padded
+    /// sequence is shorter than a window (PyTorch's errors), the stride is 0 or the sizes
+    /// overflow.
     ///
     /// # Example
     /// ```

@@ -53,9 +53,13 @@ impl Window1d {
         }
     }
 
-    /// `⌊(steps + before + after − span)/stride⌋ + 1`; `None` if the padded sequence is
-    /// shorter than the span, the stride is 0 or the sizes overflow.
+    /// `⌊(steps + before + after − span)/stride⌋ + 1`; `None` for no steps (PyTorch refuses
+    /// them too, padded or not), if the padded sequence is shorter than the span, the stride
+    /// is 0 or the sizes overflow.
     pub(crate) fn output_steps(&self, steps: usize) -> Option<usize> {
+        if steps == 0 {
+            return None;
+        }
         let (before, after) = self.padding_steps();
         let padded = steps.checked_add(before)?.checked_add(after)?;
         let reach = padded.checked_sub(self.span())?;

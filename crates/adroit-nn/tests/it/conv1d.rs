@@ -438,3 +438,57 @@ fn global_max_pool_takes_each_features_largest_real_step() {
     assert!(Layer::<f64>::predict(&pool, &DMatrix::zeros(7, 1)).is_err());
     assert!(Layer::<f64>::check_params(&pool.masking(f64::INFINITY)).is_err());
 }
+
+#[test]
+fn masking_takes_any_padding_adding_up_to_the_span_and_padding_at_the_start() {
+    let causal = random_layer(1, 12).dilation(2).causal().masking(-1.0);
+    // Sides adding up to dilation·(kernel − 1) = 4: as causal, or as same.
+    let sides = random_layer(1, 12)
+        .dilation(2)
+        .padding_sides(4, 0)
+        .masking(-1.0);
+    assert!(Layer::<f64>::check_params(&sides).is_ok());
+    let x = DMatrix::from_fn(4 * 5, 2, |r, c| {
+        if r < 8 && c == 1 {
+            -1.0
+        } else {
+            (r as f64).sin()
+        }
+    });
+    assert_eq!(sides.predict(&x).unwrap(), causal.predict(&x).unwrap());
+    let short = random_layer(1, 12)
+        .dilation(2)
+        .padding_sides(1, 2)
+        .masking(-1.0);
+    assert!(Layer::<f64>::check_params(&short).is_err());
+    // Padding at the start (sequence 1's first two steps) gives what the rest gives alone.
+    for layer in [causal, random_layer(2, 13).same().masking(-1.0)] {
+        let y = layer.predict(&x).unwrap();
+        let mut unmasked = layer.clone();
+        unmasked.mask_value = None;
+        let alone = unmasked
+            .predict(&x.view((8, 1), (12, 1)).into_owned())
+            .unwrap();
+        assert_close(
+            &y.view((12, 1), (18, 1)).into_owned(),
+            &alone,
+            1e-15,
+            "start",
+        );
+        assert!(y.view((0, 1), (12, 1)).iter().all(|&v| v == -1.0));
+    }
+}
+
+#[test]
+fn no_steps_are_refused_even_with_padding_as_pytorch() {
+    let layer = random_layer(1, 14).padding(2);
+    assert_eq!(layer.output_steps(0), None);
+    assert!(layer.predict(&DMatrix::zeros(0, 2)).is_err());
+    assert!(
+        Layer::<f64>::predict(
+            &MaxPool1d::new(4, 2).unwrap().padding(1),
+            &DMatrix::zeros(0, 2)
+        )
+        .is_err()
+    );
+}
