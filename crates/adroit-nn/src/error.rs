@@ -277,12 +277,12 @@ impl fmt::Display for NnError {
                     f,
                     "tensor {name} has shape {found:?}, the model needs {expected:?}"
                 )?;
-                // A 4-D weight of the model's rows whose kernels are a whole fraction of its
-                // columns, in a number of groups that also divides the rows (the output
+                // A 3-D or 4-D weight of the model's rows whose kernels are a whole fraction of
+                // its columns, in a number of groups that also divides the rows (the output
                 // channels): a grouped convolution's, given to a layer built without groups.
                 if let ([rows, per_group @ ..], [model_rows, columns]) =
                     (found.as_slice(), expected.as_slice())
-                    && per_group.len() == 3
+                    && matches!(per_group.len(), 2 | 3)
                     && rows == model_rows
                     && let Some(kernels) =
                         per_group.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
@@ -292,12 +292,20 @@ impl fmt::Display for NnError {
                     && groups > 1
                     && rows % groups == 0
                 {
-                    write!(
-                        f,
-                        " (a grouped convolution's weight, of {groups} groups? build the layer \
-                         with Conv2d::grouped or Conv2d::from_grouped_parts; ConvTranspose2d \
-                         takes no groups)"
-                    )?;
+                    if per_group.len() == 2 {
+                        write!(
+                            f,
+                            " (a grouped convolution's weight, of {groups} groups? build the \
+                             layer with Conv1d::grouped or Conv1d::from_grouped_parts)"
+                        )?;
+                    } else {
+                        write!(
+                            f,
+                            " (a grouped convolution's weight, of {groups} groups? build the \
+                             layer with Conv2d::grouped or Conv2d::from_grouped_parts; \
+                             ConvTranspose2d takes no groups)"
+                        )?;
+                    }
                 }
                 Ok(())
             }

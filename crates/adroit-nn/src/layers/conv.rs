@@ -216,22 +216,8 @@ impl<T: MatScalar> Conv2d<T> {
     ) -> Result<Self, NnError> {
         let taps = window.kernel.0 * window.kernel.1;
         let groups = groups_fitting((input.0, weight.nrows()), taps, weight.ncols());
-        Self::from_grouped_parts(input, 1, window, weight, bias, activation).map_err(|e| match e {
-            NnError::ShapeMismatch {
-                what,
-                expected,
-                found,
-            } if what.starts_with("Conv2d weight") && groups.is_some() => NnError::ShapeMismatch {
-                what: format!(
-                    "{what}; these columns fit a grouped convolution of {} groups: see \
-                     Conv2d::from_grouped_parts",
-                    groups.unwrap_or(1)
-                ),
-                expected,
-                found,
-            },
-            other => other,
-        })
+        Self::from_grouped_parts(input, 1, window, weight, bias, activation)
+            .map_err(|e| with_groups_hint(e, "Conv2d", groups))
     }
 
     /// A grouped convolution ([`Conv2d::grouped`]) from given parameters: PyTorch's weight of
@@ -350,11 +336,38 @@ impl<T: MatScalar> Conv2d<T> {
     }
 }
 
+/// `e` with a pointer to `layer`'s `from_grouped_parts` when it is the layer's weight-shape
+/// error and the weight's columns fit `groups` groups (found by [`groups_fitting`]).
+pub(super) fn with_groups_hint(e: NnError, layer: &str, groups: Option<usize>) -> NnError {
+    match (e, groups) {
+        (
+            NnError::ShapeMismatch {
+                what,
+                expected,
+                found,
+            },
+            Some(groups),
+        ) if what.starts_with(&format!("{layer} weight")) => NnError::ShapeMismatch {
+            what: format!(
+                "{what}; these columns fit a grouped convolution of {groups} groups: see \
+                 {layer}::from_grouped_parts"
+            ),
+            expected,
+            found,
+        },
+        (other, _) => other,
+    }
+}
+
 /// The number of groups, more than one and dividing both channel counts, whose grouped
 /// convolution from `channels.0` input to `channels.1` output channels with `taps` kernel
 /// taps has a weight of `columns` columns, if any: a hint for a grouped weight given where a
 /// full one is expected.
-fn groups_fitting(channels: (usize, usize), taps: usize, columns: usize) -> Option<usize> {
+pub(super) fn groups_fitting(
+    channels: (usize, usize),
+    taps: usize,
+    columns: usize,
+) -> Option<usize> {
     if taps == 0 || columns == 0 || !columns.is_multiple_of(taps) {
         return None;
     }

@@ -1,5 +1,6 @@
 //! [`Conv1d`]: a one-dimensional (temporal) convolution over sequences.
 
+use super::conv::{groups_fitting, with_groups_hint};
 use super::padding::{check_mask_value, fill_padding, real_steps, steps_and_batch, whole_steps};
 use super::weight_bias;
 use super::window1d::{Padding1d, Window1d};
@@ -171,7 +172,9 @@ impl<T: MatScalar> Conv1d<T> {
     ///
     /// # Errors
     /// As [`Conv1d::new`]; and [`NnError::ShapeMismatch`] if `weight` does not have
-    /// `in_channels·kernel` columns or `bias` is not `weight.nrows() × 1`.
+    /// `in_channels·kernel` columns or `bias` is not `weight.nrows() × 1`. A weight whose
+    /// columns fit a grouped or depthwise convolution is refused here, with a message pointing
+    /// to [`Conv1d::from_grouped_parts`].
     ///
     /// # Example
     /// ```
@@ -193,7 +196,9 @@ impl<T: MatScalar> Conv1d<T> {
         bias: Option<DMatrix<T>>,
         activation: Activation,
     ) -> Result<Self, NnError> {
+        let groups = groups_fitting((in_channels, weight.nrows()), kernel, weight.ncols());
         Self::from_grouped_parts(in_channels, 1, kernel, weight, bias, activation)
+            .map_err(|e| with_groups_hint(e, "Conv1d", groups))
     }
 
     /// A grouped convolution ([`Conv1d::grouped`]) from given parameters: PyTorch's weight of

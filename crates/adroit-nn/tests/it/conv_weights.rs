@@ -194,3 +194,32 @@ fn pytorch_3d_conv1d_weights_load_flattened_row_major() {
     let expected = DMatrix::from_fn(3, 1, |o, _| loaded[0][(o, 3)] + loaded[1][(o, 0)]);
     assert_eq!(y, expected);
 }
+
+#[test]
+fn a_grouped_conv1d_weight_given_to_a_layer_without_groups_names_the_groups() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let conv = adroit_nn::Conv1d::<f64>::new(4, 6, 3, Activation::Identity, &mut rng).unwrap();
+    let mut m = Chain::new().push(conv.clone());
+    // nn.Conv1d(4, 6, 3, groups=2): weight (6, 2, 3).
+    let shapes = [
+        ("layers.0.weight", vec![6, 2, 3]),
+        ("layers.0.bias", vec![6]),
+    ];
+    let err = load_safetensors_bytes(&mut m, &file(&shapes)).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("of 2 groups") && text.contains("Conv1d::grouped"),
+        "{text}"
+    );
+    let mut kept = Vec::new();
+    m.visit("", &mut |_, p| kept.push(p.clone()));
+    assert_eq!(kept[0], conv.weight, "nothing loaded");
+    // The same weight given to from_parts.
+    let weight = DMatrix::from_row_slice(6, 6, &values(36));
+    let err = adroit_nn::Conv1d::from_parts(4, 3, weight, None, Activation::Identity).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("Conv1d::from_grouped_parts") && text.contains("2 groups"),
+        "{text}"
+    );
+}
