@@ -568,6 +568,7 @@ impl<T: MatScalar> Layer<T> for Conv1d<T> {
     /// # Errors
     /// [`NnError::InvalidConfig`] if they are not.
     fn output_size_for(&self, input: usize) -> Result<Option<usize>, NnError> {
+        self.window.check("Conv1d")?;
         whole_steps("Conv1d input", input, self.in_channels)?;
         let steps = input / self.in_channels;
         self.output_steps(steps)

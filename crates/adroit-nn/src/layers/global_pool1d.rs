@@ -19,7 +19,9 @@ use nalgebra::DMatrix;
 /// With [`masking`](Self::masking) the reduction is over each sequence's real steps only
 /// (steps whose every feature equals the mask value are left out), so a padded sequence gives
 /// what it gives alone; a sequence of padding alone gives zeros. Ties of the maximum share the
-/// gradient equally ([`Max`]).
+/// gradient equally ([`Max`]); padding is filled with `−∞` for the maximum, so a real entry of
+/// `−∞` that is its line's maximum shares its gradient with the padding too (the one case
+/// where a padded sequence's gradient differs from its gradient alone).
 ///
 /// Shapes: `x` is `(dim·steps) × batch` (rows `t·dim .. (t + 1)·dim` step `t`, as for the
 /// sequence layers), the output `dim × batch`. No steps give zeros. No parameters. A

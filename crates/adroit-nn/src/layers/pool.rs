@@ -166,7 +166,7 @@ impl<R: PoolReduction> Pool2d<R> {
     pub fn new(input: (usize, usize, usize), window: Window2d) -> Result<Self, NnError> {
         let geometry = Geometry::new(R::NAME, input, window)?;
         let (kernel, padding) = (window.kernel, window.padding);
-        if 2 * padding.0 > kernel.0 || 2 * padding.1 > kernel.1 {
+        if padding.0 > kernel.0 / 2 || padding.1 > kernel.1 / 2 {
             return Err(NnError::InvalidConfig {
                 name: R::NAME,
                 reason: format!(

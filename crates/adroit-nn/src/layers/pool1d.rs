@@ -98,7 +98,9 @@ impl<R: PoolReduction> Pool1d<R> {
     }
 
     /// The same pool reading every `dilation`-th step ([`MaxPool1d`] only, as PyTorch;
-    /// [`check_params`](Layer::check_params) refuses it for an [`AvgPool1d`], and 0).
+    /// [`check_params`](Layer::check_params) refuses it for an [`AvgPool1d`], and 0). A
+    /// dilated window may then lie on the padding alone (kernel 2, dilation 3, padding 1 over
+    /// 2 steps): its maximum is `−∞`, with no gradient, as in PyTorch.
     ///
     /// # Example
     /// ```
@@ -155,7 +157,7 @@ impl<R: PoolReduction> Pool1d<R> {
             "a step must have at least 1 feature".to_string()
         } else if let Err(e) = w.check(R::SEQUENCE_NAME) {
             return Err(e);
-        } else if 2 * w.padding_steps().0 > w.kernel {
+        } else if w.padding_steps().0 > w.kernel / 2 {
             format!(
                 "the padding {} must be at most half the kernel {} (as in PyTorch)",
                 w.padding_steps().0,
@@ -214,6 +216,7 @@ impl<T: MatScalar, R: PoolReduction> Layer<T> for Pool1d<R> {
     /// [`NnError::InvalidConfig`] if they are not.
     fn output_size_for(&self, input: usize) -> Result<Option<usize>, NnError> {
         let name = R::SEQUENCE_NAME;
+        self.check()?;
         whole_steps(name, input, self.channels)?;
         let steps = input / self.channels;
         (self.window.output_steps(steps))

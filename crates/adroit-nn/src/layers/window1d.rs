@@ -112,8 +112,11 @@ impl Window1d {
         Err(NnError::InvalidConfig { name, reason })
     }
 
-    /// The message for a sequence of `steps` steps too short for one window.
+    /// The message for a sequence of `steps` steps too short for one window (or of none).
     pub(crate) fn too_short(&self, steps: usize) -> String {
+        if steps == 0 {
+            return "a sequence of no steps (refused, padded or not, as by PyTorch)".to_string();
+        }
         format!(
             "{steps} steps padded by {:?} are shorter than the kernel's span of {} steps",
             self.padding_steps(),

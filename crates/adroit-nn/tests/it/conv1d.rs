@@ -492,3 +492,30 @@ fn no_steps_are_refused_even_with_padding_as_pytorch() {
         .is_err()
     );
 }
+
+#[test]
+fn pool_errors_name_the_real_problem() {
+    let chain = Chain::<f64>::new().push(MaxPool1d::new(2, 3).unwrap().stride(0));
+    let err = chain.output_size_for(8).unwrap_err().to_string();
+    assert!(err.contains("stride 0"), "{err}");
+    for bad in [
+        AvgPool1d::new(2, 3).unwrap().padding(2),
+        AvgPool1d::new(2, 3).unwrap().dilation(2),
+    ] {
+        assert!(Layer::<f64>::output_size_for(&bad, 8).is_err());
+    }
+    let huge = MaxPool1d::new(1, 3).unwrap().padding(usize::MAX / 2 + 1);
+    assert!(Layer::<f64>::check_params(&huge).is_err());
+    let err = Layer::<f64>::predict(
+        &MaxPool1d::new(4, 2).unwrap().padding(1),
+        &DMatrix::zeros(0, 2),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("no steps"), "{err}");
+    let conv = random_layer(1, 15).stride(0);
+    let err = Layer::<f64>::output_size_for(&conv, 8)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("stride 0"), "{err}");
+}
