@@ -473,3 +473,37 @@ pub(crate) fn chain_mse<T: MatScalar>(
     let (x, y): (DMatrix<T>, DMatrix<T>) = (x.clone().cast(), y.clone().cast());
     move |m, ctx| losses::mse(m.forward(MatVar::constant(x.clone()), ctx), &y, Agg::Mean)
 }
+
+#[test]
+fn a_sequence_convolution_models_hessian_against_differences_of_its_gradient() {
+    // Conv1d (causal, masked) → GlobalMaxPool1d (masked) → Dense, on 4 sequences of 6 steps
+    // of 2 features, two of them padded: the Hessian in the 3·4 + 3 + 6 + 2 = 23 parameters
+    // through the gather, the maximum and the masks' selects.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(6);
+    let model = Chain::new()
+        .push(
+            adroit_nn::Conv1d::new(2, 3, 2, Activation::Tanh, &mut rng)
+                .unwrap()
+                .causal()
+                .masking(-9.0),
+        )
+        .push(adroit_nn::GlobalMaxPool1d::new(3).unwrap().masking(-9.0))
+        .push(Dense::new(3, 2, Activation::Identity, &mut rng));
+    let lengths = [6, 4, 3, 6];
+    let x = DMatrix::from_fn(12, 4, |r, c| {
+        if r / 2 < lengths[c] {
+            ((r * 4 + c) as f64 * 0.83).sin()
+        } else {
+            -9.0
+        }
+    });
+    let y = dmatrix![1.0, 0.0, 0.0, 1.0; 0.0, 1.0, 1.0, 0.0];
+    let (_, _, h) = adroit_nn::hessian(&model, network_loss(&x, &y)).unwrap();
+    assert_eq!(h.shape(), (23, 23));
+    let fd = hessian_by_differences(&model, |m| {
+        adroit_nn::gradient(m, network_loss(&x, &y)).unwrap().1
+    });
+    let scale = h.amax();
+    assert!(scale > 0.01, "a Hessian with curvature");
+    assert!((&h - &fd).amax() <= 1e-7 * scale, "{h} vs differences {fd}");
+}
