@@ -1,7 +1,9 @@
 //! [`Conv1d`]: a one-dimensional (temporal) convolution over sequences.
 
 use super::conv::{groups_fitting, with_groups_hint};
-use super::padding::{check_mask_value, fill_padding, real_steps, steps_and_batch, whole_steps};
+use super::padding::{
+    check_mask_value, fill_padding, real_steps, replace_padding, steps_and_batch, whole_steps,
+};
 use super::weight_bias;
 use super::window1d::{Padding1d, Window1d};
 use crate::cast::cast_matrix;
@@ -526,16 +528,7 @@ impl<T: MatScalar> Layer<T> for Conv1d<T> {
         let real = real_steps(&x, channels, self.mask_value);
         // Padding steps read as zeros.
         let x = match &real {
-            Some(real) => {
-                let keep = DMatrix::from_fn(x.nrows(), batch, |r, b| {
-                    if real[(r / channels, b)] {
-                        T::one()
-                    } else {
-                        T::zero()
-                    }
-                });
-                x.component_mul(MatVar::constant(keep))
-            }
+            Some(real) => replace_padding(x, real, channels, T::zero()),
             None => x,
         };
         // Column b·positions + p: sequence b's window at output step p.

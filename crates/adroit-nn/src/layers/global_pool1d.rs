@@ -2,7 +2,8 @@
 //! one vector.
 
 use super::padding::{
-    check_mask_value, check_step_features, real_steps, steps_and_batch, whole_steps,
+    check_mask_value, check_step_features, real_steps, replace_padding, steps_and_batch,
+    whole_steps,
 };
 use super::pool::{Max, Mean, PoolReduction};
 use crate::{Cast, CastSlot, Context, Layer, NnError};
@@ -124,11 +125,7 @@ impl<T: MatScalar, R: PoolReduction> Layer<T> for GlobalPool1d<R> {
         let real = real_steps(&x, dim, self.mask_value);
         // Padding entries as the reduction's fill (0 for a mean, −∞ for a maximum).
         let x = match &real {
-            Some(real) => {
-                let kept = DMatrix::from_fn(dim * steps, batch, |r, b| real[(r / dim, b)]);
-                let fill = MatVar::constant(DMatrix::from_element(1, 1, R::fill()));
-                MatVar::select(&kept, x, fill)
-            }
+            Some(real) => replace_padding(x, real, dim, R::fill()),
             None => x,
         };
         // batch × (dim·steps), read as (batch·dim) × steps (entry (b + batch·i, t) feature i

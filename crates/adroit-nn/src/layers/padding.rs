@@ -76,6 +76,20 @@ pub(crate) fn real_steps<T: MatScalar>(
     (!real.iter().all(|&r| r)).then_some(real)
 }
 
+/// `x` (`(width·steps) × batch`) with every entry of the padding steps (false in `real`,
+/// `steps × batch`) replaced by `fill`: what a layer reads in their place (zeros for a
+/// convolution, a pool's fill). No gradient reaches the replaced entries.
+pub(crate) fn replace_padding<T: MatScalar>(
+    x: MatVar<T>,
+    real: &DMatrix<bool>,
+    width: usize,
+    fill: T,
+) -> MatVar<T> {
+    let kept = DMatrix::from_fn(x.nrows(), x.ncols(), |r, b| real[(r / width, b)]);
+    let fill = MatVar::constant(DMatrix::from_element(1, 1, fill));
+    MatVar::select(&kept, x, fill)
+}
+
 /// `y` (`width × (steps·batch)`, sequence `b`'s steps at columns `b·steps ..`) with the
 /// columns of padding steps (false in `real`, `steps × batch`) set to `mask_value` (in the
 /// element type); `y` itself without padding (`real` `None`), without a mask value or if the

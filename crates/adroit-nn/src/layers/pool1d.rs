@@ -1,7 +1,7 @@
 //! [`Pool1d`] ([`MaxPool1d`], [`AvgPool1d`]): each channel's windows along a sequence reduced
 //! to one value.
 
-use super::padding::{steps_and_batch, whole_steps};
+use super::padding::{check_step_features, steps_and_batch, whole_steps};
 use super::pool::{Max, Mean, PoolReduction};
 use super::window1d::{Padding1d, Window1d};
 use crate::{Cast, CastSlot, Context, Layer, NnError};
@@ -153,11 +153,9 @@ impl<R: PoolReduction> Pool1d<R> {
     /// (1 for a mean).
     fn check(&self) -> Result<(), NnError> {
         let w = &self.window;
-        let reason = if self.channels == 0 {
-            "a step must have at least 1 feature".to_string()
-        } else if let Err(e) = w.check(R::SEQUENCE_NAME) {
-            return Err(e);
-        } else if w.padding_steps().0 > w.kernel / 2 {
+        check_step_features(R::SEQUENCE_NAME, self.channels)?;
+        w.check(R::SEQUENCE_NAME)?;
+        let reason = if w.padding_steps().0 > w.kernel / 2 {
             format!(
                 "the padding {} must be at most half the kernel {} (as in PyTorch)",
                 w.padding_steps().0,
