@@ -6,13 +6,17 @@
 //! which bypass the fast kernel (and `gemm` on transposed views is unsound for tiny shapes in
 //! nalgebra 0.35, upstream issue #1616). `matrixmultiply` — the kernel nalgebra itself calls —
 //! takes arbitrary row and column strides, so a transposed operand is the same buffer with its
-//! strides swapped.
+//! strides swapped. Tiny products (a small network's layers) run on a loop of this module's
+//! own instead ([`small`]): there `matrixmultiply`'s allocation and packing per call cost more
+//! than the arithmetic.
 //!
 //! This module's `unsafe` block is the kernel's raw-pointer entry point, called only after the
 //! slice lengths have been checked against the shapes and strides they are read with (the
 //! crate's other `unsafe` code: `active`, `matrix::value`).
 
 #![allow(unsafe_code)]
+
+mod small;
 
 use super::MatScalar;
 use super::finite::all_finite;
@@ -164,6 +168,17 @@ pub(crate) fn pullback_product<T: MatScalar>(a: Operand<'_, T>, b: Operand<'_, T
 }
 
 impl<T: Copy> Operand<'_, T> {
+    /// The operand's transpose: the same entries with rows and columns (and strides) swapped.
+    fn transpose(self) -> Self {
+        Self {
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
+        }
+    }
+
     /// Entry `(i, j)` (inside the shape).
     #[inline(always)]
     fn at(&self, i: usize, j: usize) -> T {
@@ -275,9 +290,10 @@ where
 
 /// The kernel call for `f32` and `f64`.
 macro_rules! kernel {
-    ($name:ident, $t:ty, $gemm:path) => {
+    ($name:ident, $t:ty, $gemm:path, $small:expr) => {
         /// Writes `a·b` into the column-major `a.rows × b.cols` matrix `c` on
-        /// `matrixmultiply`'s kernel, initialising every entry (`c` is never read).
+        /// `matrixmultiply`'s kernel, or for a tiny product on [`small::product`] with a
+        /// thread-local working buffer, initialising every entry (`c` is never read).
         ///
         /// # Panics
         /// If an operand's strides reach outside its slice, the inner dimensions differ or
@@ -290,6 +306,20 @@ macro_rules! kernel {
             let (m, k, n) = (a.rows, a.cols, b.cols);
             assert!(a.in_bounds() && b.in_bounds() && a.cols == b.rows && k > 0);
             assert_eq!(Some(c.len()), m.checked_mul(n));
+            if small::is_small(&a, &b, $small) {
+                thread_local! {
+                    static SCRATCH: core::cell::RefCell<Vec<$t>> =
+                        const { core::cell::RefCell::new(Vec::new()) };
+                }
+                // A buffer of its own where the thread's is gone (thread teardown).
+                let done = SCRATCH
+                    .try_with(|s| small::product(a, b, c, &mut s.borrow_mut()))
+                    .is_ok();
+                if !done {
+                    small::product(a, b, c, &mut Vec::new());
+                }
+                return;
+            }
             let rsc = 1;
             let csc = m as isize;
             // SAFETY: every entry the kernel reads of `a` and `b` lies inside their slices
@@ -320,5 +350,15 @@ macro_rules! kernel {
     };
 }
 
-kernel!(sgemm, f32, matrixmultiply::sgemm);
-kernel!(dgemm, f64, matrixmultiply::dgemm);
+kernel!(
+    sgemm,
+    f32,
+    matrixmultiply::sgemm,
+    small::MAX_F32_MULTIPLY_ADDS
+);
+kernel!(
+    dgemm,
+    f64,
+    matrixmultiply::dgemm,
+    small::MAX_F64_MULTIPLY_ADDS
+);
