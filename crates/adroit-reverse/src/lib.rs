@@ -65,9 +65,10 @@
 //!   it in three small modules and two call sites, each stating its soundness argument: the
 //!   thread's active-tape pointer (`active`), the matrix-product kernel call with strided
 //!   operands (`matrix::gemm`), matrix gradients reading their inputs in place
-//!   (`matrix::value`, whose one caller, in `matrix::api`, is `matrix::value_and_gradient`)
-//!   and the call of `zip_map`'s AVX2 build after the CPU was found to have AVX2
-//!   (`matrix::ops::zip_map`).
+//!   (`matrix::value`, whose one caller, in `matrix::api`, is `matrix::value_and_gradient`),
+//!   the call of `zip_map`'s AVX2 build after the CPU was found to have AVX2
+//!   (`matrix::ops::zip_map`) and that of the tiny matrix products' AVX2 + FMA build after the
+//!   CPU was found to have both (`matrix::gemm`).
 //!
 //! # Example
 //! ```

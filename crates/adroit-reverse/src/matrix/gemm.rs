@@ -10,9 +10,10 @@
 //! own instead ([`small`]): there `matrixmultiply`'s allocation and packing per call cost more
 //! than the arithmetic.
 //!
-//! This module's `unsafe` block is the kernel's raw-pointer entry point, called only after the
-//! slice lengths have been checked against the shapes and strides they are read with (the
-//! crate's other `unsafe` code: `active`, `matrix::value`).
+//! This module's `unsafe` code: the kernel's raw-pointer entry point, called only after the
+//! slice lengths have been checked against the shapes and strides they are read with, and the
+//! call of [`small`]'s AVX2 + FMA build after the CPU was found to have both (the crate's other
+//! `unsafe` code: `active`, `matrix::value`, `matrix::ops::zip_map`).
 
 #![allow(unsafe_code)]
 
@@ -311,10 +312,14 @@ macro_rules! kernel {
                     static SCRATCH: core::cell::RefCell<Vec<$t>> =
                         const { core::cell::RefCell::new(Vec::new()) };
                 }
-                // A buffer of its own where the thread's is gone (thread teardown).
+                // A buffer of its own where the thread's is gone (thread teardown) or in use.
                 let done = SCRATCH
-                    .try_with(|s| small::product(a, b, c, &mut s.borrow_mut()))
-                    .is_ok();
+                    .try_with(|s| {
+                        s.try_borrow_mut()
+                            .map(|mut s| small::product(a, b, c, &mut s))
+                            .is_ok()
+                    })
+                    .unwrap_or(false);
                 if !done {
                     small::product(a, b, c, &mut Vec::new());
                 }

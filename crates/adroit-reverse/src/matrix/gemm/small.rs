@@ -5,15 +5,16 @@
 //! fixed cost is most of its time: each call allocates an aligned packing buffer (glibc's
 //! `memalign`, which in a training step also made glibc consolidate its free lists), packs both
 //! operands into it, and runs its tiled loops around a register kernel. Here the product is a
-//! sum of scaled columns, `C[:, j] = Σₚ A[:, p]·B[p, j]`, accumulated in a reused thread-local
-//! buffer: no allocation once the buffer has grown, no packing of a contiguous operand. Where
-//! `C` has fewer rows than columns the same loop computes `Cᵀ = Bᵀ·Aᵀ` instead, so the summed
+//! sum of scaled columns, `C[:, j] = Σₚ A[:, p]·B[p, j]`, with a reused thread-local working
+//! buffer: no allocation once the buffer has grown; an operand is copied only when the loop
+//! cannot read it in place (A's columns not contiguous; B's column not contiguous). Where `C`
+//! has fewer rows than columns the same loop computes `Cᵀ = Bᵀ·Aᵀ` instead, so the summed
 //! columns are the longer side. On x86-64 CPUs with AVX2 and FMA the loop runs in a build for
-//! them (chosen at run time, as `zip_map`'s element loop), with fused multiply-adds, as
-//! `matrixmultiply`'s own FMA kernels on such CPUs.
+//! them (chosen at run time, as `zip_map`'s element loop), each term a fused multiply-add, as in
+//! `matrixmultiply`'s own FMA kernels on such CPUs; elsewhere a product and a sum.
 //!
-//! The entries are plain sums of plain products in order of `p` (`0·∞` is NaN, as the large
-//! kernel gives it; `pullback_product` repairs those terms for both).
+//! Each entry sums its terms in order of `p` from `+0` (`0·∞` is NaN, as the large kernel gives
+//! it; `pullback_product` repairs those terms for both).
 
 use super::Operand;
 use core::mem::MaybeUninit;
@@ -28,15 +29,16 @@ pub(super) const MAX_F32_MULTIPLY_ADDS: usize = 4096;
 /// product took 1.17× longer here than on `matrixmultiply` (1.25× at 8 × 64 by 64 × 8).
 pub(super) const MAX_F64_MULTIPLY_ADDS: usize = 1024;
 
-/// True when `a·b` (inner dimensions equal) has at most `max_multiply_adds` multiply-adds and
-/// a side of at least 8 (a full vector block: a 4 × 256 by 256 × 4 product, summed row by
-/// row here, was slower than on `matrixmultiply`).
+/// True when `a·b` (inner dimensions equal) holds entries, has at most `max_multiply_adds`
+/// multiply-adds and a side of at least 8 (a full vector block: a 4 × 256 by 256 × 4 product,
+/// summed row by row here, was slower than on `matrixmultiply`).
 pub(super) fn is_small<T>(
     a: &Operand<'_, T>,
     b: &Operand<'_, T>,
     max_multiply_adds: usize,
 ) -> bool {
-    a.rows.max(b.cols) >= 8
+    a.rows.min(b.cols) > 0
+        && a.rows.max(b.cols) >= 8
         && a.rows
             .checked_mul(a.cols)
             .and_then(|mk| mk.checked_mul(b.cols))
@@ -45,7 +47,7 @@ pub(super) fn is_small<T>(
 
 /// Writes `a·b` into the column-major `a.rows × b.cols` matrix `c`, initialising every entry;
 /// `scratch` is working space (its contents are overwritten; it grows to at most
-/// `(a.rows + 1)·a.cols` entries).
+/// `(max(a.rows, b.cols) + 1)·a.cols` entries).
 ///
 /// The caller has checked that the operands' strides stay inside their slices, that the inner
 /// dimensions agree and are at least 1, and that `c` holds `a.rows · b.cols` entries.
@@ -55,26 +57,32 @@ pub(super) fn product<T: Float>(
     c: &mut [MaybeUninit<T>],
     scratch: &mut Vec<T>,
 ) {
-    let m = a.rows;
-    // The longer side of C is summed as columns: C itself (its columns are contiguous in `c`),
-    // or Cᵀ = Bᵀ·Aᵀ, written back with its rows and columns swapped.
-    let (a, b, row_step, column_step) = if m >= b.cols {
-        (a, b, 1, m)
-    } else {
-        (b.transpose(), a.transpose(), m, 1)
-    };
+    let (a, b, steps) = oriented(a, b);
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        #[allow(unsafe_code)]
         // SAFETY: `columns_fma` needs AVX2 and FMA, which the CPU has (tested just above).
         unsafe {
-            columns_fma(a, b, c, scratch, (row_step, column_step));
+            columns_fma(a, b, c, scratch, steps);
         }
         return;
     }
-    columns(a, b, c, scratch, (row_step, column_step), |s, x, t| {
-        t + s * x
-    });
+    columns(a, b, c, scratch, steps, |s, x, t| t + s * x);
+}
+
+/// The operands whose columns [`columns`] sums, and the steps between C's rows and columns in
+/// its storage: `(a, b, (1, m))` for C itself when it has at least as many rows as columns,
+/// else `(bᵀ, aᵀ, (m, 1))` for `Cᵀ = Bᵀ·Aᵀ`, written back with rows and columns swapped — so
+/// the summed columns are the longer side.
+type Oriented<'a, T> = (Operand<'a, T>, Operand<'a, T>, (usize, usize));
+
+/// See [`Oriented`].
+fn oriented<'a, T: Copy>(a: Operand<'a, T>, b: Operand<'a, T>) -> Oriented<'a, T> {
+    let m = a.rows;
+    if m >= b.cols {
+        (a, b, (1, m))
+    } else {
+        (b.transpose(), a.transpose(), (m, 1))
+    }
 }
 
 /// [`columns`] compiled for AVX2 with fused multiply-adds.
@@ -95,8 +103,8 @@ fn columns_fma<T: Float>(
 /// `C[:, j] = Σₚ A[:, p]·B[p, j]` (`m × n` from `m × k` by `k × n`), with
 /// `multiply_add(s, x, t) = t + s·x`, entry `(i, j)` written to `c[i·steps.0 + j·steps.1]`.
 ///
-/// A column of C is summed sixteen rows at a time (two AVX2 vectors of `f32`), then eight,
-/// then row by row, each block in a local array kept in registers over all `p`
+/// A column of C is summed sixteen rows at a time (two AVX2 vectors of `f32`, four of `f64`),
+/// then eight, then row by row, each block in a local array kept in registers over all `p`
 /// ([`block_sum`]). A's columns are read in place when contiguous, else from a copy in
 /// `scratch`; B's column `j` likewise (its copy after A's).
 #[inline(always)]
@@ -164,8 +172,7 @@ fn block_sum<T: Float, const R: usize>(
     multiply_add: impl Fn(T, T, T) -> T,
 ) -> [T; R] {
     let mut sum = [T::zero(); R];
-    // (Indexed rather than `chunks(a_step)`, whose length costs a division per block: it
-    // dominated the first version's time.)
+    // Indexed rather than through `chunks(a_step)`, whose length costs a division per block.
     for (p, &s) in s.iter().enumerate() {
         let x = a_data[row + p * a_step..]
             .first_chunk::<R>()
@@ -194,47 +201,67 @@ fn write<T: Copy>(output: &mut [MaybeUninit<T>], row: usize, row_step: usize, su
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matrix::MatScalar;
     use nalgebra::DMatrix;
 
-    /// `rows × cols`, small integers (every product and sum below is exact in `f32`, so any
-    /// order of summation, fused or not, gives the same entries).
-    fn integers(rows: usize, cols: usize, seed: usize) -> DMatrix<f32> {
+    /// `rows × cols`, small integers (every product and sum below is exact, so any order of
+    /// summation, fused or not, gives the same entries).
+    fn integers<T: MatScalar>(rows: usize, cols: usize, seed: usize) -> DMatrix<T> {
         DMatrix::from_fn(rows, cols, |i, j| {
-            ((i * 7 + j * 13 + seed * 5) % 11) as f32 - 5.0
+            T::from_usize((i * 7 + j * 13 + seed * 5) % 11).unwrap_or_else(T::nan)
+                - T::from_f64(5.0).unwrap_or_else(T::nan)
         })
     }
 
-    /// The operand `x` (`rows × cols`) in one of three storages: plain, the transpose of a
-    /// stored transpose, or a block inside a larger matrix. Returns the storage it reads.
-    fn stored(x: &DMatrix<f32>, form: usize) -> DMatrix<f32> {
+    /// The storage an operand equal to `x` is read from in form `form`: plain, the stored
+    /// transpose (read transposed), a block inside a larger NaN-filled matrix, or the transpose
+    /// of such a block (read as a transposed block).
+    fn stored<T: MatScalar>(x: &DMatrix<T>, form: usize) -> DMatrix<T> {
+        let inside = |x: &DMatrix<T>| {
+            let mut big = DMatrix::from_element(x.nrows() + 3, x.ncols() + 2, T::nan());
+            big.view_mut((2, 1), x.shape()).copy_from(x);
+            big
+        };
         match form {
             0 => x.clone(),
             1 => x.transpose(),
-            _ => {
-                let mut big = DMatrix::from_element(x.nrows() + 3, x.ncols() + 2, f32::NAN);
-                big.view_mut((2, 1), x.shape()).copy_from(x);
-                big
-            }
+            2 => inside(x),
+            _ => inside(&x.transpose()),
         }
     }
 
-    fn operand<'a>(
-        storage: &'a DMatrix<f32>,
-        shape: (usize, usize),
+    /// The operand of `shape` that form `form` reads from `storage` (see [`stored`]).
+    fn operand<T: MatScalar>(
+        storage: &DMatrix<T>,
+        (rows, cols): (usize, usize),
         form: usize,
-    ) -> Operand<'a, f32> {
+    ) -> Operand<'_, T> {
         match form {
             0 => Operand::plain(storage),
             1 => Operand::transposed(storage),
-            _ => Operand::block(storage, (2, 1), shape, false),
+            2 => Operand::block(storage, (2, 1), (rows, cols), false),
+            _ => Operand::block(storage, (2, 1), (cols, rows), true),
         }
     }
 
-    /// Both builds (the run-time choice and the portable loop) against the definition, for
-    /// every storage of either operand, on shapes with and without a remainder of rows, with
-    /// `m` above and below `n` (the transposed order), `k = 1`.
-    #[test]
-    fn matches_the_definition_on_every_operand_storage() {
+    /// `m·n` output entries, each NaN until written.
+    fn unwritten<T: MatScalar>(len: usize) -> Vec<MaybeUninit<T>> {
+        vec![MaybeUninit::new(T::nan()); len]
+    }
+
+    /// The entries of a buffer every entry of which was initialised (by [`unwritten`]).
+    fn entries<T: MatScalar>(m: usize, n: usize, c: Vec<MaybeUninit<T>>) -> DMatrix<T> {
+        // SAFETY: `unwritten` initialised every entry (with NaN), and writers only store
+        // initialised values.
+        let c = c.into_iter().map(|v| unsafe { v.assume_init() });
+        DMatrix::from_iterator(m, n, c)
+    }
+
+    /// Both builds (the run-time choice through `product`, and the portable loop in the same
+    /// orientation) against the definition, for every storage of either operand, on shapes
+    /// that reach every block size (16 and 8 rows, single rows, and 16 then 8 then single),
+    /// with `m` above and below `n` (the transposed order; `m = 1` included), and `k = 1`.
+    fn matches_the_definition<T: MatScalar>() {
         let mut scratch = Vec::new();
         for (m, k, n) in [
             (16, 4, 16),
@@ -247,29 +274,26 @@ mod tests {
             (17, 1, 3),
             (8, 7, 8),
             (7, 2, 23),
+            (25, 2, 3),
+            (1, 3, 9),
+            (27, 3, 1),
         ] {
-            let (x, y) = (integers(m, k, m), integers(k, n, n));
+            let (x, y) = (integers::<T>(m, k, m), integers::<T>(k, n, n));
             let expected = &x * &y;
-            for (fa, fb) in (0..3).flat_map(|fa| (0..3).map(move |fb| (fa, fb))) {
+            for (fa, fb) in (0..4).flat_map(|fa| (0..4).map(move |fb| (fa, fb))) {
                 let (sa, sb) = (stored(&x, fa), stored(&y, fb));
                 let (a, b) = (operand(&sa, (m, k), fa), operand(&sb, (k, n), fb));
                 assert!(a.in_bounds() && b.in_bounds());
-                let mut c = vec![MaybeUninit::uninit(); m * n];
+                let mut c = unwritten(m * n);
                 product(a, b, &mut c, &mut scratch);
-                let mut portable = vec![MaybeUninit::uninit(); m * n];
-                columns(a, b, &mut portable, &mut scratch, (1, m), |s, x, t| {
+                let mut portable = unwritten(m * n);
+                let (a, b, steps) = oriented(a, b);
+                columns(a, b, &mut portable, &mut scratch, steps, |s, x, t| {
                     t + s * x
                 });
                 for out in [c, portable] {
-                    // SAFETY: both writers initialise every entry (asserted by the comparison
-                    // with the definition: a missed entry would hold the stale NaN below).
-                    #[allow(unsafe_code)]
-                    let out: Vec<f32> = out
-                        .into_iter()
-                        .map(|v| unsafe { v.assume_init() })
-                        .collect();
                     assert_eq!(
-                        DMatrix::from_vec(m, n, out),
+                        entries(m, n, out),
                         expected,
                         "{m}×{k}×{n}, storages {fa} and {fb}"
                     );
@@ -278,46 +302,53 @@ mod tests {
         }
     }
 
+    #[test]
+    fn matches_the_definition_on_every_operand_storage_f32() {
+        matches_the_definition::<f32>();
+    }
+
+    #[test]
+    fn matches_the_definition_on_every_operand_storage_f64() {
+        matches_the_definition::<f64>();
+    }
+
     /// A `0·∞` term makes its entry NaN, as on the large kernel (`pullback_product` repairs
     /// it by the chain-product convention for both); other entries stay finite.
     #[test]
     fn a_zero_times_infinity_term_is_nan_as_on_the_large_kernel() {
-        let mut x = integers(16, 4, 1);
+        let mut x = integers::<f32>(16, 4, 1);
         x[(2, 1)] = f32::INFINITY;
-        let mut y = integers(4, 3, 2);
+        let mut y = integers::<f32>(4, 3, 2);
         y[(1, 0)] = 0.0;
         y[(1, 1)] = 1.0;
-        let mut c = vec![MaybeUninit::uninit(); 48];
+        let mut c = unwritten(48);
         product(
             Operand::plain(&x),
             Operand::plain(&y),
             &mut c,
             &mut Vec::new(),
         );
-        // SAFETY: `product` initialises every entry.
-        #[allow(unsafe_code)]
-        let c = DMatrix::from_vec(
-            16,
-            3,
-            c.into_iter().map(|v| unsafe { v.assume_init() }).collect(),
-        );
+        let c = entries(16, 3, c);
         assert!(c[(2, 0)].is_nan());
         assert_eq!(c[(2, 1)], f32::INFINITY);
         assert!(c[(3, 0)].is_finite());
     }
 
+    /// At most the type's multiply-adds, a side of at least 8 (exactly 8 included), no
+    /// empty output.
     #[test]
     fn small_means_few_multiply_adds_and_a_side_of_eight() {
-        let (x, y) = (DMatrix::<f32>::zeros(16, 16), DMatrix::<f32>::zeros(16, 17));
-        let (a, b) = (Operand::plain(&x), Operand::plain(&y));
-        assert!(is_small(&a, &a, MAX_F32_MULTIPLY_ADDS));
-        assert!(!is_small(&a, &b, MAX_F32_MULTIPLY_ADDS));
-        assert!(!is_small(&a, &a, MAX_F64_MULTIPLY_ADDS));
-        let (x, y) = (DMatrix::<f32>::zeros(7, 2), DMatrix::<f32>::zeros(2, 7));
-        assert!(!is_small(
-            &Operand::plain(&x),
-            &Operand::plain(&y),
-            MAX_F32_MULTIPLY_ADDS
-        ));
+        let small = |m: usize, k: usize, n: usize, max: usize| {
+            let (x, y) = (DMatrix::<f32>::zeros(m, k), DMatrix::<f32>::zeros(k, n));
+            is_small(&Operand::plain(&x), &Operand::plain(&y), max)
+        };
+        assert!(small(16, 16, 16, MAX_F32_MULTIPLY_ADDS));
+        assert!(!small(16, 16, 17, MAX_F32_MULTIPLY_ADDS));
+        assert!(!small(16, 16, 16, MAX_F64_MULTIPLY_ADDS));
+        assert!(small(16, 4, 16, MAX_F64_MULTIPLY_ADDS));
+        assert!(small(8, 2, 7, MAX_F32_MULTIPLY_ADDS));
+        assert!(small(7, 2, 8, MAX_F32_MULTIPLY_ADDS));
+        assert!(!small(7, 2, 7, MAX_F32_MULTIPLY_ADDS));
+        assert!(!small(0, 2, 8, MAX_F32_MULTIPLY_ADDS));
     }
 }
