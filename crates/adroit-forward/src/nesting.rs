@@ -40,16 +40,30 @@ const RECORDED_INNER: usize = 15;
 /// A running call's dual type and the type of the function it differentiates.
 type Entry = (&'static str, &'static str);
 
+/// A running call's [`Entry`], kept as the function that names it: one word to store per call
+/// instead of four, the names read only when a nested call is checked.
+type EntryOf = fn() -> Entry;
+
+/// The [`EntryOf`] of a call seeding `D` into a function of type `F`.
+fn entry_of<D, F>() -> Entry {
+    (std::any::type_name::<D>(), std::any::type_name::<F>())
+}
+
+/// The [`EntryOf`] of no call (the record's unused slots).
+fn no_entry() -> Entry {
+    ("", "")
+}
+
 // Plain `Copy` cells without destructors, so that derivative calls work to a thread's very
 // end (in another thread-local's destructor too).
 thread_local! {
     /// How many derivative calls are running on this thread.
     static ACTIVE: Cell<usize> = const { Cell::new(0) };
     /// The outermost running call (meaningful while `ACTIVE > 0`).
-    static OUTERMOST: Cell<Entry> = const { Cell::new(("", "")) };
+    static OUTERMOST: Cell<EntryOf> = const { Cell::new(no_entry) };
     /// The running calls inside the outermost one, outermost first (the first `ACTIVE − 1`
     /// entries, at most [`RECORDED_INNER`], are meaningful).
-    static INNER: Cell<[Entry; RECORDED_INNER]> = const { Cell::new([("", ""); RECORDED_INNER]) };
+    static INNER: Cell<[EntryOf; RECORDED_INNER]> = const { Cell::new([no_entry as EntryOf; RECORDED_INNER]) };
 }
 
 /// A running derivative call's entry in this thread's record, removed when dropped (also
@@ -82,7 +96,7 @@ pub struct Perturbation {
 #[track_caller]
 #[inline]
 pub fn record_perturbation<D, F>() -> Perturbation {
-    let entry = (std::any::type_name::<D>(), std::any::type_name::<F>());
+    let entry: EntryOf = entry_of::<D, F>;
     let active = ACTIVE.get();
     if active == 0 {
         OUTERMOST.set(entry);
@@ -100,14 +114,18 @@ pub fn record_perturbation<D, F>() -> Perturbation {
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn enter_nested(entry: Entry, active: usize) {
+fn enter_nested(entry_of: EntryOf, active: usize) {
+    let entry = entry_of();
     let same = |a: &str, b: &str| std::ptr::eq(a, b) || a == b;
     // A trait object's type (`Box<dyn Fn…>`, `&dyn Fn…`) is shared by every closure behind
     // it, a function pointer's by every function of its signature: never taken for the same
     // function.
     let erased = entry.1.contains("dyn ") || entry.1.contains("fn(");
     let same_function = |a: &str| same(a, entry.1) && !erased;
-    let conflicts = |(dual, function): &Entry| same(dual, entry.0) && !same_function(function);
+    let conflicts = |of: &EntryOf| {
+        let (dual, function) = of();
+        same(dual, entry.0) && !same_function(function)
+    };
     let mut inner = INNER.get();
     let recorded = (active - 1).min(RECORDED_INNER);
     let confused = conflicts(&OUTERMOST.get()) || inner[..recorded].iter().any(conflicts);
@@ -115,7 +133,7 @@ fn enter_nested(entry: Entry, active: usize) {
         confusion(entry.0);
     }
     if let Some(slot) = inner.get_mut(active - 1) {
-        *slot = entry;
+        *slot = entry_of;
         INNER.set(inner);
     }
 }
@@ -190,8 +208,8 @@ pub fn independent<R>(f: impl FnOnce() -> R) -> R {
     /// Puts the enclosing calls' record back when `f` returns or panics.
     struct Restore {
         active: usize,
-        outermost: Entry,
-        inner: [Entry; RECORDED_INNER],
+        outermost: EntryOf,
+        inner: [EntryOf; RECORDED_INNER],
     }
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -218,7 +236,7 @@ mod tests {
             let _outer = record_perturbation::<f64, ()>();
             let _inner = record_perturbation::<f32, ()>();
             assert_eq!(ACTIVE.get(), 2);
-            assert_eq!(INNER.get()[0].0, std::any::type_name::<f32>());
+            assert_eq!(INNER.get()[0]().0, std::any::type_name::<f32>());
             // The same dual type into a function of the same type: let through.
             let _same = record_perturbation::<f64, ()>();
         }
