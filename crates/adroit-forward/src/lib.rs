@@ -405,6 +405,7 @@
 mod api;
 mod chain_rule;
 mod decompositions;
+mod digamma_root;
 mod dual;
 mod dual_vec;
 mod eigenvector_errors;

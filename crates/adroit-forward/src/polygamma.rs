@@ -12,12 +12,15 @@
 //! (`P₀(c) = c`, `Pₖ₊₁(c) = −(1 + c²)·Pₖ'(c)`) and `cot πx` taken of `x`'s distance to the
 //! nearest integer (exact), so large negative arguments keep their precision, by the tangent
 //! of the distance to the nearest half-integer above a quarter (exact zeros at the
-//! half-integers).
+//! half-integers). The digamma function on `[1, 2]`, where it has its positive root, comes
+//! from [`digamma_root`](crate::digamma_root) instead (the sum above cancels there).
 //!
 //! Accuracy: see [`SpecialFunctions::polygamma`](crate::SpecialFunctions::polygamma) (the
 //! tests, `tools/gen_gamma_reference.py`: 75 points at orders 0–6 within 8ε of the
 //! conditioning scale, the magnitude of the parts summed — 3.8ε measured there, 9.3ε at order
 //! 8 over a scan of 4,150 points — and six points at orders 10 to 100).
+
+use crate::digamma_root::digamma_near_root;
 
 /// The highest order [`polygamma`] computes. Beyond it `n!` approaches `f64`'s range
 /// (`170!` is its last finite factorial), so most values over- or underflow; its cost grows
@@ -85,6 +88,10 @@ pub(crate) fn polygamma(n: u32, x: f64) -> f64 {
 /// `ψ⁽ⁿ⁾(x)` for finite `x > 0`: the recurrence up to the asymptotic series' range.
 fn positive(n: u32, x: f64) -> f64 {
     let start = f64::from(12 + 2 * n);
+    if n == 0 && (1.0..=2.0).contains(&x) {
+        // Around the positive root the sum below cancels: a series of ψ/(x − x₀) instead.
+        return digamma_near_root(x);
+    }
     if n == 0 {
         // ψ(x) = ψ(x + k) − Σⱼ<ₖ 1/(x + j)
         let mut shift = 0.0;

@@ -163,15 +163,20 @@ pub trait SpecialFunctions: Float {
     ///
     /// Method (our own; Abramowitz & Stegun 6.3.5, 6.4.6, 6.3.18, 6.4.11, 6.3.7, 6.4.7): the
     /// recurrence `ψ⁽ⁿ⁾(x + 1) = ψ⁽ⁿ⁾(x) + (−1)ⁿ n!/xⁿ⁺¹` up to `x ≥ 12 + 2n`, the asymptotic
-    /// series in Bernoulli numbers there, and the reflection formula for `x < 0`. `f32` is
+    /// series in Bernoulli numbers there, and the reflection formula for `x < 0`; `ψ` on
+    /// `[1, 2]`, around its positive root `x₀ = 1.4616…`, as `(x − x₀)·g(x)` with `x₀` split
+    /// in two `f64`s and `g` a Chebyshev series (the form of Cody, Strecok & Thacher, Math.
+    /// Comp. 27, 1973; coefficients from `tools/gen_digamma_root.py`). `f32` is
     /// computed in `f64` and rounded (within half an ulp of `f32`). Accuracy, measured against
     /// mpmath at 80–300 digits (4,150 points, orders 0–8, and orders 10–100; the
-    /// tests check 75 points at orders 0–6 and six at 10–100): `ψ` within 13 ulps for `x > 0`
-    /// away from its root; orders 1–8 within 6 ulps for `x > 0` and 16 for `x < 0`; higher
+    /// tests check 75 points at orders 0–6 and six at 10–100): `ψ` within 13 ulps for `x > 0`,
+    /// and within 2 ulps relative on `[1, 2]` — at its root too (75 points, down to `x₀`'s
+    /// own `f64`, where `ψ = −9.2e-17`); orders 1–8 within 6 ulps for `x > 0` and 16 for
+    /// `x < 0`; higher
     /// orders lose more, up to 50 ulps at order 100 for `x > 0` and 120 for `x < 0` (the
-    /// reflection's `πⁿ⁺¹` and `cot πx` roundings, amplified by its polynomial). Near a root
-    /// (`ψ(1.4616…) = 0`, and one root of `ψ` and of every even order between consecutive
-    /// negative poles) the error is absolute, of order `ε·max(1, |ψ⁽ⁿ⁾|` nearby`)`. For high
+    /// reflection's `πⁿ⁺¹` and `cot πx` roundings, amplified by its polynomial). Near the
+    /// other roots (one root of `ψ` and of every even order between consecutive negative
+    /// poles) the error is absolute, of order `ε·max(1, |ψ⁽ⁿ⁾|` nearby`)`. For high
     /// orders at large `x` the computation underflows early: `n!` and the series' `y⁻ⁿ` are
     /// formed apart, so `ψ⁽ⁿ⁾(x)` is `0` once `xⁿ` overflows (`x ≳ 10³⁰⁸ᐟⁿ`), also where
     /// `ψ⁽ⁿ⁾` itself would be representable (`ψ⁽⁸⁾(3.5e38) = −2.3e−305` gives `−0`). Cost: a

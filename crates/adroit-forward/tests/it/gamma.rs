@@ -5,6 +5,7 @@
 //! duplication formula), `f32` against `f64`, and the edge conventions at the poles, signed
 //! zeros, ±∞ and NaN.
 
+use crate::digamma_root_reference::DIGAMMA_NEAR_ROOT;
 use crate::gamma_reference::{GAMMA, GammaRow, HIGH_ORDERS};
 use adroit_forward::rules::Polygamma;
 use adroit_forward::{Dual, DualVec, HyperDual, SpecialFunctions, derivative, second_derivative};
@@ -40,6 +41,39 @@ fn polygamma_matches_mpmath() {
         }
         assert_eq!(row.x.digamma(), row.x.polygamma(0));
     }
+}
+
+/// On `[1, 2]`, around `ψ`'s positive root `x₀ = 1.46163…`, the digamma function is within a
+/// few ulps *relative* (`tools/gen_digamma_root.py`: 75 points, down to the root's own `f64`,
+/// where `ψ = −9.2e-17`; the general method's error there is absolute, ~1e-16), and so are
+/// the derivatives it gives: `ln Γ' = ψ` and `Γ' = Γ·ψ` at the minimum of `Γ`, through `Dual`.
+#[test]
+fn digamma_is_relatively_accurate_around_its_root() {
+    assert!(DIGAMMA_NEAR_ROOT.len() >= 70);
+    for (x, want) in DIGAMMA_NEAR_ROOT {
+        let what = format!("ψ({x:e})");
+        within(x.digamma(), want, 4.0, want.abs(), &what);
+        let ln_gamma_slope = derivative(|t: Dual<f64>| t.ln_gamma(), x);
+        within(
+            ln_gamma_slope,
+            want,
+            4.0,
+            want.abs(),
+            &format!("ln Γ'({x:e})"),
+        );
+        let gamma_slope = derivative(|t: Dual<f64>| t.gamma(), x);
+        let gamma_want = SpecialFunctions::gamma(x) * want;
+        within(
+            gamma_slope,
+            gamma_want,
+            6.0,
+            gamma_want.abs(),
+            &format!("Γ'({x:e})"),
+        );
+    }
+    // The minimum of Γ: ψ changes sign between the root's f64 neighbours, as it must.
+    let root = 1.4616321449683622_f64;
+    assert!(root.digamma() < 0.0 && f64::from_bits(root.to_bits() + 1).digamma() > 0.0);
 }
 
 /// Orders 10, 20, 50 and 100, relative (measured worst: 30 ulps, `ψ⁽¹⁰⁰⁾(−0.3)`, where the

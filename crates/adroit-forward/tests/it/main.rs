@@ -21,6 +21,7 @@ macro_rules! both_precisions {
 }
 
 mod api;
+mod digamma_root_reference;
 mod edges;
 mod elementary;
 mod erfcx;
