@@ -54,9 +54,10 @@ pub fn crossentropy<T: MatScalar>(
 ///
 /// # Errors
 /// [`NnError::ShapeMismatch`] naming both shapes if `ŷ` and `y` differ in shape, or if they
-/// have one row: the log-softmax of a single class is 0, so the loss and its gradient would
-/// be 0 whatever the model (binary labels in one row call for [`logitbinarycrossentropy`];
-/// Flux and PyTorch return that 0 silently).
+/// have fewer than two rows: the log-softmax of a single class is 0, so the loss and its
+/// gradient would be 0 whatever the model (binary labels in one row call for
+/// [`logitbinarycrossentropy`]; Flux and PyTorch return that 0 silently), and so would a sum
+/// over no classes.
 ///
 /// # Example
 /// ```
@@ -84,12 +85,17 @@ pub fn logitcrossentropy<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("logitcrossentropy", &y_hat, y)?;
-    if y.nrows() == 1 {
+    if y.nrows() < 2 {
+        let what = if y.nrows() == 1 {
+            "logitcrossentropy: one class (a one-row prediction) has log-softmax 0, so the loss \
+             and its gradient would always be 0; for binary labels in one row use \
+             logitbinarycrossentropy (expected: at least two rows)"
+        } else {
+            "logitcrossentropy: no class (a prediction of no rows): the loss would always be 0 \
+             (expected: at least two rows)"
+        };
         return Err(NnError::ShapeMismatch {
-            what: "logitcrossentropy: one class (a one-row prediction) has log-softmax 0, so the \
-                   loss and its gradient would always be 0; for binary labels in one row use \
-                   logitbinarycrossentropy (expected: at least two rows)"
-                .into(),
+            what: what.into(),
             expected: (2, y.ncols()),
             found: y_hat.shape(),
         });
@@ -166,7 +172,10 @@ pub fn binarycrossentropy<T: MatScalar>(
 /// Computed as `(1 − y)·softplus(ŷ) + y·softplus(−ŷ)` (the same function), whose gradient
 /// `(1 − y)·σ(ŷ) − y·σ(−ŷ)` keeps full precision for confident logits of either label; the
 /// form above (Flux's) differentiates to `(1 − y) − σ(−ŷ)`, which cancels (0 in `f32` at
-/// `ŷ = −20`, `y = 0`, where the gradient is σ(−20) = 2.1e-9).
+/// `ŷ = −20`, `y = 0`, where the gradient is σ(−20) = 2.1e-9). A term of zero weight takes
+/// no part, so an infinite logit on its label's side (`+∞` with `y = 1`, `−∞` with `y = 0`)
+/// costs 0 with gradient 0, where Flux and PyTorch give `0·∞ = NaN`; on the wrong side the
+/// loss is `+∞`. A NaN logit gives NaN.
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
 ///
@@ -194,11 +203,23 @@ pub fn logitbinarycrossentropy<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("logitbinarycrossentropy", &y_hat, y)?;
-    let one_minus_y = MatVar::constant(y.map(|v| T::one() - v));
-    let negative = y_hat
-        .map(|v| softplus(-v))
-        .component_mul(MatVar::constant(y.clone()));
-    let total = y_hat.map(softplus).component_mul(one_minus_y).sum() + negative.sum();
+    let one_minus_y = y.map(|v| T::one() - v);
+    let (positive, negative) = (y_hat.map(softplus), y_hat.map(|v| softplus(-v)));
+    let total = positive
+        .component_mul(MatVar::constant(one_minus_y.clone()))
+        .sum()
+        + negative.component_mul(MatVar::constant(y.clone())).sum();
+    if !Float::is_nan(total.scalar()) {
+        return Ok(aggregate(total, y.len(), agg));
+    }
+    // An infinite logit on its label's side (`+∞` for 1, `−∞` for 0) made the other term
+    // 0·∞ = NaN; that term takes no part, as in `logitcrossentropy`. A NaN logit gives NaN.
+    let total = MatVar::constant(one_minus_y)
+        .zip_rule(positive, ZeroWeightTakesNoPart)
+        .sum()
+        + MatVar::constant(y.clone())
+            .zip_rule(negative, ZeroWeightTakesNoPart)
+            .sum();
     Ok(aggregate(total, y.len(), agg))
 }
 

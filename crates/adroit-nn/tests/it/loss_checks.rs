@@ -213,3 +213,39 @@ fn logitbinarycrossentropy_gradient_at_1000_is_sigmoid_minus_target() {
         g32[0]
     );
 }
+
+#[test]
+fn logitbinarycrossentropy_of_infinite_logits_on_their_labels_side_is_zero() {
+    // +∞ with label 1 and −∞ with label 0 are certain and right: loss 0, gradient 0 (Flux's
+    // and PyTorch's 0·∞ give NaN). On the wrong side the loss is +∞; a soft label makes both
+    // terms count, so an infinite logit costs +∞ too; a NaN logit stays NaN.
+    let inf = f64::INFINITY;
+    let y: DMatrix<f64> = dmatrix![1.0, 0.0];
+    let (v, g) = matrix::value_and_gradient(
+        |m| logitbinarycrossentropy(m[0], &y, Agg::Sum).unwrap(),
+        &[dmatrix![inf, -inf]],
+    );
+    assert_eq!((v, g[0].clone()), (0.0, dmatrix![0.0, 0.0]));
+    // with an ordinary entry beside them, the loss is that entry's
+    let y3: DMatrix<f64> = dmatrix![1.0, 0.0, 1.0];
+    let v3 = value(
+        |a, b| logitbinarycrossentropy(a, b, Agg::Mean),
+        &dmatrix![inf, -inf, 0.0],
+        &y3,
+    );
+    assert!((v3 - 2f64.ln() / 3.0).abs() < 1e-15, "{v3}");
+    for (logit, label) in [(-inf, 1.0), (inf, 0.0), (inf, 0.3)] {
+        let wrong = value(
+            |a, b| logitbinarycrossentropy(a, b, Agg::Sum),
+            &dmatrix![logit],
+            &dmatrix![label],
+        );
+        assert_eq!(wrong, inf, "logit {logit}, label {label}");
+    }
+    let nan = value(
+        |a, b| logitbinarycrossentropy(a, b, Agg::Sum),
+        &dmatrix![f64::NAN, inf],
+        &dmatrix![1.0, 1.0],
+    );
+    assert!(nan.is_nan());
+}

@@ -241,6 +241,20 @@ fn logitcrossentropy_of_one_class_is_refused() {
         &[DMatrix::from_row_slice(1, 4, &[0.5, -1.0, 2.0, 0.0])],
     );
     assert!(v > 0.0 && g[0].iter().all(|d| *d != 0.0));
+    // No class at all (0 rows) is refused too.
+    let empty = DMatrix::<f64>::zeros(0, 3);
+    matrix::value_and_gradient(
+        |m: &[MatVar<f64>]| {
+            let err = logitcrossentropy(m[0], &empty, Agg::Mean).unwrap_err();
+            assert!(
+                matches!(err, NnError::ShapeMismatch { found: (0, 3), .. })
+                    && err.to_string().contains("no class"),
+                "{err}"
+            );
+            m[0].sum()
+        },
+        std::slice::from_ref(&empty),
+    );
 }
 
 /// From a user trial: labels as one row (1 × batch) against a prediction of one row per class
