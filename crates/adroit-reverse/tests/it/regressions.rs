@@ -286,6 +286,22 @@ fn custom_scalar_keeps_the_zero_times_infinity_convention() {
     assert_eq!(hv, vec![0.0, 0.0]);
 }
 
+/// The range limit the crate docs state: an adjoint can overflow on its way down where the
+/// forward tangents stay finite; scaling before the division keeps it finite.
+#[test]
+fn an_overflowing_adjoint_is_the_documented_range_limit() {
+    let x = [1e-10, 2e-10];
+    let want = [2e280, 1e280];
+    let forward = adroit_forward::gradient(|v| (v[0] * v[1] * 1e-20) / 1e-310, &x);
+    let reverse = gradient(|v: &[Var<f64>]| (v[0] * v[1] * 1e-20) / 1e-310, &x);
+    let rescaled = gradient(|v: &[Var<f64>]| (v[0] * v[1]) * (1e-20 / 1e-310), &x);
+    for k in 0..2 {
+        assert!((forward[k] / want[k] - 1.0).abs() < 1e-13, "{forward:?}");
+        assert_eq!(reverse[k], f64::INFINITY, "{reverse:?}");
+        assert!((rescaled[k] / want[k] - 1.0).abs() < 1e-13, "{rescaled:?}");
+    }
+}
+
 #[test]
 fn division_by_a_subnormal_constant_keeps_a_finite_adjoint() {
     // x / c for a plain constant c recorded the partial 1/c, which overflows for a subnormal c
