@@ -1,6 +1,6 @@
 //! [`BatchNorm`]: normalisation of each feature over the batch, with running statistics.
 
-use super::normalise::standardise;
+use super::normalise::{check_epsilon, standardise};
 use crate::cast::{cast_entry, cast_matrix};
 use crate::error::check_shape;
 use crate::{Cast, CastSlot, Context, Layer, Mode, NnError};
@@ -261,12 +261,7 @@ impl<T: MatScalar> Layer<T> for BatchNorm<T> {
                 format!("{:?} is not in [0, 1]", self.momentum),
             );
         }
-        if !(self.epsilon >= T::zero() && self.epsilon.is_finite()) {
-            return invalid(
-                "BatchNorm epsilon",
-                format!("{:?} is not finite and ≥ 0", self.epsilon),
-            );
-        }
+        check_epsilon("BatchNorm epsilon", self.epsilon)?;
         if let Some(i) = self.running_var.iter().position(|&v| v < T::zero()) {
             return invalid(
                 "BatchNorm running_var",

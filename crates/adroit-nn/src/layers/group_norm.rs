@@ -1,6 +1,6 @@
 //! [`GroupNorm`]: normalisation over groups of channels of each image.
 
-use super::normalise::standardise;
+use super::normalise::{check_epsilon, standardise};
 use super::window::{assert_image_rows, check_images};
 use crate::cast::{cast_entry, cast_matrix};
 use crate::error::check_shape;
@@ -157,11 +157,12 @@ impl<T: MatScalar> Layer<T> for GroupNorm<T> {
         f(&self.bias);
     }
 
-    /// `scale` and `bias` must both be `channels × 1`.
+    /// `scale` and `bias` must both be `channels × 1`, `epsilon` finite and `≥ 0`.
     fn check_params(&self) -> Result<(), NnError> {
         let column = (self.input.0, 1);
         check_shape("GroupNorm scale", column, self.scale.shape())?;
-        check_shape("GroupNorm bias", column, self.bias.shape())
+        check_shape("GroupNorm bias", column, self.bias.shape())?;
+        check_epsilon("GroupNorm epsilon", self.epsilon)
     }
 
     fn input_size(&self) -> Option<usize> {

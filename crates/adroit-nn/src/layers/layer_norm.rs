@@ -1,6 +1,6 @@
 //! [`LayerNorm`]: normalisation over the features of each sample.
 
-use super::normalise::standardise;
+use super::normalise::{check_epsilon, standardise};
 use crate::cast::{cast_entry, cast_matrix};
 use crate::error::check_shape;
 use crate::{Cast, CastSlot, Context, Layer, NnError};
@@ -109,14 +109,15 @@ impl<T: MatScalar> Layer<T> for LayerNorm<T> {
         f(&self.bias);
     }
 
-    /// `scale` and `bias` must both be `features × 1`.
+    /// `scale` and `bias` must both be `features × 1`, `epsilon` finite and `≥ 0`.
     fn check_params(&self) -> Result<(), NnError> {
         check_shape(
             "LayerNorm scale",
             (self.scale.nrows(), 1),
             self.scale.shape(),
         )?;
-        check_shape("LayerNorm bias", self.scale.shape(), self.bias.shape())
+        check_shape("LayerNorm bias", self.scale.shape(), self.bias.shape())?;
+        check_epsilon("LayerNorm epsilon", self.epsilon)
     }
 
     fn input_size(&self) -> Option<usize> {

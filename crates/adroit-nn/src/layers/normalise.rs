@@ -2,8 +2,21 @@
 //! sample's features), [`GroupNorm`](crate::GroupNorm) (over each image's groups of channels)
 //! and [`BatchNorm`](crate::BatchNorm) (over each feature's batch).
 
+use crate::NnError;
 use adroit_reverse::matrix::{Along, MatScalar, MatVar};
 use nalgebra::DMatrix;
+
+/// `Err(InvalidConfig)` naming `name` (e.g. `"LayerNorm epsilon"`) unless `ε` is finite and
+/// `≥ 0` (a negative one could make `σ² + ε` negative, its root NaN; PyTorch does not check).
+pub(super) fn check_epsilon<T: MatScalar>(name: &'static str, epsilon: T) -> Result<(), NnError> {
+    if epsilon >= T::zero() && epsilon.is_finite() {
+        return Ok(());
+    }
+    Err(NnError::InvalidConfig {
+        name,
+        reason: format!("{epsilon:?} is not finite and ≥ 0"),
+    })
+}
 
 /// `(x − μ)/√(σ² + ε)` with the mean `μ` and the biased variance `σ²` of `x` along `along`,
 /// and the values of `μ` and `σ²` (`1 × cols` along [`Along::Rows`], `rows × 1` along

@@ -508,3 +508,26 @@ fn layer_norm_of_a_column_whose_variance_overflows() {
         assert!((a - f64::from(*b)).abs() <= 1e-5 * a.abs(), "{a} vs {b}");
     }
 }
+
+/// `ε` is checked as `BatchNorm` checks it: a negative or non-finite one is a typed error
+/// before the forward pass (a negative one could make `σ² + ε` negative, its root NaN).
+#[test]
+fn layer_norm_and_group_norm_refuse_a_negative_or_non_finite_epsilon() {
+    use adroit_nn::{GroupNorm, NnError};
+    let names = |e: NnError| match e {
+        NnError::InvalidConfig { name, .. } => name,
+        other => panic!("{other}"),
+    };
+    for bad in [-1e-5, f64::NAN, f64::INFINITY] {
+        let mut ln = LayerNorm::<f64>::new(3);
+        ln.epsilon = bad;
+        assert_eq!(names(ln.check_params().unwrap_err()), "LayerNorm epsilon");
+        assert!(ln.predict(&DMatrix::from_element(3, 2, 1.0)).is_err());
+        let mut gn = GroupNorm::<f64>::new((2, 1, 2), 1).unwrap();
+        gn.epsilon = bad;
+        assert_eq!(names(gn.check_params().unwrap_err()), "GroupNorm epsilon");
+    }
+    let mut ln = LayerNorm::<f64>::new(3);
+    ln.epsilon = 0.0;
+    assert!(ln.check_params().is_ok());
+}
