@@ -34,13 +34,15 @@ impl FiniteDifference {
     /// `t ↦ f(x + t·v)` per output, its step chosen at `t = 0`).
     ///
     /// Accuracy limit: the points `x + t·v` are rounded, which perturbs the direction by about
-    /// `ulp(x)/h` relative (measured: 1e-8 at `|x| ≈ 1e6` and 3.5e-7 at 1e8 for a cubic).
+    /// `ulp(x)/h` relative (measured for a cubic over five directions: up to 2e-7 at
+    /// `|x| ≈ 1e6` and 5e-6 at 1e8).
     /// `gradcheck`'s fast mode avoids it by snapping its random direction to the step; for a
     /// given `v` at large `|x|`, prefer [`jacobian`](Self::jacobian) (exact coordinate steps)
     /// and multiply.
     ///
     /// # Panics
-    /// If `x.len() != v.len()`.
+    /// If `x.len() != v.len()`, or if `f` returns a different number of outputs at a
+    /// perturbed point than at `x`.
     ///
     /// # Example
     /// ```
@@ -65,11 +67,14 @@ impl FiniteDifference {
         };
         let m = along(T::zero()).len();
         (0..m)
-            .map(|k| self.estimate(|t| along(t)[k], T::zero()))
+            .map(|k| self.estimate(|t| same_outputs("jvp", along(t), m)[k], T::zero()))
             .collect()
     }
 
     /// The `m × n` Jacobian of `f: ℝⁿ → ℝᵐ` (row `i` is `∇fᵢ`), one estimate per entry.
+    ///
+    /// # Panics
+    /// If `f` returns a different number of outputs at a perturbed point than at `x`.
     ///
     /// # Example
     /// ```
@@ -94,7 +99,7 @@ impl FiniteDifference {
                     |t| {
                         let mut point = x.to_vec();
                         point[j] = t;
-                        f(&point)[i]
+                        same_outputs("jacobian", f(&point), m)[i]
                     },
                     x[j],
                 );
@@ -130,7 +135,7 @@ pub fn gradient<T: Float, F: Fn(&[T]) -> T>(f: F, x: &[T]) -> Vec<T> {
 /// `J(x)·v` by the default method; see [`FiniteDifference::jvp`].
 ///
 /// # Panics
-/// If `x.len() != v.len()`.
+/// If `x.len() != v.len()`, or if `f`'s number of outputs changes with the point.
 ///
 /// # Example
 /// ```
@@ -146,6 +151,9 @@ pub fn jvp<T: Float, F: Fn(&[T]) -> Vec<T>>(f: F, x: &[T], v: &[T]) -> Vec<T> {
 
 /// The Jacobian by the default method; see [`FiniteDifference::jacobian`].
 ///
+/// # Panics
+/// If `f`'s number of outputs changes with the point.
+///
 /// # Example
 /// ```
 /// // f(x) = [x₀ + 2x₁, x₀·x₁] at (3, 4): J = [[1, 2], [4, 3]].
@@ -158,4 +166,16 @@ pub fn jvp<T: Float, F: Fn(&[T]) -> Vec<T>>(f: F, x: &[T], v: &[T]) -> Vec<T> {
 /// ```
 pub fn jacobian<T: Float + nalgebra::Scalar, F: Fn(&[T]) -> Vec<T>>(f: F, x: &[T]) -> DMatrix<T> {
     FiniteDifference::default().jacobian(f, x)
+}
+
+/// `outputs`, after checking that there are `m` of them (as at the unperturbed point).
+fn same_outputs<T>(what: &str, outputs: Vec<T>, m: usize) -> Vec<T> {
+    assert_eq!(
+        outputs.len(),
+        m,
+        "fd {what}: f returned {} outputs at a perturbed point but {m} at x (the number of \
+         outputs must not depend on the point)",
+        outputs.len()
+    );
+    outputs
 }
