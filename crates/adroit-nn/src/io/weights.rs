@@ -64,8 +64,8 @@ fn from_bytes<T: MatScalar>(bytes: &[u8], file: Dtype, rows: usize, cols: usize)
 ///
 /// # Errors
 /// [`NnError::Io`] if the file cannot be written; [`NnError::InvalidFile`] if the safetensors
-/// encoder refuses a tensor or two parameters of the model share a name;
-/// [`NnError::InvalidData`] naming the parameter and entry of a NaN or infinite value (the
+/// encoder refuses a tensor; [`NnError::InvalidConfig`] if two parameters of the model share a
+/// name; [`NnError::InvalidData`] naming the parameter and entry of a NaN or infinite value (the
 /// loaders refuse those, so such a file could not be read back). Nothing is written on error.
 ///
 /// # Example
@@ -94,7 +94,8 @@ pub fn save_safetensors<T: MatScalar, M: Layer<T>>(
 ///
 /// # Errors
 /// [`NnError::InvalidFile`] (its `path` naming the in-memory bytes) if the safetensors encoder
-/// refuses a tensor or two parameters of the model share a name; [`NnError::InvalidData`] for
+/// refuses a tensor; [`NnError::InvalidConfig`] if two parameters of the model share a name;
+/// [`NnError::InvalidData`] for
 /// a NaN or infinite parameter, as [`save_safetensors`].
 ///
 /// # Example
@@ -166,8 +167,9 @@ fn encode<T: MatScalar, M: Layer<T>>(model: &M, source: &str) -> Result<Vec<u8>,
 ///
 /// # Errors
 /// [`NnError::Io`] if the file cannot be read or is not a regular file; [`NnError::InvalidFile`]
-/// if it is truncated or corrupted (the reason in words) or lists a tensor name twice, or if
-/// two parameters of the model share a name; [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming the
+/// if it is truncated or corrupted (the reason in words) or lists a tensor name twice;
+/// [`NnError::InvalidConfig`] if two parameters of the model share a name;
+/// [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming the
 /// tensor that does not fit the model; [`NnError::MissingTensor`] if the file lacks a
 /// parameter (naming every missing parameter and every tensor without one),
 /// [`NnError::UnexpectedTensors`] if it has all of them and more (strict loading, as PyTorch's
@@ -300,8 +302,9 @@ pub struct LoadReport {
 ///
 /// # Errors
 /// [`NnError::Io`] if the file cannot be read or is not a regular file;
-/// [`NnError::InvalidFile`] if it is truncated or corrupted or lists a tensor name twice, or
-/// if two parameters of the model share a name; [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming a
+/// [`NnError::InvalidFile`] if it is truncated or corrupted or lists a tensor name twice;
+/// [`NnError::InvalidConfig`] if two parameters of the model share a name;
+/// [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming a
 /// tensor that does not fit its parameter; [`NnError::InvalidData`] naming the tensor and
 /// entry of a NaN or infinite value, or of an `F64` value that does not fit an `f32` model. On
 /// any error the model is unchanged.
@@ -378,7 +381,8 @@ fn describe(e: &SafeTensorError) -> String {
 }
 
 /// Refuses a model whose `Layer::visit` gives two parameters the same name (a file holds one
-/// tensor per name: saving would fail in the encoder, loading would copy one tensor into both).
+/// tensor per name: saving would fail in the encoder, loading would copy one tensor into both):
+/// the model's fault, not the file's, so [`NnError::InvalidConfig`] naming `source` too.
 fn refuse_duplicate_names<T: MatScalar, M: Layer<T>>(
     model: &M,
     source: &str,
@@ -392,11 +396,11 @@ fn refuse_duplicate_names<T: MatScalar, M: Layer<T>>(
     });
     match duplicate {
         None => Ok(()),
-        Some(name) => Err(NnError::InvalidFile {
-            path: source.to_string(),
+        Some(name) => Err(NnError::InvalidConfig {
+            name: "parameter names",
             reason: format!(
-                "the model has two parameters named `{name}`; each needs its own name (check \
-                 the prefixes a custom layer's `visit` passes)"
+                "the model has two parameters named `{name}` (writing or reading {source}); each \
+                 needs its own name (check the prefixes a custom layer's `visit` passes)"
             ),
         }),
     }

@@ -468,11 +468,9 @@ fn two_parameters_with_one_name_are_refused_on_save_and_load() {
         a: dmatrix![1.0],
         b: dmatrix![2.0],
     };
+    let duplicate_names = |e: &NnError| matches!(e, NnError::InvalidConfig { name: "parameter names", reason } if reason.contains("two parameters named `w`"));
     let err = save_safetensors(&layer, &path).unwrap_err();
-    assert!(
-        matches!(&err, NnError::InvalidFile { reason, .. } if reason.contains("two parameters named `w`")),
-        "{err:?}"
-    );
+    assert!(duplicate_names(&err), "{err:?}");
     assert!(!path.exists(), "nothing written");
     // Loading is refused before the file is read (it would copy one tensor into both).
     save_safetensors(
@@ -482,7 +480,7 @@ fn two_parameters_with_one_name_are_refused_on_save_and_load() {
     .unwrap_or_else(|e| panic!("{e}"));
     let mut target = layer.clone();
     let err = load_safetensors(&mut target, &path).unwrap_err();
-    assert!(matches!(err, NnError::InvalidFile { .. }), "{err:?}");
+    assert!(duplicate_names(&err), "{err:?}");
     assert_eq!(
         (target.a.clone(), target.b.clone()),
         (dmatrix![1.0], dmatrix![2.0])
@@ -491,14 +489,14 @@ fn two_parameters_with_one_name_are_refused_on_save_and_load() {
     // review caught a refactor that read first), and the in-memory loaders refuse it too.
     for missing in [d.join("absent.safetensors"), d.to_path_buf()] {
         let err = load_safetensors(&mut target, &missing).unwrap_err();
-        assert!(matches!(err, NnError::InvalidFile { .. }), "{err:?}");
+        assert!(duplicate_names(&err), "{err:?}");
     }
     let bytes = adroit_nn::io::to_safetensors_bytes(
         &Dense::from_parts(dmatrix![5.0], None, Activation::Identity).unwrap(),
     )
     .unwrap();
     let err = adroit_nn::io::load_safetensors_bytes(&mut target, &bytes).unwrap_err();
-    assert!(matches!(err, NnError::InvalidFile { .. }), "{err:?}");
+    assert!(duplicate_names(&err), "{err:?}");
 }
 
 #[test]
