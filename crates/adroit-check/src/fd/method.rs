@@ -38,17 +38,16 @@ pub enum Step {
     /// give the point a [`Fixed`](Step::Fixed) step or a small
     /// [`with_max_range`](FiniteDifference::with_max_range).
     ///
-    /// Known limits, all from the scale assumptions (values and derivatives of order 1,
-    /// varying on the scale `max(1, |x|)`): structure far below the unit scale near a tiny `x`
-    /// is not seen — a pole within a step (`1/x` at `x ≤ 1e-13`; in `f32`, whose unit scale
-    /// is far coarser, already at `x ≤ 1e-3`: `+6783` there against `−1e6`), `√x` at
-    /// `x ≤ 1e-15`, `ln x` at `x ≤ 1e-62`, a fast oscillation of tiny amplitude (`1e-9·sin(1e9·x)`); a function
-    /// that looks linear at the probe's first scales widens the probe (up to `ε^(1/(q+2))·|x|`)
-    /// until it sees structure, so a kink within a few such steps is crossed (at `|x| = 1e14`,
-    /// a kink 9 away from `3|x − c| + x/2`); and a function varying on the unit scale at a
-    /// large `x` gets the floor step (`sin x`: 1 % off at `|x| = 4e13`, 34 % at `1e14`, no
-    /// usable estimate beyond). There, pass a fixed step or a range bound of the function's own
-    /// scale.
+    /// Known limits, all from the scale assumptions (values and derivatives of order 1, varying on
+    /// the scale `max(1, |x|)`): structure far below the unit scale near a tiny `x` is not seen — a
+    /// pole within a step (`1/x` at `x ≤ 1e-13`; in `f32`, whose unit scale is far coarser, already
+    /// at `x ≤ 1e-3`: `+6783` there against `−1e6`), `√x` at `x ≤ 1e-15`, `ln x` at `x ≤ 1e-62`, a
+    /// fast oscillation of tiny amplitude (`1e-9·sin(1e9·x)`); a function that looks linear at the
+    /// probe's first scales widens the probe (up to `ε^(1/(q+2))·|x|`) until it sees structure, so
+    /// a kink within a few such steps is crossed (at `|x| = 1e14`, a kink 9 away from `3|x − c| +
+    /// x/2`); and a function varying on the unit scale at a large `x` gets the floor step (`sin x`:
+    /// 1 % off at `|x| = 4e13`, 34 % at `1e14`, no usable estimate beyond). There, pass a fixed
+    /// step or a range bound of the function's own scale.
     Adaptive,
     /// This step (capped by the range bound, and rounded so that `x + h` is representable, never
     /// past the bound). A step too small to move `x` at all gives a NaN estimate, not 0.
