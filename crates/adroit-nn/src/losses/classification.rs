@@ -114,9 +114,14 @@ pub fn logitcrossentropy<T: MatScalar>(
     // A class of zero target weight whose log-probability is −∞ (a logit of −∞, or logits
     // that far apart: ±3e38 in `f32`) made the sum 0·(−∞) = NaN; as in `crossentropy`, where
     // `xlogy(0, ·) = 0`, such a class takes no part. A NaN logit still gives NaN.
-    Ok(MatVar::constant(y * factor)
-        .zip_rule(log_p, ZeroWeightTakesNoPart)
-        .sum())
+    Ok(zero_weights_take_no_part(y * factor, log_p))
+}
+
+/// `Σ w ⊙ l` where a zero weight takes no part even against an infinite `l`
+/// ([`ZeroWeightTakesNoPart`]): the fallback of the logit losses when the plain weighted sum
+/// met `0·∞`.
+fn zero_weights_take_no_part<T: MatScalar>(w: DMatrix<T>, l: MatVar<T>) -> MatVar<T> {
+    MatVar::constant(w).zip_rule(l, ZeroWeightTakesNoPart).sum()
 }
 
 /// `w·l`, with `0` (and partials 0) where the weight `w` is 0 and `l` is not NaN (`−∞`
@@ -214,12 +219,8 @@ pub fn logitbinarycrossentropy<T: MatScalar>(
     }
     // An infinite logit on its label's side (`+∞` for 1, `−∞` for 0) made the other term
     // 0·∞ = NaN; that term takes no part, as in `logitcrossentropy`. A NaN logit gives NaN.
-    let total = MatVar::constant(one_minus_y)
-        .zip_rule(positive, ZeroWeightTakesNoPart)
-        .sum()
-        + MatVar::constant(y.clone())
-            .zip_rule(negative, ZeroWeightTakesNoPart)
-            .sum();
+    let total = zero_weights_take_no_part(one_minus_y, positive)
+        + zero_weights_take_no_part(y.clone(), negative);
     Ok(aggregate(total, y.len(), agg))
 }
 
