@@ -1,6 +1,7 @@
 //! [`Callback`]s run at the end of every epoch.
 
 use super::EpochMetrics;
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 
 /// What training does after a callback.
@@ -107,6 +108,32 @@ pub trait Callback<T: MatScalar, M> {
     /// ```
     fn on_train_begin(&mut self, model: &M) {
         let _ = model;
+    }
+
+    /// Checks that this callback can run on the epoch's `metrics` as they reach it (the
+    /// callbacks before it have added theirs): [`train`](super::train) calls it before
+    /// [`on_epoch_end`](Self::on_epoch_end) and stops with its error, the epoch's metrics in
+    /// the history. A configuration mistake that would otherwise stop the run mid-way with a
+    /// panic — [`EarlyStopping`](super::EarlyStopping) or [`KeepBest`](super::KeepBest)
+    /// monitoring a metric the epoch does not have — is reported here. Accepts every epoch by
+    /// default.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] (by convention) naming what is wrong.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Callback, EarlyStopping, EpochMetrics, NnError};
+    /// let stop = EarlyStopping::new(3, 0.0).monitor("val_los", false); // misspelt
+    /// let extra = vec![("val_loss".to_string(), 0.5)];
+    /// let metrics = EpochMetrics { epoch: 0, loss: 1.0, extra };
+    /// let err = Callback::<f64, ()>::check_metrics(&stop, &metrics).unwrap_err();
+    /// assert!(matches!(err, NnError::InvalidConfig { name: "monitored metric", .. }));
+    /// assert!(err.to_string().contains("the epoch's metrics are: loss, val_loss"));
+    /// ```
+    fn check_metrics(&self, metrics: &EpochMetrics) -> Result<(), NnError> {
+        let _ = metrics;
+        Ok(())
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::monitor::Monitor;
 use super::{Callback, Control, EpochMetrics};
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 
 /// Stops when a monitored metric has not improved by more than `min_delta` for `patience`
@@ -188,10 +189,15 @@ impl EarlyStopping {
     /// Monitors the extra metric `name` instead (added by an earlier callback, e.g. `val_loss`
     /// from [`Validation`](super::Validation)); `higher_is_better` for scores like accuracy.
     ///
+    /// An epoch whose metrics have no `name` when they reach this callback (a misspelt name,
+    /// or the callback adding it placed after this one) is a configuration mistake that would
+    /// otherwise never stop training (Keras only warns): [`train`](super::train) stops at the
+    /// end of the first epoch with [`NnError::InvalidConfig`] listing the metrics there are
+    /// (see [`Callback::check_metrics`]).
+    ///
     /// # Panics
-    /// At the end of an epoch whose metrics have no `name` (a misspelt name, or the callback
-    /// adding it placed after this one): a configuration mistake that would otherwise never
-    /// stop training (Keras only warns). The message lists the metrics there are.
+    /// In [`on_epoch_end`](Callback::on_epoch_end) called by hand on such metrics, with the
+    /// same message.
     ///
     /// # Example
     /// ```
@@ -240,6 +246,11 @@ impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
     /// last epoch seen.
     fn on_train_begin(&mut self, _: &M) {
         self.run_begun = true;
+    }
+
+    /// Refuses an epoch without the monitored metric ([`NnError::InvalidConfig`]).
+    fn check_metrics(&self, metrics: &EpochMetrics) -> Result<(), NnError> {
+        self.monitor.check(metrics, "EarlyStopping")
     }
 
     fn on_epoch_end(&mut self, _: &M, metrics: &mut EpochMetrics) -> Control {

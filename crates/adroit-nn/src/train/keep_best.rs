@@ -71,9 +71,13 @@ impl<M> KeepBest<M> {
     /// [`Validation`](super::Validation)) instead; `higher_is_better` for scores like
     /// accuracy.
     ///
+    /// An epoch whose metrics have no `name` when they reach this callback makes
+    /// [`train`](super::train) stop with [`NnError::InvalidConfig`] listing the metrics there
+    /// are (as [`EarlyStopping::monitor`](super::EarlyStopping::monitor)).
+    ///
     /// # Panics
-    /// At the end of an epoch whose metrics have no `name`, listing the metrics there are (as
-    /// [`EarlyStopping::monitor`](super::EarlyStopping::monitor)).
+    /// In [`on_epoch_end`](Callback::on_epoch_end) called by hand on such metrics, with the
+    /// same message.
     ///
     /// # Example
     /// ```
@@ -177,6 +181,11 @@ impl<M> Default for KeepBest<M> {
 }
 
 impl<T: MatScalar, M: Clone> Callback<T, M> for KeepBest<M> {
+    /// Refuses an epoch without the monitored metric ([`NnError::InvalidConfig`]).
+    fn check_metrics(&self, metrics: &EpochMetrics) -> Result<(), NnError> {
+        self.monitor.check(metrics, "KeepBest")
+    }
+
     fn on_epoch_end(&mut self, model: &M, metrics: &mut EpochMetrics) -> Control {
         let score = self.monitor.score(metrics, "KeepBest");
         let improved = match &self.best {

@@ -103,6 +103,11 @@ impl Default for TrainConfig {
 ///   [`NnError::InvalidConfig`] for layers whose sizes do not fit (a [`Chain`](crate::Chain)'s)
 ///   or a non-finite activation parameter;
 /// - [`NnError::EmptyData`] if an epoch would have no batch;
+/// - a callback's [`check_metrics`](Callback::check_metrics) error at the end of an epoch,
+///   before its `on_epoch_end` (the epoch's metrics last in the history): an
+///   [`EarlyStopping`] or [`KeepBest`](crate::KeepBest) monitoring a metric the epoch does
+///   not have (misspelt, or added by a callback placed after it) stops at the end of the
+///   first epoch with [`NnError::InvalidConfig`], naming the metrics there are;
 /// - [`NnError::InvalidConfig`] if the optimiser's settings are refused
 ///   ([`Optimizer::check_config`](crate::optim::Optimizer::check_config): a negative learning
 ///   rate, say), before the first step or at the step where a schedule leaves the range, or
@@ -247,6 +252,11 @@ where
         };
         let mut stop = false;
         for callback in callbacks.iter_mut() {
+            if let Err(error) = callback.check_metrics(&metrics) {
+                bar.finish();
+                history.epochs.push(metrics);
+                return Err(TrainError { error, history });
+            }
             stop |= callback.on_epoch_end(model, &mut metrics) == Control::Stop;
         }
         if config.log {

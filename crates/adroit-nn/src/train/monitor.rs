@@ -2,6 +2,7 @@
 //! is better (shared by `EarlyStopping` and `KeepBest`).
 
 use super::EpochMetrics;
+use crate::NnError;
 
 /// Which metric to watch, and its direction.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,25 +50,42 @@ impl Monitor {
         self.metric.as_ref().is_some_and(|(_, h)| *h)
     }
 
+    /// Checks that `metrics` hold the watched metric; `who` names the callback in the error.
+    ///
+    /// # Errors
+    /// [`NnError::InvalidConfig`] (`"monitored metric"`) listing the metrics there are.
+    pub(crate) fn check(&self, metrics: &EpochMetrics, who: &str) -> Result<(), NnError> {
+        let Some((name, _)) = &self.metric else {
+            return Ok(());
+        };
+        if metrics.get(name).is_some() {
+            return Ok(());
+        }
+        let names: Vec<&str> = metrics.extra.iter().map(|(n, _)| n.as_str()).collect();
+        Err(NnError::InvalidConfig {
+            name: "monitored metric",
+            reason: format!(
+                "{who} monitors the metric {name:?}, but the epoch's metrics are: loss{}{} (a \
+                 misspelt name, or the callback adding it placed after {who})",
+                if names.is_empty() { "" } else { ", " },
+                names.join(", ")
+            ),
+        })
+    }
+
     /// The epoch's score, signed so that higher is better (NaN or infinite as measured).
     ///
     /// # Panics
-    /// If the metric is missing from `metrics`, naming `who` and listing the metrics there are.
+    /// If the metric is missing from `metrics` (see [`check`](Self::check), whose message it
+    /// gives).
     #[track_caller]
     pub(crate) fn score(&self, metrics: &EpochMetrics, who: &str) -> f64 {
         let value = match &self.metric {
-            None => Some(metrics.loss),
-            Some((name, _)) => metrics.get(name),
-        };
-        let Some(value) = value else {
-            let names: Vec<&str> = metrics.extra.iter().map(|(n, _)| n.as_str()).collect();
-            panic!(
-                "{who} monitors the metric {:?}, but the epoch's metrics are: loss{}{} \
-                 (a callback adding it must come before {who})",
-                self.metric.as_ref().map_or("", |(n, _)| n.as_str()),
-                if names.is_empty() { "" } else { ", " },
-                names.join(", ")
-            );
+            None => metrics.loss,
+            Some((name, _)) => match metrics.get(name) {
+                Some(value) => value,
+                None => panic!("{}", self.check(metrics, who).unwrap_err()),
+            },
         };
         self.signed(value)
     }

@@ -157,8 +157,9 @@ where
     /// smaller), averaging their losses weighted by sample count — for a held-out set too
     /// large to evaluate at once, or to put a summed loss on the training loss's scale.
     ///
-    /// # Panics
-    /// If `batch_size` is 0 (a programmer error).
+    /// # Errors
+    /// [`NnError::InvalidConfig`] (`"batch size"`) if `batch_size` is 0 (as
+    /// [`DataLoader::new`](crate::data::DataLoader::new)).
     ///
     /// # Example
     /// ```
@@ -169,20 +170,22 @@ where
     /// let (x, y) = (dmatrix![1.0, 2.0, 3.0], dmatrix![0.0, 0.0, 0.0]);
     /// // Summed squared errors 1 + 4 | 9 in batches of 2: (2·5 + 1·9) / 3.
     /// let sum = |p, t: &DMatrix<f64>| mse(p, t, Agg::Sum);
-    /// let val = Validation::new(&model, x.clone(), y.clone(), sum).unwrap().batch_size(2);
+    /// let val = Validation::new(&model, x.clone(), y.clone(), sum).unwrap().batch_size(2).unwrap();
     /// assert_eq!(val.evaluate(&model).unwrap(), 19.0 / 3.0);
     /// // A mean loss gives the mean per sample, 14 / 3, whatever the batch size.
     /// let mean = |p, t: &DMatrix<f64>| mse(p, t, Agg::Mean);
-    /// let val = Validation::new(&model, x, y, mean).unwrap().batch_size(2);
+    /// let val = Validation::new(&model, x, y, mean).unwrap().batch_size(2).unwrap();
     /// assert!((val.evaluate(&model).unwrap() - 14.0 / 3.0).abs() < 1e-15);
     /// ```
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        assert!(
-            batch_size > 0,
-            "Validation::batch_size: the batch size must be at least 1"
-        );
+    pub fn batch_size(mut self, batch_size: usize) -> Result<Self, NnError> {
+        if batch_size == 0 {
+            return Err(NnError::InvalidConfig {
+                name: "batch size",
+                reason: "must be at least 1 (Validation::batch_size)".into(),
+            });
+        }
         self.batch_size = Some(batch_size);
-        self
+        Ok(self)
     }
 
     /// The loss of `model` on the held-out data, in [`Mode::Eval`].
@@ -294,19 +297,34 @@ where
     L: Fn(MatVar<T>, &DMatrix<T>) -> Result<MatVar<T>, NnError>,
     M: Layer<T>,
 {
+    /// Refuses an epoch whose metrics already hold one of this name (two `Validation`s left
+    /// at `val_loss`: the second would be hidden): [`NnError::InvalidConfig`] (`"metric
+    /// names"`), which [`train`](crate::train) stops with at the end of the first epoch.
+    fn check_metrics(&self, metrics: &EpochMetrics) -> Result<(), NnError> {
+        if metrics.get(&self.name).is_none() {
+            return Ok(());
+        }
+        Err(NnError::InvalidConfig {
+            name: "metric names",
+            reason: format!(
+                "Validation: the epoch's metrics already hold {:?} (give each Validation its \
+                 own name with `named`)",
+                self.name
+            ),
+        })
+    }
+
     /// Adds the held-out loss to `metrics`.
     ///
     /// # Panics
     /// If the model no longer fits the data it was checked against in
     /// [`new`](Validation::new), naming the error; if `metrics` already holds a metric of
-    /// this name (two `Validation`s left at `val_loss`: the second would be hidden).
+    /// this name (called by hand: [`train`](crate::train) reports it as an error first, see
+    /// [`check_metrics`](Callback::check_metrics)).
     fn on_epoch_end(&mut self, model: &M, metrics: &mut EpochMetrics) -> Control {
-        assert!(
-            metrics.get(&self.name).is_none(),
-            "Validation: the epoch's metrics already hold {:?} (give each Validation its own \
-             name with `named`)",
-            self.name
-        );
+        if let Err(e) = Callback::<T, M>::check_metrics(self, metrics) {
+            panic!("{e}");
+        }
         match self.evaluate(model) {
             Ok(value) => metrics.extra.push((self.name.clone(), value)),
             Err(e) => Self::misfit(&e),

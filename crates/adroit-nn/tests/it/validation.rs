@@ -78,7 +78,7 @@ fn records_the_loss_of_the_model_at_the_end_of_each_epoch() {
     // Evaluating again gives the last epoch's value, and batches of 3 samples give the mean
     // per sample too (a mean loss; the weights are the batches' sample counts).
     assert_eq!(validation.evaluate(&model).unwrap(), recorded[5]);
-    let batched = validation.batch_size(3).evaluate(&model).unwrap();
+    let batched = validation.batch_size(3).unwrap().evaluate(&model).unwrap();
     assert!(
         (batched - recorded[5]).abs() <= 1e-12 * batched,
         "{batched} {}",
@@ -119,6 +119,110 @@ fn early_stopping_and_keep_best_monitor_the_held_out_loss() {
     assert!((kept.weight[(0, 0)] - 1.4).abs() < 1e-12);
     // mean((1.4·1)², (1.4·2)²) = 4.9
     assert!((history.epochs[0].get("val_loss").unwrap() - 4.9).abs() < 1e-12);
+}
+
+#[test]
+fn a_monitored_metric_that_is_not_there_stops_train_with_an_error() {
+    // It panicked inside `train` after the first epoch (with the library's line as location).
+    // Now an error after that epoch, the epoch in the history, the model trained by it.
+    let x = DMatrix::from_fn(1, 4, |_, j| j as f64);
+    let start = Dense::from_parts(dmatrix![0.0], None, Activation::Identity).unwrap();
+    let config = TrainConfig {
+        epochs: 20,
+        ..TrainConfig::default()
+    };
+    let mut validation =
+        Validation::new(&start, dmatrix![1.0, 2.0], dmatrix![0.0, 0.0], mse_loss).unwrap();
+    let run = |callbacks: &mut [&mut dyn Callback<f64, Dense<f64>>]| {
+        let mut model = start.clone();
+        let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v), 4).unwrap();
+        let failed = train(
+            &mut model,
+            &mut loader,
+            mse_loss,
+            &mut Descent::new(0.1),
+            &config,
+            callbacks,
+        )
+        .unwrap_err();
+        // One epoch of one step from w = 0: w = 0.1 · 7 · 2 = 1.4.
+        assert_eq!(failed.history.epochs.len(), 1);
+        assert!((model.weight[(0, 0)] - 1.4).abs() < 1e-12);
+        match failed.error {
+            NnError::InvalidConfig {
+                name: "monitored metric",
+                reason,
+            } => reason,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    // A misspelt name.
+    let mut stop = EarlyStopping::new(2, 0.0).monitor("val_los", false);
+    let reason = run(&mut [&mut validation, &mut stop]);
+    assert!(
+        reason.starts_with(
+            "EarlyStopping monitors the metric \"val_los\", but the epoch's metrics are: loss, \
+             val_loss"
+        ),
+        "{reason}"
+    );
+    // Two Validations of one name: the second would hide the first.
+    let mut twin =
+        Validation::new(&start, dmatrix![3.0, 4.0], dmatrix![0.0, 0.0], mse_loss).unwrap();
+    let failed = {
+        let mut model = start.clone();
+        let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v), 4).unwrap();
+        let callbacks: &mut [&mut dyn Callback<f64, Dense<f64>>] =
+            &mut [&mut validation, &mut twin];
+        train(
+            &mut model,
+            &mut loader,
+            mse_loss,
+            &mut Descent::new(0.1),
+            &config,
+            callbacks,
+        )
+        .unwrap_err()
+    };
+    assert!(
+        matches!(
+            failed.error,
+            NnError::InvalidConfig {
+                name: "metric names",
+                ..
+            }
+        ),
+        "{}",
+        failed.error
+    );
+    assert_eq!(failed.history.epochs[0].extra.len(), 1);
+    // KeepBest placed before the callback adding its metric.
+    let mut best = KeepBest::new().monitor("val_loss", false);
+    let reason = run(&mut [&mut best, &mut validation]);
+    assert!(
+        reason.starts_with(
+            "KeepBest monitors the metric \"val_loss\", but the epoch's metrics are: loss ("
+        ),
+        "{reason}"
+    );
+    assert_eq!(best.best_epoch(), None);
+}
+
+#[test]
+fn a_validation_batch_size_of_zero_is_an_error() {
+    let model = Dense::from_parts(dmatrix![1.0], None, Activation::Identity).unwrap();
+    let validation = Validation::new(&model, dmatrix![1.0], dmatrix![0.0], mse_loss).unwrap();
+    let err = validation.batch_size(0).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            NnError::InvalidConfig {
+                name: "batch size",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
