@@ -149,6 +149,51 @@ pub enum NnError {
         /// The file's shape.
         found: Vec<usize>,
     },
+    /// A weight file is of another architecture than the model, in more than one way: several
+    /// tensors of other shapes than their parameters, or such a tensor together with missing
+    /// parameters or unexpected tensors (strict loading). As PyTorch's `load_state_dict`
+    /// error, it lists every problem at once (one shape mismatch alone is a
+    /// [`TensorShapeMismatch`](NnError::TensorShapeMismatch), missing or unexpected tensors
+    /// alone a [`MissingTensor`](NnError::MissingTensor) or
+    /// [`UnexpectedTensors`](NnError::UnexpectedTensors)).
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::rand::{self, SeedableRng};
+    /// use adroit_nn::{Activation, Chain, Dense, NnError, io};
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let file = format!("adroit-doc-architecture-{}.safetensors", std::process::id());
+    /// let path = std::env::temp_dir().join(file);
+    /// let saved = Chain::<f32>::new().push(Dense::new(2, 8, Activation::Relu, &mut rng));
+    /// io::save_safetensors(&saved, &path).unwrap();
+    /// // Another first layer (2 → 16) and a second layer the file does not have:
+    /// let mut model = Chain::<f32>::new()
+    ///     .push(Dense::new(2, 16, Activation::Relu, &mut rng))
+    ///     .push(Dense::new(16, 1, Activation::Identity, &mut rng));
+    /// let err = io::load_safetensors(&mut model, &path).unwrap_err();
+    /// std::fs::remove_file(&path).unwrap();
+    /// let NnError::ArchitectureMismatch { shapes, missing, unexpected, .. } = &err else {
+    ///     panic!("{err}")
+    /// };
+    /// assert_eq!(shapes[0].name, "layers.0.weight");
+    /// assert_eq!((&shapes[0].expected, &shapes[0].found), (&vec![16, 2], &vec![8, 2]));
+    /// assert_eq!(shapes[1].name, "layers.0.bias");
+    /// assert_eq!(missing[..], ["layers.1.weight", "layers.1.bias"]);
+    /// assert!(unexpected.is_empty());
+    /// ```
+    ArchitectureMismatch {
+        /// The file.
+        path: String,
+        /// The tensors of other shapes than their parameters, in the model's order (boxed
+        /// slices, as the two lists below, keep the error small).
+        shapes: Box<[TensorShape]>,
+        /// The parameters the file has no tensor for, in the model's order (strict loading;
+        /// empty when loading partially).
+        missing: Box<[String]>,
+        /// The file's tensors the model has no parameter for, sorted (strict loading; empty
+        /// when loading partially).
+        unexpected: Box<[String]>,
+    },
     /// The loss, a gradient or an updated parameter became NaN or infinite: the step was
     /// refused (and [`train`](crate::train()) stopped), and the model keeps the parameters from
     /// before this step.
@@ -272,40 +317,29 @@ impl fmt::Display for NnError {
                 name,
                 expected,
                 found,
+            } => write_shape_mismatch(f, name, expected, found),
+            NnError::ArchitectureMismatch {
+                path,
+                shapes,
+                missing,
+                unexpected,
             } => {
-                write!(
-                    f,
-                    "tensor {name} has shape {found:?}, the model needs {expected:?}"
-                )?;
-                // A 3-D or 4-D weight of the model's rows whose kernels are a whole fraction of
-                // its columns, in a number of groups that also divides the rows (the output
-                // channels): a grouped convolution's, given to a layer built without groups.
-                if let ([rows, per_group @ ..], [model_rows, columns]) =
-                    (found.as_slice(), expected.as_slice())
-                    && matches!(per_group.len(), 2 | 3)
-                    && rows == model_rows
-                    && let Some(kernels) =
-                        per_group.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
-                    && kernels > 0
-                    && columns % kernels == 0
-                    && let groups = columns / kernels
-                    && groups > 1
-                    && rows % groups == 0
-                {
-                    if per_group.len() == 2 {
-                        write!(
-                            f,
-                            " (a grouped convolution's weight, of {groups} groups? build the \
-                             layer with Conv1d::grouped or Conv1d::from_grouped_parts)"
-                        )?;
-                    } else {
-                        write!(
-                            f,
-                            " (a grouped convolution's weight, of {groups} groups? build the \
-                             layer with Conv2d::grouped or Conv2d::from_grouped_parts; \
-                             ConvTranspose2d takes no groups)"
-                        )?;
+                write!(f, "{path} is of another architecture than the model: ")?;
+                for (k, shape) in shapes.iter().enumerate() {
+                    if k > 0 {
+                        f.write_str("; ")?;
                     }
+                    write_shape_mismatch(f, &shape.name, &shape.expected, &shape.found)?;
+                }
+                if !missing.is_empty() {
+                    write!(f, "; it has no tensor {}", missing.join(", "))?;
+                }
+                if !unexpected.is_empty() {
+                    write!(
+                        f,
+                        "; it has tensors the model has no parameter for: {}",
+                        unexpected.join(", ")
+                    )?;
                 }
                 Ok(())
             }
@@ -319,6 +353,61 @@ impl fmt::Display for NnError {
 }
 
 impl std::error::Error for NnError {}
+
+/// `tensor <name> has shape <found>, the model needs <expected>`, with a hint when `found` looks
+/// like a grouped convolution's weight given to a layer built without groups.
+fn write_shape_mismatch(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    expected: &[usize],
+    found: &[usize],
+) -> fmt::Result {
+    write!(
+        f,
+        "tensor {name} has shape {found:?}, the model needs {expected:?}"
+    )?;
+    // A 3-D or 4-D weight of the model's rows whose kernels are a whole fraction of
+    // its columns, in a number of groups that also divides the rows (the output
+    // channels): a grouped convolution's, given to a layer built without groups.
+    if let ([rows, per_group @ ..], [model_rows, columns]) = (found, expected)
+        && matches!(per_group.len(), 2 | 3)
+        && rows == model_rows
+        && let Some(kernels) = per_group.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
+        && kernels > 0
+        && columns % kernels == 0
+        && let groups = columns / kernels
+        && groups > 1
+        && rows % groups == 0
+    {
+        if per_group.len() == 2 {
+            write!(
+                f,
+                " (a grouped convolution's weight, of {groups} groups? build the \
+                 layer with Conv1d::grouped or Conv1d::from_grouped_parts)"
+            )?;
+        } else {
+            write!(
+                f,
+                " (a grouped convolution's weight, of {groups} groups? build the \
+                 layer with Conv2d::grouped or Conv2d::from_grouped_parts; \
+                 ConvTranspose2d takes no groups)"
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// One tensor of a weight file whose shape does not fit its parameter (in
+/// [`NnError::ArchitectureMismatch`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TensorShape {
+    /// The parameter name.
+    pub name: String,
+    /// The model's shape.
+    pub expected: Vec<usize>,
+    /// The file's shape.
+    pub found: Vec<usize>,
+}
 
 /// `Ok(())` when `found == expected`, else a [`NnError::ShapeMismatch`].
 pub(crate) fn check_shape(

@@ -80,7 +80,7 @@ pub use adroit_reverse::SpecialFunctions;
 pub use adroit_reverse::matrix::{MatScalar, MatVar};
 pub use bound::{loss_with_params, param_values};
 pub use cast::{Cast, CastSlot};
-pub use error::NnError;
+pub use error::{NnError, TensorShape};
 pub use flat::{parameters_to_vector, vector_to_parameters};
 pub use gradient::{Grads, Params, gradient, gradient_with, gradient_with_state, params};
 pub use layer::{Context, Layer, Mode};

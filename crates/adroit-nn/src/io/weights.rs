@@ -2,6 +2,7 @@
 
 use super::header::duplicate_tensor_name;
 use super::{io_error, write_atomically};
+use crate::error::TensorShape;
 use crate::{Layer, NnError};
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
@@ -169,11 +170,14 @@ fn encode<T: MatScalar, M: Layer<T>>(model: &M, source: &str) -> Result<Vec<u8>,
 /// [`NnError::Io`] if the file cannot be read or is not a regular file; [`NnError::InvalidFile`]
 /// if it is truncated or corrupted (the reason in words) or lists a tensor name twice;
 /// [`NnError::InvalidConfig`] if two parameters of the model share a name;
-/// [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming the
-/// tensor that does not fit the model; [`NnError::MissingTensor`] if the file lacks a
-/// parameter (naming every missing parameter and every tensor without one),
-/// [`NnError::UnexpectedTensors`] if it has all of them and more (strict loading, as PyTorch's
-/// `load_state_dict` default); [`NnError::InvalidData`] naming the tensor and entry of a NaN
+/// [`NnError::TensorShapeMismatch`] naming the one tensor of another shape than its
+/// parameter; [`NnError::MissingTensor`] if the file lacks a parameter (naming every missing
+/// parameter and every tensor without one), [`NnError::UnexpectedTensors`] if it has all of
+/// them and more (strict loading, as PyTorch's `load_state_dict` default);
+/// [`NnError::ArchitectureMismatch`] listing every tensor of another shape and every missing
+/// and unexpected one, when there is more than one such problem and one is a shape (these
+/// come first); [`NnError::DtypeMismatch`] naming a tensor that is not `F32` or `F64`;
+/// [`NnError::InvalidData`] naming the tensor and entry of a NaN
 /// or infinite value, or of an `F64` value that does not fit an `f32` model. On any error the
 /// model is unchanged.
 ///
@@ -185,13 +189,15 @@ fn encode<T: MatScalar, M: Layer<T>>(model: &M, source: &str) -> Result<Vec<u8>,
 /// let file = format!("adroit-doc-load-{}.safetensors", std::process::id());
 /// let path = std::env::temp_dir().join(file);
 /// io::save_safetensors(&Dense::<f32>::new(3, 2, Activation::Relu, &mut rng), &path).unwrap();
-/// // A layer of another shape is refused, naming the tensor, and left as it was.
+/// // A layer of another shape is refused, naming every tensor that does not fit, and left
+/// // as it was.
 /// let mut wider = Dense::<f32>::new(3, 4, Activation::Relu, &mut rng);
 /// let before = wider.clone();
 /// let err = io::load_safetensors(&mut wider, &path).unwrap_err();
-/// let (name, expected, found) = ("weight".to_string(), vec![4, 3], vec![2, 3]);
-/// let expected = NnError::TensorShapeMismatch { name, expected, found };
-/// assert_eq!((err, wider), (expected, before));
+/// assert_eq!(wider, before);
+/// let message = "is of another architecture than the model: tensor weight has shape [2, 3], \
+///                the model needs [4, 3]; tensor bias has shape [2, 1], the model needs [4, 1]";
+/// assert_eq!(err.to_string(), format!("{} {message}", path.display()));
 /// // A model of the other float type loads the values converted (f32 → f64 exactly).
 /// let mut double = Dense::<f64>::new(3, 2, Activation::Relu, &mut rng);
 /// io::load_safetensors(&mut double, &path).unwrap();
@@ -304,8 +310,10 @@ pub struct LoadReport {
 /// [`NnError::Io`] if the file cannot be read or is not a regular file;
 /// [`NnError::InvalidFile`] if it is truncated or corrupted or lists a tensor name twice;
 /// [`NnError::InvalidConfig`] if two parameters of the model share a name;
-/// [`NnError::DtypeMismatch`] or [`NnError::TensorShapeMismatch`] naming a
-/// tensor that does not fit its parameter; [`NnError::InvalidData`] naming the tensor and
+/// [`NnError::TensorShapeMismatch`] naming the one tensor that does not fit its parameter,
+/// [`NnError::ArchitectureMismatch`] listing them when several do (these come first);
+/// [`NnError::DtypeMismatch`] naming a tensor that is not `F32` or `F64`;
+/// [`NnError::InvalidData`] naming the tensor and
 /// entry of a NaN or infinite value, or of an `F64` value that does not fit an `f32` model. On
 /// any error the model is unchanged.
 ///
@@ -473,34 +481,42 @@ fn decode_into<T: MatScalar, M: Layer<T>>(
     }
     let mut values: Vec<Option<DMatrix<T>>> = Vec::new();
     let mut report = LoadReport::default();
+    // Tensors of other shapes than their parameters: all of them, so that a file of another
+    // architecture is diagnosed at once (with the missing and unexpected ones).
+    let mut shapes = Vec::new();
+    // The first other problem of a tensor's contents (its type, a non-finite value).
     let mut failure = None;
     let mut names = std::collections::HashSet::new();
     visit_tensors(model, &mut |name, p| {
         names.insert(name.to_string());
-        if failure.is_some() {
-            return;
-        }
         let Ok(tensor) = file.tensor(name) else {
             report.missing.push(name.to_string());
             values.push(None);
             return;
         };
-        if strict && !report.missing.is_empty() {
-            // Refused already (a tensor is missing): go on only to name every missing one.
-            values.push(None);
-            return;
-        }
-        match read_tensor::<T>(name, &tensor, (p.nrows(), p.ncols())) {
-            Ok(m) => {
+        let refused =
+            failure.is_some() || !shapes.is_empty() || (strict && !report.missing.is_empty());
+        match read_tensor::<T>(name, &tensor, (p.nrows(), p.ncols()), !refused) {
+            Ok(Some(m)) => {
                 report.loaded.push(name.to_string());
                 values.push(Some(m));
             }
-            Err(e) => failure = Some(e),
+            // Refused already: only its shape was checked.
+            Ok(None) => values.push(None),
+            Err(NnError::TensorShapeMismatch {
+                name,
+                expected,
+                found,
+            }) => shapes.push(TensorShape {
+                name,
+                expected,
+                found,
+            }),
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
         }
     });
-    if let Some(e) = failure {
-        return Err(e);
-    }
     report.unexpected = file
         .names()
         .into_iter()
@@ -508,18 +524,55 @@ fn decode_into<T: MatScalar, M: Layer<T>>(
         .cloned()
         .collect();
     report.unexpected.sort();
-    if strict && !report.missing.is_empty() {
-        return Err(NnError::MissingTensor {
-            path: source.to_string(),
-            names: report.missing,
-            unexpected: report.unexpected,
-        });
+    // Loading partially, missing and unexpected tensors are reported, not refused.
+    let (missing, unexpected) = if strict {
+        (report.missing.len(), report.unexpected.len())
+    } else {
+        (0, 0)
+    };
+    match (shapes.len(), missing, unexpected) {
+        (0, 0, 0) => {}
+        (1, 0, 0) => {
+            let TensorShape {
+                name,
+                expected,
+                found,
+            } = shapes.remove(0);
+            return Err(NnError::TensorShapeMismatch {
+                name,
+                expected,
+                found,
+            });
+        }
+        (0, 0, _) => {
+            return Err(NnError::UnexpectedTensors {
+                path: source.to_string(),
+                names: report.unexpected,
+            });
+        }
+        (0, _, _) => {
+            return Err(NnError::MissingTensor {
+                path: source.to_string(),
+                names: report.missing,
+                unexpected: report.unexpected,
+            });
+        }
+        _ => {
+            let (missing, unexpected) = if strict {
+                (report.missing, report.unexpected)
+            } else {
+                (Vec::new(), Vec::new())
+            };
+            return Err(NnError::ArchitectureMismatch {
+                path: source.to_string(),
+                shapes: shapes.into(),
+                missing: missing.into(),
+                unexpected: unexpected.into(),
+            });
+        }
     }
-    if strict && !report.unexpected.is_empty() {
-        return Err(NnError::UnexpectedTensors {
-            path: source.to_string(),
-            names: report.unexpected,
-        });
+    if let Some(e) = failure {
+        return Err(e);
     }
     let mut next = values.into_iter();
     visit_tensors_mut(model, &mut |p| {
@@ -531,12 +584,14 @@ fn decode_into<T: MatScalar, M: Layer<T>>(
 }
 
 /// The tensor `name` as a `rows × cols` matrix, if it is `F32` or `F64` (converted to `T`,
-/// refusing an overflow) and its shape fits.
+/// refusing an overflow) and its shape fits; without `read`, only its type and shape are
+/// checked (`Ok(None)`).
 fn read_tensor<T: MatScalar>(
     name: &str,
     tensor: &TensorView<'_>,
     (rows, cols): (usize, usize),
-) -> Result<DMatrix<T>, NnError> {
+    read: bool,
+) -> Result<Option<DMatrix<T>>, NnError> {
     // F32 and F64 both load into either model type (as PyTorch's `load_state_dict` copies
     // into the parameter's dtype; F64 → f32 rounds to nearest).
     if !matches!(tensor.dtype(), Dtype::F32 | Dtype::F64) {
@@ -561,6 +616,9 @@ fn read_tensor<T: MatScalar>(
             expected,
             found: tensor.shape().to_vec(),
         });
+    }
+    if !read {
+        return Ok(None);
     }
     let m = from_bytes::<T>(tensor.data(), tensor.dtype(), rows, cols);
     // The stored F64 values themselves, for an f32 model only (into f64 they are `m`).
@@ -595,5 +653,5 @@ fn read_tensor<T: MatScalar>(
             });
         }
     }
-    Ok(m)
+    Ok(Some(m))
 }

@@ -188,10 +188,35 @@ fn bad_files_give_typed_errors_and_leave_the_model_untouched() {
     let other = Chain::<f64>::new().push(Dense::new(3, 5, Activation::Relu, &mut rng));
     let shape_file = d.join("shape.safetensors");
     save_safetensors(&other, &shape_file).unwrap();
+    let kept = params(&m);
     let err = load_safetensors(&mut m, &shape_file).unwrap_err();
+    // Every problem at once (it named only the first shape mismatch): both tensors of the
+    // first layer, and the second layer the file lacks.
     assert_eq!(
         err.to_string(),
-        "tensor layers.0.weight has shape [5, 3], the model needs [4, 3]"
+        format!(
+            "{} is of another architecture than the model: tensor layers.0.weight has shape \
+             [5, 3], the model needs [4, 3]; tensor layers.0.bias has shape [5, 1], the model \
+             needs [4, 1]; it has no tensor layers.1.weight, layers.1.bias",
+            shape_file.display()
+        )
+    );
+    assert!(
+        matches!(&err, NnError::ArchitectureMismatch { shapes, missing, unexpected, .. }
+        if shapes.len() == 2 && missing.len() == 2 && unexpected.is_empty())
+    );
+    assert_eq!(params(&m), kept);
+    // One shape mismatch alone is a TensorShapeMismatch.
+    let mut one = Chain::<f64>::new().push(Dense::new(3, 5, Activation::Relu, &mut rng));
+    one.layer_mut::<Dense<f64>>(0).unwrap().bias = None;
+    let no_bias = d.join("no_bias.safetensors");
+    let mut saved = Chain::<f64>::new().push(Dense::new(3, 4, Activation::Relu, &mut rng));
+    saved.layer_mut::<Dense<f64>>(0).unwrap().bias = None;
+    save_safetensors(&saved, &no_bias).unwrap();
+    let err = load_safetensors(&mut one, &no_bias).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "tensor layers.0.weight has shape [4, 3], the model needs [5, 3]"
     );
 
     let mut bigger = model(4).push(Dense::new(2, 2, Activation::Identity, &mut rng));
@@ -380,8 +405,12 @@ fn partial_loading_still_refuses_a_tensor_that_does_not_fit_and_changes_nothing(
         .push(Dense::new(4, 3, Activation::Identity, &mut rng));
     let before = params(&target);
     let err = load_safetensors_partial(&mut target, &file).unwrap_err();
+    // Both of layers.1's tensors, and nothing about missing or unexpected ones (loading
+    // partially, those are reported, not refused).
     assert!(
-        matches!(&err, NnError::TensorShapeMismatch { name, .. } if name == "layers.1.weight"),
+        matches!(&err, NnError::ArchitectureMismatch { shapes, missing, unexpected, .. }
+            if shapes.iter().map(|s| s.name.as_str()).eq(["layers.1.weight", "layers.1.bias"])
+                && missing.is_empty() && unexpected.is_empty()),
         "{err}"
     );
     assert_eq!(
