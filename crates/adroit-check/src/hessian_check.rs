@@ -6,10 +6,16 @@ use crate::fd::Step;
 use crate::mismatch::{Checker, Entry};
 use crate::scalar::assert_finite_inputs;
 use crate::{CheckScalar, GenericFn, Mismatch, Mode, Options, Report};
+use adroit_forward::{ChainRule, Decompositions, DerivativeOrder, SpecialFunctions, StopGradient};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-/// Checks the Hessian of the first output of `f` at `x`: forward-over-reverse
+/// Checks the Hessian of `f` at `x` — of its output, or, for a function of several outputs, of
+/// `wᵀf` for random output weights `w` (drawn from a fixed seed, or from the seed of
+/// [`Mode::Fast`]; as PyTorch's `gradgradcheck` draws random output cotangents), so that every
+/// output's second derivatives take part at the cost of one Hessian — a wrong one is missed
+/// only if its error cancels in the weighted sum, which random weights make improbable; a
+/// [`Mismatch`] then gives `w` as its `cotangent`: forward-over-reverse
 /// ([`adroit_reverse::hessian`], reported as "reverse") against forward-over-forward
 /// ([`adroit_forward::hessian`], "forward") within `options.ad_tolerance`, both against finite
 /// differences of the reverse-mode gradient (in `f64`) within `options.fd_tolerance`, and the
@@ -37,7 +43,8 @@ use rand::rngs::StdRng;
 /// pair that is NaN on both sides fails (it proves nothing).
 ///
 /// # Panics
-/// If there are no inputs, if `f` has no outputs at `x`, with [`Mode::Fast`] and `trials: 0`
+/// If there are no inputs, if `f` has no outputs at `x` (or another number of outputs near
+/// `x`, for several outputs), with [`Mode::Fast`] and `trials: 0`
 /// (it would check nothing and pass), or if an input is NaN or infinite.
 ///
 /// # Example
@@ -61,19 +68,77 @@ where
         "hessian_check: nothing to compare (no inputs)"
     );
     assert_finite_inputs("hessian_check", x);
-    assert!(
-        !f.eval(&x.iter().map(|v| v.to_f64_lossless()).collect::<Vec<f64>>())
-            .is_empty(),
-        "hessian_check: the function has no outputs (it checks the first)"
-    );
-    let result = match options.mode {
-        Mode::Fast { seed, trials } => fast(f, x, options, seed, trials),
-        Mode::Full => full(f, x, options),
+    let outputs = f
+        .eval(&x.iter().map(|v| v.to_f64_lossless()).collect::<Vec<f64>>())
+        .len();
+    assert!(outputs > 0, "hessian_check: the function has no outputs");
+    let result = if outputs == 1 {
+        check(f, x, options)
+    } else {
+        let seed = match options.mode {
+            Mode::Fast { seed, .. } => seed,
+            Mode::Full => WEIGHTS_SEED,
+        };
+        // Weights exact in `T`, so that both modes and the f64 differences weigh alike.
+        let weights: Vec<f64> = random_vector(&mut StdRng::seed_from_u64(seed), outputs)
+            .iter()
+            .map(|&w| T::from_f64_rounded(w).to_f64_lossless())
+            .collect();
+        let weighted = Weighted {
+            f,
+            weights: &weights,
+        };
+        check(&weighted, x, options).map_err(|mut m| {
+            m.cotangent = Some(weights.clone());
+            m
+        })
     };
     result.map_err(|mut m| {
         m.second_order = true;
         m
     })
+}
+
+/// The seed of the output weights of a function of several outputs in [`Mode::Full`].
+const WEIGHTS_SEED: u64 = 0x4845_5353;
+
+/// [`Mode::Full`] or [`Mode::Fast`] on the (first) output of `f`.
+fn check<T, F>(f: &F, x: &[T], options: &Options) -> Result<Report, Box<Mismatch>>
+where
+    T: CheckScalar,
+    F: GenericFn,
+{
+    match options.mode {
+        Mode::Fast { seed, trials } => fast(f, x, options, seed, trials),
+        Mode::Full => full(f, x, options),
+    }
+}
+
+/// `wᵀf` as a function of one output.
+struct Weighted<'a, F> {
+    f: &'a F,
+    weights: &'a [f64],
+}
+
+impl<F: GenericFn> GenericFn for Weighted<'_, F> {
+    fn eval<S: SpecialFunctions + Decompositions + StopGradient + ChainRule + DerivativeOrder>(
+        &self,
+        x: &[S],
+    ) -> Vec<S> {
+        let y = self.f.eval(x);
+        assert_eq!(
+            y.len(),
+            self.weights.len(),
+            "hessian_check: the function has {} outputs at x but {} at a point near it",
+            self.weights.len(),
+            y.len()
+        );
+        let weighted = y.into_iter().zip(self.weights).map(|(y, &w)| {
+            // Exact: `w` is representable in every type the check evaluates on.
+            y * S::from(w).expect("an f64 weight converts to every checked type")
+        });
+        vec![weighted.fold(S::zero(), |sum, term| sum + term)]
+    }
 }
 
 /// [`Mode::Full`]: every entry.

@@ -95,7 +95,9 @@ pub struct Mismatch {
     pub second_order: bool,
     /// The random output cotangent `w` of a [`rule_check`](crate::rule_check) or
     /// [`matrix_vjp_check`](crate::matrix_vjp_check) pullback comparison (a matrix's entries
-    /// column-major): `reverse` and `finite difference` are then `wᵀ·∂f/∂input`.
+    /// column-major): `reverse` and `finite difference` are then `wᵀ·∂f/∂input`. In a
+    /// [`hessian_check`](crate::hessian_check) of a function of several outputs, the random
+    /// output weights `w`: the values compared are second derivatives of `wᵀf`.
     pub cotangent: Option<Vec<f64>>,
     /// In a [`Comparison::Symmetry`] failure, the transposed entry `H[col][row]` (`reverse`
     /// is `H[row][col]`, both forward-over-reverse).
@@ -156,11 +158,12 @@ impl fmt::Display for Mismatch {
         line(f, "primal", self.primal)?;
         if let Some(w) = &self.cotangent {
             let entries: Vec<String> = w.iter().map(|v| format!("{v:.6}")).collect();
-            writeln!(
-                f,
-                "  (both are wᵀ·∂f/∂input for the output cotangent w = [{}])",
-                entries.join(", ")
-            )?;
+            let what = if self.second_order {
+                "second derivatives of wᵀf for the output weights"
+            } else {
+                "wᵀ·∂f/∂input for the output cotangent"
+            };
+            writeln!(f, "  (both are {what} w = [{}])", entries.join(", "))?;
         }
         if self.rel_error.is_infinite() && self.abs_error.is_finite() {
             write!(

@@ -148,6 +148,39 @@ fn fast_mode_at_large_arguments() {
 }
 
 #[test]
+fn hessian_check_covers_every_output() {
+    // It checked the first output only (a user trial: 36 comparisons for 29 outputs). The
+    // second output, x₁² written as 2·x₁·c − c² with c = x₁ detached, has the right gradient
+    // (2x₁) but second derivative 0, not 2.
+    use adroit_check::Mode;
+    let f = generic_fn!(|x| {
+        let c = x[1].stop_gradient();
+        vec![x[0] * x[0] * x[1], (x[1] + x[1]) * c - c * c]
+    });
+    let g = generic_fn!(|x| vec![x[0] * x[0] * x[1], x[1] * x[1]]);
+    let x = [0.7, -1.3];
+    for options in [
+        Options::for_precision::<f64>(),
+        Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 5, trials: 4 }),
+    ] {
+        assert!(hessian_check(&g, &x, &options).is_ok());
+        let m = hessian_check(&f, &x, &options).unwrap_err();
+        let w = m.cotangent.clone().expect("the output weights");
+        assert_eq!(w.len(), 2);
+        assert!(m.to_string().contains("second derivatives of wᵀf"), "{m}");
+    }
+    // In f32 too, with weights exact in f32.
+    let x32 = [0.7_f32, -1.3];
+    let options = Options::for_precision::<f32>();
+    assert!(hessian_check(&g, &x32, &options).is_ok());
+    let w = hessian_check(&f, &x32, &options)
+        .unwrap_err()
+        .cotangent
+        .unwrap();
+    assert!(w.iter().all(|&v| f64::from(v as f32) == v));
+}
+
+#[test]
 #[should_panic(expected = "hessian_check: the function has no outputs")]
 fn hessian_check_of_no_outputs_says_so() {
     // It panicked with an index out of bounds.
