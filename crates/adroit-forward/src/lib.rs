@@ -209,8 +209,13 @@
 //! identity, a constant, and the derivative there is silently 0 — at angle exactly 0 for
 //! `Rotation3::from_axis_angle`; up to about `|θ| = 2ε` (4.4e-16) for `UnitQuaternion::new`
 //! and `from_scaled_axis`; where `θ²` underflows to 0 (`|θ|` below about 2e-162) for
-//! `Rotation3::new`/`from_scaled_axis`; also `ln()` at the identity, `slerp` between equal
-//! rotations, `rotation_between` of parallel vectors. And `Rotation3`'s `angle()`,
+//! `Rotation3::new`/`from_scaled_axis`; also `ln()` at the identity, `rotation_between` of
+//! parallel vectors. `UnitQuaternion::slerp` returns the first rotation itself where the two
+//! quaternions' dot product is 1 or more — equal rotations, unless rounding leaves it just
+//! below 1, and rotations within about 2e-8 rad of each other — so there the derivative
+//! follows the first rotation alone: with respect to it twice the true one at `t = ½`, with
+//! respect to the second 0 (measured between equal rotations about one axis at angles 0, 1
+//! and 2; at 0.3 the dot product rounds below 1 and both derivatives are exact). And `Rotation3`'s `angle()`,
 //! `scaled_axis()` and `axis_angle()` take the angle as `acos` of the trace, which loses the
 //! angle itself below about 1e-7 (in plain `f64` too): their derivatives there are infinite
 //! or a few % off; `UnitQuaternion`'s are exact.

@@ -52,7 +52,8 @@
 //!   Hessians go through LU, Cholesky, QR, `solve` and `determinant` with the same caveats
 //!   (tested against matrix calculus, adroit-forward's `hessian` and central differences).
 //!   In a debug build nalgebra's closed-form 4 × 4 `try_inverse()` under [`hessian`] needs a
-//!   stack frame of about 5 MB (a test thread has 2 MiB: the process aborts on the overflow);
+//!   stack of about 6.5 MB (rustc 1.95, 16 inputs: 6 MiB overflowed, 6.5 MiB sufficed; a test
+//!   thread has 2 MiB: the process aborts on the overflow);
 //!   use `lu().try_inverse()` there, a release build, or a thread with a larger stack.
 //!   Eigenvectors: nalgebra's `symmetric_eigen` on `Var`s loses their derivatives at a
 //!   matrix whose off-diagonal part is zero in value; [`symmetric_eigen`] records the
@@ -65,13 +66,15 @@
 //!   `Decompositions` for `Var`, so code bound by it runs in every mode. As `ToPrimitive`,
 //!   nalgebra's `try_convert` of a `Var` to `f64` gives its primal value (no derivative);
 //! - **`unsafe` only where the speed is**: the workspace denies `unsafe` code; this crate allows
-//!   it in three small modules and two call sites, each stating its soundness argument: the
+//!   it in three small modules and three call sites, each stating its soundness argument: the
 //!   thread's active-tape pointer (`active`), the matrix-product kernel call with strided
 //!   operands (`matrix::gemm`), matrix gradients reading their inputs in place
 //!   (`matrix::value`, whose one caller, in `matrix::api`, is `matrix::value_and_gradient`),
 //!   the call of `zip_map`'s AVX2 build after the CPU was found to have AVX2
-//!   (`matrix::ops::zip_map`) and that of the tiny matrix products' AVX2 + FMA build after the
-//!   CPU was found to have both (`matrix::gemm`).
+//!   (`matrix::ops::zip_map`), that of the tiny matrix products' AVX2 + FMA build after the
+//!   CPU was found to have both (`matrix::gemm`), and that of the second-order adjoint
+//!   sweeps' AVX2 build after the same test (`second_order_adjoint`, for [`hessian`] of more
+//!   than 24 inputs).
 //!
 //! # Example
 //! ```

@@ -345,7 +345,8 @@ impl<T: MatScalar> MatVar<T> {
     /// `xᵖ` entry-wise for a constant exponent `p` (JAX's `x ** p`, PyTorch's `pow` with a
     /// number): the rule table's `Powf` with `p` held constant, so its conventions apply —
     /// at `x = 0` the derivative is 0 for `p > 1`, 1 for `p = 1`, `+∞` for `0 < p < 1`; a
-    /// negative `x` with a non-integer `p` gives NaN (with an integer-valued `p` it is real:
+    /// finite negative `x` with a non-integer `p` gives NaN (at `−∞`, IEEE `pow`'s `+∞` for
+    /// `p > 0`, derivative `0` for `p < 1` and `+∞` above; with an integer-valued `p` it is real:
     /// `(−2)^3 = −8`, derivative 12); derivative `p·xᵖ⁻¹`. For an integer exponent
     /// [`powi`](Self::powi) is cheaper.
     ///

@@ -49,7 +49,12 @@ impl<T: MatScalar> MatVar<T> {
     /// `σ` of `c + t·d` is `|t|·σ(d)`) the gradient is 0, by the tape's `0·∞ = 0` convention
     /// (`√`'s infinite slope meets deviations that are all 0), as `abs'(0) = 0`; PyTorch and
     /// JAX give NaN there. Second derivatives there ([`matrix::hessian`](crate::matrix::hessian))
-    /// are NaN: the kink has no curvature to give. With `N ≤ correction`, as for `var`.
+    /// are NaN: the kink has no curvature to give. That needs the entries' mean to be exact;
+    /// where it rounds (three entries of 0.1 in `f64`: `μ` is 0.10000000000000002), `σ` is
+    /// rounding noise (1.4e-17), the gradient still 0 (the equal deviations cancel through the
+    /// mean) but the Hessian finite and huge (1.6e16 on the diagonal): add a small `ε` under
+    /// the root, as normalisation layers do, where entries may be all equal. With
+    /// `N ≤ correction`, as for `var`.
     ///
     /// # Example
     /// ```
