@@ -1,6 +1,7 @@
 //! Gradient clipping: by value, by norm per array, by global norm.
 
-use super::{Optimizer, cast};
+use super::{Optimizer, cast, config};
+use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -47,6 +48,12 @@ impl ClipValue {
 }
 
 impl<T: MatScalar> Optimizer<T> for ClipValue {
+    /// Refuses a negative or NaN threshold (one read from a checkpoint; [`ClipValue::new`]
+    /// refuses them with a panic).
+    fn check_config(&self) -> Result<(), NnError> {
+        config::threshold("ClipValue", self.delta)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         let d: T = cast(self.delta);
@@ -107,6 +114,12 @@ impl ClipNorm {
 }
 
 impl<T: MatScalar> Optimizer<T> for ClipNorm {
+    /// Refuses a negative or NaN threshold (one read from a checkpoint; [`ClipNorm::new`]
+    /// refuses them with a panic).
+    fn check_config(&self) -> Result<(), NnError> {
+        config::threshold("ClipNorm", self.max)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         for u in updates {
@@ -171,6 +184,12 @@ impl ClipGlobalNorm {
 }
 
 impl<T: MatScalar> Optimizer<T> for ClipGlobalNorm {
+    /// Refuses a negative or NaN threshold (one read from a checkpoint; [`ClipGlobalNorm::new`]
+    /// refuses them with a panic).
+    fn check_config(&self) -> Result<(), NnError> {
+        config::threshold("ClipGlobalNorm", self.max)
+    }
+
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         let norm = norm(|| updates.iter().flat_map(|u| u.iter()));

@@ -56,3 +56,16 @@ pub(crate) fn non_negative(rule: &str, name: &'static str, value: f64) -> Result
         reason: format!("{rule}'s is {value}; it must be a finite number ≥ 0"),
     })
 }
+
+/// A clipping threshold: a number ≥ 0 (`+∞` clips nothing). Not NaN, which compares with
+/// nothing and would clip nothing silently, nor negative, which would flip every clipped
+/// entry's sign: values a checkpoint file can hold although the constructors refuse them.
+pub(crate) fn threshold(rule: &str, value: f64) -> Result<(), NnError> {
+    if value >= 0.0 {
+        return Ok(());
+    }
+    Err(NnError::InvalidConfig {
+        name: "clipping threshold",
+        reason: format!("{rule}'s is {value}; it must be a number ≥ 0"),
+    })
+}

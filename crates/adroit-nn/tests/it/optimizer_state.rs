@@ -297,3 +297,45 @@ fn hostile_checkpoints_are_refused_or_harmless() {
     let mut adam: Adam<f64> = serde_json::from_str(&json).unwrap();
     adam.update(&mut [DMatrix::from_element(1, 1, 1.0)], &[&theta]);
 }
+
+#[test]
+fn a_checkpointed_negative_clipping_threshold_is_refused() {
+    // The constructors refuse such thresholds, but a checkpoint file can hold one (edited, or
+    // written by another program): read back, a negative threshold flipped the sign of every
+    // clipped entry, silently. (A NaN one is refused the same way; JSON cannot hold it.)
+    refused_after_edit("ClipValue", ClipValue::new(1.0), "delta");
+    refused_after_edit("ClipNorm", ClipNorm::new(1.0), "max");
+    refused_after_edit("ClipGlobalNorm", ClipGlobalNorm::new(1.0), "max");
+}
+
+/// `clip` chained before `Descent`, checkpointed with its threshold `field` edited to −1 and
+/// read back: a training step refuses it, the model unchanged.
+fn refused_after_edit<C>(rule: &str, clip: C, field: &str)
+where
+    C: Optimizer<f64> + Serialize + DeserializeOwned,
+{
+    let json = serde_json::to_string(&chain(clip, Descent::new(0.1))).unwrap();
+    let edited = json.replace(&format!("\"{field}\":1.0"), &format!("\"{field}\":-1.0"));
+    assert_ne!(edited, json, "{json}");
+    let mut opt: adroit_nn::optim::Chained<C, Descent> = serde_json::from_str(&edited).unwrap();
+    let (x, y) = (
+        DMatrix::from_element(2, 4, 0.5),
+        DMatrix::from_element(1, 4, 0.1),
+    );
+    let loss = |p, t: &DMatrix<f64>| losses::mse(p, t, losses::Agg::Mean);
+    let start =
+        Dense::from_parts(DMatrix::from_element(1, 2, 0.2), None, Activation::Identity).unwrap();
+    let mut model = start.clone();
+    let err = adroit_nn::train_step(&mut model, &x, &y, &loss, &mut opt, 0).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            adroit_nn::NnError::InvalidConfig {
+                name: "clipping threshold",
+                ..
+            }
+        ) && err.to_string().contains(&format!("{rule}'s is -1")),
+        "{rule}: {err}"
+    );
+    assert_eq!(model, start);
+}
