@@ -11,11 +11,15 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 /// Checks the Hessian of `f` at `x` — of its output, or, for a function of several outputs, of
-/// `wᵀf` for random output weights `w` (drawn from a fixed seed, or from the seed of
-/// [`Mode::Fast`]; as PyTorch's `gradgradcheck` draws random output cotangents), so that every
-/// output's second derivatives take part at the cost of one Hessian — a wrong one is missed
-/// only if its error cancels in the weighted sum, which random weights make improbable; a
-/// [`Mismatch`] then gives `w` as its `cotangent`: forward-over-reverse
+/// `wᵀf` for random output weights `w` in `[−1, 1)` (drawn from a fixed seed, or from one
+/// derived from [`Mode::Fast`]'s; as PyTorch's `gradgradcheck` draws random output
+/// cotangents), so that every output's second derivatives take part at the cost of one
+/// Hessian (so every output must be twice differentiable at `x`); a [`Mismatch`] then gives
+/// `w` as its `cotangent`. The tolerances are relative to the weighted Hessian: an error in
+/// an output whose second derivatives are small beside another's (`1e8·x₀²` beside a wrong
+/// `x₀x₁`) stays below them and passes, as would one that cancels in the sum — check outputs
+/// of very different scales one at a time (a function returning one of them). The
+/// comparison: forward-over-reverse
 /// ([`adroit_reverse::hessian`], reported as "reverse") against forward-over-forward
 /// ([`adroit_forward::hessian`], "forward") within `options.ad_tolerance`, both against finite
 /// differences of the reverse-mode gradient (in `f64`) within `options.fd_tolerance`, and the
@@ -75,8 +79,9 @@ where
     let result = if outputs == 1 {
         check(f, x, options)
     } else {
+        // In fast mode a seed of its own, not the directions' (they would share draws).
         let seed = match options.mode {
-            Mode::Fast { seed, .. } => seed,
+            Mode::Fast { seed, .. } => seed ^ WEIGHTS_SEED,
             Mode::Full => WEIGHTS_SEED,
         };
         // Weights exact in `T`, so that both modes and the f64 differences weigh alike.
@@ -126,9 +131,8 @@ impl<F: GenericFn> GenericFn for Weighted<'_, F> {
         x: &[S],
     ) -> Vec<S> {
         let y = self.f.eval(x);
-        assert_eq!(
-            y.len(),
-            self.weights.len(),
+        assert!(
+            y.len() == self.weights.len(),
             "hessian_check: the function has {} outputs at x but {} at a point near it",
             self.weights.len(),
             y.len()

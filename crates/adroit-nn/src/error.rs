@@ -324,20 +324,21 @@ impl fmt::Display for NnError {
                 missing,
                 unexpected,
             } => {
-                write!(f, "{path} is of another architecture than the model: ")?;
-                for (k, shape) in shapes.iter().enumerate() {
-                    if k > 0 {
-                        f.write_str("; ")?;
-                    }
+                write!(f, "{path} is of another architecture than the model")?;
+                let mut separator = ": ";
+                for shape in shapes {
+                    f.write_str(separator)?;
                     write_shape_mismatch(f, &shape.name, &shape.expected, &shape.found)?;
+                    separator = "; ";
                 }
                 if !missing.is_empty() {
-                    write!(f, "; it has no tensor {}", missing.join(", "))?;
+                    write!(f, "{separator}it has no tensor {}", missing.join(", "))?;
+                    separator = "; ";
                 }
                 if !unexpected.is_empty() {
                     write!(
                         f,
-                        "; it has tensors the model has no parameter for: {}",
+                        "{separator}it has tensors the model has no parameter for: {}",
                         unexpected.join(", ")
                     )?;
                 }
@@ -407,6 +408,17 @@ pub struct TensorShape {
     pub expected: Vec<usize>,
     /// The file's shape.
     pub found: Vec<usize>,
+}
+
+impl TensorShape {
+    /// The error of this mismatch alone.
+    pub(crate) fn into_error(self) -> NnError {
+        NnError::TensorShapeMismatch {
+            name: self.name,
+            expected: self.expected,
+            found: self.found,
+        }
+    }
 }
 
 /// `Ok(())` when `found == expected`, else a [`NnError::ShapeMismatch`].

@@ -52,7 +52,7 @@
 //!   Hessians go through LU, Cholesky, QR, `solve` and `determinant` with the same caveats
 //!   (tested against matrix calculus, adroit-forward's `hessian` and central differences).
 //!   In a debug build nalgebra's closed-form 4 × 4 `try_inverse()` under [`hessian`] needs a
-//!   stack of about 6.5 MB (rustc 1.95, 16 inputs: 6 MiB overflowed, 6.5 MiB sufficed; a test
+//!   stack of about 6.5 MiB (rustc 1.95, 16 inputs: 6 MiB overflowed, 6.5 MiB sufficed; a test
 //!   thread has 2 MiB: the process aborts on the overflow);
 //!   use `lu().try_inverse()` there, a release build, or a thread with a larger stack.
 //!   Eigenvectors: nalgebra's `symmetric_eigen` on `Var`s loses their derivatives at a

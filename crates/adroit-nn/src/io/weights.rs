@@ -176,7 +176,8 @@ fn encode<T: MatScalar, M: Layer<T>>(model: &M, source: &str) -> Result<Vec<u8>,
 /// them and more (strict loading, as PyTorch's `load_state_dict` default);
 /// [`NnError::ArchitectureMismatch`] listing every tensor of another shape and every missing
 /// and unexpected one, when there is more than one such problem and one is a shape (these
-/// come first); [`NnError::DtypeMismatch`] naming a tensor that is not `F32` or `F64`;
+/// four take precedence over the two below); [`NnError::DtypeMismatch`] naming a tensor that
+/// is not `F32` or `F64`;
 /// [`NnError::InvalidData`] naming the tensor and entry of a NaN
 /// or infinite value, or of an `F64` value that does not fit an `f32` model. On any error the
 /// model is unchanged.
@@ -311,7 +312,8 @@ pub struct LoadReport {
 /// [`NnError::InvalidFile`] if it is truncated or corrupted or lists a tensor name twice;
 /// [`NnError::InvalidConfig`] if two parameters of the model share a name;
 /// [`NnError::TensorShapeMismatch`] naming the one tensor that does not fit its parameter,
-/// [`NnError::ArchitectureMismatch`] listing them when several do (these come first);
+/// [`NnError::ArchitectureMismatch`] listing them when several do (these take precedence
+/// over the two below);
 /// [`NnError::DtypeMismatch`] naming a tensor that is not `F32` or `F64`;
 /// [`NnError::InvalidData`] naming the tensor and
 /// entry of a NaN or infinite value, or of an `F64` value that does not fit an `f32` model. On
@@ -484,38 +486,42 @@ fn decode_into<T: MatScalar, M: Layer<T>>(
     // Tensors of other shapes than their parameters: all of them, so that a file of another
     // architecture is diagnosed at once (with the missing and unexpected ones).
     let mut shapes = Vec::new();
-    // The first other problem of a tensor's contents (its type, a non-finite value).
+    // The first other problem of a tensor (its type, a non-finite value): tensors after a
+    // problem are not read, only their shapes checked.
     let mut failure = None;
     let mut names = std::collections::HashSet::new();
     visit_tensors(model, &mut |name, p| {
         names.insert(name.to_string());
-        let Ok(tensor) = file.tensor(name) else {
-            report.missing.push(name.to_string());
-            values.push(None);
-            return;
+        let size = (p.nrows(), p.ncols());
+        let value = match file.tensor(name) {
+            Err(_) => {
+                report.missing.push(name.to_string());
+                None
+            }
+            Ok(tensor) => match shape_problem(name, &tensor, size) {
+                Some(problem) => {
+                    shapes.push(problem);
+                    None
+                }
+                None if failure.is_some()
+                    || !shapes.is_empty()
+                    || (strict && !report.missing.is_empty()) =>
+                {
+                    None
+                }
+                None => match read_tensor::<T>(name, &tensor, size) {
+                    Ok(m) => {
+                        report.loaded.push(name.to_string());
+                        Some(m)
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        None
+                    }
+                },
+            },
         };
-        let refused =
-            failure.is_some() || !shapes.is_empty() || (strict && !report.missing.is_empty());
-        match read_tensor::<T>(name, &tensor, (p.nrows(), p.ncols()), !refused) {
-            Ok(Some(m)) => {
-                report.loaded.push(name.to_string());
-                values.push(Some(m));
-            }
-            // Refused already: only its shape was checked.
-            Ok(None) => values.push(None),
-            Err(NnError::TensorShapeMismatch {
-                name,
-                expected,
-                found,
-            }) => shapes.push(TensorShape {
-                name,
-                expected,
-                found,
-            }),
-            Err(e) => {
-                failure.get_or_insert(e);
-            }
-        }
+        values.push(value);
     });
     report.unexpected = file
         .names()
@@ -524,47 +530,36 @@ fn decode_into<T: MatScalar, M: Layer<T>>(
         .cloned()
         .collect();
     report.unexpected.sort();
-    // Loading partially, missing and unexpected tensors are reported, not refused.
+    // Loading partially, missing and unexpected tensors are reported, not refused (and
+    // loading strictly, there are none when it succeeds).
     let (missing, unexpected) = if strict {
-        (report.missing.len(), report.unexpected.len())
+        (
+            std::mem::take(&mut report.missing),
+            std::mem::take(&mut report.unexpected),
+        )
     } else {
-        (0, 0)
+        (Vec::new(), Vec::new())
     };
-    match (shapes.len(), missing, unexpected) {
-        (0, 0, 0) => {}
-        (1, 0, 0) => {
-            let TensorShape {
-                name,
-                expected,
-                found,
-            } = shapes.remove(0);
-            return Err(NnError::TensorShapeMismatch {
-                name,
-                expected,
-                found,
-            });
-        }
-        (0, 0, _) => {
+    let path = source.to_string();
+    match (shapes.len(), missing.is_empty(), unexpected.is_empty()) {
+        (0, true, true) => {}
+        (1, true, true) => return Err(shapes.remove(0).into_error()),
+        (0, true, false) => {
             return Err(NnError::UnexpectedTensors {
-                path: source.to_string(),
-                names: report.unexpected,
+                path,
+                names: unexpected,
             });
         }
-        (0, _, _) => {
+        (0, false, _) => {
             return Err(NnError::MissingTensor {
-                path: source.to_string(),
-                names: report.missing,
-                unexpected: report.unexpected,
+                path,
+                names: missing,
+                unexpected,
             });
         }
         _ => {
-            let (missing, unexpected) = if strict {
-                (report.missing, report.unexpected)
-            } else {
-                (Vec::new(), Vec::new())
-            };
             return Err(NnError::ArchitectureMismatch {
-                path: source.to_string(),
+                path,
                 shapes: shapes.into(),
                 missing: missing.into(),
                 unexpected: unexpected.into(),
@@ -583,15 +578,35 @@ fn decode_into<T: MatScalar, M: Layer<T>>(
     Ok(report)
 }
 
-/// The tensor `name` as a `rows × cols` matrix, if it is `F32` or `F64` (converted to `T`,
-/// refusing an overflow) and its shape fits; without `read`, only its type and shape are
-/// checked (`Ok(None)`).
+/// The tensor `name`'s shape against its parameter's `rows × cols`, whatever its element
+/// type: `None` if it fits.
+fn shape_problem(
+    name: &str,
+    tensor: &TensorView<'_>,
+    (rows, cols): (usize, usize),
+) -> Option<TensorShape> {
+    let shape = tensor.shape();
+    // A parameter also loads from a tensor whose trailing dimensions flatten to its columns
+    // row-major: a 1-D `[n]` for an `n × 1` vector (PyTorch biases), and `[rows, d₁, …, dₖ]`
+    // with `d₁⋯dₖ = cols` (PyTorch's 4-D convolution weights, as `weight.reshape(rows, -1)`).
+    let trailing = || shape[1..].iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    let fits = shape == [rows, cols]
+        || (cols == 1 && shape == [rows])
+        || (shape.len() > 2 && shape[0] == rows && trailing() == Some(cols));
+    (!fits).then(|| TensorShape {
+        name: name.to_string(),
+        expected: vec![rows, cols],
+        found: shape.to_vec(),
+    })
+}
+
+/// The tensor `name`, whose shape fits (see [`shape_problem`]), as a `rows × cols` matrix, if
+/// it is `F32` or `F64` (converted to `T`, refusing an overflow) and finite.
 fn read_tensor<T: MatScalar>(
     name: &str,
     tensor: &TensorView<'_>,
     (rows, cols): (usize, usize),
-    read: bool,
-) -> Result<Option<DMatrix<T>>, NnError> {
+) -> Result<DMatrix<T>, NnError> {
     // F32 and F64 both load into either model type (as PyTorch's `load_state_dict` copies
     // into the parameter's dtype; F64 → f32 rounds to nearest).
     if !matches!(tensor.dtype(), Dtype::F32 | Dtype::F64) {
@@ -600,25 +615,6 @@ fn read_tensor<T: MatScalar>(
             expected: format!("{:?} (or {:?}, converted)", dtype::<T>(), other::<T>()),
             found: format!("{:?}", tensor.dtype()),
         });
-    }
-    let expected = vec![rows, cols];
-    let shape = tensor.shape();
-    // A parameter also loads from a tensor whose trailing dimensions flatten to its columns
-    // row-major: a 1-D `[n]` for an `n × 1` vector (PyTorch biases), and `[rows, d₁, …, dₖ]`
-    // with `d₁⋯dₖ = cols` (PyTorch's 4-D convolution weights, as `weight.reshape(rows, -1)`).
-    let trailing = || shape[1..].iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-    let fits = shape == expected.as_slice()
-        || (cols == 1 && shape == [rows])
-        || (shape.len() > 2 && shape[0] == rows && trailing() == Some(cols));
-    if !fits {
-        return Err(NnError::TensorShapeMismatch {
-            name: name.to_string(),
-            expected,
-            found: tensor.shape().to_vec(),
-        });
-    }
-    if !read {
-        return Ok(None);
     }
     let m = from_bytes::<T>(tensor.data(), tensor.dtype(), rows, cols);
     // The stored F64 values themselves, for an f32 model only (into f64 they are `m`).
@@ -653,5 +649,5 @@ fn read_tensor<T: MatScalar>(
             });
         }
     }
-    Ok(Some(m))
+    Ok(m)
 }

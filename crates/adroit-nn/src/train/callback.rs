@@ -116,7 +116,8 @@ pub trait Callback<T: MatScalar, M> {
     /// the history. A configuration mistake that would otherwise stop the run mid-way with a
     /// panic — [`EarlyStopping`](super::EarlyStopping) or [`KeepBest`](super::KeepBest)
     /// monitoring a metric the epoch does not have — is reported here. Accepts every epoch by
-    /// default.
+    /// default: a callback wrapping another should forward it, as it forwards
+    /// `on_epoch_end`.
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] (by convention) naming what is wrong.

@@ -104,10 +104,11 @@ impl Default for TrainConfig {
 ///   or a non-finite activation parameter;
 /// - [`NnError::EmptyData`] if an epoch would have no batch;
 /// - a callback's [`check_metrics`](Callback::check_metrics) error at the end of an epoch,
-///   before its `on_epoch_end` (the epoch's metrics last in the history): an
-///   [`EarlyStopping`] or [`KeepBest`](crate::KeepBest) monitoring a metric the epoch does
-///   not have (misspelt, or added by a callback placed after it) stops at the end of the
-///   first epoch with [`NnError::InvalidConfig`], naming the metrics there are;
+///   before its `on_epoch_end` (the callbacks before it have run theirs; the epoch's metrics
+///   last in the history): [`NnError::InvalidConfig`] when an [`EarlyStopping`] or
+///   [`KeepBest`](crate::KeepBest) monitors a metric the epoch does not have (misspelt, or
+///   added by a callback placed after it: at the end of the first epoch), naming the metrics
+///   there are, or when two [`Validation`](crate::Validation)s add metrics of one name;
 /// - [`NnError::InvalidConfig`] if the optimiser's settings are refused
 ///   ([`Optimizer::check_config`](crate::optim::Optimizer::check_config): a negative learning
 ///   rate, say), before the first step or at the step where a schedule leaves the range, or

@@ -462,6 +462,68 @@ fn partial_loading_still_refuses_a_tensor_that_does_not_fit_and_changes_nothing(
     );
 }
 
+#[test]
+fn architecture_problems_are_listed_whatever_the_tensors_types() {
+    // A tensor of another type was not shape-checked: with a wrong shape too it went
+    // unlisted, and the one other mismatch was reported as if it were the only problem.
+    let tmp = dir("architecture");
+    let file = tmp.path().join("mixed.safetensors");
+    let ints: Vec<u8> = (0..15_i32).flat_map(|v| v.to_le_bytes()).collect();
+    let floats: Vec<u8> = (0..5).flat_map(|v| f64::from(v).to_le_bytes()).collect();
+    let weight =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::I32, vec![5, 3], &ints).unwrap();
+    let bias =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F64, vec![5, 1], &floats).unwrap();
+    let extra =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F64, vec![5, 1], &floats).unwrap();
+    let tensors = [
+        ("layers.0.weight", weight),
+        ("layers.0.bias", bias),
+        ("layers.9.bias", extra),
+    ];
+    std::fs::write(
+        &file,
+        safetensors::tensor::serialize(tensors, &None).unwrap(),
+    )
+    .unwrap();
+    let mut target = model(5);
+    let before = params(&target);
+    let err = load_safetensors(&mut target, &file).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{} is of another architecture than the model: tensor layers.0.weight has shape \
+             [5, 3], the model needs [4, 3]; tensor layers.0.bias has shape [5, 1], the model \
+             needs [4, 1]; it has no tensor layers.1.weight, layers.1.bias; it has tensors the \
+             model has no parameter for: layers.9.bias",
+            file.display()
+        )
+    );
+    assert_eq!(params(&target), before);
+    // Loading partially, the missing and unexpected tensors are not problems: the two shapes
+    // are; and one shape alone, with tensors missing, is a TensorShapeMismatch.
+    let err = load_safetensors_partial(&mut target, &file).unwrap_err();
+    assert!(
+        matches!(&err, NnError::ArchitectureMismatch { shapes, missing, unexpected, .. }
+            if shapes.len() == 2 && missing.is_empty() && unexpected.is_empty()),
+        "{err}"
+    );
+    let one = tmp.path().join("one.safetensors");
+    let weight =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::I32, vec![5, 3], &ints).unwrap();
+    std::fs::write(
+        &one,
+        safetensors::tensor::serialize([("layers.0.weight", weight)], &None).unwrap(),
+    )
+    .unwrap();
+    let err = load_safetensors_partial(&mut target, &one).unwrap_err();
+    assert!(
+        matches!(&err, NnError::TensorShapeMismatch { name, .. } if name == "layers.0.weight"),
+        "{err}"
+    );
+    assert_eq!(params(&target), before);
+}
+
 /// A custom layer whose `visit` gives both of its parameters the same name (an easy slip
 /// when wrapping two sub-layers under one prefix).
 #[derive(Clone)]
