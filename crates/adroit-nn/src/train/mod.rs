@@ -252,11 +252,11 @@ where
             extra: Vec::new(),
         };
         let mut stop = false;
+        let mut refused = None;
         for callback in callbacks.iter_mut() {
             if let Err(error) = callback.check_metrics(&metrics) {
-                bar.finish();
-                history.epochs.push(metrics);
-                return Err(TrainError { error, history });
+                refused = Some(error);
+                break;
             }
             stop |= callback.on_epoch_end(model, &mut metrics) == Control::Stop;
         }
@@ -264,6 +264,10 @@ where
             bar.println(&metrics.to_string());
         }
         history.epochs.push(metrics);
+        if let Some(error) = refused {
+            bar.finish();
+            return Err(TrainError { error, history });
+        }
         if stop {
             history.stopped_early = true;
             break;
