@@ -16,7 +16,8 @@
 //! let y = onehot::<f64>(&labels, 2).unwrap(); // 2 classes × 8 samples
 //! // A quarter for testing, stratified: 1 test sample per class.
 //! let split = train_test_split(&x, &y, 0.25, 0, Some(&labels)).unwrap();
-//! // Statistics of the training part only: centred ramp, constant feature only centred (to 0).
+//! // Statistics of the training part only: centred ramp, constant feature only centred (to 0;
+//! // up to the rounding of its mean in general).
 //! let scaler = Standardizer::fit(&split.x_train).unwrap();
 //! let x_train = scaler.transform(&split.x_train).unwrap();
 //! assert!(x_train.row(0).sum().abs() < 1e-12 && x_train.row(1).iter().all(|&v| v == 0.0));

@@ -7,7 +7,8 @@ use nalgebra::DMatrix;
 
 /// Per-feature standardisation `(x − μ)/σ` with the mean `μ` and the (population) standard
 /// deviation `σ` of each feature (row) over the training samples, as scikit-learn's
-/// `StandardScaler`; a constant feature (`σ = 0`) is only centred.
+/// `StandardScaler`; a constant feature (`σ = 0`) is only centred (to 0 up to the rounding
+/// of its mean: ten entries of 0.3 give 5.6e-17).
 ///
 /// # Example
 /// ```
@@ -29,10 +30,13 @@ pub struct Standardizer<T> {
 impl<T: MatScalar> Standardizer<T> {
     /// Learns the means and scales of `x` (`features × samples`): the mean and the population
     /// standard deviation σ of each feature, summed in `f64` whatever `T` and scaled by a
-    /// power of two so that no feature overflows (up to `f64::MAX`). A feature counts as
-    /// constant (scale 1: only centred) when σ ≤ n·ε·|mean|, the rounding residue a constant
-    /// leaves in `f64` — a relative test as scikit-learn's `StandardScaler`, so features of
-    /// small magnitude (1e-6, 1e-15) are scaled like any other.
+    /// power of two so that no feature overflows (up to `f64::MAX`; but
+    /// [`transform`](Self::transform) forms `x − μ` in `T`, which overflows where a feature
+    /// spans more than `T`'s range: `[f64::MAX, −f64::MAX, −f64::MAX]` fits, and transforms to
+    /// `[∞, −0.71, −0.71]`). A feature counts as constant (scale 1: only centred) when
+    /// σ ≤ n·ε·|mean|, the rounding residue a constant leaves in `f64` — a relative test as
+    /// scikit-learn's `StandardScaler`, so features of small magnitude (1e-6, 1e-15) are
+    /// scaled like any other.
     ///
     /// Missing values (NaN) are left out of the statistics and stay NaN in
     /// [`transform`](Self::transform), as scikit-learn does; a feature with no other value

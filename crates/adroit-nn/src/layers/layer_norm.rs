@@ -12,7 +12,9 @@ use nalgebra::DMatrix;
 /// initialised to 1) and `β` (`bias`, 0) are `features × 1`. A column whose squared
 /// deviations overflow `σ²` (spread above ~1.8e19 in `f32`, ~1e154 in `f64`) is normalised
 /// after dividing it by its largest `|x − μ|`, so it gets the same finite output and
-/// gradients (PyTorch and Flux give `β` with zero gradients, or NaN, there).
+/// gradients (PyTorch and Flux give `β` with zero gradients, or NaN, there) — in `f64` as
+/// long as the column's sum, from which `μ` is formed, does not overflow itself (entries
+/// near `f64::MAX`, `[1e308, 1e308, −1e308]`, give NaN; `f32` columns are summed in `f64`).
 ///
 /// # Example
 /// ```
@@ -68,7 +70,9 @@ impl<T: MatScalar> Layer<T> for LayerNorm<T> {
     /// input stretched to `features` rows) and train a wrong model without a word (PyTorch
     /// and Flux refuse such an input too). [`Layer::predict`] and [`train`](crate::train())
     /// report a wrong input size as [`NnError::ShapeMismatch`] when this is the model's first
-    /// layer; later in a [`Chain`](crate::Chain), it panics here.
+    /// layer, and a [`Chain`](crate::Chain) checks its layers' sizes against each other
+    /// before the forward pass ([`NnError::InvalidConfig`]); it panics here only inside a
+    /// container of your own that does not check them.
     #[track_caller]
     fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
         let features = self.scale.nrows();

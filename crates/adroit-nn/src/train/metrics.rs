@@ -102,7 +102,8 @@ impl std::fmt::Display for Metric {
 pub struct History {
     /// One entry per completed epoch.
     pub epochs: Vec<EpochMetrics>,
-    /// True when a callback stopped training early.
+    /// True when a callback asked training to stop (also when it did so at the last epoch,
+    /// which then cut nothing short).
     pub stopped_early: bool,
 }
 
