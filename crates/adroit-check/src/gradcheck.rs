@@ -53,24 +53,25 @@ where
     F: GenericFn,
 {
     options.mode.check_trials("gradcheck");
+    options.check("gradcheck");
     assert_finite_inputs("gradcheck", x);
     // Before calling `f`, which may index its inputs.
     assert!(!x.is_empty(), "gradcheck: nothing to compare (0 inputs)");
-    let outputs = f
-        .eval(&x.iter().map(|v| v.to_f64_lossless()).collect::<Vec<f64>>())
-        .len();
+    let values = f.eval(&x.iter().map(|v| v.to_f64_lossless()).collect::<Vec<f64>>());
     assert!(
-        outputs > 0,
+        !values.is_empty(),
         "gradcheck: nothing to compare ({} inputs, 0 outputs)",
         x.len()
     );
-    match options.mode {
-        Mode::Full => full(f, x, options),
+    let result = match options.mode {
+        Mode::Full => full(f, x, &values, options),
         Mode::Fast { seed, trials } => fast(f, x, options, seed, trials),
-    }
+    };
+    result.map_err(|m| options.note_precision::<T>(m))
 }
 
-fn full<T, F>(f: &F, x: &[T], options: &Options) -> Result<Report, Box<Mismatch>>
+/// `values`: `f(x)` in `f64`.
+fn full<T, F>(f: &F, x: &[T], values: &[f64], options: &Options) -> Result<Report, Box<Mismatch>>
 where
     T: CheckScalar,
     F: GenericFn,
@@ -81,9 +82,8 @@ where
     let fd = options.fd.jacobian(|v: &[f64]| f.eval(v), &x64);
     let mut checker = Checker::default();
     checker.compare_matrices(
-        &forward,
-        &reverse,
-        &fd,
+        (&forward, &reverse, &fd),
+        Some(values),
         options.ad_tolerance,
         options.fd_tolerance,
     )?;
@@ -104,6 +104,7 @@ where
     let mut rng = StdRng::seed_from_u64(seed);
     let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
     let (y, pullback) = T::reverse_pullback(f, x);
+    let y64: Vec<f64> = y.iter().map(|v| v.to_f64_lossless()).collect();
     let mut checker = Checker::default();
     for _ in 0..trials {
         let u = random_vector(&mut rng, x.len());
@@ -133,6 +134,7 @@ where
             forward: Some(fw),
             reverse: Some(rv),
             finite_difference: Some(fdv),
+            primal: Some(dot(&w_rounded, &y64)),
             ..Entry::default()
         };
         checker.compare_modes(entry, options.ad_tolerance, options.fd_tolerance)?;

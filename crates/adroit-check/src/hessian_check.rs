@@ -24,9 +24,11 @@ use rand::rngs::StdRng;
 /// ([`adroit_forward::hessian`], "forward") within `options.ad_tolerance`, both against finite
 /// differences of the reverse-mode gradient (in `f64`) within `options.fd_tolerance`, and the
 /// symmetry `H[i][j] = H[j][i]` of the forward-over-reverse Hessian within
-/// `options.ad_tolerance`. The gradient is not checked: the reference is finite differences
-/// of the same (reverse-mode) gradient, so a wrong first derivative passes — run
-/// [`gradcheck`](crate::gradcheck) too.
+/// `options.ad_tolerance`. The gradient itself is not compared: the reference is finite
+/// differences of the same (reverse-mode) gradient, so a wrong first derivative passes, or
+/// shows only through what it does to the second derivatives (a forward-over-forward vs
+/// forward-over-reverse or a symmetry failure, which then blames no mode in particular) —
+/// run [`gradcheck`](crate::gradcheck) first.
 ///
 /// [`Mode::Full`](crate::Mode::Full) compares every entry (`n²` finite-difference estimates of
 /// the gradient, each with its own adaptive step: seconds at n = 200);
@@ -67,6 +69,7 @@ where
     F: GenericFn,
 {
     options.mode.check_trials("hessian_check");
+    options.check("hessian_check");
     assert!(
         !x.is_empty(),
         "hessian_check: nothing to compare (no inputs)"
@@ -100,7 +103,7 @@ where
     };
     result.map_err(|mut m| {
         m.second_order = true;
-        m
+        options.note_precision::<T>(m)
     })
 }
 
@@ -160,9 +163,8 @@ where
     );
     let mut checker = Checker::default();
     checker.compare_matrices(
-        &forward,
-        &reverse,
-        &fd,
+        (&forward, &reverse, &fd),
+        None,
         options.ad_tolerance,
         options.fd_tolerance,
     )?;

@@ -58,7 +58,10 @@ pub trait MatrixFn {
 /// with their types before the closure, `matrix_fn!([x: DMatrix<f64>, lambda: f64 = 0.1] |m|
 /// …)`; the body sees each as a reference to a value moved into the function (`name: Type`
 /// takes the variable of that name, `name: Type = value` any expression), of a type a struct's
-/// field can have outside any function (owned or `&'static`).
+/// field can have outside any function (owned or `&'static`). A scalar function of a `T` in
+/// the body, `v.exp()`, is ambiguous between num-traits' `Float` and nalgebra's
+/// `ComplexField` (E0034): write `Float::exp(v)` (see
+/// [`MatScalar`](adroit_reverse::matrix::MatScalar)); the matrix methods (`m[0].exp()`) are not.
 ///
 /// # Example
 /// ```

@@ -72,6 +72,7 @@ where
     F: Fn(&[MatVar<f64>]) -> MatVar<f64>,
 {
     options.mode.check_trials("matrix_gradcheck");
+    options.check("matrix_gradcheck");
     assert_checkable("matrix_gradcheck", inputs);
     let (_, grads) = matrix::value_and_gradient(|m| f(m), inputs);
     check_gradients("matrix_gradcheck", f, inputs, &grads, options)
@@ -115,6 +116,7 @@ where
 {
     let who = "matrix_gradcheck_generic";
     options.mode.check_trials(who);
+    options.check(who);
     let wide = widened(inputs);
     assert_checkable(who, &wide);
     let (_, grads) = matrix::value_and_gradient(|m| f.eval(m), inputs);
@@ -123,6 +125,7 @@ where
         .map(|g| g.map(CheckScalar::to_f64_lossless))
         .collect();
     check_gradients(who, |m| f.eval(m), &wide, &grads, options)
+        .map_err(|m| options.note_precision::<T>(m))
 }
 
 /// `inputs` in `f64`, exactly.

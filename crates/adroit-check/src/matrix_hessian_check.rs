@@ -77,6 +77,7 @@ pub fn matrix_hessian_check<F: MatrixFn>(
     options: &Options,
 ) -> Result<Report, Box<Mismatch>> {
     options.mode.check_trials("matrix_hessian_check");
+    options.check("matrix_hessian_check");
     assert_checkable("matrix_hessian_check", inputs);
     let x = flat(inputs);
     // The f64 gradient at flattened entries `point`, flattened the same way.

@@ -39,7 +39,9 @@ pub enum Comparison {
 
 /// A failed check: where, the values compared, the errors and the tolerance.
 ///
-/// Its `Display` is meant to be read in a test failure:
+/// Its `Display` is meant to be read in a test failure, and its `Debug` is the same text (as
+/// `anyhow::Error`'s), so `.unwrap()`, `.expect(…)` and a `#[test]` returning
+/// `Result<(), Box<Mismatch>>` print it too; the fields are public for programs:
 /// ```text
 /// derivative mismatch (forward vs reverse) at ∂output[0]/∂input[1]:
 ///   forward            = 3.0000000000000000e0
@@ -71,7 +73,7 @@ pub enum Comparison {
 /// let w = m.cotangent.clone().unwrap()[0];
 /// assert!((m.reverse.unwrap() - w * 3.0).abs() < 1e-12 && text.contains("output cotangent w = ["));
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Mismatch {
     /// The comparison that failed.
@@ -86,8 +88,10 @@ pub struct Mismatch {
     pub reverse: Option<f64>,
     /// The finite-difference estimate, if computed.
     pub finite_difference: Option<f64>,
-    /// The primal function's value, in a [`Comparison::Value`] (where `reverse` is the value
-    /// the rule recorded).
+    /// The primal function's value: in a [`Comparison::Value`], the primal function's (where
+    /// `reverse` is the value the rule recorded); in [`gradcheck`](crate::gradcheck), the
+    /// value of output `output` at the point (`wᵀf(x)` for [`Mode::Fast`](crate::Mode::Fast)'s
+    /// random output weights `w`), so a point outside the function's domain shows as such.
     pub primal: Option<f64>,
     /// True for a second-derivative comparison ([`hessian_check`](crate::hessian_check)):
     /// "forward" is then forward-over-forward, "reverse" forward-over-reverse, and the finite
@@ -111,6 +115,16 @@ pub struct Mismatch {
     pub rel_error: f64,
     /// The tolerance that was exceeded.
     pub tolerance: Tolerance,
+    /// A remark on the check's set-up that may explain the failure, e.g. tolerances far finer
+    /// than the precision of the checked type (`Options` made for `f64`, inputs in `f32`).
+    pub note: Option<String>,
+}
+
+impl fmt::Debug for Mismatch {
+    /// The [`Display`](fmt::Display) text: what `unwrap` and a failing `#[test]` print.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 impl fmt::Display for Mismatch {
@@ -129,7 +143,9 @@ impl fmt::Display for Mismatch {
             (Some(o), Some(i), None) => format!("∂output[{o}]/∂input[{i}]"),
             (None, Some(i), _) => format!("input[{i}]"),
             (Some(o), None, _) => format!("output[{o}]"),
-            (None, None, _) => "a random direction (vᵀ·J·u; ⟨∇f, u⟩ for a scalar f)".to_string(),
+            (None, None, _) => "a random direction (vᵀ·J·u; ⟨∇f, u⟩ for a scalar f; Mode::Full \
+                                 names the entry)"
+                .to_string(),
         };
         let value = self.comparison == Comparison::Value;
         if value {
@@ -141,7 +157,7 @@ impl fmt::Display for Mismatch {
                 .replace("finite differences", "finite differences of the gradient");
             let at = match (self.output, self.input) {
                 (Some(row), Some(col)) => format!("∂²f/∂x[{row}]∂x[{col}]"),
-                _ => "a random direction pair (vᵀ·H·u)".to_string(),
+                _ => "a random direction pair (vᵀ·H·u; Mode::Full names the entry)".to_string(),
             };
             writeln!(f, "second-derivative mismatch ({what}) at {at}:")?;
         } else {
@@ -178,30 +194,58 @@ impl fmt::Display for Mismatch {
                 self.abs_error, self.rel_error, self.tolerance
             )?;
         }
-        let values = [
+        if let Some(hint) = self.hint() {
+            write!(f, "\n  {hint}")?;
+        }
+        if let Some(note) = &self.note {
+            write!(f, "\n  note: {note}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Mismatch {
+    /// What the values themselves suggest about the failure, if anything: a point outside the
+    /// function's domain, on its boundary, or a stencil that left it.
+    fn hint(&self) -> Option<&'static str> {
+        let ad = [self.forward, self.reverse];
+        let ad = ad.iter().flatten();
+        let fd_nan = self.finite_difference.is_some_and(f64::is_nan);
+        let primal_bad =
+            self.comparison != Comparison::Value && self.primal.is_some_and(|p| !p.is_finite());
+        if primal_bad {
+            Some(
+                "f itself is NaN or infinite at this point: it lies outside the function's \
+                 domain, or f overflows there; there is no derivative to check",
+            )
+        } else if fd_nan && ad.clone().any(|v| v.is_infinite()) {
+            Some(
+                "the derivative is infinite here: the point is on the boundary of the \
+                 function's domain (√x or ln x at 0, asin x at ±1) or at a vertical tangent, \
+                 where no finite difference exists; check a point inside the domain",
+            )
+        } else if fd_nan && ad.clone().any(|v| v.is_finite()) {
+            Some(
+                "the finite difference is NaN: did its stencil leave the function's domain? \
+                 Bound its reach with FiniteDifference::with_max_range",
+            )
+        } else if [
             self.forward,
             self.reverse,
             self.finite_difference,
             self.primal,
-        ];
-        let ad_finite = [self.forward, self.reverse]
-            .iter()
-            .flatten()
-            .any(|v| v.is_finite());
-        if self.finite_difference.is_some_and(f64::is_nan) && ad_finite {
-            write!(
-                f,
-                "\n  the finite difference is NaN: did its stencil leave the function's domain? \
-                 Bound its reach with FiniteDifference::with_max_range"
-            )?;
-        } else if values.iter().flatten().all(|v| v.is_nan()) {
-            write!(
-                f,
-                "\n  every value is NaN: is the function defined at this point (e.g. the square \
-                 root or logarithm of a negative number)?"
-            )?;
+        ]
+        .iter()
+        .flatten()
+        .all(|v| v.is_nan())
+        {
+            Some(
+                "every value is NaN: is the function defined at this point (e.g. the square \
+                 root or logarithm of a negative number)?",
+            )
+        } else {
+            None
         }
-        Ok(())
     }
 }
 
@@ -239,6 +283,30 @@ pub struct Report {
     /// The same for AD against finite differences (PyTorch's `gradcheck` reports neither;
     /// JAX's `check_grads` neither: both only pass or fail).
     pub max_fd_tolerance_used: f64,
+}
+
+impl fmt::Display for Report {
+    /// One line: the number of comparisons and how near the closest came to failing.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::{Options, generic_fn, gradcheck};
+    /// let f = generic_fn!(|x| vec![x[0] * x[0]]);
+    /// let report = gradcheck(&f, &[3.0], &Options::for_precision::<f64>()).unwrap();
+    /// assert!(report.to_string().starts_with("3 comparisons passed; AD vs AD: largest |error| "));
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} comparisons passed; AD vs AD: largest |error| {:.1e} ({:.0}% of its tolerance); \
+             AD vs finite differences: largest |error| {:.1e} ({:.0}% of its tolerance)",
+            self.comparisons,
+            self.max_ad_error,
+            100.0 * self.max_ad_tolerance_used,
+            self.max_fd_error,
+            100.0 * self.max_fd_tolerance_used
+        )
+    }
 }
 
 /// Collects comparisons, failing on the first out-of-tolerance pair.
@@ -319,6 +387,7 @@ impl Checker {
             abs_error,
             rel_error: abs_error / reference.abs(),
             tolerance,
+            note: None,
         }))
     }
 
@@ -362,12 +431,12 @@ impl Checker {
     }
 
     /// Compares three matrices entry by entry with [`compare_modes`](Self::compare_modes)
-    /// (`input` = column, `output` = row).
+    /// (`input` = column, `output` = row); `values`: the function's outputs at the point, if
+    /// the entries are first derivatives (reported as `primal`).
     pub(crate) fn compare_matrices<T: CheckScalar>(
         &mut self,
-        forward: &DMatrix<T>,
-        reverse: &DMatrix<T>,
-        fd: &DMatrix<f64>,
+        (forward, reverse, fd): (&DMatrix<T>, &DMatrix<T>, &DMatrix<f64>),
+        values: Option<&[f64]>,
         ad: Tolerance,
         fd_tolerance: Tolerance,
     ) -> Result<(), Box<Mismatch>> {
@@ -379,7 +448,7 @@ impl Checker {
                     forward: Some(forward[(i, j)].to_f64_lossless()),
                     reverse: Some(reverse[(i, j)].to_f64_lossless()),
                     finite_difference: Some(fd[(i, j)]),
-                    primal: None,
+                    primal: values.map(|v| v[i]),
                 };
                 self.compare_modes(entry, ad, fd_tolerance)?;
             }

@@ -1,7 +1,8 @@
 //! [`Options`] of the checks: mode, tolerances, finite-difference method.
 
-use crate::Tolerance;
 use crate::fd::FiniteDifference;
+use crate::tolerance::is_single;
+use crate::{Mismatch, Tolerance};
 use num_traits::Float;
 
 /// Which derivatives a check compares.
@@ -59,6 +60,13 @@ impl Mode {
 ///
 /// Finite differences are always evaluated in `f64` (the checked function is generic), so for
 /// `f32` they are a more accurate reference than the AD results being checked.
+///
+/// Make them for the inputs' precision: `f64` options on `f32` inputs fail on `f32`'s rounding
+/// (the [`Mismatch`] then carries a [`note`](Mismatch::note) saying so), and `f32` options on
+/// `f64` inputs pass derivatives wrong by a few tenths of a percent.
+///
+/// The fields are public; a check panics, as the builder methods do, on a tolerance
+/// [`Tolerance::new`] refuses or a stencil that is not for a first derivative.
 ///
 /// # Example
 /// ```
@@ -163,6 +171,42 @@ impl Options {
     pub fn with_fd_tolerance(mut self, tolerance: Tolerance) -> Self {
         self.fd_tolerance = tolerance;
         self
+    }
+
+    /// Panics, naming `who`, on what the builder methods refuse but the public fields let
+    /// through: a tolerance [`Tolerance::new`] refuses, a stencil not for a first derivative.
+    #[track_caller]
+    pub(crate) fn check(&self, who: &str) {
+        self.ad_tolerance.check(who, "Options::ad_tolerance");
+        self.fd_tolerance.check(who, "Options::fd_tolerance");
+        let order = self.fd.stencil().derivative();
+        assert!(
+            order == 1,
+            "{who}: Options::fd's stencil estimates derivative order {order}; the checks compare \
+             first derivatives (use an order-1 stencil)"
+        );
+    }
+
+    /// `m` with a [`note`](Mismatch::note) when these tolerances are far finer than the
+    /// defaults of `T`, the checked precision (a thousandth of them or less): options made for
+    /// `f64` used on `f32` inputs fail on `f32`'s rounding, not on a wrong derivative.
+    pub(crate) fn note_precision<T: Float>(&self, mut m: Box<Mismatch>) -> Box<Mismatch> {
+        let finer = |t: Tolerance, default: Tolerance| {
+            t.atol <= default.atol * 1e-3 && t.rtol <= default.rtol * 1e-3
+        };
+        let defaults = Self::for_precision::<T>();
+        if finer(self.ad_tolerance, defaults.ad_tolerance)
+            || finer(self.fd_tolerance, defaults.fd_tolerance)
+        {
+            let name = if is_single::<T>() { "f32" } else { "f64" };
+            m.note = Some(format!(
+                "these tolerances are far finer than {name}'s defaults (AD vs AD {}, AD vs \
+                 finite differences {}): were the Options made for another precision? \
+                 Options::for_precision::<{name}>() matches the inputs",
+                defaults.ad_tolerance, defaults.fd_tolerance
+            ));
+        }
+        m
     }
 
     /// With the forward-vs-reverse tolerance `tolerance`.

@@ -78,6 +78,7 @@ where
     G: Fn(&[HessianVar]) -> HessianVar,
 {
     options.mode.check_trials("reverse_hessian_check");
+    options.check("reverse_hessian_check");
     assert!(
         !x.is_empty(),
         "reverse_hessian_check: no inputs (nothing to compare)"

@@ -68,6 +68,7 @@ where
         trials > 0,
         "rule_check: 0 trials would never call the pullback"
     );
+    options.check("rule_check");
     crate::scalar::assert_finite_inputs("rule_check", x);
     let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
     let (y, pullback) = adroit_reverse::pullback(recorded, x);
@@ -85,54 +86,57 @@ where
         y.len(),
         y_ref.len()
     );
-    let mut checker = Checker::default();
-    for (k, (yk, rk)) in y.iter().zip(&y_ref).enumerate() {
-        let v = yk.to_f64_lossless();
-        let entry = Entry {
-            output: Some(k),
-            reverse: Some(v),
-            primal: Some(*rk),
-            ..Entry::default()
-        };
-        checker.compare(Comparison::Value, entry, v, *rk, options.ad_tolerance)?;
-    }
-    let mut rng = StdRng::seed_from_u64(seed);
-    for _ in 0..trials {
-        let w: Vec<f64> = (0..y.len()).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let w_t: Vec<T> = w.iter().map(|&v| T::from_f64_rounded(v)).collect();
-        let w_rounded: Vec<f64> = w_t.iter().map(|v| v.to_f64_lossless()).collect();
-        let ct = pullback.call(&w_t);
-        let reference = options.fd.gradient(
-            |v: &[f64]| {
-                primal(v)
-                    .iter()
-                    .zip(&w_rounded)
-                    .map(|(a, b)| a * b)
-                    .sum::<f64>()
-            },
-            &x64,
-        );
-        for (j, (c, r)) in ct.iter().zip(&reference).enumerate() {
-            let c = c.to_f64_lossless();
+    let compare_all = || -> Result<Report, Box<Mismatch>> {
+        let mut checker = Checker::default();
+        for (k, (yk, rk)) in y.iter().zip(&y_ref).enumerate() {
+            let v = yk.to_f64_lossless();
             let entry = Entry {
-                input: Some(j),
-                reverse: Some(c),
-                finite_difference: Some(*r),
+                output: Some(k),
+                reverse: Some(v),
+                primal: Some(*rk),
                 ..Entry::default()
             };
-            checker
-                .compare(
-                    Comparison::ReverseVsFiniteDifference,
-                    entry,
-                    c,
-                    *r,
-                    options.fd_tolerance,
-                )
-                .map_err(|mut m| {
-                    m.cotangent = Some(w_rounded.clone());
-                    m
-                })?;
+            checker.compare(Comparison::Value, entry, v, *rk, options.ad_tolerance)?;
         }
-    }
-    Ok(checker.finish())
+        let mut rng = StdRng::seed_from_u64(seed);
+        for _ in 0..trials {
+            let w: Vec<f64> = (0..y.len()).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let w_t: Vec<T> = w.iter().map(|&v| T::from_f64_rounded(v)).collect();
+            let w_rounded: Vec<f64> = w_t.iter().map(|v| v.to_f64_lossless()).collect();
+            let ct = pullback.call(&w_t);
+            let reference = options.fd.gradient(
+                |v: &[f64]| {
+                    primal(v)
+                        .iter()
+                        .zip(&w_rounded)
+                        .map(|(a, b)| a * b)
+                        .sum::<f64>()
+                },
+                &x64,
+            );
+            for (j, (c, r)) in ct.iter().zip(&reference).enumerate() {
+                let c = c.to_f64_lossless();
+                let entry = Entry {
+                    input: Some(j),
+                    reverse: Some(c),
+                    finite_difference: Some(*r),
+                    ..Entry::default()
+                };
+                checker
+                    .compare(
+                        Comparison::ReverseVsFiniteDifference,
+                        entry,
+                        c,
+                        *r,
+                        options.fd_tolerance,
+                    )
+                    .map_err(|mut m| {
+                        m.cotangent = Some(w_rounded.clone());
+                        m
+                    })?;
+            }
+        }
+        Ok(checker.finish())
+    };
+    compare_all().map_err(|m| options.note_precision::<T>(m))
 }

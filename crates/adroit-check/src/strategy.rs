@@ -17,10 +17,33 @@ fn cast<T: Float>(v: f64) -> T {
     T::from(v).unwrap_or_else(T::nan)
 }
 
-/// Floats uniform in `[lo, hi)`, as `T` (`f32` or `f64`).
+/// `[lo, hi)` cut to the finite values of `T` (`f32`'s are narrower than `f64`'s).
+///
+/// Panics, naming `who`, if a bound is NaN or infinite, if `lo >= hi`, or if no finite `T`
+/// lies in the range.
+#[track_caller]
+fn finite_range<T: Float>(who: &str, lo: f64, hi: f64) -> (f64, f64) {
+    assert!(
+        lo.is_finite() && hi.is_finite(),
+        "{who}: the bounds must be finite, not [{lo:?}, {hi:?}) (a uniform draw needs a finite width)"
+    );
+    assert!(lo < hi, "{who}: empty range [{lo:?}, {hi:?})");
+    let max = T::max_value().to_f64().unwrap_or(f64::MAX);
+    let (cut_lo, cut_hi) = (lo.max(-max), hi.min(max));
+    assert!(
+        cut_lo < cut_hi,
+        "{who}: no finite {} in [{lo:?}, {hi:?}) (its largest is {max:e})",
+        std::any::type_name::<T>()
+    );
+    (cut_lo, cut_hi)
+}
+
+/// Floats uniform in `[lo, hi)`, as `T` (`f32` or `f64`); a range reaching beyond `T`'s finite
+/// values is cut to them (`float_in::<f32>(0.0, 1e300)` draws from `[0, f32::MAX]`).
 ///
 /// # Panics
-/// If `lo >= hi`.
+/// If `lo >= hi`, a bound is NaN or infinite, or no finite `T` lies in the range; also if the
+/// width `hi − lo` overflows `f64` (`-f64::MAX .. f64::MAX`: the uniform draw needs it).
 ///
 /// # Example
 /// ```
@@ -28,8 +51,9 @@ fn cast<T: Float>(v: f64) -> T {
 /// use adroit_check::proptest::prelude::*;
 /// proptest!(|(x in float_in::<f32>(0.5, 2.0))| prop_assert!(x >= 0.5 && x < 2.0));
 /// ```
+#[track_caller]
 pub fn float_in<T: Float + Debug + 'static>(lo: f64, hi: f64) -> BoxedStrategy<T> {
-    assert!(lo < hi, "float_in: empty range [{lo}, {hi})");
+    let (lo, hi) = finite_range::<T>("float_in", lo, hi);
     // Rounding to T can leave the range (to hi, for a range narrower than T's spacing):
     // such values are rejected.
     (lo..hi)
@@ -44,7 +68,8 @@ pub fn float_in<T: Float + Debug + 'static>(lo: f64, hi: f64) -> BoxedStrategy<T
 /// under test is not differentiable, so finite differences are meaningful).
 ///
 /// # Panics
-/// If `lo >= hi`.
+/// As [`float_in`]; also if `margin` is negative or NaN, or if no point of the range is
+/// `margin` away from every kink (the draws would all be rejected).
 ///
 /// # Example
 /// Away from its kink at 0, `abs` must agree with finite differences:
@@ -66,7 +91,16 @@ pub fn float_away_from<T: Float + Debug + 'static>(
     kinks: Vec<f64>,
     margin: f64,
 ) -> BoxedStrategy<T> {
-    assert!(lo < hi, "float_away_from: empty range [{lo}, {hi})");
+    let who = "float_away_from";
+    let (lo, hi) = finite_range::<T>(who, lo, hi);
+    assert!(
+        margin >= 0.0,
+        "{who}: the margin must be ≥ 0, not {margin:?}"
+    );
+    assert!(
+        first_allowed(lo, hi, &kinks, margin).is_some(),
+        "{who}: every point of [{lo:?}, {hi:?}) is within {margin:?} of a kink in {kinks:?}"
+    );
     // Range and margin are checked on the value rounded to T (in f32 rounding can land on a
     // kink or at hi).
     (lo..hi)
@@ -76,6 +110,21 @@ pub fn float_away_from<T: Float + Debug + 'static>(
                 .is_some_and(|v| lo <= v && v < hi && kinks.iter().all(|k| (v - k).abs() >= margin))
         })
         .boxed()
+}
+
+/// The smallest point of `[lo, hi)` at least `margin` from every kink, if any: the kinks'
+/// excluded intervals `(k − margin, k + margin)` swept in order of their start.
+fn first_allowed(lo: f64, hi: f64, kinks: &[f64], margin: f64) -> Option<f64> {
+    let mut excluded: Vec<(f64, f64)> = kinks.iter().map(|k| (k - margin, k + margin)).collect();
+    excluded.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut at = lo;
+    for (start, end) in excluded {
+        if at >= hi || at <= start {
+            break;
+        }
+        at = at.max(end);
+    }
+    (at < hi).then_some(at)
 }
 
 /// Exactly the given points (kinks, domain boundaries), to test edge conventions.

@@ -55,6 +55,18 @@ impl Tolerance {
         Self { atol, rtol }
     }
 
+    /// Panics, naming `who` and the tolerance `which`, if it is one [`Tolerance::new`] refuses
+    /// (the fields are public, so a literal can hold one).
+    #[track_caller]
+    pub(crate) fn check(&self, who: &str, which: &str) {
+        let ok = |v: f64| v >= 0.0 && v.is_finite();
+        assert!(
+            ok(self.atol) && ok(self.rtol),
+            "{who}: {which} ({self}) must have finite atol and rtol ≥ 0 (negative or NaN fails \
+             every comparison and blames the derivatives; infinite passes every one)"
+        );
+    }
+
     /// Default for forward vs reverse mode at the precision of `T`. In `f32` the two modes'
     /// roundings differ by more than their summation order suggests wherever a factorisation
     /// amplifies them (with the condition number, up to its square): a Gaussian likelihood

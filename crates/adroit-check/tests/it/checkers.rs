@@ -189,7 +189,7 @@ fn hessian_check_fast_mode_compares_random_directions() {
     assert!(
         err.to_string().starts_with(
             "second-derivative mismatch (forward-over-forward vs finite differences of the \
-             gradient) at a random direction pair (vᵀ·H·u):"
+             gradient) at a random direction pair (vᵀ·H·u; Mode::Full names the entry):"
         ),
         "{err}"
     );
@@ -204,7 +204,9 @@ fn a_function_undefined_at_the_point_is_named_as_such() {
     let m = gradcheck(&f, &[-1.0], &Options::for_precision::<f64>()).unwrap_err();
     let text = m.to_string();
     assert!(
-        text.contains("every value is NaN: is the function defined at this point"),
+        text.contains(
+            "f itself is NaN or infinite at this point: it lies outside the function's domain"
+        ),
         "{text}"
     );
     // A finite mismatch (a custom rule's wrong slope) does not carry the note.
@@ -230,6 +232,8 @@ fn a_finite_difference_outside_the_domain_is_named_as_such() {
     let at = [1.0 + 4.0 * f64::EPSILON, 2.0];
     let m = gradcheck(&f, &at, &Options::for_precision::<f64>()).unwrap_err();
     assert!(m.finite_difference.unwrap().is_nan(), "{m}");
+    // f is finite at the point itself (and shown): the stencil's hint, not the domain's.
+    assert!(m.primal.unwrap().is_finite(), "{m}");
     assert!(
         m.to_string()
             .contains("did its stencil leave the function's domain"),

@@ -21,6 +21,8 @@ mod matrix_hessian_check;
 mod matrix_linear_solve;
 mod matrix_program;
 mod matrix_vjp_check;
+mod messages;
+mod misconfiguration;
 mod programs;
 mod reverse_hessian_check;
 mod review5;

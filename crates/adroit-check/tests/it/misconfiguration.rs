@@ -1,0 +1,129 @@
+//! Set-ups the builder methods refuse, reached through the public fields instead, and
+//! strategies asked for ranges they cannot draw from: each panics naming the problem, rather
+//! than failing (or passing) a check and blaming (or clearing) the derivatives.
+
+use adroit_check::adroit_reverse::Var;
+use adroit_check::fd::FiniteDifference;
+use adroit_check::strategy::{float_away_from, float_in};
+use adroit_check::{Options, Tolerance, generic_fn, gradcheck, rule_check};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
+
+/// A tolerance written as a struct literal, past [`Tolerance::new`]'s checks.
+fn literal(atol: f64) -> Tolerance {
+    Tolerance { atol, rtol: 0.0 }
+}
+
+fn square_check(options: &Options) {
+    let f = generic_fn!(|x| vec![x[0] * x[0]]);
+    let _ = gradcheck(&f, &[1.0, 2.0], options);
+}
+
+#[test]
+#[should_panic(expected = "gradcheck: Options::fd_tolerance (atol -1e0")]
+fn a_negative_tolerance_written_as_a_literal_panics() {
+    let options = Options {
+        fd_tolerance: literal(-1.0),
+        ..Options::for_precision::<f64>()
+    };
+    square_check(&options);
+}
+
+#[test]
+#[should_panic(expected = "gradcheck: Options::ad_tolerance (atol inf")]
+fn an_infinite_tolerance_written_as_a_literal_panics() {
+    let options = Options {
+        ad_tolerance: literal(f64::INFINITY),
+        ..Options::for_precision::<f64>()
+    };
+    square_check(&options);
+}
+
+#[test]
+#[should_panic(expected = "rule_check: Options::fd_tolerance (atol NaN")]
+fn a_nan_tolerance_panics_in_rule_check_too() {
+    let options = Options {
+        fd_tolerance: literal(f64::NAN),
+        ..Options::for_precision::<f64>()
+    };
+    let recorded = |x: &[Var<f64>]| vec![x[0] * x[0]];
+    let _ = rule_check(
+        |x: &[f64]| vec![x[0] * x[0]],
+        recorded,
+        &[1.0],
+        1,
+        0,
+        &options,
+    );
+}
+
+#[test]
+#[should_panic(expected = "gradcheck: Options::fd's stencil estimates derivative order 2")]
+fn a_second_derivative_stencil_written_as_a_literal_panics() {
+    let options = Options {
+        fd: FiniteDifference::central(3, 2),
+        ..Options::for_precision::<f64>()
+    };
+    square_check(&options);
+}
+
+/// The first value `strategy` draws.
+fn draw<T: std::fmt::Debug>(strategy: impl Strategy<Value = T>) -> T {
+    strategy
+        .new_tree(&mut TestRunner::deterministic())
+        .unwrap()
+        .current()
+}
+
+#[test]
+fn float_in_cuts_a_range_beyond_f32_to_its_finite_values() {
+    let mut runner = TestRunner::deterministic();
+    let strategy = float_in::<f32>(0.0, 1e300);
+    for _ in 0..200 {
+        let v = strategy.new_tree(&mut runner).unwrap().current();
+        assert!(v.is_finite() && v >= 0.0, "{v}");
+    }
+    let v = draw(float_in::<f32>(-1e300, -1e30));
+    assert!(v.is_finite() && (-f32::MAX..-1e30).contains(&v), "{v}");
+}
+
+#[test]
+#[should_panic(expected = "float_in: the bounds must be finite")]
+fn float_in_with_an_infinite_bound_panics() {
+    let _ = float_in::<f64>(f64::NEG_INFINITY, f64::INFINITY);
+}
+
+#[test]
+#[should_panic(expected = "float_in: no finite f32 in [1e300, 1e301)")]
+fn float_in_beyond_every_f32_panics() {
+    let _ = float_in::<f32>(1e300, 1e301);
+}
+
+#[test]
+#[should_panic(expected = "float_away_from: every point of [-1.0, 1.0) is within 5.0 of a kink")]
+fn float_away_from_a_range_it_excludes_whole_panics() {
+    let _ = float_away_from::<f64>(-1.0, 1.0, vec![0.0], 5.0);
+}
+
+#[test]
+#[should_panic(expected = "float_away_from: every point of [-1.0, 1.0) is within 0.6 of a kink")]
+fn float_away_from_kinks_covering_the_range_together_panics() {
+    let _ = float_away_from::<f64>(-1.0, 1.0, vec![0.5, -0.5], 0.6);
+}
+
+#[test]
+#[should_panic(expected = "float_away_from: the margin must be ≥ 0, not -0.1")]
+fn float_away_from_a_negative_margin_panics() {
+    let _ = float_away_from::<f64>(-1.0, 1.0, vec![0.0], -0.1);
+}
+
+#[test]
+fn float_away_from_draws_where_one_gap_is_left() {
+    // Kinks at ±0.5 with margin 0.4 leave [−1, −0.9), [−0.1, 0.1] and [0.9, 1).
+    let v = draw(float_away_from::<f64>(-1.0, 1.0, vec![0.5, -0.5], 0.4));
+    assert!((v - 0.5).abs() >= 0.4 && (v + 0.5).abs() >= 0.4, "{v}");
+    // Only the point 0.9 itself and beyond is left of [−1, 1) by kinks at −0.5 and 0.5, 0.4
+    // apart: the range's last tenth, and the strategy still draws.
+    let v = draw(float_away_from::<f64>(0.0, 1.0, vec![0.0, 0.5], 0.4));
+    assert!((0.9..1.0).contains(&v), "{v}");
+}
