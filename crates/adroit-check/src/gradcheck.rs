@@ -34,6 +34,13 @@ use rand::rngs::StdRng;
 /// with [`Options::with_fd_tolerance`]. A value much larger than its derivatives (`sin x +
 /// 1e10`) leaves finite differences only rounding to measure.
 ///
+/// Cancellation in `f32`: a derivative that is a sum of large terms cancelling to a small
+/// result (a least-squares gradient over thousands of points, near the optimum) carries the
+/// rounding of the terms, not of the result — both AD modes agree with each other and both
+/// miss the `f64` finite difference, by more than the tolerance relative to the small result.
+/// Check such points in `f64` (a rule wrong in both modes looks the same, which is why the
+/// check cannot tell the two apart for you).
+///
 /// # Panics
 /// If there is nothing to compare — no inputs, or `f` has no outputs at `x` (a vacuous pass,
 /// which PyTorch's `gradcheck` refuses too) — with [`Mode::Fast`] and `trials: 0`, or if an
