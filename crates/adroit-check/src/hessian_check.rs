@@ -51,7 +51,8 @@ use rand::rngs::StdRng;
 /// # Panics
 /// If there are no inputs, if `f` has no outputs at `x` (or another number of outputs near
 /// `x`, for several outputs), with [`Mode::Fast`] and `trials: 0`
-/// (it would check nothing and pass), or if an input is NaN or infinite.
+/// (it would check nothing and pass), if an input is NaN or infinite, or on
+/// `options` holding a tolerance or stencil its builders refuse (see [`Options`]).
 ///
 /// # Example
 /// ```

@@ -51,7 +51,8 @@ use nalgebra::DMatrix;
 /// # Panics
 /// If `f` does not return a 1 × 1 matrix (as [`matrix::gradient`]), if the inputs have no
 /// entries (nothing to compare), if an entry is NaN or infinite (there is no derivative to
-/// check there), or with [`Mode::Fast`] and `trials: 0`.
+/// check there), with [`Mode::Fast`] and `trials: 0`, or on
+/// `options` holding a tolerance or stencil its builders refuse (see [`Options`]).
 ///
 /// # Example
 /// ```

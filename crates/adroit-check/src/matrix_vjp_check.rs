@@ -32,7 +32,7 @@ use rand::{Rng, SeedableRng};
 /// # Panics
 /// If `trials` is 0 (the pullback would never be called), if `f`'s result has no entries
 /// (nothing to compare), and as `matrix_gradcheck` (inputs without entries, or with NaN or
-/// infinite ones).
+/// infinite ones, or `options` holding a tolerance or stencil its builders refuse (see [`Options`](crate::Options))).
 ///
 /// # Example
 /// A row-wise normalisation `yᵢ = xᵢ / ‖xᵢ‖` as a custom rule, its pullback
@@ -78,6 +78,7 @@ where
         trials > 0,
         "matrix_vjp_check: 0 trials would never call the pullback"
     );
+    options.check("matrix_vjp_check");
     matrix_gradcheck::assert_checkable("matrix_vjp_check", inputs);
     let (y, _) = matrix::pullback(|m| f(m), inputs);
     over_cotangents(
@@ -110,7 +111,7 @@ where
 ///
 /// # Panics
 /// As [`matrix_vjp_check`]: `trials` 0, a result without entries, inputs without entries or
-/// with NaN or infinite ones.
+/// with NaN or infinite ones, or bad `options`.
 ///
 /// # Example
 /// ```
@@ -136,6 +137,7 @@ where
 {
     let who = "matrix_vjp_check_generic";
     assert!(trials > 0, "{who}: 0 trials would never call the pullback");
+    options.check(who);
     matrix_gradcheck::assert_checkable(who, &matrix_gradcheck::widened(inputs));
     let (y, _) = matrix::pullback(|m| f.eval(m), inputs);
     let rounded = |w: DMatrix<f64>| w.map(|v| T::from_f64_rounded(v).to_f64_lossless());

@@ -90,8 +90,9 @@ pub struct Mismatch {
     pub finite_difference: Option<f64>,
     /// The primal function's value: in a [`Comparison::Value`], the primal function's (where
     /// `reverse` is the value the rule recorded); in [`gradcheck`](crate::gradcheck), the
-    /// value of output `output` at the point (`wᵀf(x)` for [`Mode::Fast`](crate::Mode::Fast)'s
-    /// random output weights `w`), so a point outside the function's domain shows as such.
+    /// value of output `output` at the point, evaluated in `f64` (`wᵀf(x)` for
+    /// [`Mode::Fast`](crate::Mode::Fast)'s random output weights `w`), so a point outside the
+    /// function's domain shows as such.
     pub primal: Option<f64>,
     /// True for a second-derivative comparison ([`hessian_check`](crate::hessian_check)):
     /// "forward" is then forward-over-forward, "reverse" forward-over-reverse, and the finite
@@ -115,8 +116,9 @@ pub struct Mismatch {
     pub rel_error: f64,
     /// The tolerance that was exceeded.
     pub tolerance: Tolerance,
-    /// A remark on the check's set-up that may explain the failure, e.g. tolerances far finer
-    /// than the precision of the checked type (`Options` made for `f64`, inputs in `f32`).
+    /// A remark on the check's set-up that may explain the failure: `f32` inputs failing a
+    /// tolerance far finer than `f32`'s default, which would have accepted the pair (`Options`
+    /// made for `f64`).
     pub note: Option<String>,
 }
 
@@ -211,18 +213,17 @@ impl Mismatch {
         let ad = [self.forward, self.reverse];
         let ad = ad.iter().flatten();
         let fd_nan = self.finite_difference.is_some_and(f64::is_nan);
-        let primal_bad =
-            self.comparison != Comparison::Value && self.primal.is_some_and(|p| !p.is_finite());
-        if primal_bad {
+        let primal = self.primal.filter(|_| self.comparison != Comparison::Value);
+        if primal.is_some_and(f64::is_nan) {
             Some(
-                "f itself is NaN or infinite at this point: it lies outside the function's \
-                 domain, or f overflows there; there is no derivative to check",
+                "f itself is NaN at this point: it lies outside the function's domain (e.g. √x \
+                 or ln x at a negative x); there is no derivative to check",
             )
-        } else if fd_nan && ad.clone().any(|v| v.is_infinite()) {
+        } else if primal.is_some_and(f64::is_infinite) || ad.clone().any(|v| v.is_infinite()) {
             Some(
-                "the derivative is infinite here: the point is on the boundary of the \
-                 function's domain (√x or ln x at 0, asin x at ±1) or at a vertical tangent, \
-                 where no finite difference exists; check a point inside the domain",
+                "f or its derivative is infinite here: the point is on the boundary of the \
+                 function's domain (√x or ln x at 0, asin x at ±1), at a vertical tangent, or \
+                 where f overflows; there is no finite derivative to check",
             )
         } else if fd_nan && ad.clone().any(|v| v.is_finite()) {
             Some(

@@ -2,7 +2,7 @@
 
 use crate::fd::FiniteDifference;
 use crate::tolerance::is_single;
-use crate::{Mismatch, Tolerance};
+use crate::{Comparison, Mismatch, Tolerance};
 use num_traits::Float;
 
 /// Which derivatives a check compares.
@@ -62,8 +62,9 @@ impl Mode {
 /// `f32` they are a more accurate reference than the AD results being checked.
 ///
 /// Make them for the inputs' precision: `f64` options on `f32` inputs fail on `f32`'s rounding
-/// (the [`Mismatch`] then carries a [`note`](Mismatch::note) saying so), and `f32` options on
-/// `f64` inputs pass derivatives wrong by a few tenths of a percent.
+/// (the [`Mismatch`] then carries a [`note`](Mismatch::note) where `f32`'s default would have
+/// accepted the pair), and `f32` options on `f64` inputs pass derivatives wrong by a few
+/// tenths of a percent.
 ///
 /// The fields are public; a check panics, as the builder methods do, on a tolerance
 /// [`Tolerance::new`] refuses or a stencil that is not for a first derivative.
@@ -187,23 +188,34 @@ impl Options {
         );
     }
 
-    /// `m` with a [`note`](Mismatch::note) when these tolerances are far finer than the
-    /// defaults of `T`, the checked precision (a thousandth of them or less): options made for
-    /// `f64` used on `f32` inputs fail on `f32`'s rounding, not on a wrong derivative.
+    /// `m` with a [`note`](Mismatch::note) when `T` is `f32`, the tolerance `m` exceeded is a
+    /// thousandth of `f32`'s default for that comparison or less, and that default accepts the
+    /// pair: options made for `f64`, failing on `f32`'s rounding rather than on a wrong
+    /// derivative.
     pub(crate) fn note_precision<T: Float>(&self, mut m: Box<Mismatch>) -> Box<Mismatch> {
-        let finer = |t: Tolerance, default: Tolerance| {
-            t.atol <= default.atol * 1e-3 && t.rtol <= default.rtol * 1e-3
-        };
+        if !is_single::<T>() {
+            return m;
+        }
         let defaults = Self::for_precision::<T>();
-        if finer(self.ad_tolerance, defaults.ad_tolerance)
-            || finer(self.fd_tolerance, defaults.fd_tolerance)
-        {
-            let name = if is_single::<T>() { "f32" } else { "f64" };
+        let default = match m.comparison {
+            Comparison::ForwardVsFiniteDifference | Comparison::ReverseVsFiniteDifference => {
+                defaults.fd_tolerance
+            }
+            _ => defaults.ad_tolerance,
+        };
+        let finer =
+            m.tolerance.atol <= default.atol * 1e-3 && m.tolerance.rtol <= default.rtol * 1e-3;
+        // |reference| from the relative error (0 where that is infinite).
+        let reference = if m.rel_error.is_finite() && m.rel_error > 0.0 {
+            m.abs_error / m.rel_error
+        } else {
+            0.0
+        };
+        if finer && m.abs_error <= default.bound(reference) {
             m.note = Some(format!(
-                "these tolerances are far finer than {name}'s defaults (AD vs AD {}, AD vs \
-                 finite differences {}): were the Options made for another precision? \
-                 Options::for_precision::<{name}>() matches the inputs",
-                defaults.ad_tolerance, defaults.fd_tolerance
+                "the tolerance is far finer than f32's default for this comparison ({default}), \
+                 which accepts this pair: were the Options made for f64? \
+                 Options::for_precision::<f32>() matches the inputs"
             ));
         }
         m

@@ -38,7 +38,8 @@ type HessianVar = Var<DualVec<f64, HESSIAN_CHUNK>>;
 ///
 /// # Panics
 /// If `x` is empty, an entry is NaN or infinite (there is no derivative to check there), or
-/// with [`Mode::Fast`] and `trials: 0`.
+/// with [`Mode::Fast`] and `trials: 0`, or on
+/// `options` holding a tolerance or stencil its builders refuse (see [`Options`](crate::Options)).
 ///
 /// # Example
 /// Softplus as a custom rule: its partial `σ(x)` formed in `T` passes; formed from the plain

@@ -36,7 +36,7 @@ use rand::{Rng, SeedableRng};
 /// If the recorded rule and `primal` return different numbers of outputs, if there are no
 /// inputs or no outputs (nothing to compare), if an input is NaN or infinite (there is no
 /// derivative to check there), or if `trials` is 0 (the pullback would never be called, and
-/// the check would pass).
+/// the check would pass), or on `options` holding a tolerance or stencil its builders refuse (see [`Options`](crate::Options)).
 ///
 /// # Example
 /// ```

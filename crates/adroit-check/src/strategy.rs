@@ -19,8 +19,8 @@ fn cast<T: Float>(v: f64) -> T {
 
 /// `[lo, hi)` cut to the finite values of `T` (`f32`'s are narrower than `f64`'s).
 ///
-/// Panics, naming `who`, if a bound is NaN or infinite, if `lo >= hi`, or if no finite `T`
-/// lies in the range.
+/// Panics, naming `who`, if a bound is NaN or infinite, if `lo >= hi`, or if the range lies
+/// beyond `T`'s finite values.
 #[track_caller]
 fn finite_range<T: Float>(who: &str, lo: f64, hi: f64) -> (f64, f64) {
     assert!(
@@ -32,18 +32,20 @@ fn finite_range<T: Float>(who: &str, lo: f64, hi: f64) -> (f64, f64) {
     let (cut_lo, cut_hi) = (lo.max(-max), hi.min(max));
     assert!(
         cut_lo < cut_hi,
-        "{who}: no finite {} in [{lo:?}, {hi:?}) (its largest is {max:e})",
+        "{who}: [{lo:?}, {hi:?}) lies beyond the finite {} (the largest is {max:e})",
         std::any::type_name::<T>()
     );
     (cut_lo, cut_hi)
 }
 
 /// Floats uniform in `[lo, hi)`, as `T` (`f32` or `f64`); a range reaching beyond `T`'s finite
-/// values is cut to them (`float_in::<f32>(0.0, 1e300)` draws from `[0, f32::MAX]`).
+/// values is cut to them (`float_in::<f32>(0.0, 1e300)` draws from `[0, f32::MAX)`).
+///
+/// A range narrower than `T`'s spacing, holding no `T` at all, is not detected: every draw is
+/// rejected and proptest fails with "Too many local rejects".
 ///
 /// # Panics
-/// If `lo >= hi`, a bound is NaN or infinite, or no finite `T` lies in the range; also if the
-/// width `hi − lo` overflows `f64` (`-f64::MAX .. f64::MAX`: the uniform draw needs it).
+/// If `lo >= hi`, a bound is NaN or infinite, or the range lies beyond `T`'s finite values.
 ///
 /// # Example
 /// ```
@@ -68,8 +70,9 @@ pub fn float_in<T: Float + Debug + 'static>(lo: f64, hi: f64) -> BoxedStrategy<T
 /// under test is not differentiable, so finite differences are meaningful).
 ///
 /// # Panics
-/// As [`float_in`]; also if `margin` is negative or NaN, or if no point of the range is
-/// `margin` away from every kink (the draws would all be rejected).
+/// As [`float_in`]; also if `margin` is negative, NaN or infinite, a kink is NaN, or less than
+/// a thousandth of the range is `margin` away from every kink (the draws outside it are
+/// rejected, and proptest gives up after 65,536 in a row).
 ///
 /// # Example
 /// Away from its kink at 0, `abs` must agree with finite differences:
@@ -85,6 +88,7 @@ pub fn float_in<T: Float + Debug + 'static>(lo: f64, hi: f64) -> BoxedStrategy<T
 ///     gradcheck(&f, &[x], &options)?;
 /// });
 /// ```
+#[track_caller]
 pub fn float_away_from<T: Float + Debug + 'static>(
     lo: f64,
     hi: f64,
@@ -94,12 +98,18 @@ pub fn float_away_from<T: Float + Debug + 'static>(
     let who = "float_away_from";
     let (lo, hi) = finite_range::<T>(who, lo, hi);
     assert!(
-        margin >= 0.0,
-        "{who}: the margin must be ≥ 0, not {margin:?}"
+        margin >= 0.0 && margin.is_finite(),
+        "{who}: the margin must be finite and ≥ 0, not {margin:?}"
     );
     assert!(
-        first_allowed(lo, hi, &kinks, margin).is_some(),
-        "{who}: every point of [{lo:?}, {hi:?}) is within {margin:?} of a kink in {kinks:?}"
+        !kinks.iter().any(|k| k.is_nan()),
+        "{who}: a kink is NaN, in {kinks:?}"
+    );
+    let share = allowed_share(lo, hi, &kinks, margin);
+    assert!(
+        share >= MIN_ALLOWED_SHARE,
+        "{who}: only {share:.1e} of [{lo:?}, {hi:?}) is {margin:?} away from every kink in \
+         {kinks:?}; at least {MIN_ALLOWED_SHARE:e} is needed (draws elsewhere are rejected)"
     );
     // Range and margin are checked on the value rounded to T (in f32 rounding can land on a
     // kink or at hi).
@@ -112,19 +122,27 @@ pub fn float_away_from<T: Float + Debug + 'static>(
         .boxed()
 }
 
-/// The smallest point of `[lo, hi)` at least `margin` from every kink, if any: the kinks'
-/// excluded intervals `(k − margin, k + margin)` swept in order of their start.
-fn first_allowed(lo: f64, hi: f64, kinks: &[f64], margin: f64) -> Option<f64> {
-    let mut excluded: Vec<(f64, f64)> = kinks.iter().map(|k| (k - margin, k + margin)).collect();
+/// The least share of its range that [`float_away_from`] must be able to draw from.
+const MIN_ALLOWED_SHARE: f64 = 1e-3;
+
+/// The share of `[lo, hi)` at least `margin` from every kink: one minus the share covered by
+/// the union of the kinks' intervals `(k − margin, k + margin)`, merged in order of their start.
+fn allowed_share(lo: f64, hi: f64, kinks: &[f64], margin: f64) -> f64 {
+    let mut excluded: Vec<(f64, f64)> = kinks
+        .iter()
+        .map(|k| ((k - margin).max(lo), (k + margin).min(hi)))
+        .filter(|(start, end)| end > start)
+        .collect();
     excluded.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut at = lo;
+    let (mut covered, mut reach) = (0.0, lo);
     for (start, end) in excluded {
-        if at >= hi || at <= start {
-            break;
+        let start = start.max(reach);
+        if end > start {
+            covered += end - start;
+            reach = end;
         }
-        at = at.max(end);
     }
-    (at < hi).then_some(at)
+    1.0 - covered / (hi - lo)
 }
 
 /// Exactly the given points (kinks, domain boundaries), to test edge conventions.

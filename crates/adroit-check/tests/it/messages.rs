@@ -4,7 +4,7 @@
 //! passing check's one-line `Report`.
 
 use adroit_check::adroit_reverse::{Var, custom_rule};
-use adroit_check::{Mode, Options, generic_fn, gradcheck, hessian_check, rule_check};
+use adroit_check::{Mode, Options, Tolerance, generic_fn, gradcheck, hessian_check, rule_check};
 
 #[test]
 fn debug_prints_the_display_text_so_unwrap_shows_the_report() {
@@ -48,21 +48,25 @@ fn a_point_where_f_is_not_finite_is_named_as_such_not_the_stencil() {
     let m = gradcheck(&ln, &[-1.0], &options).unwrap_err();
     assert!(m.primal.unwrap().is_nan(), "{m}");
     let text = m.to_string();
-    assert!(
-        text.contains("f itself is NaN or infinite at this point"),
-        "{text}"
-    );
+    assert!(text.contains("f itself is NaN at this point"), "{text}");
     assert!(!text.contains("with_max_range"), "{text}");
     // x² at 1e300 overflows to +∞: the same, not a stencil problem.
     let square = generic_fn!(|x| vec![x[0] * x[0]]);
     let m = gradcheck(&square, &[1e300], &options).unwrap_err();
     assert_eq!(m.primal, Some(f64::INFINITY));
-    assert!(m.to_string().contains("f itself is NaN or infinite"), "{m}");
+    assert!(
+        m.to_string()
+            .contains("f or its derivative is infinite here"),
+        "{m}"
+    );
     // In fast mode the value is wᵀf(x), NaN as well.
     let fast = options.with_mode(Mode::Fast { seed: 3, trials: 2 });
     let m = gradcheck(&ln, &[-1.0], &fast).unwrap_err();
     assert!(m.primal.unwrap().is_nan(), "{m}");
-    assert!(m.to_string().contains("f itself is NaN or infinite"), "{m}");
+    assert!(
+        m.to_string().contains("f itself is NaN at this point"),
+        "{m}"
+    );
 }
 
 #[test]
@@ -72,8 +76,20 @@ fn a_point_on_the_domain_boundary_is_named_as_such() {
     let m = gradcheck(&sqrt, &[0.0], &Options::for_precision::<f64>()).unwrap_err();
     assert_eq!((m.primal, m.forward), (Some(0.0), Some(f64::INFINITY)));
     let text = m.to_string();
-    assert!(text.contains("the derivative is infinite here"), "{text}");
+    assert!(
+        text.contains("f or its derivative is infinite here"),
+        "{text}"
+    );
     assert!(!text.contains("with_max_range"), "{text}");
+    // ln x at 0: the value −∞ as well; a boundary, not a point outside the domain.
+    let ln = generic_fn!(|x| vec![x[0].ln()]);
+    let m = gradcheck(&ln, &[0.0], &Options::for_precision::<f64>()).unwrap_err();
+    assert_eq!(m.primal, Some(f64::NEG_INFINITY));
+    assert!(
+        m.to_string()
+            .contains("f or its derivative is infinite here"),
+        "{m}"
+    );
 }
 
 #[test]
@@ -96,13 +112,41 @@ fn f64_tolerances_on_f32_inputs_get_a_note_and_matching_ones_pass() {
     let x = [0.7_f32, 1.3];
     let m = gradcheck(&f, &x, &Options::for_precision::<f64>()).unwrap_err();
     let note = m.note.as_deref().unwrap();
-    assert!(note.contains("far finer than f32's defaults"), "{note}");
-    assert!(m.to_string().contains("note: these tolerances"), "{m}");
+    assert!(
+        note.contains("far finer than f32's default for this comparison"),
+        "{note}"
+    );
+    assert!(
+        m.to_string().contains("note: the tolerance is far finer"),
+        "{m}"
+    );
     assert!(gradcheck(&f, &x, &Options::for_precision::<f32>()).is_ok());
-    // The same options on f64 inputs: no note (they are f64's own defaults).
+}
+
+#[test]
+fn no_precision_note_where_the_precision_does_not_explain_the_failure() {
     let half_slope = generic_fn!(|x| vec![x[0] * x[0].stop_gradient()]);
-    let wrong = gradcheck(&half_slope, &[2.0], &Options::for_precision::<f64>()).unwrap_err();
-    assert_eq!(wrong.note, None);
+    let f64_options = Options::for_precision::<f64>();
+    // f64 inputs: f64's own options, and a deliberately tight tolerance, fail without a note.
+    assert_eq!(
+        gradcheck(&half_slope, &[2.0], &f64_options)
+            .unwrap_err()
+            .note,
+        None
+    );
+    let f = generic_fn!(|x| vec![(x[0] * x[1]).exp() / (x[0] + x[1] * x[1]).ln_1p()]);
+    let tight = f64_options
+        .clone()
+        .with_fd_tolerance(Tolerance::new(0.0, 1e-15));
+    assert_eq!(gradcheck(&f, &[0.7, 1.3], &tight).unwrap_err().note, None);
+    // f32 inputs, f64 options, a derivative 50 % off: f32's default would fail it too.
+    let m = gradcheck(&half_slope, &[2.0_f32], &f64_options).unwrap_err();
+    assert_eq!(m.note, None, "{m}");
+    // f32 options whose AD-vs-AD tolerance alone is tightened, failing AD vs finite
+    // differences on f32's own default tolerance.
+    let strict_ad = Options::for_precision::<f32>().with_ad_tolerance(Tolerance::new(0.0, 0.0));
+    let m = gradcheck(&half_slope, &[2.0_f32], &strict_ad).unwrap_err();
+    assert_eq!(m.note, None, "{m}");
 }
 
 #[test]

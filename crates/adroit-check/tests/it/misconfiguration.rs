@@ -4,10 +4,16 @@
 
 use adroit_check::adroit_reverse::Var;
 use adroit_check::fd::FiniteDifference;
+use adroit_check::nalgebra::dmatrix;
 use adroit_check::strategy::{float_away_from, float_in};
-use adroit_check::{Options, Tolerance, generic_fn, gradcheck, rule_check};
+use adroit_check::{
+    Options, Tolerance, generic_fn, gradcheck, hessian_check, matrix_fn, matrix_gradcheck,
+    matrix_gradcheck_generic, matrix_hessian_check, matrix_vjp_check, matrix_vjp_check_generic,
+    reverse_hessian_check, rule_check,
+};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// A tolerance written as a struct literal, past [`Tolerance::new`]'s checks.
 fn literal(atol: f64) -> Tolerance {
@@ -94,27 +100,63 @@ fn float_in_with_an_infinite_bound_panics() {
 }
 
 #[test]
-#[should_panic(expected = "float_in: no finite f32 in [1e300, 1e301)")]
+#[should_panic(expected = "float_in: [1e300, 1e301) lies beyond the finite f32")]
 fn float_in_beyond_every_f32_panics() {
     let _ = float_in::<f32>(1e300, 1e301);
 }
 
 #[test]
-#[should_panic(expected = "float_away_from: every point of [-1.0, 1.0) is within 5.0 of a kink")]
+#[should_panic(expected = "float_away_from: only 0.0e0 of [-1.0, 1.0) is 5.0 away from every kink")]
 fn float_away_from_a_range_it_excludes_whole_panics() {
     let _ = float_away_from::<f64>(-1.0, 1.0, vec![0.0], 5.0);
 }
 
 #[test]
-#[should_panic(expected = "float_away_from: every point of [-1.0, 1.0) is within 0.6 of a kink")]
+#[should_panic(expected = "float_away_from: only 0.0e0 of [-1.0, 1.0) is 0.6 away from every kink")]
 fn float_away_from_kinks_covering_the_range_together_panics() {
     let _ = float_away_from::<f64>(-1.0, 1.0, vec![0.5, -0.5], 0.6);
 }
 
 #[test]
-#[should_panic(expected = "float_away_from: the margin must be ≥ 0, not -0.1")]
+#[should_panic(expected = "float_away_from: only 0.0e0 of [-1.0, 1.0) is 1.0 away from every kink")]
+fn float_away_from_leaving_a_single_point_panics() {
+    // Only −1 itself is 1 away from 0: nothing to draw from.
+    let _ = float_away_from::<f64>(-1.0, 1.0, vec![0.0], 1.0);
+}
+
+#[test]
+#[should_panic(expected = "float_away_from: only 5.0e-5 of [0.0, 1.0) is")]
+fn float_away_from_leaving_a_sliver_panics() {
+    let _ = float_away_from::<f64>(0.0, 1.0, vec![0.0], 1.0 - 5e-5);
+}
+
+#[test]
+#[should_panic(expected = "float_away_from: a kink is NaN")]
+fn float_away_from_a_nan_kink_panics() {
+    let _ = float_away_from::<f64>(-1.0, 1.0, vec![f64::NAN], 0.1);
+}
+
+#[test]
+#[should_panic(expected = "float_away_from: the margin must be finite and ≥ 0, not -0.1")]
 fn float_away_from_a_negative_margin_panics() {
     let _ = float_away_from::<f64>(-1.0, 1.0, vec![0.0], -0.1);
+}
+
+#[test]
+#[should_panic(expected = "float_away_from: the margin must be finite and ≥ 0, not inf")]
+fn float_away_from_an_infinite_margin_panics() {
+    let _ = float_away_from::<f64>(-1.0, 1.0, vec![0.0], f64::INFINITY);
+}
+
+#[test]
+fn float_away_from_ignores_kinks_at_infinity() {
+    let v = draw(float_away_from::<f64>(
+        -1.0,
+        1.0,
+        vec![f64::INFINITY, f64::NEG_INFINITY],
+        0.5,
+    ));
+    assert!((-1.0..1.0).contains(&v), "{v}");
 }
 
 #[test]
@@ -126,4 +168,79 @@ fn float_away_from_draws_where_one_gap_is_left() {
     // apart: the range's last tenth, and the strategy still draws.
     let v = draw(float_away_from::<f64>(0.0, 1.0, vec![0.0, 0.5], 0.4));
     assert!((0.9..1.0).contains(&v), "{v}");
+}
+
+/// A check run on bad options, for `catch_unwind`.
+type Check<'a> = Box<dyn Fn() + 'a>;
+
+#[test]
+fn every_check_refuses_a_literal_negative_tolerance_and_names_itself() {
+    let bad = Options {
+        fd_tolerance: literal(-1.0),
+        ..Options::for_precision::<f64>()
+    };
+    let square = generic_fn!(|x| vec![x[0] * x[0]]);
+    let loss = matrix_fn!(|m| m[0].component_mul(m[0]).sum());
+    let map = matrix_fn!(|m| m[0].component_mul(m[0]));
+    let (x, mx) = ([1.0], [dmatrix![1.0, 2.0]]);
+    let checks: Vec<(&str, Check)> = vec![
+        ("gradcheck", Box::new(|| drop(gradcheck(&square, &x, &bad)))),
+        (
+            "hessian_check",
+            Box::new(|| drop(hessian_check(&square, &x, &bad))),
+        ),
+        (
+            "reverse_hessian_check",
+            Box::new(|| {
+                drop(reverse_hessian_check(
+                    |v| v[0] * v[0],
+                    |v| v[0] * v[0],
+                    &x,
+                    &bad,
+                ))
+            }),
+        ),
+        (
+            "matrix_gradcheck",
+            Box::new(|| {
+                drop(matrix_gradcheck(
+                    |m| m[0].component_mul(m[0]).sum(),
+                    &mx,
+                    &bad,
+                ))
+            }),
+        ),
+        (
+            "matrix_gradcheck_generic",
+            Box::new(|| drop(matrix_gradcheck_generic(&loss, &mx, &bad))),
+        ),
+        (
+            "matrix_hessian_check",
+            Box::new(|| drop(matrix_hessian_check(&loss, &mx, &bad))),
+        ),
+        (
+            "matrix_vjp_check",
+            Box::new(|| {
+                drop(matrix_vjp_check(
+                    |m| m[0].component_mul(m[0]),
+                    &mx,
+                    1,
+                    0,
+                    &bad,
+                ))
+            }),
+        ),
+        (
+            "matrix_vjp_check_generic",
+            Box::new(|| drop(matrix_vjp_check_generic(&map, &mx, 1, 0, &bad))),
+        ),
+    ];
+    for (who, check) in checks {
+        let panic = catch_unwind(AssertUnwindSafe(check)).unwrap_err();
+        let message = panic.downcast_ref::<String>().unwrap();
+        assert!(
+            message.starts_with(&format!("{who}: Options::fd_tolerance (atol -1e0")),
+            "{who}: {message}"
+        );
+    }
 }
