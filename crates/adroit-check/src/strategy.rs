@@ -72,7 +72,7 @@ pub fn float_in<T: Float + Debug + 'static>(lo: f64, hi: f64) -> BoxedStrategy<T
 /// # Panics
 /// As [`float_in`]; also if `margin` is negative, NaN or infinite, a kink is NaN, or less than
 /// a thousandth of the range is `margin` away from every kink (the draws outside it are
-/// rejected, and proptest gives up after 65,536 in a row).
+/// rejected, and proptest gives up after too many rejections: 65,536 by default).
 ///
 /// # Example
 /// Away from its kink at 0, `abs` must agree with finite differences:
