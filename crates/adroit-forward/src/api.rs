@@ -625,6 +625,9 @@ where
 /// Hessian-vector products (Pearlmutter, "Fast exact multiplication by the Hessian", Neural
 /// Computation 1994, computed here in forward mode on hyper-dual numbers).
 ///
+/// Only the second-order parts are returned: where `f` or its gradient is NaN (a point outside
+/// its domain) the product can still be finite.
+///
 /// # Panics
 /// If `x.len() != v.len()`.
 ///

@@ -247,7 +247,9 @@ pub const HESSIAN_CHUNKS: [usize; 5] = [1, 2, 4, 8, 12];
 /// Hessian (not the gradient). Use `stop_gradient` for the same result at every size.
 ///
 /// `x`: `n` inputs; returns the `n × n` matrix `H[(i, j)] = ∂²f/∂xᵢ∂xⱼ` (symmetric up to
-/// rounding). For a Hessian-vector product use [`hvp`] (one recording). Near overflow (a naive
+/// rounding). Only the second-order parts are returned: where `f` or its gradient is NaN (a
+/// point outside its domain) the Hessian can still be finite — [`value_gradient_and_hessian`]
+/// shows the value. For a Hessian-vector product use [`hvp`] (one recording). Near overflow (a naive
 /// `ln Σ exp(xᵢ)` at large `xᵢ`) second derivatives can be finite and wrong, as JAX's and
 /// PyTorch's are: see adroit-forward's crate docs, "Second derivatives near overflow". If the
 /// compiler asks for type annotations (`E0282`) with a closure mixing float literals into the

@@ -10,6 +10,14 @@ use crate::{TapeScalar, Var};
 /// [`pushforward`](Self::pushforward) runs the same recording forwards, `v ↦ Jv` (JAX's
 /// `linearize`).
 ///
+/// It is not `Send`: it holds its recording's tape, whose custom rules are closures that need
+/// not be `Send`; call it on the thread that recorded it (record again on another thread).
+/// ```compile_fail,E0277
+/// fn on_another_thread<S: Send>(_: S) {}
+/// let (_, pb) = adroit_reverse::pullback(|x| vec![x[0] * x[0]], &[1.0]);
+/// on_another_thread(pb);
+/// ```
+///
 /// # Example
 /// ```
 /// // f(x, y) = (x·y, x + y) at (2, 3), recorded once

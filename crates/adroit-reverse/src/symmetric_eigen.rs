@@ -16,7 +16,9 @@ use nalgebra::{DMatrix, DVector, RealField};
 /// folded onto the lower triangle of `a`, which is all that is read (as nalgebra's
 /// `symmetric_eigen`): each entry below the diagonal receives `Āᵢⱼ + Āⱼᵢ`, the upper triangle
 /// nothing. Values are nalgebra's `SymmetricEigen` of the primal matrix the lower triangle
-/// defines, in its order (all NaN when an entry of the lower triangle is NaN or infinite); a
+/// defines, in its order — unsorted, unlike [`MatVar::symmetric_eigen`](crate::matrix::MatVar::symmetric_eigen)'s
+/// ascending order (NumPy's `eigh`): code moved between the two tapes must not index
+/// eigenpairs by position — (all NaN when an entry of the lower triangle is NaN or infinite); a
 /// 0 × 0 matrix gives empty results.
 ///
 /// `a.symmetric_eigen()` on a `DMatrix<Var<f64>>` differentiates nalgebra's iterations instead,

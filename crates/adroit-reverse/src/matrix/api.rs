@@ -207,6 +207,16 @@ where
 /// The pullback of a matrix function recorded by [`pullback`]: output cotangent to input
 /// cotangents (one backward sweep per call).
 ///
+/// It is not `Send`: it holds its recording's tape, whose backward rules (custom ones and
+/// `map`'s user functions among them) need not be `Send`; call it on the thread that recorded
+/// it.
+/// ```compile_fail,E0277
+/// use adroit_reverse::{matrix, nalgebra::DMatrix};
+/// fn on_another_thread<S: Send>(_: S) {}
+/// let (_, pb) = matrix::pullback(|m| m[0].sum(), &[DMatrix::from_element(2, 2, 1.0)]);
+/// on_another_thread(pb);
+/// ```
+///
 /// # Example
 /// ```
 /// use adroit_reverse::nalgebra;
