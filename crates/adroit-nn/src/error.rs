@@ -412,6 +412,7 @@ pub struct TensorShape {
 
 impl TensorShape {
     /// The error of this mismatch alone.
+    #[cfg(feature = "safetensors")]
     pub(crate) fn into_error(self) -> NnError {
         NnError::TensorShapeMismatch {
             name: self.name,
