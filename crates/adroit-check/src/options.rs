@@ -143,12 +143,7 @@ impl Options {
     /// ```
     #[track_caller]
     pub fn with_fd(mut self, fd: FiniteDifference) -> Self {
-        assert!(
-            fd.stencil().derivative() == 1,
-            "Options::with_fd: the stencil estimates derivative order {}; the checks compare \
-             first derivatives (use an order-1 stencil)",
-            fd.stencil().derivative()
-        );
+        assert_first_derivative(&fd, "Options::with_fd: the stencil");
         self.fd = fd;
         self
     }
@@ -180,12 +175,7 @@ impl Options {
     pub(crate) fn check(&self, who: &str) {
         self.ad_tolerance.check(who, "Options::ad_tolerance");
         self.fd_tolerance.check(who, "Options::fd_tolerance");
-        let order = self.fd.stencil().derivative();
-        assert!(
-            order == 1,
-            "{who}: Options::fd's stencil estimates derivative order {order}; the checks compare \
-             first derivatives (use an order-1 stencil)"
-        );
+        assert_first_derivative(&self.fd, &format!("{who}: Options::fd's stencil"));
     }
 
     /// `m` with a [`note`](Mismatch::note) when `T` is `f32`, the tolerance `m` exceeded is a
@@ -236,4 +226,16 @@ impl Options {
         self.ad_tolerance = tolerance;
         self
     }
+}
+
+/// Panics unless `fd` estimates a first derivative, the only order the checks compare;
+/// `stencil` names it in the message.
+#[track_caller]
+fn assert_first_derivative(fd: &FiniteDifference, stencil: &str) {
+    let order = fd.stencil().derivative();
+    assert!(
+        order == 1,
+        "{stencil} estimates derivative order {order}; the checks compare first derivatives \
+         (use an order-1 stencil)"
+    );
 }
