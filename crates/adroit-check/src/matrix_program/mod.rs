@@ -54,6 +54,21 @@ pub use second_order::{check_hvp, check_hvp_bytes, smooth};
 use nalgebra::DMatrix;
 
 /// A matrix program: an expression over input matrices.
+///
+/// # Example
+/// The sum of the entries of `A·B` for a 2 × 3 `A` and a 3 × 1 `B`, checked on both tapes
+/// (the output cotangent is 1 × 1):
+/// ```
+/// use adroit_check::matrix_program::{MatExpr, MatProgram, MatReduce};
+/// use adroit_check::nalgebra::dmatrix;
+/// let product = MatExpr::MatMul(Box::new(MatExpr::Input(0)), Box::new(MatExpr::Input(1)));
+/// let p = MatProgram {
+///     inputs: vec![dmatrix![1.0, 2.0, 3.0; -1.0, 0.5, 2.0], dmatrix![0.5; -1.0; 2.0]],
+///     expr: MatExpr::Reduce(MatReduce::Sum, Box::new(product)),
+/// };
+/// assert_eq!(p.shape(), (1, 1));
+/// assert!(adroit_check::matrix_program::check(&p, &dmatrix![1.0]).is_ok());
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct MatProgram {
     /// The input matrices (their values are the point of evaluation).
@@ -68,6 +83,17 @@ impl MatProgram {
     /// # Panics
     /// If the expression is not shape-consistent (programs from [`MatProgram::decode`]
     /// always are) or names an input that does not exist.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::matrix_program::{MatExpr, MatProgram};
+    /// use adroit_check::nalgebra::DMatrix;
+    /// let p = MatProgram {
+    ///     inputs: vec![DMatrix::zeros(3, 2)],
+    ///     expr: MatExpr::Transpose(Box::new(MatExpr::Input(0))),
+    /// };
+    /// assert_eq!(p.shape(), (2, 3));
+    /// ```
     pub fn shape(&self) -> (usize, usize) {
         let shapes: Vec<_> = self.inputs.iter().map(DMatrix::shape).collect();
         self.expr.shape(&shapes)
