@@ -45,9 +45,10 @@ use std::panic::Location;
 /// block runs on the same dual type, so second derivatives through it are exact too.
 ///
 /// # Panics
-/// If an input belongs to another scope, or `f` uses or returns a matrix that is not computed
-/// from its arguments in this call; during the backward sweep, if `f`'s second run returns a
-/// result of another shape or other values.
+/// If an input belongs to another scope, or, with no inputs, if no matrix recording is active
+/// (called outside `matrix::gradient` and its kin); if `f` uses or returns a matrix that is not
+/// computed from its arguments in this call; during the backward sweep, if `f`'s second run
+/// returns a result of another shape or other values.
 ///
 /// # Example
 /// A stack of 8 `tanh` layers, each checkpointed: the same gradient as without checkpoints.

@@ -340,17 +340,54 @@ fn scatter_add<T: MatScalar, const S: usize, const I: usize>(block: &[T], target
 /// One recording of matrix operations.
 pub struct MatTape<T> {
     id: u64,
-    values: Vec<NodeValue<T>>,
-    backwards: Vec<Option<Box<dyn Backward<T>>>>,
-    requires_grad: Vec<bool>,
-    /// The backward sweep's adjoint slots, kept empty between sweeps for their buffer.
-    adjoint_slots: Cell<Vec<Option<Adjoint<T>>>>,
+    /// The recorded nodes, boxed so that moving the tape (between the thread's scope stack
+    /// and a gradient call, several times per call) moves a pointer — 15 % of the time of a
+    /// one-node gradient call (BENCHMARKS.md §U.13); `None` only for the placeholder of
+    /// [`MatTape::none`], which records nothing: an operation on it fails the id check of its
+    /// operands or, having none, panics in [`no_recording`].
+    nodes: Option<Box<Nodes<T>>>,
     /// Whether each recorded result is checked for NaN
     /// ([`detect_anomaly`](crate::matrix::detect_anomaly)), until the first is found.
     watch: bool,
     /// The first NaN a watched recording met, for the operation to report at the user's line
     /// ([`take_anomaly`](Self::take_anomaly)).
     anomaly: Option<Box<MatrixNan>>,
+}
+
+/// A [`MatTape`]'s nodes.
+pub struct Nodes<T> {
+    values: Vec<NodeValue<T>>,
+    backwards: Vec<Option<Box<dyn Backward<T>>>>,
+    requires_grad: Vec<bool>,
+    /// The backward sweep's adjoint slots, kept empty between sweeps for their buffer.
+    adjoint_slots: Cell<Vec<Option<Adjoint<T>>>>,
+}
+
+impl<T> std::ops::Deref for MatTape<T> {
+    type Target = Nodes<T>;
+
+    fn deref(&self) -> &Nodes<T> {
+        self.nodes.as_deref().unwrap_or_else(|| no_recording())
+    }
+}
+
+impl<T> std::ops::DerefMut for MatTape<T> {
+    fn deref_mut(&mut self) -> &mut Nodes<T> {
+        self.nodes.as_deref_mut().unwrap_or_else(|| no_recording())
+    }
+}
+
+/// The placeholder tape was asked for its nodes: an operation that reads no variable (a
+/// constant, a custom rule or a checkpoint without inputs) outside every recording. (Any
+/// operation on a variable fails its tape-id check first.)
+#[cold]
+#[inline(never)]
+fn no_recording() -> ! {
+    panic!(
+        "adroit-reverse: no matrix recording is active: matrix operations (custom_rule and \
+         checkpoint too, even without inputs) run only inside matrix::gradient, \
+         matrix::pullback and the other matrix differentiation calls"
+    )
 }
 
 /// Matrix tape ids share nothing with scalar tapes; never 0.
@@ -370,10 +407,7 @@ impl<T: MatScalar> MatTape<T> {
     pub(crate) const fn none() -> Self {
         Self {
             id: 0,
-            values: Vec::new(),
-            backwards: Vec::new(),
-            requires_grad: Vec::new(),
-            adjoint_slots: Cell::new(Vec::new()),
+            nodes: None,
             watch: false,
             anomaly: None,
         }
@@ -382,6 +416,12 @@ impl<T: MatScalar> MatTape<T> {
     fn fresh() -> Self {
         let mut tape = Self::none();
         tape.id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        tape.nodes = Some(Box::new(Nodes {
+            values: Vec::new(),
+            backwards: Vec::new(),
+            requires_grad: Vec::new(),
+            adjoint_slots: Cell::new(Vec::new()),
+        }));
         tape
     }
 

@@ -270,3 +270,24 @@ fn a_stale_matvar_panics_at_the_line_that_used_it() {
     }
     assert_eq!(here, lines);
 }
+
+/// Matrix recording needs an open recording: outside one, even operations that read no
+/// variable (a constant, a custom rule or a checkpoint without inputs) panic with a message
+/// instead of recording on the thread's placeholder tape.
+#[test]
+#[should_panic(expected = "MatVar::constant called outside matrix::gradient")]
+fn matrix_constant_outside_a_recording() {
+    let _ = MatVar::constant(DMatrix::from_element(1, 1, 2.0));
+}
+
+#[test]
+#[should_panic(expected = "no matrix recording is active")]
+fn matrix_custom_rule_without_inputs_outside_a_recording() {
+    let _ = matrix::custom_rule::<f64, _>(&[], DMatrix::from_element(1, 1, 2.0), |_| vec![]);
+}
+
+#[test]
+#[should_panic(expected = "no matrix recording is active")]
+fn matrix_checkpoint_without_inputs_outside_a_recording() {
+    let _ = matrix::checkpoint(|_| MatVar::constant(DMatrix::from_element(1, 1, 2.0)), &[]);
+}

@@ -73,10 +73,11 @@ impl<T: MatScalar> Backward<T> for Custom<T> {
 /// wrong off the diagonal: −0.0909 where −0.1818 is right).
 ///
 /// # Panics
-/// If an input belongs to another scope (as every operation does); during the backward sweep,
-/// if `pullback` returns a number of cotangents other than `k`, or one whose shape differs from
-/// its input's (the message names the line that recorded the rule, the input and both
-/// shapes).
+/// If an input belongs to another scope (as every operation does), or, with no inputs, if no
+/// matrix recording is active (called outside `matrix::gradient` and its kin); during the
+/// backward sweep, if `pullback` returns a number of cotangents other than `k`, or one whose
+/// shape differs from its input's (the message names the line that recorded the rule, the input
+/// and both shapes).
 ///
 /// # Example
 /// `ln det S` of a symmetric positive definite `S = (A + Aᵀ)/2` by Cholesky (`2 Σ ln Lᵢᵢ`,
