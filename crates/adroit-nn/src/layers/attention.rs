@@ -79,6 +79,10 @@ impl<T: MatScalar> MultiHeadAttention<T> {
     /// # Errors
     /// [`NnError::InvalidConfig`] if `heads` is 0 or does not divide `dim`, or `dim` is 0.
     ///
+    /// # Panics
+    /// If the `3·dim × dim` input projection would have more entries than `usize` counts or
+    /// more bytes than an allocation can hold (`isize::MAX`).
+    ///
     /// # Example
     /// ```
     /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
@@ -90,8 +94,15 @@ impl<T: MatScalar> MultiHeadAttention<T> {
     /// let bad = MultiHeadAttention::<f32>::new(16, 3, &mut rng);
     /// assert!(matches!(bad, Err(NnError::InvalidConfig { .. })));
     /// ```
+    #[track_caller]
     pub fn new(dim: usize, heads: usize, rng: &mut impl Rng) -> Result<Self, NnError> {
         check_heads(dim, heads)?;
+        assert!(
+            dim <= usize::MAX / 3,
+            "MultiHeadAttention::new: dim {dim} is too large (the input projection's 3·dim \
+             rows overflow usize)"
+        );
+        init::check_size::<T>("MultiHeadAttention::new", 3 * dim, dim);
         Ok(Self {
             in_proj_weight: init::glorot_uniform(rng, 3 * dim, dim),
             in_proj_bias: DMatrix::zeros(3 * dim, 1),

@@ -88,6 +88,10 @@ impl<T: MatScalar> BatchNorm<T> {
     /// Normalisation of `features` with `γ = 1`, `β = 0`, running mean 0 and variance 1,
     /// `momentum` 0.1 and `ε` = 1e-5 (PyTorch's and Flux's defaults).
     ///
+    /// # Panics
+    /// If `features` entries of `T` are more bytes than an allocation can hold
+    /// (`isize::MAX`).
+    ///
     /// # Example
     /// ```
     /// use adroit_nn::nalgebra::{self, dmatrix};
@@ -98,7 +102,9 @@ impl<T: MatScalar> BatchNorm<T> {
     /// let y = bn.predict(&dmatrix![2.0; -1.0]).unwrap();
     /// assert!((y[0] - 2.0 / (1.0 + 1e-5f64).sqrt()).abs() < 1e-15);
     /// ```
+    #[track_caller]
     pub fn new(features: usize) -> Self {
+        crate::init::check_size::<T>("BatchNorm::new", features, 1);
         Self {
             scale: DMatrix::from_element(features, 1, T::one()),
             bias: DMatrix::zeros(features, 1),

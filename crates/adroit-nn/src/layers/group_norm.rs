@@ -58,7 +58,8 @@ impl<T: MatScalar> GroupNorm<T> {
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] if a dimension of `input` is 0, an image has more features
-    /// than `usize` counts, or `groups` is 0 or does not divide the channels.
+    /// than `usize` counts, the channels' `γ` and `β` would be more bytes than an allocation
+    /// can hold, or `groups` is 0 or does not divide the channels.
     ///
     /// # Example
     /// ```
@@ -70,6 +71,15 @@ impl<T: MatScalar> GroupNorm<T> {
     pub fn new(input: (usize, usize, usize), groups: usize) -> Result<Self, NnError> {
         check_images("GroupNorm", input)?;
         let channels = input.0;
+        if channels > isize::MAX as usize / size_of::<T>() {
+            return Err(NnError::InvalidConfig {
+                name: "GroupNorm",
+                reason: format!(
+                    "{channels} channels: their scale and bias are more bytes than an \
+                     allocation can hold"
+                ),
+            });
+        }
         if groups == 0 || !channels.is_multiple_of(groups) {
             return Err(NnError::InvalidConfig {
                 name: "GroupNorm",

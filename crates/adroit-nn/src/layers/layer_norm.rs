@@ -39,6 +39,10 @@ pub struct LayerNorm<T> {
 impl<T: MatScalar> LayerNorm<T> {
     /// Normalisation over `features` with `γ = 1`, `β = 0`, `ε = 1e-5`.
     ///
+    /// # Panics
+    /// If `features` entries of `T` are more bytes than an allocation can hold
+    /// (`isize::MAX`).
+    ///
     /// # Example
     /// ```
     /// use adroit_nn::nalgebra::{self, dmatrix};
@@ -51,7 +55,9 @@ impl<T: MatScalar> LayerNorm<T> {
     /// let expected = 1.0 / (1.0 + 1e-5f64).sqrt();
     /// assert!((y[0] + expected).abs() < 1e-15 && (y[1] - expected).abs() < 1e-15);
     /// ```
+    #[track_caller]
     pub fn new(features: usize) -> Self {
+        crate::init::check_size::<T>("LayerNorm::new", features, 1);
         Self {
             scale: DMatrix::from_element(features, 1, T::one()),
             bias: DMatrix::zeros(features, 1),

@@ -91,6 +91,10 @@ impl<T: MatScalar> TransformerEncoderLayer<T> {
     /// [`NnError::InvalidConfig`] if `heads` is 0 or does not divide `dim`, or `dim` or
     /// `feedforward` is 0.
     ///
+    /// # Panics
+    /// If a weight would have more entries than `usize` counts or more bytes than an
+    /// allocation can hold, as [`MultiHeadAttention::new`] and [`Dense::new`].
+    ///
     /// # Example
     /// ```
     /// use adroit_nn::rand::{SeedableRng, rngs::StdRng};
@@ -101,6 +105,7 @@ impl<T: MatScalar> TransformerEncoderLayer<T> {
     /// let bad = TransformerEncoderLayer::<f32>::new(16, 3, 64, &mut rng);
     /// assert!(matches!(bad, Err(NnError::InvalidConfig { .. })));
     /// ```
+    #[track_caller]
     pub fn new(
         dim: usize,
         heads: usize,

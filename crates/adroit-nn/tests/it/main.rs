@@ -32,6 +32,7 @@ mod optimizer_compositions;
 mod optimizer_reference;
 mod optimizer_state;
 mod optimizers;
+mod oversized_configs;
 mod parallel;
 mod positional_encoding;
 mod recurrent;
