@@ -41,6 +41,7 @@ mod recurrent_state;
 mod regressions;
 mod resume;
 mod second_order;
+mod shape_fuzz;
 mod skip_connection;
 mod tails;
 mod time_distributed;
