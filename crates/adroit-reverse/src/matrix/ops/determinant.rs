@@ -109,17 +109,16 @@ impl<T: MatScalar> MatVar<T> {
     /// `diag(1e200, 1e200)` it is infinite, not `diag(1e200, 1e200)`).
     ///
     /// Second derivatives ([`matrix::hvp`](crate::matrix::hvp),
-    /// [`matrix::hessian`](crate::matrix::hessian)) are accurate to rounding at
-    /// well-conditioned matrices (the factors carry exact tangents) and defined, through the
-    /// SVD, at singular or nearly singular ones whose singular values are distinct (the value's
-    /// tangent there from Jacobi's identity `det A = tr(adj(A)·A)/n`). Nearly singular ones
-    /// cost digits (either path loses about ε/pivot): over 150 random 2 × 2
-    /// to 4 × 4 matrices with a smallest singular value of 1e-11 to 1e-5, relative errors up
-    /// to 8e-7 (median 2e-13) against mpmath-checked references — forward mode through
-    /// nalgebra's LU on `HyperDual` entries keeps full accuracy there. At two or more zero
-    /// singular values (`diag(1, 0, 0)`, the `2 × 2` zero matrix) they are wrong: finite and
-    /// wrong, or NaN, as the SVD's tangents there. (Tested against the scalar tape's
-    /// polynomial and Jacobi's second-order formula.)
+    /// [`matrix::hessian`](crate::matrix::hessian)) are accurate to rounding at well-conditioned
+    /// matrices (the factors carry exact tangents) and defined, through the SVD, at singular or
+    /// nearly singular ones whose singular values are distinct (the value's tangent there from
+    /// Jacobi's identity `det A = tr(adj(A)·A)/n`). Nearly singular ones cost digits (either path
+    /// loses about ε/pivot): over 150 random 2 × 2 to 4 × 4 matrices with a smallest singular value
+    /// of 1e-11 to 1e-5, relative errors up to 8e-7 (median 2e-13) against mpmath-checked
+    /// references — forward mode through nalgebra's LU on `HyperDual` entries keeps full accuracy
+    /// there. At two or more zero singular values (`diag(1, 0, 0)`, the `2 × 2` zero matrix) they
+    /// are wrong: finite and wrong, or NaN, as the SVD's tangents there. (Tested against the scalar
+    /// tape's polynomial and Jacobi's second-order formula.)
     ///
     /// # Panics
     /// If the matrix is not square (its shape in the message), or holds variables of another
