@@ -60,7 +60,7 @@ use nalgebra::DMatrix;
 /// (the output cotangent is 1 × 1):
 /// ```
 /// use adroit_check::matrix_program::{MatExpr, MatProgram, MatReduce};
-/// use adroit_check::nalgebra::dmatrix;
+/// use adroit_check::nalgebra::{self, dmatrix};
 /// let product = MatExpr::MatMul(Box::new(MatExpr::Input(0)), Box::new(MatExpr::Input(1)));
 /// let p = MatProgram {
 ///     inputs: vec![dmatrix![1.0, 2.0, 3.0; -1.0, 0.5, 2.0], dmatrix![0.5; -1.0; 2.0]],

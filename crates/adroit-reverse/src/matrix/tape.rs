@@ -378,8 +378,8 @@ impl<T> std::ops::DerefMut for MatTape<T> {
 }
 
 /// The placeholder tape was asked for its nodes: an operation that reads no variable (a
-/// constant, a custom rule or a checkpoint without inputs) outside every recording. (Any
-/// operation on a variable fails its tape-id check first.)
+/// custom rule or a checkpoint without inputs) outside every recording. (An operation on a
+/// variable fails its tape-id check first, and `MatVar::constant` has a check of its own.)
 #[cold]
 #[inline(never)]
 fn no_recording() -> ! {
