@@ -204,15 +204,20 @@ pub(crate) fn normal<T: MatScalar>(
     })
 }
 
-/// Panics (naming `who`) if a `rows × cols` matrix of `T` cannot be allocated: more entries
-/// than `usize` counts or more than `isize::MAX` bytes.
+/// Whether a `rows × cols` matrix of `T` can be allocated: no more entries than `usize`
+/// counts and no more than `isize::MAX` bytes.
+pub(crate) fn fits_allocation<T>(rows: usize, cols: usize) -> bool {
+    rows.checked_mul(cols)
+        .and_then(|n| n.checked_mul(size_of::<T>()))
+        .is_some_and(|b| b <= isize::MAX as usize)
+}
+
+/// Panics (naming `who`) unless a `rows × cols` matrix of `T` [fits an
+/// allocation](fits_allocation).
 #[track_caller]
 pub(crate) fn check_size<T>(who: &str, rows: usize, cols: usize) {
-    let bytes = rows
-        .checked_mul(cols)
-        .and_then(|n| n.checked_mul(size_of::<T>()));
     assert!(
-        bytes.is_some_and(|b| b <= isize::MAX as usize),
+        fits_allocation::<T>(rows, cols),
         "{who}: a {rows} × {cols} matrix has more entries than usize can count or more bytes \
          than an allocation can hold"
     );

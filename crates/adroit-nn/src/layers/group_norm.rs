@@ -71,7 +71,7 @@ impl<T: MatScalar> GroupNorm<T> {
     pub fn new(input: (usize, usize, usize), groups: usize) -> Result<Self, NnError> {
         check_images("GroupNorm", input)?;
         let channels = input.0;
-        if channels > isize::MAX as usize / size_of::<T>() {
+        if !crate::init::fits_allocation::<T>(channels, 1) {
             return Err(NnError::InvalidConfig {
                 name: "GroupNorm",
                 reason: format!(
