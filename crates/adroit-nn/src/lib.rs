@@ -47,6 +47,18 @@
 //! assert!(loss >= 0.0);
 //! assert_eq!(grads.layers.len(), 2);
 //! ```
+//!
+//! # Sizes and memory
+//! The image and sequence layers refuse sizes per sample that no allocation can hold — more
+//! than `isize::MAX` bytes at 16 bytes per entry, the widest buffer their forward passes
+//! build per entry (row indices) — with an error instead of a "capacity overflow" panic:
+//! constructors return [`NnError::InvalidConfig`] for image, window and output sizes, and
+//! [`Layer::predict`] and [`train_step`] return [`NnError::InvalidData`] where the sizes follow
+//! from the data (a sequence's length). Constructors whose *weights* would be that large
+//! panic instead, as documented on each. Below the bound, a batch's buffers can still exceed
+//! the machine's memory: the allocation then fails and aborts the process, as Rust's
+//! standard collections do (PyTorch raises an error there; nalgebra's matrices, which the
+//! tape allocates, have no fallible allocation).
 #![warn(missing_docs)]
 
 pub mod activation;

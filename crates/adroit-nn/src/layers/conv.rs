@@ -1,7 +1,7 @@
 //! [`Conv2d`]: a two-dimensional convolution over images stored one per column.
 
 use super::weight_bias;
-use super::window::{Geometry, Window2d, transpose_rows};
+use super::window::{Geometry, Window2d, gather_fits, transpose_rows};
 use crate::cast::cast_matrix;
 use crate::error::check_shape;
 use crate::{Activation, Cast, CastSlot, Context, Layer, NnError, init};
@@ -91,8 +91,8 @@ impl<T: MatScalar> Conv2d<T> {
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] if a dimension of `input` or `out_channels` is 0, the window
-    /// does not fit the images ([`Window2d::output_shape`] is `None`), the sizes overflow
-    /// `usize`, or the activation's parameter is not finite.
+    /// does not fit the images ([`Window2d::output_shape`] is `None`), the sizes per image
+    /// [exceed what an allocation holds](crate#sizes-and-memory), or the activation's parameter is not finite.
     ///
     /// # Panics
     /// If the weight would have more entries than `usize` counts or more bytes than an
@@ -444,15 +444,15 @@ impl<T: MatScalar> Layer<T> for Conv2d<T> {
             .check_parameter("Conv2d activation parameter")?;
         let out_channels = self.weight.nrows();
         if out_channels == 0
-            || out_channels
+            || !out_channels
                 .checked_mul(self.geometry.positions())
-                .is_none()
+                .is_some_and(gather_fits)
         {
             return Err(NnError::InvalidConfig {
                 name: "Conv2d",
                 reason: format!(
                     "{out_channels} output channels of {:?} positions (at least one channel, \
-                     and an output size usize counts)",
+                     and no more outputs than an allocation holds)",
                     self.geometry.output
                 ),
             });

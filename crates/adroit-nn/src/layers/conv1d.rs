@@ -5,6 +5,7 @@ use super::padding::{
     check_mask_value, fill_padding, real_steps, replace_padding, steps_and_batch, whole_steps,
 };
 use super::weight_bias;
+use super::window::gather_fits;
 use super::window1d::{Padding1d, Window1d};
 use crate::cast::cast_matrix;
 use crate::error::check_shape;
@@ -519,8 +520,8 @@ impl<T: MatScalar> Layer<T> for Conv1d<T> {
         }
         let channels = self.in_channels;
         let (steps, batch) = steps_and_batch("Conv1d", &x, channels);
-        let positions = (self.window.output_steps(steps))
-            .unwrap_or_else(|| panic!("Conv1d: {}", self.window.too_short(steps)));
+        let positions = (self.window.positions(steps, channels))
+            .unwrap_or_else(|reason| panic!("Conv1d: {reason}"));
         let (out_channels, patch) = self.weight.shape();
         if batch == 0 {
             return MatVar::constant(DMatrix::zeros(out_channels * positions, 0));
@@ -559,17 +560,30 @@ impl<T: MatScalar> Layer<T> for Conv1d<T> {
     /// and enough of them for one window.
     ///
     /// # Errors
-    /// [`NnError::InvalidConfig`] if they are not.
+    /// [`NnError::InvalidConfig`] if they are not, or the windows' taps or the outputs are
+    /// more than an allocation holds ([sizes and memory](crate#sizes-and-memory)).
     fn output_size_for(&self, input: usize) -> Result<Option<usize>, NnError> {
         self.window.check("Conv1d")?;
         whole_steps("Conv1d input", input, self.in_channels)?;
         let steps = input / self.in_channels;
-        self.output_steps(steps)
-            .and_then(|p| p.checked_mul(self.weight.nrows()))
+        let invalid = |reason| NnError::InvalidConfig {
+            name: "Conv1d input",
+            reason,
+        };
+        let positions = self
+            .window
+            .positions(steps, self.in_channels)
+            .map_err(invalid)?;
+        let out_channels = self.weight.nrows();
+        positions
+            .checked_mul(out_channels)
+            .filter(|&n| gather_fits(n))
             .map(Some)
-            .ok_or_else(|| NnError::InvalidConfig {
-                name: "Conv1d input",
-                reason: self.window.too_short(steps),
+            .ok_or_else(|| {
+                invalid(format!(
+                    "{out_channels} output channels of {positions} steps are more outputs than \
+                     an allocation holds"
+                ))
             })
     }
 

@@ -104,8 +104,8 @@ impl<T: MatScalar> ConvTranspose2d<T> {
     /// # Errors
     /// [`NnError::InvalidConfig`] if a dimension of `input` or `out_channels` is 0, the
     /// window's kernel, stride or dilation has a 0, an output padding is not smaller than
-    /// both the stride and the dilation, the output has no pixel, the sizes overflow `usize`,
-    /// or the activation's parameter is not finite.
+    /// both the stride and the dilation, the output has no pixel, the sizes per image
+    /// [exceed what an allocation holds](crate#sizes-and-memory), or the activation's parameter is not finite.
     ///
     /// # Panics
     /// If the weight would have more bytes than an allocation can hold.

@@ -57,9 +57,9 @@ impl<T: MatScalar> GroupNorm<T> {
     /// channels, with `γ = 1`, `β = 0`, `ε = 1e-5`.
     ///
     /// # Errors
-    /// [`NnError::InvalidConfig`] if a dimension of `input` is 0, an image has more features
-    /// than `usize` counts, the channels' `γ` and `β` would be more bytes than an allocation
-    /// can hold, or `groups` is 0 or does not divide the channels.
+    /// [`NnError::InvalidConfig`] if a dimension of `input` is 0, an image's features
+    /// [exceed what an allocation holds](crate#sizes-and-memory), or `groups` is 0 or does not
+    /// divide the channels.
     ///
     /// # Example
     /// ```
@@ -69,17 +69,9 @@ impl<T: MatScalar> GroupNorm<T> {
     /// assert!(matches!(GroupNorm::<f32>::new((32, 8, 8), 5), Err(NnError::InvalidConfig { .. })));
     /// ```
     pub fn new(input: (usize, usize, usize), groups: usize) -> Result<Self, NnError> {
+        // Bounds the features per image, so the channels' scale and bias fit an allocation.
         check_images("GroupNorm", input)?;
         let channels = input.0;
-        if !crate::init::fits_allocation::<T>(channels, 1) {
-            return Err(NnError::InvalidConfig {
-                name: "GroupNorm",
-                reason: format!(
-                    "{channels} channels: their scale and bias are more bytes than an \
-                     allocation can hold"
-                ),
-            });
-        }
         if groups == 0 || !channels.is_multiple_of(groups) {
             return Err(NnError::InvalidConfig {
                 name: "GroupNorm",

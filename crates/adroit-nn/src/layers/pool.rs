@@ -150,7 +150,8 @@ impl<R: PoolReduction> Pool2d<R> {
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] if a dimension of `input` is 0, the window does not fit the
-    /// images, the padding is more than half the kernel (PyTorch's rule), or an
+    /// images, the sizes per image [exceed what an allocation holds](crate#sizes-and-memory), the padding is more than half the kernel
+    /// (PyTorch's rule), or an
     /// [`AvgPool2d`]'s window is dilated (PyTorch's has no dilation). A dilated max pool's
     /// window may still lie on the padding alone (a 2 × 2 window of dilation 2 padded by 1
     /// over a 1 × 1 image): its maximum is then `−∞`, with no gradient.

@@ -189,8 +189,8 @@ impl<T: MatScalar, R: PoolReduction> Layer<T> for Pool1d<R> {
             panic!("{}: {e}", R::SEQUENCE_NAME);
         }
         let (steps, batch) = steps_and_batch(R::SEQUENCE_NAME, &x, self.channels);
-        let positions = (self.window.output_steps(steps))
-            .unwrap_or_else(|| panic!("{}: {}", R::SEQUENCE_NAME, self.window.too_short(steps)));
+        let positions = (self.window.positions(steps, self.channels))
+            .unwrap_or_else(|reason| panic!("{}: {reason}", R::SEQUENCE_NAME));
         let outputs = self.channels * positions;
         if batch == 0 {
             return MatVar::constant(DMatrix::zeros(outputs, 0));
@@ -211,19 +211,17 @@ impl<T: MatScalar, R: PoolReduction> Layer<T> for Pool1d<R> {
     /// enough of them for one window.
     ///
     /// # Errors
-    /// [`NnError::InvalidConfig`] if they are not.
+    /// [`NnError::InvalidConfig`] if they are not, or the windows' taps are more than an
+    /// allocation holds ([sizes and memory](crate#sizes-and-memory)).
     fn output_size_for(&self, input: usize) -> Result<Option<usize>, NnError> {
         let name = R::SEQUENCE_NAME;
         self.check()?;
         whole_steps(name, input, self.channels)?;
         let steps = input / self.channels;
-        (self.window.output_steps(steps))
-            .and_then(|p| p.checked_mul(self.channels))
-            .map(Some)
-            .ok_or_else(|| NnError::InvalidConfig {
-                name,
-                reason: self.window.too_short(steps),
-            })
+        // The outputs, channels·positions, are at most the taps.
+        let positions = (self.window.positions(steps, self.channels))
+            .map_err(|reason| NnError::InvalidConfig { name, reason })?;
+        Ok(Some(positions * self.channels))
     }
 
     /// Kernel, stride and dilation at least 1, the padding at most half the kernel, no

@@ -1,7 +1,7 @@
 //! [`Upsample`]: images enlarged by integer factors, by nearest-neighbour or bilinear
 //! interpolation.
 
-use super::window::{assert_image_rows, check_images};
+use super::window::{assert_image_rows, check_images, gather_fits};
 use crate::{Cast, CastSlot, Context, Layer, NnError};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
@@ -72,7 +72,7 @@ impl Upsample {
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] if a dimension of `input` or a scale factor is 0, or the
-    /// output has more features than `usize` counts.
+    /// output's features per image [exceed what an allocation holds](crate#sizes-and-memory).
     ///
     /// # Example
     /// ```
@@ -98,12 +98,12 @@ impl Upsample {
         let outputs = [h, scale.0, w, scale.1]
             .into_iter()
             .try_fold(c, usize::checked_mul);
-        if outputs.is_none() {
+        if !outputs.is_some_and(gather_fits) {
             return Err(NnError::InvalidConfig {
                 name: "Upsample",
                 reason: format!(
                     "{c} channels of {h} × {w} pixels scaled by {scale:?} are more features \
-                     than usize counts"
+                     than an allocation holds"
                 ),
             });
         }

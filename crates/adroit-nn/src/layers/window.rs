@@ -161,8 +161,8 @@ impl Geometry {
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] if a dimension of `input` is 0 or the window is invalid on
-    /// it ([`Window2d::output_shape`] is `None`), or an image has more features, or its
-    /// gathered windows more entries, than `usize` counts.
+    /// it ([`Window2d::output_shape`] is `None`), or an image's features or its gathered
+    /// windows do not [fit a gather](gather_fits).
     pub(crate) fn new(
         who: &'static str,
         input: (usize, usize, usize),
@@ -183,15 +183,15 @@ impl Geometry {
                  images padded by {padding:?}"
             ))
         })?;
-        // The gathered windows, channels·taps·positions per image, must be countable (so are
-        // their factors: each is at least 1).
+        // The gathered windows, channels·taps·positions per image, must fit an allocation (so
+        // do their factors: each is at least 1).
         let gathered = [kernel.0, kernel.1, output.0, output.1]
             .into_iter()
             .try_fold(c, usize::checked_mul);
-        if gathered.is_none() {
+        if !gathered.is_some_and(gather_fits) {
             return Err(invalid(format!(
                 "{window:?} on {c} channels of {h} × {w} pixels gathers more entries per image \
-                 than usize counts ({output:?} positions of {kernel:?} taps)"
+                 than an allocation holds ({output:?} positions of {kernel:?} taps)"
             )));
         }
         Ok(Self {
@@ -316,8 +316,8 @@ pub(crate) fn check_images_and_window(
     Ok(())
 }
 
-/// Checks that `(channels, height, width)` images have at least one pixel and a countable
-/// number of features.
+/// Checks that `(channels, height, width)` images have at least one pixel and that their
+/// features [fit a gather](gather_fits).
 ///
 /// # Errors
 /// [`NnError::InvalidConfig`] naming `who` if not.
@@ -331,12 +331,26 @@ pub(crate) fn check_images(
             "the input images are {c} channels of {h} × {w} pixels; each must be at least 1"
         )));
     }
-    if c.checked_mul(h).and_then(|n| n.checked_mul(w)).is_none() {
+    if !c
+        .checked_mul(h)
+        .and_then(|n| n.checked_mul(w))
+        .is_some_and(gather_fits)
+    {
         return Err(invalid(format!(
-            "{c} channels of {h} × {w} pixels are more features than usize counts"
+            "{c} channels of {h} × {w} pixels are more features than an allocation holds"
         )));
     }
     Ok(())
+}
+
+/// Whether `entries` rows fit a gather: the row indices a layer builds (`Option<usize>`, the
+/// widest entry of any buffer a forward pass allocates per entry: 16 bytes) fit one
+/// allocation. The bound on the sizes per sample — features, gathered windows, outputs —
+/// that the image and sequence layers accept; above it no allocation could hold them
+/// ("capacity overflow" in a forward pass). A size below it can still exceed the machine's
+/// memory, which aborts the process as Rust's collections do.
+pub(crate) fn gather_fits(entries: usize) -> bool {
+    crate::init::fits_allocation::<Option<usize>>(entries, 1)
 }
 
 /// The positions `(y, x)` of a `(height, width)` grid, row by row.

@@ -1,6 +1,7 @@
 //! [`Window1d`]: the sliding window of the layers over sequences ([`Conv1d`](super::Conv1d),
 //! [`Pool1d`](super::Pool1d)), in steps.
 
+use super::window::gather_fits;
 use crate::NnError;
 
 /// How a window pads a sequence.
@@ -110,6 +111,30 @@ impl Window1d {
             return Ok(());
         };
         Err(NnError::InvalidConfig { name, reason })
+    }
+
+    /// The output steps over a sequence of `steps` steps of `channels` features whose
+    /// windows' taps, `positions·channels·kernel`, [fit a gather](gather_fits).
+    ///
+    /// # Errors
+    /// The reason, for the layer's message, if the sequence is too short for one window
+    /// ([`too_short`](Self::too_short)) or the taps do not fit.
+    pub(crate) fn positions(&self, steps: usize, channels: usize) -> Result<usize, String> {
+        let positions = self
+            .output_steps(steps)
+            .ok_or_else(|| self.too_short(steps))?;
+        let taps = [channels, self.kernel]
+            .into_iter()
+            .try_fold(positions, usize::checked_mul);
+        if !taps.is_some_and(gather_fits) {
+            return Err(format!(
+                "{steps} steps padded by {:?} give {positions} windows of {channels} channels \
+                 by {} taps, more than an allocation holds",
+                self.padding_steps(),
+                self.kernel
+            ));
+        }
+        Ok(positions)
     }
 
     /// The message for a sequence of `steps` steps too short for one window (or of none).
