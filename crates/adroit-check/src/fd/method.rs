@@ -34,7 +34,14 @@ pub enum Step {
     /// step is never below `ε^(7/8)·|x|` (about 100 ulps of `x` in `f64`) unless
     /// [`with_max_range`](FiniteDifference::with_max_range) caps it lower. Above the unit
     /// scale, a probe that disagrees with one at 0.3 of its step (and is not noise) is taken to
-    /// alias an oscillation finer than its step, and shrinks. If a function still defeats it,
+    /// alias an oscillation finer than its step, and shrinks. Rounding beyond `ε·|f|` (a large
+    /// intermediate: `sin(x + 1e6)` carries the rounding of `x + 1e6`, `10⁻¹⁰`) reads as a
+    /// large derivative and asks for a finer step; when the probe's differences of `f`'s
+    /// values then stay level instead of shrinking like `hᑫ`, and are small enough to be
+    /// rounding (at most `√ε·max(|f(x)|, 1)` and 1/64 of `f`'s spread over the probe), the
+    /// coarser step is kept (`sin(x + 1e6)`: 5·10⁻⁹ relative with the default stencil, where a
+    /// step of `4.5·10⁻⁷` gave 3·10⁻⁴; the 2-point forward stencil, whose step is finest,
+    /// stays at 10⁻⁴–10⁻² there). If a function still defeats it,
     /// give the point a [`Fixed`](Step::Fixed) step or a small
     /// [`with_max_range`](FiniteDifference::with_max_range).
     ///
@@ -287,6 +294,23 @@ impl FiniteDifference {
         sum / h.powi(s.derivative() as i32)
     }
 
+    /// The range of `f`'s values at the stencil's points with step `h` other than `x` itself
+    /// (NaN if one is not finite). (With `x`, a pole at `x` would set it: `1/x` at `1e-12`.)
+    fn spread<T: Float, F: Fn(T) -> T>(&self, f: &F, x: T, h: f64) -> f64 {
+        let h = grid_step(x, h);
+        let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
+        for p in self.stencil.grid().iter().filter(|p| **p != 0.0) {
+            let v = f(x + T::from(p * h).unwrap_or_else(T::zero))
+                .to_f64()
+                .unwrap_or(f64::NAN);
+            if !v.is_finite() {
+                return f64::NAN;
+            }
+            (low, high) = (low.min(v), high.max(v));
+        }
+        high - low
+    }
+
     /// The largest step the range bound allows.
     fn max_step(&self) -> f64 {
         self.max_range / self.stencil.max_offset().max(1.0)
@@ -369,9 +393,11 @@ impl FiniteDifference {
         let max_probe_step = self.max_range / probe.stencil.max_offset().max(1.0);
         // The probe's own rounding noise at step `h`: an estimate below a hundred times it is
         // noise, not the function.
-        let probe_roundoff =
-            eps * fx * probe.stencil.weights().iter().map(|w| w.abs()).sum::<f64>();
+        let probe_weights = probe.stencil.weights().iter().map(|w| w.abs()).sum::<f64>();
+        let probe_roundoff = eps * fx * probe_weights;
         let probe_noise = |h: f64| probe_roundoff / h.powi(q as i32);
+        // The probe's typical difference of f's values behind an estimate at step `h`.
+        let differences = |h: f64, estimate: f64| estimate * h.powi(q as i32) / probe_weights;
         // Start at the unit scale ε^(1/(q+2)) and widen tenfold only while the probe sees
         // nothing but rounding noise (a polynomial at large |x|), up to the |x|-scaled step: a
         // probe wider than needed can alias an oscillation finer than its step (seen: sin at
@@ -391,6 +417,8 @@ impl FiniteDifference {
             }
             h0 = (10.0 * h0).min(widest);
         }
+        // The last probe that asked for a finer step, `(step, estimate)`.
+        let mut shrunk_from: Option<(f64, f64)> = None;
         for _ in 0..12 {
             let mut high = probe.apply(f, x, h0).abs();
             // Shrink by decades while the probe leaves the domain (NaN), as long as the step
@@ -398,6 +426,30 @@ impl FiniteDifference {
             while !high.is_finite() && x + T::from(h0 / 10.0).unwrap_or_else(T::zero) != x {
                 h0 /= 10.0;
                 high = probe.apply(f, x, h0).abs();
+            }
+            // f's values may carry more rounding than ε·|f| (a large intermediate: sin(x + 1e6)
+            // rounds x + 1e6 to 1e-10): the probe then reads that noise as a large derivative
+            // and asks for a finer step, where the noise only grows. The probe's differences in
+            // f's units, estimate·hᑫ/Σ|wⱼ|, shrink like hᑫ on a smooth function in the
+            // asymptotic regime (by 4⁵ at least for the default stencil's quarter step) but stay
+            // level on noise. If they stayed within a factor 4 and were small enough to be
+            // rounding — at most √ε·max(|f(x)|, 1) (an intermediate up to 1/√ε times f) and
+            // 1/64 of the spread of f over the coarser probe's points other than x (which a
+            // function varying on a scale below the step approaches: ln or 1/x near 0, whose
+            // differences stay level or grow too) — the coarser step was already at the noise, and is kept (sin(x +
+            // 1e6) at 0.3 was given h = 4.5e-7, a 3e-4 error; the unit scale gives 5e-9).
+            if let Some((coarser, coarser_high)) = shrunk_from.take()
+                && high.is_finite()
+            {
+                let level = differences(coarser, coarser_high);
+                // (No difference at all is the same sign: f's values resolve no finer.)
+                let level_or_flat = high == 0.0 || 4.0 * differences(h0, high) >= level;
+                if level_or_flat
+                    && level <= eps.sqrt() * fx
+                    && level <= probe.spread(f, x, coarser) / 64.0
+                {
+                    return coarser;
+                }
             }
             // A probe that sees only rounding noise cannot tell the truncation error, which is
             // then below about a hundred times the round-off at this step: keep the step rather
@@ -407,9 +459,13 @@ impl FiniteDifference {
             if high <= 100.0 * probe_noise(h0) {
                 // Unless it is aliased: an oscillation whose period divides the step looks
                 // flat at the grid points (sin(1082.44x) at the f64 unit scale 5.8047e-3),
-                // while a probe at 0.3 of the step, whose noise level is higher, still sees it.
+                // while a probe at 0.3 of the step, whose noise level is higher, still sees it
+                // — with differences above what rounding beyond ε·|f| could give (as below).
                 let finer = probe.apply(f, x, 0.3 * h0).abs();
-                if finer.is_finite() && finer > 100.0 * probe_noise(0.3 * h0) {
+                if finer.is_finite()
+                    && finer > 100.0 * probe_noise(0.3 * h0)
+                    && differences(0.3 * h0, finer) > eps.sqrt() * fx
+                {
                     h0 *= 0.3;
                     continue;
                 }
@@ -423,6 +479,7 @@ impl FiniteDifference {
             }
             h = (d.max(1.0) * roundoff / ((q as f64 - d) * truncation)).powf(1.0 / q as f64);
             if h < h0 / 8.0 {
+                shrunk_from = Some((h0, high));
                 h0 = 2.0 * h;
                 continue;
             }

@@ -413,3 +413,15 @@ fn rule_check_tails_need_a_relative_tolerance() {
     let relative = options.with_fd_tolerance(Tolerance::new(0.0, 1e-6));
     assert!(rule_check(primal, recorded, &[-25.0], 4, 1, &relative).is_err());
 }
+
+/// A smooth function of order-1 values whose evaluation rounds at 1e-10 (review finding: the
+/// adaptive step shrank into that noise and the correct gradient failed, 1.4e-3 off).
+#[test]
+fn gradcheck_passes_a_function_rounding_beyond_its_value() {
+    let f = generic_fn!(|x| {
+        let b = S::from(1e6).unwrap();
+        vec![(x[0] + b).sin() * (x[1] + b).cos()]
+    });
+    let report = gradcheck(&f, &[0.3, 0.4], &Options::for_precision::<f64>()).unwrap();
+    assert!(report.max_fd_error < 1e-7, "{report:?}");
+}

@@ -325,3 +325,21 @@ fn rounded_steps_respect_the_range_and_never_vanish() {
 fn a_negative_fixed_step_panics() {
     let _ = FiniteDifference::default().with_step(Step::Fixed(-1.0));
 }
+
+/// Rounding beyond ε·|f| (a large intermediate) used to drive the adaptive step down to where
+/// it dominated: `sin(x + 1e6)` at 0.3 got h = 4.5e-7 (3e-4 off), the 3-point stencil h ≈ 1e-12
+/// and an estimate of exactly 0 (from a review of adroit-check).
+#[test]
+fn rounding_beyond_the_value_does_not_shrink_the_step_to_the_noise() {
+    let offset = |x: f64| (x + 1e6).sin();
+    let cancelled = |x: f64| (x.sin() + 1e6) - 1e6;
+    for i in 0..60 {
+        let x = -3.0 + 0.1 * f64::from(i) + 0.0123;
+        let (t, c) = ((x + 1e6).cos(), x.cos());
+        let d = FiniteDifference::default();
+        close(d.estimate(offset, x), t, 1e-6, "sin(x + 1e6)");
+        close(d.estimate(cancelled, x), c, 1e-6, "(sin x + 1e6) − 1e6");
+        let three = FiniteDifference::central(3, 1);
+        close(three.estimate(offset, x), t, 1e-4, "3-point sin(x + 1e6)");
+    }
+}
