@@ -5,8 +5,10 @@ use crate::directions::{dot, random_vector, snapped_step};
 use crate::fd::Step;
 use crate::mismatch::{Checker, Entry};
 use crate::scalar::assert_finite_inputs;
-use crate::{CheckScalar, GenericFn, Mismatch, Mode, Options, Report};
+use crate::second_order::{self, Scale};
+use crate::{CheckScalar, Comparison, GenericFn, Mismatch, Mode, Options, Report};
 use adroit_forward::{ChainRule, Decompositions, DerivativeOrder, SpecialFunctions, StopGradient};
+use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -21,17 +23,23 @@ use rand::rngs::StdRng;
 /// of very different scales one at a time (a function returning one of them). The
 /// comparison: forward-over-reverse
 /// ([`adroit_reverse::hessian`], reported as "reverse") against forward-over-forward
-/// ([`adroit_forward::hessian`], "forward") within `options.ad_tolerance`, both against finite
-/// differences of the reverse-mode gradient (in `f64`) within `options.fd_tolerance`, and the
-/// symmetry `H[i][j] = H[j][i]` of the forward-over-reverse Hessian within
-/// `options.ad_tolerance`. The gradient itself is not compared: the reference is finite
+/// ([`adroit_forward::hessian`], "forward") within `options.ad_tolerance`, the first against
+/// finite differences of the reverse-mode gradient (in `f64`) within `options.fd_tolerance`
+/// — its absolute part grown by the gradient's rounding in its differences, `4ε·|gᵢ|/h` for
+/// entry `(i, j)` and its step `h` (without it, `x₀²⁰ + x₀x₁` at `(1e3, 1)` failed: the
+/// differences of `∂f/∂x₀ ≈ 2e58` along `x₁` cannot see the `1`; the entry's transpose,
+/// differenced from `∂f/∂x₁`, checks it) — and the symmetry `H[i][j] = H[j][i]` of the
+/// forward-over-reverse Hessian within `options.ad_tolerance`. Unlike
+/// [`matrix_hessian_check`](crate::matrix_hessian_check)'s, these tolerances are not scaled
+/// by the Hessian's rows. The gradient itself is not compared: the reference is finite
 /// differences of the same (reverse-mode) gradient, so a wrong first derivative passes, or
 /// shows only through what it does to the second derivatives (a forward-over-forward vs
 /// forward-over-reverse or a symmetry failure, which then blames no mode in particular) —
 /// run [`gradcheck`](crate::gradcheck) first.
 ///
-/// [`Mode::Full`](crate::Mode::Full) compares every entry (`n²` finite-difference estimates of
-/// the gradient, each with its own adaptive step: seconds at n = 200);
+/// [`Mode::Full`](crate::Mode::Full) compares every entry, 3 comparisons each (`n²`
+/// finite-difference estimates of the gradient's entries, each with its own adaptive step,
+/// the gradients at the points visited along an input shared by its column);
 /// [`Mode::Fast`](crate::Mode::Fast) compares `vᵀHu` for random `u`, `v` — Hessian-vector
 /// products of both modes against the finite difference of `t ↦ vᵀ∇f(x + t·u)` — and the
 /// symmetry `vᵀ(Hu) = uᵀ(Hv)`: 4 comparisons per trial, at a cost linear in `n`.
@@ -157,36 +165,36 @@ where
 {
     let reverse = T::reverse_hessian(f, x);
     let forward = T::forward_hessian(f, x);
-    let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
-    let fd = options.fd.jacobian(
-        |v: &[f64]| adroit_reverse::gradient(|w| f.eval(w)[0], v),
-        &x64,
-    );
     let mut checker = Checker::default();
-    checker.compare_matrices(
-        (&forward, &reverse, &fd),
-        None,
-        options.ad_tolerance,
-        options.fd_tolerance,
-    )?;
     let n = x.len();
-    for i in 0..n {
-        for j in 0..n {
+    for j in 0..n {
+        for i in 0..n {
+            let (fw, rv) = (forward[(i, j)], reverse[(i, j)]);
+            let (fw, rv) = (fw.to_f64_lossless(), rv.to_f64_lossless());
             let entry = Entry {
                 input: Some(j),
                 output: Some(i),
+                forward: Some(fw),
+                reverse: Some(rv),
                 ..Entry::default()
             };
-            let (value, transposed) = (reverse[(i, j)], reverse[(j, i)]);
-            checker.compare_symmetry(
+            checker.compare(
+                Comparison::ForwardVsReverse,
                 entry,
-                value.to_f64_lossless(),
-                transposed.to_f64_lossless(),
+                rv,
+                fw,
                 options.ad_tolerance,
             )?;
         }
     }
-    Ok(checker.finish())
+    // Forward-over-reverse against the differences of the gradient, and its symmetry, as the
+    // other second-order checks compare them but with the options' tolerances unscaled (plus
+    // the gradient's rounding in its differences).
+    let x64: Vec<f64> = x.iter().map(|v| v.to_f64_lossless()).collect();
+    let reverse64 = DMatrix::from_fn(n, n, |i, j| reverse[(i, j)].to_f64_lossless());
+    let gradient_at = |v: &[f64]| adroit_reverse::gradient(|w| f.eval(w)[0], v);
+    let differences = second_order::full(&reverse64, &x64, &gradient_at, options, Scale::Fixed)?;
+    Ok(checker.finish().merged(differences))
 }
 
 /// [`Mode::Fast`]: `vᵀHu` three ways and `vᵀ(Hu) = uᵀ(Hv)` for `trials` random pairs.

@@ -2,7 +2,7 @@
 //! against finite differences of its gradient.
 
 use crate::matrix_gradcheck::{assert_checkable, shaped_like};
-use crate::second_order;
+use crate::second_order::{self, Scale};
 use crate::{MatrixFn, Mismatch, Mode, Options, Report};
 use adroit_reverse::matrix;
 use nalgebra::DMatrix;
@@ -23,10 +23,13 @@ use nalgebra::DMatrix;
 ///
 /// Tolerances scale with the loss: each comparison's absolute tolerance (`atol` of
 /// `options.fd_tolerance` and `options.ad_tolerance`) is multiplied by a scale (1 where that
-/// is 0) — in full mode, for entry `(i, j)`, the largest entry of row `i` or row `j` by either
-/// method (so a block a million times stiffer elsewhere does not hide a wrong entry here),
-/// with the differences' rounding `4ε·|gᵢ|/h` added for the gradient `g` and the entry's step
-/// `h` (a steep gradient's digits are lost in its differences); in fast mode the largest entry
+/// is 0) — in full mode, for entry `(i, j)` against the differences of the gradient's entry
+/// `gᵢ`, the largest entry of row `i` by either method (so a block a million times stiffer
+/// elsewhere does not hide a wrong entry here, nor a stiff entry beside it in its row: of a
+/// symmetric error's two entries, the one in the other row is held to that row's scale), with
+/// the differences' rounding `4ε·|gᵢ|/h` added for the entry's step `h` (a steep gradient's
+/// digits are lost in its differences); for its symmetry, the larger of rows `i` and `j`; in
+/// fast mode the largest entry
 /// of the two Hessian-vector products and the difference compared, with `4ε·Σ|vᵢ·gᵢ|/h`
 /// added — so a loss scaled by 1e-8 cannot pass a wrong second derivative under the fixed
 /// `atol`, nor a loss scaled by 1e6 fail an exact zero against the differences' noise. A
@@ -91,7 +94,7 @@ pub fn matrix_hessian_check<F: MatrixFn>(
     let result = match options.mode {
         Mode::Full => {
             let hessian = matrix::hessian(|m| f.eval(m), inputs);
-            second_order::full(&hessian, &x, &gradient_at, options)
+            second_order::full(&hessian, &x, &gradient_at, options, Scale::Rows)
         }
         Mode::Fast { seed, trials } => {
             let hvp =

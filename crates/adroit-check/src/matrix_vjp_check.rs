@@ -189,19 +189,8 @@ fn over_cotangents(
         })?;
         total = Some(match total {
             None => report,
-            Some(t) => merged(t, report),
+            Some(t) => t.merged(report),
         });
     }
     Ok(total.expect("at least one trial"))
-}
-
-/// Two reports as one: comparisons added, the largest errors kept.
-fn merged(a: Report, b: Report) -> Report {
-    Report {
-        comparisons: a.comparisons + b.comparisons,
-        max_ad_error: a.max_ad_error.max(b.max_ad_error),
-        max_fd_error: a.max_fd_error.max(b.max_fd_error),
-        max_ad_tolerance_used: a.max_ad_tolerance_used.max(b.max_ad_tolerance_used),
-        max_fd_tolerance_used: a.max_fd_tolerance_used.max(b.max_fd_tolerance_used),
-    }
 }

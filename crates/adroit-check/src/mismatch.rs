@@ -286,6 +286,19 @@ pub struct Report {
     pub max_fd_tolerance_used: f64,
 }
 
+impl Report {
+    /// Two reports as one: comparisons added, the largest errors kept.
+    pub(crate) fn merged(self, other: Report) -> Report {
+        Report {
+            comparisons: self.comparisons + other.comparisons,
+            max_ad_error: self.max_ad_error.max(other.max_ad_error),
+            max_fd_error: self.max_fd_error.max(other.max_fd_error),
+            max_ad_tolerance_used: self.max_ad_tolerance_used.max(other.max_ad_tolerance_used),
+            max_fd_tolerance_used: self.max_fd_tolerance_used.max(other.max_fd_tolerance_used),
+        }
+    }
+}
+
 impl fmt::Display for Report {
     /// One line: the number of comparisons and how near the closest came to failing.
     ///

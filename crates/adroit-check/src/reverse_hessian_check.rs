@@ -1,7 +1,8 @@
 //! [`reverse_hessian_check`]: second derivatives of code that runs on adroit-reverse's `Var`
 //! only (custom rules) against finite differences of its gradient.
 
-use crate::{Mismatch, Mode, Options, Report, second_order};
+use crate::second_order::{self, Scale};
+use crate::{Mismatch, Mode, Options, Report};
 use adroit_forward::DualVec;
 use adroit_reverse::{HESSIAN_CHUNK, Var};
 use nalgebra::DMatrix;
@@ -88,7 +89,7 @@ where
     let gradient_at = |point: &[f64]| adroit_reverse::gradient(|v| f(v), point);
     let hessian = adroit_reverse::hessian(|v| f_dual(v), x);
     let result = match options.mode {
-        Mode::Full => second_order::full(&hessian, x, &gradient_at, options),
+        Mode::Full => second_order::full(&hessian, x, &gradient_at, options, Scale::Rows),
         Mode::Fast { seed, trials } => {
             let hvp = |w: &[f64]| {
                 (&hessian * DMatrix::from_column_slice(w.len(), 1, w))

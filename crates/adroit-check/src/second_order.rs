@@ -1,4 +1,5 @@
-//! The second-order comparisons shared by [`matrix_hessian_check`](crate::matrix_hessian_check)
+//! The second-order comparisons shared by [`hessian_check`](crate::hessian_check),
+//! [`matrix_hessian_check`](crate::matrix_hessian_check)
 //! and [`reverse_hessian_check`](crate::reverse_hessian_check): a Hessian (or Hessian-vector
 //! products) against finite differences of the gradient, and its symmetry, with tolerances
 //! that scale with the loss.
@@ -13,12 +14,25 @@ use rand::rngs::StdRng;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-/// [`Mode::Full`](crate::Mode::Full): every entry against the differences of the gradient, and its transpose.
+/// How [`full`] scales the options' absolute tolerances.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scale {
+    /// By each entry's row (and for the symmetry the larger of its two rows): tolerances that
+    /// follow the loss's scale.
+    Rows,
+    /// Not at all: `atol` as the options give it ([`hessian_check`](crate::hessian_check)).
+    Fixed,
+}
+
+/// [`Mode::Full`](crate::Mode::Full): every entry against the differences of the gradient, and
+/// its transpose; the absolute tolerances scaled as `scale` says, plus the gradient's rounding
+/// in its differences.
 pub(crate) fn full(
     hessian: &DMatrix<f64>,
     x: &[f64],
     gradient_at: &impl Fn(&[f64]) -> Vec<f64>,
     options: &Options,
+    scale: Scale,
 ) -> Result<Report, Box<Mismatch>> {
     let n = x.len();
     let g = gradient_at(x);
@@ -53,8 +67,15 @@ pub(crate) fn full(
         }
     }
     // Each row's largest entry by either method (the Hessian is symmetric: its column's too).
+    // An entry's differences are of the gradient's entry `row`, so its row sets their scale;
+    // the other entry's row, `col`, only the symmetry's — with it, a wrong entry beside a
+    // million-times stiffer one in its row passed (0.05 off beside 1e6) on both its entries;
+    // the row alone catches the one in the other row.
     let rows: Vec<f64> = (0..n)
-        .map(|i| largest(hessian.row(i).iter().chain(fd.row(i).iter())))
+        .map(|i| match scale {
+            Scale::Rows => largest(hessian.row(i).iter().chain(fd.row(i).iter())),
+            Scale::Fixed => 1.0,
+        })
         .collect();
     let mut checker = Checker::default();
     for col in 0..n {
@@ -63,7 +84,8 @@ pub(crate) fn full(
             let at = (Some(col), Some(row));
             let transposed = hessian[(col, row)];
             let atol = Allowance {
-                scale: rows[row].max(rows[col]),
+                scale: rows[row],
+                symmetry_scale: rows[row].max(rows[col]),
                 rounding: finite_or_zero(4.0 * f64::EPSILON * g[row].abs() / steps[(row, col)]),
             };
             compare(
@@ -103,8 +125,10 @@ pub(crate) fn fast(
         let reference = fixed.estimate(|tau| along(&u, tau - s), s);
         let value = dot(&v, &hu);
         let terms: f64 = v.iter().zip(&g).map(|(a, b)| (a * b).abs()).sum();
+        let scale = largest(hu.iter().chain(&hv).chain([&reference]));
         let atol = Allowance {
-            scale: largest(hu.iter().chain(&hv).chain([&reference])),
+            scale,
+            symmetry_scale: scale,
             rounding: finite_or_zero(4.0 * f64::EPSILON * terms / h),
         };
         compare(
@@ -132,10 +156,12 @@ fn finite_or_zero(v: f64) -> f64 {
     if v.is_finite() { v } else { 0.0 }
 }
 
-/// How a comparison's absolute tolerances grow: `atol·scale + rounding`.
+/// How a comparison's absolute tolerances grow: `atol·scale + rounding` against the
+/// differences, `atol·symmetry_scale` (plus the rounding in fast mode) for the symmetry.
 #[derive(Clone, Copy)]
 struct Allowance {
     scale: f64,
+    symmetry_scale: f64,
     rounding: f64,
 }
 
@@ -174,6 +200,7 @@ fn compare(
         ..entry
     };
     let ad = Allowance {
+        scale: allowance.symmetry_scale,
         rounding: if symmetry_rounding {
             allowance.rounding
         } else {

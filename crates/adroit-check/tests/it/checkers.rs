@@ -147,10 +147,11 @@ fn gradcheck_reports_forward_vs_reverse_disagreement() {
 fn hessian_check_passes_and_detects_tolerance_violations() {
     let f = generic_fn!(|x| vec![x[0] * x[0] * x[1] + (x[0] * x[1]).sin() + x[1].powi(3)]);
     let report = hessian_check(&f, &[0.3, -0.8], &Options::for_precision::<f64>()).unwrap();
-    assert_eq!(report.comparisons, 4 * 4);
+    // per entry: the two modes, forward-over-reverse against the differences, the symmetry
+    assert_eq!(report.comparisons, 3 * 4);
     let strict = Options::for_precision::<f64>().with_fd_tolerance(Tolerance::new(0.0, 0.0));
     let err = hessian_check(&f, &[0.3, -0.8], &strict).unwrap_err();
-    assert_eq!(err.comparison, Comparison::ForwardVsFiniteDifference);
+    assert_eq!(err.comparison, Comparison::ReverseVsFiniteDifference);
 }
 
 #[test]
@@ -424,4 +425,23 @@ fn gradcheck_passes_a_function_rounding_beyond_its_value() {
     });
     let report = gradcheck(&f, &[0.3, 0.4], &Options::for_precision::<f64>()).unwrap();
     assert!(report.max_fd_error < 1e-7, "{report:?}");
+}
+
+/// `hessian_check` allows for the gradient's rounding in its differences, as the other
+/// second-order checks (a review found `x₀²⁰ + x₀x₁` at `(1e3, 1)` failing: the differences
+/// of `∂f/∂x₀ ≈ 2e58` along `x₁` are 0, not 1) — and still sees a wrong cross entry there.
+#[test]
+fn hessian_check_allows_for_a_steep_gradients_rounding() {
+    let f = generic_fn!(|x| vec![x[0].powi(20) + x[0] * x[1]]);
+    let options = Options::for_precision::<f64>();
+    let report = hessian_check(&f, &[1e3, 1.0], &options);
+    assert!(report.is_ok(), "{report:?}");
+    // The cross second derivative 1.001 (value and gradient exact): caught where ∂f/∂x₁ = x₀
+    // is differenced along x₀.
+    let wrong = generic_fn!(|x| {
+        let (d0, d1) = (x[0] - x[0].stop_gradient(), x[1] - x[1].stop_gradient());
+        vec![x[0].powi(20) + x[0] * x[1] + d0 * d1 * S::from(1e-3).unwrap()]
+    });
+    let m = hessian_check(&wrong, &[1e3, 1.0], &options).unwrap_err();
+    assert_eq!((m.output, m.input), (Some(1), Some(0)), "{m}");
 }

@@ -187,6 +187,41 @@ fn a_stiff_block_does_not_hide_a_wrong_entry_in_full_mode() {
     assert_eq!((mismatch.output, mismatch.input), (Some(1), Some(1)));
 }
 
+/// ½·a·x² + x·y + ½y² with `eps·(x − sg x)(y − sg y)` added: value and gradient exact
+/// everywhere, the cross second derivative `1 + eps` (symmetric) where the differences see 1.
+struct StiffBesideWrong {
+    a: f64,
+    eps: f64,
+}
+
+impl MatrixFn for StiffBesideWrong {
+    fn eval<T: MatScalar>(&self, m: &[MatVar<T>]) -> MatVar<T> {
+        let c = |v: f64| T::from(v).unwrap();
+        let (x, y) = (m[0], m[1]);
+        let (dx, dy) = (x - x.stop_gradient(), y - y.stop_gradient());
+        (x.component_mul(x) * c(0.5 * self.a)
+            + x.component_mul(y)
+            + y.component_mul(y) * c(0.5)
+            + dx.component_mul(dy) * c(self.eps))
+        .sum()
+    }
+}
+
+#[test]
+fn a_stiff_entry_does_not_hide_a_wrong_entry_in_its_row() {
+    // A review's case: beside ∂²f/∂x² = 1e6, a cross entry 5 % off passed (its scale was the
+    // stiff row's); 1e-4 off is caught now (the other row differences it), and exact passes.
+    let x = vec![dmatrix![0.3], dmatrix![-0.7]];
+    let options = Options::for_precision::<f64>();
+    for eps in [5e-2, 1e-4] {
+        let f = StiffBesideWrong { a: 1e6, eps };
+        let m = matrix_hessian_check(&f, &x, &options).expect_err("a wrong cross entry");
+        assert_eq!((m.output, m.input), (Some(1), Some(0)), "{m}");
+    }
+    let exact = StiffBesideWrong { a: 1e6, eps: 0.0 };
+    assert!(matrix_hessian_check(&exact, &x, &options).is_ok());
+}
+
 #[test]
 fn fast_mode_allows_for_the_rounding_of_a_steep_gradient() {
     // 1e8·Σx + ½Σx⊙x: Hessian exactly I, gradient entries near 1e8

@@ -69,6 +69,42 @@ fn a_rule_built_from_a_converted_solution_is_caught_in_both_modes() {
     assert!(m.second_order && m.input.is_none());
 }
 
+/// ½·1e6·p² + p·q + ½q² as one rule whose partials are exact at the point but whose cross
+/// second derivative is `1 + eps` (the partials' `eps·(q − q₀)` terms vanish in value).
+fn stiff_rule<T: TapeScalar>(x: &[Var<T>], eps: f64) -> Var<T> {
+    let (p, q) = (x[0].value(), x[1].value());
+    let constant = |v: T| T::from(v.to_f64().unwrap()).unwrap();
+    let (p0, q0) = (constant(p), constant(q));
+    let c = |v: f64| T::from(v).unwrap();
+    let value = c(5e5) * p * p + p * q + c(0.5) * q * q;
+    let e = c(eps);
+    let partials = [c(1e6) * p + q + e * (q - q0), p + q + e * (p - p0)];
+    adroit_reverse::custom_scalar(x, value, &partials)
+}
+
+#[test]
+fn a_stiff_entry_does_not_hide_a_wrong_entry_in_its_row() {
+    // A review's case: 5 % and 0.1 % errors beside the stiff entry passed.
+    let options = Options::for_precision::<f64>();
+    for eps in [5e-2, 1e-4] {
+        let m = reverse_hessian_check(
+            |v| stiff_rule(v, eps),
+            |v| stiff_rule(v, eps),
+            &[0.3, -0.7],
+            &options,
+        )
+        .expect_err("a wrong cross entry");
+        assert_eq!((m.output, m.input), (Some(1), Some(0)), "{m}");
+    }
+    let exact = reverse_hessian_check(
+        |v| stiff_rule(v, 0.0),
+        |v| stiff_rule(v, 0.0),
+        &[0.3, -0.7],
+        &options,
+    );
+    assert!(exact.is_ok(), "{exact:?}");
+}
+
 #[test]
 #[should_panic(expected = "reverse_hessian_check: no inputs (nothing to compare)")]
 fn no_inputs_panic() {
