@@ -9,9 +9,14 @@ use rand::{Rng, SeedableRng};
 /// Checks a custom reverse-mode rule (one recorded with [`adroit_reverse::custom_rule`]), like
 /// ChainRulesTestUtils' `test_rrule`: `recorded` runs the rule on variables, `primal` is the
 /// same function on plain `f64`s. Checks that the recorded values equal the primal's (within
-/// `options.ad_tolerance`) and that for `trials` random output cotangents `w` (seeded), the
+/// `options.ad_tolerance`) and that for `trials` random output cotangents `w` (seeded) — and,
+/// for a rule of several outputs, for each output's own cotangent `eₖ` after them — the
 /// pullback `wᵀJ` equals the finite-difference gradient of `x ↦ w·primal(x)` (within
-/// `options.fd_tolerance`).
+/// `options.fd_tolerance`). (A random `w` alone mixes the outputs, and the tolerance,
+/// relative to the mixture, hides an error in an output whose derivatives are small beside
+/// another's: `cos x` returned as `1.1·cos x` beside an output `1e6·x` passed.) Each
+/// cotangent costs one pullback and one finite-difference gradient: `(trials + m)·n`
+/// comparisons for `m > 1` outputs and `n` inputs.
 ///
 /// Scale: the default finite-difference tolerance has an absolute part (`atol`, 1e-7 in `f64`,
 /// 1e-3 in `f32`), so a derivative far below it is hardly checked — the tails where stable
@@ -99,8 +104,22 @@ where
             checker.compare(Comparison::Value, entry, v, *rk, options.ad_tolerance)?;
         }
         let mut rng = StdRng::seed_from_u64(seed);
-        for _ in 0..trials {
-            let w: Vec<f64> = (0..y.len()).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let random = (0..trials)
+            .map(|_| {
+                (0..y.len())
+                    .map(|_| rng.random_range(-1.0..1.0))
+                    .collect::<Vec<f64>>()
+            })
+            .collect::<Vec<_>>();
+        // With several outputs, each one's own cotangent too: a random one weighs an output
+        // with small derivatives beside another's large ones, and the tolerance, relative to
+        // the sum, then hid a wrong one (cos for 1.1·cos beside 1e6 passed).
+        let basis = (0..y.len()).filter(|_| y.len() > 1).map(|k| {
+            let mut w = vec![0.0; y.len()];
+            w[k] = 1.0;
+            w
+        });
+        for w in random.into_iter().chain(basis) {
             let w_t: Vec<T> = w.iter().map(|&v| T::from_f64_rounded(v)).collect();
             let w_rounded: Vec<f64> = w_t.iter().map(|v| v.to_f64_lossless()).collect();
             let ct = pullback.call(&w_t);

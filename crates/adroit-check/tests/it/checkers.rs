@@ -445,3 +445,26 @@ fn hessian_check_allows_for_a_steep_gradients_rounding() {
     let m = hessian_check(&wrong, &[1e3, 1.0], &options).unwrap_err();
     assert_eq!((m.output, m.input), (Some(1), Some(0)), "{m}");
 }
+
+/// A rule of two outputs of very different scales, the small one's derivative wrong (a
+/// review's case: with random cotangents alone, 10 % off passed, the tolerance being relative
+/// to the 1e6 output's share). Each output's own cotangent catches it, and names it.
+#[test]
+fn rule_check_sees_a_wrong_output_beside_a_large_one() {
+    let recorded = |factor: f64| {
+        move |x: &[Var<f64>]| {
+            let a = x[0].value();
+            custom_rule(x, &[1e6 * a, a.sin()], move |w| {
+                vec![w[0] * 1e6 + w[1] * a.cos() * factor]
+            })
+        }
+    };
+    let primal = |x: &[f64]| vec![1e6 * x[0], x[0].sin()];
+    let options = Options::for_precision::<f64>();
+    for factor in [1.1, 1.0 + 1e-4] {
+        let m = rule_check(primal, recorded(factor), &[0.7], 3, 0, &options).unwrap_err();
+        assert_eq!(m.cotangent, Some(vec![0.0, 1.0]), "{m}");
+    }
+    let report = rule_check(primal, recorded(1.0), &[0.7], 3, 0, &options).unwrap();
+    assert_eq!(report.comparisons, 2 + 3 + 2); // the values, 3 random cotangents, 2 basis ones
+}
