@@ -118,7 +118,8 @@ pub struct Mismatch {
     pub tolerance: Tolerance,
     /// A remark on the check's set-up that may explain the failure: `f32` inputs failing a
     /// tolerance far finer than `f32`'s default, which would have accepted the pair (`Options`
-    /// made for `f64`).
+    /// made for `f64`); or how a second-order check grew the options' absolute tolerance
+    /// (scaled by the Hessian's rows, plus the gradient's rounding).
     pub note: Option<String>,
 }
 

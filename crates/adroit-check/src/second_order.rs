@@ -170,6 +170,21 @@ impl Allowance {
     fn apply(self, tolerance: Tolerance) -> Tolerance {
         Tolerance::new(tolerance.atol * self.scale + self.rounding, tolerance.rtol)
     }
+
+    /// `m` with a note on how its absolute tolerance was built from the options' `atol`, if
+    /// it differs from it.
+    fn explain(self, mut m: Box<Mismatch>, atol: f64) -> Box<Mismatch> {
+        let scale = self.scale;
+        if m.note.is_none() && (scale != 1.0 || self.rounding != 0.0) {
+            m.note = Some(format!(
+                "the absolute tolerance is the options' atol {atol:e} × {scale:e} (the largest \
+                 second derivative in the entry's row, or in the compared products in fast \
+                 mode) + {:e} (the gradient's rounding in its differences)",
+                self.rounding
+            ));
+        }
+        m
+    }
 }
 
 /// A second derivative (`at`: its column and row, or none for `vᵀHu`) against its finite
@@ -194,7 +209,9 @@ fn compare(
     };
     let comparison = Comparison::ReverseVsFiniteDifference;
     let fd = allowance.apply(options.fd_tolerance);
-    checker.compare(comparison, entry, value, reference, fd)?;
+    checker
+        .compare(comparison, entry, value, reference, fd)
+        .map_err(|m| allowance.explain(m, options.fd_tolerance.atol))?;
     let entry = Entry {
         finite_difference: None,
         ..entry
@@ -208,5 +225,7 @@ fn compare(
         },
         ..allowance
     };
-    checker.compare_symmetry(entry, value, transposed, ad.apply(options.ad_tolerance))
+    checker
+        .compare_symmetry(entry, value, transposed, ad.apply(options.ad_tolerance))
+        .map_err(|m| ad.explain(m, options.ad_tolerance.atol))
 }

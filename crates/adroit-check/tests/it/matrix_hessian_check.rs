@@ -217,6 +217,9 @@ fn a_stiff_entry_does_not_hide_a_wrong_entry_in_its_row() {
         let f = StiffBesideWrong { a: 1e6, eps };
         let m = matrix_hessian_check(&f, &x, &options).expect_err("a wrong cross entry");
         assert_eq!((m.output, m.input), (Some(1), Some(0)), "{m}");
+        // the message says how the tolerance was scaled (row 1's largest entry: 1 + eps)
+        let note = format!("atol 1e-7 × {:e} (the largest second derivative", 1.0 + eps);
+        assert!(m.to_string().contains(&note), "{m}");
     }
     let exact = StiffBesideWrong { a: 1e6, eps: 0.0 };
     assert!(matrix_hessian_check(&exact, &x, &options).is_ok());
