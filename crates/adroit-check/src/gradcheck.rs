@@ -146,7 +146,13 @@ where
             primal: Some(dot(&w_rounded, values)),
             ..Entry::default()
         };
-        checker.compare_modes(entry, options.ad_tolerance, options.fd_tolerance)?;
+        checker
+            .compare_modes(entry, options.ad_tolerance, options.fd_tolerance)
+            .map_err(|mut m| {
+                m.direction = Some(u_rounded.clone());
+                m.cotangent = Some(w_rounded.clone());
+                m
+            })?;
     }
     Ok(checker.finish())
 }

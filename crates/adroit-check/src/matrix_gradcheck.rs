@@ -208,7 +208,10 @@ where
                 let fixed = options.fd.clone().with_step(Step::Fixed(h));
                 let fd = fixed.estimate(|tau| along(&u, tau - s), s);
                 // A random direction: no entry index (as gradcheck's fast mode).
-                compare(&mut checker, None, dot(&g, &u), fd, options)?;
+                compare(&mut checker, None, dot(&g, &u), fd, options).map_err(|mut m| {
+                    m.direction = Some(u.clone());
+                    m
+                })?;
             }
         }
     }

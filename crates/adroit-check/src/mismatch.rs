@@ -104,6 +104,11 @@ pub struct Mismatch {
     /// [`hessian_check`](crate::hessian_check) of a function of several outputs, the random
     /// output weights `w`: the values compared are second derivatives of `wᵀf`.
     pub cotangent: Option<Vec<f64>>,
+    /// In [`gradcheck`](crate::gradcheck)'s and [`matrix_gradcheck`](crate::matrix_gradcheck)'s
+    /// [`Mode::Fast`](crate::Mode::Fast), the random input direction `u` (snapped to the step;
+    /// matrices' entries in order, column-major): the values compared are `wᵀ·J·u`, with `w`
+    /// the output weights in `cotangent` (for several outputs), or `⟨∇f, u⟩`.
+    pub direction: Option<Vec<f64>>,
     /// In a [`Comparison::Symmetry`] failure, the transposed entry `H[col][row]` (`reverse`
     /// is `H[row][col]`, both forward-over-reverse).
     pub transposed: Option<f64>,
@@ -175,14 +180,25 @@ impl fmt::Display for Mismatch {
         line(f, "finite difference", self.finite_difference)?;
         line(f, "transposed entry", self.transposed)?;
         line(f, "primal", self.primal)?;
-        if let Some(w) = &self.cotangent {
-            let entries: Vec<String> = w.iter().map(|v| format!("{v:.6}")).collect();
-            let what = if self.second_order {
-                "second derivatives of wᵀf for the output weights"
-            } else {
-                "wᵀ·∂f/∂input for the output cotangent"
-            };
-            writeln!(f, "  (both are {what} w = [{}])", entries.join(", "))?;
+        match (&self.cotangent, &self.direction) {
+            (Some(w), Some(u)) => writeln!(
+                f,
+                "  (all are wᵀ·J·u for the output weights w = {} and the input direction u = {})",
+                listed(w),
+                listed(u)
+            )?,
+            (None, Some(u)) => {
+                writeln!(f, "  (all are ⟨∇f, u⟩ for the direction u = {})", listed(u))?
+            }
+            (Some(w), None) => {
+                let what = if self.second_order {
+                    "second derivatives of wᵀf for the output weights"
+                } else {
+                    "wᵀ·∂f/∂input for the output cotangent"
+                };
+                writeln!(f, "  (both are {what} w = {})", listed(w))?;
+            }
+            (None, None) => {}
         }
         if self.rel_error.is_infinite() && self.abs_error.is_finite() {
             write!(
@@ -252,6 +268,17 @@ impl Mismatch {
 }
 
 impl std::error::Error for Mismatch {}
+
+/// `v` as `[a, b, …]` with 6 decimals, its first 8 entries and a count of the rest.
+fn listed(v: &[f64]) -> String {
+    let shown: Vec<String> = v.iter().take(8).map(|x| format!("{x:.6}")).collect();
+    let rest = v.len().saturating_sub(8);
+    if rest == 0 {
+        format!("[{}]", shown.join(", "))
+    } else {
+        format!("[{}, … {rest} more]", shown.join(", "))
+    }
+}
 
 /// What a successful check covered.
 ///
@@ -397,6 +424,7 @@ impl Checker {
             primal: entry.primal,
             second_order: false,
             cotangent: None,
+            direction: None,
             transposed: None,
             matrix_entry: None,
             abs_error,

@@ -194,3 +194,25 @@ fn matrix_gradcheck_generic_checks_the_inputs_precision() {
     assert!(matrix_gradcheck_generic(&wrong, &narrow, &fast32).is_err());
     assert!(matrix_gradcheck_generic(&wrong, &inputs(), &Options::for_precision::<f64>()).is_ok());
 }
+
+/// A fast-mode mismatch gives the random direction it compared `⟨∇f, U⟩` along.
+#[test]
+fn a_fast_mode_mismatch_gives_its_direction() {
+    // Σ x⊙sg(x): the gradient sg(x) = x, half the true 2x.
+    let x = vec![DMatrix::from_fn(3, 4, |i, j| {
+        0.5 + 0.1 * (i + 4 * j) as f64
+    })];
+    let fast = Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 2, trials: 2 });
+    let m = matrix_gradcheck(
+        |m| m[0].component_mul(m[0].stop_gradient()).sum(),
+        &x,
+        &fast,
+    )
+    .unwrap_err();
+    let u = m.direction.clone().expect("the direction");
+    assert_eq!(u.len(), 12);
+    let along: f64 = x[0].iter().zip(&u).map(|(a, b)| a * b).sum();
+    assert!((m.reverse.unwrap() - along).abs() < 1e-12, "{m}");
+    assert!(m.to_string().contains("for the direction u = ["), "{m}");
+    assert!(m.to_string().contains("… 4 more]"), "{m}");
+}

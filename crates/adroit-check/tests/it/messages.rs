@@ -100,6 +100,18 @@ fn fast_mode_mismatches_point_to_full_mode_for_the_entry() {
     let m = gradcheck(&half_slope, &[2.0], &fast).unwrap_err();
     assert_eq!((m.input, m.output), (None, None));
     assert!(m.to_string().contains("Mode::Full names the entry"), "{m}");
+    // ... and gives the direction and the output weight that were compared (a review found
+    // neither): reverse = w·f′(x)·u.
+    let (u, w) = (m.direction.clone().unwrap(), m.cotangent.clone().unwrap());
+    assert_eq!((u.len(), w.len()), (1, 1));
+    assert!(
+        (m.reverse.unwrap() - w[0] * 2.0 * u[0]).abs() < 1e-12,
+        "{m}"
+    );
+    assert!(
+        m.to_string().contains("and the input direction u = ["),
+        "{m}"
+    );
     let full = gradcheck(&half_slope, &[2.0], &Options::for_precision::<f64>()).unwrap_err();
     assert_eq!((full.input, full.output), (Some(0), Some(0)));
     assert!(!full.to_string().contains("Mode::Full"), "{full}");
