@@ -186,9 +186,19 @@ pub(crate) fn uniform<T: MatScalar>(
     cols: usize,
     limit: f64,
 ) -> DMatrix<T> {
-    DMatrix::from_fn(rows, cols, |_, _| {
+    drawn(rows, cols, || {
         T::from_f64(rng.random_range(-limit..=limit)).unwrap_or_else(T::zero)
     })
+}
+
+/// A `rows × cols` matrix of draws, column by column; an empty one without visiting its
+/// `usize::MAX` columns or rows one by one (nalgebra's `from_fn` does, which took forever in a
+/// debug build for `Dense::new(usize::MAX, 0)`).
+fn drawn<T: MatScalar>(rows: usize, cols: usize, mut draw: impl FnMut() -> T) -> DMatrix<T> {
+    if rows == 0 || cols == 0 {
+        return DMatrix::zeros(rows, cols);
+    }
+    DMatrix::from_fn(rows, cols, |_, _| draw())
 }
 
 /// Entries normal with mean 0 and standard deviation `sd`.
@@ -198,7 +208,7 @@ pub(crate) fn normal<T: MatScalar>(
     cols: usize,
     sd: f64,
 ) -> DMatrix<T> {
-    DMatrix::from_fn(rows, cols, |_, _| {
+    drawn(rows, cols, || {
         let z: f64 = StandardNormal.sample(rng);
         T::from_f64(sd * z).unwrap_or_else(T::zero)
     })

@@ -6,9 +6,9 @@
 use adroit_nn::nalgebra::DMatrix;
 use adroit_nn::rand::{SeedableRng, rngs::StdRng};
 use adroit_nn::{
-    Activation, BatchNorm, Chain, Conv1d, Conv2d, ConvTranspose2d, GroupNorm, Layer, LayerNorm,
-    MaxPool1d, MaxPool2d, MultiHeadAttention, NnError, TransformerEncoderLayer, Upsample,
-    UpsampleMode, Window2d,
+    Activation, BatchNorm, Chain, Conv1d, Conv2d, ConvTranspose2d, Dense, Embedding, GroupNorm,
+    Layer, LayerNorm, MaxPool1d, MaxPool2d, MultiHeadAttention, NnError, TransformerEncoderLayer,
+    Upsample, UpsampleMode, Window2d,
 };
 
 fn rng() -> StdRng {
@@ -167,4 +167,14 @@ fn max_pool1d_whose_windows_are_too_large_is_refused_by_predict() {
         .padding(1 << 59)
         .stride(1);
     refuses_as_too_large(Chain::new().push(pool), 1);
+}
+
+/// Empty weights with a huge other side (0 × usize::MAX) are built at once: nalgebra's
+/// `from_fn` visited the usize::MAX empty columns one by one, forever in a debug build.
+#[test]
+fn empty_weights_with_a_huge_fan_are_built_at_once() {
+    let dense = Dense::<f32>::new(usize::MAX, 0, Activation::Identity, &mut rng());
+    assert_eq!(dense.weight.shape(), (0, usize::MAX));
+    let embedding = Embedding::<f32>::new(usize::MAX, 0, &mut rng());
+    assert_eq!(embedding.weight.shape(), (0, usize::MAX));
 }
