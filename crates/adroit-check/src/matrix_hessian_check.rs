@@ -104,8 +104,22 @@ pub fn matrix_hessian_check<F: MatrixFn>(
     };
     result.map_err(|mut m| {
         m.second_order = true;
+        // Full mode's row and column, as entries of the input matrices.
+        m.matrix_entry = m.input.and_then(|col| entry_of(col, inputs));
+        m.matrix_row_entry = m.output.and_then(|row| entry_of(row, inputs));
         m
     })
+}
+
+/// Entry `flat` of the inputs in order as `(k, i, j)`: row `i`, column `j` of matrix `k`.
+fn entry_of(mut flat: usize, inputs: &[DMatrix<f64>]) -> Option<(usize, usize, usize)> {
+    for (k, m) in inputs.iter().enumerate() {
+        if flat < m.len() {
+            return Some((k, flat % m.nrows(), flat / m.nrows()));
+        }
+        flat -= m.len();
+    }
+    None
 }
 
 /// The entries of `matrices`, one after another, each in column-major order.

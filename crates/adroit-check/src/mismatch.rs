@@ -112,9 +112,13 @@ pub struct Mismatch {
     /// In a [`Comparison::Symmetry`] failure, the transposed entry `H[col][row]` (`reverse`
     /// is `H[row][col]`, both forward-over-reverse).
     pub transposed: Option<f64>,
-    /// In [`matrix_gradcheck`](crate::matrix_gradcheck)'s full mode, the entry that `input`
-    /// numbers, as `(k, i, j)`: row `i`, column `j` of the `k`-th input matrix.
+    /// In [`matrix_gradcheck`](crate::matrix_gradcheck)'s and
+    /// [`matrix_hessian_check`](crate::matrix_hessian_check)'s full mode, the entry that
+    /// `input` numbers, as `(k, i, j)`: row `i`, column `j` of the `k`-th input matrix.
     pub matrix_entry: Option<(usize, usize, usize)>,
+    /// In [`matrix_hessian_check`](crate::matrix_hessian_check)'s full mode, the entry that
+    /// `output` (the Hessian's row) numbers, as `(k, i, j)`.
+    pub matrix_row_entry: Option<(usize, usize, usize)>,
     /// `|a − b|` of the compared pair.
     pub abs_error: f64,
     /// `|a − b| / |b|` of the compared pair.
@@ -163,8 +167,17 @@ impl fmt::Display for Mismatch {
                 .replace("forward", "forward-over-forward")
                 .replace("reverse", "forward-over-reverse")
                 .replace("finite differences", "finite differences of the gradient");
-            let at = match (self.output, self.input) {
-                (Some(row), Some(col)) => format!("∂²f/∂x[{row}]∂x[{col}]"),
+            let at = match (
+                self.output,
+                self.input,
+                self.matrix_row_entry,
+                self.matrix_entry,
+            ) {
+                (Some(row), Some(col), Some((k, i, j)), Some((l, p, q))) => format!(
+                    "∂²f/∂inputs[{k}][({i}, {j})]∂inputs[{l}][({p}, {q})] (entries {row} and \
+                     {col} of the inputs in order)"
+                ),
+                (Some(row), Some(col), ..) => format!("∂²f/∂x[{row}]∂x[{col}]"),
                 _ => "a random direction pair (vᵀ·H·u; Mode::Full names the entry)".to_string(),
             };
             writeln!(f, "second-derivative mismatch ({what}) at {at}:")?;
@@ -427,6 +440,7 @@ impl Checker {
             direction: None,
             transposed: None,
             matrix_entry: None,
+            matrix_row_entry: None,
             abs_error,
             rel_error: abs_error / reference.abs(),
             tolerance,

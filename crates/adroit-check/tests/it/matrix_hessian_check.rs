@@ -73,6 +73,12 @@ fn a_derivative_constant_to_second_order_is_caught_and_located() {
     assert!(mismatch.second_order);
     // the first entry with x ≠ 0: (0, 0) of the first input is sin(0) = 0, so 6x = 0 there
     assert_eq!((mismatch.output, mismatch.input), (Some(1), Some(1)));
+    // entry 1 of the inputs in order is row 1, column 0 of the first (3 × 2) matrix
+    let entry = Some((0, 1, 0));
+    assert_eq!(
+        (mismatch.matrix_row_entry, mismatch.matrix_entry),
+        (entry, entry)
+    );
     let expected = 6.0 * x[0][1];
     assert!(
         (mismatch.finite_difference.unwrap() - expected).abs() < 1e-6,
@@ -81,7 +87,8 @@ fn a_derivative_constant_to_second_order_is_caught_and_located() {
     assert_eq!(mismatch.reverse, Some(0.0));
     let text = mismatch.to_string();
     assert!(
-        text.contains("second-derivative mismatch") && text.contains("∂²f/∂x[1]∂x[1]"),
+        text.contains("second-derivative mismatch")
+            && text.contains("∂²f/∂inputs[0][(1, 0)]∂inputs[0][(1, 0)] (entries 1 and 1"),
         "{text}"
     );
     // fast mode sees it along a random direction pair
@@ -185,6 +192,9 @@ fn a_stiff_block_does_not_hide_a_wrong_entry_in_full_mode() {
     let x = vec![dmatrix![1.0], dmatrix![1.0]];
     let mismatch = matrix_hessian_check(&stiff, &x, &Options::for_precision::<f64>()).unwrap_err();
     assert_eq!((mismatch.output, mismatch.input), (Some(1), Some(1)));
+    // named as entries of the input matrices too
+    let named = "∂²f/∂inputs[1][(0, 0)]∂inputs[1][(0, 0)] (entries 1 and 1 of the inputs";
+    assert!(mismatch.to_string().contains(named), "{mismatch}");
 }
 
 /// ½·a·x² + x·y + ½y² with `eps·(x − sg x)(y − sg y)` added: value and gradient exact
