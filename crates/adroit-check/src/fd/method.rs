@@ -432,20 +432,25 @@ impl FiniteDifference {
             // and asks for a finer step, where the noise only grows. The probe's differences in
             // f's units, estimate·hᑫ/Σ|wⱼ|, shrink like hᑫ on a smooth function in the
             // asymptotic regime (by 4⁵ at least for the default stencil's quarter step) but stay
-            // level on noise. If they stayed within a factor 4 and were small enough to be
-            // rounding — at most √ε·max(|f(x)|, 1) (an intermediate up to 1/√ε times f) and
-            // 1/64 of the spread of f over the coarser probe's points other than x (which a
-            // function varying on a scale below the step approaches: ln or 1/x near 0, whose
-            // differences stay level or grow too) — the coarser step was already at the noise, and is kept (sin(x +
-            // 1e6) at 0.3 was given h = 4.5e-7, a 3e-4 error; the unit scale gives 5e-9).
+            // level on noise. If they stayed level (down by at most 4, up by at most 16), both
+            // small enough to be rounding (at most √ε·max(|f(x)|, 1): an intermediate up to
+            // 1/√ε times f) and the coarser at most 1/64 of f's spread over its probe's points
+            // other than x (a function varying on a scale below the step comes near that: ln or
+            // 1/x near 0, whose differences stay level or grow too), the coarser step was
+            // already at the noise, and is kept (sin(x + 1e6) at 0.3 was given h = 4.5e-7, a
+            // 3e-4 error; the unit scale gives 5e-9).
             if let Some((coarser, coarser_high)) = shrunk_from.take()
                 && high.is_finite()
             {
                 let level = differences(coarser, coarser_high);
-                // (No difference at all is the same sign: f's values resolve no finer.)
-                let level_or_flat = high == 0.0 || 4.0 * differences(h0, high) >= level;
+                // (No difference at all is the same sign: f's values resolve no finer. Much
+                // larger ones are not noise but structure the coarser probe missed: an aliased
+                // oscillation, sin(300x) in f32 at its unit scale 0.041.)
+                let finer = differences(h0, high);
+                let level_or_flat = high == 0.0 || (4.0 * finer >= level && finer <= 16.0 * level);
+                let rounding = eps.sqrt() * fx;
                 if level_or_flat
-                    && level <= eps.sqrt() * fx
+                    && level.max(finer) <= rounding
                     && level <= probe.spread(f, x, coarser) / 64.0
                 {
                     return coarser;

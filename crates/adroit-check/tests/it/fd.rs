@@ -342,4 +342,14 @@ fn rounding_beyond_the_value_does_not_shrink_the_step_to_the_noise() {
         let three = FiniteDifference::central(3, 1);
         close(three.estimate(offset, x), t, 1e-4, "3-point sin(x + 1e6)");
     }
+    // Not mistaken for such noise: an oscillation the f32 probe aliases at its unit scale
+    // (an intermediate version kept that aliased step: 100 % off).
+    let fast = |x: f32| (300.0 * x).sin();
+    let three = FiniteDifference::central(3, 1);
+    for i in 0..60 {
+        let x = -3.0 + 0.1 * i as f32 + 0.0123;
+        let t = 300.0 * (300.0 * f64::from(x)).cos();
+        let error = (f64::from(three.estimate(fast, x)) - t).abs();
+        assert!(error <= 1e-2 * 300.0, "f32 sin(300x) at {x}: {error}");
+    }
 }
