@@ -1,5 +1,5 @@
-//! A look at a safetensors header the `safetensors` parser does not take: tensor names given
-//! twice.
+//! A look at a safetensors header for what the `safetensors` parser does not check: tensor
+//! names given twice, and data offsets so large that its sums of them overflow.
 
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use std::collections::HashSet;
@@ -20,6 +20,27 @@ pub(crate) fn duplicate_tensor_name(bytes: &[u8]) -> Option<String> {
         .deserialize_map(FirstDuplicateKey)
         .ok()
         .flatten()
+}
+
+/// The first tensor (by name) whose data offsets reach past the data that follows the header in
+/// `bytes`, with its offsets; `None` if there is none, and for a header that is not a JSON
+/// object of entries with two integer offsets (the parser refuses those itself).
+///
+/// The `safetensors` parser (0.4) adds the offsets to the header's size without an overflow
+/// check: offsets near `u64::MAX` wrap in a release build (and are then refused) but panic
+/// where overflow checks are on (debug builds, tests). Offsets within the file cannot overflow.
+pub(crate) fn offsets_past_the_data(bytes: &[u8]) -> Option<(String, Vec<u64>)> {
+    let len = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
+    let end = usize::try_from(len).ok()?.checked_add(8)?;
+    let header = bytes.get(8..end)?;
+    let data = u64::try_from(bytes.len() - end).ok()?;
+    let entries: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(header).ok()?;
+    entries.into_iter().find_map(|(name, entry)| {
+        let offsets = entry.get("data_offsets")?.as_array()?;
+        let offsets: Vec<u64> = offsets.iter().map(|v| v.as_u64()).collect::<Option<_>>()?;
+        offsets.iter().any(|&o| o > data).then_some((name, offsets))
+    })
 }
 
 /// Visits an object's keys (skipping the values) and stops at the first one seen before.
@@ -46,7 +67,7 @@ impl<'de> Visitor<'de> for FirstDuplicateKey {
 
 #[cfg(test)]
 mod tests {
-    use super::duplicate_tensor_name;
+    use super::{duplicate_tensor_name, offsets_past_the_data};
 
     fn file(header: &str) -> Vec<u8> {
         let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
@@ -68,5 +89,30 @@ mod tests {
             None
         );
         assert_eq!(duplicate_tensor_name(b"\x02"), None);
+    }
+
+    #[test]
+    fn finds_offsets_past_the_data() {
+        let entry =
+            |a: u64, b: u64| format!(r#"{{"dtype":"F32","shape":[1],"data_offsets":[{a},{b}]}}"#);
+        let mut bytes = file(&format!(r#"{{"a":{},"b":{}}}"#, entry(0, 4), entry(4, 8)));
+        bytes.extend_from_slice(&[0; 8]);
+        assert_eq!(offsets_past_the_data(&bytes), None);
+        bytes.truncate(bytes.len() - 1); // the data one byte short
+        assert_eq!(
+            offsets_past_the_data(&bytes),
+            Some(("b".into(), vec![4, 8]))
+        );
+        let huge = file(&format!(r#"{{"x":{}}}"#, entry(0, u64::MAX - 7)));
+        assert_eq!(
+            offsets_past_the_data(&huge),
+            Some(("x".into(), vec![0, u64::MAX - 7]))
+        );
+        // Not such a header: left to the parser.
+        assert_eq!(offsets_past_the_data(&file("[1, 2]")), None);
+        assert_eq!(
+            offsets_past_the_data(&file(r#"{"__metadata__":{"k":"v"}}"#)),
+            None
+        );
     }
 }

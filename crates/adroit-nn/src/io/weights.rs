@@ -1,6 +1,6 @@
 //! Saving and loading a model's parameters as safetensors.
 
-use super::header::duplicate_tensor_name;
+use super::header::{duplicate_tensor_name, offsets_past_the_data};
 use super::{io_error, write_atomically};
 use crate::error::TensorShape;
 use crate::{Layer, NnError};
@@ -179,8 +179,10 @@ fn encode<T: MatScalar, M: Layer<T>>(model: &M, source: &str) -> Result<Vec<u8>,
 /// four take precedence over the two below); [`NnError::DtypeMismatch`] naming a tensor that
 /// is not `F32` or `F64`;
 /// [`NnError::InvalidData`] naming the tensor and entry of a NaN
-/// or infinite value, or of an `F64` value that does not fit an `f32` model. On any error the
-/// model is unchanged.
+/// or infinite value, or of an `F64` value that does not fit an `f32` model;
+/// [`NnError::InvalidFile`] also for values the model's
+/// [`check_params`](crate::Layer::check_params) refuses (a negative BatchNorm running
+/// variance). On any error the model is unchanged.
 ///
 /// # Example
 /// ```
@@ -469,6 +471,16 @@ fn decode_into<T: MatScalar, M: Layer<T>>(
     source: &str,
     strict: bool,
 ) -> Result<LoadReport, NnError> {
+    // Before the parser, whose sums of such offsets can overflow (a panic in debug builds).
+    if let Some((name, offsets)) = offsets_past_the_data(bytes) {
+        return Err(NnError::InvalidFile {
+            path: source.to_string(),
+            reason: format!(
+                "{} (tensor `{name}`'s data offsets {offsets:?} reach past the data)",
+                describe(&SafeTensorError::MetadataIncompleteBuffer)
+            ),
+        });
+    }
     let file = SafeTensors::deserialize(bytes).map_err(|e| NnError::InvalidFile {
         path: source.to_string(),
         reason: describe(&e),
@@ -570,11 +582,27 @@ fn decode_into<T: MatScalar, M: Layer<T>>(
         return Err(e);
     }
     let mut next = values.into_iter();
+    let mut previous = Vec::new();
     visit_tensors_mut(model, &mut |p| {
-        if let Some(Some(v)) = next.next() {
-            *p = v;
-        }
+        previous.push(next.next().flatten().map(|mut v| {
+            std::mem::swap(p, &mut v);
+            v
+        }));
     });
+    // Values the model itself refuses (a negative BatchNorm running variance) are refused
+    // here too, and undone: they would fail its next use instead.
+    if let Err(e) = model.check_params() {
+        let mut back = previous.into_iter();
+        visit_tensors_mut(model, &mut |p| {
+            if let Some(Some(v)) = back.next() {
+                *p = v;
+            }
+        });
+        return Err(NnError::InvalidFile {
+            path,
+            reason: format!("its values do not fit the model: {e}"),
+        });
+    }
     Ok(report)
 }
 

@@ -1,7 +1,10 @@
 //! Weight files: round trips, a file written by the reference implementation, and every kind
 //! of bad file gives a typed error naming the problem, leaving the model untouched.
 
-use adroit_nn::io::{LoadReport, load_safetensors, load_safetensors_partial, save_safetensors};
+use adroit_nn::io::{
+    LoadReport, load_safetensors, load_safetensors_bytes, load_safetensors_partial,
+    save_safetensors,
+};
 use adroit_nn::{Activation, Chain, Dense, NnError};
 use nalgebra::dmatrix;
 use rand::SeedableRng;
@@ -586,7 +589,7 @@ fn two_parameters_with_one_name_are_refused_on_save_and_load() {
         &Dense::from_parts(dmatrix![5.0], None, Activation::Identity).unwrap(),
     )
     .unwrap();
-    let err = adroit_nn::io::load_safetensors_bytes(&mut target, &bytes).unwrap_err();
+    let err = load_safetensors_bytes(&mut target, &bytes).unwrap_err();
     assert!(duplicate_names(&err), "{err:?}");
 }
 
@@ -670,4 +673,54 @@ fn weights_load_fuzz_seeds_replay() {
     ] {
         assert_eq!(weights_check::check_weights_bytes(bad), (false, false));
     }
+}
+
+/// Data offsets near u64::MAX: the safetensors parser sums them unchecked, a panic with
+/// overflow checks on (a robustness hunt's finding); refused first, the model unchanged.
+#[test]
+fn offsets_near_the_largest_integer_are_refused_without_a_panic() {
+    for (a, b) in [(0, u64::MAX - 7), (u64::MAX - 15, u64::MAX - 7)] {
+        let header = format!(
+            r#"{{"x":{{"dtype":"U8","shape":[{}],"data_offsets":[{a},{b}]}}}}"#,
+            b - a
+        );
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(header.as_bytes());
+        let mut m = model(3);
+        let before = params(&m);
+        let err = load_safetensors_bytes(&mut m, &bytes).unwrap_err();
+        assert!(err.to_string().contains("reach past the data"), "{err}");
+        assert_eq!(params(&m), before);
+    }
+}
+
+/// A value the model refuses (a negative BatchNorm running variance) is refused at loading,
+/// not at the model's next use, and the model keeps its values (a robustness hunt's finding).
+#[test]
+fn values_the_model_refuses_are_refused_at_loading() {
+    use adroit_nn::{BatchNorm, Layer};
+    let net = || {
+        Chain::<f64>::new()
+            .push(Dense::new(
+                3,
+                4,
+                Activation::Tanh,
+                &mut rand::rngs::StdRng::seed_from_u64(1),
+            ))
+            .push(BatchNorm::new(4))
+    };
+    let mut saved = net();
+    saved.visit_state_mut(&mut |s| s.fill(-5.0)); // running mean −5 (fine), variance −5 (not)
+    let bytes = adroit_nn::io::to_safetensors_bytes(&saved).unwrap();
+    let mut target = net();
+    let before = adroit_nn::io::to_safetensors_bytes(&target).unwrap();
+    let err = load_safetensors_bytes(&mut target, &bytes).unwrap_err();
+    assert!(
+        matches!(&err, NnError::InvalidFile { reason, .. } if reason.contains("a variance cannot be negative")),
+        "{err}"
+    );
+    assert_eq!(
+        adroit_nn::io::to_safetensors_bytes(&target).unwrap(),
+        before
+    );
 }
