@@ -38,6 +38,7 @@ impl<T: MatScalar> AdamMoments<T> {
         rule: &str,
         shapes: &[(usize, usize)],
     ) -> Result<(), NnError> {
+        config::step_count(rule, self.t)?;
         self.m.check(rule, shapes)?;
         self.v.check(rule, shapes)
     }

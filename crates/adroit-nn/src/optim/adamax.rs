@@ -82,6 +82,7 @@ impl<T: MatScalar> Optimizer<T> for AdaMax<T> {
     }
 
     fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        config::step_count("AdaMax", self.t)?;
         self.m.check("AdaMax", shapes)?;
         self.v.check("AdaMax", shapes)
     }

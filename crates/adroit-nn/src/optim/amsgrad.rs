@@ -90,6 +90,7 @@ impl<T: MatScalar> Optimizer<T> for AmsGrad<T> {
     }
 
     fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        config::step_count("AmsGrad", self.t)?;
         self.m.check("AmsGrad", shapes)?;
         self.v.check("AmsGrad", shapes)?;
         self.v_max.check("AmsGrad", shapes)

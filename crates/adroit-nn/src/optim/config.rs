@@ -57,6 +57,18 @@ pub(crate) fn non_negative(rule: &str, name: &'static str, value: f64) -> Result
     })
 }
 
+/// A step count read back from a checkpoint: never negative (the rules count from 0; a
+/// negative count gave a NaN bias correction, reported as a non-finite update).
+pub(crate) fn step_count(rule: &str, t: i32) -> Result<(), NnError> {
+    if t >= 0 {
+        return Ok(());
+    }
+    Err(NnError::InvalidConfig {
+        name: "optimiser state",
+        reason: format!("{rule}'s step count is {t}; it must be ≥ 0 (a corrupt checkpoint?)"),
+    })
+}
+
 /// A clipping threshold: a number ≥ 0 (`+∞` clips nothing). Not NaN, which compares with
 /// nothing and would clip nothing silently, nor negative, which would flip every clipped
 /// entry's sign: values a checkpoint file can hold although the constructors refuse them.

@@ -36,8 +36,10 @@
 //! drifts). With another text format, check that it reads floats back exactly. JSON has no
 //! infinity or NaN: a state that overflowed (AdaGrad's sum
 //! after a gradient of 1e200, accepted by the step) is written as `null` and refused when read
-//! back; a binary serde format (bincode, CBOR) keeps it. State read back for another model
-//! (arrays of other shapes) is refused by [`Optimizer::check_params`] before any change.
+//! back; a binary serde format (bincode, CBOR) keeps it, and is refused when read back too, as
+//! is a value past the element type's range (`1e39` for `f32` state). State read back for
+//! another model (arrays of other shapes), and a negative step count, are refused by
+//! [`Optimizer::check_params`] before any change.
 //!
 //! ```
 //! use adroit_nn::nalgebra::{self, dmatrix};
@@ -342,17 +344,48 @@ impl<T: MatScalar, A: Optimizer<T>, B: Optimizer<T>> Optimizer<T> for Chained<A,
 /// assert!(save(&Adam::<f32>::new(0.1)).contains("\"beta1\":0.9"));
 /// ```
 #[cfg(feature = "serde")]
-pub trait SerdeScalar: nalgebra::Scalar + serde::Serialize + serde::de::DeserializeOwned {}
+pub trait SerdeScalar:
+    nalgebra::Scalar + num_traits::Float + serde::Serialize + serde::de::DeserializeOwned
+{
+}
 
 #[cfg(feature = "serde")]
-impl<T: nalgebra::Scalar + serde::Serialize + serde::de::DeserializeOwned> SerdeScalar for T {}
+impl<T> SerdeScalar for T where
+    T: nalgebra::Scalar + num_traits::Float + serde::Serialize + serde::de::DeserializeOwned
+{
+}
 
 /// Per-parameter state arrays, created (zero or `init`) on the first update.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 pub(crate) struct Slots<T> {
     arrays: Vec<DMatrix<T>>,
+}
+
+/// State read back must be finite: JSON has no NaN or infinity, but a value past the type's
+/// range reads as one (`1e39` into `f32` state is `inf`, silently: training then stalled, every
+/// update of that entry 0), as may a binary format's bytes.
+#[cfg(feature = "serde")]
+impl<'de, T: SerdeScalar> serde::Deserialize<'de> for Slots<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(bound = "T: crate::optim::SerdeScalar")]
+        struct Arrays<T> {
+            arrays: Vec<DMatrix<T>>,
+        }
+        let Arrays { arrays } = Arrays::deserialize(d)?;
+        for (k, a) in arrays.iter().enumerate() {
+            if let Some(i) = a.iter().position(|v: &T| !v.is_finite()) {
+                return Err(serde::de::Error::custom(format!(
+                    "optimiser state array {k}, entry {i}, is {:?}: not finite (a value past \
+                     the element type's range?)",
+                    a[i]
+                )));
+            }
+        }
+        Ok(Self { arrays })
+    }
 }
 
 impl<T> Default for Slots<T> {

@@ -86,6 +86,7 @@ impl<T: MatScalar> Optimizer<T> for RAdam<T> {
     }
 
     fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
+        config::step_count("RAdam", self.t)?;
         self.m.check("RAdam", shapes)?;
         self.v.check("RAdam", shapes)
     }

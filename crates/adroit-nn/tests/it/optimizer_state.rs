@@ -298,6 +298,48 @@ fn hostile_checkpoints_are_refused_or_harmless() {
     adam.update(&mut [DMatrix::from_element(1, 1, 1.0)], &[&theta]);
 }
 
+/// State a robustness hunt read back without complaint: a moment past `f32`'s range (read as
+/// `inf`, after which training silently stalled) and negative step counts (reported as a
+/// non-finite update of the weights, blaming training).
+#[test]
+fn state_values_no_rule_can_hold_are_refused() {
+    let theta = DMatrix::from_element(1, 1, 1.0f32);
+    let mut adam = Adam::<f32>::new(0.1);
+    adam.update(&mut [DMatrix::from_element(1, 1, 0.5)], &[&theta]);
+    // (serde_json's text parser refuses 1e39 for an f32; its Value, as other formats, casts)
+    let mut state = serde_json::to_value(&adam).unwrap();
+    let json = state.to_string();
+    let v = state
+        .pointer_mut("/moments/v/arrays/0/0/0")
+        .unwrap_or_else(|| panic!("v's first entry in {json}"));
+    *v = serde_json::json!(1e39);
+    let err = serde_json::from_value::<Adam<f32>>(state)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("array 0, entry 0, is inf: not finite"),
+        "{err}"
+    );
+    // negative step counts, in every rule that keeps one
+    fn refused<O: Optimizer<f64> + Serialize + DeserializeOwned>(opt: O, rule: &str) {
+        let mut opt = opt;
+        let theta = DMatrix::from_element(1, 1, 1.0);
+        opt.update(&mut [DMatrix::from_element(1, 1, 0.5)], &[&theta]);
+        let json = serde_json::to_string(&opt)
+            .unwrap()
+            .replace("\"t\":1", "\"t\":-1");
+        let opt: O = serde_json::from_str(&json).unwrap();
+        let err = opt.check_params(&[(1, 1)]).unwrap_err().to_string();
+        assert!(err.contains(&format!("{rule}'s step count is -1")), "{err}");
+    }
+    refused(Adam::new(0.1), "Adam");
+    refused(AdamW::new(0.1), "AdamW");
+    refused(NAdam::new(0.1), "NAdam");
+    refused(AdaMax::new(0.1), "AdaMax");
+    refused(AmsGrad::new(0.1), "AmsGrad");
+    refused(RAdam::new(0.1), "RAdam");
+}
+
 #[test]
 fn a_checkpointed_negative_clipping_threshold_is_refused() {
     // The constructors refuse such thresholds, but a checkpoint file can hold one (edited, or
