@@ -365,26 +365,38 @@ pub(crate) struct Slots<T> {
 
 /// State read back must be finite: JSON has no NaN or infinity, but a value past the type's
 /// range reads as one (`1e39` into `f32` state is `inf`, silently: training then stalled, every
-/// update of that entry 0), as may a binary format's bytes.
+/// update of that entry 0), as may a binary format's bytes. Each array is read in nalgebra's
+/// format, `(entries, rows, columns)`, and its size checked here: nalgebra's own reader
+/// multiplies the dimensions unchecked (`4294967296 × 4294967296` panicked with overflow
+/// checks on).
 #[cfg(feature = "serde")]
 impl<'de, T: SerdeScalar> serde::Deserialize<'de> for Slots<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
         #[derive(serde::Deserialize)]
         #[serde(bound = "T: crate::optim::SerdeScalar")]
         struct Arrays<T> {
-            arrays: Vec<DMatrix<T>>,
+            arrays: Vec<(Vec<T>, usize, usize)>,
         }
         let Arrays { arrays } = Arrays::deserialize(d)?;
-        for (k, a) in arrays.iter().enumerate() {
-            if let Some(i) = a.iter().position(|v: &T| !v.is_finite()) {
-                return Err(serde::de::Error::custom(format!(
-                    "optimiser state array {k}, entry {i}, is {:?}: not finite (a value past \
-                     the element type's range?)",
-                    a[i]
+        let mut checked = Vec::with_capacity(arrays.len());
+        for (k, (entries, rows, cols)) in arrays.into_iter().enumerate() {
+            if rows.checked_mul(cols) != Some(entries.len()) {
+                return Err(D::Error::custom(format!(
+                    "optimiser state array {k} is {rows}×{cols} with {} entries",
+                    entries.len()
                 )));
             }
+            if let Some(i) = entries.iter().position(|v: &T| !v.is_finite()) {
+                return Err(D::Error::custom(format!(
+                    "optimiser state array {k}, entry {i}, is {:?}: not finite (a value past \
+                     the element type's range?)",
+                    entries[i]
+                )));
+            }
+            checked.push(DMatrix::from_vec(rows, cols, entries));
         }
-        Ok(Self { arrays })
+        Ok(Self { arrays: checked })
     }
 }
 

@@ -320,6 +320,23 @@ fn state_values_no_rule_can_hold_are_refused() {
         err.contains("array 0, entry 0, is inf: not finite"),
         "{err}"
     );
+    // dimensions whose product overflows (nalgebra's reader multiplied them unchecked: a panic
+    // with overflow checks on), or does not match the entries
+    let json = serde_json::to_string(&adam).unwrap();
+    for (dims, said) in [
+        (
+            "[[],4294967296,4294967296]",
+            "array 0 is 4294967296×4294967296 with 0 entries",
+        ),
+        ("[[0.05],2,1]", "array 0 is 2×1 with 1 entries"),
+    ] {
+        let hostile = json.replacen("[[0.05],1,1]", dims, 1);
+        assert_ne!(hostile, json, "{json}");
+        let err = serde_json::from_str::<Adam<f32>>(&hostile)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(said), "{err}");
+    }
     // negative step counts, in every rule that keeps one
     fn refused<O: Optimizer<f64> + Serialize + DeserializeOwned>(opt: O, rule: &str) {
         let mut opt = opt;
