@@ -43,6 +43,25 @@ pub(crate) fn offsets_past_the_data(bytes: &[u8]) -> Option<(String, Vec<u64>)> 
     })
 }
 
+/// The size of the data the header at the start of `header` (8 bytes of length, then the JSON
+/// object; nothing after it is read) says follows it: its tensors' largest end offset (0 for
+/// none). `None` for a header that is not a JSON object whose entries other than
+/// `__metadata__` each give two integer data offsets (the parser refuses those itself).
+pub(crate) fn data_size(header: &[u8]) -> Option<u64> {
+    let len = u64::from_le_bytes(header.get(..8)?.try_into().ok()?);
+    let end = usize::try_from(len).ok()?.checked_add(8)?;
+    let entries: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(header.get(8..end)?).ok()?;
+    entries
+        .iter()
+        .filter(|(name, _)| *name != "__metadata__")
+        .try_fold(0, |size: u64, (_, entry)| {
+            let offsets = entry.get("data_offsets")?.as_array()?;
+            let end = offsets.get(1)?.as_u64()?;
+            Some(size.max(end))
+        })
+}
+
 /// Visits an object's keys (skipping the values) and stops at the first one seen before.
 struct FirstDuplicateKey;
 
@@ -67,7 +86,7 @@ impl<'de> Visitor<'de> for FirstDuplicateKey {
 
 #[cfg(test)]
 mod tests {
-    use super::{duplicate_tensor_name, offsets_past_the_data};
+    use super::{data_size, duplicate_tensor_name, offsets_past_the_data};
 
     fn file(header: &str) -> Vec<u8> {
         let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
@@ -114,5 +133,21 @@ mod tests {
             offsets_past_the_data(&file(r#"{"__metadata__":{"k":"v"}}"#)),
             None
         );
+    }
+
+    #[test]
+    fn reads_the_data_size_from_the_header_alone() {
+        let entry =
+            |a: u64, b: u64| format!(r#"{{"dtype":"F32","shape":[1],"data_offsets":[{a},{b}]}}"#);
+        let two = format!(
+            r#"{{"b":{},"a":{},"__metadata__":{{"k":"v"}}}}"#,
+            entry(4, 8),
+            entry(0, 4)
+        );
+        assert_eq!(data_size(&file(&two)), Some(8));
+        assert_eq!(data_size(&file(r#"{"__metadata__":{"k":"v"}}"#)), Some(0));
+        assert_eq!(data_size(&file(r#"{"a":{"dtype":"F32"}}"#)), None);
+        assert_eq!(data_size(&file("[1]")), None);
+        assert_eq!(data_size(b"\x02"), None);
     }
 }
