@@ -261,6 +261,10 @@ impl<T: MatScalar> DataLoader<T> {
     /// numbers are the ones the run would have had (with the model's weights from
     /// [`io`](crate::io) and the optimiser read back with serde: see [`train`](crate::train())).
     ///
+    /// Cost: a shuffled loader draws each skipped epoch's permutation (the random state has no
+    /// jump ahead), `n` times the samples' count in time — an `n` read from a corrupt
+    /// checkpoint (`usize::MAX`) does not end: check it against the run's epochs first.
+    ///
     /// # Example
     /// ```
     /// use adroit_nn::data::DataLoader;
