@@ -147,7 +147,8 @@ impl<T: MatScalar> Standardizer<T> {
     /// f32 values near 1e7 spread by ~1 (the ulp there is 1) come out shifted by up to one σ
     /// (`[1e7, 1e7 + 1, …]` gives `[0, 2, …]`, not `[−1, 1, …]`), which scikit-learn, keeping
     /// float64 statistics for float32 data, avoids. Standardise such data in `f64`, or remove
-    /// its offset first.
+    /// its offset first. Data near `T`'s largest value, where `x − μ` overflows, is scaled
+    /// first (`x/σ − μ/σ`) instead of giving `±∞`.
     ///
     /// # Errors
     /// [`NnError::ShapeMismatch`] if `x` has a different number of features.
@@ -176,7 +177,15 @@ impl<T: MatScalar> Standardizer<T> {
             x.shape(),
         )?;
         Ok(DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| {
-            (x[(i, j)] - self.mean[(i, 0)]) / self.scale[(i, 0)]
+            let (v, mean, scale) = (x[(i, j)], self.mean[(i, 0)], self.scale[(i, 0)]);
+            let z = (v - mean) / scale;
+            // (A finite value whose difference from the mean overflowed: fit on [MAX, −MAX,
+            // −MAX] gave [∞, −0.71, −0.71].)
+            if z.is_finite() || !v.is_finite() {
+                z
+            } else {
+                v / scale - mean / scale
+            }
         }))
     }
 

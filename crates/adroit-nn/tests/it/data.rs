@@ -261,3 +261,21 @@ fn standardizer_precision_limit_in_f32_is_the_mean_rounded_to_f32() {
         DMatrix::from_row_slice(1, 4, &[-1.0, 1.0, -1.0, 1.0])
     );
 }
+
+/// Data near the largest float: `x − μ` overflowed and `transform` returned `Ok` holding `∞`
+/// (a robustness hunt's finding); now the scaled form, finite, as the statistics are.
+#[test]
+fn standardizer_transform_stays_finite_near_the_largest_float() {
+    for big in [f64::MAX, f64::MAX / 2.0] {
+        let x = dmatrix![big, -big, -big];
+        let s = Standardizer::fit(&x).unwrap();
+        let z = s.transform(&x).unwrap();
+        let expected = [2.0f64.sqrt(), -0.5f64.sqrt(), -0.5f64.sqrt()];
+        for (v, e) in z.iter().zip(expected) {
+            assert!((v - e).abs() < 1e-12, "{z}");
+        }
+    }
+    let x = dmatrix![f32::MAX, -f32::MAX, -f32::MAX];
+    let z = Standardizer::fit(&x).unwrap().transform(&x).unwrap();
+    assert!(z.iter().all(|v| v.is_finite()), "{z}");
+}
