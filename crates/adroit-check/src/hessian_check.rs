@@ -6,7 +6,7 @@ use crate::fd::Step;
 use crate::mismatch::{Checker, Entry};
 use crate::scalar::assert_finite_inputs;
 use crate::second_order::{self, Scale};
-use crate::{CheckScalar, Comparison, GenericFn, Mismatch, Mode, Options, Report};
+use crate::{CheckScalar, Comparison, GenericFn, Mismatch, Mode, Options, Report, Tolerance};
 use adroit_forward::{ChainRule, Decompositions, DerivativeOrder, SpecialFunctions, StopGradient};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -41,7 +41,8 @@ use rand::rngs::StdRng;
 /// finite-difference estimates of the gradient's entries, each with its own adaptive step,
 /// the gradients at the points visited along an input shared by its column);
 /// [`Mode::Fast`](crate::Mode::Fast) compares `vᵀHu` for random `u`, `v` — Hessian-vector
-/// products of both modes against the finite difference of `t ↦ vᵀ∇f(x + t·u)` — and the
+/// products of both modes against the finite difference of `t ↦ vᵀ∇f(x + t·u)` (its
+/// tolerance's absolute part grown by the gradient's rounding, `4ε·Σ|vᵢ·gᵢ|/h`) — and the
 /// symmetry `vᵀ(Hu) = uᵀ(Hv)`: 4 comparisons per trial, at a cost linear in `n`.
 ///
 /// Fast mode in `f32` can reject correct code where the projection cancels: its tolerance is
@@ -214,6 +215,7 @@ where
     let to_t = |a: &[f64]| -> Vec<T> { a.iter().map(|&v| T::from_f64_rounded(v)).collect() };
     let to_f64 = |a: &[T]| -> Vec<f64> { a.iter().map(|v| v.to_f64_lossless()).collect() };
     let mut checker = Checker::default();
+    let g = adroit_reverse::gradient(|w| f.eval(w)[0], &x64);
     for _ in 0..trials {
         let u = random_vector(&mut rng, x.len());
         let v = to_f64(&to_t(&random_vector(&mut rng, x.len())));
@@ -237,7 +239,14 @@ where
             finite_difference: Some(fdv),
             ..Entry::default()
         };
-        checker.compare_modes(entry, options.ad_tolerance, options.fd_tolerance)?;
+        // The gradient's rounding in the differences, as in full mode: 4ε·Σ|vᵢ·gᵢ|/h.
+        let terms: f64 = v.iter().zip(&g).map(|(a, b)| (a * b).abs()).sum();
+        let rounding = 4.0 * f64::EPSILON * terms / h;
+        let fd = Tolerance::new(
+            options.fd_tolerance.atol + if rounding.is_finite() { rounding } else { 0.0 },
+            options.fd_tolerance.rtol,
+        );
+        checker.compare_modes(entry, options.ad_tolerance, fd)?;
         let transposed = dot(&u, &reverse_v);
         checker.compare_symmetry(Entry::default(), rv, transposed, options.ad_tolerance)?;
     }

@@ -444,6 +444,13 @@ fn hessian_check_allows_for_a_steep_gradients_rounding() {
     });
     let m = hessian_check(&wrong, &[1e3, 1.0], &options).unwrap_err();
     assert_eq!((m.output, m.input), (Some(1), Some(0)), "{m}");
+    // fast mode allows for it too: a steep linear term beside curvature of order 1
+    let steep = generic_fn!(|x| vec![x[0] * S::from(1e20).unwrap() + x[0] * x[1]]);
+    let fast = options.clone().with_mode(Mode::Fast { seed: 2, trials: 4 });
+    for options in [&options, &fast] {
+        let report = hessian_check(&steep, &[0.5, 1.0], options);
+        assert!(report.is_ok(), "{report:?}");
+    }
 }
 
 /// A rule of two outputs of very different scales, the small one's derivative wrong (a
