@@ -77,6 +77,18 @@
 //!
 //! A maximum folded pairwise over tied values (`a.max(b).max(c)`) splits as the fold does:
 //! ¼, ¼, ½ — adroit-reverse's `MatVar::max` and JAX's `jnp.max` split a reduction evenly.
+//! nalgebra's own reductions (`max`, `min`, `amax`, `amin`, `sup`, `inf`, the `UniformNorm`)
+//! and simba's `simd_max`/`simd_min` do neither: simba implements them for every scalar whose
+//! `SimdBool` is `bool` (these types included, a blanket implementation adroit cannot
+//! replace) by a comparison, so at a tie they select one argument, gradient 1, 0. Fold with
+//! `Float::max` where the split matters.
+//!
+//! Nested duals (`Dual<Dual<T>>`) apply the `0·∞ = 0` convention to factors that are
+//! identically zero: where a partial is infinite and the tangent's value is 0 but not its own
+//! tangent (`√(x²)` at 0: `(x²)' = 0`, `(x²)'' = 2`), the outer first derivative is NaN
+//! (`Dual(NaN, +∞)`) where `Dual` gives 0. `HyperDual` and reverse mode over duals
+//! (`adroit_reverse::hessian`) give 0 there (with second derivative `+∞`): use them for
+//! second derivatives at such points.
 //! ```
 //! use adroit_forward::num_traits::Float;
 //! use adroit_forward::{Dual, SpecialFunctions, derivative, gradient};
@@ -94,6 +106,16 @@
 //! assert_eq!(derivative(|x| x.ln_gamma(), 0.0), f64::NEG_INFINITY);
 //! let g = gradient(|v| v[0].max(v[1]).max(v[2]), &[1.0, 1.0, 1.0]);
 //! assert_eq!(g, [0.25, 0.25, 0.5]);
+//! // nalgebra's reduction selects at a tie
+//! let g = gradient(|v| adroit_forward::nalgebra::DVector::from_column_slice(v).max(), &[1.0, 1.0]);
+//! assert_eq!(g, [1.0, 0.0]);
+//! // the nested limit: NaN where Dual and HyperDual give 0
+//! use adroit_forward::HyperDual;
+//! let nested = derivative(|y| (y * y).sqrt(), Dual::variable(0.0));
+//! assert!(nested.value().is_nan());
+//! let h = HyperDual::variable(0.0);
+//! let r = (h * h).sqrt();
+//! assert_eq!((r.eps1(), r.eps2(), r.eps12()), ([0.0], [0.0], [[f64::INFINITY]]));
 //! ```
 //!
 //! # Second derivatives near overflow

@@ -159,7 +159,9 @@ impl UnaryRule for Ln1p {
 /// Convention: at `x = ±0`, `∂x` is the one-sided limit from the right, `+∞` for `b > 1` and
 /// `−∞` for `0 < b < 1` (as [`Ln`]'s `+∞` for base e); so are the second derivatives there:
 /// `∂²/∂x∂b = −1/(x·b·ln²b)` is `−∞` in both orders (forward mode reads it from `∂x`, reverse
-/// mode from `∂b`), `∂²/∂x² = −1/(x²·ln b)` is `∓∞`.
+/// mode from `∂b`), `∂²/∂x² = −1/(x²·ln b)` is `∓∞`. At a base `b = ±0` the value is
+/// `∓0` for `x > 1` (`ln x/(−∞)`) and `∂b` is NaN — no convention: the formula is `0·∞`
+/// there, and its one-sided limit from the right is `−∞` for `x > 1`, `+∞` for `0 < x < 1`.
 ///
 /// Range: where `b·ln b` overflows (`b` above about 2.5e305 in `f64`), `∂b` is 0 (its exact
 /// value is subnormal there), and so is its slope in `x`: reverse mode, which reads the mixed
@@ -181,6 +183,9 @@ impl UnaryRule for Ln1p {
 /// // at x = ±0: +∞ for a base above 1, −∞ for a base below 1
 /// assert_eq!(Log.eval(0.0_f64, 2.0).1, f64::INFINITY);
 /// assert_eq!(Log.eval(-0.0_f64, 0.5).1, f64::NEG_INFINITY);
+/// // at b = 0: the value −0, ∂b NaN
+/// let (value, _, db) = Log.eval(8.0_f64, 0.0);
+/// assert!(value == 0.0 && value.is_sign_negative() && db.is_nan());
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Log;
