@@ -465,7 +465,7 @@ impl FiniteDifference {
                 // Unless it is aliased: an oscillation whose period divides the step looks
                 // flat at the grid points (sin(1082.44x) at the f64 unit scale 5.8047e-3),
                 // while a probe at 0.3 of the step, whose noise level is higher, still sees it
-                // — with differences above what rounding beyond ε·|f| could give (as below).
+                // — with differences above what rounding beyond ε·|f| could give (as above).
                 let finer = probe.apply(f, x, 0.3 * h0).abs();
                 if finer.is_finite()
                     && finer > 100.0 * probe_noise(0.3 * h0)
