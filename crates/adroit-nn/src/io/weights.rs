@@ -470,29 +470,31 @@ fn load<T: MatScalar, M: Layer<T>>(
         bytes.resize(8, 0);
         file.read_exact(&mut bytes).map_err(|e| io_error(path, e))?;
         let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap_or_default());
-        // Within the safetensors limit of 100 MB, and within the file.
-        if header_len <= HEADER_LIMIT && header_len <= file_len - 8 {
-            bytes.resize(8 + header_len as usize, 0);
-            file.read_exact(&mut bytes[8..])
-                .map_err(|e| io_error(path, e))?;
-            let data = file_len - 8 - header_len;
-            match data_size(&bytes) {
-                // Not a header the parser takes: its error, from the header alone.
-                None => return decode_into(model, &bytes, &source, strict),
-                Some(size) if size != data => {
-                    return Err(NnError::InvalidFile {
-                        path: source,
-                        reason: format!(
-                            "{} (its header gives {size} bytes of data, the file holds {data})",
-                            describe(&SafeTensorError::MetadataIncompleteBuffer)
-                        ),
-                    });
-                }
-                Some(_) => {}
+        // A length over the safetensors limit of 100 MB or past the file (the first bytes of
+        // any other file, read as a length, mostly are): the parser's error from those 8.
+        if header_len > HEADER_LIMIT || header_len > file_len - 8 {
+            return decode_into(model, &bytes, &source, strict);
+        }
+        bytes.resize(8 + header_len as usize, 0);
+        file.read_exact(&mut bytes[8..])
+            .map_err(|e| io_error(path, e))?;
+        let data = file_len - 8 - header_len;
+        match data_size(&bytes) {
+            // Not a header the parser takes: its error, from the header alone.
+            None => return decode_into(model, &bytes, &source, strict),
+            Some(size) if size != data => {
+                return Err(NnError::InvalidFile {
+                    path: source,
+                    reason: format!(
+                        "{} (its header gives {size} bytes of data, the file holds {data})",
+                        describe(&SafeTensorError::MetadataIncompleteBuffer)
+                    ),
+                });
             }
+            Some(_) => {}
         }
     }
-    // The rest (or a file too short or odd for the look above, for the parser's error).
+    // The rest (or all of a file too short for a header, for the parser's error).
     file.read_to_end(&mut bytes)
         .map_err(|e| io_error(path, e))?;
     decode_into(model, &bytes, &source, strict)

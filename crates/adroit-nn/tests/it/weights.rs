@@ -742,6 +742,20 @@ fn a_file_larger_than_its_header_says_is_refused_from_the_header() {
     assert!(err.contains("is truncated or has bytes appended"), "{err}");
     assert!(err.contains(&format!("the file holds {data})")), "{err}");
     assert_eq!(params(&m), before);
+    // Another 1 GiB file, whose first 8 bytes read as no header length that fits: refused from
+    // those 8 (the parser's errors for them, as on the whole file).
+    for head in [u64::MAX, 200_000_000] {
+        let other = tmp.path().join("other.bin");
+        std::fs::write(&other, head.to_le_bytes()).unwrap();
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&other)
+            .unwrap();
+        file.set_len(1 << 30).unwrap();
+        let err = load_safetensors(&mut m, &other).unwrap_err().to_string();
+        assert!(err.contains("its header is over the 100 MB"), "{err}");
+    }
+    assert_eq!(params(&m), before);
 }
 
 /// The header length a safetensors file states in its first 8 bytes.
