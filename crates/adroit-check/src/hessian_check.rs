@@ -239,11 +239,9 @@ where
             finite_difference: Some(fdv),
             ..Entry::default()
         };
-        // The gradient's rounding in the differences, as in full mode: 4ε·Σ|vᵢ·gᵢ|/h.
-        let terms: f64 = v.iter().zip(&g).map(|(a, b)| (a * b).abs()).sum();
-        let rounding = 4.0 * f64::EPSILON * terms / h;
+        // The gradient's rounding in the differences, as in full mode.
         let fd = Tolerance::new(
-            options.fd_tolerance.atol + if rounding.is_finite() { rounding } else { 0.0 },
+            options.fd_tolerance.atol + second_order::gradient_rounding(&v, &g, h),
             options.fd_tolerance.rtol,
         );
         checker.compare_modes(entry, options.ad_tolerance, fd)?;

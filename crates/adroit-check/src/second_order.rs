@@ -124,12 +124,11 @@ pub(crate) fn fast(
         let fixed = options.fd.clone().with_step(Step::Fixed(h));
         let reference = fixed.estimate(|tau| along(&u, tau - s), s);
         let value = dot(&v, &hu);
-        let terms: f64 = v.iter().zip(&g).map(|(a, b)| (a * b).abs()).sum();
         let scale = largest(hu.iter().chain(&hv).chain([&reference]));
         let atol = Allowance {
             scale,
             symmetry_scale: scale,
-            rounding: finite_or_zero(4.0 * f64::EPSILON * terms / h),
+            rounding: gradient_rounding(&v, &g, h),
         };
         compare(
             &mut checker,
@@ -149,6 +148,13 @@ fn largest<'a>(values: impl Iterator<Item = &'a f64>) -> f64 {
         .filter(|v| v.is_finite())
         .fold(0.0_f64, |m, v| m.max(v.abs()));
     if m > 0.0 { m } else { 1.0 }
+}
+
+/// What the rounding of the gradient `g` costs the difference of `t ↦ vᵀ∇f(x + t·u)` at step
+/// `h`: `4ε·Σ|vᵢ·gᵢ|/h` (0 when not finite: a NaN or infinite gradient, nothing to allow for).
+pub(crate) fn gradient_rounding(v: &[f64], g: &[f64], h: f64) -> f64 {
+    let terms: f64 = v.iter().zip(g).map(|(a, b)| (a * b).abs()).sum();
+    finite_or_zero(4.0 * f64::EPSILON * terms / h)
 }
 
 /// `v`, or 0 when it is not finite (a NaN or infinite gradient: nothing to allow for).

@@ -13,9 +13,7 @@ use std::fmt;
 /// last entry: a second entry with the same data offsets as the first but another dtype or
 /// shape passes its checks, and the file then says two things about one tensor.
 pub(crate) fn duplicate_tensor_name(bytes: &[u8]) -> Option<String> {
-    let len = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
-    let end = usize::try_from(len).ok()?.checked_add(8)?;
-    let header = bytes.get(8..end)?;
+    let (header, _) = split(bytes)?;
     serde_json::Deserializer::from_slice(header)
         .deserialize_map(FirstDuplicateKey)
         .ok()
@@ -30,13 +28,9 @@ pub(crate) fn duplicate_tensor_name(bytes: &[u8]) -> Option<String> {
 /// check: offsets near `u64::MAX` wrap in a release build (and are then refused) but panic
 /// where overflow checks are on (debug builds, tests). Offsets within the file cannot overflow.
 pub(crate) fn offsets_past_the_data(bytes: &[u8]) -> Option<(String, Vec<u64>)> {
-    let len = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
-    let end = usize::try_from(len).ok()?.checked_add(8)?;
-    let header = bytes.get(8..end)?;
-    let data = u64::try_from(bytes.len() - end).ok()?;
-    let entries: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(header).ok()?;
-    entries.into_iter().find_map(|(name, entry)| {
+    let (header, data) = split(bytes)?;
+    let data = u64::try_from(data.len()).ok()?;
+    entries(header)?.into_iter().find_map(|(name, entry)| {
         let offsets = entry.get("data_offsets")?.as_array()?;
         let offsets: Vec<u64> = offsets.iter().map(|v| v.as_u64()).collect::<Option<_>>()?;
         offsets.iter().any(|&o| o > data).then_some((name, offsets))
@@ -48,11 +42,7 @@ pub(crate) fn offsets_past_the_data(bytes: &[u8]) -> Option<(String, Vec<u64>)> 
 /// none). `None` for a header that is not a JSON object whose entries other than
 /// `__metadata__` each give two integer data offsets (the parser refuses those itself).
 pub(crate) fn data_size(header: &[u8]) -> Option<u64> {
-    let len = u64::from_le_bytes(header.get(..8)?.try_into().ok()?);
-    let end = usize::try_from(len).ok()?.checked_add(8)?;
-    let entries: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(header.get(8..end)?).ok()?;
-    entries
+    entries(split(header)?.0)?
         .iter()
         .filter(|(name, _)| *name != "__metadata__")
         .try_fold(0, |size: u64, (_, entry)| {
@@ -60,6 +50,19 @@ pub(crate) fn data_size(header: &[u8]) -> Option<u64> {
             let end = offsets.get(1)?.as_u64()?;
             Some(size.max(end))
         })
+}
+
+/// A safetensors file's `bytes` as its header's JSON text and the data after it, by the length
+/// in its first 8 bytes; `None` if they do not hold that much.
+fn split(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
+    let end = usize::try_from(len).ok()?.checked_add(8)?;
+    Some((bytes.get(8..end)?, bytes.get(end..)?))
+}
+
+/// The header's JSON object, if it is one.
+fn entries(header: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>> {
+    serde_json::from_slice(header).ok()
 }
 
 /// Visits an object's keys (skipping the values) and stops at the first one seen before.
