@@ -2,6 +2,7 @@
 
 use super::config;
 use super::schedule::LearningRate;
+use super::slots::each_entry2;
 use super::{Optimizer, Schedule, Slots, cast};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
@@ -85,15 +86,24 @@ impl<T: MatScalar> Optimizer<T> for AdaDelta<T> {
         super::check_counts(updates, params);
         let (rho, eps): (T, T) = (cast(self.rho), cast(self.epsilon));
         let scale: T = cast(-self.eta.next());
-        let gs = self.grad_sq.get(updates, T::zero());
-        let ds = self.delta_sq.get(updates, T::zero());
-        for ((u, eg), ed) in updates.iter_mut().zip(gs).zip(ds) {
-            for ((g, eg), ed) in u.iter_mut().zip(eg.iter_mut()).zip(ed.iter_mut()) {
-                *eg = rho * *eg + (T::one() - rho) * *g * *g;
-                let delta = Float::sqrt(*ed + eps) / Float::sqrt(*eg + eps) * *g;
-                *ed = rho * *ed + (T::one() - rho) * delta * delta;
+        let grad_sq = self.grad_sq.advance(updates, T::zero());
+        let delta_sq = self.delta_sq.advance(updates, T::zero());
+        each_entry2(
+            updates,
+            grad_sq,
+            delta_sq,
+            |g, (eg_old, eg), (ed_old, ed)| {
+                *eg = rho * eg_old + (T::one() - rho) * *g * *g;
+                let delta = Float::sqrt(ed_old + eps) / Float::sqrt(*eg + eps) * *g;
+                *ed = rho * ed_old + (T::one() - rho) * delta * delta;
                 *g = scale * delta;
-            }
-        }
+            },
+        );
+    }
+
+    fn undo_update(&mut self) {
+        self.eta.undo();
+        self.grad_sq.undo();
+        self.delta_sq.undo();
     }
 }

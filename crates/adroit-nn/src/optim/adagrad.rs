@@ -2,6 +2,7 @@
 
 use super::config;
 use super::schedule::LearningRate;
+use super::slots::each_entry;
 use super::{Optimizer, Schedule, Slots, cast};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
@@ -85,17 +86,20 @@ impl<T: MatScalar> Optimizer<T> for AdaGrad<T> {
         super::check_counts(updates, params);
         let eps: T = cast(self.epsilon);
         let scale: T = cast(-self.eta.next());
-        let sums = self.sum.get(updates, cast(self.initial));
-        for (u, s) in updates.iter_mut().zip(sums) {
-            for (g, s) in u.iter_mut().zip(s.iter_mut()) {
-                *s += *g * *g;
-                let inv = if *s > T::zero() {
-                    T::one() / Float::sqrt(*s + eps)
-                } else {
-                    T::zero()
-                };
-                *g = scale * inv * *g;
-            }
-        }
+        let sum = self.sum.advance(updates, cast(self.initial));
+        each_entry(updates, sum, |g, (s_old, s)| {
+            *s = s_old + *g * *g;
+            let inv = if *s > T::zero() {
+                T::one() / Float::sqrt(*s + eps)
+            } else {
+                T::zero()
+            };
+            *g = scale * inv * *g;
+        });
+    }
+
+    fn undo_update(&mut self) {
+        self.eta.undo();
+        self.sum.undo();
     }
 }

@@ -2,7 +2,8 @@
 
 use super::config;
 use super::schedule::LearningRate;
-use super::{Mask, Optimizer, Schedule, Slots, cast};
+use super::slots::pairs;
+use super::{Count, Mask, Optimizer, Schedule, Slots, cast};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
@@ -19,7 +20,7 @@ pub(crate) struct AdamMoments<T> {
     pub(crate) beta2: f64,
     pub(crate) epsilon: f64,
     pub(crate) nesterov: bool,
-    t: i32,
+    t: Count<i32>,
     m: Slots<T>,
     v: Slots<T>,
 }
@@ -38,7 +39,7 @@ impl<T: MatScalar> AdamMoments<T> {
         rule: &str,
         shapes: &[(usize, usize)],
     ) -> Result<(), NnError> {
-        config::step_count(rule, self.t)?;
+        config::step_count(rule, self.t.get())?;
         self.m.check(rule, shapes)?;
         self.v.check(rule, shapes)
     }
@@ -49,33 +50,66 @@ impl<T: MatScalar> AdamMoments<T> {
             beta2,
             epsilon,
             nesterov,
-            t: 0,
+            t: Count::new(0),
             m: Slots::default(),
             v: Slots::default(),
         }
     }
 
-    /// Replaces each gradient by the Adam direction `m̂/(√v̂ + ε)`.
-    pub(crate) fn direction(&mut self, updates: &mut [DMatrix<T>]) {
-        self.t = self.t.saturating_add(1);
-        let (b1, b2, t) = (self.beta1, self.beta2, self.t);
+    /// Undoes the last [`step`](Self::step).
+    pub(crate) fn undo(&mut self) {
+        self.t.undo();
+        self.m.undo();
+        self.v.undo();
+    }
+
+    /// Replaces each gradient by the update `scale·d` from the Adam direction
+    /// `d = m̂/(√v̂ + ε)`, or `scale·(d + λθ)` for the arrays `k` where `decay(k)` gives a
+    /// weight decay `λ` (`θ`: the entry of `params[k]`), in one pass.
+    pub(crate) fn step(
+        &mut self,
+        updates: &mut [DMatrix<T>],
+        params: &[&DMatrix<T>],
+        scale: T,
+        decay: impl Fn(usize) -> Option<T>,
+    ) {
+        self.t.set(self.t.get().saturating_add(1));
+        let (b1, b2, t) = (self.beta1, self.beta2, self.t.get());
         let c1: T = cast(1.0 / (1.0 - b1.powi(t)));
         let c1_next: T = cast(1.0 / (1.0 - b1.powi(t.saturating_add(1))));
         let c2: T = cast(1.0 / (1.0 - b2.powi(t)));
         let (b1t, b2t, eps): (T, T, T) = (cast(b1), cast(b2), cast(self.epsilon));
         let (one_b1, one_b2): (T, T) = (cast(1.0 - b1), cast(1.0 - b2));
-        let ms = self.m.get(updates, T::zero());
-        let vs = self.v.get(updates, T::zero());
-        for ((u, m), v) in updates.iter_mut().zip(ms).zip(vs) {
-            for ((g, m), v) in u.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()) {
-                *m = b1t * *m + one_b1 * *g;
-                *v = b2t * *v + one_b2 * *g * *g;
-                let m_hat = if self.nesterov {
-                    b1t * *m * c1_next + one_b1 * *g * c1
-                } else {
-                    *m * c1
-                };
-                *g = m_hat / (Float::sqrt(*v * c2) + eps);
+        let (m_old, m_new) = self.m.advance(updates, T::zero());
+        let (v_old, v_new) = self.v.advance(updates, T::zero());
+        let nesterov = self.nesterov;
+        let direction = |g: T, m_old: T, m: &mut T, v_old: T, v: &mut T| {
+            *m = b1t * m_old + one_b1 * g;
+            *v = b2t * v_old + one_b2 * g * g;
+            let m_hat = if nesterov {
+                b1t * *m * c1_next + one_b1 * g * c1
+            } else {
+                *m * c1
+            };
+            m_hat / (Float::sqrt(*v * c2) + eps)
+        };
+        let arrays = m_old.iter().zip(m_new).zip(v_old.iter().zip(v_new));
+        for (k, (u, ((m_old, m), (v_old, v)))) in updates.iter_mut().zip(arrays).enumerate() {
+            let entries = u
+                .as_mut_slice()
+                .iter_mut()
+                .zip(pairs(m_old, m).zip(pairs(v_old, v)));
+            match decay(k) {
+                None => {
+                    for (g, ((&m_old, m), (&v_old, v))) in entries {
+                        *g = direction(*g, m_old, m, v_old, v) * scale;
+                    }
+                }
+                Some(lambda) => {
+                    for ((g, ((&m_old, m), (&v_old, v))), &p) in entries.zip(params[k].as_slice()) {
+                        *g = (direction(*g, m_old, m, v_old, v) + p * lambda) * scale;
+                    }
+                }
             }
         }
     }
@@ -149,11 +183,13 @@ impl<T: MatScalar> Optimizer<T> for Adam<T> {
 
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
-        self.moments.direction(updates);
         let scale: T = cast(-self.eta.next());
-        for u in updates {
-            *u *= scale;
-        }
+        self.moments.step(updates, params, scale, |_| None);
+    }
+
+    fn undo_update(&mut self) {
+        self.eta.undo();
+        self.moments.undo();
     }
 }
 
@@ -267,19 +303,18 @@ impl<T: MatScalar> Optimizer<T> for AdamW<T> {
 
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
-        self.moments.direction(updates);
-        let scale: T = cast(-self.eta.next());
-        let lambda: T = cast(self.lambda);
         if let Some(mask) = &self.decay_mask {
             mask.assert_fits("AdamW", updates);
         }
-        let decayed =
-            (0..updates.len()).map(|k| self.decay_mask.as_ref().is_none_or(|m| m.flags()[k]));
-        for ((u, p), decay) in updates.iter_mut().zip(params).zip(decayed) {
-            if decay {
-                *u += *p * lambda;
-            }
-            *u *= scale;
-        }
+        let scale: T = cast(-self.eta.next());
+        let lambda: T = cast(self.lambda);
+        let mask = self.decay_mask.as_ref();
+        let decay = |k: usize| mask.is_none_or(|m| m.flags()[k]).then_some(lambda);
+        self.moments.step(updates, params, scale, decay);
+    }
+
+    fn undo_update(&mut self) {
+        self.eta.undo();
+        self.moments.undo();
     }
 }

@@ -2,7 +2,8 @@
 
 use super::config;
 use super::schedule::LearningRate;
-use super::{Optimizer, Schedule, Slots, cast};
+use super::slots::each_entry2;
+use super::{Count, Optimizer, Schedule, Slots, cast};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
@@ -30,7 +31,7 @@ pub struct AdaMax<T> {
     beta1: f64,
     beta2: f64,
     epsilon: f64,
-    t: i32,
+    t: Count<i32>,
     m: Slots<T>,
     v: Slots<T>,
 }
@@ -66,7 +67,7 @@ impl<T: MatScalar> AdaMax<T> {
             beta1,
             beta2,
             epsilon,
-            t: 0,
+            t: Count::new(0),
             m: Slots::default(),
             v: Slots::default(),
         }
@@ -82,25 +83,30 @@ impl<T: MatScalar> Optimizer<T> for AdaMax<T> {
     }
 
     fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
-        config::step_count("AdaMax", self.t)?;
+        config::step_count("AdaMax", self.t.get())?;
         self.m.check("AdaMax", shapes)?;
         self.v.check("AdaMax", shapes)
     }
 
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
-        self.t = self.t.saturating_add(1);
-        let c1: T = cast(1.0 / (1.0 - self.beta1.powi(self.t)));
+        self.t.set(self.t.get().saturating_add(1));
+        let c1: T = cast(1.0 / (1.0 - self.beta1.powi(self.t.get())));
         let (b1, b2, eps): (T, T, T) = (cast(self.beta1), cast(self.beta2), cast(self.epsilon));
         let scale: T = cast(-self.eta.next());
-        let ms = self.m.get(updates, T::zero());
-        let vs = self.v.get(updates, T::zero());
-        for ((u, m), v) in updates.iter_mut().zip(ms).zip(vs) {
-            for ((g, m), v) in u.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()) {
-                *m = b1 * *m + (T::one() - b1) * *g;
-                *v = Float::max(b2 * *v, Float::abs(*g) + eps);
-                *g = scale * (*m * c1) / *v;
-            }
-        }
+        let m = self.m.advance(updates, T::zero());
+        let v = self.v.advance(updates, T::zero());
+        each_entry2(updates, m, v, |g, (m_old, m), (v_old, v)| {
+            *m = b1 * m_old + (T::one() - b1) * *g;
+            *v = Float::max(b2 * v_old, Float::abs(*g) + eps);
+            *g = scale * (*m * c1) / *v;
+        });
+    }
+
+    fn undo_update(&mut self) {
+        self.eta.undo();
+        self.t.undo();
+        self.m.undo();
+        self.v.undo();
     }
 }

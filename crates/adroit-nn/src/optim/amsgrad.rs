@@ -2,7 +2,8 @@
 
 use super::config;
 use super::schedule::LearningRate;
-use super::{Optimizer, Schedule, Slots, cast};
+use super::slots::pairs;
+use super::{Count, Optimizer, Schedule, Slots, cast};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
@@ -36,7 +37,7 @@ pub struct AmsGrad<T> {
     beta1: f64,
     beta2: f64,
     epsilon: f64,
-    t: i32,
+    t: Count<i32>,
     m: Slots<T>,
     v: Slots<T>,
     v_max: Slots<T>,
@@ -73,7 +74,7 @@ impl<T: MatScalar> AmsGrad<T> {
             beta1,
             beta2,
             epsilon,
-            t: 0,
+            t: Count::new(0),
             m: Slots::default(),
             v: Slots::default(),
             v_max: Slots::default(),
@@ -90,7 +91,7 @@ impl<T: MatScalar> Optimizer<T> for AmsGrad<T> {
     }
 
     fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
-        config::step_count("AmsGrad", self.t)?;
+        config::step_count("AmsGrad", self.t.get())?;
         self.m.check("AmsGrad", shapes)?;
         self.v.check("AmsGrad", shapes)?;
         self.v_max.check("AmsGrad", shapes)
@@ -98,26 +99,34 @@ impl<T: MatScalar> Optimizer<T> for AmsGrad<T> {
 
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
-        self.t = self.t.saturating_add(1);
-        let c1: T = cast(1.0 / (1.0 - self.beta1.powi(self.t)));
-        let c2: T = cast(1.0 / (1.0 - self.beta2.powi(self.t)));
+        self.t.set(self.t.get().saturating_add(1));
+        let c1: T = cast(1.0 / (1.0 - self.beta1.powi(self.t.get())));
+        let c2: T = cast(1.0 / (1.0 - self.beta2.powi(self.t.get())));
         let (b1, b2, eps): (T, T, T) = (cast(self.beta1), cast(self.beta2), cast(self.epsilon));
         let scale: T = cast(-self.eta.next());
-        let ms = self.m.get(updates, T::zero());
-        let vs = self.v.get(updates, T::zero());
-        let maxes = self.v_max.get(updates, T::zero());
-        for (((u, m), v), vmax) in updates.iter_mut().zip(ms).zip(vs).zip(maxes) {
-            for (((g, m), v), vmax) in u
-                .iter_mut()
-                .zip(m.iter_mut())
-                .zip(v.iter_mut())
-                .zip(vmax.iter_mut())
+        let (m_old, m_new) = self.m.advance(updates, T::zero());
+        let (v_old, v_new) = self.v.advance(updates, T::zero());
+        let (max_old, max_new) = self.v_max.advance(updates, T::zero());
+        for (k, u) in updates.iter_mut().enumerate() {
+            let m = pairs(&m_old[k], &mut m_new[k]);
+            let v = pairs(&v_old[k], &mut v_new[k]);
+            let vmax = pairs(&max_old[k], &mut max_new[k]);
+            for (((g, (&m_old, m)), (&v_old, v)), (&vmax_old, vmax)) in
+                u.as_mut_slice().iter_mut().zip(m).zip(v).zip(vmax)
             {
-                *m = b1 * *m + (T::one() - b1) * *g;
-                *v = b2 * *v + (T::one() - b2) * *g * *g;
-                *vmax = Float::max(*vmax, *v * c2);
+                *m = b1 * m_old + (T::one() - b1) * *g;
+                *v = b2 * v_old + (T::one() - b2) * *g * *g;
+                *vmax = Float::max(vmax_old, *v * c2);
                 *g = scale * (*m * c1) / (Float::sqrt(*vmax) + eps);
             }
         }
+    }
+
+    fn undo_update(&mut self) {
+        self.eta.undo();
+        self.t.undo();
+        self.m.undo();
+        self.v.undo();
+        self.v_max.undo();
     }
 }

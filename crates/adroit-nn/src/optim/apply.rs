@@ -94,9 +94,10 @@ fn non_finite<T: MatScalar, M: Layer<T>>(model: &M, what: &str, index: usize) ->
 /// [`NnError::ShapeMismatch`] if a gradient, or an update from the rule, does not have its
 /// parameter's shape (e.g. gradients collected from another model); [`NnError::NonFinite`]
 /// (epoch and batch 0) naming the first parameter whose gradient
-/// ("gradient of …") or updated value ("update of …") is NaN or infinite; the model is then
-/// unchanged, and so is the rule's state after a non-finite gradient (or any refusal of a
-/// uniform step); a rule whose update came out non-finite from finite gradients has advanced.
+/// ("gradient of …") or updated value ("update of …") is NaN or infinite. After any error the
+/// model is unchanged, and so is the rule's state: a refused gradient never reaches the rule,
+/// a refused update is undone ([`Optimizer::undo_update`]; a rule of your own without it keeps
+/// the refused step), a refused uniform step is not committed.
 pub(crate) fn apply_gradients<T, M, O>(
     opt: &mut O,
     model: &mut M,
@@ -140,7 +141,10 @@ where
         opt.update(&mut updates, &params);
         drop(params);
         // A rule's `update` must keep the shapes; the buffers are swapped into the model.
-        check_shapes(model, shapes, &updates, "update")?;
+        if let Err(e) = check_shapes(model, shapes, &updates, "update") {
+            opt.undo_update();
+            return Err(e);
+        }
     }
     // The new parameter values are formed in the update buffers, checked, and only then
     // swapped into the model: nothing changes unless every one is finite.
@@ -151,6 +155,9 @@ where
         let (inputs_finite, sums_finite) = write_sum(p.as_slice(), u.as_mut_slice(), c);
         if !(inputs_finite && sums_finite) {
             drop(params);
+            if scale.is_none() {
+                opt.undo_update();
+            }
             // With a uniform scaling the buffers held the gradients; otherwise the updates
             // (whose gradients were checked above).
             let what = if scale.is_some() && !inputs_finite {

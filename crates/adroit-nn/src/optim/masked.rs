@@ -98,6 +98,10 @@ impl<T: MatScalar, O: Optimizer<T>> Optimizer<T> for Masked<O> {
         }
     }
 
+    fn undo_update(&mut self) {
+        self.inner.undo_update();
+    }
+
     fn check_config(&self) -> Result<(), NnError> {
         self.inner.check_config()
     }

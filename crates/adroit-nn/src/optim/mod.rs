@@ -74,6 +74,7 @@ mod amsgrad;
 mod apply;
 mod clip;
 mod config;
+mod count;
 mod lion;
 mod mask;
 mod masked;
@@ -82,6 +83,7 @@ mod radam;
 mod rmsprop;
 mod schedule;
 mod sgd;
+mod slots;
 mod weight_decay;
 
 pub use adadelta::AdaDelta;
@@ -100,6 +102,9 @@ pub use rmsprop::RmsProp;
 pub use schedule::Schedule;
 pub use sgd::{Descent, Momentum, Nesterov};
 pub use weight_decay::WeightDecay;
+
+use count::Count;
+use slots::Slots;
 
 use crate::{Grads, Layer, NnError};
 use adroit_reverse::matrix::MatScalar;
@@ -244,6 +249,35 @@ pub trait Optimizer<T: MatScalar> {
     /// assert_eq!(Optimizer::<f64>::uniform_scale(&descent), Some(-0.5)); // η(1)
     /// ```
     fn commit_uniform_step(&mut self) {}
+
+    /// Undoes the last [`update`](Self::update): restores the state (moments, step counts, a
+    /// schedule's position) exactly as it was before it. [`step`], [`step_with_grads`],
+    /// [`train_step`](crate::train_step) and [`train`](crate::train()) call it when they refuse
+    /// the step that update was for (an update, or a parameter after it, that is NaN or
+    /// infinite), so that a refused step leaves the optimiser, like the model, as it was: a
+    /// run that diverged can go on from the last good step, e.g. with a smaller learning rate,
+    /// without the refused step's moments. Only the last update is kept: a second call does
+    /// nothing, and so does a call before any update or after the rule was read back from a
+    /// checkpoint.
+    ///
+    /// Every built-in rule and composition implements it: each state array is kept twice, the
+    /// state before the step and after it (the memory of the state doubles, the work of a step
+    /// does not). The default does nothing: a rule of your own that keeps state should
+    /// implement it, or its state keeps the refused step.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::nalgebra::{self, dmatrix};
+    /// use adroit_nn::optim::{Adam, Optimizer};
+    /// let theta = dmatrix![1.0];
+    /// let mut opt = Adam::<f64>::new(0.1);
+    /// opt.update(&mut vec![dmatrix![0.5]], &[&theta]);
+    /// let before = opt.clone();
+    /// opt.update(&mut vec![dmatrix![1e300]], &[&theta]); // v = (1 − β₂)·g² overflows
+    /// opt.undo_update();
+    /// assert_eq!(opt, before); // moments and step count as before the second update
+    /// ```
+    fn undo_update(&mut self) {}
 }
 
 /// Panics unless there is one update per parameter (every rule's `update` starts here: a rule
@@ -270,6 +304,10 @@ impl<T: MatScalar> Optimizer<T> for Box<dyn Optimizer<T>> {
 
     fn commit_uniform_step(&mut self) {
         (**self).commit_uniform_step();
+    }
+
+    fn undo_update(&mut self) {
+        (**self).undo_update();
     }
 
     fn check_config(&self) -> Result<(), NnError> {
@@ -321,6 +359,11 @@ impl<T: MatScalar, A: Optimizer<T>, B: Optimizer<T>> Optimizer<T> for Chained<A,
         self.second.update(updates, params);
     }
 
+    fn undo_update(&mut self) {
+        self.second.undo_update();
+        self.first.undo_update();
+    }
+
     fn check_config(&self) -> Result<(), NnError> {
         self.first.check_config()?;
         self.second.check_config()
@@ -355,123 +398,6 @@ impl<T> SerdeScalar for T where
 {
 }
 
-/// Per-parameter state arrays, created (zero or `init`) on the first update.
-#[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
-pub(crate) struct Slots<T> {
-    arrays: Vec<DMatrix<T>>,
-}
-
-/// State read back must be finite: JSON has no NaN or infinity, but a value past the type's
-/// range reads as one (`1e39` into `f32` state is `inf`, silently: training then stalled, every
-/// update of that entry 0), as may a binary format's bytes. Each array is read in nalgebra's
-/// format, `(entries, rows, columns)`, and its size checked here: nalgebra's own reader
-/// multiplies the dimensions unchecked (`4294967296 × 4294967296` panicked with overflow
-/// checks on).
-#[cfg(feature = "serde")]
-impl<'de, T: SerdeScalar> serde::Deserialize<'de> for Slots<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        #[derive(serde::Deserialize)]
-        #[serde(bound = "T: crate::optim::SerdeScalar")]
-        struct Arrays<T> {
-            arrays: Vec<(Vec<T>, usize, usize)>,
-        }
-        let Arrays { arrays } = Arrays::deserialize(d)?;
-        let mut checked = Vec::with_capacity(arrays.len());
-        for (k, (entries, rows, cols)) in arrays.into_iter().enumerate() {
-            if rows.checked_mul(cols) != Some(entries.len()) {
-                return Err(D::Error::custom(format!(
-                    "optimiser state array {k} is {rows}×{cols} with {} entries",
-                    entries.len()
-                )));
-            }
-            if let Some(i) = entries.iter().position(|v: &T| !v.is_finite()) {
-                return Err(D::Error::custom(format!(
-                    "optimiser state array {k}, entry {i}, is {:?}: not finite (a value past \
-                     the element type's range?)",
-                    entries[i]
-                )));
-            }
-            checked.push(DMatrix::from_vec(rows, cols, entries));
-        }
-        Ok(Self { arrays: checked })
-    }
-}
-
-impl<T> Default for Slots<T> {
-    fn default() -> Self {
-        Self { arrays: Vec::new() }
-    }
-}
-
-impl<T: MatScalar> Slots<T> {
-    /// Checks that the state arrays, once created, are one per parameter of the given shapes
-    /// (state read back from another model's checkpoint is not): before a step, where
-    /// [`get`](Self::get) would panic.
-    pub(crate) fn check(&self, rule: &str, shapes: &[(usize, usize)]) -> Result<(), NnError> {
-        if self.arrays.is_empty() {
-            return Ok(());
-        }
-        let invalid = |reason: String| NnError::InvalidConfig {
-            name: "optimiser state",
-            reason: format!(
-                "{reason} (its state is for another model: read from another checkpoint?)"
-            ),
-        };
-        if self.arrays.len() != shapes.len() {
-            return Err(invalid(format!(
-                "{rule}'s state holds arrays for {} parameters, the model has {}",
-                self.arrays.len(),
-                shapes.len()
-            )));
-        }
-        for (k, (a, s)) in self.arrays.iter().zip(shapes).enumerate() {
-            if a.shape() != *s {
-                return Err(invalid(format!(
-                    "{rule}'s state array {k} is {}×{}, parameter {k} is {}×{}",
-                    a.nrows(),
-                    a.ncols(),
-                    s.0,
-                    s.1
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// The state arrays, shaped like `updates`, filled with `init` the first time.
-    #[track_caller]
-    pub(crate) fn get(&mut self, updates: &[DMatrix<T>], init: T) -> &mut [DMatrix<T>] {
-        if self.arrays.is_empty() {
-            self.arrays = updates
-                .iter()
-                .map(|u| DMatrix::from_element(u.nrows(), u.ncols(), init))
-                .collect();
-        }
-        assert!(
-            self.arrays.len() == updates.len(),
-            "optimizer: the number of parameters changed from {} to {} (an optimiser keeps \
-             state for one model: use a new one for another model)",
-            self.arrays.len(),
-            updates.len()
-        );
-        for (a, u) in self.arrays.iter().zip(updates) {
-            assert!(
-                a.shape() == u.shape(),
-                "optimizer: a parameter's shape changed from {}×{} to {}×{} (an optimiser keeps \
-                 state for one model: use a new one for another model)",
-                a.nrows(),
-                a.ncols(),
-                u.nrows(),
-                u.ncols()
-            );
-        }
-        &mut self.arrays
-    }
-}
-
 /// `f(x) = x` as `T`.
 pub(crate) fn cast<T: MatScalar>(x: f64) -> T {
     T::from_f64(x).unwrap_or_else(T::zero)
@@ -486,10 +412,9 @@ pub(crate) fn cast<T: MatScalar>(x: f64) -> T {
 /// mask built for another model, or a built-in rule's state kept for a model with other
 /// parameter shapes); [`NnError::ShapeMismatch`] if `grads` does not have the model's
 /// parameter shapes; [`NnError::NonFinite`] (epoch and batch 0) if a gradient, or a parameter
-/// after the update, would be NaN or infinite — the model is then unchanged; so is the
-/// optimiser's state after a non-finite gradient (every rule) or any refused step of plain
-/// [`Descent`], while a rule whose update came out non-finite from finite gradients has
-/// advanced (moments, a schedule's step count).
+/// after the update, would be NaN or infinite. After any error the model and the optimiser's
+/// state (moments, step counts, a schedule's position) are as they were before the call
+/// (see [`Optimizer::undo_update`] for rules of your own).
 ///
 /// # Panics
 /// If a rule of your own panics in its `update` (a built-in rule's state kept for other

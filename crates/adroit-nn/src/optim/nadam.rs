@@ -76,10 +76,12 @@ impl<T: MatScalar> Optimizer<T> for NAdam<T> {
 
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
-        self.moments.direction(updates);
         let scale: T = cast(-self.eta.next());
-        for u in updates {
-            *u *= scale;
-        }
+        self.moments.step(updates, params, scale, |_| None);
+    }
+
+    fn undo_update(&mut self) {
+        self.eta.undo();
+        self.moments.undo();
     }
 }

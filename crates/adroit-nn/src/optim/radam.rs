@@ -2,7 +2,8 @@
 
 use super::config;
 use super::schedule::LearningRate;
-use super::{Optimizer, Schedule, Slots, cast};
+use super::slots::each_entry2;
+use super::{Count, Optimizer, Schedule, Slots, cast};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
@@ -33,7 +34,7 @@ pub struct RAdam<T> {
     beta2: f64,
     epsilon: f64,
     threshold: f64,
-    t: i32,
+    t: Count<i32>,
     m: Slots<T>,
     v: Slots<T>,
 }
@@ -70,7 +71,7 @@ impl<T: MatScalar> RAdam<T> {
             beta2,
             epsilon,
             threshold: 5.0,
-            t: 0,
+            t: Count::new(0),
             m: Slots::default(),
             v: Slots::default(),
         }
@@ -86,15 +87,15 @@ impl<T: MatScalar> Optimizer<T> for RAdam<T> {
     }
 
     fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
-        config::step_count("RAdam", self.t)?;
+        config::step_count("RAdam", self.t.get())?;
         self.m.check("RAdam", shapes)?;
         self.v.check("RAdam", shapes)
     }
 
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
-        self.t = self.t.saturating_add(1);
-        let (beta1, beta2, t) = (self.beta1, self.beta2, self.t);
+        self.t.set(self.t.get().saturating_add(1));
+        let (beta1, beta2, t) = (self.beta1, self.beta2, self.t.get());
         let rho_inf = 2.0 / (1.0 - beta2) - 1.0;
         let b2t = beta2.powi(t);
         let rho = rho_inf - 2.0 * f64::from(t) * b2t / (1.0 - b2t);
@@ -105,19 +106,24 @@ impl<T: MatScalar> Optimizer<T> for RAdam<T> {
         let c2: T = cast(1.0 / (1.0 - b2t));
         let (b1, b2, eps): (T, T, T) = (cast(beta1), cast(beta2), cast(self.epsilon));
         let scale: T = cast(-self.eta.next());
-        let ms = self.m.get(updates, T::zero());
-        let vs = self.v.get(updates, T::zero());
-        for ((u, m), v) in updates.iter_mut().zip(ms).zip(vs) {
-            for ((g, m), v) in u.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()) {
-                *m = b1 * *m + (T::one() - b1) * *g;
-                *v = b2 * *v + (T::one() - b2) * *g * *g;
-                let m_hat = *m * c1;
-                *g = scale
-                    * match rectification {
-                        Some(r) => cast::<T>(r) * m_hat / (Float::sqrt(*v * c2) + eps),
-                        None => m_hat,
-                    };
-            }
-        }
+        let m = self.m.advance(updates, T::zero());
+        let v = self.v.advance(updates, T::zero());
+        each_entry2(updates, m, v, |g, (m_old, m), (v_old, v)| {
+            *m = b1 * m_old + (T::one() - b1) * *g;
+            *v = b2 * v_old + (T::one() - b2) * *g * *g;
+            let m_hat = *m * c1;
+            *g = scale
+                * match rectification {
+                    Some(r) => cast::<T>(r) * m_hat / (Float::sqrt(*v * c2) + eps),
+                    None => m_hat,
+                };
+        });
+    }
+
+    fn undo_update(&mut self) {
+        self.eta.undo();
+        self.t.undo();
+        self.m.undo();
+        self.v.undo();
     }
 }

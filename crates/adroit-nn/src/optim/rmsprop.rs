@@ -2,6 +2,7 @@
 
 use super::config;
 use super::schedule::LearningRate;
+use super::slots::{each_entry, each_entry2};
 use super::{Optimizer, Schedule, Slots, cast};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
@@ -103,19 +104,26 @@ impl<T: MatScalar> Optimizer<T> for RmsProp<T> {
         super::check_counts(updates, params);
         let (rho, eps): (T, T) = (cast(self.rho), cast(self.epsilon));
         let scale: T = cast(-self.eta.next());
-        let vs = self.v.get(updates, T::zero());
-        let mus = self.mu.get(updates, T::zero());
-        for ((u, v), mu) in updates.iter_mut().zip(vs).zip(mus) {
-            for ((g, v), mu) in u.iter_mut().zip(v.iter_mut()).zip(mu.iter_mut()) {
-                *v = rho * *v + (T::one() - rho) * *g * *g;
-                let variance = if self.centred {
-                    *mu = rho * *mu + (T::one() - rho) * *g;
-                    *v - *mu * *mu
-                } else {
-                    *v
-                };
-                *g = scale * *g / Float::sqrt(variance + eps);
-            }
+        let v = self.v.advance(updates, T::zero());
+        if !self.centred {
+            each_entry(updates, v, |g, (v_old, v)| {
+                *v = rho * v_old + (T::one() - rho) * *g * *g;
+                *g = scale * *g / Float::sqrt(*v + eps);
+            });
+            return;
         }
+        let mu = self.mu.advance(updates, T::zero());
+        each_entry2(updates, v, mu, |g, (v_old, v), (mu_old, mu)| {
+            *v = rho * v_old + (T::one() - rho) * *g * *g;
+            *mu = rho * mu_old + (T::one() - rho) * *g;
+            *g = scale * *g / Float::sqrt(*v - *mu * *mu + eps);
+        });
+    }
+
+    fn undo_update(&mut self) {
+        self.eta.undo();
+        self.v.undo();
+        // Not advanced when not centred: its undo record is `Nothing` then.
+        self.mu.undo();
     }
 }

@@ -212,31 +212,36 @@ impl From<f64> for Schedule {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct LearningRate {
     schedule: Schedule,
-    count: usize,
+    count: super::Count<usize>,
 }
 
 impl LearningRate {
     pub(crate) fn new(schedule: impl Into<Schedule>) -> Self {
         Self {
             schedule: schedule.into(),
-            count: 0,
+            count: super::Count::new(0),
         }
     }
 
     /// The rate for this update, without advancing the count.
     pub(crate) fn peek(&self) -> f64 {
-        self.schedule.at(self.count)
+        self.schedule.at(self.count.get())
     }
 
     /// The number of updates made so far.
     pub(crate) fn steps_taken(&self) -> usize {
-        self.count
+        self.count.get()
     }
 
     /// The rate for this update (`schedule(t)` with `t` from 0), advancing the count.
     pub(crate) fn next(&mut self) -> f64 {
-        let eta = self.schedule.at(self.count);
-        self.count = self.count.saturating_add(1);
+        let eta = self.schedule.at(self.count.get());
+        self.count.set(self.count.get().saturating_add(1));
         eta
+    }
+
+    /// Undoes the last [`next`](Self::next).
+    pub(crate) fn undo(&mut self) {
+        self.count.undo();
     }
 }

@@ -2,6 +2,7 @@
 
 use super::config;
 use super::schedule::LearningRate;
+use super::slots::each_entry;
 use super::{Optimizer, Schedule, Slots, cast};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
@@ -67,6 +68,10 @@ impl<T: MatScalar> Optimizer<T> for Descent {
     fn commit_uniform_step(&mut self) {
         self.eta.next();
     }
+
+    fn undo_update(&mut self) {
+        self.eta.undo();
+    }
 }
 
 /// The momentum trace `t ← g + β·t` shared by [`Momentum`] and [`Nesterov`].
@@ -89,16 +94,18 @@ impl<T: MatScalar> Trace<T> {
     fn update(&mut self, updates: &mut [DMatrix<T>]) {
         let beta: T = cast(self.beta);
         let scale: T = cast(-self.eta.next());
-        let traces = self.trace.get(updates, T::zero());
-        for (u, t) in updates.iter_mut().zip(traces) {
-            *t = &*u + &*t * beta;
-            if self.nesterov {
-                *u += &*t * beta;
-            } else {
-                u.copy_from(t);
-            }
-            *u *= scale;
-        }
+        let nesterov = self.nesterov;
+        let trace = self.trace.advance(updates, T::zero());
+        each_entry(updates, trace, |g, (t_old, t)| {
+            *t = *g + t_old * beta;
+            let direction = if nesterov { *g + *t * beta } else { *t };
+            *g = direction * scale;
+        });
+    }
+
+    fn undo(&mut self) {
+        self.eta.undo();
+        self.trace.undo();
     }
 }
 
@@ -176,6 +183,10 @@ impl<T: MatScalar> Optimizer<T> for Momentum<T> {
         super::check_counts(updates, params);
         self.0.update(updates);
     }
+
+    fn undo_update(&mut self) {
+        self.0.undo();
+    }
 }
 
 /// Gradient descent with Nesterov momentum: `t ← g + β·t`, `u = −η·(g + β·t)` (Optax's
@@ -251,5 +262,9 @@ impl<T: MatScalar> Optimizer<T> for Nesterov<T> {
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         self.0.update(updates);
+    }
+
+    fn undo_update(&mut self) {
+        self.0.undo();
     }
 }

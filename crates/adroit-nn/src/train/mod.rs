@@ -124,8 +124,9 @@ impl Default for TrainConfig {
 ///   batch at the end of its message;
 /// - [`NnError::NonFinite`] if the loss or a gradient becomes NaN or infinite, or an update
 ///   would make a parameter or a state matrix (running statistics) so: training stops and
-///   the model keeps the parameters and state it had before that step (the last good ones; the optimiser's state is unchanged after a
-///   non-finite loss or gradient, see [`step`](crate::optim::step)); the message counts the
+///   the model keeps the parameters and state it had before that step (the last good ones),
+///   the optimiser its state (see [`Optimizer::undo_update`](crate::optim::Optimizer::undo_update)
+///   for rules of your own), so the run can go on from there; the message counts the
 ///   batch's non-finite inputs and targets, if any. The data are not checked up front (a loss
 ///   of your own may mask missing targets stored as NaN): call
 ///   [`DataLoader::check_finite`](crate::data::DataLoader::check_finite) first to refuse such
@@ -300,9 +301,8 @@ where
 /// the model does not list in `visit`/`visit_params` (it would never train either) — as
 /// PyTorch's `autograd.grad` refuses unused inputs; the loss's error (e.g. a shape mismatch between prediction and target); [`NnError::NonFinite`]
 /// (with `epoch` and `batch` 0) if the loss or a gradient is NaN or infinite, or the update
-/// would make a parameter or a state matrix so — the model (parameters and state) is then
-/// unchanged (and the optimiser's state after a non-finite loss or gradient; see
-/// [`step`](crate::optim::step)); the first error a layer reported with
+/// would make a parameter or a state matrix so — the model (parameters and state) and the
+/// optimiser's state are then unchanged (see [`step`](crate::optim::step)); the first error a layer reported with
 /// [`Context::fail`](crate::Context::fail) (a [`BatchNorm`](crate::BatchNorm) given a batch of
 /// one sample), the model unchanged.
 ///
