@@ -11,7 +11,10 @@
 
 use adroit_benches::handwritten::{self, Mlp};
 use adroit_nn::losses::{Agg, logitcrossentropy};
-use adroit_nn::optim::{AdaGrad, Adam, AdamW, Descent, Lion, Momentum, Optimizer, RmsProp};
+use adroit_nn::optim::{
+    AdaGrad, Adam, AdamW, ClipGlobalNorm, ClipNorm, ClipValue, Descent, Lion, Momentum, Optimizer,
+    RmsProp, WeightDecay,
+};
 use adroit_nn::{Activation, Chain, Conv2d, Dense, Layer, MaxPool2d, Window2d, train_step};
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_main};
 use nalgebra::DMatrix;
@@ -133,8 +136,8 @@ fn bench_cnn_training_step(c: &mut Criterion) {
 }
 
 /// One optimiser update on the parameters of the 784-512-512-10 MLP (669,706 entries), from
-/// the same gradients each iteration (their copy is outside the timing): adroit's rules with
-/// their defaults, and Adam's formula hand-written over contiguous slices with its moments
+/// the same gradients each iteration (their copy is outside the timing): adroit's rules and
+/// transformations with their defaults (the gradients' norm, ≈ 470, is clipped), and Adam's formula hand-written over contiguous slices with its moments
 /// updated in place (`handwritten/Adam`, the floor for `adroit/Adam`).
 fn bench_optimizer_update(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(2);
@@ -153,6 +156,10 @@ fn bench_optimizer_update(c: &mut Criterion) {
         ("RmsProp", Box::new(RmsProp::new(1e-3))),
         ("AdaGrad", Box::new(AdaGrad::new(1e-3))),
         ("Lion", Box::new(Lion::new(1e-4))),
+        ("ClipGlobalNorm", Box::new(ClipGlobalNorm::new(1.0))),
+        ("ClipNorm", Box::new(ClipNorm::new(1.0))),
+        ("ClipValue", Box::new(ClipValue::new(0.5))),
+        ("WeightDecay", Box::new(WeightDecay::new(1e-4))),
     ];
     for (name, mut rule) in rules {
         group.bench_function(BenchmarkId::new("adroit", name), |b| {

@@ -58,12 +58,12 @@ impl<T: MatScalar> Optimizer<T> for ClipValue {
         super::check_counts(updates, params);
         let d: T = cast(self.delta);
         for u in updates {
-            // NaN passes through (as jnp.clip), so a NaN gradient is not hidden as ±δ.
-            u.apply(|v| {
-                if !Float::is_nan(*v) {
-                    *v = Float::max(Float::min(*v, d), -d);
-                }
-            });
+            for v in u.as_mut_slice() {
+                // Comparisons with NaN are false: NaN passes through (as jnp.clip), so a NaN
+                // gradient is not hidden as ±δ. Two selects: the loop vectorises.
+                let upper = if *v > d { d } else { *v };
+                *v = if upper < -d { -d } else { upper };
+            }
         }
     }
 }
@@ -123,9 +123,9 @@ impl<T: MatScalar> Optimizer<T> for ClipNorm {
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         for u in updates {
-            let norm = norm(|| u.iter());
+            let norm = norm(&[u.as_slice()]);
             if norm > self.max {
-                *u *= cast::<T>(self.max / norm);
+                scale(u, cast::<T>(self.max / norm));
             }
         }
     }
@@ -192,33 +192,59 @@ impl<T: MatScalar> Optimizer<T> for ClipGlobalNorm {
 
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
-        let norm = norm(|| updates.iter().flat_map(|u| u.iter()));
+        let slices: Vec<&[T]> = updates.iter().map(DMatrix::as_slice).collect();
+        let norm = norm(&slices);
         if norm > self.max {
             let factor = cast::<T>(self.max / norm);
             for u in updates {
-                *u *= factor;
+                scale(u, factor);
             }
         }
     }
 }
 
-/// The Euclidean norm of the entries `entries()` yields, in `f64`: the plain `√Σv²`, or where
-/// that sum overflows (finite entries beyond ~1e154, which f64 gradients can reach), the same
-/// over the entries divided by the largest magnitude, times it (a second pass only then). NaN
-/// if an entry is NaN.
-fn norm<'a, T: MatScalar, I: Iterator<Item = &'a T>>(entries: impl Fn() -> I) -> f64 {
-    let wide = |v: &T| v.to_f64().unwrap_or(f64::NAN);
-    let plain = entries().map(|v| wide(v).powi(2)).sum::<f64>().sqrt();
+/// `u ← c·u`, entry by entry.
+fn scale<T: MatScalar>(u: &mut DMatrix<T>, c: T) {
+    for v in u.as_mut_slice() {
+        *v *= c;
+    }
+}
+
+/// Independent partial sums of [`sum_of`] (so its loop vectorises).
+const LANES: usize = 16;
+
+/// `Σ f(v)` over the entries of `slices`, in `f64`, summed in [`LANES`] interleaved partial
+/// sums (entry `i` of each slice into sum `i mod LANES`), then those in order.
+fn sum_of<T: MatScalar>(slices: &[&[T]], f: impl Fn(f64) -> f64) -> f64 {
+    let wide = |v: T| v.to_f64().unwrap_or(f64::NAN);
+    let mut sums = [0.0_f64; LANES];
+    for s in slices {
+        let mut blocks = s.chunks_exact(LANES);
+        for block in &mut blocks {
+            for (sum, &v) in sums.iter_mut().zip(block) {
+                *sum += f(wide(v));
+            }
+        }
+        for (sum, &v) in sums.iter_mut().zip(blocks.remainder()) {
+            *sum += f(wide(v));
+        }
+    }
+    sums.iter().sum()
+}
+
+/// The Euclidean norm of the entries of `slices`, in `f64`: the plain `√Σv²`, or where that
+/// sum overflows (finite entries beyond ~1e154, which f64 gradients can reach), the same over
+/// the entries divided by the largest magnitude, times it (passes over the entries only
+/// then). NaN if an entry is NaN.
+fn norm<T: MatScalar>(slices: &[&[T]]) -> f64 {
+    let plain = sum_of(slices, |v| v * v).sqrt();
     if plain.is_finite() || plain.is_nan() {
         return plain;
     }
-    let largest = entries().fold(0.0_f64, |a, v| a.max(wide(v).abs()));
+    let wide = |v: &T| v.to_f64().unwrap_or(f64::NAN);
+    let largest = (slices.iter().flat_map(|s| s.iter())).fold(0.0_f64, |a, v| a.max(wide(v).abs()));
     if !largest.is_finite() {
         return largest; // an infinite entry
     }
-    largest
-        * entries()
-            .map(|v| (wide(v) / largest).powi(2))
-            .sum::<f64>()
-            .sqrt()
+    largest * sum_of(slices, |v| (v / largest) * (v / largest)).sqrt()
 }

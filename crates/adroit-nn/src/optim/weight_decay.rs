@@ -59,7 +59,9 @@ impl<T: MatScalar> Optimizer<T> for WeightDecay {
         super::check_counts(updates, params);
         let lambda: T = cast(self.lambda);
         for (u, p) in updates.iter_mut().zip(params) {
-            *u += *p * lambda;
+            for (u, &p) in u.as_mut_slice().iter_mut().zip(p.as_slice()) {
+                *u += p * lambda;
+            }
         }
     }
 }
