@@ -4,7 +4,6 @@ use super::{Optimizer, cast, config};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
-use num_traits::Float;
 
 /// Clips every entry to `[−δ, δ]` (Optax's `clip`, Flux's `ClipGrad`).
 ///

@@ -27,6 +27,12 @@ impl<V: Copy> Count<V> {
         self.value = value;
     }
 
+    /// Forgets the value before the last [`set`](Self::set): [`undo`](Self::undo) does nothing
+    /// until the next one.
+    pub(crate) fn forget(&mut self) {
+        self.before = None;
+    }
+
     /// Restores the value before the last [`set`](Self::set); a second call does nothing.
     pub(crate) fn undo(&mut self) {
         if let Some(before) = self.before.take() {

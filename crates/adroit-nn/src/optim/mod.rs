@@ -137,8 +137,8 @@ pub trait Optimizer<T: MatScalar> {
     /// State (moments, step count) is kept per parameter index and created on the first call.
     ///
     /// # Panics
-    /// If `updates` and `params` differ in length, or the number or shapes of the arrays
-    /// change between calls (programmer errors).
+    /// If `updates` and `params` differ in length or in an array's shape, or the number or
+    /// shapes of the arrays change between calls (programmer errors).
     ///
     /// # Example
     /// ```
@@ -257,8 +257,9 @@ pub trait Optimizer<T: MatScalar> {
     /// infinite), so that a refused step leaves the optimiser, like the model, as it was: a
     /// run that diverged can go on from the last good step, e.g. with a smaller learning rate,
     /// without the refused step's moments. Only the last update is kept: a second call does
-    /// nothing, and so does a call before any update or after the rule was read back from a
-    /// checkpoint.
+    /// nothing, and so does a call before any update, after the rule was read back from a
+    /// checkpoint, or after [`commit_uniform_step`](Self::commit_uniform_step) (a step already
+    /// applied).
     ///
     /// Every built-in rule and composition implements it: each state array is kept twice, the
     /// state before the step and after it (the memory of the state doubles, the work of a step
@@ -280,8 +281,9 @@ pub trait Optimizer<T: MatScalar> {
     fn undo_update(&mut self) {}
 }
 
-/// Panics unless there is one update per parameter (every rule's `update` starts here: a rule
-/// that scales inside a loop over both would leave the extra updates unscaled).
+/// Panics unless there is one update per parameter, of its shape (every rule's `update`
+/// starts here: a rule that scales inside a loop over both would leave the extra updates
+/// unscaled, and one that reads a parameter beside its update would stop at the shorter).
 #[track_caller]
 pub(crate) fn check_counts<T>(updates: &[DMatrix<T>], params: &[&DMatrix<T>]) {
     assert_eq!(
@@ -291,6 +293,16 @@ pub(crate) fn check_counts<T>(updates: &[DMatrix<T>], params: &[&DMatrix<T>]) {
         updates.len(),
         params.len()
     );
+    for (k, (u, p)) in updates.iter().zip(params).enumerate() {
+        assert!(
+            u.shape() == p.shape(),
+            "Optimizer::update: update {k} is {}×{}, its parameter {}×{}",
+            u.nrows(),
+            u.ncols(),
+            p.nrows(),
+            p.ncols()
+        );
+    }
 }
 
 impl<T: MatScalar> Optimizer<T> for Box<dyn Optimizer<T>> {

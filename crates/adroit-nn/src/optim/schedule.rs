@@ -240,6 +240,13 @@ impl LearningRate {
         eta
     }
 
+    /// [`next`](Self::next) for a step already applied (a committed uniform step): advances
+    /// with nothing to undo.
+    pub(crate) fn commit(&mut self) {
+        self.next();
+        self.count.forget();
+    }
+
     /// Undoes the last [`next`](Self::next).
     pub(crate) fn undo(&mut self) {
         self.count.undo();

@@ -66,7 +66,8 @@ impl<T: MatScalar> Optimizer<T> for Descent {
     }
 
     fn commit_uniform_step(&mut self) {
-        self.eta.next();
+        // An applied step: `undo_update` must not take it back.
+        self.eta.commit();
     }
 
     fn undo_update(&mut self) {

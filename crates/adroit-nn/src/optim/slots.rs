@@ -23,7 +23,7 @@ enum Undo {
 /// the two ([`advance`](Self::advance)): the same memory traffic as updating in place, twice
 /// the memory, and the step before is still there for [`undo`](Self::undo). Compared, written
 /// and read back by the current arrays alone.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
 pub(crate) struct Slots<T> {
@@ -34,6 +34,15 @@ pub(crate) struct Slots<T> {
     spare: Vec<DMatrix<T>>,
     #[cfg_attr(feature = "serde", serde(skip))]
     undo: Undo,
+}
+
+/// The current arrays alone (the spare set is a buffer).
+impl<T: std::fmt::Debug> std::fmt::Debug for Slots<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Slots")
+            .field("arrays", &self.arrays)
+            .finish()
+    }
 }
 
 impl<T: PartialEq> PartialEq for Slots<T> {

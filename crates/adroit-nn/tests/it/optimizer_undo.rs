@@ -4,7 +4,7 @@
 
 use crate::optimizer_rules::{RuleCheck, advance, every_rule, grads, start};
 use adroit_nn::nalgebra::{DMatrix, Scalar, dmatrix};
-use adroit_nn::optim::{Momentum, Optimizer, step};
+use adroit_nn::optim::{AdamW, Descent, Momentum, Optimizer, Schedule, step};
 use adroit_nn::{Activation, Dense, MatScalar, NnError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -90,4 +90,29 @@ fn a_refused_step_leaves_the_optimiser_as_it_was() {
     step(&mut expected_opt, &mut expected_model, layer(0.25)).unwrap();
     assert_eq!(model.weight, expected_model.weight);
     assert_eq!(opt, expected_opt);
+}
+
+/// A uniform step applied by `step` (plain descent's one-pass path) is committed, not undone:
+/// `undo_update` after it leaves the schedule where the applied steps took it.
+#[test]
+fn an_applied_uniform_step_is_not_undone() {
+    let schedule = Schedule::Step {
+        init: 1.0,
+        boundaries_and_scales: vec![(1, 0.5), (2, 0.25)],
+    };
+    let layer = |w: f64| Dense::from_parts(dmatrix![w], None, Activation::Identity).unwrap();
+    let (mut model, mut opt) = (layer(2.0), Descent::new(schedule));
+    step(&mut opt, &mut model, layer(1.0)).unwrap();
+    step(&mut opt, &mut model, layer(1.0)).unwrap();
+    assert_eq!(model.weight, dmatrix![0.5]); // 2 − 1 − 0.5
+    Optimizer::<f64>::undo_update(&mut opt);
+    assert_eq!(Optimizer::<f64>::uniform_scale(&opt), Some(-0.125)); // η(2) = 1·0.5·0.25
+}
+
+/// An update and its parameter of different shapes are a programmer error for every rule,
+/// caught before a rule reading both (AdamW's decay, Lion's) stops at the shorter.
+#[test]
+#[should_panic(expected = "update 0 is 1×3, its parameter 1×1")]
+fn an_update_shaped_unlike_its_parameter_panics() {
+    AdamW::<f64>::new(0.1).update(&mut [dmatrix![1.0, 2.0, 3.0]], &[&dmatrix![1.0]]);
 }
