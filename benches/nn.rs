@@ -2,7 +2,8 @@
 //! hand-written nalgebra implementation of the same step, for three MLP sizes, next to the
 //! primal: the hand-written forward pass and loss alone (`primal_forward_loss`). And a small
 //! convolutional network's step (`cnn_training_step_f32`), next to its forward pass alone
-//! (`predict`); PyTorch's and JAX's are in `benches/peers/`. And optimiser updates alone on the
+//! (`predict`); PyTorch's and JAX's are in `benches/peers/`. An LSTM classifier's step
+//! (`lstm_training_step_f32`). And optimiser updates alone on the
 //! largest MLP's parameters (`optimizer_update_f32`), with Adam against a hand-written loop
 //! updating its moments in place (adroit keeps the state before the step, to undo a refused
 //! one).
@@ -15,7 +16,7 @@ use adroit_nn::optim::{
     AdaGrad, Adam, AdamW, ClipGlobalNorm, ClipNorm, ClipValue, Descent, Lion, Momentum, Optimizer,
     RmsProp, WeightDecay,
 };
-use adroit_nn::{Activation, Chain, Conv2d, Dense, Layer, MaxPool2d, Window2d, train_step};
+use adroit_nn::{Activation, Chain, Conv2d, Dense, Layer, Lstm, MaxPool2d, Window2d, train_step};
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_main};
 use nalgebra::DMatrix;
 use rand::rngs::StdRng;
@@ -135,6 +136,27 @@ fn bench_cnn_training_step(c: &mut Criterion) {
     group.finish();
 }
 
+/// An LSTM over 32 steps of 16 features (hidden 64, last state) and a dense layer to 10
+/// classes, batch 32: softmax cross-entropy, Adam.
+fn bench_lstm_training_step(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(4);
+    let x = DMatrix::<f32>::from_fn(16 * 32, 32, |_, _| rng.random_range(-1.0..1.0));
+    let (_, y) = data(&[1, 10], 32, &mut rng);
+    let mut net = Chain::new()
+        .push(Lstm::new(16, 64, &mut rng).last_only())
+        .push(Dense::new(64, 10, Activation::Identity, &mut rng));
+    let loss = |p, t: &DMatrix<f32>| logitcrossentropy(p, t, Agg::Mean);
+    let mut opt = Adam::new(1e-3);
+    let mut group = c.benchmark_group("lstm_training_step_f32");
+    group.bench_function("adroit/16-64x32-10", |b| {
+        b.iter(|| {
+            train_step(&mut net, black_box(&x), &y, &loss, &mut opt, 0)
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+    });
+    group.finish();
+}
+
 /// One optimiser update on the parameters of the 784-512-512-10 MLP (669,706 entries), from
 /// the same gradients each iteration (their copy is outside the timing): adroit's rules and
 /// transformations with their defaults (the gradients' norm, ≈ 470, is clipped), and Adam's formula hand-written over contiguous slices with its moments
@@ -209,7 +231,8 @@ mod harness {
         benches,
         super::bench_training_step,
         super::bench_cnn_training_step,
-        super::bench_optimizer_update
+        super::bench_optimizer_update,
+        super::bench_lstm_training_step
     );
 }
 criterion_main!(harness::benches);

@@ -413,7 +413,7 @@ impl Activation {
         match self {
             Activation::Identity => x,
             Activation::Tanh => x.tanh(),
-            Activation::Sigmoid => x.map(sigmoid),
+            Activation::Sigmoid => x.sigmoid(),
             Activation::Relu => x.map(relu),
             Activation::LeakyRelu(a) => x.map(move |v| leaky_relu(v, c(a))),
             Activation::Relu6 => x.map(relu6),

@@ -77,6 +77,7 @@
 //! assert_eq!(grads[1].shape(), (2, 1));
 //! ```
 
+mod activation_kernels;
 mod anomaly;
 mod api;
 mod checkpoint;

@@ -1,10 +1,13 @@
 //! [`MatScalar`]: the element types of tracked matrices, each with its own thread-local tapes.
 
+use super::activation_kernels;
 use super::gemm::{self, Operand};
 use super::pool::BufferPool;
 use super::tape::MatTapeStack;
 use crate::TapeScalar;
 use crate::scalar::{chunk_sweep, dual_sweep};
+use adroit_forward::log_exp::logistic;
+use adroit_forward::rules::{self, UnaryRule};
 use adroit_forward::{
     Dual, DualVec, SpecialFunctions, chain_product, chain_product_assign, chain_product_into,
 };
@@ -128,6 +131,32 @@ pub(crate) mod sealed {
                 *o = Self::tape_product(p, t);
             }
         }
+
+        /// `tanh` of each entry of `x` into `value` and its derivative into `derivative`
+        /// (equal lengths): adroit-forward's `Tanh` rule entry by entry, or for `f32` the
+        /// vectorised [`activation_kernels`](super::super::activation_kernels).
+        fn tanh_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self])
+        where
+            Self: MatScalar,
+        {
+            for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
+                (*v, *d) = rules::Tanh.eval(x);
+            }
+        }
+
+        /// The logistic sigmoid of each entry of `x` into `value` and its derivative into
+        /// `derivative` (equal lengths): adroit-forward's `log_exp::logistic` through a dual
+        /// entry by entry, or for `f32` the vectorised
+        /// [`activation_kernels`](super::super::activation_kernels).
+        fn logistic_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self])
+        where
+            Self: MatScalar,
+        {
+            for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
+                let y = logistic(Dual::variable(x));
+                (*v, *d) = (y.value(), y.tangent());
+            }
+        }
     }
 }
 
@@ -168,7 +197,8 @@ fn with_teardown_stack<T: MatScalar, R>(
 macro_rules! mat_scalar {
     ($($t:ty => $tls:ident, $teardown:ident, $pool:ident, $gemm:path,
         $wide:ty, $widens:expr, $widen:expr, $narrow:expr, $product:expr, $undefined:expr,
-        $with_value:expr $(, vectorised: $assign:path, $into:path)?);* $(;)?) => {$(
+        $with_value:expr $(, vectorised: $assign:path, $into:path)?
+        $(, activations: $tanh:path, $logistic:path)?);* $(;)?) => {$(
         thread_local! {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
             static $teardown: Cell<Option<&'static RefCell<MatTapeStack<$t>>>> =
@@ -260,17 +290,29 @@ macro_rules! mat_scalar {
                     $into(partials, tangents, out)
                 }
             )?
+
+            $(
+                fn tanh_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
+                    $tanh(x, value, derivative)
+                }
+
+                fn logistic_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
+                    $logistic(x, value, derivative)
+                }
+            )?
         }
     )*};
 }
 
 // f32 sums widen exactly to f64 and round once at the end; a dual's parts each do. Plain
 // floats' products with the convention are adroit-forward's (vectorised over slices); duals'
-// are the scalar tape's sweep products.
+// are the scalar tape's sweep products. f32's tanh and sigmoid have vectorised kernels; f64
+// keeps the C library's functions (correctly rounded or nearly), as do the duals.
 mat_scalar! {
     f32 => MAT_TAPES_F32, TEARDOWN_F32, POOL_F32, gemm::sgemm,
         f64, true, f64::from, |w| w as f32, chain_product, f32::NAN, |_, v| v,
-        vectorised: chain_product_assign, chain_product_into;
+        vectorised: chain_product_assign, chain_product_into,
+        activations: activation_kernels::tanh_entries, activation_kernels::logistic_entries;
     f64 => MAT_TAPES_F64, TEARDOWN_F64, POOL_F64, gemm::dgemm,
         f64, false, |v| v, |w| w, chain_product, f64::NAN, |_, v| v,
         vectorised: chain_product_assign, chain_product_into;

@@ -348,3 +348,83 @@ fn means_of_equal_entries_are_exact_and_pull_back_g_over_n() {
 fn tape_sum_mean_f32(m: &DMatrix<f32>) -> f32 {
     matrix::value_and_gradient(|p| p[0].mean(), &[m]).0
 }
+
+/// `f32` `tanh` and `sigmoid` (vectorised kernels) against the same maps in `f64` (the C
+/// library's functions through the rule table), value and gradient, at mixed magnitudes,
+/// both signs, zeros, large arguments and the infinities: within a few `f32` ulps, with the
+/// rule table's edge values (σ(±∞) = 1, 0; derivatives 0 there; −0 kept by `tanh`).
+#[test]
+fn f32_tanh_and_sigmoid_kernels_match_the_f64_maps() {
+    let mut x64 = values(200, 7);
+    x64.extend([
+        0.0,
+        -0.0,
+        0.5,
+        -0.5,
+        1.0,
+        -1.0,
+        20.0,
+        -20.0,
+        90.0,
+        -90.0,
+        1000.0,
+        -1000.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ]);
+    let x32: Vec<f32> = x64.iter().map(|&v| v as f32).collect();
+    let x64: Vec<f64> = x32.iter().map(|&v| f64::from(v)).collect();
+    let n = x64.len();
+    let m32 = DMatrix::from_vec(n, 1, x32);
+    let m64 = DMatrix::from_vec(n, 1, x64);
+    let ulps = |a: f32, b: f64| {
+        let b = b as f32;
+        let key = |v: f32| {
+            let i = i64::from(v.to_bits() as i32);
+            if i < 0 { i64::from(i32::MIN) - i } else { i }
+        };
+        if a == b { 0 } else { key(a).abs_diff(key(b)) }
+    };
+    type Map32 = fn(MatVar<f32>) -> MatVar<f32>;
+    type Map64 = fn(MatVar<f64>) -> MatVar<f64>;
+    let cases: [(&str, Map32, Map64, [u64; 2]); 2] = [
+        ("tanh", MatVar::tanh, MatVar::tanh, [4, 6]),
+        ("sigmoid", MatVar::sigmoid, MatVar::sigmoid, [3, 6]),
+    ];
+    for (name, f32_map, f64_map, [value_bound, gradient_bound]) in cases {
+        let (y32, g32) = matrix::pullback(|m| f32_map(m[0]), std::slice::from_ref(&m32));
+        let (y64, g64) = matrix::pullback(|m| f64_map(m[0]), std::slice::from_ref(&m64));
+        let (d32, d64) = (
+            g32.call(&DMatrix::from_element(n, 1, 1.0)).remove(0),
+            g64.call(&DMatrix::from_element(n, 1, 1.0)).remove(0),
+        );
+        for i in 0..n {
+            let at = m32[i];
+            assert!(
+                ulps(y32[i], y64[i]) <= value_bound,
+                "{name}({at:e}): {} against {:e}",
+                y32[i],
+                y64[i]
+            );
+            assert!(
+                ulps(d32[i], d64[i]) <= gradient_bound,
+                "{name}'({at:e}): {} against {:e}",
+                d32[i],
+                d64[i]
+            );
+        }
+    }
+    let (y, g) = matrix::value_and_gradient(
+        |m| m[0].tanh().sum(),
+        &[DMatrix::from_vec(1, 1, vec![-0.0f32])],
+    );
+    assert!(y == 0.0 && g[0][0] == 1.0);
+    let t = matrix::pullback(|m| m[0].tanh(), &[DMatrix::from_vec(1, 1, vec![-0.0f32])]).0;
+    assert!(t[0].is_sign_negative());
+    let s = |x: f32| matrix::pullback(|m| m[0].sigmoid(), &[DMatrix::from_vec(1, 1, vec![x])]).0[0];
+    assert_eq!(
+        (s(f32::INFINITY), s(f32::NEG_INFINITY), s(0.0)),
+        (1.0, 0.0, 0.5)
+    );
+    assert!(s(f32::NAN).is_nan());
+}

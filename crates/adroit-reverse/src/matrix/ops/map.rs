@@ -153,6 +153,29 @@ impl<T: MatScalar> MatVar<T> {
         })
     }
 
+    /// [`map_with_derivative`](Self::map_with_derivative) by a kernel over whole slices:
+    /// `kernel(x, value, derivative)` writes every entry's value and derivative.
+    #[track_caller]
+    fn map_entries(self, kernel: fn(&[T], &mut [T], &mut [T])) -> Self {
+        let a = self.index();
+        self.unary_op(|v| {
+            let mut value = pool::overwritten(v.nrows(), v.ncols());
+            let mut derivative = pool::overwritten(v.nrows(), v.ncols());
+            kernel(
+                v.as_slice(),
+                value.as_mut_slice(),
+                derivative.as_mut_slice(),
+            );
+            (
+                value,
+                Box::new(Map {
+                    a,
+                    derivative: Partial::Matrix(derivative),
+                }),
+            )
+        })
+    }
+
     /// Records an element-wise linear map `x ↦ value(x)` of slope `slope`.
     #[track_caller]
     fn linear(self, slope: T, value: impl Fn(T) -> T) -> Self {
@@ -209,6 +232,11 @@ impl<T: MatScalar> MatVar<T> {
 
     /// `tanh x` entry-wise.
     ///
+    /// For `f32` entries the values and derivatives come from a vectorised kernel (within 3
+    /// and 4 ulp of the functions evaluated in `f64`; the conventions of adroit-forward's
+    /// `Tanh` rule, `tanh(−0) = −0`, derivative 0 at `±∞`), several times faster than the C
+    /// library's `tanhf`; other element types use the rule entry by entry.
+    ///
     /// # Example
     /// ```
     /// use adroit_reverse::nalgebra;
@@ -222,7 +250,7 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn tanh(self) -> Self {
-        self.map_rule(rules::Tanh)
+        self.map_entries(T::tanh_entries)
     }
 
     /// `√x` entry-wise.
@@ -380,7 +408,9 @@ impl<T: MatScalar> MatVar<T> {
 
     /// The logistic sigmoid `σ(x) = 1/(1 + e⁻ˣ)` entry-wise (JAX's `jax.nn.sigmoid`, PyTorch's
     /// `torch.sigmoid`; adroit-forward's `log_exp::logistic`): exact 0 and 1 and finite
-    /// derivatives for logits of ±1000; derivative `σ(x)·(1 − σ(x))`.
+    /// derivatives for logits of ±1000; derivative `σ(x)·(1 − σ(x))`. For `f32` entries the
+    /// values and derivatives come from a vectorised kernel (within 2 and 4 ulp of the
+    /// functions evaluated in `f64`), other element types use `logistic` entry by entry.
     ///
     /// # Example
     /// ```
@@ -394,7 +424,7 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn sigmoid(self) -> Self {
-        self.map(adroit_forward::log_exp::logistic)
+        self.map_entries(T::logistic_entries)
     }
 
     /// The softplus `ln(1 + eˣ)` entry-wise (JAX's `jax.nn.softplus`, PyTorch's

@@ -1,0 +1,223 @@
+//! `tanh` and the logistic sigmoid of `f32` matrices with their derivatives, in loops the
+//! compiler vectorises: [`MatVar::tanh`](super::MatVar::tanh) and
+//! [`MatVar::sigmoid`](super::MatVar::sigmoid) of `f32` entries (recurrent layers' gates,
+//! activations) spent most of their time in the C library's scalar `tanhf` and `expf`.
+//!
+//! Both functions are formed from one exponential `e = e^{−k|x|}` (`k = 2` for `tanh`, 1 for
+//! the sigmoid), never above 1 and so never overflowing, and its companion
+//! `expm1(−k|x|) = e − 1`, accurate where `e` is near 1:
+//! - `tanh|x| = −expm1(−2|x|)/(1 + e)`, with the sign of `x` (so `tanh(−0) = −0`);
+//!   derivative `1 − tanh²x` for `|x| ≤ ½` and `4e/(1 + e)²` above, where `1 − tanh²`
+//!   cancels (adroit-forward's `Tanh` rule switches at 1, with the C library's `tanh`);
+//! - `σ(x) = 1/(1 + e)` for `x ≥ 0` and `e/(1 + e)` below, derivative `e/(1 + e)²` (without
+//!   the `1 − σ` that cancels for large `x`).
+//!
+//! The exponential reduces its argument by Cody and Waite's method, `y = n·ln 2 + r` with
+//! `|r| ≤ ½ ln 2` (`ln 2` split in two so that `n·ln 2`'s first part is exact), evaluates
+//! `expm1(r)` by its Taylor series to `r⁸/8!` (truncation below 2·10⁻¹⁰ relatively) and
+//! scales by `2ⁿ` in two halves, so results down to the subnormal range are formed (J.-M.
+//! Muller, *Elementary Functions*, ch. 11). Rounding to an integer and forming `2ⁿ` use the
+//! float tricks of adding `1.5·2²³` and shifting the biased exponent, with no conversion
+//! that would stop the vectorisation on plain x86-64 (SSE2). No fused multiply-add: the same
+//! bits on every machine.
+//!
+//! Accuracy, against the functions evaluated in `f64` and rounded to `f32`, over every 7th
+//! `f32` bit pattern (613 million values, measured once): `tanh` ≤ 3 ulp, its derivative
+//! ≤ 4 ulp, `σ` ≤ 2 ulp, its derivative ≤ 4 ulp (the C library's `tanhf` is within 1–2 ulp);
+//! a test checks these bounds over every 9973rd. NaN gives NaN and NaN; `±∞` gives `±1` (`1`, `0` for `σ`) with
+//! derivative 0.
+
+/// Rounds `v` to an integer (ties to even) for `|v| < 2²²`: adding and subtracting
+/// `1.5·2²³` leaves no fraction bits (`roundss` needs SSE4.1).
+#[inline(always)]
+fn round(v: f32) -> f32 {
+    const SHIFT: f32 = 12_582_912.0; // 1.5·2²³
+    (v + SHIFT) - SHIFT
+}
+
+/// `2ⁿ` for an integer-valued `n` in `[−126, 127]`: `n + 127 + 2²³` holds `n + 127` in its
+/// low mantissa bits, which a shift moves into the exponent field.
+#[inline(always)]
+fn pow2(n: f32) -> f32 {
+    const BIASED: f32 = 8_388_735.0; // 2²³ + 127
+    f32::from_bits((n + BIASED).to_bits() << 23)
+}
+
+/// `(e^y − 1, e^y)` for `y ≤ 0` (`−∞` and NaN included: `(−1, 0)` and NaN).
+#[inline(always)]
+fn expm1_exp_nonpositive(y: f32) -> (f32, f32) {
+    const LOG2_E: f32 = core::f32::consts::LOG2_E;
+    // ln 2 = LN2_HI + LN2_LO, LN2_HI with 8 trailing zero bits: n·LN2_HI is exact for
+    // |n| < 256.
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    // Below −104, e^y rounds to 0 in f32 (half the smallest subnormal is 2⁻¹⁵⁰ ≈ e^−103.97);
+    // from −110 it is 0 however rounded.
+    let clamped = if y < -110.0 { -110.0 } else { y };
+    let n = round(clamped * LOG2_E);
+    let n = if n.is_nan() { 0.0 } else { n };
+    let r = (clamped - n * LN2_HI) - n * LN2_LO;
+    // expm1(r) = r + r²·(1/2! + r/3! + … + r⁶/8!), Horner.
+    let mut p = 1.0 / 40_320.0;
+    for c in [
+        1.0 / 5_040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+    ] {
+        p = p * r + c;
+    }
+    let expm1_r = r + r * (r * p);
+    // e^y = 2ⁿ·e^r, scaled by 2^⌊n/2⌋ and then 2^⌈n/2⌉ (each ≥ 2⁻⁷⁵, a normal number).
+    let low = round(n * 0.5 - 0.25);
+    let exp = (expm1_r + 1.0) * pow2(low) * pow2(n - low);
+    let reduced = n == 0.0;
+    let expm1 = if reduced { expm1_r } else { exp - 1.0 };
+    let exp = if reduced { expm1_r + 1.0 } else { exp };
+    if y.is_nan() { (y, y) } else { (expm1, exp) }
+}
+
+/// `tanh x` and its derivative (see the module docs).
+#[inline(always)]
+fn tanh_with_derivative(x: f32) -> (f32, f32) {
+    let a = x.abs();
+    let (expm1, e) = expm1_exp_nonpositive(-2.0 * a);
+    let t = -expm1 / (1.0 + e);
+    let d = if a > 0.5 {
+        4.0 * e / ((1.0 + e) * (1.0 + e))
+    } else {
+        1.0 - t * t
+    };
+    (t.copysign(x), d)
+}
+
+/// `σ(x) = 1/(1 + e⁻ˣ)` and its derivative (see the module docs).
+#[inline(always)]
+fn logistic_with_derivative(x: f32) -> (f32, f32) {
+    let (_, e) = expm1_exp_nonpositive(-x.abs());
+    let value = if x >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    };
+    (
+        if x.is_nan() { x } else { value },
+        e / ((1.0 + e) * (1.0 + e)),
+    )
+}
+
+/// `value[i] = tanh x[i]`, `derivative[i] = tanh′ x[i]`.
+///
+/// # Panics
+/// If the slices differ in length.
+pub(crate) fn tanh_entries(x: &[f32], value: &mut [f32], derivative: &mut [f32]) {
+    entries(x, value, derivative, tanh_with_derivative);
+}
+
+/// `value[i] = σ(x[i])`, `derivative[i] = σ′(x[i])`.
+///
+/// # Panics
+/// If the slices differ in length.
+pub(crate) fn logistic_entries(x: &[f32], value: &mut [f32], derivative: &mut [f32]) {
+    entries(x, value, derivative, logistic_with_derivative);
+}
+
+#[inline(always)]
+fn entries(x: &[f32], value: &mut [f32], derivative: &mut [f32], f: fn(f32) -> (f32, f32)) {
+    assert!(x.len() == value.len() && x.len() == derivative.len());
+    for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
+        (*v, *d) = f(x);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{logistic_with_derivative, tanh_with_derivative};
+
+    /// The distance in representable `f32`s (0 for equal values, NaN with NaN).
+    fn ulps(a: f32, b: f32) -> u64 {
+        if a == b || (a.is_nan() && b.is_nan()) {
+            return 0;
+        }
+        if a.is_nan() || b.is_nan() {
+            return u64::MAX;
+        }
+        let key = |v: f32| {
+            let i = i64::from(v.to_bits() as i32);
+            if i < 0 { i64::from(i32::MIN) - i } else { i }
+        };
+        key(a).abs_diff(key(b))
+    }
+
+    /// The references in `f64`: `tanh`, `sech²` (from `e^{−2|x|}` where `cosh²` overflows),
+    /// `σ` and `σ′`.
+    fn references(x: f64) -> [f64; 4] {
+        let e2 = (-2.0 * x.abs()).exp();
+        let e1 = (-x.abs()).exp();
+        [
+            x.tanh(),
+            4.0 * e2 / ((1.0 + e2) * (1.0 + e2)),
+            1.0 / (1.0 + (-x).exp()),
+            e1 / ((1.0 + e1) * (1.0 + e1)),
+        ]
+    }
+
+    #[test]
+    fn within_a_few_ulps_of_the_f64_functions_over_a_sample_of_all_floats() {
+        let bounds = [3, 4, 2, 4];
+        let mut worst = [0; 4];
+        // Every 9973rd bit pattern: 430,000 values, every binade of both signs.
+        for bits in (0..=u32::MAX).step_by(9973) {
+            let x = f32::from_bits(bits);
+            if x.is_nan() {
+                continue;
+            }
+            let (t, dt) = tanh_with_derivative(x);
+            let (s, ds) = logistic_with_derivative(x);
+            let got = [t, dt, s, ds];
+            for (k, r) in references(f64::from(x)).into_iter().enumerate() {
+                let u = ulps(got[k], r as f32);
+                assert!(
+                    u <= bounds[k],
+                    "entry {k} at {x:e}: {} against {r:e}, {u} ulp",
+                    got[k]
+                );
+                worst[k] = worst[k].max(u);
+            }
+        }
+        assert!(
+            worst.iter().all(|&w| w >= 1),
+            "the sample reached no rounding: {worst:?}"
+        );
+    }
+
+    #[test]
+    fn special_values_follow_the_rule_table() {
+        let t = tanh_with_derivative;
+        let s = logistic_with_derivative;
+        assert_eq!(t(0.0), (0.0, 1.0));
+        assert!(t(-0.0).0.is_sign_negative());
+        assert_eq!(
+            (t(f32::INFINITY), t(f32::NEG_INFINITY)),
+            ((1.0, 0.0), (-1.0, 0.0))
+        );
+        assert_eq!((t(20.0).0, t(-1e30)), (1.0, (-1.0, 0.0)));
+        assert!(ulps(t(20.0).1, (4.0 * (-40.0f64).exp()) as f32) <= 4);
+        assert_eq!(t(1e-30), (1e-30, 1.0));
+        assert_eq!(s(0.0), (0.5, 0.25));
+        assert_eq!(s(-0.0), (0.5, 0.25));
+        assert_eq!(
+            (s(f32::INFINITY), s(f32::NEG_INFINITY)),
+            ((1.0, 0.0), (0.0, 0.0))
+        );
+        // Subnormal results are formed, not flushed: σ(−100) = e⁻¹⁰⁰ ≈ 3.7·10⁻⁴⁴.
+        assert_eq!(ulps(s(-100.0).0, (-100.0f64).exp() as f32), 0);
+        assert!(s(-100.0).0 > 0.0 && s(-105.0).0 == 0.0 && s(-1e30) == (0.0, 0.0));
+        for f in [t, s] {
+            let (v, d) = f(f32::NAN);
+            assert!(v.is_nan() && d.is_nan());
+        }
+    }
+}
