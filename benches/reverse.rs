@@ -348,8 +348,9 @@ fn bench_dense_hessian(c: &mut Criterion) {
 }
 
 /// `sum(f(X))` and its gradient for `X` 256 × 128 in `f32` (a recurrent layer's gates at
-/// batch 128): adroit's `MatVar::tanh` and `MatVar::sigmoid` (vectorised kernels) against
-/// the primal with the standard library's `tanh` and `1/(1 + e⁻ˣ)` (`primal_std`).
+/// batch 128): adroit's `MatVar::tanh`, `sigmoid` and `exp` (vectorised kernels) against the
+/// primal with the standard library's `tanh`, `1/(1 + e⁻ˣ)` and `exp` (`primal_std`); and a
+/// weighted sum of `logsoftmax` over the 256 rows of each column, with its gradient.
 fn bench_elementwise_activation(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(3);
     let x = DMatrix::<f32>::from_fn(256, 128, |_, _| rng.random_range(-4.0..4.0));
@@ -365,6 +366,22 @@ fn bench_elementwise_activation(c: &mut Criterion) {
     });
     group.bench_function("adroit_gradient/sigmoid", |b| {
         b.iter(|| matrix::value_and_gradient(|m| m[0].sigmoid().sum(), &[black_box(&x)]))
+    });
+    group.bench_function("primal_std/exp", |b| {
+        b.iter(|| black_box(&x).map(f32::exp).sum())
+    });
+    group.bench_function("adroit_gradient/exp", |b| {
+        b.iter(|| matrix::value_and_gradient(|m| m[0].exp().sum(), &[black_box(&x)]))
+    });
+    // Each column's log-probabilities, weighted by a fixed matrix (a cross-entropy's form).
+    let w = DMatrix::<f32>::from_fn(256, 128, |i, j| ((i + j) % 3) as f32);
+    group.bench_function("adroit_gradient/logsoftmax", |b| {
+        b.iter(|| {
+            matrix::value_and_gradient(
+                |m| m[0].logsoftmax(Along::Rows).weighted_sum(w.clone()),
+                &[black_box(&x)],
+            )
+        })
     });
     group.finish();
 }

@@ -1,7 +1,9 @@
-//! `tanh` and the logistic sigmoid of `f32` matrices with their derivatives, in loops the
-//! compiler vectorises: [`MatVar::tanh`](super::MatVar::tanh) and
+//! `tanh` and the logistic sigmoid of `f32` matrices with their derivatives, and the
+//! exponential, in loops the compiler vectorises: [`MatVar::tanh`](super::MatVar::tanh) and
 //! [`MatVar::sigmoid`](super::MatVar::sigmoid) of `f32` entries (recurrent layers' gates,
-//! activations) spent most of their time in the C library's scalar `tanhf` and `expf`.
+//! activations) spent most of their time in the C library's scalar `tanhf` and `expf`;
+//! [`MatVar::exp`](super::MatVar::exp) and the softmax family's `exp(x − max)` use
+//! [`exp_entries`] and [`exp_in_place`].
 //!
 //! Both functions are formed from one exponential `e = e^{−k|x|}` (`k = 2` for `tanh`, 1 for
 //! the sigmoid), never above 1 and so never overflowing, and its companion
@@ -23,8 +25,8 @@
 //!
 //! Accuracy, against the functions evaluated in `f64` and rounded to `f32`, over every 7th
 //! `f32` bit pattern (613 million values, measured once): `tanh` ≤ 3 ulp, its derivative
-//! ≤ 4 ulp, `σ` ≤ 2 ulp, its derivative ≤ 4 ulp (the C library's `tanhf` is within 1–2 ulp);
-//! a test checks these bounds over every 9973rd. NaN gives NaN and NaN; `±∞` gives `±1` (`1`, `0` for `σ`) with
+//! ≤ 4 ulp, `σ` ≤ 2 ulp, its derivative ≤ 4 ulp (the C library's `tanhf` is within 1–2 ulp),
+//! `exp` ≤ 1 ulp; a test checks these bounds over every 9973rd. NaN gives NaN and NaN; `±∞` gives `±1` (`1`, `0` for `σ`) with
 //! derivative 0.
 
 /// Rounds `v` to an integer (ties to even) for `|v| < 2²²`: adding and subtracting
@@ -43,17 +45,19 @@ fn pow2(n: f32) -> f32 {
     f32::from_bits((n + BIASED).to_bits() << 23)
 }
 
-/// `(e^y − 1, e^y)` for `y ≤ 0` (`−∞` and NaN included: `(−1, 0)` and NaN).
+/// `(e^y − 1, e^y)` (`(−1, 0)` at `−∞`, `(∞, ∞)` from `y ≈ 88.73`, NaN at NaN).
 #[inline(always)]
-fn expm1_exp_nonpositive(y: f32) -> (f32, f32) {
+fn expm1_exp(y: f32) -> (f32, f32) {
     const LOG2_E: f32 = core::f32::consts::LOG2_E;
     // ln 2 = LN2_HI + LN2_LO, LN2_HI with 8 trailing zero bits: n·LN2_HI is exact for
     // |n| < 256.
     const LN2_HI: f32 = 0.693_145_75;
     const LN2_LO: f32 = 1.428_606_8e-6;
     // Below −104, e^y rounds to 0 in f32 (half the smallest subnormal is 2⁻¹⁵⁰ ≈ e^−103.97);
-    // from −110 it is 0 however rounded.
+    // from −110 it is 0 however rounded. Above ln(f32::MAX) ≈ 88.72 it overflows to ∞; at 89
+    // the scaling below is still in range (2⁶⁵ twice).
     let clamped = if y < -110.0 { -110.0 } else { y };
+    let clamped = if clamped > 89.0 { 89.0 } else { clamped };
     let n = round(clamped * LOG2_E);
     let n = if n.is_nan() { 0.0 } else { n };
     let r = (clamped - n * LN2_HI) - n * LN2_LO;
@@ -70,7 +74,7 @@ fn expm1_exp_nonpositive(y: f32) -> (f32, f32) {
         p = p * r + c;
     }
     let expm1_r = r + r * (r * p);
-    // e^y = 2ⁿ·e^r, scaled by 2^⌊n/2⌋ and then 2^⌈n/2⌉ (each ≥ 2⁻⁷⁵, a normal number).
+    // e^y = 2ⁿ·e^r, scaled by 2^⌊n/2⌋ and then 2^⌈n/2⌉ (each in [2⁻⁸⁰, 2⁶⁵], normal).
     let low = round(n * 0.5 - 0.25);
     let exp = (expm1_r + 1.0) * pow2(low) * pow2(n - low);
     let reduced = n == 0.0;
@@ -83,7 +87,7 @@ fn expm1_exp_nonpositive(y: f32) -> (f32, f32) {
 #[inline(always)]
 fn tanh_with_derivative(x: f32) -> (f32, f32) {
     let a = x.abs();
-    let (expm1, e) = expm1_exp_nonpositive(-2.0 * a);
+    let (expm1, e) = expm1_exp(-2.0 * a);
     let t = -expm1 / (1.0 + e);
     let d = if a > 0.5 {
         4.0 * e / ((1.0 + e) * (1.0 + e))
@@ -96,7 +100,7 @@ fn tanh_with_derivative(x: f32) -> (f32, f32) {
 /// `σ(x) = 1/(1 + e⁻ˣ)` and its derivative (see the module docs).
 #[inline(always)]
 fn logistic_with_derivative(x: f32) -> (f32, f32) {
-    let (_, e) = expm1_exp_nonpositive(-x.abs());
+    let (_, e) = expm1_exp(-x.abs());
     let value = if x >= 0.0 {
         1.0 / (1.0 + e)
     } else {
@@ -124,6 +128,24 @@ pub(crate) fn logistic_entries(x: &[f32], value: &mut [f32], derivative: &mut [f
     entries(x, value, derivative, logistic_with_derivative);
 }
 
+/// `value[i] = e^{x[i]}` and `derivative[i]` the same.
+///
+/// # Panics
+/// If the slices differ in length.
+pub(crate) fn exp_entries(x: &[f32], value: &mut [f32], derivative: &mut [f32]) {
+    entries(x, value, derivative, |x| {
+        let e = expm1_exp(x).1;
+        (e, e)
+    });
+}
+
+/// `v ← e^v` for every entry.
+pub(crate) fn exp_in_place(values: &mut [f32]) {
+    for v in values {
+        *v = expm1_exp(*v).1;
+    }
+}
+
 #[inline(always)]
 fn entries(x: &[f32], value: &mut [f32], derivative: &mut [f32], f: fn(f32) -> (f32, f32)) {
     assert!(x.len() == value.len() && x.len() == derivative.len());
@@ -134,7 +156,7 @@ fn entries(x: &[f32], value: &mut [f32], derivative: &mut [f32], f: fn(f32) -> (
 
 #[cfg(test)]
 mod tests {
-    use super::{logistic_with_derivative, tanh_with_derivative};
+    use super::{expm1_exp, logistic_with_derivative, tanh_with_derivative};
 
     /// The distance in representable `f32`s (0 for equal values, NaN with NaN).
     fn ulps(a: f32, b: f32) -> u64 {
@@ -152,8 +174,8 @@ mod tests {
     }
 
     /// The references in `f64`: `tanh`, `sech²` (from `e^{−2|x|}` where `cosh²` overflows),
-    /// `σ` and `σ′`.
-    fn references(x: f64) -> [f64; 4] {
+    /// `σ`, `σ′` and `exp`.
+    fn references(x: f64) -> [f64; 5] {
         let e2 = (-2.0 * x.abs()).exp();
         let e1 = (-x.abs()).exp();
         [
@@ -161,13 +183,14 @@ mod tests {
             4.0 * e2 / ((1.0 + e2) * (1.0 + e2)),
             1.0 / (1.0 + (-x).exp()),
             e1 / ((1.0 + e1) * (1.0 + e1)),
+            x.exp(),
         ]
     }
 
     #[test]
     fn within_a_few_ulps_of_the_f64_functions_over_a_sample_of_all_floats() {
-        let bounds = [3, 4, 2, 4];
-        let mut worst = [0; 4];
+        let bounds = [3, 4, 2, 4, 1];
+        let mut worst = [0; 5];
         // Every 9973rd bit pattern: 430,000 values, every binade of both signs.
         for bits in (0..=u32::MAX).step_by(9973) {
             let x = f32::from_bits(bits);
@@ -176,7 +199,7 @@ mod tests {
             }
             let (t, dt) = tanh_with_derivative(x);
             let (s, ds) = logistic_with_derivative(x);
-            let got = [t, dt, s, ds];
+            let got = [t, dt, s, ds, expm1_exp(x).1];
             for (k, r) in references(f64::from(x)).into_iter().enumerate() {
                 let u = ulps(got[k], r as f32);
                 assert!(
@@ -215,6 +238,14 @@ mod tests {
         // Subnormal results are formed, not flushed: σ(−100) = e⁻¹⁰⁰ ≈ 3.7·10⁻⁴⁴.
         assert_eq!(ulps(s(-100.0).0, (-100.0f64).exp() as f32), 0);
         assert!(s(-100.0).0 > 0.0 && s(-105.0).0 == 0.0 && s(-1e30) == (0.0, 0.0));
+        let e = |x: f32| expm1_exp(x).1;
+        assert_eq!((e(0.0), e(-0.0), e(f32::NEG_INFINITY)), (1.0, 1.0, 0.0));
+        assert_eq!(
+            (e(f32::INFINITY), e(88.73), e(1e30)),
+            (f32::INFINITY, f32::INFINITY, f32::INFINITY)
+        );
+        assert_eq!(e(88.72), f64::from(88.72f32).exp() as f32); // the largest: no overflow inside
+        assert!(e(f32::NAN).is_nan() && expm1_exp(f32::NAN).0.is_nan());
         for f in [t, s] {
             let (v, d) = f(f32::NAN);
             assert!(v.is_nan() && d.is_nan());

@@ -144,6 +144,28 @@ pub(crate) mod sealed {
             }
         }
 
+        /// `eˣ` of each entry of `x` into `value` and `derivative` (equal lengths):
+        /// adroit-forward's `Exp` rule entry by entry, or for `f32` the vectorised
+        /// [`activation_kernels`](super::super::activation_kernels).
+        fn exp_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self])
+        where
+            Self: MatScalar,
+        {
+            for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
+                (*v, *d) = rules::Exp.eval(x);
+            }
+        }
+
+        /// `v ← eᵛ` for every entry (`Float::exp`, or for `f32` the vectorised kernel).
+        fn exp_in_place(values: &mut [Self])
+        where
+            Self: MatScalar,
+        {
+            for v in values {
+                *v = Float::exp(*v);
+            }
+        }
+
         /// The logistic sigmoid of each entry of `x` into `value` and its derivative into
         /// `derivative` (equal lengths): adroit-forward's `log_exp::logistic` through a dual
         /// entry by entry, or for `f32` the vectorised
@@ -198,7 +220,8 @@ macro_rules! mat_scalar {
     ($($t:ty => $tls:ident, $teardown:ident, $pool:ident, $gemm:path,
         $wide:ty, $widens:expr, $widen:expr, $narrow:expr, $product:expr, $undefined:expr,
         $with_value:expr $(, vectorised: $assign:path, $into:path)?
-        $(, activations: $tanh:path, $logistic:path)?);* $(;)?) => {$(
+        $(, activations: $tanh:path, $logistic:path, $exp:path, $exp_in_place:path)?);*
+        $(;)?) => {$(
         thread_local! {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
             static $teardown: Cell<Option<&'static RefCell<MatTapeStack<$t>>>> =
@@ -299,6 +322,14 @@ macro_rules! mat_scalar {
                 fn logistic_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
                     $logistic(x, value, derivative)
                 }
+
+                fn exp_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
+                    $exp(x, value, derivative)
+                }
+
+                fn exp_in_place(values: &mut [Self]) {
+                    $exp_in_place(values)
+                }
             )?
         }
     )*};
@@ -306,13 +337,14 @@ macro_rules! mat_scalar {
 
 // f32 sums widen exactly to f64 and round once at the end; a dual's parts each do. Plain
 // floats' products with the convention are adroit-forward's (vectorised over slices); duals'
-// are the scalar tape's sweep products. f32's tanh and sigmoid have vectorised kernels; f64
-// keeps the C library's functions (correctly rounded or nearly), as do the duals.
+// are the scalar tape's sweep products. f32's tanh, sigmoid and exp have vectorised kernels;
+// f64 keeps the C library's functions (correctly rounded or nearly), as do the duals.
 mat_scalar! {
     f32 => MAT_TAPES_F32, TEARDOWN_F32, POOL_F32, gemm::sgemm,
         f64, true, f64::from, |w| w as f32, chain_product, f32::NAN, |_, v| v,
         vectorised: chain_product_assign, chain_product_into,
-        activations: activation_kernels::tanh_entries, activation_kernels::logistic_entries;
+        activations: activation_kernels::tanh_entries, activation_kernels::logistic_entries,
+            activation_kernels::exp_entries, activation_kernels::exp_in_place;
     f64 => MAT_TAPES_F64, TEARDOWN_F64, POOL_F64, gemm::dgemm,
         f64, false, |v| v, |w| w, chain_product, f64::NAN, |_, v| v,
         vectorised: chain_product_assign, chain_product_into;

@@ -349,12 +349,13 @@ fn tape_sum_mean_f32(m: &DMatrix<f32>) -> f32 {
     matrix::value_and_gradient(|p| p[0].mean(), &[m]).0
 }
 
-/// `f32` `tanh` and `sigmoid` (vectorised kernels) against the same maps in `f64` (the C
-/// library's functions through the rule table), value and gradient, at mixed magnitudes,
+/// `f32` `tanh`, `sigmoid`, `exp` and `softmax` (vectorised kernels) against the same maps
+/// in `f64` (the C library's functions through the rule table), value and gradient, at mixed
+/// magnitudes,
 /// both signs, zeros, large arguments and the infinities: within a few `f32` ulps, with the
 /// rule table's edge values (σ(±∞) = 1, 0; derivatives 0 there; −0 kept by `tanh`).
 #[test]
-fn f32_tanh_and_sigmoid_kernels_match_the_f64_maps() {
+fn f32_vectorised_kernels_match_the_f64_maps() {
     let mut x64 = values(200, 7);
     x64.extend([
         0.0,
@@ -387,9 +388,18 @@ fn f32_tanh_and_sigmoid_kernels_match_the_f64_maps() {
     };
     type Map32 = fn(MatVar<f32>) -> MatVar<f32>;
     type Map64 = fn(MatVar<f64>) -> MatVar<f64>;
-    let cases: [(&str, Map32, Map64, [u64; 2]); 2] = [
+    let cases: [(&str, Map32, Map64, [u64; 2]); 4] = [
         ("tanh", MatVar::tanh, MatVar::tanh, [4, 6]),
         ("sigmoid", MatVar::sigmoid, MatVar::sigmoid, [3, 6]),
+        ("exp", MatVar::exp, MatVar::exp, [1, 1]),
+        // One column: exp(x − max)/Σ in f32 against f64 (its pullback of ones is 0 up to
+        // rounding, so its gradient is not compared).
+        (
+            "softmax",
+            |m| m.softmax(Along::Rows),
+            |m| m.softmax(Along::Rows),
+            [4, u64::MAX],
+        ),
     ];
     for (name, f32_map, f64_map, [value_bound, gradient_bound]) in cases {
         let (y32, g32) = matrix::pullback(|m| f32_map(m[0]), std::slice::from_ref(&m32));

@@ -210,7 +210,7 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn exp(self) -> Self {
-        self.map_rule(rules::Exp)
+        self.map_entries(T::exp_entries)
     }
 
     /// `ln x` entry-wise.
