@@ -3,7 +3,8 @@
 //! primal: the hand-written forward pass and loss alone (`primal_forward_loss`). And a small
 //! convolutional network's step (`cnn_training_step_f32`), next to its forward pass alone
 //! (`predict`); PyTorch's and JAX's are in `benches/peers/`. An LSTM classifier's step
-//! (`lstm_training_step_f32`). And optimiser updates alone on the
+//! (`lstm_training_step_f32`), GELU and SiLU with their gradient (`activation_gradient_f32`).
+//! And optimiser updates alone on the
 //! largest MLP's parameters (`optimizer_update_f32`), with Adam against a hand-written loop
 //! updating its moments in place (adroit keeps the state before the step, to undo a refused
 //! one).
@@ -136,6 +137,28 @@ fn bench_cnn_training_step(c: &mut Criterion) {
     group.finish();
 }
 
+/// `sum(f(X))` and its gradient for `X` 256 × 128 in `f32`, `f` GELU (`tanh` form) and SiLU
+/// as a layer applies them (`Activation::apply`).
+fn bench_activation(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(5);
+    let x = DMatrix::<f32>::from_fn(256, 128, |_, _| rng.random_range(-4.0..4.0));
+    let mut group = c.benchmark_group("activation_gradient_f32");
+    for (name, act) in [
+        ("gelu_tanh", Activation::GeluTanh),
+        ("swish", Activation::Swish),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                adroit_reverse::matrix::value_and_gradient(
+                    |m| act.apply(m[0]).sum(),
+                    &[black_box(&x)],
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
 /// An LSTM over 32 steps of 16 features (hidden 64, last state) and a dense layer to 10
 /// classes, batch 32: softmax cross-entropy, Adam.
 fn bench_lstm_training_step(c: &mut Criterion) {
@@ -232,7 +255,8 @@ mod harness {
         super::bench_training_step,
         super::bench_cnn_training_step,
         super::bench_optimizer_update,
-        super::bench_lstm_training_step
+        super::bench_lstm_training_step,
+        super::bench_activation
     );
 }
 criterion_main!(harness::benches);

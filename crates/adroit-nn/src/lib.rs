@@ -62,6 +62,7 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+mod activation_slices;
 mod bound;
 mod cast;
 pub mod data;

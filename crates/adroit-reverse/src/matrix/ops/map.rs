@@ -153,10 +153,37 @@ impl<T: MatScalar> MatVar<T> {
         })
     }
 
-    /// [`map_with_derivative`](Self::map_with_derivative) by a kernel over whole slices:
-    /// `kernel(x, value, derivative)` writes every entry's value and derivative.
+    /// Applies an element-wise function given as a kernel over whole slices:
+    /// `kernel(x, value, derivative)` writes every entry's value `f(x[i])` into `value[i]` and
+    /// its derivative `f′(x[i])` into `derivative[i]` (the three slices: the matrix's entries
+    /// in column-major order, one length). For element-wise code that vectorises, e.g. built on
+    /// [`tanh_entries`](crate::matrix::tanh_entries),
+    /// [`logistic_entries`](crate::matrix::logistic_entries) and
+    /// [`exp_entries`](crate::matrix::exp_entries); otherwise as
+    /// [`map_with_derivative`](Self::map_with_derivative) (every entry of both slices must be
+    /// written: their initial contents are unspecified).
+    ///
+    /// # Panics
+    /// As [`map`](Self::map).
+    ///
+    /// # Example
+    /// SiLU `x·σ(x)`, derivative `σ(x) + x·σ′(x)`:
+    /// ```
+    /// use adroit_reverse::matrix::{self, logistic_entries};
+    /// use adroit_reverse::nalgebra::dmatrix;
+    /// let silu = |x: &[f64], value: &mut [f64], derivative: &mut [f64]| {
+    ///     logistic_entries(x, value, derivative); // σ and σ′
+    ///     for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
+    ///         (*v, *d) = (x * *v, *v + x * *d);
+    ///     }
+    /// };
+    /// let g = matrix::gradient(|m| m[0].map_slices(silu).sum(), &[dmatrix![0.0, 2.0]]);
+    /// let s = 1.0 / (1.0 + (-2.0f64).exp());
+    /// assert_eq!(g[0][0], 0.5);
+    /// assert!((g[0][1] - (s + 2.0 * s * (1.0 - s))).abs() < 1e-15);
+    /// ```
     #[track_caller]
-    fn map_entries(self, kernel: fn(&[T], &mut [T], &mut [T])) -> Self {
+    pub fn map_slices(self, kernel: impl FnOnce(&[T], &mut [T], &mut [T])) -> Self {
         let a = self.index();
         self.unary_op(|v| {
             let mut value = pool::overwritten(v.nrows(), v.ncols());
@@ -210,7 +237,7 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn exp(self) -> Self {
-        self.map_entries(T::exp_entries)
+        self.map_slices(T::exp_entries)
     }
 
     /// `ln x` entry-wise.
@@ -250,7 +277,7 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn tanh(self) -> Self {
-        self.map_entries(T::tanh_entries)
+        self.map_slices(T::tanh_entries)
     }
 
     /// `√x` entry-wise.
@@ -424,7 +451,7 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn sigmoid(self) -> Self {
-        self.map_entries(T::logistic_entries)
+        self.map_slices(T::logistic_entries)
     }
 
     /// The softplus `ln(1 + eˣ)` entry-wise (JAX's `jax.nn.softplus`, PyTorch's

@@ -1,0 +1,42 @@
+//! GELU's `tanh` form and SiLU (swish) over whole slices, built on adroit-reverse's
+//! [`logistic_entries`] (a vectorised kernel for `f32`): [`Activation::apply`]'s path for
+//! them, the functions of [`activation`](crate::activation) with their derivatives written out
+//! (the `0·∞ = 0` convention of adroit-forward's [`chain_product`] where an infinite `x` meets
+//! a zero `σ′`, as the dual numbers give).
+//!
+//! [`Activation::apply`]: crate::Activation::apply
+
+use adroit_forward::chain_product;
+use adroit_reverse::matrix::{MatScalar, logistic_entries};
+
+fn c<T: MatScalar>(v: f64) -> T {
+    T::from_f64(v).unwrap_or_else(T::nan)
+}
+
+/// SiLU `x·σ(x)` and its derivative `σ(x) + x·σ′(x)` of each entry of `x`.
+pub(crate) fn swish_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
+    logistic_entries(x, value, derivative);
+    for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
+        let s = *v;
+        (*v, *d) = (x * s, s + chain_product(x, *d));
+    }
+}
+
+/// GELU's `tanh` form `x·σ(z)`, `z = 2k(x + 0.044715x³)`, `k = √(2/π)` (see
+/// [`gelu_tanh`](crate::activation::gelu_tanh)), and its derivative
+/// `σ(z) + x·σ′(z)·2k(1 + 3·0.044715x²)` of each entry of `x`.
+pub(crate) fn gelu_tanh_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
+    let two_k: T = c(2.0 * (2.0 / core::f64::consts::PI).sqrt());
+    let (a, three_a): (T, T) = (c(0.044_715), c(3.0 * 0.044_715));
+    // z into `derivative` (a scratch), then σ(z) and σ′(z).
+    for (z, &x) in derivative.iter_mut().zip(x) {
+        *z = two_k * (x + a * x * x * x);
+    }
+    let z = derivative.to_vec();
+    logistic_entries(&z, value, derivative);
+    for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
+        let s = *v;
+        let slope = two_k * (T::one() + three_a * x * x);
+        (*v, *d) = (x * s, s + chain_product(x, chain_product(*d, slope)));
+    }
+}

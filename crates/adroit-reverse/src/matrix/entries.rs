@@ -1,0 +1,78 @@
+//! Element-wise kernels over whole slices — `tanh`, the logistic sigmoid and `exp`, each with
+//! its derivative — for element-wise functions of your own built on them and recorded with
+//! [`MatVar::map_slices`](super::MatVar::map_slices): for `f32` they run the vectorised
+//! kernels behind [`MatVar::tanh`](super::MatVar::tanh), [`MatVar::sigmoid`](super::MatVar::sigmoid)
+//! and [`MatVar::exp`](super::MatVar::exp) (within 3, 2 and 1 ulp of the functions evaluated
+//! in `f64`; derivatives within 4 ulp), for other element types adroit-forward's rules entry by
+//! entry (in the element type's arithmetic, so second derivatives flow through them under
+//! [`hvp`](super::hvp) and [`hessian`](super::hessian)).
+
+use super::MatScalar;
+
+/// Panics unless the three slices have one length.
+#[track_caller]
+fn check_lengths<T>(name: &str, x: &[T], value: &[T], derivative: &[T]) {
+    assert!(
+        x.len() == value.len() && x.len() == derivative.len(),
+        "{name}: {} inputs, {} values, {} derivatives (one of each per entry)",
+        x.len(),
+        value.len(),
+        derivative.len()
+    );
+}
+
+/// `value[i] = tanh x[i]`, `derivative[i] = 1 − tanh² x[i]` (adroit-forward's `Tanh` rule:
+/// `tanh(−0) = −0`, derivative 0 at `±∞`).
+///
+/// # Panics
+/// If the slices differ in length.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::tanh_entries;
+/// let (mut value, mut derivative) = ([0.0_f32; 2], [0.0_f32; 2]);
+/// tanh_entries(&[0.0, f32::INFINITY], &mut value, &mut derivative);
+/// assert_eq!((value, derivative), ([0.0, 1.0], [1.0, 0.0]));
+/// ```
+#[track_caller]
+pub fn tanh_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
+    check_lengths("tanh_entries", x, value, derivative);
+    T::tanh_entries(x, value, derivative);
+}
+
+/// `value[i] = σ(x[i]) = 1/(1 + e^{−x[i]})`, `derivative[i] = σ(x[i])·(1 − σ(x[i]))`
+/// (adroit-forward's `log_exp::logistic`: `σ(+∞) = 1`, `σ(−∞) = 0`, derivative 0 at both).
+///
+/// # Panics
+/// If the slices differ in length.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::logistic_entries;
+/// let (mut value, mut derivative) = ([0.0_f64; 2], [0.0_f64; 2]);
+/// logistic_entries(&[0.0, -1000.0], &mut value, &mut derivative);
+/// assert_eq!((value, derivative), ([0.5, 0.0], [0.25, 0.0]));
+/// ```
+#[track_caller]
+pub fn logistic_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
+    check_lengths("logistic_entries", x, value, derivative);
+    T::logistic_entries(x, value, derivative);
+}
+
+/// `value[i] = derivative[i] = e^{x[i]}` (adroit-forward's `Exp` rule).
+///
+/// # Panics
+/// If the slices differ in length.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::exp_entries;
+/// let (mut value, mut derivative) = ([0.0_f32; 2], [0.0_f32; 2]);
+/// exp_entries(&[0.0, f32::NEG_INFINITY], &mut value, &mut derivative);
+/// assert_eq!((value, derivative), ([1.0, 0.0], [1.0, 0.0]));
+/// ```
+#[track_caller]
+pub fn exp_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
+    check_lengths("exp_entries", x, value, derivative);
+    T::exp_entries(x, value, derivative);
+}
