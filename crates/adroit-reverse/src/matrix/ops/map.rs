@@ -170,7 +170,7 @@ impl<T: MatScalar> MatVar<T> {
     /// SiLU `x·σ(x)`, derivative `σ(x) + x·σ′(x)`:
     /// ```
     /// use adroit_reverse::matrix::{self, logistic_entries};
-    /// use adroit_reverse::nalgebra::dmatrix;
+    /// use adroit_reverse::nalgebra::{self, dmatrix};
     /// let silu = |x: &[f64], value: &mut [f64], derivative: &mut [f64]| {
     ///     logistic_entries(x, value, derivative); // σ and σ′
     ///     for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
