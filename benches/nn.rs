@@ -3,7 +3,7 @@
 //! primal: the hand-written forward pass and loss alone (`primal_forward_loss`). And a small
 //! convolutional network's step (`cnn_training_step_f32`), next to its forward pass alone
 //! (`predict`); PyTorch's and JAX's are in `benches/peers/`. An LSTM classifier's step
-//! (`lstm_training_step_f32`), GELU and SiLU with their gradient (`activation_gradient_f32`).
+//! (`lstm_training_step_f32`), activations with their gradient (`activation_gradient_f32`).
 //! And optimiser updates alone on the
 //! largest MLP's parameters (`optimizer_update_f32`), with Adam against a hand-written loop
 //! updating its moments in place (adroit keeps the state before the step, to undo a refused
@@ -137,16 +137,19 @@ fn bench_cnn_training_step(c: &mut Criterion) {
     group.finish();
 }
 
-/// `sum(f(X))` and its gradient for `X` 256 × 128 in `f32`, `f` GELU (`tanh` form) and SiLU
-/// as a layer applies them (`Activation::apply`).
+/// `sum(f(X))` and its gradient for `X` 256 × 128 in `f32`, `f` GELU (`tanh` form), SiLU,
+/// ELU and SELU as a layer applies them (`Activation::apply`).
 fn bench_activation(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(5);
     let x = DMatrix::<f32>::from_fn(256, 128, |_, _| rng.random_range(-4.0..4.0));
     let mut group = c.benchmark_group("activation_gradient_f32");
-    for (name, act) in [
+    let activations = [
         ("gelu_tanh", Activation::GeluTanh),
         ("swish", Activation::Swish),
-    ] {
+        ("elu", Activation::ELU),
+        ("selu", Activation::Selu),
+    ];
+    for (name, act) in activations {
         group.bench_function(name, |b| {
             b.iter(|| {
                 adroit_reverse::matrix::value_and_gradient(

@@ -1,13 +1,13 @@
-//! GELU's `tanh` form and SiLU (swish) over whole slices, built on adroit-reverse's
-//! [`logistic_entries`] (a vectorised kernel for `f32`): [`Activation::apply`]'s path for
-//! them, the functions of [`activation`](crate::activation) with their derivatives written out
+//! GELU's `tanh` form, SiLU (swish) and ELU/SELU over whole slices, built on adroit-reverse's
+//! [`logistic_entries`] and [`expm1_entries`] (vectorised kernels for `f32`):
+//! [`Activation::apply`]'s path for them, the functions of [`activation`](crate::activation) with their derivatives written out
 //! (the `0·∞ = 0` convention of adroit-forward's [`chain_product`] where an infinite `x` meets
 //! a zero `σ′`, as the dual numbers give).
 //!
 //! [`Activation::apply`]: crate::Activation::apply
 
 use adroit_forward::chain_product;
-use adroit_reverse::matrix::{MatScalar, logistic_entries};
+use adroit_reverse::matrix::{MatScalar, expm1_entries, logistic_entries};
 
 fn c<T: MatScalar>(v: f64) -> T {
     T::from_f64(v).unwrap_or_else(T::nan)
@@ -38,5 +38,25 @@ pub(crate) fn gelu_tanh_entries<T: MatScalar>(x: &[T], value: &mut [T], derivati
         let s = *v;
         let slope = two_k * (T::one() + three_a * x * x);
         (*v, *d) = (x * s, s + chain_product(x, chain_product(*d, slope)));
+    }
+}
+
+/// `scale·elu(x, α)` — `scale·x` for `x > 0`, `scale·α·(eˣ − 1)` otherwise (see
+/// [`elu`](crate::activation::elu); SELU is `scale = λ`) — and its derivative `scale` or
+/// `scale·α·eˣ`, of each entry of `x`.
+pub(crate) fn elu_entries<T: MatScalar>(
+    x: &[T],
+    value: &mut [T],
+    derivative: &mut [T],
+    alpha: T,
+    scale: T,
+) {
+    expm1_entries(x, value, derivative);
+    for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
+        (*v, *d) = if x > T::zero() {
+            (scale * x, scale)
+        } else {
+            (scale * (alpha * *v), scale * chain_product(alpha, *d))
+        };
     }
 }

@@ -3,7 +3,7 @@
 //! [`MatVar::sigmoid`](super::MatVar::sigmoid) of `f32` entries (recurrent layers' gates,
 //! activations) spent most of their time in the C library's scalar `tanhf` and `expf`;
 //! [`MatVar::exp`](super::MatVar::exp) and the softmax family's `exp(x − max)` use
-//! [`exp_entries`] and [`exp_in_place`].
+//! [`exp_entries`] and [`exp_in_place`]; ELU in adroit-nn [`expm1_entries`].
 //!
 //! Both functions are formed from one exponential `e = e^{−k|x|}` (`k = 2` for `tanh`, 1 for
 //! the sigmoid), never above 1 and so never overflowing, and its companion
@@ -30,7 +30,8 @@
 //! Accuracy, against the functions evaluated in `f64` and rounded to `f32`: `tanh` ≤ 3 ulp,
 //! its derivative ≤ 4 ulp, `σ` ≤ 2 ulp, its derivative ≤ 4 ulp (over all 2³² inputs, a
 //! review's exhaustive run; the C library's `tanhf` is within 1–2 ulp), `exp` ≤ 1 ulp (over
-//! every 7th bit pattern); a test checks these bounds over every 9973rd. `σ` is not monotone
+//! every 7th bit pattern), `expm1` ≤ 1 ulp for `x ≤ 0` and ≤ 3 ulp above (all 2³² inputs); a
+//! test checks these bounds over every 9973rd. `σ` is not monotone
 //! in the last bit at some points of `[−1.95, −0.69]` (nor was the C library's path). NaN
 //! gives NaN (quiet) and NaN; `±∞` gives `±1` (`1`, `0` for `σ`) with derivative 0.
 
@@ -150,6 +151,14 @@ pub(crate) fn exp_entries(x: &[f32], value: &mut [f32], derivative: &mut [f32]) 
     });
 }
 
+/// `value[i] = e^{x[i]} − 1`, `derivative[i] = e^{x[i]}`.
+///
+/// # Panics
+/// If the slices differ in length.
+pub(crate) fn expm1_entries(x: &[f32], value: &mut [f32], derivative: &mut [f32]) {
+    entries(x, value, derivative, expm1_exp);
+}
+
 /// `v ← e^v` for every entry.
 pub(crate) fn exp_in_place(values: &mut [f32]) {
     for v in values {
@@ -185,8 +194,8 @@ mod tests {
     }
 
     /// The references in `f64`: `tanh`, `sech²` (from `e^{−2|x|}` where `cosh²` overflows),
-    /// `σ`, `σ′` and `exp`.
-    fn references(x: f64) -> [f64; 5] {
+    /// `σ`, `σ′`, `exp` and `expm1`.
+    fn references(x: f64) -> [f64; 6] {
         let e2 = (-2.0 * x.abs()).exp();
         let e1 = (-x.abs()).exp();
         [
@@ -195,13 +204,14 @@ mod tests {
             1.0 / (1.0 + (-x).exp()),
             e1 / ((1.0 + e1) * (1.0 + e1)),
             x.exp(),
+            x.exp_m1(),
         ]
     }
 
     #[test]
     fn within_a_few_ulps_of_the_f64_functions_over_a_sample_of_all_floats() {
-        let bounds = [3, 4, 2, 4, 1];
-        let mut worst = [0; 5];
+        let bounds = [3, 4, 2, 4, 1, 3];
+        let mut worst = [0; 6];
         // Every 9973rd bit pattern: 430,000 values, every binade of both signs.
         for bits in (0..=u32::MAX).step_by(9973) {
             let x = f32::from_bits(bits);
@@ -210,7 +220,7 @@ mod tests {
             }
             let (t, dt) = tanh_with_derivative(x);
             let (s, ds) = logistic_with_derivative(x);
-            let got = [t, dt, s, ds, expm1_exp(x).1];
+            let got = [t, dt, s, ds, expm1_exp(x).1, expm1_exp(x).0];
             for (k, r) in references(f64::from(x)).into_iter().enumerate() {
                 let u = ulps(got[k], r as f32);
                 assert!(

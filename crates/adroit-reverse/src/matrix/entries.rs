@@ -1,9 +1,9 @@
-//! Element-wise kernels over whole slices — `tanh`, the logistic sigmoid and `exp`, each with
-//! its derivative — for element-wise functions of your own built on them and recorded with
+//! Element-wise kernels over whole slices — `tanh`, the logistic sigmoid, `exp` and `expm1`,
+//! each with its derivative — for element-wise functions of your own built on them and recorded with
 //! [`MatVar::map_slices`](super::MatVar::map_slices): for `f32` they run the vectorised
 //! kernels behind [`MatVar::tanh`](super::MatVar::tanh), [`MatVar::sigmoid`](super::MatVar::sigmoid)
 //! and [`MatVar::exp`](super::MatVar::exp) (within 3, 2 and 1 ulp of the functions evaluated
-//! in `f64`; derivatives within 4 ulp), for other element types adroit-forward's rules entry by
+//! in `f64`, `expm1` 1 ulp for `x ≤ 0` and 3 above; derivatives within 4 ulp), for other element types adroit-forward's rules entry by
 //! entry (in the element type's arithmetic, so second derivatives flow through them under
 //! [`hvp`](super::hvp) and [`hessian`](super::hessian)).
 
@@ -75,4 +75,23 @@ pub fn logistic_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut
 pub fn exp_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
     check_lengths("exp_entries", x, value, derivative);
     T::exp_entries(x, value, derivative);
+}
+
+/// `value[i] = e^{x[i]} − 1` (accurate near 0, where `exp(x) − 1` cancels) and
+/// `derivative[i] = e^{x[i]}` (adroit-forward's `ExpM1` rule).
+///
+/// # Panics
+/// If the slices differ in length.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::expm1_entries;
+/// let (mut value, mut derivative) = ([0.0_f32; 2], [0.0_f32; 2]);
+/// expm1_entries(&[1e-10, f32::NEG_INFINITY], &mut value, &mut derivative);
+/// assert_eq!((value, derivative), ([1e-10, -1.0], [1.0, 0.0]));
+/// ```
+#[track_caller]
+pub fn expm1_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
+    check_lengths("expm1_entries", x, value, derivative);
+    T::expm1_entries(x, value, derivative);
 }

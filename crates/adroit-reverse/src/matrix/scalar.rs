@@ -156,6 +156,18 @@ pub(crate) mod sealed {
             }
         }
 
+        /// `eˣ − 1` of each entry of `x` into `value` and `eˣ` into `derivative` (equal
+        /// lengths): adroit-forward's `ExpM1` rule entry by entry, or for `f32` the vectorised
+        /// [`activation_kernels`](super::super::activation_kernels).
+        fn expm1_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self])
+        where
+            Self: MatScalar,
+        {
+            for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
+                (*v, *d) = rules::ExpM1.eval(x);
+            }
+        }
+
         /// `v ← eᵛ` for every entry (`Float::exp`, or for `f32` the vectorised kernel).
         fn exp_in_place(values: &mut [Self])
         where
@@ -220,7 +232,8 @@ macro_rules! mat_scalar {
     ($($t:ty => $tls:ident, $teardown:ident, $pool:ident, $gemm:path,
         $wide:ty, $widens:expr, $widen:expr, $narrow:expr, $product:expr, $undefined:expr,
         $with_value:expr $(, vectorised: $assign:path, $into:path)?
-        $(, activations: $tanh:path, $logistic:path, $exp:path, $exp_in_place:path)?);*
+        $(, activations: $tanh:path, $logistic:path, $exp:path, $expm1:path,
+            $exp_in_place:path)?);*
         $(;)?) => {$(
         thread_local! {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
@@ -327,6 +340,10 @@ macro_rules! mat_scalar {
                     $exp(x, value, derivative)
                 }
 
+                fn expm1_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
+                    $expm1(x, value, derivative)
+                }
+
                 fn exp_in_place(values: &mut [Self]) {
                     $exp_in_place(values)
                 }
@@ -344,7 +361,8 @@ mat_scalar! {
         f64, true, f64::from, |w| w as f32, chain_product, f32::NAN, |_, v| v,
         vectorised: chain_product_assign, chain_product_into,
         activations: activation_kernels::tanh_entries, activation_kernels::logistic_entries,
-            activation_kernels::exp_entries, activation_kernels::exp_in_place;
+            activation_kernels::exp_entries, activation_kernels::expm1_entries,
+            activation_kernels::exp_in_place;
     f64 => MAT_TAPES_F64, TEARDOWN_F64, POOL_F64, gemm::dgemm,
         f64, false, |v| v, |w| w, chain_product, f64::NAN, |_, v| v,
         vectorised: chain_product_assign, chain_product_into;
