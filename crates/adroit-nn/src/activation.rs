@@ -2,7 +2,8 @@
 //! form over adroit-forward's `SpecialFunctions`, which adds the error function) and
 //! numerically stable, so its derivative comes from the rule table of `adroit-forward` (through
 //! forward-mode duals) and it works on `f64`, `Dual`, `Var` alike; and [`Activation`], the
-//! choice of a layer, applied entry-wise to matrices — through those duals, except `Tanh`,
+//! choice of a layer, applied entry-wise to matrices (`Softmax` and `LogSoftmax` column by
+//! column) — through those duals, except `Tanh`,
 //! `Sigmoid`, `GeluTanh`, `Swish`, `Elu` and `Selu`, which [`Activation::apply`] forms over
 //! whole slices on adroit-reverse's `tanh`/`logistic`/`expm1_entries` (vectorised kernels for
 //! `f32`, several times faster; the same functions to a few ulps, tested against the dual

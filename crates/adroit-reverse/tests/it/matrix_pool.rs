@@ -144,3 +144,24 @@ fn gradients_come_back_at_their_exact_size() {
     .join()
     .unwrap();
 }
+
+/// `MatVar::map_slices` hands its kernel zeroed buffers: an entry the kernel leaves alone is 0,
+/// never a previous computation's pooled data (a review found a kernel writing only values got
+/// the derivatives of an earlier call on the thread).
+#[test]
+fn map_slices_buffers_start_as_zeros_not_pooled_data() {
+    let earlier = DMatrix::from_fn(16, 16, |i, j| 424_242.0 + (i + j) as f64);
+    for _ in 0..3 {
+        let (_, pullback) = matrix::pullback(|m| m[0] * 2.0 + m[0], std::slice::from_ref(&earlier));
+        drop(pullback.call(&DMatrix::from_element(16, 16, 1.0)));
+    }
+    let values_only = |x: &[f64], value: &mut [f64], derivative: &mut [f64]| {
+        assert!(value.iter().chain(derivative.iter()).all(|&v| v == 0.0));
+        value.copy_from_slice(x);
+    };
+    let g = matrix::gradient(
+        |m| m[0].map_slices(values_only).sum(),
+        &[DMatrix::zeros(16, 16)],
+    );
+    assert_eq!(g[0], DMatrix::zeros(16, 16));
+}

@@ -160,8 +160,8 @@ impl<T: MatScalar> MatVar<T> {
     /// [`tanh_entries`](crate::matrix::tanh_entries),
     /// [`logistic_entries`](crate::matrix::logistic_entries) and
     /// [`exp_entries`](crate::matrix::exp_entries); otherwise as
-    /// [`map_with_derivative`](Self::map_with_derivative) (every entry of both slices must be
-    /// written: their initial contents are unspecified).
+    /// [`map_with_derivative`](Self::map_with_derivative). `value` and `derivative` start as
+    /// zeros: an entry the kernel leaves alone is 0 (never a previous computation's data).
     ///
     /// # Panics
     /// As [`map`](Self::map).
@@ -184,10 +184,21 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn map_slices(self, kernel: impl FnOnce(&[T], &mut [T], &mut [T])) -> Self {
+        self.map_kernel(kernel, pool::zeros)
+    }
+
+    /// [`map_slices`](Self::map_slices) with its buffers from `buffer` (`pool::overwritten`
+    /// for this crate's kernels, which write every entry).
+    #[track_caller]
+    fn map_kernel(
+        self,
+        kernel: impl FnOnce(&[T], &mut [T], &mut [T]),
+        buffer: fn(usize, usize) -> DMatrix<T>,
+    ) -> Self {
         let a = self.index();
         self.unary_op(|v| {
-            let mut value = pool::overwritten(v.nrows(), v.ncols());
-            let mut derivative = pool::overwritten(v.nrows(), v.ncols());
+            let mut value = buffer(v.nrows(), v.ncols());
+            let mut derivative = buffer(v.nrows(), v.ncols());
             kernel(
                 v.as_slice(),
                 value.as_mut_slice(),
@@ -237,7 +248,7 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn exp(self) -> Self {
-        self.map_slices(T::exp_entries)
+        self.map_kernel(T::exp_entries, pool::overwritten)
     }
 
     /// `ln x` entry-wise.
@@ -277,7 +288,7 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn tanh(self) -> Self {
-        self.map_slices(T::tanh_entries)
+        self.map_kernel(T::tanh_entries, pool::overwritten)
     }
 
     /// `√x` entry-wise.
@@ -451,7 +462,7 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn sigmoid(self) -> Self {
-        self.map_slices(T::logistic_entries)
+        self.map_kernel(T::logistic_entries, pool::overwritten)
     }
 
     /// The softplus `ln(1 + eˣ)` entry-wise (JAX's `jax.nn.softplus`, PyTorch's
