@@ -19,7 +19,8 @@ use adroit_forward::{Dual, SpecialFunctions, log_exp};
 use adroit_reverse::matrix::{Along, MatScalar, MatVar};
 use num_traits::Float;
 
-fn c<S: Float>(v: f64) -> S {
+/// The constant `v` as `S` (rounded to it; NaN where `S` cannot hold it).
+pub(crate) fn c<S: Float>(v: f64) -> S {
     S::from(v).unwrap_or_else(S::nan)
 }
 

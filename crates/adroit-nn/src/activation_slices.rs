@@ -6,12 +6,9 @@
 //!
 //! [`Activation::apply`]: crate::Activation::apply
 
+use crate::activation::c;
 use adroit_forward::chain_product;
 use adroit_reverse::matrix::{MatScalar, expm1_entries, logistic_entries};
-
-fn c<T: MatScalar>(v: f64) -> T {
-    T::from_f64(v).unwrap_or_else(T::nan)
-}
 
 /// SiLU `x·σ(x)` and its derivative `σ(x) + x·σ′(x)` of each entry of `x`.
 pub(crate) fn swish_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
