@@ -166,8 +166,18 @@ pub(crate) fn exp_in_place(values: &mut [f32]) {
     }
 }
 
+/// `(value[i], derivative[i]) = f(x[i])` for every entry: the loop of these kernels, of the
+/// other element types' rules entry by entry, and of `MatVar::map_with_derivative`.
+///
+/// # Panics
+/// If the slices differ in length.
 #[inline(always)]
-fn entries(x: &[f32], value: &mut [f32], derivative: &mut [f32], f: fn(f32) -> (f32, f32)) {
+pub(crate) fn entries<T: Copy>(
+    x: &[T],
+    value: &mut [T],
+    derivative: &mut [T],
+    f: impl Fn(T) -> (T, T),
+) {
     assert!(x.len() == value.len() && x.len() == derivative.len());
     for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
         (*v, *d) = f(x);

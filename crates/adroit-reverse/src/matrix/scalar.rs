@@ -139,9 +139,7 @@ pub(crate) mod sealed {
         where
             Self: MatScalar,
         {
-            for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
-                (*v, *d) = rules::Tanh.eval(x);
-            }
+            activation_kernels::entries(x, value, derivative, |x| rules::Tanh.eval(x));
         }
 
         /// `eˣ` of each entry of `x` into `value` and `derivative` (equal lengths):
@@ -151,9 +149,7 @@ pub(crate) mod sealed {
         where
             Self: MatScalar,
         {
-            for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
-                (*v, *d) = rules::Exp.eval(x);
-            }
+            activation_kernels::entries(x, value, derivative, |x| rules::Exp.eval(x));
         }
 
         /// `eˣ − 1` of each entry of `x` into `value` and `eˣ` into `derivative` (equal
@@ -163,9 +159,7 @@ pub(crate) mod sealed {
         where
             Self: MatScalar,
         {
-            for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
-                (*v, *d) = rules::ExpM1.eval(x);
-            }
+            activation_kernels::entries(x, value, derivative, |x| rules::ExpM1.eval(x));
         }
 
         /// `v ← eᵛ` for every entry (`Float::exp`, or for `f32` the vectorised kernel).
@@ -186,10 +180,10 @@ pub(crate) mod sealed {
         where
             Self: MatScalar,
         {
-            for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
+            activation_kernels::entries(x, value, derivative, |x| {
                 let y = logistic(Dual::variable(x));
-                (*v, *d) = (y.value(), y.tangent());
-            }
+                (y.value(), y.tangent())
+            });
         }
     }
 }

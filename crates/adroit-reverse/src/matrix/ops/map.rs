@@ -2,6 +2,7 @@
 //! derivative by forward mode), and the linear operations with a plain scalar.
 
 use super::Partial;
+use crate::matrix::activation_kernels::entries;
 use crate::matrix::pool;
 use crate::matrix::tape::{Adjoint, Backward, Grads};
 use crate::matrix::value::NodeValue;
@@ -131,26 +132,10 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn map_with_derivative(self, f: impl Fn(T) -> (T, T)) -> Self {
-        let a = self.index();
-        self.unary_op(|v| {
-            let mut value = pool::overwritten(v.nrows(), v.ncols());
-            let mut derivative = pool::overwritten(v.nrows(), v.ncols());
-            for ((y, d), &x) in value
-                .as_mut_slice()
-                .iter_mut()
-                .zip(derivative.as_mut_slice())
-                .zip(v.as_slice())
-            {
-                (*y, *d) = f(x);
-            }
-            (
-                value,
-                Box::new(Map {
-                    a,
-                    derivative: Partial::Matrix(derivative),
-                }),
-            )
-        })
+        self.map_kernel(
+            |x, value, derivative| entries(x, value, derivative, f),
+            pool::overwritten,
+        )
     }
 
     /// Applies an element-wise function given as a kernel over whole slices:
