@@ -3,7 +3,7 @@
 //! [`MatVar::sigmoid`](super::MatVar::sigmoid) of `f32` entries (recurrent layers' gates,
 //! activations) spent most of their time in the C library's scalar `tanhf` and `expf`;
 //! [`MatVar::exp`](super::MatVar::exp) and the softmax family's `exp(x − max)` use
-//! [`exp_entries`] and [`exp_in_place`]; ELU in adroit-nn [`expm1_entries`].
+//! [`exp_entries`] and [`exp_shifted_in_place`]; ELU in adroit-nn [`expm1_entries`].
 //!
 //! Both functions are formed from one exponential `e = e^{−k|x|}` (`k = 2` for `tanh`, 1 for
 //! the sigmoid), never above 1 and so never overflowing, and its companion
@@ -159,10 +159,10 @@ pub(crate) fn expm1_entries(x: &[f32], value: &mut [f32], derivative: &mut [f32]
     entries(x, value, derivative, expm1_exp);
 }
 
-/// `v ← e^v` for every entry.
-pub(crate) fn exp_in_place(values: &mut [f32]) {
+/// `v ← e^{v − shift}` for every entry (a softmax's terms).
+pub(crate) fn exp_shifted_in_place(values: &mut [f32], shift: f32) {
     for v in values {
-        *v = expm1_exp(*v).1;
+        *v = expm1_exp(*v - shift).1;
     }
 }
 

@@ -162,13 +162,14 @@ pub(crate) mod sealed {
             activation_kernels::entries(x, value, derivative, |x| rules::ExpM1.eval(x));
         }
 
-        /// `v ← eᵛ` for every entry (`Float::exp`, or for `f32` the vectorised kernel).
-        fn exp_in_place(values: &mut [Self])
+        /// `v ← e^{v − shift}` for every entry, in one pass (`Float::exp`, or for `f32` the
+        /// vectorised kernel): a softmax's terms.
+        fn exp_shifted_in_place(values: &mut [Self], shift: Self)
         where
             Self: MatScalar,
         {
             for v in values {
-                *v = Float::exp(*v);
+                *v = Float::exp(*v - shift);
             }
         }
 
@@ -227,7 +228,7 @@ macro_rules! mat_scalar {
         $wide:ty, $widens:expr, $widen:expr, $narrow:expr, $product:expr, $undefined:expr,
         $with_value:expr $(, vectorised: $assign:path, $into:path)?
         $(, activations: $tanh:path, $logistic:path, $exp:path, $expm1:path,
-            $exp_in_place:path)?);*
+            $exp_shifted_in_place:path)?);*
         $(;)?) => {$(
         thread_local! {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
@@ -338,8 +339,8 @@ macro_rules! mat_scalar {
                     $expm1(x, value, derivative)
                 }
 
-                fn exp_in_place(values: &mut [Self]) {
-                    $exp_in_place(values)
+                fn exp_shifted_in_place(values: &mut [Self], shift: Self) {
+                    $exp_shifted_in_place(values, shift)
                 }
             )?
         }
@@ -356,7 +357,7 @@ mat_scalar! {
         vectorised: chain_product_assign, chain_product_into,
         activations: activation_kernels::tanh_entries, activation_kernels::logistic_entries,
             activation_kernels::exp_entries, activation_kernels::expm1_entries,
-            activation_kernels::exp_in_place;
+            activation_kernels::exp_shifted_in_place;
     f64 => MAT_TAPES_F64, TEARDOWN_F64, POOL_F64, gemm::dgemm,
         f64, false, |v| v, |w| w, chain_product, f64::NAN, |_, v| v,
         vectorised: chain_product_assign, chain_product_into;
