@@ -3,7 +3,10 @@
 //! [`MatVar::sigmoid`](super::MatVar::sigmoid) of `f32` entries (recurrent layers' gates,
 //! activations) spent most of their time in the C library's scalar `tanhf` and `expf`;
 //! [`MatVar::exp`](super::MatVar::exp) and the softmax family's `exp(x − max)` use
-//! [`exp_entries`] and [`exp_shifted_in_place`]; ELU in adroit-nn [`expm1_entries`].
+//! [`exp_entries`] and [`exp_shifted_in_place`]; ELU in adroit-nn [`expm1_entries`];
+//! [`MatVar::softplus`](super::MatVar::softplus) and
+//! [`MatVar::log_sigmoid`](super::MatVar::log_sigmoid) (Mish and the logit binary
+//! cross-entropy in adroit-nn) [`log1p_exp_entries`] and [`log_logistic_entries`].
 //!
 //! Both functions are formed from one exponential `e = e^{−k|x|}` (`k = 2` for `tanh`, 1 for
 //! the sigmoid), never above 1 and so never overflowing, and its companion
@@ -12,7 +15,10 @@
 //!   derivative `1 − tanh²x` for `|x| ≤ ½` and `4e/(1 + e)²` above, where `1 − tanh²`
 //!   cancels (adroit-forward's `Tanh` rule switches at 1, with the C library's `tanh`);
 //! - `σ(x) = 1/(1 + e)` for `x ≥ 0` and `e/(1 + e)` below, derivative `e/(1 + e)²` (without
-//!   the `1 − σ` that cancels for large `x`).
+//!   the `1 − σ` that cancels for large `x`);
+//! - the softplus `ln(1 + eˣ) = max(x, 0) + ln(1 + e)` (`k = 1`), `ln(1 + e)` by the series of
+//!   `2·atanh(e/(2 + e))` (see [`log1p_unit`]), derivative `σ(x)` as above; the log-sigmoid
+//!   `ln σ(x) = −softplus(−x)`, derivative `σ(−x)`.
 //!
 //! The exponential reduces its argument by Cody and Waite's method, `y = n·ln 2 + r` with
 //! `|r| ≤ ½ ln 2` (`ln 2` split in two so that `n·ln 2`'s first part is exact), evaluates
@@ -30,10 +36,12 @@
 //! Accuracy, against the functions evaluated in `f64` and rounded to `f32`: `tanh` ≤ 3 ulp,
 //! its derivative ≤ 4 ulp, `σ` ≤ 2 ulp, its derivative ≤ 4 ulp (over all 2³² inputs, a
 //! review's exhaustive run; the C library's `tanhf` is within 1–2 ulp), `exp` ≤ 1 ulp (over
-//! every 7th bit pattern), `expm1` ≤ 1 ulp for `x ≤ 0` and ≤ 3 ulp above (all 2³² inputs); a
-//! test checks these bounds over every 9973rd. `σ` is not monotone
+//! every 7th bit pattern), `expm1` ≤ 1 ulp for `x ≤ 0` and ≤ 3 ulp above (all 2³² inputs),
+//! the softplus and the log-sigmoid ≤ 3 ulp, their derivatives ≤ 2 ulp (all 2³² inputs); tests
+//! check these bounds over every 9973rd. `σ` is not monotone
 //! in the last bit at some points of `[−1.95, −0.69]` (nor was the C library's path). NaN
-//! gives NaN (quiet) and NaN; `±∞` gives `±1` (`1`, `0` for `σ`) with derivative 0.
+//! gives NaN (quiet) and NaN; `±∞` gives `±1` (`1`, `0` for `σ`) with derivative 0; the
+//! softplus is `+∞` at `+∞` (derivative 1) and `0` at `−∞` (derivative 0).
 
 /// Rounds `v` to an integer (ties to even) for `|v| < 2²²`: adding and subtracting
 /// `1.5·2²³` leaves no fraction bits (`roundss` needs SSE4.1).
@@ -124,6 +132,65 @@ fn logistic_with_derivative(x: f32) -> (f32, f32) {
     )
 }
 
+/// `ln(1 + t)` for `t` in `[0, 1]` (NaN at NaN): `2·atanh(s)` by its series to `s⁹`, with
+/// `s = t/(2 + t)` for `t ≤ √2 − 1` and `ln 2 + 2·atanh((t − 1)/(t + 3))` above (the same
+/// function, `ln((1 + t)/2)` added to `ln 2`), so `|s| ≤ 0.1716` and the series' truncation
+/// (`s¹¹/11` relative to `2s`, below 2·10⁻⁹) is far below `f32`'s rounding. `s` is formed from
+/// `t` itself, never from a rounded `1 + t`, so tiny `t` keep their digits
+/// (J.-M. Muller, *Elementary Functions*, ch. 11); below `2⁻²⁴` it is `t` itself.
+#[inline(always)]
+fn log1p_unit(t: f32) -> f32 {
+    const SQRT2_M1: f32 = 0.414_213_57;
+    const LN2: f32 = core::f32::consts::LN_2;
+    let above = t > SQRT2_M1;
+    let (numerator, denominator) = if above {
+        (t - 1.0, t + 3.0)
+    } else {
+        (t, t + 2.0)
+    };
+    let s = numerator / denominator;
+    let z = s * s;
+    // atanh(s)/s − 1 = z/3 + z²/5 + z³/7 + z⁴/9, Horner.
+    let p = z * (1.0 / 3.0 + z * (1.0 / 5.0 + z * (1.0 / 7.0 + z * (1.0 / 9.0))));
+    let series = (s + s) + (s + s) * p;
+    // Below 2⁻²⁴, ln(1 + t) rounds to t (its relative distance t/2 is under half an ulp); the
+    // quotient would round a subnormal t's last bit away.
+    const TINY: f32 = 5.960_464_5e-8; // 2⁻²⁴
+    if above {
+        LN2 + series
+    } else if t < TINY {
+        t
+    } else {
+        series
+    }
+}
+
+/// `softplus x = ln(1 + eˣ)` and its derivative `σ(x)`: `max(x, 0) + ln(1 + e)` and `1/(1 + e)`
+/// or `e/(1 + e)`, from `e = e^{−|x|}` (see [`log1p_unit`]). `+∞` at `+∞` (derivative 1), `0` at
+/// `−∞` (derivative 0), NaN and NaN at NaN.
+#[inline(always)]
+fn log1p_exp_with_derivative(x: f32) -> (f32, f32) {
+    let (_, e) = expm1_exp(-x.abs());
+    let log1p = log1p_unit(e);
+    let positive = x > 0.0;
+    let value = if positive { x + log1p } else { log1p };
+    let slope = (if positive { 1.0 } else { e }) / (1.0 + e);
+    // `x + x`: a signalling NaN comes out quiet, as from arithmetic.
+    if x.is_nan() {
+        (x + x, x + x)
+    } else {
+        (value, slope)
+    }
+}
+
+/// `ln σ(x) = −softplus(−x)` and its derivative `σ(−x)` (adroit-forward's `log_logistic`,
+/// formed the same way: `−0` at `+∞`, derivative 0; `−∞` at `−∞`, derivative 1).
+#[inline(always)]
+fn log_logistic_with_derivative(x: f32) -> (f32, f32) {
+    let (value, slope) = log1p_exp_with_derivative(-x);
+    (-value, slope)
+}
+
 /// `value[i] = tanh x[i]`, `derivative[i] = tanh′ x[i]`.
 ///
 /// # Panics
@@ -138,6 +205,22 @@ pub(crate) fn tanh_entries(x: &[f32], value: &mut [f32], derivative: &mut [f32])
 /// If the slices differ in length.
 pub(crate) fn logistic_entries(x: &[f32], value: &mut [f32], derivative: &mut [f32]) {
     entries(x, value, derivative, logistic_with_derivative);
+}
+
+/// `value[i] = ln(1 + e^{x[i]})`, `derivative[i] = σ(x[i])`.
+///
+/// # Panics
+/// If the slices differ in length.
+pub(crate) fn log1p_exp_entries(x: &[f32], value: &mut [f32], derivative: &mut [f32]) {
+    entries(x, value, derivative, log1p_exp_with_derivative);
+}
+
+/// `value[i] = ln σ(x[i])`, `derivative[i] = σ(−x[i])`.
+///
+/// # Panics
+/// If the slices differ in length.
+pub(crate) fn log_logistic_entries(x: &[f32], value: &mut [f32], derivative: &mut [f32]) {
+    entries(x, value, derivative, log_logistic_with_derivative);
 }
 
 /// `value[i] = e^{x[i]}` and `derivative[i]` the same.
@@ -186,7 +269,10 @@ pub(crate) fn entries<T: Copy>(
 
 #[cfg(test)]
 mod tests {
-    use super::{expm1_exp, logistic_with_derivative, tanh_with_derivative};
+    use super::{
+        expm1_exp, log_logistic_with_derivative, log1p_exp_with_derivative,
+        logistic_with_derivative, tanh_with_derivative,
+    };
 
     /// The distance in representable `f32`s (0 for equal values, NaN with NaN).
     fn ulps(a: f32, b: f32) -> u64 {
@@ -218,19 +304,21 @@ mod tests {
         ]
     }
 
-    #[test]
-    fn within_a_few_ulps_of_the_f64_functions_over_a_sample_of_all_floats() {
-        let bounds = [3, 4, 2, 4, 1, 3];
-        let mut worst = [0; 6];
-        // Every 9973rd bit pattern: 430,000 values, every binade of both signs.
+    /// Asserts that `kernels(x)` is within `bounds` ulp of `references(x)`, entry by entry,
+    /// over every 9973rd bit pattern (430,000 values, every binade of both signs), and that
+    /// the sample met some rounding in every entry.
+    fn within_ulps<const N: usize>(
+        bounds: [u64; N],
+        kernels: impl Fn(f32) -> [f32; N],
+        references: impl Fn(f64) -> [f64; N],
+    ) {
+        let mut worst = [0; N];
         for bits in (0..=u32::MAX).step_by(9973) {
             let x = f32::from_bits(bits);
             if x.is_nan() {
                 continue;
             }
-            let (t, dt) = tanh_with_derivative(x);
-            let (s, ds) = logistic_with_derivative(x);
-            let got = [t, dt, s, ds, expm1_exp(x).1, expm1_exp(x).0];
+            let got = kernels(x);
             for (k, r) in references(f64::from(x)).into_iter().enumerate() {
                 let u = ulps(got[k], r as f32);
                 assert!(
@@ -245,6 +333,40 @@ mod tests {
             worst.iter().all(|&w| w >= 1),
             "the sample reached no rounding: {worst:?}"
         );
+    }
+
+    #[test]
+    fn within_a_few_ulps_of_the_f64_functions_over_a_sample_of_all_floats() {
+        let kernels = |x| {
+            let (t, dt) = tanh_with_derivative(x);
+            let (s, ds) = logistic_with_derivative(x);
+            [t, dt, s, ds, expm1_exp(x).1, expm1_exp(x).0]
+        };
+        within_ulps([3, 4, 2, 4, 1, 3], kernels, references);
+    }
+
+    /// The references in `f64`: softplus, `σ`, `ln σ` and `σ(−x)`.
+    fn softplus_references(x: f64) -> [f64; 4] {
+        let softplus = |x: f64| {
+            if x > 0.0 {
+                x + (-x).exp().ln_1p()
+            } else {
+                x.exp().ln_1p()
+            }
+        };
+        let sigma = |x: f64| 1.0 / (1.0 + (-x).exp());
+        [softplus(x), sigma(x), -softplus(-x), sigma(-x)]
+    }
+
+    #[test]
+    fn softplus_and_log_sigmoid_within_a_few_ulps_over_a_sample_of_all_floats() {
+        let kernels = |x| {
+            let (v, d) = log1p_exp_with_derivative(x);
+            let (lv, ld) = log_logistic_with_derivative(x);
+            [v, d, lv, ld]
+        };
+        // Over all 2³² inputs: 3, 2, 3, 2 ulp.
+        within_ulps([3, 2, 3, 2], kernels, softplus_references);
     }
 
     #[test]
@@ -277,9 +399,33 @@ mod tests {
         );
         assert_eq!(e(88.72), f64::from(88.72f32).exp() as f32); // the largest: no overflow inside
         assert!(e(f32::NAN).is_nan() && expm1_exp(f32::NAN).0.is_nan());
+        let p = log1p_exp_with_derivative;
+        let l = log_logistic_with_derivative;
+        assert_eq!(
+            (p(0.0), p(-0.0)),
+            (
+                (core::f32::consts::LN_2, 0.5),
+                (core::f32::consts::LN_2, 0.5)
+            )
+        );
+        assert_eq!(
+            (p(f32::INFINITY), p(f32::NEG_INFINITY)),
+            ((f32::INFINITY, 1.0), (0.0, 0.0))
+        );
+        assert_eq!((p(1000.0), p(-1000.0)), ((1000.0, 1.0), (0.0, 0.0)));
+        // Tiny values keep their digits: softplus(−100) = e⁻¹⁰⁰ (subnormal), σ(−100) the same.
+        assert_eq!(p(-100.0).0, (-100.0f64).exp() as f32);
+        assert_eq!(p(-100.0).1, (-100.0f64).exp() as f32);
+        assert_eq!(p(-20.0).0, (-20.0f64).exp().ln_1p() as f32);
+        assert_eq!(l(0.0), (-core::f32::consts::LN_2, 0.5));
+        assert_eq!(
+            (l(f32::NEG_INFINITY), l(-1000.0)),
+            ((f32::NEG_INFINITY, 1.0), (-1000.0, 1.0))
+        );
+        assert!(l(f32::INFINITY) == (0.0, 0.0) && l(f32::INFINITY).0.is_sign_negative());
         let quiet = |v: f32| v.is_nan() && v.to_bits() & 0x0040_0000 != 0;
         let signalling = f32::from_bits(0x7f80_0001);
-        for f in [t, s, |x| expm1_exp(x)] {
+        for f in [t, s, |x| expm1_exp(x), p, l] {
             let (v, d) = f(f32::NAN);
             assert!(v.is_nan() && d.is_nan());
             assert!(quiet(f(signalling).0) && quiet(f(signalling).1));

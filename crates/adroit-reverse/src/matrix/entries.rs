@@ -1,11 +1,14 @@
-//! Element-wise kernels over whole slices — `tanh`, the logistic sigmoid, `exp` and `expm1`,
-//! each with its derivative — for element-wise functions of your own built on them and recorded with
-//! [`MatVar::map_slices`](super::MatVar::map_slices): for `f32` they run the vectorised
-//! kernels behind [`MatVar::tanh`](super::MatVar::tanh), [`MatVar::sigmoid`](super::MatVar::sigmoid)
-//! and [`MatVar::exp`](super::MatVar::exp) (within 3, 2 and 1 ulp of the functions evaluated
-//! in `f64`, `expm1` 1 ulp for `x ≤ 0` and 3 above; derivatives within 4 ulp), for other element types adroit-forward's rules entry by
-//! entry (in the element type's arithmetic, so second derivatives flow through them under
-//! [`hvp`](super::hvp) and [`hessian`](super::hessian)).
+//! Element-wise kernels over whole slices — `tanh`, the logistic sigmoid, `exp`, `expm1`, the
+//! softplus and the log-sigmoid, each with its derivative — for element-wise functions of your
+//! own built on them and recorded with [`MatVar::map_slices`](super::MatVar::map_slices): for
+//! `f32` they run the vectorised kernels behind [`MatVar::tanh`](super::MatVar::tanh),
+//! [`MatVar::sigmoid`](super::MatVar::sigmoid), [`MatVar::exp`](super::MatVar::exp),
+//! [`MatVar::softplus`](super::MatVar::softplus) and
+//! [`MatVar::log_sigmoid`](super::MatVar::log_sigmoid) (within 3, 2, 1, 3 and 3 ulp of the
+//! functions evaluated in `f64`, `expm1` 1 ulp for `x ≤ 0` and 3 above; derivatives within 4
+//! ulp), for other element types adroit-forward's rules entry by entry (in the element type's
+//! arithmetic, so second derivatives flow through them under [`hvp`](super::hvp) and
+//! [`hessian`](super::hessian)).
 
 use super::MatScalar;
 
@@ -94,4 +97,46 @@ pub fn exp_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T])
 pub fn expm1_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
     check_lengths("expm1_entries", x, value, derivative);
     T::expm1_entries(x, value, derivative);
+}
+
+/// `value[i] = ln(1 + e^{x[i]})` (the softplus), `derivative[i] = σ(x[i])` (adroit-forward's
+/// `log_exp::log1p_exp`: `x` itself for large `x`, `e^{x}` with all its digits for very negative
+/// `x`; `+∞` at `+∞` with derivative 1, `0` at `−∞` with derivative 0).
+///
+/// # Panics
+/// If the slices differ in length.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::log1p_exp_entries;
+/// let (mut value, mut derivative) = ([0.0_f32; 3], [0.0_f32; 3]);
+/// log1p_exp_entries(&[0.0, 1000.0, -1000.0], &mut value, &mut derivative);
+/// assert_eq!(value, [2f32.ln(), 1000.0, 0.0]);
+/// assert_eq!(derivative, [0.5, 1.0, 0.0]);
+/// ```
+#[track_caller]
+pub fn log1p_exp_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
+    check_lengths("log1p_exp_entries", x, value, derivative);
+    T::log1p_exp_entries(x, value, derivative);
+}
+
+/// `value[i] = ln σ(x[i]) = −ln(1 + e^{−x[i]})` (the log-sigmoid), `derivative[i] = σ(−x[i])`
+/// (adroit-forward's `log_exp::log_logistic`: finite for every finite `x`, `−∞` at `−∞` with
+/// derivative 1, `−0` at `+∞` with derivative 0).
+///
+/// # Panics
+/// If the slices differ in length.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::log_logistic_entries;
+/// let (mut value, mut derivative) = ([0.0_f64; 2], [0.0_f64; 2]);
+/// log_logistic_entries(&[0.0, -1000.0], &mut value, &mut derivative);
+/// assert_eq!(value, [-(2f64.ln()), -1000.0]); // ln σ(−1000) = −1000, not ln 0
+/// assert_eq!(derivative, [0.5, 1.0]);
+/// ```
+#[track_caller]
+pub fn log_logistic_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
+    check_lengths("log_logistic_entries", x, value, derivative);
+    T::log_logistic_entries(x, value, derivative);
 }

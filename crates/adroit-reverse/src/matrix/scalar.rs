@@ -6,7 +6,7 @@ use super::pool::BufferPool;
 use super::tape::MatTapeStack;
 use crate::TapeScalar;
 use crate::scalar::{chunk_sweep, dual_sweep};
-use adroit_forward::log_exp::logistic;
+use adroit_forward::log_exp::{log_logistic, log1p_exp, logistic};
 use adroit_forward::rules::{self, UnaryRule};
 use adroit_forward::{
     Dual, DualVec, SpecialFunctions, chain_product, chain_product_assign, chain_product_into,
@@ -186,6 +186,34 @@ pub(crate) mod sealed {
                 (y.value(), y.tangent())
             });
         }
+
+        /// The softplus `ln(1 + eˣ)` of each entry of `x` into `value` and its derivative
+        /// `σ(x)` into `derivative` (equal lengths): adroit-forward's `log_exp::log1p_exp`
+        /// through a dual entry by entry, or for `f32` the vectorised
+        /// [`activation_kernels`](super::super::activation_kernels).
+        fn log1p_exp_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self])
+        where
+            Self: MatScalar,
+        {
+            activation_kernels::entries(x, value, derivative, |x| {
+                let y = log1p_exp(Dual::variable(x));
+                (y.value(), y.tangent())
+            });
+        }
+
+        /// `ln σ(x)` of each entry of `x` into `value` and its derivative `σ(−x)` into
+        /// `derivative` (equal lengths): adroit-forward's `log_exp::log_logistic` through a
+        /// dual entry by entry, or for `f32` the vectorised
+        /// [`activation_kernels`](super::super::activation_kernels).
+        fn log_logistic_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self])
+        where
+            Self: MatScalar,
+        {
+            activation_kernels::entries(x, value, derivative, |x| {
+                let y = log_logistic(Dual::variable(x));
+                (y.value(), y.tangent())
+            });
+        }
     }
 }
 
@@ -228,7 +256,7 @@ macro_rules! mat_scalar {
         $wide:ty, $widens:expr, $widen:expr, $narrow:expr, $product:expr, $undefined:expr,
         $with_value:expr $(, vectorised: $assign:path, $into:path)?
         $(, activations: $tanh:path, $logistic:path, $exp:path, $expm1:path,
-            $exp_shifted_in_place:path)?);*
+            $exp_shifted_in_place:path, $log1p_exp:path, $log_logistic:path)?);*
         $(;)?) => {$(
         thread_local! {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
@@ -342,6 +370,18 @@ macro_rules! mat_scalar {
                 fn exp_shifted_in_place(values: &mut [Self], shift: Self) {
                     $exp_shifted_in_place(values, shift)
                 }
+
+                fn log1p_exp_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
+                    $log1p_exp(x, value, derivative)
+                }
+
+                fn log_logistic_entries(
+                    x: &[Self],
+                    value: &mut [Self],
+                    derivative: &mut [Self],
+                ) {
+                    $log_logistic(x, value, derivative)
+                }
             )?
         }
     )*};
@@ -349,15 +389,17 @@ macro_rules! mat_scalar {
 
 // f32 sums widen exactly to f64 and round once at the end; a dual's parts each do. Plain
 // floats' products with the convention are adroit-forward's (vectorised over slices); duals'
-// are the scalar tape's sweep products. f32's tanh, sigmoid and exp have vectorised kernels;
-// f64 keeps the C library's functions (correctly rounded or nearly), as do the duals.
+// are the scalar tape's sweep products. f32's tanh, sigmoid, exp, softplus and log-sigmoid
+// have vectorised kernels; f64 keeps the C library's functions (correctly rounded or nearly),
+// as do the duals.
 mat_scalar! {
     f32 => MAT_TAPES_F32, TEARDOWN_F32, POOL_F32, gemm::sgemm,
         f64, true, f64::from, |w| w as f32, chain_product, f32::NAN, |_, v| v,
         vectorised: chain_product_assign, chain_product_into,
         activations: activation_kernels::tanh_entries, activation_kernels::logistic_entries,
             activation_kernels::exp_entries, activation_kernels::expm1_entries,
-            activation_kernels::exp_shifted_in_place;
+            activation_kernels::exp_shifted_in_place, activation_kernels::log1p_exp_entries,
+            activation_kernels::log_logistic_entries;
     f64 => MAT_TAPES_F64, TEARDOWN_F64, POOL_F64, gemm::dgemm,
         f64, false, |v| v, |w| w, chain_product, f64::NAN, |_, v| v,
         vectorised: chain_product_assign, chain_product_into;

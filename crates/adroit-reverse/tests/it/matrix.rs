@@ -1673,8 +1673,9 @@ fn named_elementwise_methods_equal_the_rule_forms() {
     );
 }
 
-/// `sigmoid`, `softplus` and `ln_1p` against the closed-form derivatives `σ(1 − σ)`, `σ` and
-/// `1/(1 + x)` (and their values against plain `f64`), logits of ±1000 included.
+/// `sigmoid`, `softplus`, `log_sigmoid` and `ln_1p` against the closed-form derivatives
+/// `σ(1 − σ)`, `σ`, `1 − σ` and `1/(1 + x)` (and their values against plain `f64`), logits of
+/// ±1000 included.
 #[test]
 fn sigmoid_softplus_and_ln_1p() {
     let x = dmatrix![0.0, -1000.0, 1000.0, 2.5, -0.75, 1e-10];
@@ -1689,6 +1690,12 @@ fn sigmoid_softplus_and_ln_1p() {
     let softplus = x.map(|v: f64| if v > 30.0 { v } else { v.exp().ln_1p() });
     assert!((value - softplus.dot(&weights)).abs() < 1e-12, "{value}");
     assert!((&g[0] - sigma.component_mul(&weights)).amax() < 1e-15);
+    // ln σ(x) = −softplus(−x), derivative σ(−x) = 1 − σ(x).
+    let (value, g) = matrix::value_and_gradient(|m| m[0].log_sigmoid().weighted_sum(w()), &[&x]);
+    let log_sigmoid = x.map(|v: f64| if v < -30.0 { v } else { -(-v).exp().ln_1p() });
+    assert!((value - log_sigmoid.dot(&weights)).abs() < 1e-12, "{value}");
+    let expected = sigma.map(|s| 1.0 - s).component_mul(&weights);
+    assert!((&g[0] - expected).amax() < 1e-15);
     let positive = x.map(f64::abs);
     let (value, g) = matrix::value_and_gradient(|m| m[0].ln_1p().weighted_sum(w()), &[&positive]);
     assert!((value - positive.map(f64::ln_1p).dot(&weights)).abs() < 1e-12);

@@ -349,7 +349,8 @@ fn tape_sum_mean_f32(m: &DMatrix<f32>) -> f32 {
     matrix::value_and_gradient(|p| p[0].mean(), &[m]).0
 }
 
-/// `f32` `tanh`, `sigmoid`, `exp` and `softmax` (vectorised kernels) against the same maps
+/// `f32` `tanh`, `sigmoid`, `exp`, `softplus`, `log_sigmoid` and `softmax` (vectorised
+/// kernels) against the same maps
 /// in `f64` (the C library's functions through the rule table), value and gradient, at mixed
 /// magnitudes,
 /// both signs, zeros, large arguments and the infinities: within a few `f32` ulps, with the
@@ -388,10 +389,17 @@ fn f32_vectorised_kernels_match_the_f64_maps() {
     };
     type Map32 = fn(MatVar<f32>) -> MatVar<f32>;
     type Map64 = fn(MatVar<f64>) -> MatVar<f64>;
-    let cases: [(&str, Map32, Map64, [u64; 2]); 4] = [
+    let cases: [(&str, Map32, Map64, [u64; 2]); 6] = [
         ("tanh", MatVar::tanh, MatVar::tanh, [4, 6]),
         ("sigmoid", MatVar::sigmoid, MatVar::sigmoid, [3, 6]),
         ("exp", MatVar::exp, MatVar::exp, [1, 1]),
+        ("softplus", MatVar::softplus, MatVar::softplus, [4, 3]),
+        (
+            "log_sigmoid",
+            MatVar::log_sigmoid,
+            MatVar::log_sigmoid,
+            [4, 3],
+        ),
         // One column: exp(x − max)/Σ in f32 against f64 (its pullback of ones is 0 up to
         // rounding, so its gradient is not compared).
         (
@@ -437,4 +445,19 @@ fn f32_vectorised_kernels_match_the_f64_maps() {
         (1.0, 0.0, 0.5)
     );
     assert!(s(f32::NAN).is_nan());
+    // softplus: +∞ and 0 at ±∞, tiny values kept; ln σ: −∞ at −∞, −0 at +∞.
+    let p =
+        |x: f32| matrix::pullback(|m| m[0].softplus(), &[DMatrix::from_vec(1, 1, vec![x])]).0[0];
+    assert_eq!(
+        (p(f32::INFINITY), p(f32::NEG_INFINITY), p(-100.0)),
+        (f32::INFINITY, 0.0, (-100.0f64).exp() as f32)
+    );
+    let l =
+        |x: f32| matrix::pullback(|m| m[0].log_sigmoid(), &[DMatrix::from_vec(1, 1, vec![x])]).0[0];
+    assert_eq!(
+        (l(f32::NEG_INFINITY), l(-1000.0)),
+        (f32::NEG_INFINITY, -1000.0)
+    );
+    assert!(l(f32::INFINITY) == 0.0 && l(f32::INFINITY).is_sign_negative());
+    assert!(p(f32::NAN).is_nan() && l(f32::NAN).is_nan());
 }
