@@ -12,7 +12,7 @@
 //! Run: `cargo bench -p adroit-benches --bench nn`.
 
 use adroit_benches::handwritten::{self, Mlp};
-use adroit_nn::losses::{Agg, logitcrossentropy};
+use adroit_nn::losses::{Agg, logitbinarycrossentropy, logitcrossentropy};
 use adroit_nn::optim::{
     AdaGrad, Adam, AdamW, ClipGlobalNorm, ClipNorm, ClipValue, Descent, Lion, Momentum, Optimizer,
     RmsProp, WeightDecay,
@@ -137,8 +137,9 @@ fn bench_cnn_training_step(c: &mut Criterion) {
     group.finish();
 }
 
-/// `sum(f(X))` and its gradient for `X` 256 × 128 in `f32`, `f` GELU (`tanh` form), SiLU,
-/// ELU and SELU as a layer applies them (`Activation::apply`).
+/// `sum(f(X))` and its gradient for `X` 256 × 128 in `f32`, `f` GELU (`tanh` and `erf` forms),
+/// SiLU, ELU, SELU, ReLU, softplus, Mish and log-sigmoid as a layer applies them
+/// (`Activation::apply`).
 fn bench_activation(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(5);
     let x = DMatrix::<f32>::from_fn(256, 128, |_, _| rng.random_range(-4.0..4.0));
@@ -148,6 +149,11 @@ fn bench_activation(c: &mut Criterion) {
         ("swish", Activation::Swish),
         ("elu", Activation::ELU),
         ("selu", Activation::Selu),
+        ("gelu_erf", Activation::GeluErf),
+        ("relu", Activation::Relu),
+        ("softplus", Activation::Softplus),
+        ("mish", Activation::Mish),
+        ("logsigmoid", Activation::LogSigmoid),
     ];
     for (name, act) in activations {
         group.bench_function(name, |b| {
@@ -159,6 +165,33 @@ fn bench_activation(c: &mut Criterion) {
             })
         });
     }
+    group.finish();
+}
+
+/// A loss and its gradient for logits `Ŷ` 256 × 128 in `f32` (entries in ±4): binary
+/// cross-entropy from logits against 0/1 labels, softmax cross-entropy against one-hot columns.
+fn bench_loss(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(6);
+    let y_hat = DMatrix::<f32>::from_fn(256, 128, |_, _| rng.random_range(-4.0..4.0));
+    let labels = DMatrix::<f32>::from_fn(256, 128, |_, _| f32::from(rng.random_bool(0.5)));
+    let (_, onehot) = data(&[1, 256], 128, &mut rng);
+    let mut group = c.benchmark_group("loss_gradient_f32");
+    group.bench_function("logitbinarycrossentropy", |b| {
+        b.iter(|| {
+            adroit_reverse::matrix::value_and_gradient(
+                |m| logitbinarycrossentropy(m[0], &labels, Agg::Mean).unwrap(),
+                &[black_box(&y_hat)],
+            )
+        })
+    });
+    group.bench_function("logitcrossentropy", |b| {
+        b.iter(|| {
+            adroit_reverse::matrix::value_and_gradient(
+                |m| logitcrossentropy(m[0], &onehot, Agg::Mean).unwrap(),
+                &[black_box(&y_hat)],
+            )
+        })
+    });
     group.finish();
 }
 
@@ -259,7 +292,8 @@ mod harness {
         super::bench_cnn_training_step,
         super::bench_optimizer_update,
         super::bench_lstm_training_step,
-        super::bench_activation
+        super::bench_activation,
+        super::bench_loss
     );
 }
 criterion_main!(harness::benches);

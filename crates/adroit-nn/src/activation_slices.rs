@@ -1,5 +1,6 @@
-//! GELU's `tanh` form, SiLU (swish) and ELU/SELU over whole slices, built on adroit-reverse's
-//! [`logistic_entries`] and [`expm1_entries`] (vectorised kernels for `f32`):
+//! GELU's `tanh` form, SiLU (swish), ELU/SELU and Mish over whole slices, built on
+//! adroit-reverse's [`logistic_entries`], [`expm1_entries`], [`log1p_exp_entries`] and
+//! [`tanh_entries`] (vectorised kernels for `f32`):
 //! [`Activation::apply`]'s path for them, the functions of [`activation`](crate::activation) with their derivatives written out
 //! (the `0·∞ = 0` convention of adroit-forward's [`chain_product`] where an infinite `x` meets
 //! a zero `σ′`, as the dual numbers give).
@@ -8,7 +9,9 @@
 
 use crate::activation::c;
 use adroit_forward::chain_product;
-use adroit_reverse::matrix::{MatScalar, expm1_entries, logistic_entries};
+use adroit_reverse::matrix::{
+    MatScalar, expm1_entries, log1p_exp_entries, logistic_entries, tanh_entries,
+};
 
 /// SiLU `x·σ(x)` and its derivative `σ(x) + x·σ′(x)` of each entry of `x`.
 pub(crate) fn swish_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
@@ -55,5 +58,23 @@ pub(crate) fn elu_entries<T: MatScalar>(
         } else {
             (scale * (alpha * *v), scale * chain_product(alpha, *d))
         };
+    }
+}
+
+/// Mish `x·tanh(softplus(x))` (see [`mish`](crate::activation::mish)) and its derivative
+/// `tanh(softplus(x)) + x·tanh′(softplus(x))·σ(x)` of each entry of `x`.
+pub(crate) fn mish_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
+    // softplus and σ, kept as the input and a factor of the tanh's pass.
+    log1p_exp_entries(x, value, derivative);
+    let (softplus, sigma) = (value.to_vec(), derivative.to_vec());
+    tanh_entries(&softplus, value, derivative);
+    for (((v, d), &x), &sigma) in value
+        .iter_mut()
+        .zip(derivative.iter_mut())
+        .zip(x)
+        .zip(&sigma)
+    {
+        let t = *v;
+        (*v, *d) = (x * t, t + chain_product(x, chain_product(*d, sigma)));
     }
 }

@@ -2,7 +2,6 @@
 
 use super::{Agg, aggregate, check, eps, sum_xlogy};
 use crate::NnError;
-use crate::activation::softplus;
 use adroit_forward::rules::BinaryRule;
 use adroit_reverse::matrix::{Along, MatScalar, MatVar};
 use nalgebra::DMatrix;
@@ -209,18 +208,22 @@ pub fn logitbinarycrossentropy<T: MatScalar>(
 ) -> Result<MatVar<T>, NnError> {
     check("logitbinarycrossentropy", &y_hat, y)?;
     let one_minus_y = y.map(|v| T::one() - v);
-    let (positive, negative) = (y_hat.map(softplus), y_hat.map(|v| softplus(-v)));
+    // softplus(−ŷ) = −ln σ(ŷ): weighted by −y.
+    let (positive, log_sigmoid) = (y_hat.softplus(), y_hat.log_sigmoid());
+    let minus_y = -y;
     let total = positive
         .component_mul(MatVar::constant(one_minus_y.clone()))
         .sum()
-        + negative.component_mul(MatVar::constant(y.clone())).sum();
+        + log_sigmoid
+            .component_mul(MatVar::constant(minus_y.clone()))
+            .sum();
     if !Float::is_nan(total.scalar()) {
         return Ok(aggregate(total, y.len(), agg));
     }
     // An infinite logit on its label's side (`+∞` for 1, `−∞` for 0) made the other term
     // 0·∞ = NaN; that term takes no part, as in `logitcrossentropy`. A NaN logit gives NaN.
     let total = zero_weights_take_no_part(one_minus_y, positive)
-        + zero_weights_take_no_part(y.clone(), negative);
+        + zero_weights_take_no_part(minus_y, log_sigmoid);
     Ok(aggregate(total, y.len(), agg))
 }
 
