@@ -6,7 +6,9 @@
 //! [`exp_entries`] and [`exp_shifted_in_place`]; ELU in adroit-nn [`expm1_entries`];
 //! [`MatVar::softplus`](super::MatVar::softplus) and
 //! [`MatVar::log_sigmoid`](super::MatVar::log_sigmoid) (Mish and the logit binary
-//! cross-entropy in adroit-nn) [`log1p_exp_entries`] and [`log_logistic_entries`].
+//! cross-entropy in adroit-nn) [`log1p_exp_entries`] and [`log_logistic_entries`];
+//! [`MatVar::ndtr`](super::MatVar::ndtr) (GELU's exact form in adroit-nn) [`ndtr_entries`]
+//! (see [`ndtr_with_derivative`]).
 //!
 //! Both functions are formed from one exponential `e = e^{−k|x|}` (`k = 2` for `tanh`, 1 for
 //! the sigmoid), never above 1 and so never overflowing, and its companion
@@ -37,8 +39,8 @@
 //! its derivative ≤ 4 ulp, `σ` ≤ 2 ulp, its derivative ≤ 4 ulp (over all 2³² inputs, a
 //! review's exhaustive run; the C library's `tanhf` is within 1–2 ulp), `exp` ≤ 1 ulp (over
 //! every 7th bit pattern), `expm1` ≤ 1 ulp for `x ≤ 0` and ≤ 3 ulp above (all 2³² inputs),
-//! the softplus and the log-sigmoid ≤ 3 ulp, their derivatives ≤ 2 ulp (all 2³² inputs); tests
-//! check these bounds over every 9973rd. `σ` is not monotone
+//! the softplus and the log-sigmoid ≤ 3 ulp, their derivatives ≤ 2 ulp, `Φ` and `φ` ≤ 2 ulp
+//! (all 2³² inputs); tests check these bounds over every 9973rd. `σ` is not monotone
 //! in the last bit at some points of `[−1.95, −0.69]` (nor was the C library's path). NaN
 //! gives NaN (quiet) and NaN; `±∞` gives `±1` (`1`, `0` for `σ`) with derivative 0; the
 //! softplus is `+∞` at `+∞` (derivative 1) and `0` at `−∞` (derivative 0).
@@ -59,14 +61,32 @@ fn pow2(n: f32) -> f32 {
     f32::from_bits((n + BIASED).to_bits() << 23)
 }
 
+/// `ln 2 = LN2_HI + LN2_LO`, `LN2_HI` with 8 trailing zero bits: `n·LN2_HI` is exact for
+/// `|n| < 256`.
+const LN2_HI: f32 = 0.693_145_75;
+/// See [`LN2_HI`].
+const LN2_LO: f32 = 1.428_606_8e-6;
+
 /// `(e^y − 1, e^y)` (`(−1, 0)` at `−∞`, `(∞, ∞)` from `y ≈ 88.73`, NaN at NaN).
 #[inline(always)]
 fn expm1_exp(y: f32) -> (f32, f32) {
+    expm1_exp_reduced(y, |clamped, n| (clamped - n * LN2_HI) - n * LN2_LO)
+}
+
+/// `e^{high + low}` for `|low| ≤ 0.1` (a sum that does not fit one `f32`): the reduced
+/// argument is `((high − n·ln 2_hi) + low) − n·ln 2_lo`, whose first difference is exact.
+#[inline(always)]
+fn exp_two_part(high: f32, low: f32) -> f32 {
+    expm1_exp_reduced(high, |clamped, n| {
+        ((clamped - n * LN2_HI) + low) - n * LN2_LO
+    })
+    .1
+}
+
+/// [`expm1_exp`] with the reduced argument `r = y − n·ln 2` formed by `reduce(clamped y, n)`.
+#[inline(always)]
+fn expm1_exp_reduced(y: f32, reduce: impl Fn(f32, f32) -> f32) -> (f32, f32) {
     const LOG2_E: f32 = core::f32::consts::LOG2_E;
-    // ln 2 = LN2_HI + LN2_LO, LN2_HI with 8 trailing zero bits: n·LN2_HI is exact for
-    // |n| < 256.
-    const LN2_HI: f32 = 0.693_145_75;
-    const LN2_LO: f32 = 1.428_606_8e-6;
     // Below −104, e^y rounds to 0 in f32 (half the smallest subnormal is 2⁻¹⁵⁰ ≈ e^−103.97);
     // from −110 it is 0 however rounded. Above ln(f32::MAX) ≈ 88.72 it overflows to ∞; at 89
     // the scaling below is still in range (2⁶⁵ twice).
@@ -74,7 +94,7 @@ fn expm1_exp(y: f32) -> (f32, f32) {
     let clamped = if clamped > 89.0 { 89.0 } else { clamped };
     let n = round(clamped * LOG2_E);
     let n = if n.is_nan() { 0.0 } else { n };
-    let r = (clamped - n * LN2_HI) - n * LN2_LO;
+    let r = reduce(clamped, n);
     // expm1(r) = r + r²·(1/2! + r/3! + … + r⁶/8!), Horner.
     let mut p = 1.0 / 40_320.0;
     for c in [
@@ -191,6 +211,57 @@ fn log_logistic_with_derivative(x: f32) -> (f32, f32) {
     (-value, slope)
 }
 
+/// `M(u) ≈ t·P(t)`, `t = 1/(1 + u/4)`: the coefficients of `P` (constant term first) for
+/// Mills' ratio `M(u) = Φ(−u)/φ(u)` on `[0, 15]`, largest relative error 2.4·10⁻¹⁰ (fitted
+/// by `tools/fit_mills_ratio.py`).
+const MILLS: [f64; 12] = [
+    2.499_949_747_972_696e-1,
+    2.501_250_074_757_286e-1,
+    2.330_173_635_509_214e-1,
+    2.115_595_092_421_613_5e-1,
+    1.263_201_798_110_969e-1,
+    1.903_469_276_920_500_8e-1,
+    -6.553_083_482_177_036e-2,
+    1.031_815_416_422_57e-1,
+    4.347_521_337_860_279e-2,
+    -1.745_323_539_016_239e-1,
+    1.061_868_397_595_505_1e-1,
+    -2.083_023_158_106_036e-2,
+];
+
+/// The standard normal distribution function `Φ(x)` and its density `φ(x) = e^{−x²/2}/√(2π)`:
+/// with `u = |x|`, `Φ(−u) = φ(u)·M(u)` (Mills' ratio [`MILLS`], in `f64`), and `Φ(x) = 1 −
+/// Φ(−x)` for `x > 0`. `e^{−u²/2}` is [`exp_two_part`] of `u² = h² + (u − h)(u + h)`, `h` the
+/// first 12 significant bits of `u` (so `h²` is exact): `u²/2` rounded to `f32` would be off
+/// by up to `u²·2⁻²⁵`, a relative error of the same size in the exponential (≈ 100 ulp at
+/// `u = 10`). `(1, 0)` at `+∞`, `(0, 0)` at `−∞`, NaN and NaN at NaN.
+#[inline(always)]
+fn ndtr_with_derivative(x: f32) -> (f32, f32) {
+    const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
+    let u = x.abs();
+    // From 15, e^{−u²/2} is 0 in f32; the clamp keeps u² finite (∞ − ∞ would be NaN).
+    let clamped = if u > 20.0 { 20.0 } else { u };
+    let head = f32::from_bits(clamped.to_bits() & 0xffff_f000);
+    let e = exp_two_part(
+        -0.5 * (head * head),
+        -0.5 * ((clamped - head) * (clamped + head)),
+    );
+    let density = f64::from(e) * FRAC_1_SQRT_2PI;
+    let t = 1.0 / (1.0 + 0.25 * f64::from(u));
+    let mut p = MILLS[MILLS.len() - 1];
+    for &c in MILLS[..MILLS.len() - 1].iter().rev() {
+        p = p * t + c;
+    }
+    let tail = density * (t * p);
+    let cdf = if x > 0.0 { 1.0 - tail } else { tail };
+    // `x + x`: a signalling NaN comes out quiet, as from arithmetic.
+    if x.is_nan() {
+        (x + x, x + x)
+    } else {
+        (cdf as f32, density as f32)
+    }
+}
+
 /// `value[i] = tanh x[i]`, `derivative[i] = tanh′ x[i]`.
 ///
 /// # Panics
@@ -221,6 +292,14 @@ pub(crate) fn log1p_exp_entries(x: &[f32], value: &mut [f32], derivative: &mut [
 /// If the slices differ in length.
 pub(crate) fn log_logistic_entries(x: &[f32], value: &mut [f32], derivative: &mut [f32]) {
     entries(x, value, derivative, log_logistic_with_derivative);
+}
+
+/// `value[i] = Φ(x[i])`, `derivative[i] = φ(x[i])`.
+///
+/// # Panics
+/// If the slices differ in length.
+pub(crate) fn ndtr_entries(x: &[f32], value: &mut [f32], derivative: &mut [f32]) {
+    entries(x, value, derivative, ndtr_with_derivative);
 }
 
 /// `value[i] = e^{x[i]}` and `derivative[i]` the same.
@@ -271,7 +350,7 @@ pub(crate) fn entries<T: Copy>(
 mod tests {
     use super::{
         expm1_exp, log_logistic_with_derivative, log1p_exp_with_derivative,
-        logistic_with_derivative, tanh_with_derivative,
+        logistic_with_derivative, ndtr_with_derivative, tanh_with_derivative,
     };
 
     /// The distance in representable `f32`s (0 for equal values, NaN with NaN).
@@ -369,6 +448,23 @@ mod tests {
         within_ulps([3, 2, 3, 2], kernels, softplus_references);
     }
 
+    /// The references in `f64`: `Φ` (adroit-forward's `ndtr`, within 3 ulp in `f64`) and `φ`
+    /// (`x²` is exact in `f64` for an `f32` `x`).
+    fn ndtr_references(x: f64) -> [f64; 2] {
+        let density = (-0.5 * x * x).exp() / (2.0 * core::f64::consts::PI).sqrt();
+        [adroit_forward::normal::ndtr(x), density]
+    }
+
+    #[test]
+    fn ndtr_within_a_few_ulps_over_a_sample_of_all_floats() {
+        let kernels = |x| {
+            let (v, d) = ndtr_with_derivative(x);
+            [v, d]
+        };
+        // Over all 2³² inputs: 2 and 2 ulp.
+        within_ulps([2, 2], kernels, ndtr_references);
+    }
+
     #[test]
     fn special_values_follow_the_rule_table() {
         let t = tanh_with_derivative;
@@ -423,9 +519,24 @@ mod tests {
             ((f32::NEG_INFINITY, 1.0), (-1000.0, 1.0))
         );
         assert!(l(f32::INFINITY) == (0.0, 0.0) && l(f32::INFINITY).0.is_sign_negative());
+        let n = ndtr_with_derivative;
+        assert_eq!(n(0.0), (0.5, 0.398_942_3));
+        assert_eq!(n(-0.0), n(0.0));
+        assert_eq!(
+            (n(f32::INFINITY), n(f32::NEG_INFINITY)),
+            ((1.0, 0.0), (0.0, 0.0))
+        );
+        assert_eq!(
+            (n(1e30), n(-1e30), n(16.0), n(-16.0)),
+            ((1.0, 0.0), (0.0, 0.0), (1.0, 0.0), (0.0, 0.0))
+        );
+        // The tail keeps its digits: Φ(−10) = 7.619853e-24, φ(−10) = 7.694599e-23 (mpmath).
+        assert!(ulps(n(-10.0).0, 7.619_853e-24) <= 1 && ulps(n(-10.0).1, 7.694_599e-23) <= 1);
+        // Subnormal: Φ(−13.5) = 7.2e-42.
+        assert!(n(-13.5).0 > 0.0 && n(-13.5).0 < f32::MIN_POSITIVE);
         let quiet = |v: f32| v.is_nan() && v.to_bits() & 0x0040_0000 != 0;
         let signalling = f32::from_bits(0x7f80_0001);
-        for f in [t, s, |x| expm1_exp(x), p, l] {
+        for f in [t, s, |x| expm1_exp(x), p, l, n] {
             let (v, d) = f(f32::NAN);
             assert!(v.is_nan() && d.is_nan());
             assert!(quiet(f(signalling).0) && quiet(f(signalling).1));

@@ -1,12 +1,12 @@
 //! Element-wise kernels over whole slices — `tanh`, the logistic sigmoid, `exp`, `expm1`, the
-//! softplus and the log-sigmoid, each with its derivative — for element-wise functions of your
-//! own built on them and recorded with [`MatVar::map_slices`](super::MatVar::map_slices): for
-//! `f32` they run the vectorised kernels behind [`MatVar::tanh`](super::MatVar::tanh),
-//! [`MatVar::sigmoid`](super::MatVar::sigmoid), [`MatVar::exp`](super::MatVar::exp),
-//! [`MatVar::softplus`](super::MatVar::softplus) and
-//! [`MatVar::log_sigmoid`](super::MatVar::log_sigmoid) (within 3, 2, 1, 3 and 3 ulp of the
-//! functions evaluated in `f64`, `expm1` 1 ulp for `x ≤ 0` and 3 above; derivatives within 4
-//! ulp), for other element types adroit-forward's rules entry by entry (in the element type's
+//! softplus, the log-sigmoid and the standard normal distribution function, each with its
+//! derivative — for element-wise functions of your own built on them and recorded with
+//! [`MatVar::map_slices`](super::MatVar::map_slices): for `f32` they run the vectorised kernels
+//! behind [`MatVar::tanh`](super::MatVar::tanh), [`MatVar::sigmoid`](super::MatVar::sigmoid),
+//! [`MatVar::exp`](super::MatVar::exp), [`MatVar::softplus`](super::MatVar::softplus),
+//! [`MatVar::log_sigmoid`](super::MatVar::log_sigmoid) and [`MatVar::ndtr`](super::MatVar::ndtr)
+//! (within 3, 2, 1, 3, 3 and 2 ulp of the functions evaluated in `f64`, `expm1` 1 ulp for
+//! `x ≤ 0` and 3 above; derivatives within 4 ulp), for other element types adroit-forward's rules entry by entry (in the element type's
 //! arithmetic, so second derivatives flow through them under [`hvp`](super::hvp) and
 //! [`hessian`](super::hessian)).
 
@@ -139,4 +139,24 @@ pub fn log1p_exp_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mu
 pub fn log_logistic_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
     check_lengths("log_logistic_entries", x, value, derivative);
     T::log_logistic_entries(x, value, derivative);
+}
+
+/// `value[i] = Φ(x[i])`, the standard normal distribution function, and `derivative[i] =
+/// φ(x[i]) = e^{−x[i]²/2}/√(2π)`, its density (adroit-forward's `normal::ndtr`: accurate
+/// relative to its value in the left tail; `1` and `0` at `±∞`, density 0 there).
+///
+/// # Panics
+/// If the slices differ in length.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::ndtr_entries;
+/// let (mut value, mut derivative) = ([0.0_f32; 2], [0.0_f32; 2]);
+/// ndtr_entries(&[0.0, f32::NEG_INFINITY], &mut value, &mut derivative);
+/// assert_eq!((value, derivative), ([0.5, 0.0], [0.398_942_3, 0.0])); // φ(0) = 1/√(2π)
+/// ```
+#[track_caller]
+pub fn ndtr_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
+    check_lengths("ndtr_entries", x, value, derivative);
+    T::ndtr_entries(x, value, derivative);
 }

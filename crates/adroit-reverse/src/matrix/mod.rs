@@ -99,7 +99,7 @@ pub use api::{MatPullback, gradient, pullback, value_and_gradient, value_and_gra
 pub use checkpoint::checkpoint;
 pub use entries::{
     exp_entries, expm1_entries, log_logistic_entries, log1p_exp_entries, logistic_entries,
-    tanh_entries,
+    ndtr_entries, tanh_entries,
 };
 pub use finite::all_finite;
 pub use jacobian::jacobian;

@@ -7,6 +7,7 @@ use super::tape::MatTapeStack;
 use crate::TapeScalar;
 use crate::scalar::{chunk_sweep, dual_sweep};
 use adroit_forward::log_exp::{log_logistic, log1p_exp, logistic};
+use adroit_forward::normal::ndtr;
 use adroit_forward::rules::{self, UnaryRule};
 use adroit_forward::{
     Dual, DualVec, SpecialFunctions, chain_product, chain_product_assign, chain_product_into,
@@ -201,6 +202,20 @@ pub(crate) mod sealed {
             });
         }
 
+        /// The standard normal distribution function `Φ` of each entry of `x` into `value`
+        /// and its density `φ` into `derivative` (equal lengths): adroit-forward's
+        /// `normal::ndtr` through a dual entry by entry, or for `f32` the vectorised
+        /// [`activation_kernels`](super::super::activation_kernels).
+        fn ndtr_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self])
+        where
+            Self: MatScalar,
+        {
+            activation_kernels::entries(x, value, derivative, |x| {
+                let y = ndtr(Dual::variable(x));
+                (y.value(), y.tangent())
+            });
+        }
+
         /// `ln σ(x)` of each entry of `x` into `value` and its derivative `σ(−x)` into
         /// `derivative` (equal lengths): adroit-forward's `log_exp::log_logistic` through a
         /// dual entry by entry, or for `f32` the vectorised
@@ -256,7 +271,7 @@ macro_rules! mat_scalar {
         $wide:ty, $widens:expr, $widen:expr, $narrow:expr, $product:expr, $undefined:expr,
         $with_value:expr $(, vectorised: $assign:path, $into:path)?
         $(, activations: $tanh:path, $logistic:path, $exp:path, $expm1:path,
-            $exp_shifted_in_place:path, $log1p_exp:path, $log_logistic:path)?);*
+            $exp_shifted_in_place:path, $log1p_exp:path, $log_logistic:path, $ndtr:path)?);*
         $(;)?) => {$(
         thread_local! {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
@@ -382,6 +397,10 @@ macro_rules! mat_scalar {
                 ) {
                     $log_logistic(x, value, derivative)
                 }
+
+                fn ndtr_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
+                    $ndtr(x, value, derivative)
+                }
             )?
         }
     )*};
@@ -389,8 +408,8 @@ macro_rules! mat_scalar {
 
 // f32 sums widen exactly to f64 and round once at the end; a dual's parts each do. Plain
 // floats' products with the convention are adroit-forward's (vectorised over slices); duals'
-// are the scalar tape's sweep products. f32's tanh, sigmoid, exp, softplus and log-sigmoid
-// have vectorised kernels; f64 keeps the C library's functions (correctly rounded or nearly),
+// are the scalar tape's sweep products. f32's tanh, sigmoid, exp, softplus, log-sigmoid and
+// normal distribution function have vectorised kernels; f64 keeps the C library's functions (correctly rounded or nearly),
 // as do the duals.
 mat_scalar! {
     f32 => MAT_TAPES_F32, TEARDOWN_F32, POOL_F32, gemm::sgemm,
@@ -399,7 +418,7 @@ mat_scalar! {
         activations: activation_kernels::tanh_entries, activation_kernels::logistic_entries,
             activation_kernels::exp_entries, activation_kernels::expm1_entries,
             activation_kernels::exp_shifted_in_place, activation_kernels::log1p_exp_entries,
-            activation_kernels::log_logistic_entries;
+            activation_kernels::log_logistic_entries, activation_kernels::ndtr_entries;
     f64 => MAT_TAPES_F64, TEARDOWN_F64, POOL_F64, gemm::dgemm,
         f64, false, |v| v, |w| w, chain_product, f64::NAN, |_, v| v,
         vectorised: chain_product_assign, chain_product_into;

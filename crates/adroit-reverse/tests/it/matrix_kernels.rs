@@ -349,8 +349,8 @@ fn tape_sum_mean_f32(m: &DMatrix<f32>) -> f32 {
     matrix::value_and_gradient(|p| p[0].mean(), &[m]).0
 }
 
-/// `f32` `tanh`, `sigmoid`, `exp`, `softplus`, `log_sigmoid` and `softmax` (vectorised
-/// kernels) against the same maps
+/// `f32` `tanh`, `sigmoid`, `exp`, `softplus`, `log_sigmoid`, `ndtr` and `softmax`
+/// (vectorised kernels) against the same maps
 /// in `f64` (the C library's functions through the rule table), value and gradient, at mixed
 /// magnitudes,
 /// both signs, zeros, large arguments and the infinities: within a few `f32` ulps, with the
@@ -389,11 +389,12 @@ fn f32_vectorised_kernels_match_the_f64_maps() {
     };
     type Map32 = fn(MatVar<f32>) -> MatVar<f32>;
     type Map64 = fn(MatVar<f64>) -> MatVar<f64>;
-    let cases: [(&str, Map32, Map64, [u64; 2]); 6] = [
+    let cases: [(&str, Map32, Map64, [u64; 2]); 7] = [
         ("tanh", MatVar::tanh, MatVar::tanh, [4, 6]),
         ("sigmoid", MatVar::sigmoid, MatVar::sigmoid, [3, 6]),
         ("exp", MatVar::exp, MatVar::exp, [1, 1]),
         ("softplus", MatVar::softplus, MatVar::softplus, [4, 3]),
+        ("ndtr", MatVar::ndtr, MatVar::ndtr, [3, 3]),
         (
             "log_sigmoid",
             MatVar::log_sigmoid,
