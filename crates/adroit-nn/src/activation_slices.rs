@@ -1,6 +1,6 @@
-//! GELU's `tanh` form, SiLU (swish), ELU/SELU and Mish over whole slices, built on
-//! adroit-reverse's [`logistic_entries`], [`expm1_entries`], [`log1p_exp_entries`] and
-//! [`tanh_entries`] (vectorised kernels for `f32`):
+//! GELU (`tanh` and `erf` forms), SiLU (swish), ELU/SELU and Mish over whole slices, built on
+//! adroit-reverse's [`logistic_entries`], [`ndtr_entries`], [`expm1_entries`],
+//! [`log1p_exp_entries`] and [`tanh_entries`] (vectorised kernels for `f32`):
 //! [`Activation::apply`]'s path for them, the functions of [`activation`](crate::activation) with their derivatives written out
 //! (the `0·∞ = 0` convention of adroit-forward's [`chain_product`] where an infinite `x` meets
 //! a zero `σ′`, as the dual numbers give).
@@ -10,7 +10,7 @@
 use crate::activation::c;
 use adroit_forward::chain_product;
 use adroit_reverse::matrix::{
-    MatScalar, expm1_entries, log1p_exp_entries, logistic_entries, tanh_entries,
+    MatScalar, expm1_entries, log1p_exp_entries, logistic_entries, ndtr_entries, tanh_entries,
 };
 
 /// SiLU `x·σ(x)` and its derivative `σ(x) + x·σ′(x)` of each entry of `x`.
@@ -38,6 +38,16 @@ pub(crate) fn gelu_tanh_entries<T: MatScalar>(x: &[T], value: &mut [T], derivati
         let s = *v;
         let slope = two_k * (T::one() + three_a * x * x);
         (*v, *d) = (x * s, s + chain_product(x, chain_product(*d, slope)));
+    }
+}
+
+/// GELU's exact form `x·Φ(x)` (see [`gelu_erf`](crate::activation::gelu_erf)) and its
+/// derivative `Φ(x) + x·φ(x)` of each entry of `x`.
+pub(crate) fn gelu_erf_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
+    ndtr_entries(x, value, derivative);
+    for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
+        let cdf = *v;
+        (*v, *d) = (x * cdf, cdf + chain_product(x, *d));
     }
 }
 

@@ -295,7 +295,7 @@ fn logsoftmax_keeps_relative_precision_for_large_logits() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
-/// The slice kernels behind `Tanh`, `Sigmoid`, `GeluTanh`, `Swish`, `Elu`, `Selu`,
+/// The slice kernels behind `Tanh`, `Sigmoid`, `GeluTanh`, `GeluErf`, `Swish`, `Elu`, `Selu`,
 /// `Softplus`, `LogSigmoid` and `Mish` (vectorised for `f32`)
 /// against the activation functions of `adroit_nn::activation` mapped entry by entry through
 /// forward-mode duals (`MatVar::map`), value and derivative: in `f64` to 4e-15 relative, in
@@ -305,7 +305,7 @@ fn logsoftmax_keeps_relative_precision_for_large_logits() {
 #[test]
 fn vectorised_activation_kernels_agree_with_the_scalar_functions() {
     use adroit_nn::activation::{
-        elu, gelu_tanh, log_sigmoid, mish, selu, sigmoid, softplus, swish,
+        elu, gelu_erf, gelu_tanh, log_sigmoid, mish, selu, sigmoid, softplus, swish,
     };
     use adroit_reverse::adroit_forward::Dual;
     use adroit_reverse::matrix::MatVar;
@@ -330,10 +330,11 @@ fn vectorised_activation_kernels_agree_with_the_scalar_functions() {
         let n = xs.len();
         let x: DMatrix<T> = DMatrix::from_iterator(n, 1, xs.iter().map(|&v| from64::<T>(v)));
         type Scalar<T> = fn(Dual<T>) -> Dual<T>;
-        let cases: [(Activation, Scalar<T>); 10] = [
+        let cases: [(Activation, Scalar<T>); 11] = [
             (Activation::Tanh, |v| v.tanh()),
             (Activation::Sigmoid, sigmoid),
             (Activation::GeluTanh, gelu_tanh),
+            (Activation::GeluErf, gelu_erf),
             (Activation::Swish, swish),
             (Activation::ELU, |v| elu(v, Dual::constant(T::one()))),
             (Activation::Elu(0.3), |v| {
