@@ -3,11 +3,11 @@
 //! numerically stable, so its derivative comes from the rule table of `adroit-forward` (through
 //! forward-mode duals) and it works on `f64`, `Dual`, `Var` alike; and [`Activation`], the
 //! choice of a layer, applied entry-wise to matrices (`Softmax` and `LogSoftmax` column by
-//! column) — through those duals, except `Tanh`,
-//! `Sigmoid`, `GeluTanh`, `Swish`, `Elu` and `Selu`, which [`Activation::apply`] forms over
-//! whole slices on adroit-reverse's `tanh`/`logistic`/`expm1_entries` (vectorised kernels for
-//! `f32`, several times faster; the same functions to a few ulps, tested against the dual
-//! path).
+//! column) — through those duals, except `Tanh`, `Sigmoid`, `GeluTanh`, `GeluErf`, `Swish`,
+//! `Elu`, `Selu`, `Softplus`, `LogSigmoid` and `Mish`, which [`Activation::apply`] forms over
+//! whole slices on adroit-reverse's `tanh`/`logistic`/`ndtr`/`expm1`/`log1p_exp`/
+//! `log_logistic_entries` (vectorised kernels for `f32`, several times faster; the same
+//! functions to a few ulps, tested against the dual path).
 //!
 //! Definitions and constants follow Flux/NNlib. Kinks: `relu'(0) = 0`, and every
 //! piecewise-linear activation takes the derivative of its flat or lower piece at a kink

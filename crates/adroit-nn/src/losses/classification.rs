@@ -173,7 +173,8 @@ pub fn binarycrossentropy<T: MatScalar>(
 
 /// Binary cross-entropy from logits `agg((1 − y)·ŷ − logσ(ŷ))`, stable for any logits.
 ///
-/// Computed as `(1 − y)·softplus(ŷ) + y·softplus(−ŷ)` (the same function), whose gradient
+/// Computed as `(1 − y)·softplus(ŷ) − y·ln σ(ŷ)` (the same function; `−ln σ(ŷ) =
+/// softplus(−ŷ)`), whose gradient
 /// `(1 − y)·σ(ŷ) − y·σ(−ŷ)` keeps full precision for confident logits of either label; the
 /// form above (Flux's) differentiates to `(1 − y) − σ(−ŷ)`, which cancels (0 in `f32` at
 /// `ŷ = −20`, `y = 0`, where the gradient is σ(−20) = 2.1e-9). A term of zero weight takes

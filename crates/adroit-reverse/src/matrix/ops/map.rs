@@ -452,7 +452,8 @@ impl<T: MatScalar> MatVar<T> {
 
     /// The softplus `ln(1 + eˣ)` entry-wise (JAX's `jax.nn.softplus`, PyTorch's
     /// `torch.nn.functional.softplus` with β = 1; adroit-forward's `log_exp::log1p_exp`): no
-    /// overflow for large `x` (`x` itself beyond ~37), derivative `σ(x)`. For `f32` entries the
+    /// overflow for large `x` (`x` itself beyond about 15 in `f32`, 34 in `f64`), derivative
+    /// `σ(x)`. For `f32` entries the
     /// values and derivatives come from a vectorised kernel (within 3 and 2 ulp of the
     /// functions evaluated in `f64`), other element types use `log1p_exp` entry by entry.
     ///
@@ -473,8 +474,8 @@ impl<T: MatScalar> MatVar<T> {
 
     /// The log-sigmoid `ln σ(x) = −ln(1 + e⁻ˣ)` entry-wise (JAX's `jax.nn.log_sigmoid`,
     /// PyTorch's `torch.nn.functional.logsigmoid`; adroit-forward's `log_exp::log_logistic`):
-    /// finite for every finite `x` (`x` itself below ~−37, where `ln(σ(x))` reaches `ln 0`),
-    /// derivative `σ(−x) = 1 − σ(x)`. For `f32` entries the values and derivatives come from
+    /// finite for every finite `x` (`−1000` at `−1000`, where `ln(σ(x))` gives `ln 0`; `x`
+    /// itself below about −15 in `f32`, −34 in `f64`), derivative `σ(−x) = 1 − σ(x)`. For `f32` entries the values and derivatives come from
     /// a vectorised kernel (within 3 and 2 ulp of the functions evaluated in `f64`), other
     /// element types use `log_logistic` entry by entry.
     ///
