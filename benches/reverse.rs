@@ -348,9 +348,10 @@ fn bench_dense_hessian(c: &mut Criterion) {
 }
 
 /// `sum(f(X))` and its gradient for `X` 256 × 128 in `f32` (a recurrent layer's gates at
-/// batch 128): adroit's `MatVar::tanh`, `sigmoid` and `exp` (vectorised kernels) against the
-/// primal with the standard library's `tanh`, `1/(1 + e⁻ˣ)` and `exp` (`primal_std`); and a
-/// weighted sum of `logsoftmax` over the 256 rows of each column, with its gradient.
+/// batch 128): adroit's `MatVar::tanh`, `sigmoid`, `exp` and `ln` (vectorised kernels)
+/// against the primal with the standard library's `tanh`, `1/(1 + e⁻ˣ)`, `exp` and `ln`
+/// (`primal_std`; `ln` of `|X| + 10⁻³` capped at 4); and a weighted sum of `logsoftmax` over
+/// the 256 rows of each column, with its gradient.
 fn bench_elementwise_activation(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(3);
     let x = DMatrix::<f32>::from_fn(256, 128, |_, _| rng.random_range(-4.0..4.0));
@@ -372,6 +373,14 @@ fn bench_elementwise_activation(c: &mut Criterion) {
     });
     group.bench_function("adroit_gradient/exp", |b| {
         b.iter(|| matrix::value_and_gradient(|m| m[0].exp().sum(), &[black_box(&x)]))
+    });
+    // ln of positive entries (probabilities and scales), in (0, 4].
+    let positive = x.map(|v| (v.abs() + 1e-3).min(4.0));
+    group.bench_function("primal_std/ln", |b| {
+        b.iter(|| black_box(&positive).map(f32::ln).sum())
+    });
+    group.bench_function("adroit_gradient/ln", |b| {
+        b.iter(|| matrix::value_and_gradient(|m| m[0].ln().sum(), &[black_box(&positive)]))
     });
     // Each column's log-probabilities, weighted by a fixed matrix (a cross-entropy's form).
     let w = DMatrix::<f32>::from_fn(256, 128, |i, j| ((i + j) % 3) as f32);

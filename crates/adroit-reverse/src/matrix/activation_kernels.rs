@@ -8,7 +8,8 @@
 //! [`MatVar::log_sigmoid`](super::MatVar::log_sigmoid) (Mish and the logit binary
 //! cross-entropy in adroit-nn) [`log1p_exp_entries`] and [`log_logistic_entries`];
 //! [`MatVar::ndtr`](super::MatVar::ndtr) (GELU's exact form in adroit-nn) [`ndtr_entries`]
-//! (see [`ndtr_with_derivative`]).
+//! (see [`ndtr_with_derivative`]); [`MatVar::ln`](super::MatVar::ln) [`ln_entries`] (see
+//! [`ln_with_derivative`]).
 //!
 //! Both functions are formed from one exponential `e = e^{−k|x|}` (`k = 2` for `tanh`, 1 for
 //! the sigmoid), never above 1 and so never overflowing, and its companion
@@ -39,8 +40,8 @@
 //! its derivative ≤ 4 ulp, `σ` ≤ 2 ulp, its derivative ≤ 4 ulp (over all 2³² inputs, a
 //! review's exhaustive run; the C library's `tanhf` is within 1–2 ulp), `exp` ≤ 1 ulp (over
 //! every 7th bit pattern), `expm1` ≤ 1 ulp for `x ≤ 0` and ≤ 3 ulp above (all 2³² inputs),
-//! the softplus and the log-sigmoid ≤ 3 ulp, their derivatives ≤ 2 ulp, `Φ` and `φ` ≤ 2 ulp
-//! (all 2³² inputs); tests check these bounds over every 9973rd. `σ` is not monotone
+//! the softplus and the log-sigmoid ≤ 3 ulp, their derivatives ≤ 2 ulp, `Φ` and `φ` ≤ 2 ulp,
+//! `ln` ≤ 2 ulp (all 2³² inputs); tests check these bounds over every 9973rd. `σ` is not monotone
 //! in the last bit at some points of `[−1.95, −0.69]` (nor was the C library's path). NaN
 //! gives NaN (quiet) and NaN; `±∞` gives `±1` (`1`, `0` for `σ`) with derivative 0; the
 //! softplus is `+∞` at `+∞` (derivative 1) and `0` at `−∞` (derivative 0).
@@ -152,12 +153,21 @@ fn logistic_with_derivative(x: f32) -> (f32, f32) {
     )
 }
 
-/// `ln(1 + t)` for `t` in `[0, 1]` (NaN at NaN): `2·atanh(s)` by its series to `s⁹`, with
-/// `s = t/(2 + t)` for `t ≤ √2 − 1` and `ln 2 + 2·atanh((t − 1)/(t + 3))` above (the same
-/// function, `ln((1 + t)/2)` added to `ln 2`), so `|s| ≤ 0.1716` and the series' truncation
-/// (`s¹¹/11` relative to `2s`, below 2·10⁻⁹) is far below `f32`'s rounding. `s` is formed from
-/// `t` itself, never from a rounded `1 + t`, so tiny `t` keep their digits
-/// (J.-M. Muller, *Elementary Functions*, ch. 11); below `2⁻²⁴` it is `t` itself.
+/// `2·atanh(s) = ln((1 + s)/(1 − s))` for `|s| ≤ 0.1716` (`(1 + s)/(1 − s)` within
+/// `[√½, √2]`), by its series to `s⁹`: the truncation, `s¹¹/11` relative to `2s`, is below
+/// 2·10⁻⁹, far below `f32`'s rounding (J.-M. Muller, *Elementary Functions*, ch. 11).
+#[inline(always)]
+fn two_atanh(s: f32) -> f32 {
+    let z = s * s;
+    // atanh(s)/s − 1 = z/3 + z²/5 + z³/7 + z⁴/9, Horner.
+    let p = z * (1.0 / 3.0 + z * (1.0 / 5.0 + z * (1.0 / 7.0 + z * (1.0 / 9.0))));
+    (s + s) + (s + s) * p
+}
+
+/// `ln(1 + t)` for `t` in `[0, 1]` (NaN at NaN): [`two_atanh`] of `s = t/(2 + t)` for
+/// `t ≤ √2 − 1` and `ln 2 + 2·atanh((t − 1)/(t + 3))` above (the same function, `ln((1 + t)/2)`
+/// added to `ln 2`), so `|s| ≤ 0.1716`. `s` is formed from `t` itself, never from a rounded
+/// `1 + t`, so tiny `t` keep their digits; below `2⁻²⁴` it is `t` itself.
 #[inline(always)]
 fn log1p_unit(t: f32) -> f32 {
     const SQRT2_M1: f32 = 0.414_213_57;
@@ -168,11 +178,7 @@ fn log1p_unit(t: f32) -> f32 {
     } else {
         (t, t + 2.0)
     };
-    let s = numerator / denominator;
-    let z = s * s;
-    // atanh(s)/s − 1 = z/3 + z²/5 + z³/7 + z⁴/9, Horner.
-    let p = z * (1.0 / 3.0 + z * (1.0 / 5.0 + z * (1.0 / 7.0 + z * (1.0 / 9.0))));
-    let series = (s + s) + (s + s) * p;
+    let series = two_atanh(numerator / denominator);
     // Below 2⁻²⁴, ln(1 + t) rounds to t (its relative distance t/2 is under half an ulp); the
     // quotient would round a subnormal t's last bit away.
     const TINY: f32 = 5.960_464_5e-8; // 2⁻²⁴
@@ -183,6 +189,35 @@ fn log1p_unit(t: f32) -> f32 {
     } else {
         series
     }
+}
+
+/// `ln x` and its derivative `1/x` (adroit-forward's `Ln` rule: `ln(±0) = −∞` with derivative
+/// `+∞`, NaN for `x < 0` with the finite derivative `1/x`, `+∞` at `+∞` with derivative 0,
+/// NaN and NaN at NaN). `x = 2ᵏ·m` with `m` in `[√½, √2)`, read from the bits (subnormal `x`
+/// scaled by `2²³` first), and `ln x = k·ln 2 + 2·atanh((m − 1)/(m + 1))` ([`two_atanh`];
+/// `m − 1` is exact), `k·ln 2` in two parts ([`LN2_HI`]: `k·LN2_HI` is exact).
+#[inline(always)]
+fn ln_with_derivative(x: f32) -> (f32, f32) {
+    const SQRT_HALF_BITS: u32 = 0x3f35_04f3; // √½ rounded down
+    let subnormal = x < f32::MIN_POSITIVE;
+    let scaled = if subnormal { x * 8_388_608.0 } else { x }; // 2²³
+    // Subtracting √½'s bits leaves k in the exponent field exactly when m ≥ √½.
+    let offset = scaled.to_bits().wrapping_sub(SQRT_HALF_BITS);
+    let k = ((offset as i32) >> 23) as f32 - if subnormal { 23.0 } else { 0.0 };
+    let m = f32::from_bits((offset & 0x007f_ffff) + SQRT_HALF_BITS);
+    let f = m - 1.0;
+    let ln = k * LN2_HI + (k * LN2_LO + two_atanh(f / (2.0 + f)));
+    let value = if x == 0.0 {
+        f32::NEG_INFINITY
+    } else if x < 0.0 {
+        f32::NAN
+    } else if x == f32::INFINITY {
+        f32::INFINITY
+    } else {
+        ln
+    };
+    // `x + x`: a signalling NaN comes out quiet, as from arithmetic.
+    (if x.is_nan() { x + x } else { value }, 1.0 / (x + 0.0))
 }
 
 /// `softplus x = ln(1 + eˣ)` and its derivative `σ(x)`: `max(x, 0) + ln(1 + e)` and `1/(1 + e)`
@@ -294,6 +329,14 @@ pub(crate) fn log_logistic_entries(x: &[f32], value: &mut [f32], derivative: &mu
     entries(x, value, derivative, log_logistic_with_derivative);
 }
 
+/// `value[i] = ln x[i]`, `derivative[i] = 1/x[i]`.
+///
+/// # Panics
+/// If the slices differ in length.
+pub(crate) fn ln_entries(x: &[f32], value: &mut [f32], derivative: &mut [f32]) {
+    entries(x, value, derivative, ln_with_derivative);
+}
+
 /// `value[i] = Φ(x[i])`, `derivative[i] = φ(x[i])`.
 ///
 /// # Panics
@@ -349,7 +392,7 @@ pub(crate) fn entries<T: Copy>(
 #[cfg(test)]
 mod tests {
     use super::{
-        expm1_exp, log_logistic_with_derivative, log1p_exp_with_derivative,
+        expm1_exp, ln_with_derivative, log_logistic_with_derivative, log1p_exp_with_derivative,
         logistic_with_derivative, ndtr_with_derivative, tanh_with_derivative,
     };
 
@@ -466,6 +509,12 @@ mod tests {
     }
 
     #[test]
+    fn ln_within_a_few_ulps_over_a_sample_of_all_floats() {
+        // Over all 2³² inputs: 2 ulp. (The derivative is one IEEE division, correctly rounded.)
+        within_ulps([2], |x| [ln_with_derivative(x).0], |x: f64| [x.ln()]);
+    }
+
+    #[test]
     fn special_values_follow_the_rule_table() {
         let t = tanh_with_derivative;
         let s = logistic_with_derivative;
@@ -534,9 +583,26 @@ mod tests {
         assert!(ulps(n(-10.0).0, 7.619_853e-24) <= 1 && ulps(n(-10.0).1, 7.694_599e-23) <= 1);
         // Subnormal: Φ(−13.5) = 7.2e-42.
         assert!(n(-13.5).0 > 0.0 && n(-13.5).0 < f32::MIN_POSITIVE);
+        let ln = ln_with_derivative;
+        assert_eq!((ln(1.0), ln(2.0).0), ((0.0, 1.0), core::f32::consts::LN_2));
+        assert_eq!(
+            (ln(0.0), ln(-0.0)),
+            (
+                (f32::NEG_INFINITY, f32::INFINITY),
+                (f32::NEG_INFINITY, f32::INFINITY)
+            )
+        );
+        assert_eq!(ln(f32::INFINITY), (f32::INFINITY, 0.0));
+        assert!(ln(-2.0).0.is_nan() && ln(-2.0).1 == -0.5 && ln(f32::NEG_INFINITY).0.is_nan());
+        // Subnormal: the smallest is 2⁻¹⁴⁹.
+        assert_eq!(
+            ln(f32::from_bits(1)).0,
+            (-149.0 * core::f64::consts::LN_2) as f32
+        );
+        assert_eq!(ln(f32::MAX).0, f64::from(f32::MAX).ln() as f32);
         let quiet = |v: f32| v.is_nan() && v.to_bits() & 0x0040_0000 != 0;
         let signalling = f32::from_bits(0x7f80_0001);
-        for f in [t, s, |x| expm1_exp(x), p, l, n] {
+        for f in [t, s, |x| expm1_exp(x), p, l, n, ln] {
             let (v, d) = f(f32::NAN);
             assert!(v.is_nan() && d.is_nan());
             assert!(quiet(f(signalling).0) && quiet(f(signalling).1));

@@ -1,11 +1,12 @@
-//! Element-wise kernels over whole slices — `tanh`, the logistic sigmoid, `exp`, `expm1`, the
-//! softplus, the log-sigmoid and the standard normal distribution function, each with its
+//! Element-wise kernels over whole slices — `tanh`, the logistic sigmoid, `exp`, `expm1`, `ln`,
+//! the softplus, the log-sigmoid and the standard normal distribution function, each with its
 //! derivative — for element-wise functions of your own built on them and recorded with
 //! [`MatVar::map_slices`](super::MatVar::map_slices): for `f32` they run the vectorised kernels
 //! behind [`MatVar::tanh`](super::MatVar::tanh), [`MatVar::sigmoid`](super::MatVar::sigmoid),
-//! [`MatVar::exp`](super::MatVar::exp), [`MatVar::softplus`](super::MatVar::softplus),
+//! [`MatVar::exp`](super::MatVar::exp), [`MatVar::ln`](super::MatVar::ln),
+//! [`MatVar::softplus`](super::MatVar::softplus),
 //! [`MatVar::log_sigmoid`](super::MatVar::log_sigmoid) and [`MatVar::ndtr`](super::MatVar::ndtr)
-//! (within 3, 2, 1, 3, 3 and 2 ulp of the functions evaluated in `f64`, `expm1` 1 ulp for
+//! (within 3, 2, 1, 2, 3, 3 and 2 ulp of the functions evaluated in `f64`, `expm1` 1 ulp for
 //! `x ≤ 0` and 3 above; derivatives within 4 ulp), for other element types adroit-forward's rules entry by entry (in the element type's
 //! arithmetic, so second derivatives flow through them under [`hvp`](super::hvp) and
 //! [`hessian`](super::hessian)).
@@ -97,6 +98,26 @@ pub fn exp_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T])
 pub fn expm1_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
     check_lengths("expm1_entries", x, value, derivative);
     T::expm1_entries(x, value, derivative);
+}
+
+/// `value[i] = ln x[i]`, `derivative[i] = 1/x[i]` (adroit-forward's `Ln` rule: `ln(±0) = −∞`
+/// with derivative `+∞`; NaN for `x < 0`, with the finite derivative `1/x`).
+///
+/// # Panics
+/// If the slices differ in length.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::ln_entries;
+/// let (mut value, mut derivative) = ([0.0_f32; 3], [0.0_f32; 3]);
+/// ln_entries(&[1.0, 4.0, 0.0], &mut value, &mut derivative);
+/// assert_eq!(value, [0.0, 4f32.ln(), f32::NEG_INFINITY]);
+/// assert_eq!(derivative, [1.0, 0.25, f32::INFINITY]);
+/// ```
+#[track_caller]
+pub fn ln_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
+    check_lengths("ln_entries", x, value, derivative);
+    T::ln_entries(x, value, derivative);
 }
 
 /// `value[i] = ln(1 + e^{x[i]})` (the softplus), `derivative[i] = σ(x[i])` (adroit-forward's

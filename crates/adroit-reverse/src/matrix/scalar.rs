@@ -153,6 +153,16 @@ pub(crate) mod sealed {
             activation_kernels::entries(x, value, derivative, |x| rules::Exp.eval(x));
         }
 
+        /// `ln x` of each entry of `x` into `value` and `1/x` into `derivative` (equal
+        /// lengths): adroit-forward's `Ln` rule entry by entry, or for `f32` the vectorised
+        /// [`activation_kernels`](super::super::activation_kernels).
+        fn ln_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self])
+        where
+            Self: MatScalar,
+        {
+            activation_kernels::entries(x, value, derivative, |x| rules::Ln.eval(x));
+        }
+
         /// `eˣ − 1` of each entry of `x` into `value` and `eˣ` into `derivative` (equal
         /// lengths): adroit-forward's `ExpM1` rule entry by entry, or for `f32` the vectorised
         /// [`activation_kernels`](super::super::activation_kernels).
@@ -271,7 +281,8 @@ macro_rules! mat_scalar {
         $wide:ty, $widens:expr, $widen:expr, $narrow:expr, $product:expr, $undefined:expr,
         $with_value:expr $(, vectorised: $assign:path, $into:path)?
         $(, activations: $tanh:path, $logistic:path, $exp:path, $expm1:path,
-            $exp_shifted_in_place:path, $log1p_exp:path, $log_logistic:path, $ndtr:path)?);*
+            $exp_shifted_in_place:path, $log1p_exp:path, $log_logistic:path, $ndtr:path,
+            $ln:path)?);*
         $(;)?) => {$(
         thread_local! {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
@@ -401,6 +412,10 @@ macro_rules! mat_scalar {
                 fn ndtr_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
                     $ndtr(x, value, derivative)
                 }
+
+                fn ln_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
+                    $ln(x, value, derivative)
+                }
             )?
         }
     )*};
@@ -408,8 +423,8 @@ macro_rules! mat_scalar {
 
 // f32 sums widen exactly to f64 and round once at the end; a dual's parts each do. Plain
 // floats' products with the convention are adroit-forward's (vectorised over slices); duals'
-// are the scalar tape's sweep products. f32's tanh, sigmoid, exp, softplus, log-sigmoid and
-// normal distribution function have vectorised kernels; f64 keeps the C library's functions (correctly rounded or nearly),
+// are the scalar tape's sweep products. f32's tanh, sigmoid, exp, ln, softplus, log-sigmoid
+// and normal distribution function have vectorised kernels; f64 keeps the C library's functions (correctly rounded or nearly),
 // as do the duals.
 mat_scalar! {
     f32 => MAT_TAPES_F32, TEARDOWN_F32, POOL_F32, gemm::sgemm,
@@ -418,7 +433,8 @@ mat_scalar! {
         activations: activation_kernels::tanh_entries, activation_kernels::logistic_entries,
             activation_kernels::exp_entries, activation_kernels::expm1_entries,
             activation_kernels::exp_shifted_in_place, activation_kernels::log1p_exp_entries,
-            activation_kernels::log_logistic_entries, activation_kernels::ndtr_entries;
+            activation_kernels::log_logistic_entries, activation_kernels::ndtr_entries,
+            activation_kernels::ln_entries;
     f64 => MAT_TAPES_F64, TEARDOWN_F64, POOL_F64, gemm::dgemm,
         f64, false, |v| v, |w| w, chain_product, f64::NAN, |_, v| v,
         vectorised: chain_product_assign, chain_product_into;

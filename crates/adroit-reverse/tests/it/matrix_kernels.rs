@@ -349,7 +349,7 @@ fn tape_sum_mean_f32(m: &DMatrix<f32>) -> f32 {
     matrix::value_and_gradient(|p| p[0].mean(), &[m]).0
 }
 
-/// `f32` `tanh`, `sigmoid`, `exp`, `softplus`, `log_sigmoid`, `ndtr` and `softmax`
+/// `f32` `tanh`, `sigmoid`, `exp`, `ln`, `softplus`, `log_sigmoid`, `ndtr` and `softmax`
 /// (vectorised kernels) against the same maps
 /// in `f64` (the C library's functions through the rule table), value and gradient, at mixed
 /// magnitudes,
@@ -389,12 +389,14 @@ fn f32_vectorised_kernels_match_the_f64_maps() {
     };
     type Map32 = fn(MatVar<f32>) -> MatVar<f32>;
     type Map64 = fn(MatVar<f64>) -> MatVar<f64>;
-    let cases: [(&str, Map32, Map64, [u64; 2]); 7] = [
+    let cases: [(&str, Map32, Map64, [u64; 2]); 8] = [
         ("tanh", MatVar::tanh, MatVar::tanh, [4, 6]),
         ("sigmoid", MatVar::sigmoid, MatVar::sigmoid, [3, 6]),
         ("exp", MatVar::exp, MatVar::exp, [1, 1]),
         ("softplus", MatVar::softplus, MatVar::softplus, [4, 3]),
         ("ndtr", MatVar::ndtr, MatVar::ndtr, [3, 3]),
+        // ln of |x| (negative entries give NaN in both; see the assertions below).
+        ("ln", |m| m.abs().ln(), |m| m.abs().ln(), [2, 1]),
         (
             "log_sigmoid",
             MatVar::log_sigmoid,
@@ -461,4 +463,16 @@ fn f32_vectorised_kernels_match_the_f64_maps() {
     );
     assert!(l(f32::INFINITY) == 0.0 && l(f32::INFINITY).is_sign_negative());
     assert!(p(f32::NAN).is_nan() && l(f32::NAN).is_nan());
+    // ln: the rule table's edges, −∞ and +∞ at ±0, NaN with slope 1/x below 0.
+    let ln = |x: f32| {
+        let (y, pb) = matrix::pullback(|m| m[0].ln(), &[DMatrix::from_vec(1, 1, vec![x])]);
+        (
+            y[0],
+            pb.call(&DMatrix::from_element(1, 1, 1.0)).remove(0)[0],
+        )
+    };
+    assert_eq!(ln(0.0), (f32::NEG_INFINITY, f32::INFINITY));
+    assert_eq!(ln(-0.0), (f32::NEG_INFINITY, f32::INFINITY));
+    assert_eq!(ln(f32::INFINITY), (f32::INFINITY, 0.0));
+    assert!(ln(-4.0).0.is_nan() && ln(-4.0).1 == -0.25);
 }

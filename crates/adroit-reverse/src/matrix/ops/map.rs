@@ -236,7 +236,10 @@ impl<T: MatScalar> MatVar<T> {
         self.map_kernel(T::exp_entries, pool::overwritten)
     }
 
-    /// `ln x` entry-wise.
+    /// `ln x` entry-wise, derivative `1/x` (adroit-forward's `Ln` rule: `ln(±0) = −∞` with
+    /// derivative `+∞`; NaN for `x < 0`, with the finite derivative `1/x` as in JAX and
+    /// PyTorch). For `f32` entries the values come from a vectorised kernel (within 2 ulp of
+    /// `ln` evaluated in `f64`), other element types use the rule entry by entry.
     ///
     /// # Example
     /// ```
@@ -250,7 +253,7 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn ln(self) -> Self {
-        self.map_rule(rules::Ln)
+        self.map_kernel(T::ln_entries, pool::overwritten)
     }
 
     /// `tanh x` entry-wise.
