@@ -1,9 +1,9 @@
 //! GELU (`tanh` and `erf` forms), SiLU (swish), ELU/SELU and Mish over whole slices, built on
 //! adroit-reverse's [`logistic_entries`], [`ndtr_entries`], [`expm1_entries`],
 //! [`log1p_exp_entries`] and [`tanh_entries`] (vectorised kernels for `f32`):
-//! [`Activation::apply`]'s path for them, the functions of [`activation`](crate::activation) with their derivatives written out
-//! (the `0·∞ = 0` convention of adroit-forward's [`chain_product`] where an infinite `x` meets
-//! a zero `σ′`, as the dual numbers give).
+//! [`Activation::apply`]'s path for them, the functions of [`activation`](crate::activation) with
+//! their derivatives written out (the `0·∞ = 0` convention of adroit-forward's [`chain_product`]
+//! where an infinite `x` meets a zero `σ′`, as the dual numbers give).
 //!
 //! [`Activation::apply`]: crate::Activation::apply
 

@@ -275,9 +275,9 @@ fn gelu_erf_against_the_tanh_form_and_finite_differences() {
 
 /// GELU's exact form in `f32` keeps its digits in the negative tail, the scalar function
 /// (through `Dual<f32>`) and the layer's vectorised kernel alike: values and derivatives
-/// within 4 ulp of mpmath's `x·Φ(x)` and `Φ(x) + x·φ(x)` rounded to `f32`
-/// (`x·½·erfc(−x/√2)` in `f32` magnifies the rounding of `x/√2` by `x²`: 6 ulp off at `x = −3`,
-/// 193 at `−12.93`, over every 97th `f32` of `[−13, −0.001]`, where this form stays within 4).
+/// within 4 ulp of mpmath's `x·Φ(x)` and `Φ(x) + x·φ(x)` rounded to `f32` at these points
+/// (`x·½·erfc(−x/√2)` in `f32` magnifies the rounding of `x/√2` by `x²`: 6 ulp off at
+/// `x = −3`, 195 at `−12.99` over every `f32` of `[−13, −12]`).
 #[test]
 fn gelu_erf_in_f32_is_accurate_in_the_tail() {
     // (x, value, derivative): mpmath at 30 digits, rounded to f32.

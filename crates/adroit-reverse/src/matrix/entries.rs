@@ -1,5 +1,5 @@
-//! Element-wise kernels over whole slices — `tanh`, the logistic sigmoid, `exp`, `expm1`, `ln`,
-//! the softplus, the log-sigmoid and the standard normal distribution function, each with its
+//! Element-wise kernels over whole slices — `tanh`, the logistic sigmoid, `exp`, `expm1`, `ln`, the
+//! softplus, the log-sigmoid and the standard normal distribution function, each with its
 //! derivative — for element-wise functions of your own built on them and recorded with
 //! [`MatVar::map_slices`](super::MatVar::map_slices): for `f32` they run the vectorised kernels
 //! behind [`MatVar::tanh`](super::MatVar::tanh), [`MatVar::sigmoid`](super::MatVar::sigmoid),
@@ -7,9 +7,9 @@
 //! [`MatVar::softplus`](super::MatVar::softplus),
 //! [`MatVar::log_sigmoid`](super::MatVar::log_sigmoid) and [`MatVar::ndtr`](super::MatVar::ndtr)
 //! (within 3, 2, 1, 2, 3, 3 and 2 ulp of the functions evaluated in `f64`, `expm1` 1 ulp for
-//! `x ≤ 0` and 3 above; derivatives within 4 ulp), for other element types adroit-forward's rules entry by entry (in the element type's
-//! arithmetic, so second derivatives flow through them under [`hvp`](super::hvp) and
-//! [`hessian`](super::hessian)).
+//! `x ≤ 0` and 3 above; derivatives within 4 ulp), for other element types adroit-forward's rules
+//! entry by entry (in the element type's arithmetic, so second derivatives flow through them under
+//! [`hvp`](super::hvp) and [`hessian`](super::hessian)).
 
 use super::MatScalar;
 

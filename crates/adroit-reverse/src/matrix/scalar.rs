@@ -421,11 +421,11 @@ macro_rules! mat_scalar {
     )*};
 }
 
-// f32 sums widen exactly to f64 and round once at the end; a dual's parts each do. Plain
-// floats' products with the convention are adroit-forward's (vectorised over slices); duals'
-// are the scalar tape's sweep products. f32's tanh, sigmoid, exp, ln, softplus, log-sigmoid
-// and normal distribution function have vectorised kernels; f64 keeps the C library's functions (correctly rounded or nearly),
-// as do the duals.
+// f32 sums widen exactly to f64 and round once at the end; a dual's parts each do. Plain floats'
+// products with the convention are adroit-forward's (vectorised over slices); duals' are the scalar
+// tape's sweep products. f32's tanh, sigmoid, exp, ln, softplus, log-sigmoid and normal
+// distribution function have vectorised kernels; f64 keeps the C library's functions (correctly
+// rounded or nearly), as do the duals.
 mat_scalar! {
     f32 => MAT_TAPES_F32, TEARDOWN_F32, POOL_F32, gemm::sgemm,
         f64, true, f64::from, |w| w as f32, chain_product, f32::NAN, |_, v| v,

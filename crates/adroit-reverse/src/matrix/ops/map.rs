@@ -475,12 +475,12 @@ impl<T: MatScalar> MatVar<T> {
         self.map_kernel(T::log1p_exp_entries, pool::overwritten)
     }
 
-    /// The log-sigmoid `ln σ(x) = −ln(1 + e⁻ˣ)` entry-wise (JAX's `jax.nn.log_sigmoid`,
-    /// PyTorch's `torch.nn.functional.logsigmoid`; adroit-forward's `log_exp::log_logistic`):
-    /// finite for every finite `x` (`−1000` at `−1000`, where `ln(σ(x))` gives `ln 0`; `x`
-    /// itself below about −15 in `f32`, −34 in `f64`), derivative `σ(−x) = 1 − σ(x)`. For `f32` entries the values and derivatives come from
-    /// a vectorised kernel (within 3 and 2 ulp of the functions evaluated in `f64`), other
-    /// element types use `log_logistic` entry by entry.
+    /// The log-sigmoid `ln σ(x) = −ln(1 + e⁻ˣ)` entry-wise (JAX's `jax.nn.log_sigmoid`, PyTorch's
+    /// `torch.nn.functional.logsigmoid`; adroit-forward's `log_exp::log_logistic`): finite for
+    /// every finite `x` (`−1000` at `−1000`, where `ln(σ(x))` gives `ln 0`; `x` itself below about
+    /// −15 in `f32`, −34 in `f64`), derivative `σ(−x) = 1 − σ(x)`. For `f32` entries the values and
+    /// derivatives come from a vectorised kernel (within 3 and 2 ulp of the functions evaluated in
+    /// `f64`), other element types use `log_logistic` entry by entry.
     ///
     /// # Example
     /// ```
