@@ -12,7 +12,9 @@
 //! Run: `cargo bench -p adroit-benches --bench nn`.
 
 use adroit_benches::handwritten::{self, Mlp};
-use adroit_nn::losses::{Agg, logitbinarycrossentropy, logitcrossentropy};
+use adroit_nn::losses::{
+    Agg, binarycrossentropy, crossentropy, logitbinarycrossentropy, logitcrossentropy,
+};
 use adroit_nn::optim::{
     AdaGrad, Adam, AdamW, ClipGlobalNorm, ClipNorm, ClipValue, Descent, Lion, Momentum, Optimizer,
     RmsProp, WeightDecay,
@@ -169,7 +171,8 @@ fn bench_activation(c: &mut Criterion) {
 }
 
 /// A loss and its gradient for logits `Ŷ` 256 × 128 in `f32` (entries in ±4): binary
-/// cross-entropy from logits against 0/1 labels, softmax cross-entropy against one-hot columns.
+/// cross-entropy from logits against 0/1 labels, softmax cross-entropy against one-hot columns;
+/// and the same from probabilities (`σ(Ŷ)`, each column's softmax).
 fn bench_loss(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(6);
     let y_hat = DMatrix::<f32>::from_fn(256, 128, |_, _| rng.random_range(-4.0..4.0));
@@ -181,6 +184,33 @@ fn bench_loss(c: &mut Criterion) {
             adroit_reverse::matrix::value_and_gradient(
                 |m| logitbinarycrossentropy(m[0], &labels, Agg::Mean).unwrap(),
                 &[black_box(&y_hat)],
+            )
+        })
+    });
+    // The same as probabilities: each column's softmax, and σ entry by entry.
+    let softmax = DMatrix::from_columns(
+        &y_hat
+            .column_iter()
+            .map(|c| {
+                let e = c.map(f32::exp);
+                &e / e.sum()
+            })
+            .collect::<Vec<_>>(),
+    );
+    let sigma = y_hat.map(|v| 1.0 / (1.0 + (-v).exp()));
+    group.bench_function("crossentropy", |b| {
+        b.iter(|| {
+            adroit_reverse::matrix::value_and_gradient(
+                |m| crossentropy(m[0], &onehot, Agg::Mean).unwrap(),
+                &[black_box(&softmax)],
+            )
+        })
+    });
+    group.bench_function("binarycrossentropy", |b| {
+        b.iter(|| {
+            adroit_reverse::matrix::value_and_gradient(
+                |m| binarycrossentropy(m[0], &labels, Agg::Mean).unwrap(),
+                &[black_box(&sigma)],
             )
         })
     });

@@ -4,7 +4,7 @@
 use adroit_check::fd;
 use adroit_nn::NnError;
 use adroit_nn::losses::*;
-use adroit_reverse::matrix::{self, MatVar};
+use adroit_reverse::matrix::{self, MatScalar, MatVar};
 use nalgebra::{DMatrix, dmatrix};
 
 type Loss = fn(MatVar<f64>, &DMatrix<f64>) -> Result<MatVar<f64>, NnError>;
@@ -191,6 +191,52 @@ fn zero_probability_on_the_true_class_is_finite() {
         &y,
     );
     assert!(v.abs() < 1e-12);
+}
+
+/// `xlogy(0, p) = 0` for every `p`, 0 included, with derivative 0, in `f32` (the vectorised
+/// `ln` kernel) as in `f64`: a Poisson loss (no `ε`) with a zero count at a zero rate costs
+/// `ŷ − 0·ln ŷ = 0` with slope 1; a positive count at a zero rate costs `+∞`.
+#[test]
+fn xlogy_of_a_zero_label_is_zero_at_a_zero_probability() {
+    fn check<T: MatScalar>() {
+        let y = DMatrix::from_column_slice(2, 1, &[T::zero(), T::one()]);
+        let (v, g) = matrix::value_and_gradient(
+            |m| poisson_loss(m[0], &y, Agg::Sum).unwrap(),
+            &[DMatrix::from_column_slice(2, 1, &[T::zero(), T::one()])],
+        );
+        assert!(v == T::one() && g[0][0] == T::one() && g[0][1] == T::zero());
+        let (v, g) = matrix::value_and_gradient(
+            |m| poisson_loss(m[0], &y, Agg::Sum).unwrap(),
+            &[DMatrix::from_column_slice(2, 1, &[T::one(), T::zero()])],
+        );
+        assert!(v == T::infinity() && g[0][0] == T::one() && g[0][1] == T::neg_infinity());
+    }
+    check::<f32>();
+    check::<f64>();
+}
+
+/// `crossentropy` in `f32` (through the vectorised `ln` kernel) against its formula evaluated
+/// in `f64` on the same `f32` terms `p + ε`: `−Σ y·ln(p + ε)/batch` and `−y/(p + ε)/batch`,
+/// within a few `f32` ulps.
+#[test]
+fn crossentropy_in_f32_agrees_with_its_formula_in_f64() {
+    let (p, y) = probs();
+    let (p, y) = (p.map(|v| v as f32), y.map(|v| v as f32));
+    let (v, g) = matrix::value_and_gradient(
+        |m| crossentropy(m[0], &y, Agg::Mean).unwrap(),
+        std::slice::from_ref(&p),
+    );
+    let batch = y.ncols() as f64;
+    let terms = p.map(|v| f64::from(v + f32::EPSILON));
+    let reference = -y.zip_map(&terms, |y, t| f64::from(y) * t.ln()).sum() / batch;
+    assert!(
+        (f64::from(v) - reference).abs() <= 4e-7 * reference.abs(),
+        "{v} vs {reference}"
+    );
+    for (k, (a, t)) in g[0].iter().zip(terms.iter()).enumerate() {
+        let b = -f64::from(y[k]) / t / batch;
+        assert!((f64::from(*a) - b).abs() <= 4e-7 * b.abs(), "{a} vs {b}");
+    }
 }
 
 #[test]
@@ -417,7 +463,7 @@ fn focal_loss_with_soft_targets_weights_by_the_prediction() {
 fn focal_losses_push_a_zero_probability_on_the_true_class_up() {
     // p = 0 on the true class: finite loss and a negative (increase-p) gradient on it, in f32
     // and f64; the wrong class at p = 1 of the binary loss likewise.
-    fn check<T: matrix::MatScalar + std::fmt::Display>() {
+    fn check<T: MatScalar + std::fmt::Display>() {
         let c = |v: f64| T::from_f64(v).unwrap();
         let (l, g) = matrix::value_and_gradient(
             |m| {
@@ -460,7 +506,7 @@ fn focal_losses_have_a_finite_zero_slope_at_saturated_right_predictions() {
     // Regression: the weight max(1 − pₜ, 0)^γ took max's ½ tie slope at pₜ = 1, and with γ < 1
     // the power's infinite slope at 0 made the gradient ±∞ (the true derivative of
     // −(1 − p)^γ·ln p at p = 1 is 0), so training stopped once a sigmoid saturated.
-    fn check<T: matrix::MatScalar + std::fmt::Display>() {
+    fn check<T: MatScalar + std::fmt::Display>() {
         let c = |v: f64| T::from_f64(v).unwrap();
         for gamma in [0.5, 1.0, 2.0] {
             let (l, g) = matrix::value_and_gradient(
