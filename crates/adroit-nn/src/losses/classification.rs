@@ -341,8 +341,9 @@ pub fn focal_loss<T: MatScalar>(
     check("focal_loss", &y_hat, y)?;
     check_gamma::<T>("focal_loss γ", gamma)?;
     let p = y_hat + eps::<T>();
+    let yv = MatVar::constant(y.clone());
     let weight = focal_weight(p, gamma);
-    let ce = super::xlogy(y, p);
+    let ce = yv.zip_rule(p, super::Xlogy);
     Ok(aggregate(-weight.component_mul(ce).sum(), y.ncols(), agg))
 }
 

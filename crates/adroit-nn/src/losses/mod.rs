@@ -64,7 +64,8 @@ pub const FOCAL_GAMMA: f64 = 2.0;
 
 use crate::NnError;
 use crate::error::check_shape;
-use adroit_reverse::matrix::{MatScalar, MatVar, ln_entries};
+use adroit_forward::rules::BinaryRule;
+use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 use num_traits::Float;
 
@@ -149,36 +150,26 @@ fn eps<T: MatScalar>() -> T {
     <T as Float>::epsilon()
 }
 
-/// `xlogy(y, p) = y·ln p` entry by entry for a constant `y`, with `xlogy(0, p) = 0` for every
-/// `p` (0 and NaN included) and derivative `y/p` (0 where `y = 0`); `ln p` from adroit-reverse's
-/// [`ln_entries`] (a vectorised kernel for `f32`).
-///
-/// # Panics
-/// If `y` and `p` differ in shape (the losses check first).
-#[track_caller]
-fn xlogy<T: MatScalar>(y: &DMatrix<T>, p: MatVar<T>) -> MatVar<T> {
-    assert_eq!(y.shape(), p.shape(), "xlogy: label and probability shapes");
-    p.map_slices(|p: &[T], value: &mut [T], derivative: &mut [T]| {
-        ln_entries(p, value, derivative);
-        for (((v, d), &p), &y) in value
-            .iter_mut()
-            .zip(derivative.iter_mut())
-            .zip(p)
-            .zip(y.iter())
-        {
-            (*v, *d) = if y == T::zero() {
-                (T::zero(), T::zero())
-            } else {
-                (y * *v, y / p)
-            };
+/// `xlogy(x, y) = x·ln y` with `xlogy(0, y) = 0` for every `y` (also 0 and NaN-free at 0):
+/// partials `(ln y, x/y)`, both 0 where `x = 0`.
+#[derive(Clone, Copy, Debug)]
+struct Xlogy;
+
+impl BinaryRule for Xlogy {
+    fn eval<S: Float>(self, x: S, y: S) -> (S, S, S) {
+        if x == S::zero() {
+            (S::zero(), S::zero(), S::zero())
+        } else {
+            let ln = y.ln();
+            (x * ln, ln, x / y)
         }
-    })
+    }
 }
 
 /// `Σ xlogy(y, p)` over all entries, `y` constant.
 #[track_caller]
 fn sum_xlogy<T: MatScalar>(y: &DMatrix<T>, p: MatVar<T>) -> MatVar<T> {
-    xlogy(y, p).sum()
+    MatVar::constant(y.clone()).zip_rule(p, Xlogy).sum()
 }
 
 /// Label smoothing for one-hot targets (`classes × batch`):
