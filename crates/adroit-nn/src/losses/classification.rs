@@ -1,6 +1,6 @@
 //! Losses on class probabilities or logits.
 
-use super::{Agg, aggregate, check, eps, sum_xlogy};
+use super::{Agg, aggregate, check, check_non_negative, eps, sum_xlogy};
 use crate::NnError;
 use adroit_forward::rules::BinaryRule;
 use adroit_reverse::matrix::{Along, MatScalar, MatVar};
@@ -270,22 +270,6 @@ pub fn kldivergence<T: MatScalar>(
     Ok(aggregate(total, y.ncols(), agg))
 }
 
-/// `Ok` for a focusing parameter `γ` that is `≥ 0` and finite in `T` (Lin et al. use
-/// `γ ∈ [0, 5]`): a negative `γ` makes a confident correct prediction's weight `0^γ = ∞`
-/// (loss −∞), and a NaN or infinite one NaN losses or gradients (`3.5e38` is infinite in
-/// `f32`).
-fn check_gamma<T: MatScalar>(what: &'static str, gamma: f64) -> Result<(), NnError> {
-    let finite_in_t = T::from_f64(gamma).is_some_and(|g| Float::is_finite(g));
-    if finite_in_t && gamma >= 0.0 {
-        Ok(())
-    } else {
-        Err(NnError::InvalidConfig {
-            name: what,
-            reason: format!("{gamma} is not ≥ 0 and finite in the element type"),
-        })
-    }
-}
-
 /// `max(1 − p, 0)^γ`, the focal weight. The floor keeps a fractional `γ` finite where rounding
 /// makes `p` exceed 1 by an ε (Flux's formula fails there: Julia raises a `DomainError`), and it is a ReLU-like kink with
 /// slope 0 at `p = 1` (not the ½ of adroit's `max` tie rule): with `γ < 1` the slope of `base^γ` is
@@ -339,7 +323,7 @@ pub fn focal_loss<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("focal_loss", &y_hat, y)?;
-    check_gamma::<T>("focal_loss γ", gamma)?;
+    check_non_negative::<T>("focal_loss γ", gamma)?;
     let p = y_hat + eps::<T>();
     let yv = MatVar::constant(y.clone());
     let weight = focal_weight(p, gamma);
@@ -384,7 +368,7 @@ pub fn binary_focal_loss<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("binary_focal_loss", &y_hat, y)?;
-    check_gamma::<T>("binary_focal_loss γ", gamma)?;
+    check_non_negative::<T>("binary_focal_loss γ", gamma)?;
     let yv = MatVar::constant(y.clone());
     let one_minus_y = MatVar::constant(y.map(|v| T::one() - v));
     let p_t = yv.component_mul(y_hat) + one_minus_y.component_mul(-y_hat + T::one());

@@ -20,13 +20,15 @@
 
 mod classification;
 mod margin;
+mod overlap;
 mod regression;
 
 pub use classification::{
     binary_focal_loss, binarycrossentropy, crossentropy, focal_loss, kldivergence,
     logitbinarycrossentropy, logitcrossentropy,
 };
-pub use margin::{hinge_loss, squared_hinge_loss};
+pub use margin::{hinge_loss, siamese_contrastive_loss, squared_hinge_loss};
+pub use overlap::{dice_coeff_loss, tversky_loss};
 pub use regression::{huber_loss, mae, mse, msle, poisson_loss};
 
 /// Flux's default `δ` of [`huber_loss`]: 1.
@@ -44,6 +46,54 @@ pub use regression::{huber_loss, mae, mse, msle, poisson_loss};
 /// assert_eq!(l, 2.5);
 /// ```
 pub const HUBER_DELTA: f64 = 1.0;
+
+/// Flux's default smoothing `s` of [`dice_coeff_loss`]: 1.
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::losses::{DICE_SMOOTH, dice_coeff_loss};
+/// use adroit_nn::nalgebra::{self, dmatrix};
+/// // Two empty masks agree: 1 − (0 + 1)/(0 + 0 + 1) = 0.
+/// let (l, _) = matrix::value_and_gradient(
+///     |p| dice_coeff_loss(p[0], &dmatrix![0.0, 0.0], DICE_SMOOTH).unwrap(),
+///     &[dmatrix![0.0, 0.0]],
+/// );
+/// assert_eq!(l, 0.0);
+/// ```
+pub const DICE_SMOOTH: f64 = 1.0;
+
+/// Flux's default `β` of [`tversky_loss`], the false negatives' weight: 0.7 (the false
+/// positives' `1 − β = 0.3`).
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::losses::{TVERSKY_BETA, tversky_loss};
+/// use adroit_nn::nalgebra::{self, dmatrix};
+/// // A missed foreground pixel (y = 1, ŷ = 0) costs more than a false one (y = 0, ŷ = 1).
+/// let loss = |y_hat: nalgebra::DMatrix<f64>, y: nalgebra::DMatrix<f64>| {
+///     matrix::value_and_gradient(|p| tversky_loss(p[0], &y, TVERSKY_BETA).unwrap(), &[y_hat]).0
+/// };
+/// assert!(loss(dmatrix![0.0, 1.0], dmatrix![1.0, 1.0]) > loss(dmatrix![1.0, 1.0], dmatrix![0.0, 1.0]));
+/// ```
+pub const TVERSKY_BETA: f64 = 0.7;
+
+/// Flux's default margin of [`siamese_contrastive_loss`]: 1.
+///
+/// # Example
+/// ```
+/// use adroit_nn::adroit_reverse::matrix;
+/// use adroit_nn::losses::{Agg, SIAMESE_MARGIN, siamese_contrastive_loss};
+/// use adroit_nn::nalgebra::{self, dmatrix};
+/// // A dissimilar pair (y = 1) at distance 0.25 costs (1 − 0.25)² = 0.5625.
+/// let (l, _) = matrix::value_and_gradient(
+///     |p| siamese_contrastive_loss(p[0], &dmatrix![1.0], SIAMESE_MARGIN, Agg::Mean).unwrap(),
+///     &[dmatrix![0.25]],
+/// );
+/// assert_eq!(l, 0.5625);
+/// ```
+pub const SIAMESE_MARGIN: f64 = 1.0;
 
 /// Flux's default focusing parameter `γ` of [`focal_loss`] and [`binary_focal_loss`]: 2
 /// (Lin et al. 2017's choice).
@@ -142,6 +192,22 @@ fn aggregate<T: MatScalar>(total: MatVar<T>, count: usize, agg: Agg) -> MatVar<T
     match agg {
         Agg::Sum => total,
         Agg::Mean => total / T::from_usize(count.max(1)).unwrap_or_else(T::one),
+    }
+}
+
+/// `Ok` for a parameter that is `≥ 0` and finite in `T` (a focal loss's `γ`: Lin et al. use
+/// `γ ∈ [0, 5]`, and a negative `γ` makes a confident correct prediction's weight `0^γ = ∞`;
+/// a Dice smoothing; a contrastive margin): a NaN or infinite one gives NaN losses or
+/// gradients (`3.5e38` is infinite in `f32`).
+fn check_non_negative<T: MatScalar>(what: &'static str, value: f64) -> Result<(), NnError> {
+    let finite_in_t = T::from_f64(value).is_some_and(|v| Float::is_finite(v));
+    if finite_in_t && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(NnError::InvalidConfig {
+            name: what,
+            reason: format!("{value} is not ≥ 0 and finite in the element type"),
+        })
     }
 }
 

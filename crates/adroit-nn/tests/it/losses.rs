@@ -156,6 +156,16 @@ fn gradients_match_finite_differences() {
         }),
         ("huber", |a, b| huber_loss(a, b, 0.25, Agg::Sum)),
         ("hinge", |a, b| hinge_loss(a, b, Agg::Mean)),
+        ("dice", |a, b| dice_coeff_loss(a, b, DICE_SMOOTH)),
+        ("dice unsmoothed", |a, b| dice_coeff_loss(a, b, 0.0)),
+        ("tversky", |a, b| tversky_loss(a, b, TVERSKY_BETA)),
+        ("tversky β = 0.2", |a, b| tversky_loss(a, b, 0.2)),
+        ("siamese", |a, b| {
+            siamese_contrastive_loss(a, b, SIAMESE_MARGIN, Agg::Mean)
+        }),
+        ("siamese margin 0.65", |a, b| {
+            siamese_contrastive_loss(a, b, 0.65, Agg::Sum)
+        }),
     ];
     for (name, loss) in losses {
         let g = matrix::gradient(|m| loss(m[0], &y).unwrap(), std::slice::from_ref(&p));
@@ -172,6 +182,79 @@ fn gradients_match_finite_differences() {
             );
         }
     }
+}
+
+/// Dice, Tversky and the contrastive loss against their formulas written out on plain
+/// matrices (Tversky's `α = 1 − β` on the false positives, `β` on the false negatives, as
+/// Salehi et al.), their parameters validated, and the contrastive loss's margin kink (slope 0
+/// at `ŷ = m`).
+#[test]
+fn overlap_and_contrastive_losses_match_their_formulas() {
+    // Masks whose false positives (1.0) and false negatives (0.9) differ (for one-hot targets
+    // and probability columns they are equal, and Tversky's weights could swap unnoticed).
+    let p = dmatrix![0.8, 0.3, 0.4; 0.1, 0.6, 0.9];
+    let y = dmatrix![1.0, 0.0, 1.0; 0.0, 0.0, 1.0];
+    let dot = |a: &DMatrix<f64>, b: &DMatrix<f64>| a.component_mul(b).sum();
+    let dice = 1.0 - (2.0 * dot(&y, &p) + 1.0) / (dot(&y, &y) + dot(&p, &p) + 1.0);
+    assert!((value(|a, b| dice_coeff_loss(a, b, DICE_SMOOTH), &p, &y) - dice).abs() < 1e-15);
+    for beta in [0.7, 0.2, 0.0, 1.0] {
+        let (fp, fn_) = (dot(&y.map(|v| 1.0 - v), &p), dot(&y, &p.map(|v| 1.0 - v)));
+        let tp = dot(&y, &p);
+        let tversky = 1.0 - (tp + 1.0) / (tp + (1.0 - beta) * fp + beta * fn_ + 1.0);
+        let loss = matrix::value_and_gradient(
+            |m| tversky_loss(m[0], &y, beta).unwrap(),
+            std::slice::from_ref(&p),
+        )
+        .0;
+        assert!(
+            (loss - tversky).abs() < 1e-15,
+            "β = {beta}: {loss} vs {tversky}"
+        );
+    }
+    // Distances of 6 pairs, labels 0 (similar) and 1 (dissimilar), margin 0.65.
+    let (d, labels) = (p.clone(), y.map(|v| 1.0 - v));
+    let contrastive = d
+        .zip_map(&labels, |d, y| {
+            (1.0 - y) * d * d + y * (0.65f64 - d).max(0.0).powi(2)
+        })
+        .mean();
+    let loss = value(
+        |a, b| siamese_contrastive_loss(a, b, 0.65, Agg::Mean),
+        &d,
+        &labels,
+    );
+    assert!(
+        (loss - contrastive).abs() < 1e-15,
+        "{loss} vs {contrastive}"
+    );
+    // At the margin the slope is 0 from both sides.
+    let g = matrix::gradient(
+        |m| siamese_contrastive_loss(m[0], &dmatrix![1.0], 0.65, Agg::Sum).unwrap(),
+        &[dmatrix![0.65]],
+    );
+    assert_eq!(g[0][0], 0.0);
+    // Parameters: a negative smoothing or margin, a β outside [0, 1], NaN.
+    let refused = |r: Result<MatVar<f64>, NnError>| matches!(r, Err(NnError::InvalidConfig { .. }));
+    let x = std::slice::from_ref(&p);
+    matrix::value_and_gradient(
+        |m| {
+            assert!(refused(dice_coeff_loss(m[0], &y, -1.0)));
+            assert!(refused(dice_coeff_loss(m[0], &y, f64::NAN)));
+            assert!(refused(tversky_loss(m[0], &y, 1.5)));
+            assert!(refused(tversky_loss(m[0], &y, f64::NAN)));
+            assert!(refused(siamese_contrastive_loss(m[0], &y, -0.5, Agg::Mean)));
+            assert!(refused(siamese_contrastive_loss(
+                m[0],
+                &y,
+                f64::INFINITY,
+                Agg::Mean
+            )));
+            let mismatch = dice_coeff_loss(m[0], &dmatrix![1.0, 0.0], 1.0);
+            assert!(matches!(mismatch, Err(NnError::ShapeMismatch { .. })));
+            m[0].sum()
+        },
+        x,
+    );
 }
 
 #[test]
