@@ -75,8 +75,9 @@ pub fn squared_hinge_loss<T: MatScalar>(
 /// & LeCun 2006; Flux's `siamese_contrastive_loss`, default margin `m = 1`,
 /// [`SIAMESE_MARGIN`](super::SIAMESE_MARGIN)): `ŷ` the distance between a pair's embeddings,
 /// `y = 0` for a similar pair (pulled together: `ŷ²`) and `y = 1` for a dissimilar one (pushed
-/// apart until `ŷ ≥ m`). Derivative 0 at the margin (`ŷ = m`), where both one-sided slopes of
-/// the squared hinge are 0.
+/// apart until `ŷ ≥ m`); Flux's form, twice Hadsell et al.'s (which halves both terms).
+/// Derivative 0 at the margin (`ŷ = m`), where both one-sided slopes of the squared hinge are 0.
+/// A dissimilar pair at an infinite distance costs NaN: its `(1 − y)·ŷ² = 0·∞` (as Flux's).
 ///
 /// `ŷ`, `y`: any shape, the same (e.g. 1 × pairs; element-wise, aggregated over all entries).
 ///

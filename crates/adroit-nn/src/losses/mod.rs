@@ -1,7 +1,9 @@
 //! Loss functions with Flux's definitions and defaults.
 //!
 //! Every loss takes the prediction `ŷ` (a tracked matrix, `outputs × batch`), the target `y`
-//! (a plain matrix of the same shape) and an aggregation, and returns a 1 × 1 tracked matrix.
+//! (a plain matrix of the same shape) and, except the overlap losses [`dice_coeff_loss`] and
+//! [`tversky_loss`] (one value for the whole batch, as Flux's), an aggregation, and returns a
+//! 1 × 1 tracked matrix.
 //! Element-wise losses aggregate over all entries; class losses (`crossentropy`,
 //! `logitcrossentropy`, `kldivergence`, `focal_loss`) first sum over the class dimension (the
 //! rows) and then aggregate over samples (the columns), as Flux with `dims = 1`.
@@ -16,7 +18,9 @@
 //! # Errors
 //! Every loss returns [`NnError::ShapeMismatch`](crate::NnError) naming both shapes when `ŷ`
 //! and `y` differ in shape; [`logitcrossentropy`] also for a single class (one row), whose
-//! loss would always be 0.
+//! loss would always be 0. Losses with a parameter (the focal losses' `γ`, Dice's smoothing,
+//! Tversky's `β`, the contrastive margin, Huber's `δ`) return
+//! [`NnError::InvalidConfig`](crate::NnError) for one out of range.
 
 mod classification;
 mod margin;
@@ -63,8 +67,9 @@ pub const HUBER_DELTA: f64 = 1.0;
 /// ```
 pub const DICE_SMOOTH: f64 = 1.0;
 
-/// Flux's default `β` of [`tversky_loss`], the false negatives' weight: 0.7 (the false
-/// positives' `1 − β = 0.3`).
+/// The default `β` of [`tversky_loss`], the false negatives' weight: 0.7, the false positives'
+/// `1 − β = 0.3` (Salehi et al. 2017's best setting; Flux's default 0.7 weighs the false
+/// positives, so Flux's default loss is `tversky_loss(ŷ, y, 0.3)` here).
 ///
 /// # Example
 /// ```

@@ -1,6 +1,6 @@
 //! Overlap losses for segmentation masks: one minus a smoothed Dice or Tversky index of the
-//! whole prediction against the whole target (Flux's `dice_coeff_loss` and `tversky_loss`,
-//! which do not aggregate per sample).
+//! whole prediction against the whole target (as Flux's `dice_coeff_loss` and `tversky_loss`,
+//! which do not aggregate per sample; Tversky's `β` as in the paper, see [`tversky_loss`]).
 
 use super::{check, check_non_negative};
 use crate::NnError;
@@ -54,12 +54,13 @@ pub fn dice_coeff_loss<T: MatScalar>(
 }
 
 /// Tversky loss `1 − (Σ y·ŷ + 1)/(Σ (y·ŷ + α·(1 − y)·ŷ + β·y·(1 − ŷ)) + 1)` over all entries,
-/// `α = 1 − β` (Salehi et al. 2017; Flux's `tversky_loss`, default `β = 0.7`,
-/// [`TVERSKY_BETA`](super::TVERSKY_BETA)): `β` weighs the false negatives `y·(1 − ŷ)` and
-/// `α` the false positives `(1 − y)·ŷ`, so `β > ½` favours recall; `β = ½` is the Dice loss
-/// with `Σ ŷ + Σ y` in the denominator. (One version of Flux's code puts `β` on the false
-/// positives, against its own docstring; the paper and Keras's `Tversky` put it on the false
-/// negatives, as here.)
+/// `α = 1 − β` (Salehi et al. 2017, default `β = 0.7`, [`TVERSKY_BETA`](super::TVERSKY_BETA),
+/// their best setting): `β` weighs the false negatives `y·(1 − ŷ)` and `α` the false positives
+/// `(1 − y)·ŷ`, so `β > ½` favours recall; at `β = ½` it is a Dice loss of `Σ ŷ + Σ y` (not of
+/// squares) with smoothing 2. Flux's `tversky_loss(ŷ, y; β)` puts `β` on the false positives,
+/// in its code and its docstring's formula (against the docstring's prose and the paper; Flux
+/// issue #1993): it is this function with `1 − β`, Flux's default `tversky_loss(ŷ, y, 0.3)`
+/// here.
 ///
 /// `ŷ`, `y`: any shape, the same (e.g. pixels × batch of foreground probabilities and 0/1
 /// masks); one loss for the whole batch, as Flux's.

@@ -257,6 +257,21 @@ fn overlap_and_contrastive_losses_match_their_formulas() {
     );
 }
 
+/// Flux's own test values for its `dice_coeff_loss` and `tversky_loss` at ŷ = [1, 0.5, 0.3,
+/// 2.4], y = [0, 1.4, 0.5, 1.2]: 0.28 and, with Flux's default `β = 0.7` on the false
+/// positives, 0.028747433264887046 — this crate's `tversky_loss` with `β = 0.3`.
+#[test]
+fn overlap_losses_reproduce_flux_test_values() {
+    let (y_hat, y) = (dmatrix![1.0, 0.5, 0.3, 2.4], dmatrix![0.0, 1.4, 0.5, 1.2]);
+    let dice = value(|a, b| dice_coeff_loss(a, b, DICE_SMOOTH), &y_hat, &y);
+    assert!((dice - 0.28).abs() < 1e-15, "{dice}");
+    let tversky = value(|a, b| tversky_loss(a, b, 1.0 - TVERSKY_BETA), &y_hat, &y);
+    assert!(
+        (tversky - 0.028_747_433_264_887_046).abs() < 1e-15,
+        "{tversky}"
+    );
+}
+
 #[test]
 fn zero_probability_on_the_true_class_is_finite() {
     let y: DMatrix<f64> = dmatrix![1.0; 0.0];

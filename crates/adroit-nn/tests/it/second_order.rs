@@ -75,6 +75,9 @@ enum Loss {
     SquaredHinge,
     Focal,
     BinaryFocal,
+    Dice,
+    Tversky,
+    SiameseContrastive,
 }
 
 impl MatrixFn for Loss {
@@ -102,6 +105,11 @@ impl MatrixFn for Loss {
             Loss::SquaredHinge => losses::squared_hinge_loss(y_hat, &signs, Agg::Mean),
             Loss::Focal => losses::focal_loss(y_hat, &onehot, 2.0, Agg::Mean),
             Loss::BinaryFocal => losses::binary_focal_loss(y_hat, &onehot, 2.0, Agg::Mean),
+            Loss::Dice => losses::dice_coeff_loss(y_hat, &onehot, losses::DICE_SMOOTH),
+            Loss::Tversky => losses::tversky_loss(y_hat, &onehot, losses::TVERSKY_BETA),
+            Loss::SiameseContrastive => {
+                losses::siamese_contrastive_loss(y_hat, &onehot, 0.9, Agg::Mean)
+            }
         };
         out.expect("shapes match")
     }
@@ -129,6 +137,10 @@ fn every_loss() {
         (Loss::SquaredHinge, &logits),
         (Loss::Focal, &probabilities),
         (Loss::BinaryFocal, &probabilities),
+        (Loss::Dice, &probabilities),
+        (Loss::Tversky, &probabilities),
+        // Distances away from the margin 0.9.
+        (Loss::SiameseContrastive, &positive),
     ];
     let options = Options::for_precision::<f64>();
     for (loss, y_hat) in cases {
