@@ -158,12 +158,12 @@ pub fn gelu_tanh<S: Float>(x: S) -> S {
 /// `gelu_erf`, PyTorch's default `GELU`), for any number type with the error function
 /// ([`SpecialFunctions`], re-exported as `adroit_nn::SpecialFunctions`: `f32`, `f64`, dual
 /// numbers, tape variables), so its
-/// derivative `Φ(x) + x·φ(x)` comes from the rule table. `Φ(x)` is adroit-forward's
-/// [`ndtr`], accurate relative to its value in the
-/// negative tail (where `1 + erf` cancels, and `½·erfc(−x/√2)` magnifies the rounding of
-/// `x/√2` by `x²`: in `f32`, 195 ulp at `x = −12.99`). In `f32` this form is within 5 ulp of
-/// `x·Φ(x)` for `x` in `[−12.9, −1]`; below, where `Φ` is subnormal and `x·Φ(x)` not (down to
-/// about −13.17), the rounding of `Φ` grows by `|x|`: up to 10 ulp.
+/// derivative `Φ(x) + x·φ(x)` comes from the rule table. `Φ(x)` is adroit-forward's [`ndtr`],
+/// accurate relative to its value in the negative tail (where `1 + erf` cancels, and
+/// `½·erfc(−x/√2)` magnifies the rounding of `x/√2` by `x²`: in `f32`, 195 ulp at
+/// `x = −12.99`). In `f32` this form is within 5 ulp of `x·Φ(x)` for `x` in `[−12.9, −1]`;
+/// below, where `Φ` is subnormal and `x·Φ(x)` not (down to about −13.17), the rounding of `Φ`
+/// grows by `|x|`: up to 10 ulp.
 ///
 /// # Example
 /// ```
