@@ -76,6 +76,20 @@ pub trait MatScalar: TapeScalar + RealField + SpecialFunctions + Copy + sealed::
 pub(crate) mod sealed {
     use super::*;
 
+    /// `f` and its derivative at each entry of `x`, through a [`Dual`] seeded here (the rule
+    /// table's path of the element-wise kernels for the types without a vectorised one).
+    fn dual_entries<T: MatScalar>(
+        x: &[T],
+        value: &mut [T],
+        derivative: &mut [T],
+        f: impl Fn(Dual<T>) -> Dual<T>,
+    ) {
+        activation_kernels::entries(x, value, derivative, |x| {
+            let y = f(Dual::variable(x));
+            (y.value(), y.tangent())
+        });
+    }
+
     pub(crate) trait Sealed: Sized + Copy + 'static {
         /// Runs `f` on this thread's matrix-tape stack for `Self`.
         fn with_mat_tapes<R>(f: impl FnOnce(&mut MatTapeStack<Self>) -> R) -> R;
@@ -192,10 +206,7 @@ pub(crate) mod sealed {
         where
             Self: MatScalar,
         {
-            activation_kernels::entries(x, value, derivative, |x| {
-                let y = logistic(Dual::variable(x));
-                (y.value(), y.tangent())
-            });
+            dual_entries(x, value, derivative, logistic);
         }
 
         /// The softplus `ln(1 + eˣ)` of each entry of `x` into `value` and its derivative
@@ -206,10 +217,7 @@ pub(crate) mod sealed {
         where
             Self: MatScalar,
         {
-            activation_kernels::entries(x, value, derivative, |x| {
-                let y = log1p_exp(Dual::variable(x));
-                (y.value(), y.tangent())
-            });
+            dual_entries(x, value, derivative, log1p_exp);
         }
 
         /// The standard normal distribution function `Φ` of each entry of `x` into `value`
@@ -220,10 +228,7 @@ pub(crate) mod sealed {
         where
             Self: MatScalar,
         {
-            activation_kernels::entries(x, value, derivative, |x| {
-                let y = ndtr(Dual::variable(x));
-                (y.value(), y.tangent())
-            });
+            dual_entries(x, value, derivative, ndtr);
         }
 
         /// `ln σ(x)` of each entry of `x` into `value` and its derivative `σ(−x)` into
@@ -234,10 +239,7 @@ pub(crate) mod sealed {
         where
             Self: MatScalar,
         {
-            activation_kernels::entries(x, value, derivative, |x| {
-                let y = log_logistic(Dual::variable(x));
-                (y.value(), y.tangent())
-            });
+            dual_entries(x, value, derivative, log_logistic);
         }
     }
 }
