@@ -3,7 +3,7 @@
 
 use super::{Agg, aggregate, check, check_non_negative};
 use crate::NnError;
-use crate::activation::relu;
+use crate::activation::{c, relu};
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 
@@ -107,7 +107,7 @@ pub fn siamese_contrastive_loss<T: MatScalar>(
 ) -> Result<MatVar<T>, NnError> {
     check("siamese_contrastive_loss", &y_hat, y)?;
     check_non_negative::<T>("siamese_contrastive_loss margin", margin)?;
-    let m = T::from_f64(margin).unwrap_or_else(T::nan);
+    let m: T = c(margin);
     let similar = y_hat
         .component_mul(y_hat)
         .weighted_sum(y.map(|v| T::one() - v));

@@ -4,13 +4,9 @@
 
 use super::{check, check_non_negative};
 use crate::NnError;
+use crate::activation::c;
 use adroit_reverse::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
-
-/// `T` from an `f64` already checked finite in `T`.
-fn lit<T: MatScalar>(v: f64) -> T {
-    T::from_f64(v).unwrap_or_else(T::nan)
-}
 
 /// Dice loss `1 − (2·Σ y·ŷ + s)/(Σ y² + Σ ŷ² + s)` over all entries, with smoothing `s`
 /// (Milletari et al. 2016, V-Net; Flux's `dice_coeff_loss`, default `s = 1`,
@@ -44,12 +40,11 @@ pub fn dice_coeff_loss<T: MatScalar>(
 ) -> Result<MatVar<T>, NnError> {
     check("dice_coeff_loss", &y_hat, y)?;
     check_non_negative::<T>("dice_coeff_loss smoothing", smooth)?;
-    let s: T = lit(smooth);
+    let s: T = c(smooth);
     let overlap = y_hat.weighted_sum(y.clone());
     let squares = y_hat.component_mul(y_hat).sum();
-    let target_squares = y.iter().fold(T::zero(), |acc, &v| acc + v * v);
-    let numerator = overlap * lit::<T>(2.0) + s;
-    let denominator = squares + (target_squares + s);
+    let numerator = overlap * c::<T>(2.0) + s;
+    let denominator = squares + (y.norm_squared() + s);
     Ok(-numerator.component_div(denominator) + T::one())
 }
 
@@ -95,11 +90,10 @@ pub fn tversky_loss<T: MatScalar>(
             reason: format!("{beta} is not in [0, 1]"),
         });
     }
-    let (b, a): (T, T) = (lit(beta), lit(1.0 - beta));
+    let (b, a): (T, T) = (c(beta), c(1.0 - beta));
     // The denominator's sum is Σ ŷ·(y + α(1 − y) − β·y) + β·Σ y.
     let weights = y.map(|v| v + a * (T::one() - v) - b * v);
-    let target_sum = y.iter().fold(T::zero(), |acc, &v| acc + v);
     let numerator = y_hat.weighted_sum(y.clone()) + T::one();
-    let denominator = y_hat.weighted_sum(weights) + (b * target_sum + T::one());
+    let denominator = y_hat.weighted_sum(weights) + (b * y.sum() + T::one());
     Ok(-numerator.component_div(denominator) + T::one())
 }
