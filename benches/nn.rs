@@ -3,7 +3,8 @@
 //! primal: the hand-written forward pass and loss alone (`primal_forward_loss`). And a small
 //! convolutional network's step (`cnn_training_step_f32`), next to its forward pass alone
 //! (`predict`); PyTorch's and JAX's are in `benches/peers/`. An LSTM classifier's step
-//! (`lstm_training_step_f32`), activations with their gradient (`activation_gradient_f32`).
+//! (`lstm_training_step_f32`), activations with their gradient (`activation_gradient_f32`), dropout's
+//! (`dropout_gradient_f32`).
 //! And optimiser updates alone on the
 //! largest MLP's parameters (`optimizer_update_f32`), with Adam against a hand-written loop
 //! updating its moments in place (adroit keeps the state before the step, to undo a refused
@@ -19,7 +20,10 @@ use adroit_nn::optim::{
     AdaGrad, Adam, AdamW, ClipGlobalNorm, ClipNorm, ClipValue, Descent, Lion, Momentum, Optimizer,
     RmsProp, WeightDecay,
 };
-use adroit_nn::{Activation, Chain, Conv2d, Dense, Layer, Lstm, MaxPool2d, Window2d, train_step};
+use adroit_nn::{
+    Activation, Chain, Context, Conv2d, Dense, Dropout, Layer, Lstm, MaxPool2d, Mode, Window2d,
+    train_step,
+};
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_main};
 use nalgebra::DMatrix;
 use rand::rngs::StdRng;
@@ -167,6 +171,25 @@ fn bench_activation(c: &mut Criterion) {
             })
         });
     }
+    group.finish();
+}
+
+/// Dropout (`p = 0.5`, training mode) and its gradient on a 256 × 128 `f32` matrix: the mask's
+/// random draws, the masked product and its pullback; a fresh seeded context per iteration.
+fn bench_dropout(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(6);
+    let x = DMatrix::<f32>::from_fn(256, 128, |_, _| rng.random_range(-4.0..4.0));
+    let layer = Dropout::new(0.5).expect("0.5 is a valid dropout probability");
+    let mut group = c.benchmark_group("dropout_gradient_f32");
+    group.bench_function("dropout_0.5", |b| {
+        b.iter(|| {
+            let mut ctx = Context::new(Mode::Train, 7);
+            adroit_reverse::matrix::value_and_gradient(
+                |m| layer.forward(m[0], &mut ctx).sum(),
+                &[black_box(&x)],
+            )
+        })
+    });
     group.finish();
 }
 
@@ -323,7 +346,8 @@ mod harness {
         super::bench_optimizer_update,
         super::bench_lstm_training_step,
         super::bench_activation,
-        super::bench_loss
+        super::bench_loss,
+        super::bench_dropout
     );
 }
 criterion_main!(harness::benches);
