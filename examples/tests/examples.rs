@@ -86,21 +86,21 @@ fn resume_continues_bit_for_bit() {
     use adroit_examples::resume;
     let (straight, split) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     // Uninterrupted, seed 5: early stopping (patience 4 on the validation loss) ends the run
-    // after epoch 25 of 40; the best validation loss was at epoch 21.
+    // after epoch 28 of 40; the best validation loss was at epoch 24.
     let full = resume::run(straight.path(), 40, None, 5).unwrap();
-    assert_eq!((full.resumed_from, full.epochs_done), (0, 26));
+    assert_eq!((full.resumed_from, full.epochs_done), (0, 29));
     assert!(full.stopped_early);
     let (best_epoch, best_file) = full.best.clone().unwrap();
-    assert_eq!(best_epoch, 21);
-    // Interrupted twice: 0 → 5 → 23 (one epoch after the best: early stopping has waited
-    // one of its four) → stopped after 25, each call a fresh start from the files.
+    assert_eq!(best_epoch, 24);
+    // Interrupted twice: 0 → 5 → 26 (one epoch after the best: early stopping has waited
+    // one of its four) → stopped after 28, each call a fresh start from the files.
     let first = resume::run(split.path(), 40, Some(5), 5).unwrap();
     assert_eq!(first.epochs, [0, 1, 2, 3, 4]);
-    let second = resume::run(split.path(), 40, Some(18), 5).unwrap();
-    assert_eq!((second.resumed_from, second.epochs_done), (5, 23));
+    let second = resume::run(split.path(), 40, Some(21), 5).unwrap();
+    assert_eq!((second.resumed_from, second.epochs_done), (5, 26));
     assert!(!second.stopped_early);
     let last = resume::run(split.path(), 40, None, 5).unwrap();
-    assert_eq!(last.epochs, [23, 24, 25]);
+    assert_eq!(last.epochs, [26, 27, 28]);
     assert!(last.stopped_early);
     assert_eq!(
         std::fs::read(&last.weights).unwrap(),
@@ -108,7 +108,7 @@ fn resume_continues_bit_for_bit() {
         "the resumed run's weights differ from the uninterrupted run's"
     );
     let (last_best_epoch, last_best_file) = last.best.clone().unwrap();
-    assert_eq!(last_best_epoch, 21);
+    assert_eq!(last_best_epoch, 24);
     assert_eq!(
         std::fs::read(last_best_file).unwrap(),
         std::fs::read(best_file).unwrap(),
@@ -130,9 +130,9 @@ fn resume_continues_bit_for_bit() {
     assert!(after.epochs.is_empty() && after.stopped_early);
     assert!(!stray.exists());
     // A damaged file is named in the error.
-    std::fs::write(split.path().join("callbacks-26.json"), "{}").unwrap();
+    std::fs::write(split.path().join("callbacks-29.json"), "{}").unwrap();
     let err = resume::run(split.path(), 40, None, 5).unwrap_err();
-    assert!(err.to_string().contains("callbacks-26.json"), "{err}");
+    assert!(err.to_string().contains("callbacks-29.json"), "{err}");
     // Another seed is refused, not mixed in.
     let err = resume::run(split.path(), 20, None, 6).unwrap_err();
     assert!(err.to_string().contains("made with seed 5, not 6"), "{err}");

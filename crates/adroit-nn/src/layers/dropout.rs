@@ -7,7 +7,8 @@ use rand::Rng;
 
 /// In [`Mode::Train`], zeroes each entry with probability `p` and scales the others by
 /// `1/(1 − p)` (inverted dropout, as Flux and PyTorch); in [`Mode::Eval`], the identity
-/// (Srivastava et al. 2014). The mask comes from the context's seeded RNG. Input and output:
+/// (Srivastava et al. 2014). The mask comes from the context's seeded RNG: one 32-bit draw per
+/// entry, dropped when below `p·2³²` (so `p` is realised within 2⁻³³). Input and output:
 /// features × batch (any shape: each entry is dropped independently, as Flux's default
 /// `dims = :`).
 ///
@@ -70,14 +71,22 @@ impl<T: MatScalar> Layer<T> for Dropout {
         }
         let keep = T::from_f64(1.0 / (1.0 - self.p)).unwrap_or_else(T::one);
         let (r, c) = x.shape();
-        let p = self.p;
-        let mask = DMatrix::from_fn(r, c, |_, _| {
-            if ctx.rng().random::<f64>() < p {
-                T::zero()
-            } else {
-                keep
-            }
-        });
+        // One 32-bit draw per entry, generated in blocks; an entry is dropped when its draw is
+        // below `p·2³²` (rounded), so the drop probability is `p` within 2⁻³³.
+        let threshold = (self.p * 4_294_967_296.0).round() as u64;
+        let mut draws = vec![0u32; r * c];
+        ctx.rng().fill(&mut draws[..]);
+        let mask = DMatrix::from_iterator(
+            r,
+            c,
+            draws.iter().map(|&u| {
+                if u64::from(u) < threshold {
+                    T::zero()
+                } else {
+                    keep
+                }
+            }),
+        );
         x.component_mul(MatVar::constant(mask))
     }
 

@@ -1,5 +1,6 @@
 //! The gradient through [`Dropout`] in train mode against the mask read off the forward output
-//! and against finite differences of the same seeded forward pass; [`ClipGlobalNorm`] across
+//! and against finite differences of the same seeded forward pass, and the fraction it drops;
+//! [`ClipGlobalNorm`] across
 //! arrays of different shapes against `g·min(1, c/‖g‖_global)` computed here; and `train` with
 //! the progress bar on against the same run with it off.
 
@@ -75,6 +76,46 @@ fn dropout_gradient_is_the_mask_scaled_by_one_over_one_minus_p() {
         std::slice::from_ref(&x),
     );
     assert_eq!(pb.call(&w).remove(0), w);
+}
+
+/// The fraction dropped over 10⁵ entries is `p` within five standard deviations of a binomial
+/// count, for small, middle and large `p`; the kept entries are exactly `1/(1 − p)` for an input
+/// of ones; another seed gives another mask; and `p` below the draws' resolution (2⁻³³) drops
+/// nothing.
+#[test]
+fn dropout_drops_a_fraction_p_of_the_entries() {
+    let x = DMatrix::from_element(200, 500, 1.0);
+    let run = |p: f64, seed: u64| {
+        let layer = Dropout::new(p).unwrap();
+        matrix::pullback(
+            |_| {
+                layer.forward(
+                    MatVar::constant(x.clone()),
+                    &mut Context::new(Mode::Train, seed),
+                )
+            },
+            &[],
+        )
+        .0
+    };
+    let n = x.len() as f64;
+    for p in [0.01, 0.1, 0.3, 0.5, 0.75, 0.99] {
+        let y = run(p, 21);
+        let keep = 1.0 / (1.0 - p);
+        assert!(y.iter().all(|&v| v == 0.0 || v == keep), "p = {p}");
+        let dropped = y.iter().filter(|&&v| v == 0.0).count() as f64;
+        let sigma = (n * p * (1.0 - p)).sqrt();
+        assert!(
+            (dropped - n * p).abs() < 5.0 * sigma,
+            "p = {p}: {dropped} of {n} dropped, expected {} ± {sigma}",
+            n * p
+        );
+        assert!(run(p, 22) != y, "p = {p}: another seed, another mask");
+    }
+    assert!(
+        run(1e-12, 21).iter().all(|&v| v != 0.0),
+        "p = 1e-12 is below the draws' resolution"
+    );
 }
 
 /// Gradients of four different shapes.

@@ -217,8 +217,8 @@ impl Checkpoint {
 
 #[test]
 fn early_stopping_and_keep_best_resume_from_a_checkpoint() {
-    // An improvement must exceed 0.004: the loss soon improves by less, and the run stops
-    // (here: its best at epoch 5, three epochs without improvement, stopped after epoch 8).
+    // An improvement must exceed 0.004; the dropout makes the loss noisy, and the run stops
+    // (here: its best at epoch 2, three epochs without improvement, stopped after epoch 5).
     let new_stop = || EarlyStopping::new(3, 0.004);
     let numbers = |h: &History| h.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>();
 
@@ -234,18 +234,18 @@ fn early_stopping_and_keep_best_resume_from_a_checkpoint() {
         &mut best,
     );
     assert!(history.stopped_early);
-    assert_eq!(numbers(&history), (0..=8).collect::<Vec<_>>());
-    assert_eq!(best.best_epoch(), Some(5));
+    assert_eq!(numbers(&history), (0..=5).collect::<Vec<_>>());
+    assert_eq!(best.best_epoch(), Some(2));
     let straight_best = weights(best.model().unwrap());
 
-    // Seven epochs (the callbacks have waited one epoch since the best), then a checkpoint:
+    // Four epochs (the callbacks have waited one epoch since the best), then a checkpoint:
     // weights, optimiser, early stopping, and the best model with its score and epoch.
     let checkpoint = {
         let mut first = model(1);
         let mut opt = optimiser(&first);
         let mut l = loader();
         let (mut stop, mut best) = (new_stop(), KeepBest::new());
-        let h = run_with_callbacks(&mut first, &mut l, &mut opt, 7, &mut stop, &mut best);
+        let h = run_with_callbacks(&mut first, &mut l, &mut opt, 4, &mut stop, &mut best);
         assert!(!h.stopped_early);
         let checkpoint = Checkpoint {
             dir: tempfile::tempdir().unwrap(),
@@ -259,7 +259,7 @@ fn early_stopping_and_keep_best_resume_from_a_checkpoint() {
         io::save_safetensors(best.model().unwrap(), checkpoint.best_weights()).unwrap();
         checkpoint
     };
-    assert_eq!((checkpoint.epochs_drawn, checkpoint.best_epoch), (7, 5));
+    assert_eq!((checkpoint.epochs_drawn, checkpoint.best_epoch), (4, 2));
 
     // "A new process" resumes with the callbacks read back: it stops where the straight run
     // did, with the same weights and the same best model.
@@ -279,20 +279,20 @@ fn early_stopping_and_keep_best_resume_from_a_checkpoint() {
         } else {
             (new_stop(), KeepBest::new())
         };
-        let h = run_with_callbacks(&mut m, &mut l, &mut opt, 23, &mut stop, &mut best);
+        let h = run_with_callbacks(&mut m, &mut l, &mut opt, 26, &mut stop, &mut best);
         (h, weights(&m), best)
     };
     let (rest, resumed, best) = resume(true);
     assert!(rest.stopped_early);
-    assert_eq!(numbers(&rest), [7, 8]);
+    assert_eq!(numbers(&rest), [4, 5]);
     assert_eq!(resumed, weights(&straight));
-    assert_eq!(best.best_epoch(), Some(5));
+    assert_eq!(best.best_epoch(), Some(2));
     assert_eq!(weights(best.model().unwrap()), straight_best);
 
     // Without the callbacks' state the resumed run neither stops there nor keeps that model.
     let (rest, _, best) = resume(false);
-    assert_ne!(numbers(&rest), [7, 8]);
-    assert_ne!(best.best_epoch(), Some(5));
+    assert_ne!(numbers(&rest), [4, 5]);
+    assert_ne!(best.best_epoch(), Some(2));
 }
 
 #[test]
