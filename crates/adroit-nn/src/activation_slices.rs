@@ -28,16 +28,19 @@ pub(crate) fn swish_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: 
 pub(crate) fn gelu_tanh_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
     let two_k: T = c(2.0 * (2.0 / core::f64::consts::PI).sqrt());
     let (a, three_a): (T, T) = (c(0.044_715), c(3.0 * 0.044_715));
-    // z into `derivative` (a scratch), then σ(z) and σ′(z).
-    for (z, &x) in derivative.iter_mut().zip(x) {
-        *z = two_k * (x + a * x * x * x);
-    }
-    let z = derivative.to_vec();
-    logistic_entries(&z, value, derivative);
-    for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
-        let s = *v;
-        let slope = two_k * (T::one() + three_a * x * x);
-        (*v, *d) = (x * s, s + chain_product(x, chain_product(*d, slope)));
+    let mut scratch = [T::zero(); BLOCK];
+    for ((x, value), derivative) in blocks(x, value, derivative) {
+        // z, then σ(z) and σ′(z).
+        let z = &mut scratch[..x.len()];
+        for (z, &x) in z.iter_mut().zip(x) {
+            *z = two_k * (x + a * x * x * x);
+        }
+        logistic_entries(z, value, derivative);
+        for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
+            let s = *v;
+            let slope = two_k * (T::one() + three_a * x * x);
+            (*v, *d) = (x * s, s + chain_product(x, chain_product(*d, slope)));
+        }
     }
 }
 
@@ -74,17 +77,39 @@ pub(crate) fn elu_entries<T: MatScalar>(
 /// Mish `x·tanh(softplus(x))` (see [`mish`](crate::activation::mish)) and its derivative
 /// `tanh(softplus(x)) + x·tanh′(softplus(x))·σ(x)` of each entry of `x`.
 pub(crate) fn mish_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &mut [T]) {
-    // softplus and σ, kept as the input and a factor of the tanh's pass.
-    log1p_exp_entries(x, value, derivative);
-    let (softplus, sigma) = (value.to_vec(), derivative.to_vec());
-    tanh_entries(&softplus, value, derivative);
-    for (((v, d), &x), &sigma) in value
-        .iter_mut()
-        .zip(derivative.iter_mut())
-        .zip(x)
-        .zip(&sigma)
-    {
-        let t = *v;
-        (*v, *d) = (x * t, t + chain_product(x, chain_product(*d, sigma)));
+    let (mut softplus, mut sigma) = ([T::zero(); BLOCK], [T::zero(); BLOCK]);
+    for ((x, value), derivative) in blocks(x, value, derivative) {
+        // softplus and σ: the input and a factor of the tanh's pass.
+        let (softplus, sigma) = (&mut softplus[..x.len()], &mut sigma[..x.len()]);
+        log1p_exp_entries(x, softplus, sigma);
+        tanh_entries(softplus, value, derivative);
+        for (((v, d), &x), &sigma) in value
+            .iter_mut()
+            .zip(derivative.iter_mut())
+            .zip(x)
+            .zip(&*sigma)
+        {
+            let t = *v;
+            (*v, *d) = (x * t, t + chain_product(x, chain_product(*d, sigma)));
+        }
     }
+}
+
+/// Entries per block of the functions that need scratch space between two kernels (on the
+/// stack; a few KiB per buffer, within the L1 cache).
+const BLOCK: usize = 512;
+
+/// `x`, `value` and `derivative` in matching blocks of [`BLOCK`] entries.
+///
+/// # Panics
+/// If the slices differ in length.
+fn blocks<'a, T>(
+    x: &'a [T],
+    value: &'a mut [T],
+    derivative: &'a mut [T],
+) -> impl Iterator<Item = ((&'a [T], &'a mut [T]), &'a mut [T])> {
+    assert!(x.len() == value.len() && x.len() == derivative.len());
+    x.chunks(BLOCK)
+        .zip(value.chunks_mut(BLOCK))
+        .zip(derivative.chunks_mut(BLOCK))
 }
