@@ -96,8 +96,8 @@ pub(crate) fn mish_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &
 }
 
 /// Entries per block of the functions that need scratch space between two kernels (on the
-/// stack; a few KiB per buffer, within the L1 cache).
-const BLOCK: usize = 512;
+/// stack; a few KiB per buffer, within the L1 cache); the binary cross-entropy's too.
+pub(crate) const BLOCK: usize = 512;
 
 /// `x`, `value` and `derivative` in matching blocks of [`BLOCK`] entries.
 ///

@@ -1,5 +1,6 @@
 //! Losses on class probabilities or logits.
 
+use super::binary_entries::{binary_crossentropy_entries, logit_binary_crossentropy_entries};
 use super::{Agg, aggregate, check, check_non_negative, eps, sum_xlogy};
 use crate::NnError;
 use adroit_forward::rules::BinaryRule;
@@ -166,9 +167,10 @@ pub fn binarycrossentropy<T: MatScalar>(
 ) -> Result<MatVar<T>, NnError> {
     check("binarycrossentropy", &y_hat, y)?;
     let e = eps::<T>();
-    let one_minus_y = y.map(|v| T::one() - v);
-    let total = -(sum_xlogy(y, y_hat + e) + sum_xlogy(&one_minus_y, -y_hat + (T::one() + e)));
-    Ok(aggregate(total, y.len(), agg))
+    let terms = y_hat.map_slices(|p, value, derivative| {
+        binary_crossentropy_entries(y.as_slice(), p, e, value, derivative);
+    });
+    Ok(aggregate(terms.sum(), y.len(), agg))
 }
 
 /// Binary cross-entropy from logits `agg((1 − y)·ŷ − logσ(ŷ))`, stable for any logits.
@@ -208,24 +210,13 @@ pub fn logitbinarycrossentropy<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("logitbinarycrossentropy", &y_hat, y)?;
-    let one_minus_y = y.map(|v| T::one() - v);
-    // softplus(−ŷ) = −ln σ(ŷ): weighted by −y.
-    let (positive, log_sigmoid) = (y_hat.softplus(), y_hat.log_sigmoid());
-    let minus_y = -y;
-    let total = positive
-        .component_mul(MatVar::constant(one_minus_y.clone()))
-        .sum()
-        + log_sigmoid
-            .component_mul(MatVar::constant(minus_y.clone()))
-            .sum();
-    if !Float::is_nan(total.scalar()) {
-        return Ok(aggregate(total, y.len(), agg));
-    }
-    // An infinite logit on its label's side (`+∞` for 1, `−∞` for 0) made the other term
-    // 0·∞ = NaN; that term takes no part, as in `logitcrossentropy`. A NaN logit gives NaN.
-    let total = zero_weights_take_no_part(one_minus_y, positive)
-        + zero_weights_take_no_part(minus_y, log_sigmoid);
-    Ok(aggregate(total, y.len(), agg))
+    // softplus(−ŷ) = −ln σ(ŷ): weighted by −y. An infinite logit on its label's side (`+∞`
+    // for 1, `−∞` for 0) would make the other term 0·∞ = NaN; that term takes no part, as in
+    // `logitcrossentropy`.
+    let terms = y_hat.map_slices(|logits, value, derivative| {
+        logit_binary_crossentropy_entries(y.as_slice(), logits, value, derivative);
+    });
+    Ok(aggregate(terms.sum(), y.len(), agg))
 }
 
 /// Kullback–Leibler divergence `KL(y ‖ ŷ) = agg over samples of Σ_classes (xlogy(y, y) −

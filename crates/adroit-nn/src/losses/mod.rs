@@ -22,6 +22,7 @@
 //! Tversky's `β`, the contrastive margin, Huber's `δ`) return
 //! [`NnError::InvalidConfig`](crate::NnError) for one out of range.
 
+mod binary_entries;
 mod classification;
 mod margin;
 mod overlap;

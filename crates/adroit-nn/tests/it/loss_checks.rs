@@ -1,7 +1,8 @@
 //! More losses: `mae` (away from its kink) and `squared_hinge_loss` against their formulas and
 //! finite differences; `kldivergence` with soft (non-one-hot) targets against
 //! `Σ y·ln(y/ŷ)` per sample and finite differences; `logitbinarycrossentropy` at logits of
-//! ±1000 against the closed-form gradient `(σ(ŷ) − y)/N`.
+//! ±1000 against the closed-form gradient `(σ(ŷ) − y)/N`; `binarycrossentropy` against its
+//! formula entry by entry, boundaries and zero-weight terms included.
 
 use adroit_check::fd;
 use adroit_nn::NnError;
@@ -248,4 +249,177 @@ fn logitbinarycrossentropy_of_infinite_logits_on_their_labels_side_is_zero() {
         &dmatrix![1.0, 1.0],
     );
     assert!(nan.is_nan());
+}
+
+/// `binarycrossentropy` (one element-wise node over slices, in blocks of 512) against its
+/// formula evaluated here in `f64` entry by entry: the value
+/// `−Σ y·ln(ŷ + ε) + (1 − y)·ln(1 − ŷ + ε)` and the gradient `−(y/(ŷ + ε) − (1 − y)/(1 − ŷ + ε))`, a term of zero weight taking no
+/// part (`xlogy(0, ·) = 0`). 1,300 entries (two blocks and a part) of hard and soft labels,
+/// with the boundaries: `ŷ = 0` and `ŷ = 1` on either label (finite, `ln ε`), and `ŷ = 1.5`
+/// with `y = 1`, whose zero-weight term's logarithm is NaN and still takes no part. In `f64`
+/// to 1e-14 relative; in `f32` to 1e-6 (the logarithms' kernel is within 2 ulp), each
+/// gradient entry relative to its larger term.
+#[test]
+fn binarycrossentropy_against_its_formula_entry_by_entry() {
+    use adroit_reverse::matrix::MatScalar;
+    use num_traits::Float;
+
+    fn run<T: MatScalar + Float>(tol: f64) {
+        let to = |v: f64| T::from(v).unwrap();
+        let back = |v: T| v.to_f64().unwrap();
+        let mut cases: Vec<(f64, f64)> = (0..1292)
+            .map(|i| {
+                let p = (0.5 + 0.499 * ((i as f64) * 0.377).sin()).clamp(0.0, 1.0);
+                let y = [0.0, 1.0, 0.3, 1.0, 0.0][i % 5];
+                (p, y)
+            })
+            .collect();
+        cases.extend([(0.0, 1.0), (0.0, 0.0), (1.0, 1.0), (1.0, 0.0), (1.5, 1.0)]);
+        cases.extend([(1e-9, 1.0), (1.0 - 1e-7, 0.0), (0.5, 0.5)]);
+        let n = cases.len();
+        let y_hat: DMatrix<T> = DMatrix::from_iterator(n, 1, cases.iter().map(|c| to(c.0)));
+        let y: DMatrix<T> = DMatrix::from_iterator(n, 1, cases.iter().map(|c| to(c.1)));
+        let (v, g) = matrix::value_and_gradient(
+            |m| binarycrossentropy(m[0], &y, Agg::Sum).unwrap(),
+            std::slice::from_ref(&y_hat),
+        );
+        let eps = back(T::epsilon());
+        let (mut total, mut magnitude) = (0.0, 0.0);
+        for k in 0..n {
+            let (p, w1) = (back(y_hat[k]), back(y[k]));
+            let w0 = 1.0 - w1;
+            let (a, b) = (p + eps, (1.0 + eps) - p);
+            let (t1, g1) = if w1 == 0.0 {
+                (0.0, 0.0)
+            } else {
+                (w1 * a.ln(), w1 / a)
+            };
+            let (t0, g0) = if w0 == 0.0 {
+                (0.0, 0.0)
+            } else {
+                (w0 * b.ln(), w0 / b)
+            };
+            total -= t1 + t0;
+            magnitude += t1.abs() + t0.abs();
+            let (got, want) = (back(g[0][k]), -(g1 - g0));
+            assert!(
+                got.is_finite() && (got - want).abs() <= tol * g1.abs().max(g0.abs()),
+                "ŷ = {p}, y = {w1}: gradient {got} against {want}"
+            );
+        }
+        let v = back(v);
+        assert!(
+            v.is_finite() && (v - total).abs() <= tol * magnitude,
+            "loss {v} against {total}"
+        );
+    }
+    run::<f64>(1e-14);
+    run::<f32>(1e-6);
+}
+
+/// `w·l`, 0 where `w = 0` and `l` is not NaN: the zero-weight convention, for the reference
+/// below.
+#[derive(Clone, Copy)]
+struct ZeroWeight;
+
+impl adroit_forward::rules::BinaryRule for ZeroWeight {
+    fn eval<S: num_traits::Float>(self, w: S, l: S) -> (S, S, S) {
+        if w == S::zero() && !l.is_nan() {
+            (S::zero(), S::zero(), S::zero())
+        } else {
+            (w * l, l, w)
+        }
+    }
+}
+
+/// `logitbinarycrossentropy` (one element-wise node over slices) against the same loss
+/// composed of whole-matrix nodes — `Σ (1 − y) ⊙ softplus(ŷ) + Σ (−y) ⊙ ln σ(ŷ)`, each
+/// product with the zero-weight convention — in `f64` and `f32`: over 1,300 entries of hard and
+/// soft labels (two blocks of 512 and a part) the gradient bit for bit and the loss to 1e-15
+/// (`f64`) and 1e-7 (`f32`) of its terms' magnitude; and entry by entry at the special logits
+/// (±0, ±20, ±1000, ±∞, NaN) on each label, the value too (NaN where the reference's is).
+#[test]
+fn logitbinarycrossentropy_against_the_composed_nodes() {
+    use adroit_reverse::matrix::MatScalar;
+    use num_traits::Float;
+
+    fn reference<T: MatScalar + Float>(l: MatVar<T>, y: &DMatrix<T>) -> MatVar<T> {
+        let w0 = MatVar::constant(y.map(|v| T::one() - v));
+        let w1 = MatVar::constant(y.map(|v| -v));
+        w0.zip_rule(l.softplus(), ZeroWeight).sum() + w1.zip_rule(l.log_sigmoid(), ZeroWeight).sum()
+    }
+
+    fn run<T: MatScalar + Float>(tol: f64) {
+        let to = |v: f64| T::from(v).unwrap();
+        let back = |v: T| v.to_f64().unwrap();
+        let same = |a: T, b: T| {
+            a.to_f64().unwrap().to_bits() == b.to_f64().unwrap().to_bits()
+                || (a.is_nan() && b.is_nan())
+        };
+        let both = |logits: &DMatrix<T>, y: &DMatrix<T>| {
+            let ours = matrix::value_and_gradient(
+                |m| logitbinarycrossentropy(m[0], y, Agg::Sum).unwrap(),
+                std::slice::from_ref(logits),
+            );
+            let theirs =
+                matrix::value_and_gradient(|m| reference(m[0], y), std::slice::from_ref(logits));
+            (ours, theirs)
+        };
+        let labels = [0.0, 1.0, 0.3, 0.5, 1.0];
+        let n = 1300;
+        let logits = DMatrix::from_fn(n, 1, |i, _| to(12.0 * ((i as f64) * 0.377).sin()));
+        let y = DMatrix::from_fn(n, 1, |i, _| to(labels[i % 5]));
+        let ((v, g), (v_ref, g_ref)) = both(&logits, &y);
+        let magnitude: f64 = (0..n)
+            .map(|i| {
+                let (l, w) = (back(logits[i]), back(y[i]));
+                (1.0 - w).abs() * l.max(0.0) + w.abs() * (-l).max(0.0) + 1.0
+            })
+            .sum();
+        assert!(
+            (back(v) - back(v_ref)).abs() <= tol * magnitude,
+            "{} against {}",
+            back(v),
+            back(v_ref)
+        );
+        for i in 0..n {
+            assert!(
+                same(g[0][i], g_ref[0][i]),
+                "ŷ = {}: {} against {}",
+                back(logits[i]),
+                back(g[0][i]),
+                back(g_ref[0][i])
+            );
+        }
+        let specials = [
+            0.0,
+            -0.0,
+            20.0,
+            -20.0,
+            1000.0,
+            -1000.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for &l in &specials {
+            for w in [0.0, 1.0, 0.25] {
+                let (logit, label) = (
+                    DMatrix::from_element(1, 1, to(l)),
+                    DMatrix::from_element(1, 1, to(w)),
+                );
+                let ((v, g), (v_ref, g_ref)) = both(&logit, &label);
+                assert!(
+                    same(v, v_ref) && same(g[0][0], g_ref[0][0]),
+                    "ŷ = {l}, y = {w}: {} and {} against {} and {}",
+                    back(v),
+                    back(g[0][0]),
+                    back(v_ref),
+                    back(g_ref[0][0])
+                );
+            }
+        }
+    }
+    run::<f64>(1e-15);
+    run::<f32>(1e-7);
 }
