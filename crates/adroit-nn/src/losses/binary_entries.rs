@@ -1,10 +1,10 @@
 //! The binary cross-entropies' terms and their derivatives over whole slices, each loss one
 //! element-wise node: [`binarycrossentropy`](super::binarycrossentropy) on adroit-reverse's
 //! [`ln_entries`], [`logitbinarycrossentropy`](super::logitbinarycrossentropy) on
-//! [`log1p_exp_entries`] and [`log_logistic_entries`] (vectorised kernels for `f32`).
+//! [`log_sigmoid_pair_entries`] (vectorised kernels for `f32`).
 
 use crate::activation_slices::BLOCK;
-use adroit_reverse::matrix::{MatScalar, ln_entries, log_logistic_entries, log1p_exp_entries};
+use adroit_reverse::matrix::{MatScalar, ln_entries, log_sigmoid_pair_entries};
 
 /// `value[i] = −(xlogy(y, a) + xlogy(1 − y, b))` with `a = ŷ + ε` and `b = (1 + ε) − ŷ`
 /// (`xlogy(0, ·) = 0`: a term of zero weight takes no part), and its derivative in `ŷ`,
@@ -64,19 +64,15 @@ pub(crate) fn logit_binary_crossentropy_entries<T: MatScalar>(
 ) {
     let (one, zero) = (T::one(), T::zero());
     let term = |w: T, l: T| if w == zero { zero } else { w * l };
-    let (mut softplus, mut sigma) = ([zero; BLOCK], [zero; BLOCK]);
+    let (mut log_q, mut p) = ([zero; BLOCK], [zero; BLOCK]);
     for (((y, logits), value), derivative) in blocks(y, logits, value, derivative) {
         let m = y.len();
-        let (softplus, sigma) = (&mut softplus[..m], &mut sigma[..m]);
-        log1p_exp_entries(logits, softplus, sigma);
-        // ln σ(ŷ) into `value`, σ(−ŷ) into `derivative`.
-        log_logistic_entries(logits, value, derivative);
+        let (log_q, p) = (&mut log_q[..m], &mut p[..m]);
+        // ln σ(ŷ) into `value`, σ(−ŷ) into `derivative`; softplus(ŷ) = −ln σ(−ŷ).
+        log_sigmoid_pair_entries(logits, value, log_q, p, derivative);
         for (k, (v, d)) in value.iter_mut().zip(derivative.iter_mut()).enumerate() {
             let (w0, w1) = (one - y[k], -y[k]);
-            (*v, *d) = (
-                term(w0, softplus[k]) + term(w1, *v),
-                w0 * sigma[k] + w1 * *d,
-            );
+            (*v, *d) = (term(w0, -log_q[k]) + term(w1, *v), w0 * p[k] + w1 * *d);
         }
     }
 }

@@ -248,6 +248,27 @@ fn log_logistic_with_derivative(x: f32) -> (f32, f32) {
     (-value, slope)
 }
 
+/// `(ln σ(x), ln σ(−x), σ(x), σ(−x))` from one exponential and one logarithm: the same bits
+/// as [`log_logistic_with_derivative`] at `x` and [`log1p_exp_with_derivative`] at `x` (whose
+/// softplus is `−ln σ(−x)`), NaN payloads aside.
+#[inline(always)]
+fn log_sigmoid_pair(x: f32) -> (f32, f32, f32, f32) {
+    let (_, e) = expm1_exp(-x.abs());
+    let log1p = log1p_unit(e);
+    let (positive, negative) = (x > 0.0, -x > 0.0);
+    // softplus(x) and softplus(−x), each formed as `log1p_exp_with_derivative` forms it.
+    let softplus = if positive { x + log1p } else { log1p };
+    let softplus_neg = if negative { -x + log1p } else { log1p };
+    let sigma = (if positive { 1.0 } else { e }) / (1.0 + e);
+    let sigma_neg = (if negative { 1.0 } else { e }) / (1.0 + e);
+    if x.is_nan() {
+        // `x + x`: a signalling NaN comes out quiet, as from arithmetic.
+        (x + x, x + x, x + x, x + x)
+    } else {
+        (-softplus_neg, -softplus, sigma, sigma_neg)
+    }
+}
+
 /// `M(u) ≈ t·P(t)`, `t = 1/(1 + u/4)`: the coefficients of `P` (constant term first) for
 /// Mills' ratio `M(u) = Φ(−u)/φ(u)` on `[0, 15]`, largest relative error 2.4·10⁻¹⁰ (fitted
 /// by `tools/fit_mills_ratio.py`).
@@ -376,6 +397,49 @@ kernel! {
 kernel! {
     /// `value[i] = e^{x[i]} − 1`, `derivative[i] = e^{x[i]}`.
     expm1_entries = expm1_exp
+}
+
+/// `log_p[i] = ln σ(x[i])`, `log_q[i] = ln σ(−x[i])`, `p[i] = σ(x[i])`, `q[i] = σ(−x[i])`:
+/// [`log_logistic_entries`] and the softplus of [`log1p_exp_entries`] (negated) in one pass,
+/// the same bits; in an AVX2 build where the CPU has it, as the kernels above.
+///
+/// # Panics
+/// If the slices differ in length.
+pub(crate) fn log_sigmoid_pair_entries(
+    x: &[f32],
+    log_p: &mut [f32],
+    log_q: &mut [f32],
+    p: &mut [f32],
+    q: &mut [f32],
+) {
+    /// The loop, on the instructions of the function it is inlined into.
+    #[inline(always)]
+    fn run(x: &[f32], log_p: &mut [f32], log_q: &mut [f32], p: &mut [f32], q: &mut [f32]) {
+        let outputs = log_p
+            .iter_mut()
+            .zip(log_q.iter_mut())
+            .zip(p.iter_mut())
+            .zip(q.iter_mut());
+        for ((((log_p, log_q), p), q), &x) in outputs.zip(x) {
+            (*log_p, *log_q, *p, *q) = log_sigmoid_pair(x);
+        }
+    }
+    /// The loop compiled with AVX2 enabled; calling it is `unsafe` outside code compiled with
+    /// AVX2: the CPU must have it.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn avx2(x: &[f32], log_p: &mut [f32], log_q: &mut [f32], p: &mut [f32], q: &mut [f32]) {
+        run(x, log_p, log_q, p, q);
+    }
+    let n = x.len();
+    assert!(log_p.len() == n && log_q.len() == n && p.len() == n && q.len() == n);
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        #[allow(unsafe_code)]
+        // SAFETY: `avx2` needs AVX2, which the CPU has (tested just above).
+        return unsafe { avx2(x, log_p, log_q, p, q) };
+    }
+    run(x, log_p, log_q, p, q);
 }
 
 /// `(eʸ, eʸ)`: the exponential as its own derivative.
@@ -655,7 +719,8 @@ mod tests {
 
     /// Panics unless every kernel (in the AVX2 build where the CPU has it) gives the same bits
     /// at every entry of `x` as its function called through a pointer (one entry at a time,
-    /// never vectorised); `exp_shifted_in_place` too. NaNs may differ in payload only.
+    /// never vectorised); `exp_shifted_in_place` too, and `log_sigmoid_pair_entries` the bits
+    /// of the log-sigmoid's and the softplus's functions. NaNs may differ in payload only.
     fn same_bits_as_one_at_a_time(x: &[f32]) {
         type Kernel = (
             &'static str,
@@ -695,6 +760,22 @@ mod tests {
                 if let Some(k) = first_difference(a, b) {
                     panic!("{name} {what} at {:e}: {} against {}", x[k], a[k], b[k]);
                 }
+            }
+        }
+        // The pair kernel against the log-sigmoid's and the softplus's functions.
+        let (mut log_p, mut log_q) = (vec![0.0; n], vec![0.0; n]);
+        super::log_sigmoid_pair_entries(x, &mut log_p, &mut log_q, &mut v, &mut d);
+        let one_at_a_time = x.iter().map(|&x| {
+            let ((lp, q), (sp, p)) = (
+                log_logistic_with_derivative(x),
+                log1p_exp_with_derivative(x),
+            );
+            [lp, -sp, p, q]
+        });
+        for (k, want) in one_at_a_time.enumerate() {
+            let got = [log_p[k], log_q[k], v[k], d[k]];
+            if first_difference(&got, &want).is_some() {
+                panic!("log_sigmoid_pair at {:e}: {got:?} against {want:?}", x[k]);
             }
         }
         let mut shifted = x.to_vec();

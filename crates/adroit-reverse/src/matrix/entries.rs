@@ -162,6 +162,49 @@ pub fn log_logistic_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: 
     T::log_logistic_entries(x, value, derivative);
 }
 
+/// The log-probabilities and probabilities of both classes of a binary classifier's logits:
+/// `log_p[i] = ln σ(x[i])`, `log_q[i] = ln σ(−x[i]) = ln(1 − σ(x[i]))`, `p[i] = σ(x[i])`,
+/// `q[i] = σ(−x[i])` — [`log_logistic_entries`] and the negated softplus of
+/// [`log1p_exp_entries`] in one pass, the same numbers (for `f32` one vectorised kernel sharing
+/// the exponential and the logarithm). Each log-probability keeps its digits where its
+/// probability is near 1 (no `1 − σ` is formed), and `q` is the derivative of `log_p`, `−p`
+/// that of `log_q`: a binary cross-entropy from logits and its gradient, as in
+/// adroit-nn's `logitbinarycrossentropy`.
+///
+/// # Panics
+/// If the slices differ in length.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix::log_sigmoid_pair_entries;
+/// let mut out = [[0.0_f32; 2]; 4];
+/// let [log_p, log_q, p, q] = &mut out;
+/// log_sigmoid_pair_entries(&[0.0, 30.0], log_p, log_q, p, q);
+/// assert_eq!((log_p[0], log_q[0], p[0], q[0]), (-(2f32.ln()), -(2f32.ln()), 0.5, 0.5));
+/// // σ(30) rounds to 1 in f32, but ln σ(30) = −e⁻³⁰ and σ(−30) = e⁻³⁰ keep their digits.
+/// assert_eq!((p[1], log_q[1]), (1.0, -30.0));
+/// assert!((log_p[1] / -(-30f32).exp() - 1.0).abs() < 1e-6 && (q[1] / (-30f32).exp() - 1.0).abs() < 1e-6);
+/// ```
+#[track_caller]
+pub fn log_sigmoid_pair_entries<T: MatScalar>(
+    x: &[T],
+    log_p: &mut [T],
+    log_q: &mut [T],
+    p: &mut [T],
+    q: &mut [T],
+) {
+    let n = x.len();
+    assert!(
+        log_p.len() == n && log_q.len() == n && p.len() == n && q.len() == n,
+        "log_sigmoid_pair_entries: {n} inputs, {}, {}, {} and {} outputs (one of each per entry)",
+        log_p.len(),
+        log_q.len(),
+        p.len(),
+        q.len()
+    );
+    T::log_sigmoid_pair_entries(x, log_p, log_q, p, q);
+}
+
 /// `value[i] = Φ(x[i])`, the standard normal distribution function, and `derivative[i] =
 /// φ(x[i]) = e^{−x[i]²/2}/√(2π)`, its density (adroit-forward's `normal::ndtr`: accurate
 /// relative to its value in the left tail; `1` and `0` at `±∞`, density 0 there).

@@ -98,8 +98,8 @@ pub use anomaly::detect_anomaly;
 pub use api::{MatPullback, gradient, pullback, value_and_gradient, value_and_gradient_with_aux};
 pub use checkpoint::checkpoint;
 pub use entries::{
-    exp_entries, expm1_entries, ln_entries, log_logistic_entries, log1p_exp_entries,
-    logistic_entries, ndtr_entries, tanh_entries,
+    exp_entries, expm1_entries, ln_entries, log_logistic_entries, log_sigmoid_pair_entries,
+    log1p_exp_entries, logistic_entries, ndtr_entries, tanh_entries,
 };
 pub use finite::all_finite;
 pub use jacobian::jacobian;

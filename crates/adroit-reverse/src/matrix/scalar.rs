@@ -241,6 +241,29 @@ pub(crate) mod sealed {
         {
             dual_entries(x, value, derivative, log_logistic);
         }
+
+        /// `ln σ(x)`, `ln σ(−x)`, `σ(x)` and `σ(−x)` of each entry of `x` into `log_p`,
+        /// `log_q`, `p` and `q` (equal lengths): [`log_logistic_entries`] and the negated
+        /// softplus of [`log1p_exp_entries`], or for `f32` one vectorised pass of the
+        /// [`activation_kernels`](super::super::activation_kernels) giving the same bits.
+        ///
+        /// [`log_logistic_entries`]: Self::log_logistic_entries
+        /// [`log1p_exp_entries`]: Self::log1p_exp_entries
+        fn log_sigmoid_pair_entries(
+            x: &[Self],
+            log_p: &mut [Self],
+            log_q: &mut [Self],
+            p: &mut [Self],
+            q: &mut [Self],
+        ) where
+            Self: MatScalar,
+        {
+            Self::log1p_exp_entries(x, log_q, p);
+            for v in log_q.iter_mut() {
+                *v = -*v;
+            }
+            Self::log_logistic_entries(x, log_p, q);
+        }
     }
 }
 
@@ -284,7 +307,7 @@ macro_rules! mat_scalar {
         $with_value:expr $(, vectorised: $assign:path, $into:path)?
         $(, activations: $tanh:path, $logistic:path, $exp:path, $expm1:path,
             $exp_shifted_in_place:path, $log1p_exp:path, $log_logistic:path, $ndtr:path,
-            $ln:path)?);*
+            $ln:path, $log_sigmoid_pair:path)?);*
         $(;)?) => {$(
         thread_local! {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
@@ -418,6 +441,16 @@ macro_rules! mat_scalar {
                 fn ln_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
                     $ln(x, value, derivative)
                 }
+
+                fn log_sigmoid_pair_entries(
+                    x: &[Self],
+                    log_p: &mut [Self],
+                    log_q: &mut [Self],
+                    p: &mut [Self],
+                    q: &mut [Self],
+                ) {
+                    $log_sigmoid_pair(x, log_p, log_q, p, q)
+                }
             )?
         }
     )*};
@@ -436,7 +469,7 @@ mat_scalar! {
             activation_kernels::exp_entries, activation_kernels::expm1_entries,
             activation_kernels::exp_shifted_in_place, activation_kernels::log1p_exp_entries,
             activation_kernels::log_logistic_entries, activation_kernels::ndtr_entries,
-            activation_kernels::ln_entries;
+            activation_kernels::ln_entries, activation_kernels::log_sigmoid_pair_entries;
     f64 => MAT_TAPES_F64, TEARDOWN_F64, POOL_F64, gemm::dgemm,
         f64, false, |v| v, |w| w, chain_product, f64::NAN, |_, v| v,
         vectorised: chain_product_assign, chain_product_into;
