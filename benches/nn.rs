@@ -3,12 +3,11 @@
 //! primal: the hand-written forward pass and loss alone (`primal_forward_loss`). And a small
 //! convolutional network's step (`cnn_training_step_f32`), next to its forward pass alone
 //! (`predict`); PyTorch's and JAX's are in `benches/peers/`. An LSTM classifier's step
-//! (`lstm_training_step_f32`), activations with their gradient (`activation_gradient_f32`), dropout's
-//! (`dropout_gradient_f32`).
-//! And optimiser updates alone on the
-//! largest MLP's parameters (`optimizer_update_f32`), with Adam against a hand-written loop
-//! updating its moments in place (adroit keeps the state before the step, to undo a refused
-//! one).
+//! (`lstm_training_step_f32`), activations with their gradient (`activation_gradient_f32`),
+//! losses with theirs (`loss_gradient_f32`), dropout's (`dropout_gradient_f32`). And optimiser
+//! updates alone on the largest MLP's parameters (`optimizer_update_f32`), with Adam against a
+//! hand-written loop updating its moments in place (adroit keeps the state before the step, to
+//! undo a refused one).
 //!
 //! Run: `cargo bench -p adroit-benches --bench nn`.
 

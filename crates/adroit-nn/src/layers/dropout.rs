@@ -8,7 +8,8 @@ use rand::Rng;
 /// In [`Mode::Train`], zeroes each entry with probability `p` and scales the others by
 /// `1/(1 − p)` (inverted dropout, as Flux and PyTorch); in [`Mode::Eval`], the identity
 /// (Srivastava et al. 2014). The mask comes from the context's seeded RNG: one 32-bit draw per
-/// entry, dropped when below `p·2³²` (so `p` is realised within 2⁻³³). Input and output:
+/// entry, dropped when below `p·2³²` rounded to the nearest integer (so `p` is realised within
+/// 2⁻³³). Input and output:
 /// features × batch (any shape: each entry is dropped independently, as Flux's default
 /// `dims = :`).
 ///
@@ -31,7 +32,8 @@ impl Dropout {
     /// Dropout with probability `p`.
     ///
     /// # Errors
-    /// [`NnError::InvalidConfig`] unless `0 ≤ p < 1`.
+    /// [`NnError::InvalidConfig`] unless `0 ≤ p < 1 − 2⁻³³` (at `p = 1`, and at any `p` whose
+    /// threshold `p·2³²` rounds to `2³²`, every entry would be dropped).
     ///
     /// # Example
     /// ```
@@ -40,14 +42,16 @@ impl Dropout {
     /// assert!(Dropout::new(0.5).is_ok());
     /// assert!(matches!(Dropout::new(1.0), Err(NnError::InvalidConfig { .. }))); // would drop everything
     /// assert!(Dropout::new(-0.1).is_err() && Dropout::new(f64::NAN).is_err());
+    /// assert!(Dropout::new(1.0 - 1e-12).is_err()); // rounds to "drop everything" too
+    /// assert!(Dropout::new(1.0 - 1e-9).is_ok());
     /// ```
     pub fn new(p: f64) -> Result<Self, NnError> {
-        if (0.0..1.0).contains(&p) {
+        if (0.0..1.0).contains(&p) && threshold(p) < 1 << 32 {
             Ok(Self { p })
         } else {
             Err(NnError::InvalidConfig {
                 name: "dropout probability",
-                reason: format!("{p} is not in [0, 1)"),
+                reason: format!("{p} is not in [0, 1 − 2⁻³³)"),
             })
         }
     }
@@ -64,6 +68,12 @@ impl Dropout {
     }
 }
 
+/// The draws below which an entry is dropped: `p·2³²` rounded to the nearest integer, so the
+/// drop probability is `p` within 2⁻³³.
+fn threshold(p: f64) -> u64 {
+    (p * 4_294_967_296.0).round() as u64
+}
+
 impl<T: MatScalar> Layer<T> for Dropout {
     fn forward(&self, x: MatVar<T>, ctx: &mut Context<T>) -> MatVar<T> {
         if ctx.mode() == Mode::Eval || self.p == 0.0 {
@@ -71,9 +81,8 @@ impl<T: MatScalar> Layer<T> for Dropout {
         }
         let keep = T::from_f64(1.0 / (1.0 - self.p)).unwrap_or_else(T::one);
         let (r, c) = x.shape();
-        // One 32-bit draw per entry, generated in blocks; an entry is dropped when its draw is
-        // below `p·2³²` (rounded), so the drop probability is `p` within 2⁻³³.
-        let threshold = (self.p * 4_294_967_296.0).round() as u64;
+        // One 32-bit draw per entry, generated in blocks.
+        let threshold = threshold(self.p);
         let mut draws = vec![0u32; r * c];
         ctx.rng().fill(&mut draws[..]);
         let mask = DMatrix::from_iterator(

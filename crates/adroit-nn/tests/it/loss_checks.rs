@@ -253,12 +253,13 @@ fn logitbinarycrossentropy_of_infinite_logits_on_their_labels_side_is_zero() {
 
 /// `binarycrossentropy` (one element-wise node over slices, in blocks of 512) against its
 /// formula evaluated here in `f64` entry by entry: the value
-/// `−Σ y·ln(ŷ + ε) + (1 − y)·ln(1 − ŷ + ε)` and the gradient `−(y/(ŷ + ε) − (1 − y)/(1 − ŷ + ε))`, a term of zero weight taking no
-/// part (`xlogy(0, ·) = 0`). 1,300 entries (two blocks and a part) of hard and soft labels,
-/// with the boundaries: `ŷ = 0` and `ŷ = 1` on either label (finite, `ln ε`), and `ŷ = 1.5`
-/// with `y = 1`, whose zero-weight term's logarithm is NaN and still takes no part. In `f64`
-/// to 1e-14 relative; in `f32` to 1e-6 (the logarithms' kernel is within 2 ulp), each
-/// gradient entry relative to its larger term.
+/// `−Σ y·ln(ŷ + ε) + (1 − y)·ln(1 − ŷ + ε)` and the gradient
+/// `−(y/(ŷ + ε) − (1 − y)/(1 − ŷ + ε))`, a term of zero weight taking no part
+/// (`xlogy(0, ·) = 0`). 1,300 entries (two blocks and a part) of hard and soft labels, with the
+/// boundaries: `ŷ = 0` and `ŷ = 1` on either label (finite, `ln ε`), and `ŷ = 1.5` with
+/// `y = 1`, whose zero-weight term's logarithm is NaN and still takes no part. In `f64` to
+/// 1e-14 relative; in `f32` to 1e-6 (the logarithms' kernel is within 2 ulp), each gradient
+/// entry relative to its larger term.
 #[test]
 fn binarycrossentropy_against_its_formula_entry_by_entry() {
     use adroit_reverse::matrix::MatScalar;

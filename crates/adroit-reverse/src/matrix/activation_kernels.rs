@@ -35,8 +35,8 @@
 //! ARM target; a review hashed the outputs for all 2³² inputs from an SSE2 and an AVX-512
 //! build: identical). Not on x87 targets (i586), where extended precision would break both
 //! tricks. On x86-64 CPUs with AVX2 the kernels' loops run in a build compiled for AVX2,
-//! chosen at run time (eight lanes instead of SSE2's four; the same bits, compared over all
-//! 2³² inputs).
+//! chosen at run time (eight lanes instead of SSE2's four; the same bits: compared over all
+//! 2³² inputs in the vector loop, over a sample with the special values in its remainder).
 //!
 //! Accuracy, against the functions evaluated in `f64` and rounded to `f32`: `tanh` ≤ 3 ulp,
 //! its derivative ≤ 4 ulp, `σ` ≤ 2 ulp, its derivative ≤ 4 ulp (over all 2³² inputs, a
@@ -786,29 +786,44 @@ mod tests {
         }
     }
 
-    /// The kernels' loops, AVX2 where the CPU has it, over every 9973rd bit pattern and the
-    /// special values (signed zeros, infinities, NaNs, extremes) in one slice, so that an optimised build runs its vector loop
-    /// (`cargo test --release` checks the vectorised code; a debug build's loops are scalar).
+    /// The kernels' loops, AVX2 where the CPU has it, over the special values (signed zeros,
+    /// infinities, NaNs, subnormals, extremes) at each of the eight lane positions, then every
+    /// 9973rd bit pattern, in one slice, so that an optimised build runs its vector loop on
+    /// them (`cargo test --release` checks the vectorised code; a debug build's loops are
+    /// scalar); and slices of 1 to 17 entries, which end in the vector loop's remainder.
     #[test]
     fn the_kernels_give_the_bits_of_their_functions_one_at_a_time() {
-        let mut x: Vec<f32> = (0..=u32::MAX).step_by(9973).map(f32::from_bits).collect();
-        x.extend([
+        let specials = [
             0.0,
             -0.0,
             f32::INFINITY,
             f32::NEG_INFINITY,
             f32::MIN_POSITIVE,
             f32::MAX,
-        ]);
-        x.extend([
+            -f32::MAX,
             f32::from_bits(1),
             f32::from_bits(0x8000_0001),
             f32::from_bits(0x7f80_0001),
-        ]);
+            f32::NAN,
+            -0.5,
+            89.0,
+            -110.0,
+        ];
+        let mut x = Vec::new();
+        for offset in 0..8 {
+            x.extend(core::iter::repeat_n(1.0, offset));
+            x.extend(specials);
+        }
+        x.extend((0..=u32::MAX).step_by(9973).map(f32::from_bits));
         same_bits_as_one_at_a_time(&x);
+        for n in 1..=17 {
+            same_bits_as_one_at_a_time(&x[..n]);
+            same_bits_as_one_at_a_time(&x[8 * 14..8 * 14 + n]);
+        }
     }
 
-    /// As above over all 2³² bit patterns, in slices of 2²⁰:
+    /// As above over all 2³² bit patterns, in slices of 2²⁰ (the vector loop: the remainder's
+    /// loop sees the sample above):
     /// `cargo test --release -p adroit-reverse --lib every_float -- --ignored` (19 minutes on
     /// one Zen 4 core; it passed on 2026-12-05).
     #[test]
