@@ -19,7 +19,7 @@ const LANES: usize = 8;
 /// by the latency of an addition: ~1 ns per entry) and divides the worst-case rounding by
 /// about eight (it still grows with `n`, as in-order summation's does). The sum starts from
 /// `+0`.
-fn wide_total<T: MatScalar>(values: &[T]) -> T::Wide {
+pub(super) fn wide_total<T: MatScalar>(values: &[T]) -> T::Wide {
     let blocks = values.chunks_exact(LANES);
     let tail = blocks.remainder();
     sum_lanes(

@@ -1,7 +1,7 @@
 //! `logsumexp`, `softmax` and `logsoftmax` along a dimension, numerically stable (the maximum
 //! is subtracted before exponentiating, so logits of ±1000 give no overflow or NaN).
 
-use super::reduce::{broadcast, sum_along};
+use super::reduce::{broadcast, sum_along, wide_total};
 use super::{Along, times_entrywise};
 use crate::matrix::pool;
 use crate::matrix::tape::{Backward, Grads};
@@ -57,24 +57,19 @@ fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatr
                 }
                 // An all −∞ (or empty) column keeps lse = −∞ instead of producing NaN here.
                 let shift = if max.is_finite() { max } else { T::zero() };
-                // The terms are summed in `f64` (each part of a dual), as `sum` does: an `f32`
+                // The terms are summed in `f64` (each part of a dual) as `sum` sums: an `f32`
                 // running sum lost ~1e-4 relative over 10⁶ near-equal logits (a review).
-                // (`exp` over the whole part first: a vectorised kernel for `f32`.)
-                let add_exps = |sum: T::Wide, part: &mut [T]| {
-                    T::exp_shifted_in_place(part, shift);
-                    part.iter().fold(sum, |t, v| t + v.widen())
-                };
-                let zero = <T::Wide as num_traits::Zero>::zero();
+                // (`exp` over the whole column first: a vectorised kernel for `f32`.)
+                T::exp_shifted_in_place(col, shift);
                 let (total, log_total) = if largest < col.len() {
-                    // Σ exp(x − m) without the largest entry's exact 1, in order.
-                    let (before, rest) = col.split_at_mut(largest);
-                    let (top, after) = rest.split_at_mut(1);
-                    top[0] = T::one();
-                    let others = add_exps(add_exps(zero, before), after);
+                    // Σ exp(x − m) without the largest entry's exact 1 (a 0 while summing).
+                    col[largest] = T::zero();
+                    let others = wide_total(col);
+                    col[largest] = T::one();
                     let one = <T::Wide as num_traits::One>::one();
                     (T::narrow(one + others), log_one_plus(T::narrow(others)))
                 } else {
-                    let total = T::narrow(add_exps(zero, col));
+                    let total = T::narrow(wide_total(col));
                     (total, Float::ln(total))
                 };
                 for v in col.iter_mut() {
