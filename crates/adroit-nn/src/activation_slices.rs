@@ -96,8 +96,9 @@ pub(crate) fn mish_entries<T: MatScalar>(x: &[T], value: &mut [T], derivative: &
 }
 
 /// Entries per block of the functions that need scratch space between two kernels (on the
-/// stack; a few KiB per buffer, within the L1 cache); the binary cross-entropy's too.
-pub(crate) const BLOCK: usize = 512;
+/// stack, up to three buffers: 1 KiB each for `f32`, 26 KiB for the 12-lane duals of
+/// `matrix::hessian`); the binary cross-entropies' too.
+pub(crate) const BLOCK: usize = 256;
 
 /// `x`, `value` and `derivative` in matching blocks of [`BLOCK`] entries.
 ///

@@ -20,17 +20,17 @@ pub(crate) fn binary_crossentropy_entries<T: MatScalar>(
     derivative: &mut [T],
 ) {
     let (one, zero) = (T::one(), T::zero());
-    let (mut a, mut b, mut ln_b, mut unused) =
-        ([zero; BLOCK], [zero; BLOCK], [zero; BLOCK], [zero; BLOCK]);
+    let (mut a, mut b, mut ln_b) = ([zero; BLOCK], [zero; BLOCK], [zero; BLOCK]);
     for (((y, y_hat), value), derivative) in blocks(y, y_hat, value, derivative) {
         let m = y.len();
-        let (a, b, ln_b, unused) = (&mut a[..m], &mut b[..m], &mut ln_b[..m], &mut unused[..m]);
+        let (a, b, ln_b) = (&mut a[..m], &mut b[..m], &mut ln_b[..m]);
         for ((a, b), &p) in a.iter_mut().zip(b.iter_mut()).zip(y_hat) {
             (*a, *b) = (p + eps, (one + eps) - p);
         }
-        // ln a into `value`, ln b into `ln_b` (the logarithms' derivatives are not used).
+        // ln a into `value`, ln b into `ln_b`; the logarithms' derivatives are not used (both
+        // go to `derivative`, overwritten below).
         ln_entries(a, value, derivative);
-        ln_entries(b, ln_b, unused);
+        ln_entries(b, ln_b, derivative);
         for (k, (v, d)) in value.iter_mut().zip(derivative.iter_mut()).enumerate() {
             let (w1, w0) = (y[k], one - y[k]);
             let (t1, g1) = if w1 == zero {

@@ -312,7 +312,7 @@ fn vectorised_activation_kernels_agree_with_the_scalar_functions() {
     use num_traits::Float;
 
     fn check<T: MatScalar>(tol: f64) {
-        // 1,200 entries: two whole blocks of the kernels with scratch space and a part.
+        // 1,200 entries: four whole blocks of the kernels with scratch space and a part.
         let mut xs: Vec<f64> = (0..1190)
             .map(|i| ((i as f64) * 0.731).sin() * 10f64.powi(i % 5 - 2))
             .collect();

@@ -251,11 +251,11 @@ fn logitbinarycrossentropy_of_infinite_logits_on_their_labels_side_is_zero() {
     assert!(nan.is_nan());
 }
 
-/// `binarycrossentropy` (one element-wise node over slices, in blocks of 512) against its
+/// `binarycrossentropy` (one element-wise node over slices, in blocks of 256) against its
 /// formula evaluated here in `f64` entry by entry: the value
 /// `−Σ y·ln(ŷ + ε) + (1 − y)·ln(1 − ŷ + ε)` and the gradient
 /// `−(y/(ŷ + ε) − (1 − y)/(1 − ŷ + ε))`, a term of zero weight taking no part
-/// (`xlogy(0, ·) = 0`). 1,300 entries (two blocks and a part) of hard and soft labels, with the
+/// (`xlogy(0, ·) = 0`). 1,300 entries (five blocks and a part) of hard and soft labels, with the
 /// boundaries: `ŷ = 0` and `ŷ = 1` on either label (finite, `ln ε`), and `ŷ = 1.5` with
 /// `y = 1`, whose zero-weight term's logarithm is NaN and still takes no part. In `f64` to
 /// 1e-14 relative; in `f32` to 1e-6 (the logarithms' kernel is within 2 ulp), each gradient
@@ -336,7 +336,8 @@ impl adroit_forward::rules::BinaryRule for ZeroWeight {
 /// `logitbinarycrossentropy` (one element-wise node over slices) against the same loss
 /// composed of whole-matrix nodes — `Σ (1 − y) ⊙ softplus(ŷ) + Σ (−y) ⊙ ln σ(ŷ)`, each
 /// product with the zero-weight convention — in `f64` and `f32`: over 1,300 entries of hard and
-/// soft labels (two blocks of 512 and a part) the gradient bit for bit and the loss to 1e-15
+/// soft labels (five blocks of 256 and a part) the gradient bit for bit (summed: a mean's `1/n`
+/// is applied at another place and may round the last bit otherwise) and the loss to 1e-15
 /// (`f64`) and 1e-7 (`f32`) of its terms' magnitude; and entry by entry at the special logits
 /// (±0, ±20, ±1000, ±∞, NaN) on each label, the value too (NaN where the reference's is).
 #[test]
