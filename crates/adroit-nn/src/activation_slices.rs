@@ -104,7 +104,7 @@ pub(crate) const BLOCK: usize = 256;
 ///
 /// # Panics
 /// If the slices differ in length.
-fn blocks<'a, T>(
+pub(crate) fn blocks<'a, T>(
     x: &'a [T],
     value: &'a mut [T],
     derivative: &'a mut [T],

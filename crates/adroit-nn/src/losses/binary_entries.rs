@@ -3,7 +3,7 @@
 //! [`ln_entries`], [`logitbinarycrossentropy`](super::logitbinarycrossentropy) on
 //! [`log_sigmoid_pair_entries`] (vectorised kernels for `f32`).
 
-use crate::activation_slices::BLOCK;
+use crate::activation_slices::{BLOCK, blocks};
 use adroit_reverse::matrix::{MatScalar, ln_entries, log_sigmoid_pair_entries};
 
 /// `value[i] = −(xlogy(y, a) + xlogy(1 − y, b))` with `a = ŷ + ε` and `b = (1 + ε) − ŷ`
@@ -21,7 +21,9 @@ pub(crate) fn binary_crossentropy_entries<T: MatScalar>(
 ) {
     let (one, zero) = (T::one(), T::zero());
     let (mut a, mut b, mut ln_b) = ([zero; BLOCK], [zero; BLOCK], [zero; BLOCK]);
-    for (((y, y_hat), value), derivative) in blocks(y, y_hat, value, derivative) {
+    assert_eq!(y.len(), y_hat.len(), "one label per prediction");
+    let paired = y.chunks(BLOCK).zip(blocks(y_hat, value, derivative));
+    for (y, ((y_hat, value), derivative)) in paired {
         let m = y.len();
         let (a, b, ln_b) = (&mut a[..m], &mut b[..m], &mut ln_b[..m]);
         for ((a, b), &p) in a.iter_mut().zip(b.iter_mut()).zip(y_hat) {
@@ -65,7 +67,9 @@ pub(crate) fn logit_binary_crossentropy_entries<T: MatScalar>(
     let (one, zero) = (T::one(), T::zero());
     let term = |w: T, l: T| if w == zero { zero } else { w * l };
     let (mut log_q, mut p) = ([zero; BLOCK], [zero; BLOCK]);
-    for (((y, logits), value), derivative) in blocks(y, logits, value, derivative) {
+    assert_eq!(y.len(), logits.len(), "one label per logit");
+    let paired = y.chunks(BLOCK).zip(blocks(logits, value, derivative));
+    for (y, ((logits, value), derivative)) in paired {
         let m = y.len();
         let (log_q, p) = (&mut log_q[..m], &mut p[..m]);
         // ln σ(ŷ) into `value`, σ(−ŷ) into `derivative`; softplus(ŷ) = −ln σ(−ŷ).
@@ -75,24 +79,4 @@ pub(crate) fn logit_binary_crossentropy_entries<T: MatScalar>(
             (*v, *d) = (term(w0, -log_q[k]) + term(w1, *v), w0 * p[k] + w1 * *d);
         }
     }
-}
-
-/// The labels, the predictions, `value` and `derivative` in matching blocks of [`BLOCK`]
-/// entries.
-///
-/// # Panics
-/// If the slices differ in length.
-#[allow(clippy::type_complexity)] // the nested pairs of `zip`, destructured where used
-fn blocks<'a, T>(
-    y: &'a [T],
-    y_hat: &'a [T],
-    value: &'a mut [T],
-    derivative: &'a mut [T],
-) -> impl Iterator<Item = (((&'a [T], &'a [T]), &'a mut [T]), &'a mut [T])> {
-    let n = y.len();
-    assert!(y_hat.len() == n && value.len() == n && derivative.len() == n);
-    y.chunks(BLOCK)
-        .zip(y_hat.chunks(BLOCK))
-        .zip(value.chunks_mut(BLOCK))
-        .zip(derivative.chunks_mut(BLOCK))
 }
