@@ -321,39 +321,54 @@ fn ndtr_with_derivative(x: f32) -> (f32, f32) {
     }
 }
 
-/// Defines `$name(x, value, derivative)`: `(value[i], derivative[i]) = $f(x[i])` for every
-/// entry, panicking if the slices differ in length. On x86-64 CPUs with AVX2 the loop runs in
-/// a build compiled for AVX2 (chosen at run time, as `zip_map`'s): eight `f32` lanes where the
-/// baseline target's SSE2 has four. `$f` (an `#[inline(always)]` function) is called by name
-/// in both loops, so it is inlined into each. The results are the same bit for bit —
-/// lane-wise IEEE arithmetic and the same integer tricks either way, and no fused
-/// multiply-add (Rust never contracts `a·b + c`, and the FMA feature is not enabled); a test
-/// compares the two builds.
-macro_rules! kernel {
-    ($(#[$doc:meta])* $name:ident = $f:ident) => {
+/// Defines the function `$name` whose body `$body` runs, on x86-64 CPUs with AVX2, in a copy
+/// compiled for AVX2 (chosen at run time, as `zip_map`'s): the kernels' loops get eight `f32`
+/// lanes where the baseline target's SSE2 has four. The body is an `#[inline(always)]`
+/// function called by name in both copies, and so are the per-entry functions it calls, so
+/// each is inlined into each copy (passed as closures to a generic loop, the larger ones were
+/// not, and ran as a call per entry). The results are the same bit for bit — lane-wise IEEE
+/// arithmetic and the same integer tricks either way, and no fused multiply-add (Rust never
+/// contracts `a·b + c`, and the FMA feature is not enabled); a test compares the two builds.
+macro_rules! avx2_dispatched {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
         $(#[$doc])*
-        ///
-        /// # Panics
-        /// If the slices differ in length.
-        pub(crate) fn $name(x: &[f32], value: &mut [f32], derivative: &mut [f32]) {
-            /// The loop compiled with AVX2 enabled; calling it is `unsafe` outside code
+        pub(crate) fn $name($($arg: $ty),*) {
+            /// The body, on the instructions of the function it is inlined into.
+            #[inline(always)]
+            fn run($($arg: $ty),*) $body
+            /// The body compiled with AVX2 enabled; calling it is `unsafe` outside code
             /// compiled with AVX2: the CPU must have it.
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2")]
-            fn avx2(x: &[f32], value: &mut [f32], derivative: &mut [f32]) {
-                for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
-                    (*v, *d) = $f(x);
-                }
+            fn avx2($($arg: $ty),*) {
+                run($($arg),*);
             }
-            assert!(x.len() == value.len() && x.len() == derivative.len());
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") {
                 #[allow(unsafe_code)]
                 // SAFETY: `avx2` needs AVX2, which the CPU has (tested just above).
-                return unsafe { avx2(x, value, derivative) };
+                return unsafe { avx2($($arg),*) };
             }
-            for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
-                (*v, *d) = $f(x);
+            run($($arg),*);
+        }
+    };
+}
+
+/// Defines `$name(x, value, derivative)`: `(value[i], derivative[i]) = $f(x[i])` for every
+/// entry (`$f` an `#[inline(always)]` function), panicking if the slices differ in length; in
+/// an AVX2 build where the CPU has it ([`avx2_dispatched`]).
+macro_rules! kernel {
+    ($(#[$doc:meta])* $name:ident = $f:ident) => {
+        avx2_dispatched! {
+            $(#[$doc])*
+            ///
+            /// # Panics
+            /// If the slices differ in length.
+            fn $name(x: &[f32], value: &mut [f32], derivative: &mut [f32]) {
+                assert!(x.len() == value.len() && x.len() == derivative.len());
+                for ((v, d), &x) in value.iter_mut().zip(derivative.iter_mut()).zip(x) {
+                    (*v, *d) = $f(x);
+                }
             }
         }
     };
@@ -399,22 +414,22 @@ kernel! {
     expm1_entries = expm1_exp
 }
 
-/// `log_p[i] = ln σ(x[i])`, `log_q[i] = ln σ(−x[i])`, `p[i] = σ(x[i])`, `q[i] = σ(−x[i])`:
-/// [`log_logistic_entries`] and the softplus of [`log1p_exp_entries`] (negated) in one pass,
-/// the same bits; in an AVX2 build where the CPU has it, as the kernels above.
-///
-/// # Panics
-/// If the slices differ in length.
-pub(crate) fn log_sigmoid_pair_entries(
-    x: &[f32],
-    log_p: &mut [f32],
-    log_q: &mut [f32],
-    p: &mut [f32],
-    q: &mut [f32],
-) {
-    /// The loop, on the instructions of the function it is inlined into.
-    #[inline(always)]
-    fn run(x: &[f32], log_p: &mut [f32], log_q: &mut [f32], p: &mut [f32], q: &mut [f32]) {
+avx2_dispatched! {
+    /// `log_p[i] = ln σ(x[i])`, `log_q[i] = ln σ(−x[i])`, `p[i] = σ(x[i])`, `q[i] = σ(−x[i])`:
+    /// [`log_logistic_entries`] and the softplus of [`log1p_exp_entries`] (negated) in one
+    /// pass, the same bits; in an AVX2 build where the CPU has it, as the kernels above.
+    ///
+    /// # Panics
+    /// If the slices differ in length.
+    fn log_sigmoid_pair_entries(
+        x: &[f32],
+        log_p: &mut [f32],
+        log_q: &mut [f32],
+        p: &mut [f32],
+        q: &mut [f32],
+    ) {
+        let n = x.len();
+        assert!(log_p.len() == n && log_q.len() == n && p.len() == n && q.len() == n);
         let outputs = log_p
             .iter_mut()
             .zip(log_q.iter_mut())
@@ -424,22 +439,6 @@ pub(crate) fn log_sigmoid_pair_entries(
             (*log_p, *log_q, *p, *q) = log_sigmoid_pair(x);
         }
     }
-    /// The loop compiled with AVX2 enabled; calling it is `unsafe` outside code compiled with
-    /// AVX2: the CPU must have it.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn avx2(x: &[f32], log_p: &mut [f32], log_q: &mut [f32], p: &mut [f32], q: &mut [f32]) {
-        run(x, log_p, log_q, p, q);
-    }
-    let n = x.len();
-    assert!(log_p.len() == n && log_q.len() == n && p.len() == n && q.len() == n);
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        #[allow(unsafe_code)]
-        // SAFETY: `avx2` needs AVX2, which the CPU has (tested just above).
-        return unsafe { avx2(x, log_p, log_q, p, q) };
-    }
-    run(x, log_p, log_q, p, q);
 }
 
 /// `(eʸ, eʸ)`: the exponential as its own derivative.
@@ -449,31 +448,13 @@ fn exp_twice(y: f32) -> (f32, f32) {
     (e, e)
 }
 
-/// `v ← e^{v − shift}` for every entry (a softmax's terms); in an AVX2 build where the CPU
-/// has it, as the kernels above.
-pub(crate) fn exp_shifted_in_place(values: &mut [f32], shift: f32) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        #[allow(unsafe_code)]
-        // SAFETY: `exp_shifted_in_place_avx2` needs AVX2, which the CPU has (tested just above).
-        return unsafe { exp_shifted_in_place_avx2(values, shift) };
-    }
-    exp_shifted_in_place_loop(values, shift);
-}
-
-/// [`exp_shifted_in_place`] compiled with AVX2 enabled; calling it is `unsafe` outside code
-/// compiled with AVX2: the CPU must have it.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn exp_shifted_in_place_avx2(values: &mut [f32], shift: f32) {
-    exp_shifted_in_place_loop(values, shift);
-}
-
-/// The loop of [`exp_shifted_in_place`].
-#[inline(always)]
-fn exp_shifted_in_place_loop(values: &mut [f32], shift: f32) {
-    for v in values {
-        *v = expm1_exp(*v - shift).1;
+avx2_dispatched! {
+    /// `v ← e^{v − shift}` for every entry (a softmax's terms); in an AVX2 build where the
+    /// CPU has it, as the kernels above.
+    fn exp_shifted_in_place(values: &mut [f32], shift: f32) {
+        for v in values {
+            *v = expm1_exp(*v - shift).1;
+        }
     }
 }
 
