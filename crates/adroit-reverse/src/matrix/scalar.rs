@@ -305,9 +305,9 @@ macro_rules! mat_scalar {
     ($($t:ty => $tls:ident, $teardown:ident, $pool:ident, $gemm:path,
         $wide:ty, $widens:expr, $widen:expr, $narrow:expr, $product:expr, $undefined:expr,
         $with_value:expr $(, vectorised: $assign:path, $into:path)?
-        $(, activations: $tanh:path, $logistic:path, $exp:path, $expm1:path,
-            $exp_shifted_in_place:path, $log1p_exp:path, $log_logistic:path, $ndtr:path,
-            $ln:path, $log_sigmoid_pair:path)?);*
+        $(, activations: $($entries:ident => $kernel:path),+;
+            exp_shifted_in_place => $exp_shifted_in_place:path,
+            log_sigmoid_pair_entries => $log_sigmoid_pair:path)?);*
         $(;)?) => {$(
         thread_local! {
             static $tls: RefCell<MatTapeStack<$t>> = const { RefCell::new(MatTapeStack::new()) };
@@ -402,44 +402,14 @@ macro_rules! mat_scalar {
             )?
 
             $(
-                fn tanh_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
-                    $tanh(x, value, derivative)
-                }
-
-                fn logistic_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
-                    $logistic(x, value, derivative)
-                }
-
-                fn exp_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
-                    $exp(x, value, derivative)
-                }
-
-                fn expm1_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
-                    $expm1(x, value, derivative)
-                }
+                $(
+                    fn $entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
+                        $kernel(x, value, derivative)
+                    }
+                )+
 
                 fn exp_shifted_in_place(values: &mut [Self], shift: Self) {
                     $exp_shifted_in_place(values, shift)
-                }
-
-                fn log1p_exp_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
-                    $log1p_exp(x, value, derivative)
-                }
-
-                fn log_logistic_entries(
-                    x: &[Self],
-                    value: &mut [Self],
-                    derivative: &mut [Self],
-                ) {
-                    $log_logistic(x, value, derivative)
-                }
-
-                fn ndtr_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
-                    $ndtr(x, value, derivative)
-                }
-
-                fn ln_entries(x: &[Self], value: &mut [Self], derivative: &mut [Self]) {
-                    $ln(x, value, derivative)
                 }
 
                 fn log_sigmoid_pair_entries(
@@ -465,11 +435,17 @@ mat_scalar! {
     f32 => MAT_TAPES_F32, TEARDOWN_F32, POOL_F32, gemm::sgemm,
         f64, true, f64::from, |w| w as f32, chain_product, f32::NAN, |_, v| v,
         vectorised: chain_product_assign, chain_product_into,
-        activations: activation_kernels::tanh_entries, activation_kernels::logistic_entries,
-            activation_kernels::exp_entries, activation_kernels::expm1_entries,
-            activation_kernels::exp_shifted_in_place, activation_kernels::log1p_exp_entries,
-            activation_kernels::log_logistic_entries, activation_kernels::ndtr_entries,
-            activation_kernels::ln_entries, activation_kernels::log_sigmoid_pair_entries;
+        activations:
+            tanh_entries => activation_kernels::tanh_entries,
+            logistic_entries => activation_kernels::logistic_entries,
+            exp_entries => activation_kernels::exp_entries,
+            expm1_entries => activation_kernels::expm1_entries,
+            log1p_exp_entries => activation_kernels::log1p_exp_entries,
+            log_logistic_entries => activation_kernels::log_logistic_entries,
+            ndtr_entries => activation_kernels::ndtr_entries,
+            ln_entries => activation_kernels::ln_entries;
+            exp_shifted_in_place => activation_kernels::exp_shifted_in_place,
+            log_sigmoid_pair_entries => activation_kernels::log_sigmoid_pair_entries;
     f64 => MAT_TAPES_F64, TEARDOWN_F64, POOL_F64, gemm::dgemm,
         f64, false, |v| v, |w| w, chain_product, f64::NAN, |_, v| v,
         vectorised: chain_product_assign, chain_product_into;
