@@ -149,8 +149,14 @@ fn decode_node(
             }
         }
         2 => {
+            let op = if pick >= 18 {
+                // The four highest tags of this slot (218, 230, 242, 254): a function added
+                // later, the next byte its kind (as the extrema above).
+                MatUnary::LATER[bytes.below(MatUnary::LATER.len())]
+            } else {
+                MatUnary::ALL[pick % MatUnary::ALL.len()]
+            };
             let (a, s) = sub(bytes);
-            let op = MatUnary::ALL[pick % MatUnary::ALL.len()];
             (MatExpr::Unary(op, Box::new(a)), s)
         }
         3 => {
@@ -429,7 +435,8 @@ impl MatProgram {
     /// a Cholesky factor is of `a + (Σ a² + 1)·I` for a square `a` (not symmetric: the
     /// factor is of its symmetric part; eigenvalues within a factor 3), else of
     /// `a·aᵀ + (Σ a² + 1)·I` (or `aᵀ·a + …`, eigenvalues within a factor 2); `b` is transposed to `n` rows if it has `n` columns, else replaced by the
-    /// square matrix; 2 [`MatUnary::ALL`]`[p % 9]`;
+    /// square matrix; 2 [`MatUnary::ALL`]`[p % 9]`, or for `p ≥ 18`
+    /// (`t` = 218, 230, 242, 254) [`MatUnary::LATER`]`[k % 7]`, `k` the next byte;
     /// 3 affine (two bytes: scale `i8 / 32`, shift `i8 / 16`); 4 [`MatBinary::ALL`]`[p % 5]`;
     /// 5 `zip_map` of three; 6 product (for `p % 8 = 7` plus a bias, as one
     /// [`MatExpr::MatMulAdd`] node: the first factor's row sums); 7 transpose; 8 reduction (`p % 4`: sum, mean, sum

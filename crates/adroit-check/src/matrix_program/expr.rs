@@ -24,10 +24,29 @@ pub enum MatUnary {
     Neg,
     /// The logistic sigmoid `1 / (1 + e⁻ˣ)`, an arbitrary `Float` function through `map`.
     Sigmoid,
+    /// The logistic sigmoid by [`MatVar::sigmoid`](adroit_reverse::matrix::MatVar::sigmoid)
+    /// (its own kernel; the scalar program: `1 / (1 + e⁻ˣ)`).
+    Logistic,
+    /// `softplus x = ln(1 + eˣ)` by
+    /// [`MatVar::softplus`](adroit_reverse::matrix::MatVar::softplus) (the scalar program:
+    /// `max(x, 0) + ln_1p(e⁻|ˣ|)`).
+    Softplus,
+    /// `ln σ(x)` by [`MatVar::log_sigmoid`](adroit_reverse::matrix::MatVar::log_sigmoid)
+    /// (the scalar program: `min(x, 0) − ln_1p(e⁻|ˣ|)`).
+    LogSigmoid,
+    /// `ln(1 + x²)` ([`MatVar::ln_1p`](adroit_reverse::matrix::MatVar::ln_1p) of `x²`).
+    Ln1p,
+    /// `cos x` ([`MatVar::cos`](adroit_reverse::matrix::MatVar::cos)).
+    Cos,
+    /// `(x² + ½)^−1.5` ([`MatVar::powf`](adroit_reverse::matrix::MatVar::powf)).
+    Powf,
+    /// `x` clamped to `[−½, ½]` ([`MatVar::clamp`](adroit_reverse::matrix::MatVar::clamp):
+    /// derivative 1 at a bound, as the scalar `clamp`).
+    Clamp,
 }
 
 impl MatUnary {
-    /// Every function, in decoding order.
+    /// The first functions, in decoding order.
     pub const ALL: [MatUnary; 9] = [
         MatUnary::Tanh,
         MatUnary::Sin,
@@ -38,6 +57,18 @@ impl MatUnary {
         MatUnary::Square,
         MatUnary::Neg,
         MatUnary::Sigmoid,
+    ];
+
+    /// The functions added later, in decoding order (a tag of their own: see
+    /// [`MatProgram::decode`](super::MatProgram::decode)).
+    pub const LATER: [MatUnary; 7] = [
+        MatUnary::Logistic,
+        MatUnary::Softplus,
+        MatUnary::LogSigmoid,
+        MatUnary::Ln1p,
+        MatUnary::Cos,
+        MatUnary::Powf,
+        MatUnary::Clamp,
     ];
 }
 

@@ -16,6 +16,15 @@ fn lit<S: Float>(c: f64) -> S {
     S::from(c).expect("a float constant converts to every Float type")
 }
 
+/// `ln(1 + eˣ)`, as `ln_1p(eˣ)` for `x ≤ 0` and `x + ln_1p(e⁻ˣ)` above: no overflow.
+fn softplus<S: Float>(x: S) -> S {
+    if x > S::zero() {
+        x + (-x).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
+    }
+}
+
 /// `Σ terms` as `adroit-reverse`'s matrix sums add a contiguous run of entries: eight
 /// interleaved running sums from `+0`, combined pairwise, then the remainder in order.
 fn interleaved_sum<S: Float>(terms: &[S]) -> S {
@@ -579,7 +588,18 @@ impl MatExpr {
                     MatUnary::Sqrt => a.map(|v| (v.powi(2) + S::one()).sqrt()),
                     MatUnary::Square => a.map(|v| v.powi(2)),
                     MatUnary::Neg => a.map(|v| -v),
-                    MatUnary::Sigmoid => a.map(|v| (S::one() + (-v).exp()).recip()),
+                    MatUnary::Sigmoid | MatUnary::Logistic => {
+                        a.map(|v| (S::one() + (-v).exp()).recip())
+                    }
+                    // Stable forms (no entry overflows where the matrix tape's does not),
+                    // chosen by branch rather than by `max` and `|x|`, whose kinks at 0 would
+                    // lose the second derivative there.
+                    MatUnary::Softplus => a.map(softplus),
+                    MatUnary::LogSigmoid => a.map(|v| -softplus(-v)),
+                    MatUnary::Ln1p => a.map(|v| v.powi(2).ln_1p()),
+                    MatUnary::Cos => a.map(S::cos),
+                    MatUnary::Powf => a.map(|v| (v.powi(2) + lit(0.5)).powf(lit(-1.5))),
+                    MatUnary::Clamp => a.map(|v| v.clamp(lit(-0.5), lit(0.5))),
                 }
             }
             MatExpr::Affine { scale, shift, x: a } => ev(a).map(|v| v * lit(*scale) + lit(*shift)),

@@ -13,8 +13,8 @@ use nalgebra::DMatrix;
 /// simpler check does not.
 const LARGEST_INTERMEDIATE: f64 = 1e3;
 
-/// True when `e` uses no operation with a kink (`abs`, `max`, the extrema), so that both tapes
-/// take the same smooth path and their second derivatives differ by rounding only.
+/// True when `e` uses no operation with a kink (`abs`, `clamp`, `max`, the extrema), so that
+/// both tapes take the same smooth path and their second derivatives differ by rounding only.
 ///
 /// # Example
 /// ```
@@ -26,7 +26,7 @@ const LARGEST_INTERMEDIATE: f64 = 1e3;
 pub fn smooth(e: &MatExpr) -> bool {
     match e {
         MatExpr::Input(_) | MatExpr::Identity(_) => true,
-        MatExpr::Unary(op, a) => *op != MatUnary::Abs && smooth(a),
+        MatExpr::Unary(op, a) => !matches!(op, MatUnary::Abs | MatUnary::Clamp) && smooth(a),
         MatExpr::Binary(op, a, b) => *op != MatBinary::Max && smooth(a) && smooth(b),
         MatExpr::Reduce(r, a) => {
             let kink = matches!(

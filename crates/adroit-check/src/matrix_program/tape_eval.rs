@@ -58,6 +58,13 @@ impl MatExpr {
                     MatUnary::Sigmoid => {
                         a.map(|d: Dual<T>| (Dual::constant(T::one()) + (-d).exp()).recip())
                     }
+                    MatUnary::Logistic => a.sigmoid(),
+                    MatUnary::Softplus => a.softplus(),
+                    MatUnary::LogSigmoid => a.log_sigmoid(),
+                    MatUnary::Ln1p => a.powi(2).ln_1p(),
+                    MatUnary::Cos => a.cos(),
+                    MatUnary::Powf => (a.powi(2) + lit(0.5)).powf(lit(-1.5)),
+                    MatUnary::Clamp => a.clamp(lit(-0.5), lit(0.5)),
                 }
             }
             MatExpr::Affine { scale, shift, x: a } => ev(a) * lit(*scale) + lit(*shift),

@@ -594,22 +594,35 @@ fn hvp_checked(programs: Vec<Vec<u8>>) -> usize {
     checked
 }
 
-/// `count` byte strings whose expression starts with a linear-algebra node (tags 216, 228,
-/// 240, 252), its kind byte cycling through all eight kinds, both signs and bit 5.
-fn solver_byte_strings(count: usize, seed: u64) -> Vec<Vec<u8>> {
+/// `count` seeded byte strings whose expression starts with the tag `tags[i % 4]` (`i` the
+/// string's index) followed by the byte `kind(i)`.
+fn tagged_byte_strings(
+    count: usize,
+    seed: u64,
+    tags: [u8; 4],
+    kind: impl Fn(usize) -> u8,
+) -> Vec<Vec<u8>> {
     byte_strings(count, seed)
         .into_iter()
         .enumerate()
         .map(|(i, mut data)| {
             let start = 1 + 4 * (usize::from(data[0] % 3) + 1);
             data.resize(data.len().max(start + 2), 0);
-            data[start] = [216, 228, 240, 252][i % 4];
-            // Bit 5 flips every 32 strings (a log-determinant's kind with it set is `Det`).
-            data[start + 1] = ((i % 16) as u8 * 8 + (i / 16 % 2) as u8 * 0x80 + (i % 8) as u8)
-                ^ ((i / 32 % 2) as u8 * 0x20);
+            data[start] = tags[i % 4];
+            data[start + 1] = kind(i);
             data
         })
         .collect()
+}
+
+/// `count` byte strings whose expression starts with a linear-algebra node (tags 216, 228,
+/// 240, 252), its kind byte cycling through all eight kinds, both signs and bit 5.
+fn solver_byte_strings(count: usize, seed: u64) -> Vec<Vec<u8>> {
+    tagged_byte_strings(count, seed, [216, 228, 240, 252], |i| {
+        // Bit 5 flips every 32 strings (a log-determinant's kind with it set is `Det`).
+        ((i % 16) as u8 * 8 + (i / 16 % 2) as u8 * 0x80 + (i % 8) as u8)
+            ^ ((i / 32 % 2) as u8 * 0x20)
+    })
 }
 
 #[test]
@@ -712,4 +725,83 @@ fn linear_algebra_nodes_written_out_agree_with_the_scalar_tape() {
     };
     assert!(p.eval_scalar(&p.flat_inputs()).iter().all(|v| v.is_nan()));
     check(&p, &dmatrix![1.0, 0.0; 1.0, 1.0]).unwrap();
+}
+
+/// `count` byte strings whose expression starts with a function added later (tags 218, 230,
+/// 242, 254), its kind byte cycling through all seven.
+fn later_unary_byte_strings(count: usize, seed: u64) -> Vec<Vec<u8>> {
+    tagged_byte_strings(count, seed, [218, 230, 242, 254], |i| {
+        (i % 7) as u8 + 7 * (i / 7 % 30) as u8
+    })
+}
+
+#[test]
+fn later_unary_functions_are_decoded_and_checked_against_the_scalar_tape() {
+    use adroit_check::matrix_program::{MatExpr, MatUnary};
+    let mut kinds = std::collections::BTreeSet::new();
+    for data in later_unary_byte_strings(700, 13) {
+        let (program, _) = MatProgram::decode(&data);
+        let MatExpr::Unary(op, _) = program.expr else {
+            panic!("bytes {data:?} decode to {:?}", program.expr);
+        };
+        assert!(MatUnary::LATER.contains(&op), "{op:?}");
+        kinds.insert(format!("{op:?}"));
+        if let Err(e) = check_bytes(&data) {
+            panic!("bytes {data:?}: {e}");
+        }
+    }
+    assert_eq!(kinds.len(), MatUnary::LATER.len(), "{kinds:?}");
+}
+
+#[test]
+fn later_unary_functions_agree_with_the_scalar_tape_second_order() {
+    let checked = hvp_checked(later_unary_byte_strings(700, 14));
+    assert!(checked > 150, "only {checked} programs checked");
+}
+
+/// Each function added later, written out on the values where its kernel or its reference
+/// branches: zeros of both signs, the clamp's bounds, the saturated tails, a subnormal. (At a
+/// bound the check accepts either side's slope — its nudged inputs cross the kink — so the
+/// clamp's convention there is adroit-reverse's own test's; here its interior and outside.)
+#[test]
+fn later_unary_functions_at_their_edges_agree_with_the_scalar_tape() {
+    use adroit_check::matrix_program::{MatExpr, MatUnary, check, check_hvp, smooth};
+    use adroit_check::nalgebra::DMatrix;
+    let values = [
+        0.0, -0.0, 0.5, -0.5, 0.25, -3.0, 17.0, -17.0, 40.0, -40.0, 800.0, -800.0, 5e-324,
+    ];
+    let x = DMatrix::from_column_slice(values.len(), 1, &values);
+    let cotangent = DMatrix::from_fn(values.len(), 1, |i, _| 1.0 + 0.25 * i as f64);
+    for op in MatUnary::LATER {
+        let p = MatProgram {
+            inputs: vec![x.clone()],
+            expr: MatExpr::Unary(op, Box::new(MatExpr::Input(0))),
+        };
+        if let Err(e) = check(&p, &cotangent) {
+            panic!("{op:?}: {e}");
+        }
+        // One value at a time too: the allowance for rounding grows with the largest value.
+        for v in values {
+            let one = MatProgram {
+                inputs: vec![DMatrix::from_element(1, 1, v)],
+                ..p.clone()
+            };
+            if let Err(e) = check(&one, &DMatrix::from_element(1, 1, 0.75)) {
+                panic!("{op:?} at {v:e}: {e}");
+            }
+        }
+        if smooth(&p.expr) {
+            // Second order on the moderate values (the hvp check's own range).
+            let moderate = DMatrix::from_column_slice(7, 1, &values[..7]);
+            let q = MatProgram {
+                inputs: vec![moderate],
+                ..p
+            };
+            let weights = DMatrix::from_fn(7, 1, |i, _| 1.0 - 0.125 * i as f64);
+            let direction = vec![DMatrix::from_fn(7, 1, |i, _| 0.5 - 0.25 * i as f64)];
+            if let Err(e) = check_hvp(&q, &weights, &direction) {
+                panic!("{op:?} (second order): {e}");
+            }
+        }
+    }
 }
