@@ -38,7 +38,8 @@ const NUDGES: [f64; 3] = [
 ];
 
 /// How many summation orders probe the reference's sensitivity to the order of its sums (see
-/// `check`; half of them fuse the products' multiply-adds).
+/// `check`; two of them fuse the products' multiply-adds, one moves each product term by
+/// `±ε` of itself).
 const ORDER_PROBES: u64 = 6;
 
 /// How many times the reference's largest change under [`ORDER_PROBES`] the retried
@@ -215,7 +216,9 @@ fn reference(
 /// a softmax of a product overflowing in one order only gave 0 against NaN).
 /// A value comparison that fails is repeated allowing, entry by entry, 30 times the
 /// reference's largest change when its sums (products, reductions, log-sum-exps) are taken
-/// in six other orders, half with fused multiply-adds: the order of sums is what two correct
+/// in six other orders, two with fused multiply-adds and one with each product's terms moved
+/// by `±ε` of themselves (their rounding at full size, which a cancelling sum leaves and a
+/// later product can square; found by fuzzing): the order of sums is what two correct
 /// implementations differ in, and scaling the inputs does not probe it — it keeps entries
 /// that are equal by structure equal, where a blocked product splits them (a softmax of a
 /// line of equal entries near 5e307 is uniform in one tape and one-hot in the other; found by

@@ -369,7 +369,8 @@ impl MatProgram {
     }
 
     /// The result on `f64` with every sum (products, reductions, the log-sum-exp's) taken in
-    /// another order, keyed by `probe` (odd probes also fuse the products' multiply-adds), and
+    /// another order, keyed by `probe` (probes 1 mod 4 also fuse the products' multiply-adds,
+    /// probes 3 mod 4 move each product term by `±ε` of itself), and
     /// the softmax family's results nudged by an ulp: how much the result depends on what two
     /// correct implementations legitimately differ in (a blocked product splits a line of
     /// entries equal by structure near 5e307 by an ulp, which a softmax makes one-hot; a

@@ -20,8 +20,25 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Runs `f` with every sum of the reference taken in an order keyed by `seed` (products
-/// accumulated with fused multiply-adds for odd seeds).
+/// How a probe forms the terms `aₖ·bₖ` of a product's sums.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Terms {
+    /// Each rounded, then added (as the scalar tape does).
+    Rounded,
+    /// Not rounded: fused multiply-adds (as a matrix kernel with FMA does).
+    Fused,
+    /// Each rounded, then moved by `±ε` of itself (the sign keyed by the probe, the place and
+    /// `k`): a term's rounding at its full size. Where a sum cancels far below its terms, what
+    /// is left is that rounding, which a fused kernel leaves at anywhere up to `ε/2` of a term
+    /// and the two other probes may happen to leave small; squared by a later product, a
+    /// probe's luck becomes a factor of a thousand (found by fuzzing: `P·Pᵀ` of a `P` so
+    /// cancelled gave 3.3e70 on the matrix tape, 9.0e52 exactly, and 2.6e67 at most in the
+    /// other probes).
+    Nudged,
+}
+
+/// Runs `f` with every sum of the reference taken in an order keyed by `seed`, the products'
+/// terms nudged ([`Terms::Nudged`]) for seeds `3 mod 4`, fused for the other odd seeds.
 pub(crate) fn with_probe<R>(seed: u64, f: impl FnOnce() -> R) -> R {
     /// Ends the probe also if `f` panics.
     struct Restore(Option<u64>);
@@ -34,13 +51,18 @@ pub(crate) fn with_probe<R>(seed: u64, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// The order key of a sum at `place` and whether products are fused, while a probe runs.
+/// The order key of a sum at `place` and how products form their terms, while a probe runs.
 /// Keyed by the place, not by how many sums came before: a deterministic implementation sums
 /// two copies of one expression alike (`E − E` stays 0), and a blocked product sums each entry
 /// in an order that depends on its position and the shapes.
-fn key(place: u64) -> Option<(u64, bool)> {
+fn key(place: u64) -> Option<(u64, Terms)> {
     let seed = PROBE.with(Cell::get)?;
-    Some((mix(mix(seed) ^ place), seed % 2 == 1))
+    let terms = match seed % 4 {
+        3 => Terms::Nudged,
+        1 => Terms::Fused,
+        _ => Terms::Rounded,
+    };
+    Some((mix(mix(seed) ^ place), terms))
 }
 
 /// The place of entry `(i, j)` of an `m × k` by `k × n` product, for [`dot`].
@@ -84,17 +106,29 @@ pub(crate) fn sum<S: Float>(terms: &[S], default: impl FnOnce(&[S]) -> S) -> S {
 }
 
 /// `Σₖ aₖ·bₖ` over `k < n` (`term(k) = (aₖ, bₖ)`), at `place` ([`product_place`]): in
-/// order, or while a probe runs, in its order for that place, with fused multiply-adds for odd
-/// seeds.
+/// order, or while a probe runs, in its order for that place, its terms formed as the probe's
+/// seed says ([`with_probe`]).
 pub(crate) fn dot<S: Float>(place: u64, n: usize, term: impl Fn(usize) -> (S, S)) -> S {
     match key(place) {
         None => (0..n).fold(S::zero(), |t, k| {
             let (a, b) = term(k);
             t + a * b
         }),
-        Some((key, fused)) => order(n, key).into_iter().fold(S::zero(), |t, k| {
+        Some((key, terms)) => order(n, key).into_iter().fold(S::zero(), |t, k| {
             let (a, b) = term(k);
-            if fused { a.mul_add(b, t) } else { t + a * b }
+            match terms {
+                Terms::Rounded => t + a * b,
+                Terms::Fused => a.mul_add(b, t),
+                Terms::Nudged => {
+                    let p = a * b;
+                    let step = p * S::epsilon();
+                    if mix(key ^ !(k as u64)) >> 63 == 1 {
+                        t + (p + step)
+                    } else {
+                        t + (p - step)
+                    }
+                }
+            }
         }),
     }
 }
@@ -113,14 +147,29 @@ mod tests {
             .map(|seed| with_probe(seed, || sum(&terms, in_order)))
             .collect();
         assert!(probed.contains(&0.0) && probed.contains(&1.0), "{probed:?}");
-        // Products: fused for odd seeds (0.1·10 − 1 is 0 unfused and 5.55e-17 fused).
+        // Products: fused for seeds 1 mod 4 (0.1·10 − 1 is 0 unfused and 5.55e-17 fused)...
         let pairs = [(0.1, 10.0), (-1.0, 1.0)];
         let term = |k: usize| pairs[k];
         assert_eq!(dot(0, 2, term), 0.0);
         let fused: Vec<f64> = (0..8)
-            .map(|seed| with_probe(seed, || dot(seed, 2, term)))
+            .map(|place| with_probe(1, || dot(place, 2, term)))
             .collect();
-        assert!(fused.iter().any(|&v| v != 0.0), "{fused:?}");
+        assert!(fused.contains(&0.1_f64.mul_add(10.0, -1.0)), "{fused:?}");
+        // ...and each term moved by ±ε of itself for seeds 3 mod 4 (exact terms included):
+        // 2 − 2 is ±2ε·2 or 0 as the two signs fall, and not 0 for every place.
+        let exact = |k: usize| [(1.0, 2.0), (-2.0, 1.0)][k];
+        let nudged: Vec<f64> = (0..16)
+            .map(|place| with_probe(3, || dot(place, 2, exact)))
+            .collect();
+        assert!(
+            nudged
+                .iter()
+                .all(|v| [0.0, 4.0 * f64::EPSILON, -4.0 * f64::EPSILON].contains(v)),
+            "{nudged:?}"
+        );
+        assert!(nudged.iter().any(|&v| v != 0.0), "{nudged:?}");
+        // Even seeds round each term: only the order changes.
+        assert_eq!(with_probe(2, || dot(9, 2, exact)), 0.0);
         // The probe ends with its closure.
         assert_eq!(sum(&terms, in_order), 0.0);
         // Nudges: none outside a probe; equal values alike within one; up and down across

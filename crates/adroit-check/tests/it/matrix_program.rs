@@ -805,3 +805,31 @@ fn later_unary_functions_at_their_edges_agree_with_the_scalar_tape() {
         }
     }
 }
+
+/// The fuzzed program `P·Pᵀ` of a `P = (V·Vᵀ)·E` whose sums cancel terms near 4e51 (weights
+/// `±½` against equal entries of `E` near −1.7e40) down to 3e26: the matrix tape's fused
+/// multiply-adds leave the terms' rounding, about 1e35, which `P·Pᵀ` squares to 3.3e70,
+/// against 9.0e52 on the scalar tape (exact to 16 digits, mpmath). Both are rounding of the
+/// same program; the order probe whose product terms are moved by `±ε` shows it.
+#[test]
+fn a_product_of_a_cancelled_sum_checks() {
+    use adroit_check::adroit_reverse::matrix;
+    use adroit_check::nalgebra::DMatrix;
+    let data = include_bytes!(
+        "../../../../fuzz/seeds/matrix_program/regression-product-of-a-cancelled-sum"
+    );
+    let (p, _) = MatProgram::decode(data);
+    let (value, _) = matrix::pullback(|m| p.eval_tape(m), &p.inputs);
+    let want = DMatrix::from_column_slice(
+        value.nrows(),
+        value.ncols(),
+        &p.eval_scalar(&p.flat_inputs()),
+    );
+    assert!(
+        value.amax() > 1e15 * want.amax(),
+        "{} against {}",
+        value.amax(),
+        want.amax()
+    );
+    check_bytes(data).unwrap();
+}
