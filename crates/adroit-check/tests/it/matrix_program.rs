@@ -833,3 +833,41 @@ fn a_product_of_a_cancelled_sum_checks() {
     );
     check_bytes(data).unwrap();
 }
+
+/// The fuzzed program whose input gradient overflows in one tape's order only: a `zip_map`
+/// `a·tanh b` with `a` up to 7.5e307 — the matrix tape multiplies each entry's derivative
+/// `a·tanh′ b` by the cotangent (1.9e289 in all), the scalar tape the cotangent by `a` first
+/// (3.6·7.5e307: +∞). The finite entry is itself an adjoint near overflow, so the check does
+/// not count the disagreement against either tape.
+#[test]
+fn a_gradient_overflowing_in_one_order_only_checks() {
+    use adroit_check::adroit_reverse::matrix;
+    let data = include_bytes!(
+        "../../../../fuzz/seeds/matrix_program/regression-gradient-overflowing-in-one-order"
+    );
+    let (p, cotangent) = MatProgram::decode(data);
+    let (_, pullback) = matrix::pullback(|m| p.eval_tape(m), &p.inputs);
+    let got = pullback.call(&cotangent)[1][(2, 4)];
+    let want = adroit_reverse::gradient(
+        |x| {
+            let sizes: Vec<usize> = p.inputs.iter().map(|m| m.len()).collect();
+            let mut parts = Vec::new();
+            let mut rest = x;
+            for s in sizes {
+                let (a, b) = rest.split_at(s);
+                parts.push(a.to_vec());
+                rest = b;
+            }
+            p.eval_scalar(&parts)
+                .iter()
+                .zip(cotangent.iter())
+                .fold(adroit_reverse::Var::constant(0.0), |t, (&v, &c)| t + v * c)
+        },
+        &p.flat_inputs().concat(),
+    )[p.inputs[0].len() + 2 + 4 * 3];
+    assert!(
+        got.is_finite() && got > 1e289 && want == f64::INFINITY,
+        "{got} against {want}"
+    );
+    check_bytes(data).unwrap();
+}
