@@ -1,6 +1,6 @@
 //! [`HyperDualVec`]: second-order numbers for exact second derivatives and Hessians.
 
-use crate::chain_rule::{chain_product_lanewise as cp, chain_quotient};
+use crate::chain_rule::{chain_product_lanewise as cp, chain_product_select, chain_quotient};
 use crate::rules::{BinaryRule, UnaryRule};
 use crate::{ChainRule, Dual, DualVec};
 use core::fmt;
@@ -29,6 +29,10 @@ use num_traits::Float;
 /// before forming `f''`, reach further. Likewise a product `aᵢ·bⱼ` of tiny tangents underflows
 /// to 0 (`f32` tangents of 1e-25: `exp` at 60 gives a second-order part 0 where nested duals
 /// give 1.1e-24); seed unit tangents and scale afterwards.
+///
+/// Zeros: the first-order parts `aᵢ`, `bⱼ` equal [`Dual`]'s tangents bit for bit, signed
+/// zeros included (`erfcx′(+∞) = −0`); the `ε₁ε₂` part, formed in a vectorised loop, gives
+/// `+0` for every zero term, where the plain product's sign would be `−0`.
 ///
 /// # Example
 /// ```
@@ -252,14 +256,8 @@ impl<T: Float, const M: usize, const N: usize> ChainRule for HyperDualVec<T, M, 
                 }
             }
         }
-        let mut eps1 = self.eps1;
-        for (a, &b) in eps1.iter_mut().zip(&other.eps1) {
-            *a = cp(fx, *a) + cp(fy, b);
-        }
-        let mut eps2 = self.eps2;
-        for (a, &b) in eps2.iter_mut().zip(&other.eps2) {
-            *a = cp(fx, *a) + cp(fy, b);
-        }
+        let eps1 = first_order(fx, self.eps1, fy, &other.eps1);
+        let eps2 = first_order(fx, self.eps2, fy, &other.eps2);
         Self::new(value.value(), eps1, eps2, eps12)
     }
 
@@ -272,8 +270,8 @@ impl<T: Float, const M: usize, const N: usize> ChainRule for HyperDualVec<T, M, 
     fn scale(self, c: T) -> Self {
         Self::new(
             self.value * c,
-            self.eps1.map(|t| cp(c, t)),
-            self.eps2.map(|t| cp(c, t)),
+            self.eps1.map(|t| chain_product_select(c, t)),
+            self.eps2.map(|t| chain_product_select(c, t)),
             self.eps12.map(|row| row.map(|t| cp(c, t))),
         )
     }
@@ -370,9 +368,20 @@ impl<T: Float, const M: usize, const N: usize> HyperDualVec<T, M, N> {
         }
         Self::new(
             value,
-            self.eps1.map(|a| cp(d1, a)),
-            self.eps2.map(|b| cp(d1, b)),
+            self.eps1.map(|a| chain_product_select(d1, a)),
+            self.eps2.map(|b| chain_product_select(d1, b)),
             eps12,
         )
     }
+}
+
+/// `fx·a + fy·b` lane by lane with the convention of `chain_product`, signed zeros included:
+/// a binary operation's first-order parts, equal to [`Dual`]'s tangents bit for bit.
+#[inline(always)]
+fn first_order<T: Float, const K: usize>(fx: T, a: [T; K], fy: T, b: &[T; K]) -> [T; K] {
+    let mut out = a;
+    for (o, &b) in out.iter_mut().zip(b) {
+        *o = chain_product_select(fx, *o) + chain_product_select(fy, b);
+    }
+    out
 }

@@ -101,6 +101,11 @@ impl UnaryRule for Asinh {
 
 /// `acosh x` (`x ≥ 1`): derivative `1/√(x² - 1)` (`+∞` at `x = 1`).
 ///
+/// The value is the float type's own `acosh`, as in a plain-float program (the primal stays
+/// bit-identical to it). Rust's std computes `ln(x + √(x − 1)·√(x + 1))`, which loses digits
+/// just above 1: at `1.0000001` it is 1.9e-13 off relative in `f64` (about 1,500 ulp, against
+/// mpmath). The derivative is accurate there.
+///
 /// # Example
 /// ```
 /// use adroit_forward::rules::{Acosh, UnaryRule};
@@ -125,6 +130,12 @@ impl UnaryRule for Acosh {
 }
 
 /// `atanh x` (`|x| < 1`): derivative `1/(1 - x²)`.
+///
+/// The value is the float type's own `atanh`, as in a plain-float program (the primal stays
+/// bit-identical to it). Rust's std computes `½·ln_1p(2x/(1 − x))`, which loses digits as `x`
+/// approaches −1 (not +1): at `−0.999999` it is 4.6e-12 off relative in `f64` (about 4·10⁴
+/// ulp) and 0.4 % in `f32`, against mpmath; `−atanh(−x)` is accurate there. The derivative is
+/// accurate.
 ///
 /// # Example
 /// ```

@@ -206,7 +206,17 @@ impl BinaryRule for Powf {
             // (d/dx xˣ at a subnormal x, (x^1e-10)'' at 1e-20 in f32). For |p| > 1 that order
             // could overflow p·xᵖ itself, and x must be normal for xᵖ/x not to overflow.
             if p.abs() <= S::one() {
-                p * value / x
+                let slope = p * value / x;
+                if x.abs() < S::min_positive_value().sqrt() && (slope / x).is_infinite() {
+                    // The second derivative p(p − 1)xᵖ⁻² overflows (or is within a factor
+                    // 1/|p − 1| ≤ 4 of it): the quotient's tangent would be ∞ − ∞ (√x at
+                    // 1e-207: NaN, not −∞); p·xᵖ⁻¹'s own `powf` is one term — where xᵖ⁻¹ is
+                    // finite (not for xˣ at 1e-310, whose slope is 1).
+                    let r = x.powf(p - S::one());
+                    if r.is_finite() { p * r } else { slope }
+                } else {
+                    slope
+                }
             } else {
                 p * (value / x)
             }

@@ -462,3 +462,78 @@ fn abs_second_derivative_at_nan_is_nan() {
     assert!(derivative(|v: Dual<f64>| v.abs(), f64::NAN).is_nan());
     assert_eq!(second_derivative(|v: HyperDual<f64>| v.abs(), -2.0), 0.0);
 }
+
+#[test]
+fn powf_second_derivative_overflowing_at_tiny_x_is_infinite_not_nan() {
+    // p(p − 1)xᵖ⁻² overflows for 0 < p < 1 at tiny normal x (√x at 1e-207: −7.9e309): the
+    // slope p·xᵖ/x had a tangent ∞ − ∞ (the review's mpmath comparison).
+    for (x, p) in [
+        (1e-207, 0.5),
+        (1e-300, 0.5),
+        (1e-300, 1e-10),
+        (1e-200, 0.25),
+    ] {
+        let h = hessian(|v| v[0].powf(v[1]), &[x, p]);
+        assert_eq!(h[(0, 0)], f64::NEG_INFINITY, "({x}, {p}): {h}");
+        assert_eq!(
+            second_derivative(|x| x.powf(HyperDual::constant(p)), x),
+            f64::NEG_INFINITY
+        );
+        // The first derivative p·xᵖ⁻¹ stays finite and right.
+        let d = derivative(|x| x.powf(Dual::constant(p)), x);
+        let want = p * x.powf(p - 1.0);
+        assert!(
+            (d - want).abs() <= 4.0 * f64::EPSILON * want,
+            "({x}, {p}): {d} vs {want}"
+        );
+    }
+    // Just inside the range: finite, as before (−7.9057e306 at 1e-205).
+    let h = hessian(|v| v[0].powf(v[1]), &[1e-205, 0.5]);
+    let want = 0.5 * -0.5 * 1e-205_f64.powf(-1.5);
+    assert!((h[(0, 0)] - want).abs() <= 1e-14 * want.abs(), "{h}");
+    // f32's (x^1e-10)'' at 1e-20 stays finite (−1e30): the quotient's path, not xᵖ⁻¹'s.
+    let h = second_derivative(|x| x.powf(HyperDual::constant(1e-10_f32)), 1e-20_f32);
+    assert!((h / -1e30 - 1.0).abs() < 1e-5, "{h}");
+}
+
+#[test]
+fn hyper_dual_first_order_parts_keep_the_sign_of_zero() {
+    // `HyperDual`'s ε₁ and ε₂ parts were +0 where `Dual`'s tangent is −0 (erfcx′(+∞)).
+    use adroit_forward::SpecialFunctions;
+    fn check(
+        name: &str,
+        f: impl Fn(Dual<f64>) -> Dual<f64>,
+        g: impl Fn(HyperDual<f64>) -> HyperDual<f64>,
+        x: f64,
+    ) {
+        let d = f(Dual::variable(x)).tangent();
+        let h = g(HyperDual::variable(x));
+        assert_eq!(
+            h.eps1()[0].to_bits(),
+            d.to_bits(),
+            "{name}({x}): {} vs {d}",
+            h.eps1()[0]
+        );
+        assert_eq!(
+            h.eps2()[0].to_bits(),
+            d.to_bits(),
+            "{name}({x}): {} vs {d}",
+            h.eps2()[0]
+        );
+    }
+    let inf = f64::INFINITY;
+    for x in [inf, 1e300] {
+        check("erfcx", |x| x.erfcx(), |x| x.erfcx(), x);
+        check("polygamma(1)", |x| x.polygamma(1), |x| x.polygamma(1), x);
+    }
+    check("erfc", |x| x.erfc(), |x| x.erfc(), -inf);
+    assert!(Dual::variable(inf).erfcx().tangent().is_sign_negative());
+    // Scaling and binary operations too: −0·x and x·(−0).
+    check("scale", |x| (x - 1.0) * -2.0, |x| (x - 1.0) * -2.0, 1.0);
+    check(
+        "mul",
+        |x| x * Dual::constant(-0.0),
+        |x| x * HyperDual::constant(-0.0),
+        3.0,
+    );
+}
