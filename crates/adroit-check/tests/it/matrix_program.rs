@@ -871,3 +871,15 @@ fn a_gradient_overflowing_in_one_order_only_checks() {
     );
     check_bytes(data).unwrap();
 }
+
+/// The fuzzed program of the test above with a smaller `tanh′ b`: an input gradient of 1.7e47
+/// on the matrix tape, +∞ on the scalar tape (its adjoint `cotangent·a` overflowed first), and
+/// another of 2.4e48 against NaN (two such adjoints met as `∞ − ∞`). The check takes both
+/// again from the cotangent scaled by `2⁻⁵¹²` and compares them.
+#[test]
+fn an_adjoint_overflowing_in_one_order_only_checks() {
+    let data = include_bytes!(
+        "../../../../fuzz/seeds/matrix_program/regression-adjoint-overflowing-in-one-order"
+    );
+    check_bytes(data).unwrap();
+}
