@@ -29,10 +29,10 @@ pub enum MatUnary {
     Logistic,
     /// `softplus x = ln(1 + eˣ)` by
     /// [`MatVar::softplus`](adroit_reverse::matrix::MatVar::softplus) (the scalar program:
-    /// `max(x, 0) + ln_1p(e⁻|ˣ|)`).
+    /// `x + ln_1p(e⁻ˣ)` for `x > 0`, `ln_1p(eˣ)` otherwise, chosen by a branch).
     Softplus,
     /// `ln σ(x)` by [`MatVar::log_sigmoid`](adroit_reverse::matrix::MatVar::log_sigmoid)
-    /// (the scalar program: `min(x, 0) − ln_1p(e⁻|ˣ|)`).
+    /// (the scalar program: `−softplus(−x)`, as above).
     LogSigmoid,
     /// `ln(1 + x²)` ([`MatVar::ln_1p`](adroit_reverse::matrix::MatVar::ln_1p) of `x²`).
     Ln1p,

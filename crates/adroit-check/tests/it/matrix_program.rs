@@ -837,8 +837,8 @@ fn a_product_of_a_cancelled_sum_checks() {
 /// The fuzzed program whose input gradient overflows in one tape's order only: a `zip_map`
 /// `a·tanh b` with `a` up to 7.5e307 — the matrix tape multiplies each entry's derivative
 /// `a·tanh′ b` by the cotangent (1.9e289 in all), the scalar tape the cotangent by `a` first
-/// (3.6·7.5e307: +∞). The finite entry is itself an adjoint near overflow, so the check does
-/// not count the disagreement against either tape.
+/// (3.6·7.5e307: +∞). The check takes the scalar tape's entry again from the cotangent scaled
+/// by `2⁻⁵¹²`, where nothing overflows, and compares.
 #[test]
 fn a_gradient_overflowing_in_one_order_only_checks() {
     use adroit_check::adroit_reverse::matrix;
