@@ -392,8 +392,18 @@ impl MatProgram {
                         | MatExpr::Reduce(MatReduce::LogSumExp(_), _)
                 );
                 if formula {
-                    for v in &mut g.data {
-                        *v = sum_order::nudge_formula_result(*v);
+                    // Keyed by each entry's line (a log-sum-exp's result is its own line).
+                    let mut lines = vec![0_u64; g.data.len()];
+                    if let MatExpr::Softmax(along, _) | MatExpr::LogSoftmax(along, _) = node {
+                        for line in g.lines(*along) {
+                            let key = sum_order::line_key(line.iter().map(|&(i, j)| g.at(i, j)));
+                            for (i, j) in line {
+                                lines[j * g.rows + i] = key;
+                            }
+                        }
+                    }
+                    for (v, &line) in g.data.iter_mut().zip(&lines) {
+                        *v = sum_order::nudge_formula_result(*v, line);
                     }
                 }
                 g

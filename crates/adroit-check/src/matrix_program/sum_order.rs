@@ -73,17 +73,25 @@ pub(crate) fn product_place(i: usize, j: usize, (m, k, n): (usize, usize, usize)
 }
 
 /// `v`, or while a probe runs, `v·(1 ± 2ε)` (about an ulp), the sign keyed by the probe's
-/// seed and `v`'s bits: for results that the two tapes compute with different formulas, which
-/// agree to an ulp or two. Equal results stay equal (a line's tied entries come out tied from
-/// either formula).
-pub(crate) fn nudge_formula_result<S: Float>(v: S) -> S {
+/// seed, `v`'s bits and `line` ([`line_key`] of the line `v` was computed with): for results
+/// that the two tapes compute with different formulas, which agree to an ulp or two. Equal
+/// results of one line stay equal (its tied entries come out tied from either formula), while
+/// equal results of lines with other contents may part, as the formulas' roundings do (a
+/// softmax's `1/3` in eight columns, one of whose sums rounds differently on the matrix tape:
+/// a minimum across the columns then takes that one alone; found by fuzzing).
+pub(crate) fn nudge_formula_result<S: Float>(v: S, line: u64) -> S {
     let Some(seed) = PROBE.with(Cell::get) else {
         return v;
     };
     let bits = v.to_f64().map_or(0, f64::to_bits);
-    let up = mix(mix(seed) ^ bits) >> 63 == 1;
+    let up = mix(mix(seed) ^ bits ^ line) >> 63 == 1;
     let step = S::from(2.0 * f64::EPSILON).unwrap_or_else(S::zero);
     if up { v + v * step } else { v - v * step }
+}
+
+/// A key of a line's values (their bits, in order): equal for lines of equal contents.
+pub(crate) fn line_key<S: Float>(values: impl Iterator<Item = S>) -> u64 {
+    values.fold(0x5EED, |h, v| mix(h ^ v.to_f64().map_or(0, f64::to_bits)))
 }
 
 /// `0..n` in the order keyed by `key`.
@@ -174,9 +182,9 @@ mod tests {
         assert_eq!(sum(&terms, in_order), 0.0);
         // Nudges: none outside a probe; equal values alike within one; up and down across
         // seeds.
-        assert_eq!(nudge_formula_result(0.25), 0.25);
+        assert_eq!(nudge_formula_result(0.25, 0), 0.25);
         let nudged: Vec<f64> = (0..8)
-            .map(|seed| with_probe(seed, || nudge_formula_result(0.25)))
+            .map(|seed| with_probe(seed, || nudge_formula_result(0.25, 0)))
             .collect();
         assert!(
             nudged
@@ -185,7 +193,22 @@ mod tests {
         );
         assert!(nudged.iter().any(|&v| v > 0.25) && nudged.iter().any(|&v| v < 0.25));
         with_probe(3, || {
-            assert_eq!(nudge_formula_result(0.7), nudge_formula_result(0.7))
+            assert_eq!(nudge_formula_result(0.7, 9), nudge_formula_result(0.7, 9))
+        });
+        // Equal values of lines with other contents part in some probe; of equal lines, never.
+        let (a, b) = (
+            line_key([0.5, 0.25].into_iter()),
+            line_key([0.5, 0.3].into_iter()),
+        );
+        assert_eq!(a, line_key([0.5, 0.25].into_iter()));
+        let parted = (0..16).any(|seed| {
+            with_probe(seed, || {
+                nudge_formula_result(0.5, a) != nudge_formula_result(0.5, b)
+            })
+        });
+        assert!(parted);
+        with_probe(5, || {
+            assert_eq!(nudge_formula_result(0.5, a), nudge_formula_result(0.5, a))
         });
         // Within a probe, one place sums alike every time (copies of an expression agree).
         for seed in 0..8 {

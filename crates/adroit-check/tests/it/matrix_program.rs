@@ -883,3 +883,17 @@ fn an_adjoint_overflowing_in_one_order_only_checks() {
     );
     check_bytes(data).unwrap();
 }
+
+/// The fuzzed program taking a minimum across columns of saturated softmaxes, each `1/3` at
+/// three tied rows: on the matrix tape one column's sum rounds up (its small terms, 4e-16
+/// each, are not negligible beside 3), so that column's `1/3` is an ulp lower and the minimum
+/// sends it the whole cotangent (gradient 39); the reference, with its own formula, ties all
+/// eight columns (4262). The order probes now nudge equal softmax results of lines with other
+/// contents apart, so they see that kink too.
+#[test]
+fn softmax_ties_across_lines_split_by_rounding_check() {
+    let data = include_bytes!(
+        "../../../../fuzz/seeds/matrix_program/regression-softmax-ties-across-lines"
+    );
+    check_bytes(data).unwrap();
+}
