@@ -274,9 +274,8 @@ fn reference(
 /// found by fuzzing, 1.7e47 on the matrix tape against +∞ and NaN on the scalar tape, whose
 /// `cotangent·a` came before `tanh′ b`. An entry still finite on one tape only fails where
 /// the adjoints reaching its input stay at most `1e150` ([`MatProgram::largest_adjoints`]),
-/// far from overflow in any order (before, a pullback
-/// returning NaN passed: one planted in the product's `∂A` is caught now in 1422 of 3000
-/// random programs, in none before).
+/// far from overflow in any order (before, a pullback returning NaN passed: one planted in
+/// the product's `∂A` is caught now in 1422 of 3000 random programs, in none before).
 ///
 /// An adjoint can exceed every intermediate value (a product's adjoint is the product of two
 /// of them). Where two such contributions cancel in one input's adjoint — `x − x` feeding a
