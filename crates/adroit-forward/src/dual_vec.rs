@@ -13,6 +13,11 @@ use num_traits::Float;
 /// instead of `n`. See [`gradient_chunked`](crate::gradient_chunked) and
 /// [`DEFAULT_CHUNK`](crate::DEFAULT_CHUNK).
 ///
+/// Zeros: a zero tangent may come out `+0` where [`Dual`](crate::Dual)'s is `−0` (binary
+/// operations with at most four directions, and scaling by a zero partial, take branch-free
+/// lane-wise products for speed); equal as numbers. [`HyperDualVec`](crate::HyperDualVec)'s
+/// first-order parts keep `Dual`'s signs.
+///
 /// # Example
 /// ```
 /// use adroit_forward::DualVec;

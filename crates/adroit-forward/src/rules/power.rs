@@ -210,9 +210,9 @@ impl BinaryRule for Powf {
                 if x.abs() < S::min_positive_value().sqrt() && (slope / x).is_infinite() {
                     // The second derivative p(p − 1)xᵖ⁻² overflows (or is within a factor
                     // 1/|p − 1| ≤ 4 of it: |p − 1| ≥ ¼ on this branch): the quotient's
-                    // tangent would be ∞ − ∞ (√x at
-                    // 1e-207: NaN, not −∞); p·xᵖ⁻¹'s own `powf` is one term — where xᵖ⁻¹ is
-                    // finite (not for xˣ at 1e-310, whose slope is 1).
+                    // tangent would be ∞ − ∞ (√x at 1e-207: NaN, not −∞); p·xᵖ⁻¹'s own
+                    // `powf` is one term — where xᵖ⁻¹ is finite (not for xˣ at 1e-310,
+                    // whose slope is 1).
                     let r = x.powf(p - S::one());
                     if r.is_finite() { p * r } else { slope }
                 } else {
