@@ -85,6 +85,20 @@ pub(crate) fn mark_local<T: TapeScalar>() {
     with_active(|_: &Tape<T>| {}, Tape::set_local);
 }
 
+/// Panics unless `x` (a variable, not a constant) belongs to this thread's active tape for
+/// `T`: the check of an operation that folds into `x`'s pending scale without recording.
+///
+/// # Panics
+/// As [`active`], or if `x` belongs to another tape.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn check_active<T: TapeScalar>(x: &Var<T>) {
+    let tape = active::<T>();
+    // SAFETY: non-null, so it points to the live tape of the innermost open scope of this
+    // thread (module docs); the shared reference ends here, before any exclusive one.
+    unsafe { &*tape }.check(x);
+}
+
 /// Records `value = f(x)` with partial `d` on the active tape (a function rather than a
 /// [`with_active`] closure so that it always inlines into the operators).
 ///
@@ -106,9 +120,10 @@ pub(crate) fn record_unary<T: TapeScalar>(x: &Var<T>, value: T, d: T) -> Var<T> 
     if d.is_zero() {
         return Var::constant(value);
     }
-    shared.check_room(1);
+    shared.check_room(2);
     let tape = unsafe { &mut *tape };
-    let index = tape.push_unary(x.index(), d);
+    let parent = tape.materialize(x);
+    let index = tape.push_unary(parent, d);
     Var::on_tape(value, index, tape.id())
 }
 
@@ -130,9 +145,11 @@ pub(crate) fn record_binary<T: TapeScalar>(
     let shared = unsafe { &*tape };
     shared.check(x);
     shared.check(y);
-    shared.check_room(1);
+    shared.check_room(3);
     let tape = unsafe { &mut *tape };
-    let index = tape.push_binary(x.index(), y.index(), dx, dy);
+    let (x, dx) = tape.folded_parent(x, dx);
+    let (y, dy) = tape.folded_parent(y, dy);
+    let index = tape.push_binary(x, y, dx, dy);
     Var::on_tape(value, index, tape.id())
 }
 

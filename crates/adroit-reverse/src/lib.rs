@@ -7,12 +7,14 @@
 //!   [`adroit_forward::rules`], so forward and reverse mode share every derivative and every
 //!   edge convention (`abs'(0) = 0`, ties of `max`/`min` split ½/½, ...). They accumulate in
 //!   different orders, so where an infinite partial meets a cancellation the modes can differ:
-//!   `(x − x·1).cbrt() + x` at 1 is 1 in forward mode (the tangents cancel before meeting
-//!   `cbrt'(0) = ∞`) and NaN in reverse mode (the infinite adjoint spreads, then cancels), as
-//!   in PyTorch and JAX. Likewise an adjoint on the way down can overflow where every tangent
-//!   stays finite: `∂/∂x [(x·y·1e-20)/c]` for a constant `c = 1e-310` at `(1e-10, 2e-10)` is `2e280` in
-//!   forward mode but `+∞` in reverse mode, whose numerator gets the adjoint `1/c` (scale
-//!   before dividing by a tiny constant, `(x·y)·(1e-20/c)`, to keep it finite);
+//!   `∂/∂x [(x·y − y·x).cbrt() + x]` at `(1, 1)` is 1 in forward mode (the tangents cancel
+//!   before meeting `cbrt'(0) = ∞`) and NaN in reverse mode (the infinite adjoint spreads to
+//!   both products, then cancels), as in PyTorch and JAX. Likewise an adjoint on the way down
+//!   can overflow where every tangent stays finite: `∂/∂x [x·y·z·w]` at `(1, 1e-300, 1e200,
+//!   1e200)` is `1e100` in forward mode but `+∞` in reverse mode, whose adjoint of `x·y` is
+//!   `z·w` (group the small factor with the large ones, `x·(y·z·w)`, to keep it finite).
+//!   Chains of one-operand operations are folded into one partial in forward mode's order
+//!   ([`Var`], "Folded scales"), so there the modes agree: `(x − x·1).cbrt() + x` is 1 in both;
 //! - **a compact tape**: struct-of-arrays, 32-bit indices, partials stored at record time,
 //!   no allocation per operation (24 bytes per binary operation for `f64`), thread-local (so
 //!   gradients run in parallel on different threads) and scoped (each call records on a fresh

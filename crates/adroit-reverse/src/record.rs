@@ -52,7 +52,7 @@ impl<T: TapeScalar> Recording<T> {
         for (y, w) in seeds {
             if !y.is_constant() {
                 let i = y.index() as usize;
-                adjoint[i] = adjoint[i] + w;
+                adjoint[i] = adjoint[i] + y.seed(w);
             }
         }
         // Nodes 1..=n are the inputs: nothing to propagate from them. The sweep leaves every
@@ -84,7 +84,7 @@ impl<T: TapeScalar> Recording<T> {
                 if y.is_constant() {
                     T::zero()
                 } else {
-                    entries[y.index() as usize]
+                    y.seed(entries[y.index() as usize])
                 }
             })
             .collect();

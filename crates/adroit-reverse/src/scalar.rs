@@ -86,6 +86,22 @@ pub(crate) mod sealed {
         /// least two lanes, one per operand of a rule.
         const LOCAL_LANES: bool;
 
+        /// True for the plain floats, whose variables fold a chain of one-operand operations
+        /// into a pending scale instead of recording a node for each ([`Var`](crate::Var)'s
+        /// docs, "Folded scales"); the duals of `hvp` and `hessian` record every operation.
+        const FOLDS: bool;
+
+        /// What a variable stores as its pending scale: `Self` where [`FOLDS`](Self::FOLDS),
+        /// nothing (so that the variables of the duals stay as small as their values) where
+        /// not.
+        type Scale: Copy + Debug;
+
+        /// `scale` as a number (1 where nothing is stored).
+        fn scale_value(scale: Self::Scale) -> Self;
+
+        /// `value` as a stored scale (dropped where nothing is stored).
+        fn stored_scale(value: Self) -> Self::Scale;
+
         /// The value alone with a unit tangent in `lane` (every other lane zero): an operand of
         /// a rule seeded so that the rule's partials carry its second partials
         /// ([`LOCAL_LANES`](Self::LOCAL_LANES) types only; the identity for the others). For the
@@ -128,7 +144,8 @@ pub(crate) mod sealed {
 
 macro_rules! tape_scalar {
     ($($t:ty => $active:ident, $pool:ident, $detached:expr, $sweep:expr,
-        $local:expr, $seeded:expr, $rules:ident),* $(,)?) => {$(
+        $local:expr, $seeded:expr, $rules:ident, $folds:expr, $scale:ty,
+        $scale_value:expr, $stored:expr),* $(,)?) => {$(
         thread_local! {
             static $active: Cell<*mut Tape<$t>> = const { Cell::new(std::ptr::null_mut()) };
             static $pool: RefCell<TapePool<$t>> = const { RefCell::new(TapePool::new()) };
@@ -158,6 +175,22 @@ macro_rules! tape_scalar {
             }
 
             const LOCAL_LANES: bool = $local;
+
+            const FOLDS: bool = $folds;
+
+            type Scale = $scale;
+
+            #[inline(always)]
+            fn scale_value(scale: $scale) -> Self {
+                let value: fn($scale) -> Self = $scale_value;
+                value(scale)
+            }
+
+            #[inline(always)]
+            fn stored_scale(value: Self) -> $scale {
+                let store: fn(Self) -> $scale = $stored;
+                store(value)
+            }
 
             #[inline(always)]
             fn seeded(self, lane: usize) -> Self {
@@ -191,12 +224,14 @@ macro_rules! tape_scalar {
 // The sweep skips identically zero adjoints and partials; for a plain float that is every
 // zero, so a plain product follows the convention.
 tape_scalar! {
-    f32 => ACTIVE_F32, POOL_F32, |x| x, |a, w| a * w, false, |x, _| x, plain,
-    f64 => ACTIVE_F64, POOL_F64, |x| x, |a, w| a * w, false, |x, _| x, plain,
+    f32 => ACTIVE_F32, POOL_F32, |x| x, |a, w| a * w, false, |x, _| x, plain, true, f32,
+        |s| s, |v| v,
+    f64 => ACTIVE_F64, POOL_F64, |x| x, |a, w| a * w, false, |x, _| x, plain, true, f64,
+        |s| s, |v| v,
     Dual<f32> => ACTIVE_DUAL_F32, POOL_DUAL_F32, |x| Dual::constant(x.value()), dual_sweep,
-        false, |x, _| x, plain,
+        false, |x, _| x, plain, false, NoScale, |_| num_traits::One::one(), |_| NoScale,
     Dual<f64> => ACTIVE_DUAL_F64, POOL_DUAL_F64, |x| Dual::constant(x.value()), dual_sweep,
-        false, |x, _| x, plain,
+        false, |x, _| x, plain, false, NoScale, |_| num_traits::One::one(), |_| NoScale,
 }
 
 /// The chunks of `hessian_chunked`, each size's thread-locals in a block of its own.
@@ -206,13 +241,20 @@ macro_rules! chunk_tape_scalars {
             tape_scalar! {
                 DualVec<f32, $n> => ACTIVE_F32, POOL_F32, |x| DualVec::constant(x.value()),
                     chunk_sweep, $n >= 2, |x, lane| DualVec::variable(x.value(), lane), lanes,
+                    false, NoScale, |_| num_traits::One::one(), |_| NoScale,
                 DualVec<f64, $n> => ACTIVE_F64, POOL_F64, |x| DualVec::constant(x.value()),
                     chunk_sweep, $n >= 2, |x, lane| DualVec::variable(x.value(), lane), lanes,
+                    false, NoScale, |_| num_traits::One::one(), |_| NoScale,
             }
         };
     )*};
 }
 with_hessian_chunks!(chunk_tape_scalars);
+
+/// The pending scale of a dual type's variable: none, it records every operation
+/// ([`Sealed::FOLDS`](sealed::Sealed::FOLDS) is false).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NoScale;
 
 /// [`Sealed::sweep_product`](sealed::Sealed::sweep_product) for `Dual`: the dual product, whose
 /// tangents already follow the convention (lane by lane, vectorised), with its value redone by

@@ -149,7 +149,7 @@ impl<T: TapeScalar> Tape<T> {
         for x in inputs {
             self.check(x);
         }
-        self.check_room(n_outputs);
+        self.check_room(n_outputs.saturating_add(inputs.len()));
         // The rule's id must stay below the marker of silent outputs.
         if self.customs.len() >= CUSTOM_SILENT as usize {
             tape_full();
@@ -178,6 +178,34 @@ impl<T: TapeScalar> Tape<T> {
         first as u32
     }
 
+    /// The node of `x` with its pending scale recorded: `x`'s own node when the scale is 1,
+    /// else a new node `scale · x`.
+    #[inline(always)]
+    pub(crate) fn materialize(&mut self, x: &Var<T>) -> u32 {
+        if !T::FOLDS || x.pending_scale() == T::one() {
+            x.index()
+        } else {
+            self.push_unary(x.index(), x.pending_scale())
+        }
+    }
+
+    /// The parent and partial of an operand `x` with partial `d`: `x`'s node and `d · scale`
+    /// when that product is a normal number (or `d` is zero), else the node of `x`
+    /// [materialized](Self::materialize) and `d` itself, so that no rounding to zero or
+    /// overflow happens that the chain of two nodes would not have.
+    #[inline(always)]
+    pub(crate) fn folded_parent(&mut self, x: &Var<T>, d: T) -> (u32, T) {
+        if !T::FOLDS || x.pending_scale() == T::one() {
+            return (x.index(), d);
+        }
+        let partial = d * x.pending_scale();
+        if partial.is_normal() || d.is_zero() {
+            (x.index(), partial)
+        } else {
+            (self.materialize(x), d)
+        }
+    }
+
     /// Records `f(x)` with partial `d`, `x` being node `x`.
     #[inline(always)]
     pub(crate) fn push_unary(&mut self, x: u32, d: T) -> u32 {
@@ -200,6 +228,17 @@ impl<T: TapeScalar> Tape<T> {
         pullback: CustomPullback<T>,
         at: &'static Location<'static>,
     ) -> u32 {
+        // Inputs with a pending scale get their node first (constants map to the sink).
+        let inputs = inputs
+            .iter()
+            .map(|x| {
+                if x.is_constant() {
+                    0
+                } else {
+                    self.materialize(x)
+                }
+            })
+            .collect();
         let id = self.customs.len() as u32;
         let first = self.len() as u32;
         for k in 0..n_outputs {
@@ -213,7 +252,7 @@ impl<T: TapeScalar> Tape<T> {
             self.push([CUSTOM, marker], [T::zero(), T::zero()]);
         }
         self.customs.push(Custom {
-            inputs: inputs.iter().map(|x| x.index()).collect(),
+            inputs,
             first_output: first,
             n_outputs: n_outputs as u32,
             pullback,

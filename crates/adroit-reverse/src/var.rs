@@ -1,7 +1,7 @@
 //! [`Var`]: a reverse-mode variable, a `Copy` handle to a node of the thread's active tape.
 
 use crate::TapeScalar;
-use crate::active::{record_binary, record_unary, recording_local};
+use crate::active::{check_active, record_binary, record_unary, recording_local};
 use adroit_forward::rules::{BinaryRule, UnaryRule};
 use adroit_forward::{ChainRule, DerivativeOrder};
 use std::fmt;
@@ -28,14 +28,31 @@ use std::fmt;
 /// overwriting elements and looping all differentiate correctly (unlike Zygote, which forbids
 /// mutating arrays).
 ///
+/// # Folded scales
+/// For `T = f32, f64` a variable is a node *times a pending scale*: an operation with one
+/// variable operand (`sin`, `exp`, `x * 2.0`, `x + 1.0`, `x * x`, ...) multiplies the scale by
+/// its partial instead of recording a node, and the next operation with two variable operands
+/// (or an output seeded by the sweep) uses the product as its partial. So
+/// `100·(b − a²)² + (1 − a)²` records 2 nodes, not 7: a chain of one-operand operations costs no
+/// tape and no sweep, as in tape libraries' preaccumulation of local Jacobians. The product of
+/// a chain's partials is formed in the order forward mode forms its tangent, so results agree
+/// with [`adroit_forward`]'s to rounding, and a chain whose product would not be a normal
+/// number (an infinite or overflowing partial, a product rounding to zero or subnormal) is
+/// recorded node by node instead, so a fold never overflows or underflows where the chain of
+/// nodes would not.
+/// The duals of [`hessian`](crate::hessian) and [`hvp`](crate::hvp) record every operation.
+///
 /// # Example
 /// ```
 /// let g = adroit_reverse::gradient(|x| x[0] * x[0] + 3.0 * x[1], &[5.0, 7.0]);
 /// assert_eq!(g, vec![10.0, 3.0]);
 /// ```
 #[derive(Clone, Copy, Debug)]
-pub struct Var<T> {
+pub struct Var<T: TapeScalar> {
     value: T,
+    /// The pending scale: this variable is `scale · node` (see "Folded scales"); 1 for a
+    /// recorded node, unused for constants, not stored for the dual types.
+    scale: T::Scale,
     index: u32,
     /// The id of the recording tape; 0 for constants.
     tape: u64,
@@ -56,6 +73,7 @@ impl<T: TapeScalar> Var<T> {
     pub fn constant(value: T) -> Self {
         Self {
             value,
+            scale: T::stored_scale(T::zero()),
             index: 0,
             tape: 0,
         }
@@ -64,7 +82,12 @@ impl<T: TapeScalar> Var<T> {
     /// A variable recorded on a tape.
     #[inline(always)]
     pub(crate) fn on_tape(value: T, index: u32, tape: u64) -> Self {
-        Self { value, index, tape }
+        Self {
+            value,
+            scale: T::stored_scale(T::one()),
+            index,
+            tape,
+        }
     }
 
     /// The primal value.
@@ -114,18 +137,49 @@ impl<T: TapeScalar> Var<T> {
         self.index
     }
 
+    /// The pending scale: the variable is `scale` times its node (1 unless `T::FOLDS`).
+    #[inline(always)]
+    pub(crate) fn pending_scale(&self) -> T {
+        T::scale_value(self.scale)
+    }
+
+    /// `w` carried through the pending scale, `w · scale` (`w` itself when the scale is 1):
+    /// a cotangent seeded at this variable as its node's adjoint, or its node's tangent as
+    /// this variable's. A zero `w` contributes nothing.
+    #[inline(always)]
+    pub(crate) fn seed(&self, w: T) -> T {
+        if !T::FOLDS || self.pending_scale() == T::one() || w.is_zero() {
+            w
+        } else {
+            w * self.pending_scale()
+        }
+    }
+
     /// The id of the tape it belongs to (0 for constants).
     #[inline(always)]
     pub(crate) fn tape_id(&self) -> u64 {
         self.tape
     }
 
-    /// Records `value = f(self)` with partial `d`.
+    /// Records `value = f(self)` with partial `d`: for the plain floats folded into the
+    /// pending scale when `d · scale` is a normal number (no node), else as a node on `self`'s
+    /// node (its pending scale recorded first).
     #[inline(always)]
     #[track_caller]
     pub(crate) fn record_unary(self, value: T, d: T) -> Self {
         if self.is_constant() {
             return Self::constant(value);
+        }
+        if T::FOLDS {
+            check_active(&self);
+            let scale = d * self.pending_scale();
+            if scale.is_normal() {
+                return Self {
+                    value,
+                    scale: T::stored_scale(scale),
+                    ..self
+                };
+            }
         }
         record_unary(&self, value, d)
     }
@@ -232,9 +286,27 @@ impl<T: TapeScalar> ChainRule for Var<T> {
             (false, false) => {
                 let (value, dx, dy) = rule.eval(self.value, other.value);
                 if self.index == other.index && self.tape == other.tape {
-                    // One variable on both sides (`x * x`, `x + x`): one parent, whose partial
+                    // One node on both sides (`x * x`, `x + x`): one parent, whose partial
                     // is the sum (`2x`): half the backward work for squares.
-                    return self.record_unary(value, dx + dy);
+                    if self.pending_scale() == other.pending_scale() {
+                        return self.record_unary(value, dx + dy);
+                    }
+                    // `a·x ∘ b·x` (pending scales `a ≠ b` of one node `x`): the partial
+                    // `dx·a + dy·b` folded, an exact cancellation of normal terms making a
+                    // constant as above; any other sum recorded as a node on `x` twice.
+                    let (p, q) = (dx * self.pending_scale(), dy * other.pending_scale());
+                    let scale = p + q;
+                    if scale.is_normal() || (scale.is_zero() && p.is_normal()) {
+                        check_active(&self);
+                        if scale.is_zero() {
+                            return Self::constant(value);
+                        }
+                        return Self {
+                            value,
+                            scale: T::stored_scale(scale),
+                            ..self
+                        };
+                    }
                 }
                 record_binary(&self, &other, value, dx, dy)
             }

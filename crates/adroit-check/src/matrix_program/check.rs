@@ -74,8 +74,9 @@ const RESCALE_UP: f64 = f64::from_bits(1535 << 52);
 /// Replaces each entry of `got` that is not finite where `other`'s is by `small`'s entry
 /// times [`RESCALE_UP`] (`small`: the gradient of the cotangent times [`RESCALE_DOWN`] on
 /// `got`'s tape), when that is finite: the gradient without the overflow of an adjoint on the
-/// way, or the `∞ − ∞` of two (`a·tanh b` with `a` near 7.5e307 and cotangent 3.6: the scalar
-/// tape's adjoint `3.6·a` overflows before `tanh′ b` scales it to 1.7e47; found by fuzzing).
+/// way, or the `∞ − ∞` of two (found by fuzzing: `a·tanh b` with `a` near 7.5e307 and
+/// cotangent 3.6, whose scalar-tape adjoint `3.6·a` overflowed before `tanh′ b` scaled it to
+/// 1.7e47 — until that tape folded `tanh`'s partial into the product's first).
 /// An infinity or NaN of the derivatives themselves stays one at the smaller scale (unless an
 /// adjoint meeting it underflows to 0 there: `0·∞ = 0`).
 fn retake_overflowed(got: &mut [DMatrix<f64>], small: &[DMatrix<f64>], other: &[DMatrix<f64>]) {

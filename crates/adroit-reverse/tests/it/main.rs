@@ -50,6 +50,7 @@ mod checkpoint;
 mod decompositions;
 mod edges;
 mod elementary;
+mod folding;
 #[path = "../../../adroit-forward/tests/it/functions.rs"]
 mod functions;
 mod gamma;
