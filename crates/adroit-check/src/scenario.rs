@@ -153,10 +153,13 @@ pub fn run_tape_scenario(data: &[u8]) -> Result<usize, String> {
 /// that the forward gradient agrees with the reverse one and with the tape's forward sweep
 /// ([`Pullback::pushforward`](adroit_reverse::Pullback::pushforward) of each unit vector)
 /// wherever both are finite, within
-/// `1e-9·(1 + |g|) + 8ε·size·sᵢ` where `sᵢ` is the derivative scale
+/// `1e-9·(1 + |g|) + 8ε·size·sᵢ + 4·fᵢ` where `sᵢ` is the derivative scale
 /// ([`Expr::derivative_scale`](crate::program::Expr::derivative_scale)): the two modes sum the
 /// same chain-rule products in different orders, and huge terms that cancel (found by this
-/// fuzz target: `x⁶⁴·((x − x) − (x − x))`) leave rounding errors of that size.
+/// fuzz target: `x⁶⁴·((x − x) − (x − x))`) leave rounding errors of that size; and `fᵢ` the
+/// rounding floor of derivatives that pass through subnormal magnitudes
+/// ([`Expr::derivative_floor`](crate::program::Expr::derivative_floor), also found by this
+/// target).
 ///
 /// # Errors
 /// A description of the disagreement.
@@ -177,6 +180,7 @@ pub fn check_program_bytes(data: &[u8]) -> Result<(), String> {
         ));
     }
     let scale = p.expr.derivative_scale(&x);
+    let floor = p.expr.derivative_floor(&x);
     let size = p.expr.size() as f64;
     // The tape's own forward sweep (`Pullback::pushforward`) gives the same partials.
     let (_, recorded) = adroit_reverse::pullback(|v| vec![p.eval(v)], &x);
@@ -186,7 +190,9 @@ pub fn check_program_bytes(data: &[u8]) -> Result<(), String> {
         let pushed = recorded.pushforward(&seed)[0];
         seed[i] = 0.0;
         let tolerance = |a: f64, b: f64| {
-            1e-9 * (1.0 + a.abs().max(b.abs())) + 8.0 * f64::EPSILON * size * scale[i]
+            1e-9 * (1.0 + a.abs().max(b.abs()))
+                + 8.0 * f64::EPSILON * size * scale[i]
+                + 4.0 * floor[i]
         };
         for (mode, other) in [("reverse", r), ("the tape's pushforward", &pushed)] {
             if f.is_finite() && other.is_finite() && (f - other).abs() > tolerance(*f, *other) {
