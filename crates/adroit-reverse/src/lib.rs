@@ -14,7 +14,8 @@
 //!   1e200)` is `1e100` in forward mode but `+∞` in reverse mode, whose adjoint of `x·y` is
 //!   `z·w` (group the small factor with the large ones, `x·(y·z·w)`, to keep it finite).
 //!   Chains of one-operand operations are folded into one partial in forward mode's order
-//!   ([`Var`], "Folded scales"), so there the modes agree: `(x − x·1).cbrt() + x` is 1 in both;
+//!   ([`Var`], "Folded scales", which says how that moves sums of adjoints too), so there the
+//!   modes agree: `(x − x·1).cbrt() + x` is 1 in both;
 //! - **a compact tape**: struct-of-arrays, 32-bit indices, partials stored at record time,
 //!   no allocation per operation (24 bytes per binary operation for `f64`), thread-local (so
 //!   gradients run in parallel on different threads) and scoped (each call records on a fresh

@@ -33,14 +33,22 @@ use std::fmt;
 /// variable operand (`sin`, `exp`, `x * 2.0`, `x + 1.0`, `x * x`, ...) multiplies the scale by
 /// its partial instead of recording a node, and the next operation with two variable operands
 /// (or an output seeded by the sweep) uses the product as its partial. So
-/// `100·(b − a²)² + (1 − a)²` records 2 nodes, not 7: a chain of one-operand operations costs no
+/// `100·(b − a²)² + (1 − a)²` records 2 nodes, not 8: a chain of one-operand operations costs no
 /// tape and no sweep, as in tape libraries' preaccumulation of local Jacobians. The product of
-/// a chain's partials is formed in the order forward mode forms its tangent, so results agree
-/// with [`adroit_forward`]'s to rounding, and a chain whose product would not be a normal
-/// number (an infinite or overflowing partial, a product rounding to zero or subnormal) is
-/// recorded node by node instead, so a fold never overflows or underflows where the chain of
-/// nodes would not.
-/// The duals of [`hessian`](crate::hessian) and [`hvp`](crate::hvp) record every operation.
+/// a chain's partials is formed in the order forward mode forms its tangent, and a chain whose
+/// product would not be a normal number (an infinite or overflowing partial, a product
+/// rounding to zero or subnormal) is recorded node by node instead, so no *partial* overflows
+/// or underflows where the chain's nodes' would not. The *sweep* then sums adjoints in another
+/// order: a folded variable used by several operations hands its scale to each, so terms that
+/// cancelled at its node before the scale was applied now meet at its parent after it —
+/// usually the better order (products of partials stay in range where a chain of adjoints
+/// overflowed), but where those terms are near overflow they can overflow before cancelling
+/// (`u = 1e10·x` in `(u·y − u·z)·1e300` at `y = z`: `∂/∂x` NaN, where forward mode and a
+/// node-by-node sweep give 0; write `(y − z)·u` to cancel first). A small term reaching an
+/// input alongside cancelling huge ones can likewise be lost to rounding in one order and not
+/// the other: results agree with [`adroit_forward`]'s to rounding *of the terms summed*. The
+/// duals of [`hessian`](crate::hessian) and [`hvp`](crate::hvp) record every operation (their
+/// variables store no scale).
 ///
 /// # Example
 /// ```
@@ -107,7 +115,9 @@ impl<T: TapeScalar> Var<T> {
     /// [`stop_gradient`](crate::stop_gradient), computed from constants only, or the result
     /// of an operation whose partial derivative is zero *at this point* — everywhere
     /// (`x * 0.0`, `x.floor()`) or only here (`x.max(0.0)` at a negative `x`, `x.powi(2)` or
-    /// `x.abs()` at 0): it carries no derivative and is therefore not recorded. So
+    /// `x.abs()` at 0), or a combination of one variable whose partials cancel exactly
+    /// (`x * 2.0 + x - x * 3.0`: "Folded scales" above): it carries no derivative and is
+    /// therefore not recorded. So
     /// `is_constant` says that no derivative flows through this value at the point
     /// evaluated, not that the value does not depend on the inputs.
     ///

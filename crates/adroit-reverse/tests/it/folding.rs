@@ -158,3 +158,21 @@ fn folding_in_f32() {
     );
     assert!((g[1] - e).abs() <= 2.0 * f32::EPSILON * e, "{g:?}");
 }
+
+/// The documented cost of folding (`Var`'s docs, "Folded scales"): a folded variable used by
+/// two operations hands its scale to both, so huge terms that cancelled at its node now meet at
+/// its parent after the scale and overflow first; cancelling before scaling keeps them finite.
+#[test]
+fn a_scale_handed_to_two_uses_can_overflow_before_a_cancellation() {
+    fn h<S: Float>(v: &[S]) -> S {
+        let u = v[0] * S::from(1e10).unwrap();
+        (u * v[1] - u * v[2]) * S::from(1e300).unwrap()
+    }
+    let x = [1e-10, 1.0, 1.0];
+    assert_eq!(adroit_forward::gradient(h, &x), vec![0.0, 1e300, -1e300]);
+    let reverse = gradient(|v| h(v), &x);
+    assert!(reverse[0].is_nan(), "{reverse:?}");
+    assert_eq!(&reverse[1..], &[1e300, -1e300]);
+    let cancelled_first = gradient(|v| (v[1] - v[2]) * (v[0] * 1e10) * 1e300, &x);
+    assert_eq!(cancelled_first, vec![0.0, 1e300, -1e300]);
+}
