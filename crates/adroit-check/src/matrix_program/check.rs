@@ -1,8 +1,7 @@
 //! The matrix tape checked against the scalar tape on a matrix program.
 
 use super::MatProgram;
-use super::scalar_eval::{split_by, to_matrix, weighted_sum};
-use crate::matrix_gradcheck::shaped_like;
+use super::scalar_eval::to_matrix;
 use adroit_reverse::matrix;
 use nalgebra::DMatrix;
 
@@ -226,12 +225,7 @@ fn reference(
     weights: &[f64],
 ) -> (DMatrix<f64>, Vec<DMatrix<f64>>) {
     let value = to_matrix(program.shape(), program.eval_scalar(flat));
-    let sizes: Vec<usize> = flat.iter().map(Vec::len).collect();
-    let gradient = adroit_reverse::gradient(
-        |x| weighted_sum(&program.eval_scalar(&split_by(x, &sizes)), weights),
-        &flat.concat(),
-    );
-    (value, shaped_like(&gradient, &program.inputs))
+    (value, program.scalar_gradient_at(flat, weights))
 }
 
 /// Checks the matrix tape on `program` against the scalar tape: the value of
@@ -590,21 +584,7 @@ mod tests {
         }
         // The same for its gradients.
         let cotangent = dmatrix![1.0, -0.5; 0.25, 2.0];
-        let flat = program.flat_inputs();
-        let sizes: Vec<usize> = flat.iter().map(Vec::len).collect();
-        let gradient = adroit_reverse::gradient(
-            |x| {
-                weighted_sum(
-                    &program.eval_scalar(&split_by(x, &sizes)),
-                    cotangent.as_slice(),
-                )
-            },
-            &flat.concat(),
-        );
-        let grads: Vec<DMatrix<f64>> = split_by(&gradient, &sizes)
-            .into_iter()
-            .map(|g| DMatrix::from_column_slice(2, 2, &g))
-            .collect();
+        let grads = program.scalar_gradient(&cotangent);
         for (e, g) in internal_gradient_sensitivity(&program, &cotangent, &grads)
             .iter()
             .zip(&grads)

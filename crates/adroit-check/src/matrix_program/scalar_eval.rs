@@ -357,6 +357,51 @@ impl MatProgram {
 
     /// The inputs' entries, column-major (the layout [`MatProgram::eval_scalar`] takes).
     ///
+    /// The gradient of `Σ cotangent ⊙ result` with respect to each input on the scalar tape
+    /// (`Var<f64>`, the program written entry by entry): the reference [`check`](super::check)
+    /// compares the matrix tape's pullback with. One matrix per input, of its shape.
+    ///
+    /// # Panics
+    /// If `cotangent` does not have the result's shape.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_check::matrix_program::{MatExpr, MatProgram, MatReduce};
+    /// use adroit_check::nalgebra::{self, dmatrix};
+    /// let square = MatExpr::MatMul(Box::new(MatExpr::Input(0)), Box::new(MatExpr::Input(0)));
+    /// let p = MatProgram { inputs: vec![dmatrix![2.0]], expr: square };
+    /// // d/dx (3·x²) at 2 = 12
+    /// assert_eq!(p.scalar_gradient(&dmatrix![3.0]), vec![dmatrix![12.0]]);
+    /// ```
+    pub fn scalar_gradient(&self, cotangent: &DMatrix<f64>) -> Vec<DMatrix<f64>> {
+        let shape = self.shape();
+        assert_eq!(
+            cotangent.shape(),
+            shape,
+            "scalar_gradient: the cotangent is {}×{} but the program's result is {}×{}",
+            cotangent.nrows(),
+            cotangent.ncols(),
+            shape.0,
+            shape.1
+        );
+        self.scalar_gradient_at(&self.flat_inputs(), cotangent.as_slice())
+    }
+
+    /// [`scalar_gradient`](Self::scalar_gradient) at the inputs `flat` (column-major, one list
+    /// per input) with the weights `weights` (the cotangent, column-major).
+    pub(crate) fn scalar_gradient_at(
+        &self,
+        flat: &[Vec<f64>],
+        weights: &[f64],
+    ) -> Vec<DMatrix<f64>> {
+        let sizes: Vec<usize> = flat.iter().map(Vec::len).collect();
+        let gradient = adroit_reverse::gradient(
+            |x| weighted_sum(&self.eval_scalar(&split_by(x, &sizes)), weights),
+            &flat.concat(),
+        );
+        crate::matrix_gradcheck::shaped_like(&gradient, &self.inputs)
+    }
+
     /// # Example
     /// ```
     /// use adroit_check::matrix_program::{MatExpr, MatProgram};
