@@ -221,12 +221,11 @@ pub fn check_program_bytes(data: &[u8]) -> Result<(), String> {
 /// multiplies `b`'s tangent `2.4e-116` by `tanh′ b ≈ 1e-233` (0 in forward mode), where the
 /// tape multiplies the partials first (`1.3e-169`) and keeps a derivative of `7.2e145` above.
 fn forward_seeded_up(p: &crate::program::Program, x: &[f64], i: usize) -> f64 {
-    let up = f64::from_bits(1535 << 52);
-    let down = f64::from_bits(511 << 52);
+    use crate::matrix_program::{RESCALE_DOWN, RESCALE_UP};
     let seeded: Vec<Dual<f64>> = x
         .iter()
         .enumerate()
-        .map(|(j, &v)| Dual::new(v, if i == j { up } else { 0.0 }))
+        .map(|(j, &v)| Dual::new(v, if i == j { RESCALE_UP } else { 0.0 }))
         .collect();
-    p.eval(&seeded).tangent() * down
+    p.eval(&seeded).tangent() * RESCALE_DOWN
 }

@@ -65,10 +65,10 @@ const GRADIENT_OVERFLOW_SAFE: f64 = 1e150;
 /// `2⁻⁵¹²`: the cotangent scaled by it (exactly) re-takes a gradient entry that overflowed in
 /// one tape's order only, the gradient being linear in the cotangent; [`RESCALE_UP`] scales
 /// the result back.
-const RESCALE_DOWN: f64 = f64::from_bits(511 << 52);
+pub(crate) const RESCALE_DOWN: f64 = f64::from_bits(511 << 52);
 
 /// `2⁵¹²`.
-const RESCALE_UP: f64 = f64::from_bits(1535 << 52);
+pub(crate) const RESCALE_UP: f64 = f64::from_bits(1535 << 52);
 
 /// Replaces each entry of `got` that is not finite where `other`'s is by `small`'s entry
 /// times [`RESCALE_UP`] (`small`: the gradient of the cotangent times [`RESCALE_DOWN`] on

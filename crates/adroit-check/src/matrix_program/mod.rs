@@ -47,6 +47,7 @@ mod second_order;
 mod sum_order;
 mod tape_eval;
 
+pub(crate) use check::{RESCALE_DOWN, RESCALE_UP};
 pub use check::{check, check_bytes};
 pub use expr::{MatBinary, MatExpr, MatReduce, MatUnary};
 pub use second_order::{check_hvp, check_hvp_bytes, smooth};
