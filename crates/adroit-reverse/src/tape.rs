@@ -182,10 +182,10 @@ impl<T: TapeScalar> Tape<T> {
     /// else a new node `scale · x`.
     #[inline(always)]
     pub(crate) fn materialize(&mut self, x: &Var<T>) -> u32 {
-        if !T::FOLDS || x.pending_scale() == T::one() {
-            x.index()
-        } else {
+        if x.is_scaled() {
             self.push_unary(x.index(), x.pending_scale())
+        } else {
+            x.index()
         }
     }
 
@@ -195,7 +195,7 @@ impl<T: TapeScalar> Tape<T> {
     /// overflow happens that the chain of two nodes would not have.
     #[inline(always)]
     pub(crate) fn folded_parent(&mut self, x: &Var<T>, d: T) -> (u32, T) {
-        if !T::FOLDS || x.pending_scale() == T::one() {
+        if !x.is_scaled() {
             return (x.index(), d);
         }
         let partial = d * x.pending_scale();

@@ -153,15 +153,22 @@ impl<T: TapeScalar> Var<T> {
         T::scale_value(self.scale)
     }
 
+    /// Whether the variable differs from its node by a pending scale (never for the dual
+    /// types, which store none).
+    #[inline(always)]
+    pub(crate) fn is_scaled(&self) -> bool {
+        T::FOLDS && self.pending_scale() != T::one()
+    }
+
     /// `w` carried through the pending scale, `w · scale` (`w` itself when the scale is 1):
     /// a cotangent seeded at this variable as its node's adjoint, or its node's tangent as
     /// this variable's. A zero `w` contributes nothing.
     #[inline(always)]
     pub(crate) fn seed(&self, w: T) -> T {
-        if !T::FOLDS || self.pending_scale() == T::one() || w.is_zero() {
-            w
-        } else {
+        if self.is_scaled() && !w.is_zero() {
             w * self.pending_scale()
+        } else {
+            w
         }
     }
 
