@@ -49,17 +49,20 @@ impl<T: TapeScalar> Recording<T> {
         // A zero buffer of its own when the pool cannot be reached (thread teardown).
         let mut buffer = take_buffer(tape.len());
         let adjoint = &mut buffer[..tape.len()];
+        // The sweep starts at the last seeded node: every node above it has a zero adjoint.
+        let mut seeded_end = 0;
         for (y, w) in seeds {
             if !y.is_constant() {
                 let i = y.index() as usize;
                 adjoint[i] = adjoint[i] + y.seed(w);
+                seeded_end = seeded_end.max(i + 1);
             }
         }
         // Nodes 1..=n are the inputs: nothing to propagate from them. The sweep leaves every
         // node above them zero; the sink (node 0) and the inputs are reset here, so the buffer
         // goes back to the pool all zero.
         let first = self.n_inputs + 1;
-        tape.sweep(adjoint, first);
+        tape.sweep(adjoint, first, tape.sweep_end(seeded_end));
         let grad = adjoint[1..first].to_vec();
         adjoint[..first].fill(T::zero());
         return_buffer(buffer);

@@ -262,8 +262,9 @@ impl<T: TapeScalar> Tape<T> {
     }
 
     /// The reverse sweep: given `adjoint` seeded at the outputs (length [`len`](Self::len)),
-    /// accumulates every node's adjoint into its parents, from the last node down to node
-    /// `first` (nodes below it, such as the inputs, have no parents to reach).
+    /// accumulates every node's adjoint into its parents, from the last seeded node (below
+    /// `end`: [`sweep_end`](Self::sweep_end)) down to node `first` (nodes below it, such as the
+    /// inputs, have no parents to reach).
     ///
     /// A zero adjoint or a zero partial contributes nothing (`0·∞` would be NaN; see
     /// [`adroit_forward::chain_product`]). Gradients are accumulated here and only here.
@@ -271,18 +272,37 @@ impl<T: TapeScalar> Tape<T> {
     /// Each node's adjoint is reset to zero once it has been propagated, so on return
     /// `adjoint[first..]` is all zero again (only the entries below `first` hold results):
     /// the buffer is reused without being cleared first (see [`TapePool::take_adjoint`]).
-    pub(crate) fn sweep(&self, adjoint: &mut [T], first: usize) {
+    pub(crate) fn sweep(&self, adjoint: &mut [T], first: usize, end: usize) {
         assert_eq!(
             adjoint.len(),
             self.len(),
             "adjoint buffer has the wrong length"
         );
         let first = first.max(1);
-        if self.customs.is_empty() {
-            self.sweep_elementary(adjoint, first);
-            return;
+        let end = end.min(self.len());
+        if !self.customs.is_empty() {
+            self.sweep_with_customs(adjoint, first, end);
+        } else if T::FOLDS {
+            self.sweep_carried(adjoint, first, end);
+        } else {
+            self.sweep_elementary(adjoint, first, end);
         }
-        for i in (first..self.len()).rev() {
+    }
+
+    /// Where a sweep seeded at nodes below `seeded_end` must start: `seeded_end` (every node
+    /// above the last seeded one has a zero adjoint), moved past the remaining outputs of a
+    /// custom rule whose pullback runs at its last output.
+    pub(crate) fn sweep_end(&self, seeded_end: usize) -> usize {
+        let mut end = seeded_end.min(self.len());
+        while end > 0 && end < self.len() && self.parents[end - 1] == [CUSTOM, CUSTOM_SILENT] {
+            end += 1;
+        }
+        end
+    }
+
+    /// The sweep of a tape with custom nodes: the marker tested at every node.
+    fn sweep_with_customs(&self, adjoint: &mut [T], first: usize, end: usize) {
+        for i in (first..end).rev() {
             let [p0, p1] = self.parents[i];
             if p0 == CUSTOM {
                 // The rule's last output runs the pullback over all its outputs' adjoints (the
@@ -312,11 +332,10 @@ impl<T: TapeScalar> Tape<T> {
     /// The sweep of a tape without custom nodes: no marker test, and the first parent updated
     /// without branching.
     #[inline]
-    fn sweep_elementary(&self, adjoint: &mut [T], first: usize) {
-        let n = self.len();
-        let (parents, partials) = (&self.parents[..n], &self.partials[..n]);
-        let adjoint = &mut adjoint[..n];
-        for i in (first..n).rev() {
+    fn sweep_elementary(&self, adjoint: &mut [T], first: usize, end: usize) {
+        let (parents, partials) = (&self.parents[..end], &self.partials[..end]);
+        let adjoint = &mut adjoint[..end];
+        for i in (first..end).rev() {
             let a = adjoint[i];
             adjoint[i] = T::zero();
             if a.is_zero() {
@@ -333,6 +352,58 @@ impl<T: TapeScalar> Tape<T> {
             // Unary nodes and constant operands leave the second partial zero: skip it.
             if !w1.is_zero() {
                 adjoint[p1 as usize] = adjoint[p1 as usize] + T::sweep_product(a, w1);
+            }
+        }
+    }
+
+    /// [`sweep_elementary`](Self::sweep_elementary) for the plain floats, with the
+    /// contribution to the node just below carried in a register.
+    ///
+    /// Node `i − 1` (the operation recorded just before node `i`) is the most frequent parent:
+    /// a chain of operations reads it through memory right after storing it, and each such
+    /// store-to-load round trip is on the sweep's critical path. Node `i`'s contribution to it
+    /// is kept in `carry` instead and added when the sweep reaches `i − 1`, after every
+    /// contribution stored from nodes above `i`, which is where memory would have added it:
+    /// the sums are the same, term by term and in the same order. (A node with both parents
+    /// `i − 1` stores both, so that they too are added in order; an input takes no carry.)
+    /// When no contribution is carried `carry` is `+0`, which changes a node's adjoint only
+    /// from `−0` to `+0`, and a zero adjoint is skipped either way. The dual types keep the
+    /// plain loop: a dual addition at every node costs them more than the round trips.
+    #[inline]
+    fn sweep_carried(&self, adjoint: &mut [T], first: usize, end: usize) {
+        let (parents, partials) = (&self.parents[..end], &self.partials[..end]);
+        let adjoint = &mut adjoint[..end];
+        let mut carry = T::zero();
+        for i in (first..end).rev() {
+            let a = adjoint[i] + carry;
+            adjoint[i] = T::zero();
+            carry = T::zero();
+            if a.is_zero() {
+                continue;
+            }
+            let ([p0, p1], [w0, w1]) = (parents[i], partials[i]);
+            // Only a node that this sweep reaches takes a carry (not an input below `first`).
+            let below = if i > first { i as u32 - 1 } else { CUSTOM };
+            // A zero partial contributes nothing, even against an infinite adjoint. Unary
+            // nodes and constant operands leave the second partial zero: skip it.
+            let second = !w1.is_zero();
+            let c0 = if w0.is_zero() {
+                T::zero()
+            } else {
+                T::sweep_product(a, w0)
+            };
+            if p0 == below && !(second && p1 == below) {
+                carry = c0;
+            } else {
+                adjoint[p0 as usize] = adjoint[p0 as usize] + c0;
+            }
+            if second {
+                let c1 = T::sweep_product(a, w1);
+                if p1 == below && p0 != below {
+                    carry = c1;
+                } else {
+                    adjoint[p1 as usize] = adjoint[p1 as usize] + c1;
+                }
             }
         }
     }
@@ -562,6 +633,79 @@ fn tape_full() -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sweep written plainly, every contribution through memory: the order of summation
+    /// that [`Tape::sweep_elementary`]'s carry must keep.
+    fn sweep_through_memory<T: TapeScalar>(tape: &Tape<T>, adjoint: &mut [T], first: usize) {
+        for i in (first..tape.len()).rev() {
+            let a = adjoint[i];
+            adjoint[i] = T::zero();
+            if a.is_zero() {
+                continue;
+            }
+            let ([p0, p1], [w0, w1]) = (tape.parents[i], tape.partials[i]);
+            if !w0.is_zero() {
+                adjoint[p0 as usize] = adjoint[p0 as usize] + T::sweep_product(a, w0);
+            } else {
+                adjoint[p0 as usize] = adjoint[p0 as usize] + T::zero();
+            }
+            if !w1.is_zero() {
+                adjoint[p1 as usize] = adjoint[p1 as usize] + T::sweep_product(a, w1);
+            }
+        }
+    }
+
+    /// Random tapes whose nodes mostly take the node just below as a parent (once, twice, or
+    /// not at all), with zero, tiny and huge partials and adjoints seeded anywhere: the
+    /// carried sweep gives the same bits as the sweep through memory, adjoint by adjoint.
+    fn check_carry_keeps_the_order<T: TapeScalar>(value: impl Fn(f64) -> T) {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..300 {
+            let mut tape = Tape::<T>::none();
+            tape.reset();
+            let n_inputs = (next() % 4) as usize;
+            let first = tape.push_inputs(n_inputs) as usize + n_inputs;
+            let number = |next: &mut dyn FnMut() -> u64| {
+                let magnitude = [0.0, 1e-300, 1.0, 3.7, 1e300][(next() % 5) as usize];
+                let sign = if next().is_multiple_of(2) { 1.0 } else { -1.0 };
+                sign * magnitude * (1.0 + (next() % 1000) as f64 / 997.0)
+            };
+            for i in first..first + 40 {
+                let below = (i - 1) as u32;
+                let parent = |next: &mut dyn FnMut() -> u64| match next() % 3 {
+                    0 => below,
+                    1 => (next() % i as u64) as u32,
+                    _ => (next() % i as u64).min(1) as u32,
+                };
+                let (p0, p1) = (parent(&mut next), parent(&mut next));
+                let (w0, w1) = (number(&mut next), number(&mut next));
+                tape.push_binary(p0, p1, value(w0), value(w1));
+            }
+            let mut seeded = vec![T::zero(); tape.len()];
+            for _ in 0..3 {
+                let at = first + (next() % 40) as usize;
+                seeded[at] = seeded[at] + value(number(&mut next));
+            }
+            let (mut carried, mut memory) = (seeded.clone(), seeded);
+            let end = tape.len();
+            tape.sweep_carried(&mut carried, first.max(1), end);
+            sweep_through_memory(&tape, &mut memory, first.max(1));
+            let bits = |v: &[T]| format!("{v:?}");
+            assert_eq!(bits(&carried), bits(&memory));
+        }
+    }
+
+    #[test]
+    fn the_carried_sweep_sums_in_the_order_of_memory() {
+        check_carry_keeps_the_order::<f64>(|v| v);
+        check_carry_keeps_the_order::<f32>(|v| v as f32);
+    }
 
     /// Buffers above the cap are freed, smaller ones kept (capacities are only reserved here,
     /// so the test touches no memory).
