@@ -635,7 +635,7 @@ mod tests {
     use super::*;
 
     /// The sweep written plainly, every contribution through memory: the order of summation
-    /// that [`Tape::sweep_elementary`]'s carry must keep.
+    /// that [`Tape::sweep_carried`]'s carry must keep.
     fn sweep_through_memory<T: TapeScalar>(tape: &Tape<T>, adjoint: &mut [T], first: usize) {
         for i in (first..tape.len()).rev() {
             let a = adjoint[i];
@@ -705,6 +705,23 @@ mod tests {
     fn the_carried_sweep_sums_in_the_order_of_memory() {
         check_carry_keeps_the_order::<f64>(|v| v);
         check_carry_keeps_the_order::<f32>(|v| v as f32);
+        // Both parents of node 3 are node 2, which also gets a term from node 4: carrying
+        // node 3's first term would add 1 + (1/11 − 1/11) instead of (1 + 1/11) − 1/11, which
+        // rounds to 0.9999999999999999.
+        let mut tape = Tape::<f64>::none();
+        tape.reset();
+        let first = tape.push_inputs(1) as usize + 1;
+        let a = 1.0 / 11.0;
+        tape.push_binary(1, 0, 1.0, 0.0);
+        tape.push_binary(2, 2, a, -a);
+        tape.push_binary(3, 2, 1.0, 1.0);
+        let mut carried = vec![0.0; tape.len()];
+        carried[4] = 1.0;
+        let mut memory = carried.clone();
+        tape.sweep_carried(&mut carried, first, tape.len());
+        sweep_through_memory(&tape, &mut memory, first);
+        assert_eq!(memory[1], 0.9999999999999999);
+        assert_eq!(format!("{carried:?}"), format!("{memory:?}"));
     }
 
     /// Buffers above the cap are freed, smaller ones kept (capacities are only reserved here,
