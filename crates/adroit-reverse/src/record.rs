@@ -71,18 +71,21 @@ impl<T: TapeScalar> Recording<T> {
 
     /// One forward sweep: seeds the inputs with `tangent` (`n_inputs` entries) and returns
     /// each output's tangent (zero for a constant output).
-    pub(crate) fn forward<'a>(
-        &self,
-        tangent: &[T],
-        outputs: impl IntoIterator<Item = &'a Var<T>>,
-    ) -> Vec<T> {
+    pub(crate) fn forward(&self, tangent: &[T], outputs: &[Var<T>]) -> Vec<T> {
         let tape = self.tape();
         let mut buffer = take_buffer(tape.len());
         let entries = &mut buffer[..tape.len()];
         entries[1..=self.n_inputs].copy_from_slice(tangent);
-        tape.sweep_forward(entries, self.n_inputs + 1);
+        // The sweep stops after the last output: no later node is read.
+        let last_output = outputs
+            .iter()
+            .filter(|y| !y.is_constant())
+            .map(|y| y.index() as usize + 1)
+            .max()
+            .unwrap_or(0);
+        tape.sweep_forward(entries, self.n_inputs + 1, tape.sweep_end(last_output));
         let out = outputs
-            .into_iter()
+            .iter()
             .map(|y| {
                 if y.is_constant() {
                     T::zero()

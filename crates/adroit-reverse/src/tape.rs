@@ -410,14 +410,18 @@ impl<T: TapeScalar> Tape<T> {
 
     /// The forward sweep, a Jacobian-vector product on the recorded partials: given `tangent`
     /// seeded at the inputs (nodes below `first`, the sink's entry zero; every entry from
-    /// `first` on zero), sets every later node's tangent to `Σ partial · parent's tangent`.
+    /// `first` on zero), sets the tangent of every later node below `end` (see
+    /// [`sweep_end`](Self::sweep_end)) to `Σ partial · parent's tangent`.
     ///
     /// The conventions of [`sweep`](Self::sweep): a zero partial or a zero tangent contributes
     /// nothing, even against an infinite one. A custom rule, which has only a pullback, is
     /// pushed forward through its Jacobian's rows, its pullback called once per output (when
     /// any of its inputs' tangents is non-zero); its outputs' tangents are set when the sweep
     /// reaches its last output (none of them is read before that: nodes are recorded in order).
-    pub(crate) fn sweep_forward(&self, tangent: &mut [T], first: usize) {
+    /// A first parent that is the node just below (the most frequent case) has its tangent
+    /// read from a register holding the value just stored, not through memory (testing the
+    /// second parent too made a sweep over sparse tangents 10–25 % slower).
+    pub(crate) fn sweep_forward(&self, tangent: &mut [T], first: usize, end: usize) {
         assert_eq!(
             tangent.len(),
             self.len(),
@@ -430,16 +434,32 @@ impl<T: TapeScalar> Tape<T> {
                 T::sweep_product(t, w)
             }
         };
-        for i in first.max(1)..self.len() {
+        let start = first.max(1);
+        let end = end.min(self.len());
+        if start >= end {
+            return;
+        }
+        let mut below = tangent[start - 1];
+        for i in start..end {
             let [p0, p1] = self.parents[i];
             if p0 == CUSTOM {
                 if p1 != CUSTOM_SILENT {
                     self.push_custom_forward(&self.customs[p1 as usize], tangent);
                 }
+                // A silent output's tangent is set with the last one; no node but the rule's
+                // next output follows it, and that one does not read `below`.
+                below = tangent[i];
                 continue;
             }
             let [w0, w1] = self.partials[i];
-            tangent[i] = term(tangent[p0 as usize], w0) + term(tangent[p1 as usize], w1);
+            let t0 = if p0 as usize + 1 == i {
+                below
+            } else {
+                tangent[p0 as usize]
+            };
+            let t = term(t0, w0) + term(tangent[p1 as usize], w1);
+            tangent[i] = t;
+            below = t;
         }
     }
 

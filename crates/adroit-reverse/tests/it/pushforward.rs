@@ -90,6 +90,42 @@ fn custom_rules_and_checkpoints_are_pushed_through_their_jacobians() {
 }
 
 #[test]
+fn the_operation_right_after_a_custom_rule_reads_its_outputs_tangent() {
+    // The forward sweep keeps the node just below in a register: a product recorded right
+    // after a rule's (or a checkpoint's) last output must read that output's new tangent.
+    let f = |x: &[Var<f64>]| {
+        let (a, b) = (x[0].value(), x[1].value());
+        let y = custom_rule(&[x[0], x[1]], &[a + b, a * b], move |w| {
+            vec![w[0] + w[1] * b, w[0] + w[1] * a]
+        });
+        vec![y[1] * x[1] + y[0] * x[0]]
+    };
+    let plain = |x: &[Var<f64>]| vec![(x[0] * x[1]) * x[1] + (x[0] + x[1]) * x[0]];
+    let (_, want) = pullback(plain, &POINT);
+    let (_, pb) = pullback(f, &POINT);
+    let (_, kept) = pullback(
+        |x| {
+            let y = checkpoint(|s| vec![s[0] + s[1], s[0] * s[1]], x);
+            vec![y[1] * x[1] + y[0] * x[0]]
+        },
+        &POINT,
+    );
+    // Only the rule's first output returned: the sweep must still reach the last one, where
+    // the rule is pushed forward.
+    let (_, first_only) = pullback(
+        |x| vec![checkpoint(|s| vec![s[0] - s[1], s[0]], x)[0]],
+        &POINT,
+    );
+    for v in [[1.0, 0.0], [0.0, 1.0], [2.0, -0.5]] {
+        let expected = want.pushforward(&v)[0];
+        for got in [pb.pushforward(&v)[0], kept.pushforward(&v)[0]] {
+            assert!((got - expected).abs() <= 8.0 * f64::EPSILON * expected.abs());
+        }
+        assert_eq!(first_only.pushforward(&v), vec![v[0] - v[1]]);
+    }
+}
+
+#[test]
 fn a_zero_tangent_meets_an_infinite_partial_as_zero() {
     // √x₀ at x₀ = 0 has an infinite partial; moving x₁ alone gives 1, not NaN (as forward mode)
     let (_, pb) = pullback(
