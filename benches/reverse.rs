@@ -1,7 +1,8 @@
 //! Reverse-mode benchmarks: the extended Rosenbrock gradient against the plain-f64 primal and
-//! the hand-written gradient (so each figure reads as a ratio), the forward-over-reverse
-//! Hessian, the matrix tape's gradient, Hessian-vector product and Hessian, and a long ODE
-//! integration's gradient on one tape against checkpointed segments, and a dense Hessian.
+//! the hand-written gradient (so each figure reads as a ratio), a pullback and a pushforward on
+//! one recording of it, the forward-over-reverse Hessian, the matrix tape's gradient,
+//! Hessian-vector product and Hessian, and a long ODE integration's gradient on one tape
+//! against checkpointed segments, and a dense Hessian.
 //! And element-wise `tanh` and sigmoid of an `f32` matrix with their gradient, next to the
 //! same map with the standard library's functions alone.
 //!
@@ -395,12 +396,32 @@ fn bench_elementwise_activation(c: &mut Criterion) {
     group.finish();
 }
 
+/// One recording of extended Rosenbrock, then sweeps on it: the pullback (`wᵀJ`, a reverse
+/// sweep) and the pushforward (`J·v`, a forward sweep), n = 100 and 10⁴ — the cost of a sweep
+/// without the recording's.
+fn bench_rosenbrock_sweeps(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rosenbrock_sweeps");
+    for n in [100, 10_000] {
+        let x = points(n);
+        let v: Vec<f64> = points(n).iter().map(|p| p + 2.0).collect();
+        let (_, pb) = adroit_reverse::pullback(|x| vec![rosenbrock(x)], &x);
+        group.bench_with_input(BenchmarkId::new("pullback_call", n), &pb, |b, pb| {
+            b.iter(|| pb.call(black_box(&[1.0])))
+        });
+        group.bench_with_input(BenchmarkId::new("pushforward", n), &pb, |b, pb| {
+            b.iter(|| pb.pushforward(black_box(&v)))
+        });
+    }
+    group.finish();
+}
+
 // criterion's macros generate undocumented items.
 #[allow(missing_docs)]
 mod harness {
     criterion::criterion_group!(
         benches,
         super::bench_rosenbrock,
+        super::bench_rosenbrock_sweeps,
         super::bench_hessian,
         super::bench_dense_layer,
         super::bench_mlp_hessian,
