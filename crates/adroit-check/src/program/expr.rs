@@ -274,8 +274,30 @@ impl Expr {
         self.scale(x).1.into_iter().map(|[_, f]| f).collect()
     }
 
+    /// [`derivative_scale`] and [`derivative_floor`] (as pairs) computed from each input's
+    /// own scale `seed` instead of 1, the scales scaled back by `1/seed` and the floors kept as
+    /// they are. With a large seed (`2⁵¹²`) no scale underflows to zero where the seed 1's does
+    /// (a zero scale also hides the floor's roundings at the nodes above it), so that a
+    /// derivative checked against forward mode seeded as high keeps a tolerance; the scale is
+    /// infinite where the seeded terms overflow.
+    ///
+    /// [`derivative_scale`]: Self::derivative_scale
+    /// [`derivative_floor`]: Self::derivative_floor
+    pub(crate) fn derivative_scale_seeded(&self, x: &[f64], seed: f64) -> Vec<[f64; 2]> {
+        self.scale_from(x, seed)
+            .1
+            .into_iter()
+            .map(|[s, f]| [s / seed, f])
+            .collect()
+    }
+
     /// The value and, for each input, `[derivative_scale, derivative_floor]` at this node.
     fn scale(&self, x: &[f64]) -> (f64, Vec<[f64; 2]>) {
+        self.scale_from(x, 1.0)
+    }
+
+    /// [`scale`](Self::scale) with each input's own scale `seed`.
+    fn scale_from(&self, x: &[f64], seed: f64) -> (f64, Vec<[f64; 2]>) {
         // Zero-safe: an input that does not reach a node has scale 0 there, even through an
         // infinite partial. The node's own subnormal rounding is added to the floor of every
         // input that reaches it.
@@ -291,7 +313,7 @@ impl Expr {
                 .map(|[v, f]| [v, if v == 0.0 { f } else { f + spacing }])
                 .collect()
         };
-        let (value, s) = self.scale_unrounded(x, unit);
+        let (value, s) = self.scale_unrounded(x, seed, unit);
         (
             value,
             if matches!(self, Expr::Input(_) | Expr::Const(_)) {
@@ -306,6 +328,7 @@ impl Expr {
     fn scale_unrounded(
         &self,
         x: &[f64],
+        seed: f64,
         unit: impl Fn(f64, Vec<[f64; 2]>) -> Vec<[f64; 2]>,
     ) -> (f64, Vec<[f64; 2]>) {
         use adroit_forward::{Dual, DualVec};
@@ -313,27 +336,27 @@ impl Expr {
         match self {
             Expr::Input(i) => {
                 let mut s = vec![[0.0; 2]; n];
-                s[i % n] = [1.0, 0.0];
+                s[i % n] = [seed, 0.0];
                 (x[i % n], s)
             }
             Expr::Const(v) => (*v, vec![[0.0; 2]; n]),
             Expr::Unary(op, a) => {
-                let (v, s) = a.scale(x);
+                let (v, s) = a.scale_from(x, seed);
                 let d = unary(*op, Dual::variable(v));
                 (d.value(), unit(d.tangent(), s))
             }
             Expr::Powi(a, k) => {
-                let (v, s) = a.scale(x);
+                let (v, s) = a.scale_from(x, seed);
                 let d = Expr::Powi(Box::new(Expr::Input(0)), *k).eval(&[Dual::variable(v)]);
                 (d.value(), unit(d.tangent(), s))
             }
             Expr::Clamp(a, lo, hi) => {
-                let (v, s) = a.scale(x);
+                let (v, s) = a.scale_from(x, seed);
                 let d = Expr::Clamp(Box::new(Expr::Input(0)), *lo, *hi).eval(&[Dual::variable(v)]);
                 (d.value(), unit(d.tangent(), s))
             }
             Expr::Binary(op, a, b) => {
-                let ((va, sa), (vb, sb)) = (a.scale(x), b.scale(x));
+                let ((va, sa), (vb, sb)) = (a.scale_from(x, seed), b.scale_from(x, seed));
                 let d = binary(
                     *op,
                     DualVec::<f64, 2>::variable(va, 0),
