@@ -298,22 +298,15 @@ impl Expr {
 
     /// [`scale`](Self::scale) with each input's own scale `seed`.
     fn scale_from(&self, x: &[f64], seed: f64) -> (f64, Vec<[f64; 2]>) {
-        // Zero-safe: an input that does not reach a node has scale 0 there, even through an
-        // infinite partial. The node's own subnormal rounding is added to the floor of every
-        // input that reaches it.
+        // The node's own subnormal rounding is added to the floor of every input that
+        // reaches it.
         let spacing = f64::from_bits(1);
-        let scaled = |d: f64, v: f64| adroit_forward::chain_product(d.abs(), v);
-        let unit = |d: f64, s: Vec<[f64; 2]>| -> Vec<[f64; 2]> {
-            s.into_iter()
-                .map(|[v, f]| [scaled(d, v), scaled(d, f)])
-                .collect()
-        };
         let rounded = |s: Vec<[f64; 2]>| -> Vec<[f64; 2]> {
             s.into_iter()
                 .map(|[v, f]| [v, if v == 0.0 { f } else { f + spacing }])
                 .collect()
         };
-        let (value, s) = self.scale_unrounded(x, seed, unit);
+        let (value, s) = self.scale_unrounded(x, seed);
         (
             value,
             if matches!(self, Expr::Input(_) | Expr::Const(_)) {
@@ -325,14 +318,29 @@ impl Expr {
     }
 
     /// [`scale`](Self::scale) before this node's own rounding is added.
-    fn scale_unrounded(
-        &self,
-        x: &[f64],
-        seed: f64,
-        unit: impl Fn(f64, Vec<[f64; 2]>) -> Vec<[f64; 2]>,
-    ) -> (f64, Vec<[f64; 2]>) {
-        use adroit_forward::{Dual, DualVec};
+    ///
+    /// Each input's scale and floor pass through a node as forward mode's tangent does: the
+    /// rule evaluated on a dual whose tangent is the incoming scale, `|∂node/∂a · s|`, not the
+    /// partial alone times the scale — a partial below the subnormal range (`aᵇ·ln a` at a
+    /// tiny `aᵇ`) rounds to zero alone where its product with a large scale does not (found
+    /// by the `program` fuzz target: a derivative scale of 0 under a derivative of −2.8e23).
+    /// Zero-safe as the duals are: an input that does not reach a node has scale 0 there, even
+    /// through an infinite partial.
+    fn scale_unrounded(&self, x: &[f64], seed: f64) -> (f64, Vec<[f64; 2]>) {
+        use adroit_forward::Dual;
         let n = x.len();
+        // `[scale, floor]` of each input carried through a one-operand node.
+        let through = |local: &dyn Fn(f64) -> f64, s: Vec<[f64; 2]>| -> Vec<[f64; 2]> {
+            s.into_iter()
+                .map(|[v, f]| [local(v).abs(), local(f).abs()])
+                .collect()
+        };
+        // A one-operand node written as `node` on a single input holding `a`'s value.
+        let single = |a: &Expr, node: Expr| {
+            let (v, s) = a.scale_from(x, seed);
+            let local = |t: f64| node.eval(&[Dual::new(v, t)]).tangent();
+            (node.eval(&[Dual::constant(v)]).value(), through(&local, s))
+        };
         match self {
             Expr::Input(i) => {
                 let mut s = vec![[0.0; 2]; n];
@@ -342,33 +350,24 @@ impl Expr {
             Expr::Const(v) => (*v, vec![[0.0; 2]; n]),
             Expr::Unary(op, a) => {
                 let (v, s) = a.scale_from(x, seed);
-                let d = unary(*op, Dual::variable(v));
-                (d.value(), unit(d.tangent(), s))
+                let local = |t: f64| unary(*op, Dual::new(v, t)).tangent();
+                (unary(*op, Dual::constant(v)).value(), through(&local, s))
             }
-            Expr::Powi(a, k) => {
-                let (v, s) = a.scale_from(x, seed);
-                let d = Expr::Powi(Box::new(Expr::Input(0)), *k).eval(&[Dual::variable(v)]);
-                (d.value(), unit(d.tangent(), s))
-            }
-            Expr::Clamp(a, lo, hi) => {
-                let (v, s) = a.scale_from(x, seed);
-                let d = Expr::Clamp(Box::new(Expr::Input(0)), *lo, *hi).eval(&[Dual::variable(v)]);
-                (d.value(), unit(d.tangent(), s))
-            }
+            Expr::Powi(a, k) => single(a, Expr::Powi(Box::new(Expr::Input(0)), *k)),
+            Expr::Clamp(a, lo, hi) => single(a, Expr::Clamp(Box::new(Expr::Input(0)), *lo, *hi)),
             Expr::Binary(op, a, b) => {
                 let ((va, sa), (vb, sb)) = (a.scale_from(x, seed), b.scale_from(x, seed));
-                let d = binary(
-                    *op,
-                    DualVec::<f64, 2>::variable(va, 0),
-                    DualVec::variable(vb, 1),
-                );
-                let [da, db] = d.tangents();
-                let s = unit(da, sa)
+                let by_a = |t: f64| binary(*op, Dual::new(va, t), Dual::constant(vb)).tangent();
+                let by_b = |t: f64| binary(*op, Dual::constant(va), Dual::new(vb, t)).tangent();
+                let s = through(&by_a, sa)
                     .into_iter()
-                    .zip(unit(db, sb))
+                    .zip(through(&by_b, sb))
                     .map(|([p, f], [q, g])| [p + q, f + g])
                     .collect();
-                (d.value(), s)
+                (
+                    binary(*op, Dual::constant(va), Dual::constant(vb)).value(),
+                    s,
+                )
             }
         }
     }
