@@ -163,12 +163,11 @@ pub fn run_tape_scenario(data: &[u8]) -> Result<usize, String> {
 /// ([`Expr::derivative_floor`](crate::program::Expr::derivative_floor), also found by this
 /// target). A disagreement is confirmed against forward mode seeded with `2⁵¹²` (and scaled
 /// back) before it fails: at that scale no tangent underflows where the tape, which multiplies
-/// partials before tangents, kept its digits. Where `sᵢ` itself underflowed to zero, the scale
-/// and floor seeded with `2⁵¹²` stand in for that confirmation, and nothing is compared when
-/// they overflow there (terms spanning more than the range of doubles; found by this target:
-/// a tower of powers overflowing to `+∞`, whose `∂/∂x₂` is `+∞` on the tape, 0 in forward mode
-/// and `9.89221672e16` on both forward mode seeded up and the tape's pushforward, which differ
-/// in the ninth digit).
+/// partials before tangents, kept its digits — and then against the tape's sweep seeded with
+/// `2⁵¹²` too, where no adjoint or tangent underflows that did at 1 (found by this target: a
+/// tower of powers at `+∞` whose `∂/∂x₂`, `−2.49996e124` in forward mode seeded up, is 0 in
+/// forward mode and `−2.49271e124` on the tape's pushforward seeded with 1, whose tangents
+/// passed through subnormal numbers, and `−2.49996e124` seeded up).
 ///
 /// # Errors
 /// A description of the disagreement.
@@ -205,25 +204,32 @@ pub fn check_program_bytes(data: &[u8]) -> Result<(), String> {
         let differ = |a: f64, b: f64, [scale, floor]: [f64; 2]| {
             a.is_finite() && b.is_finite() && (a - b).abs() > tolerance(a, b, scale, floor)
         };
-        for (mode, &other) in [("reverse", r), ("the tape's pushforward", &pushed)] {
-            if !differ(*f, other, [scale[i], floor[i]]) {
+        // The tape's two sweeps seeded with 2⁵¹² as well (scaled back, exact), where no
+        // intermediate adjoint or tangent underflows that did at 1.
+        let reverse_up = || recorded.call(&[RESCALE_UP])[i] * RESCALE_DOWN;
+        let pushed_up = || {
+            let mut seed = vec![0.0; x.len()];
+            seed[i] = RESCALE_UP;
+            recorded.pushforward(&seed)[0] * RESCALE_DOWN
+        };
+        let sweeps: [(&str, f64, &dyn Fn() -> f64); 2] = [
+            ("reverse", *r, &reverse_up),
+            ("the tape's pushforward", pushed, &pushed_up),
+        ];
+        let bounds = [scale[i], floor[i]];
+        for (mode, other, other_up) in sweeps {
+            if !differ(*f, other, bounds) {
                 continue;
             }
             let up = forward_seeded_up(&p, &x, i);
-            // Where the derivative's scale underflowed to zero (so its floor missed the nodes
-            // above too), the scale and floor seeded as forward mode was stand in; infinite
-            // (nothing compared) when the terms overflow even there: they then span more than
-            // the range of doubles, and neither mode's sum of them is reliable.
-            let bounds = if scale[i] == 0.0 {
-                let [scale_up, floor_up] = p.expr.derivative_scale_seeded(&x, RESCALE_UP)[i];
-                [scale_up, floor[i].max(floor_up)]
-            } else {
-                [scale[i], floor[i]]
-            };
             if differ(up, other, bounds) {
-                return Err(format!(
-                    "{p} at {x:?}: ∂/∂x{i} forward {f} (seeded up: {up}) vs {mode} {other}"
-                ));
+                let other_up = other_up();
+                if differ(up, other_up, bounds) {
+                    return Err(format!(
+                        "{p} at {x:?}: ∂/∂x{i} forward {f} (seeded up: {up}) vs {mode} {other} \
+                         (seeded up: {other_up})"
+                    ));
+                }
             }
         }
     }

@@ -274,30 +274,8 @@ impl Expr {
         self.scale(x).1.into_iter().map(|[_, f]| f).collect()
     }
 
-    /// [`derivative_scale`] and [`derivative_floor`] (as pairs) computed from each input's
-    /// own scale `seed` instead of 1, the scales scaled back by `1/seed` and the floors kept as
-    /// they are. With a large seed (`2⁵¹²`) no scale underflows to zero where the seed 1's does
-    /// (a zero scale also hides the floor's roundings at the nodes above it), so that a
-    /// derivative checked against forward mode seeded as high keeps a tolerance; the scale is
-    /// infinite where the seeded terms overflow.
-    ///
-    /// [`derivative_scale`]: Self::derivative_scale
-    /// [`derivative_floor`]: Self::derivative_floor
-    pub(crate) fn derivative_scale_seeded(&self, x: &[f64], seed: f64) -> Vec<[f64; 2]> {
-        self.scale_from(x, seed)
-            .1
-            .into_iter()
-            .map(|[s, f]| [s / seed, f])
-            .collect()
-    }
-
     /// The value and, for each input, `[derivative_scale, derivative_floor]` at this node.
     fn scale(&self, x: &[f64]) -> (f64, Vec<[f64; 2]>) {
-        self.scale_from(x, 1.0)
-    }
-
-    /// [`scale`](Self::scale) with each input's own scale `seed`.
-    fn scale_from(&self, x: &[f64], seed: f64) -> (f64, Vec<[f64; 2]>) {
         // The node's own subnormal rounding is added to the floor of every input that
         // reaches it.
         let spacing = f64::from_bits(1);
@@ -306,7 +284,7 @@ impl Expr {
                 .map(|[v, f]| [v, if v == 0.0 { f } else { f + spacing }])
                 .collect()
         };
-        let (value, s) = self.scale_unrounded(x, seed);
+        let (value, s) = self.scale_unrounded(x);
         (
             value,
             if matches!(self, Expr::Input(_) | Expr::Const(_)) {
@@ -326,7 +304,7 @@ impl Expr {
     /// by the `program` fuzz target: a derivative scale of 0 under a derivative of −2.8e23).
     /// Zero-safe as the duals are: an input that does not reach a node has scale 0 there, even
     /// through an infinite partial.
-    fn scale_unrounded(&self, x: &[f64], seed: f64) -> (f64, Vec<[f64; 2]>) {
+    fn scale_unrounded(&self, x: &[f64]) -> (f64, Vec<[f64; 2]>) {
         use adroit_forward::Dual;
         let n = x.len();
         // `[scale, floor]` of each input carried through a one-operand node.
@@ -337,26 +315,26 @@ impl Expr {
         };
         // A one-operand node written as `node` on a single input holding `a`'s value.
         let single = |a: &Expr, node: Expr| {
-            let (v, s) = a.scale_from(x, seed);
+            let (v, s) = a.scale(x);
             let local = |t: f64| node.eval(&[Dual::new(v, t)]).tangent();
             (node.eval(&[Dual::constant(v)]).value(), through(&local, s))
         };
         match self {
             Expr::Input(i) => {
                 let mut s = vec![[0.0; 2]; n];
-                s[i % n] = [seed, 0.0];
+                s[i % n] = [1.0, 0.0];
                 (x[i % n], s)
             }
             Expr::Const(v) => (*v, vec![[0.0; 2]; n]),
             Expr::Unary(op, a) => {
-                let (v, s) = a.scale_from(x, seed);
+                let (v, s) = a.scale(x);
                 let local = |t: f64| unary(*op, Dual::new(v, t)).tangent();
                 (unary(*op, Dual::constant(v)).value(), through(&local, s))
             }
             Expr::Powi(a, k) => single(a, Expr::Powi(Box::new(Expr::Input(0)), *k)),
             Expr::Clamp(a, lo, hi) => single(a, Expr::Clamp(Box::new(Expr::Input(0)), *lo, *hi)),
             Expr::Binary(op, a, b) => {
-                let ((va, sa), (vb, sb)) = (a.scale_from(x, seed), b.scale_from(x, seed));
+                let ((va, sa), (vb, sb)) = (a.scale(x), b.scale(x));
                 let by_a = |t: f64| binary(*op, Dual::new(va, t), Dual::constant(vb)).tangent();
                 let by_b = |t: f64| binary(*op, Dual::constant(va), Dual::new(vb, t)).tangent();
                 let s = through(&by_a, sa)
