@@ -654,30 +654,10 @@ fn tape_full() -> ! {
 mod tests {
     use super::*;
 
-    /// The sweep written plainly, every contribution through memory: the order of summation
-    /// that [`Tape::sweep_carried`]'s carry must keep.
-    fn sweep_through_memory<T: TapeScalar>(tape: &Tape<T>, adjoint: &mut [T], first: usize) {
-        for i in (first..tape.len()).rev() {
-            let a = adjoint[i];
-            adjoint[i] = T::zero();
-            if a.is_zero() {
-                continue;
-            }
-            let ([p0, p1], [w0, w1]) = (tape.parents[i], tape.partials[i]);
-            if !w0.is_zero() {
-                adjoint[p0 as usize] = adjoint[p0 as usize] + T::sweep_product(a, w0);
-            } else {
-                adjoint[p0 as usize] = adjoint[p0 as usize] + T::zero();
-            }
-            if !w1.is_zero() {
-                adjoint[p1 as usize] = adjoint[p1 as usize] + T::sweep_product(a, w1);
-            }
-        }
-    }
-
     /// Random tapes whose nodes mostly take the node just below as a parent (once, twice, or
     /// not at all), with zero, tiny and huge partials and adjoints seeded anywhere: the
-    /// carried sweep gives the same bits as the sweep through memory, adjoint by adjoint.
+    /// carried sweep gives the same bits as the plain sweep (every contribution through
+    /// memory), adjoint by adjoint.
     fn check_carry_keeps_the_order<T: TapeScalar>(value: impl Fn(f64) -> T) {
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = move || {
@@ -691,12 +671,13 @@ mod tests {
             tape.reset();
             let n_inputs = (next() % 4) as usize;
             let first = tape.push_inputs(n_inputs) as usize + n_inputs;
+            let end = first + 40;
             let number = |next: &mut dyn FnMut() -> u64| {
                 let magnitude = [0.0, 1e-300, 1.0, 3.7, 1e300][(next() % 5) as usize];
                 let sign = if next().is_multiple_of(2) { 1.0 } else { -1.0 };
                 sign * magnitude * (1.0 + (next() % 1000) as f64 / 997.0)
             };
-            for i in first..first + 40 {
+            for i in first..end {
                 let below = (i - 1) as u32;
                 let parent = |next: &mut dyn FnMut() -> u64| match next() % 3 {
                     0 => below,
@@ -713,9 +694,8 @@ mod tests {
                 seeded[at] = seeded[at] + value(number(&mut next));
             }
             let (mut carried, mut memory) = (seeded.clone(), seeded);
-            let end = tape.len();
-            tape.sweep_carried(&mut carried, first.max(1), end);
-            sweep_through_memory(&tape, &mut memory, first.max(1));
+            tape.sweep_carried(&mut carried, first, end);
+            tape.sweep_elementary(&mut memory, first, end);
             let bits = |v: &[T]| format!("{v:?}");
             assert_eq!(bits(&carried), bits(&memory));
         }
@@ -738,8 +718,9 @@ mod tests {
         let mut carried = vec![0.0; tape.len()];
         carried[4] = 1.0;
         let mut memory = carried.clone();
-        tape.sweep_carried(&mut carried, first, tape.len());
-        sweep_through_memory(&tape, &mut memory, first);
+        let end = tape.len();
+        tape.sweep_carried(&mut carried, first, end);
+        tape.sweep_elementary(&mut memory, first, end);
         assert_eq!(memory[1], 0.9999999999999999);
         assert_eq!(format!("{carried:?}"), format!("{memory:?}"));
     }
