@@ -326,11 +326,7 @@ impl Expr {
                 (x[i % n], s)
             }
             Expr::Const(v) => (*v, vec![[0.0; 2]; n]),
-            Expr::Unary(op, a) => {
-                let (v, s) = a.scale(x);
-                let local = |t: f64| unary(*op, Dual::new(v, t)).tangent();
-                (unary(*op, Dual::constant(v)).value(), through(&local, s))
-            }
+            Expr::Unary(op, a) => single(a, Expr::Unary(*op, Box::new(Expr::Input(0)))),
             Expr::Powi(a, k) => single(a, Expr::Powi(Box::new(Expr::Input(0)), *k)),
             Expr::Clamp(a, lo, hi) => single(a, Expr::Clamp(Box::new(Expr::Input(0)), *lo, *hi)),
             Expr::Binary(op, a, b) => {
