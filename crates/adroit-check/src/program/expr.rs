@@ -1,6 +1,8 @@
 //! [`Expr`]: a program as an expression tree, evaluated generically over `Float`.
 
+use super::guard::{Guard, binary_guards, unary_guard};
 use super::ops::{BinaryOp, UnaryOp};
+use super::wide::Wide;
 use adroit_forward::SpecialFunctions;
 use num_traits::Float;
 use std::fmt;
@@ -43,10 +45,23 @@ fn c<S: Float>(v: f64) -> S {
     S::from(v).unwrap_or_else(S::nan)
 }
 
-/// `a² + ½`, the guard into (0, ∞).
-fn positive<S: Float>(a: S) -> S {
-    a * a + c(0.5)
+/// `local(t)` for a `local` linear in `t`, evaluated at `t`'s significand (in `[1, 2)`) and
+/// scaled back by `t`'s power of two where `|t| < 1`: the floor carries magnitudes from the
+/// subnormal spacing up, which a partial below 1 would flush to zero (or round to a few
+/// digits) before a larger partial after it lifts them — found by the `program` fuzz target:
+/// a floor `2⁻¹⁰⁷⁴` through `∂(Bᴰ)/∂D ≈ 1e242` came out 0, its product `1e-81`.
+fn linear_lifted(local: &dyn Fn(f64) -> f64, t: f64) -> f64 {
+    if t == 0.0 || t.is_nan() || t.abs() >= 1.0 {
+        return local(t);
+    }
+    // −1074 ≤ e ≤ −1; 2^(−e) in two factors, each within range.
+    let e = t.abs().log2().floor() as i32;
+    let (e1, e2) = (e / 2, e - e / 2);
+    local(t * 2f64.powi(-e1) * 2f64.powi(-e2)) * 2f64.powi(e1) * 2f64.powi(e2)
 }
+
+/// The guard of a negative power's base, `a² + ½`: into (0, ∞).
+const POWI_GUARD: Guard = Guard::Square(0.5);
 
 impl Expr {
     /// Evaluates the program at `x` (must not be empty).
@@ -75,7 +90,7 @@ impl Expr {
             Expr::Powi(a, n) => {
                 let a = a.eval(x);
                 if *n < 0 {
-                    positive(a).powi(*n)
+                    POWI_GUARD.apply(a).powi(*n)
                 } else {
                     a.powi(*n)
                 }
@@ -148,7 +163,7 @@ impl Expr {
         if own.is_finite() {
             let speed: f64 = children
                 .iter()
-                .map(|c| c.scale(x).1.iter().map(|[s, _]| s).sum::<f64>())
+                .map(|c| c.scale(x).1.iter().map(|(s, _)| s.to_f64()).sum::<f64>())
                 .fold(0.0, f64::max);
             *margin = margin.min(own / (speed + f64::MIN_POSITIVE));
         }
@@ -211,7 +226,7 @@ impl Expr {
             Expr::Powi(a, n) => {
                 let v = a.eval_margin(x, margin);
                 if *n < 0 {
-                    positive(v).powi(*n)
+                    POWI_GUARD.apply(v).powi(*n)
                 } else {
                     v.powi(*n)
                 }
@@ -244,13 +259,19 @@ impl Expr {
     /// assert_eq!(zero.derivative_scale(&[5.0]), vec![2.0]);
     /// ```
     pub fn derivative_scale(&self, x: &[f64]) -> Vec<f64> {
-        self.scale(x).1.into_iter().map(|[s, _]| s).collect()
+        self.scale(x)
+            .1
+            .into_iter()
+            .map(|(s, _)| s.to_f64())
+            .collect()
     }
 
     /// For each input `i`, the rounding a derivative may carry *below the normal range*: the
     /// spacing of subnormal numbers (`2⁻¹⁰⁷⁴`, an absolute error that [`derivative_scale`]'s
     /// relative `ε` does not cover) once at each node `xᵢ` reaches, times the absolute
-    /// products of the partials from that node to the result. A tangent or adjoint that passes
+    /// products of the partials from that node to the result — and once more at each guard's
+    /// stage that shrinks a tangent (`tanh a` by `sech² a`, `a²` by `2|a|`), times the rest of
+    /// its node's partial over that factor. A tangent or adjoint that passes
     /// through a subnormal magnitude keeps only a few digits, which later large partials
     /// magnify: found by fuzzing, a power `(…)^(x₂³)` of tangent `2.9e-317` raised six times
     /// more to a derivative of 327.41262784 in forward mode and 327.41264802 on the tape's
@@ -260,7 +281,7 @@ impl Expr {
     ///
     /// # Example
     /// ```
-    /// use adroit_check::program::{BinaryOp, Expr};
+    /// use adroit_check::program::{BinaryOp, Expr, UnaryOp};
     /// let (x0, x1) = (|| Box::new(Expr::Input(0)), || Box::new(Expr::Input(1)));
     /// let spacing = f64::from_bits(1); // 2⁻¹⁰⁷⁴
     /// // x0·x1: one rounding of x0's derivative
@@ -269,30 +290,34 @@ impl Expr {
     /// // (x0·x1)·x1 at x1 = 1e300: the inner rounding magnified by the outer partial
     /// let twice = Expr::Binary(BinaryOp::Mul, Box::new(product), x1());
     /// assert_eq!(twice.derivative_floor(&[2.0, 1e300])[0], spacing * 1e300 + spacing);
+    /// // exp(3·tanh x0)·x1 at x0 = 10: tanh's stage shrinks x0's tangent by sech² 10, and
+    /// // the rest of exp's node magnifies its rounding by 3·e^(3·tanh 10) ≈ 60.3 (a floor
+    /// // itself subnormal there, so a whole number of spacings)
+    /// let exp = Box::new(Expr::Unary(UnaryOp::Exp, x0()));
+    /// let scaled = Expr::Binary(BinaryOp::Mul, exp, x1());
+    /// let stage = 3.0 * (3.0 * 10.0_f64.tanh()).exp();
+    /// let floor = scaled.derivative_floor(&[10.0, 1e300])[0] / (spacing * 1e300);
+    /// assert!((floor - (stage + 1.0)).abs() < 0.02 * stage);
     /// ```
     pub fn derivative_floor(&self, x: &[f64]) -> Vec<f64> {
-        self.scale(x).1.into_iter().map(|[_, f]| f).collect()
+        self.scale(x).1.into_iter().map(|(_, f)| f).collect()
     }
 
-    /// The value and, for each input, `[derivative_scale, derivative_floor]` at this node.
-    fn scale(&self, x: &[f64]) -> (f64, Vec<[f64; 2]>) {
+    /// The value and, for each input, the derivative scale (in a [`Wide`] magnitude, so that
+    /// it neither underflows nor overflows on the way) and floor at this node.
+    fn scale(&self, x: &[f64]) -> (f64, Vec<(Wide, f64)>) {
         // The node's own subnormal rounding is added to the floor of every input that
         // reaches it.
         let spacing = f64::from_bits(1);
-        let rounded = |s: Vec<[f64; 2]>| -> Vec<[f64; 2]> {
-            s.into_iter()
-                .map(|[v, f]| [v, if v == 0.0 { f } else { f + spacing }])
-                .collect()
-        };
         let (value, s) = self.scale_unrounded(x);
-        (
-            value,
-            if matches!(self, Expr::Input(_) | Expr::Const(_)) {
-                s
-            } else {
-                rounded(s)
-            },
-        )
+        if matches!(self, Expr::Input(_) | Expr::Const(_)) {
+            return (value, s);
+        }
+        let rounded = s
+            .into_iter()
+            .map(|(v, f)| (v, if v.is_zero() { f } else { f + spacing }))
+            .collect();
+        (value, rounded)
     }
 
     /// [`scale`](Self::scale) before this node's own rounding is added.
@@ -303,40 +328,72 @@ impl Expr {
     /// tiny `aᵇ`) rounds to zero alone where its product with a large scale does not (found
     /// by the `program` fuzz target: a derivative scale of 0 under a derivative of −2.8e23).
     /// Zero-safe as the duals are: an input that does not reach a node has scale 0 there, even
-    /// through an infinite partial.
-    fn scale_unrounded(&self, x: &[f64]) -> (f64, Vec<[f64; 2]>) {
+    /// through an infinite partial. An operand's guard ([`Guard`]) may shrink its tangent before
+    /// the operation proper: the floor also counts that stage's rounding, magnified by the
+    /// rest of the node (found by the `program` fuzz target: `2·tanh D` with `D`'s tangent
+    /// `4.5e-318` seeded up, `sech² D = 0.06`, put forward mode 8.7e-6 off, the floor of the
+    /// node's output alone allowing 4e-7).
+    fn scale_unrounded(&self, x: &[f64]) -> (f64, Vec<(Wide, f64)>) {
         use adroit_forward::Dual;
         let n = x.len();
-        // `[scale, floor]` of each input carried through a one-operand node.
-        let through = |local: &dyn Fn(f64) -> f64, s: Vec<[f64; 2]>| -> Vec<[f64; 2]> {
+        let spacing = f64::from_bits(1);
+        // `(scale, floor)` of each input carried through a one-operand node whose operand,
+        // of value `v`, has the guard `guard`.
+        let through = |local: &dyn Fn(f64) -> f64, s: Vec<(Wide, f64)>, v: f64, guard: Guard| {
+            let contraction = guard.contraction(v);
+            // (A stage that multiplies by exactly 0 rounds nothing.)
+            let stage = if guard == Guard::Plain || contraction == 0.0 {
+                0.0
+            } else {
+                linear_lifted(local, spacing / contraction).abs()
+            };
             s.into_iter()
-                .map(|[v, f]| [local(v).abs(), local(f).abs()])
-                .collect()
+                .map(|(v, f)| {
+                    let own = if v.is_zero() { 0.0 } else { stage };
+                    (v.through(local), linear_lifted(local, f).abs() + own)
+                })
+                .collect::<Vec<_>>()
         };
         // A one-operand node written as `node` on a single input holding `a`'s value.
-        let single = |a: &Expr, node: Expr| {
+        let single = |a: &Expr, node: Expr, guard: Guard| {
             let (v, s) = a.scale(x);
             let local = |t: f64| node.eval(&[Dual::new(v, t)]).tangent();
-            (node.eval(&[Dual::constant(v)]).value(), through(&local, s))
+            (
+                node.eval(&[Dual::constant(v)]).value(),
+                through(&local, s, v, guard),
+            )
         };
         match self {
             Expr::Input(i) => {
-                let mut s = vec![[0.0; 2]; n];
-                s[i % n] = [1.0, 0.0];
+                let mut s = vec![(Wide::ZERO, 0.0); n];
+                s[i % n] = (Wide::new(1.0), 0.0);
                 (x[i % n], s)
             }
-            Expr::Const(v) => (*v, vec![[0.0; 2]; n]),
-            Expr::Unary(op, a) => single(a, Expr::Unary(*op, Box::new(Expr::Input(0)))),
-            Expr::Powi(a, k) => single(a, Expr::Powi(Box::new(Expr::Input(0)), *k)),
-            Expr::Clamp(a, lo, hi) => single(a, Expr::Clamp(Box::new(Expr::Input(0)), *lo, *hi)),
+            Expr::Const(v) => (*v, vec![(Wide::ZERO, 0.0); n]),
+            Expr::Unary(op, a) => single(
+                a,
+                Expr::Unary(*op, Box::new(Expr::Input(0))),
+                unary_guard(*op),
+            ),
+            Expr::Powi(a, k) => single(
+                a,
+                Expr::Powi(Box::new(Expr::Input(0)), *k),
+                if *k < 0 { POWI_GUARD } else { Guard::Plain },
+            ),
+            Expr::Clamp(a, lo, hi) => single(
+                a,
+                Expr::Clamp(Box::new(Expr::Input(0)), *lo, *hi),
+                Guard::Plain,
+            ),
             Expr::Binary(op, a, b) => {
                 let ((va, sa), (vb, sb)) = (a.scale(x), b.scale(x));
                 let by_a = |t: f64| binary(*op, Dual::new(va, t), Dual::constant(vb)).tangent();
                 let by_b = |t: f64| binary(*op, Dual::constant(va), Dual::new(vb, t)).tangent();
-                let s = through(&by_a, sa)
+                let [guard_a, guard_b] = binary_guards(*op);
+                let s = through(&by_a, sa, va, guard_a)
                     .into_iter()
-                    .zip(through(&by_b, sb))
-                    .map(|([p, f], [q, g])| [p + q, f + g])
+                    .zip(through(&by_b, sb, vb, guard_b))
+                    .map(|((p, f), (q, g))| (p.add(q), f + g))
                     .collect();
                 (
                     binary(*op, Dual::constant(va), Dual::constant(vb)).value(),
@@ -477,59 +534,62 @@ impl Expr {
     }
 }
 
-/// The guarded unary operation (see [`UnaryOp`]).
+/// The guarded unary operation (see [`UnaryOp`]): the operation proper on the guarded operand.
 pub(crate) fn unary<S: SpecialFunctions>(op: UnaryOp, a: S) -> S {
-    let squashed = |k: f64| a.tanh() * c(k);
+    let g = unary_guard(op).apply(a);
     match op {
-        UnaryOp::Neg => -a,
-        UnaryOp::Recip => positive(a).recip(),
-        UnaryOp::Sqrt => (a * a + c(0.25)).sqrt(),
-        UnaryOp::Cbrt => a.cbrt(),
-        UnaryOp::Exp => squashed(3.0).exp(),
-        UnaryOp::Exp2 => squashed(3.0).exp2(),
-        UnaryOp::ExpM1 => a.tanh().exp_m1(),
-        UnaryOp::Ln => positive(a).ln(),
-        UnaryOp::Log2 => positive(a).log2(),
-        UnaryOp::Log10 => positive(a).log10(),
-        UnaryOp::Ln1p => (a * a).ln_1p(),
-        UnaryOp::Sin => a.sin(),
-        UnaryOp::Cos => a.cos(),
-        UnaryOp::Tan => squashed(1.2).tan(),
-        UnaryOp::Asin => squashed(0.9).asin(),
-        UnaryOp::Acos => squashed(0.9).acos(),
-        UnaryOp::Atan => a.atan(),
-        UnaryOp::Sinh => squashed(3.0).sinh(),
-        UnaryOp::Cosh => squashed(3.0).cosh(),
-        UnaryOp::Tanh => a.tanh(),
-        UnaryOp::Asinh => a.asinh(),
-        UnaryOp::Acosh => (a * a + c(1.5)).acosh(),
-        UnaryOp::Atanh => squashed(0.9).atanh(),
-        UnaryOp::Abs => a.abs(),
-        UnaryOp::Signum => a.signum(),
-        UnaryOp::Floor => a.floor(),
-        UnaryOp::Ceil => a.ceil(),
-        UnaryOp::Round => a.round(),
-        UnaryOp::Trunc => a.trunc(),
-        UnaryOp::Fract => a.fract(),
-        UnaryOp::ToDegrees => a.to_degrees() * c(0.01),
-        UnaryOp::ToRadians => a.to_radians(),
-        UnaryOp::Erf => a.erf(),
-        UnaryOp::Erfc => a.erfc(),
-        UnaryOp::LnGamma => positive(a).ln_gamma(),
-        UnaryOp::Digamma => positive(a).digamma(),
+        UnaryOp::Neg => -g,
+        UnaryOp::Recip => g.recip(),
+        UnaryOp::Sqrt => g.sqrt(),
+        UnaryOp::Cbrt => g.cbrt(),
+        UnaryOp::Exp => g.exp(),
+        UnaryOp::Exp2 => g.exp2(),
+        UnaryOp::ExpM1 => g.exp_m1(),
+        UnaryOp::Ln => g.ln(),
+        UnaryOp::Log2 => g.log2(),
+        UnaryOp::Log10 => g.log10(),
+        UnaryOp::Ln1p => g.ln_1p(),
+        UnaryOp::Sin => g.sin(),
+        UnaryOp::Cos => g.cos(),
+        UnaryOp::Tan => g.tan(),
+        UnaryOp::Asin => g.asin(),
+        UnaryOp::Acos => g.acos(),
+        UnaryOp::Atan => g.atan(),
+        UnaryOp::Sinh => g.sinh(),
+        UnaryOp::Cosh => g.cosh(),
+        UnaryOp::Tanh => g.tanh(),
+        UnaryOp::Asinh => g.asinh(),
+        UnaryOp::Acosh => g.acosh(),
+        UnaryOp::Atanh => g.atanh(),
+        UnaryOp::Abs => g.abs(),
+        UnaryOp::Signum => g.signum(),
+        UnaryOp::Floor => g.floor(),
+        UnaryOp::Ceil => g.ceil(),
+        UnaryOp::Round => g.round(),
+        UnaryOp::Trunc => g.trunc(),
+        UnaryOp::Fract => g.fract(),
+        UnaryOp::ToDegrees => g.to_degrees() * c(0.01),
+        UnaryOp::ToRadians => g.to_radians(),
+        UnaryOp::Erf => g.erf(),
+        UnaryOp::Erfc => g.erfc(),
+        UnaryOp::LnGamma => g.ln_gamma(),
+        UnaryOp::Digamma => g.digamma(),
     }
 }
 
-/// The guarded binary operation (see [`BinaryOp`]).
+/// The guarded binary operation (see [`BinaryOp`]): the operation proper on the guarded
+/// operands.
 pub(crate) fn binary<S: SpecialFunctions>(op: BinaryOp, a: S, b: S) -> S {
+    let [guard_a, guard_b] = binary_guards(op);
+    let (a, b) = (guard_a.apply(a), guard_b.apply(b));
     match op {
         BinaryOp::Add => a + b,
         BinaryOp::Sub => a - b,
         BinaryOp::Mul => a * b,
-        BinaryOp::Div => a / positive(b),
-        BinaryOp::Rem => a % (b * b + S::one()),
-        BinaryOp::Powf => positive(a).powf(b.tanh() * c(2.0)),
-        BinaryOp::Log => positive(a).log(b * b + c(2.0)),
+        BinaryOp::Div => a / b,
+        BinaryOp::Rem => a % b,
+        BinaryOp::Powf => a.powf(b),
+        BinaryOp::Log => a.log(b),
         BinaryOp::Atan2 => a.atan2(b),
         BinaryOp::Hypot => a.hypot(b),
         BinaryOp::Max => a.max(b),
@@ -552,5 +612,24 @@ impl fmt::Display for Expr {
             Expr::Powi(a, n) => write!(f, "powi({a}, {n})"),
             Expr::Clamp(a, lo, hi) => write!(f, "clamp({a}, {lo}, {hi})"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::linear_lifted;
+
+    #[test]
+    fn a_subnormal_argument_survives_a_shrinking_then_growing_map() {
+        let spacing = f64::from_bits(1);
+        // 2⁻¹⁰⁷⁴·1e-10 flushes to 0 before ·1e300 would lift it to ≈ 4.9e-34
+        let local = |t: f64| t * 1e-10 * 1e300;
+        assert_eq!(local(spacing), 0.0);
+        let lifted = linear_lifted(&local, spacing);
+        assert!((lifted - 4.940656458412465e-34).abs() < 1e-15 * 4.94e-34);
+        // a negative argument, one at 1 or above, and 0 go through unchanged
+        assert_eq!(linear_lifted(&local, -spacing), -lifted);
+        assert_eq!(linear_lifted(&local, 3.0), local(3.0));
+        assert_eq!(linear_lifted(&local, 0.0), 0.0);
     }
 }

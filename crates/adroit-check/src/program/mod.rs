@@ -28,8 +28,10 @@
 
 mod decode;
 mod expr;
+mod guard;
 mod ops;
 mod strategy;
+mod wide;
 
 pub use expr::Expr;
 pub use ops::{BinaryOp, UnaryOp};
