@@ -2,6 +2,7 @@
 //! `vector_to_parameters`, Flux's `destructure`): the coordinates of [`hessian`](crate::hessian)'s
 //! rows and columns, for Newton steps, Laplace covariances and finite differences.
 
+use crate::visit_order::check_param_order;
 use crate::{Layer, NnError};
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DVector;
@@ -47,6 +48,8 @@ pub fn vector_to_parameters<T: MatScalar, M: Layer<T> + ?Sized>(
     theta: &DVector<T>,
     model: &mut M,
 ) -> Result<(), NnError> {
+    // The entries are read in `visit_params` order and written by `visit_mut`.
+    check_param_order(model)?;
     let mut count = 0;
     model.visit_params(&mut |p| count += p.len());
     if count != theta.len() {

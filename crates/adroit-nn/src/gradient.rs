@@ -237,7 +237,7 @@ where
     model.visit_params(&mut |p| params.push(p));
     let pass = recorded_pass(&params, mode, seed, |ctx| loss(model, ctx))?;
     let state = StateUpdates::collect(model, pass.state)?;
-    Ok((pass.value, shaped_like(model, pass.grads), state))
+    Ok((pass.value, shaped_like(model, pass.grads)?, state))
 }
 
 /// The parameters of a model, collected for implicit-style gradients (classic Flux's

@@ -115,7 +115,9 @@ pub trait Layer<T: MatScalar> {
     /// ```
     fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<T>));
 
-    /// Calls `f` on every parameter mutably, in the same order as [`visit`](Self::visit).
+    /// Calls `f` on every parameter mutably, in the same order as [`visit`](Self::visit)
+    /// (training, loading and the explicit gradients refuse a model whose orders differ, see
+    /// [`check_visit_order`](crate::check_visit_order)).
     ///
     /// # Example
     /// ```

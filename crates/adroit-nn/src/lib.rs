@@ -79,6 +79,7 @@ pub mod optim;
 mod second_order;
 mod state;
 mod train;
+mod visit_order;
 
 pub use activation::Activation;
 /// `adroit-reverse`, whose matrix variables ([`MatVar`]) layers, losses and gradient closures
@@ -132,6 +133,7 @@ pub use rand;
 pub use rand_distr;
 pub use second_order::{HessianScalar, hessian, hessian_with, hvp, hvp_with};
 pub use state::StateUpdates;
+pub use visit_order::check_visit_order;
 
 pub use train::{
     Callback, Control, EarlyStopping, EpochMetrics, History, KeepBest, TrainConfig, TrainError,

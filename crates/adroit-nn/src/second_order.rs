@@ -2,6 +2,7 @@
 //! Hessian-vector products, by forward-over-reverse on the model [`Cast`] to a dual type
 //! (Zygote's `hessian` and JAX's `jvp(grad(loss))` of a model's parameters).
 
+use crate::visit_order::check_param_order;
 use crate::{Cast, Context, Layer, Mode, NnError, loss_with_params, param_values};
 use adroit_forward::{Dual, DualVec};
 use adroit_reverse::HESSIAN_CHUNK;
@@ -14,18 +15,23 @@ use std::cell::Cell;
 pub type HessianScalar<T> = DualVec<T, HESSIAN_CHUNK>;
 
 /// A copy of `model` whose parameters are `values`, in [`Layer::visit_params`] order.
+///
+/// # Errors
+/// [`NnError::InvalidConfig`] if the model's [`Layer::visit_mut`] lists its parameters in
+/// another order (the values would land in the wrong fields).
 pub(crate) fn shaped_like<T: MatScalar, M: Layer<T> + Clone>(
     model: &M,
     values: Vec<DMatrix<T>>,
-) -> M {
+) -> Result<M, NnError> {
     let mut shaped = model.clone();
+    check_param_order(&mut shaped)?;
     let mut next = values.into_iter();
     shaped.visit_mut(&mut |p| {
         if let Some(v) = next.next() {
             *p = v;
         }
     });
-    shaped
+    Ok(shaped)
 }
 
 /// The loss, its gradient and its Hessian with respect to every parameter entry of `model`,
@@ -172,7 +178,7 @@ where
     );
     match error.into_inner() {
         Some(e) => Err(e),
-        None => Ok((value, shaped_like(model, grads), h)),
+        None => Ok((value, shaped_like(model, grads)?, h)),
     }
 }
 
@@ -290,7 +296,7 @@ where
     );
     match error.into_inner() {
         Some(e) => Err(e),
-        None => Ok((value, shaped_like(model, grads), shaped_like(model, hv))),
+        None => Ok((value, shaped_like(model, grads)?, shaped_like(model, hv)?)),
     }
 }
 

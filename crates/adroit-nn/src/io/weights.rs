@@ -3,6 +3,7 @@
 use super::header::{data_size, duplicate_tensor_name, offsets_past_the_data};
 use super::{io_error, write_atomically};
 use crate::error::TensorShape;
+use crate::visit_order::check_visit_order;
 use crate::{Layer, NnError};
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
@@ -279,6 +280,7 @@ fn load_bytes<T: MatScalar, M: Layer<T>>(
     strict: bool,
 ) -> Result<LoadReport, NnError> {
     refuse_duplicate_names(model, IN_MEMORY)?;
+    check_visit_order(model)?;
     decode_into(model, bytes, IN_MEMORY, strict)
 }
 
@@ -451,6 +453,7 @@ fn load<T: MatScalar, M: Layer<T>>(
     let source = path.display().to_string();
     // Refused before the file is read.
     refuse_duplicate_names(model, &source)?;
+    check_visit_order(model)?;
     // Only a regular file (or a link to one): reading a device such as /dev/zero would not
     // end, and a FIFO would block.
     let kind = std::fs::metadata(path).map_err(|e| io_error(path, e))?;

@@ -3,6 +3,7 @@
 
 use super::Optimizer;
 use crate::layer::param_names;
+use crate::visit_order::check_param_order;
 use crate::{Layer, NnError};
 use adroit_reverse::matrix::{MatScalar, all_finite};
 use nalgebra::DMatrix;
@@ -130,6 +131,8 @@ where
     O: Optimizer<T>,
 {
     debug_assert_eq!(shapes, param_shapes(model));
+    // The sums are formed in `visit_params` order and swapped in by `visit_mut`.
+    check_param_order(model)?;
     check_shapes(model, shapes, &updates, "gradient")?;
     let scale = opt.uniform_scale();
     if scale.is_none() {

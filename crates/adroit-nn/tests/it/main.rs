@@ -52,4 +52,5 @@ mod transformer;
 mod transformer_reference;
 mod upsample;
 mod validation;
+mod visit_order;
 mod weights;
