@@ -210,6 +210,9 @@ pub enum NnError {
     /// let what = "gradient of weight".to_string();
     /// assert_eq!(err, NnError::NonFinite { epoch: 0, batch: 0, what });
     /// assert_eq!(layer.weight, dmatrix![1.0]); // unchanged
+    /// // outside `train`, the message does not point at a batch
+    /// let text = err.to_string();
+    /// assert!(text.starts_with("non-finite gradient of weight at epoch 0, batch 0 of `train`"));
     /// ```
     NonFinite {
         /// The epoch (from 0; numbered as [`EpochMetrics::epoch`](crate::EpochMetrics::epoch);
@@ -344,11 +347,20 @@ impl fmt::Display for NnError {
                 }
                 Ok(())
             }
-            NnError::NonFinite { epoch, batch, what } => write!(
-                f,
-                "non-finite {what} at epoch {epoch}, batch {batch}; the step was refused, the \
-                 model keeps its last good parameters"
-            ),
+            NnError::NonFinite { epoch, batch, what } => {
+                // Outside `train` (a `train_step` or `step` of one's own) both are 0: say so
+                // rather than point at a first batch that may not be the one.
+                let place = if (*epoch, *batch) == (0, 0) {
+                    "at epoch 0, batch 0 of `train` (or in a step outside it)".to_string()
+                } else {
+                    format!("at epoch {epoch}, batch {batch}")
+                };
+                write!(
+                    f,
+                    "non-finite {what} {place}; the step was refused, the model keeps its last \
+                     good parameters"
+                )
+            }
         }
     }
 }
