@@ -2,6 +2,7 @@
 //! training-mode forward pass proposed.
 
 use crate::layer::key;
+use crate::visit_order::check_state_order;
 use crate::{Layer, NnError};
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
@@ -196,10 +197,12 @@ impl<T: MatScalar> StateUpdates<T> {
     /// [`apply`](Self::apply)'s checks alone (nothing set): `model` lists as many state
     /// matrices of the same shapes, and every new value is finite. A training step runs them
     /// before it changes the parameters, and [`set`](Self::set) after.
-    pub(crate) fn check_for<M: Layer<T> + ?Sized>(&self, model: &M) -> Result<(), NnError> {
+    pub(crate) fn check_for<M: Layer<T> + ?Sized>(&self, model: &mut M) -> Result<(), NnError> {
         if self.is_empty() {
             return Ok(()); // nothing to set, whatever the model
         }
+        // Checked in `visit_state`'s order, set in `visit_state_mut`'s.
+        check_state_order(model)?;
         let mut shapes = Vec::new();
         model.visit_state("", &mut |name, m| {
             shapes.push((name.to_string(), m.shape()))

@@ -16,7 +16,8 @@ use nalgebra::DMatrix;
 /// [`gradient`](crate::gradient) and [`hessian`](crate::hessian), loading a weight file
 /// ([`io`](crate::io)) and [`vector_to_parameters`](crate::vector_to_parameters) read the
 /// parameters in one order and write them in the other, so they run this check first (the
-/// parameters' part; loading, the state's too). The layers of this crate always agree; a layer
+/// parameters' part; loading, the state's too, and a training step that sets new state
+/// values, the state's). The layers of this crate always agree; a layer
 /// of your own that lists its matrices in different orders would otherwise have its values
 /// written into the wrong matrices, silently where the shapes agree. Call it in your layer's
 /// tests.
@@ -49,6 +50,7 @@ use nalgebra::DMatrix;
 /// assert!(err.to_string().contains("parameter a"));
 /// ```
 pub fn check_visit_order<T: MatScalar, M: Layer<T> + ?Sized>(model: &mut M) -> Result<(), NnError> {
+    check_param_order(model)?;
     let mut named = Vec::new();
     model.visit("", &mut |_, p| named.push(key(p)));
     let mut listed = Vec::new();
@@ -56,12 +58,40 @@ pub fn check_visit_order<T: MatScalar, M: Layer<T> + ?Sized>(model: &mut M) -> R
     if let Some(k) = first_difference(&named, &listed) {
         return Err(disorder(model, "parameter", k, "visit_params", "visit"));
     }
-    check_param_order(model)?;
-    let mut state = Vec::new();
-    model.visit_state("", &mut |_, p| state.push(key(p)));
-    let mut state_mut = Vec::new();
-    model.visit_state_mut(&mut |p| state_mut.push(key_mut(p)));
-    match first_difference(&state, &state_mut) {
+    check_state_order(model)
+}
+
+/// The parameters' part of [`check_visit_order`]: [`Layer::visit_mut`] against
+/// [`Layer::visit_params`], the two orders every training step reads and writes in (no names
+/// formatted).
+///
+/// The mutable traversal goes first: a [`Checkpoint`](crate::Checkpoint) whose layer a live
+/// recording still shares copies it there (copy on write), and the shared traversal after it
+/// then lists the copy, as the write that follows the check will.
+pub(crate) fn check_param_order<T: MatScalar, M: Layer<T> + ?Sized>(
+    model: &mut M,
+) -> Result<(), NnError> {
+    let mut written = Vec::new();
+    model.visit_mut(&mut |p| written.push(key_mut(p)));
+    let mut listed = Vec::with_capacity(written.len());
+    model.visit_params(&mut |p| listed.push(key(p)));
+    match first_difference(&listed, &written) {
+        Some(k) => Err(disorder(model, "parameter", k, "visit_mut", "visit_params")),
+        None => Ok(()),
+    }
+}
+
+/// The state's part of [`check_visit_order`]: [`Layer::visit_state_mut`] against
+/// [`Layer::visit_state`] (the mutable traversal first, as in [`check_param_order`]), the
+/// orders a training step checks new state values in and sets them in.
+pub(crate) fn check_state_order<T: MatScalar, M: Layer<T> + ?Sized>(
+    model: &mut M,
+) -> Result<(), NnError> {
+    let mut written = Vec::new();
+    model.visit_state_mut(&mut |p| written.push(key_mut(p)));
+    let mut listed = Vec::with_capacity(written.len());
+    model.visit_state("", &mut |_, p| listed.push(key(p)));
+    match first_difference(&listed, &written) {
         Some(k) => Err(disorder(
             model,
             "state matrix",
@@ -69,22 +99,6 @@ pub fn check_visit_order<T: MatScalar, M: Layer<T> + ?Sized>(model: &mut M) -> R
             "visit_state_mut",
             "visit_state",
         )),
-        None => Ok(()),
-    }
-}
-
-/// The parameters' part of [`check_visit_order`]: [`Layer::visit_mut`] against
-/// [`Layer::visit_params`], the two orders every training step reads and writes in (no names
-/// formatted).
-pub(crate) fn check_param_order<T: MatScalar, M: Layer<T> + ?Sized>(
-    model: &mut M,
-) -> Result<(), NnError> {
-    let mut listed = Vec::new();
-    model.visit_params(&mut |p| listed.push(key(p)));
-    let mut written = Vec::with_capacity(listed.len());
-    model.visit_mut(&mut |p| written.push(key_mut(p)));
-    match first_difference(&listed, &written) {
-        Some(k) => Err(disorder(model, "parameter", k, "visit_mut", "visit_params")),
         None => Ok(()),
     }
 }
