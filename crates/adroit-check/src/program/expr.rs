@@ -45,17 +45,18 @@ fn c<S: Float>(v: f64) -> S {
     S::from(v).unwrap_or_else(S::nan)
 }
 
-/// `local(t)` for a `local` linear in `t`, evaluated at `t`'s significand (in `[1, 2)`) and
-/// scaled back by `t`'s power of two where `|t| < 1`: the floor carries magnitudes from the
-/// subnormal spacing up, which a partial below 1 would flush to zero (or round to a few
-/// digits) before a larger partial after it lifts them — found by the `program` fuzz target:
-/// a floor `2⁻¹⁰⁷⁴` through `∂(Bᴰ)/∂D ≈ 1e242` came out 0, its product `1e-81`.
+/// `local(t)` for a `local` linear in `t`, evaluated at half `t`'s significand (in `[½, 1)`:
+/// a slope up to the largest `f64` does not overflow there) and scaled back by `t`'s power of
+/// two where `|t| < 1`: the floor carries magnitudes from the subnormal spacing up, which a
+/// partial below 1 would flush to zero (or round to a few digits) before a larger partial
+/// after it lifts them — found by the `program` fuzz target: a floor `2⁻¹⁰⁷⁴` through
+/// `∂(Bᴰ)/∂D ≈ 1e242` came out 0, its product `1e-81`.
 fn linear_lifted(local: &dyn Fn(f64) -> f64, t: f64) -> f64 {
     if t == 0.0 || t.is_nan() || t.abs() >= 1.0 {
         return local(t);
     }
-    // −1074 ≤ e ≤ −1; 2^(−e) in two factors, each within range.
-    let e = t.abs().log2().floor() as i32;
+    // −1073 ≤ e ≤ 0; 2^(−e) in two factors, each within range.
+    let e = t.abs().log2().floor() as i32 + 1;
     let (e1, e2) = (e / 2, e - e / 2);
     local(t * 2f64.powi(-e1) * 2f64.powi(-e2)) * 2f64.powi(e1) * 2f64.powi(e2)
 }
@@ -631,5 +632,9 @@ mod tests {
         assert_eq!(linear_lifted(&local, -spacing), -lifted);
         assert_eq!(linear_lifted(&local, 3.0), local(3.0));
         assert_eq!(linear_lifted(&local, 0.0), 0.0);
+        // a slope near the largest f64 on an argument below 1 does not overflow (from a
+        // review: at the significand in [1, 2) it did)
+        let steep = |t: f64| t * 1.5e308;
+        assert_eq!(linear_lifted(&steep, 0.3), 0.3 * 1.5e308);
     }
 }

@@ -4,7 +4,8 @@
 /// `m·2ᵉ` with `m` in `[1, 2)`, or `m` zero, infinite or NaN (then `e = 0`): a derivative
 /// scale carried through a program neither underflows nor overflows on the way, however far
 /// its factors spread (found by the `program` fuzz target: a tangent of `1e-566` on the way to
-/// a derivative of 3460, flushed to 0 in `f64` even seeded with `2⁵¹²`).
+/// a derivative of 3460, flushed to 0 in `f64` even seeded with `2⁵¹²`) — unless one node's
+/// partial is itself outside `f64`'s range (`∂x⁴/∂x` at `1e-200`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Wide {
     m: f64,
@@ -49,16 +50,21 @@ impl Wide {
         self.m * 2f64.powi(half) * 2f64.powi(e - half)
     }
 
-    /// `|local(self)|` for a `local` linear in its argument, evaluated at the significand so
-    /// that no intermediate underflows or overflows unless `local`'s slope itself does.
+    /// `|local(self)|` for a `local` linear in its argument, evaluated at half the significand
+    /// (in `[½, 1)`, so that a slope up to the largest `f64` does not overflow where the
+    /// product would not — from a review: `((0.375·x)+(0.375·x))·1.5e308`) so that no
+    /// intermediate underflows or overflows unless `local`'s slope itself does.
     pub(crate) fn through(self, local: &dyn Fn(f64) -> f64) -> Wide {
-        let y = Wide::new(local(self.m));
+        if self.m == 0.0 || !self.m.is_finite() {
+            return Wide::new(local(self.m));
+        }
+        let y = Wide::new(local(self.m * 0.5));
         if y.m == 0.0 || !y.m.is_finite() {
             return y;
         }
         Wide {
             m: y.m,
-            e: y.e + self.e,
+            e: y.e + self.e + 1,
         }
     }
 
@@ -118,6 +124,10 @@ mod tests {
         assert_eq!(tiny.to_f64(), 0.0);
         let back = tiny.through(&|t| t * 1e300).to_f64();
         assert!((back - 1e-100).abs() < 1e-14 * 1e-100, "{back}");
+        // a slope near the largest f64 on a magnitude below 1 (from a review: evaluated at
+        // the significand in [1, 2), it overflowed)
+        let steep = Wide::new(0.75).through(&|t| t * 1.5e308).to_f64();
+        assert_eq!(steep, 0.75 * 1.5e308);
         // and above the overflow
         let huge = Wide::new(1e200).through(&|t| t * 1e200);
         assert_eq!(huge.to_f64(), f64::INFINITY);
