@@ -168,8 +168,10 @@ impl<T: MatScalar> StateUpdates<T> {
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] if `model` lists another number of state matrices than the
-    /// model these values came from (not checked when there are no values: then nothing is
-    /// set); [`NnError::ShapeMismatch`] naming a state matrix of
+    /// model these values came from, or lists them in another order through
+    /// [`Layer::visit_state_mut`] than through [`Layer::visit_state`] (see
+    /// [`check_visit_order`](crate::check_visit_order); neither is checked when there are no
+    /// values: then nothing is set); [`NnError::ShapeMismatch`] naming a state matrix of
     /// another shape; [`NnError::NonFinite`] naming a NaN or infinite new value (the model's
     /// state is then kept, as a training step keeps its last good parameters). Checked before
     /// anything is set: on error the model is unchanged.
