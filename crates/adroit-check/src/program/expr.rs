@@ -45,22 +45,6 @@ fn c<S: Float>(v: f64) -> S {
     S::from(v).unwrap_or_else(S::nan)
 }
 
-/// `local(t)` for a `local` linear in `t`, evaluated at half `t`'s significand (in `[½, 1)`:
-/// a slope up to the largest `f64` does not overflow there) and scaled back by `t`'s power of
-/// two where `|t| < 1`: the floor carries magnitudes from the subnormal spacing up, which a
-/// partial below 1 would flush to zero (or round to a few digits) before a larger partial
-/// after it lifts them — found by the `program` fuzz target: a floor `2⁻¹⁰⁷⁴` through
-/// `∂(Bᴰ)/∂D ≈ 1e242` came out 0, its product `1e-81`.
-fn linear_lifted(local: &dyn Fn(f64) -> f64, t: f64) -> f64 {
-    if t == 0.0 || t.is_nan() || t.abs() >= 1.0 {
-        return local(t);
-    }
-    // −1073 ≤ e ≤ 0; 2^(−e) in two factors, each within range.
-    let e = t.abs().log2().floor() as i32 + 1;
-    let (e1, e2) = (e / 2, e - e / 2);
-    local(t * 2f64.powi(-e1) * 2f64.powi(-e2)) * 2f64.powi(e1) * 2f64.powi(e2)
-}
-
 /// The guard of a negative power's base, `a² + ½`: into (0, ∞).
 const POWI_GUARD: Guard = Guard::Square(0.5);
 
@@ -346,12 +330,12 @@ impl Expr {
             let stage = if guard == Guard::Plain || contraction == 0.0 {
                 0.0
             } else {
-                linear_lifted(local, spacing / contraction).abs()
+                Wide::new(spacing / contraction).through(local).to_f64()
             };
             s.into_iter()
                 .map(|(v, f)| {
                     let own = if v.is_zero() { 0.0 } else { stage };
-                    (v.through(local), linear_lifted(local, f).abs() + own)
+                    (v.through(local), Wide::new(f).through(local).to_f64() + own)
                 })
                 .collect::<Vec<_>>()
         };
@@ -613,28 +597,5 @@ impl fmt::Display for Expr {
             Expr::Powi(a, n) => write!(f, "powi({a}, {n})"),
             Expr::Clamp(a, lo, hi) => write!(f, "clamp({a}, {lo}, {hi})"),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::linear_lifted;
-
-    #[test]
-    fn a_subnormal_argument_survives_a_shrinking_then_growing_map() {
-        let spacing = f64::from_bits(1);
-        // 2⁻¹⁰⁷⁴·1e-10 flushes to 0 before ·1e300 would lift it to ≈ 4.9e-34
-        let local = |t: f64| t * 1e-10 * 1e300;
-        assert_eq!(local(spacing), 0.0);
-        let lifted = linear_lifted(&local, spacing);
-        assert!((lifted - 4.940656458412465e-34).abs() < 1e-15 * 4.94e-34);
-        // a negative argument, one at 1 or above, and 0 go through unchanged
-        assert_eq!(linear_lifted(&local, -spacing), -lifted);
-        assert_eq!(linear_lifted(&local, 3.0), local(3.0));
-        assert_eq!(linear_lifted(&local, 0.0), 0.0);
-        // a slope near the largest f64 on an argument below 1 does not overflow (from a
-        // review: at the significand in [1, 2) it did)
-        let steep = |t: f64| t * 1.5e308;
-        assert_eq!(linear_lifted(&steep, 0.3), 0.3 * 1.5e308);
     }
 }

@@ -135,6 +135,24 @@ mod tests {
     }
 
     #[test]
+    fn a_floor_survives_a_node_that_shrinks_then_grows_it() {
+        // The derivative floor's values start at the subnormal spacing: 2⁻¹⁰⁷⁴·1e-10 flushes
+        // to 0 before ·1e300 would lift it to ≈ 4.9e-34 (found by the `program` fuzz target:
+        // a floor 2⁻¹⁰⁷⁴ through ∂(Bᴰ)/∂D ≈ 1e242 came out 0, its product 1e-81).
+        let spacing = f64::from_bits(1);
+        let local = |t: f64| t * 1e-10 * 1e300;
+        assert_eq!(local(spacing), 0.0);
+        let lifted = Wide::new(spacing).through(&local).to_f64();
+        assert!((lifted - 4.940656458412465e-34).abs() < 1e-15 * 4.94e-34);
+        // a magnitude of 1 or above, and 0, go through as the plain product
+        assert_eq!(Wide::new(3.0).through(&local).to_f64(), local(3.0));
+        assert_eq!(Wide::new(0.0).through(&local).to_f64(), 0.0);
+        // a slope near the largest f64 on a magnitude below 1 does not overflow
+        let steep = |t: f64| t * 1.5e308;
+        assert_eq!(Wide::new(0.3).through(&steep).to_f64(), 0.3 * 1.5e308);
+    }
+
+    #[test]
     fn sums_align_their_exponents() {
         let sum = Wide::new(3.0).add(Wide::new(0.25)).to_f64();
         assert_eq!(sum, 3.25);
