@@ -12,13 +12,17 @@ Run: `python3 benches/peers/jax_matmul.py` (a few seconds).
 import os
 import time
 
+from jax_setup import limit_cpus
+
 os.environ["XLA_FLAGS"] = (
     os.environ.get("XLA_FLAGS", "")
     + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 )
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# The flags alone let XLA use every CPU (see jax_setup.limit_cpus): pin to one.
+limit_cpus(1)
 
-import jax  # noqa: E402  (XLA_FLAGS must be set first)
+import jax  # noqa: E402  (XLA_FLAGS and the CPU pin must be set first)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
