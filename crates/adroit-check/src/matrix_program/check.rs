@@ -200,12 +200,20 @@ fn internal_gradient_sensitivity(
 }
 
 /// Raises each `allowance` entry to [`ORDER_FACTOR`] times its finite change `|probed − want|`
-/// (all column-major, of one shape).
+/// (all column-major, of one shape), and to `+∞` where the probe is not finite but `want` is:
+/// an order of the sums that overflows an entry puts its rounding beyond `f64`'s range. (Found
+/// by fuzzing: in `(Q·[F; F]ᵀ)·(Q·[F; F]ᵀ)ᵀ` two terms of ±1e164 cancel exactly in the
+/// reference's order and leave 1e148 with fused multiply-adds — the matrix tape's order, and a
+/// probe's — which the backward pass multiplies by entries of `F` near 1e228: the probe's
+/// gradient overflowed and was left out, the tape's came out at 5e297 against 1e97, and the
+/// exact one is 4.5e153.)
 fn widen_to_change(allowance: &mut [f64], probed: &[f64], want: &[f64]) {
     for ((a, &p), &w) in allowance.iter_mut().zip(probed).zip(want) {
         let change = (p - w).abs();
         if change.is_finite() {
             *a = a.max(ORDER_FACTOR * change);
+        } else if w.is_finite() {
+            *a = f64::INFINITY;
         }
     }
 }
@@ -247,17 +255,20 @@ fn reference(
 /// within `1e150`; beyond, the two summation orders can overflow differently and later
 /// operations map that to any value, so such entries are skipped (found by fuzzing:
 /// a softmax of a product overflowing in one order only gave 0 against NaN).
-/// A value comparison that fails is repeated allowing, entry by entry, 30 times the
-/// reference's largest change when its sums (products, reductions, log-sum-exps) are taken
-/// in six other orders, two with fused multiply-adds and one with each product's terms moved
-/// by `±ε` of themselves (their rounding at full size, which a cancelling sum leaves and a
-/// later product can square; found by fuzzing): the order of sums is what two correct
-/// implementations differ in, and scaling the inputs does not probe it — it keeps entries
-/// that are equal by structure equal, where a blocked product splits them (a softmax of a
-/// line of equal entries near 5e307 is uniform in one tape and one-hot in the other; found by
-/// fuzzing). Gradients get the same probe as a last retry, after the adjoint allowance below
-/// (a kink reached through rounding: the maximum of 1 and a softmax's sum, 1 on one tape and
-/// `1 − ε` on the other, sends the cotangent one way or splits it). Gradients are
+/// A value comparison that fails is repeated allowing, entry by entry, 30 times the reference's
+/// largest change when its sums (products, reductions, log-sum-exps) are taken in twelve other
+/// orders, three with fused multiply-adds and three with each product's terms moved by `±ε` of
+/// themselves (their rounding at full size, which a cancelling sum leaves and a later product
+/// can square; found by fuzzing): the order of sums is what two correct implementations differ
+/// in, and scaling the inputs does not probe it — it keeps entries that are equal by structure
+/// equal, where a blocked product splits them (a softmax of a line of equal entries near 5e307
+/// is uniform in one tape and one-hot in the other; found by fuzzing). Gradients get the same
+/// probe as a last retry, after the adjoint allowance below (a kink reached through rounding:
+/// the maximum of 1 and a softmax's sum, 1 on one tape and `1 − ε` on the other, sends the
+/// cotangent one way or splits it). An entry that a probed order makes infinite or NaN where
+/// the reference's order keeps it finite gets no bound from that retry: that order puts its
+/// rounding beyond `f64`'s range (found by fuzzing, a fused order leaving 1e148 of two
+/// cancelling terms of ±1e164 that the backward pass multiplies by 1e228). Gradients are
 /// compared only when every
 /// intermediate value is finite ([`MatProgram::largest_intermediate`]: through an overflow
 /// each tape applies the `0·∞ = 0` convention in its own order), there where both are finite,
