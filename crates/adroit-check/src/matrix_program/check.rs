@@ -146,15 +146,18 @@ fn compare(
         .fold(0.0_f64, f64::max);
     let common = TOLERANCE * (1.0 + largest) + SENSITIVITY_FACTOR * sensitivity + extra;
     for (k, (&g, &w)) in got.iter().zip(want.iter()).enumerate() {
-        let bound = common + ENTRY_TOLERANCE * w.abs() + entry_extra.map_or(0.0, |e| e[k]);
+        let order_allowance = entry_extra.map_or(0.0, |e| e[k]);
+        let bound = common + ENTRY_TOLERANCE * w.abs() + order_allowance;
         let ok = match (g.is_finite(), w.is_finite()) {
             (true, true) => (g - w).abs() <= bound,
             (false, false) => true,
-            // Finite on one tape only where a probed order of the sums overflows the entry too
-            // (its bound is then unbounded, see `widen_to_change`): found by fuzzing, the
-            // exponential of a product whose terms near 5e40 cancel to 0 in the reference's
-            // order and to a residue in the tape's (1.2e24 in NumPy's), e^0 = 1 against +∞.
-            _ if !strict_finiteness || bound == f64::INFINITY => true,
+            // Finite on one tape only where a probed order of the sums makes the entry finite
+            // where the reference's does not, or the reverse (its allowance is then unbounded,
+            // see `widen_to_change`): found by fuzzing, the exponential of a product whose
+            // terms near 5e40 cancel to 0 in the reference's order and to a residue in the
+            // tape's (1.2e24 in NumPy's), e^0 = 1 against +∞. (The allowance alone: `bound` is
+            // +∞ for every infinite reference too, which must not pass a finite tape value.)
+            _ if !strict_finiteness || order_allowance == f64::INFINITY => true,
             (true, false) => g.abs() > 1e100,
             (false, true) => w.abs() > 1e100,
         };
@@ -204,19 +207,22 @@ fn internal_gradient_sensitivity(
 }
 
 /// Raises each `allowance` entry to [`ORDER_FACTOR`] times its finite change `|probed − want|`
-/// (all column-major, of one shape), and to `+∞` where the probe is not finite but `want` is:
-/// an order of the sums that overflows an entry puts its rounding beyond `f64`'s range. (Found
+/// (all column-major, of one shape), and to `+∞` where one of the probe and `want` is finite
+/// and the other is not: an order of the sums that overflows an entry (or, where the reference
+/// overflows, one that does not) puts its rounding beyond `f64`'s range. (Found
 /// by fuzzing: in `(Q·[F; F]ᵀ)·(Q·[F; F]ᵀ)ᵀ` two terms of ±1e164 cancel exactly in the
 /// reference's order and leave 1e148 with fused multiply-adds — the matrix tape's order, and a
 /// probe's — which the backward pass multiplies by entries of `F` near 1e228: the probe's
 /// gradient overflowed and was left out, the tape's came out at 5e297 against 1e97, and the
-/// exact one is 4.5e153.)
+/// exact one is 4.5e153. And the reverse: in `sin(exp(P·X))` terms near 1.5e41 cancel to
+/// 1.5e26 in the reference's order, whose `exp` overflows and `sin` is NaN, and to −1.2e26 in
+/// the tape's, whose `sin(exp)` is 0.)
 fn widen_to_change(allowance: &mut [f64], probed: &[f64], want: &[f64]) {
     for ((a, &p), &w) in allowance.iter_mut().zip(probed).zip(want) {
         let change = (p - w).abs();
         if change.is_finite() {
             *a = a.max(ORDER_FACTOR * change);
-        } else if w.is_finite() {
+        } else if w.is_finite() != p.is_finite() {
             *a = f64::INFINITY;
         }
     }
@@ -620,6 +626,41 @@ mod tests {
         let perturbed = std::slice::from_ref(&want);
         let refused = compare("value", &got, &want, perturbed, true, 0.0, Some(&internal));
         assert!(refused.is_err());
+    }
+
+    /// An entry finite on one side only passes a strict comparison where a probed order made
+    /// the difference (an unbounded allowance, either way round), and nowhere else: not for
+    /// an infinite reference against a small finite value, although its bound is +∞ too.
+    #[test]
+    fn finiteness_differences_pass_only_where_an_order_probe_made_one() {
+        let (inf, nan) = (f64::INFINITY, f64::NAN);
+        let mut allowance = [0.0; 4];
+        // probes against want: finite vs ∞, NaN vs finite, finite vs NaN, NaN vs ∞
+        widen_to_change(
+            &mut allowance,
+            &[1.0, nan, -3.0, nan],
+            &[inf, 2.0, nan, inf],
+        );
+        assert_eq!(allowance, [inf, inf, inf, 0.0]);
+        let want = dmatrix![inf, nan];
+        let got = dmatrix![5.0, 0.0];
+        let perturbed = std::slice::from_ref(&want);
+        assert!(compare("value", &got, &want, perturbed, true, 0.0, None).is_err());
+        let finite_allowance = dmatrix![1.0, 1.0];
+        let refused = compare(
+            "value",
+            &got,
+            &want,
+            perturbed,
+            true,
+            0.0,
+            Some(&finite_allowance),
+        );
+        assert!(refused.unwrap_err().starts_with("value[(0, 0)]"));
+        let unbounded = dmatrix![inf, inf];
+        assert!(compare("value", &got, &want, perturbed, true, 0.0, Some(&unbounded)).is_ok());
+        // without strictness such entries are skipped, as before
+        assert!(compare("value", &got, &want, perturbed, false, 0.0, None).is_ok());
     }
 
     /// Programs whose values are determined in double precision although they look fragile:
