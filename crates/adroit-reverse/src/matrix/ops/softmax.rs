@@ -10,16 +10,28 @@ use crate::matrix::{MatScalar, MatVar};
 use nalgebra::DMatrix;
 use num_traits::Float;
 
-/// `ln(1 + r)` for `r ≥ 0` to a few ulps relative: `ln_1p(r)` below ½, where rounding `1 + r`
-/// would lose `r`'s digits; from ½ on `ln(1 + r)` (the log is then above 0.4, so rounding `1 + r`
-/// costs under 2ε relative), which is cheaper (glibc's `log1pf` takes twice `logf`'s
-/// instructions; 2 % of a small MLP's training step).
-fn log_one_plus<T: MatScalar>(r: T) -> T {
-    let half = T::one() / (T::one() + T::one());
-    if r < half {
-        Float::ln_1p(r)
+/// `ln(1 + r)` for a sum `r ≥ 0` accumulated in the wide type `T::Wide`.
+///
+/// For `f32` and its duals the log is taken in `f64` and rounded once: `ln(1 + r)` from
+/// `r ≥ 2⁻²⁰` on (rounding `1 + r` in `f64` costs at most `2⁻⁵³` absolute, under `2⁻³²` of the
+/// log there), `ln_1p(r)` below — so the result is within about half an `f32` ulp of the exact
+/// log of the sum. (This replaced `f32`'s own `ln_1p`, glibc's `log1pf`, which took 6.6 % of a
+/// 4-16-3 MLP's training step in `perf`.) For `f64` and its duals, to a few ulps relative:
+/// `ln_1p(r)` below ½, where rounding `1 + r` would lose `r`'s digits; from ½ on `ln(1 + r)`
+/// (the log is then above 0.4, so rounding `1 + r` costs under 2ε relative), which is cheaper.
+fn log_one_plus<T: MatScalar>(r: T::Wide) -> T {
+    let one = <T::Wide as num_traits::One>::one();
+    if T::WIDENS {
+        let tiny = <T::Wide as num_traits::NumCast>::from(2f64.powi(-20)).unwrap_or(one);
+        T::narrow(if r < tiny { r.ln_1p() } else { (one + r).ln() })
     } else {
-        Float::ln(T::one() + r)
+        let r = T::narrow(r);
+        let half = T::one() / (T::one() + T::one());
+        if r < half {
+            Float::ln_1p(r)
+        } else {
+            Float::ln(T::one() + r)
+        }
     }
 }
 
@@ -40,34 +52,44 @@ fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatr
             // An empty line has lse = ln 0 = −∞ (and no softmax entries).
             let mut log_totals = DMatrix::from_element(1, x.ncols(), T::neg_infinity());
             let rows = x.nrows().max(1);
+            // Each line's shift, its largest finite entry (a `+∞` beside large finite entries
+            // must not make their `exp(x − m)` overflow: found by the matrix_program fuzz
+            // target, softmax gave NaN for an entry of 1000 beside +∞, 0 for an entry of 1),
+            // subtracted in place; an all −∞ (or empty) line keeps lse = −∞ rather than NaN.
             let columns = soft.as_mut_slice().chunks_exact_mut(rows);
-            let lines = shifts
-                .as_mut_slice()
-                .iter_mut()
-                .zip(log_totals.as_mut_slice());
-            for (col, (s, l)) in columns.zip(lines) {
-                // The largest finite entry: a `+∞` beside large finite entries must not make
-                // their `exp(x − m)` overflow (found by the matrix_program fuzz target: softmax
-                // gave NaN for an entry of 1000 beside +∞, 0 for an entry of 1).
-                let (mut largest, mut max) = (usize::MAX, T::neg_infinity());
-                for (i, &v) in col.iter().enumerate() {
-                    if v > max && v.is_finite() {
-                        (largest, max) = (i, v);
-                    }
-                }
-                // An all −∞ (or empty) column keeps lse = −∞ instead of producing NaN here.
+            for (col, s) in columns.zip(shifts.as_mut_slice()) {
+                let max = col.iter().fold(T::neg_infinity(), |max, &v| {
+                    if v > max && v.is_finite() { v } else { max }
+                });
                 let shift = if max.is_finite() { max } else { T::zero() };
+                for v in col.iter_mut() {
+                    *v -= shift;
+                }
+                *s = shift;
+            }
+            // Then `exp` over the whole matrix in one call: for `f32` a vectorised kernel,
+            // whose vectors a line of a few classes would not fill (16 calls on lines of 3
+            // took 7 % of a 4-16-3 MLP's training step; `(x − m) − 0` is `x − m`, bit for bit).
+            T::exp_shifted_in_place(soft.as_mut_slice(), T::zero());
+            let columns = soft.as_mut_slice().chunks_exact_mut(rows);
+            let lines = shifts.iter().zip(log_totals.as_mut_slice());
+            for ((col, line), (&shift, l)) in
+                columns.zip(x.as_slice().chunks_exact(rows)).zip(lines)
+            {
+                // The largest finite entry (the first of ties) is where x − m is 0 exactly.
+                let largest = line
+                    .iter()
+                    .position(|&v| v.is_finite() && v == shift)
+                    .unwrap_or(usize::MAX);
                 // The terms are summed in `f64` (each part of a dual) as `sum` sums: an `f32`
                 // running sum lost ~1e-4 relative over 10⁶ near-equal logits (a review).
-                // (`exp` over the whole column first: a vectorised kernel for `f32`.)
-                T::exp_shifted_in_place(col, shift);
                 let (total, log_total) = if largest < col.len() {
                     // Σ exp(x − m) without the largest entry's exact 1 (a 0 while summing).
                     col[largest] = T::zero();
                     let others = wide_total(col);
                     col[largest] = T::one();
                     let one = <T::Wide as num_traits::One>::one();
-                    (T::narrow(one + others), log_one_plus(T::narrow(others)))
+                    (T::narrow(one + others), log_one_plus::<T>(others))
                 } else {
                     let total = T::narrow(wide_total(col));
                     (total, Float::ln(total))
@@ -75,7 +97,6 @@ fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatr
                 for v in col.iter_mut() {
                     *v /= total;
                 }
-                *s = shift;
                 *l = log_total;
             }
             (soft, shifts, log_totals)
