@@ -115,8 +115,9 @@ fn finiteness_mismatch(got: &DMatrix<f64>, want: &DMatrix<f64>) -> Option<usize>
 /// each of [`NUDGES`] (the program's conditioning: `sin` of a product of large entries, an
 /// exponential of a sum). With
 /// `strict_finiteness`, an entry finite in one and not in the other must be beyond `1e100` in
-/// the finite one (where the two summation orders can overflow differently); without it such
-/// entries are skipped. `extra` is added to every entry's bound, and `entry_extra` (of
+/// the finite one (where the two summation orders can overflow differently), unless its
+/// `entry_extra` is `+∞` (a probed order made the difference, see `widen_to_change`); without
+/// it such entries are skipped. `extra` is added to every entry's bound, and `entry_extra` (of
 /// `want`'s shape) entry by entry.
 fn compare(
     what: &str,
@@ -207,9 +208,10 @@ fn internal_gradient_sensitivity(
 }
 
 /// Raises each `allowance` entry to [`ORDER_FACTOR`] times its finite change `|probed − want|`
-/// (all column-major, of one shape), and to `+∞` where one of the probe and `want` is finite
-/// and the other is not: an order of the sums that overflows an entry (or, where the reference
-/// overflows, one that does not) puts its rounding beyond `f64`'s range. (Found
+/// (all column-major, of one shape), and to `+∞` where the change is not finite although one
+/// of the probe and `want` is (both finite, the change overflowing, included): an order of the
+/// sums that overflows an entry (or, where the reference overflows, one that does not) puts
+/// its rounding beyond `f64`'s range. (Found
 /// by fuzzing: in `(Q·[F; F]ᵀ)·(Q·[F; F]ᵀ)ᵀ` two terms of ±1e164 cancel exactly in the
 /// reference's order and leave 1e148 with fused multiply-adds — the matrix tape's order, and a
 /// probe's — which the backward pass multiplies by entries of `F` near 1e228: the probe's
@@ -222,7 +224,7 @@ fn widen_to_change(allowance: &mut [f64], probed: &[f64], want: &[f64]) {
         let change = (p - w).abs();
         if change.is_finite() {
             *a = a.max(ORDER_FACTOR * change);
-        } else if w.is_finite() != p.is_finite() {
+        } else if w.is_finite() || p.is_finite() {
             *a = f64::INFINITY;
         }
     }
@@ -642,6 +644,10 @@ mod tests {
             &[inf, 2.0, nan, inf],
         );
         assert_eq!(allowance, [inf, inf, inf, 0.0]);
+        // both finite, their change overflowing (a gradient flipping sign near 1e308)
+        let mut allowance = [0.0];
+        widen_to_change(&mut allowance, &[1e308], &[-1e308]);
+        assert_eq!(allowance, [inf]);
         let want = dmatrix![inf, nan];
         let got = dmatrix![5.0, 0.0];
         let perturbed = std::slice::from_ref(&want);
@@ -657,6 +663,18 @@ mod tests {
             Some(&finite_allowance),
         );
         assert!(refused.unwrap_err().starts_with("value[(0, 0)]"));
+        // a finite tape value against a NaN reference, alone
+        let only_second = compare(
+            "value",
+            &dmatrix![inf, 0.0],
+            &want,
+            perturbed,
+            true,
+            0.0,
+            None,
+        );
+        let message = only_second.unwrap_err();
+        assert!(message.starts_with("value[(0, 1)]"), "{message}");
         let unbounded = dmatrix![inf, inf];
         assert!(compare("value", &got, &want, perturbed, true, 0.0, Some(&unbounded)).is_ok());
         // without strictness such entries are skipped, as before
