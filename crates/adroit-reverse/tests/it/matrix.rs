@@ -1640,6 +1640,62 @@ fn f32_logsumexp_keeps_relative_precision_on_both_sides_of_its_log_branch() {
     }
 }
 
+#[test]
+fn softmax_family_gives_the_same_bits_on_short_and_long_lines() {
+    // Lines under 16 entries are exponentiated with the whole matrix, longer ones one by one:
+    // padding a line with −∞ (whose terms are 0) takes it to the other path without changing
+    // its results, conventions at infinities and NaN included.
+    let (inf, nan) = (f64::INFINITY, f64::NAN);
+    let lines: [&[f64]; 7] = [
+        &[1000.0, inf],
+        &[-inf, -inf],
+        &[0.0, 0.0],
+        &[3.0, -1.0, 2.0],
+        &[nan, 1.0],
+        &[-40.0, 0.0, 1e-300],
+        &[-0.0, 0.0, -2.5],
+    ];
+    let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+    for line in lines {
+        let short = DMatrix::from_column_slice(line.len(), 1, line);
+        let long = DMatrix::from_fn(line.len() + 20, 1, |i, _| {
+            line.get(i).copied().unwrap_or(-inf)
+        });
+        let run = |x: &DMatrix<f64>| {
+            let value = |f: fn(MatVar<f64>) -> MatVar<f64>| {
+                matrix::pullback(|m| f(m[0]), std::slice::from_ref(x)).0
+            };
+            (
+                value(|m| m.softmax(Along::Rows)),
+                value(|m| m.logsoftmax(Along::Rows)),
+                value(|m| m.logsumexp(Along::Rows)),
+            )
+        };
+        let (s1, l1, e1) = run(&short);
+        let (s2, l2, e2) = run(&long);
+        assert!(
+            same(e1[0], e2[0]),
+            "{line:?}: logsumexp {} vs {}",
+            e1[0],
+            e2[0]
+        );
+        for i in 0..line.len() {
+            assert!(
+                same(s1[i], s2[i]),
+                "{line:?}: softmax[{i}] {} vs {}",
+                s1[i],
+                s2[i]
+            );
+            assert!(
+                same(l1[i], l2[i]),
+                "{line:?}: logsoftmax[{i}] {} vs {}",
+                l1[i],
+                l2[i]
+            );
+        }
+    }
+}
+
 /// `matrix::jacobian` of a two-input, non-square function against the scalar tape's
 /// `jacobian` of the same function written entry by entry (inputs flattened column-major,
 /// input 0 first; outputs column-major).

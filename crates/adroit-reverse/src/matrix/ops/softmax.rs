@@ -35,6 +35,25 @@ fn log_one_plus<T: MatScalar>(r: T::Wide) -> T {
     }
 }
 
+/// Lines of fewer entries than this are exponentiated together (one kernel call for the
+/// whole matrix), longer ones one by one: two full vectors of the `f32` kernel.
+const SHORT_LINE: usize = 16;
+
+/// A line's largest finite entry (the first of ties; `usize::MAX` if none) and its shift: that
+/// entry, or 0 for a line without one (an all −∞ or empty line keeps lse = −∞ rather than
+/// NaN). Finite only: a `+∞` beside large finite entries must not make their `exp(x − m)`
+/// overflow (found by the matrix_program fuzz target: softmax gave NaN for an entry of 1000
+/// beside +∞, 0 for an entry of 1).
+fn shift_of<T: MatScalar>(line: &[T]) -> (usize, T) {
+    let (mut largest, mut max) = (usize::MAX, T::neg_infinity());
+    for (i, &v) in line.iter().enumerate() {
+        if v > max && v.is_finite() {
+            (largest, max) = (i, v);
+        }
+    }
+    (largest, if max.is_finite() { max } else { T::zero() })
+}
+
 /// Softmax of every column (`Along::Rows`) or row (`Along::Cols`), and its log-sum-exp in two
 /// parts: the shift `m`, the line's largest finite entry (0 for a line without one), and
 /// `ln Σ exp(x − m)`. A line holding `+∞` thus has `lse = +∞`, softmax 0 at its finite entries
@@ -52,35 +71,43 @@ fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatr
             // An empty line has lse = ln 0 = −∞ (and no softmax entries).
             let mut log_totals = DMatrix::from_element(1, x.ncols(), T::neg_infinity());
             let rows = x.nrows().max(1);
-            // Each line's shift, its largest finite entry (a `+∞` beside large finite entries
-            // must not make their `exp(x − m)` overflow: found by the matrix_program fuzz
-            // target, softmax gave NaN for an entry of 1000 beside +∞, 0 for an entry of 1),
-            // subtracted in place; an all −∞ (or empty) line keeps lse = −∞ rather than NaN.
-            let columns = soft.as_mut_slice().chunks_exact_mut(rows);
-            for (col, s) in columns.zip(shifts.as_mut_slice()) {
-                let max = col.iter().fold(T::neg_infinity(), |max, &v| {
-                    if v > max && v.is_finite() { v } else { max }
-                });
-                let shift = if max.is_finite() { max } else { T::zero() };
-                for v in col.iter_mut() {
-                    *v -= shift;
+            // Lines shorter than this take `exp` over the whole matrix in one call (below).
+            let short = x.nrows() < SHORT_LINE;
+            if short {
+                // Each line's shift (see `shift_of`) subtracted in place, then `exp` over the
+                // whole matrix in one call: for `f32` a vectorised kernel, whose vectors a
+                // line of a few classes would not fill (16 calls on lines of 3 took 7 % of a
+                // 4-16-3 MLP's training step; `(x − m) − 0` is `x − m`, bit for bit).
+                let columns = soft.as_mut_slice().chunks_exact_mut(rows);
+                for (col, s) in columns.zip(shifts.as_mut_slice()) {
+                    let (_, shift) = shift_of(col);
+                    for v in col.iter_mut() {
+                        *v -= shift;
+                    }
+                    *s = shift;
                 }
-                *s = shift;
+                T::exp_shifted_in_place(soft.as_mut_slice(), T::zero());
             }
-            // Then `exp` over the whole matrix in one call: for `f32` a vectorised kernel,
-            // whose vectors a line of a few classes would not fill (16 calls on lines of 3
-            // took 7 % of a 4-16-3 MLP's training step; `(x − m) − 0` is `x − m`, bit for bit).
-            T::exp_shifted_in_place(soft.as_mut_slice(), T::zero());
             let columns = soft.as_mut_slice().chunks_exact_mut(rows);
-            let lines = shifts.iter().zip(log_totals.as_mut_slice());
-            for ((col, line), (&shift, l)) in
-                columns.zip(x.as_slice().chunks_exact(rows)).zip(lines)
-            {
-                // The largest finite entry (the first of ties) is where x − m is 0 exactly.
-                let largest = line
-                    .iter()
-                    .position(|&v| v.is_finite() && v == shift)
-                    .unwrap_or(usize::MAX);
+            let lines = shifts
+                .as_mut_slice()
+                .iter_mut()
+                .zip(log_totals.as_mut_slice());
+            for ((col, line), (s, l)) in columns.zip(x.as_slice().chunks_exact(rows)).zip(lines) {
+                let largest = if short {
+                    // The largest finite entry (the first of ties) is where x − m is 0.
+                    line.iter()
+                        .position(|&v| v.is_finite() && v == *s)
+                        .unwrap_or(usize::MAX)
+                } else {
+                    // One pass less for a long line: its shift, then `exp` over it alone (a
+                    // 256-class log-softmax's gradient took 1.3× as long through the whole
+                    // matrix's passes).
+                    let (largest, shift) = shift_of(col);
+                    T::exp_shifted_in_place(col, shift);
+                    *s = shift;
+                    largest
+                };
                 // The terms are summed in `f64` (each part of a dual) as `sum` sums: an `f32`
                 // running sum lost ~1e-4 relative over 10⁶ near-equal logits (a review).
                 let (total, log_total) = if largest < col.len() {
