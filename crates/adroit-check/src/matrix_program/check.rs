@@ -277,12 +277,12 @@ fn reference(
 /// is uniform in one tape and one-hot in the other; found by fuzzing). Gradients get the same
 /// probe as a last retry, after the adjoint allowance below (a kink reached through rounding:
 /// the maximum of 1 and a softmax's sum, 1 on one tape and `1 − ε` on the other, sends the
-/// cotangent one way or splits it). An entry that a probed order makes infinite or NaN where
-/// the reference's order keeps it finite gets no bound from that retry: that order puts its
-/// rounding beyond `f64`'s range (found by fuzzing, a fused order leaving 1e148 of two
-/// cancelling terms of ±1e164 that the backward pass multiplies by 1e228); a value entry
-/// finite on one tape only passes there (e⁰ = 1 against +∞ for terms near 5e40 that cancel
-/// in one order only). Gradients are
+/// cotangent one way or splits it). An entry whose finiteness a probed order changes (infinite
+/// or NaN where the reference's order keeps it finite, or the reverse) gets no bound from that
+/// retry: that order puts its rounding beyond `f64`'s range (found by fuzzing, a fused order
+/// leaving 1e148 of two cancelling terms of ±1e164 that the backward pass multiplies by
+/// 1e228); an entry finite on one tape only passes there, values and gradients alike (e⁰ = 1
+/// against +∞ for terms near 5e40 that cancel in one order only). Gradients are
 /// compared only when every
 /// intermediate value is finite ([`MatProgram::largest_intermediate`]: through an overflow
 /// each tape applies the `0·∞ = 0` convention in its own order), there where both are finite,
