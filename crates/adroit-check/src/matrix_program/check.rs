@@ -92,6 +92,26 @@ fn retake_overflowed(got: &mut [DMatrix<f64>], small: &[DMatrix<f64>], other: &[
     }
 }
 
+/// Per input, the scale at which adjoints reach it ([`MatProgram::largest_adjoints`]); where
+/// an adjoint can overflow at all (`may_overflow`), at least that scale measured from the
+/// cotangent times [`RESCALE_DOWN`] and scaled back by [`RESCALE_UP`] — `+∞` where it is beyond
+/// `f64`'s range. `largest_adjoints` leaves out adjoints that overflow, so without this a
+/// gradient taken again at the smaller scale (see `retake_overflowed`) is held to the rounding
+/// of the adjoints that stayed finite (found by fuzzing: `exp` of a sum holding
+/// `M·((X − X)·Xᵀ)` with `M` a product of eight `X·Xᵀ`: the matrix tape's `+∂ − ∂` of the
+/// difference was `∞ − ∞` at full scale, and at `2⁻⁵¹²` rounded at the scale of `2.8e317`,
+/// the gradient's entries off by 1.5e-6 of themselves).
+fn adjoint_scales(program: &MatProgram, cotangent: &DMatrix<f64>, may_overflow: bool) -> Vec<f64> {
+    let mut scales = program.largest_adjoints(cotangent);
+    if may_overflow {
+        let small = program.largest_adjoints(&(cotangent * RESCALE_DOWN));
+        for (a, s) in scales.iter_mut().zip(small) {
+            *a = a.max(s * RESCALE_UP);
+        }
+    }
+    scales
+}
+
 /// True when some entry is finite in one of `a` and `b` only.
 fn finite_on_one_side(a: &[DMatrix<f64>], b: &[DMatrix<f64>]) -> bool {
     a.iter().zip(b).any(|(a, b)| {
@@ -306,7 +326,10 @@ fn reference(
 /// received before is rounded at their scale, differently in each tape's order. So where a
 /// gradient comparison fails, it is repeated with `64·ε·A` more allowed, `A` the scale at
 /// which adjoints reach that input: its uses' adjoints and every node's adjoint carried to it
-/// by the node's derivative ([`MatProgram::largest_adjoints`], three more scalar gradients);
+/// by the node's derivative ([`MatProgram::largest_adjoints`], three more scalar gradients;
+/// in a program where an adjoint can overflow, also from the cotangent scaled by `2⁻⁵¹²` and
+/// scaled back, `+∞` beyond `f64`'s range: adjoints that overflow are otherwise left out, and
+/// a gradient taken again at that scale rounds at theirs);
 /// a wrong derivative is off by a fraction of the adjoints themselves, far beyond that. Where
 /// the adjoints reaching an input exceed its gradient by about `1/(64ε)` (≈ 7e13), that
 /// gradient is thus not checked: its digits are lost to the cancellation in either tape's
@@ -470,7 +493,8 @@ pub fn check(program: &MatProgram, cotangent: &DMatrix<f64>) -> Result<(), Strin
             // where the adjoints reaching the input stay far from overflow (a pullback giving
             // NaN passed before).
             if let Some(at) = finiteness_mismatch(g, w) {
-                let largest = adjoints.get_or_insert_with(|| program.largest_adjoints(cotangent));
+                let largest = adjoints
+                    .get_or_insert_with(|| adjoint_scales(program, cotangent, may_overflow));
                 // Unless a probed order of the sums makes every such entry's finiteness differ
                 // as well (see `widen_to_change`): found by fuzzing, a product of X·Xᵀ with
                 // X = [−3.5; 3.5] and a column of equal entries near 1e57 is exactly 0 in the
@@ -498,7 +522,8 @@ pub fn check(program: &MatProgram, cotangent: &DMatrix<f64>) -> Result<(), Strin
             if compare(&what, g, w, n, false, rounding, None).is_ok() {
                 continue;
             }
-            let largest = adjoints.get_or_insert_with(|| program.largest_adjoints(cotangent));
+            let largest =
+                adjoints.get_or_insert_with(|| adjoint_scales(program, cotangent, may_overflow));
             let extra = ADJOINT_ROUNDING_FACTOR * f64::EPSILON * largest[k];
             if compare(&what, g, w, n, false, rounding + extra, None).is_ok() {
                 continue;
