@@ -742,8 +742,8 @@ fn zero_size_matmul() {
 
 #[test]
 fn all_finite_scans_every_lane() {
-    // 70 entries: two full blocks of the vectorised loop (32 lanes) and a remainder of 6; a
-    // bad value at every position, in f64 and f32.
+    // 70 entries: several blocks of any vector width and a remainder; a bad value at every
+    // position, in f64 and f32.
     for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
         for k in 0..70 {
             let mut v = vec![1.0; 70];
@@ -756,6 +756,16 @@ fn all_finite_scans_every_lane() {
     assert!(matrix::all_finite(&[0.5; 70]));
     assert!(matrix::all_finite(&[f32::MAX; 70]));
     assert!(matrix::all_finite::<f64>(&[]));
+    // A dual is finite when its primal and its perturbation are.
+    for (k, bad) in [Dual::new(f64::NAN, 1.0), Dual::new(1.0, f64::INFINITY)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut v = vec![Dual::new(1.0, -2.0); 9];
+        v[2 * k + 3] = bad;
+        assert!(!matrix::all_finite(&v), "{bad:?}");
+    }
+    assert!(matrix::all_finite(&[Dual::new(1.0_f32, -2.0); 9]));
 }
 
 #[test]
