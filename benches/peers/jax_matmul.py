@@ -1,5 +1,5 @@
 """JAX (XLA, CPU, one thread) on the matrix products of one 784-512-512-10 batch-128 training
-step alone, f32: `C = op(A)·op(B)` for the shapes `tools/gemm_compare` times on the Rust GEMM
+step, and of one 784-128-10 batch-64 step, alone, f32: `C = op(A)·op(B)` for the shapes `tools/gemm_compare` times on the Rust GEMM
 libraries, to tell the matrix kernel's share of the gap between JAX's and adroit's training
 steps (`BENCHMARKS.md` §5).
 
@@ -47,6 +47,12 @@ def main():
         ("G1·Xᵀ", 512, 128, 784, False, True),
         ("G2·H1ᵀ", 512, 128, 512, False, True),
         ("W2ᵀ·G2", 512, 512, 128, True, False),
+        # 784-128-10, batch 64
+        ("W1·X", 128, 784, 64, False, False),
+        ("W2·H1", 10, 128, 64, False, False),
+        ("G1·Xᵀ", 128, 64, 784, False, True),
+        ("G2·H1ᵀ", 10, 64, 128, False, True),
+        ("W2ᵀ·G2", 128, 10, 64, True, False),
     ]
     print(f"jax {jax.__version__}, one thread")
     for name, m, k, n, a_t, b_t in products:

@@ -1,6 +1,7 @@
-//! Times `C = op(A)·op(B)` (f32, column-major, one thread or the count given as argument) for the products of one
-//! 784-512-512-10 batch-128 training step, on `matrixmultiply` (what adroit uses), `gemm` 0.19
-//! with its AVX-512 kernels (`x86-v4`) and `faer` 0.24, and prints medians and GFLOP/s.
+//! Times `C = op(A)·op(B)` (f32, column-major, one thread or the count given as argument)
+//! for the products of one 784-512-512-10 batch-128 training step and of one 784-128-10
+//! batch-64 step, on `matrixmultiply` (what adroit uses), `gemm` 0.19 with its AVX-512 kernels
+//! (`x86-v4`) and `faer` 0.24, and prints medians and GFLOP/s.
 //!
 //! Not a criterion benchmark on purpose: it is a one-off library comparison kept out of the
 //! workspace (so CI does not build three GEMM libraries); the figures are quoted in
@@ -128,22 +129,51 @@ fn compare(name: &str, (m, k, n): (usize, usize, usize), a_t: bool, b_t: bool, t
     println!(" {diff:.1e} |");
 }
 
+/// One training step's products: name, `(m, k, n)`, A read transposed, B read transposed.
+type Products = &'static [(&'static str, (usize, usize, usize), bool, bool)];
+
+/// The products of one 784-512-512-10 batch-128 step and one 784-128-10 batch-64 step (`in ×
+/// batch` activations, as adroit's `Dense`).
+const STEPS: [(&str, Products); 2] = [
+    (
+        "784-512-512-10, batch 128",
+        &[
+            ("W₁·X", (512, 784, 128), false, false),
+            ("W₂·H₁", (512, 512, 128), false, false),
+            ("W₃·H₂", (10, 512, 128), false, false),
+            ("G₁·Xᵀ", (512, 128, 784), false, true),
+            ("G₂·H₁ᵀ", (512, 128, 512), false, true),
+            ("G₃·H₂ᵀ", (10, 128, 512), false, true),
+            ("W₂ᵀ·G₂", (512, 512, 128), true, false),
+            ("W₃ᵀ·G₃", (512, 10, 128), true, false),
+        ],
+    ),
+    (
+        "784-128-10, batch 64",
+        &[
+            ("W₁·X", (128, 784, 64), false, false),
+            ("W₂·H₁", (10, 128, 64), false, false),
+            ("G₁·Xᵀ", (128, 64, 784), false, true),
+            ("G₂·H₁ᵀ", (10, 64, 128), false, true),
+            ("W₂ᵀ·G₂", (128, 10, 64), true, false),
+        ],
+    ),
+];
+
 fn main() {
     // Threads for gemm and faer; matrixmultiply reads MATMUL_NUM_THREADS.
     let threads: usize = std::env::args()
         .nth(1)
         .map_or(1, |t| t.parse().expect("thread count"));
     println!("threads: {threads} (matrixmultiply: MATMUL_NUM_THREADS)");
-    println!(
-        "| product | m×k×n | matrixmultiply 0.3 | gemm 0.19 (x86-v4) | faer 0.24 | max diff |"
-    );
-    println!("|---|---|---|---|---|---|");
-    compare("W₁·X", (512, 784, 128), false, false, threads);
-    compare("W₂·H₁", (512, 512, 128), false, false, threads);
-    compare("W₃·H₂", (10, 512, 128), false, false, threads);
-    compare("G₁·Xᵀ", (512, 128, 784), false, true, threads);
-    compare("G₂·H₁ᵀ", (512, 128, 512), false, true, threads);
-    compare("G₃·H₂ᵀ", (10, 128, 512), false, true, threads);
-    compare("W₂ᵀ·G₂", (512, 512, 128), true, false, threads);
-    compare("W₃ᵀ·G₃", (512, 10, 128), true, false, threads);
+    for (step, products) in STEPS {
+        println!("\n{step}:\n");
+        println!(
+            "| product | m×k×n | matrixmultiply 0.3 | gemm 0.19 (x86-v4) | faer 0.24 | max diff |"
+        );
+        println!("|---|---|---|---|---|---|");
+        for &(name, shape, a_t, b_t) in products {
+            compare(name, shape, a_t, b_t, threads);
+        }
+    }
 }
