@@ -92,21 +92,44 @@ fn retake_overflowed(got: &mut [DMatrix<f64>], small: &[DMatrix<f64>], other: &[
     }
 }
 
-/// Per input, the scale at which adjoints reach it ([`MatProgram::largest_adjoints`]); where
-/// an adjoint can overflow at all (`may_overflow`), at least that scale measured from the
-/// cotangent times [`RESCALE_DOWN`] and scaled back by [`RESCALE_UP`] — `+∞` where it is beyond
-/// `f64`'s range. `largest_adjoints` leaves out adjoints that overflow, so without this a
-/// gradient taken again at the smaller scale (see `retake_overflowed`) is held to the rounding
-/// of the adjoints that stayed finite (found by fuzzing: `exp` of a sum holding
-/// `M·((X − X)·Xᵀ)` with `M` a product of eight `X·Xᵀ`: the matrix tape's `+∂ − ∂` of the
-/// difference was `∞ − ∞` at full scale, and at `2⁻⁵¹²` rounded at the scale of `2.8e317`,
-/// the gradient's entries off by 1.5e-6 of themselves).
-fn adjoint_scales(program: &MatProgram, cotangent: &DMatrix<f64>, may_overflow: bool) -> Vec<f64> {
-    let mut scales = program.largest_adjoints(cotangent);
+/// Per input, the scale at which adjoints reach it and the rounding allowed for them.
+#[derive(Clone, Copy, Debug)]
+struct AdjointScale {
+    /// [`MatProgram::largest_adjoints`]'s; where an adjoint can overflow (`may_overflow` of
+    /// [`adjoint_scales`]), at least the one measured from the cotangent times
+    /// [`RESCALE_DOWN`] and scaled back by [`RESCALE_UP`] — `+∞` where that is beyond `f64`'s
+    /// range.
+    scale: f64,
+    /// [`ADJOINT_ROUNDING_FACTOR`]` · ε · scale`, formed at the smaller scale before scaling
+    /// back, so that it stays finite where `scale` is not (up to a scale of about 1e322).
+    rounding: f64,
+}
+
+/// Each input's [`AdjointScale`]. `largest_adjoints` leaves out adjoints that overflow, so
+/// without the smaller scale a gradient taken again there (see `retake_overflowed`) would be
+/// held to the rounding of the adjoints that stayed finite (found by fuzzing: `exp` of a sum
+/// holding `M·((X − X)·Xᵀ)` with `M` a product of eight `X·Xᵀ`: the matrix tape's `+∂ − ∂` of
+/// the difference was `∞ − ∞` at full scale, and at `2⁻⁵¹²` rounded at the scale of
+/// `2.8e317`, the gradient's entries off by 1.5e-6 of themselves, 4e303 allowed).
+fn adjoint_scales(
+    program: &MatProgram,
+    cotangent: &DMatrix<f64>,
+    may_overflow: bool,
+) -> Vec<AdjointScale> {
+    let allowance = |scale: f64| ADJOINT_ROUNDING_FACTOR * f64::EPSILON * scale;
+    let mut scales: Vec<AdjointScale> = program
+        .largest_adjoints(cotangent)
+        .into_iter()
+        .map(|scale| AdjointScale {
+            scale,
+            rounding: allowance(scale),
+        })
+        .collect();
     if may_overflow {
         let small = program.largest_adjoints(&(cotangent * RESCALE_DOWN));
         for (a, s) in scales.iter_mut().zip(small) {
-            *a = a.max(s * RESCALE_UP);
+            a.scale = a.scale.max(s * RESCALE_UP);
+            a.rounding = a.rounding.max(allowance(s) * RESCALE_UP);
         }
     }
     scales
@@ -316,8 +339,8 @@ fn reference(
 /// underflows to 0 at that scale (below about 7e-170 at the cotangent's, where `0·∞ = 0`):
 /// found by fuzzing, 1.7e47 on the matrix tape against +∞ and NaN on the scalar tape, whose
 /// `cotangent·a` came before `tanh′ b`. An entry still finite on one tape only fails where
-/// the adjoints reaching its input stay at most `1e150` ([`MatProgram::largest_adjoints`]),
-/// far from overflow in any order (before, a pullback returning NaN passed: one planted in
+/// the adjoints reaching its input stay at most `1e150` (their scale `A` below), far from
+/// overflow in any order (before, a pullback returning NaN passed: one planted in
 /// the product's `∂A` is caught now in 1422 of 3000 random programs, in none before).
 ///
 /// An adjoint can exceed every intermediate value (a product's adjoint is the product of two
@@ -327,9 +350,10 @@ fn reference(
 /// gradient comparison fails, it is repeated with `64·ε·A` more allowed, `A` the scale at
 /// which adjoints reach that input: its uses' adjoints and every node's adjoint carried to it
 /// by the node's derivative ([`MatProgram::largest_adjoints`], three more scalar gradients;
-/// in a program where an adjoint can overflow, also from the cotangent scaled by `2⁻⁵¹²` and
-/// scaled back, `+∞` beyond `f64`'s range: adjoints that overflow are otherwise left out, and
-/// a gradient taken again at that scale rounds at theirs);
+/// in a program where an adjoint can overflow as above, three more from the cotangent scaled
+/// by `2⁻⁵¹²`, scaled back — beyond `f64`'s range, `A` is `+∞` and the allowance formed at
+/// the smaller scale: adjoints that overflow are otherwise left out, and a gradient taken
+/// again at that scale rounds at theirs);
 /// a wrong derivative is off by a fraction of the adjoints themselves, far beyond that. Where
 /// the adjoints reaching an input exceed its gradient by about `1/(64ε)` (≈ 7e13), that
 /// gradient is thus not checked: its digits are lost to the cancellation in either tape's
@@ -510,12 +534,12 @@ pub fn check(program: &MatProgram, cotangent: &DMatrix<f64>) -> Result<(), Strin
                         .zip(internal[k].iter())
                         .all(|((g, w), a)| g.is_finite() == w.is_finite() || *a == f64::INFINITY)
                 };
-                if largest[k] <= GRADIENT_OVERFLOW_SAFE && !order_made() {
+                if largest[k].scale <= GRADIENT_OVERFLOW_SAFE && !order_made() {
                     let (i, j) = (at % g.nrows().max(1), at / g.nrows().max(1));
                     return Err(fail(format!(
                         "{what}[({i}, {j})]: matrix tape {:e}, scalar reference {:e} (finite on \
                          one tape only, with the adjoints reaching the input at most {:e})",
-                        g[at], w[at], largest[k]
+                        g[at], w[at], largest[k].scale
                     )));
                 }
             }
@@ -524,7 +548,7 @@ pub fn check(program: &MatProgram, cotangent: &DMatrix<f64>) -> Result<(), Strin
             }
             let largest =
                 adjoints.get_or_insert_with(|| adjoint_scales(program, cotangent, may_overflow));
-            let extra = ADJOINT_ROUNDING_FACTOR * f64::EPSILON * largest[k];
+            let extra = largest[k].rounding;
             if compare(&what, g, w, n, false, rounding + extra, None).is_ok() {
                 continue;
             }
@@ -898,6 +922,30 @@ mod tests {
         program.expr = MatExpr::Binary(MatBinary::Add, Box::new(chain), Box::new(lse));
         let largest = program.largest_adjoints(&cotangent);
         assert!(largest[0] >= 1e14 && largest[3] <= 10.0, "{largest:?}");
+        assert!(check(&program, &cotangent).is_ok());
+    }
+
+    /// Adjoints beyond `f64`'s range at the cotangent's scale (the fuzzed program of
+    /// [`adjoint_scales`]): their scale is `+∞`, but the allowance stays finite — 4e303 against
+    /// gradient entries near 5e306, so an error of 1 % still fails.
+    #[test]
+    fn adjoints_beyond_range_get_a_finite_allowance() {
+        let (program, cotangent) = MatProgram::decode(include_bytes!(
+            "../../../../fuzz/seeds/matrix_program/regression-adjoints-beyond-range-after-a-retake"
+        ));
+        let scales = adjoint_scales(&program, &cotangent, true);
+        assert_eq!(scales[0].scale, f64::INFINITY);
+        assert!((1e303..1e305).contains(&scales[0].rounding), "{scales:?}");
+        // At the cotangent's scale alone the overflowed adjoints are left out.
+        let full = adjoint_scales(&program, &cotangent, false);
+        assert!(
+            full[0].scale.is_finite() && full[0].rounding < 1e296,
+            "{full:?}"
+        );
+        let want = program.scalar_gradient(&cotangent);
+        let off = &want[0] * 1.01;
+        let extra = scales[0].rounding;
+        assert!(compare("g", &off, &want[0], &[], false, extra, None).is_err());
         assert!(check(&program, &cotangent).is_ok());
     }
 
