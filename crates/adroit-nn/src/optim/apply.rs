@@ -12,9 +12,9 @@ use nalgebra::DMatrix;
 /// inputs and results were finite: `(every u was finite, every p + c·u is finite)`. `v − v`
 /// is 0 exactly for finite `v` and NaN otherwise; the comparisons with 0 are combined by `&`
 /// without an early exit, so the pass vectorises into lane-wise compares (sums of `v − v` in 32
-/// lanes, as before, spilled their accumulators to the stack with SSE2's sixteen registers: a
-/// tenth of a 784-128-10 training step). It reads `p` and `u` and writes `u` once, the traffic
-/// of `p += c·u` itself.
+/// lanes, as before, spilled their accumulators to the stack with SSE2's sixteen registers). It
+/// reads `p` and `u` and writes `u` once, the traffic of `p += c·u` itself, which bounds its
+/// speed.
 #[allow(clippy::eq_op)] // v − v is the test
 fn write_sum<T: MatScalar>(p: &[T], u: &mut [T], c: T) -> (bool, bool) {
     let (mut inputs, mut sums) = (true, true);

@@ -1,7 +1,7 @@
 //! Matrix-level operations against the scalar tape (the same loss written with `Var`s on
 //! nalgebra matrices) on small sizes, plus shapes, broadcasting and stability.
 
-use adroit_reverse::adroit_forward::{Dual, rules};
+use adroit_reverse::adroit_forward::{Dual, DualVec, rules};
 use adroit_reverse::matrix::{self, Along, MatVar};
 use adroit_reverse::{Var, gradient};
 use nalgebra::{DMatrix, dmatrix};
@@ -756,16 +756,23 @@ fn all_finite_scans_every_lane() {
     assert!(matrix::all_finite(&[0.5; 70]));
     assert!(matrix::all_finite(&[f32::MAX; 70]));
     assert!(matrix::all_finite::<f64>(&[]));
-    // A dual is finite when its primal and its perturbation are.
-    for (k, bad) in [Dual::new(f64::NAN, 1.0), Dual::new(1.0, f64::INFINITY)]
-        .into_iter()
-        .enumerate()
-    {
+    // A dual is finite when its primal and every perturbation are.
+    let bad = [
+        Dual::new(f64::NAN, 1.0),
+        Dual::new(1.0, f64::INFINITY),
+        Dual::new(1.0, f64::NAN),
+    ];
+    for (k, bad) in bad.into_iter().enumerate() {
         let mut v = vec![Dual::new(1.0, -2.0); 9];
         v[2 * k + 3] = bad;
         assert!(!matrix::all_finite(&v), "{bad:?}");
     }
     assert!(matrix::all_finite(&[Dual::new(1.0_f32, -2.0); 9]));
+    let chunk = |t: f32| DualVec::new(0.5_f32, [1.0, t, -3.0, 0.0]);
+    let mut v = vec![chunk(2.0); 5];
+    assert!(matrix::all_finite(&v));
+    v[4] = chunk(f32::NEG_INFINITY);
+    assert!(!matrix::all_finite(&v));
 }
 
 #[test]
