@@ -42,7 +42,7 @@ const NUDGES: [f64; 3] = [
 /// `±8.5e35` cancel to `2.8e14` (the matrix tape, as NumPy's BLAS, left `2⁶⁶` and so another
 /// maximum) moved in none of six probes and in some of twelve. Only a retried comparison runs
 /// them.
-const ORDER_PROBES: u64 = 12;
+pub(super) const ORDER_PROBES: u64 = 12;
 
 /// How many times the reference's largest change under [`ORDER_PROBES`] the retried
 /// comparisons allow, entry by entry: the fuzzed program of a softmax line split by rounding
@@ -262,7 +262,7 @@ fn internal_gradient_sensitivity(
 /// exact one is 4.5e153. And the reverse: in `sin(exp(P·X))` terms near 1.5e41 cancel to
 /// 1.5e26 in the reference's order, whose `exp` overflows and `sin` is NaN, and to −1.2e26 in
 /// the tape's, whose `sin(exp)` is 0.)
-fn widen_to_change(allowance: &mut [f64], probed: &[f64], want: &[f64]) {
+pub(super) fn widen_to_change(allowance: &mut [f64], probed: &[f64], want: &[f64]) {
     for ((a, &p), &w) in allowance.iter_mut().zip(probed).zip(want) {
         let change = (p - w).abs();
         if change.is_finite() {
