@@ -134,8 +134,19 @@ pub fn check_hvp(
             .all(|(v, x)| v.shape() == x.shape()),
         "check_hvp: a direction of the wrong shape"
     );
-    let scalar = scalar_hvp(program, weights, direction, None);
     let got: Vec<f64> = tape.iter().flat_map(|m| m.iter().copied()).collect();
+    compare_hvp(program, weights, direction, &got).map_err(fail)
+}
+
+/// [`check_hvp`]'s comparison of the matrix tape's product `got` (flattened input by input,
+/// column-major) with the scalar tape's, without the program in the error.
+fn compare_hvp(
+    program: &MatProgram,
+    weights: &DMatrix<f64>,
+    direction: &[DMatrix<f64>],
+    got: &[f64],
+) -> Result<(), String> {
+    let scalar = scalar_hvp(program, weights, direction, None);
     let scale = scalar.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
     let largest = program
         .largest_intermediate()
@@ -143,7 +154,9 @@ pub fn check_hvp(
         .max(1.0);
     let terms = weights.amax() * largest * largest;
     let bound = 1e-9 * (scale + terms);
-    // NaN on either side fails (a NaN difference is not within any bound).
+    // NaN on either side fails, even with an unbounded allowance (a NaN difference is within
+    // no bound): stricter than the first-order check, which passes an entry finite on one
+    // side only where a probe changes its finiteness.
     let first_miss = |allowance: &[f64]| {
         got.iter()
             .zip(&scalar)
@@ -158,9 +171,10 @@ pub fn check_hvp(
     }
     // Repeated allowing, entry by entry, 30 times the scalar reference's change when
     // its sums are taken in other orders (as the first-order check does): found by fuzzing,
-    // `x·tanh s` with `s` a sum of products that cancels exactly, so that `s` is its rounding
-    // residue (2.6e-13) — which the tapes' orders leave differently — and `tanh″ s ≈ −2s`
-    // carries it into the product, times derivatives of `s` near 1e4: 1.1e-5 apart at 2778.
+    // `x·tanh s` with `s = Σᵢ c·x₁ᵢ` over entries `x₁ᵢ` that sum to 0 exactly, so that `s` is
+    // the products' rounding residue (2.6e-13) — which the tapes' orders leave differently —
+    // and `tanh″ s ≈ −2s` carries it into the product, times derivatives of `s` near 1e4:
+    // 1.1e-5 apart at 2778.
     let mut allowance = vec![0.0; got.len()];
     for probe in 0..ORDER_PROBES {
         widen_to_change(
@@ -171,11 +185,11 @@ pub fn check_hvp(
     }
     match first_miss(&allowance) {
         None => Ok(()),
-        Some(k) => Err(fail(format!(
+        Some(k) => Err(format!(
             "hvp entry {k}: matrix tape {} vs scalar tape {} (bound {bound:e}, {:e} for the \
              order of the sums)",
             got[k], scalar[k], allowance[k]
-        ))),
+        )),
     }
 }
 
@@ -238,15 +252,47 @@ pub fn check_hvp_bytes(data: &[u8]) -> Result<bool, String> {
     if !smooth(&program.expr) || largest > LARGEST_INTERMEDIATE {
         return Ok(false);
     }
-    let direction: Vec<DMatrix<f64>> = program
+    let direction = direction_of(&program, data.len());
+    check_hvp(&program, &weights, &direction).map(|()| true)
+}
+
+/// [`check_hvp_bytes`]'s direction for `program` decoded from `len` bytes: entry `(i, j)` of
+/// input `k` is `sin(0.618·(len + 5k + 3i + j))`.
+fn direction_of(program: &MatProgram, len: usize) -> Vec<DMatrix<f64>> {
+    program
         .inputs
         .iter()
         .enumerate()
         .map(|(k, m)| {
             DMatrix::from_fn(m.nrows(), m.ncols(), |i, j| {
-                ((data.len() + k * 5 + i * 3 + j) as f64 * 0.618).sin()
+                ((len + k * 5 + i * 3 + j) as f64 * 0.618).sin()
             })
         })
-        .collect();
-    check_hvp(&program, &weights, &direction).map(|()| true)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The order retry of the fuzzed program of `tanh` of a cancelled sum: its first entries
+    /// move by 5e-5 between orders, the others by 2e-13 — a planted error of 1e-2 at the first
+    /// or 1e-5 at another still fails.
+    #[test]
+    fn the_order_retry_still_catches_planted_errors() {
+        let data = include_bytes!(
+            "../../../../fuzz/seeds/matrix_program_hvp/regression-tanh-of-a-cancelled-sum"
+        );
+        assert_eq!(check_hvp_bytes(data), Ok(true));
+        let (program, weights) = MatProgram::decode(data);
+        let direction = direction_of(&program, data.len());
+        let want = scalar_hvp(&program, &weights, &direction, None);
+        assert!(compare_hvp(&program, &weights, &direction, &want).is_ok());
+        for (k, error) in [(0, 1e-2), (5, 1e-5)] {
+            let mut planted = want.clone();
+            planted[k] += error;
+            let err = compare_hvp(&program, &weights, &direction, &planted).unwrap_err();
+            assert!(err.starts_with(&format!("hvp entry {k}:")), "{err}");
+        }
+    }
 }
