@@ -152,7 +152,11 @@ fn compare_hvp(
         .largest_intermediate()
         .unwrap_or(f64::INFINITY)
         .max(1.0);
-    let terms = weights.amax() * largest * largest;
+    // 0 for zero weights even where an intermediate overflowed (`largest` +∞), not 0·∞.
+    let terms = match weights.amax() {
+        0.0 => 0.0,
+        w => w * largest * largest,
+    };
     let bound = 1e-9 * (scale + terms);
     // NaN on either side fails, even with an unbounded allowance (a NaN difference is within
     // no bound): stricter than the first-order check, which passes an entry finite on one
@@ -294,5 +298,19 @@ mod tests {
             let err = compare_hvp(&program, &weights, &direction, &planted).unwrap_err();
             assert!(err.starts_with(&format!("hvp entry {k}:")), "{err}");
         }
+    }
+
+    /// Zero weights on a program whose exponential overflows: both products are 0, and the
+    /// bound is not `0·∞` (NaN, which failed every entry).
+    #[test]
+    fn zero_weights_compare_beside_an_overflow() {
+        use nalgebra::dmatrix;
+        let program = MatProgram {
+            inputs: vec![dmatrix![800.0, 1.0]],
+            expr: MatExpr::Unary(MatUnary::Exp, Box::new(MatExpr::Input(0))),
+        };
+        assert_eq!(program.largest_intermediate(), None);
+        let direction = [dmatrix![1.0, -0.5]];
+        assert_eq!(check_hvp(&program, &dmatrix![0.0, 0.0], &direction), Ok(()));
     }
 }
