@@ -9,7 +9,9 @@
 //! hand-written loop updating its moments in place (adroit keeps the state before the step, to
 //! undo a refused one).
 //!
-//! Run: `cargo bench -p adroit-benches --bench nn`.
+//! Run: `cargo bench -p adroit-benches --bench nn` (`f32` products on the `gemm` crate's
+//! kernels, as adroit-nn's default build runs them; add `--no-default-features` for
+//! `matrixmultiply`'s).
 
 use adroit_benches::handwritten::{self, Mlp};
 use adroit_nn::losses::{

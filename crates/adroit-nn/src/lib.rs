@@ -59,6 +59,13 @@
 //! the machine's memory: the allocation then fails and aborts the process, as Rust's
 //! standard collections do (PyTorch raises an error there; nalgebra's matrices, which the
 //! tape allocates, have no fallible allocation).
+//!
+//! # Cargo features
+//! All on by default: `gemm` (adroit-reverse's feature of that name: the `f32` matrix products
+//! of layers and their gradients on the `gemm` crate's kernels, faster than `matrixmultiply`'s
+//! on AVX-512 CPUs), `progress` (a progress bar in [`train()`], indicatif), `safetensors` (weight
+//! files, `io`) and `serde` (optimiser and early-stopping state, for checkpoints). With
+//! `default-features = false` the products run on `matrixmultiply`, nalgebra's own kernel.
 #![warn(missing_docs)]
 
 pub mod activation;

@@ -70,7 +70,7 @@
 //!   nalgebra's `try_convert` of a `Var` to `f64` gives its primal value (no derivative);
 //! - **`unsafe` only where the speed is**: the workspace denies `unsafe` code; this crate allows
 //!   it in three small modules and three call sites, each stating its soundness argument: the
-//!   thread's active-tape pointer (`active`), the matrix-product kernel call with strided
+//!   thread's active-tape pointer (`active`), the matrix-product kernels' calls with strided
 //!   operands (`matrix::gemm`), matrix gradients reading their inputs in place
 //!   (`matrix::value`, whose one caller, in `matrix::api`, is `matrix::value_and_gradient`),
 //!   the call of `zip_map`'s AVX2 build after the CPU was found to have AVX2
@@ -84,7 +84,20 @@
 //!   (`MIRIFLAGS=-Zmiri-deterministic-floats cargo +nightly miri test -p adroit-reverse --test
 //!   it -- misuse:: api:: …`; without the flag, Miri's deliberately inexact `exp` and `sin`
 //!   fail the tests that compare two paths bit for bit). Under Miri the CPU test fails, so the
-//!   three AVX2 builds are checked by their review alone.
+//!   three AVX2 builds are checked by their review alone (and the feature `gemm`, off there,
+//!   by its review and its tests against `matrixmultiply` and the definition).
+//!
+//! # Cargo features
+//! - `gemm` (off by default; adroit-nn turns it on by default): the matrix tape's `f32`
+//!   products, but for tiny ones (a loop of this crate's own) and those whose left operand is
+//!   read transposed at a depth above 256, run on the `gemm` crate's kernels instead of
+//!   `matrixmultiply`'s, on the calling thread. On an AVX-512 CPU (AMD Zen 5) they took a
+//!   784-128-10 MLP's training step (f32, batch 64, one thread) from 214–223 µs to 167–176 µs
+//!   (criterion; see `BENCHMARKS.md` §W.10). The kernels sum in different blocked orders, so `f32` products
+//!   differ between builds by rounding, and with the feature a `Dual<f32>` recording's values
+//!   (an `f32` [`matrix::hvp`]'s gradient) may differ from a plain `f32` one's in the last bit;
+//!   `f64` products stay on `matrixmultiply`, whose order makes them agree exactly. The
+//!   feature brings seventeen crates (gemm's, `pulp`, `dyn-stack`, `raw-cpuid`, ...).
 //!
 //! # Example
 //! ```

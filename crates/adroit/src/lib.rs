@@ -10,6 +10,7 @@
 //! | `reverse` (default) | [`reverse`] | `adroit-reverse` | the tape, matrix-level operations |
 //! | `nn` | `nn` | `adroit-nn` | layers, losses, optimisers, training; `rand`, `safetensors`, `indicatif` |
 //! | `check` | `check` | `adroit-check` | finite differences, gradcheck; `proptest` |
+//! | `gemm` | | `adroit-reverse`'s feature `gemm` | faster matrix products (on with `nn`); `gemm` |
 //! | `full` | all four | | |
 //!
 //! ```toml

@@ -1,7 +1,9 @@
 //! Times `C = op(A)·op(B)` (f32, column-major, one thread or the count given as argument)
 //! for the products of one 784-512-512-10 batch-128 training step and of one 784-128-10
-//! batch-64 step, on `matrixmultiply` (what adroit uses), `gemm` 0.19 with its AVX-512 kernels
-//! (`x86-v4`) and `faer` 0.24, and prints medians and GFLOP/s.
+//! batch-64 step, then `Aᵀ·B` (the left operand read transposed) at depths 32 to 1024 and a few
+//! small products, on `matrixmultiply`, `gemm` 0.19 with its AVX-512 kernels (`x86-v4`; adroit's
+//! `f32` kernel with the feature `gemm`, but for `Aᵀ·B` deeper than 256, where it was slower)
+//! and `faer` 0.24, and prints medians and GFLOP/s.
 //!
 //! Not a criterion benchmark on purpose: it is a one-off library comparison kept out of the
 //! workspace (so CI does not build three GEMM libraries); the figures are quoted in
@@ -134,7 +136,7 @@ type Products = &'static [(&'static str, (usize, usize, usize), bool, bool)];
 
 /// The products of one 784-512-512-10 batch-128 step and one 784-128-10 batch-64 step (`in ×
 /// batch` activations, as adroit's `Dense`).
-const STEPS: [(&str, Products); 2] = [
+const STEPS: [(&str, Products); 3] = [
     (
         "784-512-512-10, batch 128",
         &[
@@ -156,6 +158,27 @@ const STEPS: [(&str, Products); 2] = [
             ("G₁·Xᵀ", (128, 64, 784), false, true),
             ("G₂·H₁ᵀ", (10, 64, 128), false, true),
             ("W₂ᵀ·G₂", (128, 10, 64), true, false),
+        ],
+    ),
+    (
+        "Aᵀ·B (the left operand read transposed) by depth, and small products",
+        &[
+            ("Aᵀ·B", (512, 32, 128), true, false),
+            ("Aᵀ·B", (512, 64, 128), true, false),
+            ("Aᵀ·B", (512, 128, 128), true, false),
+            ("Aᵀ·B", (512, 256, 128), true, false),
+            ("Aᵀ·B", (256, 256, 64), true, false),
+            ("Aᵀ·B", (128, 128, 64), true, false),
+            ("Aᵀ·B", (784, 128, 64), true, false),
+            ("Aᵀ·B", (128, 1024, 64), true, false),
+            ("Aᵀ·B", (128, 512, 128), true, false),
+            ("Aᵀ·B", (2048, 128, 64), true, false),
+            ("Aᵀ·B", (1024, 256, 128), true, false),
+            ("Aᵀ·B", (256, 512, 256), true, false),
+            ("A·B", (64, 64, 64), false, false),
+            ("A·B", (32, 64, 32), false, false),
+            ("A·Bᵀ", (64, 32, 64), false, true),
+            ("Aᵀ·B", (64, 64, 64), true, false),
         ],
     ),
 ];

@@ -8,16 +8,24 @@
 //! takes arbitrary row and column strides, so a transposed operand is the same buffer with its
 //! strides swapped. Tiny products (a small network's layers) run on a loop of this module's
 //! own instead ([`small`]): there `matrixmultiply`'s allocation and packing per call cost more
-//! than the arithmetic.
+//! than the arithmetic. With the feature `gemm`, most larger `f32` products run on the `gemm`
+//! crate's kernels instead (`gemm_crate`: faster on AVX-512 CPUs), which take strides the same
+//! way.
 //!
-//! This module's `unsafe` code: the kernel's raw-pointer entry point, called only after the
+//! This module's `unsafe` code: the kernels' raw-pointer entry points, called only after the
 //! slice lengths have been checked against the shapes and strides they are read with, and the
 //! call of [`small`]'s AVX2 + FMA build after the CPU was found to have both (the crate's other
 //! `unsafe` code: `active`, `matrix::value`, `matrix::ops::zip_map`).
 
 #![allow(unsafe_code)]
 
+#[cfg(feature = "gemm")]
+mod gemm_crate;
 mod small;
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod tests;
 
 use super::MatScalar;
 use super::finite::all_finite;
@@ -289,12 +297,15 @@ where
     }
 }
 
-/// The kernel call for `f32` and `f64`.
+/// The kernel calls for `f32` and `f64`: the dispatching `$name` and `$large`, the product on
+/// `matrixmultiply` alone; `$other`, where given, the module of the kernel that takes products
+/// first with the feature `gemm` (`f32` only: see `gemm_crate` for why not `f64`).
 macro_rules! kernel {
-    ($name:ident, $t:ty, $gemm:path, $small:expr) => {
-        /// Writes `a·b` into the column-major `a.rows × b.cols` matrix `c` on
-        /// `matrixmultiply`'s kernel, or for a tiny product on [`small::product`] with a
-        /// thread-local working buffer, initialising every entry (`c` is never read).
+    ($name:ident, $large:ident, $t:ty, $gemm:path, $small:expr $(, $other:ident)?) => {
+        /// Writes `a·b` into the column-major `a.rows × b.cols` matrix `c`, initialising every
+        /// entry (`c` is never read): a tiny product on [`small::product`] with a thread-local
+        /// working buffer, else (`f32`, with the feature `gemm`) on the `gemm` crate's kernel
+        /// where `gemm_crate::takes` it, else on `matrixmultiply`'s.
         ///
         /// # Panics
         /// If an operand's strides reach outside its slice, the inner dimensions differ or
@@ -304,9 +315,8 @@ macro_rules! kernel {
             b: Operand<'_, $t>,
             c: &mut [core::mem::MaybeUninit<$t>],
         ) {
-            let (m, k, n) = (a.rows, a.cols, b.cols);
-            assert!(a.in_bounds() && b.in_bounds() && a.cols == b.rows && k > 0);
-            assert_eq!(Some(c.len()), m.checked_mul(n));
+            assert!(a.in_bounds() && b.in_bounds() && a.cols == b.rows && a.cols > 0);
+            assert_eq!(Some(c.len()), a.rows.checked_mul(b.cols));
             if small::is_small(&a, &b, $small) {
                 thread_local! {
                     static SCRATCH: core::cell::RefCell<Vec<$t>> =
@@ -325,6 +335,25 @@ macro_rules! kernel {
                 }
                 return;
             }
+            $(
+                #[cfg(feature = "gemm")]
+                if $other::takes(&a) {
+                    $other::product(a, b, c, 0.0, 1.0);
+                    return;
+                }
+            )?
+            $large(a, b, c);
+        }
+
+        /// Writes `a·b` into `c` as the dispatching kernel does, on `matrixmultiply`'s
+        /// kernel whatever the size.
+        ///
+        /// # Panics
+        /// As the dispatching kernel.
+        fn $large(a: Operand<'_, $t>, b: Operand<'_, $t>, c: &mut [core::mem::MaybeUninit<$t>]) {
+            let (m, k, n) = (a.rows, a.cols, b.cols);
+            assert!(a.in_bounds() && b.in_bounds() && a.cols == b.rows && k > 0);
+            assert_eq!(Some(c.len()), m.checked_mul(n));
             let rsc = 1;
             let csc = m as isize;
             // SAFETY: every entry the kernel reads of `a` and `b` lies inside their slices
@@ -357,12 +386,15 @@ macro_rules! kernel {
 
 kernel!(
     sgemm,
+    sgemm_matrixmultiply,
     f32,
     matrixmultiply::sgemm,
-    small::MAX_F32_MULTIPLY_ADDS
+    small::MAX_F32_MULTIPLY_ADDS,
+    gemm_crate
 );
 kernel!(
     dgemm,
+    dgemm_matrixmultiply,
     f64,
     matrixmultiply::dgemm,
     small::MAX_F64_MULTIPLY_ADDS
