@@ -65,7 +65,8 @@
 //! of layers and their gradients on the `gemm` crate's kernels, faster than `matrixmultiply`'s
 //! on AVX-512 CPUs), `progress` (a progress bar in [`train()`], indicatif), `safetensors` (weight
 //! files, `io`) and `serde` (optimiser and early-stopping state, for checkpoints). With
-//! `default-features = false` the products run on `matrixmultiply`, nalgebra's own kernel.
+//! `default-features = false` the larger products run on `matrixmultiply`, nalgebra's own
+//! kernel.
 #![warn(missing_docs)]
 
 pub mod activation;

@@ -8,7 +8,7 @@
 //! |---|---|---|---|
 //! | `forward` (default) | [`forward`] | `adroit-forward` | dual numbers; `num-traits`, `nalgebra` |
 //! | `reverse` (default) | [`reverse`] | `adroit-reverse` | the tape, matrix-level operations |
-//! | `nn` | `nn` | `adroit-nn` | layers, losses, optimisers, training; `rand`, `safetensors`, `indicatif` |
+//! | `nn` | `nn` | `adroit-nn` | layers, losses, optimisers, training; `rand`, `safetensors`, `indicatif`, `gemm` |
 //! | `check` | `check` | `adroit-check` | finite differences, gradcheck; `proptest` |
 //! | `gemm` | | `adroit-reverse`'s feature `gemm` | faster matrix products (on with `nn`); `gemm` |
 //! | `full` | all four | | |

@@ -1,5 +1,5 @@
-//! Matrix products on `matrixmultiply`'s fast kernel, with transposed operands read through
-//! their strides (no copy).
+//! Matrix products on a fast kernel (`matrixmultiply`'s, or with the feature `gemm` for `f32`
+//! the `gemm` crate's), with transposed operands read through their strides (no copy).
 //!
 //! The backward pass of a product needs `G·Bᵀ` and `Aᵀ·G`. Through nalgebra these cost either a
 //! materialised transpose (a copy of a possibly large matrix per product) or `tr_mul`/`gemm_tr`,

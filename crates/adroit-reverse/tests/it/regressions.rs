@@ -459,6 +459,45 @@ fn a_matrix_gradient_in_a_thread_local_destructor_at_thread_exit() {
     assert_eq!(rx.recv().unwrap(), vec![dmatrix![7.0, 11.0; 9.0, 13.0]]);
 }
 
+#[test]
+fn an_f32_matrix_product_in_a_thread_local_destructor_after_the_kernels_buffer_is_gone() {
+    // With the feature `gemm`, 64 × 64 f32 products run on the gemm crate, whose kernel keeps
+    // a thread-local buffer (created at the thread's first such product, so destroyed before
+    // a thread-local registered earlier): a product in that one's destructor runs on
+    // matrixmultiply instead (gemm panicked there, and the process aborted).
+    use adroit_reverse::matrix::{self, MatVar};
+    use nalgebra::DMatrix;
+    let x = DMatrix::from_fn(64, 64, |i, j| ((i * 3 + j * 5) % 7) as f32 - 3.0);
+    let ones = DMatrix::from_element(64, 64, 1.0_f32);
+    // ∂/∂X Σ(X·X) = 𝟏·Xᵀ + Xᵀ·𝟏 (𝟏 all ones; small integers, exact on either kernel).
+    let expected = &ones * x.transpose() + x.transpose() * &ones;
+    let gradient = move || {
+        matrix::gradient(
+            |v: &[MatVar<f32>]| (v[0] * v[0]).sum(),
+            std::slice::from_ref(&x),
+        )
+    };
+    struct OnExit<G: FnMut() -> Vec<DMatrix<f32>>>(G, std::sync::mpsc::Sender<Vec<DMatrix<f32>>>);
+    impl<G: FnMut() -> Vec<DMatrix<f32>>> Drop for OnExit<G> {
+        fn drop(&mut self) {
+            let _ = self.1.send((self.0)());
+        }
+    }
+    type Slot = Option<Box<dyn std::any::Any>>;
+    thread_local! {
+        static ON_EXIT: std::cell::RefCell<Slot> = const { std::cell::RefCell::new(None) };
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let during = gradient.clone();
+    std::thread::spawn(move || {
+        ON_EXIT.with(|slot| *slot.borrow_mut() = Some(Box::new(OnExit(gradient, tx))));
+        let _ = during();
+    })
+    .join()
+    .unwrap();
+    assert_eq!(rx.recv().unwrap(), vec![expected]);
+}
+
 /// adroit-forward's documented limit "Second derivatives near overflow" holds for the
 /// forward-over-reverse Hessian too: the naive `ln(exp(x))` at 400 gives 1 (exact 0; JAX's
 /// `hessian` and PyTorch's give 1 as well), its stable form `x` gives 0 (from a user trial).

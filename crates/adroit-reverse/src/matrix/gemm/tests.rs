@@ -10,17 +10,24 @@ use nalgebra::DMatrix;
 /// A product kernel: writes `a·b` into `c`.
 type Kernel<T> = fn(Operand<'_, T>, Operand<'_, T>, &mut [MaybeUninit<T>]);
 
-/// Shapes `(m, k, n)` above the tiny sizes: both orientations, a single row or column, depths
-/// on either side of `gemm_crate::MAX_TRANSPOSED_LEFT_DEPTH` (the dispatch takes either kernel
-/// for a transposed left operand) and beyond `gemm`'s depth block of 256.
-const SHAPES: [(usize, usize, usize); 8] = [
+/// Shapes `(m, k, n)` above the tiny sizes of both types, reaching `gemm`'s paths: its
+/// micro-kernels (both orientations, edge tiles), its small-output kernels (`m·n ≤ 256`), its
+/// `k ≤ 2` path, its matrix-vector paths (a single row or column, with more than 256 rows
+/// too), depths on either side of `gemm_crate::MAX_TRANSPOSED_LEFT_DEPTH` (the dispatch takes
+/// either kernel for a transposed left operand) and beyond `matrixmultiply`'s depth block of
+/// 256 and `gemm`'s smallest, 512.
+const SHAPES: [(usize, usize, usize); 12] = [
     (17, 16, 18),
-    (40, 3, 33),
+    (40, 4, 33),
+    (64, 2, 64),
     (1, 300, 40),
     (33, 300, 1),
+    (300, 20, 1),
+    (1, 20, 300),
     (24, 256, 9),
     (9, 257, 24),
     (20, 600, 12),
+    (12, 1100, 10),
     (64, 64, 64),
 ];
 
@@ -29,20 +36,29 @@ const SHAPES: [(usize, usize, usize); 8] = [
 /// (the output starts NaN, which a kernel that read it would keep).
 fn matches_the_definition<T: MatScalar>(kernels: &[(&str, Kernel<T>)]) {
     for (m, k, n) in SHAPES {
-        let (x, y) = (integers::<T>(m, k, m), integers::<T>(k, n, n));
-        let expected = &x * &y;
-        for (fa, fb) in (0..4).flat_map(|fa| (0..4).map(move |fb| (fa, fb))) {
-            let (sa, sb) = (stored(&x, fa), stored(&y, fb));
-            for &(name, kernel) in kernels {
-                let (a, b) = (operand(&sa, (m, k), fa), operand(&sb, (k, n), fb));
-                let mut c = unwritten(m * n);
-                kernel(a, b, &mut c);
-                assert_eq!(
-                    entries(m, n, c),
-                    expected,
-                    "{name}: {m}×{k}×{n}, storages {fa} and {fb}"
-                );
-            }
+        agree_on(kernels, (m, k, n), 4);
+    }
+}
+
+/// [`matches_the_definition`] on one shape, for the first `forms` storages of each operand.
+fn agree_on<T: MatScalar>(
+    kernels: &[(&str, Kernel<T>)],
+    (m, k, n): (usize, usize, usize),
+    forms: usize,
+) {
+    let (x, y) = (integers::<T>(m, k, m), integers::<T>(k, n, n));
+    let expected = &x * &y;
+    for (fa, fb) in (0..forms).flat_map(|fa| (0..forms).map(move |fb| (fa, fb))) {
+        let (sa, sb) = (stored(&x, fa), stored(&y, fb));
+        for &(name, kernel) in kernels {
+            let (a, b) = (operand(&sa, (m, k), fa), operand(&sb, (k, n), fb));
+            let mut c = unwritten(m * n);
+            kernel(a, b, &mut c);
+            assert_eq!(
+                entries(m, n, c),
+                expected,
+                "{name}: {m}×{k}×{n}, storages {fa} and {fb}"
+            );
         }
     }
 }
@@ -79,6 +95,60 @@ fn large_products_match_the_definition_on_every_operand_storage_f32() {
 #[test]
 fn large_products_match_the_definition_on_every_operand_storage_f64() {
     matches_the_definition(&kernels_f64());
+}
+
+/// Products of a training step's sizes (sides above 64 and 128, where `gemm` sizes its blocks
+/// from the cache and packs the right operand; depth beyond its blocks), plain or transposed
+/// operands (fewer storages: each product is a few million multiply-adds in a debug build).
+#[test]
+fn products_of_a_training_steps_sizes_match_the_definition() {
+    for shape in [(130, 600, 70), (160, 40, 200)] {
+        agree_on(&kernels_f32(), shape, 2);
+    }
+}
+
+/// Entries in `[−1, 1)` that are not small integers (so that summation orders differ in
+/// rounding), from a fixed linear congruential sequence.
+#[cfg(feature = "gemm")]
+fn rounding<T: MatScalar>(rows: usize, cols: usize, seed: u64) -> DMatrix<T> {
+    let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+    DMatrix::from_fn(rows, cols, |_, _| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
+        T::from_f64(2.0 * unit - 1.0).unwrap_or_else(T::nan)
+    })
+}
+
+/// The dispatch's route, seen in its results: on entries whose products round differently on
+/// the two kernels (a depth of 600 sums in different blocks), `sgemm` gives `gemm`'s bits for
+/// a plain left operand and `matrixmultiply`'s for a transposed one that deep.
+#[cfg(feature = "gemm")]
+#[test]
+fn the_dispatch_routes_by_the_left_operands_layout_and_depth() {
+    let run = |kernel: Kernel<f32>, a: Operand<'_, f32>, b: Operand<'_, f32>| {
+        let mut c = unwritten(a.rows * b.cols);
+        kernel(a, b, &mut c);
+        entries(a.rows, b.cols, c)
+    };
+    let gemm: Kernel<f32> = |a, b, c| super::gemm_crate::product(a, b, c, 0.0, 1.0);
+    let (m, k, n) = (40, 600, 30);
+    let (x, y) = (rounding::<f32>(m, k, 1), rounding::<f32>(k, n, 2));
+    let xt = x.transpose();
+    for (a, deep_transposed) in [
+        (Operand::plain(&x), false),
+        (Operand::transposed(&xt), true),
+    ] {
+        let b = Operand::plain(&y);
+        let (on_gemm, on_mm) = (run(gemm, a, b), run(sgemm_matrixmultiply, a, b));
+        assert_ne!(
+            on_gemm, on_mm,
+            "the kernels round alike: the test cannot tell them apart"
+        );
+        let expected = if deep_transposed { on_mm } else { on_gemm };
+        assert_eq!(run(sgemm, a, b), expected, "transposed: {deep_transposed}");
+    }
 }
 
 /// On every kernel a `0·∞` term makes its entry NaN and an infinite term an infinite entry,
