@@ -68,6 +68,8 @@
 //! `default-features = false` the larger products run on `matrixmultiply`, nalgebra's own
 //! kernel.
 #![warn(missing_docs)]
+// Without the feature `safetensors` there is no `io` module, which many items' docs link to.
+#![cfg_attr(not(feature = "safetensors"), allow(rustdoc::broken_intra_doc_links))]
 
 pub mod activation;
 mod activation_slices;

@@ -10,7 +10,7 @@
 //! | `reverse` (default) | [`reverse`] | `adroit-reverse` | the tape, matrix-level operations |
 //! | `nn` | `nn` | `adroit-nn` | layers, losses, optimisers, training; `rand`, `safetensors`, `indicatif`, `gemm` |
 //! | `check` | `check` | `adroit-check` | finite differences, gradcheck; `proptest` |
-//! | `gemm` | | `adroit-reverse`'s feature `gemm` | faster matrix products (on with `nn`); `gemm` |
+//! | `gemm` | | `adroit-reverse`'s feature `gemm` | faster matrix products (on with `nn`, which takes `adroit-nn`'s default features: depend on `adroit-nn` with `default-features = false` to leave it off); `gemm` |
 //! | `full` | all four | | |
 //!
 //! ```toml
