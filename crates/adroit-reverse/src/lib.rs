@@ -93,14 +93,15 @@
 //!   read transposed at a depth above 256, run on the `gemm` crate's kernels instead of
 //!   `matrixmultiply`'s, on the calling thread. On an AVX-512 CPU (AMD Zen 5) they took a
 //!   784-128-10 MLP's training step (f32, batch 64, one thread) from 214–223 µs to 167–176 µs
-//!   (criterion; see `BENCHMARKS.md` §W.10). The kernels sum in different blocked orders, so `f32` products
-//!   differ between builds by rounding, and with the feature a `Dual<f32>` recording's values
-//!   (the gradient of an `f32` [`matrix::value_gradient_and_hvp`]) may differ from a plain
-//!   `f32` one's in the last bit; `f64` products stay on `matrixmultiply`, whose order makes
-//!   them agree exactly. On first use `gemm` reads the CPU's cache sizes (from `/sys`, or by
+//!   (criterion; see `BENCHMARKS.md` §W.10). The kernels sum in different blocked orders, so
+//!   `f32` products differ between builds by rounding, and with the feature a `Dual<f32>`
+//!   recording's values (the gradient of an `f32` [`matrix::value_gradient_and_hvp`]) may
+//!   differ from a plain `f32` one's in the last bit; `f64` products stay on
+//!   `matrixmultiply`, whose order makes them agree exactly. On first use `gemm` reads the CPU's cache sizes (from `/sys`, or by
 //!   running `lscpu`), and keeps a buffer of about the L2 cache's size per thread. The feature
 //!   brings eighteen crates to compile on Linux x86-64 (gemm's six, `pulp`, `dyn-stack`,
-//!   `raw-cpuid`, ..., and a build dependency). Measured on AMD Zen 4 and Zen 5 only.
+//!   `raw-cpuid`, ..., and a build dependency). Its products were measured on AMD Zen 4 and
+//!   Zen 5 only, its training steps on Zen 5.
 //!
 //! # Example
 //! ```
