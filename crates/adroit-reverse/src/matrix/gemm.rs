@@ -338,7 +338,7 @@ macro_rules! kernel {
             $(
                 #[cfg(feature = "gemm")]
                 if $other::takes(&a) {
-                    $other::product(a, b, c, 0.0, 1.0);
+                    $other::product(a, b, c);
                     return;
                 }
             )?

@@ -68,8 +68,7 @@ fn cpu_is_supported() -> bool {
 }
 
 /// Writes `a·b` into the column-major `a.rows × b.cols` matrix `c` on `gemm`'s kernel,
-/// initialising every entry. `T` is `f32` or `f64` (the tests run both); `zero` and `one` are
-/// its 0 and 1.
+/// initialising every entry. `T` is `f32` or `f64` (the tests run both).
 ///
 /// # Panics
 /// If an operand's strides reach outside its slice, the inner dimensions differ or are 0, or
@@ -79,9 +78,8 @@ pub(super) fn product<T: MatScalar + 'static>(
     a: Operand<'_, T>,
     b: Operand<'_, T>,
     c: &mut [MaybeUninit<T>],
-    zero: T,
-    one: T,
 ) {
+    let (zero, one) = (T::zero(), T::one());
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert!(a.in_bounds() && b.in_bounds() && k == b.rows && k > 0);
     assert_eq!(Some(c.len()), m.checked_mul(n));

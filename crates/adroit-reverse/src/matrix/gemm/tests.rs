@@ -69,9 +69,7 @@ fn kernels_f32() -> Vec<(&'static str, Kernel<f32>)> {
         ("dispatch", sgemm),
         ("matrixmultiply", sgemm_matrixmultiply),
         #[cfg(feature = "gemm")]
-        ("gemm", |a, b, c| {
-            super::gemm_crate::product(a, b, c, 0.0, 1.0)
-        }),
+        ("gemm", super::gemm_crate::product),
     ]
 }
 
@@ -81,9 +79,7 @@ fn kernels_f64() -> Vec<(&'static str, Kernel<f64>)> {
         ("dispatch", dgemm),
         ("matrixmultiply", dgemm_matrixmultiply),
         #[cfg(feature = "gemm")]
-        ("gemm", |a, b, c| {
-            super::gemm_crate::product(a, b, c, 0.0, 1.0)
-        }),
+        ("gemm", super::gemm_crate::product),
     ]
 }
 
@@ -132,7 +128,6 @@ fn the_dispatch_routes_by_the_left_operands_layout_and_depth() {
         kernel(a, b, &mut c);
         entries(a.rows, b.cols, c)
     };
-    let gemm: Kernel<f32> = |a, b, c| super::gemm_crate::product(a, b, c, 0.0, 1.0);
     let (m, k, n) = (40, 600, 30);
     let (x, y) = (rounding::<f32>(m, k, 1), rounding::<f32>(k, n, 2));
     let xt = x.transpose();
@@ -141,7 +136,10 @@ fn the_dispatch_routes_by_the_left_operands_layout_and_depth() {
         (Operand::transposed(&xt), true),
     ] {
         let b = Operand::plain(&y);
-        let (on_gemm, on_mm) = (run(gemm, a, b), run(sgemm_matrixmultiply, a, b));
+        let (on_gemm, on_mm) = (
+            run(super::gemm_crate::product, a, b),
+            run(sgemm_matrixmultiply, a, b),
+        );
         assert_ne!(
             on_gemm, on_mm,
             "the kernels round alike: the test cannot tell them apart"
