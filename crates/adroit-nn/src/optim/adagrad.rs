@@ -87,7 +87,7 @@ impl<T: MatScalar> Optimizer<T> for AdaGrad<T> {
         let eps: T = cast(self.epsilon);
         let scale: T = cast(-self.eta.next());
         let sum = self.sum.advance(updates, cast(self.initial));
-        each_entry(updates, sum, |g, (s_old, s)| {
+        each_entry(updates, sum, move |g, (s_old, s)| {
             *s = s_old + *g * *g;
             let inv = if *s > T::zero() {
                 T::one() / Float::sqrt(*s + eps)

@@ -3,6 +3,7 @@
 use super::config;
 use super::schedule::LearningRate;
 use super::slots::pairs;
+use super::vectorised::vectorised;
 use super::{Count, Mask, Optimizer, Schedule, Slots, cast};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
@@ -83,7 +84,7 @@ impl<T: MatScalar> AdamMoments<T> {
         let (m_old, m_new) = self.m.advance(updates, T::zero());
         let (v_old, v_new) = self.v.advance(updates, T::zero());
         let nesterov = self.nesterov;
-        let direction = |g: T, m_old: T, m: &mut T, v_old: T, v: &mut T| {
+        let direction = move |g: T, m_old: T, m: &mut T, v_old: T, v: &mut T| {
             *m = b1t * m_old + one_b1 * g;
             *v = b2t * v_old + one_b2 * g * g;
             let m_hat = if nesterov {
@@ -94,24 +95,32 @@ impl<T: MatScalar> AdamMoments<T> {
             m_hat / (Float::sqrt(*v * c2) + eps)
         };
         let arrays = m_old.iter().zip(m_new).zip(v_old.iter().zip(v_new));
-        for (k, (u, ((m_old, m), (v_old, v)))) in updates.iter_mut().zip(arrays).enumerate() {
-            let entries = u
-                .as_mut_slice()
-                .iter_mut()
-                .zip(pairs(m_old, m).zip(pairs(v_old, v)));
-            match decay(k) {
-                None => {
-                    for (g, ((&m_old, m), (&v_old, v))) in entries {
-                        *g = direction(*g, m_old, m, v_old, v) * scale;
+        vectorised(
+            #[inline(always)]
+            move || {
+                for (k, (u, ((m_old, m), (v_old, v)))) in updates.iter_mut().zip(arrays).enumerate()
+                {
+                    let entries = u
+                        .as_mut_slice()
+                        .iter_mut()
+                        .zip(pairs(m_old, m).zip(pairs(v_old, v)));
+                    match decay(k) {
+                        None => {
+                            for (g, ((&m_old, m), (&v_old, v))) in entries {
+                                *g = direction(*g, m_old, m, v_old, v) * scale;
+                            }
+                        }
+                        Some(lambda) => {
+                            for ((g, ((&m_old, m), (&v_old, v))), &p) in
+                                entries.zip(params[k].as_slice())
+                            {
+                                *g = (direction(*g, m_old, m, v_old, v) + p * lambda) * scale;
+                            }
+                        }
                     }
                 }
-                Some(lambda) => {
-                    for ((g, ((&m_old, m), (&v_old, v))), &p) in entries.zip(params[k].as_slice()) {
-                        *g = (direction(*g, m_old, m, v_old, v) + p * lambda) * scale;
-                    }
-                }
-            }
-        }
+            },
+        );
     }
 }
 

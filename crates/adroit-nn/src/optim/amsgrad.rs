@@ -3,6 +3,7 @@
 use super::config;
 use super::schedule::LearningRate;
 use super::slots::pairs;
+use super::vectorised::vectorised;
 use super::{Count, Optimizer, Schedule, Slots, cast};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
@@ -107,19 +108,24 @@ impl<T: MatScalar> Optimizer<T> for AmsGrad<T> {
         let (m_old, m_new) = self.m.advance(updates, T::zero());
         let (v_old, v_new) = self.v.advance(updates, T::zero());
         let (max_old, max_new) = self.v_max.advance(updates, T::zero());
-        for (k, u) in updates.iter_mut().enumerate() {
-            let m = pairs(&m_old[k], &mut m_new[k]);
-            let v = pairs(&v_old[k], &mut v_new[k]);
-            let vmax = pairs(&max_old[k], &mut max_new[k]);
-            for (((g, (&m_old, m)), (&v_old, v)), (&vmax_old, vmax)) in
-                u.as_mut_slice().iter_mut().zip(m).zip(v).zip(vmax)
-            {
-                *m = b1 * m_old + (T::one() - b1) * *g;
-                *v = b2 * v_old + (T::one() - b2) * *g * *g;
-                *vmax = Float::max(vmax_old, *v * c2);
-                *g = scale * (*m * c1) / (Float::sqrt(*vmax) + eps);
-            }
-        }
+        vectorised(
+            #[inline(always)]
+            move || {
+                for (k, u) in updates.iter_mut().enumerate() {
+                    let m = pairs(&m_old[k], &mut m_new[k]);
+                    let v = pairs(&v_old[k], &mut v_new[k]);
+                    let vmax = pairs(&max_old[k], &mut max_new[k]);
+                    for (((g, (&m_old, m)), (&v_old, v)), (&vmax_old, vmax)) in
+                        u.as_mut_slice().iter_mut().zip(m).zip(v).zip(vmax)
+                    {
+                        *m = b1 * m_old + (T::one() - b1) * *g;
+                        *v = b2 * v_old + (T::one() - b2) * *g * *g;
+                        *vmax = Float::max(vmax_old, *v * c2);
+                        *g = scale * (*m * c1) / (Float::sqrt(*vmax) + eps);
+                    }
+                }
+            },
+        );
     }
 
     fn undo_update(&mut self) {

@@ -2,6 +2,7 @@
 //! every gradient and every updated parameter is finite.
 
 use super::Optimizer;
+use super::vectorised::vectorised;
 use crate::layer::param_names;
 use crate::visit_order::check_param_order;
 use crate::{Layer, NnError};
@@ -13,42 +14,14 @@ use nalgebra::DMatrix;
 /// is 0 exactly for finite `v` and NaN otherwise; the comparisons with 0 are combined by `&`
 /// without an early exit, so the pass vectorises into lane-wise compares (sums of `v − v` in 32
 /// lanes, as before, spilled their accumulators to the stack with SSE2's sixteen registers). It
-/// reads `p` and `u` and writes `u` once, the traffic of `p += c·u` itself. On x86-64 CPUs
-/// with AVX-512F (or AVX2) the pass runs in a copy compiled for it, chosen at run time: 16 (8)
-/// `f32` lanes where the baseline target's SSE2 has 4, which took the pass from 10.6 % to 5.5 %
-/// of a 784-128-10 step's samples (`BENCHMARKS.md` §W.11). The same bits either way: lane-wise
-/// IEEE arithmetic, and no fused multiply-add (Rust never contracts `c·u + p`).
+/// reads `p` and `u` and writes `u` once, the traffic of `p += c·u` itself. It runs
+/// [`vectorised`]: on AVX-512F the pass fell from 10.6 % to 5.5 % of a 784-128-10 step's
+/// samples (`BENCHMARKS.md` §W.11).
 fn write_sum<T: MatScalar>(p: &[T], u: &mut [T], c: T) -> (bool, bool) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            #[allow(unsafe_code)]
-            // SAFETY: `write_sum_avx512` needs AVX-512F, which the CPU has (tested just above).
-            return unsafe { write_sum_avx512(p, u, c) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            #[allow(unsafe_code)]
-            // SAFETY: `write_sum_avx2` needs AVX2, which the CPU has (tested just above).
-            return unsafe { write_sum_avx2(p, u, c) };
-        }
-    }
-    sum_pass(p, u, c)
-}
-
-/// [`sum_pass`] compiled with AVX-512F enabled; calling it is `unsafe` outside code compiled
-/// with AVX-512F: the CPU must have it.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn write_sum_avx512<T: MatScalar>(p: &[T], u: &mut [T], c: T) -> (bool, bool) {
-    sum_pass(p, u, c)
-}
-
-/// [`sum_pass`] compiled with AVX2 enabled; calling it is `unsafe` outside code compiled with
-/// AVX2: the CPU must have it.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn write_sum_avx2<T: MatScalar>(p: &[T], u: &mut [T], c: T) -> (bool, bool) {
-    sum_pass(p, u, c)
+    vectorised(
+        #[inline(always)]
+        move || sum_pass(p, u, c),
+    )
 }
 
 /// The pass of [`write_sum`], on the instructions of the function it is inlined into.

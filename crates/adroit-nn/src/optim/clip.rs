@@ -1,5 +1,6 @@
 //! Gradient clipping: by value, by norm per array, by global norm.
 
+use super::vectorised::vectorised;
 use super::{Optimizer, cast, config};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
@@ -56,14 +57,19 @@ impl<T: MatScalar> Optimizer<T> for ClipValue {
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         let d: T = cast(self.delta);
-        for u in updates {
-            for v in u.as_mut_slice() {
-                // Comparisons with NaN are false: NaN passes through (as jnp.clip), so a NaN
-                // gradient is not hidden as ±δ. Two selects: the loop vectorises.
-                let upper = if *v > d { d } else { *v };
-                *v = if upper < -d { -d } else { upper };
-            }
-        }
+        vectorised(
+            #[inline(always)]
+            move || {
+                for u in updates {
+                    for v in u.as_mut_slice() {
+                        // Comparisons with NaN are false: NaN passes through (as jnp.clip), so
+                        // a NaN gradient is not hidden as ±δ. Two selects: the loop vectorises.
+                        let upper = if *v > d { d } else { *v };
+                        *v = if upper < -d { -d } else { upper };
+                    }
+                }
+            },
+        );
     }
 }
 
@@ -204,9 +210,14 @@ impl<T: MatScalar> Optimizer<T> for ClipGlobalNorm {
 
 /// `u ← c·u`, entry by entry.
 fn scale<T: MatScalar>(u: &mut DMatrix<T>, c: T) {
-    for v in u.as_mut_slice() {
-        *v *= c;
-    }
+    vectorised(
+        #[inline(always)]
+        move || {
+            for v in u.as_mut_slice() {
+                *v *= c;
+            }
+        },
+    );
 }
 
 /// Independent partial sums of [`sum_of`] (so its loop vectorises).
@@ -216,18 +227,24 @@ const LANES: usize = 16;
 /// sums (entry `i` of each slice into sum `i mod LANES`), then those in order.
 fn sum_of<T: MatScalar>(slices: &[&[T]], f: impl Fn(f64) -> f64) -> f64 {
     let wide = |v: T| v.to_f64().unwrap_or(f64::NAN);
-    let mut sums = [0.0_f64; LANES];
-    for s in slices {
-        let mut blocks = s.chunks_exact(LANES);
-        for block in &mut blocks {
-            for (sum, &v) in sums.iter_mut().zip(block) {
-                *sum += f(wide(v));
+    let sums = vectorised(
+        #[inline(always)]
+        move || {
+            let mut sums = [0.0_f64; LANES];
+            for s in slices {
+                let mut blocks = s.chunks_exact(LANES);
+                for block in &mut blocks {
+                    for (sum, &v) in sums.iter_mut().zip(block) {
+                        *sum += f(wide(v));
+                    }
+                }
+                for (sum, &v) in sums.iter_mut().zip(blocks.remainder()) {
+                    *sum += f(wide(v));
+                }
             }
-        }
-        for (sum, &v) in sums.iter_mut().zip(blocks.remainder()) {
-            *sum += f(wide(v));
-        }
-    }
+            sums
+        },
+    );
     sums.iter().sum()
 }
 

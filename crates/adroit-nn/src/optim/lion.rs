@@ -3,6 +3,7 @@
 use super::config;
 use super::schedule::LearningRate;
 use super::slots::pairs;
+use super::vectorised::vectorised;
 use super::{Mask, Optimizer, Schedule, Slots, cast};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
@@ -137,15 +138,21 @@ impl<T: MatScalar> Optimizer<T> for Lion<T> {
             (0..updates.len()).map(|k| self.decay_mask.as_ref().is_none_or(|m| m.flags()[k]));
         let (m_old, m_new) = self.m.advance(updates, T::zero());
         let arrays = m_old.iter().zip(m_new).zip(params).zip(decayed);
-        for (u, (((m_old, m), p), decay)) in updates.iter_mut().zip(arrays) {
-            let lambda = if decay { lambda } else { T::zero() };
-            let m = pairs(m_old, m);
-            for ((g, (&m_old, m)), p) in u.as_mut_slice().iter_mut().zip(m).zip(p.as_slice()) {
-                let direction = sign(b1 * m_old + (T::one() - b1) * *g);
-                *m = b2 * m_old + (T::one() - b2) * *g;
-                *g = scale * (direction + lambda * *p);
-            }
-        }
+        vectorised(
+            #[inline(always)]
+            move || {
+                for (u, (((m_old, m), p), decay)) in updates.iter_mut().zip(arrays) {
+                    let lambda = if decay { lambda } else { T::zero() };
+                    let m = pairs(m_old, m);
+                    let entries = u.as_mut_slice().iter_mut().zip(m).zip(p.as_slice());
+                    for ((g, (&m_old, m)), p) in entries {
+                        let direction = sign(b1 * m_old + (T::one() - b1) * *g);
+                        *m = b2 * m_old + (T::one() - b2) * *g;
+                        *g = scale * (direction + lambda * *p);
+                    }
+                }
+            },
+        );
     }
 
     fn undo_update(&mut self) {

@@ -84,6 +84,7 @@ mod rmsprop;
 mod schedule;
 mod sgd;
 mod slots;
+mod vectorised;
 mod weight_decay;
 
 pub use adadelta::AdaDelta;

@@ -108,7 +108,7 @@ impl<T: MatScalar> Optimizer<T> for RAdam<T> {
         let scale: T = cast(-self.eta.next());
         let m = self.m.advance(updates, T::zero());
         let v = self.v.advance(updates, T::zero());
-        each_entry2(updates, m, v, |g, (m_old, m), (v_old, v)| {
+        each_entry2(updates, m, v, move |g, (m_old, m), (v_old, v)| {
             *m = b1 * m_old + (T::one() - b1) * *g;
             *v = b2 * v_old + (T::one() - b2) * *g * *g;
             let m_hat = *m * c1;

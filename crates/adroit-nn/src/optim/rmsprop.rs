@@ -106,14 +106,14 @@ impl<T: MatScalar> Optimizer<T> for RmsProp<T> {
         let scale: T = cast(-self.eta.next());
         let v = self.v.advance(updates, T::zero());
         if !self.centred {
-            each_entry(updates, v, |g, (v_old, v)| {
+            each_entry(updates, v, move |g, (v_old, v)| {
                 *v = rho * v_old + (T::one() - rho) * *g * *g;
                 *g = scale * *g / Float::sqrt(*v + eps);
             });
             return;
         }
         let mu = self.mu.advance(updates, T::zero());
-        each_entry2(updates, v, mu, |g, (v_old, v), (mu_old, mu)| {
+        each_entry2(updates, v, mu, move |g, (v_old, v), (mu_old, mu)| {
             *v = rho * v_old + (T::one() - rho) * *g * *g;
             *mu = rho * mu_old + (T::one() - rho) * *g;
             *g = scale * *g / Float::sqrt(*v - *mu * *mu + eps);

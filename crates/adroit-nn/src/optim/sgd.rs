@@ -97,7 +97,7 @@ impl<T: MatScalar> Trace<T> {
         let scale: T = cast(-self.eta.next());
         let nesterov = self.nesterov;
         let trace = self.trace.advance(updates, T::zero());
-        each_entry(updates, trace, |g, (t_old, t)| {
+        each_entry(updates, trace, move |g, (t_old, t)| {
             *t = *g + t_old * beta;
             let direction = if nesterov { *g + *t * beta } else { *t };
             *g = direction * scale;

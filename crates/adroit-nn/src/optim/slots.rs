@@ -1,6 +1,7 @@
 //! [`Slots`]: a rule's per-parameter state arrays, double-buffered so that a refused step can
 //! be undone exactly.
 
+use super::vectorised::vectorised;
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
 use nalgebra::DMatrix;
@@ -211,20 +212,29 @@ pub(crate) fn pairs<'a, T: MatScalar>(
 pub(crate) type Step<'a, T> = (&'a [DMatrix<T>], &'a mut [DMatrix<T>]);
 
 /// `f(g, (old, new))` on every entry: `g` the entry of `updates` (a gradient, to replace by
-/// its update), `old` and `new` the state's entry before and after the step.
+/// its update), `old` and `new` the state's entry before and after the step. The loop runs
+/// [`vectorised`], `f` inlined into it: `f` should be a `move` closure (capturing its
+/// coefficients by value, not by reference, which LLVM then reloads at every entry instead of
+/// vectorising the loop).
 pub(crate) fn each_entry<T: MatScalar>(
     updates: &mut [DMatrix<T>],
     (old, new): Step<'_, T>,
     mut f: impl FnMut(&mut T, (T, &mut T)),
 ) {
-    for ((u, old), new) in updates.iter_mut().zip(old).zip(new) {
-        for (g, (&old, new)) in u.as_mut_slice().iter_mut().zip(pairs(old, new)) {
-            f(g, (old, new));
-        }
-    }
+    vectorised(
+        #[inline(always)]
+        move || {
+            for ((u, old), new) in updates.iter_mut().zip(old).zip(new) {
+                for (g, (&old, new)) in u.as_mut_slice().iter_mut().zip(pairs(old, new)) {
+                    f(g, (old, new));
+                }
+            }
+        },
+    );
 }
 
-/// [`each_entry`] with two states: `f(g, (a_old, a_new), (b_old, b_new))`.
+/// [`each_entry`] with two states: `f(g, (a_old, a_new), (b_old, b_new))` (a `move` closure,
+/// as there).
 pub(crate) fn each_entry2<T: MatScalar>(
     updates: &mut [DMatrix<T>],
     (a_old, a_new): Step<'_, T>,
@@ -232,12 +242,17 @@ pub(crate) fn each_entry2<T: MatScalar>(
     mut f: impl FnMut(&mut T, (T, &mut T), (T, &mut T)),
 ) {
     let states = (a_old.iter().zip(a_new)).zip(b_old.iter().zip(b_new));
-    for (u, ((a_old, a), (b_old, b))) in updates.iter_mut().zip(states) {
-        let entries = pairs(a_old, a).zip(pairs(b_old, b));
-        for (g, ((&a_old, a), (&b_old, b))) in u.as_mut_slice().iter_mut().zip(entries) {
-            f(g, (a_old, a), (b_old, b));
-        }
-    }
+    vectorised(
+        #[inline(always)]
+        move || {
+            for (u, ((a_old, a), (b_old, b))) in updates.iter_mut().zip(states) {
+                let entries = pairs(a_old, a).zip(pairs(b_old, b));
+                for (g, ((&a_old, a), (&b_old, b))) in u.as_mut_slice().iter_mut().zip(entries) {
+                    f(g, (a_old, a), (b_old, b));
+                }
+            }
+        },
+    );
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! [`WeightDecay`]: adds `λ·θ` to the gradient.
 
 use super::config;
+use super::vectorised::vectorised;
 use super::{Optimizer, cast};
 use crate::NnError;
 use adroit_reverse::matrix::MatScalar;
@@ -58,10 +59,15 @@ impl<T: MatScalar> Optimizer<T> for WeightDecay {
     fn update(&mut self, updates: &mut [DMatrix<T>], params: &[&DMatrix<T>]) {
         super::check_counts(updates, params);
         let lambda: T = cast(self.lambda);
-        for (u, p) in updates.iter_mut().zip(params) {
-            for (u, &p) in u.as_mut_slice().iter_mut().zip(p.as_slice()) {
-                *u += p * lambda;
-            }
-        }
+        vectorised(
+            #[inline(always)]
+            move || {
+                for (u, p) in updates.iter_mut().zip(params) {
+                    for (u, &p) in u.as_mut_slice().iter_mut().zip(p.as_slice()) {
+                        *u += p * lambda;
+                    }
+                }
+            },
+        );
     }
 }
