@@ -69,7 +69,7 @@
 //!   `Decompositions` for `Var`, so code bound by it runs in every mode. As `ToPrimitive`,
 //!   nalgebra's `try_convert` of a `Var` to `f64` gives its primal value (no derivative);
 //! - **`unsafe` only where the speed is**: the workspace denies `unsafe` code; this crate allows
-//!   it in three small modules and three call sites, each stating its soundness argument: the
+//!   it in three small modules and a few call sites, each stating its soundness argument: the
 //!   thread's active-tape pointer (`active`), the matrix-product kernels' calls with strided
 //!   operands (`matrix::gemm`), matrix gradients reading their inputs in place
 //!   (`matrix::value`, whose one caller, in `matrix::api`, is `matrix::value_and_gradient`),
@@ -77,14 +77,16 @@
 //!   (`matrix::ops::zip_map`), that of the tiny matrix products' AVX2 + FMA build after the
 //!   CPU was found to have both (`matrix::gemm`), and that of the second-order adjoint
 //!   sweeps' AVX2 build after the same test (`second_order_adjoint`, for [`hessian`] of more
-//!   than 24 inputs). Miri (Stacked Borrows) finds no undefined behaviour in the integration
+//!   than 24 inputs), the element-wise activation kernels' AVX2 builds
+//!   (`matrix::activation_kernels`), and `all_finite`'s AVX-512F and AVX2 builds after the CPU
+//!   was found to have them (`matrix::finite`). Miri (Stacked Borrows) finds no undefined behaviour in the integration
 //!   tests of misuse, the API, buffers, checkpoints, pushforwards, custom matrix rules, uniform
 //!   adjoints, `zip_map` and the matrix kernels, nor in the unit tests it finishes (the larger
 //!   triangular solves take too long under it)
 //!   (`MIRIFLAGS=-Zmiri-deterministic-floats cargo +nightly miri test -p adroit-reverse --test
 //!   it -- misuse:: api:: …`; without the flag, Miri's deliberately inexact `exp` and `sin`
 //!   fail the tests that compare two paths bit for bit). Under Miri the CPU test fails, so the
-//!   three AVX2 builds are checked by their review alone (and the feature `gemm`, off there,
+//!   AVX2 and AVX-512F builds are checked by their review alone (and the feature `gemm`, off there,
 //!   by its review and its tests against `matrixmultiply` and the definition).
 //!
 //! # Cargo features

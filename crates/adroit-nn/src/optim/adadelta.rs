@@ -92,6 +92,7 @@ impl<T: MatScalar> Optimizer<T> for AdaDelta<T> {
             updates,
             grad_sq,
             delta_sq,
+            #[inline(always)]
             move |g, (eg_old, eg), (ed_old, ed)| {
                 *eg = rho * eg_old + (T::one() - rho) * *g * *g;
                 let delta = Float::sqrt(ed_old + eps) / Float::sqrt(*eg + eps) * *g;

@@ -87,15 +87,20 @@ impl<T: MatScalar> Optimizer<T> for AdaGrad<T> {
         let eps: T = cast(self.epsilon);
         let scale: T = cast(-self.eta.next());
         let sum = self.sum.advance(updates, cast(self.initial));
-        each_entry(updates, sum, move |g, (s_old, s)| {
-            *s = s_old + *g * *g;
-            let inv = if *s > T::zero() {
-                T::one() / Float::sqrt(*s + eps)
-            } else {
-                T::zero()
-            };
-            *g = scale * inv * *g;
-        });
+        each_entry(
+            updates,
+            sum,
+            #[inline(always)]
+            move |g, (s_old, s)| {
+                *s = s_old + *g * *g;
+                let inv = if *s > T::zero() {
+                    T::one() / Float::sqrt(*s + eps)
+                } else {
+                    T::zero()
+                };
+                *g = scale * inv * *g;
+            },
+        );
     }
 
     fn undo_update(&mut self) {

@@ -318,7 +318,7 @@ impl<T: MatScalar> Optimizer<T> for AdamW<T> {
         let scale: T = cast(-self.eta.next());
         let lambda: T = cast(self.lambda);
         let mask = self.decay_mask.as_ref();
-        let decay = |k: usize| mask.is_none_or(|m| m.flags()[k]).then_some(lambda);
+        let decay = move |k: usize| mask.is_none_or(|m| m.flags()[k]).then_some(lambda);
         self.moments.step(updates, params, scale, decay);
     }
 

@@ -96,11 +96,17 @@ impl<T: MatScalar> Optimizer<T> for AdaMax<T> {
         let scale: T = cast(-self.eta.next());
         let m = self.m.advance(updates, T::zero());
         let v = self.v.advance(updates, T::zero());
-        each_entry2(updates, m, v, move |g, (m_old, m), (v_old, v)| {
-            *m = b1 * m_old + (T::one() - b1) * *g;
-            *v = Float::max(b2 * v_old, Float::abs(*g) + eps);
-            *g = scale * (*m * c1) / *v;
-        });
+        each_entry2(
+            updates,
+            m,
+            v,
+            #[inline(always)]
+            move |g, (m_old, m), (v_old, v)| {
+                *m = b1 * m_old + (T::one() - b1) * *g;
+                *v = Float::max(b2 * v_old, Float::abs(*g) + eps);
+                *g = scale * (*m * c1) / *v;
+            },
+        );
     }
 
     fn undo_update(&mut self) {

@@ -262,5 +262,5 @@ fn norm<T: MatScalar>(slices: &[&[T]]) -> f64 {
     if !largest.is_finite() {
         return largest; // an infinite entry
     }
-    largest * sum_of(slices, |v| (v / largest) * (v / largest)).sqrt()
+    largest * sum_of(slices, move |v| (v / largest) * (v / largest)).sqrt()
 }

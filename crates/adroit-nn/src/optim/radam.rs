@@ -108,16 +108,22 @@ impl<T: MatScalar> Optimizer<T> for RAdam<T> {
         let scale: T = cast(-self.eta.next());
         let m = self.m.advance(updates, T::zero());
         let v = self.v.advance(updates, T::zero());
-        each_entry2(updates, m, v, move |g, (m_old, m), (v_old, v)| {
-            *m = b1 * m_old + (T::one() - b1) * *g;
-            *v = b2 * v_old + (T::one() - b2) * *g * *g;
-            let m_hat = *m * c1;
-            *g = scale
-                * match rectification {
-                    Some(r) => cast::<T>(r) * m_hat / (Float::sqrt(*v * c2) + eps),
-                    None => m_hat,
-                };
-        });
+        each_entry2(
+            updates,
+            m,
+            v,
+            #[inline(always)]
+            move |g, (m_old, m), (v_old, v)| {
+                *m = b1 * m_old + (T::one() - b1) * *g;
+                *v = b2 * v_old + (T::one() - b2) * *g * *g;
+                let m_hat = *m * c1;
+                *g = scale
+                    * match rectification {
+                        Some(r) => cast::<T>(r) * m_hat / (Float::sqrt(*v * c2) + eps),
+                        None => m_hat,
+                    };
+            },
+        );
     }
 
     fn undo_update(&mut self) {

@@ -106,18 +106,29 @@ impl<T: MatScalar> Optimizer<T> for RmsProp<T> {
         let scale: T = cast(-self.eta.next());
         let v = self.v.advance(updates, T::zero());
         if !self.centred {
-            each_entry(updates, v, move |g, (v_old, v)| {
-                *v = rho * v_old + (T::one() - rho) * *g * *g;
-                *g = scale * *g / Float::sqrt(*v + eps);
-            });
+            each_entry(
+                updates,
+                v,
+                #[inline(always)]
+                move |g, (v_old, v)| {
+                    *v = rho * v_old + (T::one() - rho) * *g * *g;
+                    *g = scale * *g / Float::sqrt(*v + eps);
+                },
+            );
             return;
         }
         let mu = self.mu.advance(updates, T::zero());
-        each_entry2(updates, v, mu, move |g, (v_old, v), (mu_old, mu)| {
-            *v = rho * v_old + (T::one() - rho) * *g * *g;
-            *mu = rho * mu_old + (T::one() - rho) * *g;
-            *g = scale * *g / Float::sqrt(*v - *mu * *mu + eps);
-        });
+        each_entry2(
+            updates,
+            v,
+            mu,
+            #[inline(always)]
+            move |g, (v_old, v), (mu_old, mu)| {
+                *v = rho * v_old + (T::one() - rho) * *g * *g;
+                *mu = rho * mu_old + (T::one() - rho) * *g;
+                *g = scale * *g / Float::sqrt(*v - *mu * *mu + eps);
+            },
+        );
     }
 
     fn undo_update(&mut self) {

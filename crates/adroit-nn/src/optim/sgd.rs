@@ -97,11 +97,16 @@ impl<T: MatScalar> Trace<T> {
         let scale: T = cast(-self.eta.next());
         let nesterov = self.nesterov;
         let trace = self.trace.advance(updates, T::zero());
-        each_entry(updates, trace, move |g, (t_old, t)| {
-            *t = *g + t_old * beta;
-            let direction = if nesterov { *g + *t * beta } else { *t };
-            *g = direction * scale;
-        });
+        each_entry(
+            updates,
+            trace,
+            #[inline(always)]
+            move |g, (t_old, t)| {
+                *t = *g + t_old * beta;
+                let direction = if nesterov { *g + *t * beta } else { *t };
+                *g = direction * scale;
+            },
+        );
     }
 
     fn undo(&mut self) {

@@ -215,7 +215,7 @@ pub(crate) type Step<'a, T> = (&'a [DMatrix<T>], &'a mut [DMatrix<T>]);
 /// its update), `old` and `new` the state's entry before and after the step. The loop runs
 /// [`vectorised`], `f` inlined into it: `f` should be a `move` closure (capturing its
 /// coefficients by value, not by reference, which LLVM then reloads at every entry instead of
-/// vectorising the loop).
+/// vectorising the loop) marked `#[inline(always)]`.
 pub(crate) fn each_entry<T: MatScalar>(
     updates: &mut [DMatrix<T>],
     (old, new): Step<'_, T>,
@@ -233,8 +233,8 @@ pub(crate) fn each_entry<T: MatScalar>(
     );
 }
 
-/// [`each_entry`] with two states: `f(g, (a_old, a_new), (b_old, b_new))` (a `move` closure,
-/// as there).
+/// [`each_entry`] with two states: `f(g, (a_old, a_new), (b_old, b_new))` (a `move` closure
+/// marked `#[inline(always)]`, as there).
 pub(crate) fn each_entry2<T: MatScalar>(
     updates: &mut [DMatrix<T>],
     (a_old, a_new): Step<'_, T>,

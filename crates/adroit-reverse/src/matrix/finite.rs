@@ -64,27 +64,51 @@ fn scan<T: MatScalar>(values: &[T]) -> bool {
 mod tests {
     use super::{all_finite, scan};
 
+    /// [`scan`] in every copy this CPU can run: the baseline, then AVX2 and AVX-512F where it
+    /// has them.
+    fn every_copy<T: super::MatScalar>(values: &[T]) -> Vec<bool> {
+        let mut results = vec![scan(values)];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                #[allow(unsafe_code)]
+                // SAFETY: the CPU has AVX2 (tested just above).
+                results.push(unsafe { super::scan_avx2(values) });
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                #[allow(unsafe_code)]
+                // SAFETY: the CPU has AVX-512F (tested just above).
+                results.push(unsafe { super::scan_avx512(values) });
+            }
+        }
+        results
+    }
+
     /// Every length up to past four 16-lane blocks and a remainder, with one NaN, +∞ or −∞ at
-    /// every position, and none: the dispatched scan (AVX-512F or AVX2 where the CPU has them;
-    /// `tests/it/matrix.rs` tests it further) and the baseline one, which such a CPU never
-    /// runs otherwise.
+    /// every position, and none: [`all_finite`] and every copy of the scan this CPU can run
+    /// (meaningful in an optimised build, where LLVM vectorises; CI runs it with `--release`).
     #[test]
-    fn the_dispatched_scan_finds_every_non_finite_entry_at_every_position() {
-        for len in 0..70 {
+    fn every_copy_of_the_scan_finds_every_non_finite_entry_at_every_position() {
+        for len in 0..200 {
             let clean: Vec<f32> = (0..len).map(|i| i as f32 * 0.25 - 3.0).collect();
             let clean64: Vec<f64> = clean.iter().map(|&v| f64::from(v)).collect();
-            assert!(all_finite(&clean) && scan(&clean), "len {len}");
-            assert!(all_finite(&clean64) && scan(&clean64), "len {len}");
+            assert!(all_finite(&clean) && every_copy(&clean).iter().all(|&f| f));
+            assert!(all_finite(&clean64) && every_copy(&clean64).iter().all(|&f| f));
             for at in 0..len {
                 for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
                     let mut v = clean.clone();
                     v[at] = bad;
-                    assert!(!all_finite(&v) && !scan(&v), "len {len}, {bad} at {at}");
+                    assert!(!all_finite(&v), "len {len}, {bad} at {at}");
+                    assert!(
+                        every_copy(&v).iter().all(|&f| !f),
+                        "len {len}, {bad} at {at}"
+                    );
                     let mut w = clean64.clone();
                     w[at] = f64::from(bad);
+                    assert!(!all_finite(&w), "len {len}, {bad} at {at} (f64)");
                     assert!(
-                        !all_finite(&w) && !scan(&w),
-                        "len {len}, {bad} at {at} (f64)"
+                        every_copy(&w).iter().all(|&f| !f),
+                        "{len}, {bad} at {at} (f64)"
                     );
                 }
             }
