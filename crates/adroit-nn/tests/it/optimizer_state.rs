@@ -301,3 +301,66 @@ where
     );
     assert_eq!(model, start);
 }
+
+#[path = "../../../../fuzz/shared/optimizer_state_check.rs"]
+mod optimizer_state_check;
+
+/// Replays the `optimizer_state` fuzz target's seeds (`fuzz/seeds/optimizer_state/`:
+/// checkpoints of fifteen rules and compositions after two steps) through its check — every
+/// rule reads each in `f32` and `f64`, and steps with what it read: nothing panics, a refused
+/// step changes neither the model nor the rule's state, an accepted one leaves the model finite
+/// — and each seed is read by its own rule at least (in both element types: the JSON numbers
+/// fit either). Then hostile edits of every seed through the same check: cut short, every
+/// number replaced in turn by `1e39` (past `f32`'s range), `-1e308`, `-1` and `0`.
+#[test]
+fn optimizer_state_fuzz_seeds_and_hostile_edits_replay() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/optimizer_state");
+    let mut seeds = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let read = optimizer_state_check::check_optimizer_bytes(&data);
+        assert!(
+            read >= 2,
+            "{}: read by {read} (rule, type) pairs",
+            path.display()
+        );
+        seeds += 1;
+        let text = String::from_utf8(data).unwrap();
+        for cut in [1, text.len() / 3, text.len() / 2, text.len() - 1] {
+            assert_eq!(
+                optimizer_state_check::check_optimizer_bytes(&text.as_bytes()[..cut]),
+                0
+            );
+        }
+        // Every number of the seed, replaced in turn.
+        let numbers: Vec<(usize, usize)> = {
+            let bytes = text.as_bytes();
+            let mut spans = Vec::new();
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'-' || bytes[i].is_ascii_digit() {
+                    let start = i;
+                    i += 1;
+                    while i < bytes.len()
+                        && (bytes[i].is_ascii_digit() || b".eE+-".contains(&bytes[i]))
+                    {
+                        i += 1;
+                    }
+                    spans.push((start, i));
+                } else {
+                    i += 1;
+                }
+            }
+            spans
+        };
+        for &(start, end) in &numbers {
+            for replacement in ["1e39", "-1e308", "-1", "0"] {
+                let edited = format!("{}{replacement}{}", &text[..start], &text[end..]);
+                optimizer_state_check::check_optimizer_bytes(edited.as_bytes());
+            }
+        }
+    }
+    assert!(seeds >= 15, "the seeds of {} are missing", dir.display());
+}
