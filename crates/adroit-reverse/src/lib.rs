@@ -79,10 +79,10 @@
 //!   sweeps' AVX2 build after the same test (`second_order_adjoint`, for [`hessian`] of more
 //!   than 24 inputs), the element-wise activation kernels' AVX2 builds
 //!   (`matrix::activation_kernels`), and `all_finite`'s AVX-512F and AVX2 builds after the CPU
-//!   was found to have them (`matrix::finite`). Miri (Stacked Borrows) finds no undefined behaviour in the integration
-//!   tests of misuse, the API, buffers, checkpoints, pushforwards, custom matrix rules, uniform
-//!   adjoints, `zip_map` and the matrix kernels, nor in the unit tests it finishes (the larger
-//!   triangular solves take too long under it)
+//!   was found to have them (`matrix::finite`). Miri (Stacked Borrows) finds no undefined
+//!   behaviour in the integration tests of misuse, the API, buffers, checkpoints,
+//!   pushforwards, custom matrix rules, uniform adjoints, `zip_map` and the matrix kernels,
+//!   nor in the unit tests it finishes (the larger triangular solves take too long under it)
 //!   (`MIRIFLAGS=-Zmiri-deterministic-floats cargo +nightly miri test -p adroit-reverse --test
 //!   it -- misuse:: api:: …`; without the flag, Miri's deliberately inexact `exp` and `sin`
 //!   fail the tests that compare two paths bit for bit). Under Miri the CPU test fails, so the

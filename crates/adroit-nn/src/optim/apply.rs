@@ -187,52 +187,71 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::{sum_pass, write_sum};
+    use super::write_sum;
+    use crate::optim::vectorised::tests::{at_level, available};
+    use adroit_reverse::matrix::MatScalar;
 
-    /// The dispatched pass (AVX-512F or AVX2 where the CPU has them) writes the baseline
-    /// pass's bits, and both find a NaN or infinity at every position, in the inputs or only
-    /// in a sum (`f32::MAX + f32::MAX`), at every length up to past four 16-lane blocks.
+    /// `write_sum` in every copy this CPU can run: the flags and the bits of the sums.
+    fn every_copy<T: MatScalar>(p: &[T], u: &[T], c: T) -> Vec<((bool, bool), Vec<f64>)> {
+        available()
+            .into_iter()
+            .map(|level| {
+                let mut u = u.to_vec();
+                let flags = at_level(level, || write_sum(p, &mut u, c));
+                (
+                    flags,
+                    u.iter().map(|v| v.to_f64().unwrap_or(f64::NAN)).collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// Every copy of the pass this CPU has (baseline, AVX2, AVX-512F) writes the baseline's
+    /// bits (NaN for NaN) and the plain `p + c·u`, and flags a NaN or infinity at every
+    /// position, in the inputs or only in a sum (`MAX + MAX`), at every length up to past
+    /// four 16-lane blocks, `f32` and `f64`. Meaningful in an optimised build (CI runs it with
+    /// `--release`).
     #[test]
-    fn the_dispatched_pass_writes_the_baseline_bits_and_flags_every_position() {
-        for len in 0..70 {
-            let p: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin() * 3.0).collect();
-            let g: Vec<f32> = (0..len).map(|i| (i as f32 * 1.3).cos() / 7.0).collect();
-            let c = -0.013_f32;
-            let (mut fast, mut base) = (g.clone(), g.clone());
-            assert_eq!(write_sum(&p, &mut fast, c), (true, true));
-            assert_eq!(sum_pass(&p, &mut base, c), (true, true));
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&fast), bits(&base), "len {len}");
-            assert!(
-                base.iter()
-                    .zip(&p)
-                    .zip(&g)
-                    .all(|((&s, &p), &g)| s == p + c * g)
-            );
-            for at in 0..len {
-                for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
-                    let (mut fast, mut base) = (g.clone(), g.clone());
-                    fast[at] = bad;
-                    base[at] = bad;
-                    assert_eq!(write_sum(&p, &mut fast, c), (false, false), "{bad} at {at}");
-                    assert_eq!(sum_pass(&p, &mut base, c), (false, false), "{bad} at {at}");
+    fn every_copy_of_the_pass_writes_the_baseline_bits_and_flags_every_position() {
+        fn case<T: MatScalar>() {
+            let t = |v: f64| T::from(v).unwrap_or_else(T::nan);
+            let same = |a: &[f64], b: &[f64]| {
+                a.iter()
+                    .zip(b)
+                    .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+            };
+            for len in 0..70 {
+                let p: Vec<T> = (0..len).map(|i| t((i as f64 * 0.37).sin() * 3.0)).collect();
+                let g: Vec<T> = (0..len).map(|i| t((i as f64 * 1.3).cos() / 7.0)).collect();
+                let c = t(-0.013);
+                let runs = every_copy(&p, &g, c);
+                let plain: Vec<f64> = (p.iter().zip(&g))
+                    .map(|(&p, &g)| (p + c * g).to_f64().unwrap_or(f64::NAN))
+                    .collect();
+                for (flags, sums) in &runs {
+                    assert_eq!(*flags, (true, true), "len {len}");
+                    assert!(same(sums, &plain), "len {len}");
                 }
-                let mut big = p.clone();
-                big[at] = f32::MAX;
-                let (mut fast, mut base) = (g.clone(), g.clone());
-                fast[at] = f32::MAX;
-                base[at] = f32::MAX;
-                assert_eq!(
-                    write_sum(&big, &mut fast, 1.0),
-                    (true, false),
-                    "overflow at {at}"
-                );
-                assert_eq!(
-                    sum_pass(&big, &mut base, 1.0),
-                    (true, false),
-                    "overflow at {at}"
-                );
+                for at in 0..len {
+                    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                        let mut u = g.clone();
+                        u[at] = t(bad);
+                        let runs = every_copy(&p, &u, c);
+                        for (flags, sums) in &runs {
+                            assert_eq!(*flags, (false, false), "{bad} at {at}");
+                            assert!(same(sums, &runs[0].1), "{bad} at {at}");
+                        }
+                    }
+                    let (mut big, mut u) = (p.clone(), g.clone());
+                    big[at] = <T as num_traits::Float>::max_value();
+                    u[at] = <T as num_traits::Float>::max_value();
+                    for (flags, _) in every_copy(&big, &u, T::one()) {
+                        assert_eq!(flags, (true, false), "overflow at {at}");
+                    }
+                }
             }
         }
+        case::<f32>();
+        case::<f64>();
     }
 }

@@ -11,8 +11,8 @@
 /// correctly rounded square roots and quotients, and no fused multiply-add (Rust never
 /// contracts `a·b + c`, although the AVX-512F copy has FMA enabled). A NaN's sign and payload
 /// may differ (Rust leaves them unspecified), and `max`/`min` of `+0` and `−0` may return
-/// either zero, as Rust documents for them (the rules' states never hold `−0` where they take
-/// a maximum). AVX-512F is tried first: on AMD Zen 5 it measured a little faster than AVX2
+/// either zero, as Rust documents for them (the rules never produce `−0` in a state where they
+/// take a maximum). AVX-512F is tried first: on AMD Zen 5 it measured a little faster than AVX2
 /// (`BENCHMARKS.md` §W.11); on Intel CPUs whose clock drops under 512-bit instructions that
 /// was not measured (with the feature `gemm`, their matrix products run on AVX-512 anyway).
 pub(crate) fn vectorised<R>(body: impl FnOnce() -> R) -> R {
@@ -53,7 +53,7 @@ fn on_avx2<R>(body: impl FnOnce() -> R) -> R {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use crate::optim::{
         AdaDelta, AdaGrad, AdaMax, Adam, AdamW, AmsGrad, ClipGlobalNorm, ClipNorm, ClipValue,
         Descent, Lion, Momentum, NAdam, Nesterov, Optimizer, RAdam, RmsProp, WeightDecay,
@@ -65,7 +65,8 @@ mod tests {
 
     /// A copy of [`vectorised`](super::vectorised)'s body.
     #[derive(Clone, Copy, Debug, PartialEq)]
-    pub(super) enum Level {
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    pub(crate) enum Level {
         /// As compiled (SSE2 on the default x86-64 target).
         Baseline,
         /// Compiled for AVX2.
@@ -98,7 +99,8 @@ mod tests {
     }
 
     /// The copies this CPU can run.
-    fn available() -> Vec<Level> {
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
+    pub(crate) fn available() -> Vec<Level> {
         let mut levels = vec![Level::Baseline];
         #[cfg(target_arch = "x86_64")]
         {
@@ -113,16 +115,20 @@ mod tests {
     }
 
     /// `f()` with every [`vectorised`](super::vectorised) pass on this thread in the copy
-    /// `level`; the choice is undone when `f` returns or panics.
-    fn at_level<R>(level: Level, f: impl FnOnce() -> R) -> R {
-        struct Reset;
-        impl Drop for Reset {
+    /// `level`, which must be one the CPU has (a panic otherwise: running another would be
+    /// undefined behaviour); the previous choice is restored when `f` returns or panics.
+    pub(crate) fn at_level<R>(level: Level, f: impl FnOnce() -> R) -> R {
+        assert!(
+            available().contains(&level),
+            "this CPU has no {level:?} copy"
+        );
+        struct Restore(Option<Level>);
+        impl Drop for Restore {
             fn drop(&mut self) {
-                FORCED.with(|l| l.set(None));
+                FORCED.with(|l| l.set(self.0));
             }
         }
-        FORCED.with(|l| l.set(Some(level)));
-        let _reset = Reset;
+        let _restore = Restore(FORCED.with(|l| l.replace(Some(level))));
         f()
     }
 
@@ -136,6 +142,10 @@ mod tests {
             ("RmsProp centred", Box::new(RmsProp::centred(0.01))),
             ("Adam", Box::new(Adam::new(0.01))),
             ("AdamW", Box::new(AdamW::new(0.01))),
+            (
+                "AdamW (masked decay)",
+                Box::new(AdamW::new(0.01).with_decay_mask(vec![true, false, true, false, true])),
+            ),
             ("NAdam", Box::new(NAdam::new(0.01))),
             ("RAdam", Box::new(RAdam::new(0.01))),
             ("AmsGrad", Box::new(AmsGrad::new(0.01))),
@@ -143,6 +153,13 @@ mod tests {
             ("AdaGrad", Box::new(AdaGrad::new(0.01))),
             ("AdaDelta", Box::new(AdaDelta::new(1.0))),
             ("Lion", Box::new(Lion::new(0.001))),
+            (
+                "Lion (masked decay)",
+                Box::new(
+                    Lion::with(0.001, 0.9, 0.99, 0.1)
+                        .with_decay_mask(vec![false, true, true, false, true]),
+                ),
+            ),
             ("ClipValue", Box::new(ClipValue::new(0.5))),
             ("ClipNorm", Box::new(ClipNorm::new(1.0))),
             ("ClipGlobalNorm", Box::new(ClipGlobalNorm::new(1.0))),

@@ -84,8 +84,8 @@ mod tests {
         results
     }
 
-    /// Every length up to past four 16-lane blocks and a remainder, with one NaN, +∞ or −∞ at
-    /// every position, and none: [`all_finite`] and every copy of the scan this CPU can run
+    /// Every length up to past twelve 16-lane blocks and a remainder, with one NaN, +∞ or −∞
+    /// at every position, and none: [`all_finite`] and every copy of the scan this CPU can run
     /// (meaningful in an optimised build, where LLVM vectorises; CI runs it with `--release`).
     #[test]
     fn every_copy_of_the_scan_finds_every_non_finite_entry_at_every_position() {
@@ -108,7 +108,7 @@ mod tests {
                     assert!(!all_finite(&w), "len {len}, {bad} at {at} (f64)");
                     assert!(
                         every_copy(&w).iter().all(|&f| !f),
-                        "{len}, {bad} at {at} (f64)"
+                        "len {len}, {bad} at {at} (f64)"
                     );
                 }
             }
