@@ -66,11 +66,7 @@ where
     let Ok(mut opt) = serde_json::from_slice::<O>(data) else {
         return;
     };
-    let bits = if size_of::<T>() == 4 {
-        "f32"
-    } else {
-        "f64"
-    };
+    let bits = if size_of::<T>() == 4 { "f32" } else { "f64" };
     outcome.read.push(format!("{name} {bits}"));
     let serialised = |opt: &O| serde_json::to_string(opt).expect("a rule serialises");
     let mut m = model::<T>();
