@@ -86,8 +86,8 @@
 //!   (`MIRIFLAGS=-Zmiri-deterministic-floats cargo +nightly miri test -p adroit-reverse --test
 //!   it -- misuse:: api:: …`; without the flag, Miri's deliberately inexact `exp` and `sin`
 //!   fail the tests that compare two paths bit for bit). Under Miri the CPU test fails, so the
-//!   AVX2 and AVX-512F builds are checked by their review alone (and the feature `gemm`, off there,
-//!   by its review and its tests against `matrixmultiply` and the definition).
+//!   AVX2 and AVX-512F builds are checked by their review alone (and the feature `gemm`, off
+//!   there, by its review and its tests against `matrixmultiply` and the definition).
 //!
 //! # Cargo features
 //! - `gemm` (off by default; adroit-nn turns it on by default): the matrix tape's `f32`
@@ -99,11 +99,11 @@
 //!   `f32` products differ between builds by rounding, and with the feature a `Dual<f32>`
 //!   recording's values (the gradient of an `f32` [`matrix::value_gradient_and_hvp`]) may
 //!   differ from a plain `f32` one's in the last bit; `f64` products stay on
-//!   `matrixmultiply`, whose order makes them agree exactly. On first use `gemm` reads the CPU's cache sizes (from `/sys`, or by
-//!   running `lscpu`), and keeps a buffer of about the L2 cache's size per thread. The feature
-//!   brings eighteen crates to compile on Linux x86-64 (gemm's six, `pulp`, `dyn-stack`,
-//!   `raw-cpuid`, ..., and a build dependency). Its products were measured on AMD Zen 4 and
-//!   Zen 5 only, its training steps on Zen 5.
+//!   `matrixmultiply`, whose order makes them agree exactly. On first use `gemm` reads the
+//!   CPU's cache sizes (from `/sys`, or by running `lscpu`), and keeps a buffer of about the L2
+//!   cache's size per thread. The feature brings eighteen crates to compile on Linux x86-64
+//!   (gemm's six, `pulp`, `dyn-stack`, `raw-cpuid`, ..., and a build dependency). Its products
+//!   were measured on AMD Zen 4 and Zen 5 only, its training steps on Zen 5.
 //!
 //! # Example
 //! ```
