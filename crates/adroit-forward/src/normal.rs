@@ -58,9 +58,11 @@ pub fn ndtr<S: SpecialFunctions>(x: S) -> S {
 
 /// `ln Φ(x)`, the logarithm of the standard normal distribution function, finite for every
 /// finite `x` (`≈ −x²/2 − ln(−x√(2π))` far left, `≈ −Φ(−x)` far right): three smooth formulas,
-/// chosen on the primal value — `ln(½ erfcx(−x/√2)) − x²/2` for `x < −1`, `ln Φ(x)` on
-/// `[−1, 1]`, `ln_1p(−Φ(−x))` above (with [`ndtr`]'s accurate tail) — so derivatives of every order are those of the
-/// formula in use, continuous across the switches to rounding.
+/// chosen on the primal value — `ln(½ erfcx(−x/√2)) − x²/2` for `x < −1` (with `t = −x/√2`
+/// beyond `√max/1024`, about 1.3e151 in `f64`, as `ln(½ t·erfcx(t)) − ln t − x²/2`, so that no
+/// second derivative passes through `ln` of a number near 1e-154), `ln Φ(x)` on `[−1, 1]`,
+/// `ln_1p(−Φ(−x))` above (with [`ndtr`]'s accurate tail) — so derivatives of every order are
+/// those of the formula in use, continuous across the switches to rounding.
 ///
 /// `−∞` at `−∞`, `0` at `+∞`, NaN for NaN; its derivative `φ(x)/Φ(x)` is `+∞` at `−∞` (it grows
 /// like `|x|`) and `0` at `+∞`.
@@ -86,7 +88,16 @@ pub fn log_ndtr<S: SpecialFunctions>(x: S) -> S {
     let half = lit::<S>(0.5);
     if x < -one {
         let t = -x * lit::<S>(FRAC_1_SQRT_2);
-        (t.erfcx() * half).ln() - x * x * half
+        // Far left, ½ erfcx(t) ≈ 1/(2t√π) is so small that the second derivative of its `ln`,
+        // −1/u², overflows (from t ≈ 3.8e153 in `f64`), which a reverse-mode Hessian then
+        // carried to −∞ where the exact value is −1: there `ln(½ t·erfcx(t)) − ln t`, the same
+        // function, whose `ln` sees a number near 0.28 (t·erfcx(t) → 1/√π).
+        let far = S::max_value().sqrt() * lit::<S>(1.0 / 1024.0);
+        if t > far && t.is_finite() {
+            (t * t.erfcx() * half).ln() - t.ln() - x * x * half
+        } else {
+            (t.erfcx() * half).ln() - x * x * half
+        }
     } else if x > one {
         (-ndtr(-x)).ln_1p()
     } else {

@@ -1,7 +1,7 @@
 //! Rules for exponentials and logarithms.
 
 use super::{BinaryRule, UnaryRule, lit};
-use core::f64::consts::{LN_2, LN_10};
+use core::f64::consts::{LN_2, LOG10_E};
 use num_traits::Float;
 
 /// `eˣ`: derivative `eˣ`.
@@ -27,6 +27,11 @@ impl UnaryRule for Exp {
 
 /// `2ˣ`: derivative `2ˣ·ln 2`.
 ///
+/// Just above the overflow threshold (`x` in `(1024, 1024.53)` for `f64`, `(128, 128.53)` for
+/// `f32`) the value is `+∞` but the derivative `2ˣ·ln 2` is finite (`ln 2 < 1`), and so is the
+/// second derivative `2ˣ·ln² 2` up to `x ≈ 1025.06` (`129.06`): there the derivative is formed
+/// as `2ˣ⁻²·(4 ln 2)` (`x − 2` is exact), so that neither passes through the infinite value.
+///
 /// # Example
 /// ```
 /// use adroit_forward::rules::{Exp2, UnaryRule};
@@ -35,6 +40,10 @@ impl UnaryRule for Exp {
 /// let (value, derivative) = Exp2.eval(3.0_f64);
 /// assert!((value - 8.0).abs() < 1e-12);
 /// assert!((derivative - 8.0 * LN_2).abs() < 1e-12);
+/// // 2^1024.3 overflows, its derivative 1.534…e308 does not
+/// let (value, derivative) = Exp2.eval(1024.3_f64);
+/// assert_eq!(value, f64::INFINITY);
+/// assert!((derivative / 1.5340871058449278e308 - 1.0).abs() < 1e-15);
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Exp2;
@@ -43,7 +52,12 @@ impl UnaryRule for Exp2 {
     #[inline(always)]
     fn eval<S: Float>(self, x: S) -> (S, S) {
         let value = x.exp2();
-        (value, value * lit(LN_2))
+        if value.is_infinite() && x.is_finite() {
+            let two = S::one() + S::one();
+            (value, (x - two).exp2() * lit(4.0 * LN_2))
+        } else {
+            (value, value * lit(LN_2))
+        }
     }
 }
 
@@ -112,7 +126,8 @@ impl UnaryRule for Log2 {
     }
 }
 
-/// `log₁₀ x`: derivative `1/(x·ln 10)`.
+/// `log₁₀ x`: derivative `1/(x·ln 10)`, formed as `log₁₀ e / x` (`x·ln 10` would overflow for
+/// `x` above about 7.8e307 in `f64`, flushing the subnormal derivative to 0).
 ///
 /// # Example
 /// ```
@@ -122,6 +137,9 @@ impl UnaryRule for Log2 {
 /// let (value, derivative) = Log10.eval(100.0_f64);
 /// assert!((value - 2.0).abs() < 1e-12);
 /// assert!((derivative - 1.0 / (100.0 * LN_10)).abs() < 1e-12);
+/// // near the largest f64: 2.554…e-309 (subnormal), not 0
+/// assert!((Log10.eval(1.7e308_f64).1 / 2.554673422960305e-309 - 1.0).abs() < 1e-9);
+/// assert_eq!(Log10.eval(0.0_f64).1, f64::INFINITY);
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Log10;
@@ -129,7 +147,8 @@ pub struct Log10;
 impl UnaryRule for Log10 {
     #[inline(always)]
     fn eval<S: Float>(self, x: S) -> (S, S) {
-        (x.log10(), (x * lit(LN_10) + S::zero()).recip())
+        // `+ 0` turns −0 into +0: log₁₀'(±0) = +∞.
+        (x.log10(), lit::<S>(LOG10_E) / (x + S::zero()))
     }
 }
 

@@ -537,3 +537,63 @@ fn hyper_dual_first_order_parts_keep_the_sign_of_zero() {
         3.0,
     );
 }
+
+/// Relative distance of `got` from `want`.
+fn relative(got: f64, want: f64) -> f64 {
+    ((got - want) / want).abs()
+}
+
+#[test]
+#[allow(clippy::excessive_precision)] // mpmath's 17 digits, rounded once where read
+fn exp2_derivatives_are_finite_where_only_the_value_overflows() {
+    // Found against mpmath (50 digits): 2ˣ overflows from x = 1024, its derivative 2ˣ·ln 2 only
+    // from 1024.53 and its second derivative from 1025.06; both were +∞ on that whole range
+    // (value·ln 2 formed from the infinite value). References: mpmath at the f64 (f32) argument.
+    let cases = [
+        (1024.3, 1.5340871058449278e308, 1.0633481521497781e308),
+        (1024.0001, 1.2461523016436864e308, 8.6376695443260773e307),
+        (1025.0, f64::INFINITY, 1.7274141694893188e308),
+    ];
+    for (x, d1, d2) in cases {
+        let (value, got_d1) = value_and_derivative(|y| y.exp2(), x);
+        assert_eq!(value, f64::INFINITY);
+        let got_d2 = second_derivative(|y| y.exp2(), x);
+        if d1.is_finite() {
+            assert!(relative(got_d1, d1) < 4.0 * f64::EPSILON, "{x}: {got_d1}");
+        } else {
+            assert_eq!(got_d1, d1, "{x}");
+        }
+        assert!(relative(got_d2, d2) < 8.0 * f64::EPSILON, "{x}: {got_d2}");
+    }
+    // f32: 2ˣ overflows from 128; at 128.3 (as f32) the derivatives are 2.90e38 and 2.01e38.
+    let x = 128.3_f32;
+    let d1 = derivative(|y| y.exp2(), x);
+    let d2 = second_derivative(|y| y.exp2(), x);
+    assert!(
+        (d1 / 2.903854309511084e38 - 1.0).abs() < 4.0 * f32::EPSILON,
+        "{d1}"
+    );
+    assert!(
+        (d2 / 2.0127984273944546e38 - 1.0).abs() < 8.0 * f32::EPSILON,
+        "{d2}"
+    );
+    // Below the threshold, and at ±∞, as before.
+    assert_eq!(derivative(|y| y.exp2(), 3.0), 8.0 * std::f64::consts::LN_2);
+    assert_eq!(derivative(|y| y.exp2(), f64::INFINITY), f64::INFINITY);
+    assert_eq!(derivative(|y| y.exp2(), f64::NEG_INFINITY), 0.0);
+}
+
+#[test]
+fn log10_derivative_is_not_flushed_near_the_largest_float() {
+    // 1/(x·ln 10): x·ln 10 overflowed above about 7.8e307, so the subnormal derivative came
+    // out 0. mpmath: 2.554673422960305e-309 at 1.7e308.
+    let d = derivative(|y| y.log10(), 1.7e308);
+    assert!(relative(d, 2.554673422960305e-309) < 1e-12, "{d}");
+    let d = derivative(|y| y.log10(), f64::MAX);
+    assert!(d > 0.0 && d.is_finite(), "{d}");
+    // log₁₀'(±0) = +∞, as ln's.
+    assert_eq!(derivative(|y| y.log10(), 0.0), f64::INFINITY);
+    assert_eq!(derivative(|y| y.log10(), -0.0), f64::INFINITY);
+    let d = derivative(|y| y.log10(), 100.0);
+    assert!(relative(d, 1.0 / (100.0 * std::f64::consts::LN_10)) < 2.0 * f64::EPSILON);
+}

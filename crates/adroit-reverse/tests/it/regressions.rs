@@ -588,3 +588,35 @@ fn cholesky_of_a_semi_definite_matrix_of_variables() {
     let plain = nalgebra::DMatrix::from_row_slice(2, 2, &[1.0_f64, 1.0, 1.0, 1.0]);
     assert!(plain.cholesky().is_none());
 }
+
+#[test]
+fn log_ndtr_hessian_far_left_is_minus_one() {
+    // (ln Φ)''(x) = −1 + 1/x² − … → −1 far left (mpmath). The reverse-mode Hessian was −∞ for
+    // x in about (−2e161, −5.6e153) in f64 and (−3.4e20, −7.7e18) in f32: the second derivative
+    // of ln(½ erfcx(−x/√2)), −1/u² with u ≈ 1e-154, overflowed (forward mode was right).
+    use adroit_forward::normal::log_ndtr;
+    for x in [-6e153_f64, -1e154, -1e160, -1e200, -1e300] {
+        let h = hessian(|v| log_ndtr(v[0]), &[x]);
+        assert!((h[(0, 0)] + 1.0).abs() < 1e-15, "{x}: {h}");
+        let g = gradient(|v| log_ndtr(v[0]), &[x]);
+        // The first derivative, −x − 1/x + …, is −x to rounding.
+        assert!((g[0] / -x - 1.0).abs() < 4.0 * f64::EPSILON, "{x}: {g:?}");
+        let d2 = adroit_forward::second_derivative(|y| log_ndtr(y), x);
+        assert!((d2 + 1.0).abs() < 1e-15, "{x}: {d2}");
+    }
+    for x in [-1e19_f32, -1e20, -3e20] {
+        let h = hessian(|v| log_ndtr(v[0]), &[x]);
+        assert!((h[(0, 0)] + 1.0).abs() < 1e-6, "{x}: {h}");
+    }
+    // Where the two formulas meet (t = −x/√2 at √max/1024), the derivatives agree to rounding.
+    let meet = f64::MAX.sqrt() / 1024.0 * std::f64::consts::SQRT_2;
+    for x in [-meet * (1.0 - 1e-12), -meet * (1.0 + 1e-12)] {
+        let h = hessian(|v| log_ndtr(v[0]), &[x]);
+        assert!((h[(0, 0)] + 1.0).abs() < 1e-15, "{x}: {h}");
+        let g = gradient(|v| log_ndtr(v[0]), &[x]);
+        assert!((g[0] / -x - 1.0).abs() < 4.0 * f64::EPSILON, "{x}: {g:?}");
+    }
+    // At −∞ the value is −∞ and the slope +∞, as before.
+    let g = gradient(|v| log_ndtr(v[0]), &[f64::NEG_INFINITY]);
+    assert_eq!(g[0], f64::INFINITY);
+}
