@@ -71,7 +71,8 @@
 //! - **`unsafe` only where the speed is**: the workspace denies `unsafe` code; this crate allows
 //!   it in three small modules and a few call sites, each stating its soundness argument: the
 //!   thread's active-tape pointer (`active`), the matrix-product kernels' calls with strided
-//!   operands (`matrix::gemm`), matrix gradients reading their inputs in place
+//!   operands (`matrix::gemm`; with the feature `parallel`, blocks of rows of one output
+//!   written by calls on several threads), matrix gradients reading their inputs in place
 //!   (`matrix::value`, whose one caller, in `matrix::api`, is `matrix::value_and_gradient`),
 //!   the call of `zip_map`'s AVX2 build after the CPU was found to have AVX2
 //!   (`matrix::ops::zip_map`), that of the tiny matrix products' AVX2 + FMA build after the
@@ -104,6 +105,18 @@
 //!   cache's size per thread. The feature brings eighteen crates to compile on Linux x86-64
 //!   (gemm's six, `pulp`, `dyn-stack`, `raw-cpuid`, ..., and a build dependency). Its products
 //!   were measured on AMD Zen 4 and Zen 5 only, its training steps on Zen 5.
+//! - `parallel` (off by default, includes `gemm`; adroit-nn turns it on by default): an `f32`
+//!   product of at least 2²⁴ multiply-adds on the `gemm` crate's kernels is split into blocks
+//!   of rows (multiples of 64), one per thread of rayon's pool — its global pool
+//!   (`RAYON_NUM_THREADS`, else the CPUs the process may use) or the one the caller runs in
+//!   (`ThreadPool::install`) — at most `MATMUL_NUM_THREADS` where that is set (the variable
+//!   `matrixmultiply`'s own threads follow), one block per 2²³ multiply-adds. On the 2-vCPU
+//!   Zen 5 machine it took a 784-512-512-10 MLP's step (f32, batch 128) on two threads from
+//!   2.00–2.37 ms to 1.52–1.72 ms (`BENCHMARKS.md` §W.12); smaller products, which splitting
+//!   would slow (a thread's start cost 20–50 µs there), stay whole. An entry of a split product
+//!   may differ in its last bits from the whole product's where `gemm` chooses other depth
+//!   blocks for the block's shape (for the MLP steps' products it did not). Brings rayon and
+//!   its five dependencies.
 //!
 //! # Example
 //! ```

@@ -22,6 +22,8 @@
 #[cfg(feature = "gemm")]
 mod gemm_crate;
 mod small;
+#[cfg(feature = "gemm")]
+mod split;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]

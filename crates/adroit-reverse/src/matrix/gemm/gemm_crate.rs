@@ -16,9 +16,11 @@
 //! CPUs that have them: results differ from each other (and from a plain loop) by rounding only.
 //! `gemm`'s depth blocks follow the CPU's cache sizes, which it reads once per process (from
 //! `/sys`, or by running `lscpu` where that fails), so its rounding can differ between machines
-//! with the same instruction set. It runs the product on the calling thread
-//! (`MATMUL_NUM_THREADS`, `matrixmultiply`'s threading variable, does not apply to it), and
-//! keeps a working buffer of about the L2 cache's size per thread that uses it.
+//! with the same instruction set. Each call runs on one thread and keeps a working buffer of
+//! about the L2 cache's size per thread that uses it; with the feature `parallel` a large
+//! product is split into blocks of rows, one call each, on rayon's threads (at most
+//! `MATMUL_NUM_THREADS`, `matrixmultiply`'s threading variable, where that is set: see
+//! [`split`](super::split)), else it runs on the calling thread.
 //!
 //! Why not `f64`: `matrixmultiply` sums every entry in the same order whatever the product's
 //! other dimensions and its operands' layout, so a dual matrix product — whose value part is
@@ -30,7 +32,7 @@
 //! training steps are, the feature accepts that (a `Dual<f32>` recording's values may differ
 //! from an `f32` one's by rounding); in `f64`, the type of checks and Hessians, it does not.
 
-use super::Operand;
+use super::{Operand, split};
 use crate::matrix::MatScalar;
 use core::mem::MaybeUninit;
 
@@ -79,7 +81,21 @@ pub(super) fn product<T: MatScalar + 'static>(
     b: Operand<'_, T>,
     c: &mut [MaybeUninit<T>],
 ) {
-    let (zero, one) = (T::zero(), T::one());
+    let parts = split::parts(a.rows, b.cols, a.cols);
+    product_in_parts(a, b, c, parts);
+}
+
+/// [`product`] in `parts` blocks of rows ([`split::run`]: on several threads with the feature
+/// `parallel`).
+///
+/// # Panics
+/// As [`product`].
+pub(super) fn product_in_parts<T: MatScalar + 'static>(
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    c: &mut [MaybeUninit<T>],
+    parts: usize,
+) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert!(a.in_bounds() && b.in_bounds() && k == b.rows && k > 0);
     assert_eq!(Some(c.len()), m.checked_mul(n));
@@ -87,27 +103,66 @@ pub(super) fn product<T: MatScalar + 'static>(
         // `gemm`'s matrix-vector paths view the output as a slice before writing it, which
         // the standard library requires to be initialised (they do not read it): a vector's
         // worth of zeros first.
-        c.fill(MaybeUninit::new(zero));
+        c.fill(MaybeUninit::new(T::zero()));
     }
-    // SAFETY: every entry the kernel reads of `a` and `b` lies inside their slices
-    // (`in_bounds`, whose strides are non-negative), every entry it writes of the column-major
-    // `m × n` matrix `c` (column stride `m`, row stride 1) lies inside `c`, and `c` is a unique
-    // borrow, so it aliases neither operand. With `read_dst` false `gemm` sets its `alpha` to
-    // 0, and then every path of gemm-common 0.19 (pinned to that release in Cargo.toml) stores
-    // `beta·(a·b)` without loading `c` first — the micro-kernels and the small-output kernels
-    // by their `alpha_status` 0, the matrix-vector and `k ≤ 2` paths by `alpha.is_zero()` —
-    // so `c` may start uninitialised (where it is viewed as a slice it was zeroed above); with
-    // `beta` 1 that is `a·b`. `gemm` takes the column stride before the row stride.
+    let out = Output(c.as_mut_ptr().cast::<T>());
+    let rows = |i0: usize, i1: usize| {
+        // SAFETY: `rows` is called with disjoint row ranges inside `0..m` (`split::run`), each
+        // once, while `c` stays uniquely borrowed by this function (`split::run` returns after
+        // every call did), so the calls write disjoint entries of `c` and nothing else reads
+        // or writes them meanwhile.
+        unsafe { rows_of_product(a, b, out, m, i0..i1) }
+    };
+    split::run(parts, m, &rows);
+}
+
+/// The output buffer of [`product`], shared by the calls that write its row blocks (on other
+/// threads with the feature `parallel`): a raw pointer, which is neither `Send` nor `Sync`.
+#[derive(Clone, Copy)]
+struct Output<T>(*mut T);
+
+// SAFETY: the pointer is only written through by `rows_of_product`, whose calls for one
+// product write disjoint entries (see `product`), and `T` (`f32` or `f64`) is `Send`.
+unsafe impl<T: Send> Send for Output<T> {}
+// SAFETY: as for `Send`: the shared pointer itself is never dereferenced outside those calls.
+unsafe impl<T: Send> Sync for Output<T> {}
+
+/// Writes rows `rows` of `a·b` into the column-major `m × b.cols` matrix at `out`.
+///
+/// # Safety
+/// `out` must point to `m · b.cols` entries that no one else reads or writes during the call,
+/// apart from other calls for the same product writing other rows; `rows` must lie inside
+/// `0..a.rows`, `m = a.rows`, and the operands must have passed `product`'s checks.
+unsafe fn rows_of_product<T: MatScalar + 'static>(
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    out: Output<T>,
+    m: usize,
+    rows: core::ops::Range<usize>,
+) {
+    let (zero, one) = (T::zero(), T::one());
+    // SAFETY: every entry the kernel reads of `a` (rows `rows`: `a` advanced by `rows.start`
+    // row strides, still inside its slice since `rows.start < a.rows`) and of `b` lies inside
+    // their slices (`in_bounds`, whose strides are non-negative); every entry it writes — rows
+    // `rows` of the column-major `m × n` matrix at `out` (column stride `m`, row stride 1) —
+    // lies inside that matrix, which aliases neither operand (a unique borrow in `product`),
+    // and no other call writes these rows (the caller's contract). With `read_dst` false `gemm`
+    // sets its `alpha` to 0, and then every path of gemm-common 0.19 (pinned to that release
+    // in Cargo.toml) stores `beta·(a·b)` without loading the output first — the micro-kernels
+    // and the small-output kernels by their `alpha_status` 0, the matrix-vector and `k ≤ 2`
+    // paths by `alpha.is_zero()` — so it may start uninitialised (where it is viewed as a
+    // slice it was zeroed in `product`); with `beta` 1 that is `a·b`. `gemm` takes the column
+    // stride before the row stride.
     unsafe {
         gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr().cast::<T>(),
+            rows.len(),
+            b.cols,
+            a.cols,
+            out.0.add(rows.start),
             m as isize,
             1,
             false,
-            a.data.as_ptr(),
+            a.data.as_ptr().offset(rows.start as isize * a.row_stride),
             a.col_stride,
             a.row_stride,
             b.data.as_ptr(),

@@ -191,3 +191,73 @@ fn deep_products_with_a_transposed_left_operand_stay_on_matrixmultiply() {
         1
     ))));
 }
+
+/// Products split into blocks of rows (`gemm_crate::product_in_parts`, the path of large
+/// products with the feature `parallel`, here forced on small shapes, in a pool of two threads
+/// where the feature is on) equal the definition on every operand storage, every entry
+/// written: blocks of 64 rows and a shorter last one, two to four of them.
+#[cfg(feature = "gemm")]
+#[test]
+fn products_split_into_blocks_of_rows_match_the_definition() {
+    use super::gemm_crate::product_in_parts;
+    let check = || {
+        for (m, k, n) in [(130, 20, 17), (200, 300, 18), (257, 33, 40), (64, 9, 20)] {
+            let (x, y) = (integers::<f32>(m, k, m), integers::<f32>(k, n, n));
+            let expected = &x * &y;
+            for (fa, fb) in (0..4).flat_map(|fa| (0..4).map(move |fb| (fa, fb))) {
+                let (sa, sb) = (stored(&x, fa), stored(&y, fb));
+                for parts in 2..=4 {
+                    let (a, b) = (operand(&sa, (m, k), fa), operand(&sb, (k, n), fb));
+                    let mut c = unwritten(m * n);
+                    product_in_parts(a, b, &mut c, parts);
+                    assert_eq!(
+                        entries(m, n, c),
+                        expected,
+                        "{m}×{k}×{n}, storages {fa} and {fb}, {parts} parts"
+                    );
+                }
+            }
+        }
+    };
+    #[cfg(feature = "parallel")]
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("a pool of two threads")
+        .install(check);
+    #[cfg(not(feature = "parallel"))]
+    check();
+}
+
+/// With the feature `parallel`, a product of the largest MLP step's size is split in a pool of
+/// two threads (unless `MATMUL_NUM_THREADS` limits it to one), and its result equals the
+/// whole product's to the last bit there (blocks of 256 rows).
+#[cfg(feature = "parallel")]
+#[test]
+fn a_large_product_is_split_on_two_threads_with_the_same_bits() {
+    use super::gemm_crate::{product, product_in_parts};
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("a pool of two threads");
+    let limited = std::env::var("MATMUL_NUM_THREADS").is_ok_and(|v| v.trim() == "1");
+    let parts = pool.install(|| super::split::parts(512, 128, 512));
+    assert_eq!(parts, if limited { 1 } else { 2 });
+    let (m, k, n) = (512, 200, 128);
+    let (x, y) = (rounding::<f32>(m, k, 3), rounding::<f32>(k, n, 4));
+    let run = |parts: Option<usize>| {
+        let mut c = unwritten(m * n);
+        let (a, b) = (Operand::plain(&x), Operand::plain(&y));
+        match parts {
+            Some(p) => pool.install(|| product_in_parts(a, b, &mut c, p)),
+            None => product(a, b, &mut c),
+        }
+        entries::<f32>(m, n, c)
+    };
+    let whole = run(Some(1));
+    assert_eq!(run(Some(2)), whole);
+    assert_eq!(run(None), whole);
+    let reference = x.cast::<f64>() * y.cast::<f64>();
+    let worst = (whole.cast::<f64>() - &reference).amax();
+    assert!(worst < 1e-4, "{worst}");
+}
