@@ -65,10 +65,10 @@
 //! of layers and their gradients on the `gemm` crate's kernels, faster than `matrixmultiply`'s
 //! on AVX-512 CPUs), `parallel` (adroit-reverse's: the largest of those products split over
 //! rayon's threads, at most `MATMUL_NUM_THREADS` where set; `RAYON_NUM_THREADS=1` or
-//! `MATMUL_NUM_THREADS=1` keeps them on one), `progress` (a progress bar in [`train()`], indicatif), `safetensors` (weight
-//! files, `io`) and `serde` (optimiser and early-stopping state, for checkpoints). With
-//! `default-features = false` the larger products run on `matrixmultiply`, nalgebra's own
-//! kernel.
+//! `MATMUL_NUM_THREADS=1` keeps them on one), `progress` (a progress bar in [`train()`],
+//! indicatif), `safetensors` (weight files, `io`) and `serde` (optimiser and early-stopping
+//! state, for checkpoints). With `default-features = false` the larger products run on
+//! `matrixmultiply`, nalgebra's own kernel.
 #![warn(missing_docs)]
 // Without the feature `safetensors` there is no `io` module, which many items' docs link to.
 #![cfg_attr(not(feature = "safetensors"), allow(rustdoc::broken_intra_doc_links))]

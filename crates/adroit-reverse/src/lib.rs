@@ -107,16 +107,17 @@
 //!   were measured on AMD Zen 4 and Zen 5 only, its training steps on Zen 5.
 //! - `parallel` (off by default, includes `gemm`; adroit-nn turns it on by default): an `f32`
 //!   product of at least 2²⁴ multiply-adds on the `gemm` crate's kernels is split into blocks
-//!   of rows (multiples of 64), one per thread of rayon's pool — its global pool
-//!   (`RAYON_NUM_THREADS`, else the CPUs the process may use) or the one the caller runs in
-//!   (`ThreadPool::install`) — at most `MATMUL_NUM_THREADS` where that is set (the variable
-//!   `matrixmultiply`'s own threads follow), one block per 2²³ multiply-adds. On the 2-vCPU
-//!   Zen 5 machine it took a 784-512-512-10 MLP's step (f32, batch 128) on two threads from
-//!   2.00–2.37 ms to 1.52–1.72 ms (`BENCHMARKS.md` §W.12); smaller products, which splitting
-//!   would slow (a thread's start cost 20–50 µs there), stay whole. An entry of a split product
-//!   may differ in its last bits from the whole product's where `gemm` chooses other depth
-//!   blocks for the block's shape (for the MLP steps' products it did not). Brings rayon and
-//!   its five dependencies.
+//!   of rows (multiples of 64), one per thread of rayon's global pool (`RAYON_NUM_THREADS`,
+//!   else the CPUs the process may use), at most `MATMUL_NUM_THREADS` where that is set (the
+//!   variable `matrixmultiply`'s own threads follow), one block per 2²³ multiply-adds. On the
+//!   2-vCPU Zen 5 machine it took a 784-512-512-10 MLP's step (f32, batch 128) on two threads
+//!   from 2.00–2.37 ms to 1.49–1.75 ms (`BENCHMARKS.md` §W.12); smaller products, which
+//!   splitting would slow (a rayon job reached the other thread 20–50 µs after it was started
+//!   there), stay whole, and so does a product computed on a thread of a rayon pool (code of
+//!   one's own in `par_iter`: its thread could run another job, recording on the same tape,
+//!   while it waits). An entry of a split product may differ in its last bits from the whole
+//!   product's where `gemm` chooses other depth blocks for the block's shape (for the MLP
+//!   steps' products it did not). Brings rayon and its five dependencies.
 //!
 //! # Example
 //! ```

@@ -8,9 +8,10 @@
 //! |---|---|---|---|
 //! | `forward` (default) | [`forward`] | `adroit-forward` | dual numbers; `num-traits`, `nalgebra` |
 //! | `reverse` (default) | [`reverse`] | `adroit-reverse` | the tape, matrix-level operations |
-//! | `nn` | `nn` | `adroit-nn` | layers, losses, optimisers, training; `rand`, `safetensors`, `indicatif`, `gemm` |
+//! | `nn` | `nn` | `adroit-nn` | layers, losses, optimisers, training; `rand`, `safetensors`, `indicatif`, `gemm`, `rayon` |
 //! | `check` | `check` | `adroit-check` | finite differences, gradcheck; `proptest` |
 //! | `gemm` | | `adroit-reverse`'s feature `gemm` | faster matrix products (on with `nn`, which takes `adroit-nn`'s default features: depend on `adroit-nn` with `default-features = false` to leave it off); `gemm` |
+//! | `parallel` | | `adroit-reverse`'s feature `parallel` (includes `gemm`) | the largest `f32` products split over threads (on with `nn`, as `gemm`); `rayon` |
 //! | `full` | all four | | |
 //!
 //! ```toml

@@ -27,10 +27,11 @@ impl UnaryRule for Exp {
 
 /// `2ˣ`: derivative `2ˣ·ln 2`.
 ///
-/// Just above the overflow threshold (`x` in `(1024, 1024.53)` for `f64`, `(128, 128.53)` for
+/// Just above the overflow threshold (`x` in `[1024, 1024.53)` for `f64`, `[128, 128.53)` for
 /// `f32`) the value is `+∞` but the derivative `2ˣ·ln 2` is finite (`ln 2 < 1`), and so is the
-/// second derivative `2ˣ·ln² 2` up to `x ≈ 1025.06` (`129.06`): there the derivative is formed
-/// as `2ˣ⁻²·(4 ln 2)` (`x − 2` is exact), so that neither passes through the infinite value.
+/// second derivative `2ˣ·ln² 2` up to `x ≈ 1025.06` (`129.06`): where the value is `+∞` and `x`
+/// finite, the derivative is formed as `2ˣ⁻²·(4 ln 2)` (`x − 2` is exact there), so that
+/// neither passes through the infinite value.
 ///
 /// # Example
 /// ```

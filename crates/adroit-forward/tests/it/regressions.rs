@@ -581,6 +581,7 @@ fn exp2_derivatives_are_finite_where_only_the_value_overflows() {
     assert_eq!(derivative(|y| y.exp2(), 3.0), 8.0 * std::f64::consts::LN_2);
     assert_eq!(derivative(|y| y.exp2(), f64::INFINITY), f64::INFINITY);
     assert_eq!(derivative(|y| y.exp2(), f64::NEG_INFINITY), 0.0);
+    assert!(derivative(|y| y.exp2(), f64::NAN).is_nan());
 }
 
 #[test]
@@ -596,4 +597,8 @@ fn log10_derivative_is_not_flushed_near_the_largest_float() {
     assert_eq!(derivative(|y| y.log10(), -0.0), f64::INFINITY);
     let d = derivative(|y| y.log10(), 100.0);
     assert!(relative(d, 1.0 / (100.0 * std::f64::consts::LN_10)) < 2.0 * f64::EPSILON);
+    assert!(derivative(|y| y.log10(), f64::NAN).is_nan());
+    // f32: x·ln 10 overflowed above about 1.48e38; mpmath: 1/(3e38·ln 10) = 1.4476e-39.
+    let d = derivative(|y| y.log10(), 3e38_f32);
+    assert!((d / 1.4476e-39 - 1.0).abs() < 1e-4, "{d}");
 }

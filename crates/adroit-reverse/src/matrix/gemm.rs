@@ -13,7 +13,9 @@
 //! way.
 //!
 //! This module's `unsafe` code: the kernels' raw-pointer entry points, called only after the
-//! slice lengths have been checked against the shapes and strides they are read with, and the
+//! slice lengths have been checked against the shapes and strides they are read with (with the
+//! feature `parallel`, calls on several threads writing disjoint blocks of rows of one output,
+//! shared as a raw pointer marked `Send` and `Sync`: `gemm_crate::Output`), and the
 //! call of [`small`]'s AVX2 + FMA build after the CPU was found to have both (the crate's other
 //! `unsafe` code: `active`, `matrix::value`, `matrix::ops::zip_map`).
 

@@ -608,7 +608,8 @@ fn log_ndtr_hessian_far_left_is_minus_one() {
         let h = hessian(|v| log_ndtr(v[0]), &[x]);
         assert!((h[(0, 0)] + 1.0).abs() < 1e-6, "{x}: {h}");
     }
-    // Where the two formulas meet (t = −x/√2 at √max/1024), the derivatives agree to rounding.
+    // Either side of where the two formulas meet (t = −x/√2 at √max/1024), −1 and −x as well.
+    // (Their `ln` terms are far below rounding there, so this checks the overflow, not them.)
     let meet = f64::MAX.sqrt() / 1024.0 * std::f64::consts::SQRT_2;
     for x in [-meet * (1.0 - 1e-12), -meet * (1.0 + 1e-12)] {
         let h = hessian(|v| log_ndtr(v[0]), &[x]);
@@ -619,4 +620,14 @@ fn log_ndtr_hessian_far_left_is_minus_one() {
     // At −∞ the value is −∞ and the slope +∞, as before.
     let g = gradient(|v| log_ndtr(v[0]), &[f64::NEG_INFINITY]);
     assert_eq!(g[0], f64::INFINITY);
+}
+
+#[test]
+fn log10_gradient_is_not_flushed_near_the_largest_float() {
+    // The rule adroit-forward fixed (1/(x·ln 10) overflowed to 0), through the tape: mpmath
+    // gives 2.554673422960305e-309 at 1.7e308, 1.4476e-39 at 3e38 in f32.
+    let g = gradient(|v| v[0].log10(), &[1.7e308_f64]);
+    assert!((g[0] / 2.554673422960305e-309 - 1.0).abs() < 1e-12, "{g:?}");
+    let g = gradient(|v| v[0].log10(), &[3e38_f32]);
+    assert!((g[0] / 1.4476e-39 - 1.0).abs() < 1e-4, "{g:?}");
 }

@@ -102,7 +102,11 @@ pub(super) fn product_in_parts<T: MatScalar + 'static>(
     if m == 1 || n == 1 {
         // `gemm`'s matrix-vector paths view the output as a slice before writing it, which
         // the standard library requires to be initialised (they do not read it): a vector's
-        // worth of zeros first.
+        // worth of zeros first. A block of rows (`split`) of a product with n > 1 is not such
+        // a path: blocks have 64 rows or more (but where a test forces more blocks), and a
+        // block of one row keeps the output's column stride `m`, where gemm-common 0.19's
+        // single-row path needs a unit one, so it goes to the path that writes through
+        // pointers.
         c.fill(MaybeUninit::new(T::zero()));
     }
     let out = Output(c.as_mut_ptr().cast::<T>());

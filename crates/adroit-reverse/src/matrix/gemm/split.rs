@@ -3,21 +3,26 @@
 //! thread takes the first block. Without the feature every product is one call on the
 //! calling thread.
 //!
-//! How many threads: rayon's (its global pool: `RAYON_NUM_THREADS`, or the CPUs the process
-//! may use; or the pool a caller runs the product in with `ThreadPool::install`), at most
-//! `MATMUL_NUM_THREADS` where that is set (`matrixmultiply`'s variable: one setting for both
-//! kernels), and at most one thread per [`MIN_PART_MULTIPLY_ADDS`] multiply-adds of the
-//! product and per [`ROW_QUANTUM`] rows.
+//! How many threads: those of rayon's global pool (`RAYON_NUM_THREADS`, else one per logical
+//! CPU the process may use), at most `MATMUL_NUM_THREADS` where that is set —
+//! `matrixmultiply`'s variable, read as it reads it (a value that is not a whole number
+//! counts as 1; unset or empty, no limit; `matrixmultiply`'s own default is the physical
+//! cores, at most 4) — and at most one thread per [`MIN_PART_MULTIPLY_ADDS`] multiply-adds of
+//! the product and per [`ROW_QUANTUM`] rows. A product computed on a thread of a rayon pool
+//! (code of one's own running in `par_iter` or `ThreadPool::install`) is not split: while
+//! waiting for its blocks, such a thread runs other jobs of its pool, and one of those could
+//! record on the matrix tape that this thread is in the middle of recording on.
 //!
 //! Why: the largest MLP step of `BENCHMARKS.md` §W.12 (784-512-512-10, batch 128, `f32`) on
-//! two threads took 2.00–2.11 ms with its `gemm` products on one thread and 1.52–1.72 ms split
-//! in two (its four large products are 33.5 to 51.4 million multiply-adds; the threads' start
-//! costs 20–50 µs a product on that VM, so small ones stay whole).
+//! two threads took 2.00–2.37 ms with its `gemm` products on one thread and 1.49–1.75 ms split
+//! in two (its four large products are 33.5 to 51.4 million multiply-adds). Splitting a small
+//! product would cost more than it saves: on that machine a rayon job reached another thread
+//! 20–50 µs after it was started (§W.12).
 //!
-//! Rounding: a block is a whole number of [`ROW_QUANTUM`] rows; each entry of the output is
-//! still one dot product summed by the kernel, but the kernel chooses its depth blocks from
-//! the shape of the call, so an entry may differ in its last bits with the number of threads
-//! (for the MLP steps' products it did not: the same loss to the last bit).
+//! Rounding: a block is a whole number of [`ROW_QUANTUM`] rows (but the last); each entry of
+//! the output is still one dot product summed by the kernel, but the kernel chooses its depth
+//! blocks from the shape of the call, so an entry may differ in its last bits with the number
+//! of threads (for the MLP steps' products it did not: the same loss to the last bit).
 
 /// The fewest multiply-adds a thread's block is given: splitting a smaller product costs more
 /// in starting the threads than it saves.
@@ -32,61 +37,70 @@ pub(super) const ROW_QUANTUM: usize = 64;
 const MIN_COLUMNS: usize = 16;
 
 /// How many blocks of rows the `m × n` output of an `m × k` by `k × n` product is split into
-/// (1: not split).
+/// (1: not split). The size tests come first, so that a program whose products are all small
+/// never starts rayon's threads.
 pub(super) fn parts(m: usize, n: usize, k: usize) -> usize {
-    if n < MIN_COLUMNS {
+    let work = m.saturating_mul(n).saturating_mul(k);
+    let by_size = (work / MIN_PART_MULTIPLY_ADDS).min(m / ROW_QUANTUM);
+    if n < MIN_COLUMNS || by_size < 2 {
         return 1;
     }
-    let work = m.saturating_mul(n).saturating_mul(k);
-    threads()
-        .min(work / MIN_PART_MULTIPLY_ADDS)
-        .min(m / ROW_QUANTUM)
-        .max(1)
+    threads().min(by_size).max(1)
 }
 
-/// Calls `rows(i0, i1)` once for each of `parts` consecutive blocks of rows covering `0..m`
-/// (blocks of a multiple of [`ROW_QUANTUM`] rows, the last one shorter), the first on the
-/// calling thread and the others on rayon's pool (with the feature `parallel`); returns when
-/// every call has.
+/// Calls `rows(i0, i1)` once for each of at most `parts` consecutive blocks of rows covering
+/// `0..m` exactly once — the [`ROW_QUANTUM`]-row units of `0..m` (the last one shorter)
+/// spread evenly, so blocks differ by at most one unit — the first block on the calling
+/// thread and the others on rayon's pool (with the feature `parallel`); returns when every
+/// call has.
 pub(super) fn run<F: Fn(usize, usize) + Sync>(parts: usize, m: usize, rows: &F) {
+    let units = m.div_ceil(ROW_QUANTUM);
+    let parts = parts.min(units);
     if parts <= 1 {
         rows(0, m);
         return;
     }
-    let block = m.div_ceil(parts).div_ceil(ROW_QUANTUM) * ROW_QUANTUM;
-    spawn_blocks(block, m, rows);
+    let bound = move |p: usize| (units * p / parts * ROW_QUANTUM).min(m);
+    spawn_blocks(parts, &bound, rows);
 }
 
-/// The blocks after the first on rayon's pool, the first here.
+/// Blocks `1..parts` (rows `bound(p)..bound(p + 1)`) on rayon's pool, block 0 here.
 #[cfg(feature = "parallel")]
-fn spawn_blocks<F: Fn(usize, usize) + Sync>(block: usize, m: usize, rows: &F) {
+fn spawn_blocks<B, F>(parts: usize, bound: &B, rows: &F)
+where
+    B: Fn(usize) -> usize + Sync,
+    F: Fn(usize, usize) + Sync,
+{
     rayon::in_place_scope(|scope| {
-        for i0 in (block..m).step_by(block) {
-            scope.spawn(move |_| rows(i0, (i0 + block).min(m)));
+        for p in 1..parts {
+            scope.spawn(move |_| rows(bound(p), bound(p + 1)));
         }
-        rows(0, block.min(m));
+        rows(bound(0), bound(1));
     });
 }
 
 /// Without the feature (where [`parts`] is 1 but for tests), the blocks one after another.
 #[cfg(not(feature = "parallel"))]
-fn spawn_blocks<F: Fn(usize, usize) + Sync>(block: usize, m: usize, rows: &F) {
-    for i0 in (0..m).step_by(block) {
-        rows(i0, (i0 + block).min(m));
+fn spawn_blocks<B, F>(parts: usize, bound: &B, rows: &F)
+where
+    B: Fn(usize) -> usize + Sync,
+    F: Fn(usize, usize) + Sync,
+{
+    for p in 0..parts {
+        rows(bound(p), bound(p + 1));
     }
 }
 
-/// The threads a product may use: rayon's pool's, capped by `MATMUL_NUM_THREADS` where set
-/// (read once; a value that is not a number is ignored, 0 counts as 1).
+/// The threads a product may use: 1 on a thread of a rayon pool (see the module docs), else
+/// rayon's global pool's, capped by `MATMUL_NUM_THREADS` where set (read once).
 #[cfg(feature = "parallel")]
 fn threads() -> usize {
     use std::sync::OnceLock;
     static LIMIT: OnceLock<Option<usize>> = OnceLock::new();
-    let limit = *LIMIT.get_or_init(|| {
-        std::env::var("MATMUL_NUM_THREADS")
-            .ok()
-            .and_then(|v| v.trim().parse::<usize>().ok())
-    });
+    if rayon::current_thread_index().is_some() {
+        return 1;
+    }
+    let limit = *LIMIT.get_or_init(|| limit_from(std::env::var("MATMUL_NUM_THREADS").ok()));
     capped(rayon::current_num_threads(), limit)
 }
 
@@ -94,6 +108,16 @@ fn threads() -> usize {
 #[cfg(not(feature = "parallel"))]
 fn threads() -> usize {
     1
+}
+
+/// The limit a value of `MATMUL_NUM_THREADS` sets, read as `matrixmultiply` reads it: none
+/// when unset or empty, 1 for a value that is not a whole number.
+#[cfg_attr(not(feature = "parallel"), allow(dead_code))]
+fn limit_from(value: Option<String>) -> Option<usize> {
+    match value {
+        Some(v) if !v.is_empty() => Some(v.parse::<usize>().unwrap_or(1)),
+        _ => None,
+    }
 }
 
 /// `pool` threads, at most `limit` (at least 1).
@@ -112,23 +136,45 @@ mod tests {
         assert_eq!(capped(8, Some(2)), 2);
         assert_eq!(capped(2, Some(4)), 2);
         assert_eq!(capped(4, Some(0)), 1);
+        assert_eq!(limit_from(None), None);
+        assert_eq!(limit_from(Some(String::new())), None);
+        assert_eq!(limit_from(Some("3".into())), Some(3));
+        assert_eq!(limit_from(Some(" 2".into())), Some(1));
+        assert_eq!(limit_from(Some("many".into())), Some(1));
     }
 
     #[test]
-    fn blocks_cover_the_rows_once() {
-        for (parts, m) in [(2, 512), (2, 300), (3, 1000), (4, 130), (2, 64)] {
+    fn blocks_cover_the_rows_once_and_evenly() {
+        for (parts, m) in [
+            (2, 512),
+            (2, 300),
+            (3, 200),
+            (3, 1000),
+            (4, 130),
+            (2, 129),
+            (2, 64),
+            (5, 100),
+            (2, 1),
+        ] {
             let seen = std::sync::Mutex::new(Vec::new());
             run(parts, m, &|i0, i1| seen.lock().unwrap().push((i0, i1)));
             let mut seen = seen.into_inner().unwrap();
             seen.sort_unstable();
+            assert!(seen.len() <= parts, "{parts}, {m}: {seen:?}");
             assert_eq!(seen.first().map(|b| b.0), Some(0), "{parts}, {m}");
             assert_eq!(seen.last().map(|b| b.1), Some(m), "{parts}, {m}");
             for pair in seen.windows(2) {
                 assert_eq!(pair[0].1, pair[1].0, "{parts}, {m}: {seen:?}");
             }
+            let units: Vec<usize> = seen
+                .iter()
+                .map(|b| (b.1 - b.0).div_ceil(ROW_QUANTUM))
+                .collect();
             for &(i0, i1) in &seen[..seen.len() - 1] {
                 assert!(i0 < i1 && (i1 - i0) % ROW_QUANTUM == 0, "{seen:?}");
             }
+            let (least, most) = (units.iter().min(), units.iter().max());
+            assert!(most.zip(least).is_some_and(|(a, b)| a - b <= 1), "{seen:?}");
         }
     }
 
