@@ -189,7 +189,12 @@ impl UnaryRule for Ln1p {
 /// `∂x`, gives the exact `−1/(x·b·ln²b)` (so a reverse-mode Hessian is not symmetric there).
 /// Likewise at a subnormal `x`, where `∂b`'s slope in `x` passes through `ln`'s derivative
 /// `1/x`, which overflows: reverse mode's entry is `−∞` where the exact value may be finite
-/// (−2.1e4 at `x = 1e-310`, `b = 1e300`; forward mode's is that).
+/// (−2.1e4 at `x = 1e-310`, `b = 1e300`; forward mode's is that). At a subnormal base
+/// (below about 2.2e-308 in `f64`, 1.2e-38 in `f32`) `ln`'s derivative `1/b` overflows, and
+/// so do the second derivatives in `b` that pass through it, in both modes: `∂²/∂x∂b` is `−∞`
+/// (exact −1.96e304 at `x = 1 + 1e-10`, `b = 1e-310`) and `∂²/∂b²` is `±∞` of either sign (its
+/// exact value overflows). Between that and `√MIN_POSITIVE` (about 1.5e-154) `∂²/∂b²` is the
+/// formula `ln x·(2 + ln b)/(b²·ln³b)` or its overflow to `±∞` with the exact sign.
 ///
 /// # Example
 /// ```
@@ -232,6 +237,28 @@ fn log_dx<S: Float>(x: S, ln_base: S) -> S {
     }
 }
 
+/// `∂ log_b(x)/∂b = −log_b(x)/(b·ln b)`. At a normal base below `√MIN_POSITIVE` (about
+/// 1.5e-154 in `f64`, 1.1e-19 in `f32`) as `−((log_b x/ln b)/β)·σ`, where `σ` is the power of 2
+/// that brings `β = b·σ` into `[1, 2)` (exact scalings). Formed
+/// as `log_b(x)/(b·ln b)`, its slope in `b`, `ln x·(2 + ln b)/(b²·ln³b)`, was the sum of two
+/// overflowed terms of opposite signs (NaN) where the exact value is finite or overflows; with
+/// `β` near 1 each term and the partial `−q/β` of the quotient are normal numbers (a fixed `σ`
+/// left that partial subnormal for `x` near 1: 4e-4 relative error), and only the final
+/// product with `σ` overflows, to the sign of the exact value.
+#[inline(always)]
+fn log_db<S: Float>(value: S, base: S, ln_base: S) -> S {
+    let least = S::min_positive_value();
+    match base.to_f64() {
+        Some(primal) if base >= least && base < least.sqrt() => {
+            // 2^e for the primal m·2^e (1 ≤ m < 2): its exponent bits alone.
+            let binade = f64::from_bits(primal.to_bits() & 0x7ff0_0000_0000_0000);
+            let scale = lit::<S>(binade.recip());
+            -((value / ln_base) / (base * scale)) * scale
+        }
+        _ => -value / (base * ln_base),
+    }
+}
+
 impl BinaryRule for Log {
     const EXPENSIVE_DY: bool = true;
 
@@ -239,7 +266,7 @@ impl BinaryRule for Log {
     fn eval<S: Float>(self, x: S, base: S) -> (S, S, S) {
         let ln_base = base.ln();
         let value = x.ln() / ln_base;
-        (value, log_dx(x, ln_base), -value / (base * ln_base))
+        (value, log_dx(x, ln_base), log_db(value, base, ln_base))
     }
 
     #[inline(always)]

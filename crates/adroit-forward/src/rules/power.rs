@@ -109,9 +109,10 @@ impl UnaryRule for Powi {
 /// - Where `xᵖ` overflows, or underflows at `|x| < 1`, at a normal `x`, `∂p` is formed as
 ///   `x·(xᵖ⁻¹·ln|x|)`, so that its slope in `x` (the mixed partial `xᵖ⁻¹·(1 + p·ln|x|)`, often
 ///   finite there) does not pass through the infinite or flushed `xᵖ` and agrees with the
-///   other order. Where `xᵖ` underflows at `|x| > 1`, as `±(|x|^(p/2)·ln|x|)·|x|^(p/2)`: the
-///   product of two normal halves, so a normal `∂p` (`(1e154, −2)`: `3.5e-306`) and `∂²/∂p²`
-///   are not flushed with `xᵖ`.
+///   other order. Where `xᵖ` underflows at `|x| > 1`, or `xᵖ` and `xᵖ⁻¹` both overflow, as
+///   `±(|x|^(p/2)·ln|x|)·|x|^(p/2)`: the product of two normal halves, so a normal `∂p`
+///   (`(1e154, −2)`: `3.5e-306`) and `∂²/∂p²` are not flushed with `xᵖ`, and a finite one is
+///   not `±∞` with it (for `|ln|x|| < 1`; `(0.9, −6740)`: `−2.68e307`).
 /// - For `p` within `¼` of 1, `∂x` is `p·xᵖ⁻¹` with a second `powf`, so that the second
 ///   derivative `p(p − 1)xᵖ⁻²` keeps its relative precision; through `xᵖ/x` it cancels to
 ///   `ε/|p − 1|` relative (`1.2e-4` at `p = 1 + 1e-12`).
@@ -164,21 +165,22 @@ impl BinaryRule for Powf {
             // ∂x = p·xᵖ⁻¹. Not where xᵖ⁻¹ is infinite too (p < 0 at tiny x: its tangent would
             // meet ∞ − ∞) nor at a subnormal x (the tangent of ln|x|, 1/x, overflows).
             let ln = x.abs().ln();
-            if value.is_finite() && x.abs() > S::one() {
-                // xᵖ underflowed at |x| > 1 (so p < 0): xᵖ⁻¹ = xᵖ/x is smaller still and would
-                // flush ∂p to 0 ((1e154, −2): 3.5e-306). Split xᵖ into two normal halves
-                // |x|^(p/2) instead, with xᵖ's sign: ∂p = ±(|x|^(p/2)·ln|x|)·|x|^(p/2) keeps
-                // every normal ∂p, and its slopes (∂²/∂p² = xᵖ·ln²|x|) stay in range too.
-                let half = x.abs().powf(p / (S::one() + S::one()));
-                value.signum() * ((half * ln) * half)
+            // xᵖ underflowed at |x| > 1 (so p < 0): xᵖ⁻¹ = xᵖ/x is smaller still and would
+            // flush ∂p to 0 ((1e154, −2): 3.5e-306). Or xᵖ overflowed and so did xᵖ⁻¹
+            // ((0.9, −6740), (1.001, 710500)): ∂p was ∞·ln|x|, though finite for |ln|x|| < 1
+            // (mpmath: −2.68e307 and 2.58e305). Then split xᵖ into two normal halves
+            // |x|^(p/2), with xᵖ's sign: ∂p = ±(|x|^(p/2)·ln|x|)·|x|^(p/2) keeps every finite
+            // ∂p, and its slopes (∂²/∂p² = xᵖ·ln²|x|) stay in range too.
+            let through_power = if value.is_finite() && x.abs() > S::one() {
+                None
             } else {
                 let r = x.powf(p - S::one());
-                if r.is_finite() {
-                    x * (r * ln)
-                } else {
-                    value * ln
-                }
-            }
+                r.is_finite().then(|| x * (r * ln))
+            };
+            through_power.unwrap_or_else(|| {
+                let half = x.abs().powf(p / (S::one() + S::one()));
+                value.signum() * ((half * ln) * half)
+            })
         } else {
             value * x.abs().ln()
         };

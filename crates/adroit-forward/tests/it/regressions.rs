@@ -602,3 +602,150 @@ fn log10_derivative_is_not_flushed_near_the_largest_float() {
     let d = derivative(|y| y.log10(), 3e38_f32);
     assert!((d / 1.4476e-39 - 1.0).abs() < 1e-4, "{d}");
 }
+
+/// `log_b(x)`'s partial in `b` and Hessian at `(x, b)`, from mpmath (50 digits):
+/// `[∂b, ∂²/∂x², ∂²/∂x∂b, ∂²/∂b²]`.
+#[allow(clippy::excessive_precision)]
+const LOG_AT_TINY_BASES: [(f64, f64, [f64; 4]); 3] = [
+    (
+        1.0000000001,
+        1e-155,
+        [
+            -7.8506436049109313e139,
+            0.002801899882686406,
+            -7.8506429549532885e149,
+            7.8066501701109071e294,
+        ],
+    ),
+    (
+        1.0000001,
+        1e-20,
+        [
+            -4715292192.2788471,
+            0.021714719752218421,
+            -47152919537611528.0,
+            4.5105096543120283e29,
+        ],
+    ),
+    (
+        8.0,
+        1e-160,
+        [
+            -1.5320585859870335e155,
+            4.2411570498364436e-5,
+            -9.2095555181452115e153,
+            f64::INFINITY,
+        ],
+    ),
+];
+
+#[test]
+fn log_second_derivative_in_a_tiny_base_is_the_formula_or_its_overflow() {
+    // ∂²/∂b² log_b(x) = ln x·(2 + ln b)/(b²·ln³b). Below b ≈ 1.5e-154 it was NaN: formed from
+    // −log_b(x)/(b·ln b), it was the sum of two overflowed terms of opposite signs, where the
+    // exact value is finite (x near 1) or overflows (+∞ for x > 1, −∞ for 0 < x < 1).
+    for (x, b, [_, xx, xb, bb]) in LOG_AT_TINY_BASES {
+        let h = hessian(|v| v[0].log(v[1]), &[x, b]);
+        assert!(rel_close(h[(0, 0)], xx, 1e-12), "({x}, {b}): {h}");
+        assert!(rel_close(h[(0, 1)], xb, 1e-12), "({x}, {b}): {h}");
+        assert!(rel_close(h[(1, 0)], xb, 1e-12), "({x}, {b}): {h}");
+        if bb.is_finite() {
+            assert!(rel_close(h[(1, 1)], bb, 1e-12), "({x}, {b}): {h}");
+        } else {
+            assert_eq!(h[(1, 1)], bb, "({x}, {b}): {h}");
+        }
+        let d2 = second_derivative(|b| HyperDual::constant(x).log(b), b);
+        assert_eq!(d2.to_bits(), h[(1, 1)].to_bits());
+    }
+    // 0 < x < 1: −∞ (exact −4.69e384 at (1 − 1e-10, 1e-200)).
+    let h = hessian(|v| v[0].log(v[1]), &[0.9999999999, 1e-200]);
+    assert_eq!(h[(1, 1)], f64::NEG_INFINITY, "{h}");
+    // The first partial, −log_b(x)/(b·ln b), to a few ulps.
+    for (x, b, [db, ..]) in LOG_AT_TINY_BASES {
+        let g = gradient(|v| v[0].log(v[1]), &[x, b]);
+        assert!(rel_close(g[1], db, 1e-15), "({x}, {b}): {g:?}");
+    }
+    // f32: below b ≈ 1.1e-19 (exact 4.51e29 at (1.0000001, 1e-20) in f64; +∞ at (8, 1e-25)).
+    let h = hessian(|v| v[0].log(v[1]), &[8.0_f32, 1e-25]);
+    assert_eq!(h[(1, 1)], f32::INFINITY, "{h}");
+    let h = hessian(|v| v[0].log(v[1]), &[1.5_f32, 1e-21]);
+    let exact = {
+        let (x, b) = (1.5_f64, f64::from(1e-21_f32));
+        let l = b.ln();
+        x.ln() * (2.0 + l) / (b * b * l.powi(3))
+    };
+    assert!(
+        ((f64::from(h[(1, 1)]) - exact) / exact).abs() < 1e-5,
+        "{h} {exact}"
+    );
+}
+
+#[test]
+fn powf_exponent_derivatives_where_the_power_and_its_slope_overflow() {
+    // xᵖ and xᵖ⁻¹ overflow, but ∂p = xᵖ·ln|x| and ∂²/∂p² = xᵖ·ln²|x| are finite where
+    // |ln|x|| < 1; they were ±∞ (∞·ln|x|; found by a hunt against mpmath, 50 digits). The mixed
+    // partial xᵖ⁻¹(1 + p·ln|x|) overflows at these points: ±∞ with its sign.
+    #[allow(clippy::excessive_precision)]
+    let cases = [
+        (
+            0.9,
+            -6740.0,
+            -2.6801818783195176e307,
+            2.8238534475650577e306,
+            1.0,
+        ),
+        (
+            1.001,
+            710500.0,
+            2.5812614713255147e305,
+            2.5799717003652588e302,
+            1.0,
+        ),
+        (
+            -0.5,
+            -1024.0,
+            -1.2460659279417838e308,
+            8.6370708474465942e307,
+            -1.0,
+        ),
+        (
+            1.00001,
+            70978636.1791884,
+            1.797863914882974e303,
+            1.797854925635106e298,
+            1.0,
+        ),
+    ];
+    for (x, p, dp, dpp, mixed_sign) in cases {
+        let g = gradient(|v| v[0].powf(v[1]), &[x, p]);
+        assert!(rel_close(g[1], dp, 1e-13), "∂p at ({x}, {p}): {}", g[1]);
+        let second = second_derivative(|q: HyperDual<f64>| HyperDual::constant(x).powf(q), p);
+        assert!(
+            rel_close(second, dpp, 1e-13),
+            "∂²/∂p² at ({x}, {p}): {second}"
+        );
+        let h = hessian(|v| v[0].powf(v[1]), &[x, p]);
+        assert!(
+            rel_close(h[(1, 1)], dpp, 1e-13),
+            "Hessian at ({x}, {p}): {h}"
+        );
+        assert_eq!(h[(0, 1)], mixed_sign * f64::INFINITY, "({x}, {p}): {h}");
+        assert_eq!(h[(1, 0)], mixed_sign * f64::INFINITY, "({x}, {p}): {h}");
+    }
+    // f32: 0.9_f32⁻⁸⁴⁵ and 1.01_f32⁸⁹³⁰ overflow (mpmath to 10 digits, at the f32 inputs).
+    #[allow(clippy::excessive_precision)]
+    let cases = [
+        (0.9_f32, -845.0, -4.872672717e37, 5.133874392e36),
+        (1.01, 8930.0, 3.869620442e36, 3.850396714e34),
+    ];
+    for (x, p, dp, dpp) in cases {
+        let g = gradient(|v| v[0].powf(v[1]), &[x, p]);
+        assert!(
+            ((g[1] - dp) / dp).abs() < 1e-4,
+            "∂p at ({x}, {p}): {}",
+            g[1]
+        );
+        let h = hessian(|v| v[0].powf(v[1]), &[x, p]);
+        assert!(((h[(1, 1)] - dpp) / dpp).abs() < 1e-4, "({x}, {p}): {h}");
+    }
+}

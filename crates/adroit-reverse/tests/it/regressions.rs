@@ -631,3 +631,43 @@ fn log10_gradient_is_not_flushed_near_the_largest_float() {
     let g = gradient(|v| v[0].log10(), &[3e38_f32]);
     assert!((g[0] / 1.4476e-39 - 1.0).abs() < 1e-4, "{g:?}");
 }
+
+#[test]
+fn log_second_derivative_in_a_tiny_base_is_the_formula_or_its_overflow() {
+    // ∂²/∂b² log_b(x) = ln x·(2 + ln b)/(b²·ln³b) (mpmath: 7.8066501701109071e294 at
+    // (1 + 1e-10, 1e-155)); NaN below b ≈ 1.5e-154 before the fix, as in forward mode.
+    let h = hessian(|v| v[0].log(v[1]), &[1.0000000001, 1e-155]);
+    let exact = 7.806_650_170_110_907e294;
+    assert!(((h[(1, 1)] - exact) / exact).abs() < 1e-12, "{h}");
+    let exact_mixed = -7.850_642_954_953_288e149;
+    assert!(
+        ((h[(0, 1)] - exact_mixed) / exact_mixed).abs() < 1e-12,
+        "{h}"
+    );
+    assert!(
+        ((h[(1, 0)] - exact_mixed) / exact_mixed).abs() < 1e-12,
+        "{h}"
+    );
+    let h = hessian(|v| v[0].log(v[1]), &[8.0, 1e-160]);
+    assert_eq!(h[(1, 1)], f64::INFINITY, "{h}");
+    let h = hessian(|v| v[0].log(v[1]), &[0.5, 1e-200]);
+    assert_eq!(h[(1, 1)], f64::NEG_INFINITY, "{h}");
+}
+
+#[test]
+fn powf_exponent_derivatives_where_the_power_and_its_slope_overflow() {
+    // ∂p = xᵖ·ln|x| and ∂²/∂p² = xᵖ·ln²|x| at (0.9, −6740), where xᵖ and xᵖ⁻¹ overflow:
+    // finite (mpmath), ±∞ before the fix, in reverse mode too.
+    let (x, p) = (0.9, -6740.0);
+    let g = gradient(|v| v[0].powf(v[1]), &[x, p]);
+    let dp = -2.680_181_878_319_517_6e307;
+    assert!(((g[1] - dp) / dp).abs() < 1e-13, "{g:?}");
+    let h = hessian(|v| v[0].powf(v[1]), &[x, p]);
+    let dpp = 2.823_853_447_565_057_7e306;
+    assert!(((h[(1, 1)] - dpp) / dpp).abs() < 1e-13, "{h}");
+    assert_eq!(
+        (h[(0, 1)], h[(1, 0)]),
+        (f64::INFINITY, f64::INFINITY),
+        "{h}"
+    );
+}
