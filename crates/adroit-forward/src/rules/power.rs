@@ -212,11 +212,17 @@ impl BinaryRule for Powf {
                 if x.abs() < S::min_positive_value().sqrt() && (slope / x).is_infinite() {
                     // The second derivative p(p − 1)xᵖ⁻² overflows (or is within a factor
                     // 1/|p − 1| ≤ 4 of it: |p − 1| ≥ ¼ on this branch): the quotient's
-                    // tangent would be ∞ − ∞ (√x at 1e-207: NaN, not −∞); p·xᵖ⁻¹'s own
-                    // `powf` is one term — where xᵖ⁻¹ is finite (not for xˣ at 1e-310,
-                    // whose slope is 1).
-                    let r = x.powf(p - S::one());
-                    if r.is_finite() { p * r } else { slope }
+                    // tangent would be ∞ − ∞ (√x at 1e-207: NaN, not −∞). As (p·h)·h with
+                    // h = |x|^((p − 1)/2) and xᵖ⁻¹'s sign, where xᵖ⁻¹ = h·h is finite (not
+                    // for xˣ at 1e-310, whose slope is 1): through p·xᵖ⁻¹ the slope in p,
+                    // xᵖ⁻¹·ln|x|, overflowed where the mixed partial xᵖ⁻¹(1 + p·ln|x|) is
+                    // finite ((1e-306, 1e-10): 1e306, was −∞).
+                    let half = x.abs().powf((p - S::one()) / (S::one() + S::one()));
+                    if (half * half).is_finite() {
+                        (value.signum() * x.signum()) * ((p * half) * half)
+                    } else {
+                        slope
+                    }
                 } else {
                     slope
                 }

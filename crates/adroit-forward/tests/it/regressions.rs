@@ -749,3 +749,35 @@ fn powf_exponent_derivatives_where_the_power_and_its_slope_overflow() {
         assert!(((h[(1, 1)] - dpp) / dpp).abs() < 1e-4, "({x}, {p}): {h}");
     }
 }
+
+#[test]
+fn powf_mixed_partial_at_a_tiny_base_and_a_small_exponent() {
+    // ∂²(xᵖ)/∂x∂p = xᵖ⁻¹(1 + p·ln x) at tiny normal x and |p| ≪ 1 is finite (about 1/x), but
+    // forward mode read −∞ from ∂x = p·xᵖ⁻¹, whose slope in p passed through xᵖ⁻¹·ln x, which
+    // overflows (found by a hunt against mpmath, 50 digits; reverse mode's other order was
+    // right). Wrong sign for p > 0.
+    #[allow(clippy::excessive_precision)]
+    let cases = [
+        (2.2250738585072014e-308, 1e-10, 4.4942322004161344e307),
+        (1e-306, 1e-10, 9.9999985908179973e305),
+        (1e-306, -1e-10, 1.0000001409182151e306),
+    ];
+    for (x, p, mixed) in cases {
+        let h = hessian(|v| v[0].powf(v[1]), &[x, p]);
+        assert!(rel_close(h[(0, 1)], mixed, 1e-13), "({x}, {p}): {h}");
+        assert!(rel_close(h[(1, 0)], mixed, 1e-13), "({x}, {p}): {h}");
+        // ∂²/∂x² = p(p − 1)xᵖ⁻² overflows there, with the sign of p(p − 1).
+        assert_eq!(h[(0, 0)], -p.signum() * f64::INFINITY, "({x}, {p}): {h}");
+    }
+    // At 1e-310 the mixed partial (9.99999857e309) overflows: +∞, not NaN.
+    let h = hessian(|v| v[0].powf(v[1]), &[1e-310, 1e-10]);
+    assert_eq!(
+        (h[(0, 1)], h[(1, 0)]),
+        (f64::INFINITY, f64::INFINITY),
+        "{h}"
+    );
+    // f32 at its smallest normal number: 8.5070590e37.
+    let h = hessian(|v| v[0].powf(v[1]), &[f32::MIN_POSITIVE, 1e-10]);
+    assert!((h[(0, 1)] / 8.507_059e37 - 1.0).abs() < 1e-5, "{h}");
+    assert!((h[(1, 0)] / 8.507_059e37 - 1.0).abs() < 1e-5, "{h}");
+}

@@ -671,3 +671,13 @@ fn powf_exponent_derivatives_where_the_power_and_its_slope_overflow() {
         "{h}"
     );
 }
+
+#[test]
+fn powf_mixed_partial_at_a_tiny_base_and_a_small_exponent() {
+    // xᵖ⁻¹(1 + p·ln x) at (1e-306, 1e-10) is 9.9999985908179973e305 (mpmath); the entry that
+    // forward-over-reverse reads from ∂x was −∞ (its slope in p passed through xᵖ⁻¹·ln x).
+    let h = hessian(|v| v[0].powf(v[1]), &[1e-306, 1e-10]);
+    let mixed = 9.999_998_590_817_997e305;
+    assert!(((h[(0, 1)] - mixed) / mixed).abs() < 1e-13, "{h}");
+    assert!(((h[(1, 0)] - mixed) / mixed).abs() < 1e-13, "{h}");
+}
