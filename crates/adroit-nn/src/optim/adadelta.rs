@@ -1,6 +1,7 @@
 //! AdaDelta.
 
 use super::config;
+use super::overflow::unless_overflowed;
 use super::schedule::LearningRate;
 use super::slots::each_entry2;
 use super::{Optimizer, Schedule, Slots, cast};
@@ -97,7 +98,7 @@ impl<T: MatScalar> Optimizer<T> for AdaDelta<T> {
                 *eg = rho * eg_old + (T::one() - rho) * *g * *g;
                 let delta = Float::sqrt(ed_old + eps) / Float::sqrt(*eg + eps) * *g;
                 *ed = rho * ed_old + (T::one() - rho) * delta * delta;
-                *g = scale * delta;
+                *g = unless_overflowed(unless_overflowed(scale * delta, *eg), *ed);
             },
         );
     }

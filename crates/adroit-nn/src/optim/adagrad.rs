@@ -1,6 +1,7 @@
 //! AdaGrad.
 
 use super::config;
+use super::overflow::unless_overflowed;
 use super::schedule::LearningRate;
 use super::slots::each_entry;
 use super::{Optimizer, Schedule, Slots, cast};
@@ -98,7 +99,7 @@ impl<T: MatScalar> Optimizer<T> for AdaGrad<T> {
                 } else {
                     T::zero()
                 };
-                *g = scale * inv * *g;
+                *g = unless_overflowed(scale * inv * *g, *s);
             },
         );
     }

@@ -1,6 +1,7 @@
 //! Adam and AdamW.
 
 use super::config;
+use super::overflow::unless_overflowed;
 use super::schedule::LearningRate;
 use super::slots::pairs;
 use super::vectorised::vectorised;
@@ -92,7 +93,7 @@ impl<T: MatScalar> AdamMoments<T> {
             } else {
                 *m * c1
             };
-            m_hat / (Float::sqrt(*v * c2) + eps)
+            unless_overflowed(m_hat / (Float::sqrt(*v * c2) + eps), *v)
         };
         let arrays = m_old.iter().zip(m_new).zip(v_old.iter().zip(v_new));
         vectorised(

@@ -1,6 +1,7 @@
 //! AMSGrad.
 
 use super::config;
+use super::overflow::unless_overflowed;
 use super::schedule::LearningRate;
 use super::slots::pairs;
 use super::vectorised::vectorised;
@@ -121,7 +122,9 @@ impl<T: MatScalar> Optimizer<T> for AmsGrad<T> {
                         *m = b1 * m_old + (T::one() - b1) * *g;
                         *v = b2 * v_old + (T::one() - b2) * *g * *g;
                         *vmax = Float::max(vmax_old, *v * c2);
-                        *g = scale * (*m * c1) / (Float::sqrt(*vmax) + eps);
+                        // v_max ≥ v·c₂ (c₂ ≥ 1): infinite whenever v is.
+                        let u = scale * (*m * c1) / (Float::sqrt(*vmax) + eps);
+                        *g = unless_overflowed(u, *vmax);
                     }
                 }
             },

@@ -95,7 +95,8 @@ fn non_finite<T: MatScalar, M: Layer<T>>(model: &M, what: &str, index: usize) ->
 /// [`NnError::ShapeMismatch`] if a gradient, or an update from the rule, does not have its
 /// parameter's shape (e.g. gradients collected from another model); [`NnError::NonFinite`]
 /// (epoch and batch 0) naming the first parameter whose gradient
-/// ("gradient of …") or updated value ("update of …") is NaN or infinite. After any error the
+/// ("gradient of …") or updated value ("update of …") is NaN or infinite (a rule's update is
+/// NaN where the state it stored overflowed: the module docs). After any error the
 /// model is unchanged, and so is the rule's state: a refused gradient never reaches the rule,
 /// a refused update is undone ([`Optimizer::undo_update`]; a rule of your own without it keeps
 /// the refused step), a refused uniform step is not committed.

@@ -13,16 +13,19 @@
 //!
 //! Rules that keep squared gradients (Adam and its variants but AdaMax, which keeps their largest
 //! magnitude; RMSProp, AdaGrad, AdaDelta) store them in the parameters' type. In `f32` a large
-//! gradient overflows that state, and the parameter's update is 0 from then on: AdaGrad's sum of
-//! `g²` once a gradient exceeds `√f32::MAX ≈ 1.8e19`, the others' averages `β·v + (1 − β)·g·g`
-//! above about `√(f32::MAX/(1 − β))` (≈ 5.8e20 for Adam's β₂ = 0.999, 5.8e19 for ρ = 0.9), as in
-//! PyTorch, which forms them in the same order (RAdam keeps its `−η·m̂` steps until its
-//! rectification starts; centred RMSProp gives NaN once the mean's square overflows too, which
-//! `train` then refuses). In Adam's first steps a gradient above 1.8e19 also makes the
-//! bias-corrected `v̂ = v/(1 − β₂ᵗ)` infinite (formed as Optax forms it), and the update 0 while it
-//! is; PyTorch, dividing `√v` by `√(1 − β₂ᵗ)`, keeps stepping there. Gradients that large mean the
-//! run has diverged; clipping ([`ClipNorm`], [`ClipGlobalNorm`], whose norms are computed in `f64`)
-//! keeps them bounded.
+//! gradient can overflow that state: AdaGrad's sum of `g²` once a gradient exceeds
+//! `√f32::MAX ≈ 1.8e19`, the others' averages `β·v + (1 − β)·g·g` above about
+//! `√(f32::MAX/(1 − β))` (≈ 5.8e20 for Adam's β₂ = 0.999, 5.8e19 for ρ = 0.9). The update of
+//! an entry whose stored state overflowed is NaN, so [`step`], [`train_step`](crate::train_step)
+//! and [`train`](crate::train()) refuse that step ([`NnError::NonFinite`], "update of …"), the
+//! model and the rule's state as before it. PyTorch, which forms the averages in the same order,
+//! keeps the infinite state and steps that entry by 0 from then on, silently. In Adam's first
+//! steps a gradient above 1.8e19 can also make the bias-corrected `v̂ = v/(1 − β₂ᵗ)` infinite
+//! (formed as Optax forms it) while the stored `v` is finite: that entry's update is 0 while it
+//! is, and the step is not refused (PyTorch, dividing `√v` by `√(1 − β₂ᵗ)`, keeps stepping
+//! there); AmsGrad stores the largest `v̂`, so there the step is refused. Gradients that large
+//! mean the run has diverged; clipping ([`ClipNorm`], [`ClipGlobalNorm`], whose norms are
+//! computed in `f64`) keeps them bounded.
 //!
 //! # Checkpoints
 //! With the cargo feature `serde` (on by default) every rule, schedule, mask and composition
@@ -34,8 +37,9 @@
 //! `float_roundtrip` for the whole build (Cargo unifies a crate's features; without it,
 //! serde_json's parser reads about one float in six back one ulp off, and a resumed run
 //! drifts). With another text format, check that it reads floats back exactly. JSON has no
-//! infinity or NaN: a state that overflowed (AdaGrad's sum
-//! after a gradient of 1e200, accepted by the step) is written as `null` and refused when read
+//! infinity or NaN: a state that overflowed (AdaGrad's sum after a gradient of 1e200 given
+//! to [`Optimizer::update`] directly; a step refuses it and undoes it) is written as `null`
+//! and refused when read
 //! back; a binary serde format (bincode, CBOR) keeps it, and is refused when read back too, as
 //! is a value past the element type's range (`1e39` for `f32` state). State read back for
 //! another model (arrays of other shapes), and a negative step count, are refused by
@@ -79,6 +83,7 @@ mod lion;
 mod mask;
 mod masked;
 mod nadam;
+mod overflow;
 mod radam;
 mod rmsprop;
 mod schedule;

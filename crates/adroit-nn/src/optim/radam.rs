@@ -1,6 +1,7 @@
 //! RAdam.
 
 use super::config;
+use super::overflow::unless_overflowed;
 use super::schedule::LearningRate;
 use super::slots::each_entry2;
 use super::{Count, Optimizer, Schedule, Slots, cast};
@@ -117,11 +118,13 @@ impl<T: MatScalar> Optimizer<T> for RAdam<T> {
                 *m = b1 * m_old + (T::one() - b1) * *g;
                 *v = b2 * v_old + (T::one() - b2) * *g * *g;
                 let m_hat = *m * c1;
-                *g = scale
+                let u = scale
                     * match rectification {
                         Some(r) => cast::<T>(r) * m_hat / (Float::sqrt(*v * c2) + eps),
                         None => m_hat,
                     };
+                // Before the rectification starts too: v is kept for the steps after it.
+                *g = unless_overflowed(u, *v);
             },
         );
     }

@@ -1,6 +1,7 @@
 //! RMSProp, plain and centred.
 
 use super::config;
+use super::overflow::unless_overflowed;
 use super::schedule::LearningRate;
 use super::slots::{each_entry, each_entry2};
 use super::{Optimizer, Schedule, Slots, cast};
@@ -112,7 +113,7 @@ impl<T: MatScalar> Optimizer<T> for RmsProp<T> {
                 #[inline(always)]
                 move |g, (v_old, v)| {
                     *v = rho * v_old + (T::one() - rho) * *g * *g;
-                    *g = scale * *g / Float::sqrt(*v + eps);
+                    *g = unless_overflowed(scale * *g / Float::sqrt(*v + eps), *v);
                 },
             );
             return;
@@ -126,7 +127,8 @@ impl<T: MatScalar> Optimizer<T> for RmsProp<T> {
             move |g, (v_old, v), (mu_old, mu)| {
                 *v = rho * v_old + (T::one() - rho) * *g * *g;
                 *mu = rho * mu_old + (T::one() - rho) * *g;
-                *g = scale * *g / Float::sqrt(*v - *mu * *mu + eps);
+                // μ, an average of the gradients, stays finite.
+                *g = unless_overflowed(scale * *g / Float::sqrt(*v - *mu * *mu + eps), *v);
             },
         );
     }

@@ -397,8 +397,9 @@ fn out_of_range_settings_are_refused_before_a_step() {
 }
 
 /// The module docs' overflow thresholds for squared-gradient state in `f32`: a gradient that
-/// overflows a stored average makes the update 0 for good; one that only overflows Adam's
-/// bias-corrected `v̂` (stored `(1 − β₂)·g·g` finite) makes it 0 while the correction lasts.
+/// overflows a stored average makes the update NaN (the step is refused); one that only
+/// overflows Adam's bias-corrected `v̂` (stored `(1 − β₂)·g·g` finite) makes it 0 while the
+/// correction lasts.
 #[test]
 fn f32_squared_gradient_overflow_follows_the_module_docs() {
     let params = [&dmatrix![0.0_f32]];
@@ -413,15 +414,50 @@ fn f32_squared_gradient_overflow_follows_the_module_docs() {
     let later: Vec<f32> = (0..100).map(|_| step(&mut adam, 1.0)).collect();
     assert_eq!(later[0], 0.0);
     assert!(later[99] < 0.0 && later[99].is_finite(), "{}", later[99]);
-    // 1e21 overflows the stored average: 0 for good.
+    // 1e21 overflows the stored average: NaN (it was 0, for good, as in PyTorch).
     let mut adam = Adam::<f32>::new(0.1);
-    step(&mut adam, 1e21);
-    assert!((0..100).all(|_| step(&mut adam, 1.0) == 0.0));
-    // AdaGrad's sum: 1e20 is enough.
-    let mut adagrad = AdaGrad::<f32>::new(0.1);
-    step(&mut adagrad, 1e20);
-    assert!((0..100).all(|_| step(&mut adagrad, 1.0) == 0.0));
-    // RMSProp's average (ρ = 0.9) holds 1e19² = 1e38·0.1 and keeps stepping.
+    assert!(step(&mut adam, 1e21).is_nan());
+    assert!(step(&mut adam, 1.0).is_nan());
+    // AdaGrad's sum: 1e20 is enough; AmsGrad stores the largest v̂, infinite at 1e20.
+    assert!(step(&mut AdaGrad::<f32>::new(0.1), 1e20).is_nan());
+    assert!(step(&mut AmsGrad::<f32>::new(0.1), 1e20).is_nan());
+    // RMSProp's average (ρ = 0.9) holds 1e19² = 1e38·0.1 and keeps stepping; 1e20 overflows it.
     let mut rmsprop = RmsProp::<f32>::new(0.1);
     assert!(step(&mut rmsprop, 1e19) < 0.0);
+    assert!(step(&mut RmsProp::<f32>::new(0.1), 1e20).is_nan());
+    assert!(step(&mut RmsProp::<f32>::centred(0.1), 1e20).is_nan());
+    assert!(step(&mut RAdam::<f32>::new(0.1), 1e21).is_nan());
+    assert!(step(&mut NAdam::<f32>::new(0.1), 1e21).is_nan());
+    assert!(step(&mut AdamW::<f32>::new(0.1), 1e21).is_nan());
+    assert!(step(&mut AdaDelta::<f32>::new(1.0), 1e20).is_nan());
+}
+
+/// A gradient that overflows a rule's stored squares, through a training step: refused with
+/// `NonFinite`, the model and the rule's state as before it, and the rule still saveable
+/// (found by a review: the step was accepted, every later update was 0, and the state was
+/// written to JSON as `null`, which could not be read back).
+#[test]
+fn a_step_that_overflows_the_squared_state_is_refused_and_undone() {
+    use adroit_nn::losses::{Agg, mae};
+    use adroit_nn::{Activation, Dense, NnError};
+    let mut model = Dense::<f32>::from_parts(dmatrix![0.5], None, Activation::Identity).unwrap();
+    let mut opt = Adam::<f32>::new(0.05);
+    let step = |model: &mut Dense<f32>, opt: &mut Adam<f32>, x: f32, y: f32| {
+        let loss = |p, t: &DMatrix<f32>| mae(p, t, Agg::Mean);
+        adroit_nn::train_step(model, &dmatrix![x], &dmatrix![y], &loss, opt, 0)
+    };
+    step(&mut model, &mut opt, 1.0, 2.0).unwrap();
+    let (model_before, opt_before) = (model.clone(), opt.clone());
+    // mae's gradient is ±x: 1e30, whose square overflows f32.
+    let err = step(&mut model, &mut opt, 1e30, 0.0).unwrap_err();
+    assert!(matches!(err, NnError::NonFinite { .. }), "{err}");
+    assert!(err.to_string().contains("update of"), "{err}");
+    assert_eq!(model, model_before);
+    assert_eq!(opt, opt_before);
+    let saved = serde_json::to_string(&opt).unwrap();
+    let read: Adam<f32> = serde_json::from_str(&saved).unwrap();
+    assert_eq!(read, opt);
+    // The run goes on from the last good step.
+    step(&mut model, &mut opt, 1.0, 2.0).unwrap();
+    assert!(model.weight[(0, 0)] > model_before.weight[(0, 0)]);
 }
