@@ -31,7 +31,9 @@ pub fn parameters_to_vector<T: MatScalar, M: Layer<T> + ?Sized>(model: &M) -> DV
 ///
 /// # Errors
 /// [`NnError::ShapeMismatch`] if `theta` does not have one entry per parameter entry
-/// (`expected`: the model's count × 1); the model is then unchanged.
+/// (`expected`: the model's count × 1); [`NnError::InvalidData`] naming the first entry of
+/// `theta` that is NaN or infinite (as a weight file's are refused, [`io`](crate::io)). The
+/// model is then unchanged.
 ///
 /// # Example
 /// ```
@@ -43,6 +45,9 @@ pub fn parameters_to_vector<T: MatScalar, M: Layer<T> + ?Sized>(model: &M) -> DV
 /// assert_eq!((layer.weight.clone(), layer.bias.clone()), (dmatrix![2.0, 4.0], Some(dmatrix![1.0])));
 /// let err = vector_to_parameters(&dvector![1.0], &mut layer).unwrap_err();
 /// assert!(matches!(err, NnError::ShapeMismatch { expected: (3, 1), found: (1, 1), .. }));
+/// let err = vector_to_parameters(&dvector![1.0, f64::NAN, 0.0], &mut layer).unwrap_err();
+/// assert!(matches!(err, NnError::InvalidData { .. }));
+/// assert_eq!(layer.weight, dmatrix![2.0, 4.0]); // unchanged
 /// ```
 pub fn vector_to_parameters<T: MatScalar, M: Layer<T> + ?Sized>(
     theta: &DVector<T>,
@@ -57,6 +62,14 @@ pub fn vector_to_parameters<T: MatScalar, M: Layer<T> + ?Sized>(
             what: "vector_to_parameters: one entry per parameter entry".to_string(),
             expected: (count, 1),
             found: (theta.len(), 1),
+        });
+    }
+    if let Some(k) = theta.iter().position(|v| !v.is_finite()) {
+        return Err(NnError::InvalidData {
+            what: format!(
+                "vector_to_parameters: entry {k} of the parameter vector is {:?}, not finite",
+                theta[k].to_f64().unwrap_or(f64::NAN)
+            ),
         });
     }
     let mut offset = 0;

@@ -108,7 +108,8 @@ impl<T: MatScalar> Standardizer<T> {
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] naming a feature index out of range (the standardiser,
-    /// taken by value, is dropped: clone it first to keep it).
+    /// taken by value, is dropped: clone it first to keep it), or for statistics that
+    /// [`fit`](Self::fit) does not make, as [`transform`](Self::transform).
     ///
     /// # Example
     /// ```
@@ -123,6 +124,7 @@ impl<T: MatScalar> Standardizer<T> {
     /// assert!(Standardizer::fit(&x).unwrap().passthrough(&[2]).is_err());
     /// ```
     pub fn passthrough(mut self, features: &[usize]) -> Result<Self, NnError> {
+        self.check_statistics()?;
         if let Some(&bad) = features.iter().find(|&&i| i >= self.mean.nrows()) {
             return Err(NnError::InvalidConfig {
                 name: "Standardizer::passthrough",
@@ -151,7 +153,10 @@ impl<T: MatScalar> Standardizer<T> {
     /// first (`x/σ − μ/σ`) instead of giving `±∞`.
     ///
     /// # Errors
-    /// [`NnError::ShapeMismatch`] if `x` has a different number of features.
+    /// [`NnError::ShapeMismatch`] if `x` has a different number of features;
+    /// [`NnError::InvalidConfig`] if the statistics are not those [`fit`](Self::fit) makes
+    /// (the fields are public, e.g. read back from a file): `mean` and `scale` must be
+    /// `features × 1` each, the means finite and the scales finite and positive.
     ///
     /// # Example
     /// ```
@@ -171,6 +176,7 @@ impl<T: MatScalar> Standardizer<T> {
     /// assert!(s.transform(&DMatrix::zeros(2, 1)).is_err()); // 2 features, not 3
     /// ```
     pub fn transform(&self, x: &DMatrix<T>) -> Result<DMatrix<T>, NnError> {
+        self.check_statistics()?;
         check_shape(
             "Standardizer::transform features",
             (self.mean.nrows(), x.ncols()),
@@ -195,7 +201,9 @@ impl<T: MatScalar> Standardizer<T> {
     /// units. Exact up to the rounding of one multiplication and one addition in `T`.
     ///
     /// # Errors
-    /// [`NnError::ShapeMismatch`] if `z` has a different number of features.
+    /// [`NnError::ShapeMismatch`] if `z` has a different number of features;
+    /// [`NnError::InvalidConfig`] for statistics that [`fit`](Self::fit) does not make, as
+    /// [`transform`](Self::transform).
     ///
     /// # Example
     /// ```
@@ -212,6 +220,7 @@ impl<T: MatScalar> Standardizer<T> {
     /// assert!(s.inverse_transform(&dmatrix![0.0; 0.0]).is_err()); // 2 features, not 1
     /// ```
     pub fn inverse_transform(&self, z: &DMatrix<T>) -> Result<DMatrix<T>, NnError> {
+        self.check_statistics()?;
         check_shape(
             "Standardizer::inverse_transform features",
             (self.mean.nrows(), z.ncols()),
@@ -220,6 +229,40 @@ impl<T: MatScalar> Standardizer<T> {
         Ok(DMatrix::from_fn(z.nrows(), z.ncols(), |i, j| {
             z[(i, j)] * self.scale[(i, 0)] + self.mean[(i, 0)]
         }))
+    }
+
+    /// Checks that the (public) statistics are of the kind [`fit`](Self::fit) makes: `mean`
+    /// and `scale` `features × 1` each, every mean finite, every scale finite and positive.
+    /// Statistics rebuilt by hand or read from a file could otherwise index out of bounds
+    /// (a panic) or divide by zero (NaN output).
+    fn check_statistics(&self) -> Result<(), NnError> {
+        let fail = |reason: String| {
+            Err(NnError::InvalidConfig {
+                name: "Standardizer statistics",
+                reason,
+            })
+        };
+        let (mean, scale) = (self.mean.shape(), self.scale.shape());
+        if mean.1 != 1 || scale != mean {
+            return fail(format!(
+                "mean is {}×{} and scale {}×{}; both must be features × 1",
+                mean.0, mean.1, scale.0, scale.1
+            ));
+        }
+        if let Some(i) = self.mean.iter().position(|m| !m.is_finite()) {
+            return fail(format!("the mean of feature {i} is not finite"));
+        }
+        if let Some(i) = self
+            .scale
+            .iter()
+            .position(|s| !(s.is_finite() && *s > T::zero()))
+        {
+            return fail(format!(
+                "the scale of feature {i} is {:?}; it must be finite and positive",
+                self.scale[i].to_f64().unwrap_or(f64::NAN)
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -126,7 +126,10 @@ impl Default for TrainConfig {
 ///   would make a parameter or a state matrix (running statistics) so: training stops and
 ///   the model keeps the parameters and state it had before that step (the last good ones),
 ///   the optimiser its state (see [`Optimizer::undo_update`](crate::optim::Optimizer::undo_update)
-///   for rules of your own), so the run can go on from there; the message counts the
+///   for rules of your own), so the run can go on from there (the loader has drawn that
+///   whole epoch, which [`DataLoader::epochs_drawn`] counts: to take the epoch again from its
+///   first batch, rebuild the loader and [`skip_epochs`](DataLoader::skip_epochs) to the
+///   error's `epoch`; the steps before the refused one are kept); the message counts the
 ///   batch's non-finite inputs and targets, if any. The data are not checked up front (a loss
 ///   of your own may mask missing targets stored as NaN): call
 ///   [`DataLoader::check_finite`](crate::data::DataLoader::check_finite) first to refuse such

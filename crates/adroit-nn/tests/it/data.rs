@@ -279,3 +279,67 @@ fn standardizer_transform_stays_finite_near_the_largest_float() {
     let z = Standardizer::fit(&x).unwrap().transform(&x).unwrap();
     assert!(z.iter().all(|v| v.is_finite()), "{z}");
 }
+
+/// Statistics set by hand (the fields are public) that `fit` never makes are refused with a
+/// typed error: mismatched rows panicked with "Matrix index out of bounds", a zero scale gave
+/// NaN, and a 1 × 2 mean was read at its first column (found by a review).
+#[test]
+fn standardizer_refuses_statistics_that_fit_does_not_make() {
+    let good = Standardizer::fit(&dmatrix![1.0, 3.0; 10.0, 20.0; 5.0, 7.0]).unwrap();
+    let x = DMatrix::<f64>::zeros(3, 2);
+    let cases = [
+        (
+            DMatrix::zeros(3, 1),
+            DMatrix::from_element(2, 1, 1.0),
+            "3×1 and scale 2×1",
+        ),
+        (
+            DMatrix::zeros(3, 2),
+            DMatrix::from_element(3, 2, 1.0),
+            "3×2",
+        ),
+        (
+            dmatrix![0.0; f64::NAN; 0.0],
+            DMatrix::from_element(3, 1, 1.0),
+            "feature 1",
+        ),
+        (
+            DMatrix::zeros(3, 1),
+            dmatrix![1.0; 1.0; 0.0],
+            "feature 2 is 0.0",
+        ),
+        (
+            DMatrix::zeros(3, 1),
+            dmatrix![1.0; -2.0; 1.0],
+            "feature 1 is -2.0",
+        ),
+        (
+            DMatrix::zeros(3, 1),
+            dmatrix![f64::INFINITY; 1.0; 1.0],
+            "feature 0 is inf",
+        ),
+    ];
+    for (mean, scale, says) in cases {
+        let s = Standardizer { mean, scale };
+        for result in [s.transform(&x), s.inverse_transform(&x)] {
+            let err = result.unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    NnError::InvalidConfig {
+                        name: "Standardizer statistics",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+            assert!(err.to_string().contains(says), "{err}");
+        }
+        assert!(s.clone().passthrough(&[0]).is_err());
+    }
+    assert_eq!(
+        good.inverse_transform(&good.transform(&x).unwrap())
+            .unwrap(),
+        x
+    );
+}
