@@ -31,7 +31,15 @@ pub struct AdaDelta<T> {
     eta: LearningRate,
     rho: f64,
     epsilon: f64,
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "super::slots::non_negative")
+    )]
     grad_sq: Slots<T>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "super::slots::non_negative")
+    )]
     delta_sq: Slots<T>,
 }
 

@@ -34,6 +34,10 @@ pub struct AdaGrad<T> {
     eta: LearningRate,
     initial: f64,
     epsilon: f64,
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "super::slots::non_negative")
+    )]
     sum: Slots<T>,
 }
 

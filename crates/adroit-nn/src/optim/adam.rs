@@ -24,6 +24,10 @@ pub(crate) struct AdamMoments<T> {
     pub(crate) nesterov: bool,
     t: Count<i32>,
     m: Slots<T>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "super::slots::non_negative")
+    )]
     v: Slots<T>,
 }
 
@@ -41,7 +45,7 @@ impl<T: MatScalar> AdamMoments<T> {
         rule: &str,
         shapes: &[(usize, usize)],
     ) -> Result<(), NnError> {
-        config::step_count(rule, self.t.get())?;
+        config::step_count(rule, self.t.get(), &[&self.m, &self.v], shapes)?;
         self.m.check(rule, shapes)?;
         self.v.check(rule, shapes)
     }

@@ -33,6 +33,10 @@ pub struct AdaMax<T> {
     epsilon: f64,
     t: Count<i32>,
     m: Slots<T>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "super::slots::non_negative")
+    )]
     v: Slots<T>,
 }
 
@@ -83,7 +87,7 @@ impl<T: MatScalar> Optimizer<T> for AdaMax<T> {
     }
 
     fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
-        config::step_count("AdaMax", self.t.get())?;
+        config::step_count("AdaMax", self.t.get(), &[&self.m, &self.v], shapes)?;
         self.m.check("AdaMax", shapes)?;
         self.v.check("AdaMax", shapes)
     }

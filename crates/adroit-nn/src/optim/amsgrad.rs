@@ -41,7 +41,15 @@ pub struct AmsGrad<T> {
     epsilon: f64,
     t: Count<i32>,
     m: Slots<T>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "super::slots::non_negative")
+    )]
     v: Slots<T>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "super::slots::non_negative")
+    )]
     v_max: Slots<T>,
 }
 
@@ -93,7 +101,12 @@ impl<T: MatScalar> Optimizer<T> for AmsGrad<T> {
     }
 
     fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
-        config::step_count("AmsGrad", self.t.get())?;
+        config::step_count(
+            "AmsGrad",
+            self.t.get(),
+            &[&self.m, &self.v, &self.v_max],
+            shapes,
+        )?;
         self.m.check("AmsGrad", shapes)?;
         self.v.check("AmsGrad", shapes)?;
         self.v_max.check("AmsGrad", shapes)

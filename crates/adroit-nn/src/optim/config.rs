@@ -5,7 +5,9 @@
 //! and train backwards or diverge.
 
 use super::schedule::LearningRate;
+use super::slots::Slots;
 use crate::NnError;
+use adroit_reverse::matrix::MatScalar;
 
 /// The learning rate of the coming step: a finite number ≥ 0 (a schedule may leave that range
 /// at a later step, refused there).
@@ -59,14 +61,32 @@ pub(crate) fn non_negative(rule: &str, name: &'static str, value: f64) -> Result
 
 /// A step count read back from a checkpoint: never negative (the rules count from 0; a
 /// negative count gave a NaN bias correction, reported as a non-finite update).
-pub(crate) fn step_count(rule: &str, t: i32) -> Result<(), NnError> {
-    if t >= 0 {
-        return Ok(());
+pub(crate) fn step_count<T: MatScalar>(
+    rule: &str,
+    t: i32,
+    states: &[&Slots<T>],
+    shapes: &[(usize, usize)],
+) -> Result<(), NnError> {
+    let invalid = |reason: String| {
+        Err(NnError::InvalidConfig {
+            name: "optimiser state",
+            reason: format!("{reason} (a corrupt checkpoint?)"),
+        })
+    };
+    if t < 0 {
+        return invalid(format!("{rule}'s step count is {t}; it must be ≥ 0"));
     }
-    Err(NnError::InvalidConfig {
-        name: "optimiser state",
-        reason: format!("{rule}'s step count is {t}; it must be ≥ 0 (a corrupt checkpoint?)"),
-    })
+    // The state arrays are created by the first step (and removed by its undo): a count of 0
+    // with state, or a count of steps on parameters without it, would restart the moments
+    // under a bias correction for another step, silently.
+    let created = states.iter().filter(|s| !s.is_empty()).count();
+    if (t == 0 && created > 0) || (t > 0 && !shapes.is_empty() && created < states.len()) {
+        return invalid(format!(
+            "{rule}'s step count is {t} but {created} of its {} state sets are created",
+            states.len()
+        ));
+    }
+    Ok(())
 }
 
 /// A clipping threshold: a number ≥ 0 (`+∞` clips nothing). Not NaN, which compares with

@@ -41,8 +41,10 @@
 //! to [`Optimizer::update`] directly; a step refuses it and undoes it) is written as `null`
 //! and refused when read
 //! back; a binary serde format (bincode, CBOR) keeps it, and is refused when read back too, as
-//! is a value past the element type's range (`1e39` for `f32` state). State read back for
-//! another model (arrays of other shapes), and a negative step count, are refused by
+//! is a value past the element type's range (`1e39` for `f32` state), and a negative entry in
+//! state that holds squares or magnitudes (Adam's `v`, AdaGrad's sum, …). State read back for
+//! another model (arrays of other shapes), a negative step count, and a step count that does
+//! not match the moments (moments with a count of 0, a count without them), are refused by
 //! [`Optimizer::check_params`] before any change.
 //!
 //! ```
@@ -196,8 +198,8 @@ pub trait Optimizer<T: MatScalar> {
     /// [`check_config`](Self::check_config) and return its error. The built-in rules check
     /// their masks ([`Mask::check`]: one flag per parameter, and the shapes a mask from
     /// [`mask`] was built for) and their state arrays, once created (one per parameter, of its
-    /// shape: state read back from another model's checkpoint is refused); the default accepts
-    /// everything.
+    /// shape: state read back from another model's checkpoint is refused; created exactly when
+    /// the step count is not 0); the default accepts everything.
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] saying what does not fit.

@@ -37,6 +37,10 @@ pub struct RAdam<T> {
     threshold: f64,
     t: Count<i32>,
     m: Slots<T>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "super::slots::non_negative")
+    )]
     v: Slots<T>,
 }
 
@@ -88,7 +92,7 @@ impl<T: MatScalar> Optimizer<T> for RAdam<T> {
     }
 
     fn check_params(&self, shapes: &[(usize, usize)]) -> Result<(), NnError> {
-        config::step_count("RAdam", self.t.get())?;
+        config::step_count("RAdam", self.t.get(), &[&self.m, &self.v], shapes)?;
         self.m.check("RAdam", shapes)?;
         self.v.check("RAdam", shapes)
     }

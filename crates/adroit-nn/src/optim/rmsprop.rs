@@ -36,6 +36,10 @@ pub struct RmsProp<T> {
     rho: f64,
     epsilon: f64,
     centred: bool,
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "super::slots::non_negative")
+    )]
     v: Slots<T>,
     mu: Slots<T>,
 }

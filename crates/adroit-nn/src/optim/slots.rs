@@ -105,6 +105,37 @@ impl<T> Default for Slots<T> {
     }
 }
 
+/// Reads state that holds squares or magnitudes (Adam's `v`, AdaGrad's sum, …), refusing
+/// a negative entry, which no step makes: its square root would be NaN (a refused step, for
+/// ever, blamed on training) or its sum with ε near 0 (a huge step).
+#[cfg(feature = "serde")]
+pub(crate) fn non_negative<'de, D, T>(d: D) -> Result<Slots<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: super::SerdeScalar,
+{
+    use serde::Deserialize;
+    use serde::de::Error;
+    let slots = Slots::<T>::deserialize(d)?;
+    for (k, a) in slots.arrays.iter().enumerate() {
+        if let Some(i) = a.iter().position(|v| *v < T::zero()) {
+            return Err(D::Error::custom(format!(
+                "optimiser state array {k}, entry {i}, is {:?}: this state holds squares or \
+                 magnitudes, never negative",
+                a[i]
+            )));
+        }
+    }
+    Ok(slots)
+}
+
+impl<T> Slots<T> {
+    /// Whether no state was created yet (no step, or the first one undone).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.arrays.is_empty()
+    }
+}
+
 impl<T: MatScalar> Slots<T> {
     /// Checks that the state arrays, once created, are one per parameter of the given shapes
     /// (state read back from another model's checkpoint is not): before a step, where

@@ -261,6 +261,75 @@ fn state_values_no_rule_can_hold_are_refused() {
     refused(RAdam::new(0.1), "RAdam");
 }
 
+/// Checkpoints edited into state no step makes (a review): a step count without its moments
+/// or moments without a step count (the moments restarted under another step's bias
+/// correction, silently), and a negative square (every later step refused as a non-finite
+/// update, blaming training): refused when read or before any step.
+#[test]
+fn state_no_step_makes_is_refused() {
+    fn after_steps<O: Optimizer<f64> + Serialize>(opt: &mut O, steps: usize) -> serde_json::Value {
+        let theta = DMatrix::from_element(1, 1, 1.0);
+        for _ in 0..steps {
+            opt.update(&mut [DMatrix::from_element(1, 1, 0.5)], &[&theta]);
+        }
+        serde_json::to_value(&*opt).unwrap()
+    }
+    fn refused_before_a_step<O: Optimizer<f64> + DeserializeOwned>(state: serde_json::Value) {
+        let opt: O = serde_json::from_value(state).unwrap();
+        let err = opt.check_params(&[(1, 1)]).unwrap_err().to_string();
+        assert!(err.contains("state sets are created"), "{err}");
+    }
+    let adam = after_steps(&mut Adam::<f64>::new(0.1), 5);
+    for pointer in ["/moments/v/arrays", "/moments/m/arrays"] {
+        let mut edited = adam.clone();
+        *edited.pointer_mut(pointer).unwrap() = serde_json::json!([]);
+        refused_before_a_step::<Adam<f64>>(edited);
+    }
+    let mut edited = adam.clone();
+    *edited.pointer_mut("/moments/m/arrays").unwrap() = serde_json::json!([]);
+    *edited.pointer_mut("/moments/v/arrays").unwrap() = serde_json::json!([]);
+    refused_before_a_step::<Adam<f64>>(edited);
+    let mut edited = adam.clone();
+    *edited.pointer_mut("/moments/t").unwrap() = serde_json::json!(0);
+    refused_before_a_step::<Adam<f64>>(edited);
+    let mut amsgrad = after_steps(&mut AmsGrad::<f64>::new(0.1), 2);
+    *amsgrad.pointer_mut("/v_max/arrays").unwrap() = serde_json::json!([]);
+    refused_before_a_step::<AmsGrad<f64>>(amsgrad);
+    // A fresh rule, and one whose only step was undone, are consistent.
+    let mut undone = Adam::<f64>::new(0.1);
+    after_steps(&mut undone, 1);
+    undone.undo_update();
+    assert!(undone.check_params(&[(1, 1)]).is_ok());
+    // Negative squares or magnitudes, refused when read.
+    fn negative<O>(mut opt: O, pointer: &str)
+    where
+        O: Optimizer<f64> + Serialize + DeserializeOwned + std::fmt::Debug,
+    {
+        let mut state = after_steps(&mut opt, 2);
+        let entry = state
+            .pointer_mut(pointer)
+            .unwrap_or_else(|| panic!("{pointer} in {}", serde_json::to_string(&opt).unwrap()));
+        *entry = serde_json::json!(-4.0);
+        let err = serde_json::from_value::<O>(state).unwrap_err().to_string();
+        assert!(
+            err.contains("is -4.0: this state holds squares"),
+            "{pointer}: {err}"
+        );
+    }
+    negative(Adam::new(0.1), "/moments/v/arrays/0/0/0");
+    negative(NAdam::new(0.1), "/moments/v/arrays/0/0/0");
+    negative(AmsGrad::new(0.1), "/v_max/arrays/0/0/0");
+    negative(RAdam::new(0.1), "/v/arrays/0/0/0");
+    negative(AdaMax::new(0.1), "/v/arrays/0/0/0");
+    negative(RmsProp::new(0.1), "/v/arrays/0/0/0");
+    negative(AdaGrad::new(0.1), "/sum/arrays/0/0/0");
+    negative(AdaDelta::new(1.0), "/delta_sq/arrays/0/0/0");
+    // A negative first moment is a state steps make: read back.
+    let mut state = after_steps(&mut Adam::<f64>::new(0.1), 2);
+    *state.pointer_mut("/moments/m/arrays/0/0/0").unwrap() = serde_json::json!(-4.0);
+    assert!(serde_json::from_value::<Adam<f64>>(state).is_ok());
+}
+
 #[test]
 fn a_checkpointed_negative_clipping_threshold_is_refused() {
     // The constructors refuse such thresholds, but a checkpoint file can hold one (edited, or
