@@ -113,7 +113,7 @@ fn threads() -> usize {
 /// The limit a value of `MATMUL_NUM_THREADS` sets, read as `matrixmultiply` reads it: none
 /// when unset or empty, 1 for a value that is not a whole number.
 #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
-fn limit_from(value: Option<String>) -> Option<usize> {
+pub(super) fn limit_from(value: Option<String>) -> Option<usize> {
     match value {
         Some(v) if !v.is_empty() => Some(v.parse::<usize>().unwrap_or(1)),
         _ => None,
@@ -122,7 +122,7 @@ fn limit_from(value: Option<String>) -> Option<usize> {
 
 /// `pool` threads, at most `limit` (at least 1).
 #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
-fn capped(pool: usize, limit: Option<usize>) -> usize {
+pub(super) fn capped(pool: usize, limit: Option<usize>) -> usize {
     limit.map_or(pool, |l| pool.min(l)).max(1)
 }
 

@@ -237,16 +237,13 @@ fn products_split_into_blocks_of_rows_match_the_definition() {
 #[test]
 fn a_large_product_is_split_over_the_pool_with_the_same_bits() {
     use super::gemm_crate::product_in_parts;
-    use super::split::parts;
+    use super::split::{capped, limit_from, parts};
     let (m, k, n) = (512, 512, 128);
     let (x, y) = (rounding::<f32>(m, k, 3), rounding::<f32>(k, n, 4));
     let expected_parts = parts(m, n, k);
     let pool = rayon::current_num_threads();
-    let limit = std::env::var("MATMUL_NUM_THREADS")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .map(|v| v.parse::<usize>().unwrap_or(1));
-    let threads = limit.map_or(pool, |l| pool.min(l)).max(1);
+    let limit = limit_from(std::env::var("MATMUL_NUM_THREADS").ok());
+    let threads = capped(pool, limit);
     assert_eq!(
         expected_parts,
         threads.min(4),
