@@ -44,8 +44,10 @@ use rand::rngs::StdRng;
 /// # Panics
 /// If there is nothing to compare — no inputs, or `f` has no outputs at `x` (a vacuous pass,
 /// which PyTorch's `gradcheck` refuses too) — with [`Mode::Fast`] and `trials: 0`, or if an
-/// input is NaN or infinite (there is no derivative to check there), or on
-/// `options` holding a tolerance or stencil its builders refuse (see [`Options`]).
+/// input is NaN or infinite (there is no derivative to check there), on
+/// `options` holding a tolerance or stencil its builders refuse (see [`Options`]), or if `f`
+/// returns another number of outputs at a point the finite differences evaluate than at `x`
+/// (the number of outputs must not depend on the point).
 ///
 /// # Example
 /// ```

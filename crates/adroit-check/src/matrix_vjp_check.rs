@@ -15,13 +15,19 @@ use rand::{Rng, SeedableRng};
 /// gradient of `X ↦ Σ W ⊙ f(X)` is compared with finite differences of the same `f` as
 /// [`matrix_gradcheck`] compares a loss, entry by entry ([`Mode::Full`](crate::Mode::Full)) or
 /// along random directions ([`Mode::Fast`](crate::Mode::Fast)). ChainRulesTestUtils'
-/// `test_rrule` and [`rule_check`](crate::rule_check) do the same for scalar rules.
+/// `test_rrule` and [`rule_check`](crate::rule_check) do the same for scalar rules. For a
+/// result of 2 to 16 entries, each entry's own cotangent `eₖ` (1 at entry `k`, 0 elsewhere) is
+/// checked too, after the random ones, as `rule_check` does: a random cotangent weighs an
+/// entry with small derivatives beside one with large derivatives, and the tolerance, relative
+/// to the weighted sum, can hide an error in the small one (a pullback with `1.1·cos x` for
+/// `sin x` beside `1e6·x` passed random cotangents). For a larger result it cannot (a check per
+/// entry would cost that many gradient checks): check such outputs apart, or scale them alike.
 ///
 /// Prefer it to `matrix_gradcheck` of `f(X).sum()` for a rule: a sum seeds every output entry
 /// with 1, so a pullback that ignores its cotangent, or transposes a square one, passes that.
 ///
 /// `inputs`: the matrices, in `f64` (as `matrix_gradcheck`). The [`Report`] adds up the
-/// trials' comparisons (only reverse mode against finite differences: its `max_ad_error` and
+/// checks' comparisons (only reverse mode against finite differences: its `max_ad_error` and
 /// `max_ad_tolerance_used` are 0, nothing having been compared between AD modes); a
 /// [`Mismatch`] names the entry as `matrix_entry` and carries the trial's cotangent,
 /// column-major, in [`Mismatch::cotangent`].
@@ -121,7 +127,8 @@ where
 /// let f = matrix_fn!(|m| m[0].softmax(adroit_check::adroit_reverse::matrix::Along::Rows));
 /// let x = dmatrix![0.5_f32, -1.0; 2.0, 0.25; -0.75, 1.5];
 /// let report = matrix_vjp_check_generic(&f, &[x], 3, 7, &Options::for_precision::<f32>()).unwrap();
-/// assert_eq!(report.comparisons, 3 * 6);
+/// // 3 random cotangents and the 6 entries' own, each compared at the 6 input entries
+/// assert_eq!(report.comparisons, (3 + 6) * 6);
 /// ```
 #[track_caller]
 pub fn matrix_vjp_check_generic<T, F>(
@@ -161,9 +168,14 @@ impl<F: MatrixFn> MatrixFn for Weighted<'_, F> {
     }
 }
 
+/// The largest result, in entries, whose entries [`matrix_vjp_check`] also checks one by one
+/// (each with its own cotangent `eₖ`, after the random ones).
+const BASIS_ENTRIES: usize = 16;
+
 /// Runs `check` for `trials` random cotangents of the result's `shape` (entries uniform in
-/// `[−1, 1)` from `seed`, passed through `prepare`), naming the cotangent in a mismatch and
-/// adding up the reports (`who` names the checker in the panic).
+/// `[−1, 1)` from `seed`), then, for a result of 2 to [`BASIS_ENTRIES`] entries, for each
+/// entry's own cotangent `eₖ` (each passed through `prepare`), naming the cotangent in a
+/// mismatch and adding up the reports (`who` names the checker in the panic).
 #[track_caller]
 fn over_cotangents(
     who: &str,
@@ -178,11 +190,19 @@ fn over_cotangents(
         "{who}: the function's result is {rows}×{cols}: nothing to compare"
     );
     let mut rng = StdRng::seed_from_u64(seed);
+    let random: Vec<DMatrix<f64>> = (0..trials)
+        .map(|_| DMatrix::from_fn(rows, cols, |_, _| rng.random_range(-1.0..1.0)))
+        .collect();
+    // With a few output entries, each one's own cotangent too (as `rule_check`): a random one
+    // weighs an entry with small derivatives beside another's large ones, and the tolerance,
+    // relative to the sum, hid a wrong one (1.1·cos x beside 1e6·x passed).
+    let entries = rows * cols;
+    let basis = (0..entries)
+        .filter(|_| (2..=BASIS_ENTRIES).contains(&entries))
+        .map(|k| DMatrix::from_fn(rows, cols, |i, j| if i + j * rows == k { 1.0 } else { 0.0 }));
     let mut total: Option<Report> = None;
-    for _ in 0..trials {
-        let w = prepare(DMatrix::from_fn(rows, cols, |_, _| {
-            rng.random_range(-1.0..1.0)
-        }));
+    for w in random.into_iter().chain(basis) {
+        let w = prepare(w);
         let report = check(&w).map_err(|mut m| {
             m.cotangent = Some(w.as_slice().to_vec());
             m

@@ -73,8 +73,8 @@ impl Mode {
 ///
 /// Make them for the inputs' precision: `f64` options on `f32` inputs fail on `f32`'s rounding
 /// (the [`Mismatch`] then carries a [`note`](Mismatch::note) where `f32`'s default would have
-/// accepted the pair), and `f32` options on `f64` inputs pass derivatives wrong by a few
-/// tenths of a percent.
+/// accepted the pair), and `f32` options pass derivatives wrong by about 1 % (more at small
+/// magnitudes: see [`Tolerance`]), on `f32` or `f64` inputs — check a rule in `f64`.
 ///
 /// The fields are public; a check panics, as the builder methods do, on a tolerance
 /// [`Tolerance::new`] refuses or a stencil that is not for a first derivative.

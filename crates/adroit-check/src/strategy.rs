@@ -3,9 +3,10 @@
 //!
 //! Shrinking: proptest's shrinking of a float often stops early, so a failing float is
 //! reported near where it was drawn rather than at the boundary of the failing region — a bug
-//! confined to `x > 2` may be reported at 9.03. Vectors shrink well (entries drop out), and
-//! random programs ([`program`](crate::program)) shrink to small expressions. To locate a
-//! threshold, narrow the range by hand or test the points of interest with [`float_on`].
+//! confined to `x > 2` may be reported at 9.03. Vectors keep their length and shrink entry by
+//! entry, as floats do (a failure that depends on one entry is reported with the others
+//! shrunk towards their range's start and that one near where it was drawn); random programs
+//! ([`program`](crate::program)) shrink to small expressions. To locate a threshold, narrow the range by hand or test the points of interest with [`float_on`].
 
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -67,12 +68,15 @@ pub fn float_in<T: Float + Debug + 'static>(lo: f64, hi: f64) -> BoxedStrategy<T
 }
 
 /// Floats in `[lo, hi)` at least `margin` away from every point of `kinks` (where the function
-/// under test is not differentiable, so finite differences are meaningful).
+/// under test is not differentiable, so finite differences are meaningful), and never a kink
+/// itself (with `margin` 0 too): uniform over the part of the range that is allowed (a draw in
+/// its length, mapped onto the allowed intervals in order), so no draw is rejected however
+/// little of the range that is — but one that rounds, in `T`, onto a kink or outside the
+/// range (an `f32` range a few ulps wide).
 ///
 /// # Panics
-/// As [`float_in`]; also if `margin` is negative, NaN or infinite, a kink is NaN, or less than
-/// a thousandth of the range is `margin` away from every kink (the draws outside it are
-/// rejected, and proptest gives up after too many rejections: 65,536 by default).
+/// As [`float_in`]; also if `margin` is negative, NaN or infinite, a kink is NaN, or no part of
+/// the range is `margin` away from every kink.
 ///
 /// # Example
 /// Away from its kink at 0, `abs` must agree with finite differences:
@@ -86,6 +90,10 @@ pub fn float_in<T: Float + Debug + 'static>(lo: f64, hi: f64) -> BoxedStrategy<T
 ///     prop_assert!(x.abs() >= 0.1);
 ///     // `?` fails the case with the whole report (`prop_assert!(….is_ok())` would hide it)
 ///     gradcheck(&f, &[x], &options)?;
+/// });
+/// // A thousandth of the range left, drawn from without rejections:
+/// proptest!(|(x in float_away_from::<f64>(-1.0, 1.0, vec![0.0], 0.999))| {
+///     prop_assert!(x.abs() >= 0.999);
 /// });
 /// ```
 #[track_caller]
@@ -105,44 +113,60 @@ pub fn float_away_from<T: Float + Debug + 'static>(
         !kinks.iter().any(|k| k.is_nan()),
         "{who}: a kink is NaN, in {kinks:?}"
     );
-    let share = allowed_share(lo, hi, &kinks, margin);
+    let allowed = allowed_intervals(lo, hi, &kinks, margin);
+    let length = allowed
+        .iter()
+        .fold(0.0, |sum, (start, end)| sum + (end - start));
     assert!(
-        share >= MIN_ALLOWED_SHARE,
-        "{who}: only {share:.1e} of [{lo:?}, {hi:?}) is {margin:?} away from every kink in \
-         {kinks:?}; at least {MIN_ALLOWED_SHARE:e} is needed (draws elsewhere are rejected)"
+        length > 0.0,
+        "{who}: only {:.1e} of [{lo:?}, {hi:?}) is {margin:?} away from every kink in \
+         {kinks:?}: nothing to draw from",
+        length / (hi - lo)
     );
     // Range and margin are checked on the value rounded to T (in f32 rounding can land on a
     // kink or at hi).
-    (lo..hi)
-        .prop_map(cast::<T>)
+    (0.0..length)
+        .prop_map(move |t| cast::<T>(point_at(&allowed, t)))
         .prop_filter("outside the range or too close to a kink", move |v| {
-            v.to_f64()
-                .is_some_and(|v| lo <= v && v < hi && kinks.iter().all(|k| (v - k).abs() >= margin))
+            v.to_f64().is_some_and(|v| {
+                lo <= v && v < hi && kinks.iter().all(|k| v != *k && (v - k).abs() >= margin)
+            })
         })
         .boxed()
 }
 
-/// The least share of its range that [`float_away_from`] must be able to draw from.
-const MIN_ALLOWED_SHARE: f64 = 1e-3;
+/// The point at distance `t` into the `allowed` intervals laid end to end (the last interval's
+/// end for a `t` past their length, which rounding can give).
+fn point_at(allowed: &[(f64, f64)], mut t: f64) -> f64 {
+    for &(start, end) in allowed {
+        if t < end - start {
+            return start + t;
+        }
+        t -= end - start;
+    }
+    allowed.last().map_or(f64::NAN, |&(_, end)| end)
+}
 
-/// The share of `[lo, hi)` at least `margin` from every kink: one minus the share covered by
-/// the union of the kinks' intervals `(k − margin, k + margin)`, merged in order of their start.
-fn allowed_share(lo: f64, hi: f64, kinks: &[f64], margin: f64) -> f64 {
+/// The parts of `[lo, hi)` at least `margin` from every kink, in order: the gaps between the
+/// kinks' intervals `(k − margin, k + margin)`, merged in order of their start.
+fn allowed_intervals(lo: f64, hi: f64, kinks: &[f64], margin: f64) -> Vec<(f64, f64)> {
     let mut excluded: Vec<(f64, f64)> = kinks
         .iter()
         .map(|k| ((k - margin).max(lo), (k + margin).min(hi)))
         .filter(|(start, end)| end > start)
         .collect();
     excluded.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (mut covered, mut reach) = (0.0, lo);
+    let (mut allowed, mut reach) = (Vec::new(), lo);
     for (start, end) in excluded {
-        let start = start.max(reach);
-        if end > start {
-            covered += end - start;
-            reach = end;
+        if start > reach {
+            allowed.push((reach, start));
         }
+        reach = reach.max(end);
     }
-    1.0 - covered / (hi - lo)
+    if hi > reach {
+        allowed.push((reach, hi));
+    }
+    allowed
 }
 
 /// Exactly the given points (kinks, domain boundaries), to test edge conventions.

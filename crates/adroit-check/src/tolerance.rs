@@ -14,6 +14,14 @@ use std::fmt;
 /// | forward vs reverse (same rules, different summation order) | `1e-12 + 1e-10·|b|` | `1e-4 + 1e-3·|b|` |
 /// | AD vs finite differences (5-point central, adaptive step, in `f64`) | `1e-7 + 1e-6·|b|` | `1e-3 + 1e-2·|b|` |
 ///
+/// The `f32` tolerances are loose, because correct `f32` code can be that far from the exact
+/// value where the problem is ill-conditioned (an SVD's second derivatives at singular values
+/// 3 % apart: 1.3e-3 relative, `tests/it/decompositions.rs`), and so they let real errors
+/// through: by the formula, a derivative of magnitude 1 wrong by 1.1 %, one of 7.7e-3 by 14 %,
+/// and one below about 5e-4 of the wrong sign (found by a review). Check a rule in `f64`
+/// (PyTorch's `gradcheck` asks for double precision too), and use `f32` checks for code that
+/// differs in `f32`.
+///
 /// # Example
 /// ```
 /// use adroit_check::Tolerance;

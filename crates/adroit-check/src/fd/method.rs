@@ -233,6 +233,12 @@ impl FiniteDifference {
 
     /// Adds `levels` levels of Richardson extrapolation (steps `h, h/2, …, h/2^levels`).
     ///
+    /// # Panics
+    /// If `levels` is above 8 (steps below `h/256`): each level amplifies the rounding of the
+    /// finer steps' differences, and beyond that it outweighs what extrapolation gains (with the
+    /// default stencil and step, `exp(1000x)`'s derivative at 0.3 is 3.8e-11 off, relative,
+    /// with no level, 4.9e-9 with 8, 9.9e-6 with 20).
+    ///
     /// # Example
     /// ```
     /// use adroit_check::fd::{FiniteDifference, Step};
@@ -244,7 +250,12 @@ impl FiniteDifference {
     /// assert!((plain - 1.0).abs() > 0.04);
     /// assert!((extrapolated - 1.0).abs() < 1e-6);
     /// ```
+    #[track_caller]
     pub fn with_richardson(mut self, levels: usize) -> Self {
+        assert!(
+            levels <= 8,
+            "FiniteDifference::with_richardson: {levels} levels; at most 8 (steps down to h/256)"
+        );
         self.richardson = levels;
         self
     }

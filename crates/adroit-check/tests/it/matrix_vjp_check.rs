@@ -33,11 +33,12 @@ fn a_correct_rule_passes_in_both_modes_and_counts_every_trial() {
     let options = Options::for_precision::<f64>();
     let report = matrix_vjp_check(|m| product(m[0], m[1], false), &inputs(), 3, 7, &options)
         .expect("a correct pullback");
-    assert_eq!(report.comparisons, 3 * (6 + 12));
+    // 3 random cotangents and the 8 output entries' own, each at the 18 input entries
+    assert_eq!(report.comparisons, (3 + 8) * (6 + 12));
     let fast = options.with_mode(Mode::Fast { seed: 2, trials: 5 });
     let report = matrix_vjp_check(|m| product(m[0], m[1], false), &inputs(), 3, 7, &fast)
         .expect("a correct pullback, fast mode");
-    assert_eq!(report.comparisons, 3 * 5);
+    assert_eq!(report.comparisons, (3 + 8) * 5);
 }
 
 #[test]
@@ -116,11 +117,11 @@ fn the_generic_check_passes_a_correct_rule_and_catches_a_wrong_one_in_f32() {
         ignore_cotangent: false,
     };
     let report = matrix_vjp_check_generic(&right, &inputs32, 3, 7, &options).expect("correct");
-    assert_eq!(report.comparisons, 3 * (6 + 12));
+    assert_eq!(report.comparisons, (3 + 8) * (6 + 12));
     let report =
         matrix_vjp_check_generic(&right, &inputs(), 2, 7, &Options::for_precision::<f64>())
             .expect("correct in f64");
-    assert_eq!(report.comparisons, 2 * (6 + 12));
+    assert_eq!(report.comparisons, (2 + 8) * (6 + 12));
     let wrong = Product {
         ignore_cotangent: true,
     };
@@ -144,4 +145,23 @@ fn the_generic_check_refuses_zero_trials() {
         ignore_cotangent: false,
     };
     let _ = matrix_vjp_check_generic(&right, &inputs(), 0, 1, &Options::for_precision::<f64>());
+}
+
+/// An output with small derivatives beside one with large derivatives: a pullback 10 % wrong
+/// in the small one passed random cotangents (the tolerance is relative to the weighted sum,
+/// which the large one dominates) and is caught by the entries' own cotangents (a review).
+#[test]
+fn a_wrong_pullback_of_a_small_output_beside_a_large_one_is_caught() {
+    fn rule(x: MatVar<f64>, factor: f64) -> MatVar<f64> {
+        let v = x.value()[(0, 0)];
+        let y = dmatrix![1e6 * v; v.sin()];
+        custom_rule(&[x], y, move |g| {
+            vec![dmatrix![1e6 * g[(0, 0)] + factor * v.cos() * g[(1, 0)]]]
+        })
+    }
+    let x = [dmatrix![0.4]];
+    let options = Options::for_precision::<f64>();
+    assert!(matrix_vjp_check(|m| rule(m[0], 1.0), &x, 8, 1, &options).is_ok());
+    let m = matrix_vjp_check(|m| rule(m[0], 1.1), &x, 8, 1, &options).expect_err("10 % wrong");
+    assert_eq!(m.cotangent, Some(vec![0.0, 1.0]), "caught by e₁");
 }
