@@ -74,7 +74,8 @@ impl<T: MatScalar> Optimizer<T> for ClipValue {
 }
 
 /// Rescales each array whose Euclidean norm exceeds `max` to norm `max` (Flux's `ClipNorm`,
-/// applied per parameter array).
+/// applied per parameter array). An array holding NaN (norm NaN) becomes NaN throughout, as
+/// in Optax's `clip_by_block_rms`, so that a step refuses it rather than clip around it.
 ///
 /// # Example
 /// ```
@@ -129,8 +130,9 @@ impl<T: MatScalar> Optimizer<T> for ClipNorm {
         super::check_counts(updates, params);
         for u in updates {
             let norm = norm(&[u.as_slice()]);
-            if norm > self.max {
-                scale(u, cast::<T>(self.max / norm));
+            // A NaN norm too (the factor is then NaN).
+            if norm > self.max || norm.is_nan() {
+                scale_by(u, self.max / norm);
             }
         }
     }
@@ -139,7 +141,8 @@ impl<T: MatScalar> Optimizer<T> for ClipNorm {
 /// Rescales all arrays together when their global norm `√(Σ‖gᵢ‖²)` exceeds `max`, by
 /// `max / norm` (Optax's `clip_by_global_norm`; PyTorch's `clip_grad_norm_` scales by
 /// `max / (norm + 10⁻⁶)` and also at a norm equal to `max`). Arrays of global norm 0 are left
-/// as they are, also for `max = 0` (where Optax gives NaN).
+/// as they are, also for `max = 0` (where Optax gives NaN). A NaN entry anywhere (global norm
+/// NaN) makes every array NaN, as in Optax, so that a step refuses them.
 ///
 /// # Example
 /// ```
@@ -199,12 +202,27 @@ impl<T: MatScalar> Optimizer<T> for ClipGlobalNorm {
         super::check_counts(updates, params);
         let slices: Vec<&[T]> = updates.iter().map(DMatrix::as_slice).collect();
         let norm = norm(&slices);
-        if norm > self.max {
-            let factor = cast::<T>(self.max / norm);
+        // A NaN norm too (the factor is then NaN).
+        if norm > self.max || norm.is_nan() {
             for u in updates {
-                scale(u, factor);
+                scale_by(u, self.max / norm);
             }
         }
+    }
+}
+
+/// `u ← factor·u` for a clipping factor formed in `f64`: where it is below `T`'s smallest
+/// normal number (an `f32` norm above about 1e38 times `max`), as two factors `√factor`, each
+/// normal: cast to `T` at once, it kept few bits (`[3e38, 3e38]` clipped at 1e-6 came out of
+/// norm 1.19e-6; found by a review).
+fn scale_by<T: MatScalar>(u: &mut DMatrix<T>, factor: f64) {
+    let c = cast::<T>(factor);
+    if c.is_normal() || factor.is_nan() || factor <= 0.0 {
+        scale(u, c);
+    } else {
+        let root = cast::<T>(factor.sqrt());
+        scale(u, root);
+        scale(u, root);
     }
 }
 

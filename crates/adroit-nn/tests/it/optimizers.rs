@@ -461,3 +461,43 @@ fn a_step_that_overflows_the_squared_state_is_refused_and_undone() {
     step(&mut model, &mut opt, 1.0, 2.0).unwrap();
     assert!(model.weight[(0, 0)] > model_before.weight[(0, 0)]);
 }
+
+/// Clipping by norm, at a NaN entry and at a factor below `f32`'s normal range (a review
+/// against Optax): a NaN norm left every array as it was (Optax makes all NaN, which a step
+/// then refuses), and a factor cast to a subnormal `f32` kept few bits (`[3e38, 3e38]` clipped
+/// at 1e-6 had norm 1.19e-6).
+#[test]
+fn clipping_by_norm_at_a_nan_entry_and_a_tiny_factor() {
+    let params = [&dmatrix![0.0, 0.0], &dmatrix![0.0]];
+    let mut u = vec![dmatrix![f64::NAN, 1.0], dmatrix![2.0]];
+    ClipGlobalNorm::new(5.0).update(&mut u, &params);
+    assert!(u.iter().all(|a| a.iter().all(|v| v.is_nan())), "{u:?}");
+    let mut u = vec![dmatrix![f64::NAN, 1.0], dmatrix![2.0]];
+    ClipNorm::new(5.0).update(&mut u, &params);
+    assert!(
+        u[0].iter().all(|v| v.is_nan()) && u[1] == dmatrix![2.0],
+        "{u:?}"
+    );
+    let params32 = [&dmatrix![0.0_f32, 0.0], &dmatrix![0.0_f32]];
+    let mut u = vec![dmatrix![3e38_f32, 3e38], dmatrix![-3e38_f32]];
+    ClipNorm::new(1e-6).update(&mut u, &params32);
+    let norm0 = u[0]
+        .iter()
+        .map(|&v| f64::from(v).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!((norm0 / 1e-6 - 1.0).abs() < 1e-6, "{u:?}");
+    let mut u = vec![dmatrix![3e38_f32, 3e38], dmatrix![-3e38_f32]];
+    ClipGlobalNorm::new(1e-6).update(&mut u, &params32);
+    let global = u
+        .iter()
+        .flat_map(|a| a.iter())
+        .map(|&v| f64::from(v).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!((global / 1e-6 - 1.0).abs() < 1e-6, "{u:?}");
+    assert!(
+        (f64::from(u[1][0]) + 1e-6 / 3f64.sqrt()).abs() < 1e-12,
+        "{u:?}"
+    );
+}
