@@ -124,7 +124,16 @@ where
         // the direction snapped to it; all three sides then use the snapped u.
         let along = |direction: &[f64], t: f64| -> f64 {
             let point: Vec<f64> = x64.iter().zip(direction).map(|(a, b)| a + t * b).collect();
-            dot(&w, &f.eval(&point))
+            let outputs = f.eval(&point);
+            assert_eq!(
+                outputs.len(),
+                w.len(),
+                "gradcheck: f returned {} outputs at a perturbed point but {} at x (the number of \
+                 outputs must not depend on the point)",
+                outputs.len(),
+                w.len()
+            );
+            dot(&w, &outputs)
         };
         let (h, u, s) = snapped_step(options, &x64, &u, &along);
         let u_t: Vec<T> = u.iter().map(|&v| T::from_f64_rounded(v)).collect();

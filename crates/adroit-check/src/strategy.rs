@@ -3,10 +3,13 @@
 //!
 //! Shrinking: proptest's shrinking of a float often stops early, so a failing float is
 //! reported near where it was drawn rather than at the boundary of the failing region — a bug
-//! confined to `x > 2` may be reported at 9.03. Vectors keep their length and shrink entry by
-//! entry, as floats do (a failure that depends on one entry is reported with the others
-//! shrunk towards their range's start and that one near where it was drawn); random programs
-//! ([`program`](crate::program)) shrink to small expressions. To locate a threshold, narrow the range by hand or test the points of interest with [`float_on`].
+//! confined to `x > 2` may be reported at 9.03. Floats from [`float_in`] shrink towards 0,
+//! clamped into their range (towards its nearer end when 0 is outside it); those from
+//! [`float_away_from`] towards the start of its first allowed interval. Vectors keep their
+//! length and shrink entry by entry, as floats do (a failure that depends on one entry is
+//! reported with the others shrunk and that one near where it was drawn); random programs
+//! ([`program`](crate::program)) shrink to small expressions. To locate a threshold, narrow
+//! the range by hand or test the points of interest with [`float_on`].
 
 use nalgebra::DMatrix;
 use num_traits::Float;
@@ -72,7 +75,8 @@ pub fn float_in<T: Float + Debug + 'static>(lo: f64, hi: f64) -> BoxedStrategy<T
 /// itself (with `margin` 0 too): uniform over the part of the range that is allowed (a draw in
 /// its length, mapped onto the allowed intervals in order), so no draw is rejected however
 /// little of the range that is — but one that rounds, in `T`, onto a kink or outside the
-/// range (an `f32` range a few ulps wide).
+/// range (an `f32` range a few ulps wide). A failing value shrinks towards the start of the
+/// first allowed interval (`lo` unless a kink's margin covers it), not towards 0 or a kink.
 ///
 /// # Panics
 /// As [`float_in`]; also if `margin` is negative, NaN or infinite, a kink is NaN, or no part of
@@ -114,14 +118,16 @@ pub fn float_away_from<T: Float + Debug + 'static>(
         "{who}: a kink is NaN, in {kinks:?}"
     );
     let allowed = allowed_intervals(lo, hi, &kinks, margin);
+    // Half lengths: the whole of [−MAX, MAX) is twice the largest float.
+    let half = |(start, end): &(f64, f64)| end / 2.0 - start / 2.0;
     let length = allowed
         .iter()
-        .fold(0.0, |sum, (start, end)| sum + (end - start));
+        .fold(0.0, |sum, interval| sum + half(interval));
     assert!(
         length > 0.0,
         "{who}: only {:.1e} of [{lo:?}, {hi:?}) is {margin:?} away from every kink in \
          {kinks:?}: nothing to draw from",
-        length / (hi - lo)
+        length / (hi / 2.0 - lo / 2.0)
     );
     // Range and margin are checked on the value rounded to T (in f32 rounding can land on a
     // kink or at hi).
@@ -135,14 +141,16 @@ pub fn float_away_from<T: Float + Debug + 'static>(
         .boxed()
 }
 
-/// The point at distance `t` into the `allowed` intervals laid end to end (the last interval's
-/// end for a `t` past their length, which rounding can give).
+/// The point at distance `2t` into the `allowed` intervals laid end to end, in half units so
+/// that no length overflows (the last interval's end for a `t` past their half length, which
+/// rounding can give).
 fn point_at(allowed: &[(f64, f64)], mut t: f64) -> f64 {
     for &(start, end) in allowed {
-        if t < end - start {
-            return start + t;
+        let half = end / 2.0 - start / 2.0;
+        if t < half {
+            return ((start / 2.0 + t) * 2.0).clamp(start, end);
         }
-        t -= end - start;
+        t -= half;
     }
     allowed.last().map_or(f64::NAN, |&(_, end)| end)
 }

@@ -267,3 +267,32 @@ fn richardson_beyond_eight_levels_panics() {
     // 40 levels gave an estimate 12 % off, 60 NaN (a review).
     let _ = FiniteDifference::default().with_richardson(9);
 }
+
+/// The widest ranges: the allowed intervals' lengths add up beyond the largest float (their
+/// sum was +∞, and proptest refused the range; a review).
+#[test]
+fn float_away_from_the_whole_float_range() {
+    use adroit_check::proptest::strategy::{Strategy, ValueTree};
+    use adroit_check::proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let wide = float_away_from::<f64>(-1e308, 1e308, vec![0.0], 1.0);
+    for _ in 0..1000 {
+        let v = wide.new_tree(&mut runner).unwrap().current();
+        assert!(v.abs() >= 1.0 && (-1e308..1e308).contains(&v), "{v}");
+    }
+}
+
+/// In fast mode too, a function whose number of outputs depends on the point panics naming
+/// that (the random cotangent was zipped with the outputs, silently; a review).
+#[test]
+#[should_panic(expected = "gradcheck: f returned 2 outputs at a perturbed point but 1 at x")]
+fn fast_gradcheck_of_a_point_dependent_output_count_panics() {
+    use adroit_check::{Mode, Options, generic_fn, gradcheck};
+    let f = generic_fn!(|x| if x[0] > S::one() {
+        vec![x[0], x[0]]
+    } else {
+        vec![x[0]]
+    });
+    let options = Options::for_precision::<f64>().with_mode(Mode::Fast { seed: 1, trials: 2 });
+    let _ = gradcheck(&f, &[1.0 - 1e-9], &options);
+}

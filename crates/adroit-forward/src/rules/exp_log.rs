@@ -247,9 +247,13 @@ fn log_dx<S: Float>(x: S, ln_base: S) -> S {
 /// product with `σ` overflows, to the sign of the exact value.
 #[inline(always)]
 fn log_db<S: Float>(value: S, base: S, ln_base: S) -> S {
-    let least = S::min_positive_value();
+    // On the primals, in f64 (exact: S's smallest normal number is a power of 2, and so is its
+    // square root), so that a dual type pays no square root on its tangents.
+    let least = S::min_positive_value()
+        .to_f64()
+        .unwrap_or(f64::MIN_POSITIVE);
     match base.to_f64() {
-        Some(primal) if base >= least && base < least.sqrt() => {
+        Some(primal) if primal >= least && primal < least.sqrt() => {
             // 2^e for the primal m·2^e (1 ≤ m < 2): its exponent bits alone.
             let binade = f64::from_bits(primal.to_bits() & 0x7ff0_0000_0000_0000);
             let scale = lit::<S>(binade.recip());
