@@ -1,8 +1,10 @@
 //! Checks of optimiser settings, for [`Optimizer::check_config`](super::Optimizer::check_config),
 //! with the ranges PyTorch's constructors enforce (a learning rate, ε and weight decay ≥ 0;
-//! Adam-family β in `[0, 1)`; AdaDelta's ρ in `[0, 1]`; momentum and RMSProp's ρ ≥ 0) and
-//! lion-pytorch's for Lion (β in `[0, 1]`), finite throughout. Optax and Flux take any value
-//! and train backwards or diverge.
+//! Adam-family β in `[0, 1)`; AdaDelta's ρ in `[0, 1]`; momentum ≥ 0) and lion-pytorch's for
+//! Lion (β in `[0, 1]`), finite throughout; RMSProp's ρ in `[0, 1]`, where PyTorch takes any
+//! `ρ ≥ 0` (above 1 the average `ρv + (1 − ρ)g²` weighs `g²` negatively: a negative `v`, NaN
+//! steps, and state that is refused when read back). Optax and Flux take any value and train
+//! backwards or diverge.
 
 use super::schedule::LearningRate;
 use super::slots::Slots;
@@ -36,7 +38,7 @@ pub(crate) fn decay(rule: &str, name: &'static str, value: f64) -> Result<(), Nn
     })
 }
 
-/// A decay rate that may be 1 (AdaDelta's ρ, Lion's β): in `[0, 1]`.
+/// A decay rate that may be 1 (AdaDelta's and RMSProp's ρ, Lion's β): in `[0, 1]`.
 pub(crate) fn decay_closed(rule: &str, name: &'static str, value: f64) -> Result<(), NnError> {
     if (0.0..=1.0).contains(&value) {
         return Ok(());
@@ -47,8 +49,7 @@ pub(crate) fn decay_closed(rule: &str, name: &'static str, value: f64) -> Result
     })
 }
 
-/// A finite number ≥ 0 (ε, weight decay λ, AdaGrad's initial accumulator, momentum,
-/// RMSProp's ρ).
+/// A finite number ≥ 0 (ε, weight decay λ, AdaGrad's initial accumulator, momentum).
 pub(crate) fn non_negative(rule: &str, name: &'static str, value: f64) -> Result<(), NnError> {
     if value.is_finite() && value >= 0.0 {
         return Ok(());

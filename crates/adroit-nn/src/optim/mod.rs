@@ -168,8 +168,9 @@ pub trait Optimizer<T: MatScalar> {
     /// and return its error. The built-in rules refuse what PyTorch's constructors refuse: a
     /// learning rate that is negative, NaN or infinite (at the coming step, for a schedule); an
     /// Adam-family β outside `[0, 1)`, AdaDelta's ρ (and Lion's β, as lion-pytorch) outside
-    /// `[0, 1]`; a negative or non-finite ε, weight decay, momentum, RMSProp ρ or AdaGrad
-    /// initial accumulator. The default accepts everything.
+    /// `[0, 1]`; a negative or non-finite ε, weight decay, momentum or AdaGrad initial
+    /// accumulator; and RMSProp's ρ outside `[0, 1]` (PyTorch takes any ρ ≥ 0; above 1, `v`
+    /// can turn negative). The default accepts everything.
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] naming the setting, the rule and the value.

@@ -96,7 +96,7 @@ impl<T: MatScalar> RmsProp<T> {
 impl<T: MatScalar> Optimizer<T> for RmsProp<T> {
     fn check_config(&self) -> Result<(), NnError> {
         config::learning_rate("RmsProp", &self.eta)?;
-        config::non_negative("RmsProp", "ρ", self.rho)?;
+        config::decay_closed("RmsProp", "ρ", self.rho)?;
         config::non_negative("RmsProp", "ε", self.epsilon)
     }
 

@@ -359,12 +359,13 @@ fn out_of_range_settings_are_refused_before_a_step() {
         "weight decay",
     );
     // PyTorch's (and lion-pytorch's) ranges, not narrower: ρ = 1 for AdaDelta, β = 1 for Lion,
-    // momentum and RMSProp's ρ above 1.
+    // momentum above 1; RMSProp's ρ up to 1 (PyTorch's also above: refused, see
+    // `rmsprop_decay_above_one_is_refused`).
     for ok in [
         Box::new(AdaDelta::with(1.0, 1.0, 1e-6)) as Box<dyn Optimizer<f64>>,
         Box::new(Lion::with(1e-4, 1.0, 1.0, 0.0)),
         Box::new(Momentum::with_beta(0.1, 1.5)),
-        Box::new(RmsProp::with(1e-3, 1.5, 1e-8, false)),
+        Box::new(RmsProp::with(1e-3, 1.0, 1e-8, false)),
     ] {
         assert!(ok.check_config().is_ok());
     }
@@ -500,4 +501,16 @@ fn clipping_by_norm_at_a_nan_entry_and_a_tiny_factor() {
         (f64::from(u[1][0]) + 1e-6 / 3f64.sqrt()).abs() < 1e-12,
         "{u:?}"
     );
+}
+
+/// RMSProp's ρ above 1 weighs `g²` negatively (`v` can turn negative, and such state is refused
+/// when read back): refused, as AdaDelta's is (PyTorch accepts it; a review).
+#[test]
+fn rmsprop_decay_above_one_is_refused() {
+    let err = Optimizer::<f64>::check_config(&RmsProp::with(0.1, 1.5, 1e-8, false)).unwrap_err();
+    assert!(
+        err.to_string().contains("invalid ρ: RmsProp's is 1.5"),
+        "{err}"
+    );
+    assert!(Optimizer::<f64>::check_config(&RmsProp::with(0.1, 1.0, 1e-8, false)).is_ok());
 }
