@@ -60,8 +60,10 @@ pub(crate) fn non_negative(rule: &str, name: &'static str, value: f64) -> Result
     })
 }
 
-/// A step count read back from a checkpoint: never negative (the rules count from 0; a
-/// negative count gave a NaN bias correction, reported as a non-finite update).
+/// A step count read back from a checkpoint, with the state sets it counts steps for
+/// (`states`; `shapes`: the parameters'): never negative (the rules count from 0; a negative
+/// count gave a NaN bias correction, reported as a non-finite update), 0 exactly when no set
+/// is created yet (for a model with parameters).
 pub(crate) fn step_count<T: MatScalar>(
     rule: &str,
     t: i32,
