@@ -1,7 +1,7 @@
 //! [`gradcheck`]: forward mode, reverse mode and finite differences must agree.
 
 use crate::directions::{dot, random_vector, snapped_step};
-use crate::fd::Step;
+use crate::fd::{Step, same_outputs};
 use crate::mismatch::{Checker, Entry};
 use crate::scalar::assert_finite_inputs;
 use crate::{CheckScalar, GenericFn, Mismatch, Mode, Options, Report};
@@ -124,16 +124,8 @@ where
         // the direction snapped to it; all three sides then use the snapped u.
         let along = |direction: &[f64], t: f64| -> f64 {
             let point: Vec<f64> = x64.iter().zip(direction).map(|(a, b)| a + t * b).collect();
-            let outputs = f.eval(&point);
-            assert_eq!(
-                outputs.len(),
-                w.len(),
-                "gradcheck: f returned {} outputs at a perturbed point but {} at x (the number of \
-                 outputs must not depend on the point)",
-                outputs.len(),
-                w.len()
-            );
-            dot(&w, &outputs)
+            // The same count check as full mode's finite differences (`dot` would zip them).
+            dot(&w, &same_outputs("gradcheck", f.eval(&point), w.len()))
         };
         let (h, u, s) = snapped_step(options, &x64, &u, &along);
         let u_t: Vec<T> = u.iter().map(|&v| T::from_f64_rounded(v)).collect();

@@ -169,7 +169,7 @@ pub fn jacobian<T: Float + nalgebra::Scalar, F: Fn(&[T]) -> Vec<T>>(f: F, x: &[T
 }
 
 /// `outputs`, after checking that there are `m` of them (as at the unperturbed point).
-fn same_outputs<T>(what: &str, outputs: Vec<T>, m: usize) -> Vec<T> {
+pub(crate) fn same_outputs<T>(what: &str, outputs: Vec<T>, m: usize) -> Vec<T> {
     assert_eq!(
         outputs.len(),
         m,

@@ -15,6 +15,7 @@ mod api;
 mod method;
 mod stencil;
 
+pub(crate) use api::same_outputs;
 pub use api::{derivative, gradient, jacobian, jvp};
 pub use method::{FiniteDifference, Step};
 pub use stencil::Stencil;
