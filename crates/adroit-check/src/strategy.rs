@@ -118,11 +118,9 @@ pub fn float_away_from<T: Float + Debug + 'static>(
         "{who}: a kink is NaN, in {kinks:?}"
     );
     let allowed = allowed_intervals(lo, hi, &kinks, margin);
-    // Half lengths: the whole of [−MAX, MAX) is twice the largest float.
-    let half = |(start, end): &(f64, f64)| end / 2.0 - start / 2.0;
     let length = allowed
         .iter()
-        .fold(0.0, |sum, interval| sum + half(interval));
+        .fold(0.0, |sum, &interval| sum + half_length(interval));
     assert!(
         length > 0.0,
         "{who}: only {:.1e} of [{lo:?}, {hi:?}) is {margin:?} away from every kink in \
@@ -141,12 +139,18 @@ pub fn float_away_from<T: Float + Debug + 'static>(
         .boxed()
 }
 
+/// Half the length of `[start, end)`, which cannot overflow: the whole of `[−MAX, MAX)` is
+/// twice the largest float.
+fn half_length((start, end): (f64, f64)) -> f64 {
+    end / 2.0 - start / 2.0
+}
+
 /// The point at distance `2t` into the `allowed` intervals laid end to end, in half units so
 /// that no length overflows (the last interval's end for a `t` past their half length, which
 /// rounding can give).
 fn point_at(allowed: &[(f64, f64)], mut t: f64) -> f64 {
     for &(start, end) in allowed {
-        let half = end / 2.0 - start / 2.0;
+        let half = half_length((start, end));
         if t < half {
             return ((start / 2.0 + t) * 2.0).clamp(start, end);
         }
