@@ -232,7 +232,12 @@ fn products_split_into_blocks_of_rows_match_the_definition() {
 /// With the feature `parallel`, a product of the largest MLP step's size goes through the
 /// dispatch (`sgemm` → `gemm_crate::product`) split into as many blocks as rayon's global pool
 /// and `MATMUL_NUM_THREADS` allow (two on a two-CPU machine), and its result equals the whole
-/// product's to the last bit (blocks of 256 rows: the kernel's depth blocks are the same).
+/// product's to the last bit. That holds on every machine for a depth of at most 512: the
+/// `gemm` crate (0.19: `gemm-common`'s `kernel_params` and its small-size path) takes such a
+/// depth as one block whatever the row count and the caches, so each entry is one
+/// accumulation over the whole depth in both the blocks and the whole product. Deeper
+/// products may be cut into depth blocks that depend on the cache sizes (the docs promise
+/// no bits there).
 #[cfg(feature = "parallel")]
 #[test]
 fn a_large_product_is_split_over_the_pool_with_the_same_bits() {
