@@ -117,7 +117,7 @@ where
     let grads = tape.backward_once(&y, seed, n_inputs);
     // Before `inputs`' borrow ends (the tape holds pointers to them): the borrowed values are
     // cleared with the rest when the buffers are kept for the next call.
-    T::with_mat_tapes(|stack| stack.recycle(tape));
+    super::tape::recycle(tape);
     (value, grads)
 }
 
@@ -251,7 +251,7 @@ impl<T: MatScalar> Drop for MatPullback<T> {
     /// [`release_buffers`](crate::matrix::release_buffers)).
     fn drop(&mut self) {
         let tape = std::mem::replace(&mut self.tape, MatTape::none());
-        T::try_with_mat_tapes(|stack| stack.recycle(tape));
+        super::tape::recycle(tape);
     }
 }
 

@@ -96,20 +96,25 @@ where
         };
         let (output, tape) = record(inputs.len(), leaf, &f);
         let value = tape.value(&output).clone();
-        T::try_with_mat_tapes(|stack| stack.recycle(tape));
+        super::tape::recycle(tape);
         value
     };
     let at = Location::caller();
+    // Where not recorded (a stale input), `f` is dropped after the thread's tape stack is given
+    // back: it may own values whose destructors run adroit code (see
+    // `Backward::owns_user_values`).
+    let mut f = Some(f);
     let recorded = T::with_mat_tapes(|stack| {
         let tape = stack.active();
         tape.stale_among(inputs)?;
         let block = Block {
             inputs: inputs.iter().map(|x| x.index()).collect(),
             output: tape.len() as u32,
-            f: Box::new(f),
+            f: Box::new(f.take().expect("recorded once")),
         };
         Ok(tape.record(at, inputs, value, Box::new(block)))
     });
+    drop(f);
     recorded.unwrap_or_else_stale()
 }
 
@@ -136,7 +141,7 @@ impl<T: MatScalar> Backward<T> for Block<T> {
             let (output, tape) = record(self.inputs.len(), leaf, |vars| (self.f)(vars));
             check_rerun(tape.value(&output), values[self.output as usize].get());
             let cotangents = tape.backward(&output, Adjoint::Dense(g), self.inputs.len());
-            T::try_with_mat_tapes(|stack| stack.recycle(tape));
+            super::tape::recycle(tape);
             for ((&i, wanted), c) in self.inputs.iter().zip(wants).zip(cotangents) {
                 if wanted {
                     grads.accumulate(i, c);
@@ -147,6 +152,10 @@ impl<T: MatScalar> Backward<T> for Block<T> {
         } else {
             pool::recycle(g);
         }
+    }
+
+    fn owns_user_values(&self) -> bool {
+        true
     }
 }
 

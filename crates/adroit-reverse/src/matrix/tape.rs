@@ -41,6 +41,16 @@ pub(crate) trait Backward<T: MatScalar> {
     /// (by default they are simply freed).
     fn release(self: Box<Self>) {}
 
+    /// True for a rule that owns the user's values (a custom rule's pullback, a checkpointed
+    /// function), whose destructors may run adroit code — a gradient, which borrows this
+    /// thread's tape stack. The tape never drops such a rule while that stack is borrowed
+    /// (inside it that was a "called while another matrix operation was recording" panic,
+    /// and an abort when it happened while unwinding): an unneeded one is kept until the
+    /// recording is released ([`recycle`]).
+    fn owns_user_values(&self) -> bool {
+        false
+    }
+
     /// [`Self::backward`] in the tape's last sweep (a gradient call's only one), consuming
     /// the rule: by default the same, then [`Self::release`].
     fn backward_once(
@@ -358,6 +368,9 @@ pub struct MatTape<T> {
 pub struct Nodes<T> {
     values: Vec<NodeValue<T>>,
     backwards: Vec<Option<Box<dyn Backward<T>>>>,
+    /// Rules owning the user's values that no input needed (see
+    /// [`Backward::owns_user_values`]), kept until the recording is released.
+    unneeded: Vec<Box<dyn Backward<T>>>,
     requires_grad: Vec<bool>,
     /// The backward sweep's adjoint slots, kept empty between sweeps for their buffer.
     adjoint_slots: Cell<Vec<Option<Adjoint<T>>>>,
@@ -419,6 +432,7 @@ impl<T: MatScalar> MatTape<T> {
         tape.nodes = Some(Box::new(Nodes {
             values: Vec::new(),
             backwards: Vec::new(),
+            unneeded: Vec::new(),
             requires_grad: Vec::new(),
             adjoint_slots: Cell::new(Vec::new()),
         }));
@@ -454,7 +468,9 @@ impl<T: MatScalar> MatTape<T> {
     }
 
     /// Records a node computed from `parents` by the operation at `at` (the user's line);
-    /// `backward` is dropped (never run) when no parent leads to an input. On a watched tape
+    /// `backward` is never run when no parent leads to an input (then dropped at once, or
+    /// kept until the recording is released if it [owns the user's
+    /// values](Backward::owns_user_values)). On a watched tape
     /// ([`detect_anomaly`](crate::matrix::detect_anomaly)) the first NaN in a result is kept,
     /// to be reported when the recording ends ([`take_anomaly`](Self::take_anomaly)): checking
     /// after every operation instead cost a small array gradient 0.6 % more instructions
@@ -475,11 +491,15 @@ impl<T: MatScalar> MatTape<T> {
         if self.watch {
             self.note_nan(at, parents, &value);
         }
-        self.push(
-            NodeValue::Owned(value),
-            requires_grad.then_some(backward),
-            requires_grad,
-        )
+        let backward = if requires_grad {
+            Some(backward)
+        } else {
+            if backward.owns_user_values() {
+                self.unneeded.push(backward);
+            }
+            None
+        };
+        self.push(NodeValue::Owned(value), backward, requires_grad)
     }
 
     /// Keeps the first NaN of `value`, the result of the operation at `at` on `parents`, and
@@ -686,20 +706,10 @@ impl<T: MatScalar> MatTapeStack<T> {
         tape
     }
 
-    /// Keeps a finished tape's buffers for the next scope; its values and the matrices its
-    /// rules saved go to the buffer pool.
-    pub(crate) fn recycle(&mut self, mut tape: MatTape<T>) {
-        tape.id = 0;
-        for value in tape.values.drain(..) {
-            if let NodeValue::Owned(m) = value {
-                pool::recycle(m);
-            }
-        }
-        tape.backwards
-            .drain(..)
-            .flatten()
-            .for_each(Backward::release);
-        tape.requires_grad.clear();
+    /// Keeps a finished tape's buffers (its rules already released, see [`recycle`]) for
+    /// the next scope.
+    fn keep(&mut self, tape: MatTape<T>) {
+        debug_assert!(tape.backwards.is_empty() && tape.unneeded.is_empty());
         self.spare = Some(tape);
     }
 
@@ -723,6 +733,27 @@ impl<T: MatScalar> MatTapeStack<T> {
             .chain(std::iter::once(&mut scopes.active))
             .find_map(MatTape::take_anomaly)
     }
+}
+
+/// Releases a finished recording: its values and the matrices its rules saved go to the buffer
+/// pool, and its buffers are kept for this thread's next scope. The rules are released first,
+/// while this thread's tape stack is not borrowed: those that own the user's values may run
+/// adroit code as they are dropped (see [`Backward::owns_user_values`]). A tape that cannot be
+/// kept (the stack busy or gone) is dropped.
+pub(crate) fn recycle<T: MatScalar>(mut tape: MatTape<T>) {
+    tape.id = 0;
+    for value in tape.values.drain(..) {
+        if let NodeValue::Owned(m) = value {
+            pool::recycle(m);
+        }
+    }
+    tape.backwards
+        .drain(..)
+        .flatten()
+        .for_each(Backward::release);
+    tape.unneeded.clear();
+    tape.requires_grad.clear();
+    T::try_with_mat_tapes(|stack| stack.keep(tape));
 }
 
 impl<T: MatScalar> Default for MatTapeStack<T> {
@@ -757,8 +788,13 @@ impl<T: MatScalar> MatScope<T> {
 }
 
 impl<T: MatScalar> Drop for MatScope<T> {
+    /// Closes the scope (a panic is unwinding through the recording) and drops its tape after
+    /// the thread's tape stack is given back: the tape's rules may own the user's values, whose
+    /// destructors may run adroit code (see [`Backward::owns_user_values`]).
     fn drop(&mut self) {
-        T::try_with_mat_tapes(|stack| drop(stack.scopes.close(self.id)));
+        let mut closed = None;
+        T::try_with_mat_tapes(|stack| closed = Some(stack.scopes.close(self.id)));
+        drop(closed);
     }
 }
 

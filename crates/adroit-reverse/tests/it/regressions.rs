@@ -402,6 +402,143 @@ fn a_custom_pullback_owning_a_value_that_computes_a_gradient_on_drop() {
     assert_eq!(gradient(|v| v[0] * v[1], &[2.0, 5.0]), vec![5.0, 2.0]);
 }
 
+/// A value whose destructor computes a matrix-tape gradient, counting the runs.
+struct MatrixGradientOnDrop(std::rc::Rc<std::cell::Cell<u32>>);
+
+impl Drop for MatrixGradientOnDrop {
+    fn drop(&mut self) {
+        use adroit_reverse::matrix::{self, MatVar};
+        let g = matrix::gradient(
+            |m: &[MatVar<f64>]| (m[0] * m[0]).sum(),
+            &[nalgebra::dmatrix![3.0]],
+        );
+        assert_eq!(g[0][(0, 0)], 6.0);
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+#[test]
+fn matrix_rules_owning_a_value_that_computes_a_gradient_on_drop() {
+    // A hunt (session 61): the matrix tape dropped a custom rule's pullback and a checkpointed
+    // function while this thread's tape stack was borrowed — when recycling a finished tape
+    // (a rule the sweep did not reach), when discarding a rule no input needed, and when
+    // closing a scope a panic unwound through. The destructor's gradient then panicked
+    // ("called while another matrix operation was recording": the finished call's result was
+    // lost), and during unwinding the process aborted.
+    use adroit_reverse::matrix::{self, MatVar};
+    use nalgebra::{DMatrix, dmatrix};
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let runs = std::rc::Rc::new(std::cell::Cell::new(0));
+    let guard = || MatrixGradientOnDrop(runs.clone());
+    let owning_rule = |input: MatVar<f64>, guard: MatrixGradientOnDrop| {
+        matrix::custom_rule(&[input], input.value() * 4.0, move |g: &DMatrix<f64>| {
+            let _ = &guard;
+            vec![g * 4.0]
+        })
+    };
+    let x = [dmatrix![1.0, 2.0]];
+
+    // A rule whose result the loss does not read: the sweep never reaches it.
+    let g = matrix::gradient(
+        |m| {
+            let _unread = owning_rule(m[0], guard());
+            m[0].sum()
+        },
+        &x,
+    );
+    assert_eq!((g[0].clone(), runs.get()), (dmatrix![1.0, 1.0], 1));
+    // A rule on a constant (no input needs it): discarded when recorded.
+    let g = matrix::gradient(
+        |m| {
+            let c = owning_rule(MatVar::constant(dmatrix![1.0, 1.0]), guard());
+            m[0].component_mul(c).sum()
+        },
+        &x,
+    );
+    assert_eq!((g[0].clone(), runs.get()), (dmatrix![4.0, 4.0], 2));
+    // A rule the sweep runs, and a checkpointed function owning a guard, read and unread.
+    let g = matrix::gradient(
+        |m| {
+            let owned = guard();
+            let unread = guard();
+            let read = matrix::checkpoint(
+                move |q| {
+                    let _ = &owned;
+                    q[0] * 3.0
+                },
+                &[m[0]],
+            );
+            let _unread = matrix::checkpoint(
+                move |q| {
+                    let _ = &unread;
+                    q[0].exp()
+                },
+                &[m[0]],
+            );
+            (owning_rule(m[0], guard()) + read).sum()
+        },
+        &x,
+    );
+    assert_eq!((g[0].clone(), runs.get()), (dmatrix![7.0, 7.0], 5));
+    // A pullback holding such a rule, dropped.
+    let (value, pullback) = matrix::pullback(|m| owning_rule(m[0], guard()), &x);
+    assert_eq!(pullback.call(&dmatrix![1.0, -1.0])[0], dmatrix![4.0, -4.0]);
+    drop(pullback);
+    assert_eq!((value, runs.get()), (dmatrix![4.0, 8.0], 6));
+    // The user's function panics after recording a rule and a checkpoint: the scope is closed
+    // while unwinding, and the guards' gradients run then (this aborted).
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        matrix::gradient(
+            |m| -> MatVar<f64> {
+                let owned = guard();
+                let _ = owning_rule(m[0], guard());
+                let _ = matrix::checkpoint(
+                    move |q| {
+                        let _ = &owned;
+                        q[0].sum()
+                    },
+                    &[m[0]],
+                );
+                panic!("the user's function fails after recording the rules")
+            },
+            &x,
+        )
+    }));
+    assert!(caught.is_err());
+    assert_eq!(runs.get(), 8, "both guards' gradients ran during unwinding");
+    // A rule given a variable of a finished call: the stale-variable panic, the guard dropped.
+    let mut leaked = None;
+    let _ = matrix::gradient(
+        |m| {
+            leaked = Some(m[0]);
+            m[0].sum()
+        },
+        &x,
+    );
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        matrix::gradient(
+            |m| {
+                let owned = guard();
+                let stale = [leaked.unwrap()];
+                let y = matrix::custom_rule(&stale, dmatrix![0.0, 0.0], move |g| {
+                    let _ = &owned;
+                    vec![g.clone()]
+                });
+                (y + m[0]).sum()
+            },
+            &x,
+        )
+    }));
+    let message = *caught.unwrap_err().downcast::<String>().unwrap();
+    assert!(message.contains("from another tape"), "{message}");
+    assert_eq!(runs.get(), 9);
+    // The thread's matrix tapes still work.
+    assert_eq!(
+        matrix::gradient(|m| m[0].component_mul(m[0]).sum(), &x)[0],
+        dmatrix![2.0, 4.0]
+    );
+}
+
 #[test]
 fn a_gradient_in_a_thread_local_destructor_at_thread_exit() {
     // A hunt: the tape pool (a thread-local) may already be gone then; the gradient aborted

@@ -45,6 +45,10 @@ impl<T: MatScalar> Backward<T> for Custom<T> {
         }
         pool::recycle(g);
     }
+
+    fn owns_user_values(&self) -> bool {
+        true
+    }
 }
 
 /// Records a matrix function with its own pullback as one node of the matrix tape, like
@@ -62,7 +66,8 @@ impl<T: MatScalar> Backward<T> for Custom<T> {
 /// The pullback runs in the backward sweep, after the recording has ended: it may use adroit
 /// itself (a nested [`gradient`](crate::matrix::gradient)), but not the recording's
 /// variables — capture plain matrices (`x.value()`). It is not called when no input leads to
-/// a gradient. NaN and infinities in its cotangents are the pullback's own (the tape's
+/// a gradient. It is dropped when the recording is released (or unwound by a panic), outside
+/// every matrix operation, so values it owns may run adroit code in their destructors. NaN and infinities in its cotangents are the pullback's own (the tape's
 /// `0·∞ = 0` convention holds in the operations around it, not inside it). Check a rule
 /// against finite differences with adroit-check's `matrix_vjp_check`, which draws random
 /// cotangents `Ȳ` (a loss of `.sum()` seeds every entry with 1, and a pullback that ignores or
@@ -109,15 +114,20 @@ where
 {
     // The user's line, for `detect_anomaly` (a location does not pass into closures).
     let at = std::panic::Location::caller();
+    // Built before the thread's tape stack is borrowed and, where not recorded (a stale
+    // input), dropped after: the pullback may own values whose destructors run adroit code
+    // (see `Backward::owns_user_values`).
+    let mut rule = Some(Custom {
+        inputs: inputs.iter().map(|x| (x.index(), x.shape())).collect(),
+        pullback: Box::new(pullback),
+        at,
+    });
     let recorded = T::with_mat_tapes(|stack| {
         let tape = stack.active();
         tape.stale_among(inputs)?;
-        let rule = Custom {
-            inputs: inputs.iter().map(|x| (x.index(), x.shape())).collect(),
-            pullback: Box::new(pullback),
-            at,
-        };
+        let rule = rule.take().expect("recorded once");
         Ok(tape.record(at, inputs, value, Box::new(rule)))
     });
+    drop(rule);
     recorded.unwrap_or_else_stale()
 }
