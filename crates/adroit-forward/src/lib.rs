@@ -503,6 +503,7 @@ pub use num_traits;
 pub mod __private {
     pub use crate::eigenvector_errors::{EigenvectorErrors, frobenius};
     pub use crate::nalgebra_traits::odd_factorial_series;
+    pub use crate::scalar_traits::clamp_by_selection;
     pub use crate::svd::{empty_svd, primal_svd, svd_pullback};
     pub use crate::svd_ties::SvdTies;
     pub use crate::symmetric_eigen::{

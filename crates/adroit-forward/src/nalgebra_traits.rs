@@ -348,7 +348,8 @@ macro_rules! impl_nalgebra_traits {
             #[inline]
             #[track_caller]
             fn clamp(self, min: Self, max: Self) -> Self {
-                __F::clamp(self, min, max)
+                // As simba's for plain floats: bounds unchecked (`Float::clamp` checks them).
+                $crate::__private::clamp_by_selection(self, min, max)
             }
             #[inline]
             #[track_caller]

@@ -65,17 +65,24 @@ macro_rules! impl_scalar_traits {
             |a, b| a.apply_binary(b, __rules::Rem),
             |a, c| a.apply_binary(<$ty as __Cr>::constant(c), __rules::Rem));
 
+        /// Starts from `−0.0`, as the plain floats' `Sum` does (the additive identity for
+        /// every sign of zero: an empty sum, or a sum of `−0.0`s, is `−0.0`).
         impl<$($g)*> ::core::iter::Sum for $ty {
             #[track_caller]
             fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
-                iter.fold(<Self as __nt::Zero>::zero(), |acc, x| acc + x)
+                iter.fold(<Self as __Cr>::constant(<$p as __nt::Float>::neg_zero()), |acc, x| {
+                    acc + x
+                })
             }
         }
 
+        /// As the `Sum` of values: from `−0.0`.
         impl<'__a, $($g)*> ::core::iter::Sum<&'__a $ty> for $ty {
             #[track_caller]
             fn sum<I: Iterator<Item = &'__a Self>>(iter: I) -> Self {
-                iter.fold(<Self as __nt::Zero>::zero(), |acc, x| acc + *x)
+                iter.fold(<Self as __Cr>::constant(<$p as __nt::Float>::neg_zero()), |acc, x| {
+                    acc + *x
+                })
             }
         }
 
@@ -127,6 +134,12 @@ macro_rules! impl_scalar_traits {
             fn to_u64(&self) -> Option<u64> {
                 self.primal().to_u64()
             }
+            fn to_i128(&self) -> Option<i128> {
+                self.primal().to_i128()
+            }
+            fn to_u128(&self) -> Option<u128> {
+                self.primal().to_u128()
+            }
             fn to_f32(&self) -> Option<f32> {
                 self.primal().to_f32()
             }
@@ -147,6 +160,12 @@ macro_rules! impl_scalar_traits {
                 <$p as __nt::NumCast>::from(n).map(<Self as __Cr>::constant)
             }
             fn from_u64(n: u64) -> Option<Self> {
+                <$p as __nt::NumCast>::from(n).map(<Self as __Cr>::constant)
+            }
+            fn from_i128(n: i128) -> Option<Self> {
+                <$p as __nt::NumCast>::from(n).map(<Self as __Cr>::constant)
+            }
+            fn from_u128(n: u128) -> Option<Self> {
                 <$p as __nt::NumCast>::from(n).map(<Self as __Cr>::constant)
             }
             fn from_f32(n: f32) -> Option<Self> {
@@ -186,11 +205,13 @@ macro_rules! impl_scalar_traits {
             fn signum(&self) -> Self {
                 self.apply_unary(__rules::Signum)
             }
+            /// By the primal's sign bit, as for plain floats: true at `+0.0` and a positive NaN.
             fn is_positive(&self) -> bool {
-                self.primal() > <$p as __nt::Zero>::zero()
+                self.primal().is_sign_positive()
             }
+            /// By the primal's sign bit, as for plain floats: true at `−0.0` and a negative NaN.
             fn is_negative(&self) -> bool {
-                self.primal() < <$p as __nt::Zero>::zero()
+                self.primal().is_sign_negative()
             }
         }
 
@@ -314,15 +335,18 @@ macro_rules! impl_scalar_traits {
             /// Clamps by selection: inside `[min, max]` (boundaries included) the input passes
             /// through with derivative 1; outside, the bound is returned with its own
             /// perturbation.
+            ///
+            /// # Panics
+            /// If `min > max` or either is NaN (comparing primal values), as `f64::clamp` does.
             #[inline]
+            #[track_caller]
             fn clamp(self, min: Self, max: Self) -> Self {
-                if self < min {
-                    min
-                } else if self > max {
-                    max
-                } else {
-                    self
-                }
+                assert!(
+                    min <= max,
+                    "clamp: min > max, or either was NaN (as for plain floats; \
+                     nalgebra's RealField::clamp does not check its bounds)"
+                );
+                $crate::__private::clamp_by_selection(self, min, max)
             }
         }
         };
@@ -528,4 +552,19 @@ macro_rules! __impl_nested_float_op {
             }
         }
     };
+}
+
+/// `x` clamped to `[min, max]` by selection, comparing primal values, without checking the
+/// bounds: simba's `RealField::clamp` on plain floats (the dual types' `Float::clamp` checks
+/// them first, as `f64::clamp` does). Used by the exported macros.
+#[doc(hidden)]
+#[inline]
+pub fn clamp_by_selection<S: PartialOrd>(x: S, min: S, max: S) -> S {
+    if x < min {
+        min
+    } else if x > max {
+        max
+    } else {
+        x
+    }
 }

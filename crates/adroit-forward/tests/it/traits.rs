@@ -169,3 +169,128 @@ fn formatting() {
     );
     assert!(format!("{:?}", Dual::new(1.0_f64, 2.0)).contains("tangent: 2.0"));
 }
+
+/// The plain float's own answer for the trait methods a hunt (session 61) found answered
+/// otherwise by every dual type (and `Var`, through the same macro): `Signed`'s sign tests
+/// (by the sign bit), the 128-bit conversions (the defaults went through 64 bits: `None`
+/// from about 2⁶³), and `Sum` (from `−0.0`, as the floats' own). `lift` makes a number of the
+/// type `S` checked whose primal is the plain float `P` (`f64` or `f32`).
+fn plain_float_parity<P, S>(lift: impl Fn(P) -> S)
+where
+    P: Float + Signed + FromPrimitive + std::iter::Sum + for<'a> std::iter::Sum<&'a P>,
+    S: Float + Signed + FromPrimitive + std::iter::Sum + for<'a> std::iter::Sum<&'a S>,
+{
+    let bits = |x: f64| x.to_bits();
+    let plain = |x: f64| P::from_f64(x).unwrap();
+    for x in [
+        0.0,
+        -0.0,
+        f64::NAN,
+        -f64::NAN,
+        2.0,
+        -2.0,
+        f64::INFINITY,
+        -f64::INFINITY,
+    ] {
+        let (x, y) = (plain(x), lift(plain(x)));
+        let signs = |p: bool, n: bool| (p, n);
+        assert_eq!(
+            signs(Signed::is_positive(&y), Signed::is_negative(&y)),
+            signs(Signed::is_positive(&x), Signed::is_negative(&x)),
+            "{:?}",
+            x.to_f64()
+        );
+    }
+    for x in [
+        1e20,
+        -1e20,
+        9.3e18,
+        1e38,
+        -1.7e38,
+        f64::MAX,
+        0.5,
+        -0.5,
+        f64::NAN,
+    ] {
+        let (x, y) = (plain(x), lift(plain(x)));
+        assert_eq!(
+            (y.to_i128(), y.to_u128()),
+            (x.to_i128(), x.to_u128()),
+            "{:?}",
+            x.to_f64()
+        );
+    }
+    let primal_bits = |y: S| bits(y.to_f64().unwrap());
+    let plain_bits = |x: P| bits(x.to_f64().unwrap());
+    for n in [i128::MIN, i128::MAX, 1 << 70, -(1 << 100), 3] {
+        assert_eq!(
+            S::from_i128(n).map(primal_bits),
+            P::from_i128(n).map(plain_bits),
+            "{n}"
+        );
+    }
+    for n in [u128::MAX, 1 << 70, 7] {
+        assert_eq!(
+            S::from_u128(n).map(primal_bits),
+            P::from_u128(n).map(plain_bits),
+            "{n}"
+        );
+    }
+    let empty: S = std::iter::empty::<S>().sum();
+    let want: P = std::iter::empty::<P>().sum();
+    assert_eq!(primal_bits(empty), plain_bits(want), "the empty sum");
+    for terms in [
+        vec![-0.0],
+        vec![-0.0, -0.0],
+        vec![-0.0, 0.0],
+        vec![1.0, -1.0],
+    ] {
+        let terms: Vec<P> = terms.into_iter().map(plain).collect();
+        let want: P = terms.iter().sum();
+        let by_value: S = terms.iter().map(|&t| lift(t)).sum();
+        let lifted: Vec<S> = terms.iter().map(|&t| lift(t)).collect();
+        let by_reference: S = lifted.iter().sum();
+        assert_eq!(primal_bits(by_value), plain_bits(want));
+        assert_eq!(primal_bits(by_reference), plain_bits(want));
+    }
+}
+
+#[test]
+fn signs_128_bit_conversions_and_sums_as_plain_floats() {
+    plain_float_parity(Dual::<f64>::variable);
+    plain_float_parity(|x: f32| Dual::new(x, 1.0));
+    plain_float_parity(|x: f64| DualVec::<f64, 3>::new(x, [1.0, 0.0, -1.0]));
+    plain_float_parity(|x: f64| HyperDual::new(x, [1.0], [1.0], [[0.0]]));
+    plain_float_parity(|x: f64| Dual::new(Dual::variable(x), Dual::constant(1.0)));
+}
+
+#[test]
+fn clamp_checks_its_bounds_as_plain_floats_and_realfield_clamp_does_not() {
+    use std::panic::catch_unwind;
+    // f64::clamp panics on min > max or a NaN bound; simba's RealField::clamp does not.
+    let bad = [(2.0, 0.0), (f64::NAN, 2.0), (0.0, f64::NAN)];
+    for (lo, hi) in bad {
+        assert!(catch_unwind(|| Float::clamp(1.0_f64, lo, hi)).is_err());
+        let (x, lo, hi) = (Dual::variable(1.0), Dual::constant(lo), Dual::constant(hi));
+        let message = *catch_unwind(|| Float::clamp(x, lo, hi))
+            .unwrap_err()
+            .downcast::<&str>()
+            .unwrap();
+        assert!(
+            message.contains("min > max, or either was NaN"),
+            "{message}"
+        );
+        let plain = nalgebra::RealField::clamp(1.0_f64, lo.value(), hi.value());
+        let dual = nalgebra::RealField::clamp(x, lo, hi);
+        assert_eq!(dual.value().to_bits(), plain.to_bits());
+    }
+    // Good bounds: selection, the input's tangent inside (bounds included), a bound's outside.
+    let (lo, hi) = (Dual::constant(-0.5), Dual::constant(0.5));
+    assert_eq!(Float::clamp(Dual::variable(0.5), lo, hi).tangent(), 1.0);
+    assert_eq!(Float::clamp(Dual::variable(0.7), lo, hi).tangent(), 0.0);
+    assert!(
+        Float::clamp(Dual::variable(f64::NAN), lo, hi)
+            .value()
+            .is_nan()
+    );
+}

@@ -23,9 +23,47 @@ fn sum_over_an_iterator_of_variables() {
         &[1.0, 2.0],
     );
     assert_eq!((v, g), (14.0, vec![2.0, 1.0]));
-    // The empty sum is the constant 0.
+    // The empty sum is the constant −0.0, as the plain floats' (a sum starts from −0.0).
     let empty: Var<f64> = std::iter::empty::<Var<f64>>().sum();
-    assert!(empty.is_constant() && empty.value() == 0.0);
+    let plain: f64 = std::iter::empty::<f64>().sum();
+    assert!(empty.is_constant() && empty.value().to_bits() == plain.to_bits());
+    // A sum of −0.0s is −0.0, with gradient 1 (a hunt, session 61: it was +0.0).
+    let (v, g) = value_and_gradient(|v| v.iter().sum(), &[-0.0_f64, -0.0]);
+    assert_eq!((v.to_bits(), g), ((-0.0_f64).to_bits(), vec![1.0, 1.0]));
+}
+
+#[test]
+fn signs_and_128_bit_conversions_of_variables_as_plain_floats() {
+    // A hunt (session 61): `Signed::is_positive`/`is_negative` compared with zero (false at
+    // ±0.0 and NaN, where the plain floats read the sign bit), and the 128-bit conversions
+    // went through 64 bits (`None` from about 2⁶³).
+    use num_traits::Signed;
+    let _ = gradient(
+        |v| {
+            for (x, &plain) in v.iter().zip(&[0.0, -0.0, f64::NAN, 1e20, -1.7e38]) {
+                let signs = (Signed::is_positive(x), Signed::is_negative(x));
+                assert_eq!(
+                    signs,
+                    (Signed::is_positive(&plain), Signed::is_negative(&plain))
+                );
+                assert_eq!(
+                    (x.to_i128(), x.to_u128()),
+                    (plain.to_i128(), plain.to_u128())
+                );
+            }
+            v[0]
+        },
+        &[0.0, -0.0, f64::NAN, 1e20, -1.7e38],
+    );
+    let n = i128::MIN;
+    assert_eq!(
+        Var::<f64>::from_i128(n).map(|c| c.value()),
+        f64::from_i128(n)
+    );
+    assert_eq!(
+        Var::<f32>::from_u128(u128::MAX).map(|c| c.value()),
+        Some(f32::INFINITY)
+    );
 }
 
 #[test]
