@@ -1,6 +1,6 @@
 //! [`StopGradient`]: cutting the derivative of a value in generic code, for every number type.
 
-use crate::{Dual, DualVec, HyperDualVec};
+use crate::{Dual, DualVec, HyperDualVec, NanCheck};
 use num_traits::Float;
 
 /// A number whose derivative can be cut: `x.stop_gradient()` has `x`'s value and is treated
@@ -9,9 +9,10 @@ use num_traits::Float;
 ///
 /// Implemented for `f32`/`f64` (the identity), for every dual type of this crate (all
 /// perturbations dropped, nested ones too: `Dual<Dual<f64>>` keeps only the innermost
-/// value) and, in adroit-reverse, for `Var<T>`. So generic code bounded by
+/// value), for [`NanCheck`] (the identity: it carries no derivative; what follows is checked
+/// as before) and, in adroit-reverse, for `Var<T>`. So generic code bounded by
 /// `S: Float + StopGradient` runs unchanged on plain floats, in forward mode, in reverse
-/// mode and under `hessian` (forward-over-reverse), where adroit-reverse's `stop_gradient`
+/// mode, under `hessian` (forward-over-reverse) and in [`find_nan`](crate::find_nan), where adroit-reverse's `stop_gradient`
 /// function takes a `Var` only.
 ///
 /// # Example
@@ -74,5 +75,12 @@ impl<T: Float + StopGradient, const M: usize, const N: usize> StopGradient
     #[inline]
     fn stop_gradient(self) -> Self {
         HyperDualVec::constant(self.value().stop_gradient())
+    }
+}
+
+impl<T: Float + StopGradient> StopGradient for NanCheck<T> {
+    #[inline]
+    fn stop_gradient(self) -> Self {
+        NanCheck::new(self.value().stop_gradient())
     }
 }
