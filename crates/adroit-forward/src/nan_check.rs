@@ -134,7 +134,10 @@ impl fmt::Display for NanOrigin {
 /// operation using it has a NaN operand, so a NaN made that way is not reported. A NaN
 /// derivative with a finite value is noted (a gradient through it is NaN). An infinite value
 /// or derivative is not (an overflow, or `√x` at 0, whose infinite slope the dual numbers'
-/// `0·∞ = 0` convention handles).
+/// `0·∞ = 0` convention handles) — so neither is a NaN gradient that the chain rule forms by
+/// adding two infinite contributions, each operation's own derivatives being finite or
+/// infinite: `√x − ∛x` at 0 has gradient NaN (`∞ − ∞`) and `find_nan` returns `None`; look
+/// for the infinite slopes (`√`, `∛`, `ln`, `powf` at 0; `asin`/`acos` at ±1) there.
 ///
 /// What is reported is the operation as the number types compute it: arithmetic with a plain
 /// number on the left is rewritten (`c − x` is reported as a `shift` of `−x`, with operands

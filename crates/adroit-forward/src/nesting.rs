@@ -20,7 +20,12 @@
 //! every closure of one function alike (`f::{{closure}}`): two different closures of one
 //! function, one running inside the other's derivative call and handed its variables
 //! (through recursion of that function, or shared state such as a `Cell`), are taken for the
-//! same function and not refused.
+//! same function and not refused. That includes the common way to take a trait object: a
+//! non-generic helper `fn d(f: &dyn Fn(Dual<f64>) -> Dual<f64>, x: f64) -> f64` forwarding
+//! `f` through a closure of its own (`derivative(|t| f(t), x)`) differentiates every function
+//! through that one closure type, so `d(&|x| x * Dual::constant(d(&|y| x + y, 1.0)), 1.0)`
+//! returns 2, not 1, unrefused; make the helper generic over `F: Fn…` (then refused), or
+//! nest one level up as the panic message says.
 //!
 //! What the record cannot see (documented on [`independent`]): a nested call on another
 //! thread (a dual number sent to a scoped thread or a rayon task), duals built by hand, the

@@ -44,8 +44,15 @@ use num_traits::Float;
 /// taken as zero at a neighbour 1e-9 away, 6e-5 at 1e-11), and the pair's tangents come out 0.
 /// `VᵀȧV` is taken symmetric (as it is in exact arithmetic), so a smooth function of the
 /// matrix written through its eigenvectors (`Σₖ f(λₖ)·vₖvₖᵀ`) gets its pair's terms as a
-/// divided difference, exact to rounding beside close or equal eigenvalues (`cᵀ·exp(A)·c`
-/// within 2e-12 at an exact tie, tested against its Taylor series). An
+/// divided difference `(f(λₖ) − f(λₗ))/(λₖ − λₗ)` times the mixing part — but formed from two
+/// terms of size `|f|·|mixing|/gap` that cancel, so its absolute error is about
+/// `ε·|f|·|mixing|/gap`: fine beside well-separated eigenvalues, and at eigenvalues equal up
+/// to rounding only while the mixing part is tiny (`cᵀ·exp(A)·c` within 2e-12 at an exact tie
+/// for a mixing part of 1e-9, tested against its Taylor series; a mixing part of order 1 there
+/// gave a tangent 6.5 % off, 2.750 for 2.941 — finite and wrong, where JAX's `eigh` gives
+/// NaN). Differentiate such a function at a repeated eigenvalue by other means: its series,
+/// or for `exp` nalgebra's own `exp` of the dual matrix (a Padé approximant with scaling and
+/// squaring: 2.941259778483631 there, the series 2.941259778483617). An
 /// entry of the lower triangle (the part read) that is NaN or infinite makes every result NaN.
 /// A 0 × 0 matrix gives empty results.
 ///

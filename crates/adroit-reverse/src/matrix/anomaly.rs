@@ -38,7 +38,10 @@ pub(crate) fn watching() -> bool {
 /// operation it reaches, as "an operand already held NaN"; so is one passed on by
 /// [`MatVar::stop_gradient`](crate::matrix::MatVar::stop_gradient), which records nothing),
 /// infinities (an overflow to ∞ is not an anomaly; ∞ − ∞ is), the backward sweep's own
-/// arithmetic, recordings started before `f` runs, and the scalar tape (`Var`): it records an
+/// arithmetic, the derivatives an operation computes with its result and keeps for that sweep
+/// (an element-wise [`map`](crate::matrix::MatVar::map)'s: `|v| v.sqrt() − v.cbrt()` at 0 has
+/// the finite value 0 and the derivative `∞ − ∞`, NaN, so the gradient is NaN unreported),
+/// recordings started before `f` runs, and the scalar tape (`Var`): it records an
 /// operation in a few nanoseconds, and every form of the check tried there cost its gradients
 /// 1–9 % more instructions and up to 12 % of their time unwatched — for scalar code written
 /// over `num_traits::Float`, adroit-forward's `find_nan` runs it on checking numbers instead. Unwatched, the matrix tape
