@@ -534,7 +534,11 @@ pub(crate) fn check_input<T>(
             };
             Err(NnError::ShapeMismatch {
                 what: if transposed {
-                    format!("model input ({layout}; this one looks transposed: batch × features)")
+                    format!(
+                        "model input ({layout}; {} rows where {n} features are expected, and \
+                         {n} columns: if its rows are samples, batch × features, transpose it)",
+                        x.nrows()
+                    )
                 } else {
                     format!("model input ({layout})")
                 },

@@ -426,7 +426,15 @@ fn a_transposed_input_and_a_non_finite_activation_parameter_are_named() {
         &mut rand::rngs::StdRng::seed_from_u64(1),
     );
     let err = layer.predict(&DMatrix::zeros(5, 3)).unwrap_err();
-    assert!(err.to_string().contains("looks transposed"), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("5 rows where 3 features are expected"),
+        "{message}"
+    );
+    assert!(
+        message.contains("batch × features, transpose it"),
+        "{message}"
+    );
     // The expected shape is the transposed batch's: 3 features × its 5 samples (it said 3×3).
     assert!(
         err.to_string().ends_with("expected 3×5, found 5×3"),
