@@ -30,9 +30,11 @@ fn draw(svg: &mut String, series: &[(&str, &[f64])]) -> Result<(), Error> {
             .margin(12)
             .x_label_area_size(32)
             .y_label_area_size(48)
-            .build_cartesian_2d(0f64..(values.len().max(2) - 1) as f64, lo..hi)?;
+            // Epochs on an integer axis: whole-number ticks (a float axis labelled them
+            // 20.0, 40.0, …).
+            .build_cartesian_2d(0..(values.len().max(2) - 1) as u32, lo..hi)?;
         chart.configure_mesh().x_desc("epoch").draw()?;
-        let points = || values.iter().enumerate().map(|(i, v)| (i as f64, *v));
+        let points = || values.iter().enumerate().map(|(i, v)| (i as u32, *v));
         chart.draw_series(LineSeries::new(points(), &BLUE))?;
         // Markers too, so a single epoch still shows.
         chart.draw_series(points().map(|p| Circle::new(p, 2, BLUE.filled())))?;
@@ -91,5 +93,17 @@ mod tests {
         .unwrap();
         assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Epochs are labelled as whole numbers (a new user's trial: the axis read 20.0, 40.0, …).
+    #[test]
+    fn epochs_are_labelled_as_whole_numbers() {
+        let values: Vec<f64> = (0..121).map(|e| 1.0 / (1.0 + f64::from(e))).collect();
+        let mut svg = String::new();
+        draw(&mut svg, &[("loss", &values)]).unwrap();
+        // plotters writes each label on a line of its own.
+        let labels: Vec<&str> = svg.lines().map(str::trim).collect();
+        assert!(labels.contains(&"40") && labels.contains(&"120"), "{svg}");
+        assert!(!labels.contains(&"40.0"), "{svg}");
     }
 }
