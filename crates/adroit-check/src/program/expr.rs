@@ -36,8 +36,8 @@ pub enum Expr {
     /// `xⁿ` (for `n < 0` of `x² + ½`, to stay away from the pole).
     Powi(Box<Expr>, i32),
     /// `clamp(x, lo, hi)`, for `lo ≤ hi`, neither NaN (what the strategies and the decoder
-    /// make): otherwise [`eval`](Self::eval) panics on plain floats, as `f64::clamp` does
-    /// (adroit's dual types do not check).
+    /// make): otherwise [`eval`](Self::eval) panics, as `Float::clamp` does on plain floats and
+    /// on adroit's number types.
     Clamp(Box<Expr>, f64, f64),
 }
 
@@ -53,7 +53,7 @@ impl Expr {
     ///
     /// # Panics
     /// If `x` is empty and the expression reads an input; at a [`Expr::Clamp`] with `lo > hi`
-    /// or a NaN bound, on plain floats.
+    /// or a NaN bound (as `Float::clamp` does on plain floats and on adroit's number types).
     ///
     /// # Example
     /// ```
@@ -579,6 +579,10 @@ pub(crate) fn binary<S: SpecialFunctions>(op: BinaryOp, a: S, b: S) -> S {
         BinaryOp::Hypot => a.hypot(b),
         BinaryOp::Max => a.max(b),
         BinaryOp::Min => a.min(b),
+        // NaN where `b` is: a NaN's sign bit is unspecified (LLVM may return either operand's
+        // NaN from `NaN·NaN`, in one build and not another), so `copysign` reading one has no
+        // result the three evaluations could agree on (a fuzzer's find, session 61).
+        BinaryOp::Copysign if b.is_nan() => S::nan(),
         BinaryOp::Copysign => a.copysign(b),
     }
 }

@@ -128,7 +128,7 @@ pub enum BinaryOp {
     Max,
     /// `min(a, b)`.
     Min,
-    /// `copysign(a, b)`.
+    /// `copysign(a, b)`; NaN where `b` is NaN (whose sign bit Rust leaves unspecified).
     Copysign,
 }
 
