@@ -137,7 +137,8 @@ impl fmt::Display for NanOrigin {
 /// `0·∞ = 0` convention handles) — so neither is a NaN gradient that the chain rule forms by
 /// adding two infinite contributions, each operation's own derivatives being finite or
 /// infinite: `√x − ∛x` at 0 has gradient NaN (`∞ − ∞`) and `find_nan` returns `None`; look
-/// for the infinite slopes (`√`, `∛`, `ln`, `powf` at 0; `asin`/`acos` at ±1) there.
+/// for the infinite slopes (`√`, `∛`, `ln`, `powf` at 0; `asin`/`acos` at ±1) there. A
+/// `clamp` whose bound is NaN panics (as `f64::clamp` does) instead of being reported.
 ///
 /// What is reported is the operation as the number types compute it: arithmetic with a plain
 /// number on the left is rewritten (`c − x` is reported as a `shift` of `−x`, with operands

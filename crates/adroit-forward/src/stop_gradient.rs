@@ -12,8 +12,8 @@ use num_traits::Float;
 /// value), for [`NanCheck`] (the identity: it carries no derivative; what follows is checked
 /// as before) and, in adroit-reverse, for `Var<T>`. So generic code bounded by
 /// `S: Float + StopGradient` runs unchanged on plain floats, in forward mode, in reverse
-/// mode, under `hessian` (forward-over-reverse) and in [`find_nan`](crate::find_nan), where adroit-reverse's `stop_gradient`
-/// function takes a `Var` only.
+/// mode, under `hessian` (forward-over-reverse) and in [`find_nan`](crate::find_nan), where
+/// adroit-reverse's `stop_gradient` function takes a `Var` only.
 ///
 /// # Example
 /// ```

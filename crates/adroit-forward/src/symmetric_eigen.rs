@@ -48,11 +48,12 @@ use num_traits::Float;
 /// terms of size `|f|·|mixing|/gap` that cancel, so its absolute error is about
 /// `ε·|f|·|mixing|/gap`: fine beside well-separated eigenvalues, and at eigenvalues equal up
 /// to rounding only while the mixing part is tiny (`cᵀ·exp(A)·c` within 2e-12 at an exact tie
-/// for a mixing part of 1e-9, tested against its Taylor series; a mixing part of order 1 there
-/// gave a tangent 6.5 % off, 2.750 for 2.941 — finite and wrong, where JAX's `eigh` gives
-/// NaN). Differentiate such a function at a repeated eigenvalue by other means: its series,
-/// or for `exp` nalgebra's own `exp` of the dual matrix (a Padé approximant with scaling and
-/// squaring: 2.941259778483631 there, the series 2.941259778483617). An
+/// for a mixing part of 1e-9, tested against its Taylor series; mixing parts of order 1 gave
+/// tangents 0.7 % off in that 4 × 4 case, −11.34375 for −11.266346333051725, and 6.5 % off in
+/// a 3 × 3 one, 2.750 for 2.941259778483617 — finite and wrong, where JAX's `eigh` gives NaN).
+/// Differentiate such a function at a repeated eigenvalue by other means: its series, or for
+/// `exp` nalgebra's own `exp` of the dual matrix (a Padé approximant with scaling and
+/// squaring: −11.266346333051747 and 2.941259778483631 in those cases). An
 /// entry of the lower triangle (the part read) that is NaN or infinite makes every result NaN.
 /// A 0 × 0 matrix gives empty results.
 ///

@@ -523,7 +523,9 @@ pub(crate) fn check_input<T>(
 ) -> Result<(), NnError> {
     match expected {
         Some(n) if n != x.nrows() => {
-            // A transposed batch (batch × features): its batch is its row count.
+            // Perhaps a transposed batch (batch × features), or a batch of as many samples as
+            // the model takes features: the message names both readings, `expected` the batch
+            // as given.
             let transposed = x.ncols() == n;
             let layout = match image {
                 Some((c, h, w)) => format!(
@@ -535,14 +537,15 @@ pub(crate) fn check_input<T>(
             Err(NnError::ShapeMismatch {
                 what: if transposed {
                     format!(
-                        "model input ({layout}; {} rows where {n} features are expected, and \
-                         {n} columns: if its rows are samples, batch × features, transpose it)",
-                        x.nrows()
+                        "model input ({layout}; {rows} rows where {n} features are expected, \
+                         and {n} columns: if its rows are samples, batch × features, transpose \
+                         it to {n}×{rows})",
+                        rows = x.nrows()
                     )
                 } else {
                     format!("model input ({layout})")
                 },
-                expected: (n, if transposed { x.nrows() } else { x.ncols() }),
+                expected: (n, x.ncols()),
                 found: x.shape(),
             })
         }

@@ -816,9 +816,9 @@ fn exp_form_by_series<D: RealField + Float + Copy>(x: &DMatrix<D>, c: &[f64; 4])
 }
 
 /// At an exact tie, a perturbation that mixes the pair (of order 1, `b` of [`near_pair_case`])
-/// leaves `cᵀ·exp(A)·c` through the eigenvectors inexact (a hunt, session 61: 6.5 % off in
-/// its case; the docs of `symmetric_eigen` give the error), and they point to nalgebra's own
-/// `exp` of the dual matrix instead: that one agrees with the series.
+/// leaves `cᵀ·exp(A)·c` through the eigenvectors inexact (a review, session 61: −11.34375
+/// here for −11.266346333051725; the docs of `symmetric_eigen` give the error), and they point
+/// to nalgebra's own `exp` of the dual matrix instead: that one agrees with the series.
 #[test]
 fn exp_of_a_dual_matrix_at_a_tie_with_a_mixing_perturbation() {
     let (a, _, mixing, c) = near_pair_case(0.0);

@@ -418,7 +418,9 @@ fn a_model_as_a_function_of_its_parameters() {
 
 #[test]
 fn a_transposed_input_and_a_non_finite_activation_parameter_are_named() {
-    // From a user trial: samples × features data gave only "expected 3×3, found 5×3".
+    // From a user trial: samples × features data gave only "expected 3×3, found 5×3". And
+    // from another (session 61): 3 features × 2 samples for a model of 2 were called
+    // transposed, "expected 2×3". Both readings are named now; `expected` keeps the batch.
     let layer = Dense::<f64>::new(
         3,
         2,
@@ -432,16 +434,12 @@ fn a_transposed_input_and_a_non_finite_activation_parameter_are_named() {
         "{message}"
     );
     assert!(
-        message.contains("batch × features, transpose it"),
+        message.contains("batch × features, transpose it to 3×5)"),
         "{message}"
     );
-    // The expected shape is the transposed batch's: 3 features × its 5 samples (it said 3×3).
-    assert!(
-        err.to_string().ends_with("expected 3×5, found 5×3"),
-        "{err}"
-    );
+    assert!(message.ends_with("expected 3×3, found 5×3"), "{message}");
     let err = layer.predict(&DMatrix::zeros(4, 7)).unwrap_err();
-    assert!(!err.to_string().contains("transposed"), "{err}");
+    assert!(!err.to_string().contains("transpose"), "{err}");
     // A NaN slope was accepted and made every output NaN.
     for activation in [
         Activation::LeakyRelu(f64::NAN),

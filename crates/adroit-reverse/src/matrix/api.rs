@@ -207,9 +207,9 @@ where
 /// The pullback of a matrix function recorded by [`pullback`]: output cotangent to input
 /// cotangents (one backward sweep per call).
 ///
-/// It is not `Send`: it holds its recording's tape, whose backward rules (custom ones and
-/// `map`'s user functions among them) need not be `Send`; call it on the thread that recorded
-/// it.
+/// It is not `Send`: it holds its recording's tape, whose backward rules (custom rules'
+/// pullbacks and checkpointed functions among them) need not be `Send`; call it on the thread
+/// that recorded it.
 /// ```compile_fail,E0277
 /// use adroit_reverse::{matrix, nalgebra::DMatrix};
 /// fn on_another_thread<S: Send>(_: S) {}

@@ -100,21 +100,19 @@ where
         value
     };
     let at = Location::caller();
-    // Where not recorded (a stale input), `f` is dropped after the thread's tape stack is given
-    // back: it may own values whose destructors run adroit code (see
-    // `Backward::owns_user_values`).
-    let mut f = Some(f);
+    // A stale input panicked above (reading the inputs' values), so `f` reaches the thread's
+    // tape stack only to be recorded: it is never dropped inside the borrow (it may own values
+    // whose destructors run adroit code, see `Backward::owns_user_values`).
     let recorded = T::with_mat_tapes(|stack| {
         let tape = stack.active();
         tape.stale_among(inputs)?;
         let block = Block {
             inputs: inputs.iter().map(|x| x.index()).collect(),
             output: tape.len() as u32,
-            f: Box::new(f.take().expect("recorded once")),
+            f: Box::new(f),
         };
         Ok(tape.record(at, inputs, value, Box::new(block)))
     });
-    drop(f);
     recorded.unwrap_or_else_stale()
 }
 

@@ -67,8 +67,9 @@ impl<T: MatScalar> Backward<T> for Custom<T> {
 /// itself (a nested [`gradient`](crate::matrix::gradient)), but not the recording's
 /// variables — capture plain matrices (`x.value()`). It is not called when no input leads to
 /// a gradient. It is dropped when the recording is released (or unwound by a panic), outside
-/// every matrix operation, so values it owns may run adroit code in their destructors. NaN and infinities in its cotangents are the pullback's own (the tape's
-/// `0·∞ = 0` convention holds in the operations around it, not inside it). Check a rule
+/// every matrix operation, so values it owns may run adroit code in their destructors. NaN
+/// and infinities in its cotangents are the pullback's own (the tape's `0·∞ = 0` convention
+/// holds in the operations around it, not inside it). Check a rule
 /// against finite differences with adroit-check's `matrix_vjp_check`, which draws random
 /// cotangents `Ȳ` (a loss of `.sum()` seeds every entry with 1, and a pullback that ignores or
 /// transposes its cotangent passes that) and perturbs the entries one by one: a value that
