@@ -469,9 +469,9 @@ impl<T: MatScalar> MatTape<T> {
 
     /// Records a node computed from `parents` by the operation at `at` (the user's line);
     /// `backward` is never run when no parent leads to an input (then dropped at once, or kept
-    /// until the recording is released if it [owns the user's values](Backward::owns_user_values)).
-    /// On a watched tape ([`detect_anomaly`](crate::matrix::detect_anomaly)) the first NaN in
-    /// a result is kept,
+    /// until the recording is released if it [owns the user's
+    /// values](Backward::owns_user_values)). On a watched tape
+    /// ([`detect_anomaly`](crate::matrix::detect_anomaly)) the first NaN in a result is kept,
     /// to be reported when the recording ends ([`take_anomaly`](Self::take_anomaly)): checking
     /// after every operation instead cost a small array gradient 0.6 % more instructions
     /// unwatched.
