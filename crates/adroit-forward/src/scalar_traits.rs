@@ -80,9 +80,7 @@ macro_rules! impl_scalar_traits {
         impl<'__a, $($g)*> ::core::iter::Sum<&'__a $ty> for $ty {
             #[track_caller]
             fn sum<I: Iterator<Item = &'__a Self>>(iter: I) -> Self {
-                iter.fold(<Self as __Cr>::constant(<$p as __nt::Float>::neg_zero()), |acc, x| {
-                    acc + *x
-                })
+                iter.copied().sum()
             }
         }
 
@@ -96,7 +94,7 @@ macro_rules! impl_scalar_traits {
         impl<'__a, $($g)*> ::core::iter::Product<&'__a $ty> for $ty {
             #[track_caller]
             fn product<I: Iterator<Item = &'__a Self>>(iter: I) -> Self {
-                iter.fold(<Self as __nt::One>::one(), |acc, x| acc * *x)
+                iter.copied().product()
             }
         }
 
