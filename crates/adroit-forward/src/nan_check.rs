@@ -150,7 +150,9 @@ impl fmt::Display for NanOrigin {
 /// library whose code applied it (an iterator's `sum()`/`product()` names a line inside the
 /// libraries: the standard library's `Iterator::sum` does not pass its caller's on).
 ///
-/// For matrix code on adroit-reverse's matrix tape, its `matrix::detect_anomaly` does the same.
+/// For matrix code on adroit-reverse's matrix tape, its `matrix::detect_anomaly` does the same,
+/// and checks the backward sweep too (it reports the `∞ − ∞` gradient above, at the line of the
+/// rule that made it).
 ///
 /// # Example
 /// ```

@@ -4,7 +4,7 @@
 use super::pool;
 use super::value::NodeValue;
 use super::{MatScalar, MatVar};
-use crate::matrix::anomaly::MatrixNan;
+use crate::matrix::anomaly::{BackwardNan, MatrixNan};
 use crate::scope::{ScopeStack, ScopedTape};
 use nalgebra::DMatrix;
 use std::cell::Cell;
@@ -110,12 +110,44 @@ impl<T: MatScalar> Adjoint<T> {
 pub(crate) struct Grads<'a, T> {
     adjoints: Vec<Option<Adjoint<T>>>,
     requires_grad: &'a [bool],
+    /// On a watched sweep ([`detect_anomaly`](crate::matrix::detect_anomaly)), the nodes whose
+    /// adjoints the current rule added to, to be checked for NaN after it; `None` unwatched.
+    touched: Option<Vec<u32>>,
 }
 
 impl<T: MatScalar> Grads<'_, T> {
     /// True when node `i` leads to an input, so its adjoint is worth computing.
     pub(crate) fn wants(&self, i: u32) -> bool {
         self.requires_grad[i as usize]
+    }
+
+    /// [`Self::wants`] for a rule about to add to node `i`'s adjoint, noting `i` on a watched
+    /// sweep (every accumulation goes through here).
+    #[inline]
+    fn claim(&mut self, i: u32) -> bool {
+        let wanted = self.wants(i);
+        if wanted && let Some(touched) = &mut self.touched {
+            touched.push(i);
+        }
+        wanted
+    }
+
+    /// The first adjoint among those the last rule added to that gained a NaN, as (node, entry
+    /// in column-major order), on a watched sweep; adjoints holding NaN are `tainted` (listed
+    /// once, so that a NaN passed on earlier is not blamed on a later rule). Clears the list.
+    fn first_new_nan(&mut self, tainted: &mut [bool]) -> Option<(u32, usize)> {
+        let touched = self.touched.as_mut()?;
+        let mut found = None;
+        for j in touched.drain(..) {
+            if tainted[j as usize] {
+                continue;
+            }
+            if let Some(k) = self.adjoints[j as usize].as_ref().and_then(nan_entry) {
+                tainted[j as usize] = true;
+                found = found.or(Some((j, k)));
+            }
+        }
+        found
     }
 
     /// Adds `block` to the block at `start` of node `i`'s adjoint (of shape `shape`), creating
@@ -128,7 +160,7 @@ impl<T: MatScalar> Grads<'_, T> {
         shape: (usize, usize),
         block: &DMatrix<T>,
     ) {
-        if !self.wants(i) {
+        if !self.claim(i) {
             return;
         }
         let slot = &mut self.adjoints[i as usize];
@@ -210,7 +242,7 @@ impl<T: MatScalar> Grads<'_, T> {
         i: u32,
         shape: (usize, usize),
     ) -> Option<&mut DMatrix<T>> {
-        if !self.wants(i) {
+        if !self.claim(i) {
             return None;
         }
         let slot = &mut self.adjoints[i as usize];
@@ -231,7 +263,7 @@ impl<T: MatScalar> Grads<'_, T> {
     /// [`Self::accumulate_strided_rows`] and [`Self::dense_adjoint_mut`], the only places
     /// gradients are accumulated).
     pub(crate) fn accumulate(&mut self, i: u32, contribution: DMatrix<T>) {
-        if !self.wants(i) {
+        if !self.claim(i) {
             return;
         }
         let slot = &mut self.adjoints[i as usize];
@@ -259,8 +291,9 @@ impl<T: MatScalar> Grads<'_, T> {
 
     /// Adds `value` to every entry of node `i`'s adjoint (of shape `shape`), keeping it one
     /// number while every contribution is uniform.
+    #[inline]
     pub(crate) fn accumulate_uniform(&mut self, i: u32, value: T, shape: (usize, usize)) {
-        if !self.wants(i) {
+        if !self.claim(i) {
             return;
         }
         let slot = &mut self.adjoints[i as usize];
@@ -269,6 +302,14 @@ impl<T: MatScalar> Grads<'_, T> {
             Some(Adjoint::Uniform { value: sum, .. }) => *sum += value,
             None => *slot = Some(Adjoint::Uniform { value, shape }),
         }
+    }
+}
+
+/// The first entry of `adjoint` (column-major) that is NaN, if any.
+fn nan_entry<T: MatScalar>(adjoint: &Adjoint<T>) -> Option<usize> {
+    match adjoint {
+        Adjoint::Dense(m) => m.iter().position(|v| v.is_nan()),
+        Adjoint::Uniform { value, .. } => value.is_nan().then_some(0),
     }
 }
 
@@ -357,7 +398,8 @@ pub struct MatTape<T> {
     /// operands or, having none, panics in [`no_recording`].
     nodes: Option<Box<Nodes<T>>>,
     /// Whether each recorded result is checked for NaN
-    /// ([`detect_anomaly`](crate::matrix::detect_anomaly)), until the first is found.
+    /// ([`detect_anomaly`](crate::matrix::detect_anomaly)), until the first is found, and each
+    /// backward sweep's rules.
     watch: bool,
     /// The first NaN a watched recording met, for the operation to report at the user's line
     /// ([`take_anomaly`](Self::take_anomaly)).
@@ -372,6 +414,9 @@ pub struct Nodes<T> {
     /// [`Backward::owns_user_values`]), kept until the recording is released.
     unneeded: Vec<Box<dyn Backward<T>>>,
     requires_grad: Vec<bool>,
+    /// On a watched tape, each operation's node and the line that recorded it, for the backward
+    /// sweep's report ([`detect_anomaly`](crate::matrix::detect_anomaly)); empty unwatched.
+    locations: Vec<(u32, &'static Location<'static>)>,
     /// The backward sweep's adjoint slots, kept empty between sweeps for their buffer.
     adjoint_slots: Cell<Vec<Option<Adjoint<T>>>>,
 }
@@ -434,6 +479,7 @@ impl<T: MatScalar> MatTape<T> {
             backwards: Vec::new(),
             unneeded: Vec::new(),
             requires_grad: Vec::new(),
+            locations: Vec::new(),
             adjoint_slots: Cell::new(Vec::new()),
         }));
         tape
@@ -502,9 +548,10 @@ impl<T: MatScalar> MatTape<T> {
         self.push(NodeValue::Owned(value), backward, requires_grad)
     }
 
-    /// Keeps the first NaN of `value`, the result of the operation at `at` on `parents`, and
-    /// stops watching (for [`detect_anomaly`](crate::matrix::detect_anomaly); out of line, so
-    /// that the unwatched tape pays one test).
+    /// Keeps the line `at` of the operation about to be recorded, for the backward sweep's
+    /// report, and the first NaN of `value`, its result on `parents`, then stops watching
+    /// results (for [`detect_anomaly`](crate::matrix::detect_anomaly); out of line, so that the
+    /// unwatched tape pays one test).
     #[cold]
     #[inline(never)]
     fn note_nan(
@@ -513,6 +560,8 @@ impl<T: MatScalar> MatTape<T> {
         parents: &[MatVar<T>],
         value: &DMatrix<T>,
     ) {
+        let node = self.values.len() as u32;
+        self.locations.push((node, at));
         let Some(k) = value.iter().position(|v| v.is_nan()) else {
             return;
         };
@@ -630,13 +679,19 @@ impl<T: MatScalar> MatTape<T> {
         let mut grads = Grads {
             adjoints,
             requires_grad: &self.requires_grad,
+            touched: None,
         };
         grads.accumulate_adjoint(output.index(), seed);
-        for i in (0..self.values.len()).rev() {
-            if let Some(adjoint) = grads.adjoints[i].take()
-                && let Some(kept) = step(i, adjoint, &self.values, &mut grads)
-            {
-                grads.adjoints[i] = Some(kept);
+        let mut anomaly = None;
+        if self.watch || crate::matrix::anomaly::watching() {
+            anomaly = self.watched_steps(output, n_inputs, &mut grads, &mut step);
+        } else {
+            for i in (0..self.values.len()).rev() {
+                if let Some(adjoint) = grads.adjoints[i].take()
+                    && let Some(kept) = step(i, adjoint, &self.values, &mut grads)
+                {
+                    grads.adjoints[i] = Some(kept);
+                }
             }
         }
         let gradients = (0..n_inputs)
@@ -658,7 +713,73 @@ impl<T: MatScalar> MatTape<T> {
         );
         adjoints.clear();
         self.adjoint_slots.set(adjoints);
+        if let Some(anomaly) = anomaly {
+            crate::matrix::anomaly::backward_nan(&anomaly);
+        }
         gradients
+    }
+
+    /// The sweep's steps on a watched tape, or inside
+    /// [`detect_anomaly`](crate::matrix::detect_anomaly): as the unwatched loop, and the first
+    /// rule that turns a cotangent free of NaN into contributions holding one is returned (one
+    /// passing on a NaN it was given is not). Out of line, so that the unwatched sweep pays one
+    /// test.
+    #[cold]
+    #[inline(never)]
+    fn watched_steps(
+        &self,
+        output: &MatVar<T>,
+        n_inputs: usize,
+        grads: &mut Grads<'_, T>,
+        step: &mut impl FnMut(
+            usize,
+            Adjoint<T>,
+            &[NodeValue<T>],
+            &mut Grads<'_, T>,
+        ) -> Option<Adjoint<T>>,
+    ) -> Option<BackwardNan> {
+        // Which adjoints hold a NaN already (passed on, not made, by later rules).
+        let mut tainted = vec![false; self.values.len()];
+        if let Some(seeded) = grads.adjoints[output.index() as usize].as_ref() {
+            tainted[output.index() as usize] = nan_entry(seeded).is_some();
+        }
+        grads.touched = Some(Vec::new());
+        let mut anomaly = None;
+        for i in (0..self.values.len()).rev() {
+            let Some(adjoint) = grads.adjoints[i].take() else {
+                continue;
+            };
+            if let Some(kept) = step(i, adjoint, &self.values, grads) {
+                grads.adjoints[i] = Some(kept);
+            }
+            if let Some((j, k)) = grads.first_new_nan(&mut tainted)
+                && !tainted[i]
+            {
+                anomaly = Some(self.backward_nan(i, (j, k), n_inputs));
+                grads.touched = None;
+            }
+        }
+        grads.touched = None;
+        anomaly
+    }
+
+    /// The report of the rule of node `i` that gave node `j`'s adjoint a NaN at entry `k`
+    /// (column-major); nodes `0..n_inputs` are the call's inputs.
+    #[cold]
+    #[inline(never)]
+    fn backward_nan(&self, i: usize, (j, k): (u32, usize), n_inputs: usize) -> BackwardNan {
+        let at = self
+            .locations
+            .binary_search_by_key(&(i as u32), |&(node, _)| node)
+            .ok()
+            .map(|found| self.locations[found].1);
+        let shape = self.values[j as usize].get().shape();
+        BackwardNan {
+            at,
+            entry: (k % shape.0.max(1), k / shape.0.max(1)),
+            shape,
+            input: (j as usize) < n_inputs,
+        }
     }
 
     /// The id of this tape.
@@ -753,6 +874,7 @@ pub(crate) fn recycle<T: MatScalar>(mut tape: MatTape<T>) {
         .for_each(Backward::release);
     tape.unneeded.clear();
     tape.requires_grad.clear();
+    tape.locations.clear();
     T::try_with_mat_tapes(|stack| stack.keep(tape));
 }
 

@@ -163,3 +163,67 @@ fn a_blocks_rerun_in_a_backward_sweep_is_a_checked_recording() {
         "{message}"
     );
 }
+
+/// The backward sweep is checked too (PyTorch's `detect_anomaly` checks every backward
+/// function): a derivative that is NaN where the value is finite — `√v − ∛v` at 0, whose slopes
+/// are both +∞ — makes the gradient NaN with every result finite, and is reported at the line
+/// of the operation whose rule made it.
+#[test]
+fn a_nan_made_by_a_backward_rule_is_reported_at_its_line() {
+    let a = dmatrix![1.0, 0.0; 4.0, 9.0];
+    let line = line!() + 1;
+    let f = |m: &[MatVar<f64>]| m[0].map(|v| v.sqrt() - v.cbrt()).sum();
+    let (v, g) = matrix::value_and_gradient(f, std::slice::from_ref(&a));
+    assert!(v.is_finite() && g[0][(0, 1)].is_nan() && g[0][(0, 0)].is_finite());
+    let message = message_of(|| detect_anomaly(|| matrix::gradient(f, std::slice::from_ref(&a))));
+    assert!(message.contains("in the backward sweep"), "{message}");
+    assert!(
+        message.contains(&format!("anomaly.rs:{line}:")),
+        "{message}"
+    );
+    assert!(
+        message.contains("NaN at entry (0, 1) of the cotangent of its 2×2 operand (an input"),
+        "{message}"
+    );
+    // Infinite contributions of opposite signs meeting in one adjoint (∞ − ∞): the rule blamed
+    // is the one whose contribution made the NaN, the first square root (the sweep runs last
+    // operation first).
+    let b = dmatrix![0.0, 1.0];
+    let line = line!() + 2;
+    let h = |m: &[MatVar<f64>]| {
+        let first = m[0].map(|v| v.sqrt());
+        let second = m[0].map(|v| v.sqrt());
+        (first - second).sum()
+    };
+    let (v, g) = matrix::value_and_gradient(h, std::slice::from_ref(&b));
+    assert!(v == 0.0 && g[0][(0, 0)].is_nan() && g[0][(0, 1)] == 0.0);
+    let message = message_of(|| detect_anomaly(|| matrix::gradient(h, std::slice::from_ref(&b))));
+    assert!(
+        message.contains(&format!("anomaly.rs:{line}:")),
+        "{message}"
+    );
+    assert!(
+        message.contains("NaN at entry (0, 0) of the cotangent of its 1×2 operand (an input"),
+        "{message}"
+    );
+}
+
+/// A NaN in the cotangent a pullback is given is passed on by every rule, and none is blamed;
+/// a pullback recorded before `detect_anomaly` has its sweeps checked inside it, without the
+/// line (not kept for a recording not watched).
+#[test]
+fn a_nan_cotangent_is_passed_on_and_an_older_pullbacks_sweep_is_checked() {
+    let a = dmatrix![1.0, 4.0];
+    let (_, pb) = detect_anomaly(|| matrix::pullback(|m| m[0].map(|v| v.sqrt()) * 3.0, &[a]));
+    let g = detect_anomaly(|| pb.call(&dmatrix![f64::NAN, 1.0]));
+    assert!(g[0][(0, 0)].is_nan());
+    assert_eq!(g[0][(0, 1)], 0.75);
+    let zero = dmatrix![0.0, 1.0];
+    let (_, old) = matrix::pullback(|m| m[0].map(|v| v.sqrt() - v.cbrt()), &[zero]);
+    assert!(old.call(&dmatrix![1.0, 1.0])[0][(0, 0)].is_nan());
+    let message = message_of(|| detect_anomaly(|| old.call(&dmatrix![1.0, 1.0])));
+    assert!(
+        message.contains("the matrix operation at a line not known"),
+        "{message}"
+    );
+}
