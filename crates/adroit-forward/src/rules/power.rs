@@ -102,10 +102,8 @@ impl UnaryRule for Powi {
 ///   mpmath — see the crate docs, "Second derivatives near overflow", for subnormal arguments).
 /// - `∂p` at `x = 0`: `0` for `p > 0` (the function is identically 0 there); for `p ≤ 0` the
 ///   one-sided value `xᵖ·ln|x|` (`-∞`).
-/// - Mixed second derivative at `x = 0`: `0` for `p > 1`, `−∞` (one-sided) for `p = 1` in both
-///   orders; for `0 < p < 1` (true value `−∞`) the entry read from `∂x` comes out NaN (the
-///   `p`-derivative of `∂x = p·xᵖ⁻¹ = +∞` meets `∞ − ∞` in the product rule), the one read
-///   from `∂p` is `−∞`; which entry of a Hessian reads which depends on the mode.
+/// - Mixed second derivative at `x = 0`: `0` for `p > 1`, `−∞` (one-sided) for `0 < p ≤ 1`,
+///   in both orders (so a Hessian there is symmetric in every mode).
 /// - Where `xᵖ` overflows, or underflows at `|x| < 1`, at a normal `x`, `∂p` is formed as
 ///   `x·(xᵖ⁻¹·ln|x|)`, so that its slope in `x` (the mixed partial `xᵖ⁻¹·(1 + p·ln|x|)`, often
 ///   finite there) does not pass through the infinite or flushed `xᵖ` and agrees with the
@@ -195,6 +193,13 @@ impl BinaryRule for Powf {
         let dx = if p == S::zero() && !x.is_normal() {
             // x = 0, subnormal, infinite or NaN: the slope 0 without the formula's 0·∞.
             S::zero()
+        } else if x == S::zero() && p > S::zero() && p < S::one() {
+            // ∂x = p·xᵖ⁻¹ = +∞, whose slope in p, xᵖ⁻¹(1 + p·ln x), is −∞ (one-sided); on the
+            // product p·xᵖ⁻¹ the product rule meets ∞ − ∞ (NaN, while the other order, read
+            // from ∂p, is −∞). As exp(ln p + (p − 1)·ln x): the same +∞, with the slopes
+            // (1/p + ln x)·∞ = −∞ in p and ((p − 1)/x)·∞ = −∞ in x, the one-sided limits;
+            // x + 0 reads −0 as +0 (keeping x's tangent), as the value does.
+            (p.ln() + (p - S::one()) * (x + S::zero()).ln()).exp()
         } else if (p - S::one()).abs() < lit(0.25) {
             // p near 1 (p − 1 exact): p·xᵖ⁻¹ with its own `powf`, whose slope in x is the
             // product (p − 1)·xᵖ⁻¹/x. Through xᵖ/x the second derivative p(p − 1)xᵖ⁻² is the

@@ -227,12 +227,35 @@ fn sinc_and_sinhc_derivatives_near_zero() {
 
 #[test]
 fn powf_mixed_second_derivative_at_zero_base_is_symmetric() {
-    // ∂²xᵖ/∂x∂p at x = 0 (one-sided): xᵖ⁻¹(1 + p·ln x) → −∞ for p = 1, 0 for p = 2. The
-    // p-derivative of ∂x and the x-derivative of ∂p must agree; the latter was 0 for p = 1.
-    for (p, mixed) in [(1.0, f64::NEG_INFINITY), (2.0, 0.0), (3.5, 0.0)] {
-        let h = hessian(|v| v[0].powf(v[1]), &[0.0, p]);
-        assert_eq!((h[(0, 1)], h[(1, 0)]), (mixed, mixed), "p = {p}: {h}");
-        assert_eq!(h[(1, 1)], 0.0, "∂²/∂p² = xᵖ·ln²x → 0: {h}");
+    // ∂²xᵖ/∂x∂p at x = 0 (one-sided): xᵖ⁻¹(1 + p·ln x) → −∞ for 0 < p ≤ 1, 0 for p > 1. The
+    // p-derivative of ∂x and the x-derivative of ∂p must agree; the latter was 0 for p = 1,
+    // and for 0 < p < 1 the former was NaN (∞ − ∞ in the product rule on p·xᵖ⁻¹; a subagent's
+    // hunt against mpmath).
+    let inf = f64::INFINITY;
+    for (p, mixed, xx) in [
+        (0.01, -inf, -inf),
+        (0.5, -inf, -inf),
+        (0.8, -inf, -inf),
+        (0.99, -inf, -inf),
+        (1.0, -inf, 0.0),
+        (1.5, 0.0, inf),
+        (2.0, 0.0, 2.0),
+        (3.5, 0.0, 0.0),
+    ] {
+        for x in [0.0, -0.0] {
+            let h = hessian(|v| v[0].powf(v[1]), &[x, p]);
+            assert_eq!((h[(0, 1)], h[(1, 0)]), (mixed, mixed), "({x}, {p}): {h}");
+            assert_eq!(h[(1, 1)], 0.0, "∂²/∂p² = xᵖ·ln²x → 0: {h}");
+            assert_eq!(h[(0, 0)], xx, "∂²/∂x² = p(p − 1)xᵖ⁻²: {h}");
+            let hv = adroit_forward::hvp(|v| v[0].powf(v[1]), &[x, p], &[0.0, 1.0]);
+            assert_eq!(hv, vec![mixed, 0.0], "({x}, {p})");
+        }
+        let h = hessian(|v| v[0].powf(v[1]), &[0.0_f32, p as f32]);
+        assert_eq!(
+            (h[(0, 1)], h[(1, 0)]),
+            (mixed as f32, mixed as f32),
+            "f32 p = {p}: {h}"
+        );
     }
 }
 

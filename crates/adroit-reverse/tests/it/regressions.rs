@@ -94,7 +94,24 @@ fn forward_over_reverse_second_derivatives_keep_precision_in_the_rule_table() {
 fn powf_mixed_second_derivative_at_zero_base_agrees_with_forward_mode() {
     // At x = 0, p = 1 the mixed partial is −∞ in both orders; forward-over-reverse read the
     // x-derivative of ∂p = 0 as 0 (forward mode gave −∞), so its Hessian was not symmetric.
-    for (p, mixed) in [(1.0, f64::NEG_INFINITY), (2.0, 0.0)] {
+    // For 0 < p < 1 (−∞ too) the entry read from ∂x was NaN (a subagent's hunt).
+    for (p, mixed) in [
+        (0.01, f64::NEG_INFINITY),
+        (0.5, f64::NEG_INFINITY),
+        (0.9, f64::NEG_INFINITY),
+        (1.0, f64::NEG_INFINITY),
+        (2.0, 0.0),
+    ] {
+        let hv = adroit_reverse::hvp(|v| v[0].powf(v[1]), &[0.0, p], &[0.0, 1.0]);
+        assert_eq!(hv, vec![mixed, 0.0], "p = {p}");
+        // the second-order adjoint engine (beyond two chunks): x = 0 among 24 other inputs
+        let mut x = vec![1.0; 26];
+        (x[0], x[25]) = (0.0, p);
+        let big = hessian(
+            |v| v[1..25].iter().fold(v[0].powf(v[25]), |sum, &y| sum + y),
+            &x,
+        );
+        assert_eq!((big[(0, 25)], big[(25, 0)]), (mixed, mixed), "p = {p}");
         let reverse = hessian(|v| v[0].powf(v[1]), &[0.0, p]);
         let forward = adroit_forward::hessian(|v| v[0].powf(v[1]), &[0.0, p]);
         assert_eq!(
