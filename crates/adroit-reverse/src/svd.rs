@@ -26,6 +26,11 @@ use nalgebra::{DMatrix, DVector, RealField};
 /// singular value, and those of a zero one in a tall or wide matrix, are not differentiable: a
 /// cotangent that mixes them gives infinite or NaN contributions, and those of a repeated zero
 /// singular value none (the zero convention: a zero numerator gives 0; as in the tangents).
+/// A cotangent reaching a zero singular value's vectors only through that value (a loss
+/// written through `U·S·Vᵀ`, smooth there) is 0 there, so the gradient is finite and silently
+/// misses the part between the null spaces: `cᵀ·U·S·Vᵀ·d` at a 4 × 3 matrix of rank 2 came
+/// out 5 % off its gradient `c·dᵀ`, and at the 1 × 3 zero matrix two of its three entries
+/// were 0 (JAX gives NaN).
 /// Between singular values within `8·max(m, n)·ε·max σ` of each other (nalgebra returns a
 /// repeated one a few ulps apart) an entry of `UᵀŪ + VᵀV̄` within the error it is formed with
 /// counts as zero, as in adroit-forward's [`svd`](adroit_forward::svd), so cotangents that do

@@ -146,3 +146,47 @@ fn nan_entries_and_empty_matrices() {
         assert_eq!(pb.call(&DMatrix::zeros(0, 1))[0].shape(), (rows, cols));
     }
 }
+
+/// `cᵀ·U·Σ·Vᵀ·d`, a linear function of the matrix written through its SVD.
+fn bilinear<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T> {
+    let (rows, cols) = m[0].shape();
+    let cast = |v: f64| T::from(v).unwrap_or_else(T::zero);
+    let c = MatVar::constant(DMatrix::from_fn(1, rows, |_, i| {
+        cast((1.3 * i as f64 + 0.5).cos())
+    }));
+    let d = MatVar::constant(DMatrix::from_fn(cols, 1, |j, _| {
+        cast((0.7 * j as f64 + 0.2).sin() + 0.3)
+    }));
+    let (u, s, v_t) = m[0].svd();
+    (c * u)
+        .component_mul(s.transpose())
+        .component_mul((v_t * d).transpose())
+        .sum()
+}
+
+/// From a subagent's hunt against JAX: at a tall or wide matrix with a zero singular value,
+/// `value_gradient_and_hessian` gave an all-NaN gradient where `gradient`'s is finite — the
+/// dual numbers' `0/0` in the zero convention. Its value and gradient are the primal parts of
+/// its results, so they must be `gradient`'s, to rounding. (Both are off the exact `c·dᵀ`
+/// there, and the Hessian is NaN: the singular vectors of a zero singular value of a
+/// non-square matrix are not differentiable; documented on `MatVar::svd`.)
+#[test]
+fn second_order_at_a_zero_singular_value_of_a_non_square_matrix_keeps_the_gradient() {
+    let tall = dmatrix![1.0, 2.0, 3.0; 2.0, 1.0, 0.0; 3.0, 3.0, 3.0; 0.0, 1.0, 2.0];
+    let wide = dmatrix![1.0, 2.0, 3.0, 0.0; 2.0, 1.0, 0.0, 1.0; 3.0, 3.0, 3.0, 1.0];
+    for a in [tall, wide] {
+        let s = a.clone().svd(false, false).singular_values;
+        assert!(s.min() < 1e-14 * s.max(), "rank 2: {s}");
+        let (value, gradient) = matrix::value_and_gradient(bilinear, std::slice::from_ref(&a));
+        let (v2, g2, _) = matrix::value_gradient_and_hessian(bilinear, std::slice::from_ref(&a));
+        assert!((v2 - value).abs() <= 1e-14 * value.abs(), "{v2} {value}");
+        assert!(gradient[0].iter().all(|g| g.is_finite()), "{}", gradient[0]);
+        // the same to rounding (the dual entries' products are not the plain kernels')
+        assert!(
+            (&g2[0] - &gradient[0]).amax() < 1e-14,
+            "{} {}",
+            g2[0],
+            gradient[0]
+        );
+    }
+}
