@@ -144,8 +144,9 @@
 //! digits, although the exact value is far from overflow (checked against mpmath:
 //! `atan2`'s `∂²/∂y²` at `(1e-300, 1e-160)`, exact `−2e180`, gives `−∞`; `powf`'s `∂²/∂p∂x` at
 //! `(1e-310, 1.5)` is off by 9e-4 in one of its two entries, so a reverse-mode Hessian is not
-//! symmetric there; at `(1e-310, 0.5)` one entry of a reverse-mode Hessian is `+∞`, the others
-//! `−∞`, for `−3.6e157`; a division by a number below `1/f64::MAX` ≈ 5.6e-309 has an
+//! symmetric there; at `(1e-310, 0.5)` one mixed entry of a reverse-mode Hessian is `+∞`
+//! where the other is the exact `−3.559e157` (forward mode gives both; `∂²/∂x²` is the `−∞` of
+//! an exact `−2.5e464`); a division by a number below `1/f64::MAX` ≈ 5.6e-309 has an
 //! infinite first derivative, see [`rules::Div`]). Values and first derivatives at normal
 //! arguments are unaffected. Rescale inputs towards 1.
 //!
