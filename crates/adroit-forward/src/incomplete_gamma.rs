@@ -151,11 +151,17 @@ fn prefactor<S: SpecialFunctions>(a: S, x: S) -> S {
             // cancelling much (ψ(1 + a) < 0.43 for a < 1; for a ≥ 1 the two have one sign).
             // As xⁿ·xᵃ⁻ⁿ with n the nearest integer (a − n exact): `powf`'s second derivative
             // p(p − 1)xᵖ⁻² comes from p·xᵖ/x, whose tangent cancels as p → 1 (1.5e-8 relative
-            // at a = 1 − 1e-8), and |a − n| ≤ ½ keeps it away from 1; xⁿ's are exact (unless
-            // xⁿ is subnormal, where `powf` alone keeps the slopes: P(2.5, 1e-160)'' ≈ 1.1e-80)
+            // at a = 1 − 1e-8), and |a − n| ≤ ½ keeps it away from 1; xⁿ's are exact. `powf`
+            // alone where xⁿ is subnormal (it keeps the slopes: P(2.5, 1e-160)'' ≈ 1.1e-80,
+            // lost in xⁿ·xᵃ⁻ⁿ), and where a negative a − n has a slope (a − n)·xᵃ⁻ⁿ⁻¹ that
+            // overflows (a in [½, 1) at tiny x: the product rule gave ∂P/∂x = −∞ for
+            // P(0.5, 1e-30) in f32, exact 5.6e14)
             let whole = primal(a).round() as i32;
             let whole_power = x.powi(whole);
-            let power = if primal(whole_power) >= primal(S::min_positive_value()) {
+            let fraction = primal(a) - f64::from(whole);
+            let split = primal(whole_power) >= primal(S::min_positive_value())
+                && (fraction >= 0.0 || x0.powf(fraction) / x0 < primal(S::max_value()));
+            let power = if split {
                 whole_power * x.powf(a - lit(f64::from(whole)))
             } else {
                 x.powf(a)

@@ -297,3 +297,39 @@ fn continuous_across_the_method_switches() {
         }
     }
 }
+
+/// From a subagent's f32 hunt: for a shape in [½, 1) at a tiny x, xᵃ was formed as x·xᵃ⁻¹,
+/// whose slope (a − 1)·xᵃ⁻² overflowed, so ∂P/∂x = xᵃ⁻¹e⁻ˣ/Γ(a) came out −∞ (f32 from
+/// P(0.5, 1.3e-26) down, f64 below about 1e-206); ∂Q/∂x +∞. The exact values: x^(a−1)/Γ(a)
+/// (e⁻ˣ = 1), in range.
+#[test]
+fn x_derivative_of_a_shape_below_one_at_a_tiny_x() {
+    for (a, x) in [
+        (0.5_f32, 1e-30_f32),
+        (0.5, 1e-37),
+        (0.9, 1e-37),
+        (0.75, 1e-20),
+    ] {
+        let (a64, x64) = (f64::from(a), f64::from(x));
+        let want = x64.powf(a64 - 1.0) / SpecialFunctions::gamma(a64);
+        let p = derivative(|t| gammainc(Dual::constant(a), t), x);
+        let q = derivative(|t| gammaincc(Dual::constant(a), t), x);
+        assert!(
+            (f64::from(p) / want - 1.0).abs() < 1e-5,
+            "P'({a}, {x}): {p} for {want}"
+        );
+        assert!(
+            (f64::from(q) / want + 1.0).abs() < 1e-5,
+            "Q'({a}, {x}): {q} for {want}"
+        );
+    }
+    for (a, x) in [(0.5_f64, 1e-250_f64), (0.5, 1e-300), (0.6, 1e-300)] {
+        let want = x.powf(a - 1.0) / SpecialFunctions::gamma(a);
+        let g = gradient(|v| gammainc(v[0], v[1]), &[a, x]);
+        assert!(
+            (g[1] / want - 1.0).abs() < 1e-12,
+            "P'({a}, {x}): {} for {want}",
+            g[1]
+        );
+    }
+}

@@ -160,3 +160,13 @@ fn incomplete_gamma_reverse_where_e_to_the_minus_x_is_tiny() {
     let h = adroit_reverse::hessian(|v| gammainc(v[0], v[1]), &[1.0_f64, 1e-30]);
     assert!((h[(1, 1)] + 1.0).abs() < 1e-13, "{h}");
 }
+
+/// From a subagent's f32 hunt: the tape's ∂P/∂x for a shape in [½, 1) at a tiny x was −∞ (the
+/// shared rule's x·xᵃ⁻¹, whose slope overflowed); exact x^(a−1)/Γ(a), in range.
+#[test]
+fn gammainc_x_partial_of_a_shape_below_one_at_a_tiny_x() {
+    use adroit_forward::incomplete_gamma::gammainc;
+    let g = adroit_reverse::gradient(|v| gammainc(v[0], v[1]), &[0.5_f32, 1e-30]);
+    let want = 1e15 / std::f64::consts::PI.sqrt();
+    assert!((f64::from(g[1]) / want - 1.0).abs() < 1e-5, "{g:?}");
+}
