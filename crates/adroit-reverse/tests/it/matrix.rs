@@ -286,6 +286,79 @@ fn logsoftmax_pullback_with_an_overflowing_cotangent_sum_keeps_the_zero_product_
     assert!(g[0][0].is_infinite() && g[0][2].is_infinite());
 }
 
+/// From a subagent's f32 hunt: the pullbacks of `softmax` and `logsoftmax` summed the other
+/// entries of a line in `f32` for its largest entry, whose gradient lost up to 1.7e-4
+/// relative over 10⁶ classes (4.6e-6 at 2¹⁷; the other entries, 1e-7). Summed in `f64` as
+/// the forward pass does, every entry is within a few `f32` roundings of the `f64` gradient of
+/// the same inputs, along both dimensions.
+#[test]
+fn long_softmax_lines_in_f32_keep_their_top_entrys_gradient() {
+    let n = 1 << 17;
+    // logits in ±3 and weights in ±1 from a fixed sequence; the largest logit is entry 0
+    let logit = |i: usize| {
+        if i == 0 {
+            3.5
+        } else {
+            3.0 * (i as f32 * 0.618_034).sin()
+        }
+    };
+    let weight = |i: usize| (i as f32 * 1.324_718).cos();
+    let x32 = DMatrix::from_fn(n, 1, |i, _| logit(i));
+    let w32 = DMatrix::from_fn(n, 1, |i, _| weight(i));
+    let (x64, w64) = (x32.map(f64::from), w32.map(f64::from));
+    for along in [Along::Rows, Along::Cols] {
+        let t = |m: &DMatrix<f32>| {
+            if along == Along::Rows {
+                m.clone()
+            } else {
+                m.transpose()
+            }
+        };
+        let t64 = |m: &DMatrix<f64>| {
+            if along == Along::Rows {
+                m.clone()
+            } else {
+                m.transpose()
+            }
+        };
+        for soft in [false, true] {
+            let f32_grad = matrix::gradient(
+                |m| {
+                    let y = if soft {
+                        m[0].softmax(along)
+                    } else {
+                        m[0].logsoftmax(along)
+                    };
+                    y.component_mul(MatVar::constant(t(&w32))).sum()
+                },
+                &[t(&x32)],
+            );
+            let f64_grad = matrix::gradient(
+                |m| {
+                    let y = if soft {
+                        m[0].softmax(along)
+                    } else {
+                        m[0].logsoftmax(along)
+                    };
+                    y.component_mul(MatVar::constant(t64(&w64))).sum()
+                },
+                &[t64(&x64)],
+            );
+            let (got, want) = (f64::from(f32_grad[0][0]), f64_grad[0][0]);
+            assert!(
+                (got - want).abs() <= 2e-6 * want.abs(),
+                "{along:?} softmax {soft}: top entry {got} for {want}"
+            );
+            let scale = f64_grad[0].amax();
+            let error = (f32_grad[0].map(f64::from) - &f64_grad[0]).amax();
+            assert!(
+                error <= 1e-6 * scale,
+                "{along:?} softmax {soft}: {error} of {scale}"
+            );
+        }
+    }
+}
+
 #[test]
 fn saturated_logsoftmax_keeps_the_relative_precision_of_its_largest_entry() {
     // log-probability of the dominant logit: −ln(1 + e⁻⁴⁰) = −e⁻⁴⁰ to double precision (0
