@@ -220,7 +220,9 @@ pub fn logitbinarycrossentropy<T: MatScalar>(
 }
 
 /// Kullback–Leibler divergence `KL(y ‖ ŷ) = agg over samples of Σ_classes (xlogy(y, y) −
-/// y·ln(ŷ + ε))`, for distributions along the rows.
+/// y·ln(ŷ + ε))`, for distributions along the rows. Each entry is formed as `y·ln(y/(ŷ + ε))`
+/// and the entries summed in `f64`, so a divergence that is small beside the two sums keeps its
+/// digits in `f32` (as their difference, a 10 × 4096 batch's `3.15e-5` came out `−8.06e-5`).
 ///
 /// `ŷ`, `y`: classes × batch (summed over the classes, aggregated over the samples).
 ///
@@ -247,18 +249,27 @@ pub fn kldivergence<T: MatScalar>(
     agg: Agg,
 ) -> Result<MatVar<T>, NnError> {
     check("kldivergence", &y_hat, y)?;
-    let entropy: T = y
-        .iter()
-        .map(|&v| {
-            if v == T::zero() {
-                T::zero()
-            } else {
-                v * Float::ln(v)
-            }
-        })
-        .fold(T::zero(), |a, b| a + b);
-    let total = -sum_xlogy(y, y_hat + eps::<T>()) + entropy;
+    let total = MatVar::constant(y.clone())
+        .zip_rule(y_hat + eps::<T>(), RelativeEntropy)
+        .sum();
     Ok(aggregate(total, y.ncols(), agg))
+}
+
+/// One entry of [`kldivergence`], `y·ln(y/p)` for the target `y` and `p = ŷ + ε`, `0` where
+/// `y = 0` (`xlogy`); partials `(ln(y/p) + 1, −y/p)`.
+#[derive(Clone, Copy)]
+struct RelativeEntropy;
+
+impl BinaryRule for RelativeEntropy {
+    fn eval<S: Float>(self, y: S, p: S) -> (S, S, S) {
+        if y == S::zero() {
+            (S::zero(), S::zero(), S::zero())
+        } else {
+            let ratio = y / p;
+            let ln = ratio.ln();
+            (y * ln, ln + S::one(), -ratio)
+        }
+    }
 }
 
 /// `max(1 − p, 0)^γ`, the focal weight. The floor keeps a fractional `γ` finite where rounding
