@@ -49,8 +49,7 @@ pub type Svd<S> = (DMatrix<S>, DVector<S>, DMatrix<S>);
 /// matrix) — to rounding amplified by the gap: beside another singular value `δ` away
 /// (relatively) the vectors' tangents are off by about `ε/δ` (a gradient of order 1 of a
 /// linear function written through `U·S·Vᵀ`: 1e-8 at `δ = 1e-8`, 1.6e-5 at `1e-11`; JAX's the
-/// same); the
-/// singular vectors of a repeated non-zero singular value (repeated up to
+/// same); the singular vectors of a repeated non-zero singular value (repeated up to
 /// rounding too: values within 8ε of the larger, relatively — 8 to 16 ulps — count as one), and those of a zero
 /// one in a tall or wide matrix, get infinite or NaN tangents under a perturbation that mixes
 /// them (JAX gives NaN there too), while those of a repeated zero singular value get 0 there
@@ -226,16 +225,22 @@ fn normalised<T: Float + RealField>(s: &DVector<T>) -> (DVector<T>, T) {
 }
 
 /// `num / den` with the zero convention: a zero numerator gives 0 whatever the denominator.
-/// For dual numbers (second order) a numerator zero in value over a denominator zero in value
-/// gives 0 too, tangents included: dividing gave a NaN value (`0/0`) where the plain
-/// computation, which the values must repeat, gives 0 (a rank-deficient tall matrix's
-/// `matrix::value_gradient_and_hessian`: an all-NaN gradient where `matrix::gradient`'s is
-/// finite). For plain floats the second test is the first.
 fn quotient<T: Float>(num: T, den: T) -> T {
-    if num.is_zero() || (num == T::zero() && den == T::zero()) {
+    if num.is_zero() { T::zero() } else { num / den }
+}
+
+/// `num / σ` for a singular value `σ`, with the zero convention; for dual numbers (second
+/// order) a numerator zero in value over a `σ` zero in value gives 0 too, tangents included:
+/// dividing gave a NaN value (`0/0`) where the plain computation, which the values must
+/// repeat, gives 0 (a rank-deficient tall matrix's `matrix::value_gradient_and_hessian`: an
+/// all-NaN gradient where `matrix::gradient`'s is finite). Only here: between tied singular
+/// values ([`across_gaps`]) the `0/0` of a dual stays NaN, which a Hessian there must be
+/// (read as 0 it came out finite and 10 % off). For plain floats the second test is the first.
+fn over_singular_value<T: Float>(num: T, sigma: T) -> T {
+    if num == T::zero() && sigma == T::zero() {
         T::zero()
     } else {
-        num / den
+        quotient(num, sigma)
     }
 }
 
@@ -292,7 +297,7 @@ fn across_sums<T: Float + RealField>(x: &DMatrix<T>, s_hat: &DVector<T>, scale: 
 /// Divides column `j` of `x` by `σⱼ` (zero convention).
 fn over_sigma<T: Float + RealField>(mut x: DMatrix<T>, s: &DVector<T>) -> DMatrix<T> {
     for (j, mut column) in x.column_iter_mut().enumerate() {
-        column.apply(|v| *v = quotient(*v, s[j]));
+        column.apply(|v| *v = over_singular_value(*v, s[j]));
     }
     x
 }
@@ -391,7 +396,7 @@ pub fn svd_pullback<T: Float + RealField>(
     }
     if n > k {
         let outside = v_t_bar - chain_matmul(&vt_vbar.transpose(), v_t);
-        let scaled = DMatrix::from_fn(k, n, |i, j| quotient(outside[(i, j)], s[i]));
+        let scaled = DMatrix::from_fn(k, n, |i, j| over_singular_value(outside[(i, j)], s[i]));
         a_bar += chain_matmul(u, &scaled);
     }
     a_bar

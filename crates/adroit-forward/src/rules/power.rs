@@ -117,10 +117,10 @@ impl UnaryRule for Powi {
 /// - Third and higher derivatives in `x` go through `xᵖ/x`, whose rounding error makes the
 ///   `n`-th derivative off by about `ε·|x|^(p−n)`: negligible at ordinary `x`, large at tiny
 ///   `|x|` (the fourth derivative of `x.powf(2.0)` at `1e-20` is `−4.8e24`, not `0`), and
-///   below about `1.5e-154` (`f32`: `5e-20`) the third derivative for `1 < p < 2` is `−∞`
-///   where the exact one is finite (`x.powf(1.5)` at `1e-160`: `−3.75e239`), the slope of
-///   `1/x` overflowing inside `xᵖ/x`. For an integer exponent use `powi`, exact at every
-///   order.
+///   below `1/√MAX` (about `7.5e-155`; `f32`: `5.4e-20`) the third derivative for
+///   `1.25 ≤ p < 2` is `−∞` where the exact one is finite (`x.powf(1.5)` at `1e-160`:
+///   `−3.75e239`), the slope of `1/x` overflowing inside `xᵖ/x`. For an integer exponent use
+///   `powi`, exact at every order.
 /// - For `x < 0` and integer-valued `p` the value is real and `∂p` uses `ln|x|`, so it is
 ///   finite rather than NaN; for `x < 0` and fractional `p` the value itself is NaN.
 ///

@@ -42,7 +42,11 @@ pub(crate) fn watching() -> bool {
 /// is NaN where the value is finite (an element-wise [`map`](crate::matrix::MatVar::map)'s: `|v|
 /// v.sqrt() − v.cbrt()` at 0 has the value 0 and the derivative `∞ − ∞`), or infinite
 /// contributions of opposite signs meeting in one adjoint. A NaN in the cotangent given to a
-/// pullback is passed on by every rule, not reported. Not checked: the inputs and constant
+/// pullback is passed on by every rule, not reported. A NaN made inside a nested sweep (a
+/// checkpointed block's second run, a gradient inside a custom rule's pullback) is reported
+/// when that sweep ends, before one an outer rule made earlier. A checked sweep rescans each
+/// adjoint a rule adds to: many small views of one large matrix cost the views' count times
+/// its size (3,000 one-row views of a 3,000 × 100 matrix: 1.2 s against 8.8 ms unchecked). Not checked: the inputs and constant
 /// matrices (a NaN in them is reported at the first operation it reaches, as "an operand
 /// already held NaN"; so is one passed on by
 /// [`MatVar::stop_gradient`](crate::matrix::MatVar::stop_gradient), which records nothing),
@@ -146,7 +150,8 @@ pub(crate) fn backward_nan(nan: &BackwardNan) -> ! {
         Some(at) => (at.to_string(), "every result was free of NaN"),
         None => (
             "a line not known".to_string(),
-            "it was recorded before detect_anomaly began, unchecked",
+            "it was recorded before detect_anomaly began, its results unchecked: one may hold \
+             NaN",
         ),
     };
     panic!(
