@@ -227,3 +227,30 @@ fn a_nan_cotangent_is_passed_on_and_an_older_pullbacks_sweep_is_checked() {
         "{message}"
     );
 }
+
+/// A custom rule whose pullback makes a NaN is blamed at the `custom_rule` line; a pullback
+/// recorded inside `detect_anomaly` checks its sweeps when called after it returned.
+#[test]
+fn a_custom_pullbacks_nan_and_a_watched_pullbacks_later_calls_are_reported() {
+    let a = dmatrix![1.0, 2.0];
+    let line = line!() + 3;
+    let f = |m: &[MatVar<f64>]| {
+        let v = m[0].value().clone();
+        matrix::custom_rule(&[m[0]], v, |g| vec![g.map(|_| f64::NAN)]).sum()
+    };
+    let message = message_of(|| detect_anomaly(|| matrix::gradient(f, std::slice::from_ref(&a))));
+    assert!(message.contains("in the backward sweep"), "{message}");
+    assert!(
+        message.contains(&format!("anomaly.rs:{line}:")),
+        "{message}"
+    );
+    let zero = dmatrix![0.0, 1.0];
+    let (_, pb) =
+        detect_anomaly(|| matrix::pullback(|m| m[0].map(|v| v.sqrt() - v.cbrt()), &[zero]));
+    let message = message_of(|| pb.call(&dmatrix![1.0, 1.0]));
+    assert!(message.contains("in the backward sweep"), "{message}");
+    assert!(
+        message.contains("NaN at entry (0, 0) of the cotangent of its 1×2 operand (an input"),
+        "{message}"
+    );
+}
