@@ -293,6 +293,35 @@ fn logsoftmax_pullback_with_an_overflowing_cotangent_sum_keeps_the_zero_product_
 /// the same inputs, along both dimensions.
 #[test]
 fn long_softmax_lines_in_f32_keep_their_top_entrys_gradient() {
+    /// The gradient of `Σ w ⊙ softmax(x)` (or logsoftmax) along `along`, for column vectors
+    /// `x` and `w` laid out as a line of that dimension.
+    fn line_gradient<T: matrix::MatScalar>(
+        x: &DMatrix<T>,
+        w: &DMatrix<T>,
+        along: Along,
+        soft: bool,
+    ) -> DMatrix<T> {
+        let laid = |m: &DMatrix<T>| {
+            if along == Along::Rows {
+                m.clone()
+            } else {
+                m.transpose()
+            }
+        };
+        let w = laid(w);
+        let g = matrix::gradient(
+            |m| {
+                let y = if soft {
+                    m[0].softmax(along)
+                } else {
+                    m[0].logsoftmax(along)
+                };
+                y.component_mul(MatVar::constant(w)).sum()
+            },
+            &[laid(x)],
+        );
+        g[0].clone()
+    }
     let n = 1 << 17;
     // logits in ±3 and weights in ±1 from a fixed sequence; the largest logit is entry 0
     let logit = |i: usize| {
@@ -307,50 +336,16 @@ fn long_softmax_lines_in_f32_keep_their_top_entrys_gradient() {
     let w32 = DMatrix::from_fn(n, 1, |i, _| weight(i));
     let (x64, w64) = (x32.map(f64::from), w32.map(f64::from));
     for along in [Along::Rows, Along::Cols] {
-        let t = |m: &DMatrix<f32>| {
-            if along == Along::Rows {
-                m.clone()
-            } else {
-                m.transpose()
-            }
-        };
-        let t64 = |m: &DMatrix<f64>| {
-            if along == Along::Rows {
-                m.clone()
-            } else {
-                m.transpose()
-            }
-        };
         for soft in [false, true] {
-            let f32_grad = matrix::gradient(
-                |m| {
-                    let y = if soft {
-                        m[0].softmax(along)
-                    } else {
-                        m[0].logsoftmax(along)
-                    };
-                    y.component_mul(MatVar::constant(t(&w32))).sum()
-                },
-                &[t(&x32)],
-            );
-            let f64_grad = matrix::gradient(
-                |m| {
-                    let y = if soft {
-                        m[0].softmax(along)
-                    } else {
-                        m[0].logsoftmax(along)
-                    };
-                    y.component_mul(MatVar::constant(t64(&w64))).sum()
-                },
-                &[t64(&x64)],
-            );
-            let (got, want) = (f64::from(f32_grad[0][0]), f64_grad[0][0]);
+            let f32_grad = line_gradient(&x32, &w32, along, soft);
+            let f64_grad = line_gradient(&x64, &w64, along, soft);
+            let (got, want) = (f64::from(f32_grad[0]), f64_grad[0]);
             assert!(
                 (got - want).abs() <= 2e-6 * want.abs(),
                 "{along:?} softmax {soft}: top entry {got} for {want}"
             );
-            let scale = f64_grad[0].amax();
-            let error = (f32_grad[0].map(f64::from) - &f64_grad[0]).amax();
+            let scale = f64_grad.amax();
+            let error = (f32_grad.map(f64::from) - &f64_grad).amax();
             assert!(
                 error <= 1e-6 * scale,
                 "{along:?} softmax {soft}: {error} of {scale}"

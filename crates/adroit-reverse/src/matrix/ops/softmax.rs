@@ -201,7 +201,14 @@ fn logsoftmax_top<T: MatScalar>(line: Line, s: &[T], g: &[T], m: usize) -> T {
         .fold((zero, zero), |(rs, rg), j| {
             (rs + s[j].widen(), rg + g[j].widen())
         });
-    T::tape_product(T::narrow(rest_s), g[m]) - T::tape_product(s[m], T::narrow(rest_g))
+    top_of_logsoftmax(rest_s, rest_g, s[m], g[m])
+}
+
+/// `g_m·Σ_{j≠m} s_j − s_m·Σ_{j≠m} g_j` from the two sums over the other entries (in
+/// `T::Wide`), for [`logsoftmax_top`] and [`ColumnSums`].
+#[inline]
+fn top_of_logsoftmax<T: MatScalar>(rest_s: T::Wide, rest_g: T::Wide, s_m: T, g_m: T) -> T {
+    T::tape_product(T::narrow(rest_s), g_m) - T::tape_product(s_m, T::narrow(rest_g))
 }
 
 /// `softmax`'s pullback at a line's top entry `m`: `s_m·Σ_{j≠m} s_j·(g_m − g_j)` (`s_m·(g_m −
@@ -269,14 +276,14 @@ impl<T: MatScalar> ColumnSums<T> {
     }
 
     /// The top entry's index and its value `g_m·Σ_{j≠m} s_j − s_m·Σ_{j≠m} g_j` (`g` as it was
-    /// when the sums were taken), unless the plain formula stands.
+    /// when the sums were taken), unless the plain formula stands; `total` is
+    /// [`total`](Self::total).
     #[inline]
-    fn top(&self, s: &[T]) -> Option<(usize, T)> {
-        if self.plain || !Float::is_finite(self.total()) {
+    fn top(&self, s: &[T], total: T) -> Option<(usize, T)> {
+        if self.plain || !Float::is_finite(total) {
             return None;
         }
-        let (rest_s, rest_g) = (T::narrow(self.rest_s), T::narrow(self.rest_g));
-        let value = T::tape_product(rest_s, self.g_m) - T::tape_product(s[self.m], rest_g);
+        let value = top_of_logsoftmax(self.rest_s, self.rest_g, s[self.m], self.g_m);
         Some((self.m, value))
     }
 }
@@ -359,7 +366,7 @@ impl<T: MatScalar> Backward<T> for LogSoftmax<T> {
                 for (column, s) in columns.zip(self.softmax.as_slice().chunks_exact(rows)) {
                     let sums = ColumnSums::of(s, column);
                     let total = sums.total();
-                    match sums.top(s) {
+                    match sums.top(s, total) {
                         // Every factor finite: plain products are the convention's.
                         Some((m, top)) => {
                             column.iter_mut().zip(s).for_each(|(v, &p)| *v -= p * total);
