@@ -196,19 +196,12 @@ impl BinaryRule for Powf {
         let dx = if p == S::zero() && !x.is_normal() {
             // x = 0, subnormal, infinite or NaN: the slope 0 without the formula's 0·∞.
             S::zero()
-        } else if x == S::zero() && p > S::zero() && p < S::one() {
-            // ∂x = p·xᵖ⁻¹ = +∞, whose slope in p, xᵖ⁻¹(1 + p·ln x), is −∞ (one-sided); on the
-            // product p·xᵖ⁻¹ the product rule meets ∞ − ∞ (NaN, while the other order, read
-            // from ∂p, is −∞). As exp(ln p + (p − 1)·ln x): the same +∞, with the slopes
-            // (1/p + ln x)·∞ = −∞ in p and ((p − 1)/x)·∞ = −∞ in x, the one-sided limits;
-            // x + 0 reads −0 as +0 (keeping x's tangent), as the value does.
-            (p.ln() + (p - S::one()) * (x + S::zero()).ln()).exp()
         } else if (p - S::one()).abs() < lit(0.25) {
             // p near 1 (p − 1 exact): p·xᵖ⁻¹ with its own `powf`, whose slope in x is the
             // product (p − 1)·xᵖ⁻¹/x. Through xᵖ/x the second derivative p(p − 1)xᵖ⁻² is the
             // difference p²xᵖ⁻² − p·xᵖ⁻², which cancels to a relative error of ε/|p − 1|
             // (1.2e-4 at p = 1 + 1e-12, 4.8e-9 at (0.5, 1 + 1e-7)).
-            p * x.powf(p - S::one())
+            slope_by_power(x, p)
         } else if moderate(value) && (x.is_normal() || (x != S::zero() && p.abs() <= S::one())) {
             // xᵖ⁻¹ = xᵖ / x saves a second `powf`. For |p| ≤ 1, p·xᵖ is formed first: then
             // neither the slope nor its tangent (the second derivative) passes through xᵖ⁻¹
@@ -241,9 +234,26 @@ impl BinaryRule for Powf {
             // Also where |xᵖ| is within a factor 1024 of overflow: the p-tangent of xᵖ/x,
             // xᵖ·ln|x|/x (|ln|x|| ≤ 745), could overflow where the mixed partial
             // xᵖ⁻¹·(1 + p·ln|x|) does not ((1e154, 2)); p·xᵖ⁻¹ keeps it finite.
-            p * x.powf(p - S::one())
+            slope_by_power(x, p)
         };
         (value, dx)
+    }
+}
+
+/// `p·xᵖ⁻¹` by its own `powf`, the slope of `xᵖ` where `xᵖ/x` cannot serve; at `x = ±0`
+/// with `0 < p < 1` (which reaches only here: `xᵖ = 0` is not moderate) as
+/// `exp(ln p + (p − 1)·ln x)`. Both are `+∞` there, but on the product `p·xᵖ⁻¹` the product
+/// rule meets `∞ − ∞` in the slope's tangent (NaN, while the other order of the mixed partial,
+/// read from `∂p`, is `−∞`); through the exponential the slopes are `(1/p + ln x)·∞ = −∞` in
+/// `p` and `((p − 1)/x)·∞ = −∞` in `x`, the one-sided limits. `x + 0` reads `−0` as `+0`
+/// (keeping `x`'s tangent), as the value does. Tested off the hot path: the chain benchmark's
+/// `powf` (a normal `x`, a moderate `xᵖ`) never comes here.
+#[inline(always)]
+fn slope_by_power<S: Float>(x: S, p: S) -> S {
+    if x == S::zero() && p > S::zero() && p < S::one() {
+        (p.ln() + (p - S::one()) * (x + S::zero()).ln()).exp()
+    } else {
+        p * x.powf(p - S::one())
     }
 }
 
