@@ -125,3 +125,28 @@ fn ndtr_derivatives_in_the_right_tail_are_the_density() {
         assert!(close(d, density, 4.0), "φ({x}): {d} vs {density}");
     }
 }
+
+#[test]
+fn far_left_values_stay_finite_until_half_the_square_overflows() {
+    // ln Φ(x) ≈ −x²/2 − ln(−x√(2π)) and (ln Φ)' ≈ −x − 1/x: where x² overflows but x²/2 does
+    // not, the value was −∞ (a subagent's f32 hunt: log_ndtr(−2e19f32)). The logarithmic
+    // terms are below an ulp of x²/2 here.
+    for x in [-1.5e154_f64, -1.8e154] {
+        let [value, slope, curvature] = derivatives(x);
+        assert!(close(value, -(x * (x * 0.5)), 2.0), "{x}: {value}");
+        assert!(close(slope, -x, 2.0), "{x}: {slope}");
+        assert!(close(curvature, -1.0, 2.0), "{x}: {curvature}");
+    }
+    for x in [-2e19_f32, -2.6e19] {
+        let out = log_ndtr(Dual::variable(x));
+        let want = -(x * (x * 0.5));
+        assert!(want.is_finite() && (out.value() - want).abs() <= 2.0 * f32::EPSILON * -want);
+        assert!(
+            (out.tangent() + x).abs() <= 2.0 * f32::EPSILON * -x,
+            "{x}: {out}"
+        );
+    }
+    // Past that, the value is −∞, as x²/2 is.
+    assert_eq!(log_ndtr(-2e154_f64), f64::NEG_INFINITY);
+    assert_eq!(log_ndtr(-2.7e19_f32), f32::NEG_INFINITY);
+}
