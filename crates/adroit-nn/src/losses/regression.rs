@@ -60,9 +60,13 @@ pub fn mae<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<M
     Ok(aggregate(d.abs().sum(), y.len(), agg))
 }
 
-/// Mean squared logarithmic error `agg((ln(ŷ + ε) − ln(y + ε))²)`.
+/// Mean squared logarithmic error `agg((ln(ŷ + ε) − ln(y + ε))²)` (Flux's `msle`, with its
+/// `ε`, the type's machine epsilon; Flux computes the difference as `ln((ŷ + ε)/(y + ε))`,
+/// whose quotient overflows past the type's range: `ŷ > 4.0e31` against `y = 0` in `f32`).
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
+/// Both logarithms come from the same implementation, so a prediction equal to its target
+/// costs exactly 0, in `f32` too.
 ///
 /// # Errors
 /// [`NnError::ShapeMismatch`] naming both shapes if `ŷ` and `y` differ in shape.
@@ -89,7 +93,11 @@ pub fn msle<T: MatScalar>(
 ) -> Result<MatVar<T>, NnError> {
     check("msle", &y_hat, y)?;
     let e = eps::<T>();
-    let d = (y_hat + e).ln() - MatVar::constant(y.map(|v| Float::ln(v + e)));
+    // The target's logarithm by the same kernel as the prediction's (on a constant: nothing
+    // flows back into it), so that `ŷ = y` gives exactly 0: for `f32` that kernel is
+    // vectorised, and the C library's `lnf` may differ from it by an ulp.
+    let target = (MatVar::constant(y.clone()) + e).ln();
+    let d = (y_hat + e).ln() - target;
     Ok(aggregate(d.component_mul(d).sum(), y.len(), agg))
 }
 
