@@ -1,10 +1,10 @@
 //! A large product's rows split over threads (feature `parallel`): blocks of rows of the
-//! output, each its own call of the kernel on one thread, run on rayon's pool — the calling
-//! thread takes the first block. Without the feature every product is one call on the
-//! calling thread.
+//! output, each its own call of the kernel on one thread, run on adroit's own rayon pool of
+//! product threads — the calling thread takes the first block. Without the feature every
+//! product is one call on the calling thread.
 //!
-//! How many threads: those of rayon's global pool (`RAYON_NUM_THREADS`, else one per logical
-//! CPU the process may use), at most `MATMUL_NUM_THREADS` where that is set —
+//! How many threads: as many as rayon's global pool would have (`RAYON_NUM_THREADS`, else one
+//! per logical CPU the process may use), at most `MATMUL_NUM_THREADS` where that is set —
 //! `matrixmultiply`'s variable, read as it reads it (a value that is not a whole number
 //! counts as 1; unset or empty, no limit; `matrixmultiply`'s own default is the physical
 //! cores, at most 4) — and at most one thread per [`MIN_PART_MULTIPLY_ADDS`] multiply-adds of
@@ -12,6 +12,13 @@
 //! (code of one's own running in `par_iter` or `ThreadPool::install`) is not split: while
 //! waiting for its blocks, such a thread runs other jobs of its pool, and one of those could
 //! record on the matrix tape that this thread is in the middle of recording on.
+//!
+//! Why a pool of its own, not rayon's global one: a caller holding a lock that every thread
+//! of the global pool was waiting for (its own `par_iter` over a model behind a mutex) waited
+//! for ever for blocks no thread was free to run (a subagent's hunt: a 512 × 1024 × 64
+//! product's gradient hung, 3 of 3 runs). The product threads run nothing but blocks of
+//! products, so they are always free to finish them. They start on the first split product
+//! (one fewer than the threads: the caller takes a block) and then wait idle, as rayon's do.
 //!
 //! Why: the largest MLP step of `BENCHMARKS.md` §W.12 (784-512-512-10, batch 128, `f32`) on
 //! two threads took 2.00–2.37 ms with its `gemm` products on one thread and 1.49–1.75 ms split
@@ -64,19 +71,48 @@ pub(super) fn run<F: Fn(usize, usize) + Sync>(parts: usize, m: usize, rows: &F) 
     spawn_blocks(parts, &bound, rows);
 }
 
-/// Blocks `1..parts` (rows `bound(p)..bound(p + 1)`) on rayon's pool, block 0 here.
+/// Blocks `1..parts` (rows `bound(p)..bound(p + 1)`) on the product threads, block 0 here
+/// (all here, one after another, if the threads could not be started).
 #[cfg(feature = "parallel")]
 fn spawn_blocks<B, F>(parts: usize, bound: &B, rows: &F)
 where
     B: Fn(usize) -> usize + Sync,
     F: Fn(usize, usize) + Sync,
 {
-    rayon::in_place_scope(|scope| {
-        for p in 1..parts {
-            scope.spawn(move |_| rows(bound(p), bound(p + 1)));
+    match product_threads() {
+        Some(pool) => pool.in_place_scope(|scope| {
+            for p in 1..parts {
+                scope.spawn(move |_| rows(bound(p), bound(p + 1)));
+            }
+            rows(bound(0), bound(1));
+        }),
+        None => {
+            for p in 0..parts {
+                rows(bound(p), bound(p + 1));
+            }
         }
-        rows(bound(0), bound(1));
-    });
+    }
+}
+
+/// adroit's pool of product threads, one fewer than [`available`] (the caller takes a block),
+/// started on first use; `None` for one thread, or if the threads could not be started.
+#[cfg(feature = "parallel")]
+fn product_threads() -> Option<&'static rayon::ThreadPool> {
+    use std::sync::OnceLock;
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let helpers = available().saturating_sub(1);
+        (helpers > 0)
+            .then(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(helpers)
+                    .thread_name(|i| format!("adroit-product-{i}"))
+                    .build()
+                    .ok()
+            })
+            .flatten()
+    })
+    .as_ref()
 }
 
 /// Without the feature (where [`parts`] is 1 but for tests), the blocks one after another.
@@ -91,17 +127,32 @@ where
     }
 }
 
-/// The threads a product may use: 1 on a thread of a rayon pool (see the module docs), else
-/// rayon's global pool's, capped by `MATMUL_NUM_THREADS` where set (read once).
+/// The threads a product may use: 1 on a thread of a rayon pool (see the module docs; the
+/// product threads' own included), else [`available`].
 #[cfg(feature = "parallel")]
 fn threads() -> usize {
-    use std::sync::OnceLock;
-    static LIMIT: OnceLock<Option<usize>> = OnceLock::new();
     if rayon::current_thread_index().is_some() {
         return 1;
     }
-    let limit = *LIMIT.get_or_init(|| limit_from(std::env::var("MATMUL_NUM_THREADS").ok()));
-    capped(rayon::current_num_threads(), limit)
+    available()
+}
+
+/// As many threads as rayon's global pool would have (`RAYON_NUM_THREADS` if a positive whole
+/// number, else the CPUs the process may use), capped by `MATMUL_NUM_THREADS` where set (both
+/// read once).
+#[cfg(feature = "parallel")]
+pub(super) fn available() -> usize {
+    use std::sync::OnceLock;
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| {
+        let rayon_threads = std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|&n| n > 0);
+        let cpus = || std::thread::available_parallelism().map_or(1, |n| n.get());
+        let limit = limit_from(std::env::var("MATMUL_NUM_THREADS").ok());
+        capped(rayon_threads.unwrap_or_else(cpus), limit)
+    })
 }
 
 /// One thread without the feature `parallel`.

@@ -230,7 +230,7 @@ fn products_split_into_blocks_of_rows_match_the_definition() {
 }
 
 /// With the feature `parallel`, a product of the largest MLP step's size goes through the
-/// dispatch (`sgemm` → `gemm_crate::product`) split into as many blocks as rayon's global pool
+/// dispatch (`sgemm` → `gemm_crate::product`) split into as many blocks as the product threads
 /// and `MATMUL_NUM_THREADS` allow (two on a two-CPU machine), and its result equals the whole
 /// product's to the last bit. That holds on every machine for a depth of at most 512: the
 /// `gemm` crate (0.19: `gemm-common`'s `kernel_params` and its small-size path) takes such a
@@ -242,18 +242,12 @@ fn products_split_into_blocks_of_rows_match_the_definition() {
 #[test]
 fn a_large_product_is_split_over_the_pool_with_the_same_bits() {
     use super::gemm_crate::product_in_parts;
-    use super::split::{capped, limit_from, parts};
+    use super::split::{available, parts};
     let (m, k, n) = (512, 512, 128);
     let (x, y) = (rounding::<f32>(m, k, 3), rounding::<f32>(k, n, 4));
     let expected_parts = parts(m, n, k);
-    let pool = rayon::current_num_threads();
-    let limit = limit_from(std::env::var("MATMUL_NUM_THREADS").ok());
-    let threads = capped(pool, limit);
-    assert_eq!(
-        expected_parts,
-        threads.min(4),
-        "pool {pool}, limit {limit:?}"
-    );
+    let threads = available();
+    assert_eq!(expected_parts, threads.min(4), "threads {threads}");
     let (a, b) = (Operand::plain(&x), Operand::plain(&y));
     let mut whole = unwritten(m * n);
     product_in_parts(a, b, &mut whole, 1);
@@ -280,4 +274,56 @@ fn products_on_a_pools_thread_are_not_split() {
         .build()
         .expect("a pool of two threads");
     assert_eq!(pool.install(|| super::split::parts(512, 128, 512)), 1);
+}
+
+/// A caller holding a lock that every thread of rayon's global pool waits for still gets its
+/// split product: the blocks run on adroit's own product threads. (On the global pool it
+/// waited for ever: a subagent's hunt, a model behind a mutex, 3 of 3 runs.)
+#[cfg(feature = "parallel")]
+#[test]
+fn a_split_product_finishes_while_the_global_pool_waits_for_its_caller() {
+    use super::split::{available, parts};
+    use rayon::prelude::*;
+    use std::sync::{Arc, Barrier, Mutex, mpsc};
+    use std::time::Duration;
+    let (m, k, n) = (512, 1024, 64);
+    // Split wherever more than one thread is available (two on CI's machine).
+    assert_eq!(parts(m, n, k) >= 2, available() >= 2);
+    let (x, y) = (rounding::<f32>(m, k, 3), rounding::<f32>(k, n, 4));
+    let mut whole = unwritten(m * n);
+    super::gemm_crate::product_in_parts(Operand::plain(&x), Operand::plain(&y), &mut whole, 1);
+    let model = Arc::new(Mutex::new(0_usize));
+    let held = Arc::new(Barrier::new(2));
+    let (done, finished) = mpsc::channel();
+    let caller = {
+        let (model, held) = (Arc::clone(&model), Arc::clone(&held));
+        std::thread::spawn(move || {
+            let mut guard = model.lock().expect("the lock");
+            held.wait();
+            // Time for the global pool's threads to block on the lock.
+            std::thread::sleep(Duration::from_millis(200));
+            let mut c = unwritten(m * n);
+            sgemm(Operand::plain(&x), Operand::plain(&y), &mut c);
+            *guard += 1;
+            done.send(c).expect("the test waits");
+        })
+    };
+    held.wait();
+    let waiters = {
+        let model = Arc::clone(&model);
+        std::thread::spawn(move || {
+            let threads = rayon::current_num_threads();
+            (0..threads)
+                .into_par_iter()
+                .for_each(|_| *model.lock().expect("the lock") += 1);
+            threads
+        })
+    };
+    let product = finished
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the split product did not finish in a minute: its blocks waited for a pool");
+    assert_eq!(entries::<f32>(m, n, product), entries::<f32>(m, n, whole));
+    caller.join().expect("the caller");
+    let threads = waiters.join().expect("the waiters");
+    assert_eq!(*model.lock().expect("the lock"), threads + 1);
 }
