@@ -30,8 +30,10 @@ use std::sync::Arc;
 /// (if the block panics, the context's RNG is left where the block started).
 ///
 /// State (a [`BatchNorm`](crate::BatchNorm)'s running statistics inside the block) is the
-/// wrapped layer's too: the block's first run proposes its new values, once per step; the
-/// run in the backward pass repeats the forward computation without proposing again.
+/// wrapped layer's too: the block's first run proposes its new values, once per forward call,
+/// from those already proposed in this pass (a block called twice moves them twice, in
+/// order, as the wrapped layer would); the run in the backward pass repeats the forward
+/// computation without proposing again.
 ///
 /// Parameter reads are checked as the wrapped layer's: [`train_step`](crate::train_step)'s
 /// test for a parameter a layer lists but does not read (or reads as a constant), and for a
@@ -143,14 +145,27 @@ impl<T: MatScalar, L: Layer<T> + Clone + 'static> Layer<T> for Checkpoint<L> {
         self.inner.visit_params(&mut |p| params.push(p));
         let mut inputs = vec![x];
         inputs.extend(params.iter().map(|p| ctx.param_quietly(p)));
-        // Each run of the block starts from this RNG state; the first hands back where it ended
-        // and what it read.
+        // Each run of the block starts from this RNG state, and from the state values this
+        // pass already proposed for the block's layers (a layer run twice in one pass, tied
+        // weights or a loss over two batches, moves its running statistics from the first
+        // call's; they started from the stored values, and the second call's update replaced
+        // the first's: a subagent's hunt). The first run hands back where it ended and what it
+        // read.
         let (mode, start) = (ctx.mode(), ctx.rng().clone());
+        let mut proposed = Vec::new();
+        self.inner.visit_state("", &mut |_, s| {
+            if let Some(value) = ctx.proposed_state(s) {
+                proposed.push((key(s), value.clone()));
+            }
+        });
         let first_run: Rc<RefCell<Option<BlockRun<T>>>> = Rc::default();
         let (layer, report) = (Arc::clone(&self.inner), Rc::clone(&first_run));
         let y = matrix::checkpoint(
             move |q| {
                 let mut block = Context::with_rng(mode, start.clone());
+                for (k, value) in &proposed {
+                    block.propose_at(*k, value.clone());
+                }
                 let mut k = 1;
                 layer.visit_params(&mut |p| {
                     block.bind(p, q[k]);

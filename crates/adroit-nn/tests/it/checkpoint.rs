@@ -275,3 +275,37 @@ fn an_unlisted_read_in_a_parameterless_block_is_reported() {
         .to_string();
     assert_eq!(kept_error, plain_error);
 }
+
+/// A checkpointed block called twice in one pass moves its running statistics twice, in
+/// order, as the block itself does (and PyTorch's `BatchNorm1d` run on two batches: mean
+/// [1.525, 0.09], variance [1.62667, 1.06333], a subagent's hunt). The block's runs started
+/// from the stored statistics, so only the second call's update survived ([1.3, 0.0]).
+#[test]
+fn a_block_called_twice_moves_its_statistics_twice() {
+    use adroit_nn::{BatchNorm, gradient_with_state};
+    fn twice<M: Layer<f64> + Clone>(model: &M) -> M {
+        let x1 = nalgebra::dmatrix![1.0, 2.0, 3.0, 4.0; 0.0, 0.0, 2.0, 2.0];
+        let x2 = nalgebra::dmatrix![10.0, 12.0, 14.0, 16.0; -1.0, 1.0, -1.0, 1.0];
+        let (_, _, state) = gradient_with_state(model, Mode::Train, 0, |m, ctx| {
+            let a = m.forward(MatVar::constant(x1), ctx).sum();
+            let b = m.forward(MatVar::constant(x2), ctx).sum();
+            Ok(a + b)
+        })
+        .unwrap();
+        let mut moved = model.clone();
+        state.apply(&mut moved).unwrap();
+        moved
+    }
+    let bn = twice(&BatchNorm::<f64>::new(2));
+    let close = |a: &DMatrix<f64>, b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12);
+    assert!(
+        close(&bn.running_mean, &[1.525, 0.09]),
+        "{}",
+        bn.running_mean
+    );
+    let var = [1.626_666_666_666_666_7, 1.063_333_333_333_333_5];
+    assert!(close(&bn.running_var, &var), "{}", bn.running_var);
+    let ck = twice(&Checkpoint::new(BatchNorm::<f64>::new(2)));
+    assert_eq!(ck.inner().running_mean, bn.running_mean);
+    assert_eq!(ck.inner().running_var, bn.running_var);
+}
