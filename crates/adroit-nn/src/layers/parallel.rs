@@ -126,8 +126,10 @@ impl<T: MatScalar> Parallel<T> {
     }
 
     /// Adds a branch that reads the rows `rows` of the input (features `rows.start` to
-    /// `rows.end − 1`). Without a whole-input branch stating a size, the input must have as
-    /// many rows as the largest range end (rows between ranges are skipped).
+    /// `rows.end − 1`). When every branch reads a range, the input must have as many rows as
+    /// the largest range end (rows between ranges are skipped); a whole-input branch sets the
+    /// size instead (one that states none, an activation, leaves it open:
+    /// [`input_size`](Layer::input_size) is then `None`).
     ///
     /// # Example
     /// ```
