@@ -279,7 +279,8 @@ impl FiniteDifference {
         // Every step used (the probes', Richardson's h/2ᵏ) on the grid of T at x, so the points
         // are where the weights assume: a step that is not a representable difference moves
         // them by up to half an ulp of x, an error of f'·ulp(x) the noise model does not see.
-        let h = grid_step(x, h);
+        // And within the range bound, which that rounding could pass.
+        let h = bounded_grid_step(x, h, self.max_step());
         let s = &self.stencil;
         let base = if s.derivative() > 0 {
             f(x).to_f64().unwrap_or(f64::NAN)
@@ -308,7 +309,7 @@ impl FiniteDifference {
     /// The range of `f`'s values at the stencil's points with step `h` other than `x` itself
     /// (NaN if one is not finite). (With `x`, a pole at `x` would set it: `1/x` at `1e-12`.)
     fn spread<T: Float, F: Fn(T) -> T>(&self, f: &F, x: T, h: f64) -> f64 {
-        let h = grid_step(x, h);
+        let h = bounded_grid_step(x, h, self.max_step());
         let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
         for p in self.stencil.grid().iter().filter(|p| **p != 0.0) {
             let v = f(x + T::from(p * h).unwrap_or_else(T::zero))
@@ -359,18 +360,7 @@ impl FiniteDifference {
                 self.adaptive_step(f, x).max(floor)
             }
         };
-        // On the grid, and not past the range bound: rounding to nearest can lengthen the step
-        // by half an ulp of x + h, so shorten it by twice any such excess and round again.
-        let (bound, mut h) = (self.max_step(), h.min(self.max_step()));
-        let mut exact = grid_step(x, h);
-        for _ in 0..4 {
-            if exact <= bound || exact.is_nan() {
-                break;
-            }
-            h -= 2.0 * (exact - h);
-            exact = grid_step(x, h);
-        }
-        exact
+        bounded_grid_step(x, h, self.max_step())
     }
 
     fn adaptive_step<T: Float, F: Fn(T) -> T>(&self, f: &F, x: T) -> f64 {
@@ -380,13 +370,17 @@ impl FiniteDifference {
         let (d, q) = (s.derivative() as f64, s.error_power());
         // Estimate |f⁽q⁾| with a (q + 2)-point stencil of the same kind at a moderate step.
         let probe_points = q + 2;
+        // (With the range bound: each of its steps is kept within it after rounding to the
+        // grid, as the final step is. Without, rounding took probes half an ulp past it: √x
+        // probed at −8.7e-19 from x = 0.005 with a range of 0.005, a subagent's hunt.)
         let probe = if s.is_symmetric() {
             FiniteDifference::central(probe_points + (probe_points + 1) % 2, q)
         } else if s.grid().iter().all(|p| *p >= 0.0) {
             FiniteDifference::forward(probe_points, q)
         } else {
             FiniteDifference::backward(probe_points, q)
-        };
+        }
+        .with_max_range(self.max_range);
         // A moderate probe step, shrunk while the probe leaves the function's domain (NaN).
         let mut h0 = (eps.powf(1.0 / (q as f64 + 2.0)) * xf.abs().max(1.0))
             .min(self.max_range / probe.stencil.max_offset().max(1.0));
@@ -563,6 +557,22 @@ impl FiniteDifference {
         }
         table[table.len() - 1]
     }
+}
+
+/// `h` on the grid of `T` at `x` ([`grid_step`]) and not past `bound`: rounding to nearest
+/// can lengthen a step by half an ulp of `x + h`, so it is shortened by twice any such excess
+/// and rounded again.
+fn bounded_grid_step<T: Float>(x: T, h: f64, bound: f64) -> f64 {
+    let mut h = h.min(bound);
+    let mut exact = grid_step(x, h);
+    for _ in 0..4 {
+        if exact <= bound || exact.is_nan() {
+            break;
+        }
+        h -= 2.0 * (exact - h);
+        exact = grid_step(x, h);
+    }
+    exact
 }
 
 /// `h` rounded so that `x + h` is exactly representable in `T` (the precision `f` is evaluated
