@@ -182,10 +182,19 @@ impl Allowance {
     fn explain(self, mut m: Box<Mismatch>, atol: f64) -> Box<Mismatch> {
         let scale = self.scale;
         if m.note.is_none() && (scale != 1.0 || self.rounding != 0.0) {
+            // (A fixed scale, 1, is not explained as a row's: `hessian_check` does not scale,
+            // and its note claimed the row's largest entry, 0.86, was 1: a subagent's hunt.)
+            let scaled = if scale == 1.0 {
+                String::new()
+            } else {
+                format!(
+                    " × {scale:e} (the largest second derivative in the entry's row, or in the \
+                     compared products in fast mode)"
+                )
+            };
             m.note = Some(format!(
-                "the absolute tolerance is the options' atol {atol:e} × {scale:e} (the largest \
-                 second derivative in the entry's row, or in the compared products in fast \
-                 mode) + {:e} (the gradient's rounding in its differences)",
+                "the absolute tolerance is the options' atol {atol:e}{scaled} + {:e} (the \
+                 gradient's rounding in its differences)",
                 self.rounding
             ));
         }
