@@ -17,7 +17,12 @@ use nalgebra::DMatrix;
 /// run as PyTorch's packed sequences do: the backward direction starts at each sequence's last
 /// real step. Both directions start from the zero state; to start them from other states
 /// or read both final states with every step's output, run the two layers'
-/// `forward_with_state` yourself (the backward one on the steps reversed).
+/// `forward_with_state` yourself (the backward one on the steps reversed). The two layers
+/// must implement [`Cast`](crate::Cast), as adroit-nn's recurrent layers do: the wrapper is a
+/// [`Layer`] only then (`new` accepts a layer of your own without a `Cast` impl, but
+/// then its `predict` does not compile; [`Chain`](crate::Chain),
+/// [`SkipConnection`](crate::SkipConnection), [`Parallel`](crate::Parallel) and
+/// [`Checkpoint`](crate::Checkpoint) take any layer).
 ///
 /// Shapes: `x` is `(input·steps) × batch` as for the layers it holds (rows `t·input .. (t +
 /// 1)·input` step `t`); the output `(2·hidden·steps) × batch`, rows `2·hidden·t ..

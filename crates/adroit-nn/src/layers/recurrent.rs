@@ -6,7 +6,9 @@ use adroit_reverse::matrix::MatScalar;
 /// A layer that runs over the steps of a sequence, `x`: `(input·steps) × batch` (rows
 /// `t·input .. (t + 1)·input` holding step `t`), to every step's `hidden` features or, with
 /// [`outputs_last_only`](Self::outputs_last_only), the final state's: [`Rnn`], [`Lstm`],
-/// [`Gru`], or a layer of your own. [`Bidirectional`](crate::Bidirectional) takes any two.
+/// [`Gru`], or a layer of your own. [`Bidirectional`](crate::Bidirectional) takes any two of
+/// one type that implements [`Cast`](crate::Cast) (adroit-nn's do; a layer of your own needs
+/// its own `Cast` impl to go in one).
 ///
 /// # Example
 /// ```

@@ -17,7 +17,12 @@ use nalgebra::DMatrix;
 /// sequence `b`), so a [`BatchNorm`](crate::BatchNorm) inside normalises over them all.
 /// Parameters: the inner layer's, named `layer.` before its own names. After a recurrent
 /// layer the inner layer must take that layer's `hidden` features: a [`Chain`](crate::Chain)
-/// checks only that the rows are whole steps (see [`Lstm`](crate::Lstm#stacking)).
+/// checks only that the rows are whole steps (see [`Lstm`](crate::Lstm#stacking)). The inner
+/// layer must implement [`Cast`](crate::Cast), as adroit-nn's layers do: the wrapper is
+/// a [`Layer`] only then (`new` accepts a layer of your own without a `Cast` impl, but
+/// then its `predict` does not compile; [`Chain`](crate::Chain),
+/// [`SkipConnection`](crate::SkipConnection), [`Parallel`](crate::Parallel) and
+/// [`Checkpoint`](crate::Checkpoint) take any layer).
 ///
 /// With [`masking`](Self::masking), padding steps (every feature equal to the mask value)
 /// come out as the mask value in every output feature, so that masked layers after it (a
