@@ -107,14 +107,16 @@
 //!   were measured on AMD Zen 4 and Zen 5 only, its training steps on Zen 5.
 //! - `parallel` (off by default, includes `gemm`; adroit-nn turns it on by default): an `f32`
 //!   product of at least 2²⁴ multiply-adds on the `gemm` crate's kernels is split into blocks
-//!   of rows (multiples of 64), run on adroit's own rayon pool of product threads — as many
-//!   threads as rayon's global pool would have (`RAYON_NUM_THREADS`, else the CPUs the process
-//!   may use), at most `MATMUL_NUM_THREADS` where that is set (the variable `matrixmultiply`'s
-//!   own threads follow), the caller taking one block — one block per 2²³ multiply-adds. A
+//!   of rows (multiples of 64), run on adroit's own rayon pool of product threads —
+//!   `RAYON_NUM_THREADS` threads where that is set, else one per CPU the process may use (a
+//!   global pool sized in code does not change it), at most `MATMUL_NUM_THREADS` where that is
+//!   set (the variable `matrixmultiply`'s own threads follow), the caller taking one block —
+//!   one block per 2²³ multiply-adds. A
 //!   pool of its own, so that a caller holding a lock which the global pool's threads wait
 //!   for (its own `par_iter` over a model behind a mutex) does not wait for ever. On the
 //!   2-vCPU Zen 5 machine it took a 784-512-512-10 MLP's step (f32, batch 128) on two threads
-//!   from 2.00–2.37 ms to 1.49–1.75 ms (`BENCHMARKS.md` §W.12); smaller products, which
+//!   from 2.00–2.37 ms to 1.49–1.75 ms (`BENCHMARKS.md` §W.12, on rayon's global pool; the
+//!   same on the product threads, §X.5); smaller products, which
 //!   splitting would slow (a rayon job reached the other thread 20–50 µs after it was started
 //!   there), stay whole, and so does a product computed on a thread of a rayon pool (code of
 //!   one's own in `par_iter`: its thread could run another job, recording on the same tape,

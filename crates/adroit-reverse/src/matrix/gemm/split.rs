@@ -3,8 +3,10 @@
 //! product threads — the calling thread takes the first block. Without the feature every
 //! product is one call on the calling thread.
 //!
-//! How many threads: as many as rayon's global pool would have (`RAYON_NUM_THREADS`, else one
-//! per logical CPU the process may use), at most `MATMUL_NUM_THREADS` where that is set —
+//! How many threads: `RAYON_NUM_THREADS` where that is a positive whole number, else one per
+//! logical CPU the process may use (the size rayon's global pool takes from the environment;
+//! a global pool sized in code, with `ThreadPoolBuilder::build_global`, does not change it),
+//! at most `MATMUL_NUM_THREADS` where that is set —
 //! `matrixmultiply`'s variable, read as it reads it (a value that is not a whole number
 //! counts as 1; unset or empty, no limit; `matrixmultiply`'s own default is the physical
 //! cores, at most 4) — and at most one thread per [`MIN_PART_MULTIPLY_ADDS`] multiply-adds of
@@ -22,9 +24,10 @@
 //!
 //! Why: the largest MLP step of `BENCHMARKS.md` §W.12 (784-512-512-10, batch 128, `f32`) on
 //! two threads took 2.00–2.37 ms with its `gemm` products on one thread and 1.49–1.75 ms split
-//! in two (its four large products are 33.5 to 51.4 million multiply-adds). Splitting a small
-//! product would cost more than it saves: on that machine a rayon job reached another thread
-//! 20–50 µs after it was started (§W.12).
+//! in two (its four large products are 33.5 to 51.4 million multiply-adds; measured with the
+//! blocks on rayon's global pool — on the product threads the step measured the same, §X.5).
+//! Splitting a small product would cost more than it saves: on that machine a rayon job
+//! reached another thread 20–50 µs after it was started (§W.12).
 //!
 //! Rounding: a block is a whole number of [`ROW_QUANTUM`] rows (but the last); each entry of
 //! the output is still one dot product summed by the kernel, but the kernel chooses its depth
@@ -58,8 +61,8 @@ pub(super) fn parts(m: usize, n: usize, k: usize) -> usize {
 /// Calls `rows(i0, i1)` once for each of at most `parts` consecutive blocks of rows covering
 /// `0..m` exactly once — the [`ROW_QUANTUM`]-row units of `0..m` (the last one shorter)
 /// spread evenly, so blocks differ by at most one unit — the first block on the calling
-/// thread and the others on rayon's pool (with the feature `parallel`); returns when every
-/// call has.
+/// thread and the others on the product threads (with the feature `parallel`); returns when
+/// every call has.
 pub(super) fn run<F: Fn(usize, usize) + Sync>(parts: usize, m: usize, rows: &F) {
     let units = m.div_ceil(ROW_QUANTUM);
     let parts = parts.min(units);
@@ -137,9 +140,8 @@ fn threads() -> usize {
     available()
 }
 
-/// As many threads as rayon's global pool would have (`RAYON_NUM_THREADS` if a positive whole
-/// number, else the CPUs the process may use), capped by `MATMUL_NUM_THREADS` where set (both
-/// read once).
+/// `RAYON_NUM_THREADS` if a positive whole number, else the CPUs the process may use, capped
+/// by `MATMUL_NUM_THREADS` where set (both read once; see the module docs).
 #[cfg(feature = "parallel")]
 pub(super) fn available() -> usize {
     use std::sync::OnceLock;
