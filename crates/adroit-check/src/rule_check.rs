@@ -21,12 +21,12 @@ use rand::{Rng, SeedableRng};
 /// Scale: the default finite-difference tolerance has an absolute part (`atol`, 1e-7 in `f64`,
 /// 1e-3 in `f32`), so a derivative far below it is hardly checked — the tails where stable
 /// rules take their special branches (`softplus'(−25) ≈ 1.4·10⁻¹¹`: a rule off by 2× there
-/// passes). Check such points with a relative tolerance only and a bounded step,
-/// `options.with_fd_tolerance(Tolerance::new(0.0, 1e-6))` and
-/// `.with_fd(FiniteDifference::default().with_max_range(1e-2))`: the adaptive step assumes
-/// values of order 1 (rounding of at least `ε`, see [`Step`](crate::fd::Step)), and at values
-/// near 1e-11 takes a step of 0.15, whose truncation error (1.5e-5 relative at −25) failed
-/// the correct rule (a subagent's hunt). Or scale the function to order 1 (as
+/// passes). Check such points with a relative tolerance only and a step bounded to the
+/// function's own scale, `options.with_fd_tolerance(Tolerance::new(0.0, 1e-6))` and, for
+/// softplus, `.with_fd(FiniteDifference::default().with_max_range(1e-2))`: the adaptive step
+/// assumes values of order 1 (rounding of at least `ε`, see [`Step`](crate::fd::Step)), and at
+/// values near 1e-11 takes a step of 0.15, whose truncation error (1.5e-5 relative at −25)
+/// fails the correct rule (a subagent's hunt). Or scale the function to order 1 (as
 /// [`gradcheck`](crate::gradcheck)'s "Scale"). `trials` and `seed` are this check's own:
 /// `options.mode` is not read (every input entry is compared for each cotangent).
 ///

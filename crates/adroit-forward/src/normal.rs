@@ -65,8 +65,8 @@ pub fn ndtr<S: SpecialFunctions>(x: S) -> S {
 /// those of the formula in use, continuous across the switches to rounding.
 ///
 /// `−∞` at `−∞`, `0` at `+∞`, NaN for NaN; its derivative `φ(x)/Φ(x)` is `+∞` at `−∞` (it grows
-/// like `|x|`) and `0` at `+∞`. The value overflows to `−∞` only where `x²/2` does (below
-/// `−1.9e154` in `f64`, `−2.6e19` in `f32`).
+/// like `|x|`) and `0` at `+∞`. The value overflows to `−∞` only where `x²/2` does (for
+/// `|x|` above `√(2·max)`: about 1.896e154 in `f64`, 2.609e19 in `f32`).
 ///
 /// Accuracy (against mpmath: 27 points from `−1e6` to `1e3` in the tests,
 /// `tools/gen_log_ndtr_reference.py`, and a scan of 62,000 points): the value within

@@ -417,9 +417,10 @@ fn rule_check_tails_need_a_relative_tolerance() {
     let primal = |x: &[f64]| vec![x[0].max(0.0) + (-x[0].abs()).exp().ln_1p()];
     let options = Options::for_precision::<f64>();
     assert!(rule_check(primal, wrong, &[-25.0], 4, 1, &options).is_ok());
-    let relative = options
-        .with_fd_tolerance(Tolerance::new(0.0, 1e-6))
-        .with_fd(FiniteDifference::default().with_max_range(1e-2));
+    let relative_only = options.with_fd_tolerance(Tolerance::new(0.0, 1e-6));
+    // Without the bound the correct rule fails (the pitfall the docs warn of).
+    assert!(rule_check(primal, right, &[-25.0], 4, 1, &relative_only).is_err());
+    let relative = relative_only.with_fd(FiniteDifference::default().with_max_range(1e-2));
     for x in [-25.0, -30.0] {
         assert!(rule_check(primal, wrong, &[x], 4, 1, &relative).is_err());
         let report = rule_check(primal, right, &[x], 4, 1, &relative);

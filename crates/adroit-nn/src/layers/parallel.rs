@@ -127,9 +127,9 @@ impl<T: MatScalar> Parallel<T> {
 
     /// Adds a branch that reads the rows `rows` of the input (features `rows.start` to
     /// `rows.end − 1`). When every branch reads a range, the input must have as many rows as
-    /// the largest range end (rows between ranges are skipped); a whole-input branch sets the
-    /// size instead (one that states none, an activation, leaves it open:
-    /// [`input_size`](Layer::input_size) is then `None`).
+    /// the largest range end (rows between ranges are skipped); a whole-input branch stating a
+    /// size sets it instead (the first such branch), and whole-input branches that state none
+    /// (activations) leave it open: [`input_size`](Layer::input_size) is then `None`.
     ///
     /// # Example
     /// ```

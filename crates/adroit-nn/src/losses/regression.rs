@@ -62,7 +62,8 @@ pub fn mae<T: MatScalar>(y_hat: MatVar<T>, y: &DMatrix<T>, agg: Agg) -> Result<M
 
 /// Mean squared logarithmic error `agg((ln(ŷ + ε) − ln(y + ε))²)` (Flux's `msle`, with its
 /// `ε`, the type's machine epsilon; Flux computes the difference as `ln((ŷ + ε)/(y + ε))`,
-/// whose quotient overflows past the type's range: `ŷ > 4.0e31` against `y = 0` in `f32`).
+/// whose quotient overflows past the type's range: from `ŷ ≈ 4.06e31` against `y = 0` in
+/// `f32`).
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
 /// Both logarithms come from the same implementation, so a prediction equal to its target

@@ -22,11 +22,13 @@ enum Undo {
 ///
 /// Each step writes the new state into a second set of arrays, reading the old one, and swaps
 /// the two ([`advance`](Self::advance)): twice the memory, and the step before is still there
-/// for [`undo`](Self::undo). The memory traffic is one read per state array more than updating
-/// in place (x86 CPUs fetch the new arrays' cache lines before writing them): Adam's update of
-/// 669,706 `f32` parameters measured 0.97× a hand-written in-place loop's time on an AMD Zen 5
-/// machine but 1.76× on an Intel Xeon (`BENCHMARKS.md` §W.6, §X.6). Compared, written and read
-/// back by the current arrays alone.
+/// for [`undo`](Self::undo). The memory traffic can be one read per state array more than
+/// updating in place (a CPU that fetches the new arrays' cache lines before writing them):
+/// Adam's update of 669,706 `f32` parameters measured 0.97× a hand-written in-place loop's
+/// time on an AMD Zen 5 machine but 1.76× on an Intel Xeon, where the loop's AVX-512 copy was
+/// also 8 % slower than its AVX2 one (`BENCHMARKS.md` §W.6, §X.6); how much of that the
+/// second set of arrays costs was not measured. Compared, written and read back by the
+/// current arrays alone.
 #[derive(Clone)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(bound = "T: crate::optim::SerdeScalar"))]
