@@ -113,7 +113,8 @@
 //!   set (the variable `matrixmultiply`'s own threads follow), the caller taking one block —
 //!   one block per 2²³ multiply-adds. A
 //!   pool of its own, so that a caller holding a lock which the global pool's threads wait
-//!   for (its own `par_iter` over a model behind a mutex) does not wait for ever. On the
+//!   for (its own `par_iter` over a model behind a mutex) does not wait for ever (a program
+//!   keeping both pools busy at once runs up to 2N − 1 threads for N CPUs). On the
 //!   2-vCPU Zen 5 machine it took a 784-512-512-10 MLP's step (f32, batch 128) on two threads
 //!   from 2.00–2.37 ms to 1.49–1.75 ms (`BENCHMARKS.md` §W.12, on rayon's global pool; the
 //!   same on the product threads, §X.5); smaller products, which

@@ -21,6 +21,9 @@
 //! product's gradient hung, 3 of 3 runs). The product threads run nothing but blocks of
 //! products, so they are always free to finish them. They start on the first split product
 //! (one fewer than the threads: the caller takes a block) and then wait idle, as rayon's do.
+//! A program that also keeps rayon's global pool busy while it multiplies has both pools'
+//! threads running (up to 2N − 1 for N CPUs): cap one with `MATMUL_NUM_THREADS` or
+//! `RAYON_NUM_THREADS`.
 //!
 //! Why: the largest MLP step of `BENCHMARKS.md` §W.12 (784-512-512-10, batch 128, `f32`) on
 //! two threads took 2.00–2.37 ms with its `gemm` products on one thread and 1.49–1.75 ms split
