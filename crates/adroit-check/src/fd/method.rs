@@ -382,8 +382,7 @@ impl FiniteDifference {
         }
         .with_max_range(self.max_range);
         // A moderate probe step, shrunk while the probe leaves the function's domain (NaN).
-        let mut h0 = (eps.powf(1.0 / (q as f64 + 2.0)) * xf.abs().max(1.0))
-            .min(self.max_range / probe.stencil.max_offset().max(1.0));
+        let mut h0 = (eps.powf(1.0 / (q as f64 + 2.0)) * xf.abs().max(1.0)).min(probe.max_step());
         // Round-off of f's values: ε·|f(x)|, but at least ε — a value much smaller than the
         // quantities it was computed from (a cancellation, exp(x) − e near 1) carries their
         // rounding, not its own, and taking ε·|f| then gives a step far too small.
@@ -395,7 +394,7 @@ impl FiniteDifference {
         // noise swamps it and it can come out near zero by cancellation, suggesting a step far
         // too large (seen: h = 0.15 at x = 0.95 for a smooth softmax loss, 0.7 % error). Either
         // way, re-probe at the suggested scale until the two agree.
-        let max_probe_step = self.max_range / probe.stencil.max_offset().max(1.0);
+        let max_probe_step = probe.max_step();
         // The probe's own rounding noise at step `h`: an estimate below a hundred times it is
         // noise, not the function.
         let probe_weights = probe.stencil.weights().iter().map(|w| w.abs()).sum::<f64>();
