@@ -1,7 +1,9 @@
 //! [`MultiHeadAttention`]: multi-head scaled dot-product self-attention over the steps of a
 //! sequence.
 
-use super::padding::{check_mask_value, fill_padding, real_steps, steps_and_batch, whole_steps};
+use super::padding::{
+    check_mask_value, fill_padding, real_steps, set_padding_columns, steps_and_batch, whole_steps,
+};
 use crate::cast::cast_matrix;
 use crate::error::check_shape;
 use crate::{Cast, CastSlot, Context, Layer, NnError, init};
@@ -180,7 +182,10 @@ impl<T: MatScalar> MultiHeadAttention<T> {
     /// it too. In a residual block ([`Connection::Add`](crate::Connection::Add)) the block
     /// outputs the input plus that, `2·mask_value` at padding steps: only a mask value of 0
     /// passes through such blocks unchanged, so pad with 0 when stacking them. A
-    /// `mask_value` that is not finite is refused by [`check_params`](Layer::check_params).
+    /// `mask_value` that is not finite is refused by [`check_params`](Layer::check_params);
+    /// any finite one works, even `f64::MIN`: padding steps are projected as zeros (their
+    /// values would not reach a real step's output anyway, but projected as they are they
+    /// could overflow, and a zero weight times ∞ is NaN).
     ///
     /// # Example
     /// ```
@@ -228,8 +233,9 @@ impl<T: MatScalar> MultiHeadAttention<T> {
 impl<T: MatScalar> MultiHeadAttention<T> {
     /// The attention output of every step of `x`, `dim × (steps·batch)` (sequence `b`'s steps
     /// at columns `b·steps ..`), in the same layout; with `real` (`steps × batch`) the steps
-    /// marked false are no query's keys, and their own outputs are left as computed. The
-    /// parameters must fit (checked by the callers).
+    /// marked false are read as zeros, are no query's keys, and their own outputs are left as
+    /// computed (finite, for the callers to replace). The parameters must fit (checked by the
+    /// callers).
     pub(crate) fn attend(
         &self,
         x: MatVar<T>,
@@ -243,6 +249,13 @@ impl<T: MatScalar> MultiHeadAttention<T> {
         let b_in = ctx.param(&self.in_proj_bias);
         let w_out = ctx.param(&self.out_proj_weight);
         let b_out = ctx.param(&self.out_proj_bias);
+        // Padding steps projected as zeros: their keys are masked out and their outputs
+        // replaced, but a mask value such as −1e308 could project to an infinite value, and
+        // its zero attention weight times ∞ would make the real steps' outputs NaN.
+        let x = match real {
+            Some(real) => set_padding_columns(x, real, T::zero()),
+            None => x,
+        };
         // Every step's query, key and value stacked, 3·dim rows.
         let qkv = w_in.affine(x, b_in);
         let scale = T::from_f64(1.0 / (width as f64).sqrt()).unwrap_or_else(T::one);

@@ -102,12 +102,23 @@ pub(crate) fn fill_padding<T: MatScalar>(
     let (Some(real), Some(mask)) = (real, mask_value.and_then(T::from_f64)) else {
         return y;
     };
+    set_padding_columns(y, real, mask)
+}
+
+/// `y` (`width × (steps·batch)`, sequence `b`'s steps at columns `b·steps ..`) with the
+/// columns of padding steps (false in `real`, `steps × batch`) set to `value`. No gradient
+/// reaches the replaced entries.
+pub(crate) fn set_padding_columns<T: MatScalar>(
+    y: MatVar<T>,
+    real: &DMatrix<bool>,
+    value: T,
+) -> MatVar<T> {
     let steps = real.nrows();
     let kept = DMatrix::from_fn(y.nrows(), y.ncols(), |_, c| real[(c % steps, c / steps)]);
     MatVar::select(
         &kept,
         y,
-        MatVar::constant(DMatrix::from_element(1, 1, mask)),
+        MatVar::constant(DMatrix::from_element(1, 1, value)),
     )
 }
 

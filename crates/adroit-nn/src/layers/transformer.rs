@@ -164,7 +164,8 @@ impl<T: MatScalar> TransformerEncoderLayer<T> {
     /// The same layer skipping padding steps, those whose every feature equals `mask_value`:
     /// no step attends to them and their outputs are `mask_value` (see
     /// [`Layer::mask_value`] for the rule; a value that is not finite is refused by
-    /// [`check_params`](Layer::check_params)).
+    /// [`check_params`](Layer::check_params); any finite one works, even `f32::MIN`: the
+    /// attention projects padding steps as zeros).
     ///
     /// # Example
     /// ```

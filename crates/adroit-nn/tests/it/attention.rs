@@ -98,6 +98,78 @@ fn a_masked_sequence_attends_as_it_does_alone() {
     ));
 }
 
+/// A mask value at the edge of the element type's range (−1e308 in `f64`, `f32::MIN` in
+/// `f32`) is padding like any other: the padding steps are projected as zeros, so the real
+/// steps come out as the sequence alone gives them and every gradient is finite. (The
+/// padding's values were projected as they were: with `W_v = 2`, −1e308 became −∞, and its
+/// zero attention weight times −∞ made the real steps NaN.)
+#[test]
+fn a_mask_value_near_the_types_limit_leaves_the_real_steps_as_alone() {
+    let layer = MultiHeadAttention::from_parts(
+        DMatrix::from_column_slice(3, 1, &[0.0, 0.0, 2.0]),
+        DMatrix::zeros(3, 1),
+        DMatrix::from_element(1, 1, 1.0),
+        DMatrix::zeros(1, 1),
+        1,
+    )
+    .unwrap();
+    // Sequences (1, 2, 6) and (4, 8), padded.
+    let x = |pad: f64| DMatrix::from_row_slice(3, 2, &[1.0, 4.0, 2.0, 8.0, 6.0, pad]);
+    let masked = layer.clone().masking(-1e308);
+    assert!(Layer::<f64>::check_params(&masked).is_ok());
+    let y = masked.predict(&x(-1e308)).unwrap();
+    let alone = layer
+        .predict(&DMatrix::from_column_slice(2, 1, &[4.0, 8.0]))
+        .unwrap();
+    assert_eq!(
+        y.column(1).rows(0, 2).into_owned(),
+        alone.column(0).into_owned()
+    );
+    assert_eq!(y[(2, 1)], -1e308);
+    assert_eq!(
+        y.column(0),
+        layer
+            .predict(&x(0.0).columns(0, 1).into_owned())
+            .unwrap()
+            .column(0)
+    );
+    let (_, g) = matrix::value_and_gradient(
+        |v| {
+            masked
+                .forward(v[0], &mut Context::new(Mode::Eval, 0))
+                .component_mul(matrix::MatVar::constant(DMatrix::from_element(3, 2, 0.5)))
+                .sum()
+        },
+        &[x(-1e308)],
+    );
+    assert!(
+        g[0].iter().all(|v| v.is_finite()) && g[0][(2, 1)] == 0.0,
+        "{g:?}"
+    );
+    let (_, grads) = adroit_nn::gradient(&masked, |m, ctx| {
+        Ok(m.forward(matrix::MatVar::constant(x(-1e308)), ctx).sum())
+    })
+    .unwrap();
+    let mut finite = 0;
+    grads.visit("", &mut |_, p| {
+        finite += usize::from(p.iter().all(|v| v.is_finite()))
+    });
+    assert_eq!(finite, 4);
+    // f32, padded with its most negative value.
+    let layer32: MultiHeadAttention<f32> = layer.cast().unwrap();
+    let masked32 = layer32.clone().masking(f64::from(f32::MIN));
+    let x32 = x(f64::from(f32::MIN)).cast::<f32>();
+    let y32 = masked32.predict(&x32).unwrap();
+    let alone32 = layer32
+        .predict(&DMatrix::from_column_slice(2, 1, &[4.0f32, 8.0]))
+        .unwrap();
+    assert_eq!(
+        y32.column(1).rows(0, 2).into_owned(),
+        alone32.column(0).into_owned()
+    );
+    assert_eq!(y32[(2, 1)], f32::MIN);
+}
+
 /// The attention of sequence `b` of `x` written out: per head, per query step, a softmax over
 /// the keys' scaled dot products, then the output projection.
 fn by_loops(layer: &MultiHeadAttention<f64>, x: &DMatrix<f64>, b: usize) -> Vec<f64> {

@@ -201,6 +201,44 @@ fn a_masked_sequence_runs_as_it_does_alone_through_a_stack() {
     assert!(g[0].view((0, 1), (8, 1)).iter().any(|&v| v != 0.0));
 }
 
+/// In `f32`, padding with a value near the type's limit (3e38, `f32::MIN`) leaves the real
+/// steps as the sequence alone gives them, post-norm and pre-norm, and every parameter's
+/// gradient finite. (The padding steps' projected values overflowed, and the real steps came
+/// out NaN.)
+#[test]
+fn a_mask_value_near_f32s_limit_leaves_the_real_steps_as_alone() {
+    for (seed, norm_first) in (0..8).flat_map(|s| [(s, false), (s, true)]) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut layer = TransformerEncoderLayer::<f64>::new(4, 2, 6, &mut rng).unwrap();
+        layer.norm_first = norm_first;
+        let layer: TransformerEncoderLayer<f32> = layer.cast().unwrap();
+        for pad in [3e38, f64::from(f32::MIN)] {
+            let masked = layer.clone().masking(pad);
+            let mut x = from_rows(&attention::X).cast::<f32>();
+            x.view_mut((8, 1), (4, 1)).fill(pad as f32); // the second sequence: 2 steps
+            let y = masked.predict(&x).unwrap();
+            let alone = layer.predict(&x.view((0, 1), (8, 1)).into_owned()).unwrap();
+            let got = y.view((0, 1), (8, 1)).into_owned();
+            assert!((got - &alone).amax() <= 1e-6, "{norm_first}, {pad}: {y}");
+            assert!(y.view((8, 1), (4, 1)).iter().all(|&v| v == pad as f32));
+            let (_, grads) = adroit_nn::gradient(&masked, |m, ctx| {
+                Ok(m.forward(MatVar::constant(x.clone()), ctx)
+                    .view((0, 0), (8, 2))
+                    .sum())
+            })
+            .unwrap();
+            let mut finite = Vec::new();
+            grads.visit("", &mut |name, p| {
+                finite.push((name.to_owned(), p.iter().all(|v| v.is_finite())));
+            });
+            assert!(
+                finite.iter().all(|f| f.1),
+                "{norm_first}, {pad}: {finite:?}"
+            );
+        }
+    }
+}
+
 /// Dropout acts in training mode only (then differently per seed), not in evaluation.
 #[test]
 fn dropout_acts_in_training_only() {
