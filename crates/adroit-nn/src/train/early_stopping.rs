@@ -188,6 +188,8 @@ impl EarlyStopping {
 
     /// Monitors the extra metric `name` instead (added by an earlier callback, e.g. `val_loss`
     /// from [`Validation`](super::Validation)); `higher_is_better` for scores like accuracy.
+    /// The name `"loss"` is the training loss, the default (as Keras's `monitor="loss"`),
+    /// unless a callback adds an extra metric of that name.
     ///
     /// An epoch whose metrics have no `name` when they reach this callback (a misspelt name,
     /// or the callback adding it placed after this one) is a configuration mistake that would

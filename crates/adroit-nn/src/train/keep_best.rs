@@ -69,7 +69,8 @@ impl<M> KeepBest<M> {
 
     /// Monitors the extra metric `name` (added by an earlier callback, e.g. `val_loss` from
     /// [`Validation`](super::Validation)) instead; `higher_is_better` for scores like
-    /// accuracy.
+    /// accuracy. The name `"loss"` is the training loss, the default (as Keras's
+    /// `monitor="loss"`), unless a callback adds an extra metric of that name.
     ///
     /// An epoch whose metrics have no `name` when they reach this callback makes
     /// [`train`](super::train) stop with [`NnError::InvalidConfig`] listing the metrics there

@@ -58,7 +58,7 @@ impl Monitor {
         let Some((name, _)) = &self.metric else {
             return Ok(());
         };
-        if metrics.get(name).is_some() {
+        if self.value(metrics).is_some() {
             return Ok(());
         }
         let names: Vec<&str> = metrics.extra.iter().map(|(n, _)| n.as_str()).collect();
@@ -80,14 +80,21 @@ impl Monitor {
     /// gives).
     #[track_caller]
     pub(crate) fn score(&self, metrics: &EpochMetrics, who: &str) -> f64 {
-        let value = match &self.metric {
-            None => metrics.loss,
-            Some((name, _)) => match metrics.get(name) {
-                Some(value) => value,
-                None => panic!("{}", self.check(metrics, who).unwrap_err()),
-            },
+        let Some(value) = self.value(metrics) else {
+            panic!("{}", self.check(metrics, who).unwrap_err())
         };
         self.signed(value)
+    }
+
+    /// The watched metric's value in `metrics`: an extra metric of its name, else for the name
+    /// `"loss"` the training loss (Keras's `monitor="loss"`); `None` if there is neither.
+    fn value(&self, metrics: &EpochMetrics) -> Option<f64> {
+        match &self.metric {
+            None => Some(metrics.loss),
+            Some((name, _)) => metrics
+                .get(name)
+                .or_else(|| (name == "loss").then_some(metrics.loss)),
+        }
     }
 
     /// `value` signed so that higher is better (its own inverse).

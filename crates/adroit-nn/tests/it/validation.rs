@@ -121,6 +121,53 @@ fn early_stopping_and_keep_best_monitor_the_held_out_loss() {
     assert!((history.epochs[0].get("val_loss").unwrap() - 4.9).abs() < 1e-12);
 }
 
+/// `monitor("loss", false)` watches the training loss, as the default does (Keras's
+/// `monitor="loss"`), in `train` and by hand; an extra metric named "loss" takes precedence.
+/// (It was refused as missing, by a message listing `loss` among the metrics there were.)
+#[test]
+fn monitoring_loss_by_name_watches_the_training_loss() {
+    let x = DMatrix::from_fn(1, 4, |_, j| j as f64);
+    let start = Dense::from_parts(dmatrix![0.0], None, Activation::Identity).unwrap();
+    let config = TrainConfig {
+        epochs: 5,
+        ..TrainConfig::default()
+    };
+    let run = |stop: &mut EarlyStopping, best: &mut KeepBest<Dense<f64>>| {
+        let mut model = start.clone();
+        let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v), 4).unwrap();
+        let history = train(
+            &mut model,
+            &mut loader,
+            mse_loss,
+            &mut Descent::new(0.1),
+            &config,
+            &mut [stop, best],
+        )
+        .unwrap();
+        (history.epochs.len(), best.best_epoch(), model)
+    };
+    let named = run(
+        &mut EarlyStopping::new(1, 1e9).monitor("loss", false),
+        &mut KeepBest::new().monitor("loss", false),
+    );
+    let default = run(&mut EarlyStopping::new(1, 1e9), &mut KeepBest::new());
+    assert_eq!(named, default);
+    // min_delta 1e9: no epoch improves on the first, so patience 1 stops after the second;
+    // the loss fell, so the second is the best.
+    assert_eq!((named.0, named.1), (2, Some(1)));
+    // By hand: the field `loss`, unless an extra metric takes the name.
+    let mut best = KeepBest::new().monitor("loss", false);
+    for (epoch, loss, extra) in [(0, 3.0, None), (1, 1.0, Some(5.0)), (2, 2.0, None)] {
+        let extra = extra.map(|v| ("loss".to_string(), v)).into_iter().collect();
+        let mut metrics = EpochMetrics { epoch, loss, extra };
+        assert_eq!(
+            Callback::<f64, usize>::on_epoch_end(&mut best, &epoch, &mut metrics),
+            Control::Continue
+        );
+    }
+    assert_eq!(best.best_epoch(), Some(2));
+}
+
 #[test]
 fn a_monitored_metric_that_is_not_there_stops_train_with_an_error() {
     // It panicked inside `train` after the first epoch (with the library's line as location).
