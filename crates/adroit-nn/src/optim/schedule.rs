@@ -185,6 +185,8 @@ impl Schedule {
                 let cosine = 0.5 * (1.0 + (core::f64::consts::PI * progress).cos());
                 init * ((1.0 - alpha) * cosine + alpha)
             }
+            // `end` itself from `steps` on (`init + (end − init)·1` can be an ulp off it).
+            Schedule::Linear { end, steps, .. } if t >= *steps && *steps > 0 => *end,
             Schedule::Linear { init, end, steps } => {
                 let frac = (t as f64).min(*steps as f64) / (*steps).max(1) as f64;
                 init + (end - init) * frac

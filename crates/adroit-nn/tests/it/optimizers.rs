@@ -161,6 +161,15 @@ fn zero_length_and_zero_rate_schedules_follow_optax() {
         steps: 0,
     };
     assert_eq!(constant(linear), [0.1; 5]);
+    // A ramp ends on `end` itself, from `steps` on (`init + (end − init)·1` was
+    // 9.999999999996123e-6 here, as the interpolation gives it).
+    let ramp = Schedule::Linear {
+        init: 0.1,
+        end: 1e-5,
+        steps: 10,
+    };
+    assert_eq!((ramp.at(0), ramp.at(10), ramp.at(50)), (0.1, 1e-5, 1e-5));
+    assert!((ramp.at(9) - (0.1 + (1e-5 - 0.1) * 0.9)).abs() < 1e-18);
     // Optax refuses a cosine decay of 0 steps; ours has decayed from t = 1 (documented).
     let cosine = Schedule::Cosine {
         init: 1.0,
