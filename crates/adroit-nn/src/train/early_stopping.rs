@@ -9,13 +9,14 @@ use adroit_reverse::matrix::MatScalar;
 /// epochs (Keras/Flux `early_stopping`). Monitors the training loss (lower is better) unless
 /// told otherwise.
 ///
-/// A run of [`train`](super::train) whose first epoch does not follow the last epoch the
+/// A run of [`train`](super::train) whose first epoch is not after the last epoch the
 /// callback saw (epochs are numbered by the loader: a new loader starts at 0) starts it afresh,
 /// as Keras's `on_train_begin` does, so one callback can serve several runs. A run that does
 /// continue the numbering continues the count: a loop calling `train` once per epoch on one
 /// loader stops where one call over all the epochs would, and so does a run resumed from a
 /// checkpoint (the loader advanced by
-/// [`DataLoader::skip_epochs`](crate::data::DataLoader::skip_epochs)).
+/// [`DataLoader::skip_epochs`](crate::data::DataLoader::skip_epochs)) or after a step refused
+/// for a NaN (the loader has drawn that epoch, which the callback never saw end).
 ///
 /// To resume an interrupted run, save the callback with the checkpoint (cargo feature `serde`,
 /// on by default: settings, best score, epochs without improvement and the last epoch seen, as
@@ -244,8 +245,8 @@ impl EarlyStopping {
 }
 
 impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
-    /// Notes that a run begins: its first epoch starts the count afresh unless it follows the
-    /// last epoch seen.
+    /// Notes that a run begins: its first epoch starts the count afresh unless it comes after
+    /// the last epoch seen.
     fn on_train_begin(&mut self, _: &M) {
         self.run_begun = true;
     }
@@ -256,7 +257,10 @@ impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
     }
 
     fn on_epoch_end(&mut self, _: &M, metrics: &mut EpochMetrics) -> Control {
-        let continues = self.last_epoch.and_then(|e| e.checked_add(1)) == Some(metrics.epoch);
+        // A later epoch than the last one seen continues the run, also past epochs never seen
+        // (one refused for a NaN, whose loader moved on); an earlier or the same one is a new
+        // run (a new loader).
+        let continues = self.last_epoch.is_some_and(|e| metrics.epoch > e);
         if std::mem::take(&mut self.run_begun) && !continues {
             self.best = None;
             self.waited = 0;

@@ -314,12 +314,14 @@ fn a_restored_early_stopping_continues_a_run_that_continues_its_epochs() {
         r#"{"patience":2,"min_delta":0.0,"monitor":null,"higher_is_better":false,"best":1.0,"epochs_without_improvement":1,"last_epoch":1}"#
     );
     let read: EarlyStopping = serde_json::from_str(&saved).unwrap();
-    // A run from epoch 2 continues the count; one from epoch 0 (a new loader), or from
-    // epoch 5 (not the next), starts afresh.
+    // A run from epoch 2 continues the count, and so does one from epoch 5 (the loader drew
+    // epochs the callback never saw end: a step refused for a NaN); one from epoch 0 or 1 (a
+    // new loader, or one rewound) starts afresh.
     for (first, expected) in [
         (2, adroit_nn::Control::Stop),
+        (5, adroit_nn::Control::Stop),
         (0, adroit_nn::Control::Continue),
-        (5, adroit_nn::Control::Continue),
+        (1, adroit_nn::Control::Continue),
     ] {
         let mut run = read.clone();
         adroit_nn::Callback::<f64, ()>::on_train_begin(&mut run, &());

@@ -413,6 +413,71 @@ fn early_stopping_reused_for_a_second_run_starts_afresh() {
     assert!(!second.stopped_early, "{second:?}");
 }
 
+/// A run going on after a step refused for a NaN (the same loader, which has drawn the
+/// refused epoch) keeps EarlyStopping's count, as a run resumed from a checkpoint does; a new
+/// loader (epoch 0) still starts afresh. (The count was reset: the run's first epoch, 3, did
+/// not directly follow the last one seen, 1, and the run went on for three more epochs.)
+#[test]
+fn early_stopping_keeps_its_count_when_a_run_goes_on_after_a_nan() {
+    let x = DMatrix::from_fn(1, 4, |_, j| j as f64);
+    let y = x.map(|v| 2.0 * v);
+    let config = TrainConfig {
+        epochs: 10,
+        ..TrainConfig::default()
+    };
+    // min_delta 1e9: no epoch improves on the first; patience 3.
+    let mut stop = EarlyStopping::new(3, 1e9);
+    let mut model = Dense::from_parts(nalgebra::dmatrix![0.0], None, Activation::Identity).unwrap();
+    let mut loader = DataLoader::new(x.clone(), y.clone(), 4).unwrap();
+    // One batch per epoch; the loss is NaN on its third call (epoch 2).
+    let calls = std::cell::Cell::new(0);
+    let loss = |p, t: &DMatrix<f64>| {
+        calls.set(calls.get() + 1);
+        let l = mse(p, t, Agg::Mean)?;
+        Ok(if calls.get() == 3 { l * f64::NAN } else { l })
+    };
+    let mut descent = Descent::new(0.01);
+    let failed = train(
+        &mut model,
+        &mut loader,
+        loss,
+        &mut descent,
+        &config,
+        &mut [&mut stop],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(failed.error, NnError::NonFinite { .. }),
+        "{failed:?}"
+    );
+    assert_eq!(failed.history.epochs.len(), 2);
+    // Epochs 0 and 1 seen, one without improvement; epoch 3 is the second, epoch 4 the third.
+    let went_on = train(
+        &mut model,
+        &mut loader,
+        loss,
+        &mut descent,
+        &config,
+        &mut [&mut stop],
+    )
+    .unwrap();
+    let epochs: Vec<usize> = went_on.epochs.iter().map(|m| m.epoch).collect();
+    assert_eq!(epochs, [3, 4]);
+    assert!(went_on.stopped_early && stop.stopped());
+    // A new loader starts the count afresh: three epochs without improvement after its first.
+    let mut fresh = DataLoader::new(x, y, 4).unwrap();
+    let again = train(
+        &mut model,
+        &mut fresh,
+        loss,
+        &mut descent,
+        &config,
+        &mut [&mut stop],
+    )
+    .unwrap();
+    assert_eq!(again.epochs.len(), 4);
+}
+
 /// A NaN in the data makes the loss non-finite; the error says the batch's data is at fault
 /// (and the model keeps its parameters from before that batch). `DataLoader::check_finite`
 /// refuses such data before any step; a loss of your own that masks NaN targets (missing
