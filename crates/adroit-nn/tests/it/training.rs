@@ -437,45 +437,33 @@ fn early_stopping_keeps_its_count_when_a_run_goes_on_after_a_nan() {
         Ok(if calls.get() == 3 { l * f64::NAN } else { l })
     };
     let mut descent = Descent::new(0.01);
-    let failed = train(
-        &mut model,
-        &mut loader,
-        loss,
-        &mut descent,
-        &config,
-        &mut [&mut stop],
-    )
-    .unwrap_err();
+    let mut run = |loader: &mut DataLoader<f64>| {
+        let history = train(
+            &mut model,
+            loader,
+            loss,
+            &mut descent,
+            &config,
+            &mut [&mut stop],
+        );
+        (history, stop.stopped())
+    };
+    let (failed, _) = run(&mut loader);
+    let failed = failed.unwrap_err();
     assert!(
         matches!(failed.error, NnError::NonFinite { .. }),
         "{failed:?}"
     );
     assert_eq!(failed.history.epochs.len(), 2);
     // Epochs 0 and 1 seen, one without improvement; epoch 3 is the second, epoch 4 the third.
-    let went_on = train(
-        &mut model,
-        &mut loader,
-        loss,
-        &mut descent,
-        &config,
-        &mut [&mut stop],
-    )
-    .unwrap();
+    let (went_on, stopped) = run(&mut loader);
+    let went_on = went_on.unwrap();
     let epochs: Vec<usize> = went_on.epochs.iter().map(|m| m.epoch).collect();
     assert_eq!(epochs, [3, 4]);
-    assert!(went_on.stopped_early && stop.stopped());
+    assert!(went_on.stopped_early && stopped);
     // A new loader starts the count afresh: three epochs without improvement after its first.
-    let mut fresh = DataLoader::new(x, y, 4).unwrap();
-    let again = train(
-        &mut model,
-        &mut fresh,
-        loss,
-        &mut descent,
-        &config,
-        &mut [&mut stop],
-    )
-    .unwrap();
-    assert_eq!(again.epochs.len(), 4);
+    let (again, _) = run(&mut DataLoader::new(x, y, 4).unwrap());
+    assert_eq!(again.unwrap().epochs.len(), 4);
 }
 
 /// A NaN in the data makes the loss non-finite; the error says the batch's data is at fault
