@@ -9,6 +9,11 @@ use adroit_reverse::matrix::MatScalar;
 /// epochs (Keras/Flux `early_stopping`). Monitors the training loss (lower is better) unless
 /// told otherwise.
 ///
+/// A NaN or infinite score is never an improvement: it counts as an epoch without one, the
+/// first epoch too (with patience 1, a NaN first score stops the run). Keras differs there
+/// twice: an infinity in the better direction (−∞ for a loss) improves on any score, and it
+/// never stops at epoch 0.
+///
 /// A run of [`train`](super::train) whose first epoch is not after the last epoch the
 /// callback saw (epochs are numbered by the loader: a new loader starts at 0) starts it afresh,
 /// as Keras's `on_train_begin` does, so one callback can serve several runs. A run that does
@@ -267,7 +272,7 @@ impl<T: MatScalar, M> Callback<T, M> for EarlyStopping {
         }
         self.last_epoch = Some(metrics.epoch);
         let score = self.monitor.score(metrics, "EarlyStopping");
-        // A NaN or infinite metric is no improvement (as Keras).
+        // A NaN or infinite metric is no improvement (see the type's docs).
         let improved =
             score.is_finite() && self.best.is_none_or(|best| score > best + self.min_delta);
         if improved {

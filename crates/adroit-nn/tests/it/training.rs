@@ -585,6 +585,43 @@ fn keep_best_restores_the_model_of_the_best_validation_epoch() {
     assert_eq!(best.best_epoch(), Some(argmin));
 }
 
+/// EarlyStopping's documented rule for non-finite scores: never an improvement, the first
+/// epoch's too (patience 1: a NaN first score stops), and −∞ for a loss neither (Keras would
+/// count it as one).
+#[test]
+fn early_stopping_counts_non_finite_scores_as_no_improvement() {
+    let scores = |stop: &mut EarlyStopping, losses: &[f64]| -> Vec<Control> {
+        (0..losses.len())
+            .map(|epoch| {
+                let mut metrics = EpochMetrics {
+                    epoch,
+                    loss: losses[epoch],
+                    extra: vec![],
+                };
+                Callback::<f64, ()>::on_epoch_end(stop, &(), &mut metrics)
+            })
+            .collect()
+    };
+    assert_eq!(
+        scores(&mut EarlyStopping::new(1, 0.0), &[f64::NAN]),
+        [Control::Stop]
+    );
+    assert_eq!(
+        scores(
+            &mut EarlyStopping::new(2, 0.0),
+            &[1.0, f64::NEG_INFINITY, 0.5]
+        ),
+        [Control::Continue, Control::Continue, Control::Continue]
+    );
+    assert_eq!(
+        scores(
+            &mut EarlyStopping::new(2, 0.0),
+            &[1.0, f64::NEG_INFINITY, f64::NAN]
+        ),
+        [Control::Continue, Control::Continue, Control::Stop]
+    );
+}
+
 /// In a loop of one-epoch `train` calls (each numbering its epoch 0), `KeepBest` counts the
 /// epochs it has seen: with a falling loss the best is the last of four.
 #[test]
