@@ -16,6 +16,7 @@ mod keep_best;
 mod metrics;
 mod monitor;
 mod progress;
+mod sample_mean;
 mod validation;
 
 pub use callback::{Callback, Control};
@@ -23,6 +24,7 @@ pub use early_stopping::EarlyStopping;
 pub use keep_best::KeepBest;
 pub use metrics::{EpochMetrics, History, TrainError};
 use progress::ProgressBar;
+use sample_mean::SampleMean;
 pub use validation::Validation;
 
 /// Settings of [`train`].
@@ -211,11 +213,12 @@ where
     // loop calling `train` once per epoch, as Flux's `train!`, does not repeat its masks.
     let mut step_count: u64 = loader.batches_drawn();
     for _ in 0..config.epochs {
-        let mut total = 0.0;
         // Epochs are numbered the same way, from the epochs the loader has drawn.
         let epoch = loader.epochs_drawn();
         let batches = loader.epoch();
-        let samples: usize = batches.iter().map(|(x, _)| x.ncols()).sum();
+        // The batches' losses weighted by their sample counts, as Keras averages, so a last
+        // partial batch counts for its samples only.
+        let mut total = SampleMean::over(batches.iter().map(|(x, _)| x.ncols()).sum());
         for (batch, (x, y)) in batches.into_iter().enumerate() {
             step_count += 1;
             let seed = config
@@ -243,16 +246,12 @@ where
                 }
             };
             let value = value.to_f64().unwrap_or(f64::NAN);
-            // Each batch's share of the mean over the epoch's samples (its loss weighted by its
-            // sample count, as Keras averages, so a last partial batch counts for its samples
-            // only), added as a share so that finite losses near f64's range cannot add up to
-            // an infinite epoch loss.
-            total += value * (x.ncols() as f64 / samples as f64);
+            total.add(value, x.ncols());
             bar.advance(epoch, value);
         }
         let mut metrics = EpochMetrics {
             epoch,
-            loss: total,
+            loss: total.mean(),
             extra: Vec::new(),
         };
         let mut stop = false;

@@ -214,7 +214,7 @@ where
         check_data(model, &self.x)?;
         let samples = self.x.ncols();
         let size = self.batch_size.unwrap_or(samples).min(samples);
-        let mut total = 0.0;
+        let mut total = super::SampleMean::over(samples);
         for start in (0..samples).step_by(size) {
             let n = size.min(samples - start);
             let (x, y) = if n == samples {
@@ -225,10 +225,10 @@ where
                     self.y.columns(start, n).into_owned(),
                 )
             };
-            // Each batch's share, weighted by its samples (as the training loss of an epoch).
-            total += self.batch_loss(model, x, &y)? * (n as f64 / samples as f64);
+            // Weighted by its samples (as the training loss of an epoch).
+            total.add(self.batch_loss(model, x, &y)?, n);
         }
-        Ok(total)
+        Ok(total.mean())
     }
 
     /// The loss of one batch, in [`Mode::Eval`].

@@ -585,6 +585,45 @@ fn keep_best_restores_the_model_of_the_best_validation_epoch() {
     assert_eq!(best.best_epoch(), Some(argmin));
 }
 
+/// An epoch's loss is Keras's `Σ lossᵢ·nᵢ / N`: batches whose losses are all 1 give exactly
+/// 1, and so does a held-out loss evaluated in batches. (Summing each batch's share
+/// `lossᵢ·(nᵢ/N)` gave 0.9999999999999999 for 10 batches of one and 1.0000000000000004 for
+/// 100 samples in batches of 7.)
+#[test]
+fn an_epoch_of_equal_batch_losses_has_that_loss() {
+    use adroit_nn::Validation;
+    let one = |p: adroit_nn::MatVar<f64>, t: &DMatrix<f64>| Ok(mse(p, t, Agg::Mean)? * 0.0 + 1.0);
+    for (samples, batch) in [(10, 1), (49, 1), (100, 7)] {
+        let x = DMatrix::from_fn(1, samples, |_, j| j as f64);
+        let mut model =
+            Dense::from_parts(nalgebra::dmatrix![0.5], None, Activation::Identity).unwrap();
+        let mut loader = DataLoader::new(x.clone(), x.clone(), batch).unwrap();
+        let config = TrainConfig {
+            epochs: 1,
+            ..TrainConfig::default()
+        };
+        let mut validation = Validation::new(&model, x.clone(), x.clone(), one)
+            .unwrap()
+            .batch_size(batch)
+            .unwrap();
+        let history = train(
+            &mut model,
+            &mut loader,
+            one,
+            &mut Descent::new(0.1),
+            &config,
+            &mut [&mut validation],
+        )
+        .unwrap();
+        let epoch = &history.epochs[0];
+        assert_eq!(
+            (epoch.loss, epoch.get("val_loss")),
+            (1.0, Some(1.0)),
+            "{samples}, {batch}"
+        );
+    }
+}
+
 /// EarlyStopping's documented rule for non-finite scores: never an improvement, the first
 /// epoch's too (patience 1: a NaN first score stops), and −∞ for a loss neither (Keras would
 /// count it as one).
