@@ -14,7 +14,9 @@ use nalgebra::DMatrix;
 /// recurrent layers' layout), `input` the inner layer's [`input_size`](Layer::input_size);
 /// the output `(out·steps) × batch` in the same layout. The steps of all sequences go through
 /// the inner layer as one batch of `steps·batch` columns (column `b·steps + t` step `t` of
-/// sequence `b`), so a [`BatchNorm`](crate::BatchNorm) inside normalises over them all.
+/// sequence `b`), so a [`BatchNorm`](crate::BatchNorm) inside normalises over them all, and
+/// an inner layer's error that names a sample (an [`Embedding`](crate::Embedding)'s id out of
+/// range) names such a column: "sample 5" of 3 steps is step 2 of sequence 1.
 /// Parameters: the inner layer's, named `layer.` before its own names. After a recurrent
 /// layer the inner layer must take that layer's `hidden` features: a [`Chain`](crate::Chain)
 /// checks only that the rows are whole steps (see [`Lstm`](crate::Lstm#stacking)). The inner

@@ -210,3 +210,22 @@ fn masking_passes_the_padding_on() {
     let single: TimeDistributed<Dense<f32>> = lift.cast().unwrap();
     assert_eq!(single.mask_value, Some(-5.0));
 }
+
+/// An inner Embedding's bad id is named by its column among the flattened steps, as the docs
+/// say: 3 steps, a bad id at step 2 of sequence 1 is "sample 5".
+#[test]
+fn an_inner_layers_error_names_the_flattened_step() {
+    let tagger = TimeDistributed::new(adroit_nn::Embedding::<f64>::new(
+        4,
+        2,
+        &mut StdRng::seed_from_u64(0),
+    ))
+    .unwrap();
+    let mut ids = DMatrix::from_fn(3, 2, |t, _| t as f64);
+    ids[(2, 1)] = 7.0;
+    let err = tagger.predict(&ids).unwrap_err();
+    assert!(
+        matches!(&err, NnError::InvalidData { what } if what.contains("sample 5 ")),
+        "{err}"
+    );
+}
