@@ -755,7 +755,7 @@ impl<T: MatScalar> MatTape<T> {
             if let Some((j, k)) = grads.first_new_nan(&mut tainted)
                 && !tainted[i]
             {
-                anomaly = Some(self.backward_nan(i, (j, k), n_inputs));
+                anomaly = Some(self.backward_nan_report(i, (j, k), n_inputs));
                 grads.touched = None;
             }
         }
@@ -767,7 +767,7 @@ impl<T: MatScalar> MatTape<T> {
     /// (column-major); nodes `0..n_inputs` are the call's inputs.
     #[cold]
     #[inline(never)]
-    fn backward_nan(&self, i: usize, (j, k): (u32, usize), n_inputs: usize) -> BackwardNan {
+    fn backward_nan_report(&self, i: usize, (j, k): (u32, usize), n_inputs: usize) -> BackwardNan {
         let at = self
             .locations
             .binary_search_by_key(&(i as u32), |&(node, _)| node)
