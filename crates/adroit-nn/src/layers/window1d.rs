@@ -91,8 +91,9 @@ impl Window1d {
         rows
     }
 
-    /// Checks the window for the layer `name`: kernel, stride and dilation at least 1, `same`
-    /// padding with stride 1 only (as PyTorch).
+    /// Checks the window for the layer `name`: kernel, stride and dilation at least 1, a span
+    /// `dilation·(kernel − 1) + 1` that a `usize` holds, `same` padding with stride 1 only (as
+    /// PyTorch).
     ///
     /// # Errors
     /// [`NnError::InvalidConfig`] if not.
@@ -101,6 +102,14 @@ impl Window1d {
             format!(
                 "a kernel of {} steps, stride {} and dilation {} (each at least 1)",
                 self.kernel, self.stride, self.dilation
+            )
+        } else if (self.dilation.checked_mul(self.kernel - 1))
+            .and_then(|s| s.checked_add(1))
+            .is_none()
+        {
+            format!(
+                "a kernel of {} taps at dilation {} spans more steps than a usize counts",
+                self.kernel, self.dilation
             )
         } else if self.padding == Padding1d::Same && self.stride != 1 {
             format!(

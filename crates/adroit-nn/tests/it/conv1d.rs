@@ -518,4 +518,26 @@ fn pool_errors_name_the_real_problem() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("stride 0"), "{err}");
+    // A span past usize (dilation 2⁶³, 3 taps) is refused, not overflowed in the taps' step
+    // arithmetic (it saturated, passed the length check, and `predict` panicked).
+    let conv = Conv1d::<f64>::from_parts(
+        1,
+        3,
+        DMatrix::from_element(1, 3, 0.5),
+        None,
+        Activation::Identity,
+    )
+    .unwrap()
+    .dilation(1 << 63);
+    let max = MaxPool1d::new(1, 3).unwrap().dilation(1 << 63);
+    for err in [
+        Layer::<f64>::predict(&conv.clone().causal(), &DMatrix::zeros(1, 1)).unwrap_err(),
+        Layer::<f64>::output_size_for(&conv.padding_sides(usize::MAX - 4, 0), 4).unwrap_err(),
+        Layer::<f64>::predict(&max, &DMatrix::zeros(1, 1)).unwrap_err(),
+    ] {
+        assert!(
+            err.to_string().contains("more steps than a usize counts"),
+            "{err}"
+        );
+    }
 }
