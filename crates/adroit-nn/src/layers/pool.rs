@@ -48,6 +48,9 @@ mod sealed {
 /// Gradient at ties: the entries tied for a window's maximum share its cotangent equally
 /// ([`MatVar::max_along`]'s convention, JAX's for `max`); PyTorch gives all of it to the first
 /// of them. Both are subgradients; they differ only at exact ties (e.g. after a ReLU's zeros).
+/// A window whose real entries are all `−∞` ties with its padding too, which then takes its
+/// shares of the cotangent (lost: the real entries get less than all of it, where PyTorch
+/// gives all of it to the first); the output there is `−∞`, so no loss of it is finite.
 ///
 /// # Example
 /// ```

@@ -541,3 +541,20 @@ fn pool_errors_name_the_real_problem() {
         );
     }
 }
+
+/// The documented case of `Max`: a window whose real entries are all −∞ ties with its padding,
+/// which takes its shares of the cotangent (a window of 3 over one padded step: a third
+/// reaches the step; PyTorch gives it all).
+#[test]
+fn a_max_window_of_minus_infinity_shares_its_cotangent_with_the_padding() {
+    let pool = MaxPool1d::new(1, 3).unwrap().stride(1).padding(1);
+    let x = DMatrix::from_element(1, 1, f64::NEG_INFINITY);
+    let (y, g) = adroit_reverse::matrix::value_and_gradient(
+        |v| {
+            pool.forward(v[0], &mut adroit_nn::Context::new(adroit_nn::Mode::Eval, 0))
+                .sum()
+        },
+        &[x],
+    );
+    assert_eq!((y, g[0][(0, 0)]), (f64::NEG_INFINITY, 1.0 / 3.0));
+}
