@@ -107,6 +107,10 @@ pub fn msle<T: MatScalar>(
 ///
 /// `ŷ`, `y`: outputs × batch (the same shape; element-wise, aggregated over all entries).
 ///
+/// At `|e| = δ`, where the second derivative jumps from 1 to 0, it is 1 (the quadratic
+/// piece's, as `|e| ≤ δ` says; the gradient `e` is the same from either side): a Hessian or
+/// Hessian-vector product there follows the quadratic piece.
+///
 /// # Errors
 /// Also [`NnError::InvalidConfig`] unless `δ > 0`.
 ///

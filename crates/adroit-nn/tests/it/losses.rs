@@ -684,3 +684,20 @@ fn msle_of_a_prediction_equal_to_its_target_is_exactly_zero_in_f32() {
     assert_eq!(l, 0.0);
     assert!(g[0].iter().all(|&v| v == 0.0), "{}", g[0].amax());
 }
+
+/// Huber's documented boundary: at |e| = δ the second derivative is the quadratic piece's, 1
+/// (the gradient e is the same from both sides); inside 1, outside 0.
+#[test]
+fn huber_at_its_boundary_follows_the_quadratic_piece() {
+    // δ = 1; errors −1, 1 (the boundary), 0.5 (inside) and 2 (outside), target 0.
+    let e = dmatrix![-1.0, 1.0, 0.5, 2.0];
+    let v = DMatrix::from_element(1, 4, 1.0);
+    let (l, g, hv) = matrix::value_gradient_and_hvp(
+        |p| huber_loss(p[0], &DMatrix::zeros(1, 4), 1.0, Agg::Sum).unwrap(),
+        &[e],
+        &[v],
+    );
+    assert_eq!(l, 0.5 + 0.5 + 0.125 + 1.5);
+    assert_eq!(g[0], dmatrix![-1.0, 1.0, 0.5, 1.0]);
+    assert_eq!(hv[0], dmatrix![1.0, 1.0, 1.0, 0.0]);
+}
