@@ -594,7 +594,8 @@ impl<T: MatScalar> Layer<T> for Conv1d<T> {
 
     /// The weight must be `out_channels × (in_channels/groups·kernel)` with at least one row,
     /// as many as the groups divide, the bias, when there is one, `out_channels × 1`; stride
-    /// and dilation at least 1; [`same`](Conv1d::same) padding with stride 1 only (as
+    /// and dilation at least 1, the span `dilation·(kernel − 1) + 1` within `usize`;
+    /// [`same`](Conv1d::same) padding with stride 1 only (as
     /// PyTorch); the activation's parameter finite; a mask value finite, kept by `T`, with
     /// stride 1 and `same` or `causal` padding.
     fn check_params(&self) -> Result<(), NnError> {

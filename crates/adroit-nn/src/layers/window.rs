@@ -119,7 +119,7 @@ impl Window2d {
             if kernel == 0 || stride == 0 || dilation == 0 {
                 return None;
             }
-            let span = dilation.checked_mul(kernel - 1)?.checked_add(1)?;
+            let span = checked_span(kernel, dilation)?;
             let padded = padding.checked_mul(2)?.checked_add(n)?;
             padded.checked_sub(span).map(|room| room / stride + 1)
         };
@@ -341,6 +341,14 @@ pub(crate) fn check_images(
         )));
     }
     Ok(())
+}
+
+/// `dilation·(kernel − 1) + 1`, the steps (or pixels) a window of `kernel` taps covers;
+/// `None` if a `usize` does not hold it (a kernel of 0 covers 1).
+pub(crate) fn checked_span(kernel: usize, dilation: usize) -> Option<usize> {
+    dilation
+        .checked_mul(kernel.saturating_sub(1))?
+        .checked_add(1)
 }
 
 /// Whether `entries` rows fit a gather: the row indices a layer builds (`Option<usize>`, the

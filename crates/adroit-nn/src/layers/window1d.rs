@@ -1,7 +1,7 @@
 //! [`Window1d`]: the sliding window of the layers over sequences ([`Conv1d`](super::Conv1d),
 //! [`Pool1d`](super::Pool1d)), in steps.
 
-use super::window::gather_fits;
+use super::window::{checked_span, gather_fits};
 use crate::NnError;
 
 /// How a window pads a sequence.
@@ -37,11 +37,10 @@ impl Window1d {
         }
     }
 
-    /// `dilation·(kernel − 1) + 1` (saturating): the steps one window covers.
+    /// `dilation·(kernel − 1) + 1` (saturating; [`check`](Self::check) refuses a window
+    /// where it saturates): the steps one window covers.
     pub(crate) fn span(&self) -> usize {
-        self.dilation
-            .saturating_mul(self.kernel.saturating_sub(1))
-            .saturating_add(1)
+        checked_span(self.kernel, self.dilation).unwrap_or(usize::MAX)
     }
 
     /// The padding steps `(before, after)`.
@@ -56,14 +55,15 @@ impl Window1d {
 
     /// `⌊(steps + before + after − span)/stride⌋ + 1`; `None` for no steps (PyTorch refuses
     /// them too, padded or not), if the padded sequence is shorter than the span, the stride
-    /// is 0 or the sizes overflow.
+    /// is 0 or the sizes (the span among them) overflow.
     pub(crate) fn output_steps(&self, steps: usize) -> Option<usize> {
+        let span = checked_span(self.kernel, self.dilation)?;
         if steps == 0 {
             return None;
         }
         let (before, after) = self.padding_steps();
         let padded = steps.checked_add(before)?.checked_add(after)?;
-        let reach = padded.checked_sub(self.span())?;
+        let reach = padded.checked_sub(span)?;
         Some(reach.checked_div(self.stride)? + 1)
     }
 
@@ -103,10 +103,7 @@ impl Window1d {
                 "a kernel of {} steps, stride {} and dilation {} (each at least 1)",
                 self.kernel, self.stride, self.dilation
             )
-        } else if (self.dilation.checked_mul(self.kernel - 1))
-            .and_then(|s| s.checked_add(1))
-            .is_none()
-        {
+        } else if checked_span(self.kernel, self.dilation).is_none() {
             format!(
                 "a kernel of {} taps at dilation {} spans more steps than a usize counts",
                 self.kernel, self.dilation

@@ -530,6 +530,12 @@ fn pool_errors_name_the_real_problem() {
     .unwrap()
     .dilation(1 << 63);
     let max = MaxPool1d::new(1, 3).unwrap().dilation(1 << 63);
+    assert_eq!(
+        conv.clone()
+            .padding_sides(usize::MAX - 4, 0)
+            .output_steps(4),
+        None
+    );
     for err in [
         Layer::<f64>::predict(&conv.clone().causal(), &DMatrix::zeros(1, 1)).unwrap_err(),
         Layer::<f64>::output_size_for(&conv.padding_sides(usize::MAX - 4, 0), 4).unwrap_err(),
