@@ -1,7 +1,7 @@
 //! [`TransformerEncoderLayer`]: self-attention and a feed-forward network, each in a residual
 //! block with layer normalisation, over the steps of a sequence.
 
-use super::padding::{fill_padding, real_steps, steps_and_batch, whole_steps};
+use super::padding::{fill_padding, real_steps, set_padding_columns, steps_and_batch, whole_steps};
 use crate::error::check_shape;
 use crate::{
     Activation, Cast, CastSlot, Context, Dense, Dropout, Layer, LayerNorm, MultiHeadAttention,
@@ -164,8 +164,8 @@ impl<T: MatScalar> TransformerEncoderLayer<T> {
     /// The same layer skipping padding steps, those whose every feature equals `mask_value`:
     /// no step attends to them and their outputs are `mask_value` (see
     /// [`Layer::mask_value`] for the rule; a value that is not finite is refused by
-    /// [`check_params`](Layer::check_params); any finite one works, even `f32::MIN`: the
-    /// attention projects padding steps as zeros).
+    /// [`check_params`](Layer::check_params); any finite one works, even `f64::MIN`: the layer
+    /// computes padding steps as zeros).
     ///
     /// # Example
     /// ```
@@ -230,8 +230,13 @@ impl<T: MatScalar> Layer<T> for TransformerEncoderLayer<T> {
         let mask_value = self.self_attn.mask_value;
         let real = real_steps(&x, dim, mask_value);
         let real = real.as_ref();
-        // Each step a column from here on.
+        // Each step a column from here on; padding steps as zeros (their outputs are set to
+        // the mask value at the end): a value like −1e308 would overflow in the norms' sums.
         let x = x.reshape(dim, steps * batch);
+        let x = match real {
+            Some(real) => set_padding_columns(x, real, T::zero()),
+            None => x,
+        };
         let y = if self.norm_first {
             let normed = self.norm1.forward(x, ctx);
             let attended = self.self_attn.attend(normed, steps, real, ctx);

@@ -203,8 +203,9 @@ fn a_masked_sequence_runs_as_it_does_alone_through_a_stack() {
 
 /// In `f32`, padding with a value near the type's limit (3e38, `f32::MIN`) leaves the real
 /// steps as the sequence alone gives them, post-norm and pre-norm, and every parameter's
-/// gradient finite. (The padding steps' projected values overflowed, and the real steps came
-/// out NaN.)
+/// gradient finite (the padding steps' projected values overflowed, and the real steps came
+/// out NaN); in `f64` −1e308 makes no NaN anywhere (the norms' sums of a padding column
+/// overflowed).
 #[test]
 fn a_mask_value_near_f32s_limit_leaves_the_real_steps_as_alone() {
     for (seed, norm_first) in (0..8).flat_map(|s| [(s, false), (s, true)]) {
@@ -236,6 +237,30 @@ fn a_mask_value_near_f32s_limit_leaves_the_real_steps_as_alone() {
                 "{norm_first}, {pad}: {finite:?}"
             );
         }
+        // f64 padded with −1e308: no NaN anywhere in the forward pass either (the norms'
+        // sums of a padding column overflowed), which anomaly detection checks.
+        let layer: TransformerEncoderLayer<f64> = layer.cast().unwrap();
+        let masked = layer.clone().masking(-1e308);
+        let mut x = from_rows(&attention::X);
+        x.view_mut((8, 1), (4, 1)).fill(-1e308);
+        let y = masked.predict(&x).unwrap();
+        let alone = layer.predict(&x.view((0, 1), (8, 1)).into_owned()).unwrap();
+        assert!(
+            (y.view((0, 1), (8, 1)) - alone).amax() <= 1e-12,
+            "{norm_first}: {y}"
+        );
+        let (_, g) = matrix::detect_anomaly(|| {
+            matrix::value_and_gradient(
+                |v| {
+                    masked
+                        .forward(v[0], &mut Context::new(Mode::Eval, 0))
+                        .view((0, 0), (8, 2))
+                        .sum()
+                },
+                &[x.clone()],
+            )
+        });
+        assert!(g[0].iter().all(|v| v.is_finite()));
     }
 }
 
