@@ -55,9 +55,18 @@ impl Monitor {
     /// # Errors
     /// [`NnError::InvalidConfig`] (`"monitored metric"`) listing the metrics there are.
     pub(crate) fn check(&self, metrics: &EpochMetrics, who: &str) -> Result<(), NnError> {
-        let Some((name, _)) = &self.metric else {
+        let Some((name, higher_is_better)) = &self.metric else {
             return Ok(());
         };
+        if *higher_is_better && name == "loss" && metrics.get(name).is_none() {
+            return Err(NnError::InvalidConfig {
+                name: "monitored metric",
+                reason: format!(
+                    "{who} monitors the training loss (\"loss\") with higher_is_better = \
+                     true: lower is better for a loss"
+                ),
+            });
+        }
         if self.value(metrics).is_some() {
             return Ok(());
         }

@@ -166,6 +166,27 @@ fn monitoring_loss_by_name_watches_the_training_loss() {
         );
     }
     assert_eq!(best.best_epoch(), Some(2));
+    // Maximising the training loss is refused, as a missing metric is.
+    let mut model = start.clone();
+    let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v), 4).unwrap();
+    let mut stop = EarlyStopping::new(1, 0.0).monitor("loss", true);
+    let failed = train(
+        &mut model,
+        &mut loader,
+        mse_loss,
+        &mut Descent::new(0.1),
+        &config,
+        &mut [&mut stop],
+    )
+    .unwrap_err();
+    assert!(
+        failed
+            .error
+            .to_string()
+            .contains("lower is better for a loss"),
+        "{}",
+        failed.error
+    );
 }
 
 #[test]
