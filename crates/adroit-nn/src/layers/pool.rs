@@ -50,7 +50,8 @@ mod sealed {
 /// of them. Both are subgradients; they differ only at exact ties (e.g. after a ReLU's zeros).
 /// A window whose real entries are all `−∞` ties with its padding too, which then takes its
 /// shares of the cotangent (lost: the real entries get less than all of it, where PyTorch
-/// gives all of it to the first); the output there is `−∞`, so no loss of it is finite.
+/// gives all of it to the first); the output there is `−∞`, so a finite loss of it (after a
+/// ReLU, a sigmoid) sends it a zero cotangent anyway.
 ///
 /// # Example
 /// ```

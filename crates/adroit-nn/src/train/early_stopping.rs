@@ -21,7 +21,10 @@ use adroit_reverse::matrix::MatScalar;
 /// loader stops where one call over all the epochs would, and so does a run resumed from a
 /// checkpoint (the loader advanced by
 /// [`DataLoader::skip_epochs`](crate::data::DataLoader::skip_epochs)) or after a step refused
-/// for a NaN (the loader has drawn that epoch, which the callback never saw end).
+/// for a NaN (the loader has drawn that epoch, which the callback never saw end). The rule
+/// reads the epoch numbers alone: another loader whose next epoch is past the last one seen
+/// (one advanced by `skip_epochs`) continues the count too — call
+/// [`reset`](Self::reset) before such a run.
 ///
 /// To resume an interrupted run, save the callback with the checkpoint (cargo feature `serde`,
 /// on by default: settings, best score, epochs without improvement and the last epoch seen, as
@@ -195,7 +198,8 @@ impl EarlyStopping {
     /// Monitors the extra metric `name` instead (added by an earlier callback, e.g. `val_loss`
     /// from [`Validation`](super::Validation)); `higher_is_better` for scores like accuracy.
     /// The name `"loss"` is the training loss, the default (as Keras's `monitor="loss"`),
-    /// unless a callback adds an extra metric of that name.
+    /// unless a callback adds an extra metric of that name; with `higher_is_better` it is
+    /// refused as the misspelt names below are.
     ///
     /// An epoch whose metrics have no `name` when they reach this callback (a misspelt name,
     /// or the callback adding it placed after this one) is a configuration mistake that would
@@ -246,6 +250,30 @@ impl EarlyStopping {
     /// ```
     pub fn stopped(&self) -> bool {
         self.waited > 0 && self.waited >= self.patience
+    }
+
+    /// Forgets the run — best score, epochs without improvement, last epoch seen — keeping
+    /// the settings: the next epoch starts the count afresh whatever its number.
+    ///
+    /// # Example
+    /// ```
+    /// use adroit_nn::{Callback, Control, EarlyStopping, EpochMetrics};
+    /// let mut stop = EarlyStopping::new(1, 0.0);
+    /// let mut epoch_end = |stop: &mut EarlyStopping, epoch, loss| {
+    ///     let mut metrics = EpochMetrics { epoch, loss, extra: vec![] };
+    ///     Callback::<f64, ()>::on_epoch_end(stop, &(), &mut metrics)
+    /// };
+    /// epoch_end(&mut stop, 0, 1.0);
+    /// stop.reset();
+    /// // Epoch 7 of another loader: 2.0 is not compared with the forgotten 1.0.
+    /// Callback::<f64, ()>::on_train_begin(&mut stop, &());
+    /// assert_eq!(epoch_end(&mut stop, 7, 2.0), Control::Continue);
+    /// assert!(!stop.stopped());
+    /// ```
+    pub fn reset(&mut self) {
+        self.best = None;
+        self.waited = 0;
+        self.last_epoch = None;
     }
 }
 

@@ -11,8 +11,9 @@ use adroit_reverse::matrix::MatScalar;
 /// put it after the callbacks that add the metric it monitors and, to keep the best model of
 /// a run that [`EarlyStopping`](super::EarlyStopping) ends, anywhere in the list.
 ///
-/// A NaN or infinite score is never the best. Unlike `EarlyStopping`, it does not start
-/// afresh with each call of [`train`](crate::train): the best model across calls is kept.
+/// A NaN or infinite score is never the best. It never starts afresh (`EarlyStopping` does
+/// when a call of [`train`](crate::train) begins on a new loader): the best model across
+/// calls is kept.
 /// An epoch's training loss is measured during the epoch (before its steps are all taken), so
 /// with it the kept model is the one at the end of the epoch with the best loss (Keras's
 /// convention), and its own loss can be worse — the example below shows such a case. Monitor
@@ -70,7 +71,8 @@ impl<M> KeepBest<M> {
     /// Monitors the extra metric `name` (added by an earlier callback, e.g. `val_loss` from
     /// [`Validation`](super::Validation)) instead; `higher_is_better` for scores like
     /// accuracy. The name `"loss"` is the training loss, the default (as Keras's
-    /// `monitor="loss"`), unless a callback adds an extra metric of that name.
+    /// `monitor="loss"`), unless a callback adds an extra metric of that name; with
+    /// `higher_is_better` it is refused as a missing name is.
     ///
     /// An epoch whose metrics have no `name` when they reach this callback makes
     /// [`train`](super::train) stop with [`NnError::InvalidConfig`] listing the metrics there
