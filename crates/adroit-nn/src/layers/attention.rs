@@ -2,7 +2,7 @@
 //! sequence.
 
 use super::padding::{
-    check_mask_value, fill_padding, real_steps, set_padding_columns, steps_and_batch, whole_steps,
+    check_mask_value, fill_padding, real_steps, steps_and_batch, whole_steps, zero_padding_columns,
 };
 use crate::cast::cast_matrix;
 use crate::error::check_shape;
@@ -252,10 +252,7 @@ impl<T: MatScalar> MultiHeadAttention<T> {
         // Padding steps projected as zeros: their keys are masked out and their outputs
         // replaced, but a mask value such as −1e308 could project to an infinite value, and
         // its zero attention weight times ∞ would make the real steps' outputs NaN.
-        let x = match real {
-            Some(real) => set_padding_columns(x, real, T::zero()),
-            None => x,
-        };
+        let x = zero_padding_columns(x, real);
         // Every step's query, key and value stacked, 3·dim rows.
         let qkv = w_in.affine(x, b_in);
         let scale = T::from_f64(1.0 / (width as f64).sqrt()).unwrap_or_else(T::one);

@@ -105,6 +105,19 @@ pub(crate) fn fill_padding<T: MatScalar>(
     set_padding_columns(y, real, mask)
 }
 
+/// `y` (`width × (steps·batch)`) with the columns of padding steps set to 0 where `real`
+/// marks some (`y` itself otherwise): what the attention layers compute in their place, so
+/// that no mask value (−1e308) overflows in a projection or a norm's sum.
+pub(crate) fn zero_padding_columns<T: MatScalar>(
+    y: MatVar<T>,
+    real: Option<&DMatrix<bool>>,
+) -> MatVar<T> {
+    match real {
+        Some(real) => set_padding_columns(y, real, T::zero()),
+        None => y,
+    }
+}
+
 /// `y` (`width × (steps·batch)`, sequence `b`'s steps at columns `b·steps ..`) with the
 /// columns of padding steps (false in `real`, `steps × batch`) set to `value`. No gradient
 /// reaches the replaced entries.

@@ -1,7 +1,9 @@
 //! [`TransformerEncoderLayer`]: self-attention and a feed-forward network, each in a residual
 //! block with layer normalisation, over the steps of a sequence.
 
-use super::padding::{fill_padding, real_steps, set_padding_columns, steps_and_batch, whole_steps};
+use super::padding::{
+    fill_padding, real_steps, steps_and_batch, whole_steps, zero_padding_columns,
+};
 use crate::error::check_shape;
 use crate::{
     Activation, Cast, CastSlot, Context, Dense, Dropout, Layer, LayerNorm, MultiHeadAttention,
@@ -233,10 +235,7 @@ impl<T: MatScalar> Layer<T> for TransformerEncoderLayer<T> {
         // Each step a column from here on; padding steps as zeros (their outputs are set to
         // the mask value at the end): a value like −1e308 would overflow in the norms' sums.
         let x = x.reshape(dim, steps * batch);
-        let x = match real {
-            Some(real) => set_padding_columns(x, real, T::zero()),
-            None => x,
-        };
+        let x = zero_padding_columns(x, real);
         let y = if self.norm_first {
             let normed = self.norm1.forward(x, ctx);
             let attended = self.self_attn.attend(normed, steps, real, ctx);
