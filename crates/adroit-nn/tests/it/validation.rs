@@ -121,30 +121,41 @@ fn early_stopping_and_keep_best_monitor_the_held_out_loss() {
     assert!((history.epochs[0].get("val_loss").unwrap() - 4.9).abs() < 1e-12);
 }
 
+/// Trains `w·x` from `w = 0` on `x = 0, 1, 2, 3`, `y = 2x` (one batch of 4, descent at 0.1)
+/// for `epochs` epochs with `callbacks`: the run's result and the model it leaves.
+fn train_line(
+    epochs: usize,
+    callbacks: &mut [&mut dyn Callback<f64, Dense<f64>>],
+) -> (
+    Result<adroit_nn::History, adroit_nn::TrainError>,
+    Dense<f64>,
+) {
+    let x = DMatrix::from_fn(1, 4, |_, j| j as f64);
+    let mut model = Dense::from_parts(dmatrix![0.0], None, Activation::Identity).unwrap();
+    let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v), 4).unwrap();
+    let config = TrainConfig {
+        epochs,
+        ..TrainConfig::default()
+    };
+    let run = train(
+        &mut model,
+        &mut loader,
+        mse_loss,
+        &mut Descent::new(0.1),
+        &config,
+        callbacks,
+    );
+    (run, model)
+}
+
 /// `monitor("loss", false)` watches the training loss, as the default does (Keras's
 /// `monitor="loss"`), in `train` and by hand; an extra metric named "loss" takes precedence.
 /// (It was refused as missing, by a message listing `loss` among the metrics there were.)
 #[test]
 fn monitoring_loss_by_name_watches_the_training_loss() {
-    let x = DMatrix::from_fn(1, 4, |_, j| j as f64);
-    let start = Dense::from_parts(dmatrix![0.0], None, Activation::Identity).unwrap();
-    let config = TrainConfig {
-        epochs: 5,
-        ..TrainConfig::default()
-    };
     let run = |stop: &mut EarlyStopping, best: &mut KeepBest<Dense<f64>>| {
-        let mut model = start.clone();
-        let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v), 4).unwrap();
-        let history = train(
-            &mut model,
-            &mut loader,
-            mse_loss,
-            &mut Descent::new(0.1),
-            &config,
-            &mut [stop, best],
-        )
-        .unwrap();
-        (history.epochs.len(), best.best_epoch(), model)
+        let (history, model) = train_line(5, &mut [stop, best]);
+        (history.unwrap().epochs.len(), best.best_epoch(), model)
     };
     let named = run(
         &mut EarlyStopping::new(1, 1e9).monitor("loss", false),
@@ -167,18 +178,8 @@ fn monitoring_loss_by_name_watches_the_training_loss() {
     }
     assert_eq!(best.best_epoch(), Some(2));
     // Maximising the training loss is refused, as a missing metric is.
-    let mut model = start.clone();
-    let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v), 4).unwrap();
     let mut stop = EarlyStopping::new(1, 0.0).monitor("loss", true);
-    let failed = train(
-        &mut model,
-        &mut loader,
-        mse_loss,
-        &mut Descent::new(0.1),
-        &config,
-        &mut [&mut stop],
-    )
-    .unwrap_err();
+    let failed = train_line(5, &mut [&mut stop]).0.unwrap_err();
     assert!(
         failed
             .error
@@ -193,26 +194,12 @@ fn monitoring_loss_by_name_watches_the_training_loss() {
 fn a_monitored_metric_that_is_not_there_stops_train_with_an_error() {
     // It panicked inside `train` after the first epoch (with the library's line as location).
     // Now an error after that epoch, the epoch in the history, the model trained by it.
-    let x = DMatrix::from_fn(1, 4, |_, j| j as f64);
     let start = Dense::from_parts(dmatrix![0.0], None, Activation::Identity).unwrap();
-    let config = TrainConfig {
-        epochs: 20,
-        ..TrainConfig::default()
-    };
     let mut validation =
         Validation::new(&start, dmatrix![1.0, 2.0], dmatrix![0.0, 0.0], mse_loss).unwrap();
     let run = |callbacks: &mut [&mut dyn Callback<f64, Dense<f64>>]| {
-        let mut model = start.clone();
-        let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v), 4).unwrap();
-        let failed = train(
-            &mut model,
-            &mut loader,
-            mse_loss,
-            &mut Descent::new(0.1),
-            &config,
-            callbacks,
-        )
-        .unwrap_err();
+        let (failed, model) = train_line(20, callbacks);
+        let failed = failed.unwrap_err();
         // One epoch of one step from w = 0: w = 0.1 · 7 · 2 = 1.4.
         assert_eq!(failed.history.epochs.len(), 1);
         assert!((model.weight[(0, 0)] - 1.4).abs() < 1e-12);
@@ -237,21 +224,9 @@ fn a_monitored_metric_that_is_not_there_stops_train_with_an_error() {
     // Two Validations of one name: the second would hide the first.
     let mut twin =
         Validation::new(&start, dmatrix![3.0, 4.0], dmatrix![0.0, 0.0], mse_loss).unwrap();
-    let failed = {
-        let mut model = start.clone();
-        let mut loader = DataLoader::new(x.clone(), x.map(|v| 2.0 * v), 4).unwrap();
-        let callbacks: &mut [&mut dyn Callback<f64, Dense<f64>>] =
-            &mut [&mut validation, &mut twin];
-        train(
-            &mut model,
-            &mut loader,
-            mse_loss,
-            &mut Descent::new(0.1),
-            &config,
-            callbacks,
-        )
-        .unwrap_err()
-    };
+    let failed = train_line(20, &mut [&mut validation, &mut twin])
+        .0
+        .unwrap_err();
     assert!(
         matches!(
             failed.error,
