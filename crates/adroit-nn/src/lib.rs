@@ -64,7 +64,7 @@
 //! All on by default: `gemm` (adroit-reverse's feature of that name: the `f32` matrix products
 //! of layers and their gradients on the `gemm` crate's kernels, faster than `matrixmultiply`'s
 //! on AVX-512 CPUs), `parallel` (adroit-reverse's: the largest of those products split over
-//! rayon's threads, at most `MATMUL_NUM_THREADS` where set; `RAYON_NUM_THREADS=1` or
+//! its product threads, at most `MATMUL_NUM_THREADS` where set; `RAYON_NUM_THREADS=1` or
 //! `MATMUL_NUM_THREADS=1` keeps them on one), `progress` (a progress bar in [`train()`],
 //! indicatif), `safetensors` (weight files, `io`) and `serde` (optimiser and early-stopping
 //! state, for checkpoints). With `default-features = false` the larger products run on

@@ -107,7 +107,8 @@
 //!   were measured on AMD Zen 4 and Zen 5 only, its training steps on Zen 5.
 //! - `parallel` (off by default, includes `gemm`; adroit-nn turns it on by default): an `f32`
 //!   product of at least 2²⁴ multiply-adds on the `gemm` crate's kernels is split into blocks
-//!   of rows (multiples of 64), run on adroit's own rayon pool of product threads —
+//!   of rows (multiples of 64), run on adroit's own product threads (which wait for the next
+//!   block spinning for 20 µs, then asleep) —
 //!   `RAYON_NUM_THREADS` threads where that is set, else one per CPU the process may use (a
 //!   global pool sized in code does not change it), at most `MATMUL_NUM_THREADS` where that is
 //!   set (the variable `matrixmultiply`'s own threads follow), the caller taking one block —
@@ -117,13 +118,16 @@
 //!   keeping both pools busy at once runs up to 2N − 1 threads for N CPUs). On the
 //!   2-vCPU Zen 5 machine it took a 784-512-512-10 MLP's step (f32, batch 128) on two threads
 //!   from 2.00–2.37 ms to 1.49–1.75 ms (`BENCHMARKS.md` §W.12, on rayon's global pool; the
-//!   same on the product threads, §X.5); smaller products, which
+//!   same on a rayon pool of product threads, §X.5; 2.47–2.62 ms there against 2.29–2.42 ms on
+//!   the product threads of today on the 2-vCPU Intel machine, §X.9); smaller products, which
 //!   splitting would slow (a rayon job reached the other thread 20–50 µs after it was started
 //!   there), stay whole, and so does a product computed on a thread of a rayon pool (code of
-//!   one's own in `par_iter`: its thread could run another job, recording on the same tape,
-//!   while it waits). An entry of a split product may differ in its last bits from the whole
+//!   one's own in `par_iter`: that pool's threads already occupy the CPUs). While one thread's
+//!   product holds the product threads, another thread's product runs whole on its own
+//!   thread. An entry of a split product may differ in its last bits from the whole
 //!   product's where `gemm` chooses other depth blocks for the block's shape (for the MLP
-//!   steps' products it did not). Brings rayon and its five dependencies.
+//!   steps' products it did not). Brings rayon and its five dependencies (to tell a rayon
+//!   pool's threads).
 //!
 //! # Example
 //! ```

@@ -23,6 +23,8 @@
 
 #[cfg(feature = "gemm")]
 mod gemm_crate;
+#[cfg(feature = "parallel")]
+mod product_threads;
 mod small;
 #[cfg(feature = "gemm")]
 mod split;

@@ -1,7 +1,7 @@
 //! A large product's rows split over threads (feature `parallel`): blocks of rows of the
-//! output, each its own call of the kernel on one thread, run on adroit's own rayon pool of
-//! product threads — the calling thread takes the first block. Without the feature every
-//! product is one call on the calling thread.
+//! output, each its own call of the kernel on one thread, run on adroit's own product threads
+//! ([`product_threads`](super::product_threads)) — the calling thread takes the first block.
+//! Without the feature every product is one call on the calling thread.
 //!
 //! How many threads: `RAYON_NUM_THREADS` where that is a positive whole number, else one per
 //! logical CPU the process may use (the size rayon's global pool takes from the environment;
@@ -11,19 +11,22 @@
 //! counts as 1; unset or empty, no limit; `matrixmultiply`'s own default is the physical
 //! cores, at most 4) — and at most one thread per [`MIN_PART_MULTIPLY_ADDS`] multiply-adds of
 //! the product and per [`ROW_QUANTUM`] rows. A product computed on a thread of a rayon pool
-//! (code of one's own running in `par_iter` or `ThreadPool::install`) is not split: while
-//! waiting for its blocks, such a thread runs other jobs of its pool, and one of those could
-//! record on the matrix tape that this thread is in the middle of recording on.
+//! (code of one's own running in `par_iter` or `ThreadPool::install`) is not split: that
+//! pool's threads already occupy the CPUs. (When the product threads were a rayon pool, such a
+//! thread, waiting for its blocks, could run another job of its pool recording on the matrix
+//! tape it was in the middle of recording on.)
 //!
 //! Why a pool of its own, not rayon's global one: a caller holding a lock that every thread
 //! of the global pool was waiting for (its own `par_iter` over a model behind a mutex) waited
 //! for ever for blocks no thread was free to run (a subagent's hunt: a 512 × 1024 × 64
 //! product's gradient hung, 3 of 3 runs). The product threads run nothing but blocks of
 //! products, so they are always free to finish them. They start on the first split product
-//! (one fewer than the threads: the caller takes a block) and then wait idle, as rayon's do.
-//! A program that also keeps rayon's global pool busy while it multiplies has both pools'
-//! threads running (up to 2N − 1 for N CPUs): cap one with `MATMUL_NUM_THREADS` or
-//! `RAYON_NUM_THREADS`.
+//! (one fewer than the threads: the caller takes a block) and then wait for the next, spinning
+//! briefly and then asleep. A program that also keeps rayon's global pool busy while it
+//! multiplies has both pools' threads running (up to 2N − 1 for N CPUs): cap one with
+//! `MATMUL_NUM_THREADS` or `RAYON_NUM_THREADS`. Why not a rayon pool of their own, as
+//! until the sixty-fifth session: the step below took 2.29–2.42 ms on these threads against
+//! 2.47–2.62 ms on that pool, on the 2-vCPU Intel machine (`BENCHMARKS.md` §X.9).
 //!
 //! Why: the largest MLP step of `BENCHMARKS.md` §W.12 (784-512-512-10, batch 128, `f32`) on
 //! two threads took 2.00–2.37 ms with its `gemm` products on one thread and 1.49–1.75 ms split
@@ -78,47 +81,19 @@ pub(super) fn run<F: Fn(usize, usize) + Sync>(parts: usize, m: usize, rows: &F) 
 }
 
 /// Blocks `1..parts` (rows `bound(p)..bound(p + 1)`) on the product threads, block 0 here
-/// (all here, one after another, if the threads could not be started).
+/// (all here, one after another, if the threads could not be started or another caller's
+/// product holds them).
 #[cfg(feature = "parallel")]
 fn spawn_blocks<B, F>(parts: usize, bound: &B, rows: &F)
 where
     B: Fn(usize) -> usize + Sync,
     F: Fn(usize, usize) + Sync,
 {
-    match product_threads() {
-        Some(pool) => pool.in_place_scope(|scope| {
-            for p in 1..parts {
-                scope.spawn(move |_| rows(bound(p), bound(p + 1)));
-            }
-            rows(bound(0), bound(1));
-        }),
-        None => {
-            for p in 0..parts {
-                rows(bound(p), bound(p + 1));
-            }
-        }
+    let block = |p: usize| rows(bound(p), bound(p + 1));
+    match super::product_threads::pool(available().saturating_sub(1)) {
+        Some(pool) => pool.run(parts, &block),
+        None => (0..parts).for_each(block),
     }
-}
-
-/// adroit's pool of product threads, one fewer than [`available`] (the caller takes a block),
-/// started on first use; `None` for one thread, or if the threads could not be started.
-#[cfg(feature = "parallel")]
-fn product_threads() -> Option<&'static rayon::ThreadPool> {
-    use std::sync::OnceLock;
-    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        let helpers = available().saturating_sub(1);
-        (helpers > 0)
-            .then(|| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(helpers)
-                    .thread_name(|i| format!("adroit-product-{i}"))
-                    .build()
-                    .ok()
-            })
-            .flatten()
-    })
-    .as_ref()
 }
 
 /// Without the feature (where [`parts`] is 1 but for tests), the blocks one after another.
