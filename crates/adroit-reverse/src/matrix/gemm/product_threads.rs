@@ -126,6 +126,7 @@ impl Pool {
             pool: self,
             helpers: 0,
             number,
+            settled: false,
         };
         for (i, (slot, thread)) in self
             .slots
@@ -145,31 +146,30 @@ impl Pool {
         }
         block(0);
         (helpers + 1..parts).for_each(block);
-        drop(wait);
-        for slot in &self.slots[..helpers] {
-            let payload = slot
-                .panic
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
-            if let Some(payload) = payload {
-                resume_unwind(payload);
-            }
+        if let Some(payload) = wait.settle() {
+            resume_unwind(payload);
         }
     }
 }
 
-/// Waits, when dropped (also while this thread unwinds), for the first `helpers` threads to
-/// finish job `number`, then frees the pool for the next caller (while unwinding, after
-/// dropping the threads' panics: this thread's own is the one that propagates).
+/// The threads given job `number` (the first `helpers`): [`Wait::settle`] waits for them,
+/// takes their panics and frees the pool for the next caller; dropped unsettled (this thread
+/// unwinding from a block of its own), it settles and drops their panics, this thread's own
+/// being the one that propagates.
 struct Wait<'a> {
     pool: &'a Pool,
     helpers: usize,
     number: usize,
+    settled: bool,
 }
 
-impl Drop for Wait<'_> {
-    fn drop(&mut self) {
+impl Wait<'_> {
+    /// Waits for the threads to finish the job, takes every panic they stored (returning the
+    /// first, in thread order) and only then frees the pool: a panic stored by the next
+    /// caller's job can never be taken here, and none of this job's is left for a later one.
+    fn settle(&mut self) -> Option<Box<dyn Any + Send>> {
+        let mut first = None;
+        let mut rest = Vec::new();
         for slot in &self.pool.slots[..self.helpers] {
             let mut spins = 0_u32;
             while slot.done.load(Ordering::Acquire) != self.number {
@@ -180,16 +180,29 @@ impl Drop for Wait<'_> {
                     std::thread::yield_now();
                 }
             }
-            if std::thread::panicking() {
-                drop(
-                    slot.panic
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .take(),
-                );
+            let payload = slot
+                .panic
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            match (&first, payload) {
+                (None, payload) => first = payload,
+                (Some(_), Some(payload)) => rest.push(payload),
+                (Some(_), None) => {}
             }
         }
+        self.settled = true;
         self.pool.busy.store(false, Ordering::Release);
+        drop(rest);
+        first
+    }
+}
+
+impl Drop for Wait<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            drop(self.settle());
+        }
     }
 }
 
@@ -368,6 +381,57 @@ mod tests {
         let payload = caught.expect_err("the caller's panic");
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"block zero"));
         assert!(finished.load(Ordering::Relaxed));
+        assert_eq!(bits(pool, 2), 3);
+    }
+
+    #[test]
+    fn every_threads_panic_of_a_call_is_taken_by_that_call() {
+        let pool = own_pool(2);
+        let caught = catch_unwind(AssertUnwindSafe(|| {
+            pool.run(3, &|p| match p {
+                1 => panic!("block one"),
+                2 => panic!("block two"),
+                _ => {}
+            })
+        }));
+        let payload = caught.expect_err("a block's panic");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"block one"));
+        // Block two's panic is not raised by the next call (which uses both threads).
+        assert_eq!(bits(pool, 3), 7);
+    }
+
+    /// Runs a product's blocks from a destructor, which runs while its thread unwinds.
+    struct RunOnDrop<'a> {
+        pool: &'a Pool,
+        caught: &'a AtomicBool,
+    }
+
+    impl Drop for RunOnDrop<'_> {
+        fn drop(&mut self) {
+            let inner = catch_unwind(AssertUnwindSafe(|| {
+                self.pool.run(2, &|p| {
+                    if p == 1 {
+                        panic!("block one");
+                    }
+                })
+            }));
+            self.caught.store(inner.is_err(), Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn a_threads_panic_reaches_a_caller_that_is_already_unwinding() {
+        let pool = own_pool(1);
+        let caught = AtomicBool::new(false);
+        let outer = catch_unwind(AssertUnwindSafe(|| {
+            let _run = RunOnDrop {
+                pool,
+                caught: &caught,
+            };
+            panic!("outer");
+        }));
+        assert!(outer.is_err());
+        assert!(caught.load(Ordering::Relaxed), "block one's panic was lost");
         assert_eq!(bits(pool, 2), 3);
     }
 }

@@ -108,8 +108,9 @@ where
     }
 }
 
-/// The threads a product may use: 1 on a thread of a rayon pool (see the module docs; the
-/// product threads' own included), else [`available`].
+/// The threads a product may use: 1 on a thread of a rayon pool (see the module docs), else
+/// [`available`]. (A block never multiplies again; if one did, on a product thread, its blocks
+/// would all run on that thread: the caller that posted it holds the threads.)
 #[cfg(feature = "parallel")]
 fn threads() -> usize {
     if rayon::current_thread_index().is_some() {
