@@ -118,7 +118,7 @@
 //!   keeping both pools busy at once runs up to 2N − 1 threads for N CPUs). On the
 //!   2-vCPU Zen 5 machine it took a 784-512-512-10 MLP's step (f32, batch 128) on two threads
 //!   from 2.00–2.37 ms to 1.49–1.75 ms (`BENCHMARKS.md` §W.12, on rayon's global pool; the
-//!   same on a rayon pool of product threads, §X.5; 2.47–2.62 ms there against 2.29–2.42 ms on
+//!   same on a rayon pool of product threads, §X.5; 2.45–2.62 ms there against 2.25–2.40 ms on
 //!   the product threads of today on the 2-vCPU Intel machine, §X.9); smaller products, which
 //!   splitting would slow (a rayon job reached the other thread 20–50 µs after it was started
 //!   there), stay whole, and so does a product computed on a thread of a rayon pool (code of

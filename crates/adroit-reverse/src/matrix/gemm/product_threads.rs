@@ -3,12 +3,12 @@
 //! atomic job number; no queue, no lock on the way), and waits for the next spinning for
 //! [`SPIN`], then asleep until the caller wakes it.
 //!
-//! Measured on the 2-vCPU Intel VM (`BENCHMARKS.md` §X.9), the 784-512-512-10 MLP step: 2.29–2.42
-//! ms on these threads against 2.47–2.62 ms on a rayon pool of product threads (whose idle
-//! threads go through a few dozen `sched_yield` calls before they sleep, and whose jobs pass
-//! through its queues and latches). The spin barely matters at 0–100 µs; at 1 ms the step took
-//! 2.87–2.94 ms: a spinning thread slows the calling thread's own work on this VM, whose two
-//! vCPUs share a core's resources (§X.8).
+//! Measured on the 2-vCPU Intel VM (`BENCHMARKS.md` §X.9), the 784-512-512-10 MLP step: 2.25–2.40
+//! ms on these threads against 2.45–2.62 ms on a rayon pool of product threads (whose idle threads
+//! go through a few dozen `sched_yield` calls before they sleep, and whose jobs pass through its
+//! queues and latches). The spin barely matters at 0–100 µs; at 1 ms the step took 2.87–2.94 ms: a
+//! spinning thread slows the calling thread's own work on this VM, whose two vCPUs share a core's
+//! resources (§X.8).
 //!
 //! One caller at a time: a product split while another thread's product holds the threads
 //! runs all its blocks on its own thread instead of waiting (so threads that multiply at the

@@ -25,8 +25,8 @@
 //! briefly and then asleep. A program that also keeps rayon's global pool busy while it
 //! multiplies has both pools' threads running (up to 2N − 1 for N CPUs): cap one with
 //! `MATMUL_NUM_THREADS` or `RAYON_NUM_THREADS`. Why not a rayon pool of their own, as
-//! until the sixty-fifth session: the step below took 2.29–2.42 ms on these threads against
-//! 2.47–2.62 ms on that pool, on the 2-vCPU Intel machine (`BENCHMARKS.md` §X.9).
+//! until the sixty-fifth session: the step below took 2.25–2.40 ms on these threads against
+//! 2.45–2.62 ms on that pool, on the 2-vCPU Intel machine (`BENCHMARKS.md` §X.9).
 //!
 //! Why: the largest MLP step of `BENCHMARKS.md` §W.12 (784-512-512-10, batch 128, `f32`) on
 //! two threads took 2.00–2.37 ms with its `gemm` products on one thread and 1.49–1.75 ms split
