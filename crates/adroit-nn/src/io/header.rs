@@ -31,7 +31,7 @@ pub(crate) fn offsets_past_the_data(bytes: &[u8]) -> Option<(String, Vec<u64>)> 
     let (header, data) = split(bytes)?;
     let data = u64::try_from(data.len()).ok()?;
     entries(header)?.into_iter().find_map(|(name, entry)| {
-        let offsets = entry.get("data_offsets")?.as_array()?;
+        let offsets = data_offsets(&name, &entry)?;
         let offsets: Vec<u64> = offsets.iter().map(|v| v.as_u64()).collect::<Option<_>>()?;
         offsets.iter().any(|&o| o > data).then_some((name, offsets))
     })
@@ -45,11 +45,28 @@ pub(crate) fn data_size(header: &[u8]) -> Option<u64> {
     entries(split(header)?.0)?
         .iter()
         .filter(|(name, _)| *name != "__metadata__")
-        .try_fold(0, |size: u64, (_, entry)| {
-            let offsets = entry.get("data_offsets")?.as_array()?;
-            let end = offsets.get(1)?.as_u64()?;
+        .try_fold(0, |size: u64, (name, entry)| {
+            let end = data_offsets(name, entry)?.get(1)?.as_u64()?;
             Some(size.max(end))
         })
+}
+
+/// The data offsets of the header entry `name`, in either form the parser reads a tensor's
+/// entry in (serde reads a struct from an object or from an array of its fields in order):
+/// `{"dtype": …, "shape": …, "data_offsets": [start, end]}` or `[dtype, shape, [start, end]]`.
+/// `None` for `__metadata__` and for anything else.
+fn data_offsets<'a>(
+    name: &str,
+    entry: &'a serde_json::Value,
+) -> Option<&'a Vec<serde_json::Value>> {
+    if name == "__metadata__" {
+        return None;
+    }
+    match entry {
+        serde_json::Value::Object(fields) => fields.get("data_offsets")?.as_array(),
+        serde_json::Value::Array(fields) => fields.get(2)?.as_array(),
+        _ => None,
+    }
 }
 
 /// A safetensors file's `bytes` as its header's JSON text and the data after it, by the length
@@ -130,6 +147,12 @@ mod tests {
             offsets_past_the_data(&huge),
             Some(("x".into(), vec![0, u64::MAX - 7]))
         );
+        // An entry in the parser's other form, an array of the fields in order.
+        let array = file(&format!(r#"{{"x":["F32",[1],[0,{}]]}}"#, u64::MAX - 7));
+        assert_eq!(
+            offsets_past_the_data(&array),
+            Some(("x".into(), vec![0, u64::MAX - 7]))
+        );
         // Not such a header: left to the parser.
         assert_eq!(offsets_past_the_data(&file("[1, 2]")), None);
         assert_eq!(
@@ -148,6 +171,8 @@ mod tests {
             entry(0, 4)
         );
         assert_eq!(data_size(&file(&two)), Some(8));
+        let arrays = r#"{"a":["F32",[1],[0,4]],"b":["F32",[2],[4,12]]}"#;
+        assert_eq!(data_size(&file(arrays)), Some(12));
         assert_eq!(data_size(&file(r#"{"__metadata__":{"k":"v"}}"#)), Some(0));
         assert_eq!(data_size(&file(r#"{"a":{"dtype":"F32"}}"#)), None);
         assert_eq!(data_size(&file("[1]")), None);

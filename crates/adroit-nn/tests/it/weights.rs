@@ -768,3 +768,59 @@ fn header_len(path: &std::path::Path) -> u64 {
         .unwrap();
     u64::from_le_bytes(head)
 }
+
+/// A tensor's header entry may also be an array of its fields in order, `[dtype, shape,
+/// [start, end]]`, which the safetensors parser reads as it reads the object form: both
+/// loaders take such a file, and refuse one whose offsets overflow the parser's sums without
+/// a panic (a hunt's finding: the checks before the parser read the object form only, so the
+/// parser panicked with overflow checks on, and the file loader refused a valid file).
+#[test]
+fn entries_written_as_arrays_are_read_as_the_parser_reads_them() {
+    let saved = model(1);
+    let bytes = adroit_nn::io::to_safetensors_bytes(&saved).unwrap();
+    let len = usize::try_from(u64::from_le_bytes(bytes[..8].try_into().unwrap())).unwrap();
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes[8..8 + len]).unwrap();
+    let arrays: serde_json::Map<String, serde_json::Value> = header
+        .into_iter()
+        .map(|(name, entry)| match name.as_str() {
+            "__metadata__" => (name, entry),
+            _ => {
+                let fields = [&entry["dtype"], &entry["shape"], &entry["data_offsets"]];
+                (name, serde_json::json!(fields))
+            }
+        })
+        .collect();
+    let text = serde_json::to_string(&arrays).unwrap();
+    assert!(text.contains(r#":["F64",["#), "{text}");
+    let mut file = (text.len() as u64).to_le_bytes().to_vec();
+    file.extend_from_slice(text.as_bytes());
+    file.extend_from_slice(&bytes[8 + len..]);
+    let mut from_bytes = model(2);
+    load_safetensors_bytes(&mut from_bytes, &file).unwrap();
+    assert_eq!(params(&from_bytes), params(&saved));
+    let tmp = dir("array_entries");
+    let path = tmp.path().join("arrays.safetensors");
+    std::fs::write(&path, &file).unwrap();
+    let mut from_file = model(2);
+    load_safetensors(&mut from_file, &path).unwrap();
+    assert_eq!(params(&from_file), params(&saved));
+    // 4n = 2⁶⁴ − 8 bytes of data for n entries: the parser's own size checks pass, its sum of
+    // the header's size and the end offset overflows.
+    let n = (1_u64 << 62) - 2;
+    let header = format!(r#"{{"x":["F32",[{n}],[0,{}]]}}"#, 4 * n);
+    let mut huge = (header.len() as u64).to_le_bytes().to_vec();
+    huge.extend_from_slice(header.as_bytes());
+    let mut m = model(3);
+    let before = params(&m);
+    let err = load_safetensors_bytes(&mut m, &huge).unwrap_err();
+    assert!(err.to_string().contains("reach past the data"), "{err}");
+    std::fs::write(&path, &huge).unwrap();
+    let err = load_safetensors(&mut m, &path).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("its header gives {} bytes of data", 4 * n)),
+        "{err}"
+    );
+    assert_eq!(params(&m), before);
+}
