@@ -6,8 +6,8 @@
 //!
 //! | feature | module | crate | brings in |
 //! |---|---|---|---|
-//! | `forward` (default) | [`forward`] | `adroit-forward` | dual numbers; `num-traits`, `nalgebra` |
-//! | `reverse` (default) | [`reverse`] | `adroit-reverse` | the tape, matrix-level operations |
+//! | `forward` (default) | `forward` | `adroit-forward` | dual numbers; `num-traits`, `nalgebra` |
+//! | `reverse` (default) | `reverse` | `adroit-reverse` | the tape, matrix-level operations |
 //! | `nn` | `nn` | `adroit-nn` | layers, losses, optimisers, training; `rand`, `safetensors`, `indicatif`, `gemm`, `rayon` |
 //! | `check` | `check` | `adroit-check` | finite differences, gradcheck; `proptest` |
 //! | `gemm` | | `adroit-reverse`'s feature `gemm` | faster matrix products (on with `nn`, which takes `adroit-nn`'s default features: depend on `adroit-nn` with `default-features = false` to leave it off); `gemm` |
@@ -23,8 +23,10 @@
 //! those crates, unchanged.
 //!
 //! # Example
-//! The classic first example, `f(x) = 3x² + 2x + 1` with `f'(5) = 32`, in both modes:
+//! The classic first example, `f(x) = 3x² + 2x + 1` with `f'(5) = 32`, in both modes (features
+//! `forward` and `reverse`, the default ones):
 //! ```
+//! # #[cfg(all(feature = "forward", feature = "reverse"))] {
 //! use adroit::forward::num_traits::Float;
 //!
 //! fn f<S: Float>(x: S) -> S {
@@ -34,6 +36,7 @@
 //!
 //! assert_eq!(adroit::forward::derivative(f, 5.0), 32.0);
 //! assert_eq!(adroit::reverse::gradient(|x| f(x[0]), &[5.0]), [32.0]);
+//! # }
 //! ```
 #![warn(missing_docs)]
 
