@@ -2,8 +2,10 @@
 
 use super::io_error;
 use crate::NnError;
+use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `bytes` to `path` atomically: under a temporary name in the same directory, flushed
 /// to disk, then renamed over `path`, so a crash or an error never leaves a partial file there
@@ -14,8 +16,9 @@ use std::path::Path;
 /// replaced and the link kept; the new file keeps the old one's permissions; and a read-only
 /// file (no write permission bit, whoever runs the program) or something that is not a
 /// regular file (a directory, a device) is refused and left as it is. The temporary is made
-/// in the directory of the file written (a link's target's), which must be writable; a
-/// dangling link is replaced by the new file.
+/// in the directory of the file written (a link's target's), which must be writable, as a new
+/// file (never through a file or link already at its name); a dangling link is replaced by
+/// the new file.
 ///
 /// # Errors
 /// [`NnError::Io`] naming `path` if the file cannot be written, or `path` is read-only or not
@@ -62,9 +65,6 @@ pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), NnEr
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // Unique per process and call, so concurrent saves to one path never share a temporary.
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     // At most 100 bytes of the name, so the temporary stays within the usual 255-byte limit
     // on a file name whenever the target's own name does.
     let mut stem_len = 0;
@@ -75,23 +75,26 @@ pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), NnEr
             stem_len <= 100
         })
         .collect();
-    let tmp = dir.join(format!(".{stem}.{}.{n}.tmp", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
+    let mut created = None;
+    let mut write = || -> std::io::Result<()> {
+        let (tmp, mut f) = create_temporary(dir, &stem)?;
+        let tmp = created.insert(tmp);
         if let Some(permissions) = &permissions {
             f.set_permissions(permissions.clone())?;
         }
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
+        std::fs::rename(tmp, path)?;
         // Make the rename itself durable (best effort: not every platform opens directories).
-        if let Ok(d) = std::fs::File::open(dir) {
+        if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
         Ok(())
     };
     write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
+        if let Some(tmp) = &created {
+            let _ = std::fs::remove_file(tmp);
+        }
         // The usual cause of "not found" here: the directory is missing; say so.
         if e.kind() == std::io::ErrorKind::NotFound && !dir.is_dir() {
             let why = format!("the directory {} does not exist", dir.display());
@@ -101,7 +104,65 @@ pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), NnEr
     })
 }
 
+/// Numbers the temporaries: unique per process and call, so concurrent saves to one path
+/// never share one.
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// How many names [`create_temporary`] tries.
+const TEMPORARY_TRIES: usize = 64;
+
+/// Creates a new file `.{stem}.{process id}.{n}.tmp` in `dir` for the next number `n`, never
+/// opening one that exists: a file or link already at that name (another program's, or left by
+/// a crash) is left alone and the next number tried, [`TEMPORARY_TRIES`] times at most. (The
+/// names are predictable, so a link planted there in a shared directory would otherwise be
+/// written through.)
+fn create_temporary(dir: &Path, stem: &str) -> std::io::Result<(PathBuf, File)> {
+    let mut taken = None;
+    for _ in 0..TEMPORARY_TRIES {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{stem}.{}.{n}.tmp", std::process::id()));
+        match File::options().write(true).create_new(true).open(&tmp) {
+            Ok(file) => return Ok((tmp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => taken = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(taken.unwrap_or_else(|| std::io::ErrorKind::AlreadyExists.into()))
+}
+
 /// The error for an existing `path` that is not overwritten.
 fn refused(path: &Path, kind: std::io::ErrorKind, why: &str) -> NnError {
     io_error(path, std::io::Error::new(kind, why))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Links planted at the next temporaries' names (which are predictable) are skipped, not
+    /// written through, and left as they are.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_at_a_temporarys_name_is_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"keep").unwrap();
+        let target = dir.path().join("weights.bin");
+        let next = COUNTER.load(Ordering::Relaxed);
+        let planted: Vec<PathBuf> = (next..next + 8)
+            .map(|n| {
+                let name = format!(".weights.bin.{}.{n}.tmp", std::process::id());
+                let link = dir.path().join(name);
+                std::os::unix::fs::symlink(&victim, &link).unwrap();
+                link
+            })
+            .collect();
+        write_atomically(&target, b"new").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+        for link in &planted {
+            let meta = std::fs::symlink_metadata(link).unwrap();
+            assert!(meta.file_type().is_symlink(), "{}", link.display());
+        }
+    }
 }
