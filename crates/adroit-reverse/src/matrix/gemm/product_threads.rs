@@ -13,7 +13,8 @@
 //! One caller at a time: a product split while another thread's product holds the threads
 //! runs all its blocks on its own thread instead of waiting (so threads that multiply at the
 //! same time never wait for each other). A panic in a block reaches the caller after every
-//! block has returned.
+//! block has returned. A child process made by `fork` (which has none of the threads) runs
+//! every block on the caller, where blocks sent to the missing threads would wait for ever.
 
 use std::any::Any;
 use std::cell::UnsafeCell;
@@ -64,6 +65,8 @@ pub(super) struct Pool {
     busy: AtomicBool,
     /// The number of the last job posted (changed only by the holder of `busy`).
     last: AtomicUsize,
+    /// The process that started the threads: a child made by `fork` has none of them.
+    process: u32,
 }
 
 impl Pool {
@@ -95,17 +98,20 @@ impl Pool {
             threads,
             busy: AtomicBool::new(false),
             last: AtomicUsize::new(0),
+            process: std::process::id(),
         })
     }
 
     /// Calls `block(p)` for every `p` in `0..parts` and returns when all have: `p = 0` on
     /// this thread, the next ones on the product threads (one each) when they are free, the
-    /// rest (or all, when another caller holds the threads) here after block 0.
+    /// rest (or all, when another caller holds the threads, or in a child process made by
+    /// `fork`, which has none of the threads) here after block 0.
     ///
     /// # Panics
     /// With a block's panic (this thread's first), after every block has returned.
     pub(super) fn run(&self, parts: usize, block: &(dyn Fn(usize) + Sync)) {
         if parts <= 1
+            || std::process::id() != self.process
             || self
                 .busy
                 .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -288,19 +294,23 @@ mod tests {
         }
     }
 
-    #[test]
-    fn blocks_past_the_threads_run_on_the_caller() {
-        let pool = own_pool(1);
+    /// The blocks of `parts` that `pool.run` ran on this thread, in order.
+    fn blocks_run_here(pool: &Pool, parts: usize) -> Vec<usize> {
         let caller = std::thread::current().id();
-        let on_caller = Mutex::new(Vec::new());
-        pool.run(4, &|p| {
+        let here = Mutex::new(Vec::new());
+        pool.run(parts, &|p| {
             if std::thread::current().id() == caller {
-                on_caller.lock().expect("no panic").push(p);
+                here.lock().expect("no panic").push(p);
             }
         });
-        let mut on_caller = on_caller.into_inner().expect("no panic");
-        on_caller.sort_unstable();
-        assert_eq!(on_caller, [0, 2, 3]);
+        let mut here = here.into_inner().expect("no panic");
+        here.sort_unstable();
+        here
+    }
+
+    #[test]
+    fn blocks_past_the_threads_run_on_the_caller() {
+        assert_eq!(blocks_run_here(own_pool(1), 4), [0, 2, 3]);
     }
 
     #[test]
@@ -317,14 +327,7 @@ mod tests {
                 })
             });
             inside.wait();
-            let me = std::thread::current().id();
-            let here = AtomicUsize::new(0);
-            pool.run(3, &|_| {
-                if std::thread::current().id() == me {
-                    here.fetch_add(1, Ordering::Relaxed);
-                }
-            });
-            assert_eq!(here.into_inner(), 3);
+            assert_eq!(blocks_run_here(pool, 3), [0, 1, 2]);
             release.wait();
         });
         assert_eq!(bits(pool, 2), 3);
@@ -432,6 +435,21 @@ mod tests {
         }));
         assert!(outer.is_err());
         assert!(caught.load(Ordering::Relaxed), "block one's panic was lost");
+        assert_eq!(bits(pool, 2), 3);
+    }
+
+    #[test]
+    fn a_child_process_runs_every_block_itself() {
+        let pool = own_pool(1);
+        // As the pool looks from a child made by `fork` (whose thread is not there).
+        let child = Pool {
+            slots: pool.slots,
+            threads: pool.threads.clone(),
+            busy: AtomicBool::new(false),
+            last: AtomicUsize::new(0),
+            process: std::process::id().wrapping_add(1),
+        };
+        assert_eq!(blocks_run_here(&child, 2), [0, 1]);
         assert_eq!(bits(pool, 2), 3);
     }
 }
