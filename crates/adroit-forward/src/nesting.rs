@@ -122,10 +122,7 @@ pub fn record_perturbation<D, F>() -> Perturbation {
 fn enter_nested(entry_of: EntryOf, active: usize) {
     let entry = entry_of();
     let same = |a: &str, b: &str| std::ptr::eq(a, b) || a == b;
-    // A trait object's type (`Box<dyn Fn…>`, `&dyn Fn…`) is shared by every closure behind
-    // it, a function pointer's by every function of its signature: never taken for the same
-    // function.
-    let erased = entry.1.contains("dyn ") || entry.1.contains("fn(");
+    let erased = is_erased(entry.1);
     let same_function = |a: &str| same(a, entry.1) && !erased;
     let conflicts = |of: &EntryOf| {
         let (dual, function) = of();
@@ -141,6 +138,41 @@ fn enter_nested(entry_of: EntryOf, active: usize) {
         *slot = entry_of;
         INNER.set(inner);
     }
+}
+
+/// Whether the function type named `name` (`std::any::type_name`) is one many functions share,
+/// never taken for the same function called again: a trait object (`Box<dyn Fn…>`,
+/// `&dyn Fn…`), shared by every closure behind it, or a function pointer (`fn(…) -> …`, also
+/// `unsafe`, `extern` or higher-ranked), shared by every function of its signature — behind
+/// any references and boxes, the only wrappers that implement the `Fn` traits. A closure or a
+/// function item has a type of its own, whatever its generic parameters name (a closure inside
+/// `fn rec<G>` called with `G = fn(f64) -> f64` is `rec<fn(f64) -> f64>::{{closure}}`). A name
+/// of another shape is taken for a shared type only where it could be one: a path ending in
+/// `Box<` is read as a box, whatever its crate.
+fn is_erased(name: &str) -> bool {
+    let mut rest = name;
+    loop {
+        if let Some(r) = rest
+            .strip_prefix("&mut ")
+            .or_else(|| rest.strip_prefix('&'))
+        {
+            rest = r;
+        } else if let Some(r) = strip_box(rest) {
+            rest = r;
+        } else {
+            break;
+        }
+    }
+    ["dyn ", "fn(", "unsafe ", "extern ", "for<"]
+        .iter()
+        .any(|shape| rest.starts_with(shape))
+}
+
+/// `name` without a leading `path::Box<` (a path of plain segments), if it has one.
+fn strip_box(name: &str) -> Option<&str> {
+    let at = name.find("Box<")?;
+    let plain = |c: char| c.is_alphanumeric() || c == '_' || c == ':';
+    name[..at].chars().all(plain).then(|| &name[at + 4..])
 }
 
 impl Drop for Perturbation {
@@ -253,6 +285,45 @@ mod tests {
         });
         assert!(panicked.is_err());
         assert_eq!(ACTIVE.get(), 0);
+    }
+
+    /// Trait objects and function pointers, behind references and boxes, are shared types;
+    /// closures and function items have their own, whatever their generic parameters name.
+    #[test]
+    fn shared_function_types_are_told_from_a_functions_own() {
+        use std::any::type_name;
+        fn name_of<F>(_: &F) -> &'static str {
+            type_name::<F>()
+        }
+        fn plain(x: f64) -> f64 {
+            x
+        }
+        fn closure_in<G>(_: G) -> &'static str {
+            name_of(&|x: f64| x)
+        }
+        for shared in [
+            type_name::<fn(f64) -> f64>(),
+            type_name::<unsafe fn(f64) -> f64>(),
+            type_name::<extern "C" fn(f64) -> f64>(),
+            type_name::<for<'a> fn(&'a f64) -> f64>(),
+            type_name::<&dyn Fn(f64) -> f64>(),
+            type_name::<&mut dyn FnMut(f64) -> f64>(),
+            type_name::<Box<dyn Fn(f64) -> f64>>(),
+            type_name::<&Box<dyn Fn(f64) -> f64>>(),
+            type_name::<Box<&dyn Fn(f64) -> f64>>(),
+        ] {
+            assert!(is_erased(shared), "{shared}");
+        }
+        for own in [
+            name_of(&plain),
+            name_of(&|x: f64| x),
+            name_of(&&|x: f64| x),
+            name_of(&Box::new(|x: f64| x)),
+            closure_in(plain as fn(f64) -> f64),
+            closure_in(&plain as &dyn Fn(f64) -> f64),
+        ] {
+            assert!(!is_erased(own), "{own}");
+        }
     }
 
     /// Beyond the recorded depth the calls are counted and checked against the recorded

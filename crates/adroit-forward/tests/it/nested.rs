@@ -386,6 +386,31 @@ fn the_same_closure_called_again_inside_itself_is_let_through() {
     assert_eq!(slope(3, 0.7), 0.7_f64.cos());
 }
 
+/// A closure inside a generic function called with a function pointer or a trait object is
+/// still a closure of its own type (its name only mentions them): called again inside itself
+/// it is let through, as for any other argument type (a hunt's finding: it was refused).
+#[test]
+fn a_closure_whose_generic_parameter_is_shared_is_still_its_own_function() {
+    // d/dt [t² · g(1)] at t = 3 is 6·g(1) = 12 for g(v) = v + 1; the inner calls' results
+    // enter as constants.
+    fn rec<G: Fn(f64) -> f64 + Copy>(g: G, x: f64, depth: u32) -> f64 {
+        derivative(
+            |t: Dual<f64>| {
+                let deeper = if depth > 0 { rec(g, x, depth - 1) } else { 0.0 };
+                t * t * Dual::constant(g(1.0)) + Dual::constant(deeper)
+            },
+            x,
+        )
+    }
+    fn plain(v: f64) -> f64 {
+        v + 1.0
+    }
+    assert_eq!(rec(|v| v + 1.0, 3.0, 2), 12.0);
+    assert_eq!(rec(plain, 3.0, 2), 12.0);
+    assert_eq!(rec(plain as fn(f64) -> f64, 3.0, 2), 12.0);
+    assert_eq!(rec(&plain as &dyn Fn(f64) -> f64, 3.0, 2), 12.0);
+}
+
 /// Closures behind trait objects share one type (`Box<dyn Fn…>`): a confused nested call
 /// through two boxed closures is refused, not taken for the same function called again.
 #[test]
