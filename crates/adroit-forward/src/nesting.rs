@@ -16,7 +16,8 @@
 //! parallel map run by a thread waiting inside the first), which cannot have captured the
 //! running call's variables — only a function defined inside the running one, or given its
 //! variables, can. Not for trait objects (`Box<dyn Fn…>`, `&dyn Fn…`) or function pointers,
-//! whose type many functions share. Types are compared by `std::any::type_name`, which names
+//! whose type many functions share, nor for a closure of a generic helper called with a trait
+//! object (`d<&dyn Fn…>::{{closure}}`), which forwards whichever function it was given. Types are compared by `std::any::type_name`, which names
 //! every closure of one function alike (`f::{{closure}}`): two different closures of one
 //! function, one running inside the other's derivative call and handed its variables
 //! (through recursion of that function, or shared state such as a `Cell`), are taken for the
@@ -96,7 +97,9 @@ pub struct Perturbation {
 /// call of the same function type is let through: it is the same closure or function called
 /// again (recursion, or — with rayon — another task of one parallel map run by a thread
 /// waiting inside the first), which cannot have captured the running call's variables; not
-/// for a trait object (`Box<dyn Fn…>`) or a function pointer, whose type many functions share.
+/// for a trait object (`Box<dyn Fn…>`) or a function pointer, whose type many functions share,
+/// nor for a closure of a generic function over a trait object (`d<&dyn Fn…>::{{closure}}`),
+/// which forwards whichever function it was given.
 #[doc(hidden)]
 #[track_caller]
 #[inline]
@@ -140,16 +143,22 @@ fn enter_nested(entry_of: EntryOf, active: usize) {
     }
 }
 
-/// Whether the function type named `name` (`std::any::type_name`) is one many functions share,
-/// never taken for the same function called again: a trait object (`Box<dyn Fn…>`,
-/// `&dyn Fn…`), shared by every closure behind it, or a function pointer (`fn(…) -> …`, also
-/// `unsafe`, `extern` or higher-ranked), shared by every function of its signature — behind
-/// any references and boxes, the only wrappers that implement the `Fn` traits. A closure or a
-/// function item has a type of its own, whatever its generic parameters name (a closure inside
-/// `fn rec<G>` called with `G = fn(f64) -> f64` is `rec<fn(f64) -> f64>::{{closure}}`). A name
-/// of another shape is taken for a shared type only where it could be one: a path ending in
-/// `Box<` is read as a box, whatever its crate.
+/// Whether the function type named `name` (`std::any::type_name`) may be shared by several
+/// functions, and is then never taken for the same function called again:
+/// - any name mentioning a trait object (`dyn `): `Box<dyn Fn…>` and `&dyn Fn…` are shared by
+///   every closure behind them, and so is a closure of a generic helper called with them
+///   (`d<&dyn Fn(…)>::{{closure}}` forwards whichever function it was given);
+/// - a function pointer (`fn(…) -> …`, also `unsafe`, `extern` or higher-ranked), shared by
+///   every function of its signature, behind any references and boxes (the only wrappers
+///   that implement the `Fn` traits).
+///
+/// A closure or function item whose generic parameters only name function pointers is a type
+/// of its own (a closure of `fn rec<G>` called with `G = fn(f64) -> f64` is
+/// `rec<fn(f64) -> f64>::{{closure}}`: a function pointer captures nothing).
 fn is_erased(name: &str) -> bool {
+    if name.contains("dyn ") {
+        return true;
+    }
     let mut rest = name;
     loop {
         if let Some(r) = rest
@@ -163,16 +172,19 @@ fn is_erased(name: &str) -> bool {
             break;
         }
     }
-    ["dyn ", "fn(", "unsafe ", "extern ", "for<"]
+    ["fn(", "unsafe ", "extern ", "for<"]
         .iter()
         .any(|shape| rest.starts_with(shape))
 }
 
-/// `name` without a leading `path::Box<` (a path of plain segments), if it has one.
+/// `name` without a leading `Box<` or `path::Box<` (a path of plain segments), if it has one.
 fn strip_box(name: &str) -> Option<&str> {
     let at = name.find("Box<")?;
-    let plain = |c: char| c.is_alphanumeric() || c == '_' || c == ':';
-    name[..at].chars().all(plain).then(|| &name[at + 4..])
+    let path = &name[..at];
+    let plain = path
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == ':');
+    (plain && (path.is_empty() || path.ends_with("::"))).then(|| &name[at + 4..])
 }
 
 impl Drop for Perturbation {
@@ -287,8 +299,9 @@ mod tests {
         assert_eq!(ACTIVE.get(), 0);
     }
 
-    /// Trait objects and function pointers, behind references and boxes, are shared types;
-    /// closures and function items have their own, whatever their generic parameters name.
+    /// Trait objects and function pointers, behind references and boxes, are shared types, and
+    /// so is a generic helper's closure over a trait object; closures and function items whose
+    /// generic parameters only name function pointers have their own.
     #[test]
     fn shared_function_types_are_told_from_a_functions_own() {
         use std::any::type_name;
@@ -300,6 +313,13 @@ mod tests {
         }
         fn closure_in<G>(_: G) -> &'static str {
             name_of(&|x: f64| x)
+        }
+        /// A type whose name ends in `Box`, not a box.
+        struct MyBox<G>(G);
+        impl<G> MyBox<G> {
+            fn closure(&self) -> &'static str {
+                name_of(&|x: f64| x)
+            }
         }
         for shared in [
             type_name::<fn(f64) -> f64>(),
@@ -320,10 +340,13 @@ mod tests {
             name_of(&&|x: f64| x),
             name_of(&Box::new(|x: f64| x)),
             closure_in(plain as fn(f64) -> f64),
-            closure_in(&plain as &dyn Fn(f64) -> f64),
+            MyBox(plain as fn(f64) -> f64).closure(),
         ] {
             assert!(!is_erased(own), "{own}");
         }
+        // A generic helper's closure forwarding a trait object: shared.
+        let forwarding = closure_in(&plain as &dyn Fn(f64) -> f64);
+        assert!(is_erased(forwarding), "{forwarding}");
     }
 
     /// Beyond the recorded depth the calls are counted and checked against the recorded

@@ -386,11 +386,13 @@ fn the_same_closure_called_again_inside_itself_is_let_through() {
     assert_eq!(slope(3, 0.7), 0.7_f64.cos());
 }
 
-/// A closure inside a generic function called with a function pointer or a trait object is
-/// still a closure of its own type (its name only mentions them): called again inside itself
-/// it is let through, as for any other argument type (a hunt's finding: it was refused).
+/// A closure inside a generic function called with a function pointer is still a closure of
+/// its own type (a function pointer captures nothing): called again inside itself it is let
+/// through, as for a closure or function item argument (a hunt's finding: it was refused).
+/// Called with a trait object it is refused: the helper's closure then forwards whichever
+/// function it was given (next test).
 #[test]
-fn a_closure_whose_generic_parameter_is_shared_is_still_its_own_function() {
+fn a_closure_whose_generic_parameter_is_a_function_pointer_is_its_own_function() {
     // d/dt [t² · g(1)] at t = 3 is 6·g(1) = 12 for g(v) = v + 1; the inner calls' results
     // enter as constants.
     fn rec<G: Fn(f64) -> f64 + Copy>(g: G, x: f64, depth: u32) -> f64 {
@@ -408,7 +410,40 @@ fn a_closure_whose_generic_parameter_is_shared_is_still_its_own_function() {
     assert_eq!(rec(|v| v + 1.0, 3.0, 2), 12.0);
     assert_eq!(rec(plain, 3.0, 2), 12.0);
     assert_eq!(rec(plain as fn(f64) -> f64, 3.0, 2), 12.0);
-    assert_eq!(rec(&plain as &dyn Fn(f64) -> f64, 3.0, 2), 12.0);
+    let message = panic_message(|| {
+        rec(&plain as &dyn Fn(f64) -> f64, 3.0, 2);
+    });
+    assert!(message.contains("perturbation confusion"), "{message}");
+}
+
+/// A generic helper forwarding its function through a closure of its own, called with trait
+/// objects: the two calls run one closure type, `d<&dyn Fn…>::{{closure}}`, over different
+/// functions, so the confused nesting is refused (a review found 2 for 1 returned when only
+/// the front of the type name was read).
+#[test]
+fn a_generic_helper_forwarding_trait_objects_is_refused() {
+    fn d<G: Fn(Dual<f64>) -> Dual<f64>>(g: G, x: f64) -> f64 {
+        derivative(|t| g(t), x)
+    }
+    type Object<'a> = &'a dyn Fn(Dual<f64>) -> Dual<f64>;
+    let message = panic_message(|| {
+        let outer = |x: Dual<f64>| {
+            let inner = move |y: Dual<f64>| x + y;
+            x * Dual::constant(d(&inner as Object, 1.0))
+        };
+        d(&outer as Object, 1.0);
+    });
+    assert!(message.contains("perturbation confusion"), "{message}");
+    let message = panic_message(|| {
+        let outer = |x: Dual<f64>| {
+            let inner = move |y: Dual<f64>| x + y;
+            let boxed: Box<dyn Fn(Dual<f64>) -> Dual<f64>> = Box::new(inner);
+            x * Dual::constant(d(boxed, 1.0))
+        };
+        let boxed: Box<dyn Fn(Dual<f64>) -> Dual<f64>> = Box::new(outer);
+        d(boxed, 1.0);
+    });
+    assert!(message.contains("perturbation confusion"), "{message}");
 }
 
 /// Closures behind trait objects share one type (`Box<dyn Fn…>`): a confused nested call
