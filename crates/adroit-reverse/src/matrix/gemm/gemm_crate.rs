@@ -18,7 +18,7 @@
 //! `/sys`, or by running `lscpu` where that fails), so its rounding can differ between machines
 //! with the same instruction set. Each call runs on one thread and keeps a working buffer of
 //! about the L2 cache's size per thread that uses it; with the feature `parallel` a large
-//! product is split into blocks of rows, one call each, on rayon's threads (at most
+//! product is split into blocks of rows, one call each, on adroit's product threads (at most
 //! `MATMUL_NUM_THREADS`, `matrixmultiply`'s threading variable, where that is set: see
 //! [`split`](super::split)), else it runs on the calling thread.
 //!

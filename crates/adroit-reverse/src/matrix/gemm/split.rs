@@ -54,7 +54,7 @@ const MIN_COLUMNS: usize = 16;
 
 /// How many blocks of rows the `m × n` output of an `m × k` by `k × n` product is split into
 /// (1: not split). The size tests come first, so that a program whose products are all small
-/// never starts rayon's threads.
+/// never starts the product threads.
 pub(super) fn parts(m: usize, n: usize, k: usize) -> usize {
     let work = m.saturating_mul(n).saturating_mul(k);
     let by_size = (work / MIN_PART_MULTIPLY_ADDS).min(m / ROW_QUANTUM);

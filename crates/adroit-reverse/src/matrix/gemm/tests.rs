@@ -271,9 +271,8 @@ fn a_large_product_is_split_over_the_pool_with_the_same_bits() {
     assert!(worst < 1e-4, "{worst}");
 }
 
-/// On a thread of a rayon pool a product is never split (while waiting for its blocks, the
-/// thread could run another job of the pool, which could record on the matrix tape this
-/// thread is recording on).
+/// On a thread of a rayon pool a product is never split: that pool's threads already occupy
+/// the CPUs (see `split`'s module docs).
 #[cfg(feature = "parallel")]
 #[test]
 fn products_on_a_pools_thread_are_not_split() {
