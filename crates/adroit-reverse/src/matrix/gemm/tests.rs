@@ -271,6 +271,37 @@ fn a_large_product_is_split_over_the_pool_with_the_same_bits() {
     assert!(worst < 1e-4, "{worst}");
 }
 
+/// Split products on several threads at once: one holds the product threads, the others run
+/// their blocks themselves (`product_threads`), and every product equals the whole one to the
+/// last bit (depth at most 512, see the test above).
+#[cfg(feature = "parallel")]
+#[test]
+fn split_products_on_several_threads_at_once_equal_the_whole_ones() {
+    use super::gemm_crate::product_in_parts;
+    let (m, k, n) = (256, 64, 32);
+    let (x, y) = (rounding::<f32>(m, k, 5), rounding::<f32>(k, n, 6));
+    let (a, b) = (Operand::plain(&x), Operand::plain(&y));
+    let mut whole = unwritten(m * n);
+    product_in_parts(a, b, &mut whole, 1);
+    let whole: DMatrix<f32> = entries(m, n, whole);
+    std::thread::scope(|s| {
+        for parts in [2, 3, 4, 2] {
+            let whole = &whole;
+            s.spawn(move || {
+                for round in 0..50 {
+                    let mut c = unwritten(m * n);
+                    product_in_parts(a, b, &mut c, parts);
+                    assert_eq!(
+                        &entries::<f32>(m, n, c),
+                        whole,
+                        "{parts} parts, round {round}"
+                    );
+                }
+            });
+        }
+    });
+}
+
 /// On a thread of a rayon pool a product is never split: that pool's threads already occupy
 /// the CPUs (see `split`'s module docs).
 #[cfg(feature = "parallel")]
