@@ -31,6 +31,15 @@ fn params(m: &Chain<f64>) -> Vec<f64> {
     v
 }
 
+/// A safetensors file of the JSON `header` and `data`: 8 bytes of the header's length
+/// (little-endian), the header, the data.
+fn safetensors_file(header: &str, data: &[u8]) -> Vec<u8> {
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}
+
 #[test]
 fn round_trip_and_atomic_write() {
     let tmp = dir("round_trip");
@@ -603,9 +612,7 @@ fn a_file_naming_a_tensor_twice_is_refused() {
         .flat_map(|v| v.to_le_bytes())
         .collect();
     let header = r#"{"weight":{"dtype":"F64","shape":[1,1],"data_offsets":[0,8]},"weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}"#;
-    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
-    bytes.extend_from_slice(header.as_bytes());
-    bytes.extend_from_slice(&data);
+    let bytes = safetensors_file(header, &data);
     let d = dir("twice");
     let path = d.path().join("twice.safetensors");
     std::fs::write(&path, &bytes).unwrap();
@@ -619,10 +626,7 @@ fn a_file_naming_a_tensor_twice_is_refused() {
     assert_eq!(layer.weight, w, "the model is unchanged");
     // The same file with the name once loads.
     let once = r#"{"weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}"#;
-    let mut bytes = (once.len() as u64).to_le_bytes().to_vec();
-    bytes.extend_from_slice(once.as_bytes());
-    bytes.extend_from_slice(&data);
-    std::fs::write(&path, &bytes).unwrap();
+    std::fs::write(&path, safetensors_file(once, &data)).unwrap();
     load_safetensors(&mut layer, &path).unwrap();
     assert_eq!(layer.weight, nalgebra::dmatrix![1.5, -2.0]);
 }
@@ -684,8 +688,7 @@ fn offsets_near_the_largest_integer_are_refused_without_a_panic() {
             r#"{{"x":{{"dtype":"U8","shape":[{}],"data_offsets":[{a},{b}]}}}}"#,
             b - a
         );
-        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
-        bytes.extend_from_slice(header.as_bytes());
+        let bytes = safetensors_file(&header, &[]);
         let mut m = model(3);
         let before = params(&m);
         let err = load_safetensors_bytes(&mut m, &bytes).unwrap_err();
@@ -793,9 +796,7 @@ fn entries_written_as_arrays_are_read_as_the_parser_reads_them() {
         .collect();
     let text = serde_json::to_string(&arrays).unwrap();
     assert!(text.contains(r#":["F64",["#), "{text}");
-    let mut file = (text.len() as u64).to_le_bytes().to_vec();
-    file.extend_from_slice(text.as_bytes());
-    file.extend_from_slice(&bytes[8 + len..]);
+    let file = safetensors_file(&text, &bytes[8 + len..]);
     let mut from_bytes = model(2);
     load_safetensors_bytes(&mut from_bytes, &file).unwrap();
     assert_eq!(params(&from_bytes), params(&saved));
@@ -809,8 +810,7 @@ fn entries_written_as_arrays_are_read_as_the_parser_reads_them() {
     // the header's size and the end offset overflows.
     let n = (1_u64 << 62) - 2;
     let header = format!(r#"{{"x":["F32",[{n}],[0,{}]]}}"#, 4 * n);
-    let mut huge = (header.len() as u64).to_le_bytes().to_vec();
-    huge.extend_from_slice(header.as_bytes());
+    let huge = safetensors_file(&header, &[]);
     let mut m = model(3);
     let before = params(&m);
     let err = load_safetensors_bytes(&mut m, &huge).unwrap_err();
