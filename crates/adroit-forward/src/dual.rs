@@ -1,6 +1,7 @@
 //! [`Dual`]: a primal value and one tangent, for first derivatives in one direction.
 
 use crate::chain_rule::chain_quotient;
+use crate::display;
 use crate::rules::{BinaryRule, UnaryRule};
 use crate::{ChainRule, chain_product};
 use core::fmt;
@@ -201,12 +202,12 @@ impl<T: Float> ChainRule for Dual<T> {
 }
 
 impl<T: Float + fmt::Display> fmt::Display for Dual<T> {
-    /// Formats as `value + tangent·ε`, honouring precision flags (`{:.3}`).
+    /// Formats as `value + tangentε` (`1 - 0.5ε` for a negative tangent), honouring the
+    /// precision and `+` flags (`{:.3}`) on both numbers; the parts of a nested dual are put
+    /// in parentheses: `(1 + 1ε) + (2 + 0ε)ε`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.value, f)?;
-        f.write_str(" + ")?;
-        fmt::Display::fmt(&self.tangent, f)?;
-        f.write_str("ε")
+        f.write_str(&display::part(f, &self.value))?;
+        display::write_term(f, &self.tangent, "ε")
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::ChainRule;
 use crate::chain_rule::{chain_product_lanewise, chain_quotient, is_finite_deep, scale_tangents};
+use crate::display;
 use crate::rules::{BinaryRule, UnaryRule};
 use core::fmt;
 use num_traits::Float;
@@ -216,15 +217,16 @@ impl<T: Float, const N: usize> ChainRule for DualVec<T, N> {
 }
 
 impl<T: Float + fmt::Display, const N: usize> fmt::Display for DualVec<T, N> {
-    /// Formats as `value + [t₀, t₁, …]ε`.
+    /// Formats as `value + [t₀, t₁, …]ε`, honouring the precision and `+` flags on every
+    /// number; a nested dual's parts are put in parentheses.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.value, f)?;
+        f.write_str(&display::part(f, &self.value))?;
         f.write_str(" + [")?;
         for (i, t) in self.tangents.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
-            fmt::Display::fmt(t, f)?;
+            f.write_str(&display::part(f, t))?;
         }
         f.write_str("]ε")
     }

@@ -1,6 +1,7 @@
 //! [`HyperDualVec`]: second-order numbers for exact second derivatives and Hessians.
 
 use crate::chain_rule::{chain_product_lanewise as cp, chain_product_select, chain_quotient};
+use crate::display;
 use crate::rules::{BinaryRule, UnaryRule};
 use crate::{ChainRule, Dual, DualVec};
 use core::fmt;
@@ -290,7 +291,8 @@ impl<T: Float, const M: usize, const N: usize> ChainRule for HyperDualVec<T, M, 
 impl<T: Float + fmt::Display, const M: usize, const N: usize> fmt::Display
     for HyperDualVec<T, M, N>
 {
-    /// Formats as `value + [..]ε₁ + [..]ε₂ + [[..]]ε₁ε₂`.
+    /// Formats as `value + [..]ε₁ + [..]ε₂ + [[..]]ε₁ε₂`, honouring the precision and `+`
+    /// flags on every number; a nested dual's parts are put in parentheses.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fn list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, xs: &[T]) -> fmt::Result {
             f.write_str("[")?;
@@ -298,11 +300,11 @@ impl<T: Float + fmt::Display, const M: usize, const N: usize> fmt::Display
                 if i > 0 {
                     f.write_str(", ")?;
                 }
-                fmt::Display::fmt(x, f)?;
+                f.write_str(&display::part(f, x))?;
             }
             f.write_str("]")
         }
-        fmt::Display::fmt(&self.value, f)?;
+        f.write_str(&display::part(f, &self.value))?;
         f.write_str(" + ")?;
         list(f, &self.eps1)?;
         f.write_str("ε₁ + ")?;

@@ -434,6 +434,7 @@ mod api;
 mod chain_rule;
 mod decompositions;
 mod digamma_root;
+mod display;
 mod dual;
 mod dual_vec;
 mod eigenvector_errors;

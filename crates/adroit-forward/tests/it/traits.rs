@@ -160,8 +160,24 @@ fn mul_add_sin_cos_powi_and_angle_conversions() {
 
 #[test]
 fn formatting() {
-    assert_eq!(Dual::new(1.5_f64, -2.0).to_string(), "1.5 + -2ε");
+    assert_eq!(Dual::new(1.5_f64, -2.0).to_string(), "1.5 - 2ε");
+    assert_eq!(
+        Dual::new(1.5_f64, f64::NEG_INFINITY).to_string(),
+        "1.5 - infε"
+    );
+    assert_eq!(Dual::new(-1.5_f64, 0.0).to_string(), "-1.5 + 0ε");
+    assert_eq!(Dual::new(1.0_f64, -0.0).to_string(), "1 - 0ε");
     assert_eq!(format!("{:.2}", Dual::new(1.0_f64, 0.5)), "1.00 + 0.50ε");
+    assert_eq!(format!("{:.1}", Dual::new(1.0_f32, -0.25)), "1.0 - 0.2ε");
+    assert_eq!(format!("{:+}", Dual::new(1.0_f64, 2.0)), "+1 + 2ε");
+    assert_eq!(format!("{:+.1}", Dual::new(-1.0_f64, -2.0)), "-1.0 - 2.0ε");
+    // Nested: each part of the outer dual in parentheses, so the inner ε stays apart.
+    let nested = Dual::new(Dual::new(1.0_f64, 1.0), Dual::new(-2.0, 0.5));
+    assert_eq!(nested.to_string(), "(1 + 1ε) + (-2 + 0.5ε)ε");
+    assert_eq!(
+        DualVec::new(Dual::new(1.0_f64, -1.0), [Dual::new(2.0, 0.0)]).to_string(),
+        "(1 - 1ε) + [(2 + 0ε)]ε"
+    );
     assert_eq!(DualVec::new(1.0_f64, [2.0, 3.0]).to_string(), "1 + [2, 3]ε");
     assert_eq!(
         HyperDual::variable(2.0_f64).to_string(),
