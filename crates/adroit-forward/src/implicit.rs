@@ -183,17 +183,21 @@ pub trait ImplicitFunction {
     /// derivatives exact, so a first-order type costs one evaluation of `F` in `S`, a Hessian
     /// two, and the solver never runs on dual numbers. Reverse mode records those evaluations
     /// and `m²` products with `J⁻¹`'s entries per step (a forward-over-reverse Hessian two
-    /// steps). Plain numbers get `y₀` (no step, and no Jacobian: the checks below are skipped).
+    /// steps). Plain numbers get `y₀` (no step, and no Jacobian: the checks on the Jacobian below
+    /// are skipped).
     /// Callers bound their number type by `SpecialFunctions + DerivativeOrder`, which every
     /// number type of adroit implements.
     ///
     /// `p`: the `n` parameters. Returns the `m` unknowns.
     ///
     /// # Errors
-    /// [`ImplicitError::Solve`] when the solver fails; [`ImplicitError::NotConverged`] when
-    /// its result leaves a residual above [`residual_tolerance`](Self::residual_tolerance)
-    /// (only if that is set, in every mode). When `S` carries derivatives (not on
-    /// plain numbers, which need no Jacobian), also [`ImplicitError::NonFiniteResidual`]
+    /// [`ImplicitError::Solve`] when the solver fails; [`ImplicitError::NonFiniteSolution`]
+    /// when it returns a NaN or an infinity (in every mode); [`ImplicitError::Overflow`] when
+    /// its result does not fit in `S` (an `f32` caller's range; in every mode);
+    /// [`ImplicitError::NotConverged`] when its result leaves a residual above
+    /// [`residual_tolerance`](Self::residual_tolerance) (only if that is set, in every mode).
+    /// When `S` carries derivatives (not on plain numbers, which need no Jacobian), also
+    /// [`ImplicitError::NonFiniteResidual`]
     /// when `F(y₀, p₀)` or `∂F/∂y` there holds a NaN or an infinity (in `f64`, or `F(y₀, p₀)` in
     /// `S`'s arithmetic: an `f32` caller's can overflow where `f64` does not);
     /// [`ImplicitError::SingularJacobian`] when `∂F/∂y (y₀, p₀)` is singular or numerically
@@ -250,6 +254,12 @@ pub trait ImplicitFunction {
 pub enum ImplicitError {
     /// The solver failed; its error.
     Solve(SolveError),
+    /// The solver returned a NaN or an infinite unknown (in every mode, plain numbers too:
+    /// not a root whose derivatives could be had, nor one to pass on as a value).
+    NonFiniteSolution {
+        /// The solver's result `y₀`.
+        solution: Vec<f64>,
+    },
     /// `F(y₀, p₀)` or `∂F/∂y` at the solver's result holds a NaN or an infinity (in `f64`, or
     /// `F(y₀, p₀)` in the caller's precision).
     NonFiniteResidual {
@@ -288,6 +298,10 @@ impl fmt::Display for ImplicitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Solve(e) => write!(f, "the implicit function's solver failed: {e}"),
+            Self::NonFiniteSolution { solution } => write!(
+                f,
+                "the implicit function's solver returned a NaN or an infinity: y = {solution:?}"
+            ),
             Self::NonFiniteResidual { solution } => write!(
                 f,
                 "the residual F(y, p) or its Jacobian ∂F/∂y is not finite at the solver's \
@@ -342,6 +356,13 @@ where
     let y0 = independent(|| function.solve(&p0)).map_err(ImplicitError::Solve)?;
     let m = y0.len();
     assert!(m > 0, "the implicit function's solver returned no unknowns");
+    if y0.iter().any(|v| !v.is_finite()) {
+        return Err(ImplicitError::NonFiniteSolution { solution: y0 });
+    }
+    // A finite f64 result beyond the caller's range (an f32 caller's) in every mode.
+    if y0.iter().any(|&v| !constant::<S>(v).is_finite()) {
+        return Err(ImplicitError::Overflow { solution: y0 });
+    }
     let tolerance = function.residual_tolerance();
     // F(y₀, p₀), with ∂F/∂y there when S carries derivatives (plain numbers need F only for
     // the tolerance), both in f64.

@@ -373,6 +373,52 @@ fn a_singular_jacobian_is_an_error_naming_the_solution() {
     );
 }
 
+/// A solver returning a NaN or an infinity is an error in every mode: before, plain numbers
+/// passed `Ok(NaN)` on where a dual number got `NonFiniteResidual`; and a result beyond an
+/// `f32`'s range is `Overflow` for a plain `f32` as for a `Dual<f32>` (was `Ok(inf)`).
+#[test]
+fn a_non_finite_or_overflowing_solution_is_an_error_in_every_mode() {
+    struct Returns(f64);
+    impl ImplicitFunction for Returns {
+        fn residual<S: Float>(&self, y: &[S], p: &[S]) -> Vec<S> {
+            vec![y[0] - p[0]]
+        }
+        fn solve(&self, _: &[f64]) -> Result<Vec<f64>, SolveError> {
+            Ok(vec![self.0])
+        }
+    }
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let non_finite = |e: ImplicitError| {
+            matches!(&e, ImplicitError::NonFiniteSolution { solution }
+                if solution.len() == 1 && solution[0].to_bits() == bad.to_bits())
+        };
+        assert!(
+            non_finite(Returns(bad).eval(&[1.0_f64]).unwrap_err()),
+            "{bad} f64"
+        );
+        assert!(
+            non_finite(Returns(bad).eval(&[1.0_f32]).unwrap_err()),
+            "{bad} f32"
+        );
+        let dual = Returns(bad).eval(&[Dual::variable(1.0_f64)]).unwrap_err();
+        assert!(non_finite(dual), "{bad} Dual");
+        assert!(
+            Returns(bad)
+                .eval(&[1.0_f64])
+                .unwrap_err()
+                .to_string()
+                .contains("NaN or an infinity")
+        );
+    }
+    // 1e39 fits in f64 but not in f32: Overflow for both f32 types.
+    let overflow = |e: ImplicitError| matches!(e, ImplicitError::Overflow { .. });
+    assert!(overflow(Returns(1e39).eval(&[1.0_f32]).unwrap_err()));
+    assert!(overflow(
+        Returns(1e39).eval(&[Dual::variable(1.0_f32)]).unwrap_err()
+    ));
+    assert_eq!(Returns(1e39).eval(&[1.0_f64]).unwrap(), vec![1e39]);
+}
+
 #[test]
 fn a_non_finite_residual_is_an_error() {
     // the solver returns a negative number (a bug): √y is NaN there
