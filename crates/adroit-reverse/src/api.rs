@@ -123,6 +123,13 @@ where
     F: FnOnce(&[Var<T>]) -> Vec<Var<T>>,
 {
     let (y, pb) = pullback(f, x);
+    assert_eq!(
+        w.len(),
+        y.len(),
+        "vjp: the cotangent w has {} entries but the function has {} outputs",
+        w.len(),
+        y.len()
+    );
     let ct = pb.call(w);
     (y, ct)
 }

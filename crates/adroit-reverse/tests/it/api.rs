@@ -160,6 +160,13 @@ fn pullback_checks_the_cotangent_length() {
     let _ = pb.call(&[1.0]);
 }
 
+/// The message names the function called (it said `pullback:`, the function `vjp` calls).
+#[test]
+#[should_panic(expected = "vjp: the cotangent w has 2 entries but the function has 3 outputs")]
+fn vjp_checks_the_cotangent_length_in_its_own_name() {
+    let _ = vjp(|v| map(v), &[1.0, 2.0, 3.0], &[1.0, 2.0]);
+}
+
 #[test]
 fn hessian_with_mixed_partials() {
     fn f<S: Float>(v: &[S]) -> S {
