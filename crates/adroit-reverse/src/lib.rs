@@ -73,7 +73,8 @@
 //!   thread's active-tape pointer (`active`), the matrix-product kernels' calls with strided
 //!   operands (`matrix::gemm`; with the feature `parallel`, blocks of rows of one output
 //!   written by calls on several threads), matrix gradients reading their inputs in place
-//!   (`matrix::value`, whose one caller, in `matrix::api`, is `matrix::value_and_gradient`),
+//!   (`matrix::value`, whose two callers, in `matrix::api`, are `matrix::value_and_gradient`
+//!   and `matrix::evaluate`),
 //!   the call of `zip_map`'s AVX2 build after the CPU was found to have AVX2
 //!   (`matrix::ops::zip_map`), that of the tiny matrix products' AVX2 + FMA build after the
 //!   CPU was found to have both (`matrix::gemm`), and that of the second-order adjoint

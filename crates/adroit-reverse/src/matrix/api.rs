@@ -167,6 +167,48 @@ where
     (value, grads, aux)
 }
 
+/// `f(inputs)` alone: matrix code run for its value, with no derivatives (as calling a JAX
+/// function, or PyTorch under `torch.no_grad()`). The inputs are constants: no operation keeps
+/// a backward rule or the values it would need, so this costs the operations alone: a loss
+/// or a network's output outside training, or any `MatVar` code on plain matrices.
+///
+/// `inputs`: `k` matrices of any shapes (`&[DMatrix<T>]`, or `&[&DMatrix<T>]`; read in place,
+/// not copied); returns `f`'s result, of any shape.
+///
+/// # Panics
+/// If `f` returns a matrix of another scope (one recorded outside this call), or as `f` does.
+///
+/// # Example
+/// ```
+/// use adroit_reverse::matrix;
+/// use adroit_reverse::nalgebra::{self, dmatrix};
+/// // The softmax of each column, and the mean squared distance of two matrices.
+/// let p = matrix::evaluate(|m| m[0].softmax(matrix::Along::Rows), &[dmatrix![0.0; 0.0]]);
+/// assert_eq!(p, dmatrix![0.5; 0.5]);
+/// let (a, b) = (dmatrix![1.0, 2.0], dmatrix![1.0, 4.0]);
+/// let d = matrix::evaluate(|m| { let e = m[0] - m[1]; e.component_mul(e).mean() }, &[&a, &b]);
+/// assert_eq!(d, dmatrix![2.0]);
+/// ```
+#[track_caller]
+#[allow(unsafe_code)] // borrowed input values, see `matrix::value`
+pub fn evaluate<T, M, F>(f: F, inputs: &[M]) -> DMatrix<T>
+where
+    T: MatScalar,
+    M: Borrow<DMatrix<T>>,
+    F: FnOnce(&[MatVar<T>]) -> MatVar<T>,
+{
+    // SAFETY: as in `value_and_gradient`: `tape` below is dropped or recycled before this
+    // function returns, and `inputs` stays borrowed for the whole call.
+    let leaf = |tape: &mut MatTape<T>, k: usize| {
+        tape.borrowed_constant(unsafe { NodeValue::borrowed(inputs[k].borrow()) })
+    };
+    let (y, mut tape) = record(inputs.len(), leaf, f);
+    let value = tape.take_value(&y);
+    // Before `inputs`' borrow ends (the tape holds pointers to them).
+    super::tape::recycle(tape);
+    value
+}
+
 /// Records `f` once and returns `(f(inputs), pullback)`; the [`MatPullback`] maps a cotangent
 /// of the output (same shape) to the cotangents of the inputs, any number of times.
 ///

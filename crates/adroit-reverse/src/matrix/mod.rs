@@ -43,7 +43,9 @@
 //! an undifferentiated output through, as JAX's `has_aux`) — and its Hessian-vector products
 //! and Hessian ([`hvp`], [`hessian`], [`value_gradient_and_hessian`]: Newton steps, Laplace
 //! approximations, curvature of a network's loss); for a matrix-valued function, its
-//! pullback ([`pullback`]) or its whole Jacobian ([`jacobian`], JAX's `jacrev`).
+//! pullback ([`pullback`]) or its whole Jacobian ([`jacobian`], JAX's `jacrev`). The same
+//! code runs for its value alone, with no rule kept, in [`evaluate`] (as PyTorch's
+//! `torch.no_grad()`): a loss or a network's output outside training.
 //!
 //! Differences from JAX a user should know: `*` is the matrix product (as nalgebra's `*` and
 //! NumPy's `@`; the entry-wise product is [`MatVar::component_mul`], the quotient
@@ -95,7 +97,9 @@ mod value;
 mod var;
 
 pub use anomaly::detect_anomaly;
-pub use api::{MatPullback, gradient, pullback, value_and_gradient, value_and_gradient_with_aux};
+pub use api::{
+    MatPullback, evaluate, gradient, pullback, value_and_gradient, value_and_gradient_with_aux,
+};
 pub use checkpoint::checkpoint;
 pub use entries::{
     exp_entries, expm1_entries, ln_entries, log_logistic_entries, log_sigmoid_pair_entries,

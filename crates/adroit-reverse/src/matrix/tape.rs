@@ -513,6 +513,22 @@ impl<T: MatScalar> MatTape<T> {
         self.values[x.index() as usize].get()
     }
 
+    /// The value of node `x`, moved out of a recording about to end (a copy for a borrowed
+    /// input). The node is left holding an empty matrix.
+    #[track_caller]
+    pub(crate) fn take_value(&mut self, x: &MatVar<T>) -> DMatrix<T> {
+        self.check(x);
+        let slot = &mut self.values[x.index() as usize];
+        match std::mem::replace(slot, NodeValue::Data(DMatrix::zeros(0, 0))) {
+            NodeValue::Owned(m) | NodeValue::Data(m) => m,
+            borrowed @ NodeValue::Borrowed(_) => {
+                let m = borrowed.get().clone();
+                *slot = borrowed;
+                m
+            }
+        }
+    }
+
     /// Records a node computed from `parents` by the operation at `at` (the user's line);
     /// `backward` is never run when no parent leads to an input (then dropped at once, or kept
     /// until the recording is released if it [owns the user's
@@ -591,6 +607,12 @@ impl<T: MatScalar> MatTape<T> {
     /// Records an input whose value is borrowed (see [`NodeValue::borrowed`]).
     pub(crate) fn borrowed_input(&mut self, value: NodeValue<T>) -> MatVar<T> {
         self.push(value, None, true)
+    }
+
+    /// Records a constant whose value is borrowed (see [`NodeValue::borrowed`]): no operation
+    /// on it keeps a backward rule.
+    pub(crate) fn borrowed_constant(&mut self, value: NodeValue<T>) -> MatVar<T> {
+        self.push(value, None, false)
     }
 
     fn push(

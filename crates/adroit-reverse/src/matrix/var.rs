@@ -76,7 +76,10 @@ impl<T: MatScalar> MatVar<T> {
     /// A constant matrix on the active tape (not differentiated).
     ///
     /// # Panics
-    /// Outside a [`gradient`](super::gradient)/[`pullback`](super::pullback) call.
+    /// Outside every matrix recording: a [`gradient`](super::gradient),
+    /// [`pullback`](super::pullback) or other differentiation call, or
+    /// [`evaluate`](super::evaluate) (matrix code run for its value alone). The message names
+    /// the caller's line.
     ///
     /// # Example
     /// ```
@@ -97,16 +100,19 @@ impl<T: MatScalar> MatVar<T> {
     /// ```
     #[track_caller]
     pub fn constant(value: DMatrix<T>) -> Self {
-        T::with_mat_tapes(|stack| {
+        let recorded = T::with_mat_tapes(|stack| {
             let tape = stack.active();
-            if tape.id() == 0 {
-                panic!(
-                    "adroit-reverse: MatVar::constant called outside matrix::gradient or \
-                     matrix::pullback"
-                );
-            }
-            tape.leaf(value, false)
-        })
+            (tape.id() != 0).then(|| tape.leaf(value, false))
+        });
+        // Out here, not in a closure, so that the panic names the caller's line.
+        match recorded {
+            Some(var) => var,
+            None => panic!(
+                "adroit-reverse: MatVar::constant called outside every matrix recording: \
+                 matrix code runs inside matrix::gradient, matrix::pullback (or another \
+                 differentiation call), or matrix::evaluate for its value alone"
+            ),
+        }
     }
 
     /// `(rows, cols)`.

@@ -67,6 +67,7 @@ mod matrix_cholesky;
 mod matrix_custom;
 mod matrix_determinant;
 mod matrix_diagonal;
+mod matrix_evaluate;
 mod matrix_extremum;
 mod matrix_fd;
 mod matrix_hessian;

@@ -274,10 +274,23 @@ fn a_stale_matvar_panics_at_the_line_that_used_it() {
 /// Matrix recording needs an open recording: outside one, even operations that read no
 /// variable (a constant, a custom rule or a checkpoint without inputs) panic with a message
 /// instead of recording on the thread's placeholder tape.
+/// The panic names the caller's line (it was raised inside the thread-local access, at
+/// adroit's var.rs) and where matrix code runs, `matrix::evaluate` included.
 #[test]
-#[should_panic(expected = "MatVar::constant called outside matrix::gradient")]
 fn matrix_constant_outside_a_recording() {
-    let _ = MatVar::constant(DMatrix::from_element(1, 1, 2.0));
+    let ((line, outcome), here) = panic_lines_here(|| {
+        let one = DMatrix::from_element(1, 1, 2.0);
+        let line = line!() + 1;
+        let outcome = std::panic::catch_unwind(|| MatVar::constant(one));
+        (line, outcome)
+    });
+    let message = panic_message(outcome.unwrap_err());
+    assert!(
+        message.contains("MatVar::constant called outside every matrix recording")
+            && message.contains("matrix::evaluate"),
+        "{message}"
+    );
+    assert_eq!(here, vec![line]);
 }
 
 #[test]
