@@ -481,7 +481,7 @@ pub trait Layer<T: MatScalar> {
         self.check_params()?;
         check_data(self, x)?;
         let mut ctx = Context::new(Mode::Eval, 0);
-        let (y, _) = matrix::pullback(|_| self.forward(MatVar::constant(x.clone()), &mut ctx), &[]);
+        let y = matrix::evaluate(|m| self.forward(m[0], &mut ctx), &[x]);
         match ctx.take_outcome().1 {
             Some(error) => Err(error),
             None => Ok(y),

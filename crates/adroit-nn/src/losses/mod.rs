@@ -15,6 +15,10 @@
 //! from log-softmax / log-sigmoid, finite for logits of ±1000, with gradient `softmax − y` per
 //! sample (divided by the batch size for [`Agg::Mean`]; for targets whose columns sum to 1).
 //!
+//! Losses run on tracked matrices, inside a gradient call or [`train`](crate::train()); for a
+//! loss's value at a plain prediction (a model's error before training, on a test set), pass
+//! it to [`evaluate`].
+//!
 //! # Errors
 //! Every loss returns [`NnError::ShapeMismatch`](crate::NnError) naming both shapes when `ŷ`
 //! and `y` differ in shape; [`logitcrossentropy`] also for a single class (one row), whose
@@ -24,6 +28,7 @@
 
 mod binary_entries;
 mod classification;
+mod evaluate;
 mod margin;
 mod overlap;
 mod regression;
@@ -32,6 +37,7 @@ pub use classification::{
     binary_focal_loss, binarycrossentropy, crossentropy, focal_loss, kldivergence,
     logitbinarycrossentropy, logitcrossentropy,
 };
+pub use evaluate::evaluate;
 pub use margin::{hinge_loss, siamese_contrastive_loss, squared_hinge_loss};
 pub use overlap::{dice_coeff_loss, tversky_loss};
 pub use regression::{huber_loss, mae, mse, msle, poisson_loss};

@@ -25,6 +25,7 @@ mod image_shapes;
 mod init;
 mod layers;
 mod loss_checks;
+mod loss_evaluate;
 mod losses;
 mod masked_recurrent;
 mod masked_recurrent_reference;
