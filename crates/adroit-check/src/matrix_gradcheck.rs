@@ -151,9 +151,10 @@ where
     F: Fn(&[MatVar<f64>]) -> MatVar<f64>,
 {
     let point = RefCell::new(inputs.to_vec());
-    // f at the current `point`, recorded without a sweep.
+    // f at the current `point`, for its value alone (no backward rule kept, the point read in
+    // place).
     let value = || -> f64 {
-        let (y, _) = matrix::pullback(|m| f(m), &point.borrow());
+        let y = matrix::evaluate(|m| f(m), &point.borrow());
         assert_eq!(
             y.shape(),
             (1, 1),
