@@ -173,7 +173,7 @@ where
 /// or a network's output outside training, or any `MatVar` code on plain matrices.
 ///
 /// `inputs`: `k` matrices of any shapes (`&[DMatrix<T>]`, or `&[&DMatrix<T>]`; read in place,
-/// not copied); returns `f`'s result, of any shape.
+/// not copied); returns `f`'s result, of any shape (in a buffer of its size).
 ///
 /// # Panics
 /// If `f` returns a matrix of another scope (one recorded outside this call), or as `f` does.
@@ -206,7 +206,8 @@ where
     let value = tape.take_value(&y);
     // Before `inputs`' borrow ends (the tape holds pointers to them).
     super::tape::recycle(tape);
-    value
+    // A pooled buffer can be up to twice the result's size: the caller gets one of its size.
+    super::pool::exact(value)
 }
 
 /// Records `f` once and returns `(f(inputs), pullback)`; the [`MatPullback`] maps a cotangent

@@ -444,7 +444,7 @@ fn no_recording() -> ! {
     panic!(
         "adroit-reverse: no matrix recording is active: matrix operations (custom_rule and \
          checkpoint too, even without inputs) run only inside matrix::gradient, \
-         matrix::pullback and the other matrix differentiation calls"
+         matrix::pullback and the other matrix differentiation calls, or matrix::evaluate"
     )
 }
 
@@ -973,7 +973,8 @@ fn stale_matrix(var_tape: u64, active: u64) -> ! {
     if active == 0 {
         panic!(
             "adroit-reverse: a MatVar was used outside the scope that recorded it (no \
-             matrix::gradient or matrix::pullback call is running on this thread now: the call \
+             matrix::gradient, matrix::pullback or matrix::evaluate call is running on this \
+             thread now: the call \
              has returned, or the variable was sent to another thread). Variables live only \
              inside the closure passed to that call, on its thread; keep plain matrices \
              (`.value()`) instead."

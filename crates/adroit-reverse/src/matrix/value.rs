@@ -4,11 +4,13 @@
 //!
 //! Borrowing needs `unsafe`: the tape lives in a thread-local while recording, which cannot
 //! carry the borrow's lifetime. The contract of [`NodeValue::borrowed`] — the tape holding the
-//! value is dropped before the borrow ends — is kept by its one caller,
-//! [`value_and_gradient`](super::value_and_gradient) (in `matrix::api`, the one other place
-//! with `unsafe`), whose tape is a local dropped — or recycled with its values cleared —
-//! before it returns, while its `inputs` stay borrowed for the whole call. Variables of that tape used
-//! later fail the tape-id check before any value is read.
+//! value is dropped before the borrow ends — is kept by its two callers,
+//! [`value_and_gradient`](super::value_and_gradient) and [`evaluate`](super::evaluate) (in
+//! `matrix::api`, the one other place with `unsafe`), whose tape is a local dropped — or
+//! recycled with its values cleared — before they return (on a panic in the user's function
+//! too: the recording's scope guard drops it), while their `inputs` stay borrowed for the
+//! whole call. Variables of that tape used later fail the tape-id check before any value is
+//! read.
 
 #![allow(unsafe_code)]
 

@@ -15,8 +15,9 @@ use std::fmt;
 /// mismatch panics with both shapes in the message.
 ///
 /// `MatVar`s exist only inside the closure passed to [`gradient`](super::gradient),
-/// [`value_and_gradient`](super::value_and_gradient) or [`pullback`](super::pullback); using
-/// one elsewhere panics.
+/// [`value_and_gradient`](super::value_and_gradient), [`pullback`](super::pullback) (or
+/// another differentiation call) or [`evaluate`](super::evaluate); using one elsewhere
+/// panics.
 ///
 /// # Example
 /// ```

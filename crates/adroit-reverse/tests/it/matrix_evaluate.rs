@@ -60,12 +60,29 @@ fn returns_inputs_constants_and_any_shape() {
         matrix::evaluate(|m| m[0].sum(), &[DMatrix::<f64>::zeros(0, 3)]),
         dmatrix![0.0]
     );
-    // Again after other recordings have used (and pooled) buffers: the same values.
-    let first = matrix::evaluate(|m| m[0].map(|v| v.exp()).sum_along(Along::Rows), &[&a]);
-    let _ = matrix::gradient(|m| m[0].map(|v| v.sin()).sum(), &[&a]);
-    let again = matrix::evaluate(|m| m[0].map(|v| v.exp()).sum_along(Along::Rows), &[&a]);
-    assert_eq!(first, again);
     assert_eq!(a, mat(2, 3, 4));
+    // Again after other recordings have used (and pooled: 80 entries, above the pool's floor
+    // of 64) buffers: the same values.
+    let big = mat(2, 40, 5);
+    let first = matrix::evaluate(|m| m[0].map(|v| v.exp()).sum_along(Along::Rows), &[&big]);
+    let _ = matrix::gradient(|m| m[0].map(|v| v.sin()).sum(), &[&big]);
+    let again = matrix::evaluate(|m| m[0].map(|v| v.exp()).sum_along(Along::Rows), &[&big]);
+    assert_eq!(first, again);
+}
+
+/// The result comes in a buffer of its own size, as the gradients do, though the recording
+/// took it from the buffer pool, whose buffers can be up to twice as large (a review found
+/// 1023 entries of room for a 513-entry result).
+#[test]
+fn the_result_has_a_buffer_of_its_size() {
+    let large = DMatrix::from_element(1023, 1, 0.5);
+    let x = DMatrix::from_element(513, 1, 0.25);
+    for _ in 0..3 {
+        let _ = matrix::gradient(|m| m[0].tanh().sum(), &[&large]);
+        let y = matrix::evaluate(|m| m[0].tanh(), &[&x]);
+        assert_eq!((y.len(), y.data.as_vec().capacity()), (513, 513));
+        assert_eq!(y, x.map(f64::tanh));
+    }
 }
 
 /// Inside a gradient call, an evaluation is a recording of its own: a value computed from
