@@ -5,21 +5,38 @@
 //! Run: `cargo run --release --example censored_gamma`.
 
 use adroit_examples::censored_gamma::{FOLLOW_UP, TRUE_SCALE, TRUE_SHAPE, run};
+use std::io::Write;
+use std::process::ExitCode;
 
-fn main() {
+fn main() -> ExitCode {
+    adroit_examples::exit_code(report(&mut std::io::stdout().lock()))
+}
+
+/// The run's results, written to `out` (an error only where writing fails: a reader that
+/// closed the pipe early ends the program quietly, see `adroit_examples::exit_code`).
+fn report(out: &mut impl Write) -> Result<(), adroit_examples::Error> {
     let fit = run(2000, 11);
-    println!(
+    writeln!(
+        out,
         "{:.1} % of 2000 lifetimes censored at t = {FOLLOW_UP}",
         100.0 * fit.censored_share
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "maximum likelihood ({} Newton steps, max |gradient| {:.1e}):",
         fit.steps, fit.gradient_norm
-    );
+    )?;
     let (k, theta) = fit.estimate;
     let (sk, stheta) = fit.standard_errors;
-    println!("  shape k = {k:.4} ± {sk:.4}   (true {TRUE_SHAPE})");
-    println!("  scale θ = {theta:.4} ± {stheta:.4}   (true {TRUE_SCALE})");
+    writeln!(out, "  shape k = {k:.4} ± {sk:.4}   (true {TRUE_SHAPE})")?;
+    writeln!(
+        out,
+        "  scale θ = {theta:.4} ± {stheta:.4}   (true {TRUE_SCALE})"
+    )?;
     let (nk, ntheta) = fit.naive;
-    println!("dropping the censored times instead: k = {nk:.4}, θ = {ntheta:.4} (biased)");
+    writeln!(
+        out,
+        "dropping the censored times instead: k = {nk:.4}, θ = {ntheta:.4} (biased)"
+    )?;
+    Ok(())
 }

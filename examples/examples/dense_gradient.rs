@@ -3,17 +3,33 @@
 //!
 //! Run: `cargo run --example dense_gradient`.
 
-fn main() -> Result<(), adroit_nn::NnError> {
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    adroit_examples::exit_code(report(&mut std::io::stdout().lock()))
+}
+
+/// The gradients, written to `out` (a reader that closed the pipe early ends the program
+/// quietly, see `adroit_examples::exit_code`).
+fn report(out: &mut impl Write) -> Result<(), adroit_examples::Error> {
     let g = adroit_examples::classic::run()?;
-    println!("∂L/∂W (explicit, model-shaped):{}", g.explicit.0);
-    println!("∂L/∂b (explicit):{}", g.explicit.1);
-    println!("∂L/∂W (implicit, grads[&model.weight]):{}", g.implicit.0);
-    println!("∂L/∂b (implicit):{}", g.implicit.1);
-    println!("∂L/∂W (finite differences):{}", g.finite_differences.0);
-    println!("∂L/∂b (finite differences):{}", g.finite_differences.1);
+    writeln!(out, "∂L/∂W (explicit, model-shaped):{}", g.explicit.0)?;
+    writeln!(out, "∂L/∂b (explicit):{}", g.explicit.1)?;
+    writeln!(
+        out,
+        "∂L/∂W (implicit, grads[&model.weight]):{}",
+        g.implicit.0
+    )?;
+    writeln!(out, "∂L/∂b (implicit):{}", g.implicit.1)?;
+    writeln!(out, "∂L/∂W (finite differences):{}", g.finite_differences.0)?;
+    writeln!(out, "∂L/∂b (finite differences):{}", g.finite_differences.1)?;
     let diff = (&g.explicit.0 - &g.finite_differences.0)
         .amax()
         .max((&g.explicit.1 - &g.finite_differences.1).amax());
-    println!("largest difference from finite differences: {diff:.1e}");
+    writeln!(
+        out,
+        "largest difference from finite differences: {diff:.1e}"
+    )?;
     Ok(())
 }

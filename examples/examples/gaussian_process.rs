@@ -6,27 +6,41 @@
 //! Run: `cargo run --release --example gaussian_process`.
 
 use adroit_examples::gaussian_process::{NOISE, run, truth};
+use std::io::Write;
+use std::process::ExitCode;
 
-fn main() {
+fn main() -> ExitCode {
+    adroit_examples::exit_code(report(&mut std::io::stdout().lock()))
+}
+
+/// The run's results, written to `out` (an error only where writing fails: a reader that
+/// closed the pipe early ends the program quietly, see `adroit_examples::exit_code`).
+fn report(out: &mut impl Write) -> Result<(), adroit_examples::Error> {
     let tests = [-3.0, -1.5, -0.5, 0.0, 0.7, 1.9, 3.0];
     let fit = run(80, 7, &tests);
-    println!(
+    writeln!(
+        out,
         "log marginal likelihood {:.4} after {} Newton steps (max |gradient| {:.1e}; matrix \
          tape against the closed form: {:.1e})",
         fit.log_likelihood, fit.steps, fit.gradient_norm, fit.gradient_check
-    );
+    )?;
     let (signal, length, noise) = fit.hyperparameters;
     let [s0, s1, s2] = fit.standard_errors;
-    println!("  σ_f² = {signal:.4}   (ln: ± {s0:.3})");
-    println!("  ℓ    = {length:.4}   (ln: ± {s1:.3})");
-    println!("  σ_n  = {noise:.4}   (ln σ_n²: ± {s2:.3}; drawn with {NOISE})");
-    println!("     x     mean      std   sin 3x");
+    writeln!(out, "  σ_f² = {signal:.4}   (ln: ± {s0:.3})")?;
+    writeln!(out, "  ℓ    = {length:.4}   (ln: ± {s1:.3})")?;
+    writeln!(
+        out,
+        "  σ_n  = {noise:.4}   (ln σ_n²: ± {s2:.3}; drawn with {NOISE})"
+    )?;
+    writeln!(out, "     x     mean      std   sin 3x")?;
     for (x, mean, std) in &fit.predictions {
-        println!("{x:>6.2} {mean:>8.4} {std:>8.4} {:>8.4}", truth(*x));
+        writeln!(out, "{x:>6.2} {mean:>8.4} {std:>8.4} {:>8.4}", truth(*x))?;
     }
     let (refused, lu) = fit.near_singular;
-    println!(
+    writeln!(
+        out,
         "at σ_n² = e⁻⁴⁰: cholesky refused K: {refused}; the LU formula gave {lu:.4e}\n  \
          (K is singular in floating point: LU's value cannot be trusted)"
-    );
+    )?;
+    Ok(())
 }

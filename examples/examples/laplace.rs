@@ -4,23 +4,35 @@
 //!
 //! Run: `cargo run --release --example laplace`.
 
-fn main() {
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    adroit_examples::exit_code(report(&mut std::io::stdout().lock()))
+}
+
+/// The run's results, written to `out` (an error only where writing fails: a reader that
+/// closed the pipe early ends the program quietly, see `adroit_examples::exit_code`).
+fn report(out: &mut impl Write) -> Result<(), adroit_examples::Error> {
     let tests = [-6.0, -4.0, -3.0, -1.5, 0.0, 1.5, 3.0, 4.0, 6.0];
     let fit = adroit_examples::laplace::run(64, 3000, 40, 5, &tests);
-    println!(
+    writeln!(
+        out,
         "training mse {:.5}, MAP gradient {:.1e}",
         fit.train_mse, fit.gradient_norm
-    );
+    )?;
     let e = &fit.hessian_eigenvalues;
     let n = e.len();
-    println!(
+    writeln!(
+        out,
         "posterior precision: {n} × {n}, asymmetry {:.1e}, eigenvalues from {:.3e} to {:.3e}",
         fit.asymmetry,
         e[0],
         e[e.len() - 1]
-    );
-    println!("     x     mean   predictive std   sin x");
+    )?;
+    writeln!(out, "     x     mean   predictive std   sin x")?;
     for (x, mean, std) in &fit.predictions {
-        println!("{x:>6.2} {mean:>8.4} {std:>16.4} {:>7.4}", x.sin());
+        writeln!(out, "{x:>6.2} {mean:>8.4} {std:>16.4} {:>7.4}", x.sin())?;
     }
+    Ok(())
 }

@@ -5,26 +5,38 @@
 //! Run: `cargo run --release --example logistic_newton`.
 
 use adroit_examples::logistic_newton::{TRUE_WEIGHTS, run};
+use std::io::Write;
+use std::process::ExitCode;
 
-fn main() {
+fn main() -> ExitCode {
+    adroit_examples::exit_code(report(&mut std::io::stdout().lock()))
+}
+
+/// The run's results, written to `out` (an error only where writing fails: a reader that
+/// closed the pipe early ends the program quietly, see `adroit_examples::exit_code`).
+fn report(out: &mut impl Write) -> Result<(), adroit_examples::Error> {
     let fit = run(1000, 7, 8);
     for (k, (loss, grad)) in fit.steps.iter().enumerate() {
-        println!("step {k}: loss {loss:.12}, max |gradient| {grad:.3e}");
+        writeln!(out, "step {k}: loss {loss:.12}, max |gradient| {grad:.3e}")?;
     }
-    println!("coefficient   fitted   std. error   true");
+    writeln!(out, "coefficient   fitted   std. error   true")?;
     let names = ["intercept", "x₁", "x₂", "x₃"];
     for (i, name) in names.iter().enumerate() {
-        println!(
+        writeln!(
+            out,
             "{name:<11} {:>8.4} {:>12.4} {:>6.2}",
             fit.weights[i], fit.standard_errors[i], TRUE_WEIGHTS[i]
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        out,
         "gradient and Hessian vs the closed forms: {:.1e} (relative)",
         fit.closed_form_error
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "Newton-CG on Hessian-vector products vs the dense step: {:.1e}",
         fit.cg_step_error
-    );
+    )?;
+    Ok(())
 }

@@ -2,7 +2,20 @@
 //!
 //! Run: `cargo run --example quickstart`.
 
-fn main() {
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    adroit_examples::exit_code(report(&mut std::io::stdout().lock()))
+}
+
+/// The run's results, written to `out` (an error only where writing fails: a reader that
+/// closed the pipe early ends the program quietly, see `adroit_examples::exit_code`).
+fn report(out: &mut impl Write) -> Result<(), adroit_examples::Error> {
     let (forward, reverse) = adroit_examples::quickstart::run();
-    println!("f(x) = 3x² + 2x + 1, f'(5) = {forward} (forward mode) = {reverse} (reverse mode)");
+    writeln!(
+        out,
+        "f(x) = 3x² + 2x + 1, f'(5) = {forward} (forward mode) = {reverse} (reverse mode)"
+    )?;
+    Ok(())
 }

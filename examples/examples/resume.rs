@@ -5,6 +5,7 @@
 //! Run: `cargo run --release --example resume -- --help`.
 
 use clap::Parser;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -27,26 +28,33 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match adroit_examples::resume::run(&args.dir, args.epochs, args.stop_after, args.seed) {
-        Ok(report) => {
-            println!(
+    let result = adroit_examples::resume::run(&args.dir, args.epochs, args.stop_after, args.seed)
+        .and_then(|report| {
+            // (A reader that closed the pipe early ends the program quietly: the checkpoint is
+            // written by now.)
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
                 "epochs {} → {} (trained {:?}); checkpoint: {}",
                 report.resumed_from,
                 report.epochs_done,
                 report.epochs,
                 report.weights.display()
-            );
+            )?;
             if report.stopped_early {
-                println!("early stopping has ended the run (validation loss not improving)");
+                writeln!(
+                    out,
+                    "early stopping has ended the run (validation loss not improving)"
+                )?;
             }
             if let Some((epoch, file)) = &report.best {
-                println!("best validation loss at epoch {epoch}: {}", file.display());
+                writeln!(
+                    out,
+                    "best validation loss at epoch {epoch}: {}",
+                    file.display()
+                )?;
             }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+            Ok(())
+        });
+    adroit_examples::exit_code(result)
 }
