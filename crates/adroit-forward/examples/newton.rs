@@ -25,7 +25,11 @@ const MAX_N: usize = 2000;
 fn main() {
     let arg = std::env::args().nth(1);
     if matches!(arg.as_deref(), Some("-h" | "--help")) {
-        println!("usage: newton [n]   (n: an even number from 2 to {MAX_N}; default 10)");
+        // (Ignored: a closed standard output ends the run quietly, as below.)
+        let _ = writeln!(
+            std::io::stdout(),
+            "usage: newton [n]   (n: an even number from 2 to {MAX_N}; default 10)"
+        );
         return;
     }
     if std::env::args().count() > 2 {
