@@ -266,8 +266,9 @@ pub enum ImplicitError {
         /// The solver's result `y₀`.
         solution: Vec<f64>,
     },
-    /// The correction steps overflow the caller's number type (`J⁻¹`'s entries, or the steps'
-    /// values, beyond an `f32`'s range, say): the derivatives do not fit in it.
+    /// The solver's result, or the correction steps that give its derivatives (`J⁻¹`'s
+    /// entries, the steps' values), overflow the caller's number type (beyond an `f32`'s
+    /// range, say): the value or its derivatives do not fit in it.
     Overflow {
         /// The solver's result `y₀`.
         solution: Vec<f64>,
@@ -309,8 +310,8 @@ impl fmt::Display for ImplicitError {
             ),
             Self::Overflow { solution } => write!(
                 f,
-                "the implicit function's derivatives overflow the caller's number type at the \
-                 solver's result y = {solution:?}"
+                "the implicit function's value or derivatives overflow the caller's number \
+                 type at the solver's result y = {solution:?}"
             ),
             Self::NotConverged {
                 solution,

@@ -413,6 +413,11 @@ fn a_non_finite_or_overflowing_solution_is_an_error_in_every_mode() {
     // 1e39 fits in f64 but not in f32: Overflow for both f32 types.
     let overflow = |e: ImplicitError| matches!(e, ImplicitError::Overflow { .. });
     assert!(overflow(Returns(1e39).eval(&[1.0_f32]).unwrap_err()));
+    let message = Returns(1e39).eval(&[1.0_f32]).unwrap_err().to_string();
+    assert!(
+        message.contains("value or derivatives overflow"),
+        "{message}"
+    );
     assert!(overflow(
         Returns(1e39).eval(&[Dual::variable(1.0_f32)]).unwrap_err()
     ));
