@@ -203,11 +203,13 @@ impl<T: Float> ChainRule for Dual<T> {
 
 impl<T: Float + fmt::Display> fmt::Display for Dual<T> {
     /// Formats as `value + tangentε` (`1 - 0.5ε` for a negative tangent), honouring the
-    /// precision and `+` flags (`{:.3}`) on both numbers; the parts of a nested dual are put
-    /// in parentheses: `(1 + 1ε) + (2 + 0ε)ε`.
+    /// precision and `+` flags (`{:.3}`) on both numbers and the width, fill and alignment
+    /// (`{:>12}`) on the whole; the parts of a nested dual are put in parentheses:
+    /// `(1 + 1ε) + (2 + 0ε)ε`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&display::part(f, &self.value))?;
-        display::write_term(f, &self.tangent, "ε")
+        let mut text = display::part(f, &self.value);
+        display::push_term(&mut text, f, &self.tangent, "ε");
+        display::pad(f, &text)
     }
 }
 

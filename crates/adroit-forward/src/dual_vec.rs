@@ -218,17 +218,14 @@ impl<T: Float, const N: usize> ChainRule for DualVec<T, N> {
 
 impl<T: Float + fmt::Display, const N: usize> fmt::Display for DualVec<T, N> {
     /// Formats as `value + [t₀, t₁, …]ε`, honouring the precision and `+` flags on every
-    /// number; a nested dual's parts are put in parentheses.
+    /// number and the width, fill and alignment on the whole; a nested dual's parts are put in
+    /// parentheses.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&display::part(f, &self.value))?;
-        f.write_str(" + [")?;
-        for (i, t) in self.tangents.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            f.write_str(&display::part(f, t))?;
-        }
-        f.write_str("]ε")
+        let mut text = display::part(f, &self.value);
+        text.push_str(" + ");
+        display::push_list(&mut text, f, &self.tangents);
+        text.push('ε');
+        display::pad(f, &text)
     }
 }
 

@@ -292,31 +292,23 @@ impl<T: Float + fmt::Display, const M: usize, const N: usize> fmt::Display
     for HyperDualVec<T, M, N>
 {
     /// Formats as `value + [..]ε₁ + [..]ε₂ + [[..]]ε₁ε₂`, honouring the precision and `+`
-    /// flags on every number; a nested dual's parts are put in parentheses.
+    /// flags on every number and the width, fill and alignment on the whole; a nested dual's
+    /// parts are put in parentheses.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, xs: &[T]) -> fmt::Result {
-            f.write_str("[")?;
-            for (i, x) in xs.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(", ")?;
-                }
-                f.write_str(&display::part(f, x))?;
-            }
-            f.write_str("]")
-        }
-        f.write_str(&display::part(f, &self.value))?;
-        f.write_str(" + ")?;
-        list(f, &self.eps1)?;
-        f.write_str("ε₁ + ")?;
-        list(f, &self.eps2)?;
-        f.write_str("ε₂ + [")?;
+        let mut text = display::part(f, &self.value);
+        text.push_str(" + ");
+        display::push_list(&mut text, f, &self.eps1);
+        text.push_str("ε₁ + ");
+        display::push_list(&mut text, f, &self.eps2);
+        text.push_str("ε₂ + [");
         for (i, row) in self.eps12.iter().enumerate() {
             if i > 0 {
-                f.write_str(", ")?;
+                text.push_str(", ");
             }
-            list(f, row)?;
+            display::push_list(&mut text, f, row);
         }
-        f.write_str("]ε₁ε₂")
+        text.push_str("]ε₁ε₂");
+        display::pad(f, &text)
     }
 }
 

@@ -171,6 +171,15 @@ fn formatting() {
     assert_eq!(format!("{:.1}", Dual::new(1.0_f32, -0.25)), "1.0 - 0.2ε");
     assert_eq!(format!("{:+}", Dual::new(1.0_f64, 2.0)), "+1 + 2ε");
     assert_eq!(format!("{:+.1}", Dual::new(-1.0_f64, -2.0)), "-1.0 - 2.0ε");
+    // Width, fill and alignment apply to the whole number (they padded each number before).
+    assert_eq!(format!("{:>8}", Dual::new(1.0_f64, -2.0)), "  1 - 2ε");
+    assert_eq!(format!("{:*<8}", Dual::new(1.0_f64, 2.0)), "1 + 2ε**");
+    assert_eq!(format!("{:^9.1}", Dual::new(1.0_f64, 2.0)), "1.0 + 2.0ε"); // wider than 9
+    assert_eq!(format!("{:^12.1}", Dual::new(1.0_f64, 2.0)), " 1.0 + 2.0ε ");
+    let vector = DualVec::new(1.0_f64, [2.0, 3.0]);
+    assert_eq!(format!("{vector:>12}"), " 1 + [2, 3]ε");
+    let hyper = HyperDual::variable(2.0_f64);
+    assert_eq!(format!("{hyper:<31}|"), "2 + [1]ε₁ + [1]ε₂ + [[0]]ε₁ε₂  |");
     // Nested: each part of the outer dual in parentheses, so the inner ε stays apart.
     let nested = Dual::new(Dual::new(1.0_f64, 1.0), Dual::new(-2.0, 0.5));
     assert_eq!(nested.to_string(), "(1 + 1ε) + (-2 + 0.5ε)ε");
