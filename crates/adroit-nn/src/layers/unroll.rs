@@ -258,13 +258,13 @@ pub(crate) fn evaluated<T: MatScalar, const K: usize>(
 ) -> Result<(DMatrix<T>, [DMatrix<T>; K]), NnError> {
     let mut ctx = Context::new(Mode::Eval, 0);
     let mut result = None;
-    let _ = matrix::pullback(
+    let _ = matrix::evaluate(
         |_: &[MatVar<T>]| {
             let values = run(&mut ctx).map(|(y, states)| (y.value(), states.map(|s| s.value())));
             result = Some(values);
             MatVar::constant(DMatrix::zeros(0, 0))
         },
-        &[],
+        &[] as &[DMatrix<T>],
     );
     let values = result.expect("the recording runs its closure once")?;
     match ctx.take_outcome().1 {

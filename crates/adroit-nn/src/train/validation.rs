@@ -217,16 +217,19 @@ where
         let mut total = super::SampleMean::over(samples);
         for start in (0..samples).step_by(size) {
             let n = size.min(samples - start);
+            // The whole set is read in place; a batch of it is copied.
+            let batch;
             let (x, y) = if n == samples {
-                (self.x.clone(), self.y.clone())
+                (&self.x, &self.y)
             } else {
-                (
+                batch = (
                     self.x.columns(start, n).into_owned(),
                     self.y.columns(start, n).into_owned(),
-                )
+                );
+                (&batch.0, &batch.1)
             };
             // Weighted by its samples (as the training loss of an epoch).
-            total.add(self.batch_loss(model, x, &y)?, n);
+            total.add(self.batch_loss(model, x, y)?, n);
         }
         Ok(total.mean())
     }
@@ -235,14 +238,14 @@ where
     fn batch_loss<M: Layer<T>>(
         &self,
         model: &M,
-        x: DMatrix<T>,
+        x: &DMatrix<T>,
         y: &DMatrix<T>,
     ) -> Result<f64, NnError> {
         let mut failure = None;
-        let (value, _) = matrix::pullback(
-            |_| {
+        let value = matrix::evaluate(
+            |m| {
                 let mut ctx = Context::new(Mode::Eval, 0);
-                let prediction = model.forward(MatVar::constant(x), &mut ctx);
+                let prediction = model.forward(m[0], &mut ctx);
                 let loss = (self.loss)(prediction, y);
                 // A layer's reported error first (it came first), then the loss's.
                 match (ctx.take_outcome().1, loss) {
@@ -253,7 +256,7 @@ where
                     }
                 }
             },
-            &[],
+            &[x],
         );
         if let Some(e) = failure {
             return Err(e);
