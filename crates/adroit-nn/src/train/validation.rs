@@ -234,41 +234,21 @@ where
         Ok(total.mean())
     }
 
-    /// The loss of one batch, in [`Mode::Eval`].
+    /// The loss of one batch, in [`Mode::Eval`]: the model's output, then the loss at it
+    /// ([`losses::evaluate`](crate::losses::evaluate)); a layer's reported error first.
     fn batch_loss<M: Layer<T>>(
         &self,
         model: &M,
         x: &DMatrix<T>,
         y: &DMatrix<T>,
     ) -> Result<f64, NnError> {
-        let mut failure = None;
-        let value = matrix::evaluate(
-            |m| {
-                let mut ctx = Context::new(Mode::Eval, 0);
-                let prediction = model.forward(m[0], &mut ctx);
-                let loss = (self.loss)(prediction, y);
-                // A layer's reported error first (it came first), then the loss's.
-                match (ctx.take_outcome().1, loss) {
-                    (None, Ok(value)) => value,
-                    (Some(e), _) | (None, Err(e)) => {
-                        failure = Some(e);
-                        MatVar::constant(DMatrix::zeros(1, 1))
-                    }
-                }
-            },
-            &[x],
-        );
-        if let Some(e) = failure {
+        let mut ctx = Context::new(Mode::Eval, 0);
+        let prediction = matrix::evaluate(|m| model.forward(m[0], &mut ctx), &[x]);
+        if let Some(e) = ctx.take_outcome().1 {
             return Err(e);
         }
-        assert!(
-            value.shape() == (1, 1),
-            "Validation: the loss must return a 1 × 1 matrix (a scalar loss), not {}×{}; \
-             reduce it with `sum` or `mean`, as the losses of `adroit_nn::losses` do",
-            value.nrows(),
-            value.ncols()
-        );
-        Ok(value[(0, 0)].to_f64().unwrap_or(f64::NAN))
+        let value = crate::losses::evaluate(&self.loss, &prediction, y)?;
+        Ok(value.to_f64().unwrap_or(f64::NAN))
     }
 
     /// Panics (a programmer error) naming `e`: the model given to `train` is not the one
