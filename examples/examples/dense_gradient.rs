@@ -7,12 +7,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    adroit_examples::exit_code(report(&mut std::io::stdout().lock()))
+    adroit_examples::report_to_stdout(report)
 }
 
-/// The gradients, written to `out` (a reader that closed the pipe early ends the program
-/// quietly, see `adroit_examples::exit_code`).
-fn report(out: &mut impl Write) -> Result<(), adroit_examples::Error> {
+/// The gradients, written to `out`.
+fn report(out: &mut dyn Write) -> Result<(), adroit_examples::Error> {
     let g = adroit_examples::classic::run()?;
     writeln!(out, "∂L/∂W (explicit, model-shaped):{}", g.explicit.0)?;
     writeln!(out, "∂L/∂b (explicit):{}", g.explicit.1)?;

@@ -6,12 +6,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    adroit_examples::exit_code(report(&mut std::io::stdout().lock()))
+    adroit_examples::report_to_stdout(report)
 }
 
-/// The run's results, written to `out` (an error only where writing fails: a reader that
-/// closed the pipe early ends the program quietly, see `adroit_examples::exit_code`).
-fn report(out: &mut impl Write) -> Result<(), adroit_examples::Error> {
+/// The run's results, written to `out`.
+fn report(out: &mut dyn Write) -> Result<(), adroit_examples::Error> {
     let (forward, reverse) = adroit_examples::quickstart::run();
     writeln!(
         out,

@@ -208,6 +208,24 @@ pub fn exit_code(result: Result<(), Error>) -> std::process::ExitCode {
     }
 }
 
+/// Runs `report` on the standard output and returns the program's [`exit_code`]: a reader
+/// that closed the pipe early (`| head`) ends the program quietly and successfully.
+///
+/// # Example
+/// ```
+/// use std::process::ExitCode;
+/// let code = adroit_examples::report_to_stdout(|out| {
+///     writeln!(out, "f'(5) = {}", 32)?;
+///     Ok(())
+/// });
+/// assert_eq!(code, ExitCode::SUCCESS);
+/// ```
+pub fn report_to_stdout(
+    report: impl FnOnce(&mut dyn std::io::Write) -> Result<(), Error>,
+) -> std::process::ExitCode {
+    exit_code(report(&mut std::io::stdout().lock()))
+}
+
 // Compile and run the README's snippets as doctests (this crate depends on every other).
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
