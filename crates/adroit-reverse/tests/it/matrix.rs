@@ -8,7 +8,7 @@ use nalgebra::{DMatrix, dmatrix};
 use num_traits::Float;
 
 /// A deterministic matrix with entries in (−1, 1).
-fn mat(rows: usize, cols: usize, seed: usize) -> DMatrix<f64> {
+pub(crate) fn mat(rows: usize, cols: usize, seed: usize) -> DMatrix<f64> {
     DMatrix::from_fn(rows, cols, |i, j| {
         (((i * 7 + j * 13 + seed * 31) % 17) as f64 / 8.5 - 1.0) * 0.9
     })

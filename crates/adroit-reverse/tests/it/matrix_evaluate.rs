@@ -1,17 +1,11 @@
 //! `matrix::evaluate`: matrix code run for its value alone, against the value the
 //! differentiation calls record, and its scoping.
 
+use super::matrix::mat;
 use super::misuse::panic_message;
 use adroit_reverse::matrix::{self, Along, MatVar};
 use nalgebra::{DMatrix, dmatrix};
 use num_traits::Float;
-
-/// A deterministic matrix with entries in (−1, 1).
-fn mat(rows: usize, cols: usize, seed: usize) -> DMatrix<f64> {
-    DMatrix::from_fn(rows, cols, |i, j| {
-        (((i * 7 + j * 13 + seed * 31) % 17) as f64 / 8.5 - 1.0) * 0.9
-    })
-}
 
 /// A small network's output and a loss: each the same to the last bit as the value
 /// `pullback` records (the same operations, run without keeping their rules).
