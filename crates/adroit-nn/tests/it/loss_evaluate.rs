@@ -2,77 +2,21 @@
 //! the value the gradient call computes, for every loss of the module; its errors and its one
 //! panic.
 
+use super::losses::{every_loss, probs};
 use adroit_nn::NnError;
 use adroit_nn::losses::*;
 use adroit_reverse::matrix::{self, MatVar};
 use nalgebra::{DMatrix, dmatrix};
 
-type Loss = Box<dyn Fn(MatVar<f64>, &DMatrix<f64>) -> Result<MatVar<f64>, NnError>>;
-
-/// Every loss with its settings, on probabilities in (0, 1) and targets in {0, 1} (valid
-/// for each of them: one-hot columns for the class losses).
-fn every_loss() -> Vec<(&'static str, Loss)> {
-    vec![
-        ("mse", Box::new(|p, t| mse(p, t, Agg::Mean))),
-        ("mae", Box::new(|p, t| mae(p, t, Agg::Sum))),
-        ("msle", Box::new(|p, t| msle(p, t, Agg::Mean))),
-        (
-            "huber",
-            Box::new(|p, t| huber_loss(p, t, HUBER_DELTA, Agg::Mean)),
-        ),
-        ("poisson", Box::new(|p, t| poisson_loss(p, t, Agg::Mean))),
-        (
-            "crossentropy",
-            Box::new(|p, t| crossentropy(p, t, Agg::Mean)),
-        ),
-        (
-            "logitcrossentropy",
-            Box::new(|p, t| logitcrossentropy(p, t, Agg::Mean)),
-        ),
-        (
-            "binarycrossentropy",
-            Box::new(|p, t| binarycrossentropy(p, t, Agg::Mean)),
-        ),
-        (
-            "logitbinarycrossentropy",
-            Box::new(|p, t| logitbinarycrossentropy(p, t, Agg::Sum)),
-        ),
-        (
-            "kldivergence",
-            Box::new(|p, t| kldivergence(p, t, Agg::Mean)),
-        ),
-        ("hinge", Box::new(|p, t| hinge_loss(p, t, Agg::Mean))),
-        (
-            "squared_hinge",
-            Box::new(|p, t| squared_hinge_loss(p, t, Agg::Mean)),
-        ),
-        (
-            "focal",
-            Box::new(|p, t| focal_loss(p, t, FOCAL_GAMMA, Agg::Mean)),
-        ),
-        (
-            "binary_focal",
-            Box::new(|p, t| binary_focal_loss(p, t, FOCAL_GAMMA, Agg::Mean)),
-        ),
-        ("dice", Box::new(|p, t| dice_coeff_loss(p, t, DICE_SMOOTH))),
-        ("tversky", Box::new(|p, t| tversky_loss(p, t, TVERSKY_BETA))),
-        (
-            "siamese_contrastive",
-            Box::new(|p, t| siamese_contrastive_loss(p, t, SIAMESE_MARGIN, Agg::Mean)),
-        ),
-    ]
-}
-
 #[test]
 fn equals_the_gradient_calls_value_for_every_loss() {
-    let prediction = dmatrix![0.7, 0.2, 0.4; 0.3, 0.8, 0.6];
-    let target = dmatrix![1.0, 0.0, 0.0; 0.0, 1.0, 1.0];
+    let (prediction, target) = probs();
     for (name, loss) in every_loss() {
         let (recorded, _) = matrix::value_and_gradient(
             |p| loss(p[0], &target).unwrap(),
             std::slice::from_ref(&prediction),
         );
-        let evaluated = evaluate(&loss, &prediction, &target).unwrap();
+        let evaluated = evaluate(loss, &prediction, &target).unwrap();
         assert_eq!(evaluated.to_bits(), recorded.to_bits(), "{name}");
         assert!(evaluated.is_finite(), "{name}");
     }

@@ -9,7 +9,7 @@ use nalgebra::{DMatrix, dmatrix};
 
 type Loss = fn(MatVar<f64>, &DMatrix<f64>) -> Result<MatVar<f64>, NnError>;
 
-fn probs() -> (DMatrix<f64>, DMatrix<f64>) {
+pub(crate) fn probs() -> (DMatrix<f64>, DMatrix<f64>) {
     // 3 classes × 2 samples: predicted probabilities and one-hot targets
     (
         dmatrix![0.7, 0.1; 0.2, 0.3; 0.1, 0.6],
@@ -132,10 +132,12 @@ fn values_match_the_formulas() {
     );
 }
 
-#[test]
-fn gradients_match_finite_differences() {
-    let (p, y) = probs();
-    let losses: Vec<(&str, Loss)> = vec![
+/// Every loss of the module, some with a second setting, for predictions and targets as
+/// [`probs`] gives them (away from every loss's kinks).
+pub(crate) fn every_loss() -> Vec<(&'static str, Loss)> {
+    vec![
+        ("mae", |a, b| mae(a, b, Agg::Mean)),
+        ("squared_hinge", |a, b| squared_hinge_loss(a, b, Agg::Mean)),
         ("mse", |a, b| mse(a, b, Agg::Mean)),
         ("msle", |a, b| msle(a, b, Agg::Mean)),
         ("crossentropy", |a, b| crossentropy(a, b, Agg::Mean)),
@@ -166,7 +168,13 @@ fn gradients_match_finite_differences() {
         ("siamese margin 0.65", |a, b| {
             siamese_contrastive_loss(a, b, 0.65, Agg::Sum)
         }),
-    ];
+    ]
+}
+
+#[test]
+fn gradients_match_finite_differences() {
+    let (p, y) = probs();
+    let losses = every_loss();
     for (name, loss) in losses {
         let g = matrix::gradient(|m| loss(m[0], &y).unwrap(), std::slice::from_ref(&p));
         let numeric = fd::FiniteDifference::default()
