@@ -17,8 +17,9 @@
 //! running call's variables — only a function defined inside the running one, or given its
 //! variables, can. Not for trait objects (`Box<dyn Fn…>`, `&dyn Fn…`) or function pointers,
 //! whose type many functions share, nor for a closure of a generic helper called with a trait
-//! object (`d<&dyn Fn…>::{{closure}}`), which forwards whichever function it was given. Types are compared by `std::any::type_name`, which names
-//! every closure of one function alike (`f::{{closure}}`): two different closures of one
+//! object (`d<&dyn Fn…>::{{closure}}`), which forwards whichever function it was given.
+//! Types are compared by `std::any::type_name`, which names every closure of one function
+//! alike (`f::{{closure}}`): two different closures of one
 //! function, one running inside the other's derivative call and handed its variables
 //! (through recursion of that function, or shared state such as a `Cell`), are taken for the
 //! same function and not refused. That includes the common way to take a trait object: a
