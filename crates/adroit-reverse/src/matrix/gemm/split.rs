@@ -10,9 +10,10 @@
 //! `matrixmultiply`'s variable, read as it reads it (a value that is not a whole number
 //! counts as 1; unset or empty, no limit; `matrixmultiply`'s own default is the physical
 //! cores, at most 4) — and at most one thread per [`MIN_PART_MULTIPLY_ADDS`] multiply-adds of
-//! the product and per [`ROW_QUANTUM`] rows. A product computed on a thread of a rayon pool
-//! (code of one's own running in `par_iter` or `ThreadPool::install`) is not split: that
-//! pool's threads already occupy the CPUs. (When the product threads were a rayon pool, such a
+//! the product (2²³; 2²¹ on an x86 CPU without AVX-512,
+//! [`MIN_PART_MULTIPLY_ADDS_WITHOUT_AVX512`]) and per [`ROW_QUANTUM`] rows. A product
+//! computed on a thread of a rayon pool (code of one's own running in `par_iter` or
+//! `ThreadPool::install`) is not split: that pool's threads already occupy the CPUs. (When the product threads were a rayon pool, such a
 //! thread, waiting for its blocks, could run another job of its pool recording on the matrix
 //! tape it was in the middle of recording on.)
 //!
@@ -33,16 +34,45 @@
 //! in two (its four large products are 33.5 to 51.4 million multiply-adds; measured with the
 //! blocks on rayon's global pool — on the product threads the step measured the same, §X.5).
 //! Splitting a small product would cost more than it saves: on that machine a rayon job
-//! reached another thread 20–50 µs after it was started (§W.12).
+//! reached another thread 20–50 µs after it was started (§W.12). Without AVX-512 the kernels
+//! are slower, so smaller products pay for the start: the 784-128-10 step (products of 6.4
+//! million multiply-adds) on a 2-vCPU AMD Zen 1 took 526–531 µs split, 730–789 µs not (§Y.9).
 //!
 //! Rounding: a block is a whole number of [`ROW_QUANTUM`] rows (but the last); each entry of
 //! the output is still one dot product summed by the kernel, but the kernel chooses its depth
 //! blocks from the shape of the call, so an entry may differ in its last bits with the number
-//! of threads (for the MLP steps' products it did not: the same loss to the last bit).
+//! of threads (for the 784-512-512-10 MLP step's products it did not: the same loss to the
+//! last bit; on an AMD Zen 1, 128 × 784 by 784 × 64 in two blocks differed from the whole
+//! product in 7,360 of its 8,192 entries, by at most 2.7e-5 in entries up to 35, where
+//! 256 × 784 by 784 × 64 and 128 × 64 by 64 × 784 agreed to the last bit). Which blocks a
+//! product is split into depends on its shape, the CPU and the thread count alone, so a
+//! program's results repeat from run to run on one machine.
 
-/// The fewest multiply-adds a thread's block is given: splitting a smaller product costs more
-/// in starting the threads than it saves.
+/// The fewest multiply-adds a thread's block is given on a CPU with AVX-512 (and on CPUs that
+/// are not x86): splitting a smaller product costs more in starting the threads than it saves.
 pub(super) const MIN_PART_MULTIPLY_ADDS: usize = 1 << 23;
+
+/// The fewest multiply-adds a thread's block is given on an x86 CPU without AVX-512, whose
+/// `f32` kernels take two to four times as long for a block of the same size, so that a
+/// product's start-up cost is paid off by a smaller one. On a 2-vCPU AMD Zen 1 the
+/// 784-128-10 MLP step (products of 6.4 million multiply-adds, in two blocks of 64 rows here,
+/// whole under [`MIN_PART_MULTIPLY_ADDS`]) took 526–531 µs on two threads against 730–789 µs
+/// (`BENCHMARKS.md` §Y.9).
+#[cfg_attr(
+    not(any(target_arch = "x86", target_arch = "x86_64")),
+    allow(dead_code)
+)]
+pub(super) const MIN_PART_MULTIPLY_ADDS_WITHOUT_AVX512: usize = 1 << 21;
+
+/// This CPU's bound: [`MIN_PART_MULTIPLY_ADDS_WITHOUT_AVX512`] on an x86 CPU without AVX-512F
+/// (read at run time, as the `gemm` crate picks its kernels), else [`MIN_PART_MULTIPLY_ADDS`].
+pub(super) fn min_part_multiply_adds() -> usize {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    if !std::arch::is_x86_feature_detected!("avx512f") {
+        return MIN_PART_MULTIPLY_ADDS_WITHOUT_AVX512;
+    }
+    MIN_PART_MULTIPLY_ADDS
+}
 
 /// Rows per block come in multiples of this (the `f32` AVX-512 micro-kernel's 64 rows), and
 /// no block but the last is shorter.
@@ -57,7 +87,7 @@ const MIN_COLUMNS: usize = 16;
 /// never starts the product threads.
 pub(super) fn parts(m: usize, n: usize, k: usize) -> usize {
     let work = m.saturating_mul(n).saturating_mul(k);
-    let by_size = (work / MIN_PART_MULTIPLY_ADDS).min(m / ROW_QUANTUM);
+    let by_size = (work / min_part_multiply_adds()).min(m / ROW_QUANTUM);
     if n < MIN_COLUMNS || by_size < 2 {
         return 1;
     }
@@ -208,6 +238,27 @@ mod tests {
             let (least, most) = (units.iter().min(), units.iter().max());
             assert!(most.zip(least).is_some_and(|(a, b)| a - b <= 1), "{seen:?}");
         }
+    }
+
+    /// The 784-128-10 MLP step's products (6.4 million multiply-adds, 128 rows) are split in
+    /// two on an x86 CPU without AVX-512 where two threads are available, and whole elsewhere.
+    #[test]
+    fn the_bound_follows_the_cpu() {
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        let avx512 = std::arch::is_x86_feature_detected!("avx512f");
+        #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+        let avx512 = true;
+        let bound = min_part_multiply_adds();
+        assert_eq!(bound == MIN_PART_MULTIPLY_ADDS, avx512);
+        assert_eq!(
+            MIN_PART_MULTIPLY_ADDS_WITHOUT_AVX512 * 4,
+            MIN_PART_MULTIPLY_ADDS
+        );
+        let expected = if !avx512 && threads() >= 2 { 2 } else { 1 };
+        assert_eq!(parts(128, 64, 784), expected, "bound {bound}");
+        assert_eq!(parts(128, 784, 64), expected, "bound {bound}");
+        // Under 2²² multiply-adds (two blocks of the lower bound) nothing is split anywhere.
+        assert_eq!(parts(128, 64, 511), 1);
     }
 
     #[test]
