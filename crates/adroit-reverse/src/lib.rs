@@ -108,8 +108,8 @@
 //!   were measured on AMD Zen 4 and Zen 5 only, its training steps on Zen 5.
 //! - `parallel` (off by default, includes `gemm`; adroit-nn turns it on by default): an `f32`
 //!   product of at least 2²⁴ multiply-adds (2²² on an x86 CPU without AVX-512) on the `gemm`
-//!   crate's kernels is split into blocks of rows (multiples of 64), run on adroit's own product threads (which wait for the next
-//!   block spinning for 20 µs, then asleep) —
+//!   crate's kernels is split into blocks of rows (multiples of 64), run on adroit's own
+//!   product threads (which wait for the next block spinning for 20 µs, then asleep) —
 //!   `RAYON_NUM_THREADS` threads where that is set, else one per CPU the process may use (a
 //!   global pool sized in code does not change it), at most `MATMUL_NUM_THREADS` where that is
 //!   set (the variable `matrixmultiply`'s own threads follow), the caller taking one block —
@@ -126,13 +126,12 @@
 //!   one's own in `par_iter`: that pool's threads already occupy the CPUs). Without AVX-512
 //!   the kernels are slower, and products from 2²² multiply-adds pay for the start (the
 //!   784-128-10 step on a 2-vCPU AMD Zen 1: 526–531 µs split in two against 730–789 µs
-//!   whole, §Y.9). While one thread's
-//!   product holds the product threads, another thread's product runs whole on its own
-//!   thread. An entry of a split product may differ in its last bits from the whole
-//!   product's where `gemm` chooses other depth blocks for the block's shape (for the
-//!   784-512-512-10 step's products it did not; for the 784-128-10 step's first, split on
-//!   the Zen 1, it did). Brings rayon and its five dependencies (to tell a rayon
-//!   pool's threads).
+//!   whole, §Y.9). While one thread's product holds the product threads, another thread's
+//!   product runs whole on its own thread. An entry of a split product may differ in its last
+//!   bits from the whole product's where `gemm` chooses other depth blocks for the block's
+//!   shape (for the 784-512-512-10 step's products it did not; for the 784-128-10 step's
+//!   first, split on the Zen 1, it did). Brings rayon and its five dependencies (to tell a
+//!   rayon pool's threads).
 //!
 //! # Example
 //! ```

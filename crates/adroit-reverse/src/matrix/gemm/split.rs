@@ -13,9 +13,10 @@
 //! the product (2²³; 2²¹ on an x86 CPU without AVX-512,
 //! [`MIN_PART_MULTIPLY_ADDS_WITHOUT_AVX512`]) and per [`ROW_QUANTUM`] rows. A product
 //! computed on a thread of a rayon pool (code of one's own running in `par_iter` or
-//! `ThreadPool::install`) is not split: that pool's threads already occupy the CPUs. (When the product threads were a rayon pool, such a
-//! thread, waiting for its blocks, could run another job of its pool recording on the matrix
-//! tape it was in the middle of recording on.)
+//! `ThreadPool::install`) is not split: that pool's threads already occupy the CPUs. (When
+//! the product threads were a rayon pool, such a thread, waiting for its blocks, could run
+//! another job of its pool recording on the matrix tape it was in the middle of recording
+//! on.)
 //!
 //! Why a pool of its own, not rayon's global one: a caller holding a lock that every thread
 //! of the global pool was waiting for (its own `par_iter` over a model behind a mutex) waited
@@ -53,11 +54,12 @@
 pub(super) const MIN_PART_MULTIPLY_ADDS: usize = 1 << 23;
 
 /// The fewest multiply-adds a thread's block is given on an x86 CPU without AVX-512, whose
-/// `f32` kernels take two to four times as long for a block of the same size, so that a
-/// product's start-up cost is paid off by a smaller one. On a 2-vCPU AMD Zen 1 the
-/// 784-128-10 MLP step (products of 6.4 million multiply-adds, in two blocks of 64 rows here,
-/// whole under [`MIN_PART_MULTIPLY_ADDS`]) took 526–531 µs on two threads against 730–789 µs
-/// (`BENCHMARKS.md` §Y.9).
+/// `f32` kernels are slower (the hand-written 784-512-512-10 step, products for the most part,
+/// took 13.0 ms on one thread of the Zen 1 of `BENCHMARKS.md` §Y.5, 4.86 and 4.35 ms on the
+/// AVX-512 machines of §X.5 and §W.5), so that a smaller block pays for its start. On a
+/// 2-vCPU AMD Zen 1 the 784-128-10 MLP step (products of 6.4 million multiply-adds, in two
+/// blocks of 64 rows here, whole under [`MIN_PART_MULTIPLY_ADDS`]) took 526–531 µs on two
+/// threads against 730–789 µs (§Y.9).
 #[cfg_attr(
     not(any(target_arch = "x86", target_arch = "x86_64")),
     allow(dead_code)
