@@ -145,6 +145,11 @@ where
         |rotated: &DMatrix<T>| DMatrix::from_fn(n, n, |l, k| quotient(rotated[(l, k)], l, k));
     let c1: Vec<DMatrix<T>> = a1.iter().map(first).collect();
     let c2: Vec<DMatrix<T>> = a2.iter().map(first).collect();
+    // `x·(y/(λₖ − λₗ))` for the eigenvalues' mixed part, with `c = y/(λₖ − λₗ)`: divided
+    // before the product, so that the second derivative of a matrix of scale `s` (about `s`)
+    // does not pass through `x·y` (about `s²`, which overflowed from `s` ≈ 1e155 and lost
+    // precision below 1e-154); 0 for `x = 0`, as `quotient` takes a zero numerator.
+    let cross = |x: T, c: T| if x.is_zero() { T::zero() } else { x * c };
     let factor = rounding_factor::<T>(n);
 
     let mut lambda12 = vec![[[T::zero(); N]; M]; n];
@@ -164,8 +169,8 @@ where
                 let (ds, dt) = (a1[i][(k, k)], a2[j][(k, k)]);
                 let mut mixed = c12[(k, k)];
                 for l in (0..n).filter(|&l| l != k) {
-                    mixed += quotient(a1[i][(l, k)] * a2[j][(l, k)], l, k);
-                    mixed += quotient(a2[j][(l, k)] * a1[i][(l, k)], l, k);
+                    mixed += cross(a1[i][(l, k)], c2[j][(l, k)]);
+                    mixed += cross(a2[j][(l, k)], c1[i][(l, k)]);
                     let numerator = a_c2[(l, k)] - ds * c2[j][(l, k)] + b_c1[(l, k)]
                         - dt * c1[i][(l, k)]
                         + c12[(l, k)];

@@ -408,3 +408,33 @@ fn a_simple_eigenvectors_second_derivative_beside_a_near_pair_with_a_close_third
     );
     assert!((mixed + 1.485556e-4).abs() <= 1e-6 * 1.485556e-4, "{mixed}");
 }
+
+/// The eigenvalues' second derivatives keep the matrix's scale: `[[s, x], [x, 3s]]` with
+/// `x = s·(ε₁ + ε₂)` has eigenvalues `2s ∓ √(s² + x²)`, whose mixed second derivative at
+/// `x = 0` is `∓s` exactly. Formed through the product of two perturbation entries (about
+/// `s²`), it was `±∞` from `s` ≈ 1e155 (`f32`: 1e20) and off by 1e-5 relative at 1e-160.
+#[test]
+fn eigenvalue_second_derivatives_at_extreme_scales() {
+    fn check<T: num_traits::Float + nalgebra::RealField + std::fmt::Debug>(s: T) {
+        let c = HyperDual::constant;
+        let t = HyperDual::new(T::zero(), [s], [s], [[T::zero()]]);
+        let three = T::from(3.0).unwrap();
+        let a = DMatrix::from_row_slice(2, 2, &[c(s), t, t, c(three * s)]);
+        let (values, _) = symmetric_eigen_hyperdual(&a);
+        let want = [-s, s];
+        for (k, value) in values.iter().enumerate() {
+            let got = value.eps12()[0][0];
+            let error = num_traits::Float::abs((got - want[k]) / want[k]);
+            assert!(
+                error <= T::from(8.0).unwrap() * T::epsilon(),
+                "s = {s:?}, λ{k}'' = {got:?}"
+            );
+        }
+    }
+    for s in [1e-300, 1e-160, 1e-20, 1.0, 1e20, 1e155, 1e160, 1e300] {
+        check::<f64>(s);
+    }
+    for s in [1e-30_f32, 1e-20, 1.0, 1e20, 1e30] {
+        check::<f32>(s);
+    }
+}
