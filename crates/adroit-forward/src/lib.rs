@@ -208,7 +208,11 @@
 //!
 //! At matrices that may be singular, take determinants with `full_piv_lu().determinant()`,
 //! whose pivot is the largest entry of the whole remaining block (tested against central
-//! differences at such matrices), and decide singularity on the primal values:
+//! differences at matrices of rank n − 1), and decide singularity on the primal values. At
+//! rank n − 2 or less it fails too where elimination leaves a block of exact zeros that carry
+//! tangents: it divides 0 by 0, and the gradient and Hessian hold NaN (a 3 × 3 matrix of rank
+//! 1, a test) where the gradient is 0. For n ≤ 3, `determinant()` is nalgebra's closed form,
+//! exact at every rank (the same test):
 //! ```
 //! use adroit_forward::Dual;
 //! use adroit_forward::nalgebra::DMatrix;

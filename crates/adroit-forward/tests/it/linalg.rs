@@ -362,6 +362,59 @@ fn full_pivoting_differentiates_determinants_at_singular_matrices() {
     }
 }
 
+/// Full pivoting's limit (crate docs, "Singular matrices"): at rank n − 2 or less elimination
+/// leaves a block of exact zeros that carry tangents, and dividing by one of them gives NaN —
+/// the 3 × 3 matrix of rank 1 below has NaN in its `full_piv_lu` gradient and Hessian, where
+/// the gradient is 0 (every 2 × 2 minor vanishes) and the Hessian's entries are ± entries of
+/// the matrix. `determinant()`, nalgebra's closed form for n ≤ 3, gets both (a subagent's hunt;
+/// the Hessian checked against the cofactor expansion here).
+#[test]
+fn full_pivoting_at_rank_n_minus_two_gives_nan_and_the_closed_form_does_not() {
+    let rank_one = [1.0, 2.0, 3.0, 2.0, 4.0, 6.0, -1.0, -2.0, -3.0];
+    fn full<S: RealField + Copy>(x: &[S]) -> S {
+        DMatrix::from_row_slice(3, 3, x).full_piv_lu().determinant()
+    }
+    fn closed<S: RealField + Copy>(x: &[S]) -> S {
+        DMatrix::from_row_slice(3, 3, x).determinant()
+    }
+    let g = adroit_forward::gradient(|x| full(x), &rank_one);
+    assert!(g.iter().any(|d| d.is_nan()), "{g:?}");
+    assert!(
+        adroit_forward::hessian(|x| full(x), &rank_one)
+            .iter()
+            .any(|d| d.is_nan())
+    );
+    assert_eq!(
+        adroit_forward::gradient(|x| closed(x), &rank_one),
+        vec![0.0; 9]
+    );
+    let h = adroit_forward::hessian(|x| closed(x), &rank_one);
+    // ∂²det/∂aᵢⱼ∂aₖₗ: 0 in a shared row or column, else ± the entry of the remaining row and
+    // column, the sign that of the permutation (i k m) ↦ (j l n).
+    for p in 0..9 {
+        for q in 0..9 {
+            let ((i, j), (k, l)) = ((p / 3, p % 3), (q / 3, q % 3));
+            let want = if i == k || j == l {
+                0.0
+            } else {
+                let (m, n) = (3 - i - k, 3 - j - l);
+                let sign = |a: usize, b: usize, c: usize| {
+                    if (a, b, c) == (0, 1, 2) || (a, b, c) == (1, 2, 0) || (a, b, c) == (2, 0, 1) {
+                        1.0
+                    } else {
+                        -1.0
+                    }
+                };
+                // det = Σ_σ sgn(σ) Π a_{r σ(r)}: the term with σ(i) = j, σ(k) = l, σ(m) = n.
+                let mut perm = [0; 3];
+                (perm[i], perm[k], perm[m]) = (j, l, n);
+                sign(perm[0], perm[1], perm[2]) * rank_one[m * 3 + n]
+            };
+            assert_eq!(h[(p, q)], want, "entry ({p}, {q})");
+        }
+    }
+}
+
 /// `Q·diag(2, 2, 5)·Qᵀ` for a rotation `Q`: the repeated eigenvalue 2, which nalgebra returns
 /// as two values a few ulps apart (asserted).
 pub(crate) fn rotated_repeated_eigenvalue() -> DMatrix<f64> {
