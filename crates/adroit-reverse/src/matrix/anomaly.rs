@@ -27,7 +27,10 @@ pub(crate) fn watching() -> bool {
 /// result. In training code, wrap the gradient call or the whole step. A recording inside
 /// another (a [`checkpoint`](crate::matrix::checkpoint)ed block's first run, a gradient inside
 /// a custom rule) that ends on a NaN reports the outer recording's NaN instead if it met one
-/// first.
+/// first — if the two record the same element type (each type has a tape stack of its own: an
+/// `f32` gradient inside an `f64` recording reports its own NaN); and if code inside `f`
+/// catches that report (`catch_unwind` around the inner call), the outer recording's NaN has
+/// been reported and is not again when the outer recording ends.
 ///
 /// Checked: every recorded operation's result, custom rules'
 /// ([`custom_rule`](crate::matrix::custom_rule)) and
@@ -42,7 +45,9 @@ pub(crate) fn watching() -> bool {
 /// is NaN where the value is finite (an element-wise [`map`](crate::matrix::MatVar::map)'s: `|v|
 /// v.sqrt() − v.cbrt()` at 0 has the value 0 and the derivative `∞ − ∞`), or infinite
 /// contributions of opposite signs meeting in one adjoint. A NaN in the cotangent given to a
-/// pullback is passed on by every rule, not reported. A NaN made inside a nested sweep (a
+/// pullback is passed on by every rule, not reported; a rule whose own cotangent holds one is
+/// not blamed for the NaN it passes on, but a rule that makes a NaN in an entry free of one is,
+/// also in an adjoint where other entries hold a NaN passed on. A NaN made inside a nested sweep (a
 /// checkpointed block's second run, a gradient inside a custom rule's pullback) is reported
 /// when that sweep ends, before one an outer rule made earlier. A checked sweep rescans each
 /// adjoint a rule adds to: many small views of one large matrix cost the views' count times

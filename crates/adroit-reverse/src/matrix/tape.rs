@@ -132,18 +132,25 @@ impl<T: MatScalar> Grads<'_, T> {
         wanted
     }
 
-    /// The first adjoint among those the last rule added to that gained a NaN, as (node, entry
-    /// in column-major order), on a watched sweep; adjoints holding NaN are `tainted` (listed
-    /// once, so that a NaN passed on earlier is not blamed on a later rule). Clears the list.
-    fn first_new_nan(&mut self, tainted: &mut [bool]) -> Option<(u32, usize)> {
+    /// The first adjoint among those the last rule added to that gained a NaN in an entry free
+    /// of one before, as (node, entry in column-major order), on a watched sweep. `tainted`
+    /// holds, for each adjoint with NaN, which entries held one (updated here, so that a NaN
+    /// passed on earlier is not blamed on a later rule, while a new NaN in another entry of the
+    /// same adjoint still is). Clears the list.
+    fn first_new_nan(&mut self, tainted: &mut [Option<Vec<bool>>]) -> Option<(u32, usize)> {
         let touched = self.touched.as_mut()?;
         let mut found = None;
         for j in touched.drain(..) {
-            if tainted[j as usize] {
+            let Some(adjoint) = self.adjoints[j as usize].as_ref() else {
                 continue;
-            }
-            if let Some(k) = self.adjoints[j as usize].as_ref().and_then(nan_entry) {
-                tainted[j as usize] = true;
+            };
+            let before = &mut tainted[j as usize];
+            let new = match before {
+                None => nan_entry(adjoint),
+                Some(mask) => new_nan_entry(adjoint, mask),
+            };
+            if let Some(k) = new {
+                *before = Some(nan_mask(adjoint));
                 found = found.or(Some((j, k)));
             }
         }
@@ -310,6 +317,31 @@ fn nan_entry<T: MatScalar>(adjoint: &Adjoint<T>) -> Option<usize> {
     match adjoint {
         Adjoint::Dense(m) => m.iter().position(|v| v.is_nan()),
         Adjoint::Uniform { value, .. } => value.is_nan().then_some(0),
+    }
+}
+
+/// Which entries of `adjoint` (column-major) hold NaN.
+fn nan_mask<T: MatScalar>(adjoint: &Adjoint<T>) -> Vec<bool> {
+    match adjoint {
+        Adjoint::Dense(m) => m.iter().map(|v| v.is_nan()).collect(),
+        Adjoint::Uniform { value, shape } => vec![value.is_nan(); shape.0 * shape.1],
+    }
+}
+
+/// The first entry of `adjoint` (column-major) holding a NaN where `before` had none.
+fn new_nan_entry<T: MatScalar>(adjoint: &Adjoint<T>, before: &[bool]) -> Option<usize> {
+    match adjoint {
+        Adjoint::Dense(m) => m
+            .iter()
+            .zip(before)
+            .position(|(v, &was)| v.is_nan() && !was),
+        Adjoint::Uniform { value, .. } => {
+            if value.is_nan() {
+                before.iter().position(|&was| !was)
+            } else {
+                None
+            }
+        }
     }
 }
 
@@ -760,10 +792,11 @@ impl<T: MatScalar> MatTape<T> {
             &mut Grads<'_, T>,
         ) -> Option<Adjoint<T>>,
     ) -> Option<BackwardNan> {
-        // Which adjoints hold a NaN already (passed on, not made, by later rules).
-        let mut tainted = vec![false; self.values.len()];
+        // Which entries of which adjoints hold a NaN already (passed on, not made, by later
+        // rules).
+        let mut tainted: Vec<Option<Vec<bool>>> = vec![None; self.values.len()];
         if let Some(seeded) = grads.adjoints[output.index() as usize].as_ref() {
-            tainted[output.index() as usize] = nan_entry(seeded).is_some();
+            tainted[output.index() as usize] = nan_entry(seeded).map(|_| nan_mask(seeded));
         }
         grads.touched = Some(Vec::new());
         let mut anomaly = None;
@@ -775,7 +808,7 @@ impl<T: MatScalar> MatTape<T> {
                 grads.adjoints[i] = Some(kept);
             }
             if let Some((j, k)) = grads.first_new_nan(&mut tainted)
-                && !tainted[i]
+                && tainted[i].is_none()
             {
                 anomaly = Some(self.backward_nan_report(i, (j, k), n_inputs));
                 grads.touched = None;

@@ -254,3 +254,25 @@ fn a_custom_pullbacks_nan_and_a_watched_pullbacks_later_calls_are_reported() {
         "{message}"
     );
 }
+
+/// A NaN given in the cotangent marks only the entries it reaches: a rule that then makes a NaN
+/// in another entry of the same adjoint is still reported (a subagent's hunt: it was not, once
+/// the adjoint held any NaN).
+#[test]
+fn a_nan_made_beside_a_given_one_in_the_same_adjoint_is_reported() {
+    let line = line!() + 2;
+    let f = |m: &[MatVar<f64>]| {
+        let made = m[0].map(|v| v.sqrt() - v.cbrt());
+        MatVar::vcat(&[m[0] * 2.0, made])
+    };
+    let (_, pb) = detect_anomaly(|| matrix::pullback(f, &[dmatrix![1.0, 0.0]]));
+    let entry = "NaN at entry (0, 1) of the cotangent of its 1×2 operand (an input";
+    for given in [0.0, f64::NAN] {
+        let message = message_of(|| pb.call(&dmatrix![given, 0.0; 1.0, 1.0]));
+        assert!(
+            message.contains(&format!("anomaly.rs:{line}:")),
+            "{message}"
+        );
+        assert!(message.contains(entry), "{message}");
+    }
+}
