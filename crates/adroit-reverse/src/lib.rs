@@ -105,15 +105,17 @@
 //!   CPU's cache sizes (from `/sys`, or by running `lscpu`), and keeps a buffer of about the L2
 //!   cache's size per thread. The feature brings eighteen crates to compile on Linux x86-64
 //!   (gemm's six, `pulp`, `dyn-stack`, `raw-cpuid`, ..., and a build dependency). Its products
-//!   were measured on AMD Zen 4 and Zen 5 only, its training steps on Zen 5.
+//!   were measured on AMD Zen 4 and Zen 5, its training steps on Zen 5, an Intel Xeon
+//!   (`BENCHMARKS.md` §X.5) and an AMD Zen 1 (§Y.8).
 //! - `parallel` (off by default, includes `gemm`; adroit-nn turns it on by default): an `f32`
-//!   product of at least 2²⁴ multiply-adds (2²² on an x86 CPU without AVX-512) on the `gemm`
-//!   crate's kernels is split into blocks of rows (multiples of 64), run on adroit's own
-//!   product threads (which wait for the next block spinning for 20 µs, then asleep) —
+//!   product of at least 2²⁴ multiply-adds (in two from 2²² on an x86 CPU without AVX-512)
+//!   on the `gemm` crate's kernels is split into blocks of rows (multiples of 64), run on
+//!   adroit's own product threads (which wait for the next block spinning for 20 µs, then
+//!   asleep) —
 //!   `RAYON_NUM_THREADS` threads where that is set, else one per CPU the process may use (a
 //!   global pool sized in code does not change it), at most `MATMUL_NUM_THREADS` where that is
 //!   set (the variable `matrixmultiply`'s own threads follow), the caller taking one block —
-//!   one block per 2²³ multiply-adds (2²¹ without AVX-512). A
+//!   one block per 2²³ multiply-adds. A
 //!   pool of its own, so that a caller holding a lock which the global pool's threads wait
 //!   for (its own `par_iter` over a model behind a mutex) does not wait for ever (a program
 //!   keeping both pools busy at once runs up to 2N − 1 threads for N CPUs). On the
@@ -124,7 +126,8 @@
 //!   splitting would slow (a rayon job reached the other thread 20–50 µs after it was started
 //!   there), stay whole, and so does a product computed on a thread of a rayon pool (code of
 //!   one's own in `par_iter`: that pool's threads already occupy the CPUs). Without AVX-512
-//!   the kernels are slower, and products from 2²² multiply-adds pay for the start (the
+//!   the kernels are slower, and products from 2²² multiply-adds, split in two, pay for the
+//!   start (the
 //!   784-128-10 step on a 2-vCPU AMD Zen 1: 526–531 µs split in two against 730–789 µs
 //!   whole, §Y.9). While one thread's product holds the product threads, another thread's
 //!   product runs whole on its own thread. An entry of a split product may differ in its last

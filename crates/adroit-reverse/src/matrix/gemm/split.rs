@@ -10,8 +10,8 @@
 //! `matrixmultiply`'s variable, read as it reads it (a value that is not a whole number
 //! counts as 1; unset or empty, no limit; `matrixmultiply`'s own default is the physical
 //! cores, at most 4) — and at most one thread per [`MIN_PART_MULTIPLY_ADDS`] multiply-adds of
-//! the product (2²³; 2²¹ on an x86 CPU without AVX-512,
-//! [`MIN_PART_MULTIPLY_ADDS_WITHOUT_AVX512`]) and per [`ROW_QUANTUM`] rows. A product
+//! the product (on an x86 CPU without AVX-512, two from
+//! [`MIN_SPLIT_MULTIPLY_ADDS_WITHOUT_AVX512`]) and per [`ROW_QUANTUM`] rows. A product
 //! computed on a thread of a rayon pool (code of one's own running in `par_iter` or
 //! `ThreadPool::install`) is not split: that pool's threads already occupy the CPUs. (When
 //! the product threads were a rayon pool, such a thread, waiting for its blocks, could run
@@ -36,8 +36,8 @@
 //! blocks on rayon's global pool — on the product threads the step measured the same, §X.5).
 //! Splitting a small product would cost more than it saves: on that machine a rayon job
 //! reached another thread 20–50 µs after it was started (§W.12). Without AVX-512 the kernels
-//! are slower, so smaller products pay for the start: the 784-128-10 step (products of 6.4
-//! million multiply-adds) on a 2-vCPU AMD Zen 1 took 526–531 µs split, 730–789 µs not (§Y.9).
+//! are slower, so smaller products pay for the start (see
+//! [`MIN_SPLIT_MULTIPLY_ADDS_WITHOUT_AVX512`]).
 //!
 //! Rounding: a block is a whole number of [`ROW_QUANTUM`] rows (but the last); each entry of
 //! the output is still one dot product summed by the kernel, but the kernel chooses its depth
@@ -49,31 +49,31 @@
 //! product is split into depends on its shape, the CPU and the thread count alone, so a
 //! program's results repeat from run to run on one machine.
 
-/// The fewest multiply-adds a thread's block is given on a CPU with AVX-512 (and on CPUs that
-/// are not x86): splitting a smaller product costs more in starting the threads than it saves.
+/// The fewest multiply-adds a thread's block is given: splitting a smaller product costs more
+/// in starting the threads than it saves (but see [`MIN_SPLIT_MULTIPLY_ADDS_WITHOUT_AVX512`]).
 pub(super) const MIN_PART_MULTIPLY_ADDS: usize = 1 << 23;
 
-/// The fewest multiply-adds a thread's block is given on an x86 CPU without AVX-512, whose
-/// `f32` kernels are slower (the hand-written 784-512-512-10 step, products for the most part,
-/// took 13.0 ms on one thread of the Zen 1 of `BENCHMARKS.md` §Y.5, 4.86 and 4.35 ms on the
-/// AVX-512 machines of §X.5 and §W.5), so that a smaller block pays for its start. On a
-/// 2-vCPU AMD Zen 1 the 784-128-10 MLP step (products of 6.4 million multiply-adds, in two
-/// blocks of 64 rows here, whole under [`MIN_PART_MULTIPLY_ADDS`]) took 526–531 µs on two
-/// threads against 730–789 µs (§Y.9).
-#[cfg_attr(
-    not(any(target_arch = "x86", target_arch = "x86_64")),
-    allow(dead_code)
-)]
-pub(super) const MIN_PART_MULTIPLY_ADDS_WITHOUT_AVX512: usize = 1 << 21;
+/// On an x86 CPU without AVX-512, the fewest multiply-adds of a product split in two (where
+/// [`MIN_PART_MULTIPLY_ADDS`] alone would leave it whole): `f32` products are slower there
+/// (adroit's 784-512-512-10 step on one thread took 10.6 ms on the Zen 1 of `BENCHMARKS.md`
+/// §Y.5, 3.56 and 3.29 ms on the AVX-512 machines of §X.5 and §W.5), so a smaller product
+/// pays for the start of a second thread. On that Zen 1, on two threads, the 784-128-10 MLP
+/// step (its two large products 6.4 million multiply-adds, split in two blocks of 64 rows)
+/// took 526–531 µs against 730–789 µs whole (§Y.9). Larger products get one block per
+/// [`MIN_PART_MULTIPLY_ADDS`] as elsewhere (more blocks than two were not measured there).
+pub(super) const MIN_SPLIT_MULTIPLY_ADDS_WITHOUT_AVX512: usize = 1 << 22;
 
-/// This CPU's bound: [`MIN_PART_MULTIPLY_ADDS_WITHOUT_AVX512`] on an x86 CPU without AVX-512F
-/// (read at run time, as the `gemm` crate picks its kernels), else [`MIN_PART_MULTIPLY_ADDS`].
-pub(super) fn min_part_multiply_adds() -> usize {
-    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-    if !std::arch::is_x86_feature_detected!("avx512f") {
-        return MIN_PART_MULTIPLY_ADDS_WITHOUT_AVX512;
-    }
-    MIN_PART_MULTIPLY_ADDS
+/// Whether this CPU splits products from [`MIN_SPLIT_MULTIPLY_ADDS_WITHOUT_AVX512`]: an x86
+/// CPU without AVX-512F (read at run time, as the `gemm` crate picks its kernels).
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+fn splits_smaller_products() -> bool {
+    !std::arch::is_x86_feature_detected!("avx512f")
+}
+
+/// Not on CPUs that are not x86 (not measured there).
+#[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+fn splits_smaller_products() -> bool {
+    false
 }
 
 /// Rows per block come in multiples of this (the `f32` AVX-512 micro-kernel's 64 rows), and
@@ -89,7 +89,11 @@ const MIN_COLUMNS: usize = 16;
 /// never starts the product threads.
 pub(super) fn parts(m: usize, n: usize, k: usize) -> usize {
     let work = m.saturating_mul(n).saturating_mul(k);
-    let by_size = (work / min_part_multiply_adds()).min(m / ROW_QUANTUM);
+    let mut blocks = work / MIN_PART_MULTIPLY_ADDS;
+    if blocks < 2 && work >= MIN_SPLIT_MULTIPLY_ADDS_WITHOUT_AVX512 && splits_smaller_products() {
+        blocks = 2;
+    }
+    let by_size = blocks.min(m / ROW_QUANTUM);
     if n < MIN_COLUMNS || by_size < 2 {
         return 1;
     }
@@ -243,24 +247,22 @@ mod tests {
     }
 
     /// The 784-128-10 MLP step's products (6.4 million multiply-adds, 128 rows) are split in
-    /// two on an x86 CPU without AVX-512 where two threads are available, and whole elsewhere.
+    /// two on an x86 CPU without AVX-512 where two threads are available, and whole elsewhere;
+    /// a large product gets one block per 2²³ multiply-adds on every CPU.
     #[test]
-    fn the_bound_follows_the_cpu() {
+    fn smaller_products_are_split_in_two_without_avx512() {
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
         let avx512 = std::arch::is_x86_feature_detected!("avx512f");
         #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
         let avx512 = true;
-        let bound = min_part_multiply_adds();
-        assert_eq!(bound == MIN_PART_MULTIPLY_ADDS, avx512);
-        assert_eq!(
-            MIN_PART_MULTIPLY_ADDS_WITHOUT_AVX512 * 4,
-            MIN_PART_MULTIPLY_ADDS
-        );
+        assert_eq!(splits_smaller_products(), !avx512);
         let expected = if !avx512 && threads() >= 2 { 2 } else { 1 };
-        assert_eq!(parts(128, 64, 784), expected, "bound {bound}");
-        assert_eq!(parts(128, 784, 64), expected, "bound {bound}");
-        // Under 2²² multiply-adds (two blocks of the lower bound) nothing is split anywhere.
+        assert_eq!(parts(128, 64, 784), expected);
+        assert_eq!(parts(128, 784, 64), expected);
+        // Under 2²² multiply-adds nothing is split anywhere.
         assert_eq!(parts(128, 64, 511), 1);
+        // 2²⁵ multiply-adds: four blocks at most, as with AVX-512.
+        assert_eq!(parts(512, 128, 512), threads().min(4));
     }
 
     #[test]
