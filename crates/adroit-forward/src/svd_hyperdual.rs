@@ -37,12 +37,12 @@ use num_traits::Float;
 /// derivatives that go through the pair under perturbations mixing it carry rounding errors
 /// growing like `ε/δ²`, also at a diagonal matrix (a review measured `[U·sin(Σ)·Vᵀ]₀₀` of
 /// `[[1.9, s], [t, 1.9 − δ]]`: 2e-4 relative at `δ = 1e-6`, 0 for −0.1285 at 1e-9; as for
-/// [`symmetric_eigen_hyperdual`](crate::symmetric_eigen_hyperdual)). Those include the
-/// second derivatives of another, well-separated pair's singular *vectors*, whose
-/// second-order terms hold the close pair's first-order rotation (a hunt measured `U₀₀·V₀₂`
-/// of the top pair, σ = 5, beside σ = 2 + δ and 2: Hessian errors 1.2e-5 relative at
-/// `δ = 1e-12`, 4e-3 at 1e-14, NaN at 3e-15; JAX's `hessian` through its SVD was off by
-/// as much), though not its singular value, exact at every `δ`.
+/// [`symmetric_eigen_hyperdual`](crate::symmetric_eigen_hyperdual)). The second derivatives
+/// of another, well-separated pair's singular *vectors* lose precision there too, as `δ`
+/// shrinks, since their second-order terms hold the close pair's first-order rotation (a hunt
+/// measured `U₀₀·(Vᵀ)₀₂` of the top pair, σ = 5, beside σ = 2 + δ and 2: Hessian errors
+/// 1.2e-5 relative at `δ = 1e-12`, 4e-3 at 1e-14, NaN at 3e-15; JAX's `hessian` through its
+/// SVD was off by as much), though not its singular value, exact at every `δ`.
 ///
 /// `a`: `m × n`; returns `U` (`m × k`), `σ` (`k`, descending) and `Vᵀ` (`k × n`),
 /// `k = min(m, n)`.
