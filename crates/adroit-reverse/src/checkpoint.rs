@@ -1,9 +1,10 @@
 //! Gradient checkpointing (rematerialisation) on the scalar tape: a segment recorded as one
 //! node whose pullback records the segment again when the backward sweep reaches it.
 
-use crate::custom::custom_rule;
+use crate::custom::record_custom;
 use crate::record::Recording;
 use crate::{TapeScalar, Var};
+use std::panic::Location;
 
 /// Runs `f` on `inputs` without keeping its operations on the tape: the result is recorded as
 /// one node, and the backward sweep runs `f` again (on a tape of its own, from the inputs'
@@ -16,10 +17,12 @@ use crate::{TapeScalar, Var};
 /// calling `f(inputs)` directly: the same operations, swept in the same order, except that an
 /// input's contributions from inside `f` are summed first and then added to its adjoint, so
 /// where an input is also used outside `f` the rounding differs — by the rounding of the terms
-/// summed, which is large against the result where large terms cancel (`x + x/|x|` at
-/// `x = 1e-300` with `x/|x|` checkpointed: 1 against the direct recording's 0). The tape
-/// keeps `m` nodes instead of every operation of `f`, and the backward sweep holds one
-/// segment's tape at a time.
+/// summed, which is large against the result where large terms cancel (`x + (x·y − x·y)` at
+/// `y = 1e17` with `x·y − x·y` checkpointed: ∂/∂x is 1, where the direct recording adds `1 − y`
+/// and then `y` and gives 0). An input with a pending scale (`x·c`, `x.sin()`: "Folded
+/// scales" on [`Var`]) enters the second run with it, as the direct recording's operations
+/// would see it. The tape keeps `m` nodes instead of every operation of `f`, and the backward
+/// sweep holds one segment's tape at a time.
 ///
 /// The cost: `f` is recorded twice (once for its values, freed at once, and once in the
 /// backward sweep; each time the same work as recording it directly), and each call of a
@@ -95,14 +98,34 @@ where
         outputs.iter().map(Var::value).collect::<Vec<T>>()
     };
     let expected = values.clone();
-    custom_rule(inputs, &values, move |cotangent| {
-        let (outputs, recording) = Recording::new(&point, &f);
+    // The second run's inputs carry the inputs' pending scales ("Folded scales" on `Var`), so
+    // its operations fold them into their partials as a direct recording does, and its input
+    // adjoints are those of the inputs' nodes (no node is recorded for a scale here).
+    let scales: Vec<T> = inputs
+        .iter()
+        .map(|x| {
+            if x.is_constant() {
+                T::one()
+            } else {
+                x.pending_scale()
+            }
+        })
+        .collect();
+    let pullback = move |cotangent: &[T]| {
+        let (outputs, recording) = Recording::with_scales(&point, &scales, &f);
         for y in &outputs {
             recording.check_output(y);
         }
         check_rerun(&outputs, &expected);
         recording.backward(outputs.iter().zip(cotangent.iter().copied()))
-    })
+    };
+    record_custom(
+        inputs,
+        &values,
+        Box::new(pullback),
+        Location::caller(),
+        true,
+    )
 }
 
 /// Panics unless the backward sweep's run of a checkpointed function returned what its first

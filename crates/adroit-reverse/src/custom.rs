@@ -56,16 +56,29 @@ where
     T: TapeScalar,
     P: Fn(&[T]) -> Vec<T> + 'static,
 {
-    if inputs.iter().all(Var::is_constant) {
-        return outputs.iter().map(|&v| Var::constant(v)).collect();
-    }
     // The user's line, named if the pullback misbehaves (a location does not pass into
     // closures).
     let at = std::panic::Location::caller();
-    let pullback: CustomPullback<T> = Box::new(pullback);
+    record_custom(inputs, outputs, Box::new(pullback), at, false)
+}
+
+/// [`custom_rule`]'s recording, the rule recorded at `at`. With `scales_to_pullback` the
+/// pullback returns cotangents for the inputs' nodes, their pending scales applied (see
+/// [`Tape::push_custom`]), as [`checkpoint`](crate::checkpoint)'s second run does; else for the
+/// inputs themselves.
+pub(crate) fn record_custom<T: TapeScalar>(
+    inputs: &[Var<T>],
+    outputs: &[T],
+    pullback: CustomPullback<T>,
+    at: &'static std::panic::Location<'static>,
+    scales_to_pullback: bool,
+) -> Vec<Var<T>> {
+    if inputs.iter().all(Var::is_constant) {
+        return outputs.iter().map(|&v| Var::constant(v)).collect();
+    }
     let check = |tape: &Tape<T>| tape.check_custom(inputs, outputs.len());
     with_active(check, |tape: &mut Tape<T>| {
-        let first = tape.push_custom(inputs, outputs.len(), pullback, at);
+        let first = tape.push_custom(inputs, outputs.len(), pullback, at, scales_to_pullback);
         let id = tape.id();
         outputs
             .iter()

@@ -14,8 +14,22 @@ pub(crate) struct Recording<T: TapeScalar> {
 impl<T: TapeScalar> Recording<T> {
     /// Runs `f` on fresh input variables holding `x`, on a fresh tape.
     pub(crate) fn new<R>(x: &[T], f: impl FnOnce(&[Var<T>]) -> R) -> (R, Self) {
+        Self::with_scales(x, &[], f)
+    }
+
+    /// [`new`](Self::new), the first `scales.len()` inputs carrying those pending scales (see
+    /// [`Var::with_pending_scale`]): the input adjoints [`backward`](Self::backward) returns
+    /// are then their nodes', the scales applied.
+    pub(crate) fn with_scales<R>(
+        x: &[T],
+        scales: &[T],
+        f: impl FnOnce(&[Var<T>]) -> R,
+    ) -> (R, Self) {
         let scope = Scope::<T>::enter();
-        let inputs = scope.inputs(x);
+        let mut inputs = scope.inputs(x);
+        for (input, &scale) in inputs.iter_mut().zip(scales) {
+            *input = input.with_pending_scale(scale);
+        }
         let out = f(&inputs);
         let tape = scope.finish();
         (

@@ -220,20 +220,25 @@ impl<T: TapeScalar> Tape<T> {
 
     /// Records a custom rule (checked by [`check_custom`](Self::check_custom)): one node per
     /// output, the pullback in the side table. Returns the index of the first output node.
-    /// Constant inputs map to the sink.
+    /// Constant inputs map to the sink. With `scales_to_pullback`, an input with a pending
+    /// scale maps to its node as it is, the pullback returning cotangents for the nodes (it
+    /// applies the scales itself: a checkpoint's second run, whose inputs carry them); else
+    /// such an input gets its node first.
     pub(crate) fn push_custom(
         &mut self,
         inputs: &[Var<T>],
         n_outputs: usize,
         pullback: CustomPullback<T>,
         at: &'static Location<'static>,
+        scales_to_pullback: bool,
     ) -> u32 {
-        // Inputs with a pending scale get their node first (constants map to the sink).
         let inputs = inputs
             .iter()
             .map(|x| {
                 if x.is_constant() {
                     0
+                } else if scales_to_pullback {
+                    x.index()
                 } else {
                     self.materialize(x)
                 }

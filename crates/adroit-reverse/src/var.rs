@@ -172,6 +172,18 @@ impl<T: TapeScalar> Var<T> {
         }
     }
 
+    /// This variable's node times `scale`: another variable's pending scale carried to a new
+    /// recording's input (a checkpoint's second run), so that the operations on it fold the
+    /// scale into their partials as they did on the first recording. `scale` is normal (a
+    /// pending scale is), and 1 for the dual types, which store none.
+    #[inline]
+    pub(crate) fn with_pending_scale(self, scale: T) -> Self {
+        Self {
+            scale: T::stored_scale(scale),
+            ..self
+        }
+    }
+
     /// The id of the tape it belongs to (0 for constants).
     #[inline(always)]
     pub(crate) fn tape_id(&self) -> u64 {
