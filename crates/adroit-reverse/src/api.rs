@@ -456,7 +456,10 @@ where
 /// `x`, `v`: `n` entries each; returns `n` entries.
 ///
 /// # Panics
-/// If `x.len() != v.len()`.
+/// If `x.len() != v.len()`; if `f` runs a forward-mode derivative seeding `Dual<T>` that is
+/// not wrapped in `adroit_forward::independent` — one of adroit-forward's functions at plain
+/// `T` points, another `hvp`, or a `matrix::gradient` whose element-wise maps differentiate
+/// their functions on `Dual<T>` (adroit-forward's perturbation-confusion guard).
 ///
 /// # Example
 /// ```

@@ -46,7 +46,10 @@ use std::borrow::Borrow;
 ///
 /// # Panics
 /// If the counts or shapes of `inputs` and `directions` differ (the message names both), or as
-/// [`gradient`](super::gradient): if `f` returns a matrix that is not 1 × 1.
+/// [`gradient`](super::gradient): if `f` returns a matrix that is not 1 × 1. As the scalar
+/// [`hvp`](crate::hvp), if `f` runs a forward-mode derivative seeding `Dual<T>` outside
+/// `adroit_forward::independent` (a scalar `hvp`, adroit-forward's functions at plain `T`
+/// points: adroit-forward's perturbation-confusion guard).
 ///
 /// # Example
 /// ```

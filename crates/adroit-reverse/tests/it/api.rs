@@ -612,6 +612,11 @@ fn forward_calls_nested_in_seeded_reverse_functions_cannot_confuse_perturbations
             1.0,
         );
     }));
+    // and a forward derivative at plain numbers inside reverse hvp (its Panics section).
+    refused(Box::new(|| {
+        let inner = || Var::constant(Dual::constant(derivative(|z| z * z, 2.0)));
+        hvp(|y| y[0] * y[0] * inner(), &[1.0], &[1.0]);
+    }));
     // a forward chunk-12 gradient inside reverse hessian: both seed DualVec<f64, 12>.
     refused(Box::new(|| {
         hessian(
