@@ -640,3 +640,65 @@ fn hessian_chunked_equals_hessian_for_every_chunk_size() {
     check::<8>(&x);
     check::<12>(&x);
 }
+
+/// The three functions of a line's log-sum-exp, each read so that every line has a nonzero
+/// cotangent: `Σ lse`, the first entry of every line's softmax, the last of its log-softmax.
+fn softmax_family<T: MatScalar>(m: &[MatVar<T>], along: Along, which: usize) -> MatVar<T> {
+    let line_end = |v: MatVar<T>, first: bool| match (along, first) {
+        (Along::Rows, true) => v.rows(0, 1),
+        (Along::Rows, false) => v.rows(v.nrows() - 1, 1),
+        (Along::Cols, true) => v.columns(0, 1),
+        (Along::Cols, false) => v.columns(v.ncols() - 1, 1),
+    };
+    match which {
+        0 => m[0].logsumexp(along).sum(),
+        1 => line_end(m[0].softmax(along), true).sum(),
+        _ => line_end(m[0].logsoftmax(along), false).sum(),
+    }
+}
+
+/// A line of only −∞ has an undefined softmax (its gradient is NaN): its second derivatives
+/// are NaN too — "an undefined result is NaN in every part" — where the division's tangents
+/// had left them 0; the other line's block is its own Hessian, finite. Short lines and long
+/// ones (exponentiated together or one by one), along both dimensions.
+#[test]
+fn second_derivatives_along_a_line_of_only_minus_infinity_are_nan() {
+    for length in [3, 20] {
+        let good = mat(length, 1, 7);
+        let mut x = DMatrix::from_element(length, 2, f64::NEG_INFINITY);
+        x.column_mut(1).copy_from(&good);
+        for along in [Along::Rows, Along::Cols] {
+            let (x, good) = match along {
+                Along::Rows => (x.clone(), good.clone()),
+                Along::Cols => (x.transpose(), good.transpose()),
+            };
+            // Storage indices of the −∞ line and the finite one.
+            let (masked, finite): (Vec<usize>, Vec<usize>) = match along {
+                Along::Rows => ((0..length).collect(), (length..2 * length).collect()),
+                Along::Cols => (
+                    (0..length).map(|c| 2 * c).collect(),
+                    (0..length).map(|c| 2 * c + 1).collect(),
+                ),
+            };
+            for which in 0..3 {
+                let f = |m: &[MatVar<_>]| softmax_family(m, along, which);
+                let (_, g, h) = matrix::value_gradient_and_hessian(f, &[&x]);
+                let alone = matrix::hessian(f, &[&good]);
+                for &i in &masked {
+                    assert!(g[0][i].is_nan(), "{which} along {along:?}, length {length}");
+                    for j in 0..2 * length {
+                        assert!(h[(i, j)].is_nan(), "H[{i}, {j}]: {}", h[(i, j)]);
+                    }
+                }
+                for (a, &i) in finite.iter().enumerate() {
+                    for (b, &j) in finite.iter().enumerate() {
+                        assert_eq!(h[(i, j)], alone[(a, b)], "{which} along {along:?}");
+                    }
+                }
+                let ones = DMatrix::from_element(x.nrows(), x.ncols(), 1.0);
+                let hv = matrix::hvp(|m| softmax_family(m, along, which), &[&x], &[ones]);
+                assert!(masked.iter().all(|&i| hv[0][i].is_nan()));
+            }
+        }
+    }
+}

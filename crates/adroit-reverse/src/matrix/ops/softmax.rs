@@ -121,8 +121,14 @@ fn softmax_lse<T: MatScalar>(x: &DMatrix<T>, along: Along) -> (DMatrix<T>, DMatr
                     let total = T::narrow(wide_total(col));
                     (total, Float::ln(total))
                 };
-                for v in col.iter_mut() {
-                    *v /= total;
+                if total == T::zero() {
+                    // A line of −∞ only: its softmax, 0/0, is undefined in every part (the
+                    // division would leave a dual's tangents 0, and second derivatives 0).
+                    col.fill(T::undefined());
+                } else {
+                    for v in col.iter_mut() {
+                        *v /= total;
+                    }
                 }
                 *l = log_total;
             }
@@ -399,7 +405,8 @@ impl<T: MatScalar> Backward<T> for LogSoftmax<T> {
 
 impl<T: MatScalar> MatVar<T> {
     /// `log Σ exp(x)` along a dimension: `1 × cols` for [`Along::Rows`], `rows × 1` for
-    /// [`Along::Cols`]. Stable for large logits; `−∞` for a line of `−∞` (gradient NaN), `+∞`
+    /// [`Along::Cols`]. Stable for large logits; `−∞` for a line of `−∞` (gradient and second
+    /// derivatives NaN), `+∞`
     /// for a line holding `+∞` (the gradient is then NaN at the infinite entries and 0 at the
     /// others); a line whose cotangent is zero contributes zero, whatever it holds.
     ///
@@ -427,7 +434,8 @@ impl<T: MatScalar> MatVar<T> {
     /// `exp(xᵢ) / Σⱼ exp(xⱼ)` along a dimension (each column sums to 1 for [`Along::Rows`]).
     /// Stable for large logits. In a line holding `+∞` the finite entries get 0 (their limit)
     /// and the infinite ones NaN (PyTorch and JAX give NaN for the whole line); a line of only
-    /// `−∞` is NaN (0/0), as in PyTorch. The pullback `s ⊙ (G − Σ(G ⊙ s))` follows the
+    /// `−∞` is NaN (0/0), as in PyTorch, and so are its second derivatives wherever its
+    /// gradient is. The pullback `s ⊙ (G − Σ(G ⊙ s))` follows the
     /// `0·∞ = 0` convention, so along a line holding `+∞` the finite entries' gradient is 0 and
     /// the infinite entries' is NaN if the cotangent of an infinite entry is not zero, else 0;
     /// along a line of only `−∞` the gradient is NaN throughout if any cotangent of the line is
@@ -463,15 +471,15 @@ impl<T: MatScalar> MatVar<T> {
     }
 
     /// `xᵢ − log Σⱼ exp(xⱼ)` along a dimension; stable (finite for logits of ±1000). In a line
-    /// holding `+∞` the finite entries get `−∞` and the infinite ones NaN; a line of only `−∞`
-    /// is NaN. The pullback `G − s ⊙ ΣG` (`s` the softmax) follows the `0·∞ = 0` convention,
-    /// so along such a line an entry whose softmax is 0 (a finite entry beside `+∞`) gets its
-    /// own cotangent, and an entry whose softmax is NaN (an infinite one, or any entry of a line
-    /// of only `−∞`) gets NaN if the line's cotangents do not sum to zero, else its own
-    /// cotangent. A line the loss does not read contributes zero. At a line's top entry `m`
-    /// the pullback is formed as `G_m·Σ_{j≠m} s_j − s_m·Σ_{j≠m} G_j`, without `1 − s_m`, so it
-    /// keeps its precision once the line saturates (PyTorch and JAX lose it: 0 instead of
-    /// −2.1e−9 in `f32` at logits [20, −20, 0]).
+    /// holding `+∞` the finite entries get `−∞` and the infinite ones NaN; a line of only `−∞` is
+    /// NaN, and so are its second derivatives wherever its gradient is. The pullback `G − s ⊙ ΣG`
+    /// (`s` the softmax) follows the `0·∞ = 0` convention, so along such a line an entry whose
+    /// softmax is 0 (a finite entry beside `+∞`) gets its own cotangent, and an entry whose softmax
+    /// is NaN (an infinite one, or any entry of a line of only `−∞`) gets NaN if the line's
+    /// cotangents do not sum to zero, else its own cotangent. A line the loss does not read
+    /// contributes zero. At a line's top entry `m` the pullback is formed as `G_m·Σ_{j≠m} s_j −
+    /// s_m·Σ_{j≠m} G_j`, without `1 − s_m`, so it keeps its precision once the line saturates
+    /// (PyTorch and JAX lose it: 0 instead of −2.1e−9 in `f32` at logits [20, −20, 0]).
     ///
     /// # Example
     /// ```
