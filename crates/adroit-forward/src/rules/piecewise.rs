@@ -212,7 +212,8 @@ impl BinaryRule for Min {
 /// `maximum(x, y)` as JAX's `jnp.maximum` and PyTorch's `torch.maximum`: [`Max`], except that
 /// a NaN argument makes the result NaN (where `f64::max`, and so [`Max`], ignores it), so a
 /// ReLU written `maximum(x, 0)` does not hide a NaN `x`. Partials as [`Max`]'s: the NaN side
-/// gets 0 (as JAX's gradient), a tie splits `(½, ½)`.
+/// gets 0 and the other side 1 (JAX 0.10.2's gradient gives both sides 0), a tie splits
+/// `(½, ½)`.
 ///
 /// # Example
 /// ```

@@ -40,14 +40,16 @@ pub fn crossentropy<T: MatScalar>(
 }
 
 /// Cross-entropy from logits: `agg over samples of −Σ_classes y·logsoftmax(ŷ)`. Stable for any
-/// logits; the gradient with respect to `ŷ` is `(softmax(ŷ) − y)/batch` with [`Agg::Mean`]
+/// finite logits; the gradient with respect to `ŷ` is `(softmax(ŷ) − y)/batch` with [`Agg::Mean`]
 /// (`softmax(ŷ) − y` with [`Agg::Sum`]) for targets whose columns sum to 1 (one-hot or
 /// label-smoothed; in general `softmax(ŷ)·Σy − y` per sample).
 ///
 /// A class of zero target weight takes no part, as in [`crossentropy`] (`xlogy(0, ·) = 0`): a
 /// logit of `−∞` there (a masked class), or logits so far apart that the log-probability is
 /// `−∞` (±3e38 in `f32`), costs nothing, where Flux's `sum(y .* logsoftmax(ŷ))` and PyTorch's
-/// `cross_entropy` with probability targets give `0·(−∞) = NaN`. A NaN logit gives NaN.
+/// `cross_entropy` with probability targets give `0·(−∞) = NaN`. A NaN logit gives NaN, and so
+/// does a `+∞` one: the loss, and the gradient at that logit (its log-softmax is NaN, as in
+/// JAX and PyTorch); [`logitbinarycrossentropy`] takes ±∞ logits to their limits.
 ///
 /// `ŷ`, `y`: classes × batch (summed over the classes, aggregated over the samples), at least
 /// two classes.

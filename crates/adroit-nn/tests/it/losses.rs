@@ -709,3 +709,26 @@ fn huber_at_its_boundary_follows_the_quadratic_piece() {
     assert_eq!(g[0], dmatrix![-1.0, 1.0, 0.5, 1.0]);
     assert_eq!(hv[0], dmatrix![1.0, 1.0, 1.0, 0.0]);
 }
+
+/// `logitcrossentropy` at a `+∞` logit is NaN, as its docs say (and as JAX's and PyTorch's):
+/// the loss, and the gradient at that logit, whether it is the true class's or another's;
+/// `logitbinarycrossentropy` takes it to its limit.
+#[test]
+fn a_plus_infinite_logit_gives_nan_in_logitcrossentropy() {
+    let y = dmatrix![1.0; 0.0];
+    for logits in [dmatrix![0.0; f64::INFINITY], dmatrix![f64::INFINITY; 0.0]] {
+        let (l, g) = matrix::value_and_gradient(
+            |m| logitcrossentropy(m[0], &y, Agg::Mean).unwrap(),
+            std::slice::from_ref(&logits),
+        );
+        let at = if logits[0].is_infinite() { 0 } else { 1 };
+        assert!(l.is_nan() && g[0][at].is_nan(), "{logits}: {l}, {}", g[0]);
+        assert!(g[0][1 - at].is_finite(), "{}", g[0]);
+    }
+    let binary = value(
+        |a, b| logitbinarycrossentropy(a, b, Agg::Mean),
+        &dmatrix![f64::INFINITY],
+        &dmatrix![1.0],
+    );
+    assert_eq!(binary, 0.0);
+}

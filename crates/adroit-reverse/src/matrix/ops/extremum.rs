@@ -177,7 +177,9 @@ impl<T: MatScalar> MatVar<T> {
     ///
     /// Pullback: the cotangent goes to the largest entry, shared equally among tied ones (`1/k`
     /// each of `k`, as JAX's and PyTorch's `amax`; a chain of scalar `max` calls would give
-    /// ½, ¼, ¼ instead); to the NaN entries when the result is NaN; nowhere for no entries.
+    /// ½, ¼, ¼ instead); to the NaN entries when the result is NaN (JAX's gradient is NaN at
+    /// every entry then; a chain of scalar `max` calls, as `f64::max`, passes over a NaN and
+    /// gives the largest other entry, its cotangent there); nowhere for no entries.
     ///
     /// # Example
     /// ```
