@@ -11,7 +11,9 @@
 //!
 //! Definitions and constants follow Flux/NNlib. Kinks: `relu'(0) = 0`, and every
 //! piecewise-linear activation takes the derivative of its flat or lower piece at a kink
-//! (`relu6'(6) = 0`, `hardtanh'(±1) = 0`, `hardsigmoid'(±3) = 0`).
+//! (`relu6'(6) = 0`, `hardtanh'(±1) = 0`, `hardsigmoid'(±3) = 0`). At a NaN input these four
+//! give NaN, with the slope of the piece that passes it on (1 for `relu`, `relu6` and
+//! `hardtanh`, ⅙ for `hardsigmoid`; JAX's `relu` has 0).
 
 use crate::NnError;
 use crate::activation_slices;

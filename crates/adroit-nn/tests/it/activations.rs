@@ -219,6 +219,15 @@ fn kink_conventions() {
     assert_eq!(hard_sigmoid(below_three), 1.0);
     assert_eq!(d(softplus, 0.0), 0.5);
     assert_eq!(d(softsign, 0.0), 1.0);
+    // At NaN: the slope of the piece that passes the NaN on (the module's docs).
+    let nan = |f: Scalar, slope: f64| {
+        let y = f(adroit_forward::Dual::variable(f64::NAN));
+        assert!(y.value().is_nan() && y.tangent() == slope, "{y}");
+    };
+    nan(relu, 1.0);
+    nan(relu6, 1.0);
+    nan(hard_tanh, 1.0);
+    nan(hard_sigmoid, 1.0 / 6.0);
 }
 
 #[test]
