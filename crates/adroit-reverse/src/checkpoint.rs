@@ -19,10 +19,14 @@ use std::panic::Location;
 /// where an input is also used outside `f` the rounding differs — by the rounding of the terms
 /// summed, which is large against the result where large terms cancel (`x + (x·y − x·y)` at
 /// `y = 1e17` with `x·y − x·y` checkpointed: ∂/∂x is 1, where the direct recording adds `1 − y`
-/// and then `y` and gives 0). An input with a pending scale (`x·c`, `x.sin()`: "Folded
-/// scales" on [`Var`]) enters the second run with it, as the direct recording's operations
-/// would see it. The tape keeps `m` nodes instead of every operation of `f`, and the backward
-/// sweep holds one segment's tape at a time.
+/// and then `y` and gives 0). An input or output with a pending scale (`x·c`, `x.sin()`:
+/// "Folded scales" on [`Var`]) keeps it across the segment's boundary, as the direct
+/// recording's operations see it. Inputs that share a node (one variable passed twice, `x` and
+/// `x.sin()`) are separate variables inside `f`, so operations between them are not folded as
+/// the direct recording folds them (`√(s₀ − s₁)` with both `x`: NaN, where the direct
+/// recording's `x − x` is a constant and its square root's derivative 0). The tape keeps `m`
+/// nodes instead of every operation of `f`, and the backward sweep holds one segment's tape at
+/// a time.
 ///
 /// The cost: `f` is recorded twice (once for its values, freed at once, and once in the
 /// backward sweep; each time the same work as recording it directly), and each call of a
@@ -89,43 +93,58 @@ where
     F: Fn(&[Var<T>]) -> Vec<Var<T>> + 'static,
 {
     let point: Vec<T> = inputs.iter().map(Var::value).collect();
-    // The first run: values only (its tape goes back to the pool when `recording` drops).
-    let values = {
-        let (outputs, recording) = Recording::new(&point, &f);
+    // Both runs' inputs carry the inputs' pending scales ("Folded scales" on `Var`), so their
+    // operations fold them into their partials as a direct recording does, and the input
+    // adjoints of the second run are those of the inputs' nodes (no node is recorded for a
+    // scale here). The outputs keep theirs the same way: the operations after the segment fold
+    // them, and the second run's outputs are seeded at their nodes.
+    let scales: Vec<T> = inputs.iter().map(scale_of).collect();
+    // The first run: values and the outputs' scales only (its tape goes back to the pool when
+    // `recording` drops).
+    let (values, output_scales) = {
+        let (outputs, recording) = Recording::with_scales(&point, &scales, &f);
         for y in &outputs {
             recording.check_output(y);
         }
-        outputs.iter().map(Var::value).collect::<Vec<T>>()
+        let values: Vec<T> = outputs.iter().map(Var::value).collect();
+        (values, outputs.iter().map(scale_of).collect::<Vec<T>>())
     };
     let expected = values.clone();
-    // The second run's inputs carry the inputs' pending scales ("Folded scales" on `Var`), so
-    // its operations fold them into their partials as a direct recording does, and its input
-    // adjoints are those of the inputs' nodes (no node is recorded for a scale here).
-    let scales: Vec<T> = inputs
-        .iter()
-        .map(|x| {
-            if x.is_constant() {
-                T::one()
-            } else {
-                x.pending_scale()
-            }
-        })
-        .collect();
     let pullback = move |cotangent: &[T]| {
         let (outputs, recording) = Recording::with_scales(&point, &scales, &f);
         for y in &outputs {
             recording.check_output(y);
         }
         check_rerun(&outputs, &expected);
-        recording.backward(outputs.iter().zip(cotangent.iter().copied()))
+        // Each cotangent is its output node's adjoint (the scale already applied after it).
+        let at_nodes = outputs.iter().map(|y| y.with_pending_scale(T::one()));
+        let seeds: Vec<Var<T>> = at_nodes.collect();
+        recording.backward(seeds.iter().zip(cotangent.iter().copied()))
     };
-    record_custom(
+    let outputs = record_custom(
         inputs,
         &values,
         Box::new(pullback),
         Location::caller(),
         true,
-    )
+    );
+    let scaled = |(y, c): (Var<T>, T)| {
+        if y.is_constant() {
+            y
+        } else {
+            y.with_pending_scale(c)
+        }
+    };
+    outputs.into_iter().zip(output_scales).map(scaled).collect()
+}
+
+/// A variable's pending scale: 1 for a constant (whose stored scale is unused).
+fn scale_of<T: TapeScalar>(x: &Var<T>) -> T {
+    if x.is_constant() {
+        T::one()
+    } else {
+        x.pending_scale()
+    }
 }
 
 /// Panics unless the backward sweep's run of a checkpointed function returned what its first

@@ -172,10 +172,11 @@ impl<T: TapeScalar> Var<T> {
         }
     }
 
-    /// This variable's node times `scale`: another variable's pending scale carried to a new
-    /// recording's input (a checkpoint's second run), so that the operations on it fold the
-    /// scale into their partials as they did on the first recording. `scale` is normal (a
-    /// pending scale is), and 1 for the dual types, which store none.
+    /// This variable's node times `scale`: another variable's pending scale carried across a
+    /// checkpoint's boundary (its inputs' into both runs, its outputs' onto the running tape),
+    /// so that the operations on it fold the scale into their partials as they would on one
+    /// recording. `scale` is normal (a pending scale is), and 1 for the dual types, which
+    /// store none.
     #[inline]
     pub(crate) fn with_pending_scale(self, scale: T) -> Self {
         Self {

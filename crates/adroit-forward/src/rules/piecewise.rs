@@ -212,8 +212,8 @@ impl BinaryRule for Min {
 /// `maximum(x, y)` as JAX's `jnp.maximum` and PyTorch's `torch.maximum`: [`Max`], except that
 /// a NaN argument makes the result NaN (where `f64::max`, and so [`Max`], ignores it), so a
 /// ReLU written `maximum(x, 0)` does not hide a NaN `x`. Partials as [`Max`]'s: the NaN side
-/// gets 0 and the other side 1 (JAX 0.10.2's gradient gives both sides 0), a tie splits
-/// `(½, ½)`.
+/// gets 0 and the other side 1 (JAX 0.10.2's gradient gives both sides 0; both NaN: the
+/// first side 1), a tie splits `(½, ½)`.
 ///
 /// # Example
 /// ```
@@ -222,6 +222,8 @@ impl BinaryRule for Min {
 /// assert_eq!(Maximum.eval(0.0_f64, 0.0), (0.0, 0.5, 0.5));
 /// let (value, dx, dy) = Maximum.eval(f64::NAN, 0.0);
 /// assert!(value.is_nan() && (dx, dy) == (0.0, 1.0));
+/// let (value, dx, dy) = Maximum.eval(f64::NAN, f64::NAN);
+/// assert!(value.is_nan() && (dx, dy) == (1.0, 0.0));
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Maximum;

@@ -48,8 +48,9 @@ use std::borrow::Borrow;
 /// If the counts or shapes of `inputs` and `directions` differ (the message names both), or as
 /// [`gradient`](super::gradient): if `f` returns a matrix that is not 1 × 1. As the scalar
 /// [`hvp`](crate::hvp), if `f` runs a forward-mode derivative seeding `Dual<T>` outside
-/// `adroit_forward::independent` (a scalar `hvp`, adroit-forward's functions at plain `T`
-/// points: adroit-forward's perturbation-confusion guard).
+/// `adroit_forward::independent` (a scalar `hvp` or another `matrix::hvp`, adroit-forward's
+/// functions at plain `T` points, a [`MatVar::map`] in a `matrix::gradient`:
+/// adroit-forward's perturbation-confusion guard).
 ///
 /// # Example
 /// ```

@@ -202,13 +202,14 @@ fn checkpoints_nest() {
     );
 }
 
-/// An input with a pending scale (`x·c`, `x.sin()`: "Folded scales" on `Var`) enters the
-/// segment's second run with that scale, so its operations fold it into their partials as the
-/// direct recording does: the same gradient bit for bit where the input is not used outside,
-/// and no overflow that the direct recording has not (before, the scale was recorded as a node
-/// of its own and applied after the segment's sweep: `1e10·1e300` overflowed before `·1e-300`).
+/// An input or output with a pending scale (`x·c`, `x.sin()`: "Folded scales" on `Var`) keeps
+/// it across the segment's boundary, so the operations on either side fold it into their
+/// partials as the direct recording does: the same gradient bit for bit where no input is used
+/// outside, and no overflow that the direct recording has not (before, an input's scale was
+/// recorded as a node of its own and applied after the segment's sweep, `1e10·1e300`
+/// overflowing before `·1e-300`; an output's was applied after the operations that follow it).
 #[test]
-fn an_input_with_a_pending_scale_is_swept_as_the_direct_recording_sweeps_it() {
+fn a_pending_scale_is_swept_as_the_direct_recording_sweeps_it() {
     let segment = |s: &[Var<f64>]| vec![s[0] * 1e300 * s[1]];
     // f = (x·1e-300)·1e300·y = x·y: ∂f/∂x = y = 1e10, ∂f/∂y = x = 2
     let x = [2.0, 1e10];
@@ -230,6 +231,41 @@ fn an_input_with_a_pending_scale_is_swept_as_the_direct_recording_sweeps_it() {
         let checkpointed = gradient(|v| checkpoint(move |s| segment(s), &inputs(v))[0], &x);
         assert_eq!(checkpointed, direct, "at {x:?}");
     }
+
+    // Outputs: the segment ends in a one-operand operation, whose scale the operations after
+    // it fold.
+    let segment = |s: &[Var<f64>]| vec![s[0] * 1e-300];
+    let after = |y: Var<f64>, v: &[Var<f64>]| y * 1e300 * v[1];
+    let direct = gradient(|v| after(segment(v)[0], v), &x);
+    let checkpointed = gradient(
+        |v| after(checkpoint(move |s| segment(s), &v[..1])[0], v),
+        &x,
+    );
+    assert_eq!(direct, vec![1e10, 2.0]);
+    assert_eq!(checkpointed, direct);
+    let segment = |s: &[Var<f64>]| vec![(s[0] * s[1]).sin()];
+    for k in 0..200 {
+        let x = [-2.0 + 0.021 * k as f64, 0.7 - 0.013 * k as f64, 1.5];
+        let after = |y: Var<f64>, v: &[Var<f64>]| (y * 3.7).exp() * v[2];
+        let direct = gradient(|v| after(segment(v)[0], v), &x);
+        let checkpointed = gradient(
+            |v| after(checkpoint(move |s| segment(s), &v[..2])[0], v),
+            &x,
+        );
+        assert_eq!(checkpointed, direct, "at {x:?}");
+    }
+}
+
+/// Inputs sharing a node are separate variables inside the segment (its docs): `√(s₀ − s₁)`
+/// at `s₀ = s₁ = x` has derivative NaN there, where the direct recording's `x − x` is a
+/// constant, its square root's derivative 0.
+#[test]
+fn inputs_sharing_a_node_are_separate_variables_in_the_segment() {
+    let root = |s: &[Var<f64>]| vec![(s[0] - s[1]).sqrt()];
+    let direct = gradient(|v| root(&[v[0], v[0]])[0], &[2.0]);
+    let checkpointed = gradient(|v| checkpoint(move |s| root(s), &[v[0], v[0]])[0], &[2.0]);
+    assert_eq!(direct, vec![0.0]);
+    assert!(checkpointed[0].is_nan(), "{checkpointed:?}");
 }
 
 /// Where an input is also used outside the segment, its contributions from inside are summed

@@ -1883,8 +1883,9 @@ fn sigmoid_softplus_and_ln_1p() {
 
 /// `maximum`/`minimum` propagate a NaN entry, as JAX's `jnp.maximum` and `torch.maximum` (a
 /// ReLU written `maximum(x, 0)` gave the value 3 for `[1, NaN, 2]`, hiding the NaN from
-/// `detect_anomaly`: a trial's finding), with the cotangent to the other side (JAX's gradient
-/// `[1, 0, 1]`); `Float::max` on the scalar tape keeps `f64::max`'s convention (NaN ignored).
+/// `detect_anomaly`: a trial's finding), the NaN entry's cotangent 0 (JAX's gradient for `x`
+/// is `[1, 0, 1]` too) and the other side's 1 (JAX 0.10.2's: 0); `Float::max` on the scalar
+/// tape keeps `f64::max`'s convention (NaN ignored).
 #[test]
 fn maximum_and_minimum_propagate_nan() {
     let x = dmatrix![1.0, f64::NAN, 2.0];

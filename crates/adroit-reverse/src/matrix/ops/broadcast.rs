@@ -306,7 +306,8 @@ impl<T: MatScalar> MatVar<T> {
     /// `torch.maximum`; [`max`](Self::max) is the reduction): the larger side gets the
     /// cotangent, a tie splits it ½/½ (as JAX's); a NaN entry on either side gives NaN (as
     /// JAX's), with the cotangent to the other side (adroit-forward's `rules::Maximum`; JAX
-    /// 0.10.2 gives both sides 0) — `f64::max` and `rules::Max` ignore a NaN instead.
+    /// 0.10.2 gives both sides 0; both NaN: to `a`) — `f64::max` and `rules::Max` ignore a NaN
+    /// instead.
     ///
     /// # Panics
     /// If the shapes are not broadcast-compatible (both in the message).
