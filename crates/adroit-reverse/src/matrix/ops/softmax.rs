@@ -406,9 +406,9 @@ impl<T: MatScalar> Backward<T> for LogSoftmax<T> {
 impl<T: MatScalar> MatVar<T> {
     /// `log Σ exp(x)` along a dimension: `1 × cols` for [`Along::Rows`], `rows × 1` for
     /// [`Along::Cols`]. Stable for large logits; `−∞` for a line of `−∞` (gradient and second
-    /// derivatives NaN), `+∞`
-    /// for a line holding `+∞` (the gradient is then NaN at the infinite entries and 0 at the
-    /// others); a line whose cotangent is zero contributes zero, whatever it holds.
+    /// derivatives NaN), `+∞` for a line holding `+∞` (the gradient is then NaN at the infinite
+    /// entries and 0 at the others); a line whose cotangent is zero contributes zero, whatever it
+    /// holds.
     ///
     /// # Example
     /// ```
@@ -431,18 +431,18 @@ impl<T: MatScalar> MatVar<T> {
         })
     }
 
-    /// `exp(xᵢ) / Σⱼ exp(xⱼ)` along a dimension (each column sums to 1 for [`Along::Rows`]).
-    /// Stable for large logits. In a line holding `+∞` the finite entries get 0 (their limit)
-    /// and the infinite ones NaN (PyTorch and JAX give NaN for the whole line); a line of only
-    /// `−∞` is NaN (0/0), as in PyTorch, and so are its second derivatives wherever its
-    /// gradient is. The pullback `s ⊙ (G − Σ(G ⊙ s))` follows the
-    /// `0·∞ = 0` convention, so along a line holding `+∞` the finite entries' gradient is 0 and
-    /// the infinite entries' is NaN if the cotangent of an infinite entry is not zero, else 0;
-    /// along a line of only `−∞` the gradient is NaN throughout if any cotangent of the line is
-    /// not zero, else 0. A line the loss does not read (all its cotangents zero) contributes
-    /// zero (PyTorch gives NaN there). At a line's top entry `m` the pullback is formed as
-    /// `s_m·Σ_{j≠m} s_j·(G_m − G_j)`, without `1 − s_m`, so it keeps its precision once the
-    /// line saturates (PyTorch and JAX lose it: 0 in `f32` at logits [20, −20, 0]).
+    /// `exp(xᵢ) / Σⱼ exp(xⱼ)` along a dimension (each column sums to 1 for [`Along::Rows`]). Stable
+    /// for large logits. In a line holding `+∞` the finite entries get 0 (their limit) and the
+    /// infinite ones NaN (PyTorch and JAX give NaN for the whole line); a line of only `−∞` is NaN
+    /// (0/0), as in PyTorch, and so are its second derivatives wherever its gradient is. The
+    /// pullback `s ⊙ (G − Σ(G ⊙ s))` follows the `0·∞ = 0` convention, so along a line holding `+∞`
+    /// the finite entries' gradient is 0 and the infinite entries' is NaN if the cotangent of an
+    /// infinite entry is not zero, else 0; along a line of only `−∞` the gradient is NaN throughout
+    /// if any cotangent of the line is not zero, else 0. A line the loss does not read (all its
+    /// cotangents zero) contributes zero (PyTorch gives NaN there). At a line's top entry `m` the
+    /// pullback is formed as `s_m·Σ_{j≠m} s_j·(G_m − G_j)`, without `1 − s_m`, so it keeps its
+    /// precision once the line saturates (PyTorch and JAX lose it: 0 in `f32` at logits
+    /// [20, −20, 0]).
     ///
     /// # Example
     /// ```
