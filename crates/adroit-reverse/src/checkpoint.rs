@@ -99,26 +99,22 @@ where
     // scale here). The outputs keep theirs the same way: the operations after the segment fold
     // them, and the second run's outputs are seeded at their nodes.
     let scales: Vec<T> = inputs.iter().map(scale_of).collect();
-    // The first run: values and the outputs' scales only (its tape goes back to the pool when
-    // `recording` drops).
+    // The first run: values and the outputs' scales only (its tape goes back to the pool at
+    // the end of the block).
     let (values, output_scales) = {
-        let (outputs, recording) = Recording::with_scales(&point, &scales, &f);
-        for y in &outputs {
-            recording.check_output(y);
-        }
+        let (outputs, _recording) = run(&point, &scales, &f);
         let values: Vec<T> = outputs.iter().map(Var::value).collect();
         (values, outputs.iter().map(scale_of).collect::<Vec<T>>())
     };
     let expected = values.clone();
     let pullback = move |cotangent: &[T]| {
-        let (outputs, recording) = Recording::with_scales(&point, &scales, &f);
-        for y in &outputs {
-            recording.check_output(y);
-        }
+        let (outputs, recording) = run(&point, &scales, &f);
         check_rerun(&outputs, &expected);
         // Each cotangent is its output node's adjoint (the scale already applied after it).
-        let at_nodes = outputs.iter().map(|y| y.with_pending_scale(T::one()));
-        let seeds: Vec<Var<T>> = at_nodes.collect();
+        let seeds: Vec<Var<T>> = outputs
+            .iter()
+            .map(|y| y.with_pending_scale(T::one()))
+            .collect();
         recording.backward(seeds.iter().zip(cotangent.iter().copied()))
     };
     let outputs = record_custom(
@@ -136,6 +132,21 @@ where
         }
     };
     outputs.into_iter().zip(output_scales).map(scaled).collect()
+}
+
+/// One run of a checkpointed `f` on its own tape, the inputs holding `point` with `scales`;
+/// panics unless every output was computed from those inputs.
+#[track_caller]
+fn run<T, F>(point: &[T], scales: &[T], f: &F) -> (Vec<Var<T>>, Recording<T>)
+where
+    T: TapeScalar,
+    F: Fn(&[Var<T>]) -> Vec<Var<T>>,
+{
+    let (outputs, recording) = Recording::with_scales(point, scales, f);
+    for y in &outputs {
+        recording.check_output(y);
+    }
+    (outputs, recording)
 }
 
 /// A variable's pending scale: 1 for a constant (whose stored scale is unused).
