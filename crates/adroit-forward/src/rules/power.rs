@@ -122,7 +122,9 @@ impl UnaryRule for Powi {
 ///   `−3.75e239`), the slope of `1/x` overflowing inside `xᵖ/x`. For an integer exponent use
 ///   `powi`, exact at every order.
 /// - For `x < 0` and integer-valued `p` the value is real and `∂p` uses `ln|x|`, so it is
-///   finite rather than NaN; for `x < 0` and fractional `p` the value itself is NaN.
+///   finite rather than NaN; for `x < 0` and fractional `p` the value and `∂p` are NaN, and
+///   `∂x` is the formula's `p·xᵖ⁻¹` (as in JAX): NaN, except for `|p|` below about `2⁻⁵³`, where
+///   `p − 1` rounds to `−1` (`(−2, 1e-17)`: `∂x = −5e-18`).
 ///
 /// # Example
 /// ```
@@ -143,6 +145,9 @@ impl UnaryRule for Powi {
 /// assert_eq!((value, dx), (4.0, -4.0));
 /// assert!((dp - 4.0 * LN_2).abs() < 1e-12);
 /// assert!(Powf.eval(-2.0_f64, 0.5).0.is_nan());
+/// // x < 0 and a fractional p: value and ∂p NaN (∂x is p·xᵖ⁻¹, real here as p − 1 rounds to −1)
+/// let (value, dx, dp) = Powf.eval(-2.0_f64, 1e-17);
+/// assert!(value.is_nan() && dp.is_nan() && dx == -5e-18);
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Powf;
@@ -159,6 +164,11 @@ impl BinaryRule for Powf {
             // ∂²/∂p∂x agrees with ∂²/∂x∂p (forward-over-reverse reads the former).
             if p > S::one() { S::zero() } else { -x.sqrt() }
         } else if !value.is_normal() && x.is_normal() {
+            if value.is_nan() {
+                // x < 0 and a fractional p (or p NaN): ln|x| serves integer p only, and for
+                // |p| below about 2⁻⁵³ p − 1 rounds to −1, so xᵖ⁻¹ below would be real.
+                return (value, dx, value);
+            }
             // xᵖ overflowed or underflowed although x is normal: x·(xᵖ⁻¹·ln|x|), so that the
             // slope of ∂p in x (the mixed second derivative xᵖ⁻¹·(1 + p·ln|x|), finite for
             // (1e160, 2)) does not pass through the infinite or flushed xᵖ — forward-over-
@@ -271,8 +281,10 @@ fn moderate<S: Float>(v: S) -> bool {
 ///
 /// Convention: at `(0, 0)` both partials are `0` (a subgradient), not NaN. Where the value
 /// overflows or is subnormal, the partials are still `x/h`, `y/h` (formed from the scaled
-/// arguments), not 0 or rounded. With one infinite argument they are its sign and `0` (the
-/// limit); with two they are NaN (`∞/∞`: the limit depends on the direction of approach).
+/// arguments), not 0 or rounded. With one infinite argument and a finite one they are its
+/// sign and `0` (the limit); with two infinite arguments, or an infinite and a NaN one (whose
+/// value is `+∞`, as IEEE 754's `hypot`), they are NaN (`∞/∞`: the limit depends on the
+/// direction of approach).
 ///
 /// # Example
 /// ```

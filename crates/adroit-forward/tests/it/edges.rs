@@ -138,6 +138,21 @@ fn powf_at_zero<T: Float + Debug>() {
     assert_eq!(derivative(|x| x.powi(0), zero), zero);
 }
 
+/// `xᵖ` at `x < 0` and a fractional `p`: the value and `∂p` are NaN; `∂x` is the formula's
+/// `p·xᵖ⁻¹`. For `|p|` below half an ulp of 1, `p − 1` rounds to `−1`, which made `∂p`
+/// `ln 2` (as for an integer `p`) before the value was tested.
+fn powf_of_a_negative_base<T: Float + Debug>() {
+    let tiny = T::epsilon() / c(8.0);
+    for p in [c(0.5), tiny, -tiny, T::min_positive_value()] {
+        let (gx, gp) = partials(|x, p| x.powf(p), c(-2.0), p);
+        assert!(gp.is_nan(), "∂p (−2)^{p:?} = {gp:?}");
+        let expected = p * c::<T>(-2.0).powf(p - T::one());
+        assert!(same_bits(gx, expected), "∂x (−2)^{p:?} = {gx:?}");
+        let y = HyperDual::variable(c::<T>(-2.0)).powf(HyperDual::constant(p));
+        assert!(y.value().is_nan(), "(−2)^{p:?}");
+    }
+}
+
 fn piecewise_constant<T: Float + Debug>() {
     for x in [-1.5, -1.0, 0.0, 0.3, 2.0, 2.5] {
         let x = c::<T>(x);
@@ -438,6 +453,7 @@ both_precisions! {
     clamp => clamp_passes_tangent_at_boundary;
     sqrt_hypot_atan2_cbrt => roots_hypot_atan2;
     powf => powf_at_zero;
+    powf_negative_base => powf_of_a_negative_base;
     rounding_rem_copysign => piecewise_constant;
     ln_1p_exp_m1 => tiny_arguments_keep_precision;
     nan_safe => zero_tangent_never_becomes_nan;
