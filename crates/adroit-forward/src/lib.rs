@@ -74,6 +74,16 @@
 //! | `xᵖ` at `(0, 0)`, `(∂x, ∂p)` | 0, −∞ | NaN, 0 |
 //! | `xᵖ` at `(−2, 3)` | 12, `−8·ln 2` (`ln |x|`) | 12, NaN |
 //! | `ln Γ` at 0 | −∞ (`ψ(+0)`) | NaN |
+//! | `clamp(NaN, −1, 1)` (`jnp.clip`), all three partials | 1, 0, 0 (NaN passes) | 0, 0, 0 |
+//! | `x.copysign(s)` at `(NaN, 1)`, `∂x` | 1 (by the sign bits, as at any `x`) | −1 |
+//! | `atan''`, `asinh''`, `erf''` at `+∞` | 0 (the limits) | NaN |
+//! | `atanh''(1)` | `+∞` (one-sided) | NaN |
+//! | `acosh'(−2)`, below the domain | NaN | `0.577`, the formula `1/√(x² − 1)` |
+//!
+//! Elsewhere outside a function's domain both give the formula's derivative beside a NaN
+//! value: `ln'(−1) = −1`, `atanh'(2) = −⅓`, `asin'(2)` NaN; for `xᵖ` at `x < 0` and a
+//! fractional `p`, `∂x = p·xᵖ⁻¹` and `∂p` NaN (see [`rules::Powf`]). adroit's `acosh'` is
+//! `1/(√(x − 1)·√(x + 1))`, whose form keeps huge `x` from overflowing, and so NaN below 1.
 //!
 //! A maximum folded pairwise over tied values (`a.max(b).max(c)`) splits as the fold does:
 //! ¼, ¼, ½ — adroit-reverse's `MatVar::max` and JAX's `jnp.max` split a reduction evenly.
@@ -104,6 +114,15 @@
 //! let g = gradient(|v| v[0].powf(v[1]), &[-2.0, 3.0]);
 //! assert!(g[0] == 12.0 && (g[1] + 8.0 * 2.0_f64.ln()).abs() < 1e-14);
 //! assert_eq!(derivative(|x| x.ln_gamma(), 0.0), f64::NEG_INFINITY);
+//! assert_eq!(gradient(|v| v[0].clamp(v[1], v[2]), &[f64::NAN, -1.0, 1.0]), [1.0, 0.0, 0.0]);
+//! assert_eq!(gradient(|v| v[0].copysign(v[1]), &[f64::NAN, 1.0]), [1.0, 0.0]);
+//! use adroit_forward::second_derivative;
+//! assert_eq!(second_derivative(|x| x.atan(), f64::INFINITY), 0.0);
+//! assert_eq!(second_derivative(|x| x.asinh(), f64::INFINITY), 0.0);
+//! assert_eq!(second_derivative(|x| x.erf(), f64::INFINITY), 0.0);
+//! assert_eq!(second_derivative(|x| x.atanh(), 1.0), f64::INFINITY);
+//! assert!(derivative(|x| x.acosh(), -2.0).is_nan());
+//! assert_eq!((derivative(|x| x.ln(), -1.0), derivative(|x| x.atanh(), 2.0)), (-1.0, -1.0 / 3.0));
 //! let g = gradient(|v| v[0].max(v[1]).max(v[2]), &[1.0, 1.0, 1.0]);
 //! assert_eq!(g, [0.25, 0.25, 0.5]);
 //! // nalgebra's reduction selects at a tie
@@ -149,6 +168,18 @@
 //! an exact `−2.5e464`); a division by a number below `1/f64::MAX` ≈ 5.6e-309 has an
 //! infinite first derivative, see [`rules::Div`]). Values and first derivatives at normal
 //! arguments are unaffected. Rescale inputs towards 1.
+//!
+//! And at infinite arguments, where second derivatives of `powf` and `log` are limits of
+//! `0·∞` forms: `xᵖ`'s mixed partial `xᵖ⁻¹·(1 + p·ln x)` at `(+∞, ½)` tends to 0, but forward
+//! mode gives NaN, and adroit-reverse's `hessian` gives 0 in one order and NaN in the other
+//! (so its Hessian is not symmetric there); likewise `log` at a base of `−∞` (a hunt against
+//! JAX 0.10.2 and mpmath found these, and no wrong second derivative at finite normal
+//! arguments).
+//! ```
+//! use adroit_forward::num_traits::Float;
+//! let h = adroit_forward::hessian(|v| v[0].powf(v[1]), &[f64::INFINITY, 0.5]);
+//! assert!(h[(0, 1)].is_nan() && h[(1, 0)].is_nan());
+//! ```
 //!
 //! # Generic code through nalgebra's decompositions
 //! Write a function that calls nalgebra's decompositions once, generic over

@@ -80,6 +80,10 @@ impl UnaryRule for Tanh {
 
 /// `asinh x`: derivative `1/√(x² + 1)`.
 ///
+/// The value is the float type's own `asinh`, as in a plain-float program. Rust's std
+/// overflows to `±∞` above about `8.99e307` in magnitude (`f64`; `asinh(1e308)` is `709.89`),
+/// where the derivative stays right (`1e-308`).
+///
 /// # Example
 /// ```
 /// use adroit_forward::rules::{Asinh, UnaryRule};
@@ -99,12 +103,15 @@ impl UnaryRule for Asinh {
     }
 }
 
-/// `acosh x` (`x ≥ 1`): derivative `1/√(x² - 1)` (`+∞` at `x = 1`).
+/// `acosh x` (`x ≥ 1`): derivative `1/√(x² - 1)` (`+∞` at `x = 1`), formed as
+/// `1/(√(x − 1)·√(x + 1))` so that it does not overflow for huge `x`, and so NaN below 1 with
+/// the value (JAX's `1/√(x² − 1)` is real below −1).
 ///
 /// The value is the float type's own `acosh`, as in a plain-float program (the primal stays
 /// bit-identical to it). Rust's std computes `ln(x + √(x − 1)·√(x + 1))`, which loses digits
 /// just above 1: at `1.0000001` it is 1.9e-13 off relative in `f64` (about 1,500 ulp, against
-/// mpmath). The derivative is accurate there.
+/// mpmath), and overflows to `+∞` above about `8.99e307` (`acosh(1e308)` is `709.89`). The
+/// derivative is accurate at both.
 ///
 /// # Example
 /// ```
@@ -129,7 +136,9 @@ impl UnaryRule for Acosh {
     }
 }
 
-/// `atanh x` (`|x| < 1`): derivative `1/(1 - x²)`.
+/// `atanh x` (`|x| < 1`): derivative `1/(1 - x²)`; at `±1` the value is `±∞`, the derivative
+/// `+∞` and the second derivative `±∞` (one-sided limits); beyond, the value is NaN and the
+/// derivative the formula's (`−⅓` at 2, as JAX's).
 ///
 /// The value is the float type's own `atanh`, as in a plain-float program (the primal stays
 /// bit-identical to it). Rust's std computes `½·ln_1p(2x/(1 − x))`, which loses digits as `x`
@@ -145,6 +154,7 @@ impl UnaryRule for Acosh {
 /// let (value, derivative) = Atanh.eval(0.6_f64);
 /// assert!((value - std::f64::consts::LN_2).abs() < 1e-12);
 /// assert!((derivative - 1.5625).abs() < 1e-12);
+/// assert_eq!(Atanh.eval(1.0_f64), (f64::INFINITY, f64::INFINITY));
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Atanh;

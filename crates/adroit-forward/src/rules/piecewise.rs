@@ -271,7 +271,8 @@ fn propagate_nan<S: Float>(x: S, y: S, value: S) -> S {
 /// `x.copysign(s)`, the magnitude of `x` with the sign of `s`: partials `(±1, 0)`, `+1` where
 /// `x` and `s` have the same sign bit.
 ///
-/// Convention: `∂x = 0` at `x = ±0`, the kink of `|x|·sign(s)` (as `abs'(0) = 0`).
+/// Convention: `∂x = 0` at `x = ±0`, the kink of `|x|·sign(s)` (as `abs'(0) = 0`). A NaN `x`
+/// gets `±1` by the sign bits too (JAX 0.10.2 gives −1 at `(NaN, 1)`); the value is NaN.
 ///
 /// # Example
 /// ```

@@ -296,6 +296,8 @@ fn moderate<S: Float>(v: S) -> bool {
 /// assert_eq!(Hypot.eval(f64::NEG_INFINITY, 3.0), (f64::INFINITY, -1.0, 0.0));
 /// let (_, dx, dy) = Hypot.eval(f64::INFINITY, f64::INFINITY);
 /// assert!(dx.is_nan() && dy.is_nan());
+/// let (value, dx, dy) = Hypot.eval(f64::INFINITY, f64::NAN);
+/// assert!(value == f64::INFINITY && dx.is_nan() && dy.is_nan());
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Hypot;
