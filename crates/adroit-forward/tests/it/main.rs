@@ -50,6 +50,7 @@ mod piecewise_fd;
 mod reference;
 mod regressions;
 mod rotations;
+mod rule_branches;
 mod second_order_precision;
 mod special;
 mod special_reference;
