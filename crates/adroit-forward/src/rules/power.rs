@@ -166,8 +166,10 @@ impl BinaryRule for Powf {
         } else if !value.is_normal() && x.is_normal() {
             if value.is_nan() {
                 // x < 0 and a fractional p (or p NaN): ln|x| serves integer p only, and for
-                // |p| below about 2⁻⁵³ p − 1 rounds to −1, so xᵖ⁻¹ below would be real.
-                return (value, dx, value);
+                // |p| below about 2⁻⁵³ p − 1 rounds to −1, so xᵖ⁻¹ below would be real. As a
+                // product with the NaN value, so that ∂p's tangents (a reverse-mode Hessian's
+                // mixed entry) are NaN too, not the value's.
+                return (value, dx, value * x.abs().ln());
             }
             // xᵖ overflowed or underflowed although x is normal: x·(xᵖ⁻¹·ln|x|), so that the
             // slope of ∂p in x (the mixed second derivative xᵖ⁻¹·(1 + p·ln|x|), finite for

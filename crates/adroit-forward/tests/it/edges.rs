@@ -1,5 +1,6 @@
 //! The documented edge-point conventions, in f32 and f64.
 
+use adroit_forward::rules::{BinaryRule, Powf};
 use adroit_forward::{
     Dual, DualVec, HyperDual, chain_product, chain_product_assign, chain_product_into, derivative,
     gradient, second_derivative,
@@ -150,6 +151,9 @@ fn powf_of_a_negative_base<T: Float + Debug>() {
         assert!(same_bits(gx, expected), "∂x (−2)^{p:?} = {gx:?}");
         let y = HyperDual::variable(c::<T>(-2.0)).powf(HyperDual::constant(p));
         assert!(y.value().is_nan(), "(−2)^{p:?}");
+        // ∂p's slope in x (the mixed entry forward-over-reverse reads) is NaN as well
+        let (_, _, dp) = Powf.eval(Dual::variable(c::<T>(-2.0)), Dual::constant(p));
+        assert!(dp.tangent().is_nan(), "∂²/∂x∂p (−2)^{p:?}: {dp:?}");
     }
 }
 
