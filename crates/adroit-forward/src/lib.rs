@@ -169,12 +169,13 @@
 //! infinite first derivative, see [`rules::Div`]). Values and first derivatives at normal
 //! arguments are unaffected. Rescale inputs towards 1.
 //!
-//! And at infinite arguments, where second derivatives of `powf` and `log` are limits of
-//! `0·∞` forms: `xᵖ`'s mixed partial `xᵖ⁻¹·(1 + p·ln x)` at `(+∞, ½)` tends to 0, but forward
-//! mode gives NaN, and adroit-reverse's `hessian` gives 0 in one order and NaN in the other
-//! (so its Hessian is not symmetric there); likewise `log` at a base of `−∞` (a hunt against
-//! JAX 0.10.2 and mpmath found these, and no wrong second derivative at finite normal
-//! arguments).
+//! And at infinite arguments, where second derivatives of `powf` are limits of `0·∞` forms:
+//! `xᵖ`'s mixed partial `xᵖ⁻¹·(1 + p·ln x)` at `(+∞, ½)` tends to 0, but forward mode gives
+//! NaN, and adroit-reverse's `hessian` gives 0 in one order and NaN in the other (so its
+//! Hessian is not symmetric there). Where the value is NaN, reverse mode's two orders can
+//! differ too (`x.log(b)` at a base of `−∞`: 0 and NaN, forward mode 0 and 0; `xᵖ` at
+//! `(−2, 1e-17)`: −0.5 and NaN). A hunt against JAX 0.10.2 and mpmath found these, and no
+//! wrong second derivative at finite normal arguments where the function is defined.
 //! ```
 //! use adroit_forward::num_traits::Float;
 //! let h = adroit_forward::hessian(|v| v[0].powf(v[1]), &[f64::INFINITY, 0.5]);
