@@ -1,10 +1,11 @@
-//! Branches of the rule table that no other test of this binary reached: each test below
-//! fails on a mutant of the rule it names (cargo-mutants 27.1.0 over `src/rules/`, session
-//! 69), and passes on the rule as written. The expected values are analytic or mpmath's (40
-//! digits).
+//! Branches of the rule table (and of `chain_matmul`) that no other test of this binary
+//! reached: each test below fails on a mutant of the code it names (cargo-mutants 27.1.0 over
+//! `src/rules/` and `src/chain_rule.rs`, session 69), and passes on the code as written. The
+//! expected values are analytic or mpmath's (40 digits).
 
-use adroit_forward::rules::{BinaryRule, Div, Hypot, Log, Powf};
-use adroit_forward::{Dual, derivative, second_derivative};
+use adroit_forward::nalgebra::dmatrix;
+use adroit_forward::rules::{BinaryRule, Div, Hypot, Log, Powf, Rem};
+use adroit_forward::{Dual, chain_matmul, derivative, second_derivative};
 use num_traits::Float;
 
 /// Relative distance of `got` from `want`.
@@ -110,4 +111,70 @@ fn div_with_a_constant_divisor() {
     assert_eq!(Div.eval_dx(3.0_f64, 2.0), (1.5, 0.5));
     assert_eq!(derivative(|x| x / Dual::constant(2.0), 3.0), 0.5);
     assert_eq!((Dual::variable(3.0) / 2.0).value(), 1.5);
+}
+
+/// `Powf`'s ∂x where `xᵖ` overflows or underflows at a normal `x`: `p·xᵖ⁻¹` by a second
+/// `powf`, not `p·(xᵖ/x)` (`∞/x = ∞`, `0/x = 0`).
+#[test]
+fn powf_dx_where_the_power_overflows_or_underflows() {
+    for x in [1e200_f64, -1e200, 1e-200, -1e-200] {
+        assert_eq!(Powf.eval_dx(x, 2.0), (x * x, 2.0 * x), "x = {x:e}");
+        let y = Dual::variable(x).powf(Dual::constant(2.0));
+        assert_eq!(y.tangent(), 2.0 * x, "Dual, x = {x:e}");
+    }
+    assert_eq!(Powf.eval_dx(1e120_f64, 3.0).1, 3.0 * 1e120_f64.powf(2.0));
+}
+
+/// `Powf`'s ∂x at a tiny `x` whose second derivative overflows, formed as `(p·h)·h` with
+/// `h = |x|^((p − 1)/2)` and `xᵖ⁻¹`'s sign (a product of signs, ±1).
+#[test]
+fn powf_dx_at_a_tiny_base_where_the_second_derivative_overflows() {
+    let dx = Powf.eval_dx(1e-207_f64, 0.5).1;
+    let want = 0.5 / 1e-207_f64.sqrt();
+    assert!(rel(dx, want) < 1e-14, "{dx:e} against {want:e}");
+    let dx = Powf.eval_dx(1e-306_f64, 1e-10).1;
+    let want = 1e-10 * 1e-306_f64.powf(1e-10 - 1.0);
+    assert!(rel(dx, want) < 1e-13, "{dx:e} against {want:e}");
+}
+
+/// `Powf`'s ∂x at `x = ±0` for `0 < p < 1`: `+∞`, through `exp(ln p + (p − 1)·ln x)`, on both
+/// paths into it (`xᵖ = 0` not moderate at `p = ½`; `p` near 1 at 0.9).
+#[test]
+fn powf_dx_at_a_zero_base_for_a_fractional_power_is_infinite() {
+    for p in [0.5_f64, 0.9] {
+        assert_eq!(Powf.eval_dx(0.0_f64, p), (0.0, f64::INFINITY), "p = {p}");
+        assert_eq!(
+            Powf.eval_dx(-0.0_f64, p).1,
+            f64::INFINITY,
+            "x = −0, p = {p}"
+        );
+    }
+}
+
+/// `Powf`'s ∂x within a factor 1024 of overflow (`(1e154)² = 1e308`): by a second `powf`, so
+/// that its slope in `p`, the mixed partial `xᵖ⁻¹·(1 + p·ln x)` = 7.1e156, stays finite.
+#[test]
+fn powf_mixed_partial_near_overflow_read_from_dx() {
+    let x = 1e154_f64;
+    let dx = Powf.eval(Dual::constant(x), Dual::variable(2.0)).1;
+    let want = x * (1.0 + 2.0 * x.ln());
+    assert!(rel(dx.tangent(), want) < 1e-13, "{dx:?} against {want:e}");
+    assert_eq!(dx.value(), 2.0 * x);
+}
+
+/// `chain_matmul` recomputes an entry that the plain product made NaN term by term under the
+/// `0·∞ = 0` convention: `2·3 + 0·∞ + 1·4 = 10`; the other entries are the plain product's.
+#[test]
+fn chain_matmul_recomputes_a_nan_entry_term_by_term() {
+    let inf = f64::INFINITY;
+    let a = dmatrix![2.0, 0.0, 1.0; 1.0, 1.0, 1.0];
+    let b = dmatrix![3.0; inf; 4.0];
+    assert_eq!(chain_matmul(&a, &b), dmatrix![10.0; inf]);
+}
+
+/// `Rem::eval_dx`, the path of a constant divisor: the value `x mod y` and the partial 1.
+#[test]
+fn rem_with_a_constant_divisor() {
+    assert_eq!(Rem.eval_dx(7.0_f64, 3.0), (1.0, 1.0));
+    assert_eq!(Rem.eval_dx(-7.5_f64, 2.0), (-1.5, 1.0));
 }
