@@ -538,8 +538,8 @@ fn hyper_dual_first_order_parts_keep_the_sign_of_zero() {
     );
 }
 
-/// Relative distance of `got` from `want`.
-fn relative(got: f64, want: f64) -> f64 {
+/// Relative distance of `got` from `want` (also used by `rule_branches`).
+pub(crate) fn relative(got: f64, want: f64) -> f64 {
     ((got - want) / want).abs()
 }
 

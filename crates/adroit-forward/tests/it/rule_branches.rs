@@ -8,10 +8,7 @@ use adroit_forward::rules::{BinaryRule, Div, Hypot, Log, Powf, Rem};
 use adroit_forward::{Dual, chain_matmul, derivative, second_derivative};
 use num_traits::Float;
 
-/// Relative distance of `got` from `want`.
-fn rel(got: f64, want: f64) -> f64 {
-    (got / want - 1.0).abs()
-}
+use crate::regressions::relative as rel;
 
 /// `Powf`'s ∂p at `x = 0` and its slope in `x` (the mixed partial read from ∂p, as
 /// forward-over-reverse reads it): 0 for `p > 1`, the one-sided `−∞` for `0 < p ≤ 1`.
