@@ -280,6 +280,34 @@ fn when_the_engine_is_taken() {
     );
 }
 
+/// An output that depends on no input's perturbation (piecewise constant, or a constant
+/// returned as is) has zero gradient and Hessian; the engine answers from its one recording,
+/// as the chunk recordings do from theirs.
+#[test]
+fn an_output_constant_at_the_point() {
+    let x = [2.5, -1.0, 0.5, 3.0, 1.5];
+    let calls = Cell::new(0);
+    let stepped = |v: &[V2]| {
+        calls.set(calls.get() + 1);
+        (v[0].floor() + v[1].signum()) * v[2].ceil() + constant(0.25)
+    };
+    let (value, gradient, h) = value_gradient_and_hessian_chunked::<2, _, _>(stepped, &x);
+    assert_eq!(calls.get(), 1, "the engine's one recording");
+    assert_eq!((value, gradient), (1.25, vec![0.0; 5]));
+    assert_eq!(h, DMatrix::zeros(5, 5));
+    let (_, _, by_chunks) = value_gradient_and_hessian_chunked::<1, _, _>(
+        |v| (v[0].floor() + v[1].signum()) * v[2].ceil(),
+        &x,
+    );
+    assert_eq!(by_chunks, h);
+    let (value, gradient, h) =
+        value_gradient_and_hessian_chunked::<2, _, _>(|_: &[V2]| constant(-7.0), &x);
+    assert_eq!(
+        (value, gradient, h),
+        (-7.0, vec![0.0; 5], DMatrix::zeros(5, 5))
+    );
+}
+
 /// Under the engine a constant made from a variable's value is a constant at every order (as
 /// `stop_gradient` makes one), as the docs of `hessian` say: x₀·c(x₀) has ∂²/∂x₀² = 0.
 #[test]

@@ -702,3 +702,57 @@ fn second_derivatives_along_a_line_of_only_minus_infinity_are_nan() {
         }
     }
 }
+
+/// `Σ ((x + a)(x − b)/c)²` entry by entry: its gradient `2h·h'` and Hessian (diagonal)
+/// `2(h'² + h·h'')`, with `h = (x + a)(x − b)/c`, `h' = (2x + a − b)/c`, `h'' = 2/c`.
+fn shifted_square(x: f64, (a, b, c): (f64, f64, f64)) -> (f64, f64) {
+    let h = (x + a) * (x - b) / c;
+    let dh = (2.0 * x + a - b) / c;
+    (2.0 * h * dh, 2.0 * (dh * dh + h * 2.0 / c))
+}
+
+/// A plain `f64` on the right of `+`, `−`, `/` with a matrix of duals (code written for
+/// `matrix::hvp` or `matrix::hessian` alone, not generic) is the entries' constant, as with a
+/// plain matrix: its second derivatives are the formula's.
+#[test]
+fn plain_numbers_on_the_right_of_a_matrix_of_duals() {
+    let x = dmatrix![0.3, -1.2; 2.0, 0.7];
+    let v = dmatrix![1.0, -0.5; 0.25, 2.0];
+    let consts = (1.5, 0.5, 4.0);
+    let hv = matrix::hvp(
+        |m: &[MatVar<Dual<f64>>]| {
+            let h = (m[0] + 1.5).component_mul(m[0] - 0.5) / 4.0;
+            h.component_mul(h).sum()
+        },
+        std::slice::from_ref(&x),
+        std::slice::from_ref(&v),
+    );
+    let chunk = matrix::hessian(
+        |m: &[MatVar<DualVec<f64, { adroit_reverse::HESSIAN_CHUNK }>>]| {
+            let h = (m[0] + 1.5).component_mul(m[0] - 0.5) / 4.0;
+            h.component_mul(h).sum()
+        },
+        std::slice::from_ref(&x),
+    );
+    for k in 0..4 {
+        let (_, second) = shifted_square(x[k], consts);
+        for (got, want) in [(hv[0][k], second * v[k]), (chunk[(k, k)], second)] {
+            assert!(
+                (got - want).abs() <= 1e-14 * want.abs().max(1.0),
+                "{got} vs {want}"
+            );
+        }
+    }
+    assert_eq!(chunk.iter().filter(|e| **e != 0.0).count(), 4, "diagonal");
+    let (_, g) = matrix::value_and_gradient(
+        |m| {
+            let h = (m[0] + 1.5).component_mul(m[0] - 0.5) / 4.0;
+            h.component_mul(h).sum()
+        },
+        std::slice::from_ref(&x),
+    );
+    for k in 0..4 {
+        let (first, _) = shifted_square(x[k], consts);
+        assert!((g[0][k] - first).abs() <= 1e-14 * first.abs().max(1.0));
+    }
+}

@@ -130,6 +130,31 @@ fn returning_a_variable_of_another_scope() {
     let _ = pullback(move |_| vec![v], &[1.0]);
 }
 
+/// The matrix tape's check of the returned loss: a `MatVar` of a finished call (its shape
+/// 1 × 1, so only the tape's id can tell) is refused, not read as a node of this tape.
+#[test]
+#[should_panic(expected = "a MatVar from another tape")]
+fn matrix_returning_a_matvar_of_another_scope() {
+    let one = DMatrix::from_element(1, 1, 2.0_f64);
+    let mut leaked = None;
+    let _ = matrix::gradient(
+        |m| {
+            leaked = Some(m[0]);
+            m[0].sum()
+        },
+        std::slice::from_ref(&one),
+    );
+    let v = leaked.expect("the closure ran");
+    let _ = matrix::gradient(move |_| v, &[one]);
+}
+
+/// `hvp`'s point and direction must have one entry each per input.
+#[test]
+#[should_panic(expected = "hvp: the point has 2 entries but the direction has 1")]
+fn hvp_with_a_direction_of_another_length() {
+    let _ = adroit_reverse::hvp(|x| x[0] * x[1], &[1.0, 2.0], &[1.0]);
+}
+
 #[test]
 fn a_panic_inside_the_function_leaves_no_tape_behind() {
     let result =

@@ -144,3 +144,48 @@ fn a_tangent_of_the_wrong_length_panics() {
     let (_, pb) = pullback(|x| vec![x[0] * x[1]], &[1.0, 2.0]);
     let _ = pb.pushforward(&[1.0]);
 }
+
+/// A custom rule whose inputs' tangents are all zero is skipped, as `pushforward`'s docs say:
+/// its outputs' tangents are zero and its pullback is not called (it would be once per output).
+#[test]
+fn a_custom_rule_off_the_tangents_path_is_skipped() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    // y = (x₁², 3x₁) by a hand-written pullback, fed to x₀·y₀ + y₁
+    let (_, pb) = pullback(
+        move |x| {
+            let b = x[1].value();
+            let counted = Arc::clone(&counted);
+            let y = custom_rule(&[x[1]], &[b * b, 3.0 * b], move |w| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                vec![2.0 * b * w[0] + 3.0 * w[1]]
+            });
+            vec![x[0] * y[0] + y[1]]
+        },
+        &POINT,
+    );
+    // along x₀ alone: ∂/∂x₀ = x₁², and the rule is skipped
+    assert_eq!(pb.pushforward(&[1.0, 0.0]), vec![POINT[1] * POINT[1]]);
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    // along x₁: its pullback once per output; ∂/∂x₁ = 2x₀x₁ + 3
+    let got = pb.pushforward(&[0.0, 1.0])[0];
+    assert!((got - (2.0 * POINT[0] * POINT[1] + 3.0)).abs() <= 4.0 * f64::EPSILON * got.abs());
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+/// A custom pullback that returns the wrong number of cotangents is reported by the forward
+/// sweep as by the backward one, naming both counts.
+#[test]
+#[should_panic(expected = "the pullback returned 1 cotangents for 2 inputs")]
+fn a_custom_pullback_of_the_wrong_length_in_the_forward_sweep() {
+    let (_, pb) = pullback(
+        |x| {
+            let (a, b) = (x[0].value(), x[1].value());
+            custom_rule(&[x[0], x[1]], &[a * b], move |w| vec![w[0] * b])
+        },
+        &POINT,
+    );
+    let _ = pb.pushforward(&[1.0, 1.0]);
+}
