@@ -362,36 +362,99 @@ fn settings_out_of_range_are_refused() {
     assert!(matches!(err, NnError::ShapeMismatch { .. }));
 }
 
+/// A layer of your own, `x ⊙ w`, that proposes `proposal` as its `count`'s new value in every
+/// forward pass, and lists `count` as state when `listed`.
+#[derive(Clone, Debug, PartialEq)]
+struct Proposing {
+    w: DMatrix<f64>,
+    count: DMatrix<f64>,
+    proposal: DMatrix<f64>,
+    listed: bool,
+}
+
+impl Layer<f64> for Proposing {
+    fn forward(&self, x: MatVar<f64>, ctx: &mut Context<f64>) -> MatVar<f64> {
+        ctx.update_state(&self.count, self.proposal.clone());
+        x.component_mul(ctx.param(&self.w))
+    }
+    fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<f64>)) {
+        f(&format!("{prefix}w"), &self.w);
+    }
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<f64>)) {
+        f(&mut self.w);
+    }
+    fn visit_state<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<f64>)) {
+        if self.listed {
+            f(&format!("{prefix}count"), &self.count);
+        }
+    }
+    fn visit_state_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<f64>)) {
+        if self.listed {
+            f(&mut self.count);
+        }
+    }
+}
+
 /// A layer of your own that proposes a value for a matrix it does not list as state is
 /// refused: the value would never be set or saved.
 #[test]
 fn proposals_for_unlisted_state_are_refused() {
-    #[derive(Clone)]
-    struct Sloppy {
-        w: DMatrix<f64>,
-        count: DMatrix<f64>,
-    }
-    impl Layer<f64> for Sloppy {
-        fn forward(&self, x: MatVar<f64>, ctx: &mut Context<f64>) -> MatVar<f64> {
-            ctx.update_state(&self.count, self.count.map(|c| c + 1.0));
-            x.component_mul(ctx.param(&self.w))
-        }
-        fn visit<'a>(&'a self, prefix: &str, f: &mut dyn FnMut(&str, &'a DMatrix<f64>)) {
-            f(&format!("{prefix}w"), &self.w);
-        }
-        fn visit_mut(&mut self, f: &mut dyn FnMut(&mut DMatrix<f64>)) {
-            f(&mut self.w);
-        }
-    }
-    let mut layer = Sloppy {
+    let mut layer = Proposing {
         w: dmatrix![2.0],
         count: dmatrix![0.0],
+        proposal: dmatrix![1.0],
+        listed: false,
     };
     let err = frozen_step(&mut layer, &dmatrix![1.0, 2.0]).unwrap_err();
     let NnError::InvalidConfig { reason, .. } = &err else {
         panic!("{err:?}")
     };
     assert!(reason.contains("visit_state"), "{reason}");
+}
+
+/// A layer of your own that proposes a value of another shape than its state matrix is
+/// refused with both shapes, the model unchanged; so are a BatchNorm's new statistics applied
+/// to a BatchNorm of another width.
+#[test]
+fn proposals_of_another_shape_are_refused() {
+    let mut layer = Proposing {
+        w: dmatrix![2.0],
+        count: dmatrix![0.0],
+        proposal: dmatrix![1.0; 1.0],
+        listed: true,
+    };
+    // `(what, expected, found)` of a shape mismatch.
+    let mismatch = |err: NnError| match err {
+        NnError::ShapeMismatch {
+            what,
+            expected,
+            found,
+        } => (what, expected, found),
+        other => panic!("{other:?}"),
+    };
+    let before = layer.clone();
+    let (what, expected, found) = mismatch(step(&mut layer, &dmatrix![1.0, 2.0], 0.1).unwrap_err());
+    assert!(
+        what.contains("the new value proposed for state count"),
+        "{what}"
+    );
+    assert_eq!((expected, found), ((1, 1), (2, 1)));
+    assert_eq!(layer, before);
+
+    // One BatchNorm's statistics, another's width.
+    let (_, _, state) = gradient_with_state(&BatchNorm::<f64>::new(2), Mode::Train, 0, |m, ctx| {
+        Ok(
+            m.forward(MatVar::constant(batch().rows(0, 2).into_owned()), ctx)
+                .sum(),
+        )
+    })
+    .unwrap();
+    let mut wider = BatchNorm::<f64>::new(3);
+    let untouched = wider.clone();
+    let (what, expected, found) = mismatch(state.apply(&mut wider).unwrap_err());
+    assert!(what.contains("the new value for state"), "{what}");
+    assert_eq!((expected, found), ((3, 1), (2, 1)));
+    assert_eq!(wider, untouched);
 }
 
 /// Training with a BatchNorm learns a target whose inputs have wildly different scales (a

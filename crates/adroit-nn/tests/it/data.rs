@@ -101,6 +101,32 @@ fn stratified_split_spreads_its_total_like_scikit_learn() {
     }
 }
 
+/// The data functions' refusals not met elsewhere: typed, naming what is wrong.
+#[test]
+fn split_and_metric_errors() {
+    let x = DMatrix::<f64>::from_fn(1, 10, |_, j| j as f64);
+    let err = train_test_split(&x, &x.columns(0, 9).into_owned(), 0.3, 0, None).unwrap_err();
+    assert!(
+        matches!(&err, NnError::ShapeMismatch { what, expected: (1, 10), found: (1, 9) }
+            if what.contains("samples of x vs y")),
+        "{err:?}"
+    );
+    // Two samples at 0.2: round(0.4) = 0 test samples.
+    let two = x.columns(0, 2).into_owned();
+    let err = train_test_split(&two, &two, 0.2, 0, None).unwrap_err();
+    assert!(matches!(&err, NnError::EmptyData { .. }), "{err:?}");
+    assert!(err.to_string().contains("2-sample split"), "{err}");
+    let err = accuracy(&[], &[]).unwrap_err();
+    assert!(matches!(&err, NnError::EmptyData { .. }), "{err:?}");
+    let err = confusion_matrix(&[0, 2], &[0, 1], 2).unwrap_err();
+    let NnError::InvalidConfig { name, reason } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((*name, reason.as_str()), ("label", "2 is not < 2 classes"));
+    let err = confusion_matrix(&[0, 1], &[3, 1], 2).unwrap_err();
+    assert!(err.to_string().contains("3 is not < 2 classes"), "{err}");
+}
+
 #[test]
 fn standardizer_onehot_metrics() {
     let x: DMatrix<f64> = dmatrix![1.0, 2.0, 3.0; 5.0, 5.0, 5.0];

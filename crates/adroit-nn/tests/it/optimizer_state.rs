@@ -166,6 +166,20 @@ fn state_of_another_model_is_refused_before_any_change() {
             "{name}: {message}"
         );
         assert_eq!(other, dense(3), "{name}: the model changed");
+        // A model with another number of parameters (no bias): the count is named.
+        let unbiased = || {
+            Dense::from_parts(DMatrix::from_element(3, 2, 0.2), None, Activation::Identity).unwrap()
+        };
+        let mut fewer = unbiased();
+        let err = adroit_nn::train_step(&mut fewer, &x, &y, &loss, &mut opt, 0).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!(
+                "{name}'s state holds arrays for 2 parameters, the model has 1"
+            )),
+            "{name}: {message}"
+        );
+        assert_eq!(fewer, unbiased(), "{name}: the model changed");
     }
 }
 

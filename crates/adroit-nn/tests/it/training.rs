@@ -473,34 +473,63 @@ fn early_stopping_keeps_its_count_when_a_run_goes_on_after_a_nan() {
 /// found a masked loss broken by such a check).
 #[test]
 fn non_finite_data_is_named_in_the_error() {
+    // The epoch, batch and description of the error that stops `train` on `(x, y)`.
+    let first_error = |x: DMatrix<f64>, y: DMatrix<f64>| {
+        let mut model = Dense::<f64>::new(1, 1, Activation::Identity, &mut rng());
+        let mut loader = DataLoader::new(x, y, 4).unwrap();
+        let err = train(
+            &mut model,
+            &mut loader,
+            |p, t| mse(p, t, Agg::Mean),
+            &mut Descent::new(0.01),
+            &TrainConfig::default(),
+            &mut [],
+        )
+        .unwrap_err();
+        match err.error {
+            NnError::NonFinite { epoch, batch, what } => (epoch, batch, what),
+            other => panic!("{other}"),
+        }
+    };
     let mut x = DMatrix::from_fn(1, 8, |_, j| j as f64);
     x[(0, 5)] = f64::NAN;
     let y = x.map(|v| 2.0 * v);
-    let mut model = Dense::<f64>::new(1, 1, Activation::Identity, &mut rng());
-    let mut loader = DataLoader::new(x, y, 4).unwrap();
     assert_eq!(
-        loader.check_finite().unwrap_err().to_string(),
+        DataLoader::new(x.clone(), y.clone(), 4)
+            .unwrap()
+            .check_finite()
+            .unwrap_err()
+            .to_string(),
         "invalid data: the inputs hold a NaN or infinite entry (row 0, sample 5)"
     );
-    let err = train(
-        &mut model,
-        &mut loader,
-        |p, t| mse(p, t, Agg::Mean),
-        &mut Descent::new(0.01),
-        &TrainConfig::default(),
-        &mut [],
-    )
-    .unwrap_err();
-    match &err.error {
-        NnError::NonFinite { epoch, batch, what } => {
-            assert_eq!((*epoch, *batch), (0, 1));
-            assert_eq!(
-                what,
-                "loss (the batch's inputs hold 1 NaN or infinite entry, its targets 1 NaN or infinite entry)"
-            );
-        }
-        other => panic!("{other}"),
-    }
+    assert_eq!(
+        first_error(x, y),
+        (
+            0,
+            1,
+            "loss (the batch's inputs hold 1 NaN or infinite entry, its targets 1 NaN or \
+             infinite entry)"
+                .to_string()
+        )
+    );
+    // Non-finite inputs alone, then targets alone: the hint names the one that holds them.
+    let finite = DMatrix::from_fn(1, 8, |_, j| j as f64);
+    let mut x = finite.clone();
+    x[(0, 2)] = f64::INFINITY;
+    assert_eq!(
+        first_error(x, finite.clone()).2,
+        "loss (the batch's inputs hold 1 NaN or infinite entry)"
+    );
+    let mut y = finite.clone();
+    (y[(0, 6)], y[(0, 7)]) = (f64::NAN, f64::NEG_INFINITY);
+    assert_eq!(
+        first_error(finite, y),
+        (
+            0,
+            1,
+            "loss (the batch's targets hold 2 NaN or infinite entries)".to_string()
+        )
+    );
     // Missing targets (NaN) under a loss that masks them: training runs.
     let x = DMatrix::from_fn(1, 8, |_, j| j as f64 / 8.0);
     let mut y = x.map(|v| 2.0 * v);
