@@ -256,6 +256,33 @@ fn zero_partial_against_infinite_cotangent_gives_zero() {
     assert_eq!(g[1], dmatrix![f64::INFINITY, 3.0]);
 }
 
+/// A uniform cotangent that does not scale a saved partial plainly (an infinite one, or 0
+/// against an infinite partial) takes the entry-by-entry products, with 0 where either factor
+/// is 0 — in `gradient`'s one sweep as in a kept recording's.
+#[test]
+fn a_uniform_infinite_or_zero_cotangent_keeps_the_convention() {
+    let x = dmatrix![0.0, 4.0];
+    let inputs = std::slice::from_ref(&x);
+    // ∞ · Σ x²: the partial 2x is 0 at x = 0
+    let g = matrix::gradient(
+        |m| MatVar::zip_map([m[0]], |[a]| a * a).sum() * f64::INFINITY,
+        inputs,
+    );
+    assert_eq!(g[0], dmatrix![0.0, f64::INFINITY]);
+    // 0 · Σ √x: √'s partial at 0 is +∞
+    let g = matrix::gradient(
+        |m| MatVar::zip_map([m[0]], |[a]| a.sqrt()).sum() * 0.0,
+        inputs,
+    );
+    assert_eq!(g[0], dmatrix![0.0, 0.0]);
+    let (_, pb) = matrix::pullback(|m| MatVar::zip_map([m[0]], |[a]| a.sqrt()).sum(), inputs);
+    assert_eq!(pb.call(&dmatrix![0.0])[0], dmatrix![0.0, 0.0]);
+    assert_eq!(
+        pb.call(&dmatrix![f64::INFINITY])[0],
+        dmatrix![f64::INFINITY, f64::INFINITY]
+    );
+}
+
 #[test]
 fn constants_get_no_gradient_and_inputs_do() {
     let c = dmatrix![1.0, 2.0];
