@@ -52,6 +52,7 @@ mod regressions;
 mod rotations;
 mod rule_branches;
 mod second_order_precision;
+mod simba_traits;
 mod special;
 mod special_reference;
 mod svd;
