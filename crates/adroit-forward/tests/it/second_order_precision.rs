@@ -384,3 +384,19 @@ fn second_derivatives_near_overflow_follow_the_documented_limit() {
 
 /// The element type [`hessian`] hands its closure.
 type HyperDual8 = adroit_forward::HyperDualVec<f64, 8, 8>;
+
+/// A binary rule's mixed term that overflows when formed as `f_xy·(a₁·b₂)` but not as a
+/// balanced product is re-formed: `∂²(x/y)` along `x`'s first perturbation 1e200 and `y`'s
+/// second 1e200 at y = 1e150 is `−1/y² · 1e200 · 1e200 = −1e100`, where the naive
+/// association gives `−1e-300 · ∞`. (An infinite entry is detected as a NaN of `c − c`.)
+#[test]
+fn a_binary_rules_overflowing_mixed_term_is_re_formed() {
+    let x = HyperDual::new(1.0_f64, [1e200], [0.0], [[0.0]]);
+    let y = HyperDual::new(1e150, [0.0], [1e200], [[0.0]]);
+    let q = x / y;
+    assert_close(q.eps12()[0][0], -1e100, rel(1e-15), "(x/y)'s mixed part");
+    assert_eq!(
+        (q.value(), q.eps1()[0], q.eps2()[0]),
+        (1e-150, 1e50, -1e-100)
+    );
+}

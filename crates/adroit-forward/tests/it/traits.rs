@@ -31,6 +31,29 @@ fn arithmetic_with_plain_floats_on_either_side() {
     assert_eq!(v.tangents(), [0.0, 2.0]);
     let h = 2.0_f32 * HyperDual::variable(1.0_f32) * HyperDual::variable(1.0);
     assert_eq!(h.eps12()[0][0], 4.0);
+    // A hyper-dual (perturbed once along each direction): value, both first parts, second.
+    let x = HyperDual::variable(3.0_f64);
+    let cases = [
+        (2.0 + x, 5.0, 1.0, 0.0),
+        (x + 2.0, 5.0, 1.0, 0.0),
+        (2.0 - x, -1.0, -1.0, 0.0),
+        (x - 2.0, 1.0, 1.0, 0.0),
+        (2.0 * x, 6.0, 2.0, 0.0),
+        (x * 2.0, 6.0, 2.0, 0.0),
+        (6.0 / x, 2.0, -6.0 / 9.0, 12.0 / 27.0),
+        (x / 2.0, 1.5, 0.5, 0.0),
+        (7.0 % x, 1.0, -2.0, 0.0),
+        (x % 2.0, 1.0, 1.0, 0.0),
+    ];
+    for (i, (y, v, d, d2)) in cases.into_iter().enumerate() {
+        let parts = (y.value(), y.eps1()[0], y.eps2()[0]);
+        assert_eq!(parts, (v, d, d), "case {i}");
+        assert!(
+            (y.eps12()[0][0] - d2).abs() <= 1e-16,
+            "case {i}: {}",
+            y.eps12()[0][0]
+        );
+    }
 }
 
 #[test]
