@@ -484,3 +484,31 @@ fn nesting_through_type_erased_helpers_is_refused() {
     });
     assert!(message.contains("perturbation confusion"), "{message}");
 }
+
+/// A function pointer, also borrowed or boxed, is shared by every function of its signature
+/// (`is_erased` reads the type name through `&`, `Box<` and `alloc::boxed::Box<`): a nested
+/// call of the same dual type through one is refused as through a trait object, even into a
+/// function that could not have captured the outer perturbation.
+#[test]
+fn nesting_through_function_pointers_is_refused() {
+    type Pointer = fn(Dual<f64>) -> Dual<f64>;
+    fn square(y: Dual<f64>) -> Dual<f64> {
+        y * y
+    }
+    fn through_a_box(x: Dual<f64>) -> Dual<f64> {
+        x * Dual::constant(derivative(Box::new(square as Pointer), 1.0))
+    }
+    fn through_a_reference(x: Dual<f64>) -> Dual<f64> {
+        x * Dual::constant(derivative(&(square as Pointer), 1.0))
+    }
+    // Alone, each is an ordinary call: d/dy y² at 1 is 2.
+    assert_eq!(derivative(Box::new(square as Pointer), 1.0), 2.0);
+    let message = panic_message(|| {
+        derivative(Box::new(through_a_box as Pointer), 1.0);
+    });
+    assert!(message.contains("perturbation confusion"), "{message}");
+    let message = panic_message(|| {
+        derivative(&(through_a_reference as Pointer), 1.0);
+    });
+    assert!(message.contains("perturbation confusion"), "{message}");
+}
