@@ -490,6 +490,8 @@ fn nesting_through_type_erased_helpers_is_refused() {
 /// call of the same dual type through one is refused as through a trait object, even into a
 /// function that could not have captured the outer perturbation.
 #[test]
+// The borrows are the case under test: `&fn(…)` is a function type of its own.
+#[allow(clippy::needless_borrows_for_generic_args)]
 fn nesting_through_function_pointers_is_refused() {
     type Pointer = fn(Dual<f64>) -> Dual<f64>;
     fn square(y: Dual<f64>) -> Dual<f64> {
