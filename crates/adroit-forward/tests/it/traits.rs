@@ -54,6 +54,21 @@ fn arithmetic_with_plain_floats_on_either_side() {
             y.eps12()[0][0]
         );
     }
+    // A chunk of two directions, x perturbed along the second.
+    let x = DualVec::<f64, 2>::variable(3.0, 1);
+    let cases = [
+        (2.0 + x, 5.0, 1.0),
+        (x + 2.0, 5.0, 1.0),
+        (2.0 - x, -1.0, -1.0),
+        (x - 2.0, 1.0, 1.0),
+        (x * 2.0, 6.0, 2.0),
+        (6.0 / x, 2.0, -6.0 / 9.0),
+        (x / 2.0, 1.5, 0.5),
+        (x % 2.0, 1.0, 1.0),
+    ];
+    for (i, (y, v, d)) in cases.into_iter().enumerate() {
+        assert_eq!((y.value(), y.tangents()), (v, [0.0, d]), "chunk case {i}");
+    }
 }
 
 #[test]
