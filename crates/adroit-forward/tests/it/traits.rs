@@ -230,6 +230,17 @@ fn formatting() {
         HyperDual::variable(2.0_f64).to_string(),
         "2 + [1]ε₁ + [1]ε₂ + [[0]]ε₁ε₂"
     );
+    // Two directions of each kind: the second parts' rows separated.
+    let wide = adroit_forward::HyperDualVec::new(
+        1.0_f64,
+        [2.0, 3.0],
+        [4.0, 5.0],
+        [[6.0, 7.0], [8.0, 9.0]],
+    );
+    assert_eq!(
+        wide.to_string(),
+        "1 + [2, 3]ε₁ + [4, 5]ε₂ + [[6, 7], [8, 9]]ε₁ε₂"
+    );
     assert!(format!("{:?}", Dual::new(1.0_f64, 2.0)).contains("tangent: 2.0"));
 }
 
