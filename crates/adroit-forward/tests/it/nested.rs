@@ -504,7 +504,9 @@ fn nesting_through_function_pointers_is_refused() {
         x * Dual::constant(derivative(&(square as Pointer), 1.0))
     }
     // Alone, each is an ordinary call: d/dy y² at 1 is 2.
+    assert_eq!(derivative(square as Pointer, 1.0), 2.0);
     assert_eq!(derivative(Box::new(square as Pointer), 1.0), 2.0);
+    assert_eq!(derivative(&(square as Pointer), 1.0), 2.0);
     let message = panic_message(|| {
         derivative(Box::new(through_a_box as Pointer), 1.0);
     });

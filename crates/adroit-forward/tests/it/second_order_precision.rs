@@ -386,7 +386,7 @@ fn second_derivatives_near_overflow_follow_the_documented_limit() {
 type HyperDual8 = adroit_forward::HyperDualVec<f64, 8, 8>;
 
 /// A binary rule's mixed term that overflows when formed as `f_xy·(a₁·b₂)` but not as a
-/// balanced product is re-formed (as a unary rule's `f''·(a·b)` is): `∂²(x/y)` along `x`'s
+/// balanced product is re-formed: `∂²(x/y)` along `x`'s
 /// first perturbation 1e200 and `y`'s second 1e200 at y = 1e150 is
 /// `−1/y² · 1e200 · 1e200 = −1e100`, where the naive association gives `−1e-300 · ∞`. (An
 /// infinite entry is detected as a NaN of `c − c`.)
@@ -395,13 +395,18 @@ fn a_binary_rules_overflowing_mixed_term_is_re_formed() {
     let x = HyperDual::new(1.0_f64, [1e200], [0.0], [[0.0]]);
     let y = HyperDual::new(1e150, [0.0], [1e200], [[0.0]]);
     let q = x / y;
-    assert_close(q.eps12()[0][0], -1e100, rel(1e-15), "(x/y)'s mixed part");
+    assert_close(q.eps12()[0][0], -1e100, rel(1e-15), "(x/y)'s ε₁ε₂ part");
     assert_eq!(
         (q.value(), q.eps1()[0], q.eps2()[0]),
         (1e-150, 1e50, -1e-100)
     );
-    // A unary rule likewise: sin'' = −sin is −1e-200 at 1e-200, times 1e200 · 1e200.
+}
+
+/// A unary rule's `f''·(a·b)` likewise: sin'' = −sin is −1e-200 at 1e-200, times the two
+/// perturbations 1e200 · 1e200 (whose product overflows) is −1e200.
+#[test]
+fn a_unary_rules_overflowing_second_order_part_is_re_formed() {
     let x = HyperDual::new(1e-200_f64, [1e200], [1e200], [[0.0]]);
     let s = num_traits::Float::sin(x);
-    assert_close(s.eps12()[0][0], -1e200, rel(1e-15), "sin's second part");
+    assert_close(s.eps12()[0][0], -1e200, rel(1e-15), "sin's ε₁ε₂ part");
 }

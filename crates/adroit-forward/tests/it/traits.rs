@@ -31,7 +31,8 @@ fn arithmetic_with_plain_floats_on_either_side() {
     assert_eq!(v.tangents(), [0.0, 2.0]);
     let h = 2.0_f32 * HyperDual::variable(1.0_f32) * HyperDual::variable(1.0);
     assert_eq!(h.eps12()[0][0], 4.0);
-    // A hyper-dual (perturbed once along each direction): value, both first parts, second.
+    // A hyper-dual (perturbed once along each direction): value, both first-order parts, the
+    // second-order (ε₁ε₂) part.
     let x = HyperDual::variable(3.0_f64);
     let cases = [
         (2.0 + x, 5.0, 1.0, 0.0),
@@ -61,9 +62,11 @@ fn arithmetic_with_plain_floats_on_either_side() {
         (x + 2.0, 5.0, 1.0),
         (2.0 - x, -1.0, -1.0),
         (x - 2.0, 1.0, 1.0),
+        (2.0 * x, 6.0, 2.0),
         (x * 2.0, 6.0, 2.0),
         (6.0 / x, 2.0, -6.0 / 9.0),
         (x / 2.0, 1.5, 0.5),
+        (7.0 % x, 1.0, -2.0),
         (x % 2.0, 1.0, 1.0),
     ];
     for (i, (y, v, d)) in cases.into_iter().enumerate() {

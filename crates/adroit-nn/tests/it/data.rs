@@ -101,9 +101,9 @@ fn stratified_split_spreads_its_total_like_scikit_learn() {
     }
 }
 
-/// The data functions' refusals not met elsewhere: typed, naming what is wrong.
+/// `train_test_split`'s refusals not met elsewhere: typed, naming what is wrong.
 #[test]
-fn split_and_metric_errors() {
+fn split_errors() {
     let x = DMatrix::<f64>::from_fn(1, 10, |_, j| j as f64);
     let err = train_test_split(&x, &x.columns(0, 9).into_owned(), 0.3, 0, None).unwrap_err();
     assert!(
@@ -116,6 +116,11 @@ fn split_and_metric_errors() {
     let err = train_test_split(&two, &two, 0.2, 0, None).unwrap_err();
     assert!(matches!(&err, NnError::EmptyData { .. }), "{err:?}");
     assert!(err.to_string().contains("2-sample split"), "{err}");
+}
+
+/// The metrics' refusals not met elsewhere: typed, naming what is wrong.
+#[test]
+fn metric_errors() {
     let err = accuracy(&[], &[]).unwrap_err();
     assert!(matches!(&err, NnError::EmptyData { .. }), "{err:?}");
     let err = confusion_matrix(&[0, 2], &[0, 1], 2).unwrap_err();

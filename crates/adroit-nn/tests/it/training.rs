@@ -473,23 +473,35 @@ fn early_stopping_keeps_its_count_when_a_run_goes_on_after_a_nan() {
 /// found a masked loss broken by such a check).
 #[test]
 fn non_finite_data_is_named_in_the_error() {
-    // The epoch, batch and description of the error that stops `train` on `(x, y)`.
-    let first_error = |x: DMatrix<f64>, y: DMatrix<f64>| {
+    // The epoch, batch and description of the error that stops `train` on `(x, y)` (batches
+    // of 4, in order), and the model it leaves.
+    let first_error = |x: &DMatrix<f64>, y: &DMatrix<f64>, epochs: usize| {
         let mut model = Dense::<f64>::new(1, 1, Activation::Identity, &mut rng());
-        let mut loader = DataLoader::new(x, y, 4).unwrap();
-        let err = train(
+        let mut loader = DataLoader::new(x.clone(), y.clone(), 4).unwrap();
+        let outcome = train(
             &mut model,
             &mut loader,
             |p, t| mse(p, t, Agg::Mean),
             &mut Descent::new(0.01),
-            &TrainConfig::default(),
+            &TrainConfig {
+                epochs,
+                ..TrainConfig::default()
+            },
             &mut [],
-        )
-        .unwrap_err();
-        match err.error {
-            NnError::NonFinite { epoch, batch, what } => (epoch, batch, what),
-            other => panic!("{other}"),
-        }
+        );
+        let stop = match outcome.map_err(|e| e.error) {
+            Err(NnError::NonFinite { epoch, batch, what }) => Some((epoch, batch, what)),
+            Err(other) => panic!("{other}"),
+            Ok(_) => None,
+        };
+        (stop, model)
+    };
+    // The model after one step on the first batch alone: what an error at the second leaves.
+    let after_first_batch = |x: &DMatrix<f64>, y: &DMatrix<f64>| {
+        let first = |m: &DMatrix<f64>| m.columns(0, 4).into_owned();
+        let (stop, model) = first_error(&first(x), &first(y), 1);
+        assert!(stop.is_none());
+        model
     };
     let mut x = DMatrix::from_fn(1, 8, |_, j| j as f64);
     x[(0, 5)] = f64::NAN;
@@ -502,34 +514,25 @@ fn non_finite_data_is_named_in_the_error() {
             .to_string(),
         "invalid data: the inputs hold a NaN or infinite entry (row 0, sample 5)"
     );
-    assert_eq!(
-        first_error(x, y),
-        (
-            0,
-            1,
-            "loss (the batch's inputs hold 1 NaN or infinite entry, its targets 1 NaN or \
-             infinite entry)"
-                .to_string()
-        )
-    );
+    let (stop, model) = first_error(&x, &y, 3);
+    let both = "loss (the batch's inputs hold 1 NaN or infinite entry, its targets 1 NaN or \
+                infinite entry)";
+    assert_eq!(stop, Some((0, 1, both.to_string())));
+    assert_eq!(model, after_first_batch(&x, &y));
     // Non-finite inputs alone, then targets alone: the hint names the one that holds them.
     let finite = DMatrix::from_fn(1, 8, |_, j| j as f64);
     let mut x = finite.clone();
     x[(0, 2)] = f64::INFINITY;
-    assert_eq!(
-        first_error(x, finite.clone()).2,
-        "loss (the batch's inputs hold 1 NaN or infinite entry)"
-    );
+    let (stop, model) = first_error(&x, &finite, 3);
+    let inputs = "loss (the batch's inputs hold 1 NaN or infinite entry)";
+    assert_eq!(stop, Some((0, 0, inputs.to_string())));
+    assert_eq!(model, Dense::new(1, 1, Activation::Identity, &mut rng()));
     let mut y = finite.clone();
     (y[(0, 6)], y[(0, 7)]) = (f64::NAN, f64::NEG_INFINITY);
-    assert_eq!(
-        first_error(finite, y),
-        (
-            0,
-            1,
-            "loss (the batch's targets hold 2 NaN or infinite entries)".to_string()
-        )
-    );
+    let (stop, model) = first_error(&finite, &y, 3);
+    let targets = "loss (the batch's targets hold 2 NaN or infinite entries)";
+    assert_eq!(stop, Some((0, 1, targets.to_string())));
+    assert_eq!(model, after_first_batch(&finite, &y));
     // Missing targets (NaN) under a loss that masks them: training runs.
     let x = DMatrix::from_fn(1, 8, |_, j| j as f64 / 8.0);
     let mut y = x.map(|v| 2.0 * v);
