@@ -189,3 +189,23 @@ fn a_custom_pullback_of_the_wrong_length_in_the_forward_sweep() {
     );
     let _ = pb.pushforward(&[1.0, 1.0]);
 }
+
+/// A custom rule's infinite Jacobian entry against a zero tangent contributes nothing (the
+/// tape's `0·∞ = 0`), while the other input's tangent goes through: y = √x₀ + 2x₁ at x₀ = 0,
+/// by a hand-written pullback, pushed along x₁ alone is 2, not NaN.
+#[test]
+fn a_custom_rules_infinite_partial_meets_a_zero_tangent_as_zero() {
+    let (_, pb) = pullback(
+        |x| {
+            let (a, b) = (x[0].value(), x[1].value());
+            vec![
+                custom_rule(&[x[0], x[1]], &[a.sqrt() + 2.0 * b], |w| {
+                    vec![f64::INFINITY * w[0], 2.0 * w[0]]
+                })[0],
+            ]
+        },
+        &[0.0, 1.0],
+    );
+    assert_eq!(pb.pushforward(&[0.0, 1.0]), vec![2.0]);
+    assert_eq!(pb.pushforward(&[1.0, 1.0]), vec![f64::INFINITY]);
+}
