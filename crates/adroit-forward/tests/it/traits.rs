@@ -5,23 +5,56 @@ use adroit_forward::{Dual, DualVec, HyperDual};
 use num_traits::{
     Float, FloatConst, FromPrimitive, Inv, Num, NumCast, One, Signed, ToPrimitive, Zero,
 };
+use std::ops::{Add, Div, Mul, Rem, Sub};
+
+/// `c ∘ x` and `x ∘ c` for each operator `∘` with a plain `f64` `c` (2, 6 or 7), in the order
+/// of [`PLAIN_FLOAT_VALUES`].
+fn with_plain_floats<S>(x: S) -> [S; 10]
+where
+    S: Copy
+        + Add<f64, Output = S>
+        + Sub<f64, Output = S>
+        + Mul<f64, Output = S>
+        + Div<f64, Output = S>
+        + Rem<f64, Output = S>,
+    f64: Add<S, Output = S>
+        + Sub<S, Output = S>
+        + Mul<S, Output = S>
+        + Div<S, Output = S>
+        + Rem<S, Output = S>,
+{
+    [
+        2.0 + x,
+        x + 2.0,
+        2.0 - x,
+        x - 2.0,
+        2.0 * x,
+        x * 2.0,
+        6.0 / x,
+        x / 2.0,
+        7.0 % x,
+        x % 2.0,
+    ]
+}
+
+/// The value and derivative of each of [`with_plain_floats`]'s results at x = 3.
+const PLAIN_FLOAT_VALUES: [(f64, f64); 10] = [
+    (5.0, 1.0),
+    (5.0, 1.0),
+    (-1.0, -1.0),
+    (1.0, 1.0),
+    (6.0, 2.0),
+    (6.0, 2.0),
+    (2.0, -6.0 / 9.0),
+    (1.5, 0.5),
+    (1.0, -2.0),
+    (1.0, 1.0),
+];
 
 #[test]
 fn arithmetic_with_plain_floats_on_either_side() {
-    let x = Dual::variable(3.0_f64);
-    let cases = [
-        (2.0 + x, 5.0, 1.0),
-        (x + 2.0, 5.0, 1.0),
-        (2.0 - x, -1.0, -1.0),
-        (x - 2.0, 1.0, 1.0),
-        (2.0 * x, 6.0, 2.0),
-        (x * 2.0, 6.0, 2.0),
-        (6.0 / x, 2.0, -6.0 / 9.0),
-        (x / 2.0, 1.5, 0.5),
-        (7.0 % x, 1.0, -2.0),
-        (x % 2.0, 1.0, 1.0),
-    ];
-    for (i, (y, v, d)) in cases.into_iter().enumerate() {
+    let cases = with_plain_floats(Dual::variable(3.0_f64));
+    for (i, (y, (v, d))) in cases.into_iter().zip(PLAIN_FLOAT_VALUES).enumerate() {
         assert_eq!((y.value(), y.tangent()), (v, d), "case {i}");
     }
     let x = Dual::variable(3.0_f32);
@@ -32,23 +65,12 @@ fn arithmetic_with_plain_floats_on_either_side() {
     let h = 2.0_f32 * HyperDual::variable(1.0_f32) * HyperDual::variable(1.0);
     assert_eq!(h.eps12()[0][0], 4.0);
     // A hyper-dual (perturbed once along each direction): value, both first-order parts, the
-    // second-order (ε₁ε₂) part.
-    let x = HyperDual::variable(3.0_f64);
-    let cases = [
-        (2.0 + x, 5.0, 1.0, 0.0),
-        (x + 2.0, 5.0, 1.0, 0.0),
-        (2.0 - x, -1.0, -1.0, 0.0),
-        (x - 2.0, 1.0, 1.0, 0.0),
-        (2.0 * x, 6.0, 2.0, 0.0),
-        (x * 2.0, 6.0, 2.0, 0.0),
-        (6.0 / x, 2.0, -6.0 / 9.0, 12.0 / 27.0),
-        (x / 2.0, 1.5, 0.5, 0.0),
-        (7.0 % x, 1.0, -2.0, 0.0),
-        (x % 2.0, 1.0, 1.0, 0.0),
-    ];
-    for (i, (y, v, d, d2)) in cases.into_iter().enumerate() {
+    // second-order (ε₁ε₂) part, which only 6/x has: 12/x³.
+    let cases = with_plain_floats(HyperDual::variable(3.0_f64));
+    for (i, (y, (v, d))) in cases.into_iter().zip(PLAIN_FLOAT_VALUES).enumerate() {
         let parts = (y.value(), y.eps1()[0], y.eps2()[0]);
         assert_eq!(parts, (v, d, d), "case {i}");
+        let d2 = if i == 6 { 12.0 / 27.0 } else { 0.0 };
         assert!(
             (y.eps12()[0][0] - d2).abs() <= 1e-16,
             "case {i}: {}",
@@ -56,20 +78,8 @@ fn arithmetic_with_plain_floats_on_either_side() {
         );
     }
     // A chunk of two directions, x perturbed along the second.
-    let x = DualVec::<f64, 2>::variable(3.0, 1);
-    let cases = [
-        (2.0 + x, 5.0, 1.0),
-        (x + 2.0, 5.0, 1.0),
-        (2.0 - x, -1.0, -1.0),
-        (x - 2.0, 1.0, 1.0),
-        (2.0 * x, 6.0, 2.0),
-        (x * 2.0, 6.0, 2.0),
-        (6.0 / x, 2.0, -6.0 / 9.0),
-        (x / 2.0, 1.5, 0.5),
-        (7.0 % x, 1.0, -2.0),
-        (x % 2.0, 1.0, 1.0),
-    ];
-    for (i, (y, v, d)) in cases.into_iter().enumerate() {
+    let cases = with_plain_floats(DualVec::<f64, 2>::variable(3.0, 1));
+    for (i, (y, (v, d))) in cases.into_iter().zip(PLAIN_FLOAT_VALUES).enumerate() {
         assert_eq!((y.value(), y.tangents()), (v, [0.0, d]), "chunk case {i}");
     }
 }

@@ -149,43 +149,36 @@ fn state_of_another_model_is_refused_before_any_change() {
     for (name, mut opt) in rules {
         let mut first = dense(2);
         adroit_nn::train_step(&mut first, &x, &y, &loss, &mut opt, 0).unwrap();
-        let mut other = dense(3);
-        let x3 = DMatrix::from_element(3, 4, 0.5);
-        let err = adroit_nn::train_step(&mut other, &x3, &y, &loss, &mut opt, 0).unwrap_err();
-        let message = err.to_string();
-        assert!(
-            matches!(
-                err,
-                adroit_nn::NnError::InvalidConfig {
-                    name: "optimiser state",
-                    ..
-                }
-            ) && message.contains(&format!(
-                "{name}'s state array 0 is 3×2, parameter 0 is 3×3"
-            )),
-            "{name}: {message}"
-        );
-        assert_eq!(other, dense(3), "{name}: the model changed");
-        // A model with another number of parameters (no bias): the count is named.
-        let unbiased = || {
-            Dense::from_parts(DMatrix::from_element(3, 2, 0.2), None, Activation::Identity).unwrap()
+        // A step of `model` on `inputs` is refused, naming `says`, and leaves it unchanged.
+        let mut refused = |model: Dense<f64>, inputs: &DMatrix<f64>, says: String| {
+            let mut stepped = model.clone();
+            let err =
+                adroit_nn::train_step(&mut stepped, inputs, &y, &loss, &mut opt, 0).unwrap_err();
+            let message = err.to_string();
+            assert!(
+                matches!(
+                    err,
+                    adroit_nn::NnError::InvalidConfig {
+                        name: "optimiser state",
+                        ..
+                    }
+                ) && message.contains(&says),
+                "{name}: {message}"
+            );
+            assert_eq!(stepped, model, "{name}: the model changed");
         };
-        let mut fewer = unbiased();
-        let err = adroit_nn::train_step(&mut fewer, &x, &y, &loss, &mut opt, 0).unwrap_err();
-        let message = err.to_string();
-        assert!(
-            matches!(
-                err,
-                adroit_nn::NnError::InvalidConfig {
-                    name: "optimiser state",
-                    ..
-                }
-            ) && message.contains(&format!(
-                "{name}'s state holds arrays for 2 parameters, the model has 1"
-            )),
-            "{name}: {message}"
+        refused(
+            dense(3),
+            &DMatrix::from_element(3, 4, 0.5),
+            format!("{name}'s state array 0 is 3×2, parameter 0 is 3×3"),
         );
-        assert_eq!(fewer, unbiased(), "{name}: the model changed");
+        // A model with another number of parameters (no bias): the count is named.
+        refused(
+            Dense::from_parts(DMatrix::from_element(3, 2, 0.2), None, Activation::Identity)
+                .unwrap(),
+            &x,
+            format!("{name}'s state holds arrays for 2 parameters, the model has 1"),
+        );
     }
 }
 

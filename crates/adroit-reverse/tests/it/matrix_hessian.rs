@@ -711,31 +711,41 @@ fn shifted_square(x: f64, (a, b, c): (f64, f64, f64)) -> (f64, f64) {
     (2.0 * h * dh, 2.0 * (dh * dh + h * 2.0 / c))
 }
 
-/// A plain `f64` on the right of `+`, `−`, `/` with a matrix of duals (code written for
-/// `matrix::hvp` or `matrix::hessian` alone, not generic) is the entries' constant, as with a
-/// plain matrix: its second derivatives are the formula's.
+/// `(a, b, c)` of [`shifted_square`] and [`shifted_square_sum`].
+const SHIFTS: (f64, f64, f64) = (1.5, 0.5, 4.0);
+
+/// `Σ ((x + a)(x − b)/c)²` over the entries of `m[0]`, with `(a, b, c)` = [`SHIFTS`] as plain
+/// `f64` on the right of each operator.
+fn shifted_square_sum<T: MatScalar>(m: &[MatVar<T>]) -> MatVar<T>
+where
+    MatVar<T>: std::ops::Add<f64, Output = MatVar<T>>
+        + std::ops::Sub<f64, Output = MatVar<T>>
+        + std::ops::Div<f64, Output = MatVar<T>>,
+{
+    let (a, b, c) = SHIFTS;
+    let h = (m[0] + a).component_mul(m[0] - b) / c;
+    h.component_mul(h).sum()
+}
+
+/// A plain `f64` on the right of `+`, `−`, `/` with a matrix of duals (code that names `f64`
+/// rather than `T`'s own constants, as code written for `matrix::hvp` or `matrix::hessian`
+/// alone does) is the entries' constant, as with a plain matrix: its second derivatives are
+/// the formula's.
 #[test]
 fn plain_numbers_on_the_right_of_a_matrix_of_duals() {
     let x = dmatrix![0.3, -1.2; 2.0, 0.7];
     let v = dmatrix![1.0, -0.5; 0.25, 2.0];
-    let consts = (1.5, 0.5, 4.0);
     let hv = matrix::hvp(
-        |m: &[MatVar<Dual<f64>>]| {
-            let h = (m[0] + 1.5).component_mul(m[0] - 0.5) / 4.0;
-            h.component_mul(h).sum()
-        },
+        shifted_square_sum::<Dual<f64>>,
         std::slice::from_ref(&x),
         std::slice::from_ref(&v),
     );
     let chunk = matrix::hessian(
-        |m: &[MatVar<DualVec<f64, { adroit_reverse::HESSIAN_CHUNK }>>]| {
-            let h = (m[0] + 1.5).component_mul(m[0] - 0.5) / 4.0;
-            h.component_mul(h).sum()
-        },
+        shifted_square_sum::<DualVec<f64, { adroit_reverse::HESSIAN_CHUNK }>>,
         std::slice::from_ref(&x),
     );
     for k in 0..4 {
-        let (_, second) = shifted_square(x[k], consts);
+        let (_, second) = shifted_square(x[k], SHIFTS);
         for (got, want) in [(hv[0][k], second * v[k]), (chunk[(k, k)], second)] {
             assert!(
                 (got - want).abs() <= 1e-14 * want.abs().max(1.0),
@@ -744,15 +754,9 @@ fn plain_numbers_on_the_right_of_a_matrix_of_duals() {
         }
     }
     assert_eq!(chunk.iter().filter(|e| **e != 0.0).count(), 4, "diagonal");
-    let (_, g) = matrix::value_and_gradient(
-        |m| {
-            let h = (m[0] + 1.5).component_mul(m[0] - 0.5) / 4.0;
-            h.component_mul(h).sum()
-        },
-        std::slice::from_ref(&x),
-    );
+    let (_, g) = matrix::value_and_gradient(shifted_square_sum::<f64>, std::slice::from_ref(&x));
     for k in 0..4 {
-        let (first, _) = shifted_square(x[k], consts);
+        let (first, _) = shifted_square(x[k], SHIFTS);
         assert!((g[0][k] - first).abs() <= 1e-14 * first.abs().max(1.0));
     }
 }

@@ -17,6 +17,19 @@ fn leaked_variable() -> Var<f64> {
     leaked.expect("the closure ran")
 }
 
+/// A matrix variable (the input, `value`) smuggled out of a finished `matrix::gradient` call.
+fn leaked_matvar(value: &DMatrix<f64>) -> MatVar<f64> {
+    let mut leaked = None;
+    let _ = matrix::gradient(
+        |m| {
+            leaked = Some(m[0]);
+            m[0].sum()
+        },
+        std::slice::from_ref(value),
+    );
+    leaked.expect("the closure ran")
+}
+
 #[test]
 #[should_panic(expected = "used outside the scope that recorded it")]
 fn variable_used_after_its_gradient_call_returned() {
@@ -104,15 +117,7 @@ fn matvar_sent_to_another_thread_panics() {
     );
     assert_eq!(g[0], DMatrix::from_element(2, 2, 2.0));
     // After its call returned: mixed into a scope of the other thread, or used with none.
-    let mut leaked: Option<MatVar<f64>> = None;
-    let _ = matrix::gradient(
-        |p| {
-            leaked = Some(p[0]);
-            p[0].sum()
-        },
-        std::slice::from_ref(&ones),
-    );
-    let m = leaked.expect("the closure ran");
+    let m = leaked_matvar(&ones);
     let inputs = [ones.clone()];
     let result = std::thread::spawn(move || matrix::gradient(|p| (p[0] + m).sum(), &inputs)).join();
     let message = panic_message(result.unwrap_err());
@@ -136,15 +141,7 @@ fn returning_a_variable_of_another_scope() {
 #[should_panic(expected = "a MatVar from another tape")]
 fn matrix_returning_a_matvar_of_another_scope() {
     let one = DMatrix::from_element(1, 1, 2.0_f64);
-    let mut leaked = None;
-    let _ = matrix::gradient(
-        |m| {
-            leaked = Some(m[0]);
-            m[0].sum()
-        },
-        std::slice::from_ref(&one),
-    );
-    let v = leaked.expect("the closure ran");
+    let v = leaked_matvar(&one);
     let _ = matrix::gradient(move |_| v, &[one]);
 }
 
@@ -228,15 +225,7 @@ fn panic_lines_here<R>(run: impl FnOnce() -> R) -> (R, Vec<u32>) {
 fn a_stale_variable_panics_at_the_line_that_used_it() {
     // The panic's location was inside adroit (var.rs): operators and methods now pass the
     // caller's location through (#[track_caller]), so it names the user's line.
-    let mut leaked = None;
-    let _ = gradient(
-        |v| {
-            leaked = Some(v[0]);
-            v[0]
-        },
-        &[1.0],
-    );
-    let x = leaked.unwrap();
+    let x = leaked_variable();
     use num_traits::{Float, Inv, Signed};
     let (results, here) = panic_lines_here(|| {
         let lines: Vec<u32> = (1..=9).map(|k| line!() + k).collect();
@@ -260,15 +249,7 @@ fn a_stale_variable_panics_at_the_line_that_used_it() {
 fn a_stale_matvar_panics_at_the_line_that_used_it() {
     // The check ran inside the thread-local access, where `#[track_caller]` does not reach: the
     // panic named adroit's var.rs. It now names the user's line, for every kind of operation.
-    let mut leaked = None;
-    let _ = matrix::gradient(
-        |m| {
-            leaked = Some(m[0]);
-            m[0].sum()
-        },
-        &[DMatrix::from_element(2, 2, 1.0_f64)],
-    );
-    let x = leaked.unwrap();
+    let x = leaked_matvar(&DMatrix::from_element(2, 2, 1.0));
     let in_scope = |f: &(dyn Fn(MatVar<f64>) -> MatVar<f64> + std::panic::RefUnwindSafe)| {
         std::panic::catch_unwind(|| {
             matrix::gradient(|m| f(m[0]).sum(), &[DMatrix::from_element(2, 2, 1.0)])
