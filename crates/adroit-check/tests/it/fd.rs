@@ -385,3 +385,66 @@ fn no_evaluation_passes_the_range_bound() {
         assert!(lowest >= 0.0, "{x} (f32): {lowest}");
     }
 }
+
+/// A constant function's derivative estimate is exactly 0, with every kind of stencil and any
+/// constant: the stencil is applied to `f`'s values relative to `f(x)` (summing the weights
+/// times the values themselves left rounding residues of the constant's size over `hᵈ`).
+#[test]
+fn a_constant_function_has_exactly_zero_derivative_estimates() {
+    let methods = [
+        FiniteDifference::default(),
+        FiniteDifference::central(3, 1),
+        FiniteDifference::central(7, 1),
+        FiniteDifference::central(5, 2),
+        FiniteDifference::forward(3, 1),
+        FiniteDifference::backward(4, 2),
+        FiniteDifference::central(3, 1).with_step(Step::Fixed(0.01)),
+        FiniteDifference::forward(2, 1).with_richardson(3),
+    ];
+    for m in &methods {
+        for c in [0.1, -0.7, 1e8 + 0.3, 3.3e-5, 123.456] {
+            for x in [-2.5, 0.0, 0.3, 17.0] {
+                assert_eq!(m.estimate(|_: f64| c, x), 0.0, "{m:?}: {c} at {x}");
+                let (c32, x32) = (c as f32, x as f32);
+                assert_eq!(
+                    m.estimate(|_: f32| c32, x32),
+                    0.0,
+                    "{m:?}: {c} at {x} (f32)"
+                );
+            }
+        }
+    }
+}
+
+/// A one-sided stencil evaluates `f` only on its side of `x`, its adaptive probes included —
+/// also on a function whose rounding exceeds `ε·|f|` (`sin(x + 1e6)`), where the step choice
+/// compares the probe's differences with `f`'s spread over the probe's points.
+#[test]
+fn one_sided_stencils_never_evaluate_across_x() {
+    let functions: [fn(f64) -> f64; 3] =
+        [|v| (v + 1e6).sin(), |v| v.exp(), |v| (v.sin() + 1e6) - 1e6];
+    for (method, side) in [
+        (FiniteDifference::forward(2, 1), 1.0),
+        (FiniteDifference::forward(3, 1), 1.0),
+        (FiniteDifference::backward(3, 1), -1.0),
+        (FiniteDifference::backward(5, 2), -1.0),
+    ] {
+        for f in functions {
+            for i in 0..40 {
+                let x = -3.0 + 0.15 * f64::from(i) + 0.0123;
+                let across = std::cell::Cell::new(0usize);
+                let d = method.estimate(
+                    |v: f64| {
+                        if side * (v - x) < 0.0 {
+                            across.set(across.get() + 1);
+                        }
+                        f(v)
+                    },
+                    x,
+                );
+                assert!(d.is_finite(), "{method:?} at {x}: {d}");
+                assert_eq!(across.get(), 0, "{method:?} at {x}: points across x");
+            }
+        }
+    }
+}
