@@ -354,6 +354,35 @@ fn rounding_beyond_the_value_does_not_shrink_the_step_to_the_noise() {
     }
 }
 
+/// The same rounding noise scaled by `a` (`a·sin(x + 1e6)`, `a·((sin x + 1e6) − 1e6)`): the test
+/// that a finer probe's differences exceed rounding scales with `max(|f|, 1)`. Taken as
+/// `√ε/max(|f|, 1)`, it shrank the step into the noise: up to 99 % off at `a = 10³` with one-sided
+/// stencils, 0.1 % with the default (found by mutation testing `fd/method.rs`).
+#[test]
+fn scaled_rounding_noise_does_not_shrink_the_step_either() {
+    let methods = [
+        (FiniteDifference::default(), 1e-6),
+        (FiniteDifference::central(3, 1), 1e-3),
+        (FiniteDifference::forward(3, 1), 1e-3),
+    ];
+    for (method, tol) in methods {
+        for a in [1e3, 1e6] {
+            for i in 0..300 {
+                let x = -3.0 + 0.02 * f64::from(i) + 0.0123;
+                let offset = |v: f64| a * (v + 1e6).sin();
+                let cancelled = |v: f64| a * ((v.sin() + 1e6) - 1e6);
+                for (estimate, exact) in [
+                    (method.estimate(offset, x), a * (x + 1e6).cos()),
+                    (method.estimate(cancelled, x), a * x.cos()),
+                ] {
+                    let error = (estimate - exact).abs() / a;
+                    assert!(error <= tol, "{method:?}, a = {a}, x = {x}: {error}");
+                }
+            }
+        }
+    }
+}
+
 /// The range bound holds for every evaluation, the adaptive probes' included: rounding their
 /// steps to the grid took them half an ulp past it (√x at 0.005 with a range of 0.005 was
 /// probed at −8.7e-19, 8 of 1,999 points below 0 here; a subagent's hunt). Only the final
@@ -469,4 +498,23 @@ fn the_probe_widens_past_the_unit_scale_only_on_noise() {
     let x = 72_736_098.259_316_15;
     assert!(FiniteDifference::default().step_at(&sin, x) < 1e-2);
     close(fd::derivative(sin, x), x.cos(), 1e-10, "sin");
+}
+
+/// Where the probe measures the leading error term's derivative exactly and above its noise
+/// (`f = xᑫ/q!` at 0: `f⁽q⁾ = 1`, `f(0) = 0`), the adaptive step is the documented minimiser of
+/// the error model `ε·Σ|wⱼ|/hᵈ + |c|·hᑫ⁻ᵈ`: `h = (d·ε·Σ|wⱼ|/((q − d)·|c|))^(1/q)`. (For
+/// stencils whose minimiser lies below the probe's noise floor, `max(|f|, 1)·ε` per value, the
+/// step stays at the probe's: the 3-point central stencil gets `2h` here.)
+#[test]
+fn the_adaptive_step_minimises_the_documented_error_model() {
+    for method in [FiniteDifference::default(), FiniteDifference::forward(5, 2)] {
+        let s = method.stencil();
+        let (q, d) = (s.error_power(), s.derivative());
+        let factorial: f64 = (1..=q).map(|k| k as f64).product();
+        let f = |x: f64| x.powi(q as i32) / factorial;
+        let roundoff = f64::EPSILON * s.weights().iter().map(|w| w.abs()).sum::<f64>();
+        let truncation = s.error_coefficient().abs();
+        let expected = (d as f64 * roundoff / ((q - d) as f64 * truncation)).powf(1.0 / q as f64);
+        close(method.step_at(&f, 0.0), expected, 1e-12, "step");
+    }
 }
