@@ -496,3 +496,34 @@ fn rule_check_sees_a_wrong_output_beside_a_large_one() {
     let report = rule_check(primal, recorded(1.0), &[0.7], 3, 0, &options).unwrap();
     assert_eq!(report.comparisons, 2 + 3 + 2); // the values, 3 random cotangents, 2 basis ones
 }
+
+/// `hessian_check` of a function of two outputs whose reverse mode alone has a wrong cross
+/// second derivative in its first output (`+ ½·δx₀·δx₁`, zero in value and gradient): the
+/// report names the Hessian's entry (row, column) and gives the random output weights `w`, and
+/// the values it compares are the second derivatives of `wᵀf` — checked against the formulas
+/// `∂²(x₀²x₁)/∂x₁∂x₀ = 2x₀`, `∂²(x₁ sin x₀)/∂x₁∂x₀ = cos x₀`.
+#[test]
+fn hessian_check_names_the_entry_and_weighs_the_outputs_by_the_reported_weights() {
+    let f = generic_fn!(|x| {
+        let mut y = vec![x[0] * x[0] * x[1], x[0].sin() * x[1]];
+        if std::any::type_name::<S>().contains("Var<") {
+            let (d0, d1) = (x[0] - x[0].stop_gradient(), x[1] - x[1].stop_gradient());
+            y[0] = y[0] + d0 * d1 * S::from(0.5).unwrap();
+        }
+        y
+    });
+    let x = [0.3, -0.8];
+    let m = hessian_check(&f, &x, &Options::for_precision::<f64>()).unwrap_err();
+    assert_eq!(m.comparison, Comparison::ForwardVsReverse, "{m}");
+    assert_eq!((m.output, m.input), (Some(1), Some(0)), "{m}");
+    assert!(m.second_order);
+    let w = m.cotangent.clone().expect("the output weights");
+    assert_eq!(w.len(), 2);
+    let exact = w[0] * 2.0 * x[0] + w[1] * x[0].cos();
+    let (forward, reverse) = (m.forward.unwrap(), m.reverse.unwrap());
+    assert!((forward - exact).abs() < 1e-12, "{forward} against {exact}");
+    assert!(
+        (reverse - exact - 0.5 * w[0]).abs() < 1e-12,
+        "{reverse} against {exact}"
+    );
+}
