@@ -526,4 +526,15 @@ fn hessian_check_names_the_entry_and_weighs_the_outputs_by_the_reported_weights(
         (reverse - exact - 0.5 * w[0]).abs() < 1e-12,
         "{reverse} against {exact}"
     );
+    // The message says so, with the finite relative error (∞ is for a zero reference).
+    let text = m.to_string();
+    assert!(text.contains("(both are second derivatives of wᵀf for the output weights w = "));
+    let relative = format!(
+        "|error| = {:.1e}, relative {:.1e}, ",
+        m.abs_error, m.rel_error
+    );
+    assert!(
+        m.rel_error.is_finite() && text.contains(&relative),
+        "{text}"
+    );
 }
