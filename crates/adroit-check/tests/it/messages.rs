@@ -4,7 +4,9 @@
 //! passing check's one-line `Report`.
 
 use adroit_check::adroit_reverse::{Var, custom_rule};
-use adroit_check::{Mode, Options, Tolerance, generic_fn, gradcheck, hessian_check, rule_check};
+use adroit_check::{
+    Comparison, Mode, Options, Tolerance, generic_fn, gradcheck, hessian_check, rule_check,
+};
 
 #[test]
 fn debug_prints_the_display_text_so_unwrap_shows_the_report() {
@@ -159,6 +161,26 @@ fn no_precision_note_where_the_precision_does_not_explain_the_failure() {
     let strict_ad = Options::for_precision::<f32>().with_ad_tolerance(Tolerance::new(0.0, 0.0));
     let m = gradcheck(&half_slope, &[2.0_f32], &strict_ad).unwrap_err();
     assert_eq!(m.note, None, "{m}");
+    // f32 inputs and a tolerance finer than f32's default in atol (10⁻⁴ of it) but not in rtol
+    // (half of it): no note, though the default would accept the pair (a slope 2.5 % off).
+    let off =
+        generic_fn!(|x| vec![x[0] * x[0] + (x[0] - x[0].stop_gradient()) * S::from(5e-5).unwrap()]);
+    let half_rtol = f64_options.with_fd_tolerance(Tolerance::new(1e-7, 5e-3));
+    let m = gradcheck(&off, &[1e-3_f32], &half_rtol).unwrap_err();
+    assert_eq!(m.comparison, Comparison::ForwardVsFiniteDifference, "{m}");
+    assert_eq!(m.note, None, "{m}");
+}
+
+/// The note's test of whether f32's default accepts the pair is relative to the reference:
+/// a slope of 100 off by 0.5 (f32's default allows `10⁻³ + 10⁻²·100`) gets the note.
+#[test]
+fn the_precision_note_weighs_the_reference_by_f32s_relative_tolerance() {
+    let off = generic_fn!(|x| vec![
+        x[0] * S::from(100.0).unwrap() + (x[0] - x[0].stop_gradient()) * S::from(0.5).unwrap()
+    ]);
+    let m = gradcheck(&off, &[0.3_f32], &Options::for_precision::<f64>()).unwrap_err();
+    assert_eq!(m.comparison, Comparison::ForwardVsFiniteDifference, "{m}");
+    assert!(m.note.is_some(), "{m}");
 }
 
 #[test]
