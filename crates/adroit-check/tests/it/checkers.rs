@@ -539,3 +539,21 @@ fn hessian_check_names_the_entry_and_weighs_the_outputs_by_the_reported_weights(
         "{text}"
     );
 }
+
+/// A wrong cross second derivative where the gradient is 0 (`x₀x₁ + 10⁻³·δx₀·δx₁` at the
+/// origin): `hessian_check` reports the forward-over-reverse value and the finite difference it
+/// failed against, and no note, since its tolerance is the options' own (the gradient's rounding
+/// allowance `4ε·|gᵢ|/h` is 0 and `hessian_check` does not scale by the row).
+#[test]
+fn hessian_check_reports_the_difference_and_no_note_for_the_options_own_tolerance() {
+    let wrong = generic_fn!(|x| {
+        let (d0, d1) = (x[0] - x[0].stop_gradient(), x[1] - x[1].stop_gradient());
+        vec![x[0] * x[1] + d0 * d1 * S::from(1e-3).unwrap()]
+    });
+    let m = hessian_check(&wrong, &[0.0, 0.0], &Options::for_precision::<f64>()).unwrap_err();
+    assert_eq!(m.comparison, Comparison::ReverseVsFiniteDifference, "{m}");
+    assert_eq!(m.reverse, Some(1.001), "{m}");
+    let fd = m.finite_difference.expect("the finite difference");
+    assert!((fd - 1.0).abs() < 1e-9, "{m}");
+    assert_eq!(m.note, None, "{m}");
+}

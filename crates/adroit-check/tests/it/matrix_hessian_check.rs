@@ -295,6 +295,8 @@ fn a_symmetry_failure_shows_both_entries() {
     assert_eq!(m.comparison, Comparison::Symmetry);
     assert_eq!((m.output, m.input), (Some(1), Some(0)));
     assert_eq!((m.reverse, m.transposed), (Some(2.0), Some(1.0)));
+    // The entry passed its finite difference; the symmetry report does not carry it.
+    assert_eq!(m.finite_difference, None);
     let text = m.to_string();
     assert!(
         text.contains("transposed entry") && text.contains("Hessian symmetry"),
