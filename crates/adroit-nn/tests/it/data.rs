@@ -78,25 +78,38 @@ fn stratified_split_keeps_class_proportions() {
 /// test totals 4 and 6 there, 3 and 5 here), and every class keeps a sample in each
 /// part, where the rounding alone would empty one (ties at 2 × 0, 6 × 1, f = 0.8 gave class 0
 /// no training sample; 2 × 0, 7 × 1, f = 0.17 gives class 0 no test sample in scikit-learn).
+/// Three classes: 10, 23, 7 at 0.25 have shares 2.5, 5.75, 1.75 of 10 — the two largest
+/// remainders, classes 1 and 2, take the two units left (not the first classes, nor the largest
+/// ratios to the floor, classes 2 and 0; scikit-learn: the same counts); 2, 6, 16 at 0.3 have
+/// shares 0.58, 1.75, 4.67 of 7, rounded to 0, 2, 5, and class 0's test sample comes from the
+/// class furthest above its share in samples (class 2 by 0.33, not class 1, which is further
+/// above in ratio, 2/1.75).
 #[test]
 fn stratified_split_spreads_its_total_like_scikit_learn() {
-    for (sizes, fraction, expected_test) in [
-        ([2, 9], 0.7, [1, 7]),
-        ([2, 9], 0.3, [1, 2]),
-        ([2, 16], 0.3, [1, 4]),
-        ([2, 6], 0.8, [1, 5]),
-        ([2, 7], 0.17, [1, 1]),
-    ] {
-        let labels: Vec<usize> = (0..2).flat_map(|c| vec![c; sizes[c]]).collect();
+    let cases: [(&[usize], f64, &[usize]); 7] = [
+        (&[2, 9], 0.7, &[1, 7]),
+        (&[2, 9], 0.3, &[1, 2]),
+        (&[2, 16], 0.3, &[1, 4]),
+        (&[2, 6], 0.8, &[1, 5]),
+        (&[2, 7], 0.17, &[1, 1]),
+        (&[10, 23, 7], 0.25, &[2, 6, 2]),
+        (&[2, 6, 16], 0.3, &[1, 2, 4]),
+    ];
+    for (sizes, fraction, expected_test) in cases {
+        let labels: Vec<usize> = (0..sizes.len()).flat_map(|c| vec![c; sizes[c]]).collect();
         let n = labels.len();
         let x = DMatrix::<f64>::from_fn(1, n, |_, j| labels[j] as f64);
         for seed in 0..5 {
             let s = train_test_split(&x, &x, fraction, seed, Some(&labels)).unwrap();
-            let count = |m: &DMatrix<f64>, c: f64| m.iter().filter(|&&v| v == c).count();
-            let test = [count(&s.x_test, 0.0), count(&s.x_test, 1.0)];
+            let counts = |m: &DMatrix<f64>| -> Vec<usize> {
+                (0..sizes.len())
+                    .map(|c| m.iter().filter(|&&v| v == c as f64).count())
+                    .collect()
+            };
+            let test = counts(&s.x_test);
             assert_eq!(test, expected_test, "{sizes:?} at {fraction}, seed {seed}");
-            let train = [count(&s.x_train, 0.0), count(&s.x_train, 1.0)];
-            assert_eq!(train, [sizes[0] - test[0], sizes[1] - test[1]]);
+            let train: Vec<usize> = sizes.iter().zip(&test).map(|(n, t)| n - t).collect();
+            assert_eq!(counts(&s.x_train), train);
         }
     }
 }
