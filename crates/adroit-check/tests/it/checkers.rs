@@ -442,7 +442,8 @@ fn gradcheck_passes_a_function_rounding_beyond_its_value() {
 
 /// `hessian_check` allows for the gradient's rounding in its differences, as the other
 /// second-order checks (a review found `x₀²⁰ + x₀x₁` at `(1e3, 1)` failing: the differences
-/// of `∂f/∂x₀ ≈ 2e58` along `x₁` are 0, not 1) — and still sees a wrong cross entry there.
+/// of `∂f/∂x₀ ≈ 2e58` along `x₁` are 0, not 1) — and still sees a wrong cross entry there,
+/// and at the origin, where the allowance is 0.
 #[test]
 fn hessian_check_allows_for_a_steep_gradients_rounding() {
     let f = generic_fn!(|x| vec![x[0].powi(20) + x[0] * x[1]]);
@@ -465,6 +466,14 @@ fn hessian_check_allows_for_a_steep_gradients_rounding() {
         note.contains("atol 1e-7 + ") && !note.contains('×'),
         "{note}"
     );
+    // Where the gradient is 0 (the origin), its rounding allowance is 0 and the tolerance the
+    // options' own: the report gives the forward-over-reverse value and the finite difference
+    // it failed against, and no note.
+    let m = hessian_check(&wrong, &[0.0, 0.0], &options).unwrap_err();
+    assert_eq!(m.comparison, Comparison::ReverseVsFiniteDifference, "{m}");
+    assert!((m.reverse.unwrap() - 1.001).abs() < 1e-12, "{m}");
+    assert!((m.finite_difference.unwrap() - 1.0).abs() < 1e-9, "{m}");
+    assert_eq!(m.note, None, "{m}");
     // fast mode allows for it too: a steep linear term beside curvature of order 1
     let steep = generic_fn!(|x| vec![x[0] * S::from(1e20).unwrap() + x[0] * x[1]]);
     let fast = options.clone().with_mode(Mode::Fast { seed: 2, trials: 4 });
@@ -538,22 +547,4 @@ fn hessian_check_names_the_entry_and_weighs_the_outputs_by_the_reported_weights(
         m.rel_error.is_finite() && text.contains(&relative),
         "{text}"
     );
-}
-
-/// A wrong cross second derivative where the gradient is 0 (`x₀x₁ + 10⁻³·δx₀·δx₁` at the
-/// origin): `hessian_check` reports the forward-over-reverse value and the finite difference it
-/// failed against, and no note, since its tolerance is the options' own (the gradient's rounding
-/// allowance `4ε·|gᵢ|/h` is 0 and `hessian_check` does not scale by the row).
-#[test]
-fn hessian_check_reports_the_difference_and_no_note_for_the_options_own_tolerance() {
-    let wrong = generic_fn!(|x| {
-        let (d0, d1) = (x[0] - x[0].stop_gradient(), x[1] - x[1].stop_gradient());
-        vec![x[0] * x[1] + d0 * d1 * S::from(1e-3).unwrap()]
-    });
-    let m = hessian_check(&wrong, &[0.0, 0.0], &Options::for_precision::<f64>()).unwrap_err();
-    assert_eq!(m.comparison, Comparison::ReverseVsFiniteDifference, "{m}");
-    assert_eq!(m.reverse, Some(1.001), "{m}");
-    let fd = m.finite_difference.expect("the finite difference");
-    assert!((fd - 1.0).abs() < 1e-9, "{m}");
-    assert_eq!(m.note, None, "{m}");
 }

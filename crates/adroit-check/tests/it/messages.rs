@@ -162,11 +162,14 @@ fn no_precision_note_where_the_precision_does_not_explain_the_failure() {
     let m = gradcheck(&half_slope, &[2.0_f32], &strict_ad).unwrap_err();
     assert_eq!(m.note, None, "{m}");
     // f32 inputs and a tolerance finer than f32's default in atol (10⁻⁴ of it) but not in rtol
-    // (half of it): no note, though the default would accept the pair (a slope 2.5 % off).
-    let off =
-        generic_fn!(|x| vec![x[0] * x[0] + (x[0] - x[0].stop_gradient()) * S::from(5e-5).unwrap()]);
+    // (half of it): no note, though the default would accept the pair (a slope 2⁻⁹ off by 2⁻¹⁴,
+    // 3.1 %; values exact in f32, so that both AD modes agree to the last bit).
+    let off = generic_fn!(|x| {
+        let offset = S::from(2f64.powi(-14)).unwrap();
+        vec![x[0] * x[0] + (x[0] - x[0].stop_gradient()) * offset]
+    });
     let half_rtol = f64_options.with_fd_tolerance(Tolerance::new(1e-7, 5e-3));
-    let m = gradcheck(&off, &[1e-3_f32], &half_rtol).unwrap_err();
+    let m = gradcheck(&off, &[2f32.powi(-10)], &half_rtol).unwrap_err();
     assert_eq!(m.comparison, Comparison::ForwardVsFiniteDifference, "{m}");
     assert_eq!(m.note, None, "{m}");
 }

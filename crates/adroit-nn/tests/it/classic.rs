@@ -64,7 +64,7 @@ fn explicit_and_implicit_gradients_match_hand_derived_and_finite_differences() {
 
     let ps = params(&layer);
     assert_eq!(ps.names().collect::<Vec<_>>(), ["weight", "bias"]);
-    assert!(!ps.is_empty());
+    assert_eq!((ps.len(), ps.is_empty()), (2, false));
     let (_, implicit) = ps
         .gradient(|ctx| {
             mse(

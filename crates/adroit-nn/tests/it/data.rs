@@ -78,12 +78,13 @@ fn stratified_split_keeps_class_proportions() {
 /// test totals 4 and 6 there, 3 and 5 here), and every class keeps a sample in each
 /// part, where the rounding alone would empty one (ties at 2 × 0, 6 × 1, f = 0.8 gave class 0
 /// no training sample; 2 × 0, 7 × 1, f = 0.17 gives class 0 no test sample in scikit-learn).
+///
 /// Three classes: 10, 23, 7 at 0.25 have shares 2.5, 5.75, 1.75 of 10 — the two largest
 /// remainders, classes 1 and 2, take the two units left (not the first classes, nor the largest
 /// ratios to the floor, classes 2 and 0; scikit-learn: the same counts); 2, 6, 16 at 0.3 have
 /// shares 0.58, 1.75, 4.67 of 7, rounded to 0, 2, 5, and class 0's test sample comes from the
 /// class furthest above its share in samples (class 2 by 0.33, not class 1, which is further
-/// above in ratio, 2/1.75).
+/// above in ratio, 2/1.75; scikit-learn's total there is 8, its counts 1, 2, 5).
 #[test]
 fn stratified_split_spreads_its_total_like_scikit_learn() {
     let cases: [(&[usize], f64, &[usize]); 7] = [
@@ -99,16 +100,16 @@ fn stratified_split_spreads_its_total_like_scikit_learn() {
         let labels: Vec<usize> = (0..sizes.len()).flat_map(|c| vec![c; sizes[c]]).collect();
         let n = labels.len();
         let x = DMatrix::<f64>::from_fn(1, n, |_, j| labels[j] as f64);
+        let counts = |m: &DMatrix<f64>| -> Vec<usize> {
+            (0..sizes.len())
+                .map(|c| m.iter().filter(|&&v| v == c as f64).count())
+                .collect()
+        };
         for seed in 0..5 {
             let s = train_test_split(&x, &x, fraction, seed, Some(&labels)).unwrap();
-            let counts = |m: &DMatrix<f64>| -> Vec<usize> {
-                (0..sizes.len())
-                    .map(|c| m.iter().filter(|&&v| v == c as f64).count())
-                    .collect()
-            };
             let test = counts(&s.x_test);
             assert_eq!(test, expected_test, "{sizes:?} at {fraction}, seed {seed}");
-            let train: Vec<usize> = sizes.iter().zip(&test).map(|(n, t)| n - t).collect();
+            let train: Vec<usize> = sizes.iter().zip(&test).map(|(size, t)| size - t).collect();
             assert_eq!(counts(&s.x_train), train);
         }
     }
