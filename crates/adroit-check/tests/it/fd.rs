@@ -326,20 +326,24 @@ fn a_negative_fixed_step_panics() {
     let _ = FiniteDifference::default().with_step(Step::Fixed(-1.0));
 }
 
+/// A function of one `f64`.
+type Scalar = fn(f64) -> f64;
+
+/// Two functions whose rounding exceeds `ε·|f|`, with their derivatives: `sin(x + 1e6)` (the
+/// rounding of `x + 1e6`, 10⁻¹⁰) and `(sin x + 1e6) − 1e6`.
+const NOISY: [(Scalar, Scalar); 2] = [
+    (|v| (v + 1e6).sin(), |v| (v + 1e6).cos()),
+    (|v| (v.sin() + 1e6) - 1e6, f64::cos),
+];
+
 /// The worst error, relative to `a`, of `method`'s estimates over `points` points of `[−3, 3)`
-/// of two functions whose rounding exceeds `ε·|f|`: `a·sin(x + 1e6)` (the rounding of `x + 1e6`,
-/// 10⁻¹⁰) and `a·((sin x + 1e6) − 1e6)`.
+/// of the [`NOISY`] functions scaled by `a`.
 fn worst_error_under_noise(method: &FiniteDifference, a: f64, points: u32) -> f64 {
-    let offset = |v: f64| a * (v + 1e6).sin();
-    let cancelled = |v: f64| a * ((v.sin() + 1e6) - 1e6);
     let spacing = 6.0 / f64::from(points);
     (0..points)
         .flat_map(|i| {
             let x = -3.0 + spacing * f64::from(i) + 0.0123;
-            [
-                method.estimate(offset, x) - a * (x + 1e6).cos(),
-                method.estimate(cancelled, x) - a * x.cos(),
-            ]
+            NOISY.map(|(f, derivative)| method.estimate(|v| a * f(v), x) - a * derivative(x))
         })
         .map(|error| error.abs() / a)
         .fold(0.0, f64::max)
@@ -452,8 +456,7 @@ fn a_constant_function_has_exactly_zero_derivative_estimates() {
 /// compares the probe's differences with `f`'s spread over the probe's points.
 #[test]
 fn one_sided_stencils_never_evaluate_across_x() {
-    let functions: [fn(f64) -> f64; 3] =
-        [|v| (v + 1e6).sin(), |v| v.exp(), |v| (v.sin() + 1e6) - 1e6];
+    let functions: [Scalar; 3] = [NOISY[0].0, f64::exp, NOISY[1].0];
     for (method, side) in [
         (FiniteDifference::forward(2, 1), 1.0),
         (FiniteDifference::forward(3, 1), 1.0),
