@@ -2,6 +2,7 @@
 //! against central finite differences away from ties and against the scalar tape, ties shared
 //! equally (JAX's `jnp.max` / PyTorch's `amax`), NaN and empty lines.
 
+use adroit_reverse::adroit_forward::Dual;
 use adroit_reverse::matrix::{self, Along, MatVar};
 use nalgebra::{DMatrix, dmatrix};
 use num_traits::Float;
@@ -94,6 +95,28 @@ fn ties_share_the_cotangent_equally() {
         pb.call(&dmatrix![4.0, 6.0])[0],
         dmatrix![2.0, 0.0; 2.0, 6.0]
     );
+}
+
+#[test]
+fn the_tangent_of_a_tie_is_the_mean_of_the_tied_entries_even_at_infinity() {
+    // On dual entries the extremum's tangent is the tied entries' mean, as its pullback's
+    // 1/k shares; at ±∞ too, where the values' difference is NaN (JAX 0.10.2's jvp of
+    // jnp.max/jnp.min gives 1.5, 2.5 and (2, 4) on these).
+    let d = Dual::new;
+    let inf = f64::INFINITY;
+    let parts = |m: &DMatrix<Dual<f64>>| m.map(|v| (v.value(), v.tangent()));
+    let x = dmatrix![d(inf, 1.0), d(inf, 2.0), d(1.0, 5.0)];
+    let y = matrix::evaluate(|m| m[0].max(), &[x]);
+    assert_eq!(parts(&y), dmatrix![(inf, 1.5)]);
+    let x = dmatrix![d(-inf, 1.0), d(-inf, 4.0), d(2.0, 0.0)];
+    let y = matrix::evaluate(|m| m[0].min(), &[x]);
+    assert_eq!(parts(&y), dmatrix![(-inf, 2.5)]);
+    // along a dimension: a column of ∞ and one of finite values (each line's own path)
+    let x = dmatrix![d(inf, 1.0), d(1.0, 2.0); d(inf, 3.0), d(1.0, 6.0)];
+    let y = matrix::evaluate(|m| m[0].max_along(Along::Rows), std::slice::from_ref(&x));
+    assert_eq!(parts(&y), dmatrix![(inf, 2.0), (1.0, 4.0)]);
+    let y = matrix::evaluate(|m| m[0].max_along(Along::Cols), &[x.transpose()]);
+    assert_eq!(parts(&y), dmatrix![(inf, 2.0); (1.0, 4.0)]);
 }
 
 #[test]

@@ -91,17 +91,18 @@ fn share_of<T: MatScalar>(count: usize) -> T {
     }
 }
 
-/// `best` with its perturbations the mean of the tied entries' (each differing from `best`
-/// by a difference with value 0: `best + Σ share·(v − best)`), so that the value's derivative
-/// is the pullback's, `1/k` per tied entry — on duals (under `matrix::hvp`/`hessian`) the
-/// first entry's tangent alone made the Hessian of `max(x)²` at a tie `[[1, 0], [1, 0]]`, not
-/// symmetric. On plain floats every such difference is `0` (or NaN at an infinite tie) and
-/// nothing is added. The value is `best`'s, its sign of zero included. At infinite ties (whose
-/// differences are NaN) the first entry's tangent stays.
+/// `best` with its perturbations the mean of the tied entries' (`best + Σ share·(v − best)`,
+/// each difference's value taken as 0), so that the value's derivative is the pullback's,
+/// `1/k` per tied entry — on duals (under `matrix::hvp`/`hessian`) the first entry's tangent
+/// alone made the Hessian of `max(x)²` at a tie `[[1, 0], [1, 0]]`, not symmetric. On plain
+/// floats every such difference is `0` and nothing is added. The value is `best`'s, its sign of
+/// zero included. At an infinite tie too, where the values' difference `∞ − ∞` is NaN but the
+/// tangents' is defined: the tangent of `max` over `(∞, ∞)` with tangents `(1, 2)` is 1.5, as
+/// JAX's `jvp` of `jnp.max`.
 fn tie_mean<T: MatScalar>(line: impl Iterator<Item = T>, best: T, share: T) -> T {
     let mean = line.filter(|&v| chosen(v, best)).fold(best, |total, v| {
-        let difference = v - best;
-        if difference.is_zero() || !difference.is_finite() {
+        let difference = (v - best).with_value_of(T::zero());
+        if difference.is_zero() {
             total
         } else {
             total + difference * share
