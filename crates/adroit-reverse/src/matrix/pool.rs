@@ -273,6 +273,33 @@ mod tests {
     }
 
     #[test]
+    fn a_dropped_pullback_gives_saved_partials_and_weights_to_the_pool() {
+        std::thread::spawn(|| {
+            use crate::matrix::MatVar;
+            type Function = fn(&[MatVar<f64>]) -> MatVar<f64>;
+            let kept = || f64::with_pool(|pool| pool.kept_bytes()).unwrap();
+            let inputs = [
+                DMatrix::from_element(100, 1, 0.1),
+                DMatrix::from_element(100, 1, 0.2),
+            ];
+            // The matrices of 100 entries each function's tape keeps: a product's value and
+            // its two saved partials; then a max's weights (its 1 × 1 value is not pooled).
+            let cases: [(Function, usize); 2] = [
+                (|m| m[0].component_mul(m[1]), 3),
+                (|m| m[0].component_mul(m[1]).max(), 4),
+            ];
+            for (f, matrices) in cases {
+                let (_, pb) = crate::matrix::pullback(f, &inputs);
+                let before = kept();
+                drop(pb);
+                assert_eq!(kept() - before, matrices * 100 * 8);
+            }
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
     fn constants_and_copied_inputs_are_freed_not_pooled() {
         std::thread::spawn(|| {
             use crate::matrix::MatVar;
