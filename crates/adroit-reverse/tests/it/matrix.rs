@@ -1287,6 +1287,46 @@ fn f32_sums_of_many_entries_stay_accurate() {
     assert!(close(v, 0.1), "{v}");
 }
 
+/// Sums and means along each dimension of matrices without rows (a line of no entries sums to
+/// 0; its mean is 0/0, NaN) and of `f32` matrices (each line summed in `f64`, then divided),
+/// values and pullbacks.
+#[test]
+fn reductions_along_empty_lines_and_f32_lines() {
+    let empty = DMatrix::<f64>::zeros(0, 3);
+    let (y, pb) = matrix::pullback(
+        |m| m[0].sum_along(Along::Rows),
+        std::slice::from_ref(&empty),
+    );
+    assert_eq!(y, dmatrix![0.0, 0.0, 0.0]);
+    assert_eq!(pb.call(&dmatrix![1.0, 2.0, 3.0])[0].shape(), (0, 3));
+    let (y, _) = matrix::pullback(
+        |m| m[0].mean_along(Along::Rows),
+        std::slice::from_ref(&empty),
+    );
+    assert!(y.shape() == (1, 3) && y.iter().all(|v| v.is_nan()), "{y}");
+    let (y, pb) = matrix::pullback(|m| m[0].mean_along(Along::Cols), &[empty]);
+    assert_eq!(y.shape(), (0, 1));
+    assert_eq!(pb.call(&DMatrix::zeros(0, 1))[0].shape(), (0, 3));
+    let (y, _) = matrix::pullback(
+        |m| m[0].sum_along(Along::Cols),
+        &[DMatrix::<f32>::zeros(0, 3)],
+    );
+    assert_eq!(y.shape(), (0, 1));
+    let x = dmatrix![1.0_f32, 3.0; 2.0, 6.0];
+    let (y, pb) = matrix::pullback(|m| m[0].mean_along(Along::Cols), std::slice::from_ref(&x));
+    assert_eq!(y, dmatrix![2.0; 4.0]);
+    assert_eq!(
+        pb.call(&dmatrix![1.0; 4.0])[0],
+        dmatrix![0.5, 0.5; 2.0, 2.0]
+    );
+    let (y, pb) = matrix::pullback(|m| m[0].mean_along(Along::Rows), &[x]);
+    assert_eq!(y, dmatrix![1.5, 4.5]);
+    assert_eq!(
+        pb.call(&dmatrix![2.0, 4.0])[0],
+        dmatrix![1.0, 2.0; 1.0, 2.0]
+    );
+}
+
 /// A line holding +∞: the shift is the largest *finite* entry, so finite entries get their
 /// limits (softmax 0, log-softmax −∞) however large they are, the infinite entry NaN, and
 /// log-sum-exp +∞ (found by the matrix_program fuzz target: an entry of 1000 beside +∞ gave
