@@ -388,6 +388,37 @@ fn saturated_logsoftmax_keeps_the_relative_precision_of_its_largest_entry() {
 }
 
 #[test]
+fn saturated_softmax_pullbacks_keep_their_top_entrys_derivative_in_f32() {
+    // At logits (20, −20, 0) the top softmax entry s₀ rounds to 1 in f32, so 1 − s₀ is 0
+    // there; the top entry's derivatives are Σ_{j≠0} s_j = 2.06e−9 (log-probability) and
+    // s₀·Σ_{j≠0} s_j (probability), formed from the other entries along either dimension.
+    let (a, b) = ((-40.0f64).exp(), (-20.0f64).exp());
+    let rest = (a + b) / (1.0 + a + b);
+    let (x, seed) = (dmatrix![20.0f32; -20.0; 0.0], dmatrix![1.0f32; 0.0; 0.0]);
+    for along in [Along::Rows, Along::Cols] {
+        let laid = |m: &DMatrix<f32>| match along {
+            Along::Rows => m.clone(),
+            Along::Cols => m.transpose(),
+        };
+        for soft in [false, true] {
+            let (_, pb) = matrix::pullback(
+                |m| match soft {
+                    true => m[0].softmax(along),
+                    false => m[0].logsoftmax(along),
+                },
+                &[laid(&x)],
+            );
+            let top = f64::from(pb.call(&laid(&seed))[0][0]);
+            let want = if soft { (1.0 - rest) * rest } else { rest };
+            assert!(
+                (top - want).abs() <= 1e-6 * want,
+                "{along:?}, softmax {soft}: {top:e} vs {want:e}"
+            );
+        }
+    }
+}
+
+#[test]
 fn reshape_and_pullback() {
     let a = mat(2, 3, 14);
     let (y, pb) = matrix::pullback(
