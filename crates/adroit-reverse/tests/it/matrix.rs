@@ -389,12 +389,12 @@ fn saturated_logsoftmax_keeps_the_relative_precision_of_its_largest_entry() {
 
 #[test]
 fn saturated_softmax_pullbacks_keep_their_top_entrys_derivative_in_f32() {
-    // At logits (20, −20, 0) the top softmax entry s₀ rounds to 1 in f32, so 1 − s₀ is 0
-    // there; the top entry's derivatives are Σ_{j≠0} s_j = 2.06e−9 (log-probability) and
-    // s₀·Σ_{j≠0} s_j (probability), formed from the other entries along either dimension.
+    // At logits (−20, 20, 0) the top softmax entry s₁ rounds to 1 in f32, so 1 − s₁ is 0
+    // there; the top entry's derivatives are Σ_{j≠1} s_j = 2.06e−9 (log-probability) and
+    // s₁·Σ_{j≠1} s_j (probability), formed from the other entries along either dimension.
     let (a, b) = ((-40.0f64).exp(), (-20.0f64).exp());
     let rest = (a + b) / (1.0 + a + b);
-    let (x, seed) = (dmatrix![20.0f32; -20.0; 0.0], dmatrix![1.0f32; 0.0; 0.0]);
+    let (x, seed) = (dmatrix![-20.0f32; 20.0; 0.0], dmatrix![0.0f32; 1.0; 0.0]);
     for along in [Along::Rows, Along::Cols] {
         let laid = |m: &DMatrix<f32>| match along {
             Along::Rows => m.clone(),
@@ -408,7 +408,7 @@ fn saturated_softmax_pullbacks_keep_their_top_entrys_derivative_in_f32() {
                 },
                 &[laid(&x)],
             );
-            let top = f64::from(pb.call(&laid(&seed))[0][0]);
+            let top = f64::from(pb.call(&laid(&seed))[0][1]);
             let want = if soft { (1.0 - rest) * rest } else { rest };
             assert!(
                 (top - want).abs() <= 1e-6 * want,
@@ -822,6 +822,25 @@ fn logsumexp_of_empty_rows_is_neg_infinity() {
         &[DMatrix::<f64>::zeros(2, 0)],
     );
     assert_eq!(v, f64::NEG_INFINITY, "got {v}");
+}
+
+#[test]
+fn softmax_family_of_lines_without_entries() {
+    // 0 × 3 along rows (three empty columns) and 3 × 0 along columns: empty values and
+    // gradients of the input's shape.
+    for (shape, along) in [((0, 3), Along::Rows), ((3, 0), Along::Cols)] {
+        for soft in [false, true] {
+            let (y, pb) = matrix::pullback(
+                |m| match soft {
+                    true => m[0].softmax(along),
+                    false => m[0].logsoftmax(along),
+                },
+                &[DMatrix::<f64>::zeros(shape.0, shape.1)],
+            );
+            assert_eq!(y.shape(), shape);
+            assert_eq!(pb.call(&y)[0].shape(), shape, "{along:?}, softmax {soft}");
+        }
+    }
 }
 
 #[test]
