@@ -275,7 +275,7 @@ mod tests {
     #[test]
     fn a_dropped_pullback_gives_saved_partials_and_weights_to_the_pool() {
         std::thread::spawn(|| {
-            use crate::matrix::MatVar;
+            use crate::matrix::{Along, MatVar};
             type Function = fn(&[MatVar<f64>]) -> MatVar<f64>;
             let kept = || f64::with_pool(|pool| pool.kept_bytes()).unwrap();
             let inputs = [
@@ -283,10 +283,14 @@ mod tests {
                 DMatrix::from_element(100, 1, 0.2),
             ];
             // The matrices of 100 entries each function's tape keeps: a product's value and
-            // its two saved partials; then a max's weights (its 1 × 1 value is not pooled).
-            let cases: [(Function, usize); 2] = [
+            // its two saved partials; then a max's weights (its 1 × 1 value is not pooled);
+            // the softmax that logsumexp saves; softmax's and logsoftmax's value and softmax.
+            let cases: [(Function, usize); 5] = [
                 (|m| m[0].component_mul(m[1]), 3),
                 (|m| m[0].component_mul(m[1]).max(), 4),
+                (|m| m[0].logsumexp(Along::Rows), 1),
+                (|m| m[0].softmax(Along::Rows), 2),
+                (|m| m[0].logsoftmax(Along::Rows), 2),
             ];
             for (f, matrices) in cases {
                 let (_, pb) = crate::matrix::pullback(f, &inputs);

@@ -1477,6 +1477,7 @@ fn softmax_family_gradients_along_lines_with_infinities() {
     };
     let plus = dmatrix![f64::INFINITY; 1.0];
     let minus = dmatrix![f64::NEG_INFINITY; f64::NEG_INFINITY];
+    let finite_and_minus = dmatrix![0.0; f64::NEG_INFINITY];
     // (input, cotangent, softmax's gradient, log-softmax's gradient)
     let cases = [
         // +∞ beside a finite entry: the infinite entry's cotangent decides for softmax, the
@@ -1523,6 +1524,14 @@ fn softmax_family_gradients_along_lines_with_infinities() {
             dmatrix![0.0; 0.0],
             dmatrix![0.0; 0.0],
             dmatrix![0.0; 0.0],
+        ),
+        // an infinite cotangent: at the −∞ entry softmax 0 times it gives 0 (the products'
+        // convention), so log-softmax's −s⊙Σg is −∞ at the finite entry only
+        (
+            &finite_and_minus,
+            dmatrix![1.0; f64::INFINITY],
+            dmatrix![0.0; 0.0],
+            dmatrix![f64::NEG_INFINITY; f64::INFINITY],
         ),
     ];
     for (x, g, softmax_grad, logsoftmax_grad) in cases {
