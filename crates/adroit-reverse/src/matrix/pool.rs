@@ -283,10 +283,13 @@ mod tests {
                 DMatrix::from_element(100, 1, 0.2),
             ];
             // The matrices of 100 entries each function's tape keeps: a product's value and
-            // its two saved partials; then a max's weights (its 1 × 1 value is not pooled);
-            // the softmax that logsumexp saves; softmax's and logsoftmax's value and softmax.
-            let cases: [(Function, usize); 5] = [
+            // its two saved partials (one for a map); then a max's weights (its 1 × 1 value
+            // is not pooled); the softmax that logsumexp saves; softmax's and logsoftmax's
+            // value and softmax.
+            let cases: [(Function, usize); 7] = [
                 (|m| m[0].component_mul(m[1]), 3),
+                (|m| MatVar::zip_map([m[0], m[1]], |[a, b]| a * b), 3),
+                (|m| m[0].map(|v| v * v), 2),
                 (|m| m[0].component_mul(m[1]).max(), 4),
                 (|m| m[0].logsumexp(Along::Rows), 1),
                 (|m| m[0].softmax(Along::Rows), 2),
