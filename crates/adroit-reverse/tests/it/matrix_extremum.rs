@@ -111,12 +111,42 @@ fn the_tangent_of_a_tie_is_the_mean_of_the_tied_entries_even_at_infinity() {
     let x = dmatrix![d(-inf, 1.0), d(-inf, 4.0), d(2.0, 0.0)];
     let y = matrix::evaluate(|m| m[0].min(), &[x]);
     assert_eq!(parts(&y), dmatrix![(-inf, 2.5)]);
-    // along a dimension: a column of ∞ and one of finite values (each line's own path)
+    // along a dimension (`Along::Rows` and `Along::Cols` take separate paths): a column of ∞
+    // and one of finite values
     let x = dmatrix![d(inf, 1.0), d(1.0, 2.0); d(inf, 3.0), d(1.0, 6.0)];
     let y = matrix::evaluate(|m| m[0].max_along(Along::Rows), std::slice::from_ref(&x));
     assert_eq!(parts(&y), dmatrix![(inf, 2.0), (1.0, 4.0)]);
     let y = matrix::evaluate(|m| m[0].max_along(Along::Cols), &[x.transpose()]);
     assert_eq!(parts(&y), dmatrix![(inf, 2.0); (1.0, 4.0)]);
+}
+
+#[test]
+fn an_extremum_at_the_identity_or_with_infinite_tangents_keeps_its_tangent() {
+    // A max of −∞ entries (a min of +∞) is an entry, not the identity with tangent 0; a tied
+    // entry's infinite tangent gives the mean's, ∞, or NaN for opposite infinities (as JAX
+    // 0.10.2's jvp of jnp.max/jnp.min on the same entries).
+    let d = Dual::new;
+    let inf = f64::INFINITY;
+    let max = |x: DMatrix<Dual<f64>>| {
+        let y = matrix::evaluate(|m| m[0].max(), &[x]);
+        (y[(0, 0)].value(), y[(0, 0)].tangent())
+    };
+    assert_eq!(max(dmatrix![d(-inf, 5.0)]), (-inf, 5.0));
+    assert_eq!(max(dmatrix![d(-inf, 1.0), d(-inf, 3.0)]), (-inf, 2.0));
+    assert_eq!(max(dmatrix![d(1.0, inf), d(1.0, 1.0)]), (1.0, inf));
+    assert_eq!(max(dmatrix![d(2.0, inf), d(2.0, inf)]), (2.0, inf));
+    assert_eq!(max(dmatrix![d(inf, inf), d(inf, 1.0)]), (inf, inf));
+    let (value, tangent) = max(dmatrix![d(2.0, inf), d(2.0, -inf)]);
+    assert!(value == 2.0 && tangent.is_nan());
+    let y = matrix::evaluate(|m| m[0].min(), &[dmatrix![d(inf, 5.0)]]);
+    assert_eq!((y[(0, 0)].value(), y[(0, 0)].tangent()), (inf, 5.0));
+    // one entry per column: each column's own tangent
+    let x = dmatrix![d(-inf, 5.0), d(-inf, 7.0)];
+    let y = matrix::evaluate(|m| m[0].max_along(Along::Rows), &[x]);
+    assert_eq!(y.map(|v| v.tangent()), dmatrix![5.0, 7.0]);
+    // an undefined (NaN) extremum stays NaN in every part, finite tangents or not
+    let (value, tangent) = max(dmatrix![d(f64::NAN, 1.0), d(f64::NAN, inf)]);
+    assert!(value.is_nan() && tangent.is_nan());
 }
 
 #[test]

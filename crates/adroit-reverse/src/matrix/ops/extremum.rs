@@ -16,14 +16,18 @@ enum Pick {
 impl Pick {
     /// The extremum of `line`: NaN if an entry is NaN, `−∞` for a max and `+∞` for a min of
     /// no entries.
-    fn best<T: MatScalar>(self, line: impl Iterator<Item = T>) -> T {
-        let mut best = match self {
-            Pick::Max => T::neg_infinity(),
-            Pick::Min => T::infinity(),
+    fn best<T: MatScalar>(self, mut line: impl Iterator<Item = T>) -> T {
+        // From the first entry, not the identity `∓∞`: a lone `−∞` (max) or `+∞` (min) keeps
+        // its own perturbations (a dual's tangent), which the identity's 0 replaced.
+        let Some(mut best) = line.next() else {
+            return match self {
+                Pick::Max => T::neg_infinity(),
+                Pick::Min => T::infinity(),
+            };
         };
         // Selects, not branches (a max pool's windows are short and their entries in no
         // order, so branches would mispredict); NaN anywhere makes the result undefined.
-        let mut nan = false;
+        let mut nan = best.is_nan();
         for v in line {
             nan |= v.is_nan();
             // Of a ±0 tie, +0 is the max and −0 the min, in either order (as JAX).
@@ -98,9 +102,12 @@ fn share_of<T: MatScalar>(count: usize) -> T {
 /// floats every such difference is `0` and nothing is added. The value is `best`'s, its sign of
 /// zero included. At an infinite tie too, where the values' difference `∞ − ∞` is NaN but the
 /// tangents' is defined: the tangent of `max` over `(∞, ∞)` with tangents `(1, 2)` is 1.5, as
-/// JAX's `jvp` of `jnp.max`.
-fn tie_mean<T: MatScalar>(line: impl Iterator<Item = T>, best: T, share: T) -> T {
-    let mean = line.filter(|&v| chosen(v, best)).fold(best, |total, v| {
+/// JAX's `jvp` of `jnp.max`. Where a tied entry's tangent is infinite the differences are NaN
+/// (`∞ − ∞`) and the mean is summed directly, `Σ share·t`: `∞` for tangents `(∞, 1)` or
+/// `(∞, ∞)`, NaN for `(∞, −∞)`. An undefined extremum (NaN) stays NaN in every part.
+fn tie_mean<T: MatScalar>(line: impl Iterator<Item = T> + Clone, best: T, share: T) -> T {
+    let tied = line.filter(move |&v| chosen(v, best));
+    let mean = tied.clone().fold(best, |total, v| {
         let difference = (v - best).with_value_of(T::zero());
         if difference.is_zero() {
             total
@@ -109,7 +116,21 @@ fn tie_mean<T: MatScalar>(line: impl Iterator<Item = T>, best: T, share: T) -> T
         }
     });
     // The tangents only: adding a difference of value +0 would turn a −0 extremum into +0.
-    mean.with_value_of(best)
+    let mean = mean.with_value_of(best);
+    if best.is_nan() || tangents_are_finite(mean) {
+        return mean;
+    }
+    let direct = tied.fold(T::zero(), |total, v| {
+        total + v.with_value_of(T::zero()) * share
+    });
+    direct.with_value_of(best)
+}
+
+/// True when every perturbation of `x` (a dual's tangents; none for a plain float) is finite.
+fn tangents_are_finite<T: MatScalar>(x: T) -> bool {
+    let tangents = x.with_value_of(T::zero());
+    #[allow(clippy::eq_op)] // t − t is the point: zero exactly when every tangent is finite
+    (tangents - tangents).is_zero()
 }
 
 /// True when `v` is the extremum `best` (equal, or both NaN).
