@@ -140,10 +140,12 @@ fn an_extremum_at_the_identity_or_with_infinite_tangents_keeps_its_tangent() {
     assert!(value == 2.0 && tangent.is_nan());
     let y = matrix::evaluate(|m| m[0].min(), &[dmatrix![d(inf, 5.0)]]);
     assert_eq!((y[(0, 0)].value(), y[(0, 0)].tangent()), (inf, 5.0));
-    // one entry per column: each column's own tangent
+    // one entry per line: each line's own tangent, along either dimension
     let x = dmatrix![d(-inf, 5.0), d(-inf, 7.0)];
-    let y = matrix::evaluate(|m| m[0].max_along(Along::Rows), &[x]);
+    let y = matrix::evaluate(|m| m[0].max_along(Along::Rows), std::slice::from_ref(&x));
     assert_eq!(y.map(|v| v.tangent()), dmatrix![5.0, 7.0]);
+    let y = matrix::evaluate(|m| m[0].max_along(Along::Cols), &[x.transpose()]);
+    assert_eq!(y.map(|v| v.tangent()), dmatrix![5.0; 7.0]);
     // an undefined (NaN) extremum stays NaN in every part, finite tangents or not
     let (value, tangent) = max(dmatrix![d(f64::NAN, 1.0), d(f64::NAN, inf)]);
     assert!(value.is_nan() && tangent.is_nan());

@@ -18,7 +18,7 @@ impl Pick {
     /// no entries.
     fn best<T: MatScalar>(self, mut line: impl Iterator<Item = T>) -> T {
         // From the first entry, not the identity `∓∞`: a lone `−∞` (max) or `+∞` (min) keeps
-        // its own perturbations (a dual's tangent), which the identity's 0 replaced.
+        // its own perturbations (a dual's tangent; the identity's would be 0).
         let Some(mut best) = line.next() else {
             return match self {
                 Pick::Max => T::neg_infinity(),
@@ -102,9 +102,12 @@ fn share_of<T: MatScalar>(count: usize) -> T {
 /// floats every such difference is `0` and nothing is added. The value is `best`'s, its sign of
 /// zero included. At an infinite tie too, where the values' difference `∞ − ∞` is NaN but the
 /// tangents' is defined: the tangent of `max` over `(∞, ∞)` with tangents `(1, 2)` is 1.5, as
-/// JAX's `jvp` of `jnp.max`. Where a tied entry's tangent is infinite the differences are NaN
-/// (`∞ − ∞`) and the mean is summed directly, `Σ share·t`: `∞` for tangents `(∞, 1)` or
-/// `(∞, ∞)`, NaN for `(∞, −∞)`. An undefined extremum (NaN) stays NaN in every part.
+/// JAX's `jvp` of `jnp.max`. Where that sum's tangents are not finite (a tied tangent infinite
+/// or NaN, or differences that overflow) the tangents are summed directly, `Σ share·t`: `∞`
+/// for tangents `(∞, 1)` or `(∞, ∞)`, NaN for `(∞, −∞)`, 0 for `(MAX, −MAX)`; for a
+/// multi-direction dual, all its directions so, the finite ones then rounded as that sum rounds
+/// (`Σ 0.1·1` over ten ties is `1 − ε/2`, not 1). An undefined extremum (NaN) stays NaN in
+/// every part.
 fn tie_mean<T: MatScalar>(line: impl Iterator<Item = T> + Clone, best: T, share: T) -> T {
     let tied = line.filter(move |&v| chosen(v, best));
     let mean = tied.clone().fold(best, |total, v| {
