@@ -3,7 +3,7 @@
 
 use super::reduce::Weighted;
 use super::{Along, Partial};
-use crate::matrix::{MatScalar, MatVar, pool};
+use crate::matrix::{MatScalar, MatVar, all_finite, pool};
 use nalgebra::DMatrix;
 
 /// Which extremum a reduction takes.
@@ -120,20 +120,14 @@ fn tie_mean<T: MatScalar>(line: impl Iterator<Item = T> + Clone, best: T, share:
     });
     // The tangents only: adding a difference of value +0 would turn a −0 extremum into +0.
     let mean = mean.with_value_of(best);
-    if best.is_nan() || tangents_are_finite(mean) {
+    // Its tangents alone (the value may be ±∞) checked in every part.
+    if best.is_nan() || all_finite(&[mean.with_value_of(T::zero())]) {
         return mean;
     }
     let direct = tied.fold(T::zero(), |total, v| {
         total + v.with_value_of(T::zero()) * share
     });
     direct.with_value_of(best)
-}
-
-/// True when every perturbation of `x` (a dual's tangents; none for a plain float) is finite.
-fn tangents_are_finite<T: MatScalar>(x: T) -> bool {
-    let tangents = x.with_value_of(T::zero());
-    #[allow(clippy::eq_op)] // t − t is the point: zero exactly when every tangent is finite
-    (tangents - tangents).is_zero()
 }
 
 /// True when `v` is the extremum `best` (equal, or both NaN).
